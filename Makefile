@@ -1,0 +1,211 @@
+#  Kejin: one Makefile for building, testing and running a city node.
+#  `make help` lists the targets. `make V=1` shows full commands,
+#  `make SAN=1` builds with AddressSanitizer and UBSan (in build-san/).
+
+.DEFAULT_GOAL := all
+SHELL := /bin/bash
+
+SAN     ?=
+V       ?= 0
+CC      ?= cc
+ifeq ($(SAN),1)
+BUILD   ?= build-san
+BIN     ?= build-san/bin
+else
+BUILD   ?= build
+BIN     ?= bin
+endif
+
+PKGS        := libzmq libczmq libprotobuf-c libpq jansson
+PKG_CFLAGS  := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -luuid
+TEST_LIBS   := $(shell pkg-config --libs cmocka 2>/dev/null)
+
+OPT     ?= -O2
+CFLAGS  := -std=c11 -D_GNU_SOURCE $(OPT) -g -Wall -Wextra -Werror \
+           -Wno-unused-parameter -Wno-missing-field-initializers \
+           -MMD -MP -I$(BUILD)/gen -Icommon $(PKG_CFLAGS) $(EXTRA_CFLAGS)
+LDFLAGS := $(EXTRA_LDFLAGS)
+LIBS    := $(PKG_LIBS) -lpthread -lm
+ifeq ($(SAN),1)
+CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+ifeq ($(V),1)
+Q :=
+say :=
+else
+Q := @
+say = @printf '  %-7s %s\n' $(1) $(2);
+endif
+
+#  -------------------------------------------------------------------------
+#  proto/ -> build/gen/*.pb-c.{c,h}, never committed
+
+PROTOS    := $(wildcard proto/*.proto)
+GEN_C     := $(PROTOS:proto/%.proto=$(BUILD)/gen/%.pb-c.c)
+GEN_H     := $(GEN_C:.c=.h)
+GEN_OBJ   := $(GEN_C:$(BUILD)/gen/%.c=$(BUILD)/obj/gen/%.o)
+
+$(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: proto/%.proto
+	@mkdir -p $(@D)
+	$(call say,PROTO,$<)
+	$(Q)protoc-c --c_out=$(BUILD)/gen -Iproto $<
+
+#  Every object waits for every generated header: simple, and only slow
+#  the first time.
+$(BUILD)/obj/%.o: %.c | $(GEN_H)
+	@mkdir -p $(@D)
+	$(call say,CC,$<)
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
+	@mkdir -p $(@D)
+	$(call say,CC,$<)
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+#  -------------------------------------------------------------------------
+#  common/ -> libkejin.a (with the generated protobuf code)
+
+COMMON_SRC := $(wildcard common/*.c)
+COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/obj/%.o)
+LIBKEJIN   := $(BUILD)/lib/libkejin.a
+
+$(LIBKEJIN): $(COMMON_OBJ) $(GEN_OBJ)
+	@mkdir -p $(@D)
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+#  -------------------------------------------------------------------------
+#  services/<name>/ -> lib<name>.a (the classes) + one binary from
+#  <name>_main.c. The binary is bin/kejin-<name>; the CLI is bin/kejin.
+#  SQL migrations in services/<name>/sql/NNN_*.sql are compiled in.
+
+SERVICES := $(notdir $(wildcard services/*))
+binname   = $(if $(filter cli,$(1)),kejin,kejin-$(1))
+
+define service_rules
+$(1)_SRC  := $$(filter-out services/$(1)/$(1)_main.c,$$(wildcard services/$(1)/*.c))
+$(1)_SQL  := $$(sort $$(wildcard services/$(1)/sql/*.sql))
+$(1)_OBJ  := $$($(1)_SRC:%.c=$(BUILD)/obj/%.o) \
+             $$(if $$($(1)_SQL),$(BUILD)/obj/gen/$(1)_sql.o)
+$(1)_LIB  := $(BUILD)/lib/lib$(1).a
+
+$(BUILD)/gen/$(1)_sql.c: $$($(1)_SQL) common/sql2c.sh
+	@mkdir -p $$(@D)
+	$$(call say,SQL,services/$(1)/sql)
+	$$(Q)common/sql2c.sh $(1) $$($(1)_SQL) > $$@
+
+$$($(1)_LIB): $$($(1)_OBJ)
+	@mkdir -p $$(@D)
+	$$(call say,AR,$$@)
+	$$(Q)rm -f $$@ && ar rcs $$@ $$^
+
+$(BIN)/$(call binname,$(1)): $(BUILD)/obj/services/$(1)/$(1)_main.o $$($(1)_LIB) $(LIBKEJIN)
+	@mkdir -p $$(@D)
+	$$(call say,LINK,$$@)
+	$$(Q)$(CC) $(LDFLAGS) -o $$@ $$^ $(LIBS)
+endef
+$(foreach s,$(SERVICES),$(eval $(call service_rules,$(s))))
+
+SERVICE_LIBS := $(foreach s,$(SERVICES),$($(s)_LIB))
+BINARIES     := $(foreach s,$(SERVICES),$(if $(wildcard services/$(s)/$(s)_main.c),$(BIN)/$(call binname,$(s))))
+
+#  -------------------------------------------------------------------------
+#  tests/
+#  tests/unit/<area>/test_*.c  -> one cmocka binary each, linked with the
+#                                 area's library (common or a service)
+#  tests/system/test_*.c       -> one binary each, with tests/support/
+#  tests/bench/bench_*.c       -> benchmarks, run by `make bench`
+#  tests/tools/*.c             -> helper programs the tests start
+
+SUPPORT_SRC := $(wildcard tests/support/*.c)
+SUPPORT_OBJ := $(SUPPORT_SRC:%.c=$(BUILD)/obj/%.o)
+UNIT_SRC    := $(wildcard tests/unit/*/test_*.c)
+UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
+SYSTEM_SRC  := $(wildcard tests/system/test_*.c)
+SYSTEM_BIN  := $(SYSTEM_SRC:tests/%.c=$(BUILD)/tests/%)
+BENCH_SRC   := $(wildcard tests/bench/bench_*.c)
+BENCH_BIN   := $(BENCH_SRC:tests/%.c=$(BUILD)/tests/%)
+TOOL_SRC    := $(wildcard tests/tools/*.c)
+TOOL_BIN    := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/tools/%)
+TEST_CFLAGS := -Itests/support $(foreach s,$(SERVICES),-Iservices/$(s))
+
+$(BUILD)/obj/tests/%.o: tests/%.c | $(GEN_H)
+	@mkdir -p $(@D)
+	$(call say,CC,$<)
+	$(Q)$(CC) $(CFLAGS) $(TEST_CFLAGS) -c -o $@ $<
+
+#  A unit test of area <a> links lib<a>.a when there is one.
+.SECONDEXPANSION:
+.SECONDARY:
+$(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $$(filter $(BUILD)/lib/lib$$(firstword $$(subst /, ,$$*)).a,$(SERVICE_LIBS)) $(SUPPORT_OBJ) $(LIBKEJIN)
+	@mkdir -p $(@D)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(TEST_LIBS)
+
+define linked_rule
+$(BUILD)/tests/$(1)/%: $(BUILD)/obj/tests/$(1)/%.o $(SUPPORT_OBJ) $(SERVICE_LIBS) $(LIBKEJIN)
+	@mkdir -p $$(@D)
+	$$(call say,LINK,$$@)
+	$$(Q)$(CC) $(LDFLAGS) -o $$@ $$(filter %.o,$$^) $(SERVICE_LIBS) $(LIBKEJIN) $(LIBS) $(TEST_LIBS)
+endef
+$(foreach d,system bench tools,$(eval $(call linked_rule,$(d))))
+
+#  -------------------------------------------------------------------------
+#  Targets for people
+
+.PHONY: all deps test unit system memcheck bench up down status clean help \
+        format tests
+
+all: $(BINARIES) ## build every daemon and the kejin CLI into bin/
+
+tests: $(UNIT_BIN) $(SYSTEM_BIN) $(BENCH_BIN) $(TOOL_BIN)
+
+deps: ## check for the Debian packages Kejin needs; install them as root
+	@deploy/deps.sh
+
+test: deps ## install what is missing, build, run every unit and system test
+	@$(MAKE) --no-print-directory all tests
+	@tests/run.sh --build $(BUILD) --bin $(BIN) all
+
+unit: all tests ## run the unit tests only
+	@tests/run.sh --build $(BUILD) --bin $(BIN) unit
+
+system: all tests ## run the system tests only (T=name runs one)
+	@tests/run.sh --build $(BUILD) --bin $(BIN) system $(T)
+
+memcheck: all tests ## run the unit tests under valgrind
+	@tests/run.sh --build $(BUILD) --bin $(BIN) --valgrind unit
+
+bench: deps ## run the benchmarks and print each figure beside its baseline
+	@$(MAKE) --no-print-directory all tests
+	@tests/run.sh --build $(BUILD) --bin $(BIN) bench $(B)
+
+up: deps ## build, start PostgreSQL and a whole city node with demo data
+	@$(MAKE) --no-print-directory all
+	@deploy/kejin-node up $(if $(SCALE),--scale $(SCALE))
+
+down: ## stop the node started by `make up`; leaves nothing running
+	@deploy/kejin-node down
+
+status: ## show each daemon, its workers per service and its endpoints
+	@deploy/kejin-node status
+
+format: ## format every C file with .clang-format
+	@clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean: ## remove build/ and bin/ (not run/: `make down` first)
+	rm -rf build build-san bin
+
+help: ## list the targets
+	@echo "Kejin: make <target> [V=1] [SAN=1]"
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | \
+	    sed -E 's/^([a-z]+):.*## (.*)/  \1\t\2/' | expand -t 12
+	@echo
+	@echo "  make up SCALE=registry=4     start 4 copies of kejin-registry"
+	@echo "  make system T=broker         run one system test"
+	@echo "  make bench B=broker          run one benchmark"
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

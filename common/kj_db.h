@@ -1,0 +1,100 @@
+/*  =========================================================================
+    kj_db - one PostgreSQL connection of one service, with reconnect,
+    prepared statements, transactions and numbered migrations
+
+    A service owns one schema; its connection's search_path is that schema.
+    Every statement takes parameters (never string-built SQL). After a
+    PostgreSQL restart the next statement reconnects by itself; a statement
+    that fails inside a transaction fails the transaction, and the caller
+    retries the whole of it.
+    =========================================================================
+*/
+
+#ifndef KJ_DB_H_INCLUDED
+#define KJ_DB_H_INCLUDED
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+//  One migration: applied once, in version order, recorded in
+//  <schema>.kj_migrations. common/sql2c.sh builds the table from
+//  services/<name>/sql/NNN_*.sql, ended by a row with sql NULL.
+typedef struct {
+    int version;
+    const char *name;
+    const char *sql;
+} kj_migration_t;
+
+typedef struct _kj_db_t kj_db_t;
+
+//  Connect with dsn and work in schema. Retries for up to wait_ms
+//  (0: once) while PostgreSQL is not up, logging each failure; NULL if it
+//  never came up.
+kj_db_t *
+    kj_db_new (const char *dsn, const char *schema, int wait_ms);
+
+void
+    kj_db_destroy (kj_db_t **self_p);
+
+//  The raw connection, for COPY and what else this class does not wrap.
+//  Valid until the next kj_db call that may reconnect.
+PGconn *
+    kj_db_conn (kj_db_t *self);
+
+const char *
+    kj_db_schema (kj_db_t *self);
+
+//  Run sql with text parameters (NULL for SQL NULL). Returns the result
+//  (PGRES_COMMAND_OK or PGRES_TUPLES_OK), which the caller PQclears, or
+//  NULL on error: kj_db_sqlstate and kj_db_error tell why. Outside a
+//  transaction a lost connection is re-opened and the statement run once
+//  more. Statements are prepared on first use per connection, keyed by
+//  the sql text, so pass the same literal each time.
+PGresult *
+    kj_db_exec (kj_db_t *self, const char *sql, int nparams,
+                const char *const *params);
+
+//  As kj_db_exec, for statements whose result is not needed: returns the
+//  number of rows affected, or -1 on error.
+int64_t
+    kj_db_run (kj_db_t *self, const char *sql, int nparams,
+               const char *const *params);
+
+//  SQLSTATE of the last error ("23505" unique violation, "40001"
+//  serialization failure, ...), "" if none; and its message.
+const char *
+    kj_db_sqlstate (kj_db_t *self);
+const char *
+    kj_db_error (kj_db_t *self);
+
+//  True if the last error means "retry the transaction" (40001, 40P01) or
+//  a lost connection.
+bool
+    kj_db_retryable (kj_db_t *self);
+
+int
+    kj_db_begin (kj_db_t *self);
+int
+    kj_db_commit (kj_db_t *self);
+//  Never fails from the caller's view; safe outside a transaction.
+void
+    kj_db_rollback (kj_db_t *self);
+bool
+    kj_db_in_tx (kj_db_t *self);
+
+//  Create the schema if missing and apply every migration not yet
+//  recorded, under an advisory lock so that copies starting together apply
+//  each once. Also creates the tables common/ keeps in every service
+//  schema (kj_migrations, kj_idempotency, kj_outbox). 0 or -1.
+int
+    kj_db_migrate (kj_db_t *self, const kj_migration_t *migrations);
+
+//  With a connection that may create roles (an embedded node's superuser),
+//  create role `role` (LOGIN, no password) and schema `schema` owned by
+//  it, when missing. 0 or -1.
+int
+    kj_db_bootstrap (const char *admin_dsn, const char *schema,
+                     const char *role);
+
+#endif

@@ -1,0 +1,117 @@
+/*  =========================================================================
+    kj_util - clocks, signals, small string and byte helpers
+    =========================================================================
+*/
+
+#include "kejin.h"
+#include <errno.h>
+#include <signal.h>
+#include <time.h>
+#include <uuid/uuid.h>
+
+static volatile sig_atomic_t s_stop = 0;
+
+int64_t
+kj_mono_us (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t
+kj_wall_us (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_REALTIME, &ts);
+    return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void
+s_on_signal (int signum)
+{
+    s_stop = 1;
+}
+
+//  --------------------------------------------------------------------------
+//  Daemons handle SIGTERM and SIGINT themselves: CZMQ's handler would only
+//  set zsys_interrupted, and its atexit checks are noisy in a daemon that
+//  stops on purpose. No SA_RESTART, so that blocking calls such as zmq_poll
+//  return EINTR and loops see the flag at once.
+
+void
+kj_signals_init (void)
+{
+    zsys_handler_set (NULL);
+    struct sigaction action;
+    memset (&action, 0, sizeof action);
+    action.sa_handler = s_on_signal;
+    sigemptyset (&action.sa_mask);
+    sigaction (SIGTERM, &action, NULL);
+    sigaction (SIGINT, &action, NULL);
+    signal (SIGPIPE, SIG_IGN);
+}
+
+bool
+kj_stopping (void)
+{
+    return s_stop != 0;
+}
+
+void
+kj_stop (void)
+{
+    s_stop = 1;
+}
+
+void
+kj_uuid (char out [37])
+{
+    uuid_t uuid;
+    uuid_generate_random (uuid);
+    uuid_unparse_lower (uuid, out);
+}
+
+char *
+kj_strlcpy (char *dst, const char *src, size_t n)
+{
+    if (n == 0)
+        return dst;
+    size_t len = src ? strnlen (src, n - 1) : 0;
+    if (len)
+        memcpy (dst, src, len);
+    dst [len] = 0;
+    return dst;
+}
+
+int
+kj_parse_int64 (const char *s, int64_t *value)
+{
+    if (!s || !*s)
+        return -1;
+    char *end;
+    errno = 0;
+    long long v = strtoll (s, &end, 10);
+    if (errno || *end)
+        return -1;
+    *value = v;
+    return 0;
+}
+
+void
+kj_put_u64 (unsigned char *dst, uint64_t value)
+{
+    for (int i = 7; i >= 0; i--) {
+        dst [i] = (unsigned char) (value & 0xff);
+        value >>= 8;
+    }
+}
+
+uint64_t
+kj_get_u64 (const unsigned char *src)
+{
+    uint64_t value = 0;
+    for (int i = 0; i < 8; i++)
+        value = (value << 8) | src [i];
+    return value;
+}

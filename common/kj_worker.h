@@ -1,0 +1,127 @@
+/*  =========================================================================
+    kj_worker - MDP/0.1 worker that serves one protobuf service
+
+    Registers with the broker (READY, with a Kejin credit extension),
+    heartbeats both ways, re-registers by itself after a broker restart
+    (DISCONNECT, or silence for `liveness` intervals), and says DISCONNECT
+    when it stops. For each request it decodes the header and payload,
+    finds the handler of the method through the service descriptor, calls
+    it, encodes the reply. An unknown method, an undecodable body or a
+    failing handler gets a status reply, never silence.
+
+    A method flagged KJ_WRITE runs inside a database transaction on the
+    worker's connection, with idempotency: a request whose key was seen
+    before gets the first answer again, without running the handler; the
+    same key with other content is refused. Handlers add their events with
+    kj_outbox_add in that same transaction.
+
+    One worker runs on one thread and handles one request at a time; a
+    daemon runs several worker threads for concurrency.
+    =========================================================================
+*/
+
+#ifndef KJ_WORKER_H_INCLUDED
+#define KJ_WORKER_H_INCLUDED
+
+#include <czmq.h>
+#include <protobuf-c/protobuf-c.h>
+#include "kj_db.h"
+#include "kj_proto.h"
+
+typedef struct _kj_worker_t kj_worker_t;
+typedef struct _kj_call_t kj_call_t;
+
+//  A handler fills `reply` (already initialised to its type) from
+//  `request` and returns 0, or returns kj_call_fail (...). Memory the
+//  reply points to comes from kj_call_alloc and friends, freed after the
+//  reply is sent.
+typedef int (kj_handler_fn) (kj_call_t *call, const ProtobufCMessage *request,
+                             ProtobufCMessage *reply);
+
+#define KJ_WRITE 1              //  transaction + idempotency
+
+typedef struct {
+    const char *name;           //  method name, as in the .proto service
+    kj_handler_fn *handler;
+    int flags;                  //  0 or KJ_WRITE
+} kj_method_t;
+
+typedef struct {
+    const char *endpoint;       //  broker ROUTER endpoint
+    const char *service;        //  MDP service name, e.g. "registry"
+    const ProtobufCServiceDescriptor *descriptor;
+    const kj_method_t *methods; //  one per descriptor method, { NULL } ends
+    void *state;                //  given to handlers by kj_call_state
+    kj_db_t *db;                //  connection for KJ_WRITE methods
+    int credit;                 //  requests the broker may send ahead (1)
+    int heartbeat_ms;           //  2500 unless set
+    int liveness;               //  3 unless set
+    const char *instance;       //  name in logs and replies, e.g. "registry.1"
+} kj_worker_config_t;
+
+//  Create a worker; it connects when kj_worker_run starts. Asserts that
+//  every method of the descriptor has a handler.
+kj_worker_t *
+    kj_worker_new (const kj_worker_config_t *config);
+
+void
+    kj_worker_destroy (kj_worker_t **self_p);
+
+//  Serve until kj_stopping () or kj_worker_stop; then send DISCONNECT and
+//  return 0.
+int
+    kj_worker_run (kj_worker_t *self);
+
+//  Ask a running worker to return from kj_worker_run (any thread).
+void
+    kj_worker_stop (kj_worker_t *self);
+
+//  Requests served so far (replies sent, errors included).
+uint64_t
+    kj_worker_served (kj_worker_t *self);
+
+//  --------------------------------------------------------------------------
+//  Inside a handler
+
+void *
+    kj_call_state (kj_call_t *call);
+
+kj_db_t *
+    kj_call_db (kj_call_t *call);
+
+//  The request's header: method, request id, idempotency key, caller.
+const Kj__RequestHeader *
+    kj_call_header (kj_call_t *call);
+
+const char *
+    kj_call_instance (kj_call_t *call);
+
+//  Fail the call with code (kj.Code), the field at fault (or NULL) and a
+//  message; returns -1 for `return kj_call_fail (...)`.
+int
+    kj_call_fail (kj_call_t *call, int code, const char *field,
+                  const char *format, ...) __attribute__ ((format (printf, 4, 5)));
+
+//  Fail the call with the status already filled in (from a rules class).
+int
+    kj_call_fail_status (kj_call_t *call, const kj_status_t *status);
+
+//  Zeroed memory that lives until the reply is sent.
+void *
+    kj_call_alloc (kj_call_t *call, size_t size);
+char *
+    kj_call_strdup (kj_call_t *call, const char *string);
+char *
+    kj_call_printf (kj_call_t *call, const char *format, ...)
+    __attribute__ ((format (printf, 2, 3)));
+
+//  A new message of `type`, initialised, living until the reply is sent.
+void *
+    kj_call_message (kj_call_t *call, const ProtobufCMessageDescriptor *type);
+
+//  Long handlers call this now and then: it sends the broker a heartbeat
+//  when one is due, so that the worker is not taken for dead.
+void
+    kj_call_keepalive (kj_call_t *call);
+
+#endif
