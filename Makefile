@@ -46,7 +46,7 @@ endif
 PROTOS    := $(wildcard proto/*.proto)
 GEN_C     := $(PROTOS:proto/%.proto=$(BUILD)/gen/%.pb-c.c)
 GEN_H     := $(GEN_C:.c=.h)
-GEN_OBJ   := $(GEN_C:$(BUILD)/gen/%.c=$(BUILD)/obj/gen/%.o)
+GEN_OBJ   := $(GEN_C:$(BUILD)/gen/%.c=$(BUILD)/obj/gen/%.o) $(BUILD)/obj/gen/kj_types.o
 
 $(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: proto/%.proto
 	@mkdir -p $(@D)
@@ -59,6 +59,16 @@ $(BUILD)/obj/%.o: %.c | $(GEN_H)
 	@mkdir -p $(@D)
 	$(call say,CC,$<)
 	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+#  A table of every message type, so that JSON output can decode an event's
+#  payload by its type name (kj_json_type).
+$(BUILD)/gen/kj_types.c: $(GEN_H)
+	$(call say,GEN,$@)
+	$(Q)( echo '#include <protobuf-c/protobuf-c.h>'; \
+	  sed -n 's/^extern const ProtobufCMessageDescriptor \(.*\);/extern const ProtobufCMessageDescriptor \1;/p' $(GEN_H); \
+	  echo 'const ProtobufCMessageDescriptor *const kj_all_types [] = {'; \
+	  sed -n 's/^extern const ProtobufCMessageDescriptor \(.*\);/    \&\1,/p' $(GEN_H); \
+	  echo '    0 };' ) > $@
 
 $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
 	@mkdir -p $(@D)

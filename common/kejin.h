@@ -28,6 +28,8 @@
 #include "kj_log.h"
 #include "kj_config.h"
 #include "kj_proto.h"
+#include "kj_hist.h"
+#include "kj_json.h"
 #include "kj_client.h"
 #include "kj_db.h"
 #include "kj_worker.h"

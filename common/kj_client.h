@@ -23,7 +23,8 @@ typedef struct _kj_client_t kj_client_t;
 //  Per-call options; pass NULL for the client's defaults (a write).
 typedef struct {
     int timeout_ms;              //  per attempt; 0: the client's default
-    int retries;                 //  attempts after the first; -1: default
+    int retries;                 //  attempts after the first; 0: the
+                                 //  client's default, -1: none
     const char *idempotency_key; //  NULL: a new one for a write
     bool read_only;              //  a read: no key, always safe to retry
 } kj_call_opts_t;

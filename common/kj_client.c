@@ -1,0 +1,287 @@
+/*  =========================================================================
+    kj_client - MDP/0.1 client with Kejin bodies
+
+    One DEALER socket to the broker. A request is
+        [] ["MDPC01"] [service] ["KJ\x01" RequestHeader] [payload]
+    and its reply
+        [] ["MDPC01"] [service] ["KJ\x01" ReplyHeader] [payload, on OK]
+    Replies are matched by the request id in their header, so a late reply
+    to an attempt that timed out is recognised and dropped.
+    =========================================================================
+*/
+
+#include "kejin.h"
+
+struct _kj_client_t {
+    char *endpoint;             //  broker endpoint
+    zsock_t *sock;              //  DEALER to the broker
+    uint64_t next_id;           //  next request id (never 0)
+    int timeout_ms;             //  default per attempt
+    int retries;                //  default attempts after the first
+};
+
+#define MDPC "MDPC01"
+
+static zsock_t *
+s_connect (const char *endpoint)
+{
+    zsock_t *sock = zsock_new (ZMQ_DEALER);
+    assert (sock);
+    zsock_set_linger (sock, 0);
+    zsock_set_maxmsgsize (sock, KJ_MAX_MSG_SIZE);
+    zsock_set_sndhwm (sock, 100000);
+    zsock_set_rcvhwm (sock, 100000);
+    if (zsock_connect (sock, "%s", endpoint)) {
+        kj_error ("client.connect_failed", "endpoint=%s reason=\"%s\"",
+                  endpoint, zmq_strerror (zmq_errno ()));
+        zsock_destroy (&sock);
+    }
+    return sock;
+}
+
+kj_client_t *
+kj_client_new (const char *endpoint)
+{
+    kj_client_t *self = (kj_client_t *) zmalloc (sizeof (kj_client_t));
+    self->endpoint = strdup (endpoint);
+    self->sock = s_connect (endpoint);
+    if (!self->sock) {
+        kj_client_destroy (&self);
+        return NULL;
+    }
+    //  Random start, so that two clients' ids rarely meet in one log
+    self->next_id = ((uint64_t) randof (0x7fffffff) << 24) + 1;
+    self->timeout_ms = 5000;
+    self->retries = 2;
+    return self;
+}
+
+void
+kj_client_destroy (kj_client_t **self_p)
+{
+    if (*self_p) {
+        kj_client_t *self = *self_p;
+        zsock_destroy (&self->sock);
+        free (self->endpoint);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+void
+kj_client_set_timeout (kj_client_t *self, int timeout_ms)
+{
+    self->timeout_ms = timeout_ms;
+}
+
+void
+kj_client_set_retries (kj_client_t *self, int retries)
+{
+    self->retries = retries;
+}
+
+zsock_t *
+kj_client_sock (kj_client_t *self)
+{
+    return self->sock;
+}
+
+//  --------------------------------------------------------------------------
+//  Send one attempt of a request. The header carries the time left, so that
+//  the broker drops the request rather than deliver it after we gave up.
+
+static int
+s_send (kj_client_t *self, uint64_t request_id, const char *service,
+        const char *method, const ProtobufCMessage *request, int timeout_ms,
+        const char *key, bool retry_safe)
+{
+    Kj__RequestHeader header = KJ__REQUEST_HEADER__INIT;
+    header.request_id = request_id;
+    header.method = (char *) method;
+    header.timeout_ms = timeout_ms > 0 ? (uint32_t) timeout_ms : 0;
+    header.idempotency_key = (char *) (key ? key : "");
+    header.retry_safe = retry_safe;
+
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addmem (msg, NULL, 0);
+    zmsg_addstr (msg, MDPC);
+    zmsg_addstr (msg, service);
+    zmsg_append (msg, &(zframe_t *) { kj_proto_frame (&header.base, true) });
+    zmsg_append (msg, &(zframe_t *) { kj_proto_frame (request, false) });
+    return zmsg_send (&msg, self->sock);
+}
+
+uint64_t
+kj_client_send (kj_client_t *self, const char *service, const char *method,
+                const ProtobufCMessage *request, const kj_call_opts_t *opts)
+{
+    uint64_t request_id = self->next_id++;
+    char key [37] = "";
+    const char *idem = opts ? opts->idempotency_key : NULL;
+    bool read_only = opts && opts->read_only;
+    if (!idem && !read_only) {
+        kj_uuid (key);
+        idem = key;
+    }
+    int timeout = opts && opts->timeout_ms ? opts->timeout_ms : self->timeout_ms;
+    if (s_send (self, request_id, service, method, request, timeout, idem,
+                true))
+        return 0;
+    return request_id;
+}
+
+//  --------------------------------------------------------------------------
+//  Decode one reply message. Returns 0 with the request id, status and
+//  decoded payload; -1 if the message is not a Kejin reply (logged).
+
+static int
+s_decode (zmsg_t *msg, uint64_t *request_id,
+          const ProtobufCMessageDescriptor *reply_type,
+          ProtobufCMessage **reply_p, kj_status_t *status)
+{
+    if (reply_p)
+        *reply_p = NULL;
+    //  [] [MDPC01] [service] [header] [payload?]
+    zframe_t *empty = zmsg_first (msg);
+    zframe_t *proto = zmsg_next (msg);
+    zframe_t *service = zmsg_next (msg);
+    zframe_t *head = zmsg_next (msg);
+    if (!empty || zframe_size (empty) || !proto || !zframe_streq (proto, MDPC)
+    ||  !service || !head) {
+        kj_warn ("client.bad_reply", "frames=%zu", zmsg_size (msg));
+        return -1;
+    }
+    Kj__ReplyHeader *header =
+        kj_proto_reply_header (zframe_data (head), zframe_size (head));
+    if (!header) {
+        //  Not a Kejin body: a plain MDP error from the broker, ["503",
+        //  "message"], or a worker that does not speak Kejin.
+        zframe_t *text = zmsg_next (msg);
+        char *code = zframe_strdup (head);
+        char *message = text ? zframe_strdup (text) : strdup ("");
+        *request_id = 0;
+        kj_status_set (status, KJ__CODE__UNAVAILABLE, NULL, "%s %s", code,
+                       message);
+        free (code);
+        free (message);
+        return 0;
+    }
+    *request_id = header->request_id;
+    if (header->status && header->status->code != KJ__CODE__OK) {
+        kj_status_set (status, header->status->code, header->status->field,
+                       "%s", header->status->message);
+        kj__reply_header__free_unpacked (header, NULL);
+        return 0;
+    }
+    kj__reply_header__free_unpacked (header, NULL);
+    kj_status_ok (status);
+    if (reply_p && reply_type) {
+        zframe_t *payload = zmsg_next (msg);
+        size_t size = payload ? zframe_size (payload) : 0;
+        const uint8_t *data = payload ? zframe_data (payload) : NULL;
+        *reply_p = protobuf_c_message_unpack (reply_type, NULL, size, data);
+        if (!*reply_p)
+            kj_status_set (status, KJ__CODE__INTERNAL, NULL,
+                           "reply is not a valid %s", reply_type->name);
+    }
+    return 0;
+}
+
+int
+kj_client_recv (kj_client_t *self, int timeout_ms, uint64_t *request_id,
+                const ProtobufCMessageDescriptor *reply_type,
+                ProtobufCMessage **reply_p, kj_status_t *status)
+{
+    zmq_pollitem_t item = { zsock_resolve (self->sock), 0, ZMQ_POLLIN, 0 };
+    int64_t deadline = kj_mono_us () + (int64_t) timeout_ms * 1000;
+    while (true) {
+        int wait = timeout_ms < 0 ? -1
+                 : (int) ((deadline - kj_mono_us () + 999) / 1000);
+        if (timeout_ms >= 0 && wait < 0)
+            wait = 0;
+        int rc = zmq_poll (&item, 1, wait);
+        if (rc < 0 && zmq_errno () == EINTR && !kj_stopping ())
+            continue;
+        if (rc <= 0)
+            return -1;
+        zmsg_t *msg = zmsg_recv (self->sock);
+        if (!msg)
+            return -1;
+        rc = s_decode (msg, request_id, reply_type, reply_p, status);
+        zmsg_destroy (&msg);
+        if (rc == 0)
+            return status->code;
+    }
+}
+
+//  --------------------------------------------------------------------------
+//  One call: send, wait, resend on timeout while attempts are left. The
+//  same request id goes out each time, so whichever attempt answers first
+//  is the answer; replies to earlier calls are dropped by their id.
+
+int
+kj_client_call (kj_client_t *self, const char *service, const char *method,
+                const ProtobufCMessage *request,
+                const ProtobufCMessageDescriptor *reply_type,
+                ProtobufCMessage **reply_p, kj_status_t *status,
+                const kj_call_opts_t *opts)
+{
+    if (reply_p)
+        *reply_p = NULL;
+    uint64_t request_id = self->next_id++;
+    char key [37] = "";
+    const char *idem = opts ? opts->idempotency_key : NULL;
+    bool read_only = opts && opts->read_only;
+    if (!idem && !read_only) {
+        kj_uuid (key);
+        idem = key;
+    }
+    int timeout = opts && opts->timeout_ms ? opts->timeout_ms : self->timeout_ms;
+    int retries = !opts || opts->retries == 0 ? self->retries
+                : opts->retries < 0 ? 0 : opts->retries;
+
+    for (int attempt = 0; attempt <= retries; attempt++) {
+        if (attempt)
+            kj_debug ("client.retry", "service=%s method=%s attempt=%d",
+                      service, method, attempt + 1);
+        if (s_send (self, request_id, service, method, request, timeout, idem,
+                    true)) {
+            kj_status_set (status, KJ__CODE__UNAVAILABLE, NULL,
+                           "cannot send to the broker at %s", self->endpoint);
+            return status->code;
+        }
+        int64_t deadline = kj_mono_us () + (int64_t) timeout * 1000;
+        while (true) {
+            int wait = (int) ((deadline - kj_mono_us () + 999) / 1000);
+            if (wait <= 0)
+                break;
+            uint64_t id;
+            ProtobufCMessage *reply = NULL;
+            int code = kj_client_recv (self, wait, &id, reply_type,
+                                       &reply, status);
+            if (code < 0) {
+                if (kj_stopping ()) {
+                    kj_status_set (status, KJ__CODE__CANCELLED, NULL,
+                                   "interrupted");
+                    return status->code;
+                }
+                break;
+            }
+            if (id == request_id || id == 0) {
+                if (reply_p)
+                    *reply_p = reply;
+                else if (reply)
+                    protobuf_c_message_free_unpacked (reply, NULL);
+                return code;
+            }
+            if (reply)          //  a late answer to an earlier call
+                protobuf_c_message_free_unpacked (reply, NULL);
+        }
+    }
+    kj_status_set (status, KJ__CODE__DEADLINE_EXCEEDED, NULL,
+                   "no answer from service '%s' within %d ms (%d attempt%s); "
+                   "is the broker at %s up and does the service have "
+                   "workers?", service, timeout, retries + 1,
+                   retries ? "s" : "", self->endpoint);
+    return status->code;
+}

@@ -1,0 +1,636 @@
+/*  =========================================================================
+    kj_worker - MDP/0.1 worker that serves one protobuf service
+
+    Frames, as the broker sees them (RFC 7/MDP):
+        READY       [] ["MDPW01"] [0x01] [service] ["KJ\x01" WorkerHello]
+        REQUEST     [] ["MDPW01"] [0x02] [address] [] [header] [payload]
+        REPLY       [] ["MDPW01"] [0x03] [address] [] [header] [payload]
+        HEARTBEAT   [] ["MDPW01"] [0x04]
+        DISCONNECT  [] ["MDPW01"] [0x05]
+    The extra READY frame is Kejin's credit extension; the broker answers a
+    worker that sent it exactly as it answers any other.
+    =========================================================================
+*/
+
+#include "kejin.h"
+
+#define MDPW "MDPW01"
+enum {
+    MDPW_READY = 1,
+    MDPW_REQUEST = 2,
+    MDPW_REPLY = 3,
+    MDPW_HEARTBEAT = 4,
+    MDPW_DISCONNECT = 5
+};
+
+//  Per-call memory: a list of blocks freed after the reply is sent.
+typedef struct _block_t {
+    struct _block_t *next;
+    size_t used, size;
+    max_align_t data [];
+} block_t;
+
+struct _kj_call_t {
+    kj_worker_t *worker;
+    const Kj__RequestHeader *header;
+    kj_status_t status;
+    block_t *blocks;
+};
+
+struct _kj_worker_t {
+    kj_worker_config_t config;  //  copy; strings owned by the caller
+    kj_handler_fn **handlers;   //  by method index of the descriptor
+    int *flags;                 //  by method index
+    zsock_t *sock;              //  DEALER to the broker, or NULL
+    int64_t heartbeat_at;       //  when we next send a heartbeat
+    int64_t expiry_at;          //  when we take the broker for dead
+    int64_t reconnect_at;       //  when to reconnect, if sock is NULL
+    volatile int stop;          //  set by kj_worker_stop
+    uint64_t served;
+    char instance [64];
+};
+
+//  --------------------------------------------------------------------------
+//  Call memory
+
+void *
+kj_call_alloc (kj_call_t *call, size_t size)
+{
+    size = (size + sizeof (max_align_t) - 1) & ~(sizeof (max_align_t) - 1);
+    block_t *block = call->blocks;
+    if (!block || block->size - block->used < size) {
+        size_t cap = size > 8000 ? size : 8000;
+        block = (block_t *) malloc (sizeof (block_t) + cap);
+        assert (block);
+        block->size = cap;
+        block->used = 0;
+        block->next = call->blocks;
+        call->blocks = block;
+    }
+    void *ptr = (char *) block->data + block->used;
+    block->used += size;
+    memset (ptr, 0, size);
+    return ptr;
+}
+
+char *
+kj_call_strdup (kj_call_t *call, const char *string)
+{
+    size_t size = strlen (string) + 1;
+    char *copy = (char *) kj_call_alloc (call, size);
+    memcpy (copy, string, size);
+    return copy;
+}
+
+char *
+kj_call_printf (kj_call_t *call, const char *format, ...)
+{
+    va_list args;
+    va_start (args, format);
+    char *text = zsys_vprintf (format, args);
+    va_end (args);
+    char *copy = kj_call_strdup (call, text);
+    free (text);
+    return copy;
+}
+
+void *
+kj_call_message (kj_call_t *call, const ProtobufCMessageDescriptor *type)
+{
+    ProtobufCMessage *message =
+        (ProtobufCMessage *) kj_call_alloc (call, type->sizeof_message);
+    type->message_init (message);
+    return message;
+}
+
+static void
+s_call_reset (kj_call_t *call)
+{
+    while (call->blocks) {
+        block_t *next = call->blocks->next;
+        free (call->blocks);
+        call->blocks = next;
+    }
+    kj_status_ok (&call->status);
+}
+
+void *
+kj_call_state (kj_call_t *call)
+{
+    return call->worker->config.state;
+}
+
+kj_db_t *
+kj_call_db (kj_call_t *call)
+{
+    return call->worker->config.db;
+}
+
+const Kj__RequestHeader *
+kj_call_header (kj_call_t *call)
+{
+    return call->header;
+}
+
+const char *
+kj_call_instance (kj_call_t *call)
+{
+    return call->worker->instance;
+}
+
+int
+kj_call_fail (kj_call_t *call, int code, const char *field,
+              const char *format, ...)
+{
+    call->status.code = code;
+    kj_strlcpy (call->status.field, field ? field : "",
+                sizeof call->status.field);
+    va_list args;
+    va_start (args, format);
+    vsnprintf (call->status.message, sizeof call->status.message, format,
+               args);
+    va_end (args);
+    return -1;
+}
+
+int
+kj_call_fail_status (kj_call_t *call, const kj_status_t *status)
+{
+    call->status = *status;
+    return -1;
+}
+
+//  --------------------------------------------------------------------------
+//  Connection to the broker
+
+static void
+s_send_command (kj_worker_t *self, int command, zmsg_t *extra)
+{
+    zmsg_t *msg = extra ? extra : zmsg_new ();
+    zmsg_pushmem (msg, &(byte) { (byte) command }, 1);
+    zmsg_pushstr (msg, MDPW);
+    zmsg_pushmem (msg, NULL, 0);
+    zmsg_send (&msg, self->sock);
+}
+
+static void
+s_connect (kj_worker_t *self)
+{
+    zsock_destroy (&self->sock);
+    self->sock = zsock_new (ZMQ_DEALER);
+    assert (self->sock);
+    zsock_set_linger (self->sock, 0);
+    zsock_set_maxmsgsize (self->sock, KJ_MAX_MSG_SIZE);
+    zsock_set_sndhwm (self->sock, 100000);
+    zsock_set_rcvhwm (self->sock, 100000);
+    if (zsock_connect (self->sock, "%s", self->config.endpoint)) {
+        kj_error ("worker.connect_failed", "endpoint=%s reason=\"%s\"",
+                  self->config.endpoint, zmq_strerror (zmq_errno ()));
+        zsock_destroy (&self->sock);
+        self->reconnect_at = kj_mono_us () + 1000000;
+        return;
+    }
+    Kj__WorkerHello hello = KJ__WORKER_HELLO__INIT;
+    hello.credit = (uint32_t) self->config.credit;
+    hello.version = (char *) KEJIN_VERSION;
+    hello.pid = (uint32_t) getpid ();
+    hello.instance = self->instance;
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addstr (msg, self->config.service);
+    zmsg_append (msg, &(zframe_t *) { kj_proto_frame (&hello.base, true) });
+    s_send_command (self, MDPW_READY, msg);
+
+    int64_t now = kj_mono_us ();
+    int64_t interval = (int64_t) self->config.heartbeat_ms * 1000;
+    self->heartbeat_at = now + interval;
+    self->expiry_at = now + interval * self->config.liveness;
+    kj_info ("worker.ready", "service=%s instance=%s endpoint=%s credit=%d",
+             self->config.service, self->instance, self->config.endpoint,
+             self->config.credit);
+}
+
+kj_worker_t *
+kj_worker_new (const kj_worker_config_t *config)
+{
+    assert (config->endpoint && config->service && config->descriptor);
+    kj_worker_t *self = (kj_worker_t *) zmalloc (sizeof (kj_worker_t));
+    self->config = *config;
+    if (self->config.credit < 1)
+        self->config.credit = 1;
+    if (self->config.heartbeat_ms <= 0)
+        self->config.heartbeat_ms = 2500;
+    if (self->config.liveness <= 0)
+        self->config.liveness = 3;
+    kj_strlcpy (self->instance,
+                config->instance ? config->instance : config->service,
+                sizeof self->instance);
+
+    //  Every method of the service has its handler: adding a method to the
+    //  .proto file without one is a programming mistake.
+    const ProtobufCServiceDescriptor *desc = config->descriptor;
+    self->handlers = (kj_handler_fn **) zmalloc (desc->n_methods
+                                                 * sizeof (kj_handler_fn *));
+    self->flags = (int *) zmalloc (desc->n_methods * sizeof (int));
+    for (const kj_method_t *method = config->methods; method && method->name;
+         method++) {
+        const ProtobufCMethodDescriptor *md =
+            protobuf_c_service_descriptor_get_method_by_name (desc,
+                                                              method->name);
+        assert (md);
+        unsigned index = (unsigned) (md - desc->methods);
+        self->handlers [index] = method->handler;
+        self->flags [index] = method->flags;
+        assert (!(method->flags & KJ_WRITE) || config->db);
+    }
+    for (unsigned index = 0; index < desc->n_methods; index++)
+        if (!self->handlers [index]) {
+            kj_error ("worker.no_handler", "service=%s method=%s",
+                      desc->name, desc->methods [index].name);
+            assert (false);
+        }
+    return self;
+}
+
+void
+kj_worker_destroy (kj_worker_t **self_p)
+{
+    if (*self_p) {
+        kj_worker_t *self = *self_p;
+        zsock_destroy (&self->sock);
+        free (self->handlers);
+        free (self->flags);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+void
+kj_worker_stop (kj_worker_t *self)
+{
+    self->stop = 1;
+}
+
+uint64_t
+kj_worker_served (kj_worker_t *self)
+{
+    return self->served;
+}
+
+void
+kj_call_keepalive (kj_call_t *call)
+{
+    kj_worker_t *self = call->worker;
+    int64_t now = kj_mono_us ();
+    if (self->sock && now >= self->heartbeat_at) {
+        s_send_command (self, MDPW_HEARTBEAT, NULL);
+        self->heartbeat_at = now + (int64_t) self->config.heartbeat_ms * 1000;
+    }
+}
+
+//  --------------------------------------------------------------------------
+//  Replies
+
+static void
+s_send_reply (kj_worker_t *self, zframe_t **address_p, zframe_t *header,
+              zframe_t *payload)
+{
+    zmsg_t *msg = zmsg_new ();
+    zmsg_append (msg, address_p);
+    zmsg_addmem (msg, NULL, 0);
+    zmsg_append (msg, &header);
+    if (payload)
+        zmsg_append (msg, &payload);
+    s_send_command (self, MDPW_REPLY, msg);
+    self->served++;
+}
+
+static void
+s_reply_status (kj_worker_t *self, zframe_t **address_p, uint64_t request_id,
+                const kj_status_t *status)
+{
+    s_send_reply (self, address_p, kj_proto_reply_frame (request_id, status),
+                  NULL);
+}
+
+//  --------------------------------------------------------------------------
+//  Idempotency, inside the transaction of a KJ_WRITE method. Returns 1 if
+//  the key was seen before (*stored_p is its reply payload, or the status
+//  says why it cannot be used), 0 if this is the first time, -1 on a
+//  database error.
+
+static int
+s_idempotency_claim (kj_call_t *call, const char *method, zframe_t *payload,
+                     zframe_t **stored_p)
+{
+    kj_db_t *db = call->worker->config.db;
+    const char *key = call->header->idempotency_key;
+    zdigest_t *digest = zdigest_new ();
+    zdigest_update (digest, (byte *) method, strlen (method));
+    if (payload)
+        zdigest_update (digest, zframe_data (payload), zframe_size (payload));
+    char hash [41];
+    kj_strlcpy (hash, zdigest_string (digest), sizeof hash);
+    zdigest_destroy (&digest);
+
+    const char *params [] = { key, method, hash };
+    int64_t rows = kj_db_run (db,
+        "INSERT INTO kj_idempotency (key, method, request_hash) "
+        "VALUES ($1, $2, decode ($3, 'hex')) ON CONFLICT DO NOTHING",
+        3, params);
+    if (rows < 0)
+        return -1;
+    if (rows == 1)
+        return 0;
+    PGresult *res = kj_db_exec (db,
+        "SELECT method, encode (request_hash, 'hex'), encode (reply, 'hex') "
+        "FROM kj_idempotency WHERE key = $1", 1, params);
+    if (!res)
+        return -1;
+    if (PQntuples (res) != 1)
+        kj_call_fail (call, KJ__CODE__ABORTED, "idempotency_key",
+                      "idempotency key '%s' vanished; retry", key);
+    else
+    if (!streq (PQgetvalue (res, 0, 0), method)
+    ||  strcasecmp (PQgetvalue (res, 0, 1), hash) != 0)
+        kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION, "idempotency_key",
+                      "idempotency key '%s' was already used for another "
+                      "request (%s); use a new key", key,
+                      PQgetvalue (res, 0, 0));
+    else {
+        const char *hex = PQgetvalue (res, 0, 2);
+        size_t size = strlen (hex) / 2;
+        zframe_t *stored = zframe_new (NULL, size);
+        byte *data = zframe_data (stored);
+        for (size_t i = 0; i < size; i++)
+            sscanf (hex + 2 * i, "%2hhx", &data [i]);
+        *stored_p = stored;
+    }
+    PQclear (res);
+    return 1;
+}
+
+static int
+s_idempotency_store (kj_call_t *call, zframe_t *reply)
+{
+    const char *params [] = { call->header->idempotency_key,
+                              zframe_strhex (reply) };
+    int64_t rows = kj_db_run (call->worker->config.db,
+        "UPDATE kj_idempotency SET reply = decode ($2, 'hex') WHERE key = $1",
+        2, params);
+    free ((char *) params [1]);
+    return rows == 1 ? 0 : -1;
+}
+
+//  --------------------------------------------------------------------------
+//  Run the handler once. Returns the packed reply payload, or NULL with
+//  call->status saying why.
+
+static zframe_t *
+s_invoke (kj_call_t *call, const ProtobufCMethodDescriptor *md,
+          kj_handler_fn *handler, const ProtobufCMessage *input)
+{
+    ProtobufCMessage *output = (ProtobufCMessage *) kj_call_message (call,
+                                                                     md->output);
+    if (handler (call, input, output) != 0) {
+        if (call->status.code == KJ__CODE__OK)
+            kj_call_fail (call, KJ__CODE__INTERNAL, NULL,
+                          "%s failed without saying why", md->name);
+        return NULL;
+    }
+    call->status.code = KJ__CODE__OK;
+    return kj_proto_frame (output, false);
+}
+
+//  A write: transaction, idempotency, and a retry of the whole thing when
+//  PostgreSQL asks for one (serialization failure, deadlock, lost
+//  connection).
+
+static zframe_t *
+s_invoke_write (kj_call_t *call, const ProtobufCMethodDescriptor *md,
+                kj_handler_fn *handler, const ProtobufCMessage *input,
+                zframe_t *payload)
+{
+    kj_db_t *db = call->worker->config.db;
+    bool keyed = call->header->idempotency_key
+              && *call->header->idempotency_key;
+    for (int attempt = 1; attempt <= 5; attempt++) {
+        s_call_reset (call);
+        zframe_t *reply = NULL;
+        if (kj_db_begin (db) == 0) {
+            int seen = keyed ? s_idempotency_claim (call, md->name, payload,
+                                                    &reply)
+                             : 0;
+            if (seen == 1) {
+                kj_db_rollback (db);
+                if (reply)
+                    kj_debug ("worker.idempotent_replay", "method=%s key=%s",
+                              md->name, call->header->idempotency_key);
+                return reply;   //  the first answer, or the status says why
+            }
+            if (seen == 0)
+                reply = s_invoke (call, md, handler, input);
+            if (reply && (!keyed || s_idempotency_store (call, reply) == 0)
+            &&  kj_db_commit (db) == 0)
+                return reply;
+            if (reply && call->status.code == KJ__CODE__OK)
+                kj_call_fail (call, KJ__CODE__UNAVAILABLE, NULL,
+                              "could not commit: %s", kj_db_error (db));
+            zframe_destroy (&reply);
+        }
+        else
+            kj_call_fail (call, KJ__CODE__UNAVAILABLE, NULL,
+                          "database unavailable: %s", kj_db_error (db));
+        kj_db_rollback (db);
+        if (!kj_db_retryable (db))
+            return NULL;
+        kj_info ("worker.retry_transaction", "method=%s attempt=%d "
+                 "sqlstate=%s", md->name, attempt, kj_db_sqlstate (db));
+        zclock_sleep (attempt * 20);
+    }
+    return NULL;
+}
+
+//  --------------------------------------------------------------------------
+//  One request: [address] [] [header] [payload]
+
+static void
+s_handle_request (kj_worker_t *self, zmsg_t *msg)
+{
+    zframe_t *address = zmsg_pop (msg);
+    zframe_t *empty = zmsg_pop (msg);
+    zframe_t *head = zmsg_pop (msg);
+    zframe_t *payload = zmsg_pop (msg);
+    if (!address || !empty || zframe_size (empty) || !head) {
+        kj_warn ("worker.bad_request", "frames=%zu", zmsg_size (msg) + 4);
+        if (address && empty && !zframe_size (empty)) {
+            zmsg_t *reply = zmsg_new ();
+            zmsg_append (reply, &address);
+            zmsg_addmem (reply, NULL, 0);
+            zmsg_addstr (reply, "400");
+            zmsg_addstr (reply, "empty request body");
+            s_send_command (self, MDPW_REPLY, reply);
+        }
+        goto done;
+    }
+    Kj__RequestHeader *header =
+        kj_proto_request_header (zframe_data (head), zframe_size (head));
+    if (!header) {
+        //  A plain MDP client: answer in plain text frames
+        zmsg_t *reply = zmsg_new ();
+        zmsg_append (reply, &address);
+        zmsg_addmem (reply, NULL, 0);
+        zmsg_addstr (reply, "400");
+        zmsg_addstr (reply, "not a Kejin request: the first body frame must "
+                            "be \"KJ\\x01\" and a kj.RequestHeader");
+        s_send_command (self, MDPW_REPLY, reply);
+        goto done;
+    }
+
+    kj_call_t call = { .worker = self, .header = header };
+    kj_status_ok (&call.status);
+    const ProtobufCServiceDescriptor *desc = self->config.descriptor;
+    const ProtobufCMethodDescriptor *md =
+        protobuf_c_service_descriptor_get_method_by_name (desc, header->method);
+    zframe_t *reply = NULL;
+    if (!md)
+        kj_call_fail (&call, KJ__CODE__UNIMPLEMENTED, "method",
+                      "service '%s' has no method '%s'", self->config.service,
+                      header->method);
+    else {
+        ProtobufCMessage *input = protobuf_c_message_unpack (
+            md->input, NULL, payload ? zframe_size (payload) : 0,
+            payload ? zframe_data (payload) : NULL);
+        if (!input)
+            kj_call_fail (&call, KJ__CODE__INVALID_ARGUMENT, NULL,
+                          "request body is not a valid %s", md->input->name);
+        else {
+            unsigned index = (unsigned) (md - desc->methods);
+            if (self->flags [index] & KJ_WRITE)
+                reply = s_invoke_write (&call, md, self->handlers [index],
+                                        input, payload);
+            else
+                reply = s_invoke (&call, md, self->handlers [index], input);
+            protobuf_c_message_free_unpacked (input, NULL);
+        }
+    }
+    if (reply) {
+        kj_status_t ok;
+        kj_status_ok (&ok);
+        s_send_reply (self, &address,
+                      kj_proto_reply_frame (header->request_id, &ok), reply);
+    }
+    else {
+        if (call.status.code == KJ__CODE__INTERNAL
+        ||  call.status.code == KJ__CODE__UNAVAILABLE)
+            kj_warn ("worker.failed", "method=%s code=%s message=\"%s\"",
+                     header->method, kj_code_name (call.status.code),
+                     call.status.message);
+        s_reply_status (self, &address, header->request_id, &call.status);
+    }
+    s_call_reset (&call);
+    kj__request_header__free_unpacked (header, NULL);
+done:
+    zframe_destroy (&address);
+    zframe_destroy (&empty);
+    zframe_destroy (&head);
+    zframe_destroy (&payload);
+}
+
+//  --------------------------------------------------------------------------
+//  Take one message from the broker. Anything malformed is logged and
+//  dropped: the broker is trusted, but not to the point of asserting.
+
+static void
+s_handle_message (kj_worker_t *self, zmsg_t *msg)
+{
+    int64_t now = kj_mono_us ();
+    self->expiry_at = now + (int64_t) self->config.heartbeat_ms * 1000
+                          * self->config.liveness;
+    zframe_t *empty = zmsg_pop (msg);
+    zframe_t *proto = zmsg_pop (msg);
+    zframe_t *command = zmsg_pop (msg);
+    if (!empty || zframe_size (empty) || !proto || !zframe_streq (proto, MDPW)
+    ||  !command || zframe_size (command) != 1)
+        kj_warn ("worker.bad_message", "service=%s", self->config.service);
+    else
+    switch (zframe_data (command) [0]) {
+        case MDPW_REQUEST:
+            s_handle_request (self, msg);
+            //  The broker may have said nothing while we were busy
+            self->expiry_at = kj_mono_us () + (int64_t) self->config.heartbeat_ms
+                            * 1000 * self->config.liveness;
+            break;
+        case MDPW_HEARTBEAT:
+            break;
+        case MDPW_DISCONNECT:
+            kj_info ("worker.disconnected", "service=%s reason=broker",
+                     self->config.service);
+            s_connect (self);
+            break;
+        default:
+            kj_warn ("worker.bad_command", "command=%d",
+                     zframe_data (command) [0]);
+    }
+    zframe_destroy (&empty);
+    zframe_destroy (&proto);
+    zframe_destroy (&command);
+}
+
+int
+kj_worker_run (kj_worker_t *self)
+{
+    s_connect (self);
+    while (!self->stop && !kj_stopping ()) {
+        int64_t now = kj_mono_us ();
+        if (!self->sock) {
+            if (now >= self->reconnect_at)
+                s_connect (self);
+            else
+                zclock_sleep (100);
+            continue;
+        }
+        int64_t wake = self->heartbeat_at < self->expiry_at
+                     ? self->heartbeat_at : self->expiry_at;
+        int timeout = (int) ((wake - now) / 1000) + 1;
+        if (timeout > 200)
+            timeout = 200;      //  see a stop request soon enough
+        zmq_pollitem_t item = { zsock_resolve (self->sock), 0, ZMQ_POLLIN, 0 };
+        int rc = zmq_poll (&item, 1, timeout);
+        if (rc < 0 && zmq_errno () != EINTR)
+            break;
+        if (rc > 0) {
+            //  Take everything waiting before the next poll
+            for (int count = 0; count < 1000 && self->sock
+                             && (zsock_events (self->sock) & ZMQ_POLLIN);
+                 count++) {
+                zmsg_t *msg = zmsg_recv (self->sock);
+                if (!msg)
+                    break;
+                s_handle_message (self, msg);
+                zmsg_destroy (&msg);
+            }
+        }
+        now = kj_mono_us ();
+        if (now >= self->expiry_at) {
+            kj_warn ("worker.broker_silent", "service=%s endpoint=%s "
+                     "action=reconnect", self->config.service,
+                     self->config.endpoint);
+            s_connect (self);
+        }
+        else
+        if (now >= self->heartbeat_at) {
+            s_send_command (self, MDPW_HEARTBEAT, NULL);
+            self->heartbeat_at = now + (int64_t) self->config.heartbeat_ms
+                                     * 1000;
+        }
+    }
+    if (self->sock) {
+        s_send_command (self, MDPW_DISCONNECT, NULL);
+        //  Give the DISCONNECT a moment to leave before the socket closes
+        zsock_set_linger (self->sock, 500);
+        zsock_destroy (&self->sock);
+    }
+    kj_info ("worker.stopped", "service=%s instance=%s served=%" PRIu64,
+             self->config.service, self->instance, self->served);
+    return 0;
+}

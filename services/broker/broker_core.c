@@ -1,0 +1,1157 @@
+/*  =========================================================================
+    broker_core - the Majordomo broker's state and rules, without sockets
+
+    Requests live in a slot table; a request sent to a worker carries its
+    slot handle as the "client address" frame, which MDP workers echo back
+    in their REPLY. That is how one worker can hold many requests (Kejin's
+    credit) and how a reply finds its request in O(1).
+
+    Each service has a FIFO of queued requests and a FIFO of workers with
+    credit left (least recently used first). A request goes out as soon as
+    both are non-empty; it waits in the queue, bounded, until its deadline
+    otherwise.
+    =========================================================================
+*/
+
+#include "kejin.h"
+#include "broker_core.h"
+
+#define MDPC "MDPC01"
+#define MDPW "MDPW01"
+enum {
+    MDPW_READY = 1,
+    MDPW_REQUEST = 2,
+    MDPW_REPLY = 3,
+    MDPW_HEARTBEAT = 4,
+    MDPW_DISCONNECT = 5
+};
+
+#define MAX_KEY 512             //  hex of a routing id (up to 255 bytes)
+#define LATENCY_WINDOW_US (60 * 1000000LL)
+#define SERVICE_IDLE_US   (60 * 1000000LL)
+
+typedef struct _service_t service_t;
+typedef struct _worker_t worker_t;
+typedef struct _client_t client_t;
+typedef struct _request_t request_t;
+
+struct _request_t {
+    uint32_t slot;              //  index in the slot table
+    uint32_t generation;        //  with slot, the handle workers echo
+    zmq_msg_t client_id;        //  routing id of the client
+    zmq_msg_t service_frame;    //  as received, echoed in the reply
+    service_t *service;
+    client_t *client;
+    worker_t *worker;           //  holding it, or NULL while queued
+    int64_t received_us;
+    int64_t expires_us;         //  deadline while queued
+    uint64_t request_id;        //  Kejin request id (0 for plain MDP)
+    bool kejin;                 //  body starts with a Kejin header
+    bool retry_safe;            //  may go to another worker
+    int retries;                //  times re-sent after a worker died
+    size_t bytes;               //  of the body
+    request_t *prev, *next;     //  in the service queue or the worker's list
+    int nbody;                  //  body frames, kept while retry is possible
+    zmq_msg_t body [];
+};
+
+struct _worker_t {
+    char key [MAX_KEY];         //  hex routing id, key of the worker table
+    zmq_msg_t id;               //  routing id frame
+    service_t *service;
+    uint32_t credit;            //  requests it may hold (1 for plain MDP)
+    uint32_t in_flight;
+    bool kejin;                 //  sent the credit extension
+    bool listed;                //  in the service's list of workers with credit
+    int64_t last_seen_us;
+    request_t *requests;        //  held, doubly linked
+    worker_t *prev, *next;      //  in the service's list of workers with credit
+};
+
+struct _client_t {
+    char key [MAX_KEY];
+    size_t pending;
+};
+
+struct _service_t {
+    char name [256];
+    request_t *head, *tail;     //  queue
+    size_t queued;
+    size_t queued_bytes;
+    worker_t *ready_head, *ready_tail;  //  workers with credit left, LRU
+    uint32_t workers;
+    uint32_t credit;
+    uint32_t in_flight;
+    bool retry_safe;            //  plain requests may be re-sent
+    uint64_t served, failed, expired, retried;
+    kj_hist_t *latency;         //  this window
+    kj_hist_t *latency_prev;    //  the window before
+    int64_t window_us;          //  start of this window
+    int64_t idle_since_us;      //  no worker, queue or request since then
+};
+
+struct _broker_core_t {
+    broker_limits_t limits;
+    char *retry_safe;           //  copy of limits.retry_safe
+    broker_send_fn *send;
+    void *arg;
+    zhashx_t *services;         //  name -> service_t
+    zhashx_t *workers;          //  hex id -> worker_t
+    zhashx_t *clients;          //  hex id -> client_t
+    request_t **slots;          //  slot table
+    uint32_t *generations;
+    uint32_t *free_slots;       //  stack of free slot numbers
+    uint32_t nslots, nfree;
+    size_t pending;             //  requests queued or in flight
+    bool draining;
+    int64_t heartbeat_at;       //  next round of heartbeats
+    int64_t tick_at;
+    uint64_t malformed;
+    uint64_t dropped;
+    Kj__BrokerStats *info;
+};
+
+//  --------------------------------------------------------------------------
+//  Frames
+
+static void
+s_frame_str (zmq_msg_t *frame, const char *string)
+{
+    size_t size = strlen (string);
+    zmq_msg_init_size (frame, size);
+    memcpy (zmq_msg_data (frame), string, size);
+}
+
+static void
+s_frame_mem (zmq_msg_t *frame, const void *data, size_t size)
+{
+    zmq_msg_init_size (frame, size);
+    if (size)
+        memcpy (zmq_msg_data (frame), data, size);
+}
+
+static bool
+s_frame_is (zmq_msg_t *frame, const char *string)
+{
+    size_t size = strlen (string);
+    return zmq_msg_size (frame) == size
+        && memcmp (zmq_msg_data (frame), string, size) == 0;
+}
+
+static void
+s_close_frames (zmq_msg_t *frames, int count)
+{
+    for (int i = 0; i < count; i++)
+        zmq_msg_close (&frames [i]);
+}
+
+static void
+s_hex_key (zmq_msg_t *id, char *key)
+{
+    static const char hex [] = "0123456789abcdef";
+    const byte *data = (const byte *) zmq_msg_data (id);
+    size_t size = zmq_msg_size (id);
+    if (size > (MAX_KEY - 1) / 2)
+        size = (MAX_KEY - 1) / 2;
+    for (size_t i = 0; i < size; i++) {
+        key [2 * i] = hex [data [i] >> 4];
+        key [2 * i + 1] = hex [data [i] & 15];
+    }
+    key [2 * size] = 0;
+}
+
+static void
+s_send (broker_core_t *self, zmq_msg_t *frames, int count)
+{
+    if (self->send (self->arg, frames, count))
+        self->dropped++;
+}
+
+//  --------------------------------------------------------------------------
+//  Services
+
+static service_t *
+s_service_require (broker_core_t *self, const char *name, int64_t now)
+{
+    service_t *service = (service_t *) zhashx_lookup (self->services, name);
+    if (service)
+        return service;
+    if (zhashx_size (self->services) >= self->limits.max_services)
+        return NULL;
+    service = (service_t *) zmalloc (sizeof (service_t));
+    kj_strlcpy (service->name, name, sizeof service->name);
+    service->latency = kj_hist_new ();
+    service->latency_prev = kj_hist_new ();
+    service->window_us = now;
+    service->idle_since_us = now;
+    //  Plain MDP requests carry no retry rule: config names the services
+    //  whose requests may be re-sent.
+    char *list = self->retry_safe;
+    size_t len = strlen (name);
+    for (char *at = strstr (list, name); at; at = strstr (at + 1, name))
+        if ((at == list || at [-1] == ',') && (at [len] == 0 || at [len] == ','))
+            service->retry_safe = true;
+    zhashx_insert (self->services, name, service);
+    kj_debug ("broker.service_new", "service=%s", name);
+    return service;
+}
+
+static void
+s_service_destroy (service_t **service_p)
+{
+    if (*service_p) {
+        service_t *service = *service_p;
+        kj_hist_destroy (&service->latency);
+        kj_hist_destroy (&service->latency_prev);
+        free (service);
+        *service_p = NULL;
+    }
+}
+
+static void
+s_queue_push (service_t *service, request_t *request, bool front)
+{
+    request->prev = request->next = NULL;
+    if (front) {
+        request->next = service->head;
+        if (service->head)
+            service->head->prev = request;
+        else
+            service->tail = request;
+        service->head = request;
+    }
+    else {
+        request->prev = service->tail;
+        if (service->tail)
+            service->tail->next = request;
+        else
+            service->head = request;
+        service->tail = request;
+    }
+    service->queued++;
+    service->queued_bytes += request->bytes;
+}
+
+static void
+s_queue_remove (service_t *service, request_t *request)
+{
+    if (request->prev)
+        request->prev->next = request->next;
+    else
+        service->head = request->next;
+    if (request->next)
+        request->next->prev = request->prev;
+    else
+        service->tail = request->prev;
+    request->prev = request->next = NULL;
+    service->queued--;
+    service->queued_bytes -= request->bytes;
+}
+
+static void
+s_ready_push (service_t *service, worker_t *worker)
+{
+    assert (!worker->listed);
+    worker->prev = service->ready_tail;
+    worker->next = NULL;
+    if (service->ready_tail)
+        service->ready_tail->next = worker;
+    else
+        service->ready_head = worker;
+    service->ready_tail = worker;
+    worker->listed = true;
+}
+
+static void
+s_ready_remove (service_t *service, worker_t *worker)
+{
+    if (!worker->listed)
+        return;
+    if (worker->prev)
+        worker->prev->next = worker->next;
+    else
+        service->ready_head = worker->next;
+    if (worker->next)
+        worker->next->prev = worker->prev;
+    else
+        service->ready_tail = worker->prev;
+    worker->prev = worker->next = NULL;
+    worker->listed = false;
+}
+
+//  --------------------------------------------------------------------------
+//  Requests
+
+static request_t *
+s_request_new (broker_core_t *self, int nbody)
+{
+    request_t *request = (request_t *) zmalloc (sizeof (request_t)
+                                                + nbody * sizeof (zmq_msg_t));
+    if (self->nfree == 0) {
+        uint32_t grow = self->nslots ? self->nslots : 1024;
+        self->slots = (request_t **) realloc (self->slots, (self->nslots + grow)
+                                              * sizeof (request_t *));
+        self->generations = (uint32_t *) realloc (self->generations,
+            (self->nslots + grow) * sizeof (uint32_t));
+        self->free_slots = (uint32_t *) realloc (self->free_slots,
+            (self->nslots + grow) * sizeof (uint32_t));
+        assert (self->slots && self->generations && self->free_slots);
+        for (uint32_t i = 0; i < grow; i++) {
+            self->generations [self->nslots + i] = 1;
+            self->slots [self->nslots + i] = NULL;
+            self->free_slots [self->nfree++] = self->nslots + grow - 1 - i;
+        }
+        self->nslots += grow;
+    }
+    request->slot = self->free_slots [--self->nfree];
+    request->generation = self->generations [request->slot];
+    self->slots [request->slot] = request;
+    request->nbody = nbody;
+    self->pending++;
+    return request;
+}
+
+static void
+s_request_destroy (broker_core_t *self, request_t **request_p)
+{
+    request_t *request = *request_p;
+    if (!request)
+        return;
+    zmq_msg_close (&request->client_id);
+    zmq_msg_close (&request->service_frame);
+    s_close_frames (request->body, request->nbody);
+    self->slots [request->slot] = NULL;
+    self->generations [request->slot]++;
+    self->free_slots [self->nfree++] = request->slot;
+    if (request->client && --request->client->pending == 0) {
+        client_t *client = request->client;
+        zhashx_delete (self->clients, client->key);
+    }
+    request->service->idle_since_us = request->received_us;
+    self->pending--;
+    free (request);
+    *request_p = NULL;
+}
+
+//  Answer a request with an error from the broker itself, in the form its
+//  client understands: a Kejin reply header, or two text frames for a
+//  plain MDP client.
+
+static void
+s_request_fail (broker_core_t *self, request_t **request_p, int code,
+                const char *plain_code, const char *format, ...)
+{
+    request_t *request = *request_p;
+    char message [512];
+    va_list args;
+    va_start (args, format);
+    vsnprintf (message, sizeof message, format, args);
+    va_end (args);
+
+    zmq_msg_t frames [6];
+    int count = 0;
+    zmq_msg_init (&frames [count]);
+    zmq_msg_move (&frames [count++], &request->client_id);
+    zmq_msg_init (&frames [count++]);
+    s_frame_str (&frames [count++], MDPC);
+    zmq_msg_init (&frames [count]);
+    zmq_msg_move (&frames [count++], &request->service_frame);
+    if (request->kejin) {
+        kj_status_t status;
+        kj_status_set (&status, code, NULL, "%s", message);
+        zframe_t *header = kj_proto_reply_frame (request->request_id, &status);
+        s_frame_mem (&frames [count++], zframe_data (header),
+                     zframe_size (header));
+        zframe_destroy (&header);
+    }
+    else {
+        s_frame_str (&frames [count++], plain_code);
+        s_frame_str (&frames [count++], message);
+    }
+    s_send (self, frames, count);
+    request->service->failed++;
+    kj_debug ("broker.request_failed", "service=%s code=%s message=\"%s\"",
+              request->service->name, kj_code_name (code), message);
+    s_request_destroy (self, request_p);
+}
+
+//  --------------------------------------------------------------------------
+//  Workers
+
+static void
+s_send_command (broker_core_t *self, zmq_msg_t *id, int command)
+{
+    zmq_msg_t frames [4];
+    zmq_msg_init (&frames [0]);
+    zmq_msg_copy (&frames [0], id);
+    zmq_msg_init (&frames [1]);
+    s_frame_str (&frames [2], MDPW);
+    s_frame_mem (&frames [3], &(byte) { (byte) command }, 1);
+    s_send (self, frames, 4);
+}
+
+static void s_dispatch (broker_core_t *self, service_t *service, int64_t now);
+
+//  A worker is gone (it said DISCONNECT, fell silent, or broke the
+//  protocol). What it held goes to another worker where that is safe, and
+//  is answered with an error otherwise: never dropped.
+
+static void
+s_worker_delete (broker_core_t *self, worker_t *worker, bool disconnect,
+                 const char *reason, int64_t now)
+{
+    service_t *service = worker->service;
+    if (disconnect)
+        s_send_command (self, &worker->id, MDPW_DISCONNECT);
+    kj_info ("broker.worker_gone", "service=%s worker=%s reason=%s "
+             "in_flight=%u", service->name, worker->key, reason,
+             worker->in_flight);
+    s_ready_remove (service, worker);
+    while (worker->requests) {
+        request_t *request = worker->requests;
+        worker->requests = request->next;
+        request->worker = NULL;
+        request->prev = request->next = NULL;
+        service->in_flight--;
+        if (request->retry_safe && request->retries < self->limits.max_retries
+        &&  !self->draining) {
+            request->retries++;
+            service->retried++;
+            s_queue_push (service, request, true);
+        }
+        else
+            s_request_fail (self, &request, KJ__CODE__UNAVAILABLE, "502",
+                "the worker of service '%s' stopped while holding the "
+                "request; %s", service->name,
+                request->retry_safe ? "it was re-sent too often already"
+                : "it was not re-sent because it may have been done "
+                  "(not safe to retry)");
+    }
+    service->workers--;
+    service->credit -= worker->credit;
+    service->idle_since_us = now;
+    zhashx_delete (self->workers, worker->key);
+    s_dispatch (self, service, now);
+}
+
+static void
+s_worker_free (void **item)
+{
+    worker_t *worker = (worker_t *) *item;
+    if (worker) {
+        zmq_msg_close (&worker->id);
+        free (worker);
+        *item = NULL;
+    }
+}
+
+//  --------------------------------------------------------------------------
+//  Send the head of the queue to the least recently used worker with
+//  credit, while both exist. The body goes out as copies when the request
+//  may be re-sent (zmq_msg_copy shares large frames), moved otherwise.
+
+static void
+s_dispatch (broker_core_t *self, service_t *service, int64_t now)
+{
+    while (service->head && service->ready_head) {
+        request_t *request = service->head;
+        s_queue_remove (service, request);
+        if (now >= request->expires_us) {
+            service->expired++;
+            s_request_fail (self, &request, KJ__CODE__DEADLINE_EXCEEDED, "504",
+                            "request expired in the queue of service '%s'",
+                            service->name);
+            continue;
+        }
+        worker_t *worker = service->ready_head;
+        s_ready_remove (service, worker);
+
+        int count = 6 + request->nbody;
+        zmq_msg_t stack [16];
+        zmq_msg_t *frames = count <= 16 ? stack
+                          : (zmq_msg_t *) malloc (count * sizeof (zmq_msg_t));
+        zmq_msg_init (&frames [0]);
+        zmq_msg_copy (&frames [0], &worker->id);
+        zmq_msg_init (&frames [1]);
+        s_frame_str (&frames [2], MDPW);
+        s_frame_mem (&frames [3], &(byte) { MDPW_REQUEST }, 1);
+        byte handle [8];
+        kj_put_u64 (handle, ((uint64_t) request->generation << 32)
+                            | request->slot);
+        s_frame_mem (&frames [4], handle, 8);
+        zmq_msg_init (&frames [5]);
+        for (int i = 0; i < request->nbody; i++) {
+            zmq_msg_init (&frames [6 + i]);
+            if (request->retry_safe)
+                zmq_msg_copy (&frames [6 + i], &request->body [i]);
+            else
+                zmq_msg_move (&frames [6 + i], &request->body [i]);
+        }
+        if (!request->retry_safe) {
+            s_close_frames (request->body, request->nbody);
+            request->nbody = 0;
+        }
+        s_send (self, frames, count);
+        if (frames != stack)
+            free (frames);
+
+        request->worker = worker;
+        request->prev = NULL;
+        request->next = worker->requests;
+        if (worker->requests)
+            worker->requests->prev = request;
+        worker->requests = request;
+        worker->in_flight++;
+        service->in_flight++;
+        if (worker->in_flight < worker->credit)
+            s_ready_push (service, worker);
+    }
+}
+
+//  --------------------------------------------------------------------------
+//  MMI (RFC 8): mmi.service says 200 when the service has live workers.
+
+static void
+s_reply_internal (broker_core_t *self, zmq_msg_t *frames, int count,
+                  zmq_msg_t *body, int nbody)
+{
+    //  frames: [client] [] [MDPC01] [service] + body
+    zmq_msg_t out [5 + 1];
+    int n = 0;
+    for (int i = 0; i < 4; i++) {
+        zmq_msg_init (&out [n]);
+        zmq_msg_move (&out [n++], &frames [i]);
+    }
+    for (int i = 0; i < nbody && n < 6; i++) {
+        zmq_msg_init (&out [n]);
+        zmq_msg_move (&out [n++], &body [i]);
+    }
+    s_send (self, out, n);
+    s_close_frames (frames, count);
+}
+
+static void
+s_handle_mmi (broker_core_t *self, zmq_msg_t *frames, int count,
+              const char *name)
+{
+    const char *code = "501";
+    if (streq (name, "mmi.service")) {
+        char wanted [256] = "";
+        if (count > 4 && zmq_msg_size (&frames [4]) < sizeof wanted)
+            memcpy (wanted, zmq_msg_data (&frames [4]),
+                    zmq_msg_size (&frames [4]));
+        service_t *service = (service_t *) zhashx_lookup (self->services,
+                                                          wanted);
+        code = service && service->workers ? "200" : "404";
+    }
+    zmq_msg_t body;
+    s_frame_str (&body, code);
+    s_reply_internal (self, frames, count, &body, 1);
+}
+
+//  kejin.broker: Stats, answered in Kejin form.
+
+static void
+s_handle_kejin (broker_core_t *self, zmq_msg_t *frames, int count,
+                Kj__RequestHeader *header, int64_t now)
+{
+    zmq_msg_t body [2];
+    int nbody = 0;
+    zframe_t *head, *payload = NULL;
+    if (header && streq (header->method, "Stats")) {
+        Kj__BrokerStats *stats = broker_core_stats (self, now);
+        kj_status_t ok;
+        kj_status_ok (&ok);
+        head = kj_proto_reply_frame (header->request_id, &ok);
+        payload = kj_proto_frame (&stats->base, false);
+        kj__broker_stats__free_unpacked (stats, NULL);
+    }
+    else {
+        kj_status_t status;
+        kj_status_set (&status, KJ__CODE__UNIMPLEMENTED, "method",
+                       "kejin.broker has no method '%s'; it has Stats",
+                       header ? header->method : "");
+        head = kj_proto_reply_frame (header ? header->request_id : 0,
+                                     &status);
+    }
+    s_frame_mem (&body [nbody++], zframe_data (head), zframe_size (head));
+    zframe_destroy (&head);
+    if (payload) {
+        s_frame_mem (&body [nbody++], zframe_data (payload),
+                     zframe_size (payload));
+        zframe_destroy (&payload);
+    }
+    s_reply_internal (self, frames, count, body, nbody);
+}
+
+//  --------------------------------------------------------------------------
+//  A client request: [client] [] [MDPC01] [service] [body]...
+
+static void
+s_client_message (broker_core_t *self, zmq_msg_t *frames, int count,
+                  int64_t now)
+{
+    if (count < 4 || zmq_msg_size (&frames [3]) == 0
+    ||  zmq_msg_size (&frames [3]) > 255) {
+        self->malformed++;
+        s_close_frames (frames, count);
+        return;
+    }
+    char name [256];
+    memcpy (name, zmq_msg_data (&frames [3]), zmq_msg_size (&frames [3]));
+    name [zmq_msg_size (&frames [3])] = 0;
+
+    //  A Kejin body starts with a header frame: deadline, retry rule, id
+    Kj__RequestHeader *header = NULL;
+    if (count > 4)
+        header = kj_proto_request_header (zmq_msg_data (&frames [4]),
+                                          zmq_msg_size (&frames [4]));
+    if (strncmp (name, "mmi.", 4) == 0) {
+        s_handle_mmi (self, frames, count, name);
+        goto done;
+    }
+    if (streq (name, "kejin.broker")) {
+        s_handle_kejin (self, frames, count, header, now);
+        goto done;
+    }
+
+    char key [MAX_KEY];
+    s_hex_key (&frames [0], key);
+    client_t *client = (client_t *) zhashx_lookup (self->clients, key);
+    service_t *service = s_service_require (self, name, now);
+    int nbody = count - 4;
+    request_t *request = s_request_new (self, nbody);
+    zmq_msg_init (&request->client_id);
+    zmq_msg_move (&request->client_id, &frames [0]);
+    zmq_msg_init (&request->service_frame);
+    zmq_msg_move (&request->service_frame, &frames [3]);
+    for (int i = 0; i < nbody; i++) {
+        zmq_msg_init (&request->body [i]);
+        zmq_msg_move (&request->body [i], &frames [4 + i]);
+        request->bytes += zmq_msg_size (&request->body [i]);
+    }
+    s_close_frames (frames, count);
+    request->received_us = now;
+    int wait_ms = self->limits.default_wait_ms;
+    if (header) {
+        request->kejin = true;
+        request->request_id = header->request_id;
+        request->retry_safe = header->retry_safe;
+        if (header->timeout_ms)
+            wait_ms = (int) header->timeout_ms;
+    }
+    if (wait_ms > self->limits.max_wait_ms)
+        wait_ms = self->limits.max_wait_ms;
+    request->expires_us = now + (int64_t) wait_ms * 1000;
+
+    if (!service) {
+        //  Not attached to a service: give it one to fail through
+        static service_t overflow = { .name = "(too many services)" };
+        request->service = &overflow;
+        s_request_fail (self, &request, KJ__CODE__RESOURCE_EXHAUSTED, "429",
+                        "the broker knows too many services (%zu); "
+                        "'%s' was refused", self->limits.max_services, name);
+        goto done;
+    }
+    request->service = service;
+    if (!request->kejin)
+        request->retry_safe = service->retry_safe;
+    if (self->draining) {
+        s_request_fail (self, &request, KJ__CODE__UNAVAILABLE, "503",
+                        "the broker is shutting down; retry shortly");
+        goto done;
+    }
+    if (client && client->pending >= self->limits.client_max) {
+        s_request_fail (self, &request, KJ__CODE__RESOURCE_EXHAUSTED, "429",
+                        "this client has %zu requests pending, the most the "
+                        "broker takes from one client", client->pending);
+        goto done;
+    }
+    if (service->queued >= self->limits.queue_max
+    ||  service->queued_bytes + request->bytes > self->limits.queue_max_bytes) {
+        s_request_fail (self, &request, KJ__CODE__RESOURCE_EXHAUSTED, "429",
+                        "the queue of service '%s' is full (%zu requests, "
+                        "%zu bytes)", name, service->queued,
+                        service->queued_bytes);
+        goto done;
+    }
+    if (!client) {
+        client = (client_t *) zmalloc (sizeof (client_t));
+        memcpy (client->key, key, sizeof key);
+        zhashx_insert (self->clients, key, client);
+    }
+    client->pending++;
+    request->client = client;
+    service->idle_since_us = now;
+    s_queue_push (service, request, false);
+    s_dispatch (self, service, now);
+done:
+    if (header)
+        kj__request_header__free_unpacked (header, NULL);
+}
+
+//  --------------------------------------------------------------------------
+//  A worker's REPLY: [worker] [] [MDPW01] [0x03] [handle] [] [body]...
+
+static void
+s_worker_reply (broker_core_t *self, worker_t *worker, zmq_msg_t *frames,
+                int count, int64_t now)
+{
+    if (count < 6 || zmq_msg_size (&frames [4]) != 8
+    ||  zmq_msg_size (&frames [5]) != 0) {
+        self->malformed++;
+        s_close_frames (frames, count);
+        return;
+    }
+    uint64_t handle = kj_get_u64 ((const byte *) zmq_msg_data (&frames [4]));
+    uint32_t slot = (uint32_t) handle;
+    uint32_t generation = (uint32_t) (handle >> 32);
+    request_t *request = slot < self->nslots ? self->slots [slot] : NULL;
+    if (!request || request->generation != generation
+    ||  request->worker != worker) {
+        //  A reply for something this worker does not hold: stale or made up
+        self->malformed++;
+        s_close_frames (frames, count);
+        return;
+    }
+    service_t *service = worker->service;
+    //  Out of the worker's list; the worker has one more credit
+    if (request->prev)
+        request->prev->next = request->next;
+    else
+        worker->requests = request->next;
+    if (request->next)
+        request->next->prev = request->prev;
+    worker->in_flight--;
+    service->in_flight--;
+    if (!worker->listed)
+        s_ready_push (service, worker);
+
+    //  To the client: [client] [] [MDPC01] [service] [body]...
+    int nbody = count - 6;
+    int total = 4 + nbody;
+    zmq_msg_t stack [16];
+    zmq_msg_t *out = total <= 16 ? stack
+                   : (zmq_msg_t *) malloc (total * sizeof (zmq_msg_t));
+    zmq_msg_init (&out [0]);
+    zmq_msg_move (&out [0], &request->client_id);
+    zmq_msg_init (&out [1]);
+    s_frame_str (&out [2], MDPC);
+    zmq_msg_init (&out [3]);
+    zmq_msg_move (&out [3], &request->service_frame);
+    for (int i = 0; i < nbody; i++) {
+        zmq_msg_init (&out [4 + i]);
+        zmq_msg_move (&out [4 + i], &frames [6 + i]);
+    }
+    s_close_frames (frames, count);
+    s_send (self, out, total);
+    if (out != stack)
+        free (out);
+    service->served++;
+    kj_hist_record (service->latency, (uint64_t) (now - request->received_us));
+    s_request_destroy (self, &request);
+    s_dispatch (self, service, now);
+}
+
+//  READY: [worker] [] [MDPW01] [0x01] [service] ["KJ\x01" WorkerHello]?
+
+static void
+s_worker_ready (broker_core_t *self, const char *key, zmq_msg_t *frames,
+                int count, int64_t now)
+{
+    size_t size = count > 4 ? zmq_msg_size (&frames [4]) : 0;
+    char name [256];
+    if (size == 0 || size > 255) {
+        self->malformed++;
+        s_send_command (self, &frames [0], MDPW_DISCONNECT);
+        s_close_frames (frames, count);
+        return;
+    }
+    memcpy (name, zmq_msg_data (&frames [4]), size);
+    name [size] = 0;
+    //  Names the broker answers itself cannot have workers
+    service_t *service = NULL;
+    if (strncmp (name, "mmi.", 4) && strncmp (name, "kejin.", 6))
+        service = s_service_require (self, name, now);
+    if (!service) {
+        kj_warn ("broker.worker_refused", "service=%s worker=%s", name, key);
+        s_send_command (self, &frames [0], MDPW_DISCONNECT);
+        s_close_frames (frames, count);
+        return;
+    }
+    worker_t *worker = (worker_t *) zmalloc (sizeof (worker_t));
+    kj_strlcpy (worker->key, key, sizeof worker->key);
+    zmq_msg_init (&worker->id);
+    zmq_msg_move (&worker->id, &frames [0]);
+    worker->service = service;
+    worker->credit = 1;
+    worker->last_seen_us = now;
+    if (count > 5) {
+        Kj__WorkerHello *hello = NULL;
+        size_t hsize = zmq_msg_size (&frames [5]);
+        const byte *data = (const byte *) zmq_msg_data (&frames [5]);
+        if (hsize >= KJ_MAGIC_SIZE && memcmp (data, KJ_MAGIC, KJ_MAGIC_SIZE) == 0)
+            hello = kj__worker_hello__unpack (NULL, hsize - KJ_MAGIC_SIZE,
+                                              data + KJ_MAGIC_SIZE);
+        if (hello) {
+            worker->kejin = true;
+            worker->credit = hello->credit < 1 ? 1
+                           : hello->credit > 10000 ? 10000 : hello->credit;
+            kj__worker_hello__free_unpacked (hello, NULL);
+        }
+    }
+    s_close_frames (frames, count);
+    zhashx_insert (self->workers, worker->key, worker);
+    service->workers++;
+    service->credit += worker->credit;
+    s_ready_push (service, worker);
+    kj_info ("broker.worker_ready", "service=%s worker=%s credit=%u kejin=%d",
+             name, worker->key, worker->credit, worker->kejin);
+    s_dispatch (self, service, now);
+}
+
+static void
+s_worker_message (broker_core_t *self, zmq_msg_t *frames, int count,
+                  int64_t now)
+{
+    if (count < 4 || zmq_msg_size (&frames [3]) != 1) {
+        self->malformed++;
+        s_close_frames (frames, count);
+        return;
+    }
+    int command = ((const byte *) zmq_msg_data (&frames [3])) [0];
+    char key [MAX_KEY];
+    s_hex_key (&frames [0], key);
+    worker_t *worker = (worker_t *) zhashx_lookup (self->workers, key);
+    if (worker)
+        worker->last_seen_us = now;
+
+    if (command == MDPW_READY) {
+        if (worker) {
+            //  A second READY breaks the protocol: start again clean
+            s_worker_delete (self, worker, true, "second_ready", now);
+            s_close_frames (frames, count);
+        }
+        else
+            s_worker_ready (self, key, frames, count, now);
+    }
+    else
+    if (command == MDPW_REPLY || command == MDPW_HEARTBEAT) {
+        if (!worker) {
+            //  Not registered here: after a broker restart, this is how a
+            //  worker learns that it must say READY again
+            s_send_command (self, &frames [0], MDPW_DISCONNECT);
+            s_close_frames (frames, count);
+        }
+        else
+        if (command == MDPW_REPLY)
+            s_worker_reply (self, worker, frames, count, now);
+        else
+            s_close_frames (frames, count);
+    }
+    else
+    if (command == MDPW_DISCONNECT) {
+        if (worker)
+            s_worker_delete (self, worker, false, "disconnect", now);
+        s_close_frames (frames, count);
+    }
+    else {
+        self->malformed++;
+        s_close_frames (frames, count);
+    }
+}
+
+//  --------------------------------------------------------------------------
+
+void
+broker_limits_default (broker_limits_t *limits)
+{
+    memset (limits, 0, sizeof *limits);
+    limits->heartbeat_ms = 2500;
+    limits->liveness = 3;
+    limits->busy_timeout_ms = 120000;
+    limits->default_wait_ms = 10000;
+    limits->max_wait_ms = 60000;
+    limits->queue_max = 100000;
+    limits->queue_max_bytes = 256 * 1024 * 1024;
+    limits->client_max = 10000;
+    limits->max_services = 10000;
+    limits->max_retries = 3;
+    limits->retry_safe = "";
+}
+
+broker_core_t *
+broker_core_new (const broker_limits_t *limits, broker_send_fn *send,
+                 void *arg)
+{
+    broker_core_t *self = (broker_core_t *) zmalloc (sizeof (broker_core_t));
+    self->limits = *limits;
+    self->retry_safe = strdup (limits->retry_safe ? limits->retry_safe : "");
+    self->limits.retry_safe = self->retry_safe;
+    self->send = send;
+    self->arg = arg;
+    self->services = zhashx_new ();
+    zhashx_set_destructor (self->services, (zhashx_destructor_fn *)
+                           s_service_destroy);
+    self->workers = zhashx_new ();
+    zhashx_set_destructor (self->workers, s_worker_free);
+    self->clients = zhashx_new ();
+    zhashx_set_destructor (self->clients, (zhashx_destructor_fn *) zstr_free);
+    return self;
+}
+
+void
+broker_core_destroy (broker_core_t **self_p)
+{
+    if (*self_p) {
+        broker_core_t *self = *self_p;
+        //  Requests first: they point at services and clients
+        for (uint32_t slot = 0; slot < self->nslots; slot++) {
+            request_t *request = self->slots [slot];
+            if (request) {
+                request->client = NULL;
+                s_request_destroy (self, &request);
+            }
+        }
+        zhashx_destroy (&self->workers);
+        zhashx_destroy (&self->clients);
+        zhashx_destroy (&self->services);
+        free (self->slots);
+        free (self->generations);
+        free (self->free_slots);
+        free (self->retry_safe);
+        if (self->info)
+            kj__broker_stats__free_unpacked (self->info, NULL);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+void
+broker_core_message (broker_core_t *self, zmq_msg_t *frames, int count,
+                     int64_t now)
+{
+    //  [peer] [] [protocol] ...
+    if (count < 3 || zmq_msg_size (&frames [1]) != 0) {
+        self->malformed++;
+        s_close_frames (frames, count);
+    }
+    else
+    if (s_frame_is (&frames [2], MDPC))
+        s_client_message (self, frames, count, now);
+    else
+    if (s_frame_is (&frames [2], MDPW))
+        s_worker_message (self, frames, count, now);
+    else {
+        self->malformed++;
+        s_close_frames (frames, count);
+    }
+}
+
+//  --------------------------------------------------------------------------
+//  Time passes: heartbeats to every worker once an interval; workers
+//  silent too long are dead; queued requests past their deadline are
+//  answered; latency windows roll over; services nobody uses go away.
+
+void
+broker_core_tick (broker_core_t *self, int64_t now)
+{
+    int64_t interval = (int64_t) self->limits.heartbeat_ms * 1000;
+    int64_t idle_limit = interval * self->limits.liveness;
+    int64_t busy_limit = (int64_t) self->limits.busy_timeout_ms * 1000;
+    bool beat = now >= self->heartbeat_at;
+    if (beat)
+        self->heartbeat_at = now + interval;
+
+    zlistx_t *dead = zlistx_new ();
+    for (worker_t *worker = (worker_t *) zhashx_first (self->workers); worker;
+         worker = (worker_t *) zhashx_next (self->workers)) {
+        int64_t silent = now - worker->last_seen_us;
+        if (silent > (worker->in_flight ? busy_limit : idle_limit))
+            zlistx_add_end (dead, worker);
+        else
+        if (beat)
+            s_send_command (self, &worker->id, MDPW_HEARTBEAT);
+    }
+    for (worker_t *worker = (worker_t *) zlistx_first (dead); worker;
+         worker = (worker_t *) zlistx_next (dead))
+        s_worker_delete (self, worker, true, "expired", now);
+    zlistx_destroy (&dead);
+
+    zlistx_t *idle = zlistx_new ();
+    for (service_t *service = (service_t *) zhashx_first (self->services);
+         service; service = (service_t *) zhashx_next (self->services)) {
+        request_t *request = service->head;
+        while (request) {
+            request_t *next = request->next;
+            if (now >= request->expires_us) {
+                s_queue_remove (service, request);
+                service->expired++;
+                if (service->workers)
+                    s_request_fail (self, &request,
+                        KJ__CODE__DEADLINE_EXCEEDED, "504",
+                        "no worker of service '%s' was free within the "
+                        "request's deadline (%u workers, all busy)",
+                        service->name, service->workers);
+                else
+                    s_request_fail (self, &request, KJ__CODE__UNAVAILABLE,
+                        "503", "service '%s' has no worker; none came within "
+                        "the request's deadline", service->name);
+            }
+            request = next;
+        }
+        if (now - service->window_us >= LATENCY_WINDOW_US) {
+            kj_hist_t *old = service->latency_prev;
+            service->latency_prev = service->latency;
+            kj_hist_reset (old);
+            service->latency = old;
+            service->window_us = now;
+        }
+        //  Every request is queued or held by a worker, so these three
+        //  zeros mean nobody uses the service
+        if (!service->workers && !service->queued && !service->in_flight
+        &&  now - service->idle_since_us > SERVICE_IDLE_US)
+            zlistx_add_end (idle, service->name);
+    }
+    for (char *name = (char *) zlistx_first (idle); name;
+         name = (char *) zlistx_next (idle))
+        zhashx_delete (self->services, name);
+    zlistx_destroy (&idle);
+    self->tick_at = now + (interval < 100000 ? interval / 2 : 50000);
+}
+
+int64_t
+broker_core_next_tick (broker_core_t *self)
+{
+    return self->tick_at;
+}
+
+void
+broker_core_drain (broker_core_t *self)
+{
+    self->draining = true;
+}
+
+size_t
+broker_core_pending (broker_core_t *self)
+{
+    return self->pending;
+}
+
+void
+broker_core_close (broker_core_t *self, int64_t now)
+{
+    self->draining = true;
+    for (uint32_t slot = 0; slot < self->nslots; slot++) {
+        request_t *request = self->slots [slot];
+        if (!request)
+            continue;
+        if (request->worker) {
+            worker_t *worker = request->worker;
+            if (request->prev)
+                request->prev->next = request->next;
+            else
+                worker->requests = request->next;
+            if (request->next)
+                request->next->prev = request->prev;
+            worker->in_flight--;
+            request->service->in_flight--;
+        }
+        else
+            s_queue_remove (request->service, request);
+        s_request_fail (self, &request, KJ__CODE__UNAVAILABLE, "503",
+                        "the broker stopped before the request was answered; "
+                        "retry");
+    }
+    for (worker_t *worker = (worker_t *) zhashx_first (self->workers); worker;
+         worker = (worker_t *) zhashx_next (self->workers))
+        s_send_command (self, &worker->id, MDPW_DISCONNECT);
+}
+
+void
+broker_core_count_malformed (broker_core_t *self)
+{
+    self->malformed++;
+}
+
+uint64_t
+broker_core_malformed (broker_core_t *self)
+{
+    return self->malformed;
+}
+
+uint64_t
+broker_core_dropped (broker_core_t *self)
+{
+    return self->dropped;
+}
+
+void
+broker_core_set_info (broker_core_t *self, const Kj__BrokerStats *info)
+{
+    if (self->info)
+        kj__broker_stats__free_unpacked (self->info, NULL);
+    size_t size = kj__broker_stats__get_packed_size (info);
+    uint8_t *buffer = (uint8_t *) malloc (size);
+    kj__broker_stats__pack (info, buffer);
+    self->info = kj__broker_stats__unpack (NULL, size, buffer);
+    free (buffer);
+}
+
+//  --------------------------------------------------------------------------
+//  Statistics: built by encoding the parts we own and decoding the whole,
+//  so the result is one unpacked message the caller frees in one call.
+
+Kj__BrokerStats *
+broker_core_stats (broker_core_t *self, int64_t now)
+{
+    Kj__BrokerStats stats = KJ__BROKER_STATS__INIT;
+    if (self->info)
+        stats = *self->info;
+    stats.malformed = self->malformed;
+    stats.dropped = self->dropped;
+    stats.clients = zhashx_size (self->clients);
+    size_t n = zhashx_size (self->services);
+    Kj__ServiceStats *items = (Kj__ServiceStats *) calloc (n + 1,
+                                                   sizeof (Kj__ServiceStats));
+    Kj__ServiceStats **list = (Kj__ServiceStats **) calloc (n + 1,
+                                                  sizeof (Kj__ServiceStats *));
+    kj_hist_t *both = kj_hist_new ();
+    size_t i = 0;
+    for (service_t *service = (service_t *) zhashx_first (self->services);
+         service; service = (service_t *) zhashx_next (self->services)) {
+        Kj__ServiceStats *item = &items [i];
+        kj__service_stats__init (item);
+        item->name = service->name;
+        item->workers = service->workers;
+        uint32_t idle = 0;
+        for (worker_t *w = service->ready_head; w; w = w->next)
+            idle++;
+        item->idle = idle;
+        item->credit = service->credit;
+        item->queued = (uint32_t) service->queued;
+        item->queued_bytes = service->queued_bytes;
+        item->in_flight = service->in_flight;
+        item->served = service->served;
+        item->failed = service->failed;
+        item->expired = service->expired;
+        item->retried = service->retried;
+        kj_hist_reset (both);
+        kj_hist_merge (both, service->latency);
+        kj_hist_merge (both, service->latency_prev);
+        item->p50_us = kj_hist_percentile (both, 500);
+        item->p99_us = kj_hist_percentile (both, 990);
+        list [i++] = item;
+    }
+    kj_hist_destroy (&both);
+    stats.n_services = i;
+    stats.services = list;
+    size_t size = kj__broker_stats__get_packed_size (&stats);
+    uint8_t *buffer = (uint8_t *) malloc (size ? size : 1);
+    kj__broker_stats__pack (&stats, buffer);
+    Kj__BrokerStats *result = kj__broker_stats__unpack (NULL, size, buffer);
+    free (buffer);
+    free (items);
+    free (list);
+    return result;
+}

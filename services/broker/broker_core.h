@@ -1,0 +1,104 @@
+/*  =========================================================================
+    broker_core - the Majordomo broker's state and rules, without sockets
+
+    Takes each message the ROUTER socket received (frame 0 is the peer's
+    routing id) and the passing of time; produces messages to send through a
+    callback. Services, their queues, their workers, requests in flight,
+    heartbeats, expiry, retries and statistics all live here, so tests drive
+    the broker with made-up frames and a made-up clock.
+    =========================================================================
+*/
+
+#ifndef BROKER_CORE_H_INCLUDED
+#define BROKER_CORE_H_INCLUDED
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <zmq.h>
+#include "broker.pb-c.h"
+
+typedef struct {
+    int heartbeat_ms;           //  interval of heartbeats both ways
+    int liveness;               //  silent intervals before an idle worker is dead
+    int busy_timeout_ms;        //  silence before a busy worker is dead
+    int default_wait_ms;        //  deadline of a request that names none
+    int max_wait_ms;            //  cap on any request's deadline
+    size_t queue_max;           //  requests queued per service
+    size_t queue_max_bytes;     //  bytes queued per service
+    size_t client_max;          //  requests pending per client
+    size_t max_services;        //  services known at once
+    int max_retries;            //  re-sends of one request after worker deaths
+    const char *retry_safe;     //  plain MDP services that may be re-sent,
+                                //  comma-separated ("" none)
+} broker_limits_t;
+
+//  Fill limits with the defaults.
+void
+    broker_limits_default (broker_limits_t *limits);
+
+//  Send one message of `count` frames; frame 0 is the peer's routing id.
+//  Takes ownership of the frames (closes them). Returns 0, or -1 if the
+//  message could not be sent (the peer is gone or its pipe is full).
+typedef int (broker_send_fn) (void *arg, zmq_msg_t *frames, int count);
+
+typedef struct _broker_core_t broker_core_t;
+
+broker_core_t *
+    broker_core_new (const broker_limits_t *limits, broker_send_fn *send,
+                     void *arg);
+
+void
+    broker_core_destroy (broker_core_t **self_p);
+
+//  One message from the ROUTER socket: frames [0] is the peer's routing
+//  id. Takes ownership of the frames. Malformed input is counted and
+//  dropped, never asserted on.
+void
+    broker_core_message (broker_core_t *self, zmq_msg_t *frames, int count,
+                         int64_t now_us);
+
+//  Heartbeats, dead workers, expired requests. Call at least every
+//  broker_core_next_tick.
+void
+    broker_core_tick (broker_core_t *self, int64_t now_us);
+
+//  When tick next has work to do.
+int64_t
+    broker_core_next_tick (broker_core_t *self);
+
+//  Start a shutdown: new requests are refused with UNAVAILABLE, queued and
+//  in-flight ones go on.
+void
+    broker_core_drain (broker_core_t *self);
+
+//  Requests queued plus in flight.
+size_t
+    broker_core_pending (broker_core_t *self);
+
+//  Fail every pending request with UNAVAILABLE and say DISCONNECT to every
+//  worker. The last step of a shutdown.
+void
+    broker_core_close (broker_core_t *self, int64_t now_us);
+
+//  Count a message that could not be received whole (e.g. too many frames).
+void
+    broker_core_count_malformed (broker_core_t *self);
+
+//  Describe the broker in the reply of kejin.broker Stats: fields not about
+//  the core (endpoints, pid) come from `info`, copied.
+void
+    broker_core_set_info (broker_core_t *self, const Kj__BrokerStats *info);
+
+//  Statistics as a new message; free with kj__broker_stats__free_unpacked
+//  (NULL allocator).
+Kj__BrokerStats *
+    broker_core_stats (broker_core_t *self, int64_t now_us);
+
+//  Counters for tests and the shutdown log line.
+uint64_t
+    broker_core_malformed (broker_core_t *self);
+uint64_t
+    broker_core_dropped (broker_core_t *self);
+
+#endif

@@ -1,0 +1,291 @@
+/*  =========================================================================
+    broker_server - the broker's sockets and loop around broker_core
+
+    The loop is plain zmq_poll over three sockets. After a poll it takes
+    every message waiting on a socket, not one, so that under load the
+    broker pays one poll per batch instead of one per message.
+    =========================================================================
+*/
+
+#include "kejin.h"
+#include "broker_server.h"
+
+#define MAX_FRAMES 64           //  more than this is not a message we take
+#define BATCH      4096         //  messages taken per socket per poll
+
+struct _broker_server_t {
+    broker_config_t config;
+    void *router;
+    void *xpub;
+    void *xsub;
+    broker_core_t *core;
+    char endpoint [256];        //  as bound (resolved port)
+    char pub_endpoint [256];
+    char sub_endpoint [256];
+};
+
+//  --------------------------------------------------------------------------
+//  broker_core's send: one multipart message out of the ROUTER. With
+//  ZMQ_ROUTER_MANDATORY a peer that is gone or full fails the first frame,
+//  so the message is dropped whole and counted, never cut.
+
+static int
+s_router_send (void *arg, zmq_msg_t *frames, int count)
+{
+    broker_server_t *self = (broker_server_t *) arg;
+    int rc = 0;
+    for (int i = 0; i < count; i++) {
+        if (rc == 0
+        &&  zmq_msg_send (&frames [i], self->router,
+                          ZMQ_DONTWAIT | (i < count - 1 ? ZMQ_SNDMORE : 0)) < 0)
+            rc = -1;
+        zmq_msg_close (&frames [i]);
+    }
+    return rc;
+}
+
+static void *
+s_socket (void *ctx, int type, const char *spec, char *bound, size_t size,
+          const broker_config_t *config, int hwm)
+{
+    void *sock = zmq_socket (ctx, type);
+    int linger = 1000;
+    zmq_setsockopt (sock, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt (sock, ZMQ_MAXMSGSIZE, &config->max_message,
+                    sizeof config->max_message);
+    zmq_setsockopt (sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    zmq_setsockopt (sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    if (zmq_bind (sock, spec)) {
+        kj_error ("broker.bind_failed", "endpoint=%s reason=\"%s\"", spec,
+                  zmq_strerror (zmq_errno ()));
+        zmq_close (sock);
+        return NULL;
+    }
+    zmq_getsockopt (sock, ZMQ_LAST_ENDPOINT, bound, &size);
+    return sock;
+}
+
+static int
+s_write_endpoints (broker_server_t *self)
+{
+    const char *path = self->config.endpoints_file;
+    if (!path || !*path)
+        return 0;
+    char temp [1024];
+    snprintf (temp, sizeof temp, "%s.tmp", path);
+    FILE *file = fopen (temp, "w");
+    if (!file) {
+        kj_error ("broker.endpoints_file", "path=%s reason=\"%s\"", temp,
+                  strerror (errno));
+        return -1;
+    }
+    fprintf (file, "endpoint=%s\npub=%s\nsub=%s\npid=%d\n", self->endpoint,
+             self->pub_endpoint, self->sub_endpoint, (int) getpid ());
+    fclose (file);
+    return rename (temp, path);
+}
+
+broker_server_t *
+broker_server_new (const broker_config_t *config)
+{
+    broker_server_t *self = (broker_server_t *) zmalloc (sizeof (broker_server_t));
+    self->config = *config;
+    void *ctx = zsys_init ();
+    self->router = s_socket (ctx, ZMQ_ROUTER, config->endpoint, self->endpoint,
+                             sizeof self->endpoint, config, config->sndhwm);
+    if (!self->router) {
+        broker_server_destroy (&self);
+        return NULL;
+    }
+    int on = 1;
+    zmq_setsockopt (self->router, ZMQ_ROUTER_MANDATORY, &on, sizeof on);
+    //  ZMTP heartbeats find TCP peers that vanished without a word, so
+    //  their pipes are freed; MDP heartbeats judge the workers
+    int ivl = config->limits.heartbeat_ms * 2, ttl = ivl * 3;
+    zmq_setsockopt (self->router, ZMQ_HEARTBEAT_IVL, &ivl, sizeof ivl);
+    zmq_setsockopt (self->router, ZMQ_HEARTBEAT_TIMEOUT, &ttl, sizeof ttl);
+
+    if (config->pub_endpoint && *config->pub_endpoint) {
+        self->xpub = s_socket (ctx, ZMQ_XPUB, config->pub_endpoint,
+                               self->pub_endpoint, sizeof self->pub_endpoint,
+                               config, config->pub_hwm);
+        if (!self->xpub) {
+            broker_server_destroy (&self);
+            return NULL;
+        }
+    }
+    if (config->sub_endpoint && *config->sub_endpoint) {
+        self->xsub = s_socket (ctx, ZMQ_XSUB, config->sub_endpoint,
+                               self->sub_endpoint, sizeof self->sub_endpoint,
+                               config, config->pub_hwm);
+        if (!self->xsub) {
+            broker_server_destroy (&self);
+            return NULL;
+        }
+    }
+    self->core = broker_core_new (&config->limits, s_router_send, self);
+    Kj__BrokerStats info = KJ__BROKER_STATS__INIT;
+    info.version = (char *) KEJIN_VERSION;
+    info.pid = (uint32_t) getpid ();
+    info.started_us = kj_wall_us ();
+    info.endpoint = self->endpoint;
+    info.pub_endpoint = self->pub_endpoint;
+    info.sub_endpoint = self->sub_endpoint;
+    info.city = (char *) (config->city ? config->city : "");
+    broker_core_set_info (self->core, &info);
+    if (s_write_endpoints (self)) {
+        broker_server_destroy (&self);
+        return NULL;
+    }
+    kj_info ("broker.listening", "endpoint=%s pub=%s sub=%s heartbeat_ms=%d "
+             "liveness=%d", self->endpoint, self->pub_endpoint,
+             self->sub_endpoint, config->limits.heartbeat_ms,
+             config->limits.liveness);
+    return self;
+}
+
+void
+broker_server_destroy (broker_server_t **self_p)
+{
+    if (*self_p) {
+        broker_server_t *self = *self_p;
+        broker_core_destroy (&self->core);
+        if (self->router)
+            zmq_close (self->router);
+        if (self->xpub)
+            zmq_close (self->xpub);
+        if (self->xsub)
+            zmq_close (self->xsub);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+//  --------------------------------------------------------------------------
+//  Receive one whole message into frames; returns its frame count, 0 if
+//  nothing is waiting. Frames past MAX_FRAMES - 1 are read and dropped,
+//  and *oversized says so. Parts of a message arrive together, so reading
+//  them without waiting is safe.
+
+static int
+s_recv_message (void *sock, zmq_msg_t *frames, bool *oversized)
+{
+    int count = 0;
+    *oversized = false;
+    while (true) {
+        zmq_msg_t *frame = &frames [count];
+        zmq_msg_init (frame);
+        if (zmq_msg_recv (frame, sock, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close (frame);
+            return count;
+        }
+        bool more = zmq_msg_more (frame);
+        if (count < MAX_FRAMES - 1)
+            count++;
+        else {
+            zmq_msg_close (frame);
+            *oversized = true;
+        }
+        if (!more)
+            return count;
+    }
+}
+
+//  Take every message waiting on the ROUTER, up to a batch.
+
+static void
+s_drain_router (broker_server_t *self)
+{
+    zmq_msg_t frames [MAX_FRAMES];
+    for (int taken = 0; taken < BATCH; taken++) {
+        bool oversized;
+        int count = s_recv_message (self->router, frames, &oversized);
+        if (count == 0)
+            return;
+        if (oversized) {
+            for (int i = 0; i < count; i++)
+                zmq_msg_close (&frames [i]);
+            broker_core_count_malformed (self->core);
+        }
+        else
+            broker_core_message (self->core, frames, count, kj_mono_us ());
+    }
+}
+
+//  Copy every message waiting on `from` to `to`, frames as they are.
+//  Publishers' events go out; subscribers' subscriptions go in.
+
+static void
+s_forward (void *from, void *to)
+{
+    zmq_msg_t frame;
+    for (int taken = 0; taken < BATCH; taken++) {
+        zmq_msg_init (&frame);
+        if (zmq_msg_recv (&frame, from, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close (&frame);
+            return;
+        }
+        bool more;
+        do {
+            more = zmq_msg_more (&frame);
+            zmq_msg_send (&frame, to, more ? ZMQ_SNDMORE : 0);
+            zmq_msg_close (&frame);
+            if (more) {
+                zmq_msg_init (&frame);
+                zmq_msg_recv (&frame, from, 0);
+            }
+        } while (more);
+    }
+}
+
+int
+broker_server_run (broker_server_t *self)
+{
+    zmq_pollitem_t items [3] = {
+        { self->router, 0, ZMQ_POLLIN, 0 },
+        { self->xsub, 0, ZMQ_POLLIN, 0 },
+        { self->xpub, 0, ZMQ_POLLIN, 0 }
+    };
+    int nitems = self->xsub && self->xpub ? 3 : 1;
+    int64_t drain_until = 0;
+    broker_core_tick (self->core, kj_mono_us ());
+    while (true) {
+        int64_t now = kj_mono_us ();
+        if (kj_stopping () && !drain_until) {
+            drain_until = now + (int64_t) self->config.drain_ms * 1000;
+            broker_core_drain (self->core);
+            kj_info ("broker.draining", "pending=%zu drain_ms=%d",
+                     broker_core_pending (self->core), self->config.drain_ms);
+        }
+        if (drain_until
+        &&  (broker_core_pending (self->core) == 0 || now >= drain_until))
+            break;
+        int64_t wait = (broker_core_next_tick (self->core) - now) / 1000 + 1;
+        if (wait < 0)
+            wait = 0;
+        if (wait > 100)
+            wait = 100;
+        int rc = zmq_poll (items, nitems, (long) wait);
+        if (rc < 0 && zmq_errno () != EINTR)
+            break;
+        if (rc > 0) {
+            if (items [0].revents & ZMQ_POLLIN)
+                s_drain_router (self);
+            if (nitems == 3 && (items [1].revents & ZMQ_POLLIN))
+                s_forward (self->xsub, self->xpub);
+            if (nitems == 3 && (items [2].revents & ZMQ_POLLIN))
+                s_forward (self->xpub, self->xsub);
+        }
+        now = kj_mono_us ();
+        if (now >= broker_core_next_tick (self->core))
+            broker_core_tick (self->core, now);
+    }
+    size_t left = broker_core_pending (self->core);
+    broker_core_close (self->core, kj_mono_us ());
+    kj_info ("broker.stopped", "failed_at_stop=%zu malformed=%" PRIu64
+             " dropped=%" PRIu64, left, broker_core_malformed (self->core),
+             broker_core_dropped (self->core));
+    if (self->config.endpoints_file && *self->config.endpoints_file)
+        unlink (self->config.endpoints_file);
+    return 0;
+}

@@ -1,0 +1,41 @@
+/*  =========================================================================
+    broker_server - the broker's sockets and loop around broker_core
+
+    One ROUTER socket for MDP clients and workers, and an XSUB/XPUB pair
+    that carries kejin-events' live stream out to subscribers.
+    =========================================================================
+*/
+
+#ifndef BROKER_SERVER_H_INCLUDED
+#define BROKER_SERVER_H_INCLUDED
+
+#include "broker_core.h"
+
+typedef struct {
+    const char *endpoint;       //  ROUTER, e.g. tcp://127.0.0.1:5555 (port * ok)
+    const char *pub_endpoint;   //  XPUB for subscribers ("" for none)
+    const char *sub_endpoint;   //  XSUB where publishers connect ("" none)
+    const char *endpoints_file; //  write the bound endpoints here ("" none)
+    const char *city;
+    int sndhwm;                 //  messages queued per ROUTER peer
+    int pub_hwm;                //  messages queued per subscriber
+    int64_t max_message;        //  ZMQ_MAXMSGSIZE, bytes
+    int drain_ms;               //  on SIGTERM, time given to pending requests
+    broker_limits_t limits;
+} broker_config_t;
+
+typedef struct _broker_server_t broker_server_t;
+
+//  Bind every endpoint; NULL (logged) if one cannot be bound.
+broker_server_t *
+    broker_server_new (const broker_config_t *config);
+
+void
+    broker_server_destroy (broker_server_t **self_p);
+
+//  Serve until kj_stopping (); then refuse new work, give pending requests
+//  up to drain_ms, fail what is left, say DISCONNECT to the workers.
+int
+    broker_server_run (broker_server_t *self);
+
+#endif

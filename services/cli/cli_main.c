@@ -1,0 +1,108 @@
+/*  =========================================================================
+    kejin - the command line of a Kejin city node
+
+    kejin [--broker ENDPOINT] [--json] [--timeout MS] COMMAND ...
+    =========================================================================
+*/
+
+#include "cli.h"
+#include <locale.h>
+
+typedef struct {
+    const char *name;
+    const char *summary;
+    int (*run) (cli_t *cli, int argc, char **argv);
+} command_t;
+
+static const command_t s_commands [] = {
+    { "status", "the broker, its services and their workers", cli_status },
+    { NULL }
+};
+
+static void
+s_help (FILE *out)
+{
+    fprintf (out,
+        "Usage: kejin [OPTIONS] COMMAND [ARGS]...\n"
+        "The command line of a Kejin city node: talks to its broker.\n\n"
+        "Options:\n"
+        "  --broker ENDPOINT   broker to talk to (env KEJIN_NODE_BROKER,\n"
+        "                      default tcp://127.0.0.1:5555)\n"
+        "  --json              JSON, one object per line, instead of tables\n"
+        "  --timeout MS        wait per attempt (default 5000)\n"
+        "  -h, --help          this help; `kejin COMMAND --help` for one "
+        "command\n"
+        "  -V, --version       print the version\n\n"
+        "Commands:\n");
+    for (const command_t *command = s_commands; command->name; command++)
+        fprintf (out, "  %-12s %s\n", command->name, command->summary);
+    fprintf (out,
+        "\nExit codes: 0 done, 1 refused by the service, 2 bad arguments or "
+        "input,\n3 no answer (node down or timeout), 4 internal error.\n");
+}
+
+int
+main (int argc, char **argv)
+{
+    setlocale (LC_ALL, "C.UTF-8");
+    kj_log_init ("kejin", getenv ("KEJIN_LOG_LEVEL") ? getenv ("KEJIN_LOG_LEVEL")
+                                                      : "warn");
+    kj_signals_init ();
+    cli_t cli = { .prog = "kejin", .timeout_ms = 5000 };
+    cli.broker = getenv ("KEJIN_NODE_BROKER");
+    if (!cli.broker)
+        cli.broker = "tcp://127.0.0.1:5555";
+
+    int i = 1;
+    for (; i < argc && argv [i][0] == '-'; i++) {
+        const char *arg = argv [i];
+        if (streq (arg, "--json"))
+            cli.json = true;
+        else
+        if (streq (arg, "--broker") && i + 1 < argc)
+            cli.broker = argv [++i];
+        else
+        if (streq (arg, "--timeout") && i + 1 < argc)
+            cli.timeout_ms = atoi (argv [++i]);
+        else
+        if (streq (arg, "-h") || streq (arg, "--help")) {
+            s_help (stdout);
+            return CLI_OK;
+        }
+        else
+        if (streq (arg, "-V") || streq (arg, "--version")) {
+            printf ("kejin %s\n", KEJIN_VERSION);
+            return CLI_OK;
+        }
+        else {
+            fprintf (stderr, "kejin: unknown option '%s'\nTry 'kejin --help'.\n",
+                     arg);
+            return CLI_USAGE;
+        }
+    }
+    if (cli.timeout_ms <= 0) {
+        fprintf (stderr, "kejin: --timeout takes a positive number of ms\n");
+        return CLI_USAGE;
+    }
+    if (i >= argc) {
+        s_help (stderr);
+        return CLI_USAGE;
+    }
+    //  Options may also follow the command: `kejin status --json`
+    for (int k = i + 1; k < argc; k++)
+        if (streq (argv [k], "--json"))
+            cli.json = true;
+
+    int rc = CLI_USAGE;
+    const command_t *command = s_commands;
+    for (; command->name; command++)
+        if (streq (command->name, argv [i]))
+            break;
+    if (command->name)
+        rc = command->run (&cli, argc - i, argv + i);
+    else
+        fprintf (stderr, "kejin: unknown command '%s'\nTry 'kejin --help'.\n",
+                 argv [i]);
+    kj_client_destroy (&cli.client);
+    return rc;
+}

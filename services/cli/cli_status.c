@@ -1,0 +1,71 @@
+/*  =========================================================================
+    cli_status - `kejin status`: the broker, its services and their workers
+    =========================================================================
+*/
+
+#include "cli.h"
+
+static const char *s_usage =
+    "Usage: kejin status [--json]\n"
+    "Show the broker (endpoints, uptime) and, for every service it knows,\n"
+    "its workers, credit, queue, requests in flight, counters and latency\n"
+    "(p50/p99 over the last one to two minutes).\n";
+
+int
+cli_status (cli_t *cli, int argc, char **argv)
+{
+    if (cli_wants_help (argc, argv))
+        return cli_usage (s_usage, false);
+    for (int i = 1; i < argc; i++)
+        if (!streq (argv [i], "--json"))
+            return cli_usage (s_usage, true);
+
+    Kj__BrokerStatsRequest request = KJ__BROKER_STATS_REQUEST__INIT;
+    Kj__BrokerStats *stats = NULL;
+    int rc = cli_call (cli, "kejin.broker", "Stats", &request.base,
+                       &kj__broker_stats__descriptor,
+                       (ProtobufCMessage **) &stats, true);
+    if (rc != CLI_OK)
+        return rc;
+    if (cli->json)
+        cli_print_json (&stats->base);
+    else {
+        int64_t up = (kj_wall_us () - stats->started_us) / 1000000;
+        printf ("broker   %s  pid %u  city %s  up %" PRId64 "h%02" PRId64 "m"
+                "%02" PRId64 "s\n", stats->endpoint, stats->pid, stats->city,
+                up / 3600, up / 60 % 60, up % 60);
+        printf ("events   publish to %s, subscribe at %s\n",
+                stats->sub_endpoint, stats->pub_endpoint);
+        printf ("clients  %" PRIu64 " with requests pending; malformed "
+                "messages %" PRIu64 ", dropped %" PRIu64 "\n\n",
+                stats->clients, stats->malformed, stats->dropped);
+        cli_table_t *table = cli_table_new ("SERVICE", "WORKERS", "IDLE",
+            "CREDIT", "QUEUED", "IN FLIGHT", "SERVED", "FAILED", "EXPIRED",
+            "RETRIED", "P50", "P99", NULL);
+        for (size_t i = 0; i < stats->n_services; i++) {
+            Kj__ServiceStats *s = stats->services [i];
+            char c [10][32];
+            snprintf (c [0], 32, "%u", s->workers);
+            snprintf (c [1], 32, "%u", s->idle);
+            snprintf (c [2], 32, "%u", s->credit);
+            snprintf (c [3], 32, "%u", s->queued);
+            snprintf (c [4], 32, "%u", s->in_flight);
+            snprintf (c [5], 32, "%" PRIu64, s->served);
+            snprintf (c [6], 32, "%" PRIu64, s->failed);
+            snprintf (c [7], 32, "%" PRIu64, s->expired);
+            snprintf (c [8], 32, "%" PRIu64, s->retried);
+            snprintf (c [9], 32, "%" PRIu64 "us", s->p50_us);
+            char p99 [32];
+            snprintf (p99, sizeof p99, "%" PRIu64 "us", s->p99_us);
+            cli_table_row (table, s->name, c [0], c [1], c [2], c [3], c [4],
+                           c [5], c [6], c [7], c [8], c [9], p99);
+        }
+        if (stats->n_services == 0)
+            printf ("no services yet: start a service daemon (make up)\n");
+        else
+            cli_table_print (table, stdout);
+        cli_table_destroy (&table);
+    }
+    kj__broker_stats__free_unpacked (stats, NULL);
+    return CLI_OK;
+}

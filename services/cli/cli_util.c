@@ -1,0 +1,253 @@
+/*  =========================================================================
+    cli_util - calls, errors and tables shared by every kejin command
+    =========================================================================
+*/
+
+#include "cli.h"
+#include <wchar.h>
+
+kj_client_t *
+cli_client (cli_t *cli)
+{
+    if (!cli->client) {
+        cli->client = kj_client_new (cli->broker);
+        if (cli->client)
+            kj_client_set_timeout (cli->client, cli->timeout_ms);
+    }
+    return cli->client;
+}
+
+int
+cli_exit_code (int code)
+{
+    switch (code) {
+        case KJ__CODE__OK:
+            return CLI_OK;
+        case KJ__CODE__INVALID_ARGUMENT:
+        case KJ__CODE__OUT_OF_RANGE:
+            return CLI_USAGE;
+        case KJ__CODE__UNAVAILABLE:
+        case KJ__CODE__DEADLINE_EXCEEDED:
+        case KJ__CODE__CANCELLED:
+            return CLI_UNAVAILABLE;
+        case KJ__CODE__INTERNAL:
+        case KJ__CODE__UNKNOWN:
+        case KJ__CODE__DATA_LOSS:
+            return CLI_INTERNAL;
+        default:
+            return CLI_FAILED;
+    }
+}
+
+int
+cli_call (cli_t *cli, const char *service, const char *method,
+          const ProtobufCMessage *request,
+          const ProtobufCMessageDescriptor *reply_type,
+          ProtobufCMessage **reply_p, bool read_only)
+{
+    kj_client_t *client = cli_client (cli);
+    if (!client) {
+        fprintf (stderr, "%s: cannot use broker endpoint '%s'\n", cli->prog,
+                 cli->broker);
+        return CLI_USAGE;
+    }
+    kj_status_t status;
+    kj_call_opts_t opts = { .read_only = read_only };
+    int code = kj_client_call (client, service, method, request, reply_type,
+                               reply_p, &status, &opts);
+    if (code == KJ__CODE__OK)
+        return CLI_OK;
+    if (cli->json) {
+        json_t *error = json_pack ("{s:s,s:s,s:s}", "error",
+                                   kj_code_name (code), "field", status.field,
+                                   "message", status.message);
+        char *text = json_dumps (error, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        fprintf (stderr, "%s\n", text);
+        free (text);
+        json_decref (error);
+    }
+    else {
+        fprintf (stderr, "%s: %s", cli->prog, kj_code_name (code));
+        if (*status.field)
+            fprintf (stderr, " (%s)", status.field);
+        fprintf (stderr, ": %s\n", status.message);
+        if (code == KJ__CODE__DEADLINE_EXCEEDED || code == KJ__CODE__UNAVAILABLE)
+            fprintf (stderr, "%s: is the node up? `make status` shows it; "
+                     "`make up` starts it. Broker: %s (--broker or "
+                     "KEJIN_NODE_BROKER)\n", cli->prog, cli->broker);
+    }
+    return cli_exit_code (code);
+}
+
+void
+cli_print_json (const ProtobufCMessage *message)
+{
+    char *text = kj_json_string (message, false);
+    printf ("%s\n", text);
+    free (text);
+}
+
+int
+cli_usage (const char *text, bool error)
+{
+    fputs (text, error ? stderr : stdout);
+    return error ? CLI_USAGE : CLI_OK;
+}
+
+bool
+cli_wants_help (int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (streq (argv [i], "-h") || streq (argv [i], "--help"))
+            return true;
+    return false;
+}
+
+char *
+cli_yuan (int64_t fen, char *buf, size_t size)
+{
+    bool negative = fen < 0;
+    uint64_t abs = negative ? (uint64_t) 0 - (uint64_t) fen : (uint64_t) fen;
+    char digits [32];
+    snprintf (digits, sizeof digits, "%" PRIu64, abs / 100);
+    char grouped [48];
+    size_t len = strlen (digits), n = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (i && (len - i) % 3 == 0)
+            grouped [n++] = ',';
+        grouped [n++] = digits [i];
+    }
+    grouped [n] = 0;
+    snprintf (buf, size, "%s¥%s.%02u", negative ? "-" : "", grouped,
+              (unsigned) (abs % 100));
+    return buf;
+}
+
+//  --------------------------------------------------------------------------
+//  Tables
+
+struct _cli_table_t {
+    int columns;
+    zlistx_t *rows;             //  each a char ** of `columns` cells
+    char **headings;
+};
+
+//  Display width of UTF-8 text: CJK characters take two columns
+static int
+s_width (const char *text)
+{
+    mbstate_t state;
+    memset (&state, 0, sizeof state);
+    int width = 0;
+    const char *at = text;
+    size_t left = strlen (text);
+    while (left > 0) {
+        wchar_t wc;
+        size_t n = mbrtowc (&wc, at, left, &state);
+        if (n == (size_t) -1 || n == (size_t) -2) {
+            width++;
+            at++;
+            left--;
+            memset (&state, 0, sizeof state);
+            continue;
+        }
+        int w = wcwidth (wc);
+        width += w < 0 ? 1 : w;
+        at += n;
+        left -= n;
+    }
+    return width;
+}
+
+static char **
+s_cells (int columns, const char *first, va_list args)
+{
+    char **cells = (char **) zmalloc (columns * sizeof (char *));
+    const char *cell = first;
+    for (int i = 0; i < columns; i++) {
+        cells [i] = strdup (cell ? cell : "");
+        if (i + 1 < columns)
+            cell = va_arg (args, const char *);
+    }
+    return cells;
+}
+
+cli_table_t *
+cli_table_new (const char *heading, ...)
+{
+    cli_table_t *self = (cli_table_t *) zmalloc (sizeof (cli_table_t));
+    va_list args;
+    va_start (args, heading);
+    for (const char *h = heading; h; h = va_arg (args, const char *))
+        self->columns++;
+    va_end (args);
+    va_start (args, heading);
+    self->headings = s_cells (self->columns, heading, args);
+    va_end (args);
+    self->rows = zlistx_new ();
+    return self;
+}
+
+static void
+s_free_cells (char **cells, int columns)
+{
+    for (int i = 0; i < columns; i++)
+        free (cells [i]);
+    free (cells);
+}
+
+void
+cli_table_destroy (cli_table_t **self_p)
+{
+    if (*self_p) {
+        cli_table_t *self = *self_p;
+        for (char **cells = (char **) zlistx_first (self->rows); cells;
+             cells = (char **) zlistx_next (self->rows))
+            s_free_cells (cells, self->columns);
+        zlistx_destroy (&self->rows);
+        s_free_cells (self->headings, self->columns);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+void
+cli_table_row (cli_table_t *self, ...)
+{
+    va_list args;
+    va_start (args, self);
+    const char *first = va_arg (args, const char *);
+    zlistx_add_end (self->rows, s_cells (self->columns, first, args));
+    va_end (args);
+}
+
+static void
+s_print_row (FILE *out, char **cells, int *widths, int columns)
+{
+    for (int i = 0; i < columns; i++) {
+        fputs (cells [i], out);
+        if (i + 1 < columns)
+            fprintf (out, "%*s", widths [i] - s_width (cells [i]) + 2, "");
+    }
+    fputc ('\n', out);
+}
+
+void
+cli_table_print (cli_table_t *self, FILE *out)
+{
+    int *widths = (int *) zmalloc (self->columns * sizeof (int));
+    for (int i = 0; i < self->columns; i++)
+        widths [i] = s_width (self->headings [i]);
+    for (char **cells = (char **) zlistx_first (self->rows); cells;
+         cells = (char **) zlistx_next (self->rows))
+        for (int i = 0; i < self->columns; i++) {
+            int w = s_width (cells [i]);
+            if (w > widths [i])
+                widths [i] = w;
+        }
+    s_print_row (out, self->headings, widths, self->columns);
+    for (char **cells = (char **) zlistx_first (self->rows); cells;
+         cells = (char **) zlistx_next (self->rows))
+        s_print_row (out, cells, widths, self->columns);
+    free (widths);
+}
