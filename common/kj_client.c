@@ -98,7 +98,10 @@ s_send (kj_client_t *self, uint64_t request_id, const char *service,
     Kj__RequestHeader header = KJ__REQUEST_HEADER__INIT;
     header.request_id = request_id;
     header.method = (char *) method;
-    header.timeout_ms = timeout_ms > 0 ? (uint32_t) timeout_ms : 0;
+    //  The broker's deadline comes a little before ours, so that its clear
+    //  error ("no worker came") reaches us before we give up waiting
+    header.timeout_ms = timeout_ms > 0
+                      ? (uint32_t) (timeout_ms - timeout_ms / 10) : 0;
     header.idempotency_key = (char *) (key ? key : "");
     header.retry_safe = retry_safe;
 

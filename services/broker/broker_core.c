@@ -160,11 +160,13 @@ s_hex_key (zmq_msg_t *id, char *key)
     key [2 * size] = 0;
 }
 
-static void
+static int
 s_send (broker_core_t *self, zmq_msg_t *frames, int count)
 {
-    if (self->send (self->arg, frames, count))
+    int rc = self->send (self->arg, frames, count);
+    if (rc)
         self->dropped++;
+    return rc;
 }
 
 //  --------------------------------------------------------------------------
@@ -378,7 +380,7 @@ s_request_fail (broker_core_t *self, request_t **request_p, int code,
 //  --------------------------------------------------------------------------
 //  Workers
 
-static void
+static int
 s_send_command (broker_core_t *self, zmq_msg_t *id, int command)
 {
     zmq_msg_t frames [4];
@@ -387,7 +389,7 @@ s_send_command (broker_core_t *self, zmq_msg_t *id, int command)
     zmq_msg_init (&frames [1]);
     s_frame_str (&frames [2], MDPW);
     s_frame_mem (&frames [3], &(byte) { (byte) command }, 1);
-    s_send (self, frames, 4);
+    return s_send (self, frames, 4);
 }
 
 static void s_dispatch (broker_core_t *self, service_t *service, int64_t now);
@@ -491,9 +493,23 @@ s_dispatch (broker_core_t *self, service_t *service, int64_t now)
             s_close_frames (request->body, request->nbody);
             request->nbody = 0;
         }
-        s_send (self, frames, count);
+        int rc = s_send (self, frames, count);
         if (frames != stack)
             free (frames);
+        if (rc) {
+            //  Not delivered: the worker is gone or cannot take more. The
+            //  request never reached it, so it waits for another worker
+            //  whatever its retry rule, and this worker is done with.
+            if (!request->retry_safe) {
+                s_request_fail (self, &request, KJ__CODE__UNAVAILABLE, "503",
+                                "the worker of service '%s' went away as "
+                                "the request was sent", service->name);
+            }
+            else
+                s_queue_push (service, request, true);
+            s_worker_delete (self, worker, false, "unreachable", now);
+            return;             //  s_worker_delete dispatched what is left
+        }
 
         request->worker = worker;
         request->prev = NULL;
@@ -967,11 +983,13 @@ broker_core_tick (broker_core_t *self, int64_t now)
     for (worker_t *worker = (worker_t *) zhashx_first (self->workers); worker;
          worker = (worker_t *) zhashx_next (self->workers)) {
         int64_t silent = now - worker->last_seen_us;
-        if (silent > (worker->in_flight ? busy_limit : idle_limit))
+        //  A heartbeat the ROUTER cannot route means the worker's
+        //  connection is gone (its process died): no need to wait for
+        //  silence, which for a busy worker is long
+        if (silent > (worker->in_flight ? busy_limit : idle_limit)
+        ||  (beat && s_send_command (self, &worker->id, MDPW_HEARTBEAT)
+                     == BROKER_GONE))
             zlistx_add_end (dead, worker);
-        else
-        if (beat)
-            s_send_command (self, &worker->id, MDPW_HEARTBEAT);
     }
     for (worker_t *worker = (worker_t *) zlistx_first (dead); worker;
          worker = (worker_t *) zlistx_next (dead))

@@ -38,8 +38,11 @@ void
     broker_limits_default (broker_limits_t *limits);
 
 //  Send one message of `count` frames; frame 0 is the peer's routing id.
-//  Takes ownership of the frames (closes them). Returns 0, or -1 if the
-//  message could not be sent (the peer is gone or its pipe is full).
+//  Takes ownership of the frames (closes them). Returns 0 when sent,
+//  BROKER_GONE when the peer is not connected, -1 when it could not be sent
+//  for another reason (its pipe is full). Nothing of a failed message went
+//  out.
+#define BROKER_GONE (-2)
 typedef int (broker_send_fn) (void *arg, zmq_msg_t *frames, int count);
 
 typedef struct _broker_core_t broker_core_t;

@@ -38,7 +38,7 @@ s_router_send (void *arg, zmq_msg_t *frames, int count)
         if (rc == 0
         &&  zmq_msg_send (&frames [i], self->router,
                           ZMQ_DONTWAIT | (i < count - 1 ? ZMQ_SNDMORE : 0)) < 0)
-            rc = -1;
+            rc = zmq_errno () == EHOSTUNREACH ? BROKER_GONE : -1;
         zmq_msg_close (&frames [i]);
     }
     return rc;

@@ -1,0 +1,672 @@
+/*  =========================================================================
+    test_broker_core - the broker's queues, dispatch, expiry and retries,
+    driven with made-up frames and a made-up clock
+    =========================================================================
+*/
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include "kejin.h"
+#include "broker_core.h"
+
+//  Everything the core sends, as CZMQ messages, oldest first
+static zlist_t *s_sent;
+static int s_fail_sends;        //  make the next sends fail, as a full pipe
+static const char *s_gone;      //  a peer whose connection is gone
+
+static int
+s_capture (void *arg, zmq_msg_t *frames, int count)
+{
+    zmsg_t *msg = zmsg_new ();
+    for (int i = 0; i < count; i++) {
+        zmsg_addmem (msg, zmq_msg_data (&frames [i]), zmq_msg_size (&frames [i]));
+        zmq_msg_close (&frames [i]);
+    }
+    if (s_fail_sends > 0) {
+        s_fail_sends--;
+        zmsg_destroy (&msg);
+        return -1;
+    }
+    if (s_gone && zframe_streq (zmsg_first (msg), s_gone)) {
+        zmsg_destroy (&msg);
+        return BROKER_GONE;
+    }
+    zlist_append (s_sent, msg);
+    return 0;
+}
+
+static zmsg_t *
+s_next_sent (void)
+{
+    return (zmsg_t *) zlist_pop (s_sent);
+}
+
+static void
+s_clear_sent (void)
+{
+    zmsg_t *msg;
+    while ((msg = s_next_sent ()))
+        zmsg_destroy (&msg);
+}
+
+//  Feed one message of string frames (NULL-terminated) from peer
+static void
+s_feed (broker_core_t *core, int64_t now, const char *peer, ...)
+{
+    zmq_msg_t frames [32];
+    int count = 0;
+    zmq_msg_init_size (&frames [count], strlen (peer));
+    memcpy (zmq_msg_data (&frames [count++]), peer, strlen (peer));
+    va_list args;
+    va_start (args, peer);
+    for (const char *s = va_arg (args, const char *); s;
+         s = va_arg (args, const char *)) {
+        zmq_msg_init_size (&frames [count], strlen (s));
+        memcpy (zmq_msg_data (&frames [count++]), s, strlen (s));
+    }
+    va_end (args);
+    broker_core_message (core, frames, count, now);
+}
+
+//  Feed a worker REPLY for a REQUEST it got, echoing the handle
+static void
+s_reply (broker_core_t *core, int64_t now, const char *worker, zmsg_t *request,
+         const char *body)
+{
+    //  request: [worker] [] [MDPW01] [0x02] [handle] [] [body]...
+    zframe_t *handle = zmsg_first (request);
+    for (int i = 0; i < 4; i++)
+        handle = zmsg_next (request);
+    zmq_msg_t frames [8];
+    const char *parts [] = { worker, "", "MDPW01", "\003" };
+    for (int i = 0; i < 4; i++) {
+        zmq_msg_init_size (&frames [i], strlen (parts [i]));
+        memcpy (zmq_msg_data (&frames [i]), parts [i], strlen (parts [i]));
+    }
+    zmq_msg_init_size (&frames [4], zframe_size (handle));
+    memcpy (zmq_msg_data (&frames [4]), zframe_data (handle), zframe_size (handle));
+    zmq_msg_init (&frames [5]);
+    zmq_msg_init_size (&frames [6], strlen (body));
+    memcpy (zmq_msg_data (&frames [6]), body, strlen (body));
+    broker_core_message (core, frames, 7, now);
+}
+
+static bool
+s_frame_is (zmsg_t *msg, int index, const char *text)
+{
+    zframe_t *frame = zmsg_first (msg);
+    for (int i = 0; i < index && frame; i++)
+        frame = zmsg_next (msg);
+    return frame && zframe_streq (frame, text);
+}
+
+static broker_core_t *
+s_core (broker_limits_t *limits)
+{
+    broker_limits_t defaults;
+    broker_limits_default (&defaults);
+    if (!s_sent)
+        s_sent = zlist_new ();
+    s_clear_sent ();
+    s_fail_sends = 0;
+    s_gone = NULL;
+    return broker_core_new (limits ? limits : &defaults, s_capture, NULL);
+}
+
+#define READY "\001"
+#define HEARTBEAT "\004"
+#define DISCONNECT "\005"
+#define MS 1000LL
+
+//  --------------------------------------------------------------------------
+
+static void
+test_dispatch_plain_request_and_reply (void **state)
+{
+    broker_core_t *core = s_core (NULL);
+    s_feed (core, 0, "W1", "", "MDPW01", READY, "echo", NULL);
+    s_feed (core, 1, "C1", "", "MDPC01", "echo", "hello", "", "world", NULL);
+    zmsg_t *request = s_next_sent ();
+    assert_non_null (request);
+    //  [W1] [] [MDPW01] [0x02] [handle] [] [hello] [] [world]
+    assert_int_equal (zmsg_size (request), 9);
+    assert_true (s_frame_is (request, 0, "W1"));
+    assert_true (s_frame_is (request, 2, "MDPW01"));
+    assert_true (s_frame_is (request, 3, "\002"));
+    assert_true (s_frame_is (request, 5, ""));
+    assert_true (s_frame_is (request, 6, "hello"));
+    assert_true (s_frame_is (request, 7, ""));
+    assert_true (s_frame_is (request, 8, "world"));
+    s_reply (core, 10, "W1", request, "HELLO");
+    zmsg_destroy (&request);
+    zmsg_t *reply = s_next_sent ();
+    assert_non_null (reply);
+    assert_int_equal (zmsg_size (reply), 5);
+    assert_true (s_frame_is (reply, 0, "C1"));
+    assert_true (s_frame_is (reply, 1, ""));
+    assert_true (s_frame_is (reply, 2, "MDPC01"));
+    assert_true (s_frame_is (reply, 3, "echo"));
+    assert_true (s_frame_is (reply, 4, "HELLO"));
+    zmsg_destroy (&reply);
+    assert_int_equal (broker_core_pending (core), 0);
+    broker_core_destroy (&core);
+}
+
+static void
+test_dispatch_least_recently_used (void **state)
+{
+    broker_core_t *core = s_core (NULL);
+    s_feed (core, 0, "W1", "", "MDPW01", READY, "echo", NULL);
+    s_feed (core, 0, "W2", "", "MDPW01", READY, "echo", NULL);
+    s_feed (core, 0, "W3", "", "MDPW01", READY, "echo", NULL);
+    for (int i = 0; i < 3; i++)
+        s_feed (core, 1, "C1", "", "MDPC01", "echo", "x", NULL);
+    const char *expected [] = { "W1", "W2", "W3" };
+    zmsg_t *requests [3];
+    for (int i = 0; i < 3; i++) {
+        requests [i] = s_next_sent ();
+        assert_true (s_frame_is (requests [i], 0, expected [i]));
+    }
+    //  A fourth request waits: every plain worker holds one already
+    s_feed (core, 2, "C1", "", "MDPC01", "echo", "x", NULL);
+    assert_null (s_next_sent ());
+    //  W2 answers first, so W2 gets the fourth
+    s_reply (core, 3, "W2", requests [1], "y");
+    zmsg_t *reply = s_next_sent ();
+    assert_true (s_frame_is (reply, 0, "C1"));
+    zmsg_destroy (&reply);
+    zmsg_t *fourth = s_next_sent ();
+    assert_true (s_frame_is (fourth, 0, "W2"));
+    zmsg_destroy (&fourth);
+    for (int i = 0; i < 3; i++)
+        zmsg_destroy (&requests [i]);
+    broker_core_destroy (&core);
+}
+
+static void
+test_credit_worker_holds_many (void **state)
+{
+    broker_core_t *core = s_core (NULL);
+    //  READY with the Kejin extension: credit 3
+    Kj__WorkerHello hello = KJ__WORKER_HELLO__INIT;
+    hello.credit = 3;
+    zframe_t *frame = kj_proto_frame (&hello.base, true);
+    char *ext = (char *) zmalloc (zframe_size (frame) + 1);
+    memcpy (ext, zframe_data (frame), zframe_size (frame));
+    //  the encoded hello has no zero byte for credit 3, so a string is fine
+    assert_int_equal (strlen (ext), zframe_size (frame));
+    s_feed (core, 0, "K1", "", "MDPW01", READY, "calc", ext, NULL);
+    zframe_destroy (&frame);
+    free (ext);
+    for (int i = 0; i < 5; i++)
+        s_feed (core, 1, "C1", "", "MDPC01", "calc", "x", NULL);
+    //  three go out at once, two wait
+    for (int i = 0; i < 3; i++) {
+        zmsg_t *request = s_next_sent ();
+        assert_non_null (request);
+        assert_true (s_frame_is (request, 0, "K1"));
+        zmsg_destroy (&request);
+    }
+    assert_null (s_next_sent ());
+    Kj__BrokerStats *stats = broker_core_stats (core, 2);
+    assert_int_equal (stats->n_services, 1);
+    assert_int_equal (stats->services [0]->credit, 3);
+    assert_int_equal (stats->services [0]->in_flight, 3);
+    assert_int_equal (stats->services [0]->queued, 2);
+    kj__broker_stats__free_unpacked (stats, NULL);
+    broker_core_destroy (&core);
+}
+
+static void
+test_mmi_service (void **state)
+{
+    broker_core_t *core = s_core (NULL);
+    s_feed (core, 0, "W1", "", "MDPW01", READY, "echo", NULL);
+    s_feed (core, 0, "C1", "", "MDPC01", "mmi.service", "echo", NULL);
+    zmsg_t *reply = s_next_sent ();
+    assert_true (s_frame_is (reply, 3, "mmi.service"));
+    assert_true (s_frame_is (reply, 4, "200"));
+    zmsg_destroy (&reply);
+    s_feed (core, 0, "C1", "", "MDPC01", "mmi.service", "nothing", NULL);
+    reply = s_next_sent ();
+    assert_true (s_frame_is (reply, 4, "404"));
+    zmsg_destroy (&reply);
+    s_feed (core, 0, "C1", "", "MDPC01", "mmi.unknown", "x", NULL);
+    reply = s_next_sent ();
+    assert_true (s_frame_is (reply, 3, "mmi.unknown"));
+    assert_true (s_frame_is (reply, 4, "501"));
+    zmsg_destroy (&reply);
+    //  A worker may not register for mmi.* or kejin.*
+    s_feed (core, 0, "W2", "", "MDPW01", READY, "mmi.service", NULL);
+    reply = s_next_sent ();
+    assert_true (s_frame_is (reply, 0, "W2"));
+    assert_true (s_frame_is (reply, 3, DISCONNECT));
+    zmsg_destroy (&reply);
+    broker_core_destroy (&core);
+}
+
+static void
+test_malformed_dropped_and_counted (void **state)
+{
+    broker_core_t *core = s_core (NULL);
+    s_feed (core, 0, "X", NULL);                                //  peer only
+    s_feed (core, 0, "X", "garbage", NULL);                     //  no empty
+    s_feed (core, 0, "X", "", "MDPX01", "echo", NULL);          //  bad header
+    s_feed (core, 0, "X", "", "MDPC01", NULL);                  //  no service
+    s_feed (core, 0, "X", "", "MDPW01", "\011", NULL);          //  bad command
+    s_feed (core, 0, "X", "", "MDPW01", "\001\002", NULL);      //  2-byte command
+    s_feed (core, 0, "X", "", "MDPW01", READY, NULL);           //  READY, no service
+    assert_int_equal (broker_core_malformed (core), 7);
+    //  The bad READY got a DISCONNECT; nothing else was sent
+    zmsg_t *msg = s_next_sent ();
+    assert_true (s_frame_is (msg, 3, DISCONNECT));
+    zmsg_destroy (&msg);
+    assert_null (s_next_sent ());
+    //  Still serving
+    s_feed (core, 0, "W1", "", "MDPW01", READY, "echo", NULL);
+    s_feed (core, 0, "C1", "", "MDPC01", "echo", "x", NULL);
+    msg = s_next_sent ();
+    assert_true (s_frame_is (msg, 0, "W1"));
+    zmsg_destroy (&msg);
+    broker_core_destroy (&core);
+}
+
+static void
+test_unknown_worker_gets_disconnect (void **state)
+{
+    broker_core_t *core = s_core (NULL);
+    //  After a broker restart: a heartbeat from a worker we do not know
+    s_feed (core, 0, "W9", "", "MDPW01", HEARTBEAT, NULL);
+    zmsg_t *msg = s_next_sent ();
+    assert_true (s_frame_is (msg, 0, "W9"));
+    assert_true (s_frame_is (msg, 3, DISCONNECT));
+    zmsg_destroy (&msg);
+    //  A second READY from a known worker also gets DISCONNECT
+    s_feed (core, 0, "W1", "", "MDPW01", READY, "echo", NULL);
+    s_feed (core, 0, "W1", "", "MDPW01", READY, "echo", NULL);
+    msg = s_next_sent ();
+    assert_true (s_frame_is (msg, 0, "W1"));
+    assert_true (s_frame_is (msg, 3, DISCONNECT));
+    zmsg_destroy (&msg);
+    s_feed (core, 0, "C1", "", "MDPC01", "mmi.service", "echo", NULL);
+    msg = s_next_sent ();
+    assert_true (s_frame_is (msg, 4, "404"));
+    zmsg_destroy (&msg);
+    broker_core_destroy (&core);
+}
+
+static void
+test_no_worker_waits_then_fails (void **state)
+{
+    broker_limits_t limits;
+    broker_limits_default (&limits);
+    limits.default_wait_ms = 1000;
+    broker_core_t *core = s_core (&limits);
+    s_feed (core, 0, "C1", "", "MDPC01", "later", "x", NULL);
+    broker_core_tick (core, 500 * MS);
+    //  ticks send nothing but heartbeats, and there are no workers
+    assert_null (s_next_sent ());
+    //  A worker that comes within the deadline gets the request
+    s_feed (core, 600 * MS, "W1", "", "MDPW01", READY, "later", NULL);
+    zmsg_t *msg = s_next_sent ();
+    assert_true (s_frame_is (msg, 0, "W1"));
+    assert_true (s_frame_is (msg, 3, "\002"));
+    zmsg_destroy (&msg);
+    //  Without one, the client gets a clear error at the deadline
+    s_feed (core, 700 * MS, "C2", "", "MDPC01", "nobody", "x", NULL);
+    broker_core_tick (core, 1600 * MS);
+    assert_null (s_next_sent ());
+    broker_core_tick (core, 1701 * MS);
+    msg = s_next_sent ();
+    assert_true (s_frame_is (msg, 0, "C2"));
+    assert_true (s_frame_is (msg, 3, "nobody"));
+    assert_true (s_frame_is (msg, 4, "503"));
+    zmsg_destroy (&msg);
+    broker_core_destroy (&core);
+}
+
+static void
+test_kejin_deadline_and_error_header (void **state)
+{
+    broker_core_t *core = s_core (NULL);
+    Kj__RequestHeader header = KJ__REQUEST_HEADER__INIT;
+    header.request_id = 42;
+    header.method = "Echo";
+    header.timeout_ms = 200;
+    zframe_t *frame = kj_proto_frame (&header.base, true);
+    zmq_msg_t frames [6];
+    const char *parts [] = { "C1", "", "MDPC01", "svc" };
+    for (int i = 0; i < 4; i++) {
+        zmq_msg_init_size (&frames [i], strlen (parts [i]));
+        memcpy (zmq_msg_data (&frames [i]), parts [i], strlen (parts [i]));
+    }
+    zmq_msg_init_size (&frames [4], zframe_size (frame));
+    memcpy (zmq_msg_data (&frames [4]), zframe_data (frame), zframe_size (frame));
+    zmq_msg_init (&frames [5]);
+    zframe_destroy (&frame);
+    broker_core_message (core, frames, 6, 0);
+    broker_core_tick (core, 199 * MS);
+    assert_null (s_next_sent ());
+    broker_core_tick (core, 201 * MS);
+    zmsg_t *msg = s_next_sent ();
+    assert_non_null (msg);
+    assert_int_equal (zmsg_size (msg), 5);
+    zframe_t *head = zmsg_last (msg);
+    Kj__ReplyHeader *reply = kj_proto_reply_header (zframe_data (head),
+                                                    zframe_size (head));
+    assert_non_null (reply);
+    assert_int_equal (reply->request_id, 42);
+    assert_int_equal (reply->status->code, KJ__CODE__UNAVAILABLE);
+    assert_non_null (strstr (reply->status->message, "svc"));
+    kj__reply_header__free_unpacked (reply, NULL);
+    zmsg_destroy (&msg);
+    broker_core_destroy (&core);
+}
+
+static void
+test_dead_worker_request_retried_or_failed (void **state)
+{
+    broker_core_t *core = s_core (NULL);
+    //  A plain service listed as retry-safe, and one that is not
+    broker_limits_t limits;
+    broker_limits_default (&limits);
+    limits.retry_safe = "safe,other";
+    broker_core_destroy (&core);
+    core = s_core (&limits);
+    s_feed (core, 0, "W1", "", "MDPW01", READY, "safe", NULL);
+    s_feed (core, 0, "W2", "", "MDPW01", READY, "unsafe", NULL);
+    s_feed (core, 1, "C1", "", "MDPC01", "safe", "a", NULL);
+    s_feed (core, 1, "C1", "", "MDPC01", "unsafe", "b", NULL);
+    zmsg_t *msg;
+    while ((msg = s_next_sent ()))
+        zmsg_destroy (&msg);
+    //  Both workers die holding their request
+    s_feed (core, 2, "W1", "", "MDPW01", DISCONNECT, NULL);
+    s_feed (core, 2, "W2", "", "MDPW01", DISCONNECT, NULL);
+    //  The unsafe one is answered with an error at once
+    msg = s_next_sent ();
+    assert_true (s_frame_is (msg, 0, "C1"));
+    assert_true (s_frame_is (msg, 3, "unsafe"));
+    assert_true (s_frame_is (msg, 4, "502"));
+    zmsg_destroy (&msg);
+    assert_null (s_next_sent ());
+    //  The safe one goes to the next worker, body intact
+    s_feed (core, 3, "W3", "", "MDPW01", READY, "safe", NULL);
+    msg = s_next_sent ();
+    assert_true (s_frame_is (msg, 0, "W3"));
+    assert_true (s_frame_is (msg, 6, "a"));
+    s_reply (core, 4, "W3", msg, "A");
+    zmsg_destroy (&msg);
+    msg = s_next_sent ();
+    assert_true (s_frame_is (msg, 0, "C1"));
+    assert_true (s_frame_is (msg, 4, "A"));
+    zmsg_destroy (&msg);
+    Kj__BrokerStats *stats = broker_core_stats (core, 5);
+    for (size_t i = 0; i < stats->n_services; i++)
+        if (streq (stats->services [i]->name, "safe")) {
+            assert_int_equal (stats->services [i]->retried, 1);
+            assert_int_equal (stats->services [i]->served, 1);
+        }
+        else {
+            assert_int_equal (stats->services [i]->failed, 1);
+        }
+    kj__broker_stats__free_unpacked (stats, NULL);
+    broker_core_destroy (&core);
+}
+
+static void
+test_heartbeats_and_expiry (void **state)
+{
+    broker_limits_t limits;
+    broker_limits_default (&limits);
+    limits.heartbeat_ms = 100;
+    limits.liveness = 3;
+    limits.busy_timeout_ms = 1000;
+    broker_core_t *core = s_core (&limits);
+    s_feed (core, 0, "IDLE", "", "MDPW01", READY, "svc", NULL);
+    s_feed (core, 0, "BUSY", "", "MDPW01", READY, "svc", NULL);
+    s_feed (core, 0, "C1", "", "MDPC01", "svc", "x", NULL);
+    zmsg_t *msg = s_next_sent ();       //  the request, to IDLE (LRU)
+    assert_true (s_frame_is (msg, 0, "IDLE"));
+    zmsg_destroy (&msg);
+    //  Swap names in our heads: "IDLE" is now busy. Tick: heartbeats to both
+    broker_core_tick (core, 1);
+    int beats = 0;
+    while ((msg = s_next_sent ())) {
+        assert_true (s_frame_is (msg, 3, HEARTBEAT));
+        beats++;
+        zmsg_destroy (&msg);
+    }
+    assert_int_equal (beats, 2);
+    //  After 3 silent intervals the idle one (BUSY) is dead, the busy one not
+    broker_core_tick (core, 301 * MS);
+    bool disconnected = false;
+    while ((msg = s_next_sent ())) {
+        if (s_frame_is (msg, 3, DISCONNECT)) {
+            assert_true (s_frame_is (msg, 0, "BUSY"));
+            disconnected = true;
+        }
+        zmsg_destroy (&msg);
+    }
+    assert_true (disconnected);
+    //  The busy one goes only after busy_timeout; its request (plain,
+    //  not retry-safe) is answered with an error
+    broker_core_tick (core, 999 * MS);
+    s_clear_sent ();
+    broker_core_tick (core, 1001 * MS);
+    bool failed = false;
+    while ((msg = s_next_sent ())) {
+        if (s_frame_is (msg, 0, "C1")) {
+            assert_true (s_frame_is (msg, 4, "502"));
+            failed = true;
+        }
+        zmsg_destroy (&msg);
+    }
+    assert_true (failed);
+    assert_int_equal (broker_core_pending (core), 0);
+    broker_core_destroy (&core);
+}
+
+static void
+test_queue_and_client_limits (void **state)
+{
+    broker_limits_t limits;
+    broker_limits_default (&limits);
+    limits.queue_max = 2;
+    limits.client_max = 3;
+    broker_core_t *core = s_core (&limits);
+    s_feed (core, 0, "C1", "", "MDPC01", "q", "1", NULL);
+    s_feed (core, 0, "C1", "", "MDPC01", "q", "2", NULL);
+    s_feed (core, 0, "C1", "", "MDPC01", "q", "3", NULL);     //  queue full
+    zmsg_t *msg = s_next_sent ();
+    assert_true (s_frame_is (msg, 4, "429"));
+    zmsg_destroy (&msg);
+    s_feed (core, 0, "C2", "", "MDPC01", "r", "1", NULL);
+    s_feed (core, 0, "C2", "", "MDPC01", "r", "2", NULL);
+    s_feed (core, 0, "C2", "", "MDPC01", "s", "3", NULL);
+    s_feed (core, 0, "C2", "", "MDPC01", "s", "4", NULL);     //  client full
+    msg = s_next_sent ();
+    assert_true (s_frame_is (msg, 0, "C2"));
+    assert_true (s_frame_is (msg, 4, "429"));
+    zmsg_destroy (&msg);
+    assert_int_equal (broker_core_pending (core), 5);
+    broker_core_destroy (&core);
+}
+
+static void
+test_drain_refuses_then_close_fails_all (void **state)
+{
+    broker_core_t *core = s_core (NULL);
+    s_feed (core, 0, "W1", "", "MDPW01", READY, "svc", NULL);
+    s_feed (core, 0, "C1", "", "MDPC01", "svc", "held", NULL);
+    s_feed (core, 0, "C1", "", "MDPC01", "svc", "queued", NULL);
+    zmsg_t *request = s_next_sent ();
+    broker_core_drain (core);
+    s_feed (core, 1, "C2", "", "MDPC01", "svc", "new", NULL);
+    zmsg_t *msg = s_next_sent ();
+    assert_true (s_frame_is (msg, 0, "C2"));
+    assert_true (s_frame_is (msg, 4, "503"));
+    zmsg_destroy (&msg);
+    //  Work in hand goes on while draining
+    s_reply (core, 2, "W1", request, "done");
+    zmsg_destroy (&request);
+    msg = s_next_sent ();
+    assert_true (s_frame_is (msg, 4, "done"));
+    zmsg_destroy (&msg);
+    request = s_next_sent ();           //  "queued" went to W1
+    assert_true (s_frame_is (request, 6, "queued"));
+    zmsg_destroy (&request);
+    assert_int_equal (broker_core_pending (core), 1);
+    broker_core_close (core, 3);
+    msg = s_next_sent ();
+    assert_true (s_frame_is (msg, 0, "C1"));
+    assert_true (s_frame_is (msg, 4, "503"));
+    zmsg_destroy (&msg);
+    msg = s_next_sent ();
+    assert_true (s_frame_is (msg, 0, "W1"));
+    assert_true (s_frame_is (msg, 3, DISCONNECT));
+    zmsg_destroy (&msg);
+    assert_int_equal (broker_core_pending (core), 0);
+    broker_core_destroy (&core);
+}
+
+static void
+test_stale_reply_dropped (void **state)
+{
+    broker_core_t *core = s_core (NULL);
+    s_feed (core, 0, "W1", "", "MDPW01", READY, "svc", NULL);
+    s_feed (core, 0, "W2", "", "MDPW01", READY, "svc", NULL);
+    s_feed (core, 0, "C1", "", "MDPC01", "svc", "x", NULL);
+    zmsg_t *request = s_next_sent ();
+    assert_true (s_frame_is (request, 0, "W1"));
+    //  W2 answers a request it does not hold: dropped, counted
+    s_reply (core, 1, "W2", request, "forged");
+    assert_null (s_next_sent ());
+    assert_int_equal (broker_core_malformed (core), 1);
+    s_reply (core, 1, "W1", request, "real");
+    zmsg_t *msg = s_next_sent ();
+    assert_true (s_frame_is (msg, 4, "real"));
+    zmsg_destroy (&msg);
+    //  Answering twice: the second is stale
+    s_reply (core, 2, "W1", request, "again");
+    assert_null (s_next_sent ());
+    assert_int_equal (broker_core_malformed (core), 2);
+    zmsg_destroy (&request);
+    broker_core_destroy (&core);
+}
+
+static void
+test_failed_send_counted (void **state)
+{
+    broker_core_t *core = s_core (NULL);
+    s_feed (core, 0, "W1", "", "MDPW01", READY, "svc", NULL);
+    s_feed (core, 0, "C1", "", "MDPC01", "svc", "x", NULL);
+    zmsg_t *request = s_next_sent ();
+    s_fail_sends = 1;                   //  the client is gone
+    s_reply (core, 1, "W1", request, "y");
+    zmsg_destroy (&request);
+    assert_int_equal (broker_core_dropped (core), 1);
+    assert_int_equal (broker_core_pending (core), 0);
+    broker_core_destroy (&core);
+}
+
+static void
+test_gone_worker_found_by_heartbeat (void **state)
+{
+    broker_limits_t limits;
+    broker_limits_default (&limits);
+    limits.retry_safe = "svc";
+    broker_core_t *core = s_core (&limits);
+    s_feed (core, 0, "W1", "", "MDPW01", READY, "svc", NULL);
+    s_feed (core, 0, "C1", "", "MDPC01", "svc", "x", NULL);
+    zmsg_t *msg = s_next_sent ();
+    zmsg_destroy (&msg);
+    //  W1's process dies holding the request: the next heartbeat cannot be
+    //  routed, long before the busy timeout
+    s_gone = "W1";
+    broker_core_tick (core, 1);
+    assert_null (s_next_sent ());
+    s_feed (core, 2, "W2", "", "MDPW01", READY, "svc", NULL);
+    msg = s_next_sent ();
+    assert_true (s_frame_is (msg, 0, "W2"));
+    assert_true (s_frame_is (msg, 6, "x"));
+    zmsg_destroy (&msg);
+    broker_core_destroy (&core);
+}
+
+static void
+test_request_to_gone_worker_requeued (void **state)
+{
+    broker_limits_t limits;
+    broker_limits_default (&limits);
+    limits.retry_safe = "svc";
+    broker_core_t *core = s_core (&limits);
+    s_feed (core, 0, "W1", "", "MDPW01", READY, "svc", NULL);
+    s_feed (core, 0, "W2", "", "MDPW01", READY, "svc", NULL);
+    s_gone = "W1";
+    s_feed (core, 1, "C1", "", "MDPC01", "svc", "x", NULL);
+    //  W1 could not take it; W2 got it
+    zmsg_t *msg = s_next_sent ();
+    assert_true (s_frame_is (msg, 0, "W2"));
+    zmsg_destroy (&msg);
+    assert_null (s_next_sent ());
+    s_feed (core, 1, "C1", "", "MDPC01", "mmi.service", "svc", NULL);
+    msg = s_next_sent ();
+    assert_true (s_frame_is (msg, 4, "200"));
+    zmsg_destroy (&msg);
+    broker_core_destroy (&core);
+}
+
+static void
+test_stats_latency (void **state)
+{
+    broker_core_t *core = s_core (NULL);
+    s_feed (core, 0, "W1", "", "MDPW01", READY, "svc", NULL);
+    for (int i = 0; i < 100; i++) {
+        s_feed (core, i * MS, "C1", "", "MDPC01", "svc", "x", NULL);
+        zmsg_t *request = s_next_sent ();
+        //  latency i+1 ms, 1 .. 100 ms
+        s_reply (core, i * MS + (i + 1) * MS, "W1", request, "y");
+        zmsg_destroy (&request);
+        zmsg_t *reply = s_next_sent ();
+        zmsg_destroy (&reply);
+    }
+    Kj__BrokerStats *stats = broker_core_stats (core, 200 * MS);
+    assert_int_equal (stats->services [0]->served, 100);
+    //  within the histogram's 3%
+    assert_in_range (stats->services [0]->p50_us, 50 * MS, 52 * MS);
+    assert_in_range (stats->services [0]->p99_us, 99 * MS, 100 * MS);
+    kj__broker_stats__free_unpacked (stats, NULL);
+    broker_core_destroy (&core);
+}
+
+int
+main (void)
+{
+    kj_log_init ("test_broker_core", "error");
+    const struct CMUnitTest tests [] = {
+        cmocka_unit_test (test_dispatch_plain_request_and_reply),
+        cmocka_unit_test (test_dispatch_least_recently_used),
+        cmocka_unit_test (test_credit_worker_holds_many),
+        cmocka_unit_test (test_mmi_service),
+        cmocka_unit_test (test_malformed_dropped_and_counted),
+        cmocka_unit_test (test_unknown_worker_gets_disconnect),
+        cmocka_unit_test (test_no_worker_waits_then_fails),
+        cmocka_unit_test (test_kejin_deadline_and_error_header),
+        cmocka_unit_test (test_dead_worker_request_retried_or_failed),
+        cmocka_unit_test (test_heartbeats_and_expiry),
+        cmocka_unit_test (test_queue_and_client_limits),
+        cmocka_unit_test (test_drain_refuses_then_close_fails_all),
+        cmocka_unit_test (test_stale_reply_dropped),
+        cmocka_unit_test (test_failed_send_counted),
+        cmocka_unit_test (test_gone_worker_found_by_heartbeat),
+        cmocka_unit_test (test_request_to_gone_worker_requeued),
+        cmocka_unit_test (test_stats_latency),
+    };
+    int rc = cmocka_run_group_tests (tests, NULL, NULL);
+    s_clear_sent ();
+    zlist_destroy (&s_sent);
+    return rc;
+}
