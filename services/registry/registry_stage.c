@@ -1,0 +1,788 @@
+/*  =========================================================================
+    registry_stage - life-cycle stage of an enterprise (孵化期 / 初创期 /
+    成长期 / 成熟期) from a versioned, configurable rule set
+
+    Pure rules, no I/O. The rules, top-down, first match wins:
+
+    成熟期  board standard, or revenue >= ¥400m, or net profit >= ¥50m in
+            both years, or the listing reserve pool at 辅导备案 or later
+    成长期  age >= 3y and revenue >= ¥20m and (2-year revenue CAGR >= 20%,
+            or HIGH_TECH / SRDI / LITTLE_GIANT, or a Series B or later)
+    初创期  age <= 5y and (revenue > 0 or a seed round or later)
+    孵化期  age <= 2y, or an incubator resident with revenue < ¥5m
+    fallback, for whatever matched nothing: 成长期 if revenue grew on the
+            year before, else 初创期; either way flagged for review
+
+    domain.md §1.2 words the fallback for "age > 5 yrs"; it also catches a
+    firm of 2 to 5 years with no revenue, no round and no incubator, which
+    no rule covers. Ages are exact to the day: "age >= 3y" holds from the
+    third anniversary on, "age <= 5y" up to and including the fifth, and
+    the fallback's "> 5y" is its exact complement. An anniversary that
+    falls on a day the month lacks (Feb 29, Jan 31 + 1 month) is the last
+    day of that month.
+    =========================================================================
+*/
+
+#include <assert.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "kj_util.h"
+#include "registry_stage.h"
+
+//  What a key of the rule-set text holds.
+typedef enum {
+    S_VERSION,                      //  char [32]
+    S_BOOL,                         //  bool
+    S_INT,                          //  int, in [min, max]
+    S_INT64,                        //  int64_t, in [min, max]
+    S_ROUND                         //  registry_round_t
+} s_kind_t;
+
+typedef struct {
+    const char *key;                //  name in the text
+    s_kind_t kind;                  //  type of the field
+    size_t offset;                  //  of the field in registry_stage_rules_t
+    int64_t min;                    //  smallest value allowed (numbers)
+    int64_t max;                    //  largest value allowed (numbers)
+} s_key_t;
+
+#define FIELD(f) offsetof (registry_stage_rules_t, f)
+static const s_key_t s_keys [] = {
+    { "version", S_VERSION, FIELD (version), 0, 0 },
+    { "mature.board_standard", S_BOOL, FIELD (mature_board_standard), 0, 1 },
+    { "mature.revenue_fen", S_INT64, FIELD (mature_revenue_fen),
+      1, INT64_MAX },
+    { "mature.net_profit_fen", S_INT64, FIELD (mature_net_profit_fen),
+      1, INT64_MAX },
+    { "mature.listing_tutoring", S_BOOL, FIELD (mature_listing_tutoring),
+      0, 1 },
+    { "growth.min_age_months", S_INT, FIELD (growth_min_age_months), 0, 1200 },
+    { "growth.revenue_fen", S_INT64, FIELD (growth_revenue_fen),
+      0, INT64_MAX },
+    { "growth.cagr_bp", S_INT, FIELD (growth_cagr_bp), 0, 100000 },
+    { "growth.qualification", S_BOOL, FIELD (growth_qualification), 0, 1 },
+    { "growth.min_round", S_ROUND, FIELD (growth_min_round), 0, 0 },
+    { "startup.max_age_months", S_INT, FIELD (startup_max_age_months),
+      0, 1200 },
+    { "startup.min_round", S_ROUND, FIELD (startup_min_round), 0, 0 },
+    { "incubation.max_age_months", S_INT, FIELD (incubation_max_age_months),
+      0, 1200 },
+    { "incubation.resident_revenue_fen", S_INT64,
+      FIELD (incubation_resident_revenue_fen), 0, INT64_MAX },
+};
+#undef FIELD
+#define KEYS (sizeof s_keys / sizeof s_keys [0])
+
+static const char *s_stage_names [] = {
+    "unknown", "incubation", "startup", "growth", "mature"
+};
+static const char *s_stage_labels [] = {
+    "未分类", "孵化期", "初创期", "成长期", "成熟期"
+};
+static const char *s_round_names [] = {
+    "none", "seed", "angel", "a", "b", "c_plus", "pre_ipo"
+};
+//  Round names in sentences for people.
+static const char *s_round_words [] = {
+    "none", "seed", "angel", "Series A", "Series B", "Series C or later",
+    "pre-IPO"
+};
+#define STAGES (sizeof s_stage_names / sizeof s_stage_names [0])
+#define ROUNDS (sizeof s_round_names / sizeof s_round_names [0])
+
+
+//  --------------------------------------------------------------------------
+//  Fill rules with the default rule set.
+
+void
+registry_stage_rules_default (registry_stage_rules_t *rules)
+{
+    assert (rules);
+    *rules = (registry_stage_rules_t) {
+        .version = "2023.1",
+        .mature_board_standard = true,
+        .mature_revenue_fen = INT64_C (40000000000),        //  ¥400m
+        .mature_net_profit_fen = INT64_C (5000000000),      //  ¥50m
+        .mature_listing_tutoring = true,
+        .growth_min_age_months = 36,
+        .growth_revenue_fen = INT64_C (2000000000),         //  ¥20m
+        .growth_cagr_bp = 2000,                             //  20%
+        .growth_qualification = true,
+        .growth_min_round = REGISTRY_ROUND_B,
+        .startup_max_age_months = 60,
+        .startup_min_round = REGISTRY_ROUND_SEED,
+        .incubation_max_age_months = 24,
+        .incubation_resident_revenue_fen = INT64_C (500000000), //  ¥5m
+    };
+}
+
+//  --------------------------------------------------------------------------
+//  Copy s [0 .. size) without white space at either end into buf.
+
+static void
+s_trim_copy (const char *s, size_t size, char *buf, size_t buf_size)
+{
+    while (size && (*s == ' ' || *s == '\t' || *s == '\r')) {
+        s++;
+        size--;
+    }
+    while (size && (s [size - 1] == ' ' || s [size - 1] == '\t'
+                ||  s [size - 1] == '\r'))
+        size--;
+    if (size >= buf_size)
+        size = buf_size - 1;
+    memcpy (buf, s, size);
+    buf [size] = 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Store the text value of one key into rules. Returns 0 or -1 with status.
+
+static int
+s_set_value (registry_stage_rules_t *rules, const s_key_t *key,
+             const char *value, int line, kj_status_t *status)
+{
+    char *field = (char *) rules + key->offset;
+    if (key->kind == S_VERSION) {
+        size_t length = strlen (value);
+        bool ok = length > 0 && length < sizeof rules->version;
+        for (size_t i = 0; i < length && ok; i++)
+            ok = (value [i] >= '0' && value [i] <= '9')
+              || (value [i] >= 'a' && value [i] <= 'z')
+              || (value [i] >= 'A' && value [i] <= 'Z')
+              || strchr ("._-", value [i]);
+        if (!ok)
+            return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
+                                  key->key, "line %d: %s: '%s' must be 1 to "
+                                  "31 letters, digits, '.', '-' or '_'", line,
+                                  key->key, value);
+        strcpy (field, value);
+        return 0;
+    }
+    if (key->kind == S_BOOL) {
+        bool yes = !strcasecmp (value, "1") || !strcasecmp (value, "true")
+                || !strcasecmp (value, "yes") || !strcasecmp (value, "on");
+        bool no = !strcasecmp (value, "0") || !strcasecmp (value, "false")
+               || !strcasecmp (value, "no") || !strcasecmp (value, "off");
+        if (!yes && !no)
+            return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
+                                  key->key, "line %d: %s: '%s' is not a "
+                                  "boolean (use 1 or 0, true or false, yes or "
+                                  "no, on or off)", line, key->key, value);
+        *(bool *) field = yes;
+        return 0;
+    }
+    if (key->kind == S_ROUND) {
+        int round = registry_stage_round_from_name (value);
+        if (round < 0)
+            return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
+                                  key->key, "line %d: %s: '%s' is not a round "
+                                  "(none, seed, angel, a, b, c_plus, pre_ipo)",
+                                  line, key->key, value);
+        *(registry_round_t *) field = (registry_round_t) round;
+        return 0;
+    }
+    //  A whole number: digits only, with an optional minus sign.
+    int64_t number;
+    bool digits = value [0] != 0;
+    for (const char *c = value [0] == '-' ? value + 1 : value; *c; c++)
+        digits = digits && *c >= '0' && *c <= '9';
+    if (!digits || value [value [0] == '-'] == 0
+    ||  kj_parse_int64 (value, &number))
+        return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, key->key,
+                              "line %d: %s: '%s' is not a whole number%s",
+                              line, key->key, value,
+                              digits && value [value [0] == '-']
+                              ? " that fits in 64 bits" : "");
+    if (number < key->min || number > key->max) {
+        if (key->max == INT64_MAX)
+            return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
+                                  key->key, "line %d: %s: %" PRId64 " is "
+                                  "out of range (%" PRId64 " or more)", line,
+                                  key->key, number, key->min);
+        return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, key->key,
+                              "line %d: %s: %" PRId64 " is out of range "
+                              "(%" PRId64 " to %" PRId64 ")", line, key->key,
+                              number, key->min, key->max);
+    }
+    if (key->kind == S_INT)
+        *(int *) field = (int) number;
+    else
+        *(int64_t *) field = number;
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Parse key = value text over the defaults; see the header.
+
+int
+registry_stage_rules_parse (registry_stage_rules_t *rules, const char *text,
+                            kj_status_t *status)
+{
+    assert (rules);
+    assert (text);
+    assert (status);
+    registry_stage_rules_t parsed;
+    registry_stage_rules_default (&parsed);
+    int first_line [KEYS] = { 0 };
+
+    int line = 0;
+    while (*text) {
+        line++;
+        size_t size = strcspn (text, "\n");
+        const char *next = text [size] ? text + size + 1 : text + size;
+        const char *hash = memchr (text, '#', size);
+        if (hash)
+            size = (size_t) (hash - text);
+        char buf [256];
+        if (size >= sizeof buf)
+            return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, NULL,
+                                  "line %d: longer than %zu characters", line,
+                                  sizeof buf - 1);
+        s_trim_copy (text, size, buf, sizeof buf);
+        text = next;
+        if (!*buf)
+            continue;
+
+        char *equals = strchr (buf, '=');
+        if (!equals)
+            return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, NULL,
+                                  "line %d: expected key = value, found '%s'",
+                                  line, buf);
+        char name [sizeof buf], value [sizeof buf];
+        s_trim_copy (buf, (size_t) (equals - buf), name, sizeof name);
+        s_trim_copy (equals + 1, strlen (equals + 1), value, sizeof value);
+
+        size_t index = 0;
+        while (index < KEYS && strcmp (s_keys [index].key, name))
+            index++;
+        if (index == KEYS)
+            return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, name,
+                                  "line %d: unknown key '%s'", line, name);
+        if (first_line [index])
+            return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, name,
+                                  "line %d: %s: already set on line %d", line,
+                                  name, first_line [index]);
+        first_line [index] = line;
+        if (!*value)
+            return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, name,
+                                  "line %d: %s: no value", line, name);
+        if (s_set_value (&parsed, &s_keys [index], value, line, status))
+            return -1;
+    }
+    if (!first_line [0])
+        return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "version",
+                              "version: missing; a rule set must say which "
+                              "version it is");
+    *rules = parsed;
+    kj_status_ok (status);
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Write rules as key = value lines; see the header.
+
+int
+registry_stage_rules_format (const registry_stage_rules_t *rules, char *buf,
+                             size_t size)
+{
+    assert (rules);
+    int length = 0;
+    for (size_t i = 0; i < KEYS; i++) {
+        const s_key_t *key = &s_keys [i];
+        const char *field = (const char *) rules + key->offset;
+        char value [48];
+        if (key->kind == S_VERSION)
+            snprintf (value, sizeof value, "%s", field);
+        else
+        if (key->kind == S_BOOL)
+            snprintf (value, sizeof value, "%d", *(const bool *) field);
+        else
+        if (key->kind == S_ROUND)
+            snprintf (value, sizeof value, "%s", registry_stage_round_name (
+                      *(const registry_round_t *) field));
+        else
+        if (key->kind == S_INT)
+            snprintf (value, sizeof value, "%d", *(const int *) field);
+        else
+            snprintf (value, sizeof value, "%" PRId64,
+                      *(const int64_t *) field);
+        size_t at = (size_t) length < size ? (size_t) length : size;
+        length += snprintf (buf + at, size - at, "%s = %s\n", key->key, value);
+    }
+    return length;
+}
+
+//  --------------------------------------------------------------------------
+//  True for a leap year of the Gregorian calendar.
+
+static bool
+s_leap_year (int year)
+{
+    return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Days in a month of a year.
+
+static int
+s_month_days (int year, int month)
+{
+    static const int days [12] = {
+        31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31
+    };
+    return month == 2 && s_leap_year (year) ? 29 : days [month - 1];
+}
+
+//  --------------------------------------------------------------------------
+//  Refuse an invalid date named field.
+
+static int
+s_check_date (registry_date_t date, const char *field, kj_status_t *status)
+{
+    if (date.year >= 1 && date.year <= 9999 && date.month >= 1
+    &&  date.month <= 12 && date.day >= 1
+    &&  date.day <= s_month_days (date.year, date.month))
+        return 0;
+    return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, field,
+                          "%s: %04d-%02d-%02d is not a date", field,
+                          date.year, date.month, date.day);
+}
+
+//  --------------------------------------------------------------------------
+//  Days since 1970-01-01 of a valid date (proleptic Gregorian), after
+//  Howard Hinnant's days_from_civil.
+
+static int64_t
+s_day_number (int year, int month, int day)
+{
+    year -= month <= 2;
+    int64_t era = (year >= 0 ? year : year - 399) / 400;
+    int64_t year_of_era = year - era * 400;
+    int64_t day_of_year = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5
+                        + day - 1;
+    int64_t day_of_era = year_of_era * 365 + year_of_era / 4
+                       - year_of_era / 100 + day_of_year;
+    return era * 146097 + day_of_era - 719468;
+}
+
+//  --------------------------------------------------------------------------
+//  Age from `from` to `to`; see the header.
+
+int
+registry_stage_age (registry_date_t from, registry_date_t to, int *months,
+                    int *days, kj_status_t *status)
+{
+    assert (months);
+    assert (days);
+    assert (status);
+    if (s_check_date (from, "founded_on", status)
+    ||  s_check_date (to, "evaluated_on", status))
+        return -1;
+    if (to.year < from.year
+    || (to.year == from.year && to.month < from.month)
+    || (to.year == from.year && to.month == from.month && to.day < from.day))
+        return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
+                              "founded_on", "founded_on: %04d-%02d-%02d is "
+                              "after the evaluation date %04d-%02d-%02d",
+                              from.year, from.month, from.day, to.year,
+                              to.month, to.day);
+    int whole = (to.year - from.year) * 12 + (to.month - from.month);
+    //  The month is not complete before its day number comes, unless `to`
+    //  is the last day of a month too short to have that day.
+    if (to.day < from.day && to.day < s_month_days (to.year, to.month))
+        whole--;
+    //  The anniversary of `whole` months, on the last day of its month if
+    //  that is too short.
+    int year = from.year + (from.month - 1 + whole) / 12;
+    int month = (from.month - 1 + whole) % 12 + 1;
+    int day = from.day < s_month_days (year, month)
+            ? from.day : s_month_days (year, month);
+    *months = whole;
+    *days = (int) (s_day_number (to.year, to.month, to.day)
+                 - s_day_number (year, month, day));
+    assert (*days >= 0 && *days < 31);
+    kj_status_ok (status);
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Format fen as yuan for people: "¥25,000,000", "-¥1,234.05".
+
+static void
+s_format_yuan (int64_t fen, char *buf, size_t size)
+{
+    uint64_t magnitude = fen < 0 ? 0 - (uint64_t) fen : (uint64_t) fen;
+    char digits [24];
+    int length = snprintf (digits, sizeof digits, "%" PRIu64,
+                           magnitude / 100);
+    char grouped [32];
+    int at = 0;
+    for (int i = 0; i < length; i++) {
+        if (i > 0 && (length - i) % 3 == 0)
+            grouped [at++] = ',';
+        grouped [at++] = digits [i];
+    }
+    grouped [at] = 0;
+    if (magnitude % 100)
+        snprintf (buf, size, "%s¥%s.%02u", fen < 0 ? "-" : "", grouped,
+                  (unsigned) (magnitude % 100));
+    else
+        snprintf (buf, size, "%s¥%s", fen < 0 ? "-" : "", grouped);
+}
+
+//  --------------------------------------------------------------------------
+//  Format an age for people, leaving out parts that are 0: "4y", "1y6m",
+//  "2y1d", "5m3d"; "0d" on the day of founding.
+
+static void
+s_format_age (int months, int days, char *buf, size_t size)
+{
+    size_t at = 0;
+    buf [0] = 0;
+    if (months >= 12)
+        at += snprintf (buf + at, size - at, "%dy", months / 12);
+    if (months % 12 && at < size)
+        at += snprintf (buf + at, size - at, "%dm", months % 12);
+    if ((days || at == 0) && at < size)
+        snprintf (buf + at, size - at, "%dd", days);
+}
+
+//  --------------------------------------------------------------------------
+//  True if an age is at most max_months: before, or on, that anniversary.
+
+static bool
+s_age_within (const registry_stage_result_t *result, int max_months)
+{
+    return result->age_months < max_months
+        || (result->age_months == max_months && result->age_days == 0);
+}
+
+//  --------------------------------------------------------------------------
+//  Format basis points as a percentage: "20%", "15.5%", "0.25%".
+
+static void
+s_format_bp (int bp, char *buf, size_t size)
+{
+    if (bp % 100 == 0)
+        snprintf (buf, size, "%d%%", bp / 100);
+    else
+    if (bp % 10 == 0)
+        snprintf (buf, size, "%d.%d%%", bp / 100, bp % 100 / 10);
+    else
+        snprintf (buf, size, "%d.%02d%%", bp / 100, bp % 100);
+}
+
+//  --------------------------------------------------------------------------
+//  True if revenue grew by at least cagr_bp a year over two years:
+//  now >= before * (1 + g)^2, i.e. now * 10000^2 >= before * (10000 + g)^2,
+//  in 128 bits. Growth from no revenue at all counts when there is revenue
+//  now: the rate is unbounded, not undefined, for classifying purposes.
+
+static bool
+s_cagr_reached (int64_t now, int64_t before, int cagr_bp)
+{
+    if (before == 0)
+        return now > 0;
+    __int128 factor = (__int128) (10000 + cagr_bp) * (10000 + cagr_bp);
+    return (__int128) now * 100000000 >= (__int128) before * factor;
+}
+
+//  --------------------------------------------------------------------------
+//  Set the result's stage, rule and sentence (label prefixed).
+
+static void
+s_decide (registry_stage_result_t *result, registry_stage_t stage,
+          const char *rule, const char *format, ...)
+    __attribute__ ((format (printf, 4, 5)));
+
+static void
+s_decide (registry_stage_result_t *result, registry_stage_t stage,
+          const char *rule, const char *format, ...)
+{
+    result->stage = stage;
+    result->rule = rule;
+    int length = snprintf (result->reason, sizeof result->reason, "%s: ",
+                           s_stage_labels [stage]);
+    va_list args;
+    va_start (args, format);
+    vsnprintf (result->reason + length, sizeof result->reason - length,
+               format, args);
+    va_end (args);
+}
+
+//  --------------------------------------------------------------------------
+//  Refuse a negative revenue.
+
+static int
+s_check_revenue (int64_t fen, const char *field, kj_status_t *status)
+{
+    if (fen >= 0)
+        return 0;
+    return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, field,
+                          "%s: must be 0 or more, found %" PRId64, field, fen);
+}
+
+//  --------------------------------------------------------------------------
+//  The mature rules; true if one fired.
+
+static bool
+s_try_mature (const registry_stage_rules_t *rules,
+              const registry_stage_input_t *input,
+              registry_stage_result_t *result)
+{
+    char a [48], b [48], c [48];
+    if (rules->mature_board_standard && input->board_standard) {
+        s_decide (result, REGISTRY_STAGE_MATURE, "mature.board_standard",
+                  "meets a board's listing standard");
+        return true;
+    }
+    if (input->revenue_fen >= rules->mature_revenue_fen) {
+        s_format_yuan (input->revenue_fen, a, sizeof a);
+        s_format_yuan (rules->mature_revenue_fen, b, sizeof b);
+        s_decide (result, REGISTRY_STAGE_MATURE, "mature.revenue",
+                  "revenue %s >= %s", a, b);
+        return true;
+    }
+    if (input->net_profit_fen >= rules->mature_net_profit_fen
+    &&  input->net_profit_prev_fen >= rules->mature_net_profit_fen) {
+        s_format_yuan (input->net_profit_prev_fen, a, sizeof a);
+        s_format_yuan (input->net_profit_fen, b, sizeof b);
+        s_format_yuan (rules->mature_net_profit_fen, c, sizeof c);
+        s_decide (result, REGISTRY_STAGE_MATURE, "mature.net_profit",
+                  "net profit %s and %s >= %s in each of the last 2 years",
+                  a, b, c);
+        return true;
+    }
+    if (rules->mature_listing_tutoring && input->listing_tutoring) {
+        s_decide (result, REGISTRY_STAGE_MATURE, "mature.listing_tutoring",
+                  "in the listing reserve pool at tutoring filed (辅导备案) "
+                  "or later");
+        return true;
+    }
+    return false;
+}
+
+//  --------------------------------------------------------------------------
+//  The growth rules; true if one fired.
+
+static bool
+s_try_growth (const registry_stage_rules_t *rules,
+              const registry_stage_input_t *input,
+              registry_stage_result_t *result)
+{
+    if (result->age_months < rules->growth_min_age_months
+    ||  input->revenue_fen < rules->growth_revenue_fen)
+        return false;
+
+    char age [24], min_age [24], revenue [48], min_revenue [48], base [48];
+    s_format_age (result->age_months, result->age_days, age, sizeof age);
+    s_format_age (rules->growth_min_age_months, 0, min_age, sizeof min_age);
+    s_format_yuan (input->revenue_fen, revenue, sizeof revenue);
+    s_format_yuan (rules->growth_revenue_fen, min_revenue, sizeof min_revenue);
+
+    if (s_cagr_reached (input->revenue_fen, input->revenue_prev2_fen,
+                        rules->growth_cagr_bp)) {
+        char rate [16];
+        s_format_bp (rules->growth_cagr_bp, rate, sizeof rate);
+        s_format_yuan (input->revenue_prev2_fen, base, sizeof base);
+        s_decide (result, REGISTRY_STAGE_GROWTH, "growth.cagr",
+                  "age %s >= %s, revenue %s >= %s, grown from %s two years "
+                  "before (>= %s a year)", age, min_age, revenue, min_revenue,
+                  base, rate);
+        return true;
+    }
+    const char *held = !rules->growth_qualification ? NULL
+                     : input->high_tech ? "HIGH_TECH"
+                     : input->srdi ? "SRDI"
+                     : input->little_giant ? "LITTLE_GIANT" : NULL;
+    if (held) {
+        s_decide (result, REGISTRY_STAGE_GROWTH, "growth.qualification",
+                  "age %s >= %s, revenue %s >= %s, holds %s", age, min_age,
+                  revenue, min_revenue, held);
+        return true;
+    }
+    if (rules->growth_min_round != REGISTRY_ROUND_NONE
+    &&  input->round >= rules->growth_min_round) {
+        s_decide (result, REGISTRY_STAGE_GROWTH, "growth.round",
+                  "age %s >= %s, revenue %s >= %s, latest round %s >= %s",
+                  age, min_age, revenue, min_revenue,
+                  s_round_words [input->round],
+                  s_round_words [rules->growth_min_round]);
+        return true;
+    }
+    return false;
+}
+
+//  --------------------------------------------------------------------------
+//  The start-up rules; true if one fired.
+
+static bool
+s_try_startup (const registry_stage_rules_t *rules,
+               const registry_stage_input_t *input,
+               registry_stage_result_t *result)
+{
+    if (!s_age_within (result, rules->startup_max_age_months))
+        return false;
+    char age [24], max_age [24], revenue [48];
+    s_format_age (result->age_months, result->age_days, age, sizeof age);
+    s_format_age (rules->startup_max_age_months, 0, max_age, sizeof max_age);
+    if (input->revenue_fen > 0) {
+        s_format_yuan (input->revenue_fen, revenue, sizeof revenue);
+        s_decide (result, REGISTRY_STAGE_STARTUP, "startup.revenue",
+                  "age %s <= %s, revenue %s > ¥0", age, max_age, revenue);
+        return true;
+    }
+    if (rules->startup_min_round != REGISTRY_ROUND_NONE
+    &&  input->round >= rules->startup_min_round) {
+        s_decide (result, REGISTRY_STAGE_STARTUP, "startup.round",
+                  "age %s <= %s, latest round %s >= %s", age, max_age,
+                  s_round_words [input->round],
+                  s_round_words [rules->startup_min_round]);
+        return true;
+    }
+    return false;
+}
+
+//  --------------------------------------------------------------------------
+//  The incubation rules; true if one fired.
+
+static bool
+s_try_incubation (const registry_stage_rules_t *rules,
+                  const registry_stage_input_t *input,
+                  registry_stage_result_t *result)
+{
+    char a [48], b [48];
+    if (s_age_within (result, rules->incubation_max_age_months)) {
+        s_format_age (result->age_months, result->age_days, a, sizeof a);
+        s_format_age (rules->incubation_max_age_months, 0, b, sizeof b);
+        s_decide (result, REGISTRY_STAGE_INCUBATION, "incubation.age",
+                  "age %s <= %s", a, b);
+        return true;
+    }
+    if (input->incubator_resident
+    &&  input->revenue_fen < rules->incubation_resident_revenue_fen) {
+        s_format_yuan (input->revenue_fen, a, sizeof a);
+        s_format_yuan (rules->incubation_resident_revenue_fen, b, sizeof b);
+        s_decide (result, REGISTRY_STAGE_INCUBATION, "incubation.resident",
+                  "incubator resident, revenue %s < %s", a, b);
+        return true;
+    }
+    return false;
+}
+
+//  --------------------------------------------------------------------------
+//  Classify; see the header.
+
+int
+registry_stage_classify (const registry_stage_rules_t *rules,
+                         const registry_stage_input_t *input,
+                         registry_stage_result_t *result,
+                         kj_status_t *status)
+{
+    assert (input);
+    assert (result);
+    assert (status);
+    registry_stage_rules_t defaults;
+    if (!rules) {
+        registry_stage_rules_default (&defaults);
+        rules = &defaults;
+    }
+    memset (result, 0, sizeof *result);
+    result->rule = "";
+    if (input->round < REGISTRY_ROUND_NONE || input->round >= (int) ROUNDS)
+        return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "round",
+                              "round: %d is not a round", (int) input->round);
+    if (s_check_revenue (input->revenue_fen, "revenue_fen", status)
+    ||  s_check_revenue (input->revenue_prev_fen, "revenue_prev_fen", status)
+    ||  s_check_revenue (input->revenue_prev2_fen, "revenue_prev2_fen",
+                         status))
+        return -1;
+    if (registry_stage_age (input->founded_on, input->evaluated_on,
+                            &result->age_months, &result->age_days, status))
+        return -1;
+    snprintf (result->version, sizeof result->version, "%s", rules->version);
+
+    if (s_try_mature (rules, input, result)
+    ||  s_try_growth (rules, input, result)
+    ||  s_try_startup (rules, input, result)
+    ||  s_try_incubation (rules, input, result)) {
+        kj_status_ok (status);
+        return 0;
+    }
+    char age [24], now [48], before [48];
+    s_format_age (result->age_months, result->age_days, age, sizeof age);
+    s_format_yuan (input->revenue_fen, now, sizeof now);
+    s_format_yuan (input->revenue_prev_fen, before, sizeof before);
+    if (input->revenue_fen > input->revenue_prev_fen)
+        s_decide (result, REGISTRY_STAGE_GROWTH, "fallback.growing",
+                  "fallback, needs review: age %s matched no rule, revenue "
+                  "%s > %s the year before", age, now, before);
+    else
+        s_decide (result, REGISTRY_STAGE_STARTUP, "fallback.flat",
+                  "fallback, needs review: age %s matched no rule, revenue "
+                  "%s <= %s the year before", age, now, before);
+    result->needs_review = true;
+    kj_status_ok (status);
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Name of a stage.
+
+const char *
+registry_stage_name (registry_stage_t stage)
+{
+    assert (stage >= REGISTRY_STAGE_UNKNOWN && stage < (int) STAGES);
+    return s_stage_names [stage];
+}
+
+//  --------------------------------------------------------------------------
+//  Chinese label of a stage.
+
+const char *
+registry_stage_label (registry_stage_t stage)
+{
+    assert (stage >= REGISTRY_STAGE_UNKNOWN && stage < (int) STAGES);
+    return s_stage_labels [stage];
+}
+
+//  --------------------------------------------------------------------------
+//  Stage from its name, or -1.
+
+int
+registry_stage_from_name (const char *name)
+{
+    assert (name);
+    for (size_t i = 0; i < STAGES; i++)
+        if (strcmp (name, s_stage_names [i]) == 0)
+            return (int) i;
+    return -1;
+}
+
+//  --------------------------------------------------------------------------
+//  Name of a round.
+
+const char *
+registry_stage_round_name (registry_round_t round)
+{
+    assert (round >= REGISTRY_ROUND_NONE && round < (int) ROUNDS);
+    return s_round_names [round];
+}
+
+//  --------------------------------------------------------------------------
+//  Round from its name, or -1.
+
+int
+registry_stage_round_from_name (const char *name)
+{
+    assert (name);
+    for (size_t i = 0; i < ROUNDS; i++)
+        if (strcmp (name, s_round_names [i]) == 0)
+            return (int) i;
+    return -1;
+}

@@ -1,0 +1,215 @@
+/*  =========================================================================
+    registry_techsme - the 科技型中小企业 evaluation (国科发政〔2017〕115号)
+
+    Pure rules, no I/O. The grid is a published national rule, so it lives
+    here as one table rather than in configuration; if MOST revises it, the
+    table below is the only place to change.
+
+    A ratio a/b reaches a band of threshold t basis points when
+    a * 10000 >= b * t, computed in 128 bits so that no fen amount an
+    int64 can hold overflows. Zero denominators score 0 (domain.md §1.1).
+    =========================================================================
+*/
+
+#include <assert.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "registry_techsme.h"
+
+//  A band of a ratio grid: ratios from min_bp (inclusive) score points.
+typedef struct {
+    int64_t min_bp;
+    int points;
+} s_band_t;
+
+//  Each grid from the highest band down; below the last band scores 0.
+static const s_band_t s_tech_staff_bands [] = {
+    { 3000, 20 }, { 2500, 16 }, { 2000, 12 }, { 1500, 8 }, { 1000, 4 }
+};
+static const s_band_t s_rnd_sales_bands [] = {
+    { 600, 50 }, { 500, 40 }, { 400, 30 }, { 300, 20 }, { 200, 10 }
+};
+static const s_band_t s_rnd_cost_bands [] = {
+    { 3000, 50 }, { 2500, 40 }, { 2000, 30 }, { 1500, 20 }, { 1000, 10 }
+};
+#define BANDS 5
+
+//  科技成果: any Class-I IP scores 30; else by Class-II count, 4 or more
+//  scoring 24.
+#define IP_CLASS1_POINTS 30
+static const int s_ip_class2_points [] = { 0, 6, 12, 18, 24 };
+
+
+//  --------------------------------------------------------------------------
+//  Points of numerator / denominator on a grid; 0 if the denominator is 0.
+
+static int
+s_band_points (int64_t numerator, int64_t denominator, const s_band_t *bands)
+{
+    if (denominator == 0)
+        return 0;
+    for (int i = 0; i < BANDS; i++)
+        if ((__int128) numerator * 10000
+        >=  (__int128) denominator * bands [i].min_bp)
+            return bands [i].points;
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  numerator / denominator in basis points rounded down, saturating at
+//  INT64_MAX; -1 if the denominator is 0.
+
+static int64_t
+s_ratio_bp (int64_t numerator, int64_t denominator)
+{
+    if (denominator == 0)
+        return -1;
+    __int128 bp = (__int128) numerator * 10000 / denominator;
+    return bp > INT64_MAX ? INT64_MAX : (int64_t) bp;
+}
+
+//  --------------------------------------------------------------------------
+//  Format fen as yuan for people: "¥200,000,000", "¥1,234.05".
+
+static void
+s_format_yuan (int64_t fen, char *buf, size_t size)
+{
+    uint64_t magnitude = fen < 0 ? 0 - (uint64_t) fen : (uint64_t) fen;
+    uint64_t yuan = magnitude / 100;
+    char digits [24];
+    int length = snprintf (digits, sizeof digits, "%" PRIu64, yuan);
+    char grouped [32];
+    int at = 0;
+    for (int i = 0; i < length; i++) {
+        if (i > 0 && (length - i) % 3 == 0)
+            grouped [at++] = ',';
+        grouped [at++] = digits [i];
+    }
+    grouped [at] = 0;
+    if (magnitude % 100)
+        snprintf (buf, size, "%s¥%s.%02u", fen < 0 ? "-" : "", grouped,
+                  (unsigned) (magnitude % 100));
+    else
+        snprintf (buf, size, "%s¥%s", fen < 0 ? "-" : "", grouped);
+}
+
+//  --------------------------------------------------------------------------
+//  Append "; "-separated text to the result's reason.
+
+static void
+s_add_reason (registry_techsme_result_t *result, unsigned reason,
+              const char *text)
+{
+    size_t length = strlen (result->reason);
+    snprintf (result->reason + length, sizeof result->reason - length,
+              "%s%s", length ? "; " : "", text);
+    result->reasons |= reason;
+}
+
+//  --------------------------------------------------------------------------
+//  Refuse a negative input value.
+
+static int
+s_check_count (int64_t value, const char *field, kj_status_t *status)
+{
+    if (value >= 0)
+        return 0;
+    return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, field,
+                          "%s: must be 0 or more, found %" PRId64, field,
+                          value);
+}
+
+//  --------------------------------------------------------------------------
+//  Score and decide; see the header.
+
+int
+registry_techsme_evaluate (const registry_techsme_input_t *input,
+                           registry_techsme_result_t *result,
+                           kj_status_t *status)
+{
+    assert (input);
+    assert (result);
+    assert (status);
+    memset (result, 0, sizeof *result);
+    if (s_check_count (input->staff, "staff", status)
+    ||  s_check_count (input->tech_staff, "tech_staff", status)
+    ||  s_check_count (input->sales_fen, "sales_fen", status)
+    ||  s_check_count (input->rnd_fen, "rnd_fen", status)
+    ||  s_check_count (input->cost_fen, "cost_fen", status)
+    ||  s_check_count (input->total_assets_fen, "total_assets_fen", status)
+    ||  s_check_count (input->ip_class1, "ip_class1", status)
+    ||  s_check_count (input->ip_class2, "ip_class2", status))
+        return -1;
+    if (input->tech_staff > input->staff)
+        return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "tech_staff",
+                              "tech_staff: %" PRId64 " tech staff is more "
+                              "than the total staff of %" PRId64,
+                              input->tech_staff, input->staff);
+
+    result->tech_staff_bp = s_ratio_bp (input->tech_staff, input->staff);
+    result->rnd_sales_bp = s_ratio_bp (input->rnd_fen, input->sales_fen);
+    result->rnd_cost_bp = s_ratio_bp (input->rnd_fen, input->cost_fen);
+    result->tech_staff_score = s_band_points (input->tech_staff, input->staff,
+                                              s_tech_staff_bands);
+    result->rnd_sales_score = s_band_points (input->rnd_fen, input->sales_fen,
+                                             s_rnd_sales_bands);
+    result->rnd_cost_score = s_band_points (input->rnd_fen, input->cost_fen,
+                                            s_rnd_cost_bands);
+    result->rnd_score = result->rnd_sales_score > result->rnd_cost_score
+                      ? result->rnd_sales_score : result->rnd_cost_score;
+    result->ip_score = input->ip_class1 > 0 ? IP_CLASS1_POINTS
+                     : s_ip_class2_points [input->ip_class2 < 4
+                                           ? input->ip_class2 : 4];
+    result->total = result->tech_staff_score + result->rnd_score
+                  + result->ip_score;
+
+    char text [192], limit [48], found [48];
+    if (input->staff > REGISTRY_TECHSME_MAX_STAFF) {
+        snprintf (text, sizeof text, "staff %" PRId64 " is over the limit "
+                  "of %d", input->staff, REGISTRY_TECHSME_MAX_STAFF);
+        s_add_reason (result, REGISTRY_TECHSME_STAFF_OVER_LIMIT, text);
+    }
+    if (input->sales_fen > REGISTRY_TECHSME_MAX_SALES_FEN) {
+        s_format_yuan (input->sales_fen, found, sizeof found);
+        s_format_yuan (REGISTRY_TECHSME_MAX_SALES_FEN, limit, sizeof limit);
+        snprintf (text, sizeof text, "sales %s are over the limit of %s",
+                  found, limit);
+        s_add_reason (result, REGISTRY_TECHSME_SALES_OVER_LIMIT, text);
+    }
+    if (input->total_assets_fen > REGISTRY_TECHSME_MAX_ASSETS_FEN) {
+        s_format_yuan (input->total_assets_fen, found, sizeof found);
+        s_format_yuan (REGISTRY_TECHSME_MAX_ASSETS_FEN, limit, sizeof limit);
+        snprintf (text, sizeof text, "total assets %s are over the limit of "
+                  "%s", found, limit);
+        s_add_reason (result, REGISTRY_TECHSME_ASSETS_OVER_LIMIT, text);
+    }
+    if (input->abnormal)
+        s_add_reason (result, REGISTRY_TECHSME_ABNORMAL,
+                      "on the list of abnormal operations (经营异常名录)");
+    if (input->dishonest)
+        s_add_reason (result, REGISTRY_TECHSME_DISHONEST,
+                      "on the list of serious violations and dishonesty "
+                      "(严重违法失信名单)");
+    if (result->tech_staff_score == 0) {
+        if (input->staff == 0)
+            snprintf (text, sizeof text, "tech staff part scores 0 (no staff)");
+        else
+            snprintf (text, sizeof text, "tech staff part scores 0 (tech "
+                      "staff %" PRId64 " of %" PRId64 " is below %" PRId64
+                      "%%)", input->tech_staff, input->staff,
+                      s_tech_staff_bands [BANDS - 1].min_bp / 100);
+        s_add_reason (result, REGISTRY_TECHSME_NO_TECH_STAFF_SCORE, text);
+    }
+    if (result->total < REGISTRY_TECHSME_PASS_SCORE) {
+        snprintf (text, sizeof text, "score %d is below %d (tech staff %d, "
+                  "R&D %d, IP %d)", result->total, REGISTRY_TECHSME_PASS_SCORE,
+                  result->tech_staff_score, result->rnd_score,
+                  result->ip_score);
+        s_add_reason (result, REGISTRY_TECHSME_SCORE_TOO_LOW, text);
+    }
+    result->eligible = result->reasons == 0;
+    kj_status_ok (status);
+    return 0;
+}

@@ -1,0 +1,539 @@
+/*  =========================================================================
+    registry_uscc - the unified social credit code (统一社会信用代码,
+    GB 32100-2015) and the 15 Liaoning reporting regions it maps to
+
+    Pure rules, no I/O. The code is 18 characters from a 31-character set
+    (no I, O, S, V, Z); positions 3-8 are the GB/T 2260 region code,
+    positions 9-17 the GB 11714 organisation code with its own check
+    character at 17, and position 18 is the ISO 7064 MOD 31-3 check
+    character over positions 1-17 (domain.md §0.3).
+
+    The only state is the exception list of early pilot codes, behind a
+    mutex because a config reload may replace it while workers validate.
+    =========================================================================
+*/
+
+#include <assert.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "registry_uscc.h"
+
+//  The character set in value order: '0' is 0, 'Y' is 30.
+static const char s_charset [] = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+#define CHARSET_SIZE 31
+
+//  Weights of positions 1-17 for the final check (3^i mod 31).
+static const int s_weights [17] = {
+    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28
+};
+
+//  Weights of positions 9-16 for the organisation-code check (GB 11714).
+static const int s_org_weights [8] = { 3, 7, 9, 10, 5, 8, 4, 2 };
+
+static const registry_region_info_t s_regions [] = {
+    { REGISTRY_REGION_SHENYANG, "210100", "shenyang", "沈阳市", "沈阳",
+      "Shenyang", true },
+    { REGISTRY_REGION_DALIAN, "210200", "dalian", "大连市", "大连",
+      "Dalian", false },
+    { REGISTRY_REGION_ANSHAN, "210300", "anshan", "鞍山市", "鞍山",
+      "Anshan", true },
+    { REGISTRY_REGION_FUSHUN, "210400", "fushun", "抚顺市", "抚顺",
+      "Fushun", true },
+    { REGISTRY_REGION_BENXI, "210500", "benxi", "本溪市", "本溪",
+      "Benxi", true },
+    { REGISTRY_REGION_DANDONG, "210600", "dandong", "丹东市", "丹东",
+      "Dandong", false },
+    { REGISTRY_REGION_JINZHOU, "210700", "jinzhou", "锦州市", "锦州",
+      "Jinzhou", false },
+    //  Yingkou was in the older 沈阳经济区, not in the metro area.
+    { REGISTRY_REGION_YINGKOU, "210800", "yingkou", "营口市", "营口",
+      "Yingkou", false },
+    { REGISTRY_REGION_FUXIN, "210900", "fuxin", "阜新市", "阜新",
+      "Fuxin", true },
+    { REGISTRY_REGION_LIAOYANG, "211000", "liaoyang", "辽阳市", "辽阳",
+      "Liaoyang", true },
+    { REGISTRY_REGION_PANJIN, "211100", "panjin", "盘锦市", "盘锦",
+      "Panjin", false },
+    { REGISTRY_REGION_TIELING, "211200", "tieling", "铁岭市", "铁岭",
+      "Tieling", true },
+    { REGISTRY_REGION_CHAOYANG, "211300", "chaoyang", "朝阳市", "朝阳",
+      "Chaoyang", false },
+    { REGISTRY_REGION_HULUDAO, "211400", "huludao", "葫芦岛市", "葫芦岛",
+      "Huludao", false },
+    { REGISTRY_REGION_SHENFU, REGISTRY_REGION_SHENFU_CODE, "shenfu",
+      "沈抚改革创新示范区", "沈抚示范区", "Shenfu Demonstration Zone", true },
+};
+
+//  The exception list: sorted normalised codes, for bsearch.
+static pthread_mutex_t s_exceptions_lock = PTHREAD_MUTEX_INITIALIZER;
+static char (*s_exceptions) [REGISTRY_USCC_SIZE + 1];
+static size_t s_exceptions_size;
+
+
+//  --------------------------------------------------------------------------
+//  Value of an upper-case character in the 31-character set, or -1.
+
+static int
+s_char_value (char c)
+{
+    const char *found = c ? strchr (s_charset, c) : NULL;
+    return found ? (int) (found - s_charset) : -1;
+}
+
+//  --------------------------------------------------------------------------
+//  Final check character over the first 17 characters (all in the set).
+
+static char
+s_check_char (const char *code)
+{
+    int sum = 0;
+    for (int i = 0; i < 17; i++)
+        sum += s_char_value (code [i]) * s_weights [i];
+    return s_charset [(CHARSET_SIZE - sum % CHARSET_SIZE) % CHARSET_SIZE];
+}
+
+//  --------------------------------------------------------------------------
+//  Organisation-code check character over positions 9-16. GB 11714 values
+//  letters A=10 .. Z=35, whatever the USCC set excludes.
+
+static char
+s_org_check_char (const char *code)
+{
+    int sum = 0;
+    for (int i = 0; i < 8; i++) {
+        char c = code [8 + i];
+        int value = c >= '0' && c <= '9' ? c - '0' : c - 'A' + 10;
+        sum += value * s_org_weights [i];
+    }
+    int check = 11 - sum % 11;
+    return check == 10 ? 'X' : check == 11 ? '0' : (char) ('0' + check);
+}
+
+//  --------------------------------------------------------------------------
+//  Order of two codes in the exception list, for qsort and bsearch.
+
+static int
+s_compare_codes (const void *a, const void *b)
+{
+    return strcmp ((const char *) a, (const char *) b);
+}
+
+//  --------------------------------------------------------------------------
+//  True if a normalised code is on the exception list.
+
+static bool
+s_is_exception (const char *code)
+{
+    pthread_mutex_lock (&s_exceptions_lock);
+    bool found = s_exceptions_size
+        && bsearch (code, s_exceptions, s_exceptions_size,
+                    sizeof s_exceptions [0], s_compare_codes);
+    pthread_mutex_unlock (&s_exceptions_lock);
+    return found;
+}
+
+//  --------------------------------------------------------------------------
+//  True if 18 characters of the set, with digits at 3-8, pass both checks
+//  (the organisation-code check unless skip_org).
+
+static bool
+s_checks_pass (const char *code, bool skip_org)
+{
+    return (skip_org || s_org_check_char (code) == code [16])
+        && s_check_char (code) == code [17];
+}
+
+//  --------------------------------------------------------------------------
+//  Append "; a single mistyped character at position a, b or c would
+//  explain this" for every position where one substitution gives a valid
+//  code, or say that more than one character seems wrong.
+//
+//  Why list positions and not suggest the substitution: for a single typo
+//  the final check alone cannot tell where it is (every position has
+//  exactly one character that satisfies it), and even with the
+//  organisation check two or more positions often fit. Naming the
+//  candidates is true and deterministic; a suggested fix would be a guess
+//  that people would copy in, turning a typo into a valid wrong code.
+
+static void
+s_append_suspects (char *message, size_t size, const char *code)
+{
+    int suspects [REGISTRY_USCC_SIZE];
+    int count = 0;
+    char variant [REGISTRY_USCC_SIZE + 1];
+    for (int pos = 0; pos < REGISTRY_USCC_SIZE; pos++) {
+        memcpy (variant, code, sizeof variant);
+        for (int v = 0; v < CHARSET_SIZE; v++) {
+            char c = s_charset [v];
+            if (c == code [pos] || (pos >= 2 && pos < 8 && v > 9))
+                continue;
+            variant [pos] = c;
+            if (s_checks_pass (variant, s_is_exception (variant))) {
+                suspects [count++] = pos + 1;
+                break;
+            }
+        }
+    }
+    size_t len = strlen (message);
+    if (count == 0) {
+        snprintf (message + len, size - len,
+                  "; more than one character seems to be wrong");
+        return;
+    }
+    len += snprintf (message + len, size - len,
+                     "; a single mistyped character at position %d",
+                     suspects [0]);
+    for (int i = 1; i < count && len < size; i++)
+        len += snprintf (message + len, size - len, "%s%d",
+                         i == count - 1 ? " or " : ", ", suspects [i]);
+    if (len < size)
+        snprintf (message + len, size - len, " would explain this");
+}
+
+//  --------------------------------------------------------------------------
+//  Byte length of the UTF-8 character at s (at most `left` bytes), or 1
+//  for a byte that does not start a valid sequence.
+
+static size_t
+s_utf8_length (const unsigned char *s, size_t left)
+{
+    size_t length = s [0] < 0x80 ? 1
+                  : s [0] >= 0xC2 && s [0] <= 0xDF ? 2
+                  : s [0] >= 0xE0 && s [0] <= 0xEF ? 3
+                  : s [0] >= 0xF0 && s [0] <= 0xF4 ? 4 : 0;
+    if (length == 0 || length > left)
+        return 1;
+    for (size_t i = 1; i < length; i++)
+        if ((s [i] & 0xC0) != 0x80)
+            return 1;
+    return length;
+}
+
+//  --------------------------------------------------------------------------
+//  Length of the white space (ASCII or U+3000) at s, 0 if none.
+
+static size_t
+s_space_length (const char *s, size_t left)
+{
+    if (left >= 1 && s [0] && strchr (" \t\n\v\f\r", s [0]))
+        return 1;
+    if (left >= 3 && memcmp (s, "\xE3\x80\x80", 3) == 0)
+        return 3;
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Length of the white space that ends s [0 .. size), 0 if none.
+
+static size_t
+s_trailing_space_length (const char *s, size_t size)
+{
+    if (size >= 1 && s [size - 1] && strchr (" \t\n\v\f\r", s [size - 1]))
+        return 1;
+    if (size >= 3 && memcmp (s + size - 3, "\xE3\x80\x80", 3) == 0)
+        return 3;
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Refuse the character of `size` bytes at s, found at 1-based position pos.
+
+static int
+s_refuse_char (kj_status_t *status, int pos, const char *s, size_t size)
+{
+    unsigned char c = (unsigned char) s [0];
+    char upper = c >= 'a' && c <= 'z' ? (char) (c - 'a' + 'A') : (char) c;
+    if (size == 1 && c >= 0x80)
+        return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "uscc",
+                              "position %d: byte 0x%02X is not a character "
+                              "(invalid UTF-8)", pos, c);
+    if (size > 1)
+        return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "uscc",
+                              "position %d: '%.*s' is not allowed: only ASCII "
+                              "digits and letters may appear (full-width "
+                              "characters are not accepted)",
+                              pos, (int) size, s);
+    if (c < 0x20 || c == 0x7F)
+        return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "uscc",
+                              "position %d: control character 0x%02X is not "
+                              "allowed", pos, c);
+    if (upper && strchr ("IOSVZ", upper))
+        return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "uscc",
+                              "position %d: '%c' is not allowed: the letters "
+                              "I, O, S, V and Z are never used in a credit "
+                              "code", pos, c);
+    if (s_char_value (upper) >= 0)
+        return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "uscc",
+                              "position %d: '%c' is not allowed: positions 3-8 "
+                              "are the region code (行政区划代码) and must be "
+                              "digits", pos, c);
+    return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "uscc",
+                          "position %d: '%c' is not allowed: only digits and "
+                          "capital letters except I, O, S, V and Z may appear",
+                          pos, c);
+}
+
+//  --------------------------------------------------------------------------
+//  Check the length and the characters of s [0 .. size) and write the
+//  upper-cased code to out. Returns 0 or -1 with status set.
+
+static int
+s_parse_chars (const char *s, size_t size, char *out, kj_status_t *status)
+{
+    //  Count characters first: a length error says more than the first
+    //  odd character of a pasted sentence would.
+    int count = 0;
+    for (size_t at = 0; at < size; count++)
+        at += s_utf8_length ((const unsigned char *) s + at, size - at);
+    if (count != REGISTRY_USCC_SIZE)
+        return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "uscc",
+                              count == 0
+                              ? "length: expected 18 characters, found none"
+                              : "length: expected 18 characters, found %d",
+                              count);
+    size_t at = 0;
+    for (int pos = 0; pos < REGISTRY_USCC_SIZE; pos++) {
+        size_t length =
+            s_utf8_length ((const unsigned char *) s + at, size - at);
+        char c = s [at];
+        char upper = c >= 'a' && c <= 'z' ? (char) (c - 'a' + 'A') : c;
+        bool ok = length == 1 && s_char_value (upper) >= 0
+               && (pos < 2 || pos >= 8 || (upper >= '0' && upper <= '9'));
+        if (!ok)
+            return s_refuse_char (status, pos + 1, s + at, length);
+        out [pos] = upper;
+        at += length;
+    }
+    out [REGISTRY_USCC_SIZE] = 0;
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Trim white space off input, then check its length and characters and
+//  write the upper-cased code to out. Returns 0 or -1 with status set.
+
+static int
+s_trim_parse (const char *input, char *out, kj_status_t *status)
+{
+    size_t size = strlen (input);
+    size_t skip;
+    while ((skip = s_space_length (input, size))) {
+        input += skip;
+        size -= skip;
+    }
+    while ((skip = s_trailing_space_length (input, size)))
+        size -= skip;
+    return s_parse_chars (input, size, out, status);
+}
+
+//  --------------------------------------------------------------------------
+//  Validate the checks of a code that has the right characters.
+//
+//  Order of the checks, for the clearest message after a single typo:
+//  - typo at 9-16: breaks the organisation check (17) and the final (18);
+//  - typo at 17:   breaks both too;
+//  - typo at 18:   breaks only the final check;
+//  - typo at 1-8:  breaks only the final check.
+//  So the organisation check goes first: when it fails the typo is within
+//  9-17, a narrower place to look than "anywhere" (the final check alone
+//  cannot locate a typo at all). When only the organisation check fails,
+//  the code is self-consistent, which is what an early pilot code missing
+//  from the exception list looks like, and the message says so.
+
+static int
+s_verify (const char *code, kj_status_t *status)
+{
+    char check = s_check_char (code);
+    if (!s_is_exception (code)) {
+        char org_check = s_org_check_char (code);
+        if (org_check != code [16]) {
+            kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "uscc",
+                           "position 17: organisation code check character "
+                           "should be '%c', found '%c'", org_check, code [16]);
+            if (check == code [17]) {
+                size_t len = strlen (status->message);
+                snprintf (status->message + len, sizeof status->message - len,
+                          "; the rest of the code is consistent, so it may be "
+                          "an early pilot code missing from the exception "
+                          "list");
+            }
+            else
+                s_append_suspects (status->message, sizeof status->message,
+                                   code);
+            return -1;
+        }
+    }
+    if (check != code [17]) {
+        kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "uscc",
+                       "position 18: check character should be '%c', "
+                       "found '%c'", check, code [17]);
+        s_append_suspects (status->message, sizeof status->message, code);
+        return -1;
+    }
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Trim, upper-case and validate a code as typed; see the header.
+
+int
+registry_uscc_normalize (const char *input, char out [19],
+                         kj_status_t *status)
+{
+    assert (input);
+    assert (out);
+    assert (status);
+    out [0] = 0;
+    char code [REGISTRY_USCC_SIZE + 1];
+    if (s_trim_parse (input, code, status) || s_verify (code, status))
+        return -1;
+    memcpy (out, code, sizeof code);
+    kj_status_ok (status);
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Replace the exception list; see the header.
+
+int
+registry_uscc_set_exceptions (const char *const *codes, kj_status_t *status)
+{
+    kj_status_t scratch;
+    if (!status)
+        status = &scratch;
+    size_t count = 0;
+    while (codes && codes [count])
+        count++;
+
+    char (*list) [REGISTRY_USCC_SIZE + 1] = NULL;
+    if (count) {
+        list = calloc (count, sizeof list [0]);
+        assert (list);
+    }
+    for (size_t i = 0; i < count; i++) {
+        int rc = s_trim_parse (codes [i], list [i], status);
+        if (rc == 0 && s_check_char (list [i]) != list [i][17])
+            rc = kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "uscc",
+                                "position 18: check character should be "
+                                "'%c', found '%c'", s_check_char (list [i]),
+                                list [i][17]);
+        if (rc) {
+            //  Say which entry is wrong, then what is wrong with it.
+            char reason [sizeof status->message];
+            memcpy (reason, status->message, sizeof reason);
+            kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "exceptions",
+                           "exception %zu ('%.40s'): %s", i + 1, codes [i],
+                           reason);
+            free (list);
+            return -1;
+        }
+    }
+    if (count)
+        qsort (list, count, sizeof list [0], s_compare_codes);
+
+    pthread_mutex_lock (&s_exceptions_lock);
+    char (*old) [REGISTRY_USCC_SIZE + 1] = s_exceptions;
+    s_exceptions = list;
+    s_exceptions_size = count;
+    pthread_mutex_unlock (&s_exceptions_lock);
+    free (old);
+    kj_status_ok (status);
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Region of a normalised code; see the header.
+
+registry_uscc_region_result_t
+registry_uscc_region (const char *code, registry_region_t *region,
+                      kj_status_t *status)
+{
+    assert (code);
+    assert (region);
+    assert (status);
+    *region = REGISTRY_REGION_NONE;
+    bool digits = strlen (code) == REGISTRY_USCC_SIZE;
+    for (int i = 2; i < 8 && digits; i++)
+        digits = code [i] >= '0' && code [i] <= '9';
+    if (!digits) {
+        kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "uscc",
+                       "positions 3-8: expected a normalised 18-character "
+                       "code with a six-digit region code, found '%s'", code);
+        return REGISTRY_USCC_REGION_INVALID;
+    }
+    if (code [2] != '2' || code [3] != '1') {
+        kj_status_set (status, KJ__CODE__FAILED_PRECONDITION, "uscc",
+                       "positions 3-8: region code %.6s is outside Liaoning "
+                       "(Liaoning codes start with 21)", code + 2);
+        return REGISTRY_USCC_REGION_OUTSIDE;
+    }
+    int city = (code [4] - '0') * 10 + (code [5] - '0');
+    if (city < REGISTRY_REGION_SHENYANG || city > REGISTRY_REGION_HULUDAO) {
+        kj_status_set (status, KJ__CODE__FAILED_PRECONDITION, "uscc",
+                       "positions 3-8: region code %.6s is in Liaoning but in "
+                       "none of its 14 cities (2101xx to 2114xx); set the "
+                       "region explicitly", code + 2);
+        return REGISTRY_USCC_REGION_PROVINCE;
+    }
+    *region = (registry_region_t) city;
+    kj_status_ok (status);
+    return REGISTRY_USCC_REGION_CITY;
+}
+
+//  --------------------------------------------------------------------------
+//  Table row of a region, or NULL.
+
+const registry_region_info_t *
+registry_uscc_region_info (registry_region_t region)
+{
+    if (region <= REGISTRY_REGION_NONE || region >= REGISTRY_REGION_COUNT)
+        return NULL;
+    const registry_region_info_t *info = &s_regions [region - 1];
+    assert (info->id == region);
+    return info;
+}
+
+//  --------------------------------------------------------------------------
+//  Region by table code or district code, or NONE.
+
+registry_region_t
+registry_uscc_region_by_code (const char *code)
+{
+    assert (code);
+    for (size_t i = 0; i < sizeof s_regions / sizeof s_regions [0]; i++)
+        if (strcasecmp (code, s_regions [i].code) == 0)
+            return s_regions [i].id;
+
+    bool digits = strlen (code) == 6;
+    for (int i = 0; i < 6 && digits; i++)
+        digits = code [i] >= '0' && code [i] <= '9';
+    if (!digits || code [0] != '2' || code [1] != '1')
+        return REGISTRY_REGION_NONE;
+    int city = (code [2] - '0') * 10 + (code [3] - '0');
+    if (city < REGISTRY_REGION_SHENYANG || city > REGISTRY_REGION_HULUDAO)
+        return REGISTRY_REGION_NONE;
+    return (registry_region_t) city;
+}
+
+//  --------------------------------------------------------------------------
+//  Region by key or name, or NONE.
+
+registry_region_t
+registry_uscc_region_by_name (const char *name)
+{
+    assert (name);
+    for (size_t i = 0; i < sizeof s_regions / sizeof s_regions [0]; i++) {
+        const registry_region_info_t *info = &s_regions [i];
+        if (strcasecmp (name, info->key) == 0
+        ||  strcmp (name, info->name_zh) == 0
+        ||  strcmp (name, info->short_zh) == 0
+        ||  strcasecmp (name, info->name_en) == 0)
+            return info->id;
+    }
+    return REGISTRY_REGION_NONE;
+}
