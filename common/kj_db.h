@@ -16,6 +16,7 @@
 #include <libpq-fe.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 //  One migration: applied once, in version order, recorded in
 //  <schema>.kj_migrations. common/sql2c.sh builds the table from

@@ -106,6 +106,7 @@ struct _broker_core_t {
     bool draining;
     int64_t heartbeat_at;       //  next round of heartbeats
     int64_t tick_at;
+    int64_t expiry_at;          //  earliest deadline of a queued request
     uint64_t malformed;
     uint64_t dropped;
     Kj__BrokerStats *info;
@@ -211,8 +212,11 @@ s_service_destroy (service_t **service_p)
 }
 
 static void
-s_queue_push (service_t *service, request_t *request, bool front)
+s_queue_push (broker_core_t *self, service_t *service, request_t *request,
+              bool front)
 {
+    if (request->expires_us < self->expiry_at)
+        self->expiry_at = request->expires_us;
     request->prev = request->next = NULL;
     if (front) {
         request->next = service->head;
@@ -419,7 +423,7 @@ s_worker_delete (broker_core_t *self, worker_t *worker, bool disconnect,
         &&  !self->draining) {
             request->retries++;
             service->retried++;
-            s_queue_push (service, request, true);
+            s_queue_push (self, service, request, true);
         }
         else
             s_request_fail (self, &request, KJ__CODE__UNAVAILABLE, "502",
@@ -506,7 +510,7 @@ s_dispatch (broker_core_t *self, service_t *service, int64_t now)
                                 "the request was sent", service->name);
             }
             else
-                s_queue_push (service, request, true);
+                s_queue_push (self, service, request, true);
             s_worker_delete (self, worker, false, "unreachable", now);
             return;             //  s_worker_delete dispatched what is left
         }
@@ -699,7 +703,7 @@ s_client_message (broker_core_t *self, zmq_msg_t *frames, int count,
     client->pending++;
     request->client = client;
     service->idle_since_us = now;
-    s_queue_push (service, request, false);
+    s_queue_push (self, service, request, false);
     s_dispatch (self, service, now);
 done:
     if (header)
@@ -913,6 +917,7 @@ broker_core_new (const broker_limits_t *limits, broker_send_fn *send,
     zhashx_set_destructor (self->workers, s_worker_free);
     self->clients = zhashx_new ();
     zhashx_set_destructor (self->clients, (zhashx_destructor_fn *) zstr_free);
+    self->expiry_at = INT64_MAX;
     return self;
 }
 
@@ -997,12 +1002,17 @@ broker_core_tick (broker_core_t *self, int64_t now)
     zlistx_destroy (&dead);
 
     zlistx_t *idle = zlistx_new ();
+    self->expiry_at = INT64_MAX;
     for (service_t *service = (service_t *) zhashx_first (self->services);
          service; service = (service_t *) zhashx_next (self->services)) {
         request_t *request = service->head;
         while (request) {
             request_t *next = request->next;
-            if (now >= request->expires_us) {
+            if (now < request->expires_us) {
+                if (request->expires_us < self->expiry_at)
+                    self->expiry_at = request->expires_us;
+            }
+            else {
                 s_queue_remove (service, request);
                 service->expired++;
                 if (service->workers)
@@ -1041,7 +1051,7 @@ broker_core_tick (broker_core_t *self, int64_t now)
 int64_t
 broker_core_next_tick (broker_core_t *self)
 {
-    return self->tick_at;
+    return self->tick_at < self->expiry_at ? self->tick_at : self->expiry_at;
 }
 
 void

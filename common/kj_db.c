@@ -1,0 +1,717 @@
+/*  =========================================================================
+    kj_db - one PostgreSQL connection of one service, with reconnect,
+    prepared statements, transactions and numbered migrations
+
+    Statements go through the extended protocol as named prepared
+    statements, one per distinct sql text, prepared on first use on the
+    current connection. Migrations and transaction control, which may hold
+    several statements or none with parameters, go through PQexec.
+
+    A lost connection is re-opened only outside a transaction: inside one,
+    the work done so far is gone with the session, so the statement fails
+    with a retryable state and the caller runs the whole transaction again.
+    =========================================================================
+*/
+
+#include "kejin.h"
+#include <ctype.h>
+#include <errno.h>
+
+//  How long a statement waits for a lost connection to come back.
+#define KJ_DB_RECONNECT_MS  5000
+//  Back-off between two connection attempts: doubles up to the maximum.
+#define KJ_DB_BACKOFF_MIN_MS  50
+#define KJ_DB_BACKOFF_MAX_MS  1000
+//  PostgreSQL's identifier length limit (NAMEDATALEN - 1).
+#define KJ_DB_NAME_MAX  63
+
+struct _kj_db_t {
+    PGconn *conn;               //  the connection, never NULL once open
+    char *dsn;                  //  as given, to connect again
+    char *schema;               //  the service's schema
+    char quoted [KJ_DB_NAME_MAX + 3];   //  the schema as a quoted identifier
+    zhashx_t *statements;       //  sql text -> prepared statement name
+    int prepared;               //  statements prepared so far, for names
+    int connections;            //  connections opened, to notice a reconnect
+    bool in_tx;                 //  between kj_db_begin and commit/rollback
+    char sqlstate [6];          //  of the last error, "" if none
+    char error [512];           //  message of the last error, one line
+};
+
+//  --------------------------------------------------------------------------
+//  Schema and role names are [a-z_][a-z0-9_]*, so quoting one is only
+//  adding double quotes; the quotes keep reserved words usable.
+
+static bool
+s_valid_name (const char *name)
+{
+    if (!name || !*name || strlen (name) > KJ_DB_NAME_MAX
+    ||  !(islower ((unsigned char) *name) || *name == '_'))
+        return false;
+    for (const char *c = name; *c; c++)
+        if (!(islower ((unsigned char) *c) || isdigit ((unsigned char) *c)
+        ||  *c == '_'))
+            return false;
+    return true;
+}
+
+static void
+s_quote (const char *name, char *quoted, size_t size)
+{
+    snprintf (quoted, size, "\"%s\"", name);
+}
+
+static void
+s_clear_error (kj_db_t *self)
+{
+    self->sqlstate [0] = 0;
+    self->error [0] = 0;
+}
+
+//  Keeps the message on one line without double quotes, for log lines.
+
+static void
+s_set_error (kj_db_t *self, const char *sqlstate, const char *message)
+{
+    kj_strlcpy (self->sqlstate, sqlstate ? sqlstate : "",
+                sizeof self->sqlstate);
+    //  libpq's messages span lines: make them one, single-spaced.
+    size_t size = 0;
+    for (const char *c = message ? message : ""; *c; c++) {
+        char ch = isspace ((unsigned char) *c) ? ' ' : *c == '"' ? '\'' : *c;
+        if (ch == ' ' && (size == 0 || self->error [size - 1] == ' '))
+            continue;
+        if (size + 1 < sizeof self->error)
+            self->error [size++] = ch;
+    }
+    while (size > 0 && self->error [size - 1] == ' ')
+        size--;
+    self->error [size] = 0;
+}
+
+//  Connection exceptions (08), and the server shutting down or not yet
+//  accepting sessions (57P01, 57P02, 57P03).
+
+static bool
+s_is_connection_state (const char *sqlstate)
+{
+    return strncmp (sqlstate, "08", 2) == 0 || streq (sqlstate, "57P01")
+        || streq (sqlstate, "57P02") || streq (sqlstate, "57P03");
+}
+
+//  --------------------------------------------------------------------------
+//  True if result is a success; else records why in self. A statement that
+//  fails in an already failed transaction keeps the first error, the one
+//  that says whether to retry.
+
+static bool
+s_result_ok (kj_db_t *self, const PGresult *result)
+{
+    ExecStatusType status = result ? PQresultStatus (result)
+                                   : PGRES_FATAL_ERROR;
+    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK)
+        return true;
+
+    const char *sqlstate = result
+        ? PQresultErrorField (result, PG_DIAG_SQLSTATE) : NULL;
+    const char *message = result
+        ? PQresultErrorField (result, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    if (!message)
+        message = status == PGRES_FATAL_ERROR || status == PGRES_NONFATAL_ERROR
+                ? PQerrorMessage (self->conn) : PQresStatus (status);
+    if (!sqlstate)
+        sqlstate = "";
+    if (PQstatus (self->conn) != CONNECTION_OK
+    &&  !s_is_connection_state (sqlstate))
+        sqlstate = "08006";     //  connection_failure
+    if (streq (sqlstate, "25P02") && *self->sqlstate)
+        return false;           //  in_failed_sql_transaction
+    s_set_error (self, sqlstate, message);
+    return false;
+}
+
+//  Server notices (NOTICE, WARNING) go to our log, not to stderr.
+
+static void
+s_on_notice (void *arg, const PGresult *result)
+{
+    const char *severity = PQresultErrorField (result,
+                                               PG_DIAG_SEVERITY_NONLOCALIZED);
+    const char *message = PQresultErrorField (result, PG_DIAG_MESSAGE_PRIMARY);
+    if (severity && streq (severity, "WARNING"))
+        kj_warn ("db.notice", "schema=%s severity=%s message=\"%s\"",
+                 (const char *) arg, severity, message ? message : "");
+    else
+        kj_debug ("db.notice", "schema=%s severity=%s message=\"%s\"",
+                  (const char *) arg, severity ? severity : "",
+                  message ? message : "");
+}
+
+//  --------------------------------------------------------------------------
+//  One attempt to open (or re-open) the connection and point its
+//  search_path at the schema. Prepared statements die with the old
+//  session, so the cache is emptied. 0 or -1, with the error recorded.
+
+static int
+s_open (kj_db_t *self)
+{
+    if (self->conn)
+        PQreset (self->conn);
+    else {
+        //  dbname with expand_dbname takes the whole connection string.
+        const char *keys [] = { "dbname", "fallback_application_name", NULL };
+        const char *values [] = { self->dsn, program_invocation_short_name,
+                                  NULL };
+        self->conn = PQconnectdbParams (keys, values, 1);
+        if (!self->conn) {
+            s_set_error (self, "08001", "out of memory");
+            return -1;
+        }
+    }
+    zhashx_purge (self->statements);
+    self->connections++;
+    if (PQstatus (self->conn) != CONNECTION_OK) {
+        s_set_error (self, "08001", PQerrorMessage (self->conn));
+        return -1;
+    }
+    PQsetNoticeReceiver (self->conn, s_on_notice, self->schema);
+    const char *params [] = { self->quoted };
+    PGresult *result = PQexecParams (self->conn,
+        "SELECT pg_catalog.set_config ('search_path', $1, false)",
+        1, NULL, params, NULL, NULL, 0);
+    bool ok = s_result_ok (self, result);
+    PQclear (result);
+    return ok ? 0 : -1;
+}
+
+//  Opens the connection, trying again with back-off for up to wait_ms (0:
+//  once) or until the process is asked to stop. 0 or -1.
+
+static int
+s_connect (kj_db_t *self, int wait_ms)
+{
+    int64_t deadline = kj_mono_us () + (int64_t) wait_ms * 1000;
+    int delay_ms = KJ_DB_BACKOFF_MIN_MS;
+    while (s_open (self)) {
+        int64_t left_ms = (deadline - kj_mono_us ()) / 1000;
+        if (left_ms <= 0 || kj_stopping ()) {
+            kj_error ("db.unavailable", "schema=%s error=\"%s\"",
+                      self->schema, self->error);
+            return -1;
+        }
+        if (delay_ms > left_ms)
+            delay_ms = (int) left_ms;
+        kj_warn ("db.connect_failed", "schema=%s retry_ms=%d error=\"%s\"",
+                 self->schema, delay_ms, self->error);
+        zclock_sleep (delay_ms);
+        if (delay_ms < KJ_DB_BACKOFF_MAX_MS / 2)
+            delay_ms *= 2;
+        else
+            delay_ms = KJ_DB_BACKOFF_MAX_MS;
+    }
+    s_clear_error (self);
+    return 0;
+}
+
+static int
+s_reconnect (kj_db_t *self)
+{
+    kj_warn ("db.reconnecting", "schema=%s reason=\"%s\"", self->schema,
+             self->error);
+    if (s_connect (self, KJ_DB_RECONNECT_MS))
+        return -1;
+    kj_info ("db.reconnected", "schema=%s", self->schema);
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Runs sql once: as a cached prepared statement, or with prepared false
+//  as a simple query (PQexec), which may hold several statements.
+
+static PGresult *
+s_exec_once (kj_db_t *self, const char *sql, int nparams,
+             const char *const *params, bool prepared)
+{
+    PGresult *result;
+    if (prepared) {
+        const char *name = (const char *) zhashx_lookup (self->statements, sql);
+        if (!name) {
+            char fresh [16];
+            snprintf (fresh, sizeof fresh, "kj_s%d", ++self->prepared);
+            result = PQprepare (self->conn, fresh, sql, nparams, NULL);
+            bool ok = s_result_ok (self, result);
+            PQclear (result);
+            if (!ok)
+                return NULL;
+            zhashx_insert (self->statements, sql, fresh);
+            name = (const char *) zhashx_lookup (self->statements, sql);
+        }
+        result = PQexecPrepared (self->conn, name, nparams, params, NULL, NULL,
+                                 0);
+    }
+    else
+        result = PQexec (self->conn, sql);
+    if (s_result_ok (self, result))
+        return result;
+    PQclear (result);
+    return NULL;
+}
+
+//  Runs sql, re-opening a lost connection and trying once more when that
+//  cannot lose work, that is, outside a transaction.
+
+static PGresult *
+s_exec (kj_db_t *self, const char *sql, int nparams,
+        const char *const *params, bool prepared)
+{
+    if (!(self->in_tx && PQtransactionStatus (self->conn) == PQTRANS_INERROR))
+        s_clear_error (self);
+    if (PQstatus (self->conn) != CONNECTION_OK) {
+        if (self->in_tx) {
+            if (!s_is_connection_state (self->sqlstate))
+                s_set_error (self, "08003",
+                             "connection lost inside a transaction");
+            return NULL;
+        }
+        s_set_error (self, "08003", "connection lost");
+        if (s_reconnect (self))
+            return NULL;
+    }
+    PGresult *result = s_exec_once (self, sql, nparams, params, prepared);
+    if (!result && !self->in_tx && s_is_connection_state (self->sqlstate)
+    &&  s_reconnect (self) == 0)
+        result = s_exec_once (self, sql, nparams, params, prepared);
+    return result;
+}
+
+//  --------------------------------------------------------------------------
+
+kj_db_t *
+kj_db_new (const char *dsn, const char *schema, int wait_ms)
+{
+    assert (dsn);
+    if (!s_valid_name (schema)) {
+        kj_error ("db.bad_schema",
+                  "schema=\"%s\" reason=\"want [a-z_][a-z0-9_]*\"",
+                  schema ? schema : "");
+        return NULL;
+    }
+    kj_db_t *self = (kj_db_t *) zmalloc (sizeof (kj_db_t));
+    self->dsn = strdup (dsn);
+    self->schema = strdup (schema);
+    s_quote (schema, self->quoted, sizeof self->quoted);
+    self->statements = zhashx_new ();
+    zhashx_set_duplicator (self->statements, (zhashx_duplicator_fn *) strdup);
+    zhashx_set_destructor (self->statements,
+                           (zhashx_destructor_fn *) zstr_free);
+    if (s_connect (self, wait_ms))
+        kj_db_destroy (&self);
+    return self;
+}
+
+void
+kj_db_destroy (kj_db_t **self_p)
+{
+    assert (self_p);
+    if (*self_p) {
+        kj_db_t *self = *self_p;
+        if (self->conn)
+            PQfinish (self->conn);
+        zhashx_destroy (&self->statements);
+        free (self->dsn);
+        free (self->schema);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+PGconn *
+kj_db_conn (kj_db_t *self)
+{
+    assert (self);
+    return self->conn;
+}
+
+const char *
+kj_db_schema (kj_db_t *self)
+{
+    assert (self);
+    return self->schema;
+}
+
+PGresult *
+kj_db_exec (kj_db_t *self, const char *sql, int nparams,
+            const char *const *params)
+{
+    assert (self);
+    assert (sql);
+    return s_exec (self, sql, nparams, params, true);
+}
+
+int64_t
+kj_db_run (kj_db_t *self, const char *sql, int nparams,
+           const char *const *params)
+{
+    PGresult *result = kj_db_exec (self, sql, nparams, params);
+    if (!result)
+        return -1;
+    int64_t rows = strtoll (PQcmdTuples (result), NULL, 10);
+    PQclear (result);
+    return rows;
+}
+
+const char *
+kj_db_sqlstate (kj_db_t *self)
+{
+    assert (self);
+    return self->sqlstate;
+}
+
+const char *
+kj_db_error (kj_db_t *self)
+{
+    assert (self);
+    return self->error;
+}
+
+bool
+kj_db_retryable (kj_db_t *self)
+{
+    assert (self);
+    return streq (self->sqlstate, "40001") || streq (self->sqlstate, "40P01")
+        || s_is_connection_state (self->sqlstate);
+}
+
+//  --------------------------------------------------------------------------
+//  Transactions
+
+int
+kj_db_begin (kj_db_t *self)
+{
+    assert (self);
+    if (self->in_tx) {
+        s_set_error (self, "25001", "a transaction is already open");
+        kj_error ("db.nested_begin", "schema=%s", self->schema);
+        return -1;
+    }
+    PGresult *result = s_exec (self, "BEGIN", 0, NULL, false);
+    if (!result)
+        return -1;
+    PQclear (result);
+    self->in_tx = true;
+    return 0;
+}
+
+//  A failed commit ends the transaction too. When the connection broke
+//  during COMMIT the outcome is unknown: the state is retryable, and the
+//  caller's idempotency makes a retry safe.
+
+int
+kj_db_commit (kj_db_t *self)
+{
+    assert (self);
+    if (!self->in_tx) {
+        s_set_error (self, "25P01", "commit outside a transaction");
+        kj_error ("db.commit_outside_tx", "schema=%s", self->schema);
+        return -1;
+    }
+    if (PQstatus (self->conn) == CONNECTION_OK
+    &&  PQtransactionStatus (self->conn) == PQTRANS_INERROR) {
+        //  A statement failed; its error stays the one the caller sees.
+        if (!*self->sqlstate)
+            s_set_error (self, "25P02", "the transaction had failed");
+        kj_db_rollback (self);
+        return -1;
+    }
+    PGresult *result = s_exec (self, "COMMIT", 0, NULL, false);
+    self->in_tx = false;
+    if (!result)
+        return -1;
+    //  COMMIT of a transaction that failed answers ROLLBACK, not an error.
+    bool rolled_back = streq (PQcmdStatus (result), "ROLLBACK");
+    PQclear (result);
+    if (rolled_back) {
+        s_set_error (self, "25P02", "the transaction had failed; rolled back");
+        return -1;
+    }
+    return 0;
+}
+
+void
+kj_db_rollback (kj_db_t *self)
+{
+    assert (self);
+    self->in_tx = false;
+    if (PQstatus (self->conn) != CONNECTION_OK
+    ||  PQtransactionStatus (self->conn) == PQTRANS_IDLE)
+        return;                 //  a lost connection is re-opened on next use
+    PGresult *result = PQexec (self->conn, "ROLLBACK");
+    PQclear (result);
+    if (PQstatus (self->conn) == CONNECTION_OK
+    &&  PQtransactionStatus (self->conn) != PQTRANS_IDLE) {
+        //  Such as a COPY left half done: start afresh.
+        kj_warn ("db.rollback_failed", "schema=%s error=\"%s\"", self->schema,
+                 PQerrorMessage (self->conn));
+        char sqlstate [sizeof self->sqlstate];
+        char error [sizeof self->error];
+        memcpy (sqlstate, self->sqlstate, sizeof sqlstate);
+        memcpy (error, self->error, sizeof error);
+        s_open (self);
+        memcpy (self->sqlstate, sqlstate, sizeof sqlstate);
+        memcpy (self->error, error, sizeof error);
+    }
+}
+
+bool
+kj_db_in_tx (kj_db_t *self)
+{
+    assert (self);
+    return self->in_tx;
+}
+
+//  --------------------------------------------------------------------------
+//  Migrations
+
+//  The tables common/ keeps in every service schema. %s is the quoted
+//  schema, four times.
+static const char *s_common_tables =
+    "CREATE TABLE IF NOT EXISTS %s.kj_migrations (\n"
+    "    version int PRIMARY KEY,\n"
+    "    name text NOT NULL,\n"
+    "    applied_at timestamptz NOT NULL DEFAULT now ());\n"
+    "CREATE TABLE IF NOT EXISTS %s.kj_idempotency (\n"
+    "    key text PRIMARY KEY,\n"
+    "    method text NOT NULL,\n"
+    "    request_hash bytea NOT NULL,\n"
+    "    reply bytea,\n"
+    "    created_at timestamptz NOT NULL DEFAULT now ());\n"
+    "CREATE TABLE IF NOT EXISTS %s.kj_outbox (\n"
+    "    id bigserial PRIMARY KEY,\n"
+    "    txid xid8 NOT NULL DEFAULT pg_current_xact_id (),\n"
+    "    topic text NOT NULL,\n"
+    "    key text NOT NULL,\n"
+    "    payload_type text NOT NULL,\n"
+    "    payload bytea NOT NULL,\n"
+    "    occurred_at timestamptz NOT NULL DEFAULT clock_timestamp ());\n"
+    "CREATE INDEX IF NOT EXISTS kj_outbox_txid_id\n"
+    "    ON %s.kj_outbox (txid, id);\n";
+
+//  Runs DDL text through PQexec in the open transaction; 0 or -1.
+
+static int
+s_exec_ddl (kj_db_t *self, const char *sql)
+{
+    PGresult *result = s_exec (self, sql, 0, NULL, false);
+    PQclear (result);
+    return result ? 0 : -1;
+}
+
+//  The schema and the common tables. CREATE SCHEMA needs the CREATE right
+//  on the database even when the schema exists, which a service role that
+//  was given its schema does not have: so create it only when missing.
+
+static int
+s_create_common (kj_db_t *self)
+{
+    const char *params [] = { self->schema };
+    PGresult *result = kj_db_exec (self,
+        "SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1",
+        1, params);
+    if (!result)
+        return -1;
+    bool exists = PQntuples (result) > 0;
+    PQclear (result);
+    if (kj_db_begin (self))
+        return -1;
+    int rc = 0;
+    if (!exists) {
+        char *sql = zsys_sprintf ("CREATE SCHEMA %s", self->quoted);
+        rc = s_exec_ddl (self, sql);
+        zstr_free (&sql);
+    }
+    if (rc == 0) {
+        char *sql = zsys_sprintf (s_common_tables, self->quoted, self->quoted,
+                                  self->quoted, self->quoted);
+        rc = s_exec_ddl (self, sql);
+        zstr_free (&sql);
+    }
+    if (rc == 0)
+        return kj_db_commit (self);
+    kj_db_rollback (self);
+    return -1;
+}
+
+//  Applies one migration with its kj_migrations row in one transaction,
+//  unless it is recorded already. connections is the count when the
+//  advisory lock was taken: a reconnect since then lost the lock.
+
+static int
+s_apply (kj_db_t *self, const kj_migration_t *migration, int connections)
+{
+    char version [16];
+    snprintf (version, sizeof version, "%d", migration->version);
+    const char *params [] = { version, migration->name };
+    if (kj_db_begin (self))
+        return -1;
+    if (self->connections != connections) {
+        s_set_error (self, "08006", "connection lost, and the migration lock");
+        kj_db_rollback (self);
+        return -1;
+    }
+    PGresult *result = kj_db_exec (self,
+        "SELECT 1 FROM kj_migrations WHERE version = $1", 1, params);
+    bool applied = result && PQntuples (result) > 0;
+    PQclear (result);
+    if (result && !applied
+    &&  s_exec_ddl (self, migration->sql) == 0
+    &&  kj_db_run (self,
+            "INSERT INTO kj_migrations (version, name) VALUES ($1, $2)",
+            2, params) == 1
+    &&  kj_db_commit (self) == 0) {
+        kj_info ("db.migrated", "schema=%s version=%d name=%s", self->schema,
+                 migration->version, migration->name);
+        return 0;
+    }
+    kj_db_rollback (self);
+    return applied ? 0 : -1;
+}
+
+int
+kj_db_migrate (kj_db_t *self, const kj_migration_t *migrations)
+{
+    assert (self);
+    assert (!self->in_tx);
+    int previous = 0;
+    for (const kj_migration_t *m = migrations; m && m->sql; m++) {
+        if (m->version <= previous || !m->name) {
+            kj_error ("db.migrate_failed", "schema=%s version=%d "
+                      "reason=\"versions must increase and have names\"",
+                      self->schema, m->version);
+            return -1;
+        }
+        previous = m->version;
+    }
+    const char *params [] = { self->schema };
+    PGresult *result = kj_db_exec (self,
+        "SELECT pg_advisory_lock (hashtext ('kejin.migrate.' || $1))",
+        1, params);
+    if (!result) {
+        kj_error ("db.migrate_failed", "schema=%s step=lock sqlstate=%s "
+                  "error=\"%s\"", self->schema, self->sqlstate, self->error);
+        return -1;
+    }
+    PQclear (result);
+    int connections = self->connections;
+
+    int rc = s_create_common (self);
+    if (rc)
+        kj_error ("db.migrate_failed", "schema=%s step=common sqlstate=%s "
+                  "error=\"%s\"", self->schema, self->sqlstate, self->error);
+    for (const kj_migration_t *m = migrations; rc == 0 && m && m->sql; m++) {
+        rc = s_apply (self, m, connections);
+        if (rc)
+            kj_error ("db.migrate_failed", "schema=%s version=%d name=%s "
+                      "sqlstate=%s error=\"%s\"", self->schema, m->version,
+                      m->name, self->sqlstate, self->error);
+    }
+    //  The lock goes with its session: after a reconnect there is none.
+    if (self->connections == connections
+    &&  PQstatus (self->conn) == CONNECTION_OK) {
+        char sqlstate [sizeof self->sqlstate];
+        char error [sizeof self->error];
+        memcpy (sqlstate, self->sqlstate, sizeof sqlstate);
+        memcpy (error, self->error, sizeof error);
+        result = PQexecParams (self->conn,
+            "SELECT pg_advisory_unlock (hashtext ('kejin.migrate.' || $1))",
+            1, NULL, params, NULL, NULL, 0);
+        PQclear (result);
+        memcpy (self->sqlstate, sqlstate, sizeof sqlstate);
+        memcpy (self->error, error, sizeof error);
+    }
+    return rc;
+}
+
+//  --------------------------------------------------------------------------
+//  Bootstrap of a service's role and schema, by an admin connection
+
+static bool
+s_is_duplicate (kj_db_t *db)
+{
+    const char *sqlstate = kj_db_sqlstate (db);
+    return streq (sqlstate, "42710") || streq (sqlstate, "23505")
+        || streq (sqlstate, "42P06");
+}
+
+//  One transaction under an advisory lock, so that processes of one
+//  database bootstrapping together take turns. 0 or -1.
+
+static int
+s_bootstrap (kj_db_t *db, const char *schema, const char *role)
+{
+    char qschema [KJ_DB_NAME_MAX + 3], qrole [KJ_DB_NAME_MAX + 3];
+    s_quote (schema, qschema, sizeof qschema);
+    s_quote (role, qrole, sizeof qrole);
+    if (kj_db_begin (db))
+        return -1;
+    const char *params [] = { role };
+    PGresult *result = kj_db_exec (db,
+        "SELECT pg_advisory_xact_lock (hashtext ('kejin.bootstrap'))",
+        0, NULL);
+    bool locked = result != NULL;
+    PQclear (result);
+    //  A statement of its own, so that its snapshot follows the lock.
+    result = locked ? kj_db_exec (db,
+        "SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1", 1, params)
+                    : NULL;
+    int rc = result ? 0 : -1;
+    if (rc == 0 && PQntuples (result) == 0) {
+        char *sql = zsys_sprintf ("CREATE ROLE %s LOGIN", qrole);
+        rc = s_exec_ddl (db, sql);
+        zstr_free (&sql);
+    }
+    PQclear (result);
+    if (rc == 0) {
+        char *sql = zsys_sprintf (
+            "CREATE SCHEMA IF NOT EXISTS %s AUTHORIZATION %s;"
+            "GRANT USAGE, CREATE ON SCHEMA %s TO %s;"
+            "ALTER ROLE %s SET search_path = %s",
+            qschema, qrole, qschema, qrole, qrole, qschema);
+        rc = s_exec_ddl (db, sql);
+        zstr_free (&sql);
+    }
+    if (rc == 0)
+        return kj_db_commit (db);
+    kj_db_rollback (db);
+    return -1;
+}
+
+int
+kj_db_bootstrap (const char *admin_dsn, const char *schema, const char *role)
+{
+    assert (admin_dsn);
+    if (!s_valid_name (schema) || !s_valid_name (role)) {
+        kj_error ("db.bootstrap_failed", "schema=\"%s\" role=\"%s\" "
+                  "reason=\"names must be [a-z_][a-z0-9_]*\"",
+                  schema ? schema : "", role ? role : "");
+        return -1;
+    }
+    kj_db_t *db = kj_db_new (admin_dsn, "public", KJ_DB_RECONNECT_MS);
+    if (!db)
+        return -1;
+    //  Several databases of one cluster share its roles, beyond the
+    //  lock's reach: a duplicate means another process won; go again.
+    int rc = -1;
+    for (int attempt = 0; attempt < 3 && rc; attempt++) {
+        rc = s_bootstrap (db, schema, role);
+        if (rc && !s_is_duplicate (db))
+            break;
+    }
+    if (rc)
+        kj_error ("db.bootstrap_failed", "schema=%s role=%s sqlstate=%s "
+                  "error=\"%s\"", schema, role, kj_db_sqlstate (db),
+                  kj_db_error (db));
+    else
+        kj_info ("db.bootstrapped", "schema=%s role=%s", schema, role);
+    kj_db_destroy (&db);
+    return rc;
+}
