@@ -48,6 +48,7 @@ struct _kj_worker_t {
     volatile int stop;          //  set by kj_worker_stop
     uint64_t served;
     char instance [64];
+    block_t *spare;             //  a first block kept between calls
 };
 
 //  --------------------------------------------------------------------------
@@ -58,6 +59,13 @@ kj_call_alloc (kj_call_t *call, size_t size)
 {
     size = (size + sizeof (max_align_t) - 1) & ~(sizeof (max_align_t) - 1);
     block_t *block = call->blocks;
+    if (!block && call->worker->spare && size <= call->worker->spare->size) {
+        block = call->worker->spare;
+        call->worker->spare = NULL;
+        block->used = 0;
+        block->next = NULL;
+        call->blocks = block;
+    }
     if (!block || block->size - block->used < size) {
         size_t cap = size > 8000 ? size : 8000;
         block = (block_t *) malloc (sizeof (block_t) + cap);
@@ -103,12 +111,17 @@ kj_call_message (kj_call_t *call, const ProtobufCMessageDescriptor *type)
     return message;
 }
 
+//  Free the call's memory, keeping one standard block for the next call so
+//  that a small request costs no malloc.
 static void
 s_call_reset (kj_call_t *call)
 {
     while (call->blocks) {
         block_t *next = call->blocks->next;
-        free (call->blocks);
+        if (!call->worker->spare && call->blocks->size == 8000)
+            call->worker->spare = call->blocks;
+        else
+            free (call->blocks);
         call->blocks = next;
     }
     kj_status_ok (&call->status);
@@ -257,6 +270,7 @@ kj_worker_destroy (kj_worker_t **self_p)
     if (*self_p) {
         kj_worker_t *self = *self_p;
         zsock_destroy (&self->sock);
+        free (self->spare);
         free (self->handlers);
         free (self->flags);
         free (self);

@@ -1,14 +1,16 @@
 /*  =========================================================================
     broker_server - the broker's sockets and loop around broker_core
 
-    The loop is plain zmq_poll over three sockets. After a poll it takes
-    every message waiting on a socket, not one, so that under load the
-    broker pays one poll per batch instead of one per message.
+    The request loop is plain zmq_poll on the ROUTER. After a poll it takes
+    every message waiting, not one, so that under load the broker pays one
+    poll per batch instead of one per message. Events go through a thread
+    of their own.
     =========================================================================
 */
 
 #include "kejin.h"
 #include "broker_server.h"
+#include <pthread.h>
 
 #define MAX_FRAMES 64           //  more than this is not a message we take
 #define BATCH      4096         //  messages taken per socket per poll
@@ -18,6 +20,9 @@ struct _broker_server_t {
     void *router;
     void *xpub;
     void *xsub;
+    void *control;              //  PAIR to stop the event proxy thread
+    pthread_t proxy;            //  forwards events, XSUB -> XPUB
+    bool proxying;
     broker_core_t *core;
     char endpoint [256];        //  as bound (resolved port)
     char pub_endpoint [256];
@@ -212,41 +217,54 @@ s_drain_router (broker_server_t *self)
     }
 }
 
-//  Copy every message waiting on `from` to `to`, frames as they are.
-//  Publishers' events go out; subscribers' subscriptions go in.
+//  The event stream has a thread of its own, so that fanning events out to
+//  subscribers never delays a request, and the request loop polls one
+//  socket. zmq_proxy_steerable forwards events out and subscriptions in,
+//  frames as they are, until the control socket says TERMINATE.
+
+static void *
+s_proxy_thread (void *arg)
+{
+    broker_server_t *self = (broker_server_t *) arg;
+    void *control = zmq_socket (zsys_init (), ZMQ_PAIR);
+    zmq_connect (control, "inproc://kejin-broker-proxy");
+    zmq_proxy_steerable (self->xsub, self->xpub, NULL, control);
+    zmq_close (control);
+    return NULL;
+}
+
+static int
+s_proxy_start (broker_server_t *self)
+{
+    self->control = zmq_socket (zsys_init (), ZMQ_PAIR);
+    zmq_bind (self->control, "inproc://kejin-broker-proxy");
+    if (pthread_create (&self->proxy, NULL, s_proxy_thread, self))
+        return -1;
+    self->proxying = true;
+    return 0;
+}
 
 static void
-s_forward (void *from, void *to)
+s_proxy_stop (broker_server_t *self)
 {
-    zmq_msg_t frame;
-    for (int taken = 0; taken < BATCH; taken++) {
-        zmq_msg_init (&frame);
-        if (zmq_msg_recv (&frame, from, ZMQ_DONTWAIT) < 0) {
-            zmq_msg_close (&frame);
-            return;
-        }
-        bool more;
-        do {
-            more = zmq_msg_more (&frame);
-            zmq_msg_send (&frame, to, more ? ZMQ_SNDMORE : 0);
-            zmq_msg_close (&frame);
-            if (more) {
-                zmq_msg_init (&frame);
-                zmq_msg_recv (&frame, from, 0);
-            }
-        } while (more);
+    if (self->proxying) {
+        zmq_send (self->control, "TERMINATE", 9, 0);
+        pthread_join (self->proxy, NULL);
+        self->proxying = false;
     }
+    if (self->control)
+        zmq_close (self->control);
+    self->control = NULL;
 }
 
 int
 broker_server_run (broker_server_t *self)
 {
-    zmq_pollitem_t items [3] = {
-        { self->router, 0, ZMQ_POLLIN, 0 },
-        { self->xsub, 0, ZMQ_POLLIN, 0 },
-        { self->xpub, 0, ZMQ_POLLIN, 0 }
-    };
-    int nitems = self->xsub && self->xpub ? 3 : 1;
+    if (self->xsub && self->xpub && s_proxy_start (self)) {
+        kj_error ("broker.proxy_failed", "reason=\"cannot start thread\"");
+        return -1;
+    }
+    zmq_pollitem_t item = { self->router, 0, ZMQ_POLLIN, 0 };
     int64_t drain_until = 0;
     broker_core_tick (self->core, kj_mono_us ());
     while (true) {
@@ -265,23 +283,18 @@ broker_server_run (broker_server_t *self)
             wait = 0;
         if (wait > 100)
             wait = 100;
-        int rc = zmq_poll (items, nitems, (long) wait);
+        int rc = zmq_poll (&item, 1, (long) wait);
         if (rc < 0 && zmq_errno () != EINTR)
             break;
-        if (rc > 0) {
-            if (items [0].revents & ZMQ_POLLIN)
-                s_drain_router (self);
-            if (nitems == 3 && (items [1].revents & ZMQ_POLLIN))
-                s_forward (self->xsub, self->xpub);
-            if (nitems == 3 && (items [2].revents & ZMQ_POLLIN))
-                s_forward (self->xpub, self->xsub);
-        }
+        if (rc > 0)
+            s_drain_router (self);
         now = kj_mono_us ();
         if (now >= broker_core_next_tick (self->core))
             broker_core_tick (self->core, now);
     }
     size_t left = broker_core_pending (self->core);
     broker_core_close (self->core, kj_mono_us ());
+    s_proxy_stop (self);
     kj_info ("broker.stopped", "failed_at_stop=%zu malformed=%" PRIu64
              " dropped=%" PRIu64, left, broker_core_malformed (self->core),
              broker_core_dropped (self->core));

@@ -228,10 +228,44 @@ s_line (const char *setup, result_t r, double direct, const char *target)
     fflush (stdout);
 }
 
+//  `bench_broker plain N SECONDS` or `bench_broker credit N SECONDS`: one
+//  configuration only, for profiling the broker (perf, strace) while it
+//  runs; prints the broker's pid first.
+static int
+s_profile (const char *kind, int workers, int seconds)
+{
+    kj_broker_t broker;
+    if (kj_broker_start (&broker, 0, (const char *[]) {
+            "-s", "log/level=warn", NULL }))
+        return 1;
+    printf ("broker pid %d\n", (int) broker.pid);
+    fflush (stdout);
+    bool credit = streq (kind, "credit");
+    request_t request;
+    if (credit)
+        s_request_kejin (&request);
+    else
+        s_request_plain (&request, "echo");
+    s_start_workers (broker.endpoint, workers, credit);
+    int64_t end = kj_mono_us () + (int64_t) seconds * 1000000;
+    while (kj_mono_us () < end) {
+        result_t r = s_run (broker.endpoint, &request, 100);
+        printf ("%s, %d workers, 100 in flight: %.0f req/s\n", kind, workers,
+                r.rate);
+        fflush (stdout);
+    }
+    s_stop_workers ();
+    s_request_free (&request);
+    kj_broker_stop (&broker, SIGTERM);
+    return 0;
+}
+
 int
 main (int argc, char **argv)
 {
     kj_log_init ("bench_broker", "error");
+    if (argc == 4)
+        return s_profile (argv [1], atoi (argv [2]), atoi (argv [3]));
     double load [3] = { 0 };
     getloadavg (load, 3);
     printf ("\nbench_broker: kejin-broker beside a direct DEALER->ROUTER echo; "
