@@ -136,6 +136,8 @@ UNIT_SRC    := $(wildcard tests/unit/*/test_*.c)
 UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
 SYSTEM_SRC  := $(wildcard tests/system/test_*.c)
 SYSTEM_BIN  := $(SYSTEM_SRC:tests/%.c=$(BUILD)/tests/%)
+SYSTEM_SH   := $(wildcard tests/system/test_*.sh)
+SYSTEM_BIN  += $(SYSTEM_SH:tests/%=$(BUILD)/tests/%)
 BENCH_SRC   := $(wildcard tests/bench/bench_*.c)
 BENCH_BIN   := $(BENCH_SRC:tests/%.c=$(BUILD)/tests/%)
 TOOL_SRC    := $(wildcard tests/tools/*.c)
@@ -154,6 +156,11 @@ $(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $$(filter $(BUILD)/lib/lib$$(
 	@mkdir -p $(@D)
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(TEST_LIBS)
+
+#  Shell system tests are copied beside the others, so the runner finds them
+$(BUILD)/tests/system/%.sh: tests/system/%.sh
+	@mkdir -p $(@D)
+	$(Q)install -m 755 $< $@
 
 define linked_rule
 $(BUILD)/tests/$(1)/%: $(BUILD)/obj/tests/$(1)/%.o $(SUPPORT_OBJ) $(SERVICE_LIBS) $(LIBKEJIN)
