@@ -33,5 +33,8 @@
 #include "kj_client.h"
 #include "kj_db.h"
 #include "kj_worker.h"
+#include "kj_outbox.h"
+#include "kj_relay.h"
+#include "kj_subscriber.h"
 
 #endif

@@ -87,5 +87,6 @@ void
 //  The nouns
 
 int cli_status (cli_t *cli, int argc, char **argv);
+int cli_events (cli_t *cli, int argc, char **argv);
 
 #endif

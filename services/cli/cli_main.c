@@ -16,6 +16,7 @@ typedef struct {
 
 static const command_t s_commands [] = {
     { "status", "the broker, its services and their workers", cli_status },
+    { "events", "tail the event log, or show its stats", cli_events },
     { NULL }
 };
 

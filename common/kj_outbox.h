@@ -1,0 +1,28 @@
+/*  =========================================================================
+    kj_outbox - a service's events, written in the same transaction as the
+    change they describe
+
+    A handler that changes state calls kj_outbox_add inside its transaction
+    (a KJ_WRITE method's, or its own kj_db_begin): the event is a row of
+    the service's kj_outbox table, so it commits or rolls back with the
+    change. kj_relay hands committed rows to kejin-events later.
+    =========================================================================
+*/
+
+#ifndef KJ_OUTBOX_H_INCLUDED
+#define KJ_OUTBOX_H_INCLUDED
+
+#include <protobuf-c/protobuf-c.h>
+#include "kj_db.h"
+
+//  Add one event: topic (e.g. "registry.enterprise.registered", never
+//  starting with '$'), key (the entity, e.g. a credit code; NULL for none)
+//  and payload, a message of proto/ (payload_type is its full name, e.g.
+//  "kj.Enterprise"; NULL for an empty payload). Must be called inside a
+//  transaction of db. 0, or -1 when the insert failed (the transaction is
+//  then failed too: roll it back, and retry it if kj_db_retryable).
+int
+    kj_outbox_add (kj_db_t *db, const char *topic, const char *key,
+                   const ProtobufCMessage *payload);
+
+#endif

@@ -1,0 +1,357 @@
+/*  =========================================================================
+    kj_relay - hands a service's committed outbox rows to kejin-events
+
+    One loop, every step safe to crash in:
+        read a batch above the cursor  ->  Append it  ->  cursor := reply's
+        ->  delete outbox rows at or below the cursor
+    A crash before the Append's reply re-sends rows the log may hold: it
+    drops them by the producer's cursor. A crash before the delete leaves
+    rows the next read skips (they are below the cursor).
+    =========================================================================
+*/
+
+#include "kejin.h"
+#include <pthread.h>
+
+struct _kj_relay_t {
+    kj_relay_config_t config;   //  strings below are our copies
+    char *dsn, *schema, *broker, *city;
+    pthread_t thread;
+    volatile int stop;
+    pthread_mutex_t lock;       //  guards stats
+    kj_relay_stats_t stats;
+};
+
+static bool
+s_stopping (kj_relay_t *self)
+{
+    return self->stop || kj_stopping ();
+}
+
+static void
+s_sleep (kj_relay_t *self, int msecs)
+{
+    for (int slept = 0; slept < msecs && !s_stopping (self); slept += 20)
+        zclock_sleep (msecs - slept < 20 ? msecs - slept : 20);
+}
+
+static int
+s_hex_value (char c)
+{
+    return c >= '0' && c <= '9' ? c - '0'
+         : c >= 'a' && c <= 'f' ? c - 'a' + 10
+         : c >= 'A' && c <= 'F' ? c - 'A' + 10 : 0;
+}
+
+//  Ask the log where it is for this producer. 0 or -1.
+
+static int
+s_fetch_cursor (kj_relay_t *self, kj_client_t *client, uint64_t *txid,
+                uint64_t *id)
+{
+    Kj__CursorRequest request = KJ__CURSOR_REQUEST__INIT;
+    request.producer = self->schema;
+    Kj__CursorReply *reply = NULL;
+    kj_status_t status;
+    kj_call_opts_t opts = { .timeout_ms = self->config.timeout_ms,
+                            .retries = -1, .read_only = true };
+    if (kj_client_call (client, "events.writer", "Cursor", &request.base,
+                        &kj__cursor_reply__descriptor,
+                        (ProtobufCMessage **) &reply, &status, &opts)) {
+        kj_debug ("relay.cursor_failed", "producer=%s code=%s reason=\"%s\"",
+                  self->schema, kj_code_name (status.code), status.message);
+        return -1;
+    }
+    *txid = reply->txid;
+    *id = reply->id;
+    kj__cursor_reply__free_unpacked (reply, NULL);
+    return 0;
+}
+
+//  Read one batch above the cursor and hand it over. Returns the rows
+//  handed over (0: the outbox had nothing ready), or -1 if the read or the
+//  Append failed.
+
+static int
+s_relay_batch (kj_relay_t *self, kj_db_t *db, kj_client_t *client,
+               uint64_t *cursor_txid, uint64_t *cursor_id)
+{
+    char txid [24], id [24], limit [16];
+    snprintf (txid, sizeof txid, "%" PRIu64, *cursor_txid);
+    snprintf (id, sizeof id, "%" PRIu64, *cursor_id);
+    snprintf (limit, sizeof limit, "%d", self->config.batch);
+    const char *params [] = { txid, id, limit };
+    //  Only transactions older than every running one: their rows are all
+    //  visible now, and no row can appear below them later
+    PGresult *res = kj_db_exec (db,
+        "SELECT txid::text AS txid_text, id, topic, key, payload_type, "
+        "encode (payload, 'hex'), "
+        "floor (extract (epoch FROM occurred_at) * 1000000)::bigint "
+        "FROM kj_outbox WHERE (txid, id) > ($1::xid8, $2::bigint) "
+        "AND txid < pg_snapshot_xmin (pg_current_snapshot ()) "
+        "ORDER BY kj_outbox.txid, kj_outbox.id LIMIT $3", 3, params);
+    if (!res) {
+        kj_warn ("relay.read_failed", "producer=%s reason=\"%s\"",
+                 self->schema, kj_db_error (db));
+        return -1;
+    }
+    int rows = PQntuples (res);
+    if (rows == 0) {
+        PQclear (res);
+        return 0;
+    }
+    Kj__OutboxEvent *items =
+        (Kj__OutboxEvent *) calloc ((size_t) rows, sizeof (Kj__OutboxEvent));
+    Kj__Envelope *envelopes = (Kj__Envelope *) calloc ((size_t) rows,
+                                                       sizeof (Kj__Envelope));
+    Kj__OutboxEvent **pointers = (Kj__OutboxEvent **) calloc (
+        (size_t) rows, sizeof (Kj__OutboxEvent *));
+    assert (items && envelopes && pointers);
+    for (int row = 0; row < rows; row++) {
+        Kj__OutboxEvent *item = &items [row];
+        Kj__Envelope *envelope = &envelopes [row];
+        kj__outbox_event__init (item);
+        kj__envelope__init (envelope);
+        item->txid = strtoull (PQgetvalue (res, row, 0), NULL, 10);
+        item->id = strtoull (PQgetvalue (res, row, 1), NULL, 10);
+        envelope->topic = PQgetvalue (res, row, 2);
+        envelope->key = PQgetvalue (res, row, 3);
+        envelope->payload_type = PQgetvalue (res, row, 4);
+        const char *hex = PQgetvalue (res, row, 5);
+        size_t size = strlen (hex) / 2;
+        uint8_t *payload = (uint8_t *) malloc (size + 1);
+        assert (payload);
+        for (size_t i = 0; i < size; i++)
+            payload [i] = (uint8_t) (s_hex_value (hex [2 * i]) << 4
+                                     | s_hex_value (hex [2 * i + 1]));
+        envelope->payload.data = payload;
+        envelope->payload.len = size;
+        envelope->occurred_at_us = strtoll (PQgetvalue (res, row, 6), NULL, 10);
+        envelope->origin_city = self->city;
+        envelope->producer = self->schema;
+        item->event = envelope;
+        pointers [row] = item;
+    }
+    Kj__AppendRequest request = KJ__APPEND_REQUEST__INIT;
+    request.producer = self->schema;
+    request.events = pointers;
+    request.n_events = (size_t) rows;
+    Kj__AppendReply *reply = NULL;
+    kj_status_t status;
+    kj_call_opts_t opts = { .timeout_ms = self->config.timeout_ms,
+                            .retries = -1, .read_only = true };
+    int code = kj_client_call (client, "events.writer", "Append", &request.base,
+                               &kj__append_reply__descriptor,
+                               (ProtobufCMessage **) &reply, &status, &opts);
+    for (int row = 0; row < rows; row++)
+        free (envelopes [row].payload.data);
+    free (items);
+    free (envelopes);
+    free (pointers);
+    PQclear (res);
+    if (code != KJ__CODE__OK) {
+        kj_debug ("relay.append_failed", "producer=%s rows=%d code=%s "
+                  "reason=\"%s\"", self->schema, rows, kj_code_name (code),
+                  status.message);
+        return -1;
+    }
+    *cursor_txid = reply->cursor_txid;
+    *cursor_id = reply->cursor_id;
+    pthread_mutex_lock (&self->lock);
+    self->stats.batches++;
+    self->stats.appended += reply->appended;
+    self->stats.duplicates += reply->duplicates;
+    self->stats.cursor_txid = reply->cursor_txid;
+    self->stats.cursor_id = reply->cursor_id;
+    pthread_mutex_unlock (&self->lock);
+    kj__append_reply__free_unpacked (reply, NULL);
+    return rows;
+}
+
+//  The log holds everything at or below the cursor: those rows can go. A
+//  delete that fails, or is lost in a crash (the session commits without
+//  waiting for the disk), only leaves rows that the next read skips.
+
+static void
+s_delete_below (kj_relay_t *self, kj_db_t *db, uint64_t cursor_txid,
+                uint64_t cursor_id)
+{
+    char txid [24], id [24];
+    snprintf (txid, sizeof txid, "%" PRIu64, cursor_txid);
+    snprintf (id, sizeof id, "%" PRIu64, cursor_id);
+    const char *cursor [] = { txid, id };
+    kj_db_run (db, "DELETE FROM kj_outbox WHERE (txid, id) <= "
+                   "($1::xid8, $2::bigint)", 2, cursor);
+}
+
+static void
+s_count_failure (kj_relay_t *self, int *backoff_ms, const char *what)
+{
+    pthread_mutex_lock (&self->lock);
+    uint64_t failures = ++self->stats.failures;
+    pthread_mutex_unlock (&self->lock);
+    if (*backoff_ms == 0 || failures % 20 == 0)
+        kj_warn ("relay.retrying", "producer=%s what=%s failures=%" PRIu64
+                 " backoff_ms=%d", self->schema, what, failures,
+                 *backoff_ms ? *backoff_ms * 2 : 100);
+    *backoff_ms = *backoff_ms ? *backoff_ms * 2 : 100;
+    if (*backoff_ms > 2000)
+        *backoff_ms = 2000;
+    s_sleep (self, *backoff_ms);
+}
+
+//  Hold the producer's lock and relay until stopped or the session ends.
+
+static void
+s_serve (kj_relay_t *self, kj_db_t *db, int pid, kj_client_t *client)
+{
+    uint64_t txid = 0, id = 0;
+    uint64_t deleted_txid = 0, deleted_id = 0;
+    int64_t delete_at = 0;
+    bool known = false;
+    int backoff = 0;
+    //  Deletes need not wait for the disk (see s_delete_below); the
+    //  setting lives as long as this session, as the lock does
+    kj_db_run (db, "SET synchronous_commit = off", 0, NULL);
+    while (!s_stopping (self)) {
+        //  kj_db reconnects by itself: a new backend has no lock
+        if (PQbackendPID (kj_db_conn (db)) != pid) {
+            kj_warn ("relay.lock_lost", "producer=%s", self->schema);
+            return;
+        }
+        if (!known) {
+            if (s_fetch_cursor (self, client, &txid, &id)) {
+                s_count_failure (self, &backoff, "cursor");
+                continue;
+            }
+            known = true;
+            if (backoff)
+                kj_info ("relay.reconnected", "producer=%s", self->schema);
+            backoff = 0;
+            kj_info ("relay.cursor", "producer=%s txid=%" PRIu64 " id=%"
+                     PRIu64, self->schema, txid, id);
+        }
+        int rows = s_relay_batch (self, db, client, &txid, &id);
+        if (rows < 0) {
+            known = false;      //  ask again: the Append may have landed
+            s_count_failure (self, &backoff, "append");
+            continue;
+        }
+        if (rows > 0)
+            backoff = 0;
+        //  Delete in batches: when idle, or every 100 ms when busy
+        int64_t now = kj_mono_us ();
+        if ((txid != deleted_txid || id != deleted_id)
+        &&  (rows == 0 || now >= delete_at)) {
+            s_delete_below (self, db, txid, id);
+            deleted_txid = txid;
+            deleted_id = id;
+            delete_at = now + 100000;
+        }
+        if (rows == 0)
+            s_sleep (self, self->config.idle_ms);
+    }
+}
+
+static void *
+s_relay_thread (void *arg)
+{
+    kj_relay_t *self = (kj_relay_t *) arg;
+    kj_client_t *client = kj_client_new (self->broker);
+    bool said_standby = false;
+    while (client && !s_stopping (self)) {
+        kj_db_t *db = kj_db_new (self->dsn, self->schema, 0);
+        if (!db) {
+            s_sleep (self, 1000);
+            continue;
+        }
+        //  One lock per producer: class 0x4b4b ("KK"), the schema's hash
+        const char *params [] = { self->schema };
+        int pid = 0, taken = 0;
+        while (!s_stopping (self)) {
+            PGresult *res = kj_db_exec (db,
+                "SELECT pg_try_advisory_lock (19275, hashtext ($1)), "
+                "pg_backend_pid ()", 1, params);
+            if (!res)
+                break;
+            taken = streq (PQgetvalue (res, 0, 0), "t");
+            pid = atoi (PQgetvalue (res, 0, 1));
+            PQclear (res);
+            if (taken)
+                break;
+            if (!said_standby)
+                kj_info ("relay.standby", "producer=%s", self->schema);
+            said_standby = true;
+            s_sleep (self, self->config.lock_retry_ms);
+        }
+        if (taken) {
+            said_standby = false;
+            kj_info ("relay.active", "producer=%s", self->schema);
+            pthread_mutex_lock (&self->lock);
+            self->stats.active = true;
+            pthread_mutex_unlock (&self->lock);
+            s_serve (self, db, pid, client);
+            pthread_mutex_lock (&self->lock);
+            self->stats.active = false;
+            pthread_mutex_unlock (&self->lock);
+        }
+        kj_db_destroy (&db);
+        if (!s_stopping (self))
+            s_sleep (self, self->config.lock_retry_ms);
+    }
+    kj_client_destroy (&client);
+    return NULL;
+}
+
+kj_relay_t *
+kj_relay_new (const kj_relay_config_t *config)
+{
+    if (!config->dsn || !config->schema || !*config->schema
+    ||  !config->broker) {
+        kj_error ("relay.bad_config", "reason=\"dsn, schema and broker are "
+                  "required\"");
+        return NULL;
+    }
+    kj_relay_t *self = (kj_relay_t *) zmalloc (sizeof (kj_relay_t));
+    self->config = *config;
+    self->dsn = strdup (config->dsn);
+    self->schema = strdup (config->schema);
+    self->broker = strdup (config->broker);
+    self->city = strdup (config->city ? config->city : "");
+    if (self->config.batch <= 0)
+        self->config.batch = 1000;
+    if (self->config.idle_ms <= 0)
+        self->config.idle_ms = 5;
+    if (self->config.timeout_ms <= 0)
+        self->config.timeout_ms = 5000;
+    if (self->config.lock_retry_ms <= 0)
+        self->config.lock_retry_ms = 500;
+    pthread_mutex_init (&self->lock, NULL);
+    pthread_create (&self->thread, NULL, s_relay_thread, self);
+    return self;
+}
+
+void
+kj_relay_destroy (kj_relay_t **self_p)
+{
+    if (*self_p) {
+        kj_relay_t *self = *self_p;
+        self->stop = 1;
+        pthread_join (self->thread, NULL);
+        pthread_mutex_destroy (&self->lock);
+        free (self->dsn);
+        free (self->schema);
+        free (self->broker);
+        free (self->city);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+void
+kj_relay_stats (kj_relay_t *self, kj_relay_stats_t *stats)
+{
+    pthread_mutex_lock (&self->lock);
+    *stats = self->stats;
+    pthread_mutex_unlock (&self->lock);
+}

@@ -1,0 +1,62 @@
+/*  =========================================================================
+    kj_relay - hands a service's committed outbox rows to kejin-events
+
+    A thread inside each service daemon, with its own database connection
+    and MDP client. Only one relay per producer (service schema) works at a
+    time: it holds an advisory lock on its session; the others try again
+    every lock_retry_ms and take over when that session ends.
+
+    The relay reads rows in (txid, id) order above its cursor, and only
+    rows of transactions older than every running one:
+        txid < pg_snapshot_xmin (pg_current_snapshot ())
+    so a transaction that took its ids early and commits late can never be
+    passed over. The cursor is the last (txid, id) the log holds for this
+    producer: asked from kejin-events at start (Cursor) and returned by
+    every Append. Rows at or below it are deleted from the outbox. A crash
+    at any step costs at most sending rows again, which the log drops as
+    duplicates. One consequence: a long transaction anywhere in the
+    cluster holds the relay back until it ends.
+    =========================================================================
+*/
+
+#ifndef KJ_RELAY_H_INCLUDED
+#define KJ_RELAY_H_INCLUDED
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct {
+    const char *dsn;            //  the service's connection string
+    const char *schema;         //  its schema: also the producer name
+    const char *broker;         //  broker endpoint
+    const char *city;           //  origin_city of the events
+    int batch;                  //  rows per Append (1000)
+    int idle_ms;                //  poll interval when the outbox is empty (5)
+    int timeout_ms;             //  wait for one Append (5000)
+    int lock_retry_ms;          //  stand-by's interval (500)
+} kj_relay_config_t;
+
+typedef struct {
+    bool active;                //  holds the producer's relay lock
+    uint64_t batches;           //  Appends answered
+    uint64_t appended;          //  rows the log took as new
+    uint64_t duplicates;        //  rows the log already held
+    uint64_t failures;          //  Appends or reads that failed
+    uint64_t cursor_txid;       //  where the log is for this producer
+    uint64_t cursor_id;
+} kj_relay_stats_t;
+
+typedef struct _kj_relay_t kj_relay_t;
+
+//  Start the relay thread (strings are copied). NULL only on bad config.
+kj_relay_t *
+    kj_relay_new (const kj_relay_config_t *config);
+
+//  Stop after the batch in hand, release the lock, join the thread.
+void
+    kj_relay_destroy (kj_relay_t **self_p);
+
+void
+    kj_relay_stats (kj_relay_t *self, kj_relay_stats_t *stats);
+
+#endif

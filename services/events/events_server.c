@@ -1,0 +1,687 @@
+/*  =========================================================================
+    events_server - kejin-events: writer election, appending, live
+    publication, retention and replay
+
+    Threads:
+    - writer: competes for the writer lock; while it holds it, serves
+      "events.writer" with the head and the producers' cursors in memory.
+    - ticker: while this copy is the writer, publishes an idle marker when
+      nothing was appended for tick_ms, checks that the lock's session is
+      alive, runs retention and records the append rate.
+    - readers: serve "events" (Replay, Info, Report), each on its own
+      connection.
+    The writer and the ticker share the lock's connection and the PUB
+    socket under `lock`: a marker always follows every event it counts.
+    =========================================================================
+*/
+
+#include "events_server.h"
+#include "events_log.h"
+#include "events_store.h"
+#include <pthread.h>
+
+#define REPLAY_DEFAULT   1000
+#define REPLAY_MAX       10000
+#define REPLAY_SCAN      1000000           //  offsets scanned per replay
+#define REPLAY_BYTES     (4 * 1024 * 1024) //  envelope bytes per reply
+#define PREFIXES_MAX     64
+#define RETAIN_CHUNK     50000
+#define RATE_WINDOW      60
+
+struct _events_server_t {
+    events_config_t config;     //  copy; strings owned by the caller
+    volatile int stop;
+    pthread_t writer_thread;
+    pthread_t ticker_thread;
+    pthread_t *reader_threads;
+    kj_worker_t **readers;      //  one per reader thread, while it runs
+
+    pthread_mutex_t lock;       //  guards everything below
+    bool is_writer;             //  holds the writer lock now
+    bool step_down;             //  lost it: stop serving events.writer
+    kj_worker_t *writer;        //  events.writer worker, while writer
+    kj_db_t *wdb;               //  the lock's connection, while writer
+    int lock_pid;               //  backend holding the lock
+    uint64_t head;              //  last offset appended
+    uint64_t published;         //  last offset published
+    int64_t published_at;       //  when we last published (mono us)
+    zhashx_t *cursors;          //  producer -> events_cursor_t
+    zsock_t *pub;               //  PUB to the broker's XSUB
+};
+
+//  --------------------------------------------------------------------------
+//  Protobuf memory from the call, freed when the reply is sent
+
+static void *
+s_call_alloc (void *data, size_t size)
+{
+    return kj_call_alloc ((kj_call_t *) data, size);
+}
+
+static void
+s_call_free (void *data, void *ptr)
+{
+}
+
+//  --------------------------------------------------------------------------
+//  Live publication, under self->lock
+
+static void
+s_send_frame (zsock_t *sock, const void *data, size_t size, bool more)
+{
+    zmq_send (zsock_resolve (sock), data, size,
+              ZMQ_DONTWAIT | (more ? ZMQ_SNDMORE : 0));
+}
+
+static void
+s_publish_marker (events_server_t *self, uint64_t first, uint64_t last,
+                  Kj__TopicCount **counts, size_t n_counts)
+{
+    Kj__BatchMarker marker = KJ__BATCH_MARKER__INIT;
+    marker.first = first;
+    marker.last = last;
+    marker.head = self->head;
+    marker.counts = counts;
+    marker.n_counts = n_counts;
+    size_t size = kj__batch_marker__get_packed_size (&marker);
+    uint8_t *packed = (uint8_t *) malloc (size + 1);
+    assert (packed);
+    kj__batch_marker__pack (&marker, packed);
+    uint8_t offset [8];
+    kj_put_u64 (offset, last);
+    s_send_frame (self->pub, "$batch", 6, true);
+    s_send_frame (self->pub, offset, 8, true);
+    s_send_frame (self->pub, packed, size, false);
+    free (packed);
+    self->published_at = kj_mono_us ();
+}
+
+static void
+s_publish_batch (events_server_t *self, const events_batch_t *batch)
+{
+    zhashx_t *counts = zhashx_new ();
+    zlistx_t *topics = zlistx_new ();
+    for (size_t i = 0; i < batch->count; i++) {
+        const char *topic = batch->topics [i];
+        uint8_t offset [8];
+        kj_put_u64 (offset, batch->first + i);
+        s_send_frame (self->pub, topic, strlen (topic), true);
+        s_send_frame (self->pub, offset, 8, true);
+        s_send_frame (self->pub, batch->envelopes [i], batch->sizes [i],
+                      false);
+        size_t count = (size_t) zhashx_lookup (counts, topic);
+        if (count == 0)
+            zlistx_add_end (topics, (void *) topic);
+        zhashx_update (counts, topic, (void *) (count + 1));
+    }
+    size_t n_counts = zlistx_size (topics);
+    Kj__TopicCount *items = (Kj__TopicCount *) calloc (n_counts + 1,
+                                                       sizeof (Kj__TopicCount));
+    Kj__TopicCount **pointers = (Kj__TopicCount **) calloc (
+        n_counts + 1, sizeof (Kj__TopicCount *));
+    assert (items && pointers);
+    size_t index = 0;
+    for (char *topic = (char *) zlistx_first (topics); topic;
+         topic = (char *) zlistx_next (topics), index++) {
+        kj__topic_count__init (&items [index]);
+        items [index].topic = topic;
+        items [index].count = (uint32_t) (size_t) zhashx_lookup (counts, topic);
+        pointers [index] = &items [index];
+    }
+    uint64_t last = batch->first + batch->count - 1;
+    s_publish_marker (self, batch->first, last, pointers, n_counts);
+    self->published = last;
+    free (items);
+    free (pointers);
+    zlistx_destroy (&topics);
+    zhashx_destroy (&counts);
+}
+
+//  --------------------------------------------------------------------------
+//  Stop serving events.writer (under self->lock). The worker returns after
+//  the request in hand; the writer thread then closes the session.
+
+static void
+s_step_down (events_server_t *self, const char *reason)
+{
+    if (!self->step_down)
+        kj_warn ("events.writer_step_down", "instance=%s reason=\"%s\"",
+                 self->config.instance, reason);
+    self->step_down = true;
+    if (self->writer)
+        kj_worker_stop (self->writer);
+}
+
+//  --------------------------------------------------------------------------
+//  EventsWriter.Append: keep the new suffix of the batch, give it offsets,
+//  COPY it into the log with the producer's cursor and the head in one
+//  transaction, and publish it only once that committed.
+
+static int
+s_append (kj_call_t *call, const ProtobufCMessage *input,
+          ProtobufCMessage *output)
+{
+    events_server_t *self = (events_server_t *) kj_call_state (call);
+    const Kj__AppendRequest *request = (const Kj__AppendRequest *) input;
+    Kj__AppendReply *reply = (Kj__AppendReply *) output;
+    kj_status_t status;
+    if (events_log_check (request, &status))
+        return kj_call_fail_status (call, &status);
+
+    pthread_mutex_lock (&self->lock);
+    if (!self->is_writer || self->step_down) {
+        pthread_mutex_unlock (&self->lock);
+        return kj_call_fail (call, KJ__CODE__UNAVAILABLE, NULL,
+                             "this copy of kejin-events is not the writer "
+                             "any more; retry");
+    }
+    events_cursor_t cursor = { 0, 0 };
+    events_cursor_t *known =
+        (events_cursor_t *) zhashx_lookup (self->cursors, request->producer);
+    if (known)
+        cursor = *known;
+    size_t fresh = events_log_fresh (request, cursor);
+    size_t count = request->n_events - fresh;
+    reply->duplicates = (uint32_t) fresh;
+    if (count == 0) {
+        reply->cursor_txid = cursor.txid;
+        reply->cursor_id = cursor.id;
+        pthread_mutex_unlock (&self->lock);
+        return 0;
+    }
+
+    events_batch_t batch = {
+        .producer = request->producer,
+        .first = self->head + 1,
+        .count = count,
+        .appended_at_us = kj_wall_us ()
+    };
+    batch.topics = (char **) kj_call_alloc (call, count * sizeof (char *));
+    batch.envelopes =
+        (uint8_t **) kj_call_alloc (call, count * sizeof (uint8_t *));
+    batch.sizes = (size_t *) kj_call_alloc (call, count * sizeof (size_t));
+    for (size_t i = 0; i < count; i++) {
+        const Kj__OutboxEvent *event = request->events [fresh + i];
+        Kj__Envelope envelope = *event->event;
+        envelope.offset = batch.first + i;
+        envelope.appended_at_us = batch.appended_at_us;
+        envelope.producer = request->producer;
+        batch.topics [i] = envelope.topic;
+        batch.sizes [i] = kj__envelope__get_packed_size (&envelope);
+        batch.envelopes [i] = (uint8_t *) kj_call_alloc (call, batch.sizes [i]);
+        kj__envelope__pack (&envelope, batch.envelopes [i]);
+    }
+    const Kj__OutboxEvent *last = request->events [request->n_events - 1];
+    batch.cursor.txid = last->txid;
+    batch.cursor.id = last->id;
+
+    int rc = events_store_append (self->wdb, self->lock_pid, &batch);
+    if (rc == -2)
+        s_step_down (self, "the lock's session ended");
+    else
+    if (rc == -1) {
+        //  The transaction is gone, and maybe the session with it: start
+        //  again from what the database holds
+        uint64_t head;
+        if (PQbackendPID (kj_db_conn (self->wdb)) != self->lock_pid
+        ||  events_store_load (self->wdb, self->config.instance, &head,
+                               self->cursors))
+            s_step_down (self, "append failed and state could not reload");
+        else
+            self->head = head;
+    }
+    if (rc) {
+        pthread_mutex_unlock (&self->lock);
+        return kj_call_fail (call, KJ__CODE__UNAVAILABLE, NULL,
+                             "the log could not append: %s; retry",
+                             kj_db_error (self->wdb));
+    }
+    self->head += count;
+    if (!known) {
+        known = (events_cursor_t *) zmalloc (sizeof (events_cursor_t));
+        zhashx_update (self->cursors, request->producer, known);
+    }
+    *known = batch.cursor;
+    s_publish_batch (self, &batch);
+    pthread_mutex_unlock (&self->lock);
+
+    reply->first_offset = batch.first;
+    reply->last_offset = batch.first + count - 1;
+    reply->appended = (uint32_t) count;
+    reply->cursor_txid = batch.cursor.txid;
+    reply->cursor_id = batch.cursor.id;
+    return 0;
+}
+
+static int
+s_cursor (kj_call_t *call, const ProtobufCMessage *input,
+          ProtobufCMessage *output)
+{
+    events_server_t *self = (events_server_t *) kj_call_state (call);
+    const Kj__CursorRequest *request = (const Kj__CursorRequest *) input;
+    Kj__CursorReply *reply = (Kj__CursorReply *) output;
+    if (!request->producer || !*request->producer)
+        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "producer",
+                             "producer is empty");
+    pthread_mutex_lock (&self->lock);
+    bool writer = self->is_writer && !self->step_down;
+    events_cursor_t *cursor =
+        (events_cursor_t *) zhashx_lookup (self->cursors, request->producer);
+    if (cursor) {
+        reply->txid = cursor->txid;
+        reply->id = cursor->id;
+    }
+    pthread_mutex_unlock (&self->lock);
+    if (!writer)
+        return kj_call_fail (call, KJ__CODE__UNAVAILABLE, NULL,
+                             "this copy of kejin-events is not the writer "
+                             "any more; retry");
+    return 0;
+}
+
+static const kj_method_t s_writer_methods [] = {
+    { "Append", s_append, 0 },
+    { "Cursor", s_cursor, 0 },
+    { NULL }
+};
+
+//  --------------------------------------------------------------------------
+//  Events.Replay, Info, Report, on the reader's own connection
+
+static int
+s_replay (kj_call_t *call, const ProtobufCMessage *input,
+          ProtobufCMessage *output)
+{
+    const Kj__ReplayRequest *request = (const Kj__ReplayRequest *) input;
+    Kj__ReplayReply *reply = (Kj__ReplayReply *) output;
+    if (request->n_prefixes > PREFIXES_MAX)
+        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "prefixes",
+                             "at most %d topic prefixes per replay",
+                             PREFIXES_MAX);
+    for (size_t i = 0; i < request->n_prefixes; i++)
+        if (strlen (request->prefixes [i]) > EVENTS_TOPIC_MAX)
+            return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "prefixes",
+                                 "prefix %zu is longer than a topic (%d "
+                                 "bytes)", i, EVENTS_TOPIC_MAX);
+    uint32_t max = request->max_events ? request->max_events : REPLAY_DEFAULT;
+    if (max > REPLAY_MAX)
+        max = REPLAY_MAX;
+
+    ProtobufCAllocator allocator = { s_call_alloc, s_call_free, call };
+    events_replay_t replay;
+    if (events_store_replay (kj_call_db (call), request->from_offset,
+                             request->to_offset, request->prefixes,
+                             request->n_prefixes, max, REPLAY_SCAN,
+                             REPLAY_BYTES, &allocator, &replay))
+        return kj_call_fail (call, KJ__CODE__UNAVAILABLE, NULL,
+                             "the log's database is unavailable; retry");
+    if (request->from_offset && request->from_offset < replay.tail)
+        return kj_call_fail (call, KJ__CODE__OUT_OF_RANGE, "from_offset",
+                             "offset %" PRIu64 " is before retention: the "
+                             "log now starts at tail %" PRIu64 " (head %"
+                             PRIu64 "); replay from %" PRIu64 " and treat "
+                             "the events before it as lost to you",
+                             request->from_offset, replay.tail, replay.head,
+                             replay.tail);
+    //  The stored envelopes go out as they are, as unknown fields numbered
+    //  1 whose data is a length and the envelope (protobuf-c writes an
+    //  unknown field as its tag and its data): on the wire exactly
+    //  `repeated Envelope events = 1`. Decoding each envelope only to
+    //  encode it again took most of replay's time.
+    ProtobufCMessageUnknownField *fields = (ProtobufCMessageUnknownField *)
+        kj_call_alloc (call, (replay.n_events + 1)
+                             * sizeof (ProtobufCMessageUnknownField));
+    for (size_t i = 0; i < replay.n_events; i++) {
+        fields [i].tag = 1;
+        fields [i].wire_type = PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED;
+        fields [i].len = replay.sizes [i];
+        fields [i].data = replay.envelopes [i];
+    }
+    reply->base.unknown_fields = fields;
+    reply->base.n_unknown_fields = (unsigned) replay.n_events;
+    reply->next_offset = replay.next_offset;
+    reply->head = replay.head;
+    reply->tail = replay.tail;
+    return 0;
+}
+
+static int
+s_info (kj_call_t *call, const ProtobufCMessage *input,
+        ProtobufCMessage *output)
+{
+    events_server_t *self = (events_server_t *) kj_call_state (call);
+    Kj__EventsInfo *info = (Kj__EventsInfo *) output;
+    ProtobufCAllocator allocator = { s_call_alloc, s_call_free, call };
+    if (events_store_info (kj_call_db (call), info, &allocator))
+        return kj_call_fail (call, KJ__CODE__UNAVAILABLE, NULL,
+                             "the log's database is unavailable; retry");
+    info->retention_days = self->config.retention_days;
+    info->retention_bytes = self->config.retention_bytes;
+    return 0;
+}
+
+static int
+s_report (kj_call_t *call, const ProtobufCMessage *input,
+          ProtobufCMessage *output)
+{
+    const Kj__ReportRequest *request = (const Kj__ReportRequest *) input;
+    if (!request->name || !*request->name
+    ||  strlen (request->name) > EVENTS_NAME_MAX)
+        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "name",
+                             "name is 1 to %d bytes", EVENTS_NAME_MAX);
+    if (events_store_report (kj_call_db (call), request->name,
+                             request->offset))
+        return kj_call_fail (call, KJ__CODE__UNAVAILABLE, NULL,
+                             "the log's database is unavailable; retry");
+    return 0;
+}
+
+static const kj_method_t s_reader_methods [] = {
+    { "Replay", s_replay, 0 },
+    { "Info", s_info, 0 },
+    { "Report", s_report, 0 },
+    { NULL }
+};
+
+//  --------------------------------------------------------------------------
+//  Threads
+
+static void
+s_sleep (events_server_t *self, int msecs)
+{
+    for (int slept = 0; slept < msecs && !self->stop && !kj_stopping ();
+         slept += 50)
+        zclock_sleep (msecs - slept < 50 ? msecs - slept : 50);
+}
+
+static bool
+s_stopping (events_server_t *self)
+{
+    return self->stop || kj_stopping ();
+}
+
+static void *
+s_writer_thread (void *arg)
+{
+    events_server_t *self = (events_server_t *) arg;
+    bool said_standby = false;
+    while (!s_stopping (self)) {
+        kj_db_t *db = kj_db_new (self->config.dsn, "events", 0);
+        if (!db) {
+            s_sleep (self, self->config.lock_retry_ms);
+            continue;
+        }
+        int pid = 0, taken = 0;
+        while (!s_stopping (self)
+           &&  (taken = events_store_try_lock (db, &pid)) == 0) {
+            if (!said_standby)
+                kj_info ("events.standby", "instance=%s",
+                         self->config.instance);
+            said_standby = true;
+            s_sleep (self, self->config.lock_retry_ms);
+        }
+        uint64_t head = 0;
+        pthread_mutex_lock (&self->lock);
+        if (taken == 1 && !s_stopping (self)
+        &&  events_store_load (db, self->config.instance, &head,
+                               self->cursors) == 0) {
+            kj_worker_config_t wc = {
+                .endpoint = self->config.broker,
+                .service = "events.writer",
+                .descriptor = &kj__events_writer__descriptor,
+                .methods = s_writer_methods,
+                .state = self,
+                .credit = 4,
+                .instance = self->config.instance
+            };
+            self->writer = kj_worker_new (&wc);
+            self->wdb = db;
+            self->lock_pid = pid;
+            self->head = head;
+            self->published = head;
+            self->published_at = 0;     //  a marker at once: here is the head
+            self->is_writer = true;
+            self->step_down = false;
+            said_standby = false;
+            kj_info ("events.writer", "instance=%s head=%" PRIu64
+                     " producers=%zu", self->config.instance, head,
+                     zhashx_size (self->cursors));
+            pthread_mutex_unlock (&self->lock);
+
+            kj_worker_run (self->writer);
+
+            pthread_mutex_lock (&self->lock);
+            kj_worker_destroy (&self->writer);
+            self->is_writer = false;
+            self->wdb = NULL;
+        }
+        pthread_mutex_unlock (&self->lock);
+        //  Closing the session releases the lock for a stand-by
+        kj_db_destroy (&db);
+        if (!s_stopping (self))
+            s_sleep (self, self->config.lock_retry_ms);
+    }
+    return NULL;
+}
+
+static void *
+s_ticker_thread (void *arg)
+{
+    events_server_t *self = (events_server_t *) arg;
+    kj_db_t *db = NULL;             //  for retention and the rate
+    int64_t health_at = 0, retain_at = 0, rate_at = 0;
+    uint64_t samples [RATE_WINDOW];
+    int64_t sampled_at = 0;
+    size_t n_samples = 0;
+    while (!s_stopping (self)) {
+        zclock_sleep (20);
+        int64_t now = kj_mono_us ();
+        pthread_mutex_lock (&self->lock);
+        bool writer = self->is_writer && !self->step_down;
+        if (writer
+        &&  now - self->published_at >= (int64_t) self->config.tick_ms * 1000)
+            s_publish_marker (self, self->published + 1, self->published,
+                              NULL, 0);
+        if (writer && now >= health_at) {
+            //  A session that dropped took the lock with it; kj_db would
+            //  reconnect quietly, so compare the backend
+            PGresult *res = kj_db_exec (self->wdb, "SELECT 1", 0, NULL);
+            if (!res || PQbackendPID (kj_db_conn (self->wdb)) != self->lock_pid)
+                s_step_down (self, "the lock's session ended");
+            PQclear (res);
+            health_at = now + 1000000;
+        }
+        uint64_t head = self->head;
+        pthread_mutex_unlock (&self->lock);
+        if (!writer) {
+            n_samples = 0;
+            continue;
+        }
+        if (now - sampled_at >= 1000000) {
+            if (n_samples == RATE_WINDOW) {
+                memmove (samples, samples + 1,
+                         (RATE_WINDOW - 1) * sizeof samples [0]);
+                n_samples--;
+            }
+            samples [n_samples++] = head;
+            sampled_at = now;
+        }
+        if (now >= retain_at) {
+            retain_at = now + (int64_t) self->config.retention_check_ms * 1000;
+            if (!db)
+                db = kj_db_new (self->config.dsn, "events", 0);
+            if (db && (self->config.retention_s > 0
+                       || self->config.retention_bytes > 0)) {
+                uint64_t tail;
+                int64_t removed = events_store_retain (
+                    db, self->config.retention_s, self->config.retention_bytes,
+                    RETAIN_CHUNK, &tail);
+                if (removed > 0) {
+                    kj_info ("events.retained", "removed=%" PRId64 " tail=%"
+                             PRIu64, removed, tail);
+                    retain_at = now;    //  more may be due: go on at once
+                }
+            }
+        }
+        if (db && now >= rate_at && n_samples > 1) {
+            uint64_t rate = (samples [n_samples - 1] - samples [0])
+                          / (n_samples - 1);
+            events_store_set_rate (db, rate);
+            rate_at = now + 5000000;
+        }
+    }
+    kj_db_destroy (&db);
+    return NULL;
+}
+
+typedef struct {
+    events_server_t *server;
+    int index;
+} reader_arg_t;
+
+static void *
+s_reader_thread (void *arg)
+{
+    reader_arg_t *reader = (reader_arg_t *) arg;
+    events_server_t *self = reader->server;
+    int index = reader->index;
+    free (reader);
+    kj_db_t *db = NULL;
+    while (!db && !s_stopping (self))
+        if (!(db = kj_db_new (self->config.dsn, "events", 1000)))
+            s_sleep (self, 1000);
+    if (!db)
+        return NULL;
+    char instance [128];
+    snprintf (instance, sizeof instance, "%s.r%d", self->config.instance,
+              index + 1);
+    kj_worker_config_t wc = {
+        .endpoint = self->config.broker,
+        .service = "events",
+        .descriptor = &kj__events__descriptor,
+        .methods = s_reader_methods,
+        .state = self,
+        .db = db,
+        .credit = 2,
+        .instance = instance
+    };
+    kj_worker_t *worker = kj_worker_new (&wc);
+    pthread_mutex_lock (&self->lock);
+    self->readers [index] = worker;
+    bool stop = self->stop;
+    pthread_mutex_unlock (&self->lock);
+    if (!stop)
+        kj_worker_run (worker);
+    pthread_mutex_lock (&self->lock);
+    self->readers [index] = NULL;
+    pthread_mutex_unlock (&self->lock);
+    kj_worker_destroy (&worker);
+    kj_db_destroy (&db);
+    return NULL;
+}
+
+//  --------------------------------------------------------------------------
+
+static void
+s_cursor_destroy (void **item_p)
+{
+    free (*item_p);
+    *item_p = NULL;
+}
+
+events_server_t *
+events_server_new (const events_config_t *config)
+{
+    if (config->admin_dsn && *config->admin_dsn
+    &&  kj_db_bootstrap (config->admin_dsn, "events", "events"))
+        return NULL;
+    kj_db_t *db = kj_db_new (config->dsn, "events", 30000);
+    if (!db)
+        return NULL;
+    int rc = kj_db_migrate (db, events_migrations);
+    kj_db_destroy (&db);
+    if (rc)
+        return NULL;
+
+    events_server_t *self =
+        (events_server_t *) zmalloc (sizeof (events_server_t));
+    self->config = *config;
+    if (self->config.readers < 1)
+        self->config.readers = 1;
+    if (self->config.tick_ms < 10)
+        self->config.tick_ms = 1000;
+    if (self->config.lock_retry_ms < 10)
+        self->config.lock_retry_ms = 500;
+    if (self->config.retention_check_ms < 10)
+        self->config.retention_check_ms = 10000;
+    pthread_mutex_init (&self->lock, NULL);
+    self->cursors = zhashx_new ();
+    zhashx_set_destructor (self->cursors, s_cursor_destroy);
+
+    self->pub = zsock_new (ZMQ_PUB);
+    assert (self->pub);
+    zsock_set_sndhwm (self->pub,
+                      config->pub_hwm > 0 ? config->pub_hwm : 100000);
+    zsock_set_linger (self->pub, 1000);
+    if (zsock_connect (self->pub, "%s", config->publish_endpoint)) {
+        kj_error ("events.publish_endpoint", "endpoint=%s reason=\"%s\"",
+                  config->publish_endpoint, zmq_strerror (zmq_errno ()));
+        zsock_destroy (&self->pub);
+        zhashx_destroy (&self->cursors);
+        free (self);
+        return NULL;
+    }
+    self->readers = (kj_worker_t **) zmalloc (
+        (size_t) self->config.readers * sizeof (kj_worker_t *));
+    self->reader_threads = (pthread_t *) zmalloc (
+        (size_t) self->config.readers * sizeof (pthread_t));
+    pthread_create (&self->writer_thread, NULL, s_writer_thread, self);
+    pthread_create (&self->ticker_thread, NULL, s_ticker_thread, self);
+    for (int index = 0; index < self->config.readers; index++) {
+        reader_arg_t *reader = (reader_arg_t *) zmalloc (sizeof (reader_arg_t));
+        reader->server = self;
+        reader->index = index;
+        pthread_create (&self->reader_threads [index], NULL, s_reader_thread,
+                        reader);
+    }
+    kj_info ("events.started", "instance=%s readers=%d publish=%s",
+             self->config.instance, self->config.readers,
+             config->publish_endpoint);
+    return self;
+}
+
+void
+events_server_destroy (events_server_t **self_p)
+{
+    if (*self_p) {
+        events_server_t *self = *self_p;
+        pthread_mutex_lock (&self->lock);
+        self->stop = 1;
+        if (self->writer)
+            kj_worker_stop (self->writer);
+        for (int index = 0; index < self->config.readers; index++)
+            if (self->readers [index])
+                kj_worker_stop (self->readers [index]);
+        pthread_mutex_unlock (&self->lock);
+        pthread_join (self->writer_thread, NULL);
+        pthread_join (self->ticker_thread, NULL);
+        for (int index = 0; index < self->config.readers; index++)
+            pthread_join (self->reader_threads [index], NULL);
+        zsock_destroy (&self->pub);
+        zhashx_destroy (&self->cursors);
+        pthread_mutex_destroy (&self->lock);
+        free (self->readers);
+        free (self->reader_threads);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+bool
+events_server_is_writer (events_server_t *self)
+{
+    pthread_mutex_lock (&self->lock);
+    bool writer = self->is_writer && !self->step_down;
+    pthread_mutex_unlock (&self->lock);
+    return writer;
+}

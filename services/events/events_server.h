@@ -1,0 +1,50 @@
+/*  =========================================================================
+    events_server - kejin-events: the writer election, the writer (MDP
+    service "events.writer": Append, Cursor), live publication, retention,
+    and the readers (MDP service "events": Replay, Info, Report)
+
+    Every copy runs the readers. One copy at a time holds the writer lock
+    (an advisory lock on its own PostgreSQL session) and only that copy
+    registers "events.writer"; the others try again every lock_retry_ms and
+    take over when the holder's session ends.
+    =========================================================================
+*/
+
+#ifndef EVENTS_SERVER_H_INCLUDED
+#define EVENTS_SERVER_H_INCLUDED
+
+#include "kejin.h"
+
+typedef struct {
+    const char *broker;          //  broker ROUTER endpoint (MDP)
+    const char *publish_endpoint;//  broker XSUB endpoint for live events
+    const char *dsn;             //  PostgreSQL
+    const char *admin_dsn;       //  may create role and schema, or ""
+    const char *instance;        //  name in logs and in Info.writer
+    int readers;                 //  worker threads on "events"
+    int pub_hwm;                 //  messages queued to the broker at most
+    int tick_ms;                 //  idle marker interval
+    int lock_retry_ms;           //  stand-by's interval between tries
+    int64_t retention_s;         //  drop events older than this (0: never)
+    uint64_t retention_bytes;    //  keep the log below this (0: no limit)
+    int retention_check_ms;      //  how often retention runs
+    uint32_t retention_days;     //  as configured, for Info
+} events_config_t;
+
+typedef struct _events_server_t events_server_t;
+
+//  Apply migrations and start every thread. NULL if the database could not
+//  be prepared.
+events_server_t *
+    events_server_new (const events_config_t *config);
+
+//  Stop: the writer finishes the batch in hand, every worker says
+//  DISCONNECT, the lock is released with the session.
+void
+    events_server_destroy (events_server_t **self_p);
+
+//  True while this copy holds the writer lock.
+bool
+    events_server_is_writer (events_server_t *self);
+
+#endif

@@ -1,0 +1,492 @@
+/*  =========================================================================
+    events_store - every SQL statement of kejin-events
+    =========================================================================
+*/
+
+#include "events_store.h"
+
+//  The writer lock is an advisory lock of the database: pg_locks shows it
+//  as classid 19274 (0x4b4a, "KJ"), objid 1.
+
+//  Microseconds from the Unix epoch to PostgreSQL's (2000-01-01)
+#define PG_EPOCH_US INT64_C(946684800000000)
+
+//  --------------------------------------------------------------------------
+//  A statement with binary results on the raw connection. After a lost
+//  connection, kj_db reconnects on its next statement, so one cheap
+//  statement and a second try are all it takes.
+
+static PGresult *
+s_exec_binary (kj_db_t *db, const char *sql, int nparams,
+               const char *const *params)
+{
+    for (int attempt = 0; attempt < 2; attempt++) {
+        PGconn *conn = kj_db_conn (db);
+        PGresult *res = conn ? PQexecParams (conn, sql, nparams, NULL, params,
+                                             NULL, NULL, 1)
+                             : NULL;
+        if (res && PQresultStatus (res) == PGRES_TUPLES_OK)
+            return res;
+        kj_warn ("events.sql_failed", "reason=\"%s\"",
+                 conn ? PQerrorMessage (conn) : "no connection");
+        PQclear (res);
+        if (attempt == 0 && !kj_db_in_tx (db)
+        &&  (!conn || PQstatus (conn) == CONNECTION_BAD)) {
+            PGresult *ping = kj_db_exec (db, "SELECT 1", 0, NULL);
+            if (!ping)
+                return NULL;
+            PQclear (ping);
+            continue;
+        }
+        return NULL;
+    }
+    return NULL;
+}
+
+static uint64_t
+s_u64 (const PGresult *res, int row, int col)
+{
+    if (PQgetisnull (res, row, col) || PQgetlength (res, row, col) != 8)
+        return 0;
+    return kj_get_u64 ((const unsigned char *) PQgetvalue (res, row, col));
+}
+
+static uint64_t
+s_text_u64 (const PGresult *res, int row, int col)
+{
+    return PQgetisnull (res, row, col)
+         ? 0 : strtoull (PQgetvalue (res, row, col), NULL, 10);
+}
+
+//  --------------------------------------------------------------------------
+//  Writer
+
+int
+events_store_try_lock (kj_db_t *db, int *pid_p)
+{
+    const char *params [] = { "19274", "1" };
+    PGresult *res = kj_db_exec (db,
+        "SELECT pg_try_advisory_lock ($1::int, $2::int), pg_backend_pid ()",
+        2, params);
+    if (!res)
+        return -1;
+    int taken = streq (PQgetvalue (res, 0, 0), "t");
+    *pid_p = atoi (PQgetvalue (res, 0, 1));
+    PQclear (res);
+    return taken;
+}
+
+int
+events_store_load (kj_db_t *db, const char *instance, uint64_t *head_p,
+                   zhashx_t *cursors)
+{
+    PGresult *res = kj_db_exec (db,
+        "SELECT greatest (m.head, coalesce ((SELECT max (off) FROM log), 0)) "
+        "FROM meta m", 0, NULL);
+    if (!res)
+        return -1;
+    *head_p = s_text_u64 (res, 0, 0);
+    PQclear (res);
+
+    res = kj_db_exec (db, "SELECT producer, txid, id FROM producers", 0, NULL);
+    if (!res)
+        return -1;
+    zhashx_purge (cursors);
+    for (int row = 0; row < PQntuples (res); row++) {
+        events_cursor_t *cursor =
+            (events_cursor_t *) zmalloc (sizeof (events_cursor_t));
+        cursor->txid = s_text_u64 (res, row, 1);
+        cursor->id = s_text_u64 (res, row, 2);
+        zhashx_update (cursors, PQgetvalue (res, row, 0), cursor);
+    }
+    PQclear (res);
+    const char *params [] = { instance };
+    if (kj_db_run (db, "UPDATE meta SET writer = $1", 1, params) < 0)
+        return -1;
+    return 0;
+}
+
+//  Binary COPY: a header, then per row a field count and each field as a
+//  length and its bytes (network order), then -1.
+
+static void
+s_put16 (zchunk_t *chunk, int16_t value)
+{
+    uint8_t bytes [2] = { (uint8_t) ((uint16_t) value >> 8),
+                          (uint8_t) value };
+    zchunk_extend (chunk, bytes, 2);
+}
+
+static void
+s_put32 (zchunk_t *chunk, int32_t value)
+{
+    uint8_t bytes [4];
+    for (int i = 0; i < 4; i++)
+        bytes [i] = (uint8_t) ((uint32_t) value >> (24 - 8 * i));
+    zchunk_extend (chunk, bytes, 4);
+}
+
+static void
+s_put_int8 (zchunk_t *chunk, int64_t value)
+{
+    uint8_t bytes [8];
+    kj_put_u64 (bytes, (uint64_t) value);
+    s_put32 (chunk, 8);
+    zchunk_extend (chunk, bytes, 8);
+}
+
+static void
+s_put_bytes (zchunk_t *chunk, const void *data, size_t size)
+{
+    s_put32 (chunk, (int32_t) size);
+    zchunk_extend (chunk, data, size);
+}
+
+static int
+s_copy_batch (PGconn *conn, const events_batch_t *batch)
+{
+    PGresult *res = PQexec (conn,
+        "COPY log (off, topic, producer, envelope, appended_at) "
+        "FROM STDIN (FORMAT binary)");
+    bool ready = PQresultStatus (res) == PGRES_COPY_IN;
+    PQclear (res);
+    if (!ready)
+        return -1;
+
+    size_t producer_size = strlen (batch->producer);
+    int64_t appended_at = batch->appended_at_us - PG_EPOCH_US;
+    zchunk_t *chunk = zchunk_new (NULL, 256 * 1024);
+    static const uint8_t header [19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";
+    zchunk_extend (chunk, header, 19);
+    int rc = 0;
+    for (size_t i = 0; i < batch->count && rc == 0; i++) {
+        s_put16 (chunk, 5);
+        s_put_int8 (chunk, (int64_t) (batch->first + i));
+        s_put_bytes (chunk, batch->topics [i], strlen (batch->topics [i]));
+        s_put_bytes (chunk, batch->producer, producer_size);
+        s_put_bytes (chunk, batch->envelopes [i], batch->sizes [i]);
+        s_put_int8 (chunk, appended_at);
+        if (zchunk_size (chunk) >= 200 * 1024) {
+            if (PQputCopyData (conn, (const char *) zchunk_data (chunk),
+                               (int) zchunk_size (chunk)) != 1)
+                rc = -1;
+            zchunk_set (chunk, NULL, 0);
+        }
+    }
+    s_put16 (chunk, -1);
+    if (rc == 0
+    &&  PQputCopyData (conn, (const char *) zchunk_data (chunk),
+                       (int) zchunk_size (chunk)) != 1)
+        rc = -1;
+    zchunk_destroy (&chunk);
+    if (PQputCopyEnd (conn, rc ? "append failed" : NULL) != 1)
+        rc = -1;
+    while ((res = PQgetResult (conn))) {
+        if (PQresultStatus (res) != PGRES_COMMAND_OK) {
+            if (rc == 0)
+                kj_warn ("events.copy_failed", "reason=\"%s\"",
+                         PQresultErrorMessage (res));
+            rc = -1;
+        }
+        PQclear (res);
+    }
+    return rc;
+}
+
+int
+events_store_append (kj_db_t *db, int lock_pid, const events_batch_t *batch)
+{
+    if (kj_db_begin (db))
+        return PQbackendPID (kj_db_conn (db)) == lock_pid ? -1 : -2;
+    //  Inside a transaction kj_db never reconnects: if the backend is still
+    //  the one that took the lock, it holds it until we commit
+    if (PQbackendPID (kj_db_conn (db)) != lock_pid) {
+        kj_db_rollback (db);
+        return -2;
+    }
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < batch->count; i++)
+        bytes += batch->sizes [i];
+    char head [24], bytes_text [24], txid [24], id [24];
+    snprintf (head, sizeof head, "%" PRIu64, batch->first + batch->count - 1);
+    snprintf (bytes_text, sizeof bytes_text, "%" PRIu64, bytes);
+    snprintf (txid, sizeof txid, "%" PRIu64, batch->cursor.txid);
+    snprintf (id, sizeof id, "%" PRIu64, batch->cursor.id);
+    const char *meta [] = { head, bytes_text };
+    const char *producer [] = { batch->producer, txid, id };
+
+    if (s_copy_batch (kj_db_conn (db), batch)
+    ||  kj_db_run (db,
+            "INSERT INTO producers (producer, txid, id) VALUES ($1, $2, $3) "
+            "ON CONFLICT (producer) DO UPDATE SET txid = excluded.txid, "
+            "id = excluded.id, updated_at = now ()", 3, producer) != 1
+    ||  kj_db_run (db,
+            "UPDATE meta SET head = $1, bytes = bytes + $2, "
+            "head_at = now ()", 2, meta) != 1
+    ||  kj_db_commit (db)) {
+        kj_warn ("events.append_failed", "producer=%s first=%" PRIu64
+                 " count=%zu reason=\"%s\"", batch->producer, batch->first,
+                 batch->count, kj_db_error (db));
+        kj_db_rollback (db);
+        return -1;
+    }
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Readers
+
+//  A text[] literal: {"a","b"} with " and \ escaped.
+
+static char *
+s_array_literal (char **items, size_t count)
+{
+    size_t size = 3;
+    for (size_t i = 0; i < count; i++)
+        size += 2 * strlen (items [i]) + 3;
+    char *text = (char *) malloc (size);
+    assert (text);
+    char *out = text;
+    *out++ = '{';
+    for (size_t i = 0; i < count; i++) {
+        if (i)
+            *out++ = ',';
+        *out++ = '"';
+        for (const char *c = items [i]; *c; c++) {
+            if (*c == '"' || *c == '\\')
+                *out++ = '\\';
+            *out++ = *c;
+        }
+        *out++ = '"';
+    }
+    *out++ = '}';
+    *out = 0;
+    return text;
+}
+
+int
+events_store_replay (kj_db_t *db, uint64_t from, uint64_t to,
+                     char **prefixes, size_t n_prefixes, uint32_t max_events,
+                     uint64_t scan, size_t max_bytes,
+                     ProtobufCAllocator *allocator, events_replay_t *out)
+{
+    memset (out, 0, sizeof *out);
+    char from_text [24], to_text [24], scan_text [24], max_text [24];
+    snprintf (from_text, sizeof from_text, "%" PRIu64, from);
+    snprintf (to_text, sizeof to_text, "%" PRIu64,
+              to ? to : (uint64_t) INT64_MAX);
+    snprintf (scan_text, sizeof scan_text, "%" PRIu64, scan);
+    snprintf (max_text, sizeof max_text, "%" PRIu32, max_events);
+    char *array = s_array_literal (prefixes, n_prefixes);
+    const char *params [] = { from_text, to_text, array, scan_text, max_text };
+    //  One statement, so head, tail and the events come from one snapshot:
+    //  the log holds exactly the offsets up to meta.head. The meta row is
+    //  the one whose offset is NULL. Plain bounds on off, so that the
+    //  primary key's range scan is the plan whatever the statistics say.
+    PGresult *res = s_exec_binary (db,
+        "SELECT head, tail, NULL::bigint AS off, NULL::bytea AS envelope "
+        "FROM meta "
+        "UNION ALL (SELECT NULL, NULL, off, envelope FROM log "
+        "  WHERE off >= $1::bigint AND off <= $2::bigint "
+        "    AND off < greatest ($1::bigint, (SELECT tail FROM meta)) "
+        "              + $4::bigint "
+        "    AND (cardinality ($3::text []) = 0 OR EXISTS "
+        "      (SELECT 1 FROM unnest ($3::text []) p "
+        "       WHERE starts_with (topic, p))) "
+        "  ORDER BY off LIMIT $5::int)",
+        5, params);
+    free (array);
+    if (!res)
+        return -1;
+    int rows = PQntuples (res);
+    int meta_row = -1;
+    for (int row = 0; row < rows && meta_row < 0; row++)
+        if (PQgetisnull (res, row, 2))
+            meta_row = row;
+    if (meta_row < 0) {
+        PQclear (res);
+        return -1;
+    }
+    out->head = s_u64 (res, meta_row, 0);
+    out->tail = s_u64 (res, meta_row, 1);
+    uint64_t start = from > out->tail ? from : out->tail;
+    if (from && from < out->tail) {
+        PQclear (res);
+        out->next_offset = from;
+        return 0;               //  the caller says OUT_OF_RANGE
+    }
+    //  How many rows fit, then one block for all their bytes
+    size_t bytes = 0, count = 0;
+    uint64_t last = 0;
+    bool cut = false;
+    for (int row = 0; row < rows; row++) {
+        if (row == meta_row)
+            continue;
+        if (count > 0 && bytes >= max_bytes) {
+            cut = true;
+            break;
+        }
+        bytes += (size_t) PQgetlength (res, row, 3) + 10;
+        last = s_u64 (res, row, 2);
+        count++;
+    }
+    void *data = allocator->allocator_data;
+    out->envelopes = (uint8_t **) allocator->alloc (data, (count + 1)
+                                                    * sizeof (uint8_t *));
+    out->sizes = (size_t *) allocator->alloc (data, (count + 1)
+                                              * sizeof (size_t));
+    uint8_t *block = (uint8_t *) allocator->alloc (data, bytes + 1);
+    for (int row = 0; row < rows && out->n_events < count; row++) {
+        if (row == meta_row)
+            continue;
+        size_t size = (size_t) PQgetlength (res, row, 3);
+        size_t prefix = 0;
+        for (size_t value = size; ; value >>= 7) {
+            block [prefix++] = (uint8_t) ((value & 0x7f)
+                                          | (value > 0x7f ? 0x80 : 0));
+            if (value <= 0x7f)
+                break;
+        }
+        memcpy (block + prefix, PQgetvalue (res, row, 3), size);
+        out->envelopes [out->n_events] = block;
+        out->sizes [out->n_events++] = prefix + size;
+        block += prefix + size;
+    }
+    PQclear (res);
+    if (cut || out->n_events == max_events)
+        out->next_offset = last + 1;
+    else {
+        uint64_t end = out->head;
+        if (to && to < end)
+            end = to;
+        if (start + scan - 1 < end)
+            end = start + scan - 1;
+        out->next_offset = end + 1 > start ? end + 1 : start;
+    }
+    return 0;
+}
+
+int
+events_store_info (kj_db_t *db, Kj__EventsInfo *info,
+                   ProtobufCAllocator *allocator)
+{
+    PGresult *res = kj_db_exec (db,
+        "SELECT head, tail, bytes, rate_per_s, writer, coalesce (floor "
+        "(extract (epoch FROM head_at) * 1000000)::bigint, 0) FROM meta",
+        0, NULL);
+    if (!res)
+        return -1;
+    info->head = s_text_u64 (res, 0, 0);
+    info->tail = s_text_u64 (res, 0, 1);
+    info->events = info->head >= info->tail ? info->head - info->tail + 1 : 0;
+    info->bytes = s_text_u64 (res, 0, 2);
+    info->rate_per_s = s_text_u64 (res, 0, 3);
+    const char *writer = PQgetvalue (res, 0, 4);
+    info->writer = (char *) allocator->alloc (allocator->allocator_data,
+                                              strlen (writer) + 1);
+    strcpy (info->writer, writer);
+    info->head_at_us = (int64_t) s_text_u64 (res, 0, 5);
+    PQclear (res);
+
+    res = kj_db_exec (db,
+        "SELECT name, off, floor (extract (epoch FROM seen_at) * 1000000)"
+        "::bigint FROM subscribers ORDER BY name LIMIT 1000", 0, NULL);
+    if (!res)
+        return -1;
+    int rows = PQntuples (res);
+    info->subscribers = (Kj__SubscriberStats **) allocator->alloc (
+        allocator->allocator_data,
+        (size_t) (rows ? rows : 1) * sizeof (Kj__SubscriberStats *));
+    for (int row = 0; row < rows; row++) {
+        Kj__SubscriberStats *stats = (Kj__SubscriberStats *) allocator->alloc (
+            allocator->allocator_data, sizeof (Kj__SubscriberStats));
+        kj__subscriber_stats__init (stats);
+        const char *name = PQgetvalue (res, row, 0);
+        stats->name = (char *) allocator->alloc (allocator->allocator_data,
+                                                 strlen (name) + 1);
+        strcpy (stats->name, name);
+        stats->offset = s_text_u64 (res, row, 1);
+        stats->seen_us = (int64_t) s_text_u64 (res, row, 2);
+        info->subscribers [info->n_subscribers++] = stats;
+    }
+    PQclear (res);
+    return 0;
+}
+
+int
+events_store_report (kj_db_t *db, const char *name, uint64_t offset)
+{
+    char off [24];
+    snprintf (off, sizeof off, "%" PRIu64, offset);
+    const char *params [] = { name, off };
+    return kj_db_run (db,
+        "INSERT INTO subscribers (name, off, seen_at) VALUES ($1, $2, now ()) "
+        "ON CONFLICT (name) DO UPDATE SET off = excluded.off, "
+        "seen_at = excluded.seen_at", 2, params) == 1 ? 0 : -1;
+}
+
+int64_t
+events_store_retain (kj_db_t *db, int64_t max_age_s, uint64_t max_bytes,
+                     uint64_t max_chunk, uint64_t *tail_p)
+{
+    PGresult *res = kj_db_exec (db, "SELECT head, tail, bytes FROM meta",
+                                0, NULL);
+    if (!res)
+        return -1;
+    uint64_t head = s_text_u64 (res, 0, 0);
+    uint64_t tail = s_text_u64 (res, 0, 1);
+    uint64_t bytes = s_text_u64 (res, 0, 2);
+    PQclear (res);
+    *tail_p = tail;
+
+    uint64_t cut = events_log_cut_by_bytes (head, tail, bytes, max_bytes,
+                                            max_chunk);
+    if (max_age_s > 0 && head >= tail) {
+        //  appended_at grows with the offset, so the old events are a
+        //  prefix of the log: the last old one among the next chunk
+        char tail_text [24], chunk_text [24], age_text [24];
+        snprintf (tail_text, sizeof tail_text, "%" PRIu64, tail);
+        snprintf (chunk_text, sizeof chunk_text, "%" PRIu64, max_chunk);
+        snprintf (age_text, sizeof age_text, "%" PRId64, max_age_s);
+        const char *params [] = { tail_text, chunk_text, age_text };
+        res = kj_db_exec (db,
+            "SELECT coalesce (max (off), 0) FROM (SELECT off, appended_at "
+            "FROM log WHERE off >= $1 ORDER BY off LIMIT $2) AS c "
+            "WHERE appended_at < now () - make_interval (secs => $3)",
+            3, params);
+        if (!res)
+            return -1;
+        uint64_t old = s_text_u64 (res, 0, 0);
+        PQclear (res);
+        if (old > cut)
+            cut = old;
+    }
+    if (cut < tail)
+        return 0;
+
+    char cut_text [24];
+    snprintf (cut_text, sizeof cut_text, "%" PRIu64, cut);
+    const char *params [] = { cut_text };
+    res = kj_db_exec (db,
+        "WITH gone AS (DELETE FROM log WHERE off <= $1 "
+        "  RETURNING octet_length (envelope) AS size) "
+        "UPDATE meta SET tail = greatest (tail, $1::bigint + 1), "
+        "bytes = bytes - (SELECT coalesce (sum (size), 0) FROM gone) "
+        "RETURNING tail, (SELECT count (*) FROM gone)", 1, params);
+    if (!res)
+        return -1;
+    *tail_p = s_text_u64 (res, 0, 0);
+    int64_t removed = (int64_t) s_text_u64 (res, 0, 1);
+    PQclear (res);
+    return removed;
+}
+
+int
+events_store_set_rate (kj_db_t *db, uint64_t rate_per_s)
+{
+    char rate [24];
+    snprintf (rate, sizeof rate, "%" PRIu64, rate_per_s);
+    const char *params [] = { rate };
+    return kj_db_run (db, "UPDATE meta SET rate_per_s = $1", 1, params) == 1
+         ? 0 : -1;
+}

@@ -1,0 +1,97 @@
+/*  =========================================================================
+    events_store - every SQL statement of kejin-events
+
+    Schema "events" (services/events/sql): log, producers, meta,
+    subscribers. The writer appends with binary COPY on the connection that
+    holds the writer lock; readers serve replay with binary results, so an
+    envelope goes from the table to the wire without hex on the way.
+    =========================================================================
+*/
+
+#ifndef EVENTS_STORE_H_INCLUDED
+#define EVENTS_STORE_H_INCLUDED
+
+#include "kejin.h"
+#include "events_log.h"
+
+extern const kj_migration_t events_migrations [];
+
+//  Try to take the writer lock on db's session. 1 taken (*pid_p is the
+//  backend that holds it: the lock lives as long as that backend), 0 held
+//  by another copy, -1 on a database error.
+int
+    events_store_try_lock (kj_db_t *db, int *pid_p);
+
+//  Load what the writer keeps in memory: the head and every producer's
+//  cursor (cursors: producer -> events_cursor_t, values malloc'd). Names
+//  instance as the writer. 0 or -1.
+int
+    events_store_load (kj_db_t *db, const char *instance, uint64_t *head_p,
+                       zhashx_t *cursors);
+
+//  One batch for the log: count events with offsets first.., their topics
+//  and encoded envelopes, and the producer's cursor after it.
+typedef struct {
+    const char *producer;
+    events_cursor_t cursor;
+    uint64_t first;
+    size_t count;
+    char **topics;
+    uint8_t **envelopes;
+    size_t *sizes;
+    int64_t appended_at_us;
+} events_batch_t;
+
+//  Append a batch in one transaction, on the connection whose backend is
+//  lock_pid. 0 committed; -1 failed and rolled back (the caller reloads
+//  its state); -2 the connection is not the lock holder's any more (the
+//  caller steps down).
+int
+    events_store_append (kj_db_t *db, int lock_pid,
+                         const events_batch_t *batch);
+
+//  Events for a replay, in offset order: each the encoded envelope the log
+//  holds, preceded by its length as a protobuf varint (the body of a
+//  length-delimited field; memory from the allocator).
+typedef struct {
+    uint64_t head;              //  last offset (0 when empty)
+    uint64_t tail;              //  first offset held
+    uint64_t next_offset;       //  scanned up to here
+    uint8_t **envelopes;
+    size_t *sizes;
+    size_t n_events;
+} events_replay_t;
+
+//  Read up to max_events matching events from `from` (0: the tail) to
+//  `to` (0: the head), scanning at most scan offsets and stopping past
+//  max_bytes. If from is before the tail, returns no events and
+//  out->tail says where the log starts. 0 or -1.
+int
+    events_store_replay (kj_db_t *db, uint64_t from, uint64_t to,
+                         char **prefixes, size_t n_prefixes,
+                         uint32_t max_events, uint64_t scan, size_t max_bytes,
+                         ProtobufCAllocator *allocator, events_replay_t *out);
+
+//  Fill info from meta and subscribers; strings and the subscriber list
+//  from allocator. 0 or -1.
+int
+    events_store_info (kj_db_t *db, Kj__EventsInfo *info,
+                       ProtobufCAllocator *allocator);
+
+//  Record a subscriber's reported position. 0 or -1.
+int
+    events_store_report (kj_db_t *db, const char *name, uint64_t offset);
+
+//  Remove events older than max_age_s (0: no age limit) and, oldest first,
+//  while the log holds more than max_bytes (0: no size limit); at most
+//  max_chunk events per call. *tail_p is the tail after. Returns the
+//  events removed, or -1.
+int64_t
+    events_store_retain (kj_db_t *db, int64_t max_age_s, uint64_t max_bytes,
+                         uint64_t max_chunk, uint64_t *tail_p);
+
+//  Store the append rate that Info shows. 0 or -1.
+int
+    events_store_set_rate (kj_db_t *db, uint64_t rate_per_s);
+
+#endif

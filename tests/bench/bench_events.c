@@ -1,0 +1,498 @@
+/*  =========================================================================
+    bench_events - the event log beside raw PostgreSQL, in one run
+
+    - append: Appends of synthetic events sent straight to events.writer
+      (4 in flight), by batch size, beside a raw binary COPY and a raw
+      multi-row INSERT of the same rows (same columns, same bytes) into a
+      table shaped like the log, each 1,000 rows per transaction
+    - replay: the whole log read back through Replay, 10,000 per request
+    - commit->deliver: producers commit 5,000 events/s into an outbox; the
+      real relay hands them over; a kj_subscriber receives them live;
+      latency from COMMIT's return in the producer to the callback, p50
+      and p99
+    Targets (docs/events-design.md): append >= 50,000 events/s and >= 50%
+    of raw COPY; replay >= 200,000 events/s; commit->deliver p99 <= 50 ms.
+    =========================================================================
+*/
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <pthread.h>
+#include "../system/events_fixture.h"
+
+#define PAYLOAD      100
+#define PER_SIZE     200000     //  events appended per batch size
+#define IN_FLIGHT    4
+#define RATE         5000       //  events/s for the latency run
+#define LATENCY_S    10
+#define LATENCY_THREADS 4
+#define LATENCY_PER_TX  5
+
+static uint64_t s_txid = 1000;  //  the bench's own (txid, id) sequence
+
+//  --------------------------------------------------------------------------
+//  Append throughput: batches of `batch` events, IN_FLIGHT at once
+
+static double
+s_bench_append (fx_t *fx, int batch, int total, uint64_t *envelope_size)
+{
+    uint8_t payload [PAYLOAD];
+    memset (payload, 'x', sizeof payload);
+    Kj__Envelope *envelopes = (Kj__Envelope *) calloc ((size_t) batch,
+                                                       sizeof (Kj__Envelope));
+    Kj__OutboxEvent *items =
+        (Kj__OutboxEvent *) calloc ((size_t) batch, sizeof (Kj__OutboxEvent));
+    Kj__OutboxEvent **pointers = (Kj__OutboxEvent **) calloc (
+        (size_t) batch, sizeof (Kj__OutboxEvent *));
+    char (*keys) [24] = calloc ((size_t) batch, 24);
+    for (int i = 0; i < batch; i++) {
+        kj__envelope__init (&envelopes [i]);
+        envelopes [i].topic = (char *) "bench.item.created";
+        envelopes [i].key = keys [i];
+        envelopes [i].origin_city = (char *) "210100";
+        envelopes [i].producer = (char *) "bench";
+        envelopes [i].payload_type = (char *) "kj.EchoRequest";
+        envelopes [i].payload.data = payload;
+        envelopes [i].payload.len = PAYLOAD;
+        kj__outbox_event__init (&items [i]);
+        items [i].event = &envelopes [i];
+        pointers [i] = &items [i];
+    }
+    Kj__AppendRequest request = KJ__APPEND_REQUEST__INIT;
+    request.producer = (char *) "bench";
+    request.events = pointers;
+    request.n_events = (size_t) batch;
+    kj_call_opts_t opts = { .read_only = true, .timeout_ms = 30000 };
+
+    int sent = 0, done = 0, in_flight = 0;
+    int64_t start = kj_mono_us ();
+    while (done < total) {
+        while (in_flight < IN_FLIGHT && sent < total) {
+            s_txid++;
+            for (int i = 0; i < batch; i++) {
+                items [i].txid = s_txid;
+                items [i].id = (uint64_t) i + 1;
+                snprintf (keys [i], 24, "%" PRIu64 ".%d", s_txid, i);
+                envelopes [i].occurred_at_us = kj_wall_us ();
+            }
+            assert_true (kj_client_send (fx->client, "events.writer", "Append",
+                                         &request.base, &opts) > 0);
+            sent += batch;
+            in_flight++;
+        }
+        uint64_t id;
+        Kj__AppendReply *reply = NULL;
+        kj_status_t status;
+        int code = kj_client_recv (fx->client, 30000, &id,
+                                   &kj__append_reply__descriptor,
+                                   (ProtobufCMessage **) &reply, &status);
+        assert_int_equal (code, 0);
+        assert_int_equal (reply->appended, (uint32_t) batch);
+        kj__append_reply__free_unpacked (reply, NULL);
+        in_flight--;
+        done += batch;
+    }
+    double seconds = (double) (kj_mono_us () - start) / 1e6;
+    envelopes [0].offset = 1000000;
+    envelopes [0].appended_at_us = kj_wall_us ();
+    *envelope_size = kj__envelope__get_packed_size (&envelopes [0]);
+    free (envelopes);
+    free (items);
+    free (pointers);
+    free (keys);
+    return total / seconds;
+}
+
+//  --------------------------------------------------------------------------
+//  Raw PostgreSQL baselines, on a table shaped like the log
+
+static void
+s_raw_table (PGconn *conn)
+{
+    PGresult *res = PQexec (conn,
+        "DROP TABLE IF EXISTS bench_raw; CREATE TABLE bench_raw (off bigint "
+        "PRIMARY KEY, topic text NOT NULL, producer text NOT NULL, "
+        "envelope bytea NOT NULL, appended_at timestamptz NOT NULL)");
+    assert_int_equal (PQresultStatus (res), PGRES_COMMAND_OK);
+    PQclear (res);
+}
+
+static void
+s_put32 (zchunk_t *chunk, uint32_t value)
+{
+    uint8_t bytes [4] = { (uint8_t) (value >> 24), (uint8_t) (value >> 16),
+                          (uint8_t) (value >> 8), (uint8_t) value };
+    zchunk_extend (chunk, bytes, 4);
+}
+
+static double
+s_bench_copy (PGconn *conn, int total, uint64_t size, int batch)
+{
+    s_raw_table (conn);
+    uint8_t *envelope = (uint8_t *) malloc (size);
+    memset (envelope, 'e', size);
+    int64_t start = kj_mono_us ();
+    for (int first = 0; first < total; first += batch) {
+        PQclear (PQexec (conn, "BEGIN"));
+        PGresult *res = PQexec (conn,
+                                "COPY bench_raw FROM STDIN (FORMAT binary)");
+        assert_int_equal (PQresultStatus (res), PGRES_COPY_IN);
+        PQclear (res);
+        zchunk_t *chunk = zchunk_new (NULL, (size_t) batch * (size + 64));
+        zchunk_extend (chunk, "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0", 19);
+        for (int i = 0; i < batch; i++) {
+            uint8_t number [8];
+            zchunk_extend (chunk, (uint8_t []) { 0, 5 }, 2);
+            s_put32 (chunk, 8);
+            kj_put_u64 (number, (uint64_t) (first + i + 1));
+            zchunk_extend (chunk, number, 8);
+            s_put32 (chunk, 18);
+            zchunk_extend (chunk, "bench.item.created", 18);
+            s_put32 (chunk, 5);
+            zchunk_extend (chunk, "bench", 5);
+            s_put32 (chunk, (uint32_t) size);
+            zchunk_extend (chunk, envelope, size);
+            s_put32 (chunk, 8);
+            kj_put_u64 (number, (uint64_t) (kj_wall_us ()
+                                            - INT64_C (946684800000000)));
+            zchunk_extend (chunk, number, 8);
+        }
+        zchunk_extend (chunk, (uint8_t []) { 0xff, 0xff }, 2);
+        assert_int_equal (PQputCopyData (conn, (char *) zchunk_data (chunk),
+                                         (int) zchunk_size (chunk)), 1);
+        assert_int_equal (PQputCopyEnd (conn, NULL), 1);
+        while ((res = PQgetResult (conn))) {
+            assert_int_equal (PQresultStatus (res), PGRES_COMMAND_OK);
+            PQclear (res);
+        }
+        zchunk_destroy (&chunk);
+        res = PQexec (conn, "COMMIT");
+        assert_int_equal (PQresultStatus (res), PGRES_COMMAND_OK);
+        PQclear (res);
+    }
+    double seconds = (double) (kj_mono_us () - start) / 1e6;
+    free (envelope);
+    return total / seconds;
+}
+
+static double
+s_bench_insert (PGconn *conn, int total, uint64_t size, int batch)
+{
+    s_raw_table (conn);
+    //  INSERT ... VALUES ($1..$4, now ()), ... with `batch` rows a
+    //  statement (PostgreSQL takes at most 65,535 parameters)
+    zchunk_t *sql = zchunk_new (NULL, 64 * 1024);
+    zchunk_extend (sql, "INSERT INTO bench_raw VALUES ", 29);
+    for (int i = 0; i < batch; i++) {
+        char row [128];
+        int n = snprintf (row, sizeof row, "%s($%d,$%d,$%d,decode($%d,'hex'),"
+                          "now())", i ? "," : "", 4 * i + 1, 4 * i + 2,
+                          4 * i + 3, 4 * i + 4);
+        zchunk_extend (sql, row, (size_t) n);
+    }
+    zchunk_extend (sql, "", 1);
+    char *hex = (char *) malloc (2 * size + 1);
+    for (uint64_t i = 0; i < size; i++)
+        memcpy (hex + 2 * i, "65", 2);
+    hex [2 * size] = 0;
+    const char **params = (const char **) calloc (4 * (size_t) batch,
+                                                  sizeof (char *));
+    char (*offsets) [24] = calloc ((size_t) batch, 24);
+    PGresult *res = PQprepare (conn, "raw_insert", (char *) zchunk_data (sql),
+                               4 * batch, NULL);
+    assert_int_equal (PQresultStatus (res), PGRES_COMMAND_OK);
+    PQclear (res);
+    int64_t start = kj_mono_us ();
+    for (int first = 0; first < total; first += batch) {
+        for (int i = 0; i < batch; i++) {
+            snprintf (offsets [i], 24, "%d", first + i + 1);
+            params [4 * i] = offsets [i];
+            params [4 * i + 1] = "bench.item.created";
+            params [4 * i + 2] = "bench";
+            params [4 * i + 3] = hex;
+        }
+        res = PQexecPrepared (conn, "raw_insert", 4 * batch, params, NULL,
+                              NULL, 0);
+        assert_int_equal (PQresultStatus (res), PGRES_COMMAND_OK);
+        PQclear (res);
+    }
+    double seconds = (double) (kj_mono_us () - start) / 1e6;
+    res = PQexec (conn, "DROP TABLE bench_raw; DEALLOCATE raw_insert");
+    PQclear (res);
+    zchunk_destroy (&sql);
+    free (hex);
+    free (params);
+    free (offsets);
+    return total / seconds;
+}
+
+//  --------------------------------------------------------------------------
+//  Replay of the whole log by a client that knows offsets are dense (no
+//  prefixes): ranges of 10,000 asked IN_FLIGHT at a time, as a catch-up
+//  client would. Every event is decoded by the client.
+
+static double
+s_bench_replay (fx_t *fx, uint64_t *events, bool decode)
+{
+    uint64_t head = 0, tail = 1;
+    assert_int_equal (fx_info (fx, &head, &tail), 0);
+    uint64_t next = tail, count = 0, expect = 0;
+    int in_flight = 0;
+    kj_call_opts_t opts = { .read_only = true, .timeout_ms = 30000 };
+    int64_t start = kj_mono_us ();
+    while (count < head - tail + 1) {
+        while (in_flight < IN_FLIGHT && next <= head) {
+            Kj__ReplayRequest request = KJ__REPLAY_REQUEST__INIT;
+            request.from_offset = next;
+            request.to_offset = next + 9999 < head ? next + 9999 : head;
+            request.max_events = 10000;
+            assert_true (kj_client_send (fx->client, "events", "Replay",
+                                         &request.base, &opts) > 0);
+            next = request.to_offset + 1;
+            in_flight++;
+        }
+        uint64_t id;
+        Kj__ReplayReply *reply = NULL;
+        kj_status_t status;
+        assert_int_equal (kj_client_recv (fx->client, 30000, &id,
+                                          decode ? &kj__replay_reply__descriptor
+                                                 : NULL,
+                                          (ProtobufCMessage **) &reply,
+                                          &status), 0);
+        if (reply) {
+            count += reply->n_events;
+            for (size_t i = 0; i < reply->n_events; i++)
+                expect += reply->events [i]->offset;
+            kj__replay_reply__free_unpacked (reply, NULL);
+        }
+        else                    //  dense ranges, checked when decoding
+            count += count + 10000 <= head - tail + 1 ? 10000
+                   : head - tail + 1 - count;
+        in_flight--;
+    }
+    double seconds = (double) (kj_mono_us () - start) / 1e6;
+    //  Every offset once: their sum is the sum of tail..head
+    if (decode)
+        assert_true (expect == (head * (head + 1) - (tail - 1) * tail) / 2);
+    *events = count;
+    return count / seconds;
+}
+
+//  --------------------------------------------------------------------------
+//  Commit -> deliver at a steady rate
+
+typedef struct {
+    const char *dsn;
+    int index;
+    int64_t *committed_at;      //  by sequence number, wall us
+    volatile int *stop;
+} producer_t;
+
+static void *
+s_producer (void *arg)
+{
+    producer_t *self = (producer_t *) arg;
+    kj_db_t *db = kj_db_new (self->dsn, "latency", 5000);
+    assert_non_null (db);
+    int per_second = RATE / LATENCY_THREADS / LATENCY_PER_TX;
+    int64_t interval = 1000000 / per_second;
+    int64_t next = kj_mono_us ();
+    uint8_t data [PAYLOAD];
+    memset (data, 'p', sizeof data);
+    for (int tx = 0; tx < per_second * LATENCY_S && !*self->stop; tx++) {
+        int64_t now = kj_mono_us ();
+        if (next > now)
+            zclock_sleep ((int) ((next - now) / 1000));
+        next += interval;
+        assert_int_equal (kj_db_begin (db), 0);
+        int seq [LATENCY_PER_TX];
+        for (int e = 0; e < LATENCY_PER_TX; e++) {
+            seq [e] = (tx * LATENCY_THREADS + self->index) * LATENCY_PER_TX + e;
+            char key [24];
+            snprintf (key, sizeof key, "%d", seq [e]);
+            Kj__EchoRequest payload = KJ__ECHO_REQUEST__INIT;
+            payload.data.data = data;
+            payload.data.len = PAYLOAD;
+            assert_int_equal (kj_outbox_add (db, "bench.latency", key,
+                                             &payload.base), 0);
+        }
+        assert_int_equal (kj_db_commit (db), 0);
+        //  Committed: from here on the event is the log's to deliver
+        int64_t at = kj_wall_us ();
+        for (int e = 0; e < LATENCY_PER_TX; e++)
+            self->committed_at [seq [e]] = at;
+    }
+    kj_db_destroy (&db);
+    return NULL;
+}
+
+typedef struct {
+    int64_t *committed_at;
+    kj_hist_t *hist;            //  commit -> deliver
+    kj_hist_t *to_log;          //  commit -> appended (relay and writer)
+    kj_hist_t *to_app;          //  appended -> deliver (publication)
+    uint64_t received;
+} latency_t;
+
+static int
+s_on_latency (const Kj__Envelope *event, void *arg)
+{
+    latency_t *self = (latency_t *) arg;
+    if (strcmp (event->topic, "bench.latency"))
+        return 0;
+    int64_t now = kj_wall_us ();
+    int seq = atoi (event->key);
+    //  Not yet recorded: delivered before COMMIT even returned
+    int64_t at = self->committed_at [seq];
+    int64_t appended = event->appended_at_us;
+    kj_hist_record (self->hist, at && now > at ? (uint64_t) (now - at) : 0);
+    kj_hist_record (self->to_log, at && appended > at
+                                  ? (uint64_t) (appended - at) : 0);
+    kj_hist_record (self->to_app, now > appended
+                                  ? (uint64_t) (now - appended) : 0);
+    self->received++;
+    return 0;
+}
+
+static void
+s_bench_latency (fx_t *fx, uint64_t *p50, uint64_t *p99, uint64_t *count,
+                 double *rate)
+{
+    kj_db_t *db = kj_db_new (fx->dsn, "latency", 5000);
+    static const kj_migration_t none [] = { { 0, NULL, NULL } };
+    assert_int_equal (kj_db_migrate (db, none), 0);
+    kj_db_destroy (&db);
+
+    int total = RATE * LATENCY_S;
+    int64_t *committed_at = (int64_t *) calloc ((size_t) total + 1,
+                                                sizeof (int64_t));
+    latency_t latency = { committed_at, kj_hist_new (), kj_hist_new (),
+                          kj_hist_new (), 0 };
+    kj_subscriber_config_t config = {
+        .broker = fx->broker.endpoint, .pub_endpoint = fx->broker.pub,
+        .from = KJ_SUBSCRIBER_HEAD, .callback = s_on_latency, .arg = &latency,
+        .prefixes = (const char *[]) { "bench.latency", NULL }
+    };
+    kj_subscriber_t *subscriber = kj_subscriber_new (&config);
+    for (int i = 0; i < 20; i++)
+        kj_subscriber_poll (subscriber, 50);
+    kj_relay_config_t rc = { .dsn = fx->dsn, .schema = "latency",
+                             .broker = fx->broker.endpoint, .city = "210100" };
+    kj_relay_t *relay = kj_relay_new (&rc);
+
+    volatile int stop = 0;
+    producer_t producers [LATENCY_THREADS];
+    pthread_t threads [LATENCY_THREADS];
+    int64_t start = kj_mono_us ();
+    for (int i = 0; i < LATENCY_THREADS; i++) {
+        producers [i] = (producer_t) { fx->dsn, i, committed_at, &stop };
+        pthread_create (&threads [i], NULL, s_producer, &producers [i]);
+    }
+    int64_t end = start + (LATENCY_S + 20) * 1000000LL;
+    while (latency.received < (uint64_t) total && kj_mono_us () < end)
+        kj_subscriber_poll (subscriber, 10);
+    double seconds = (double) (kj_mono_us () - start) / 1e6;
+    stop = 1;
+    for (int i = 0; i < LATENCY_THREADS; i++)
+        pthread_join (threads [i], NULL);
+    kj_subscriber_stats_t stats;
+    kj_subscriber_stats (subscriber, &stats);
+    kj_relay_destroy (&relay);
+    kj_subscriber_destroy (&subscriber);
+    *p50 = kj_hist_percentile (latency.hist, 500);
+    *p99 = kj_hist_percentile (latency.hist, 990);
+    *count = latency.received;
+    *rate = latency.received / seconds;
+    printf ("    (subscriber: live %" PRIu64 ", replayed %" PRIu64
+            ", gaps found %" PRIu64 ", repaired %" PRIu64 ")\n", stats.live,
+            stats.replayed, stats.gaps_found, stats.gaps_repaired);
+    printf ("    (commit -> appended p50 %.1f ms p99 %.1f ms; appended -> "
+            "delivered p50 %.1f ms p99 %.1f ms; max %.1f ms)\n",
+            kj_hist_percentile (latency.to_log, 500) / 1000.0,
+            kj_hist_percentile (latency.to_log, 990) / 1000.0,
+            kj_hist_percentile (latency.to_app, 500) / 1000.0,
+            kj_hist_percentile (latency.to_app, 990) / 1000.0,
+            kj_hist_max (latency.hist) / 1000.0);
+    kj_hist_destroy (&latency.hist);
+    kj_hist_destroy (&latency.to_log);
+    kj_hist_destroy (&latency.to_app);
+    free (committed_at);
+}
+
+static const char *
+s_verdict (bool ok)
+{
+    return ok ? "ok" : "BELOW TARGET";
+}
+
+int
+main (void)
+{
+    kj_log_init ("bench_events", getenv ("KEJIN_LOG_LEVEL")
+                                 ? getenv ("KEJIN_LOG_LEVEL") : "warn");
+    fx_t fx;
+    fx_start (&fx, "bench_events", 1, NULL);
+    PGconn *conn = PQconnectdb (fx.dsn);
+    assert_int_equal (PQstatus (conn), CONNECTION_OK);
+    PQclear (PQexec (conn, "SET client_min_messages = warning"));
+
+    printf ("\nbench_events: kejin-events beside raw PostgreSQL, %d-byte "
+            "payloads, 2 cores shared by everything\n\n", PAYLOAD);
+    printf ("  append: events.writer Append (%d in flight) beside raw COPY "
+            "and raw multi-row\n  INSERT of the same rows into a table shaped "
+            "like the log, one batch a transaction\n\n", IN_FLIGHT);
+    printf ("    %6s  %14s  %14s  %14s  %9s\n", "batch", "append ev/s",
+            "raw COPY r/s", "raw INSERT r/s", "of COPY");
+    int sizes [] = { 100, 1000, 5000 };
+    int totals [] = { 50000, 200000, 200000 };
+    double best = 0, best_copy = 1;
+    int best_batch = 0;
+    uint64_t size = 0;
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes [0]; i++) {
+        double rate = s_bench_append (&fx, sizes [i], totals [i], &size);
+        double copy = s_bench_copy (conn, totals [i], size, sizes [i]);
+        double insert = s_bench_insert (conn, totals [i], size,
+                                        sizes [i] < 10000 ? sizes [i] : 10000);
+        printf ("    %6d  %14.0f  %14.0f  %14.0f  %8.0f%%\n", sizes [i], rate,
+                copy, insert, 100 * rate / copy);
+        fflush (stdout);
+        if (rate > best) {
+            best = rate;
+            best_copy = copy;
+            best_batch = sizes [i];
+        }
+    }
+    printf ("\n  append best     %9.0f events/s (batch %d, %" PRIu64 "-byte "
+            "envelopes) = %.0f%% of raw COPY\n                  target >= "
+            "50000 and >= 50%%: %s\n", best, best_batch, size,
+            100 * best / best_copy,
+            s_verdict (best >= 50000 && best >= best_copy / 2));
+
+    //  The first read of rows just COPYed also sets their hint bits in
+    //  PostgreSQL (it writes); the second is what a catch-up costs later
+    uint64_t replayed = 0;
+    double cold = s_bench_replay (&fx, &replayed, true);
+    double replay = s_bench_replay (&fx, &replayed, true);
+    double served = s_bench_replay (&fx, &replayed, false);
+    printf ("  replay          %9.0f events/s (%" PRIu64 " events, 10000 a "
+            "request, %d in flight, one\n                  client thread "
+            "decoding every event; first pass %.0f)\n                  "
+            "target >= 200000: %s\n", replay, replayed, IN_FLIGHT, cold,
+            s_verdict (replay >= 200000));
+    printf ("  replay served   %9.0f events/s (the same, replies not decoded: "
+            "what kejin-events\n                  and the broker deliver)\n",
+            served);
+    fflush (stdout);
+
+    uint64_t p50, p99, count;
+    double rate;
+    s_bench_latency (&fx, &p50, &p99, &count, &rate);
+    printf ("  commit->deliver at %.0f events/s (%" PRIu64 " events): p50 %.1f "
+            "ms, p99 %.1f ms   target p99 <= 50 ms: %s\n", rate, count,
+            p50 / 1000.0, p99 / 1000.0, s_verdict (p99 <= 50000));
+    PQfinish (conn);
+    fx_stop (&fx);
+    return 0;
+}

@@ -1,0 +1,106 @@
+/*  =========================================================================
+    test_kj_outbox - events written in the caller's transaction: committed
+    with it, rolled back with it, typed by their message
+    =========================================================================
+*/
+
+#include "kejin.h"
+#include "kj_test.h"
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+static char *s_dsn;
+
+static int64_t
+s_count (kj_db_t *db)
+{
+    PGresult *res = kj_db_exec (db, "SELECT count (*) FROM kj_outbox", 0, NULL);
+    assert_non_null (res);
+    int64_t count = atoll (PQgetvalue (res, 0, 0));
+    PQclear (res);
+    return count;
+}
+
+static void
+test_add_commits_with_the_change (void **state)
+{
+    kj_db_t *db = kj_db_new (s_dsn, "outbox_commit", 0);
+    assert_non_null (db);
+    assert_int_equal (kj_db_migrate (db, NULL), 0);
+    Kj__EchoRequest payload = KJ__ECHO_REQUEST__INIT;
+    payload.data.data = (uint8_t *) "\x00\x01\xfe\xff";
+    payload.data.len = 4;
+    payload.sleep_ms = 7;
+    assert_int_equal (kj_db_begin (db), 0);
+    assert_int_equal (kj_outbox_add (db, "test.thing.done",
+                                     "91210100MA0000000X", &payload.base), 0);
+    assert_int_equal (kj_db_commit (db), 0);
+    assert_int_equal (s_count (db), 1);
+
+    PGresult *res = kj_db_exec (db,
+        "SELECT topic, key, payload_type, encode (payload, 'hex'), "
+        "txid = pg_current_xact_id () FROM kj_outbox", 0, NULL);
+    assert_non_null (res);
+    assert_string_equal (PQgetvalue (res, 0, 0), "test.thing.done");
+    assert_string_equal (PQgetvalue (res, 0, 1), "91210100MA0000000X");
+    assert_string_equal (PQgetvalue (res, 0, 2), "kj.EchoRequest");
+    //  The payload is the message, encoded, and decodes back
+    const char *hex = PQgetvalue (res, 0, 3);
+    uint8_t bytes [64];
+    size_t size = strlen (hex) / 2;
+    for (size_t i = 0; i < size; i++)
+        sscanf (hex + 2 * i, "%2hhx", &bytes [i]);
+    Kj__EchoRequest *back = kj__echo_request__unpack (NULL, size, bytes);
+    assert_non_null (back);
+    assert_int_equal (back->sleep_ms, 7);
+    assert_int_equal (back->data.len, 4);
+    assert_memory_equal (back->data.data, "\x00\x01\xfe\xff", 4);
+    kj__echo_request__free_unpacked (back, NULL);
+    //  txid is the writing transaction's, not this later one's
+    assert_string_equal (PQgetvalue (res, 0, 4), "f");
+    PQclear (res);
+    kj_db_destroy (&db);
+}
+
+static void
+test_add_rolls_back_with_the_change (void **state)
+{
+    kj_db_t *db = kj_db_new (s_dsn, "outbox_rollback", 0);
+    assert_non_null (db);
+    assert_int_equal (kj_db_migrate (db, NULL), 0);
+    assert_int_equal (kj_db_begin (db), 0);
+    assert_int_equal (kj_outbox_add (db, "test.thing.done", "k", NULL), 0);
+    assert_int_equal (kj_outbox_add (db, "test.thing.undone", NULL, NULL), 0);
+    kj_db_rollback (db);
+    assert_int_equal (s_count (db), 0);
+
+    //  Two events of one transaction share its txid, ids in order
+    assert_int_equal (kj_db_begin (db), 0);
+    assert_int_equal (kj_outbox_add (db, "test.a", "1", NULL), 0);
+    assert_int_equal (kj_outbox_add (db, "test.b", "2", NULL), 0);
+    assert_int_equal (kj_db_commit (db), 0);
+    PGresult *res = kj_db_exec (db,
+        "SELECT count (DISTINCT txid), min (topic), max (payload_type) "
+        "FROM kj_outbox", 0, NULL);
+    assert_non_null (res);
+    assert_string_equal (PQgetvalue (res, 0, 0), "1");
+    assert_string_equal (PQgetvalue (res, 0, 2), "");
+    PQclear (res);
+    kj_db_destroy (&db);
+}
+
+int
+main (void)
+{
+    kj_log_init ("test_kj_outbox", getenv ("KEJIN_LOG_LEVEL"));
+    s_dsn = kj_test_db_new ("outbox");
+    const struct CMUnitTest tests [] = {
+        cmocka_unit_test (test_add_commits_with_the_change),
+        cmocka_unit_test (test_add_rolls_back_with_the_change),
+    };
+    int rc = cmocka_run_group_tests (tests, NULL, NULL);
+    free (s_dsn);
+    return rc;
+}

@@ -1,0 +1,135 @@
+/*  =========================================================================
+    test_events_log - the writer's rules: which rows of an Append are new,
+    what a bad Append is told, how far size retention cuts
+    =========================================================================
+*/
+
+#include "events_log.h"
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+typedef struct {
+    Kj__AppendRequest request;
+    Kj__OutboxEvent items [8];
+    Kj__OutboxEvent *pointers [8];
+    Kj__Envelope envelopes [8];
+} append_t;
+
+//  An Append of n rows with the given (txid, id) pairs
+static void
+s_append (append_t *self, size_t n, const uint64_t pairs [][2])
+{
+    kj__append_request__init (&self->request);
+    self->request.producer = (char *) "registry";
+    for (size_t i = 0; i < n; i++) {
+        kj__envelope__init (&self->envelopes [i]);
+        self->envelopes [i].topic = (char *) "registry.enterprise.registered";
+        kj__outbox_event__init (&self->items [i]);
+        self->items [i].txid = pairs [i][0];
+        self->items [i].id = pairs [i][1];
+        self->items [i].event = &self->envelopes [i];
+        self->pointers [i] = &self->items [i];
+    }
+    self->request.events = self->pointers;
+    self->request.n_events = n;
+}
+
+static void
+test_fresh_splits_at_the_cursor (void **state)
+{
+    append_t append;
+    s_append (&append, 4, (const uint64_t [][2]) {
+        { 10, 5 }, { 10, 9 }, { 11, 6 }, { 12, 1 } });
+    kj_status_t status;
+    assert_int_equal (events_log_check (&append.request, &status), 0);
+    assert_int_equal (events_log_fresh (&append.request,
+                                        (events_cursor_t) { 0, 0 }), 0);
+    assert_int_equal (events_log_fresh (&append.request,
+                                        (events_cursor_t) { 10, 9 }), 2);
+    //  A later txid with a smaller id is still above the cursor
+    assert_int_equal (events_log_fresh (&append.request,
+                                        (events_cursor_t) { 10, 100 }), 2);
+    assert_int_equal (events_log_fresh (&append.request,
+                                        (events_cursor_t) { 12, 1 }), 4);
+}
+
+static void
+test_check_refuses_bad_appends (void **state)
+{
+    append_t append;
+    kj_status_t status;
+    s_append (&append, 2, (const uint64_t [][2]) { { 10, 5 }, { 10, 5 } });
+    assert_int_equal (events_log_check (&append.request, &status), -1);
+    assert_int_equal (status.code, KJ__CODE__INVALID_ARGUMENT);
+    assert_string_equal (status.field, "events.txid");
+
+    s_append (&append, 2, (const uint64_t [][2]) { { 11, 1 }, { 10, 5 } });
+    assert_int_equal (events_log_check (&append.request, &status), -1);
+    assert_string_equal (status.field, "events.txid");
+
+    s_append (&append, 1, (const uint64_t [][2]) { { 1, 1 } });
+    append.envelopes [0].topic = (char *) "$batch";
+    assert_int_equal (events_log_check (&append.request, &status), -1);
+    assert_string_equal (status.field, "events.event.topic");
+    append.envelopes [0].topic = (char *) "";
+    assert_int_equal (events_log_check (&append.request, &status), -1);
+
+    s_append (&append, 1, (const uint64_t [][2]) { { 1, 1 } });
+    append.items [0].event = NULL;
+    assert_int_equal (events_log_check (&append.request, &status), -1);
+    assert_string_equal (status.field, "events.event");
+
+    s_append (&append, 1, (const uint64_t [][2]) { { 1, 1 } });
+    append.request.producer = (char *) "";
+    assert_int_equal (events_log_check (&append.request, &status), -1);
+    assert_string_equal (status.field, "producer");
+
+    //  No events is a valid (empty) Append
+    s_append (&append, 0, NULL);
+    assert_int_equal (events_log_check (&append.request, &status), 0);
+}
+
+static void
+test_cut_by_bytes (void **state)
+{
+    //  No limit, or under it: nothing goes
+    assert_int_equal (events_log_cut_by_bytes (100, 1, 10000, 0, 1000), 0);
+    assert_int_equal (events_log_cut_by_bytes (100, 1, 10000, 10000, 1000), 0);
+    //  100 events of 100 bytes, limit 5000: the oldest 50 go
+    assert_int_equal (events_log_cut_by_bytes (100, 1, 10000, 5000, 1000), 50);
+    //  ... at most max_chunk at a time
+    assert_int_equal (events_log_cut_by_bytes (100, 1, 10000, 5000, 20), 20);
+    //  from the tail on
+    assert_int_equal (events_log_cut_by_bytes (150, 51, 10000, 5000, 1000),
+                      100);
+    //  never past the head
+    assert_int_equal (events_log_cut_by_bytes (10, 1, 10000, 1, 1000), 10);
+    //  an empty log
+    assert_int_equal (events_log_cut_by_bytes (10, 11, 500, 100, 1000), 0);
+}
+
+static void
+test_matches_prefixes (void **state)
+{
+    char *prefixes [] = { (char *) "registry.", (char *) "guarantee.claim." };
+    assert_true (events_log_matches ("registry.enterprise.registered",
+                                     prefixes, 2));
+    assert_true (events_log_matches ("guarantee.claim.approved", prefixes, 2));
+    assert_false (events_log_matches ("guarantee.payout.made", prefixes, 2));
+    assert_false (events_log_matches ("registry", prefixes, 2));
+    assert_true (events_log_matches ("anything", NULL, 0));
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests [] = {
+        cmocka_unit_test (test_fresh_splits_at_the_cursor),
+        cmocka_unit_test (test_check_refuses_bad_appends),
+        cmocka_unit_test (test_cut_by_bytes),
+        cmocka_unit_test (test_matches_prefixes),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
