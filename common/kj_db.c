@@ -228,24 +228,36 @@ s_reconnect (kj_db_t *self)
 //  Runs sql once: as a cached prepared statement, or with prepared false
 //  as a simple query (PQexec), which may hold several statements.
 
+//  The name of sql as a prepared statement of this connection, prepared
+//  now if it is the first time; NULL with the error recorded.
+
+static const char *
+s_prepared (kj_db_t *self, const char *sql, int nparams)
+{
+    const char *name = (const char *) zhashx_lookup (self->statements, sql);
+    if (!name) {
+        char fresh [16];
+        snprintf (fresh, sizeof fresh, "kj_s%d", ++self->prepared);
+        PGresult *result = PQprepare (self->conn, fresh, sql, nparams, NULL);
+        bool ok = s_result_ok (self, result);
+        PQclear (result);
+        if (!ok)
+            return NULL;
+        zhashx_insert (self->statements, sql, fresh);
+        name = (const char *) zhashx_lookup (self->statements, sql);
+    }
+    return name;
+}
+
 static PGresult *
 s_exec_once (kj_db_t *self, const char *sql, int nparams,
              const char *const *params, bool prepared)
 {
     PGresult *result;
     if (prepared) {
-        const char *name = (const char *) zhashx_lookup (self->statements, sql);
-        if (!name) {
-            char fresh [16];
-            snprintf (fresh, sizeof fresh, "kj_s%d", ++self->prepared);
-            result = PQprepare (self->conn, fresh, sql, nparams, NULL);
-            bool ok = s_result_ok (self, result);
-            PQclear (result);
-            if (!ok)
-                return NULL;
-            zhashx_insert (self->statements, sql, fresh);
-            name = (const char *) zhashx_lookup (self->statements, sql);
-        }
+        const char *name = s_prepared (self, sql, nparams);
+        if (!name)
+            return NULL;
         result = PQexecPrepared (self->conn, name, nparams, params, NULL, NULL,
                                  0);
     }
@@ -257,6 +269,26 @@ s_exec_once (kj_db_t *self, const char *sql, int nparams,
     return NULL;
 }
 
+//  Before a statement: forget the last error (unless it failed the
+//  transaction in hand), and re-open a lost connection when that cannot
+//  lose work, that is, outside a transaction. 0 or -1.
+
+static int
+s_ready (kj_db_t *self)
+{
+    if (!(self->in_tx && PQtransactionStatus (self->conn) == PQTRANS_INERROR))
+        s_clear_error (self);
+    if (PQstatus (self->conn) == CONNECTION_OK)
+        return 0;
+    if (self->in_tx) {
+        if (!s_is_connection_state (self->sqlstate))
+            s_set_error (self, "08003", "connection lost inside a transaction");
+        return -1;
+    }
+    s_set_error (self, "08003", "connection lost");
+    return s_reconnect (self);
+}
+
 //  Runs sql, re-opening a lost connection and trying once more when that
 //  cannot lose work, that is, outside a transaction.
 
@@ -264,24 +296,90 @@ static PGresult *
 s_exec (kj_db_t *self, const char *sql, int nparams,
         const char *const *params, bool prepared)
 {
-    if (!(self->in_tx && PQtransactionStatus (self->conn) == PQTRANS_INERROR))
-        s_clear_error (self);
-    if (PQstatus (self->conn) != CONNECTION_OK) {
-        if (self->in_tx) {
-            if (!s_is_connection_state (self->sqlstate))
-                s_set_error (self, "08003",
-                             "connection lost inside a transaction");
-            return NULL;
-        }
-        s_set_error (self, "08003", "connection lost");
-        if (s_reconnect (self))
-            return NULL;
-    }
+    if (s_ready (self))
+        return NULL;
     PGresult *result = s_exec_once (self, sql, nparams, params, prepared);
     if (!result && !self->in_tx && s_is_connection_state (self->sqlstate)
     &&  s_reconnect (self) == 0)
         result = s_exec_once (self, sql, nparams, params, prepared);
     return result;
+}
+
+//  --------------------------------------------------------------------------
+//  One attempt at a batch in pipeline mode. Every statement is prepared
+//  first (a one-time cost per connection); then all are sent, with one
+//  sync, and their results read in order. After a failure the server
+//  answers the rest with PGRES_PIPELINE_ABORTED: only the first error is
+//  recorded.
+
+static int
+s_exec_many_once (kj_db_t *self, const kj_db_query_t *queries, int count,
+                  PGresult **results)
+{
+    const char *names [count];
+    for (int i = 0; i < count; i++) {
+        results [i] = NULL;
+        names [i] = s_prepared (self, queries [i].sql, queries [i].nparams);
+        if (!names [i])
+            return -1;
+    }
+    if (!PQenterPipelineMode (self->conn)) {
+        s_set_error (self, "08000", PQerrorMessage (self->conn));
+        return -1;
+    }
+    bool sent = true;
+    for (int i = 0; i < count && sent; i++)
+        sent = PQsendQueryPrepared (self->conn, names [i], queries [i].nparams,
+                                    queries [i].params, NULL, NULL, 0) == 1;
+    sent = sent && PQpipelineSync (self->conn) == 1;
+    int rc = sent ? 0 : -1;
+    if (!sent)
+        s_result_ok (self, NULL);
+    for (int i = 0; i < count && sent; i++) {
+        PGresult *result = PQgetResult (self->conn);
+        if (!result) {                  //  the connection went
+            if (rc == 0)
+                s_result_ok (self, NULL);
+            rc = -1;
+            break;
+        }
+        if (rc == 0 && s_result_ok (self, result))
+            results [i] = result;
+        else {
+            rc = -1;
+            PQclear (result);
+        }
+        //  Each statement's results end with a NULL
+        while ((result = PQgetResult (self->conn)))
+            PQclear (result);
+    }
+    if (sent && PQstatus (self->conn) == CONNECTION_OK) {
+        PGresult *sync = PQgetResult (self->conn);      //  PIPELINE_SYNC
+        PQclear (sync);
+    }
+    if (PQstatus (self->conn) == CONNECTION_OK)
+        PQexitPipelineMode (self->conn);
+    if (rc)
+        for (int i = 0; i < count; i++) {
+            PQclear (results [i]);
+            results [i] = NULL;
+        }
+    return rc;
+}
+
+int
+kj_db_exec_many (kj_db_t *self, const kj_db_query_t *queries, int count,
+                 PGresult **results)
+{
+    for (int i = 0; i < count; i++)
+        results [i] = NULL;
+    if (s_ready (self))
+        return -1;
+    int rc = s_exec_many_once (self, queries, count, results);
+    if (rc && !self->in_tx && s_is_connection_state (self->sqlstate)
+    &&  s_reconnect (self) == 0)
+        rc = s_exec_many_once (self, queries, count, results);
+    return rc;
 }
 
 //  --------------------------------------------------------------------------

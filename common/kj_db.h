@@ -56,6 +56,24 @@ PGresult *
     kj_db_exec (kj_db_t *self, const char *sql, int nparams,
                 const char *const *params);
 
+//  One statement of a batch for kj_db_exec_many.
+typedef struct {
+    const char *sql;
+    int nparams;
+    const char *const *params;
+} kj_db_query_t;
+
+//  Run count statements in one round trip (libpq's pipeline mode), each
+//  prepared on first use as kj_db_exec does. On success returns 0 and
+//  results [i] holds statement i's result (the caller PQclears each); on
+//  error returns -1 with every results [i] NULL and the first error
+//  recorded. Outside a transaction a lost connection is re-opened and the
+//  whole batch run once more. Use it for reads that need several
+//  statements: each round trip costs more than the statement.
+int
+    kj_db_exec_many (kj_db_t *self, const kj_db_query_t *queries, int count,
+                     PGresult **results);
+
 //  As kj_db_exec, for statements whose result is not needed: returns the
 //  number of rows affected, or -1 on error.
 int64_t

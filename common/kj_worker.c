@@ -327,14 +327,22 @@ s_reply_status (kj_worker_t *self, zframe_t **address_p, uint64_t request_id,
 }
 
 //  --------------------------------------------------------------------------
-//  Idempotency, inside the transaction of a KJ_WRITE method. Returns 1 if
-//  the key was seen before (*stored_p is its reply payload, or the status
-//  says why it cannot be used), 0 if this is the first time, -1 on a
-//  database error.
+//  Idempotency, inside the transaction of a KJ_WRITE method.
+//
+//  The key is claimed with a transaction-scoped advisory lock, so that a
+//  second request with the same key waits for the first to commit and then
+//  finds its row. Nothing here writes before the handler runs: the
+//  transaction gets its id at the handler's first write (its row lock), and
+//  the relay's (txid, id) order then follows the order in which writers
+//  took that lock. The key's row is written with the reply, at the end.
+//
+//  Returns 1 if the key was seen before (*stored_p is its reply payload,
+//  or the status says why it cannot be used), 0 if this is the first time,
+//  -1 on a database error. hash receives the request's digest.
 
 static int
 s_idempotency_claim (kj_call_t *call, const char *method, zframe_t *payload,
-                     zframe_t **stored_p)
+                     char hash [41], zframe_t **stored_p)
 {
     kj_db_t *db = call->worker->config.db;
     const char *key = call->header->idempotency_key;
@@ -342,27 +350,23 @@ s_idempotency_claim (kj_call_t *call, const char *method, zframe_t *payload,
     zdigest_update (digest, (byte *) method, strlen (method));
     if (payload)
         zdigest_update (digest, zframe_data (payload), zframe_size (payload));
-    char hash [41];
-    kj_strlcpy (hash, zdigest_string (digest), sizeof hash);
+    kj_strlcpy (hash, zdigest_string (digest), 41);
     zdigest_destroy (&digest);
 
-    const char *params [] = { key, method, hash };
-    int64_t rows = kj_db_run (db,
-        "INSERT INTO kj_idempotency (key, method, request_hash) "
-        "VALUES ($1, $2, decode ($3, 'hex')) ON CONFLICT DO NOTHING",
-        3, params);
-    if (rows < 0)
-        return -1;
-    if (rows == 1)
-        return 0;
+    const char *params [] = { key };
     PGresult *res = kj_db_exec (db,
+        "SELECT pg_advisory_xact_lock (hashtextextended ($1, 7))", 1, params);
+    if (!res)
+        return -1;
+    PQclear (res);
+    res = kj_db_exec (db,
         "SELECT method, encode (request_hash, 'hex'), encode (reply, 'hex') "
         "FROM kj_idempotency WHERE key = $1", 1, params);
     if (!res)
         return -1;
-    if (PQntuples (res) != 1)
-        kj_call_fail (call, KJ__CODE__ABORTED, "idempotency_key",
-                      "idempotency key '%s' vanished; retry", key);
+    int seen = PQntuples (res) == 1;
+    if (!seen)
+        ;                       //  first time
     else
     if (!streq (PQgetvalue (res, 0, 0), method)
     ||  strcasecmp (PQgetvalue (res, 0, 1), hash) != 0)
@@ -380,18 +384,21 @@ s_idempotency_claim (kj_call_t *call, const char *method, zframe_t *payload,
         *stored_p = stored;
     }
     PQclear (res);
-    return 1;
+    return seen;
 }
 
 static int
-s_idempotency_store (kj_call_t *call, zframe_t *reply)
+s_idempotency_store (kj_call_t *call, const char *method, const char *hash,
+                     zframe_t *reply)
 {
-    const char *params [] = { call->header->idempotency_key,
-                              zframe_strhex (reply) };
+    char *hex = zframe_strhex (reply);
+    const char *params [] = { call->header->idempotency_key, method, hash,
+                              hex };
     int64_t rows = kj_db_run (call->worker->config.db,
-        "UPDATE kj_idempotency SET reply = decode ($2, 'hex') WHERE key = $1",
-        2, params);
-    free ((char *) params [1]);
+        "INSERT INTO kj_idempotency (key, method, request_hash, reply) "
+        "VALUES ($1, $2, decode ($3, 'hex'), decode ($4, 'hex'))",
+        4, params);
+    free (hex);
     return rows == 1 ? 0 : -1;
 }
 
@@ -430,9 +437,10 @@ s_invoke_write (kj_call_t *call, const ProtobufCMethodDescriptor *md,
     for (int attempt = 1; attempt <= 5; attempt++) {
         s_call_reset (call);
         zframe_t *reply = NULL;
+        char hash [41] = "";
         if (kj_db_begin (db) == 0) {
             int seen = keyed ? s_idempotency_claim (call, md->name, payload,
-                                                    &reply)
+                                                    hash, &reply)
                              : 0;
             if (seen == 1) {
                 kj_db_rollback (db);
@@ -443,7 +451,9 @@ s_invoke_write (kj_call_t *call, const ProtobufCMethodDescriptor *md,
             }
             if (seen == 0)
                 reply = s_invoke (call, md, handler, input);
-            if (reply && (!keyed || s_idempotency_store (call, reply) == 0)
+            if (reply && (!keyed
+                          || s_idempotency_store (call, md->name, hash,
+                                                  reply) == 0)
             &&  kj_db_commit (db) == 0)
                 return reply;
             if (reply && call->status.code == KJ__CODE__OK)

@@ -17,6 +17,14 @@ typedef struct {
 static const command_t s_commands [] = {
     { "status", "the broker, its services and their workers", cli_status },
     { "events", "tail the event log, or show its stats", cli_events },
+    { "enterprise", "enterprises of the library: add, show, list, stage, ...",
+      cli_enterprise },
+    { "institution", "financial institutions on the platform",
+      cli_institution },
+    { "product", "products of the supermarket: add, list, search, ...",
+      cli_product },
+    { "code", "check a unified social credit code and explain it", cli_code },
+    { "demo", "demo data: generate CSV files, or load them", cli_demo },
     { NULL }
 };
 

@@ -499,6 +499,69 @@ test_bootstrap_role_and_schema (void **state)
 //  Lost connections
 
 static void
+test_exec_many_in_one_batch (void **state)
+{
+    kj_db_t *db = s_db ("t_many");
+    assert_int_equal (kj_db_run (db, "CREATE TABLE t (k int PRIMARY KEY, "
+                                 "v text)", 0, NULL), 0);
+    assert_int_equal (kj_db_run (db, "INSERT INTO t VALUES (1, 'a'), "
+                                 "(2, 'b'), (3, 'c')", 0, NULL), 3);
+    const char *one [] = { "1" };
+    const char *two [] = { "2", "9" };
+    kj_db_query_t queries [] = {
+        { "SELECT v FROM t WHERE k = $1::int", 1, one },
+        { "SELECT count (*) FROM t", 0, NULL },
+        { "SELECT v FROM t WHERE k IN ($1::int, $2::int) ORDER BY k", 2, two }
+    };
+    PGresult *results [3];
+    //  Twice: the second time every statement is prepared already
+    for (int round = 0; round < 2; round++) {
+        assert_int_equal (kj_db_exec_many (db, queries, 3, results), 0);
+        assert_string_equal (PQgetvalue (results [0], 0, 0), "a");
+        assert_string_equal (PQgetvalue (results [1], 0, 0), "3");
+        assert_int_equal (PQntuples (results [2]), 1);
+        assert_string_equal (PQgetvalue (results [2], 0, 0), "b");
+        for (int i = 0; i < 3; i++)
+            PQclear (results [i]);
+    }
+    //  A connection in pipeline mode is back to normal afterwards
+    s_assert_value (db, "SELECT v FROM t WHERE k = $1::int", "3", "c");
+    kj_db_destroy (&db);
+}
+
+static void
+test_exec_many_error_fails_all (void **state)
+{
+    kj_db_t *db = s_db ("t_many_error");
+    const char *bad [] = { "not a number" };
+    kj_db_query_t queries [] = {
+        { "SELECT 1", 0, NULL },
+        { "SELECT $1::int", 1, bad },
+        { "SELECT 3", 0, NULL }
+    };
+    PGresult *results [3];
+    assert_int_equal (kj_db_exec_many (db, queries, 3, results), -1);
+    for (int i = 0; i < 3; i++)
+        assert_null (results [i]);
+    //  The first error is the one kept: invalid_text_representation
+    assert_string_equal (kj_db_sqlstate (db), "22P02");
+    //  And the connection serves on
+    s_assert_value (db, "SELECT $1::int + 1", "1", "2");
+    //  A batch reconnects after a lost session, as a statement does
+    char *pid = s_backend_pid (db);
+    s_terminate (pid);
+    kj_db_query_t ok [] = { { "SELECT 1", 0, NULL } };
+    assert_int_equal (kj_db_exec_many (db, ok, 1, results), 0);
+    assert_string_equal (PQgetvalue (results [0], 0, 0), "1");
+    PQclear (results [0]);
+    char *after = s_backend_pid (db);
+    assert_string_not_equal (after, pid);
+    free (pid);
+    free (after);
+    kj_db_destroy (&db);
+}
+
+static void
 test_exec_reconnects_outside_tx (void **state)
 {
     kj_db_t *db = s_db ("t_reconnect");
@@ -675,6 +738,8 @@ main (void)
         cmocka_unit_test (test_migrate_concurrently_applies_each_once),
         cmocka_unit_test (test_migrate_makes_common_tables),
         cmocka_unit_test (test_bootstrap_role_and_schema),
+        cmocka_unit_test (test_exec_many_in_one_batch),
+        cmocka_unit_test (test_exec_many_error_fails_all),
         cmocka_unit_test (test_exec_reconnects_outside_tx),
         cmocka_unit_test (test_exec_in_tx_fails_on_lost_connection),
         cmocka_unit_test_teardown (test_exec_survives_cluster_restart,

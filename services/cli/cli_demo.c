@@ -1,0 +1,326 @@
+/*  =========================================================================
+    cli_demo - `kejin demo generate` and `kejin demo load`: realistic
+    synthetic data for a node
+
+    The registry generates the rows (its Demo method, registry_demo): the
+    same seed, count and date give the same files anywhere. generate
+    writes the four CSV files; load writes them to a temporary folder and
+    imports them through the same path as `kejin ... import`, in the order
+    their references need: institutions, products, enterprises, figures.
+
+    Registered in cli_main.c as the noun `demo` (cli_demo).
+    =========================================================================
+*/
+
+#include "cli_reg.h"
+#include "registry_bulk.pb-c.h"
+#include <sys/stat.h>
+
+int cli_demo (cli_t *cli, int argc, char **argv);
+
+static const char *s_usage =
+    "Usage: kejin demo generate --out DIR [--enterprises N] [--seed S]\n"
+    "                           [--today YYYY-MM-DD]\n"
+    "       kejin demo load [--enterprises N] [--seed S] [--today YYYY-MM-DD]\n"
+    "                       [--if-empty] [--keep DIR]\n\n"
+    "generate  write DIR/institutions.csv, products.csv, enterprises.csv and\n"
+    "          figures.csv: N enterprises (100 to 1,000,000; default 2,000)\n"
+    "          of all 15 regions with valid credit codes, figures for up to\n"
+    "          three years consistent with their stage, the qualifications\n"
+    "          those figures earn; 40 institutions of every type with the\n"
+    "          cities they serve; 100 products of every type, 辽科贷, 辽知贷\n"
+    "          and 金信贷 among them. The same seed (default 1), count and\n"
+    "          date (default: the registry's today) give the same files.\n"
+    "load      generate into a temporary folder (or --keep DIR) and import\n"
+    "          the files: institutions, products, enterprises, figures. With\n"
+    "          --if-empty nothing happens when the registry holds enterprises\n"
+    "          already; institutions and products already there are kept.\n";
+
+static const char *s_files [] = {
+    "", "enterprises.csv", "figures.csv", "institutions.csv", "products.csv"
+};
+
+typedef struct {
+    uint64_t rows [5];              //  by kind
+    uint64_t by_stage [5];
+    uint64_t by_region [16];
+    char today [11];
+} s_stats_t;
+
+//  Fetch kind from the registry's generator into dir/file.
+static int
+s_fetch (cli_t *cli, Kj__BulkKind kind, uint64_t seed, uint32_t enterprises,
+         const char *dir, s_stats_t *stats)
+{
+    char path [1024];
+    snprintf (path, sizeof path, "%s/%s", dir, s_files [kind]);
+    FILE *file = fopen (path, "w");
+    if (!file) {
+        fprintf (stderr, "%s: %s: %s\n", cli->prog, path, strerror (errno));
+        return CLI_FAILED;
+    }
+    uint32_t after = 0;
+    int rc = CLI_OK;
+    do {
+        Kj__DemoRequest request = KJ__DEMO_REQUEST__INIT;
+        request.kind = kind;
+        request.seed = seed;
+        request.enterprises = enterprises;
+        request.today = stats->today;
+        request.after = after;
+        request.limit = 10000;
+        Kj__DemoReply *reply = NULL;
+        rc = cli_call (cli, "registry.bulk", "Demo", &request.base,
+                       &kj__demo_reply__descriptor,
+                       (ProtobufCMessage **) &reply, true);
+        if (rc != CLI_OK)
+            break;
+        if (fwrite (reply->data.data, 1, reply->data.len, file)
+            != reply->data.len) {
+            fprintf (stderr, "%s: %s: %s\n", cli->prog, path,
+                     strerror (errno));
+            rc = CLI_FAILED;
+        }
+        stats->rows [kind] += reply->rows;
+        if (kind == KJ__BULK_KIND__BULK_ENTERPRISES) {
+            for (size_t i = 0; i < reply->n_by_stage && i < 5; i++)
+                stats->by_stage [i] += reply->by_stage [i];
+            for (size_t i = 0; i < reply->n_by_region && i < 16; i++)
+                stats->by_region [i] += reply->by_region [i];
+        }
+        kj_strlcpy (stats->today, reply->today, sizeof stats->today);
+        after = reply->next;
+        kj__demo_reply__free_unpacked (reply, NULL);
+    } while (rc == CLI_OK && after && !kj_stopping ());
+    if (fclose (file) && rc == CLI_OK) {
+        fprintf (stderr, "%s: %s: %s\n", cli->prog, path, strerror (errno));
+        rc = CLI_FAILED;
+    }
+    return rc;
+}
+
+//  Generate the four files into dir, institutions first.
+static int
+s_generate (cli_t *cli, uint64_t seed, uint32_t enterprises, const char *dir,
+            s_stats_t *stats)
+{
+    static const Kj__BulkKind order [] = {
+        KJ__BULK_KIND__BULK_INSTITUTIONS, KJ__BULK_KIND__BULK_PRODUCTS,
+        KJ__BULK_KIND__BULK_ENTERPRISES, KJ__BULK_KIND__BULK_FIGURES
+    };
+    for (size_t i = 0; i < 4; i++) {
+        int rc = s_fetch (cli, order [i], seed, enterprises, dir, stats);
+        if (rc != CLI_OK)
+            return rc;
+    }
+    return CLI_OK;
+}
+
+static void
+s_number (uint64_t value, char *buf, size_t size)
+{
+    char digits [32];
+    snprintf (digits, sizeof digits, "%" PRIu64, value);
+    size_t len = strlen (digits), n = 0;
+    for (size_t i = 0; i < len && n + 2 < size; i++) {
+        if (i && (len - i) % 3 == 0)
+            buf [n++] = ',';
+        buf [n++] = digits [i];
+    }
+    buf [n] = 0;
+}
+
+static int
+s_counts (cli_t *cli, Kj__BulkCounts **counts)
+{
+    Kj__BulkCountsRequest request = KJ__BULK_COUNTS_REQUEST__INIT;
+    return cli_call (cli, "registry.bulk", "Counts", &request.base,
+                     &kj__bulk_counts__descriptor, (ProtobufCMessage **) counts,
+                     true);
+}
+
+//  "2,000 enterprises in 15 regions (孵化期 397, 初创期 702, ...)"
+static void
+s_summary (const Kj__BulkCounts *c, char *buf, size_t size)
+{
+    static const char *labels [] = {
+        "未分类", "孵化期", "初创期", "成长期", "成熟期"
+    };
+    char enterprises [32], figures [32];
+    s_number (c->enterprises, enterprises, sizeof enterprises);
+    s_number (c->figures, figures, sizeof figures);
+    size_t at = (size_t) snprintf (buf, size, "%s enterprises in %u regions (",
+                                   enterprises, c->regions);
+    bool first = true;
+    for (size_t i = 0; i < c->n_by_stage && i < 5 && at < size; i++)
+        if (c->by_stage [i]) {
+            at += (size_t) snprintf (buf + at, size - at, "%s%s %" PRIu64,
+                                     first ? "" : ", ", labels [i],
+                                     c->by_stage [i]);
+            first = false;
+        }
+    if (at < size)
+        snprintf (buf + at, size - at, "), %s years of figures, %" PRIu64
+                  " institutions, %" PRIu64 " products", figures,
+                  c->institutions, c->products);
+}
+
+static int
+s_remove_dir (const char *dir)
+{
+    for (int kind = 1; kind <= 4; kind++) {
+        char path [1024];
+        snprintf (path, sizeof path, "%s/%s", dir, s_files [kind]);
+        unlink (path);
+    }
+    return rmdir (dir);
+}
+
+//  Import dir/file of a noun through `kejin NOUN import`, quietly.
+static int
+s_import (cli_t *cli, const char *noun, const char *dir, Kj__BulkKind kind)
+{
+    char path [1024];
+    snprintf (path, sizeof path, "%s/%s", dir, s_files [kind]);
+    char *argv [] = {
+        "import", path, "--quiet",
+        kind == KJ__BULK_KIND__BULK_FIGURES ? "--figures" : NULL, NULL
+    };
+    int argc = kind == KJ__BULK_KIND__BULK_FIGURES ? 4 : 3;
+    int rc = cli_bulk_import (cli, noun, argc, argv);
+    if (rc != CLI_OK)
+        fprintf (stderr, "%s: demo load: importing %s failed\n", cli->prog,
+                 path);
+    return rc;
+}
+
+int
+cli_demo (cli_t *cli, int argc, char **argv)
+{
+    if (argc < 2 || cli_wants_help (argc, argv))
+        return cli_usage (s_usage, argc < 2);
+    const char *verb = argv [1];
+    bool load = streq (verb, "load");
+    if (!load && !streq (verb, "generate")) {
+        fprintf (stderr, "kejin: demo has no verb '%s'\n%s", verb, s_usage);
+        return CLI_USAGE;
+    }
+    cli_args_t *args = cli_args_new (argc, argv, 2,
+                                     load ? "enterprises= seed= today= "
+                                            "if-empty! keep="
+                                          : "enterprises= seed= today= out=",
+                                     s_usage);
+    if (!args)
+        return CLI_USAGE;
+    int rc = CLI_USAGE;
+    int64_t enterprises = 2000, seed = 1;
+    s_stats_t stats = { .rows = { 0 } };
+    Kj__BulkCounts *counts = NULL;
+    char dir [1024] = "";
+    bool temporary = false;
+    if (cli_args_count (args) != 0) {
+        fprintf (stderr, "%s", s_usage);
+        goto done;
+    }
+    if ((cli_args_get (args, "enterprises")
+         && cli_parse_int ("enterprises", cli_args_get (args, "enterprises"),
+                           100, 1000000, &enterprises))
+    ||  (cli_args_get (args, "seed")
+         && cli_parse_int ("seed", cli_args_get (args, "seed"), 0, INT64_MAX,
+                           &seed)))
+        goto done;
+    if (cli_args_get (args, "today"))
+        kj_strlcpy (stats.today, cli_args_get (args, "today"),
+                    sizeof stats.today);
+    const char *out = cli_args_get (args, load ? "keep" : "out");
+    if (!load && !out) {
+        fprintf (stderr, "kejin: demo generate needs --out DIR\n%s", s_usage);
+        goto done;
+    }
+    int64_t started = kj_mono_us ();
+    if (load) {
+        rc = s_counts (cli, &counts);
+        if (rc != CLI_OK)
+            goto done;
+        if (cli_args_flag (args, "if-empty") && counts->enterprises) {
+            char summary [400];
+            s_summary (counts, summary, sizeof summary);
+            printf ("demo data: already there, nothing loaded: %s\n", summary);
+            rc = CLI_OK;
+            goto done;
+        }
+    }
+    if (out) {
+        kj_strlcpy (dir, out, sizeof dir);
+        if (mkdir (dir, 0755) && errno != EEXIST) {
+            fprintf (stderr, "%s: %s: %s\n", cli->prog, dir, strerror (errno));
+            rc = CLI_FAILED;
+            goto done;
+        }
+    }
+    else {
+        const char *tmp = getenv ("TMPDIR");
+        snprintf (dir, sizeof dir, "%s/kejin-demo-XXXXXX", tmp ? tmp : "/tmp");
+        if (!mkdtemp (dir)) {
+            fprintf (stderr, "%s: %s: %s\n", cli->prog, dir, strerror (errno));
+            rc = CLI_FAILED;
+            goto done;
+        }
+        temporary = true;
+    }
+    rc = s_generate (cli, (uint64_t) seed, (uint32_t) enterprises, dir,
+                     &stats);
+    if (rc != CLI_OK)
+        goto done;
+    if (!load) {
+        char count [32], figures [32];
+        s_number (stats.rows [KJ__BULK_KIND__BULK_ENTERPRISES], count,
+                  sizeof count);
+        s_number (stats.rows [KJ__BULK_KIND__BULK_FIGURES], figures,
+                  sizeof figures);
+        int regions = 0;
+        for (int r = 1; r < 16; r++)
+            regions += stats.by_region [r] > 0;
+        printf ("wrote %s/: %s enterprises in %d regions (孵化期 %" PRIu64
+                ", 初创期 %" PRIu64 ", 成长期 %" PRIu64 ", 成熟期 %" PRIu64
+                "), %s years of figures, %" PRIu64 " institutions, %" PRIu64
+                " products; seed %" PRId64 ", as of %s\n", dir, count,
+                regions, stats.by_stage [1], stats.by_stage [2],
+                stats.by_stage [3], stats.by_stage [4], figures,
+                stats.rows [KJ__BULK_KIND__BULK_INSTITUTIONS],
+                stats.rows [KJ__BULK_KIND__BULK_PRODUCTS], seed, stats.today);
+        rc = CLI_OK;
+        goto done;
+    }
+    //  Institutions and products are the same for every seed: keep those
+    //  a node already has
+    if (counts->institutions == 0
+    &&  (rc = s_import (cli, "institution", dir,
+                        KJ__BULK_KIND__BULK_INSTITUTIONS)) != CLI_OK)
+        goto done;
+    if (counts->products == 0
+    &&  (rc = s_import (cli, "product", dir, KJ__BULK_KIND__BULK_PRODUCTS))
+        != CLI_OK)
+        goto done;
+    if ((rc = s_import (cli, "enterprise", dir,
+                        KJ__BULK_KIND__BULK_ENTERPRISES)) != CLI_OK
+    ||  (rc = s_import (cli, "enterprise", dir,
+                        KJ__BULK_KIND__BULK_FIGURES)) != CLI_OK)
+        goto done;
+    kj__bulk_counts__free_unpacked (counts, NULL);
+    counts = NULL;
+    rc = s_counts (cli, &counts);
+    if (rc == CLI_OK) {
+        char summary [400];
+        s_summary (counts, summary, sizeof summary);
+        printf ("demo data loaded in %.1f s: %s (seed %" PRId64 ", as of %s)\n",
+                (kj_mono_us () - started) / 1e6, summary, seed, stats.today);
+    }
+done:
+    if (temporary && *dir)
+        s_remove_dir (dir);
+    if (counts)
+        kj__bulk_counts__free_unpacked (counts, NULL);
+    cli_args_destroy (&args);
+    return rc;
+}

@@ -1,0 +1,1187 @@
+/*  =========================================================================
+    cli_enterprise - `kejin enterprise`: the enterprises of the life-cycle
+    financial service library (全生命周期金融服务库)
+
+    add, show, list, update, stage, transition, figures, qualify talk to
+    the Registry service; import and export belong to the bulk commands
+    (cli_bulk.c). Money is typed and shown in yuan, sent in fen.
+    =========================================================================
+*/
+
+#include "cli_reg.h"
+
+static const char *s_usage =
+    "Usage: kejin enterprise VERB [ARGS] [--json]\n\n"
+    "  add CODE --name NAME [--region R] [--industry I]\n"
+    "      [--founded DATE] [--size micro|small|medium|large]\n"
+    "      [--tutoring] [--board-standard] [--chain-leader]\n"
+    "      [--dishonest] [--abnormal] [--tax-grade A|B|M|C|D]\n"
+    "      [--invention-patents N] [--class2-ip N] [--pledged-ip N]\n"
+    "        register an enterprise as a draft entry. The region comes\n"
+    "        from the code; give --region SFDZ for 沈抚示范区.\n"
+    "  show CODE [--history]\n"
+    "        the enterprise with its figures, lists and stage;\n"
+    "        --history adds its audit trail\n"
+    "  list [--region R | --city R]... [--stage S]... [--status S]...\n"
+    "       [--qualification K]... [--name TEXT] [--industry I]\n"
+    "       [--limit N] [--after CURSOR]\n"
+    "        regions: a city code, SFDZ, SHENYANG_METRO or PROVINCE\n"
+    "  update CODE [--name] [--region] [--industry] [--founded]\n"
+    "       [--size] [--tutoring yes|no] [--board-standard yes|no]\n"
+    "       [--chain-leader yes|no] [--dishonest yes|no]\n"
+    "       [--abnormal yes|no] [--tax-grade G]\n"
+    "       [--invention-patents N] [--class2-ip N] [--pledged-ip N]\n"
+    "       [--award NAME:LEVEL:YEAR[:RANK]]...\n"
+    "       [--round ROUND:YUAN:DATE[:INVESTORS]]...\n"
+    "       [--loan LENDER:YUAN:DRAWN[:MATURES[:repaid]]]...\n"
+    "       [--link LEADER[:CHAIN]]... [--clear-awards]\n"
+    "       [--clear-rounds] [--clear-loans] [--clear-links]\n"
+    "       [--version N]\n"
+    "        change what is given; --award, --round, --loan and --link\n"
+    "        add to the lists, --clear-* empties one first\n"
+    "  stage CODE [--set STAGE --reason TEXT | --clear --reason TEXT\n"
+    "       | --recompute]\n"
+    "        show the stage and the rule that fired; set it by hand\n"
+    "        (audited), hand it back to the rules, or recompute it now\n"
+    "  transition CODE ACTION [--reason TEXT] [--version N]\n"
+    "        actions: submit, city_approve, province_approve,\n"
+    "        publicity_pass, publicity_objection, return, reject,\n"
+    "        suspend, reinstate, remove\n"
+    "  figures CODE [--year Y [--revenue YUAN] [--rnd YUAN]\n"
+    "       [--net-profit YUAN] [--assets YUAN] [--cash-flow YUAN]\n"
+    "       [--high-tech-revenue YUAN] [--cost YUAN] [--staff N]\n"
+    "       [--tech-staff N]]\n"
+    "        show the yearly figures, or set those of one year (what\n"
+    "        is not given keeps its value); the stage is recomputed\n"
+    "  qualify CODE KIND --expires DATE [--granted DATE] [--level L]\n"
+    "       [--certificate TEXT]    add or renew a qualification\n"
+    "  qualify CODE KIND --revoke   remove it\n"
+    "        kinds: high_tech, tech_sme, innovative_sme, srdi,\n"
+    "        little_giant, eaglet, gazelle, unicorn,\n"
+    "        incubator_resident, listing_reserve\n"
+    "  import ..., export ...\n"
+    "        bulk CSV (see `kejin enterprise import --help`)\n\n"
+    "Amounts are in yuan: 1234.56, 1,200,000, 300万, 2亿.\n"
+    "Dates are YYYY-MM-DD.\n";
+
+//  --------------------------------------------------------------------------
+//  Showing an enterprise
+
+static const char *
+s_yes (bool value)
+{
+    return value ? "yes" : "no";
+}
+
+static const char *
+s_region_name (const char *code)
+{
+    static const struct {
+        const char *code, *name;
+    } names [] = {
+        { "210100", "沈阳市" }, { "210200", "大连市" }, { "210300", "鞍山市" },
+        { "210400", "抚顺市" }, { "210500", "本溪市" }, { "210600", "丹东市" },
+        { "210700", "锦州市" }, { "210800", "营口市" }, { "210900", "阜新市" },
+        { "211000", "辽阳市" }, { "211100", "盘锦市" }, { "211200", "铁岭市" },
+        { "211300", "朝阳市" }, { "211400", "葫芦岛市" },
+        { "SFDZ", "沈抚示范区" }
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names [0]; i++)
+        if (streq (names [i].code, code))
+            return names [i].name;
+    return "outside Liaoning";
+}
+
+static void
+s_print_stage (const Kj__Enterprise *e)
+{
+    const Kj__StageInfo *s = e->stage;
+    if (!s)
+        return;
+    printf ("  stage       %s", cli_enum_name (&kj__stage__descriptor, "STAGE_",
+                                               s->stage));
+    printf ("  rule %s, rules %s%s\n", s->rule, s->version,
+            s->needs_review ? ", needs review" : "");
+    printf ("              %s\n", s->reason);
+    if (s->overridden)
+        printf ("              set by hand (%s); the rules say %s\n",
+                s->override_reason,
+                cli_enum_name (&kj__stage__descriptor, "STAGE_", s->computed));
+}
+
+static void
+s_print_enterprise (const Kj__Enterprise *e)
+{
+    char a [64], b [64], c [64], d [64];
+    printf ("%s  %s\n", e->code, e->name);
+    printf ("  region      %s %s\n", e->region, s_region_name (e->region));
+    printf ("  industry    %s\n", *e->industry ? e->industry : "-");
+    printf ("  founded     %s   size %s\n",
+            *e->founded_on ? e->founded_on : "-",
+            cli_enum_name (&kj__size_class__descriptor, "SIZE_",
+                           e->size_class));
+    printf ("  status      %s\n",
+            cli_enum_name (&kj__entry_status__descriptor, "ENTRY_", e->status));
+    s_print_stage (e);
+    if (e->credit)
+        printf ("  credit      严重失信 %s, 经营异常 %s, tax grade %s\n",
+                s_yes (e->credit->dishonest), s_yes (e->credit->abnormal),
+                *e->credit->tax_grade ? e->credit->tax_grade : "-");
+    if (e->ip)
+        printf ("  IP          invention patents %d, class-II %d, pledged %d\n",
+                e->ip->invention_patents, e->ip->class2_ip, e->ip->pledged_ip);
+    printf ("  flags       listing tutoring %s, board standard %s, chain "
+            "leader %s, first loan %s\n", s_yes (e->listing_tutoring),
+            s_yes (e->board_standard), s_yes (e->chain_leader),
+            s_yes (e->first_loan));
+    if (e->techsme) {
+        const Kj__TechSmeScore *t = e->techsme;
+        printf ("  tech-SME    %d: %d/100 (科技人员 %d, 研发投入 %d, "
+                "科技成果 %d), %s\n", t->year, t->total,
+                t->tech_staff_score, t->rnd_score, t->ip_score,
+                t->eligible ? "eligible" : "not eligible");
+        if (!t->eligible && *t->reason)
+            printf ("              %s\n", t->reason);
+    }
+    printf ("  version     %" PRIu64 ", updated %s\n", e->version,
+            cli_time (e->updated_at_us, a, sizeof a));
+
+    if (e->n_figures) {
+        printf ("\nFigures (yuan)\n");
+        cli_table_t *table = cli_table_new ("YEAR", "REVENUE", "R&D",
+            "NET PROFIT", "ASSETS", "CASH FLOW", "HIGH-TECH", "COST", "STAFF",
+            "TECH", NULL);
+        for (size_t i = 0; i < e->n_figures; i++) {
+            const Kj__YearFigures *f = e->figures [i];
+            char year [16], staff [16], tech [16], e1 [64], e2 [64], e3 [64];
+            snprintf (year, sizeof year, "%d", f->year);
+            snprintf (staff, sizeof staff, "%d", f->staff);
+            snprintf (tech, sizeof tech, "%d", f->tech_staff);
+            cli_table_row (table, year, cli_yuan (f->revenue_fen, a, 64),
+                           cli_yuan (f->rnd_fen, b, 64),
+                           cli_yuan (f->net_profit_fen, c, 64),
+                           cli_yuan (f->total_assets_fen, d, 64),
+                           cli_yuan (f->operating_cash_flow_fen, e1, 64),
+                           cli_yuan (f->high_tech_revenue_fen, e2, 64),
+                           cli_yuan (f->total_cost_fen, e3, 64), staff, tech);
+        }
+        cli_table_print (table, stdout);
+        cli_table_destroy (&table);
+    }
+    if (e->n_qualifications) {
+        printf ("\nQualifications\n");
+        cli_table_t *table = cli_table_new ("KIND", "LEVEL", "CERTIFICATE",
+                                            "GRANTED", "EXPIRES", "", NULL);
+        for (size_t i = 0; i < e->n_qualifications; i++) {
+            const Kj__Qualification *q = e->qualifications [i];
+            cli_table_row (table,
+                cli_enum_name (&kj__qualification_kind__descriptor, "QUAL_",
+                               q->kind),
+                q->level ? cli_enum_name (&kj__level__descriptor, "LEVEL_",
+                                          q->level) : "-",
+                q->certificate, q->granted_on, q->expires_on,
+                q->expired ? "expired" : "");
+        }
+        cli_table_print (table, stdout);
+        cli_table_destroy (&table);
+    }
+    if (e->n_awards) {
+        printf ("\nAwards\n");
+        cli_table_t *table = cli_table_new ("NAME", "LEVEL", "YEAR", "RANK",
+                                            NULL);
+        for (size_t i = 0; i < e->n_awards; i++) {
+            char year [16];
+            snprintf (year, sizeof year, "%d", e->awards [i]->year);
+            cli_table_row (table, e->awards [i]->name,
+                           cli_enum_name (&kj__level__descriptor, "LEVEL_",
+                                          e->awards [i]->level),
+                           year, e->awards [i]->rank);
+        }
+        cli_table_print (table, stdout);
+        cli_table_destroy (&table);
+    }
+    if (e->n_rounds) {
+        printf ("\nEquity rounds\n");
+        cli_table_t *table = cli_table_new ("ROUND", "AMOUNT", "CLOSED",
+                                            "INVESTORS", NULL);
+        for (size_t i = 0; i < e->n_rounds; i++)
+            cli_table_row (table,
+                           cli_enum_name (&kj__round__descriptor, "ROUND_",
+                                          e->rounds [i]->round),
+                           cli_yuan (e->rounds [i]->amount_fen, a, 64),
+                           e->rounds [i]->closed_on, e->rounds [i]->investors);
+        cli_table_print (table, stdout);
+        cli_table_destroy (&table);
+    }
+    if (e->n_loans) {
+        printf ("\nBank loans\n");
+        cli_table_t *table = cli_table_new ("LENDER", "AMOUNT", "DRAWN",
+                                            "MATURES", "OUTSTANDING", NULL);
+        for (size_t i = 0; i < e->n_loans; i++)
+            cli_table_row (table, e->loans [i]->lender,
+                           cli_yuan (e->loans [i]->amount_fen, a, 64),
+                           e->loans [i]->drawn_on, e->loans [i]->matures_on,
+                           s_yes (e->loans [i]->outstanding));
+        cli_table_print (table, stdout);
+        cli_table_destroy (&table);
+    }
+    if (e->n_chain_links) {
+        printf ("\nChain leaders\n");
+        cli_table_t *table = cli_table_new ("LEADER", "CHAIN", NULL);
+        for (size_t i = 0; i < e->n_chain_links; i++)
+            cli_table_row (table, e->chain_links [i]->leader_code,
+                           e->chain_links [i]->chain);
+        cli_table_print (table, stdout);
+        cli_table_destroy (&table);
+    }
+}
+
+//  Print a reply's enterprise as JSON or for people; free the reply.
+static int
+s_done (cli_t *cli, Kj__EnterpriseReply *reply, const char *what)
+{
+    if (cli->json)
+        cli_print_json (&reply->enterprise->base);
+    else {
+        if (what)
+            printf ("%s\n\n", what);
+        s_print_enterprise (reply->enterprise);
+    }
+    kj__enterprise_reply__free_unpacked (reply, NULL);
+    return CLI_OK;
+}
+
+static int
+s_get (cli_t *cli, const char *code, Kj__EnterpriseReply **reply)
+{
+    Kj__GetEnterpriseRequest request = KJ__GET_ENTERPRISE_REQUEST__INIT;
+    request.code = (char *) code;
+    return cli_call (cli, "registry", "GetEnterprise", &request.base,
+                     &kj__enterprise_reply__descriptor,
+                     (ProtobufCMessage **) reply, true);
+}
+
+//  --------------------------------------------------------------------------
+//  Options shared by add and update: the enterprise's own fields. Sets
+//  what is given in e (strings point into args) and names it in mask.
+
+typedef struct {
+    const char *names [40];
+    size_t count;
+} s_mask_t;
+
+static void
+s_mask (s_mask_t *mask, const char *name)
+{
+    if (mask->count < 40)
+        mask->names [mask->count++] = name;
+}
+
+static int
+s_own_fields (cli_args_t *args, Kj__Enterprise *e, Kj__CreditFlags *credit,
+              Kj__IpAssets *ip, s_mask_t *mask, bool flags_are_switches)
+{
+    const char *value;
+    if ((value = cli_args_get (args, "name"))) {
+        e->name = (char *) value;
+        s_mask (mask, "name");
+    }
+    if ((value = cli_args_get (args, "region"))) {
+        e->region = (char *) value;
+        s_mask (mask, "region");
+    }
+    if ((value = cli_args_get (args, "industry"))) {
+        e->industry = (char *) value;
+        s_mask (mask, "industry");
+    }
+    if ((value = cli_args_get (args, "founded"))) {
+        e->founded_on = (char *) value;
+        s_mask (mask, "founded_on");
+    }
+    if ((value = cli_args_get (args, "size"))) {
+        int size;
+        if (cli_parse_enum ("--size", value, &kj__size_class__descriptor,
+                            "SIZE_", true, &size))
+            return -1;
+        e->size_class = (Kj__SizeClass) size;
+        s_mask (mask, "size_class");
+    }
+    struct {
+        const char *option, *field;
+        protobuf_c_boolean *target;
+    } bools [] = {
+        { "tutoring", "listing_tutoring", &e->listing_tutoring },
+        { "board-standard", "board_standard", &e->board_standard },
+        { "chain-leader", "chain_leader", &e->chain_leader },
+        { "dishonest", "credit.dishonest", &credit->dishonest },
+        { "abnormal", "credit.abnormal", &credit->abnormal },
+    };
+    for (size_t i = 0; i < sizeof bools / sizeof bools [0]; i++) {
+        if (!cli_args_flag (args, bools [i].option))
+            continue;
+        bool yes = true;
+        char option [40];
+        snprintf (option, sizeof option, "--%s", bools [i].option);
+        if (!flags_are_switches
+        &&  cli_parse_bool (option, cli_args_get (args, bools [i].option),
+                            &yes))
+            return -1;
+        *bools [i].target = yes;
+        s_mask (mask, bools [i].field);
+    }
+    if ((value = cli_args_get (args, "tax-grade"))) {
+        credit->tax_grade = (char *) value;
+        s_mask (mask, "credit.tax_grade");
+    }
+    struct {
+        const char *option, *field;
+        int32_t *target;
+    } counts [] = {
+        { "invention-patents", "ip.invention_patents", &ip->invention_patents },
+        { "class2-ip", "ip.class2_ip", &ip->class2_ip },
+        { "pledged-ip", "ip.pledged_ip", &ip->pledged_ip },
+    };
+    for (size_t i = 0; i < sizeof counts / sizeof counts [0]; i++) {
+        if (!(value = cli_args_get (args, counts [i].option)))
+            continue;
+        int64_t count;
+        char option [40];
+        snprintf (option, sizeof option, "--%s", counts [i].option);
+        if (cli_parse_int (option, value, 0, 1000000, &count))
+            return -1;
+        *counts [i].target = (int32_t) count;
+        s_mask (mask, counts [i].field);
+    }
+    e->credit = credit;
+    e->ip = ip;
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  add
+
+static int
+s_add (cli_t *cli, int argc, char **argv)
+{
+    cli_args_t *args = cli_args_new (argc, argv, 2,
+        "name= region= industry= founded= size= tutoring! board-standard! "
+        "chain-leader! dishonest! abnormal! tax-grade= invention-patents= "
+        "class2-ip= pledged-ip=", s_usage);
+    if (!args)
+        return CLI_USAGE;
+    int rc = CLI_USAGE;
+    if (cli_args_count (args) != 1 || !cli_args_get (args, "name")) {
+        fprintf (stderr, "kejin: enterprise add takes a credit code and "
+                 "--name, e.g.\n  kejin enterprise add 91210100MA0QEK7B6N "
+                 "--name 沈阳新松科技有限公司 --founded 2018-03-15\n");
+        cli_args_destroy (&args);
+        return CLI_USAGE;
+    }
+    Kj__Enterprise e = KJ__ENTERPRISE__INIT;
+    Kj__CreditFlags credit = KJ__CREDIT_FLAGS__INIT;
+    Kj__IpAssets ip = KJ__IP_ASSETS__INIT;
+    s_mask_t mask = { .count = 0 };
+    e.code = (char *) cli_args_positional (args, 0);
+    if (s_own_fields (args, &e, &credit, &ip, &mask, true) == 0) {
+        Kj__RegisterEnterpriseRequest request =
+            KJ__REGISTER_ENTERPRISE_REQUEST__INIT;
+        request.enterprise = &e;
+        Kj__EnterpriseReply *reply = NULL;
+        rc = cli_call (cli, "registry", "RegisterEnterprise", &request.base,
+                       &kj__enterprise_reply__descriptor,
+                       (ProtobufCMessage **) &reply, false);
+        if (rc == CLI_OK)
+            rc = s_done (cli, reply, "Registered (draft entry; `kejin "
+                         "enterprise transition CODE submit` submits it):");
+    }
+    cli_args_destroy (&args);
+    return rc;
+}
+
+//  --------------------------------------------------------------------------
+//  show
+
+static int
+s_history (cli_t *cli, const char *kind, const char *subject)
+{
+    Kj__HistoryRequest request = KJ__HISTORY_REQUEST__INIT;
+    Kj__Page page = KJ__PAGE__INIT;
+    page.limit = 1000;
+    request.kind = (char *) kind;
+    request.subject = (char *) subject;
+    request.page = &page;
+    Kj__HistoryReply *reply = NULL;
+    int rc = cli_call (cli, "registry", "History", &request.base,
+                       &kj__history_reply__descriptor,
+                       (ProtobufCMessage **) &reply, true);
+    if (rc != CLI_OK)
+        return rc;
+    if (cli->json)
+        cli_print_json (&reply->base);
+    else {
+        printf ("\nAudit trail\n");
+        cli_table_t *table = cli_table_new ("WHEN", "WHO", "ACTION", "BEFORE",
+                                            "AFTER", "REASON", NULL);
+        for (size_t i = 0; i < reply->n_entries; i++) {
+            const Kj__AuditEntry *a = reply->entries [i];
+            char when [32];
+            cli_table_row (table, cli_time (a->at_us, when, sizeof when),
+                           a->who, a->action, a->before, a->after, a->reason);
+        }
+        if (reply->n_entries)
+            cli_table_print (table, stdout);
+        else
+            printf ("(nothing recorded yet)\n");
+        cli_table_destroy (&table);
+    }
+    kj__history_reply__free_unpacked (reply, NULL);
+    return CLI_OK;
+}
+
+static int
+s_show (cli_t *cli, int argc, char **argv)
+{
+    cli_args_t *args = cli_args_new (argc, argv, 2, "history!", s_usage);
+    if (!args)
+        return CLI_USAGE;
+    if (cli_args_count (args) != 1) {
+        fprintf (stderr, "kejin: enterprise show takes one credit code\n");
+        cli_args_destroy (&args);
+        return CLI_USAGE;
+    }
+    const char *code = cli_args_positional (args, 0);
+    Kj__EnterpriseReply *reply = NULL;
+    int rc = s_get (cli, code, &reply);
+    if (rc == CLI_OK) {
+        char normal [19];
+        snprintf (normal, sizeof normal, "%s", reply->enterprise->code);
+        rc = s_done (cli, reply, NULL);
+        if (rc == CLI_OK && cli_args_flag (args, "history"))
+            rc = s_history (cli, "enterprise", normal);
+    }
+    cli_args_destroy (&args);
+    return rc;
+}
+
+//  --------------------------------------------------------------------------
+//  list
+
+//  Every value of a repeated, maybe comma-separated option as enum values.
+static int
+s_enum_list (cli_args_t *args, const char *name,
+             const ProtobufCEnumDescriptor *descriptor, const char *prefix,
+             bool zero_ok, int **values, size_t *n)
+{
+    *values = NULL;
+    *n = 0;
+    zlist_t *all = cli_args_all (args, name);
+    if (!all)
+        return 0;
+    *values = (int *) zmalloc (64 * sizeof (int));
+    char option [40];
+    snprintf (option, sizeof option, "--%s", name);
+    for (const char *value = (const char *) zlist_first (all); value;
+         value = (const char *) zlist_next (all)) {
+        size_t count;
+        char **items = cli_split (value, &count);
+        for (size_t i = 0; i < count && *n < 64; i++)
+            if (cli_parse_enum (option, items [i], descriptor, prefix,
+                                zero_ok, &(*values) [(*n)++])) {
+                cli_strings_free (items);
+                return -1;
+            }
+        cli_strings_free (items);
+    }
+    return 0;
+}
+
+static int
+s_page_options (cli_args_t *args, Kj__Page *page)
+{
+    const char *value = cli_args_get (args, "limit");
+    int64_t limit = 0;
+    if (value && cli_parse_int ("--limit", value, 1, 1000, &limit))
+        return -1;
+    page->limit = (uint32_t) limit;
+    page->after = (char *) (cli_args_get (args, "after")
+                            ? cli_args_get (args, "after") : "");
+    return 0;
+}
+
+static int
+s_list (cli_t *cli, int argc, char **argv)
+{
+    cli_args_t *args = cli_args_new (argc, argv, 2,
+        "region= city= stage= status= qualification= name= industry= limit= "
+        "after=", s_usage);
+    if (!args)
+        return CLI_USAGE;
+    Kj__ListEnterprisesRequest request = KJ__LIST_ENTERPRISES_REQUEST__INIT;
+    Kj__Page page = KJ__PAGE__INIT;
+    request.page = &page;
+    int *stages = NULL, *statuses = NULL, *quals = NULL;
+    char *regions [64];
+    int rc = CLI_USAGE;
+    if (cli_args_count (args) == 0 && s_page_options (args, &page) == 0
+    &&  s_enum_list (args, "stage", &kj__stage__descriptor, "STAGE_", true,
+                     &stages, &request.n_stages) == 0
+    &&  s_enum_list (args, "status", &kj__entry_status__descriptor, "ENTRY_",
+                     true, &statuses, &request.n_statuses) == 0
+    &&  s_enum_list (args, "qualification",
+                     &kj__qualification_kind__descriptor, "QUAL_", false,
+                     &quals, &request.n_qualifications) == 0) {
+        request.stages = (Kj__Stage *) stages;
+        request.statuses = (Kj__EntryStatus *) statuses;
+        request.qualifications = (Kj__QualificationKind *) quals;
+        //  --city is --region by another name: people say "city"
+        const char *names [] = { "region", "city" };
+        for (int n = 0; n < 2; n++) {
+            zlist_t *all = cli_args_all (args, names [n]);
+            for (const char *r = all ? (const char *) zlist_first (all) : NULL;
+                 r && request.n_regions < 64;
+                 r = (const char *) zlist_next (all))
+                regions [request.n_regions++] = (char *) r;
+        }
+        request.regions = regions;
+        request.name_contains = (char *) (cli_args_get (args, "name")
+                                          ? cli_args_get (args, "name") : "");
+        request.industry = (char *) (cli_args_get (args, "industry")
+                                     ? cli_args_get (args, "industry") : "");
+        Kj__ListEnterprisesReply *reply = NULL;
+        rc = cli_call (cli, "registry", "ListEnterprises", &request.base,
+                       &kj__list_enterprises_reply__descriptor,
+                       (ProtobufCMessage **) &reply, true);
+        if (rc == CLI_OK) {
+            if (cli->json)
+                cli_print_json (&reply->base);
+            else {
+                cli_table_t *table = cli_table_new ("CODE", "NAME", "REGION",
+                    "STAGE", "STATUS", "INDUSTRY", "VERSION", NULL);
+                for (size_t i = 0; i < reply->n_enterprises; i++) {
+                    const Kj__Enterprise *e = reply->enterprises [i];
+                    char region [64], version [24];
+                    snprintf (region, sizeof region, "%s %s", e->region,
+                              s_region_name (e->region));
+                    snprintf (version, sizeof version, "%" PRIu64, e->version);
+                    cli_table_row (table, e->code, e->name, region,
+                        cli_enum_name (&kj__stage__descriptor, "STAGE_",
+                                       e->stage ? e->stage->stage : 0),
+                        cli_enum_name (&kj__entry_status__descriptor,
+                                       "ENTRY_", e->status),
+                        e->industry, version);
+                }
+                if (reply->n_enterprises)
+                    cli_table_print (table, stdout);
+                else
+                    printf ("no enterprise matches\n");
+                cli_table_destroy (&table);
+                cli_page_footer (reply->n_enterprises, reply->page_info);
+            }
+            kj__list_enterprises_reply__free_unpacked (reply, NULL);
+        }
+    }
+    else
+    if (cli_args_count (args))
+        fprintf (stderr, "kejin: enterprise list takes options only; "
+                 "`kejin enterprise show CODE` shows one\n");
+    free (stages);
+    free (statuses);
+    free (quals);
+    cli_args_destroy (&args);
+    return rc;
+}
+
+//  --------------------------------------------------------------------------
+//  update
+
+//  Split "a:b:c" into at most max fields (the last takes the rest).
+static size_t
+s_fields (const char *text, char **fields, size_t max, char *buffer,
+          size_t size)
+{
+    snprintf (buffer, size, "%s", text);
+    size_t n = 0;
+    char *at = buffer;
+    while (n < max) {
+        fields [n++] = at;
+        char *colon = n < max ? strchr (at, ':') : NULL;
+        if (!colon)
+            break;
+        *colon = 0;
+        at = colon + 1;
+    }
+    return n;
+}
+
+//  Lists: current items (unless cleared) plus those given. Each new item
+//  is allocated; s_free_items frees them by the count of current ones.
+static int
+s_awards (cli_args_t *args, Kj__Enterprise *current, Kj__Enterprise *e,
+          s_mask_t *mask)
+{
+    zlist_t *all = cli_args_all (args, "award");
+    bool clear = cli_args_flag (args, "clear-awards");
+    if (!all && !clear)
+        return 0;
+    size_t keep = clear ? 0 : current->n_awards;
+    size_t added = all ? zlist_size (all) : 0;
+    e->awards = (Kj__Award **) zmalloc ((keep + added + 1) * sizeof (void *));
+    for (size_t i = 0; i < keep; i++)
+        e->awards [e->n_awards++] = current->awards [i];
+    for (const char *v = all ? (const char *) zlist_first (all) : NULL; v;
+         v = (const char *) zlist_next (all)) {
+        char buffer [512], *f [4];
+        size_t n = s_fields (v, f, 4, buffer, sizeof buffer);
+        int level;
+        int64_t year;
+        if (n < 3
+        ||  cli_parse_enum ("--award LEVEL", f [1], &kj__level__descriptor,
+                            "LEVEL_", false, &level)
+        ||  cli_parse_int ("--award YEAR", f [2], 1900, 2200, &year)) {
+            fprintf (stderr, "kejin: --award takes NAME:LEVEL:YEAR[:RANK], "
+                     "e.g. 中国创新创业大赛:national:2023:一等奖\n");
+            return -1;
+        }
+        Kj__Award *a = (Kj__Award *) zmalloc (sizeof (Kj__Award));
+        kj__award__init (a);
+        a->name = strdup (f [0]);
+        a->level = (Kj__Level) level;
+        a->year = (int32_t) year;
+        a->rank = strdup (n > 3 ? f [3] : "");
+        e->awards [e->n_awards++] = a;
+    }
+    s_mask (mask, "awards");
+    return 0;
+}
+
+static int
+s_rounds (cli_args_t *args, Kj__Enterprise *current, Kj__Enterprise *e,
+          s_mask_t *mask)
+{
+    zlist_t *all = cli_args_all (args, "round");
+    bool clear = cli_args_flag (args, "clear-rounds");
+    if (!all && !clear)
+        return 0;
+    size_t keep = clear ? 0 : current->n_rounds;
+    size_t added = all ? zlist_size (all) : 0;
+    e->rounds = (Kj__EquityRound **) zmalloc ((keep + added + 1)
+                                              * sizeof (void *));
+    for (size_t i = 0; i < keep; i++)
+        e->rounds [e->n_rounds++] = current->rounds [i];
+    for (const char *v = all ? (const char *) zlist_first (all) : NULL; v;
+         v = (const char *) zlist_next (all)) {
+        char buffer [512], *f [4];
+        size_t n = s_fields (v, f, 4, buffer, sizeof buffer);
+        int round;
+        int64_t fen;
+        if (n < 3
+        ||  cli_parse_enum ("--round ROUND", f [0], &kj__round__descriptor,
+                            "ROUND_", false, &round)
+        ||  cli_parse_yuan ("--round YUAN", f [1], &fen)) {
+            fprintf (stderr, "kejin: --round takes ROUND:YUAN:DATE"
+                     "[:INVESTORS], e.g. a:3000万:2023-06-30:某创投\n");
+            return -1;
+        }
+        Kj__EquityRound *r = (Kj__EquityRound *) zmalloc (
+            sizeof (Kj__EquityRound));
+        kj__equity_round__init (r);
+        r->round = (Kj__Round) round;
+        r->amount_fen = fen;
+        r->closed_on = strdup (f [2]);
+        r->investors = strdup (n > 3 ? f [3] : "");
+        e->rounds [e->n_rounds++] = r;
+    }
+    s_mask (mask, "rounds");
+    return 0;
+}
+
+static int
+s_loans (cli_args_t *args, Kj__Enterprise *current, Kj__Enterprise *e,
+         s_mask_t *mask)
+{
+    zlist_t *all = cli_args_all (args, "loan");
+    bool clear = cli_args_flag (args, "clear-loans");
+    if (!all && !clear)
+        return 0;
+    size_t keep = clear ? 0 : current->n_loans;
+    size_t added = all ? zlist_size (all) : 0;
+    e->loans = (Kj__BankLoan **) zmalloc ((keep + added + 1)
+                                          * sizeof (void *));
+    for (size_t i = 0; i < keep; i++)
+        e->loans [e->n_loans++] = current->loans [i];
+    for (const char *v = all ? (const char *) zlist_first (all) : NULL; v;
+         v = (const char *) zlist_next (all)) {
+        char buffer [512], *f [5];
+        size_t n = s_fields (v, f, 5, buffer, sizeof buffer);
+        int64_t fen;
+        if (n < 3 || cli_parse_yuan ("--loan YUAN", f [1], &fen)
+        ||  (n > 4 && !streq (f [4], "repaid"))) {
+            fprintf (stderr, "kejin: --loan takes LENDER:YUAN:DRAWN"
+                     "[:MATURES[:repaid]], e.g. 中国银行:500万:2024-01-15:"
+                     "2025-01-14\n");
+            return -1;
+        }
+        Kj__BankLoan *l = (Kj__BankLoan *) zmalloc (sizeof (Kj__BankLoan));
+        kj__bank_loan__init (l);
+        l->lender = strdup (f [0]);
+        l->amount_fen = fen;
+        l->drawn_on = strdup (f [2]);
+        l->matures_on = strdup (n > 3 ? f [3] : "");
+        l->outstanding = n <= 4;
+        e->loans [e->n_loans++] = l;
+    }
+    s_mask (mask, "loans");
+    return 0;
+}
+
+static int
+s_links (cli_args_t *args, Kj__Enterprise *current, Kj__Enterprise *e,
+         s_mask_t *mask)
+{
+    zlist_t *all = cli_args_all (args, "link");
+    bool clear = cli_args_flag (args, "clear-links");
+    if (!all && !clear)
+        return 0;
+    size_t keep = clear ? 0 : current->n_chain_links;
+    size_t added = all ? zlist_size (all) : 0;
+    e->chain_links = (Kj__ChainLink **) zmalloc ((keep + added + 1)
+                                                 * sizeof (void *));
+    for (size_t i = 0; i < keep; i++)
+        e->chain_links [e->n_chain_links++] = current->chain_links [i];
+    for (const char *v = all ? (const char *) zlist_first (all) : NULL; v;
+         v = (const char *) zlist_next (all)) {
+        char buffer [512], *f [2];
+        size_t n = s_fields (v, f, 2, buffer, sizeof buffer);
+        Kj__ChainLink *c = (Kj__ChainLink *) zmalloc (sizeof (Kj__ChainLink));
+        kj__chain_link__init (c);
+        c->leader_code = strdup (f [0]);
+        c->chain = strdup (n > 1 ? f [1] : "");
+        e->chain_links [e->n_chain_links++] = c;
+    }
+    s_mask (mask, "chain_links");
+    return 0;
+}
+
+//  Free the items s_awards etc. added (those after the kept ones).
+static void
+s_free_added (Kj__Enterprise *current, Kj__Enterprise *e, cli_args_t *args)
+{
+    size_t keep = cli_args_flag (args, "clear-awards") ? 0 : current->n_awards;
+    for (size_t i = keep; e->awards && i < e->n_awards; i++) {
+        free (e->awards [i]->name);
+        free (e->awards [i]->rank);
+        free (e->awards [i]);
+    }
+    keep = cli_args_flag (args, "clear-rounds") ? 0 : current->n_rounds;
+    for (size_t i = keep; e->rounds && i < e->n_rounds; i++) {
+        free (e->rounds [i]->closed_on);
+        free (e->rounds [i]->investors);
+        free (e->rounds [i]);
+    }
+    keep = cli_args_flag (args, "clear-loans") ? 0 : current->n_loans;
+    for (size_t i = keep; e->loans && i < e->n_loans; i++) {
+        free (e->loans [i]->lender);
+        free (e->loans [i]->drawn_on);
+        free (e->loans [i]->matures_on);
+        free (e->loans [i]);
+    }
+    keep = cli_args_flag (args, "clear-links") ? 0 : current->n_chain_links;
+    for (size_t i = keep; e->chain_links && i < e->n_chain_links; i++) {
+        free (e->chain_links [i]->leader_code);
+        free (e->chain_links [i]->chain);
+        free (e->chain_links [i]);
+    }
+    free (e->awards);
+    free (e->rounds);
+    free (e->loans);
+    free (e->chain_links);
+}
+
+static int
+s_update (cli_t *cli, int argc, char **argv)
+{
+    cli_args_t *args = cli_args_new (argc, argv, 2,
+        "name= region= industry= founded= size= tutoring= board-standard= "
+        "chain-leader= dishonest= abnormal= tax-grade= invention-patents= "
+        "class2-ip= pledged-ip= award= round= loan= link= clear-awards! "
+        "clear-rounds! clear-loans! clear-links! version=", s_usage);
+    if (!args)
+        return CLI_USAGE;
+    if (cli_args_count (args) != 1) {
+        fprintf (stderr, "kejin: enterprise update takes one credit code and "
+                 "the fields to change, e.g.\n  kejin enterprise update "
+                 "91210100MA0QEK7B6N --tax-grade A --dishonest no\n");
+        cli_args_destroy (&args);
+        return CLI_USAGE;
+    }
+    const char *code = cli_args_positional (args, 0);
+    Kj__UpdateEnterpriseRequest request = KJ__UPDATE_ENTERPRISE_REQUEST__INIT;
+    Kj__Enterprise e = KJ__ENTERPRISE__INIT;
+    Kj__CreditFlags credit = KJ__CREDIT_FLAGS__INIT;
+    Kj__IpAssets ip = KJ__IP_ASSETS__INIT;
+    s_mask_t mask = { .count = 0 };
+    e.code = (char *) code;
+    int rc = CLI_USAGE;
+    const char *version = cli_args_get (args, "version");
+    int64_t expected = 0;
+    if (version && cli_parse_int ("--version", version, 1, INT64_MAX,
+                                  &expected)) {
+        cli_args_destroy (&args);
+        return CLI_USAGE;
+    }
+    //  The lists add to what is there: read it first, and make the update
+    //  conditional on that version so that nothing added meanwhile is lost
+    Kj__EnterpriseReply *current = NULL;
+    Kj__Enterprise none = KJ__ENTERPRISE__INIT;
+    bool lists = cli_args_flag (args, "award") || cli_args_flag (args, "round")
+              || cli_args_flag (args, "loan") || cli_args_flag (args, "link")
+              || cli_args_flag (args, "clear-awards")
+              || cli_args_flag (args, "clear-rounds")
+              || cli_args_flag (args, "clear-loans")
+              || cli_args_flag (args, "clear-links");
+    if (lists) {
+        rc = s_get (cli, code, &current);
+        if (rc != CLI_OK) {
+            cli_args_destroy (&args);
+            return rc;
+        }
+        if (!expected)
+            expected = (int64_t) current->enterprise->version;
+    }
+    Kj__Enterprise *base = current ? current->enterprise : &none;
+    if (s_own_fields (args, &e, &credit, &ip, &mask, false) == 0
+    &&  s_awards (args, base, &e, &mask) == 0
+    &&  s_rounds (args, base, &e, &mask) == 0
+    &&  s_loans (args, base, &e, &mask) == 0
+    &&  s_links (args, base, &e, &mask) == 0) {
+        if (mask.count == 0)
+            fprintf (stderr, "kejin: nothing to change: give at least one "
+                     "field (see `kejin enterprise --help`)\n");
+        else {
+            request.enterprise = &e;
+            request.update_mask = (char **) mask.names;
+            request.n_update_mask = mask.count;
+            request.expected_version = (uint64_t) expected;
+            Kj__EnterpriseReply *reply = NULL;
+            rc = cli_call (cli, "registry", "UpdateEnterprise", &request.base,
+                           &kj__enterprise_reply__descriptor,
+                           (ProtobufCMessage **) &reply, false);
+            if (rc == CLI_OK)
+                rc = s_done (cli, reply, "Updated:");
+        }
+    }
+    s_free_added (base, &e, args);
+    if (current)
+        kj__enterprise_reply__free_unpacked (current, NULL);
+    cli_args_destroy (&args);
+    return rc;
+}
+
+//  --------------------------------------------------------------------------
+//  stage
+
+static int
+s_stage (cli_t *cli, int argc, char **argv)
+{
+    cli_args_t *args = cli_args_new (argc, argv, 2,
+                                     "set= clear! reason= recompute!", s_usage);
+    if (!args)
+        return CLI_USAGE;
+    int rc = CLI_USAGE;
+    const char *set = cli_args_get (args, "set");
+    bool clear = cli_args_flag (args, "clear");
+    bool recompute = cli_args_flag (args, "recompute");
+    const char *reason = cli_args_get (args, "reason");
+    if (cli_args_count (args) != 1 || (set && clear)
+    ||  (recompute && (set || clear))) {
+        fprintf (stderr, "kejin: enterprise stage takes one credit code and "
+                 "at most one of --set STAGE, --clear, --recompute\n");
+        cli_args_destroy (&args);
+        return CLI_USAGE;
+    }
+    if ((set || clear) && (!reason || !*reason)) {
+        fprintf (stderr, "kejin: a stage set by hand needs --reason TEXT "
+                 "(it is kept in the audit trail)\n");
+        cli_args_destroy (&args);
+        return CLI_USAGE;
+    }
+    const char *code = cli_args_positional (args, 0);
+    Kj__EnterpriseReply *reply = NULL;
+    if (set || clear) {
+        Kj__OverrideStageRequest request = KJ__OVERRIDE_STAGE_REQUEST__INIT;
+        request.code = (char *) code;
+        request.reason = (char *) reason;
+        request.clear = clear;
+        int stage = 0;
+        if (set && cli_parse_enum ("--set", set, &kj__stage__descriptor,
+                                   "STAGE_", false, &stage)) {
+            cli_args_destroy (&args);
+            return CLI_USAGE;
+        }
+        request.stage = (Kj__Stage) stage;
+        rc = cli_call (cli, "registry", "OverrideStage", &request.base,
+                       &kj__enterprise_reply__descriptor,
+                       (ProtobufCMessage **) &reply, false);
+    }
+    else
+    if (recompute) {
+        Kj__RecomputeStageRequest request = KJ__RECOMPUTE_STAGE_REQUEST__INIT;
+        request.code = (char *) code;
+        rc = cli_call (cli, "registry", "RecomputeStage", &request.base,
+                       &kj__enterprise_reply__descriptor,
+                       (ProtobufCMessage **) &reply, false);
+    }
+    else
+        rc = s_get (cli, code, &reply);
+    if (rc == CLI_OK) {
+        if (cli->json)
+            cli_print_json (&reply->enterprise->stage->base);
+        else {
+            printf ("%s  %s\n", reply->enterprise->code,
+                    reply->enterprise->name);
+            s_print_stage (reply->enterprise);
+        }
+        kj__enterprise_reply__free_unpacked (reply, NULL);
+    }
+    cli_args_destroy (&args);
+    return rc;
+}
+
+//  --------------------------------------------------------------------------
+//  transition
+
+static int
+s_transition (cli_t *cli, int argc, char **argv)
+{
+    cli_args_t *args = cli_args_new (argc, argv, 2, "reason= version=",
+                                     s_usage);
+    if (!args)
+        return CLI_USAGE;
+    int rc = CLI_USAGE;
+    int action;
+    int64_t version = 0;
+    const char *v = cli_args_get (args, "version");
+    if (cli_args_count (args) != 2)
+        fprintf (stderr, "kejin: enterprise transition takes a credit code "
+                 "and an action, e.g.\n  kejin enterprise transition "
+                 "91210100MA0QEK7B6N submit\n");
+    else
+    if (cli_parse_enum ("ACTION", cli_args_positional (args, 1),
+                        &kj__entry_action__descriptor, "ACTION_", false,
+                        &action) == 0
+    &&  (!v || cli_parse_int ("--version", v, 1, INT64_MAX, &version) == 0)) {
+        Kj__TransitionRequest request = KJ__TRANSITION_REQUEST__INIT;
+        request.code = (char *) cli_args_positional (args, 0);
+        request.action = (Kj__EntryAction) action;
+        request.reason = (char *) (cli_args_get (args, "reason")
+                                   ? cli_args_get (args, "reason") : "");
+        request.expected_version = (uint64_t) version;
+        Kj__EnterpriseReply *reply = NULL;
+        rc = cli_call (cli, "registry", "Transition", &request.base,
+                       &kj__enterprise_reply__descriptor,
+                       (ProtobufCMessage **) &reply, false);
+        if (rc == CLI_OK) {
+            if (cli->json)
+                cli_print_json (&reply->enterprise->base);
+            else
+                printf ("%s  %s: now %s\n", reply->enterprise->code,
+                        reply->enterprise->name,
+                        cli_enum_name (&kj__entry_status__descriptor, "ENTRY_",
+                                       reply->enterprise->status));
+            kj__enterprise_reply__free_unpacked (reply, NULL);
+        }
+    }
+    cli_args_destroy (&args);
+    return rc;
+}
+
+//  --------------------------------------------------------------------------
+//  figures
+
+static int
+s_figures (cli_t *cli, int argc, char **argv)
+{
+    cli_args_t *args = cli_args_new (argc, argv, 2,
+        "year= revenue= rnd= net-profit= assets= cash-flow= "
+        "high-tech-revenue= cost= staff= tech-staff=", s_usage);
+    if (!args)
+        return CLI_USAGE;
+    if (cli_args_count (args) != 1) {
+        fprintf (stderr, "kejin: enterprise figures takes one credit code, "
+                 "and --year Y with the figures to set\n");
+        cli_args_destroy (&args);
+        return CLI_USAGE;
+    }
+    const char *code = cli_args_positional (args, 0);
+    Kj__EnterpriseReply *current = NULL;
+    int rc = s_get (cli, code, &current);
+    if (rc != CLI_OK) {
+        cli_args_destroy (&args);
+        return rc;
+    }
+    const char *year_text = cli_args_get (args, "year");
+    if (!year_text) {
+        //  Show only
+        if (cli->json) {
+            printf ("[");
+            for (size_t i = 0; i < current->enterprise->n_figures; i++) {
+                char *text = kj_json_string (
+                    &current->enterprise->figures [i]->base, false);
+                printf ("%s%s", i ? "," : "", text);
+                free (text);
+            }
+            printf ("]\n");
+        }
+        else {
+            Kj__Enterprise *e = current->enterprise;
+            Kj__Enterprise shown = *e;
+            shown.n_qualifications = shown.n_awards = shown.n_rounds = 0;
+            shown.n_loans = shown.n_chain_links = 0;
+            s_print_enterprise (&shown);
+            if (e->n_figures == 0)
+                printf ("\nno figures yet: kejin enterprise figures %s "
+                        "--year Y --revenue YUAN ...\n", e->code);
+        }
+        kj__enterprise_reply__free_unpacked (current, NULL);
+        cli_args_destroy (&args);
+        return CLI_OK;
+    }
+    int64_t year;
+    Kj__YearFigures f = KJ__YEAR_FIGURES__INIT;
+    rc = CLI_USAGE;
+    if (cli_parse_int ("--year", year_text, 1900, 2200, &year) == 0) {
+        //  Start from what the year holds: options change only themselves
+        for (size_t i = 0; i < current->enterprise->n_figures; i++)
+            if (current->enterprise->figures [i]->year == year)
+                f = *current->enterprise->figures [i];
+        f.year = (int32_t) year;
+        struct {
+            const char *option;
+            int64_t *target;
+        } money [] = {
+            { "revenue", &f.revenue_fen }, { "rnd", &f.rnd_fen },
+            { "net-profit", &f.net_profit_fen },
+            { "assets", &f.total_assets_fen },
+            { "cash-flow", &f.operating_cash_flow_fen },
+            { "high-tech-revenue", &f.high_tech_revenue_fen },
+            { "cost", &f.total_cost_fen },
+        };
+        bool ok = true;
+        for (size_t i = 0; i < sizeof money / sizeof money [0] && ok; i++) {
+            const char *value = cli_args_get (args, money [i].option);
+            char option [40];
+            snprintf (option, sizeof option, "--%s", money [i].option);
+            if (value)
+                ok = cli_parse_yuan (option, value, money [i].target) == 0;
+        }
+        int64_t count;
+        const char *value = cli_args_get (args, "staff");
+        if (ok && value) {
+            ok = cli_parse_int ("--staff", value, 0, 10000000, &count) == 0;
+            f.staff = (int32_t) count;
+        }
+        value = cli_args_get (args, "tech-staff");
+        if (ok && value) {
+            ok = cli_parse_int ("--tech-staff", value, 0, 10000000,
+                                &count) == 0;
+            f.tech_staff = (int32_t) count;
+        }
+        if (ok) {
+            Kj__SetFiguresRequest request = KJ__SET_FIGURES_REQUEST__INIT;
+            Kj__YearFigures *list [] = { &f };
+            request.code = (char *) code;
+            request.figures = list;
+            request.n_figures = 1;
+            request.expected_version = current->enterprise->version;
+            Kj__EnterpriseReply *reply = NULL;
+            rc = cli_call (cli, "registry", "SetFigures", &request.base,
+                           &kj__enterprise_reply__descriptor,
+                           (ProtobufCMessage **) &reply, false);
+            if (rc == CLI_OK)
+                rc = s_done (cli, reply, "Figures set; stage recomputed:");
+        }
+    }
+    kj__enterprise_reply__free_unpacked (current, NULL);
+    cli_args_destroy (&args);
+    return rc;
+}
+
+//  --------------------------------------------------------------------------
+//  qualify
+
+static int
+s_qualify (cli_t *cli, int argc, char **argv)
+{
+    cli_args_t *args = cli_args_new (argc, argv, 2,
+        "expires= granted= level= certificate= revoke!", s_usage);
+    if (!args)
+        return CLI_USAGE;
+    int rc = CLI_USAGE;
+    int kind, level = 0;
+    bool revoke = cli_args_flag (args, "revoke");
+    const char *expires = cli_args_get (args, "expires");
+    if (cli_args_count (args) != 2 || (!revoke && !expires))
+        fprintf (stderr, "kejin: enterprise qualify takes a credit code, a "
+                 "kind and --expires DATE (or --revoke), e.g.\n  kejin "
+                 "enterprise qualify 91210100MA0QEK7B6N high_tech --expires "
+                 "2027-12-31\n");
+    else
+    if (cli_parse_enum ("KIND", cli_args_positional (args, 1),
+                        &kj__qualification_kind__descriptor, "QUAL_", false,
+                        &kind) == 0
+    &&  (!cli_args_get (args, "level")
+         || cli_parse_enum ("--level", cli_args_get (args, "level"),
+                            &kj__level__descriptor, "LEVEL_", false,
+                            &level) == 0)) {
+        Kj__QualifyRequest request = KJ__QUALIFY_REQUEST__INIT;
+        Kj__Qualification q = KJ__QUALIFICATION__INIT;
+        q.kind = (Kj__QualificationKind) kind;
+        q.level = (Kj__Level) level;
+        q.expires_on = (char *) (expires ? expires : "");
+        q.granted_on = (char *) (cli_args_get (args, "granted")
+                                 ? cli_args_get (args, "granted") : "");
+        q.certificate = (char *) (cli_args_get (args, "certificate")
+                                  ? cli_args_get (args, "certificate") : "");
+        request.code = (char *) cli_args_positional (args, 0);
+        request.qualification = &q;
+        request.revoke = revoke;
+        Kj__EnterpriseReply *reply = NULL;
+        rc = cli_call (cli, "registry", "Qualify", &request.base,
+                       &kj__enterprise_reply__descriptor,
+                       (ProtobufCMessage **) &reply, false);
+        if (rc == CLI_OK)
+            rc = s_done (cli, reply, revoke ? "Revoked:" : "Qualified:");
+    }
+    cli_args_destroy (&args);
+    return rc;
+}
+
+//  --------------------------------------------------------------------------
+
+int
+cli_enterprise (cli_t *cli, int argc, char **argv)
+{
+    if (argc < 2 || streq (argv [1], "-h") || streq (argv [1], "--help"))
+        return cli_usage (s_usage, argc < 2);
+    const char *verb = argv [1];
+    if (streq (verb, "import"))
+        return cli_bulk_import (cli, "enterprise", argc - 1, argv + 1);
+    if (streq (verb, "export"))
+        return cli_bulk_export (cli, "enterprise", argc - 1, argv + 1);
+    if (cli_wants_help (argc, argv))
+        return cli_usage (s_usage, false);
+    static const struct {
+        const char *verb;
+        int (*run) (cli_t *, int, char **);
+    } verbs [] = {
+        { "add", s_add }, { "show", s_show }, { "list", s_list },
+        { "update", s_update }, { "stage", s_stage },
+        { "transition", s_transition }, { "figures", s_figures },
+        { "qualify", s_qualify }
+    };
+    for (size_t i = 0; i < sizeof verbs / sizeof verbs [0]; i++)
+        if (streq (verbs [i].verb, verb))
+            return verbs [i].run (cli, argc, argv);
+    fprintf (stderr, "kejin: enterprise has no verb '%s'\n%s", verb, s_usage);
+    return CLI_USAGE;
+}

@@ -1,0 +1,599 @@
+/*  =========================================================================
+    cli_product - `kejin product`: the financial product supermarket
+    (金融产品超市): list products, and search those an enterprise may take
+    =========================================================================
+*/
+
+#include "cli_reg.h"
+
+static const char *s_usage =
+    "Usage: kejin product VERB [ARGS] [--json]\n\n"
+    "  add --institution ID --name NAME --type TYPE --max-amount YUAN\n"
+    "      --max-term MONTHS --regions R1,R2 [--id ID] [--min-amount YUAN]\n"
+    "      [--min-term MONTHS] [--rate PERCENT] [--collateral C1,C2]\n"
+    "      [--stages S1,S2] [--requires K1,K2] [--requires-any K1,K2]\n"
+    "      [--min-grade G] [--valid-from DATE] [--valid-to DATE]\n"
+    "      [--description TEXT]\n"
+    "        list a product; stages default to all four, valid-from to today\n"
+    "  show ID [--history]\n"
+    "  list [--institution ID] [--type TYPE]... [--name TEXT] [--all]\n"
+    "       [--limit N] [--after CURSOR]\n"
+    "        the catalogue; --all: withdrawn ones too\n"
+    "  search [--enterprise CODE] [--region R] [--intercity] [--stage S]\n"
+    "       [--amount YUAN] [--term MONTHS] [--held K1,K2|none]\n"
+    "       [--collateral C1,C2|none] [--grade G] [--on DATE]\n"
+    "       [--type TYPE]... [--institution ID] [--name TEXT] [--limit N]\n"
+    "       [--after CURSOR]\n"
+    "        products listed and valid that an enterprise may take:\n"
+    "        --enterprise takes its region, stage, qualifications and\n"
+    "        loan record from the registry; the other options add to or\n"
+    "        replace them\n"
+    "  update ID [the add options] [--version N]\n"
+    "  withdraw ID --reason TEXT\n"
+    "  import ..., export ...       bulk CSV\n\n"
+    "Types: credit, ip_pledge, guaranteed, first_loan, renewal,\n"
+    "invest_loan_linkage, leasing, factoring, tech_insurance, bond, equity.\n"
+    "Collateral: ip, receivables, guarantee, real_estate. Stages: incubation,\n"
+    "startup, growth, mature. Grades: AAA, AA, A, B, C. Regions: city codes,\n"
+    "SFDZ, SHENYANG_METRO, PROVINCE. Amounts in yuan (300万), rate in\n"
+    "percent.\n";
+
+static const char *s_product_spec =
+    "id= institution= name= type= min-amount= max-amount= min-term= "
+    "max-term= rate= collateral= stages= requires= requires-any= min-grade= "
+    "regions= valid-from= valid-to= description= version=";
+
+static void
+s_print (const Kj__Product *p)
+{
+    char a [64], b [64], rate [32], when [32];
+    printf ("%s  %s\n", p->id, p->name);
+    printf ("  institution %s %s (%s)\n", p->institution_id,
+            p->institution_name,
+            cli_enum_name (&kj__institution_type__descriptor, "INSTITUTION_",
+                           p->institution_type));
+    printf ("  type        %s\n", cli_enum_name (&kj__product_type__descriptor,
+                                                 "PRODUCT_", p->type));
+    printf ("  amount      %s to %s\n", cli_yuan (p->min_amount_fen, a, 64),
+            cli_yuan (p->max_amount_fen, b, 64));
+    printf ("  term        %d to %d months\n", p->min_term_months,
+            p->max_term_months);
+    printf ("  rate        %s\n", p->rate_bp ? cli_percent (p->rate_bp, rate,
+                                                             sizeof rate)
+                                             : "-");
+    printf ("  collateral  ");
+    for (size_t i = 0; i < p->n_collateral; i++)
+        printf ("%s%s", i ? ", " : "",
+                cli_enum_name (&kj__collateral__descriptor, "COLLATERAL_",
+                               p->collateral [i]));
+    printf ("%s\n", p->n_collateral ? "" : "none (unsecured)");
+    printf ("  stages      ");
+    for (size_t i = 0; i < p->n_stages; i++)
+        printf ("%s%s", i ? ", " : "",
+                cli_enum_name (&kj__stage__descriptor, "STAGE_",
+                               p->stages [i]));
+    printf ("\n  requires    ");
+    for (size_t i = 0; i < p->n_qualifications; i++)
+        printf ("%s%s", i ? " and " : "",
+                cli_enum_name (&kj__qualification_kind__descriptor, "QUAL_",
+                               p->qualifications [i]));
+    if (p->n_any_qualifications)
+        printf ("%sone of ", p->n_qualifications ? "; " : "");
+    for (size_t i = 0; i < p->n_any_qualifications; i++)
+        printf ("%s%s", i ? ", " : "",
+                cli_enum_name (&kj__qualification_kind__descriptor, "QUAL_",
+                               p->any_qualifications [i]));
+    if (!p->n_qualifications && !p->n_any_qualifications)
+        printf ("no qualification");
+    printf ("\n  min grade   %s\n", *p->min_grade ? p->min_grade : "-");
+    printf ("  regions     ");
+    for (size_t i = 0; i < p->n_regions; i++)
+        printf ("%s%s", i ? ", " : "", p->regions [i]);
+    printf ("\n  valid       %s to %s\n", p->valid_from,
+            *p->valid_to ? p->valid_to : "(open)");
+    if (*p->description)
+        printf ("  description %s\n", p->description);
+    printf ("  state       %s%s%s\n",
+            cli_enum_name (&kj__listing_state__descriptor, "LISTING_",
+                           p->state),
+            *p->withdraw_reason ? ": " : "", p->withdraw_reason);
+    printf ("  version     %" PRIu64 ", updated %s\n", p->version,
+            cli_time (p->updated_at_us, when, sizeof when));
+}
+
+static int
+s_done (cli_t *cli, Kj__ProductReply *reply, const char *what)
+{
+    if (cli->json)
+        cli_print_json (&reply->product->base);
+    else {
+        if (what)
+            printf ("%s\n\n", what);
+        s_print (reply->product);
+    }
+    kj__product_reply__free_unpacked (reply, NULL);
+    return CLI_OK;
+}
+
+//  What s_fields allocated.
+typedef struct {
+    int *collateral, *stages, *requires, *any;
+    char **regions;
+} s_owned_t;
+
+static void
+s_owned_free (s_owned_t *owned)
+{
+    free (owned->collateral);
+    free (owned->stages);
+    free (owned->requires);
+    free (owned->any);
+    cli_strings_free (owned->regions);
+}
+
+//  The product fields given, into p and mask.
+static int
+s_fields (cli_args_t *args, Kj__Product *p, const char **mask, size_t *n_mask,
+          s_owned_t *owned, bool adding)
+{
+    memset (owned, 0, sizeof *owned);
+    const char *value;
+    if ((value = cli_args_get (args, "name"))) {
+        p->name = (char *) value;
+        mask [(*n_mask)++] = "name";
+    }
+    if ((value = cli_args_get (args, "type"))) {
+        int type;
+        if (cli_parse_enum ("--type", value, &kj__product_type__descriptor,
+                            "PRODUCT_", false, &type))
+            return -1;
+        p->type = (Kj__ProductType) type;
+        mask [(*n_mask)++] = "type";
+    }
+    const char *min = cli_args_get (args, "min-amount");
+    const char *max = cli_args_get (args, "max-amount");
+    if (min || max) {
+        if ((min && cli_parse_yuan ("--min-amount", min, &p->min_amount_fen))
+        ||  (max && cli_parse_yuan ("--max-amount", max, &p->max_amount_fen)))
+            return -1;
+        if ((!min && !adding) || !max) {
+            fprintf (stderr, "kejin: give --min-amount and --max-amount "
+                     "together\n");
+            return -1;
+        }
+        mask [(*n_mask)++] = "amount";
+    }
+    min = cli_args_get (args, "min-term");
+    max = cli_args_get (args, "max-term");
+    if (min || max) {
+        int64_t lo = 0, hi = 0;
+        if ((min && cli_parse_int ("--min-term", min, 0, 600, &lo))
+        ||  (max && cli_parse_int ("--max-term", max, 1, 600, &hi)))
+            return -1;
+        if ((!min && !adding) || !max) {
+            fprintf (stderr, "kejin: give --min-term and --max-term "
+                     "together\n");
+            return -1;
+        }
+        p->min_term_months = (int32_t) lo;
+        p->max_term_months = (int32_t) hi;
+        mask [(*n_mask)++] = "term";
+    }
+    if ((value = cli_args_get (args, "rate"))) {
+        if (cli_parse_percent ("--rate", value, &p->rate_bp))
+            return -1;
+        mask [(*n_mask)++] = "rate_bp";
+    }
+    if ((value = cli_args_get (args, "collateral"))) {
+        if (cli_parse_enums ("--collateral", value, &kj__collateral__descriptor,
+                             "COLLATERAL_", &owned->collateral,
+                             &p->n_collateral))
+            return -1;
+        p->collateral = (Kj__Collateral *) owned->collateral;
+        mask [(*n_mask)++] = "collateral";
+    }
+    if ((value = cli_args_get (args, "stages"))) {
+        if (cli_parse_enums ("--stages", value, &kj__stage__descriptor,
+                             "STAGE_", &owned->stages, &p->n_stages))
+            return -1;
+        p->stages = (Kj__Stage *) owned->stages;
+        mask [(*n_mask)++] = "stages";
+    }
+    if ((value = cli_args_get (args, "requires"))) {
+        if (cli_parse_enums ("--requires", value,
+                             &kj__qualification_kind__descriptor, "QUAL_",
+                             &owned->requires, &p->n_qualifications))
+            return -1;
+        p->qualifications = (Kj__QualificationKind *) owned->requires;
+        mask [(*n_mask)++] = "qualifications";
+    }
+    if ((value = cli_args_get (args, "requires-any"))) {
+        if (cli_parse_enums ("--requires-any", value,
+                             &kj__qualification_kind__descriptor, "QUAL_",
+                             &owned->any, &p->n_any_qualifications))
+            return -1;
+        p->any_qualifications = (Kj__QualificationKind *) owned->any;
+        mask [(*n_mask)++] = "any_qualifications";
+    }
+    if ((value = cli_args_get (args, "min-grade"))) {
+        p->min_grade = (char *) value;
+        mask [(*n_mask)++] = "min_grade";
+    }
+    if ((value = cli_args_get (args, "regions"))) {
+        owned->regions = cli_split (value, &p->n_regions);
+        p->regions = owned->regions;
+        mask [(*n_mask)++] = "regions";
+    }
+    if ((value = cli_args_get (args, "valid-from"))) {
+        p->valid_from = (char *) value;
+        mask [(*n_mask)++] = "valid_from";
+    }
+    if ((value = cli_args_get (args, "valid-to"))) {
+        p->valid_to = (char *) value;
+        mask [(*n_mask)++] = "valid_to";
+    }
+    if ((value = cli_args_get (args, "description"))) {
+        p->description = (char *) value;
+        mask [(*n_mask)++] = "description";
+    }
+    return 0;
+}
+
+static int
+s_add (cli_t *cli, int argc, char **argv)
+{
+    cli_args_t *args = cli_args_new (argc, argv, 2, s_product_spec, s_usage);
+    if (!args)
+        return CLI_USAGE;
+    int rc = CLI_USAGE;
+    Kj__Product p = KJ__PRODUCT__INIT;
+    const char *mask [20];
+    size_t n_mask = 0;
+    s_owned_t owned;
+    memset (&owned, 0, sizeof owned);
+    if (cli_args_count (args) || !cli_args_get (args, "institution")
+    ||  !cli_args_get (args, "name") || !cli_args_get (args, "type")
+    ||  !cli_args_get (args, "max-amount") || !cli_args_get (args, "max-term")
+    ||  !cli_args_get (args, "regions"))
+        fprintf (stderr, "kejin: product add needs --institution, --name, "
+                 "--type, --max-amount, --max-term and --regions, e.g.\n"
+                 "  kejin product add --institution I000001 --name 科技信用贷 "
+                 "--type credit --min-amount 0 --max-amount 300万 --min-term 1 "
+                 "--max-term 12 --regions PROVINCE\n");
+    else {
+        //  Ranges default their lower end to 0
+        bool ok = s_fields (args, &p, mask, &n_mask, &owned, true) == 0;
+        if (ok) {
+            const char *id = cli_args_get (args, "id");
+            p.id = (char *) (id ? id : "");
+            p.institution_id = (char *) cli_args_get (args, "institution");
+            Kj__AddProductRequest request = KJ__ADD_PRODUCT_REQUEST__INIT;
+            request.product = &p;
+            Kj__ProductReply *reply = NULL;
+            rc = cli_call (cli, "registry", "AddProduct", &request.base,
+                           &kj__product_reply__descriptor,
+                           (ProtobufCMessage **) &reply, false);
+            if (rc == CLI_OK)
+                rc = s_done (cli, reply, "Listed:");
+        }
+    }
+    s_owned_free (&owned);
+    cli_args_destroy (&args);
+    return rc;
+}
+
+static int
+s_show (cli_t *cli, int argc, char **argv)
+{
+    cli_args_t *args = cli_args_new (argc, argv, 2, "history!", s_usage);
+    if (!args)
+        return CLI_USAGE;
+    int rc = CLI_USAGE;
+    if (cli_args_count (args) != 1)
+        fprintf (stderr, "kejin: product show takes one id\n");
+    else {
+        Kj__GetProductRequest request = KJ__GET_PRODUCT_REQUEST__INIT;
+        request.id = (char *) cli_args_positional (args, 0);
+        Kj__ProductReply *reply = NULL;
+        rc = cli_call (cli, "registry", "GetProduct", &request.base,
+                       &kj__product_reply__descriptor,
+                       (ProtobufCMessage **) &reply, true);
+        if (rc == CLI_OK)
+            rc = s_done (cli, reply, NULL);
+        if (rc == CLI_OK && cli_args_flag (args, "history")) {
+            Kj__HistoryRequest h = KJ__HISTORY_REQUEST__INIT;
+            h.kind = "product";
+            h.subject = request.id;
+            Kj__HistoryReply *history = NULL;
+            rc = cli_call (cli, "registry", "History", &h.base,
+                           &kj__history_reply__descriptor,
+                           (ProtobufCMessage **) &history, true);
+            if (rc == CLI_OK) {
+                if (cli->json)
+                    cli_print_json (&history->base);
+                else
+                    for (size_t i = 0; i < history->n_entries; i++) {
+                        char when [32];
+                        const Kj__AuditEntry *a = history->entries [i];
+                        printf ("  %s  %s  %s  %s -> %s  %s\n",
+                                cli_time (a->at_us, when, sizeof when), a->who,
+                                a->action, a->before, a->after, a->reason);
+                    }
+                kj__history_reply__free_unpacked (history, NULL);
+            }
+        }
+    }
+    cli_args_destroy (&args);
+    return rc;
+}
+
+//  A page of products as a table, or JSON.
+static void
+s_print_page (cli_t *cli, Kj__SearchProductsReply *reply, const char *empty)
+{
+    if (cli->json) {
+        cli_print_json (&reply->base);
+        return;
+    }
+    cli_table_t *table = cli_table_new ("ID", "NAME", "TYPE", "INSTITUTION",
+                                        "AMOUNT", "TERM", "RATE", "STATE",
+                                        NULL);
+    for (size_t i = 0; i < reply->n_products; i++) {
+        const Kj__Product *p = reply->products [i];
+        char a [64], b [64], amount [140], term [32], rate [32];
+        snprintf (amount, sizeof amount, "%s-%s",
+                  cli_yuan (p->min_amount_fen, a, 64),
+                  cli_yuan (p->max_amount_fen, b, 64));
+        snprintf (term, sizeof term, "%d-%dm", p->min_term_months,
+                  p->max_term_months);
+        cli_table_row (table, p->id, p->name,
+                       cli_enum_name (&kj__product_type__descriptor,
+                                      "PRODUCT_", p->type),
+                       p->institution_name, amount, term,
+                       p->rate_bp ? cli_percent (p->rate_bp, rate, sizeof rate)
+                                  : "-",
+                       cli_enum_name (&kj__listing_state__descriptor,
+                                      "LISTING_", p->state));
+    }
+    if (reply->n_products)
+        cli_table_print (table, stdout);
+    else
+        printf ("%s\n", empty);
+    cli_table_destroy (&table);
+    cli_page_footer (reply->n_products, reply->page_info);
+}
+
+//  Options both list and search take.
+static int
+s_catalogue (cli_args_t *args, Kj__SearchProductsRequest *request,
+             Kj__Page *page, int *types)
+{
+    zlist_t *all = cli_args_all (args, "type");
+    for (const char *t = all ? (const char *) zlist_first (all) : NULL;
+         t && request->n_types < 32; t = (const char *) zlist_next (all))
+        if (cli_parse_enum ("--type", t, &kj__product_type__descriptor,
+                            "PRODUCT_", false, &types [request->n_types++]))
+            return -1;
+    request->types = (Kj__ProductType *) types;
+    int64_t limit = 0;
+    if (cli_args_get (args, "limit")
+    &&  cli_parse_int ("--limit", cli_args_get (args, "limit"), 1, 1000,
+                       &limit))
+        return -1;
+    page->limit = (uint32_t) limit;
+    page->after = (char *) (cli_args_get (args, "after")
+                            ? cli_args_get (args, "after") : "");
+    request->page = page;
+    request->institution_id = (char *) (cli_args_get (args, "institution")
+                                        ? cli_args_get (args, "institution")
+                                        : "");
+    request->name_contains = (char *) (cli_args_get (args, "name")
+                                       ? cli_args_get (args, "name") : "");
+    return 0;
+}
+
+static int
+s_list (cli_t *cli, int argc, char **argv)
+{
+    cli_args_t *args = cli_args_new (argc, argv, 2,
+        "institution= type= name= all! limit= after=", s_usage);
+    if (!args)
+        return CLI_USAGE;
+    int rc = CLI_USAGE;
+    Kj__SearchProductsRequest request = KJ__SEARCH_PRODUCTS_REQUEST__INIT;
+    Kj__Page page = KJ__PAGE__INIT;
+    int types [32];
+    if (cli_args_count (args))
+        fprintf (stderr, "kejin: product list takes options only\n");
+    else
+    if (s_catalogue (args, &request, &page, types) == 0) {
+        request.include_withdrawn = cli_args_flag (args, "all");
+        Kj__SearchProductsReply *reply = NULL;
+        rc = cli_call (cli, "registry", "ListProducts", &request.base,
+                       &kj__search_products_reply__descriptor,
+                       (ProtobufCMessage **) &reply, true);
+        if (rc == CLI_OK) {
+            s_print_page (cli, reply, "no product matches");
+            kj__search_products_reply__free_unpacked (reply, NULL);
+        }
+    }
+    cli_args_destroy (&args);
+    return rc;
+}
+
+static int
+s_search (cli_t *cli, int argc, char **argv)
+{
+    cli_args_t *args = cli_args_new (argc, argv, 2,
+        "enterprise= region= intercity! stage= amount= term= held= "
+        "collateral= grade= on= type= institution= name= limit= after=",
+        s_usage);
+    if (!args)
+        return CLI_USAGE;
+    int rc = CLI_USAGE;
+    Kj__SearchProductsRequest request = KJ__SEARCH_PRODUCTS_REQUEST__INIT;
+    Kj__Page page = KJ__PAGE__INIT;
+    Kj__QualificationSet held = KJ__QUALIFICATION_SET__INIT;
+    Kj__CollateralSet offered = KJ__COLLATERAL_SET__INIT;
+    int types [32], *held_values = NULL, *offered_values = NULL;
+    const char *value;
+    bool ok = cli_args_count (args) == 0
+           && s_catalogue (args, &request, &page, types) == 0;
+    if (cli_args_count (args))
+        fprintf (stderr, "kejin: product search takes options only, e.g.\n"
+                 "  kejin product search --enterprise 91210100MA0QEK7B6N "
+                 "--amount 200万 --term 12\n");
+    if (ok && (value = cli_args_get (args, "stage"))) {
+        int stage;
+        ok = cli_parse_enum ("--stage", value, &kj__stage__descriptor,
+                             "STAGE_", false, &stage) == 0;
+        request.stage = (Kj__Stage) stage;
+    }
+    if (ok && (value = cli_args_get (args, "amount")))
+        ok = cli_parse_yuan ("--amount", value, &request.amount_fen) == 0;
+    if (ok && (value = cli_args_get (args, "term"))) {
+        int64_t term;
+        ok = cli_parse_int ("--term", value, 1, 600, &term) == 0;
+        request.term_months = (int32_t) term;
+    }
+    if (ok && (value = cli_args_get (args, "held"))) {
+        ok = cli_parse_enums ("--held", value,
+                              &kj__qualification_kind__descriptor, "QUAL_",
+                              &held_values, &held.n_kinds) == 0;
+        held.kinds = (Kj__QualificationKind *) held_values;
+        request.held = &held;
+    }
+    if (ok && (value = cli_args_get (args, "collateral"))) {
+        ok = cli_parse_enums ("--collateral", value,
+                              &kj__collateral__descriptor, "COLLATERAL_",
+                              &offered_values, &offered.n_kinds) == 0;
+        offered.kinds = (Kj__Collateral *) offered_values;
+        request.offered = &offered;
+    }
+    if (ok) {
+        request.enterprise_code = (char *) (cli_args_get (args, "enterprise")
+                                            ? cli_args_get (args, "enterprise")
+                                            : "");
+        request.region = (char *) (cli_args_get (args, "region")
+                                   ? cli_args_get (args, "region") : "");
+        request.intercity = cli_args_flag (args, "intercity");
+        request.grade = (char *) (cli_args_get (args, "grade")
+                                  ? cli_args_get (args, "grade") : "");
+        request.on_date = (char *) (cli_args_get (args, "on")
+                                    ? cli_args_get (args, "on") : "");
+        Kj__SearchProductsReply *reply = NULL;
+        rc = cli_call (cli, "registry", "SearchProducts", &request.base,
+                       &kj__search_products_reply__descriptor,
+                       (ProtobufCMessage **) &reply, true);
+        if (rc == CLI_OK) {
+            s_print_page (cli, reply, "no product fits: widen the search "
+                          "(amount, term, --intercity) or check the "
+                          "enterprise's stage and qualifications");
+            kj__search_products_reply__free_unpacked (reply, NULL);
+        }
+    }
+    free (held_values);
+    free (offered_values);
+    cli_args_destroy (&args);
+    return rc;
+}
+
+static int
+s_update (cli_t *cli, int argc, char **argv)
+{
+    cli_args_t *args = cli_args_new (argc, argv, 2, s_product_spec, s_usage);
+    if (!args)
+        return CLI_USAGE;
+    int rc = CLI_USAGE;
+    Kj__Product p = KJ__PRODUCT__INIT;
+    const char *mask [20];
+    size_t n_mask = 0;
+    s_owned_t owned;
+    memset (&owned, 0, sizeof owned);
+    int64_t version = 0;
+    const char *v = cli_args_get (args, "version");
+    if (cli_args_count (args) != 1)
+        fprintf (stderr, "kejin: product update takes one id and the fields "
+                 "to change\n");
+    else
+    if (cli_args_get (args, "institution") || cli_args_get (args, "id"))
+        fprintf (stderr, "kejin: a product's id and institution do not "
+                 "change; withdraw it and list a new one\n");
+    else
+    if (s_fields (args, &p, mask, &n_mask, &owned, false) == 0
+    &&  (!v || cli_parse_int ("--version", v, 1, INT64_MAX, &version) == 0)) {
+        if (n_mask == 0)
+            fprintf (stderr, "kejin: nothing to change: give at least one "
+                     "field\n");
+        else {
+            p.id = (char *) cli_args_positional (args, 0);
+            Kj__UpdateProductRequest request = KJ__UPDATE_PRODUCT_REQUEST__INIT;
+            request.product = &p;
+            request.update_mask = (char **) mask;
+            request.n_update_mask = n_mask;
+            request.expected_version = (uint64_t) version;
+            Kj__ProductReply *reply = NULL;
+            rc = cli_call (cli, "registry", "UpdateProduct", &request.base,
+                           &kj__product_reply__descriptor,
+                           (ProtobufCMessage **) &reply, false);
+            if (rc == CLI_OK)
+                rc = s_done (cli, reply, "Updated:");
+        }
+    }
+    s_owned_free (&owned);
+    cli_args_destroy (&args);
+    return rc;
+}
+
+static int
+s_withdraw (cli_t *cli, int argc, char **argv)
+{
+    cli_args_t *args = cli_args_new (argc, argv, 2, "reason=", s_usage);
+    if (!args)
+        return CLI_USAGE;
+    int rc = CLI_USAGE;
+    if (cli_args_count (args) != 1 || !cli_args_get (args, "reason"))
+        fprintf (stderr, "kejin: product withdraw takes one id and --reason "
+                 "TEXT\n");
+    else {
+        Kj__WithdrawProductRequest request = KJ__WITHDRAW_PRODUCT_REQUEST__INIT;
+        request.id = (char *) cli_args_positional (args, 0);
+        request.reason = (char *) cli_args_get (args, "reason");
+        Kj__ProductReply *reply = NULL;
+        rc = cli_call (cli, "registry", "WithdrawProduct", &request.base,
+                       &kj__product_reply__descriptor,
+                       (ProtobufCMessage **) &reply, false);
+        if (rc == CLI_OK)
+            rc = s_done (cli, reply, "Withdrawn:");
+    }
+    cli_args_destroy (&args);
+    return rc;
+}
+
+int
+cli_product (cli_t *cli, int argc, char **argv)
+{
+    if (argc < 2 || streq (argv [1], "-h") || streq (argv [1], "--help"))
+        return cli_usage (s_usage, argc < 2);
+    const char *verb = argv [1];
+    if (streq (verb, "import"))
+        return cli_bulk_import (cli, "product", argc - 1, argv + 1);
+    if (streq (verb, "export"))
+        return cli_bulk_export (cli, "product", argc - 1, argv + 1);
+    if (cli_wants_help (argc, argv))
+        return cli_usage (s_usage, false);
+    if (streq (verb, "add"))
+        return s_add (cli, argc, argv);
+    if (streq (verb, "show"))
+        return s_show (cli, argc, argv);
+    if (streq (verb, "list"))
+        return s_list (cli, argc, argv);
+    if (streq (verb, "search"))
+        return s_search (cli, argc, argv);
+    if (streq (verb, "update"))
+        return s_update (cli, argc, argv);
+    if (streq (verb, "withdraw"))
+        return s_withdraw (cli, argc, argv);
+    fprintf (stderr, "kejin: product has no verb '%s'\n%s", verb, s_usage);
+    return CLI_USAGE;
+}

@@ -1,0 +1,988 @@
+/*  =========================================================================
+    registry_bulk - the MDP service "registry.bulk": CSV import and export
+
+    Every method keeps its state in the database (registry_bulk_store):
+    the chunks of one import may reach any worker thread of any copy of
+    kejin-registry, in any order, more than once.
+
+    Why the import events are batched: a file of a million enterprises in
+    one transaction would otherwise add a million outbox rows to it, and
+    hand a million events to every subscriber; one event per 1,000 rows
+    (registry.<kind>.imported, payload kj.BulkImported listing them) keeps
+    the commit and the relay proportionate, and the log still carries every
+    row that changed: its key, name, region and stage. A figures import's
+    event lists each enterprise touched with its stage after the import
+    and, where it moved, the stage before (instead of one
+    registry.enterprise.stage_changed per enterprise).
+    =========================================================================
+*/
+
+#include "registry_bulk.h"
+#include "registry_bulk_store.h"
+#include "registry_check.h"
+#include "registry_csv.h"
+#include "registry_demo.h"
+#include "registry_server.h"
+#include "registry_store.h"
+#include "registry_uscc.h"
+#include "registry_stage.h"
+#include "registry_techsme.h"
+
+//  Keep the broker sure that a worker busy with a long statement is alive.
+static void
+s_tick (void *arg)
+{
+    kj_call_keepalive ((kj_call_t *) arg);
+}
+
+//  The import id of a request, or fail the call.
+static int
+s_import_id (kj_call_t *call, const char *text, int64_t *id)
+{
+    if (!text || kj_parse_int64 (text, id) || *id <= 0)
+        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "import_id",
+                             "import_id: '%.40s' is not an import id (the "
+                             "number ImportBegin gave)", text ? text : "");
+    return 0;
+}
+
+//  Load an import and check it is open, or fail the call.
+static int
+s_open_import (kj_call_t *call, int64_t id, bool for_update,
+               registry_bulk_import_t *import)
+{
+    int rc = registry_bulk_store_load (kj_call_db (call), id, for_update,
+                                       import);
+    if (rc < 0)
+        return registry_server_db_failed (call);
+    if (rc == 0)
+        return kj_call_fail (call, KJ__CODE__NOT_FOUND, "import_id",
+                             "no import %" PRId64 "; start one with "
+                             "ImportBegin", id);
+    if (!streq (import->state, "open")) {
+        kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION, "import_id",
+                      "import %" PRId64 " is %s: it takes no more chunks; "
+                      "start a new import", id, import->state);
+        registry_bulk_store_import_free (import);
+        return -1;
+    }
+    return 0;
+}
+
+static registry_csv_options_t
+s_options (kj_call_t *call, registry_date_t today)
+{
+    registry_server_t *server = (registry_server_t *) kj_call_state (call);
+    registry_csv_options_t options = {
+        .today = today,
+        .allow_outside = registry_server_config (server)->allow_outside
+    };
+    return options;
+}
+
+//  --------------------------------------------------------------------------
+//  The stage of an enterprise from the facts a bulk import has at hand:
+//  the latest year of figures and the two before it, unexpired
+//  qualifications, the latest round. registry_check_stage classifies, as
+//  for every other change.
+
+typedef struct {
+    const char *founded_on;
+    registry_date_t today;
+    const Kj__YearFigures *latest;      //  NULL: no figures
+    int64_t revenue_prev, net_profit_prev, revenue_prev2;
+    bool high_tech, srdi, little_giant, incubator_resident;
+    bool listing_tutoring, board_standard;
+    int round;
+} s_stage_facts_t;
+
+static void
+s_classify (const registry_stage_rules_t *rules, const s_stage_facts_t *facts,
+            registry_stage_result_t *result)
+{
+    registry_stage_input_t input;
+    memset (&input, 0, sizeof input);
+    if (facts->latest) {
+        input.revenue_fen = facts->latest->revenue_fen;
+        input.net_profit_fen = facts->latest->net_profit_fen;
+        input.revenue_prev_fen = facts->revenue_prev;
+        input.net_profit_prev_fen = facts->net_profit_prev;
+        input.revenue_prev2_fen = facts->revenue_prev2;
+    }
+    input.high_tech = facts->high_tech;
+    input.srdi = facts->srdi;
+    input.little_giant = facts->little_giant;
+    input.incubator_resident = facts->incubator_resident;
+    input.listing_tutoring = facts->listing_tutoring;
+    input.board_standard = facts->board_standard;
+    input.round = (registry_round_t) facts->round;
+    registry_check_stage (rules, facts->founded_on, facts->today, &input,
+                          result);
+}
+
+//  --------------------------------------------------------------------------
+//  Import events: one per REGISTRY_BULK_EVENT_ITEMS rows
+
+typedef struct {
+    kj_call_t *call;
+    const registry_bulk_import_t *import;
+    const char *topic;
+    uint32_t batch, batches;
+    uint32_t events;
+} s_events_t;
+
+static const char *s_topics [] = {
+    "", "registry.enterprise.imported", "registry.figures.imported",
+    "registry.institution.imported", "registry.product.imported"
+};
+
+static int
+s_emit (s_events_t *events, Kj__BulkImportedItem **items, size_t n)
+{
+    char id [24];
+    snprintf (id, sizeof id, "%" PRId64, events->import->id);
+    Kj__BulkImported event = KJ__BULK_IMPORTED__INIT;
+    event.import_id = id;
+    event.kind = (Kj__BulkKind) events->import->kind;
+    event.batch = ++events->batch;
+    event.batches = events->batches;
+    event.file_name = events->import->file_name;
+    event.items = items;
+    event.n_items = n;
+    if (kj_outbox_add (kj_call_db (events->call), events->topic, id,
+                       &event.base))
+        return -1;
+    events->events++;
+    return 0;
+}
+
+static int
+s_emit_items (const registry_bulk_item_t *rows, size_t n, void *arg)
+{
+    s_events_t *events = (s_events_t *) arg;
+    Kj__BulkImportedItem *items = (Kj__BulkImportedItem *)
+        calloc (n, sizeof *items);
+    Kj__BulkImportedItem **pointers = (Kj__BulkImportedItem **)
+        calloc (n, sizeof *pointers);
+    assert (items && pointers);
+    for (size_t i = 0; i < n; i++) {
+        kj__bulk_imported_item__init (&items [i]);
+        items [i].key = (char *) rows [i].key;
+        items [i].name = (char *) rows [i].name;
+        items [i].region = (char *) rows [i].region;
+        items [i].stage = (char *) rows [i].stage;
+        pointers [i] = &items [i];
+    }
+    int rc = s_emit (events, pointers, n);
+    free (items);
+    free (pointers);
+    return rc;
+}
+
+//  --------------------------------------------------------------------------
+//  ImportBegin
+
+static int
+s_import_begin (kj_call_t *call, const ProtobufCMessage *input,
+                ProtobufCMessage *output)
+{
+    const Kj__ImportBeginRequest *request =
+        (const Kj__ImportBeginRequest *) input;
+    Kj__ImportBeginReply *reply = (Kj__ImportBeginReply *) output;
+    kj_db_t *db = kj_call_db (call);
+    if (request->kind < KJ__BULK_KIND__BULK_ENTERPRISES
+    ||  request->kind > KJ__BULK_KIND__BULK_PRODUCTS)
+        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "kind",
+                             "kind: %d is not a kind of file: ENTERPRISES, "
+                             "FIGURES, INSTITUTIONS or PRODUCTS",
+                             (int) request->kind);
+    kj_status_t status;
+    const char *file_name = request->file_name ? request->file_name : "";
+    if (registry_check_text (file_name, "file_name", 500, false, &status))
+        return kj_call_fail_status (call, &status);
+    //  Check the header now: a wrong file is refused before any chunk
+    registry_date_t any = { 2000, 1, 1 };
+    registry_csv_options_t options = s_options (call, any);
+    const char *header = request->header ? request->header : "";
+    registry_csv_t *csv = registry_csv_new ((registry_csv_kind_t) request->kind,
+                                            header, strlen (header), &options,
+                                            &status);
+    if (!csv)
+        return kj_call_fail_status (call, &status);
+    const char *names [64];
+    size_t n = registry_csv_columns (csv, names, 64);
+    reply->columns = (char **) kj_call_alloc (call, (n + 1) * sizeof (char *));
+    for (size_t i = 0; i < n; i++)
+        reply->columns [i] = kj_call_strdup (call, names [i]);
+    reply->n_columns = n;
+    n = registry_csv_ignored (csv, names, 64);
+    reply->ignored = (char **) kj_call_alloc (call, (n + 1) * sizeof (char *));
+    for (size_t i = 0; i < n; i++)
+        reply->ignored [i] = kj_call_strdup (call, names [i]);
+    reply->n_ignored = n;
+    registry_csv_destroy (&csv);
+
+    if (registry_bulk_store_sweep (db, REGISTRY_BULK_ABANDONED_S) < 0)
+        return registry_server_db_failed (call);
+    //  Without the byte order mark, so that the stored header reads back
+    const char *stored = strncmp (header, "\xEF\xBB\xBF", 3) == 0
+                       ? header + 3 : header;
+    registry_bulk_import_t import = { 0 };
+    if (registry_bulk_store_begin (db, (registry_csv_kind_t) request->kind,
+                                   file_name, stored,
+                                   (int64_t) request->total_bytes,
+                                   registry_server_who (call), &import) < 0)
+        return registry_server_db_failed (call);
+    reply->import_id = kj_call_printf (call, "%" PRId64, import.id);
+    reply->max_chunk_bytes = REGISTRY_BULK_MAX_CHUNK;
+    kj_info ("bulk.import_begin", "import=%" PRId64 " kind=%s file=\"%s\" "
+             "bytes=%" PRIu64 " by=%s", import.id,
+             registry_csv_kind_name ((registry_csv_kind_t) request->kind),
+             file_name, request->total_bytes, registry_server_who (call));
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  ImportChunk
+
+typedef struct {
+    kj_call_t *call;
+    const registry_bulk_import_t *import;
+    const registry_stage_rules_t *rules;
+    uint32_t seq;
+    registry_csv_buf_t staged;          //  COPY rows of the staging table
+    registry_csv_buf_t problems;        //  COPY rows of bulk_error
+    registry_bulk_chunk_t counts;
+    uint32_t last_error_line;
+    zlistx_t *errors;                   //  Kj__BulkRowError * in call memory
+} s_chunk_t;
+
+static void
+s_chunk_row (const registry_csv_row_t *row, void *arg)
+{
+    s_chunk_t *self = (s_chunk_t *) arg;
+    self->counts.accepted++;
+    registry_stage_result_t stage;
+    if (row->kind == REGISTRY_CSV_ENTERPRISES) {
+        //  No figures yet: a new enterprise is classified by its age, its
+        //  round, its flags and the qualifications in the row
+        const Kj__Enterprise *e = row->enterprise;
+        s_stage_facts_t facts = {
+            .founded_on = e->founded_on, .today = self->import->today,
+            .listing_tutoring = e->listing_tutoring,
+            .board_standard = e->board_standard,
+            .round = e->n_rounds ? e->rounds [0]->round : 0
+        };
+        for (size_t q = 0; q < e->n_qualifications; q++)
+            switch (e->qualifications [q]->kind) {
+                case KJ__QUALIFICATION_KIND__QUAL_HIGH_TECH:
+                    facts.high_tech = true;
+                    break;
+                case KJ__QUALIFICATION_KIND__QUAL_SRDI:
+                    facts.srdi = true;
+                    break;
+                case KJ__QUALIFICATION_KIND__QUAL_LITTLE_GIANT:
+                    facts.little_giant = true;
+                    break;
+                case KJ__QUALIFICATION_KIND__QUAL_INCUBATOR_RESIDENT:
+                    facts.incubator_resident = true;
+                    break;
+                default:
+                    break;
+            }
+        s_classify (self->rules, &facts, &stage);
+    }
+    registry_bulk_store_stage_row (&self->staged, self->import->id, row,
+                                   row->kind == REGISTRY_CSV_ENTERPRISES
+                                   ? &stage : NULL);
+    if ((self->counts.accepted & 1023) == 0)
+        kj_call_keepalive (self->call);
+}
+
+static void
+s_chunk_error (const registry_csv_error_t *error, void *arg)
+{
+    s_chunk_t *self = (s_chunk_t *) arg;
+    if (error->line != self->last_error_line) {
+        self->counts.rejected++;
+        self->last_error_line = error->line;
+    }
+    self->counts.errors++;
+    if (self->counts.errors > REGISTRY_BULK_CHUNK_ERRORS_MAX)
+        return;
+    registry_bulk_store_error_row (&self->problems, self->import->id,
+                                   (int32_t) self->seq, error);
+    Kj__BulkRowError *item = (Kj__BulkRowError *)
+        kj_call_message (self->call, &kj__bulk_row_error__descriptor);
+    item->line = error->line;
+    item->field = kj_call_strdup (self->call, error->field);
+    item->reason = kj_call_strdup (self->call, error->reason);
+    item->value = kj_call_strdup (self->call, error->value ? error->value : "");
+    zlistx_add_end (self->errors, item);
+}
+
+//  A chunk's errors read back (a chunk sent again).
+static void
+s_chunk_error_read (const registry_csv_error_t *error, void *arg)
+{
+    s_chunk_t *self = (s_chunk_t *) arg;
+    Kj__BulkRowError *item = (Kj__BulkRowError *)
+        kj_call_message (self->call, &kj__bulk_row_error__descriptor);
+    item->line = error->line;
+    item->field = kj_call_strdup (self->call, error->field);
+    item->reason = kj_call_strdup (self->call, error->reason);
+    item->value = kj_call_strdup (self->call, error->value);
+    zlistx_add_end (self->errors, item);
+}
+
+//  Move the listed errors into the reply.
+static void
+s_chunk_reply (s_chunk_t *self, Kj__ImportChunkReply *reply)
+{
+    size_t n = zlistx_size (self->errors);
+    reply->errors = (Kj__BulkRowError **)
+        kj_call_alloc (self->call, (n + 1) * sizeof (Kj__BulkRowError *));
+    for (void *item = zlistx_first (self->errors); item;
+         item = zlistx_next (self->errors))
+        reply->errors [reply->n_errors++] = (Kj__BulkRowError *) item;
+    reply->seq = self->seq;
+    reply->rows = self->counts.rows;
+    reply->accepted = self->counts.accepted;
+    reply->rejected = self->counts.rejected;
+    reply->last_line = self->counts.last_line;
+}
+
+static int
+s_import_chunk (kj_call_t *call, const ProtobufCMessage *input,
+                ProtobufCMessage *output)
+{
+    const Kj__ImportChunkRequest *request =
+        (const Kj__ImportChunkRequest *) input;
+    Kj__ImportChunkReply *reply = (Kj__ImportChunkReply *) output;
+    registry_server_t *server = (registry_server_t *) kj_call_state (call);
+    kj_db_t *db = kj_call_db (call);
+    int64_t id;
+    if (s_import_id (call, request->import_id, &id))
+        return -1;
+    if (request->data.len > REGISTRY_BULK_MAX_CHUNK)
+        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "data",
+                             "data: %zu bytes, at most %d in one chunk",
+                             request->data.len, REGISTRY_BULK_MAX_CHUNK);
+    if (request->first_line < 2)
+        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "first_line",
+                             "first_line: %u; rows start on line 2, after "
+                             "the header", request->first_line);
+    registry_bulk_import_t import;
+    if (s_open_import (call, id, false, &import))
+        return -1;
+    s_chunk_t self = {
+        .call = call, .import = &import, .seq = request->seq,
+        .rules = registry_server_rules (server), .errors = zlistx_new ()
+    };
+    int rc = registry_bulk_store_chunk_claim (db, id, request->seq,
+                                              request->first_line,
+                                              (uint32_t) request->data.len);
+    if (rc == 0) {
+        //  Staged before: the first answer again
+        if (registry_bulk_store_chunk_get (db, id, request->seq,
+                                           &self.counts) != 1
+        ||  registry_bulk_store_errors_get (db, id, (int32_t) request->seq,
+                                            REGISTRY_BULK_CHUNK_ERRORS_MAX,
+                                            s_chunk_error_read, &self) < 0)
+            rc = -1;
+        else {
+            s_chunk_reply (&self, reply);
+            reply->replayed = true;
+        }
+    }
+    else
+    if (rc == 1) {
+        registry_csv_options_t options = s_options (call, import.today);
+        kj_status_t status;
+        registry_csv_t *csv = registry_csv_new (import.kind, import.header,
+                                                strlen (import.header),
+                                                &options, &status);
+        if (!csv)
+            rc = kj_call_fail_status (call, &status) - 1;
+        else {
+            self.counts.rows = registry_csv_parse (
+                csv, (const char *) request->data.data, request->data.len,
+                request->first_line, s_chunk_row, s_chunk_error, &self);
+            uint32_t next = registry_csv_next_line (csv);
+            self.counts.last_line = next > request->first_line ? next - 1
+                                                               : next;
+            registry_csv_destroy (&csv);
+            kj_call_keepalive (call);
+            if (registry_bulk_store_stage (db, import.kind, &self.staged) < 0
+            ||  registry_bulk_store_errors_put (db, &self.problems) < 0
+            ||  registry_bulk_store_chunk_done (db, id, request->seq,
+                                                &self.counts) < 0)
+                rc = -1;
+            else
+                s_chunk_reply (&self, reply);
+        }
+    }
+    registry_csv_buf_free (&self.staged);
+    registry_csv_buf_free (&self.problems);
+    zlistx_destroy (&self.errors);
+    registry_bulk_store_import_free (&import);
+    if (rc == -1)
+        return registry_server_db_failed (call);
+    return rc < 0 ? -1 : 0;
+}
+
+//  --------------------------------------------------------------------------
+//  ImportCommit
+
+typedef struct {
+    kj_call_t *call;
+    const registry_stage_rules_t *rules;
+    const registry_bulk_import_t *import;
+    s_events_t *events;
+} s_restage_t;
+
+//  A batch of the enterprises a figures import touched: their stage and
+//  tech-SME score on the figures now on file, and the event listing them.
+static int
+s_restage (const registry_bulk_touched_t *rows, size_t n,
+           registry_csv_buf_t *out, void *arg)
+{
+    s_restage_t *self = (s_restage_t *) arg;
+    Kj__BulkImportedItem *items = (Kj__BulkImportedItem *)
+        calloc (n, sizeof *items);
+    Kj__BulkImportedItem **pointers = (Kj__BulkImportedItem **)
+        calloc (n, sizeof *pointers);
+    registry_stage_result_t *results = (registry_stage_result_t *)
+        calloc (n, sizeof *results);
+    assert (items && pointers && results);
+    for (size_t i = 0; i < n; i++) {
+        const registry_bulk_touched_t *t = &rows [i];
+        s_stage_facts_t facts = {
+            .founded_on = t->founded_on, .today = self->import->today,
+            .latest = t->has_figures ? &t->latest : NULL,
+            .revenue_prev = t->revenue_prev,
+            .net_profit_prev = t->net_profit_prev,
+            .revenue_prev2 = t->revenue_prev2,
+            .high_tech = t->high_tech, .srdi = t->srdi,
+            .little_giant = t->little_giant,
+            .incubator_resident = t->incubator_resident,
+            .listing_tutoring = t->listing_tutoring,
+            .board_standard = t->board_standard, .round = t->latest_round
+        };
+        registry_stage_result_t *result = &results [i];
+        s_classify (self->rules, &facts, result);
+        int before = registry_stage_from_name (t->stage);
+        //  An override holds: only what the rules say moves
+        registry_bulk_restage_t restage = {
+            .code = t->code,
+            .computed = result->stage,
+            .version = result->version
+        };
+        if (t->stage_override) {
+            restage.stage = (registry_stage_t) (before < 0 ? 0 : before);
+            restage.rule = t->stage_rule;
+            restage.reason = t->stage_reason;
+            restage.review = t->stage_review;
+        }
+        else {
+            restage.stage = result->stage;
+            restage.rule = result->rule;
+            restage.reason = result->reason;
+            restage.review = result->needs_review;
+        }
+        restage.moved = (int) restage.stage != before;
+        registry_techsme_result_t score;
+        if (t->has_figures) {
+            registry_techsme_input_t grid = {
+                .staff = t->latest.staff, .tech_staff = t->latest.tech_staff,
+                .sales_fen = t->latest.revenue_fen,
+                .rnd_fen = t->latest.rnd_fen,
+                .cost_fen = t->latest.total_cost_fen,
+                .total_assets_fen = t->latest.total_assets_fen,
+                .ip_class1 = t->invention_patents,
+                .ip_class2 = t->class2_ip,
+                .abnormal = t->abnormal, .dishonest = t->dishonest
+            };
+            kj_status_t status;
+            if (registry_techsme_evaluate (&grid, &score, &status) == 0) {
+                restage.has_techsme = true;
+                restage.techsme_year = t->latest.year;
+                restage.techsme = &score;
+            }
+        }
+        registry_bulk_store_restage_row (out, &restage);
+
+        kj__bulk_imported_item__init (&items [i]);
+        items [i].key = (char *) t->code;
+        items [i].name = (char *) t->name;
+        items [i].region = (char *) t->region;
+        items [i].stage = (char *) registry_stage_name (restage.stage);
+        items [i].year = t->has_figures ? t->latest.year : 0;
+        items [i].previous_stage = restage.moved ? (char *) t->stage : "";
+        pointers [i] = &items [i];
+    }
+    int rc = s_emit (self->events, pointers, n);
+    free (items);
+    free (pointers);
+    free (results);
+    kj_call_keepalive (self->call);
+    return rc;
+}
+
+typedef struct {
+    kj_call_t *call;
+    Kj__ImportCommitReply *reply;
+    size_t capacity;
+} s_errors_t;
+
+static void
+s_commit_error (const registry_csv_error_t *error, void *arg)
+{
+    s_errors_t *self = (s_errors_t *) arg;
+    Kj__ImportCommitReply *reply = self->reply;
+    if (reply->n_errors == self->capacity)
+        return;
+    Kj__BulkRowError *item = (Kj__BulkRowError *)
+        kj_call_message (self->call, &kj__bulk_row_error__descriptor);
+    item->line = error->line;
+    item->field = kj_call_strdup (self->call, error->field);
+    item->reason = kj_call_strdup (self->call, error->reason);
+    item->value = kj_call_strdup (self->call, error->value);
+    reply->errors [reply->n_errors++] = item;
+}
+
+//  Record the commit's answer with the import's end, so that a commit
+//  asked again gets it.
+static int
+s_finish (kj_call_t *call, const registry_bulk_import_t *import,
+          Kj__ImportCommitReply *reply)
+{
+    size_t size = protobuf_c_message_get_packed_size (&reply->base);
+    uint8_t *packed = (uint8_t *) malloc (size ? size : 1);
+    protobuf_c_message_pack (&reply->base, packed);
+    int rc = registry_bulk_store_finish (kj_call_db (call), import,
+                                         reply->state, reply->rows,
+                                         reply->imported, reply->error_count,
+                                         packed, size);
+    free (packed);
+    return rc < 0 ? registry_server_db_failed (call) : 0;
+}
+
+static int
+s_refuse (kj_call_t *call, const registry_bulk_import_t *import,
+          Kj__ImportCommitReply *reply, uint64_t found)
+{
+    kj_db_t *db = kj_call_db (call);
+    reply->committed = false;
+    reply->state = "refused";
+    reply->error_count = found;
+    s_errors_t errors = {
+        .call = call, .reply = reply, .capacity = REGISTRY_BULK_ERRORS_MAX
+    };
+    reply->errors = (Kj__BulkRowError **) kj_call_alloc (
+        call, REGISTRY_BULK_ERRORS_MAX * sizeof (Kj__BulkRowError *));
+    if (registry_bulk_store_errors_get (db, import->id, -1,
+                                        REGISTRY_BULK_ERRORS_MAX,
+                                        s_commit_error, &errors) < 0)
+        return registry_server_db_failed (call);
+    kj_info ("bulk.import_refused", "import=%" PRId64 " kind=%s rows=%" PRIu64
+             " errors=%" PRIu64, import->id,
+             registry_csv_kind_name (import->kind), reply->rows, found);
+    return s_finish (call, import, reply);
+}
+
+static int
+s_import_commit (kj_call_t *call, const ProtobufCMessage *input,
+                 ProtobufCMessage *output)
+{
+    const Kj__ImportCommitRequest *request =
+        (const Kj__ImportCommitRequest *) input;
+    Kj__ImportCommitReply *reply = (Kj__ImportCommitReply *) output;
+    registry_server_t *server = (registry_server_t *) kj_call_state (call);
+    kj_db_t *db = kj_call_db (call);
+    int64_t id;
+    if (s_import_id (call, request->import_id, &id))
+        return -1;
+    registry_bulk_import_t import;
+    int rc = registry_bulk_store_load (db, id, true, &import);
+    if (rc < 0)
+        return registry_server_db_failed (call);
+    if (rc == 0)
+        return kj_call_fail (call, KJ__CODE__NOT_FOUND, "import_id",
+                             "no import %" PRId64, id);
+    if (import.reply) {
+        //  Committed or refused before: the same answer
+        ProtobufCAllocator mem;
+        registry_server_allocator (call, &mem);
+        Kj__ImportCommitReply *stored = kj__import_commit_reply__unpack (
+            &mem, import.reply_size, import.reply);
+        registry_bulk_store_import_free (&import);
+        if (!stored)
+            return kj_call_fail (call, KJ__CODE__INTERNAL, NULL,
+                                 "the stored answer of import %" PRId64
+                                 " does not decode", id);
+        *reply = *stored;
+        return 0;
+    }
+    if (!streq (import.state, "open")) {
+        kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION, "import_id",
+                      "import %" PRId64 " is %s; start a new import", id,
+                      import.state);
+        registry_bulk_store_import_free (&import);
+        return -1;
+    }
+
+    //  Every chunk the client sent is here, and nothing else
+    int64_t started = kj_mono_us ();
+    registry_bulk_totals_t totals;
+    rc = registry_bulk_store_totals (db, id, request->chunks, &totals);
+    if (rc < 0) {
+        registry_bulk_store_import_free (&import);
+        return registry_server_db_failed (call);
+    }
+    if (totals.chunks != request->chunks || *totals.missing
+    ||  totals.rows != request->rows) {
+        kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION, "chunks",
+                      "import %" PRId64 " has %u chunks and %" PRIu64 " rows; "
+                      "the client sent %u and %" PRIu64 "%s%s: send the "
+                      "missing chunks again, then commit", id, totals.chunks,
+                      totals.rows, request->chunks, request->rows,
+                      *totals.missing ? "; missing: " : "", totals.missing);
+        registry_bulk_store_import_free (&import);
+        return -1;
+    }
+    reply->rows = totals.rows;
+    uint64_t found = totals.errors;
+    if (found) {
+        //  Refused already; the file's other problems go in the same list
+        int64_t more = registry_bulk_store_diagnose (db, &import, s_tick,
+                                                     call);
+        rc = more < 0
+           ? registry_server_db_failed (call)
+           : s_refuse (call, &import, reply, found + (uint64_t) more);
+        registry_bulk_store_import_free (&import);
+        return rc;
+    }
+    const char *who = registry_server_who (call);
+    rc = registry_bulk_store_insert (db, &import, who, s_tick, call,
+                                     &reply->imported, &reply->replaced);
+    if (rc == 0) {
+        int64_t more = registry_bulk_store_diagnose (db, &import, s_tick,
+                                                     call);
+        if (more == 0) {
+            //  The database refused a row that no check explains: say so
+            //  for the file as a whole rather than claim success
+            registry_csv_buf_t buf = { 0 };
+            registry_csv_error_t error = {
+                .line = 0, .field = "", .value = "",
+                .reason = "a row broke a rule of the registry's database "
+                          "that no check of the import explains; see the "
+                          "registry's log (bulk.import_conflict)"
+            };
+            registry_bulk_store_error_row (&buf, id, -1, &error);
+            if (registry_bulk_store_errors_put (db, &buf) < 0)
+                more = -1;
+            else
+                more = 1;
+            registry_csv_buf_free (&buf);
+        }
+        rc = more < 0 ? registry_server_db_failed (call)
+                      : s_refuse (call, &import, reply, (uint64_t) more);
+        registry_bulk_store_import_free (&import);
+        return rc;
+    }
+    if (rc < 0) {
+        registry_bulk_store_import_free (&import);
+        return registry_server_db_failed (call);
+    }
+
+    //  Written: now the stages a figures import moves, and the events
+    s_events_t events = {
+        .call = call, .import = &import, .topic = s_topics [import.kind]
+    };
+    if (import.kind == REGISTRY_CSV_FIGURES) {
+        int64_t touched = registry_bulk_store_touched_count (db, id);
+        events.batches = touched < 0 ? 0
+                       : (uint32_t) ((touched + REGISTRY_BULK_EVENT_ITEMS - 1)
+                                     / REGISTRY_BULK_EVENT_ITEMS);
+        s_restage_t restage = {
+            .call = call, .rules = registry_server_rules (server),
+            .import = &import, .events = &events
+        };
+        uint64_t count = 0;
+        rc = touched < 0 ? -1
+           : registry_bulk_store_restage (db, &import,
+                                          REGISTRY_BULK_EVENT_ITEMS,
+                                          s_restage, &restage, s_tick, call,
+                                          &count, &reply->stages_changed);
+    }
+    else {
+        events.batches = (uint32_t) ((reply->imported
+                                      + REGISTRY_BULK_EVENT_ITEMS - 1)
+                                     / REGISTRY_BULK_EVENT_ITEMS);
+        rc = registry_bulk_store_staged (db, &import,
+                                         REGISTRY_BULK_EVENT_ITEMS,
+                                         s_emit_items, &events, s_tick, call);
+    }
+    if (rc != 1) {
+        registry_bulk_store_import_free (&import);
+        return registry_server_db_failed (call);
+    }
+    reply->committed = true;
+    reply->state = "committed";
+    reply->events = events.events;
+    rc = s_finish (call, &import, reply);
+    kj_info ("bulk.import_committed", "import=%" PRId64 " kind=%s rows=%"
+             PRIu64 " imported=%" PRIu64 " replaced=%" PRIu64 " stages_"
+             "changed=%" PRIu64 " events=%u ms=%" PRId64, id,
+             registry_csv_kind_name (import.kind), reply->rows,
+             reply->imported, reply->replaced, reply->stages_changed,
+             reply->events, (kj_mono_us () - started) / 1000);
+    registry_bulk_store_import_free (&import);
+    return rc;
+}
+
+//  --------------------------------------------------------------------------
+//  ImportAbort
+
+static int
+s_import_abort (kj_call_t *call, const ProtobufCMessage *input,
+                ProtobufCMessage *output)
+{
+    const Kj__ImportAbortRequest *request =
+        (const Kj__ImportAbortRequest *) input;
+    Kj__ImportAbortReply *reply = (Kj__ImportAbortReply *) output;
+    int64_t id;
+    if (s_import_id (call, request->import_id, &id))
+        return -1;
+    registry_bulk_import_t import;
+    int rc = registry_bulk_store_load (kj_call_db (call), id, true, &import);
+    if (rc < 0)
+        return registry_server_db_failed (call);
+    if (rc == 0)
+        return kj_call_fail (call, KJ__CODE__NOT_FOUND, "import_id",
+                             "no import %" PRId64, id);
+    if (streq (import.state, "open")) {
+        rc = registry_bulk_store_finish (kj_call_db (call), &import,
+                                         "aborted", 0, 0, 0, NULL, 0);
+        kj_strlcpy (import.state, "aborted", sizeof import.state);
+        kj_info ("bulk.import_aborted", "import=%" PRId64, id);
+    }
+    reply->state = kj_call_strdup (call, import.state);
+    registry_bulk_store_import_free (&import);
+    return rc < 0 ? registry_server_db_failed (call) : 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Export
+
+static int
+s_export (kj_call_t *call, const ProtobufCMessage *input,
+          ProtobufCMessage *output)
+{
+    const Kj__BulkExportRequest *request =
+        (const Kj__BulkExportRequest *) input;
+    Kj__BulkExportReply *reply = (Kj__BulkExportReply *) output;
+    if (request->kind < KJ__BULK_KIND__BULK_ENTERPRISES
+    ||  request->kind > KJ__BULK_KIND__BULK_PRODUCTS)
+        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "kind",
+                             "kind: %d is not a kind of file",
+                             (int) request->kind);
+    registry_csv_kind_t kind = (registry_csv_kind_t) request->kind;
+    registry_bulk_export_t filter = {
+        .after = request->after,
+        .limit = request->limit ? (int) request->limit : 10000
+    };
+    if (filter.limit > 100000)
+        filter.limit = 100000;
+    if (request->city && *request->city) {
+        filter.region = registry_csv_region (request->city, false);
+        if (!filter.region)
+            return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "city",
+                                 "city: '%.40s' is not a region: a city code "
+                                 "(210100 .. 211400), SFDZ, or a city's name "
+                                 "(沈阳, Shenyang)", request->city);
+    }
+    if (request->stage && *request->stage) {
+        int stage = registry_stage_from_name (request->stage);
+        for (int s = 1; stage < 0 && s <= REGISTRY_STAGE_MATURE; s++)
+            if (streq (request->stage,
+                       registry_stage_label ((registry_stage_t) s)))
+                stage = s;
+        if (stage <= 0)
+            return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "stage",
+                                 "stage: '%.40s' is not a stage: incubation, "
+                                 "startup, growth or mature (孵化期, 初创期, "
+                                 "成长期, 成熟期)", request->stage);
+        filter.stage = registry_stage_name ((registry_stage_t) stage);
+    }
+    char type [40];
+    if (request->type && *request->type) {
+        const ProtobufCEnumDescriptor *d =
+            kind == REGISTRY_CSV_INSTITUTIONS
+            ? &kj__institution_type__descriptor : &kj__product_type__descriptor;
+        const char *prefix = kind == REGISTRY_CSV_INSTITUTIONS
+                           ? "INSTITUTION_" : "PRODUCT_";
+        int value = kind == REGISTRY_CSV_INSTITUTIONS
+                 || kind == REGISTRY_CSV_PRODUCTS
+                  ? registry_check_enum_value (d, prefix, request->type) : -1;
+        if (value <= 0)
+            return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "type",
+                                 "type: '%.40s' is not a type of %s",
+                                 request->type, registry_csv_kind_name (kind));
+        filter.type = registry_check_enum_name (d, prefix, value, type,
+                                                sizeof type);
+    }
+    registry_csv_buf_t out = { 0 };
+    if (!filter.after || !*filter.after)
+        registry_csv_header (kind, &out);
+    char next [64];
+    if (registry_bulk_store_export (kj_call_db (call), kind, &filter, &out,
+                                    &reply->rows, next, sizeof next) < 0) {
+        registry_csv_buf_free (&out);
+        return registry_server_db_failed (call);
+    }
+    reply->data.len = out.size;
+    reply->data.data = (uint8_t *) kj_call_alloc (call, out.size + 1);
+    if (out.size)
+        memcpy (reply->data.data, out.data, out.size);
+    registry_csv_buf_free (&out);
+    reply->next = kj_call_strdup (call, next);
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Counts
+
+static int
+s_counts (kj_call_t *call, const ProtobufCMessage *input,
+          ProtobufCMessage *output)
+{
+    Kj__BulkCounts *reply = (Kj__BulkCounts *) output;
+    registry_bulk_counts_t counts;
+    if (registry_bulk_store_counts (kj_call_db (call), &counts) < 0)
+        return registry_server_db_failed (call);
+    reply->enterprises = counts.enterprises;
+    reply->figures = counts.figures;
+    reply->institutions = counts.institutions;
+    reply->products = counts.products;
+    reply->regions = counts.regions;
+    reply->open_imports = counts.open_imports;
+    reply->by_stage = (uint64_t *) kj_call_alloc (call, sizeof counts.by_stage);
+    memcpy (reply->by_stage, counts.by_stage, sizeof counts.by_stage);
+    reply->n_by_stage = 5;
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Demo: a page of generated rows
+
+static void
+s_demo_row (const registry_csv_row_t *row, void *arg)
+{
+    registry_csv_format (NULL, row, (registry_csv_buf_t *) arg);
+}
+
+static int
+s_demo (kj_call_t *call, const ProtobufCMessage *input,
+        ProtobufCMessage *output)
+{
+    const Kj__DemoRequest *request = (const Kj__DemoRequest *) input;
+    Kj__DemoReply *reply = (Kj__DemoReply *) output;
+    if (request->kind < KJ__BULK_KIND__BULK_ENTERPRISES
+    ||  request->kind > KJ__BULK_KIND__BULK_PRODUCTS)
+        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "kind",
+                             "kind: %d is not a kind of file",
+                             (int) request->kind);
+    kj_status_t status;
+    registry_date_t today;
+    if (request->today && *request->today) {
+        if (registry_check_date (request->today, "today", &today, &status))
+            return kj_call_fail_status (call, &status);
+    }
+    else
+    if (registry_store_today (kj_call_db (call), &today) < 0)
+        return registry_server_db_failed (call);
+    registry_demo_config_t config = {
+        .seed = request->seed, .enterprises = request->enterprises,
+        .today = today
+    };
+    registry_demo_t *demo = registry_demo_new (&config, &status);
+    if (!demo)
+        return kj_call_fail_status (call, &status);
+    registry_csv_kind_t kind = (registry_csv_kind_t) request->kind;
+    registry_csv_buf_t out = { 0 };
+    if (request->after == 0)
+        registry_csv_header (kind, &out);
+    reply->by_stage = (uint64_t *) kj_call_alloc (call, 5 * sizeof (uint64_t));
+    reply->n_by_stage = 5;
+    reply->by_region = (uint64_t *) kj_call_alloc (call,
+                                                   16 * sizeof (uint64_t));
+    reply->n_by_region = 16;
+    if (kind == REGISTRY_CSV_ENTERPRISES || kind == REGISTRY_CSV_FIGURES) {
+        uint32_t limit = request->limit ? request->limit : 10000;
+        if (limit > 100000)
+            limit = 100000;
+        uint32_t end = request->after + limit;
+        if (end > request->enterprises || end < request->after)
+            end = request->enterprises;
+        for (uint32_t index = request->after; index < end; index++) {
+            const Kj__Enterprise *e = registry_demo_enterprise (demo, index);
+            if (kind == REGISTRY_CSV_ENTERPRISES) {
+                registry_csv_row_t row = {
+                    .kind = kind, .enterprise = e
+                };
+                registry_csv_format (NULL, &row, &out);
+                reply->rows++;
+            }
+            else
+                for (size_t k = 0; k < e->n_figures; k++) {
+                    registry_csv_row_t row = {
+                        .kind = kind, .code = e->code,
+                        .figures = e->figures [k]
+                    };
+                    registry_csv_format (NULL, &row, &out);
+                    reply->rows++;
+                }
+            reply->by_stage [e->stage ? e->stage->stage : 0]++;
+            registry_region_t region = streq (e->region,
+                                              REGISTRY_REGION_SHENFU_CODE)
+                                     ? REGISTRY_REGION_SHENFU
+                                     : registry_uscc_region_by_code (e->region);
+            reply->by_region [region]++;
+            if ((index & 1023) == 0)
+                kj_call_keepalive (call);
+        }
+        reply->next = end < request->enterprises ? end : 0;
+    }
+    else {
+        size_t before = out.size;
+        if (kind == REGISTRY_CSV_INSTITUTIONS)
+            registry_demo_institutions (demo, s_demo_row, &out);
+        else
+            registry_demo_products (demo, s_demo_row, &out);
+        for (size_t at = before; at < out.size; at++)
+            reply->rows += out.data [at] == '\n';
+    }
+    registry_demo_destroy (&demo);
+    reply->data.len = out.size;
+    reply->data.data = (uint8_t *) kj_call_alloc (call, out.size + 1);
+    if (out.size)
+        memcpy (reply->data.data, out.data, out.size);
+    registry_csv_buf_free (&out);
+    char date [11];
+    registry_check_date_format (today, date);
+    reply->today = kj_call_strdup (call, date);
+    return 0;
+}
+
+const kj_method_t registry_bulk_methods [] = {
+    { "ImportBegin", s_import_begin, KJ_WRITE },
+    { "ImportChunk", s_import_chunk, KJ_WRITE },
+    { "ImportCommit", s_import_commit, KJ_WRITE },
+    { "ImportAbort", s_import_abort, KJ_WRITE },
+    { "Export", s_export, 0 },
+    { "Counts", s_counts, 0 },
+    { "Demo", s_demo, 0 },
+    { NULL }
+};

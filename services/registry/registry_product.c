@@ -1,0 +1,412 @@
+/*  =========================================================================
+    registry_product - the product supermarket's rules
+
+    Pure rules, no I/O. See the header for the region rule. The server's
+    search statement (registry_store) takes the sets this class computes,
+    and registry_product_eligible states the same filter in C.
+    =========================================================================
+*/
+
+#include <assert.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "registry_check.h"
+#include "registry_product.h"
+#include "registry_uscc.h"
+
+const char *const registry_product_fields [] = {
+    "name", "type", "amount", "term", "rate_bp", "collateral", "stages",
+    "qualifications", "any_qualifications", "min_grade", "regions",
+    "valid_from", "valid_to", "description", NULL
+};
+
+static const char *s_grades [] = { "", "C", "B", "A", "AA", "AAA" };
+#define GRADES (sizeof s_grades / sizeof s_grades [0])
+
+
+int
+registry_product_grade (const char *text)
+{
+    if (!text)
+        return REGISTRY_GRADE_NONE;
+    for (size_t i = 0; i < GRADES; i++)
+        if (strcmp (text, s_grades [i]) == 0)
+            return (int) i;
+    return -1;
+}
+
+const char *
+registry_product_grade_name (registry_grade_t grade)
+{
+    assert (grade >= REGISTRY_GRADE_NONE && grade <= REGISTRY_GRADE_AAA);
+    return s_grades [grade];
+}
+
+//  --------------------------------------------------------------------------
+//  Region of a table code exactly ("210100", "SFDZ"), NONE otherwise: a
+//  district code is not a region token.
+
+static registry_region_t
+s_region (const char *token)
+{
+    registry_region_t region = registry_uscc_region_by_code (token);
+    const registry_region_info_t *info = registry_uscc_region_info (region);
+    return info && strcmp (info->code, token) == 0 ? region
+                                                   : REGISTRY_REGION_NONE;
+}
+
+bool
+registry_product_city_valid (const char *region)
+{
+    return region && s_region (region) != REGISTRY_REGION_NONE;
+}
+
+bool
+registry_product_region_valid (const char *token)
+{
+    return token
+        && (strcmp (token, REGISTRY_PRODUCT_METRO) == 0
+            || strcmp (token, REGISTRY_PRODUCT_PROVINCE) == 0
+            || registry_product_city_valid (token));
+}
+
+int
+registry_product_check_regions (char **regions, size_t n, const char *field,
+                                kj_status_t *status)
+{
+    if (n == 0)
+        return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, field,
+                              "%s: name at least one region: a city code "
+                              "(210100 .. 211400), SFDZ, SHENYANG_METRO or "
+                              "PROVINCE", field);
+    if (n > REGISTRY_PRODUCT_MAX_REGIONS)
+        return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, field,
+                              "%s: %zu regions, at most %d", field, n,
+                              REGISTRY_PRODUCT_MAX_REGIONS);
+    for (size_t i = 0; i < n; i++)
+        if (!registry_product_region_valid (regions [i])) {
+            char item [80];
+            snprintf (item, sizeof item, "%s[%zu]", field, i);
+            return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, item,
+                                  "%s: '%.24s' is not a region: use a city "
+                                  "code (210100 Shenyang .. 211400 Huludao), "
+                                  "SFDZ, SHENYANG_METRO or PROVINCE", item,
+                                  regions [i] ? regions [i] : "");
+        }
+    return 0;
+}
+
+size_t
+registry_product_serving (const char *region, bool intercity,
+                          const char **tokens)
+{
+    if (!registry_product_city_valid (region))
+        return 0;
+    const registry_region_info_t *info =
+        registry_uscc_region_info (s_region (region));
+    size_t count = 0;
+    tokens [count++] = info->code;
+    tokens [count++] = REGISTRY_PRODUCT_PROVINCE;
+    if (info->in_shenyang_metro) {
+        tokens [count++] = REGISTRY_PRODUCT_METRO;
+        for (int r = REGISTRY_REGION_SHENYANG;
+             intercity && r < REGISTRY_REGION_COUNT; r++) {
+            const registry_region_info_t *other =
+                registry_uscc_region_info ((registry_region_t) r);
+            if (other->in_shenyang_metro && other != info)
+                tokens [count++] = other->code;
+        }
+    }
+    return count;
+}
+
+size_t
+registry_product_covered (const char *token, const char **regions)
+{
+    if (!registry_product_region_valid (token))
+        return 0;
+    bool metro = strcmp (token, REGISTRY_PRODUCT_METRO) == 0;
+    bool province = strcmp (token, REGISTRY_PRODUCT_PROVINCE) == 0;
+    if (!metro && !province) {
+        regions [0] = registry_uscc_region_info (s_region (token))->code;
+        return 1;
+    }
+    size_t count = 0;
+    for (int r = REGISTRY_REGION_SHENYANG; r < REGISTRY_REGION_COUNT; r++) {
+        const registry_region_info_t *info =
+            registry_uscc_region_info ((registry_region_t) r);
+        if (province || info->in_shenyang_metro)
+            regions [count++] = info->code;
+    }
+    return count;
+}
+
+//  --------------------------------------------------------------------------
+//  A repeated enum field: every value known and not zero.
+
+static int
+s_check_enums (const ProtobufCEnumDescriptor *descriptor, const int *values,
+               size_t n, const char *field, const char *zero_hint,
+               kj_status_t *status)
+{
+    if (n > 32)
+        return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, field,
+                              "%s: %zu values, at most 32", field, n);
+    for (size_t i = 0; i < n; i++)
+        if (values [i] == 0
+        ||  !protobuf_c_enum_descriptor_get_value (descriptor, values [i])) {
+            char item [80];
+            snprintf (item, sizeof item, "%s[%zu]", field, i);
+            return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, item,
+                                  "%s: %d is not a %s%s", item, values [i],
+                                  descriptor->short_name,
+                                  values [i] == 0 ? zero_hint : "");
+        }
+    return 0;
+}
+
+int
+registry_product_check (const Kj__Product *p, char **mask, size_t n_mask,
+                        kj_status_t *status)
+{
+    assert (p && status);
+    bool all = mask == NULL;
+#define WANTS(name) (all || registry_check_masked (mask, n_mask, name))
+    registry_date_t date;
+    if (all && registry_check_id (p->institution_id, "product.institution_id",
+                                  status))
+        return -1;
+    if (WANTS ("name")
+    &&  registry_check_text (p->name, "product.name", 200, true, status))
+        return -1;
+    if (WANTS ("type")
+    &&  (p->type == 0
+         || !protobuf_c_enum_descriptor_get_value (
+                &kj__product_type__descriptor, p->type)))
+        return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
+                              "product.type", "product.type: %d is not a "
+                              "ProductType%s", p->type,
+                              p->type == 0 ? " (it must be set)" : "");
+    if (WANTS ("amount")
+    &&  (registry_check_money (p->min_amount_fen, "product.min_amount_fen",
+                               false, status)
+         || registry_check_money (p->max_amount_fen, "product.max_amount_fen",
+                                  false, status)))
+        return -1;
+    if (WANTS ("term")
+    &&  (registry_check_count (p->min_term_months, "product.min_term_months",
+                               600, status)
+         || registry_check_count (p->max_term_months,
+                                  "product.max_term_months", 600, status)))
+        return -1;
+    if (WANTS ("rate_bp")
+    &&  registry_check_count (p->rate_bp, "product.rate_bp", 10000, status))
+        return -1;
+    if (WANTS ("collateral")
+    &&  s_check_enums (&kj__collateral__descriptor, (const int *) p->collateral,
+                       p->n_collateral, "product.collateral",
+                       " (COLLATERAL_NONE is not a collateral: leave the "
+                       "list empty for none)", status))
+        return -1;
+    if (WANTS ("stages")
+    &&  s_check_enums (&kj__stage__descriptor, (const int *) p->stages,
+                       p->n_stages, "product.stages",
+                       " (STAGE_UNKNOWN is not a stage)", status))
+        return -1;
+    if (WANTS ("qualifications")
+    &&  s_check_enums (&kj__qualification_kind__descriptor,
+                       (const int *) p->qualifications, p->n_qualifications,
+                       "product.qualifications", "", status))
+        return -1;
+    if (WANTS ("any_qualifications")
+    &&  s_check_enums (&kj__qualification_kind__descriptor,
+                       (const int *) p->any_qualifications,
+                       p->n_any_qualifications, "product.any_qualifications",
+                       "", status))
+        return -1;
+    if (WANTS ("min_grade") && registry_product_grade (p->min_grade) < 0)
+        return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
+                              "product.min_grade", "product.min_grade: "
+                              "'%.20s' is not a grade; one of AAA, AA, A, B, "
+                              "C, or empty for none", p->min_grade);
+    if (WANTS ("regions")
+    &&  registry_product_check_regions (p->regions, p->n_regions,
+                                        "product.regions", status))
+        return -1;
+    if (WANTS ("valid_from") && p->valid_from && *p->valid_from
+    &&  registry_check_date (p->valid_from, "product.valid_from", &date,
+                             status))
+        return -1;
+    if (WANTS ("valid_to") && p->valid_to && *p->valid_to
+    &&  registry_check_date (p->valid_to, "product.valid_to", &date, status))
+        return -1;
+    if (WANTS ("description")
+    &&  registry_check_text (p->description, "product.description", 2000,
+                             false, status))
+        return -1;
+#undef WANTS
+    return 0;
+}
+
+unsigned
+registry_product_bits (const int *values, size_t n)
+{
+    unsigned bits = 0;
+    for (size_t i = 0; i < n; i++)
+        if (values [i] > 0 && values [i] < 32)
+            bits |= 1u << values [i];
+    return bits;
+}
+
+void
+registry_product_terms (const Kj__Product *p, registry_product_terms_t *terms)
+{
+    memset (terms, 0, sizeof *terms);
+    kj_status_t ignored;
+    terms->type = p->type;
+    terms->min_amount_fen = p->min_amount_fen;
+    terms->max_amount_fen = p->max_amount_fen;
+    terms->min_term_months = p->min_term_months;
+    terms->max_term_months = p->max_term_months;
+    terms->stages = registry_product_bits ((const int *) p->stages,
+                                           p->n_stages);
+    terms->qualifications = registry_product_bits (
+        (const int *) p->qualifications, p->n_qualifications);
+    terms->any_qualifications = registry_product_bits (
+        (const int *) p->any_qualifications, p->n_any_qualifications);
+    terms->collateral = registry_product_bits ((const int *) p->collateral,
+                                               p->n_collateral);
+    int grade = registry_product_grade (p->min_grade);
+    terms->min_grade = grade > 0 ? (registry_grade_t) grade
+                                 : REGISTRY_GRADE_NONE;
+    for (size_t i = 0; i < p->n_regions && i < REGISTRY_PRODUCT_MAX_REGIONS;
+         i++)
+        terms->regions [terms->n_regions++] = p->regions [i];
+    if (p->valid_from && *p->valid_from
+    &&  registry_check_date (p->valid_from, "valid_from", &terms->valid_from,
+                             &ignored))
+        memset (&terms->valid_from, 0, sizeof terms->valid_from);
+    if (p->valid_to && *p->valid_to
+    &&  registry_check_date (p->valid_to, "valid_to", &terms->valid_to,
+                             &ignored))
+        memset (&terms->valid_to, 0, sizeof terms->valid_to);
+    terms->listed = p->state == KJ__LISTING_STATE__LISTING_LISTED;
+}
+
+int
+registry_product_check_terms (const registry_product_terms_t *terms,
+                              kj_status_t *status)
+{
+    if (terms->max_amount_fen <= 0)
+        return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
+                              "product.max_amount_fen", "product.max_amount_"
+                              "fen: the largest amount must be more than 0");
+    if (terms->max_amount_fen < terms->min_amount_fen)
+        return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
+                              "product.max_amount_fen", "product.max_amount_"
+                              "fen: %lld is below min_amount_fen %lld",
+                              (long long) terms->max_amount_fen,
+                              (long long) terms->min_amount_fen);
+    if (terms->max_term_months <= 0)
+        return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
+                              "product.max_term_months", "product.max_term_"
+                              "months: the longest term must be 1 month or "
+                              "more");
+    if (terms->max_term_months < terms->min_term_months)
+        return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
+                              "product.max_term_months", "product.max_term_"
+                              "months: %d is below min_term_months %d",
+                              terms->max_term_months, terms->min_term_months);
+    if (terms->valid_to.year
+    &&  registry_check_date_compare (terms->valid_to, terms->valid_from) < 0) {
+        char from [11], to [11];
+        registry_check_date_format (terms->valid_from, from);
+        registry_check_date_format (terms->valid_to, to);
+        return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
+                              "product.valid_to", "product.valid_to: %s is "
+                              "before valid_from %s", to, from);
+    }
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Eligibility, in the order a person would check it
+
+static bool
+s_no (char *why, size_t size, const char *format, ...)
+    __attribute__ ((format (printf, 3, 4)));
+
+static bool
+s_no (char *why, size_t size, const char *format, ...)
+{
+    if (why && size) {
+        va_list args;
+        va_start (args, format);
+        vsnprintf (why, size, format, args);
+        va_end (args);
+    }
+    return false;
+}
+
+bool
+registry_product_eligible (const registry_product_terms_t *terms,
+                           const registry_product_profile_t *profile,
+                           char *why, size_t size)
+{
+    assert (terms && profile);
+    if (!terms->listed)
+        return s_no (why, size, "withdrawn");
+    if (profile->on.year) {
+        char on [11];
+        registry_check_date_format (profile->on, on);
+        if (registry_check_date_compare (terms->valid_from, profile->on) > 0)
+            return s_no (why, size, "not valid yet on %s", on);
+        if (terms->valid_to.year
+        &&  registry_check_date_compare (terms->valid_to, profile->on) < 0)
+            return s_no (why, size, "expired before %s", on);
+    }
+    if (profile->region) {
+        const char *tokens [REGISTRY_PRODUCT_MAX_REGIONS];
+        size_t n = registry_product_serving (profile->region,
+                                             profile->intercity, tokens);
+        bool served = false;
+        for (size_t i = 0; i < terms->n_regions && !served; i++)
+            for (size_t j = 0; j < n && !served; j++)
+                served = strcmp (terms->regions [i], tokens [j]) == 0;
+        if (!served)
+            return s_no (why, size, "does not serve region %s",
+                         profile->region);
+    }
+    if (profile->stage && !(terms->stages & (1u << profile->stage)))
+        return s_no (why, size, "not for stage %d", profile->stage);
+    if (profile->amount_fen
+    &&  (profile->amount_fen < terms->min_amount_fen
+         || profile->amount_fen > terms->max_amount_fen))
+        return s_no (why, size, "amount outside %lld..%lld fen",
+                     (long long) terms->min_amount_fen,
+                     (long long) terms->max_amount_fen);
+    if (profile->term_months
+    &&  (profile->term_months < terms->min_term_months
+         || profile->term_months > terms->max_term_months))
+        return s_no (why, size, "term outside %d..%d months",
+                     terms->min_term_months, terms->max_term_months);
+    if (profile->has_held) {
+        if (terms->qualifications & ~profile->held)
+            return s_no (why, size, "a required qualification is missing");
+        if (terms->any_qualifications
+        &&  !(terms->any_qualifications & profile->held))
+            return s_no (why, size, "none of the qualifications it asks "
+                         "for is held");
+    }
+    if (profile->has_offered && (terms->collateral & ~profile->offered))
+        return s_no (why, size, "asks for collateral not offered");
+    if (profile->has_grade && terms->min_grade > profile->grade)
+        return s_no (why, size, "asks for grade %s or better",
+                     registry_product_grade_name (terms->min_grade));
+    if (profile->has_first_loan && !profile->first_loan
+    &&  terms->type == KJ__PRODUCT_TYPE__PRODUCT_FIRST_LOAN)
+        return s_no (why, size, "a first loan, and a bank loan is on record");
+    return true;
+}

@@ -1,0 +1,1694 @@
+/*  =========================================================================
+    registry_server - kejin-registry: worker threads, the outbox relay, the
+    qualification-expiry job, and the enterprise handlers
+
+    Every write handler follows one shape, so that events of one enterprise
+    reach the log in the order the changes were made:
+      1. lock the enterprise row (SELECT ... FOR UPDATE) or insert it;
+      2. check the expected version, validate, apply the change, count a
+         new version;
+      3. load the enterprise with its parts, recompute its stage and
+         tech-SME score (registry_server_refresh);
+      4. add the events to the outbox and answer with the enterprise.
+    The worker runs the handler in one transaction (KJ_WRITE), so a change
+    and its events commit together or not at all.
+
+    Threads: N workers per MDP service (registry, and registry.bulk when
+    the bulk engineer's methods are linked in), the relay (kj_relay) and
+    the expiry job. Handlers share only read-only state: the config and
+    the stage rule set, fixed at start.
+    =========================================================================
+*/
+
+#include "registry_server.h"
+#include "registry_check.h"
+#include "registry_entry.h"
+#include "registry_product.h"
+#include "registry_store.h"
+#include "registry_techsme.h"
+#include "registry_uscc.h"
+#include <ctype.h>
+#include <pthread.h>
+
+extern const kj_migration_t registry_migrations [];
+
+//  Enterprises the expiry job takes per pass.
+#define EXPIRY_BATCH 500
+
+typedef struct {
+    registry_server_t *server;
+    char service [64];
+    const ProtobufCServiceDescriptor *descriptor;
+    const kj_method_t *methods;
+    int index;
+    pthread_t thread;
+    kj_worker_t *worker;        //  while it runs, under server->lock
+} s_thread_t;
+
+struct _registry_server_t {
+    registry_config_t config;   //  copy; strings owned by the caller
+    registry_stage_rules_t rules;
+    volatile int stop;
+    pthread_mutex_t lock;       //  guards threads' worker pointers
+    zlist_t *threads;           //  s_thread_t, worker threads
+    pthread_t expiry_thread;
+    bool expiry_running;
+    kj_relay_t *relay;
+};
+
+//  --------------------------------------------------------------------------
+//  Memory: a handler's comes from its call; the job's from an arena
+
+static void *
+s_call_alloc (void *data, size_t size)
+{
+    return kj_call_alloc ((kj_call_t *) data, size);
+}
+
+static void
+s_no_free (void *data, void *ptr)
+{
+}
+
+void
+registry_server_allocator (kj_call_t *call, ProtobufCAllocator *mem)
+{
+    mem->alloc = s_call_alloc;
+    mem->free = s_no_free;
+    mem->allocator_data = call;
+}
+
+static void *
+s_arena_alloc (void *data, size_t size)
+{
+    void *ptr = calloc (1, size ? size : 1);
+    assert (ptr);
+    zlist_append ((zlist_t *) data, ptr);
+    return ptr;
+}
+
+static void
+s_arena_reset (zlist_t *arena)
+{
+    void *ptr;
+    while ((ptr = zlist_pop (arena)))
+        free (ptr);
+}
+
+static char *
+s_dup (ProtobufCAllocator *mem, const char *text)
+{
+    size_t size = strlen (text ? text : "") + 1;
+    char *copy = (char *) mem->alloc (mem->allocator_data, size);
+    memcpy (copy, text ? text : "", size);
+    return copy;
+}
+
+//  --------------------------------------------------------------------------
+//  Helpers for handlers
+
+const char *
+registry_server_who (kj_call_t *call)
+{
+    const Kj__RequestHeader *header = kj_call_header (call);
+    if (header && header->caller && header->caller->identity
+    &&  *header->caller->identity)
+        return header->caller->identity;
+    return "operator";
+}
+
+int
+registry_server_db_failed (kj_call_t *call)
+{
+    kj_db_t *db = kj_call_db (call);
+    return kj_call_fail (call, KJ__CODE__UNAVAILABLE, NULL,
+                         "the registry's database failed (%s %s); retry "
+                         "later", kj_db_sqlstate (db), kj_db_error (db));
+}
+
+char *
+registry_server_trim (kj_call_t *call, const char *text)
+{
+    char *trimmed = registry_check_trim (text);
+    char *copy = kj_call_strdup (call, trimmed);
+    free (trimmed);
+    return copy;
+}
+
+//  Normalise a code as typed into out, or fail the call naming field.
+static int
+s_code (kj_call_t *call, const char *input, const char *field, char out [19])
+{
+    kj_status_t status;
+    if (registry_uscc_normalize (input ? input : "", out, &status) == 0)
+        return 0;
+    return kj_call_fail (call, status.code, field, "%s: %s", field,
+                         status.message);
+}
+
+static int
+s_not_found (kj_call_t *call, const char *code)
+{
+    return kj_call_fail (call, KJ__CODE__NOT_FOUND, "code",
+                         "enterprise %s is not registered; `kejin "
+                         "enterprise add` registers it", code);
+}
+
+static int
+s_check_version (kj_call_t *call, const char *what, const char *key,
+                 uint64_t expected, uint64_t version)
+{
+    if (expected && expected != version)
+        return kj_call_fail (call, KJ__CODE__ABORTED, "expected_version",
+                             "%s %s was changed meanwhile (version %" PRIu64
+                             ", you had %" PRIu64 "): show it again and "
+                             "retry", what, key, version, expected);
+    return 0;
+}
+
+static int
+s_emit (kj_call_t *call, const char *topic, const char *key,
+        const ProtobufCMessage *payload)
+{
+    if (kj_outbox_add (kj_call_db (call), topic, key, payload))
+        return registry_server_db_failed (call);
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Region of an enterprise: from its code, or set by hand where the code
+//  cannot say (沈抚示范区, a province-level code). Writes the region code
+//  to out (8 bytes) or fills status naming field.
+
+static int
+s_region (registry_server_t *self, const char *code, const char *asked,
+          const char *field, char *out, kj_status_t *status)
+{
+    registry_region_t derived;
+    kj_status_t why;
+    registry_uscc_region_result_t kind = registry_uscc_region (code, &derived,
+                                                               &why);
+    registry_region_t wanted = REGISTRY_REGION_NONE;
+    if (asked && *asked) {
+        wanted = registry_uscc_region_by_code (asked);
+        const registry_region_info_t *info = registry_uscc_region_info (wanted);
+        if (!info || strcasecmp (info->code, asked) != 0)
+            wanted = registry_uscc_region_by_name (asked);
+        if (wanted == REGISTRY_REGION_NONE
+        &&  !(kind == REGISTRY_USCC_REGION_OUTSIDE
+              && strncmp (asked, code + 2, 6) == 0 && strlen (asked) == 6))
+            return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, field,
+                                  "%s: '%.40s' is not a region: use a city "
+                                  "code (210100 .. 211400), SFDZ for "
+                                  "沈抚示范区, or a city's name", field, asked);
+    }
+    if (kind == REGISTRY_USCC_REGION_OUTSIDE) {
+        if (!self->config.allow_outside)
+            return kj_status_set (status, KJ__CODE__FAILED_PRECONDITION,
+                                  "code", "%s; this node registers Liaoning "
+                                  "enterprises only (registry/allow_outside "
+                                  "is off)", why.message);
+        if (wanted != REGISTRY_REGION_NONE)
+            return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, field,
+                                  "%s: a code from outside Liaoning keeps "
+                                  "its own region %.6s; leave the region "
+                                  "empty", field, code + 2);
+        snprintf (out, 8, "%.6s", code + 2);
+        return 0;
+    }
+    if (kind == REGISTRY_USCC_REGION_PROVINCE) {
+        if (wanted == REGISTRY_REGION_NONE)
+            return kj_status_set (status, KJ__CODE__FAILED_PRECONDITION,
+                                  field, "%s: required: %s", field,
+                                  why.message);
+        snprintf (out, 8, "%s", registry_uscc_region_info (wanted)->code);
+        return 0;
+    }
+    if (kind != REGISTRY_USCC_REGION_CITY)
+        return kj_status_set (status, why.code, "code", "%s", why.message);
+    const registry_region_info_t *own = registry_uscc_region_info (derived);
+    if (wanted == REGISTRY_REGION_NONE || wanted == derived) {
+        snprintf (out, 8, "%s", own->code);
+        return 0;
+    }
+    if (wanted == REGISTRY_REGION_SHENFU
+    &&  (derived == REGISTRY_REGION_SHENYANG
+         || derived == REGISTRY_REGION_FUSHUN)) {
+        snprintf (out, 8, "%s", REGISTRY_REGION_SHENFU_CODE);
+        return 0;
+    }
+    const registry_region_info_t *info = registry_uscc_region_info (wanted);
+    return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, field,
+                          "%s: %s (%s) does not match the code's region %s "
+                          "(%s); only SFDZ (沈抚示范区) may be set over a "
+                          "Shenyang or Fushun code", field, info->code,
+                          info->name_zh, own->code, own->name_zh);
+}
+
+//  --------------------------------------------------------------------------
+//  Checks that need today: nothing founded, figured or qualified in the
+//  future, no qualification that has already expired.
+
+static int
+s_check_today (const Kj__Enterprise *e, bool all, registry_date_t today,
+               kj_status_t *status)
+{
+    registry_date_t date;
+    char now [11];
+    registry_check_date_format (today, now);
+    if (e->founded_on && *e->founded_on
+    &&  registry_check_date (e->founded_on, "enterprise.founded_on", &date,
+                             status) == 0
+    &&  registry_check_date_compare (date, today) > 0)
+        return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
+                              "enterprise.founded_on", "enterprise.founded_on: "
+                              "%s is after today (%s)", e->founded_on, now);
+    if (!all)
+        return 0;
+    for (size_t i = 0; i < e->n_figures; i++)
+        if (e->figures [i]->year > today.year) {
+            char field [64];
+            snprintf (field, sizeof field, "enterprise.figures[%zu].year", i);
+            return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, field,
+                                  "%s: %d has not begun yet (today is %s)",
+                                  field, e->figures [i]->year, now);
+        }
+    for (size_t i = 0; i < e->n_qualifications; i++)
+        if (registry_check_date (e->qualifications [i]->expires_on, "x",
+                                 &date, status) == 0
+        &&  registry_check_date_compare (date, today) < 0) {
+            char field [64];
+            snprintf (field, sizeof field,
+                      "enterprise.qualifications[%zu].expires_on", i);
+            return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, field,
+                                  "%s: %s has passed (today is %s); record "
+                                  "only a qualification valid today", field,
+                                  e->qualifications [i]->expires_on, now);
+        }
+    return 0;
+}
+
+//  Chain links with normalised leader codes, none the enterprise itself.
+static int
+s_normalize_links (kj_call_t *call, Kj__Enterprise *e)
+{
+    if (e->n_chain_links == 0)
+        return 0;
+    Kj__ChainLink **links = (Kj__ChainLink **) kj_call_alloc (
+        call, e->n_chain_links * sizeof (void *));
+    for (size_t i = 0; i < e->n_chain_links; i++) {
+        Kj__ChainLink *link = (Kj__ChainLink *) kj_call_alloc (call,
+                                                               sizeof *link);
+        kj__chain_link__init (link);
+        char code [19], field [64];
+        snprintf (field, sizeof field,
+                  "enterprise.chain_links[%zu].leader_code", i);
+        if (s_code (call, e->chain_links [i]->leader_code, field, code))
+            return -1;
+        if (streq (code, e->code))
+            return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, field,
+                                 "%s: the enterprise itself; a chain link "
+                                 "names another enterprise, its chain leader",
+                                 field);
+        link->leader_code = kj_call_strdup (call, code);
+        link->chain = registry_server_trim (call, e->chain_links [i]->chain);
+        links [i] = link;
+    }
+    e->chain_links = links;
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Stage and tech-SME score of an enterprise loaded with its parts
+
+static const Kj__YearFigures *
+s_figures_of (const Kj__Enterprise *e, int year)
+{
+    for (size_t i = 0; i < e->n_figures; i++)
+        if (e->figures [i]->year == year)
+            return e->figures [i];
+    return NULL;
+}
+
+static bool
+s_holds (const Kj__Enterprise *e, Kj__QualificationKind kind)
+{
+    for (size_t i = 0; i < e->n_qualifications; i++)
+        if (e->qualifications [i]->kind == kind
+        &&  !e->qualifications [i]->expired)
+            return true;
+    return false;
+}
+
+//  What the rules say of e today.
+static void
+s_classify (registry_server_t *self, const Kj__Enterprise *e,
+            registry_date_t today, registry_stage_result_t *result)
+{
+    registry_stage_input_t input;
+    memset (&input, 0, sizeof input);
+    const Kj__YearFigures *latest = e->n_figures
+                                  ? e->figures [e->n_figures - 1] : NULL;
+    if (latest) {
+        const Kj__YearFigures *prev = s_figures_of (e, latest->year - 1);
+        const Kj__YearFigures *prev2 = s_figures_of (e, latest->year - 2);
+        input.revenue_fen = latest->revenue_fen;
+        input.net_profit_fen = latest->net_profit_fen;
+        input.revenue_prev_fen = prev ? prev->revenue_fen : 0;
+        input.net_profit_prev_fen = prev ? prev->net_profit_fen : 0;
+        input.revenue_prev2_fen = prev2 ? prev2->revenue_fen : 0;
+    }
+    input.high_tech = s_holds (e, KJ__QUALIFICATION_KIND__QUAL_HIGH_TECH);
+    input.srdi = s_holds (e, KJ__QUALIFICATION_KIND__QUAL_SRDI);
+    input.little_giant = s_holds (e, KJ__QUALIFICATION_KIND__QUAL_LITTLE_GIANT);
+    input.incubator_resident =
+        s_holds (e, KJ__QUALIFICATION_KIND__QUAL_INCUBATOR_RESIDENT);
+    input.listing_tutoring = e->listing_tutoring;
+    input.board_standard = e->board_standard;
+    input.round = (registry_round_t) e->latest_round;
+    registry_check_stage (&self->rules, e->founded_on, today, &input, result);
+}
+
+int
+registry_server_refresh (registry_server_t *self, kj_db_t *db,
+                         Kj__Enterprise *e, ProtobufCAllocator *mem,
+                         registry_refresh_t *refresh)
+{
+    memset (refresh, 0, sizeof *refresh);
+    registry_date_t today;
+    if (registry_store_today (db, &today) < 0)
+        return -1;
+    registry_stage_result_t result;
+    s_classify (self, e, today, &result);
+
+    Kj__StageInfo *old = e->stage;
+    Kj__StageInfo *info = (Kj__StageInfo *) mem->alloc (mem->allocator_data,
+                                                        sizeof *info);
+    memset (info, 0, sizeof *info);
+    kj__stage_info__init (info);
+    *info = *old;
+    info->computed = (Kj__Stage) result.stage;
+    info->version = s_dup (mem, result.version);
+    if (!old->overridden) {
+        info->stage = (Kj__Stage) result.stage;
+        info->rule = s_dup (mem, result.rule);
+        info->reason = s_dup (mem, result.reason);
+        info->needs_review = result.needs_review;
+    }
+    refresh->from = old->stage;
+    refresh->moved = info->stage != old->stage;
+    refresh->changed = refresh->moved || info->computed != old->computed
+                    || !streq (info->rule, old->rule)
+                    || !streq (info->version, old->version)
+                    || info->needs_review != old->needs_review;
+    if ((refresh->changed || !streq (info->reason, old->reason))
+    &&  registry_store_enterprise_stage (db, e->code, info, refresh->moved) < 0)
+        return -1;
+    if (refresh->moved)
+        info->changed_at_us = kj_wall_us ();
+    e->stage = info;
+
+    //  The tech-SME grid on the latest year of figures
+    const Kj__YearFigures *latest = e->n_figures
+                                  ? e->figures [e->n_figures - 1] : NULL;
+    if (!latest) {
+        e->techsme = NULL;
+        return registry_store_techsme_put (db, e->code, 0, NULL) < 0 ? -1 : 0;
+    }
+    registry_techsme_input_t input = {
+        .staff = latest->staff,
+        .tech_staff = latest->tech_staff,
+        .sales_fen = latest->revenue_fen,
+        .rnd_fen = latest->rnd_fen,
+        .cost_fen = latest->total_cost_fen,
+        .total_assets_fen = latest->total_assets_fen,
+        .ip_class1 = e->ip ? e->ip->invention_patents : 0,
+        .ip_class2 = e->ip ? e->ip->class2_ip : 0,
+        .abnormal = e->credit && e->credit->abnormal,
+        .dishonest = e->credit && e->credit->dishonest
+    };
+    registry_techsme_result_t score;
+    kj_status_t status;
+    if (registry_techsme_evaluate (&input, &score, &status)) {
+        kj_warn ("registry.techsme_skipped", "code=%s reason=\"%s\"", e->code,
+                 status.message);
+        e->techsme = NULL;
+        return registry_store_techsme_put (db, e->code, 0, NULL) < 0 ? -1 : 0;
+    }
+    if (registry_store_techsme_put (db, e->code, latest->year, &score) < 0)
+        return -1;
+    Kj__TechSmeScore *t = (Kj__TechSmeScore *) mem->alloc (mem->allocator_data,
+                                                           sizeof *t);
+    kj__tech_sme_score__init (t);
+    t->year = latest->year;
+    t->tech_staff_bp = score.tech_staff_bp;
+    t->rnd_sales_bp = score.rnd_sales_bp;
+    t->rnd_cost_bp = score.rnd_cost_bp;
+    t->tech_staff_score = score.tech_staff_score;
+    t->rnd_sales_score = score.rnd_sales_score;
+    t->rnd_cost_score = score.rnd_cost_score;
+    t->rnd_score = score.rnd_score;
+    t->ip_score = score.ip_score;
+    t->total = score.total;
+    t->eligible = score.eligible;
+    t->reason = s_dup (mem, score.reason);
+    e->techsme = t;
+    return 0;
+}
+
+int
+registry_server_stage_event (kj_db_t *db, const Kj__Enterprise *e,
+                             Kj__Stage from, const char *by)
+{
+    Kj__StageChanged event = KJ__STAGE_CHANGED__INIT;
+    event.code = e->code;
+    event.from = from;
+    event.to = e->stage->stage;
+    event.rule = e->stage->rule;
+    event.reason = e->stage->overridden ? e->stage->override_reason
+                                        : e->stage->reason;
+    event.by = (char *) by;
+    event.version = e->stage->version;
+    event.overridden = e->stage->overridden;
+    event.enterprise_version = e->version;
+    if (kj_outbox_add (db, "registry.enterprise.stage_changed", e->code,
+                       &event.base))
+        return -1;
+    return registry_store_audit (db, by, "stage_changed", "enterprise",
+                                 e->code, registry_stage_name (
+                                     (registry_stage_t) from),
+                                 registry_stage_name (
+                                     (registry_stage_t) e->stage->stage),
+                                 event.reason) < 0 ? -1 : 0;
+}
+
+//  Load e with its parts (it exists: the caller holds its lock), refresh
+//  it, and add `topic` with it plus stage_changed when the stage moved.
+static int
+s_finish (kj_call_t *call, const char *code, const char *topic,
+          Kj__Enterprise **out)
+{
+    registry_server_t *self = (registry_server_t *) kj_call_state (call);
+    kj_db_t *db = kj_call_db (call);
+    ProtobufCAllocator mem;
+    registry_server_allocator (call, &mem);
+    Kj__Enterprise *e = NULL;
+    registry_refresh_t refresh;
+    if (registry_store_enterprise_load (db, code, true, &mem, &e) != 1
+    ||  registry_server_refresh (self, db, e, &mem, &refresh))
+        return registry_server_db_failed (call);
+    if (s_emit (call, topic, e->code, &e->base))
+        return -1;
+    if (refresh.moved
+    &&  registry_server_stage_event (db, e, refresh.from,
+                                     registry_server_who (call)))
+        return registry_server_db_failed (call);
+    *out = e;
+    return 0;
+}
+
+//  Lock an enterprise named by a code as typed, checking its version.
+static int
+s_lock (kj_call_t *call, const char *input, const char *field,
+        uint64_t expected, char code [19])
+{
+    if (s_code (call, input, field, code))
+        return -1;
+    uint64_t version;
+    int rc = registry_store_enterprise_lock (kj_call_db (call), code,
+                                             &version);
+    if (rc < 0)
+        return registry_server_db_failed (call);
+    if (rc == 0)
+        return s_not_found (call, code);
+    return s_check_version (call, "enterprise", code, expected, version);
+}
+
+//  --------------------------------------------------------------------------
+//  RegisterEnterprise
+
+static int
+s_register (kj_call_t *call, const ProtobufCMessage *input,
+            ProtobufCMessage *output)
+{
+    registry_server_t *self = (registry_server_t *) kj_call_state (call);
+    const Kj__RegisterEnterpriseRequest *request =
+        (const Kj__RegisterEnterpriseRequest *) input;
+    Kj__EnterpriseReply *reply = (Kj__EnterpriseReply *) output;
+    kj_db_t *db = kj_call_db (call);
+    if (!request->enterprise)
+        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "enterprise",
+                             "enterprise: missing; give at least its code "
+                             "and name");
+    Kj__Enterprise e = *request->enterprise;
+    char code [19];
+    if (s_code (call, e.code, "enterprise.code", code))
+        return -1;
+    e.code = kj_call_strdup (call, code);
+    e.name = registry_server_trim (call, e.name);
+    e.industry = registry_server_trim (call, e.industry);
+    e.founded_on = registry_server_trim (call, e.founded_on);
+    kj_status_t status;
+    char region [8];
+    if (registry_check_enterprise (&e, NULL, 0, &status)
+    ||  s_region (self, code, e.region, "enterprise.region", region, &status))
+        return kj_call_fail_status (call, &status);
+    e.region = region;
+    if (s_normalize_links (call, &e))
+        return -1;
+    registry_date_t today;
+    if (registry_store_today (db, &today) < 0)
+        return registry_server_db_failed (call);
+    if (s_check_today (&e, true, today, &status))
+        return kj_call_fail_status (call, &status);
+
+    const char *who = registry_server_who (call);
+    int rc = registry_store_enterprise_insert (db, &e, who);
+    if (rc < 0)
+        return registry_server_db_failed (call);
+    if (rc == 0)
+        return kj_call_fail (call, KJ__CODE__ALREADY_EXISTS, "enterprise.code",
+                             "enterprise %s already exists; `kejin "
+                             "enterprise show %s` shows it", code, code);
+    for (size_t i = 0; i < e.n_qualifications; i++)
+        if (registry_store_qualification_put (db, code,
+                                              e.qualifications [i]) < 0)
+            return registry_server_db_failed (call);
+    if (registry_store_figures_put (db, code, e.figures, e.n_figures) < 0
+    ||  registry_store_awards_replace (db, code, e.awards, e.n_awards) < 0
+    ||  registry_store_rounds_replace (db, code, e.rounds, e.n_rounds) < 0
+    ||  registry_store_loans_replace (db, code, e.loans, e.n_loans) < 0
+    ||  registry_store_links_replace (db, code, e.chain_links,
+                                      e.n_chain_links) < 0)
+        return registry_server_db_failed (call);
+
+    Kj__Enterprise *done;
+    if (s_finish (call, code, "registry.enterprise.registered", &done))
+        return -1;
+    for (size_t i = 0; i < done->n_qualifications; i++) {
+        Kj__QualificationChanged event = KJ__QUALIFICATION_CHANGED__INIT;
+        event.code = done->code;
+        event.qualification = done->qualifications [i];
+        event.by = (char *) who;
+        event.enterprise_version = done->version;
+        if (s_emit (call, "registry.enterprise.qualification_added", code,
+                    &event.base))
+            return -1;
+    }
+    reply->enterprise = done;
+    kj_info ("registry.registered", "code=%s region=%s stage=%s by=%s", code,
+             region, registry_stage_name ((registry_stage_t)
+                                          done->stage->stage), who);
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  GetEnterprise, ListEnterprises
+
+static int
+s_get (kj_call_t *call, const ProtobufCMessage *input,
+       ProtobufCMessage *output)
+{
+    const Kj__GetEnterpriseRequest *request =
+        (const Kj__GetEnterpriseRequest *) input;
+    Kj__EnterpriseReply *reply = (Kj__EnterpriseReply *) output;
+    char code [19];
+    if (s_code (call, request->code, "code", code))
+        return -1;
+    ProtobufCAllocator mem;
+    registry_server_allocator (call, &mem);
+    int rc = registry_store_enterprise_load (kj_call_db (call), code, true,
+                                             &mem, &reply->enterprise);
+    if (rc < 0)
+        return registry_server_db_failed (call);
+    if (rc == 0)
+        return s_not_found (call, code);
+    return 0;
+}
+
+//  Stored names of a repeated enum field, each checked.
+static int
+s_enum_names (kj_call_t *call, const ProtobufCEnumDescriptor *descriptor,
+              const char *prefix, const int *values, size_t n,
+              const char *field, bool zero_ok, const char ***names)
+{
+    if (n > 32)
+        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, field,
+                             "%s: %zu values, at most 32", field, n);
+    *names = n ? (const char **) kj_call_alloc (call, n * sizeof (char *))
+               : NULL;
+    for (size_t i = 0; i < n; i++) {
+        char buffer [48];
+        const char *name = registry_check_enum_name (descriptor, prefix,
+                                                     values [i], buffer,
+                                                     sizeof buffer);
+        if (!name || (values [i] == 0 && !zero_ok))
+            return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, field,
+                                 "%s[%zu]: %d is not a %s", field, i,
+                                 values [i], descriptor->short_name);
+        (*names) [i] = kj_call_strdup (call, name);
+    }
+    return 0;
+}
+
+static int
+s_page_limit (kj_call_t *call, const Kj__Page *page)
+{
+    if (page && page->limit > REGISTRY_STORE_PAGE_MAX)
+        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "page.limit",
+                             "page.limit: %u, at most %d a page", page->limit,
+                             REGISTRY_STORE_PAGE_MAX);
+    kj_status_t status;
+    if (page && registry_check_text (page->after, "page.after", 64, false,
+                                     &status))
+        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "page.after",
+                             "page.after: not a cursor of this list; pass "
+                             "back PageInfo.next as it came");
+    return 0;
+}
+
+static int
+s_list (kj_call_t *call, const ProtobufCMessage *input,
+        ProtobufCMessage *output)
+{
+    const Kj__ListEnterprisesRequest *request =
+        (const Kj__ListEnterprisesRequest *) input;
+    Kj__ListEnterprisesReply *reply = (Kj__ListEnterprisesReply *) output;
+    if (s_page_limit (call, request->page))
+        return -1;
+    registry_store_enterprise_filter_t filter;
+    memset (&filter, 0, sizeof filter);
+    //  Region tokens: a city, SFDZ, SHENYANG_METRO, PROVINCE, or (for the
+    //  enterprises a node takes from outside Liaoning) a six-digit code
+    if (request->n_regions > 20)
+        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "regions",
+                             "regions: at most 20");
+    filter.regions = (char **) kj_call_alloc (call, 20 * 15 * sizeof (char *));
+    for (size_t i = 0; i < request->n_regions; i++) {
+        const char *covered [15];
+        const char *token = request->regions [i];
+        size_t count = registry_product_covered (token, covered);
+        bool digits = strlen (token) == 6;
+        for (int c = 0; c < 6 && digits; c++)
+            digits = isdigit ((unsigned char) token [c]);
+        if (count == 0 && digits) {
+            covered [0] = token;
+            count = 1;
+        }
+        if (count == 0)
+            return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "regions",
+                                 "regions[%zu]: '%.24s' is not a region: a "
+                                 "city code (210100 .. 211400), SFDZ, "
+                                 "SHENYANG_METRO or PROVINCE", i, token);
+        for (size_t c = 0; c < count; c++)
+            filter.regions [filter.n_regions++] = (char *) covered [c];
+    }
+    if (s_enum_names (call, &kj__stage__descriptor, "STAGE_",
+                      (const int *) request->stages, request->n_stages,
+                      "stages", true, &filter.stages)
+    ||  s_enum_names (call, &kj__entry_status__descriptor, "ENTRY_",
+                      (const int *) request->statuses, request->n_statuses,
+                      "statuses", true, &filter.statuses)
+    ||  s_enum_names (call, &kj__qualification_kind__descriptor, "QUAL_",
+                      (const int *) request->qualifications,
+                      request->n_qualifications, "qualifications", false,
+                      &filter.qualifications))
+        return -1;
+    filter.n_stages = request->n_stages;
+    filter.n_statuses = request->n_statuses;
+    filter.n_qualifications = request->n_qualifications;
+    kj_status_t status;
+    if (registry_check_text (request->name_contains, "name_contains", 200,
+                             false, &status)
+    ||  registry_check_text (request->industry, "industry", 100, false,
+                             &status))
+        return kj_call_fail_status (call, &status);
+    filter.name_contains = request->name_contains;
+    filter.industry = request->industry;
+    filter.after = request->page ? request->page->after : "";
+    filter.limit = request->page ? (int) request->page->limit : 0;
+    ProtobufCAllocator mem;
+    registry_server_allocator (call, &mem);
+    uint64_t total;
+    bool more;
+    if (registry_store_enterprise_list (kj_call_db (call), &filter, &mem,
+                                        &reply->enterprises,
+                                        &reply->n_enterprises, &total,
+                                        &more) < 0)
+        return registry_server_db_failed (call);
+    Kj__PageInfo *info = (Kj__PageInfo *) kj_call_message (
+        call, &kj__page_info__descriptor);
+    info->total = total;
+    info->next = more ? reply->enterprises [reply->n_enterprises - 1]->code
+                      : "";
+    reply->page_info = info;
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  UpdateEnterprise
+
+static int
+s_update (kj_call_t *call, const ProtobufCMessage *input,
+          ProtobufCMessage *output)
+{
+    registry_server_t *self = (registry_server_t *) kj_call_state (call);
+    const Kj__UpdateEnterpriseRequest *request =
+        (const Kj__UpdateEnterpriseRequest *) input;
+    Kj__EnterpriseReply *reply = (Kj__EnterpriseReply *) output;
+    kj_db_t *db = kj_call_db (call);
+    if (!request->enterprise)
+        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "enterprise",
+                             "enterprise: missing; give its code and the "
+                             "fields named in update_mask");
+    char code [19];
+    if (s_lock (call, request->enterprise->code, "enterprise.code",
+                request->expected_version, code))
+        return -1;
+    kj_status_t status;
+    char **mask = request->update_mask;
+    size_t n_mask = request->n_update_mask;
+    if (registry_check_mask (mask, n_mask, registry_check_enterprise_fields,
+                             &status))
+        return kj_call_fail_status (call, &status);
+    Kj__Enterprise asked = *request->enterprise;
+    asked.code = code;
+    asked.name = registry_server_trim (call, asked.name);
+    asked.industry = registry_server_trim (call, asked.industry);
+    asked.founded_on = registry_server_trim (call, asked.founded_on);
+    if (registry_check_enterprise (&asked, mask, n_mask, &status))
+        return kj_call_fail_status (call, &status);
+    if (registry_check_masked (mask, n_mask, "chain_links")
+    &&  s_normalize_links (call, &asked))
+        return -1;
+
+    ProtobufCAllocator mem;
+    registry_server_allocator (call, &mem);
+    Kj__Enterprise *e = NULL;
+    if (registry_store_enterprise_load (db, code, false, &mem, &e) != 1)
+        return registry_server_db_failed (call);
+#define MASKED(name) registry_check_masked (mask, n_mask, name)
+    if (MASKED ("name"))
+        e->name = asked.name;
+    if (MASKED ("industry"))
+        e->industry = asked.industry;
+    if (MASKED ("founded_on"))
+        e->founded_on = asked.founded_on;
+    if (MASKED ("size_class"))
+        e->size_class = asked.size_class;
+    if (MASKED ("listing_tutoring"))
+        e->listing_tutoring = asked.listing_tutoring;
+    if (MASKED ("board_standard"))
+        e->board_standard = asked.board_standard;
+    if (MASKED ("chain_leader"))
+        e->chain_leader = asked.chain_leader;
+    if (MASKED ("credit.dishonest"))
+        e->credit->dishonest = asked.credit && asked.credit->dishonest;
+    if (MASKED ("credit.abnormal"))
+        e->credit->abnormal = asked.credit && asked.credit->abnormal;
+    if (MASKED ("credit.tax_grade"))
+        e->credit->tax_grade = asked.credit && asked.credit->tax_grade
+                             ? asked.credit->tax_grade : "";
+    if (MASKED ("ip.invention_patents"))
+        e->ip->invention_patents = asked.ip ? asked.ip->invention_patents : 0;
+    if (MASKED ("ip.class2_ip"))
+        e->ip->class2_ip = asked.ip ? asked.ip->class2_ip : 0;
+    if (MASKED ("ip.pledged_ip"))
+        e->ip->pledged_ip = asked.ip ? asked.ip->pledged_ip : 0;
+    if (MASKED ("region")) {
+        char region [8];
+        if (s_region (self, code, asked.region, "enterprise.region", region,
+                      &status))
+            return kj_call_fail_status (call, &status);
+        e->region = kj_call_strdup (call, region);
+    }
+    registry_date_t today;
+    if (registry_store_today (db, &today) < 0)
+        return registry_server_db_failed (call);
+    if (s_check_today (e, false, today, &status))
+        return kj_call_fail_status (call, &status);
+    if (registry_store_enterprise_save (db, e) != 1
+    ||  (MASKED ("awards")
+         && registry_store_awards_replace (db, code, asked.awards,
+                                           asked.n_awards) < 0)
+    ||  (MASKED ("rounds")
+         && registry_store_rounds_replace (db, code, asked.rounds,
+                                           asked.n_rounds) < 0)
+    ||  (MASKED ("loans")
+         && registry_store_loans_replace (db, code, asked.loans,
+                                          asked.n_loans) < 0)
+    ||  (MASKED ("chain_links")
+         && registry_store_links_replace (db, code, asked.chain_links,
+                                          asked.n_chain_links) < 0))
+        return registry_server_db_failed (call);
+#undef MASKED
+    return s_finish (call, code, "registry.enterprise.updated",
+                     &reply->enterprise);
+}
+
+//  --------------------------------------------------------------------------
+//  SetFigures
+
+static int
+s_set_figures (kj_call_t *call, const ProtobufCMessage *input,
+               ProtobufCMessage *output)
+{
+    const Kj__SetFiguresRequest *request =
+        (const Kj__SetFiguresRequest *) input;
+    Kj__EnterpriseReply *reply = (Kj__EnterpriseReply *) output;
+    kj_db_t *db = kj_call_db (call);
+    char code [19];
+    if (s_lock (call, request->code, "code", request->expected_version, code))
+        return -1;
+    kj_status_t status;
+    if (request->n_figures == 0)
+        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "figures",
+                             "figures: none given; give at least one year");
+    if (registry_check_figures_list (request->figures, request->n_figures,
+                                     "figures", &status))
+        return kj_call_fail_status (call, &status);
+    registry_date_t today;
+    if (registry_store_today (db, &today) < 0)
+        return registry_server_db_failed (call);
+    for (size_t i = 0; i < request->n_figures; i++)
+        if (request->figures [i]->year > today.year)
+            return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT,
+                                 kj_call_printf (call, "figures[%zu].year", i),
+                                 "figures[%zu].year: %d has not begun yet",
+                                 i, request->figures [i]->year);
+    if (registry_store_figures_put (db, code, request->figures,
+                                    request->n_figures) < 0
+    ||  registry_store_enterprise_touch (db, code) != 1)
+        return registry_server_db_failed (call);
+    return s_finish (call, code, "registry.enterprise.updated",
+                     &reply->enterprise);
+}
+
+//  --------------------------------------------------------------------------
+//  Qualify: add, renew or revoke one qualification
+
+static int
+s_qualify (kj_call_t *call, const ProtobufCMessage *input,
+           ProtobufCMessage *output)
+{
+    const Kj__QualifyRequest *request = (const Kj__QualifyRequest *) input;
+    Kj__EnterpriseReply *reply = (Kj__EnterpriseReply *) output;
+    kj_db_t *db = kj_call_db (call);
+    char code [19];
+    if (s_lock (call, request->code, "code", 0, code))
+        return -1;
+    const Kj__Qualification *q = request->qualification;
+    if (!q)
+        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "qualification",
+                             "qualification: missing; give its kind and "
+                             "expiry date");
+    kj_status_t status;
+    char kind [48];
+    if (request->revoke) {
+        if (!registry_check_enum_name (&kj__qualification_kind__descriptor,
+                                       "QUAL_", q->kind, kind, sizeof kind)
+        ||  q->kind == 0)
+            return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT,
+                                 "qualification.kind", "qualification.kind: "
+                                 "%d is not a QualificationKind", q->kind);
+        int rc = registry_store_qualification_delete (db, code, q->kind);
+        if (rc < 0)
+            return registry_server_db_failed (call);
+        if (rc == 0)
+            return kj_call_fail (call, KJ__CODE__NOT_FOUND,
+                                 "qualification.kind", "enterprise %s holds "
+                                 "no %s qualification", code, kind);
+        if (registry_store_enterprise_touch (db, code) != 1
+        ||  registry_store_audit (db, registry_server_who (call),
+                                  "qualification_revoked", "enterprise", code,
+                                  kind, "", "") < 0)
+            return registry_server_db_failed (call);
+        return s_finish (call, code, "registry.enterprise.updated",
+                         &reply->enterprise);
+    }
+    if (registry_check_qualification (q, "qualification", &status))
+        return kj_call_fail_status (call, &status);
+    registry_date_t today, expires;
+    if (registry_store_today (db, &today) < 0)
+        return registry_server_db_failed (call);
+    registry_check_date (q->expires_on, "qualification.expires_on", &expires,
+                         &status);
+    if (registry_check_date_compare (expires, today) < 0) {
+        char now [11];
+        registry_check_date_format (today, now);
+        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT,
+                             "qualification.expires_on",
+                             "qualification.expires_on: %s has passed "
+                             "(today is %s); record only a qualification "
+                             "valid today", q->expires_on, now);
+    }
+    if (registry_store_qualification_put (db, code, q) < 0
+    ||  registry_store_enterprise_touch (db, code) != 1)
+        return registry_server_db_failed (call);
+    if (s_finish (call, code, "registry.enterprise.updated",
+                  &reply->enterprise))
+        return -1;
+    Kj__Enterprise *e = reply->enterprise;
+    for (size_t i = 0; i < e->n_qualifications; i++)
+        if (e->qualifications [i]->kind == q->kind) {
+            Kj__QualificationChanged event = KJ__QUALIFICATION_CHANGED__INIT;
+            event.code = e->code;
+            event.qualification = e->qualifications [i];
+            event.by = (char *) registry_server_who (call);
+            event.enterprise_version = e->version;
+            return s_emit (call, "registry.enterprise.qualification_added",
+                           code, &event.base);
+        }
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  OverrideStage, RecomputeStage
+
+static int
+s_override_stage (kj_call_t *call, const ProtobufCMessage *input,
+                  ProtobufCMessage *output)
+{
+    registry_server_t *self = (registry_server_t *) kj_call_state (call);
+    const Kj__OverrideStageRequest *request =
+        (const Kj__OverrideStageRequest *) input;
+    Kj__EnterpriseReply *reply = (Kj__EnterpriseReply *) output;
+    kj_db_t *db = kj_call_db (call);
+    char code [19];
+    if (s_lock (call, request->code, "code", 0, code))
+        return -1;
+    char *reason = registry_server_trim (call, request->reason);
+    kj_status_t status;
+    if (registry_check_text (reason, "reason", 500, true, &status))
+        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "reason",
+                             "reason: required: say why the stage is set by "
+                             "hand (it goes to the audit trail)");
+    if (!request->clear
+    &&  (request->stage <= KJ__STAGE__STAGE_UNKNOWN
+         || request->stage > KJ__STAGE__STAGE_MATURE))
+        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "stage",
+                             "stage: %d is not a stage to set; one of "
+                             "incubation, startup, growth, mature",
+                             request->stage);
+    ProtobufCAllocator mem;
+    registry_server_allocator (call, &mem);
+    Kj__Enterprise *e = NULL;
+    if (registry_store_enterprise_load (db, code, true, &mem, &e) != 1)
+        return registry_server_db_failed (call);
+    Kj__StageInfo info = *e->stage;
+    const char *who = registry_server_who (call);
+    const char *before = registry_stage_name ((registry_stage_t) info.stage);
+    if (request->clear) {
+        if (!info.overridden)
+            return kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION, "clear",
+                                 "enterprise %s has no stage override to "
+                                 "clear; its stage follows the rules", code);
+        //  Back to the rules: refresh below puts the computed stage in
+        info.overridden = false;
+        info.override_reason = "";
+        info.rule = "";
+    }
+    else {
+        info.overridden = true;
+        info.stage = request->stage;
+        info.rule = "manual";
+        info.override_reason = reason;
+        info.reason = kj_call_printf (call, "%s: set by hand (%s)",
+                                      registry_stage_label (
+                                          (registry_stage_t) request->stage),
+                                      reason);
+        info.needs_review = false;
+    }
+    bool moved = info.stage != e->stage->stage;
+    if (registry_store_enterprise_stage (db, code, &info, moved) != 1
+    ||  registry_store_enterprise_touch (db, code) != 1
+    ||  registry_store_audit (db, who,
+                              request->clear ? "stage_override_cleared"
+                                             : "stage_override",
+                              "enterprise", code, before,
+                              request->clear
+                                  ? "rules"
+                                  : registry_stage_name (
+                                        (registry_stage_t) request->stage),
+                              reason) < 0)
+        return registry_server_db_failed (call);
+
+    //  Load again (the new version), refresh, and announce
+    Kj__Stage from = e->stage->stage;
+    registry_refresh_t refresh;
+    if (registry_store_enterprise_load (db, code, true, &mem, &e) != 1
+    ||  registry_server_refresh (self, db, e, &mem, &refresh))
+        return registry_server_db_failed (call);
+    if (s_emit (call, "registry.enterprise.updated", code, &e->base))
+        return -1;
+    if (e->stage->stage != from
+    &&  registry_server_stage_event (db, e, from, who))
+        return registry_server_db_failed (call);
+    reply->enterprise = e;
+    kj_info ("registry.stage_override", "code=%s from=%s to=%s clear=%d "
+             "by=%s", code, before,
+             registry_stage_name ((registry_stage_t) e->stage->stage),
+             request->clear, who);
+    return 0;
+}
+
+static int
+s_recompute_stage (kj_call_t *call, const ProtobufCMessage *input,
+                   ProtobufCMessage *output)
+{
+    registry_server_t *self = (registry_server_t *) kj_call_state (call);
+    const Kj__RecomputeStageRequest *request =
+        (const Kj__RecomputeStageRequest *) input;
+    Kj__EnterpriseReply *reply = (Kj__EnterpriseReply *) output;
+    kj_db_t *db = kj_call_db (call);
+    char code [19];
+    if (s_lock (call, request->code, "code", 0, code))
+        return -1;
+    ProtobufCAllocator mem;
+    registry_server_allocator (call, &mem);
+    Kj__Enterprise *e = NULL;
+    registry_refresh_t refresh;
+    if (registry_store_enterprise_load (db, code, true, &mem, &e) != 1
+    ||  registry_server_refresh (self, db, e, &mem, &refresh))
+        return registry_server_db_failed (call);
+    if (refresh.changed) {
+        //  Something moved (rules changed version, an age passed a
+        //  threshold): a new version, announced
+        if (registry_store_enterprise_touch (db, code) != 1)
+            return registry_server_db_failed (call);
+        e->version++;
+        if (s_emit (call, "registry.enterprise.updated", code, &e->base))
+            return -1;
+        if (refresh.moved
+        &&  registry_server_stage_event (db, e, refresh.from,
+                                         registry_server_who (call)))
+            return registry_server_db_failed (call);
+    }
+    reply->enterprise = e;
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Transition of the entry
+
+static int
+s_transition (kj_call_t *call, const ProtobufCMessage *input,
+              ProtobufCMessage *output)
+{
+    const Kj__TransitionRequest *request =
+        (const Kj__TransitionRequest *) input;
+    Kj__EnterpriseReply *reply = (Kj__EnterpriseReply *) output;
+    kj_db_t *db = kj_call_db (call);
+    char code [19];
+    if (s_lock (call, request->code, "code", request->expected_version, code))
+        return -1;
+    if (request->action <= KJ__ENTRY_ACTION__ACTION_UNSPECIFIED
+    ||  (int) request->action > (int) REGISTRY_ENTRY_ACTIONS)
+        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "action",
+                             "action: %d is not an action; one of submit, "
+                             "city_approve, province_approve, publicity_pass, "
+                             "publicity_objection, return, reject, suspend, "
+                             "reinstate, remove", request->action);
+    registry_entry_action_t action =
+        (registry_entry_action_t) (request->action - 1);
+    ProtobufCAllocator mem;
+    registry_server_allocator (call, &mem);
+    Kj__Enterprise *e = NULL;
+    if (registry_store_enterprise_load (db, code, false, &mem, &e) != 1)
+        return registry_server_db_failed (call);
+    registry_entry_state_t from = (registry_entry_state_t) e->status, to;
+    char *reason = registry_server_trim (call, request->reason);
+    kj_status_t status;
+    if (registry_check_text (reason, "reason", 500, false, &status))
+        return kj_call_fail_status (call, &status);
+    if (registry_entry_transition (from, action, reason, &to, &status)) {
+        //  Say which enterprise, then what the rules say
+        return kj_call_fail (call, status.code, status.field,
+                             "enterprise %s: %s", code, status.message);
+    }
+    const char *who = registry_server_who (call);
+    if (registry_store_enterprise_status (db, code,
+                                          registry_entry_state_name (to)) != 1
+    ||  registry_store_audit (db, who,
+                              kj_call_printf (call, "transition.%s",
+                                  registry_entry_action_name (action)),
+                              "enterprise", code,
+                              registry_entry_state_name (from),
+                              registry_entry_state_name (to), reason) < 0)
+        return registry_server_db_failed (call);
+    if (s_finish (call, code, "registry.enterprise.updated",
+                  &reply->enterprise))
+        return -1;
+    Kj__StatusChanged event = KJ__STATUS_CHANGED__INIT;
+    event.code = code;
+    event.from = (Kj__EntryStatus) from;
+    event.to = (Kj__EntryStatus) to;
+    event.action = request->action;
+    event.reason = reason;
+    event.by = (char *) who;
+    event.enterprise_version = reply->enterprise->version;
+    kj_info ("registry.transition", "code=%s action=%s from=%s to=%s by=%s",
+             code, registry_entry_action_name (action),
+             registry_entry_state_name (from), registry_entry_state_name (to),
+             who);
+    return s_emit (call, "registry.enterprise.status_changed", code,
+                   &event.base);
+}
+
+//  --------------------------------------------------------------------------
+//  CheckCode: explain a code without registering it
+
+//  Registration authorities (position 1) and entity types under them
+//  (position 2), GB 32100-2015 Appendix A as far as Kejin needs it.
+static const struct {
+    char authority;
+    const char *name;
+    const char *types;          //  "1:机关|2:事业单位|..."
+} s_authorities [] = {
+    { '1', "机构编制", "1:机关|2:事业单位|3:中央编办直接管理机构编制的群众团体|"
+                       "9:其他" },
+    { '2', "外交", "1:外国常驻新闻机构|9:其他" },
+    { '3', "司法行政", "1:律师执业机构|2:公证处|3:基层法律服务所|"
+                       "4:司法鉴定机构|5:仲裁委员会|9:其他" },
+    { '4', "文化", "1:外国在华文化中心|9:其他" },
+    { '5', "民政", "1:社会团体|2:民办非企业单位|3:基金会|9:其他" },
+    { '6', "旅游", "1:外国旅游部门常驻代表机构|2:港澳台地区旅游部门常驻内地"
+                   "（大陆）代表机构|9:其他" },
+    { '7', "宗教", "1:宗教活动场所|2:宗教院校|9:其他" },
+    { '8', "工会", "1:基层工会|9:其他" },
+    { '9', "工商/市场监管", "1:企业|2:个体工商户|3:农民专业合作社" },
+    { 'A', "中央军委改革和编制办公室", "1:军队事业单位|9:其他" },
+    { 'N', "农业", "1:组级集体经济组织|2:村级集体经济组织|"
+                   "3:乡镇级集体经济组织|9:其他" },
+    { 'Y', "其他", "" },
+};
+
+static void
+s_explain_authority (kj_call_t *call, const char *code,
+                     Kj__CheckCodeReply *reply)
+{
+    for (size_t i = 0; i < sizeof s_authorities / sizeof s_authorities [0];
+         i++) {
+        if (s_authorities [i].authority != code [0])
+            continue;
+        reply->authority = (char *) s_authorities [i].name;
+        const char *types = s_authorities [i].types;
+        for (const char *at = types; *at; ) {
+            const char *end = strchr (at, '|');
+            size_t length = end ? (size_t) (end - at) : strlen (at);
+            if (at [0] == code [1] && at [1] == ':')
+                reply->entity_type = kj_call_printf (call, "%.*s",
+                                                     (int) length - 2, at + 2);
+            at += length + (end ? 1 : 0);
+        }
+        if (!*reply->entity_type)
+            reply->entity_type = kj_call_printf (call, "code %c (not in "
+                                                 "Kejin's table)", code [1]);
+        return;
+    }
+    reply->authority = kj_call_printf (call, "code %c (not in Kejin's table)",
+                                       code [0]);
+}
+
+static int
+s_check_code (kj_call_t *call, const ProtobufCMessage *input,
+              ProtobufCMessage *output)
+{
+    registry_server_t *self = (registry_server_t *) kj_call_state (call);
+    const Kj__CheckCodeRequest *request = (const Kj__CheckCodeRequest *) input;
+    Kj__CheckCodeReply *reply = (Kj__CheckCodeReply *) output;
+    char code [19];
+    kj_status_t status;
+    if (registry_uscc_normalize (request->code ? request->code : "", code,
+                                 &status)) {
+        Kj__Status *problem = (Kj__Status *) kj_call_message (
+            call, &kj__status__descriptor);
+        problem->code = status.code;
+        problem->field = "code";
+        problem->message = kj_call_strdup (call, status.message);
+        reply->problem = problem;
+        reply->note = "not a valid unified social credit code: fix the "
+                      "position named and check again";
+        return 0;
+    }
+    reply->valid = true;
+    reply->code = kj_call_strdup (call, code);
+    reply->region_code = kj_call_printf (call, "%.6s", code + 2);
+    reply->organisation_code = kj_call_printf (call, "%.9s", code + 8);
+    s_explain_authority (call, code, reply);
+    registry_region_t region;
+    registry_uscc_region_result_t kind = registry_uscc_region (code, &region,
+                                                               &status);
+    reply->liaoning = kind != REGISTRY_USCC_REGION_OUTSIDE;
+    if (kind == REGISTRY_USCC_REGION_CITY) {
+        const registry_region_info_t *info = registry_uscc_region_info (region);
+        reply->region = (char *) info->code;
+        reply->region_name = kj_call_printf (call, "%s %s", info->name_zh,
+                                             info->name_en);
+        reply->in_shenyang_metro = info->in_shenyang_metro;
+        reply->accepted = true;
+        if (region == REGISTRY_REGION_SHENYANG
+        ||  region == REGISTRY_REGION_FUSHUN)
+            reply->note = "if the enterprise is in 沈抚示范区, register it "
+                          "with region SFDZ";
+    }
+    else
+    if (kind == REGISTRY_USCC_REGION_PROVINCE) {
+        reply->accepted = true;
+        reply->note = kj_call_strdup (call, status.message);
+    }
+    else {
+        reply->accepted = self->config.allow_outside;
+        reply->note = kj_call_printf (call, "%s%s", status.message,
+                                      self->config.allow_outside
+                                      ? "; this node takes such codes"
+                                      : "; this node registers Liaoning "
+                                        "enterprises only");
+    }
+    int rc = registry_store_enterprise_exists (kj_call_db (call), code);
+    if (rc < 0)
+        return registry_server_db_failed (call);
+    reply->registered = rc == 1;
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  History: the audit trail of one subject
+
+static int
+s_history (kj_call_t *call, const ProtobufCMessage *input,
+           ProtobufCMessage *output)
+{
+    const Kj__HistoryRequest *request = (const Kj__HistoryRequest *) input;
+    Kj__HistoryReply *reply = (Kj__HistoryReply *) output;
+    const char *kind = request->kind && *request->kind ? request->kind
+                                                       : "enterprise";
+    if (!streq (kind, "enterprise") && !streq (kind, "institution")
+    &&  !streq (kind, "product"))
+        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "kind",
+                             "kind: '%.24s' is not one of enterprise, "
+                             "institution, product", kind);
+    const char *subject = request->subject;
+    char code [19];
+    kj_status_t status;
+    if (streq (kind, "enterprise")) {
+        if (s_code (call, subject, "subject", code))
+            return -1;
+        subject = code;
+    }
+    else
+    if (registry_check_id (subject, "subject", &status))
+        return kj_call_fail_status (call, &status);
+    if (s_page_limit (call, request->page))
+        return -1;
+    int64_t after = 0;
+    if (request->page && request->page->after && *request->page->after
+    &&  (kj_parse_int64 (request->page->after, &after) || after < 0))
+        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "page.after",
+                             "page.after: '%.24s' is not a cursor of this "
+                             "list", request->page->after);
+    int limit = request->page && request->page->limit
+              ? (int) request->page->limit : REGISTRY_STORE_PAGE_DEFAULT;
+    ProtobufCAllocator mem;
+    registry_server_allocator (call, &mem);
+    int64_t last = 0;
+    uint64_t total;
+    bool more;
+    if (registry_store_history (kj_call_db (call), kind, subject, after, limit,
+                                &mem, &reply->entries, &reply->n_entries,
+                                &last, &total, &more) < 0)
+        return registry_server_db_failed (call);
+    Kj__PageInfo *info = (Kj__PageInfo *) kj_call_message (
+        call, &kj__page_info__descriptor);
+    info->total = total;
+    info->next = more ? kj_call_printf (call, "%" PRId64, last) : "";
+    reply->page_info = info;
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  The service's methods
+
+const kj_method_t registry_methods [] = {
+    { "RegisterEnterprise", s_register, KJ_WRITE },
+    { "GetEnterprise", s_get, 0 },
+    { "ListEnterprises", s_list, 0 },
+    { "UpdateEnterprise", s_update, KJ_WRITE },
+    { "SetFigures", s_set_figures, KJ_WRITE },
+    { "Qualify", s_qualify, KJ_WRITE },
+    { "OverrideStage", s_override_stage, KJ_WRITE },
+    { "RecomputeStage", s_recompute_stage, KJ_WRITE },
+    { "Transition", s_transition, KJ_WRITE },
+    { "CheckCode", s_check_code, 0 },
+    { "History", s_history, 0 },
+    { "AddInstitution", registry_supermarket_add_institution, KJ_WRITE },
+    { "GetInstitution", registry_supermarket_get_institution, 0 },
+    { "ListInstitutions", registry_supermarket_list_institutions, 0 },
+    { "UpdateInstitution", registry_supermarket_update_institution, KJ_WRITE },
+    { "WithdrawInstitution", registry_supermarket_withdraw_institution,
+      KJ_WRITE },
+    { "AddProduct", registry_supermarket_add_product, KJ_WRITE },
+    { "GetProduct", registry_supermarket_get_product, 0 },
+    { "ListProducts", registry_supermarket_list_products, 0 },
+    { "SearchProducts", registry_supermarket_search_products, 0 },
+    { "UpdateProduct", registry_supermarket_update_product, KJ_WRITE },
+    { "WithdrawProduct", registry_supermarket_withdraw_product, KJ_WRITE },
+    { NULL }
+};
+
+//  --------------------------------------------------------------------------
+//  Qualification expiry: one transaction per enterprise, its row locked
+//  first like any write, so that two copies of the daemon running the job
+//  at once announce each expiry once.
+
+static int
+s_expire_one (registry_server_t *self, kj_db_t *db, const char *code,
+              zlist_t *arena)
+{
+    ProtobufCAllocator mem = { s_arena_alloc, s_no_free, arena };
+    if (kj_db_begin (db))
+        return -1;
+    Kj__Qualification **expired = NULL;
+    size_t n = 0;
+    Kj__Enterprise *e = NULL;
+    registry_refresh_t refresh;
+    int rc = registry_store_enterprise_lock (db, code, NULL);
+    if (rc == 1)
+        rc = registry_store_expire (db, code, &mem, &expired, &n);
+    if (rc == 1
+    &&  (registry_store_enterprise_touch (db, code) != 1
+         || registry_store_enterprise_load (db, code, true, &mem, &e) != 1
+         || registry_server_refresh (self, db, e, &mem, &refresh)))
+        rc = -1;
+    for (size_t i = 0; rc == 1 && i < n; i++) {
+        Kj__QualificationChanged event = KJ__QUALIFICATION_CHANGED__INIT;
+        event.code = e->code;
+        event.qualification = expired [i];
+        event.by = "expiry";
+        event.enterprise_version = e->version;
+        char kind [48];
+        registry_check_enum_name (&kj__qualification_kind__descriptor, "QUAL_",
+                                  expired [i]->kind, kind, sizeof kind);
+        if (kj_outbox_add (db, "registry.enterprise.qualification_expired",
+                           code, &event.base)
+        ||  registry_store_audit (db, "expiry", "qualification_expired",
+                                  "enterprise", code, kind,
+                                  expired [i]->expires_on, "") < 0)
+            rc = -1;
+    }
+    if (rc == 1
+    &&  (kj_outbox_add (db, "registry.enterprise.updated", code, &e->base)
+         || (refresh.moved
+             && registry_server_stage_event (db, e, refresh.from, "expiry"))))
+        rc = -1;
+    if (rc == 1 && kj_db_commit (db))
+        rc = -1;
+    if (rc != 1)
+        kj_db_rollback (db);
+    if (rc == 1)
+        kj_info ("registry.qualification_expired", "code=%s count=%zu", code,
+                 n);
+    int count = rc == 1 ? (int) n : rc;
+    s_arena_reset (arena);
+    return count;
+}
+
+int
+registry_server_expire (registry_server_t *self, kj_db_t *db)
+{
+    zlist_t *codes = zlist_new ();
+    zlist_autofree (codes);
+    zlist_t *arena = zlist_new ();
+    int total = 0;
+    if (registry_store_expiry_due (db, EXPIRY_BATCH, codes) < 0)
+        total = -1;
+    for (char *code = (char *) zlist_first (codes); code && total >= 0;
+         code = (char *) zlist_next (codes)) {
+        int count = s_expire_one (self, db, code, arena);
+        if (count < 0) {
+            kj_warn ("registry.expiry_failed", "code=%s sqlstate=%s "
+                     "reason=\"%s\"", code, kj_db_sqlstate (db),
+                     kj_db_error (db));
+            //  Go on with the others; this one comes back next pass
+            continue;
+        }
+        total += count;
+    }
+    zlist_destroy (&codes);
+    zlist_destroy (&arena);
+    return total;
+}
+
+static bool
+s_stopping (registry_server_t *self)
+{
+    return self->stop || kj_stopping ();
+}
+
+static void *
+s_expiry_thread (void *arg)
+{
+    registry_server_t *self = (registry_server_t *) arg;
+    kj_db_t *db = NULL;
+    int64_t due = 0;
+    while (!s_stopping (self)) {
+        zclock_sleep (50);
+        if (kj_mono_us () < due)
+            continue;
+        due = kj_mono_us () + (int64_t) self->config.expiry_interval_ms * 1000;
+        if (!db && !(db = kj_db_new (self->config.dsn, "registry", 0)))
+            continue;
+        int count = registry_server_expire (self, db);
+        if (count > 0)
+            kj_info ("registry.expiry_pass", "expired=%d", count);
+    }
+    kj_db_destroy (&db);
+    return NULL;
+}
+
+//  --------------------------------------------------------------------------
+//  Worker threads
+
+static void *
+s_worker_thread (void *arg)
+{
+    s_thread_t *thread = (s_thread_t *) arg;
+    registry_server_t *self = thread->server;
+    kj_db_t *db = NULL;
+    while (!db && !s_stopping (self))
+        if (!(db = kj_db_new (self->config.dsn, "registry", 1000)))
+            zclock_sleep (500);
+    if (!db)
+        return NULL;
+    char instance [64];
+    snprintf (instance, sizeof instance, "%.40s.%s%d", self->config.instance,
+              streq (thread->service, "registry") ? "" : "b",
+              thread->index + 1);
+    kj_worker_config_t wc = {
+        .endpoint = self->config.broker,
+        .service = thread->service,
+        .descriptor = thread->descriptor,
+        .methods = thread->methods,
+        .state = self,
+        .db = db,
+        .credit = 1,
+        .instance = instance
+    };
+    kj_worker_t *worker = kj_worker_new (&wc);
+    pthread_mutex_lock (&self->lock);
+    thread->worker = worker;
+    bool stop = self->stop;
+    pthread_mutex_unlock (&self->lock);
+    if (!stop)
+        kj_worker_run (worker);
+    pthread_mutex_lock (&self->lock);
+    thread->worker = NULL;
+    pthread_mutex_unlock (&self->lock);
+    kj_worker_destroy (&worker);
+    kj_db_destroy (&db);
+    return NULL;
+}
+
+int
+registry_server_add_workers (registry_server_t *self, const char *service,
+                             const ProtobufCServiceDescriptor *descriptor,
+                             const kj_method_t *methods, int count)
+{
+    if (count < 0)
+        return -1;
+    for (int index = 0; index < count; index++) {
+        s_thread_t *thread = (s_thread_t *) zmalloc (sizeof (s_thread_t));
+        thread->server = self;
+        kj_strlcpy (thread->service, service, sizeof thread->service);
+        thread->descriptor = descriptor;
+        thread->methods = methods;
+        thread->index = index;
+        pthread_mutex_lock (&self->lock);
+        zlist_append (self->threads, thread);
+        pthread_mutex_unlock (&self->lock);
+        pthread_create (&thread->thread, NULL, s_worker_thread, thread);
+    }
+    kj_info ("registry.workers", "service=%s count=%d", service, count);
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Start and stop
+
+//  Split a comma- or space-separated list into a NULL-ended array.
+static char **
+s_split (const char *text, size_t *count)
+{
+    char *copy = strdup (text ? text : "");
+    size_t size = 1;
+    for (char *c = copy; *c; c++)
+        size += *c == ',' || *c == ' ';
+    char **items = (char **) zmalloc ((size + 1) * sizeof (char *));
+    *count = 0;
+    char *save = NULL;
+    for (char *item = strtok_r (copy, ", \t", &save); item;
+         item = strtok_r (NULL, ", \t", &save))
+        items [(*count)++] = strdup (item);
+    free (copy);
+    return items;
+}
+
+static void
+s_split_free (char **items, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        free (items [i]);
+    free (items);
+}
+
+registry_server_t *
+registry_server_new (const registry_config_t *config, kj_status_t *status)
+{
+    kj_status_ok (status);
+    registry_stage_rules_t rules;
+    registry_stage_rules_default (&rules);
+    if (config->stage_rules && *config->stage_rules
+    &&  registry_stage_rules_parse (&rules, config->stage_rules, status)) {
+        char why [sizeof status->message];
+        memcpy (why, status->message, sizeof why);
+        kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "stage_rules",
+                       "stage rules: %s", why);
+        return NULL;
+    }
+    size_t count;
+    char **codes = s_split (config->uscc_exceptions, &count);
+    int rc = registry_uscc_set_exceptions ((const char *const *) codes,
+                                           status);
+    s_split_free (codes, count);
+    if (rc) {
+        char why [sizeof status->message];
+        memcpy (why, status->message, sizeof why);
+        kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "uscc_exceptions",
+                       "registry/uscc_exceptions: %s", why);
+        return NULL;
+    }
+    if (config->admin_dsn && *config->admin_dsn
+    &&  kj_db_bootstrap (config->admin_dsn, "registry", config->role)) {
+        kj_status_set (status, KJ__CODE__UNAVAILABLE, "admin_dsn",
+                       "could not create role %s and schema registry with "
+                       "db/admin_dsn (see the log above)", config->role);
+        return NULL;
+    }
+    kj_db_t *db = kj_db_new (config->dsn, "registry", 30000);
+    if (!db) {
+        kj_status_set (status, KJ__CODE__UNAVAILABLE, "dsn",
+                       "could not connect with db/dsn (see the log above)");
+        return NULL;
+    }
+    char text [2048];
+    registry_stage_rules_format (&rules, text, sizeof text);
+    rc = kj_db_migrate (db, registry_migrations);
+    if (rc)
+        kj_status_set (status, KJ__CODE__UNAVAILABLE, "dsn",
+                       "could not migrate schema registry (see the log "
+                       "above)");
+    else {
+        rc = registry_store_stage_rules (db, rules.version, text);
+        if (rc == 0)
+            kj_status_set (status, KJ__CODE__FAILED_PRECONDITION,
+                           "stage_rules", "stage rule set version '%s' is "
+                           "recorded already with other rules; give the "
+                           "changed rules a new version", rules.version);
+        else
+        if (rc < 0)
+            kj_status_set (status, KJ__CODE__UNAVAILABLE, "dsn",
+                           "could not record the stage rules: %s",
+                           kj_db_error (db));
+        rc = rc == 1 ? 0 : -1;
+    }
+    kj_db_destroy (&db);
+    if (rc)
+        return NULL;
+
+    //  CZMQ initialises itself on the first socket, and that is not safe
+    //  from several threads at once: do it here, before any thread
+    zsys_init ();
+    registry_server_t *self = (registry_server_t *) zmalloc (
+        sizeof (registry_server_t));
+    self->config = *config;
+    self->rules = rules;
+    pthread_mutex_init (&self->lock, NULL);
+    self->threads = zlist_new ();
+    if (config->relay) {
+        kj_relay_config_t rc_relay = {
+            .dsn = config->dsn,
+            .schema = "registry",
+            .broker = config->broker,
+            .city = config->city
+        };
+        self->relay = kj_relay_new (&rc_relay);
+    }
+    if (config->expiry_interval_ms > 0) {
+        pthread_create (&self->expiry_thread, NULL, s_expiry_thread, self);
+        self->expiry_running = true;
+    }
+    kj_info ("registry.started", "instance=%s stage_rules=%s "
+             "allow_outside=%d expiry_ms=%d relay=%d", config->instance,
+             rules.version, config->allow_outside, config->expiry_interval_ms,
+             config->relay);
+    return self;
+}
+
+void
+registry_server_destroy (registry_server_t **self_p)
+{
+    if (*self_p) {
+        registry_server_t *self = *self_p;
+        pthread_mutex_lock (&self->lock);
+        self->stop = 1;
+        for (s_thread_t *thread = (s_thread_t *) zlist_first (self->threads);
+             thread; thread = (s_thread_t *) zlist_next (self->threads))
+            if (thread->worker)
+                kj_worker_stop (thread->worker);
+        pthread_mutex_unlock (&self->lock);
+        s_thread_t *thread;
+        while ((thread = (s_thread_t *) zlist_pop (self->threads))) {
+            pthread_join (thread->thread, NULL);
+            free (thread);
+        }
+        if (self->expiry_running)
+            pthread_join (self->expiry_thread, NULL);
+        kj_relay_destroy (&self->relay);
+        zlist_destroy (&self->threads);
+        pthread_mutex_destroy (&self->lock);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+const registry_stage_rules_t *
+registry_server_rules (registry_server_t *self)
+{
+    return &self->rules;
+}
+
+const registry_config_t *
+registry_server_config (registry_server_t *self)
+{
+    return &self->config;
+}

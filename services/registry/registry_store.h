@@ -1,0 +1,294 @@
+/*  =========================================================================
+    registry_store - every SQL statement of kejin-registry
+
+    Reads rows into the messages of proto/registry.proto and writes them
+    back. Memory for what it reads comes from the caller's allocator (a
+    call's memory in a handler, an arena in a job) and is never freed
+    piece by piece. Functions return 1 (done, found), 0 (nothing there, or
+    a conflict as documented) or -1 (a database error: kj_db_error and
+    kj_db_sqlstate say why; inside a transaction the transaction failed).
+    The caller holds the transaction; nothing here begins or commits one.
+    =========================================================================
+*/
+
+#ifndef REGISTRY_STORE_H_INCLUDED
+#define REGISTRY_STORE_H_INCLUDED
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <czmq.h>
+#include <protobuf-c/protobuf-c.h>
+
+#include "kj_db.h"
+#include "registry.pb-c.h"
+#include "registry_stage.h"
+#include "registry_techsme.h"
+
+//  Page sizes of the lists.
+#define REGISTRY_STORE_PAGE_DEFAULT 50
+#define REGISTRY_STORE_PAGE_MAX     1000
+
+//  --------------------------------------------------------------------------
+//  The database's current_date, in its time zone: the one "today" of a
+//  transaction, for expiry and ages.
+
+int
+    registry_store_today (kj_db_t *db, registry_date_t *today);
+
+//  --------------------------------------------------------------------------
+//  Enterprises
+
+//  Insert the enterprise's own columns (not its lists) as a draft. 1, or
+//  0 when the code exists already.
+int
+    registry_store_enterprise_insert (kj_db_t *db, const Kj__Enterprise *e,
+                                      const char *by);
+
+//  Lock the row (SELECT ... FOR UPDATE) and read its version. 1, 0 if no
+//  such enterprise.
+int
+    registry_store_enterprise_lock (kj_db_t *db, const char *code,
+                                    uint64_t *version);
+
+//  True-ish (1) if the code is registered.
+int
+    registry_store_enterprise_exists (kj_db_t *db, const char *code);
+
+//  Write the input columns of e (name, region, industry, founded_on,
+//  size_class, flags, credit, ip) and count a new version.
+int
+    registry_store_enterprise_save (kj_db_t *db, const Kj__Enterprise *e);
+
+//  Count a new version (the lists or figures changed).
+int
+    registry_store_enterprise_touch (kj_db_t *db, const char *code);
+
+//  Set the entry status, counting a new version.
+int
+    registry_store_enterprise_status (kj_db_t *db, const char *code,
+                                      const char *status);
+
+//  Write the stage columns from info (in force, computed, rule, reason,
+//  version, review, override); stage_at moves when moved is set.
+int
+    registry_store_enterprise_stage (kj_db_t *db, const char *code,
+                                     const Kj__StageInfo *info, bool moved);
+
+//  Read an enterprise; with parts, its figures (by year), qualifications,
+//  awards, rounds, loans, chain links and tech-SME score too. 1, or 0 if
+//  no such enterprise.
+int
+    registry_store_enterprise_load (kj_db_t *db, const char *code, bool parts,
+                                    ProtobufCAllocator *mem,
+                                    Kj__Enterprise **out);
+
+//  A page of enterprises (without parts), ordered by code, after `after`.
+//  Every list gives the page's items, the count of all matching items
+//  (whatever the cursor) and whether more come after the page.
+typedef struct {
+    char **regions;             //  region codes, expanded by the caller
+    size_t n_regions;
+    const char **stages;        //  stored names
+    size_t n_stages;
+    const char **statuses;
+    size_t n_statuses;
+    const char **qualifications;
+    size_t n_qualifications;
+    const char *name_contains;  //  NULL: any
+    const char *industry;       //  NULL: any
+    const char *after;          //  "" or NULL: from the start
+    int limit;
+} registry_store_enterprise_filter_t;
+
+int
+    registry_store_enterprise_list (kj_db_t *db,
+                                    const registry_store_enterprise_filter_t *f,
+                                    ProtobufCAllocator *mem,
+                                    Kj__Enterprise ***out, size_t *n,
+                                    uint64_t *total, bool *more);
+
+//  --------------------------------------------------------------------------
+//  Parts of an enterprise
+
+//  Add or replace the figures of each year given.
+int
+    registry_store_figures_put (kj_db_t *db, const char *code,
+                                Kj__YearFigures *const *figures, size_t n);
+
+//  Replace a list as a whole.
+int
+    registry_store_awards_replace (kj_db_t *db, const char *code,
+                                   Kj__Award *const *awards, size_t n);
+int
+    registry_store_rounds_replace (kj_db_t *db, const char *code,
+                                   Kj__EquityRound *const *rounds, size_t n);
+int
+    registry_store_loans_replace (kj_db_t *db, const char *code,
+                                  Kj__BankLoan *const *loans, size_t n);
+int
+    registry_store_links_replace (kj_db_t *db, const char *code,
+                                  Kj__ChainLink *const *links, size_t n);
+
+//  Add or renew a qualification (clears its expired mark).
+int
+    registry_store_qualification_put (kj_db_t *db, const char *code,
+                                      const Kj__Qualification *q);
+
+//  Remove one; 1, or 0 if the enterprise does not hold it.
+int
+    registry_store_qualification_delete (kj_db_t *db, const char *code,
+                                         int kind);
+
+//  Store the tech-SME result of a year, or remove it (result NULL).
+int
+    registry_store_techsme_put (kj_db_t *db, const char *code, int year,
+                                const registry_techsme_result_t *result);
+
+//  Codes with a qualification past its expiry and not yet announced, at
+//  most limit, appended to codes, an autofree list (it copies them).
+int
+    registry_store_expiry_due (kj_db_t *db, int limit, zlist_t *codes);
+
+//  Mark the qualifications of code that are past expiry and not yet
+//  announced as expired; the ones marked come back in out. 1 if any, 0 if
+//  none (another copy of the daemon did it, or the row was renewed).
+int
+    registry_store_expire (kj_db_t *db, const char *code,
+                           ProtobufCAllocator *mem, Kj__Qualification ***out,
+                           size_t *n);
+
+//  --------------------------------------------------------------------------
+//  Audit trail and rule sets
+
+int
+    registry_store_audit (kj_db_t *db, const char *who, const char *action,
+                          const char *kind, const char *subject,
+                          const char *before, const char *after,
+                          const char *reason);
+
+//  Entries of a subject, oldest first, after entry id `after` (0: from
+//  the first); *last is the id of the last entry returned.
+int
+    registry_store_history (kj_db_t *db, const char *kind,
+                            const char *subject, int64_t after, int limit,
+                            ProtobufCAllocator *mem, Kj__AuditEntry ***out,
+                            size_t *n, int64_t *last, uint64_t *total,
+                            bool *more);
+
+//  Record the rule set text of a version. 1 if recorded or already there
+//  with the same text; 0 if the version exists with another text.
+int
+    registry_store_stage_rules (kj_db_t *db, const char *version,
+                                const char *text);
+
+//  --------------------------------------------------------------------------
+//  Institutions
+
+//  Insert; an empty id is made from a sequence ("I000001") and written to
+//  id_out (48 bytes). 1, or 0 on a conflict: the id exists, or a listed
+//  institution has that name.
+int
+    registry_store_institution_insert (kj_db_t *db, const Kj__Institution *i,
+                                       char *id_out);
+
+//  Read, optionally locking the row. 1, or 0 if none.
+int
+    registry_store_institution_load (kj_db_t *db, const char *id, bool lock,
+                                     ProtobufCAllocator *mem,
+                                     Kj__Institution **out);
+
+//  Id of the listed institution named name, into id_out (48 bytes); 1 or 0.
+int
+    registry_store_institution_named (kj_db_t *db, const char *name,
+                                      char *id_out);
+
+//  Write the input columns and count a new version. 0 if a listed
+//  institution has that name already.
+int
+    registry_store_institution_save (kj_db_t *db, const Kj__Institution *i);
+
+//  Withdraw with reason, counting a new version.
+int
+    registry_store_institution_withdraw (kj_db_t *db, const char *id,
+                                         const char *reason);
+
+typedef struct {
+    const char **types;         //  stored names
+    size_t n_types;
+    const char **serving;       //  region tokens that serve the region asked
+    size_t n_serving;
+    const char *name_contains;
+    bool include_withdrawn;
+    const char *after;
+    int limit;
+} registry_store_institution_filter_t;
+
+int
+    registry_store_institution_list (
+        kj_db_t *db, const registry_store_institution_filter_t *f,
+                                     ProtobufCAllocator *mem,
+                                     Kj__Institution ***out, size_t *n,
+                                     uint64_t *total, bool *more);
+
+//  --------------------------------------------------------------------------
+//  Products
+
+int
+    registry_store_product_insert (kj_db_t *db, const Kj__Product *p,
+                                   char *id_out);
+
+int
+    registry_store_product_load (kj_db_t *db, const char *id, bool lock,
+                                 ProtobufCAllocator *mem, Kj__Product **out);
+
+int
+    registry_store_product_save (kj_db_t *db, const Kj__Product *p);
+
+int
+    registry_store_product_withdraw (kj_db_t *db, const char *id,
+                                     const char *reason);
+
+//  Ids of the listed products of an institution, locked, appended to ids,
+//  an autofree list (it copies them).
+int
+    registry_store_products_listed_of (kj_db_t *db, const char *institution,
+                                       zlist_t *ids);
+
+//  The product filter: NULL or unset fields do not filter.
+typedef struct {
+    const char **types;
+    size_t n_types;
+    const char *institution_id;
+    const char *name_contains;
+    bool search;                //  listed, of a listed institution, valid
+    bool include_withdrawn;     //  list: withdrawn products too
+    const char **serving;       //  region tokens serving the enterprise
+    size_t n_serving;
+    bool has_serving;
+    const char *stage;          //  stored name
+    int64_t amount_fen;         //  0: any
+    int term_months;            //  0: any
+    bool has_held;
+    const char **held;
+    size_t n_held;
+    bool has_offered;
+    const char **offered;
+    size_t n_offered;
+    bool has_grade;
+    const char **grades;        //  the grades at or below the one given
+    size_t n_grades;
+    bool has_first_loan;
+    bool first_loan;
+    const char *on_date;        //  "YYYY-MM-DD"; NULL: today (search only)
+    const char *after;
+    int limit;
+} registry_store_product_filter_t;
+
+int
+    registry_store_product_list (kj_db_t *db,
+                                 const registry_store_product_filter_t *f,
+                                 ProtobufCAllocator *mem, Kj__Product ***out,
+                                 size_t *n, uint64_t *total, bool *more);
+
+#endif

@@ -1,0 +1,378 @@
+/*  =========================================================================
+    bench_registry - the registry's bulk import beside a raw COPY of the
+    same file into the same table, in one run; then look-ups by code and
+    product searches over the broker with the million enterprises loaded
+
+    The file: 1,000,000 demo enterprises (seed 1) in the columns that the
+    enterprise table has, so that PostgreSQL's own COPY ... CSV can load it
+    unchanged. The baseline is that COPY, into the empty table of a fresh
+    database (schema by kejin-registry's migrations); then the table is
+    emptied and the same file goes through `kejin enterprise import`
+    (cli_bulk_import, in this process): chunks over the broker to the
+    registry.bulk workers, every row checked and its stage computed,
+    staged, and committed in one transaction with its events.
+    =========================================================================
+*/
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include "../system/registry_fixture.h"
+#include "registry_csv.h"
+#include "registry_demo.h"
+#include "cli.h"
+
+#define ENTERPRISES 1000000
+#define LOOKUPS 20000
+#define SEARCHES 5000
+#define WARM_UP 500
+
+//  Columns of the enterprise table, in the file's order
+static const char *s_header =
+    "code,name,region,industry,founded_on,size_class,status,"
+    "listing_tutoring,board_standard,chain_leader,dishonest,abnormal,"
+    "tax_grade,invention_patents,class2_ip,pledged_ip";
+
+typedef struct {
+    registry_csv_t *layout;
+    registry_csv_buf_t buf;
+    FILE *file;
+    char (*codes) [19];             //  every 50th code, for look-ups
+    size_t n_codes;
+    uint64_t rows, bytes;
+} s_file_t;
+
+static void
+s_row (const registry_csv_row_t *row, void *arg)
+{
+    s_file_t *self = (s_file_t *) arg;
+    if (row->kind != REGISTRY_CSV_ENTERPRISES)
+        return;
+    registry_csv_format (self->layout, row, &self->buf);
+    if (self->rows % 50 == 0)
+        memcpy (self->codes [self->n_codes++], row->enterprise->code, 19);
+    self->rows++;
+    if (self->buf.size > 1024 * 1024) {
+        fwrite (self->buf.data, 1, self->buf.size, self->file);
+        self->bytes += self->buf.size;
+        registry_csv_buf_reset (&self->buf);
+    }
+}
+
+static void
+s_products_row (const registry_csv_row_t *row, void *arg)
+{
+    registry_csv_format (NULL, row, (registry_csv_buf_t *) arg);
+}
+
+static double
+s_seconds (int64_t since)
+{
+    return (kj_mono_us () - since) / 1e6;
+}
+
+static void
+s_number (double value, char *buf, size_t size)
+{
+    char digits [32];
+    snprintf (digits, sizeof digits, "%.0f", value);
+    size_t len = strlen (digits), n = 0;
+    for (size_t i = 0; i < len && n + 2 < size; i++) {
+        if (i && (len - i) % 3 == 0)
+            buf [n++] = ',';
+        buf [n++] = digits [i];
+    }
+    buf [n] = 0;
+}
+
+//  The raw baseline: COPY the file as it is.
+static double
+s_raw_copy (rfx_t *fx, const char *path)
+{
+    PGconn *conn = kj_db_conn (fx->db);
+    char sql [512];
+    snprintf (sql, sizeof sql, "COPY registry.enterprise (%s) FROM STDIN "
+              "(FORMAT csv, HEADER true)", s_header);
+    int64_t started = kj_mono_us ();
+    PGresult *res = PQexec (conn, sql);
+    if (PQresultStatus (res) != PGRES_COPY_IN) {
+        fprintf (stderr, "bench_registry: %s", PQerrorMessage (conn));
+        exit (1);
+    }
+    PQclear (res);
+    FILE *file = fopen (path, "r");
+    assert (file);
+    static char block [1024 * 1024];
+    size_t n;
+    while ((n = fread (block, 1, sizeof block, file)) > 0)
+        if (PQputCopyData (conn, block, (int) n) != 1)
+            break;
+    fclose (file);
+    PQputCopyEnd (conn, NULL);
+    bool ok = true;
+    while ((res = PQgetResult (conn)) != NULL) {
+        if (PQresultStatus (res) != PGRES_COMMAND_OK) {
+            fprintf (stderr, "bench_registry: raw COPY: %s",
+                     PQresultErrorMessage (res));
+            ok = false;
+        }
+        PQclear (res);
+    }
+    if (!ok)
+        exit (1);
+    return s_seconds (started);
+}
+
+static int64_t
+s_count (rfx_t *fx)
+{
+    PGresult *res = kj_db_exec (fx->db, "SELECT count (*) FROM enterprise",
+                                0, NULL);
+    int64_t count = res ? atoll (PQgetvalue (res, 0, 0)) : -1;
+    PQclear (res);
+    return count;
+}
+
+static void
+s_line (const char *what, double rate, double seconds, double ratio,
+        const char *target)
+{
+    char text [32];
+    s_number (rate, text, sizeof text);
+    printf ("  %-50s %10s  %7.1f s  %5.2f   %s\n", what, text, seconds, ratio,
+            target);
+    fflush (stdout);
+}
+
+int
+main (int argc, char **argv)
+{
+    kj_log_init ("bench_registry", "error");
+    double load [3] = { 0 };
+    getloadavg (load, 3);
+    printf ("\nbench_registry: CSV import of %d enterprises beside a raw COPY "
+            "of the same file\ninto the same table; then look-ups by code and "
+            "product searches over the broker.\n%ld cores, load average %.2f "
+            "before the run\n\n", ENTERPRISES,
+            sysconf (_SC_NPROCESSORS_ONLN), load [0]);
+    fflush (stdout);
+
+    //  A fresh database, a broker, kejin-registry (relay off: no event
+    //  log in this run; the events stay in the outbox)
+    rfx_t fx;
+    memset (&fx, 0, sizeof fx);
+    fx.dsn = kj_test_db_new ("bench_registry");
+    if (kj_broker_start (&fx.broker, 0, (const char *[]) {
+            "-s", "log/level=warn", NULL })) {
+        fprintf (stderr, "bench_registry: the broker did not start\n");
+        return 1;
+    }
+    fx.client = kj_client_new (fx.broker.endpoint);
+    kj_client_set_timeout (fx.client, 10000);
+    if (rfx_registry_start (&fx, (const char *[]) {
+            "-s", "registry/relay=false", "-s", "registry/bulk_workers=2",
+            "-s", "log/level=warn", NULL }) <= 0
+    ||  !rfx_registry_up (&fx, 30000)) {
+        fprintf (stderr, "bench_registry: kejin-registry did not start\n");
+        return 1;
+    }
+    fx.db = kj_db_new (fx.dsn, "registry", 5000);
+    assert (fx.db);
+
+    //  The file
+    PGresult *res = kj_db_exec (fx.db, "SELECT extract (year FROM "
+        "current_date)::int, extract (month FROM current_date)::int, "
+        "extract (day FROM current_date)::int", 0, NULL);
+    registry_demo_config_t config = {
+        .seed = 1, .enterprises = ENTERPRISES,
+        .today = { atoi (PQgetvalue (res, 0, 0)), atoi (PQgetvalue (res, 0, 1)),
+                   atoi (PQgetvalue (res, 0, 2)) }
+    };
+    PQclear (res);
+    char path [600];
+    snprintf (path, sizeof path, "%s/enterprises.csv", kj_test_tmpdir ());
+    kj_status_t status;
+    registry_csv_options_t options = { .today = config.today };
+    s_file_t file = {
+        .layout = registry_csv_new (REGISTRY_CSV_ENTERPRISES, s_header,
+                                    strlen (s_header), &options, &status),
+        .file = fopen (path, "w"),
+        .codes = calloc (ENTERPRISES / 50 + 1, 19)
+    };
+    assert (file.layout && file.file && file.codes);
+    printf ("  generating %d demo enterprises (seed 1) ...\n", ENTERPRISES);
+    fflush (stdout);
+    int64_t started = kj_mono_us ();
+    registry_demo_t *demo = registry_demo_new (&config, &status);
+    fprintf (file.file, "%s\n", s_header);
+    registry_demo_enterprises (demo, s_row, &file);
+    fwrite (file.buf.data, 1, file.buf.size, file.file);
+    file.bytes += file.buf.size;
+    fclose (file.file);
+    registry_csv_buf_free (&file.buf);
+    registry_csv_destroy (&file.layout);
+    const registry_demo_stats_t *stats = registry_demo_stats (demo);
+    printf ("  %s: %.0f MB, %" PRIu64 " rows (孵化期 %" PRId64 ", 初创期 %"
+            PRId64 ", 成长期 %" PRId64 ", 成熟期 %" PRId64 ") in %.1f s\n\n",
+            path, file.bytes / 1e6, file.rows, stats->by_stage [1],
+            stats->by_stage [2], stats->by_stage [3], stats->by_stage [4],
+            s_seconds (started));
+    registry_demo_destroy (&demo);
+
+    printf ("  %-50s %10s  %9s  %5s   %s\n", "load", "rows/s", "time",
+            "ratio", "target");
+    fflush (stdout);
+
+    //  The baseline
+    kj_db_run (fx.db, "CHECKPOINT", 0, NULL);
+    double raw = s_raw_copy (&fx, path);
+    if (s_count (&fx) != ENTERPRISES) {
+        fprintf (stderr, "bench_registry: raw COPY loaded %" PRId64 " rows\n",
+                 s_count (&fx));
+        return 1;
+    }
+    s_line ("raw COPY registry.enterprise FROM STDIN CSV", ENTERPRISES / raw,
+            raw, 1.0, "baseline");
+
+    //  The same file through the import, into the same table emptied
+    kj_db_run (fx.db, "TRUNCATE enterprise CASCADE", 0, NULL);
+    kj_db_run (fx.db, "CHECKPOINT", 0, NULL);
+    printf ("  (kejin enterprise import: its progress on stderr every 5 s, "
+            "then its summary)\n");
+    fflush (stdout);
+    cli_t cli = { .prog = "kejin", .broker = fx.broker.endpoint,
+                  .timeout_ms = 30000 };
+    char *import [] = { "import", path, NULL };
+    started = kj_mono_us ();
+    int rc = cli_bulk_import (&cli, "enterprise", 2, import);
+    double imported = s_seconds (started);
+    if (rc != CLI_OK || s_count (&fx) != ENTERPRISES) {
+        fprintf (stderr, "bench_registry: the import failed (exit %d, %" PRId64
+                 " rows)\n", rc, s_count (&fx));
+        return 1;
+    }
+    s_line ("kejin enterprise import (registry.bulk, 2 workers)",
+            ENTERPRISES / imported, imported, raw / imported,
+            ">= 0.50 of raw COPY");
+
+    //  Products to search: the demo's institutions and products
+    registry_csv_buf_t buf = { 0 };
+    demo = registry_demo_new (&config, &status);
+    char products [2][600];
+    for (int kind = REGISTRY_CSV_INSTITUTIONS; kind <= REGISTRY_CSV_PRODUCTS;
+         kind++) {
+        registry_csv_buf_reset (&buf);
+        registry_csv_header ((registry_csv_kind_t) kind, &buf);
+        if (kind == REGISTRY_CSV_INSTITUTIONS)
+            registry_demo_institutions (demo, s_products_row, &buf);
+        else
+            registry_demo_products (demo, s_products_row, &buf);
+        char *target = products [kind - REGISTRY_CSV_INSTITUTIONS];
+        snprintf (target, 600, "%s/%s.csv", kj_test_tmpdir (),
+                  registry_csv_kind_name ((registry_csv_kind_t) kind));
+        FILE *out = fopen (target, "w");
+        fwrite (buf.data, 1, buf.size, out);
+        fclose (out);
+        char *argv_import [] = { "import", target, "--quiet", NULL };
+        if (cli_bulk_import (&cli, kind == REGISTRY_CSV_INSTITUTIONS
+                                   ? "institution" : "product", 3,
+                             argv_import) != CLI_OK) {
+            fprintf (stderr, "bench_registry: importing %s failed\n", target);
+            return 1;
+        }
+    }
+    registry_csv_buf_free (&buf);
+    registry_demo_destroy (&demo);
+    kj_client_destroy (&cli.client);
+    kj_db_run (fx.db, "ANALYZE", 0, NULL);
+
+    //  Look-ups by code, one at a time, random codes of the million
+    printf ("\n  %-50s %9s  %9s  %9s   %s\n", "over the broker, 1 in flight",
+            "p50", "p99", "max", "target");
+    kj_hist_t *hist = kj_hist_new ();
+    uint64_t state = 88172645463325252ULL;
+    kj_call_opts_t opts = { .read_only = true, .timeout_ms = 5000 };
+    for (int i = 0; i < WARM_UP + LOOKUPS; i++) {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        Kj__GetEnterpriseRequest request = KJ__GET_ENTERPRISE_REQUEST__INIT;
+        request.code = file.codes [state % file.n_codes];
+        Kj__EnterpriseReply *reply = NULL;
+        int64_t sent = kj_mono_us ();
+        int code = kj_client_call (fx.client, "registry", "GetEnterprise",
+                                   &request.base,
+                                   &kj__enterprise_reply__descriptor,
+                                   (ProtobufCMessage **) &reply, &status,
+                                   &opts);
+        int64_t took = kj_mono_us () - sent;
+        if (code) {
+            fprintf (stderr, "bench_registry: GetEnterprise %s: %s\n",
+                     request.code, status.message);
+            return 1;
+        }
+        kj__enterprise_reply__free_unpacked (reply, NULL);
+        if (i >= WARM_UP)
+            kj_hist_record (hist, (uint64_t) took);
+    }
+    printf ("  %-50s %6" PRIu64 " us  %6" PRIu64 " us  %6" PRIu64 " us   "
+            "p99 <= 1000 us\n", "GetEnterprise, random codes of 1,000,000",
+            kj_hist_percentile (hist, 500), kj_hist_percentile (hist, 990),
+            kj_hist_max (hist));
+    fflush (stdout);
+
+    //  Product searches: enterprises of every region and stage asking for
+    //  amounts and terms, some across the metro area
+    kj_hist_reset (hist);
+    static const char *regions [] = {
+        "210100", "210200", "210300", "210400", "210500", "210600", "210700",
+        "210800", "210900", "211000", "211100", "211200", "211300", "211400",
+        "SFDZ"
+    };
+    uint64_t found = 0;
+    for (int i = 0; i < WARM_UP + SEARCHES; i++) {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        Kj__SearchProductsRequest request = KJ__SEARCH_PRODUCTS_REQUEST__INIT;
+        Kj__Page page = KJ__PAGE__INIT;
+        page.limit = 20;
+        request.page = &page;
+        request.region = (char *) regions [state % 15];
+        request.stage = (Kj__Stage) (1 + (state >> 8) % 4);
+        request.amount_fen = (int64_t) (1 + (state >> 16) % 50) * 10000000;
+        request.term_months = (int32_t) (6 + (state >> 24) % 30);
+        request.intercity = (state >> 32) % 2;
+        Kj__SearchProductsReply *reply = NULL;
+        int64_t sent = kj_mono_us ();
+        int code = kj_client_call (fx.client, "registry", "SearchProducts",
+                                   &request.base,
+                                   &kj__search_products_reply__descriptor,
+                                   (ProtobufCMessage **) &reply, &status,
+                                   &opts);
+        int64_t took = kj_mono_us () - sent;
+        if (code) {
+            fprintf (stderr, "bench_registry: SearchProducts: %s\n",
+                     status.message);
+            return 1;
+        }
+        found += reply->n_products;
+        kj__search_products_reply__free_unpacked (reply, NULL);
+        if (i >= WARM_UP)
+            kj_hist_record (hist, (uint64_t) took);
+    }
+    char label [80];
+    snprintf (label, sizeof label, "SearchProducts, 100 products (%.1f found)",
+              (double) found / (WARM_UP + SEARCHES));
+    printf ("  %-50s %6" PRIu64 " us  %6" PRIu64 " us  %6" PRIu64 " us   "
+            "reported\n\n", label, kj_hist_percentile (hist, 500),
+            kj_hist_percentile (hist, 990), kj_hist_max (hist));
+    kj_hist_destroy (&hist);
+    free (file.codes);
+    unlink (path);
+    unlink (products [0]);
+    unlink (products [1]);
+    rfx_stop (&fx);
+    return 0;
+}
