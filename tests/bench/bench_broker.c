@@ -230,7 +230,8 @@ s_line (const char *setup, result_t r, double direct, const char *target)
 
 //  `bench_broker plain N SECONDS` or `bench_broker credit N SECONDS`: one
 //  configuration only, for profiling the broker (perf, strace) while it
-//  runs; prints the broker's pid first.
+//  runs; prints the broker's pid first. DEPTH=n sets the requests in
+//  flight (100).
 static int
 s_profile (const char *kind, int workers, int seconds)
 {
@@ -249,9 +250,10 @@ s_profile (const char *kind, int workers, int seconds)
     s_start_workers (broker.endpoint, workers, credit);
     int64_t end = kj_mono_us () + (int64_t) seconds * 1000000;
     while (kj_mono_us () < end) {
-        result_t r = s_run (broker.endpoint, &request, 100);
-        printf ("%s, %d workers, 100 in flight: %.0f req/s\n", kind, workers,
-                r.rate);
+        int depth = getenv ("DEPTH") ? atoi (getenv ("DEPTH")) : 100;
+        result_t r = s_run (broker.endpoint, &request, depth);
+        printf ("%s, %d workers, %d in flight: %.0f req/s\n", kind, workers,
+                depth, r.rate);
         fflush (stdout);
     }
     s_stop_workers ();
@@ -330,6 +332,10 @@ main (int argc, char **argv)
     uint64_t cpu_credit = s_cpu_ns (broker.pid) - cpu_before_credit;
     s_line ("broker, 2 Kejin credit workers, 100 in flight", r, direct100.rate,
             ">= 75,000");
+    //  Not a target: shows the credit path is bound by latency, not CPU
+    result_t deeper = s_run (broker.endpoint, &kejin, 200);
+    s_line ("broker, 2 Kejin credit workers, 200 in flight", deeper,
+            direct100.rate, "(latency-bound: grows with depth)");
     s_stop_workers ();
 
     printf ("\n  broker CPU per request: %.1f us with 4 plain workers, %.1f us "
