@@ -382,6 +382,17 @@ kj_db_exec_many (kj_db_t *self, const kj_db_query_t *queries, int count,
     return rc;
 }
 
+int
+kj_db_lock_key (kj_db_t *self, const char *kind, const char *key)
+{
+    assert (self->in_tx);
+    const char *params [] = { kind, key };
+    int64_t rows = kj_db_run (self,
+        "SELECT pg_advisory_xact_lock (hashtextextended ($1 || ':' || $2, 0))",
+        2, params);
+    return rows < 0 ? -1 : 0;
+}
+
 //  --------------------------------------------------------------------------
 
 kj_db_t *

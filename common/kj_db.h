@@ -102,6 +102,16 @@ void
 bool
     kj_db_in_tx (kj_db_t *self);
 
+//  Take the lock of one entity (kind "registry.enterprise", key its code)
+//  until the transaction ends, waiting while another transaction holds it.
+//  A transaction-scoped advisory lock: it gives the transaction no id. A
+//  transaction that writes an entity's events takes its lock BEFORE its
+//  first write; then transactions of one entity get their ids, and their
+//  events their place in the log, in the order they ran (the relay sends
+//  in transaction id order; see kj_relay.h). Inside a transaction; 0 or -1.
+int
+    kj_db_lock_key (kj_db_t *self, const char *kind, const char *key);
+
 //  Create the schema if missing and apply every migration not yet
 //  recorded, under an advisory lock so that copies starting together apply
 //  each once. Also creates the tables common/ keeps in every service

@@ -6,6 +6,10 @@
     (a KJ_WRITE method's, or its own kj_db_begin): the event is a row of
     the service's kj_outbox table, so it commits or rolls back with the
     change. kj_relay hands committed rows to kejin-events later.
+
+    So that one key's events reach the log in the order of its changes, the
+    transaction takes the key's lock (kj_db_lock_key) before its first
+    write.
     =========================================================================
 */
 

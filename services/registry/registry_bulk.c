@@ -603,6 +603,8 @@ s_import_commit (kj_call_t *call, const ProtobufCMessage *input,
     int64_t id;
     if (s_import_id (call, request->import_id, &id))
         return -1;
+    if (registry_bulk_store_lock_targets (db, id))
+        return registry_server_db_failed (call);
     registry_bulk_import_t import;
     int rc = registry_bulk_store_load (db, id, true, &import);
     if (rc < 0)

@@ -329,6 +329,30 @@ registry_bulk_store_sweep (kj_db_t *db, int max_age_s)
 }
 
 int
+registry_bulk_store_lock_targets (kj_db_t *db, int64_t id)
+{
+    char text [24];
+    snprintf (text, sizeof text, "%" PRId64, id);
+    const char *params [] = { text };
+    PGresult *res = kj_db_exec (db,
+        "SELECT kind FROM bulk_import WHERE id = $1", 1, params);
+    if (!res) {
+        s_failed ("lock", NULL, db);
+        return -1;
+    }
+    bool figures = PQntuples (res) == 1
+                && registry_csv_kind_from_name (PQgetvalue (res, 0, 0))
+                   == REGISTRY_CSV_FIGURES;
+    PQclear (res);
+    if (figures
+    &&  kj_db_run (db, "LOCK TABLE enterprise IN EXCLUSIVE MODE", 0, NULL) < 0) {
+        s_failed ("lock", NULL, db);
+        return -1;
+    }
+    return 0;
+}
+
+int
 registry_bulk_store_load (kj_db_t *db, int64_t id, bool for_update,
                           registry_bulk_import_t *import)
 {

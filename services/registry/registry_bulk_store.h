@@ -70,6 +70,16 @@ int
 
 //  Read an import, locking its row FOR SHARE (chunks) or FOR UPDATE
 //  (commit, abort). 1, 0 if none has that id.
+//  First thing in a commit's transaction, before any write: a figures
+//  import changes existing enterprises, so it takes the enterprise table in
+//  EXCLUSIVE mode (reads go on, writes wait). Interactive writers that ran
+//  before commit first, those after wait, and each enterprise's events stay
+//  in the order of its changes (kj_db_lock_key explains why the lock must
+//  come before the first write). Other kinds only add rows: no lock.
+//  0 or -1.
+int
+    registry_bulk_store_lock_targets (kj_db_t *db, int64_t id);
+
 int
     registry_bulk_store_load (kj_db_t *db, int64_t id, bool for_update,
                               registry_bulk_import_t *import);

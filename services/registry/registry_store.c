@@ -405,6 +405,8 @@ int
 registry_store_enterprise_insert (kj_db_t *db, const Kj__Enterprise *e,
                                   const char *by)
 {
+    if (kj_db_lock_key (db, "registry.enterprise", e->code))
+        return -1;
     s_params_t p = { .count = 0 };
     s_add (&p, e->code);
     s_add_enterprise_columns (&p, e);
@@ -423,6 +425,10 @@ int
 registry_store_enterprise_lock (kj_db_t *db, const char *code,
                                 uint64_t *version)
 {
+    //  The key's lock first, then the row's (which gives the transaction
+    //  its id): see kj_db_lock_key
+    if (kj_db_lock_key (db, "registry.enterprise", code))
+        return -1;
     const char *params [] = { code };
     PGresult *res = kj_db_exec (db,
         "SELECT version FROM enterprise WHERE code = $1 FOR UPDATE", 1,
@@ -1159,6 +1165,8 @@ registry_store_institution_load (kj_db_t *db, const char *id, bool lock,
                                  Kj__Institution **out)
 {
     const char *params [] = { id };
+    if (lock && kj_db_lock_key (db, "registry.institution", id))
+        return -1;
     PGresult *res = lock
         ? kj_db_exec (db, "SELECT " INSTITUTION_COLUMNS " FROM institution i "
                       "WHERE i.id = $1 FOR UPDATE", 1, params)
@@ -1386,6 +1394,8 @@ registry_store_product_load (kj_db_t *db, const char *id, bool lock,
                              ProtobufCAllocator *mem, Kj__Product **out)
 {
     const char *params [] = { id };
+    if (lock && kj_db_lock_key (db, "registry.product", id))
+        return -1;
     PGresult *res = lock
         ? kj_db_exec (db, "SELECT " PRODUCT_COLUMNS " FROM product p "
                       "JOIN institution i ON i.id = p.institution_id "
@@ -1435,7 +1445,15 @@ registry_store_products_listed_of (kj_db_t *db, const char *institution,
                                    zlist_t *ids)
 {
     const char *params [] = { institution };
+    //  Each product's key lock before any row lock, in id order
     PGresult *res = kj_db_exec (db,
+        "SELECT pg_advisory_xact_lock (hashtextextended ("
+        "'registry.product:' || id, 0)) FROM product WHERE institution_id = $1 "
+        "AND status = 'listed' ORDER BY id", 1, params);
+    if (!res)
+        return -1;
+    PQclear (res);
+    res = kj_db_exec (db,
         "SELECT id FROM product WHERE institution_id = $1 "
         "AND status = 'listed' ORDER BY id FOR UPDATE", 1, params);
     if (!res)

@@ -10,6 +10,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include "registry_fixture.h"
+#include <pthread.h>
 
 //  Every registry.* event in the log so far, oldest first (caller frees
 //  the reply holding them).
@@ -135,12 +136,93 @@ test_stage_change_in_log (void **state)
     rfx_stop (&fx);
 }
 
+//  --------------------------------------------------------------------------
+//  Per-key order under concurrency: writers updating one enterprise at once
+//  from several clients (each write with its own idempotency key, as
+//  kj_client sends them). The relay reads the outbox in (txid, id) order:
+//  that order must be the order of the changes, which the enterprise's
+//  version counts.
+
+typedef struct {
+    const char *endpoint;
+    const char *code;
+    int updates;
+    int failed;
+} s_writer_t;
+
+static void *
+s_writer (void *arg)
+{
+    s_writer_t *w = (s_writer_t *) arg;
+    kj_client_t *client = kj_client_new (w->endpoint);
+    for (int i = 0; i < w->updates; i++) {
+        Kj__UpdateEnterpriseRequest request =
+            KJ__UPDATE_ENTERPRISE_REQUEST__INIT;
+        Kj__Enterprise e = KJ__ENTERPRISE__INIT;
+        e.code = (char *) w->code;
+        char industry [32];
+        snprintf (industry, sizeof industry, "软件 %d", i);
+        e.industry = industry;
+        request.enterprise = &e;
+        char *mask [] = { "industry" };
+        request.update_mask = mask;
+        request.n_update_mask = 1;
+        kj_status_t status;
+        kj_call_opts_t opts = { .timeout_ms = 10000 };
+        if (kj_client_call (client, "registry", "UpdateEnterprise",
+                            &request.base, &kj__enterprise_reply__descriptor,
+                            NULL, &status, &opts))
+            w->failed++;
+    }
+    kj_client_destroy (&client);
+    return NULL;
+}
+
+static void
+test_concurrent_updates_in_version_order (void **state)
+{
+    rfx_t fx;
+    rfx_start (&fx, "registry_order", (const char *[]) {
+        "-s", "registry/workers=4", NULL });
+    char code [19];
+    rfx_code ("210200", 1357, code);
+    Kj__EnterpriseReply *reply = rfx_register (&fx, code, "次序测试有限公司",
+                                               "2018-06-01");
+    kj__enterprise_reply__free_unpacked (reply, NULL);
+
+    enum { WRITERS = 4, UPDATES = 25 };
+    pthread_t threads [WRITERS];
+    s_writer_t writers [WRITERS];
+    for (int i = 0; i < WRITERS; i++) {
+        writers [i] = (s_writer_t) { fx.broker.endpoint, code, UPDATES, 0 };
+        pthread_create (&threads [i], NULL, s_writer, &writers [i]);
+    }
+    for (int i = 0; i < WRITERS; i++) {
+        pthread_join (threads [i], NULL);
+        assert_int_equal (writers [i].failed, 0);
+    }
+    size_t n;
+    ProtobufCMessage **payloads = rfx_outbox_payloads (
+        &fx, "registry.enterprise.updated", code, &kj__enterprise__descriptor,
+        &n);
+    assert_int_equal (n, WRITERS * UPDATES);
+    uint64_t last = 0;
+    for (size_t i = 0; i < n; i++) {
+        const Kj__Enterprise *e = (const Kj__Enterprise *) payloads [i];
+        assert_true (e->version > last);
+        last = e->version;
+    }
+    rfx_payloads_free (payloads, n);
+    rfx_stop (&fx);
+}
+
 int
 main (void)
 {
     kj_log_init ("test_registry_events", getenv ("KEJIN_LOG_LEVEL"));
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_stage_change_in_log),
+        cmocka_unit_test (test_concurrent_updates_in_version_order),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
