@@ -27,6 +27,7 @@
 #include "kj_util.h"
 #include "kj_log.h"
 #include "kj_config.h"
+#include "kj_mdp.h"
 #include "kj_proto.h"
 #include "kj_hist.h"
 #include "kj_json.h"

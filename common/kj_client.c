@@ -20,7 +20,6 @@ struct _kj_client_t {
     int retries;                //  default attempts after the first
 };
 
-#define MDPC "MDPC01"
 
 static zsock_t *
 s_connect (const char *endpoint)
@@ -107,11 +106,25 @@ s_send (kj_client_t *self, uint64_t request_id, const char *service,
 
     zmsg_t *msg = zmsg_new ();
     zmsg_addmem (msg, NULL, 0);
-    zmsg_addstr (msg, MDPC);
+    zmsg_addstr (msg, KJ_MDPC);
     zmsg_addstr (msg, service);
     zmsg_append (msg, &(zframe_t *) { kj_proto_frame (&header.base, true) });
     zmsg_append (msg, &(zframe_t *) { kj_proto_frame (request, false) });
     return zmsg_send (&msg, self->sock);
+}
+
+//  The idempotency key of a call: the caller's, none for a read, else a
+//  new one written to key.
+
+static const char *
+s_idempotency_key (const kj_call_opts_t *opts, char key [37])
+{
+    if (opts && opts->idempotency_key)
+        return opts->idempotency_key;
+    if (opts && opts->read_only)
+        return NULL;
+    kj_uuid (key);
+    return key;
 }
 
 uint64_t
@@ -119,14 +132,10 @@ kj_client_send (kj_client_t *self, const char *service, const char *method,
                 const ProtobufCMessage *request, const kj_call_opts_t *opts)
 {
     uint64_t request_id = self->next_id++;
-    char key [37] = "";
-    const char *idem = opts ? opts->idempotency_key : NULL;
-    bool read_only = opts && opts->read_only;
-    if (!idem && !read_only) {
-        kj_uuid (key);
-        idem = key;
-    }
-    int timeout = opts && opts->timeout_ms ? opts->timeout_ms : self->timeout_ms;
+    char key [37];
+    const char *idem = s_idempotency_key (opts, key);
+    int timeout = opts && opts->timeout_ms ? opts->timeout_ms
+                                           : self->timeout_ms;
     if (s_send (self, request_id, service, method, request, timeout, idem,
                 true))
         return 0;
@@ -149,7 +158,8 @@ s_decode (zmsg_t *msg, uint64_t *request_id,
     zframe_t *proto = zmsg_next (msg);
     zframe_t *service = zmsg_next (msg);
     zframe_t *head = zmsg_next (msg);
-    if (!empty || zframe_size (empty) || !proto || !zframe_streq (proto, MDPC)
+    if (!empty || zframe_size (empty) || !proto
+    ||  !zframe_streq (proto, KJ_MDPC)
     ||  !service || !head) {
         kj_warn ("client.bad_reply", "frames=%zu", zmsg_size (msg));
         return -1;
@@ -232,14 +242,10 @@ kj_client_call (kj_client_t *self, const char *service, const char *method,
     if (reply_p)
         *reply_p = NULL;
     uint64_t request_id = self->next_id++;
-    char key [37] = "";
-    const char *idem = opts ? opts->idempotency_key : NULL;
-    bool read_only = opts && opts->read_only;
-    if (!idem && !read_only) {
-        kj_uuid (key);
-        idem = key;
-    }
-    int timeout = opts && opts->timeout_ms ? opts->timeout_ms : self->timeout_ms;
+    char key [37];
+    const char *idem = s_idempotency_key (opts, key);
+    int timeout = opts && opts->timeout_ms ? opts->timeout_ms
+                                           : self->timeout_ms;
     int retries = !opts || opts->retries == 0 ? self->retries
                 : opts->retries < 0 ? 0 : opts->retries;
 

@@ -140,7 +140,8 @@ kj_config_log (kj_config_t *self)
     for (const kj_option_t *option = self->options; option->path; option++) {
         const char *value = kj_config_get (self, option->path);
         //  Never log a password that a connection string may carry
-        bool secret = strstr (option->path, "dsn") && strstr (value, "password");
+        bool secret = strstr (option->path, "dsn")
+                   && strstr (value, "password");
         kj_debug ("config.value", "path=%s value=\"%s\"", option->path,
                   secret ? "(hidden)" : value);
     }

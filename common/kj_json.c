@@ -69,8 +69,10 @@ s_value (const ProtobufCFieldDescriptor *field, const void *member)
             return json_real (*(const double *) member);
         case PROTOBUF_C_TYPE_ENUM: {
             int value = *(const int *) member;
-            const ProtobufCEnumValue *ev = protobuf_c_enum_descriptor_get_value (
-                (const ProtobufCEnumDescriptor *) field->descriptor, value);
+            const ProtobufCEnumDescriptor *desc =
+                (const ProtobufCEnumDescriptor *) field->descriptor;
+            const ProtobufCEnumValue *ev =
+                protobuf_c_enum_descriptor_get_value (desc, value);
             return ev ? json_string (ev->name) : json_integer (value);
         }
         case PROTOBUF_C_TYPE_STRING: {
@@ -113,7 +115,8 @@ static json_t *
 s_payload (const ProtobufCMessage *message, const ProtobufCBinaryData *data)
 {
     const Kj__Envelope *envelope = (const Kj__Envelope *) message;
-    const ProtobufCMessageDescriptor *type = kj_json_type (envelope->payload_type);
+    const ProtobufCMessageDescriptor *type =
+        kj_json_type (envelope->payload_type);
     if (type) {
         ProtobufCMessage *payload = protobuf_c_message_unpack (type, NULL,
                                                     data->len, data->data);

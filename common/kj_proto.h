@@ -31,7 +31,8 @@ typedef struct {
 //  in functions that fail. `field` may be NULL.
 int
     kj_status_set (kj_status_t *status, int code, const char *field,
-                   const char *format, ...) __attribute__ ((format (printf, 4, 5)));
+                   const char *format, ...)
+    __attribute__ ((format (printf, 4, 5)));
 
 void
     kj_status_ok (kj_status_t *status);

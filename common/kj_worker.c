@@ -14,14 +14,6 @@
 
 #include "kejin.h"
 
-#define MDPW "MDPW01"
-enum {
-    MDPW_READY = 1,
-    MDPW_REQUEST = 2,
-    MDPW_REPLY = 3,
-    MDPW_HEARTBEAT = 4,
-    MDPW_DISCONNECT = 5
-};
 
 //  Per-call memory: a list of blocks freed after the reply is sent.
 typedef struct _block_t {
@@ -181,7 +173,7 @@ s_send_command (kj_worker_t *self, int command, zmsg_t *extra)
 {
     zmsg_t *msg = extra ? extra : zmsg_new ();
     zmsg_pushmem (msg, &(byte) { (byte) command }, 1);
-    zmsg_pushstr (msg, MDPW);
+    zmsg_pushstr (msg, KJ_MDPW);
     zmsg_pushmem (msg, NULL, 0);
     zmsg_send (&msg, self->sock);
 }
@@ -211,7 +203,7 @@ s_connect (kj_worker_t *self)
     zmsg_t *msg = zmsg_new ();
     zmsg_addstr (msg, self->config.service);
     zmsg_append (msg, &(zframe_t *) { kj_proto_frame (&hello.base, true) });
-    s_send_command (self, MDPW_READY, msg);
+    s_send_command (self, KJ_MDPW_READY, msg);
 
     int64_t now = kj_mono_us ();
     int64_t interval = (int64_t) self->config.heartbeat_ms * 1000;
@@ -296,7 +288,7 @@ kj_call_keepalive (kj_call_t *call)
     kj_worker_t *self = call->worker;
     int64_t now = kj_mono_us ();
     if (self->sock && now >= self->heartbeat_at) {
-        s_send_command (self, MDPW_HEARTBEAT, NULL);
+        s_send_command (self, KJ_MDPW_HEARTBEAT, NULL);
         self->heartbeat_at = now + (int64_t) self->config.heartbeat_ms * 1000;
     }
 }
@@ -314,7 +306,7 @@ s_send_reply (kj_worker_t *self, zframe_t **address_p, zframe_t *header,
     zmsg_append (msg, &header);
     if (payload)
         zmsg_append (msg, &payload);
-    s_send_command (self, MDPW_REPLY, msg);
+    s_send_command (self, KJ_MDPW_REPLY, msg);
     self->served++;
 }
 
@@ -410,8 +402,8 @@ static zframe_t *
 s_invoke (kj_call_t *call, const ProtobufCMethodDescriptor *md,
           kj_handler_fn *handler, const ProtobufCMessage *input)
 {
-    ProtobufCMessage *output = (ProtobufCMessage *) kj_call_message (call,
-                                                                     md->output);
+    ProtobufCMessage *output =
+        (ProtobufCMessage *) kj_call_message (call, md->output);
     if (handler (call, input, output) != 0) {
         if (call->status.code == KJ__CODE__OK)
             kj_call_fail (call, KJ__CODE__INTERNAL, NULL,
@@ -492,7 +484,7 @@ s_handle_request (kj_worker_t *self, zmsg_t *msg)
             zmsg_addmem (reply, NULL, 0);
             zmsg_addstr (reply, "400");
             zmsg_addstr (reply, "empty request body");
-            s_send_command (self, MDPW_REPLY, reply);
+            s_send_command (self, KJ_MDPW_REPLY, reply);
         }
         goto done;
     }
@@ -506,7 +498,7 @@ s_handle_request (kj_worker_t *self, zmsg_t *msg)
         zmsg_addstr (reply, "400");
         zmsg_addstr (reply, "not a Kejin request: the first body frame must "
                             "be \"KJ\\x01\" and a kj.RequestHeader");
-        s_send_command (self, MDPW_REPLY, reply);
+        s_send_command (self, KJ_MDPW_REPLY, reply);
         goto done;
     }
 
@@ -573,20 +565,22 @@ s_handle_message (kj_worker_t *self, zmsg_t *msg)
     zframe_t *empty = zmsg_pop (msg);
     zframe_t *proto = zmsg_pop (msg);
     zframe_t *command = zmsg_pop (msg);
-    if (!empty || zframe_size (empty) || !proto || !zframe_streq (proto, MDPW)
+    if (!empty || zframe_size (empty) || !proto
+    ||  !zframe_streq (proto, KJ_MDPW)
     ||  !command || zframe_size (command) != 1)
         kj_warn ("worker.bad_message", "service=%s", self->config.service);
     else
     switch (zframe_data (command) [0]) {
-        case MDPW_REQUEST:
+        case KJ_MDPW_REQUEST:
             s_handle_request (self, msg);
             //  The broker may have said nothing while we were busy
-            self->expiry_at = kj_mono_us () + (int64_t) self->config.heartbeat_ms
-                            * 1000 * self->config.liveness;
+            self->expiry_at = kj_mono_us ()
+                + (int64_t) self->config.heartbeat_ms * 1000
+                  * self->config.liveness;
             break;
-        case MDPW_HEARTBEAT:
+        case KJ_MDPW_HEARTBEAT:
             break;
-        case MDPW_DISCONNECT:
+        case KJ_MDPW_DISCONNECT:
             kj_info ("worker.disconnected", "service=%s reason=broker",
                      self->config.service);
             s_connect (self);
@@ -643,13 +637,13 @@ kj_worker_run (kj_worker_t *self)
         }
         else
         if (now >= self->heartbeat_at) {
-            s_send_command (self, MDPW_HEARTBEAT, NULL);
+            s_send_command (self, KJ_MDPW_HEARTBEAT, NULL);
             self->heartbeat_at = now + (int64_t) self->config.heartbeat_ms
                                      * 1000;
         }
     }
     if (self->sock) {
-        s_send_command (self, MDPW_DISCONNECT, NULL);
+        s_send_command (self, KJ_MDPW_DISCONNECT, NULL);
         //  Give the DISCONNECT a moment to leave before the socket closes
         zsock_set_linger (self->sock, 500);
         zsock_destroy (&self->sock);

@@ -100,7 +100,8 @@ const char *
 //  message; returns -1 for `return kj_call_fail (...)`.
 int
     kj_call_fail (kj_call_t *call, int code, const char *field,
-                  const char *format, ...) __attribute__ ((format (printf, 4, 5)));
+                  const char *format, ...)
+    __attribute__ ((format (printf, 4, 5)));
 
 //  Fail the call with the status already filled in (from a rules class).
 int

@@ -16,15 +16,6 @@
 #include "kejin.h"
 #include "broker_core.h"
 
-#define MDPC "MDPC01"
-#define MDPW "MDPW01"
-enum {
-    MDPW_READY = 1,
-    MDPW_REQUEST = 2,
-    MDPW_REPLY = 3,
-    MDPW_HEARTBEAT = 4,
-    MDPW_DISCONNECT = 5
-};
 
 #define MAX_KEY 512             //  hex of a routing id (up to 255 bytes)
 #define LATENCY_WINDOW_US (60 * 1000000LL)
@@ -65,6 +56,7 @@ struct _worker_t {
     bool listed;                //  in the service's list of workers with credit
     int64_t last_seen_us;
     request_t *requests;        //  held, doubly linked
+    request_t *requests_tail;
     worker_t *prev, *next;      //  in the service's list of workers with credit
 };
 
@@ -192,7 +184,8 @@ s_service_require (broker_core_t *self, const char *name, int64_t now)
     char *list = self->retry_safe;
     size_t len = strlen (name);
     for (char *at = strstr (list, name); at; at = strstr (at + 1, name))
-        if ((at == list || at [-1] == ',') && (at [len] == 0 || at [len] == ','))
+        if ((at == list || at [-1] == ',')
+        &&  (at [len] == 0 || at [len] == ','))
             service->retry_safe = true;
     zhashx_insert (self->services, name, service);
     kj_debug ("broker.service_new", "service=%s", name);
@@ -211,29 +204,37 @@ s_service_destroy (service_t **service_p)
     }
 }
 
+//  Intrusive doubly linked lists: an item has prev and next, a list has a
+//  head and a tail. The queue of a service and its workers with credit
+//  left are such lists.
+
+#define LIST_APPEND(head, tail, item) do { \
+    (item)->prev = (tail); (item)->next = NULL; \
+    if (tail) (tail)->next = (item); else (head) = (item); \
+    (tail) = (item); } while (0)
+
+#define LIST_PREPEND(head, tail, item) do { \
+    (item)->prev = NULL; (item)->next = (head); \
+    if (head) (head)->prev = (item); else (tail) = (item); \
+    (head) = (item); } while (0)
+
+#define LIST_UNLINK(head, tail, item) do { \
+    if ((item)->prev) (item)->prev->next = (item)->next; \
+    else (head) = (item)->next; \
+    if ((item)->next) (item)->next->prev = (item)->prev; \
+    else (tail) = (item)->prev; \
+    (item)->prev = (item)->next = NULL; } while (0)
+
 static void
 s_queue_push (broker_core_t *self, service_t *service, request_t *request,
               bool front)
 {
     if (request->expires_us < self->expiry_at)
         self->expiry_at = request->expires_us;
-    request->prev = request->next = NULL;
-    if (front) {
-        request->next = service->head;
-        if (service->head)
-            service->head->prev = request;
-        else
-            service->tail = request;
-        service->head = request;
-    }
-    else {
-        request->prev = service->tail;
-        if (service->tail)
-            service->tail->next = request;
-        else
-            service->head = request;
-        service->tail = request;
-    }
+    if (front)
+        LIST_PREPEND (service->head, service->tail, request);
+    else
+        LIST_APPEND (service->head, service->tail, request);
     service->queued++;
     service->queued_bytes += request->bytes;
 }
@@ -241,15 +242,7 @@ s_queue_push (broker_core_t *self, service_t *service, request_t *request,
 static void
 s_queue_remove (service_t *service, request_t *request)
 {
-    if (request->prev)
-        request->prev->next = request->next;
-    else
-        service->head = request->next;
-    if (request->next)
-        request->next->prev = request->prev;
-    else
-        service->tail = request->prev;
-    request->prev = request->next = NULL;
+    LIST_UNLINK (service->head, service->tail, request);
     service->queued--;
     service->queued_bytes -= request->bytes;
 }
@@ -258,31 +251,36 @@ static void
 s_ready_push (service_t *service, worker_t *worker)
 {
     assert (!worker->listed);
-    worker->prev = service->ready_tail;
-    worker->next = NULL;
-    if (service->ready_tail)
-        service->ready_tail->next = worker;
-    else
-        service->ready_head = worker;
-    service->ready_tail = worker;
+    LIST_APPEND (service->ready_head, service->ready_tail, worker);
     worker->listed = true;
 }
 
 static void
 s_ready_remove (service_t *service, worker_t *worker)
 {
-    if (!worker->listed)
-        return;
-    if (worker->prev)
-        worker->prev->next = worker->next;
-    else
-        service->ready_head = worker->next;
-    if (worker->next)
-        worker->next->prev = worker->prev;
-    else
-        service->ready_tail = worker->prev;
-    worker->prev = worker->next = NULL;
-    worker->listed = false;
+    if (worker->listed) {
+        LIST_UNLINK (service->ready_head, service->ready_tail, worker);
+        worker->listed = false;
+    }
+}
+
+//  A worker takes a request, or gives one back: its list and the counts.
+static void
+s_hold (worker_t *worker, request_t *request)
+{
+    request->worker = worker;
+    LIST_APPEND (worker->requests, worker->requests_tail, request);
+    worker->in_flight++;
+    worker->service->in_flight++;
+}
+
+static void
+s_release (worker_t *worker, request_t *request)
+{
+    LIST_UNLINK (worker->requests, worker->requests_tail, request);
+    request->worker = NULL;
+    worker->in_flight--;
+    worker->service->in_flight--;
 }
 
 //  --------------------------------------------------------------------------
@@ -359,7 +357,7 @@ s_request_fail (broker_core_t *self, request_t **request_p, int code,
     zmq_msg_init (&frames [count]);
     zmq_msg_move (&frames [count++], &request->client_id);
     zmq_msg_init (&frames [count++]);
-    s_frame_str (&frames [count++], MDPC);
+    s_frame_str (&frames [count++], KJ_MDPC);
     zmq_msg_init (&frames [count]);
     zmq_msg_move (&frames [count++], &request->service_frame);
     if (request->kejin) {
@@ -391,7 +389,7 @@ s_send_command (broker_core_t *self, zmq_msg_t *id, int command)
     zmq_msg_init (&frames [0]);
     zmq_msg_copy (&frames [0], id);
     zmq_msg_init (&frames [1]);
-    s_frame_str (&frames [2], MDPW);
+    s_frame_str (&frames [2], KJ_MDPW);
     s_frame_mem (&frames [3], &(byte) { (byte) command }, 1);
     return s_send (self, frames, 4);
 }
@@ -408,17 +406,14 @@ s_worker_delete (broker_core_t *self, worker_t *worker, bool disconnect,
 {
     service_t *service = worker->service;
     if (disconnect)
-        s_send_command (self, &worker->id, MDPW_DISCONNECT);
+        s_send_command (self, &worker->id, KJ_MDPW_DISCONNECT);
     kj_info ("broker.worker_gone", "service=%s worker=%s reason=%s "
              "in_flight=%u", service->name, worker->key, reason,
              worker->in_flight);
     s_ready_remove (service, worker);
     while (worker->requests) {
         request_t *request = worker->requests;
-        worker->requests = request->next;
-        request->worker = NULL;
-        request->prev = request->next = NULL;
-        service->in_flight--;
+        s_release (worker, request);
         if (request->retry_safe && request->retries < self->limits.max_retries
         &&  !self->draining) {
             request->retries++;
@@ -479,8 +474,8 @@ s_dispatch (broker_core_t *self, service_t *service, int64_t now)
         zmq_msg_init (&frames [0]);
         zmq_msg_copy (&frames [0], &worker->id);
         zmq_msg_init (&frames [1]);
-        s_frame_str (&frames [2], MDPW);
-        s_frame_mem (&frames [3], &(byte) { MDPW_REQUEST }, 1);
+        s_frame_str (&frames [2], KJ_MDPW);
+        s_frame_mem (&frames [3], &(byte) { KJ_MDPW_REQUEST }, 1);
         byte handle [8];
         kj_put_u64 (handle, ((uint64_t) request->generation << 32)
                             | request->slot);
@@ -515,14 +510,7 @@ s_dispatch (broker_core_t *self, service_t *service, int64_t now)
             return;             //  s_worker_delete dispatched what is left
         }
 
-        request->worker = worker;
-        request->prev = NULL;
-        request->next = worker->requests;
-        if (worker->requests)
-            worker->requests->prev = request;
-        worker->requests = request;
-        worker->in_flight++;
-        service->in_flight++;
+        s_hold (worker, request);
         if (worker->in_flight < worker->credit)
             s_ready_push (service, worker);
     }
@@ -736,14 +724,7 @@ s_worker_reply (broker_core_t *self, worker_t *worker, zmq_msg_t *frames,
     }
     service_t *service = worker->service;
     //  Out of the worker's list; the worker has one more credit
-    if (request->prev)
-        request->prev->next = request->next;
-    else
-        worker->requests = request->next;
-    if (request->next)
-        request->next->prev = request->prev;
-    worker->in_flight--;
-    service->in_flight--;
+    s_release (worker, request);
     if (!worker->listed)
         s_ready_push (service, worker);
 
@@ -756,7 +737,7 @@ s_worker_reply (broker_core_t *self, worker_t *worker, zmq_msg_t *frames,
     zmq_msg_init (&out [0]);
     zmq_msg_move (&out [0], &request->client_id);
     zmq_msg_init (&out [1]);
-    s_frame_str (&out [2], MDPC);
+    s_frame_str (&out [2], KJ_MDPC);
     zmq_msg_init (&out [3]);
     zmq_msg_move (&out [3], &request->service_frame);
     for (int i = 0; i < nbody; i++) {
@@ -783,7 +764,7 @@ s_worker_ready (broker_core_t *self, const char *key, zmq_msg_t *frames,
     char name [256];
     if (size == 0 || size > 255) {
         self->malformed++;
-        s_send_command (self, &frames [0], MDPW_DISCONNECT);
+        s_send_command (self, &frames [0], KJ_MDPW_DISCONNECT);
         s_close_frames (frames, count);
         return;
     }
@@ -795,7 +776,7 @@ s_worker_ready (broker_core_t *self, const char *key, zmq_msg_t *frames,
         service = s_service_require (self, name, now);
     if (!service) {
         kj_warn ("broker.worker_refused", "service=%s worker=%s", name, key);
-        s_send_command (self, &frames [0], MDPW_DISCONNECT);
+        s_send_command (self, &frames [0], KJ_MDPW_DISCONNECT);
         s_close_frames (frames, count);
         return;
     }
@@ -810,7 +791,8 @@ s_worker_ready (broker_core_t *self, const char *key, zmq_msg_t *frames,
         Kj__WorkerHello *hello = NULL;
         size_t hsize = zmq_msg_size (&frames [5]);
         const byte *data = (const byte *) zmq_msg_data (&frames [5]);
-        if (hsize >= KJ_MAGIC_SIZE && memcmp (data, KJ_MAGIC, KJ_MAGIC_SIZE) == 0)
+        if (hsize >= KJ_MAGIC_SIZE
+        &&  memcmp (data, KJ_MAGIC, KJ_MAGIC_SIZE) == 0)
             hello = kj__worker_hello__unpack (NULL, hsize - KJ_MAGIC_SIZE,
                                               data + KJ_MAGIC_SIZE);
         if (hello) {
@@ -846,7 +828,7 @@ s_worker_message (broker_core_t *self, zmq_msg_t *frames, int count,
     if (worker)
         worker->last_seen_us = now;
 
-    if (command == MDPW_READY) {
+    if (command == KJ_MDPW_READY) {
         if (worker) {
             //  A second READY breaks the protocol: start again clean
             s_worker_delete (self, worker, true, "second_ready", now);
@@ -856,21 +838,21 @@ s_worker_message (broker_core_t *self, zmq_msg_t *frames, int count,
             s_worker_ready (self, key, frames, count, now);
     }
     else
-    if (command == MDPW_REPLY || command == MDPW_HEARTBEAT) {
+    if (command == KJ_MDPW_REPLY || command == KJ_MDPW_HEARTBEAT) {
         if (!worker) {
             //  Not registered here: after a broker restart, this is how a
             //  worker learns that it must say READY again
-            s_send_command (self, &frames [0], MDPW_DISCONNECT);
+            s_send_command (self, &frames [0], KJ_MDPW_DISCONNECT);
             s_close_frames (frames, count);
         }
         else
-        if (command == MDPW_REPLY)
+        if (command == KJ_MDPW_REPLY)
             s_worker_reply (self, worker, frames, count, now);
         else
             s_close_frames (frames, count);
     }
     else
-    if (command == MDPW_DISCONNECT) {
+    if (command == KJ_MDPW_DISCONNECT) {
         if (worker)
             s_worker_delete (self, worker, false, "disconnect", now);
         s_close_frames (frames, count);
@@ -958,10 +940,10 @@ broker_core_message (broker_core_t *self, zmq_msg_t *frames, int count,
         s_close_frames (frames, count);
     }
     else
-    if (s_frame_is (&frames [2], MDPC))
+    if (s_frame_is (&frames [2], KJ_MDPC))
         s_client_message (self, frames, count, now);
     else
-    if (s_frame_is (&frames [2], MDPW))
+    if (s_frame_is (&frames [2], KJ_MDPW))
         s_worker_message (self, frames, count, now);
     else {
         self->malformed++;
@@ -992,7 +974,7 @@ broker_core_tick (broker_core_t *self, int64_t now)
         //  connection is gone (its process died): no need to wait for
         //  silence, which for a busy worker is long
         if (silent > (worker->in_flight ? busy_limit : idle_limit)
-        ||  (beat && s_send_command (self, &worker->id, MDPW_HEARTBEAT)
+        ||  (beat && s_send_command (self, &worker->id, KJ_MDPW_HEARTBEAT)
                      == BROKER_GONE))
             zlistx_add_end (dead, worker);
     }
@@ -1074,17 +1056,8 @@ broker_core_close (broker_core_t *self, int64_t now)
         request_t *request = self->slots [slot];
         if (!request)
             continue;
-        if (request->worker) {
-            worker_t *worker = request->worker;
-            if (request->prev)
-                request->prev->next = request->next;
-            else
-                worker->requests = request->next;
-            if (request->next)
-                request->next->prev = request->prev;
-            worker->in_flight--;
-            request->service->in_flight--;
-        }
+        if (request->worker)
+            s_release (request->worker, request);
         else
             s_queue_remove (request->service, request);
         s_request_fail (self, &request, KJ__CODE__UNAVAILABLE, "503",
@@ -1093,7 +1066,7 @@ broker_core_close (broker_core_t *self, int64_t now)
     }
     for (worker_t *worker = (worker_t *) zhashx_first (self->workers); worker;
          worker = (worker_t *) zhashx_next (self->workers))
-        s_send_command (self, &worker->id, MDPW_DISCONNECT);
+        s_send_command (self, &worker->id, KJ_MDPW_DISCONNECT);
 }
 
 void

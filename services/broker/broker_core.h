@@ -20,7 +20,8 @@
 
 typedef struct {
     int heartbeat_ms;           //  interval of heartbeats both ways
-    int liveness;               //  silent intervals before an idle worker is dead
+    int liveness;               //  silent intervals before an idle worker
+                                //  is dead
     int busy_timeout_ms;        //  silence before a busy worker is dead
     int default_wait_ms;        //  deadline of a request that names none
     int max_wait_ms;            //  cap on any request's deadline

@@ -20,7 +20,8 @@ static const kj_option_t s_options [] = {
     { "broker/endpoints_file", "",
       "write the bound endpoints here (key=value lines), for * ports" },
     { "broker/heartbeat_ms", "2500", "heartbeat interval, both ways" },
-    { "broker/liveness", "3", "silent intervals before an idle worker is dead" },
+    { "broker/liveness", "3",
+      "silent intervals before an idle worker is dead" },
     { "broker/busy_timeout_ms", "120000",
       "silence before a worker holding a request is dead" },
     { "broker/default_wait_ms", "10000",
@@ -64,7 +65,8 @@ main (int argc, char **argv)
     bc.pub_hwm = (int) kj_config_int (config, "broker/pub_hwm");
     bc.max_message = kj_config_int (config, "broker/max_message");
     bc.drain_ms = (int) kj_config_int (config, "broker/drain_ms");
-    bc.limits.heartbeat_ms = (int) kj_config_int (config, "broker/heartbeat_ms");
+    bc.limits.heartbeat_ms =
+        (int) kj_config_int (config, "broker/heartbeat_ms");
     bc.limits.liveness = (int) kj_config_int (config, "broker/liveness");
     bc.limits.busy_timeout_ms =
         (int) kj_config_int (config, "broker/busy_timeout_ms");

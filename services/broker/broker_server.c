@@ -93,7 +93,8 @@ s_write_endpoints (broker_server_t *self)
 broker_server_t *
 broker_server_new (const broker_config_t *config)
 {
-    broker_server_t *self = (broker_server_t *) zmalloc (sizeof (broker_server_t));
+    broker_server_t *self =
+        (broker_server_t *) zmalloc (sizeof (broker_server_t));
     self->config = *config;
     void *ctx = zsys_init ();
     self->router = s_socket (ctx, ZMQ_ROUTER, config->endpoint, self->endpoint,

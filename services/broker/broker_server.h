@@ -12,7 +12,7 @@
 #include "broker_core.h"
 
 typedef struct {
-    const char *endpoint;       //  ROUTER, e.g. tcp://127.0.0.1:5555 (port * ok)
+    const char *endpoint;       //  ROUTER, e.g. tcp://127.0.0.1:5555
     const char *pub_endpoint;   //  XPUB for subscribers ("" for none)
     const char *sub_endpoint;   //  XSUB where publishers connect ("" none)
     const char *endpoints_file; //  write the bound endpoints here ("" none)
