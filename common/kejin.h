@@ -31,6 +31,7 @@
 #include "kj_proto.h"
 #include "kj_hist.h"
 #include "kj_json.h"
+#include "kj_money.h"
 #include "kj_client.h"
 #include "kj_db.h"
 #include "kj_worker.h"

@@ -13,6 +13,7 @@
 */
 
 #include "cli_reg.h"
+#include "kj_money.h"
 #include "registry_bulk.pb-c.h"
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -129,20 +130,6 @@ typedef struct {
 #define CHUNK_TIMEOUT_MS 120000
 #define CHUNK_ATTEMPTS 5
 
-static void
-s_thousands (uint64_t value, char *buf, size_t size)
-{
-    char digits [32];
-    snprintf (digits, sizeof digits, "%" PRIu64, value);
-    size_t len = strlen (digits), n = 0;
-    for (size_t i = 0; i < len && n + 2 < size; i++) {
-        if (i && (len - i) % 3 == 0)
-            buf [n++] = ',';
-        buf [n++] = digits [i];
-    }
-    buf [n] = 0;
-}
-
 //  Progress on stderr: in place on a terminal, a line every 5 s otherwise.
 static void
 s_progress (s_import_t *self, bool last)
@@ -159,7 +146,7 @@ s_progress (s_import_t *self, bool last)
     double seconds = (now - self->started) / 1e6;
     double rate = seconds > 0 ? self->rows_done / seconds : 0;
     char rows [32], line [200];
-    s_thousands (self->rows_done, rows, sizeof rows);
+    kj_money_grouped (self->rows_done, rows, sizeof rows);
     int at = snprintf (line, sizeof line, "%s: %s rows", self->path, rows);
     if (self->total_bytes) {
         double part = (double) self->bytes_done / (double) self->total_bytes;
@@ -531,8 +518,8 @@ s_print_refusal (s_import_t *self, const Kj__ImportCommitReply *reply,
                  const char *errors_path)
 {
     char rows [32], count [32];
-    s_thousands (reply->rows, rows, sizeof rows);
-    s_thousands (reply->error_count, count, sizeof count);
+    kj_money_grouped (reply->rows, rows, sizeof rows);
+    kj_money_grouped (reply->error_count, count, sizeof count);
     printf ("%s: refused, nothing imported: %s problem%s in a file of %s "
             "rows\n\n", self->path, count, reply->error_count == 1 ? "" : "s",
             rows);
@@ -553,7 +540,7 @@ s_print_refusal (s_import_t *self, const Kj__ImportCommitReply *reply,
         printf ("\n");
     }
     if (reply->error_count > shown) {
-        s_thousands (reply->error_count - shown, count, sizeof count);
+        kj_money_grouped (reply->error_count - shown, count, sizeof count);
         printf ("  ... and %s more%s\n", count, errors_path
                 ? "" : "; --errors FILE writes them all");
     }
@@ -569,8 +556,8 @@ s_print_done (s_import_t *self, const Kj__ImportCommitReply *reply)
 {
     double seconds = (kj_mono_us () - self->started) / 1e6;
     char imported [32], rows [32];
-    s_thousands (reply->imported, imported, sizeof imported);
-    s_thousands (reply->rows, rows, sizeof rows);
+    kj_money_grouped (reply->imported, imported, sizeof imported);
+    kj_money_grouped (reply->rows, rows, sizeof rows);
     const char *what = self->kind == KJ__BULK_KIND__BULK_FIGURES
                      ? "new years of figures" : s_kind_names [self->kind];
     printf ("imported %s %s from %s in %.1f s (%.0f rows/s)", imported, what,
@@ -862,7 +849,7 @@ cli_bulk_export (cli_t *cli, const char *noun, int argc, char **argv)
     }
     if (!cli_args_flag (args, "quiet") && (path || isatty (STDERR_FILENO))) {
         char count [32];
-        s_thousands (rows, count, sizeof count);
+        kj_money_grouped (rows, count, sizeof count);
         fprintf (stderr, "exported %s %s%s%s\n", count, s_kind_names [kind],
                  path ? " to " : "", path ? path : "");
     }

@@ -13,6 +13,7 @@
 */
 
 #include "cli_reg.h"
+#include "kj_money.h"
 #include "registry_bulk.pb-c.h"
 #include <sys/stat.h>
 
@@ -116,20 +117,6 @@ s_generate (cli_t *cli, uint64_t seed, uint32_t enterprises, const char *dir,
     return CLI_OK;
 }
 
-static void
-s_number (uint64_t value, char *buf, size_t size)
-{
-    char digits [32];
-    snprintf (digits, sizeof digits, "%" PRIu64, value);
-    size_t len = strlen (digits), n = 0;
-    for (size_t i = 0; i < len && n + 2 < size; i++) {
-        if (i && (len - i) % 3 == 0)
-            buf [n++] = ',';
-        buf [n++] = digits [i];
-    }
-    buf [n] = 0;
-}
-
 static int
 s_counts (cli_t *cli, Kj__BulkCounts **counts)
 {
@@ -147,8 +134,8 @@ s_summary (const Kj__BulkCounts *c, char *buf, size_t size)
         "未分类", "孵化期", "初创期", "成长期", "成熟期"
     };
     char enterprises [32], figures [32];
-    s_number (c->enterprises, enterprises, sizeof enterprises);
-    s_number (c->figures, figures, sizeof figures);
+    kj_money_grouped (c->enterprises, enterprises, sizeof enterprises);
+    kj_money_grouped (c->figures, figures, sizeof figures);
     size_t at = (size_t) snprintf (buf, size, "%s enterprises in %u regions (",
                                    enterprises, c->regions);
     bool first = true;
@@ -274,10 +261,10 @@ cli_demo (cli_t *cli, int argc, char **argv)
         goto done;
     if (!load) {
         char count [32], figures [32];
-        s_number (stats.rows [KJ__BULK_KIND__BULK_ENTERPRISES], count,
-                  sizeof count);
-        s_number (stats.rows [KJ__BULK_KIND__BULK_FIGURES], figures,
-                  sizeof figures);
+        kj_money_grouped (stats.rows [KJ__BULK_KIND__BULK_ENTERPRISES],
+                          count, sizeof count);
+        kj_money_grouped (stats.rows [KJ__BULK_KIND__BULK_FIGURES], figures,
+                          sizeof figures);
         int regions = 0;
         for (int r = 1; r < 16; r++)
             regions += stats.by_region [r] > 0;

@@ -251,6 +251,19 @@ s_done (cli_t *cli, Kj__EnterpriseReply *reply, const char *what)
     return CLI_OK;
 }
 
+//  Call a method of the registry that changes an enterprise and answers
+//  with it; print it under the line `what` (s_done).
+static int
+s_call (cli_t *cli, const char *method, const ProtobufCMessage *request,
+        const char *what)
+{
+    Kj__EnterpriseReply *reply = NULL;
+    int rc = cli_call (cli, "registry", method, request,
+                       &kj__enterprise_reply__descriptor,
+                       (ProtobufCMessage **) &reply, false);
+    return rc == CLI_OK ? s_done (cli, reply, what) : rc;
+}
+
 static int
 s_get (cli_t *cli, const char *code, Kj__EnterpriseReply **reply)
 {
@@ -265,46 +278,22 @@ s_get (cli_t *cli, const char *code, Kj__EnterpriseReply **reply)
 //  Options shared by add and update: the enterprise's own fields. Sets
 //  what is given in e (strings point into args) and names it in mask.
 
-typedef struct {
-    const char *names [40];
-    size_t count;
-} s_mask_t;
-
-static void
-s_mask (s_mask_t *mask, const char *name)
-{
-    if (mask->count < 40)
-        mask->names [mask->count++] = name;
-}
-
 static int
 s_own_fields (cli_args_t *args, Kj__Enterprise *e, Kj__CreditFlags *credit,
-              Kj__IpAssets *ip, s_mask_t *mask, bool flags_are_switches)
+              Kj__IpAssets *ip, cli_mask_t *mask, bool flags_are_switches)
 {
     const char *value;
-    if ((value = cli_args_get (args, "name"))) {
-        e->name = (char *) value;
-        s_mask (mask, "name");
-    }
-    if ((value = cli_args_get (args, "region"))) {
-        e->region = (char *) value;
-        s_mask (mask, "region");
-    }
-    if ((value = cli_args_get (args, "industry"))) {
-        e->industry = (char *) value;
-        s_mask (mask, "industry");
-    }
-    if ((value = cli_args_get (args, "founded"))) {
-        e->founded_on = (char *) value;
-        s_mask (mask, "founded_on");
-    }
+    cli_mask_text (mask, args, "name", &e->name, "name");
+    cli_mask_text (mask, args, "region", &e->region, "region");
+    cli_mask_text (mask, args, "industry", &e->industry, "industry");
+    cli_mask_text (mask, args, "founded", &e->founded_on, "founded_on");
     if ((value = cli_args_get (args, "size"))) {
         int size;
         if (cli_parse_enum ("--size", value, &kj__size_class__descriptor,
                             "SIZE_", true, &size))
             return -1;
         e->size_class = (Kj__SizeClass) size;
-        s_mask (mask, "size_class");
+        cli_mask_add (mask, "size_class");
     }
     struct {
         const char *option, *field;
@@ -327,12 +316,10 @@ s_own_fields (cli_args_t *args, Kj__Enterprise *e, Kj__CreditFlags *credit,
                             &yes))
             return -1;
         *bools [i].target = yes;
-        s_mask (mask, bools [i].field);
+        cli_mask_add (mask, bools [i].field);
     }
-    if ((value = cli_args_get (args, "tax-grade"))) {
-        credit->tax_grade = (char *) value;
-        s_mask (mask, "credit.tax_grade");
-    }
+    cli_mask_text (mask, args, "tax-grade", &credit->tax_grade,
+                   "credit.tax_grade");
     struct {
         const char *option, *field;
         int32_t *target;
@@ -350,7 +337,7 @@ s_own_fields (cli_args_t *args, Kj__Enterprise *e, Kj__CreditFlags *credit,
         if (cli_parse_int (option, value, 0, 1000000, &count))
             return -1;
         *counts [i].target = (int32_t) count;
-        s_mask (mask, counts [i].field);
+        cli_mask_add (mask, counts [i].field);
     }
     e->credit = credit;
     e->ip = ip;
@@ -363,36 +350,28 @@ s_own_fields (cli_args_t *args, Kj__Enterprise *e, Kj__CreditFlags *credit,
 static int
 s_add (cli_t *cli, int argc, char **argv)
 {
-    cli_args_t *args = cli_args_new (argc, argv, 2,
+    cli_args_t *args = cli_args_verb (argc, argv,
         "name= region= industry= founded= size= tutoring! board-standard! "
         "chain-leader! dishonest! abnormal! tax-grade= invention-patents= "
-        "class2-ip= pledged-ip=", s_usage);
+        "class2-ip= pledged-ip=", s_usage, 1, "name",
+        "enterprise add takes a credit code and --name, e.g.\n  kejin "
+        "enterprise add 91210100MA0QEK7B6N --name 沈阳新松科技有限公司 "
+        "--founded 2018-03-15");
     if (!args)
         return CLI_USAGE;
     int rc = CLI_USAGE;
-    if (cli_args_count (args) != 1 || !cli_args_get (args, "name")) {
-        fprintf (stderr, "kejin: enterprise add takes a credit code and "
-                 "--name, e.g.\n  kejin enterprise add 91210100MA0QEK7B6N "
-                 "--name 沈阳新松科技有限公司 --founded 2018-03-15\n");
-        cli_args_destroy (&args);
-        return CLI_USAGE;
-    }
     Kj__Enterprise e = KJ__ENTERPRISE__INIT;
     Kj__CreditFlags credit = KJ__CREDIT_FLAGS__INIT;
     Kj__IpAssets ip = KJ__IP_ASSETS__INIT;
-    s_mask_t mask = { .count = 0 };
+    cli_mask_t mask = { .count = 0 };
     e.code = (char *) cli_args_positional (args, 0);
     if (s_own_fields (args, &e, &credit, &ip, &mask, true) == 0) {
         Kj__RegisterEnterpriseRequest request =
             KJ__REGISTER_ENTERPRISE_REQUEST__INIT;
         request.enterprise = &e;
-        Kj__EnterpriseReply *reply = NULL;
-        rc = cli_call (cli, "registry", "RegisterEnterprise", &request.base,
-                       &kj__enterprise_reply__descriptor,
-                       (ProtobufCMessage **) &reply, false);
-        if (rc == CLI_OK)
-            rc = s_done (cli, reply, "Registered (draft entry; `kejin "
-                         "enterprise transition CODE submit` submits it):");
+        rc = s_call (cli, "RegisterEnterprise", &request.base,
+                     "Registered (draft entry; `kejin enterprise transition "
+                     "CODE submit` submits it):");
     }
     cli_args_destroy (&args);
     return rc;
@@ -404,16 +383,8 @@ s_add (cli_t *cli, int argc, char **argv)
 static int
 s_history (cli_t *cli, const char *kind, const char *subject)
 {
-    Kj__HistoryRequest request = KJ__HISTORY_REQUEST__INIT;
-    Kj__Page page = KJ__PAGE__INIT;
-    page.limit = 1000;
-    request.kind = (char *) kind;
-    request.subject = (char *) subject;
-    request.page = &page;
     Kj__HistoryReply *reply = NULL;
-    int rc = cli_call (cli, "registry", "History", &request.base,
-                       &kj__history_reply__descriptor,
-                       (ProtobufCMessage **) &reply, true);
+    int rc = cli_reg_history_call (cli, kind, subject, 1000, &reply);
     if (rc != CLI_OK)
         return rc;
     if (cli->json)
@@ -441,14 +412,11 @@ s_history (cli_t *cli, const char *kind, const char *subject)
 static int
 s_show (cli_t *cli, int argc, char **argv)
 {
-    cli_args_t *args = cli_args_new (argc, argv, 2, "history!", s_usage);
+    cli_args_t *args = cli_args_verb (argc, argv, "history!", s_usage, 1,
+                                      NULL,
+                                      "enterprise show takes one credit code");
     if (!args)
         return CLI_USAGE;
-    if (cli_args_count (args) != 1) {
-        fprintf (stderr, "kejin: enterprise show takes one credit code\n");
-        cli_args_destroy (&args);
-        return CLI_USAGE;
-    }
     const char *code = cli_args_positional (args, 0);
     Kj__EnterpriseReply *reply = NULL;
     int rc = s_get (cli, code, &reply);
@@ -496,24 +464,12 @@ s_enum_list (cli_args_t *args, const char *name,
 }
 
 static int
-s_page_options (cli_args_t *args, Kj__Page *page)
-{
-    const char *value = cli_args_get (args, "limit");
-    int64_t limit = 0;
-    if (value && cli_parse_int ("--limit", value, 1, 1000, &limit))
-        return -1;
-    page->limit = (uint32_t) limit;
-    page->after = (char *) (cli_args_get (args, "after")
-                            ? cli_args_get (args, "after") : "");
-    return 0;
-}
-
-static int
 s_list (cli_t *cli, int argc, char **argv)
 {
-    cli_args_t *args = cli_args_new (argc, argv, 2,
+    cli_args_t *args = cli_args_verb (argc, argv,
         "region= city= stage= status= qualification= name= industry= limit= "
-        "after=", s_usage);
+        "after=", s_usage, 0, NULL, "enterprise list takes options only; "
+        "`kejin enterprise show CODE` shows one");
     if (!args)
         return CLI_USAGE;
     Kj__ListEnterprisesRequest request = KJ__LIST_ENTERPRISES_REQUEST__INIT;
@@ -522,7 +478,7 @@ s_list (cli_t *cli, int argc, char **argv)
     int *stages = NULL, *statuses = NULL, *quals = NULL;
     char *regions [64];
     int rc = CLI_USAGE;
-    if (cli_args_count (args) == 0 && s_page_options (args, &page) == 0
+    if (cli_page_options (args, &page) == 0
     &&  s_enum_list (args, "stage", &kj__stage__descriptor, "STAGE_", true,
                      &stages, &request.n_stages) == 0
     &&  s_enum_list (args, "status", &kj__entry_status__descriptor, "ENTRY_",
@@ -543,10 +499,8 @@ s_list (cli_t *cli, int argc, char **argv)
                 regions [request.n_regions++] = (char *) r;
         }
         request.regions = regions;
-        request.name_contains = (char *) (cli_args_get (args, "name")
-                                          ? cli_args_get (args, "name") : "");
-        request.industry = (char *) (cli_args_get (args, "industry")
-                                     ? cli_args_get (args, "industry") : "");
+        request.name_contains = cli_args_text (args, "name");
+        request.industry = cli_args_text (args, "industry");
         Kj__ListEnterprisesReply *reply = NULL;
         rc = cli_call (cli, "registry", "ListEnterprises", &request.base,
                        &kj__list_enterprises_reply__descriptor,
@@ -570,20 +524,12 @@ s_list (cli_t *cli, int argc, char **argv)
                                        "ENTRY_", e->status),
                         e->industry, version);
                 }
-                if (reply->n_enterprises)
-                    cli_table_print (table, stdout);
-                else
-                    printf ("no enterprise matches\n");
-                cli_table_destroy (&table);
-                cli_page_footer (reply->n_enterprises, reply->page_info);
+                cli_page_print (&table, reply->n_enterprises,
+                                "no enterprise matches", reply->page_info);
             }
             kj__list_enterprises_reply__free_unpacked (reply, NULL);
         }
     }
-    else
-    if (cli_args_count (args))
-        fprintf (stderr, "kejin: enterprise list takes options only; "
-                 "`kejin enterprise show CODE` shows one\n");
     free (stages);
     free (statuses);
     free (quals);
@@ -617,7 +563,7 @@ s_fields (const char *text, char **fields, size_t max, char *buffer,
 //  is allocated; s_free_items frees them by the count of current ones.
 static int
 s_awards (cli_args_t *args, Kj__Enterprise *current, Kj__Enterprise *e,
-          s_mask_t *mask)
+          cli_mask_t *mask)
 {
     zlist_t *all = cli_args_all (args, "award");
     bool clear = cli_args_flag (args, "clear-awards");
@@ -650,13 +596,13 @@ s_awards (cli_args_t *args, Kj__Enterprise *current, Kj__Enterprise *e,
         a->rank = strdup (n > 3 ? f [3] : "");
         e->awards [e->n_awards++] = a;
     }
-    s_mask (mask, "awards");
+    cli_mask_add (mask, "awards");
     return 0;
 }
 
 static int
 s_rounds (cli_args_t *args, Kj__Enterprise *current, Kj__Enterprise *e,
-          s_mask_t *mask)
+          cli_mask_t *mask)
 {
     zlist_t *all = cli_args_all (args, "round");
     bool clear = cli_args_flag (args, "clear-rounds");
@@ -691,13 +637,13 @@ s_rounds (cli_args_t *args, Kj__Enterprise *current, Kj__Enterprise *e,
         r->investors = strdup (n > 3 ? f [3] : "");
         e->rounds [e->n_rounds++] = r;
     }
-    s_mask (mask, "rounds");
+    cli_mask_add (mask, "rounds");
     return 0;
 }
 
 static int
 s_loans (cli_args_t *args, Kj__Enterprise *current, Kj__Enterprise *e,
-         s_mask_t *mask)
+         cli_mask_t *mask)
 {
     zlist_t *all = cli_args_all (args, "loan");
     bool clear = cli_args_flag (args, "clear-loans");
@@ -730,13 +676,13 @@ s_loans (cli_args_t *args, Kj__Enterprise *current, Kj__Enterprise *e,
         l->outstanding = n <= 4;
         e->loans [e->n_loans++] = l;
     }
-    s_mask (mask, "loans");
+    cli_mask_add (mask, "loans");
     return 0;
 }
 
 static int
 s_links (cli_args_t *args, Kj__Enterprise *current, Kj__Enterprise *e,
-         s_mask_t *mask)
+         cli_mask_t *mask)
 {
     zlist_t *all = cli_args_all (args, "link");
     bool clear = cli_args_flag (args, "clear-links");
@@ -758,7 +704,7 @@ s_links (cli_args_t *args, Kj__Enterprise *current, Kj__Enterprise *e,
         c->chain = strdup (n > 1 ? f [1] : "");
         e->chain_links [e->n_chain_links++] = c;
     }
-    s_mask (mask, "chain_links");
+    cli_mask_add (mask, "chain_links");
     return 0;
 }
 
@@ -800,32 +746,26 @@ s_free_added (Kj__Enterprise *current, Kj__Enterprise *e, cli_args_t *args)
 static int
 s_update (cli_t *cli, int argc, char **argv)
 {
-    cli_args_t *args = cli_args_new (argc, argv, 2,
+    cli_args_t *args = cli_args_verb (argc, argv,
         "name= region= industry= founded= size= tutoring= board-standard= "
         "chain-leader= dishonest= abnormal= tax-grade= invention-patents= "
         "class2-ip= pledged-ip= award= round= loan= link= clear-awards! "
-        "clear-rounds! clear-loans! clear-links! version=", s_usage);
+        "clear-rounds! clear-loans! clear-links! version=", s_usage, 1, NULL,
+        "enterprise update takes one credit code and the fields to change, "
+        "e.g.\n  kejin enterprise update 91210100MA0QEK7B6N --tax-grade A "
+        "--dishonest no");
     if (!args)
         return CLI_USAGE;
-    if (cli_args_count (args) != 1) {
-        fprintf (stderr, "kejin: enterprise update takes one credit code and "
-                 "the fields to change, e.g.\n  kejin enterprise update "
-                 "91210100MA0QEK7B6N --tax-grade A --dishonest no\n");
-        cli_args_destroy (&args);
-        return CLI_USAGE;
-    }
     const char *code = cli_args_positional (args, 0);
     Kj__UpdateEnterpriseRequest request = KJ__UPDATE_ENTERPRISE_REQUEST__INIT;
     Kj__Enterprise e = KJ__ENTERPRISE__INIT;
     Kj__CreditFlags credit = KJ__CREDIT_FLAGS__INIT;
     Kj__IpAssets ip = KJ__IP_ASSETS__INIT;
-    s_mask_t mask = { .count = 0 };
+    cli_mask_t mask = { .count = 0 };
     e.code = (char *) code;
     int rc = CLI_USAGE;
-    const char *version = cli_args_get (args, "version");
-    int64_t expected = 0;
-    if (version && cli_parse_int ("--version", version, 1, INT64_MAX,
-                                  &expected)) {
+    int64_t expected;
+    if (cli_args_version (args, &expected)) {
         cli_args_destroy (&args);
         return CLI_USAGE;
     }
@@ -862,12 +802,7 @@ s_update (cli_t *cli, int argc, char **argv)
             request.update_mask = (char **) mask.names;
             request.n_update_mask = mask.count;
             request.expected_version = (uint64_t) expected;
-            Kj__EnterpriseReply *reply = NULL;
-            rc = cli_call (cli, "registry", "UpdateEnterprise", &request.base,
-                           &kj__enterprise_reply__descriptor,
-                           (ProtobufCMessage **) &reply, false);
-            if (rc == CLI_OK)
-                rc = s_done (cli, reply, "Updated:");
+            rc = s_call (cli, "UpdateEnterprise", &request.base, "Updated:");
         }
     }
     s_free_added (base, &e, args);
@@ -953,28 +888,23 @@ s_stage (cli_t *cli, int argc, char **argv)
 static int
 s_transition (cli_t *cli, int argc, char **argv)
 {
-    cli_args_t *args = cli_args_new (argc, argv, 2, "reason= version=",
-                                     s_usage);
+    cli_args_t *args = cli_args_verb (argc, argv, "reason= version=",
+        s_usage, 2, NULL, "enterprise transition takes a credit code and an "
+        "action, e.g.\n  kejin enterprise transition 91210100MA0QEK7B6N "
+        "submit");
     if (!args)
         return CLI_USAGE;
     int rc = CLI_USAGE;
     int action;
-    int64_t version = 0;
-    const char *v = cli_args_get (args, "version");
-    if (cli_args_count (args) != 2)
-        fprintf (stderr, "kejin: enterprise transition takes a credit code "
-                 "and an action, e.g.\n  kejin enterprise transition "
-                 "91210100MA0QEK7B6N submit\n");
-    else
+    int64_t version;
     if (cli_parse_enum ("ACTION", cli_args_positional (args, 1),
                         &kj__entry_action__descriptor, "ACTION_", false,
                         &action) == 0
-    &&  (!v || cli_parse_int ("--version", v, 1, INT64_MAX, &version) == 0)) {
+    &&  cli_args_version (args, &version) == 0) {
         Kj__TransitionRequest request = KJ__TRANSITION_REQUEST__INIT;
         request.code = (char *) cli_args_positional (args, 0);
         request.action = (Kj__EntryAction) action;
-        request.reason = (char *) (cli_args_get (args, "reason")
-                                   ? cli_args_get (args, "reason") : "");
+        request.reason = cli_args_text (args, "reason");
         request.expected_version = (uint64_t) version;
         Kj__EnterpriseReply *reply = NULL;
         rc = cli_call (cli, "registry", "Transition", &request.base,
@@ -1001,17 +931,13 @@ s_transition (cli_t *cli, int argc, char **argv)
 static int
 s_figures (cli_t *cli, int argc, char **argv)
 {
-    cli_args_t *args = cli_args_new (argc, argv, 2,
+    cli_args_t *args = cli_args_verb (argc, argv,
         "year= revenue= rnd= net-profit= assets= cash-flow= "
-        "high-tech-revenue= cost= staff= tech-staff=", s_usage);
+        "high-tech-revenue= cost= staff= tech-staff=", s_usage, 1, NULL,
+        "enterprise figures takes one credit code, and --year Y with the "
+        "figures to set");
     if (!args)
         return CLI_USAGE;
-    if (cli_args_count (args) != 1) {
-        fprintf (stderr, "kejin: enterprise figures takes one credit code, "
-                 "and --year Y with the figures to set\n");
-        cli_args_destroy (&args);
-        return CLI_USAGE;
-    }
     const char *code = cli_args_positional (args, 0);
     Kj__EnterpriseReply *current = NULL;
     int rc = s_get (cli, code, &current);
@@ -1093,12 +1019,8 @@ s_figures (cli_t *cli, int argc, char **argv)
             request.figures = list;
             request.n_figures = 1;
             request.expected_version = current->enterprise->version;
-            Kj__EnterpriseReply *reply = NULL;
-            rc = cli_call (cli, "registry", "SetFigures", &request.base,
-                           &kj__enterprise_reply__descriptor,
-                           (ProtobufCMessage **) &reply, false);
-            if (rc == CLI_OK)
-                rc = s_done (cli, reply, "Figures set; stage recomputed:");
+            rc = s_call (cli, "SetFigures", &request.base,
+                         "Figures set; stage recomputed:");
         }
     }
     kj__enterprise_reply__free_unpacked (current, NULL);
@@ -1138,19 +1060,13 @@ s_qualify (cli_t *cli, int argc, char **argv)
         q.kind = (Kj__QualificationKind) kind;
         q.level = (Kj__Level) level;
         q.expires_on = (char *) (expires ? expires : "");
-        q.granted_on = (char *) (cli_args_get (args, "granted")
-                                 ? cli_args_get (args, "granted") : "");
-        q.certificate = (char *) (cli_args_get (args, "certificate")
-                                  ? cli_args_get (args, "certificate") : "");
+        q.granted_on = cli_args_text (args, "granted");
+        q.certificate = cli_args_text (args, "certificate");
         request.code = (char *) cli_args_positional (args, 0);
         request.qualification = &q;
         request.revoke = revoke;
-        Kj__EnterpriseReply *reply = NULL;
-        rc = cli_call (cli, "registry", "Qualify", &request.base,
-                       &kj__enterprise_reply__descriptor,
-                       (ProtobufCMessage **) &reply, false);
-        if (rc == CLI_OK)
-            rc = s_done (cli, reply, revoke ? "Revoked:" : "Qualified:");
+        rc = s_call (cli, "Qualify", &request.base,
+                     revoke ? "Revoked:" : "Qualified:");
     }
     cli_args_destroy (&args);
     return rc;
@@ -1161,27 +1077,11 @@ s_qualify (cli_t *cli, int argc, char **argv)
 int
 cli_enterprise (cli_t *cli, int argc, char **argv)
 {
-    if (argc < 2 || streq (argv [1], "-h") || streq (argv [1], "--help"))
-        return cli_usage (s_usage, argc < 2);
-    const char *verb = argv [1];
-    if (streq (verb, "import"))
-        return cli_bulk_import (cli, "enterprise", argc - 1, argv + 1);
-    if (streq (verb, "export"))
-        return cli_bulk_export (cli, "enterprise", argc - 1, argv + 1);
-    if (cli_wants_help (argc, argv))
-        return cli_usage (s_usage, false);
-    static const struct {
-        const char *verb;
-        int (*run) (cli_t *, int, char **);
-    } verbs [] = {
+    static const cli_verb_t verbs [] = {
         { "add", s_add }, { "show", s_show }, { "list", s_list },
         { "update", s_update }, { "stage", s_stage },
         { "transition", s_transition }, { "figures", s_figures },
-        { "qualify", s_qualify }
+        { "qualify", s_qualify }, { NULL }
     };
-    for (size_t i = 0; i < sizeof verbs / sizeof verbs [0]; i++)
-        if (streq (verbs [i].verb, verb))
-            return verbs [i].run (cli, argc, argv);
-    fprintf (stderr, "kejin: enterprise has no verb '%s'\n%s", verb, s_usage);
-    return CLI_USAGE;
+    return cli_reg_run (cli, argc, argv, "enterprise", s_usage, verbs);
 }

@@ -101,9 +101,18 @@ s_print (const Kj__Product *p)
             cli_time (p->updated_at_us, when, sizeof when));
 }
 
+//  Call a method of the registry that answers with a product, then
+//  print it as JSON or for people, under the line `what` when given.
 static int
-s_done (cli_t *cli, Kj__ProductReply *reply, const char *what)
+s_call (cli_t *cli, const char *method, const ProtobufCMessage *request,
+        bool read_only, const char *what)
 {
+    Kj__ProductReply *reply = NULL;
+    int rc = cli_call (cli, "registry", method, request,
+                       &kj__product_reply__descriptor,
+                       (ProtobufCMessage **) &reply, read_only);
+    if (rc != CLI_OK)
+        return rc;
     if (cli->json)
         cli_print_json (&reply->product->base);
     else {
@@ -133,22 +142,19 @@ s_owned_free (s_owned_t *owned)
 
 //  The product fields given, into p and mask.
 static int
-s_fields (cli_args_t *args, Kj__Product *p, const char **mask, size_t *n_mask,
+s_fields (cli_args_t *args, Kj__Product *p, cli_mask_t *mask,
           s_owned_t *owned, bool adding)
 {
     memset (owned, 0, sizeof *owned);
     const char *value;
-    if ((value = cli_args_get (args, "name"))) {
-        p->name = (char *) value;
-        mask [(*n_mask)++] = "name";
-    }
+    cli_mask_text (mask, args, "name", &p->name, "name");
     if ((value = cli_args_get (args, "type"))) {
         int type;
         if (cli_parse_enum ("--type", value, &kj__product_type__descriptor,
                             "PRODUCT_", false, &type))
             return -1;
         p->type = (Kj__ProductType) type;
-        mask [(*n_mask)++] = "type";
+        cli_mask_add (mask, "type");
     }
     const char *min = cli_args_get (args, "min-amount");
     const char *max = cli_args_get (args, "max-amount");
@@ -161,7 +167,7 @@ s_fields (cli_args_t *args, Kj__Product *p, const char **mask, size_t *n_mask,
                      "together\n");
             return -1;
         }
-        mask [(*n_mask)++] = "amount";
+        cli_mask_add (mask, "amount");
     }
     min = cli_args_get (args, "min-term");
     max = cli_args_get (args, "max-term");
@@ -177,105 +183,65 @@ s_fields (cli_args_t *args, Kj__Product *p, const char **mask, size_t *n_mask,
         }
         p->min_term_months = (int32_t) lo;
         p->max_term_months = (int32_t) hi;
-        mask [(*n_mask)++] = "term";
+        cli_mask_add (mask, "term");
     }
     if ((value = cli_args_get (args, "rate"))) {
         if (cli_parse_percent ("--rate", value, &p->rate_bp))
             return -1;
-        mask [(*n_mask)++] = "rate_bp";
+        cli_mask_add (mask, "rate_bp");
     }
-    if ((value = cli_args_get (args, "collateral"))) {
-        if (cli_parse_enums ("--collateral", value, &kj__collateral__descriptor,
-                             "COLLATERAL_", &owned->collateral,
-                             &p->n_collateral))
-            return -1;
-        p->collateral = (Kj__Collateral *) owned->collateral;
-        mask [(*n_mask)++] = "collateral";
-    }
-    if ((value = cli_args_get (args, "stages"))) {
-        if (cli_parse_enums ("--stages", value, &kj__stage__descriptor,
-                             "STAGE_", &owned->stages, &p->n_stages))
-            return -1;
-        p->stages = (Kj__Stage *) owned->stages;
-        mask [(*n_mask)++] = "stages";
-    }
-    if ((value = cli_args_get (args, "requires"))) {
-        if (cli_parse_enums ("--requires", value,
-                             &kj__qualification_kind__descriptor, "QUAL_",
-                             &owned->requires, &p->n_qualifications))
-            return -1;
-        p->qualifications = (Kj__QualificationKind *) owned->requires;
-        mask [(*n_mask)++] = "qualifications";
-    }
-    if ((value = cli_args_get (args, "requires-any"))) {
-        if (cli_parse_enums ("--requires-any", value,
-                             &kj__qualification_kind__descriptor, "QUAL_",
-                             &owned->any, &p->n_any_qualifications))
-            return -1;
-        p->any_qualifications = (Kj__QualificationKind *) owned->any;
-        mask [(*n_mask)++] = "any_qualifications";
-    }
-    if ((value = cli_args_get (args, "min-grade"))) {
-        p->min_grade = (char *) value;
-        mask [(*n_mask)++] = "min_grade";
-    }
+    if (cli_mask_enums (mask, args, "collateral", &kj__collateral__descriptor,
+                        "COLLATERAL_", &owned->collateral, &p->n_collateral,
+                        "collateral")
+    ||  cli_mask_enums (mask, args, "stages", &kj__stage__descriptor,
+                        "STAGE_", &owned->stages, &p->n_stages, "stages")
+    ||  cli_mask_enums (mask, args, "requires",
+                        &kj__qualification_kind__descriptor, "QUAL_",
+                        &owned->requires, &p->n_qualifications,
+                        "qualifications")
+    ||  cli_mask_enums (mask, args, "requires-any",
+                        &kj__qualification_kind__descriptor, "QUAL_",
+                        &owned->any, &p->n_any_qualifications,
+                        "any_qualifications"))
+        return -1;
+    p->collateral = (Kj__Collateral *) owned->collateral;
+    p->stages = (Kj__Stage *) owned->stages;
+    p->qualifications = (Kj__QualificationKind *) owned->requires;
+    p->any_qualifications = (Kj__QualificationKind *) owned->any;
+    cli_mask_text (mask, args, "min-grade", &p->min_grade, "min_grade");
     if ((value = cli_args_get (args, "regions"))) {
         owned->regions = cli_split (value, &p->n_regions);
         p->regions = owned->regions;
-        mask [(*n_mask)++] = "regions";
+        cli_mask_add (mask, "regions");
     }
-    if ((value = cli_args_get (args, "valid-from"))) {
-        p->valid_from = (char *) value;
-        mask [(*n_mask)++] = "valid_from";
-    }
-    if ((value = cli_args_get (args, "valid-to"))) {
-        p->valid_to = (char *) value;
-        mask [(*n_mask)++] = "valid_to";
-    }
-    if ((value = cli_args_get (args, "description"))) {
-        p->description = (char *) value;
-        mask [(*n_mask)++] = "description";
-    }
+    cli_mask_text (mask, args, "valid-from", &p->valid_from, "valid_from");
+    cli_mask_text (mask, args, "valid-to", &p->valid_to, "valid_to");
+    cli_mask_text (mask, args, "description", &p->description, "description");
     return 0;
 }
 
 static int
 s_add (cli_t *cli, int argc, char **argv)
 {
-    cli_args_t *args = cli_args_new (argc, argv, 2, s_product_spec, s_usage);
+    cli_args_t *args = cli_args_verb (argc, argv, s_product_spec, s_usage, 0,
+        "institution name type max-amount max-term regions",
+        "product add needs --institution, --name, --type, --max-amount, "
+        "--max-term and --regions, e.g.\n  kejin product add --institution "
+        "I000001 --name 科技信用贷 --type credit --min-amount 0 --max-amount "
+        "300万 --min-term 1 --max-term 12 --regions PROVINCE");
     if (!args)
         return CLI_USAGE;
     int rc = CLI_USAGE;
     Kj__Product p = KJ__PRODUCT__INIT;
-    const char *mask [20];
-    size_t n_mask = 0;
+    cli_mask_t mask = { .count = 0 };
     s_owned_t owned;
-    memset (&owned, 0, sizeof owned);
-    if (cli_args_count (args) || !cli_args_get (args, "institution")
-    ||  !cli_args_get (args, "name") || !cli_args_get (args, "type")
-    ||  !cli_args_get (args, "max-amount") || !cli_args_get (args, "max-term")
-    ||  !cli_args_get (args, "regions"))
-        fprintf (stderr, "kejin: product add needs --institution, --name, "
-                 "--type, --max-amount, --max-term and --regions, e.g.\n"
-                 "  kejin product add --institution I000001 --name 科技信用贷 "
-                 "--type credit --min-amount 0 --max-amount 300万 --min-term 1 "
-                 "--max-term 12 --regions PROVINCE\n");
-    else {
-        //  Ranges default their lower end to 0
-        bool ok = s_fields (args, &p, mask, &n_mask, &owned, true) == 0;
-        if (ok) {
-            const char *id = cli_args_get (args, "id");
-            p.id = (char *) (id ? id : "");
-            p.institution_id = (char *) cli_args_get (args, "institution");
-            Kj__AddProductRequest request = KJ__ADD_PRODUCT_REQUEST__INIT;
-            request.product = &p;
-            Kj__ProductReply *reply = NULL;
-            rc = cli_call (cli, "registry", "AddProduct", &request.base,
-                           &kj__product_reply__descriptor,
-                           (ProtobufCMessage **) &reply, false);
-            if (rc == CLI_OK)
-                rc = s_done (cli, reply, "Listed:");
-        }
+    //  Ranges default their lower end to 0
+    if (s_fields (args, &p, &mask, &owned, true) == 0) {
+        p.id = cli_args_text (args, "id");
+        p.institution_id = (char *) cli_args_get (args, "institution");
+        Kj__AddProductRequest request = KJ__ADD_PRODUCT_REQUEST__INIT;
+        request.product = &p;
+        rc = s_call (cli, "AddProduct", &request.base, false, "Listed:");
     }
     s_owned_free (&owned);
     cli_args_destroy (&args);
@@ -285,44 +251,15 @@ s_add (cli_t *cli, int argc, char **argv)
 static int
 s_show (cli_t *cli, int argc, char **argv)
 {
-    cli_args_t *args = cli_args_new (argc, argv, 2, "history!", s_usage);
+    cli_args_t *args = cli_args_verb (argc, argv, "history!", s_usage, 1,
+                                      NULL, "product show takes one id");
     if (!args)
         return CLI_USAGE;
-    int rc = CLI_USAGE;
-    if (cli_args_count (args) != 1)
-        fprintf (stderr, "kejin: product show takes one id\n");
-    else {
-        Kj__GetProductRequest request = KJ__GET_PRODUCT_REQUEST__INIT;
-        request.id = (char *) cli_args_positional (args, 0);
-        Kj__ProductReply *reply = NULL;
-        rc = cli_call (cli, "registry", "GetProduct", &request.base,
-                       &kj__product_reply__descriptor,
-                       (ProtobufCMessage **) &reply, true);
-        if (rc == CLI_OK)
-            rc = s_done (cli, reply, NULL);
-        if (rc == CLI_OK && cli_args_flag (args, "history")) {
-            Kj__HistoryRequest h = KJ__HISTORY_REQUEST__INIT;
-            h.kind = "product";
-            h.subject = request.id;
-            Kj__HistoryReply *history = NULL;
-            rc = cli_call (cli, "registry", "History", &h.base,
-                           &kj__history_reply__descriptor,
-                           (ProtobufCMessage **) &history, true);
-            if (rc == CLI_OK) {
-                if (cli->json)
-                    cli_print_json (&history->base);
-                else
-                    for (size_t i = 0; i < history->n_entries; i++) {
-                        char when [32];
-                        const Kj__AuditEntry *a = history->entries [i];
-                        printf ("  %s  %s  %s  %s -> %s  %s\n",
-                                cli_time (a->at_us, when, sizeof when), a->who,
-                                a->action, a->before, a->after, a->reason);
-                    }
-                kj__history_reply__free_unpacked (history, NULL);
-            }
-        }
-    }
+    Kj__GetProductRequest request = KJ__GET_PRODUCT_REQUEST__INIT;
+    request.id = (char *) cli_args_positional (args, 0);
+    int rc = s_call (cli, "GetProduct", &request.base, true, NULL);
+    if (rc == CLI_OK && cli_args_flag (args, "history"))
+        rc = cli_reg_history (cli, "product", request.id, false);
     cli_args_destroy (&args);
     return rc;
 }
@@ -355,12 +292,7 @@ s_print_page (cli_t *cli, Kj__SearchProductsReply *reply, const char *empty)
                        cli_enum_name (&kj__listing_state__descriptor,
                                       "LISTING_", p->state));
     }
-    if (reply->n_products)
-        cli_table_print (table, stdout);
-    else
-        printf ("%s\n", empty);
-    cli_table_destroy (&table);
-    cli_page_footer (reply->n_products, reply->page_info);
+    cli_page_print (&table, reply->n_products, empty, reply->page_info);
 }
 
 //  Options both list and search take.
@@ -368,44 +300,30 @@ static int
 s_catalogue (cli_args_t *args, Kj__SearchProductsRequest *request,
              Kj__Page *page, int *types)
 {
-    zlist_t *all = cli_args_all (args, "type");
-    for (const char *t = all ? (const char *) zlist_first (all) : NULL;
-         t && request->n_types < 32; t = (const char *) zlist_next (all))
-        if (cli_parse_enum ("--type", t, &kj__product_type__descriptor,
-                            "PRODUCT_", false, &types [request->n_types++]))
-            return -1;
-    request->types = (Kj__ProductType *) types;
-    int64_t limit = 0;
-    if (cli_args_get (args, "limit")
-    &&  cli_parse_int ("--limit", cli_args_get (args, "limit"), 1, 1000,
-                       &limit))
+    if (cli_args_enums (args, "type", &kj__product_type__descriptor,
+                        "PRODUCT_", types, 32, &request->n_types))
         return -1;
-    page->limit = (uint32_t) limit;
-    page->after = (char *) (cli_args_get (args, "after")
-                            ? cli_args_get (args, "after") : "");
+    request->types = (Kj__ProductType *) types;
+    if (cli_page_options (args, page))
+        return -1;
     request->page = page;
-    request->institution_id = (char *) (cli_args_get (args, "institution")
-                                        ? cli_args_get (args, "institution")
-                                        : "");
-    request->name_contains = (char *) (cli_args_get (args, "name")
-                                       ? cli_args_get (args, "name") : "");
+    request->institution_id = cli_args_text (args, "institution");
+    request->name_contains = cli_args_text (args, "name");
     return 0;
 }
 
 static int
 s_list (cli_t *cli, int argc, char **argv)
 {
-    cli_args_t *args = cli_args_new (argc, argv, 2,
-        "institution= type= name= all! limit= after=", s_usage);
+    cli_args_t *args = cli_args_verb (argc, argv,
+        "institution= type= name= all! limit= after=", s_usage, 0, NULL,
+        "product list takes options only");
     if (!args)
         return CLI_USAGE;
     int rc = CLI_USAGE;
     Kj__SearchProductsRequest request = KJ__SEARCH_PRODUCTS_REQUEST__INIT;
     Kj__Page page = KJ__PAGE__INIT;
     int types [32];
-    if (cli_args_count (args))
-        fprintf (stderr, "kejin: product list takes options only\n");
-    else
     if (s_catalogue (args, &request, &page, types) == 0) {
         request.include_withdrawn = cli_args_flag (args, "all");
         Kj__SearchProductsReply *reply = NULL;
@@ -424,10 +342,12 @@ s_list (cli_t *cli, int argc, char **argv)
 static int
 s_search (cli_t *cli, int argc, char **argv)
 {
-    cli_args_t *args = cli_args_new (argc, argv, 2,
+    cli_args_t *args = cli_args_verb (argc, argv,
         "enterprise= region= intercity! stage= amount= term= held= "
         "collateral= grade= on= type= institution= name= limit= after=",
-        s_usage);
+        s_usage, 0, NULL, "product search takes options only, e.g.\n"
+        "  kejin product search --enterprise 91210100MA0QEK7B6N --amount "
+        "200万 --term 12");
     if (!args)
         return CLI_USAGE;
     int rc = CLI_USAGE;
@@ -437,12 +357,7 @@ s_search (cli_t *cli, int argc, char **argv)
     Kj__CollateralSet offered = KJ__COLLATERAL_SET__INIT;
     int types [32], *held_values = NULL, *offered_values = NULL;
     const char *value;
-    bool ok = cli_args_count (args) == 0
-           && s_catalogue (args, &request, &page, types) == 0;
-    if (cli_args_count (args))
-        fprintf (stderr, "kejin: product search takes options only, e.g.\n"
-                 "  kejin product search --enterprise 91210100MA0QEK7B6N "
-                 "--amount 200万 --term 12\n");
+    bool ok = s_catalogue (args, &request, &page, types) == 0;
     if (ok && (value = cli_args_get (args, "stage"))) {
         int stage;
         ok = cli_parse_enum ("--stage", value, &kj__stage__descriptor,
@@ -471,16 +386,11 @@ s_search (cli_t *cli, int argc, char **argv)
         request.offered = &offered;
     }
     if (ok) {
-        request.enterprise_code = (char *) (cli_args_get (args, "enterprise")
-                                            ? cli_args_get (args, "enterprise")
-                                            : "");
-        request.region = (char *) (cli_args_get (args, "region")
-                                   ? cli_args_get (args, "region") : "");
+        request.enterprise_code = cli_args_text (args, "enterprise");
+        request.region = cli_args_text (args, "region");
         request.intercity = cli_args_flag (args, "intercity");
-        request.grade = (char *) (cli_args_get (args, "grade")
-                                  ? cli_args_get (args, "grade") : "");
-        request.on_date = (char *) (cli_args_get (args, "on")
-                                    ? cli_args_get (args, "on") : "");
+        request.grade = cli_args_text (args, "grade");
+        request.on_date = cli_args_text (args, "on");
         Kj__SearchProductsReply *reply = NULL;
         rc = cli_call (cli, "registry", "SearchProducts", &request.base,
                        &kj__search_products_reply__descriptor,
@@ -501,43 +411,34 @@ s_search (cli_t *cli, int argc, char **argv)
 static int
 s_update (cli_t *cli, int argc, char **argv)
 {
-    cli_args_t *args = cli_args_new (argc, argv, 2, s_product_spec, s_usage);
+    cli_args_t *args = cli_args_verb (argc, argv, s_product_spec, s_usage, 1,
+        NULL, "product update takes one id and the fields to change");
     if (!args)
         return CLI_USAGE;
     int rc = CLI_USAGE;
     Kj__Product p = KJ__PRODUCT__INIT;
-    const char *mask [20];
-    size_t n_mask = 0;
+    cli_mask_t mask = { .count = 0 };
     s_owned_t owned;
     memset (&owned, 0, sizeof owned);
-    int64_t version = 0;
-    const char *v = cli_args_get (args, "version");
-    if (cli_args_count (args) != 1)
-        fprintf (stderr, "kejin: product update takes one id and the fields "
-                 "to change\n");
-    else
+    int64_t version;
     if (cli_args_get (args, "institution") || cli_args_get (args, "id"))
         fprintf (stderr, "kejin: a product's id and institution do not "
                  "change; withdraw it and list a new one\n");
     else
-    if (s_fields (args, &p, mask, &n_mask, &owned, false) == 0
-    &&  (!v || cli_parse_int ("--version", v, 1, INT64_MAX, &version) == 0)) {
-        if (n_mask == 0)
+    if (s_fields (args, &p, &mask, &owned, false) == 0
+    &&  cli_args_version (args, &version) == 0) {
+        if (mask.count == 0)
             fprintf (stderr, "kejin: nothing to change: give at least one "
                      "field\n");
         else {
             p.id = (char *) cli_args_positional (args, 0);
             Kj__UpdateProductRequest request = KJ__UPDATE_PRODUCT_REQUEST__INIT;
             request.product = &p;
-            request.update_mask = (char **) mask;
-            request.n_update_mask = n_mask;
+            request.update_mask = (char **) mask.names;
+            request.n_update_mask = mask.count;
             request.expected_version = (uint64_t) version;
-            Kj__ProductReply *reply = NULL;
-            rc = cli_call (cli, "registry", "UpdateProduct", &request.base,
-                           &kj__product_reply__descriptor,
-                           (ProtobufCMessage **) &reply, false);
-            if (rc == CLI_OK)
-                rc = s_done (cli, reply, "Updated:");
+            rc = s_call (cli, "UpdateProduct", &request.base, false,
+                         "Updated:");
         }
     }
     s_owned_free (&owned);
@@ -548,24 +449,15 @@ s_update (cli_t *cli, int argc, char **argv)
 static int
 s_withdraw (cli_t *cli, int argc, char **argv)
 {
-    cli_args_t *args = cli_args_new (argc, argv, 2, "reason=", s_usage);
+    cli_args_t *args = cli_args_verb (argc, argv, "reason=", s_usage, 1,
+        "reason", "product withdraw takes one id and --reason TEXT");
     if (!args)
         return CLI_USAGE;
-    int rc = CLI_USAGE;
-    if (cli_args_count (args) != 1 || !cli_args_get (args, "reason"))
-        fprintf (stderr, "kejin: product withdraw takes one id and --reason "
-                 "TEXT\n");
-    else {
-        Kj__WithdrawProductRequest request = KJ__WITHDRAW_PRODUCT_REQUEST__INIT;
-        request.id = (char *) cli_args_positional (args, 0);
-        request.reason = (char *) cli_args_get (args, "reason");
-        Kj__ProductReply *reply = NULL;
-        rc = cli_call (cli, "registry", "WithdrawProduct", &request.base,
-                       &kj__product_reply__descriptor,
-                       (ProtobufCMessage **) &reply, false);
-        if (rc == CLI_OK)
-            rc = s_done (cli, reply, "Withdrawn:");
-    }
+    Kj__WithdrawProductRequest request = KJ__WITHDRAW_PRODUCT_REQUEST__INIT;
+    request.id = (char *) cli_args_positional (args, 0);
+    request.reason = (char *) cli_args_get (args, "reason");
+    int rc = s_call (cli, "WithdrawProduct", &request.base, false,
+                     "Withdrawn:");
     cli_args_destroy (&args);
     return rc;
 }
@@ -573,27 +465,10 @@ s_withdraw (cli_t *cli, int argc, char **argv)
 int
 cli_product (cli_t *cli, int argc, char **argv)
 {
-    if (argc < 2 || streq (argv [1], "-h") || streq (argv [1], "--help"))
-        return cli_usage (s_usage, argc < 2);
-    const char *verb = argv [1];
-    if (streq (verb, "import"))
-        return cli_bulk_import (cli, "product", argc - 1, argv + 1);
-    if (streq (verb, "export"))
-        return cli_bulk_export (cli, "product", argc - 1, argv + 1);
-    if (cli_wants_help (argc, argv))
-        return cli_usage (s_usage, false);
-    if (streq (verb, "add"))
-        return s_add (cli, argc, argv);
-    if (streq (verb, "show"))
-        return s_show (cli, argc, argv);
-    if (streq (verb, "list"))
-        return s_list (cli, argc, argv);
-    if (streq (verb, "search"))
-        return s_search (cli, argc, argv);
-    if (streq (verb, "update"))
-        return s_update (cli, argc, argv);
-    if (streq (verb, "withdraw"))
-        return s_withdraw (cli, argc, argv);
-    fprintf (stderr, "kejin: product has no verb '%s'\n%s", verb, s_usage);
-    return CLI_USAGE;
+    static const cli_verb_t verbs [] = {
+        { "add", s_add }, { "show", s_show }, { "list", s_list },
+        { "search", s_search }, { "update", s_update },
+        { "withdraw", s_withdraw }, { NULL }
+    };
+    return cli_reg_run (cli, argc, argv, "product", s_usage, verbs);
 }

@@ -1,6 +1,7 @@
 /*  =========================================================================
-    cli_reg - options, enum names, money and dates for the registry's
-    nouns of the kejin command line
+    cli_reg - options, verbs, update masks, enum names, money, dates,
+    pages and the audit trail for the registry's nouns of the kejin
+    command line
     =========================================================================
 */
 
@@ -154,6 +155,163 @@ cli_args_positional (cli_args_t *self, size_t index)
     for (size_t i = 0; arg && i < index; i++)
         arg = (const char *) zlist_next (self->positional);
     return arg;
+}
+
+char *
+cli_args_text (cli_args_t *self, const char *name)
+{
+    const char *value = cli_args_get (self, name);
+    return (char *) (value ? value : "");
+}
+
+cli_args_t *
+cli_args_verb (int argc, char **argv, const char *spec, const char *usage,
+               size_t positional, const char *required, const char *complaint)
+{
+    cli_args_t *self = cli_args_new (argc, argv, 2, spec, usage);
+    if (!self)
+        return NULL;
+    bool ok = cli_args_count (self) == positional;
+    for (const char *at = required; ok && at && *at; ) {
+        at += strspn (at, " ");
+        size_t length = strcspn (at, " ");
+        if (length == 0)
+            break;
+        char name [64];
+        snprintf (name, sizeof name, "%.*s", (int) length, at);
+        ok = cli_args_get (self, name) != NULL;
+        at += length;
+    }
+    if (!ok) {
+        fprintf (stderr, "kejin: %s\n", complaint);
+        cli_args_destroy (&self);
+    }
+    return self;
+}
+
+int
+cli_args_version (cli_args_t *self, int64_t *version)
+{
+    const char *value = cli_args_get (self, "version");
+    *version = 0;
+    return value ? cli_parse_int ("--version", value, 1, INT64_MAX, version)
+                 : 0;
+}
+
+int
+cli_args_enums (cli_args_t *self, const char *name,
+                const ProtobufCEnumDescriptor *descriptor, const char *prefix,
+                int *values, size_t max, size_t *n)
+{
+    char option [40];
+    snprintf (option, sizeof option, "--%s", name);
+    *n = 0;
+    zlist_t *all = cli_args_all (self, name);
+    for (const char *value = all ? (const char *) zlist_first (all) : NULL;
+         value && *n < max; value = (const char *) zlist_next (all))
+        if (cli_parse_enum (option, value, descriptor, prefix, false,
+                            &values [(*n)++]))
+            return -1;
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Verbs
+
+int
+cli_reg_run (cli_t *cli, int argc, char **argv, const char *noun,
+             const char *usage, const cli_verb_t *verbs)
+{
+    if (argc < 2 || streq (argv [1], "-h") || streq (argv [1], "--help"))
+        return cli_usage (usage, argc < 2);
+    const char *verb = argv [1];
+    if (streq (verb, "import"))
+        return cli_bulk_import (cli, noun, argc - 1, argv + 1);
+    if (streq (verb, "export"))
+        return cli_bulk_export (cli, noun, argc - 1, argv + 1);
+    if (cli_wants_help (argc, argv))
+        return cli_usage (usage, false);
+    for (const cli_verb_t *v = verbs; v->verb; v++)
+        if (streq (v->verb, verb))
+            return v->run (cli, argc, argv);
+    fprintf (stderr, "kejin: %s has no verb '%s'\n%s", noun, verb, usage);
+    return CLI_USAGE;
+}
+
+void
+cli_mask_add (cli_mask_t *self, const char *field)
+{
+    if (self->count < sizeof self->names / sizeof self->names [0])
+        self->names [self->count++] = field;
+}
+
+void
+cli_mask_text (cli_mask_t *self, cli_args_t *args, const char *option,
+               char **target, const char *field)
+{
+    const char *value = cli_args_get (args, option);
+    if (value) {
+        *target = (char *) value;
+        cli_mask_add (self, field);
+    }
+}
+
+int
+cli_mask_enums (cli_mask_t *self, cli_args_t *args, const char *option,
+                const ProtobufCEnumDescriptor *descriptor, const char *prefix,
+                int **values, size_t *n, const char *field)
+{
+    const char *value = cli_args_get (args, option);
+    if (!value)
+        return 0;
+    char name [40];
+    snprintf (name, sizeof name, "--%s", option);
+    if (cli_parse_enums (name, value, descriptor, prefix, values, n))
+        return -1;
+    cli_mask_add (self, field);
+    return 0;
+}
+
+int
+cli_reg_history_call (cli_t *cli, const char *kind, const char *subject,
+                      uint32_t limit, Kj__HistoryReply **reply)
+{
+    Kj__HistoryRequest request = KJ__HISTORY_REQUEST__INIT;
+    Kj__Page page = KJ__PAGE__INIT;
+    page.limit = limit;
+    request.kind = (char *) kind;
+    request.subject = (char *) subject;
+    request.page = limit ? &page : NULL;
+    return cli_call (cli, "registry", "History", &request.base,
+                     &kj__history_reply__descriptor,
+                     (ProtobufCMessage **) reply, true);
+}
+
+int
+cli_reg_history (cli_t *cli, const char *kind, const char *subject,
+                 bool titled)
+{
+    Kj__HistoryReply *reply = NULL;
+    int rc = cli_reg_history_call (cli, kind, subject, 0, &reply);
+    if (rc != CLI_OK)
+        return rc;
+    if (cli->json)
+        cli_print_json (&reply->base);
+    else {
+        if (titled)
+            printf ("\nAudit trail\n");
+        for (size_t i = 0; i < reply->n_entries; i++) {
+            char when [32];
+            const Kj__AuditEntry *a = reply->entries [i];
+            printf ("  %s  %s  %s  %s -> %s  %s\n",
+                    cli_time (a->at_us, when, sizeof when), a->who, a->action,
+                    a->before, a->after, a->reason);
+        }
+        if (titled && reply->n_entries == 0)
+            printf ("  (nothing recorded yet)\n");
+    }
+    kj__history_reply__free_unpacked (reply, NULL);
+    return CLI_OK;
 }
 
 //  --------------------------------------------------------------------------
@@ -420,9 +578,27 @@ cli_time (int64_t us, char *buf, size_t size)
     return buf;
 }
 
-void
-cli_page_footer (size_t shown, const Kj__PageInfo *info)
+int
+cli_page_options (cli_args_t *args, Kj__Page *page)
 {
+    const char *value = cli_args_get (args, "limit");
+    int64_t limit = 0;
+    if (value && cli_parse_int ("--limit", value, 1, 1000, &limit))
+        return -1;
+    page->limit = (uint32_t) limit;
+    page->after = cli_args_text (args, "after");
+    return 0;
+}
+
+void
+cli_page_print (cli_table_t **table_p, size_t shown, const char *empty,
+                const Kj__PageInfo *info)
+{
+    if (shown)
+        cli_table_print (*table_p, stdout);
+    else
+        printf ("%s\n", empty);
+    cli_table_destroy (table_p);
     if (!info)
         return;
     printf ("\n%zu shown, %" PRIu64 " matching", shown, info->total);

@@ -1,6 +1,7 @@
 /*  =========================================================================
     cli_reg - what the registry's nouns (enterprise, institution, product,
-    code) share: options, enum names, money in yuan, dates
+    code) share: options, verbs, update masks, enum names, money in yuan,
+    dates, pages of lists and the audit trail
 
     Options are `--name VALUE` or `--flag`, in any order among the
     positional arguments; a repeated option keeps every value. Enum values
@@ -46,6 +47,82 @@ size_t
     cli_args_count (cli_args_t *self);
 const char *
     cli_args_positional (cli_args_t *self, size_t index);
+
+//  The value of an option, or "" when it is not given: for a request's
+//  text field.
+char *
+    cli_args_text (cli_args_t *self, const char *name);
+
+//  The arguments of `kejin NOUN VERB ...` (argv [2] on), as cli_args_new,
+//  with exactly `positional` positional arguments and every option named
+//  in required (space-separated, or NULL) given. NULL after printing the
+//  refusal, or "kejin: COMPLAINT", to stderr.
+cli_args_t *
+    cli_args_verb (int argc, char **argv, const char *spec,
+                   const char *usage, size_t positional,
+                   const char *required, const char *complaint);
+
+//  --version N into *version: 0 when not given, -1 if not a version.
+int
+    cli_args_version (cli_args_t *self, int64_t *version);
+
+//  Every value of a repeated enum option --NAME, one name each, into
+//  values (at most max, count in *n).
+int
+    cli_args_enums (cli_args_t *self, const char *name,
+                    const ProtobufCEnumDescriptor *descriptor,
+                    const char *prefix, int *values, size_t max, size_t *n);
+
+//  --------------------------------------------------------------------------
+//  A noun's verbs
+
+typedef struct {
+    const char *verb;
+    int (*run) (cli_t *cli, int argc, char **argv);
+} cli_verb_t;
+
+//  Run `kejin NOUN VERB ...`: the usage when no verb or -h/--help, import
+//  and export through cli_bulk.c, else the function of verbs (ended by a
+//  NULL verb) that VERB names.
+int
+    cli_reg_run (cli_t *cli, int argc, char **argv, const char *noun,
+                 const char *usage, const cli_verb_t *verbs);
+
+//  The fields an update names (its update_mask), in the order given.
+typedef struct {
+    const char *names [40];
+    size_t count;
+} cli_mask_t;
+
+void
+    cli_mask_add (cli_mask_t *self, const char *field);
+
+//  A text option, when given: *target points to its value and field goes
+//  in the mask.
+void
+    cli_mask_text (cli_mask_t *self, cli_args_t *args, const char *option,
+                   char **target, const char *field);
+
+//  A list option of enum names (--OPTION a,b or none), when given: the
+//  values in a new array *values (caller frees), their count in *n, and
+//  field in the mask. 0, or -1 after saying what is wrong.
+int
+    cli_mask_enums (cli_mask_t *self, cli_args_t *args, const char *option,
+                    const ProtobufCEnumDescriptor *descriptor,
+                    const char *prefix, int **values, size_t *n,
+                    const char *field);
+
+//  Ask for the audit trail of a subject (kind "enterprise", "institution"
+//  or "product"): at most limit entries, 0 for the service's page size.
+int
+    cli_reg_history_call (cli_t *cli, const char *kind, const char *subject,
+                          uint32_t limit, Kj__HistoryReply **reply);
+
+//  The audit trail of a subject, as JSON or a line each; titled: under
+//  "Audit trail", and saying when it is empty.
+int
+    cli_reg_history (cli_t *cli, const char *kind, const char *subject,
+                     bool titled);
 
 //  --------------------------------------------------------------------------
 //  Values. Each parser returns 0, or -1 after printing
@@ -108,8 +185,15 @@ const char *
 const char *
     cli_time (int64_t us, char *buf, size_t size);
 
-//  Print "Showing N of TOTAL; next page: --after CURSOR" under a table.
+//  --limit N and --after CURSOR into page.
+int
+    cli_page_options (cli_args_t *args, Kj__Page *page);
+
+//  A page of a list: the table of its `shown` rows (destroyed), or `empty`
+//  when there are none, then "N shown, TOTAL matching; next page: --after
+//  CURSOR".
 void
-    cli_page_footer (size_t shown, const Kj__PageInfo *info);
+    cli_page_print (cli_table_t **table_p, size_t shown, const char *empty,
+                    const Kj__PageInfo *info);
 
 #endif

@@ -4,6 +4,7 @@
 */
 
 #include "cli.h"
+#include "kj_money.h"
 #include <wchar.h>
 
 kj_client_t *
@@ -106,21 +107,7 @@ cli_wants_help (int argc, char **argv)
 char *
 cli_yuan (int64_t fen, char *buf, size_t size)
 {
-    bool negative = fen < 0;
-    uint64_t abs = negative ? (uint64_t) 0 - (uint64_t) fen : (uint64_t) fen;
-    char digits [32];
-    snprintf (digits, sizeof digits, "%" PRIu64, abs / 100);
-    char grouped [48];
-    size_t len = strlen (digits), n = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (i && (len - i) % 3 == 0)
-            grouped [n++] = ',';
-        grouped [n++] = digits [i];
-    }
-    grouped [n] = 0;
-    snprintf (buf, size, "%s¥%s.%02u", negative ? "-" : "", grouped,
-              (unsigned) (abs % 100));
-    return buf;
+    return kj_money_yuan (fen, true, buf, size);
 }
 
 //  --------------------------------------------------------------------------

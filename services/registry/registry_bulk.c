@@ -46,10 +46,10 @@ s_import_id (kj_call_t *call, const char *text, int64_t *id)
     return 0;
 }
 
-//  Load an import and check it is open, or fail the call.
+//  Load an import, or fail the call: NOT_FOUND "no import ID" and hint.
 static int
-s_open_import (kj_call_t *call, int64_t id, bool for_update,
-               registry_bulk_import_t *import)
+s_load_import (kj_call_t *call, int64_t id, bool for_update,
+               const char *hint, registry_bulk_import_t *import)
 {
     int rc = registry_bulk_store_load (kj_call_db (call), id, for_update,
                                        import);
@@ -57,8 +57,18 @@ s_open_import (kj_call_t *call, int64_t id, bool for_update,
         return registry_server_db_failed (call);
     if (rc == 0)
         return kj_call_fail (call, KJ__CODE__NOT_FOUND, "import_id",
-                             "no import %" PRId64 "; start one with "
-                             "ImportBegin", id);
+                             "no import %" PRId64 "%s", id, hint);
+    return 0;
+}
+
+//  Load an import and check it is open, or fail the call.
+static int
+s_open_import (kj_call_t *call, int64_t id, bool for_update,
+               registry_bulk_import_t *import)
+{
+    if (s_load_import (call, id, for_update, "; start one with ImportBegin",
+                       import))
+        return -1;
     if (!streq (import->state, "open")) {
         kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION, "import_id",
                       "import %" PRId64 " is %s: it takes no more chunks; "
@@ -67,6 +77,44 @@ s_open_import (kj_call_t *call, int64_t id, bool for_update,
         return -1;
     }
     return 0;
+}
+
+//  A problem of a row as the reply lists it, in the call's memory.
+static Kj__BulkRowError *
+s_row_error (kj_call_t *call, const registry_csv_error_t *error)
+{
+    Kj__BulkRowError *item = (Kj__BulkRowError *)
+        kj_call_message (call, &kj__bulk_row_error__descriptor);
+    item->line = error->line;
+    item->field = kj_call_strdup (call, error->field);
+    item->reason = kj_call_strdup (call, error->reason);
+    item->value = kj_call_strdup (call, error->value ? error->value : "");
+    return item;
+}
+
+//  The kind of file a request names, or fail the call (what: more words
+//  for the message).
+static int
+s_check_kind (kj_call_t *call, Kj__BulkKind kind, const char *what)
+{
+    if (kind < KJ__BULK_KIND__BULK_ENTERPRISES
+    ||  kind > KJ__BULK_KIND__BULK_PRODUCTS)
+        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "kind",
+                             "kind: %d is not a kind of file%s", (int) kind,
+                             what);
+    return 0;
+}
+
+//  Move a CSV buffer into a reply's bytes, in the call's memory.
+static void
+s_reply_data (kj_call_t *call, registry_csv_buf_t *buf,
+              ProtobufCBinaryData *data)
+{
+    data->len = buf->size;
+    data->data = (uint8_t *) kj_call_alloc (call, buf->size + 1);
+    if (buf->size)
+        memcpy (data->data, buf->data, buf->size);
+    registry_csv_buf_free (buf);
 }
 
 static registry_csv_options_t
@@ -136,9 +184,27 @@ static const char *s_topics [] = {
     "registry.institution.imported", "registry.product.imported"
 };
 
-static int
-s_emit (s_events_t *events, Kj__BulkImportedItem **items, size_t n)
+//  The n items of an event, each initialised (freed by s_emit).
+static Kj__BulkImportedItem *
+s_items_new (size_t n)
 {
+    Kj__BulkImportedItem *items = (Kj__BulkImportedItem *)
+        calloc (n, sizeof *items);
+    assert (items);
+    for (size_t i = 0; i < n; i++)
+        kj__bulk_imported_item__init (&items [i]);
+    return items;
+}
+
+//  Add the event listing n items to the outbox; free the items.
+static int
+s_emit (s_events_t *events, Kj__BulkImportedItem *items, size_t n)
+{
+    Kj__BulkImportedItem **pointers = (Kj__BulkImportedItem **)
+        calloc (n, sizeof *pointers);
+    assert (pointers);
+    for (size_t i = 0; i < n; i++)
+        pointers [i] = &items [i];
     char id [24];
     snprintf (id, sizeof id, "%" PRId64, events->import->id);
     Kj__BulkImported event = KJ__BULK_IMPORTED__INIT;
@@ -147,10 +213,13 @@ s_emit (s_events_t *events, Kj__BulkImportedItem **items, size_t n)
     event.batch = ++events->batch;
     event.batches = events->batches;
     event.file_name = events->import->file_name;
-    event.items = items;
+    event.items = pointers;
     event.n_items = n;
-    if (kj_outbox_add (kj_call_db (events->call), events->topic, id,
-                       &event.base))
+    int rc = kj_outbox_add (kj_call_db (events->call), events->topic, id,
+                            &event.base);
+    free (pointers);
+    free (items);
+    if (rc)
         return -1;
     events->events++;
     return 0;
@@ -159,24 +228,14 @@ s_emit (s_events_t *events, Kj__BulkImportedItem **items, size_t n)
 static int
 s_emit_items (const registry_bulk_item_t *rows, size_t n, void *arg)
 {
-    s_events_t *events = (s_events_t *) arg;
-    Kj__BulkImportedItem *items = (Kj__BulkImportedItem *)
-        calloc (n, sizeof *items);
-    Kj__BulkImportedItem **pointers = (Kj__BulkImportedItem **)
-        calloc (n, sizeof *pointers);
-    assert (items && pointers);
+    Kj__BulkImportedItem *items = s_items_new (n);
     for (size_t i = 0; i < n; i++) {
-        kj__bulk_imported_item__init (&items [i]);
         items [i].key = (char *) rows [i].key;
         items [i].name = (char *) rows [i].name;
         items [i].region = (char *) rows [i].region;
         items [i].stage = (char *) rows [i].stage;
-        pointers [i] = &items [i];
     }
-    int rc = s_emit (events, pointers, n);
-    free (items);
-    free (pointers);
-    return rc;
+    return s_emit ((s_events_t *) arg, items, n);
 }
 
 //  --------------------------------------------------------------------------
@@ -190,12 +249,9 @@ s_import_begin (kj_call_t *call, const ProtobufCMessage *input,
         (const Kj__ImportBeginRequest *) input;
     Kj__ImportBeginReply *reply = (Kj__ImportBeginReply *) output;
     kj_db_t *db = kj_call_db (call);
-    if (request->kind < KJ__BULK_KIND__BULK_ENTERPRISES
-    ||  request->kind > KJ__BULK_KIND__BULK_PRODUCTS)
-        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "kind",
-                             "kind: %d is not a kind of file: ENTERPRISES, "
-                             "FIGURES, INSTITUTIONS or PRODUCTS",
-                             (int) request->kind);
+    if (s_check_kind (call, request->kind, ": ENTERPRISES, FIGURES, "
+                      "INSTITUTIONS or PRODUCTS"))
+        return -1;
     kj_status_t status;
     const char *file_name = request->file_name ? request->file_name : "";
     if (registry_check_text (file_name, "file_name", 500, false, &status))
@@ -312,13 +368,7 @@ s_chunk_error (const registry_csv_error_t *error, void *arg)
         return;
     registry_bulk_store_error_row (&self->problems, self->import->id,
                                    (int32_t) self->seq, error);
-    Kj__BulkRowError *item = (Kj__BulkRowError *)
-        kj_call_message (self->call, &kj__bulk_row_error__descriptor);
-    item->line = error->line;
-    item->field = kj_call_strdup (self->call, error->field);
-    item->reason = kj_call_strdup (self->call, error->reason);
-    item->value = kj_call_strdup (self->call, error->value ? error->value : "");
-    zlistx_add_end (self->errors, item);
+    zlistx_add_end (self->errors, s_row_error (self->call, error));
 }
 
 //  A chunk's errors read back (a chunk sent again).
@@ -326,13 +376,7 @@ static void
 s_chunk_error_read (const registry_csv_error_t *error, void *arg)
 {
     s_chunk_t *self = (s_chunk_t *) arg;
-    Kj__BulkRowError *item = (Kj__BulkRowError *)
-        kj_call_message (self->call, &kj__bulk_row_error__descriptor);
-    item->line = error->line;
-    item->field = kj_call_strdup (self->call, error->field);
-    item->reason = kj_call_strdup (self->call, error->reason);
-    item->value = kj_call_strdup (self->call, error->value);
-    zlistx_add_end (self->errors, item);
+    zlistx_add_end (self->errors, s_row_error (self->call, error));
 }
 
 //  Move the listed errors into the reply.
@@ -448,13 +492,10 @@ s_restage (const registry_bulk_touched_t *rows, size_t n,
            registry_csv_buf_t *out, void *arg)
 {
     s_restage_t *self = (s_restage_t *) arg;
-    Kj__BulkImportedItem *items = (Kj__BulkImportedItem *)
-        calloc (n, sizeof *items);
-    Kj__BulkImportedItem **pointers = (Kj__BulkImportedItem **)
-        calloc (n, sizeof *pointers);
+    Kj__BulkImportedItem *items = s_items_new (n);
     registry_stage_result_t *results = (registry_stage_result_t *)
         calloc (n, sizeof *results);
-    assert (items && pointers && results);
+    assert (results);
     for (size_t i = 0; i < n; i++) {
         const registry_bulk_touched_t *t = &rows [i];
         s_stage_facts_t facts = {
@@ -512,18 +553,14 @@ s_restage (const registry_bulk_touched_t *rows, size_t n,
         }
         registry_bulk_store_restage_row (out, &restage);
 
-        kj__bulk_imported_item__init (&items [i]);
         items [i].key = (char *) t->code;
         items [i].name = (char *) t->name;
         items [i].region = (char *) t->region;
         items [i].stage = (char *) registry_stage_name (restage.stage);
         items [i].year = t->has_figures ? t->latest.year : 0;
         items [i].previous_stage = restage.moved ? (char *) t->stage : "";
-        pointers [i] = &items [i];
     }
-    int rc = s_emit (self->events, pointers, n);
-    free (items);
-    free (pointers);
+    int rc = s_emit (self->events, items, n);
     free (results);
     kj_call_keepalive (self->call);
     return rc;
@@ -542,13 +579,7 @@ s_commit_error (const registry_csv_error_t *error, void *arg)
     Kj__ImportCommitReply *reply = self->reply;
     if (reply->n_errors == self->capacity)
         return;
-    Kj__BulkRowError *item = (Kj__BulkRowError *)
-        kj_call_message (self->call, &kj__bulk_row_error__descriptor);
-    item->line = error->line;
-    item->field = kj_call_strdup (self->call, error->field);
-    item->reason = kj_call_strdup (self->call, error->reason);
-    item->value = kj_call_strdup (self->call, error->value);
-    reply->errors [reply->n_errors++] = item;
+    reply->errors [reply->n_errors++] = s_row_error (self->call, error);
 }
 
 //  Record the commit's answer with the import's end, so that a commit
@@ -606,12 +637,8 @@ s_import_commit (kj_call_t *call, const ProtobufCMessage *input,
     if (registry_bulk_store_lock_targets (db, id))
         return registry_server_db_failed (call);
     registry_bulk_import_t import;
-    int rc = registry_bulk_store_load (db, id, true, &import);
-    if (rc < 0)
-        return registry_server_db_failed (call);
-    if (rc == 0)
-        return kj_call_fail (call, KJ__CODE__NOT_FOUND, "import_id",
-                             "no import %" PRId64, id);
+    if (s_load_import (call, id, true, "", &import))
+        return -1;
     if (import.reply) {
         //  Committed or refused before: the same answer
         ProtobufCAllocator mem;
@@ -637,7 +664,7 @@ s_import_commit (kj_call_t *call, const ProtobufCMessage *input,
     //  Every chunk the client sent is here, and nothing else
     int64_t started = kj_mono_us ();
     registry_bulk_totals_t totals;
-    rc = registry_bulk_store_totals (db, id, request->chunks, &totals);
+    int rc = registry_bulk_store_totals (db, id, request->chunks, &totals);
     if (rc < 0) {
         registry_bulk_store_import_free (&import);
         return registry_server_db_failed (call);
@@ -758,12 +785,9 @@ s_import_abort (kj_call_t *call, const ProtobufCMessage *input,
     if (s_import_id (call, request->import_id, &id))
         return -1;
     registry_bulk_import_t import;
-    int rc = registry_bulk_store_load (kj_call_db (call), id, true, &import);
-    if (rc < 0)
-        return registry_server_db_failed (call);
-    if (rc == 0)
-        return kj_call_fail (call, KJ__CODE__NOT_FOUND, "import_id",
-                             "no import %" PRId64, id);
+    if (s_load_import (call, id, true, "", &import))
+        return -1;
+    int rc = 0;
     if (streq (import.state, "open")) {
         rc = registry_bulk_store_finish (kj_call_db (call), &import,
                                          "aborted", 0, 0, 0, NULL, 0);
@@ -785,11 +809,8 @@ s_export (kj_call_t *call, const ProtobufCMessage *input,
     const Kj__BulkExportRequest *request =
         (const Kj__BulkExportRequest *) input;
     Kj__BulkExportReply *reply = (Kj__BulkExportReply *) output;
-    if (request->kind < KJ__BULK_KIND__BULK_ENTERPRISES
-    ||  request->kind > KJ__BULK_KIND__BULK_PRODUCTS)
-        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "kind",
-                             "kind: %d is not a kind of file",
-                             (int) request->kind);
+    if (s_check_kind (call, request->kind, ""))
+        return -1;
     registry_csv_kind_t kind = (registry_csv_kind_t) request->kind;
     registry_bulk_export_t filter = {
         .after = request->after,
@@ -844,11 +865,7 @@ s_export (kj_call_t *call, const ProtobufCMessage *input,
         registry_csv_buf_free (&out);
         return registry_server_db_failed (call);
     }
-    reply->data.len = out.size;
-    reply->data.data = (uint8_t *) kj_call_alloc (call, out.size + 1);
-    if (out.size)
-        memcpy (reply->data.data, out.data, out.size);
-    registry_csv_buf_free (&out);
+    s_reply_data (call, &out, &reply->data);
     reply->next = kj_call_strdup (call, next);
     return 0;
 }
@@ -891,11 +908,8 @@ s_demo (kj_call_t *call, const ProtobufCMessage *input,
 {
     const Kj__DemoRequest *request = (const Kj__DemoRequest *) input;
     Kj__DemoReply *reply = (Kj__DemoReply *) output;
-    if (request->kind < KJ__BULK_KIND__BULK_ENTERPRISES
-    ||  request->kind > KJ__BULK_KIND__BULK_PRODUCTS)
-        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "kind",
-                             "kind: %d is not a kind of file",
-                             (int) request->kind);
+    if (s_check_kind (call, request->kind, ""))
+        return -1;
     kj_status_t status;
     registry_date_t today;
     if (request->today && *request->today) {
@@ -967,11 +981,7 @@ s_demo (kj_call_t *call, const ProtobufCMessage *input,
             reply->rows += out.data [at] == '\n';
     }
     registry_demo_destroy (&demo);
-    reply->data.len = out.size;
-    reply->data.data = (uint8_t *) kj_call_alloc (call, out.size + 1);
-    if (out.size)
-        memcpy (reply->data.data, out.data, out.size);
-    registry_csv_buf_free (&out);
+    s_reply_data (call, &out, &reply->data);
     char date [11];
     registry_check_date_format (today, date);
     reply->today = kj_call_strdup (call, date);

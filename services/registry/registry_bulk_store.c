@@ -41,6 +41,17 @@ s_failed (const char *what, PGresult *res, kj_db_t *db)
              state ? state : "", line);
 }
 
+//  kj_db_exec, logging a failure (once, as what).
+static PGresult *
+s_query (kj_db_t *db, const char *what, const char *sql, int nparams,
+         const char *const *params)
+{
+    PGresult *res = kj_db_exec (db, sql, nparams, params);
+    if (!res)
+        s_failed (what, NULL, db);
+    return res;
+}
+
 //  Run a statement on the raw connection, waiting in slices of a second
 //  and ticking in between. Returns the last result (the caller PQclears
 //  it and checks its status), NULL if it could not be sent.
@@ -269,15 +280,13 @@ registry_bulk_store_begin (kj_db_t *db, registry_csv_kind_t kind,
     snprintf (bytes, sizeof bytes, "%" PRId64, total_bytes);
     const char *params [] = { s_kind_names [kind], file_name, header, bytes,
                               by };
-    PGresult *res = kj_db_exec (db,
+    PGresult *res = s_query (db, "begin",
         "INSERT INTO bulk_import (kind, file_name, header, total_bytes, "
         "created_by) VALUES ($1, $2, $3, $4, $5) RETURNING id, "
         "extract (year FROM today)::int, extract (month FROM today)::int, "
         "extract (day FROM today)::int", 5, params);
-    if (!res) {
-        s_failed ("begin", NULL, db);
+    if (!res)
         return -1;
-    }
     import->id = s_value (res, 0, 0);
     import->kind = kind;
     import->today.year = (int) s_value (res, 0, 1);
@@ -294,17 +303,15 @@ registry_bulk_store_sweep (kj_db_t *db, int max_age_s)
     char age [16];
     snprintf (age, sizeof age, "%d", max_age_s);
     const char *params [] = { age };
-    PGresult *res = kj_db_exec (db,
+    PGresult *res = s_query (db, "sweep",
         "UPDATE bulk_import i SET state = 'aborted', finished_at = now () "
         "WHERE state = 'open' "
         "AND created_at < now () - make_interval (secs => $1::int) "
         "AND NOT EXISTS (SELECT 1 FROM bulk_chunk c WHERE c.import_id = i.id "
         "AND c.received_at > now () - make_interval (secs => $1::int)) "
         "RETURNING '{' || id || '}', kind", 1, params);
-    if (!res) {
-        s_failed ("sweep", NULL, db);
+    if (!res)
         return -1;
-    }
     int count = PQntuples (res);
     for (int row = 0; row < count; row++) {
         int kind = registry_csv_kind_from_name (PQgetvalue (res, row, 1));
@@ -334,12 +341,10 @@ registry_bulk_store_lock_targets (kj_db_t *db, int64_t id)
     char text [24];
     snprintf (text, sizeof text, "%" PRId64, id);
     const char *params [] = { text };
-    PGresult *res = kj_db_exec (db,
+    PGresult *res = s_query (db, "lock",
         "SELECT kind FROM bulk_import WHERE id = $1", 1, params);
-    if (!res) {
-        s_failed ("lock", NULL, db);
+    if (!res)
         return -1;
-    }
     bool figures = PQntuples (res) == 1
                 && registry_csv_kind_from_name (PQgetvalue (res, 0, 0))
                    == REGISTRY_CSV_FIGURES;
@@ -493,13 +498,11 @@ registry_bulk_store_chunk_get (kj_db_t *db, int64_t id, uint32_t seq,
     snprintf (i, sizeof i, "%" PRId64, id);
     snprintf (s, sizeof s, "%u", seq);
     const char *params [] = { i, s };
-    PGresult *res = kj_db_exec (db,
+    PGresult *res = s_query (db, "chunk_get",
         "SELECT rows, accepted, rejected, errors, last_line FROM bulk_chunk "
         "WHERE import_id = $1 AND seq = $2", 2, params);
-    if (!res) {
-        s_failed ("chunk_get", NULL, db);
+    if (!res)
         return -1;
-    }
     int found = PQntuples (res) == 1;
     if (found) {
         chunk->rows = (uint32_t) s_value (res, 0, 0);
@@ -521,27 +524,23 @@ registry_bulk_store_totals (kj_db_t *db, int64_t id, uint32_t expected,
     snprintf (e, sizeof e, "%u", expected);
     const char *params [] = { i, e };
     memset (totals, 0, sizeof *totals);
-    PGresult *res = kj_db_exec (db,
+    PGresult *res = s_query (db, "totals",
         "SELECT count (*), coalesce (sum (rows), 0), "
         "coalesce (sum (accepted), 0), coalesce (sum (errors), 0) "
         "FROM bulk_chunk WHERE import_id = $1", 1, params);
-    if (!res) {
-        s_failed ("totals", NULL, db);
+    if (!res)
         return -1;
-    }
     totals->chunks = (uint32_t) s_value (res, 0, 0);
     totals->rows = (uint64_t) s_value (res, 0, 1);
     totals->accepted = (uint64_t) s_value (res, 0, 2);
     totals->errors = (uint64_t) s_value (res, 0, 3);
     PQclear (res);
-    res = kj_db_exec (db,
+    res = s_query (db, "totals",
         "SELECT s FROM generate_series (0, $2::int - 1) s WHERE NOT EXISTS "
         "(SELECT 1 FROM bulk_chunk c WHERE c.import_id = $1 AND c.seq = s) "
         "ORDER BY s LIMIT 20", 2, params);
-    if (!res) {
-        s_failed ("totals", NULL, db);
+    if (!res)
         return -1;
-    }
     size_t at = 0;
     for (int row = 0; row < PQntuples (res) && at < sizeof totals->missing;
          row++)
@@ -625,12 +624,10 @@ registry_bulk_store_error_count (kj_db_t *db, int64_t id)
     char i [24];
     snprintf (i, sizeof i, "%" PRId64, id);
     const char *params [] = { i };
-    PGresult *res = kj_db_exec (db,
+    PGresult *res = s_query (db, "error_count",
         "SELECT count (*) FROM bulk_error WHERE import_id = $1", 1, params);
-    if (!res) {
-        s_failed ("error_count", NULL, db);
+    if (!res)
         return -1;
-    }
     int64_t count = s_value (res, 0, 0);
     PQclear (res);
     return count;
@@ -949,11 +946,10 @@ registry_bulk_store_insert (kj_db_t *db, const registry_bulk_import_t *import,
                NULL))
         return -1;
     if (import->kind == REGISTRY_CSV_PRODUCTS) {
-        PGresult *res = kj_db_exec (db, s_withdrawn_institutions, 1, params);
-        if (!res) {
-            s_failed ("insert", NULL, db);
+        PGresult *res = s_query (db, "insert", s_withdrawn_institutions, 1,
+                                 params);
+        if (!res)
             return -1;
-        }
         bool withdrawn = PQntuples (res) > 0;
         PQclear (res);
         if (withdrawn)
@@ -1782,16 +1778,14 @@ int
 registry_bulk_store_counts (kj_db_t *db, registry_bulk_counts_t *counts)
 {
     memset (counts, 0, sizeof *counts);
-    PGresult *res = kj_db_exec (db,
+    PGresult *res = s_query (db, "counts",
         "SELECT (SELECT count (*) FROM enterprise), "
         "(SELECT count (*) FROM figures), (SELECT count (*) FROM institution), "
         "(SELECT count (*) FROM product), "
         "(SELECT count (DISTINCT region) FROM enterprise), "
         "(SELECT count (*) FROM bulk_import WHERE state = 'open')", 0, NULL);
-    if (!res) {
-        s_failed ("counts", NULL, db);
+    if (!res)
         return -1;
-    }
     counts->enterprises = (uint64_t) s_value (res, 0, 0);
     counts->figures = (uint64_t) s_value (res, 0, 1);
     counts->institutions = (uint64_t) s_value (res, 0, 2);
@@ -1799,12 +1793,10 @@ registry_bulk_store_counts (kj_db_t *db, registry_bulk_counts_t *counts)
     counts->regions = (uint32_t) s_value (res, 0, 4);
     counts->open_imports = (uint32_t) s_value (res, 0, 5);
     PQclear (res);
-    res = kj_db_exec (db,
+    res = s_query (db, "counts",
         "SELECT stage, count (*) FROM enterprise GROUP BY stage", 0, NULL);
-    if (!res) {
-        s_failed ("counts", NULL, db);
+    if (!res)
         return -1;
-    }
     for (int row = 0; row < PQntuples (res); row++) {
         int stage = registry_stage_from_name (PQgetvalue (res, row, 0));
         if (stage >= 0 && stage < 5)

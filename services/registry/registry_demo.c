@@ -613,16 +613,7 @@ s_earn (registry_demo_t *self, s_rng_t *rng, s_enterprise_t *x,
     }
     //  科技型中小企业: the national grid on the latest year
     if (f) {
-        registry_techsme_input_t input = {
-            .staff = f->staff, .tech_staff = f->tech_staff,
-            .sales_fen = f->revenue_fen, .rnd_fen = f->rnd_fen,
-            .cost_fen = f->total_cost_fen,
-            .total_assets_fen = f->total_assets_fen,
-            .ip_class1 = e->ip->invention_patents,
-            .ip_class2 = e->ip->class2_ip,
-            .abnormal = e->credit->abnormal,
-            .dishonest = e->credit->dishonest
-        };
+        registry_techsme_input_t input = registry_techsme_input (e, f);
         registry_techsme_result_t result;
         kj_status_t status;
         if (registry_techsme_evaluate (&input, &result, &status) == 0
@@ -750,33 +741,15 @@ s_techsme (s_enterprise_t *x)
     if (!x->years)
         return;
     const Kj__YearFigures *f = &x->figures [0];
-    registry_techsme_input_t input = {
-        .staff = f->staff, .tech_staff = f->tech_staff,
-        .sales_fen = f->revenue_fen, .rnd_fen = f->rnd_fen,
-        .cost_fen = f->total_cost_fen, .total_assets_fen = f->total_assets_fen,
-        .ip_class1 = e->ip->invention_patents, .ip_class2 = e->ip->class2_ip,
-        .abnormal = e->credit->abnormal, .dishonest = e->credit->dishonest
-    };
+    registry_techsme_input_t input = registry_techsme_input (e, f);
     registry_techsme_result_t result;
     kj_status_t status;
     if (registry_techsme_evaluate (&input, &result, &status))
         return;
-    Kj__TechSmeScore *t = &x->techsme;
-    kj__tech_sme_score__init (t);
-    t->year = f->year;
-    t->tech_staff_bp = result.tech_staff_bp;
-    t->rnd_sales_bp = result.rnd_sales_bp;
-    t->rnd_cost_bp = result.rnd_cost_bp;
-    t->tech_staff_score = result.tech_staff_score;
-    t->rnd_sales_score = result.rnd_sales_score;
-    t->rnd_cost_score = result.rnd_cost_score;
-    t->rnd_score = result.rnd_score;
-    t->ip_score = result.ip_score;
-    t->total = result.total;
-    t->eligible = result.eligible;
     kj_strlcpy (x->techsme_reason, result.reason, sizeof x->techsme_reason);
-    t->reason = x->techsme_reason;
-    e->techsme = t;
+    registry_techsme_message (&result, f->year, x->techsme_reason,
+                              &x->techsme);
+    e->techsme = &x->techsme;
 }
 
 //  --------------------------------------------------------------------------

@@ -154,9 +154,10 @@ s_not_found (kj_call_t *call, const char *code)
                          "enterprise add` registers it", code);
 }
 
-static int
-s_check_version (kj_call_t *call, const char *what, const char *key,
-                 uint64_t expected, uint64_t version)
+int
+registry_server_check_version (kj_call_t *call, const char *what,
+                               const char *key, uint64_t expected,
+                               uint64_t version)
 {
     if (expected && expected != version)
         return kj_call_fail (call, KJ__CODE__ABORTED, "expected_version",
@@ -166,13 +167,69 @@ s_check_version (kj_call_t *call, const char *what, const char *key,
     return 0;
 }
 
-static int
-s_emit (kj_call_t *call, const char *topic, const char *key,
-        const ProtobufCMessage *payload)
+int
+registry_server_emit (kj_call_t *call, const char *topic, const char *key,
+                      const ProtobufCMessage *payload)
 {
     if (kj_outbox_add (kj_call_db (call), topic, key, payload))
         return registry_server_db_failed (call);
     return 0;
+}
+
+int
+registry_server_enum_names (kj_call_t *call,
+                            const ProtobufCEnumDescriptor *descriptor,
+                            const char *prefix, const int *values, size_t n,
+                            const char *field, bool zero_ok,
+                            const char ***names)
+{
+    if (n > 32)
+        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, field,
+                             "%s: %zu values, at most 32", field, n);
+    *names = n ? (const char **) kj_call_alloc (call, n * sizeof (char *))
+               : NULL;
+    for (size_t i = 0; i < n; i++) {
+        char buffer [48];
+        const char *name = registry_check_enum_name (descriptor, prefix,
+                                                     values [i], buffer,
+                                                     sizeof buffer);
+        if (!name || (values [i] == 0 && !zero_ok))
+            return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, field,
+                                 "%s[%zu]: %d is not a %s", field, i,
+                                 values [i], descriptor->short_name);
+        (*names) [i] = kj_call_strdup (call, name);
+    }
+    return 0;
+}
+
+int
+registry_server_page (kj_call_t *call, const Kj__Page *page,
+                      const char **after, int *limit)
+{
+    if (page && page->limit > REGISTRY_STORE_PAGE_MAX)
+        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "page.limit",
+                             "page.limit: %u, at most %d a page", page->limit,
+                             REGISTRY_STORE_PAGE_MAX);
+    kj_status_t status;
+    if (page && registry_check_text (page->after, "page.after", 64, false,
+                                     &status))
+        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "page.after",
+                             "page.after: not a cursor of this list; pass "
+                             "back PageInfo.next as it came");
+    *after = page && page->after ? page->after : "";
+    *limit = page ? (int) page->limit : 0;
+    return 0;
+}
+
+Kj__PageInfo *
+registry_server_page_info (kj_call_t *call, uint64_t total, bool more,
+                           const char *last)
+{
+    Kj__PageInfo *info = (Kj__PageInfo *) kj_call_message (
+        call, &kj__page_info__descriptor);
+    info->total = total;
+    info->next = more && last ? (char *) last : "";
+    return info;
 }
 
 //  --------------------------------------------------------------------------
@@ -415,18 +472,7 @@ registry_server_refresh (registry_server_t *self, kj_db_t *db,
         e->techsme = NULL;
         return registry_store_techsme_put (db, e->code, 0, NULL) < 0 ? -1 : 0;
     }
-    registry_techsme_input_t input = {
-        .staff = latest->staff,
-        .tech_staff = latest->tech_staff,
-        .sales_fen = latest->revenue_fen,
-        .rnd_fen = latest->rnd_fen,
-        .cost_fen = latest->total_cost_fen,
-        .total_assets_fen = latest->total_assets_fen,
-        .ip_class1 = e->ip ? e->ip->invention_patents : 0,
-        .ip_class2 = e->ip ? e->ip->class2_ip : 0,
-        .abnormal = e->credit && e->credit->abnormal,
-        .dishonest = e->credit && e->credit->dishonest
-    };
+    registry_techsme_input_t input = registry_techsme_input (e, latest);
     registry_techsme_result_t score;
     kj_status_t status;
     if (registry_techsme_evaluate (&input, &score, &status)) {
@@ -439,19 +485,8 @@ registry_server_refresh (registry_server_t *self, kj_db_t *db,
         return -1;
     Kj__TechSmeScore *t = (Kj__TechSmeScore *) mem->alloc (mem->allocator_data,
                                                            sizeof *t);
-    kj__tech_sme_score__init (t);
-    t->year = latest->year;
-    t->tech_staff_bp = score.tech_staff_bp;
-    t->rnd_sales_bp = score.rnd_sales_bp;
-    t->rnd_cost_bp = score.rnd_cost_bp;
-    t->tech_staff_score = score.tech_staff_score;
-    t->rnd_sales_score = score.rnd_sales_score;
-    t->rnd_cost_score = score.rnd_cost_score;
-    t->rnd_score = score.rnd_score;
-    t->ip_score = score.ip_score;
-    t->total = score.total;
-    t->eligible = score.eligible;
-    t->reason = s_dup (mem, score.reason);
+    registry_techsme_message (&score, latest->year, s_dup (mem, score.reason),
+                              t);
     e->techsme = t;
     return 0;
 }
@@ -482,29 +517,50 @@ registry_server_stage_event (kj_db_t *db, const Kj__Enterprise *e,
                                  event.reason) < 0 ? -1 : 0;
 }
 
-//  Load e with its parts (it exists: the caller holds its lock), refresh
-//  it, and add `topic` with it plus stage_changed when the stage moved.
+//  Load an enterprise with its parts (it exists: the caller holds its
+//  lock) into the call's memory, and refresh its stage and score.
 static int
-s_finish (kj_call_t *call, const char *code, const char *topic,
-          Kj__Enterprise **out)
+s_load_refreshed (kj_call_t *call, const char *code, Kj__Enterprise **e,
+                  registry_refresh_t *refresh)
 {
     registry_server_t *self = (registry_server_t *) kj_call_state (call);
     kj_db_t *db = kj_call_db (call);
     ProtobufCAllocator mem;
     registry_server_allocator (call, &mem);
+    if (registry_store_enterprise_load (db, code, true, &mem, e) != 1
+    ||  registry_server_refresh (self, db, *e, &mem, refresh))
+        return registry_server_db_failed (call);
+    return 0;
+}
+
+//  Load e with its parts and refresh it (s_load_refreshed), then add
+//  `topic` with it, plus stage_changed when its stage moved: from before
+//  (the stage before the caller's change), or from the stage it had on
+//  file when before is -1.
+static int
+s_finish_from (kj_call_t *call, const char *code, const char *topic,
+               int before, Kj__Enterprise **out)
+{
     Kj__Enterprise *e = NULL;
     registry_refresh_t refresh;
-    if (registry_store_enterprise_load (db, code, true, &mem, &e) != 1
-    ||  registry_server_refresh (self, db, e, &mem, &refresh))
-        return registry_server_db_failed (call);
-    if (s_emit (call, topic, e->code, &e->base))
+    if (s_load_refreshed (call, code, &e, &refresh)
+    ||  registry_server_emit (call, topic, e->code, &e->base))
         return -1;
-    if (refresh.moved
-    &&  registry_server_stage_event (db, e, refresh.from,
+    Kj__Stage from = before < 0 ? refresh.from : (Kj__Stage) before;
+    if (e->stage->stage != from
+    &&  registry_server_stage_event (kj_call_db (call), e, from,
                                      registry_server_who (call)))
         return registry_server_db_failed (call);
     *out = e;
     return 0;
+}
+
+//  The same, for a change that leaves the stage to the rules.
+static int
+s_finish (kj_call_t *call, const char *code, const char *topic,
+          Kj__Enterprise **out)
+{
+    return s_finish_from (call, code, topic, -1, out);
 }
 
 //  Lock an enterprise named by a code as typed, checking its version.
@@ -521,7 +577,8 @@ s_lock (kj_call_t *call, const char *input, const char *field,
         return registry_server_db_failed (call);
     if (rc == 0)
         return s_not_found (call, code);
-    return s_check_version (call, "enterprise", code, expected, version);
+    return registry_server_check_version (call, "enterprise", code, expected,
+                                          version);
 }
 
 //  --------------------------------------------------------------------------
@@ -591,8 +648,9 @@ s_register (kj_call_t *call, const ProtobufCMessage *input,
         event.qualification = done->qualifications [i];
         event.by = (char *) who;
         event.enterprise_version = done->version;
-        if (s_emit (call, "registry.enterprise.qualification_added", code,
-                    &event.base))
+        if (registry_server_emit (call,
+                                  "registry.enterprise.qualification_added",
+                                  code, &event.base))
             return -1;
     }
     reply->enterprise = done;
@@ -626,47 +684,6 @@ s_get (kj_call_t *call, const ProtobufCMessage *input,
     return 0;
 }
 
-//  Stored names of a repeated enum field, each checked.
-static int
-s_enum_names (kj_call_t *call, const ProtobufCEnumDescriptor *descriptor,
-              const char *prefix, const int *values, size_t n,
-              const char *field, bool zero_ok, const char ***names)
-{
-    if (n > 32)
-        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, field,
-                             "%s: %zu values, at most 32", field, n);
-    *names = n ? (const char **) kj_call_alloc (call, n * sizeof (char *))
-               : NULL;
-    for (size_t i = 0; i < n; i++) {
-        char buffer [48];
-        const char *name = registry_check_enum_name (descriptor, prefix,
-                                                     values [i], buffer,
-                                                     sizeof buffer);
-        if (!name || (values [i] == 0 && !zero_ok))
-            return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, field,
-                                 "%s[%zu]: %d is not a %s", field, i,
-                                 values [i], descriptor->short_name);
-        (*names) [i] = kj_call_strdup (call, name);
-    }
-    return 0;
-}
-
-static int
-s_page_limit (kj_call_t *call, const Kj__Page *page)
-{
-    if (page && page->limit > REGISTRY_STORE_PAGE_MAX)
-        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "page.limit",
-                             "page.limit: %u, at most %d a page", page->limit,
-                             REGISTRY_STORE_PAGE_MAX);
-    kj_status_t status;
-    if (page && registry_check_text (page->after, "page.after", 64, false,
-                                     &status))
-        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "page.after",
-                             "page.after: not a cursor of this list; pass "
-                             "back PageInfo.next as it came");
-    return 0;
-}
-
 static int
 s_list (kj_call_t *call, const ProtobufCMessage *input,
         ProtobufCMessage *output)
@@ -674,10 +691,11 @@ s_list (kj_call_t *call, const ProtobufCMessage *input,
     const Kj__ListEnterprisesRequest *request =
         (const Kj__ListEnterprisesRequest *) input;
     Kj__ListEnterprisesReply *reply = (Kj__ListEnterprisesReply *) output;
-    if (s_page_limit (call, request->page))
-        return -1;
     registry_store_enterprise_filter_t filter;
     memset (&filter, 0, sizeof filter);
+    if (registry_server_page (call, request->page, &filter.after,
+                              &filter.limit))
+        return -1;
     //  Region tokens: a city, SFDZ, SHENYANG_METRO, PROVINCE, or (for the
     //  enterprises a node takes from outside Liaoning) a six-digit code
     if (request->n_regions > 20)
@@ -703,16 +721,20 @@ s_list (kj_call_t *call, const ProtobufCMessage *input,
         for (size_t c = 0; c < count; c++)
             filter.regions [filter.n_regions++] = (char *) covered [c];
     }
-    if (s_enum_names (call, &kj__stage__descriptor, "STAGE_",
-                      (const int *) request->stages, request->n_stages,
-                      "stages", true, &filter.stages)
-    ||  s_enum_names (call, &kj__entry_status__descriptor, "ENTRY_",
-                      (const int *) request->statuses, request->n_statuses,
-                      "statuses", true, &filter.statuses)
-    ||  s_enum_names (call, &kj__qualification_kind__descriptor, "QUAL_",
-                      (const int *) request->qualifications,
-                      request->n_qualifications, "qualifications", false,
-                      &filter.qualifications))
+    if (registry_server_enum_names (call, &kj__stage__descriptor, "STAGE_",
+                                    (const int *) request->stages,
+                                    request->n_stages, "stages", true,
+                                    &filter.stages)
+    ||  registry_server_enum_names (call, &kj__entry_status__descriptor,
+                                    "ENTRY_", (const int *) request->statuses,
+                                    request->n_statuses, "statuses", true,
+                                    &filter.statuses)
+    ||  registry_server_enum_names (call, &kj__qualification_kind__descriptor,
+                                    "QUAL_",
+                                    (const int *) request->qualifications,
+                                    request->n_qualifications,
+                                    "qualifications", false,
+                                    &filter.qualifications))
         return -1;
     filter.n_stages = request->n_stages;
     filter.n_statuses = request->n_statuses;
@@ -725,8 +747,6 @@ s_list (kj_call_t *call, const ProtobufCMessage *input,
         return kj_call_fail_status (call, &status);
     filter.name_contains = request->name_contains;
     filter.industry = request->industry;
-    filter.after = request->page ? request->page->after : "";
-    filter.limit = request->page ? (int) request->page->limit : 0;
     ProtobufCAllocator mem;
     registry_server_allocator (call, &mem);
     uint64_t total;
@@ -736,12 +756,9 @@ s_list (kj_call_t *call, const ProtobufCMessage *input,
                                         &reply->n_enterprises, &total,
                                         &more) < 0)
         return registry_server_db_failed (call);
-    Kj__PageInfo *info = (Kj__PageInfo *) kj_call_message (
-        call, &kj__page_info__descriptor);
-    info->total = total;
-    info->next = more ? reply->enterprises [reply->n_enterprises - 1]->code
-                      : "";
-    reply->page_info = info;
+    reply->page_info = registry_server_page_info (
+        call, total, more, reply->n_enterprises
+        ? reply->enterprises [reply->n_enterprises - 1]->code : NULL);
     return 0;
 }
 
@@ -956,8 +973,9 @@ s_qualify (kj_call_t *call, const ProtobufCMessage *input,
             event.qualification = e->qualifications [i];
             event.by = (char *) registry_server_who (call);
             event.enterprise_version = e->version;
-            return s_emit (call, "registry.enterprise.qualification_added",
-                           code, &event.base);
+            return registry_server_emit (
+                call, "registry.enterprise.qualification_added", code,
+                &event.base);
         }
     return 0;
 }
@@ -969,7 +987,6 @@ static int
 s_override_stage (kj_call_t *call, const ProtobufCMessage *input,
                   ProtobufCMessage *output)
 {
-    registry_server_t *self = (registry_server_t *) kj_call_state (call);
     const Kj__OverrideStageRequest *request =
         (const Kj__OverrideStageRequest *) input;
     Kj__EnterpriseReply *reply = (Kj__EnterpriseReply *) output;
@@ -1034,20 +1051,13 @@ s_override_stage (kj_call_t *call, const ProtobufCMessage *input,
         return registry_server_db_failed (call);
 
     //  Load again (the new version), refresh, and announce
-    Kj__Stage from = e->stage->stage;
-    registry_refresh_t refresh;
-    if (registry_store_enterprise_load (db, code, true, &mem, &e) != 1
-    ||  registry_server_refresh (self, db, e, &mem, &refresh))
-        return registry_server_db_failed (call);
-    if (s_emit (call, "registry.enterprise.updated", code, &e->base))
+    if (s_finish_from (call, code, "registry.enterprise.updated",
+                       (int) e->stage->stage, &reply->enterprise))
         return -1;
-    if (e->stage->stage != from
-    &&  registry_server_stage_event (db, e, from, who))
-        return registry_server_db_failed (call);
-    reply->enterprise = e;
     kj_info ("registry.stage_override", "code=%s from=%s to=%s clear=%d "
              "by=%s", code, before,
-             registry_stage_name ((registry_stage_t) e->stage->stage),
+             registry_stage_name ((registry_stage_t)
+                                  reply->enterprise->stage->stage),
              request->clear, who);
     return 0;
 }
@@ -1056,28 +1066,24 @@ static int
 s_recompute_stage (kj_call_t *call, const ProtobufCMessage *input,
                    ProtobufCMessage *output)
 {
-    registry_server_t *self = (registry_server_t *) kj_call_state (call);
     const Kj__RecomputeStageRequest *request =
         (const Kj__RecomputeStageRequest *) input;
     Kj__EnterpriseReply *reply = (Kj__EnterpriseReply *) output;
     kj_db_t *db = kj_call_db (call);
     char code [19];
-    if (s_lock (call, request->code, "code", 0, code))
-        return -1;
-    ProtobufCAllocator mem;
-    registry_server_allocator (call, &mem);
     Kj__Enterprise *e = NULL;
     registry_refresh_t refresh;
-    if (registry_store_enterprise_load (db, code, true, &mem, &e) != 1
-    ||  registry_server_refresh (self, db, e, &mem, &refresh))
-        return registry_server_db_failed (call);
+    if (s_lock (call, request->code, "code", 0, code)
+    ||  s_load_refreshed (call, code, &e, &refresh))
+        return -1;
     if (refresh.changed) {
         //  Something moved (rules changed version, an age passed a
         //  threshold): a new version, announced
         if (registry_store_enterprise_touch (db, code) != 1)
             return registry_server_db_failed (call);
         e->version++;
-        if (s_emit (call, "registry.enterprise.updated", code, &e->base))
+        if (registry_server_emit (call, "registry.enterprise.updated", code,
+                                  &e->base))
             return -1;
         if (refresh.moved
         &&  registry_server_stage_event (db, e, refresh.from,
@@ -1151,8 +1157,8 @@ s_transition (kj_call_t *call, const ProtobufCMessage *input,
              code, registry_entry_action_name (action),
              registry_entry_state_name (from), registry_entry_state_name (to),
              who);
-    return s_emit (call, "registry.enterprise.status_changed", code,
-                   &event.base);
+    return registry_server_emit (call, "registry.enterprise.status_changed",
+                                 code, &event.base);
 }
 
 //  --------------------------------------------------------------------------
@@ -1299,16 +1305,15 @@ s_history (kj_call_t *call, const ProtobufCMessage *input,
     else
     if (registry_check_id (subject, "subject", &status))
         return kj_call_fail_status (call, &status);
-    if (s_page_limit (call, request->page))
+    const char *cursor;
+    int limit;
+    if (registry_server_page (call, request->page, &cursor, &limit))
         return -1;
     int64_t after = 0;
-    if (request->page && request->page->after && *request->page->after
-    &&  (kj_parse_int64 (request->page->after, &after) || after < 0))
+    if (*cursor && (kj_parse_int64 (cursor, &after) || after < 0))
         return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "page.after",
                              "page.after: '%.24s' is not a cursor of this "
-                             "list", request->page->after);
-    int limit = request->page && request->page->limit
-              ? (int) request->page->limit : REGISTRY_STORE_PAGE_DEFAULT;
+                             "list", cursor);
     ProtobufCAllocator mem;
     registry_server_allocator (call, &mem);
     int64_t last = 0;
@@ -1318,11 +1323,9 @@ s_history (kj_call_t *call, const ProtobufCMessage *input,
                                 &mem, &reply->entries, &reply->n_entries,
                                 &last, &total, &more) < 0)
         return registry_server_db_failed (call);
-    Kj__PageInfo *info = (Kj__PageInfo *) kj_call_message (
-        call, &kj__page_info__descriptor);
-    info->total = total;
-    info->next = more ? kj_call_printf (call, "%" PRId64, last) : "";
-    reply->page_info = info;
+    reply->page_info = registry_server_page_info (
+        call, total, more,
+        more ? kj_call_printf (call, "%" PRId64, last) : NULL);
     return 0;
 }
 

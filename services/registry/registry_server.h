@@ -90,6 +90,41 @@ int
 char *
     registry_server_trim (kj_call_t *call, const char *text);
 
+//  Add an event to the outbox in the call's transaction; fail the call
+//  (database error) if it cannot.
+int
+    registry_server_emit (kj_call_t *call, const char *topic, const char *key,
+                          const ProtobufCMessage *payload);
+
+//  Fail the call (ABORTED) when the caller expected another version of
+//  what key names ("enterprise", its code); expected 0 takes any.
+int
+    registry_server_check_version (kj_call_t *call, const char *what,
+                                   const char *key, uint64_t expected,
+                                   uint64_t version);
+
+//  The stored names of a repeated enum field of the request (at most 32,
+//  0 only when zero_ok), each checked, in the call's memory.
+int
+    registry_server_enum_names (kj_call_t *call,
+                                const ProtobufCEnumDescriptor *descriptor,
+                                const char *prefix, const int *values,
+                                size_t n, const char *field, bool zero_ok,
+                                const char ***names);
+
+//  A page asked for: the limit at most REGISTRY_STORE_PAGE_MAX, the
+//  cursor one a list gave. Sets *after ("" for the first page) and *limit
+//  (0 for the default).
+int
+    registry_server_page (kj_call_t *call, const Kj__Page *page,
+                          const char **after, int *limit);
+
+//  The PageInfo of a page: total matching rows, and the cursor of the
+//  next page (last, the key of the page's last row) when there are more.
+Kj__PageInfo *
+    registry_server_page_info (kj_call_t *call, uint64_t total, bool more,
+                               const char *last);
+
 //  What registry_server_refresh changed.
 typedef struct {
     bool moved;                     //  the stage in force changed

@@ -30,6 +30,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "kj_money.h"
 #include "kj_util.h"
 #include "registry_stage.h"
 
@@ -411,31 +412,6 @@ registry_stage_age (registry_date_t from, registry_date_t to, int *months,
 }
 
 //  --------------------------------------------------------------------------
-//  Format fen as yuan for people: "¥25,000,000", "-¥1,234.05".
-
-static void
-s_format_yuan (int64_t fen, char *buf, size_t size)
-{
-    uint64_t magnitude = fen < 0 ? 0 - (uint64_t) fen : (uint64_t) fen;
-    char digits [24];
-    int length = snprintf (digits, sizeof digits, "%" PRIu64,
-                           magnitude / 100);
-    char grouped [32];
-    int at = 0;
-    for (int i = 0; i < length; i++) {
-        if (i > 0 && (length - i) % 3 == 0)
-            grouped [at++] = ',';
-        grouped [at++] = digits [i];
-    }
-    grouped [at] = 0;
-    if (magnitude % 100)
-        snprintf (buf, size, "%s¥%s.%02u", fen < 0 ? "-" : "", grouped,
-                  (unsigned) (magnitude % 100));
-    else
-        snprintf (buf, size, "%s¥%s", fen < 0 ? "-" : "", grouped);
-}
-
-//  --------------------------------------------------------------------------
 //  Format an age for people, leaving out parts that are 0: "4y", "1y6m",
 //  "2y1d", "5m3d"; "0d" on the day of founding.
 
@@ -542,17 +518,17 @@ s_try_mature (const registry_stage_rules_t *rules,
         return true;
     }
     if (input->revenue_fen >= rules->mature_revenue_fen) {
-        s_format_yuan (input->revenue_fen, a, sizeof a);
-        s_format_yuan (rules->mature_revenue_fen, b, sizeof b);
+        kj_money_yuan (input->revenue_fen, false, a, sizeof a);
+        kj_money_yuan (rules->mature_revenue_fen, false, b, sizeof b);
         s_decide (result, REGISTRY_STAGE_MATURE, "mature.revenue",
                   "revenue %s >= %s", a, b);
         return true;
     }
     if (input->net_profit_fen >= rules->mature_net_profit_fen
     &&  input->net_profit_prev_fen >= rules->mature_net_profit_fen) {
-        s_format_yuan (input->net_profit_prev_fen, a, sizeof a);
-        s_format_yuan (input->net_profit_fen, b, sizeof b);
-        s_format_yuan (rules->mature_net_profit_fen, c, sizeof c);
+        kj_money_yuan (input->net_profit_prev_fen, false, a, sizeof a);
+        kj_money_yuan (input->net_profit_fen, false, b, sizeof b);
+        kj_money_yuan (rules->mature_net_profit_fen, false, c, sizeof c);
         s_decide (result, REGISTRY_STAGE_MATURE, "mature.net_profit",
                   "net profit %s and %s >= %s in each of the last 2 years",
                   a, b, c);
@@ -582,14 +558,15 @@ s_try_growth (const registry_stage_rules_t *rules,
     char age [24], min_age [24], revenue [48], min_revenue [48], base [48];
     s_format_age (result->age_months, result->age_days, age, sizeof age);
     s_format_age (rules->growth_min_age_months, 0, min_age, sizeof min_age);
-    s_format_yuan (input->revenue_fen, revenue, sizeof revenue);
-    s_format_yuan (rules->growth_revenue_fen, min_revenue, sizeof min_revenue);
+    kj_money_yuan (input->revenue_fen, false, revenue, sizeof revenue);
+    kj_money_yuan (rules->growth_revenue_fen, false, min_revenue,
+                   sizeof min_revenue);
 
     if (s_cagr_reached (input->revenue_fen, input->revenue_prev2_fen,
                         rules->growth_cagr_bp)) {
         char rate [16];
         s_format_bp (rules->growth_cagr_bp, rate, sizeof rate);
-        s_format_yuan (input->revenue_prev2_fen, base, sizeof base);
+        kj_money_yuan (input->revenue_prev2_fen, false, base, sizeof base);
         s_decide (result, REGISTRY_STAGE_GROWTH, "growth.cagr",
                   "age %s >= %s, revenue %s >= %s, grown from %s two years "
                   "before (>= %s a year)", age, min_age, revenue, min_revenue,
@@ -632,7 +609,7 @@ s_try_startup (const registry_stage_rules_t *rules,
     s_format_age (result->age_months, result->age_days, age, sizeof age);
     s_format_age (rules->startup_max_age_months, 0, max_age, sizeof max_age);
     if (input->revenue_fen > 0) {
-        s_format_yuan (input->revenue_fen, revenue, sizeof revenue);
+        kj_money_yuan (input->revenue_fen, false, revenue, sizeof revenue);
         s_decide (result, REGISTRY_STAGE_STARTUP, "startup.revenue",
                   "age %s <= %s, revenue %s > ¥0", age, max_age, revenue);
         return true;
@@ -666,8 +643,9 @@ s_try_incubation (const registry_stage_rules_t *rules,
     }
     if (input->incubator_resident
     &&  input->revenue_fen < rules->incubation_resident_revenue_fen) {
-        s_format_yuan (input->revenue_fen, a, sizeof a);
-        s_format_yuan (rules->incubation_resident_revenue_fen, b, sizeof b);
+        kj_money_yuan (input->revenue_fen, false, a, sizeof a);
+        kj_money_yuan (rules->incubation_resident_revenue_fen, false, b,
+                       sizeof b);
         s_decide (result, REGISTRY_STAGE_INCUBATION, "incubation.resident",
                   "incubator resident, revenue %s < %s", a, b);
         return true;
@@ -716,8 +694,8 @@ registry_stage_classify (const registry_stage_rules_t *rules,
     }
     char age [24], now [48], before [48];
     s_format_age (result->age_months, result->age_days, age, sizeof age);
-    s_format_yuan (input->revenue_fen, now, sizeof now);
-    s_format_yuan (input->revenue_prev_fen, before, sizeof before);
+    kj_money_yuan (input->revenue_fen, false, now, sizeof now);
+    kj_money_yuan (input->revenue_prev_fen, false, before, sizeof before);
     if (input->revenue_fen > input->revenue_prev_fen)
         s_decide (result, REGISTRY_STAGE_GROWTH, "fallback.growing",
                   "fallback, needs review: age %s matched no rule, revenue "

@@ -109,6 +109,14 @@ s_params_free (s_params_t *p)
     p->count = 0;
 }
 
+//  What running a statement that changes one row says: 1 if it did, 0 if
+//  no row matched, -1 on error.
+static int
+s_changed (int64_t rows)
+{
+    return rows < 0 ? -1 : rows == 1;
+}
+
 static PGresult *
 s_exec (kj_db_t *db, const char *sql, s_params_t *p)
 {
@@ -135,6 +143,13 @@ s_alloc (ProtobufCAllocator *mem, size_t size)
     assert (ptr);
     memset (ptr, 0, size);
     return ptr;
+}
+
+//  An array of n pointers (of the items of a repeated field); NULL if none.
+static void *
+s_pointers (ProtobufCAllocator *mem, size_t n)
+{
+    return n ? s_alloc (mem, n * sizeof (void *)) : NULL;
 }
 
 static char *
@@ -291,6 +306,21 @@ s_limit (int limit)
          : limit > REGISTRY_STORE_PAGE_MAX ? REGISTRY_STORE_PAGE_MAX : limit;
 }
 
+//  The rows of a page to read: at most limit of those res holds (a list
+//  asks one more, to tell whether more follow), with the count of all
+//  matching rows from its column total_column (count (*) OVER ()).
+static size_t
+s_page_rows (PGresult *res, int limit, int total_column, uint64_t *total,
+             bool *more)
+{
+    size_t n = (size_t) PQntuples (res);
+    *more = n > (size_t) s_limit (limit);
+    if (*more)
+        n = (size_t) s_limit (limit);
+    *total = n ? (uint64_t) s_int (res, 0, total_column) : 0;
+    return n;
+}
+
 //  --------------------------------------------------------------------------
 
 int
@@ -411,14 +441,13 @@ registry_store_enterprise_insert (kj_db_t *db, const Kj__Enterprise *e,
     s_add (&p, e->code);
     s_add_enterprise_columns (&p, e);
     s_add (&p, by);
-    int64_t rows = s_run (db,
+    return s_changed (s_run (db,
         "INSERT INTO enterprise (code, name, region, industry, founded_on, "
         "size_class, listing_tutoring, board_standard, chain_leader, "
         "dishonest, abnormal, tax_grade, invention_patents, class2_ip, "
         "pledged_ip, created_by) VALUES ($1, $2, $3, $4, $5::date, $6, $7, "
         "$8, $9, $10, $11, $12, $13, $14, $15, $16) "
-        "ON CONFLICT (code) DO NOTHING", &p);
-    return rows < 0 ? -1 : rows == 1;
+        "ON CONFLICT (code) DO NOTHING", &p));
 }
 
 int
@@ -461,24 +490,22 @@ registry_store_enterprise_save (kj_db_t *db, const Kj__Enterprise *e)
     s_params_t p = { .count = 0 };
     s_add (&p, e->code);
     s_add_enterprise_columns (&p, e);
-    int64_t rows = s_run (db,
+    return s_changed (s_run (db,
         "UPDATE enterprise SET name = $2, region = $3, industry = $4, "
         "founded_on = $5::date, size_class = $6, listing_tutoring = $7, "
         "board_standard = $8, chain_leader = $9, dishonest = $10, "
         "abnormal = $11, tax_grade = $12, invention_patents = $13, "
         "class2_ip = $14, pledged_ip = $15, version = version + 1, "
-        "updated_at = now () WHERE code = $1", &p);
-    return rows < 0 ? -1 : rows == 1;
+        "updated_at = now () WHERE code = $1", &p));
 }
 
 int
 registry_store_enterprise_touch (kj_db_t *db, const char *code)
 {
     const char *params [] = { code };
-    int64_t rows = kj_db_run (db,
+    return s_changed (kj_db_run (db,
         "UPDATE enterprise SET version = version + 1, updated_at = now () "
-        "WHERE code = $1", 1, params);
-    return rows < 0 ? -1 : rows == 1;
+        "WHERE code = $1", 1, params));
 }
 
 int
@@ -486,10 +513,9 @@ registry_store_enterprise_status (kj_db_t *db, const char *code,
                                   const char *status)
 {
     const char *params [] = { code, status };
-    int64_t rows = kj_db_run (db,
+    return s_changed (kj_db_run (db,
         "UPDATE enterprise SET status = $2, version = version + 1, "
-        "updated_at = now () WHERE code = $1", 2, params);
-    return rows < 0 ? -1 : rows == 1;
+        "updated_at = now () WHERE code = $1", 2, params));
 }
 
 int
@@ -507,13 +533,12 @@ registry_store_enterprise_stage (kj_db_t *db, const char *code,
     s_add_bool (&p, info->overridden);
     s_add (&p, info->override_reason ? info->override_reason : "");
     s_add_bool (&p, moved);
-    int64_t rows = s_run (db,
+    return s_changed (s_run (db,
         "UPDATE enterprise SET stage = $2, stage_computed = $3, "
         "stage_rule = $4, stage_reason = $5, stage_version = $6, "
         "stage_review = $7, stage_override = $8, stage_override_reason = $9, "
         "stage_at = CASE WHEN $10::boolean THEN now () ELSE stage_at END "
-        "WHERE code = $1", &p);
-    return rows < 0 ? -1 : rows == 1;
+        "WHERE code = $1", &p));
 }
 
 //  --------------------------------------------------------------------------
@@ -524,8 +549,7 @@ static void
 s_parse_figures (PGresult *res, Kj__Enterprise *e, ProtobufCAllocator *mem)
 {
     size_t n = (size_t) PQntuples (res);
-    e->figures = n ? (Kj__YearFigures **) s_alloc (mem, n * sizeof (void *))
-                   : NULL;
+    e->figures = (Kj__YearFigures **) s_pointers (mem, n);
     for (size_t row = 0; row < n; row++) {
         Kj__YearFigures *f = (Kj__YearFigures *) s_alloc (mem, sizeof *f);
         kj__year_figures__init (f);
@@ -565,8 +589,7 @@ s_parse_qualifications (PGresult *res, Kj__Enterprise *e,
                         ProtobufCAllocator *mem)
 {
     size_t n = (size_t) PQntuples (res);
-    e->qualifications = n ? (Kj__Qualification **) s_alloc (
-                                mem, n * sizeof (void *)) : NULL;
+    e->qualifications = (Kj__Qualification **) s_pointers (mem, n);
     for (size_t row = 0; row < n; row++)
         e->qualifications [row] = s_qualification_row (res, (int) row, mem);
     e->n_qualifications = n;
@@ -576,7 +599,7 @@ static void
 s_parse_awards (PGresult *res, Kj__Enterprise *e, ProtobufCAllocator *mem)
 {
     size_t n = (size_t) PQntuples (res);
-    e->awards = n ? (Kj__Award **) s_alloc (mem, n * sizeof (void *)) : NULL;
+    e->awards = (Kj__Award **) s_pointers (mem, n);
     for (size_t row = 0; row < n; row++) {
         Kj__Award *a = (Kj__Award *) s_alloc (mem, sizeof *a);
         kj__award__init (a);
@@ -594,8 +617,7 @@ static void
 s_parse_rounds (PGresult *res, Kj__Enterprise *e, ProtobufCAllocator *mem)
 {
     size_t n = (size_t) PQntuples (res);
-    e->rounds = n ? (Kj__EquityRound **) s_alloc (mem, n * sizeof (void *))
-                  : NULL;
+    e->rounds = (Kj__EquityRound **) s_pointers (mem, n);
     for (size_t row = 0; row < n; row++) {
         Kj__EquityRound *r = (Kj__EquityRound *) s_alloc (mem, sizeof *r);
         kj__equity_round__init (r);
@@ -613,8 +635,7 @@ static void
 s_parse_loans (PGresult *res, Kj__Enterprise *e, ProtobufCAllocator *mem)
 {
     size_t n = (size_t) PQntuples (res);
-    e->loans = n ? (Kj__BankLoan **) s_alloc (mem, n * sizeof (void *))
-                 : NULL;
+    e->loans = (Kj__BankLoan **) s_pointers (mem, n);
     for (size_t row = 0; row < n; row++) {
         Kj__BankLoan *l = (Kj__BankLoan *) s_alloc (mem, sizeof *l);
         kj__bank_loan__init (l);
@@ -633,8 +654,7 @@ s_parse_chain_links (PGresult *res, Kj__Enterprise *e,
                      ProtobufCAllocator *mem)
 {
     size_t n = (size_t) PQntuples (res);
-    e->chain_links = n ? (Kj__ChainLink **) s_alloc (mem, n * sizeof (void *))
-                       : NULL;
+    e->chain_links = (Kj__ChainLink **) s_pointers (mem, n);
     for (size_t row = 0; row < n; row++) {
         Kj__ChainLink *c = (Kj__ChainLink *) s_alloc (mem, sizeof *c);
         kj__chain_link__init (c);
@@ -755,16 +775,10 @@ registry_store_enterprise_list (kj_db_t *db,
         "WHERE s.code > $7::text ORDER BY s.code LIMIT $8::int", &p);
     if (!res)
         return -1;
-    *n = (size_t) PQntuples (res);
-    *more = *n > (size_t) s_limit (f->limit);
-    if (*more)
-        *n = (size_t) s_limit (f->limit);
-    *out = *n ? (Kj__Enterprise **) s_alloc (mem, *n * sizeof (void *)) : NULL;
-    *total = 0;
-    for (size_t row = 0; row < *n; row++) {
+    *n = s_page_rows (res, f->limit, 30, total, more);
+    *out = (Kj__Enterprise **) s_pointers (mem, *n);
+    for (size_t row = 0; row < *n; row++)
         (*out) [row] = s_enterprise_row (res, (int) row, mem);
-        *total = (uint64_t) s_int (res, (int) row, 30);
-    }
     PQclear (res);
     return 1;
 }
@@ -809,96 +823,105 @@ registry_store_figures_put (kj_db_t *db, const char *code,
     return 1;
 }
 
-int
-registry_store_awards_replace (kj_db_t *db, const char *code,
-                               Kj__Award *const *awards, size_t n)
+//  The parameters $2.. of the i-th of a part's items (the code is $1).
+typedef void (s_item_fn) (s_params_t *p, const void *items, size_t i);
+
+//  Replace the rows of one of an enterprise's parts: delete them, then
+//  insert each of the n items with the parameters add_item gives.
+static int
+s_replace (kj_db_t *db, const char *delete_sql, const char *insert_sql,
+           const char *code, const void *items, size_t n, s_item_fn *add_item)
 {
     const char *params [] = { code };
-    if (kj_db_run (db, "DELETE FROM award WHERE code = $1", 1, params) < 0)
+    if (kj_db_run (db, delete_sql, 1, params) < 0)
         return -1;
     for (size_t i = 0; i < n; i++) {
         s_params_t p = { .count = 0 };
         s_add (&p, code);
-        s_add (&p, awards [i]->name);
-        s_add_enum (&p, &kj__level__descriptor, "LEVEL_", awards [i]->level);
-        s_add_int (&p, awards [i]->year);
-        s_add (&p, awards [i]->rank ? awards [i]->rank : "");
-        if (s_run (db,
-            "INSERT INTO award (code, name, level, year, rank) "
-            "VALUES ($1, $2, $3, $4, $5)", &p) != 1)
+        add_item (&p, items, i);
+        if (s_run (db, insert_sql, &p) != 1)
             return -1;
     }
     return 1;
+}
+
+static void
+s_add_award (s_params_t *p, const void *items, size_t i)
+{
+    const Kj__Award *a = ((Kj__Award *const *) items) [i];
+    s_add (p, a->name);
+    s_add_enum (p, &kj__level__descriptor, "LEVEL_", a->level);
+    s_add_int (p, a->year);
+    s_add (p, a->rank ? a->rank : "");
+}
+
+int
+registry_store_awards_replace (kj_db_t *db, const char *code,
+                               Kj__Award *const *awards, size_t n)
+{
+    return s_replace (db, "DELETE FROM award WHERE code = $1",
+        "INSERT INTO award (code, name, level, year, rank) "
+        "VALUES ($1, $2, $3, $4, $5)", code, awards, n, s_add_award);
+}
+
+static void
+s_add_round (s_params_t *p, const void *items, size_t i)
+{
+    const Kj__EquityRound *r = ((Kj__EquityRound *const *) items) [i];
+    s_add_enum (p, &kj__round__descriptor, "ROUND_", r->round);
+    s_add_int (p, r->amount_fen);
+    s_add (p, r->closed_on);
+    s_add (p, r->investors ? r->investors : "");
 }
 
 int
 registry_store_rounds_replace (kj_db_t *db, const char *code,
                                Kj__EquityRound *const *rounds, size_t n)
 {
-    const char *params [] = { code };
-    if (kj_db_run (db, "DELETE FROM equity_round WHERE code = $1", 1,
-                   params) < 0)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        s_params_t p = { .count = 0 };
-        s_add (&p, code);
-        s_add_enum (&p, &kj__round__descriptor, "ROUND_", rounds [i]->round);
-        s_add_int (&p, rounds [i]->amount_fen);
-        s_add (&p, rounds [i]->closed_on);
-        s_add (&p, rounds [i]->investors ? rounds [i]->investors : "");
-        if (s_run (db,
-            "INSERT INTO equity_round (code, round, amount_fen, closed_on, "
-            "investors) VALUES ($1, $2, $3, $4::date, $5)", &p) != 1)
-            return -1;
-    }
-    return 1;
+    return s_replace (db, "DELETE FROM equity_round WHERE code = $1",
+        "INSERT INTO equity_round (code, round, amount_fen, closed_on, "
+        "investors) VALUES ($1, $2, $3, $4::date, $5)", code, rounds, n,
+        s_add_round);
+}
+
+static void
+s_add_loan (s_params_t *p, const void *items, size_t i)
+{
+    const Kj__BankLoan *l = ((Kj__BankLoan *const *) items) [i];
+    s_add (p, l->lender);
+    s_add_int (p, l->amount_fen);
+    s_add (p, l->drawn_on);
+    s_add_opt (p, l->matures_on);
+    s_add_bool (p, l->outstanding);
 }
 
 int
 registry_store_loans_replace (kj_db_t *db, const char *code,
                               Kj__BankLoan *const *loans, size_t n)
 {
-    const char *params [] = { code };
-    if (kj_db_run (db, "DELETE FROM loan WHERE code = $1", 1, params) < 0)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        s_params_t p = { .count = 0 };
-        s_add (&p, code);
-        s_add (&p, loans [i]->lender);
-        s_add_int (&p, loans [i]->amount_fen);
-        s_add (&p, loans [i]->drawn_on);
-        s_add_opt (&p, loans [i]->matures_on);
-        s_add_bool (&p, loans [i]->outstanding);
-        if (s_run (db,
-            "INSERT INTO loan (code, lender, amount_fen, drawn_on, "
-            "matures_on, outstanding) VALUES ($1, $2, $3, $4::date, "
-            "$5::date, $6)", &p) != 1)
-            return -1;
-    }
-    return 1;
+    return s_replace (db, "DELETE FROM loan WHERE code = $1",
+        "INSERT INTO loan (code, lender, amount_fen, drawn_on, matures_on, "
+        "outstanding) VALUES ($1, $2, $3, $4::date, $5::date, $6)", code,
+        loans, n, s_add_loan);
+}
+
+static void
+s_add_link (s_params_t *p, const void *items, size_t i)
+{
+    const Kj__ChainLink *l = ((Kj__ChainLink *const *) items) [i];
+    s_add (p, l->leader_code);
+    s_add (p, l->chain ? l->chain : "");
 }
 
 int
 registry_store_links_replace (kj_db_t *db, const char *code,
                               Kj__ChainLink *const *links, size_t n)
 {
-    const char *params [] = { code };
-    if (kj_db_run (db, "DELETE FROM chain_link WHERE code = $1", 1,
-                   params) < 0)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        s_params_t p = { .count = 0 };
-        s_add (&p, code);
-        s_add (&p, links [i]->leader_code);
-        s_add (&p, links [i]->chain ? links [i]->chain : "");
-        //  The same leader twice: the last chain name wins
-        if (s_run (db,
-            "INSERT INTO chain_link (code, leader_code, chain) "
-            "VALUES ($1, $2, $3) ON CONFLICT (code, leader_code) "
-            "DO UPDATE SET chain = excluded.chain", &p) != 1)
-            return -1;
-    }
-    return 1;
+    //  The same leader twice: the last chain name wins
+    return s_replace (db, "DELETE FROM chain_link WHERE code = $1",
+        "INSERT INTO chain_link (code, leader_code, chain) VALUES ($1, $2, "
+        "$3) ON CONFLICT (code, leader_code) DO UPDATE SET chain = "
+        "excluded.chain", code, links, n, s_add_link);
 }
 
 int
@@ -930,9 +953,8 @@ registry_store_qualification_delete (kj_db_t *db, const char *code, int kind)
     s_params_t p = { .count = 0 };
     s_add (&p, code);
     s_add_enum (&p, &kj__qualification_kind__descriptor, "QUAL_", kind);
-    int64_t rows = s_run (db,
-        "DELETE FROM qualification WHERE code = $1 AND kind = $2", &p);
-    return rows < 0 ? -1 : rows == 1;
+    return s_changed (s_run (db,
+        "DELETE FROM qualification WHERE code = $1 AND kind = $2", &p));
 }
 
 int
@@ -1010,8 +1032,7 @@ registry_store_expire (kj_db_t *db, const char *code, ProtobufCAllocator *mem,
     if (!res)
         return -1;
     *n = (size_t) PQntuples (res);
-    *out = *n ? (Kj__Qualification **) s_alloc (mem, *n * sizeof (void *))
-              : NULL;
+    *out = (Kj__Qualification **) s_pointers (mem, *n);
     for (size_t row = 0; row < *n; row++)
         (*out) [row] = s_qualification_row (res, (int) row, mem);
     PQclear (res);
@@ -1053,12 +1074,8 @@ registry_store_history (kj_db_t *db, const char *kind, const char *subject,
         "LIMIT $4::int", &p);
     if (!res)
         return -1;
-    *n = (size_t) PQntuples (res);
-    *more = *n > (size_t) s_limit (limit);
-    if (*more)
-        *n = (size_t) s_limit (limit);
-    *out = *n ? (Kj__AuditEntry **) s_alloc (mem, *n * sizeof (void *)) : NULL;
-    *total = 0;
+    *n = s_page_rows (res, limit, 7, total, more);
+    *out = (Kj__AuditEntry **) s_pointers (mem, *n);
     for (size_t row = 0; row < *n; row++) {
         Kj__AuditEntry *entry = (Kj__AuditEntry *) s_alloc (mem, sizeof *entry);
         kj__audit_entry__init (entry);
@@ -1069,7 +1086,6 @@ registry_store_history (kj_db_t *db, const char *kind, const char *subject,
         entry->before = s_text (res, (int) row, 4, mem);
         entry->after = s_text (res, (int) row, 5, mem);
         entry->reason = s_text (res, (int) row, 6, mem);
-        *total = (uint64_t) s_int (res, (int) row, 7);
         (*out) [row] = entry;
     }
     PQclear (res);
@@ -1123,6 +1139,34 @@ s_institution_row (PGresult *res, int row, ProtobufCAllocator *mem)
     return i;
 }
 
+//  The institution's input columns as parameters, after its id.
+static void
+s_add_institution_columns (s_params_t *p, const Kj__Institution *i)
+{
+    s_add (p, i->name);
+    s_add_enum (p, &kj__institution_type__descriptor, "INSTITUTION_",
+                i->type);
+    s_add (p, i->uscc ? i->uscc : "");
+    s_add_array (p, (const char *const *) i->regions, i->n_regions);
+    s_add (p, i->contact ? i->contact : "");
+    s_add (p, i->sponsor_code ? i->sponsor_code : "");
+}
+
+//  Run an INSERT ... RETURNING id: 1 with the id in id_out (48 bytes), 0
+//  when it inserted nothing (a conflict), -1 on error.
+static int
+s_insert_id (kj_db_t *db, const char *sql, s_params_t *p, char *id_out)
+{
+    PGresult *res = s_exec (db, sql, p);
+    if (!res)
+        return -1;
+    int rows = PQntuples (res);
+    if (rows == 1)
+        snprintf (id_out, 48, "%s", PQgetvalue (res, 0, 0));
+    PQclear (res);
+    return rows == 1;
+}
+
 int
 registry_store_institution_insert (kj_db_t *db, const Kj__Institution *i,
                                    char *id_out)
@@ -1131,26 +1175,14 @@ registry_store_institution_insert (kj_db_t *db, const Kj__Institution *i,
     for (int attempt = 0; attempt < 10; attempt++) {
         s_params_t p = { .count = 0 };
         s_add_opt (&p, i->id);
-        s_add (&p, i->name);
-        s_add_enum (&p, &kj__institution_type__descriptor, "INSTITUTION_",
-                    i->type);
-        s_add (&p, i->uscc ? i->uscc : "");
-        s_add_array (&p, (const char *const *) i->regions, i->n_regions);
-        s_add (&p, i->contact ? i->contact : "");
-        s_add (&p, i->sponsor_code ? i->sponsor_code : "");
-        PGresult *res = s_exec (db,
+        s_add_institution_columns (&p, i);
+        int rc = s_insert_id (db,
             "INSERT INTO institution (id, name, type, uscc, regions, contact, "
             "sponsor_code) VALUES (coalesce ($1, 'I' || lpad (nextval "
             "('institution_seq')::text, 6, '0')), $2, $3, $4, $5::text[], $6, "
-            "$7) ON CONFLICT DO NOTHING RETURNING id", &p);
-        if (!res)
-            return -1;
-        int rows = PQntuples (res);
-        if (rows == 1)
-            snprintf (id_out, 48, "%s", PQgetvalue (res, 0, 0));
-        PQclear (res);
-        if (rows == 1)
-            return 1;
+            "$7) ON CONFLICT DO NOTHING RETURNING id", &p, id_out);
+        if (rc != 0)
+            return rc;
         char named [48];
         if ((i->id && *i->id)
         ||  registry_store_institution_named (db, i->name, named) != 0)
@@ -1202,20 +1234,14 @@ registry_store_institution_save (kj_db_t *db, const Kj__Institution *i)
 {
     s_params_t p = { .count = 0 };
     s_add (&p, i->id);
-    s_add (&p, i->name);
-    s_add_enum (&p, &kj__institution_type__descriptor, "INSTITUTION_",
-                i->type);
-    s_add (&p, i->uscc ? i->uscc : "");
-    s_add_array (&p, (const char *const *) i->regions, i->n_regions);
-    s_add (&p, i->contact ? i->contact : "");
-    s_add (&p, i->sponsor_code ? i->sponsor_code : "");
+    s_add_institution_columns (&p, i);
     int64_t rows = s_run (db,
         "UPDATE institution SET name = $2, type = $3, uscc = $4, "
         "regions = $5::text[], contact = $6, sponsor_code = $7, "
         "version = version + 1, updated_at = now () WHERE id = $1", &p);
     if (rows < 0 && streq (kj_db_sqlstate (db), "23505"))
         return 0;
-    return rows < 0 ? -1 : rows == 1;
+    return s_changed (rows);
 }
 
 int
@@ -1223,11 +1249,10 @@ registry_store_institution_withdraw (kj_db_t *db, const char *id,
                                      const char *reason)
 {
     const char *params [] = { id, reason };
-    int64_t rows = kj_db_run (db,
+    return s_changed (kj_db_run (db,
         "UPDATE institution SET status = 'withdrawn', withdraw_reason = $2, "
         "version = version + 1, updated_at = now () WHERE id = $1", 2,
-        params);
-    return rows < 0 ? -1 : rows == 1;
+        params));
 }
 
 int
@@ -1254,17 +1279,10 @@ registry_store_institution_list (kj_db_t *db,
         "WHERE s.id > $5::text ORDER BY s.id LIMIT $6::int", &p);
     if (!res)
         return -1;
-    *n = (size_t) PQntuples (res);
-    *more = *n > (size_t) s_limit (f->limit);
-    if (*more)
-        *n = (size_t) s_limit (f->limit);
-    *out = *n ? (Kj__Institution **) s_alloc (mem, *n * sizeof (void *))
-              : NULL;
-    *total = 0;
-    for (size_t row = 0; row < *n; row++) {
+    *n = s_page_rows (res, f->limit, 12, total, more);
+    *out = (Kj__Institution **) s_pointers (mem, *n);
+    for (size_t row = 0; row < *n; row++)
         (*out) [row] = s_institution_row (res, (int) row, mem);
-        *total = (uint64_t) s_int (res, (int) row, 12);
-    }
     PQclear (res);
     return 1;
 }
@@ -1365,7 +1383,7 @@ registry_store_product_insert (kj_db_t *db, const Kj__Product *product,
         s_add_opt (&p, product->id);
         s_add (&p, product->institution_id);
         s_add_product_columns (&p, product);
-        PGresult *res = s_exec (db,
+        int rc = s_insert_id (db,
             "INSERT INTO product (id, institution_id, name, type, "
             "min_amount_fen, max_amount_fen, min_term_months, "
             "max_term_months, rate_bp, collateral, stages, qualifications, "
@@ -1374,15 +1392,9 @@ registry_store_product_insert (kj_db_t *db, const Kj__Product *product,
             "('product_seq')::text, 6, '0')), $2, $3, $4, $5, $6, $7, $8, "
             "$9, $10::text[], $11::text[], $12::text[], $13::text[], $14, "
             "$15::text[], $16::date, $17::date, $18) "
-            "ON CONFLICT DO NOTHING RETURNING id", &p);
-        if (!res)
-            return -1;
-        int rows = PQntuples (res);
-        if (rows == 1)
-            snprintf (id_out, 48, "%s", PQgetvalue (res, 0, 0));
-        PQclear (res);
-        if (rows == 1)
-            return 1;
+            "ON CONFLICT DO NOTHING RETURNING id", &p, id_out);
+        if (rc != 0)
+            return rc;
         if (product->id && *product->id)
             return 0;
     }
@@ -1418,15 +1430,14 @@ registry_store_product_save (kj_db_t *db, const Kj__Product *product)
     s_params_t p = { .count = 0 };
     s_add (&p, product->id);
     s_add_product_columns (&p, product);
-    int64_t rows = s_run (db,
+    return s_changed (s_run (db,
         "UPDATE product SET name = $2, type = $3, min_amount_fen = $4, "
         "max_amount_fen = $5, min_term_months = $6, max_term_months = $7, "
         "rate_bp = $8, collateral = $9::text[], stages = $10::text[], "
         "qualifications = $11::text[], any_qualifications = $12::text[], "
         "min_grade = $13, regions = $14::text[], valid_from = $15::date, "
         "valid_to = $16::date, description = $17, version = version + 1, "
-        "updated_at = now () WHERE id = $1", &p);
-    return rows < 0 ? -1 : rows == 1;
+        "updated_at = now () WHERE id = $1", &p));
 }
 
 int
@@ -1434,10 +1445,10 @@ registry_store_product_withdraw (kj_db_t *db, const char *id,
                                  const char *reason)
 {
     const char *params [] = { id, reason };
-    int64_t rows = kj_db_run (db,
+    return s_changed (kj_db_run (db,
         "UPDATE product SET status = 'withdrawn', withdraw_reason = $2, "
-        "version = version + 1, updated_at = now () WHERE id = $1", 2, params);
-    return rows < 0 ? -1 : rows == 1;
+        "version = version + 1, updated_at = now () WHERE id = $1", 2,
+        params));
 }
 
 int
@@ -1524,16 +1535,10 @@ registry_store_product_list (kj_db_t *db,
         "WHERE s.id > $15::text ORDER BY s.id LIMIT $16::int", &p);
     if (!res)
         return -1;
-    *n = (size_t) PQntuples (res);
-    *more = *n > (size_t) s_limit (f->limit);
-    if (*more)
-        *n = (size_t) s_limit (f->limit);
-    *out = *n ? (Kj__Product **) s_alloc (mem, *n * sizeof (void *)) : NULL;
-    *total = 0;
-    for (size_t row = 0; row < *n; row++) {
+    *n = s_page_rows (res, f->limit, 25, total, more);
+    *out = (Kj__Product **) s_pointers (mem, *n);
+    for (size_t row = 0; row < *n; row++)
         (*out) [row] = s_product_row (res, (int) row, mem);
-        *total = (uint64_t) s_int (res, (int) row, 25);
-    }
     PQclear (res);
     return 1;
 }

@@ -133,15 +133,6 @@ s_load_institution (kj_call_t *call, const char *id, bool lock,
     return 0;
 }
 
-static int
-s_emit (kj_call_t *call, const char *topic, const char *key,
-        const ProtobufCMessage *payload)
-{
-    if (kj_outbox_add (kj_call_db (call), topic, key, payload))
-        return registry_server_db_failed (call);
-    return 0;
-}
-
 int
 registry_supermarket_add_institution (kj_call_t *call,
                                       const ProtobufCMessage *input,
@@ -180,8 +171,8 @@ registry_supermarket_add_institution (kj_call_t *call,
         return -1;
     kj_info ("registry.institution_listed", "id=%s type=%d by=%s", id, i.type,
              registry_server_who (call));
-    return s_emit (call, "registry.institution.listed", id,
-                   &reply->institution->base);
+    return registry_server_emit (call, "registry.institution.listed", id,
+                                 &reply->institution->base);
 }
 
 int
@@ -198,60 +189,6 @@ registry_supermarket_get_institution (kj_call_t *call,
     return s_load_institution (call, id, false, &reply->institution);
 }
 
-//  Stored names of a repeated enum field, none zero.
-static int
-s_names (kj_call_t *call, const ProtobufCEnumDescriptor *descriptor,
-         const char *prefix, const int *values, size_t n, const char *field,
-         const char ***names)
-{
-    if (n > 32)
-        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, field,
-                             "%s: %zu values, at most 32", field, n);
-    *names = n ? (const char **) kj_call_alloc (call, n * sizeof (char *))
-               : NULL;
-    for (size_t i = 0; i < n; i++) {
-        char buffer [48];
-        const char *name = values [i] == 0 ? NULL
-                         : registry_check_enum_name (descriptor, prefix,
-                                                     values [i], buffer,
-                                                     sizeof buffer);
-        if (!name)
-            return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, field,
-                                 "%s[%zu]: %d is not a %s", field, i,
-                                 values [i], descriptor->short_name);
-        (*names) [i] = kj_call_strdup (call, name);
-    }
-    return 0;
-}
-
-static int
-s_page (kj_call_t *call, const Kj__Page *page, const char **after, int *limit)
-{
-    if (page && page->limit > REGISTRY_STORE_PAGE_MAX)
-        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "page.limit",
-                             "page.limit: %u, at most %d a page", page->limit,
-                             REGISTRY_STORE_PAGE_MAX);
-    kj_status_t status;
-    if (page && registry_check_text (page->after, "page.after", 64, false,
-                                     &status))
-        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "page.after",
-                             "page.after: not a cursor of this list; pass "
-                             "back PageInfo.next as it came");
-    *after = page && page->after ? page->after : "";
-    *limit = page ? (int) page->limit : 0;
-    return 0;
-}
-
-static Kj__PageInfo *
-s_page_info (kj_call_t *call, uint64_t total, bool more, const char *last)
-{
-    Kj__PageInfo *info = (Kj__PageInfo *) kj_call_message (
-        call, &kj__page_info__descriptor);
-    info->total = total;
-    info->next = more && last ? (char *) last : "";
-    return info;
-}
-
 int
 registry_supermarket_list_institutions (kj_call_t *call,
                                         const ProtobufCMessage *input,
@@ -262,10 +199,13 @@ registry_supermarket_list_institutions (kj_call_t *call,
     Kj__ListInstitutionsReply *reply = (Kj__ListInstitutionsReply *) output;
     registry_store_institution_filter_t filter;
     memset (&filter, 0, sizeof filter);
-    if (s_page (call, request->page, &filter.after, &filter.limit)
-    ||  s_names (call, &kj__institution_type__descriptor, "INSTITUTION_",
-                 (const int *) request->types, request->n_types, "types",
-                 &filter.types))
+    if (registry_server_page (call, request->page, &filter.after,
+                              &filter.limit)
+    ||  registry_server_enum_names (call, &kj__institution_type__descriptor,
+                                    "INSTITUTION_",
+                                    (const int *) request->types,
+                                    request->n_types, "types", false,
+                                    &filter.types))
         return -1;
     filter.n_types = request->n_types;
     if (request->region && *request->region) {
@@ -294,7 +234,7 @@ registry_supermarket_list_institutions (kj_call_t *call,
                                          &reply->n_institutions, &total,
                                          &more) < 0)
         return registry_server_db_failed (call);
-    reply->page_info = s_page_info (
+    reply->page_info = registry_server_page_info (
         call, total, more, reply->n_institutions
         ? reply->institutions [reply->n_institutions - 1]->id : NULL);
     return 0;
@@ -322,13 +262,10 @@ registry_supermarket_update_institution (kj_call_t *call,
         return kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION,
                              "institution.id", "institution %s is withdrawn; "
                              "a withdrawn institution is not changed", id);
-    if (request->expected_version
-    &&  request->expected_version != current->version)
-        return kj_call_fail (call, KJ__CODE__ABORTED, "expected_version",
-                             "institution %s was changed meanwhile (version "
-                             "%" PRIu64 ", you had %" PRIu64 "): show it "
-                             "again and retry", id, current->version,
-                             request->expected_version);
+    if (registry_server_check_version (call, "institution", id,
+                                       request->expected_version,
+                                       current->version))
+        return -1;
     kj_status_t status;
     char **mask = request->update_mask;
     size_t n_mask = request->n_update_mask;
@@ -362,8 +299,8 @@ registry_supermarket_update_institution (kj_call_t *call,
         return registry_server_db_failed (call);
     if (s_load_institution (call, id, false, &reply->institution))
         return -1;
-    return s_emit (call, "registry.institution.changed", id,
-                   &reply->institution->base);
+    return registry_server_emit (call, "registry.institution.changed", id,
+                                 &reply->institution->base);
 }
 
 //  Withdraw one product in the caller's transaction: row locked already.
@@ -380,7 +317,8 @@ s_withdraw_product (kj_call_t *call, const char *id, const char *reason,
                               reason) < 0
     ||  registry_store_product_load (db, id, false, &mem, out) != 1)
         return registry_server_db_failed (call);
-    return s_emit (call, "registry.product.withdrawn", id, &(*out)->base);
+    return registry_server_emit (call, "registry.product.withdrawn", id,
+                                 &(*out)->base);
 }
 
 int
@@ -417,8 +355,8 @@ registry_supermarket_withdraw_institution (kj_call_t *call,
     if (rc == 0)
         rc = s_load_institution (call, id, false, &reply->institution);
     if (rc == 0)
-        rc = s_emit (call, "registry.institution.withdrawn", id,
-                     &reply->institution->base);
+        rc = registry_server_emit (call, "registry.institution.withdrawn", id,
+                                   &reply->institution->base);
     char *why = kj_call_printf (call, "institution %s withdrawn: %s", id,
                                 reason);
     for (char *product = (char *) zlist_first (products); product && rc == 0;
@@ -546,8 +484,8 @@ registry_supermarket_add_product (kj_call_t *call,
         return -1;
     kj_info ("registry.product_listed", "id=%s institution=%s by=%s", id,
              p.institution_id, registry_server_who (call));
-    return s_emit (call, "registry.product.listed", id,
-                   &reply->product->base);
+    return registry_server_emit (call, "registry.product.listed", id,
+                                 &reply->product->base);
 }
 
 int
@@ -586,13 +524,10 @@ registry_supermarket_update_product (kj_call_t *call,
         return kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION, "product.id",
                              "product %s is withdrawn; list a new product "
                              "instead", id);
-    if (request->expected_version
-    &&  request->expected_version != current->version)
-        return kj_call_fail (call, KJ__CODE__ABORTED, "expected_version",
-                             "product %s was changed meanwhile (version %"
-                             PRIu64 ", you had %" PRIu64 "): show it again "
-                             "and retry", id, current->version,
-                             request->expected_version);
+    if (registry_server_check_version (call, "product", id,
+                                       request->expected_version,
+                                       current->version))
+        return -1;
     kj_status_t status;
     char **mask = request->update_mask;
     size_t n_mask = request->n_update_mask;
@@ -655,8 +590,8 @@ registry_supermarket_update_product (kj_call_t *call,
         return registry_server_db_failed (call);
     if (s_load_product (call, id, false, &reply->product))
         return -1;
-    return s_emit (call, "registry.product.changed", id,
-                   &reply->product->base);
+    return registry_server_emit (call, "registry.product.changed", id,
+                                 &reply->product->base);
 }
 
 int
@@ -693,10 +628,12 @@ s_catalogue_filter (kj_call_t *call, const Kj__SearchProductsRequest *request,
                     registry_store_product_filter_t *filter)
 {
     memset (filter, 0, sizeof *filter);
-    if (s_page (call, request->page, &filter->after, &filter->limit)
-    ||  s_names (call, &kj__product_type__descriptor, "PRODUCT_",
-                 (const int *) request->types, request->n_types, "types",
-                 &filter->types))
+    if (registry_server_page (call, request->page, &filter->after,
+                              &filter->limit)
+    ||  registry_server_enum_names (call, &kj__product_type__descriptor,
+                                    "PRODUCT_", (const int *) request->types,
+                                    request->n_types, "types", false,
+                                    &filter->types))
         return -1;
     filter->n_types = request->n_types;
     kj_status_t status;
@@ -724,7 +661,7 @@ s_list_products (kj_call_t *call, registry_store_product_filter_t *filter,
                                      &reply->products, &reply->n_products,
                                      &total, &more) < 0)
         return registry_server_db_failed (call);
-    reply->page_info = s_page_info (
+    reply->page_info = registry_server_page_info (
         call, total, more, reply->n_products
         ? reply->products [reply->n_products - 1]->id : NULL);
     return 0;
@@ -818,9 +755,12 @@ registry_supermarket_search_products (kj_call_t *call,
     profile.term_months = request->term_months;
     if (request->held) {
         const char **names;
-        if (s_names (call, &kj__qualification_kind__descriptor, "QUAL_",
-                     (const int *) request->held->kinds,
-                     request->held->n_kinds, "held.kinds", &names))
+        if (registry_server_enum_names (call,
+                                        &kj__qualification_kind__descriptor,
+                                        "QUAL_",
+                                        (const int *) request->held->kinds,
+                                        request->held->n_kinds, "held.kinds",
+                                        false, &names))
             return -1;
         profile.has_held = true;
         profile.held = registry_product_bits (

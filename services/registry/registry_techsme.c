@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "kj_money.h"
 #include "registry_techsme.h"
 
 //  A band of a ratio grid: ratios from min_bp (inclusive) score points.
@@ -68,31 +69,6 @@ s_ratio_bp (int64_t numerator, int64_t denominator)
         return -1;
     __int128 bp = (__int128) numerator * 10000 / denominator;
     return bp > INT64_MAX ? INT64_MAX : (int64_t) bp;
-}
-
-//  --------------------------------------------------------------------------
-//  Format fen as yuan for people: "¥200,000,000", "¥1,234.05".
-
-static void
-s_format_yuan (int64_t fen, char *buf, size_t size)
-{
-    uint64_t magnitude = fen < 0 ? 0 - (uint64_t) fen : (uint64_t) fen;
-    uint64_t yuan = magnitude / 100;
-    char digits [24];
-    int length = snprintf (digits, sizeof digits, "%" PRIu64, yuan);
-    char grouped [32];
-    int at = 0;
-    for (int i = 0; i < length; i++) {
-        if (i > 0 && (length - i) % 3 == 0)
-            grouped [at++] = ',';
-        grouped [at++] = digits [i];
-    }
-    grouped [at] = 0;
-    if (magnitude % 100)
-        snprintf (buf, size, "%s¥%s.%02u", fen < 0 ? "-" : "", grouped,
-                  (unsigned) (magnitude % 100));
-    else
-        snprintf (buf, size, "%s¥%s", fen < 0 ? "-" : "", grouped);
 }
 
 //  --------------------------------------------------------------------------
@@ -172,15 +148,17 @@ registry_techsme_evaluate (const registry_techsme_input_t *input,
         s_add_reason (result, REGISTRY_TECHSME_STAFF_OVER_LIMIT, text);
     }
     if (input->sales_fen > REGISTRY_TECHSME_MAX_SALES_FEN) {
-        s_format_yuan (input->sales_fen, found, sizeof found);
-        s_format_yuan (REGISTRY_TECHSME_MAX_SALES_FEN, limit, sizeof limit);
+        kj_money_yuan (input->sales_fen, false, found, sizeof found);
+        kj_money_yuan (REGISTRY_TECHSME_MAX_SALES_FEN, false, limit,
+                       sizeof limit);
         snprintf (text, sizeof text, "sales %s are over the limit of %s",
                   found, limit);
         s_add_reason (result, REGISTRY_TECHSME_SALES_OVER_LIMIT, text);
     }
     if (input->total_assets_fen > REGISTRY_TECHSME_MAX_ASSETS_FEN) {
-        s_format_yuan (input->total_assets_fen, found, sizeof found);
-        s_format_yuan (REGISTRY_TECHSME_MAX_ASSETS_FEN, limit, sizeof limit);
+        kj_money_yuan (input->total_assets_fen, false, found, sizeof found);
+        kj_money_yuan (REGISTRY_TECHSME_MAX_ASSETS_FEN, false, limit,
+                       sizeof limit);
         snprintf (text, sizeof text, "total assets %s are over the limit of "
                   "%s", found, limit);
         s_add_reason (result, REGISTRY_TECHSME_ASSETS_OVER_LIMIT, text);
@@ -212,4 +190,47 @@ registry_techsme_evaluate (const registry_techsme_input_t *input,
     result->eligible = result->reasons == 0;
     kj_status_ok (status);
     return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  The grid's input from an enterprise's figures; see the header.
+
+registry_techsme_input_t
+registry_techsme_input (const Kj__Enterprise *e, const Kj__YearFigures *f)
+{
+    registry_techsme_input_t input = {
+        .staff = f->staff,
+        .tech_staff = f->tech_staff,
+        .sales_fen = f->revenue_fen,
+        .rnd_fen = f->rnd_fen,
+        .cost_fen = f->total_cost_fen,
+        .total_assets_fen = f->total_assets_fen,
+        .ip_class1 = e->ip ? e->ip->invention_patents : 0,
+        .ip_class2 = e->ip ? e->ip->class2_ip : 0,
+        .abnormal = e->credit && e->credit->abnormal,
+        .dishonest = e->credit && e->credit->dishonest
+    };
+    return input;
+}
+
+//  --------------------------------------------------------------------------
+//  A result as a message; see the header.
+
+void
+registry_techsme_message (const registry_techsme_result_t *result,
+                          int32_t year, char *reason, Kj__TechSmeScore *t)
+{
+    kj__tech_sme_score__init (t);
+    t->year = year;
+    t->tech_staff_bp = result->tech_staff_bp;
+    t->rnd_sales_bp = result->rnd_sales_bp;
+    t->rnd_cost_bp = result->rnd_cost_bp;
+    t->tech_staff_score = result->tech_staff_score;
+    t->rnd_sales_score = result->rnd_sales_score;
+    t->rnd_cost_score = result->rnd_cost_score;
+    t->rnd_score = result->rnd_score;
+    t->ip_score = result->ip_score;
+    t->total = result->total;
+    t->eligible = result->eligible;
+    t->reason = reason;
 }

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "kj_proto.h"
+#include "registry.pb-c.h"
 
 //  What the grid reads. Counts and money are >= 0; money is in fen.
 typedef struct {
@@ -72,5 +73,20 @@ int
     registry_techsme_evaluate (const registry_techsme_input_t *input,
                                registry_techsme_result_t *result,
                                kj_status_t *status);
+
+//  --------------------------------------------------------------------------
+//  What the grid reads of an enterprise: its figures f of one year, its
+//  IP and its credit flags (0 and false where e has none).
+
+registry_techsme_input_t
+    registry_techsme_input (const Kj__Enterprise *e,
+                            const Kj__YearFigures *f);
+
+//  A result as the score of year in a message; t->reason is set to reason,
+//  the caller's copy of result->reason.
+void
+    registry_techsme_message (const registry_techsme_result_t *result,
+                              int32_t year, char *reason,
+                              Kj__TechSmeScore *t);
 
 #endif

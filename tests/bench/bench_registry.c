@@ -22,6 +22,7 @@
 #include "registry_csv.h"
 #include "registry_demo.h"
 #include "cli.h"
+#include "kj_money.h"
 
 #define ENTERPRISES 1000000
 #define LOOKUPS 20000
@@ -70,20 +71,6 @@ static double
 s_seconds (int64_t since)
 {
     return (kj_mono_us () - since) / 1e6;
-}
-
-static void
-s_number (double value, char *buf, size_t size)
-{
-    char digits [32];
-    snprintf (digits, sizeof digits, "%.0f", value);
-    size_t len = strlen (digits), n = 0;
-    for (size_t i = 0; i < len && n + 2 < size; i++) {
-        if (i && (len - i) % 3 == 0)
-            buf [n++] = ',';
-        buf [n++] = digits [i];
-    }
-    buf [n] = 0;
 }
 
 //  The raw baseline: COPY the file as it is.
@@ -139,7 +126,7 @@ s_line (const char *what, double rate, double seconds, double ratio,
         const char *target)
 {
     char text [32];
-    s_number (rate, text, sizeof text);
+    kj_money_grouped ((uint64_t) (rate + 0.5), text, sizeof text);
     printf ("  %-50s %10s  %7.1f s  %5.2f   %s\n", what, text, seconds, ratio,
             target);
     fflush (stdout);

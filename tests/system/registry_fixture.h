@@ -211,6 +211,32 @@ rfx_get (rfx_t *fx, const char *code, Kj__EnterpriseReply **holder)
     return (*holder)->enterprise;
 }
 
+//  Qualify code with kind (at level, 0 for none) until expires; returns
+//  the status code. The reply goes to *reply, or is freed if reply is NULL.
+static inline int
+rfx_qualify (rfx_t *fx, const char *code, Kj__QualificationKind kind,
+             Kj__Level level, const char *expires, kj_status_t *status,
+             Kj__EnterpriseReply **reply)
+{
+    Kj__QualifyRequest request = KJ__QUALIFY_REQUEST__INIT;
+    Kj__Qualification q = KJ__QUALIFICATION__INIT;
+    q.kind = kind;
+    q.level = level;
+    q.expires_on = (char *) expires;
+    request.code = (char *) code;
+    request.qualification = &q;
+    Kj__EnterpriseReply *answer = NULL;
+    int rc = rfx_call (fx, "Qualify", &request.base,
+                       &kj__enterprise_reply__descriptor, &answer, status,
+                       NULL, false);
+    if (reply)
+        *reply = answer;
+    else
+    if (answer)
+        kj__enterprise_reply__free_unpacked (answer, NULL);
+    return rc;
+}
+
 //  The current year, as the database sees it.
 static inline int
 rfx_year (rfx_t *fx)

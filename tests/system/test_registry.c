@@ -777,23 +777,17 @@ test_qualification_expiry (void **state)
     reply = s_set_revenue (&fx, code, 2500, 2500, 2500, &status, &rc);
     assert_int_equal (rc, 0);
     kj__enterprise_reply__free_unpacked (reply, NULL);
-    Kj__QualifyRequest qualify = KJ__QUALIFY_REQUEST__INIT;
-    Kj__Qualification q = KJ__QUALIFICATION__INIT;
-    q.kind = KJ__QUALIFICATION_KIND__QUAL_HIGH_TECH;
-    q.level = KJ__LEVEL__LEVEL_NATIONAL;
-    q.expires_on = "2020-01-01";
-    qualify.code = code;
-    qualify.qualification = &q;
-    assert_int_equal (rfx_call (&fx, "Qualify", &qualify.base,
-                                &kj__enterprise_reply__descriptor, &reply,
-                                &status, NULL, false),
+    assert_int_equal (rfx_qualify (&fx, code,
+                                   KJ__QUALIFICATION_KIND__QUAL_HIGH_TECH,
+                                   KJ__LEVEL__LEVEL_NATIONAL, "2020-01-01",
+                                   &status, &reply),
                       KJ__CODE__INVALID_ARGUMENT);
     assert_string_equal (status.field, "qualification.expires_on");
     assert_non_null (strstr (status.message, "has passed"));
-    q.expires_on = "2199-12-31";
-    assert_int_equal (rfx_call (&fx, "Qualify", &qualify.base,
-                                &kj__enterprise_reply__descriptor, &reply,
-                                &status, NULL, false), 0);
+    assert_int_equal (rfx_qualify (&fx, code,
+                                   KJ__QUALIFICATION_KIND__QUAL_HIGH_TECH,
+                                   KJ__LEVEL__LEVEL_NATIONAL, "2199-12-31",
+                                   &status, &reply), 0);
     assert_int_equal (reply->enterprise->stage->stage, KJ__STAGE__STAGE_GROWTH);
     assert_string_equal (reply->enterprise->stage->rule,
                          "growth.qualification");
@@ -872,6 +866,19 @@ s_codes_free (char **codes, size_t n)
     free (codes);
 }
 
+//  List every page of request, expecting exactly one enterprise: code.
+static void
+s_assert_lists_one (rfx_t *fx, Kj__ListEnterprisesRequest *request,
+                    const char *code)
+{
+    size_t n;
+    uint64_t total;
+    char **found = s_list (fx, request, &n, &total);
+    assert_int_equal (n, 1);
+    assert_string_equal (found [0], code);
+    s_codes_free (found, n);
+}
+
 static void
 test_list_filters_paging (void **state)
 {
@@ -894,17 +901,10 @@ test_list_filters_paging (void **state)
         kj__enterprise_reply__free_unpacked (reply, NULL);
     }
     //  One of them holds SRDI, one is submitted
-    Kj__QualifyRequest qualify = KJ__QUALIFY_REQUEST__INIT;
-    Kj__Qualification q = KJ__QUALIFICATION__INIT;
-    q.kind = KJ__QUALIFICATION_KIND__QUAL_SRDI;
-    q.expires_on = "2199-01-01";
-    qualify.code = codes [4];
-    qualify.qualification = &q;
+    assert_int_equal (rfx_qualify (&fx, codes [4],
+                                   KJ__QUALIFICATION_KIND__QUAL_SRDI, 0,
+                                   "2199-01-01", NULL, NULL), 0);
     Kj__EnterpriseReply *reply = NULL;
-    assert_int_equal (rfx_call (&fx, "Qualify", &qualify.base,
-                                &kj__enterprise_reply__descriptor, &reply,
-                                NULL, NULL, false), 0);
-    kj__enterprise_reply__free_unpacked (reply, NULL);
     Kj__TransitionRequest submit = KJ__TRANSITION_REQUEST__INIT;
     submit.code = codes [1];
     submit.action = KJ__ENTRY_ACTION__ACTION_SUBMIT;
@@ -935,29 +935,20 @@ test_list_filters_paging (void **state)
     char *shenyang [] = { "210100" };
     request.regions = shenyang;
     request.name_contains = "制造";
-    found = s_list (&fx, &request, &n, &total);
-    assert_int_equal (n, 1);
-    assert_string_equal (found [0], codes [5]);
-    s_codes_free (found, n);
+    s_assert_lists_one (&fx, &request, codes [5]);
     request.name_contains = "";
     request.n_regions = 0;
 
     Kj__QualificationKind kinds [] = { KJ__QUALIFICATION_KIND__QUAL_SRDI };
     request.qualifications = kinds;
     request.n_qualifications = 1;
-    found = s_list (&fx, &request, &n, &total);
-    assert_int_equal (n, 1);
-    assert_string_equal (found [0], codes [4]);
-    s_codes_free (found, n);
+    s_assert_lists_one (&fx, &request, codes [4]);
     request.n_qualifications = 0;
 
     Kj__EntryStatus statuses [] = { KJ__ENTRY_STATUS__ENTRY_SUBMITTED };
     request.statuses = statuses;
     request.n_statuses = 1;
-    found = s_list (&fx, &request, &n, &total);
-    assert_int_equal (n, 1);
-    assert_string_equal (found [0], codes [1]);
-    s_codes_free (found, n);
+    s_assert_lists_one (&fx, &request, codes [1]);
     request.n_statuses = 0;
 
     //  Founded this year, no revenue: incubation, all of them

@@ -248,6 +248,54 @@ s_with_field (const char *line, int f, const char *value)
     return out.data;
 }
 
+//  Line n of buf made from line n of source with field f set to value.
+static void
+s_change_field (registry_csv_buf_t *buf, const char *source, int n, int f,
+                const char *value)
+{
+    char *line = s_line (source, n);
+    char *changed = s_with_field (line, f, value);
+    s_replace_line (buf, n, changed);
+    free (changed);
+    free (line);
+}
+
+//  The name of a registered enterprise (caller frees).
+static char *
+s_name_of (rfx_t *fx, const char *code)
+{
+    PGresult *res = kj_db_exec (fx->db, "SELECT name FROM enterprise "
+                                "WHERE code = $1", 1,
+                                (const char *[]) { code });
+    assert_non_null (res);
+    char *name = strdup (PQgetvalue (res, 0, 0));
+    PQclear (res);
+    return name;
+}
+
+//  Write text to STEM.csv and import it with `kejin NOUN import --errors
+//  STEM-errors.csv`, expecting it refused, nothing written, and exactly
+//  the problems `errors` listed.
+static void
+s_assert_refused (rfx_t *fx, const char *noun, const char *stem,
+                  const char *text, const char *errors)
+{
+    char name [64], errors_name [64];
+    snprintf (name, sizeof name, "%s.csv", stem);
+    snprintf (errors_name, sizeof errors_name, "%s-errors.csv", stem);
+    s_write (name, text, strlen (text));
+    char counts_before [400], counts_after [400];
+    s_counts (fx, counts_before, sizeof counts_before);
+    assert_int_equal (s_import (fx, noun, name,
+                                ARGS ("--errors", s_path (errors_name))),
+                      CLI_USAGE);
+    s_counts (fx, counts_after, sizeof counts_after);
+    assert_string_equal (counts_after, counts_before);
+    char *found = s_read (errors_name);
+    assert_string_equal (found, errors);
+    free (found);
+}
+
 //  The id of the last import of a state.
 static char *
 s_last_import (rfx_t *fx, const char *state)
@@ -289,19 +337,13 @@ test_bad_rows_reported_nothing_written (void **state)
     memcpy (typo, line, 18);
     typo [18] = 0;
     typo [17] = typo [17] == 'X' ? 'Y' : 'X';
+    free (line);
     kj_status_t why;
     assert_int_equal (registry_uscc_normalize (typo, (char [19]) { 0 }, &why),
                       -1);
-    char *changed = s_with_field (line, 0, typo);
-    s_replace_line (bad, 17, changed);
-    free (changed);
-    free (line);
+    s_change_field (bad, good, 17, 0, typo);
     //  line 100: February 30th
-    line = s_line (good, 100);
-    changed = s_with_field (line, 4, "2021-02-30");
-    s_replace_line (bad, 100, changed);
-    free (changed);
-    free (line);
+    s_change_field (bad, good, 100, 4, "2021-02-30");
     //  line 500: the row of line 2 again
     line = s_line (good, 2);
     s_replace_line (bad, 500, line);
@@ -309,11 +351,7 @@ test_bad_rows_reported_nothing_written (void **state)
     snprintf (code2, sizeof code2, "%.18s", line);
     free (line);
     //  line 700: a region that is none
-    line = s_line (good, 700);
-    changed = s_with_field (line, 2, "火星");
-    s_replace_line (bad, 700, changed);
-    free (changed);
-    free (line);
+    s_change_field (bad, good, 700, 2, "火星");
     //  line 900: an enterprise registered already
     line = s_line (before.files [1].data, 5);
     s_replace_line (bad, 900, line);
@@ -321,11 +359,7 @@ test_bad_rows_reported_nothing_written (void **state)
     snprintf (code5, sizeof code5, "%.18s", line);
     free (line);
     //  line 950: a status that is none
-    line = s_line (good, 950);
-    changed = s_with_field (line, 6, "asleep");
-    s_replace_line (bad, 950, changed);
-    free (changed);
-    free (line);
+    s_change_field (bad, good, 950, 6, "asleep");
     s_write ("bad.csv", bad->data, bad->size);
 
     char counts_before [400], counts_after [400];
@@ -339,10 +373,7 @@ test_bad_rows_reported_nothing_written (void **state)
     //  Every problem, by line, with its column and reason
     char *errors = s_read ("errors.csv");
     char expected [4096];
-    PGresult *res = kj_db_exec (fx.db, "SELECT name FROM enterprise "
-                                "WHERE code = $1", 1,
-                                (const char *[]) { code5 });
-    assert_non_null (res);
+    char *name5 = s_name_of (&fx, code5);
     snprintf (expected, sizeof expected,
         "line,field,reason,value\n"
         "17,code,\"%s\",%s\n"
@@ -356,8 +387,8 @@ test_bad_rows_reported_nothing_written (void **state)
         "950,status,\"'asleep' is not an entry status; one of draft, "
         "submitted, city_approved, publicized, active, returned, rejected, "
         "suspended or removed\",asleep\n",
-        why.message, typo, code2, PQgetvalue (res, 0, 0), code5);
-    PQclear (res);
+        why.message, typo, code2, name5, code5);
+    free (name5);
     assert_string_equal (errors, expected);
     free (errors);
     char *refused = s_last_import (&fx, "refused");
@@ -388,8 +419,9 @@ test_bad_rows_reported_nothing_written (void **state)
     line = s_line (good, 1001);
     assert_memory_equal (event->items [999]->key, line, 18);
     free (line);
-    res = kj_db_exec (fx.db, "SELECT stage, region FROM enterprise "
-                      "WHERE code = $1", 1, (const char *[]) { code2 });
+    PGresult *res = kj_db_exec (fx.db, "SELECT stage, region FROM enterprise "
+                                "WHERE code = $1", 1,
+                                (const char *[]) { code2 });
     assert_non_null (res);
     assert_string_equal (event->items [0]->stage, PQgetvalue (res, 0, 0));
     assert_string_equal (event->items [0]->region, PQgetvalue (res, 0, 1));
@@ -445,14 +477,11 @@ test_conflicts_found_at_commit (void **state)
     char *code2 = s_line (all, 2);
     char expected [600];
     code2 [18] = 0;
-    PGresult *res = kj_db_exec (fx.db, "SELECT name FROM enterprise "
-                                "WHERE code = $1", 1,
-                                (const char *[]) { code2 });
+    char *name2 = s_name_of (&fx, code2);
     snprintf (expected, sizeof expected, "2,code,\"registered already, as "
               "%s; an import adds new enterprises only (change one with "
-              "`kejin enterprise update`)\",%s", PQgetvalue (res, 0, 0),
-              code2);
-    PQclear (res);
+              "`kejin enterprise update`)\",%s", name2, code2);
+    free (name2);
     assert_string_equal (second, expected);
     char *last = s_line (errors, 22);
     snprintf (expected, sizeof expected, "150,code,given again: the code is "
@@ -468,35 +497,21 @@ test_conflicts_found_at_commit (void **state)
 
     //  Institutions: an id and a name twice; products of an institution
     //  that is not there
-    const char *institutions =
+    s_assert_refused (&fx, "institution", "inst",
         "id,name,type,regions\n"
         "I-1,甲银行,bank,沈阳\n"
         "I-2,乙银行,bank,大连\n"
         "I-1,丙银行,bank,鞍山\n"
-        "I-4,乙银行,bank,全省\n";
-    s_write ("inst.csv", institutions, strlen (institutions));
-    assert_int_equal (s_import (&fx, "institution", "inst.csv",
-                                ARGS ("--errors", s_path ("inst-errors.csv"))),
-                      CLI_USAGE);
-    errors = s_read ("inst-errors.csv");
-    assert_string_equal (errors,
+        "I-4,乙银行,bank,全省\n",
         "line,field,reason,value\n"
         "4,id,given again: the id is also on line 2,I-1\n"
         "5,name,given again: the name is also on line 3,乙银行\n");
-    free (errors);
-    const char *products =
+    s_assert_refused (&fx, "product", "prod",
         "id,institution_id,name,type,max_amount_fen,max_term_months,regions\n"
-        "P-1,I-9,某产品,credit,1000000,12,沈阳\n";
-    s_write ("prod.csv", products, strlen (products));
-    assert_int_equal (s_import (&fx, "product", "prod.csv",
-                                ARGS ("--errors", s_path ("prod-errors.csv"))),
-                      CLI_USAGE);
-    errors = s_read ("prod-errors.csv");
-    assert_string_equal (errors,
+        "P-1,I-9,某产品,credit,1000000,12,沈阳\n",
         "line,field,reason,value\n"
         "2,institution_id,no institution has this id: import or add it "
         "first,I-9\n");
-    free (errors);
     s_counts (&fx, counts_after, sizeof counts_after);
     assert_string_equal (counts_after, counts_before);
     free (all);
@@ -756,21 +771,11 @@ test_figures_import_recomputes_stage (void **state)
               "%s,%d,100000000,20000000,90000000,10,5\n"
               "%s,%d,100000000,20000000,90000000,10,5\n", a, today.year - 1,
               unknown, today.year - 1);
-    s_write ("unknown.csv", text, strlen (text));
-    char counts_before [400], counts_after [400];
-    s_counts (&fx, counts_before, sizeof counts_before);
-    const char *errors_path = s_path ("unknown-errors.csv");
-    assert_int_equal (s_import (&fx, "enterprise", "unknown.csv",
-                                ARGS ("--errors", errors_path)), CLI_USAGE);
-    s_counts (&fx, counts_after, sizeof counts_after);
-    assert_string_equal (counts_after, counts_before);
-    char *errors = s_read ("unknown-errors.csv");
     char expected [400];
     snprintf (expected, sizeof expected, "line,field,reason,value\n"
               "3,code,no enterprise has this code: import the enterprise "
               "first (kejin enterprise import),%s\n", unknown);
-    assert_string_equal (errors, expected);
-    free (errors);
+    s_assert_refused (&fx, "enterprise", "unknown", text, expected);
 
     //  Revenue last year: a and b are start-ups now by the rules
     snprintf (text, sizeof text,

@@ -161,6 +161,27 @@ s_assert_ids (rfx_t *fx, const char *method, Kj__SearchProductsRequest *request,
     free (ids);
 }
 
+//  List institutions (one page), expecting the ids joined by ',' and, when
+//  total is not -1, that many matching in all.
+static void
+s_assert_institutions (rfx_t *fx, Kj__ListInstitutionsRequest *request,
+                       const char *expected, int64_t total)
+{
+    Kj__ListInstitutionsReply *page = NULL;
+    kj_status_t status;
+    assert_int_equal (rfx_call (fx, "ListInstitutions", &request->base,
+                                &kj__list_institutions_reply__descriptor,
+                                &page, &status, NULL, true), 0);
+    char ids [400] = "";
+    for (size_t i = 0; i < page->n_institutions; i++)
+        snprintf (ids + strlen (ids), sizeof ids - strlen (ids), "%s%s",
+                  i ? "," : "", page->institutions [i]->id);
+    assert_string_equal (ids, expected);
+    if (total >= 0)
+        assert_int_equal (page->page_info->total, total);
+    kj__list_institutions_reply__free_unpacked (page, NULL);
+}
+
 #define BIT(x) (1u << (x))
 
 //  --------------------------------------------------------------------------
@@ -243,35 +264,17 @@ test_institutions (void **state)
 
     //  Lists: by type, by the city served
     Kj__ListInstitutionsRequest list = KJ__LIST_INSTITUTIONS_REQUEST__INIT;
-    Kj__ListInstitutionsReply *page = NULL;
     Kj__InstitutionType banks [] = { KJ__INSTITUTION_TYPE__INSTITUTION_BANK };
     list.types = banks;
     list.n_types = 1;
-    assert_int_equal (rfx_call (&fx, "ListInstitutions", &list.base,
-                                &kj__list_institutions_reply__descriptor,
-                                &page, &status, NULL, true), 0);
-    assert_int_equal (page->n_institutions, 2);
-    assert_string_equal (page->institutions [0]->id, "I000001");
-    assert_string_equal (page->institutions [1]->id, "I000003");
-    kj__list_institutions_reply__free_unpacked (page, NULL);
+    s_assert_institutions (&fx, &list, "I000001,I000003", -1);
     list.n_types = 0;
     //  Anshan: the province-wide bank and the metro VC
     list.region = "210300";
-    assert_int_equal (rfx_call (&fx, "ListInstitutions", &list.base,
-                                &kj__list_institutions_reply__descriptor,
-                                &page, &status, NULL, true), 0);
-    assert_int_equal (page->n_institutions, 2);
-    assert_string_equal (page->institutions [0]->id, "I000001");
-    assert_string_equal (page->institutions [1]->id, "I000002");
-    assert_int_equal (page->page_info->total, 2);
-    kj__list_institutions_reply__free_unpacked (page, NULL);
+    s_assert_institutions (&fx, &list, "I000001,I000002", 2);
     //  Shenyang: every one of them now that Dalian Bank serves it too
     list.region = "210100";
-    assert_int_equal (rfx_call (&fx, "ListInstitutions", &list.base,
-                                &kj__list_institutions_reply__descriptor,
-                                &page, &status, NULL, true), 0);
-    assert_int_equal (page->n_institutions, 4);
-    kj__list_institutions_reply__free_unpacked (page, NULL);
+    s_assert_institutions (&fx, &list, "I000001,I000002,I000003,SYDB", -1);
     rfx_stop (&fx);
 }
 
@@ -489,16 +492,9 @@ test_search_for_enterprise (void **state)
     s_assert_ids (&fx, "SearchProducts", &request, "F1,F3");
 
     //  HIGH_TECH and a bank loan on record: no first loan any more
-    Kj__QualifyRequest qualify = KJ__QUALIFY_REQUEST__INIT;
-    Kj__Qualification q = KJ__QUALIFICATION__INIT;
-    q.kind = KJ__QUALIFICATION_KIND__QUAL_HIGH_TECH;
-    q.expires_on = "2199-01-01";
-    qualify.code = code;
-    qualify.qualification = &q;
-    assert_int_equal (rfx_call (&fx, "Qualify", &qualify.base,
-                                &kj__enterprise_reply__descriptor, &reply,
-                                &status, NULL, false), 0);
-    kj__enterprise_reply__free_unpacked (reply, NULL);
+    assert_int_equal (rfx_qualify (&fx, code,
+                                   KJ__QUALIFICATION_KIND__QUAL_HIGH_TECH, 0,
+                                   "2199-01-01", &status, NULL), 0);
     Kj__UpdateEnterpriseRequest update = KJ__UPDATE_ENTERPRISE_REQUEST__INIT;
     Kj__Enterprise e = KJ__ENTERPRISE__INIT;
     Kj__BankLoan loan = KJ__BANK_LOAN__INIT;

@@ -81,6 +81,20 @@ s_free (s_result_t *result)
     registry_csv_buf_free (&result->errors);
 }
 
+//  Parse text of kind, expecting n_rows rows, read back as rows (when not
+//  NULL), and exactly the problems errors.
+static void
+s_assert_parse (registry_csv_kind_t kind, const char *text, int n_rows,
+                const char *rows, const char *errors)
+{
+    s_result_t result = s_parse (kind, text);
+    assert_int_equal (result.n_rows, n_rows);
+    if (rows)
+        assert_string_equal (result.rows.data, rows);
+    assert_string_equal (result.errors.data, errors);
+    s_free (&result);
+}
+
 static const char *s_enterprise_header =
     "code,name,region,industry,founded_on,size_class,status,"
     "listing_tutoring,board_standard,chain_leader,dishonest,abnormal,"
@@ -246,9 +260,7 @@ test_enterprise_round_needs_its_date (void **state)
         "91210100MA0QEK7B6N,乙,2020-01-01,,2021-01-01,\n"
         "91210100MA0QEK7B6N,丙,2020-01-01,天使轮,2019-12-31,\n"
         "91210100MA0QEK7B6N,丁,2020-01-01,seed,2020-06-01,12.5\n";
-    s_result_t result = s_parse (REGISTRY_CSV_ENTERPRISES, text);
-    assert_int_equal (result.n_rows, 0);
-    assert_string_equal (result.errors.data,
+    s_assert_parse (REGISTRY_CSV_ENTERPRISES, text, 0, NULL,
         "2|round_closed_on|required with a round: the date the round closed, "
         "YYYY-MM-DD|\n"
         "3|round_closed_on|given without a round: name the round too (seed, "
@@ -257,7 +269,6 @@ test_enterprise_round_needs_its_date (void **state)
         "(2020-01-01)|2019-12-31\n"
         "5|round_amount_fen|'12.5' is not a whole number of fen (分): write "
         "1234567 for ¥12,345.67, no separators or decimals|12.5\n");
-    s_free (&result);
 }
 
 static void
@@ -321,17 +332,13 @@ test_field_count_and_malformed_quotes (void **state)
         "91210100MA0QEK7B6N,乙\"x\",2020-01-01\n"
         "91210100MA0QEK7B6N,丙,2020-01-01\n"
         "91210100MA0QEK7B6N,\"丁,2020-01-01\n";
-    s_result_t result = s_parse (REGISTRY_CSV_ENTERPRISES, text);
-    assert_int_equal (result.n_rows, 1);
-    assert_string_equal (result.rows.data,
-                         "4:91210100MA0QEK7B6N,丙,2020-01-01\n");
-    assert_string_equal (result.errors.data,
+    s_assert_parse (REGISTRY_CSV_ENTERPRISES, text, 1,
+                    "4:91210100MA0QEK7B6N,丙,2020-01-01\n",
         "2||2 fields, but the header has 3 columns|2 fields\n"
         "3||malformed CSV: a quote inside an unquoted field, or text after a "
         "closing quote; a field with quotes, commas or newlines is written "
         "\"like \"\"this\"\"\"|\n"
         "5||malformed CSV: a quoted field is never closed|\n");
-    s_free (&result);
 }
 
 static void
@@ -366,16 +373,12 @@ test_figures_rows (void **state)
         "91210100MA0QEK7B6N,2027,-1,0,10,20,0\n"
         "91210100MA0QEK7B6N,2024,100,0,10,20,0\n"
         "91210100MA0QEK7B6N,,1,0,1,0,2\n";
-    s_result_t result = s_parse (REGISTRY_CSV_FIGURES, text);
-    assert_int_equal (result.n_rows, 1);
-    assert_string_equal (result.rows.data,
-        "2:91210100MA0QEK7B6N,2025,100000000,-5000000,50,20,60000000\n");
-    assert_string_equal (result.errors.data,
+    s_assert_parse (REGISTRY_CSV_FIGURES, text, 1,
+        "2:91210100MA0QEK7B6N,2025,100000000,-5000000,50,20,60000000\n",
         "3|year|2027 is out of range (1900 to 2026)|2027\n"
         "3|revenue_fen|-1 fen is negative; an amount here is 0 or more|-1\n"
         "4|tech_staff|20 tech staff, more than the 10 staff in all|\n"
         "5|year|required, and empty: the year of the figures, e.g. 2025|\n");
-    s_free (&result);
 }
 
 static void
@@ -417,19 +420,15 @@ test_product_rows (void **state)
         "high_tech|tech_sme,210100,2027-12-31\n"
         "P2,B1,信用贷,credit,100,12,200,,,,PROVINCE,\n"
         "P3,B1,担保贷,guaranteed,100,12,0,gold,burning,,210100,\n";
-    s_result_t result = s_parse (REGISTRY_CSV_PRODUCTS, text);
-    assert_int_equal (result.n_rows, 1);
-    assert_string_equal (result.rows.data,
-        "2:P1,B1,辽知贷,ip_pledge,600000000,12,0,ip,startup|growth,"
-        "high_tech|tech_sme,210100,2027-12-31\n");
     //  min above max is the registry's rule across fields
-    assert_string_equal (result.errors.data,
+    s_assert_parse (REGISTRY_CSV_PRODUCTS, text, 1,
+        "2:P1,B1,辽知贷,ip_pledge,600000000,12,0,ip,startup|growth,"
+        "high_tech|tech_sme,210100,2027-12-31\n",
         "3|max_amount_fen|100 is below min_amount_fen 200|\n"
         "4|collateral|'gold' is not one of ip, receivables, guarantee or "
         "real_estate|gold\n"
         "4|stages|'burning' is not one of incubation, startup, growth or "
         "mature|burning\n");
-    s_free (&result);
 }
 
 //  --------------------------------------------------------------------------

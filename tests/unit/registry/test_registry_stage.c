@@ -60,6 +60,24 @@ s_assert_stage (const registry_stage_rules_t *rules,
 }
 
 //  --------------------------------------------------------------------------
+//  Classify, expecting input refused (INVALID_ARGUMENT) naming field, and
+//  saying message when that is not NULL.
+
+static void
+s_assert_refused (registry_stage_input_t input, const char *field,
+                  const char *message)
+{
+    registry_stage_result_t result;
+    kj_status_t status;
+    assert_int_equal (registry_stage_classify (NULL, &input, &result, &status),
+                      -1);
+    assert_int_equal (status.code, KJ__CODE__INVALID_ARGUMENT);
+    assert_string_equal (status.field, field);
+    if (message)
+        assert_string_equal (status.message, message);
+}
+
+//  --------------------------------------------------------------------------
 //  Parse text, expecting failure on field with message.
 
 static void
@@ -409,46 +427,33 @@ test_age_months_rejects_bad_dates (void **state)
 static void
 test_classify_rejects_bad_input (void **state)
 {
-    registry_stage_result_t result;
-    kj_status_t status;
     registry_stage_input_t input = s_input ();
     input.revenue_prev_fen = -1;
-    assert_int_equal (registry_stage_classify (NULL, &input, &result, &status),
-                      -1);
-    assert_int_equal (status.code, KJ__CODE__INVALID_ARGUMENT);
-    assert_string_equal (status.field, "revenue_prev_fen");
-    assert_string_equal (status.message,
-                         "revenue_prev_fen: must be 0 or more, found -1");
+    s_assert_refused (input, "revenue_prev_fen",
+                      "revenue_prev_fen: must be 0 or more, found -1");
 
     input = s_input ();
     input.revenue_fen = -100;
-    assert_int_equal (registry_stage_classify (NULL, &input, &result, &status),
-                      -1);
-    assert_string_equal (status.field, "revenue_fen");
+    s_assert_refused (input, "revenue_fen", NULL);
 
     input = s_input ();
     input.revenue_prev2_fen = -1;
-    assert_int_equal (registry_stage_classify (NULL, &input, &result, &status),
-                      -1);
-    assert_string_equal (status.field, "revenue_prev2_fen");
+    s_assert_refused (input, "revenue_prev2_fen", NULL);
 
     input = s_input ();
     input.round = (registry_round_t) 7;
-    assert_int_equal (registry_stage_classify (NULL, &input, &result, &status),
-                      -1);
-    assert_string_equal (status.field, "round");
-    assert_string_equal (status.message, "round: 7 is not a round");
+    s_assert_refused (input, "round", "round: 7 is not a round");
 
     input = s_input ();
     input.evaluated_on = D (2019, 12, 31);
-    assert_int_equal (registry_stage_classify (NULL, &input, &result, &status),
-                      -1);
-    assert_string_equal (status.field, "founded_on");
+    s_assert_refused (input, "founded_on", NULL);
 
     //  Net profit may be negative.
     input = s_input ();
     input.net_profit_fen = -500;
     input.net_profit_prev_fen = -500;
+    registry_stage_result_t result;
+    kj_status_t status;
     assert_int_equal (registry_stage_classify (NULL, &input, &result, &status),
                       0);
 }
@@ -875,23 +880,13 @@ test_classify_fallback (void **state)
     input.revenue_fen = INT64_C (1200000000);
     input.revenue_prev_fen = INT64_C (1000000000);
     input.revenue_prev2_fen = INT64_C (100000000);
-    registry_stage_result_t result = s_classify (NULL, input);
-    assert_int_equal (result.stage, REGISTRY_STAGE_GROWTH);
-    assert_string_equal (result.rule, "fallback.growing");
-    assert_true (result.needs_review);
-    assert_string_equal (result.reason,
-                         "成长期: fallback, needs review: age 7y matched no "
-                         "rule, revenue ¥12,000,000 > ¥10,000,000 the year "
-                         "before");
+    s_assert_stage (NULL, input, REGISTRY_STAGE_GROWTH, "fallback.growing",
+                    "成长期: fallback, needs review: age 7y matched no rule, "
+                    "revenue ¥12,000,000 > ¥10,000,000 the year before");
     input.revenue_fen = INT64_C (1000000000);
-    result = s_classify (NULL, input);
-    assert_int_equal (result.stage, REGISTRY_STAGE_STARTUP);
-    assert_string_equal (result.rule, "fallback.flat");
-    assert_true (result.needs_review);
-    assert_string_equal (result.reason,
-                         "初创期: fallback, needs review: age 7y matched no "
-                         "rule, revenue ¥10,000,000 <= ¥10,000,000 the year "
-                         "before");
+    s_assert_stage (NULL, input, REGISTRY_STAGE_STARTUP, "fallback.flat",
+                    "初创期: fallback, needs review: age 7y matched no rule, "
+                    "revenue ¥10,000,000 <= ¥10,000,000 the year before");
     input.revenue_fen = INT64_C (900000000);
     s_assert_stage (NULL, input, REGISTRY_STAGE_STARTUP, "fallback.flat",
                     NULL);

@@ -43,6 +43,50 @@ s_evaluate (registry_techsme_input_t input)
     return result;
 }
 
+//  --------------------------------------------------------------------------
+//  Evaluate, expecting the R&D part from sales (a), from cost (b) and the
+//  better of the two.
+
+static void
+s_assert_rnd (registry_techsme_input_t input, int sales_score,
+              int cost_score, int rnd_score)
+{
+    registry_techsme_result_t result = s_evaluate (input);
+    assert_int_equal (result.rnd_sales_score, sales_score);
+    assert_int_equal (result.rnd_cost_score, cost_score);
+    assert_int_equal (result.rnd_score, rnd_score);
+}
+
+//  --------------------------------------------------------------------------
+//  Evaluate, expecting the enterprise not eligible for exactly reasons,
+//  said as reason; the result.
+
+static registry_techsme_result_t
+s_assert_ineligible (registry_techsme_input_t input, unsigned reasons,
+                     const char *reason)
+{
+    registry_techsme_result_t result = s_evaluate (input);
+    assert_false (result.eligible);
+    assert_int_equal (result.reasons, reasons);
+    assert_string_equal (result.reason, reason);
+    return result;
+}
+
+//  --------------------------------------------------------------------------
+//  Evaluate, expecting input refused (INVALID_ARGUMENT) naming field.
+
+static void
+s_assert_rejected (registry_techsme_input_t input, const char *field,
+                   const char *message)
+{
+    registry_techsme_result_t result;
+    kj_status_t status;
+    assert_int_equal (registry_techsme_evaluate (&input, &result, &status), -1);
+    assert_int_equal (status.code, KJ__CODE__INVALID_ARGUMENT);
+    assert_string_equal (status.field, field);
+    assert_string_equal (status.message, message);
+}
+
 static void
 test_evaluate_good_enterprise (void **state)
 {
@@ -112,13 +156,12 @@ test_evaluate_no_staff_scores_zero (void **state)
     registry_techsme_input_t input = s_good ();
     input.staff = 0;
     input.tech_staff = 0;
-    registry_techsme_result_t result = s_evaluate (input);
+    registry_techsme_result_t result = s_assert_ineligible (
+        input, REGISTRY_TECHSME_NO_TECH_STAFF_SCORE,
+        "tech staff part scores 0 (no staff)");
     assert_int_equal (result.tech_staff_bp, -1);
     assert_int_equal (result.tech_staff_score, 0);
     assert_int_equal (result.total, 80);
-    assert_false (result.eligible);
-    assert_int_equal (result.reasons, REGISTRY_TECHSME_NO_TECH_STAFF_SCORE);
-    assert_string_equal (result.reason, "tech staff part scores 0 (no staff)");
 }
 
 //  Option (a) alone (no cost, so option (b) scores 0): R&D out of ¥1m sales.
@@ -175,38 +218,26 @@ test_evaluate_rnd_better_of_two (void **state)
     input.rnd_fen = 4000000;
     input.sales_fen = 100000000;
     input.cost_fen = 16000000;
-    registry_techsme_result_t result = s_evaluate (input);
-    assert_int_equal (result.rnd_sales_score, 30);
-    assert_int_equal (result.rnd_cost_score, 40);
-    assert_int_equal (result.rnd_score, 40);
+    s_assert_rnd (input, 30, 40, 40);
 
     //  6% of sales (50) and 10% of cost (10): (a) wins.
     input.rnd_fen = 6000000;
     input.cost_fen = 60000000;
-    result = s_evaluate (input);
-    assert_int_equal (result.rnd_sales_score, 50);
-    assert_int_equal (result.rnd_cost_score, 10);
-    assert_int_equal (result.rnd_score, 50);
+    s_assert_rnd (input, 50, 10, 50);
 
     //  Equal: 3% of sales and 15% of cost both score 20.
     input.rnd_fen = 3000000;
     input.cost_fen = 20000000;
-    result = s_evaluate (input);
-    assert_int_equal (result.rnd_sales_score, 20);
-    assert_int_equal (result.rnd_cost_score, 20);
-    assert_int_equal (result.rnd_score, 20);
+    s_assert_rnd (input, 20, 20, 20);
 
     //  No sales: option (b) still scores.
     input.sales_fen = 0;
     input.cost_fen = 10000000;
-    result = s_evaluate (input);
-    assert_int_equal (result.rnd_sales_score, 0);
-    assert_int_equal (result.rnd_cost_score, 50);
-    assert_int_equal (result.rnd_score, 50);
+    s_assert_rnd (input, 0, 50, 50);
 
     //  Neither: 0.
     input.cost_fen = 0;
-    result = s_evaluate (input);
+    registry_techsme_result_t result = s_evaluate (input);
     assert_int_equal (result.rnd_score, 0);
 }
 
@@ -276,12 +307,10 @@ test_evaluate_pass_mark (void **state)
 
     //  12 + 30 + 12 = 54: not.
     input.ip_class2 = 2;
-    result = s_evaluate (input);
+    result = s_assert_ineligible (input, REGISTRY_TECHSME_SCORE_TOO_LOW,
+                                  "score 54 is below 60 (tech staff 12, R&D "
+                                  "30, IP 12)");
     assert_int_equal (result.total, 54);
-    assert_false (result.eligible);
-    assert_int_equal (result.reasons, REGISTRY_TECHSME_SCORE_TOO_LOW);
-    assert_string_equal (result.reason, "score 54 is below 60 (tech staff 12, "
-                                        "R&D 30, IP 12)");
 
     //  16 + 30 + 12 = 58: not, the highest failing total.
     input.tech_staff = 25;
@@ -296,12 +325,10 @@ test_evaluate_tech_staff_part_must_score (void **state)
     //  0 + 50 + 30 = 80, but the tech staff part is 0.
     registry_techsme_input_t input = s_good ();
     input.tech_staff = 9;               //  9%
-    registry_techsme_result_t result = s_evaluate (input);
+    registry_techsme_result_t result = s_assert_ineligible (
+        input, REGISTRY_TECHSME_NO_TECH_STAFF_SCORE,
+        "tech staff part scores 0 (tech staff 9 of 100 is below 10%)");
     assert_int_equal (result.total, 80);
-    assert_false (result.eligible);
-    assert_int_equal (result.reasons, REGISTRY_TECHSME_NO_TECH_STAFF_SCORE);
-    assert_string_equal (result.reason, "tech staff part scores 0 (tech staff "
-                                        "9 of 100 is below 10%)");
     //  10%: 4 + 50 + 30.
     input.tech_staff = 10;
     result = s_evaluate (input);
@@ -317,11 +344,10 @@ test_evaluate_staff_limit (void **state)
     input.tech_staff = 160;
     assert_true (s_evaluate (input).eligible);
     input.staff = 501;
-    registry_techsme_result_t result = s_evaluate (input);
-    assert_false (result.eligible);
+    registry_techsme_result_t result = s_assert_ineligible (
+        input, REGISTRY_TECHSME_STAFF_OVER_LIMIT,
+        "staff 501 is over the limit of 500");
     assert_int_equal (result.total, 100);
-    assert_int_equal (result.reasons, REGISTRY_TECHSME_STAFF_OVER_LIMIT);
-    assert_string_equal (result.reason, "staff 501 is over the limit of 500");
 }
 
 static void
@@ -332,11 +358,9 @@ test_evaluate_sales_limit (void **state)
     input.rnd_fen = INT64_C (1200000000);
     assert_true (s_evaluate (input).eligible);
     input.sales_fen = INT64_C (20000000001);
-    registry_techsme_result_t result = s_evaluate (input);
-    assert_false (result.eligible);
-    assert_int_equal (result.reasons, REGISTRY_TECHSME_SALES_OVER_LIMIT);
-    assert_string_equal (result.reason, "sales ¥200,000,000.01 are over the "
-                                        "limit of ¥200,000,000");
+    s_assert_ineligible (input, REGISTRY_TECHSME_SALES_OVER_LIMIT,
+                         "sales ¥200,000,000.01 are over the limit of "
+                         "¥200,000,000");
 }
 
 static void
@@ -346,11 +370,9 @@ test_evaluate_assets_limit (void **state)
     input.total_assets_fen = INT64_C (20000000000);
     assert_true (s_evaluate (input).eligible);
     input.total_assets_fen = INT64_C (30000000000);
-    registry_techsme_result_t result = s_evaluate (input);
-    assert_false (result.eligible);
-    assert_int_equal (result.reasons, REGISTRY_TECHSME_ASSETS_OVER_LIMIT);
-    assert_string_equal (result.reason, "total assets ¥300,000,000 are over "
-                                        "the limit of ¥200,000,000");
+    s_assert_ineligible (input, REGISTRY_TECHSME_ASSETS_OVER_LIMIT,
+                         "total assets ¥300,000,000 are over the limit of "
+                         "¥200,000,000");
 }
 
 static void
@@ -358,19 +380,15 @@ test_evaluate_credit_flags (void **state)
 {
     registry_techsme_input_t input = s_good ();
     input.abnormal = true;
-    registry_techsme_result_t result = s_evaluate (input);
-    assert_false (result.eligible);
+    registry_techsme_result_t result = s_assert_ineligible (
+        input, REGISTRY_TECHSME_ABNORMAL,
+        "on the list of abnormal operations (经营异常名录)");
     assert_int_equal (result.total, 100);
-    assert_int_equal (result.reasons, REGISTRY_TECHSME_ABNORMAL);
-    assert_string_equal (result.reason, "on the list of abnormal operations "
-                                        "(经营异常名录)");
     input.abnormal = false;
     input.dishonest = true;
-    result = s_evaluate (input);
-    assert_false (result.eligible);
-    assert_int_equal (result.reasons, REGISTRY_TECHSME_DISHONEST);
-    assert_string_equal (result.reason, "on the list of serious violations "
-                                        "and dishonesty (严重违法失信名单)");
+    s_assert_ineligible (input, REGISTRY_TECHSME_DISHONEST,
+                         "on the list of serious violations and dishonesty "
+                         "(严重违法失信名单)");
 }
 
 static void
@@ -425,16 +443,10 @@ test_evaluate_rejects_negative_values (void **state)
             &input.ip_class2
         };
         *values [i] = -1;
-        registry_techsme_result_t result;
-        kj_status_t status;
-        assert_int_equal (registry_techsme_evaluate (&input, &result, &status),
-                          -1);
-        assert_int_equal (status.code, KJ__CODE__INVALID_ARGUMENT);
-        assert_string_equal (status.field, fields [i]);
         char expected [128];
         snprintf (expected, sizeof expected, "%s: must be 0 or more, found -1",
                   fields [i]);
-        assert_string_equal (status.message, expected);
+        s_assert_rejected (input, fields [i], expected);
     }
 }
 
@@ -443,14 +455,11 @@ test_evaluate_rejects_more_tech_staff_than_staff (void **state)
 {
     registry_techsme_input_t input = s_good ();
     input.tech_staff = 101;
+    s_assert_rejected (input, "tech_staff", "tech_staff: 101 tech staff is "
+                       "more than the total staff of 100");
+    input.tech_staff = 100;
     registry_techsme_result_t result;
     kj_status_t status;
-    assert_int_equal (registry_techsme_evaluate (&input, &result, &status), -1);
-    assert_int_equal (status.code, KJ__CODE__INVALID_ARGUMENT);
-    assert_string_equal (status.field, "tech_staff");
-    assert_string_equal (status.message, "tech_staff: 101 tech staff is more "
-                                         "than the total staff of 100");
-    input.tech_staff = 100;
     assert_int_equal (registry_techsme_evaluate (&input, &result, &status), 0);
 }
 

@@ -476,6 +476,22 @@ s_assert_city (const char *code, registry_region_t expected)
     assert_int_equal (status.code, KJ__CODE__OK);
 }
 
+//  registry_uscc_region, expecting no city: kind, with status code and
+//  field (when not NULL).
+
+static void
+s_assert_no_city (const char *code, registry_uscc_region_result_t kind,
+                  int status_code, const char *field)
+{
+    registry_region_t region = REGISTRY_REGION_SHENYANG;
+    kj_status_t status;
+    assert_int_equal (registry_uscc_region (code, &region, &status), kind);
+    assert_int_equal (region, REGISTRY_REGION_NONE);
+    assert_int_equal (status.code, status_code);
+    if (field)
+        assert_string_equal (status.field, field);
+}
+
 static void
 test_region_of_vectors (void **state)
 {
@@ -518,15 +534,9 @@ test_region_province_without_city (void **state)
 {
     const char *codes [] = { "91210000MA0QEK7B6N", "91211500MA0QEK7B6N",
                              "91219900MA0QEK7B6N", "91210099MA0QEK7B6N" };
-    for (size_t i = 0; i < 4; i++) {
-        registry_region_t region = REGISTRY_REGION_SHENYANG;
-        kj_status_t status;
-        assert_int_equal (registry_uscc_region (codes [i], &region, &status),
-                          REGISTRY_USCC_REGION_PROVINCE);
-        assert_int_equal (region, REGISTRY_REGION_NONE);
-        assert_int_equal (status.code, KJ__CODE__FAILED_PRECONDITION);
-        assert_string_equal (status.field, "uscc");
-    }
+    for (size_t i = 0; i < 4; i++)
+        s_assert_no_city (codes [i], REGISTRY_USCC_REGION_PROVINCE,
+                          KJ__CODE__FAILED_PRECONDITION, "uscc");
     registry_region_t region;
     kj_status_t status;
     registry_uscc_region ("91210000MA0QEK7B6N", &region, &status);
@@ -542,14 +552,9 @@ test_region_outside_liaoning (void **state)
     const char *codes [] = { "91110000600037341L", "91310000MA0QEK7B6N",
                              "91220100MA0QEK7B6N", "91120100MA0QEK7B6N",
                              "91000000MA0QEK7B6N" };
-    for (size_t i = 0; i < 5; i++) {
-        registry_region_t region = REGISTRY_REGION_SHENYANG;
-        kj_status_t status;
-        assert_int_equal (registry_uscc_region (codes [i], &region, &status),
-                          REGISTRY_USCC_REGION_OUTSIDE);
-        assert_int_equal (region, REGISTRY_REGION_NONE);
-        assert_int_equal (status.code, KJ__CODE__FAILED_PRECONDITION);
-    }
+    for (size_t i = 0; i < 5; i++)
+        s_assert_no_city (codes [i], REGISTRY_USCC_REGION_OUTSIDE,
+                          KJ__CODE__FAILED_PRECONDITION, NULL);
 }
 
 static void
@@ -558,15 +563,9 @@ test_region_invalid_code (void **state)
     const char *codes [] = { "", "9121010", "91210100MA0QEK7B6", 
                              "91210100MA0QEK7B6NX", "91A10100MA0QEK7B6N",
                              "9121010AMA0QEK7B6N" };
-    for (size_t i = 0; i < 6; i++) {
-        registry_region_t region = REGISTRY_REGION_SHENYANG;
-        kj_status_t status;
-        assert_int_equal (registry_uscc_region (codes [i], &region, &status),
-                          REGISTRY_USCC_REGION_INVALID);
-        assert_int_equal (region, REGISTRY_REGION_NONE);
-        assert_int_equal (status.code, KJ__CODE__INVALID_ARGUMENT);
-        assert_string_equal (status.field, "uscc");
-    }
+    for (size_t i = 0; i < 6; i++)
+        s_assert_no_city (codes [i], REGISTRY_USCC_REGION_INVALID,
+                          KJ__CODE__INVALID_ARGUMENT, "uscc");
     registry_region_t region;
     kj_status_t status;
     registry_uscc_region ("9121010", &region, &status);
