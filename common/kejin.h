@@ -32,6 +32,7 @@
 #include "kj_hist.h"
 #include "kj_json.h"
 #include "kj_money.h"
+#include "kj_csv.h"
 #include "kj_client.h"
 #include "kj_db.h"
 #include "kj_worker.h"

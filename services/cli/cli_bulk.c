@@ -54,44 +54,6 @@ static const char *s_kind_names [] = {
 };
 
 //  --------------------------------------------------------------------------
-//  Cutting the file into chunks of whole rows
-
-//  The end of a chunk in data [0 .. size): just after the last newline
-//  outside quotes at or before `want` (or the first after it, if none is
-//  before); at end of file the rest. 0 if more data is needed. *lines is
-//  the number of newlines in the chunk.
-static size_t
-s_cut (const char *data, size_t size, size_t want, bool eof, uint32_t *lines)
-{
-    bool quoted = false;
-    size_t cut = 0;
-    uint32_t newlines = 0, cut_lines = 0;
-    for (size_t i = 0; i < size; i++) {
-        char c = data [i];
-        if (c == '"')
-            quoted = !quoted;
-        else
-        if (c == '\n') {
-            newlines++;
-            if (!quoted) {
-                if (i + 1 > want && cut)
-                    break;
-                cut = i + 1;
-                cut_lines = newlines;
-                if (i + 1 >= want)
-                    break;
-            }
-        }
-    }
-    if (eof && (cut == 0 || (cut < size && size <= want))) {
-        cut = size;
-        cut_lines = newlines;
-    }
-    *lines = cut_lines;
-    return cut;
-}
-
-//  --------------------------------------------------------------------------
 //  An import in progress
 
 typedef struct {
@@ -310,7 +272,7 @@ s_next_chunk (s_import_t *self, s_chunk_t *chunk)
             return -1;
         if (self->length == 0)
             return 0;
-        cut = s_cut (self->buffer, self->length, self->chunk_bytes, self->eof,
+        cut = kj_csv_cut (self->buffer, self->length, self->chunk_bytes, self->eof,
                      &lines);
         if (cut)
             break;

@@ -1624,38 +1624,6 @@ registry_csv_ignored (registry_csv_t *self, const char **names, size_t max)
 
 
 //  --------------------------------------------------------------------------
-//  Cutting a file into chunks of whole rows
-
-size_t
-registry_csv_cut (const char *data, size_t size, size_t want, uint32_t *lines)
-{
-    bool quoted = false;
-    size_t cut = 0;
-    uint32_t newlines = 0, cut_lines = 0;
-    for (size_t i = 0; i < size; i++) {
-        char c = data [i];
-        if (c == '"')
-            quoted = !quoted;
-        else
-        if (c == '\n') {
-            newlines++;
-            if (!quoted) {
-                if (i + 1 > want && cut)
-                    break;
-                cut = i + 1;
-                cut_lines = newlines;
-                if (i + 1 >= want)
-                    break;
-            }
-        }
-    }
-    if (lines)
-        *lines = cut_lines;
-    return cut;
-}
-
-
-//  --------------------------------------------------------------------------
 //  Formatting
 
 //  One field: quoted when it holds a comma, quote, newline or white space

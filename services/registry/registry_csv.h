@@ -128,17 +128,6 @@ uint32_t
     registry_csv_next_line (registry_csv_t *self);
 
 //  --------------------------------------------------------------------------
-//  End of a chunk of whole rows, so that a file can be cut into chunks of
-//  about `want` bytes: the offset just after the last newline in
-//  data [0 .. size) that is outside quotes and at or before `want`
-//  (at or after it, when no newline comes before). 0 if none.
-//  *lines is set to the number of newlines in data [0 .. offset).
-
-size_t
-    registry_csv_cut (const char *data, size_t size, size_t want,
-                      uint32_t *lines);
-
-//  --------------------------------------------------------------------------
 //  Formatting: the full header line of a kind, and one row (each ended by
 //  "\n"), appended to out. A row has every column of its kind in the
 //  header's order, or, with a layout (a parser made from a header), that

@@ -1,7 +1,7 @@
 /*  =========================================================================
     test_registry_csv - the CSV files of the bulk import: headers, rows of
     every kind, every problem of a row with its line and column, quoting,
-    line numbers across quoted newlines, cutting into chunks, formatting
+    line numbers across quoted newlines, formatting
     that reads back to the same message
     =========================================================================
 */
@@ -341,25 +341,6 @@ test_field_count_and_malformed_quotes (void **state)
         "5||malformed CSV: a quoted field is never closed|\n");
 }
 
-static void
-test_cut_keeps_quoted_newlines_together (void **state)
-{
-    const char *data = "a,b\nc,\"d\ne\"\nf,g\n";
-    uint32_t lines;
-    //  Want 6 bytes: the first row only (the newline at 9 is quoted)
-    assert_int_equal (registry_csv_cut (data, strlen (data), 6, &lines), 4);
-    assert_int_equal (lines, 1);
-    //  Want 9: still only the first; the quoted row ends at 12
-    assert_int_equal (registry_csv_cut (data, strlen (data), 9, &lines), 4);
-    //  Want 12: both rows, 3 lines
-    assert_int_equal (registry_csv_cut (data, strlen (data), 12, &lines), 12);
-    assert_int_equal (lines, 3);
-    //  Want 2: nothing ends before, so the first row anyway
-    assert_int_equal (registry_csv_cut (data, strlen (data), 2, &lines), 4);
-    //  No newline at all: 0
-    assert_int_equal (registry_csv_cut ("a,b", 3, 2, &lines), 0);
-}
-
 //  --------------------------------------------------------------------------
 //  Figures, institutions, products
 
@@ -541,7 +522,6 @@ main (void)
         cmocka_unit_test (test_enterprise_qualifications_column),
         cmocka_unit_test (test_line_numbers_follow_the_file),
         cmocka_unit_test (test_field_count_and_malformed_quotes),
-        cmocka_unit_test (test_cut_keeps_quoted_newlines_together),
         cmocka_unit_test (test_figures_rows),
         cmocka_unit_test (test_institution_rows),
         cmocka_unit_test (test_product_rows),
