@@ -95,12 +95,19 @@ $(LIBKEJIN): $(COMMON_OBJ) $(GEN_OBJ)
 SERVICES := $(notdir $(wildcard services/*))
 binname   = $(if $(filter cli,$(1)),kejin,kejin-$(1))
 
+#  <name>_USES: the folders whose rules classes <name> links as well, so
+#  that the CLI's offline checks run the very code of the service.
+cli_USES := guarantee
+
 define service_rules
 $(1)_SRC  := $$(filter-out services/$(1)/$(1)_main.c,$$(wildcard services/$(1)/*.c))
 $(1)_SQL  := $$(sort $$(wildcard services/$(1)/sql/*.sql))
 $(1)_OBJ  := $$($(1)_SRC:%.c=$(BUILD)/obj/%.o) \
              $$(if $$($(1)_SQL),$(BUILD)/obj/gen/$(1)_sql.o)
 $(1)_LIB  := $(BUILD)/lib/lib$(1).a
+$(1)_DEPS := $$(foreach u,$$($(1)_USES),$(BUILD)/lib/lib$$(u).a)
+
+$(BUILD)/obj/services/$(1)/%.o: CFLAGS += $$(foreach u,$$($(1)_USES),-Iservices/$$(u))
 
 $(BUILD)/gen/$(1)_sql.c: $$($(1)_SQL) common/sql2c.sh
 	@mkdir -p $$(@D)
@@ -112,7 +119,7 @@ $$($(1)_LIB): $$($(1)_OBJ)
 	$$(call say,AR,$$@)
 	$$(Q)rm -f $$@ && ar rcs $$@ $$^
 
-$(BIN)/$(call binname,$(1)): $(BUILD)/obj/services/$(1)/$(1)_main.o $$($(1)_LIB) $(LIBKEJIN)
+$(BIN)/$(call binname,$(1)): $(BUILD)/obj/services/$(1)/$(1)_main.o $$($(1)_LIB) $$($(1)_DEPS) $(LIBKEJIN)
 	@mkdir -p $$(@D)
 	$$(call say,LINK,$$@)
 	$$(Q)$(CC) $(LDFLAGS) -o $$@ $$^ $(LIBS)
