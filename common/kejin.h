@@ -38,6 +38,7 @@
 #include "kj_worker.h"
 #include "kj_outbox.h"
 #include "kj_relay.h"
+#include "kj_keys.h"
 #include "kj_subscriber.h"
 
 #endif
