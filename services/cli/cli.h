@@ -93,6 +93,7 @@ int cli_institution (cli_t *cli, int argc, char **argv);
 int cli_product (cli_t *cli, int argc, char **argv);
 int cli_code (cli_t *cli, int argc, char **argv);
 int cli_demo (cli_t *cli, int argc, char **argv);
+int cli_score (cli_t *cli, int argc, char **argv);
 int cli_keys (cli_t *cli, int argc, char **argv);
 int cli_guarantee (cli_t *cli, int argc, char **argv);
 
