@@ -47,4 +47,8 @@ void
 bool
     events_server_is_writer (events_server_t *self);
 
+//  Every option of kejin-events (events_options.c), { NULL } ended; the
+//  CLI's `kejin config` knows it too.
+extern const kj_option_t events_options [];
+
 #endif
