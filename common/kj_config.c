@@ -471,17 +471,15 @@ s_check_file (kj_config_t *self, bool whole, FILE *out)
             }
             continue;
         }
-        if (!owned && !whole)
-            continue;           //  another daemon's section, or the launcher's
+        if (!owned && (!whole || strchr (item->path, '/')))
+            continue;           //  another daemon's section, or reported
         const kj_option_t *option = s_item_option (self, item->path);
         if (!option) {
-            if (!owned) {
-                size_t length = strcspn (item->path, "/");
-                fprintf (out, "%s: no section \"%.*s\" in a Kejin node's "
-                         "config\n", where, (int) length, item->path);
-            }
+            size_t length = strcspn (item->path, "/");
+            if (!owned)
+                fprintf (out, "%s: %s: no such option in a Kejin node's "
+                         "config\n", where, item->path);
             else {
-                size_t length = strcspn (item->path, "/");
                 fprintf (out, "%s: %s: no such option; section \"%.*s\" "
                          "allows: ", where, item->path, (int) length,
                          item->path);
