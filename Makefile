@@ -122,6 +122,11 @@ $(foreach s,$(SERVICES),$(eval $(call service_rules,$(s))))
 SERVICE_LIBS := $(foreach s,$(SERVICES),$($(s)_LIB))
 BINARIES     := $(foreach s,$(SERVICES),$(if $(wildcard services/$(s)/$(s)_main.c),$(BIN)/$(call binname,$(s))))
 
+#  `kejin config check` checks a node's whole file against every daemon's
+#  option table (<service>_options.c in each service library): the CLI
+#  links them, after its own library.
+$(BIN)/kejin: $(filter-out $(cli_LIB),$(SERVICE_LIBS))
+
 #  -------------------------------------------------------------------------
 #  tests/
 #  tests/unit/<area>/test_*.c  -> one cmocka binary each, linked with the

@@ -25,6 +25,8 @@ static const command_t s_commands [] = {
       cli_product },
     { "code", "check a unified social credit code and explain it", cli_code },
     { "demo", "demo data: generate CSV files, or load them", cli_demo },
+    { "config", "read or check the node's config file as the daemons do",
+      cli_config },
     { NULL }
 };
 
