@@ -73,6 +73,9 @@ s_owns_section (const kj_option_t *options, const char *path)
     return false;
 }
 
+//  --------------------------------------------------------------------------
+//  Free an item of the file (the list's destructor).
+
 static void
 s_item_destroy (s_item_t **self_p)
 {
@@ -83,6 +86,9 @@ s_item_destroy (s_item_t **self_p)
         *self_p = NULL;
     }
 }
+
+//  --------------------------------------------------------------------------
+//  Past the spaces and tabs at `text`.
 
 static const char *
 s_skip_blanks (const char *text)
@@ -217,7 +223,8 @@ kj_config_new (const char *file, const kj_option_t *options)
     kj_config_t *self = (kj_config_t *) zmalloc (sizeof (kj_config_t));
     self->options = options;
     self->items = zlistx_new ();
-    zlistx_set_destructor (self->items, (zlistx_destructor_fn *) s_item_destroy);
+    zlistx_set_destructor (self->items,
+                           (zlistx_destructor_fn *) s_item_destroy);
     self->set = zhashx_new ();
     zhashx_set_destructor (self->set, (zhashx_destructor_fn *) zstr_free);
     zhashx_set_duplicator (self->set, (zhashx_duplicator_fn *) strdup);
@@ -230,6 +237,9 @@ kj_config_new (const char *file, const kj_option_t *options)
     }
     return self;
 }
+
+//  --------------------------------------------------------------------------
+//  Destroy the config and what it read.
 
 void
 kj_config_destroy (kj_config_t **self_p)
@@ -244,6 +254,9 @@ kj_config_destroy (kj_config_t **self_p)
     }
 }
 
+//  --------------------------------------------------------------------------
+//  Set a value as --set does; -1 if `path` is not an option.
+
 int
 kj_config_set (kj_config_t *self, const char *path, const char *value)
 {
@@ -252,6 +265,9 @@ kj_config_set (kj_config_t *self, const char *path, const char *value)
     zhashx_update (self->set, path, (void *) value);
     return 0;
 }
+
+//  --------------------------------------------------------------------------
+//  KEJIN_ + the path in capitals, '/', '-' and '.' as '_'.
 
 const char *
 kj_config_env_name (const char *path, char *buf, size_t size)
@@ -276,6 +292,9 @@ s_parse_int (const char *text, int64_t *value)
         return -1;
     return kj_parse_int64 (text, value);
 }
+
+//  --------------------------------------------------------------------------
+//  True if `word` is one of the NULL-ended `words`.
 
 static bool
 s_word_in (const char *word, const char **words)
@@ -311,7 +330,8 @@ s_is_choice (const char *word, const char *words)
 static bool
 s_is_endpoint (const char *text)
 {
-    if (strncmp (text, "ipc://", 6) == 0 || strncmp (text, "inproc://", 9) == 0) {
+    if (strncmp (text, "ipc://", 6) == 0
+    ||  strncmp (text, "inproc://", 9) == 0) {
         const char *rest = strstr (text, "://") + 3;
         for (const char *c = rest; *c; c++)
             if ((unsigned char) *c <= ' ')
@@ -360,9 +380,8 @@ kj_config_allowed (const kj_option_t *option, char *buf, size_t size)
         case KJ_KIND_ENDPOINT:
         case KJ_KIND_ENDPOINT_OPT:
             snprintf (buf, size, "an endpoint: tcp://HOST:PORT, ipc://PATH or "
-                      "inproc://NAME%s",
-                      option->kind == KJ_KIND_ENDPOINT_OPT ? ", or \"\" for none"
-                                                           : "");
+                      "inproc://NAME%s", option->kind == KJ_KIND_ENDPOINT_OPT
+                                         ? ", or \"\" for none" : "");
             break;
         case KJ_KIND_CHOICE:
             snprintf (buf, size, "one of: %s", option->choices);
@@ -438,7 +457,8 @@ s_print_allowed (kj_config_t *self, const char *path, FILE *out)
     int count = 0;
     for (int t = 0; t < 2; t++)
         for (const kj_option_t *option = tables [t]; option->path; option++) {
-            if (!s_in_section (option->path, path, length) || !option->path [length]
+            if (!s_in_section (option->path, path, length)
+            ||  !option->path [length]
             ||  (t == 1 && s_find_option (self->options, option->path)))
                 continue;
             fprintf (out, "%s%s", count++ ? ", " : "",
@@ -465,8 +485,8 @@ s_check_file (kj_config_t *self, bool whole, FILE *out)
                   || s_owns_section (kj_config_node_options, item->path);
         if (section) {
             if (whole && !owned) {
-                fprintf (out, "%s: no section \"%s\" in a Kejin node's config\n",
-                         where, item->path);
+                fprintf (out, "%s: no section \"%s\" in a Kejin node's "
+                         "config\n", where, item->path);
                 problems++;
             }
             continue;
@@ -552,6 +572,9 @@ s_file_value (kj_config_t *self, const char *path)
     return NULL;
 }
 
+//  --------------------------------------------------------------------------
+//  The effective value: environment, --set, file, default.
+
 const char *
 kj_config_get (kj_config_t *self, const char *path)
 {
@@ -570,6 +593,10 @@ kj_config_get (kj_config_t *self, const char *path)
     return option->dflt ? option->dflt : "";
 }
 
+//  --------------------------------------------------------------------------
+//  The value as a number; the default (logged) if it is not one, which a
+//  checked config never has.
+
 int64_t
 kj_config_int (kj_config_t *self, const char *path)
 {
@@ -585,11 +612,17 @@ kj_config_int (kj_config_t *self, const char *path)
     return 0;
 }
 
+//  --------------------------------------------------------------------------
+//  The value as a boolean: true for true, yes, on and 1.
+
 bool
 kj_config_bool (kj_config_t *self, const char *path)
 {
     return s_word_in (kj_config_get (self, path), s_bool_true);
 }
+
+//  --------------------------------------------------------------------------
+//  Every option for --help: help, environment, default, what is allowed.
 
 void
 kj_config_print_options (const kj_option_t *options, FILE *out)
@@ -606,6 +639,9 @@ kj_config_print_options (const kj_option_t *options, FILE *out)
     }
 }
 
+//  --------------------------------------------------------------------------
+//  One debug line per option, passwords hidden.
+
 void
 kj_config_log (kj_config_t *self)
 {
@@ -618,6 +654,9 @@ kj_config_log (kj_config_t *self)
                   secret ? "(hidden)" : value);
     }
 }
+
+//  --------------------------------------------------------------------------
+//  A daemon's --help.
 
 static void
 s_usage (FILE *out, const char *process, const char *summary,
@@ -639,6 +678,10 @@ s_usage (FILE *out, const char *process, const char *summary,
         process, summary);
     kj_config_print_options (options, out);
 }
+
+//  --------------------------------------------------------------------------
+//  A daemon's command line and config, checked; exits 0 or 2 when it
+//  should not run.
 
 kj_config_t *
 kj_config_from_args (int argc, char **argv, const char *process,

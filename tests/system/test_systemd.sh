@@ -24,15 +24,22 @@ mkdir -p "$TMP/units"
 trap '[ -n "${KEJIN_TEST_TMP:-}" ] || rm -rf "$TMP"' EXIT
 
 units=()
-for unit in "$ROOT"/deploy/systemd/*.service "$ROOT"/deploy/systemd/*.target; do
-    sed "s|/usr/local/bin/kejin|$BIN/kejin|g" "$unit" >"$TMP/units/$(basename "$unit")"
-    units+=("$TMP/units/$(basename "$unit")")
+for unit in "$ROOT"/deploy/systemd/*.service "$ROOT"/deploy/systemd/*.target
+do
+    copy=$TMP/units/$(basename "$unit")
+    sed "s|/usr/local/bin/kejin|$BIN/kejin|g" "$unit" >"$copy"
+    units+=("$copy")
 done
-[ ${#units[@]} -ge 3 ] || { echo "FAIL: fewer than 3 units in deploy/systemd"; exit 1; }
-[ -x "$BIN/kejin-broker" ] || { echo "FAIL: $BIN/kejin-broker missing: run make"; exit 1; }
+fail () {
+    echo "FAIL: $*"
+    exit 1
+}
+[ ${#units[@]} -ge 3 ] || fail "fewer than 3 units in deploy/systemd"
+[ -x "$BIN/kejin-broker" ] || fail "$BIN/kejin-broker missing: run make"
 
 rc=0
-out=$(cd "$TMP/units" && systemd-analyze verify --man=no "${units[@]}" 2>&1) || rc=$?
+out=$(cd "$TMP/units" && systemd-analyze verify --man=no "${units[@]}" 2>&1) \
+    || rc=$?
 echo "systemd-analyze verify ${units[*]##*/}: exit $rc"
 if [ "$rc" != 0 ] || [ -n "$out" ]; then
     sed 's/^/    /' <<<"$out"
