@@ -228,6 +228,16 @@ else
         { echo "$out"; fail "up --scale on a running node failed"; }
     grep -q "scaling it" <<<"$out" || { echo "$out"; fail "up --scale did not say it scales"; }
     [ "$(count_up "$SERVICE")" = 2 ] || fail "$SERVICE: not 2 copies up after up --scale"
+    #  `kejin status` shows each copy (process), not only threads
+    copies () {
+        "$BIN/kejin" --broker "$EP" --timeout 500 status 2>/dev/null |
+            awk -v s="${SERVICE#kejin-}" '/^SERVICE +COPY/ { on = 1; next }
+                on && $1 == s { n++ } END { print n + 0 }'
+    }
+    eventually 10 test "$(copies)" = 2 || {
+        "$BIN/kejin" --broker "$EP" status
+        fail "kejin status does not show 2 copies of ${SERVICE#kejin-}"
+    }
     node scale "${SERVICE#kejin-}=1" --run "$RUN" >/dev/null || fail "scale back to 1 failed"
 fi
 
