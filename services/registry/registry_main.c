@@ -92,14 +92,11 @@ main (int argc, char **argv)
         kj_strlcpy (instance, name, sizeof instance);
     else
         snprintf (instance, sizeof instance, "registry-%d", (int) getpid ());
+    //  Ranges (interval, thread counts) are checked by kj_config already
     int64_t interval = kj_config_int (config, "registry/expiry_interval_s");
     char *rules = s_stage_rules (config);
     char role [64];
-    if (!rules || interval < 0 || interval > 86400 * 7) {
-        if (rules)
-            kj_error ("registry.bad_config", "option=registry/expiry_"
-                      "interval_s reason=\"0 to 604800 seconds\"");
-        free (rules);
+    if (!rules) {
         kj_config_destroy (&config);
         return 2;
     }
@@ -126,24 +123,15 @@ main (int argc, char **argv)
         return status.code == KJ__CODE__INVALID_ARGUMENT
             || status.code == KJ__CODE__FAILED_PRECONDITION ? 2 : 1;
     }
-    int rc_start = 0;
-    for (const s_service_t *s = s_services; s->service && !rc_start; s++) {
-        int64_t count = kj_config_int (config, s->threads);
-        if (count < 0 || count > 64) {
-            kj_error ("registry.bad_config", "option=%s reason=\"0 to 64 "
-                      "threads\"", s->threads);
-            rc_start = 2;
-        }
-        else
-            registry_server_add_workers (server, s->service, s->descriptor,
-                                         s->methods, (int) count);
-    }
-    while (!rc_start && !kj_stopping ())
+    for (const s_service_t *s = s_services; s->service; s++)
+        registry_server_add_workers (server, s->service, s->descriptor,
+            s->methods, (int) kj_config_int (config, s->threads));
+    while (!kj_stopping ())
         zclock_sleep (100);
     kj_info ("registry.stopping", "instance=%s", instance);
     registry_server_destroy (&server);
     free (rules);
     kj_config_destroy (&config);
     zsys_shutdown ();
-    return rc_start;
+    return 0;
 }

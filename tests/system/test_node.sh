@@ -142,6 +142,17 @@ if [ -x "$BIN/kejin-registry" ]; then
     [ "$rc" = 2 ] || fail "kejin-registry with relay = ture: exit $rc, expected 2"
 fi
 
+"$BIN/kejin" config check --config "$ROOT/deploy/kejin.conf" >/dev/null || \
+    fail "the example deploy/kejin.conf does not pass kejin config check"
+printf 'regsitry\n    workers = 2\n' >"$TMP/typo.conf"
+rc=0
+out=$("$BIN/kejin" config check --config "$TMP/typo.conf" 2>&1) || rc=$?
+{ [ "$rc" = 2 ] && grep -q 'typo.conf:1: no section "regsitry"' <<<"$out"; } || \
+    { echo "$out"; fail "a section no daemon owns passed kejin config check"; }
+rc=0
+"$BIN/kejin" config get node/cty >/dev/null 2>&1 || rc=$?
+[ "$rc" = 2 ] || fail "kejin config get of an unknown path: exit $rc, expected 2"
+
 cat >"$TMP/node.conf" <<'EOF_CONF'
 #   A value with "#" inside quotes, and a comment after it
 node
