@@ -11,11 +11,11 @@
 
 #include "cli.h"
 
-//  Every daemon's table (services/<name>/<name>_options.c, linked from
-//  their libraries) and the launcher's own options
-extern const kj_option_t broker_options [];
-extern const kj_option_t events_options [];
-extern const kj_option_t registry_options [];
+//  Every daemon's table, NULL ended: the Makefile generates the list from
+//  services/<name>/<name>_options.c, each defining <name>_options
+extern const kj_option_t *const kj_daemon_options [];
+
+//  The launcher's own options (deploy/kejin-node reads them)
 
 static const kj_option_t s_launcher_options [] = {
     { "launcher/services", "",
@@ -24,10 +24,6 @@ static const kj_option_t s_launcher_options [] = {
     { NULL }
 };
 
-static const kj_option_t *s_tables [] = {
-    kj_config_node_options, broker_options, events_options, registry_options,
-    s_launcher_options, NULL
-};
 
 static const char *s_usage =
     "Usage: kejin config get [--config FILE] PATH...\n"
@@ -51,14 +47,21 @@ static const char *s_usage =
 static kj_option_t *
 s_all_options (void)
 {
+    const kj_option_t *tables [64];
+    size_t n = 0;
+    tables [n++] = kj_config_node_options;
+    for (size_t d = 0; kj_daemon_options [d] && n < 62; d++)
+        tables [n++] = kj_daemon_options [d];
+    tables [n++] = s_launcher_options;
+    tables [n] = NULL;
     size_t count = 0;
-    for (int t = 0; s_tables [t]; t++)
-        for (const kj_option_t *option = s_tables [t]; option->path; option++)
+    for (size_t t = 0; tables [t]; t++)
+        for (const kj_option_t *option = tables [t]; option->path; option++)
             count++;
     kj_option_t *all = (kj_option_t *) zmalloc ((count + 1) * sizeof *all);
     size_t size = 0;
-    for (int t = 0; s_tables [t]; t++)
-        for (const kj_option_t *option = s_tables [t]; option->path;
+    for (size_t t = 0; tables [t]; t++)
+        for (const kj_option_t *option = tables [t]; option->path;
              option++) {
             size_t i = 0;
             while (i < size && !streq (all [i].path, option->path))
