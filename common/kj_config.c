@@ -742,6 +742,7 @@ kj_config_from_args (int argc, char **argv, const char *process,
         fprintf (stderr, "%s: %d problem%s in the configuration, see above; "
                  "`%s --help` lists the options\n", process, problems,
                  problems > 1 ? "s" : "", process);
+        kj_config_destroy (&self);
         exit (2);
     }
     if (s_find_option (options, "log/level"))

@@ -299,7 +299,9 @@ s_daemon_exit (const char *file)
         kj_config_t *config = kj_config_from_args (3, argv, "test", "",
                                                    s_options);
         //  Old code got here: relay off, queue unbounded
-        _exit (config && kj_config_bool (config, "demo/relay") ? 0 : 1);
+        int rc = config && kj_config_bool (config, "demo/relay") ? 0 : 1;
+        kj_config_destroy (&config);
+        _exit (rc);
     }
     int status;
     assert_int_equal (waitpid (pid, &status, 0), pid);
