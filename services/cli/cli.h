@@ -87,13 +87,13 @@ void
 //  The nouns
 
 int cli_status (cli_t *cli, int argc, char **argv);
+int cli_config (cli_t *cli, int argc, char **argv);
 int cli_events (cli_t *cli, int argc, char **argv);
 int cli_enterprise (cli_t *cli, int argc, char **argv);
 int cli_institution (cli_t *cli, int argc, char **argv);
 int cli_product (cli_t *cli, int argc, char **argv);
 int cli_code (cli_t *cli, int argc, char **argv);
 int cli_demo (cli_t *cli, int argc, char **argv);
-int cli_config (cli_t *cli, int argc, char **argv);
 
 //  Bulk CSV of the registry (cli_bulk.c): `kejin KIND import|export ...`
 //  with kind "enterprise", "institution" or "product"; argv [0] is the

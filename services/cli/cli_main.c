@@ -16,6 +16,8 @@ typedef struct {
 
 static const command_t s_commands [] = {
     { "status", "the broker, its services and their workers", cli_status },
+    { "config", "read or check the node's config file as the daemons do",
+      cli_config },
     { "events", "tail the event log, or show its stats", cli_events },
     { "enterprise", "enterprises of the library: add, show, list, stage, ...",
       cli_enterprise },
@@ -25,8 +27,6 @@ static const command_t s_commands [] = {
       cli_product },
     { "code", "check a unified social credit code and explain it", cli_code },
     { "demo", "demo data: generate CSV files, or load them", cli_demo },
-    { "config", "read or check the node's config file as the daemons do",
-      cli_config },
     { NULL }
 };
 
