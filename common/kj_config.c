@@ -530,6 +530,42 @@ s_check_file (kj_config_t *self, bool whole, FILE *out)
 }
 
 //  --------------------------------------------------------------------------
+//  Warn (not refuse: see docs/operations.md) about each KEJIN_ variable
+//  that starts like the options of a section the table owns, other than
+//  the node-wide ones, and names none of them: KEJIN_REGISTRY_RELAI.
+
+static void
+s_warn_environment (kj_config_t *self, FILE *out)
+{
+    char name [128], prefix [128];
+    for (char **var = environ; *var; var++) {
+        if (strncmp (*var, "KEJIN_", 6))
+            continue;
+        size_t length = strcspn (*var, "=");
+        if (length >= sizeof name)
+            continue;
+        memcpy (name, *var, length);
+        name [length] = 0;
+        bool known = false, owned = false;
+        for (const kj_option_t *option = self->options; option->path;
+             option++) {
+            kj_config_env_name (option->path, prefix, sizeof prefix);
+            if (streq (prefix, name))
+                known = true;
+            if (s_owns_section (kj_config_node_options, option->path))
+                continue;       //  node-wide: tools' variables live there
+            prefix [6 + strcspn (option->path, "/")] = 0;
+            size_t size = strlen (prefix);
+            if (strncmp (name, prefix, size) == 0 && name [size] == '_')
+                owned = true;
+        }
+        if (owned && !known)
+            fprintf (out, "warning: environment %s names no option; "
+                     "ignored\n", name);
+    }
+}
+
+//  --------------------------------------------------------------------------
 //  Check every key and value.
 
 int
@@ -556,6 +592,7 @@ kj_config_check (kj_config_t *self, bool whole, FILE *out)
             problems += s_check_value (option, value, where, out);
         }
     }
+    s_warn_environment (self, out);
     return problems;
 }
 

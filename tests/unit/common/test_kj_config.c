@@ -262,11 +262,19 @@ test_sources_in_order (void **state)
     assert_non_null (strstr (report, "environment KEJIN_DEMO_QUEUE_MAX: "
                              "demo/queue_max = \"-1\": expected"));
     unsetenv ("KEJIN_DEMO_QUEUE_MAX");
-    //  A KEJIN_ variable that names no option is not this daemon's
+    //  A KEJIN_ variable that names no option is not refused (the
+    //  environment is the node's); in a section of the daemon's own, it
+    //  gets a warning, in a node-wide one or another's, not even that
     setenv ("KEJIN_DEMO_NOPE", "x", 1);
+    setenv ("KEJIN_NODE_RUN", "x", 1);
+    setenv ("KEJIN_REGISTRY_WORKERS", "x", 1);
     kj_config_set (config, "demo/queue_max", "10");
     assert_int_equal (s_check (config, false, report, sizeof report), 0);
+    assert_string_equal (report, "warning: environment KEJIN_DEMO_NOPE "
+                         "names no option; ignored\n");
     unsetenv ("KEJIN_DEMO_NOPE");
+    unsetenv ("KEJIN_NODE_RUN");
+    unsetenv ("KEJIN_REGISTRY_WORKERS");
     kj_config_destroy (&config);
 }
 
