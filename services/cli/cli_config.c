@@ -133,6 +133,16 @@ cli_config (cli_t *cli, int argc, char **argv)
             rc = CLI_USAGE;
         }
     }
+    //  One value a line: a value holding a newline (only the environment
+    //  can give one) would be read as two
+    for (const char *path = (const char *) zlist_first (paths);
+         path && rc == CLI_OK && get;
+         path = (const char *) zlist_next (paths))
+        if (strchr (kj_config_get (config, path), '\n')) {
+            fprintf (stderr, "kejin config: %s: the value holds a newline\n",
+                     path);
+            rc = CLI_USAGE;
+        }
     if (rc == CLI_OK && get)
         for (const char *path = (const char *) zlist_first (paths); path;
              path = (const char *) zlist_next (paths))
