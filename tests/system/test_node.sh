@@ -152,6 +152,9 @@ out=$("$BIN/kejin" config check --config "$TMP/typo.conf" 2>&1) || rc=$?
 rc=0
 "$BIN/kejin" config get node/cty >/dev/null 2>&1 || rc=$?
 [ "$rc" = 2 ] || fail "kejin config get of an unknown path: exit $rc, expected 2"
+rc=0
+KEJIN_DB_DSN=$'host=a\nport=1' "$BIN/kejin" config get db/dsn >/dev/null 2>&1 || rc=$?
+[ "$rc" = 2 ] || fail "kejin config get of a value with a newline: exit $rc, expected 2"
 
 cat >"$TMP/node.conf" <<'EOF_CONF'
 #   A value with "#" inside quotes, and a comment after it
