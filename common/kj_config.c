@@ -10,6 +10,7 @@
 
 #include "kejin.h"
 #include <getopt.h>
+#include <sys/stat.h>
 #include <inttypes.h>
 
 //  A config file larger than this is refused: it is not a config file
@@ -184,6 +185,15 @@ s_load (kj_config_t *self, const char *file)
     if (!handle) {
         fprintf (stderr, "%s: cannot read the config file: %s\n", file,
                  strerror (errno));
+        return -1;
+    }
+    struct stat info = { 0 };
+    if (fstat (fileno (handle), &info) || !S_ISREG (info.st_mode)
+    ||  info.st_size > KJ_CONFIG_MAX_BYTES) {
+        fprintf (stderr, "%s: not a config file: %s\n", file,
+                 S_ISREG (info.st_mode) ? "larger than 1 MiB"
+                                        : "not a regular file");
+        fclose (handle);
         return -1;
     }
     char *stack [8] = { NULL };

@@ -236,6 +236,13 @@ test_not_zpl (void **state)
     for (int i = 0; files [i]; i++)
         assert_null (kj_config_new (s_write (files [i]), s_options));
     assert_null (kj_config_new ("/nonexistent/kejin.conf", s_options));
+    assert_null (kj_config_new ("/tmp", s_options));
+    //  Larger than 1 MiB: refused before it is read
+    char *big = (char *) malloc (1024 * 1024 + 2);
+    memset (big, '#', 1024 * 1024 + 1);
+    big [1024 * 1024 + 1] = 0;
+    assert_null (kj_config_new (s_write (big), s_options));
+    free (big);
 }
 
 //  The environment, then --set, then the file, then the default; each
