@@ -33,6 +33,10 @@ typedef struct {
 
 typedef struct _events_server_t events_server_t;
 
+//  Every option of kejin-events (events_options.c), { NULL } ended; the
+//  CLI's `kejin config` knows it too.
+extern const kj_option_t events_options [];
+
 //  Apply migrations and start every thread. NULL if the database could not
 //  be prepared.
 events_server_t *
@@ -46,9 +50,5 @@ void
 //  True while this copy holds the writer lock.
 bool
     events_server_is_writer (events_server_t *self);
-
-//  Every option of kejin-events (events_options.c), { NULL } ended; the
-//  CLI's `kejin config` knows it too.
-extern const kj_option_t events_options [];
 
 #endif
