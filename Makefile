@@ -137,6 +137,25 @@ $(foreach s,$(SERVICES),$(eval $(call service_rules,$(s))))
 SERVICE_LIBS := $(foreach s,$(SERVICES),$($(s)_LIB))
 BINARIES     := $(foreach s,$(SERVICES),$(if $(wildcard services/$(s)/$(s)_main.c),$(BIN)/$(call binname,$(s))))
 
+#  `kejin config check` checks a node's whole file against every daemon's
+#  option table: services/<name>/<name>_options.c defines <name>_options,
+#  a generated list names them all, and the CLI links the service
+#  libraries, after its own.
+OPTIONS_SRC := $(sort $(wildcard services/*/*_options.c))
+
+$(BUILD)/gen/kj_daemon_options.c: $(OPTIONS_SRC) Makefile
+	@mkdir -p $(@D)
+	$(call say,GEN,$@)
+	$(Q)( echo '#include "kj_config.h"'; \
+	  for f in $(OPTIONS_SRC); do \
+	      echo "extern const kj_option_t $$(basename $$f .c) [];"; done; \
+	  echo 'const kj_option_t *const kj_daemon_options [] = {'; \
+	  for f in $(OPTIONS_SRC); do echo "    $$(basename $$f .c),"; done; \
+	  echo '    0 };' ) > $@
+
+$(cli_LIB): $(BUILD)/obj/gen/kj_daemon_options.o
+$(BIN)/kejin: $(filter-out $(cli_LIB),$(SERVICE_LIBS))
+
 #  -------------------------------------------------------------------------
 #  tests/
 #  tests/unit/<area>/test_*.c  -> one cmocka binary each, linked with the

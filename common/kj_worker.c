@@ -200,6 +200,10 @@ s_connect (kj_worker_t *self)
     hello.version = (char *) KEJIN_VERSION;
     hello.pid = (uint32_t) getpid ();
     hello.instance = self->instance;
+    char host [64] = "";
+    gethostname (host, sizeof host - 1);
+    host [strcspn (host, ".")] = 0;     //  the short name, as `hostname -s`
+    hello.host = host;
     zmsg_t *msg = zmsg_new ();
     zmsg_addstr (msg, self->config.service);
     zmsg_append (msg, &(zframe_t *) { kj_proto_frame (&hello.base, true) });

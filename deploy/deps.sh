@@ -16,6 +16,7 @@ PACKAGES=(
     libjansson-dev                          # --json output
     libcsv-dev                              # CSV import and export
     uuid-dev                                # idempotency keys, ids
+    systemd                                 # systemd-analyze verify of the units
     python3 python3-zmq python3-protobuf protobuf-compiler  # Python example
     procps iproute2 util-linux              # ps, ss, runuser for tests
     valgrind                                # make memcheck

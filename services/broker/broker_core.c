@@ -58,6 +58,9 @@ struct _worker_t {
     request_t *requests;        //  held, doubly linked
     request_t *requests_tail;
     worker_t *prev, *next;      //  in the service's list of workers with credit
+    uint32_t pid;               //  from its WorkerHello, for Stats' copies
+    char host [64];
+    char copy [64];             //  its instance name up to the last '.'
 };
 
 struct _client_t {
@@ -799,6 +802,12 @@ s_worker_ready (broker_core_t *self, const char *key, zmq_msg_t *frames,
             worker->kejin = true;
             worker->credit = hello->credit < 1 ? 1
                            : hello->credit > 10000 ? 10000 : hello->credit;
+            worker->pid = hello->pid;
+            kj_strlcpy (worker->host, hello->host, sizeof worker->host);
+            kj_strlcpy (worker->copy, hello->instance, sizeof worker->copy);
+            char *dot = strrchr (worker->copy, '.');
+            if (dot)
+                *dot = 0;       //  COPY.THREAD -> COPY
             kj__worker_hello__free_unpacked (hello, NULL);
         }
     }
@@ -1100,6 +1109,39 @@ broker_core_set_info (broker_core_t *self, const Kj__BrokerStats *info)
 }
 
 //  --------------------------------------------------------------------------
+//  The copies serving a service: its workers grouped by host and pid, in
+//  item->copies (each copy and the array freed by the caller; strings
+//  point into the workers).
+
+static void
+s_stats_copies (broker_core_t *self, service_t *service,
+                Kj__ServiceStats *item)
+{
+    item->copies = (Kj__WorkerCopy **) calloc (service->workers + 1,
+                                               sizeof (Kj__WorkerCopy *));
+    for (worker_t *w = (worker_t *) zhashx_first (self->workers); w;
+         w = (worker_t *) zhashx_next (self->workers)) {
+        if (w->service != service)
+            continue;
+        size_t c = 0;
+        while (c < item->n_copies && (item->copies [c]->pid != w->pid
+               || !streq (item->copies [c]->host, w->host)))
+            c++;
+        if (c == item->n_copies) {
+            if (c == service->workers)
+                continue;       //  never: the service counts its workers
+            Kj__WorkerCopy *copy = (Kj__WorkerCopy *) malloc (sizeof *copy);
+            kj__worker_copy__init (copy);
+            copy->pid = w->pid;
+            copy->host = w->host;
+            copy->instance = w->copy;
+            item->copies [item->n_copies++] = copy;
+        }
+        item->copies [c]->workers++;
+    }
+}
+
+//  --------------------------------------------------------------------------
 //  Statistics: built by encoding the parts we own and decoding the whole,
 //  so the result is one unpacked message the caller frees in one call.
 
@@ -1142,6 +1184,7 @@ broker_core_stats (broker_core_t *self, int64_t now)
         kj_hist_merge (both, service->latency_prev);
         item->p50_us = kj_hist_percentile (both, 500);
         item->p99_us = kj_hist_percentile (both, 990);
+        s_stats_copies (self, service, item);
         list [i++] = item;
     }
     kj_hist_destroy (&both);
@@ -1152,6 +1195,11 @@ broker_core_stats (broker_core_t *self, int64_t now)
     kj__broker_stats__pack (&stats, buffer);
     Kj__BrokerStats *result = kj__broker_stats__unpack (NULL, size, buffer);
     free (buffer);
+    for (size_t k = 0; k < i; k++) {
+        for (size_t c = 0; c < items [k].n_copies; c++)
+            free (items [k].copies [c]);
+        free (items [k].copies);
+    }
     free (items);
     free (list);
     return result;

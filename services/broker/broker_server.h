@@ -38,4 +38,8 @@ void
 int
     broker_server_run (broker_server_t *self);
 
+//  Every option of kejin-broker (broker_options.c), { NULL } ended; the
+//  CLI's `kejin config` knows it too.
+extern const kj_option_t broker_options [];
+
 #endif

@@ -87,6 +87,7 @@ void
 //  The nouns
 
 int cli_status (cli_t *cli, int argc, char **argv);
+int cli_config (cli_t *cli, int argc, char **argv);
 int cli_events (cli_t *cli, int argc, char **argv);
 int cli_enterprise (cli_t *cli, int argc, char **argv);
 int cli_institution (cli_t *cli, int argc, char **argv);

@@ -16,6 +16,8 @@ typedef struct {
 
 static const command_t s_commands [] = {
     { "status", "the broker, its services and their workers", cli_status },
+    { "config", "read or check the node's config file as the daemons do",
+      cli_config },
     { "events", "tail the event log, or show its stats", cli_events },
     { "enterprise", "enterprises of the library: add, show, list, stage, ...",
       cli_enterprise },

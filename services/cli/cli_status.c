@@ -9,7 +9,35 @@ static const char *s_usage =
     "Usage: kejin status [--json]\n"
     "Show the broker (endpoints, uptime) and, for every service it knows,\n"
     "its workers, credit, queue, requests in flight, counters and latency\n"
-    "(p50/p99 over the last one to two minutes).\n";
+    "(p50/p99 over the last one to two minutes); then each copy of each\n"
+    "service: the daemon process (instance, host, pid) and its workers.\n";
+
+//  --------------------------------------------------------------------------
+//  Each copy of each service: the process behind its workers, so that an
+//  operator sees what scaling did (WORKERS above counts threads).
+
+static void
+s_print_copies (const Kj__BrokerStats *stats)
+{
+    cli_table_t *table = cli_table_new ("SERVICE", "COPY", "HOST", "PID",
+                                        "WORKERS", NULL);
+    for (size_t i = 0; i < stats->n_services; i++) {
+        const Kj__ServiceStats *s = stats->services [i];
+        for (size_t c = 0; c < s->n_copies; c++) {
+            const Kj__WorkerCopy *copy = s->copies [c];
+            char pid [16], workers [16];
+            snprintf (pid, sizeof pid, "%u", copy->pid);
+            snprintf (workers, sizeof workers, "%u", copy->workers);
+            cli_table_row (table, s->name,
+                           *copy->instance ? copy->instance : "-",
+                           *copy->host ? copy->host : "-",
+                           copy->pid ? pid : "-", workers);
+        }
+    }
+    printf ("\n");
+    cli_table_print (table, stdout);
+    cli_table_destroy (&table);
+}
 
 int
 cli_status (cli_t *cli, int argc, char **argv)
@@ -62,8 +90,10 @@ cli_status (cli_t *cli, int argc, char **argv)
         }
         if (stats->n_services == 0)
             printf ("no services yet: start a service daemon (make up)\n");
-        else
+        else {
             cli_table_print (table, stdout);
+            s_print_copies (stats);
+        }
         cli_table_destroy (&table);
     }
     kj__broker_stats__free_unpacked (stats, NULL);

@@ -10,37 +10,13 @@
 #include "kejin.h"
 #include "events_server.h"
 
-static const kj_option_t s_options [] = {
-    KJ_OPTIONS_NODE,
-    KJ_OPTIONS_DB,
-    { "events/publish_endpoint", "tcp://127.0.0.1:5556",
-      "broker XSUB endpoint where live events are published" },
-    { "events/instance", "",
-      "name of this copy in logs and in `kejin events stats` (default "
-      "events-PID)" },
-    { "events/readers", "4", "worker threads serving replay (service events)" },
-    { "events/pub_hwm", "100000",
-      "live messages queued towards the broker before they are dropped" },
-    { "events/tick_ms", "1000",
-      "idle marker interval when nothing is appended" },
-    { "events/lock_retry_ms", "500",
-      "how often a stand-by copy tries to become the writer" },
-    { "events/retention_days", "7", "drop events older than this (0: never)" },
-    { "events/retention_s", "0",
-      "drop events older than this many seconds; overrides retention_days" },
-    { "events/retention_bytes", "0",
-      "keep the log below this many envelope bytes (0: no limit)" },
-    { "events/retention_check_ms", "10000", "how often retention runs" },
-    { NULL }
-};
-
 int
 main (int argc, char **argv)
 {
     kj_config_t *config = kj_config_from_args (argc, argv, "kejin-events",
         "The event log: appends every service's events with a gapless "
         "offset,\npublishes them live through the broker, serves replay.",
-        s_options);
+        events_options);
     kj_signals_init ();
     kj_config_log (config);
 
@@ -53,12 +29,6 @@ main (int argc, char **argv)
     int64_t days = kj_config_int (config, "events/retention_days");
     int64_t seconds = kj_config_int (config, "events/retention_s");
     int64_t bytes = kj_config_int (config, "events/retention_bytes");
-    if (days < 0 || seconds < 0 || bytes < 0) {
-        kj_error ("events.bad_config", "reason=\"retention values must not "
-                  "be negative\"");
-        kj_config_destroy (&config);
-        return 2;
-    }
     events_config_t ec = {
         .broker = kj_config_get (config, "node/broker"),
         .publish_endpoint = kj_config_get (config, "events/publish_endpoint"),

@@ -15,6 +15,10 @@
 
 #include "kejin.h"
 
+//  Every option of kejin-events (events_options.c), { NULL } ended; the
+//  CLI's `kejin config` knows it too.
+extern const kj_option_t events_options [];
+
 typedef struct {
     const char *broker;          //  broker ROUTER endpoint (MDP)
     const char *publish_endpoint;//  broker XSUB endpoint for live events

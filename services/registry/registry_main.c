@@ -30,36 +30,6 @@ static const s_service_t s_services [] = {
     { NULL }
 };
 
-static const kj_option_t s_options [] = {
-    KJ_OPTIONS_NODE,
-    KJ_OPTIONS_DB,
-    { "registry/instance", "",
-      "name of this copy in logs and worker names (default registry-PID)" },
-    { "registry/role", "",
-      "database role created with db/admin_dsn (default: the user db/dsn "
-      "names, else kejin_registry)" },
-    { "registry/workers", "2",
-      "worker threads serving the MDP service \"registry\"" },
-    { "registry/bulk_workers", "2",
-      "worker threads serving the MDP service \"registry.bulk\" (CSV import "
-      "and export)" },
-    { "registry/allow_outside", "false",
-      "register enterprises whose credit code is not from Liaoning" },
-    { "registry/uscc_exceptions", "",
-      "early pilot credit codes that skip the organisation-code check, "
-      "comma-separated" },
-    { "registry/stage_rules_file", "",
-      "file of stage rules (key = value lines, see docs/registry.md); "
-      "empty: the built-in rule set 2023.1" },
-    { "registry/stage_rules", "",
-      "stage rules inline, lines separated by ';' (used when no file)" },
-    { "registry/expiry_interval_s", "3600",
-      "how often expired qualifications are looked for (0: never)" },
-    { "registry/relay", "true",
-      "hand this service's outbox to kejin-events (run the relay)" },
-    { NULL }
-};
-
 //  The role to bootstrap: the option, else the user db/dsn logs in as
 //  (bootstrapping any other role would leave db/dsn unable to connect),
 //  else kejin_registry. Written to buf.
@@ -112,7 +82,7 @@ main (int argc, char **argv)
         "The life-cycle financial service library: enterprises by credit "
         "code,\ntheir stage and qualifications, financial institutions and "
         "the product\nsupermarket. Serves the MDP service \"registry\".",
-        s_options);
+        registry_options);
     kj_signals_init ();
     kj_config_log (config);
 
@@ -122,14 +92,11 @@ main (int argc, char **argv)
         kj_strlcpy (instance, name, sizeof instance);
     else
         snprintf (instance, sizeof instance, "registry-%d", (int) getpid ());
+    //  Ranges (interval, thread counts) are checked by kj_config already
     int64_t interval = kj_config_int (config, "registry/expiry_interval_s");
     char *rules = s_stage_rules (config);
     char role [64];
-    if (!rules || interval < 0 || interval > 86400 * 7) {
-        if (rules)
-            kj_error ("registry.bad_config", "option=registry/expiry_"
-                      "interval_s reason=\"0 to 604800 seconds\"");
-        free (rules);
+    if (!rules) {
         kj_config_destroy (&config);
         return 2;
     }
@@ -156,24 +123,15 @@ main (int argc, char **argv)
         return status.code == KJ__CODE__INVALID_ARGUMENT
             || status.code == KJ__CODE__FAILED_PRECONDITION ? 2 : 1;
     }
-    int rc_start = 0;
-    for (const s_service_t *s = s_services; s->service && !rc_start; s++) {
-        int64_t count = kj_config_int (config, s->threads);
-        if (count < 0 || count > 64) {
-            kj_error ("registry.bad_config", "option=%s reason=\"0 to 64 "
-                      "threads\"", s->threads);
-            rc_start = 2;
-        }
-        else
-            registry_server_add_workers (server, s->service, s->descriptor,
-                                         s->methods, (int) count);
-    }
-    while (!rc_start && !kj_stopping ())
+    for (const s_service_t *s = s_services; s->service; s++)
+        registry_server_add_workers (server, s->service, s->descriptor,
+            s->methods, (int) kj_config_int (config, s->threads));
+    while (!kj_stopping ())
         zclock_sleep (100);
     kj_info ("registry.stopping", "instance=%s", instance);
     registry_server_destroy (&server);
     free (rules);
     kj_config_destroy (&config);
     zsys_shutdown ();
-    return rc_start;
+    return 0;
 }

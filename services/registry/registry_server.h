@@ -160,4 +160,8 @@ kj_handler_fn registry_supermarket_search_products;
 kj_handler_fn registry_supermarket_update_product;
 kj_handler_fn registry_supermarket_withdraw_product;
 
+//  Every option of kejin-registry (registry_options.c), { NULL } ended; the
+//  CLI's `kejin config` knows it too.
+extern const kj_option_t registry_options [];
+
 #endif

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 #  test_node: deploy/kejin-node end to end, against the built binaries.
 #
-#  Starts a node in a folder of its own on free ports, kills the broker
+#  Refuses a config a daemon would refuse (read through `kejin config`),
+#  starts a node in a folder of its own on free ports, kills the broker
 #  with SIGKILL and expects the supervisor to start it again, scales a
-#  service when one is built, stops the node and checks that nothing is
+#  service when one is built (with `scale` and with `up --scale` on the
+#  running node), stops the node and checks that nothing is
 #  left: no process with the run folder in its command line, no socket
 #  file, no port in use.
 #
@@ -121,13 +123,59 @@ eventually () {
     fail "$BIN/kejin-broker or $BIN/kejin missing: run make first"
 
 #  -------------------------------------------------------------------------
+#  The launcher reads the config through `kejin config`, as the daemons do
+say "up with a config a daemon would refuse: exit 2, naming file and line"
+cat >"$TMP/bad.conf" <<'EOF_CONF'
+registry
+    relay = ture
+EOF_CONF
+rc=0
+out=$(KEJIN_BIN=$BIN node up --run "$RUN" --config "$TMP/bad.conf" \
+      --port-base "$BASE" --no-demo 2>&1) || rc=$?
+[ "$rc" = 2 ] || { echo "$out"; fail "up with relay = ture: exit $rc, expected 2"; }
+grep -q "bad.conf:2: registry/relay = \"ture\"" <<<"$out" || \
+    { echo "$out"; fail "refusal does not name bad.conf:2 and the key"; }
+[ ! -f "$RUN/supervisor.pid" ] || fail "a node started on a refused config"
+if [ -x "$BIN/kejin-registry" ]; then
+    rc=0
+    "$BIN/kejin-registry" -c "$TMP/bad.conf" >/dev/null 2>&1 || rc=$?
+    [ "$rc" = 2 ] || fail "kejin-registry with relay = ture: exit $rc, expected 2"
+fi
+
+"$BIN/kejin" config check --config "$ROOT/deploy/kejin.conf" >/dev/null || \
+    fail "the example deploy/kejin.conf does not pass kejin config check"
+printf 'regsitry\n    workers = 2\n' >"$TMP/typo.conf"
+rc=0
+out=$("$BIN/kejin" config check --config "$TMP/typo.conf" 2>&1) || rc=$?
+{ [ "$rc" = 2 ] && grep -q 'typo.conf:1: no section "regsitry"' <<<"$out"; } || \
+    { echo "$out"; fail "a section no daemon owns passed kejin config check"; }
+rc=0
+"$BIN/kejin" config get node/cty >/dev/null 2>&1 || rc=$?
+[ "$rc" = 2 ] || fail "kejin config get of an unknown path: exit $rc, expected 2"
+rc=0
+KEJIN_DB_DSN=$'host=a\nport=1' "$BIN/kejin" config get db/dsn >/dev/null 2>&1 || rc=$?
+[ "$rc" = 2 ] || fail "kejin config get of a value with a newline: exit $rc, expected 2"
+
+cat >"$TMP/node.conf" <<'EOF_CONF'
+#   A value with "#" inside quotes, and a comment after it
+node
+    city = 210300   # Anshan
+db
+    admin_dsn = "# not a comment"
+EOF_CONF
+[ "$("$BIN/kejin" config get --config "$TMP/node.conf" node/city db/admin_dsn \
+     | paste -sd '|')" = "210300|# not a comment" ] || \
+    fail "kejin config get does not read node.conf as written"
+
 say "up: run $RUN, ports $BASE-$((BASE + 2))"
-out=$(KEJIN_BIN=$BIN node up --run "$RUN" --port-base "$BASE" --no-demo 2>&1) || {
+out=$(KEJIN_BIN=$BIN node up --run "$RUN" --config "$TMP/node.conf" \
+      --port-base "$BASE" --no-demo 2>&1) || {
     echo "$out"
     fail "kejin-node up failed"
 }
 indent <<<"$out"
 grep -q "Kejin node up" <<<"$out" || fail "up printed no summary"
+grep -q "(city 210300)" <<<"$out" || fail "up did not read node/city from node.conf"
 [ -f "$RUN/node.env" ] || fail "no $RUN/node.env"
 grep -qx "export KEJIN_NODE_BROKER=$EP" "$RUN/node.env" || fail "node.env does not name $EP"
 
@@ -205,6 +253,23 @@ else
     say "scale ${SERVICE#kejin-}=1"
     node scale "${SERVICE#kejin-}=1" --run "$RUN" >/dev/null || fail "scale to 1 failed"
     [ "$(count_up "$SERVICE")" = 1 ] || fail "$SERVICE: not 1 copy up after scale down"
+    #  `make up SCALE=...` on a running node: applied, not ignored
+    say "up --scale ${SERVICE#kejin-}=2 on the running node"
+    out=$(node up --run "$RUN" --scale "${SERVICE#kejin-}=2" --no-demo 2>&1) || \
+        { echo "$out"; fail "up --scale on a running node failed"; }
+    grep -q "scaling it" <<<"$out" || { echo "$out"; fail "up --scale did not say it scales"; }
+    [ "$(count_up "$SERVICE")" = 2 ] || fail "$SERVICE: not 2 copies up after up --scale"
+    #  `kejin status` shows each copy (process), not only threads
+    copies () {
+        "$BIN/kejin" --broker "$EP" --timeout 500 status 2>/dev/null |
+            awk -v s="${SERVICE#kejin-}" '/^SERVICE +COPY/ { on = 1; next }
+                on && $1 == s { n++ } END { print n + 0 }'
+    }
+    eventually 10 test "$(copies)" = 2 || {
+        "$BIN/kejin" --broker "$EP" status
+        fail "kejin status does not show 2 copies of ${SERVICE#kejin-}"
+    }
+    node scale "${SERVICE#kejin-}=1" --run "$RUN" >/dev/null || fail "scale back to 1 failed"
 fi
 
 #  -------------------------------------------------------------------------

@@ -1,0 +1,43 @@
+/*  =========================================================================
+    registry_options - every option of kejin-registry, with its kind and
+    range
+
+    In the library, not in main, so that `kejin config check` knows them
+    and checks a node's whole file the way the daemon does.
+    =========================================================================
+*/
+
+#include "registry_server.h"
+
+const kj_option_t registry_options [] = {
+    KJ_OPTIONS_NODE,
+    KJ_OPTIONS_DB,
+    KJ_OPTION_COPIES ("registry"),
+    { "registry/instance", "",
+      "name of this copy in logs and worker names (default registry-PID)",
+      KJ_TEXT_MAX (63) },
+    { "registry/role", "",
+      "database role created with db/admin_dsn (default: the user db/dsn "
+      "names, else kejin_registry)", KJ_TEXT_MAX (63) },
+    { "registry/workers", "2",
+      "worker threads serving the MDP service \"registry\"", KJ_INT (0, 64) },
+    { "registry/bulk_workers", "2",
+      "worker threads serving the MDP service \"registry.bulk\" (CSV import "
+      "and export)", KJ_INT (0, 64) },
+    { "registry/allow_outside", "false",
+      "register enterprises whose credit code is not from Liaoning", KJ_BOOL },
+    { "registry/uscc_exceptions", "",
+      "early pilot credit codes that skip the organisation-code check, "
+      "comma-separated" },
+    { "registry/stage_rules_file", "",
+      "file of stage rules (key = value lines, see docs/registry.md); "
+      "empty: the built-in rule set 2023.1" },
+    { "registry/stage_rules", "",
+      "stage rules inline, lines separated by ';' (used when no file)" },
+    { "registry/expiry_interval_s", "3600",
+      "how often expired qualifications are looked for (0: never)",
+      KJ_INT (0, 604800) },
+    { "registry/relay", "true",
+      "hand this service's outbox to kejin-events (run the relay)", KJ_BOOL },
+    { NULL }
+};
