@@ -9,6 +9,7 @@
 #ifndef KJ_NODE_H_INCLUDED
 #define KJ_NODE_H_INCLUDED
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 typedef struct {
@@ -32,6 +33,12 @@ int
 //  Returns its exit status, or -1 if it had to be killed.
 int
     kj_broker_stop (kj_broker_t *broker, int signal);
+
+//  Wait up to timeout_ms until the broker at endpoint counts `workers`
+//  workers on `service` (a service it does not list counts 0).
+bool
+    kj_broker_wait_workers (const char *endpoint, const char *service,
+                            int workers, int timeout_ms);
 
 //  Path of a test tool built from tests/tools/NAME.c
 const char *
