@@ -180,6 +180,16 @@ kj_call_fail (kj_call_t *call, int code, const char *field,
 }
 
 int
+kj_call_fail_db (kj_call_t *call)
+{
+    kj_db_t *db = call->worker->config.db;
+    return kj_call_fail (call, KJ__CODE__UNAVAILABLE, NULL,
+                         "the service's database failed (%s %s); retry "
+                         "later", db ? kj_db_sqlstate (db) : "",
+                         db ? kj_db_error (db) : "no connection");
+}
+
+int
 kj_call_fail_status (kj_call_t *call, const kj_status_t *status)
 {
     call->status = *status;

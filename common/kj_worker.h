@@ -124,6 +124,12 @@ int
                   const char *format, ...)
     __attribute__ ((format (printf, 4, 5)));
 
+//  Fail the call because its database failed: UNAVAILABLE (retry), with
+//  the connection's SQLSTATE and error; a KJ_WRITE method's transaction is
+//  retried by the worker when PostgreSQL says it may be.
+int
+    kj_call_fail_db (kj_call_t *call);
+
 //  Fail the call with the status already filled in (from a rules class).
 int
     kj_call_fail_status (kj_call_t *call, const kj_status_t *status);

@@ -136,3 +136,28 @@ kj_broker_wait_workers (const char *endpoint, const char *service,
     kj_client_destroy (&client);
     return found;
 }
+
+//  --------------------------------------------------------------------------
+//  A kj_service daemon bin/kejin-NAME on a broker (and a database)
+
+pid_t
+kj_daemon_start (const char *name, const kj_broker_t *broker,
+                 const char *dsn, const char *const *extra)
+{
+    char binary [128], log [512], set_broker [256], set_dsn [600];
+    snprintf (binary, sizeof binary, "kejin-%s", name);
+    snprintf (log, sizeof log, "%s/%s.log", kj_test_tmpdir (), binary);
+    snprintf (set_broker, sizeof set_broker, "node/broker=%s",
+              broker->endpoint);
+    snprintf (set_dsn, sizeof set_dsn, "db/dsn=%s", dsn ? dsn : "");
+    const char *argv [40] = { kj_test_bin (binary), "-s", set_broker };
+    int argc = 3;
+    if (dsn) {
+        argv [argc++] = "-s";
+        argv [argc++] = set_dsn;
+    }
+    for (; extra && *extra && argc < 38; extra++)
+        argv [argc++] = *extra;
+    argv [argc] = NULL;
+    return kj_test_spawn (argv, NULL, log);
+}

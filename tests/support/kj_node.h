@@ -40,6 +40,14 @@ bool
     kj_broker_wait_workers (const char *endpoint, const char *service,
                             int workers, int timeout_ms);
 
+//  Start bin/kejin-NAME (a kj_service daemon) with node/broker set to
+//  broker's endpoint, db/dsn to dsn (unless NULL), and `extra` arguments
+//  ("-s", "name/workers=3", ..., NULL-ended, or NULL); its log in the
+//  test's folder. Returns its pid, or -1.
+pid_t
+    kj_daemon_start (const char *name, const kj_broker_t *broker,
+                     const char *dsn, const char *const *extra);
+
 //  Path of a test tool built from tests/tools/NAME.c
 const char *
     kj_tool_path (const char *name);

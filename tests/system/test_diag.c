@@ -18,14 +18,11 @@
 static pid_t
 s_spawn_diag (const kj_broker_t *broker, const char *workers)
 {
-    char log [512], endpoint [256], count [64];
-    snprintf (log, sizeof log, "%s/kejin-diag.log", kj_test_tmpdir ());
-    snprintf (endpoint, sizeof endpoint, "node/broker=%s", broker->endpoint);
+    char count [64];
     snprintf (count, sizeof count, "diag/workers=%s", workers);
-    const char *argv [] = { kj_test_bin ("kejin-diag"), "-s", endpoint,
-                            "-s", count, "-s", "diag/instance=diag.test",
-                            NULL };
-    return kj_test_spawn (argv, NULL, log);
+    const char *extra [] = { "-s", count, "-s", "diag/instance=diag.test",
+                             NULL };
+    return kj_daemon_start ("diag", broker, NULL, extra);
 }
 
 //  One Echo; its status code, the reply (or NULL) in *reply_p
