@@ -192,7 +192,8 @@ s_admit (void *hooks, kj_call_t *call, const ProtobufCMethodDescriptor *md)
 }
 
 static void
-s_done (void *hooks, int index, int code, int64_t latency_us)
+s_done (void *hooks, kj_call_t *call, int index, int code,
+        int64_t latency_us)
 {
     s_counters_t *self = (s_counters_t *) hooks;
     if (index < 0 || (size_t) index >= self->slots)

@@ -635,7 +635,7 @@ s_handle_request (kj_worker_t *self, zmsg_t *msg)
         s_reply_status (self, &address, header->request_id, &call.status);
     }
     if (self->config.done)
-        self->config.done (self->config.hooks, index,
+        self->config.done (self->config.hooks, &call, index,
                            reply ? KJ__CODE__OK : call.status.code,
                            kj_mono_us () - arrived);
     s_call_reset (&call);

@@ -52,15 +52,16 @@ typedef struct {
 //  first (kj_service sets them; a bare worker leaves them NULL):
 //  - admit runs before the handler and may refuse the call (return
 //    kj_call_fail (...)): the place for rights checks on the caller;
-//  - done sees every reply sent: the method's index in the descriptor
+//  - done sees every reply sent (the call's header still readable, for an
+//    audit trail): the method's index in the descriptor
 //    (n_methods for the built-in Health, -1 when no method was found), the
 //    status code and the time from arrival to reply;
 //  - health adds to the built-in Health answer, which the worker has
 //    filled with what it knows (service, worker, pid, version, uptime).
 typedef int (kj_admit_fn) (void *hooks, kj_call_t *call,
                            const ProtobufCMethodDescriptor *method);
-typedef void (kj_done_fn) (void *hooks, int index, int code,
-                           int64_t latency_us);
+typedef void (kj_done_fn) (void *hooks, kj_call_t *call, int index,
+                           int code, int64_t latency_us);
 typedef int (kj_health_fn) (void *hooks, kj_call_t *call, Kj__Health *reply);
 
 typedef struct {
