@@ -620,6 +620,12 @@ s_handle_request (kj_worker_t *self, zmsg_t *msg)
     kj_status_ok (&call.status);
     int index;
     zframe_t *reply = s_dispatch (self, &call, payload, &index);
+    //  Counted before it leaves, so that whoever saw the reply finds it
+    //  counted
+    if (self->config.done)
+        self->config.done (self->config.hooks, &call, index,
+                           reply ? KJ__CODE__OK : call.status.code,
+                           kj_mono_us () - arrived);
     if (reply) {
         kj_status_t ok;
         kj_status_ok (&ok);
@@ -634,10 +640,6 @@ s_handle_request (kj_worker_t *self, zmsg_t *msg)
                      call.status.message);
         s_reply_status (self, &address, header->request_id, &call.status);
     }
-    if (self->config.done)
-        self->config.done (self->config.hooks, &call, index,
-                           reply ? KJ__CODE__OK : call.status.code,
-                           kj_mono_us () - arrived);
     s_call_reset (&call);
     kj__request_header__free_unpacked (header, NULL);
 done:

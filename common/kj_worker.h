@@ -52,10 +52,10 @@ typedef struct {
 //  first (kj_service sets them; a bare worker leaves them NULL):
 //  - admit runs before the handler and may refuse the call (return
 //    kj_call_fail (...)): the place for rights checks on the caller;
-//  - done sees every reply sent (the call's header still readable, for an
-//    audit trail): the method's index in the descriptor
-//    (n_methods for the built-in Health, -1 when no method was found), the
-//    status code and the time from arrival to reply;
+//  - done sees every reply just before it is sent (the call's header
+//    still readable, for an audit trail): the method's index in the
+//    descriptor (n_methods for the built-in Health, -1 when no method was
+//    found), the status code and the time from arrival to reply;
 //  - health adds to the built-in Health answer, which the worker has
 //    filled with what it knows (service, worker, pid, version, uptime).
 typedef int (kj_admit_fn) (void *hooks, kj_call_t *call,
