@@ -558,7 +558,8 @@ s_dispatch (kj_worker_t *self, kj_call_t *call, zframe_t *payload,
         return NULL;
     }
     *index = (int) (md - desc->methods);
-    if (self->config.admit && self->config.admit (self->config.hooks, call, md)) {
+    if (self->config.admit
+    &&  self->config.admit (self->config.hooks, call, md)) {
         if (call->status.code == KJ__CODE__OK)
             kj_call_fail (call, KJ__CODE__PERMISSION_DENIED, NULL,
                           "%s refused", md->name);

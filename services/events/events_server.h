@@ -3,10 +3,11 @@
     service "events.writer": Append, Cursor), live publication, retention,
     and the readers (MDP service "events": Replay, Info, Report)
 
-    Every copy runs the readers (kj_service's worker threads). One copy at a time holds the writer lock
-    (an advisory lock on its own PostgreSQL session) and only that copy
-    registers "events.writer"; the others try again every lock_retry_ms and
-    take over when the holder's session ends.
+    Every copy runs the readers (kj_service's worker threads). One copy at
+    a time holds the writer lock (an advisory lock on its own PostgreSQL
+    session) and only that copy registers "events.writer"; the others try
+    again every lock_retry_ms and take over when the holder's session
+    ends.
     =========================================================================
 */
 
