@@ -36,6 +36,7 @@
 #include "kj_client.h"
 #include "kj_db.h"
 #include "kj_worker.h"
+#include "kj_service.h"
 #include "kj_outbox.h"
 #include "kj_relay.h"
 #include "kj_keys.h"

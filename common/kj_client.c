@@ -110,7 +110,13 @@ s_send (kj_client_t *self, uint64_t request_id, const char *service,
     zmsg_addstr (msg, service);
     zmsg_append (msg, &(zframe_t *) { kj_proto_frame (&header.base, true) });
     zmsg_append (msg, &(zframe_t *) { kj_proto_frame (request, false) });
-    return zmsg_send (&msg, self->sock);
+    if (zmsg_send (&msg, self->sock) == 0)
+        return 0;
+    //  zmsg_send keeps the message when it fails
+    kj_warn ("client.send_failed", "service=%s method=%s reason=\"%s\"",
+             service, method, zmq_strerror (zmq_errno ()));
+    zmsg_destroy (&msg);
+    return -1;
 }
 
 //  The idempotency key of a call: the caller's, none for a read, else a

@@ -6,10 +6,14 @@
 #include "kejin.h"
 #include <errno.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <time.h>
 #include <uuid/uuid.h>
 
-static volatile sig_atomic_t s_stop = 0;
+//  Set from a signal handler and read by every thread: a lock-free C11
+//  atomic is safe for both (a volatile is for neither threads nor order).
+static atomic_bool s_stop = false;
+_Static_assert (ATOMIC_BOOL_LOCK_FREE == 2, "stop flag must be lock-free");
 
 int64_t
 kj_mono_us (void)
@@ -30,7 +34,7 @@ kj_wall_us (void)
 static void
 s_on_signal (int signum)
 {
-    s_stop = 1;
+    atomic_store (&s_stop, true);
 }
 
 //  --------------------------------------------------------------------------
@@ -55,13 +59,13 @@ kj_signals_init (void)
 bool
 kj_stopping (void)
 {
-    return s_stop != 0;
+    return atomic_load (&s_stop);
 }
 
 void
 kj_stop (void)
 {
-    s_stop = 1;
+    atomic_store (&s_stop, true);
 }
 
 void

@@ -13,6 +13,7 @@
 */
 
 #include "kejin.h"
+#include <stdatomic.h>
 
 
 //  Per-call memory: a list of blocks freed after the reply is sent.
@@ -37,8 +38,9 @@ struct _kj_worker_t {
     int64_t heartbeat_at;       //  when we next send a heartbeat
     int64_t expiry_at;          //  when we take the broker for dead
     int64_t reconnect_at;       //  when to reconnect, if sock is NULL
-    volatile int stop;          //  set by kj_worker_stop
+    atomic_bool stop;           //  set by kj_worker_stop, from any thread
     uint64_t served;
+    int64_t started_us;         //  mono clock at kj_worker_new, for Health
     char instance [64];
     block_t *spare;             //  a first block kept between calls
 };
@@ -119,6 +121,25 @@ s_call_reset (kj_call_t *call)
     kj_status_ok (&call->status);
 }
 
+static void *
+s_allocator_alloc (void *data, size_t size)
+{
+    return kj_call_alloc ((kj_call_t *) data, size);
+}
+
+static void
+s_allocator_free (void *data, void *ptr)
+{
+}
+
+void
+kj_call_allocator (kj_call_t *call, ProtobufCAllocator *allocator)
+{
+    allocator->alloc = s_allocator_alloc;
+    allocator->free = s_allocator_free;
+    allocator->allocator_data = call;
+}
+
 void *
 kj_call_state (kj_call_t *call)
 {
@@ -159,6 +180,16 @@ kj_call_fail (kj_call_t *call, int code, const char *field,
 }
 
 int
+kj_call_fail_db (kj_call_t *call)
+{
+    kj_db_t *db = call->worker->config.db;
+    return kj_call_fail (call, KJ__CODE__UNAVAILABLE, NULL,
+                         "the service's database failed (%s %s); retry "
+                         "later", db ? kj_db_sqlstate (db) : "",
+                         db ? kj_db_error (db) : "no connection");
+}
+
+int
 kj_call_fail_status (kj_call_t *call, const kj_status_t *status)
 {
     call->status = *status;
@@ -168,14 +199,21 @@ kj_call_fail_status (kj_call_t *call, const kj_status_t *status)
 //  --------------------------------------------------------------------------
 //  Connection to the broker
 
-static void
+//  Send a command; 0, or -1 (logged) when the socket refused it, which the
+//  heartbeat then repairs by reconnecting if the broker is gone.
+static int
 s_send_command (kj_worker_t *self, int command, zmsg_t *extra)
 {
     zmsg_t *msg = extra ? extra : zmsg_new ();
     zmsg_pushmem (msg, &(byte) { (byte) command }, 1);
     zmsg_pushstr (msg, KJ_MDPW);
     zmsg_pushmem (msg, NULL, 0);
-    zmsg_send (&msg, self->sock);
+    if (zmsg_send (&msg, self->sock) == 0)
+        return 0;
+    kj_warn ("worker.send_failed", "service=%s command=%d reason=\"%s\"",
+             self->config.service, command, zmq_strerror (zmq_errno ()));
+    zmsg_destroy (&msg);        //  zmsg_send keeps it when it fails
+    return -1;
 }
 
 static void
@@ -233,6 +271,7 @@ kj_worker_new (const kj_worker_config_t *config)
     kj_strlcpy (self->instance,
                 config->instance ? config->instance : config->service,
                 sizeof self->instance);
+    self->started_us = kj_mono_us ();
 
     //  Every method of the service has its handler: adding a method to the
     //  .proto file without one is a programming mistake.
@@ -277,7 +316,7 @@ kj_worker_destroy (kj_worker_t **self_p)
 void
 kj_worker_stop (kj_worker_t *self)
 {
-    self->stop = 1;
+    atomic_store (&self->stop, true);
 }
 
 uint64_t
@@ -473,9 +512,85 @@ s_invoke_write (kj_call_t *call, const ProtobufCMethodDescriptor *md,
 //  --------------------------------------------------------------------------
 //  One request: [address] [] [header] [payload]
 
+//  --------------------------------------------------------------------------
+//  The built-in Health: what the worker knows, then the daemon's hook.
+
+static zframe_t *
+s_health (kj_call_t *call)
+{
+    kj_worker_t *self = call->worker;
+    Kj__Health *health =
+        (Kj__Health *) kj_call_message (call, &kj__health__descriptor);
+    health->service = (char *) self->config.service;
+    health->instance = self->instance;
+    health->worker = self->instance;
+    health->pid = (uint32_t) getpid ();
+    health->uptime_us = (uint64_t) (kj_mono_us () - self->started_us);
+    health->version = (char *) KEJIN_VERSION;
+    health->workers = 1;
+    if (self->config.health
+    &&  self->config.health (self->config.hooks, call, health)) {
+        if (call->status.code == KJ__CODE__OK)
+            kj_call_fail (call, KJ__CODE__INTERNAL, NULL,
+                          "Health failed without saying why");
+        return NULL;
+    }
+    return kj_proto_frame (&health->base, false);
+}
+
+//  Decode the payload and run the method's handler, or the built-in
+//  Health; sets *index for the done hook. The reply payload, or NULL with
+//  call->status saying why.
+
+static zframe_t *
+s_dispatch (kj_worker_t *self, kj_call_t *call, zframe_t *payload,
+            int *index)
+{
+    const Kj__RequestHeader *header = call->header;
+    const ProtobufCServiceDescriptor *desc = self->config.descriptor;
+    const ProtobufCMethodDescriptor *md =
+        protobuf_c_service_descriptor_get_method_by_name (desc, header->method);
+    *index = -1;
+    if (!md && streq (header->method, "Health")) {
+        *index = (int) desc->n_methods;
+        return s_health (call);
+    }
+    if (!md) {
+        kj_call_fail (call, KJ__CODE__UNIMPLEMENTED, "method",
+                      "service '%s' has no method '%s'", self->config.service,
+                      header->method);
+        return NULL;
+    }
+    *index = (int) (md - desc->methods);
+    if (self->config.admit
+    &&  self->config.admit (self->config.hooks, call, md)) {
+        if (call->status.code == KJ__CODE__OK)
+            kj_call_fail (call, KJ__CODE__PERMISSION_DENIED, NULL,
+                          "%s refused", md->name);
+        return NULL;
+    }
+    ProtobufCMessage *input = protobuf_c_message_unpack (
+        md->input, NULL, payload ? zframe_size (payload) : 0,
+        payload ? zframe_data (payload) : NULL);
+    if (!input) {
+        kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, NULL,
+                      "request body is not a valid %s", md->input->name);
+        return NULL;
+    }
+    zframe_t *reply;
+    if (self->flags [*index] & KJ_WRITE)
+        reply = s_invoke_write (call, md, self->handlers [*index], input,
+                                payload);
+    else
+        reply = s_invoke (call, md, self->handlers [*index], input);
+    protobuf_c_message_free_unpacked (input, NULL);
+    return reply;
+}
+
 static void
 s_handle_request (kj_worker_t *self, zmsg_t *msg)
 {
+    int64_t arrived = kj_mono_us ();
     zframe_t *address = zmsg_pop (msg);
     zframe_t *empty = zmsg_pop (msg);
     zframe_t *head = zmsg_pop (msg);
@@ -508,31 +623,14 @@ s_handle_request (kj_worker_t *self, zmsg_t *msg)
 
     kj_call_t call = { .worker = self, .header = header };
     kj_status_ok (&call.status);
-    const ProtobufCServiceDescriptor *desc = self->config.descriptor;
-    const ProtobufCMethodDescriptor *md =
-        protobuf_c_service_descriptor_get_method_by_name (desc, header->method);
-    zframe_t *reply = NULL;
-    if (!md)
-        kj_call_fail (&call, KJ__CODE__UNIMPLEMENTED, "method",
-                      "service '%s' has no method '%s'", self->config.service,
-                      header->method);
-    else {
-        ProtobufCMessage *input = protobuf_c_message_unpack (
-            md->input, NULL, payload ? zframe_size (payload) : 0,
-            payload ? zframe_data (payload) : NULL);
-        if (!input)
-            kj_call_fail (&call, KJ__CODE__INVALID_ARGUMENT, NULL,
-                          "request body is not a valid %s", md->input->name);
-        else {
-            unsigned index = (unsigned) (md - desc->methods);
-            if (self->flags [index] & KJ_WRITE)
-                reply = s_invoke_write (&call, md, self->handlers [index],
-                                        input, payload);
-            else
-                reply = s_invoke (&call, md, self->handlers [index], input);
-            protobuf_c_message_free_unpacked (input, NULL);
-        }
-    }
+    int index;
+    zframe_t *reply = s_dispatch (self, &call, payload, &index);
+    //  Counted before it leaves, so that whoever saw the reply finds it
+    //  counted
+    if (self->config.done)
+        self->config.done (self->config.hooks, &call, index,
+                           reply ? KJ__CODE__OK : call.status.code,
+                           kj_mono_us () - arrived);
     if (reply) {
         kj_status_t ok;
         kj_status_ok (&ok);
@@ -602,7 +700,7 @@ int
 kj_worker_run (kj_worker_t *self)
 {
     s_connect (self);
-    while (!self->stop && !kj_stopping ()) {
+    while (!atomic_load (&self->stop) && !kj_stopping ()) {
         int64_t now = kj_mono_us ();
         if (!self->sock) {
             if (now >= self->reconnect_at)

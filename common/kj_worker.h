@@ -7,7 +7,9 @@
     when it stops. For each request it decodes the header and payload,
     finds the handler of the method through the service descriptor, calls
     it, encodes the reply. An unknown method, an undecodable body or a
-    failing handler gets a status reply, never silence.
+    failing handler gets a status reply, never silence. Every service
+    also answers "Health" (kj.HealthRequest -> kj.Health) unless its
+    .proto has a method of that name.
 
     A method flagged KJ_WRITE runs inside a database transaction on the
     worker's connection, with idempotency: a request whose key was seen
@@ -46,6 +48,22 @@ typedef struct {
     int flags;                  //  0 or KJ_WRITE
 } kj_method_t;
 
+//  Hooks of the daemon around every call, each given the config's `hooks`
+//  first (kj_service sets them; a bare worker leaves them NULL):
+//  - admit runs before the handler and may refuse the call (return
+//    kj_call_fail (...)): the place for rights checks on the caller;
+//  - done sees every reply just before it is sent (the call's header
+//    still readable, for an audit trail): the method's index in the
+//    descriptor (n_methods for the built-in Health, -1 when no method was
+//    found), the status code and the time from arrival to reply;
+//  - health adds to the built-in Health answer, which the worker has
+//    filled with what it knows (service, worker, pid, version, uptime).
+typedef int (kj_admit_fn) (void *hooks, kj_call_t *call,
+                           const ProtobufCMethodDescriptor *method);
+typedef void (kj_done_fn) (void *hooks, kj_call_t *call, int index,
+                           int code, int64_t latency_us);
+typedef int (kj_health_fn) (void *hooks, kj_call_t *call, Kj__Health *reply);
+
 typedef struct {
     const char *endpoint;       //  broker ROUTER endpoint
     const char *service;        //  MDP service name, e.g. "registry"
@@ -57,6 +75,10 @@ typedef struct {
     int heartbeat_ms;           //  2500 unless set
     int liveness;               //  3 unless set
     const char *instance;       //  name in logs and replies, e.g. "registry.1"
+    void *hooks;                //  given to the hooks below
+    kj_admit_fn *admit;         //  NULL: every call is admitted
+    kj_done_fn *done;           //  NULL: nothing counts replies
+    kj_health_fn *health;       //  NULL: Health says what the worker knows
 } kj_worker_config_t;
 
 //  Create a worker; it connects when kj_worker_run starts. Asserts that
@@ -103,6 +125,12 @@ int
                   const char *format, ...)
     __attribute__ ((format (printf, 4, 5)));
 
+//  Fail the call because its database failed: UNAVAILABLE (retry), with
+//  the connection's SQLSTATE and error; a KJ_WRITE method's transaction is
+//  retried by the worker when PostgreSQL says it may be.
+int
+    kj_call_fail_db (kj_call_t *call);
+
 //  Fail the call with the status already filled in (from a rules class).
 int
     kj_call_fail_status (kj_call_t *call, const kj_status_t *status);
@@ -119,6 +147,12 @@ char *
 //  A new message of `type`, initialised, living until the reply is sent.
 void *
     kj_call_message (kj_call_t *call, const ProtobufCMessageDescriptor *type);
+
+//  A protobuf allocator on the call's memory, for protobuf_c_message_unpack
+//  and the like: what it gives lives until the reply is sent; its free
+//  does nothing.
+void
+    kj_call_allocator (kj_call_t *call, ProtobufCAllocator *allocator);
 
 //  Long handlers call this now and then: it sends the broker a heartbeat
 //  when one is due, so that the worker is not taken for dead.

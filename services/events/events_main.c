@@ -4,38 +4,44 @@
     Appends every service's events with a gapless offset, publishes them
     live through the broker, serves replay. Run several copies: one writes,
     the others stand by and serve replay.
+
+    A table for kj_service: the schema "events" and its migrations, the
+    readers (MDP service "events") on kj_service's worker threads; the
+    writer election, the writer and the ticker are events_server's own
+    threads, started by s_init.
     =========================================================================
 */
 
 #include "kejin.h"
 #include "events_server.h"
+#include "events_store.h"
 
-int
-main (int argc, char **argv)
+static const kj_serve_t s_services [] = {
+    { "events", &kj__events__descriptor, events_reader_methods,
+      .workers = "events/readers", .workers_default = "4",
+      .workers_help = "worker threads serving replay (service events)",
+      .credit = 2, .tag = "r" },
+    { NULL }
+};
+
+//  The writer's side, from the options, once the schema is migrated.
+static void *
+s_init (kj_service_t *service, kj_db_t *db, kj_status_t *status)
 {
-    kj_config_t *config = kj_config_from_args (argc, argv, "kejin-events",
-        "The event log: appends every service's events with a gapless "
-        "offset,\npublishes them live through the broker, serves replay.",
-        events_options);
-    kj_signals_init ();
-    kj_config_log (config);
-
-    char instance [64];
-    const char *name = kj_config_get (config, "events/instance");
-    if (*name)
-        kj_strlcpy (instance, name, sizeof instance);
-    else
-        snprintf (instance, sizeof instance, "events-%d", (int) getpid ());
+    kj_config_t *config = kj_service_config (service);
     int64_t days = kj_config_int (config, "events/retention_days");
     int64_t seconds = kj_config_int (config, "events/retention_s");
     int64_t bytes = kj_config_int (config, "events/retention_bytes");
+    if (days < 0 || seconds < 0 || bytes < 0) {
+        kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "retention",
+                       "retention values must not be negative");
+        return NULL;
+    }
     events_config_t ec = {
         .broker = kj_config_get (config, "node/broker"),
         .publish_endpoint = kj_config_get (config, "events/publish_endpoint"),
         .dsn = kj_config_get (config, "db/dsn"),
-        .admin_dsn = kj_config_get (config, "db/admin_dsn"),
-        .instance = instance,
-        .readers = (int) kj_config_int (config, "events/readers"),
+        .instance = kj_service_instance (service),
         .pub_hwm = (int) kj_config_int (config, "events/pub_hwm"),
         .tick_ms = (int) kj_config_int (config, "events/tick_ms"),
         .lock_retry_ms = (int) kj_config_int (config, "events/lock_retry_ms"),
@@ -46,17 +52,35 @@ main (int argc, char **argv)
         .retention_days = (uint32_t) days
     };
     events_server_t *server = events_server_new (&ec);
-    if (!server) {
-        kj_error ("events.start_failed", "reason=\"database not ready, see "
-                  "above\"");
-        kj_config_destroy (&config);
-        return 1;
-    }
-    while (!kj_stopping ())
-        zclock_sleep (100);
-    kj_info ("events.stopping", "instance=%s", instance);
+    if (!server)
+        kj_status_set (status, KJ__CODE__UNAVAILABLE, "publish_endpoint",
+                       "the writer could not start (see the log above)");
+    return server;
+}
+
+static void
+s_destroy (void *state)
+{
+    events_server_t *server = (events_server_t *) state;
     events_server_destroy (&server);
-    kj_config_destroy (&config);
-    zsys_shutdown ();
-    return 0;
+}
+
+static const kj_service_def_t s_def = {
+    .name = "events",
+    .summary = "The event log: appends every service's events with a "
+               "gapless offset,\npublishes them live through the broker, "
+               "serves replay.",
+    .options = events_options,        //  events_options.c
+    .services = s_services,
+    .schema = "events",
+    .migrations = events_migrations,
+    .role = "events",
+    .init = s_init,
+    .destroy = s_destroy
+};
+
+int
+main (int argc, char **argv)
+{
+    return kj_service_main (&s_def, argc, argv);
 }

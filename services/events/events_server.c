@@ -8,8 +8,9 @@
     - ticker: while this copy is the writer, publishes an idle marker when
       nothing was appended for tick_ms, checks that the lock's session is
       alive, runs retention and records the append rate.
-    - readers: serve "events" (Replay, Info, Report), each on its own
-      connection.
+    - readers: kj_service's worker threads on "events" (Replay, Info,
+      Report, events_reader_methods), each on its own connection; the
+      daemon's table is in events_main.c.
     The writer and the ticker share the lock's connection and the PUB
     socket under `lock`: a marker always follows every event it counts.
     =========================================================================
@@ -19,6 +20,7 @@
 #include "events_log.h"
 #include "events_store.h"
 #include <pthread.h>
+#include <stdatomic.h>
 
 #define REPLAY_DEFAULT   1000
 #define REPLAY_MAX       10000
@@ -30,11 +32,10 @@
 
 struct _events_server_t {
     events_config_t config;     //  copy; strings owned by the caller
-    volatile int stop;
+    atomic_bool stop;
     pthread_t writer_thread;
     pthread_t ticker_thread;
-    pthread_t *reader_threads;
-    kj_worker_t **readers;      //  one per reader thread, while it runs
+    bool ticker_running;
 
     pthread_mutex_t lock;       //  guards everything below
     bool is_writer;             //  holds the writer lock now
@@ -376,7 +377,7 @@ s_report (kj_call_t *call, const ProtobufCMessage *input,
     return 0;
 }
 
-static const kj_method_t s_reader_methods [] = {
+const kj_method_t events_reader_methods [] = {
     { "Replay", s_replay, 0 },
     { "Info", s_info, 0 },
     { "Report", s_report, 0 },
@@ -389,7 +390,8 @@ static const kj_method_t s_reader_methods [] = {
 static void
 s_sleep (events_server_t *self, int msecs)
 {
-    for (int slept = 0; slept < msecs && !self->stop && !kj_stopping ();
+    for (int slept = 0; slept < msecs && !atomic_load (&self->stop)
+                        && !kj_stopping ();
          slept += 50)
         zclock_sleep (msecs - slept < 50 ? msecs - slept : 50);
 }
@@ -397,7 +399,7 @@ s_sleep (events_server_t *self, int msecs)
 static bool
 s_stopping (events_server_t *self)
 {
-    return self->stop || kj_stopping ();
+    return atomic_load (&self->stop) || kj_stopping ();
 }
 
 static void *
@@ -534,52 +536,6 @@ s_ticker_thread (void *arg)
     return NULL;
 }
 
-typedef struct {
-    events_server_t *server;
-    int index;
-} reader_arg_t;
-
-static void *
-s_reader_thread (void *arg)
-{
-    reader_arg_t *reader = (reader_arg_t *) arg;
-    events_server_t *self = reader->server;
-    int index = reader->index;
-    free (reader);
-    kj_db_t *db = NULL;
-    while (!db && !s_stopping (self))
-        if (!(db = kj_db_new (self->config.dsn, "events", 1000)))
-            s_sleep (self, 1000);
-    if (!db)
-        return NULL;
-    char instance [128];
-    snprintf (instance, sizeof instance, "%s.r%d", self->config.instance,
-              index + 1);
-    kj_worker_config_t wc = {
-        .endpoint = self->config.broker,
-        .service = "events",
-        .descriptor = &kj__events__descriptor,
-        .methods = s_reader_methods,
-        .state = self,
-        .db = db,
-        .credit = 2,
-        .instance = instance
-    };
-    kj_worker_t *worker = kj_worker_new (&wc);
-    pthread_mutex_lock (&self->lock);
-    self->readers [index] = worker;
-    bool stop = self->stop;
-    pthread_mutex_unlock (&self->lock);
-    if (!stop)
-        kj_worker_run (worker);
-    pthread_mutex_lock (&self->lock);
-    self->readers [index] = NULL;
-    pthread_mutex_unlock (&self->lock);
-    kj_worker_destroy (&worker);
-    kj_db_destroy (&db);
-    return NULL;
-}
-
 //  --------------------------------------------------------------------------
 
 static void
@@ -592,22 +548,10 @@ s_cursor_destroy (void **item_p)
 events_server_t *
 events_server_new (const events_config_t *config)
 {
-    if (config->admin_dsn && *config->admin_dsn
-    &&  kj_db_bootstrap (config->admin_dsn, "events", "events"))
-        return NULL;
-    kj_db_t *db = kj_db_new (config->dsn, "events", 30000);
-    if (!db)
-        return NULL;
-    int rc = kj_db_migrate (db, events_migrations);
-    kj_db_destroy (&db);
-    if (rc)
-        return NULL;
-
     events_server_t *self =
         (events_server_t *) zmalloc (sizeof (events_server_t));
     self->config = *config;
-    if (self->config.readers < 1)
-        self->config.readers = 1;
+    atomic_init (&self->stop, false);
     if (self->config.tick_ms < 10)
         self->config.tick_ms = 1000;
     if (self->config.lock_retry_ms < 10)
@@ -631,22 +575,25 @@ events_server_new (const events_config_t *config)
         free (self);
         return NULL;
     }
-    self->readers = (kj_worker_t **) zmalloc (
-        (size_t) self->config.readers * sizeof (kj_worker_t *));
-    self->reader_threads = (pthread_t *) zmalloc (
-        (size_t) self->config.readers * sizeof (pthread_t));
-    pthread_create (&self->writer_thread, NULL, s_writer_thread, self);
-    pthread_create (&self->ticker_thread, NULL, s_ticker_thread, self);
-    for (int index = 0; index < self->config.readers; index++) {
-        reader_arg_t *reader = (reader_arg_t *) zmalloc (sizeof (reader_arg_t));
-        reader->server = self;
-        reader->index = index;
-        pthread_create (&self->reader_threads [index], NULL, s_reader_thread,
-                        reader);
+    int rc = pthread_create (&self->ticker_thread, NULL, s_ticker_thread,
+                             self);
+    self->ticker_running = rc == 0;
+    if (rc == 0)
+        rc = pthread_create (&self->writer_thread, NULL, s_writer_thread,
+                             self);
+    if (rc) {
+        kj_error ("events.thread_failed", "reason=\"%s\"", strerror (rc));
+        atomic_store (&self->stop, true);
+        if (self->ticker_running)
+            pthread_join (self->ticker_thread, NULL);
+        zsock_destroy (&self->pub);
+        zhashx_destroy (&self->cursors);
+        pthread_mutex_destroy (&self->lock);
+        free (self);
+        return NULL;
     }
-    kj_info ("events.started", "instance=%s readers=%d publish=%s",
-             self->config.instance, self->config.readers,
-             config->publish_endpoint);
+    kj_info ("events.started", "instance=%s publish=%s",
+             self->config.instance, config->publish_endpoint);
     return self;
 }
 
@@ -656,22 +603,15 @@ events_server_destroy (events_server_t **self_p)
     if (*self_p) {
         events_server_t *self = *self_p;
         pthread_mutex_lock (&self->lock);
-        self->stop = 1;
+        atomic_store (&self->stop, true);
         if (self->writer)
             kj_worker_stop (self->writer);
-        for (int index = 0; index < self->config.readers; index++)
-            if (self->readers [index])
-                kj_worker_stop (self->readers [index]);
         pthread_mutex_unlock (&self->lock);
         pthread_join (self->writer_thread, NULL);
         pthread_join (self->ticker_thread, NULL);
-        for (int index = 0; index < self->config.readers; index++)
-            pthread_join (self->reader_threads [index], NULL);
         zsock_destroy (&self->pub);
         zhashx_destroy (&self->cursors);
         pthread_mutex_destroy (&self->lock);
-        free (self->readers);
-        free (self->reader_threads);
         free (self);
         *self_p = NULL;
     }

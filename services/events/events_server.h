@@ -3,10 +3,11 @@
     service "events.writer": Append, Cursor), live publication, retention,
     and the readers (MDP service "events": Replay, Info, Report)
 
-    Every copy runs the readers. One copy at a time holds the writer lock
-    (an advisory lock on its own PostgreSQL session) and only that copy
-    registers "events.writer"; the others try again every lock_retry_ms and
-    take over when the holder's session ends.
+    Every copy runs the readers (kj_service's worker threads). One copy at
+    a time holds the writer lock (an advisory lock on its own PostgreSQL
+    session) and only that copy registers "events.writer"; the others try
+    again every lock_retry_ms and take over when the holder's session
+    ends.
     =========================================================================
 */
 
@@ -23,9 +24,7 @@ typedef struct {
     const char *broker;          //  broker ROUTER endpoint (MDP)
     const char *publish_endpoint;//  broker XSUB endpoint for live events
     const char *dsn;             //  PostgreSQL
-    const char *admin_dsn;       //  may create role and schema, or ""
     const char *instance;        //  name in logs and in Info.writer
-    int readers;                 //  worker threads on "events"
     int pub_hwm;                 //  messages queued to the broker at most
     int tick_ms;                 //  idle marker interval
     int lock_retry_ms;           //  stand-by's interval between tries
@@ -37,18 +36,23 @@ typedef struct {
 
 typedef struct _events_server_t events_server_t;
 
-//  Apply migrations and start every thread. NULL if the database could not
-//  be prepared.
+//  Start the writer and the ticker (kj_service has migrated the schema).
+//  NULL (logged) if the publish endpoint or a thread failed.
 events_server_t *
     events_server_new (const events_config_t *config);
 
-//  Stop: the writer finishes the batch in hand, every worker says
-//  DISCONNECT, the lock is released with the session.
+//  Stop: the writer finishes the batch in hand and says DISCONNECT, the
+//  lock is released with the session.
 void
     events_server_destroy (events_server_t **self_p);
 
 //  True while this copy holds the writer lock.
 bool
     events_server_is_writer (events_server_t *self);
+
+//  The methods of the service "events" (Replay, Info, Report), served by
+//  kj_service's reader threads, each with its own connection; every
+//  handler gets the server as kj_call_state.
+extern const kj_method_t events_reader_methods [];
 
 #endif

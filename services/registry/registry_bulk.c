@@ -642,7 +642,7 @@ s_import_commit (kj_call_t *call, const ProtobufCMessage *input,
     if (import.reply) {
         //  Committed or refused before: the same answer
         ProtobufCAllocator mem;
-        registry_server_allocator (call, &mem);
+        kj_call_allocator (call, &mem);
         Kj__ImportCommitReply *stored = kj__import_commit_reply__unpack (
             &mem, import.reply_size, import.reply);
         registry_bulk_store_import_free (&import);

@@ -1,6 +1,7 @@
 /*  =========================================================================
-    registry_server - kejin-registry: worker threads, the outbox relay, the
-    qualification-expiry job, and the enterprise handlers
+    registry_server - kejin-registry's state (the options and the stage
+    rule set, checked at start), the qualification-expiry job, and the
+    enterprise handlers
 
     Every write handler follows one shape, so that events of one enterprise
     reach the log in the order the changes were made:
@@ -13,10 +14,9 @@
     The worker runs the handler in one transaction (KJ_WRITE), so a change
     and its events commit together or not at all.
 
-    Threads: N workers per MDP service (registry, and registry.bulk when
-    the bulk engineer's methods are linked in), the relay (kj_relay) and
-    the expiry job. Handlers share only read-only state: the config and
-    the stage rule set, fixed at start.
+    The threads, the connections, the relay and the schema's migrations
+    are kj_service's (registry_main.c declares them). Handlers share only
+    read-only state: the options and the stage rule set, fixed at start.
     =========================================================================
 */
 
@@ -28,72 +28,18 @@
 #include "registry_techsme.h"
 #include "registry_uscc.h"
 #include <ctype.h>
-#include <pthread.h>
-
-extern const kj_migration_t registry_migrations [];
 
 //  Enterprises the expiry job takes per pass.
 #define EXPIRY_BATCH 500
 
-typedef struct {
-    registry_server_t *server;
-    char service [64];
-    const ProtobufCServiceDescriptor *descriptor;
-    const kj_method_t *methods;
-    int index;
-    pthread_t thread;
-    kj_worker_t *worker;        //  while it runs, under server->lock
-} s_thread_t;
-
 struct _registry_server_t {
-    registry_config_t config;   //  copy; strings owned by the caller
+    registry_config_t config;
     registry_stage_rules_t rules;
-    volatile int stop;
-    pthread_mutex_t lock;       //  guards threads' worker pointers
-    zlist_t *threads;           //  s_thread_t, worker threads
-    pthread_t expiry_thread;
-    bool expiry_running;
-    kj_relay_t *relay;
 };
 
 //  --------------------------------------------------------------------------
-//  Memory: a handler's comes from its call; the job's from an arena
-
-static void *
-s_call_alloc (void *data, size_t size)
-{
-    return kj_call_alloc ((kj_call_t *) data, size);
-}
-
-static void
-s_no_free (void *data, void *ptr)
-{
-}
-
-void
-registry_server_allocator (kj_call_t *call, ProtobufCAllocator *mem)
-{
-    mem->alloc = s_call_alloc;
-    mem->free = s_no_free;
-    mem->allocator_data = call;
-}
-
-static void *
-s_arena_alloc (void *data, size_t size)
-{
-    void *ptr = calloc (1, size ? size : 1);
-    assert (ptr);
-    zlist_append ((zlist_t *) data, ptr);
-    return ptr;
-}
-
-static void
-s_arena_reset (zlist_t *arena)
-{
-    void *ptr;
-    while ((ptr = zlist_pop (arena)))
-        free (ptr);
-}
+//  Memory: a handler's comes from its call (kj_call_allocator), the job's
+//  from an arena (kj_arena)
 
 static char *
 s_dup (ProtobufCAllocator *mem, const char *text)
@@ -526,7 +472,7 @@ s_load_refreshed (kj_call_t *call, const char *code, Kj__Enterprise **e,
     registry_server_t *self = (registry_server_t *) kj_call_state (call);
     kj_db_t *db = kj_call_db (call);
     ProtobufCAllocator mem;
-    registry_server_allocator (call, &mem);
+    kj_call_allocator (call, &mem);
     if (registry_store_enterprise_load (db, code, true, &mem, e) != 1
     ||  registry_server_refresh (self, db, *e, &mem, refresh))
         return registry_server_db_failed (call);
@@ -674,7 +620,7 @@ s_get (kj_call_t *call, const ProtobufCMessage *input,
     if (s_code (call, request->code, "code", code))
         return -1;
     ProtobufCAllocator mem;
-    registry_server_allocator (call, &mem);
+    kj_call_allocator (call, &mem);
     int rc = registry_store_enterprise_load (kj_call_db (call), code, true,
                                              &mem, &reply->enterprise);
     if (rc < 0)
@@ -748,7 +694,7 @@ s_list (kj_call_t *call, const ProtobufCMessage *input,
     filter.name_contains = request->name_contains;
     filter.industry = request->industry;
     ProtobufCAllocator mem;
-    registry_server_allocator (call, &mem);
+    kj_call_allocator (call, &mem);
     uint64_t total;
     bool more;
     if (registry_store_enterprise_list (kj_call_db (call), &filter, &mem,
@@ -800,7 +746,7 @@ s_update (kj_call_t *call, const ProtobufCMessage *input,
         return -1;
 
     ProtobufCAllocator mem;
-    registry_server_allocator (call, &mem);
+    kj_call_allocator (call, &mem);
     Kj__Enterprise *e = NULL;
     if (registry_store_enterprise_load (db, code, false, &mem, &e) != 1)
         return registry_server_db_failed (call);
@@ -1008,7 +954,7 @@ s_override_stage (kj_call_t *call, const ProtobufCMessage *input,
                              "incubation, startup, growth, mature",
                              request->stage);
     ProtobufCAllocator mem;
-    registry_server_allocator (call, &mem);
+    kj_call_allocator (call, &mem);
     Kj__Enterprise *e = NULL;
     if (registry_store_enterprise_load (db, code, true, &mem, &e) != 1)
         return registry_server_db_failed (call);
@@ -1118,7 +1064,7 @@ s_transition (kj_call_t *call, const ProtobufCMessage *input,
     registry_entry_action_t action =
         (registry_entry_action_t) (request->action - 1);
     ProtobufCAllocator mem;
-    registry_server_allocator (call, &mem);
+    kj_call_allocator (call, &mem);
     Kj__Enterprise *e = NULL;
     if (registry_store_enterprise_load (db, code, false, &mem, &e) != 1)
         return registry_server_db_failed (call);
@@ -1315,7 +1261,7 @@ s_history (kj_call_t *call, const ProtobufCMessage *input,
                              "page.after: '%.24s' is not a cursor of this "
                              "list", cursor);
     ProtobufCAllocator mem;
-    registry_server_allocator (call, &mem);
+    kj_call_allocator (call, &mem);
     int64_t last = 0;
     uint64_t total;
     bool more;
@@ -1366,9 +1312,9 @@ const kj_method_t registry_methods [] = {
 
 static int
 s_expire_one (registry_server_t *self, kj_db_t *db, const char *code,
-              zlist_t *arena)
+              kj_arena_t *arena)
 {
-    ProtobufCAllocator mem = { s_arena_alloc, s_no_free, arena };
+    ProtobufCAllocator mem = *kj_arena_allocator (arena);
     if (kj_db_begin (db))
         return -1;
     Kj__Qualification **expired = NULL;
@@ -1412,16 +1358,17 @@ s_expire_one (registry_server_t *self, kj_db_t *db, const char *code,
         kj_info ("registry.qualification_expired", "code=%s count=%zu", code,
                  n);
     int count = rc == 1 ? (int) n : rc;
-    s_arena_reset (arena);
+    kj_arena_reset (arena);
     return count;
 }
 
 int
-registry_server_expire (registry_server_t *self, kj_db_t *db)
+registry_server_expire (void *state, kj_db_t *db)
 {
+    registry_server_t *self = (registry_server_t *) state;
     zlist_t *codes = zlist_new ();
     zlist_autofree (codes);
-    zlist_t *arena = zlist_new ();
+    kj_arena_t *arena = kj_arena_new ();
     int total = 0;
     if (registry_store_expiry_due (db, EXPIRY_BATCH, codes) < 0)
         total = -1;
@@ -1438,101 +1385,8 @@ registry_server_expire (registry_server_t *self, kj_db_t *db)
         total += count;
     }
     zlist_destroy (&codes);
-    zlist_destroy (&arena);
+    kj_arena_destroy (&arena);
     return total;
-}
-
-static bool
-s_stopping (registry_server_t *self)
-{
-    return self->stop || kj_stopping ();
-}
-
-static void *
-s_expiry_thread (void *arg)
-{
-    registry_server_t *self = (registry_server_t *) arg;
-    kj_db_t *db = NULL;
-    int64_t due = 0;
-    while (!s_stopping (self)) {
-        zclock_sleep (50);
-        if (kj_mono_us () < due)
-            continue;
-        due = kj_mono_us () + (int64_t) self->config.expiry_interval_ms * 1000;
-        if (!db && !(db = kj_db_new (self->config.dsn, "registry", 0)))
-            continue;
-        int count = registry_server_expire (self, db);
-        if (count > 0)
-            kj_info ("registry.expiry_pass", "expired=%d", count);
-    }
-    kj_db_destroy (&db);
-    return NULL;
-}
-
-//  --------------------------------------------------------------------------
-//  Worker threads
-
-static void *
-s_worker_thread (void *arg)
-{
-    s_thread_t *thread = (s_thread_t *) arg;
-    registry_server_t *self = thread->server;
-    kj_db_t *db = NULL;
-    while (!db && !s_stopping (self))
-        if (!(db = kj_db_new (self->config.dsn, "registry", 1000)))
-            zclock_sleep (500);
-    if (!db)
-        return NULL;
-    char instance [64];
-    snprintf (instance, sizeof instance, "%.40s.%s%d", self->config.instance,
-              streq (thread->service, "registry") ? "" : "b",
-              thread->index + 1);
-    kj_worker_config_t wc = {
-        .endpoint = self->config.broker,
-        .service = thread->service,
-        .descriptor = thread->descriptor,
-        .methods = thread->methods,
-        .state = self,
-        .db = db,
-        .credit = 1,
-        .instance = instance
-    };
-    kj_worker_t *worker = kj_worker_new (&wc);
-    pthread_mutex_lock (&self->lock);
-    thread->worker = worker;
-    bool stop = self->stop;
-    pthread_mutex_unlock (&self->lock);
-    if (!stop)
-        kj_worker_run (worker);
-    pthread_mutex_lock (&self->lock);
-    thread->worker = NULL;
-    pthread_mutex_unlock (&self->lock);
-    kj_worker_destroy (&worker);
-    kj_db_destroy (&db);
-    return NULL;
-}
-
-int
-registry_server_add_workers (registry_server_t *self, const char *service,
-                             const ProtobufCServiceDescriptor *descriptor,
-                             const kj_method_t *methods, int count)
-{
-    if (count < 0)
-        return -1;
-    for (int index = 0; index < count; index++) {
-        s_thread_t *thread = (s_thread_t *) zmalloc (sizeof (s_thread_t));
-        thread->server = self;
-        kj_strlcpy (thread->service, service, sizeof thread->service);
-        thread->descriptor = descriptor;
-        thread->methods = methods;
-        thread->index = index;
-        pthread_mutex_lock (&self->lock);
-        zlist_append (self->threads, thread);
-        pthread_mutex_unlock (&self->lock);
-        pthread_create (&thread->thread, NULL, s_worker_thread, thread);
-    }
-    kj_info ("registry.workers", "service=%s count=%d", service, count);
-    return 0;
 }
 
 //  --------------------------------------------------------------------------
@@ -1564,124 +1418,100 @@ s_split_free (char **items, size_t count)
     free (items);
 }
 
-registry_server_t *
-registry_server_new (const registry_config_t *config, kj_status_t *status)
+//  The stage rules text from the file (read whole, at most 1 MiB) or the
+//  inline option ("" for the built-in set); NULL with status set when the
+//  file cannot be read. The caller frees it.
+#define STAGE_RULES_MAX (1024 * 1024)
+
+static char *
+s_stage_rules (kj_config_t *config, kj_status_t *status)
 {
-    kj_status_ok (status);
+    const char *path = kj_config_get (config, "registry/stage_rules_file");
+    if (!*path) {
+        char *text = strdup (kj_config_get (config, "registry/stage_rules"));
+        for (char *c = text; *c; c++)
+            if (*c == ';')
+                *c = '\n';
+        return text;
+    }
+    FILE *file = fopen (path, "r");
+    char *text = file ? (char *) zmalloc (STAGE_RULES_MAX + 2) : NULL;
+    size_t size = file ? fread (text, 1, STAGE_RULES_MAX + 1, file) : 0;
+    if (!file || ferror (file) || size > STAGE_RULES_MAX) {
+        kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
+                       "stage_rules_file", "registry/stage_rules_file: %s: "
+                       "%s", path, !file || ferror (file) ? strerror (errno)
+                                 : "longer than 1 MiB");
+        free (text);
+        text = NULL;
+    }
+    if (file)
+        fclose (file);
+    return text;
+}
+
+//  Fail the start with the reason in status, prefixed by what it was about.
+static void *
+s_refuse (kj_status_t *status, const char *field, const char *what)
+{
+    char why [sizeof status->message];
+    memcpy (why, status->message, sizeof why);
+    kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, field, "%s: %s", what,
+                   why);
+    return NULL;
+}
+
+void *
+registry_server_new (kj_service_t *service, kj_db_t *db, kj_status_t *status)
+{
+    kj_config_t *config = kj_service_config (service);
     registry_stage_rules_t rules;
     registry_stage_rules_default (&rules);
-    if (config->stage_rules && *config->stage_rules
-    &&  registry_stage_rules_parse (&rules, config->stage_rules, status)) {
-        char why [sizeof status->message];
-        memcpy (why, status->message, sizeof why);
-        kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "stage_rules",
-                       "stage rules: %s", why);
+    char *text = s_stage_rules (config, status);
+    if (!text)
         return NULL;
-    }
+    int rc = *text ? registry_stage_rules_parse (&rules, text, status) : 0;
+    free (text);
+    if (rc)
+        return s_refuse (status, "stage_rules", "stage rules");
     size_t count;
-    char **codes = s_split (config->uscc_exceptions, &count);
-    int rc = registry_uscc_set_exceptions ((const char *const *) codes,
-                                           status);
+    char **codes = s_split (kj_config_get (config, "registry/uscc_exceptions"),
+                            &count);
+    rc = registry_uscc_set_exceptions ((const char *const *) codes, status);
     s_split_free (codes, count);
-    if (rc) {
-        char why [sizeof status->message];
-        memcpy (why, status->message, sizeof why);
-        kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "uscc_exceptions",
-                       "registry/uscc_exceptions: %s", why);
-        return NULL;
-    }
-    if (config->admin_dsn && *config->admin_dsn
-    &&  kj_db_bootstrap (config->admin_dsn, "registry", config->role)) {
-        kj_status_set (status, KJ__CODE__UNAVAILABLE, "admin_dsn",
-                       "could not create role %s and schema registry with "
-                       "db/admin_dsn (see the log above)", config->role);
-        return NULL;
-    }
-    kj_db_t *db = kj_db_new (config->dsn, "registry", 30000);
-    if (!db) {
-        kj_status_set (status, KJ__CODE__UNAVAILABLE, "dsn",
-                       "could not connect with db/dsn (see the log above)");
-        return NULL;
-    }
-    char text [2048];
-    registry_stage_rules_format (&rules, text, sizeof text);
-    rc = kj_db_migrate (db, registry_migrations);
     if (rc)
+        return s_refuse (status, "uscc_exceptions", "registry/uscc_exceptions");
+
+    char format [2048];
+    registry_stage_rules_format (&rules, format, sizeof format);
+    rc = registry_store_stage_rules (db, rules.version, format);
+    if (rc == 0)
+        kj_status_set (status, KJ__CODE__FAILED_PRECONDITION, "stage_rules",
+                       "stage rule set version '%s' is recorded already "
+                       "with other rules; give the changed rules a new "
+                       "version", rules.version);
+    else
+    if (rc < 0)
         kj_status_set (status, KJ__CODE__UNAVAILABLE, "dsn",
-                       "could not migrate schema registry (see the log "
-                       "above)");
-    else {
-        rc = registry_store_stage_rules (db, rules.version, text);
-        if (rc == 0)
-            kj_status_set (status, KJ__CODE__FAILED_PRECONDITION,
-                           "stage_rules", "stage rule set version '%s' is "
-                           "recorded already with other rules; give the "
-                           "changed rules a new version", rules.version);
-        else
-        if (rc < 0)
-            kj_status_set (status, KJ__CODE__UNAVAILABLE, "dsn",
-                           "could not record the stage rules: %s",
-                           kj_db_error (db));
-        rc = rc == 1 ? 0 : -1;
-    }
-    kj_db_destroy (&db);
-    if (rc)
+                       "could not record the stage rules: %s",
+                       kj_db_error (db));
+    if (rc != 1)
         return NULL;
 
-    //  CZMQ initialises itself on the first socket, and that is not safe
-    //  from several threads at once: do it here, before any thread
-    zsys_init ();
     registry_server_t *self = (registry_server_t *) zmalloc (
         sizeof (registry_server_t));
-    self->config = *config;
+    self->config.allow_outside =
+        kj_config_bool (config, "registry/allow_outside");
     self->rules = rules;
-    pthread_mutex_init (&self->lock, NULL);
-    self->threads = zlist_new ();
-    if (config->relay) {
-        kj_relay_config_t rc_relay = {
-            .dsn = config->dsn,
-            .schema = "registry",
-            .broker = config->broker,
-            .city = config->city
-        };
-        self->relay = kj_relay_new (&rc_relay);
-    }
-    if (config->expiry_interval_ms > 0) {
-        pthread_create (&self->expiry_thread, NULL, s_expiry_thread, self);
-        self->expiry_running = true;
-    }
-    kj_info ("registry.started", "instance=%s stage_rules=%s "
-             "allow_outside=%d expiry_ms=%d relay=%d", config->instance,
-             rules.version, config->allow_outside, config->expiry_interval_ms,
-             config->relay);
+    kj_info ("registry.rules", "stage_rules=%s allow_outside=%d",
+             rules.version, self->config.allow_outside);
     return self;
 }
 
 void
-registry_server_destroy (registry_server_t **self_p)
+registry_server_destroy (void *self)
 {
-    if (*self_p) {
-        registry_server_t *self = *self_p;
-        pthread_mutex_lock (&self->lock);
-        self->stop = 1;
-        for (s_thread_t *thread = (s_thread_t *) zlist_first (self->threads);
-             thread; thread = (s_thread_t *) zlist_next (self->threads))
-            if (thread->worker)
-                kj_worker_stop (thread->worker);
-        pthread_mutex_unlock (&self->lock);
-        s_thread_t *thread;
-        while ((thread = (s_thread_t *) zlist_pop (self->threads))) {
-            pthread_join (thread->thread, NULL);
-            free (thread);
-        }
-        if (self->expiry_running)
-            pthread_join (self->expiry_thread, NULL);
-        kj_relay_destroy (&self->relay);
-        zlist_destroy (&self->threads);
-        pthread_mutex_destroy (&self->lock);
-        free (self);
-        *self_p = NULL;
-    }
+    free (self);
 }
 
 const registry_stage_rules_t *

@@ -1,11 +1,11 @@
 /*  =========================================================================
-    registry_server - kejin-registry: worker threads serving the Registry
-    service, the outbox relay and the qualification-expiry job
+    registry_server - kejin-registry's state, its qualification-expiry job
+    and the handlers of the Registry service
 
-    The daemon's main starts the server, then one set of worker threads per
-    MDP service it serves (registry_server_add_workers): each thread has its
-    own database connection and kj_worker, and every handler gets the
-    server as kj_call_state. Writes are KJ_WRITE methods: one transaction
+    kj_service runs the daemon (registry_main.c is its table): it makes
+    the server with registry_server_new once the schema is migrated, and
+    every handler of every MDP service the daemon serves gets the server
+    as kj_call_state. Writes are KJ_WRITE methods: one transaction
     with idempotency, the row of the enterprise (institution, product)
     locked first, the events added with kj_outbox_add in the same
     transaction.
@@ -19,45 +19,26 @@
 #include "registry.pb-c.h"
 #include "registry_stage.h"
 
+//  The options handlers read (registry/...), fixed at start.
 typedef struct {
-    const char *broker;             //  broker endpoint
-    const char *dsn;                //  the service's connection string
-    const char *admin_dsn;          //  may create role and schema; "" none
-    const char *role;               //  the service's database role
-    const char *city;               //  node city, origin of the events
-    const char *instance;           //  name in logs, e.g. "registry-4120"
     bool allow_outside;             //  take codes from outside Liaoning
-    const char *uscc_exceptions;    //  early pilot codes, comma-separated
-    const char *stage_rules;        //  rule set text; "" for the default
-    int expiry_interval_ms;         //  qualification expiry job; 0: off
-    bool relay;                     //  run the outbox relay thread
 } registry_config_t;
 
 typedef struct _registry_server_t registry_server_t;
 
-//  Check the configuration, bootstrap (with admin_dsn) and migrate the
-//  schema "registry", record the stage rule set, start the relay and the
-//  expiry job. NULL with status set (the reason for people) on failure.
-registry_server_t *
-    registry_server_new (const registry_config_t *config,
-                         kj_status_t *status);
+//  kj_service's init (see kj_service_init_fn): read and check the
+//  registry's options (stage rules, credit code exceptions), record the
+//  stage rule set with db. The server, or NULL with status set (the
+//  reason for people).
+kj_service_init_fn registry_server_new;
 
-//  Stop every worker thread after the request in hand, the job and the
-//  relay; join them.
-void
-    registry_server_destroy (registry_server_t **self_p);
+//  kj_service's destroy of what registry_server_new made.
+kj_service_destroy_fn registry_server_destroy;
 
-//  Start `count` worker threads that serve `service` with `methods`.
-//  0, or -1 for a count below 0.
-int
-    registry_server_add_workers (registry_server_t *self, const char *service,
-                                 const ProtobufCServiceDescriptor *descriptor,
-                                 const kj_method_t *methods, int count);
-
-//  Run the qualification-expiry job once; returns the qualifications it
-//  marked expired, or -1 if the database failed.
-int
-    registry_server_expire (registry_server_t *self, kj_db_t *db);
+//  The qualification-expiry job (a kj_job_fn, state the server): run it
+//  once; returns the qualifications it marked expired, or -1 if the
+//  database failed.
+kj_job_fn registry_server_expire;
 
 //  The stage rule set in use.
 const registry_stage_rules_t *
@@ -76,10 +57,6 @@ extern const kj_method_t registry_methods [];
 //  else "operator".
 const char *
     registry_server_who (kj_call_t *call);
-
-//  A protobuf allocator on the call's memory (freed after the reply).
-void
-    registry_server_allocator (kj_call_t *call, ProtobufCAllocator *mem);
 
 //  Fail the call for a database error: UNAVAILABLE with the reason (the
 //  worker retries the transaction when PostgreSQL says it may).

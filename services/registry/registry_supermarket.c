@@ -121,7 +121,7 @@ s_load_institution (kj_call_t *call, const char *id, bool lock,
                     Kj__Institution **out)
 {
     ProtobufCAllocator mem;
-    registry_server_allocator (call, &mem);
+    kj_call_allocator (call, &mem);
     int rc = registry_store_institution_load (kj_call_db (call), id, lock,
                                               &mem, out);
     if (rc < 0)
@@ -226,7 +226,7 @@ registry_supermarket_list_institutions (kj_call_t *call,
     filter.name_contains = request->name_contains;
     filter.include_withdrawn = request->include_withdrawn;
     ProtobufCAllocator mem;
-    registry_server_allocator (call, &mem);
+    kj_call_allocator (call, &mem);
     uint64_t total;
     bool more;
     if (registry_store_institution_list (kj_call_db (call), &filter, &mem,
@@ -310,7 +310,7 @@ s_withdraw_product (kj_call_t *call, const char *id, const char *reason,
 {
     kj_db_t *db = kj_call_db (call);
     ProtobufCAllocator mem;
-    registry_server_allocator (call, &mem);
+    kj_call_allocator (call, &mem);
     if (registry_store_product_withdraw (db, id, reason) != 1
     ||  registry_store_audit (db, registry_server_who (call), "withdraw",
                               "product", id, "listed", "withdrawn",
@@ -383,7 +383,7 @@ static int
 s_load_product (kj_call_t *call, const char *id, bool lock, Kj__Product **out)
 {
     ProtobufCAllocator mem;
-    registry_server_allocator (call, &mem);
+    kj_call_allocator (call, &mem);
     int rc = registry_store_product_load (kj_call_db (call), id, lock, &mem,
                                           out);
     if (rc < 0)
@@ -458,7 +458,7 @@ registry_supermarket_add_product (kj_call_t *call,
     //  this product sees the withdrawal
     Kj__Institution *institution;
     ProtobufCAllocator mem;
-    registry_server_allocator (call, &mem);
+    kj_call_allocator (call, &mem);
     int rc = registry_store_institution_load (db, p.institution_id, true,
                                               &mem, &institution);
     if (rc < 0)
@@ -654,7 +654,7 @@ s_list_products (kj_call_t *call, registry_store_product_filter_t *filter,
                  Kj__SearchProductsReply *reply)
 {
     ProtobufCAllocator mem;
-    registry_server_allocator (call, &mem);
+    kj_call_allocator (call, &mem);
     uint64_t total;
     bool more;
     if (registry_store_product_list (kj_call_db (call), filter, &mem,
@@ -709,7 +709,7 @@ registry_supermarket_search_products (kj_call_t *call,
                                  "enterprise_code", "enterprise_code: %s",
                                  status.message);
         ProtobufCAllocator mem;
-        registry_server_allocator (call, &mem);
+        kj_call_allocator (call, &mem);
         Kj__Enterprise *e = NULL;
         int rc = registry_store_enterprise_load (db, code, true, &mem, &e);
         if (rc < 0)

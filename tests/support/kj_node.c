@@ -96,3 +96,68 @@ kj_broker_stop (kj_broker_t *broker, int signal)
     broker->pid = 0;
     return status;
 }
+
+//  --------------------------------------------------------------------------
+//  Workers the broker counts on a service, from its Stats (0 when it does
+//  not list the service); -1 if the broker did not answer.
+
+static int
+s_broker_workers (kj_client_t *client, const char *service)
+{
+    Kj__BrokerStatsRequest request = KJ__BROKER_STATS_REQUEST__INIT;
+    Kj__BrokerStats *stats = NULL;
+    kj_status_t status;
+    kj_call_opts_t opts = { .read_only = true, .timeout_ms = 500,
+                            .retries = -1 };
+    if (kj_client_call (client, "kejin.broker", "Stats", &request.base,
+                        &kj__broker_stats__descriptor,
+                        (ProtobufCMessage **) &stats, &status, &opts))
+        return -1;
+    int workers = 0;
+    for (size_t i = 0; i < stats->n_services; i++)
+        if (streq (stats->services [i]->name, service))
+            workers = (int) stats->services [i]->workers;
+    kj__broker_stats__free_unpacked (stats, NULL);
+    return workers;
+}
+
+bool
+kj_broker_wait_workers (const char *endpoint, const char *service,
+                        int workers, int timeout_ms)
+{
+    kj_client_t *client = kj_client_new (endpoint);
+    int64_t end = kj_mono_us () + (int64_t) timeout_ms * 1000;
+    bool found = false;
+    while (!found && kj_mono_us () < end) {
+        found = s_broker_workers (client, service) == workers;
+        if (!found)
+            zclock_sleep (20);
+    }
+    kj_client_destroy (&client);
+    return found;
+}
+
+//  --------------------------------------------------------------------------
+//  A kj_service daemon bin/kejin-NAME on a broker (and a database)
+
+pid_t
+kj_daemon_start (const char *name, const kj_broker_t *broker,
+                 const char *dsn, const char *const *extra)
+{
+    char binary [128], log [512], set_broker [256], set_dsn [600];
+    snprintf (binary, sizeof binary, "kejin-%s", name);
+    snprintf (log, sizeof log, "%s/%s.log", kj_test_tmpdir (), binary);
+    snprintf (set_broker, sizeof set_broker, "node/broker=%s",
+              broker->endpoint);
+    snprintf (set_dsn, sizeof set_dsn, "db/dsn=%s", dsn ? dsn : "");
+    const char *argv [40] = { kj_test_bin (binary), "-s", set_broker };
+    int argc = 3;
+    if (dsn) {
+        argv [argc++] = "-s";
+        argv [argc++] = set_dsn;
+    }
+    for (; extra && *extra && argc < 38; extra++)
+        argv [argc++] = *extra;
+    argv [argc] = NULL;
+    return kj_test_spawn (argv, NULL, log);
+}

@@ -9,6 +9,7 @@
 #ifndef KJ_NODE_H_INCLUDED
 #define KJ_NODE_H_INCLUDED
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 typedef struct {
@@ -32,6 +33,20 @@ int
 //  Returns its exit status, or -1 if it had to be killed.
 int
     kj_broker_stop (kj_broker_t *broker, int signal);
+
+//  Wait up to timeout_ms until the broker at endpoint counts `workers`
+//  workers on `service` (a service it does not list counts 0).
+bool
+    kj_broker_wait_workers (const char *endpoint, const char *service,
+                            int workers, int timeout_ms);
+
+//  Start bin/kejin-NAME (a kj_service daemon) with node/broker set to
+//  broker's endpoint, db/dsn to dsn (unless NULL), and `extra` arguments
+//  ("-s", "name/workers=3", ..., NULL-ended, or NULL); its log in the
+//  test's folder. Returns its pid, or -1.
+pid_t
+    kj_daemon_start (const char *name, const kj_broker_t *broker,
+                     const char *dsn, const char *const *extra);
 
 //  Path of a test tool built from tests/tools/NAME.c
 const char *

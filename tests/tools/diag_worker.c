@@ -1,34 +1,14 @@
 /*  =========================================================================
-    diag_worker - a Kejin worker (kj_worker) serving the Diag service, for
-    the broker's tests and benchmarks
+    diag_worker - a bare Kejin worker (kj_worker, no kj_service) serving
+    the Diag service, for the broker's tests and benchmarks: one worker,
+    its options on the command line, no config
 
     diag_worker ENDPOINT [--service NAME] [--credit N] [--instance NAME]
                          [--heartbeat MS]
     =========================================================================
 */
 
-#include "kejin.h"
-
-static int
-s_echo (kj_call_t *call, const ProtobufCMessage *request,
-        ProtobufCMessage *reply)
-{
-    const Kj__EchoRequest *in = (const Kj__EchoRequest *) request;
-    Kj__EchoReply *out = (Kj__EchoReply *) reply;
-    if (in->sleep_ms)
-        zclock_sleep ((int) in->sleep_ms);
-    if (in->fail)
-        return kj_call_fail (call, KJ__CODE__INTERNAL, NULL,
-                             "failed as asked");
-    out->data = in->data;       //  lives until the reply is packed
-    out->served_by = (char *) kj_call_instance (call);
-    return 0;
-}
-
-static const kj_method_t s_methods [] = {
-    { "Echo", s_echo, 0 },
-    { NULL }
-};
+#include "diag.h"
 
 int
 main (int argc, char **argv)
@@ -42,7 +22,7 @@ main (int argc, char **argv)
         .endpoint = argv [1],
         .service = "diag",
         .descriptor = &kj__diag__descriptor,
-        .methods = s_methods,
+        .methods = diag_methods,
         .credit = 1,
     };
     for (int i = 2; i + 1 < argc; i += 2) {
