@@ -95,6 +95,10 @@ $(LIBKEJIN): $(COMMON_OBJ) $(GEN_OBJ)
 SERVICES := $(notdir $(wildcard services/*))
 binname   = $(if $(filter cli,$(1)),kejin,kejin-$(1))
 
+#  <name>_LINK: other services' libraries a binary links, for rules it runs
+#  offline (`kejin ipo fit` runs ipo's board rules with nothing stored).
+cli_LINK := ipo
+
 define service_rules
 $(1)_SRC  := $$(filter-out services/$(1)/$(1)_main.c,$$(wildcard services/$(1)/*.c))
 $(1)_SQL  := $$(sort $$(wildcard services/$(1)/sql/*.sql))
@@ -112,7 +116,8 @@ $$($(1)_LIB): $$($(1)_OBJ)
 	$$(call say,AR,$$@)
 	$$(Q)rm -f $$@ && ar rcs $$@ $$^
 
-$(BIN)/$(call binname,$(1)): $(BUILD)/obj/services/$(1)/$(1)_main.o $$($(1)_LIB) $(LIBKEJIN)
+$(BIN)/$(call binname,$(1)): $(BUILD)/obj/services/$(1)/$(1)_main.o $$($(1)_LIB) \
+        $$(foreach l,$$($(1)_LINK),$(BUILD)/lib/lib$$(l).a) $(LIBKEJIN)
 	@mkdir -p $$(@D)
 	$$(call say,LINK,$$@)
 	$$(Q)$(CC) $(LDFLAGS) -o $$@ $$^ $(LIBS)
