@@ -225,25 +225,27 @@ s_listing (const ipo_subsidy_table_t *table, ipo_subsidy_firm_t *firm,
         decision->rule = IPO_RULE_NO_SUBSIDY;
         return;
     }
+    if (firm->switched && stage != IPO_STAGE_REGISTRATION) {
+        firm->stages |= 1u << stage;
+        decision->rule = IPO_RULE_SWITCHED;
+        return;
+    }
     if (firm->stages & (1u << stage)) {
         decision->rule = IPO_RULE_STAGE_PAID;
         return;
     }
     firm->stages |= 1u << stage;
-    if (!firm->switched) {
-        decision->payment_fen = table->stage_fen [event->board][stage];
-        decision->rule = decision->payment_fen ? IPO_RULE_STAGE
-                                               : IPO_RULE_STAGE_NONE;
-    }
-    else
-    if (stage == IPO_STAGE_REGISTRATION) {
+    if (firm->switched) {
         int64_t total = ipo_subsidy_board_total (table, event->board);
         int64_t due = total - firm->board_paid_fen;
         decision->payment_fen = due > 0 ? due : 0;
         decision->rule = due > 0 ? IPO_RULE_TOP_UP : IPO_RULE_TOP_UP_NONE;
     }
-    else
-        decision->rule = IPO_RULE_SWITCHED;
+    else {
+        decision->payment_fen = table->stage_fen [event->board][stage];
+        decision->rule = decision->payment_fen ? IPO_RULE_STAGE
+                                               : IPO_RULE_STAGE_NONE;
+    }
     firm->board_paid_fen += decision->payment_fen;
 }
 
