@@ -95,8 +95,9 @@ $(LIBKEJIN): $(COMMON_OBJ) $(GEN_OBJ)
 SERVICES := $(notdir $(wildcard services/*))
 binname   = $(if $(filter cli,$(1)),kejin,kejin-$(1))
 
-#  <name>_LINK: other services' libraries a binary links, for rules it runs
-#  offline (`kejin ipo fit` runs ipo's board rules with nothing stored).
+#  <name>_LINK: other services whose library a binary links and whose
+#  headers its code includes, for rules it runs offline (`kejin ipo fit`
+#  runs kejin-ipo's board rules with nothing stored).
 cli_LINK := ipo
 
 define service_rules
@@ -105,6 +106,8 @@ $(1)_SQL  := $$(sort $$(wildcard services/$(1)/sql/*.sql))
 $(1)_OBJ  := $$($(1)_SRC:%.c=$(BUILD)/obj/%.o) \
              $$(if $$($(1)_SQL),$(BUILD)/obj/gen/$(1)_sql.o)
 $(1)_LIB  := $(BUILD)/lib/lib$(1).a
+
+$(BUILD)/obj/services/$(1)/%.o: CFLAGS += $$(foreach l,$$($(1)_LINK),-Iservices/$$(l))
 
 $(BUILD)/gen/$(1)_sql.c: $$($(1)_SQL) common/sql2c.sh
 	@mkdir -p $$(@D)

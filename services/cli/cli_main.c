@@ -25,6 +25,8 @@ static const command_t s_commands [] = {
       cli_product },
     { "code", "check a unified social credit code and explain it", cli_code },
     { "demo", "demo data: generate CSV files, or load them", cli_demo },
+    { "ipo", "IPO rules offline on a CSV file: board fit, subsidy replay",
+      cli_ipo },
     { NULL }
 };
 

@@ -193,6 +193,25 @@ ipo_board_rules (const char *version)
 }
 
 //  --------------------------------------------------------------------------
+//  Check one value of a field against its range; see the header.
+
+int
+ipo_board_field_check (const ipo_board_field_t *field, int64_t value,
+                       kj_status_t *status)
+{
+    if (value >= field->min && value <= field->max)
+        return 0;
+    if (field->names)
+        return kj_status_set (status, KJ__CODE__OUT_OF_RANGE, field->name,
+                              "%s: %" PRId64 " is not a known value",
+                              field->name, value);
+    return kj_status_set (status, KJ__CODE__OUT_OF_RANGE, field->name,
+                          "%s: %" PRId64 " is out of range; expected %"
+                          PRId64 " to %" PRId64, field->name, value,
+                          field->min, field->max);
+}
+
+//  --------------------------------------------------------------------------
 //  Check every field against its range; see the header.
 
 int
@@ -201,15 +220,11 @@ ipo_board_input_check (const ipo_board_input_t *input, kj_status_t *status)
     assert (input);
     assert (status);
     for (const ipo_board_field_t *field = ipo_board_fields; field->name;
-         field++) {
-        int64_t value = *(const int64_t *) ((const char *) input
-                                            + field->offset);
-        if (value < field->min || value > field->max)
-            return kj_status_set (status, KJ__CODE__OUT_OF_RANGE, field->name,
-                                  "%s: %" PRId64 " is out of range; expected "
-                                  "%" PRId64 " to %" PRId64, field->name,
-                                  value, field->min, field->max);
-    }
+         field++)
+        if (ipo_board_field_check (field, *(const int64_t *)
+                                   ((const char *) input + field->offset),
+                                   status))
+            return -1;
     kj_status_ok (status);
     return 0;
 }

@@ -167,6 +167,14 @@ const ipo_board_rules_t *
     ipo_board_rules (const char *version);
 
 //  --------------------------------------------------------------------------
+//  Check one value of a field against its range. Returns 0, or -1 with
+//  status OUT_OF_RANGE naming the field.
+
+int
+    ipo_board_field_check (const ipo_board_field_t *field, int64_t value,
+                           kj_status_t *status);
+
+//  --------------------------------------------------------------------------
 //  Check every field of input against its range. Returns 0, or -1 with
 //  status OUT_OF_RANGE naming the field.
 
