@@ -111,6 +111,7 @@ s_report (s_reader_t *self, int code, const char *column,
                  message);
 }
 
+//  --------------------------------------------------------------------------
 //  Report invalid input in the current row: column NULL for the whole row.
 
 static void
@@ -124,6 +125,8 @@ s_problem (s_reader_t *self, const char *column, const char *format, ...)
     s_report (self, KJ__CODE__INVALID_ARGUMENT, column, message);
 }
 
+//  --------------------------------------------------------------------------
+//  libcsv's end of a field: keep a copy, counting cells past the most kept.
 static void
 s_on_field (void *data, size_t size, void *arg)
 {
@@ -134,6 +137,7 @@ s_on_field (void *data, size_t size, void *arg)
     self->count++;
 }
 
+//  --------------------------------------------------------------------------
 //  The header must be exactly the columns expected (a UTF-8 byte order
 //  mark before it is skipped, as spreadsheets write one).
 static void
@@ -165,6 +169,8 @@ s_check_header (s_reader_t *self)
     self->stop = true;
 }
 
+//  --------------------------------------------------------------------------
+//  libcsv's end of a row: the header, or a data row for on_row.
 static void
 s_on_row (int end, void *arg)
 {
@@ -252,6 +258,7 @@ s_read (cli_t *cli, const char *path, const char *const *header,
 //  --------------------------------------------------------------------------
 //  Cells: each returns 0, or -1 after reporting the problem.
 
+//  --------------------------------------------------------------------------
 //  A name or id: 1 to S_ID_MAX bytes, no control characters.
 static int
 s_cell_id (s_reader_t *self, size_t column)
@@ -276,6 +283,7 @@ s_cell_id (s_reader_t *self, size_t column)
     return 0;
 }
 
+//  --------------------------------------------------------------------------
 //  A whole number as written: digits, a leading '-' at most.
 static int
 s_cell_int (s_reader_t *self, size_t column, int64_t *value)
@@ -298,6 +306,7 @@ s_cell_int (s_reader_t *self, size_t column, int64_t *value)
     return 0;
 }
 
+//  --------------------------------------------------------------------------
 //  One of names (NULL-ended): its index into *value.
 static int
 s_cell_enum (s_reader_t *self, size_t column, const char *const *names,
@@ -317,6 +326,7 @@ s_cell_enum (s_reader_t *self, size_t column, const char *const *names,
     return -1;
 }
 
+//  --------------------------------------------------------------------------
 //  Report a status from the rules against the column it names.
 static void
 s_status_problem (s_reader_t *self, const kj_status_t *status)
@@ -331,8 +341,9 @@ s_status_problem (s_reader_t *self, const kj_status_t *status)
               message);
 }
 
-//  Print a JSON object on one line, as the brief of each command shows it:
-//  ", " and ": " between items.
+//  --------------------------------------------------------------------------
+//  Print a JSON object on one line, with ", " and ": " between items as
+//  docs/rules/ipo.md shows it.
 static void
 s_print_json (json_t *object)
 {
@@ -352,6 +363,7 @@ typedef struct {
     size_t rows;                //  in out
 } s_fit_t;
 
+//  --------------------------------------------------------------------------
 //  A shortfall for people: money in yuan, ratios in percent, a category
 //  by the value needed.
 static void
@@ -373,6 +385,9 @@ s_short_text (const ipo_board_short_t *s, char *buf, size_t size)
         snprintf (amount, sizeof amount, "%" PRId64, s->need - s->have);
     snprintf (buf, size, "%s %s", name, amount);
 }
+
+//  --------------------------------------------------------------------------
+//  One firm: its figures checked cell by cell, then its fit printed.
 
 static int
 s_fit_row (s_reader_t *reader, void *arg)
@@ -453,6 +468,9 @@ s_fit_row (s_reader_t *reader, void *arg)
     return 0;
 }
 
+//  --------------------------------------------------------------------------
+//  kejin ipo fit --csv FILE
+
 static int
 s_fit (cli_t *cli, int argc, char **argv)
 {
@@ -500,6 +518,10 @@ typedef struct {
     cli_table_t *out;           //  for people, printed at the end
     size_t rows;                //  in out
 } s_replay_t;
+
+//  --------------------------------------------------------------------------
+//  One event: checked cell by cell, then decided against its firm's state;
+//  a bad row stops the replay.
 
 static int
 s_replay_row (s_reader_t *reader, void *arg)
@@ -578,6 +600,8 @@ s_replay_row (s_reader_t *reader, void *arg)
     return 0;
 }
 
+//  --------------------------------------------------------------------------
+//  A firm's state copied into the table of firms.
 static void *
 s_firm_dup (const void *item)
 {
@@ -587,12 +611,17 @@ s_firm_dup (const void *item)
     return copy;
 }
 
+//  --------------------------------------------------------------------------
+//  A firm's state out of the table.
 static void
 s_firm_free (void **item)
 {
     free (*item);
     *item = NULL;
 }
+
+//  --------------------------------------------------------------------------
+//  kejin ipo subsidy replay --csv FILE
 
 static int
 s_subsidy (cli_t *cli, int argc, char **argv)

@@ -400,6 +400,8 @@ ipo_board_standard_name (const ipo_standard_t *standard, char *buf,
     return buf;
 }
 
+//  --------------------------------------------------------------------------
+//  A board's code; see the header.
 const char *
 ipo_board_code (ipo_board_id_t board)
 {
@@ -407,6 +409,8 @@ ipo_board_code (ipo_board_id_t board)
                                                  : "?";
 }
 
+//  --------------------------------------------------------------------------
+//  The board of a code; see the header.
 int
 ipo_board_from_code (const char *code)
 {
@@ -416,6 +420,8 @@ ipo_board_from_code (const char *code)
     return -1;
 }
 
+//  --------------------------------------------------------------------------
+//  A figure's name; see the header.
 const char *
 ipo_board_figure_name (ipo_figure_t figure)
 {
@@ -423,6 +429,8 @@ ipo_board_figure_name (ipo_figure_t figure)
          ? s_figure_names [figure] : "?";
 }
 
+//  --------------------------------------------------------------------------
+//  True for a category; see the header.
 bool
 ipo_board_figure_categorical (ipo_figure_t figure)
 {
@@ -430,6 +438,8 @@ ipo_board_figure_categorical (ipo_figure_t figure)
         || figure == IPO_FIG_INNOVATIVE_SME;
 }
 
+//  --------------------------------------------------------------------------
+//  The name of a NEEQ tier; see the header.
 const char *
 ipo_board_neeq_tier_name (int64_t tier)
 {

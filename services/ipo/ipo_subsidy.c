@@ -289,6 +289,8 @@ ipo_subsidy_event_name (int event)
     return event >= 1 && event < IPO_EVENT_END ? s_event_names [event] : "?";
 }
 
+//  --------------------------------------------------------------------------
+//  The event of a name; see the header.
 int
 ipo_subsidy_event_from_name (const char *name)
 {
@@ -298,6 +300,8 @@ ipo_subsidy_event_from_name (const char *name)
     return -1;
 }
 
+//  --------------------------------------------------------------------------
+//  A board a subsidy may name; see the header.
 int
 ipo_subsidy_board_from_code (const char *code)
 {
@@ -305,6 +309,8 @@ ipo_subsidy_board_from_code (const char *code)
     return board == IPO_BOARD_REGIONAL ? -1 : board;
 }
 
+//  --------------------------------------------------------------------------
+//  A date YYYY-MM-DD; see the header.
 int
 ipo_subsidy_date_parse (const char *text, int32_t *date)
 {
@@ -329,6 +335,8 @@ ipo_subsidy_date_parse (const char *text, int32_t *date)
     return 0;
 }
 
+//  --------------------------------------------------------------------------
+//  A rule for people; see the header.
 const char *
 ipo_subsidy_rule_text (ipo_subsidy_rule_t rule)
 {
