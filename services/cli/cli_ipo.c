@@ -20,6 +20,7 @@
 #include "ipo_subsidy.h"
 #include <csv.h>
 #include <errno.h>
+#include <wchar.h>
 
 static const char *s_usage =
     "Usage: kejin ipo fit --csv FILE [--json]\n"
@@ -82,19 +83,66 @@ s_csv_realloc (void *pointer, size_t size)
 }
 
 //  --------------------------------------------------------------------------
+//  Bytes of the valid UTF-8 character at text, 0 if there is none there.
+//  (main sets the C.UTF-8 locale.)
+
+static size_t
+s_utf8_char (const char *text, size_t left)
+{
+    mbstate_t state;
+    memset (&state, 0, sizeof state);
+    wchar_t wc;
+    size_t n = mbrtowc (&wc, text, left, &state);
+    return n == (size_t) -1 || n == (size_t) -2 ? 0 : n;
+}
+
+//  --------------------------------------------------------------------------
+//  Text as valid UTF-8 without control characters, each bad byte a '?':
+//  cells quoted back in a message may be anything, and JSON cannot carry
+//  invalid UTF-8. Returns buf.
+
+static char *
+s_clean (const char *text, char *buf, size_t size)
+{
+    size_t at = 0, left = strlen (text);
+    while (left > 0 && at + 1 < size) {
+        size_t n = s_utf8_char (text, left);
+        if (n == 0 || (n == 1 && ((unsigned char) *text < 0x20
+                                  || *text == 0x7f))) {
+            buf [at++] = '?';
+            n = 1;
+        }
+        else
+        if (at + n < size) {
+            memcpy (buf + at, text, n);
+            at += n;
+        }
+        else
+            break;
+        text += n;
+        left -= n;
+    }
+    buf [at] = 0;
+    return buf;
+}
+
+//  --------------------------------------------------------------------------
 //  Report a problem with the current row, with its status code: column
 //  NULL for the whole row.
 
 static void
 s_report (s_reader_t *self, int code, const char *column,
-          const char *message)
+          const char *text)
 {
+    char message [700], path [300];
+    s_clean (text, message, sizeof message);
+    s_clean (self->path, path, sizeof path);
     if (!self->bad)
         self->bad_rows++;
     self->bad = true;
     if (self->cli->json) {
         json_t *error = json_pack ("{s:s,s:s,s:I,s:s,s:s}", "error",
-                                   kj_code_name (code), "file", self->path,
+                                   kj_code_name (code), "file", path,
                                    "row", (json_int_t) self->row, "column",
                                    column ? column : "", "message", message);
         char *text = json_dumps (error, JSON_PRESERVE_ORDER);
@@ -104,10 +152,10 @@ s_report (s_reader_t *self, int code, const char *column,
     }
     else
     if (column)
-        fprintf (stderr, "kejin: %s: row %zu, column %s: %s\n", self->path,
+        fprintf (stderr, "kejin: %s: row %zu, column %s: %s\n", path,
                  self->row, column, message);
     else
-        fprintf (stderr, "kejin: %s: row %zu: %s\n", self->path, self->row,
+        fprintf (stderr, "kejin: %s: row %zu: %s\n", path, self->row,
                  message);
 }
 
@@ -274,12 +322,20 @@ s_cell_id (s_reader_t *self, size_t column)
                    length, S_ID_MAX);
         return -1;
     }
-    for (const char *at = cell; *at; at++)
-        if ((unsigned char) *at < 0x20 || *at == 0x7f) {
+    for (const char *at = cell; *at; ) {
+        size_t n = s_utf8_char (at, length - (at - cell));
+        if (n == 0) {
+            s_problem (self, self->header [column], "not valid UTF-8 at "
+                       "byte %zu", (size_t) (at - cell) + 1);
+            return -1;
+        }
+        if (n == 1 && ((unsigned char) *at < 0x20 || *at == 0x7f)) {
             s_problem (self, self->header [column], "holds a control "
                        "character");
             return -1;
         }
+        at += n;
+    }
     return 0;
 }
 
@@ -347,6 +403,7 @@ s_status_problem (s_reader_t *self, const kj_status_t *status)
 static void
 s_print_json (json_t *object)
 {
+    assert (object);            //  every text in it is checked UTF-8
     char *text = json_dumps (object, JSON_PRESERVE_ORDER);
     printf ("%s\n", text);
     free (text);

@@ -232,6 +232,22 @@ check "subsidy replay: broken quoting" 2 '' \
 "kejin: quote.csv: row 2: not valid CSV (error parsing data while strict checking enabled)
 " -- ipo subsidy replay --csv quote.csv
 
+#  Bytes that are not UTF-8 are refused in a name, and quoted back as '?'
+#  (JSON cannot carry them; this crashed the first version)
+printf 'firm,step,date,board,event,amount_raised_fen\nf\377,1,2024-01-01,STAR,LISTED,\ng,1,2024-01-01,ST\377AR,LISTED,\n' > utf8.csv
+check "subsidy replay: a firm that is not UTF-8" 2 '' \
+'{"error": "INVALID_ARGUMENT", "file": "utf8.csv", "row": 2, "column": "firm", "message": "not valid UTF-8 at byte 2"}
+' -- ipo subsidy replay --csv utf8.csv --json
+sed -i 2d utf8.csv
+check "subsidy replay: a board with a byte that is not UTF-8" 2 '' \
+'{"error": "INVALID_ARGUMENT", "file": "utf8.csv", "row": 2, "column": "board", "message": "'"'ST?AR'"' is not one of MAIN, CHINEXT, STAR, BSE, NEEQ"}
+' -- ipo subsidy replay --csv utf8.csv --json
+{ echo "$FIT_HEADER"; printf '\344\270\255\346\226\207,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,NONE,0\n'; printf '\344\270,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,NONE,0\n'; } > fit_utf8.csv
+check "fit: a Chinese id, and one cut in the middle of a character" 2 \
+'{"id": "中文", "meets": [], "nearest_missed": {"standard": "STAR-2", "short": {"market_cap_fen": 150000000000, "rev_t0_fen": 20000000000}}}
+' '{"error": "INVALID_ARGUMENT", "file": "fit_utf8.csv", "row": 3, "column": "id", "message": "not valid UTF-8 at byte 1"}
+' -- ipo fit --csv fit_utf8.csv --json
+
 #  -------------------------------------------------------------------------
 #  Arguments
 
