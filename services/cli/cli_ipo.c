@@ -48,6 +48,8 @@ static const char *s_usage =
 #define S_CELL_MAX (64 * 1024)
 //  Longest firm id or name
 #define S_ID_MAX 100
+//  Most firms one replay keeps the state of
+#define S_FIRMS_MAX 1000000
 
 //  --------------------------------------------------------------------------
 //  A CSV file read row by row against an exact header
@@ -411,14 +413,67 @@ s_print_json (json_t *object)
 }
 
 //  --------------------------------------------------------------------------
+//  A table for people, printed a page of S_PAGE_ROWS at a time so that a
+//  large file never sits in memory; each page is sized to its own rows.
+
+typedef struct {
+    cli_table_t *(*make) (void);    //  a new, empty page
+    cli_table_t *table;             //  the page being filled
+    size_t rows;                    //  in it
+    size_t pages;                   //  printed
+} s_pages_t;
+
+#define S_PAGE_ROWS 1000
+
+//  --------------------------------------------------------------------------
+//  Print the page if it has rows; start a new one unless this is the end.
+
+static void
+s_pages_flush (s_pages_t *self, bool end)
+{
+    if (self->rows) {
+        if (self->pages++)
+            printf ("\n");
+        cli_table_print (self->table, stdout);
+        cli_table_destroy (&self->table);
+        self->rows = 0;
+    }
+    if (end)
+        cli_table_destroy (&self->table);
+    else
+    if (!self->table)
+        self->table = self->make ();
+}
+
+//  --------------------------------------------------------------------------
+//  The page to add a row to (a new one after a full page).
+
+static cli_table_t *
+s_pages_row (s_pages_t *self)
+{
+    if (self->rows == S_PAGE_ROWS || !self->table)
+        s_pages_flush (self, false);
+    self->rows++;
+    return self->table;
+}
+
+//  --------------------------------------------------------------------------
 //  kejin ipo fit
 
 typedef struct {
     const ipo_board_rules_t *rules;
     const char *header [32];
-    cli_table_t *out;           //  for people, printed at the end
-    size_t rows;                //  in out
+    s_pages_t out;              //  for people
 } s_fit_t;
+
+//  --------------------------------------------------------------------------
+//  The headings of fit's table.
+
+static cli_table_t *
+s_fit_table (void)
+{
+    return cli_table_new ("ID", "MEETS", "NEAREST MISSED", "SHORT BY", NULL);
+}
 
 //  --------------------------------------------------------------------------
 //  A shortfall for people: money in yuan, ratios in percent, a category
@@ -517,8 +572,7 @@ s_fit_row (s_reader_t *reader, void *arg)
         snprintf (lacks + strlen (lacks), sizeof lacks - strlen (lacks),
                   "%s%s", *lacks ? "; " : "", text);
     }
-    self->rows++;
-    cli_table_row (self->out, id, *met ? met : "none",
+    cli_table_row (s_pages_row (&self->out), id, *met ? met : "none",
                    nearest ? ipo_board_standard_name (nearest->standard, name,
                                                       sizeof name) : "",
                    lacks);
@@ -535,20 +589,16 @@ s_fit (cli_t *cli, int argc, char **argv)
                                       "ipo fit needs --csv FILE");
     if (!args)
         return CLI_USAGE;
-    s_fit_t self = { .rules = ipo_board_rules (NULL) };
+    s_fit_t self = { .rules = ipo_board_rules (NULL),
+                     .out = { .make = s_fit_table } };
     size_t n = 0;
     self.header [n++] = "id";
     for (const ipo_board_field_t *field = ipo_board_fields;
          field->name && field->in_csv; field++)
         self.header [n++] = field->name;
-    if (!cli->json)
-        self.out = cli_table_new ("ID", "MEETS", "NEAREST MISSED",
-                                  "SHORT BY", NULL);
     int rc = s_read (cli, cli_args_get (args, "csv"), self.header,
                      s_fit_row, &self);
-    if (self.rows)
-        cli_table_print (self.out, stdout);
-    cli_table_destroy (&self.out);
+    s_pages_flush (&self.out, true);
     cli_args_destroy (&args);
     return rc;
 }
@@ -572,9 +622,18 @@ typedef struct {
 typedef struct {
     const ipo_subsidy_table_t *table;
     zhashx_t *firms;            //  s_firm_t by firm
-    cli_table_t *out;           //  for people, printed at the end
-    size_t rows;                //  in out
+    s_pages_t out;              //  for people
 } s_replay_t;
+
+//  --------------------------------------------------------------------------
+//  The headings of replay's table.
+
+static cli_table_t *
+s_replay_table (void)
+{
+    return cli_table_new ("FIRM", "STEP", "DATE", "BOARD", "EVENT", "PAYMENT",
+                          "PAID TOTAL", "RULE", NULL);
+}
 
 //  --------------------------------------------------------------------------
 //  One event: checked cell by cell, then decided against its firm's state;
@@ -615,6 +674,11 @@ s_replay_row (s_reader_t *reader, void *arg)
     s_firm_t *firm = (s_firm_t *) zhashx_lookup (self->firms, cells [S_FIRM]);
     s_firm_t fresh = { .step = 0 };
     if (!firm) {
+        if (zhashx_size (self->firms) == S_FIRMS_MAX) {
+            s_problem (reader, "firm", "a file may hold at most %d firms; "
+                       "split it by firm", S_FIRMS_MAX);
+            return -1;
+        }
         ipo_subsidy_firm_init (&fresh.firm);
         firm = &fresh;
     }
@@ -645,8 +709,7 @@ s_replay_row (s_reader_t *reader, void *arg)
     else {
         char step_text [24], payment [40], total [40];
         snprintf (step_text, sizeof step_text, "%" PRId64, step);
-        self->rows++;
-        cli_table_row (self->out, cells [S_FIRM], step_text, cells [S_DATE],
+        cli_table_row (s_pages_row (&self->out), cells [S_FIRM], step_text, cells [S_DATE],
                        cells [S_BOARD], cells [S_EVENT],
                        cli_yuan (decision.payment_fen, payment,
                                  sizeof payment),
@@ -693,18 +756,14 @@ s_subsidy (cli_t *cli, int argc, char **argv)
                                       "--csv FILE");
     if (!args)
         return CLI_USAGE;
-    s_replay_t self = { .table = ipo_subsidy_table (NULL) };
+    s_replay_t self = { .table = ipo_subsidy_table (NULL),
+                        .out = { .make = s_replay_table } };
     self.firms = zhashx_new ();
     zhashx_set_duplicator (self.firms, s_firm_dup);
     zhashx_set_destructor (self.firms, s_firm_free);
-    if (!cli->json)
-        self.out = cli_table_new ("FIRM", "STEP", "DATE", "BOARD", "EVENT",
-                                  "PAYMENT", "PAID TOTAL", "RULE", NULL);
     int rc = s_read (cli, cli_args_get (args, "csv"), s_replay_header,
                      s_replay_row, &self);
-    if (self.rows)
-        cli_table_print (self.out, stdout);
-    cli_table_destroy (&self.out);
+    s_pages_flush (&self.out, true);
     zhashx_destroy (&self.firms);
     cli_args_destroy (&args);
     return rc;

@@ -97,6 +97,17 @@ none   none    STAR-2          market_cap_fen ¥1,500,000,000.00; rev_t0_fen ¥2
 basic  none    BSE-1           neeq_tier needs INNOVATION
 ' '' -- ipo fit --csv fit_good.csv
 
+#  A long table is printed in pages of 1,000 rows, each with its headings
+{ echo "$FIT_HEADER"
+  for i in $(seq 1 1500); do
+      echo "f$i,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,NONE,0"
+  done; } > fit_long.csv
+"$KEJIN" ipo fit --csv fit_long.csv > out.txt || fail "fit_long: exit $?"
+[ "$(grep -c '^ID ' out.txt)" = 2 ] && [ "$(grep -c '^$' out.txt)" = 1 ] \
+    && [ "$(wc -l < out.txt)" = 1503 ] && [ "$(sed -n 1002p out.txt)" = '' ] \
+    || fail "fit_long: not two pages of 1000 and 500 rows"
+pass "fit: a long table in pages"
+
 #  A header that differs in one column: nothing read
 sed '1s/np_t2_fen/np_t2/' fit.csv > fit_header.csv
 check "fit: wrong header" 2 '' \
