@@ -95,10 +95,9 @@ $(LIBKEJIN): $(COMMON_OBJ) $(GEN_OBJ)
 SERVICES := $(notdir $(wildcard services/*))
 binname   = $(if $(filter cli,$(1)),kejin,kejin-$(1))
 
-#  <name>_LINK: other services whose library a binary links and whose
-#  headers its code includes, for rules it runs offline (`kejin ipo fit`
-#  runs kejin-ipo's board rules with nothing stored).
-cli_LINK := ipo
+#  <name>_USES: the folders whose rules classes <name> links as well, so
+#  that the CLI's offline checks run the very code of the service.
+cli_USES := ipo
 
 define service_rules
 $(1)_SRC  := $$(filter-out services/$(1)/$(1)_main.c,$$(wildcard services/$(1)/*.c))
@@ -106,8 +105,9 @@ $(1)_SQL  := $$(sort $$(wildcard services/$(1)/sql/*.sql))
 $(1)_OBJ  := $$($(1)_SRC:%.c=$(BUILD)/obj/%.o) \
              $$(if $$($(1)_SQL),$(BUILD)/obj/gen/$(1)_sql.o)
 $(1)_LIB  := $(BUILD)/lib/lib$(1).a
+$(1)_DEPS := $$(foreach u,$$($(1)_USES),$(BUILD)/lib/lib$$(u).a)
 
-$(BUILD)/obj/services/$(1)/%.o: CFLAGS += $$(foreach l,$$($(1)_LINK),-Iservices/$$(l))
+$(BUILD)/obj/services/$(1)/%.o: CFLAGS += $$(foreach u,$$($(1)_USES),-Iservices/$$(u))
 
 $(BUILD)/gen/$(1)_sql.c: $$($(1)_SQL) common/sql2c.sh
 	@mkdir -p $$(@D)
@@ -119,8 +119,7 @@ $$($(1)_LIB): $$($(1)_OBJ)
 	$$(call say,AR,$$@)
 	$$(Q)rm -f $$@ && ar rcs $$@ $$^
 
-$(BIN)/$(call binname,$(1)): $(BUILD)/obj/services/$(1)/$(1)_main.o $$($(1)_LIB) \
-        $$(foreach l,$$($(1)_LINK),$(BUILD)/lib/lib$$(l).a) $(LIBKEJIN)
+$(BIN)/$(call binname,$(1)): $(BUILD)/obj/services/$(1)/$(1)_main.o $$($(1)_LIB) $$($(1)_DEPS) $(LIBKEJIN)
 	@mkdir -p $$(@D)
 	$$(call say,LINK,$$@)
 	$$(Q)$(CC) $(LDFLAGS) -o $$@ $$^ $(LIBS)

@@ -7,7 +7,7 @@
     ipo_subsidy, linked from libipo.a), so an answer here is the answer
     the service gives. docs/rules/ipo.md describes both files.
 
-    A bad cell is reported as "FILE: row N, column NAME: what is wrong"
+    A bad cell is reported as "FILE row N, column NAME: what is wrong"
     on stderr, where row 1 is the header, and nothing is printed for that
     row. fit reports every bad row and prints every good one (each row
     stands alone); replay stops at the first bad row, since every later
@@ -154,10 +154,10 @@ s_report (s_reader_t *self, int code, const char *column,
     }
     else
     if (column)
-        fprintf (stderr, "kejin: %s: row %zu, column %s: %s\n", path,
+        fprintf (stderr, "kejin: %s row %zu, column %s: %s\n", path,
                  self->row, column, message);
     else
-        fprintf (stderr, "kejin: %s: row %zu: %s\n", path, self->row,
+        fprintf (stderr, "kejin: %s row %zu: %s\n", path, self->row,
                  message);
 }
 

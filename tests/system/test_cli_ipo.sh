@@ -111,12 +111,12 @@ pass "fit: a long table in pages"
 #  A header that differs in one column: nothing read
 sed '1s/np_t2_fen/np_t2/' fit.csv > fit_header.csv
 check "fit: wrong header" 2 '' \
-"kejin: fit_header.csv: row 1: the header must be exactly '$FIT_HEADER'; column 3 is 'np_t2' where 'np_t2_fen' was expected
+"kejin: fit_header.csv row 1: the header must be exactly '$FIT_HEADER'; column 3 is 'np_t2' where 'np_t2_fen' was expected
 " -- ipo fit --csv fit_header.csv
 
 : > empty.csv
 check "fit: empty file" 2 '' \
-'kejin: empty.csv: row 1: the file is empty; the first row must be the header
+'kejin: empty.csv row 1: the file is empty; the first row must be the header
 ' -- ipo fit --csv empty.csv
 
 #  -------------------------------------------------------------------------
@@ -195,7 +195,7 @@ bad_row () {
     local name=$1 row=$2 message=$3
     printf 'firm,step,date,board,event,amount_raised_fen\n%s\n' "$row" \
         > bad.csv
-    check "subsidy replay: $name" 2 '' "kejin: bad.csv: row 2, $message
+    check "subsidy replay: $name" 2 '' "kejin: bad.csv row 2, $message
 " -- ipo subsidy replay --csv bad.csv
 }
 bad_row "unknown board" 'f,1,2024-01-01,SSE,LISTED,' \
@@ -221,7 +221,7 @@ printf '%s\n' firm,step,date,board,event,amount_raised_fen \
 check "subsidy replay: steps rise within a firm" 2 \
 "FIRM  STEP  DATE        BOARD  EVENT   PAYMENT  PAID TOTAL  RULE
 f     2     2024-01-01  STAR   LISTED  ¥0.00    ¥0.00       no subsidy for this event
-" "kejin: steps.csv: row 3, column step: 2 does not follow step 2 of firm f (row 2); steps rise within a firm
+" "kejin: steps.csv row 3, column step: 2 does not follow step 2 of firm f (row 2); steps rise within a firm
 " -- ipo subsidy replay --csv steps.csv
 
 printf '%s\n' firm,step,date,board,event,amount_raised_fen \
@@ -234,13 +234,13 @@ check "subsidy replay: dates do not go back within a firm" 2 \
 
 printf '%s\n' firm,step,date,board,event > short_header.csv
 check "subsidy replay: header without amount_raised_fen" 2 '' \
-"kejin: short_header.csv: row 1: the header must be exactly 'firm,step,date,board,event,amount_raised_fen'; it has 5 columns where 6 were expected
+"kejin: short_header.csv row 1: the header must be exactly 'firm,step,date,board,event,amount_raised_fen'; it has 5 columns where 6 were expected
 " -- ipo subsidy replay --csv short_header.csv
 
 printf '%s\n' firm,step,date,board,event,amount_raised_fen \
     'f,1,"2024-01-01,STAR,LISTED,' > quote.csv
 check "subsidy replay: broken quoting" 2 '' \
-"kejin: quote.csv: row 2: not valid CSV (error parsing data while strict checking enabled)
+"kejin: quote.csv row 2: not valid CSV (error parsing data while strict checking enabled)
 " -- ipo subsidy replay --csv quote.csv
 
 #  Bytes that are not UTF-8 are refused in a name, and quoted back as '?'
