@@ -124,6 +124,12 @@ test_star_1_profit_branch (void **state)
     s_meets (base, "STAR-1");
     in = base; in.np_fen [1] = 0;
     s_misses (in, "STAR-1", "np_t1_fen", 0, 1);
+    //  ... and t0 too (the revenue branch, with no revenue, is further)
+    base.np_fen [1] = 60 * M;
+    base.np_fen [0] = 1;
+    s_meets (base, "STAR-1");
+    in = base; in.np_fen [0] = 0;
+    s_misses (in, "STAR-1", "np_t0_fen", 0, 1);
 }
 
 static void
