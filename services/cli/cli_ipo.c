@@ -301,6 +301,11 @@ s_read (cli_t *cli, const char *path, const char *const *header,
         s_problem (&self, NULL, "the file is empty; the first row must be "
                    "the header");
     }
+    else
+    if (self.row == 1 && !self.stop) {
+        self.row = 2;
+        s_problem (&self, NULL, "no rows below the header");
+    }
     fflush (stdout);
     return self.bad_rows ? CLI_USAGE : CLI_OK;
 }

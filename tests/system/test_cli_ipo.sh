@@ -118,6 +118,10 @@ check "fit: wrong header" 2 '' \
 check "fit: empty file" 2 '' \
 'kejin: empty.csv row 1: the file is empty; the first row must be the header
 ' -- ipo fit --csv empty.csv
+head -1 fit.csv > header_only.csv
+check "fit: a header and no rows" 2 '' \
+'kejin: header_only.csv row 2: no rows below the header
+' -- ipo fit --csv header_only.csv
 
 #  -------------------------------------------------------------------------
 #  kejin ipo subsidy replay
