@@ -25,8 +25,8 @@
 static const char *s_usage =
     "Usage: kejin ipo fit --csv FILE [--json]\n"
     "       kejin ipo subsidy replay --csv FILE [--json]\n"
-    "The IPO pipeline's rules on a CSV file, offline: nothing is stored\n"
-    "and no node is needed.\n\n"
+    "The IPO pipeline's rules on a CSV file (- for standard input),\n"
+    "offline: nothing is stored and no node is needed.\n\n"
     "fit: which listing standards each firm meets (STAR-1..4, ChiNext-1..3,\n"
     "Main-1..3, BSE-1..4) and, for the nearest one it misses, how much it\n"
     "lacks on each figure. Header, one firm a row, t0 the latest year:\n"
