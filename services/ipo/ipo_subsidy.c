@@ -60,6 +60,7 @@ static const char *const s_rule_texts [] = {
                           "registration",
     [IPO_RULE_TOP_UP] = "top-up to the final board's total",
     [IPO_RULE_TOP_UP_NONE] = "paid the final board's total already",
+    [IPO_RULE_TOP_UP_PAID] = "top-up already decided once",
     [IPO_RULE_NEEQ_LISTING] = "NEEQ listing award",
     [IPO_RULE_NEEQ_LISTING_PAID] = "NEEQ listing award already paid",
     [IPO_RULE_EQUITY] = "1% of equity raised on the NEEQ",
@@ -210,8 +211,10 @@ s_neeq (const ipo_subsidy_table_t *table, ipo_subsidy_firm_t *firm,
 
 //  --------------------------------------------------------------------------
 //  The listing track: a stage is decided once; before any change of board
-//  it pays the board's amount, after one nothing, except registration,
-//  which tops the firm up to the final board's total.
+//  it pays the board's amount, after one nothing, except the first
+//  registration after it, which tops the firm up to the final board's
+//  total (also when the firm registered on an earlier board, whose
+//  registration lapsed).
 
 static void
 s_listing (const ipo_subsidy_table_t *table, ipo_subsidy_firm_t *firm,
@@ -225,23 +228,27 @@ s_listing (const ipo_subsidy_table_t *table, ipo_subsidy_firm_t *firm,
         decision->rule = IPO_RULE_NO_SUBSIDY;
         return;
     }
-    if (firm->switched && stage != IPO_STAGE_REGISTRATION) {
-        firm->stages |= 1u << stage;
-        decision->rule = IPO_RULE_SWITCHED;
-        return;
-    }
-    if (firm->stages & (1u << stage)) {
-        decision->rule = IPO_RULE_STAGE_PAID;
-        return;
-    }
-    firm->stages |= 1u << stage;
     if (firm->switched) {
-        int64_t total = ipo_subsidy_board_total (table, event->board);
-        int64_t due = total - firm->board_paid_fen;
-        decision->payment_fen = due > 0 ? due : 0;
-        decision->rule = due > 0 ? IPO_RULE_TOP_UP : IPO_RULE_TOP_UP_NONE;
+        firm->stages |= 1u << stage;
+        if (stage != IPO_STAGE_REGISTRATION)
+            decision->rule = IPO_RULE_SWITCHED;
+        else
+        if (firm->topped_up)
+            decision->rule = IPO_RULE_TOP_UP_PAID;
+        else {
+            firm->topped_up = true;
+            int64_t total = ipo_subsidy_board_total (table, event->board);
+            int64_t due = total - firm->board_paid_fen;
+            decision->payment_fen = due > 0 ? due : 0;
+            decision->rule = due > 0 ? IPO_RULE_TOP_UP
+                                     : IPO_RULE_TOP_UP_NONE;
+        }
     }
+    else
+    if (firm->stages & (1u << stage))
+        decision->rule = IPO_RULE_STAGE_PAID;
     else {
+        firm->stages |= 1u << stage;
         decision->payment_fen = table->stage_fen [event->board][stage];
         decision->rule = decision->payment_fen ? IPO_RULE_STAGE
                                                : IPO_RULE_STAGE_NONE;

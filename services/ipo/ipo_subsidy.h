@@ -65,6 +65,7 @@ typedef struct {
     int board;                      //  board of its listing track; -1: none
     bool switched;                  //  has changed board at least once
     unsigned stages;                //  bit per ipo_stage_t: stage decided
+    bool topped_up;                 //  the top-up after a switch decided
     int64_t board_paid_fen;         //  stage payments and top-up
     bool neeq_listed;
     bool neeq_award_paid;
@@ -92,6 +93,7 @@ typedef enum {
     IPO_RULE_SWITCHED,              //  no stage payments after a switch
     IPO_RULE_TOP_UP,                //  top-up to the final board's total
     IPO_RULE_TOP_UP_NONE,           //  paid the final board's total already
+    IPO_RULE_TOP_UP_PAID,           //  the top-up was decided before
     IPO_RULE_NEEQ_LISTING,          //  the NEEQ listing award
     IPO_RULE_NEEQ_LISTING_PAID,     //  the award was paid before
     IPO_RULE_EQUITY,                //  1% of equity raised

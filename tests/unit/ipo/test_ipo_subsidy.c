@@ -206,11 +206,37 @@ test_switch_to_larger_board (void **state)
           R (TOP_UP) },
         //  once per firm: a second registration pays nothing
         { STAR, E (REGISTERED), "2024-09-01", -1, 0, 15 * M,
-          R (STAGE_PAID) },
+          R (TOP_UP_PAID) },
     };
     ipo_subsidy_firm_t firm = REPLAY (steps);
     assert_true (firm.switched);
+    assert_true (firm.topped_up);
     assert_int_equal (firm.board_paid_fen, 15 * M);
+}
+
+//  Registered on the main board (which pays nothing for registration),
+//  the registration lapsed, then a switch to STAR: the top-up comes at
+//  the STAR registration, once
+static void
+test_switch_after_lapsed_registration (void **state)
+{
+    static const s_step_t steps [] = {
+        { MAIN, E (SHAREHOLDING_REFORMED), "2021-01-10", -1, M, M, R (STAGE) },
+        { MAIN, E (TUTORING_FILED), "2021-02-01", -1, 3 * M, 4 * M,
+          R (STAGE) },
+        { MAIN, E (APPLICATION_ACCEPTED), "2021-07-01", -1, 6 * M, 10 * M,
+          R (STAGE) },
+        { MAIN, E (REGISTERED), "2022-01-01", -1, 0, 10 * M,
+          R (STAGE_NONE) },
+        { MAIN, E (WITHDRAWN), "2023-02-01", -1, 0, 10 * M, R (NO_SUBSIDY) },
+        { STAR, E (APPLICATION_ACCEPTED), "2023-06-01", -1, 0, 10 * M,
+          R (SWITCHED) },
+        { STAR, E (REGISTERED), "2024-01-01", -1, 5 * M, 15 * M,
+          R (TOP_UP) },
+        { STAR, E (REGISTERED), "2025-03-01", -1, 0, 15 * M,
+          R (TOP_UP_PAID) },
+    };
+    REPLAY (steps);
 }
 
 //  Already paid more than the final board's total: nothing more, nothing
@@ -445,6 +471,7 @@ main (void)
         cmocka_unit_test (test_main_chinext_bse_paths),
         cmocka_unit_test (test_duplicate_stages_and_reentry),
         cmocka_unit_test (test_switch_to_larger_board),
+        cmocka_unit_test (test_switch_after_lapsed_registration),
         cmocka_unit_test (test_switch_to_smaller_board),
         cmocka_unit_test (test_switch_without_withdrawal),
         cmocka_unit_test (test_neeq_awards_and_year_cap),
