@@ -32,6 +32,8 @@ static const command_t s_commands [] = {
     { "keys", "the node's CURVE keys: new, list, revoke", cli_keys },
     { "guarantee", "guarantee compensation: calc (offline, from a CSV file)",
       cli_guarantee },
+    { "ipo", "IPO rules offline on a CSV file: board fit, subsidy replay",
+      cli_ipo },
     { NULL }
 };
 

@@ -1,0 +1,791 @@
+/*  =========================================================================
+    cli_ipo - `kejin ipo fit` and `kejin ipo subsidy replay`: the IPO
+    pipeline's rules run offline on a CSV file, with nothing stored
+
+    For advisers and finance bureaus who hold figures or a firm's history
+    in a spreadsheet. The rules are kejin-ipo's own classes (ipo_board,
+    ipo_subsidy, linked from libipo.a), so an answer here is the answer
+    the service gives. docs/rules/ipo.md describes both files.
+
+    A bad cell is reported as "FILE row N, column NAME: what is wrong"
+    on stderr, where row 1 is the header, and nothing is printed for that
+    row. fit reports every bad row and prints every good one (each row
+    stands alone); replay stops at the first bad row, since every later
+    payment of the firm depends on it. Either exits 2 after a bad row.
+    =========================================================================
+*/
+
+#include "cli_reg.h"
+#include "ipo_board.h"
+#include "ipo_subsidy.h"
+#include <csv.h>
+#include <errno.h>
+#include <wchar.h>
+
+static const char *s_usage =
+    "Usage: kejin ipo fit --csv FILE [--json]\n"
+    "       kejin ipo subsidy replay --csv FILE [--json]\n"
+    "The IPO pipeline's rules on a CSV file (- for standard input),\n"
+    "offline: nothing is stored and no node is needed.\n\n"
+    "fit: which listing standards each firm meets (STAR-1..4, ChiNext-1..3,\n"
+    "Main-1..3, BSE-1..4) and, for the nearest one it misses, how much it\n"
+    "lacks on each figure. Header, one firm a row, t0 the latest year:\n"
+    "  id,market_cap_fen,np_t2_fen,np_t1_fen,np_t0_fen,rev_t2_fen,\n"
+    "  rev_t1_fen,rev_t0_fen,rd_t2_fen,rd_t1_fen,rd_t0_fen,ocf_t2_fen,\n"
+    "  ocf_t1_fen,ocf_t0_fen,roe_t1_bp,roe_t0_bp,rev_growth_t0_bp,\n"
+    "  neeq_tier,neeq_listed_months\n"
+    "(on one line; neeq_tier NONE, BASIC or INNOVATION).\n\n"
+    "subsidy replay: the listing subsidy each pipeline event pays and the\n"
+    "firm's total paid after it. Header, one event a row, in order:\n"
+    "  firm,step,date,board,event,amount_raised_fen\n"
+    "(board MAIN, CHINEXT, STAR, BSE or NEEQ; date YYYY-MM-DD; step a\n"
+    "whole number rising within a firm; amount_raised_fen for EQUITY_RAISED\n"
+    "only).\n\n"
+    "Exit code 0, or 2 after any bad row (reported on stderr as row and\n"
+    "column; row 1 is the header).\n";
+
+//  Longest cell read, in bytes; a longer one stops the file
+#define S_CELL_MAX (64 * 1024)
+//  Longest firm id or name
+#define S_ID_MAX 100
+//  Most firms one replay keeps the state of
+#define S_FIRMS_MAX 1000000
+
+//  --------------------------------------------------------------------------
+//  A CSV file read row by row against an exact header
+
+typedef struct _s_reader_t s_reader_t;
+
+//  Called for each data row; returns 0 to go on, -1 to stop reading
+typedef int (s_row_fn) (s_reader_t *reader, void *arg);
+
+struct _s_reader_t {
+    cli_t *cli;
+    const char *path;
+    const char *const *header;      //  the columns expected, NULL-ended
+    size_t columns;
+    char *cells [32];               //  the current row's cells (copies)
+    size_t count;                   //  cells in the current row
+    size_t row;                     //  1 is the header
+    size_t bad_rows;
+    bool bad;                       //  the current row has a problem
+    bool stop;
+    s_row_fn *on_row;
+    void *arg;
+};
+
+//  --------------------------------------------------------------------------
+//  libcsv grows a field's buffer through this: refusing past the limit
+//  stops the parse instead of reading a runaway field into memory.
+
+static void *
+s_csv_realloc (void *pointer, size_t size)
+{
+    return size > S_CELL_MAX + 1024 ? NULL : realloc (pointer, size);
+}
+
+//  --------------------------------------------------------------------------
+//  Bytes of the valid UTF-8 character at text, 0 if there is none there.
+//  (main sets the C.UTF-8 locale.)
+
+static size_t
+s_utf8_char (const char *text, size_t left)
+{
+    mbstate_t state;
+    memset (&state, 0, sizeof state);
+    wchar_t wc;
+    size_t n = mbrtowc (&wc, text, left, &state);
+    return n == (size_t) -1 || n == (size_t) -2 ? 0 : n;
+}
+
+//  --------------------------------------------------------------------------
+//  Text as valid UTF-8 without control characters, each bad byte a '?':
+//  cells quoted back in a message may be anything, and JSON cannot carry
+//  invalid UTF-8. Returns buf.
+
+static char *
+s_clean (const char *text, char *buf, size_t size)
+{
+    size_t at = 0, left = strlen (text);
+    while (left > 0 && at + 1 < size) {
+        size_t n = s_utf8_char (text, left);
+        if (n == 0 || (n == 1 && ((unsigned char) *text < 0x20
+                                  || *text == 0x7f))) {
+            buf [at++] = '?';
+            n = 1;
+        }
+        else
+        if (at + n < size) {
+            memcpy (buf + at, text, n);
+            at += n;
+        }
+        else
+            break;
+        text += n;
+        left -= n;
+    }
+    buf [at] = 0;
+    return buf;
+}
+
+//  --------------------------------------------------------------------------
+//  Report a problem with the current row, with its status code: column
+//  NULL for the whole row.
+
+static void
+s_report (s_reader_t *self, int code, const char *column,
+          const char *text)
+{
+    char message [700], path [300];
+    s_clean (text, message, sizeof message);
+    s_clean (self->path, path, sizeof path);
+    if (!self->bad)
+        self->bad_rows++;
+    self->bad = true;
+    if (self->cli->json) {
+        json_t *error = json_pack ("{s:s,s:s,s:I,s:s,s:s}", "error",
+                                   kj_code_name (code), "file", path,
+                                   "row", (json_int_t) self->row, "column",
+                                   column ? column : "", "message", message);
+        char *text = json_dumps (error, JSON_PRESERVE_ORDER);
+        fprintf (stderr, "%s\n", text);
+        free (text);
+        json_decref (error);
+    }
+    else
+    if (column)
+        fprintf (stderr, "kejin: %s row %zu, column %s: %s\n", path,
+                 self->row, column, message);
+    else
+        fprintf (stderr, "kejin: %s row %zu: %s\n", path, self->row,
+                 message);
+}
+
+//  --------------------------------------------------------------------------
+//  Report invalid input in the current row: column NULL for the whole row.
+
+static void
+s_problem (s_reader_t *self, const char *column, const char *format, ...)
+{
+    char message [600];
+    va_list args;
+    va_start (args, format);
+    vsnprintf (message, sizeof message, format, args);
+    va_end (args);
+    s_report (self, KJ__CODE__INVALID_ARGUMENT, column, message);
+}
+
+//  --------------------------------------------------------------------------
+//  libcsv's end of a field: keep a copy, counting cells past the most kept.
+static void
+s_on_field (void *data, size_t size, void *arg)
+{
+    s_reader_t *self = (s_reader_t *) arg;
+    if (self->count < sizeof self->cells / sizeof self->cells [0])
+        self->cells [self->count] = strndup (data ? (const char *) data : "",
+                                             size);
+    self->count++;
+}
+
+//  --------------------------------------------------------------------------
+//  The header must be exactly the columns expected (a UTF-8 byte order
+//  mark before it is skipped, as spreadsheets write one).
+static void
+s_check_header (s_reader_t *self)
+{
+    size_t i = 0;
+    for (; i < self->count && i < self->columns; i++) {
+        const char *cell = self->cells [i] ? self->cells [i] : "";
+        if (i == 0 && memcmp (cell, "\xEF\xBB\xBF", 3) == 0)
+            cell += 3;
+        if (!streq (cell, self->header [i]))
+            break;
+    }
+    if (i == self->columns && self->count == self->columns)
+        return;
+    char expected [600] = "";
+    for (size_t k = 0; k < self->columns; k++)
+        snprintf (expected + strlen (expected),
+                  sizeof expected - strlen (expected), "%s%s", k ? "," : "",
+                  self->header [k]);
+    if (i < self->count && i < self->columns)
+        s_problem (self, NULL, "the header must be exactly '%s'; column %zu "
+                   "is '%.64s' where '%s' was expected", expected, i + 1,
+                   self->cells [i] ? self->cells [i] : "", self->header [i]);
+    else
+        s_problem (self, NULL, "the header must be exactly '%s'; it has %zu "
+                   "columns where %zu were expected", expected, self->count,
+                   self->columns);
+    self->stop = true;
+}
+
+//  --------------------------------------------------------------------------
+//  libcsv's end of a row: the header, or a data row for on_row.
+static void
+s_on_row (int end, void *arg)
+{
+    s_reader_t *self = (s_reader_t *) arg;
+    self->row++;
+    self->bad = false;
+    if (self->stop)
+        ;
+    else
+    if (self->row == 1)
+        s_check_header (self);
+    else
+    if (self->count != self->columns)
+        s_problem (self, NULL, "%zu columns where the header has %zu",
+                   self->count, self->columns);
+    else
+    if (self->on_row (self, self->arg))
+        self->stop = true;
+    for (size_t i = 0; i < self->count && i < sizeof self->cells
+                                                / sizeof self->cells [0]; i++)
+        free (self->cells [i]);
+    self->count = 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Read the file at path against header, calling on_row for each data row
+//  with the right number of columns. Returns the exit code.
+
+static int
+s_read (cli_t *cli, const char *path, const char *const *header,
+        s_row_fn *on_row, void *arg)
+{
+    s_reader_t self = {
+        .cli = cli, .path = path, .header = header, .on_row = on_row,
+        .arg = arg
+    };
+    while (header [self.columns])
+        self.columns++;
+    assert (self.columns <= sizeof self.cells / sizeof self.cells [0]);
+    FILE *file = streq (path, "-") ? stdin : fopen (path, "rb");
+    if (!file) {
+        fprintf (stderr, "kejin: cannot read %s: %s\n", path,
+                 strerror (errno));
+        return CLI_USAGE;
+    }
+    struct csv_parser parser;
+    csv_init (&parser, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL);
+    csv_set_realloc_func (&parser, s_csv_realloc);
+    char buffer [65536];
+    size_t size;
+    bool broken = false;
+    while (!self.stop && !broken
+       &&  (size = fread (buffer, 1, sizeof buffer, file)) > 0)
+        broken = csv_parse (&parser, buffer, size, s_on_field, s_on_row,
+                            &self) != size;
+    if (!broken && !self.stop && ferror (file)) {
+        fprintf (stderr, "kejin: cannot read %s: %s\n", path,
+                 strerror (errno));
+        self.bad_rows++;
+    }
+    if (!broken && !self.stop)
+        broken = csv_fini (&parser, s_on_field, s_on_row, &self) != 0;
+    if (broken) {
+        self.row++;
+        s_problem (&self, NULL, "not valid CSV (%s)%s",
+                   csv_strerror (csv_error (&parser)),
+                   csv_error (&parser) == CSV_ENOMEM
+                   ? ": a cell is longer than 64 KiB" : "");
+    }
+    for (size_t i = 0; i < self.count && i < sizeof self.cells
+                                              / sizeof self.cells [0]; i++)
+        free (self.cells [i]);
+    csv_free (&parser);
+    if (file != stdin)
+        fclose (file);
+    if (self.row == 0 && !broken) {
+        self.row = 1;
+        s_problem (&self, NULL, "the file is empty; the first row must be "
+                   "the header");
+    }
+    else
+    if (self.row == 1 && !self.stop) {
+        self.row = 2;
+        s_problem (&self, NULL, "no rows below the header");
+    }
+    fflush (stdout);
+    return self.bad_rows ? CLI_USAGE : CLI_OK;
+}
+
+//  --------------------------------------------------------------------------
+//  Cells: each returns 0, or -1 after reporting the problem.
+
+//  --------------------------------------------------------------------------
+//  A name or id: 1 to S_ID_MAX bytes, no control characters.
+static int
+s_cell_id (s_reader_t *self, size_t column)
+{
+    const char *cell = self->cells [column];
+    size_t length = strlen (cell);
+    if (length == 0) {
+        s_problem (self, self->header [column], "empty; required");
+        return -1;
+    }
+    if (length > S_ID_MAX) {
+        s_problem (self, self->header [column], "%zu bytes; at most %d",
+                   length, S_ID_MAX);
+        return -1;
+    }
+    for (const char *at = cell; *at; ) {
+        size_t n = s_utf8_char (at, length - (at - cell));
+        if (n == 0) {
+            s_problem (self, self->header [column], "not valid UTF-8 at "
+                       "byte %zu", (size_t) (at - cell) + 1);
+            return -1;
+        }
+        if (n == 1 && ((unsigned char) *at < 0x20 || *at == 0x7f)) {
+            s_problem (self, self->header [column], "holds a control "
+                       "character");
+            return -1;
+        }
+        at += n;
+    }
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  A whole number as written: digits, a leading '-' at most.
+static int
+s_cell_int (s_reader_t *self, size_t column, int64_t *value)
+{
+    const char *cell = self->cells [column];
+    const char *digits = cell + (*cell == '-');
+    bool ok = *digits != 0;
+    for (const char *at = digits; ok && *at; at++)
+        ok = *at >= '0' && *at <= '9';
+    if (!ok) {
+        s_problem (self, self->header [column], "'%.64s' is not a whole "
+                   "number%s", cell, *cell ? "" : " (empty)");
+        return -1;
+    }
+    if (kj_parse_int64 (cell, value)) {
+        s_problem (self, self->header [column], "'%.64s' is too large",
+                   cell);
+        return -1;
+    }
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  One of names (NULL-ended): its index into *value.
+static int
+s_cell_enum (s_reader_t *self, size_t column, const char *const *names,
+             int64_t *value)
+{
+    for (int64_t i = 0; names [i]; i++)
+        if (streq (self->cells [column], names [i])) {
+            *value = i;
+            return 0;
+        }
+    char allowed [200] = "";
+    for (size_t i = 0; names [i]; i++)
+        snprintf (allowed + strlen (allowed), sizeof allowed - strlen (allowed),
+                  "%s%s", i ? ", " : "", names [i]);
+    s_problem (self, self->header [column], "'%.64s' is not one of %s",
+               self->cells [column], allowed);
+    return -1;
+}
+
+//  --------------------------------------------------------------------------
+//  Report a status from the rules against the column it names.
+static void
+s_status_problem (s_reader_t *self, const kj_status_t *status)
+{
+    const char *message = status->message;
+    size_t length = strlen (status->field);
+    //  "field: text" -> "text": the column is said already
+    if (length && strncmp (message, status->field, length) == 0
+    &&  strncmp (message + length, ": ", 2) == 0)
+        message += length + 2;
+    s_report (self, status->code, *status->field ? status->field : NULL,
+              message);
+}
+
+//  --------------------------------------------------------------------------
+//  Print a JSON object on one line, with ", " and ": " between items as
+//  docs/rules/ipo.md shows it.
+static void
+s_print_json (json_t *object)
+{
+    assert (object);            //  every text in it is checked UTF-8
+    char *text = json_dumps (object, JSON_PRESERVE_ORDER);
+    printf ("%s\n", text);
+    free (text);
+    json_decref (object);
+}
+
+//  --------------------------------------------------------------------------
+//  A table for people, printed a page of S_PAGE_ROWS at a time so that a
+//  large file never sits in memory; each page is sized to its own rows.
+
+typedef struct {
+    cli_table_t *(*make) (void);    //  a new, empty page
+    cli_table_t *table;             //  the page being filled
+    size_t rows;                    //  in it
+    size_t pages;                   //  printed
+} s_pages_t;
+
+#define S_PAGE_ROWS 1000
+
+//  --------------------------------------------------------------------------
+//  Print the page if it has rows; start a new one unless this is the end.
+
+static void
+s_pages_flush (s_pages_t *self, bool end)
+{
+    if (self->rows) {
+        if (self->pages++)
+            printf ("\n");
+        cli_table_print (self->table, stdout);
+        cli_table_destroy (&self->table);
+        self->rows = 0;
+    }
+    if (end)
+        cli_table_destroy (&self->table);
+    else
+    if (!self->table)
+        self->table = self->make ();
+}
+
+//  --------------------------------------------------------------------------
+//  The page to add a row to (a new one after a full page).
+
+static cli_table_t *
+s_pages_row (s_pages_t *self)
+{
+    if (self->rows == S_PAGE_ROWS || !self->table)
+        s_pages_flush (self, false);
+    self->rows++;
+    return self->table;
+}
+
+//  --------------------------------------------------------------------------
+//  kejin ipo fit
+
+typedef struct {
+    const ipo_board_rules_t *rules;
+    const char *header [32];
+    s_pages_t out;              //  for people
+} s_fit_t;
+
+//  --------------------------------------------------------------------------
+//  The headings of fit's table.
+
+static cli_table_t *
+s_fit_table (void)
+{
+    return cli_table_new ("ID", "MEETS", "NEAREST MISSED", "SHORT BY", NULL);
+}
+
+//  --------------------------------------------------------------------------
+//  A shortfall for people: money in yuan, ratios in percent, a category
+//  by the value needed.
+static void
+s_short_text (const ipo_board_short_t *s, char *buf, size_t size)
+{
+    const char *name = ipo_board_figure_name (s->figure);
+    char amount [64];
+    size_t length = strlen (name);
+    if (s->figure == IPO_FIG_NEEQ_TIER)
+        snprintf (amount, sizeof amount, "needs %s",
+                  ipo_board_neeq_tier_name (s->need));
+    else
+    if (length > 4 && streq (name + length - 4, "_fen"))
+        cli_yuan (s->need - s->have, amount, sizeof amount);
+    else
+    if (length > 3 && streq (name + length - 3, "_bp"))
+        cli_percent (s->need - s->have, amount, sizeof amount);
+    else
+        snprintf (amount, sizeof amount, "%" PRId64, s->need - s->have);
+    snprintf (buf, size, "%s %s", name, amount);
+}
+
+//  --------------------------------------------------------------------------
+//  One firm: its figures checked cell by cell, then its fit printed.
+
+static int
+s_fit_row (s_reader_t *reader, void *arg)
+{
+    s_fit_t *self = (s_fit_t *) arg;
+    ipo_board_input_t input;
+    memset (&input, 0, sizeof input);
+    s_cell_id (reader, 0);
+    size_t column = 1;
+    for (const ipo_board_field_t *field = ipo_board_fields;
+         field->name && field->in_csv; field++, column++) {
+        int64_t *value = (int64_t *) ((char *) &input + field->offset);
+        kj_status_t status;
+        if (field->names)
+            s_cell_enum (reader, column, field->names, value);
+        else
+        if (s_cell_int (reader, column, value) == 0
+        &&  ipo_board_field_check (field, *value, &status))
+            s_status_problem (reader, &status);
+    }
+    if (reader->bad)
+        return 0;               //  every row stands alone: go on
+
+    ipo_board_fit_t fit;
+    kj_status_t status;
+    if (ipo_board_fit (self->rules, &input, IPO_BOARD_EXCHANGES, &fit,
+                       &status)) {
+        s_status_problem (reader, &status);
+        return 0;
+    }
+    const char *id = reader->cells [0];
+    char name [32], text [128];
+    const ipo_board_outcome_t *nearest = fit.nearest >= 0
+                                       ? &fit.outcome [fit.nearest] : NULL;
+    if (reader->cli->json) {
+        json_t *meets = json_array ();
+        for (size_t i = 0; i < fit.count; i++)
+            if (fit.outcome [i].met)
+                json_array_append_new (meets, json_string (
+                    ipo_board_standard_name (fit.outcome [i].standard, name,
+                                             sizeof name)));
+        json_t *missed = json_null ();
+        if (nearest) {
+            json_t *shorts = json_object ();
+            for (size_t i = 0; i < nearest->shorts; i++) {
+                const ipo_board_short_t *s = &nearest->short_of [i];
+                json_object_set_new (shorts, ipo_board_figure_name (s->figure),
+                    s->figure == IPO_FIG_NEEQ_TIER
+                    ? json_string (ipo_board_neeq_tier_name (s->need))
+                    : json_integer (s->need - s->have));
+            }
+            missed = json_pack ("{s:s,s:o}", "standard",
+                                ipo_board_standard_name (nearest->standard,
+                                                         name, sizeof name),
+                                "short", shorts);
+        }
+        s_print_json (json_pack ("{s:s,s:o,s:o}", "id", id, "meets", meets,
+                                 "nearest_missed", missed));
+        return 0;
+    }
+    char met [256] = "", lacks [512] = "";
+    for (size_t i = 0; i < fit.count; i++)
+        if (fit.outcome [i].met)
+            snprintf (met + strlen (met), sizeof met - strlen (met), "%s%s",
+                      *met ? ", " : "",
+                      ipo_board_standard_name (fit.outcome [i].standard, name,
+                                               sizeof name));
+    for (size_t i = 0; nearest && i < nearest->shorts; i++) {
+        s_short_text (&nearest->short_of [i], text, sizeof text);
+        snprintf (lacks + strlen (lacks), sizeof lacks - strlen (lacks),
+                  "%s%s", *lacks ? "; " : "", text);
+    }
+    cli_table_row (s_pages_row (&self->out), id, *met ? met : "none",
+                   nearest ? ipo_board_standard_name (nearest->standard, name,
+                                                      sizeof name) : "",
+                   lacks);
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  kejin ipo fit --csv FILE
+
+static int
+s_fit (cli_t *cli, int argc, char **argv)
+{
+    cli_args_t *args = cli_args_verb (argc, argv, "csv=", s_usage, 0, "csv",
+                                      "ipo fit needs --csv FILE");
+    if (!args)
+        return CLI_USAGE;
+    s_fit_t self = { .rules = ipo_board_rules (NULL),
+                     .out = { .make = s_fit_table } };
+    size_t n = 0;
+    self.header [n++] = "id";
+    for (const ipo_board_field_t *field = ipo_board_fields;
+         field->name && field->in_csv; field++)
+        self.header [n++] = field->name;
+    int rc = s_read (cli, cli_args_get (args, "csv"), self.header,
+                     s_fit_row, &self);
+    s_pages_flush (&self.out, true);
+    cli_args_destroy (&args);
+    return rc;
+}
+
+//  --------------------------------------------------------------------------
+//  kejin ipo subsidy replay
+
+enum { S_FIRM, S_STEP, S_DATE, S_BOARD, S_EVENT, S_AMOUNT };
+
+static const char *const s_replay_header [] = {
+    "firm", "step", "date", "board", "event", "amount_raised_fen", NULL
+};
+
+//  Each firm's state between its rows
+typedef struct {
+    ipo_subsidy_firm_t firm;
+    int64_t step;               //  its latest step
+    size_t row;                 //  the row of that step
+} s_firm_t;
+
+typedef struct {
+    const ipo_subsidy_table_t *table;
+    zhashx_t *firms;            //  s_firm_t by firm
+    s_pages_t out;              //  for people
+} s_replay_t;
+
+//  --------------------------------------------------------------------------
+//  The headings of replay's table.
+
+static cli_table_t *
+s_replay_table (void)
+{
+    return cli_table_new ("FIRM", "STEP", "DATE", "BOARD", "EVENT", "PAYMENT",
+                          "PAID TOTAL", "RULE", NULL);
+}
+
+//  --------------------------------------------------------------------------
+//  One event: checked cell by cell, then decided against its firm's state;
+//  a bad row stops the replay.
+
+static int
+s_replay_row (s_reader_t *reader, void *arg)
+{
+    s_replay_t *self = (s_replay_t *) arg;
+    char **cells = reader->cells;
+    ipo_subsidy_event_t event = { 0 };
+    int64_t step = 0;
+    s_cell_id (reader, S_FIRM);
+    if (s_cell_int (reader, S_STEP, &step) == 0 && step < 1)
+        s_problem (reader, "step", "%" PRId64 " is out of range; expected a "
+                   "whole number from 1", step);
+    if (ipo_subsidy_date_parse (cells [S_DATE], &event.date))
+        s_problem (reader, "date", "'%.64s' is not a date YYYY-MM-DD from "
+                   "2000 to 2099", cells [S_DATE]);
+    if ((event.board = ipo_subsidy_board_from_code (cells [S_BOARD])) < 0)
+        s_problem (reader, "board", "'%.64s' is not one of MAIN, CHINEXT, "
+                   "STAR, BSE, NEEQ", cells [S_BOARD]);
+    if ((event.event = ipo_subsidy_event_from_name (cells [S_EVENT])) < 0) {
+        char allowed [400] = "";
+        for (int e = 1; e < IPO_EVENT_END; e++)
+            snprintf (allowed + strlen (allowed),
+                      sizeof allowed - strlen (allowed), "%s%s",
+                      e > 1 ? ", " : "", ipo_subsidy_event_name (e));
+        s_problem (reader, "event", "'%.64s' is not one of %s",
+                   cells [S_EVENT], allowed);
+    }
+    event.has_amount = *cells [S_AMOUNT] != 0;
+    if (event.has_amount)
+        s_cell_int (reader, S_AMOUNT, &event.amount_raised_fen);
+    if (reader->bad)
+        return -1;
+
+    s_firm_t *firm = (s_firm_t *) zhashx_lookup (self->firms, cells [S_FIRM]);
+    s_firm_t fresh = { .step = 0 };
+    if (!firm) {
+        if (zhashx_size (self->firms) == S_FIRMS_MAX) {
+            s_problem (reader, "firm", "a file may hold at most %d firms; "
+                       "split it by firm", S_FIRMS_MAX);
+            return -1;
+        }
+        ipo_subsidy_firm_init (&fresh.firm);
+        firm = &fresh;
+    }
+    if (step <= firm->step) {
+        s_problem (reader, "step", "%" PRId64 " does not follow step %" PRId64
+                   " of firm %s (row %zu); steps rise within a firm", step,
+                   firm->step, cells [S_FIRM], firm->row);
+        return -1;
+    }
+    ipo_subsidy_decision_t decision;
+    kj_status_t status;
+    if (ipo_subsidy_apply (self->table, &firm->firm, &event, &decision,
+                           &status)) {
+        s_status_problem (reader, &status);
+        return -1;
+    }
+    firm->step = step;
+    firm->row = reader->row;
+    if (firm == &fresh)
+        zhashx_insert (self->firms, cells [S_FIRM], &fresh);
+
+    if (reader->cli->json)
+        s_print_json (json_pack ("{s:s,s:I,s:I,s:I}", "firm", cells [S_FIRM],
+                                 "step", (json_int_t) step, "payment_fen",
+                                 (json_int_t) decision.payment_fen,
+                                 "paid_total_fen",
+                                 (json_int_t) decision.paid_total_fen));
+    else {
+        char step_text [24], payment [40], total [40];
+        snprintf (step_text, sizeof step_text, "%" PRId64, step);
+        cli_table_row (s_pages_row (&self->out), cells [S_FIRM], step_text, cells [S_DATE],
+                       cells [S_BOARD], cells [S_EVENT],
+                       cli_yuan (decision.payment_fen, payment,
+                                 sizeof payment),
+                       cli_yuan (decision.paid_total_fen, total,
+                                 sizeof total),
+                       ipo_subsidy_rule_text (decision.rule));
+    }
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  A firm's state copied into the table of firms.
+static void *
+s_firm_dup (const void *item)
+{
+    s_firm_t *copy = (s_firm_t *) malloc (sizeof (s_firm_t));
+    if (copy)
+        *copy = *(const s_firm_t *) item;
+    return copy;
+}
+
+//  --------------------------------------------------------------------------
+//  A firm's state out of the table.
+static void
+s_firm_free (void **item)
+{
+    free (*item);
+    *item = NULL;
+}
+
+//  --------------------------------------------------------------------------
+//  kejin ipo subsidy replay --csv FILE
+
+static int
+s_subsidy (cli_t *cli, int argc, char **argv)
+{
+    //  kejin ipo subsidy replay ...: argv [1] is "subsidy"
+    if (argc < 3 || !streq (argv [2], "replay")) {
+        fprintf (stderr, "kejin: ipo subsidy has one verb, replay\n");
+        return cli_usage (s_usage, true);
+    }
+    cli_args_t *args = cli_args_verb (argc - 1, argv + 1, "csv=", s_usage, 0,
+                                      "csv", "ipo subsidy replay needs "
+                                      "--csv FILE");
+    if (!args)
+        return CLI_USAGE;
+    s_replay_t self = { .table = ipo_subsidy_table (NULL),
+                        .out = { .make = s_replay_table } };
+    self.firms = zhashx_new ();
+    zhashx_set_duplicator (self.firms, s_firm_dup);
+    zhashx_set_destructor (self.firms, s_firm_free);
+    int rc = s_read (cli, cli_args_get (args, "csv"), s_replay_header,
+                     s_replay_row, &self);
+    s_pages_flush (&self.out, true);
+    zhashx_destroy (&self.firms);
+    cli_args_destroy (&args);
+    return rc;
+}
+
+//  --------------------------------------------------------------------------
+//  kejin ipo VERB ...
+
+int
+cli_ipo (cli_t *cli, int argc, char **argv)
+{
+    if (argc < 2 || cli_wants_help (argc, argv))
+        return cli_usage (s_usage, argc < 2);
+    if (streq (argv [1], "fit"))
+        return s_fit (cli, argc, argv);
+    if (streq (argv [1], "subsidy"))
+        return s_subsidy (cli, argc, argv);
+    fprintf (stderr, "kejin: ipo has no verb '%s'\n%s", argv [1], s_usage);
+    return CLI_USAGE;
+}
