@@ -23,8 +23,8 @@ static const char *s_usage =
     "       where the offset file says the last run stopped, else with the\n"
     "       next new event. The offset file (default ~/.kejin/tail.offset)\n"
     "       is updated as it goes. --count N stops after N events; --pub\n"
-    "       names the broker's XPUB endpoint (default: asked from the\n"
-    "       broker).\n"
+    "       names the node's pub endpoint, the broker's XPUB (default:\n"
+    "       env KEJIN_NODE_PUB, else asked from the broker).\n"
     "stats  head, tail, events and bytes held, append rate, the writer,\n"
     "       retention, and each reporting subscriber's position and lag.\n";
 
@@ -111,7 +111,7 @@ s_tail (cli_t *cli, int argc, char **argv)
     const char *prefixes [65];
     int n_prefixes = 0;
     char offset_file [1024] = "";
-    const char *pub = NULL;
+    const char *pub = getenv ("KEJIN_NODE_PUB");
     tail_t tail = { .cli = cli };
     for (int i = 1; i < argc; i++) {
         const char *arg = argv [i];
@@ -144,6 +144,8 @@ s_tail (cli_t *cli, int argc, char **argv)
             return cli_usage (s_usage, true);
     }
     prefixes [n_prefixes] = NULL;
+    if (pub && !*pub)
+        pub = NULL;
     if (!*offset_file) {
         const char *home = getenv ("HOME");
         char dir [900];

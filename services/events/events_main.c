@@ -13,8 +13,9 @@
 static const kj_option_t s_options [] = {
     KJ_OPTIONS_NODE,
     KJ_OPTIONS_DB,
-    { "events/publish_endpoint", "tcp://127.0.0.1:5556",
-      "broker XSUB endpoint where live events are published" },
+    { "node/sub", "tcp://127.0.0.1:5556",
+      "the node's \"sub\" endpoint, the broker's XSUB (broker/sub_endpoint),"
+      " where live events are published" },
     { "events/instance", "",
       "name of this copy in logs and in `kejin events stats` (default "
       "events-PID)" },
@@ -61,7 +62,7 @@ main (int argc, char **argv)
     }
     events_config_t ec = {
         .broker = kj_config_get (config, "node/broker"),
-        .publish_endpoint = kj_config_get (config, "events/publish_endpoint"),
+        .publish_endpoint = kj_config_get (config, "node/sub"),
         .dsn = kj_config_get (config, "db/dsn"),
         .admin_dsn = kj_config_get (config, "db/admin_dsn"),
         .instance = instance,
