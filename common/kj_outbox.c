@@ -16,6 +16,33 @@
 
 #include "kejin.h"
 
+//  --------------------------------------------------------------------------
+//  A payload encoded, as lowercase hex (NUL-ended, *size_p digits); the
+//  caller frees it. NULL payload: "".
+
+static char *
+s_hex (const ProtobufCMessage *payload, size_t *size_p)
+{
+    static const char digits [] = "0123456789abcdef";
+    size_t size = payload ? protobuf_c_message_get_packed_size (payload) : 0;
+    uint8_t *packed = (uint8_t *) malloc (size + 1);
+    char *hex = (char *) malloc (2 * size + 1);
+    assert (packed && hex);
+    if (payload)
+        protobuf_c_message_pack (payload, packed);
+    for (size_t i = 0; i < size; i++) {
+        hex [2 * i] = digits [packed [i] >> 4];
+        hex [2 * i + 1] = digits [packed [i] & 15];
+    }
+    hex [2 * size] = 0;
+    free (packed);
+    *size_p = 2 * size;
+    return hex;
+}
+
+//  --------------------------------------------------------------------------
+//  One event, one INSERT, in the caller's transaction.
+
 int
 kj_outbox_add (kj_db_t *db, const char *topic, const char *key,
                const ProtobufCMessage *payload)
@@ -26,24 +53,13 @@ kj_outbox_add (kj_db_t *db, const char *topic, const char *key,
     assert (topic && *topic && *topic != '$');
 
     const char *type = payload ? payload->descriptor->name : "";
-    size_t size = payload ? protobuf_c_message_get_packed_size (payload) : 0;
-    uint8_t *packed = (uint8_t *) malloc (size + 1);
-    char *hex = (char *) malloc (2 * size + 1);
-    assert (packed && hex);
-    if (payload)
-        protobuf_c_message_pack (payload, packed);
-    static const char digits [] = "0123456789abcdef";
-    for (size_t i = 0; i < size; i++) {
-        hex [2 * i] = digits [packed [i] >> 4];
-        hex [2 * i + 1] = digits [packed [i] & 15];
-    }
-    hex [2 * size] = 0;
+    size_t size;
+    char *hex = s_hex (payload, &size);
 
     const char *params [] = { topic, key ? key : "", type, hex };
     int64_t rows = kj_db_run (db,
         "INSERT INTO kj_outbox (topic, key, payload_type, payload) "
         "VALUES ($1, $2, $3, decode ($4, 'hex'))", 4, params);
-    free (packed);
     free (hex);
     if (rows != 1) {
         kj_warn ("outbox.add_failed", "topic=%s sqlstate=%s reason=\"%s\"",
@@ -80,26 +96,16 @@ static void
 s_copy_row (zchunk_t *buf, const char *topic, const char *key,
             const ProtobufCMessage *payload)
 {
-    static const char digits [] = "0123456789abcdef";
     s_copy_text (buf, topic);
     zchunk_extend (buf, "\t", 1);
     s_copy_text (buf, key ? key : "");
     zchunk_extend (buf, "\t", 1);
     s_copy_text (buf, payload ? payload->descriptor->name : "");
     zchunk_extend (buf, "\t\\\\x", 4);
-    size_t size = payload ? protobuf_c_message_get_packed_size (payload) : 0;
-    uint8_t *packed = (uint8_t *) malloc (size + 1);
-    char *hex = (char *) malloc (2 * size + 2);
-    assert (packed && hex);
-    if (payload)
-        protobuf_c_message_pack (payload, packed);
-    for (size_t i = 0; i < size; i++) {
-        hex [2 * i] = digits [packed [i] >> 4];
-        hex [2 * i + 1] = digits [packed [i] & 15];
-    }
-    hex [2 * size] = '\n';
-    zchunk_extend (buf, hex, 2 * size + 1);
-    free (packed);
+    size_t size;
+    char *hex = s_hex (payload, &size);
+    zchunk_extend (buf, hex, size);
+    zchunk_extend (buf, "\n", 1);
     free (hex);
 }
 
@@ -121,38 +127,13 @@ kj_outbox_add_many (kj_db_t *db, const char *topic, size_t n,
         s_copy_row (buf, topic, keys ? keys [i] : NULL,
                     payloads ? payloads [i] : NULL);
 
-    PGconn *conn = kj_db_conn (db);
-    PGresult *res = PQexec (conn, "COPY kj_outbox (topic, key, payload_type, "
-                                  "payload) FROM STDIN");
-    int rc = PQresultStatus (res) == PGRES_COPY_IN ? 0 : -1;
-    const char *reason = rc ? PQresultErrorMessage (res) : "";
+    int rc = kj_db_copy (db, "COPY kj_outbox (topic, key, payload_type, "
+                             "payload) FROM STDIN", zchunk_data (buf),
+                         zchunk_size (buf));
     if (rc)
-        kj_warn ("outbox.copy_failed", "topic=%s rows=%zu reason=\"%.200s\"",
-                 topic, n, reason);
-    PQclear (res);
-    if (rc == 0) {
-        const char *data = (const char *) zchunk_data (buf);
-        size_t size = zchunk_size (buf);
-        int ok = 1;
-        //  In pieces: libpq copies each into its output buffer
-        for (size_t at = 0; at < size && ok == 1; ) {
-            size_t piece = size - at > 262144 ? 262144 : size - at;
-            ok = PQputCopyData (conn, data + at, (int) piece);
-            at += piece;
-        }
-        if (PQputCopyEnd (conn, ok == 1 ? NULL : "client failed") != 1)
-            ok = 0;
-        rc = ok == 1 ? 0 : -1;
-        while ((res = PQgetResult (conn)) != NULL) {
-            if (PQresultStatus (res) != PGRES_COMMAND_OK) {
-                kj_warn ("outbox.copy_failed", "topic=%s rows=%zu "
-                         "reason=\"%.200s\"", topic, n,
-                         PQresultErrorMessage (res));
-                rc = -1;
-            }
-            PQclear (res);
-        }
-    }
+        kj_warn ("outbox.add_failed", "topic=%s rows=%zu sqlstate=%s "
+                 "reason=\"%s\"", topic, n, kj_db_sqlstate (db),
+                 kj_db_error (db));
     zchunk_destroy (&buf);
     return rc;
 }

@@ -59,6 +59,18 @@ class Stop extends Error {}             // the callback asked to stop
 const num = (v) => (v === undefined || v === null) ? 0
                  : typeof v === "number" ? v : Number(v.toString());
 
+//  One message from sock, or null after timeoutMs
+async function receive(sock, timeoutMs) {
+    sock.receiveTimeout = timeoutMs;
+    try {
+        return await sock.receive();
+    } catch (error) {
+        if (error.code === "EAGAIN")
+            return null;
+        throw error;
+    }
+}
+
 //  A minimal MDP/0.1 client with Kejin bodies (docs/protocol.md)
 class Client {
     constructor(endpoint, timeoutMs = 3000) {
@@ -90,15 +102,9 @@ class Client {
                 const left = deadline - Date.now();
                 if (left <= 0)
                     break;
-                this.sock.receiveTimeout = left;
-                let frames;
-                try {
-                    frames = await this.sock.receive();
-                } catch (error) {
-                    if (error.code === "EAGAIN")
-                        break;
-                    throw error;
-                }
+                const frames = await receive(this.sock, left);
+                if (frames === null)
+                    break;
                 if (frames.length < 4 || !frames[1].equals(MDPC)
                 ||  !frames[3].subarray(0, 3).equals(MAGIC))
                     continue;
@@ -279,27 +285,12 @@ class Subscriber {
             this.buffer.push([offset, event]);
     }
 
+    //  Wait up to timeoutMs for live messages, then take what is waiting
     async drain(timeoutMs) {
-        this.sub.receiveTimeout = timeoutMs;
-        let frames;
-        try {
-            frames = await this.sub.receive();
-        } catch (error) {
-            if (error.code === "EAGAIN")
-                return;
-            throw error;
-        }
-        this.onMessage(frames);
-        this.sub.receiveTimeout = 0;
-        for (let count = 0; count < 10000; count++) {
-            try {
-                frames = await this.sub.receive();
-            } catch (error) {
-                if (error.code === "EAGAIN")
-                    return;
-                throw error;
-            }
+        let frames = await receive(this.sub, timeoutMs);
+        for (let count = 0; frames !== null && count < 10000; count++) {
             this.onMessage(frames);
+            frames = await receive(this.sub, 0);
         }
     }
 
