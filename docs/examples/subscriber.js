@@ -399,8 +399,9 @@ function parseArgs(argv) {
 
 //  "2026-12-01T08:00" (UTC unless it names a zone) -> µs since the epoch
 function parseSince(text) {
-    const zoned = /(Z|[+-]\d\d:?\d\d)$/.test(text);
-    const ms = Date.parse(zoned ? text : `${text}Z`);
+    const day = /^\d{4}-\d\d-\d\d$/.test(text);
+    const zoned = /T.*(Z|[+-]\d\d:?\d\d)$/.test(text);
+    const ms = Date.parse(day ? `${text}T00:00Z` : zoned ? text : `${text}Z`);
     if (Number.isNaN(ms)) {
         console.error(`--since: '${text}' is not a time like 2026-12-01T08:00 (UTC)`);
         process.exit(2);
