@@ -252,6 +252,31 @@ class Subscriber:
             self.on_marker(self.markers.pop(0))
 
 
+def load_schemas(client, path=None):
+    """The node's schemas (events.Schemas), or a descriptor set file such as
+    bin/kejin.desc: a function from a type name ("kj.Enterprise") to its
+    message class, for payloads of any type, without generated modules."""
+    from google.protobuf import descriptor_pb2, descriptor_pool
+    from google.protobuf import message_factory
+    if path:
+        with open(path, "rb") as f:
+            data = f.read()
+    else:
+        data = client.call("events", "Schemas", events_pb2.SchemasRequest(),
+                           events_pb2.SchemasReply).descriptor_set
+    pool = descriptor_pool.DescriptorPool()
+    for proto in descriptor_pb2.FileDescriptorSet.FromString(data).file:
+        pool.Add(proto)
+    factory = message_factory.MessageFactory(pool)
+
+    def message_class(name):
+        descriptor = pool.FindMessageTypeByName(name)
+        if hasattr(message_factory, "GetMessageClass"):
+            return message_factory.GetMessageClass(descriptor)
+        return factory.GetPrototype(descriptor)
+    return message_class
+
+
 def read_offset_file(path):
     """(next, size) from the offset file, or None if there is none."""
     try:
@@ -302,6 +327,11 @@ def main():
     parser.add_argument("--offset-file",
                         help="keep the next offset here across restarts")
     parser.add_argument("--out", help="append the lines to this file")
+    parser.add_argument("--decode", action="store_true",
+                        help="add each payload as JSON, decoded with the "
+                             "node's schemas (events.Schemas)")
+    parser.add_argument("--schemas", help="decode with this descriptor set "
+                                          "file (bin/kejin.desc) instead")
     parser.add_argument("--count", type=int, default=0,
                         help="stop after this many events (0: never)")
     parser.add_argument("--seconds", type=float, default=0,
@@ -316,6 +346,10 @@ def main():
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(1))
     signal.signal(signal.SIGINT, lambda *_: stopping.append(1))
 
+    message_class = None
+    if args.decode or args.schemas:
+        message_class = load_schemas(Client(zmq.Context.instance(),
+                                            args.broker), args.schemas)
     stored = read_offset_file(args.offset_file) if args.offset_file else None
     first = 1
     if args.start is not None:
@@ -342,7 +376,15 @@ def main():
     count = [0]
 
     def on_event(event):
-        line = ("%d %s %s\n" % (event.offset, event.topic, event.key))
+        line = "%d %s %s" % (event.offset, event.topic, event.key)
+        if message_class:
+            from google.protobuf import json_format
+            payload = message_class(event.payload_type).FromString(
+                event.payload)
+            line += " " + json.dumps(json_format.MessageToDict(
+                payload, preserving_proto_field_name=True),
+                ensure_ascii=False, separators=(",", ":"))
+        line += "\n"
         if out:
             out.write(line.encode())
             out.flush()

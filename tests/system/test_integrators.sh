@@ -12,7 +12,7 @@
 #  registry.<kind>.imported event per enterprise, institution and product
 #  loaded, and the counters printed at SIGTERM. Also: --since finds the
 #  first event after a point in time (both examples and `kejin events
-#  tail`), the Node example decodes payloads with the schemas the node
+#  tail`), both examples decode payloads alike with the schemas the node
 #  serves, and a subscriber pointed at the wrong endpoint (sub) says so.
 #
 #  npm packages (docs/examples/package-lock.json) are installed into
@@ -300,12 +300,16 @@ say "--since $SINCE: offset $want in kejin, Python and Node"
 
 say "Node decodes payloads with the node's own schemas (Events.Schemas)"
 line=$(node "$ROOT/docs/examples/subscriber.js" --from "$want" --count 1 --decode 2>/dev/null)
+say "  $line"
 key=$(awk '{ print $3 }' <<<"$line")
 grep -q "\"key\":\"$key\"" <<<"$line" || fail "decoded payload lacks its key: $line"
 grep -q '"import_id"' <<<"$line" || fail "decoded payload is not a kj.BulkImported: $line"
 [ -s "$BIN/kejin.desc" ] || fail "$BIN/kejin.desc missing"
 line2=$(node "$ROOT/docs/examples/subscriber.js" --schemas "$BIN/kejin.desc" --from "$want" --count 1 --decode 2>/dev/null)
 [ "$line2" = "$line" ] || fail "bin/kejin.desc decodes otherwise than the node's schemas"
+say "Python decodes them the same way, with the node's schemas too"
+line3=$(PYTHONPATH="$TMP/py" $PY "$ROOT/docs/examples/subscriber.py" --from "$want" --count 1 --decode 2>/dev/null)
+[ "$line3" = "$line" ] || fail "Python and Node decode differently: $line3 / $line"
 
 say "the wrong endpoint (sub, not pub) is named loudly, C, Python and Node"
 set +e
