@@ -46,7 +46,8 @@ endif
 PROTOS    := $(wildcard proto/*.proto)
 GEN_C     := $(PROTOS:proto/%.proto=$(BUILD)/gen/%.pb-c.c)
 GEN_H     := $(GEN_C:.c=.h)
-GEN_OBJ   := $(GEN_C:$(BUILD)/gen/%.c=$(BUILD)/obj/gen/%.o) $(BUILD)/obj/gen/kj_types.o
+GEN_OBJ   := $(GEN_C:$(BUILD)/gen/%.c=$(BUILD)/obj/gen/%.o) $(BUILD)/obj/gen/kj_types.o \
+             $(BUILD)/obj/gen/kj_schemas.o
 
 $(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: proto/%.proto
 	@mkdir -p $(@D)
@@ -69,6 +70,30 @@ $(BUILD)/gen/kj_types.c: $(GEN_H)
 	  echo 'const ProtobufCMessageDescriptor *const kj_all_types [] = {'; \
 	  sed -n 's/^extern const ProtobufCMessageDescriptor \(.*\);/    \&\1,/p' $(GEN_H); \
 	  echo '    0 };' ) > $@
+
+#  Every proto file compiled into one descriptor set, so that a subscriber
+#  decodes any payload without the repository: compiled into libkejin
+#  (kj_schemas, served by kejin-events as Events.Schemas) and shipped as
+#  $(BIN)/kejin.desc.
+$(BUILD)/gen/kejin.desc: $(PROTOS)
+	@mkdir -p $(@D)
+	$(call say,PROTO,$@)
+	$(Q)protoc --include_imports --descriptor_set_out=$@ -Iproto $(PROTOS:proto/%=%)
+
+$(BUILD)/gen/kj_schemas.c: $(BUILD)/gen/kejin.desc
+	$(call say,GEN,$@)
+	$(Q)( echo '#include <stddef.h>'; \
+	  echo 'const unsigned char kj_schemas [] = {'; \
+	  od -An -v -tx1 $< | sed -E 's/ ([0-9a-f]{2})/0x\1,/g'; \
+	  echo '};'; \
+	  echo 'const size_t kj_schemas_size = sizeof kj_schemas;'; \
+	  echo 'const char *const kj_schema_files [] = {'; \
+	  for f in $(PROTOS:proto/%=%); do echo "    \"$$f\","; done; \
+	  echo '    0 };' ) > $@
+
+$(BIN)/kejin.desc: $(BUILD)/gen/kejin.desc
+	@mkdir -p $(@D)
+	$(Q)install -m 644 $< $@
 
 $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
 	@mkdir -p $(@D)
@@ -210,7 +235,7 @@ $(foreach d,system bench tools,$(eval $(call linked_rule,$(d))))
 .PHONY: all deps test unit system memcheck bench up down status clean help \
         format tests
 
-all: $(BINARIES) ## build every daemon and the kejin CLI into bin/
+all: $(BINARIES) $(BIN)/kejin.desc ## build every daemon and the kejin CLI into bin/
 
 tests: $(UNIT_BIN) $(SYSTEM_BIN) $(BENCH_BIN) $(TOOL_BIN)
 

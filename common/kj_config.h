@@ -62,6 +62,12 @@ typedef struct {
       KJ_INT (110000, 829999) }, \
     { "node/broker", "tcp://127.0.0.1:5555", \
       "broker endpoint that workers and clients connect to", KJ_ENDPOINT }, \
+    { "node/pub", "tcp://127.0.0.1:5557", \
+      "the node's \"pub\" endpoint, the broker's XPUB, where subscribers " \
+      "connect", KJ_ENDPOINT }, \
+    { "node/sub", "tcp://127.0.0.1:5556", \
+      "the node's \"sub\" endpoint, the broker's XSUB, where kejin-events " \
+      "publishes live events", KJ_ENDPOINT }, \
     { "log/level", "info", "lowest log level shown: debug, info, warn, error", \
       KJ_CHOICE ("debug info warn error") }
 

@@ -469,6 +469,39 @@ kj_db_run (kj_db_t *self, const char *sql, int nparams,
     return rows;
 }
 
+int
+kj_db_copy (kj_db_t *self, const char *sql, const void *data, size_t size)
+{
+    assert (self);
+    assert (sql);
+    s_clear_error (self);
+    PGresult *result = PQexec (self->conn, sql);
+    if (PQresultStatus (result) != PGRES_COPY_IN) {
+        s_result_ok (self, result);
+        PQclear (result);
+        return -1;
+    }
+    PQclear (result);
+    int ok = 1;
+    //  In pieces: libpq copies each into its output buffer
+    for (size_t at = 0; at < size && ok == 1; ) {
+        size_t piece = size - at > 262144 ? 262144 : size - at;
+        ok = PQputCopyData (self->conn, (const char *) data + at, (int) piece);
+        at += piece;
+    }
+    if (PQputCopyEnd (self->conn, ok == 1 ? NULL : "client failed") != 1)
+        ok = 0;
+    int rc = ok == 1 ? 0 : -1;
+    if (rc)
+        s_set_error (self, "08006", PQerrorMessage (self->conn));
+    while ((result = PQgetResult (self->conn)) != NULL) {
+        if (!s_result_ok (self, result))
+            rc = -1;
+        PQclear (result);
+    }
+    return rc;
+}
+
 const char *
 kj_db_sqlstate (kj_db_t *self)
 {

@@ -7,10 +7,41 @@
                    topic, key, payload_type, payload bytea, occurred_at)
     txid is what makes the relay safe: ids are taken before commit, so they
     do not say in which order rows become visible; see kj_relay.
+
+    kj_outbox_add inserts one row; kj_outbox_add_many writes many with one
+    COPY (text format, payloads as hex bytea), which is what lets a bulk
+    import emit one event per row at the speed of the import itself.
     =========================================================================
 */
 
 #include "kejin.h"
+
+//  --------------------------------------------------------------------------
+//  A payload encoded, as lowercase hex (NUL-ended, *size_p digits); the
+//  caller frees it. NULL payload: "".
+
+static char *
+s_hex (const ProtobufCMessage *payload, size_t *size_p)
+{
+    static const char digits [] = "0123456789abcdef";
+    size_t size = payload ? protobuf_c_message_get_packed_size (payload) : 0;
+    uint8_t *packed = (uint8_t *) malloc (size + 1);
+    char *hex = (char *) malloc (2 * size + 1);
+    assert (packed && hex);
+    if (payload)
+        protobuf_c_message_pack (payload, packed);
+    for (size_t i = 0; i < size; i++) {
+        hex [2 * i] = digits [packed [i] >> 4];
+        hex [2 * i + 1] = digits [packed [i] & 15];
+    }
+    hex [2 * size] = 0;
+    free (packed);
+    *size_p = 2 * size;
+    return hex;
+}
+
+//  --------------------------------------------------------------------------
+//  One event, one INSERT, in the caller's transaction.
 
 int
 kj_outbox_add (kj_db_t *db, const char *topic, const char *key,
@@ -22,24 +53,13 @@ kj_outbox_add (kj_db_t *db, const char *topic, const char *key,
     assert (topic && *topic && *topic != '$');
 
     const char *type = payload ? payload->descriptor->name : "";
-    size_t size = payload ? protobuf_c_message_get_packed_size (payload) : 0;
-    uint8_t *packed = (uint8_t *) malloc (size + 1);
-    char *hex = (char *) malloc (2 * size + 1);
-    assert (packed && hex);
-    if (payload)
-        protobuf_c_message_pack (payload, packed);
-    static const char digits [] = "0123456789abcdef";
-    for (size_t i = 0; i < size; i++) {
-        hex [2 * i] = digits [packed [i] >> 4];
-        hex [2 * i + 1] = digits [packed [i] & 15];
-    }
-    hex [2 * size] = 0;
+    size_t size;
+    char *hex = s_hex (payload, &size);
 
     const char *params [] = { topic, key ? key : "", type, hex };
     int64_t rows = kj_db_run (db,
         "INSERT INTO kj_outbox (topic, key, payload_type, payload) "
         "VALUES ($1, $2, $3, decode ($4, 'hex'))", 4, params);
-    free (packed);
     free (hex);
     if (rows != 1) {
         kj_warn ("outbox.add_failed", "topic=%s sqlstate=%s reason=\"%s\"",
@@ -47,4 +67,73 @@ kj_outbox_add (kj_db_t *db, const char *topic, const char *key,
         return -1;
     }
     return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Append text to a COPY buffer, escaped for COPY's text format.
+
+static void
+s_copy_text (zchunk_t *buf, const char *text)
+{
+    if (!strpbrk (text, "\\\t\n\r")) {
+        zchunk_extend (buf, text, strlen (text));
+        return;
+    }
+    for (const char *c = text; *c; c++) {
+        const char *escaped = *c == '\\' ? "\\\\" : *c == '\t' ? "\\t"
+                            : *c == '\n' ? "\\n" : *c == '\r' ? "\\r" : NULL;
+        if (escaped)
+            zchunk_extend (buf, escaped, 2);
+        else
+            zchunk_extend (buf, c, 1);
+    }
+}
+
+//  --------------------------------------------------------------------------
+//  One COPY row: topic, key, payload_type, payload as \\x + hex.
+
+static void
+s_copy_row (zchunk_t *buf, const char *topic, const char *key,
+            const ProtobufCMessage *payload)
+{
+    s_copy_text (buf, topic);
+    zchunk_extend (buf, "\t", 1);
+    s_copy_text (buf, key ? key : "");
+    zchunk_extend (buf, "\t", 1);
+    s_copy_text (buf, payload ? payload->descriptor->name : "");
+    zchunk_extend (buf, "\t\\\\x", 4);
+    size_t size;
+    char *hex = s_hex (payload, &size);
+    zchunk_extend (buf, hex, size);
+    zchunk_extend (buf, "\n", 1);
+    free (hex);
+}
+
+//  --------------------------------------------------------------------------
+//  n events of one topic with one COPY, in the caller's transaction.
+
+int
+kj_outbox_add_many (kj_db_t *db, const char *topic, size_t n,
+                    const char *const *keys,
+                    const ProtobufCMessage *const *payloads)
+{
+    assert (kj_db_in_tx (db));
+    assert (topic && *topic && *topic != '$');
+    if (n == 0)
+        return 0;
+    zchunk_t *buf = zchunk_new (NULL, n * 128);
+    assert (buf);
+    for (size_t i = 0; i < n; i++)
+        s_copy_row (buf, topic, keys ? keys [i] : NULL,
+                    payloads ? payloads [i] : NULL);
+
+    int rc = kj_db_copy (db, "COPY kj_outbox (topic, key, payload_type, "
+                             "payload) FROM STDIN", zchunk_data (buf),
+                         zchunk_size (buf));
+    if (rc)
+        kj_warn ("outbox.add_failed", "topic=%s rows=%zu sqlstate=%s "
+                 "reason=\"%s\"", topic, n, kj_db_sqlstate (db),
+                 kj_db_error (db));
+    zchunk_destroy (&buf);
+    return rc;
 }

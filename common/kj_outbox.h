@@ -29,4 +29,15 @@ int
     kj_outbox_add (kj_db_t *db, const char *topic, const char *key,
                    const ProtobufCMessage *payload);
 
+//  Add n events of one topic at COPY speed, for bulk changes that emit an
+//  event per row: keys [i] (NULL for none) and payloads [i] (NULL for an
+//  empty one) as kj_outbox_add takes them, written with one COPY in the
+//  order given (ids, and so the log, follow it). Must be called inside a
+//  transaction of db. 0, or -1 when the COPY failed (the transaction is
+//  then failed too).
+int
+    kj_outbox_add_many (kj_db_t *db, const char *topic, size_t n,
+                        const char *const *keys,
+                        const ProtobufCMessage *const *payloads);
+
 #endif

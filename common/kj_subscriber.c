@@ -26,6 +26,7 @@
 
 #define MARKERS_MAX    10000
 #define SILENCE_US     3000000  //  no marker this long: check the head
+#define NO_MARKER_US   5000000  //  no marker ever, this long: say so
 #define REPORT_US      1000000
 #define REPAIR_TO_HEAD UINT64_MAX
 
@@ -39,6 +40,7 @@ struct _kj_subscriber_t {
     char **prefixes;            //  our copies, n_prefixes of them
     size_t n_prefixes;
     char *name;
+    char *pub;                  //  the pub endpoint, for the warning
     zsock_t *sub;               //  SUB to the broker's XPUB
     kj_client_t *client;        //  for Replay and Report
     bool started;               //  next is known
@@ -50,6 +52,8 @@ struct _kj_subscriber_t {
     zlistx_t *buffer;           //  entry_t, increasing offsets
     zlistx_t *markers;          //  Kj__BatchMarker, in arrival order
     int64_t marker_at;          //  last marker received (mono us)
+    int64_t created_at;         //  mono us
+    bool warned;                //  said that no marker ever came
     int64_t report_at;          //  next Report (mono us)
     int64_t retry_at;           //  next replay attempt after a failure
     int drop_permille;
@@ -118,6 +122,8 @@ kj_subscriber_new (const kj_subscriber_config_t *config)
         if (*config->prefixes [i])
             self->prefixes [self->n_prefixes++] = strdup (config->prefixes [i]);
     self->name = config->name ? strdup (config->name) : NULL;
+    self->pub = strdup (config->pub_endpoint);
+    self->config.pub_endpoint = self->pub;
     self->config.prefixes = NULL;
     self->config.name = NULL;
     self->buffer = zlistx_new ();
@@ -144,7 +150,7 @@ kj_subscriber_new (const kj_subscriber_config_t *config)
         return NULL;
     }
     kj_client_set_timeout (self->client, self->config.timeout_ms);
-    self->marker_at = kj_mono_us ();
+    self->marker_at = self->created_at = kj_mono_us ();
     return self;
 }
 
@@ -161,6 +167,7 @@ kj_subscriber_destroy (kj_subscriber_t **self_p)
             free (self->prefixes [i]);
         free (self->prefixes);
         free (self->name);
+        free (self->pub);
         free (self);
         *self_p = NULL;
     }
@@ -465,6 +472,19 @@ kj_subscriber_poll (kj_subscriber_t *self, int timeout_ms)
         if (!self->started)
             self->repair_to = REPAIR_TO_HEAD;
         int64_t now = kj_mono_us ();
+        if (!self->warned && self->stats.markers == 0
+        &&  now - self->created_at > NO_MARKER_US) {
+            //  kejin-events sends a marker a second: none at all means
+            //  the wrong endpoint, most often the broker's XSUB
+            kj_warn ("subscriber.no_marker", "pub=%s seconds=%d reason=\"no "
+                     "live marker from %s in %ds: is it the broker's XPUB "
+                     "endpoint, the node's pub (KEJIN_NODE_PUB, "
+                     "broker/pub_endpoint, 'pub' in kejin status), and does "
+                     "kejin-events run? Until then events come by replay "
+                     "only\"", self->pub, NO_MARKER_US / 1000000, self->pub,
+                     NO_MARKER_US / 1000000);
+            self->warned = true;
+        }
         if (self->started && !self->repair_to
         &&  now - self->marker_at > SILENCE_US) {
             //  No marker for a while: the stream may be cut off; ask

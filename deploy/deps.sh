@@ -20,7 +20,12 @@ PACKAGES=(
     python3 python3-zmq python3-protobuf protobuf-compiler  # Python example
     procps iproute2 util-linux              # ps, ss, runuser for tests
     valgrind                                # make memcheck
+    nodejs                                  # Node example (docs/examples)
 )
+#  npm comes with some builds of nodejs (NodeSource's); Debian's own is
+#  a package of its own. The example's npm packages (zeromq 6, protobufjs 7,
+#  docs/examples/package-lock.json) are installed by its test, into build/.
+command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -1,24 +1,37 @@
 #!/usr/bin/env python3
-"""A Kejin event subscriber in Python: every event once, in offset order.
+"""A Kejin event subscriber in Python: every event once, in offset order,
+kept across restarts.
 
-Needs pyzmq, protobuf, and Python modules generated from Kejin's proto/:
+Needs pyzmq, protobuf, and Python modules generated from Kejin's proto/
+(from the top of the repository):
 
-    protoc --python_out=py -Iproto proto/*.proto
-    PYTHONPATH=py python3 subscriber.py --broker tcp://127.0.0.1:5555 \
-        --pub tcp://127.0.0.1:5557 --from 1 --topic registry.
+    mkdir -p py && protoc --python_out=py -Iproto proto/*.proto
+    source run/node.env         # KEJIN_NODE_BROKER, KEJIN_NODE_PUB
+    PYTHONPATH=py python3 docs/examples/subscriber.py \
+        --offset-file my.offset --out events.txt --topic registry.
 
 It does what common/kj_subscriber.c does: replay from a stored offset until
 caught up, then follow the live stream, holding each batch's events until
 the batch's marker proves the batch complete; a lost marker, an incomplete
 batch or an idle marker with a head beyond what we have is a gap, filled by
-replay. Prints one line per event: offset, topic, key. At the end it prints
-its counters as JSON on stderr.
+replay. Prints one line per event (offset, topic, key), to stdout or
+appended to --out FILE. SIGTERM or Ctrl-C ends it cleanly: it stores its
+offset and prints its counters as JSON on stderr.
+
+Exactly once across restarts: --offset-file keeps "next size", the next
+offset wanted and the size --out had when it was written. At start the
+output is cut back to that size, so the lines written after the last save
+(a kill -9 between the two writes) are written again, once. Without --out
+the offset is saved after each poll: a kill -9 may repeat what was printed
+since.
 """
 
 import argparse
+import calendar
 import json
 import os
 import random
+import signal
 import struct
 import sys
 import time
@@ -31,6 +44,8 @@ import events_pb2
 MDPC = b"MDPC01"
 MAGIC = b"KJ\x01"
 OUT_OF_RANGE = 11
+SILENCE_S = 3           # no marker this long: ask for the head by replay
+NO_MARKER_S = 5         # no marker at all this long: say so
 
 
 class ReplayError(Exception):
@@ -89,6 +104,7 @@ class Subscriber:
     def __init__(self, broker, pub, prefixes, start, callback, drop=0):
         self.ctx = zmq.Context.instance()
         self.client = Client(self.ctx, broker)
+        self.pub_endpoint = pub
         self.sub = self.ctx.socket(zmq.SUB)
         self.sub.rcvhwm = 100000
         self.sub.linger = 0
@@ -105,7 +121,8 @@ class Subscriber:
         self.repair_to = "head"     # replay due up to here (None: none)
         self.pending_gaps = 0
         self.drop = drop            # per mille of live messages dropped (tests)
-        self.marker_at = time.monotonic()
+        self.marker_at = self.created_at = time.monotonic()
+        self.warned = False
         self.stats = dict(delivered=0, live=0, replayed=0, gaps_found=0,
                           gaps_repaired=0, markers=0)
 
@@ -131,7 +148,8 @@ class Subscriber:
             self.repair_to = last
 
     def repair(self):
-        """Replay [next, repair_to]; on a timeout, try again later."""
+        """Replay [next, repair_to], one reply per poll (so that the caller
+        stores its offset between them); on a timeout, try again later."""
         while self.repair_to is not None:
             request = events_pb2.ReplayRequest(
                 from_offset=self.start if self.next is None else self.next,
@@ -153,7 +171,7 @@ class Subscriber:
             if self.next > reply.head or (self.repair_to != "head"
                                           and self.next > self.repair_to):
                 break
-            self.drain(0)
+            return                  # more to replay: on the next poll
         self.repair_to = None
         self.stats["gaps_repaired"] += self.pending_gaps
         self.pending_gaps = 0
@@ -211,8 +229,16 @@ class Subscriber:
                 self.on_message(frames)
 
     def poll(self, timeout_ms=200):
+        if (not self.warned and self.stats["markers"] == 0
+                and time.monotonic() - self.created_at > NO_MARKER_S):
+            print("no live marker from %s in %ds: is it the broker's XPUB "
+                  "endpoint, the node's pub (KEJIN_NODE_PUB, 'pub' in kejin "
+                  "status), and does kejin-events run? Until then events "
+                  "come by replay only" % (self.pub_endpoint, NO_MARKER_S),
+                  file=sys.stderr, flush=True)
+            self.warned = True
         if (self.repair_to is None
-                and time.monotonic() - self.marker_at > 3):
+                and time.monotonic() - self.marker_at > SILENCE_S):
             self.repair_to = "head"             # silence: ask for the head
             self.marker_at = time.monotonic()
         if self.repair_to is not None:
@@ -221,17 +247,91 @@ class Subscriber:
             except (TimeoutError, RuntimeError) as error:
                 print("replay failed, retrying: %s" % error, file=sys.stderr)
                 time.sleep(0.5)
-        self.drain(timeout_ms)
+        self.drain(timeout_ms if self.repair_to is None else 0)
         while self.repair_to is None and self.markers:
             self.on_marker(self.markers.pop(0))
 
 
+def load_schemas(client, path=None):
+    """The node's schemas (events.Schemas), or a descriptor set file such as
+    bin/kejin.desc: a function from a type name ("kj.Enterprise") to its
+    message class, for payloads of any type, without generated modules."""
+    from google.protobuf import descriptor_pb2, descriptor_pool
+    from google.protobuf import message_factory
+    if path:
+        with open(path, "rb") as f:
+            data = f.read()
+    else:
+        data = client.call("events", "Schemas", events_pb2.SchemasRequest(),
+                           events_pb2.SchemasReply).descriptor_set
+    pool = descriptor_pool.DescriptorPool()
+    for proto in descriptor_pb2.FileDescriptorSet.FromString(data).file:
+        pool.Add(proto)
+    factory = message_factory.MessageFactory(pool)
+
+    def message_class(name):
+        descriptor = pool.FindMessageTypeByName(name)
+        if hasattr(message_factory, "GetMessageClass"):
+            return message_factory.GetMessageClass(descriptor)
+        return factory.GetPrototype(descriptor)
+    return message_class
+
+
+def read_offset_file(path):
+    """(next, size) from the offset file, or None if there is none."""
+    try:
+        with open(path) as f:
+            fields = f.read().split()
+    except FileNotFoundError:
+        return None
+    return int(fields[0]), int(fields[1]) if len(fields) > 1 else None
+
+
+def write_offset_file(path, next_offset, size):
+    """Replace the offset file atomically: write, fsync, rename."""
+    temp = path + ".tmp"
+    with open(temp, "w") as f:
+        f.write("%d%s\n" % (next_offset, "" if size is None else " %d" % size))
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(temp, path)
+
+
+def parse_since(text):
+    """'2026-12-01T08:00' (UTC) or with seconds -> µs since the epoch."""
+    for layout in ("%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d"):
+        try:
+            return calendar.timegm(time.strptime(text.rstrip("Z"),
+                                                 layout)) * 1000000
+        except ValueError:
+            pass
+    raise argparse.ArgumentTypeError(
+        "'%s' is not a time like 2026-12-01T08:00 (UTC)" % text)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--broker", default="tcp://127.0.0.1:5555")
-    parser.add_argument("--pub", default="tcp://127.0.0.1:5557")
-    parser.add_argument("--from", dest="start", type=int, default=1)
+    parser.add_argument("--broker", default=os.environ.get(
+        "KEJIN_NODE_BROKER", "tcp://127.0.0.1:5555"))
+    parser.add_argument("--pub", default=os.environ.get(
+        "KEJIN_NODE_PUB", "tcp://127.0.0.1:5557"),
+        help="the node's pub endpoint, the broker's XPUB (KEJIN_NODE_PUB)")
+    start = parser.add_mutually_exclusive_group()
+    start.add_argument("--from", dest="start", type=int, default=None,
+                       help="first offset (0: the oldest held); default: "
+                            "the offset file's, else 1")
+    start.add_argument("--since", type=parse_since, default=None,
+                       help="first event appended at or after this UTC "
+                            "time, e.g. 2026-12-01T08:00")
     parser.add_argument("--topic", action="append", default=[])
+    parser.add_argument("--offset-file",
+                        help="keep the next offset here across restarts")
+    parser.add_argument("--out", help="append the lines to this file")
+    parser.add_argument("--decode", action="store_true",
+                        help="add each payload as JSON, decoded with the "
+                             "node's schemas (events.Schemas)")
+    parser.add_argument("--schemas", help="decode with this descriptor set "
+                                          "file (bin/kejin.desc) instead")
     parser.add_argument("--count", type=int, default=0,
                         help="stop after this many events (0: never)")
     parser.add_argument("--seconds", type=float, default=0,
@@ -239,30 +339,87 @@ def main():
     parser.add_argument("--drop", type=int, default=0,
                         help="tests: drop this many per mille of live messages")
     args = parser.parse_args()
+    if args.start is not None and args.start < 0:
+        parser.error("--from: %d is not an offset (0, 1, 2, ...)" % args.start)
 
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(1))
+    signal.signal(signal.SIGINT, lambda *_: stopping.append(1))
+
+    message_class = None
+    if args.decode or args.schemas:
+        message_class = load_schemas(Client(zmq.Context.instance(),
+                                            args.broker), args.schemas)
+    stored = read_offset_file(args.offset_file) if args.offset_file else None
+    first = 1
+    if args.start is not None:
+        first = args.start
+    elif args.since is not None:
+        client = Client(zmq.Context.instance(), args.broker)
+        reply = client.call("events", "OffsetForTime",
+                            events_pb2.OffsetForTimeRequest(
+                                time_us=args.since),
+                            events_pb2.OffsetForTimeReply)
+        first = reply.offset
+        print("--since: from offset %d" % first, file=sys.stderr, flush=True)
+    elif stored:
+        first = stored[0]
+    out = None
+    if args.out:
+        out = open(args.out, "ab")
+        if stored and stored[1] is not None and args.start is None \
+                and args.since is None:
+            out.truncate(stored[1])
+        elif not stored:
+            out.truncate(0)
+    size = [out.seek(0, os.SEEK_END) if out else None]
     count = [0]
 
     def on_event(event):
-        print("%d %s %s" % (event.offset, event.topic, event.key), flush=True)
+        line = "%d %s %s" % (event.offset, event.topic, event.key)
+        if message_class:
+            from google.protobuf import json_format
+            payload = message_class(event.payload_type).FromString(
+                event.payload)
+            line += " " + json.dumps(json_format.MessageToDict(
+                payload, preserving_proto_field_name=True),
+                ensure_ascii=False, separators=(",", ":"))
+        line += "\n"
+        if out:
+            out.write(line.encode())
+            out.flush()
+            size[0] += len(line.encode())
+        else:
+            sys.stdout.write(line)
+            sys.stdout.flush()
         count[0] += 1
         return args.count and count[0] >= args.count
 
-    subscriber = Subscriber(args.broker, args.pub, args.topic, args.start,
+    subscriber = Subscriber(args.broker, args.pub, args.topic, first,
                             on_event, args.drop)
+    saved = [None]
+
+    def save():
+        if (args.offset_file and subscriber.next is not None
+                and subscriber.next != saved[0]):
+            write_offset_file(args.offset_file, subscriber.next, size[0])
+            saved[0] = subscriber.next
+
     end = time.monotonic() + args.seconds if args.seconds else None
+    rc = 0
     try:
-        while not (end and time.monotonic() > end):
+        while not stopping and not (end and time.monotonic() > end):
             subscriber.poll()
+            save()
     except Stop:
         pass
     except ReplayError as error:
         print("cannot go on: %s" % error, file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        pass
+        rc = 1
+    save()
     stats = dict(subscriber.stats, next=subscriber.next)
-    print(json.dumps(stats), file=sys.stderr)
-    return 0
+    print(json.dumps(stats), file=sys.stderr, flush=True)
+    return rc
 
 
 if __name__ == "__main__":

@@ -13,18 +13,20 @@
 #include <sys/stat.h>
 
 static const char *s_usage =
-    "Usage: kejin events tail [--from N] [--topic PREFIX]... [--json]\n"
-    "                         [--offset-file PATH] [--count N]\n"
+    "Usage: kejin events tail [--from N | --since TIME] [--topic PREFIX]...\n"
+    "                         [--json] [--offset-file PATH] [--count N]\n"
     "                         [--pub ENDPOINT]\n"
     "       kejin events stats [--json]\n\n"
     "tail   print events as they are appended, one per line: offset, time,\n"
     "       topic, key and a short payload; --json prints each whole event\n"
-    "       as a JSON object. Starts at --from N (0: the oldest held), else\n"
+    "       as a JSON object. Starts at --from N (0: the oldest held), or at\n"
+    "       the first event appended at or after --since TIME (UTC, e.g.\n"
+    "       2026-12-01T08:00 or 2026-12-01T08:00:30), else\n"
     "       where the offset file says the last run stopped, else with the\n"
     "       next new event. The offset file (default ~/.kejin/tail.offset)\n"
     "       is updated as it goes. --count N stops after N events; --pub\n"
-    "       names the broker's XPUB endpoint (default: asked from the\n"
-    "       broker).\n"
+    "       names the node's pub endpoint, the broker's XPUB (default:\n"
+    "       env KEJIN_NODE_PUB, else asked from the broker).\n"
     "stats  head, tail, events and bytes held, append rate, the writer,\n"
     "       retention, and each reporting subscriber's position and lag.\n";
 
@@ -103,15 +105,53 @@ s_write_offset (const char *path, uint64_t offset)
     return rename (temp, path);
 }
 
+//  "2026-12-01T08:00[:SS][Z]" or "2026-12-01", UTC, to µs since the
+//  epoch. 0 or -1.
+static int
+s_parse_since (const char *text, int64_t *us)
+{
+    static const char *layouts [] = {
+        "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d", NULL
+    };
+    for (int i = 0; layouts [i]; i++) {
+        struct tm tm;
+        memset (&tm, 0, sizeof tm);
+        const char *end = strptime (text, layouts [i], &tm);
+        if (end && (*end == 0 || streq (end, "Z"))) {
+            *us = (int64_t) timegm (&tm) * 1000000;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+//  The first offset appended at or after `since` (Events.OffsetForTime).
+static int
+s_offset_for_time (cli_t *cli, int64_t since, uint64_t *from)
+{
+    Kj__OffsetForTimeRequest request = KJ__OFFSET_FOR_TIME_REQUEST__INIT;
+    request.time_us = since;
+    Kj__OffsetForTimeReply *reply = NULL;
+    int rc = cli_call (cli, "events", "OffsetForTime", &request.base,
+                       &kj__offset_for_time_reply__descriptor,
+                       (ProtobufCMessage **) &reply, true);
+    if (rc != CLI_OK)
+        return rc;
+    *from = reply->offset;
+    kj__offset_for_time_reply__free_unpacked (reply, NULL);
+    return CLI_OK;
+}
+
 static int
 s_tail (cli_t *cli, int argc, char **argv)
 {
     uint64_t from = KJ_SUBSCRIBER_HEAD;
     bool from_given = false;
+    int64_t since = -1;
     const char *prefixes [65];
     int n_prefixes = 0;
     char offset_file [1024] = "";
-    const char *pub = NULL;
+    const char *pub = getenv ("KEJIN_NODE_PUB");
     tail_t tail = { .cli = cli };
     for (int i = 1; i < argc; i++) {
         const char *arg = argv [i];
@@ -122,9 +162,18 @@ s_tail (cli_t *cli, int argc, char **argv)
         if (!value)
             return cli_usage (s_usage, true);
         i++;
-        if (streq (arg, "--from") && kj_parse_int64 (value, &number) == 0
-        &&  number >= 0) {
+        if (streq (arg, "--from") && since < 0
+        &&  kj_parse_int64 (value, &number) == 0 && number >= 0) {
             from = (uint64_t) number;
+            from_given = true;
+        }
+        else
+        if (streq (arg, "--since") && !from_given) {
+            if (s_parse_since (value, &since)) {
+                fprintf (stderr, "kejin: --since: '%s' is not a time like "
+                         "2026-12-01T08:00 (UTC)\n", value);
+                return CLI_USAGE;
+            }
             from_given = true;
         }
         else
@@ -144,6 +193,8 @@ s_tail (cli_t *cli, int argc, char **argv)
             return cli_usage (s_usage, true);
     }
     prefixes [n_prefixes] = NULL;
+    if (pub && !*pub)
+        pub = NULL;
     if (!*offset_file) {
         const char *home = getenv ("HOME");
         char dir [900];
@@ -153,6 +204,11 @@ s_tail (cli_t *cli, int argc, char **argv)
     }
     if (!from_given)
         s_read_offset (offset_file, &from);
+    if (since >= 0) {
+        int rc = s_offset_for_time (cli, since, &from);
+        if (rc != CLI_OK)
+            return rc;
+    }
 
     Kj__BrokerStats *stats = NULL;
     char pub_endpoint [256];

@@ -62,8 +62,11 @@ cli_status (cli_t *cli, int argc, char **argv)
         printf ("broker   %s  pid %u  city %s  up %" PRId64 "h%02" PRId64 "m"
                 "%02" PRId64 "s\n", stats->endpoint, stats->pid, stats->city,
                 up / 3600, up / 60 % 60, up % 60);
-        printf ("events   publish to %s, subscribe at %s\n",
-                stats->sub_endpoint, stats->pub_endpoint);
+        printf ("pub      %s  (KEJIN_NODE_PUB: event subscribers connect "
+                "here)\n", *stats->pub_endpoint ? stats->pub_endpoint
+                                                 : "(none)");
+        printf ("sub      %s  (KEJIN_NODE_SUB: kejin-events publishes here)\n",
+                *stats->sub_endpoint ? stats->sub_endpoint : "(none)");
         printf ("clients  %" PRIu64 " with requests pending; malformed "
                 "messages %" PRIu64 ", dropped %" PRIu64 "\n\n",
                 stats->clients, stats->malformed, stats->dropped);

@@ -39,7 +39,7 @@ s_init (kj_service_t *service, kj_db_t *db, kj_status_t *status)
     }
     events_config_t ec = {
         .broker = kj_config_get (config, "node/broker"),
-        .publish_endpoint = kj_config_get (config, "events/publish_endpoint"),
+        .publish_endpoint = kj_config_get (config, "node/sub"),
         .dsn = kj_config_get (config, "db/dsn"),
         .instance = kj_service_instance (service),
         .pub_hwm = (int) kj_config_int (config, "events/pub_hwm"),
@@ -53,7 +53,7 @@ s_init (kj_service_t *service, kj_db_t *db, kj_status_t *status)
     };
     events_server_t *server = events_server_new (&ec);
     if (!server)
-        kj_status_set (status, KJ__CODE__UNAVAILABLE, "publish_endpoint",
+        kj_status_set (status, KJ__CODE__UNAVAILABLE, "node/sub",
                        "the writer could not start (see the log above)");
     return server;
 }

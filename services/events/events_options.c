@@ -13,8 +13,6 @@ const kj_option_t events_options [] = {
     KJ_OPTIONS_NODE,
     KJ_OPTIONS_DB,
     KJ_OPTION_COPIES ("events"),
-    { "events/publish_endpoint", "tcp://127.0.0.1:5556",
-      "broker XSUB endpoint where live events are published", KJ_ENDPOINT },
     { "events/instance", "",
       "name of this copy in logs and in `kejin events stats` (default "
       "events-PID)", KJ_TEXT_MAX (63) },

@@ -377,10 +377,53 @@ s_report (kj_call_t *call, const ProtobufCMessage *input,
     return 0;
 }
 
+//  Where to replay from for a point in time (Kafka's offsets for times).
+static int
+s_offset_for_time (kj_call_t *call, const ProtobufCMessage *input,
+                   ProtobufCMessage *output)
+{
+    const Kj__OffsetForTimeRequest *request =
+        (const Kj__OffsetForTimeRequest *) input;
+    Kj__OffsetForTimeReply *reply = (Kj__OffsetForTimeReply *) output;
+    if (request->time_us < 0)
+        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "time_us",
+                             "time_us: %" PRId64 " is before 1970; give "
+                             "microseconds since the epoch", request->time_us);
+    if (events_store_offset_for_time (kj_call_db (call), request->time_us,
+                                      &reply->offset, &reply->appended_at_us,
+                                      &reply->head, &reply->tail))
+        return kj_call_fail (call, KJ__CODE__UNAVAILABLE, NULL,
+                             "the log's database is unavailable; retry");
+    return 0;
+}
+
+//  The descriptor set of every proto file of this build (Makefile:
+//  build/gen/kj_schemas.c)
+extern const unsigned char kj_schemas [];
+extern const size_t kj_schemas_size;
+extern const char *const kj_schema_files [];
+
+static int
+s_schemas (kj_call_t *call, const ProtobufCMessage *input,
+           ProtobufCMessage *output)
+{
+    Kj__SchemasReply *reply = (Kj__SchemasReply *) output;
+    reply->descriptor_set.data = (uint8_t *) kj_schemas;
+    reply->descriptor_set.len = kj_schemas_size;
+    size_t n = 0;
+    while (kj_schema_files [n])
+        n++;
+    reply->files = (char **) kj_schema_files;
+    reply->n_files = n;
+    return 0;
+}
+
 const kj_method_t events_reader_methods [] = {
     { "Replay", s_replay, 0 },
     { "Info", s_info, 0 },
     { "Report", s_report, 0 },
+    { "OffsetForTime", s_offset_for_time, 0 },
+    { "Schemas", s_schemas, 0 },
     { NULL }
 };
 

@@ -490,3 +490,56 @@ events_store_set_rate (kj_db_t *db, uint64_t rate_per_s)
     return kj_db_run (db, "UPDATE meta SET rate_per_s = $1", 1, params) == 1
          ? 0 : -1;
 }
+
+//  --------------------------------------------------------------------------
+//  When offset `off` was appended, µs since the epoch; 0 if it is gone
+//  (removed by retention meanwhile: older than anything held), -1 on error.
+
+static int64_t
+s_appended_at (kj_db_t *db, uint64_t off)
+{
+    char off_text [24];
+    snprintf (off_text, sizeof off_text, "%" PRIu64, off);
+    const char *params [] = { off_text };
+    PGresult *res = kj_db_exec (db,
+        "SELECT (extract (epoch FROM appended_at) * 1000000)::bigint "
+        "FROM log WHERE off = $1", 1, params);
+    if (!res)
+        return -1;
+    int64_t at = PQntuples (res) ? atoll (PQgetvalue (res, 0, 0)) : 0;
+    PQclear (res);
+    return at;
+}
+
+int
+events_store_offset_for_time (kj_db_t *db, int64_t time_us,
+                              uint64_t *offset_p, int64_t *at_us_p,
+                              uint64_t *head_p, uint64_t *tail_p)
+{
+    PGresult *res = kj_db_exec (db, "SELECT head, tail FROM meta", 0, NULL);
+    if (!res)
+        return -1;
+    uint64_t head = s_text_u64 (res, 0, 0);
+    uint64_t tail = s_text_u64 (res, 0, 1);
+    PQclear (res);
+    //  The first offset in [tail, head + 1) appended at or after time_us
+    uint64_t low = tail, high = head + 1;
+    while (low < high) {
+        uint64_t middle = low + (high - low) / 2;
+        int64_t at = s_appended_at (db, middle);
+        if (at < 0)
+            return -1;
+        if (at >= time_us)
+            high = middle;
+        else
+            low = middle + 1;
+    }
+    int64_t at = low <= head ? s_appended_at (db, low) : 0;
+    if (at < 0)
+        return -1;
+    *offset_p = low;
+    *at_us_p = at;
+    *head_p = head;
+    *tail_p = tail;
+    return 0;
+}

@@ -90,6 +90,15 @@ int64_t
     events_store_retain (kj_db_t *db, int64_t max_age_s, uint64_t max_bytes,
                          uint64_t max_chunk, uint64_t *tail_p);
 
+//  The first offset held appended at or after time_us (µs since the
+//  epoch): a binary search on the primary key, as appended_at grows with
+//  the offset. *offset_p is head + 1 when every event is older, and
+//  *at_us_p that event's appended_at (0 for none). 0 or -1.
+int
+    events_store_offset_for_time (kj_db_t *db, int64_t time_us,
+                                  uint64_t *offset_p, int64_t *at_us_p,
+                                  uint64_t *head_p, uint64_t *tail_p);
+
 //  Store the append rate that Info shows. 0 or -1.
 int
     events_store_set_rate (kj_db_t *db, uint64_t rate_per_s);

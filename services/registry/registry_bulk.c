@@ -5,15 +5,13 @@
     the chunks of one import may reach any worker thread of any copy of
     kejin-registry, in any order, more than once.
 
-    Why the import events are batched: a file of a million enterprises in
-    one transaction would otherwise add a million outbox rows to it, and
-    hand a million events to every subscriber; one event per 1,000 rows
-    (registry.<kind>.imported, payload kj.BulkImported listing them) keeps
-    the commit and the relay proportionate, and the log still carries every
-    row that changed: its key, name, region and stage. A figures import's
-    event lists each enterprise touched with its stage after the import
-    and, where it moved, the stage before (instead of one
-    registry.enterprise.stage_changed per enterprise).
+    Import events: one per row changed (registry.<kind>.imported, key the
+    entity, payload kj.BulkImported holding that one row), written in the
+    commit's transaction with one COPY per 1,000 rows (kj_outbox_add_many),
+    so that the log carries every row and a subscriber can rebuild the
+    library from it. A figures import's event is one per enterprise
+    touched, with its stage after the import and, where it moved, the stage
+    before (instead of a registry.enterprise.stage_changed).
     =========================================================================
 */
 
@@ -169,7 +167,7 @@ s_classify (const registry_stage_rules_t *rules, const s_stage_facts_t *facts,
 }
 
 //  --------------------------------------------------------------------------
-//  Import events: one per REGISTRY_BULK_EVENT_ITEMS rows
+//  Import events: one per row, written REGISTRY_BULK_EVENT_ITEMS at a time
 
 typedef struct {
     kj_call_t *call;
@@ -196,32 +194,46 @@ s_items_new (size_t n)
     return items;
 }
 
-//  Add the event listing n items to the outbox; free the items.
+//  Add one event per item to the outbox, with one COPY: key the item's
+//  entity, payload a BulkImported holding that item, numbered 1..rows of
+//  the import; free the items.
 static int
 s_emit (s_events_t *events, Kj__BulkImportedItem *items, size_t n)
 {
+    Kj__BulkImported *payloads = (Kj__BulkImported *)
+        calloc (n, sizeof *payloads);
     Kj__BulkImportedItem **pointers = (Kj__BulkImportedItem **)
         calloc (n, sizeof *pointers);
-    assert (pointers);
-    for (size_t i = 0; i < n; i++)
-        pointers [i] = &items [i];
+    const char **keys = (const char **) calloc (n, sizeof *keys);
+    const ProtobufCMessage **messages = (const ProtobufCMessage **)
+        calloc (n, sizeof *messages);
+    assert (payloads && pointers && keys && messages);
     char id [24];
     snprintf (id, sizeof id, "%" PRId64, events->import->id);
-    Kj__BulkImported event = KJ__BULK_IMPORTED__INIT;
-    event.import_id = id;
-    event.kind = (Kj__BulkKind) events->import->kind;
-    event.batch = ++events->batch;
-    event.batches = events->batches;
-    event.file_name = events->import->file_name;
-    event.items = pointers;
-    event.n_items = n;
-    int rc = kj_outbox_add (kj_call_db (events->call), events->topic, id,
-                            &event.base);
+    for (size_t i = 0; i < n; i++) {
+        Kj__BulkImported *event = &payloads [i];
+        kj__bulk_imported__init (event);
+        event->import_id = id;
+        event->kind = (Kj__BulkKind) events->import->kind;
+        event->batch = ++events->batch;
+        event->batches = events->batches;
+        event->file_name = events->import->file_name;
+        pointers [i] = &items [i];
+        event->items = &pointers [i];
+        event->n_items = 1;
+        keys [i] = items [i].key;
+        messages [i] = &event->base;
+    }
+    int rc = kj_outbox_add_many (kj_call_db (events->call), events->topic, n,
+                                 keys, messages);
+    free (messages);
+    free (keys);
     free (pointers);
+    free (payloads);
     free (items);
     if (rc)
         return -1;
-    events->events++;
+    events->events += (uint32_t) n;
     return 0;
 }
 
@@ -732,8 +744,7 @@ s_import_commit (kj_call_t *call, const ProtobufCMessage *input,
     if (import.kind == REGISTRY_CSV_FIGURES) {
         int64_t touched = registry_bulk_store_touched_count (db, id);
         events.batches = touched < 0 ? 0
-                       : (uint32_t) ((touched + REGISTRY_BULK_EVENT_ITEMS - 1)
-                                     / REGISTRY_BULK_EVENT_ITEMS);
+                       : (uint32_t) touched;
         s_restage_t restage = {
             .call = call, .rules = registry_server_rules (server),
             .import = &import, .events = &events
@@ -746,9 +757,7 @@ s_import_commit (kj_call_t *call, const ProtobufCMessage *input,
                                           &count, &reply->stages_changed);
     }
     else {
-        events.batches = (uint32_t) ((reply->imported
-                                      + REGISTRY_BULK_EVENT_ITEMS - 1)
-                                     / REGISTRY_BULK_EVENT_ITEMS);
+        events.batches = (uint32_t) reply->imported;
         rc = registry_bulk_store_staged (db, &import,
                                          REGISTRY_BULK_EVENT_ITEMS,
                                          s_emit_items, &events, s_tick, call);

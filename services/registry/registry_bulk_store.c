@@ -4,8 +4,8 @@
     Three ways to the database, each where it pays:
     - kj_db_exec / kj_db_run for the small statements, prepared once per
       connection;
-    - COPY ... FROM STDIN on the raw connection for staging rows and
-      problems: one round trip per chunk, whatever its size;
+    - COPY ... FROM STDIN (kj_db_copy) for staging rows and problems: one
+      round trip per chunk, whatever its size;
     - statements sent with PQsendQueryParams and waited for in slices of a
       second, for the commit's big INSERT ... SELECTs, so that the worker
       can heartbeat the broker meanwhile (the broker takes a worker silent
@@ -109,32 +109,10 @@ static int
 s_copy (kj_db_t *db, const char *what, const char *sql,
         const char *data, size_t size)
 {
-    PGconn *conn = kj_db_conn (db);
-    PGresult *res = PQexec (conn, sql);
-    if (PQresultStatus (res) != PGRES_COPY_IN) {
-        s_failed (what, res, db);
-        PQclear (res);
-        return -1;
-    }
-    PQclear (res);
-    int ok = 1;
-    //  In pieces: libpq copies each into its output buffer
-    for (size_t at = 0; at < size && ok == 1; ) {
-        size_t piece = size - at > 262144 ? 262144 : size - at;
-        ok = PQputCopyData (conn, data + at, (int) piece);
-        at += piece;
-    }
-    if (PQputCopyEnd (conn, ok == 1 ? NULL : "client failed") != 1)
-        ok = 0;
-    int rc = ok == 1 ? 0 : -1;
-    while ((res = PQgetResult (conn)) != NULL) {
-        if (PQresultStatus (res) != PGRES_COMMAND_OK) {
-            s_failed (what, res, db);
-            rc = -1;
-        }
-        PQclear (res);
-    }
-    return rc;
+    if (kj_db_copy (db, sql, data, size) == 0)
+        return 0;
+    s_failed (what, NULL, db);
+    return -1;
 }
 
 //  --------------------------------------------------------------------------

@@ -32,7 +32,7 @@ fx_events_start (fx_t *fx, int index, const char *const *extra)
     char log [512], broker [256], publish [256], dsn [600], instance [64];
     snprintf (log, sizeof log, "%s/events-%d.log", kj_test_tmpdir (), index);
     snprintf (broker, sizeof broker, "node/broker=%s", fx->broker.endpoint);
-    snprintf (publish, sizeof publish, "events/publish_endpoint=%s",
+    snprintf (publish, sizeof publish, "node/sub=%s",
               fx->broker.sub);
     snprintf (dsn, sizeof dsn, "db/dsn=%s", fx->dsn);
     snprintf (instance, sizeof instance, "events/instance=events.%d", index);

@@ -109,7 +109,7 @@ rfx_events_start (rfx_t *fx)
     snprintf (log, sizeof log, "%s/events-%d.log", kj_test_tmpdir (),
               rfx_spawned++);
     snprintf (broker, sizeof broker, "node/broker=%s", fx->broker.endpoint);
-    snprintf (publish, sizeof publish, "events/publish_endpoint=%s",
+    snprintf (publish, sizeof publish, "node/sub=%s",
               fx->broker.sub);
     snprintf (dsn, sizeof dsn, "db/dsn=%s", fx->dsn);
     const char *argv [] = {
@@ -265,7 +265,8 @@ rfx_outbox_count (rfx_t *fx, const char *topic, const char *key)
     return count;
 }
 
-//  The payloads of topic for key, oldest first, unpacked as type; n set.
+//  The payloads of topic for key (NULL: any key), oldest first, unpacked as
+//  type; n set.
 //  Free each with protobuf_c_message_free_unpacked, then the array.
 static inline ProtobufCMessage **
 rfx_outbox_payloads (rfx_t *fx, const char *topic, const char *key,
@@ -274,7 +275,7 @@ rfx_outbox_payloads (rfx_t *fx, const char *topic, const char *key,
     const char *params [] = { topic, key };
     PGresult *res = kj_db_exec (fx->db,
         "SELECT payload_type, payload FROM kj_outbox WHERE topic = $1 "
-        "AND key = $2 ORDER BY txid, id", 2, params);
+        "AND ($2::text IS NULL OR key = $2) ORDER BY txid, id", 2, params);
     assert_non_null (res);
     *n = (size_t) PQntuples (res);
     ProtobufCMessage **out = (ProtobufCMessage **) zmalloc (

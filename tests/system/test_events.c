@@ -382,6 +382,105 @@ test_retention_out_of_range (void **state)
     fx_stop (&fx);
 }
 
+//  --------------------------------------------------------------------------
+//  OffsetForTime finds the first event appended at or after a time;
+//  Schemas hands out the descriptor set that bin/kejin.desc ships.
+
+static uint64_t
+s_head_when (fx_t *fx, uint64_t want)
+{
+    uint64_t head = 0, tail;
+    for (int i = 0; i < 300 && head < want; i++) {
+        if (fx_info (fx, &head, &tail))
+            head = 0;
+        if (head < want)
+            zclock_sleep (100);
+    }
+    assert_int_equal (head, want);
+    return head;
+}
+
+static Kj__OffsetForTimeReply *
+s_offset_for_time (fx_t *fx, int64_t time_us, kj_status_t *status)
+{
+    Kj__OffsetForTimeRequest request = KJ__OFFSET_FOR_TIME_REQUEST__INIT;
+    request.time_us = time_us;
+    Kj__OffsetForTimeReply *reply = NULL;
+    kj_call_opts_t opts = { .read_only = true };
+    kj_client_call (fx->client, "events", "OffsetForTime", &request.base,
+                    &kj__offset_for_time_reply__descriptor,
+                    (ProtobufCMessage **) &reply, status, &opts);
+    return reply;
+}
+
+static void
+test_offset_for_time_and_schemas (void **state)
+{
+    fx_t fx;
+    fx_start (&fx, "events_since", 1, NULL);
+    const char *args [] = { "--writers", "2", "--count", "50", NULL };
+    fx_wait_ok (fx_producer (&fx, "alpha", args), 60000);
+    s_head_when (&fx, 100);
+    zclock_sleep (20);
+    int64_t between = kj_wall_us ();
+    zclock_sleep (20);
+    fx_wait_ok (fx_producer (&fx, "beta", args), 60000);
+    s_head_when (&fx, 200);
+
+    kj_status_t status;
+    Kj__OffsetForTimeReply *reply = s_offset_for_time (&fx, between, &status);
+    assert_non_null (reply);
+    assert_int_equal (reply->offset, 101);
+    assert_true (reply->appended_at_us >= between);
+    assert_int_equal (reply->head, 200);
+    assert_int_equal (reply->tail, 1);
+    kj__offset_for_time_reply__free_unpacked (reply, NULL);
+    //  Before everything: the tail; after everything: head + 1, no time
+    reply = s_offset_for_time (&fx, 0, &status);
+    assert_non_null (reply);
+    assert_int_equal (reply->offset, 1);
+    assert_true (reply->appended_at_us > 0 && reply->appended_at_us < between);
+    kj__offset_for_time_reply__free_unpacked (reply, NULL);
+    reply = s_offset_for_time (&fx, kj_wall_us () + 3600000000LL, &status);
+    assert_non_null (reply);
+    assert_int_equal (reply->offset, 201);
+    assert_int_equal (reply->appended_at_us, 0);
+    kj__offset_for_time_reply__free_unpacked (reply, NULL);
+    assert_null (s_offset_for_time (&fx, -1, &status));
+    assert_int_equal (status.code, KJ__CODE__INVALID_ARGUMENT);
+    assert_string_equal (status.field, "time_us");
+
+    //  The schemas: every proto file, the bytes bin/kejin.desc holds
+    Kj__SchemasRequest request = KJ__SCHEMAS_REQUEST__INIT;
+    Kj__SchemasReply *schemas = NULL;
+    kj_call_opts_t opts = { .read_only = true };
+    assert_int_equal (kj_client_call (fx.client, "events", "Schemas",
+                                      &request.base,
+                                      &kj__schemas_reply__descriptor,
+                                      (ProtobufCMessage **) &schemas,
+                                      &status, &opts), 0);
+    bool events = false, bulk = false;
+    for (size_t i = 0; i < schemas->n_files; i++) {
+        events |= streq (schemas->files [i], "events.proto");
+        bulk |= streq (schemas->files [i], "registry_bulk.proto");
+    }
+    assert_true (events && bulk);
+    size_t size = 0;
+    char *file = NULL;
+    FILE *in = fopen (kj_test_bin ("kejin.desc"), "rb");
+    assert_non_null (in);
+    file = (char *) malloc (1 << 20);
+    size = fread (file, 1, 1 << 20, in);
+    fclose (in);
+    assert_int_equal (schemas->descriptor_set.len, size);
+    assert_memory_equal (schemas->descriptor_set.data, file, size);
+    assert_non_null (memmem (file, size, "BulkImported", 12));
+    assert_non_null (memmem (file, size, "OffsetForTimeReply", 18));
+    free (file);
+    kj__schemas_reply__free_unpacked (schemas, NULL);
+    fx_stop (&fx);
+}
+
 int
 main (void)
 {
@@ -391,6 +490,7 @@ main (void)
         cmocka_unit_test (test_append_is_idempotent),
         cmocka_unit_test (test_live_with_drops),
         cmocka_unit_test (test_python_subscriber),
+        cmocka_unit_test (test_offset_for_time_and_schemas),
         cmocka_unit_test (test_retention_out_of_range),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

@@ -395,7 +395,8 @@ test_bad_rows_reported_nothing_written (void **state)
     assert_string_not_equal (refused, "");
     free (refused);
 
-    //  The same file fixed: every row in, one event for the 1,000
+    //  The same file fixed: every row in, one event per row, keyed by
+    //  its credit code
     s_write ("good.csv", good, strlen (good));
     assert_int_equal (s_import (&fx, "enterprise", "good.csv", NULL),
                       CLI_OK);
@@ -405,19 +406,28 @@ test_bad_rows_reported_nothing_written (void **state)
     char *id = s_last_import (&fx, "committed");
     size_t n;
     ProtobufCMessage **events = rfx_outbox_payloads (
-        &fx, "registry.enterprise.imported", id, &kj__bulk_imported__descriptor,
-        &n);
-    assert_int_equal (n, 1);
+        &fx, "registry.enterprise.imported", NULL,
+        &kj__bulk_imported__descriptor, &n);
+    //  The 100 of the first import come first
+    assert_int_equal (n, 1100);
+    for (size_t i = 0; i < 100; i++)
+        protobuf_c_message_free_unpacked (events [i], NULL);
+    memmove (events, events + 100, 1000 * sizeof *events);
+    n = 1000;
+    for (size_t i = 0; i < n; i++) {
+        Kj__BulkImported *event = (Kj__BulkImported *) events [i];
+        assert_string_equal (event->import_id, id);
+        assert_int_equal (event->kind, KJ__BULK_KIND__BULK_ENTERPRISES);
+        assert_int_equal (event->batch, i + 1);
+        assert_int_equal (event->batches, 1000);
+        assert_int_equal (event->n_items, 1);
+    }
     Kj__BulkImported *event = (Kj__BulkImported *) events [0];
-    assert_string_equal (event->import_id, id);
-    assert_int_equal (event->kind, KJ__BULK_KIND__BULK_ENTERPRISES);
-    assert_int_equal (event->batch, 1);
-    assert_int_equal (event->batches, 1);
-    assert_int_equal (event->n_items, 1000);
     assert_string_equal (event->items [0]->key, code2);
     //  In line order, each with its stage as stored
     line = s_line (good, 1001);
-    assert_memory_equal (event->items [999]->key, line, 18);
+    assert_memory_equal (((Kj__BulkImported *) events [999])->items [0]->key,
+                         line, 18);
     free (line);
     PGresult *res = kj_db_exec (fx.db, "SELECT stage, region FROM enterprise "
                                 "WHERE code = $1", 1,
@@ -426,6 +436,11 @@ test_bad_rows_reported_nothing_written (void **state)
     assert_string_equal (event->items [0]->stage, PQgetvalue (res, 0, 0));
     assert_string_equal (event->items [0]->region, PQgetvalue (res, 0, 1));
     PQclear (res);
+    //  Each event's key is its row's entity
+    char sql [200];
+    snprintf (sql, sizeof sql, "SELECT count (*) FROM kj_outbox WHERE topic "
+              "= 'registry.enterprise.imported' AND key = '%s'", code2);
+    assert_int_equal (s_count (&fx, sql), 1);
     rfx_payloads_free (events, n);
     free (id);
     free (good);
@@ -630,7 +645,7 @@ test_chunk_retried_not_duplicated (void **state)
                               "commit-1", &status), 0);
     assert_true (reply->committed);
     assert_int_equal (reply->imported, 10);
-    assert_int_equal (reply->events, 1);
+    assert_int_equal (reply->events, 10);
     kj__import_commit_reply__free_unpacked (reply, NULL);
     assert_int_equal (s_bulk (&fx, "ImportCommit", &commit.base,
                               &kj__import_commit_reply__descriptor, &reply,
@@ -641,7 +656,7 @@ test_chunk_retried_not_duplicated (void **state)
     assert_int_equal (s_count (&fx, "SELECT count (*) FROM enterprise"), 10);
     assert_int_equal (s_count (&fx, "SELECT count (*) FROM kj_outbox WHERE "
                                     "topic = 'registry.enterprise.imported'"),
-                      1);
+                      10);
     //  A chunk for a committed import is refused
     Kj__ImportChunkRequest late = KJ__IMPORT_CHUNK_REQUEST__INIT;
     late.import_id = id;
@@ -800,17 +815,18 @@ test_figures_import_recomputes_stage (void **state)
     assert_true (e->stage->overridden);
     assert_int_equal (e->stage->computed, KJ__STAGE__STAGE_STARTUP);
     kj__enterprise_reply__free_unpacked (holder, NULL);
-    //  The event lists both, a with the stage it left
+    //  One event for each, keyed by it, a with the stage it left
     char *id = s_last_import (&fx, "committed");
     size_t n;
     ProtobufCMessage **events = rfx_outbox_payloads (
-        &fx, "registry.figures.imported", id, &kj__bulk_imported__descriptor,
+        &fx, "registry.figures.imported", a, &kj__bulk_imported__descriptor,
         &n);
     assert_int_equal (n, 1);
     Kj__BulkImported *event = (Kj__BulkImported *) events [0];
-    assert_int_equal (event->n_items, 2);
-    Kj__BulkImportedItem *item = streq (event->items [0]->key, a)
-                               ? event->items [0] : event->items [1];
+    assert_string_equal (event->import_id, id);
+    assert_int_equal (event->n_items, 1);
+    assert_int_equal (event->batches, 2);
+    Kj__BulkImportedItem *item = event->items [0];
     assert_string_equal (item->stage, "startup");
     assert_string_equal (item->previous_stage, "incubation");
     assert_int_equal (item->year, today.year - 1);

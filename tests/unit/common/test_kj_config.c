@@ -93,15 +93,15 @@ test_bad_boolean_refused (void **state)
                              "0", NULL };
     const bool truth [] = { 1, 0, 1, 0, 1, 0, 1, 0 };
     for (int i = 0; words [i]; i++) {
-        assert_true (kj_config_valid (&s_options [3], words [i]));
+        assert_true (kj_config_valid (&s_options [5], words [i]));
         config = kj_config_new (NULL, s_options);
         kj_config_set (config, "demo/relay", words [i]);
         assert_int_equal (kj_config_bool (config, "demo/relay"), truth [i]);
         kj_config_destroy (&config);
     }
-    assert_false (kj_config_valid (&s_options [3], "TRUE"));
-    assert_false (kj_config_valid (&s_options [3], ""));
-    assert_false (kj_config_valid (&s_options [3], "y"));
+    assert_false (kj_config_valid (&s_options [5], "TRUE"));
+    assert_false (kj_config_valid (&s_options [5], ""));
+    assert_false (kj_config_valid (&s_options [5], "y"));
 }
 
 //  Old code: queue_max=-1 became a huge size_t (unbounded). Now refused.
@@ -117,7 +117,7 @@ test_number_out_of_range_refused (void **state)
                              "a whole number from 1 to 1000\n"));
     kj_config_destroy (&config);
 
-    const kj_option_t *queue = &s_options [4];
+    const kj_option_t *queue = &s_options [6];
     assert_true (kj_config_valid (queue, "1"));
     assert_true (kj_config_valid (queue, "1000"));
     assert_false (kj_config_valid (queue, "0"));
@@ -134,8 +134,8 @@ test_number_out_of_range_refused (void **state)
 static void
 test_endpoints (void **state)
 {
-    const kj_option_t *endpoint = &s_options [5];
-    const kj_option_t *pub = &s_options [6];
+    const kj_option_t *endpoint = &s_options [7];
+    const kj_option_t *pub = &s_options [8];
     const char *good [] = { "tcp://127.0.0.1:5555", "tcp://*:5555",
         "tcp://127.0.0.1:*", "tcp://db-1.example.com:65535", "tcp://[::1]:80",
         "ipc:///run/kejin/broker.sock", "inproc://kejin-broker-proxy", NULL };
@@ -156,20 +156,20 @@ test_endpoints (void **state)
 static void
 test_choice_and_text (void **state)
 {
-    const kj_option_t *level = &s_options [2];
+    const kj_option_t *level = &s_options [4];
     assert_string_equal (level->path, "log/level");
     assert_true (kj_config_valid (level, "debug"));
     assert_true (kj_config_valid (level, "error"));
     assert_false (kj_config_valid (level, "err"));
     assert_false (kj_config_valid (level, "info warn"));
     assert_false (kj_config_valid (level, ""));
-    const kj_option_t *name = &s_options [7];
+    const kj_option_t *name = &s_options [9];
     assert_true (kj_config_valid (name, "12345678"));
     assert_false (kj_config_valid (name, "123456789"));
     char allowed [160];
     assert_string_equal (kj_config_allowed (name, allowed, sizeof allowed),
                          "text of at most 8 bytes");
-    assert_string_equal (kj_config_allowed (&s_options [8], allowed,
+    assert_string_equal (kj_config_allowed (&s_options [10], allowed,
                                             sizeof allowed), "");
 }
 

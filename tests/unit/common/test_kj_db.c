@@ -270,6 +270,34 @@ test_tx_failed_statement_fails_commit (void **state)
     kj_db_destroy (&db);
 }
 
+//  COPY: rows in, or the error recorded and the transaction failed
+
+static void
+test_copy_rows_and_errors (void **state)
+{
+    kj_db_t *db = s_db ("t_copy");
+    assert_int_equal (kj_db_run (db, "CREATE TABLE c (k int, v text)",
+                                 0, NULL), 0);
+    const char *rows = "1\tone\n2\t\\N\n3\ttab\\there\n";
+    assert_int_equal (kj_db_copy (db, "COPY c FROM STDIN", rows,
+                                  strlen (rows)), 0);
+    s_assert_value (db, "SELECT string_agg (k || '=' || coalesce (v, 'NULL'), "
+                    "',' ORDER BY k) FROM c", NULL, "1=one,2=NULL,3=tab\there");
+    //  A bad row: -1, the SQLSTATE kept, the transaction failed with it
+    assert_int_equal (kj_db_begin (db), 0);
+    assert_int_equal (kj_db_copy (db, "COPY c FROM STDIN", "4\tfour\n", 7),
+                      0);
+    assert_int_equal (kj_db_copy (db, "COPY c FROM STDIN", "x\ty\n", 4), -1);
+    assert_string_equal (kj_db_sqlstate (db), "22P02");
+    assert_int_equal (kj_db_commit (db), -1);
+    assert_string_equal (kj_db_sqlstate (db), "22P02");
+    s_assert_value (db, "SELECT count (*) FROM c", NULL, "3");
+    //  Not a COPY, or no such table: -1 with the reason
+    assert_int_equal (kj_db_copy (db, "COPY nowhere FROM STDIN", "", 0), -1);
+    assert_string_equal (kj_db_sqlstate (db), "42P01");
+    kj_db_destroy (&db);
+}
+
 //  --------------------------------------------------------------------------
 //  Migrations
 
@@ -737,6 +765,7 @@ main (void)
         cmocka_unit_test (test_new_refuses_bad_schema),
         cmocka_unit_test (test_tx_commit_and_rollback),
         cmocka_unit_test (test_tx_failed_statement_fails_commit),
+        cmocka_unit_test (test_copy_rows_and_errors),
         cmocka_unit_test (test_migrate_applies_once),
         cmocka_unit_test (test_migrate_failure_records_nothing),
         cmocka_unit_test (test_migrate_concurrently_applies_each_once),

@@ -91,6 +91,85 @@ test_add_rolls_back_with_the_change (void **state)
     kj_db_destroy (&db);
 }
 
+//  Many events with one COPY: in the order given, keys escaped, payloads
+//  whole, in the caller's transaction
+static void
+test_add_many_copies_in_order (void **state)
+{
+    kj_db_t *db = kj_db_new (s_dsn, "outbox_many", 0);
+    assert_non_null (db);
+    assert_int_equal (kj_db_migrate (db, NULL), 0);
+    enum { N = 3000 };
+    Kj__EchoRequest *payloads = calloc (N, sizeof *payloads);
+    const ProtobufCMessage **messages = calloc (N, sizeof *messages);
+    char (*keys) [32] = calloc (N, 32);
+    const char **key_p = calloc (N, sizeof *key_p);
+    assert_true (payloads && messages && keys && key_p);
+    for (int i = 0; i < N; i++) {
+        kj__echo_request__init (&payloads [i]);
+        payloads [i].sleep_ms = (uint32_t) i;
+        payloads [i].data.data = (uint8_t *) "\\\t\n\x00";
+        payloads [i].data.len = 4;
+        snprintf (keys [i], 32, "k%04d", i);
+        key_p [i] = keys [i];
+        messages [i] = &payloads [i].base;
+    }
+    //  COPY's text format: these must come back as they went
+    key_p [1] = "tab\there\\back\nline\rcr";
+    messages [2] = NULL;
+    key_p [3] = NULL;
+
+    assert_int_equal (kj_db_begin (db), 0);
+    assert_int_equal (kj_outbox_add (db, "test.before", "b", NULL), 0);
+    assert_int_equal (kj_outbox_add_many (db, "test.many", N, key_p,
+                                          messages), 0);
+    kj_db_rollback (db);
+    assert_int_equal (s_count (db), 0);
+
+    assert_int_equal (kj_db_begin (db), 0);
+    assert_int_equal (kj_outbox_add (db, "test.before", "b", NULL), 0);
+    assert_int_equal (kj_outbox_add_many (db, "test.many", N, key_p,
+                                          messages), 0);
+    assert_int_equal (kj_outbox_add_many (db, "test.none", 0, NULL, NULL), 0);
+    assert_int_equal (kj_db_commit (db), 0);
+    assert_int_equal (s_count (db), N + 1);
+
+    PGresult *res = kj_db_exec (db,
+        "SELECT topic, key, payload_type, payload, count (*) OVER "
+        "(PARTITION BY txid) FROM kj_outbox ORDER BY txid, id", 0, NULL);
+    assert_non_null (res);
+    assert_int_equal (PQntuples (res), N + 1);
+    assert_string_equal (PQgetvalue (res, 0, 0), "test.before");
+    for (int i = 0; i < N; i++) {
+        int row = i + 1;
+        assert_string_equal (PQgetvalue (res, row, 0), "test.many");
+        assert_string_equal (PQgetvalue (res, row, 1),
+                             key_p [i] ? key_p [i] : "");
+        assert_string_equal (PQgetvalue (res, row, 4), "3001");
+        if (!messages [i]) {
+            assert_string_equal (PQgetvalue (res, row, 2), "");
+            continue;
+        }
+        assert_string_equal (PQgetvalue (res, row, 2), "kj.EchoRequest");
+        size_t size;
+        unsigned char *bytes = PQunescapeBytea (
+            (const unsigned char *) PQgetvalue (res, row, 3), &size);
+        Kj__EchoRequest *back = kj__echo_request__unpack (NULL, size, bytes);
+        PQfreemem (bytes);
+        assert_non_null (back);
+        assert_int_equal (back->sleep_ms, i);
+        assert_int_equal (back->data.len, 4);
+        assert_memory_equal (back->data.data, "\\\t\n\x00", 4);
+        kj__echo_request__free_unpacked (back, NULL);
+    }
+    PQclear (res);
+    free (payloads);
+    free (messages);
+    free (keys);
+    free (key_p);
+    kj_db_destroy (&db);
+}
+
 int
 main (void)
 {
@@ -99,6 +178,7 @@ main (void)
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_add_commits_with_the_change),
         cmocka_unit_test (test_add_rolls_back_with_the_change),
+        cmocka_unit_test (test_add_many_copies_in_order),
     };
     int rc = cmocka_run_group_tests (tests, NULL, NULL);
     free (s_dsn);

@@ -98,7 +98,8 @@ test_options_with_database (void **state)
     };
     kj_option_t *options = kj_service_options (&def);
     const char *paths [] = {
-        "node/city", "node/broker", "log/level", "db/dsn", "db/admin_dsn",
+        "node/city", "node/broker", "node/pub", "node/sub", "log/level",
+        "db/dsn", "db/admin_dsn",
         "svc/instance", "svc/role", "svc/workers", "svc/others",
         "svc/tick_s", "svc/relay", "svc/copies", "svc/colour", NULL
     };
@@ -108,22 +109,22 @@ test_options_with_database (void **state)
         assert_string_equal (options [count].path, paths [count]);
     }
     assert_null (paths [count]);
-    assert_string_equal (options [7].dflt, "2");
-    assert_string_equal (options [7].help,
+    assert_string_equal (options [9].dflt, "2");
+    assert_string_equal (options [9].help,
                          "worker threads serving the MDP service \"svc\"");
-    assert_string_equal (options [8].dflt, "1");
-    assert_string_equal (options [9].dflt, "60");
-    assert_string_equal (options [10].dflt, "true");
-    assert_string_equal (options [12].dflt, "blue");
+    assert_string_equal (options [10].dflt, "1");
+    assert_string_equal (options [11].dflt, "60");
+    assert_string_equal (options [12].dflt, "true");
+    assert_string_equal (options [14].dflt, "blue");
     //  The skeleton's options carry their kinds, for kj_config to check
-    assert_int_equal (options [5].kind, KJ_KIND_TEXT);
-    assert_int_equal (options [5].max, 63);
-    assert_int_equal (options [7].kind, KJ_KIND_INT);
-    assert_int_equal (options [7].max, 64);
+    assert_int_equal (options [7].kind, KJ_KIND_TEXT);
+    assert_int_equal (options [7].max, 63);
     assert_int_equal (options [9].kind, KJ_KIND_INT);
-    assert_int_equal (options [9].max, 604800);
-    assert_int_equal (options [10].kind, KJ_KIND_BOOL);
-    assert_string_equal (options [11].dflt, "1");
+    assert_int_equal (options [9].max, 64);
+    assert_int_equal (options [11].kind, KJ_KIND_INT);
+    assert_int_equal (options [11].max, 604800);
+    assert_int_equal (options [12].kind, KJ_KIND_BOOL);
+    assert_string_equal (options [13].dflt, "1");
     kj_service_options_free (&options);
     assert_null (options);
 }
@@ -157,7 +158,7 @@ test_options_daemon_declaration_wins (void **state)
     }
     assert_int_equal (workers, 1);
     assert_int_equal (city, 1);
-    assert_int_equal (count, 6);
+    assert_int_equal (count, 8);
     kj_service_options_free (&options);
 }
 
@@ -167,7 +168,8 @@ test_options_without_database (void **state)
     kj_service_def_t def = { .name = "echo", .services = s_services };
     kj_option_t *options = kj_service_options (&def);
     const char *paths [] = {
-        "node/city", "node/broker", "log/level", "echo/instance",
+        "node/city", "node/broker", "node/pub", "node/sub", "log/level",
+        "echo/instance",
         "echo/workers", "echo/copies", NULL
     };
     size_t count = 0;
