@@ -88,6 +88,29 @@ $(LIBKEJIN): $(COMMON_OBJ) $(GEN_OBJ)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
 #  -------------------------------------------------------------------------
+#  common/po/<lang>.po -> build/locale/<lang>/LC_MESSAGES/kejin.mo, found by
+#  the binaries beside bin/ (kj_i18n). `make po` gathers the messages marked
+#  in the sources into build/kejin.pot and merges them into each .po.
+
+PO_FILES := $(wildcard common/po/*.po)
+MO_FILES := $(PO_FILES:common/po/%.po=$(BUILD)/locale/%/LC_MESSAGES/kejin.mo)
+XGETTEXT := xgettext --language=C --from-code=UTF-8 --add-comments=TRANSLATORS \
+            --keyword=_ --keyword=N_ --keyword=kj_call_fail:4 \
+            --keyword=kj_status_set:4 --flag=kj_call_fail:4:c-format \
+            --flag=kj_status_set:4:c-format --package-name=kejin \
+            --msgid-bugs-address=kejin --sort-by-file
+
+$(BUILD)/locale/%/LC_MESSAGES/kejin.mo: common/po/%.po
+	@mkdir -p $(@D)
+	$(call say,MSGFMT,$<)
+	$(Q)msgfmt --check -o $@ $<
+
+$(BUILD)/kejin.pot: $(shell git ls-files 'common/*.c' 'services/*.c' 2>/dev/null)
+	@mkdir -p $(@D)
+	$(call say,XGETTEXT,$@)
+	$(Q)$(XGETTEXT) -o $@ $(sort $^)
+
+#  -------------------------------------------------------------------------
 #  services/<name>/ -> lib<name>.a (the classes) + one binary from
 #  <name>_main.c. The binary is bin/kejin-<name>; the CLI is bin/kejin.
 #  SQL migrations in services/<name>/sql/NNN_*.sql are compiled in.
@@ -174,9 +197,9 @@ $(foreach d,system bench tools,$(eval $(call linked_rule,$(d))))
 #  Targets for people
 
 .PHONY: all deps test unit system memcheck bench up down status clean help \
-        format tests
+        format tests po
 
-all: $(BINARIES) ## build every daemon and the kejin CLI into bin/
+all: $(BINARIES) $(MO_FILES) ## build every daemon and the kejin CLI into bin/
 
 tests: $(UNIT_BIN) $(SYSTEM_BIN) $(BENCH_BIN) $(TOOL_BIN)
 
@@ -212,6 +235,13 @@ status: ## show each daemon, its workers per service and its endpoints
 
 format: ## format every C file with .clang-format
 	@clang-format -i $$(git ls-files '*.c' '*.h')
+
+po: $(BUILD)/kejin.pot ## gather marked messages into common/po/*.po to translate
+	$(Q)for po in $(PO_FILES); do \
+	    msgmerge --quiet --update --backup=none --no-fuzzy-matching \
+	        --sort-by-file $$po $(BUILD)/kejin.pot || exit 1; \
+	done
+	@echo "po: translate the empty msgstr entries in $(PO_FILES)"
 
 clean: ## remove build/ and bin/ (not run/: `make down` first)
 	rm -rf build build-san bin

@@ -53,7 +53,9 @@ s_help (FILE *out)
 int
 main (int argc, char **argv)
 {
+    //  UTF-8 for widths and bytes; messages in the user's language
     setlocale (LC_ALL, "C.UTF-8");
+    setlocale (LC_MESSAGES, "");
     kj_log_init ("kejin", getenv ("KEJIN_LOG_LEVEL") ? getenv ("KEJIN_LOG_LEVEL")
                                                       : "warn");
     kj_signals_init ();
