@@ -233,8 +233,8 @@ down: ## stop the node started by `make up`; leaves nothing running
 status: ## show each daemon, its workers per service and its endpoints
 	@deploy/kejin-node status
 
-format: ## format every C file with .clang-format
-	@clang-format -i $$(git ls-files '*.c' '*.h')
+format: ## format every C file with .clang-format (tests/system/test_format.sh checks)
+	@clang-format -i $$(git ls-files --cached --others --exclude-standard '*.c' '*.h')
 
 po: $(BUILD)/kejin.pot ## gather marked messages into common/po/*.po to translate
 	$(Q)for po in $(PO_FILES); do \

@@ -16,16 +16,16 @@
 #include <pthread.h>
 #include <unistd.h>
 
-#define LANG_MAX   16               //  languages kept, English aside
+#define LANG_MAX 16  //  languages kept, English aside
 
 typedef struct {
-    char name [16];                 //  "zh_CN"
-    locale_t locale;                //  (locale_t) 0: not on this machine
+    char name [16];   //  "zh_CN"
+    locale_t locale;  //  (locale_t) 0: not on this machine
 } lang_t;
 
 static pthread_once_t s_once = PTHREAD_ONCE_INIT;
 static char s_dir [PATH_MAX];
-static locale_t s_english;          //  the C locale, for English
+static locale_t s_english;  //  the C locale, for English
 static pthread_mutex_t s_mutex = PTHREAD_MUTEX_INITIALIZER;
 static lang_t s_langs [LANG_MAX];
 static int s_nlangs;
@@ -73,8 +73,8 @@ s_find_dir (void)
         *slash = 0;
         for (size_t i = 0; i < sizeof under / sizeof under [0]; i++) {
             char candidate [PATH_MAX];
-            if (snprintf (candidate, sizeof candidate, "%s/%s", exe,
-                          under [i]) >= (int) sizeof candidate)
+            if (snprintf (candidate, sizeof candidate, "%s/%s", exe, under [i])
+                >= (int) sizeof candidate)
                 continue;
             if (s_has_catalogue (candidate)) {
                 kj_strlcpy (s_dir, candidate, sizeof s_dir);
@@ -136,12 +136,12 @@ s_normalise (const char *lang, char out [16])
     if (ll < 2 || ll > 3)
         return;
     if (ll < length
-    &&  !(length == ll + 3 && lang [ll] == '_'
-          && isupper ((unsigned char) lang [ll + 1])
-          && isupper ((unsigned char) lang [ll + 2])))
+        && !(length == ll + 3 && lang [ll] == '_'
+             && isupper ((unsigned char) lang [ll + 1])
+             && isupper ((unsigned char) lang [ll + 2])))
         return;
     if (ll == 2 && strncmp (lang, "en", 2) == 0)
-        return;                     //  the messages are written in English
+        return;  //  the messages are written in English
     memcpy (out, lang, length);
     out [length] = 0;
 }
@@ -173,15 +173,13 @@ s_locale (const char *name)
             break;
     if (i < s_nlangs)
         locale = s_langs [i].locale;
-    else
-    if (s_nlangs < LANG_MAX) {
+    else if (s_nlangs < LANG_MAX) {
         char full [32];
         snprintf (full, sizeof full, "%s.UTF-8", name);
         locale = newlocale (LC_MESSAGES_MASK | LC_CTYPE_MASK, full,
                             (locale_t) 0);
         if (!locale)
-            kj_warn ("i18n.no_locale", "locale=%s (run deploy/deps.sh)",
-                     full);
+            kj_warn ("i18n.no_locale", "locale=%s (run deploy/deps.sh)", full);
         kj_strlcpy (s_langs [s_nlangs].name, name, sizeof s_langs [0].name);
         s_langs [s_nlangs++].locale = locale;
     }
@@ -207,5 +205,5 @@ void
 kj_i18n_restore (locale_t previous)
 {
     uselocale (previous);
-    s_thread_set = false;           //  back to the process's language
+    s_thread_set = false;  //  back to the process's language
 }

@@ -27,7 +27,7 @@ test_chinese_then_english (void **state)
 {
     locale_t previous = kj_i18n_use ("zh_CN");
     assert_string_equal (kj_i18n_lang (), "zh_CN");
-    assert_string_equal (_(NO_METHOD), "服务“%s”没有方法“%s”");
+    assert_string_equal (_ (NO_METHOD), "服务“%s”没有方法“%s”");
     kj_status_t status;
     kj_status_set (&status, KJ__CODE__UNIMPLEMENTED, "method", NO_METHOD,
                    "registry", "Nope");
@@ -37,33 +37,35 @@ test_chinese_then_english (void **state)
 
     previous = kj_i18n_use ("");
     assert_string_equal (kj_i18n_lang (), "");
-    assert_string_equal (_(NO_METHOD), NO_METHOD);
+    assert_string_equal (_ (NO_METHOD), NO_METHOD);
     kj_i18n_restore (previous);
     //  The test process never set its locale: C, English
     assert_string_equal (kj_i18n_lang (), "");
-    assert_string_equal (_(NO_METHOD), NO_METHOD);
+    assert_string_equal (_ (NO_METHOD), NO_METHOD);
 }
 
 static void
 test_language_spellings (void **state)
 {
     //  The codeset and modifier go; English is the untranslated text
-    const char *chinese [] = { "zh_CN", "zh_CN.UTF-8", "zh_CN.utf8",
-                               "zh_CN@x", NULL };
+    const char *chinese [] = { "zh_CN", "zh_CN.UTF-8", "zh_CN.utf8", "zh_CN@x",
+                               NULL };
     for (int i = 0; chinese [i]; i++) {
         locale_t previous = kj_i18n_use (chinese [i]);
         assert_string_equal (kj_i18n_lang (), "zh_CN");
-        assert_string_equal (_("interrupted"), "已中断");
+        assert_string_equal (_ ("interrupted"), "已中断");
         kj_i18n_restore (previous);
     }
     //  Anything else, as a stranger may send it, is English
-    const char *english [] = { "", "C", "POSIX", "en", "en_GB.UTF-8",
-                               "../../../etc/passwd", "zh_cn", "ZH_CN",
-                               "zh_CN_CN", "zh-CN", "z", "zhongwen", NULL };
+    const char *english [] = { "",      "C",           "POSIX",
+                               "en",    "en_GB.UTF-8", "../../../etc/passwd",
+                               "zh_cn", "ZH_CN",       "zh_CN_CN",
+                               "zh-CN", "z",           "zhongwen",
+                               NULL };
     for (int i = 0; english [i]; i++) {
         locale_t previous = kj_i18n_use (english [i]);
         assert_string_equal (kj_i18n_lang (), "");
-        assert_string_equal (_("interrupted"), "interrupted");
+        assert_string_equal (_ ("interrupted"), "interrupted");
         kj_i18n_restore (previous);
     }
     locale_t previous = kj_i18n_use (NULL);
@@ -81,11 +83,11 @@ test_languages_are_bounded (void **state)
         snprintf (lang, sizeof lang, "q%c_Q%c", 'a' + i % 26, 'A' + i / 26);
         locale_t previous = kj_i18n_use (lang);
         assert_string_equal (kj_i18n_lang (), "");
-        assert_string_equal (_("interrupted"), "interrupted");
+        assert_string_equal (_ ("interrupted"), "interrupted");
         kj_i18n_restore (previous);
     }
     locale_t previous = kj_i18n_use ("zh_CN");
-    assert_string_equal (_("interrupted"), "已中断");
+    assert_string_equal (_ ("interrupted"), "已中断");
     kj_i18n_restore (previous);
 }
 
@@ -94,7 +96,7 @@ test_empty_text_stays_empty (void **state)
 {
     locale_t previous = kj_i18n_use ("zh_CN");
     //  gettext ("") would be the catalogue's header
-    assert_string_equal (_(""), "");
+    assert_string_equal (_ (""), "");
     kj_status_t status;
     kj_status_set (&status, KJ__CODE__INTERNAL, NULL, "%s", "");
     assert_string_equal (status.message, "");
@@ -111,7 +113,7 @@ s_speak (void *args)
     const char *want = *lang ? "已中断" : "interrupted";
     bool right = true;
     for (int i = 0; i < 2000; i++)
-        right = right && streq (_("interrupted"), want);
+        right = right && streq (_ ("interrupted"), want);
     kj_i18n_restore (previous);
     return right ? args : NULL;
 }
@@ -123,7 +125,8 @@ test_threads_speak_their_own_language (void **state)
     char *langs [4] = { "zh_CN", "", "zh_CN", "" };
     for (int i = 0; i < 4; i++)
         assert_int_equal (pthread_create (&threads [i], NULL, s_speak,
-                                          langs [i]), 0);
+                                          langs [i]),
+                          0);
     for (int i = 0; i < 4; i++) {
         void *result = NULL;
         assert_int_equal (pthread_join (threads [i], &result), 0);
