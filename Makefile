@@ -98,6 +98,10 @@ XGETTEXT := xgettext --language=C --from-code=UTF-8 --add-comments=TRANSLATORS \
             --keyword=_ --keyword=N_ --keyword=kj_call_fail:4 \
             --keyword=kj_status_set:4 --flag=kj_call_fail:4:c-format \
             --flag=kj_status_set:4:c-format --package-name=kejin \
+            --keyword=s_error:4 --flag=s_error:4:c-format \
+            --keyword=s_problem:4 --flag=s_problem:4:c-format \
+            --keyword=s_decide:4 --flag=s_decide:4:c-format \
+            --keyword=s_no:3 --flag=s_no:3:c-format \
             --msgid-bugs-address=kejin --sort-by-file
 
 $(BUILD)/locale/%/LC_MESSAGES/kejin.mo: common/po/%.po

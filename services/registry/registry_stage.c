@@ -30,6 +30,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "kj_i18n.h"
 #include "kj_money.h"
 #include "kj_util.h"
 #include "registry_stage.h"
@@ -487,7 +488,7 @@ s_decide (registry_stage_result_t *result, registry_stage_t stage,
     va_list args;
     va_start (args, format);
     vsnprintf (result->reason + length, sizeof result->reason - length,
-               format, args);
+               _ (format), args);
     va_end (args);
 }
 

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "kj_i18n.h"
 #include "registry_uscc.h"
 
 //  The character set in value order: '0' is 0, 'Y' is 30.
@@ -293,8 +294,10 @@ s_parse_chars (const char *s, size_t size, char *out, kj_status_t *status)
     if (count != REGISTRY_USCC_SIZE)
         return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "uscc",
                               count == 0
-                              ? "length: expected 18 characters, found none"
-                              : "length: expected 18 characters, found %d",
+                              ? N_ ("length: expected 18 characters, found "
+                                    "none")
+                              : N_ ("length: expected 18 characters, found "
+                                    "%d"),
                               count);
     size_t at = 0;
     for (int pos = 0; pos < REGISTRY_USCC_SIZE; pos++) {
