@@ -182,18 +182,22 @@ s_append_suspects (char *message, size_t size, const char *code)
     }
     size_t len = strlen (message);
     if (count == 0) {
-        snprintf (message + len, size - len,
-                  "; more than one character seems to be wrong");
+        snprintf (message + len, size - len, "%s",
+                  _ ("; more than one character seems to be wrong"));
         return;
     }
-    len += snprintf (message + len, size - len,
-                     "; a single mistyped character at position %d",
-                     suspects [0]);
-    for (int i = 1; i < count && len < size; i++)
-        len += snprintf (message + len, size - len, "%s%d",
-                         i == count - 1 ? " or " : ", ", suspects [i]);
+    //  "1, 2, 4 or 18", with the separators of the message's language
+    char positions [REGISTRY_USCC_SIZE * 8] = "";
+    size_t at = 0;
+    for (int i = 0; i < count && at < sizeof positions; i++)
+        at += snprintf (positions + at, sizeof positions - at, "%s%d",
+                        i == 0 ? "" : i == count - 1 ? _ (" or ") : _ (", "),
+                        suspects [i]);
     if (len < size)
-        snprintf (message + len, size - len, " would explain this");
+        snprintf (message + len, size - len,
+                  _ ("; a single mistyped character at position %s would "
+                     "explain this"),
+                  positions);
 }
 
 //  --------------------------------------------------------------------------
