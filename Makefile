@@ -204,7 +204,7 @@ $(foreach d,system bench tools,$(eval $(call linked_rule,$(d))))
 #  Targets for people
 
 .PHONY: all deps test unit system memcheck bench up down status clean help \
-        format tests po
+        format tests po po-check
 
 all: $(BINARIES) $(MO_FILES) ## build every daemon and the kejin CLI into bin/
 
@@ -249,6 +249,14 @@ po: $(BUILD)/kejin.pot ## gather marked messages into common/po/*.po to translat
 	        --sort-by-file $$po $(BUILD)/kejin.pot || exit 1; \
 	done
 	@echo "po: translate the empty msgstr entries in $(PO_FILES)"
+
+po-check: $(BUILD)/kejin.pot ## fail if a marked message has no translation
+	$(Q)for po in $(PO_FILES); do \
+	    msgcmp $$po $(BUILD)/kejin.pot || { \
+	        echo "po-check: $$po lacks the translations above: run" \
+	             "\`make po\` and translate the empty msgstr entries"; \
+	        exit 1; }; \
+	done
 
 clean: ## remove build/ and bin/ (not run/: `make down` first)
 	rm -rf build build-san bin
