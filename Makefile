@@ -102,6 +102,7 @@ XGETTEXT := xgettext --language=C --from-code=UTF-8 --add-comments=TRANSLATORS \
             --keyword=s_problem:4 --flag=s_problem:4:c-format \
             --keyword=s_decide:4 --flag=s_decide:4:c-format \
             --keyword=s_no:3 --flag=s_no:3:c-format \
+            --keyword=PROBLEM:1 --flag=PROBLEM:1:c-format \
             --keyword=s_refuse:2 --flag=s_refuse:2:c-format \
             --keyword=cli_args_verb:7 --keyword=cli_page_print:3 \
             --keyword=s_print_page:3 \

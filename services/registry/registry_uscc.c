@@ -365,9 +365,10 @@ s_verify (const char *code, kj_status_t *status)
             if (check == code [17]) {
                 size_t len = strlen (status->message);
                 snprintf (status->message + len, sizeof status->message - len,
-                          "; the rest of the code is consistent, so it may be "
-                          "an early pilot code missing from the exception "
-                          "list");
+                          "%s",
+                          _ ("; the rest of the code is consistent, so it may "
+                             "be an early pilot code missing from the "
+                             "exception list"));
             }
             else
                 s_append_suspects (status->message, sizeof status->message,
