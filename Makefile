@@ -100,8 +100,6 @@ XGETTEXT := xgettext --language=C --from-code=UTF-8 --add-comments=TRANSLATORS \
             --flag=kj_status_set:4:c-format --package-name=kejin \
             --keyword=s_error:4 --flag=s_error:4:c-format \
             --keyword=s_problem:4 --flag=s_problem:4:c-format \
-            --keyword=s_decide:4 --flag=s_decide:4:c-format \
-            --keyword=s_no:3 --flag=s_no:3:c-format \
             --keyword=PROBLEM:1 --flag=PROBLEM:1:c-format \
             --keyword=s_refuse:2 --flag=s_refuse:2:c-format \
             --keyword=cli_args_verb:7 --keyword=cli_page_print:3 \

@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "kj_i18n.h"
 #include "registry_check.h"
 #include "registry_product.h"
 #include "registry_uscc.h"
@@ -345,7 +344,7 @@ s_no (char *why, size_t size, const char *format, ...)
     if (why && size) {
         va_list args;
         va_start (args, format);
-        vsnprintf (why, size, _ (format), args);
+        vsnprintf (why, size, format, args);   //  for the log: English
         va_end (args);
     }
     return false;

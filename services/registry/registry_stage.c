@@ -30,7 +30,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "kj_i18n.h"
 #include "kj_money.h"
 #include "kj_util.h"
 #include "registry_stage.h"
@@ -487,8 +486,9 @@ s_decide (registry_stage_result_t *result, registry_stage_t stage,
                            s_stage_labels [stage]);
     va_list args;
     va_start (args, format);
+    //  Not translated: the reason is stored and goes out in events
     vsnprintf (result->reason + length, sizeof result->reason - length,
-               _ (format), args);
+               format, args);
     va_end (args);
 }
 
