@@ -6,7 +6,7 @@
     (no I, O, S, V, Z); positions 3-8 are the GB/T 2260 region code,
     positions 9-17 the GB 11714 organisation code with its own check
     character at 17, and position 18 is the ISO 7064 MOD 31-3 check
-    character over positions 1-17 (domain.md §0.3).
+    character over positions 1-17 (docs/rules/credit-code.md).
 
     The only state is the exception list of early pilot codes, behind a
     mutex because a config reload may replace it while workers validate.
