@@ -152,7 +152,7 @@ kj_call_fail (kj_call_t *call, int code, const char *field,
                 sizeof call->status.field);
     va_list args;
     va_start (args, format);
-    vsnprintf (call->status.message, sizeof call->status.message, _(format),
+    vsnprintf (call->status.message, sizeof call->status.message, _ (format),
                args);
     va_end (args);
     return -1;
