@@ -109,7 +109,8 @@ s_progress (s_import_t *self, bool last)
     double rate = seconds > 0 ? self->rows_done / seconds : 0;
     char rows [32], line [200];
     kj_money_grouped (self->rows_done, rows, sizeof rows);
-    int at = snprintf (line, sizeof line, "%s: %s rows", self->path, rows);
+    int at = snprintf (line, sizeof line, _ ("%s: %s rows"), self->path,
+                  rows);
     if (self->total_bytes) {
         double part = (double) self->bytes_done / (double) self->total_bytes;
         if (part > 1)
@@ -118,18 +119,19 @@ s_progress (s_import_t *self, bool last)
         if (part > 0.01 && !last) {
             int64_t left = (int64_t) (seconds / part - seconds);
             at += snprintf (line + at, sizeof line - at,
-                            "  %.0f rows/s  %d:%02d left", rate,
+                            _ ("  %.0f rows/s  %d:%02d left"), rate,
                             (int) (left / 60), (int) (left % 60));
         }
         else
-            at += snprintf (line + at, sizeof line - at, "  %.0f rows/s",
-                            rate);
+            at += snprintf (line + at, sizeof line - at,
+                            _ ("  %.0f rows/s"), rate);
     }
     else
-        at += snprintf (line + at, sizeof line - at, "  %.0f rows/s", rate);
+        at += snprintf (line + at, sizeof line - at, _ ("  %.0f rows/s"),
+                        rate);
     if (self->rejected)
-        snprintf (line + at, sizeof line - at, "  (%" PRIu64 " with problems)",
-                  self->rejected);
+        snprintf (line + at, sizeof line - at,
+                  _ ("  (%" PRIu64 " with problems)"), self->rejected);
     if (self->tty)
         fprintf (stderr, "\r%-78s%s", line, last ? "\n" : "");
     else
@@ -400,7 +402,7 @@ s_send_file (s_import_t *self)
         if (chunk) {
             if (!s_retryable (code) || chunk->attempts >= CHUNK_ATTEMPTS) {
                 char what [64];
-                snprintf (what, sizeof what, "import, chunk %u (line %u)",
+                snprintf (what, sizeof what, _ ("import, chunk %u (line %u)"),
                           chunk->seq, chunk->first_line);
                 if (reply)
                     protobuf_c_message_free_unpacked (&reply->base, NULL);
@@ -570,7 +572,8 @@ cli_bulk_import (cli_t *cli, const char *noun, int argc, char **argv)
         return CLI_OK;
     }
     char usage [4096];
-    snprintf (usage, sizeof usage, "Try 'kejin %s import --help'.\n", noun);
+    snprintf (usage, sizeof usage, _ ("Try 'kejin %s import --help'.\n"),
+              noun);
     cli_args_t *args = cli_args_new (argc, argv, 1,
                                      "figures! errors= quiet! in-flight= "
                                      "chunk-kb=", usage);
