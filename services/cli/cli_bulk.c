@@ -109,8 +109,7 @@ s_progress (s_import_t *self, bool last)
     double rate = seconds > 0 ? self->rows_done / seconds : 0;
     char rows [32], line [200];
     kj_money_grouped (self->rows_done, rows, sizeof rows);
-    int at = snprintf (line, sizeof line, _ ("%s: %s rows"), self->path,
-                  rows);
+    int at = snprintf (line, sizeof line, _ ("%s: %s rows"), self->path, rows);
     if (self->total_bytes) {
         double part = (double) self->bytes_done / (double) self->total_bytes;
         if (part > 1)
@@ -123,12 +122,11 @@ s_progress (s_import_t *self, bool last)
                             (int) (left / 60), (int) (left % 60));
         }
         else
-            at += snprintf (line + at, sizeof line - at,
-                            _ ("  %.0f rows/s"), rate);
+            at += snprintf (line + at, sizeof line - at, _ ("  %.0f rows/s"),
+                            rate);
     }
     else
-        at += snprintf (line + at, sizeof line - at, _ ("  %.0f rows/s"),
-                        rate);
+        at += snprintf (line + at, sizeof line - at, _ ("  %.0f rows/s"), rate);
     if (self->rejected)
         snprintf (line + at, sizeof line - at,
                   _ ("  (%" PRIu64 " with problems)"), self->rejected);
@@ -572,8 +570,7 @@ cli_bulk_import (cli_t *cli, const char *noun, int argc, char **argv)
         return CLI_OK;
     }
     char usage [4096];
-    snprintf (usage, sizeof usage, _ ("Try 'kejin %s import --help'.\n"),
-              noun);
+    snprintf (usage, sizeof usage, _ ("Try 'kejin %s import --help'.\n"), noun);
     cli_args_t *args = cli_args_new (argc, argv, 1,
                                      "figures! errors= quiet! in-flight= "
                                      "chunk-kb=", usage);
