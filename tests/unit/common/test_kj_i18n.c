@@ -92,6 +92,24 @@ test_languages_are_bounded (void **state)
 }
 
 static void
+test_positional_and_inttypes_formats (void **state)
+{
+    locale_t previous = kj_i18n_use ("zh_CN");
+    char text [256];
+    //  %<PRIu64> in the catalogue matches this platform's PRIu64
+    snprintf (text, sizeof text, _ ("\n%zu shown, %" PRIu64 " matching"),
+              (size_t) 3, (uint64_t) 12);
+    assert_string_equal (text, "\n显示 3 条，共 12 条符合");
+    //  A translation that reorders its arguments and drops the plural
+    kj_status_t status;
+    kj_status_set (&status, KJ__CODE__INVALID_ARGUMENT, NULL,
+                   "%zu field%s, but the header has %zu columns", (size_t) 2,
+                   "s", (size_t) 5);
+    assert_string_equal (status.message, "本行 2 个字段，但表头有 5 列");
+    kj_i18n_restore (previous);
+}
+
+static void
 test_empty_text_stays_empty (void **state)
 {
     locale_t previous = kj_i18n_use ("zh_CN");
@@ -143,6 +161,7 @@ main (void)
         cmocka_unit_test (test_chinese_then_english),
         cmocka_unit_test (test_language_spellings),
         cmocka_unit_test (test_languages_are_bounded),
+        cmocka_unit_test (test_positional_and_inttypes_formats),
         cmocka_unit_test (test_empty_text_stays_empty),
         cmocka_unit_test (test_threads_speak_their_own_language),
     };
