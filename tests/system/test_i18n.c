@@ -87,9 +87,10 @@ test_rules_and_worker_messages_in_chinese (void **state)
                                 &status, NULL, true),
                       0);
     assert_false (reply->valid);
-    assert_string_equal (reply->problem->message,
-                         "第 18 位：校验码应为“N”，实为“P”；若只输错了一个字符，"
-                         "应在第 1、2、4 或 18 位");
+    assert_string_equal (
+        reply->problem->message,
+        "第 18 位：校验码应为“N”，实为“P”；若只输错了一个字符，"
+        "应在第 1、2、4 或 18 位");
     assert_string_equal (reply->note,
                          "不是有效的统一社会信用代码：请改正所指位置后再校验");
     kj__check_code_reply__free_unpacked (reply, NULL);
@@ -98,8 +99,8 @@ test_rules_and_worker_messages_in_chinese (void **state)
     kj_call_opts_t opts = { .read_only = true, .timeout_ms = 5000 };
     assert_int_equal (kj_client_call (s_fx.client, "registry", "Nope",
                                       &request.base,
-                                      &kj__check_code_reply__descriptor,
-                                      NULL, &status, &opts),
+                                      &kj__check_code_reply__descriptor, NULL,
+                                      &status, &opts),
                       KJ__CODE__UNIMPLEMENTED);
     assert_string_equal (status.message, "服务“registry”没有方法“Nope”");
     kj_i18n_restore (previous);
@@ -124,8 +125,8 @@ s_cli (const char *lang, char *out, size_t size, ...)
         argv [argc++] = arg;
     va_end (args);
     argv [argc] = NULL;
-    const char *env [] = { lang_env, "LC_ALL=", "LC_MESSAGES=", "LANGUAGE=",
-                           NULL };
+    const char *env [] = { lang_env,
+                           "LC_ALL=", "LC_MESSAGES=", "LANGUAGE=", NULL };
     pid_t pid = kj_test_spawn (argv, env, log);
     assert_true (pid > 0);
     int rc = kj_test_wait_exit (pid, 20000);
