@@ -16,7 +16,8 @@
     locale): kj_worker switches the thread's locale around the handler with
     kj_i18n_use, and kj_call_fail and kj_status_set translate their format
     through the catalogue. Catalogues are UTF-8 and so is what _() returns,
-    whatever the locale's character set.
+    whatever the locale's character set. gettext prefers $LANGUAGE to the
+    locale, so a daemon's environment must not set it.
     =========================================================================
 */
 
