@@ -239,8 +239,10 @@ down: ## stop the node started by `make up`; leaves nothing running
 status: ## show each daemon, its workers per service and its endpoints
 	@deploy/kejin-node status
 
-format: ## format every C file with .clang-format (tests/system/test_format.sh checks)
-	@clang-format -i $$(git ls-files --cached --others --exclude-standard '*.c' '*.h')
+format: ## format every C file (.clang-format, .clang-format-headers for .h)
+	@clang-format -i $$(git ls-files --cached --others --exclude-standard '*.c')
+	@clang-format --style=file:.clang-format-headers -i \
+	    $$(git ls-files --cached --others --exclude-standard '*.h')
 
 po: $(BUILD)/kejin.pot ## gather marked messages into common/po/*.po to translate
 	$(Q)for po in $(PO_FILES); do \

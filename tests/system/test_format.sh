@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 #  test_format: every C file of the repository is formatted as .clang-format
-#  says, so that a change shows only what it changes. Lists the files that
-#  are not and how to fix them.
+#  says (.clang-format-headers for .h files), so that a change shows only
+#  what it changes. Lists the files that are not and how to fix them.
 #
 #  Run by tests/run.sh, or by hand: tests/system/test_format.sh
 
@@ -21,15 +21,19 @@ mapfile -t files < <(git ls-files --cached --others --exclude-standard \
 bad=()
 for f in "${files[@]}"; do
     [ -f "$f" ] || continue     #  deleted, not yet committed
-    if ! clang-format --dry-run -Werror "$f" >/dev/null 2>&1; then
+    style=file
+    [[ $f == *.h ]] && style=file:.clang-format-headers
+    if ! clang-format --style="$style" --dry-run -Werror "$f" >/dev/null 2>&1
+    then
         bad+=("$f")
     fi
 done
 if [ ${#bad[@]} -gt 0 ]; then
     echo "test_format: ${#bad[@]} of ${#files[@]} C files are not formatted" \
-         "as .clang-format says:"
+         "as .clang-format (.clang-format-headers for .h) says:"
     printf '    %s\n' "${bad[@]}"
-    echo "Fix with: make format   (or clang-format -i FILE...), then review"
+    echo "Fix with: make format (or clang-format -i FILE.c, and for a header"
+    echo "clang-format --style=file:.clang-format-headers -i FILE.h), then review"
     echo "the change with git diff."
     exit 1
 fi
