@@ -39,21 +39,21 @@
 //  its user's language calls setlocale (LC_MESSAGES, "") itself, early in
 //  main (the CLI does; daemons answer in each request's language).
 void
-kj_i18n_init (void);
+    kj_i18n_init (void);
 
 //  text in the thread's language, or text itself when the catalogue has
 //  no translation. "" stays "" (gettext would return the catalogue header).
 const char *
-kj_gettext (const char *text) __attribute__ ((format_arg (1)));
+    kj_gettext (const char *text) __attribute__ ((format_arg (1)));
 
 //  The folder the catalogues were found in, or NULL if none was.
 const char *
-kj_i18n_dir (void);
+    kj_i18n_dir (void);
 
 //  The language this thread speaks, as a request header carries it:
 //  "zh_CN" for zh_CN.UTF-8, "" for the C locale (English).
 const char *
-kj_i18n_lang (void);
+    kj_i18n_lang (void);
 
 //  Make this thread speak lang ("zh_CN", "zh_CN.UTF-8", "en", or "" for
 //  English) until kj_i18n_restore. Unknown or malformed languages, which a
@@ -61,9 +61,9 @@ kj_i18n_lang (void);
 //  language and kept; at most 16 languages are kept, any more are English.
 //  Returns the thread's previous locale for kj_i18n_restore.
 locale_t
-kj_i18n_use (const char *lang);
+    kj_i18n_use (const char *lang);
 
 void
-kj_i18n_restore (locale_t previous);
+    kj_i18n_restore (locale_t previous);
 
 #endif
