@@ -166,7 +166,21 @@ test_cli_in_the_locale_language (void **state)
     assert_string_equal (out, "kejin: --timeout takes a positive number of "
                               "ms\n");
 
-    //  A reply printed with translated labels
+    //  A reply printed with translated labels and words
+    assert_int_equal (s_cli ("zh_CN.UTF-8", out, sizeof out, "code", "check",
+                             CODE, NULL),
+                      0);
+    assert_string_equal (out, CODE
+                         "  有效\n"
+                         "  登记管理部门  9 工商/市场监管\n"
+                         "  机构类别      1 企业\n"
+                         "  行政区划      210100 沈阳市 Shenyang，沈阳都市圈\n"
+                         "  组织机构代码  MA0QEK7B6\n"
+                         "  本节点        会登记\n"
+                         "  已登记        否\n"
+                         "  备注          如企业位于沈抚示范区，请以地区 "
+                         "SFDZ 登记\n");
+    //  An invalid code's problem, made by the rules in the daemon
     assert_int_equal (s_cli ("zh_CN.UTF-8", out, sizeof out, "code", "check",
                              CODE_BAD, NULL),
                       2);
