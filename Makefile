@@ -113,6 +113,35 @@ $(LIBKEJIN): $(COMMON_OBJ) $(GEN_OBJ)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
 #  -------------------------------------------------------------------------
+#  common/po/<lang>.po -> build/locale/<lang>/LC_MESSAGES/kejin.mo, found by
+#  the binaries beside bin/ (kj_i18n). `make po` gathers the messages marked
+#  in the sources into build/kejin.pot and merges them into each .po.
+
+PO_FILES := $(wildcard common/po/*.po)
+MO_FILES := $(PO_FILES:common/po/%.po=$(BUILD)/locale/%/LC_MESSAGES/kejin.mo)
+XGETTEXT := xgettext --language=C --from-code=UTF-8 --add-comments=TRANSLATORS \
+            --keyword=_ --keyword=N_ --keyword=kj_call_fail:4 \
+            --keyword=kj_status_set:4 --flag=kj_call_fail:4:c-format \
+            --flag=kj_status_set:4:c-format --package-name=kejin \
+            --keyword=s_error:4 --flag=s_error:4:c-format \
+            --keyword=s_problem:4 --flag=s_problem:4:c-format \
+            --keyword=PROBLEM:1 --flag=PROBLEM:1:c-format \
+            --keyword=s_refuse:2 --flag=s_refuse:2:c-format \
+            --keyword=cli_args_verb:7 --keyword=cli_page_print:3 \
+            --keyword=s_print_page:3 \
+            --msgid-bugs-address=kejin --sort-by-file
+
+$(BUILD)/locale/%/LC_MESSAGES/kejin.mo: common/po/%.po
+	@mkdir -p $(@D)
+	$(call say,MSGFMT,$<)
+	$(Q)msgfmt --check -o $@ $<
+
+$(BUILD)/kejin.pot: $(shell git ls-files 'common/*.c' 'services/*.c' 2>/dev/null)
+	@mkdir -p $(@D)
+	$(call say,XGETTEXT,$@)
+	$(Q)$(XGETTEXT) -o $@ $(sort $^)
+
+#  -------------------------------------------------------------------------
 #  services/<name>/ -> lib<name>.a (the classes) + one binary from
 #  <name>_main.c. The binary is bin/kejin-<name>; the CLI is bin/kejin.
 #  SQL migrations in services/<name>/sql/NNN_*.sql are compiled in, and
@@ -233,9 +262,9 @@ $(foreach d,system bench tools,$(eval $(call linked_rule,$(d))))
 #  Targets for people
 
 .PHONY: all deps test unit system memcheck bench up down status clean help \
-        format tests
+        format tests po po-check
 
-all: $(BINARIES) $(BIN)/kejin.desc ## build every daemon and the kejin CLI into bin/
+all: $(BINARIES) $(BIN)/kejin.desc $(MO_FILES) ## build every daemon and the kejin CLI into bin/
 
 tests: $(UNIT_BIN) $(SYSTEM_BIN) $(BENCH_BIN) $(TOOL_BIN)
 
@@ -269,8 +298,27 @@ down: ## stop the node started by `make up`; leaves nothing running
 status: ## show each daemon, its workers per service and its endpoints
 	@deploy/kejin-node status
 
-format: ## format every C file with .clang-format
-	@clang-format -i $$(git ls-files '*.c' '*.h')
+format: ## format every C file (.clang-format, .clang-format-headers for .h)
+	@clang-format -i $$(git ls-files --cached --others --exclude-standard '*.c')
+	@clang-format --style=file:.clang-format-headers -i \
+	    $$(git ls-files --cached --others --exclude-standard '*.h')
+
+po: $(BUILD)/kejin.pot ## gather marked messages into common/po/*.po to translate
+	$(Q)for po in $(PO_FILES); do \
+	    msgmerge --quiet --update --backup=none --no-fuzzy-matching \
+	        --sort-by-file $$po $(BUILD)/kejin.pot || exit 1; \
+	done
+	@echo "po: translate the empty msgstr entries in $(PO_FILES)"
+
+po-check: $(BUILD)/kejin.pot ## fail if a marked message has no translation
+	$(Q)for po in $(PO_FILES); do \
+	    msgcmp $$po $(BUILD)/kejin.pot 2>&1 \
+	        | grep -v 'this message is not used' >&2; \
+	    [ $${PIPESTATUS[0]} -eq 0 ] || { \
+	        echo "po-check: $$po lacks the translations above: run" >&2 \
+	             "\`make po\` and translate the empty msgstr entries"; \
+	        exit 1; }; \
+	done
 
 clean: ## remove build/ and bin/ (not run/: `make down` first)
 	rm -rf build build-san bin

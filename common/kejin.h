@@ -25,6 +25,7 @@
 #define KJ_MAX_MSG_SIZE (64 * 1024 * 1024)
 
 #include "kj_util.h"
+#include "kj_i18n.h"
 #include "kj_log.h"
 #include "kj_config.h"
 #include "kj_mdp.h"

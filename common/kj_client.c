@@ -103,6 +103,7 @@ s_send (kj_client_t *self, uint64_t request_id, const char *service,
                       ? (uint32_t) (timeout_ms - timeout_ms / 10) : 0;
     header.idempotency_key = (char *) (key ? key : "");
     header.retry_safe = retry_safe;
+    header.lang = (char *) kj_i18n_lang ();
 
     zmsg_t *msg = zmsg_new ();
     zmsg_addmem (msg, NULL, 0);

@@ -13,7 +13,7 @@ kj_status_set (kj_status_t *status, int code, const char *field,
     kj_strlcpy (status->field, field ? field : "", sizeof status->field);
     va_list args;
     va_start (args, format);
-    vsnprintf (status->message, sizeof status->message, format, args);
+    vsnprintf (status->message, sizeof status->message, _ (format), args);
     va_end (args);
     return -1;
 }

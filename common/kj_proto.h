@@ -28,7 +28,8 @@ typedef struct {
 } kj_status_t;
 
 //  Set a status; returns -1 so that `return kj_status_set (...)` reads well
-//  in functions that fail. `field` may be NULL.
+//  in functions that fail. `field` may be NULL. The format is translated
+//  into the thread's language (kj_i18n) before it is filled in.
 int
     kj_status_set (kj_status_t *status, int code, const char *field,
                    const char *format, ...)

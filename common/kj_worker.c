@@ -173,7 +173,7 @@ kj_call_fail (kj_call_t *call, int code, const char *field,
                 sizeof call->status.field);
     va_list args;
     va_start (args, format);
-    vsnprintf (call->status.message, sizeof call->status.message, format,
+    vsnprintf (call->status.message, sizeof call->status.message, _ (format),
                args);
     va_end (args);
     return -1;
@@ -621,6 +621,8 @@ s_handle_request (kj_worker_t *self, zmsg_t *msg)
         goto done;
     }
 
+    //  Messages in the caller's language, for this request only
+    locale_t previous_locale = kj_i18n_use (header->lang);
     kj_call_t call = { .worker = self, .header = header };
     kj_status_ok (&call.status);
     int index;
@@ -646,6 +648,7 @@ s_handle_request (kj_worker_t *self, zmsg_t *msg)
         s_reply_status (self, &address, header->request_id, &call.status);
     }
     s_call_reset (&call);
+    kj_i18n_restore (previous_locale);
     kj__request_header__free_unpacked (header, NULL);
 done:
     zframe_destroy (&address);

@@ -119,7 +119,8 @@ const char *
     kj_call_instance (kj_call_t *call);
 
 //  Fail the call with code (kj.Code), the field at fault (or NULL) and a
-//  message; returns -1 for `return kj_call_fail (...)`.
+//  message, translated into the language of the request (kj_i18n);
+//  returns -1 for `return kj_call_fail (...)`.
 int
     kj_call_fail (kj_call_t *call, int code, const char *field,
                   const char *format, ...)

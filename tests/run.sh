@@ -126,6 +126,9 @@ if ! deploy/pg.sh start "$PGDIR" >/dev/null 2>"$LOGS/pg-start.log"; then
 fi
 export KEJIN_TEST_PG_DIR=$PGDIR KEJIN_BIN=$BIN KEJIN_BUILD=$BUILD \
        KEJIN_ROOT=$ROOT
+#  Tests expect English unless they ask for another language themselves
+export LC_ALL=C.UTF-8
+unset LANGUAGE LC_MESSAGES
 
 #  Microseconds of the wall clock.
 now_us () {

@@ -18,7 +18,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
-static const char *s_import_usage =
+static const char *s_import_usage = N_ (
     "Usage: kejin %s import FILE [--errors OUT.csv] [--quiet] [--json]%s\n"
     "            [--in-flight N] [--chunk-kb N]\n\n"
     "Import a CSV file (UTF-8, comma-separated, a header row naming the\n"
@@ -40,13 +40,13 @@ static const char *s_import_usage =
     "  --chunk-kb N       size of a chunk in KiB (default 1024)\n\n"
     "Progress (rows, %%, rows/s, time left) goes to stderr: on a terminal as\n"
     "it goes, else every 5 seconds. Exit codes: 0 imported, 2 refused (the\n"
-    "file has problems) or bad arguments, 3 no answer, 4 internal error.\n";
+    "file has problems) or bad arguments, 3 no answer, 4 internal error.\n");
 
-static const char *s_export_usage =
+static const char *s_export_usage = N_ (
     "Usage: kejin %s export [--out FILE]%s\n\n"
     "Write every %s as CSV (UTF-8, a header row, the columns `kejin %s\n"
     "import` reads, plus the ones the registry computes, which import\n"
-    "ignores) to stdout or FILE, a page at a time. Filters:\n%s";
+    "ignores) to stdout or FILE, a page at a time. Filters:\n%s");
 
 //  What the nouns call the kinds (kj.BulkKind).
 static const char *s_kind_names [] = {
@@ -109,7 +109,7 @@ s_progress (s_import_t *self, bool last)
     double rate = seconds > 0 ? self->rows_done / seconds : 0;
     char rows [32], line [200];
     kj_money_grouped (self->rows_done, rows, sizeof rows);
-    int at = snprintf (line, sizeof line, "%s: %s rows", self->path, rows);
+    int at = snprintf (line, sizeof line, _ ("%s: %s rows"), self->path, rows);
     if (self->total_bytes) {
         double part = (double) self->bytes_done / (double) self->total_bytes;
         if (part > 1)
@@ -118,18 +118,18 @@ s_progress (s_import_t *self, bool last)
         if (part > 0.01 && !last) {
             int64_t left = (int64_t) (seconds / part - seconds);
             at += snprintf (line + at, sizeof line - at,
-                            "  %.0f rows/s  %d:%02d left", rate,
+                            _ ("  %.0f rows/s  %d:%02d left"), rate,
                             (int) (left / 60), (int) (left % 60));
         }
         else
-            at += snprintf (line + at, sizeof line - at, "  %.0f rows/s",
+            at += snprintf (line + at, sizeof line - at, _ ("  %.0f rows/s"),
                             rate);
     }
     else
-        at += snprintf (line + at, sizeof line - at, "  %.0f rows/s", rate);
+        at += snprintf (line + at, sizeof line - at, _ ("  %.0f rows/s"), rate);
     if (self->rejected)
-        snprintf (line + at, sizeof line - at, "  (%" PRIu64 " with problems)",
-                  self->rejected);
+        snprintf (line + at, sizeof line - at,
+                  _ ("  (%" PRIu64 " with problems)"), self->rejected);
     if (self->tty)
         fprintf (stderr, "\r%-78s%s", line, last ? "\n" : "");
     else
@@ -180,8 +180,10 @@ s_read_header (s_import_t *self)
     }
     size_t size = newline ? (size_t) (newline - self->buffer) : self->length;
     if (size == 0 && !newline) {
-        fprintf (stderr, "%s: %s is empty: a CSV file starts with a header "
-                 "row naming its columns\n", self->cli->prog, self->path);
+        fprintf (stderr,
+                 _ ("%s: %s is empty: a CSV file starts with a header "
+                    "row naming its columns\n"),
+                 self->cli->prog, self->path);
         return NULL;
     }
     char *header = strndup (self->buffer, size);
@@ -398,7 +400,7 @@ s_send_file (s_import_t *self)
         if (chunk) {
             if (!s_retryable (code) || chunk->attempts >= CHUNK_ATTEMPTS) {
                 char what [64];
-                snprintf (what, sizeof what, "import, chunk %u (line %u)",
+                snprintf (what, sizeof what, _ ("import, chunk %u (line %u)"),
                           chunk->seq, chunk->first_line);
                 if (reply)
                     protobuf_c_message_free_unpacked (&reply->base, NULL);
@@ -460,7 +462,8 @@ s_write_errors (const char *path, const Kj__ImportCommitReply *reply,
 {
     FILE *file = fopen (path, "w");
     if (!file) {
-        fprintf (stderr, "%s: --errors %s: %s\n", prog, path, strerror (errno));
+        fprintf (stderr, _ ("%s: --errors %s: %s\n"), prog, path,
+                 strerror (errno));
         return -1;
     }
     fputs ("line,field,reason,value\n", file);
@@ -482,9 +485,9 @@ s_print_refusal (s_import_t *self, const Kj__ImportCommitReply *reply,
     char rows [32], count [32];
     kj_money_grouped (reply->rows, rows, sizeof rows);
     kj_money_grouped (reply->error_count, count, sizeof count);
-    printf ("%s: refused, nothing imported: %s problem%s in a file of %s "
-            "rows\n\n", self->path, count, reply->error_count == 1 ? "" : "s",
-            rows);
+    printf (_ ("%s: refused, nothing imported: %s problem%s in a file of %s "
+               "rows\n\n"),
+            self->path, count, reply->error_count == 1 ? "" : "s", rows);
     size_t shown = reply->n_errors < 100 || errors_path ? reply->n_errors
                                                          : 100;
     if (errors_path && shown > 100)
@@ -492,9 +495,9 @@ s_print_refusal (s_import_t *self, const Kj__ImportCommitReply *reply,
     for (size_t i = 0; i < shown; i++) {
         const Kj__BulkRowError *error = reply->errors [i];
         if (error->line)
-            printf ("  line %-7u ", error->line);
+            printf (_ ("  line %-7u "), error->line);
         else
-            printf ("  the file    ");
+            printf (_ ("  the file    "));
         printf ("%s%s%s", error->field, *error->field ? ": " : "",
                 error->reason);
         if (*error->value && !strstr (error->reason, error->value))
@@ -503,14 +506,14 @@ s_print_refusal (s_import_t *self, const Kj__ImportCommitReply *reply,
     }
     if (reply->error_count > shown) {
         kj_money_grouped (reply->error_count - shown, count, sizeof count);
-        printf ("  ... and %s more%s\n", count, errors_path
-                ? "" : "; --errors FILE writes them all");
+        printf (_ ("  ... and %s more%s\n"), count,
+                errors_path ? "" : _ ("; --errors FILE writes them all"));
     }
     if (errors_path)
-        printf ("\n%s: every problem listed (%zu)\n", errors_path,
+        printf (_ ("\n%s: every problem listed (%zu)\n"), errors_path,
                 reply->n_errors);
-    printf ("\nThe file is all or nothing: fix these rows and import it "
-            "again.\n");
+    printf (_ ("\nThe file is all or nothing: fix these rows and import it "
+               "again.\n"));
 }
 
 static void
@@ -522,12 +525,13 @@ s_print_done (s_import_t *self, const Kj__ImportCommitReply *reply)
     kj_money_grouped (reply->rows, rows, sizeof rows);
     const char *what = self->kind == KJ__BULK_KIND__BULK_FIGURES
                      ? "new years of figures" : s_kind_names [self->kind];
-    printf ("imported %s %s from %s in %.1f s (%.0f rows/s)", imported, what,
-            self->path, seconds, seconds > 0 ? reply->rows / seconds : 0);
+    printf (_ ("imported %s %s from %s in %.1f s (%.0f rows/s)"), imported,
+            what, self->path, seconds, seconds > 0 ? reply->rows / seconds : 0);
     if (self->kind == KJ__BULK_KIND__BULK_FIGURES)
-        printf ("; %" PRIu64 " years replaced; %" PRIu64 " enterprises "
-                "changed stage", reply->replaced, reply->stages_changed);
-    printf ("; %u event%s\n", reply->events, reply->events == 1 ? "" : "s");
+        printf (_ ("; %" PRIu64 " years replaced; %" PRIu64 " enterprises "
+                   "changed stage"),
+                reply->replaced, reply->stages_changed);
+    printf (_ ("; %u event%s\n"), reply->events, reply->events == 1 ? "" : "s");
 }
 
 //  --------------------------------------------------------------------------
@@ -566,7 +570,7 @@ cli_bulk_import (cli_t *cli, const char *noun, int argc, char **argv)
         return CLI_OK;
     }
     char usage [4096];
-    snprintf (usage, sizeof usage, "Try 'kejin %s import --help'.\n", noun);
+    snprintf (usage, sizeof usage, _ ("Try 'kejin %s import --help'.\n"), noun);
     cli_args_t *args = cli_args_new (argc, argv, 1,
                                      "figures! errors= quiet! in-flight= "
                                      "chunk-kb=", usage);
@@ -580,8 +584,9 @@ cli_bulk_import (cli_t *cli, const char *noun, int argc, char **argv)
     self.in_flight = 4;
     self.chunk_bytes = 1024 * 1024;
     if (cli_args_count (args) != 1) {
-        fprintf (stderr, "kejin: %s import takes one FILE (- for stdin)\n%s",
-                 noun, usage);
+        fprintf (stderr,
+                 _ ("kejin: %s import takes one FILE (- for stdin)\n%s"), noun,
+                 usage);
         goto done;
     }
     if (cli_args_get (args, "in-flight")) {
@@ -597,13 +602,13 @@ cli_bulk_import (cli_t *cli, const char *noun, int argc, char **argv)
         self.chunk_bytes = (size_t) value * 1024;
     }
     if (self.kind == KJ__BULK_KIND__BULK_KIND_UNSPECIFIED) {
-        fprintf (stderr, "kejin: no bulk import for '%s'\n", noun);
+        fprintf (stderr, _ ("kejin: no bulk import for '%s'\n"), noun);
         goto done;
     }
     if (cli_args_flag (args, "figures")) {
         if (self.kind != KJ__BULK_KIND__BULK_ENTERPRISES) {
-            fprintf (stderr, "kejin: --figures is for `kejin enterprise "
-                     "import`\n");
+            fprintf (stderr, _ ("kejin: --figures is for `kejin enterprise "
+                                "import`\n"));
             goto done;
         }
         self.kind = KJ__BULK_KIND__BULK_FIGURES;
@@ -632,21 +637,25 @@ cli_bulk_import (cli_t *cli, const char *noun, int argc, char **argv)
              && s_utf8_valid ((const unsigned char *) self.buffer,
                               self.length) == self.length;
     if (!utf8) {
-        fprintf (stderr, "%s: %s is not UTF-8 (a file saved as GBK by "
-                 "Excel?); convert it first, e.g.\n  iconv -f GBK -t UTF-8 "
-                 "%s > utf8.csv\n", cli->prog, self.path, self.path);
+        fprintf (stderr,
+                 _ ("%s: %s is not UTF-8 (a file saved as GBK by "
+                    "Excel?); convert it first, e.g.\n  iconv -f GBK -t UTF-8 "
+                    "%s > utf8.csv\n"),
+                 cli->prog, self.path, self.path);
         goto done;
     }
     if (self.kind == KJ__BULK_KIND__BULK_ENTERPRISES
     &&  s_has_year_column (header)) {
         self.kind = KJ__BULK_KIND__BULK_FIGURES;
         if (!self.quiet)
-            fprintf (stderr, "%s: %s has a year column: importing yearly "
-                     "figures\n", cli->prog, self.path);
+            fprintf (stderr,
+                     _ ("%s: %s has a year column: importing yearly "
+                        "figures\n"),
+                     cli->prog, self.path);
     }
     self.client = cli_client (cli);
     if (!self.client) {
-        fprintf (stderr, "%s: cannot use broker endpoint '%s'\n", cli->prog,
+        fprintf (stderr, _ ("%s: cannot use broker endpoint '%s'\n"), cli->prog,
                  cli->broker);
         goto done;
     }
@@ -690,8 +699,10 @@ cli_bulk_import (cli_t *cli, const char *noun, int argc, char **argv)
     //  A big commit takes a while: say what is going on
     bool long_import = kj_mono_us () - self.started > 5000000;
     if (!self.quiet && (self.tty || long_import))
-        fprintf (stderr, "%s: every row checked and staged; committing (one "
-                 "transaction) ...%s", self.path, self.tty ? "" : "\n");
+        fprintf (stderr,
+                 _ ("%s: every row checked and staged; committing (one "
+                    "transaction) ...%s"),
+                 self.path, self.tty ? "" : "\n");
     int code = kj_client_call (self.client, "registry.bulk", "ImportCommit",
                                &commit.base,
                                &kj__import_commit_reply__descriptor,
@@ -762,14 +773,14 @@ cli_bulk_export (cli_t *cli, const char *noun, int argc, char **argv)
     FILE *out = stdout;
     if (kind == KJ__BULK_KIND__BULK_KIND_UNSPECIFIED
     ||  cli_args_count (args) != 0) {
-        fprintf (stderr, "%s", usage);
+        fprintf (stderr, "%s", _ (usage));
         goto done;
     }
     if (cli_args_flag (args, "figures"))
         kind = KJ__BULK_KIND__BULK_FIGURES;
     const char *path = cli_args_get (args, "out");
     if (path && !(out = fopen (path, "w"))) {
-        fprintf (stderr, "%s: --out %s: %s\n", cli->prog, path,
+        fprintf (stderr, _ ("%s: --out %s: %s\n"), cli->prog, path,
                  strerror (errno));
         out = stdout;
         goto done;
@@ -795,7 +806,8 @@ cli_bulk_export (cli_t *cli, const char *noun, int argc, char **argv)
             goto done;
         if (fwrite (reply->data.data, 1, reply->data.len, out)
             != reply->data.len) {
-            fprintf (stderr, "%s: writing: %s\n", cli->prog, strerror (errno));
+            fprintf (stderr, _ ("%s: writing: %s\n"), cli->prog,
+                     strerror (errno));
             kj__bulk_export_reply__free_unpacked (reply, NULL);
             rc = CLI_FAILED;
             goto done;
@@ -805,15 +817,15 @@ cli_bulk_export (cli_t *cli, const char *noun, int argc, char **argv)
         kj__bulk_export_reply__free_unpacked (reply, NULL);
     } while (*after && !kj_stopping ());
     if (fflush (out)) {
-        fprintf (stderr, "%s: writing: %s\n", cli->prog, strerror (errno));
+        fprintf (stderr, _ ("%s: writing: %s\n"), cli->prog, strerror (errno));
         rc = CLI_FAILED;
         goto done;
     }
     if (!cli_args_flag (args, "quiet") && (path || isatty (STDERR_FILENO))) {
         char count [32];
         kj_money_grouped (rows, count, sizeof count);
-        fprintf (stderr, "exported %s %s%s%s\n", count, s_kind_names [kind],
-                 path ? " to " : "", path ? path : "");
+        fprintf (stderr, _ ("exported %s %s%s%s\n"), count, s_kind_names [kind],
+                 path ? _ (" to ") : "", path ? path : "");
     }
     rc = CLI_OK;
 done:

@@ -10,14 +10,14 @@
 
 #include "cli_reg.h"
 
-static const char *s_usage =
+static const char *s_usage = N_ (
     "Usage: kejin code check CODE [--json]\n"
     "Validate a unified social credit code (统一社会信用代码,\n"
     "GB 32100-2015) and explain it: registration authority, entity type,\n"
     "region, organisation code, whether this node would register it and\n"
     "whether it is registered.\n"
     "An invalid code gets the position at fault and what was expected there.\n"
-    "Exit code 0 for a valid code, 2 for an invalid one.\n";
+    "Exit code 0 for a valid code, 2 for an invalid one.\n");
 
 int
 cli_code (cli_t *cli, int argc, char **argv)
@@ -46,26 +46,28 @@ cli_code (cli_t *cli, int argc, char **argv)
         cli_print_json (&reply->base);
     else
     if (!reply->valid) {
-        printf ("invalid: %s\n", reply->problem ? reply->problem->message : "");
+        printf (_ ("invalid: %s\n"),
+                reply->problem ? reply->problem->message : "");
         printf ("%s\n", reply->note);
     }
     else {
-        printf ("%s  valid\n", reply->code);
-        printf ("  authority     %c %s\n", reply->code [0], reply->authority);
-        printf ("  entity type   %c %s\n", reply->code [1],
+        printf (_ ("%s  valid\n"), reply->code);
+        printf (_ ("  authority     %c %s\n"), reply->code [0],
+                reply->authority);
+        printf (_ ("  entity type   %c %s\n"), reply->code [1],
                 reply->entity_type);
-        printf ("  region        %s %s%s\n", reply->region_code,
+        printf (_ ("  region        %s %s%s\n"), reply->region_code,
                 *reply->region_name ? reply->region_name
-                : reply->liaoning ? "(Liaoning, no city)"
-                                  : "(outside Liaoning)",
-                reply->in_shenyang_metro ? ", Shenyang metro area" : "");
-        printf ("  organisation  %s\n", reply->organisation_code);
-        printf ("  this node     %s\n", reply->accepted
-                                        ? "would register it"
-                                        : "would not register it");
-        printf ("  registered    %s\n", reply->registered ? "yes" : "no");
+                : reply->liaoning   ? _ ("(Liaoning, no city)")
+                                    : _ ("(outside Liaoning)"),
+                reply->in_shenyang_metro ? _ (", Shenyang metro area") : "");
+        printf (_ ("  organisation  %s\n"), reply->organisation_code);
+        printf (_ ("  this node     %s\n"), reply->accepted
+                                                ? _ ("would register it")
+                                                : _ ("would not register it"));
+        printf (_ ("  registered    %s\n"), reply->registered ? _ ("yes") : _ ("no"));
         if (*reply->note)
-            printf ("  note          %s\n", reply->note);
+            printf (_ ("  note          %s\n"), reply->note);
     }
     kj__check_code_reply__free_unpacked (reply, NULL);
     return rc;

@@ -19,7 +19,7 @@
 
 int cli_demo (cli_t *cli, int argc, char **argv);
 
-static const char *s_usage =
+static const char *s_usage = N_ (
     "Usage: kejin demo generate --out DIR [--enterprises N] [--seed S]\n"
     "                           [--today YYYY-MM-DD]\n"
     "       kejin demo load [--enterprises N] [--seed S] [--today YYYY-MM-DD]\n"
@@ -35,7 +35,7 @@ static const char *s_usage =
     "load      generate into a temporary folder (or --keep DIR) and import\n"
     "          the files: institutions, products, enterprises, figures. With\n"
     "          --if-empty nothing happens when the registry holds enterprises\n"
-    "          already; institutions and products already there are kept.\n";
+    "          already; institutions and products already there are kept.\n");
 
 static const char *s_files [] = {
     "", "enterprises.csv", "figures.csv", "institutions.csv", "products.csv"
@@ -176,7 +176,7 @@ s_import (cli_t *cli, const char *noun, const char *dir, Kj__BulkKind kind)
     int argc = kind == KJ__BULK_KIND__BULK_FIGURES ? 4 : 3;
     int rc = cli_bulk_import (cli, noun, argc, argv);
     if (rc != CLI_OK)
-        fprintf (stderr, "%s: demo load: importing %s failed\n", cli->prog,
+        fprintf (stderr, _ ("%s: demo load: importing %s failed\n"), cli->prog,
                  path);
     return rc;
 }
@@ -189,7 +189,8 @@ cli_demo (cli_t *cli, int argc, char **argv)
     const char *verb = argv [1];
     bool load = streq (verb, "load");
     if (!load && !streq (verb, "generate")) {
-        fprintf (stderr, "kejin: demo has no verb '%s'\n%s", verb, s_usage);
+        fprintf (stderr, _ ("kejin: demo has no verb '%s'\n%s"), verb,
+                 _ (s_usage));
         return CLI_USAGE;
     }
     cli_args_t *args = cli_args_new (argc, argv, 2,
@@ -206,7 +207,7 @@ cli_demo (cli_t *cli, int argc, char **argv)
     char dir [1024] = "";
     bool temporary = false;
     if (cli_args_count (args) != 0) {
-        fprintf (stderr, "%s", s_usage);
+        fprintf (stderr, "%s", _ (s_usage));
         goto done;
     }
     if ((cli_args_get (args, "enterprises")
@@ -221,7 +222,8 @@ cli_demo (cli_t *cli, int argc, char **argv)
                     sizeof stats.today);
     const char *out = cli_args_get (args, load ? "keep" : "out");
     if (!load && !out) {
-        fprintf (stderr, "kejin: demo generate needs --out DIR\n%s", s_usage);
+        fprintf (stderr, _ ("kejin: demo generate needs --out DIR\n%s"),
+                 _ (s_usage));
         goto done;
     }
     int64_t started = kj_mono_us ();
@@ -232,7 +234,8 @@ cli_demo (cli_t *cli, int argc, char **argv)
         if (cli_args_flag (args, "if-empty") && counts->enterprises) {
             char summary [400];
             s_summary (counts, summary, sizeof summary);
-            printf ("demo data: already there, nothing loaded: %s\n", summary);
+            printf (_ ("demo data: already there, nothing loaded: %s\n"),
+                    summary);
             rc = CLI_OK;
             goto done;
         }
@@ -268,11 +271,11 @@ cli_demo (cli_t *cli, int argc, char **argv)
         int regions = 0;
         for (int r = 1; r < 16; r++)
             regions += stats.by_region [r] > 0;
-        printf ("wrote %s/: %s enterprises in %d regions (孵化期 %" PRIu64
-                ", 初创期 %" PRIu64 ", 成长期 %" PRIu64 ", 成熟期 %" PRIu64
-                "), %s years of figures, %" PRIu64 " institutions, %" PRIu64
-                " products; seed %" PRId64 ", as of %s\n", dir, count,
-                regions, stats.by_stage [1], stats.by_stage [2],
+        printf (_ ("wrote %s/: %s enterprises in %d regions (孵化期 %" PRIu64
+                   ", 初创期 %" PRIu64 ", 成长期 %" PRIu64 ", 成熟期 %" PRIu64
+                   "), %s years of figures, %" PRIu64 " institutions, %" PRIu64
+                   " products; seed %" PRId64 ", as of %s\n"),
+                dir, count, regions, stats.by_stage [1], stats.by_stage [2],
                 stats.by_stage [3], stats.by_stage [4], figures,
                 stats.rows [KJ__BULK_KIND__BULK_INSTITUTIONS],
                 stats.rows [KJ__BULK_KIND__BULK_PRODUCTS], seed, stats.today);
@@ -300,7 +303,8 @@ cli_demo (cli_t *cli, int argc, char **argv)
     if (rc == CLI_OK) {
         char summary [400];
         s_summary (counts, summary, sizeof summary);
-        printf ("demo data loaded in %.1f s: %s (seed %" PRId64 ", as of %s)\n",
+        printf (_ ("demo data loaded in %.1f s: %s (seed %" PRId64
+                   ", as of %s)\n"),
                 (kj_mono_us () - started) / 1e6, summary, seed, stats.today);
     }
 done:

@@ -10,7 +10,7 @@
 
 #include "cli_reg.h"
 
-static const char *s_usage =
+static const char *s_usage = N_ (
     "Usage: kejin enterprise VERB [ARGS] [--json]\n\n"
     "  add CODE --name NAME [--region R] [--industry I]\n"
     "      [--founded DATE] [--size micro|small|medium|large]\n"
@@ -62,7 +62,7 @@ static const char *s_usage =
     "  import ..., export ...\n"
     "        bulk CSV (see `kejin enterprise import --help`)\n\n"
     "Amounts are in yuan: 1234.56, 1,200,000, 300万, 2亿.\n"
-    "Dates are YYYY-MM-DD.\n";
+    "Dates are YYYY-MM-DD.\n");
 
 //  --------------------------------------------------------------------------
 //  Showing an enterprise
@@ -70,7 +70,7 @@ static const char *s_usage =
 static const char *
 s_yes (bool value)
 {
-    return value ? "yes" : "no";
+    return value ? _ ("yes") : _ ("no");
 }
 
 static const char *
@@ -98,13 +98,13 @@ s_print_stage (const Kj__Enterprise *e)
     const Kj__StageInfo *s = e->stage;
     if (!s)
         return;
-    printf ("  stage       %s", cli_enum_name (&kj__stage__descriptor, "STAGE_",
-                                               s->stage));
-    printf ("  rule %s, rules %s%s\n", s->rule, s->version,
-            s->needs_review ? ", needs review" : "");
+    printf (_ ("  stage       %s"),
+            cli_enum_name (&kj__stage__descriptor, "STAGE_", s->stage));
+    printf (_ ("  rule %s, rules %s%s\n"), s->rule, s->version,
+            s->needs_review ? _ (", needs review") : "");
     printf ("              %s\n", s->reason);
     if (s->overridden)
-        printf ("              set by hand (%s); the rules say %s\n",
+        printf (_ ("              set by hand (%s); the rules say %s\n"),
                 s->override_reason,
                 cli_enum_name (&kj__stage__descriptor, "STAGE_", s->computed));
 }
@@ -114,43 +114,46 @@ s_print_enterprise (const Kj__Enterprise *e)
 {
     char a [64], b [64], c [64], d [64];
     printf ("%s  %s\n", e->code, e->name);
-    printf ("  region      %s %s\n", e->region, s_region_name (e->region));
-    printf ("  industry    %s\n", *e->industry ? e->industry : "-");
-    printf ("  founded     %s   size %s\n",
+    printf (_ ("  region      %s %s\n"), e->region, s_region_name (e->region));
+    printf (_ ("  industry    %s\n"), *e->industry ? e->industry : "-");
+    printf (_ ("  founded     %s   size %s\n"),
             *e->founded_on ? e->founded_on : "-",
             cli_enum_name (&kj__size_class__descriptor, "SIZE_",
                            e->size_class));
-    printf ("  status      %s\n",
+    printf (_ ("  status      %s\n"),
             cli_enum_name (&kj__entry_status__descriptor, "ENTRY_", e->status));
     s_print_stage (e);
     if (e->credit)
-        printf ("  credit      严重失信 %s, 经营异常 %s, tax grade %s\n",
+        printf (_ ("  credit      严重失信 %s, 经营异常 %s, tax grade %s\n"),
                 s_yes (e->credit->dishonest), s_yes (e->credit->abnormal),
                 *e->credit->tax_grade ? e->credit->tax_grade : "-");
     if (e->ip)
-        printf ("  IP          invention patents %d, class-II %d, pledged %d\n",
-                e->ip->invention_patents, e->ip->class2_ip, e->ip->pledged_ip);
-    printf ("  flags       listing tutoring %s, board standard %s, chain "
-            "leader %s, first loan %s\n", s_yes (e->listing_tutoring),
-            s_yes (e->board_standard), s_yes (e->chain_leader),
-            s_yes (e->first_loan));
+        printf (
+            _ ("  IP          invention patents %d, class-II %d, pledged %d\n"),
+            e->ip->invention_patents, e->ip->class2_ip, e->ip->pledged_ip);
+    printf (_ ("  flags       listing tutoring %s, board standard %s, chain "
+               "leader %s, first loan %s\n"),
+            s_yes (e->listing_tutoring), s_yes (e->board_standard),
+            s_yes (e->chain_leader), s_yes (e->first_loan));
     if (e->techsme) {
         const Kj__TechSmeScore *t = e->techsme;
-        printf ("  tech-SME    %d: %d/100 (科技人员 %d, 研发投入 %d, "
-                "科技成果 %d), %s\n", t->year, t->total,
-                t->tech_staff_score, t->rnd_score, t->ip_score,
-                t->eligible ? "eligible" : "not eligible");
+        printf (_ ("  tech-SME    %d: %d/100 (科技人员 %d, 研发投入 %d, "
+                   "科技成果 %d), %s\n"),
+                t->year, t->total, t->tech_staff_score, t->rnd_score,
+                t->ip_score, t->eligible ? "eligible" : "not eligible");
         if (!t->eligible && *t->reason)
             printf ("              %s\n", t->reason);
     }
-    printf ("  version     %" PRIu64 ", updated %s\n", e->version,
+    printf (_ ("  version     %" PRIu64 ", updated %s\n"), e->version,
             cli_time (e->updated_at_us, a, sizeof a));
 
     if (e->n_figures) {
-        printf ("\nFigures (yuan)\n");
-        cli_table_t *table = cli_table_new ("YEAR", "REVENUE", "R&D",
-            "NET PROFIT", "ASSETS", "CASH FLOW", "HIGH-TECH", "COST", "STAFF",
-            "TECH", NULL);
+        printf (_ ("\nFigures (yuan)\n"));
+        cli_table_t *table = cli_table_new (N_ ("YEAR"), N_ ("REVENUE"), "R&D",
+                                            N_ ("NET PROFIT"), N_ ("ASSETS"),
+                                            N_ ("CASH FLOW"), N_ ("HIGH-TECH"),
+                                            N_ ("COST"), N_ ("STAFF"),
+                                            N_ ("TECH"), NULL);
         for (size_t i = 0; i < e->n_figures; i++) {
             const Kj__YearFigures *f = e->figures [i];
             char year [16], staff [16], tech [16], e1 [64], e2 [64], e3 [64];
@@ -169,9 +172,10 @@ s_print_enterprise (const Kj__Enterprise *e)
         cli_table_destroy (&table);
     }
     if (e->n_qualifications) {
-        printf ("\nQualifications\n");
-        cli_table_t *table = cli_table_new ("KIND", "LEVEL", "CERTIFICATE",
-                                            "GRANTED", "EXPIRES", "", NULL);
+        printf (_ ("\nQualifications\n"));
+        cli_table_t *table = cli_table_new (N_ ("KIND"), N_ ("LEVEL"),
+                                            N_ ("CERTIFICATE"), N_ ("GRANTED"),
+                                            N_ ("EXPIRES"), "", NULL);
         for (size_t i = 0; i < e->n_qualifications; i++) {
             const Kj__Qualification *q = e->qualifications [i];
             cli_table_row (table,
@@ -186,9 +190,9 @@ s_print_enterprise (const Kj__Enterprise *e)
         cli_table_destroy (&table);
     }
     if (e->n_awards) {
-        printf ("\nAwards\n");
-        cli_table_t *table = cli_table_new ("NAME", "LEVEL", "YEAR", "RANK",
-                                            NULL);
+        printf (_ ("\nAwards\n"));
+        cli_table_t *table = cli_table_new (N_ ("NAME"), N_ ("LEVEL"),
+                                            N_ ("YEAR"), N_ ("RANK"), NULL);
         for (size_t i = 0; i < e->n_awards; i++) {
             char year [16];
             snprintf (year, sizeof year, "%d", e->awards [i]->year);
@@ -201,9 +205,10 @@ s_print_enterprise (const Kj__Enterprise *e)
         cli_table_destroy (&table);
     }
     if (e->n_rounds) {
-        printf ("\nEquity rounds\n");
-        cli_table_t *table = cli_table_new ("ROUND", "AMOUNT", "CLOSED",
-                                            "INVESTORS", NULL);
+        printf (_ ("\nEquity rounds\n"));
+        cli_table_t *table = cli_table_new (N_ ("ROUND"), N_ ("AMOUNT"),
+                                            N_ ("CLOSED"), N_ ("INVESTORS"),
+                                            NULL);
         for (size_t i = 0; i < e->n_rounds; i++)
             cli_table_row (table,
                            cli_enum_name (&kj__round__descriptor, "ROUND_",
@@ -214,9 +219,10 @@ s_print_enterprise (const Kj__Enterprise *e)
         cli_table_destroy (&table);
     }
     if (e->n_loans) {
-        printf ("\nBank loans\n");
-        cli_table_t *table = cli_table_new ("LENDER", "AMOUNT", "DRAWN",
-                                            "MATURES", "OUTSTANDING", NULL);
+        printf (_ ("\nBank loans\n"));
+        cli_table_t *table = cli_table_new (N_ ("LENDER"), N_ ("AMOUNT"),
+                                            N_ ("DRAWN"), N_ ("MATURES"),
+                                            N_ ("OUTSTANDING"), NULL);
         for (size_t i = 0; i < e->n_loans; i++)
             cli_table_row (table, e->loans [i]->lender,
                            cli_yuan (e->loans [i]->amount_fen, a, 64),
@@ -226,8 +232,8 @@ s_print_enterprise (const Kj__Enterprise *e)
         cli_table_destroy (&table);
     }
     if (e->n_chain_links) {
-        printf ("\nChain leaders\n");
-        cli_table_t *table = cli_table_new ("LEADER", "CHAIN", NULL);
+        printf (_ ("\nChain leaders\n"));
+        cli_table_t *table = cli_table_new (N_ ("LEADER"), N_ ("CHAIN"), NULL);
         for (size_t i = 0; i < e->n_chain_links; i++)
             cli_table_row (table, e->chain_links [i]->leader_code,
                            e->chain_links [i]->chain);
@@ -390,9 +396,10 @@ s_history (cli_t *cli, const char *kind, const char *subject)
     if (cli->json)
         cli_print_json (&reply->base);
     else {
-        printf ("\nAudit trail\n");
-        cli_table_t *table = cli_table_new ("WHEN", "WHO", "ACTION", "BEFORE",
-                                            "AFTER", "REASON", NULL);
+        printf (_ ("\nAudit trail\n"));
+        cli_table_t *table = cli_table_new (N_ ("WHEN"), N_ ("WHO"),
+                                            N_ ("ACTION"), N_ ("BEFORE"),
+                                            N_ ("AFTER"), N_ ("REASON"), NULL);
         for (size_t i = 0; i < reply->n_entries; i++) {
             const Kj__AuditEntry *a = reply->entries [i];
             char when [32];
@@ -402,7 +409,7 @@ s_history (cli_t *cli, const char *kind, const char *subject)
         if (reply->n_entries)
             cli_table_print (table, stdout);
         else
-            printf ("(nothing recorded yet)\n");
+            printf (_ ("(nothing recorded yet)\n"));
         cli_table_destroy (&table);
     }
     kj__history_reply__free_unpacked (reply, NULL);
@@ -509,8 +516,11 @@ s_list (cli_t *cli, int argc, char **argv)
             if (cli->json)
                 cli_print_json (&reply->base);
             else {
-                cli_table_t *table = cli_table_new ("CODE", "NAME", "REGION",
-                    "STAGE", "STATUS", "INDUSTRY", "VERSION", NULL);
+                cli_table_t *table = cli_table_new (N_ ("CODE"), N_ ("NAME"),
+                                                    N_ ("REGION"), N_ ("STAGE"),
+                                                    N_ ("STATUS"),
+                                                    N_ ("INDUSTRY"),
+                                                    N_ ("VERSION"), NULL);
                 for (size_t i = 0; i < reply->n_enterprises; i++) {
                     const Kj__Enterprise *e = reply->enterprises [i];
                     char region [64], version [24];
@@ -584,8 +594,9 @@ s_awards (cli_args_t *args, Kj__Enterprise *current, Kj__Enterprise *e,
         ||  cli_parse_enum ("--award LEVEL", f [1], &kj__level__descriptor,
                             "LEVEL_", false, &level)
         ||  cli_parse_int ("--award YEAR", f [2], 1900, 2200, &year)) {
-            fprintf (stderr, "kejin: --award takes NAME:LEVEL:YEAR[:RANK], "
-                     "e.g. 中国创新创业大赛:national:2023:一等奖\n");
+            fprintf (stderr,
+                     _ ("kejin: --award takes NAME:LEVEL:YEAR[:RANK], "
+                        "e.g. 中国创新创业大赛:national:2023:一等奖\n"));
             return -1;
         }
         Kj__Award *a = (Kj__Award *) zmalloc (sizeof (Kj__Award));
@@ -624,8 +635,9 @@ s_rounds (cli_args_t *args, Kj__Enterprise *current, Kj__Enterprise *e,
         ||  cli_parse_enum ("--round ROUND", f [0], &kj__round__descriptor,
                             "ROUND_", false, &round)
         ||  cli_parse_yuan ("--round YUAN", f [1], &fen)) {
-            fprintf (stderr, "kejin: --round takes ROUND:YUAN:DATE"
-                     "[:INVESTORS], e.g. a:3000万:2023-06-30:某创投\n");
+            fprintf (stderr,
+                     _ ("kejin: --round takes ROUND:YUAN:DATE"
+                        "[:INVESTORS], e.g. a:3000万:2023-06-30:某创投\n"));
             return -1;
         }
         Kj__EquityRound *r = (Kj__EquityRound *) zmalloc (
@@ -662,9 +674,10 @@ s_loans (cli_args_t *args, Kj__Enterprise *current, Kj__Enterprise *e,
         int64_t fen;
         if (n < 3 || cli_parse_yuan ("--loan YUAN", f [1], &fen)
         ||  (n > 4 && !streq (f [4], "repaid"))) {
-            fprintf (stderr, "kejin: --loan takes LENDER:YUAN:DRAWN"
-                     "[:MATURES[:repaid]], e.g. 中国银行:500万:2024-01-15:"
-                     "2025-01-14\n");
+            fprintf (stderr,
+                     _ ("kejin: --loan takes LENDER:YUAN:DRAWN"
+                        "[:MATURES[:repaid]], e.g. 中国银行:500万:2024-01-15:"
+                        "2025-01-14\n"));
             return -1;
         }
         Kj__BankLoan *l = (Kj__BankLoan *) zmalloc (sizeof (Kj__BankLoan));
@@ -795,8 +808,8 @@ s_update (cli_t *cli, int argc, char **argv)
     &&  s_loans (args, base, &e, &mask) == 0
     &&  s_links (args, base, &e, &mask) == 0) {
         if (mask.count == 0)
-            fprintf (stderr, "kejin: nothing to change: give at least one "
-                     "field (see `kejin enterprise --help`)\n");
+            fprintf (stderr, _ ("kejin: nothing to change: give at least one "
+                                "field (see `kejin enterprise --help`)\n"));
         else {
             request.enterprise = &e;
             request.update_mask = (char **) mask.names;
@@ -829,14 +842,15 @@ s_stage (cli_t *cli, int argc, char **argv)
     const char *reason = cli_args_get (args, "reason");
     if (cli_args_count (args) != 1 || (set && clear)
     ||  (recompute && (set || clear))) {
-        fprintf (stderr, "kejin: enterprise stage takes one credit code and "
-                 "at most one of --set STAGE, --clear, --recompute\n");
+        fprintf (stderr,
+                 _ ("kejin: enterprise stage takes one credit code and "
+                    "at most one of --set STAGE, --clear, --recompute\n"));
         cli_args_destroy (&args);
         return CLI_USAGE;
     }
     if ((set || clear) && (!reason || !*reason)) {
-        fprintf (stderr, "kejin: a stage set by hand needs --reason TEXT "
-                 "(it is kept in the audit trail)\n");
+        fprintf (stderr, _ ("kejin: a stage set by hand needs --reason TEXT "
+                            "(it is kept in the audit trail)\n"));
         cli_args_destroy (&args);
         return CLI_USAGE;
     }
@@ -914,7 +928,7 @@ s_transition (cli_t *cli, int argc, char **argv)
             if (cli->json)
                 cli_print_json (&reply->enterprise->base);
             else
-                printf ("%s  %s: now %s\n", reply->enterprise->code,
+                printf (_ ("%s  %s: now %s\n"), reply->enterprise->code,
                         reply->enterprise->name,
                         cli_enum_name (&kj__entry_status__descriptor, "ENTRY_",
                                        reply->enterprise->status));
@@ -965,8 +979,9 @@ s_figures (cli_t *cli, int argc, char **argv)
             shown.n_loans = shown.n_chain_links = 0;
             s_print_enterprise (&shown);
             if (e->n_figures == 0)
-                printf ("\nno figures yet: kejin enterprise figures %s "
-                        "--year Y --revenue YUAN ...\n", e->code);
+                printf (_ ("\nno figures yet: kejin enterprise figures %s "
+                           "--year Y --revenue YUAN ...\n"),
+                        e->code);
         }
         kj__enterprise_reply__free_unpacked (current, NULL);
         cli_args_destroy (&args);
@@ -1043,10 +1058,11 @@ s_qualify (cli_t *cli, int argc, char **argv)
     bool revoke = cli_args_flag (args, "revoke");
     const char *expires = cli_args_get (args, "expires");
     if (cli_args_count (args) != 2 || (!revoke && !expires))
-        fprintf (stderr, "kejin: enterprise qualify takes a credit code, a "
-                 "kind and --expires DATE (or --revoke), e.g.\n  kejin "
-                 "enterprise qualify 91210100MA0QEK7B6N high_tech --expires "
-                 "2027-12-31\n");
+        fprintf (stderr,
+                 _ ("kejin: enterprise qualify takes a credit code, a "
+                    "kind and --expires DATE (or --revoke), e.g.\n  kejin "
+                    "enterprise qualify 91210100MA0QEK7B6N high_tech --expires "
+                    "2027-12-31\n"));
     else
     if (cli_parse_enum ("KIND", cli_args_positional (args, 1),
                         &kj__qualification_kind__descriptor, "QUAL_", false,

@@ -12,7 +12,7 @@
 #include "kj_json.h"
 #include <sys/stat.h>
 
-static const char *s_usage =
+static const char *s_usage = N_ (
     "Usage: kejin events tail [--from N | --since TIME] [--topic PREFIX]...\n"
     "                         [--json] [--offset-file PATH] [--count N]\n"
     "                         [--pub ENDPOINT]\n"
@@ -28,7 +28,7 @@ static const char *s_usage =
     "       names the node's pub endpoint, the broker's XPUB (default:\n"
     "       env KEJIN_NODE_PUB, else asked from the broker).\n"
     "stats  head, tail, events and bytes held, append rate, the writer,\n"
-    "       retention, and each reporting subscriber's position and lag.\n";
+    "       retention, and each reporting subscriber's position and lag.\n");
 
 typedef struct {
     cli_t *cli;
@@ -224,8 +224,10 @@ s_tail (cli_t *cli, int argc, char **argv)
         kj_strlcpy (pub_endpoint, stats->pub_endpoint, sizeof pub_endpoint);
         kj__broker_stats__free_unpacked (stats, NULL);
         if (!*pub_endpoint) {
-            fprintf (stderr, "kejin: the broker at %s publishes no events "
-                     "(no pub endpoint)\n", cli->broker);
+            fprintf (stderr,
+                     _ ("kejin: the broker at %s publishes no events "
+                        "(no pub endpoint)\n"),
+                     cli->broker);
             return CLI_UNAVAILABLE;
         }
     }
@@ -257,9 +259,11 @@ s_tail (cli_t *cli, int argc, char **argv)
     kj_subscriber_stats_t counters;
     kj_subscriber_stats (subscriber, &counters);
     if (!cli->json)
-        fprintf (stderr, "next offset %" PRIu64 " (in %s); gaps found %"
-                 PRIu64 ", repaired %" PRIu64 "\n", counters.next, offset_file,
-                 counters.gaps_found, counters.gaps_repaired);
+        fprintf (stderr,
+                 _ ("next offset %" PRIu64 " (in %s); gaps found %" PRIu64
+                    ", repaired %" PRIu64 "\n"),
+                 counters.next, offset_file, counters.gaps_found,
+                 counters.gaps_repaired);
     kj_subscriber_destroy (&subscriber);
     return exit_code;
 }
@@ -283,21 +287,22 @@ s_stats (cli_t *cli, int argc, char **argv)
         char when [40] = "never";
         if (info->head_at_us)
             s_time (info->head_at_us, when, sizeof when);
-        printf ("head     %" PRIu64 " (appended %s)\n", info->head, when);
-        printf ("tail     %" PRIu64 "\n", info->tail);
-        printf ("held     %" PRIu64 " events, %" PRIu64 " bytes\n",
+        printf (_ ("head     %" PRIu64 " (appended %s)\n"), info->head, when);
+        printf (_ ("tail     %" PRIu64 "\n"), info->tail);
+        printf (_ ("held     %" PRIu64 " events, %" PRIu64 " bytes\n"),
                 info->events, info->bytes);
-        printf ("rate     %" PRIu64 " events/s (last minute)\n",
+        printf (_ ("rate     %" PRIu64 " events/s (last minute)\n"),
                 info->rate_per_s);
-        printf ("writer   %s\n", *info->writer ? info->writer : "(none)");
-        printf ("retain   %u days", info->retention_days);
+        printf (_ ("writer   %s\n"), *info->writer ? info->writer : "(none)");
+        printf (_ ("retain   %u days"), info->retention_days);
         if (info->retention_bytes)
-            printf (", at most %" PRIu64 " bytes", info->retention_bytes);
+            printf (_ (", at most %" PRIu64 " bytes"), info->retention_bytes);
         printf ("\n");
         if (info->n_subscribers) {
             printf ("\n");
-            cli_table_t *table = cli_table_new ("SUBSCRIBER", "OFFSET", "LAG",
-                                                "SEEN", NULL);
+            cli_table_t *table = cli_table_new (N_ ("SUBSCRIBER"),
+                                                N_ ("OFFSET"), N_ ("LAG"),
+                                                N_ ("SEEN"), NULL);
             for (size_t i = 0; i < info->n_subscribers; i++) {
                 Kj__SubscriberStats *s = info->subscribers [i];
                 char offset [32], lag [32], seen [40];

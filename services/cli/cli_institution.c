@@ -6,7 +6,7 @@
 
 #include "cli_reg.h"
 
-static const char *s_usage =
+static const char *s_usage = N_ (
     "Usage: kejin institution VERB [ARGS] [--json]\n\n"
     "  add --name NAME --type TYPE --regions R1,R2 [--id ID] [--uscc CODE]\n"
     "      [--contact TEXT] [--sponsor CODE]\n"
@@ -23,31 +23,31 @@ static const char *s_usage =
     "  import ..., export ...       bulk CSV\n\n"
     "Types: bank, guarantee, angel_fund, vc, pe, insurer, leasing, factoring,\n"
     "small_loan, securities, equity_exchange. Regions: city codes (210100\n"
-    "Shenyang .. 211400 Huludao), SFDZ, SHENYANG_METRO, PROVINCE.\n";
+    "Shenyang .. 211400 Huludao), SFDZ, SHENYANG_METRO, PROVINCE.\n");
 
 static void
 s_print (const Kj__Institution *i)
 {
     char when [32];
     printf ("%s  %s\n", i->id, i->name);
-    printf ("  type        %s\n",
+    printf (_ ("  type        %s\n"),
             cli_enum_name (&kj__institution_type__descriptor, "INSTITUTION_",
                            i->type));
-    printf ("  regions     ");
+    printf (_ ("  regions     "));
     for (size_t r = 0; r < i->n_regions; r++)
         printf ("%s%s", r ? ", " : "", i->regions [r]);
     printf ("\n");
     if (*i->uscc)
-        printf ("  credit code %s\n", i->uscc);
+        printf (_ ("  credit code %s\n"), i->uscc);
     if (*i->contact)
-        printf ("  contact     %s\n", i->contact);
+        printf (_ ("  contact     %s\n"), i->contact);
     if (*i->sponsor_code)
-        printf ("  sponsor     %s\n", i->sponsor_code);
-    printf ("  state       %s%s%s\n",
+        printf (_ ("  sponsor     %s\n"), i->sponsor_code);
+    printf (_ ("  state       %s%s%s\n"),
             cli_enum_name (&kj__listing_state__descriptor, "LISTING_",
                            i->state),
             *i->withdraw_reason ? ": " : "", i->withdraw_reason);
-    printf ("  version     %" PRIu64 ", updated %s\n", i->version,
+    printf (_ ("  version     %" PRIu64 ", updated %s\n"), i->version,
             cli_time (i->updated_at_us, when, sizeof when));
 }
 
@@ -172,8 +172,9 @@ s_list (cli_t *cli, int argc, char **argv)
             if (cli->json)
                 cli_print_json (&reply->base);
             else {
-                cli_table_t *table = cli_table_new ("ID", "NAME", "TYPE",
-                    "REGIONS", "STATE", NULL);
+                cli_table_t *table = cli_table_new (N_ ("ID"), N_ ("NAME"),
+                                                    N_ ("TYPE"), N_ ("REGIONS"),
+                                                    N_ ("STATE"), NULL);
                 for (size_t i = 0; i < reply->n_institutions; i++) {
                     const Kj__Institution *in = reply->institutions [i];
                     char regions [256] = "";
@@ -216,8 +217,8 @@ s_update (cli_t *cli, int argc, char **argv)
     if (s_fields (args, &i, &mask, &regions) == 0
     &&  cli_args_version (args, &version) == 0) {
         if (mask.count == 0)
-            fprintf (stderr, "kejin: nothing to change: give at least one "
-                     "field\n");
+            fprintf (stderr, _ ("kejin: nothing to change: give at least one "
+                                "field\n"));
         else {
             i.id = (char *) cli_args_positional (args, 0);
             Kj__UpdateInstitutionRequest request =

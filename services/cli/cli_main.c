@@ -15,54 +15,61 @@ typedef struct {
 } command_t;
 
 static const command_t s_commands [] = {
-    { "status", "the broker, its services and their workers", cli_status },
-    { "config", "read or check the node's config file as the daemons do",
+    { "status", N_ ("the broker, its services and their workers"), cli_status },
+    { "config", N_ ("read or check the node's config file as the daemons do"),
       cli_config },
-    { "events", "tail the event log, or show its stats", cli_events },
-    { "enterprise", "enterprises of the library: add, show, list, stage, ...",
+    { "events", N_ ("tail the event log, or show its stats"), cli_events },
+    { "enterprise",
+      N_ ("enterprises of the library: add, show, list, stage, ..."),
       cli_enterprise },
-    { "institution", "financial institutions on the platform",
+    { "institution", N_ ("financial institutions on the platform"),
       cli_institution },
-    { "product", "products of the supermarket: add, list, search, ...",
+    { "product", N_ ("products of the supermarket: add, list, search, ..."),
       cli_product },
-    { "code", "check a unified social credit code and explain it", cli_code },
-    { "demo", "demo data: generate CSV files, or load them", cli_demo },
-    { "score", "credit scoring: models, and portraits of a cohort (offline)",
-      cli_score },
-    { "keys", "the node's CURVE keys: new, list, revoke", cli_keys },
-    { "guarantee", "guarantee compensation: calc (offline, from a CSV file)",
-      cli_guarantee },
-    { "ipo", "IPO rules offline on a CSV file: board fit, subsidy replay",
-      cli_ipo },
+    { "code", N_ ("check a unified social credit code and explain it"),
+      cli_code },
+    { "demo", N_ ("demo data: generate CSV files, or load them"), cli_demo },
+    { "score", N_ ("credit scoring: models, and portraits of a cohort "
+                   "(offline)"), cli_score },
+    { "keys", N_ ("the node's CURVE keys: new, list, revoke"), cli_keys },
+    { "guarantee", N_ ("guarantee compensation: calc (offline, from a CSV "
+                       "file)"), cli_guarantee },
+    { "ipo", N_ ("IPO rules offline on a CSV file: board fit, subsidy "
+                 "replay"), cli_ipo },
     { NULL }
 };
 
 static void
 s_help (FILE *out)
 {
-    fprintf (out,
-        "Usage: kejin [OPTIONS] COMMAND [ARGS]...\n"
-        "The command line of a Kejin city node: talks to its broker.\n\n"
-        "Options:\n"
-        "  --broker ENDPOINT   broker to talk to (env KEJIN_NODE_BROKER,\n"
-        "                      default tcp://127.0.0.1:5555)\n"
-        "  --json              JSON, one object per line, instead of tables\n"
-        "  --timeout MS        wait per attempt (default 5000)\n"
-        "  -h, --help          this help; `kejin COMMAND --help` for one "
-        "command\n"
-        "  -V, --version       print the version\n\n"
-        "Commands:\n");
+    fprintf (
+        out,
+        _ ("Usage: kejin [OPTIONS] COMMAND [ARGS]...\n"
+           "The command line of a Kejin city node: talks to its broker.\n\n"
+           "Options:\n"
+           "  --broker ENDPOINT   broker to talk to (env KEJIN_NODE_BROKER,\n"
+           "                      default tcp://127.0.0.1:5555)\n"
+           "  --json              JSON, one object per line, instead of "
+           "tables\n"
+           "  --timeout MS        wait per attempt (default 5000)\n"
+           "  -h, --help          this help; `kejin COMMAND --help` for one "
+           "command\n"
+           "  -V, --version       print the version\n\n"
+           "Commands:\n"));
     for (const command_t *command = s_commands; command->name; command++)
-        fprintf (out, "  %-12s %s\n", command->name, command->summary);
-    fprintf (out,
-        "\nExit codes: 0 done, 1 refused by the service, 2 bad arguments or "
-        "input,\n3 no answer (node down or timeout), 4 internal error.\n");
+        fprintf (out, "  %-12s %s\n", command->name, _ (command->summary));
+    fprintf (
+        out,
+        _ ("\nExit codes: 0 done, 1 refused by the service, 2 bad arguments or "
+           "input,\n3 no answer (node down or timeout), 4 internal error.\n"));
 }
 
 int
 main (int argc, char **argv)
 {
+    //  UTF-8 for widths and bytes; messages in the user's language
     setlocale (LC_ALL, "C.UTF-8");
+    setlocale (LC_MESSAGES, "");
     kj_log_init ("kejin", getenv ("KEJIN_LOG_LEVEL") ? getenv ("KEJIN_LOG_LEVEL")
                                                       : "warn");
     kj_signals_init ();
@@ -93,13 +100,15 @@ main (int argc, char **argv)
             return CLI_OK;
         }
         else {
-            fprintf (stderr, "kejin: unknown option '%s'\nTry 'kejin --help'.\n",
+            fprintf (stderr,
+                     _ ("kejin: unknown option '%s'\nTry 'kejin --help'.\n"),
                      arg);
             return CLI_USAGE;
         }
     }
     if (cli.timeout_ms <= 0) {
-        fprintf (stderr, "kejin: --timeout takes a positive number of ms\n");
+        fprintf (stderr,
+                 _ ("kejin: --timeout takes a positive number of ms\n"));
         return CLI_USAGE;
     }
     if (i >= argc) {
@@ -119,7 +128,8 @@ main (int argc, char **argv)
     if (command->name)
         rc = command->run (&cli, argc - i, argv + i);
     else
-        fprintf (stderr, "kejin: unknown command '%s'\nTry 'kejin --help'.\n",
+        fprintf (stderr,
+                 _ ("kejin: unknown command '%s'\nTry 'kejin --help'.\n"),
                  argv [i]);
     kj_client_destroy (&cli.client);
     return rc;

@@ -6,7 +6,7 @@
 
 #include "cli_reg.h"
 
-static const char *s_usage =
+static const char *s_usage = N_ (
     "Usage: kejin product VERB [ARGS] [--json]\n\n"
     "  add --institution ID --name NAME --type TYPE --max-amount YUAN\n"
     "      --max-term MONTHS --regions R1,R2 [--id ID] [--min-amount YUAN]\n"
@@ -36,7 +36,7 @@ static const char *s_usage =
     "Collateral: ip, receivables, guarantee, real_estate. Stages: incubation,\n"
     "startup, growth, mature. Grades: AAA, AA, A, B, C. Regions: city codes,\n"
     "SFDZ, SHENYANG_METRO, PROVINCE. Amounts in yuan (300万), rate in\n"
-    "percent.\n";
+    "percent.\n");
 
 static const char *s_product_spec =
     "id= institution= name= type= min-amount= max-amount= min-term= "
@@ -48,56 +48,55 @@ s_print (const Kj__Product *p)
 {
     char a [64], b [64], rate [32], when [32];
     printf ("%s  %s\n", p->id, p->name);
-    printf ("  institution %s %s (%s)\n", p->institution_id,
+    printf (_ ("  institution %s %s (%s)\n"), p->institution_id,
             p->institution_name,
             cli_enum_name (&kj__institution_type__descriptor, "INSTITUTION_",
                            p->institution_type));
-    printf ("  type        %s\n", cli_enum_name (&kj__product_type__descriptor,
-                                                 "PRODUCT_", p->type));
-    printf ("  amount      %s to %s\n", cli_yuan (p->min_amount_fen, a, 64),
+    printf (_ ("  type        %s\n"),
+            cli_enum_name (&kj__product_type__descriptor, "PRODUCT_", p->type));
+    printf (_ ("  amount      %s to %s\n"), cli_yuan (p->min_amount_fen, a, 64),
             cli_yuan (p->max_amount_fen, b, 64));
-    printf ("  term        %d to %d months\n", p->min_term_months,
+    printf (_ ("  term        %d to %d months\n"), p->min_term_months,
             p->max_term_months);
-    printf ("  rate        %s\n", p->rate_bp ? cli_percent (p->rate_bp, rate,
-                                                             sizeof rate)
-                                             : "-");
-    printf ("  collateral  ");
+    printf (_ ("  rate        %s\n"),
+            p->rate_bp ? cli_percent (p->rate_bp, rate, sizeof rate) : "-");
+    printf (_ ("  collateral  "));
     for (size_t i = 0; i < p->n_collateral; i++)
         printf ("%s%s", i ? ", " : "",
                 cli_enum_name (&kj__collateral__descriptor, "COLLATERAL_",
                                p->collateral [i]));
     printf ("%s\n", p->n_collateral ? "" : "none (unsecured)");
-    printf ("  stages      ");
+    printf (_ ("  stages      "));
     for (size_t i = 0; i < p->n_stages; i++)
         printf ("%s%s", i ? ", " : "",
                 cli_enum_name (&kj__stage__descriptor, "STAGE_",
                                p->stages [i]));
-    printf ("\n  requires    ");
+    printf (_ ("\n  requires    "));
     for (size_t i = 0; i < p->n_qualifications; i++)
         printf ("%s%s", i ? " and " : "",
                 cli_enum_name (&kj__qualification_kind__descriptor, "QUAL_",
                                p->qualifications [i]));
     if (p->n_any_qualifications)
-        printf ("%sone of ", p->n_qualifications ? "; " : "");
+        printf (_ ("%sone of "), p->n_qualifications ? "; " : "");
     for (size_t i = 0; i < p->n_any_qualifications; i++)
         printf ("%s%s", i ? ", " : "",
                 cli_enum_name (&kj__qualification_kind__descriptor, "QUAL_",
                                p->any_qualifications [i]));
     if (!p->n_qualifications && !p->n_any_qualifications)
-        printf ("no qualification");
-    printf ("\n  min grade   %s\n", *p->min_grade ? p->min_grade : "-");
-    printf ("  regions     ");
+        printf (_ ("no qualification"));
+    printf (_ ("\n  min grade   %s\n"), *p->min_grade ? p->min_grade : "-");
+    printf (_ ("  regions     "));
     for (size_t i = 0; i < p->n_regions; i++)
         printf ("%s%s", i ? ", " : "", p->regions [i]);
-    printf ("\n  valid       %s to %s\n", p->valid_from,
-            *p->valid_to ? p->valid_to : "(open)");
+    printf (_ ("\n  valid       %s to %s\n"), p->valid_from,
+            *p->valid_to ? p->valid_to : _ ("(open)"));
     if (*p->description)
-        printf ("  description %s\n", p->description);
-    printf ("  state       %s%s%s\n",
+        printf (_ ("  description %s\n"), p->description);
+    printf (_ ("  state       %s%s%s\n"),
             cli_enum_name (&kj__listing_state__descriptor, "LISTING_",
                            p->state),
             *p->withdraw_reason ? ": " : "", p->withdraw_reason);
-    printf ("  version     %" PRIu64 ", updated %s\n", p->version,
+    printf (_ ("  version     %" PRIu64 ", updated %s\n"), p->version,
             cli_time (p->updated_at_us, when, sizeof when));
 }
 
@@ -163,8 +162,8 @@ s_fields (cli_args_t *args, Kj__Product *p, cli_mask_t *mask,
         ||  (max && cli_parse_yuan ("--max-amount", max, &p->max_amount_fen)))
             return -1;
         if ((!min && !adding) || !max) {
-            fprintf (stderr, "kejin: give --min-amount and --max-amount "
-                     "together\n");
+            fprintf (stderr, _ ("kejin: give --min-amount and --max-amount "
+                                "together\n"));
             return -1;
         }
         cli_mask_add (mask, "amount");
@@ -177,8 +176,8 @@ s_fields (cli_args_t *args, Kj__Product *p, cli_mask_t *mask,
         ||  (max && cli_parse_int ("--max-term", max, 1, 600, &hi)))
             return -1;
         if ((!min && !adding) || !max) {
-            fprintf (stderr, "kejin: give --min-term and --max-term "
-                     "together\n");
+            fprintf (stderr, _ ("kejin: give --min-term and --max-term "
+                                "together\n"));
             return -1;
         }
         p->min_term_months = (int32_t) lo;
@@ -272,8 +271,9 @@ s_print_page (cli_t *cli, Kj__SearchProductsReply *reply, const char *empty)
         cli_print_json (&reply->base);
         return;
     }
-    cli_table_t *table = cli_table_new ("ID", "NAME", "TYPE", "INSTITUTION",
-                                        "AMOUNT", "TERM", "RATE", "STATE",
+    cli_table_t *table = cli_table_new (N_ ("ID"), N_ ("NAME"), N_ ("TYPE"),
+                                        N_ ("INSTITUTION"), N_ ("AMOUNT"),
+                                        N_ ("TERM"), N_ ("RATE"), N_ ("STATE"),
                                         NULL);
     for (size_t i = 0; i < reply->n_products; i++) {
         const Kj__Product *p = reply->products [i];
@@ -422,14 +422,14 @@ s_update (cli_t *cli, int argc, char **argv)
     memset (&owned, 0, sizeof owned);
     int64_t version;
     if (cli_args_get (args, "institution") || cli_args_get (args, "id"))
-        fprintf (stderr, "kejin: a product's id and institution do not "
-                 "change; withdraw it and list a new one\n");
+        fprintf (stderr, _ ("kejin: a product's id and institution do not "
+                            "change; withdraw it and list a new one\n"));
     else
     if (s_fields (args, &p, &mask, &owned, false) == 0
     &&  cli_args_version (args, &version) == 0) {
         if (mask.count == 0)
-            fprintf (stderr, "kejin: nothing to change: give at least one "
-                     "field\n");
+            fprintf (stderr, _ ("kejin: nothing to change: give at least one "
+                                "field\n"));
         else {
             p.id = (char *) cli_args_positional (args, 0);
             Kj__UpdateProductRequest request = KJ__UPDATE_PRODUCT_REQUEST__INIT;

@@ -46,17 +46,18 @@ static void
 s_refuse (const char *usage, const char *format, const char *name)
 {
     fprintf (stderr, "kejin: ");
-    fprintf (stderr, format, name);
+    fprintf (stderr, _ (format), name);
     if (!usage) {
         fprintf (stderr, "\n");
         return;
     }
+    usage = _ (usage);
     size_t line = strcspn (usage, "\n");
     fprintf (stderr, "\n%.*s\n", (int) line, usage);
     const char *noun = strstr (usage, "kejin ");
     if (noun) {
         noun += 6;
-        fprintf (stderr, "Try 'kejin %.*s --help'.\n",
+        fprintf (stderr, _ ("Try 'kejin %.*s --help'.\n"),
                  (int) strcspn (noun, " \n"), noun);
     }
 }
@@ -183,7 +184,7 @@ cli_args_verb (int argc, char **argv, const char *spec, const char *usage,
         at += length;
     }
     if (!ok) {
-        fprintf (stderr, "kejin: %s\n", complaint);
+        fprintf (stderr, "kejin: %s\n", _ (complaint));
         cli_args_destroy (&self);
     }
     return self;
@@ -234,7 +235,8 @@ cli_reg_run (cli_t *cli, int argc, char **argv, const char *noun,
     for (const cli_verb_t *v = verbs; v->verb; v++)
         if (streq (v->verb, verb))
             return v->run (cli, argc, argv);
-    fprintf (stderr, "kejin: %s has no verb '%s'\n%s", noun, verb, usage);
+    fprintf (stderr, _ ("kejin: %s has no verb '%s'\n%s"), noun, verb,
+             _ (usage));
     return CLI_USAGE;
 }
 
@@ -299,7 +301,7 @@ cli_reg_history (cli_t *cli, const char *kind, const char *subject,
         cli_print_json (&reply->base);
     else {
         if (titled)
-            printf ("\nAudit trail\n");
+            printf (_ ("\nAudit trail\n"));
         for (size_t i = 0; i < reply->n_entries; i++) {
             char when [32];
             const Kj__AuditEntry *a = reply->entries [i];
@@ -308,7 +310,7 @@ cli_reg_history (cli_t *cli, const char *kind, const char *subject,
                     a->before, a->after, a->reason);
         }
         if (titled && reply->n_entries == 0)
-            printf ("  (nothing recorded yet)\n");
+            printf (_ ("  (nothing recorded yet)\n"));
     }
     kj__history_reply__free_unpacked (reply, NULL);
     return CLI_OK;
@@ -377,8 +379,8 @@ cli_parse_enum (const char *option, const char *text,
     if (*value < 0 || (*value == 0 && !zero_ok)) {
         char names [600];
         s_names (descriptor, prefix, zero_ok, names, sizeof names);
-        fprintf (stderr, "kejin: %s: '%s' is not one of: %s\n", option, text,
-                 names);
+        fprintf (stderr, _ ("kejin: %s: '%s' is not one of: %s\n"), option,
+                 text, names);
         return -1;
     }
     return 0;
@@ -494,8 +496,9 @@ cli_parse_yuan (const char *option, const char *text, int64_t *fen)
         check *= 10;
     whole = check == units * scale;
     if (!digits || !whole || value > INT64_MAX) {
-        fprintf (stderr, "kejin: %s: '%s' is not an amount in yuan; write "
-                 "e.g. 1234.56, 1,200,000, 300万 or 2亿 (to the fen)\n",
+        fprintf (stderr,
+                 _ ("kejin: %s: '%s' is not an amount in yuan; write "
+                    "e.g. 1234.56, 1,200,000, 300万 or 2亿 (to the fen)\n"),
                  option, text);
         return -1;
     }
@@ -508,8 +511,10 @@ cli_parse_int (const char *option, const char *text, int64_t min, int64_t max,
                int64_t *value)
 {
     if (kj_parse_int64 (text, value) || *value < min || *value > max) {
-        fprintf (stderr, "kejin: %s: '%s' is not a whole number from %" PRId64
-                 " to %" PRId64 "\n", option, text, min, max);
+        fprintf (stderr,
+                 _ ("kejin: %s: '%s' is not a whole number from %" PRId64
+                    " to %" PRId64 "\n"),
+                 option, text, min, max);
         return -1;
     }
     return 0;
@@ -526,7 +531,8 @@ cli_parse_bool (const char *option, const char *text, bool *value)
     ||  streq (text, "0"))
         *value = false;
     else {
-        fprintf (stderr, "kejin: %s: '%s' is not yes or no\n", option, text);
+        fprintf (stderr, _ ("kejin: %s: '%s' is not yes or no\n"), option,
+                 text);
         return -1;
     }
     return 0;
@@ -545,8 +551,10 @@ cli_parse_percent (const char *option, const char *text, int32_t *bp)
     if (!length || strchr (copy, ',') || strstr (copy, "万")
     ||  strstr (copy, "亿") || copy [0] == '-'
     ||  cli_parse_yuan (option, copy, &fen) || fen > 1000000) {
-        fprintf (stderr, "kejin: %s: '%s' is not a percentage such as 3.65 "
-                 "(to 0.01%%, at most 10000)\n", option, text);
+        fprintf (stderr,
+                 _ ("kejin: %s: '%s' is not a percentage such as 3.65 "
+                    "(to 0.01%%, at most 10000)\n"),
+                 option, text);
         return -1;
     }
     *bp = (int32_t) fen;
@@ -597,12 +605,12 @@ cli_page_print (cli_table_t **table_p, size_t shown, const char *empty,
     if (shown)
         cli_table_print (*table_p, stdout);
     else
-        printf ("%s\n", empty);
+        printf ("%s\n", _ (empty));
     cli_table_destroy (table_p);
     if (!info)
         return;
-    printf ("\n%zu shown, %" PRIu64 " matching", shown, info->total);
+    printf (_ ("\n%zu shown, %" PRIu64 " matching"), shown, info->total);
     if (info->next && *info->next)
-        printf ("; next page: --after %s", info->next);
+        printf (_ ("; next page: --after %s"), info->next);
     printf ("\n");
 }

@@ -5,12 +5,12 @@
 
 #include "cli.h"
 
-static const char *s_usage =
+static const char *s_usage = N_ (
     "Usage: kejin status [--json]\n"
     "Show the broker (endpoints, uptime) and, for every service it knows,\n"
     "its workers, credit, queue, requests in flight, counters and latency\n"
     "(p50/p99 over the last one to two minutes); then each copy of each\n"
-    "service: the daemon process (instance, host, pid) and its workers.\n";
+    "service: the daemon process (instance, host, pid) and its workers.\n");
 
 //  --------------------------------------------------------------------------
 //  Each copy of each service: the process behind its workers, so that an
@@ -19,8 +19,9 @@ static const char *s_usage =
 static void
 s_print_copies (const Kj__BrokerStats *stats)
 {
-    cli_table_t *table = cli_table_new ("SERVICE", "COPY", "HOST", "PID",
-                                        "WORKERS", NULL);
+    cli_table_t *table = cli_table_new (N_ ("SERVICE"), N_ ("COPY"),
+                                        N_ ("HOST"), "PID", N_ ("WORKERS"),
+                                        NULL);
     for (size_t i = 0; i < stats->n_services; i++) {
         const Kj__ServiceStats *s = stats->services [i];
         for (size_t c = 0; c < s->n_copies; c++) {
@@ -59,20 +60,25 @@ cli_status (cli_t *cli, int argc, char **argv)
         cli_print_json (&stats->base);
     else {
         int64_t up = (kj_wall_us () - stats->started_us) / 1000000;
-        printf ("broker   %s  pid %u  city %s  up %" PRId64 "h%02" PRId64 "m"
-                "%02" PRId64 "s\n", stats->endpoint, stats->pid, stats->city,
-                up / 3600, up / 60 % 60, up % 60);
-        printf ("pub      %s  (KEJIN_NODE_PUB: event subscribers connect "
-                "here)\n", *stats->pub_endpoint ? stats->pub_endpoint
-                                                 : "(none)");
-        printf ("sub      %s  (KEJIN_NODE_SUB: kejin-events publishes here)\n",
-                *stats->sub_endpoint ? stats->sub_endpoint : "(none)");
-        printf ("clients  %" PRIu64 " with requests pending; malformed "
-                "messages %" PRIu64 ", dropped %" PRIu64 "\n\n",
+        printf (_ ("broker   %s  pid %u  city %s  up %" PRId64 "h%02" PRId64 "m"
+                   "%02" PRId64 "s\n"),
+                stats->endpoint, stats->pid, stats->city, up / 3600,
+                up / 60 % 60, up % 60);
+        printf (_ ("pub      %s  (KEJIN_NODE_PUB: event subscribers connect "
+                   "here)\n"), *stats->pub_endpoint ? stats->pub_endpoint
+                                                    : _ ("(none)"));
+        printf (_ ("sub      %s  (KEJIN_NODE_SUB: kejin-events publishes "
+                   "here)\n"), *stats->sub_endpoint ? stats->sub_endpoint
+                                                    : _ ("(none)"));
+        printf (_ ("clients  %" PRIu64 " with requests pending; malformed "
+                   "messages %" PRIu64 ", dropped %" PRIu64 "\n\n"),
                 stats->clients, stats->malformed, stats->dropped);
-        cli_table_t *table = cli_table_new ("SERVICE", "WORKERS", "IDLE",
-            "CREDIT", "QUEUED", "IN FLIGHT", "SERVED", "FAILED", "EXPIRED",
-            "RETRIED", "P50", "P99", NULL);
+        cli_table_t *table = cli_table_new (N_ ("SERVICE"), N_ ("WORKERS"),
+                                            N_ ("IDLE"), N_ ("CREDIT"),
+                                            N_ ("QUEUED"), N_ ("IN FLIGHT"),
+                                            N_ ("SERVED"), N_ ("FAILED"),
+                                            N_ ("EXPIRED"), N_ ("RETRIED"),
+                                            "P50", "P99", NULL);
         for (size_t i = 0; i < stats->n_services; i++) {
             Kj__ServiceStats *s = stats->services [i];
             char c [10][32];
@@ -92,7 +98,7 @@ cli_status (cli_t *cli, int argc, char **argv)
                            c [5], c [6], c [7], c [8], c [9], p99);
         }
         if (stats->n_services == 0)
-            printf ("no services yet: start a service daemon (make up)\n");
+            printf (_ ("no services yet: start a service daemon (make up)\n"));
         else {
             cli_table_print (table, stdout);
             s_print_copies (stats);

@@ -48,7 +48,7 @@ cli_call (cli_t *cli, const char *service, const char *method,
 {
     kj_client_t *client = cli_client (cli);
     if (!client) {
-        fprintf (stderr, "%s: cannot use broker endpoint '%s'\n", cli->prog,
+        fprintf (stderr, _ ("%s: cannot use broker endpoint '%s'\n"), cli->prog,
                  cli->broker);
         return CLI_USAGE;
     }
@@ -73,9 +73,11 @@ cli_call (cli_t *cli, const char *service, const char *method,
             fprintf (stderr, " (%s)", status.field);
         fprintf (stderr, ": %s\n", status.message);
         if (code == KJ__CODE__DEADLINE_EXCEEDED || code == KJ__CODE__UNAVAILABLE)
-            fprintf (stderr, "%s: is the node up? `make status` shows it; "
-                     "`make up` starts it. Broker: %s (--broker or "
-                     "KEJIN_NODE_BROKER)\n", cli->prog, cli->broker);
+            fprintf (stderr,
+                     _ ("%s: is the node up? `make status` shows it; "
+                        "`make up` starts it. Broker: %s (--broker or "
+                        "KEJIN_NODE_BROKER)\n"),
+                     cli->prog, cli->broker);
     }
     return cli_exit_code (code);
 }
@@ -91,7 +93,7 @@ cli_print_json (const ProtobufCMessage *message)
 int
 cli_usage (const char *text, bool error)
 {
-    fputs (text, error ? stderr : stdout);
+    fputs (_ (text), error ? stderr : stdout);
     return error ? CLI_USAGE : CLI_OK;
 }
 
@@ -171,6 +173,12 @@ cli_table_new (const char *heading, ...)
     va_start (args, heading);
     self->headings = s_cells (self->columns, heading, args);
     va_end (args);
+    //  Headings are marked N_ () where they are written
+    for (int i = 0; i < self->columns; i++) {
+        char *translated = strdup (_ (self->headings [i]));
+        free (self->headings [i]);
+        self->headings [i] = translated;
+    }
     self->rows = zlistx_new ();
     return self;
 }

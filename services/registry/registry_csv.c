@@ -28,6 +28,7 @@
 #include <strings.h>
 
 #include "kj_util.h"
+#include "kj_i18n.h"
 #include "registry_check.h"
 #include "registry_csv.h"
 #include "registry_entry.h"
@@ -491,7 +492,7 @@ s_error (registry_csv_t *self, const char *field, const char *value,
     char reason [512];
     va_list args;
     va_start (args, format);
-    vsnprintf (reason, sizeof reason, format, args);
+    vsnprintf (reason, sizeof reason, _ (format), args);
     va_end (args);
     //  Cut the value short on a character boundary
     char shown [REGISTRY_CSV_VALUE_MAX + 4] = "";
@@ -1443,7 +1444,7 @@ s_problem (char *buf, size_t size, size_t *at, const char *format, ...)
         *at += snprintf (buf + *at, size - *at, "; ");
     va_list args;
     va_start (args, format);
-    *at += vsnprintf (buf + *at, size - *at, format, args);
+    *at += vsnprintf (buf + *at, size - *at, _ (format), args);
     va_end (args);
     if (*at >= size)
         *at = size - 1;

@@ -1,7 +1,7 @@
 /*  =========================================================================
     registry_entry - life cycle of an enterprise's entry in the library
 
-    Pure rules, no I/O. The transitions (domain.md §1.3):
+    Pure rules, no I/O. The transitions (docs/rules/entry.md):
 
       DRAFT ---------submit--------> SUBMITTED
       RETURNED ------submit--------> SUBMITTED      (corrected, sent again)

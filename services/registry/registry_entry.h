@@ -3,7 +3,7 @@
     (入库: submit, city review, province review, publicity, active)
 
     Pure rules, no I/O. One table says which action moves an entry from
-    which state to which (domain.md §1.3); everything else is refused with
+    which state to which (docs/rules/entry.md); everything else is refused with
     a message saying what the entry is waiting for.
     =========================================================================
 */

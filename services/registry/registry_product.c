@@ -344,7 +344,7 @@ s_no (char *why, size_t size, const char *format, ...)
     if (why && size) {
         va_list args;
         va_start (args, format);
-        vsnprintf (why, size, format, args);
+        vsnprintf (why, size, format, args);   //  for the log: English
         va_end (args);
     }
     return false;

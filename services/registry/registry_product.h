@@ -6,7 +6,7 @@
     Pure rules, no I/O. A product serves an enterprise of city C when its
     regions name C, or PROVINCE, or SHENYANG_METRO while C is in the
     Shenyang metropolitan area (7 cities + 沈抚示范区). With `intercity`
-    (the 城际融资撮合中心 rule, domain.md §3.2), a metro enterprise is also
+    (the 城际融资撮合中心 rule, docs/rules/regions.md §4), a metro enterprise is also
     served by a product of any other metro city.
 
     The search is SQL; this class turns a search request into the

@@ -1154,12 +1154,12 @@ s_explain_authority (kj_call_t *call, const char *code,
             at += length + (end ? 1 : 0);
         }
         if (!*reply->entity_type)
-            reply->entity_type = kj_call_printf (call, "code %c (not in "
-                                                 "Kejin's table)", code [1]);
+            reply->entity_type = kj_call_printf (
+                call, _ ("code %c (not in Kejin's table)"), code [1]);
         return;
     }
-    reply->authority = kj_call_printf (call, "code %c (not in Kejin's table)",
-                                       code [0]);
+    reply->authority = kj_call_printf (
+        call, _ ("code %c (not in Kejin's table)"), code [0]);
 }
 
 static int
@@ -1179,8 +1179,8 @@ s_check_code (kj_call_t *call, const ProtobufCMessage *input,
         problem->field = "code";
         problem->message = kj_call_strdup (call, status.message);
         reply->problem = problem;
-        reply->note = "not a valid unified social credit code: fix the "
-                      "position named and check again";
+        reply->note = (char *) _ ("not a valid unified social credit code: "
+                                  "fix the position named and check again");
         return 0;
     }
     reply->valid = true;
@@ -1201,8 +1201,8 @@ s_check_code (kj_call_t *call, const ProtobufCMessage *input,
         reply->accepted = true;
         if (region == REGISTRY_REGION_SHENYANG
         ||  region == REGISTRY_REGION_FUSHUN)
-            reply->note = "if the enterprise is in 沈抚示范区, register it "
-                          "with region SFDZ";
+            reply->note = (char *) _ ("if the enterprise is in 沈抚示范区, "
+                                      "register it with region SFDZ");
     }
     else
     if (kind == REGISTRY_USCC_REGION_PROVINCE) {
@@ -1213,9 +1213,9 @@ s_check_code (kj_call_t *call, const ProtobufCMessage *input,
         reply->accepted = self->config.allow_outside;
         reply->note = kj_call_printf (call, "%s%s", status.message,
                                       self->config.allow_outside
-                                      ? "; this node takes such codes"
-                                      : "; this node registers Liaoning "
-                                        "enterprises only");
+                                      ? _ ("; this node takes such codes")
+                                      : _ ("; this node registers Liaoning "
+                                           "enterprises only"));
     }
     int rc = registry_store_enterprise_exists (kj_call_db (call), code);
     if (rc < 0)

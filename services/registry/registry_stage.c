@@ -13,7 +13,7 @@
     fallback, for whatever matched nothing: 成长期 if revenue grew on the
             year before, else 初创期; either way flagged for review
 
-    domain.md §1.2 words the fallback for "age > 5 yrs"; it also catches a
+    docs/rules/stages.md words the fallback for "age > 5 yrs"; it also catches a
     firm of 2 to 5 years with no revenue, no round and no incubator, which
     no rule covers. Ages are exact to the day: "age >= 3y" holds from the
     third anniversary on, "age <= 5y" up to and including the fifth, and
@@ -486,6 +486,7 @@ s_decide (registry_stage_result_t *result, registry_stage_t stage,
                            s_stage_labels [stage]);
     va_list args;
     va_start (args, format);
+    //  Not translated: the reason is stored and goes out in events
     vsnprintf (result->reason + length, sizeof result->reason - length,
                format, args);
     va_end (args);

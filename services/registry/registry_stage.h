@@ -3,7 +3,7 @@
     成长期 / 成熟期) from a versioned, configurable rule set
 
     Pure rules, no I/O. No published numeric criteria exist, so the rules
-    are a design choice (domain.md §1.2): evaluated top-down, mature first,
+    are a design choice (docs/rules/stages.md): evaluated top-down, mature first,
     the first stage that matches wins; an enterprise that matches none is
     placed by the fallback and flagged for manual review. Every threshold
     is in registry_stage_rules_t, which parses from key = value text so it
@@ -97,7 +97,7 @@ typedef struct {
 } registry_stage_result_t;
 
 //  --------------------------------------------------------------------------
-//  Fill rules with the default rule set, version "2023.1" (domain.md §1.2):
+//  Fill rules with the default rule set, version "2023.1" (docs/rules/stages.md):
 //  mature at ¥400m revenue, ¥50m net profit in both years, a board standard
 //  or tutoring filed; growth from 3 years and ¥20m with 20% CAGR, a
 //  qualification or Series B; start-up to 5 years; incubation to 2 years or

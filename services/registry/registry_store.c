@@ -342,6 +342,8 @@ registry_store_today (kj_db_t *db, registry_date_t *today)
 //  --------------------------------------------------------------------------
 //  Enterprises
 
+//  SQL built with the DAY and US macros: laid out by hand
+// clang-format off
 #define ENTERPRISE_COLUMNS \
     "e.code, e.name, e.region, e.industry, " \
     "coalesce (" DAY ("e.founded_on") ", ''), e.size_class, e.status, " \
@@ -356,6 +358,7 @@ registry_store_today (kj_db_t *db, registry_date_t *today)
     "coalesce ((SELECT max (array_position (ARRAY['seed', 'angel', 'a', " \
     "'b', 'c_plus', 'pre_ipo'], r.round)) FROM equity_round r " \
     "WHERE r.code = e.code), 0)"
+// clang-format on
 
 static Kj__Enterprise *
 s_enterprise_row (PGresult *res, int row, ProtobufCAllocator *mem)
@@ -1112,10 +1115,13 @@ registry_store_stage_rules (kj_db_t *db, const char *version, const char *text)
 //  --------------------------------------------------------------------------
 //  Institutions
 
+//  SQL built with the DAY and US macros: laid out by hand
+// clang-format off
 #define INSTITUTION_COLUMNS \
     "i.id, i.name, i.type, i.uscc, i.regions::text, i.contact, " \
     "i.sponsor_code, i.status, i.withdraw_reason, i.version, " \
     US ("i.created_at") ", " US ("i.updated_at")
+// clang-format on
 
 static Kj__Institution *
 s_institution_row (PGresult *res, int row, ProtobufCAllocator *mem)
@@ -1290,6 +1296,8 @@ registry_store_institution_list (kj_db_t *db,
 //  --------------------------------------------------------------------------
 //  Products
 
+//  SQL built with the DAY and US macros: laid out by hand
+// clang-format off
 #define PRODUCT_COLUMNS \
     "p.id, p.institution_id, p.name, p.type, p.min_amount_fen, " \
     "p.max_amount_fen, p.min_term_months, p.max_term_months, p.rate_bp, " \
@@ -1298,6 +1306,7 @@ registry_store_institution_list (kj_db_t *db,
     DAY ("p.valid_from") ", coalesce (" DAY ("p.valid_to") ", ''), " \
     "p.description, p.status, p.withdraw_reason, p.version, " \
     US ("p.created_at") ", " US ("p.updated_at") ", i.name, i.type"
+// clang-format on
 
 static Kj__Product *
 s_product_row (PGresult *res, int row, ProtobufCAllocator *mem)

@@ -7,7 +7,7 @@
 
     A ratio a/b reaches a band of threshold t basis points when
     a * 10000 >= b * t, computed in 128 bits so that no fen amount an
-    int64 can hold overflows. Zero denominators score 0 (domain.md §1.1).
+    int64 can hold overflows. Zero denominators score 0 (docs/rules/tech-sme.md §3).
     =========================================================================
 */
 

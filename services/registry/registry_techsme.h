@@ -3,7 +3,7 @@
 
     Pure rules, no I/O. Scores an enterprise on the national tech-SME grid
     (科技人员 20, 研发投入 50, 科技成果 30) and decides eligibility from the
-    score and the size and credit conditions (domain.md §1.1). Ratios are
+    score and the size and credit conditions (docs/rules/tech-sme.md). Ratios are
     compared exactly in integers; lower bounds are inclusive.
     =========================================================================
 */

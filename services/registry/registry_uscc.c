@@ -6,7 +6,7 @@
     (no I, O, S, V, Z); positions 3-8 are the GB/T 2260 region code,
     positions 9-17 the GB 11714 organisation code with its own check
     character at 17, and position 18 is the ISO 7064 MOD 31-3 check
-    character over positions 1-17 (domain.md §0.3).
+    character over positions 1-17 (docs/rules/credit-code.md).
 
     The only state is the exception list of early pilot codes, behind a
     mutex because a config reload may replace it while workers validate.
@@ -21,6 +21,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "kj_i18n.h"
 #include "registry_uscc.h"
 
 //  The character set in value order: '0' is 0, 'Y' is 30.
@@ -181,18 +182,22 @@ s_append_suspects (char *message, size_t size, const char *code)
     }
     size_t len = strlen (message);
     if (count == 0) {
-        snprintf (message + len, size - len,
-                  "; more than one character seems to be wrong");
+        snprintf (message + len, size - len, "%s",
+                  _ ("; more than one character seems to be wrong"));
         return;
     }
-    len += snprintf (message + len, size - len,
-                     "; a single mistyped character at position %d",
-                     suspects [0]);
-    for (int i = 1; i < count && len < size; i++)
-        len += snprintf (message + len, size - len, "%s%d",
-                         i == count - 1 ? " or " : ", ", suspects [i]);
+    //  "1, 2, 4 or 18", with the separators of the message's language
+    char positions [REGISTRY_USCC_SIZE * 8] = "";
+    size_t at = 0;
+    for (int i = 0; i < count && at < sizeof positions; i++)
+        at += snprintf (positions + at, sizeof positions - at, "%s%d",
+                        i == 0 ? "" : i == count - 1 ? _ (" or ") : _ (", "),
+                        suspects [i]);
     if (len < size)
-        snprintf (message + len, size - len, " would explain this");
+        snprintf (message + len, size - len,
+                  _ ("; a single mistyped character at position %s would "
+                     "explain this"),
+                  positions);
 }
 
 //  --------------------------------------------------------------------------
@@ -293,8 +298,10 @@ s_parse_chars (const char *s, size_t size, char *out, kj_status_t *status)
     if (count != REGISTRY_USCC_SIZE)
         return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "uscc",
                               count == 0
-                              ? "length: expected 18 characters, found none"
-                              : "length: expected 18 characters, found %d",
+                              ? N_ ("length: expected 18 characters, found "
+                                    "none")
+                              : N_ ("length: expected 18 characters, found "
+                                    "%d"),
                               count);
     size_t at = 0;
     for (int pos = 0; pos < REGISTRY_USCC_SIZE; pos++) {
@@ -358,9 +365,10 @@ s_verify (const char *code, kj_status_t *status)
             if (check == code [17]) {
                 size_t len = strlen (status->message);
                 snprintf (status->message + len, sizeof status->message - len,
-                          "; the rest of the code is consistent, so it may be "
-                          "an early pilot code missing from the exception "
-                          "list");
+                          "%s",
+                          _ ("; the rest of the code is consistent, so it may "
+                             "be an early pilot code missing from the "
+                             "exception list"));
             }
             else
                 s_append_suspects (status->message, sizeof status->message,

@@ -3,9 +3,9 @@
     GB 32100-2015) and the 15 Liaoning reporting regions it maps to
 
     Pure rules, no I/O. Normalises and validates a code as people type it
-    (domain.md §0.3), maps its region code (positions 3-8) to one of the 14
-    prefecture-level cities, and holds the table of the 15 reporting units:
-    the 14 cities plus 沈抚示范区 (domain.md §0.2).
+    (docs/rules/credit-code.md), maps its region code (positions 3-8) to
+    one of the 14 prefecture-level cities, and holds the table of the 15
+    reporting units: the 14 cities plus 沈抚示范区 (docs/rules/regions.md).
     =========================================================================
 */
 

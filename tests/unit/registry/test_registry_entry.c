@@ -17,7 +17,7 @@
 #define A(x) REGISTRY_ENTRY_ACTION_##x
 #define NO -1
 
-//  The expected matrix, written out from domain.md §1.3 independently of
+//  The expected matrix, written out from docs/rules/entry.md independently of
 //  the class's table: s_expected [state][action] is the target state, or
 //  NO where the action is refused.
 static const int s_expected [REGISTRY_ENTRY_STATES][REGISTRY_ENTRY_ACTIONS] = {

@@ -1,7 +1,7 @@
 /*  =========================================================================
     test_registry_uscc - the unified social credit code and the region table
 
-    The vectors are those of domain.md §0.3. Expected messages were worked
+    The vectors are those of docs/rules/credit-code.md §3. Expected messages were worked
     out independently (a short Python model of the same checks).
     =========================================================================
 */
