@@ -89,27 +89,6 @@ s_value (const ProtobufCFieldDescriptor *field, const void *member)
     return json_null ();
 }
 
-static size_t
-s_size (ProtobufCType type)
-{
-    switch (type) {
-        case PROTOBUF_C_TYPE_INT64: case PROTOBUF_C_TYPE_SINT64:
-        case PROTOBUF_C_TYPE_SFIXED64: case PROTOBUF_C_TYPE_UINT64:
-        case PROTOBUF_C_TYPE_FIXED64: case PROTOBUF_C_TYPE_DOUBLE:
-            return 8;
-        case PROTOBUF_C_TYPE_BOOL:
-            return sizeof (protobuf_c_boolean);
-        case PROTOBUF_C_TYPE_STRING: case PROTOBUF_C_TYPE_MESSAGE:
-            return sizeof (void *);
-        case PROTOBUF_C_TYPE_BYTES:
-            return sizeof (ProtobufCBinaryData);
-        case PROTOBUF_C_TYPE_ENUM:
-            return sizeof (int);
-        default:
-            return 4;
-    }
-}
-
 //  An envelope's payload, decoded by its type when that type is known
 static json_t *
 s_payload (const ProtobufCMessage *message, const ProtobufCBinaryData *data)
@@ -118,8 +97,8 @@ s_payload (const ProtobufCMessage *message, const ProtobufCBinaryData *data)
     const ProtobufCMessageDescriptor *type =
         kj_json_type (envelope->payload_type);
     if (type) {
-        ProtobufCMessage *payload = protobuf_c_message_unpack (type, NULL,
-                                                    data->len, data->data);
+        ProtobufCMessage *payload =
+            kj_proto_unpack (type, data->data, data->len, NULL);
         if (payload) {
             json_t *object = kj_json_from_message (payload);
             protobuf_c_message_free_unpacked (payload, NULL);
@@ -145,7 +124,7 @@ kj_json_from_message (const ProtobufCMessage *message)
             value = json_array ();
             for (size_t k = 0; k < count; k++)
                 json_array_append_new (value, s_value (field,
-                                       array + k * s_size (field->type)));
+                                       array + k * kj_proto_value_size (field->type)));
         }
         else
         if (desc == &kj__envelope__descriptor && streq (field->name, "payload"))

@@ -513,12 +513,13 @@ s_handle_request (kj_worker_t *self, zmsg_t *msg)
                       "service '%s' has no method '%s'", self->config.service,
                       header->method);
     else {
-        ProtobufCMessage *input = protobuf_c_message_unpack (
-            md->input, NULL, payload ? zframe_size (payload) : 0,
-            payload ? zframe_data (payload) : NULL);
+        kj_status_t bad;
+        ProtobufCMessage *input = kj_proto_unpack (
+            md->input, payload ? zframe_data (payload) : NULL,
+            payload ? zframe_size (payload) : 0, &bad);
         if (!input)
-            kj_call_fail (&call, KJ__CODE__INVALID_ARGUMENT, NULL,
-                          "request body is not a valid %s", md->input->name);
+            kj_call_fail (&call, bad.code, bad.field, "request body: %s",
+                          bad.message);
         else {
             unsigned index = (unsigned) (md - desc->methods);
             if (self->flags [index] & KJ_WRITE)
