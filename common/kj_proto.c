@@ -81,8 +81,9 @@ kj_proto_reply_header (const void *data, size_t size)
 //  Decoding within limits. The scan below reads the wire format exactly as
 //  protobuf-c 1.4 does (tags of at most 5 bytes, varints of at most 10,
 //  length prefixes of at most 5 and 2^31 - 1), so that bytes it calls
-//  malformed are bytes protobuf-c would refuse too; tests/fuzz/fuzz_proto
-//  checks that. It allocates nothing and recurses only into fields its
+//  "not a valid" message are bytes protobuf-c would refuse too;
+//  tests/fuzz/fuzz_proto checks that. One exception: field number 0,
+//  which protobuf-c accepts when written in more than one byte. It allocates nothing and recurses only into fields its
 //  descriptor says are messages, as protobuf-c does.
 
 //  What one allocation costs beyond its size, for the memory estimate
@@ -245,6 +246,15 @@ s_scan (scan_t *scan, const ProtobufCMessageDescriptor *desc,
         at += used;
         unsigned wire = (unsigned) (tag & 7);
         uint32_t number = (uint32_t) (tag >> 3);
+        if (number == 0) {
+            //  protobuf-c takes field 0 written in two bytes or more, but
+            //  packs it in one, which it refuses: refuse it at once
+            if (scan->status)
+                kj_status_set (scan->status, KJ__CODE__INVALID_ARGUMENT,
+                               NULL, "not a valid %s: field number 0",
+                               scan->type->name);
+            return -1;
+        }
         const uint8_t *body = data + at;
         size_t length = 0;
         uint64_t value;

@@ -145,6 +145,19 @@ test_unpack_valid_and_malformed (void **state)
                                       bad [i], length, &status));
         assert_int_equal (status.code, KJ__CODE__INVALID_ARGUMENT);
     }
+    //  Field number 0 in two bytes: protobuf-c reads it but packs it in
+    //  one byte that it then refuses (found by fuzz_proto)
+    const uint8_t zero [] = { 0x82, 0x00, 0x02, 'x', '0' };
+    back = (Kj__EchoRequest *) protobuf_c_message_unpack (
+        &kj__echo_request__descriptor, NULL, sizeof zero, zero);
+    assert_non_null (back);
+    kj__echo_request__free_unpacked (back, NULL);
+    assert_null (kj_proto_unpack (&kj__echo_request__descriptor, zero,
+                                  sizeof zero, &status));
+    assert_int_equal (status.code, KJ__CODE__INVALID_ARGUMENT);
+    assert_string_equal (status.message,
+                         "not a valid kj.EchoRequest: field number 0");
+
     //  Unknown fields are kept, as protobuf-c does
     back = (Kj__EchoRequest *) kj_proto_unpack (
         &kj__echo_request__descriptor, "\x78\x01\x10\x02", 4, &status);
