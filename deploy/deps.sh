@@ -19,6 +19,7 @@ PACKAGES=(
     python3 python3-zmq python3-protobuf protobuf-compiler  # Python example
     procps iproute2 util-linux              # ps, ss, runuser for tests
     valgrind                                # make memcheck
+    clang libclang-rt-14-dev                # libFuzzer: make fuzz, test_fuzz
 )
 
 missing=()
