@@ -106,6 +106,44 @@ test_u64_big_endian (void **state)
     assert_true (kj_get_u64 (bytes) == 0);
 }
 
+static void
+test_hex (void **state)
+{
+    char *hex = kj_hex_encode ("\x00\x01\xab\xff", 4);
+    assert_string_equal (hex, "0001abff");
+    free (hex);
+    hex = kj_hex_encode (NULL, 0);
+    assert_string_equal (hex, "");
+    free (hex);
+
+    uint8_t out [4];
+    size_t size = 99;
+    assert_int_equal (kj_hex_decode ("0001ABff", 8, out, sizeof out, &size),
+                      0);
+    assert_int_equal (size, 4);
+    assert_memory_equal (out, "\x00\x01\xab\xff", 4);
+    assert_int_equal (kj_hex_decode ("", 0, out, sizeof out, &size), 0);
+    assert_int_equal (size, 0);
+    size = 99;
+    assert_int_equal (kj_hex_decode ("abc", 3, out, sizeof out, &size), -1);
+    assert_int_equal (kj_hex_decode ("zz", 2, out, sizeof out, &size), -1);
+    assert_int_equal (kj_hex_decode ("0g", 2, out, sizeof out, &size), -1);
+    assert_int_equal (kj_hex_decode ("0011223344", 10, out, sizeof out,
+                                     &size), -1);       //  5 bytes, room 4
+    assert_int_equal (size, 99);
+
+    //  Every byte value, both ways
+    uint8_t all [256], back [256];
+    for (int i = 0; i < 256; i++)
+        all [i] = (uint8_t) i;
+    hex = kj_hex_encode (all, sizeof all);
+    assert_int_equal (strlen (hex), 512);
+    assert_int_equal (kj_hex_decode (hex, 512, back, sizeof back, &size), 0);
+    assert_int_equal (size, 256);
+    assert_memory_equal (all, back, 256);
+    free (hex);
+}
+
 int
 main (void)
 {
@@ -116,6 +154,7 @@ main (void)
         cmocka_unit_test (test_strlcpy),
         cmocka_unit_test (test_parse_int64),
         cmocka_unit_test (test_u64_big_endian),
+        cmocka_unit_test (test_hex),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
