@@ -200,7 +200,8 @@ fuzzers: $(FUZZ_BIN)
 
 #  The harnesses, from any build: tests/system/test_fuzz.sh runs them
 fuzz-build:
-	@$(MAKE) --no-print-directory FUZZ=1 fuzzers
+	@$(MAKE) --no-print-directory FUZZ=1 SAN= CC=clang \
+	    BUILD=build-fuzz BIN=build-fuzz/bin fuzzers
 
 #  -------------------------------------------------------------------------
 #  Targets for people
