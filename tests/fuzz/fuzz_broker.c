@@ -57,8 +57,8 @@ s_send (void *arg, zmq_msg_t *frames, int count)
 //  This harness found two faults of the broker_core on main at once: a
 //  service name with a NUL in a request or a READY reads past the end of
 //  the retry_safe list (s_service_require with an empty name), and a tick
-//  that finds two dead workers frees one while re-dispatching the other's
-//  requests, then reads it (use after free, issue 9). Branch `broker`
+//  that finds several dead workers reads one in s_worker_delete after it
+//  was freed (the use after free of issue 9). Branch `broker`
 //  fixes both (their inputs are in corpus/broker/: nul_service_name,
 //  tick_two_dead_workers); its broker_core.h defines BROKER_MAX_FRAMES.
 //  Against an older core the harness steers around the two faults (no
