@@ -3,13 +3,14 @@
     leave the outbox; a failed Append is retried; one relay per producer
 
     PostgreSQL is the runner's scratch cluster; kejin-events is a stand-in
-    thread on a ROUTER that answers events.writer Cursor and Append from a
-    cursor it keeps, as the real log does.
+    (kj_stub) that answers events.writer Cursor and Append from a cursor
+    it keeps, as the real log does.
     =========================================================================
 */
 
 #include "kejin.h"
 #include "kj_test.h"
+#include "kj_stub.h"
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,10 +18,7 @@
 #include <cmocka.h>
 
 static char *s_dsn;
-static zsock_t *s_router;
-static char s_broker [64];
 static pthread_mutex_t s_lock = PTHREAD_MUTEX_INITIALIZER;
-static volatile bool s_done;
 
 //  The stand-in log's state
 static uint64_t s_cursor_txid, s_cursor_id;
@@ -29,21 +27,11 @@ static uint64_t s_logged;               //  events taken as new
 static char s_topics [16][64];          //  their topics, in order
 static char s_producer [64], s_city [16], s_payload_type [64];
 
-static void
-s_answer (zmsg_t *msg)
+static zframe_t *
+s_answer (const char *service, const Kj__RequestHeader *header,
+          zframe_t *body, kj_status_t *status, void *arg)
 {
-    zframe_t *client = zmsg_pop (msg);
-    zframe_t *empty = zmsg_pop (msg);
-    zframe_t *proto = zmsg_pop (msg);
-    zframe_t *service = zmsg_pop (msg);
-    zframe_t *head = zmsg_pop (msg);
-    zframe_t *body = zmsg_pop (msg);
-    Kj__RequestHeader *header =
-        kj_proto_request_header (zframe_data (head), zframe_size (head));
-    assert_non_null (header);
-    assert_true (zframe_streq (service, "events.writer"));
-    kj_status_t status;
-    kj_status_ok (&status);
+    assert_string_equal (service, "events.writer");
     zframe_t *payload = NULL;
     pthread_mutex_lock (&s_lock);
     if (streq (header->method, "Cursor")) {
@@ -55,7 +43,7 @@ s_answer (zmsg_t *msg)
     else
     if (s_fail_appends > 0) {
         s_fail_appends--;
-        kj_status_set (&status, KJ__CODE__UNAVAILABLE, NULL, "log down");
+        kj_status_set (status, KJ__CODE__UNAVAILABLE, NULL, "log down");
     }
     else {
         assert_string_equal (header->method, "Append");
@@ -89,32 +77,7 @@ s_answer (zmsg_t *msg)
         kj__append_request__free_unpacked (request, NULL);
     }
     pthread_mutex_unlock (&s_lock);
-    zmsg_t *out = zmsg_new ();
-    zmsg_append (out, &client);
-    zmsg_append (out, &empty);
-    zmsg_append (out, &proto);
-    zmsg_append (out, &service);
-    zmsg_append (out, &(zframe_t *) {
-        kj_proto_reply_frame (header->request_id, &status) });
-    if (payload)
-        zmsg_append (out, &payload);
-    zmsg_send (&out, s_router);
-    kj__request_header__free_unpacked (header, NULL);
-    zframe_destroy (&head);
-    zframe_destroy (&body);
-}
-
-static void *
-s_events_thread (void *arg)
-{
-    zsock_set_rcvtimeo (s_router, 50);
-    while (!s_done) {
-        zmsg_t *msg = zmsg_recv (s_router);
-        if (msg)
-            s_answer (msg);
-        zmsg_destroy (&msg);
-    }
-    return NULL;
+    return payload;
 }
 
 static int64_t
@@ -171,13 +134,7 @@ static void
 test_relay (void **state)
 {
     kj_log_init ("test_kj_relay", "error");
-    s_router = zsock_new (ZMQ_ROUTER);
-    int port = zsock_bind (s_router, "tcp://127.0.0.1:*");
-    assert_true (port > 0);
-    snprintf (s_broker, sizeof s_broker, "tcp://127.0.0.1:%d", port);
-    pthread_t thread;
-    assert_int_equal (pthread_create (&thread, NULL, s_events_thread, NULL),
-                      0);
+    kj_stub_t *events = kj_stub_new (s_answer, NULL);
 
     kj_db_t *db = kj_db_new (s_dsn, "relaytest", 0);
     assert_non_null (db);
@@ -186,7 +143,8 @@ test_relay (void **state)
     s_add (db, first, 3);
 
     kj_relay_config_t config = {
-        .dsn = s_dsn, .schema = "relaytest", .broker = s_broker,
+        .dsn = s_dsn, .schema = "relaytest",
+        .broker = kj_stub_endpoint (events),
         .city = "210100", .batch = 1000, .idle_ms = 5, .timeout_ms = 2000,
         .lock_retry_ms = 50
     };
@@ -249,9 +207,7 @@ test_relay (void **state)
     kj_relay_destroy (&standby);
 
     kj_db_destroy (&db);
-    s_done = true;
-    pthread_join (thread, NULL);
-    zsock_destroy (&s_router);
+    kj_stub_destroy (&events);
 }
 
 int

@@ -3,9 +3,9 @@
     offset, live batches proved by their markers, a lost event repaired by
     replay, and garbage on the live stream dropped
 
-    The stand-ins: a thread answering the subscriber's Replay requests on a
-    ROUTER (as broker and kejin-events together) from an in-memory log, and
-    a PUB socket in the test for the live stream.
+    The stand-ins: kj_stub answering the subscriber's Replay requests (as
+    broker and kejin-events together) from an in-memory log, and a PUB
+    socket in the test for the live stream.
     =========================================================================
 */
 
@@ -15,19 +15,16 @@
 #include <cmocka.h>
 #include <pthread.h>
 #include "kejin.h"
+#include "kj_stub.h"
 
 #define LOG_MAX 16
 
 //  The log: offset i has topic s_topics [i]; offsets 1 .. s_head
 static const char *s_topics [LOG_MAX];
 static uint64_t s_head;
-static uint64_t s_replays;              //  Replay requests answered
 static pthread_mutex_t s_lock = PTHREAD_MUTEX_INITIALIZER;
-static volatile bool s_done;
-
-static zsock_t *s_router;
 static zsock_t *s_pub;
-static char s_broker [64], s_pub_endpoint [64];
+static char s_pub_endpoint [64];
 
 //  Offsets delivered, in order
 static uint64_t s_delivered [LOG_MAX];
@@ -56,20 +53,12 @@ s_prefixed (const char *topic, Kj__ReplayRequest *request)
 }
 
 //  Answer one Replay: the matching events of [from, to or head]
-static void
-s_answer (zmsg_t *msg)
+static zframe_t *
+s_answer (const char *service, const Kj__RequestHeader *header,
+          zframe_t *body, kj_status_t *status, void *arg)
 {
-    zframe_t *client = zmsg_pop (msg);
-    zframe_t *empty = zmsg_pop (msg);
-    zframe_t *proto = zmsg_pop (msg);
-    zframe_t *service = zmsg_pop (msg);
-    zframe_t *head = zmsg_pop (msg);
-    zframe_t *body = zmsg_pop (msg);
-    Kj__RequestHeader *header =
-        kj_proto_request_header (zframe_data (head), zframe_size (head));
-    assert_non_null (header);
+    assert_string_equal (service, "events");
     assert_string_equal (header->method, "Replay");
-    assert_true (zframe_streq (service, "events"));
     Kj__ReplayRequest *request = (Kj__ReplayRequest *) kj_proto_unpack (
         &kj__replay_request__descriptor, zframe_data (body),
         zframe_size (body), NULL);
@@ -93,37 +82,10 @@ s_answer (zmsg_t *msg)
     reply.next_offset = last + 1;
     reply.head = s_head;
     reply.tail = 1;
-    s_replays++;
+    zframe_t *payload = kj_proto_frame (&reply.base, false);
     pthread_mutex_unlock (&s_lock);
-
-    kj_status_t ok;
-    kj_status_ok (&ok);
-    zmsg_t *out = zmsg_new ();
-    zmsg_append (out, &client);
-    zmsg_append (out, &empty);
-    zmsg_append (out, &proto);
-    zmsg_append (out, &service);
-    zmsg_append (out, &(zframe_t *) {
-        kj_proto_reply_frame (header->request_id, &ok) });
-    zmsg_append (out, &(zframe_t *) { kj_proto_frame (&reply.base, false) });
-    zmsg_send (&out, s_router);
     kj__replay_request__free_unpacked (request, NULL);
-    kj__request_header__free_unpacked (header, NULL);
-    zframe_destroy (&head);
-    zframe_destroy (&body);
-}
-
-static void *
-s_events_thread (void *arg)
-{
-    zsock_set_rcvtimeo (s_router, 50);
-    while (!s_done) {
-        zmsg_t *msg = zmsg_recv (s_router);
-        if (msg)
-            s_answer (msg);
-        zmsg_destroy (&msg);
-    }
-    return NULL;
+    return payload;
 }
 
 //  Append to the log; publish it live unless `lost`
@@ -206,12 +168,8 @@ static void
 test_replay_live_gap_and_garbage (void **state)
 {
     kj_log_init ("test_kj_subscriber", "error");
-    s_router = zsock_new (ZMQ_ROUTER);
-    int port = zsock_bind (s_router, "tcp://127.0.0.1:*");
-    assert_true (port > 0);
-    snprintf (s_broker, sizeof s_broker, "tcp://127.0.0.1:%d", port);
     s_pub = zsock_new (ZMQ_PUB);
-    port = zsock_bind (s_pub, "tcp://127.0.0.1:*");
+    int port = zsock_bind (s_pub, "tcp://127.0.0.1:*");
     assert_true (port > 0);
     snprintf (s_pub_endpoint, sizeof s_pub_endpoint, "tcp://127.0.0.1:%d",
               port);
@@ -219,12 +177,10 @@ test_replay_live_gap_and_garbage (void **state)
     s_append ("registry.a", true);
     s_append ("other.b", true);
     s_append ("registry.c", true);
-    pthread_t thread;
-    assert_int_equal (pthread_create (&thread, NULL, s_events_thread, NULL),
-                      0);
+    kj_stub_t *events = kj_stub_new (s_answer, NULL);
 
     kj_subscriber_config_t config = {
-        .broker = s_broker, .pub_endpoint = s_pub_endpoint,
+        .broker = kj_stub_endpoint (events), .pub_endpoint = s_pub_endpoint,
         .prefixes = (const char *[]) { "registry.", NULL },
         .from = 1, .callback = s_on_event, .timeout_ms = 2000
     };
@@ -280,10 +236,8 @@ test_replay_live_gap_and_garbage (void **state)
     assert_int_equal (s_count, 5);
 
     kj_subscriber_destroy (&sub);
-    s_done = true;
-    pthread_join (thread, NULL);
+    kj_stub_destroy (&events);
     zsock_destroy (&s_pub);
-    zsock_destroy (&s_router);
 }
 
 int
