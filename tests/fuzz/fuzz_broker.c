@@ -14,7 +14,9 @@
                     and L bytes. Some L stand for frames a fuzzer cannot
                     guess: 255 the last request handle the broker sent to
                     this peer, 254 "MDPW01", 253 "MDPC01", 252 a Kejin
-                    request header, 251 a Kejin worker hello.
+                    request header, 251 a Kejin worker hello. With
+                    branch broker's core, op & 0x80 hands the message
+                    over as one cut short (broker_core_message_cut).
     Frame 0 (the routing id) is always the peer's.
     =========================================================================
 */
@@ -187,6 +189,13 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         if (s_nul_name (frames, count)) {
             for (int i = 0; i < count; i++)
                 zmq_msg_close (&frames [i]);
+            continue;
+        }
+#endif
+#if !OLD_CORE
+        if (op & 0x80) {
+            //  As if the receiver had cut a longer message to these frames
+            broker_core_message_cut (core, frames, count, now);
             continue;
         }
 #endif
