@@ -39,17 +39,6 @@ void
 char *
     kj_strlcpy (char *dst, const char *src, size_t n);
 
-//  Parse a decimal int64 from the whole of s; 0 on success, -1 if s is not
-//  a number or overflows.
-int
-    kj_parse_int64 (const char *s, int64_t *value);
-
-//  Store a uint64 as 8 big-endian bytes, and read it back.
-void
-    kj_put_u64 (unsigned char *dst, uint64_t value);
-uint64_t
-    kj_get_u64 (const unsigned char *src);
-
 //  Bytes as lowercase hex (what PostgreSQL's decode (x, 'hex') reads): a
 //  new string of 2 * size characters; the caller frees it.
 char *
@@ -61,5 +50,16 @@ char *
 int
     kj_hex_decode (const char *hex, size_t length, void *out, size_t max,
                    size_t *size);
+
+//  Parse a decimal int64 from the whole of s; 0 on success, -1 if s is not
+//  a number or overflows.
+int
+    kj_parse_int64 (const char *s, int64_t *value);
+
+//  Store a uint64 as 8 big-endian bytes, and read it back.
+void
+    kj_put_u64 (unsigned char *dst, uint64_t value);
+uint64_t
+    kj_get_u64 (const unsigned char *src);
 
 #endif
