@@ -31,14 +31,6 @@ bool
 void
     kj_stop (void);
 
-//  A fresh random UUID as 36 characters plus NUL.
-void
-    kj_uuid (char out [37]);
-
-//  Copy src into dst of size n, always NUL-terminated; returns dst.
-char *
-    kj_strlcpy (char *dst, const char *src, size_t n);
-
 //  Bytes as lowercase hex (what PostgreSQL's decode (x, 'hex') reads): a
 //  new string of 2 * size characters; the caller frees it.
 char *
@@ -50,6 +42,14 @@ char *
 int
     kj_hex_decode (const char *hex, size_t length, void *out, size_t max,
                    size_t *size);
+
+//  A fresh random UUID as 36 characters plus NUL.
+void
+    kj_uuid (char out [37]);
+
+//  Copy src into dst of size n, always NUL-terminated; returns dst.
+char *
+    kj_strlcpy (char *dst, const char *src, size_t n);
 
 //  Parse a decimal int64 from the whole of s; 0 on success, -1 if s is not
 //  a number or overflows.

@@ -13,13 +13,13 @@ PACKAGES=(
     libprotobuf-c-dev protobuf-c-compiler   # protobuf-c and protoc-c
     libpq-dev postgresql                    # libpq; the embedded cluster
     libcmocka-dev                           # unit tests
+    clang libclang-rt-14-dev                # libFuzzer: make fuzz, test_fuzz
     libjansson-dev                          # --json output
     libcsv-dev                              # CSV import and export
     uuid-dev                                # idempotency keys, ids
     python3 python3-zmq python3-protobuf protobuf-compiler  # Python example
     procps iproute2 util-linux              # ps, ss, runuser for tests
     valgrind                                # make memcheck
-    clang libclang-rt-14-dev                # libFuzzer: make fuzz, test_fuzz
 )
 
 missing=()
