@@ -104,6 +104,9 @@ typedef struct {
     kj_status_t *status;
 } scan_t;
 
+//  --------------------------------------------------------------------------
+//  The limits every peer's message is decoded within
+
 void
 kj_proto_limits_default (kj_proto_limits_t *limits)
 {
@@ -112,6 +115,9 @@ kj_proto_limits_default (kj_proto_limits_t *limits)
     limits->max_repeated = KJ_PROTO_MAX_REPEATED;
     limits->max_memory = KJ_PROTO_MAX_MEMORY;
 }
+
+//  --------------------------------------------------------------------------
+//  One value's size in a repeated field's array, as protobuf-c lays it out
 
 size_t
 kj_proto_value_size (ProtobufCType type)
@@ -347,6 +353,9 @@ s_scan (scan_t *scan, const ProtobufCMessageDescriptor *desc,
         return -1;
     return 0;
 }
+
+//  --------------------------------------------------------------------------
+//  Scan, then decode: protobuf-c only sees bytes within the limits
 
 ProtobufCMessage *
 kj_proto_unpack_with (const ProtobufCMessageDescriptor *type,
