@@ -6,9 +6,13 @@
 SHELL := /bin/bash
 
 SAN     ?=
+FUZZ    ?=
 V       ?= 0
 CC      ?= cc
-ifeq ($(SAN),1)
+ifeq ($(FUZZ),1)
+BUILD   ?= build-fuzz
+BIN     ?= build-fuzz/bin
+else ifeq ($(SAN),1)
 BUILD   ?= build-san
 BIN     ?= build-san/bin
 else
@@ -30,6 +34,14 @@ LIBS    := $(PKG_LIBS) -lpthread -lm
 ifeq ($(SAN),1)
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=address,undefined
+endif
+#  FUZZ=1 (used by `make fuzz` and `make tests`): clang, every object
+#  instrumented for libFuzzer, ASan and UBSan, in build-fuzz/
+ifeq ($(FUZZ),1)
+CC      := clang
+CFLAGS  += -fsanitize=fuzzer-no-link,address,undefined \
+           -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=fuzzer,address,undefined
 endif
 
 ifeq ($(V),1)
@@ -258,6 +270,27 @@ $(BUILD)/tests/$(1)/%: $(BUILD)/obj/tests/$(1)/%.o $(SUPPORT_OBJ) $(SERVICE_LIBS
 endef
 $(foreach d,system bench tools,$(eval $(call linked_rule,$(d))))
 
+#  tests/fuzz/fuzz_*.c -> libFuzzer harnesses, built with FUZZ=1 only.
+#  They link the broker's and the registry's classes and libkejin.
+
+FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN     := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+FUZZ_LIBS    := $(BUILD)/lib/libbroker.a $(BUILD)/lib/libregistry.a
+FUZZ_SECONDS ?= 600
+
+$(BUILD)/fuzz/%: $(BUILD)/obj/tests/fuzz/%.o $(FUZZ_LIBS) $(LIBKEJIN)
+	@mkdir -p $(@D)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+.PHONY: fuzzers fuzz-build fuzz
+fuzzers: $(FUZZ_BIN)
+
+#  The harnesses, from any build: tests/system/test_fuzz.sh runs them
+fuzz-build:
+	@$(MAKE) --no-print-directory FUZZ=1 SAN= CC=clang \
+	    BUILD=build-fuzz BIN=build-fuzz/bin fuzzers
+
 #  -------------------------------------------------------------------------
 #  Targets for people
 
@@ -266,7 +299,7 @@ $(foreach d,system bench tools,$(eval $(call linked_rule,$(d))))
 
 all: $(BINARIES) $(BIN)/kejin.desc $(MO_FILES) ## build every daemon and the kejin CLI into bin/
 
-tests: $(UNIT_BIN) $(SYSTEM_BIN) $(BENCH_BIN) $(TOOL_BIN)
+tests: $(UNIT_BIN) $(SYSTEM_BIN) $(BENCH_BIN) $(TOOL_BIN) fuzz-build
 
 deps: ## check for the Debian packages Kejin needs; install them as root
 	@deploy/deps.sh
@@ -280,6 +313,10 @@ unit: all tests ## run the unit tests only
 
 system: all tests ## run the system tests only (T=name runs one)
 	@tests/run.sh --build $(BUILD) --bin $(BIN) system $(T)
+
+fuzz: deps ## run each fuzzer FUZZ_SECONDS (600) long; corpus in build-fuzz/
+	@$(MAKE) --no-print-directory fuzz-build
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_KEEP=1 tests/system/test_fuzz.sh $(F)
 
 memcheck: all tests ## run the unit tests under valgrind
 	@tests/run.sh --build $(BUILD) --bin $(BIN) --valgrind unit
@@ -321,7 +358,7 @@ po-check: $(BUILD)/kejin.pot ## fail if a marked message has no translation
 	done
 
 clean: ## remove build/ and bin/ (not run/: `make down` first)
-	rm -rf build build-san bin
+	rm -rf build build-san build-fuzz bin
 
 help: ## list the targets
 	@echo "Kejin: make <target> [V=1] [SAN=1]"
@@ -331,5 +368,6 @@ help: ## list the targets
 	@echo "  make up SCALE=registry=4     start 4 copies of kejin-registry"
 	@echo "  make system T=broker         run one system test"
 	@echo "  make bench B=broker          run one benchmark"
+	@echo "  make fuzz F=proto FUZZ_SECONDS=60   run one fuzzer a minute"
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

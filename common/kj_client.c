@@ -199,10 +199,11 @@ s_decode (zmsg_t *msg, uint64_t *request_id,
         zframe_t *payload = zmsg_next (msg);
         size_t size = payload ? zframe_size (payload) : 0;
         const uint8_t *data = payload ? zframe_data (payload) : NULL;
-        *reply_p = protobuf_c_message_unpack (reply_type, NULL, size, data);
+        kj_status_t bad;
+        *reply_p = kj_proto_unpack (reply_type, data, size, &bad);
         if (!*reply_p)
-            kj_status_set (status, KJ__CODE__INTERNAL, NULL,
-                           "reply is not a valid %s", reply_type->name);
+            kj_status_set (status, KJ__CODE__INTERNAL, bad.field,
+                           "reply: %s", bad.message);
     }
     return 0;
 }

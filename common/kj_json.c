@@ -43,6 +43,57 @@ s_base64 (const ProtobufCBinaryData *data)
     return string;
 }
 
+//  Bytes of the UTF-8 character at s [0 .. size), or 0 if it is not one
+//  (overlong forms, surrogates and values past U+10FFFF are not)
+static size_t
+s_utf8_length (const unsigned char *s, size_t size)
+{
+    unsigned char c = s [0];
+    size_t length = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2
+                  : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4
+                  : 0;
+    if (length == 0 || length > size)
+        return 0;
+    for (size_t i = 1; i < length; i++)
+        if ((s [i] & 0xc0) != 0x80)
+            return 0;
+    if ((c == 0xe0 && s [1] < 0xa0) || (c == 0xed && s [1] > 0x9f)
+    ||  (c == 0xf0 && s [1] < 0x90) || (c == 0xf4 && s [1] > 0x8f))
+        return 0;
+    return length;
+}
+
+//  A JSON string of text; bytes that are not UTF-8 (protobuf-c does not
+//  check) become U+FFFD rather than losing the whole value
+static json_t *
+s_string (const char *text)
+{
+    json_t *string = json_string (text);
+    if (string)
+        return string;
+    const unsigned char *s = (const unsigned char *) text;
+    size_t size = strlen (text);
+    char *fixed = (char *) malloc (size * 3 + 1);
+    size_t at = 0;
+    for (size_t i = 0; i < size; ) {
+        size_t length = s_utf8_length (s + i, size - i);
+        if (length) {
+            memcpy (fixed + at, s + i, length);
+            at += length;
+            i += length;
+        }
+        else {
+            memcpy (fixed + at, "\xef\xbf\xbd", 3);
+            at += 3;
+            i++;
+        }
+    }
+    fixed [at] = 0;
+    string = json_string (fixed);
+    free (fixed);
+    return string;
+}
+
 static json_t *
 s_value (const ProtobufCFieldDescriptor *field, const void *member)
 {
@@ -77,7 +128,7 @@ s_value (const ProtobufCFieldDescriptor *field, const void *member)
         }
         case PROTOBUF_C_TYPE_STRING: {
             const char *string = *(char *const *) member;
-            return json_string (string ? string : "");
+            return s_string (string ? string : "");
         }
         case PROTOBUF_C_TYPE_BYTES:
             return s_base64 ((const ProtobufCBinaryData *) member);
@@ -89,27 +140,6 @@ s_value (const ProtobufCFieldDescriptor *field, const void *member)
     return json_null ();
 }
 
-static size_t
-s_size (ProtobufCType type)
-{
-    switch (type) {
-        case PROTOBUF_C_TYPE_INT64: case PROTOBUF_C_TYPE_SINT64:
-        case PROTOBUF_C_TYPE_SFIXED64: case PROTOBUF_C_TYPE_UINT64:
-        case PROTOBUF_C_TYPE_FIXED64: case PROTOBUF_C_TYPE_DOUBLE:
-            return 8;
-        case PROTOBUF_C_TYPE_BOOL:
-            return sizeof (protobuf_c_boolean);
-        case PROTOBUF_C_TYPE_STRING: case PROTOBUF_C_TYPE_MESSAGE:
-            return sizeof (void *);
-        case PROTOBUF_C_TYPE_BYTES:
-            return sizeof (ProtobufCBinaryData);
-        case PROTOBUF_C_TYPE_ENUM:
-            return sizeof (int);
-        default:
-            return 4;
-    }
-}
-
 //  An envelope's payload, decoded by its type when that type is known
 static json_t *
 s_payload (const ProtobufCMessage *message, const ProtobufCBinaryData *data)
@@ -118,8 +148,8 @@ s_payload (const ProtobufCMessage *message, const ProtobufCBinaryData *data)
     const ProtobufCMessageDescriptor *type =
         kj_json_type (envelope->payload_type);
     if (type) {
-        ProtobufCMessage *payload = protobuf_c_message_unpack (type, NULL,
-                                                    data->len, data->data);
+        ProtobufCMessage *payload =
+            kj_proto_unpack (type, data->data, data->len, NULL);
         if (payload) {
             json_t *object = kj_json_from_message (payload);
             protobuf_c_message_free_unpacked (payload, NULL);
@@ -145,7 +175,7 @@ kj_json_from_message (const ProtobufCMessage *message)
             value = json_array ();
             for (size_t k = 0; k < count; k++)
                 json_array_append_new (value, s_value (field,
-                                       array + k * s_size (field->type)));
+                                       array + k * kj_proto_value_size (field->type)));
         }
         else
         if (desc == &kj__envelope__descriptor && streq (field->name, "payload"))

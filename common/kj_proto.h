@@ -6,6 +6,14 @@
     body is a header ("KJ\x01" and a kj.ReplyHeader) and, on OK, the
     method's output message. The magic lets the broker tell Kejin bodies
     from opaque ones; it never changes either.
+
+    Every message that comes from another process is decoded through
+    kj_proto_unpack. protobuf-c itself has no limits: a few bytes of
+    nested or repeated empty fields make it allocate a hundred times their
+    size. kj_proto_unpack first walks the wire bytes once, without
+    allocating, and refuses a message that is too big, nested too deep,
+    has too many values in one repeated field or would take too much
+    memory once decoded, with a status naming the field.
     =========================================================================
 */
 
@@ -53,6 +61,45 @@ Kj__RequestHeader *
 
 Kj__ReplyHeader *
     kj_proto_reply_header (const void *data, size_t size);
+
+//  Limits on one decoded message. The defaults (kj_proto_limits_default)
+//  are KJ_PROTO_MAX_* below.
+typedef struct {
+    size_t max_size;            //  wire bytes
+    size_t max_depth;           //  messages inside messages; top level is 1
+    size_t max_repeated;        //  values of one repeated field, per message
+    size_t max_memory;          //  bytes the decoded message may allocate,
+                                //  estimated from the wire
+} kj_proto_limits_t;
+
+#define KJ_PROTO_MAX_SIZE       (64 * 1024 * 1024)  //  KJ_MAX_MSG_SIZE
+#define KJ_PROTO_MAX_DEPTH      32
+#define KJ_PROTO_MAX_REPEATED   100000
+#define KJ_PROTO_MAX_MEMORY     (256 * 1024 * 1024)
+
+void
+    kj_proto_limits_default (kj_proto_limits_t *limits);
+
+//  Decode data [0 .. size) as a message of type, within the default
+//  limits. Returns the message (free with protobuf_c_message_free_unpacked,
+//  NULL allocator), or NULL with status set: OUT_OF_RANGE (field: the
+//  repeated field, or empty) for a message over a limit, INVALID_ARGUMENT
+//  for bytes that are not a valid message of type. status may be NULL.
+ProtobufCMessage *
+    kj_proto_unpack (const ProtobufCMessageDescriptor *type,
+                     const void *data, size_t size, kj_status_t *status);
+
+//  The same with explicit limits.
+ProtobufCMessage *
+    kj_proto_unpack_with (const ProtobufCMessageDescriptor *type,
+                          const void *data, size_t size,
+                          const kj_proto_limits_t *limits,
+                          kj_status_t *status);
+
+//  Bytes one value of a field of this type takes in its C struct (the
+//  element size of a repeated field's array).
+size_t
+    kj_proto_value_size (ProtobufCType type);
 
 //  A reply header frame for request_id with the given status.
 zframe_t *

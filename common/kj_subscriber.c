@@ -382,8 +382,9 @@ s_on_message (kj_subscriber_t *self, zmsg_t *msg)
     }
     uint64_t off = kj_get_u64 (zframe_data (offset));
     if (zframe_streq (topic, "$batch")) {
-        Kj__BatchMarker *marker = kj__batch_marker__unpack (
-            NULL, zframe_size (body), zframe_data (body));
+        Kj__BatchMarker *marker = (Kj__BatchMarker *) kj_proto_unpack (
+            &kj__batch_marker__descriptor, zframe_data (body),
+            zframe_size (body), NULL);
         if (!marker)
             return;
         self->stats.markers++;
@@ -406,8 +407,9 @@ s_on_message (kj_subscriber_t *self, zmsg_t *msg)
         self->stats.overflows++;
         return;
     }
-    Kj__Envelope *event = kj__envelope__unpack (NULL, zframe_size (body),
-                                                zframe_data (body));
+    Kj__Envelope *event = (Kj__Envelope *) kj_proto_unpack (
+        &kj__envelope__descriptor, zframe_data (body), zframe_size (body),
+        NULL);
     if (!event)
         return;
     if (!event->topic || !s_matches (self, event->topic)) {

@@ -119,3 +119,47 @@ kj_get_u64 (const unsigned char *src)
         value = (value << 8) | src [i];
     return value;
 }
+
+//  --------------------------------------------------------------------------
+//  The one hex codec of Kejin
+
+char *
+kj_hex_encode (const void *data, size_t size)
+{
+    static const char digits [] = "0123456789abcdef";
+    const unsigned char *bytes = (const unsigned char *) data;
+    char *hex = (char *) malloc (2 * size + 1);
+    assert (hex);
+    for (size_t i = 0; i < size; i++) {
+        hex [2 * i] = digits [bytes [i] >> 4];
+        hex [2 * i + 1] = digits [bytes [i] & 15];
+    }
+    hex [2 * size] = 0;
+    return hex;
+}
+
+static int
+s_hex_digit (char c)
+{
+    return c >= '0' && c <= '9' ? c - '0'
+         : c >= 'a' && c <= 'f' ? c - 'a' + 10
+         : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+int
+kj_hex_decode (const char *hex, size_t length, void *out, size_t max,
+               size_t *size)
+{
+    if (length % 2 || length / 2 > max)
+        return -1;
+    unsigned char *bytes = (unsigned char *) out;
+    for (size_t i = 0; i < length / 2; i++) {
+        int high = s_hex_digit (hex [2 * i]);
+        int low = s_hex_digit (hex [2 * i + 1]);
+        if (high < 0 || low < 0)
+            return -1;
+        bytes [i] = (unsigned char) (high << 4 | low);
+    }
+    *size = length / 2;
+    return 0;
+}

@@ -31,6 +31,18 @@ bool
 void
     kj_stop (void);
 
+//  Bytes as lowercase hex (what PostgreSQL's decode (x, 'hex') reads): a
+//  new string of 2 * size characters; the caller frees it.
+char *
+    kj_hex_encode (const void *data, size_t size);
+
+//  Hex text hex [0 .. length), either case, back into bytes at out (room
+//  for max). 0 with *size set, or -1 for an odd length, a character that
+//  is not a hex digit, or too little room (out is then undefined).
+int
+    kj_hex_decode (const char *hex, size_t length, void *out, size_t max,
+                   size_t *size);
+
 //  A fresh random UUID as 36 characters plus NUL.
 void
     kj_uuid (char out [37]);

@@ -569,12 +569,14 @@ s_dispatch (kj_worker_t *self, kj_call_t *call, zframe_t *payload,
                           "%s refused", md->name);
         return NULL;
     }
-    ProtobufCMessage *input = protobuf_c_message_unpack (
-        md->input, NULL, payload ? zframe_size (payload) : 0,
-        payload ? zframe_data (payload) : NULL);
+    //  Size, depth and count limits checked before protobuf-c allocates
+    kj_status_t bad;
+    ProtobufCMessage *input = kj_proto_unpack (
+        md->input, payload ? zframe_data (payload) : NULL,
+        payload ? zframe_size (payload) : 0, &bad);
     if (!input) {
-        kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, NULL,
-                      "request body is not a valid %s", md->input->name);
+        kj_call_fail (call, bad.code, bad.field, "request body: %s",
+                      bad.message);
         return NULL;
     }
     zframe_t *reply;

@@ -13,6 +13,7 @@ PACKAGES=(
     libprotobuf-c-dev protobuf-c-compiler   # protobuf-c and protoc-c
     libpq-dev postgresql                    # libpq; the embedded cluster
     libcmocka-dev                           # unit tests
+    clang libclang-rt-14-dev                # libFuzzer: make fuzz, test_fuzz
     libjansson-dev                          # --json output
     libcsv-dev                              # CSV import and export
     uuid-dev                                # idempotency keys, ids

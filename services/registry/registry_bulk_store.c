@@ -394,13 +394,7 @@ registry_bulk_store_finish (kj_db_t *db, const registry_bulk_import_t *import,
     snprintf (r, sizeof r, "%" PRIu64, rows);
     snprintf (i, sizeof i, "%" PRIu64, imported);
     snprintf (e, sizeof e, "%" PRIu64, errors);
-    char *hex = (char *) malloc (2 * reply_size + 1);
-    static const char digits [] = "0123456789abcdef";
-    for (size_t k = 0; k < reply_size; k++) {
-        hex [2 * k] = digits [reply [k] >> 4];
-        hex [2 * k + 1] = digits [reply [k] & 15];
-    }
-    hex [2 * reply_size] = 0;
+    char *hex = kj_hex_encode (reply, reply ? reply_size : 0);
     const char *params [] = { id, state, r, i, e, reply ? hex : NULL };
     int64_t done = kj_db_run (db,
         "UPDATE bulk_import SET state = $2, rows = $3, imported = $4, "

@@ -1,0 +1,384 @@
+/*  =========================================================================
+    test_kj_client_worker - kj_worker and kj_client against a stand-in
+    broker: a ROUTER socket on a loopback port that this test drives frame
+    by frame, so every frame each class sends is checked exactly
+    =========================================================================
+*/
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <pthread.h>
+#include "kejin.h"
+
+static zsock_t *s_router;
+static char s_endpoint [64];
+
+//  --------------------------------------------------------------------------
+//  The stand-in broker
+
+static int
+s_setup (void **state)
+{
+    kj_log_init ("test_kj_client_worker", "error");
+    s_router = zsock_new (ZMQ_ROUTER);
+    int port = zsock_bind (s_router, "tcp://127.0.0.1:*");
+    assert_true (port > 0);
+    snprintf (s_endpoint, sizeof s_endpoint, "tcp://127.0.0.1:%d", port);
+    zsock_set_rcvtimeo (s_router, 5000);
+    return 0;
+}
+
+static int
+s_teardown (void **state)
+{
+    zsock_destroy (&s_router);
+    return 0;
+}
+
+//  The next message the stand-in receives, skipping heartbeats
+static zmsg_t *
+s_recv (void)
+{
+    while (true) {
+        zmsg_t *msg = zmsg_recv (s_router);
+        assert_non_null (msg);
+        zframe_t *command = zmsg_size (msg) == 4 ? zmsg_last (msg) : NULL;
+        if (command && zframe_size (command) == 1
+        &&  zframe_data (command) [0] == KJ_MDPW_HEARTBEAT) {
+            zmsg_destroy (&msg);
+            continue;
+        }
+        return msg;
+    }
+}
+
+static zframe_t *
+s_frame (zmsg_t *msg, size_t index)
+{
+    zframe_t *frame = zmsg_first (msg);
+    for (size_t i = 0; i < index && frame; i++)
+        frame = zmsg_next (msg);
+    assert_non_null (frame);
+    return frame;
+}
+
+//  --------------------------------------------------------------------------
+//  The worker: kj.Diag Echo, on a thread of its own
+
+static int
+s_echo (kj_call_t *call, const ProtobufCMessage *request,
+        ProtobufCMessage *reply)
+{
+    const Kj__EchoRequest *echo = (const Kj__EchoRequest *) request;
+    Kj__EchoReply *out = (Kj__EchoReply *) reply;
+    if (echo->fail)
+        return kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION, "fail",
+                             "asked to fail");
+    out->data.len = echo->data.len;
+    out->data.data = (uint8_t *) kj_call_alloc (call, echo->data.len + 1);
+    memcpy (out->data.data, echo->data.data, echo->data.len);
+    out->served_by = kj_call_strdup (call, kj_call_instance (call));
+    return 0;
+}
+
+static const kj_method_t s_methods [] = {
+    { "Echo", s_echo, 0 },
+    { NULL }
+};
+
+static void *
+s_worker_thread (void *arg)
+{
+    kj_worker_run ((kj_worker_t *) arg);
+    return NULL;
+}
+
+//  Send the worker a REQUEST from client address "C1"
+static void
+s_request (zframe_t *worker_id, zframe_t *header, zframe_t *payload)
+{
+    zmsg_t *msg = zmsg_new ();
+    zmsg_append (msg, &(zframe_t *) { zframe_dup (worker_id) });
+    zmsg_addmem (msg, NULL, 0);
+    zmsg_addstr (msg, KJ_MDPW);
+    zmsg_addmem (msg, &(byte) { KJ_MDPW_REQUEST }, 1);
+    zmsg_addstr (msg, "C1");
+    zmsg_addmem (msg, NULL, 0);
+    if (header)
+        zmsg_append (msg, &header);
+    if (payload)
+        zmsg_append (msg, &payload);
+    assert_int_equal (zmsg_send (&msg, s_router), 0);
+}
+
+static zframe_t *
+s_header (uint64_t id, const char *method)
+{
+    Kj__RequestHeader header = KJ__REQUEST_HEADER__INIT;
+    header.request_id = id;
+    header.method = (char *) method;
+    return kj_proto_frame (&header.base, true);
+}
+
+//  Expect a REPLY to "C1" for request id with code; returns the message
+//  (the reply header is frame 6, the payload frame 7).
+static zmsg_t *
+s_expect_reply (uint64_t id, int code, Kj__ReplyHeader **header_p)
+{
+    zmsg_t *msg = s_recv ();
+    assert_true (zframe_streq (s_frame (msg, 2), KJ_MDPW));
+    assert_int_equal (zframe_data (s_frame (msg, 3)) [0], KJ_MDPW_REPLY);
+    assert_true (zframe_streq (s_frame (msg, 4), "C1"));
+    assert_int_equal (zframe_size (s_frame (msg, 5)), 0);
+    zframe_t *head = s_frame (msg, 6);
+    Kj__ReplyHeader *header =
+        kj_proto_reply_header (zframe_data (head), zframe_size (head));
+    assert_non_null (header);
+    assert_int_equal (header->request_id, id);
+    assert_int_equal (header->status ? header->status->code : 0, code);
+    *header_p = header;
+    return msg;
+}
+
+static void
+test_worker_serves_and_refuses (void **state)
+{
+    kj_worker_config_t config = {
+        .endpoint = s_endpoint, .service = "diag",
+        .descriptor = &kj__diag__descriptor, .methods = s_methods,
+        .credit = 3, .heartbeat_ms = 200, .instance = "diag.7"
+    };
+    kj_worker_t *worker = kj_worker_new (&config);
+    pthread_t thread;
+    assert_int_equal (pthread_create (&thread, NULL, s_worker_thread,
+                                      worker), 0);
+
+    //  READY with the service name and a Kejin hello carrying the credit
+    zmsg_t *ready = s_recv ();
+    assert_int_equal (zmsg_size (ready), 6);
+    zframe_t *worker_id = zframe_dup (s_frame (ready, 0));
+    assert_int_equal (zframe_size (s_frame (ready, 1)), 0);
+    assert_true (zframe_streq (s_frame (ready, 2), KJ_MDPW));
+    assert_int_equal (zframe_data (s_frame (ready, 3)) [0], KJ_MDPW_READY);
+    assert_true (zframe_streq (s_frame (ready, 4), "diag"));
+    zframe_t *hello_frame = s_frame (ready, 5);
+    assert_memory_equal (zframe_data (hello_frame), KJ_MAGIC, KJ_MAGIC_SIZE);
+    Kj__WorkerHello *hello = (Kj__WorkerHello *) kj_proto_unpack (
+        &kj__worker_hello__descriptor, zframe_data (hello_frame) + 3,
+        zframe_size (hello_frame) - 3, NULL);
+    assert_non_null (hello);
+    assert_int_equal (hello->credit, 3);
+    assert_string_equal (hello->instance, "diag.7");
+    kj__worker_hello__free_unpacked (hello, NULL);
+    zmsg_destroy (&ready);
+
+    //  A request served: the payload echoed, the instance named
+    Kj__EchoRequest echo = KJ__ECHO_REQUEST__INIT;
+    echo.data.data = (uint8_t *) "ping";
+    echo.data.len = 4;
+    s_request (worker_id, s_header (1, "Echo"),
+               kj_proto_frame (&echo.base, false));
+    Kj__ReplyHeader *header;
+    zmsg_t *reply = s_expect_reply (1, KJ__CODE__OK, &header);
+    assert_int_equal (zmsg_size (reply), 8);
+    zframe_t *payload = s_frame (reply, 7);
+    Kj__EchoReply *out = (Kj__EchoReply *) kj_proto_unpack (
+        &kj__echo_reply__descriptor, zframe_data (payload),
+        zframe_size (payload), NULL);
+    assert_non_null (out);
+    assert_int_equal (out->data.len, 4);
+    assert_memory_equal (out->data.data, "ping", 4);
+    assert_string_equal (out->served_by, "diag.7");
+    kj__echo_reply__free_unpacked (out, NULL);
+    kj__reply_header__free_unpacked (header, NULL);
+    zmsg_destroy (&reply);
+
+    //  The handler's own failure, with its field
+    echo.fail = true;
+    s_request (worker_id, s_header (2, "Echo"),
+               kj_proto_frame (&echo.base, false));
+    reply = s_expect_reply (2, KJ__CODE__FAILED_PRECONDITION, &header);
+    assert_int_equal (zmsg_size (reply), 7);
+    assert_string_equal (header->status->field, "fail");
+    assert_string_equal (header->status->message, "asked to fail");
+    kj__reply_header__free_unpacked (header, NULL);
+    zmsg_destroy (&reply);
+
+    //  An unknown method
+    s_request (worker_id, s_header (3, "Nope"), zframe_new (NULL, 0));
+    reply = s_expect_reply (3, KJ__CODE__UNIMPLEMENTED, &header);
+    assert_string_equal (header->status->field, "method");
+    assert_string_equal (header->status->message,
+                         "service 'diag' has no method 'Nope'");
+    kj__reply_header__free_unpacked (header, NULL);
+    zmsg_destroy (&reply);
+
+    //  A body that does not decode, then one kj_proto_unpack refuses
+    s_request (worker_id, s_header (4, "Echo"), zframe_new ("\x0a\x09x", 3));
+    reply = s_expect_reply (4, KJ__CODE__INVALID_ARGUMENT, &header);
+    assert_string_equal (header->status->message,
+                         "request body: not a valid kj.EchoRequest");
+    kj__reply_header__free_unpacked (header, NULL);
+    zmsg_destroy (&reply);
+    s_request (worker_id, s_header (5, "Echo"),
+               zframe_new ("\x82\x00\x02x0", 5));
+    reply = s_expect_reply (5, KJ__CODE__INVALID_ARGUMENT, &header);
+    assert_string_equal (header->status->message,
+                         "request body: not a valid kj.EchoRequest: "
+                         "field number 0");
+    kj__reply_header__free_unpacked (header, NULL);
+    zmsg_destroy (&reply);
+
+    //  A body without the Kejin header: plain MDP frames, 400
+    s_request (worker_id, zframe_new ("hello", 5), NULL);
+    reply = s_recv ();
+    assert_int_equal (zmsg_size (reply), 8);
+    assert_true (zframe_streq (s_frame (reply, 6), "400"));
+    zmsg_destroy (&reply);
+
+    //  Stopping says DISCONNECT
+    kj_worker_stop (worker);
+    zmsg_t *bye = s_recv ();
+    assert_int_equal (zmsg_size (bye), 4);
+    assert_int_equal (zframe_data (s_frame (bye, 3)) [0],
+                      KJ_MDPW_DISCONNECT);
+    zmsg_destroy (&bye);
+    pthread_join (thread, NULL);
+    //  Kejin replies count, the plain 400 to a non-Kejin body does not
+    assert_int_equal (kj_worker_served (worker), 5);
+    kj_worker_destroy (&worker);
+    zframe_destroy (&worker_id);
+}
+
+//  --------------------------------------------------------------------------
+//  The client
+
+//  Receive a client's request: [id] [] [MDPC01] [service] [header] [payload]
+static zmsg_t *
+s_client_request (const char *service, Kj__RequestHeader **header_p)
+{
+    zmsg_t *msg = s_recv ();
+    assert_int_equal (zmsg_size (msg), 6);
+    assert_int_equal (zframe_size (s_frame (msg, 1)), 0);
+    assert_true (zframe_streq (s_frame (msg, 2), KJ_MDPC));
+    assert_true (zframe_streq (s_frame (msg, 3), service));
+    zframe_t *head = s_frame (msg, 4);
+    *header_p = kj_proto_request_header (zframe_data (head),
+                                         zframe_size (head));
+    assert_non_null (*header_p);
+    return msg;
+}
+
+//  Answer it: the given reply header status and payload frame
+static void
+s_client_reply (zmsg_t *request, uint64_t id, const kj_status_t *status,
+                zframe_t *payload)
+{
+    zmsg_t *msg = zmsg_new ();
+    zmsg_append (msg, &(zframe_t *) { zframe_dup (s_frame (request, 0)) });
+    zmsg_addmem (msg, NULL, 0);
+    zmsg_addstr (msg, KJ_MDPC);
+    zmsg_addstr (msg, "diag");
+    zmsg_append (msg, &(zframe_t *) { kj_proto_reply_frame (id, status) });
+    if (payload)
+        zmsg_append (msg, &payload);
+    assert_int_equal (zmsg_send (&msg, s_router), 0);
+}
+
+static void
+test_client_calls (void **state)
+{
+    kj_client_t *client = kj_client_new (s_endpoint);
+    Kj__EchoRequest echo = KJ__ECHO_REQUEST__INIT;
+    echo.data.data = (uint8_t *) "abc";
+    echo.data.len = 3;
+
+    //  A write: a fresh idempotency key, the deadline a tenth early
+    kj_call_opts_t opts = { .timeout_ms = 1000 };
+    uint64_t id = kj_client_send (client, "diag", "Echo", &echo.base, &opts);
+    assert_true (id != 0);
+    Kj__RequestHeader *header;
+    zmsg_t *request = s_client_request ("diag", &header);
+    assert_int_equal (header->request_id, id);
+    assert_string_equal (header->method, "Echo");
+    assert_int_equal (header->timeout_ms, 900);
+    assert_int_equal (strlen (header->idempotency_key), 36);
+    assert_true (header->retry_safe);
+    kj__request_header__free_unpacked (header, NULL);
+
+    Kj__EchoReply out = KJ__ECHO_REPLY__INIT;
+    out.served_by = "stand-in";
+    kj_status_t ok;
+    kj_status_ok (&ok);
+    s_client_reply (request, id, &ok, kj_proto_frame (&out.base, false));
+    uint64_t got_id;
+    ProtobufCMessage *reply;
+    kj_status_t status;
+    assert_int_equal (kj_client_recv (client, 5000, &got_id,
+                                      &kj__echo_reply__descriptor, &reply,
+                                      &status), KJ__CODE__OK);
+    assert_int_equal (got_id, id);
+    assert_string_equal (((Kj__EchoReply *) reply)->served_by, "stand-in");
+    protobuf_c_message_free_unpacked (reply, NULL);
+
+    //  A status from the service reaches the caller whole
+    id = kj_client_send (client, "diag", "Echo", &echo.base, &opts);
+    zmsg_destroy (&request);
+    request = s_client_request ("diag", &header);
+    kj__request_header__free_unpacked (header, NULL);
+    kj_status_t bad;
+    kj_status_set (&bad, KJ__CODE__NOT_FOUND, "code", "no such thing");
+    s_client_reply (request, id, &bad, NULL);
+    assert_int_equal (kj_client_recv (client, 5000, &got_id,
+                                      &kj__echo_reply__descriptor, &reply,
+                                      &status), KJ__CODE__NOT_FOUND);
+    assert_null (reply);
+    assert_string_equal (status.field, "code");
+    assert_string_equal (status.message, "no such thing");
+
+    //  A reply payload that does not decode: INTERNAL, said so
+    id = kj_client_send (client, "diag", "Echo", &echo.base, &opts);
+    zmsg_destroy (&request);
+    request = s_client_request ("diag", &header);
+    kj__request_header__free_unpacked (header, NULL);
+    s_client_reply (request, id, &ok, zframe_new ("\x0a\x09x", 3));
+    assert_int_equal (kj_client_recv (client, 5000, &got_id,
+                                      &kj__echo_reply__descriptor, &reply,
+                                      &status), KJ__CODE__INTERNAL);
+    assert_null (reply);
+    assert_string_equal (status.message, "reply: not a valid kj.EchoReply");
+    zmsg_destroy (&request);
+
+    //  A read carries no key; nothing answers: DEADLINE_EXCEEDED after
+    //  the one retry, the same request id both times
+    kj_call_opts_t read = { .timeout_ms = 100, .retries = 1,
+                            .read_only = true };
+    int64_t start = kj_mono_us ();
+    assert_int_equal (kj_client_call (client, "diag", "Echo", &echo.base,
+                                      &kj__echo_reply__descriptor, &reply,
+                                      &status, &read),
+                      KJ__CODE__DEADLINE_EXCEEDED);
+    assert_true (kj_mono_us () - start >= 200000);
+    Kj__RequestHeader *second;
+    request = s_client_request ("diag", &header);
+    zmsg_t *again = s_client_request ("diag", &second);
+    assert_string_equal (header->idempotency_key, "");
+    assert_int_equal (second->request_id, header->request_id);
+    kj__request_header__free_unpacked (header, NULL);
+    kj__request_header__free_unpacked (second, NULL);
+    zmsg_destroy (&request);
+    zmsg_destroy (&again);
+    kj_client_destroy (&client);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests [] = {
+        cmocka_unit_test (test_worker_serves_and_refuses),
+        cmocka_unit_test (test_client_calls),
+    };
+    return cmocka_run_group_tests (tests, s_setup, s_teardown);
+}
