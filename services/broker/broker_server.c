@@ -12,7 +12,6 @@
 #include "broker_server.h"
 #include <pthread.h>
 
-#define MAX_FRAMES 64           //  more than this is not a message we take
 #define BATCH      4096         //  messages taken per socket per poll
 
 struct _broker_server_t {
@@ -105,11 +104,22 @@ broker_server_new (const broker_config_t *config)
     }
     int on = 1;
     zmq_setsockopt (self->router, ZMQ_ROUTER_MANDATORY, &on, sizeof on);
-    //  ZMTP heartbeats find TCP peers that vanished without a word, so
-    //  their pipes are freed; MDP heartbeats judge the workers
-    int ivl = config->limits.heartbeat_ms * 2, ttl = ivl * 3;
+    //  ZMTP heartbeats find peers that vanished without a word (a host
+    //  gone, a process stopped): a connection that answers no PING for
+    //  liveness - 1 intervals after the one that sent it is closed, so the
+    //  next MDP heartbeat to a worker on it cannot be routed: the broker
+    //  knows the worker is dead within liveness + 1 intervals of its
+    //  going silent, busy or idle.
+    //  A busy worker's process still answers PINGs from ZeroMQ's own
+    //  thread.
+    int ivl = config->limits.heartbeat_ms;
+    int timeout = ivl * (config->limits.liveness > 2
+                         ? config->limits.liveness - 1 : 1);
     zmq_setsockopt (self->router, ZMQ_HEARTBEAT_IVL, &ivl, sizeof ivl);
-    zmq_setsockopt (self->router, ZMQ_HEARTBEAT_TIMEOUT, &ttl, sizeof ttl);
+    zmq_setsockopt (self->router, ZMQ_HEARTBEAT_TIMEOUT, &timeout,
+                    sizeof timeout);
+    zmq_setsockopt (self->router, ZMQ_HEARTBEAT_TTL, &timeout,
+                    sizeof timeout);
 
     if (config->pub_endpoint && *config->pub_endpoint) {
         self->xpub = s_socket (ctx, ZMQ_XPUB, config->pub_endpoint,
@@ -169,8 +179,8 @@ broker_server_destroy (broker_server_t **self_p)
 
 //  --------------------------------------------------------------------------
 //  Receive one whole message into frames; returns its frame count, 0 if
-//  nothing is waiting. Frames past MAX_FRAMES - 1 are read and dropped,
-//  and *oversized says so. Parts of a message arrive together, so reading
+//  nothing is waiting. Frames past BROKER_MAX_FRAMES are read and
+//  dropped, and *oversized says so. Parts of a message arrive together, so reading
 //  them without waiting is safe.
 
 static int
@@ -186,7 +196,7 @@ s_recv_message (void *sock, zmq_msg_t *frames, bool *oversized)
             return count;
         }
         bool more = zmq_msg_more (frame);
-        if (count < MAX_FRAMES - 1)
+        if (count < BROKER_MAX_FRAMES)
             count++;
         else {
             zmq_msg_close (frame);
@@ -202,17 +212,17 @@ s_recv_message (void *sock, zmq_msg_t *frames, bool *oversized)
 static void
 s_drain_router (broker_server_t *self)
 {
-    zmq_msg_t frames [MAX_FRAMES];
+    zmq_msg_t frames [BROKER_MAX_FRAMES];
     for (int taken = 0; taken < BATCH; taken++) {
         bool oversized;
         int count = s_recv_message (self->router, frames, &oversized);
         if (count == 0)
             return;
-        if (oversized) {
-            for (int i = 0; i < count; i++)
-                zmq_msg_close (&frames [i]);
-            broker_core_count_malformed (self->core);
-        }
+        //  A message too long to carry is still answered: the core
+        //  refuses the request, or fails the one a reply was for
+        if (oversized)
+            broker_core_message_cut (self->core, frames, count,
+                                     kj_mono_us ());
         else
             broker_core_message (self->core, frames, count, kj_mono_us ());
     }
