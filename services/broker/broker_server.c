@@ -48,11 +48,31 @@ s_router_send (void *arg, zmq_msg_t *frames, int count)
     return rc;
 }
 
+//  A socket bound to spec. Options that ZeroMQ copies to each connection
+//  (heartbeats among them) must be set before the bind, or they never
+//  apply; the ROUTER gets its ZMTP heartbeats here.
+
 static void *
 s_socket (void *ctx, int type, const char *spec, char *bound, size_t size,
           const broker_config_t *config, int hwm)
 {
     void *sock = zmq_socket (ctx, type);
+    if (type == ZMQ_ROUTER) {
+        //  ZMTP heartbeats find peers that vanished without a word (a
+        //  host gone, a process stopped): a connection that answers no
+        //  PING for liveness - 1 intervals after the one that sent it is
+        //  closed, so the next MDP heartbeat to a worker on it cannot be
+        //  routed: the broker knows the worker is dead within liveness + 1
+        //  intervals of its going silent, busy or idle. A busy worker's
+        //  process still answers PINGs from ZeroMQ's own thread.
+        int ivl = config->limits.heartbeat_ms;
+        int timeout = ivl * (config->limits.liveness > 2
+                             ? config->limits.liveness - 1 : 1);
+        zmq_setsockopt (sock, ZMQ_HEARTBEAT_IVL, &ivl, sizeof ivl);
+        zmq_setsockopt (sock, ZMQ_HEARTBEAT_TIMEOUT, &timeout,
+                        sizeof timeout);
+        zmq_setsockopt (sock, ZMQ_HEARTBEAT_TTL, &timeout, sizeof timeout);
+    }
     int linger = 1000;
     zmq_setsockopt (sock, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt (sock, ZMQ_MAXMSGSIZE, &config->max_message,
@@ -104,22 +124,6 @@ broker_server_new (const broker_config_t *config)
     }
     int on = 1;
     zmq_setsockopt (self->router, ZMQ_ROUTER_MANDATORY, &on, sizeof on);
-    //  ZMTP heartbeats find peers that vanished without a word (a host
-    //  gone, a process stopped): a connection that answers no PING for
-    //  liveness - 1 intervals after the one that sent it is closed, so the
-    //  next MDP heartbeat to a worker on it cannot be routed: the broker
-    //  knows the worker is dead within liveness + 1 intervals of its
-    //  going silent, busy or idle.
-    //  A busy worker's process still answers PINGs from ZeroMQ's own
-    //  thread.
-    int ivl = config->limits.heartbeat_ms;
-    int timeout = ivl * (config->limits.liveness > 2
-                         ? config->limits.liveness - 1 : 1);
-    zmq_setsockopt (self->router, ZMQ_HEARTBEAT_IVL, &ivl, sizeof ivl);
-    zmq_setsockopt (self->router, ZMQ_HEARTBEAT_TIMEOUT, &timeout,
-                    sizeof timeout);
-    zmq_setsockopt (self->router, ZMQ_HEARTBEAT_TTL, &timeout,
-                    sizeof timeout);
 
     if (config->pub_endpoint && *config->pub_endpoint) {
         self->xpub = s_socket (ctx, ZMQ_XPUB, config->pub_endpoint,
