@@ -182,10 +182,11 @@ broker_server_destroy (broker_server_t **self_p)
 }
 
 //  --------------------------------------------------------------------------
-//  Receive one whole message into frames; returns its frame count, 0 if
-//  nothing is waiting. Frames past BROKER_MAX_FRAMES are read and
-//  dropped, and *oversized says so. Parts of a message arrive together, so reading
-//  them without waiting is safe.
+//  Receive one whole message into frames (room for BROKER_MAX_FRAMES + 1);
+//  returns its frame count, 0 if nothing is waiting. Frames past
+//  BROKER_MAX_FRAMES are read into the last and dropped, and *oversized
+//  says so. Parts of a message arrive together, so reading them without
+//  waiting is safe.
 
 static int
 s_recv_message (void *sock, zmq_msg_t *frames, bool *oversized)
@@ -216,7 +217,7 @@ s_recv_message (void *sock, zmq_msg_t *frames, bool *oversized)
 static void
 s_drain_router (broker_server_t *self)
 {
-    zmq_msg_t frames [BROKER_MAX_FRAMES];
+    zmq_msg_t frames [BROKER_MAX_FRAMES + 1];
     for (int taken = 0; taken < BATCH; taken++) {
         bool oversized;
         int count = s_recv_message (self->router, frames, &oversized);
