@@ -26,11 +26,16 @@ static const kj_option_t s_options [] = {
       "silence before a worker holding a request is dead" },
     { "broker/default_wait_ms", "10000",
       "how long a request without a deadline waits for a worker" },
-    { "broker/max_wait_ms", "60000", "cap on any request's wait for a worker" },
+    { "broker/max_wait_ms", "60000",
+      "cap on any request's wait for a worker (any timeout_ms is cut to it)" },
     { "broker/queue_max", "100000", "requests queued per service" },
     { "broker/queue_max_bytes", "268435456", "bytes queued per service" },
     { "broker/client_max", "10000", "requests pending per client" },
     { "broker/max_services", "10000", "services known at once" },
+    { "broker/peer_services", "100",
+      "services one client may create that no worker serves yet" },
+    { "broker/max_bytes", "1073741824",
+      "bytes held for all pending requests; past it new ones are refused" },
     { "broker/max_retries", "3",
       "re-sends of one request after the workers holding it died" },
     { "broker/retry_safe", "",
@@ -79,6 +84,9 @@ main (int argc, char **argv)
     bc.limits.client_max = (size_t) kj_config_int (config, "broker/client_max");
     bc.limits.max_services =
         (size_t) kj_config_int (config, "broker/max_services");
+    bc.limits.peer_services =
+        (size_t) kj_config_int (config, "broker/peer_services");
+    bc.limits.max_bytes = (size_t) kj_config_int (config, "broker/max_bytes");
     bc.limits.max_retries = (int) kj_config_int (config, "broker/max_retries");
     bc.limits.retry_safe = kj_config_get (config, "broker/retry_safe");
     if (bc.limits.heartbeat_ms < 10 || bc.limits.liveness < 1) {
