@@ -1,10 +1,10 @@
 /*  =========================================================================
     broker_server - the broker's sockets and loop around broker_core
 
-    The request loop is plain zmq_poll on the ROUTER. After a poll it takes
-    every message waiting, not one, so that under load the broker pays one
-    poll per batch instead of one per message. Events go through a thread
-    of their own.
+    The request loop waits on the ROUTER with a blocking receive and a
+    timeout (the next tick). After a wake-up it takes every message
+    waiting, not one, so that under load the broker pays one wait per batch
+    instead of one per message. Events go through a thread of their own.
     =========================================================================
 */
 
@@ -189,14 +189,14 @@ broker_server_destroy (broker_server_t **self_p)
 //  waiting is safe.
 
 static int
-s_recv_message (void *sock, zmq_msg_t *frames, bool *oversized)
+s_recv_message (void *sock, zmq_msg_t *frames, bool *oversized, int flags)
 {
     int count = 0;
     *oversized = false;
     while (true) {
         zmq_msg_t *frame = &frames [count];
         zmq_msg_init (frame);
-        if (zmq_msg_recv (frame, sock, ZMQ_DONTWAIT) < 0) {
+        if (zmq_msg_recv (frame, sock, count ? ZMQ_DONTWAIT : flags) < 0) {
             zmq_msg_close (frame);
             return count;
         }
@@ -212,17 +212,23 @@ s_recv_message (void *sock, zmq_msg_t *frames, bool *oversized)
     }
 }
 
-//  Take every message waiting on the ROUTER, up to a batch.
+//  Wait up to wait_ms for a message on the ROUTER (a blocking receive
+//  with a timeout costs fewer calls per wake-up than a poll, then a
+//  receive), then take every message waiting, up to a batch. Returns -1
+//  if the socket failed for good.
 
-static void
-s_drain_router (broker_server_t *self)
+static int
+s_drain_router (broker_server_t *self, int wait_ms)
 {
     zmq_msg_t frames [BROKER_MAX_FRAMES + 1];
+    zmq_setsockopt (self->router, ZMQ_RCVTIMEO, &wait_ms, sizeof wait_ms);
     for (int taken = 0; taken < BATCH; taken++) {
         bool oversized;
-        int count = s_recv_message (self->router, frames, &oversized);
+        int count = s_recv_message (self->router, frames, &oversized,
+                                    taken ? ZMQ_DONTWAIT : 0);
         if (count == 0)
-            return;
+            return taken == 0 && zmq_errno () != EAGAIN
+                && zmq_errno () != EINTR ? -1 : 0;
         //  A message too long to carry is still answered: the core
         //  refuses the request, or fails the one a reply was for
         if (oversized)
@@ -231,6 +237,7 @@ s_drain_router (broker_server_t *self)
         else
             broker_core_message (self->core, frames, count, kj_mono_us ());
     }
+    return 0;
 }
 
 //  The event stream has a thread of its own, so that fanning events out to
@@ -280,7 +287,6 @@ broker_server_run (broker_server_t *self)
         kj_error ("broker.proxy_failed", "reason=\"cannot start thread\"");
         return -1;
     }
-    zmq_pollitem_t item = { self->router, 0, ZMQ_POLLIN, 0 };
     int64_t drain_until = 0;
     broker_core_tick (self->core, kj_mono_us ());
     while (true) {
@@ -299,11 +305,8 @@ broker_server_run (broker_server_t *self)
             wait = 0;
         if (wait > 100)
             wait = 100;
-        int rc = zmq_poll (&item, 1, (long) wait);
-        if (rc < 0 && zmq_errno () != EINTR)
+        if (s_drain_router (self, (int) wait))
             break;
-        if (rc > 0)
-            s_drain_router (self);
         now = kj_mono_us ();
         if (now >= broker_core_next_tick (self->core))
             broker_core_tick (self->core, now);
