@@ -447,22 +447,7 @@ static void
 test_kejin_deadline_and_error_header (void **state)
 {
     broker_core_t *core = s_core (NULL);
-    Kj__RequestHeader header = KJ__REQUEST_HEADER__INIT;
-    header.request_id = 42;
-    header.method = "Echo";
-    header.timeout_ms = 200;
-    zframe_t *frame = kj_proto_frame (&header.base, true);
-    zmq_msg_t frames [6];
-    const char *parts [] = { "C1", "", "MDPC01", "svc" };
-    for (int i = 0; i < 4; i++) {
-        zmq_msg_init_size (&frames [i], strlen (parts [i]));
-        memcpy (zmq_msg_data (&frames [i]), parts [i], strlen (parts [i]));
-    }
-    zmq_msg_init_size (&frames [4], zframe_size (frame));
-    memcpy (zmq_msg_data (&frames [4]), zframe_data (frame), zframe_size (frame));
-    zmq_msg_init (&frames [5]);
-    zframe_destroy (&frame);
-    broker_core_message (core, frames, 6, 0);
+    s_feed_kejin (core, 0, "C1", "svc", 200, false);
     broker_core_tick (core, 199 * MS);
     assert_null (s_next_sent ());
     broker_core_tick (core, 201 * MS);
