@@ -253,8 +253,9 @@ test_plain_request_worker_killed (void **state)
             assert_string_equal (frames [3], "502");
             assert_non_null (strstr (frames [4], "not safe to retry"));
         }
-        //  Found at the next heartbeat that cannot be routed
-        assert_true (waited_ms < 600);
+        //  Found at the next heartbeat that cannot be routed (200 ms),
+        //  within the documented liveness + 1 intervals in any case
+        assert_true (waited_ms < 800);
         kj_test_kill (fast, SIGTERM, 3000);
     }
     zmq_close (client);
