@@ -594,6 +594,75 @@ test_frame_count_limits (void **state)
     assert_int_equal (kj_broker_stop (&broker, SIGTERM), 0);
 }
 
+//  --------------------------------------------------------------------------
+//  Requests for made-up services past the global byte budget are refused as
+//  overloaded, and the broker's memory stays near the budget (25 made-up
+//  services used to take 2.7 GB); queued work is still served
+
+static long
+s_rss_kb (pid_t pid)
+{
+    char path [64], line [256];
+    snprintf (path, sizeof path, "/proc/%d/status", (int) pid);
+    FILE *file = fopen (path, "r");
+    long kb = -1;
+    while (file && fgets (line, sizeof line, file))
+        if (strncmp (line, "VmRSS:", 6) == 0)
+            kb = atol (line + 6);
+    if (file)
+        fclose (file);
+    return kb;
+}
+
+static void
+test_byte_budget_overloaded (void **state)
+{
+    kj_broker_t broker;
+    assert_int_equal (kj_broker_start (&broker, 0, (const char *[]) {
+        "-s", "broker/max_bytes=33554432", "-s", "broker/max_message=2097152",
+        "-s", "broker/default_wait_ms=60000", NULL }), 0);
+    long base_kb = s_rss_kb (broker.pid);
+    void *client = s_raw (broker.endpoint);
+    size_t size = 1024 * 1024;
+    char *blob = (char *) zmalloc (size);
+    //  100 MB for 25 services nobody serves, against a 32 MB budget
+    for (int i = 0; i < 100; i++) {
+        char service [32];
+        snprintf (service, sizeof service, "made-up-%d", i % 25);
+        zmq_send (client, "", 0, ZMQ_SNDMORE);
+        zmq_send (client, "MDPC01", 6, ZMQ_SNDMORE);
+        zmq_send (client, service, strlen (service), ZMQ_SNDMORE);
+        zmq_send (client, blob, size, 0);
+    }
+    free (blob);
+    int overloaded = 0;
+    zmsg_t *reply;
+    zmq_pollitem_t item = { client, 0, ZMQ_POLLIN, 0 };
+    while (zmq_poll (&item, 1, 1000) == 1 && (reply = zmsg_recv (client))) {
+        assert_true (zframe_streq (s_frame_at (reply, 3), "429"));
+        char *text = zframe_strdup (s_frame_at (reply, 4));
+        assert_non_null (strstr (text, "overloaded"));
+        free (text);
+        overloaded++;
+        zmsg_destroy (&reply);
+    }
+    //  About 31 fit in 32 MB: the rest were refused
+    assert_in_range (overloaded, 60, 70);
+    long grown_mb = (s_rss_kb (broker.pid) - base_kb) / 1024;
+    print_message ("  broker grew by %ld MB for a 32 MB budget\n", grown_mb);
+    assert_true (grown_mb < 64);
+    //  Work in hand goes on: a worker for one service takes its requests
+    pid_t worker = s_spawn_echo (broker.endpoint, "made-up-0", "w", "0");
+    reply = zmsg_recv (client);
+    assert_non_null (reply);
+    assert_true (zframe_streq (s_frame_at (reply, 2), "made-up-0"));
+    assert_true (zframe_streq (s_frame_at (reply, 3), "w"));
+    zmsg_destroy (&reply);
+    kj_test_kill (worker, SIGTERM, 3000);
+    zmq_close (client);
+    assert_int_equal (kj_broker_stop (&broker, SIGTERM), 0);
+}
+
 int
 main (void)
 {
@@ -609,6 +678,7 @@ main (void)
         cmocka_unit_test (test_sigterm_with_requests_queued),
         cmocka_unit_test (test_kejin_worker_errors),
         cmocka_unit_test (test_frame_count_limits),
+        cmocka_unit_test (test_byte_budget_overloaded),
     };
     int rc = cmocka_run_group_tests (tests, NULL, NULL);
     zmq_ctx_term (s_ctx);
