@@ -292,6 +292,26 @@ fuzz-build:
 	    BUILD=build-fuzz BIN=build-fuzz/bin fuzzers
 
 #  -------------------------------------------------------------------------
+#  The broker alone with ASan + UBSan, for the randomised worker-death test
+#  (tests/system/test_broker_deaths.c): its own objects instrumented, linked
+#  with the ordinary libkejin.a, so `make test` adds a few seconds, not a
+#  second build of everything.
+
+SAN_FLAGS      := -fsanitize=address,undefined -fno-omit-frame-pointer
+BROKER_SAN     := $(BUILD)/san/kejin-broker
+BROKER_SAN_OBJ := $(patsubst %.c,$(BUILD)/san/obj/%.o,$(wildcard services/broker/*.c))
+
+$(BUILD)/san/obj/%.o: %.c | $(GEN_H)
+	@mkdir -p $(@D)
+	$(call say,CC-SAN,$<)
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -c -o $@ $<
+
+$(BROKER_SAN): $(BROKER_SAN_OBJ) $(LIBKEJIN)
+	@mkdir -p $(@D)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $(SAN_FLAGS) -o $@ $^ $(LIBS)
+
+#  -------------------------------------------------------------------------
 #  Targets for people
 
 .PHONY: all deps test unit system memcheck bench up down status clean help \
@@ -299,7 +319,7 @@ fuzz-build:
 
 all: $(BINARIES) $(BIN)/kejin.desc $(MO_FILES) ## build every daemon and the kejin CLI into bin/
 
-tests: $(UNIT_BIN) $(SYSTEM_BIN) $(BENCH_BIN) $(TOOL_BIN) fuzz-build
+tests: $(UNIT_BIN) $(SYSTEM_BIN) $(BENCH_BIN) $(TOOL_BIN) $(BROKER_SAN) fuzz-build
 
 deps: ## check for the Debian packages Kejin needs; install them as root
 	@deploy/deps.sh
@@ -370,4 +390,4 @@ help: ## list the targets
 	@echo "  make bench B=broker          run one benchmark"
 	@echo "  make fuzz F=proto FUZZ_SECONDS=60   run one fuzzer a minute"
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/san/obj -name '*.d' 2>/dev/null)

@@ -41,6 +41,7 @@ struct _request_t {
     bool retry_safe;            //  may go to another worker
     int retries;                //  times re-sent after a worker died
     size_t bytes;               //  of the body
+    size_t cost;                //  charged to the broker's byte budget
     request_t *prev, *next;     //  in the service queue or the worker's list
     int nbody;                  //  body frames, kept while retry is possible
     zmq_msg_t body [];
@@ -65,7 +66,9 @@ struct _worker_t {
 
 struct _client_t {
     char key [MAX_KEY];
-    size_t pending;
+    size_t pending;             //  its requests queued or in flight
+    size_t created;             //  services it created that have no worker
+                                //  yet; it is kept while either is not 0
 };
 
 struct _service_t {
@@ -78,6 +81,9 @@ struct _service_t {
     uint32_t credit;
     uint32_t in_flight;
     bool retry_safe;            //  plain requests may be re-sent
+    bool had_worker;            //  a worker served it once
+    client_t *creator;          //  the client that made it, until a worker
+                                //  comes
     uint64_t served, failed, expired, retried;
     kj_hist_t *latency;         //  this window
     kj_hist_t *latency_prev;    //  the window before
@@ -98,6 +104,7 @@ struct _broker_core_t {
     uint32_t *free_slots;       //  stack of free slot numbers
     uint32_t nslots, nfree;
     size_t pending;             //  requests queued or in flight
+    size_t bytes;               //  their cost, against limits.max_bytes
     bool draining;
     int64_t heartbeat_at;       //  next round of heartbeats
     int64_t tick_at;
@@ -166,17 +173,66 @@ s_send (broker_core_t *self, zmq_msg_t *frames, int count)
 }
 
 //  --------------------------------------------------------------------------
+//  Clients: one entry per peer with requests pending or services it made.
+//  A client is looked up by the hex of its routing id.
+
+static client_t *
+s_client_require (broker_core_t *self, const char *key)
+{
+    client_t *client = (client_t *) zhashx_lookup (self->clients, key);
+    if (!client) {
+        client = (client_t *) zmalloc (sizeof (client_t));
+        kj_strlcpy (client->key, key, sizeof client->key);
+        zhashx_insert (self->clients, client->key, client);
+    }
+    return client;
+}
+
+//  Forget a client that holds nothing any more.
+
+static void
+s_client_release (broker_core_t *self, client_t *client)
+{
+    if (client && client->pending == 0 && client->created == 0)
+        zhashx_delete (self->clients, client->key);
+}
+
+//  --------------------------------------------------------------------------
 //  Services
 
+//  The service no longer counts against the client that created it: a
+//  worker came, or the service goes away.
+
+static void
+s_service_uncharge (broker_core_t *self, service_t *service)
+{
+    client_t *creator = service->creator;
+    if (creator) {
+        service->creator = NULL;
+        creator->created--;
+        s_client_release (self, creator);
+    }
+}
+
+//  The service of that name, created if need be; NULL when the table is
+//  full. A client creating one is charged for it until a worker comes, so
+//  that one peer cannot fill the table with names nobody serves.
+
 static service_t *
-s_service_require (broker_core_t *self, const char *name, int64_t now)
+s_service_require (broker_core_t *self, const char *name, client_t *creator,
+                   int64_t now)
 {
     service_t *service = (service_t *) zhashx_lookup (self->services, name);
     if (service)
         return service;
-    if (zhashx_size (self->services) >= self->limits.max_services)
+    if (zhashx_size (self->services) >= self->limits.max_services
+    ||  (creator && creator->created >= self->limits.peer_services))
         return NULL;
     service = (service_t *) zmalloc (sizeof (service_t));
+    if (creator) {
+        service->creator = creator;
+        creator->created++;
+    }
     kj_strlcpy (service->name, name, sizeof service->name);
     service->latency = kj_hist_new ();
     service->latency_prev = kj_hist_new ();
@@ -330,12 +386,13 @@ s_request_destroy (broker_core_t *self, request_t **request_p)
     self->slots [request->slot] = NULL;
     self->generations [request->slot]++;
     self->free_slots [self->nfree++] = request->slot;
-    if (request->client && --request->client->pending == 0) {
-        client_t *client = request->client;
-        zhashx_delete (self->clients, client->key);
+    if (request->client) {
+        request->client->pending--;
+        s_client_release (self, request->client);
     }
     request->service->idle_since_us = request->received_us;
     self->pending--;
+    self->bytes -= request->cost;
     free (request);
     *request_p = NULL;
 }
@@ -343,6 +400,39 @@ s_request_destroy (broker_core_t *self, request_t **request_p)
 //  Answer a request with an error from the broker itself, in the form its
 //  client understands: a Kejin reply header, or two text frames for a
 //  plain MDP client.
+
+//  An error to a client: [client] [] [MDPC01] [service] then a Kejin reply
+//  header when `header` (the request's, or NULL for a plain client), else
+//  [plain code] [message]. Takes the client id and service frames.
+
+static void
+s_send_error (broker_core_t *self, zmq_msg_t *client_id,
+              zmq_msg_t *service_frame, Kj__RequestHeader *header,
+              int code, const char *field, const char *plain_code,
+              const char *message)
+{
+    zmq_msg_t frames [6];
+    int count = 0;
+    zmq_msg_init (&frames [count]);
+    zmq_msg_move (&frames [count++], client_id);
+    zmq_msg_init (&frames [count++]);
+    s_frame_str (&frames [count++], KJ_MDPC);
+    zmq_msg_init (&frames [count]);
+    zmq_msg_move (&frames [count++], service_frame);
+    if (header) {
+        kj_status_t status;
+        kj_status_set (&status, code, field, "%s", message);
+        zframe_t *reply = kj_proto_reply_frame (header->request_id, &status);
+        s_frame_mem (&frames [count++], zframe_data (reply),
+                     zframe_size (reply));
+        zframe_destroy (&reply);
+    }
+    else {
+        s_frame_str (&frames [count++], plain_code);
+        s_frame_str (&frames [count++], message);
+    }
+    s_send (self, frames, count);
+}
 
 static void
 s_request_fail (broker_core_t *self, request_t **request_p, int code,
@@ -355,31 +445,35 @@ s_request_fail (broker_core_t *self, request_t **request_p, int code,
     vsnprintf (message, sizeof message, format, args);
     va_end (args);
 
-    zmq_msg_t frames [6];
-    int count = 0;
-    zmq_msg_init (&frames [count]);
-    zmq_msg_move (&frames [count++], &request->client_id);
-    zmq_msg_init (&frames [count++]);
-    s_frame_str (&frames [count++], KJ_MDPC);
-    zmq_msg_init (&frames [count]);
-    zmq_msg_move (&frames [count++], &request->service_frame);
-    if (request->kejin) {
-        kj_status_t status;
-        kj_status_set (&status, code, NULL, "%s", message);
-        zframe_t *header = kj_proto_reply_frame (request->request_id, &status);
-        s_frame_mem (&frames [count++], zframe_data (header),
-                     zframe_size (header));
-        zframe_destroy (&header);
-    }
-    else {
-        s_frame_str (&frames [count++], plain_code);
-        s_frame_str (&frames [count++], message);
-    }
-    s_send (self, frames, count);
+    Kj__RequestHeader header = KJ__REQUEST_HEADER__INIT;
+    header.request_id = request->request_id;
+    s_send_error (self, &request->client_id, &request->service_frame,
+                  request->kejin ? &header : NULL, code, NULL, plain_code,
+                  message);
     request->service->failed++;
     kj_debug ("broker.request_failed", "service=%s code=%s message=\"%s\"",
               request->service->name, kj_code_name (code), message);
     s_request_destroy (self, request_p);
+}
+
+//  Refuse a client message before it became a request: frames are
+//  [client] [] [MDPC01] [service] ...; closes them.
+
+static void
+s_refuse (broker_core_t *self, zmq_msg_t *frames, int count,
+          Kj__RequestHeader *header, int code, const char *field,
+          const char *plain_code, const char *format, ...)
+{
+    char message [512];
+    va_list args;
+    va_start (args, format);
+    vsnprintf (message, sizeof message, format, args);
+    va_end (args);
+    s_send_error (self, &frames [0], &frames [3], header, code, field,
+                  plain_code, message);
+    s_close_frames (frames, count);
+    kj_debug ("broker.request_refused", "code=%s message=\"%s\"",
+              kj_code_name (code), message);
 }
 
 //  --------------------------------------------------------------------------
@@ -399,12 +493,13 @@ s_send_command (broker_core_t *self, zmq_msg_t *id, int command)
 
 static void s_dispatch (broker_core_t *self, service_t *service, int64_t now);
 
-//  A worker is gone (it said DISCONNECT, fell silent, or broke the
-//  protocol). What it held goes to another worker where that is safe, and
-//  is answered with an error otherwise: never dropped.
+//  A worker is gone (it said DISCONNECT, fell silent, broke the protocol,
+//  or could not be reached). What it held goes back to the front of the
+//  queue where that is safe, and is answered with an error otherwise:
+//  never dropped. Frees the worker; does not dispatch.
 
 static void
-s_worker_delete (broker_core_t *self, worker_t *worker, bool disconnect,
+s_worker_remove (broker_core_t *self, worker_t *worker, bool disconnect,
                  const char *reason, int64_t now)
 {
     service_t *service = worker->service;
@@ -414,8 +509,9 @@ s_worker_delete (broker_core_t *self, worker_t *worker, bool disconnect,
              "in_flight=%u", service->name, worker->key, reason,
              worker->in_flight);
     s_ready_remove (service, worker);
-    while (worker->requests) {
-        request_t *request = worker->requests;
+    //  From the last, so that they keep their order at the front
+    while (worker->requests_tail) {
+        request_t *request = worker->requests_tail;
         s_release (worker, request);
         if (request->retry_safe && request->retries < self->limits.max_retries
         &&  !self->draining) {
@@ -435,6 +531,16 @@ s_worker_delete (broker_core_t *self, worker_t *worker, bool disconnect,
     service->credit -= worker->credit;
     service->idle_since_us = now;
     zhashx_delete (self->workers, worker->key);
+}
+
+//  The same, then what was re-queued goes to the workers left.
+
+static void
+s_worker_delete (broker_core_t *self, worker_t *worker, bool disconnect,
+                 const char *reason, int64_t now)
+{
+    service_t *service = worker->service;
+    s_worker_remove (self, worker, disconnect, reason, now);
     s_dispatch (self, service, now);
 }
 
@@ -451,8 +557,9 @@ s_worker_free (void **item)
 
 //  --------------------------------------------------------------------------
 //  Send the head of the queue to the least recently used worker with
-//  credit, while both exist. The body goes out as copies when the request
-//  may be re-sent (zmq_msg_copy shares large frames), moved otherwise.
+//  credit, while both exist. The body goes out as copies (zmq_msg_copy
+//  shares large frames), so that a hand-off that fails loses nothing; a
+//  request that may not be re-sent drops its copy once it went out.
 
 static void
 s_dispatch (broker_core_t *self, service_t *service, int64_t now)
@@ -471,9 +578,7 @@ s_dispatch (broker_core_t *self, service_t *service, int64_t now)
         s_ready_remove (service, worker);
 
         int count = 6 + request->nbody;
-        zmq_msg_t stack [16];
-        zmq_msg_t *frames = count <= 16 ? stack
-                          : (zmq_msg_t *) malloc (count * sizeof (zmq_msg_t));
+        zmq_msg_t frames [BROKER_MAX_FRAMES];
         zmq_msg_init (&frames [0]);
         zmq_msg_copy (&frames [0], &worker->id);
         zmq_msg_init (&frames [1]);
@@ -486,33 +591,24 @@ s_dispatch (broker_core_t *self, service_t *service, int64_t now)
         zmq_msg_init (&frames [5]);
         for (int i = 0; i < request->nbody; i++) {
             zmq_msg_init (&frames [6 + i]);
-            if (request->retry_safe)
-                zmq_msg_copy (&frames [6 + i], &request->body [i]);
-            else
-                zmq_msg_move (&frames [6 + i], &request->body [i]);
+            zmq_msg_copy (&frames [6 + i], &request->body [i]);
+        }
+        int rc = s_send (self, frames, count);
+        if (rc) {
+            //  Not delivered, so not done: the request goes back to the
+            //  head of the queue whatever its retry rule, for the next
+            //  worker or to wait as for a service with no worker. A worker
+            //  that is gone is done with; one whose pipe is full gets
+            //  nothing more until it replies.
+            s_queue_push (self, service, request, true);
+            if (rc == BROKER_GONE || worker->in_flight == 0)
+                s_worker_remove (self, worker, false, "unreachable", now);
+            continue;
         }
         if (!request->retry_safe) {
             s_close_frames (request->body, request->nbody);
             request->nbody = 0;
         }
-        int rc = s_send (self, frames, count);
-        if (frames != stack)
-            free (frames);
-        if (rc) {
-            //  Not delivered: the worker is gone or cannot take more. The
-            //  request never reached it, so it waits for another worker
-            //  whatever its retry rule, and this worker is done with.
-            if (!request->retry_safe) {
-                s_request_fail (self, &request, KJ__CODE__UNAVAILABLE, "503",
-                                "the worker of service '%s' went away as "
-                                "the request was sent", service->name);
-            }
-            else
-                s_queue_push (self, service, request, true);
-            s_worker_delete (self, worker, false, "unreachable", now);
-            return;             //  s_worker_delete dispatched what is left
-        }
-
         s_hold (worker, request);
         if (worker->in_flight < worker->credit)
             s_ready_push (service, worker);
@@ -596,27 +692,43 @@ s_handle_kejin (broker_core_t *self, zmq_msg_t *frames, int count,
 }
 
 //  --------------------------------------------------------------------------
-//  A client request: [client] [] [MDPC01] [service] [body]...
+//  A client request: [client] [] [MDPC01] [service] [body]... `cut` says
+//  the receiver dropped frames past `count`. Every refusal names the bound.
 
 static void
 s_client_message (broker_core_t *self, zmq_msg_t *frames, int count,
-                  int64_t now)
+                  bool cut, int64_t now)
 {
-    if (count < 4 || zmq_msg_size (&frames [3]) == 0
-    ||  zmq_msg_size (&frames [3]) > 255) {
+    if (count < 4) {
         self->malformed++;
         s_close_frames (frames, count);
         return;
     }
-    char name [256];
-    memcpy (name, zmq_msg_data (&frames [3]), zmq_msg_size (&frames [3]));
-    name [zmq_msg_size (&frames [3])] = 0;
-
     //  A Kejin body starts with a header frame: deadline, retry rule, id
     Kj__RequestHeader *header = NULL;
     if (count > 4)
         header = kj_proto_request_header (zmq_msg_data (&frames [4]),
                                           zmq_msg_size (&frames [4]));
+    size_t size = zmq_msg_size (&frames [3]);
+    const char *data = (const char *) zmq_msg_data (&frames [3]);
+    if (size == 0 || size > 255 || memchr (data, 0, size)) {
+        self->malformed++;
+        s_refuse (self, frames, count, header, KJ__CODE__INVALID_ARGUMENT,
+                  "service", "400", "the service name must be 1 to 255 "
+                  "bytes with no NUL byte; this one has %zu bytes%s", size,
+                  size && memchr (data, 0, size) ? " and a NUL" : "");
+        goto done;
+    }
+    char name [256];
+    memcpy (name, data, size);
+    name [size] = 0;
+    int nbody = count - 4;
+    if (cut || nbody > BROKER_MAX_BODY) {
+        s_refuse (self, frames, count, header, KJ__CODE__OUT_OF_RANGE, NULL,
+                  "413", "the request to '%s' has more than %d body frames, "
+                  "the most the broker carries", name, BROKER_MAX_BODY);
+        goto done;
+    }
     if (strncmp (name, "mmi.", 4) == 0) {
         s_handle_mmi (self, frames, count, name);
         goto done;
@@ -625,12 +737,58 @@ s_client_message (broker_core_t *self, zmq_msg_t *frames, int count,
         s_handle_kejin (self, frames, count, header, now);
         goto done;
     }
-
+    if (self->draining) {
+        s_refuse (self, frames, count, header, KJ__CODE__UNAVAILABLE, NULL,
+                  "503", "the broker is shutting down; retry shortly");
+        goto done;
+    }
+    //  What the request will hold, against the broker's byte budget
+    size_t bytes = 0;
+    for (int i = 4; i < count; i++)
+        bytes += zmq_msg_size (&frames [i]);
+    size_t cost = sizeof (request_t) + nbody * sizeof (zmq_msg_t) + bytes
+                + zmq_msg_size (&frames [0]) + size;
+    if (self->bytes + cost > self->limits.max_bytes) {
+        s_refuse (self, frames, count, header, KJ__CODE__RESOURCE_EXHAUSTED,
+                  NULL, "429", "the broker is overloaded: pending requests "
+                  "hold %zu bytes, the most it holds is %zu; retry later",
+                  self->bytes, self->limits.max_bytes);
+        goto done;
+    }
     char key [MAX_KEY];
     s_hex_key (&frames [0], key);
-    client_t *client = (client_t *) zhashx_lookup (self->clients, key);
-    service_t *service = s_service_require (self, name, now);
-    int nbody = count - 4;
+    client_t *client = s_client_require (self, key);
+    if (client->pending >= self->limits.client_max) {
+        s_refuse (self, frames, count, header, KJ__CODE__RESOURCE_EXHAUSTED,
+                  NULL, "429", "this client has %zu requests pending, the "
+                  "most the broker takes from one client", client->pending);
+        goto done;
+    }
+    service_t *service = s_service_require (self, name, client, now);
+    if (!service) {
+        if (client->created >= self->limits.peer_services)
+            s_refuse (self, frames, count, header,
+                      KJ__CODE__RESOURCE_EXHAUSTED, NULL, "429",
+                      "this client already waits on %zu services that no "
+                      "worker serves, the most one client may; '%s' was "
+                      "refused", client->created, name);
+        else
+            s_refuse (self, frames, count, header,
+                      KJ__CODE__RESOURCE_EXHAUSTED, NULL, "429",
+                      "the broker knows too many services (%zu); '%s' was "
+                      "refused", self->limits.max_services, name);
+        s_client_release (self, client);
+        goto done;
+    }
+    if (service->queued >= self->limits.queue_max
+    ||  service->queued_bytes + bytes > self->limits.queue_max_bytes) {
+        s_refuse (self, frames, count, header, KJ__CODE__RESOURCE_EXHAUSTED,
+                  NULL, "429", "the queue of service '%s' is full (%zu "
+                  "requests, %zu bytes)", name, service->queued,
+                  service->queued_bytes);
+        s_client_release (self, client);
+        goto done;
+    }
     request_t *request = s_request_new (self, nbody);
     zmq_msg_init (&request->client_id);
     zmq_msg_move (&request->client_id, &frames [0]);
@@ -639,60 +797,29 @@ s_client_message (broker_core_t *self, zmq_msg_t *frames, int count,
     for (int i = 0; i < nbody; i++) {
         zmq_msg_init (&request->body [i]);
         zmq_msg_move (&request->body [i], &frames [4 + i]);
-        request->bytes += zmq_msg_size (&request->body [i]);
     }
     s_close_frames (frames, count);
+    request->bytes = bytes;
+    request->cost = cost;
+    self->bytes += cost;
     request->received_us = now;
-    int wait_ms = self->limits.default_wait_ms;
+    request->service = service;
+    request->client = client;
+    client->pending++;
+    //  Any 32-bit timeout_ms is taken, capped to max_wait_ms
+    int64_t wait_ms = self->limits.default_wait_ms;
     if (header) {
         request->kejin = true;
         request->request_id = header->request_id;
         request->retry_safe = header->retry_safe;
         if (header->timeout_ms)
-            wait_ms = (int) header->timeout_ms;
+            wait_ms = header->timeout_ms;
     }
+    else
+        request->retry_safe = service->retry_safe;
     if (wait_ms > self->limits.max_wait_ms)
         wait_ms = self->limits.max_wait_ms;
-    request->expires_us = now + (int64_t) wait_ms * 1000;
-
-    if (!service) {
-        //  Not attached to a service: give it one to fail through
-        static service_t overflow = { .name = "(too many services)" };
-        request->service = &overflow;
-        s_request_fail (self, &request, KJ__CODE__RESOURCE_EXHAUSTED, "429",
-                        "the broker knows too many services (%zu); "
-                        "'%s' was refused", self->limits.max_services, name);
-        goto done;
-    }
-    request->service = service;
-    if (!request->kejin)
-        request->retry_safe = service->retry_safe;
-    if (self->draining) {
-        s_request_fail (self, &request, KJ__CODE__UNAVAILABLE, "503",
-                        "the broker is shutting down; retry shortly");
-        goto done;
-    }
-    if (client && client->pending >= self->limits.client_max) {
-        s_request_fail (self, &request, KJ__CODE__RESOURCE_EXHAUSTED, "429",
-                        "this client has %zu requests pending, the most the "
-                        "broker takes from one client", client->pending);
-        goto done;
-    }
-    if (service->queued >= self->limits.queue_max
-    ||  service->queued_bytes + request->bytes > self->limits.queue_max_bytes) {
-        s_request_fail (self, &request, KJ__CODE__RESOURCE_EXHAUSTED, "429",
-                        "the queue of service '%s' is full (%zu requests, "
-                        "%zu bytes)", name, service->queued,
-                        service->queued_bytes);
-        goto done;
-    }
-    if (!client) {
-        client = (client_t *) zmalloc (sizeof (client_t));
-        memcpy (client->key, key, sizeof key);
-        zhashx_insert (self->clients, key, client);
-    }
-    client->pending++;
-    request->client = client;
+    request->expires_us = now + wait_ms * 1000;
     service->idle_since_us = now;
     s_queue_push (self, service, request, false);
     s_dispatch (self, service, now);
@@ -706,7 +833,7 @@ done:
 
 static void
 s_worker_reply (broker_core_t *self, worker_t *worker, zmq_msg_t *frames,
-                int count, int64_t now)
+                int count, bool cut, int64_t now)
 {
     if (count < 6 || zmq_msg_size (&frames [4]) != 8
     ||  zmq_msg_size (&frames [5]) != 0) {
@@ -730,13 +857,20 @@ s_worker_reply (broker_core_t *self, worker_t *worker, zmq_msg_t *frames,
     s_release (worker, request);
     if (!worker->listed)
         s_ready_push (service, worker);
-
-    //  To the client: [client] [] [MDPC01] [service] [body]...
     int nbody = count - 6;
+    if (cut || nbody > BROKER_MAX_BODY) {
+        //  Too long to carry: the client hears so, the worker is free
+        s_close_frames (frames, count);
+        s_request_fail (self, &request, KJ__CODE__OUT_OF_RANGE, "413",
+                        "the reply of service '%s' has more than %d body "
+                        "frames, the most the broker carries", service->name,
+                        BROKER_MAX_BODY);
+        s_dispatch (self, service, now);
+        return;
+    }
+    //  To the client: [client] [] [MDPC01] [service] [body]...
     int total = 4 + nbody;
-    zmq_msg_t stack [16];
-    zmq_msg_t *out = total <= 16 ? stack
-                   : (zmq_msg_t *) malloc (total * sizeof (zmq_msg_t));
+    zmq_msg_t out [BROKER_MAX_FRAMES];
     zmq_msg_init (&out [0]);
     zmq_msg_move (&out [0], &request->client_id);
     zmq_msg_init (&out [1]);
@@ -749,8 +883,6 @@ s_worker_reply (broker_core_t *self, worker_t *worker, zmq_msg_t *frames,
     }
     s_close_frames (frames, count);
     s_send (self, out, total);
-    if (out != stack)
-        free (out);
     service->served++;
     kj_hist_record (service->latency, (uint64_t) (now - request->received_us));
     s_request_destroy (self, &request);
@@ -765,7 +897,8 @@ s_worker_ready (broker_core_t *self, const char *key, zmq_msg_t *frames,
 {
     size_t size = count > 4 ? zmq_msg_size (&frames [4]) : 0;
     char name [256];
-    if (size == 0 || size > 255) {
+    if (size == 0 || size > 255
+    ||  memchr (zmq_msg_data (&frames [4]), 0, size)) {
         self->malformed++;
         s_send_command (self, &frames [0], KJ_MDPW_DISCONNECT);
         s_close_frames (frames, count);
@@ -776,7 +909,7 @@ s_worker_ready (broker_core_t *self, const char *key, zmq_msg_t *frames,
     //  Names the broker answers itself cannot have workers
     service_t *service = NULL;
     if (strncmp (name, "mmi.", 4) && strncmp (name, "kejin.", 6))
-        service = s_service_require (self, name, now);
+        service = s_service_require (self, name, NULL, now);
     if (!service) {
         kj_warn ("broker.worker_refused", "service=%s worker=%s", name, key);
         s_send_command (self, &frames [0], KJ_MDPW_DISCONNECT);
@@ -796,8 +929,13 @@ s_worker_ready (broker_core_t *self, const char *key, zmq_msg_t *frames,
         const byte *data = (const byte *) zmq_msg_data (&frames [5]);
         if (hsize >= KJ_MAGIC_SIZE
         &&  memcmp (data, KJ_MAGIC, KJ_MAGIC_SIZE) == 0)
-            hello = kj__worker_hello__unpack (NULL, hsize - KJ_MAGIC_SIZE,
-                                              data + KJ_MAGIC_SIZE);
+        {
+            //  From the network: limits checked before protobuf-c allocates
+            kj_status_t bad;
+            hello = (Kj__WorkerHello *) kj_proto_unpack (
+                &kj__worker_hello__descriptor, data + KJ_MAGIC_SIZE,
+                hsize - KJ_MAGIC_SIZE, &bad);
+        }
         if (hello) {
             worker->kejin = true;
             worker->credit = hello->credit < 1 ? 1
@@ -813,6 +951,8 @@ s_worker_ready (broker_core_t *self, const char *key, zmq_msg_t *frames,
     }
     s_close_frames (frames, count);
     zhashx_insert (self->workers, worker->key, worker);
+    service->had_worker = true;
+    s_service_uncharge (self, service);
     service->workers++;
     service->credit += worker->credit;
     s_ready_push (service, worker);
@@ -823,7 +963,7 @@ s_worker_ready (broker_core_t *self, const char *key, zmq_msg_t *frames,
 
 static void
 s_worker_message (broker_core_t *self, zmq_msg_t *frames, int count,
-                  int64_t now)
+                  bool cut, int64_t now)
 {
     if (count < 4 || zmq_msg_size (&frames [3]) != 1) {
         self->malformed++;
@@ -856,7 +996,7 @@ s_worker_message (broker_core_t *self, zmq_msg_t *frames, int count,
         }
         else
         if (command == KJ_MDPW_REPLY)
-            s_worker_reply (self, worker, frames, count, now);
+            s_worker_reply (self, worker, frames, count, cut, now);
         else
             s_close_frames (frames, count);
     }
@@ -867,7 +1007,12 @@ s_worker_message (broker_core_t *self, zmq_msg_t *frames, int count,
         s_close_frames (frames, count);
     }
     else {
+        //  A command MDP/0.1 does not have: an invalid peer, told to go
         self->malformed++;
+        if (worker)
+            s_worker_delete (self, worker, true, "unknown_command", now);
+        else
+            s_send_command (self, &frames [0], KJ_MDPW_DISCONNECT);
         s_close_frames (frames, count);
     }
 }
@@ -887,6 +1032,8 @@ broker_limits_default (broker_limits_t *limits)
     limits->queue_max_bytes = 256 * 1024 * 1024;
     limits->client_max = 10000;
     limits->max_services = 10000;
+    limits->peer_services = 100;
+    limits->max_bytes = 1024 * 1024 * 1024;
     limits->max_retries = 3;
     limits->retry_safe = "";
 }
@@ -939,9 +1086,9 @@ broker_core_destroy (broker_core_t **self_p)
     }
 }
 
-void
-broker_core_message (broker_core_t *self, zmq_msg_t *frames, int count,
-                     int64_t now)
+static void
+s_message (broker_core_t *self, zmq_msg_t *frames, int count, bool cut,
+           int64_t now)
 {
     //  [peer] [] [protocol] ...
     if (count < 3 || zmq_msg_size (&frames [1]) != 0) {
@@ -950,14 +1097,35 @@ broker_core_message (broker_core_t *self, zmq_msg_t *frames, int count,
     }
     else
     if (s_frame_is (&frames [2], KJ_MDPC))
-        s_client_message (self, frames, count, now);
+        s_client_message (self, frames, count, cut, now);
     else
     if (s_frame_is (&frames [2], KJ_MDPW))
-        s_worker_message (self, frames, count, now);
+        s_worker_message (self, frames, count, cut, now);
     else {
         self->malformed++;
         s_close_frames (frames, count);
     }
+}
+
+void
+broker_core_message (broker_core_t *self, zmq_msg_t *frames, int count,
+                     int64_t now)
+{
+    //  Callers other than broker_server may pass more than the broker
+    //  carries: keep what it takes, as a receiver would
+    if (count > BROKER_MAX_FRAMES) {
+        s_close_frames (frames + BROKER_MAX_FRAMES, count - BROKER_MAX_FRAMES);
+        s_message (self, frames, BROKER_MAX_FRAMES, true, now);
+    }
+    else
+        s_message (self, frames, count, false, now);
+}
+
+void
+broker_core_message_cut (broker_core_t *self, zmq_msg_t *frames, int count,
+                         int64_t now)
+{
+    s_message (self, frames, count, true, now);
 }
 
 //  --------------------------------------------------------------------------
@@ -975,7 +1143,11 @@ broker_core_tick (broker_core_t *self, int64_t now)
     if (beat)
         self->heartbeat_at = now + interval;
 
+    //  Dead workers by key, not pointer: deleting one re-queues what it
+    //  held, and handing that on may find another dead worker and free it
+    //  first (two workers of one process that died)
     zlistx_t *dead = zlistx_new ();
+    zlistx_set_destructor (dead, (zlistx_destructor_fn *) zstr_free);
     for (worker_t *worker = (worker_t *) zhashx_first (self->workers); worker;
          worker = (worker_t *) zhashx_next (self->workers)) {
         int64_t silent = now - worker->last_seen_us;
@@ -985,11 +1157,14 @@ broker_core_tick (broker_core_t *self, int64_t now)
         if (silent > (worker->in_flight ? busy_limit : idle_limit)
         ||  (beat && s_send_command (self, &worker->id, KJ_MDPW_HEARTBEAT)
                      == BROKER_GONE))
-            zlistx_add_end (dead, worker);
+            zlistx_add_end (dead, strdup (worker->key));
     }
-    for (worker_t *worker = (worker_t *) zlistx_first (dead); worker;
-         worker = (worker_t *) zlistx_next (dead))
-        s_worker_delete (self, worker, true, "expired", now);
+    for (char *key = (char *) zlistx_first (dead); key;
+         key = (char *) zlistx_next (dead)) {
+        worker_t *worker = (worker_t *) zhashx_lookup (self->workers, key);
+        if (worker)
+            s_worker_delete (self, worker, true, "expired", now);
+    }
     zlistx_destroy (&dead);
 
     zlistx_t *idle = zlistx_new ();
@@ -1027,14 +1202,18 @@ broker_core_tick (broker_core_t *self, int64_t now)
             service->window_us = now;
         }
         //  Every request is queued or held by a worker, so these three
-        //  zeros mean nobody uses the service
+        //  zeros mean nobody uses the service. One that never had a worker
+        //  goes at once, one that had keeps its statistics a while.
         if (!service->workers && !service->queued && !service->in_flight
-        &&  now - service->idle_since_us > SERVICE_IDLE_US)
-            zlistx_add_end (idle, service->name);
+        &&  (!service->had_worker
+          || now - service->idle_since_us > SERVICE_IDLE_US))
+            zlistx_add_end (idle, service);
     }
-    for (char *name = (char *) zlistx_first (idle); name;
-         name = (char *) zlistx_next (idle))
-        zhashx_delete (self->services, name);
+    for (service_t *service = (service_t *) zlistx_first (idle); service;
+         service = (service_t *) zlistx_next (idle)) {
+        s_service_uncharge (self, service);
+        zhashx_delete (self->services, service->name);
+    }
     zlistx_destroy (&idle);
     self->tick_at = now + (interval < 100000 ? interval / 2 : 50000);
 }

@@ -18,6 +18,17 @@
 #include <zmq.h>
 #include "broker.pb-c.h"
 
+//  A request or a reply carries at most BROKER_MAX_BODY body frames; the
+//  longest message the broker takes, a worker's REPLY with a full body, is
+//  BROKER_MAX_FRAMES frames counting the peer's routing id. A receiver cuts
+//  anything longer and hands it over with broker_core_message_cut, so that
+//  the sender still gets an answer.
+#define BROKER_MAX_BODY   64
+#define BROKER_MAX_FRAMES (6 + BROKER_MAX_BODY)
+
+//  The longest deadline a request may ask for is max_wait_ms; any 32-bit
+//  timeout_ms is taken and capped to it.
+
 typedef struct {
     int heartbeat_ms;           //  interval of heartbeats both ways
     int liveness;               //  silent intervals before an idle worker
@@ -29,6 +40,10 @@ typedef struct {
     size_t queue_max_bytes;     //  bytes queued per service
     size_t client_max;          //  requests pending per client
     size_t max_services;        //  services known at once
+    size_t peer_services;       //  services one client may have created
+                                //  that no worker serves yet
+    size_t max_bytes;           //  bytes held for every pending request
+                                //  together; past it new ones are refused
     int max_retries;            //  re-sends of one request after worker deaths
     const char *retry_safe;     //  plain MDP services that may be re-sent,
                                 //  comma-separated ("" none)
@@ -61,6 +76,13 @@ void
 void
     broker_core_message (broker_core_t *self, zmq_msg_t *frames, int count,
                          int64_t now_us);
+
+//  The same for a message that had more frames than the receiver kept:
+//  `count` frames were kept, the rest dropped. A request is refused with
+//  OUT_OF_RANGE, a worker's reply fails its request the same way.
+void
+    broker_core_message_cut (broker_core_t *self, zmq_msg_t *frames,
+                             int count, int64_t now_us);
 
 //  Heartbeats, dead workers, expired requests. Call at least every
 //  broker_core_next_tick.

@@ -43,6 +43,9 @@ main (int argc, char **argv)
     bc.limits.client_max = (size_t) kj_config_int (config, "broker/client_max");
     bc.limits.max_services =
         (size_t) kj_config_int (config, "broker/max_services");
+    bc.limits.peer_services =
+        (size_t) kj_config_int (config, "broker/peer_services");
+    bc.limits.max_bytes = (size_t) kj_config_int (config, "broker/max_bytes");
     bc.limits.max_retries = (int) kj_config_int (config, "broker/max_retries");
     bc.limits.retry_safe = kj_config_get (config, "broker/retry_safe");
 

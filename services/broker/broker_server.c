@@ -1,10 +1,10 @@
 /*  =========================================================================
     broker_server - the broker's sockets and loop around broker_core
 
-    The request loop is plain zmq_poll on the ROUTER. After a poll it takes
-    every message waiting, not one, so that under load the broker pays one
-    poll per batch instead of one per message. Events go through a thread
-    of their own.
+    The request loop waits on the ROUTER with a blocking receive and a
+    timeout (the next tick). After a wake-up it takes every message
+    waiting, not one, so that under load the broker pays one wait per batch
+    instead of one per message. Events go through a thread of their own.
     =========================================================================
 */
 
@@ -12,7 +12,6 @@
 #include "broker_server.h"
 #include <pthread.h>
 
-#define MAX_FRAMES 64           //  more than this is not a message we take
 #define BATCH      4096         //  messages taken per socket per poll
 
 struct _broker_server_t {
@@ -49,11 +48,31 @@ s_router_send (void *arg, zmq_msg_t *frames, int count)
     return rc;
 }
 
+//  A socket bound to spec. Options that ZeroMQ copies to each connection
+//  (heartbeats among them) must be set before the bind, or they never
+//  apply; the ROUTER gets its ZMTP heartbeats here.
+
 static void *
 s_socket (void *ctx, int type, const char *spec, char *bound, size_t size,
           const broker_config_t *config, int hwm)
 {
     void *sock = zmq_socket (ctx, type);
+    if (type == ZMQ_ROUTER) {
+        //  ZMTP heartbeats find peers that vanished without a word (a
+        //  host gone, a process stopped): a connection that answers no
+        //  PING for liveness - 1 intervals after the one that sent it is
+        //  closed, so the next MDP heartbeat to a worker on it cannot be
+        //  routed: the broker knows the worker is dead within liveness + 1
+        //  intervals of its going silent, busy or idle. A busy worker's
+        //  process still answers PINGs from ZeroMQ's own thread.
+        int ivl = config->limits.heartbeat_ms;
+        int timeout = ivl * (config->limits.liveness > 2
+                             ? config->limits.liveness - 1 : 1);
+        zmq_setsockopt (sock, ZMQ_HEARTBEAT_IVL, &ivl, sizeof ivl);
+        zmq_setsockopt (sock, ZMQ_HEARTBEAT_TIMEOUT, &timeout,
+                        sizeof timeout);
+        zmq_setsockopt (sock, ZMQ_HEARTBEAT_TTL, &timeout, sizeof timeout);
+    }
     int linger = 1000;
     zmq_setsockopt (sock, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt (sock, ZMQ_MAXMSGSIZE, &config->max_message,
@@ -105,11 +124,6 @@ broker_server_new (const broker_config_t *config)
     }
     int on = 1;
     zmq_setsockopt (self->router, ZMQ_ROUTER_MANDATORY, &on, sizeof on);
-    //  ZMTP heartbeats find TCP peers that vanished without a word, so
-    //  their pipes are freed; MDP heartbeats judge the workers
-    int ivl = config->limits.heartbeat_ms * 2, ttl = ivl * 3;
-    zmq_setsockopt (self->router, ZMQ_HEARTBEAT_IVL, &ivl, sizeof ivl);
-    zmq_setsockopt (self->router, ZMQ_HEARTBEAT_TIMEOUT, &ttl, sizeof ttl);
 
     if (config->pub_endpoint && *config->pub_endpoint) {
         self->xpub = s_socket (ctx, ZMQ_XPUB, config->pub_endpoint,
@@ -168,25 +182,26 @@ broker_server_destroy (broker_server_t **self_p)
 }
 
 //  --------------------------------------------------------------------------
-//  Receive one whole message into frames; returns its frame count, 0 if
-//  nothing is waiting. Frames past MAX_FRAMES - 1 are read and dropped,
-//  and *oversized says so. Parts of a message arrive together, so reading
-//  them without waiting is safe.
+//  Receive one whole message into frames (room for BROKER_MAX_FRAMES + 1);
+//  returns its frame count, 0 if nothing is waiting. Frames past
+//  BROKER_MAX_FRAMES are read into the last and dropped, and *oversized
+//  says so. Parts of a message arrive together, so reading them without
+//  waiting is safe.
 
 static int
-s_recv_message (void *sock, zmq_msg_t *frames, bool *oversized)
+s_recv_message (void *sock, zmq_msg_t *frames, bool *oversized, int flags)
 {
     int count = 0;
     *oversized = false;
     while (true) {
         zmq_msg_t *frame = &frames [count];
         zmq_msg_init (frame);
-        if (zmq_msg_recv (frame, sock, ZMQ_DONTWAIT) < 0) {
+        if (zmq_msg_recv (frame, sock, count ? ZMQ_DONTWAIT : flags) < 0) {
             zmq_msg_close (frame);
             return count;
         }
         bool more = zmq_msg_more (frame);
-        if (count < MAX_FRAMES - 1)
+        if (count < BROKER_MAX_FRAMES)
             count++;
         else {
             zmq_msg_close (frame);
@@ -197,25 +212,32 @@ s_recv_message (void *sock, zmq_msg_t *frames, bool *oversized)
     }
 }
 
-//  Take every message waiting on the ROUTER, up to a batch.
+//  Wait up to wait_ms for a message on the ROUTER (a blocking receive
+//  with a timeout costs fewer calls per wake-up than a poll, then a
+//  receive), then take every message waiting, up to a batch. Returns -1
+//  if the socket failed for good.
 
-static void
-s_drain_router (broker_server_t *self)
+static int
+s_drain_router (broker_server_t *self, int wait_ms)
 {
-    zmq_msg_t frames [MAX_FRAMES];
+    zmq_msg_t frames [BROKER_MAX_FRAMES + 1];
+    zmq_setsockopt (self->router, ZMQ_RCVTIMEO, &wait_ms, sizeof wait_ms);
     for (int taken = 0; taken < BATCH; taken++) {
         bool oversized;
-        int count = s_recv_message (self->router, frames, &oversized);
+        int count = s_recv_message (self->router, frames, &oversized,
+                                    taken ? ZMQ_DONTWAIT : 0);
         if (count == 0)
-            return;
-        if (oversized) {
-            for (int i = 0; i < count; i++)
-                zmq_msg_close (&frames [i]);
-            broker_core_count_malformed (self->core);
-        }
+            return taken == 0 && zmq_errno () != EAGAIN
+                && zmq_errno () != EINTR ? -1 : 0;
+        //  A message too long to carry is still answered: the core
+        //  refuses the request, or fails the one a reply was for
+        if (oversized)
+            broker_core_message_cut (self->core, frames, count,
+                                     kj_mono_us ());
         else
             broker_core_message (self->core, frames, count, kj_mono_us ());
     }
+    return 0;
 }
 
 //  The event stream has a thread of its own, so that fanning events out to
@@ -265,7 +287,6 @@ broker_server_run (broker_server_t *self)
         kj_error ("broker.proxy_failed", "reason=\"cannot start thread\"");
         return -1;
     }
-    zmq_pollitem_t item = { self->router, 0, ZMQ_POLLIN, 0 };
     int64_t drain_until = 0;
     broker_core_tick (self->core, kj_mono_us ());
     while (true) {
@@ -284,11 +305,8 @@ broker_server_run (broker_server_t *self)
             wait = 0;
         if (wait > 100)
             wait = 100;
-        int rc = zmq_poll (&item, 1, (long) wait);
-        if (rc < 0 && zmq_errno () != EINTR)
+        if (s_drain_router (self, (int) wait))
             break;
-        if (rc > 0)
-            s_drain_router (self);
         now = kj_mono_us ();
         if (now >= broker_core_next_tick (self->core))
             broker_core_tick (self->core, now);

@@ -1,11 +1,17 @@
 /*  =========================================================================
-    bench_broker - kejin-broker beside a direct DEALER->ROUTER echo, in one
-    run, 64-byte bodies over loopback
+    bench_broker - kejin-broker beside a plain zmq_proxy hop and a direct
+    DEALER->ROUTER echo, all measured in the same run, 64-byte bodies over
+    loopback
 
     The client is a raw DEALER in this process that keeps N requests in
-    flight; workers are separate processes: plain MDP/0.1 workers
-    (tests/tools/mdp_echo, one request at a time) or Kejin credit workers
-    (tests/tools/diag_worker, kj_worker with credit). Each figure is the
+    flight and checks every reply (frames and body). Broker workers are
+    separate processes: plain MDP/0.1 workers (tests/tools/mdp_echo, one
+    request at a time) or Kejin credit workers (tests/tools/diag_worker,
+    kj_worker with credit). The proxy hop is this program run again as
+    `bench_broker proxy FILE` (ROUTER -> zmq_proxy -> DEALER, no protocol),
+    its workers as `bench_broker rep ENDPOINT` (REP echo, one at a time),
+    all separate processes like the broker's. CPU is whole-process, every
+    thread (ZeroMQ's I/O thread too), from /proc/PID/stat. Each rate is the
     median of three runs.
     =========================================================================
 */
@@ -22,14 +28,23 @@
 typedef struct {
     double rate;                //  requests per second
     uint64_t p50, p99;          //  microseconds, at 1 in flight
-    uint64_t count;
+    uint64_t count;             //  replies inside the measured windows
+    uint64_t total;             //  replies, warm-up included
+    double cpu_us;              //  CPU of the measured process per reply
 } result_t;
 
-//  The message a client sends, frame by frame, pre-built once
+typedef enum { REPLY_SAME, REPLY_KEJIN } check_t;
+
+//  The message a client sends, frame by frame, pre-built once, and the
+//  reply it must get: the same frames (REPLY_SAME, `skip` frames a worker
+//  adds before the body left out), or a Kejin OK with the body echoed
 typedef struct {
     int count;
     zframe_t *frames [6];
+    check_t check;
 } request_t;
+
+static uint64_t s_bad_replies;
 
 //  --------------------------------------------------------------------------
 //  The baseline: a ROUTER that echoes every message, in a thread
@@ -57,15 +72,78 @@ s_echo_actor (zsock_t *pipe, void *endpoint_out)
 }
 
 //  --------------------------------------------------------------------------
-//  Keep `in_flight` requests going for the run; count replies, and record
-//  latency when one at a time.
+//  Whole-process CPU time so far, in ns: utime + stime of every thread,
+//  from /proc/PID/stat (clock ticks, 10 ms)
+
+static uint64_t
+s_cpu_ns (pid_t pid)
+{
+    char path [64], line [1024];
+    snprintf (path, sizeof path, "/proc/%d/stat", (int) pid);
+    FILE *file = fopen (path, "r");
+    if (!file)
+        return 0;
+    size_t size = fread (line, 1, sizeof line - 1, file);
+    fclose (file);
+    line [size] = 0;
+    //  Fields after the command name, which may hold spaces: state is
+    //  field 3, utime 14, stime 15
+    char *at = strrchr (line, ')');
+    unsigned long long utime = 0, stime = 0;
+    if (!at || sscanf (at + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+                       "%llu %llu", &utime, &stime) != 2)
+        return 0;
+    return (utime + stime) * 1000000000ULL / (uint64_t) sysconf (_SC_CLK_TCK);
+}
+
+//  Check one reply, all its frames received in msg; counts bad ones
+static void
+s_check (request_t *request, zmq_msg_t *frames, int count)
+{
+    bool good;
+    if (request->check == REPLY_SAME) {
+        good = count == request->count;
+        for (int i = 0; good && i < count; i++)
+            good = zmq_msg_size (&frames [i])
+                   == zframe_size (request->frames [i])
+                && memcmp (zmq_msg_data (&frames [i]),
+                           zframe_data (request->frames [i]),
+                           zmq_msg_size (&frames [i])) == 0;
+    }
+    else {
+        //  [] [MDPC01] [diag] [reply header] [EchoReply]
+        Kj__ReplyHeader *header = count == 5
+            ? kj_proto_reply_header (zmq_msg_data (&frames [3]),
+                                     zmq_msg_size (&frames [3])) : NULL;
+        Kj__EchoReply *echo = header
+            ? kj__echo_reply__unpack (NULL, zmq_msg_size (&frames [4]),
+                                      zmq_msg_data (&frames [4])) : NULL;
+        good = header && echo && header->status
+            && header->status->code == KJ__CODE__OK
+            && echo->data.len == BODY;
+        for (size_t i = 0; good && i < BODY; i++)
+            good = echo->data.data [i] == 'x';
+        if (header)
+            kj__reply_header__free_unpacked (header, NULL);
+        if (echo)
+            kj__echo_reply__free_unpacked (echo, NULL);
+    }
+    if (!good)
+        s_bad_replies++;
+}
+
+//  --------------------------------------------------------------------------
+//  Keep `in_flight` requests going for the run; count and check replies,
+//  and record latency when one at a time. With cpu_pid, CPU per reply of
+//  that process over the whole of it.
 
 static result_t
-s_run (const char *endpoint, request_t *request, int in_flight)
+s_run (const char *endpoint, request_t *request, int in_flight, pid_t cpu_pid)
 {
     result_t result = { 0 };
     double rates [RUNS];
     kj_hist_t *hist = kj_hist_new ();
+    uint64_t cpu_before = cpu_pid ? s_cpu_ns (cpu_pid) : 0;
     for (int run = 0; run < RUNS; run++) {
         zsock_t *client = zsock_new_dealer (endpoint);
         zsock_set_sndhwm (client, 0);
@@ -90,14 +168,34 @@ s_run (const char *endpoint, request_t *request, int in_flight)
             }
             if (outstanding == 0)
                 break;
-            zmq_msg_t frame;
-            zmq_msg_init (&frame);
-            if (zmq_msg_recv (&frame, sock, 0) < 0)
+            zmq_msg_t frames [8];
+            int count = 0;
+            bool more = true;
+            while (more) {
+                zmq_msg_t *frame = &frames [count < 7 ? count : 7];
+                zmq_msg_init (frame);
+                if (zmq_msg_recv (frame, sock, 0) < 0) {
+                    zmq_msg_close (frame);
+                    break;
+                }
+                more = zmq_msg_more (frame);
+                if (count < 7)
+                    count++;
+                else
+                    zmq_msg_close (frame);
+            }
+            if (more) {
+                fprintf (stderr, "bench_broker: a reply did not come\n");
+                s_bad_replies++;
+                for (int i = 0; i < count; i++)
+                    zmq_msg_close (&frames [i]);
                 break;
-            while (zmq_msg_more (&frame))
-                zmq_msg_recv (&frame, sock, 0);
-            zmq_msg_close (&frame);
+            }
+            s_check (request, frames, count);
+            for (int i = 0; i < count; i++)
+                zmq_msg_close (&frames [i]);
             outstanding--;
+            result.total++;
             now = kj_mono_us ();
             if (now >= measured_from && now < end) {
                 counted++;
@@ -118,6 +216,9 @@ s_run (const char *endpoint, request_t *request, int in_flight)
                 rates [j] = t;
             }
     result.rate = rates [RUNS / 2];
+    if (cpu_pid && result.total)
+        result.cpu_us = (double) (s_cpu_ns (cpu_pid) - cpu_before) / 1000.0
+                      / (double) result.total;
     result.p50 = kj_hist_percentile (hist, 500);
     result.p99 = kj_hist_percentile (hist, 990);
     kj_hist_destroy (&hist);
@@ -130,6 +231,7 @@ s_request_plain (request_t *request, const char *service)
     char body [BODY];
     memset (body, 'x', BODY);
     request->count = 4;
+    request->check = REPLY_SAME;
     request->frames [0] = zframe_new (NULL, 0);
     request->frames [1] = zframe_new ("MDPC01", 6);
     request->frames [2] = zframe_new (service, strlen (service));
@@ -149,6 +251,7 @@ s_request_kejin (request_t *request)
     echo.data.data = body;
     echo.data.len = BODY;
     request->count = 5;
+    request->check = REPLY_KEJIN;
     request->frames [0] = zframe_new (NULL, 0);
     request->frames [1] = zframe_new ("MDPC01", 6);
     request->frames [2] = zframe_new ("diag", 4);
@@ -156,13 +259,17 @@ s_request_kejin (request_t *request)
     request->frames [4] = kj_proto_frame (&echo.base, false);
 }
 
+//  Direct echo: [body]; through the proxy to a REP: [] [body]
 static void
-s_request_direct (request_t *request)
+s_request_raw (request_t *request, bool envelope)
 {
     char body [BODY];
     memset (body, 'x', BODY);
-    request->count = 1;
-    request->frames [0] = zframe_new (body, BODY);
+    request->count = 0;
+    request->check = REPLY_SAME;
+    if (envelope)
+        request->frames [request->count++] = zframe_new (NULL, 0);
+    request->frames [request->count++] = zframe_new (body, BODY);
 }
 
 static void
@@ -172,27 +279,14 @@ s_request_free (request_t *request)
         zframe_destroy (&request->frames [i]);
 }
 
-//  Broker CPU time so far, in ns (from the scheduler's own accounting)
-static uint64_t
-s_cpu_ns (pid_t pid)
-{
-    char path [64];
-    snprintf (path, sizeof path, "/proc/%d/schedstat", (int) pid);
-    FILE *file = fopen (path, "r");
-    unsigned long long ns = 0;
-    if (file) {
-        if (fscanf (file, "%llu", &ns) != 1)
-            ns = 0;
-        fclose (file);
-    }
-    return ns;
-}
+//  --------------------------------------------------------------------------
+//  Worker processes: mdp_echo, diag_worker, or this program as a REP echo
 
 static pid_t s_workers [8];
 static int s_nworkers;
 
 static void
-s_start_workers (const char *endpoint, int count, bool credit)
+s_start_workers (const char *endpoint, int count, const char *kind)
 {
     for (int i = 0; i < count; i++) {
         char log [512], name [32];
@@ -202,8 +296,16 @@ s_start_workers (const char *endpoint, int count, bool credit)
                                  NULL };
         const char *kejin [] = { kj_tool_path ("diag_worker"), endpoint,
                                  "--credit", "100", "--instance", name, NULL };
-        s_workers [s_nworkers++] = kj_test_spawn (credit ? kejin : plain, NULL,
-                                                  log);
+        const char *rep [] = { "/proc/self/exe", "rep", endpoint, NULL };
+        char self [1024];
+        ssize_t size = readlink ("/proc/self/exe", self, sizeof self - 1);
+        if (size > 0) {
+            self [size] = 0;
+            rep [0] = self;
+        }
+        s_workers [s_nworkers++] = kj_test_spawn (
+            streq (kind, "credit") ? kejin : streq (kind, "rep") ? rep : plain,
+            NULL, log);
     }
     zclock_sleep (300);
 }
@@ -215,16 +317,98 @@ s_stop_workers (void)
         kj_test_kill (s_workers [--s_nworkers], SIGTERM, 3000);
 }
 
-static void
-s_line (const char *setup, result_t r, double direct, const char *target)
+//  `bench_broker rep ENDPOINT`: a REP echo, one request at a time, until
+//  SIGTERM
+static int
+s_rep_main (const char *endpoint)
 {
-    char p50 [32] = "", p99 [32] = "";
+    void *ctx = zmq_ctx_new ();
+    void *rep = zmq_socket (ctx, ZMQ_REP);
+    zmq_connect (rep, endpoint);
+    kj_signals_init ();
+    while (!kj_stopping ()) {
+        zmq_pollitem_t item = { rep, 0, ZMQ_POLLIN, 0 };
+        if (zmq_poll (&item, 1, 200) <= 0)
+            continue;
+        zmq_msg_t msg;
+        zmq_msg_init (&msg);
+        if (zmq_msg_recv (&msg, rep, 0) >= 0)
+            zmq_msg_send (&msg, rep, 0);
+        zmq_msg_close (&msg);
+    }
+    zmq_close (rep);
+    zmq_ctx_term (ctx);
+    return 0;
+}
+
+//  `bench_broker proxy FILE`: ROUTER and DEALER on free ports, written to
+//  FILE as front= and back=, then zmq_proxy until killed. No protocol: the
+//  least a hop between clients and workers can do.
+static int
+s_proxy_main (const char *path)
+{
+    void *ctx = zmq_ctx_new ();
+    void *front = zmq_socket (ctx, ZMQ_ROUTER);
+    void *back = zmq_socket (ctx, ZMQ_DEALER);
+    int hwm = 0;
+    zmq_setsockopt (front, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    zmq_setsockopt (front, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    zmq_setsockopt (back, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    zmq_setsockopt (back, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    if (zmq_bind (front, "tcp://127.0.0.1:*") || zmq_bind (back,
+                                                 "tcp://127.0.0.1:*"))
+        return 1;
+    char front_ep [256], back_ep [256], temp [1024];
+    size_t size = sizeof front_ep;
+    zmq_getsockopt (front, ZMQ_LAST_ENDPOINT, front_ep, &size);
+    size = sizeof back_ep;
+    zmq_getsockopt (back, ZMQ_LAST_ENDPOINT, back_ep, &size);
+    snprintf (temp, sizeof temp, "%s.tmp", path);
+    FILE *file = fopen (temp, "w");
+    if (!file)
+        return 1;
+    fprintf (file, "front=%s\nback=%s\n", front_ep, back_ep);
+    fclose (file);
+    rename (temp, path);
+    zmq_proxy (front, back, NULL);
+    return 0;
+}
+
+static pid_t
+s_proxy_start (char *front, char *back, size_t size)
+{
+    char path [512], log [512], self [1024];
+    snprintf (path, sizeof path, "%s/bench-proxy.endpoints", kj_test_tmpdir ());
+    snprintf (log, sizeof log, "%s/bench-proxy.log", kj_test_tmpdir ());
+    unlink (path);
+    ssize_t length = readlink ("/proc/self/exe", self, sizeof self - 1);
+    if (length <= 0)
+        return -1;
+    self [length] = 0;
+    const char *argv [] = { self, "proxy", path, NULL };
+    pid_t pid = kj_test_spawn (argv, NULL, log);
+    for (int waited = 0; waited < 5000; waited += 10) {
+        if (kj_read_keyvalue (path, "front", front, size) == 0
+        &&  kj_read_keyvalue (path, "back", back, size) == 0)
+            return pid;
+        zclock_sleep (10);
+    }
+    kj_test_kill (pid, SIGKILL, 1000);
+    return -1;
+}
+
+static void
+s_line (const char *setup, result_t r, double base, const char *target)
+{
+    char p50 [32] = "", p99 [32] = "", cpu [32] = "";
     if (r.p50) {
         snprintf (p50, sizeof p50, "%" PRIu64 " us", r.p50);
         snprintf (p99, sizeof p99, "%" PRIu64 " us", r.p99);
     }
-    printf ("  %-44s %9.0f  %8s  %8s  %6.2f   %s\n", setup, r.rate, p50, p99,
-            direct > 0 ? r.rate / direct : 0, target);
+    if (r.cpu_us > 0)
+        snprintf (cpu, sizeof cpu, "%.1f us", r.cpu_us);
+    printf ("  %-42s %9.0f  %7s  %7s  %8s  %5.2f  %s\n", setup, r.rate, p50,
+            p99, cpu, base > 0 ? r.rate / base : 0, target);
     fflush (stdout);
 }
 
@@ -247,13 +431,13 @@ s_profile (const char *kind, int workers, int seconds)
         s_request_kejin (&request);
     else
         s_request_plain (&request, "echo");
-    s_start_workers (broker.endpoint, workers, credit);
+    s_start_workers (broker.endpoint, workers, kind);
     int64_t end = kj_mono_us () + (int64_t) seconds * 1000000;
     while (kj_mono_us () < end) {
         int depth = getenv ("DEPTH") ? atoi (getenv ("DEPTH")) : 100;
-        result_t r = s_run (broker.endpoint, &request, depth);
-        printf ("%s, %d workers, %d in flight: %.0f req/s\n", kind, workers,
-                depth, r.rate);
+        result_t r = s_run (broker.endpoint, &request, depth, broker.pid);
+        printf ("%s, %d workers, %d in flight: %.0f req/s, %.1f us CPU per "
+                "request\n", kind, workers, depth, r.rate, r.cpu_us);
         fflush (stdout);
     }
     s_stop_workers ();
@@ -265,30 +449,61 @@ s_profile (const char *kind, int workers, int seconds)
 int
 main (int argc, char **argv)
 {
+    if (argc == 3 && streq (argv [1], "rep"))
+        return s_rep_main (argv [2]);
+    if (argc == 3 && streq (argv [1], "proxy"))
+        return s_proxy_main (argv [2]);
     kj_log_init ("bench_broker", "error");
     if (argc == 4)
         return s_profile (argv [1], atoi (argv [2]), atoi (argv [3]));
     double load [3] = { 0 };
     getloadavg (load, 3);
-    printf ("\nbench_broker: kejin-broker beside a direct DEALER->ROUTER echo; "
-            "%d-byte bodies, loopback,\n%ld cores, load average %.2f before "
-            "the run; each figure the median of %d runs of %.1f s\n\n",
+    printf ("\nbench_broker: kejin-broker beside a plain zmq_proxy hop and a "
+            "direct echo, measured in this run;\n%d-byte bodies, loopback, "
+            "%ld cores, load average %.2f before the run (other work on the\n"
+            "machine skews every figure: compare within one run); each rate "
+            "the median of %d runs of %.1f s.\nCPU: the whole hop process "
+            "(every thread) per request. Every reply is checked.\n\n",
             BODY, sysconf (_SC_NPROCESSORS_ONLN), load [0], RUNS,
             RUN_US / 1e6);
-    printf ("  %-44s %9s  %8s  %8s  %6s   %s\n", "setup", "req/s", "p50",
-            "p99", "ratio", "target (ratio = vs direct echo, same in-flight)");
+    printf ("  %-42s %9s  %7s  %7s  %8s  %5s  %s\n", "setup", "req/s", "p50",
+            "p99", "hop CPU", "ratio", "ratio is to / target");
 
-    //  Direct echo, the baseline of every ratio
+    //  Direct echo: no hop at all
     char direct_endpoint [256] = "";
     zactor_t *echo = zactor_new (s_echo_actor, direct_endpoint);
     request_t direct_request;
-    s_request_direct (&direct_request);
-    result_t direct1 = s_run (direct_endpoint, &direct_request, 1);
-    s_line ("direct echo, 1 in flight", direct1, direct1.rate, "baseline");
-    result_t direct100 = s_run (direct_endpoint, &direct_request, 100);
-    s_line ("direct echo, 100 in flight", direct100, direct100.rate, "baseline");
+    s_request_raw (&direct_request, false);
+    result_t direct1 = s_run (direct_endpoint, &direct_request, 1, 0);
+    s_line ("direct echo, 1 in flight", direct1, 0, "");
+    result_t direct100 = s_run (direct_endpoint, &direct_request, 100, 0);
+    s_line ("direct echo, 100 in flight", direct100, 0, "");
     s_request_free (&direct_request);
     zactor_destroy (&echo);
+
+    //  The proxy hop, REP workers
+    char front [256], back [256];
+    pid_t proxy = s_proxy_start (front, back, sizeof front);
+    if (proxy <= 0) {
+        fprintf (stderr, "bench_broker: the proxy did not start\n");
+        return 1;
+    }
+    request_t proxy_request;
+    s_request_raw (&proxy_request, true);
+    s_start_workers (back, 1, "rep");
+    result_t proxy1 = s_run (front, &proxy_request, 1, 0);
+    s_line ("proxy hop, 1 REP worker, 1 in flight", proxy1, direct1.rate,
+            "direct echo");
+    result_t proxy100_1 = s_run (front, &proxy_request, 100, proxy);
+    s_line ("proxy hop, 1 REP worker, 100 in flight", proxy100_1,
+            direct100.rate, "direct echo");
+    s_start_workers (back, 3, "rep");
+    result_t proxy100 = s_run (front, &proxy_request, 100, proxy);
+    s_line ("proxy hop, 4 REP workers, 100 in flight", proxy100,
+            direct100.rate, "direct echo");
+    s_stop_workers ();
+    s_request_free (&proxy_request);
+    kj_test_kill (proxy, SIGKILL, 3000);
 
     kj_broker_t broker;
     if (kj_broker_start (&broker, 0, (const char *[]) {
@@ -300,53 +515,48 @@ main (int argc, char **argv)
     s_request_plain (&plain, "echo");
     s_request_kejin (&kejin);
 
-    s_start_workers (broker.endpoint, 1, false);
-    result_t one = s_run (broker.endpoint, &plain, 1);
-    s_line ("broker, 1 plain MDP worker, 1 in flight", one, direct1.rate,
-            "p50 <= 240 us (plain two-hop proxy)");
-    result_t r = s_run (broker.endpoint, &plain, 100);
-    s_line ("broker, 1 plain MDP worker, 100 in flight", r, direct100.rate,
-            "ref. Majordomo ~5,100");
-    s_start_workers (broker.endpoint, 1, false);
-    r = s_run (broker.endpoint, &plain, 100);
-    s_line ("broker, 2 plain MDP workers, 100 in flight", r, direct100.rate,
-            "ref. Majordomo ~6,300");
-    s_start_workers (broker.endpoint, 2, false);
-    uint64_t cpu_before = s_cpu_ns (broker.pid);
-    r = s_run (broker.endpoint, &plain, 100);
-    uint64_t cpu_ns = s_cpu_ns (broker.pid) - cpu_before;
-    s_line ("broker, 4 plain MDP workers, 100 in flight", r, direct100.rate,
-            ">= 25,000 (ref. Majordomo ~9,000)");
-    double cpu_per_request = r.count ? (double) cpu_ns / 1000.0 / r.count
-                                     * ((double) (RUN_US) / (RUN_US + WARM_US))
-                                     : 0;
+    s_start_workers (broker.endpoint, 1, "plain");
+    result_t r = s_run (broker.endpoint, &plain, 1, 0);
+    s_line ("broker, 1 plain worker, 1 in flight", r, proxy1.rate,
+            "proxy hop, 1 in flight");
+    r = s_run (broker.endpoint, &plain, 100, broker.pid);
+    s_line ("broker, 1 plain worker, 100 in flight", r, proxy100_1.rate,
+            "proxy hop, 1 worker");
+    s_start_workers (broker.endpoint, 1, "plain");
+    r = s_run (broker.endpoint, &plain, 100, broker.pid);
+    s_line ("broker, 2 plain workers, 100 in flight", r, proxy100.rate,
+            "proxy hop, 4 workers");
+    s_start_workers (broker.endpoint, 2, "plain");
+    result_t plain4 = s_run (broker.endpoint, &plain, 100, broker.pid);
+    s_line ("broker, 4 plain workers, 100 in flight", plain4, proxy100.rate,
+            "proxy hop, 4 workers");
     s_stop_workers ();
 
-    s_start_workers (broker.endpoint, 1, true);
-    r = s_run (broker.endpoint, &kejin, 100);
-    s_line ("broker, 1 Kejin credit worker, 100 in flight", r, direct100.rate,
-            ">= 75,000");
-    s_start_workers (broker.endpoint, 1, true);
-    uint64_t cpu_before_credit = s_cpu_ns (broker.pid);
-    r = s_run (broker.endpoint, &kejin, 100);
-    uint64_t cpu_credit = s_cpu_ns (broker.pid) - cpu_before_credit;
-    s_line ("broker, 2 Kejin credit workers, 100 in flight", r, direct100.rate,
-            ">= 75,000");
-    //  Not a target: shows the credit path is bound by latency, not CPU
-    result_t deeper = s_run (broker.endpoint, &kejin, 200);
-    s_line ("broker, 2 Kejin credit workers, 200 in flight", deeper,
-            direct100.rate, "(latency-bound: grows with depth)");
+    s_start_workers (broker.endpoint, 1, "credit");
+    result_t credit1 = s_run (broker.endpoint, &kejin, 100, broker.pid);
+    s_line ("broker, 1 credit worker, 100 in flight", credit1,
+            proxy100_1.rate, "proxy hop, 1 worker: >= 0.6");
+    s_start_workers (broker.endpoint, 1, "credit");
+    r = s_run (broker.endpoint, &kejin, 100, broker.pid);
+    s_line ("broker, 2 credit workers, 100 in flight", r, proxy100.rate,
+            "proxy hop, 4 workers: >= 0.6");
+    r = s_run (broker.endpoint, &kejin, 200, broker.pid);
+    s_line ("broker, 2 credit workers, 200 in flight", r, proxy100.rate,
+            "(deeper: latency-bound)");
     s_stop_workers ();
 
-    printf ("\n  broker CPU per request: %.1f us with 4 plain workers, %.1f us "
-            "with 2 credit workers\n  (CPU time of the broker process over the "
-            "whole run, warm-up included, divided by the requests counted "
-            "outside it,\n  scaled by the measured share of the run)\n\n",
-            cpu_per_request,
-            r.count ? (double) cpu_credit / 1000.0 / r.count
-                      * ((double) RUN_US / (RUN_US + WARM_US)) : 0);
+    double cpu_ratio = proxy100.cpu_us > 0 ? plain4.cpu_us / proxy100.cpu_us
+                                           : 0;
+    printf ("\n  broker CPU per request, 4 plain workers, 100 in flight: "
+            "%.1f us = %.2fx the proxy hop's %.1f us (target <= 3x)\n",
+            plain4.cpu_us, cpu_ratio, proxy100.cpu_us);
+    printf ("  credit path, 1 worker, 100 in flight: %.2fx the proxy hop's "
+            "throughput with 1 worker (target >= 0.6x)\n",
+            proxy100_1.rate > 0 ? credit1.rate / proxy100_1.rate : 0);
+    printf ("  replies checked: every one; wrong or missing: %" PRIu64 "\n\n",
+            s_bad_replies);
     s_request_free (&plain);
     s_request_free (&kejin);
     kj_broker_stop (&broker, SIGTERM);
-    return 0;
+    return s_bad_replies ? 1 : 0;
 }

@@ -480,6 +480,189 @@ test_kejin_worker_errors (void **state)
     assert_int_equal (kj_broker_stop (&broker, SIGTERM), 0);
 }
 
+//  --------------------------------------------------------------------------
+//  Frame counts through the real server: 60 body frames each way are
+//  carried (replies over 57 used to be lost, the worker left busy); past
+//  64 the sender's request gets 413 at once, and the worker stays usable
+
+static void *
+s_raw (const char *endpoint)
+{
+    void *sock = zmq_socket (s_ctx, ZMQ_DEALER);
+    int linger = 0, timeout = 3000;
+    zmq_setsockopt (sock, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt (sock, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
+    zmq_connect (sock, endpoint);
+    return sock;
+}
+
+//  Send `head` frames (strings) then `nbody` frames "f"
+static void
+s_send_wide (void *sock, const char **head, int nhead, int nbody)
+{
+    for (int i = 0; i < nhead + nbody; i++) {
+        const char *text = i < nhead ? head [i] : "f";
+        zmq_send (sock, text, strlen (text),
+                  i < nhead + nbody - 1 ? ZMQ_SNDMORE : 0);
+    }
+}
+
+static zframe_t *
+s_frame_at (zmsg_t *msg, int index)
+{
+    zframe_t *frame = zmsg_first (msg);
+    for (int i = 0; i < index && frame; i++)
+        frame = zmsg_next (msg);
+    return frame;
+}
+
+//  A worker's REPLY to request (as received) with nbody frames "f"
+static void
+s_reply_wide (void *worker, zmsg_t *request, int nbody)
+{
+    zframe_t *handle = zmsg_first (request);
+    for (int i = 0; i < 3; i++)
+        handle = zmsg_next (request);       //  [] MDPW01 0x02 [handle]
+    zmq_send (worker, "", 0, ZMQ_SNDMORE);
+    zmq_send (worker, "MDPW01", 6, ZMQ_SNDMORE);
+    zmq_send (worker, "\003", 1, ZMQ_SNDMORE);
+    zmq_send (worker, zframe_data (handle), zframe_size (handle),
+              ZMQ_SNDMORE);
+    zmq_send (worker, "", 0, ZMQ_SNDMORE);
+    for (int i = 0; i < nbody; i++)
+        zmq_send (worker, "f", 1, i < nbody - 1 ? ZMQ_SNDMORE : 0);
+}
+
+static void
+test_frame_count_limits (void **state)
+{
+    kj_broker_t broker;
+    assert_int_equal (kj_broker_start (&broker, 0, s_fast), 0);
+    void *worker = s_raw (broker.endpoint);
+    const char *ready [] = { "", "MDPW01", "\001", "wide" };
+    s_send_wide (worker, ready, 4, 0);
+    assert_true (s_wait_workers (broker.endpoint, "wide", 1, 5000));
+    void *client = s_raw (broker.endpoint);
+    const char *head [] = { "", "MDPC01", "wide" };
+
+    //  60 body frames there and back
+    s_send_wide (client, head, 3, 60);
+    zmsg_t *request = zmsg_recv (worker);
+    while (request && zmsg_size (request) == 3) {       //  a heartbeat
+        zmsg_destroy (&request);
+        request = zmsg_recv (worker);
+    }
+    assert_non_null (request);
+    assert_int_equal (zmsg_size (request), 5 + 60);
+    s_reply_wide (worker, request, 60);
+    zmsg_destroy (&request);
+    zmsg_t *reply = zmsg_recv (client);
+    assert_non_null (reply);
+    assert_int_equal (zmsg_size (reply), 3 + 60);
+    zmsg_destroy (&reply);
+
+    //  A request of 70 body frames: 413 at once
+    s_send_wide (client, head, 3, 70);
+    reply = zmsg_recv (client);
+    assert_non_null (reply);
+    assert_int_equal (zmsg_size (reply), 5);
+    assert_true (zframe_streq (s_frame_at (reply, 3), "413"));
+    zmsg_destroy (&reply);
+
+    //  A reply of 70 body frames: the client gets 413, the worker the next
+    for (int round = 0; round < 2; round++) {
+        s_send_wide (client, head, 3, 1);
+        request = zmsg_recv (worker);
+        while (request && zmsg_size (request) == 3) {
+            zmsg_destroy (&request);
+            request = zmsg_recv (worker);
+        }
+        assert_non_null (request);
+        s_reply_wide (worker, request, round == 0 ? 70 : 1);
+        zmsg_destroy (&request);
+        reply = zmsg_recv (client);
+        assert_non_null (reply);
+        if (round == 0) {
+            assert_true (zframe_streq (s_frame_at (reply, 3), "413"));
+        }
+        else
+            assert_int_equal (zmsg_size (reply), 4);
+        zmsg_destroy (&reply);
+    }
+    zmq_close (client);
+    zmq_close (worker);
+    assert_int_equal (kj_broker_stop (&broker, SIGTERM), 0);
+}
+
+//  --------------------------------------------------------------------------
+//  Requests for made-up services past the global byte budget are refused as
+//  overloaded, and the broker's memory stays near the budget (25 made-up
+//  services used to take 2.7 GB); queued work is still served
+
+static long
+s_rss_kb (pid_t pid)
+{
+    char path [64], line [256];
+    snprintf (path, sizeof path, "/proc/%d/status", (int) pid);
+    FILE *file = fopen (path, "r");
+    long kb = -1;
+    while (file && fgets (line, sizeof line, file))
+        if (strncmp (line, "VmRSS:", 6) == 0)
+            kb = atol (line + 6);
+    if (file)
+        fclose (file);
+    return kb;
+}
+
+static void
+test_byte_budget_overloaded (void **state)
+{
+    kj_broker_t broker;
+    assert_int_equal (kj_broker_start (&broker, 0, (const char *[]) {
+        "-s", "broker/max_bytes=33554432", "-s", "broker/max_message=2097152",
+        "-s", "broker/default_wait_ms=60000", NULL }), 0);
+    long base_kb = s_rss_kb (broker.pid);
+    void *client = s_raw (broker.endpoint);
+    size_t size = 1024 * 1024;
+    char *blob = (char *) zmalloc (size);
+    //  100 MB for 25 services nobody serves, against a 32 MB budget
+    for (int i = 0; i < 100; i++) {
+        char service [32];
+        snprintf (service, sizeof service, "made-up-%d", i % 25);
+        zmq_send (client, "", 0, ZMQ_SNDMORE);
+        zmq_send (client, "MDPC01", 6, ZMQ_SNDMORE);
+        zmq_send (client, service, strlen (service), ZMQ_SNDMORE);
+        zmq_send (client, blob, size, 0);
+    }
+    free (blob);
+    int overloaded = 0;
+    zmsg_t *reply;
+    zmq_pollitem_t item = { client, 0, ZMQ_POLLIN, 0 };
+    while (zmq_poll (&item, 1, 1000) == 1 && (reply = zmsg_recv (client))) {
+        assert_true (zframe_streq (s_frame_at (reply, 3), "429"));
+        char *text = zframe_strdup (s_frame_at (reply, 4));
+        assert_non_null (strstr (text, "overloaded"));
+        free (text);
+        overloaded++;
+        zmsg_destroy (&reply);
+    }
+    //  About 31 fit in 32 MB: the rest were refused
+    assert_in_range (overloaded, 60, 70);
+    long grown_mb = (s_rss_kb (broker.pid) - base_kb) / 1024;
+    print_message ("  broker grew by %ld MB for a 32 MB budget\n", grown_mb);
+    assert_true (grown_mb < 64);
+    //  Work in hand goes on: a worker for one service takes its requests
+    pid_t worker = s_spawn_echo (broker.endpoint, "made-up-0", "w", "0");
+    reply = zmsg_recv (client);
+    assert_non_null (reply);
+    assert_true (zframe_streq (s_frame_at (reply, 2), "made-up-0"));
+    assert_true (zframe_streq (s_frame_at (reply, 3), "w"));
+    zmsg_destroy (&reply);
+    kj_test_kill (worker, SIGTERM, 3000);
+    zmq_close (client);
+    assert_int_equal (kj_broker_stop (&broker, SIGTERM), 0);
+}
+
 int
 main (void)
 {
@@ -494,6 +677,8 @@ main (void)
         cmocka_unit_test (test_malformed_input),
         cmocka_unit_test (test_sigterm_with_requests_queued),
         cmocka_unit_test (test_kejin_worker_errors),
+        cmocka_unit_test (test_frame_count_limits),
+        cmocka_unit_test (test_byte_budget_overloaded),
     };
     int rc = cmocka_run_group_tests (tests, NULL, NULL);
     zmq_ctx_term (s_ctx);
