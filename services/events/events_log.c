@@ -53,6 +53,31 @@ events_log_check (const Kj__AppendRequest *request, kj_status_t *status)
     return 0;
 }
 
+//  --------------------------------------------------------------------------
+//  The txids increase, so the last event's is the highest; the message
+//  names the first event that is too high.
+
+int
+events_log_check_finished (const Kj__AppendRequest *request, size_t fresh,
+                           uint64_t xmin, kj_status_t *status)
+{
+    if (fresh >= request->n_events
+    ||  request->events [request->n_events - 1]->txid < xmin)
+        return 0;
+    size_t index = fresh;
+    while (request->events [index]->txid < xmin)
+        index++;
+    return kj_status_set (status, KJ__CODE__OUT_OF_RANGE, "events.txid",
+                          "event %zu: txid %" PRIu64 " is not a finished "
+                          "transaction of this PostgreSQL cluster (all "
+                          "below %" PRIu64 " are); send only committed "
+                          "outbox rows", index,
+                          request->events [index]->txid, xmin);
+}
+
+//  --------------------------------------------------------------------------
+//  The events at or below the cursor are the duplicate prefix.
+
 size_t
 events_log_fresh (const Kj__AppendRequest *request, events_cursor_t cursor)
 {

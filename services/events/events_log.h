@@ -34,6 +34,16 @@ int
 int
     events_log_check (const Kj__AppendRequest *request, kj_status_t *status);
 
+//  Check that the new events (from index fresh on) name transactions
+//  that have finished: each txid below xmin, the oldest transaction still
+//  running in the cluster when the writer asked. A relay sends only rows
+//  of such transactions, so a txid at or above xmin is not an outbox row,
+//  and taking it as the cursor would make the log drop real rows later.
+//  0, or -1 with OUT_OF_RANGE naming the event.
+int
+    events_log_check_finished (const Kj__AppendRequest *request, size_t fresh,
+                               uint64_t xmin, kj_status_t *status);
+
 //  Index of the first event above cursor (n_events if none is).
 size_t
     events_log_fresh (const Kj__AppendRequest *request, events_cursor_t cursor);

@@ -106,6 +106,18 @@ events_store_load (kj_db_t *db, const char *instance, uint64_t *head_p,
     return 0;
 }
 
+int
+events_store_xmin (kj_db_t *db, uint64_t *xmin_p)
+{
+    PGresult *res = kj_db_exec (db,
+        "SELECT pg_snapshot_xmin (pg_current_snapshot ())::text", 0, NULL);
+    if (!res)
+        return -1;
+    *xmin_p = s_text_u64 (res, 0, 0);
+    PQclear (res);
+    return 0;
+}
+
 //  Binary COPY: a header, then per row a field count and each field as a
 //  length and its bytes (network order), then -1.
 

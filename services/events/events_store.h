@@ -29,6 +29,12 @@ int
     events_store_load (kj_db_t *db, const char *instance, uint64_t *head_p,
                        zhashx_t *cursors);
 
+//  The oldest transaction still running in the cluster (the xmin of a
+//  snapshot taken now): every transaction below it has finished, and it
+//  never goes down. Outside a transaction. 0 or -1.
+int
+    events_store_xmin (kj_db_t *db, uint64_t *xmin_p);
+
 //  One batch for the log: count events with offsets first.., their topics
 //  and encoded envelopes, and the producer's cursor after it.
 typedef struct {

@@ -151,6 +151,21 @@ test_append_is_idempotent (void **state)
     assert_int_equal (reply->cursor_id, 12);
     kj__append_reply__free_unpacked (reply, NULL);
 
+    //  The whole batch again: every row a duplicate, nothing appended, the
+    //  cursor as it was
+    assert_int_equal (kj_client_call (fx.client, "events.writer", "Append",
+                                      &request.base,
+                                      &kj__append_reply__descriptor,
+                                      (ProtobufCMessage **) &reply, &status,
+                                      NULL), 0);
+    assert_int_equal (reply->appended, 0);
+    assert_int_equal (reply->duplicates, 3);
+    assert_int_equal (reply->first_offset, 0);
+    assert_int_equal (reply->last_offset, 0);
+    assert_int_equal (reply->cursor_txid, 101);
+    assert_int_equal (reply->cursor_id, 12);
+    kj__append_reply__free_unpacked (reply, NULL);
+
     //  Out of order
     pointers [0] = &items [2];
     pointers [2] = &items [0];
@@ -173,6 +188,59 @@ test_append_is_idempotent (void **state)
     uint64_t head, tail;
     assert_int_equal (fx_info (&fx, &head, &tail), 0);
     assert_int_equal (head, 3);
+    fx_stop (&fx);
+}
+
+//  --------------------------------------------------------------------------
+//  An Append naming a producer and a transaction that has not happened
+//  (2^62) is refused: taken as the producer's cursor, it made the log drop
+//  every real row of that producer after it as a duplicate. Five
+//  acknowledged writes after it all reach the log.
+
+static void
+test_append_refuses_future_txid (void **state)
+{
+    fx_t fx;
+    fx_start (&fx, "events_forged", 1, NULL);
+    Kj__Envelope envelope = KJ__ENVELOPE__INIT;
+    envelope.topic = (char *) "test.item.created";
+    envelope.key = (char *) "forged";
+    Kj__OutboxEvent item = KJ__OUTBOX_EVENT__INIT;
+    item.txid = UINT64_C(1) << 62;
+    item.id = 1;
+    item.event = &envelope;
+    Kj__OutboxEvent *pointers [] = { &item };
+    Kj__AppendRequest request = KJ__APPEND_REQUEST__INIT;
+    request.producer = (char *) "alpha";
+    request.events = pointers;
+    request.n_events = 1;
+    kj_status_t status;
+    Kj__AppendReply *reply = NULL;
+    int code = kj_client_call (fx.client, "events.writer", "Append",
+                               &request.base, &kj__append_reply__descriptor,
+                               (ProtobufCMessage **) &reply, &status, NULL);
+    if (reply)
+        kj__append_reply__free_unpacked (reply, NULL);
+
+    const char *args [] = { "--writers", "1", "--count", "5", NULL };
+    fx_wait_ok (fx_producer (&fx, "alpha", args), 60000);
+    fx_check_t check;
+    fx_check (&fx, (const char *[]) { "alpha", NULL }, &check);
+    fx_assert_whole (&check);
+    assert_int_equal (check.events, 5);
+    assert_int_equal (code, KJ__CODE__OUT_OF_RANGE);
+    assert_string_equal (status.field, "events.txid");
+
+    //  A txid of a finished transaction is taken as before
+    item.txid = 3;
+    request.producer = (char *) "beta";
+    assert_int_equal (kj_client_call (fx.client, "events.writer", "Append",
+                                      &request.base,
+                                      &kj__append_reply__descriptor,
+                                      (ProtobufCMessage **) &reply, &status,
+                                      NULL), 0);
+    assert_int_equal (reply->appended, 1);
+    kj__append_reply__free_unpacked (reply, NULL);
     fx_stop (&fx);
 }
 
@@ -389,6 +457,7 @@ main (void)
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_append_and_replay),
         cmocka_unit_test (test_append_is_idempotent),
+        cmocka_unit_test (test_append_refuses_future_txid),
         cmocka_unit_test (test_live_with_drops),
         cmocka_unit_test (test_python_subscriber),
         cmocka_unit_test (test_retention_out_of_range),
