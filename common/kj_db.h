@@ -102,6 +102,14 @@ void
 bool
     kj_db_in_tx (kj_db_t *self);
 
+//  After the open transaction commits, send a NOTIFY on channel (a name as
+//  schemas are: [a-z_][a-z0-9_]*, at most 63 bytes), in a transaction of
+//  its own and only while PostgreSQL's notification queue is less than
+//  half full: a wake-up for a listener that also polls, never a reason
+//  for a commit to fail. Inside a transaction; a rollback drops it.
+void
+    kj_db_notify_after_commit (kj_db_t *self, const char *channel);
+
 //  Take the lock of one entity (kind "registry.enterprise", key its code)
 //  until the transaction ends, waiting while another transaction holds it.
 //  A transaction-scoped advisory lock: it gives the transaction no id. A

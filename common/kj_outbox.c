@@ -7,6 +7,10 @@
                    topic, key, payload_type, payload bytea, occurred_at)
     txid is what makes the relay safe: ids are taken before commit, so they
     do not say in which order rows become visible; see kj_relay.
+
+    After the transaction commits, kj_db sends a NOTIFY on the schema's
+    channel that wakes the relay at once; outside the transaction, so
+    that a full notification queue never fails a commit (kj_db.h).
     =========================================================================
 */
 
@@ -46,5 +50,17 @@ kj_outbox_add (kj_db_t *db, const char *topic, const char *key,
                  topic, kj_db_sqlstate (db), kj_db_error (db));
         return -1;
     }
+    char channel [64];
+    kj_outbox_channel (kj_db_schema (db), channel);
+    kj_db_notify_after_commit (db, channel);
     return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Schema names are [a-z_][a-z0-9_]*, so the channel is one too.
+
+void
+kj_outbox_channel (const char *schema, char channel [64])
+{
+    snprintf (channel, 64, "kj_outbox_%s", schema);
 }

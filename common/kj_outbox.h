@@ -29,4 +29,10 @@ int
     kj_outbox_add (kj_db_t *db, const char *topic, const char *key,
                    const ProtobufCMessage *payload);
 
+//  The channel that wakes a producer's relay: "kj_outbox_" and the schema,
+//  cut to PostgreSQL's 63 bytes. kj_outbox_add asks kj_db for a NOTIFY on
+//  it after the transaction commits; kj_relay LISTENs to it.
+void
+    kj_outbox_channel (const char *schema, char channel [64]);
+
 #endif
