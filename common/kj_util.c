@@ -77,11 +77,37 @@ kj_strlcpy (char *dst, const char *src, size_t n)
 {
     if (n == 0)
         return dst;
-    size_t len = src ? strnlen (src, n - 1) : 0;
+    size_t len = src ? (size_t) kj_utf8_cut (src, n - 1) : 0;
     if (len)
         memcpy (dst, src, len);
     dst [len] = 0;
     return dst;
+}
+
+//  --------------------------------------------------------------------------
+//  Find where the last character before the cut starts (at most 3
+//  continuation bytes back) and keep it only if all of it fits.
+
+int
+kj_utf8_cut (const char *s, size_t max)
+{
+    const unsigned char *u = (const unsigned char *) s;
+    size_t n = strnlen (s, max > INT32_MAX ? INT32_MAX : max);
+    size_t start = n;
+    while (start > 0 && n - start < 3 && (u [start - 1] & 0xc0) == 0x80)
+        start--;
+    if (start == 0 || u [start - 1] < 0xc0 || u [start - 1] > 0xf4)
+        return (int) n;         //  ASCII at the end, or not UTF-8 anyway
+    unsigned char lead = u [start - 1];
+    size_t need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
+    size_t have = n - start + 1;
+    return (int) (have >= need ? n : start - 1);
+}
+
+void
+kj_utf8_trim (char *s)
+{
+    s [kj_utf8_cut (s, strlen (s))] = 0;
 }
 
 int

@@ -155,6 +155,7 @@ kj_call_fail (kj_call_t *call, int code, const char *field,
     vsnprintf (call->status.message, sizeof call->status.message, format,
                args);
     va_end (args);
+    kj_utf8_trim (call->status.message);     //  a long message is cut whole
     return -1;
 }
 

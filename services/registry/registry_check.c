@@ -16,6 +16,7 @@
 
 #include "registry_check.h"
 #include "registry_uscc.h"
+#include "kj_util.h"
 
 #define YEAR_MIN 1900
 #define YEAR_MAX 2200
@@ -54,8 +55,9 @@ registry_check_date (const char *text, const char *field,
             shape = isdigit ((unsigned char) text [i]);
     if (!shape)
         return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, field,
-                              "%s: '%.40s' is not a date; expected "
-                              "YYYY-MM-DD, e.g. 2021-03-15", field, text);
+                              "%s: '%.*s' is not a date; expected "
+                              "YYYY-MM-DD, e.g. 2021-03-15", field,
+                              kj_utf8_cut (text, 40), text);
     int year = atoi (text), month = atoi (text + 5), day = atoi (text + 8);
     if (year < YEAR_MIN || year > YEAR_MAX)
         return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, field,
@@ -208,9 +210,10 @@ registry_check_id (const char *id, const char *field, kj_status_t *status)
         ok = isalnum ((unsigned char) id [i]) || strchr ("_.-", id [i]);
     if (!ok)
         return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, field,
-                              "%s: '%.48s' is not an id: 1 to 40 ASCII "
+                              "%s: '%.*s' is not an id: 1 to 40 ASCII "
                               "letters, digits, '_', '.' or '-', starting "
-                              "with a letter or digit", field, id ? id : "");
+                              "with a letter or digit", field,
+                              kj_utf8_cut (id ? id : "", 48), id ? id : "");
     return 0;
 }
 
@@ -274,8 +277,9 @@ registry_check_mask (char **mask, size_t n_mask, const char *const *names,
                     at += snprintf (allowed + at, sizeof allowed - at, "%s%s",
                                     at ? ", " : "", *name);
             return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, field,
-                                  "%s: '%.40s' is not a field that can be "
-                                  "updated; one of: %s", field, mask [i],
+                                  "%s: '%.*s' is not a field that can be "
+                                  "updated; one of: %s", field,
+                                  kj_utf8_cut (mask [i], 40), mask [i],
                                   allowed);
         }
     }
@@ -617,9 +621,10 @@ registry_check_enterprise (const Kj__Enterprise *e, char **mask,
         if (strlen (grade) > 1 || (*grade && !strchr ("ABMCD", *grade)))
             return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
                                   "enterprise.credit.tax_grade",
-                                  "enterprise.credit.tax_grade: '%.20s' is "
+                                  "enterprise.credit.tax_grade: '%.*s' is "
                                   "not a tax credit grade; one of A, B, M, "
-                                  "C, D, or empty", grade);
+                                  "C, D, or empty", kj_utf8_cut (grade, 20),
+                                  grade);
     }
     if (e->ip) {
         if ((WANTS ("ip.invention_patents")
@@ -675,8 +680,9 @@ registry_check_stage (const registry_stage_rules_t *rules,
         //  Bad data that came in another way (an import, an old row)
         result->stage = REGISTRY_STAGE_UNKNOWN;
         result->rule = "unknown.invalid_input";
-        snprintf (result->reason, sizeof result->reason, "未分类: %.300s",
-                  status.message);
+        snprintf (result->reason, sizeof result->reason, "未分类: %.*s",
+                  kj_utf8_cut (status.message, 300), status.message);
+        kj_utf8_trim (result->reason);
         snprintf (result->version, sizeof result->version, "%s",
                   rules->version);
     }
