@@ -104,6 +104,58 @@ kj_utf8_cut (const char *s, size_t max)
     return (int) (have >= need ? n : start - 1);
 }
 
+//  --------------------------------------------------------------------------
+//  The lead byte says the length; each continuation byte is 10xxxxxx; the
+//  code point is checked against overlong forms and surrogates.
+
+size_t
+kj_utf8_sequence (const char *text)
+{
+    const unsigned char *s = (const unsigned char *) text;
+    if (s [0] < 0x80)
+        return 1;
+    size_t length;
+    uint32_t code;
+    if (s [0] >= 0xC2 && s [0] <= 0xDF) {
+        length = 2;
+        code = s [0] & 0x1F;
+    }
+    else
+    if (s [0] >= 0xE0 && s [0] <= 0xEF) {
+        length = 3;
+        code = s [0] & 0x0F;
+    }
+    else
+    if (s [0] >= 0xF0 && s [0] <= 0xF4) {
+        length = 4;
+        code = s [0] & 0x07;
+    }
+    else
+        return 0;
+    for (size_t i = 1; i < length; i++) {
+        if ((s [i] & 0xC0) != 0x80)
+            return 0;
+        code = (code << 6) | (s [i] & 0x3F);
+    }
+    if ((length == 3 && (code < 0x800 || (code >= 0xD800 && code <= 0xDFFF)))
+    ||  (length == 4 && (code < 0x10000 || code > 0x10FFFF)))
+        return 0;
+    return length;
+}
+
+bool
+kj_utf8_valid (const char *s)
+{
+    while (*s) {
+        size_t length = kj_utf8_sequence (s);
+        if (length == 0 || (length == 1 && ((unsigned char) *s < 0x20
+                                            || *s == 0x7f)))
+            return false;
+        s += length;
+    }
+    return true;
+}
+
 void
 kj_utf8_trim (char *s)
 {

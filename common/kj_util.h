@@ -47,6 +47,15 @@ char *
 int
     kj_utf8_cut (const char *s, size_t max);
 
+//  Length of the UTF-8 character at s (1 to 4), or 0 if the bytes there
+//  are not one (overlong forms and surrogates included).
+size_t
+    kj_utf8_sequence (const char *s);
+
+//  True if s is valid UTF-8 without control characters.
+bool
+    kj_utf8_valid (const char *s);
+
 //  Cut s in place where a bounded snprintf may have split a character.
 void
     kj_utf8_trim (char *s);

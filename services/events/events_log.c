@@ -25,6 +25,12 @@ events_log_check (const Kj__AppendRequest *request, kj_status_t *status)
         return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "producer",
                               "producer is longer than %d bytes",
                               EVENTS_NAME_MAX);
+    //  Text columns take only UTF-8: refused here, not by the COPY (which
+    //  would answer UNAVAILABLE, and the relay would retry for ever)
+    if (!kj_utf8_valid (request->producer))
+        return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "producer",
+                              "producer is not UTF-8 text without control "
+                              "characters");
     events_cursor_t last = { 0, 0 };
     for (size_t i = 0; i < request->n_events; i++) {
         const Kj__OutboxEvent *event = request->events [i];
@@ -40,6 +46,11 @@ events_log_check (const Kj__AppendRequest *request, kj_status_t *status)
                                   "event %zu: a topic is 1 to %d bytes and "
                                   "does not start with '$'", i,
                                   EVENTS_TOPIC_MAX);
+        if (!kj_utf8_valid (topic))
+            return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
+                                  "events.event.topic",
+                                  "event %zu: the topic is not UTF-8 text "
+                                  "without control characters", i);
         events_cursor_t here = { event->txid, event->id };
         if (i > 0 && events_cursor_cmp (here, last) <= 0)
             return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,

@@ -130,44 +130,6 @@ registry_check_enum_value (const ProtobufCEnumDescriptor *descriptor,
     return found ? found->value : -1;
 }
 
-//  --------------------------------------------------------------------------
-//  Length of the UTF-8 sequence at s, or 0 if it is not a valid one
-//  (overlong forms and surrogates included).
-
-static size_t
-s_utf8_sequence (const unsigned char *s)
-{
-    if (s [0] < 0x80)
-        return 1;
-    size_t length;
-    uint32_t code;
-    if (s [0] >= 0xC2 && s [0] <= 0xDF) {
-        length = 2;
-        code = s [0] & 0x1F;
-    }
-    else
-    if (s [0] >= 0xE0 && s [0] <= 0xEF) {
-        length = 3;
-        code = s [0] & 0x0F;
-    }
-    else
-    if (s [0] >= 0xF0 && s [0] <= 0xF4) {
-        length = 4;
-        code = s [0] & 0x07;
-    }
-    else
-        return 0;
-    for (size_t i = 1; i < length; i++) {
-        if ((s [i] & 0xC0) != 0x80)
-            return 0;
-        code = (code << 6) | (s [i] & 0x3F);
-    }
-    if ((length == 3 && (code < 0x800 || (code >= 0xD800 && code <= 0xDFFF)))
-    ||  (length == 4 && (code < 0x10000 || code > 0x10FFFF)))
-        return 0;
-    return length;
-}
-
 int
 registry_check_text (const char *text, const char *field, size_t max_chars,
                      bool required, kj_status_t *status)
@@ -181,7 +143,7 @@ registry_check_text (const char *text, const char *field, size_t max_chars,
     }
     size_t chars = 0;
     for (const unsigned char *s = (const unsigned char *) text; *s; chars++) {
-        size_t length = s_utf8_sequence (s);
+        size_t length = kj_utf8_sequence ((const char *) s);
         if (length == 0)
             return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, field,
                                   "%s: byte 0x%02X at offset %zu is not "

@@ -185,6 +185,16 @@ test_append_is_idempotent (void **state)
                                       (ProtobufCMessage **) &reply, &status,
                                       NULL), KJ__CODE__INVALID_ARGUMENT);
     assert_string_equal (status.field, "events.event.topic");
+    //  A topic that is not UTF-8 can never be stored: INVALID_ARGUMENT,
+    //  not UNAVAILABLE (which would have its relay retry for ever)
+    envelopes [2].topic = (char *) "idem.\xff";
+    assert_int_equal (kj_client_call (fx.client, "events.writer", "Append",
+                                      &request.base,
+                                      &kj__append_reply__descriptor,
+                                      (ProtobufCMessage **) &reply, &status,
+                                      NULL), KJ__CODE__INVALID_ARGUMENT);
+    assert_string_equal (status.field, "events.event.topic");
+    envelopes [2].topic = (char *) "idem.test";
     uint64_t head, tail;
     assert_int_equal (fx_info (&fx, &head, &tail), 0);
     assert_int_equal (head, 3);

@@ -35,6 +35,20 @@ test_cut_keeps_whole_characters (void **state)
 }
 
 static void
+test_valid (void **state)
+{
+    assert_true (kj_utf8_valid (""));
+    assert_true (kj_utf8_valid ("registry.企业 😀"));
+    assert_false (kj_utf8_valid ("ab\xe4\xb8"));       //  cut short
+    assert_false (kj_utf8_valid ("\xc0\xaf"));         //  overlong '/'
+    assert_false (kj_utf8_valid ("\xed\xa0\x80"));     //  a surrogate
+    assert_false (kj_utf8_valid ("a\nb"));
+    assert_false (kj_utf8_valid ("a\x7f"));
+    assert_int_equal (kj_utf8_sequence ("中"), 3);
+    assert_int_equal (kj_utf8_sequence ("\xff"), 0);
+}
+
+static void
 test_trim_and_strlcpy (void **state)
 {
     char text [16] = "ab\xe4\xb8";      //  a cut that split 中
@@ -77,6 +91,7 @@ main (void)
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_cut_keeps_whole_characters),
         cmocka_unit_test (test_trim_and_strlcpy),
+        cmocka_unit_test (test_valid),
         cmocka_unit_test (test_status_message_is_valid_utf8),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

@@ -55,6 +55,24 @@ test_fresh_splits_at_the_cursor (void **state)
                                         (events_cursor_t) { 12, 1 }), 4);
 }
 
+//  Text that the log's text columns cannot take is refused here.
+static void
+test_check_refuses_non_utf8 (void **state)
+{
+    append_t append;
+    s_append (&append, 2, (const uint64_t [][2]) { { 10, 5 }, { 11, 6 } });
+    kj_status_t status;
+    append.envelopes [1].topic = (char *) "registry.\xe4\xb8";
+    assert_int_equal (events_log_check (&append.request, &status), -1);
+    assert_int_equal (status.code, KJ__CODE__INVALID_ARGUMENT);
+    assert_string_equal (status.field, "events.event.topic");
+    append.envelopes [1].topic = (char *) "registry.企业";
+    assert_int_equal (events_log_check (&append.request, &status), 0);
+    append.request.producer = (char *) "reg\nistry";
+    assert_int_equal (events_log_check (&append.request, &status), -1);
+    assert_string_equal (status.field, "producer");
+}
+
 //  New rows must name finished transactions (below xmin), on both sides
 //  of the boundary; duplicates below the cursor are not looked at.
 static void
@@ -156,6 +174,7 @@ main (void)
         cmocka_unit_test (test_fresh_splits_at_the_cursor),
         cmocka_unit_test (test_check_refuses_bad_appends),
         cmocka_unit_test (test_check_finished_at_xmin),
+        cmocka_unit_test (test_check_refuses_non_utf8),
         cmocka_unit_test (test_cut_by_bytes),
         cmocka_unit_test (test_matches_prefixes),
     };
