@@ -10,8 +10,9 @@
       real relay hands them over; a kj_subscriber receives them live;
       latency from COMMIT's return in the producer to the callback, p50
       and p99
-    Targets (docs/events-design.md): append >= 50,000 events/s and >= 50%
-    of raw COPY; replay >= 200,000 events/s; commit->deliver p99 <= 50 ms.
+    Targets (docs/events-design.md): append >= 50,000 events/s and >= 80%
+    of raw COPY at batch 5,000; replay >= 200,000 events/s;
+    commit->deliver p99 <= 5 ms at 5,000 events/s.
     =========================================================================
 */
 
@@ -469,9 +470,9 @@ main (void)
     }
     printf ("\n  append best     %9.0f events/s (batch %d, %" PRIu64 "-byte "
             "envelopes) = %.0f%% of raw COPY\n                  target >= "
-            "50000 and >= 50%%: %s\n", best, best_batch, size,
+            "50000 and >= 80%%: %s\n", best, best_batch, size,
             100 * best / best_copy,
-            s_verdict (best >= 50000 && best >= best_copy / 2));
+            s_verdict (best >= 50000 && best >= best_copy * 0.8));
 
     //  The first read of rows just COPYed also sets their hint bits in
     //  PostgreSQL (it writes); the second is what a catch-up costs later
@@ -493,8 +494,8 @@ main (void)
     double rate;
     s_bench_latency (&fx, &p50, &p99, &count, &rate);
     printf ("  commit->deliver at %.0f events/s (%" PRIu64 " events): p50 %.1f "
-            "ms, p99 %.1f ms   target p99 <= 50 ms: %s\n", rate, count,
-            p50 / 1000.0, p99 / 1000.0, s_verdict (p99 <= 50000));
+            "ms, p99 %.1f ms   target p99 <= 5 ms: %s\n", rate, count,
+            p50 / 1000.0, p99 / 1000.0, s_verdict (p99 <= 5000));
     PQfinish (conn);
     fx_stop (&fx);
     return 0;
