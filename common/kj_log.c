@@ -159,7 +159,8 @@ s_format (s_line_t *line, const char *format, va_list args)
         (star_width && star_precision \
             ? snprintf (out, sizeof out, spec, width, precision, value) \
          : star_width ? snprintf (out, sizeof out, spec, width, value) \
-         : star_precision ? snprintf (out, sizeof out, spec, precision, value) \
+         : star_precision \
+            ? snprintf (out, sizeof out, spec, precision, value) \
          : snprintf (out, sizeof out, spec, value))
         switch (conversion) {
             case 's': {

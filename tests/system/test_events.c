@@ -14,6 +14,18 @@
 #include "events_fixture.h"
 
 //  --------------------------------------------------------------------------
+//  One Append straight to events.writer; its code.
+
+static int
+s_append (fx_t *fx, Kj__AppendRequest *request, Kj__AppendReply **reply,
+          kj_status_t *status)
+{
+    return kj_client_call (fx->client, "events.writer", "Append",
+                           &request->base, &kj__append_reply__descriptor,
+                           (ProtobufCMessage **) reply, status, NULL);
+}
+
+//  --------------------------------------------------------------------------
 //  Producers append; replay gives every committed row once, in gapless
 //  order; the cursor and Info agree; a replay by prefix gives only its
 //  topics.
@@ -127,11 +139,7 @@ test_append_is_idempotent (void **state)
     request.n_events = 2;
     kj_status_t status;
     Kj__AppendReply *reply = NULL;
-    assert_int_equal (kj_client_call (fx.client, "events.writer", "Append",
-                                      &request.base,
-                                      &kj__append_reply__descriptor,
-                                      (ProtobufCMessage **) &reply, &status,
-                                      NULL), 0);
+    assert_int_equal (s_append (&fx, &request, &reply, &status), 0);
     assert_int_equal (reply->appended, 2);
     assert_int_equal (reply->first_offset, 1);
     assert_int_equal (reply->last_offset, 2);
@@ -139,11 +147,7 @@ test_append_is_idempotent (void **state)
 
     //  Again, with one more: the two are duplicates, the third is new
     request.n_events = 3;
-    assert_int_equal (kj_client_call (fx.client, "events.writer", "Append",
-                                      &request.base,
-                                      &kj__append_reply__descriptor,
-                                      (ProtobufCMessage **) &reply, &status,
-                                      NULL), 0);
+    assert_int_equal (s_append (&fx, &request, &reply, &status), 0);
     assert_int_equal (reply->appended, 1);
     assert_int_equal (reply->duplicates, 2);
     assert_int_equal (reply->first_offset, 3);
@@ -153,11 +157,7 @@ test_append_is_idempotent (void **state)
 
     //  The whole batch again: every row a duplicate, nothing appended, the
     //  cursor as it was
-    assert_int_equal (kj_client_call (fx.client, "events.writer", "Append",
-                                      &request.base,
-                                      &kj__append_reply__descriptor,
-                                      (ProtobufCMessage **) &reply, &status,
-                                      NULL), 0);
+    assert_int_equal (s_append (&fx, &request, &reply, &status), 0);
     assert_int_equal (reply->appended, 0);
     assert_int_equal (reply->duplicates, 3);
     assert_int_equal (reply->first_offset, 0);
@@ -169,30 +169,21 @@ test_append_is_idempotent (void **state)
     //  Out of order
     pointers [0] = &items [2];
     pointers [2] = &items [0];
-    assert_int_equal (kj_client_call (fx.client, "events.writer", "Append",
-                                      &request.base,
-                                      &kj__append_reply__descriptor,
-                                      (ProtobufCMessage **) &reply, &status,
-                                      NULL), KJ__CODE__INVALID_ARGUMENT);
+    assert_int_equal (s_append (&fx, &request, &reply, &status),
+                      KJ__CODE__INVALID_ARGUMENT);
     assert_string_equal (status.field, "events.txid");
     //  A topic starting with '$' would pass for a marker
     pointers [0] = &items [0];
     pointers [2] = &items [2];
     envelopes [2].topic = (char *) "$batch";
-    assert_int_equal (kj_client_call (fx.client, "events.writer", "Append",
-                                      &request.base,
-                                      &kj__append_reply__descriptor,
-                                      (ProtobufCMessage **) &reply, &status,
-                                      NULL), KJ__CODE__INVALID_ARGUMENT);
+    assert_int_equal (s_append (&fx, &request, &reply, &status),
+                      KJ__CODE__INVALID_ARGUMENT);
     assert_string_equal (status.field, "events.event.topic");
     //  A topic that is not UTF-8 can never be stored: INVALID_ARGUMENT,
     //  not UNAVAILABLE (which would have its relay retry for ever)
     envelopes [2].topic = (char *) "idem.\xff";
-    assert_int_equal (kj_client_call (fx.client, "events.writer", "Append",
-                                      &request.base,
-                                      &kj__append_reply__descriptor,
-                                      (ProtobufCMessage **) &reply, &status,
-                                      NULL), KJ__CODE__INVALID_ARGUMENT);
+    assert_int_equal (s_append (&fx, &request, &reply, &status),
+                      KJ__CODE__INVALID_ARGUMENT);
     assert_string_equal (status.field, "events.event.topic");
     envelopes [2].topic = (char *) "idem.test";
     uint64_t head, tail;
@@ -226,9 +217,7 @@ test_append_refuses_future_txid (void **state)
     request.n_events = 1;
     kj_status_t status;
     Kj__AppendReply *reply = NULL;
-    int code = kj_client_call (fx.client, "events.writer", "Append",
-                               &request.base, &kj__append_reply__descriptor,
-                               (ProtobufCMessage **) &reply, &status, NULL);
+    int code = s_append (&fx, &request, &reply, &status);
     if (reply)
         kj__append_reply__free_unpacked (reply, NULL);
 
@@ -244,11 +233,7 @@ test_append_refuses_future_txid (void **state)
     //  A txid of a finished transaction is taken as before
     item.txid = 3;
     request.producer = (char *) "beta";
-    assert_int_equal (kj_client_call (fx.client, "events.writer", "Append",
-                                      &request.base,
-                                      &kj__append_reply__descriptor,
-                                      (ProtobufCMessage **) &reply, &status,
-                                      NULL), 0);
+    assert_int_equal (s_append (&fx, &request, &reply, &status), 0);
     assert_int_equal (reply->appended, 1);
     kj__append_reply__free_unpacked (reply, NULL);
     fx_stop (&fx);
