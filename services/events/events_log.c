@@ -51,6 +51,12 @@ events_log_check (const Kj__AppendRequest *request, kj_status_t *status)
                                   "events.event.topic",
                                   "event %zu: the topic is not UTF-8 text "
                                   "without control characters", i);
+        if (event->txid > INT64_MAX || event->id > INT64_MAX)
+            return kj_status_set (status, KJ__CODE__OUT_OF_RANGE,
+                                  event->txid > INT64_MAX ? "events.txid"
+                                                          : "events.id",
+                                  "event %zu: a txid and an id are below "
+                                  "2^63", i);
         events_cursor_t here = { event->txid, event->id };
         if (i > 0 && events_cursor_cmp (here, last) <= 0)
             return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,

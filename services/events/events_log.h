@@ -29,8 +29,8 @@ int
     events_cursor_cmp (events_cursor_t a, events_cursor_t b);
 
 //  Check an Append: a producer name, each event present with a topic that
-//  does not start with '$', (txid, id) strictly increasing. 0, or -1 with
-//  the status naming the field.
+//  does not start with '$', (txid, id) below 2^63 and strictly increasing.
+//  0, or -1 with the status naming the field.
 int
     events_log_check (const Kj__AppendRequest *request, kj_status_t *status);
 

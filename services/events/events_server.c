@@ -43,7 +43,6 @@ struct _events_server_t {
     kj_db_t *wdb;               //  the lock's connection, while writer
     int lock_pid;               //  backend holding the lock
     uint64_t head;              //  last offset appended
-    uint64_t xmin;              //  a cluster xmin seen: txids below finished
     uint64_t published;         //  last offset published
     int64_t published_at;       //  when we last published (mono us)
     zhashx_t *cursors;          //  producer -> events_cursor_t
@@ -183,21 +182,6 @@ s_append (kj_call_t *call, const ProtobufCMessage *input,
         cursor = *known;
     size_t fresh = events_log_fresh (request, cursor);
     size_t count = request->n_events - fresh;
-    //  A position the relay cannot have read would move the cursor past
-    //  rows still to come. xmin only grows: ask again only when needed.
-    if (count > 0
-    &&  request->events [request->n_events - 1]->txid >= self->xmin
-    &&  events_store_xmin (self->wdb, &self->xmin)) {
-        pthread_mutex_unlock (&self->lock);
-        return kj_call_fail (call, KJ__CODE__UNAVAILABLE, NULL,
-                             "the log's database is unavailable; retry");
-    }
-    if (events_log_check_finished (request, fresh, self->xmin, &status)) {
-        pthread_mutex_unlock (&self->lock);
-        kj_warn ("events.append_refused", "producer=%s reason=\"%s\"",
-                 request->producer, status.message);
-        return kj_call_fail_status (call, &status);
-    }
     reply->duplicates = (uint32_t) fresh;
     if (count == 0) {
         reply->cursor_txid = cursor.txid;
@@ -231,7 +215,19 @@ s_append (kj_call_t *call, const ProtobufCMessage *input,
     batch.cursor.txid = last->txid;
     batch.cursor.id = last->id;
 
-    int rc = events_store_append (self->wdb, self->lock_pid, &batch);
+    //  A position the relay cannot have read (not a finished transaction)
+    //  would move the cursor past rows still to come: refused
+    uint64_t xmin;
+    int rc = events_store_append (self->wdb, self->lock_pid, &batch, &xmin);
+    if (rc == -3) {
+        pthread_mutex_unlock (&self->lock);
+        if (events_log_check_finished (request, fresh, xmin, &status) == 0)
+            kj_status_set (&status, KJ__CODE__OUT_OF_RANGE, "events.txid",
+                           "a txid is not a finished transaction");
+        kj_warn ("events.append_refused", "producer=%s reason=\"%s\"",
+                 request->producer, status.message);
+        return kj_call_fail_status (call, &status);
+    }
     if (rc == -2)
         s_step_down (self, "the lock's session ended");
     else

@@ -106,18 +106,6 @@ events_store_load (kj_db_t *db, const char *instance, uint64_t *head_p,
     return 0;
 }
 
-int
-events_store_xmin (kj_db_t *db, uint64_t *xmin_p)
-{
-    PGresult *res = kj_db_exec (db,
-        "SELECT pg_snapshot_xmin (pg_current_snapshot ())::text", 0, NULL);
-    if (!res)
-        return -1;
-    *xmin_p = s_text_u64 (res, 0, 0);
-    PQclear (res);
-    return 0;
-}
-
 //  Binary COPY: a header, then per row a field count and each field as a
 //  length and its bytes (network order), then -1.
 
@@ -206,8 +194,10 @@ s_copy_batch (PGconn *conn, const events_batch_t *batch)
 }
 
 int
-events_store_append (kj_db_t *db, int lock_pid, const events_batch_t *batch)
+events_store_append (kj_db_t *db, int lock_pid, const events_batch_t *batch,
+                     uint64_t *xmin_p)
 {
+    *xmin_p = 0;
     if (kj_db_begin (db))
         return PQbackendPID (kj_db_conn (db)) == lock_pid ? -1 : -2;
     //  Inside a transaction kj_db never reconnects: if the backend is still
@@ -227,11 +217,30 @@ events_store_append (kj_db_t *db, int lock_pid, const events_batch_t *batch)
     const char *meta [] = { head, bytes_text };
     const char *producer [] = { batch->producer, txid, id };
 
-    if (s_copy_batch (kj_db_conn (db), batch)
-    ||  kj_db_run (db,
-            "INSERT INTO producers (producer, txid, id) VALUES ($1, $2, $3) "
-            "ON CONFLICT (producer) DO UPDATE SET txid = excluded.txid, "
-            "id = excluded.id, updated_at = now ()", 3, producer) != 1
+    //  The cursor moves only to a txid of a finished transaction: the
+    //  check and the move in one statement, no round trip of its own
+    PGresult *res = NULL;
+    if (s_copy_batch (kj_db_conn (db), batch) == 0)
+        res = kj_db_exec (db,
+            "WITH horizon AS (SELECT pg_snapshot_xmin (pg_current_snapshot ())"
+            "::text::bigint AS xmin), "
+            "moved AS (INSERT INTO producers (producer, txid, id) "
+            "  SELECT $1, $2, $3 FROM horizon WHERE $2 < xmin "
+            "  ON CONFLICT (producer) DO UPDATE SET txid = excluded.txid, "
+            "  id = excluded.id, updated_at = now () RETURNING 1) "
+            "SELECT xmin, (SELECT count (*) FROM moved) FROM horizon",
+            3, producer);
+    bool moved = false;
+    if (res) {
+        *xmin_p = s_text_u64 (res, 0, 0);
+        moved = s_text_u64 (res, 0, 1) == 1;
+        PQclear (res);
+        if (!moved) {
+            kj_db_rollback (db);
+            return -3;
+        }
+    }
+    if (!moved
     ||  kj_db_run (db,
             "UPDATE meta SET head = $1, bytes = bytes + $2, "
             "head_at = now ()", 2, meta) != 1

@@ -29,12 +29,6 @@ int
     events_store_load (kj_db_t *db, const char *instance, uint64_t *head_p,
                        zhashx_t *cursors);
 
-//  The oldest transaction still running in the cluster (the xmin of a
-//  snapshot taken now): every transaction below it has finished, and it
-//  never goes down. Outside a transaction. 0 or -1.
-int
-    events_store_xmin (kj_db_t *db, uint64_t *xmin_p);
-
 //  One batch for the log: count events with offsets first.., their topics
 //  and encoded envelopes, and the producer's cursor after it.
 typedef struct {
@@ -49,12 +43,15 @@ typedef struct {
 } events_batch_t;
 
 //  Append a batch in one transaction, on the connection whose backend is
-//  lock_pid. 0 committed; -1 failed and rolled back (the caller reloads
-//  its state); -2 the connection is not the lock holder's any more (the
-//  caller steps down).
+//  lock_pid. The same transaction checks that the cursor's txid is below
+//  the cluster's xmin (the oldest transaction still running; *xmin_p):
+//  a relay sends only rows of finished transactions. 0 committed; -1
+//  failed and rolled back (the caller reloads its state); -2 the
+//  connection is not the lock holder's any more (the caller steps down);
+//  -3 refused and rolled back: the txid is not below *xmin_p.
 int
     events_store_append (kj_db_t *db, int lock_pid,
-                         const events_batch_t *batch);
+                         const events_batch_t *batch, uint64_t *xmin_p);
 
 //  Events for a replay, in offset order: each the encoded envelope the log
 //  holds, preceded by its length as a protobuf varint (the body of a

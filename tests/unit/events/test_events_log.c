@@ -73,6 +73,25 @@ test_check_refuses_non_utf8 (void **state)
     assert_string_equal (status.field, "producer");
 }
 
+//  The log keeps txid and id as bigint: 2^63 - 1 is the last one taken.
+static void
+test_check_positions_fit (void **state)
+{
+    append_t append;
+    kj_status_t status;
+    s_append (&append, 1, (const uint64_t [][2]) { { INT64_MAX, INT64_MAX } });
+    assert_int_equal (events_log_check (&append.request, &status), 0);
+    s_append (&append, 1, (const uint64_t [][2]) {
+        { (uint64_t) INT64_MAX + 1, 1 } });
+    assert_int_equal (events_log_check (&append.request, &status), -1);
+    assert_int_equal (status.code, KJ__CODE__OUT_OF_RANGE);
+    assert_string_equal (status.field, "events.txid");
+    s_append (&append, 1, (const uint64_t [][2]) {
+        { 1, (uint64_t) INT64_MAX + 1 } });
+    assert_int_equal (events_log_check (&append.request, &status), -1);
+    assert_string_equal (status.field, "events.id");
+}
+
 //  New rows must name finished transactions (below xmin), on both sides
 //  of the boundary; duplicates below the cursor are not looked at.
 static void
@@ -175,6 +194,7 @@ main (void)
         cmocka_unit_test (test_check_refuses_bad_appends),
         cmocka_unit_test (test_check_finished_at_xmin),
         cmocka_unit_test (test_check_refuses_non_utf8),
+        cmocka_unit_test (test_check_positions_fit),
         cmocka_unit_test (test_cut_by_bytes),
         cmocka_unit_test (test_matches_prefixes),
     };
