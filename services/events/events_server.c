@@ -311,10 +311,12 @@ s_replay (kj_call_t *call, const ProtobufCMessage *input,
                              "at most %d topic prefixes per replay",
                              PREFIXES_MAX);
     for (size_t i = 0; i < request->n_prefixes; i++)
-        if (strlen (request->prefixes [i]) > EVENTS_TOPIC_MAX)
+        if (strlen (request->prefixes [i]) > EVENTS_TOPIC_MAX
+        ||  !kj_utf8_valid (request->prefixes [i]))
             return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "prefixes",
-                                 "prefix %zu is longer than a topic (%d "
-                                 "bytes)", i, EVENTS_TOPIC_MAX);
+                                 "prefix %zu is not a topic's start: UTF-8 "
+                                 "text of at most %d bytes", i,
+                                 EVENTS_TOPIC_MAX);
     uint32_t max = request->max_events ? request->max_events : REPLAY_DEFAULT;
     if (max > REPLAY_MAX)
         max = REPLAY_MAX;

@@ -108,6 +108,18 @@ test_append_and_replay (void **state)
     assert_int_equal (reply->n_events, 0);
     assert_true (reply->next_offset > reply->head);
     kj__replay_reply__free_unpacked (reply, NULL);
+
+    //  A prefix that is not UTF-8 can match no topic: INVALID_ARGUMENT
+    char *bad [] = { (char *) "alpha.\xe4" };
+    beyond.prefixes = bad;
+    beyond.n_prefixes = 1;
+    reply = NULL;
+    assert_int_equal (kj_client_call (fx.client, "events", "Replay",
+                                      &beyond.base,
+                                      &kj__replay_reply__descriptor,
+                                      (ProtobufCMessage **) &reply, &status,
+                                      &opts), KJ__CODE__INVALID_ARGUMENT);
+    assert_string_equal (status.field, "prefixes");
     fx_stop (&fx);
 }
 
