@@ -301,8 +301,11 @@ s_serve (kj_relay_t *self, kj_db_t *db, int pid, kj_client_t *client)
             s_count_failure (self, &backoff, "append");
             continue;
         }
-        if (rows > 0)
+        if (rows > 0) {
             backoff = 0;
+            //  Busy: take the wake-ups libpq keeps, or they pile up
+            s_wait (self, db, 0);
+        }
         //  Delete in batches: when idle, or every 100 ms when busy
         int64_t now = kj_mono_us ();
         if ((txid != deleted_txid || id != deleted_id)
