@@ -493,6 +493,27 @@ kj_db_retryable (kj_db_t *self)
 }
 
 //  --------------------------------------------------------------------------
+//  Class 22 is "data exception", class 23 "integrity constraint violation":
+//  the same values fail the same way however often they are sent.
+
+int
+kj_db_status_code (const char *sqlstate)
+{
+    if (!sqlstate)
+        return KJ__CODE__UNAVAILABLE;
+    if (streq (sqlstate, "22003") || streq (sqlstate, "22008"))
+        return KJ__CODE__OUT_OF_RANGE;
+    if (strncmp (sqlstate, "22", 2) == 0 || streq (sqlstate, "23502")
+    ||  streq (sqlstate, "23514"))
+        return KJ__CODE__INVALID_ARGUMENT;
+    if (streq (sqlstate, "23505"))
+        return KJ__CODE__ALREADY_EXISTS;
+    if (streq (sqlstate, "23503"))
+        return KJ__CODE__FAILED_PRECONDITION;
+    return KJ__CODE__UNAVAILABLE;
+}
+
+//  --------------------------------------------------------------------------
 //  Transactions
 
 int

@@ -92,6 +92,15 @@ const char *
 bool
     kj_db_retryable (kj_db_t *self);
 
+//  The kj.Code that a failed statement's SQLSTATE means for the request:
+//  a value the database refuses fails again on retry, so class 22 (data
+//  exception) is INVALID_ARGUMENT, or OUT_OF_RANGE for 22003 (numeric)
+//  and 22008 (date and time); 23502 (not null) and 23514 (check)
+//  INVALID_ARGUMENT; 23505 (unique) ALREADY_EXISTS; 23503 (foreign key)
+//  FAILED_PRECONDITION. Anything else is UNAVAILABLE: retry.
+int
+    kj_db_status_code (const char *sqlstate);
+
 int
     kj_db_begin (kj_db_t *self);
 int

@@ -450,8 +450,9 @@ s_invoke_write (kj_call_t *call, const ProtobufCMethodDescriptor *md,
             &&  kj_db_commit (db) == 0)
                 return reply;
             if (reply && call->status.code == KJ__CODE__OK)
-                kj_call_fail (call, KJ__CODE__UNAVAILABLE, NULL,
-                              "could not commit: %s", kj_db_error (db));
+                kj_call_fail (call, kj_db_status_code (kj_db_sqlstate (db)),
+                              NULL, "could not commit: %s",
+                              kj_db_error (db));
             zframe_destroy (&reply);
         }
         else

@@ -121,6 +121,12 @@ int
 registry_server_db_failed (kj_call_t *call)
 {
     kj_db_t *db = kj_call_db (call);
+    int code = kj_db_status_code (kj_db_sqlstate (db));
+    if (code != KJ__CODE__UNAVAILABLE)
+        return kj_call_fail (call, code, NULL, "the registry's database "
+                             "refused a value (%s %s); a retry fails the "
+                             "same way", kj_db_sqlstate (db),
+                             kj_db_error (db));
     return kj_call_fail (call, KJ__CODE__UNAVAILABLE, NULL,
                          "the registry's database failed (%s %s); retry "
                          "later", kj_db_sqlstate (db), kj_db_error (db));

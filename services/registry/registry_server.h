@@ -81,8 +81,10 @@ const char *
 void
     registry_server_allocator (kj_call_t *call, ProtobufCAllocator *mem);
 
-//  Fail the call for a database error: UNAVAILABLE with the reason (the
-//  worker retries the transaction when PostgreSQL says it may).
+//  Fail the call for a database error: a value the database refuses gets
+//  the status kj_db_status_code gives (INVALID_ARGUMENT, OUT_OF_RANGE,
+//  ...), anything else UNAVAILABLE with the reason (the worker retries
+//  the transaction when PostgreSQL says it may).
 int
     registry_server_db_failed (kj_call_t *call);
 
