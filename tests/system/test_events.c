@@ -252,6 +252,108 @@ test_append_refuses_future_txid (void **state)
 }
 
 //  --------------------------------------------------------------------------
+//  Group commit: sixteen Appends of eight producers sent at once (each
+//  producer's rows 1..100 and 101..200), two of them with a position in
+//  the future. However they met in groups: the fourteen others are
+//  answered OK, their new rows have offsets that cover 1..head once each,
+//  and each producer's cursor is its last accepted row; the two get
+//  OUT_OF_RANGE and change nothing.
+
+#define GROUP_SENDS     16
+#define GROUP_ROWS      100
+
+static void
+test_concurrent_appends_group (void **state)
+{
+    fx_t fx;
+    fx_start (&fx, "events_group", 1, NULL);
+    static Kj__Envelope envelopes [GROUP_SENDS][GROUP_ROWS];
+    static Kj__OutboxEvent items [GROUP_SENDS][GROUP_ROWS];
+    static Kj__OutboxEvent *pointers [GROUP_SENDS][GROUP_ROWS];
+    static char producers [GROUP_SENDS][16];
+    Kj__AppendRequest requests [GROUP_SENDS];
+    uint64_t ids [GROUP_SENDS];
+    for (int s = 0; s < GROUP_SENDS; s++) {
+        //  Sends s and s + 8 are one producer's rows 1..100 and 101..200
+        snprintf (producers [s], sizeof producers [s], "group%d", s % 8);
+        for (int r = 0; r < GROUP_ROWS; r++) {
+            kj__envelope__init (&envelopes [s][r]);
+            envelopes [s][r].topic = (char *) "group.test";
+            envelopes [s][r].key = producers [s];
+            kj__outbox_event__init (&items [s][r]);
+            items [s][r].txid = s == 5 || s == 12 ? UINT64_C(1) << 62 : 3;
+            items [s][r].id = (uint64_t) (s / 8 * GROUP_ROWS + r + 1);
+            items [s][r].event = &envelopes [s][r];
+            pointers [s][r] = &items [s][r];
+        }
+        kj__append_request__init (&requests [s]);
+        requests [s].producer = producers [s];
+        requests [s].events = pointers [s];
+        requests [s].n_events = GROUP_ROWS;
+    }
+    kj_call_opts_t opts = { .timeout_ms = 10000 };
+    for (int s = 0; s < GROUP_SENDS; s++)
+        assert_true ((ids [s] = kj_client_send (fx.client, "events.writer",
+                                                "Append", &requests [s].base,
+                                                &opts)) > 0);
+    uint64_t covered [GROUP_SENDS * GROUP_ROWS + 1] = { 0 };
+    uint64_t appended = 0;
+    int ok = 0, refused = 0;
+    for (int got = 0; got < GROUP_SENDS; got++) {
+        uint64_t id;
+        Kj__AppendReply *reply = NULL;
+        kj_status_t status;
+        int code = kj_client_recv (fx.client, 10000, &id,
+                                   &kj__append_reply__descriptor,
+                                   (ProtobufCMessage **) &reply, &status);
+        int s = 0;
+        while (s < GROUP_SENDS && ids [s] != id)
+            s++;
+        assert_true (s < GROUP_SENDS);
+        if (s == 5 || s == 12) {
+            assert_int_equal (code, KJ__CODE__OUT_OF_RANGE);
+            assert_string_equal (status.field, "events.txid");
+            refused++;
+            continue;
+        }
+        assert_int_equal (code, 0);
+        //  The second half of group4 and group5 may come first: then the
+        //  log takes it whole, and the first half are duplicates
+        assert_int_equal (reply->appended + reply->duplicates, GROUP_ROWS);
+        for (uint64_t off = reply->first_offset;
+             reply->appended && off <= reply->last_offset; off++)
+            covered [off]++;
+        appended += reply->appended;
+        ok++;
+        kj__append_reply__free_unpacked (reply, NULL);
+    }
+    assert_int_equal (ok, GROUP_SENDS - 2);
+    assert_int_equal (refused, 2);
+    uint64_t head = 0, tail = 0;
+    assert_int_equal (fx_info (&fx, &head, &tail), 0);
+    assert_int_equal (head, appended);
+    assert_true (appended >= 7 * GROUP_ROWS);
+    for (uint64_t off = 1; off <= head; off++)
+        assert_int_equal (covered [off], 1);
+    //  group4's second half was refused: its cursor is its row 100
+    for (int p = 0; p < 8; p++) {
+        Kj__CursorRequest request = KJ__CURSOR_REQUEST__INIT;
+        request.producer = producers [p];
+        Kj__CursorReply *cursor = NULL;
+        kj_status_t status;
+        assert_int_equal (kj_client_call (fx.client, "events.writer",
+                                          "Cursor", &request.base,
+                                          &kj__cursor_reply__descriptor,
+                                          (ProtobufCMessage **) &cursor,
+                                          &status, NULL), 0);
+        assert_int_equal (cursor->txid, 3);
+        assert_int_equal (cursor->id, p == 4 ? GROUP_ROWS : 2 * GROUP_ROWS);
+        kj__cursor_reply__free_unpacked (cursor, NULL);
+    }
+    fx_stop (&fx);
+}
+
+//  --------------------------------------------------------------------------
 //  S3: a live C subscriber that drops a fifth of its frames gets every
 //  event once, in order; it found gaps and repaired every one. A second,
 //  by prefix, gets exactly its topic.
@@ -465,6 +567,7 @@ main (void)
         cmocka_unit_test (test_append_and_replay),
         cmocka_unit_test (test_append_is_idempotent),
         cmocka_unit_test (test_append_refuses_future_txid),
+        cmocka_unit_test (test_concurrent_appends_group),
         cmocka_unit_test (test_live_with_drops),
         cmocka_unit_test (test_python_subscriber),
         cmocka_unit_test (test_retention_out_of_range),
