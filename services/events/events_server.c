@@ -4,7 +4,9 @@
 
     Threads:
     - writer: competes for the writer lock; while it holds it, serves
-      "events.writer" with the head and the producers' cursors in memory.
+      "events.writer" with the head and the producers' cursors in memory,
+      on WRITERS workers (this thread and WRITERS - 1 more) whose
+      concurrent Appends commit together (group commit).
     - ticker: while this copy is the writer, publishes an idle marker when
       nothing was appended for tick_ms, checks that the lock's session is
       alive, runs retention and records the append rate.
