@@ -303,8 +303,11 @@ s_serve (kj_relay_t *self, kj_db_t *db, int pid, kj_client_t *client)
         }
         if (rows > 0) {
             backoff = 0;
-            //  Busy: take the wake-ups libpq keeps, or they pile up
-            s_wait (self, db, 0);
+            //  Busy: take the wake-ups libpq keeps, or they pile up; they
+            //  are wake-ups all the same (their rows may not be readable
+            //  yet when the next read comes)
+            if (s_wait (self, db, 0))
+                pending_until = kj_mono_us () + KJ_RELAY_PENDING_US;
         }
         //  Delete in batches: when idle, or every 100 ms when busy
         int64_t now = kj_mono_us ();
