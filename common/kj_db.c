@@ -34,6 +34,7 @@ struct _kj_db_t {
     int prepared;               //  statements prepared so far, for names
     int connections;            //  connections opened, to notice a reconnect
     bool in_tx;                 //  between kj_db_begin and commit/rollback
+    char notify [KJ_DB_NAME_MAX + 1];   //  channel to wake after commit
     char sqlstate [6];          //  of the last error, "" if none
     char error [512];           //  message of the last error, one line
 };
@@ -525,6 +526,27 @@ kj_db_retryable (kj_db_t *self)
 }
 
 //  --------------------------------------------------------------------------
+//  Class 22 is "data exception", class 23 "integrity constraint violation":
+//  the same values fail the same way however often they are sent.
+
+int
+kj_db_status_code (const char *sqlstate)
+{
+    if (!sqlstate)
+        return KJ__CODE__UNAVAILABLE;
+    if (streq (sqlstate, "22003") || streq (sqlstate, "22008"))
+        return KJ__CODE__OUT_OF_RANGE;
+    if (strncmp (sqlstate, "22", 2) == 0 || streq (sqlstate, "23502")
+    ||  streq (sqlstate, "23514"))
+        return KJ__CODE__INVALID_ARGUMENT;
+    if (streq (sqlstate, "23505"))
+        return KJ__CODE__ALREADY_EXISTS;
+    if (streq (sqlstate, "23503"))
+        return KJ__CODE__FAILED_PRECONDITION;
+    return KJ__CODE__UNAVAILABLE;
+}
+
+//  --------------------------------------------------------------------------
 //  Transactions
 
 int
@@ -541,7 +563,32 @@ kj_db_begin (kj_db_t *self)
         return -1;
     PQclear (result);
     self->in_tx = true;
+    *self->notify = 0;
     return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  The wake-up that kj_db_notify_after_commit asked for: a transaction of
+//  its own, after ours committed, so a full notification queue can never
+//  fail a commit that matters. It skips when the queue is half full, and
+//  does not wait for the disk (a lost wake-up only delays the listener
+//  until it polls). Its errors are ignored for the same reason.
+
+static void
+s_notify (kj_db_t *self)
+{
+    char sql [256];
+    snprintf (sql, sizeof sql,
+              "BEGIN; SET LOCAL synchronous_commit = off; "
+              "SELECT pg_notify ('%s', '') "
+              "WHERE pg_notification_queue_usage () < 0.5; COMMIT",
+              self->notify);
+    *self->notify = 0;
+    PGresult *result = PQexec (self->conn, sql);
+    PQclear (result);
+    if (PQtransactionStatus (self->conn) == PQTRANS_INERROR
+    ||  PQtransactionStatus (self->conn) == PQTRANS_INTRANS)
+        PQclear (PQexec (self->conn, "ROLLBACK"));
 }
 
 //  A failed commit ends the transaction too. When the connection broke
@@ -576,7 +623,20 @@ kj_db_commit (kj_db_t *self)
         s_set_error (self, "25P02", "the transaction had failed; rolled back");
         return -1;
     }
+    if (*self->notify)
+        s_notify (self);
     return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Channel names are checked here: the wake-up's SQL is built with it.
+
+void
+kj_db_notify_after_commit (kj_db_t *self, const char *channel)
+{
+    assert (self && self->in_tx);
+    assert (s_valid_name (channel));
+    kj_strlcpy (self->notify, channel, sizeof self->notify);
 }
 
 void
@@ -584,6 +644,7 @@ kj_db_rollback (kj_db_t *self)
 {
     assert (self);
     self->in_tx = false;
+    *self->notify = 0;
     if (PQstatus (self->conn) != CONNECTION_OK
     ||  PQtransactionStatus (self->conn) == PQTRANS_IDLE)
         return;                 //  a lost connection is re-opened on next use

@@ -99,6 +99,15 @@ const char *
 bool
     kj_db_retryable (kj_db_t *self);
 
+//  The kj.Code that a failed statement's SQLSTATE means for the request:
+//  a value the database refuses fails again on retry, so class 22 (data
+//  exception) is INVALID_ARGUMENT, or OUT_OF_RANGE for 22003 (numeric)
+//  and 22008 (date and time); 23502 (not null) and 23514 (check)
+//  INVALID_ARGUMENT; 23505 (unique) ALREADY_EXISTS; 23503 (foreign key)
+//  FAILED_PRECONDITION. Anything else is UNAVAILABLE: retry.
+int
+    kj_db_status_code (const char *sqlstate);
+
 int
     kj_db_begin (kj_db_t *self);
 int
@@ -108,6 +117,14 @@ void
     kj_db_rollback (kj_db_t *self);
 bool
     kj_db_in_tx (kj_db_t *self);
+
+//  After the open transaction commits, send a NOTIFY on channel (a name as
+//  schemas are: [a-z_][a-z0-9_]*, at most 63 bytes), in a transaction of
+//  its own and only while PostgreSQL's notification queue is less than
+//  half full: a wake-up for a listener that also polls, never a reason
+//  for a commit to fail. Inside a transaction; a rollback drops it.
+void
+    kj_db_notify_after_commit (kj_db_t *self, const char *channel);
 
 //  Take the lock of one entity (kind "registry.enterprise", key its code)
 //  until the transaction ends, waiting while another transaction holds it.

@@ -11,6 +11,10 @@
     kj_outbox_add inserts one row; kj_outbox_add_many writes many with one
     COPY (text format, payloads as hex bytea), which is what lets a bulk
     import emit one event per row at the speed of the import itself.
+
+    After the transaction commits, kj_db sends a NOTIFY on the schema's
+    channel that wakes the relay at once; outside the transaction, so
+    that a full notification queue never fails a commit (kj_db.h).
     =========================================================================
 */
 
@@ -66,6 +70,9 @@ kj_outbox_add (kj_db_t *db, const char *topic, const char *key,
                  topic, kj_db_sqlstate (db), kj_db_error (db));
         return -1;
     }
+    char channel [64];
+    kj_outbox_channel (kj_db_schema (db), channel);
+    kj_db_notify_after_commit (db, channel);
     return 0;
 }
 
@@ -134,6 +141,20 @@ kj_outbox_add_many (kj_db_t *db, const char *topic, size_t n,
         kj_warn ("outbox.add_failed", "topic=%s rows=%zu sqlstate=%s "
                  "reason=\"%s\"", topic, n, kj_db_sqlstate (db),
                  kj_db_error (db));
+    else {
+        char channel [64];
+        kj_outbox_channel (kj_db_schema (db), channel);
+        kj_db_notify_after_commit (db, channel);
+    }
     zchunk_destroy (&buf);
     return rc;
+}
+
+//  --------------------------------------------------------------------------
+//  Schema names are [a-z_][a-z0-9_]*, so the channel is one too.
+
+void
+kj_outbox_channel (const char *schema, char channel [64])
+{
+    snprintf (channel, 64, "kj_outbox_%s", schema);
 }

@@ -40,4 +40,10 @@ int
                         const char *const *keys,
                         const ProtobufCMessage *const *payloads);
 
+//  The channel that wakes a producer's relay: "kj_outbox_" and the schema,
+//  cut to PostgreSQL's 63 bytes. kj_outbox_add asks kj_db for a NOTIFY on
+//  it after the transaction commits; kj_relay LISTENs to it.
+void
+    kj_outbox_channel (const char *schema, char channel [64]);
+
 #endif

@@ -15,6 +15,7 @@ kj_status_set (kj_status_t *status, int code, const char *field,
     va_start (args, format);
     vsnprintf (status->message, sizeof status->message, _ (format), args);
     va_end (args);
+    kj_utf8_trim (status->message);     //  a long message is cut whole
     return -1;
 }
 

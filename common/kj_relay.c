@@ -11,7 +11,13 @@
 */
 
 #include "kejin.h"
+#include <poll.h>
 #include <pthread.h>
+
+//  After a wake-up whose rows the read did not see yet (an older
+//  transaction still holds xmin back), look again this often, this long
+#define KJ_RELAY_PENDING_MS     1
+#define KJ_RELAY_PENDING_US     20000
 
 struct _kj_relay_t {
     kj_relay_config_t config;   //  strings below are our copies
@@ -33,6 +39,62 @@ s_sleep (kj_relay_t *self, int msecs)
 {
     for (int slept = 0; slept < msecs && !s_stopping (self); slept += 20)
         zclock_sleep (msecs - slept < 20 ? msecs - slept : 20);
+}
+
+//  --------------------------------------------------------------------------
+//  Listen to the producer's outbox channel on the lock's session (LISTEN
+//  takes no parameters: the name is quoted by libpq). 0 or -1.
+
+static int
+s_listen (kj_relay_t *self, kj_db_t *db)
+{
+    char channel [64];
+    kj_outbox_channel (self->schema, channel);
+    PGconn *conn = kj_db_conn (db);
+    char *quoted = PQescapeIdentifier (conn, channel, strlen (channel));
+    if (!quoted)
+        return -1;
+    char sql [128];
+    snprintf (sql, sizeof sql, "LISTEN %s", quoted);
+    PQfreemem (quoted);
+    PGresult *res = PQexec (conn, sql);
+    int rc = PQresultStatus (res) == PGRES_COMMAND_OK ? 0 : -1;
+    PQclear (res);
+    if (rc)
+        kj_warn ("relay.listen_failed", "producer=%s reason=\"%s\"",
+                 self->schema, PQerrorMessage (conn));
+    return rc;
+}
+
+//  --------------------------------------------------------------------------
+//  Wait up to msecs for a NOTIFY on the outbox channel (in slices, so as to
+//  see a stop). True if one came: a producer committed rows. libpq also
+//  keeps those that arrived during other statements.
+
+static bool
+s_wait (kj_relay_t *self, kj_db_t *db, int msecs)
+{
+    PGconn *conn = kj_db_conn (db);
+    int64_t end = kj_mono_us () + (int64_t) msecs * 1000;
+    while (!s_stopping (self)) {
+        if (!PQconsumeInput (conn)) {
+            //  The session is gone: the next statement finds out
+            s_sleep (self, msecs);
+            return false;
+        }
+        bool woken = false;
+        PGnotify *note;
+        while ((note = PQnotifies (conn))) {
+            woken = true;
+            PQfreemem (note);
+        }
+        int64_t left = (end - kj_mono_us () + 999) / 1000;
+        if (woken || left <= 0)
+            return woken;
+        struct pollfd item = { PQsocket (conn), POLLIN, 0 };
+        poll (&item, 1, left < 20 ? (int) left : 20);
+    }
+    return false;
 }
 
 static int
@@ -207,12 +269,14 @@ s_serve (kj_relay_t *self, kj_db_t *db, int pid, kj_client_t *client)
 {
     uint64_t txid = 0, id = 0;
     uint64_t deleted_txid = 0, deleted_id = 0;
-    int64_t delete_at = 0;
+    int64_t delete_at = 0, pending_until = 0;
     bool known = false;
     int backoff = 0;
     //  Deletes need not wait for the disk (see s_delete_below); the
-    //  setting lives as long as this session, as the lock does
+    //  setting and the LISTEN live as long as this session, as the lock
+    //  does. Without the LISTEN the relay still polls.
     kj_db_run (db, "SET synchronous_commit = off", 0, NULL);
+    s_listen (self, db);
     while (!s_stopping (self)) {
         //  kj_db reconnects by itself: a new backend has no lock
         if (PQbackendPID (kj_db_conn (db)) != pid) {
@@ -237,8 +301,14 @@ s_serve (kj_relay_t *self, kj_db_t *db, int pid, kj_client_t *client)
             s_count_failure (self, &backoff, "append");
             continue;
         }
-        if (rows > 0)
+        if (rows > 0) {
             backoff = 0;
+            //  Busy: take the wake-ups libpq keeps, or they pile up; they
+            //  are wake-ups all the same (their rows may not be readable
+            //  yet when the next read comes)
+            if (s_wait (self, db, 0))
+                pending_until = kj_mono_us () + KJ_RELAY_PENDING_US;
+        }
         //  Delete in batches: when idle, or every 100 ms when busy
         int64_t now = kj_mono_us ();
         if ((txid != deleted_txid || id != deleted_id)
@@ -248,8 +318,15 @@ s_serve (kj_relay_t *self, kj_db_t *db, int pid, kj_client_t *client)
             deleted_id = id;
             delete_at = now + 100000;
         }
-        if (rows == 0)
-            s_sleep (self, self->config.idle_ms);
+        //  Idle: wait for a producer's NOTIFY, or poll every idle_ms. A
+        //  wake-up whose rows were not readable yet is looked at again
+        //  shortly, for a while
+        if (rows == 0) {
+            bool pending = now < pending_until;
+            if (s_wait (self, db, pending ? KJ_RELAY_PENDING_MS
+                                          : self->config.idle_ms))
+                pending_until = kj_mono_us () + KJ_RELAY_PENDING_US;
+        }
     }
 }
 
@@ -321,7 +398,7 @@ kj_relay_new (const kj_relay_config_t *config)
     if (self->config.batch <= 0)
         self->config.batch = 1000;
     if (self->config.idle_ms <= 0)
-        self->config.idle_ms = 5;
+        self->config.idle_ms = 200;
     if (self->config.timeout_ms <= 0)
         self->config.timeout_ms = 5000;
     if (self->config.lock_retry_ms <= 0)

@@ -16,6 +16,10 @@
     at any step costs at most sending rows again, which the log drops as
     duplicates. One consequence: a long transaction anywhere in the
     cluster holds the relay back until it ends.
+
+    Idle, the relay waits on its session for the NOTIFY that each
+    producer transaction sends after its commit (kj_outbox), and polls
+    every idle_ms in case one was lost or skipped.
     =========================================================================
 */
 
@@ -31,7 +35,7 @@ typedef struct {
     const char *broker;         //  broker endpoint
     const char *city;           //  origin_city of the events
     int batch;                  //  rows per Append (1000)
-    int idle_ms;                //  poll interval when the outbox is empty (5)
+    int idle_ms;                //  poll when no NOTIFY wakes the relay (200)
     int timeout_ms;             //  wait for one Append (5000)
     int lock_retry_ms;          //  stand-by's interval (500)
 } kj_relay_config_t;

@@ -81,11 +81,89 @@ kj_strlcpy (char *dst, const char *src, size_t n)
 {
     if (n == 0)
         return dst;
-    size_t len = src ? strnlen (src, n - 1) : 0;
+    size_t len = src ? (size_t) kj_utf8_cut (src, n - 1) : 0;
     if (len)
         memcpy (dst, src, len);
     dst [len] = 0;
     return dst;
+}
+
+//  --------------------------------------------------------------------------
+//  Find where the last character before the cut starts (at most 3
+//  continuation bytes back) and keep it only if all of it fits.
+
+int
+kj_utf8_cut (const char *s, size_t max)
+{
+    const unsigned char *u = (const unsigned char *) s;
+    size_t n = strnlen (s, max > INT32_MAX ? INT32_MAX : max);
+    size_t start = n;
+    while (start > 0 && n - start < 3 && (u [start - 1] & 0xc0) == 0x80)
+        start--;
+    if (start == 0 || u [start - 1] < 0xc0 || u [start - 1] > 0xf4)
+        return (int) n;         //  ASCII at the end, or not UTF-8 anyway
+    unsigned char lead = u [start - 1];
+    size_t need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
+    size_t have = n - start + 1;
+    return (int) (have >= need ? n : start - 1);
+}
+
+//  --------------------------------------------------------------------------
+//  The lead byte says the length; each continuation byte is 10xxxxxx; the
+//  code point is checked against overlong forms and surrogates.
+
+size_t
+kj_utf8_sequence (const char *text)
+{
+    const unsigned char *s = (const unsigned char *) text;
+    if (s [0] < 0x80)
+        return 1;
+    size_t length;
+    uint32_t code;
+    if (s [0] >= 0xC2 && s [0] <= 0xDF) {
+        length = 2;
+        code = s [0] & 0x1F;
+    }
+    else
+    if (s [0] >= 0xE0 && s [0] <= 0xEF) {
+        length = 3;
+        code = s [0] & 0x0F;
+    }
+    else
+    if (s [0] >= 0xF0 && s [0] <= 0xF4) {
+        length = 4;
+        code = s [0] & 0x07;
+    }
+    else
+        return 0;
+    for (size_t i = 1; i < length; i++) {
+        if ((s [i] & 0xC0) != 0x80)
+            return 0;
+        code = (code << 6) | (s [i] & 0x3F);
+    }
+    if ((length == 3 && (code < 0x800 || (code >= 0xD800 && code <= 0xDFFF)))
+    ||  (length == 4 && (code < 0x10000 || code > 0x10FFFF)))
+        return 0;
+    return length;
+}
+
+bool
+kj_utf8_valid (const char *s)
+{
+    while (*s) {
+        size_t length = kj_utf8_sequence (s);
+        if (length == 0 || (length == 1 && ((unsigned char) *s < 0x20
+                                            || *s == 0x7f)))
+            return false;
+        s += length;
+    }
+    return true;
+}
+
+void
+kj_utf8_trim (char *s)
+{
+    s [kj_utf8_cut (s, strlen (s))] = 0;
 }
 
 int

@@ -47,9 +47,30 @@ int
 void
     kj_uuid (char out [37]);
 
-//  Copy src into dst of size n, always NUL-terminated; returns dst.
+//  Copy src into dst of size n, always NUL-terminated, cut on a UTF-8
+//  character boundary when it does not fit; returns dst.
 char *
     kj_strlcpy (char *dst, const char *src, size_t n);
+
+//  How many bytes of s to keep so that it is at most max bytes and ends on
+//  a UTF-8 character boundary: never half a character. For "%.*s" with
+//  text people typed: printf ("'%.*s'", kj_utf8_cut (name, 40), name).
+//  Bytes that are not UTF-8 are counted as they are.
+int
+    kj_utf8_cut (const char *s, size_t max);
+
+//  Length of the UTF-8 character at s (1 to 4), or 0 if the bytes there
+//  are not one (overlong forms and surrogates included).
+size_t
+    kj_utf8_sequence (const char *s);
+
+//  True if s is valid UTF-8 without control characters.
+bool
+    kj_utf8_valid (const char *s);
+
+//  Cut s in place where a bounded snprintf may have split a character.
+void
+    kj_utf8_trim (char *s);
 
 //  Parse a decimal int64 from the whole of s; 0 on success, -1 if s is not
 //  a number or overflows.

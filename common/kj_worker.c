@@ -176,6 +176,7 @@ kj_call_fail (kj_call_t *call, int code, const char *field,
     vsnprintf (call->status.message, sizeof call->status.message, _ (format),
                args);
     va_end (args);
+    kj_utf8_trim (call->status.message);     //  a long message is cut whole
     return -1;
 }
 
@@ -492,8 +493,9 @@ s_invoke_write (kj_call_t *call, const ProtobufCMethodDescriptor *md,
             &&  kj_db_commit (db) == 0)
                 return reply;
             if (reply && call->status.code == KJ__CODE__OK)
-                kj_call_fail (call, KJ__CODE__UNAVAILABLE, NULL,
-                              "could not commit: %s", kj_db_error (db));
+                kj_call_fail (call, kj_db_status_code (kj_db_sqlstate (db)),
+                              NULL, "could not commit: %s",
+                              kj_db_error (db));
             zframe_destroy (&reply);
         }
         else

@@ -25,6 +25,12 @@ events_log_check (const Kj__AppendRequest *request, kj_status_t *status)
         return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "producer",
                               "producer is longer than %d bytes",
                               EVENTS_NAME_MAX);
+    //  Text columns take only UTF-8: refused here, not by the COPY (which
+    //  would answer UNAVAILABLE, and the relay would retry for ever)
+    if (!kj_utf8_valid (request->producer))
+        return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "producer",
+                              "producer is not UTF-8 text without control "
+                              "characters");
     events_cursor_t last = { 0, 0 };
     for (size_t i = 0; i < request->n_events; i++) {
         const Kj__OutboxEvent *event = request->events [i];
@@ -40,6 +46,17 @@ events_log_check (const Kj__AppendRequest *request, kj_status_t *status)
                                   "event %zu: a topic is 1 to %d bytes and "
                                   "does not start with '$'", i,
                                   EVENTS_TOPIC_MAX);
+        if (!kj_utf8_valid (topic))
+            return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
+                                  "events.event.topic",
+                                  "event %zu: the topic is not UTF-8 text "
+                                  "without control characters", i);
+        if (event->txid > INT64_MAX || event->id > INT64_MAX)
+            return kj_status_set (status, KJ__CODE__OUT_OF_RANGE,
+                                  event->txid > INT64_MAX ? "events.txid"
+                                                          : "events.id",
+                                  "event %zu: a txid and an id are below "
+                                  "2^63", i);
         events_cursor_t here = { event->txid, event->id };
         if (i > 0 && events_cursor_cmp (here, last) <= 0)
             return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
@@ -52,6 +69,31 @@ events_log_check (const Kj__AppendRequest *request, kj_status_t *status)
     }
     return 0;
 }
+
+//  --------------------------------------------------------------------------
+//  The txids increase, so the last event's is the highest; the message
+//  names the first event that is too high.
+
+int
+events_log_check_finished (const Kj__AppendRequest *request, size_t fresh,
+                           uint64_t xmin, kj_status_t *status)
+{
+    if (fresh >= request->n_events
+    ||  request->events [request->n_events - 1]->txid < xmin)
+        return 0;
+    size_t index = fresh;
+    while (request->events [index]->txid < xmin)
+        index++;
+    return kj_status_set (status, KJ__CODE__OUT_OF_RANGE, "events.txid",
+                          "event %zu: txid %" PRIu64 " is not a finished "
+                          "transaction of this PostgreSQL cluster (all "
+                          "below %" PRIu64 " are); send only committed "
+                          "outbox rows", index,
+                          request->events [index]->txid, xmin);
+}
+
+//  --------------------------------------------------------------------------
+//  The events at or below the cursor are the duplicate prefix.
 
 size_t
 events_log_fresh (const Kj__AppendRequest *request, events_cursor_t cursor)

@@ -29,10 +29,20 @@ int
     events_cursor_cmp (events_cursor_t a, events_cursor_t b);
 
 //  Check an Append: a producer name, each event present with a topic that
-//  does not start with '$', (txid, id) strictly increasing. 0, or -1 with
-//  the status naming the field.
+//  does not start with '$', (txid, id) below 2^63 and strictly increasing.
+//  0, or -1 with the status naming the field.
 int
     events_log_check (const Kj__AppendRequest *request, kj_status_t *status);
+
+//  Check that the new events (from index fresh on) name transactions
+//  that have finished: each txid below xmin, the oldest transaction still
+//  running in the cluster when the writer asked. A relay sends only rows
+//  of such transactions, so a txid at or above xmin is not an outbox row,
+//  and taking it as the cursor would make the log drop real rows later.
+//  0, or -1 with OUT_OF_RANGE naming the event.
+int
+    events_log_check_finished (const Kj__AppendRequest *request, size_t fresh,
+                               uint64_t xmin, kj_status_t *status);
 
 //  Index of the first event above cursor (n_events if none is).
 size_t

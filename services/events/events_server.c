@@ -4,7 +4,9 @@
 
     Threads:
     - writer: competes for the writer lock; while it holds it, serves
-      "events.writer" with the head and the producers' cursors in memory.
+      "events.writer" with the head and the producers' cursors in memory,
+      on WRITERS workers (this thread and WRITERS - 1 more) whose
+      concurrent Appends commit together (group commit).
     - ticker: while this copy is the writer, publishes an idle marker when
       nothing was appended for tick_ms, checks that the lock's session is
       alive, runs retention and records the append rate.
@@ -30,6 +32,20 @@
 #define RETAIN_CHUNK     50000
 #define RATE_WINDOW      60
 
+#define WRITERS          4                 //  events.writer workers
+
+//  An Append waiting for the group that will commit it: on the stack of
+//  its worker's thread, which waits on the writer's lock meanwhile.
+typedef struct _s_pending_t {
+    kj_call_t *call;
+    const Kj__AppendRequest *request;
+    Kj__AppendReply *reply;
+    events_batch_t batch;       //  its new rows (count 0: duplicates only)
+    bool done;                  //  answered (reply or status)
+    kj_status_t status;         //  code OK, or why it failed
+    struct _s_pending_t *next;
+} s_pending_t;
+
 struct _events_server_t {
     events_config_t config;     //  copy; strings owned by the caller
     atomic_bool stop;
@@ -37,10 +53,14 @@ struct _events_server_t {
     pthread_t ticker_thread;
     bool ticker_running;
 
+    pthread_mutex_t queue_lock; //  guards queue, and each entry's done
+    s_pending_t *queue;         //  Appends waiting for the next group
+    s_pending_t *queue_tail;
+
     pthread_mutex_t lock;       //  guards everything below
     bool is_writer;             //  holds the writer lock now
     bool step_down;             //  lost it: stop serving events.writer
-    kj_worker_t *writer;        //  events.writer worker, while writer
+    kj_worker_t *writers [WRITERS];  //  events.writer workers, while writer
     kj_db_t *wdb;               //  the lock's connection, while writer
     int lock_pid;               //  backend holding the lock
     uint64_t head;              //  last offset appended
@@ -49,20 +69,6 @@ struct _events_server_t {
     zhashx_t *cursors;          //  producer -> events_cursor_t
     zsock_t *pub;               //  PUB to the broker's XSUB
 };
-
-//  --------------------------------------------------------------------------
-//  Protobuf memory from the call, freed when the reply is sent
-
-static void *
-s_call_alloc (void *data, size_t size)
-{
-    return kj_call_alloc ((kj_call_t *) data, size);
-}
-
-static void
-s_call_free (void *data, void *ptr)
-{
-}
 
 //  --------------------------------------------------------------------------
 //  Live publication, under self->lock
@@ -149,74 +155,122 @@ s_step_down (events_server_t *self, const char *reason)
         kj_warn ("events.writer_step_down", "instance=%s reason=\"%s\"",
                  self->config.instance, reason);
     self->step_down = true;
-    if (self->writer)
-        kj_worker_stop (self->writer);
+    for (int index = 0; index < WRITERS; index++)
+        if (self->writers [index])
+            kj_worker_stop (self->writers [index]);
 }
 
 //  --------------------------------------------------------------------------
-//  EventsWriter.Append: keep the new suffix of the batch, give it offsets,
-//  COPY it into the log with the producer's cursor and the head in one
-//  transaction, and publish it only once that committed.
+//  One Append of a group: keep the new suffix against the cursor (as the
+//  group moved it so far), give it offsets from *next and pack its
+//  envelopes. Under self->lock.
 
-static int
-s_append (kj_call_t *call, const ProtobufCMessage *input,
-          ProtobufCMessage *output)
+static void
+s_group_batch (events_server_t *self, s_pending_t *entry, zhashx_t *moved,
+               uint64_t *next, int64_t now_us)
 {
-    events_server_t *self = (events_server_t *) kj_call_state (call);
-    const Kj__AppendRequest *request = (const Kj__AppendRequest *) input;
-    Kj__AppendReply *reply = (Kj__AppendReply *) output;
-    kj_status_t status;
-    if (events_log_check (request, &status))
-        return kj_call_fail_status (call, &status);
-
-    pthread_mutex_lock (&self->lock);
-    if (!self->is_writer || self->step_down) {
-        pthread_mutex_unlock (&self->lock);
-        return kj_call_fail (call, KJ__CODE__UNAVAILABLE, NULL,
-                             "this copy of kejin-events is not the writer "
-                             "any more; retry");
-    }
+    const Kj__AppendRequest *request = entry->request;
     events_cursor_t cursor = { 0, 0 };
     events_cursor_t *known =
-        (events_cursor_t *) zhashx_lookup (self->cursors, request->producer);
+        (events_cursor_t *) zhashx_lookup (moved, request->producer);
+    if (!known)
+        known = (events_cursor_t *) zhashx_lookup (self->cursors,
+                                                   request->producer);
     if (known)
         cursor = *known;
     size_t fresh = events_log_fresh (request, cursor);
     size_t count = request->n_events - fresh;
-    reply->duplicates = (uint32_t) fresh;
-    if (count == 0) {
-        reply->cursor_txid = cursor.txid;
-        reply->cursor_id = cursor.id;
-        pthread_mutex_unlock (&self->lock);
-        return 0;
-    }
-
-    events_batch_t batch = {
-        .producer = request->producer,
-        .first = self->head + 1,
-        .count = count,
-        .appended_at_us = kj_wall_us ()
+    events_batch_t *batch = &entry->batch;
+    *batch = (events_batch_t) {
+        .producer = request->producer, .cursor = cursor, .first = *next,
+        .count = count, .appended_at_us = now_us
     };
-    batch.topics = (char **) kj_call_alloc (call, count * sizeof (char *));
-    batch.envelopes =
+    entry->reply->duplicates = (uint32_t) fresh;
+    if (count == 0)
+        return;
+    kj_call_t *call = entry->call;
+    batch->topics = (char **) kj_call_alloc (call, count * sizeof (char *));
+    batch->envelopes =
         (uint8_t **) kj_call_alloc (call, count * sizeof (uint8_t *));
-    batch.sizes = (size_t *) kj_call_alloc (call, count * sizeof (size_t));
+    batch->sizes = (size_t *) kj_call_alloc (call, count * sizeof (size_t));
     for (size_t i = 0; i < count; i++) {
         const Kj__OutboxEvent *event = request->events [fresh + i];
         Kj__Envelope envelope = *event->event;
-        envelope.offset = batch.first + i;
-        envelope.appended_at_us = batch.appended_at_us;
+        envelope.offset = batch->first + i;
+        envelope.appended_at_us = now_us;
         envelope.producer = request->producer;
-        batch.topics [i] = envelope.topic;
-        batch.sizes [i] = kj__envelope__get_packed_size (&envelope);
-        batch.envelopes [i] = (uint8_t *) kj_call_alloc (call, batch.sizes [i]);
-        kj__envelope__pack (&envelope, batch.envelopes [i]);
+        batch->topics [i] = envelope.topic;
+        batch->sizes [i] = kj__envelope__get_packed_size (&envelope);
+        batch->envelopes [i] =
+            (uint8_t *) kj_call_alloc (call, batch->sizes [i]);
+        kj__envelope__pack (&envelope, batch->envelopes [i]);
     }
     const Kj__OutboxEvent *last = request->events [request->n_events - 1];
-    batch.cursor.txid = last->txid;
-    batch.cursor.id = last->id;
+    batch->cursor.txid = last->txid;
+    batch->cursor.id = last->id;
+    *next += count;
+    zhashx_update (moved, request->producer, &batch->cursor);
+}
 
-    int rc = events_store_append (self->wdb, self->lock_pid, &batch);
+//  --------------------------------------------------------------------------
+//  Commit a group of Appends in one transaction (group commit: one fsync
+//  for all), then publish each batch in order and answer each. An Append
+//  whose position is refused is answered and the rest tried again; if the
+//  transaction fails, every one gets UNAVAILABLE, even those that were
+//  duplicates only (their cursor may have come from a batch that failed).
+//  Under self->lock.
+
+static void
+s_commit_group (events_server_t *self, s_pending_t *group)
+{
+    size_t n = 0;
+    for (s_pending_t *entry = group; entry; entry = entry->next)
+        n++;
+    events_batch_t *batches =
+        (events_batch_t *) calloc (n, sizeof (events_batch_t));
+    s_pending_t **owners = (s_pending_t **) calloc (n, sizeof (s_pending_t *));
+    assert (batches && owners);
+    int rc = -1;
+    while (self->is_writer && !self->step_down) {
+        zhashx_t *moved = zhashx_new ();
+        uint64_t next = self->head + 1;
+        int64_t now_us = kj_wall_us ();
+        size_t count = 0;
+        for (s_pending_t *entry = group; entry; entry = entry->next) {
+            if (entry->status.code != KJ__CODE__OK)
+                continue;       //  refused in an earlier round
+            s_group_batch (self, entry, moved, &next, now_us);
+            if (entry->batch.count) {
+                batches [count] = entry->batch;
+                owners [count++] = entry;
+            }
+        }
+        zhashx_destroy (&moved);
+        if (count == 0) {
+            rc = 0;
+            break;
+        }
+        uint64_t xmin = 0;
+        size_t refused = 0;
+        rc = events_store_append (self->wdb, self->lock_pid, batches, count,
+                                  &xmin, &refused);
+        if (rc != -3)
+            break;
+        //  A position the relay cannot have read (not a finished
+        //  transaction) would move the cursor past rows still to come
+        s_pending_t *entry = owners [refused];
+        size_t fresh = entry->reply->duplicates;
+        if (events_log_check_finished (entry->request, fresh, xmin,
+                                       &entry->status) == 0)
+            kj_status_set (&entry->status, KJ__CODE__OUT_OF_RANGE,
+                           "events.txid", "a txid is not a finished "
+                           "transaction");
+        kj_warn ("events.append_refused", "producer=%s reason=\"%s\"",
+                 entry->request->producer, entry->status.message);
+    }
+    if (!self->is_writer || self->step_down)
+        rc = -2;
+    else
     if (rc == -2)
         s_step_down (self, "the lock's session ended");
     else
@@ -231,26 +285,92 @@ s_append (kj_call_t *call, const ProtobufCMessage *input,
         else
             self->head = head;
     }
-    if (rc) {
-        pthread_mutex_unlock (&self->lock);
-        return kj_call_fail (call, KJ__CODE__UNAVAILABLE, NULL,
-                             "the log could not append: %s; retry",
-                             kj_db_error (self->wdb));
+    for (s_pending_t *entry = group; entry; entry = entry->next) {
+        if (entry->status.code != KJ__CODE__OK)
+            continue;
+        if (rc) {
+            kj_status_set (&entry->status, KJ__CODE__UNAVAILABLE, NULL,
+                           rc == -2 ? "this copy of kejin-events is not "
+                                      "the writer any more; retry"
+                                    : "the log could not append: %s; retry",
+                           kj_db_error (self->wdb));
+            continue;
+        }
+        events_batch_t *batch = &entry->batch;
+        if (batch->count) {
+            events_cursor_t *known = (events_cursor_t *) zhashx_lookup (
+                self->cursors, batch->producer);
+            if (!known) {
+                known = (events_cursor_t *) zmalloc (sizeof *known);
+                zhashx_update (self->cursors, batch->producer, known);
+            }
+            *known = batch->cursor;
+            self->head = batch->first + batch->count - 1;
+            s_publish_batch (self, batch);
+            entry->reply->first_offset = batch->first;
+            entry->reply->last_offset = self->head;
+            entry->reply->appended = (uint32_t) batch->count;
+        }
+        entry->reply->cursor_txid = batch->cursor.txid;
+        entry->reply->cursor_id = batch->cursor.id;
     }
-    self->head += count;
-    if (!known) {
-        known = (events_cursor_t *) zmalloc (sizeof (events_cursor_t));
-        zhashx_update (self->cursors, request->producer, known);
-    }
-    *known = batch.cursor;
-    s_publish_batch (self, &batch);
-    pthread_mutex_unlock (&self->lock);
+    free (batches);
+    free (owners);
+}
 
-    reply->first_offset = batch.first;
-    reply->last_offset = batch.first + count - 1;
-    reply->appended = (uint32_t) count;
-    reply->cursor_txid = batch.cursor.txid;
-    reply->cursor_id = batch.cursor.id;
+//  --------------------------------------------------------------------------
+//  EventsWriter.Append: queue the request, then take the writer's lock.
+//  Whoever gets the lock commits every Append queued by then in one
+//  transaction (group commit), so concurrent Appends of WRITERS workers
+//  share one fsync; an Append already committed by another's group just
+//  returns its answer. Each is published only once its group committed.
+
+static int
+s_append (kj_call_t *call, const ProtobufCMessage *input,
+          ProtobufCMessage *output)
+{
+    events_server_t *self = (events_server_t *) kj_call_state (call);
+    const Kj__AppendRequest *request = (const Kj__AppendRequest *) input;
+    kj_status_t status;
+    if (events_log_check (request, &status))
+        return kj_call_fail_status (call, &status);
+
+    s_pending_t mine = { .call = call, .request = request,
+                         .reply = (Kj__AppendReply *) output };
+    kj_status_ok (&mine.status);
+    pthread_mutex_lock (&self->queue_lock);
+    if (self->queue_tail)
+        self->queue_tail->next = &mine;
+    else
+        self->queue = &mine;
+    self->queue_tail = &mine;
+    pthread_mutex_unlock (&self->queue_lock);
+
+    pthread_mutex_lock (&self->lock);
+    pthread_mutex_lock (&self->queue_lock);
+    //  A group commits and answers every entry before it lets the lock go:
+    //  not done yet means still queued
+    s_pending_t *group = mine.done ? NULL : self->queue;
+    if (group)
+        self->queue = self->queue_tail = NULL;
+    pthread_mutex_unlock (&self->queue_lock);
+    if (group) {
+        if (!self->is_writer || self->step_down) {
+            for (s_pending_t *entry = group; entry; entry = entry->next)
+                kj_status_set (&entry->status, KJ__CODE__UNAVAILABLE, NULL,
+                               "this copy of kejin-events is not the writer "
+                               "any more; retry");
+        }
+        else
+            s_commit_group (self, group);
+        pthread_mutex_lock (&self->queue_lock);
+        for (s_pending_t *entry = group; entry; entry = entry->next)
+            entry->done = true;
+        pthread_mutex_unlock (&self->queue_lock);
+    }
+    pthread_mutex_unlock (&self->lock);
+    if (mine.status.code != KJ__CODE__OK)
+        return kj_call_fail_status (call, &mine.status);
     return 0;
 }
 
@@ -300,15 +420,18 @@ s_replay (kj_call_t *call, const ProtobufCMessage *input,
                              "at most %d topic prefixes per replay",
                              PREFIXES_MAX);
     for (size_t i = 0; i < request->n_prefixes; i++)
-        if (strlen (request->prefixes [i]) > EVENTS_TOPIC_MAX)
+        if (strlen (request->prefixes [i]) > EVENTS_TOPIC_MAX
+        ||  !kj_utf8_valid (request->prefixes [i]))
             return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "prefixes",
-                                 "prefix %zu is longer than a topic (%d "
-                                 "bytes)", i, EVENTS_TOPIC_MAX);
+                                 "prefix %zu is not a topic's start: UTF-8 "
+                                 "text of at most %d bytes", i,
+                                 EVENTS_TOPIC_MAX);
     uint32_t max = request->max_events ? request->max_events : REPLAY_DEFAULT;
     if (max > REPLAY_MAX)
         max = REPLAY_MAX;
 
-    ProtobufCAllocator allocator = { s_call_alloc, s_call_free, call };
+    ProtobufCAllocator allocator;
+    kj_call_allocator (call, &allocator);
     events_replay_t replay;
     if (events_store_replay (kj_call_db (call), request->from_offset,
                              request->to_offset, request->prefixes,
@@ -352,7 +475,8 @@ s_info (kj_call_t *call, const ProtobufCMessage *input,
 {
     events_server_t *self = (events_server_t *) kj_call_state (call);
     Kj__EventsInfo *info = (Kj__EventsInfo *) output;
-    ProtobufCAllocator allocator = { s_call_alloc, s_call_free, call };
+    ProtobufCAllocator allocator;
+    kj_call_allocator (call, &allocator);
     if (events_store_info (kj_call_db (call), info, &allocator))
         return kj_call_fail (call, KJ__CODE__UNAVAILABLE, NULL,
                              "the log's database is unavailable; retry");
@@ -446,6 +570,13 @@ s_stopping (events_server_t *self)
 }
 
 static void *
+s_writer_worker (void *arg)
+{
+    kj_worker_run ((kj_worker_t *) arg);
+    return NULL;
+}
+
+static void *
 s_writer_thread (void *arg)
 {
     events_server_t *self = (events_server_t *) arg;
@@ -476,10 +607,11 @@ s_writer_thread (void *arg)
                 .descriptor = &kj__events_writer__descriptor,
                 .methods = s_writer_methods,
                 .state = self,
-                .credit = 4,
+                .credit = 1,
                 .instance = self->config.instance
             };
-            self->writer = kj_worker_new (&wc);
+            for (int index = 0; index < WRITERS; index++)
+                self->writers [index] = kj_worker_new (&wc);
             self->wdb = db;
             self->lock_pid = pid;
             self->head = head;
@@ -493,10 +625,23 @@ s_writer_thread (void *arg)
                      zhashx_size (self->cursors));
             pthread_mutex_unlock (&self->lock);
 
-            kj_worker_run (self->writer);
+            //  WRITERS workers, so that Appends can meet in one group;
+            //  this thread runs the first, and the rest stop with it
+            pthread_t threads [WRITERS];
+            for (int index = 1; index < WRITERS; index++)
+                pthread_create (&threads [index], NULL, s_writer_worker,
+                                self->writers [index]);
+            kj_worker_run (self->writers [0]);
 
             pthread_mutex_lock (&self->lock);
-            kj_worker_destroy (&self->writer);
+            for (int index = 1; index < WRITERS; index++)
+                kj_worker_stop (self->writers [index]);
+            pthread_mutex_unlock (&self->lock);
+            for (int index = 1; index < WRITERS; index++)
+                pthread_join (threads [index], NULL);
+            pthread_mutex_lock (&self->lock);
+            for (int index = 0; index < WRITERS; index++)
+                kj_worker_destroy (&self->writers [index]);
             self->is_writer = false;
             self->wdb = NULL;
         }
@@ -602,6 +747,7 @@ events_server_new (const events_config_t *config)
     if (self->config.retention_check_ms < 10)
         self->config.retention_check_ms = 10000;
     pthread_mutex_init (&self->lock, NULL);
+    pthread_mutex_init (&self->queue_lock, NULL);
     self->cursors = zhashx_new ();
     zhashx_set_destructor (self->cursors, s_cursor_destroy);
 
@@ -647,14 +793,16 @@ events_server_destroy (events_server_t **self_p)
         events_server_t *self = *self_p;
         pthread_mutex_lock (&self->lock);
         atomic_store (&self->stop, true);
-        if (self->writer)
-            kj_worker_stop (self->writer);
+        for (int index = 0; index < WRITERS; index++)
+            if (self->writers [index])
+                kj_worker_stop (self->writers [index]);
         pthread_mutex_unlock (&self->lock);
         pthread_join (self->writer_thread, NULL);
         pthread_join (self->ticker_thread, NULL);
         zsock_destroy (&self->pub);
         zhashx_destroy (&self->cursors);
         pthread_mutex_destroy (&self->lock);
+        pthread_mutex_destroy (&self->queue_lock);
         free (self);
         *self_p = NULL;
     }

@@ -142,8 +142,10 @@ s_put_bytes (zchunk_t *chunk, const void *data, size_t size)
     zchunk_extend (chunk, data, size);
 }
 
+//  One COPY for the rows of every batch.
+
 static int
-s_copy_batch (PGconn *conn, const events_batch_t *batch)
+s_copy_batches (PGconn *conn, const events_batch_t *batches, size_t n)
 {
     PGresult *res = PQexec (conn,
         "COPY log (off, topic, producer, envelope, appended_at) "
@@ -153,24 +155,27 @@ s_copy_batch (PGconn *conn, const events_batch_t *batch)
     if (!ready)
         return -1;
 
-    size_t producer_size = strlen (batch->producer);
-    int64_t appended_at = batch->appended_at_us - PG_EPOCH_US;
     zchunk_t *chunk = zchunk_new (NULL, 256 * 1024);
     static const uint8_t header [19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";
     zchunk_extend (chunk, header, 19);
     int rc = 0;
-    for (size_t i = 0; i < batch->count && rc == 0; i++) {
-        s_put16 (chunk, 5);
-        s_put_int8 (chunk, (int64_t) (batch->first + i));
-        s_put_bytes (chunk, batch->topics [i], strlen (batch->topics [i]));
-        s_put_bytes (chunk, batch->producer, producer_size);
-        s_put_bytes (chunk, batch->envelopes [i], batch->sizes [i]);
-        s_put_int8 (chunk, appended_at);
-        if (zchunk_size (chunk) >= 200 * 1024) {
-            if (PQputCopyData (conn, (const char *) zchunk_data (chunk),
-                               (int) zchunk_size (chunk)) != 1)
-                rc = -1;
-            zchunk_set (chunk, NULL, 0);
+    for (size_t b = 0; b < n && rc == 0; b++) {
+        const events_batch_t *batch = &batches [b];
+        size_t producer_size = strlen (batch->producer);
+        int64_t appended_at = batch->appended_at_us - PG_EPOCH_US;
+        for (size_t i = 0; i < batch->count && rc == 0; i++) {
+            s_put16 (chunk, 5);
+            s_put_int8 (chunk, (int64_t) (batch->first + i));
+            s_put_bytes (chunk, batch->topics [i], strlen (batch->topics [i]));
+            s_put_bytes (chunk, batch->producer, producer_size);
+            s_put_bytes (chunk, batch->envelopes [i], batch->sizes [i]);
+            s_put_int8 (chunk, appended_at);
+            if (zchunk_size (chunk) >= 200 * 1024) {
+                if (PQputCopyData (conn, (const char *) zchunk_data (chunk),
+                                   (int) zchunk_size (chunk)) != 1)
+                    rc = -1;
+                zchunk_set (chunk, NULL, 0);
+            }
         }
     }
     s_put16 (chunk, -1);
@@ -193,9 +198,41 @@ s_copy_batch (PGconn *conn, const events_batch_t *batch)
     return rc;
 }
 
-int
-events_store_append (kj_db_t *db, int lock_pid, const events_batch_t *batch)
+//  --------------------------------------------------------------------------
+//  Move one producer's cursor, only to a txid of a finished transaction:
+//  the check and the move in one statement. 1 moved, 0 refused (*xmin_p
+//  says why), -1 failed.
+
+static int
+s_move_cursor (kj_db_t *db, const events_batch_t *batch, uint64_t *xmin_p)
 {
+    char txid [24], id [24];
+    snprintf (txid, sizeof txid, "%" PRIu64, batch->cursor.txid);
+    snprintf (id, sizeof id, "%" PRIu64, batch->cursor.id);
+    const char *params [] = { batch->producer, txid, id };
+    PGresult *res = kj_db_exec (db,
+        "WITH horizon AS (SELECT pg_snapshot_xmin (pg_current_snapshot ())"
+        "::text::bigint AS xmin), "
+        "moved AS (INSERT INTO producers (producer, txid, id) "
+        "  SELECT $1, $2, $3 FROM horizon WHERE $2 < xmin "
+        "  ON CONFLICT (producer) DO UPDATE SET txid = excluded.txid, "
+        "  id = excluded.id, updated_at = now () RETURNING 1) "
+        "SELECT xmin, (SELECT count (*) FROM moved) FROM horizon",
+        3, params);
+    if (!res)
+        return -1;
+    *xmin_p = s_text_u64 (res, 0, 0);
+    int moved = s_text_u64 (res, 0, 1) == 1;
+    PQclear (res);
+    return moved;
+}
+
+int
+events_store_append (kj_db_t *db, int lock_pid, const events_batch_t *batches,
+                     size_t n, uint64_t *xmin_p, size_t *refused_p)
+{
+    assert (n > 0);
+    *xmin_p = 0;
     if (kj_db_begin (db))
         return PQbackendPID (kj_db_conn (db)) == lock_pid ? -1 : -2;
     //  Inside a transaction kj_db never reconnects: if the backend is still
@@ -205,28 +242,33 @@ events_store_append (kj_db_t *db, int lock_pid, const events_batch_t *batch)
         return -2;
     }
     uint64_t bytes = 0;
-    for (size_t i = 0; i < batch->count; i++)
-        bytes += batch->sizes [i];
-    char head [24], bytes_text [24], txid [24], id [24];
-    snprintf (head, sizeof head, "%" PRIu64, batch->first + batch->count - 1);
+    for (size_t b = 0; b < n; b++)
+        for (size_t i = 0; i < batches [b].count; i++)
+            bytes += batches [b].sizes [i];
+    const events_batch_t *last = &batches [n - 1];
+    char head [24], bytes_text [24];
+    snprintf (head, sizeof head, "%" PRIu64, last->first + last->count - 1);
     snprintf (bytes_text, sizeof bytes_text, "%" PRIu64, bytes);
-    snprintf (txid, sizeof txid, "%" PRIu64, batch->cursor.txid);
-    snprintf (id, sizeof id, "%" PRIu64, batch->cursor.id);
     const char *meta [] = { head, bytes_text };
-    const char *producer [] = { batch->producer, txid, id };
 
-    if (s_copy_batch (kj_db_conn (db), batch)
-    ||  kj_db_run (db,
-            "INSERT INTO producers (producer, txid, id) VALUES ($1, $2, $3) "
-            "ON CONFLICT (producer) DO UPDATE SET txid = excluded.txid, "
-            "id = excluded.id, updated_at = now ()", 3, producer) != 1
+    int rc = s_copy_batches (kj_db_conn (db), batches, n);
+    for (size_t b = 0; b < n && rc == 0; b++) {
+        int moved = s_move_cursor (db, &batches [b], xmin_p);
+        if (moved == 0) {
+            kj_db_rollback (db);
+            *refused_p = b;
+            return -3;
+        }
+        rc = moved == 1 ? 0 : -1;
+    }
+    if (rc
     ||  kj_db_run (db,
             "UPDATE meta SET head = $1, bytes = bytes + $2, "
             "head_at = now ()", 2, meta) != 1
     ||  kj_db_commit (db)) {
-        kj_warn ("events.append_failed", "producer=%s first=%" PRIu64
-                 " count=%zu reason=\"%s\"", batch->producer, batch->first,
-                 batch->count, kj_db_error (db));
+        kj_warn ("events.append_failed", "batches=%zu first=%" PRIu64
+                 " head=%s reason=\"%s\"", n, batches [0].first, head,
+                 kj_db_error (db));
         kj_db_rollback (db);
         return -1;
     }

@@ -42,13 +42,19 @@ typedef struct {
     int64_t appended_at_us;
 } events_batch_t;
 
-//  Append a batch in one transaction, on the connection whose backend is
-//  lock_pid. 0 committed; -1 failed and rolled back (the caller reloads
-//  its state); -2 the connection is not the lock holder's any more (the
-//  caller steps down).
+//  Append n batches (of one producer or several, offsets following each
+//  other) in one transaction, on the connection whose backend is
+//  lock_pid: one COPY, one fsync at commit (group commit). The same
+//  transaction moves each producer's cursor only to a txid below the
+//  cluster's xmin (the oldest transaction still running; *xmin_p): a
+//  relay sends only rows of finished transactions. 0 committed; -1 failed
+//  and rolled back (the caller reloads its state); -2 the connection is
+//  not the lock holder's any more (the caller steps down); -3 batch
+//  *refused_p's txid is not below *xmin_p: all rolled back.
 int
     events_store_append (kj_db_t *db, int lock_pid,
-                         const events_batch_t *batch);
+                         const events_batch_t *batches, size_t n,
+                         uint64_t *xmin_p, size_t *refused_p);
 
 //  Events for a replay, in offset order: each the encoded envelope the log
 //  holds, preceded by its length as a protobuf varint (the body of a

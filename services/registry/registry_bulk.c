@@ -39,8 +39,10 @@ s_import_id (kj_call_t *call, const char *text, int64_t *id)
 {
     if (!text || kj_parse_int64 (text, id) || *id <= 0)
         return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "import_id",
-                             "import_id: '%.40s' is not an import id (the "
-                             "number ImportBegin gave)", text ? text : "");
+                             "import_id: '%.*s' is not an import id (the "
+                             "number ImportBegin gave)",
+                             kj_utf8_cut (text ? text : "", 40),
+                             text ? text : "");
     return 0;
 }
 
@@ -831,9 +833,11 @@ s_export (kj_call_t *call, const ProtobufCMessage *input,
         filter.region = registry_csv_region (request->city, false);
         if (!filter.region)
             return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "city",
-                                 "city: '%.40s' is not a region: a city code "
+                                 "city: '%.*s' is not a region: a city code "
                                  "(210100 .. 211400), SFDZ, or a city's name "
-                                 "(沈阳, Shenyang)", request->city);
+                                 "(沈阳, Shenyang)",
+                                 kj_utf8_cut (request->city, 40),
+                                 request->city);
     }
     if (request->stage && *request->stage) {
         int stage = registry_stage_from_name (request->stage);
@@ -843,9 +847,11 @@ s_export (kj_call_t *call, const ProtobufCMessage *input,
                 stage = s;
         if (stage <= 0)
             return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "stage",
-                                 "stage: '%.40s' is not a stage: incubation, "
+                                 "stage: '%.*s' is not a stage: incubation, "
                                  "startup, growth or mature (孵化期, 初创期, "
-                                 "成长期, 成熟期)", request->stage);
+                                 "成长期, 成熟期)",
+                                 kj_utf8_cut (request->stage, 40),
+                                 request->stage);
         filter.stage = registry_stage_name ((registry_stage_t) stage);
     }
     char type [40];
@@ -860,7 +866,8 @@ s_export (kj_call_t *call, const ProtobufCMessage *input,
                   ? registry_check_enum_value (d, prefix, request->type) : -1;
         if (value <= 0)
             return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "type",
-                                 "type: '%.40s' is not a type of %s",
+                                 "type: '%.*s' is not a type of %s",
+                                 kj_utf8_cut (request->type, 40),
                                  request->type, registry_csv_kind_name (kind));
         filter.type = registry_check_enum_name (d, prefix, value, type,
                                                 sizeof type);

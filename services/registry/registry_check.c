@@ -16,6 +16,7 @@
 
 #include "registry_check.h"
 #include "registry_uscc.h"
+#include "kj_util.h"
 
 #define YEAR_MIN 1900
 #define YEAR_MAX 2200
@@ -54,8 +55,9 @@ registry_check_date (const char *text, const char *field,
             shape = isdigit ((unsigned char) text [i]);
     if (!shape)
         return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, field,
-                              "%s: '%.40s' is not a date; expected "
-                              "YYYY-MM-DD, e.g. 2021-03-15", field, text);
+                              "%s: '%.*s' is not a date; expected "
+                              "YYYY-MM-DD, e.g. 2021-03-15", field,
+                              kj_utf8_cut (text, 40), text);
     int year = atoi (text), month = atoi (text + 5), day = atoi (text + 8);
     if (year < YEAR_MIN || year > YEAR_MAX)
         return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, field,
@@ -128,44 +130,6 @@ registry_check_enum_value (const ProtobufCEnumDescriptor *descriptor,
     return found ? found->value : -1;
 }
 
-//  --------------------------------------------------------------------------
-//  Length of the UTF-8 sequence at s, or 0 if it is not a valid one
-//  (overlong forms and surrogates included).
-
-static size_t
-s_utf8_sequence (const unsigned char *s)
-{
-    if (s [0] < 0x80)
-        return 1;
-    size_t length;
-    uint32_t code;
-    if (s [0] >= 0xC2 && s [0] <= 0xDF) {
-        length = 2;
-        code = s [0] & 0x1F;
-    }
-    else
-    if (s [0] >= 0xE0 && s [0] <= 0xEF) {
-        length = 3;
-        code = s [0] & 0x0F;
-    }
-    else
-    if (s [0] >= 0xF0 && s [0] <= 0xF4) {
-        length = 4;
-        code = s [0] & 0x07;
-    }
-    else
-        return 0;
-    for (size_t i = 1; i < length; i++) {
-        if ((s [i] & 0xC0) != 0x80)
-            return 0;
-        code = (code << 6) | (s [i] & 0x3F);
-    }
-    if ((length == 3 && (code < 0x800 || (code >= 0xD800 && code <= 0xDFFF)))
-    ||  (length == 4 && (code < 0x10000 || code > 0x10FFFF)))
-        return 0;
-    return length;
-}
-
 int
 registry_check_text (const char *text, const char *field, size_t max_chars,
                      bool required, kj_status_t *status)
@@ -179,7 +143,7 @@ registry_check_text (const char *text, const char *field, size_t max_chars,
     }
     size_t chars = 0;
     for (const unsigned char *s = (const unsigned char *) text; *s; chars++) {
-        size_t length = s_utf8_sequence (s);
+        size_t length = kj_utf8_sequence ((const char *) s);
         if (length == 0)
             return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, field,
                                   "%s: byte 0x%02X at offset %zu is not "
@@ -208,9 +172,10 @@ registry_check_id (const char *id, const char *field, kj_status_t *status)
         ok = isalnum ((unsigned char) id [i]) || strchr ("_.-", id [i]);
     if (!ok)
         return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, field,
-                              "%s: '%.48s' is not an id: 1 to 40 ASCII "
+                              "%s: '%.*s' is not an id: 1 to 40 ASCII "
                               "letters, digits, '_', '.' or '-', starting "
-                              "with a letter or digit", field, id ? id : "");
+                              "with a letter or digit", field,
+                              kj_utf8_cut (id ? id : "", 48), id ? id : "");
     return 0;
 }
 
@@ -274,8 +239,9 @@ registry_check_mask (char **mask, size_t n_mask, const char *const *names,
                     at += snprintf (allowed + at, sizeof allowed - at, "%s%s",
                                     at ? ", " : "", *name);
             return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, field,
-                                  "%s: '%.40s' is not a field that can be "
-                                  "updated; one of: %s", field, mask [i],
+                                  "%s: '%.*s' is not a field that can be "
+                                  "updated; one of: %s", field,
+                                  kj_utf8_cut (mask [i], 40), mask [i],
                                   allowed);
         }
     }
@@ -617,9 +583,10 @@ registry_check_enterprise (const Kj__Enterprise *e, char **mask,
         if (strlen (grade) > 1 || (*grade && !strchr ("ABMCD", *grade)))
             return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
                                   "enterprise.credit.tax_grade",
-                                  "enterprise.credit.tax_grade: '%.20s' is "
+                                  "enterprise.credit.tax_grade: '%.*s' is "
                                   "not a tax credit grade; one of A, B, M, "
-                                  "C, D, or empty", grade);
+                                  "C, D, or empty", kj_utf8_cut (grade, 20),
+                                  grade);
     }
     if (e->ip) {
         if ((WANTS ("ip.invention_patents")
@@ -675,8 +642,9 @@ registry_check_stage (const registry_stage_rules_t *rules,
         //  Bad data that came in another way (an import, an old row)
         result->stage = REGISTRY_STAGE_UNKNOWN;
         result->rule = "unknown.invalid_input";
-        snprintf (result->reason, sizeof result->reason, "未分类: %.300s",
-                  status.message);
+        snprintf (result->reason, sizeof result->reason, "未分类: %.*s",
+                  kj_utf8_cut (status.message, 300), status.message);
+        kj_utf8_trim (result->reason);
         snprintf (result->version, sizeof result->version, "%s",
                   rules->version);
     }

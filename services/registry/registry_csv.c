@@ -1446,8 +1446,10 @@ s_problem (char *buf, size_t size, size_t *at, const char *format, ...)
     va_start (args, format);
     *at += vsnprintf (buf + *at, size - *at, _ (format), args);
     va_end (args);
-    if (*at >= size)
-        *at = size - 1;
+    if (*at >= size) {
+        kj_utf8_trim (buf);     //  never half a character at the cut
+        *at = strlen (buf);
+    }
 }
 
 //  Take the header row's fields as the columns of the file; problems go
@@ -1476,8 +1478,9 @@ s_take_header (registry_csv_t *self, kj_status_t *status)
              || self->kind == REGISTRY_CSV_FIGURES))
             found = &self->table [0];
         if (!found) {
-            PROBLEM ("column %zu: '%.40s' is not a column of %s files", i + 1,
-                     name, registry_csv_kind_name (self->kind));
+            PROBLEM ("column %zu: '%.*s' is not a column of %s files", i + 1,
+                     kj_utf8_cut (name, 40), name,
+                     registry_csv_kind_name (self->kind));
             continue;
         }
         if (self->file_column [found->id] >= 0) {

@@ -15,6 +15,7 @@
 #include "registry_check.h"
 #include "registry_product.h"
 #include "registry_uscc.h"
+#include "kj_util.h"
 
 const char *const registry_product_fields [] = {
     "name", "type", "amount", "term", "rate_bp", "collateral", "stages",
@@ -90,9 +91,11 @@ registry_product_check_regions (char **regions, size_t n, const char *field,
             char item [80];
             snprintf (item, sizeof item, "%s[%zu]", field, i);
             return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, item,
-                                  "%s: '%.24s' is not a region: use a city "
+                                  "%s: '%.*s' is not a region: use a city "
                                   "code (210100 Shenyang .. 211400 Huludao), "
                                   "SFDZ, SHENYANG_METRO or PROVINCE", item,
+                                  kj_utf8_cut (regions [i] ? regions [i]
+                                                          : "", 24),
                                   regions [i] ? regions [i] : "");
         }
     return 0;
@@ -229,8 +232,9 @@ registry_product_check (const Kj__Product *p, char **mask, size_t n_mask,
     if (WANTS ("min_grade") && registry_product_grade (p->min_grade) < 0)
         return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
                               "product.min_grade", "product.min_grade: "
-                              "'%.20s' is not a grade; one of AAA, AA, A, B, "
-                              "C, or empty for none", p->min_grade);
+                              "'%.*s' is not a grade; one of AAA, AA, A, B, "
+                              "C, or empty for none",
+                              kj_utf8_cut (p->min_grade, 20), p->min_grade);
     if (WANTS ("regions")
     &&  registry_product_check_regions (p->regions, p->n_regions,
                                         "product.regions", status))

@@ -67,6 +67,12 @@ int
 registry_server_db_failed (kj_call_t *call)
 {
     kj_db_t *db = kj_call_db (call);
+    int code = kj_db_status_code (kj_db_sqlstate (db));
+    if (code != KJ__CODE__UNAVAILABLE)
+        return kj_call_fail (call, code, NULL, "the registry's database "
+                             "refused a value (%s %s); a retry fails the "
+                             "same way", kj_db_sqlstate (db),
+                             kj_db_error (db));
     return kj_call_fail (call, KJ__CODE__UNAVAILABLE, NULL,
                          "the registry's database failed (%s %s); retry "
                          "later", kj_db_sqlstate (db), kj_db_error (db));
@@ -201,9 +207,10 @@ s_region (registry_server_t *self, const char *code, const char *asked,
         &&  !(kind == REGISTRY_USCC_REGION_OUTSIDE
               && strncmp (asked, code + 2, 6) == 0 && strlen (asked) == 6))
             return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, field,
-                                  "%s: '%.40s' is not a region: use a city "
+                                  "%s: '%.*s' is not a region: use a city "
                                   "code (210100 .. 211400), SFDZ for "
-                                  "沈抚示范区, or a city's name", field, asked);
+                                  "沈抚示范区, or a city's name", field,
+                                  kj_utf8_cut (asked, 40), asked);
     }
     if (kind == REGISTRY_USCC_REGION_OUTSIDE) {
         if (!self->config.allow_outside)
@@ -661,9 +668,10 @@ s_list (kj_call_t *call, const ProtobufCMessage *input,
         }
         if (count == 0)
             return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "regions",
-                                 "regions[%zu]: '%.24s' is not a region: a "
+                                 "regions[%zu]: '%.*s' is not a region: a "
                                  "city code (210100 .. 211400), SFDZ, "
-                                 "SHENYANG_METRO or PROVINCE", i, token);
+                                 "SHENYANG_METRO or PROVINCE", i,
+                                 kj_utf8_cut (token, 24), token);
         for (size_t c = 0; c < count; c++)
             filter.regions [filter.n_regions++] = (char *) covered [c];
     }
@@ -1238,8 +1246,9 @@ s_history (kj_call_t *call, const ProtobufCMessage *input,
     if (!streq (kind, "enterprise") && !streq (kind, "institution")
     &&  !streq (kind, "product"))
         return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "kind",
-                             "kind: '%.24s' is not one of enterprise, "
-                             "institution, product", kind);
+                             "kind: '%.*s' is not one of enterprise, "
+                             "institution, product", kj_utf8_cut (kind, 24),
+                             kind);
     const char *subject = request->subject;
     char code [19];
     kj_status_t status;
@@ -1258,8 +1267,8 @@ s_history (kj_call_t *call, const ProtobufCMessage *input,
     int64_t after = 0;
     if (*cursor && (kj_parse_int64 (cursor, &after) || after < 0))
         return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "page.after",
-                             "page.after: '%.24s' is not a cursor of this "
-                             "list", cursor);
+                             "page.after: '%.*s' is not a cursor of this "
+                             "list", kj_utf8_cut (cursor, 24), cursor);
     ProtobufCAllocator mem;
     kj_call_allocator (call, &mem);
     int64_t last = 0;

@@ -58,8 +58,10 @@ extern const kj_method_t registry_methods [];
 const char *
     registry_server_who (kj_call_t *call);
 
-//  Fail the call for a database error: UNAVAILABLE with the reason (the
-//  worker retries the transaction when PostgreSQL says it may).
+//  Fail the call for a database error: a value the database refuses gets
+//  the status kj_db_status_code gives (INVALID_ARGUMENT, OUT_OF_RANGE,
+//  ...), anything else UNAVAILABLE with the reason (the worker retries
+//  the transaction when PostgreSQL says it may).
 int
     registry_server_db_failed (kj_call_t *call);
 

@@ -211,8 +211,9 @@ registry_supermarket_list_institutions (kj_call_t *call,
     if (request->region && *request->region) {
         if (!registry_product_city_valid (request->region))
             return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "region",
-                                 "region: '%.24s' is not a city code "
+                                 "region: '%.*s' is not a city code "
                                  "(210100 .. 211400) or SFDZ",
+                                 kj_utf8_cut (request->region, 24),
                                  request->region);
         filter.serving = (const char **) kj_call_alloc (
             call, REGISTRY_PRODUCT_MAX_REGIONS * sizeof (char *));
@@ -730,8 +731,9 @@ registry_supermarket_search_products (kj_call_t *call,
     if (request->region && *request->region) {
         if (!registry_product_city_valid (request->region))
             return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "region",
-                                 "region: '%.24s' is not a city code "
+                                 "region: '%.*s' is not a city code "
                                  "(210100 .. 211400) or SFDZ",
+                                 kj_utf8_cut (request->region, 24),
                                  request->region);
         region = request->region;
     }
@@ -782,8 +784,10 @@ registry_supermarket_search_products (kj_call_t *call,
         int grade = registry_product_grade (request->grade);
         if (grade < 0)
             return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "grade",
-                                 "grade: '%.20s' is not a grade; one of AAA, "
-                                 "AA, A, B, C", request->grade);
+                                 "grade: '%.*s' is not a grade; one of AAA, "
+                                 "AA, A, B, C",
+                                 kj_utf8_cut (request->grade, 20),
+                                 request->grade);
         profile.has_grade = true;
         profile.grade = (registry_grade_t) grade;
     }

@@ -23,6 +23,7 @@
 
 #include "kj_i18n.h"
 #include "registry_uscc.h"
+#include "kj_util.h"
 
 //  The character set in value order: '0' is 0, 'Y' is 30.
 static const char s_charset [] = "0123456789ABCDEFGHJKLMNPQRTUWXY";
@@ -435,8 +436,8 @@ registry_uscc_set_exceptions (const char *const *codes, kj_status_t *status)
             char reason [sizeof status->message];
             memcpy (reason, status->message, sizeof reason);
             kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "exceptions",
-                           "exception %zu ('%.40s'): %s", i + 1, codes [i],
-                           reason);
+                           "exception %zu ('%.*s'): %s", i + 1,
+                           kj_utf8_cut (codes [i], 40), codes [i], reason);
             free (list);
             return -1;
         }

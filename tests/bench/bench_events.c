@@ -2,16 +2,18 @@
     bench_events - the event log beside raw PostgreSQL, in one run
 
     - append: Appends of synthetic events sent straight to events.writer
-      (4 in flight), by batch size, beside a raw binary COPY and a raw
-      multi-row INSERT of the same rows (same columns, same bytes) into a
-      table shaped like the log, each 1,000 rows per transaction
+      (4 producers, one in flight each), by batch size, beside a raw
+      binary COPY and a raw multi-row INSERT of the same rows (same
+      columns, same bytes) into a table shaped like the log, each 1,000
+      rows per transaction
     - replay: the whole log read back through Replay, 10,000 per request
     - commit->deliver: producers commit 5,000 events/s into an outbox; the
       real relay hands them over; a kj_subscriber receives them live;
       latency from COMMIT's return in the producer to the callback, p50
       and p99
-    Targets (docs/events-design.md): append >= 50,000 events/s and >= 50%
-    of raw COPY; replay >= 200,000 events/s; commit->deliver p99 <= 50 ms.
+    Targets (docs/events-design.md): append >= 50,000 events/s and >= 80%
+    of raw COPY at batch 5,000; replay >= 200,000 events/s;
+    commit->deliver p99 <= 5 ms at 5,000 events/s.
     =========================================================================
 */
 
@@ -30,7 +32,12 @@
 #define LATENCY_THREADS 4
 #define LATENCY_PER_TX  5
 
-static uint64_t s_txid = 1000;  //  the bench's own (txid, id) sequence
+//  The bench's own (txid, id) sequences, one per producer: the writer
+//  takes only txids of finished transactions, so one old one (3, the
+//  first normal txid) with ids that grow. Each of the IN_FLIGHT Appends
+//  is another producer's, with one Append in flight each, as relays do
+#define BENCH_TXID   3
+static uint64_t s_id [IN_FLIGHT];
 
 //  --------------------------------------------------------------------------
 //  Append throughput: batches of `batch` events, IN_FLIGHT at once
@@ -61,26 +68,30 @@ s_bench_append (fx_t *fx, int batch, int total, uint64_t *envelope_size)
         pointers [i] = &items [i];
     }
     Kj__AppendRequest request = KJ__APPEND_REQUEST__INIT;
-    request.producer = (char *) "bench";
     request.events = pointers;
     request.n_events = (size_t) batch;
     kj_call_opts_t opts = { .read_only = true, .timeout_ms = 30000 };
 
-    int sent = 0, done = 0, in_flight = 0;
+    uint64_t slots [IN_FLIGHT] = { 0 };     //  request id per producer
+    char names [IN_FLIGHT][16];
+    int sent = 0, done = 0;
     int64_t start = kj_mono_us ();
     while (done < total) {
-        while (in_flight < IN_FLIGHT && sent < total) {
-            s_txid++;
+        for (int slot = 0; slot < IN_FLIGHT && sent < total; slot++) {
+            if (slots [slot])
+                continue;
+            snprintf (names [slot], sizeof names [slot], "bench%d", slot);
+            request.producer = names [slot];
             for (int i = 0; i < batch; i++) {
-                items [i].txid = s_txid;
-                items [i].id = (uint64_t) i + 1;
-                snprintf (keys [i], 24, "%" PRIu64 ".%d", s_txid, i);
+                items [i].txid = BENCH_TXID;
+                items [i].id = ++s_id [slot];
+                snprintf (keys [i], 24, "%d.%" PRIu64, slot, s_id [slot]);
                 envelopes [i].occurred_at_us = kj_wall_us ();
             }
-            assert_true (kj_client_send (fx->client, "events.writer", "Append",
-                                         &request.base, &opts) > 0);
+            slots [slot] = kj_client_send (fx->client, "events.writer",
+                                           "Append", &request.base, &opts);
+            assert_true (slots [slot] > 0);
             sent += batch;
-            in_flight++;
         }
         uint64_t id;
         Kj__AppendReply *reply = NULL;
@@ -91,7 +102,9 @@ s_bench_append (fx_t *fx, int batch, int total, uint64_t *envelope_size)
         assert_int_equal (code, 0);
         assert_int_equal (reply->appended, (uint32_t) batch);
         kj__append_reply__free_unpacked (reply, NULL);
-        in_flight--;
+        for (int slot = 0; slot < IN_FLIGHT; slot++)
+            if (slots [slot] == id)
+                slots [slot] = 0;
         done += batch;
     }
     double seconds = (double) (kj_mono_us () - start) / 1e6;
@@ -466,9 +479,9 @@ main (void)
     }
     printf ("\n  append best     %9.0f events/s (batch %d, %" PRIu64 "-byte "
             "envelopes) = %.0f%% of raw COPY\n                  target >= "
-            "50000 and >= 50%%: %s\n", best, best_batch, size,
+            "50000 and >= 80%%: %s\n", best, best_batch, size,
             100 * best / best_copy,
-            s_verdict (best >= 50000 && best >= best_copy / 2));
+            s_verdict (best >= 50000 && best >= best_copy * 0.8));
 
     //  The first read of rows just COPYed also sets their hint bits in
     //  PostgreSQL (it writes); the second is what a catch-up costs later
@@ -490,8 +503,8 @@ main (void)
     double rate;
     s_bench_latency (&fx, &p50, &p99, &count, &rate);
     printf ("  commit->deliver at %.0f events/s (%" PRIu64 " events): p50 %.1f "
-            "ms, p99 %.1f ms   target p99 <= 50 ms: %s\n", rate, count,
-            p50 / 1000.0, p99 / 1000.0, s_verdict (p99 <= 50000));
+            "ms, p99 %.1f ms   target p99 <= 5 ms: %s\n", rate, count,
+            p50 / 1000.0, p99 / 1000.0, s_verdict (p99 <= 5000));
     PQfinish (conn);
     fx_stop (&fx);
     return 0;

@@ -14,6 +14,18 @@
 #include "events_fixture.h"
 
 //  --------------------------------------------------------------------------
+//  One Append straight to events.writer; its code.
+
+static int
+s_append (fx_t *fx, Kj__AppendRequest *request, Kj__AppendReply **reply,
+          kj_status_t *status)
+{
+    return kj_client_call (fx->client, "events.writer", "Append",
+                           &request->base, &kj__append_reply__descriptor,
+                           (ProtobufCMessage **) reply, status, NULL);
+}
+
+//  --------------------------------------------------------------------------
 //  Producers append; replay gives every committed row once, in gapless
 //  order; the cursor and Info agree; a replay by prefix gives only its
 //  topics.
@@ -96,6 +108,18 @@ test_append_and_replay (void **state)
     assert_int_equal (reply->n_events, 0);
     assert_true (reply->next_offset > reply->head);
     kj__replay_reply__free_unpacked (reply, NULL);
+
+    //  A prefix that is not UTF-8 can match no topic: INVALID_ARGUMENT
+    char *bad [] = { (char *) "alpha.\xe4" };
+    beyond.prefixes = bad;
+    beyond.n_prefixes = 1;
+    reply = NULL;
+    assert_int_equal (kj_client_call (fx.client, "events", "Replay",
+                                      &beyond.base,
+                                      &kj__replay_reply__descriptor,
+                                      (ProtobufCMessage **) &reply, &status,
+                                      &opts), KJ__CODE__INVALID_ARGUMENT);
+    assert_string_equal (status.field, "prefixes");
     fx_stop (&fx);
 }
 
@@ -127,11 +151,7 @@ test_append_is_idempotent (void **state)
     request.n_events = 2;
     kj_status_t status;
     Kj__AppendReply *reply = NULL;
-    assert_int_equal (kj_client_call (fx.client, "events.writer", "Append",
-                                      &request.base,
-                                      &kj__append_reply__descriptor,
-                                      (ProtobufCMessage **) &reply, &status,
-                                      NULL), 0);
+    assert_int_equal (s_append (&fx, &request, &reply, &status), 0);
     assert_int_equal (reply->appended, 2);
     assert_int_equal (reply->first_offset, 1);
     assert_int_equal (reply->last_offset, 2);
@@ -139,11 +159,7 @@ test_append_is_idempotent (void **state)
 
     //  Again, with one more: the two are duplicates, the third is new
     request.n_events = 3;
-    assert_int_equal (kj_client_call (fx.client, "events.writer", "Append",
-                                      &request.base,
-                                      &kj__append_reply__descriptor,
-                                      (ProtobufCMessage **) &reply, &status,
-                                      NULL), 0);
+    assert_int_equal (s_append (&fx, &request, &reply, &status), 0);
     assert_int_equal (reply->appended, 1);
     assert_int_equal (reply->duplicates, 2);
     assert_int_equal (reply->first_offset, 3);
@@ -151,28 +167,189 @@ test_append_is_idempotent (void **state)
     assert_int_equal (reply->cursor_id, 12);
     kj__append_reply__free_unpacked (reply, NULL);
 
+    //  The whole batch again: every row a duplicate, nothing appended, the
+    //  cursor as it was
+    assert_int_equal (s_append (&fx, &request, &reply, &status), 0);
+    assert_int_equal (reply->appended, 0);
+    assert_int_equal (reply->duplicates, 3);
+    assert_int_equal (reply->first_offset, 0);
+    assert_int_equal (reply->last_offset, 0);
+    assert_int_equal (reply->cursor_txid, 101);
+    assert_int_equal (reply->cursor_id, 12);
+    kj__append_reply__free_unpacked (reply, NULL);
+
     //  Out of order
     pointers [0] = &items [2];
     pointers [2] = &items [0];
-    assert_int_equal (kj_client_call (fx.client, "events.writer", "Append",
-                                      &request.base,
-                                      &kj__append_reply__descriptor,
-                                      (ProtobufCMessage **) &reply, &status,
-                                      NULL), KJ__CODE__INVALID_ARGUMENT);
+    assert_int_equal (s_append (&fx, &request, &reply, &status),
+                      KJ__CODE__INVALID_ARGUMENT);
     assert_string_equal (status.field, "events.txid");
     //  A topic starting with '$' would pass for a marker
     pointers [0] = &items [0];
     pointers [2] = &items [2];
     envelopes [2].topic = (char *) "$batch";
-    assert_int_equal (kj_client_call (fx.client, "events.writer", "Append",
-                                      &request.base,
-                                      &kj__append_reply__descriptor,
-                                      (ProtobufCMessage **) &reply, &status,
-                                      NULL), KJ__CODE__INVALID_ARGUMENT);
+    assert_int_equal (s_append (&fx, &request, &reply, &status),
+                      KJ__CODE__INVALID_ARGUMENT);
     assert_string_equal (status.field, "events.event.topic");
+    //  A topic that is not UTF-8 can never be stored: INVALID_ARGUMENT,
+    //  not UNAVAILABLE (which would have its relay retry for ever)
+    envelopes [2].topic = (char *) "idem.\xff";
+    assert_int_equal (s_append (&fx, &request, &reply, &status),
+                      KJ__CODE__INVALID_ARGUMENT);
+    assert_string_equal (status.field, "events.event.topic");
+    envelopes [2].topic = (char *) "idem.test";
     uint64_t head, tail;
     assert_int_equal (fx_info (&fx, &head, &tail), 0);
     assert_int_equal (head, 3);
+    fx_stop (&fx);
+}
+
+//  --------------------------------------------------------------------------
+//  An Append naming a producer and a transaction that has not happened
+//  (2^62) is refused: taken as the producer's cursor, it made the log drop
+//  every real row of that producer after it as a duplicate. Five
+//  acknowledged writes after it all reach the log.
+
+static void
+test_append_refuses_future_txid (void **state)
+{
+    fx_t fx;
+    fx_start (&fx, "events_forged", 1, NULL);
+    Kj__Envelope envelope = KJ__ENVELOPE__INIT;
+    envelope.topic = (char *) "test.item.created";
+    envelope.key = (char *) "forged";
+    Kj__OutboxEvent item = KJ__OUTBOX_EVENT__INIT;
+    item.txid = UINT64_C(1) << 62;
+    item.id = 1;
+    item.event = &envelope;
+    Kj__OutboxEvent *pointers [] = { &item };
+    Kj__AppendRequest request = KJ__APPEND_REQUEST__INIT;
+    request.producer = (char *) "alpha";
+    request.events = pointers;
+    request.n_events = 1;
+    kj_status_t status;
+    Kj__AppendReply *reply = NULL;
+    int code = s_append (&fx, &request, &reply, &status);
+    if (reply)
+        kj__append_reply__free_unpacked (reply, NULL);
+
+    const char *args [] = { "--writers", "1", "--count", "5", NULL };
+    fx_wait_ok (fx_producer (&fx, "alpha", args), 60000);
+    fx_check_t check;
+    fx_check (&fx, (const char *[]) { "alpha", NULL }, &check);
+    fx_assert_whole (&check);
+    assert_int_equal (check.events, 5);
+    assert_int_equal (code, KJ__CODE__OUT_OF_RANGE);
+    assert_string_equal (status.field, "events.txid");
+
+    //  A txid of a finished transaction is taken as before
+    item.txid = 3;
+    request.producer = (char *) "beta";
+    assert_int_equal (s_append (&fx, &request, &reply, &status), 0);
+    assert_int_equal (reply->appended, 1);
+    kj__append_reply__free_unpacked (reply, NULL);
+    fx_stop (&fx);
+}
+
+//  --------------------------------------------------------------------------
+//  Group commit: sixteen Appends of eight producers sent at once (each
+//  producer's rows 1..100 and 101..200), two of them with a position in
+//  the future. However they met in groups: the fourteen others are
+//  answered OK, their new rows have offsets that cover 1..head once each,
+//  and each producer's cursor is its last accepted row; the two get
+//  OUT_OF_RANGE and change nothing.
+
+#define GROUP_SENDS     16
+#define GROUP_ROWS      100
+
+static void
+test_concurrent_appends_group (void **state)
+{
+    fx_t fx;
+    fx_start (&fx, "events_group", 1, NULL);
+    static Kj__Envelope envelopes [GROUP_SENDS][GROUP_ROWS];
+    static Kj__OutboxEvent items [GROUP_SENDS][GROUP_ROWS];
+    static Kj__OutboxEvent *pointers [GROUP_SENDS][GROUP_ROWS];
+    static char producers [GROUP_SENDS][16];
+    Kj__AppendRequest requests [GROUP_SENDS];
+    uint64_t ids [GROUP_SENDS];
+    for (int s = 0; s < GROUP_SENDS; s++) {
+        //  Sends s and s + 8 are one producer's rows 1..100 and 101..200
+        snprintf (producers [s], sizeof producers [s], "group%d", s % 8);
+        for (int r = 0; r < GROUP_ROWS; r++) {
+            kj__envelope__init (&envelopes [s][r]);
+            envelopes [s][r].topic = (char *) "group.test";
+            envelopes [s][r].key = producers [s];
+            kj__outbox_event__init (&items [s][r]);
+            items [s][r].txid = s == 5 || s == 12 ? UINT64_C(1) << 62 : 3;
+            items [s][r].id = (uint64_t) (s / 8 * GROUP_ROWS + r + 1);
+            items [s][r].event = &envelopes [s][r];
+            pointers [s][r] = &items [s][r];
+        }
+        kj__append_request__init (&requests [s]);
+        requests [s].producer = producers [s];
+        requests [s].events = pointers [s];
+        requests [s].n_events = GROUP_ROWS;
+    }
+    kj_call_opts_t opts = { .timeout_ms = 10000 };
+    for (int s = 0; s < GROUP_SENDS; s++)
+        assert_true ((ids [s] = kj_client_send (fx.client, "events.writer",
+                                                "Append", &requests [s].base,
+                                                &opts)) > 0);
+    uint64_t covered [GROUP_SENDS * GROUP_ROWS + 1] = { 0 };
+    uint64_t appended = 0;
+    int ok = 0, refused = 0;
+    for (int got = 0; got < GROUP_SENDS; got++) {
+        uint64_t id;
+        Kj__AppendReply *reply = NULL;
+        kj_status_t status;
+        int code = kj_client_recv (fx.client, 10000, &id,
+                                   &kj__append_reply__descriptor,
+                                   (ProtobufCMessage **) &reply, &status);
+        int s = 0;
+        while (s < GROUP_SENDS && ids [s] != id)
+            s++;
+        assert_true (s < GROUP_SENDS);
+        if (s == 5 || s == 12) {
+            assert_int_equal (code, KJ__CODE__OUT_OF_RANGE);
+            assert_string_equal (status.field, "events.txid");
+            refused++;
+            continue;
+        }
+        assert_int_equal (code, 0);
+        //  The second half of group4 and group5 may come first: then the
+        //  log takes it whole, and the first half are duplicates
+        assert_int_equal (reply->appended + reply->duplicates, GROUP_ROWS);
+        for (uint64_t off = reply->first_offset;
+             reply->appended && off <= reply->last_offset; off++)
+            covered [off]++;
+        appended += reply->appended;
+        ok++;
+        kj__append_reply__free_unpacked (reply, NULL);
+    }
+    assert_int_equal (ok, GROUP_SENDS - 2);
+    assert_int_equal (refused, 2);
+    uint64_t head = 0, tail = 0;
+    assert_int_equal (fx_info (&fx, &head, &tail), 0);
+    assert_int_equal (head, appended);
+    assert_true (appended >= 7 * GROUP_ROWS);
+    for (uint64_t off = 1; off <= head; off++)
+        assert_int_equal (covered [off], 1);
+    //  group4's second half was refused: its cursor is its row 100
+    for (int p = 0; p < 8; p++) {
+        Kj__CursorRequest request = KJ__CURSOR_REQUEST__INIT;
+        request.producer = producers [p];
+        Kj__CursorReply *cursor = NULL;
+        kj_status_t status;
+        assert_int_equal (kj_client_call (fx.client, "events.writer",
+                                          "Cursor", &request.base,
+                                          &kj__cursor_reply__descriptor,
+                                          (ProtobufCMessage **) &cursor,
+                                          &status, NULL), 0);
+        assert_int_equal (cursor->txid, 3);
+        assert_int_equal (cursor->id, p == 4 ? GROUP_ROWS : 2 * GROUP_ROWS);
+        kj__cursor_reply__free_unpacked (cursor, NULL);
+    }
     fx_stop (&fx);
 }
 
@@ -488,6 +665,8 @@ main (void)
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_append_and_replay),
         cmocka_unit_test (test_append_is_idempotent),
+        cmocka_unit_test (test_append_refuses_future_txid),
+        cmocka_unit_test (test_concurrent_appends_group),
         cmocka_unit_test (test_live_with_drops),
         cmocka_unit_test (test_python_subscriber),
         cmocka_unit_test (test_offset_for_time_and_schemas),

@@ -1,7 +1,8 @@
 /*  =========================================================================
     test_events_faults - the event log under faults: kejin-events and the
     relay killed mid-stream and restarted, a stand-by taking over the
-    writer, and a subscriber stopped under load (S4)
+    writer, a subscriber stopped under load (S4), and every database
+    backend terminated under load
     =========================================================================
 */
 
@@ -211,6 +212,67 @@ test_s4_stopped_subscriber (void **state)
     fx_stop (&fx);
 }
 
+//  --------------------------------------------------------------------------
+//  Database failures inside handlers: while producers write, every
+//  backend of kejin-events (writer, ticker, readers) and of the producing
+//  service (its writers and relay) is terminated, again and again, in the
+//  middle of Appends, deletes and replays. Replay answers OK or
+//  UNAVAILABLE meanwhile, never anything else; afterwards it answers OK at
+//  once, and the log holds every committed row once, gapless.
+
+static int
+s_replay_code (fx_t *fx)
+{
+    Kj__ReplayRequest request = KJ__REPLAY_REQUEST__INIT;
+    request.from_offset = 1;
+    request.max_events = 100;
+    Kj__ReplayReply *reply = NULL;
+    kj_status_t status;
+    kj_call_opts_t opts = { .read_only = true, .timeout_ms = 5000 };
+    int code = kj_client_call (fx->client, "events", "Replay", &request.base,
+                               &kj__replay_reply__descriptor,
+                               (ProtobufCMessage **) &reply, &status, &opts);
+    if (reply)
+        kj__replay_reply__free_unpacked (reply, NULL);
+    return code;
+}
+
+static void
+test_backends_terminated (void **state)
+{
+    fx_t fx;
+    fx_start (&fx, "events_pgterm", 1, NULL);
+    const char *args [] = { "--writers", "4", "--count", "400", NULL };
+    pid_t producer = fx_producer (&fx, "kappa", args);
+    PGconn *conn = PQconnectdb (fx.dsn);
+    assert_int_equal (PQstatus (conn), CONNECTION_OK);
+    int terminated = 0, replays = 0;
+    for (int round = 0; round < 8; round++) {
+        zclock_sleep (300);
+        PGresult *res = PQexec (conn,
+            "SELECT count (pg_terminate_backend (pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database () AND pid <> pg_backend_pid () "
+            "AND application_name IN ('kejin-events', 'events_producer')");
+        assert_int_equal (PQresultStatus (res), PGRES_TUPLES_OK);
+        terminated += atoi (PQgetvalue (res, 0, 0));
+        PQclear (res);
+        int code = s_replay_code (&fx);
+        assert_true (code == KJ__CODE__OK || code == KJ__CODE__UNAVAILABLE);
+        replays++;
+    }
+    PQfinish (conn);
+    kj_info ("test.pgterm", "terminated=%d replays=%d", terminated, replays);
+    assert_true (terminated >= 8);
+    fx_wait_ok (producer, 60000);
+    //  Every reader has its connection back, or gets it on this request
+    for (int i = 0; i < 10; i++)
+        assert_int_equal (s_replay_code (&fx), KJ__CODE__OK);
+    fx_check_t check;
+    fx_check (&fx, (const char *[]) { "kappa", NULL }, &check);
+    fx_assert_whole (&check);
+    fx_stop (&fx);
+}
+
 int
 main (void)
 {
@@ -218,6 +280,7 @@ main (void)
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_kill_writer_and_relay),
         cmocka_unit_test (test_s4_stopped_subscriber),
+        cmocka_unit_test (test_backends_terminated),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -1,7 +1,7 @@
 /*  =========================================================================
     test_events_outbox - the outbox and its relay against the commit-order
     trap (O1) and against rollbacks and a service killed mid-transaction
-    (O2)
+    (O2); the relay woken by NOTIFY, and its backoff without a writer
     =========================================================================
 */
 
@@ -111,6 +111,132 @@ test_o2_rollback_and_kill (void **state)
     fx_stop (&fx);
 }
 
+//  --------------------------------------------------------------------------
+//  One transaction with one outbox row, as a service's handler writes it.
+
+static void
+s_commit_one (kj_db_t *db, int key)
+{
+    char text [24];
+    snprintf (text, sizeof text, "%d", key);
+    assert_int_equal (kj_db_begin (db), 0);
+    assert_int_equal (kj_outbox_add (db, "test.item.created", text, NULL), 0);
+    assert_int_equal (kj_db_commit (db), 0);
+}
+
+//  Milliseconds until the log's head reaches head (-1 after timeout_ms).
+
+static int64_t
+s_head_after (fx_t *fx, uint64_t head, int timeout_ms)
+{
+    int64_t start = kj_mono_us ();
+    while (kj_mono_us () - start < (int64_t) timeout_ms * 1000) {
+        uint64_t now, tail;
+        if (fx_info (fx, &now, &tail) == 0 && now >= head)
+            return (kj_mono_us () - start) / 1000;
+        zclock_sleep (2);
+    }
+    return -1;
+}
+
+static kj_relay_t *
+s_relay_start (fx_t *fx, const char *schema, int idle_ms, int timeout_ms)
+{
+    kj_db_t *db = kj_db_new (fx->dsn, schema, 5000);
+    static const kj_migration_t none [] = { { 0, NULL, NULL } };
+    assert_int_equal (kj_db_migrate (db, none), 0);
+    kj_db_destroy (&db);
+    kj_relay_config_t rc = { .dsn = fx->dsn, .schema = schema,
+                             .broker = fx->broker.endpoint, .city = "210100",
+                             .idle_ms = idle_ms, .timeout_ms = timeout_ms };
+    return kj_relay_new (&rc);
+}
+
+//  --------------------------------------------------------------------------
+//  An idle relay is woken by the producer's commit (NOTIFY), not by its
+//  poll: with a 10 s poll, each of five single commits reaches the log
+//  within a second.
+
+static void
+test_relay_woken_by_notify (void **state)
+{
+    fx_t fx;
+    fx_start (&fx, "events_notify", 1, NULL);
+    kj_relay_t *relay = s_relay_start (&fx, "nu", 10000, 0);
+    kj_relay_stats_t stats = { 0 };
+    for (int i = 0; i < 500 && !stats.active; i++) {
+        zclock_sleep (20);
+        kj_relay_stats (relay, &stats);
+    }
+    assert_true (stats.active);
+    zclock_sleep (500);         //  past its first read, into the wait
+    kj_db_t *db = kj_db_new (fx.dsn, "nu", 5000);
+    for (int round = 1; round <= 5; round++) {
+        s_commit_one (db, round);
+        int64_t msecs = s_head_after (&fx, (uint64_t) round, 5000);
+        kj_info ("test.notify", "round=%d commit_to_log_ms=%" PRId64, round,
+                 msecs);
+        assert_true (msecs >= 0 && msecs < 1000);
+        zclock_sleep (200);
+    }
+    //  A rolled-back transaction sends no wake-up and no event
+    assert_int_equal (kj_db_begin (db), 0);
+    assert_int_equal (kj_outbox_add (db, "test.item.created", "x", NULL), 0);
+    kj_db_rollback (db);
+    assert_int_equal (s_head_after (&fx, 6, 500), -1);
+    kj_db_destroy (&db);
+    kj_relay_destroy (&relay);
+    fx_stop (&fx);
+}
+
+//  --------------------------------------------------------------------------
+//  With no writer, the relay backs off: each retry waits at least twice the
+//  last wait, from 100 ms up to 2 s and no further; when a writer comes
+//  back, the relay goes on by itself and nothing is lost.
+
+static void
+test_relay_backoff (void **state)
+{
+    fx_t fx;
+    fx_start (&fx, "events_backoff", 1, NULL);
+    assert_int_equal (kj_test_kill (fx.events [0], SIGTERM, 10000), 0);
+    fx.events [0] = 0;
+    kj_relay_t *relay = s_relay_start (&fx, "beta", 0, 100);
+    int64_t at [9];
+    uint64_t seen = 0;
+    int64_t end = kj_mono_us () + 20000000;
+    while (seen < 8 && kj_mono_us () < end) {
+        kj_relay_stats_t stats;
+        kj_relay_stats (relay, &stats);
+        while (seen < stats.failures && seen < 8)
+            at [seen++] = kj_mono_us ();
+        zclock_sleep (5);
+    }
+    assert_int_equal (seen, 8);
+    int waits [] = { 100, 200, 400, 800, 1600, 2000, 2000 };
+    for (int i = 0; i < 7; i++) {
+        int64_t gap = (at [i + 1] - at [i]) / 1000;
+        kj_info ("test.backoff", "retry=%d gap_ms=%" PRId64, i + 1, gap);
+        assert_true (gap >= waits [i] - 5);
+    }
+    //  The cap: no wait beyond 2 s (a doubling would be 3.2 s)
+    assert_true ((at [7] - at [6]) / 1000 < 3200);
+    assert_true ((at [6] - at [5]) / 1000 < 3200);
+
+    fx_events_start (&fx, 0, NULL);
+    assert_true (fx_writer_up (&fx, 15000));
+    kj_db_t *db = kj_db_new (fx.dsn, "beta", 5000);
+    s_commit_one (db, 1);
+    assert_true (s_head_after (&fx, 1, 10000) >= 0);
+    kj_relay_stats_t stats;
+    kj_relay_stats (relay, &stats);
+    assert_true (stats.active);
+    assert_int_equal (stats.appended, 1);
+    kj_db_destroy (&db);
+    kj_relay_destroy (&relay);
+    fx_stop (&fx);
+}
+
 int
 main (void)
 {
@@ -118,6 +244,8 @@ main (void)
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_o1_commit_order),
         cmocka_unit_test (test_o2_rollback_and_kill),
+        cmocka_unit_test (test_relay_woken_by_notify),
+        cmocka_unit_test (test_relay_backoff),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -55,6 +55,70 @@ test_fresh_splits_at_the_cursor (void **state)
                                         (events_cursor_t) { 12, 1 }), 4);
 }
 
+//  Text that the log's text columns cannot take is refused here.
+static void
+test_check_refuses_non_utf8 (void **state)
+{
+    append_t append;
+    s_append (&append, 2, (const uint64_t [][2]) { { 10, 5 }, { 11, 6 } });
+    kj_status_t status;
+    append.envelopes [1].topic = (char *) "registry.\xe4\xb8";
+    assert_int_equal (events_log_check (&append.request, &status), -1);
+    assert_int_equal (status.code, KJ__CODE__INVALID_ARGUMENT);
+    assert_string_equal (status.field, "events.event.topic");
+    append.envelopes [1].topic = (char *) "registry.企业";
+    assert_int_equal (events_log_check (&append.request, &status), 0);
+    append.request.producer = (char *) "reg\nistry";
+    assert_int_equal (events_log_check (&append.request, &status), -1);
+    assert_string_equal (status.field, "producer");
+}
+
+//  The log keeps txid and id as bigint: 2^63 - 1 is the last one taken.
+static void
+test_check_positions_fit (void **state)
+{
+    append_t append;
+    kj_status_t status;
+    s_append (&append, 1, (const uint64_t [][2]) { { INT64_MAX, INT64_MAX } });
+    assert_int_equal (events_log_check (&append.request, &status), 0);
+    s_append (&append, 1, (const uint64_t [][2]) {
+        { (uint64_t) INT64_MAX + 1, 1 } });
+    assert_int_equal (events_log_check (&append.request, &status), -1);
+    assert_int_equal (status.code, KJ__CODE__OUT_OF_RANGE);
+    assert_string_equal (status.field, "events.txid");
+    s_append (&append, 1, (const uint64_t [][2]) {
+        { 1, (uint64_t) INT64_MAX + 1 } });
+    assert_int_equal (events_log_check (&append.request, &status), -1);
+    assert_string_equal (status.field, "events.id");
+}
+
+//  New rows must name finished transactions (below xmin), on both sides
+//  of the boundary; duplicates below the cursor are not looked at.
+static void
+test_check_finished_at_xmin (void **state)
+{
+    append_t append;
+    s_append (&append, 3, (const uint64_t [][2]) {
+        { 10, 5 }, { 11, 6 }, { 12, 1 } });
+    kj_status_t status;
+    assert_int_equal (events_log_check_finished (&append.request, 0, 13,
+                                                 &status), 0);
+    assert_int_equal (events_log_check_finished (&append.request, 0, 12,
+                                                 &status), -1);
+    assert_int_equal (status.code, KJ__CODE__OUT_OF_RANGE);
+    assert_string_equal (status.field, "events.txid");
+    assert_non_null (strstr (status.message, "event 2: txid 12"));
+    assert_int_equal (events_log_check_finished (&append.request, 0, 11,
+                                                 &status), -1);
+    assert_non_null (strstr (status.message, "event 1: txid 11"));
+    //  Only the new suffix counts: all duplicates pass whatever xmin is
+    assert_int_equal (events_log_check_finished (&append.request, 3, 1,
+                                                 &status), 0);
+    s_append (&append, 1, (const uint64_t [][2]) { { UINT64_C(1) << 62, 1 } });
+    assert_int_equal (events_log_check_finished (&append.request, 0, 100000,
+                                                 &status), -1);
+}
+
 static void
 test_check_refuses_bad_appends (void **state)
 {
@@ -128,6 +192,9 @@ main (void)
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_fresh_splits_at_the_cursor),
         cmocka_unit_test (test_check_refuses_bad_appends),
+        cmocka_unit_test (test_check_finished_at_xmin),
+        cmocka_unit_test (test_check_refuses_non_utf8),
+        cmocka_unit_test (test_check_positions_fit),
         cmocka_unit_test (test_cut_by_bytes),
         cmocka_unit_test (test_matches_prefixes),
     };

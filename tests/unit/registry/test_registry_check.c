@@ -57,6 +57,12 @@ test_date_refused (void **state)
                       &status, KJ__CODE__INVALID_ARGUMENT, "x", "no month 13");
     s_assert_refused (registry_check_date ("2023/01/01", "x", &date, &status),
                       &status, KJ__CODE__INVALID_ARGUMENT, "x", "YYYY-MM-DD");
+    //  A long Chinese value is quoted cut on a character boundary: 13
+    //  whole characters of the 40 bytes, never half of the 14th
+    s_assert_refused (registry_check_date ("二〇二三年一月一日二〇二三年一月一日",
+                                           "x", &date, &status), &status,
+                      KJ__CODE__INVALID_ARGUMENT, "x",
+                      "'二〇二三年一月一日二〇二三' is not a date");
     s_assert_refused (registry_check_date ("1899-12-31", "x", &date, &status),
                       &status, KJ__CODE__INVALID_ARGUMENT, "x", "out of range");
     s_assert_refused (registry_check_date ("", "x", &date, &status), &status,
