@@ -90,29 +90,44 @@ $(LIBKEJIN): $(COMMON_OBJ) $(GEN_OBJ)
 #  -------------------------------------------------------------------------
 #  services/<name>/ -> lib<name>.a (the classes) + one binary from
 #  <name>_main.c. The binary is bin/kejin-<name>; the CLI is bin/kejin.
-#  SQL migrations in services/<name>/sql/NNN_*.sql are compiled in.
+#  SQL migrations in services/<name>/sql/NNN_*.sql are compiled in, and
+#  so are data files in services/<name>/data/ (<name>_files[]).
 
 SERVICES := $(notdir $(wildcard services/*))
 binname   = $(if $(filter cli,$(1)),kejin,kejin-$(1))
 
+#  <name>_USES: the folders whose rules classes <name> links as well, so
+#  that the CLI's offline checks run the very code of the service.
+cli_USES := guarantee scoring
+
 define service_rules
 $(1)_SRC  := $$(filter-out services/$(1)/$(1)_main.c,$$(wildcard services/$(1)/*.c))
 $(1)_SQL  := $$(sort $$(wildcard services/$(1)/sql/*.sql))
+$(1)_DATA := $$(sort $$(wildcard services/$(1)/data/*))
 $(1)_OBJ  := $$($(1)_SRC:%.c=$(BUILD)/obj/%.o) \
-             $$(if $$($(1)_SQL),$(BUILD)/obj/gen/$(1)_sql.o)
+             $$(if $$($(1)_SQL),$(BUILD)/obj/gen/$(1)_sql.o) \
+             $$(if $$($(1)_DATA),$(BUILD)/obj/gen/$(1)_data.o)
 $(1)_LIB  := $(BUILD)/lib/lib$(1).a
+$(1)_DEPS := $$(foreach u,$$($(1)_USES),$(BUILD)/lib/lib$$(u).a)
+
+$(BUILD)/obj/services/$(1)/%.o: CFLAGS += $$(foreach u,$$($(1)_USES),-Iservices/$$(u))
 
 $(BUILD)/gen/$(1)_sql.c: $$($(1)_SQL) common/sql2c.sh
 	@mkdir -p $$(@D)
 	$$(call say,SQL,services/$(1)/sql)
 	$$(Q)common/sql2c.sh $(1) $$($(1)_SQL) > $$@
 
+$(BUILD)/gen/$(1)_data.c: $$($(1)_DATA) common/data2c.sh
+	@mkdir -p $$(@D)
+	$$(call say,DATA,services/$(1)/data)
+	$$(Q)common/data2c.sh $(1) $$($(1)_DATA) > $$@
+
 $$($(1)_LIB): $$($(1)_OBJ)
 	@mkdir -p $$(@D)
 	$$(call say,AR,$$@)
 	$$(Q)rm -f $$@ && ar rcs $$@ $$^
 
-$(BIN)/$(call binname,$(1)): $(BUILD)/obj/services/$(1)/$(1)_main.o $$($(1)_LIB) $(LIBKEJIN)
+$(BIN)/$(call binname,$(1)): $(BUILD)/obj/services/$(1)/$(1)_main.o $$($(1)_LIB) $$($(1)_DEPS) $(LIBKEJIN)
 	@mkdir -p $$(@D)
 	$$(call say,LINK,$$@)
 	$$(Q)$(CC) $(LDFLAGS) -o $$@ $$^ $(LIBS)

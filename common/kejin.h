@@ -39,6 +39,7 @@
 #include "kj_service.h"
 #include "kj_outbox.h"
 #include "kj_relay.h"
+#include "kj_keys.h"
 #include "kj_subscriber.h"
 
 #endif

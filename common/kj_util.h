@@ -50,4 +50,11 @@ void
 uint64_t
     kj_get_u64 (const unsigned char *src);
 
+//  A file carried in the binary (common/data2c.sh): name and whole text.
+//  Tables of them end with { NULL, NULL }.
+typedef struct {
+    const char *name;
+    const char *text;
+} kj_file_t;
+
 #endif

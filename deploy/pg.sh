@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 #  pg.sh: a private PostgreSQL cluster in one folder, for tests and for the
 #  embedded node. The cluster listens on a Unix socket in that folder only
-#  (no TCP), trusts local connections and has one superuser, postgres.
+#  (no TCP). The folder and the socket are private to the cluster's owner
+#  (mode 700), so no other local user can even reach the server. The
+#  superuser postgres logs in by peer authentication, and only from the
+#  owner's account (and root's); every other role logs in with a password
+#  (scram-sha-256) that `pg.sh role` makes and keeps in DIR/pgpass.
 #
 #  Run as root, the folder is given to the postgres user and every server
 #  command runs as that user, since PostgreSQL refuses to run as root.
@@ -19,6 +23,9 @@ Usage: deploy/pg.sh COMMAND DIR [PORT]
   stop DIR           fast shutdown; no process and no socket left behind
   status DIR         "running port=N pid=N" (exit 0) or "stopped" (exit 3)
   dsn DIR            the connection string of the superuser
+  role DIR NAME      create login role NAME (or keep it) with a password in
+                     DIR/pgpass (mode 600); prints the role's connection
+                     string, which finds the password through that file
 
 Environment:
   KEJIN_PG_FAST=1    fsync, synchronous_commit and full_page_writes off: for
@@ -85,10 +92,12 @@ print_dsn () {
 #  reach it: every parent needs the x bit for others (/root is 700).
 prepare_dir () {
     mkdir -p "$DIR"
+    [ "$(id -u)" -eq 0 ] || chmod 700 "$DIR"
     if [ "$(id -u)" -eq 0 ]; then
         getent passwd postgres >/dev/null || \
             die "running as root needs a postgres user (install postgresql)"
         chown postgres: "$DIR"
+        chmod 700 "$DIR"
         if ! runuser -u postgres -- test -w "$DIR" -a -x "$DIR"; then
             local d="" part
             IFS=/ read -ra parts <<<"${DIR#/}"
@@ -107,7 +116,7 @@ init_cluster () {
     local locale=C
     locale -a 2>/dev/null | grep -qix 'c.utf-\?8' && locale=C.UTF-8
     if ! as_owner "$BINDIR/initdb" -D "$DIR/data" -U postgres -E UTF8 \
-            --locale="$locale" --auth-local=trust --auth-host=reject \
+            --locale="$locale" --auth-local=reject --auth-host=reject \
             >"$DIR/initdb.log" 2>&1; then
         tail -n 20 "$DIR/initdb.log" >&2
         die "initdb failed, see $DIR/initdb.log"
@@ -125,6 +134,10 @@ write_conf () {
 port = $port
 listen_addresses = ''
 unix_socket_directories = '$DIR'
+unix_socket_permissions = 0700
+password_encryption = scram-sha-256
+hba_file = '$DIR/data/kejin_hba.conf'
+ident_file = '$DIR/data/kejin_ident.conf'
 max_connections = 200
 shared_buffers = 128MB
 fsync = $durable
@@ -132,7 +145,21 @@ synchronous_commit = $durable
 full_page_writes = $durable
 log_line_prefix = '%m [%p] %q%u@%d '
 EOF
-    [ "$(id -u)" -eq 0 ] && chown postgres: "$DIR/data/kejin.conf"
+    #  Who may log in how: the superuser only by peer from the owner's
+    #  account (root's too, when root runs the cluster for postgres);
+    #  every other role by password. No trust for anyone.
+    local me
+    me=$(id -un)
+    printf '%s\n' "# Written by deploy/pg.sh at each start: edits here are lost." \
+        "local all postgres peer map=owner" \
+        "local all all scram-sha-256" >"$DIR/data/kejin_hba.conf"
+    {
+        echo "# Written by deploy/pg.sh at each start: edits here are lost."
+        echo "owner $me postgres"
+        [ "$me" = postgres ] || echo "owner postgres postgres"
+    } >"$DIR/data/kejin_ident.conf"
+    [ "$(id -u)" -eq 0 ] && chown postgres: "$DIR/data/kejin.conf" \
+        "$DIR/data/kejin_hba.conf" "$DIR/data/kejin_ident.conf"
     return 0
 }
 
@@ -184,6 +211,43 @@ cmd_stop () {
     fi
 }
 
+#  A login role with a password of its own, kept in DIR/pgpass so that the
+#  same role gets the same password after a restart; prints its DSN.
+cmd_role () {
+    local name=$1 pass="" line
+    [[ $name =~ ^[a-z_][a-z0-9_]{0,62}$ ]] || \
+        die "role name must be [a-z_][a-z0-9_]* (at most 63): $name"
+    [ "$name" != postgres ] || die "postgres is the superuser, not a service role"
+    exec 9>>"$DIR/.pg.lock"
+    flock 9
+    is_running || die "the cluster in $DIR is not running"
+    if [ -f "$DIR/pgpass" ]; then
+        while IFS= read -r line; do
+            [ "${line%:*}" = "*:*:*:$name" ] && pass=${line##*:}
+        done <"$DIR/pgpass"
+    fi
+    if [ -z "$pass" ]; then
+        pass=$(head -c 48 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 32)
+        (umask 077; echo "*:*:*:$name:$pass" >>"$DIR/pgpass")
+    fi
+    chmod 600 "$DIR/pgpass"
+    #  The name is [a-z0-9_] and the password [A-Za-z0-9]: safe in SQL.
+    #  The bootstrap lock keeps two creators of one role from racing.
+    "$BINDIR/psql" -X -q -v ON_ERROR_STOP=1 -c "
+        SELECT pg_advisory_lock (hashtext ('kejin.bootstrap'));
+        DO \$\$ BEGIN
+            IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '$name')
+            THEN CREATE ROLE $name LOGIN;
+            END IF;
+        END \$\$;
+        ALTER ROLE $name LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE
+            NOREPLICATION PASSWORD '$pass';" \
+        "host=$DIR port=$(cat "$DIR/port") user=postgres dbname=postgres" \
+        >/dev/null || die "could not create role $name"
+    echo "host=$DIR port=$(cat "$DIR/port") user=$name dbname=postgres" \
+         "passfile=$DIR/pgpass"
+}
+
 cmd_status () {
     if is_running; then
         local pid
@@ -197,13 +261,14 @@ cmd_status () {
 
 case "${1:-}" in
     -h|--help|help) usage; exit 0 ;;
-    start|stop|status|dsn) ;;
+    start|stop|status|dsn|role) ;;
     "") usage >&2; exit 2 ;;
     *) echo "pg.sh: unknown command: $1" >&2; usage >&2; exit 2 ;;
 esac
 command=$1
 case "$command" in
     start) [ $# -eq 2 ] || [ $# -eq 3 ] ;;
+    role) [ $# -eq 3 ] ;;
     *) [ $# -eq 2 ] ;;
 esac || { usage >&2; exit 2; }
 
@@ -219,4 +284,5 @@ case "$command" in
     stop) cmd_stop ;;
     status) cmd_status ;;
     dsn) print_dsn ;;
+    role) cmd_role "$3" ;;
 esac

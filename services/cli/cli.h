@@ -93,6 +93,9 @@ int cli_institution (cli_t *cli, int argc, char **argv);
 int cli_product (cli_t *cli, int argc, char **argv);
 int cli_code (cli_t *cli, int argc, char **argv);
 int cli_demo (cli_t *cli, int argc, char **argv);
+int cli_score (cli_t *cli, int argc, char **argv);
+int cli_keys (cli_t *cli, int argc, char **argv);
+int cli_guarantee (cli_t *cli, int argc, char **argv);
 
 //  Bulk CSV of the registry (cli_bulk.c): `kejin KIND import|export ...`
 //  with kind "enterprise", "institution" or "product"; argv [0] is the

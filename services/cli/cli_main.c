@@ -25,6 +25,11 @@ static const command_t s_commands [] = {
       cli_product },
     { "code", "check a unified social credit code and explain it", cli_code },
     { "demo", "demo data: generate CSV files, or load them", cli_demo },
+    { "score", "credit scoring: models, and portraits of a cohort (offline)",
+      cli_score },
+    { "keys", "the node's CURVE keys: new, list, revoke", cli_keys },
+    { "guarantee", "guarantee compensation: calc (offline, from a CSV file)",
+      cli_guarantee },
     { NULL }
 };
 

@@ -143,6 +143,23 @@ answers || fail "broker does not answer at $EP"
 (source "$RUN/node.env" && "$BIN/kejin" --timeout 500 status >/dev/null) || \
     fail "kejin does not find the node through node.env"
 
+say "each service logs in as its own role, by password"
+#  The embedded cluster trusts no one but its owner: a service whose tables
+#  are owned by its own role logged in with the password pg.sh made for it.
+PG_DSN=$(source "$RUN/node.env" && echo "$KEJIN_PG_DSN")
+[ -n "$PG_DSN" ] || fail "node.env names no KEJIN_PG_DSN"
+role_owns_tables () {
+    [ "$(psql -X -q -t -A -w "$PG_DSN" -c "SELECT count(*) FROM pg_tables
+          WHERE schemaname = '$1' AND tableowner = '$1'" 2>/dev/null)" -gt 0 ]
+}
+for path in "$BIN"/kejin-registry "$BIN"/kejin-events; do
+    [ -x "$path" ] || continue
+    svc=${path##*/kejin-}
+    eventually 20 role_owns_tables "$svc" || \
+        fail "no table of schema $svc owned by role $svc: it did not log in"
+done
+[ "$(stat -c %a "$RUN/pg")" = 700 ] || fail "run/pg is not private (mode 700)"
+
 say "up again: says it runs, exit 0"
 again=$(node up --run "$RUN" --port-base "$BASE" --no-demo 2>&1) || fail "second up: exit $?"
 grep -q "already runs" <<<"$again" || { echo "$again"; fail "second up did not say the node runs"; }

@@ -1,5 +1,6 @@
 /*  =========================================================================
-    test_kj_csv - cutting CSV text into chunks of whole rows
+    test_kj_csv - cutting CSV text into chunks of whole rows; reading a
+    CSV file row by row
     =========================================================================
 */
 
@@ -48,12 +49,84 @@ test_cut_at_end_of_file (void **state)
     assert_int_equal (kj_csv_cut ("", 0, 10, true, &lines), 0);
 }
 
+//  --------------------------------------------------------------------------
+//  kj_csv_read: rows as text, joined by '|', one string per call
+
+static int
+s_collect (uint32_t row, const char *const *fields, size_t count, void *arg)
+{
+    char *out = (char *) arg;
+    char line [256];
+    int at = snprintf (line, sizeof line, "%u:", row);
+    for (size_t i = 0; i < count; i++)
+        at += snprintf (line + at, sizeof line - at, "%s[%s]", i ? "," : "",
+                        fields [i]);
+    strcat (out, line);
+    strcat (out, "|");
+    return row == 99 ? 7 : 0;
+}
+
+static int
+s_read (const char *text, char *out, char *error)
+{
+    FILE *file = fmemopen ((void *) text, strlen (text), "r");
+    assert_non_null (file);
+    out [0] = error [0] = 0;
+    int rc = kj_csv_read (file, s_collect, out, error, 200);
+    fclose (file);
+    return rc;
+}
+
+static void
+test_read_rows_with_quotes_and_empty_fields (void **state)
+{
+    char out [1024], error [200];
+    assert_int_equal (s_read ("id,kind\r\na,\"x,\"\"y\"\"\"\n\n,\n"
+                              "\"two\nlines\",z", out, error), 0);
+    assert_string_equal (out, "1:[id],[kind]|2:[a],[x,\"y\"]|3:[],[]|"
+                              "4:[two\nlines],[z]|");
+}
+
+static void
+test_read_refuses_malformed_and_oversized (void **state)
+{
+    char out [1024], error [200];
+    //  A quote inside an unquoted field is not CSV (strict)
+    assert_int_equal (s_read ("a,b\nc,d\"e\n", out, error), -1);
+    assert_string_equal (out, "1:[a],[b]|");
+    assert_non_null (strstr (error, "row 2 is not well-formed CSV"));
+    //  An unterminated quote at the end
+    assert_int_equal (s_read ("a,b\n\"c,d\n", out, error), -1);
+    assert_non_null (strstr (error, "row 2 is not well-formed CSV"));
+    //  Too many fields: refused with the row, fn never sees it
+    char wide [KJ_CSV_MAX_FIELDS * 2 + 16] = "h\n";
+    for (int i = 0; i <= KJ_CSV_MAX_FIELDS; i++)
+        strcat (wide, i ? ",x" : "x");
+    assert_int_equal (s_read (wide, out, error), -1);
+    assert_string_equal (out, "1:[h]|");
+    assert_string_equal (error, "row 2 has more than 256 fields");
+}
+
+static void
+test_read_stops_when_fn_says_so (void **state)
+{
+    char text [2048] = "", out [8192], error [200];
+    for (int i = 0; i < 120; i++)
+        strcat (text, "r\n");
+    assert_int_equal (s_read (text, out, error), 7);
+    assert_non_null (strstr (out, "99:[r]|"));
+    assert_null (strstr (out, "100:"));
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_cut_keeps_quoted_newlines_together),
         cmocka_unit_test (test_cut_at_end_of_file),
+        cmocka_unit_test (test_read_rows_with_quotes_and_empty_fields),
+        cmocka_unit_test (test_read_refuses_malformed_and_oversized),
+        cmocka_unit_test (test_read_stops_when_fn_says_so),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

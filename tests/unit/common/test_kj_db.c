@@ -459,8 +459,12 @@ test_bootstrap_role_and_schema (void **state)
     s_assert_value (admin, "SELECT nspowner::regrole::text FROM pg_namespace"
                     " WHERE nspname = 'svc'", NULL, role);
 
-    //  The role migrates its own schema and may not create elsewhere.
-    char *dsn = zsys_sprintf ("%s user=%s", s_dsn, role);
+    //  The role migrates its own schema and may not create elsewhere. It
+    //  logs in by password: the cluster trusts no one but its owner.
+    char *sql = zsys_sprintf ("ALTER ROLE %s PASSWORD 'svc-secret'", role);
+    assert_int_equal (kj_db_run (admin, sql, 0, NULL), 0);
+    zstr_free (&sql);
+    char *dsn = zsys_sprintf ("%s user=%s password=svc-secret", s_dsn, role);
     kj_db_t *db = kj_db_new (dsn, "svc", 0);
     assert_non_null (db);
     s_assert_value (db, "SELECT current_user", NULL, role);

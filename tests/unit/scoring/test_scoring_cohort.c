@@ -1,0 +1,254 @@
+/*  =========================================================================
+    test_scoring_cohort - credit portraits computed by hand: percentiles
+    with ties, single-member cohorts, missing values, stops, bonus caps,
+    scorecard bins, grade band boundaries, the credit line
+    =========================================================================
+*/
+
+#include "scoring_cohort.h"
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+//  x (higher better) and y (lower better); weights 60/40 at growth
+static const char *s_model_text =
+    "model t-1\nversion 1\ngroup g G\n"
+    "indicator x g higher 60 60 60  X\n"
+    "indicator y g lower  40 40 40  Y\n"
+    "bonus_cap 10\n"
+    "bonus b 8 0:0 1:50 3:100  B\n"
+    "bonus e 8 1:100  E\n"
+    "scorecard 600 50 20 3.912023\n"
+    "card c *:0 100:-0.693147  C\n"
+    "flag f 20  F\n"
+    "stop s  S\n"
+    "combine 2\n"
+    "grades percentile 90 75 50 25\n"
+    "line 2000 300 1000 500 400 A revenue_fen\n";
+
+//  Columns: x y b e c f s, then revenue_fen (extra input)
+enum { X, Y, B, E, C, F, S, REV, INPUTS };
+#define NA INT64_MIN
+
+static scoring_model_t *s_model;
+
+static int
+s_setup (void **state)
+{
+    kj_status_t status;
+    s_model = scoring_model_parse (s_model_text, "t", &status);
+    assert_non_null (s_model);
+    return 0;
+}
+
+static int
+s_teardown (void **state)
+{
+    scoring_model_destroy (&s_model);
+    return 0;
+}
+
+static void
+s_add (scoring_cohort_t *cohort, const char *id, scoring_stage_t stage,
+       const int64_t values [INPUTS])
+{
+    bool present [INPUTS];
+    int64_t copy [INPUTS];
+    for (int i = 0; i < INPUTS; i++) {
+        present [i] = values [i] != NA;
+        copy [i] = present [i] ? values [i] : 0;
+    }
+    kj_status_t status;
+    assert_int_equal (scoring_cohort_add (cohort, id, stage, copy, present,
+                                          &status), 0);
+}
+
+static void
+test_percentiles_with_ties_and_direction (void **state)
+{
+    scoring_cohort_t *cohort = scoring_cohort_new (s_model);
+    assert_int_equal (scoring_cohort_inputs (cohort), INPUTS);
+    //  x: 10, 20, 20, 30 -> ranks 1, 2.5, 2.5, 4 -> 0, 50, 50, 100 %
+    //  y (lower better): 5, 5, 5, 9 -> ranks 2, 2, 2, 4 -> s = 33.3, 33.3,
+    //  33.3, 100 %, inverted: 66.7, 66.7, 66.7, 0 %
+    s_add (cohort, "a", SCORING_GROWTH, (int64_t []) { 10, 5, 0, 0, 0, 0, 0, 1000 });
+    s_add (cohort, "b", SCORING_GROWTH, (int64_t []) { 20, 5, 0, 0, 0, 0, 0, 1000 });
+    s_add (cohort, "c", SCORING_GROWTH, (int64_t []) { 20, 5, 0, 0, 0, 0, 0, 1000 });
+    s_add (cohort, "d", SCORING_GROWTH, (int64_t []) { 30, 9, 0, 0, 0, 0, 0, 1000 });
+    scoring_cohort_score (cohort);
+    //  a: 0 + 40 x 2/3 = 26.667; b, c: 30 + 26.667 = 56.667; d: 60 + 0
+    const scoring_portrait_t *p = scoring_cohort_portrait (cohort, 0);
+    assert_int_equal (p->points_milli, 26667);
+    assert_int_equal (scoring_cohort_portrait (cohort, 1)->points_milli, 56667);
+    assert_int_equal (scoring_cohort_portrait (cohort, 2)->points_milli, 56667);
+    assert_int_equal (scoring_cohort_portrait (cohort, 3)->points_milli, 60000);
+    //  Final score = 600 + 2 x points; percentiles of it: a 0, b and c
+    //  tied at ranks 2-3 (50 %), d 100 %
+    assert_int_equal (p->score_milli, 600000 + 2 * 26667);
+    assert_int_equal (p->percentile_milli, 0);
+    assert_int_equal (scoring_cohort_portrait (cohort, 1)->percentile_milli,
+                      50000);
+    assert_int_equal (scoring_cohort_portrait (cohort, 3)->percentile_milli,
+                      100000);
+    //  Grades at the band edges: 100 % AAA, 50 % exactly A, 0 % C
+    assert_int_equal (scoring_cohort_portrait (cohort, 3)->grade, SCORING_AAA);
+    assert_int_equal (scoring_cohort_portrait (cohort, 1)->grade, SCORING_A);
+    assert_int_equal (p->grade, SCORING_C);
+    //  Reasons: a lost 60 on x (all of it) and 13.333 on y
+    assert_int_equal (p->reason_count, 2);
+    assert_int_equal (p->reasons [0].column, X);
+    assert_int_equal (p->reasons [0].lost_micro, 60000000);
+    assert_int_equal (p->reasons [1].column, Y);
+    assert_int_equal (p->reasons [1].lost_micro, 13333333);
+    scoring_cohort_destroy (&cohort);
+}
+
+static void
+test_single_member_and_stages_apart (void **state)
+{
+    scoring_cohort_t *cohort = scoring_cohort_new (s_model);
+    //  One startup alone: every indicator at 100 %; the growth pair ranks
+    //  only among itself
+    s_add (cohort, "s", SCORING_STARTUP, (int64_t []) { 1, 99, 0, 0, 0, 0, 0, 10 });
+    s_add (cohort, "g1", SCORING_GROWTH, (int64_t []) { 5, 1, 0, 0, 0, 0, 0, 10 });
+    s_add (cohort, "g2", SCORING_GROWTH, (int64_t []) { 9, 2, 0, 0, 0, 0, 0, 10 });
+    scoring_cohort_score (cohort);
+    const scoring_portrait_t *s = scoring_cohort_portrait (cohort, 0);
+    assert_int_equal (s->points_milli, 100000);
+    assert_int_equal (s->percentile_milli, 100000);
+    assert_int_equal (s->grade, SCORING_AAA);
+    assert_int_equal (s->reason_count, 0);
+    //  g1: x 0 %, y (lower) 100 % -> 40; g2: 60 + 0
+    assert_int_equal (scoring_cohort_portrait (cohort, 1)->points_milli, 40000);
+    assert_int_equal (scoring_cohort_portrait (cohort, 2)->points_milli, 60000);
+    scoring_cohort_destroy (&cohort);
+}
+
+static void
+test_missing_scores_zero_and_is_flagged (void **state)
+{
+    scoring_cohort_t *cohort = scoring_cohort_new (s_model);
+    //  m has no x: it scores 0 on x and is not ranked; n alone has x: 100 %
+    s_add (cohort, "m", SCORING_GROWTH, (int64_t []) { NA, 1, NA, NA, NA, NA, NA, NA });
+    s_add (cohort, "n", SCORING_GROWTH, (int64_t []) { 7, 2, 0, 0, 0, 0, 0, 1000 });
+    scoring_cohort_score (cohort);
+    const scoring_portrait_t *m = scoring_cohort_portrait (cohort, 0);
+    assert_int_equal (m->points_milli, 40000);
+    assert_int_equal (m->missing_count, 6);
+    assert_int_equal (m->reasons [0].column, X);
+    assert_true (m->reasons [0].missing);
+    assert_int_equal (scoring_cohort_portrait (cohort, 1)->points_milli,
+                      60000);
+    assert_int_equal (m->grade, SCORING_C);
+    //  Alone, a firm is AAA; its revenue unknown, it gets no line, never
+    //  a line computed from a zero
+    scoring_cohort_destroy (&cohort);
+    cohort = scoring_cohort_new (s_model);
+    s_add (cohort, "alone", SCORING_GROWTH, (int64_t []) { 1, 1, 0, 0, 0, 0, 0, NA });
+    scoring_cohort_score (cohort);
+    const scoring_portrait_t *a = scoring_cohort_portrait (cohort, 0);
+    assert_int_equal (a->grade, SCORING_AAA);
+    assert_false (a->line_known);
+    scoring_cohort_destroy (&cohort);
+}
+
+static void
+test_bonus_scorecard_flags_and_stop (void **state)
+{
+    scoring_cohort_t *cohort = scoring_cohort_new (s_model);
+    //  b = 3 -> 100 % of 8; e = 1 -> 8: 16, capped at 10. c >= 100 ->
+    //  -0.693147 log-odds = -20 points. f held: +20.
+    s_add (cohort, "p", SCORING_STABLE, (int64_t []) { 1, 1, 3, 1, 150, 1, 0, 10000 });
+    //  b = 2 -> 50 % of 8 = 4; e = 0 -> below the first step: 0
+    s_add (cohort, "q", SCORING_GROWTH, (int64_t []) { 1, 1, 2, 0, 99, 0, 0, 10000 });
+    //  A stop: grade C and no line, whatever the points
+    s_add (cohort, "r", SCORING_STARTUP, (int64_t []) { 1, 1, 0, 0, 0, 0, 1, 10000 });
+    scoring_cohort_score (cohort);
+    const scoring_portrait_t *p = scoring_cohort_portrait (cohort, 0);
+    assert_int_equal (p->bonus_milli, 10000);
+    assert_int_equal (p->scorecard_milli, 580000);
+    assert_int_equal (p->flags_milli, 20000);
+    //  580 + 20 + 2 x (100 + 10) = 820
+    assert_int_equal (p->score_milli, 820000);
+    //  The card cost 20 points against its best bin
+    assert_int_equal (p->reasons [0].column, C);
+    assert_int_equal (p->reasons [0].lost_micro, 20000000);
+    //  Line: min (20 % of 10,000 = 2,000, stable cap 500, max 400) = 400
+    assert_int_equal (p->grade, SCORING_AAA);
+    assert_true (p->line_known);
+    assert_int_equal (p->line_fen, 400);
+    const scoring_portrait_t *q = scoring_cohort_portrait (cohort, 1);
+    assert_int_equal (q->bonus_milli, 4000);
+    assert_int_equal (q->scorecard_milli, 600000);
+    //  growth cap 1000, max 400: 400
+    assert_int_equal (q->line_fen, 400);
+    const scoring_portrait_t *r = scoring_cohort_portrait (cohort, 2);
+    assert_int_equal (r->stop, S);
+    assert_int_equal (r->grade, SCORING_C);
+    assert_int_equal (r->line_fen, 0);
+    assert_true (r->line_known);
+    scoring_cohort_destroy (&cohort);
+}
+
+static void
+test_grade_bands_on_both_sides (void **state)
+{
+    //  Eleven members, x = 0..10: percentiles 0, 10, ..., 100 % exactly
+    scoring_cohort_t *cohort = scoring_cohort_new (s_model);
+    for (int i = 0; i <= 10; i++) {
+        char id [8];
+        snprintf (id, sizeof id, "m%d", i);
+        s_add (cohort, id, SCORING_GROWTH, (int64_t []) { i, 0, 0, 0, 0, 0, 0, 100 });
+    }
+    scoring_cohort_score (cohort);
+    scoring_grade_t want [] = {
+        SCORING_C, SCORING_C, SCORING_C, SCORING_B, SCORING_B, SCORING_A,
+        SCORING_A, SCORING_A, SCORING_AA, SCORING_AAA, SCORING_AAA
+    };
+    for (int i = 0; i <= 10; i++) {
+        const scoring_portrait_t *p = scoring_cohort_portrait (cohort, i);
+        assert_int_equal (p->percentile_milli, i * 10000);
+        assert_int_equal (p->grade, want [i]);
+        //  A or better gets a line: 20 % of 100 fen
+        assert_int_equal (p->line_fen, want [i] <= SCORING_A ? 20 : 0);
+    }
+    scoring_cohort_destroy (&cohort);
+}
+
+static void
+test_refuses_impossible_values (void **state)
+{
+    scoring_cohort_t *cohort = scoring_cohort_new (s_model);
+    bool present [INPUTS] = { true, true, true, true, true, true, true, true };
+    kj_status_t status;
+    int64_t negative [INPUTS] = { -1, 0, 0, 0, 0, 0, 0, 0 };
+    assert_int_equal (scoring_cohort_add (cohort, "z", SCORING_GROWTH,
+                                          negative, present, &status), -1);
+    assert_int_equal (status.code, KJ__CODE__OUT_OF_RANGE);
+    assert_string_equal (status.field, "x");
+    int64_t flag [INPUTS] = { 0, 0, 0, 0, 0, 2, 0, 0 };
+    assert_int_equal (scoring_cohort_add (cohort, "z", SCORING_GROWTH, flag,
+                                          present, &status), -1);
+    assert_string_equal (status.field, "f");
+    int64_t revenue [INPUTS] = { 0, 0, 0, 0, 0, 0, 0, -5 };
+    assert_int_equal (scoring_cohort_add (cohort, "z", SCORING_GROWTH,
+                                          revenue, present, &status), -1);
+    assert_string_equal (status.field, "revenue_fen");
+    assert_int_equal (scoring_cohort_size (cohort), 0);
+    scoring_cohort_destroy (&cohort);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests [] = {
+        cmocka_unit_test (test_percentiles_with_ties_and_direction),
+        cmocka_unit_test (test_single_member_and_stages_apart),
+        cmocka_unit_test (test_missing_scores_zero_and_is_flagged),
+        cmocka_unit_test (test_bonus_scorecard_flags_and_stop),
+        cmocka_unit_test (test_grade_bands_on_both_sides),
+        cmocka_unit_test (test_refuses_impossible_values),
+    };
+    return cmocka_run_group_tests (tests, s_setup, s_teardown);
+}
