@@ -1,0 +1,55 @@
+/*  =========================================================================
+    guarantee_server - the Guarantee service's handlers (kejin-guarantee)
+
+    The parties and contracts (guarantee_parties.c: guarantors,
+    risk-sharing agreements, guarantees per loan, 代偿) and the money path
+    (guarantee_claims.c: claims, reviews, four-eyes approval, payment
+    within the budget, recoveries, budgets and the ledger check), with the
+    helpers they share here. The rules are docs/rules/guarantee.md.
+    =========================================================================
+*/
+
+#ifndef GUARANTEE_SERVER_H_INCLUDED
+#define GUARANTEE_SERVER_H_INCLUDED
+
+#include "kejin.h"
+#include "guarantee.pb-c.h"
+
+//  The methods of the service "guarantee" (proto/guarantee.proto).
+extern const kj_method_t guarantee_methods [];
+
+//  --------------------------------------------------------------------------
+//  Helpers the handlers share
+
+//  The identity of the operator calling, from the request header; NULL
+//  (the call failed PERMISSION_DENIED, field "caller") when there is none:
+//  a claim's steps record who took them, and four eyes need names.
+const char *
+    guarantee_server_caller (kj_call_t *call);
+
+//  Add an event to the outbox in the call's transaction; 0, or -1 with the
+//  call failed.
+int
+    guarantee_server_event (kj_call_t *call, const char *topic,
+                            const char *key, const ProtobufCMessage *payload);
+
+//  Handlers of guarantee_parties.c
+kj_handler_fn guarantee_add_guarantor;
+kj_handler_fn guarantee_add_agreement;
+kj_handler_fn guarantee_add_guarantee;
+kj_handler_fn guarantee_record_daichang;
+
+//  Handlers of guarantee_claims.c
+kj_handler_fn guarantee_submit_claim;
+kj_handler_fn guarantee_review_claim;
+kj_handler_fn guarantee_approve_claim;
+kj_handler_fn guarantee_pay_claim;
+kj_handler_fn guarantee_recover;
+kj_handler_fn guarantee_allot_budget;
+kj_handler_fn guarantee_get_claim;
+kj_handler_fn guarantee_list_claims;
+kj_handler_fn guarantee_get_budget;
+kj_handler_fn guarantee_list_budgets;
+kj_handler_fn guarantee_ledger_check_handler;
+
+#endif
