@@ -323,11 +323,12 @@ guarantee_pay_claim (kj_call_t *call, const ProtobufCMessage *request,
     snprintf (id, sizeof id, "%" PRId64, claim->id);
     snprintf (year, sizeof year, "%d", claim->budget_year);
     PGresult *res = kj_db_exec (db,
-        "SELECT (SELECT min (q.id) FROM claim q, claim c"
+        "SELECT (SELECT q.id FROM claim q, claim c"
         "        WHERE c.id = $1::bigint AND q.state = 'QUEUED'"
         "        AND q.budget_year = $2::int AND q.id <> c.id"
         "        AND (q.queued_at, q.id)"
-        "          < (coalesce (c.queued_at, 'infinity'), c.id)),"
+        "          < (coalesce (c.queued_at, 'infinity'), c.id)"
+        "        ORDER BY q.queued_at, q.id LIMIT 1),"
         "  (SELECT remaining_fen FROM budget WHERE year = $2::int),"
         "  (SELECT r.yearly_cap_fen FROM guarantor r"
         "   WHERE r.id = $3 FOR UPDATE)", 3,

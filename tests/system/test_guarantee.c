@@ -421,6 +421,89 @@ test_bad_input (void **state)
     gfx_stop (&fx);
 }
 
+//  --------------------------------------------------------------------------
+//  The command line, on the same node: run `kejin --broker EP ARGS`, its
+//  stdout into out; returns its exit code
+
+static int
+s_kejin (gfx_t *fx, char *out, size_t size, const char *args)
+{
+    char command [1024];
+    snprintf (command, sizeof command, "%s --broker %s %s 2>&1",
+              kj_test_bin ("kejin"), fx->broker.endpoint, args);
+    FILE *pipe = popen (command, "r");
+    assert_non_null (pipe);
+    size_t length = fread (out, 1, size - 1, pipe);
+    out [length] = 0;
+    int status = pclose (pipe);
+    fprintf (stderr, "kejin %s\n%s", args, out);
+    return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+}
+
+static void
+test_cli (void **state)
+{
+    gfx_t fx;
+    gfx_start (&fx, 1);
+    char out [4096], args [512];
+    assert_int_equal (s_kejin (&fx, out, sizeof out, "guarantee guarantor add "
+                               "G9 --name 科担 --yearly-cap 100万 --qualified "
+                               "--as ops"), 0);
+    assert_string_equal (out, "guarantor G9 added (qualified)\n");
+    assert_int_equal (s_kejin (&fx, out, sizeof out, "guarantee agreement add "
+                               "A9 --guarantor G9 --bank 银行 --bank-share 20 "
+                               "--system-share 80 --rate 40 --per-claim-cap "
+                               "50000 --from 2020-01-01 --to 2099-12-31"), 0);
+    assert_string_equal (out, "agreement A9 version 1 added\n");
+    assert_int_equal (s_kejin (&fx, out, sizeof out, "guarantee guarantee add "
+                               "L9 --guarantor G9 --agreement A9 --enterprise "
+                               "91210100MA0000009X --category 创业类 --amount "
+                               "100000 --date 2026-02-01"), 0);
+    assert_non_null (strstr (out, "qualifies"));
+    assert_int_equal (s_kejin (&fx, out, sizeof out, "guarantee default L9 "
+                               "--amount 80000 --paid-on 2026-07-01"), 0);
+    assert_string_equal (out, "代偿 1 of ¥80,000.00 recorded on loan L9\n");
+    snprintf (args, sizeof args, "guarantee budget allot %d --amount 10万 --as ops",
+              fx.year);
+    assert_int_equal (s_kejin (&fx, out, sizeof out, args), 0);
+    assert_int_equal (s_kejin (&fx, out, sizeof out, "guarantee claim submit 1 "
+                               "--as alice"), 0);
+    assert_non_null (strstr (out, "claim 1  SUBMITTED"));
+    assert_non_null (strstr (out, "entitled ¥32,000.00 at 40"));
+    assert_int_equal (s_kejin (&fx, out, sizeof out, "guarantee claim review 1 "
+                               "--level city --as bob"), 0);
+    assert_int_equal (s_kejin (&fx, out, sizeof out, "guarantee claim review 1 "
+                               "--level province --as bob"), 0);
+    //  Four eyes, then approval, payment, the budget and the ledger
+    assert_int_equal (s_kejin (&fx, out, sizeof out, "guarantee approve 1 "
+                               "--as alice"), 1);
+    assert_non_null (strstr (out, "PERMISSION_DENIED (caller)"));
+    assert_int_equal (s_kejin (&fx, out, sizeof out, "guarantee approve 1 "
+                               "--as carol"), 0);
+    assert_int_equal (s_kejin (&fx, out, sizeof out, "guarantee pay 1 "
+                               "--as carol"), 0);
+    assert_non_null (strstr (out, "claim 1  PAID"));
+    assert_non_null (strstr (out, "paid ¥32,000.00"));
+    snprintf (args, sizeof args, "guarantee budget show %d", fx.year);
+    assert_int_equal (s_kejin (&fx, out, sizeof out, args), 0);
+    char expected [256];
+    snprintf (expected, sizeof expected, "budget %d: allotted ¥100,000.00, "
+              "left ¥68,000.00, paid ¥32,000.00, refunded ¥0.00, queued for "
+              "it ¥0.00\n", fx.year);
+    assert_string_equal (out, expected);
+    assert_int_equal (s_kejin (&fx, out, sizeof out, "guarantee recover 1 "
+                               "--net 10000 --as ops"), 0);
+    assert_non_null (strstr (out, "refund to the province now ¥4,000.00"));
+    assert_int_equal (s_kejin (&fx, out, sizeof out, "guarantee ledger check"),
+                      0);
+    assert_string_equal (out, "ledger balanced: 3 transactions, 6 entries\n");
+    assert_int_equal (s_kejin (&fx, out, sizeof out, "guarantee claim list"),
+                      0);
+    assert_non_null (strstr (out, "PAID"));
+    assert_int_equal (s_kejin (&fx, out, sizeof out, "guarantee pay x"), 2);
+    gfx_stop (&fx);
+}
+
 int
 main (void)
 {
@@ -428,6 +511,7 @@ main (void)
         cmocka_unit_test (test_happy_path),
         cmocka_unit_test (test_qualification),
         cmocka_unit_test (test_bad_input),
+        cmocka_unit_test (test_cli),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
