@@ -508,6 +508,9 @@ guarantee_allot_budget (kj_call_t *call, const ProtobufCMessage *request,
     char year [16], amount [24];
     snprintf (year, sizeof year, "%d", in->year);
     snprintf (amount, sizeof amount, "%" PRId64, in->amount_fen);
+    //  The year's lock before the first write: its events in order
+    if (kj_db_lock_key (db, "guarantee.budget", year))
+        return kj_call_fail_db (call);
     int64_t rows = kj_db_run (db,
         "INSERT INTO budget AS b (year, total_fen, remaining_fen) "
         "VALUES ($1::int, $2::bigint, $2::bigint) "

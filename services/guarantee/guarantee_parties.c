@@ -327,6 +327,9 @@ guarantee_record_daichang (kj_call_t *call, const ProtobufCMessage *request,
                              "amount_fen: %" PRId64 "; a 代偿 is above 0",
                              in->amount_fen);
     kj_db_t *db = kj_call_db (call);
+    //  The loan's lock before the first write: its events in order
+    if (kj_db_lock_key (db, "guarantee.loan", in->loan_id))
+        return kj_call_fail_db (call);
     PGresult *res = kj_db_exec (db,
         "SELECT g.amount_fen - (SELECT coalesce (sum (amount_fen), 0)"
         "                       FROM daichang WHERE loan_id = g.loan_id),"
