@@ -5,6 +5,7 @@
 */
 
 #include "guarantee_server.h"
+#include "registry_check.h"
 
 //  --------------------------------------------------------------------------
 
@@ -13,8 +14,14 @@ guarantee_server_caller (kj_call_t *call)
 {
     const Kj__RequestHeader *header = kj_call_header (call);
     if (header && header->caller && header->caller->identity
-    &&  *header->caller->identity)
-        return header->caller->identity;
+    &&  *header->caller->identity) {
+        kj_status_t status;
+        if (registry_check_text (header->caller->identity, "caller", 128,
+                                 true, &status) == 0)
+            return header->caller->identity;
+        kj_call_fail_status (call, &status);
+        return NULL;
+    }
     kj_call_fail (call, KJ__CODE__PERMISSION_DENIED, "caller",
                   "caller: this step is recorded with the operator who "
                   "takes it, and the request names none (kejin --as NAME)");

@@ -22,8 +22,9 @@ extern const kj_method_t guarantee_methods [];
 //  Helpers the handlers share
 
 //  The identity of the operator calling, from the request header; NULL
-//  (the call failed PERMISSION_DENIED, field "caller") when there is none:
-//  a claim's steps record who took them, and four eyes need names.
+//  (the call failed PERMISSION_DENIED, field "caller") when there is none,
+//  or INVALID_ARGUMENT when it is not text of at most 128 characters: a
+//  claim's steps record who took them, and four eyes need names.
 const char *
     guarantee_server_caller (kj_call_t *call);
 

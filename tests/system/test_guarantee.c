@@ -377,6 +377,12 @@ test_bad_input (void **state)
     approve.claim_id = id;
     s_refused (&fx, anonymous, "ApproveClaim", &approve,
                &kj__claim__descriptor, KJ__CODE__PERMISSION_DENIED, "caller");
+    char long_name [200];
+    memset (long_name, 'x', sizeof long_name - 1);
+    long_name [sizeof long_name - 1] = 0;
+    kj_client_set_caller (anonymous, long_name);
+    s_refused (&fx, anonymous, "ApproveClaim", &approve,
+               &kj__claim__descriptor, KJ__CODE__INVALID_ARGUMENT, "caller");
     kj_client_destroy (&anonymous);
     Kj__ClaimListRequest list = KJ__CLAIM_LIST_REQUEST__INIT;
     list.limit = 1001;
