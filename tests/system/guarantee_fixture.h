@@ -32,7 +32,7 @@ typedef struct {
 
 //  Start a broker and `daemons` copies (1 or 2) of kejin-guarantee on a
 //  fresh database, relay off (events stay in kj_outbox to be read).
-static void
+static inline void
 gfx_start (gfx_t *fx, int daemons)
 {
     memset (fx, 0, sizeof *fx);
@@ -61,7 +61,7 @@ gfx_start (gfx_t *fx, int daemons)
     fx->year = tm.tm_year + 1900;
 }
 
-static void
+static inline void
 gfx_stop (gfx_t *fx)
 {
     kj_client_destroy (&fx->alice);
@@ -78,7 +78,7 @@ gfx_stop (gfx_t *fx)
 
 //  Call guarantee.method; reads (Get*, List*, LedgerCheck) carry no key,
 //  writes carry `key` (NULL: a new one). Returns the status code.
-static int
+static inline int
 gfx_call (kj_client_t *client, const char *method, const void *request,
           const ProtobufCMessageDescriptor *type, void *reply_p,
           kj_status_t *status, const char *key)
@@ -93,7 +93,7 @@ gfx_call (kj_client_t *client, const char *method, const void *request,
 }
 
 //  A call that must succeed; the reply (free it) or NULL when not wanted.
-static void *
+static inline void *
 gfx_ok (kj_client_t *client, const char *method, const void *request,
         const ProtobufCMessageDescriptor *type)
 {
@@ -108,7 +108,7 @@ gfx_ok (kj_client_t *client, const char *method, const void *request,
     return reply;
 }
 
-static int64_t
+static inline int64_t
 gfx_count (gfx_t *fx, const char *sql)
 {
     PGresult *res = kj_db_exec (fx->db, sql, 0, NULL);
@@ -120,7 +120,7 @@ gfx_count (gfx_t *fx, const char *sql)
 
 //  Guarantor G1 (qualified, yearly cap 1,000,000 yuan) and its agreement
 //  A1: bank 20%, system 80%, rate 40%, per-claim cap 50,000 yuan.
-static void
+static inline void
 gfx_parties (gfx_t *fx)
 {
     Kj__GuarantorAddRequest guarantor = KJ__GUARANTOR_ADD_REQUEST__INIT;
@@ -146,7 +146,7 @@ gfx_parties (gfx_t *fx)
                                           &kj__agreement__descriptor), NULL);
 }
 
-static void
+static inline void
 gfx_allot (gfx_t *fx, int year, int64_t amount_fen)
 {
     Kj__BudgetAllotRequest allot = KJ__BUDGET_ALLOT_REQUEST__INIT;
@@ -160,7 +160,7 @@ gfx_allot (gfx_t *fx, int year, int64_t amount_fen)
 //  daichang_fen, and a claim by alice; reviewed by bob (reviews >= 1: the
 //  city's, 2: the province's too) and approved by carol (approve). The
 //  claim's id.
-static int64_t
+static inline int64_t
 gfx_claim (gfx_t *fx, int64_t daichang_fen, int reviews, bool approve)
 {
     char loan [32], enterprise [32];
@@ -210,7 +210,7 @@ gfx_claim (gfx_t *fx, int64_t daichang_fen, int reviews, bool approve)
 }
 
 //  The ledger check must say balanced; returns it (free it).
-static Kj__LedgerReport *
+static inline Kj__LedgerReport *
 gfx_ledger (gfx_t *fx)
 {
     Kj__LedgerCheckRequest request = KJ__LEDGER_CHECK_REQUEST__INIT;
