@@ -428,6 +428,82 @@ test_bad_input (void **state)
 }
 
 //  --------------------------------------------------------------------------
+//  A new version of an agreement binds the guarantees made after it; the
+//  per-claim cap binds the entitlement, the budget left the payable; a
+//  claim that meets too little budget waits for next year's
+
+static void
+test_versions_binding_and_queue (void **state)
+{
+    gfx_t fx;
+    gfx_start (&fx, 1);
+    gfx_parties (&fx);
+    Kj__AgreementAddRequest agreement = KJ__AGREEMENT_ADD_REQUEST__INIT;
+    agreement.id = "A1";
+    agreement.guarantor_id = "G1";
+    agreement.bank = "盛京银行";
+    agreement.bank_share_bp = 3000;
+    agreement.system_share_bp = 7000;
+    agreement.rate_bp = 4000;
+    agreement.per_claim_cap_fen = 3000000;
+    agreement.valid_from = "2026-01-01";
+    agreement.valid_to = "2099-12-31";
+    Kj__Agreement *added = gfx_ok (fx.carol, "AddAgreement", &agreement,
+                                   &kj__agreement__descriptor);
+    assert_int_equal (added->version, 2);
+    kj__agreement__free_unpacked (added, NULL);
+    gfx_allot (&fx, fx.year, 1000000);
+
+    int64_t id = gfx_claim (&fx, 10000000, 2, true);
+    assert_int_equal (gfx_count (&fx, "SELECT agreement_version FROM "
+                                      "guarantee WHERE loan_id = 'L1'"), 2);
+    Kj__ClaimGetRequest get = KJ__CLAIM_GET_REQUEST__INIT;
+    get.claim_id = id;
+    Kj__Claim *claim = gfx_ok (fx.alice, "GetClaim", &get,
+                               &kj__claim__descriptor);
+    assert_int_equal (claim->entitled_fen, 3000000);    //  per-claim cap
+    assert_int_equal (claim->payable_fen, 1000000);     //  the budget left
+    assert_int_equal (claim->n_binding, 1);
+    assert_string_equal (claim->binding [0], "budget");
+    kj__claim__free_unpacked (claim, NULL);
+
+    Kj__ClaimPayRequest pay = KJ__CLAIM_PAY_REQUEST__INIT;
+    pay.claim_id = id;
+    claim = gfx_ok (fx.carol, "PayClaim", &pay, &kj__claim__descriptor);
+    assert_string_equal (claim->state, "QUEUED");
+    assert_int_equal (claim->paid_fen, 0);
+    assert_int_equal (claim->budget_year, fx.year + 1);
+    char reason [160];
+    snprintf (reason, sizeof reason, "the %d budget has 1000000 fen left, the "
+              "claim needs 3000000; it waits for the %d budget", fx.year,
+              fx.year + 1);
+    assert_string_equal (claim->reason, reason);
+    kj__claim__free_unpacked (claim, NULL);
+    //  Next year has no budget yet: nothing moves
+    kj_status_t status;
+    assert_int_equal (gfx_call (fx.carol, "PayClaim", &pay,
+                                &kj__claim__descriptor, NULL, &status, NULL),
+                      KJ__CODE__FAILED_PRECONDITION);
+    assert_non_null (strstr (status.message, "no budget is allotted"));
+    gfx_allot (&fx, fx.year + 1, 5000000);
+    Kj__BudgetGetRequest budget_get = KJ__BUDGET_GET_REQUEST__INIT;
+    budget_get.year = fx.year + 1;
+    Kj__Budget *budget = gfx_ok (fx.alice, "GetBudget", &budget_get,
+                                 &kj__budget__descriptor);
+    assert_int_equal (budget->queued_fen, 3000000);
+    kj__budget__free_unpacked (budget, NULL);
+    claim = gfx_ok (fx.carol, "PayClaim", &pay, &kj__claim__descriptor);
+    assert_string_equal (claim->state, "PAID");
+    assert_int_equal (claim->paid_fen, 3000000);
+    kj__claim__free_unpacked (claim, NULL);
+    assert_int_equal (gfx_count (&fx, "SELECT remaining_fen FROM budget "
+                                      "ORDER BY year LIMIT 1"), 1000000);
+    Kj__LedgerReport *report = gfx_ledger (&fx);
+    kj__ledger_report__free_unpacked (report, NULL);
+    gfx_stop (&fx);
+}
+
+//  --------------------------------------------------------------------------
 //  The command line, on the same node: run `kejin --broker EP ARGS`, its
 //  stdout into out; returns its exit code
 
@@ -517,6 +593,7 @@ main (void)
         cmocka_unit_test (test_happy_path),
         cmocka_unit_test (test_qualification),
         cmocka_unit_test (test_bad_input),
+        cmocka_unit_test (test_versions_binding_and_queue),
         cmocka_unit_test (test_cli),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
