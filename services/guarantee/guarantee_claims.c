@@ -377,42 +377,48 @@ guarantee_pay_claim (kj_call_t *call, const ProtobufCMessage *request,
                              claim->id, claim->entitled_fen,
                              claim->guarantor_id, comp.guarantor_cap_left_fen,
                              claim->budget_year);
-    int taken = guarantee_budget_take (db, claim->budget_year, amount);
-    if (taken < 0)
-        return kj_call_fail_db (call);
-    if (taken == 0) {
-        //  Too little left: wait, keeping its place, for the next year's
-        char *reason = kj_call_printf (call, "the %d budget has %" PRId64
-                                       " fen left, the claim needs %" PRId64
-                                       "; it waits for the %d budget",
-                                       claim->budget_year, left, amount,
-                                       claim->budget_year + 1);
-        if (kj_db_run (db,
-            "UPDATE claim SET state = 'QUEUED', budget_year = budget_year + 1,"
-            " queued_at = coalesce (queued_at, now ()), reason = $2 "
-            "WHERE id = $1::bigint", 2, (const char *[]) { id, reason }) != 1)
-            return kj_call_fail_db (call);
-        return s_claim_changed (call, claim->id, "guarantee.claim.queued",
-                                reply);
-    }
+    //  The payment, its ledger transaction and its event first, the budget
+    //  last: its row, which every payment of the year waits for, is then
+    //  held only until the commit. Too little left undoes them (to the
+    //  savepoint) and queues the claim instead.
     char amount_text [24], account [80];
     snprintf (amount_text, sizeof amount_text, "%" PRId64, amount);
-    if (kj_db_run (db,
+    snprintf (account, sizeof account, "compensation:%s", claim->guarantor_id);
+    if (kj_db_run (db, "SAVEPOINT guarantee_pay", 0, NULL) < 0
+    ||  kj_db_run (db,
         "INSERT INTO payment (claim_id, year, guarantor_id, amount_fen,"
         " paid_by) VALUES ($1::bigint, $2::int, $3, $4::bigint, $5)", 5,
         (const char *[]) { id, year, claim->guarantor_id, amount_text,
                            caller }) != 1
     ||  kj_db_run (db,
         "UPDATE claim SET state = 'PAID', paid_fen = $2::bigint, reason = '' "
-        "WHERE id = $1::bigint", 2, (const char *[]) { id, amount_text }) != 1)
-        return kj_call_fail_db (call);
-    snprintf (account, sizeof account, "compensation:%s", claim->guarantor_id);
-    if (guarantee_ledger_post (db, "pay", claim->id, claim->budget_year,
+        "WHERE id = $1::bigint", 2, (const char *[]) { id, amount_text }) != 1
+    ||  guarantee_ledger_post (db, "pay", claim->id, claim->budget_year,
                                account, kj_call_printf (call, "budget:%d",
                                                         claim->budget_year),
                                amount))
         return kj_call_fail_db (call);
-    return s_claim_changed (call, claim->id, "guarantee.claim.paid", reply);
+    if (s_claim_changed (call, claim->id, "guarantee.claim.paid", reply))
+        return -1;
+    int taken = guarantee_budget_take (db, claim->budget_year, amount);
+    if (taken < 0)
+        return kj_call_fail_db (call);
+    if (taken == 1)
+        return 0;
+
+    //  Too little left: wait, keeping its place, for the next year's
+    char *reason = kj_call_printf (call, "the %d budget has %" PRId64
+                                   " fen left, the claim needs %" PRId64
+                                   "; it waits for the %d budget",
+                                   claim->budget_year, left, amount,
+                                   claim->budget_year + 1);
+    if (kj_db_run (db, "ROLLBACK TO SAVEPOINT guarantee_pay", 0, NULL) < 0
+    ||  kj_db_run (db,
+        "UPDATE claim SET state = 'QUEUED', budget_year = budget_year + 1,"
+        " queued_at = coalesce (queued_at, now ()), reason = $2 "
+        "WHERE id = $1::bigint", 2, (const char *[]) { id, reason }) != 1)
+        return kj_call_fail_db (call);
+    return s_claim_changed (call, claim->id, "guarantee.claim.queued", reply);
 }
 
 //  --------------------------------------------------------------------------
