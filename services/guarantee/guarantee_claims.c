@@ -349,8 +349,8 @@ guarantee_pay_claim (kj_call_t *call, const ProtobufCMessage *request,
     if (!budgeted)
         return kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION, "claim_id",
                              "claim_id: no budget is allotted for %d, the "
-                             "year that pays claim %" PRId64, claim->budget_year,
-                             claim->id);
+                             "year that pays claim %" PRId64,
+                             claim->budget_year, claim->id);
     //  The guarantor's row is locked by the query above: its payments of
     //  the year are summed by one payer at a time
     res = kj_db_exec (db,

@@ -129,8 +129,8 @@ gfx_parties (gfx_t *fx)
     guarantor.qualified = true;
     guarantor.yearly_cap_fen = 100000000;
     kj__guarantor__free_unpacked (gfx_ok (fx->carol, "AddGuarantor",
-                                          &guarantor, &kj__guarantor__descriptor),
-                                  NULL);
+                                          &guarantor,
+                                          &kj__guarantor__descriptor), NULL);
     Kj__AgreementAddRequest agreement = KJ__AGREEMENT_ADD_REQUEST__INIT;
     agreement.id = "A1";
     agreement.guarantor_id = "G1";

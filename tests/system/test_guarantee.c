@@ -545,8 +545,8 @@ test_cli (void **state)
     assert_int_equal (s_kejin (&fx, out, sizeof out, "guarantee default L9 "
                                "--amount 80000 --paid-on 2026-07-01"), 0);
     assert_string_equal (out, "代偿 1 of ¥80,000.00 recorded on loan L9\n");
-    snprintf (args, sizeof args, "guarantee budget allot %d --amount 10万 --as ops",
-              fx.year);
+    snprintf (args, sizeof args, "guarantee budget allot %d --amount 10万 "
+              "--as ops", fx.year);
     assert_int_equal (s_kejin (&fx, out, sizeof out, args), 0);
     assert_int_equal (s_kejin (&fx, out, sizeof out, "guarantee claim submit 1 "
                                "--as alice"), 0);
