@@ -84,6 +84,60 @@ s_claim_changed (kj_call_t *call, int64_t id, const char *topic,
 }
 
 //  --------------------------------------------------------------------------
+//  Suspension: a guarantor, or the bank of the guarantee's agreement, whose
+//  代偿 pass the configured share of what it guaranteed takes no new claim.
+//  0, or -1 with the call failed.
+
+static int
+s_check_suspension (kj_call_t *call, const char *loan)
+{
+    const guarantee_config_t *config = kj_call_state (call);
+    if (!config || config->suspend_loss_ratio_bp == 0)
+        return 0;
+    PGresult *res = kj_db_exec (kj_call_db (call),
+        "WITH me AS (SELECT g.guarantor_id, a.bank FROM guarantee g"
+        "  LEFT JOIN agreement a ON a.id = g.agreement_id"
+        "   AND a.version = g.agreement_version WHERE g.loan_id = $1),"
+        " book AS (SELECT g.guarantor_id, a.bank, g.amount_fen,"
+        "  (SELECT coalesce (sum (amount_fen), 0) FROM daichang d"
+        "   WHERE d.loan_id = g.loan_id) AS lost FROM guarantee g"
+        "  LEFT JOIN agreement a ON a.id = g.agreement_id"
+        "   AND a.version = g.agreement_version) "
+        "SELECT 'guarantor ' || me.guarantor_id,"
+        "  (SELECT sum (lost) FROM book WHERE book.guarantor_id"
+        "   = me.guarantor_id)::bigint,"
+        "  (SELECT sum (amount_fen) FROM book WHERE book.guarantor_id"
+        "   = me.guarantor_id)::bigint FROM me "
+        "UNION ALL "
+        "SELECT 'bank ' || me.bank,"
+        "  (SELECT sum (lost) FROM book WHERE book.bank = me.bank)::bigint,"
+        "  (SELECT sum (amount_fen) FROM book WHERE book.bank = me.bank)"
+        "  ::bigint FROM me WHERE me.bank IS NOT NULL", 1,
+        (const char *[]) { loan });
+    if (!res)
+        return kj_call_fail_db (call);
+    int rc = 0;
+    for (int row = 0; row < PQntuples (res) && rc == 0; row++) {
+        int64_t lost = atoll (PQgetvalue (res, row, 1));
+        int64_t guaranteed = atoll (PQgetvalue (res, row, 2));
+        if (guaranteed <= 0
+        ||  (__int128) lost * 10000
+              <= (__int128) config->suspend_loss_ratio_bp * guaranteed)
+            continue;
+        int64_t ratio = (int64_t) ((__int128) lost * 10000 / guaranteed);
+        rc = kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION, "daichang_id",
+                           "daichang_id: %s is suspended from new claims: its "
+                           "代偿 of %" PRId64 " fen are %" PRId64 " bp of the "
+                           "%" PRId64 " fen it guaranteed, past the threshold "
+                           "of %" PRId64 " bp", PQgetvalue (res, row, 0),
+                           lost, ratio, guaranteed,
+                           config->suspend_loss_ratio_bp);
+    }
+    PQclear (res);
+    return rc;
+}
+
+//  --------------------------------------------------------------------------
 //  SubmitClaim: one claim per 代偿, for a guarantee that qualifies. The
 //  entitlement is what the rules give within the rate, the per-claim cap
 //  and the guarantor's yearly cap left; payable_fen is that within the
@@ -152,6 +206,8 @@ guarantee_submit_claim (kj_call_t *call, const ProtobufCMessage *request,
         return kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION,
                              "daichang_id", "daichang_id: the guarantee of "
                              "loan %s %s", loan, reason);
+    if (s_check_suspension (call, loan))
+        return -1;
     kj_status_t status;
     if (guarantee_comp_check (&comp, &status))
         return kj_call_fail_status (call, &status);

@@ -17,10 +17,13 @@ static const kj_service_def_t s_def = {
     .name = "guarantee",
     .summary = "Provincial risk compensation for guarantors' 代偿 "
                "(MDP service \"guarantee\").",
+    .options = guarantee_options,
     .services = s_services,
     .schema = "guarantee",
     .migrations = guarantee_migrations,
-    .outbox = true
+    .outbox = true,
+    .init = guarantee_server_new,
+    .destroy = guarantee_server_destroy
 };
 
 int

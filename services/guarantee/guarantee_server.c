@@ -41,6 +41,44 @@ guarantee_server_event (kj_call_t *call, const char *topic, const char *key,
 
 //  --------------------------------------------------------------------------
 
+const kj_option_t guarantee_options [] = {
+    { "guarantee/suspend_loss_ratio_bp", "0",
+      "suspend a guarantor or bank from new claims when its 代偿 pass this "
+      "share of what it guaranteed, in basis points (500 = 5%; 0: never)" },
+    { NULL }
+};
+
+//  --------------------------------------------------------------------------
+
+void *
+guarantee_server_new (kj_service_t *service, kj_db_t *db, kj_status_t *status)
+{
+    const char *text = kj_config_get (kj_service_config (service),
+                                      "guarantee/suspend_loss_ratio_bp");
+    char *end = NULL;
+    errno = 0;
+    long long bp = strtoll (text, &end, 10);
+    if (!*text || *end || errno || bp < 0 || bp > 10000) {
+        kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
+                       "guarantee/suspend_loss_ratio_bp",
+                       "guarantee/suspend_loss_ratio_bp: '%.40s'; 0 to 10000 "
+                       "basis points", text);
+        return NULL;
+    }
+    guarantee_config_t *self = calloc (1, sizeof *self);
+    assert (self);
+    self->suspend_loss_ratio_bp = bp;
+    return self;
+}
+
+void
+guarantee_server_destroy (void *state)
+{
+    free (state);
+}
+
+//  --------------------------------------------------------------------------
+
 const kj_method_t guarantee_methods [] = {
     { "AddGuarantor", guarantee_add_guarantor, KJ_WRITE },
     { "AddAgreement", guarantee_add_agreement, KJ_WRITE },

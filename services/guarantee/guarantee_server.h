@@ -18,6 +18,25 @@
 //  The methods of the service "guarantee" (proto/guarantee.proto).
 extern const kj_method_t guarantee_methods [];
 
+//  The daemon's own options (kj_service's table).
+extern const kj_option_t guarantee_options [];
+
+//  What the handlers know of the configuration (kj_call_state).
+typedef struct {
+    //  A guarantor or bank whose loss ratio (代偿 over guaranteed amount)
+    //  passes this many basis points is suspended from new claims; 0: off
+    int64_t suspend_loss_ratio_bp;
+} guarantee_config_t;
+
+//  kj_service's init: the options read and checked (INVALID_ARGUMENT
+//  naming the option stops the start).
+void *
+    guarantee_server_new (kj_service_t *service, kj_db_t *db,
+                          kj_status_t *status);
+
+void
+    guarantee_server_destroy (void *state);
+
 //  --------------------------------------------------------------------------
 //  Helpers the handlers share
 

@@ -31,15 +31,17 @@ typedef struct {
 } gfx_t;
 
 //  Start a broker and `daemons` copies (1 or 2) of kejin-guarantee on a
-//  fresh database, relay off (events stay in kj_outbox to be read).
+//  fresh database, relay off (events stay in kj_outbox to be read), with
+//  one more option "path=value" (or NULL).
 static inline void
-gfx_start (gfx_t *fx, int daemons)
+gfx_start (gfx_t *fx, int daemons, const char *option)
 {
     memset (fx, 0, sizeof *fx);
     assert_int_equal (kj_broker_start (&fx->broker, 0, NULL), 0);
     fx->dsn = kj_test_db_new ("guarantee");
     const char *extra [] = { "-s", "guarantee/relay=false", "-s",
-                             "guarantee/workers=3", NULL };
+                             "guarantee/workers=3", option ? "-s" : NULL,
+                             option, NULL };
     for (int i = 0; i < daemons; i++) {
         fx->daemon [i] = kj_daemon_start ("guarantee", &fx->broker, fx->dsn,
                                           extra);

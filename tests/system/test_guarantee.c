@@ -43,7 +43,7 @@ static void
 test_happy_path (void **state)
 {
     gfx_t fx;
-    gfx_start (&fx, 1);
+    gfx_start (&fx, 1, NULL);
     gfx_parties (&fx);
     gfx_allot (&fx, fx.year, 10000000);
     kj_status_t status;
@@ -205,7 +205,7 @@ static void
 test_qualification (void **state)
 {
     gfx_t fx;
-    gfx_start (&fx, 1);
+    gfx_start (&fx, 1, NULL);
     gfx_parties (&fx);
     kj_status_t status;
     Kj__GuaranteeAddRequest guarantee = KJ__GUARANTEE_ADD_REQUEST__INIT;
@@ -291,7 +291,7 @@ static void
 test_bad_input (void **state)
 {
     gfx_t fx;
-    gfx_start (&fx, 1);
+    gfx_start (&fx, 1, NULL);
     gfx_parties (&fx);
     gfx_allot (&fx, fx.year, 1000000);
     int64_t id = gfx_claim (&fx, 1000000, 2, false);
@@ -436,7 +436,7 @@ static void
 test_versions_binding_and_queue (void **state)
 {
     gfx_t fx;
-    gfx_start (&fx, 1);
+    gfx_start (&fx, 1, NULL);
     gfx_parties (&fx);
     Kj__AgreementAddRequest agreement = KJ__AGREEMENT_ADD_REQUEST__INIT;
     agreement.id = "A1";
@@ -504,6 +504,99 @@ test_versions_binding_and_queue (void **state)
 }
 
 //  --------------------------------------------------------------------------
+//  Suspension: past 50% of its book in 代偿, a guarantor (then a bank)
+//  takes no new claim; a threshold that is not a number stops the start
+
+static int64_t
+s_loan (gfx_t *fx, const char *loan, const char *guarantor,
+        const char *agreement, int64_t amount_fen, int64_t daichang_fen)
+{
+    Kj__GuaranteeAddRequest guarantee = KJ__GUARANTEE_ADD_REQUEST__INIT;
+    guarantee.loan_id = (char *) loan;
+    guarantee.guarantor_id = (char *) guarantor;
+    guarantee.agreement_id = (char *) agreement;
+    guarantee.enterprise = (char *) loan;
+    guarantee.product_category = "创业类";
+    guarantee.amount_fen = amount_fen;
+    guarantee.loan_date = "2026-01-15";
+    kj__loan_guarantee__free_unpacked (gfx_ok (fx->carol, "AddGuarantee",
+                                               &guarantee,
+                                               &kj__loan_guarantee__descriptor),
+                                       NULL);
+    Kj__DaichangRecordRequest record = KJ__DAICHANG_RECORD_REQUEST__INIT;
+    record.loan_id = (char *) loan;
+    record.amount_fen = daichang_fen;
+    record.paid_on = "2026-06-30";
+    Kj__Daichang *daichang = gfx_ok (fx->carol, "RecordDaichang", &record,
+                                     &kj__daichang__descriptor);
+    int64_t id = daichang->id;
+    kj__daichang__free_unpacked (daichang, NULL);
+    return id;
+}
+
+static void
+test_suspension (void **state)
+{
+    gfx_t fx;
+    gfx_start (&fx, 1, "guarantee/suspend_loss_ratio_bp=5000");
+    gfx_parties (&fx);
+    kj_status_t status;
+    Kj__ClaimSubmitRequest submit = KJ__CLAIM_SUBMIT_REQUEST__INIT;
+    submit.daichang_id = s_loan (&fx, "L1", "G1", "A1", 10000000, 4000000);
+    kj__claim__free_unpacked (gfx_ok (fx.alice, "SubmitClaim", &submit,
+                                      &kj__claim__descriptor), NULL);
+    //  G1: 12 of 20 million fen lost, 6000 bp
+    submit.daichang_id = s_loan (&fx, "L2", "G1", "A1", 10000000, 8000000);
+    assert_int_equal (gfx_call (fx.alice, "SubmitClaim", &submit,
+                                &kj__claim__descriptor, NULL, &status, NULL),
+                      KJ__CODE__FAILED_PRECONDITION);
+    assert_string_equal (status.message, "daichang_id: guarantor G1 is "
+                         "suspended from new claims: its 代偿 of 12000000 fen "
+                         "are 6000 bp of the 20000000 fen it guaranteed, past "
+                         "the threshold of 5000 bp");
+    //  G2 with the same bank: G2 at 1000 bp, the bank at 5545 bp
+    Kj__GuarantorAddRequest guarantor = KJ__GUARANTOR_ADD_REQUEST__INIT;
+    guarantor.id = "G2";
+    guarantor.name = "another";
+    guarantor.qualified = true;
+    guarantor.yearly_cap_fen = 100000000;
+    kj__guarantor__free_unpacked (gfx_ok (fx.carol, "AddGuarantor",
+                                          &guarantor,
+                                          &kj__guarantor__descriptor), NULL);
+    Kj__AgreementAddRequest agreement = KJ__AGREEMENT_ADD_REQUEST__INIT;
+    agreement.id = "A2";
+    agreement.guarantor_id = "G2";
+    agreement.bank = "盛京银行";
+    agreement.bank_share_bp = 2000;
+    agreement.system_share_bp = 8000;
+    agreement.rate_bp = 4000;
+    agreement.per_claim_cap_fen = 5000000;
+    agreement.valid_from = "2020-01-01";
+    agreement.valid_to = "2099-12-31";
+    kj__agreement__free_unpacked (gfx_ok (fx.carol, "AddAgreement",
+                                          &agreement,
+                                          &kj__agreement__descriptor), NULL);
+    submit.daichang_id = s_loan (&fx, "L3", "G2", "A2", 2000000, 200000);
+    assert_int_equal (gfx_call (fx.alice, "SubmitClaim", &submit,
+                                &kj__claim__descriptor, NULL, &status, NULL),
+                      KJ__CODE__FAILED_PRECONDITION);
+    assert_non_null (strstr (status.message, "bank 盛京银行 is suspended"));
+    assert_non_null (strstr (status.message, "are 5545 bp"));
+    assert_int_equal (gfx_count (&fx, "SELECT count (*) FROM claim"), 1);
+    gfx_stop (&fx);
+
+    //  Not a number: the daemon stops at start, exit 2
+    kj_broker_t broker;
+    assert_int_equal (kj_broker_start (&broker, 0, NULL), 0);
+    char *dsn = kj_test_db_new ("guarantee");
+    pid_t daemon = kj_daemon_start ("guarantee", &broker, dsn,
+        (const char *[]) { "-s", "guarantee/suspend_loss_ratio_bp=5%", NULL });
+    assert_int_equal (kj_test_wait_exit (daemon, 20000), 2);
+    assert_int_equal (kj_broker_stop (&broker, SIGTERM), 0);
+    free (dsn);
+}
+
+//  --------------------------------------------------------------------------
 //  The command line, on the same node: run `kejin --broker EP ARGS`, its
 //  stdout into out; returns its exit code
 
@@ -526,7 +619,7 @@ static void
 test_cli (void **state)
 {
     gfx_t fx;
-    gfx_start (&fx, 1);
+    gfx_start (&fx, 1, NULL);
     char out [4096], args [512];
     assert_int_equal (s_kejin (&fx, out, sizeof out, "guarantee guarantor add "
                                "G9 --name 科担 --yearly-cap 100万 --qualified "
@@ -594,6 +687,7 @@ main (void)
         cmocka_unit_test (test_qualification),
         cmocka_unit_test (test_bad_input),
         cmocka_unit_test (test_versions_binding_and_queue),
+        cmocka_unit_test (test_suspension),
         cmocka_unit_test (test_cli),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

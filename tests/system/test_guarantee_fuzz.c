@@ -89,7 +89,7 @@ static void
 test_hostile_requests (void **state)
 {
     gfx_t fx;
-    gfx_start (&fx, 1);
+    gfx_start (&fx, 1, NULL);
     gfx_parties (&fx);
     gfx_allot (&fx, fx.year, 2000000);
     gfx_claim (&fx, 1000000, 0, false);     //  SUBMITTED

@@ -96,7 +96,7 @@ static void
 test_m1_budget_under_contention_and_crash (void **state)
 {
     gfx_t fx;
-    gfx_start (&fx, 2);
+    gfx_start (&fx, 2, NULL);
     gfx_parties (&fx);
     gfx_allot (&fx, fx.year, M1_BUDGET_FEN);
     int64_t claims [M1_CLAIMS];
@@ -263,7 +263,7 @@ static void
 test_m3_two_approvers_at_once (void **state)
 {
     gfx_t fx;
-    gfx_start (&fx, 2);
+    gfx_start (&fx, 2, NULL);
     gfx_parties (&fx);
     gfx_allot (&fx, fx.year, 1000000000);
     int64_t claims [M3_CLAIMS];
