@@ -41,13 +41,6 @@ guarantee_server_event (kj_call_t *call, const char *topic, const char *key,
 
 //  --------------------------------------------------------------------------
 
-const kj_option_t guarantee_options [] = {
-    { "guarantee/suspend_loss_ratio_bp", "0",
-      "suspend a guarantor or bank from new claims when its 代偿 pass this "
-      "share of what it guaranteed, in basis points (500 = 5%; 0: never)" },
-    { NULL }
-};
-
 //  --------------------------------------------------------------------------
 
 void *
