@@ -55,8 +55,8 @@ s_operator (cli_t *cli, cli_args_t *args)
 //  Call a write or read of the guarantee service as the operator.
 static int
 s_call (cli_t *cli, cli_args_t *args, const char *method,
-        const ProtobufCMessage *request,
-        const ProtobufCMessageDescriptor *type, ProtobufCMessage **reply_p)
+        const ProtobufCMessage *request, const ProtobufCMessageDescriptor *type,
+        ProtobufCMessage **reply_p)
 {
     s_operator (cli, args);
     bool read = strncmp (method, "Get", 3) == 0
@@ -94,8 +94,9 @@ s_print_claim (cli_t *cli, const Kj__Claim *c)
     printf (")\n  paid %s from the %d budget\n",
             cli_yuan (c->paid_fen, a, sizeof a), c->budget_year);
     printf ("  submitted by %s; city review %s (due %s); province review %s"
-            " (due %s); approved by %s\n", c->submitted_by,
-            *c->city_reviewed_by ? c->city_reviewed_by : "-", c->city_due,
+            " (due %s); approved by %s\n",
+            c->submitted_by, *c->city_reviewed_by ? c->city_reviewed_by : "-",
+            c->city_due,
             *c->province_reviewed_by ? c->province_reviewed_by : "-",
             *c->province_due ? c->province_due : "-",
             *c->approved_by ? c->approved_by : "-");
@@ -116,10 +117,10 @@ s_print_budget (cli_t *cli, const Kj__Budget *b)
     }
     char t [64], r [64], p [64], f [64], q [64];
     printf ("budget %d: allotted %s, left %s, paid %s, refunded %s, "
-            "queued for it %s\n", b->year, cli_yuan (b->total_fen, t, 64),
+            "queued for it %s\n",
+            b->year, cli_yuan (b->total_fen, t, 64),
             cli_yuan (b->remaining_fen, r, 64), cli_yuan (b->paid_fen, p, 64),
-            cli_yuan (b->refunded_fen, f, 64),
-            cli_yuan (b->queued_fen, q, 64));
+            cli_yuan (b->refunded_fen, f, 64), cli_yuan (b->queued_fen, q, 64));
 }
 
 //  --------------------------------------------------------------------------
@@ -128,9 +129,10 @@ s_print_budget (cli_t *cli, const Kj__Budget *b)
 static int
 s_guarantor (cli_t *cli, int argc, char **argv)
 {
-    cli_args_t *args = cli_args_verb (argc - 1, argv + 1,
-        "as= name= yearly-cap= qualified!", s_usage, 1, "name yearly-cap",
-        "guarantor add needs ID --name NAME --yearly-cap YUAN");
+    cli_args_t *args =
+        cli_args_verb (argc - 1, argv + 1, "as= name= yearly-cap= qualified!",
+                       s_usage, 1, "name yearly-cap",
+                       "guarantor add needs ID --name NAME --yearly-cap YUAN");
     if (!args)
         return CLI_USAGE;
     Kj__GuarantorAddRequest request = KJ__GUARANTOR_ADD_REQUEST__INIT;
@@ -139,13 +141,14 @@ s_guarantor (cli_t *cli, int argc, char **argv)
     request.qualified = cli_args_flag (args, "qualified");
     Kj__Guarantor *reply = NULL;
     int rc = cli_parse_yuan ("--yearly-cap", cli_args_get (args, "yearly-cap"),
-                             &request.yearly_cap_fen) ? CLI_USAGE
-           : s_call (cli, args, "AddGuarantor", &request.base,
-                     &kj__guarantor__descriptor, (ProtobufCMessage **) &reply);
+                             &request.yearly_cap_fen)
+               ? CLI_USAGE
+               : s_call (cli, args, "AddGuarantor", &request.base,
+                         &kj__guarantor__descriptor,
+                         (ProtobufCMessage **) &reply);
     if (rc == CLI_OK && cli->json)
         cli_print_json (&reply->base);
-    else
-    if (rc == CLI_OK)
+    else if (rc == CLI_OK)
         printf ("guarantor %s added (%s)\n", reply->id,
                 reply->qualified ? "qualified" : "not qualified");
     if (reply)
@@ -157,9 +160,11 @@ s_guarantor (cli_t *cli, int argc, char **argv)
 static int
 s_agreement (cli_t *cli, int argc, char **argv)
 {
-    cli_args_t *args = cli_args_verb (argc - 1, argv + 1,
+    cli_args_t *args = cli_args_verb (
+        argc - 1, argv + 1,
         "as= guarantor= bank= bank-share= system-share= rate= per-claim-cap= "
-        "from= to=", s_usage, 1,
+        "from= to=",
+        s_usage, 1,
         "guarantor bank bank-share system-share rate per-claim-cap from to",
         "agreement add needs ID and every option: kejin guarantee --help");
     if (!args)
@@ -174,21 +179,21 @@ s_agreement (cli_t *cli, int argc, char **argv)
     int rc = cli_parse_percent ("--bank-share",
                                 cli_args_get (args, "bank-share"),
                                 &request.bank_share_bp)
-          || cli_parse_percent ("--system-share",
-                                cli_args_get (args, "system-share"),
-                                &request.system_share_bp)
-          || cli_parse_percent ("--rate", cli_args_get (args, "rate"),
-                                &request.rate_bp)
-          || cli_parse_yuan ("--per-claim-cap",
-                             cli_args_get (args, "per-claim-cap"),
-                             &request.per_claim_cap_fen)
-           ? CLI_USAGE
-           : s_call (cli, args, "AddAgreement", &request.base,
-                     &kj__agreement__descriptor, (ProtobufCMessage **) &reply);
+                  || cli_parse_percent ("--system-share",
+                                        cli_args_get (args, "system-share"),
+                                        &request.system_share_bp)
+                  || cli_parse_percent ("--rate", cli_args_get (args, "rate"),
+                                        &request.rate_bp)
+                  || cli_parse_yuan ("--per-claim-cap",
+                                     cli_args_get (args, "per-claim-cap"),
+                                     &request.per_claim_cap_fen)
+               ? CLI_USAGE
+               : s_call (cli, args, "AddAgreement", &request.base,
+                         &kj__agreement__descriptor,
+                         (ProtobufCMessage **) &reply);
     if (rc == CLI_OK && cli->json)
         cli_print_json (&reply->base);
-    else
-    if (rc == CLI_OK)
+    else if (rc == CLI_OK)
         printf ("agreement %s version %d added\n", reply->id, reply->version);
     if (reply)
         kj__agreement__free_unpacked (reply, NULL);
@@ -199,7 +204,8 @@ s_agreement (cli_t *cli, int argc, char **argv)
 static int
 s_guarantee (cli_t *cli, int argc, char **argv)
 {
-    cli_args_t *args = cli_args_verb (argc - 1, argv + 1,
+    cli_args_t *args = cli_args_verb (
+        argc - 1, argv + 1,
         "as= guarantor= agreement= enterprise= category= amount= date=",
         s_usage, 1, "guarantor enterprise category amount date",
         "guarantee add needs LOAN --guarantor --enterprise --category "
@@ -215,14 +221,14 @@ s_guarantee (cli_t *cli, int argc, char **argv)
     request.loan_date = cli_args_text (args, "date");
     Kj__LoanGuarantee *reply = NULL;
     int rc = cli_parse_yuan ("--amount", cli_args_get (args, "amount"),
-                             &request.amount_fen) ? CLI_USAGE
-           : s_call (cli, args, "AddGuarantee", &request.base,
-                     &kj__loan_guarantee__descriptor,
-                     (ProtobufCMessage **) &reply);
+                             &request.amount_fen)
+               ? CLI_USAGE
+               : s_call (cli, args, "AddGuarantee", &request.base,
+                         &kj__loan_guarantee__descriptor,
+                         (ProtobufCMessage **) &reply);
     if (rc == CLI_OK && cli->json)
         cli_print_json (&reply->base);
-    else
-    if (rc == CLI_OK)
+    else if (rc == CLI_OK)
         printf ("guarantee of loan %s added: %s\n", reply->loan_id,
                 reply->reason);
     if (reply)
@@ -234,9 +240,10 @@ s_guarantee (cli_t *cli, int argc, char **argv)
 static int
 s_default (cli_t *cli, int argc, char **argv)
 {
-    cli_args_t *args = cli_args_verb (argc, argv, "as= amount= paid-on=",
-        s_usage, 1, "amount paid-on",
-        "default needs LOAN --amount YUAN --paid-on YYYY-MM-DD");
+    cli_args_t *args =
+        cli_args_verb (argc, argv, "as= amount= paid-on=", s_usage, 1,
+                       "amount paid-on",
+                       "default needs LOAN --amount YUAN --paid-on YYYY-MM-DD");
     if (!args)
         return CLI_USAGE;
     Kj__DaichangRecordRequest request = KJ__DAICHANG_RECORD_REQUEST__INIT;
@@ -244,14 +251,15 @@ s_default (cli_t *cli, int argc, char **argv)
     request.paid_on = cli_args_text (args, "paid-on");
     Kj__Daichang *reply = NULL;
     int rc = cli_parse_yuan ("--amount", cli_args_get (args, "amount"),
-                             &request.amount_fen) ? CLI_USAGE
-           : s_call (cli, args, "RecordDaichang", &request.base,
-                     &kj__daichang__descriptor, (ProtobufCMessage **) &reply);
+                             &request.amount_fen)
+               ? CLI_USAGE
+               : s_call (cli, args, "RecordDaichang", &request.base,
+                         &kj__daichang__descriptor,
+                         (ProtobufCMessage **) &reply);
     char yuan [64];
     if (rc == CLI_OK && cli->json)
         cli_print_json (&reply->base);
-    else
-    if (rc == CLI_OK)
+    else if (rc == CLI_OK)
         printf ("代偿 %" PRId64 " of %s recorded on loan %s\n", reply->id,
                 cli_yuan (reply->amount_fen, yuan, sizeof yuan),
                 reply->loan_id);
@@ -283,8 +291,8 @@ static int
 s_claim_list (cli_t *cli, int argc, char **argv)
 {
     cli_args_t *args = cli_args_verb (argc - 1, argv + 1,
-        "as= state= after= limit=", s_usage, 0, NULL,
-        "claim list takes no arguments");
+                                      "as= state= after= limit=", s_usage, 0,
+                                      NULL, "claim list takes no arguments");
     if (!args)
         return CLI_USAGE;
     Kj__ClaimListRequest request = KJ__CLAIM_LIST_REQUEST__INIT;
@@ -294,10 +302,11 @@ s_claim_list (cli_t *cli, int argc, char **argv)
     int rc = (cli_args_get (args, "after")
               && cli_parse_int ("--after", cli_args_get (args, "after"), 0,
                                 INT64_MAX, &after))
-          || (cli_args_get (args, "limit")
-              && cli_parse_int ("--limit", cli_args_get (args, "limit"), 1,
-                                1000, &limit))
-           ? CLI_USAGE : CLI_OK;
+                  || (cli_args_get (args, "limit")
+                      && cli_parse_int ("--limit", cli_args_get (args, "limit"),
+                                        1, 1000, &limit))
+               ? CLI_USAGE
+               : CLI_OK;
     request.after_id = after;
     request.limit = (uint32_t) limit;
     if (rc == CLI_OK)
@@ -319,8 +328,7 @@ s_claim_list (cli_t *cli, int argc, char **argv)
         cli_table_print (table, stdout);
         cli_table_destroy (&table);
     }
-    else
-    if (rc == CLI_OK)
+    else if (rc == CLI_OK)
         for (size_t i = 0; i < reply->n_claims; i++)
             cli_print_json (&reply->claims [i]->base);
     if (reply)
@@ -335,8 +343,8 @@ s_claim (cli_t *cli, int argc, char **argv)
     const char *verb = argc >= 3 ? argv [2] : "";
     if (streq (verb, "list"))
         return s_claim_list (cli, argc, argv);
-    const char *spec = streq (verb, "review")
-                     ? "as= level= reject! reason=" : "as=";
+    const char *spec = streq (verb, "review") ? "as= level= reject! reason="
+                                              : "as=";
     cli_args_t *args = cli_args_verb (argc - 1, argv + 1, spec, s_usage, 1,
                                       streq (verb, "review") ? "level" : NULL,
                                       "claim submit|show|review takes one id; "
@@ -367,8 +375,10 @@ s_claim (cli_t *cli, int argc, char **argv)
         return s_claim_call (cli, args, "ReviewClaim", &request.base);
     }
     cli_args_destroy (&args);
-    fprintf (stderr, "kejin: claim %s: unknown; submit, show, list or "
-             "review\n", verb);
+    fprintf (stderr,
+             "kejin: claim %s: unknown; submit, show, list or "
+             "review\n",
+             verb);
     return CLI_USAGE;
 }
 
@@ -400,26 +410,27 @@ s_approve_or_pay (cli_t *cli, int argc, char **argv)
 static int
 s_recover (cli_t *cli, int argc, char **argv)
 {
-    cli_args_t *args = cli_args_verb (argc, argv, "as= net=", s_usage, 1,
-                                      "net", "recover needs CLAIM_ID --net "
+    cli_args_t *args = cli_args_verb (argc, argv, "as= net=", s_usage, 1, "net",
+                                      "recover needs CLAIM_ID --net "
                                       "YUAN");
     if (!args)
         return CLI_USAGE;
     Kj__RecoverRequest request = KJ__RECOVER_REQUEST__INIT;
     Kj__Recovery *reply = NULL;
     int rc = s_id (args, "CLAIM_ID", &request.claim_id)
-          || cli_parse_yuan ("--net", cli_args_get (args, "net"),
-                             &request.net_recovery_fen)
-           ? CLI_USAGE
-           : s_call (cli, args, "Recover", &request.base,
-                     &kj__recovery__descriptor, (ProtobufCMessage **) &reply);
+                  || cli_parse_yuan ("--net", cli_args_get (args, "net"),
+                                     &request.net_recovery_fen)
+               ? CLI_USAGE
+               : s_call (cli, args, "Recover", &request.base,
+                         &kj__recovery__descriptor,
+                         (ProtobufCMessage **) &reply);
     char a [64], b [64], c [64];
     if (rc == CLI_OK && cli->json)
         cli_print_json (&reply->base);
-    else
-    if (rc == CLI_OK)
+    else if (rc == CLI_OK)
         printf ("claim %" PRId64 ": recovered %s in all; refund to the "
-                "province now %s, %s in all\n", reply->claim_id,
+                "province now %s, %s in all\n",
+                reply->claim_id,
                 cli_yuan (reply->cumulative_recovery_fen, a, 64),
                 cli_yuan (reply->refund_fen, b, 64),
                 cli_yuan (reply->cumulative_refund_fen, c, 64));
@@ -440,16 +451,19 @@ s_budget (cli_t *cli, int argc, char **argv)
                  verb);
         return CLI_USAGE;
     }
-    cli_args_t *args = cli_args_verb (argc - 1, argv + 1, "as= amount=",
-                                      s_usage, list ? 0 : 1,
+    cli_args_t *args = cli_args_verb (argc - 1, argv + 1,
+                                      "as= amount=", s_usage, list ? 0 : 1,
                                       allot ? "amount" : NULL,
                                       "budget allot YEAR --amount YUAN | "
                                       "budget show YEAR | budget list");
     if (!args)
         return CLI_USAGE;
     int64_t year = 0;
-    int rc = !list && cli_parse_int ("YEAR", cli_args_positional (args, 0),
-                                     2000, 2100, &year) ? CLI_USAGE : CLI_OK;
+    int rc = !list
+                  && cli_parse_int ("YEAR", cli_args_positional (args, 0), 2000,
+                                    2100, &year)
+               ? CLI_USAGE
+               : CLI_OK;
     if (rc == CLI_OK && list) {
         Kj__BudgetListRequest request = KJ__BUDGET_LIST_REQUEST__INIT;
         Kj__BudgetList *reply = NULL;
@@ -461,20 +475,19 @@ s_budget (cli_t *cli, int argc, char **argv)
         if (reply)
             kj__budget_list__free_unpacked (reply, NULL);
     }
-    else
-    if (rc == CLI_OK) {
+    else if (rc == CLI_OK) {
         Kj__BudgetAllotRequest allotment = KJ__BUDGET_ALLOT_REQUEST__INIT;
         Kj__BudgetGetRequest get = KJ__BUDGET_GET_REQUEST__INIT;
         allotment.year = get.year = (int32_t) year;
         Kj__Budget *reply = NULL;
-        if (allot && cli_parse_yuan ("--amount", cli_args_get (args, "amount"),
-                                     &allotment.amount_fen))
+        if (allot
+            && cli_parse_yuan ("--amount", cli_args_get (args, "amount"),
+                               &allotment.amount_fen))
             rc = CLI_USAGE;
         else
             rc = s_call (cli, args, allot ? "AllotBudget" : "GetBudget",
                          allot ? &allotment.base : &get.base,
-                         &kj__budget__descriptor,
-                         (ProtobufCMessage **) &reply);
+                         &kj__budget__descriptor, (ProtobufCMessage **) &reply);
         if (rc == CLI_OK)
             s_print_budget (cli, reply);
         if (reply)
@@ -503,8 +516,7 @@ s_ledger (cli_t *cli, int argc, char **argv)
                      (ProtobufCMessage **) &reply);
     if (rc == CLI_OK && cli->json)
         cli_print_json (&reply->base);
-    else
-    if (rc == CLI_OK) {
+    else if (rc == CLI_OK) {
         printf ("ledger %s: %" PRIu64 " transactions, %" PRIu64 " entries\n",
                 reply->balanced ? "balanced" : "DOES NOT BALANCE",
                 reply->transactions, reply->entries);
@@ -526,21 +538,19 @@ cli_guarantee_node (cli_t *cli, int argc, char **argv)
 {
     static const struct {
         const char *noun;
-        const char *verb;       //  required second word, or NULL
+        const char *verb;  //  required second word, or NULL
         int (*run) (cli_t *cli, int argc, char **argv);
-    } s_verbs [] = {
-        { "guarantor", "add", s_guarantor },
-        { "agreement", "add", s_agreement },
-        { "guarantee", "add", s_guarantee },
-        { "default", NULL, s_default },
-        { "claim", NULL, s_claim },
-        { "approve", NULL, s_approve_or_pay },
-        { "pay", NULL, s_approve_or_pay },
-        { "recover", NULL, s_recover },
-        { "budget", NULL, s_budget },
-        { "ledger", NULL, s_ledger },
-        { NULL }
-    };
+    } s_verbs [] = { { "guarantor", "add", s_guarantor },
+                     { "agreement", "add", s_agreement },
+                     { "guarantee", "add", s_guarantee },
+                     { "default", NULL, s_default },
+                     { "claim", NULL, s_claim },
+                     { "approve", NULL, s_approve_or_pay },
+                     { "pay", NULL, s_approve_or_pay },
+                     { "recover", NULL, s_recover },
+                     { "budget", NULL, s_budget },
+                     { "ledger", NULL, s_ledger },
+                     { NULL } };
     //  argv [0] is "guarantee", argv [1] the noun or verb: a verb of one
     //  word parses its arguments from argv [2], of two from argv [3]
     if (argc < 2 || cli_wants_help (argc, argv))
@@ -548,7 +558,7 @@ cli_guarantee_node (cli_t *cli, int argc, char **argv)
     for (int i = 0; s_verbs [i].noun; i++)
         if (streq (argv [1], s_verbs [i].noun)) {
             if (s_verbs [i].verb
-            &&  (argc < 3 || !streq (argv [2], s_verbs [i].verb))) {
+                && (argc < 3 || !streq (argv [2], s_verbs [i].verb))) {
                 fprintf (stderr, "kejin: guarantee %s: the verb is %s\n",
                          argv [1], s_verbs [i].verb);
                 return CLI_USAGE;

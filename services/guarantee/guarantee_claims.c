@@ -25,7 +25,7 @@
 #include "registry_check.h"
 
 //  Review deadlines in working days (docs/rules/guarantee.md)
-#define GUARANTEE_CITY_DAYS "5"
+#define GUARANTEE_CITY_DAYS     "5"
 #define GUARANTEE_PROVINCE_DAYS "25"
 
 //  --------------------------------------------------------------------------
@@ -94,7 +94,8 @@ s_check_suspension (kj_call_t *call, const char *loan)
     const guarantee_config_t *config = kj_call_state (call);
     if (!config || config->suspend_loss_ratio_bp == 0)
         return 0;
-    PGresult *res = kj_db_exec (kj_call_db (call),
+    PGresult *res = kj_db_exec (
+        kj_call_db (call),
         "WITH me AS (SELECT g.guarantor_id, a.bank FROM guarantee g"
         "  LEFT JOIN agreement a ON a.id = g.agreement_id"
         "   AND a.version = g.agreement_version WHERE g.loan_id = $1),"
@@ -112,8 +113,8 @@ s_check_suspension (kj_call_t *call, const char *loan)
         "SELECT 'bank ' || me.bank,"
         "  (SELECT sum (lost) FROM book WHERE book.bank = me.bank)::bigint,"
         "  (SELECT sum (amount_fen) FROM book WHERE book.bank = me.bank)"
-        "  ::bigint FROM me WHERE me.bank IS NOT NULL", 1,
-        (const char *[]) { loan });
+        "  ::bigint FROM me WHERE me.bank IS NOT NULL",
+        1, (const char *[]){ loan });
     if (!res)
         return kj_call_fail_db (call);
     int rc = 0;
@@ -121,16 +122,16 @@ s_check_suspension (kj_call_t *call, const char *loan)
         int64_t lost = atoll (PQgetvalue (res, row, 1));
         int64_t guaranteed = atoll (PQgetvalue (res, row, 2));
         if (guaranteed <= 0
-        ||  (__int128) lost * 10000
-              <= (__int128) config->suspend_loss_ratio_bp * guaranteed)
+            || (__int128) lost * 10000
+                   <= (__int128) config->suspend_loss_ratio_bp * guaranteed)
             continue;
         int64_t ratio = (int64_t) ((__int128) lost * 10000 / guaranteed);
         rc = kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION, "daichang_id",
                            "daichang_id: %s is suspended from new claims: its "
                            "代偿 of %" PRId64 " fen are %" PRId64 " bp of the "
                            "%" PRId64 " fen it guaranteed, past the threshold "
-                           "of %" PRId64 " bp", PQgetvalue (res, row, 0),
-                           lost, ratio, guaranteed,
+                           "of %" PRId64 " bp",
+                           PQgetvalue (res, row, 0), lost, ratio, guaranteed,
                            config->suspend_loss_ratio_bp);
     }
     PQclear (res);
@@ -160,7 +161,8 @@ guarantee_submit_claim (kj_call_t *call, const ProtobufCMessage *request,
     snprintf (daichang, sizeof daichang, "%" PRId64, in->daichang_id);
     if (kj_db_lock_key (db, "guarantee.daichang", daichang))
         return kj_call_fail_db (call);
-    PGresult *res = kj_db_exec (db,
+    PGresult *res = kj_db_exec (
+        db,
         "SELECT d.amount_fen, g.loan_id, g.guarantor_id, g.qualifies,"
         "  g.reason, coalesce (a.rate_bp, 0),"
         "  coalesce (a.per_claim_cap_fen, 0),"
@@ -175,7 +177,8 @@ guarantee_submit_claim (kj_call_t *call, const ProtobufCMessage *request,
         "LEFT JOIN agreement a ON a.id = g.agreement_id"
         "  AND a.version = g.agreement_version "
         "CROSS JOIN (SELECT extract (year FROM current_date)::int AS year) y "
-        "WHERE d.id = $1::bigint", 1, (const char *[]) { daichang });
+        "WHERE d.id = $1::bigint",
+        1, (const char *[]){ daichang });
     if (!res)
         return kj_call_fail_db (call);
     if (PQntuples (res) == 0) {
@@ -196,16 +199,19 @@ guarantee_submit_claim (kj_call_t *call, const ProtobufCMessage *request,
     char *reason = kj_call_strdup (call, PQgetvalue (res, 0, 4));
     char *year = kj_call_strdup (call, PQgetvalue (res, 0, 9));
     char *existing = PQgetisnull (res, 0, 10)
-                   ? NULL : kj_call_strdup (call, PQgetvalue (res, 0, 10));
+                       ? NULL
+                       : kj_call_strdup (call, PQgetvalue (res, 0, 10));
     PQclear (res);
     if (existing)
         return kj_call_fail (call, KJ__CODE__ALREADY_EXISTS, "daichang_id",
                              "daichang_id: 代偿 %s already has claim %s; "
-                             "one claim per 代偿", daichang, existing);
+                             "one claim per 代偿",
+                             daichang, existing);
     if (!qualifies)
-        return kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION,
-                             "daichang_id", "daichang_id: the guarantee of "
-                             "loan %s %s", loan, reason);
+        return kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION, "daichang_id",
+                             "daichang_id: the guarantee of "
+                             "loan %s %s",
+                             loan, reason);
     if (s_check_suspension (call, loan))
         return -1;
     kj_status_t status;
@@ -223,20 +229,23 @@ guarantee_submit_claim (kj_call_t *call, const ProtobufCMessage *request,
     snprintf (text [2], 24, "%" PRId64, entitled);
     snprintf (text [3], 24, "%" PRId64, payable);
     s_binding_text (binding, binding_text, sizeof binding_text);
-    res = kj_db_exec (db,
+    res = kj_db_exec (
+        db,
         "INSERT INTO claim (daichang_id, loan_id, guarantor_id, state, "
         "daichang_fen, rate_bp, entitled_fen, payable_fen, binding, "
         "budget_year, submitted_by, city_due) VALUES ($1::bigint, $2, $3, "
         "'SUBMITTED', $4::bigint, $5::int, $6::bigint, $7::bigint, $8, "
-        "$9::int, $10, add_working_days (current_date, "
-        GUARANTEE_CITY_DAYS ")) RETURNING id", 10,
-        (const char *[]) { daichang, loan, guarantor, text [0], text [1],
-                           text [2], text [3], binding_text, year, caller });
+        "$9::int, $10, add_working_days (current_date, " GUARANTEE_CITY_DAYS
+        ")) RETURNING id",
+        10,
+        (const char *[]){ daichang, loan, guarantor, text [0], text [1],
+                          text [2], text [3], binding_text, year, caller });
     if (!res) {
         if (streq (kj_db_sqlstate (db), "23505"))
-            return kj_call_fail (call, KJ__CODE__ALREADY_EXISTS,
-                                 "daichang_id", "daichang_id: 代偿 %s "
-                                 "already has a claim", daichang);
+            return kj_call_fail (call, KJ__CODE__ALREADY_EXISTS, "daichang_id",
+                                 "daichang_id: 代偿 %s "
+                                 "already has a claim",
+                                 daichang);
         return kj_call_fail_db (call);
     }
     int64_t id = atoll (PQgetvalue (res, 0, 0));
@@ -272,37 +281,43 @@ guarantee_review_claim (kj_call_t *call, const ProtobufCMessage *request,
     if (!streq (claim->state, expected))
         return kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION, "claim_id",
                              "claim_id: claim %" PRId64 " is %s; a %s review "
-                             "takes a claim that is %s", claim->id,
-                             claim->state, in->level, expected);
+                             "takes a claim that is %s",
+                             claim->id, claim->state, in->level, expected);
     if (streq (caller, claim->submitted_by))
         return kj_call_fail (call, KJ__CODE__PERMISSION_DENIED, "caller",
                              "caller: %s submitted claim %" PRId64 " and "
-                             "cannot review it (four eyes)", caller,
-                             claim->id);
+                             "cannot review it (four eyes)",
+                             caller, claim->id);
     const char *state = in->reject ? "REJECTED"
-                      : city ? "CITY_REVIEWED" : "PROVINCE_REVIEWED";
+                      : city       ? "CITY_REVIEWED"
+                                   : "PROVINCE_REVIEWED";
     char id [24];
     snprintf (id, sizeof id, "%" PRId64, claim->id);
-    if (kj_db_run (kj_call_db (call),
-        "UPDATE claim SET state = $2, reason = $3,"
-        " city_reviewed_by = CASE WHEN $4 THEN $5 ELSE city_reviewed_by END,"
-        " city_reviewed_at = CASE WHEN $4 THEN now ()"
-        "                    ELSE city_reviewed_at END,"
-        " province_due = CASE WHEN $4 AND $2 <> 'REJECTED'"
-        "   THEN add_working_days (current_date, " GUARANTEE_PROVINCE_DAYS ")"
-        "   ELSE province_due END,"
-        " province_reviewed_by = CASE WHEN $4 THEN province_reviewed_by"
-        "                        ELSE $5 END,"
-        " province_reviewed_at = CASE WHEN $4 THEN province_reviewed_at"
-        "                        ELSE now () END "
-        "WHERE id = $1::bigint", 5,
-        (const char *[]) { id, state, in->reason, city ? "t" : "f",
-                           caller }) != 1)
+    if (kj_db_run (
+            kj_call_db (call),
+            "UPDATE claim SET state = $2, reason = $3,"
+            " city_reviewed_by = CASE WHEN $4 THEN $5 ELSE city_reviewed_by "
+            "END,"
+            " city_reviewed_at = CASE WHEN $4 THEN now ()"
+            "                    ELSE city_reviewed_at END,"
+            " province_due = CASE WHEN $4 AND $2 <> 'REJECTED'"
+            "   THEN add_working_days (current_date, " GUARANTEE_PROVINCE_DAYS
+            ")"
+            "   ELSE province_due END,"
+            " province_reviewed_by = CASE WHEN $4 THEN province_reviewed_by"
+            "                        ELSE $5 END,"
+            " province_reviewed_at = CASE WHEN $4 THEN province_reviewed_at"
+            "                        ELSE now () END "
+            "WHERE id = $1::bigint",
+            5,
+            (const char *[]){ id, state, in->reason, city ? "t" : "f", caller })
+        != 1)
         return kj_call_fail_db (call);
     return s_claim_changed (call, claim->id,
                             in->reject ? "guarantee.claim.rejected"
-                            : city ? "guarantee.claim.city_reviewed"
-                            : "guarantee.claim.province_reviewed", reply);
+                            : city     ? "guarantee.claim.city_reviewed"
+                                       : "guarantee.claim.province_reviewed",
+                            reply);
 }
 
 //  --------------------------------------------------------------------------
@@ -313,8 +328,8 @@ int
 guarantee_approve_claim (kj_call_t *call, const ProtobufCMessage *request,
                          ProtobufCMessage *reply)
 {
-    const Kj__ClaimApproveRequest *in =
-        (const Kj__ClaimApproveRequest *) request;
+    const Kj__ClaimApproveRequest *in = (const Kj__ClaimApproveRequest *)
+        request;
     const char *caller = guarantee_server_caller (call);
     if (!caller || s_check_claim_id (call, in->claim_id))
         return -1;
@@ -324,26 +339,28 @@ guarantee_approve_claim (kj_call_t *call, const ProtobufCMessage *request,
     if (*claim->approved_by)
         return kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION, "claim_id",
                              "claim_id: claim %" PRId64 " already approved "
-                             "by %s", claim->id, claim->approved_by);
+                             "by %s",
+                             claim->id, claim->approved_by);
     if (!streq (claim->state, "PROVINCE_REVIEWED"))
         return kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION, "claim_id",
                              "claim_id: claim %" PRId64 " is %s; it is "
                              "approved after the city's and the province's "
-                             "reviews", claim->id, claim->state);
+                             "reviews",
+                             claim->id, claim->state);
     if (streq (caller, claim->submitted_by))
         return kj_call_fail (call, KJ__CODE__PERMISSION_DENIED, "caller",
                              "caller: %s submitted claim %" PRId64 " and "
-                             "cannot approve it (four eyes)", caller,
-                             claim->id);
+                             "cannot approve it (four eyes)",
+                             caller, claim->id);
     char id [24];
     snprintf (id, sizeof id, "%" PRId64, claim->id);
     if (kj_db_run (kj_call_db (call),
-        "UPDATE claim SET state = 'APPROVED', approved_by = $2,"
-        " approved_at = now () WHERE id = $1::bigint", 2,
-        (const char *[]) { id, caller }) != 1)
+                   "UPDATE claim SET state = 'APPROVED', approved_by = $2,"
+                   " approved_at = now () WHERE id = $1::bigint",
+                   2, (const char *[]){ id, caller })
+        != 1)
         return kj_call_fail_db (call);
-    return s_claim_changed (call, claim->id, "guarantee.claim.approved",
-                            reply);
+    return s_claim_changed (call, claim->id, "guarantee.claim.approved", reply);
 }
 
 //  --------------------------------------------------------------------------
@@ -368,31 +385,34 @@ guarantee_pay_claim (kj_call_t *call, const ProtobufCMessage *request,
     if (streq (claim->state, "PAID"))
         return kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION, "claim_id",
                              "claim_id: claim %" PRId64 " is already paid "
-                             "(%" PRId64 " fen)", claim->id, claim->paid_fen);
+                             "(%" PRId64 " fen)",
+                             claim->id, claim->paid_fen);
     if (!streq (claim->state, "APPROVED") && !streq (claim->state, "QUEUED"))
         return kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION, "claim_id",
                              "claim_id: claim %" PRId64 " is %s; only an "
-                             "approved claim is paid", claim->id,
-                             claim->state);
+                             "approved claim is paid",
+                             claim->id, claim->state);
     kj_db_t *db = kj_call_db (call);
     char id [24], year [16];
     snprintf (id, sizeof id, "%" PRId64, claim->id);
     snprintf (year, sizeof year, "%d", claim->budget_year);
-    PGresult *res = kj_db_exec (db,
-        "SELECT (SELECT q.id FROM claim q, claim c"
-        "        WHERE c.id = $1::bigint AND q.state = 'QUEUED'"
-        "        AND q.budget_year = $2::int AND q.id <> c.id"
-        "        AND (q.queued_at, q.id)"
-        "          < (coalesce (c.queued_at, 'infinity'), c.id)"
-        "        ORDER BY q.queued_at, q.id LIMIT 1),"
-        "  (SELECT remaining_fen FROM budget WHERE year = $2::int),"
-        "  (SELECT r.yearly_cap_fen FROM guarantor r"
-        "   WHERE r.id = $3 FOR UPDATE)", 3,
-        (const char *[]) { id, year, claim->guarantor_id });
+    PGresult *res =
+        kj_db_exec (db,
+                    "SELECT (SELECT q.id FROM claim q, claim c"
+                    "        WHERE c.id = $1::bigint AND q.state = 'QUEUED'"
+                    "        AND q.budget_year = $2::int AND q.id <> c.id"
+                    "        AND (q.queued_at, q.id)"
+                    "          < (coalesce (c.queued_at, 'infinity'), c.id)"
+                    "        ORDER BY q.queued_at, q.id LIMIT 1),"
+                    "  (SELECT remaining_fen FROM budget WHERE year = $2::int),"
+                    "  (SELECT r.yearly_cap_fen FROM guarantor r"
+                    "   WHERE r.id = $3 FOR UPDATE)",
+                    3, (const char *[]){ id, year, claim->guarantor_id });
     if (!res)
         return kj_call_fail_db (call);
     char *ahead = PQgetisnull (res, 0, 0)
-                ? NULL : kj_call_strdup (call, PQgetvalue (res, 0, 0));
+                    ? NULL
+                    : kj_call_strdup (call, PQgetvalue (res, 0, 0));
     bool budgeted = !PQgetisnull (res, 0, 1);
     int64_t left = budgeted ? atoll (PQgetvalue (res, 0, 1)) : 0;
     int64_t cap = atoll (PQgetvalue (res, 0, 2));
@@ -400,8 +420,8 @@ guarantee_pay_claim (kj_call_t *call, const ProtobufCMessage *request,
     if (ahead)
         return kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION, "claim_id",
                              "claim_id: claim %s waits for the %d budget "
-                             "ahead of claim %" PRId64 "; pay it first", ahead,
-                             claim->budget_year, claim->id);
+                             "ahead of claim %" PRId64 "; pay it first",
+                             ahead, claim->budget_year, claim->id);
     if (!budgeted)
         return kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION, "claim_id",
                              "claim_id: no budget is allotted for %d, the "
@@ -410,9 +430,9 @@ guarantee_pay_claim (kj_call_t *call, const ProtobufCMessage *request,
     //  The guarantor's row is locked by the query above: its payments of
     //  the year are summed by one payer at a time
     res = kj_db_exec (db,
-        "SELECT coalesce (sum (amount_fen), 0) FROM payment"
-        " WHERE guarantor_id = $1 AND year = $2::int", 2,
-        (const char *[]) { claim->guarantor_id, year });
+                      "SELECT coalesce (sum (amount_fen), 0) FROM payment"
+                      " WHERE guarantor_id = $1 AND year = $2::int",
+                      2, (const char *[]){ claim->guarantor_id, year });
     if (!res)
         return kj_call_fail_db (call);
     int64_t paid = atoll (PQgetvalue (res, 0, 0));
@@ -422,7 +442,7 @@ guarantee_pay_claim (kj_call_t *call, const ProtobufCMessage *request,
         .rate_bp = claim->rate_bp,
         .per_claim_cap_fen = claim->entitled_fen,
         .guarantor_cap_left_fen = cap > paid ? cap - paid : 0,
-        .budget_left_fen = INT64_MAX    //  guarded below, not read
+        .budget_left_fen = INT64_MAX  //  guarded below, not read
     };
     int64_t amount = guarantee_comp_payable (&comp, NULL);
     if (amount == 0)
@@ -441,18 +461,25 @@ guarantee_pay_claim (kj_call_t *call, const ProtobufCMessage *request,
     snprintf (amount_text, sizeof amount_text, "%" PRId64, amount);
     snprintf (account, sizeof account, "compensation:%s", claim->guarantor_id);
     if (kj_db_run (db, "SAVEPOINT guarantee_pay", 0, NULL) < 0
-    ||  kj_db_run (db,
-        "INSERT INTO payment (claim_id, year, guarantor_id, amount_fen,"
-        " paid_by) VALUES ($1::bigint, $2::int, $3, $4::bigint, $5)", 5,
-        (const char *[]) { id, year, claim->guarantor_id, amount_text,
-                           caller }) != 1
-    ||  kj_db_run (db,
-        "UPDATE claim SET state = 'PAID', paid_fen = $2::bigint, reason = '' "
-        "WHERE id = $1::bigint", 2, (const char *[]) { id, amount_text }) != 1
-    ||  guarantee_ledger_post (db, "pay", claim->id, claim->budget_year,
-                               account, kj_call_printf (call, "budget:%d",
-                                                        claim->budget_year),
-                               amount))
+        || kj_db_run (
+               db,
+               "INSERT INTO payment (claim_id, year, guarantor_id, amount_fen,"
+               " paid_by) VALUES ($1::bigint, $2::int, $3, $4::bigint, $5)",
+               5,
+               (const char *[]){ id, year, claim->guarantor_id, amount_text,
+                                 caller })
+               != 1
+        || kj_db_run (db,
+                      "UPDATE claim SET state = 'PAID', paid_fen = $2::bigint, "
+                      "reason = '' "
+                      "WHERE id = $1::bigint",
+                      2, (const char *[]){ id, amount_text })
+               != 1
+        || guarantee_ledger_post (db, "pay", claim->id, claim->budget_year,
+                                  account,
+                                  kj_call_printf (call, "budget:%d",
+                                                  claim->budget_year),
+                                  amount))
         return kj_call_fail_db (call);
     if (s_claim_changed (call, claim->id, "guarantee.claim.paid", reply))
         return -1;
@@ -463,16 +490,20 @@ guarantee_pay_claim (kj_call_t *call, const ProtobufCMessage *request,
         return 0;
 
     //  Too little left: wait, keeping its place, for the next year's
-    char *reason = kj_call_printf (call, "the %d budget has %" PRId64
+    char *reason = kj_call_printf (call,
+                                   "the %d budget has %" PRId64
                                    " fen left, the claim needs %" PRId64
                                    "; it waits for the %d budget",
                                    claim->budget_year, left, amount,
                                    claim->budget_year + 1);
     if (kj_db_run (db, "ROLLBACK TO SAVEPOINT guarantee_pay", 0, NULL) < 0
-    ||  kj_db_run (db,
-        "UPDATE claim SET state = 'QUEUED', budget_year = budget_year + 1,"
-        " queued_at = coalesce (queued_at, now ()), reason = $2 "
-        "WHERE id = $1::bigint", 2, (const char *[]) { id, reason }) != 1)
+        || kj_db_run (db,
+                      "UPDATE claim SET state = 'QUEUED', budget_year = "
+                      "budget_year + 1,"
+                      " queued_at = coalesce (queued_at, now ()), reason = $2 "
+                      "WHERE id = $1::bigint",
+                      2, (const char *[]){ id, reason })
+               != 1)
         return kj_call_fail_db (call);
     return s_claim_changed (call, claim->id, "guarantee.claim.queued", reply);
 }
@@ -487,26 +518,27 @@ guarantee_recover (kj_call_t *call, const ProtobufCMessage *request,
 {
     const Kj__RecoverRequest *in = (const Kj__RecoverRequest *) request;
     if (guarantee_server_caller (call) == NULL
-    ||  s_check_claim_id (call, in->claim_id))
+        || s_check_claim_id (call, in->claim_id))
         return -1;
     if (in->net_recovery_fen <= 0)
         return kj_call_fail (call, KJ__CODE__OUT_OF_RANGE, "net_recovery_fen",
                              "net_recovery_fen: %" PRId64 "; a net recovery "
-                             "is above 0", in->net_recovery_fen);
+                             "is above 0",
+                             in->net_recovery_fen);
     Kj__Claim *claim;
     if (s_claim_for_change (call, in->claim_id, &claim))
         return -1;
     if (!streq (claim->state, "PAID"))
         return kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION, "claim_id",
                              "claim_id: claim %" PRId64 " is %s; recoveries "
-                             "are shared on a paid claim", claim->id,
-                             claim->state);
+                             "are shared on a paid claim",
+                             claim->id, claim->state);
     if (in->net_recovery_fen > claim->daichang_fen - claim->recovered_fen)
-        return kj_call_fail (call, KJ__CODE__OUT_OF_RANGE, "net_recovery_fen",
-                             "net_recovery_fen: %" PRId64 "; with %" PRId64
-                             " recovered before, it would pass the 代偿 of %"
-                             PRId64 " fen", in->net_recovery_fen,
-                             claim->recovered_fen, claim->daichang_fen);
+        return kj_call_fail (
+            call, KJ__CODE__OUT_OF_RANGE, "net_recovery_fen",
+            "net_recovery_fen: %" PRId64 "; with %" PRId64
+            " recovered before, it would pass the 代偿 of %" PRId64 " fen",
+            in->net_recovery_fen, claim->recovered_fen, claim->daichang_fen);
     guarantee_recovery_t recovery = {
         .daichang_fen = claim->daichang_fen,
         .comp_paid_fen = claim->paid_fen,
@@ -523,21 +555,26 @@ guarantee_recover (kj_call_t *call, const ProtobufCMessage *request,
     snprintf (id, sizeof id, "%" PRId64, claim->id);
     snprintf (net, sizeof net, "%" PRId64, in->net_recovery_fen);
     snprintf (refund_text, sizeof refund_text, "%" PRId64, refund);
-    if (kj_db_run (db,
-        "INSERT INTO recovery (claim_id, net_recovery_fen, refund_fen) "
-        "VALUES ($1::bigint, $2::bigint, $3::bigint)", 3,
-        (const char *[]) { id, net, refund_text }) != 1
-    ||  kj_db_run (db,
-        "UPDATE claim SET recovered_fen = recovered_fen + $2::bigint,"
-        " refunded_fen = refunded_fen + $3::bigint WHERE id = $1::bigint", 3,
-        (const char *[]) { id, net, refund_text }) != 1)
+    if (kj_db_run (
+            db,
+            "INSERT INTO recovery (claim_id, net_recovery_fen, refund_fen) "
+            "VALUES ($1::bigint, $2::bigint, $3::bigint)",
+            3, (const char *[]){ id, net, refund_text })
+            != 1
+        || kj_db_run (
+               db,
+               "UPDATE claim SET recovered_fen = recovered_fen + $2::bigint,"
+               " refunded_fen = refunded_fen + $3::bigint WHERE id = "
+               "$1::bigint",
+               3, (const char *[]){ id, net, refund_text })
+               != 1)
         return kj_call_fail_db (call);
     snprintf (account, sizeof account, "compensation:%s", claim->guarantor_id);
     if (refund > 0
-    &&  guarantee_ledger_post (db, "refund", claim->id, claim->budget_year,
-                               kj_call_printf (call, "refunds:%d",
-                                               claim->budget_year),
-                               account, refund))
+        && guarantee_ledger_post (db, "refund", claim->id, claim->budget_year,
+                                  kj_call_printf (call, "refunds:%d",
+                                                  claim->budget_year),
+                                  account, refund))
         return kj_call_fail_db (call);
     Kj__Recovery *out = (Kj__Recovery *) reply;
     out->claim_id = claim->id;
@@ -565,7 +602,8 @@ guarantee_allot_budget (kj_call_t *call, const ProtobufCMessage *request,
     if (in->amount_fen <= 0)
         return kj_call_fail (call, KJ__CODE__OUT_OF_RANGE, "amount_fen",
                              "amount_fen: %" PRId64 "; an allotment is above "
-                             "0", in->amount_fen);
+                             "0",
+                             in->amount_fen);
     kj_db_t *db = kj_call_db (call);
     char year [16], amount [24];
     snprintf (year, sizeof year, "%d", in->year);
@@ -573,14 +611,15 @@ guarantee_allot_budget (kj_call_t *call, const ProtobufCMessage *request,
     //  The year's lock before the first write: its events in order
     if (kj_db_lock_key (db, "guarantee.budget", year))
         return kj_call_fail_db (call);
-    int64_t rows = kj_db_run (db,
-        "INSERT INTO budget AS b (year, total_fen, remaining_fen) "
-        "VALUES ($1::int, $2::bigint, $2::bigint) "
-        "ON CONFLICT (year) DO UPDATE SET"
-        " total_fen = b.total_fen + $2::bigint,"
-        " remaining_fen = b.remaining_fen + $2::bigint "
-        "WHERE b.total_fen <= 9223372036854775807 - $2::bigint", 2,
-        (const char *[]) { year, amount });
+    int64_t rows =
+        kj_db_run (db,
+                   "INSERT INTO budget AS b (year, total_fen, remaining_fen) "
+                   "VALUES ($1::int, $2::bigint, $2::bigint) "
+                   "ON CONFLICT (year) DO UPDATE SET"
+                   " total_fen = b.total_fen + $2::bigint,"
+                   " remaining_fen = b.remaining_fen + $2::bigint "
+                   "WHERE b.total_fen <= 9223372036854775807 - $2::bigint",
+                   2, (const char *[]){ year, amount });
     if (rows < 0)
         return kj_call_fail_db (call);
     if (rows == 0)
@@ -591,8 +630,9 @@ guarantee_allot_budget (kj_call_t *call, const ProtobufCMessage *request,
     if (guarantee_ledger_post (db, "allot", 0, in->year,
                                kj_call_printf (call, "budget:%d", in->year),
                                kj_call_printf (call, "appropriation:%d",
-                                               in->year), in->amount_fen)
-    ||  guarantee_store_budget (call, in->year, (Kj__Budget *) reply))
+                                               in->year),
+                               in->amount_fen)
+        || guarantee_store_budget (call, in->year, (Kj__Budget *) reply))
         return kj_call_fail_db (call);
     return guarantee_server_event (call, "guarantee.budget.allotted", year,
                                    reply);
@@ -608,7 +648,8 @@ guarantee_get_claim (kj_call_t *call, const ProtobufCMessage *request,
     const Kj__ClaimGetRequest *in = (const Kj__ClaimGetRequest *) request;
     Kj__Claim *claim;
     if (s_check_claim_id (call, in->claim_id)
-    ||  guarantee_store_claim (call, in->claim_id, false, "claim_id", &claim))
+        || guarantee_store_claim (call, in->claim_id, false, "claim_id",
+                                  &claim))
         return -1;
     *(Kj__Claim *) reply = *claim;
     return 0;
@@ -619,8 +660,10 @@ guarantee_list_claims (kj_call_t *call, const ProtobufCMessage *request,
                        ProtobufCMessage *reply)
 {
     const Kj__ClaimListRequest *in = (const Kj__ClaimListRequest *) request;
-    static const char *states [] = { "SUBMITTED", "CITY_REVIEWED",
-        "PROVINCE_REVIEWED", "APPROVED", "QUEUED", "PAID", "REJECTED", NULL };
+    static const char *states [] = {
+        "SUBMITTED", "CITY_REVIEWED", "PROVINCE_REVIEWED", "APPROVED",
+        "QUEUED",    "PAID",          "REJECTED",          NULL
+    };
     bool known = !*in->state;
     for (int i = 0; states [i] && !known; i++)
         known = streq (in->state, states [i]);
@@ -628,7 +671,8 @@ guarantee_list_claims (kj_call_t *call, const ProtobufCMessage *request,
         return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "state",
                              "state: '%.20s'; one of SUBMITTED, CITY_REVIEWED, "
                              "PROVINCE_REVIEWED, APPROVED, QUEUED, PAID, "
-                             "REJECTED, or empty for all", in->state);
+                             "REJECTED, or empty for all",
+                             in->state);
     if (in->limit > GUARANTEE_LIST_MAX)
         return kj_call_fail (call, KJ__CODE__OUT_OF_RANGE, "limit",
                              "limit: %u; at most %d claims a page", in->limit,

@@ -21,16 +21,21 @@ guarantee_ledger_post (kj_db_t *db, const char *kind, int64_t claim_id,
     snprintf (claim, sizeof claim, "%" PRId64, claim_id);
     snprintf (year_text, sizeof year_text, "%d", year);
     snprintf (amount, sizeof amount, "%" PRId64, amount_fen);
-    const char *params [] = { kind, claim_id ? claim : NULL, year_text,
-                              debit, credit, amount };
+    const char *params [] = { kind,      claim_id ? claim : NULL,
+                              year_text, debit,
+                              credit,    amount };
     return kj_db_run (db,
-        "WITH txn AS ("
-        "  INSERT INTO ledger_txn (kind, claim_id, year)"
-        "  VALUES ($1, $2::bigint, $3::int) RETURNING id) "
-        "INSERT INTO ledger_entry (txn_id, account, debit_fen, credit_fen) "
-        "SELECT id, $4, $6::bigint, 0 FROM txn "
-        "UNION ALL SELECT id, $5, 0, $6::bigint FROM txn",
-        6, params) == 2 ? 0 : -1;
+                      "WITH txn AS ("
+                      "  INSERT INTO ledger_txn (kind, claim_id, year)"
+                      "  VALUES ($1, $2::bigint, $3::int) RETURNING id) "
+                      "INSERT INTO ledger_entry (txn_id, account, debit_fen, "
+                      "credit_fen) "
+                      "SELECT id, $4, $6::bigint, 0 FROM txn "
+                      "UNION ALL SELECT id, $5, 0, $6::bigint FROM txn",
+                      6, params)
+                == 2
+             ? 0
+             : -1;
 }
 
 //  --------------------------------------------------------------------------
@@ -43,10 +48,11 @@ guarantee_budget_take (kj_db_t *db, int year, int64_t amount_fen)
     char year_text [16], amount [24];
     snprintf (year_text, sizeof year_text, "%d", year);
     snprintf (amount, sizeof amount, "%" PRId64, amount_fen);
-    int64_t rows = kj_db_run (db,
+    int64_t rows = kj_db_run (
+        db,
         "UPDATE budget SET remaining_fen = remaining_fen - $1::bigint "
         "WHERE year = $2::int AND remaining_fen >= $1::bigint",
-        2, (const char *[]) { amount, year_text });
+        2, (const char *[]){ amount, year_text });
     return rows < 0 ? -1 : rows == 1;
 }
 
@@ -58,15 +64,17 @@ guarantee_ledger_check (kj_call_t *call, Kj__LedgerReport *check)
 {
     kj_db_t *db = kj_call_db (call);
     PGresult *res = kj_db_exec (db,
-        "SELECT (SELECT count (*) FROM ledger_txn),"
-        "       (SELECT count (*) FROM ledger_entry)", 0, NULL);
+                                "SELECT (SELECT count (*) FROM ledger_txn),"
+                                "       (SELECT count (*) FROM ledger_entry)",
+                                0, NULL);
     if (!res)
         return kj_call_fail_db (call);
     check->transactions = strtoull (PQgetvalue (res, 0, 0), NULL, 10);
     check->entries = strtoull (PQgetvalue (res, 0, 1), NULL, 10);
     PQclear (res);
 
-    res = kj_db_exec (db,
+    res = kj_db_exec (
+        db,
         "WITH bal AS ("
         "  SELECT account, sum (debit_fen::numeric - credit_fen) AS balance"
         "  FROM ledger_entry GROUP BY account) "

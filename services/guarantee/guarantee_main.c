@@ -9,8 +9,7 @@
 extern const kj_migration_t guarantee_migrations [];
 
 static const kj_serve_t s_services [] = {
-    { "guarantee", &kj__guarantee__descriptor, guarantee_methods },
-    { NULL }
+    { "guarantee", &kj__guarantee__descriptor, guarantee_methods }, { NULL }
 };
 
 static const kj_service_def_t s_def = {

@@ -14,10 +14,11 @@ guarantee_server_caller (kj_call_t *call)
 {
     const Kj__RequestHeader *header = kj_call_header (call);
     if (header && header->caller && header->caller->identity
-    &&  *header->caller->identity) {
+        && *header->caller->identity) {
         kj_status_t status;
-        if (registry_check_text (header->caller->identity, "caller", 128,
-                                 true, &status) == 0)
+        if (registry_check_text (header->caller->identity, "caller", 128, true,
+                                 &status)
+            == 0)
             return header->caller->identity;
         kj_call_fail_status (call, &status);
         return NULL;
@@ -55,7 +56,8 @@ guarantee_server_new (kj_service_t *service, kj_db_t *db, kj_status_t *status)
         kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
                        "guarantee/suspend_loss_ratio_bp",
                        "guarantee/suspend_loss_ratio_bp: '%.40s'; 0 to 10000 "
-                       "basis points", text);
+                       "basis points",
+                       text);
         return NULL;
     }
     guarantee_config_t *self = calloc (1, sizeof *self);

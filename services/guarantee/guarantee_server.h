@@ -50,8 +50,8 @@ const char *
 //  Add an event to the outbox in the call's transaction; 0, or -1 with the
 //  call failed.
 int
-    guarantee_server_event (kj_call_t *call, const char *topic,
-                            const char *key, const ProtobufCMessage *payload);
+    guarantee_server_event (kj_call_t *call, const char *topic, const char *key,
+                            const ProtobufCMessage *payload);
 
 //  Handlers of guarantee_parties.c
 kj_handler_fn guarantee_add_guarantor;

@@ -6,21 +6,21 @@
 
 #include "guarantee_store.h"
 
-#define CLAIM_COLUMNS \
-    "SELECT id, daichang_id, loan_id, guarantor_id, state, daichang_fen, " \
-    "rate_bp, entitled_fen, payable_fen, binding, paid_fen, budget_year, " \
-    "submitted_by, coalesce (city_reviewed_by, ''), " \
-    "coalesce (province_reviewed_by, ''), coalesce (approved_by, ''), " \
-    "city_due::text, coalesce (province_due::text, ''), reason, " \
+#define CLAIM_COLUMNS                                                          \
+    "SELECT id, daichang_id, loan_id, guarantor_id, state, daichang_fen, "     \
+    "rate_bp, entitled_fen, payable_fen, binding, paid_fen, budget_year, "     \
+    "submitted_by, coalesce (city_reviewed_by, ''), "                          \
+    "coalesce (province_reviewed_by, ''), coalesce (approved_by, ''), "        \
+    "city_due::text, coalesce (province_due::text, ''), reason, "              \
     "refunded_fen, recovered_fen FROM claim "
 
-#define BUDGET_COLUMNS \
-    "SELECT b.year, b.total_fen, b.remaining_fen, " \
-    "(SELECT coalesce (sum (amount_fen), 0) FROM payment p " \
-    " WHERE p.year = b.year), " \
-    "(SELECT coalesce (sum (c.refunded_fen), 0) FROM claim c " \
-    " JOIN payment p ON p.claim_id = c.id WHERE p.year = b.year), " \
-    "(SELECT coalesce (sum (entitled_fen), 0) FROM claim c " \
+#define BUDGET_COLUMNS                                                         \
+    "SELECT b.year, b.total_fen, b.remaining_fen, "                            \
+    "(SELECT coalesce (sum (amount_fen), 0) FROM payment p "                   \
+    " WHERE p.year = b.year), "                                                \
+    "(SELECT coalesce (sum (c.refunded_fen), 0) FROM claim c "                 \
+    " JOIN payment p ON p.claim_id = c.id WHERE p.year = b.year), "            \
+    "(SELECT coalesce (sum (entitled_fen), 0) FROM claim c "                   \
     " WHERE c.state = 'QUEUED' AND c.budget_year = b.year) FROM budget b "
 
 //  --------------------------------------------------------------------------
@@ -49,8 +49,8 @@ s_claim_from_row (kj_call_t *call, PGresult *res, int row)
     claim->budget_year = atoi (PQgetvalue (res, row, 11));
     claim->submitted_by = kj_call_strdup (call, PQgetvalue (res, row, 12));
     claim->city_reviewed_by = kj_call_strdup (call, PQgetvalue (res, row, 13));
-    claim->province_reviewed_by =
-        kj_call_strdup (call, PQgetvalue (res, row, 14));
+    claim->province_reviewed_by = kj_call_strdup (call,
+                                                  PQgetvalue (res, row, 14));
     claim->approved_by = kj_call_strdup (call, PQgetvalue (res, row, 15));
     claim->city_due = kj_call_strdup (call, PQgetvalue (res, row, 16));
     claim->province_due = kj_call_strdup (call, PQgetvalue (res, row, 17));
@@ -69,12 +69,13 @@ guarantee_store_claim (kj_call_t *call, int64_t id, bool lock,
     char id_text [24];
     snprintf (id_text, sizeof id_text, "%" PRId64, id);
     const char *params [] = { id_text };
-    PGresult *res = lock
-        ? kj_db_exec (kj_call_db (call),
-                      CLAIM_COLUMNS "WHERE id = $1::bigint FOR UPDATE",
-                      1, params)
-        : kj_db_exec (kj_call_db (call), CLAIM_COLUMNS "WHERE id = $1::bigint",
-                      1, params);
+    PGresult *res = lock ? kj_db_exec (kj_call_db (call),
+                                       CLAIM_COLUMNS
+                                       "WHERE id = $1::bigint FOR UPDATE",
+                                       1, params)
+                         : kj_db_exec (kj_call_db (call),
+                                       CLAIM_COLUMNS "WHERE id = $1::bigint", 1,
+                                       params);
     if (!res)
         return kj_call_fail_db (call);
     if (PQntuples (res) == 0) {
@@ -90,9 +91,8 @@ guarantee_store_claim (kj_call_t *call, int64_t id, bool lock,
 //  --------------------------------------------------------------------------
 
 int
-guarantee_store_claims (kj_call_t *call, const char *state,
-                        int64_t after_id, uint32_t limit,
-                        Kj__ClaimList *list)
+guarantee_store_claims (kj_call_t *call, const char *state, int64_t after_id,
+                        uint32_t limit, Kj__ClaimList *list)
 {
     char after [24], limit_text [16];
     snprintf (after, sizeof after, "%" PRId64, after_id);
@@ -100,8 +100,10 @@ guarantee_store_claims (kj_call_t *call, const char *state,
     const char *params [] = { state && *state ? state : NULL, after,
                               limit_text };
     PGresult *res = kj_db_exec (kj_call_db (call),
-        CLAIM_COLUMNS "WHERE ($1::text IS NULL OR state = $1) "
-        "AND id > $2::bigint ORDER BY id LIMIT $3::int", 3, params);
+                                CLAIM_COLUMNS
+                                "WHERE ($1::text IS NULL OR state = $1) "
+                                "AND id > $2::bigint ORDER BY id LIMIT $3::int",
+                                3, params);
     if (!res)
         return kj_call_fail_db (call);
     int rows = PQntuples (res);
@@ -132,8 +134,8 @@ guarantee_store_budget (kj_call_t *call, int year, Kj__Budget *budget)
     char year_text [16];
     snprintf (year_text, sizeof year_text, "%d", year);
     PGresult *res = kj_db_exec (kj_call_db (call),
-        BUDGET_COLUMNS "WHERE b.year = $1::int", 1,
-        (const char *[]) { year_text });
+                                BUDGET_COLUMNS "WHERE b.year = $1::int", 1,
+                                (const char *[]){ year_text });
     if (!res)
         return kj_call_fail_db (call);
     int rows = PQntuples (res);
@@ -150,7 +152,7 @@ int
 guarantee_store_budgets (kj_call_t *call, Kj__BudgetList *list)
 {
     PGresult *res = kj_db_exec (kj_call_db (call),
-        BUDGET_COLUMNS "ORDER BY b.year", 0, NULL);
+                                BUDGET_COLUMNS "ORDER BY b.year", 0, NULL);
     if (!res)
         return kj_call_fail_db (call);
     int rows = PQntuples (res);

@@ -17,7 +17,7 @@
 #include "guarantee.pb-c.h"
 
 //  Most claims one ListClaims page returns, and its default.
-#define GUARANTEE_LIST_MAX 1000
+#define GUARANTEE_LIST_MAX     1000
 #define GUARANTEE_LIST_DEFAULT 100
 
 //  The claim `id` into a new message; with `lock`, its row stays locked

@@ -19,17 +19,17 @@
 #include "../system/guarantee_fixture.h"
 #include "kj_money.h"
 
-#define CLAIMS 20000
-#define CLIENTS 32
+#define CLAIMS     20000
+#define CLIENTS    32
 #define GUARANTORS 50
-#define CLAIM_FEN 400000
+#define CLAIM_FEN  400000
 
 typedef struct {
     const char *endpoint;
-    int64_t first;              //  claim ids first .. first + count - 1
+    int64_t first;  //  claim ids first .. first + count - 1
     int count;
-    int offset;                 //  where this client starts among them
-    int64_t *latency_us;        //  one per call
+    int offset;           //  where this client starts among them
+    int64_t *latency_us;  //  one per call
     int calls;
     int paid;
     int queued;
@@ -50,7 +50,8 @@ s_payer (void *arg)
         pay.claim_id = self->first + (n + self->offset) % self->count;
         char key [48];
         snprintf (key, sizeof key, "bench-%" PRId64, pay.claim_id);
-        kj_call_opts_t opts = { .idempotency_key = key, .timeout_ms = 10000,
+        kj_call_opts_t opts = { .idempotency_key = key,
+                                .timeout_ms = 10000,
                                 .retries = -1 };
         for (int attempt = 0; attempt < 5; attempt++) {
             Kj__Claim *claim = NULL;
@@ -61,15 +62,14 @@ s_payer (void *arg)
                                        (ProtobufCMessage **) &claim, &status,
                                        &opts);
             if (code == KJ__CODE__DEADLINE_EXCEEDED
-            ||  code == KJ__CODE__UNAVAILABLE) {
+                || code == KJ__CODE__UNAVAILABLE) {
                 self->retries++;
                 continue;
             }
             self->latency_us [self->calls++] = kj_mono_us () - start;
             if (code == KJ__CODE__OK && streq (claim->state, "PAID"))
                 self->paid++;
-            else
-            if (code == KJ__CODE__OK)
+            else if (code == KJ__CODE__OK)
                 self->queued++;
             else {
                 if (self->failed++ == 0)
@@ -100,21 +100,24 @@ main (int argc, char **argv)
     getloadavg (load, 3);
     printf ("\nbench_guarantee: %d approved claims paid by %d clients against "
             "one budget that holds\nhalf of them (conditional UPDATE guard)."
-            "\n%ld cores, load average %.2f before the run\n\n", CLAIMS,
-            CLIENTS, sysconf (_SC_NPROCESSORS_ONLN), load [0]);
+            "\n%ld cores, load average %.2f before the run\n\n",
+            CLAIMS, CLIENTS, sysconf (_SC_NPROCESSORS_ONLN), load [0]);
     fflush (stdout);
 
     gfx_t fx;
     memset (&fx, 0, sizeof fx);
-    assert_int_equal (kj_broker_start (&fx.broker, 0, (const char *[]) {
-        "-s", "log/level=warn", NULL }), 0);
+    assert_int_equal (kj_broker_start (&fx.broker, 0,
+                                       (const char *[]){ "-s", "log/level=warn",
+                                                         NULL }),
+                      0);
     fx.dsn = kj_test_db_new ("bench_guarantee");
     fx.daemon [0] = kj_daemon_start ("guarantee", &fx.broker, fx.dsn,
-        (const char *[]) { "-s", "guarantee/relay=false", "-s",
-                           "guarantee/workers=8", "-s", "log/level=warn",
-                           NULL });
-    assert_true (kj_broker_wait_workers (fx.broker.endpoint, "guarantee", 8,
-                                         30000));
+                                     (const char *[]){
+                                         "-s", "guarantee/relay=false", "-s",
+                                         "guarantee/workers=8", "-s",
+                                         "log/level=warn", NULL });
+    assert_true (
+        kj_broker_wait_workers (fx.broker.endpoint, "guarantee", 8, 30000));
     fx.db = kj_db_new (fx.dsn, "guarantee", 5000);
     fx.carol = kj_client_new (fx.broker.endpoint);
     kj_client_set_caller (fx.carol, "carol");
@@ -130,29 +133,43 @@ main (int argc, char **argv)
     snprintf (guarantors, sizeof guarantors, "%d", GUARANTORS);
     snprintf (claim_fen, sizeof claim_fen, "%d", CLAIM_FEN);
     const char *params [] = { count, guarantors, claim_fen };
-    assert_true (kj_db_run (fx.db,
-        "INSERT INTO guarantor SELECT 'G' || i, 'bench', true,"
-        " 1000000000000 FROM generate_series (0, $1::int - 1) i", 1,
-        (const char *[]) { guarantors }) == GUARANTORS);
-    assert_true (kj_db_run (fx.db,
-        "INSERT INTO guarantee (loan_id, guarantor_id, enterprise,"
-        " product_category, amount_fen, loan_date, qualifies, reason, state)"
-        " SELECT 'L' || i, 'G' || (i % $2::int), 'E' || i, '创业类',"
-        " 10000000, '2026-01-01', false, 'bench', 'DAICHANG_PAID'"
-        " FROM generate_series (1, $1::int) i", 2, params) == CLAIMS);
-    assert_true (kj_db_run (fx.db,
-        "INSERT INTO daichang (loan_id, amount_fen, paid_on)"
-        " SELECT 'L' || i, 1000000, '2026-06-30'"
-        " FROM generate_series (1, $1::int) i", 1, params) == CLAIMS);
-    assert_true (kj_db_run (fx.db,
-        "INSERT INTO claim (daichang_id, loan_id, guarantor_id, state,"
-        " daichang_fen, rate_bp, entitled_fen, payable_fen, binding,"
-        " budget_year, submitted_by, city_due, approved_by, approved_at)"
-        " SELECT d.id, d.loan_id, g.guarantor_id, 'APPROVED', 1000000, 4000,"
-        " $3::bigint, $3::bigint, 'rate',"
-        " extract (year FROM current_date)::int, 'alice', current_date,"
-        " 'bob', now () FROM daichang d JOIN guarantee g USING (loan_id)"
-        " WHERE $1::int > 0 AND $2::int > 0", 3, params) == CLAIMS);
+    assert_true (
+        kj_db_run (fx.db,
+                   "INSERT INTO guarantor SELECT 'G' || i, 'bench', true,"
+                   " 1000000000000 FROM generate_series (0, $1::int - 1) i",
+                   1, (const char *[]){ guarantors })
+        == GUARANTORS);
+    assert_true (
+        kj_db_run (fx.db,
+                   "INSERT INTO guarantee (loan_id, guarantor_id, enterprise,"
+                   " product_category, amount_fen, loan_date, qualifies, "
+                   "reason, state)"
+                   " SELECT 'L' || i, 'G' || (i % $2::int), 'E' || i, '创业类',"
+                   " 10000000, '2026-01-01', false, 'bench', 'DAICHANG_PAID'"
+                   " FROM generate_series (1, $1::int) i",
+                   2, params)
+        == CLAIMS);
+    assert_true (
+        kj_db_run (fx.db,
+                   "INSERT INTO daichang (loan_id, amount_fen, paid_on)"
+                   " SELECT 'L' || i, 1000000, '2026-06-30'"
+                   " FROM generate_series (1, $1::int) i",
+                   1, params)
+        == CLAIMS);
+    assert_true (
+        kj_db_run (
+            fx.db,
+            "INSERT INTO claim (daichang_id, loan_id, guarantor_id, state,"
+            " daichang_fen, rate_bp, entitled_fen, payable_fen, binding,"
+            " budget_year, submitted_by, city_due, approved_by, approved_at)"
+            " SELECT d.id, d.loan_id, g.guarantor_id, 'APPROVED', 1000000, "
+            "4000,"
+            " $3::bigint, $3::bigint, 'rate',"
+            " extract (year FROM current_date)::int, 'alice', current_date,"
+            " 'bob', now () FROM daichang d JOIN guarantee g USING (loan_id)"
+            " WHERE $1::int > 0 AND $2::int > 0",
+            3, params)
+        == CLAIMS);
     gfx_allot (&fx, fx.year, (int64_t) CLAIMS / 2 * CLAIM_FEN);
     int64_t first = gfx_count (&fx, "SELECT min (id) FROM claim");
 
@@ -161,13 +178,16 @@ main (int argc, char **argv)
     int share = CLAIMS / CLIENTS;
     int64_t start = kj_mono_us ();
     for (int i = 0; i < CLIENTS; i++) {
-        payers [i] = (payer_t) {
-            .endpoint = fx.broker.endpoint, .first = first + i * share,
+        payers [i] = (payer_t){
+            .endpoint = fx.broker.endpoint,
+            .first = first + i * share,
             .count = i == CLIENTS - 1 ? CLAIMS - i * share : share,
-            .offset = i, .latency_us = calloc (CLAIMS, sizeof (int64_t))
+            .offset = i,
+            .latency_us = calloc (CLAIMS, sizeof (int64_t))
         };
         assert_int_equal (pthread_create (&threads [i], NULL, s_payer,
-                                          &payers [i]), 0);
+                                          &payers [i]),
+                          0);
     }
     int calls = 0, paid = 0, queued = 0, retries = 0, failed = 0;
     int64_t *latency = calloc (CLAIMS, sizeof (int64_t));
@@ -198,10 +218,10 @@ main (int argc, char **argv)
             retries, total_paid > budget ? total_paid - budget : 0,
             ">= 2,000/s, overspend 0");
     printf ("\n  %d calls in %.1f s: %d paid, %d queued for next year, %d "
-            "refused; paid %" PRId64 " of %" PRId64 " fen; ledger %s (%"
-            PRIu64 " transactions)\n", calls, seconds, paid, queued, failed,
-            total_paid, budget, report->balanced ? "balanced" : "UNBALANCED",
-            report->transactions);
+            "refused; paid %" PRId64 " of %" PRId64 " fen; ledger %s (%" PRIu64
+            " transactions)\n",
+            calls, seconds, paid, queued, failed, total_paid, budget,
+            report->balanced ? "balanced" : "UNBALANCED", report->transactions);
     kj__ledger_report__free_unpacked (report, NULL);
     free (latency);
     kj_client_destroy (&fx.carol);

@@ -22,26 +22,30 @@ typedef struct {
     kj_broker_t broker;
     char *dsn;
     pid_t daemon [2];
-    kj_db_t *db;                //  the test's own look at the schema
-    kj_client_t *alice;         //  submits claims
-    kj_client_t *bob;           //  reviews
-    kj_client_t *carol;         //  approves and pays
-    int year;                   //  this year, the budget claims pay from
-    int loans;                  //  loans made so far
+    kj_db_t *db;         //  the test's own look at the schema
+    kj_client_t *alice;  //  submits claims
+    kj_client_t *bob;    //  reviews
+    kj_client_t *carol;  //  approves and pays
+    int year;            //  this year, the budget claims pay from
+    int loans;           //  loans made so far
 } gfx_t;
 
 //  Start a broker and `daemons` copies (1 or 2) of kejin-guarantee on a
 //  fresh database, relay off (events stay in kj_outbox to be read), with
 //  one more option "path=value" (or NULL).
 static inline void
-gfx_start (gfx_t *fx, int daemons, const char *option)
+    gfx_start (gfx_t *fx, int daemons, const char *option)
 {
     memset (fx, 0, sizeof *fx);
     assert_int_equal (kj_broker_start (&fx->broker, 0, NULL), 0);
     fx->dsn = kj_test_db_new ("guarantee");
-    const char *extra [] = { "-s", "guarantee/relay=false", "-s",
-                             "guarantee/workers=3", option ? "-s" : NULL,
-                             option, NULL };
+    const char *extra [] = { "-s",
+                             "guarantee/relay=false",
+                             "-s",
+                             "guarantee/workers=3",
+                             option ? "-s" : NULL,
+                             option,
+                             NULL };
     for (int i = 0; i < daemons; i++) {
         fx->daemon [i] = kj_daemon_start ("guarantee", &fx->broker, fx->dsn,
                                           extra);
@@ -64,7 +68,7 @@ gfx_start (gfx_t *fx, int daemons, const char *option)
 }
 
 static inline void
-gfx_stop (gfx_t *fx)
+    gfx_stop (gfx_t *fx)
 {
     kj_client_destroy (&fx->alice);
     kj_client_destroy (&fx->bob);
@@ -72,8 +76,7 @@ gfx_stop (gfx_t *fx)
     kj_db_destroy (&fx->db);
     for (int i = 0; i < 2; i++)
         if (fx->daemon [i] > 0)
-            assert_int_equal (kj_test_kill (fx->daemon [i], SIGTERM, 10000),
-                              0);
+            assert_int_equal (kj_test_kill (fx->daemon [i], SIGTERM, 10000), 0);
     assert_int_equal (kj_broker_stop (&fx->broker, SIGTERM), 0);
     free (fx->dsn);
 }
@@ -81,9 +84,9 @@ gfx_stop (gfx_t *fx)
 //  Call guarantee.method; reads (Get*, List*, LedgerCheck) carry no key,
 //  writes carry `key` (NULL: a new one). Returns the status code.
 static inline int
-gfx_call (kj_client_t *client, const char *method, const void *request,
-          const ProtobufCMessageDescriptor *type, void *reply_p,
-          kj_status_t *status, const char *key)
+    gfx_call (kj_client_t *client, const char *method, const void *request,
+              const ProtobufCMessageDescriptor *type, void *reply_p,
+              kj_status_t *status, const char *key)
 {
     bool read = strncmp (method, "Get", 3) == 0
              || strncmp (method, "List", 4) == 0
@@ -96,13 +99,12 @@ gfx_call (kj_client_t *client, const char *method, const void *request,
 
 //  A call that must succeed; the reply (free it) or NULL when not wanted.
 static inline void *
-gfx_ok (kj_client_t *client, const char *method, const void *request,
-        const ProtobufCMessageDescriptor *type)
+    gfx_ok (kj_client_t *client, const char *method, const void *request,
+            const ProtobufCMessageDescriptor *type)
 {
     ProtobufCMessage *reply = NULL;
     kj_status_t status;
-    int code = gfx_call (client, method, request, type, &reply, &status,
-                         NULL);
+    int code = gfx_call (client, method, request, type, &reply, &status, NULL);
     if (code != KJ__CODE__OK)
         fprintf (stderr, "%s: %s (%s) %s\n", method, kj_code_name (code),
                  status.field, status.message);
@@ -111,7 +113,7 @@ gfx_ok (kj_client_t *client, const char *method, const void *request,
 }
 
 static inline int64_t
-gfx_count (gfx_t *fx, const char *sql)
+    gfx_count (gfx_t *fx, const char *sql)
 {
     PGresult *res = kj_db_exec (fx->db, sql, 0, NULL);
     assert_non_null (res);
@@ -123,16 +125,16 @@ gfx_count (gfx_t *fx, const char *sql)
 //  Guarantor G1 (qualified, yearly cap 1,000,000 yuan) and its agreement
 //  A1: bank 20%, system 80%, rate 40%, per-claim cap 50,000 yuan.
 static inline void
-gfx_parties (gfx_t *fx)
+    gfx_parties (gfx_t *fx)
 {
     Kj__GuarantorAddRequest guarantor = KJ__GUARANTOR_ADD_REQUEST__INIT;
     guarantor.id = "G1";
     guarantor.name = "辽宁科技融资担保";
     guarantor.qualified = true;
     guarantor.yearly_cap_fen = 100000000;
-    kj__guarantor__free_unpacked (gfx_ok (fx->carol, "AddGuarantor",
-                                          &guarantor,
-                                          &kj__guarantor__descriptor), NULL);
+    kj__guarantor__free_unpacked (gfx_ok (fx->carol, "AddGuarantor", &guarantor,
+                                          &kj__guarantor__descriptor),
+                                  NULL);
     Kj__AgreementAddRequest agreement = KJ__AGREEMENT_ADD_REQUEST__INIT;
     agreement.id = "A1";
     agreement.guarantor_id = "G1";
@@ -143,19 +145,20 @@ gfx_parties (gfx_t *fx)
     agreement.per_claim_cap_fen = 5000000;
     agreement.valid_from = "2020-01-01";
     agreement.valid_to = "2099-12-31";
-    kj__agreement__free_unpacked (gfx_ok (fx->carol, "AddAgreement",
-                                          &agreement,
-                                          &kj__agreement__descriptor), NULL);
+    kj__agreement__free_unpacked (gfx_ok (fx->carol, "AddAgreement", &agreement,
+                                          &kj__agreement__descriptor),
+                                  NULL);
 }
 
 static inline void
-gfx_allot (gfx_t *fx, int year, int64_t amount_fen)
+    gfx_allot (gfx_t *fx, int year, int64_t amount_fen)
 {
     Kj__BudgetAllotRequest allot = KJ__BUDGET_ALLOT_REQUEST__INIT;
     allot.year = year;
     allot.amount_fen = amount_fen;
     kj__budget__free_unpacked (gfx_ok (fx->carol, "AllotBudget", &allot,
-                                       &kj__budget__descriptor), NULL);
+                                       &kj__budget__descriptor),
+                               NULL);
 }
 
 //  A 创业类 loan of 10,000,000 fen guaranteed by G1 under A1, its 代偿 of
@@ -163,7 +166,7 @@ gfx_allot (gfx_t *fx, int year, int64_t amount_fen)
 //  city's, 2: the province's too) and approved by carol (approve). The
 //  claim's id.
 static inline int64_t
-gfx_claim (gfx_t *fx, int64_t daichang_fen, int reviews, bool approve)
+    gfx_claim (gfx_t *fx, int64_t daichang_fen, int reviews, bool approve)
 {
     char loan [32], enterprise [32];
     snprintf (loan, sizeof loan, "L%d", ++fx->loans);
@@ -199,13 +202,14 @@ gfx_claim (gfx_t *fx, int64_t daichang_fen, int reviews, bool approve)
         review.claim_id = id;
         review.level = level == 0 ? "city" : "province";
         kj__claim__free_unpacked (gfx_ok (fx->bob, "ReviewClaim", &review,
-                                          &kj__claim__descriptor), NULL);
+                                          &kj__claim__descriptor),
+                                  NULL);
     }
     if (approve) {
         Kj__ClaimApproveRequest approval = KJ__CLAIM_APPROVE_REQUEST__INIT;
         approval.claim_id = id;
-        kj__claim__free_unpacked (gfx_ok (fx->carol, "ApproveClaim",
-                                          &approval, &kj__claim__descriptor),
+        kj__claim__free_unpacked (gfx_ok (fx->carol, "ApproveClaim", &approval,
+                                          &kj__claim__descriptor),
                                   NULL);
     }
     return id;
@@ -213,7 +217,7 @@ gfx_claim (gfx_t *fx, int64_t daichang_fen, int reviews, bool approve)
 
 //  The ledger check must say balanced; returns it (free it).
 static inline Kj__LedgerReport *
-gfx_ledger (gfx_t *fx)
+    gfx_ledger (gfx_t *fx)
 {
     Kj__LedgerCheckRequest request = KJ__LEDGER_CHECK_REQUEST__INIT;
     Kj__LedgerReport *report = gfx_ok (fx->alice, "LedgerCheck", &request,

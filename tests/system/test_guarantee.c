@@ -13,8 +13,10 @@
 static void
 s_topics (gfx_t *fx, char *buf, size_t size)
 {
-    PGresult *res = kj_db_exec (fx->db,
-        "SELECT string_agg (topic, ' ' ORDER BY id) FROM kj_outbox", 0, NULL);
+    PGresult *res =
+        kj_db_exec (fx->db,
+                    "SELECT string_agg (topic, ' ' ORDER BY id) FROM kj_outbox",
+                    0, NULL);
     assert_non_null (res);
     kj_strlcpy (buf, PQgetvalue (res, 0, 0), size);
     PQclear (res);
@@ -112,8 +114,7 @@ test_happy_path (void **state)
                       KJ__CODE__PERMISSION_DENIED);
     assert_string_equal (status.field, "caller");
     assert_non_null (strstr (status.message, "four eyes"));
-    claim = gfx_ok (fx.carol, "ApproveClaim", &approve,
-                    &kj__claim__descriptor);
+    claim = gfx_ok (fx.carol, "ApproveClaim", &approve, &kj__claim__descriptor);
     assert_string_equal (claim->state, "APPROVED");
     assert_string_equal (claim->approved_by, "carol");
     kj__claim__free_unpacked (claim, NULL);
@@ -127,18 +128,20 @@ test_happy_path (void **state)
     Kj__Claim *paid = NULL;
     assert_int_equal (gfx_call (fx.carol, "PayClaim", &pay,
                                 &kj__claim__descriptor, &paid, &status,
-                                "pay-1"), KJ__CODE__OK);
+                                "pay-1"),
+                      KJ__CODE__OK);
     assert_string_equal (paid->state, "PAID");
     assert_int_equal (paid->paid_fen, 3200000);
     kj__claim__free_unpacked (paid, NULL);
     assert_int_equal (gfx_call (fx.carol, "PayClaim", &pay,
                                 &kj__claim__descriptor, &paid, &status,
-                                "pay-1"), KJ__CODE__OK);
+                                "pay-1"),
+                      KJ__CODE__OK);
     assert_int_equal (paid->paid_fen, 3200000);
     kj__claim__free_unpacked (paid, NULL);
     assert_int_equal (gfx_call (fx.carol, "PayClaim", &pay,
-                                &kj__claim__descriptor, NULL, &status,
-                                "pay-2"), KJ__CODE__FAILED_PRECONDITION);
+                                &kj__claim__descriptor, NULL, &status, "pay-2"),
+                      KJ__CODE__FAILED_PRECONDITION);
     assert_non_null (strstr (status.message, "already paid"));
     Kj__Budget *budget = s_budget (&fx, fx.year);
     assert_int_equal (budget->total_fen, 10000000);
@@ -152,20 +155,20 @@ test_happy_path (void **state)
     assert_int_equal (recovery->refund_fen, 400000);
     assert_int_equal (recovery->cumulative_refund_fen, 400000);
     kj__recovery__free_unpacked (recovery, NULL);
-    recovery = s_recover (&fx, id, 1);          //  400,000.4: nothing now
+    recovery = s_recover (&fx, id, 1);  //  400,000.4: nothing now
     assert_int_equal (recovery->refund_fen, 0);
     assert_int_equal (recovery->cumulative_recovery_fen, 1000001);
     kj__recovery__free_unpacked (recovery, NULL);
-    recovery = s_recover (&fx, id, 2);          //  400,001.2: one fen
+    recovery = s_recover (&fx, id, 2);  //  400,001.2: one fen
     assert_int_equal (recovery->refund_fen, 1);
     assert_int_equal (recovery->cumulative_refund_fen, 400001);
     kj__recovery__free_unpacked (recovery, NULL);
     Kj__RecoverRequest recover = KJ__RECOVER_REQUEST__INIT;
     recover.claim_id = id;
-    recover.net_recovery_fen = 8000000;         //  more than the 代偿 left
+    recover.net_recovery_fen = 8000000;  //  more than the 代偿 left
     assert_int_equal (gfx_call (fx.carol, "Recover", &recover,
-                                &kj__recovery__descriptor, NULL, &status,
-                                NULL), KJ__CODE__OUT_OF_RANGE);
+                                &kj__recovery__descriptor, NULL, &status, NULL),
+                      KJ__CODE__OUT_OF_RANGE);
     assert_string_equal (status.field, "net_recovery_fen");
     budget = s_budget (&fx, fx.year);
     assert_int_equal (budget->refunded_fen, 400001);
@@ -177,16 +180,19 @@ test_happy_path (void **state)
     assert_int_equal (report->entries, 8);
     kj__ledger_report__free_unpacked (report, NULL);
     assert_int_equal (gfx_count (&fx, "SELECT sum (debit_fen) FROM "
-                                 "ledger_entry WHERE account = "
-                                 "'compensation:G1'"), 3200000);
+                                      "ledger_entry WHERE account = "
+                                      "'compensation:G1'"),
+                      3200000);
     assert_int_equal (gfx_count (&fx, "SELECT sum (credit_fen) FROM "
-                                 "ledger_entry WHERE account = "
-                                 "'compensation:G1'"), 400001);
+                                      "ledger_entry WHERE account = "
+                                      "'compensation:G1'"),
+                      400001);
 
     //  Every step an event, in order
     char topics [2048];
     s_topics (&fx, topics, sizeof topics);
-    assert_string_equal (topics,
+    assert_string_equal (
+        topics,
         "guarantee.guarantor.added guarantee.agreement.added "
         "guarantee.budget.allotted guarantee.guarantee.added "
         "guarantee.daichang.recorded guarantee.claim.submitted "
@@ -219,7 +225,8 @@ test_qualification (void **state)
     Kj__LoanGuarantee *made = gfx_ok (fx.carol, "AddGuarantee", &guarantee,
                                       &kj__loan_guarantee__descriptor);
     assert_false (made->qualifies);
-    assert_string_equal (made->reason, "does not qualify: product 成长类 is "
+    assert_string_equal (made->reason,
+                         "does not qualify: product 成长类 is "
                          "not 创业类; guarantor G1 is qualified; agreement A1 "
                          "version 1 in force on 2026-03-01");
     kj__loan_guarantee__free_unpacked (made, NULL);
@@ -258,8 +265,9 @@ test_qualification (void **state)
     guarantee.loan_id = "L-big";
     guarantee.amount_fen = 3000000000 - 10000000 + 1;
     assert_int_equal (gfx_call (fx.carol, "AddGuarantee", &guarantee,
-                                &kj__loan_guarantee__descriptor, NULL,
-                                &status, NULL), KJ__CODE__OUT_OF_RANGE);
+                                &kj__loan_guarantee__descriptor, NULL, &status,
+                                NULL),
+                      KJ__CODE__OUT_OF_RANGE);
     assert_string_equal (status.field, "amount_fen");
     guarantee.amount_fen--;
     guarantee.loan_date = "2026-03-01";
@@ -310,12 +318,12 @@ test_bad_input (void **state)
                &kj__agreement__descriptor, KJ__CODE__OUT_OF_RANGE,
                "bank_share_bp");
     agreement.bank_share_bp = 2500;
-    agreement.system_share_bp = 7000;       //  shares add to 95%
+    agreement.system_share_bp = 7000;  //  shares add to 95%
     s_refused (&fx, fx.carol, "AddAgreement", &agreement,
                &kj__agreement__descriptor, KJ__CODE__INVALID_ARGUMENT,
                "system_share_bp");
     agreement.system_share_bp = 7500;
-    agreement.rate_bp = 4001;               //  above 40%
+    agreement.rate_bp = 4001;  //  above 40%
     s_refused (&fx, fx.carol, "AddAgreement", &agreement,
                &kj__agreement__descriptor, KJ__CODE__OUT_OF_RANGE, "rate_bp");
     agreement.rate_bp = 3000;
@@ -326,24 +334,21 @@ test_bad_input (void **state)
     agreement.valid_to = "2026-12-31";
     agreement.guarantor_id = "nobody";
     s_refused (&fx, fx.carol, "AddAgreement", &agreement,
-               &kj__agreement__descriptor, KJ__CODE__NOT_FOUND,
-               "guarantor_id");
+               &kj__agreement__descriptor, KJ__CODE__NOT_FOUND, "guarantor_id");
 
     Kj__DaichangRecordRequest record = KJ__DAICHANG_RECORD_REQUEST__INIT;
     record.loan_id = "L1";
     record.amount_fen = -5;
     record.paid_on = "2026-06-30";
     s_refused (&fx, fx.carol, "RecordDaichang", &record,
-               &kj__daichang__descriptor, KJ__CODE__OUT_OF_RANGE,
-               "amount_fen");
-    record.amount_fen = INT64_MAX;          //  more than the guarantee left
+               &kj__daichang__descriptor, KJ__CODE__OUT_OF_RANGE, "amount_fen");
+    record.amount_fen = INT64_MAX;  //  more than the guarantee left
     s_refused (&fx, fx.carol, "RecordDaichang", &record,
-               &kj__daichang__descriptor, KJ__CODE__OUT_OF_RANGE,
-               "amount_fen");
+               &kj__daichang__descriptor, KJ__CODE__OUT_OF_RANGE, "amount_fen");
 
     Kj__BudgetAllotRequest allot = KJ__BUDGET_ALLOT_REQUEST__INIT;
     allot.year = fx.year;
-    allot.amount_fen = INT64_MAX;           //  would overflow the total
+    allot.amount_fen = INT64_MAX;  //  would overflow the total
     s_refused (&fx, fx.carol, "AllotBudget", &allot, &kj__budget__descriptor,
                KJ__CODE__OUT_OF_RANGE, "amount_fen");
     allot.year = 1999;
@@ -375,14 +380,14 @@ test_bad_input (void **state)
     kj_client_t *anonymous = kj_client_new (fx.broker.endpoint);
     Kj__ClaimApproveRequest approve = KJ__CLAIM_APPROVE_REQUEST__INIT;
     approve.claim_id = id;
-    s_refused (&fx, anonymous, "ApproveClaim", &approve,
-               &kj__claim__descriptor, KJ__CODE__PERMISSION_DENIED, "caller");
+    s_refused (&fx, anonymous, "ApproveClaim", &approve, &kj__claim__descriptor,
+               KJ__CODE__PERMISSION_DENIED, "caller");
     char long_name [200];
     memset (long_name, 'x', sizeof long_name - 1);
     long_name [sizeof long_name - 1] = 0;
     kj_client_set_caller (anonymous, long_name);
-    s_refused (&fx, anonymous, "ApproveClaim", &approve,
-               &kj__claim__descriptor, KJ__CODE__INVALID_ARGUMENT, "caller");
+    s_refused (&fx, anonymous, "ApproveClaim", &approve, &kj__claim__descriptor,
+               KJ__CODE__INVALID_ARGUMENT, "caller");
     kj_client_destroy (&anonymous);
     Kj__ClaimListRequest list = KJ__CLAIM_LIST_REQUEST__INIT;
     list.limit = 1001;
@@ -415,8 +420,7 @@ test_bad_input (void **state)
     //  Nothing else moved: the allotment alone in the ledger, the budget
     //  whole, no payment; events for the approval, the second loan's
     //  four steps and the rejection only
-    assert_int_equal (gfx_count (&fx, "SELECT count (*) FROM ledger_entry"),
-                      2);
+    assert_int_equal (gfx_count (&fx, "SELECT count (*) FROM ledger_entry"), 2);
     assert_int_equal (gfx_count (&fx, "SELECT remaining_fen FROM budget"),
                       1000000);
     assert_int_equal (gfx_count (&fx, "SELECT count (*) FROM payment"), 0);
@@ -456,13 +460,14 @@ test_versions_binding_and_queue (void **state)
 
     int64_t id = gfx_claim (&fx, 10000000, 2, true);
     assert_int_equal (gfx_count (&fx, "SELECT agreement_version FROM "
-                                      "guarantee WHERE loan_id = 'L1'"), 2);
+                                      "guarantee WHERE loan_id = 'L1'"),
+                      2);
     Kj__ClaimGetRequest get = KJ__CLAIM_GET_REQUEST__INIT;
     get.claim_id = id;
     Kj__Claim *claim = gfx_ok (fx.alice, "GetClaim", &get,
                                &kj__claim__descriptor);
-    assert_int_equal (claim->entitled_fen, 3000000);    //  per-claim cap
-    assert_int_equal (claim->payable_fen, 1000000);     //  the budget left
+    assert_int_equal (claim->entitled_fen, 3000000);  //  per-claim cap
+    assert_int_equal (claim->payable_fen, 1000000);   //  the budget left
     assert_int_equal (claim->n_binding, 1);
     assert_string_equal (claim->binding [0], "budget");
     kj__claim__free_unpacked (claim, NULL);
@@ -474,9 +479,10 @@ test_versions_binding_and_queue (void **state)
     assert_int_equal (claim->paid_fen, 0);
     assert_int_equal (claim->budget_year, fx.year + 1);
     char reason [160];
-    snprintf (reason, sizeof reason, "the %d budget has 1000000 fen left, the "
-              "claim needs 3000000; it waits for the %d budget", fx.year,
-              fx.year + 1);
+    snprintf (reason, sizeof reason,
+              "the %d budget has 1000000 fen left, the "
+              "claim needs 3000000; it waits for the %d budget",
+              fx.year, fx.year + 1);
     assert_string_equal (claim->reason, reason);
     kj__claim__free_unpacked (claim, NULL);
     //  Next year has no budget yet: nothing moves
@@ -497,7 +503,8 @@ test_versions_binding_and_queue (void **state)
     assert_int_equal (claim->paid_fen, 3000000);
     kj__claim__free_unpacked (claim, NULL);
     assert_int_equal (gfx_count (&fx, "SELECT remaining_fen FROM budget "
-                                      "ORDER BY year LIMIT 1"), 1000000);
+                                      "ORDER BY year LIMIT 1"),
+                      1000000);
     Kj__LedgerReport *report = gfx_ledger (&fx);
     kj__ledger_report__free_unpacked (report, NULL);
     gfx_stop (&fx);
@@ -544,13 +551,15 @@ test_suspension (void **state)
     Kj__ClaimSubmitRequest submit = KJ__CLAIM_SUBMIT_REQUEST__INIT;
     submit.daichang_id = s_loan (&fx, "L1", "G1", "A1", 10000000, 4000000);
     kj__claim__free_unpacked (gfx_ok (fx.alice, "SubmitClaim", &submit,
-                                      &kj__claim__descriptor), NULL);
+                                      &kj__claim__descriptor),
+                              NULL);
     //  G1: 12 of 20 million fen lost, 6000 bp
     submit.daichang_id = s_loan (&fx, "L2", "G1", "A1", 10000000, 8000000);
     assert_int_equal (gfx_call (fx.alice, "SubmitClaim", &submit,
                                 &kj__claim__descriptor, NULL, &status, NULL),
                       KJ__CODE__FAILED_PRECONDITION);
-    assert_string_equal (status.message, "daichang_id: guarantor G1 is "
+    assert_string_equal (status.message,
+                         "daichang_id: guarantor G1 is "
                          "suspended from new claims: its 代偿 of 12000000 fen "
                          "are 6000 bp of the 20000000 fen it guaranteed, past "
                          "the threshold of 5000 bp");
@@ -560,9 +569,9 @@ test_suspension (void **state)
     guarantor.name = "another";
     guarantor.qualified = true;
     guarantor.yearly_cap_fen = 100000000;
-    kj__guarantor__free_unpacked (gfx_ok (fx.carol, "AddGuarantor",
-                                          &guarantor,
-                                          &kj__guarantor__descriptor), NULL);
+    kj__guarantor__free_unpacked (gfx_ok (fx.carol, "AddGuarantor", &guarantor,
+                                          &kj__guarantor__descriptor),
+                                  NULL);
     Kj__AgreementAddRequest agreement = KJ__AGREEMENT_ADD_REQUEST__INIT;
     agreement.id = "A2";
     agreement.guarantor_id = "G2";
@@ -573,9 +582,9 @@ test_suspension (void **state)
     agreement.per_claim_cap_fen = 5000000;
     agreement.valid_from = "2020-01-01";
     agreement.valid_to = "2099-12-31";
-    kj__agreement__free_unpacked (gfx_ok (fx.carol, "AddAgreement",
-                                          &agreement,
-                                          &kj__agreement__descriptor), NULL);
+    kj__agreement__free_unpacked (gfx_ok (fx.carol, "AddAgreement", &agreement,
+                                          &kj__agreement__descriptor),
+                                  NULL);
     submit.daichang_id = s_loan (&fx, "L3", "G2", "A2", 2000000, 200000);
     assert_int_equal (gfx_call (fx.alice, "SubmitClaim", &submit,
                                 &kj__claim__descriptor, NULL, &status, NULL),
@@ -590,7 +599,10 @@ test_suspension (void **state)
     assert_int_equal (kj_broker_start (&broker, 0, NULL), 0);
     char *dsn = kj_test_db_new ("guarantee");
     pid_t daemon = kj_daemon_start ("guarantee", &broker, dsn,
-        (const char *[]) { "-s", "guarantee/suspend_loss_ratio_bp=5%", NULL });
+                                    (const char *[]){
+                                        "-s",
+                                        "guarantee/suspend_loss_ratio_bp=5%",
+                                        NULL });
     assert_int_equal (kj_test_wait_exit (daemon, 20000), 2);
     assert_int_equal (kj_broker_stop (&broker, SIGTERM), 0);
     free (dsn);
@@ -621,53 +633,79 @@ test_cli (void **state)
     gfx_t fx;
     gfx_start (&fx, 1, NULL);
     char out [4096], args [512];
-    assert_int_equal (s_kejin (&fx, out, sizeof out, "guarantee guarantor add "
+    assert_int_equal (s_kejin (&fx, out, sizeof out,
+                               "guarantee guarantor add "
                                "G9 --name 科担 --yearly-cap 100万 --qualified "
-                               "--as ops"), 0);
+                               "--as ops"),
+                      0);
     assert_string_equal (out, "guarantor G9 added (qualified)\n");
-    assert_int_equal (s_kejin (&fx, out, sizeof out, "guarantee agreement add "
+    assert_int_equal (s_kejin (&fx, out, sizeof out,
+                               "guarantee agreement add "
                                "A9 --guarantor G9 --bank 银行 --bank-share 20 "
                                "--system-share 80 --rate 40 --per-claim-cap "
-                               "50000 --from 2020-01-01 --to 2099-12-31"), 0);
+                               "50000 --from 2020-01-01 --to 2099-12-31"),
+                      0);
     assert_string_equal (out, "agreement A9 version 1 added\n");
-    assert_int_equal (s_kejin (&fx, out, sizeof out, "guarantee guarantee add "
+    assert_int_equal (s_kejin (&fx, out, sizeof out,
+                               "guarantee guarantee add "
                                "L9 --guarantor G9 --agreement A9 --enterprise "
                                "91210100MA0000009X --category 创业类 --amount "
-                               "100000 --date 2026-02-01"), 0);
+                               "100000 --date 2026-02-01"),
+                      0);
     assert_non_null (strstr (out, "qualifies"));
-    assert_int_equal (s_kejin (&fx, out, sizeof out, "guarantee default L9 "
-                               "--amount 80000 --paid-on 2026-07-01"), 0);
+    assert_int_equal (s_kejin (&fx, out, sizeof out,
+                               "guarantee default L9 "
+                               "--amount 80000 --paid-on 2026-07-01"),
+                      0);
     assert_string_equal (out, "代偿 1 of ¥80,000.00 recorded on loan L9\n");
-    snprintf (args, sizeof args, "guarantee budget allot %d --amount 10万 "
-              "--as ops", fx.year);
+    snprintf (args, sizeof args,
+              "guarantee budget allot %d --amount 10万 "
+              "--as ops",
+              fx.year);
     assert_int_equal (s_kejin (&fx, out, sizeof out, args), 0);
-    assert_int_equal (s_kejin (&fx, out, sizeof out, "guarantee claim submit 1 "
-                               "--as alice"), 0);
+    assert_int_equal (s_kejin (&fx, out, sizeof out,
+                               "guarantee claim submit 1 "
+                               "--as alice"),
+                      0);
     assert_non_null (strstr (out, "claim 1  SUBMITTED"));
     assert_non_null (strstr (out, "entitled ¥32,000.00 at 40"));
-    assert_int_equal (s_kejin (&fx, out, sizeof out, "guarantee claim review 1 "
-                               "--level city --as bob"), 0);
-    assert_int_equal (s_kejin (&fx, out, sizeof out, "guarantee claim review 1 "
-                               "--level province --as bob"), 0);
+    assert_int_equal (s_kejin (&fx, out, sizeof out,
+                               "guarantee claim review 1 "
+                               "--level city --as bob"),
+                      0);
+    assert_int_equal (s_kejin (&fx, out, sizeof out,
+                               "guarantee claim review 1 "
+                               "--level province --as bob"),
+                      0);
     //  Four eyes, then approval, payment, the budget and the ledger
-    assert_int_equal (s_kejin (&fx, out, sizeof out, "guarantee approve 1 "
-                               "--as alice"), 1);
+    assert_int_equal (s_kejin (&fx, out, sizeof out,
+                               "guarantee approve 1 "
+                               "--as alice"),
+                      1);
     assert_non_null (strstr (out, "PERMISSION_DENIED (caller)"));
-    assert_int_equal (s_kejin (&fx, out, sizeof out, "guarantee approve 1 "
-                               "--as carol"), 0);
-    assert_int_equal (s_kejin (&fx, out, sizeof out, "guarantee pay 1 "
-                               "--as carol"), 0);
+    assert_int_equal (s_kejin (&fx, out, sizeof out,
+                               "guarantee approve 1 "
+                               "--as carol"),
+                      0);
+    assert_int_equal (s_kejin (&fx, out, sizeof out,
+                               "guarantee pay 1 "
+                               "--as carol"),
+                      0);
     assert_non_null (strstr (out, "claim 1  PAID"));
     assert_non_null (strstr (out, "paid ¥32,000.00"));
     snprintf (args, sizeof args, "guarantee budget show %d", fx.year);
     assert_int_equal (s_kejin (&fx, out, sizeof out, args), 0);
     char expected [256];
-    snprintf (expected, sizeof expected, "budget %d: allotted ¥100,000.00, "
+    snprintf (expected, sizeof expected,
+              "budget %d: allotted ¥100,000.00, "
               "left ¥68,000.00, paid ¥32,000.00, refunded ¥0.00, queued for "
-              "it ¥0.00\n", fx.year);
+              "it ¥0.00\n",
+              fx.year);
     assert_string_equal (out, expected);
-    assert_int_equal (s_kejin (&fx, out, sizeof out, "guarantee recover 1 "
-                               "--net 10000 --as ops"), 0);
+    assert_int_equal (s_kejin (&fx, out, sizeof out,
+                               "guarantee recover 1 "
+                               "--net 10000 --as ops"),
+                      0);
     assert_non_null (strstr (out, "refund to the province now ¥4,000.00"));
     assert_int_equal (s_kejin (&fx, out, sizeof out, "guarantee ledger check"),
                       0);

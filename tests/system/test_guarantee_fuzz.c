@@ -16,18 +16,37 @@
 
 #define CALLS 3000
 
-static const char *s_strings [] = {
-    "", "G1", "A1", "L1", "L2", "nobody", "city", "province", "创业类",
-    "成长类", "2026-06-30", "2026-02-30", "1999-12-31", "9999-99-99",
-    "QUEUED", "PAID", "APPROVED", "x'); DROP TABLE claim; --", "\xff\xfe",
-    "a\x01" "b", "91210100MA00000001", NULL
-};
+static const char *s_strings [] = { "",
+                                    "G1",
+                                    "A1",
+                                    "L1",
+                                    "L2",
+                                    "nobody",
+                                    "city",
+                                    "province",
+                                    "创业类",
+                                    "成长类",
+                                    "2026-06-30",
+                                    "2026-02-30",
+                                    "1999-12-31",
+                                    "9999-99-99",
+                                    "QUEUED",
+                                    "PAID",
+                                    "APPROVED",
+                                    "x'); DROP TABLE claim; --",
+                                    "\xff\xfe",
+                                    "a\x01"
+                                    "b",
+                                    "91210100MA00000001",
+                                    NULL };
 
-static const int64_t s_numbers [] = {
-    0, 1, 2, 3, -1, 4000, 4001, 2000, 8000, 10000, 2026, 2101, 1999,
-    1000000, 3000000000, 3000000001, INT32_MAX, INT32_MIN, INT64_MAX,
-    INT64_MIN, INT64_MAX - 1
-};
+static const int64_t s_numbers [] = { 0,          1,         2,
+                                      3,          -1,        4000,
+                                      4001,       2000,      8000,
+                                      10000,      2026,      2101,
+                                      1999,       1000000,   3000000000,
+                                      3000000001, INT32_MAX, INT32_MIN,
+                                      INT64_MAX,  INT64_MIN, INT64_MAX - 1 };
 
 //  A random string: a known one, or junk of 0 to 300 bytes (sometimes
 //  very long), into buf
@@ -92,14 +111,15 @@ test_hostile_requests (void **state)
     gfx_start (&fx, 1, NULL);
     gfx_parties (&fx);
     gfx_allot (&fx, fx.year, 2000000);
-    gfx_claim (&fx, 1000000, 0, false);     //  SUBMITTED
-    gfx_claim (&fx, 2000000, 2, false);     //  PROVINCE_REVIEWED
+    gfx_claim (&fx, 1000000, 0, false);  //  SUBMITTED
+    gfx_claim (&fx, 2000000, 2, false);  //  PROVINCE_REVIEWED
     int64_t paid = gfx_claim (&fx, 3000000, 2, true);
     Kj__ClaimPayRequest pay = KJ__CLAIM_PAY_REQUEST__INIT;
     pay.claim_id = paid;
     kj__claim__free_unpacked (gfx_ok (fx.carol, "PayClaim", &pay,
-                                      &kj__claim__descriptor), NULL);
-    gfx_claim (&fx, 9000000, 2, true);      //  APPROVED, will queue
+                                      &kj__claim__descriptor),
+                              NULL);
+    gfx_claim (&fx, 9000000, 2, true);  //  APPROVED, will queue
 
     kj_client_t *clients [] = { fx.alice, fx.bob, fx.carol,
                                 kj_client_new (fx.broker.endpoint) };
@@ -107,8 +127,8 @@ test_hostile_requests (void **state)
     static char strings [16][6000];
     int codes [17] = { 0 };
     for (int n = 0; n < CALLS; n++) {
-        const ProtobufCMethodDescriptor *method =
-            &service->methods [randof (service->n_methods)];
+        const ProtobufCMethodDescriptor
+            *method = &service->methods [randof (service->n_methods)];
         ProtobufCMessage *request = calloc (1, method->input->sizeof_message);
         protobuf_c_message_init (method->input, request);
         s_fill (request, strings);
@@ -120,7 +140,7 @@ test_hostile_requests (void **state)
             protobuf_c_message_free_unpacked (reply, NULL);
         free (request);
         if (code == KJ__CODE__INTERNAL || code == KJ__CODE__UNAVAILABLE
-        ||  code == KJ__CODE__DEADLINE_EXCEEDED || code < 0 || code > 16)
+            || code == KJ__CODE__DEADLINE_EXCEEDED || code < 0 || code > 16)
             fprintf (stderr, "%s: %s (%s) %s\n", method->name,
                      kj_code_name (code), status.field, status.message);
         assert_true (code >= 0 && code <= 16);
@@ -128,15 +148,16 @@ test_hostile_requests (void **state)
         assert_int_not_equal (code, KJ__CODE__UNAVAILABLE);
         assert_int_not_equal (code, KJ__CODE__DEADLINE_EXCEEDED);
         if (code == KJ__CODE__INVALID_ARGUMENT
-        ||  code == KJ__CODE__OUT_OF_RANGE)
+            || code == KJ__CODE__OUT_OF_RANGE)
             assert_true (*status.field);
         codes [code]++;
     }
     kj_client_destroy (&clients [3]);
     printf ("fuzz: %d calls: OK %d, INVALID_ARGUMENT %d, OUT_OF_RANGE %d, "
             "NOT_FOUND %d, ALREADY_EXISTS %d, FAILED_PRECONDITION %d, "
-            "PERMISSION_DENIED %d\n", CALLS, codes [0], codes [3], codes [11],
-            codes [5], codes [6], codes [9], codes [7]);
+            "PERMISSION_DENIED %d\n",
+            CALLS, codes [0], codes [3], codes [11], codes [5], codes [6],
+            codes [9], codes [7]);
 
     //  Still serving, and the money still adds up
     Kj__HealthRequest health = KJ__HEALTH_REQUEST__INIT;
@@ -146,13 +167,15 @@ test_hostile_requests (void **state)
     assert_int_equal (kj_client_call (fx.alice, "guarantee", "Health",
                                       &health.base, &kj__health__descriptor,
                                       (ProtobufCMessage **) &reply, &status,
-                                      &opts), KJ__CODE__OK);
+                                      &opts),
+                      KJ__CODE__OK);
     kj__health__free_unpacked (reply, NULL);
     Kj__LedgerReport *report = gfx_ledger (&fx);
     kj__ledger_report__free_unpacked (report, NULL);
     assert_true (gfx_count (&fx, "SELECT count (*) FROM budget WHERE "
                                  "remaining_fen < 0 OR remaining_fen > "
-                                 "total_fen") == 0);
+                                 "total_fen")
+                 == 0);
     gfx_stop (&fx);
 }
 

@@ -18,10 +18,10 @@
 #include <pthread.h>
 #include "guarantee_fixture.h"
 
-#define M1_CLAIMS 30
-#define M1_PAYERS 6
+#define M1_CLAIMS     30
+#define M1_PAYERS     6
 #define M1_BUDGET_FEN 10000000
-#define M3_CLAIMS 25
+#define M3_CLAIMS     25
 
 //  --------------------------------------------------------------------------
 //  M1
@@ -30,13 +30,13 @@ typedef struct {
     const char *endpoint;
     int64_t *claims;
     int index;
-    int answered;               //  calls that got an answer
-    int retried;                //  attempts again under the same key
-    int paid;                   //  answers "PAID" this payer caused
+    int answered;  //  calls that got an answer
+    int retried;   //  attempts again under the same key
+    int paid;      //  answers "PAID" this payer caused
     int queued;
-    int refused;                //  FAILED_PRECONDITION
-    int other;                  //  any other answer: must stay 0
-    int64_t paid_fen [M1_CLAIMS];   //  as this payer was told, 0 if not
+    int refused;                   //  FAILED_PRECONDITION
+    int other;                     //  any other answer: must stay 0
+    int64_t paid_fen [M1_CLAIMS];  //  as this payer was told, 0 if not
 } m1_payer_t;
 
 static void *
@@ -53,7 +53,8 @@ s_m1_payer (void *arg)
         char key [64];
         snprintf (key, sizeof key, "m1-pay-%" PRId64 "-%d", pay.claim_id,
                   self->index);
-        kj_call_opts_t opts = { .idempotency_key = key, .timeout_ms = 2000,
+        kj_call_opts_t opts = { .idempotency_key = key,
+                                .timeout_ms = 2000,
                                 .retries = -1 };
         for (int attempt = 0; attempt < 30; attempt++) {
             Kj__Claim *claim = NULL;
@@ -63,20 +64,18 @@ s_m1_payer (void *arg)
                                        (ProtobufCMessage **) &claim, &status,
                                        &opts);
             if (code == KJ__CODE__DEADLINE_EXCEEDED
-            ||  code == KJ__CODE__UNAVAILABLE) {
+                || code == KJ__CODE__UNAVAILABLE) {
                 self->retried++;
-                continue;       //  the same key again: done at most once
+                continue;  //  the same key again: done at most once
             }
             self->answered++;
             if (code == KJ__CODE__OK && streq (claim->state, "PAID")) {
                 self->paid++;
                 self->paid_fen [at] = claim->paid_fen;
             }
-            else
-            if (code == KJ__CODE__OK && streq (claim->state, "QUEUED"))
+            else if (code == KJ__CODE__OK && streq (claim->state, "QUEUED"))
                 self->queued++;
-            else
-            if (code == KJ__CODE__FAILED_PRECONDITION)
+            else if (code == KJ__CODE__FAILED_PRECONDITION)
                 self->refused++;
             else {
                 fprintf (stderr, "m1: %s %s\n", kj_code_name (code),
@@ -106,10 +105,12 @@ test_m1_budget_under_contention_and_crash (void **state)
     m1_payer_t payers [M1_PAYERS];
     pthread_t threads [M1_PAYERS];
     for (int i = 0; i < M1_PAYERS; i++) {
-        payers [i] = (m1_payer_t) { .endpoint = fx.broker.endpoint,
-                                    .claims = claims, .index = i };
+        payers [i] = (m1_payer_t){ .endpoint = fx.broker.endpoint,
+                                   .claims = claims,
+                                   .index = i };
         assert_int_equal (pthread_create (&threads [i], NULL, s_m1_payer,
-                                          &payers [i]), 0);
+                                          &payers [i]),
+                          0);
     }
     //  Kill one daemon as soon as payments are under way, and restart it
     int64_t seen = 0;
@@ -146,16 +147,20 @@ test_m1_budget_under_contention_and_crash (void **state)
     //  and as much as every payer who was told PAID was told
     int64_t payments = gfx_count (&fx, "SELECT count (*) FROM payment");
     assert_int_equal (gfx_count (&fx, "SELECT count (DISTINCT claim_id) "
-                                      "FROM payment"), payments);
+                                      "FROM payment"),
+                      payments);
     assert_int_equal (gfx_count (&fx, "SELECT count (*) FROM claim WHERE "
-                                      "state = 'PAID'"), payments);
-    assert_int_equal (paid, payments);      //  told PAID once per claim
+                                      "state = 'PAID'"),
+                      payments);
+    assert_int_equal (paid, payments);  //  told PAID once per claim
     for (int at = 0; at < M1_CLAIMS; at++)
         for (int i = 0; i < M1_PAYERS; i++)
             if (payers [i].paid_fen [at]) {
                 char sql [128];
-                snprintf (sql, sizeof sql, "SELECT amount_fen FROM payment "
-                          "WHERE claim_id = %" PRId64, claims [at]);
+                snprintf (sql, sizeof sql,
+                          "SELECT amount_fen FROM payment "
+                          "WHERE claim_id = %" PRId64,
+                          claims [at]);
                 assert_int_equal (gfx_count (&fx, sql),
                                   payers [i].paid_fen [at]);
             }
@@ -178,13 +183,16 @@ test_m1_budget_under_contention_and_crash (void **state)
     kj__ledger_report__free_unpacked (report, NULL);
     printf ("m1: %d payers x %d claims, %" PRId64 " paid (%" PRId64 " of %d "
             "fen), %" PRId64 " queued, one daemon killed -9 mid-run, %d "
-            "retries under the same key\n", M1_PAYERS, M1_CLAIMS, payments,
-            total_paid, M1_BUDGET_FEN, waiting, retried);
+            "retries under the same key\n",
+            M1_PAYERS, M1_CLAIMS, payments, total_paid, M1_BUDGET_FEN, waiting,
+            retried);
 
     //  Next year's budget pays the queue, first in first out
     gfx_allot (&fx, fx.year + 1, 100000000);
-    PGresult *res = kj_db_exec (fx.db, "SELECT id FROM claim WHERE state = "
-                                "'QUEUED' ORDER BY queued_at, id", 0, NULL);
+    PGresult *res = kj_db_exec (fx.db,
+                                "SELECT id FROM claim WHERE state = "
+                                "'QUEUED' ORDER BY queued_at, id",
+                                0, NULL);
     assert_non_null (res);
     int rows = PQntuples (res);
     int64_t order [M1_CLAIMS];
@@ -197,7 +205,8 @@ test_m1_budget_under_contention_and_crash (void **state)
         pay.claim_id = order [rows - 1];
         assert_int_equal (gfx_call (fx.carol, "PayClaim", &pay,
                                     &kj__claim__descriptor, NULL, &status,
-                                    NULL), KJ__CODE__FAILED_PRECONDITION);
+                                    NULL),
+                          KJ__CODE__FAILED_PRECONDITION);
         char first [64];
         snprintf (first, sizeof first, "claim %" PRId64 " waits", order [0]);
         assert_non_null (strstr (status.message, first));
@@ -226,7 +235,7 @@ typedef struct {
     const char *operator;
     int64_t *claims;
     pthread_barrier_t *barrier;
-    int approve [M3_CLAIMS];    //  status codes
+    int approve [M3_CLAIMS];  //  status codes
     char approve_message [M3_CLAIMS][128];
     int pay [M3_CLAIMS];
     char pay_message [M3_CLAIMS][128];
@@ -251,8 +260,7 @@ s_m3_operator (void *arg)
         pay.claim_id = self->claims [k];
         pthread_barrier_wait (self->barrier);
         self->pay [k] = gfx_call (client, "PayClaim", &pay,
-                                  &kj__claim__descriptor, NULL, &status,
-                                  NULL);
+                                  &kj__claim__descriptor, NULL, &status, NULL);
         kj_strlcpy (self->pay_message [k], status.message, 128);
     }
     kj_client_destroy (&client);
@@ -278,11 +286,12 @@ test_m3_two_approvers_at_once (void **state)
     for (int i = 0; i < 2; i++) {
         memset (&operators [i], 0, sizeof operators [i]);
         operators [i].endpoint = fx.broker.endpoint;
-        operators [i].operator = names [i];
+        operators [i].operator= names [i];
         operators [i].claims = claims;
         operators [i].barrier = &barrier;
         assert_int_equal (pthread_create (&threads [i], NULL, s_m3_operator,
-                                          &operators [i]), 0);
+                                          &operators [i]),
+                          0);
     }
     for (int i = 0; i < 2; i++)
         assert_int_equal (pthread_join (threads [i], NULL), 0);
@@ -296,18 +305,19 @@ test_m3_two_approvers_at_once (void **state)
         assert_int_equal (operators [winner].approve [k], KJ__CODE__OK);
         assert_int_equal (operators [loser].approve [k],
                           KJ__CODE__FAILED_PRECONDITION);
-        assert_non_null (strstr (operators [loser].approve_message [k],
-                                 "already approved"));
+        assert_non_null (
+            strstr (operators [loser].approve_message [k], "already approved"));
         int payer = operators [0].pay [k] == KJ__CODE__OK ? 0 : 1;
         assert_int_equal (operators [payer].pay [k], KJ__CODE__OK);
         assert_int_equal (operators [1 - payer].pay [k],
                           KJ__CODE__FAILED_PRECONDITION);
-        assert_non_null (strstr (operators [1 - payer].pay_message [k],
-                                 "already paid"));
+        assert_non_null (
+            strstr (operators [1 - payer].pay_message [k], "already paid"));
         char sql [160];
-        snprintf (sql, sizeof sql, "SELECT count (*) FROM claim WHERE id = %"
-                  PRId64 " AND approved_by = '%s'", claims [k],
-                  names [winner]);
+        snprintf (sql, sizeof sql,
+                  "SELECT count (*) FROM claim WHERE id = %" PRId64
+                  " AND approved_by = '%s'",
+                  claims [k], names [winner]);
         assert_int_equal (gfx_count (&fx, sql), 1);
     }
     assert_int_equal (gfx_count (&fx, "SELECT count (*) FROM payment"),
@@ -316,8 +326,8 @@ test_m3_two_approvers_at_once (void **state)
                                       "topic = 'guarantee.claim.approved'"),
                       M3_CLAIMS);
     printf ("m3: %d claims approved by two operators at once: dave won %d, "
-            "erin %d; one approval and one payment each\n", M3_CLAIMS,
-            wins [0], wins [1]);
+            "erin %d; one approval and one payment each\n",
+            M3_CLAIMS, wins [0], wins [1]);
     Kj__LedgerReport *report = gfx_ledger (&fx);
     kj__ledger_report__free_unpacked (report, NULL);
     gfx_stop (&fx);
