@@ -40,6 +40,7 @@
 #include "kj_service.h"
 #include "kj_outbox.h"
 #include "kj_relay.h"
+#include "kj_check.h"
 #include "kj_keys.h"
 #include "kj_subscriber.h"
 

@@ -18,6 +18,7 @@ struct _kj_client_t {
     uint64_t next_id;           //  next request id (never 0)
     int timeout_ms;             //  default per attempt
     int retries;                //  default attempts after the first
+    char *caller;               //  identity claimed in each header, or NULL
 };
 
 
@@ -61,6 +62,7 @@ kj_client_destroy (kj_client_t **self_p)
     if (*self_p) {
         kj_client_t *self = *self_p;
         zsock_destroy (&self->sock);
+        free (self->caller);
         free (self->endpoint);
         free (self);
         *self_p = NULL;
@@ -77,6 +79,13 @@ void
 kj_client_set_retries (kj_client_t *self, int retries)
 {
     self->retries = retries;
+}
+
+void
+kj_client_set_caller (kj_client_t *self, const char *identity)
+{
+    free (self->caller);
+    self->caller = identity && *identity ? strdup (identity) : NULL;
 }
 
 zsock_t *
@@ -104,6 +113,11 @@ s_send (kj_client_t *self, uint64_t request_id, const char *service,
     header.idempotency_key = (char *) (key ? key : "");
     header.retry_safe = retry_safe;
     header.lang = (char *) kj_i18n_lang ();
+    Kj__Caller caller = KJ__CALLER__INIT;
+    if (self->caller) {
+        caller.identity = self->caller;
+        header.caller = &caller;
+    }
 
     zmsg_t *msg = zmsg_new ();
     zmsg_addmem (msg, NULL, 0);

@@ -43,6 +43,12 @@ void
 void
     kj_client_set_retries (kj_client_t *self, int retries);
 
+//  The identity to claim as caller in every request's header (NULL: none).
+//  On an open node services take it as said; with CURVE the broker will
+//  stamp the identity it vouches for instead.
+void
+    kj_client_set_caller (kj_client_t *self, const char *identity);
+
 //  Call service.method with request. Returns the status code (kj.Code);
 //  the status is filled in either way (DEADLINE_EXCEEDED when no answer
 //  came in time, after the retries). On OK, *reply_p is the decoded reply

@@ -279,9 +279,5 @@ cli_guarantee (cli_t *cli, int argc, char **argv)
             return cli_usage (s_usage, false);
         return s_calc (cli, argc, argv);
     }
-    if (cli_wants_help (argc, argv))
-        return cli_usage (s_usage, false);
-    if (argc >= 2)
-        fprintf (stderr, "kejin: unknown guarantee command '%s'\n", argv [1]);
-    return cli_usage (s_usage, true);
+    return cli_guarantee_node (cli, argc, argv);
 }

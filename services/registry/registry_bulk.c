@@ -118,7 +118,7 @@ s_reply_data (kj_call_t *call, registry_csv_buf_t *buf,
 }
 
 static registry_csv_options_t
-s_options (kj_call_t *call, registry_date_t today)
+s_options (kj_call_t *call, kj_date_t today)
 {
     registry_server_t *server = (registry_server_t *) kj_call_state (call);
     registry_csv_options_t options = {
@@ -136,7 +136,7 @@ s_options (kj_call_t *call, registry_date_t today)
 
 typedef struct {
     const char *founded_on;
-    registry_date_t today;
+    kj_date_t today;
     const Kj__YearFigures *latest;      //  NULL: no figures
     int64_t revenue_prev, net_profit_prev, revenue_prev2;
     bool high_tech, srdi, little_giant, incubator_resident;
@@ -268,10 +268,10 @@ s_import_begin (kj_call_t *call, const ProtobufCMessage *input,
         return -1;
     kj_status_t status;
     const char *file_name = request->file_name ? request->file_name : "";
-    if (registry_check_text (file_name, "file_name", 500, false, &status))
+    if (kj_check_text (file_name, "file_name", 500, false, &status))
         return kj_call_fail_status (call, &status);
     //  Check the header now: a wrong file is refused before any chunk
-    registry_date_t any = { 2000, 1, 1 };
+    kj_date_t any = { 2000, 1, 1 };
     registry_csv_options_t options = s_options (call, any);
     const char *header = request->header ? request->header : "";
     registry_csv_t *csv = registry_csv_new ((registry_csv_kind_t) request->kind,
@@ -863,13 +863,13 @@ s_export (kj_call_t *call, const ProtobufCMessage *input,
                            ? "INSTITUTION_" : "PRODUCT_";
         int value = kind == REGISTRY_CSV_INSTITUTIONS
                  || kind == REGISTRY_CSV_PRODUCTS
-                  ? registry_check_enum_value (d, prefix, request->type) : -1;
+                  ? kj_check_enum_value (d, prefix, request->type) : -1;
         if (value <= 0)
             return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "type",
                                  "type: '%.*s' is not a type of %s",
                                  kj_utf8_cut (request->type, 40),
                                  request->type, registry_csv_kind_name (kind));
-        filter.type = registry_check_enum_name (d, prefix, value, type,
+        filter.type = kj_check_enum_name (d, prefix, value, type,
                                                 sizeof type);
     }
     registry_csv_buf_t out = { 0 };
@@ -927,9 +927,9 @@ s_demo (kj_call_t *call, const ProtobufCMessage *input,
     if (s_check_kind (call, request->kind, ""))
         return -1;
     kj_status_t status;
-    registry_date_t today;
+    kj_date_t today;
     if (request->today && *request->today) {
-        if (registry_check_date (request->today, "today", &today, &status))
+        if (kj_check_date (request->today, "today", &today, &status))
             return kj_call_fail_status (call, &status);
     }
     else
@@ -999,7 +999,7 @@ s_demo (kj_call_t *call, const ProtobufCMessage *input,
     registry_demo_destroy (&demo);
     s_reply_data (call, &out, &reply->data);
     char date [11];
-    registry_check_date_format (today, date);
+    kj_check_date_format (today, date);
     reply->today = kj_call_strdup (call, date);
     return 0;
 }

@@ -209,7 +209,7 @@ s_enum_words (registry_csv_buf_t *buf, const ProtobufCEnumDescriptor *d,
     if (n > 32)
         n = 32;
     for (size_t i = 0; i < n; i++)
-        words [i] = registry_check_enum_name (d, prefix, values [i], names [i],
+        words [i] = kj_check_enum_name (d, prefix, values [i], names [i],
                                               sizeof names [i])
                   ? names [i] : "";
     s_words (buf, words, n);
@@ -623,7 +623,7 @@ s_stage_enterprise (registry_csv_buf_t *buf, const Kj__Enterprise *e,
     s_tab (buf);
     s_date (buf, e->founded_on);
     s_tab (buf);
-    s_text (buf, registry_check_enum_name (&kj__size_class__descriptor,
+    s_text (buf, kj_check_enum_name (&kj__size_class__descriptor,
                                            "SIZE_", e->size_class, name,
                                            sizeof name));
     s_tab (buf);
@@ -711,7 +711,7 @@ s_stage_institution (registry_csv_buf_t *buf, const Kj__Institution *i)
     s_tab (buf);
     s_text (buf, i->name);
     s_tab (buf);
-    s_text (buf, registry_check_enum_name (&kj__institution_type__descriptor,
+    s_text (buf, kj_check_enum_name (&kj__institution_type__descriptor,
                                            "INSTITUTION_", i->type, name,
                                            sizeof name));
     s_tab (buf);
@@ -734,7 +734,7 @@ s_stage_product (registry_csv_buf_t *buf, const Kj__Product *p)
     s_tab (buf);
     s_text (buf, p->name);
     s_tab (buf);
-    s_text (buf, registry_check_enum_name (&kj__product_type__descriptor,
+    s_text (buf, kj_check_enum_name (&kj__product_type__descriptor,
                                            "PRODUCT_", p->type, name,
                                            sizeof name));
     int64_t values [] = {
@@ -1442,7 +1442,7 @@ s_export_enterprise (PGresult *res, int row, Kj__Enterprise *e,
     e->region = PQgetvalue (res, row, c++);
     e->industry = PQgetvalue (res, row, c++);
     e->founded_on = PQgetvalue (res, row, c++);
-    int size = registry_check_enum_value (&kj__size_class__descriptor, "SIZE_",
+    int size = kj_check_enum_value (&kj__size_class__descriptor, "SIZE_",
                                           PQgetvalue (res, row, c++));
     e->size_class = size < 0 ? 0 : (Kj__SizeClass) size;
     int status = registry_entry_state_from_name (PQgetvalue (res, row, c++));
@@ -1481,7 +1481,7 @@ s_export_enterprise (PGresult *res, int row, Kj__Enterprise *e,
             *colon = 0;
             Kj__Qualification *q = &quals [e->n_qualifications];
             kj__qualification__init (q);
-            value = registry_check_enum_value (
+            value = kj_check_enum_value (
                 &kj__qualification_kind__descriptor, "QUAL_", item);
             q->kind = value < 0 ? 0 : (Kj__QualificationKind) value;
             q->expires_on = colon + 1;
@@ -1522,7 +1522,7 @@ s_split_enums (char *text, const ProtobufCEnumDescriptor *d,
     char *items [32];
     size_t n = s_split (text, items, max < 32 ? max : 32);
     for (size_t i = 0; i < n; i++) {
-        int value = registry_check_enum_value (d, prefix, items [i]);
+        int value = kj_check_enum_value (d, prefix, items [i]);
         values [i] = value < 0 ? 0 : value;
     }
     return n;
@@ -1669,7 +1669,7 @@ registry_bulk_store_export (kj_db_t *db, registry_csv_kind_t kind,
                 char *regions [32];
                 i.id = PQgetvalue (res, row, 0);
                 i.name = PQgetvalue (res, row, 1);
-                int type_value = registry_check_enum_value (
+                int type_value = kj_check_enum_value (
                     &kj__institution_type__descriptor, "INSTITUTION_",
                     PQgetvalue (res, row, 2));
                 i.type = type_value < 0 ? 0 : (Kj__InstitutionType) type_value;
@@ -1693,7 +1693,7 @@ registry_bulk_store_export (kj_db_t *db, registry_csv_kind_t kind,
                 p.id = PQgetvalue (res, row, 0);
                 p.institution_id = PQgetvalue (res, row, 1);
                 p.name = PQgetvalue (res, row, 2);
-                int type_value = registry_check_enum_value (
+                int type_value = kj_check_enum_value (
                     &kj__product_type__descriptor, "PRODUCT_",
                     PQgetvalue (res, row, 3));
                 p.type = type_value < 0 ? 0 : (Kj__ProductType) type_value;

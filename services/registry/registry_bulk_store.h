@@ -42,7 +42,7 @@ typedef struct {
     char state [16];                //  open, committed, refused, aborted
     char *header;                   //  the file's first line (malloc'd)
     char *file_name;                //  (malloc'd)
-    registry_date_t today;          //  the import's "today"
+    kj_date_t today;          //  the import's "today"
     uint8_t *reply;                 //  the commit's answer, if any (malloc'd)
     size_t reply_size;
 } registry_bulk_import_t;

@@ -432,7 +432,7 @@ registry_csv_region (const char *text, bool tokens)
 static int
 s_enum_value (const s_enum_t *e, const char *text)
 {
-    int value = registry_check_enum_value (e->descriptor, e->prefix, text);
+    int value = kj_check_enum_value (e->descriptor, e->prefix, text);
     if (value < 0)
         for (const s_alias_t *alias = e->aliases; alias->alias; alias++)
             if (strcasecmp (alias->alias, text) == 0) {
@@ -459,7 +459,7 @@ s_enum_choices (const s_enum_t *e, char *buf, size_t size)
         if (d->values [i].value == 0 && !e->zero_ok)
             continue;
         char name [48];
-        registry_check_enum_name (d, e->prefix, d->values [i].value, name,
+        kj_check_enum_name (d, e->prefix, d->values [i].value, name,
                                   sizeof name);
         shown++;
         at += snprintf (buf + at, size - at, "%s%s",
@@ -471,7 +471,7 @@ s_enum_choices (const s_enum_t *e, char *buf, size_t size)
 static const char *
 s_enum_name (const s_enum_t *e, int value, char *buf, size_t size)
 {
-    const char *name = registry_check_enum_name (e->descriptor, e->prefix,
+    const char *name = kj_check_enum_name (e->descriptor, e->prefix,
                                                  value, buf, size);
     return name ? name : "";
 }
@@ -648,7 +648,7 @@ s_bool (registry_csv_t *self, s_col_t id)
 //  (reported if required). False if reported.
 static bool
 s_date (registry_csv_t *self, s_col_t id, bool required, char buf [11],
-        registry_date_t *date)
+        kj_date_t *date)
 {
     const char *cell = s_cell (self, id);
     const char *name = s_name (self, id);
@@ -661,7 +661,7 @@ s_date (registry_csv_t *self, s_col_t id, bool required, char buf [11],
         return !required;
     }
     kj_status_t status;
-    if (registry_check_date (cell, name, date, &status)) {
+    if (kj_check_date (cell, name, date, &status)) {
         s_error_status (self, name, cell, &status);
         return false;
     }
@@ -672,14 +672,14 @@ s_date (registry_csv_t *self, s_col_t id, bool required, char buf [11],
 //  A date that may not be after today.
 static bool
 s_past_date (registry_csv_t *self, s_col_t id, bool required, char buf [11],
-             registry_date_t *date)
+             kj_date_t *date)
 {
     if (!s_date (self, id, required, buf, date))
         return false;
-    if (*buf && registry_check_date_compare (*date,
+    if (*buf && kj_check_date_compare (*date,
                                              self->options.today) > 0) {
         char today [11];
-        registry_check_date_format (self->options.today, today);
+        kj_check_date_format (self->options.today, today);
         s_error (self, s_name (self, id), buf, "%s is after today (%s)", buf,
                  today);
         return false;
@@ -694,7 +694,7 @@ s_text (registry_csv_t *self, s_col_t id, size_t max, bool required)
     const char *cell = s_cell (self, id);
     kj_status_t status;
     const char *name = s_name (self, id);
-    if (registry_check_text (cell ? cell : "", name, max, required,
+    if (kj_check_text (cell ? cell : "", name, max, required,
                              &status)) {
         s_error_status (self, name, cell ? cell : "", &status);
         return "";
@@ -864,7 +864,7 @@ s_id (registry_csv_t *self, s_col_t id)
 {
     const char *cell = s_cell (self, id);
     kj_status_t status;
-    if (registry_check_id (cell ? cell : "", s_name (self, id), &status)) {
+    if (kj_check_id (cell ? cell : "", s_name (self, id), &status)) {
         s_error_status (self, s_name (self, id), cell ? cell : "", &status);
         return "";
     }
@@ -986,9 +986,9 @@ s_enterprise_qualifications (registry_csv_t *self)
                      "e.g. high_tech:2026-12-31", items [i], choices);
             return;
         }
-        registry_date_t expires;
+        kj_date_t expires;
         kj_status_t status;
-        if (!date || registry_check_date (date, "expires_on", &expires,
+        if (!date || kj_check_date (date, "expires_on", &expires,
                                           &status)) {
             s_error (self, "qualifications", items [i], "%s: the expiry date "
                      "is missing or not a date; write kind:YYYY-MM-DD, e.g. "
@@ -1029,7 +1029,7 @@ s_enterprise_row (registry_csv_t *self)
     s_enterprise_region (self, code_ok);
     e->name = (char *) s_text (self, E_NAME, 200, true);
     e->industry = (char *) s_text (self, E_INDUSTRY, 100, false);
-    registry_date_t founded;
+    kj_date_t founded;
     s_past_date (self, E_FOUNDED_ON, true, r->founded_on, &founded);
     e->founded_on = r->founded_on;
     int size = s_enum (self, E_SIZE_CLASS, &s_enum_size, false, 0);
@@ -1081,7 +1081,7 @@ s_enterprise_row (registry_csv_t *self)
 
     //  The latest equity round, if any
     int round = s_enum (self, E_ROUND, &s_enum_round, false, 0);
-    registry_date_t closed;
+    kj_date_t closed;
     bool closed_ok = s_past_date (self, E_ROUND_CLOSED_ON, false,
                                   r->closed_on, &closed);
     int64_t amount;
@@ -1092,7 +1092,7 @@ s_enterprise_row (registry_csv_t *self)
                      "the date the round closed, YYYY-MM-DD");
         else
         if (closed_ok && e->founded_on [0]
-        &&  registry_check_date_compare (closed, founded) < 0)
+        &&  kj_check_date_compare (closed, founded) < 0)
             s_error (self, "round_closed_on", r->closed_on, "%s is before "
                      "the enterprise was founded (%s)", r->closed_on,
                      e->founded_on);
@@ -1259,10 +1259,10 @@ s_product_row (registry_csv_t *self)
     count = s_region_list (self, P_REGIONS, true);
     p->regions = r->regions;
     p->n_regions = count < 0 ? 0 : (size_t) count;
-    registry_date_t from, to;
+    kj_date_t from, to;
     s_date (self, P_VALID_FROM, false, r->valid_from, &from);
     if (!r->valid_from [0] && !s_given (self, P_VALID_FROM))
-        registry_check_date_format (self->options.today, r->valid_from);
+        kj_check_date_format (self->options.today, r->valid_from);
     p->valid_from = r->valid_from;
     s_date (self, P_VALID_TO, false, r->valid_to, &to);
     p->valid_to = r->valid_to;

@@ -70,7 +70,7 @@ typedef void (registry_csv_error_fn) (const registry_csv_error_t *error,
 
 //  What a parser needs to know beyond the header.
 typedef struct {
-    registry_date_t today;              //  dates may not be after it
+    kj_date_t today;              //  dates may not be after it
     bool allow_outside;                 //  accept enterprises outside
                                         //  Liaoning (registry/allow_outside)
 } registry_csv_options_t;

@@ -93,7 +93,7 @@ s_bp (int64_t value, int64_t bp)
 //  Dates as days since 1970-01-01 (H. Hinnant's civil calendar algorithms)
 
 static int64_t
-s_days (registry_date_t date)
+s_days (kj_date_t date)
 {
     int64_t y = date.year - (date.month <= 2);
     int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -104,7 +104,7 @@ s_days (registry_date_t date)
     return era * 146097 + doe - 719468;
 }
 
-static registry_date_t
+static kj_date_t
 s_date (int64_t days)
 {
     days += 719468;
@@ -116,7 +116,7 @@ s_date (int64_t days)
     int day = (int) (doy - (153 * mp + 2) / 5 + 1);
     int month = (int) (mp < 10 ? mp + 3 : mp - 9);
     int year = (int) (yoe + era * 400 + (month <= 2));
-    return (registry_date_t) { year, month, day };
+    return (kj_date_t) { year, month, day };
 }
 
 //  --------------------------------------------------------------------------
@@ -285,9 +285,9 @@ registry_demo_new (const registry_demo_config_t *config, kj_status_t *status)
         return NULL;
     }
     char text [11];
-    registry_date_t check;
-    registry_check_date_format (config->today, text);
-    if (registry_check_date (text, "today", &check, status)
+    kj_date_t check;
+    kj_check_date_format (config->today, text);
+    if (kj_check_date (text, "today", &check, status)
     ||  config->today.year < 2000) {
         if (config->today.year < 2000)
             kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "today",
@@ -347,7 +347,7 @@ s_make_code (registry_demo_t *self, s_rng_t *rng, int64_t index,
                          : region->districts [s_range (rng, 1, districts - 1)];
     memcpy (code, "91", 2);
     memcpy (code + 2, district, 6);
-    if (founded >= s_days ((registry_date_t) { 2015, 10, 1 })) {
+    if (founded >= s_days ((kj_date_t) { 2015, 10, 1 })) {
         uint64_t x = (self->ma_mul * (uint64_t) index + self->ma_add)
                    % MA_CODES;
         code [8] = 'M';
@@ -473,8 +473,8 @@ s_draw (registry_demo_t *self, s_rng_t *rng, s_enterprise_t *x)
             break;
     }
     int64_t founded = self->today - x->age_days;
-    registry_date_t founded_on = s_date (founded);
-    registry_check_date_format (founded_on, x->founded_on);
+    kj_date_t founded_on = s_date (founded);
+    kj_check_date_format (founded_on, x->founded_on);
     e->founded_on = x->founded_on;
 
     //  Revenue and profit of the years the firm has existed: the latest
@@ -503,7 +503,7 @@ s_draw (registry_demo_t *self, s_rng_t *rng, s_enterprise_t *x)
     if (x->round.round != KJ__ROUND__ROUND_NONE) {
         //  Closed between founding and today
         int64_t closed = founded + s_range (rng, 30, x->age_days - 1);
-        registry_check_date_format (s_date (closed), x->closed_on);
+        kj_check_date_format (s_date (closed), x->closed_on);
         static const int64_t amounts [] = {
             0, WAN (100), WAN (500), WAN (3000), WAN (10000), WAN (30000),
             WAN (80000)
@@ -572,7 +572,7 @@ s_qualify (s_enterprise_t *x, int kind, const char *expires)
 static void
 s_year_end (int year, char buf [11])
 {
-    registry_check_date_format ((registry_date_t) { year, 12, 31 }, buf);
+    kj_check_date_format ((kj_date_t) { year, 12, 31 }, buf);
 }
 
 static void
@@ -604,8 +604,8 @@ s_earn (registry_demo_t *self, s_rng_t *rng, s_enterprise_t *x,
     if (high_tech && (force_high_tech || s_chance (rng, 700))) {
         //  Granted in the last three years, valid three
         int64_t granted = self->today - s_range (rng, 30, 1000);
-        registry_date_t g = s_date (granted);
-        registry_check_date_format ((registry_date_t) { g.year + 3, g.month,
+        kj_date_t g = s_date (granted);
+        kj_check_date_format ((kj_date_t) { g.year + 3, g.month,
                                                         g.month == 2
                                                         && g.day == 29 ? 28
                                                         : g.day }, date);
@@ -663,7 +663,7 @@ s_earn (registry_demo_t *self, s_rng_t *rng, s_enterprise_t *x,
                                                              4 * 365);
         if (until <= self->today)
             until = self->today + s_range (rng, 30, 365);
-        registry_check_date_format (s_date (until), date);
+        kj_check_date_format (s_date (until), date);
         s_qualify (x, KJ__QUALIFICATION_KIND__QUAL_INCUBATOR_RESIDENT, date);
     }
     bool reserve = (x->target == REGISTRY_STAGE_MATURE && s_chance (rng, 600))

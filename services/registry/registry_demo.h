@@ -37,7 +37,7 @@
 typedef struct {
     uint64_t seed;
     int64_t enterprises;            //  100 .. 1,000,000
-    registry_date_t today;          //  reference date: ages, years, expiry
+    kj_date_t today;          //  reference date: ages, years, expiry
 } registry_demo_config_t;
 
 //  What a run generated, for summaries and tests.

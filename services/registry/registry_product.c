@@ -176,13 +176,13 @@ registry_product_check (const Kj__Product *p, char **mask, size_t n_mask,
 {
     assert (p && status);
     bool all = mask == NULL;
-#define WANTS(name) (all || registry_check_masked (mask, n_mask, name))
-    registry_date_t date;
-    if (all && registry_check_id (p->institution_id, "product.institution_id",
+#define WANTS(name) (all || kj_check_masked (mask, n_mask, name))
+    kj_date_t date;
+    if (all && kj_check_id (p->institution_id, "product.institution_id",
                                   status))
         return -1;
     if (WANTS ("name")
-    &&  registry_check_text (p->name, "product.name", 200, true, status))
+    &&  kj_check_text (p->name, "product.name", 200, true, status))
         return -1;
     if (WANTS ("type")
     &&  (p->type == 0
@@ -193,19 +193,19 @@ registry_product_check (const Kj__Product *p, char **mask, size_t n_mask,
                               "ProductType%s", p->type,
                               p->type == 0 ? " (it must be set)" : "");
     if (WANTS ("amount")
-    &&  (registry_check_money (p->min_amount_fen, "product.min_amount_fen",
+    &&  (kj_check_money (p->min_amount_fen, "product.min_amount_fen",
                                false, status)
-         || registry_check_money (p->max_amount_fen, "product.max_amount_fen",
+         || kj_check_money (p->max_amount_fen, "product.max_amount_fen",
                                   false, status)))
         return -1;
     if (WANTS ("term")
-    &&  (registry_check_count (p->min_term_months, "product.min_term_months",
+    &&  (kj_check_count (p->min_term_months, "product.min_term_months",
                                600, status)
-         || registry_check_count (p->max_term_months,
+         || kj_check_count (p->max_term_months,
                                   "product.max_term_months", 600, status)))
         return -1;
     if (WANTS ("rate_bp")
-    &&  registry_check_count (p->rate_bp, "product.rate_bp", 10000, status))
+    &&  kj_check_count (p->rate_bp, "product.rate_bp", 10000, status))
         return -1;
     if (WANTS ("collateral")
     &&  s_check_enums (&kj__collateral__descriptor, (const int *) p->collateral,
@@ -240,14 +240,14 @@ registry_product_check (const Kj__Product *p, char **mask, size_t n_mask,
                                         "product.regions", status))
         return -1;
     if (WANTS ("valid_from") && p->valid_from && *p->valid_from
-    &&  registry_check_date (p->valid_from, "product.valid_from", &date,
+    &&  kj_check_date (p->valid_from, "product.valid_from", &date,
                              status))
         return -1;
     if (WANTS ("valid_to") && p->valid_to && *p->valid_to
-    &&  registry_check_date (p->valid_to, "product.valid_to", &date, status))
+    &&  kj_check_date (p->valid_to, "product.valid_to", &date, status))
         return -1;
     if (WANTS ("description")
-    &&  registry_check_text (p->description, "product.description", 2000,
+    &&  kj_check_text (p->description, "product.description", 2000,
                              false, status))
         return -1;
 #undef WANTS
@@ -289,11 +289,11 @@ registry_product_terms (const Kj__Product *p, registry_product_terms_t *terms)
          i++)
         terms->regions [terms->n_regions++] = p->regions [i];
     if (p->valid_from && *p->valid_from
-    &&  registry_check_date (p->valid_from, "valid_from", &terms->valid_from,
+    &&  kj_check_date (p->valid_from, "valid_from", &terms->valid_from,
                              &ignored))
         memset (&terms->valid_from, 0, sizeof terms->valid_from);
     if (p->valid_to && *p->valid_to
-    &&  registry_check_date (p->valid_to, "valid_to", &terms->valid_to,
+    &&  kj_check_date (p->valid_to, "valid_to", &terms->valid_to,
                              &ignored))
         memset (&terms->valid_to, 0, sizeof terms->valid_to);
     terms->listed = p->state == KJ__LISTING_STATE__LISTING_LISTED;
@@ -324,10 +324,10 @@ registry_product_check_terms (const registry_product_terms_t *terms,
                               "months: %d is below min_term_months %d",
                               terms->max_term_months, terms->min_term_months);
     if (terms->valid_to.year
-    &&  registry_check_date_compare (terms->valid_to, terms->valid_from) < 0) {
+    &&  kj_check_date_compare (terms->valid_to, terms->valid_from) < 0) {
         char from [11], to [11];
-        registry_check_date_format (terms->valid_from, from);
-        registry_check_date_format (terms->valid_to, to);
+        kj_check_date_format (terms->valid_from, from);
+        kj_check_date_format (terms->valid_to, to);
         return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
                               "product.valid_to", "product.valid_to: %s is "
                               "before valid_from %s", to, from);
@@ -364,11 +364,11 @@ registry_product_eligible (const registry_product_terms_t *terms,
         return s_no (why, size, "withdrawn");
     if (profile->on.year) {
         char on [11];
-        registry_check_date_format (profile->on, on);
-        if (registry_check_date_compare (terms->valid_from, profile->on) > 0)
+        kj_check_date_format (profile->on, on);
+        if (kj_check_date_compare (terms->valid_from, profile->on) > 0)
             return s_no (why, size, "not valid yet on %s", on);
         if (terms->valid_to.year
-        &&  registry_check_date_compare (terms->valid_to, profile->on) < 0)
+        &&  kj_check_date_compare (terms->valid_to, profile->on) < 0)
             return s_no (why, size, "expired before %s", on);
     }
     if (profile->region) {

@@ -59,8 +59,8 @@ typedef struct {
     registry_grade_t min_grade;
     const char *regions [REGISTRY_PRODUCT_MAX_REGIONS];
     size_t n_regions;
-    registry_date_t valid_from;
-    registry_date_t valid_to;           //  year 0: open-ended
+    kj_date_t valid_from;
+    kj_date_t valid_to;           //  year 0: open-ended
     bool listed;                        //  listed, and its institution too
 } registry_product_terms_t;
 
@@ -80,7 +80,7 @@ typedef struct {
     registry_grade_t grade;
     bool has_first_loan;
     bool first_loan;                    //  no bank loan on record
-    registry_date_t on;                 //  valid on this date
+    kj_date_t on;                 //  valid on this date
 } registry_product_profile_t;
 
 //  --------------------------------------------------------------------------

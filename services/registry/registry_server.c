@@ -81,7 +81,7 @@ registry_server_db_failed (kj_call_t *call)
 char *
 registry_server_trim (kj_call_t *call, const char *text)
 {
-    char *trimmed = registry_check_trim (text);
+    char *trimmed = kj_check_trim (text);
     char *copy = kj_call_strdup (call, trimmed);
     free (trimmed);
     return copy;
@@ -142,7 +142,7 @@ registry_server_enum_names (kj_call_t *call,
                : NULL;
     for (size_t i = 0; i < n; i++) {
         char buffer [48];
-        const char *name = registry_check_enum_name (descriptor, prefix,
+        const char *name = kj_check_enum_name (descriptor, prefix,
                                                      values [i], buffer,
                                                      sizeof buffer);
         if (!name || (values [i] == 0 && !zero_ok))
@@ -163,7 +163,7 @@ registry_server_page (kj_call_t *call, const Kj__Page *page,
                              "page.limit: %u, at most %d a page", page->limit,
                              REGISTRY_STORE_PAGE_MAX);
     kj_status_t status;
-    if (page && registry_check_text (page->after, "page.after", 64, false,
+    if (page && kj_check_text (page->after, "page.after", 64, false,
                                      &status))
         return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "page.after",
                              "page.after: not a cursor of this list; pass "
@@ -260,16 +260,16 @@ s_region (registry_server_t *self, const char *code, const char *asked,
 //  future, no qualification that has already expired.
 
 static int
-s_check_today (const Kj__Enterprise *e, bool all, registry_date_t today,
+s_check_today (const Kj__Enterprise *e, bool all, kj_date_t today,
                kj_status_t *status)
 {
-    registry_date_t date;
+    kj_date_t date;
     char now [11];
-    registry_check_date_format (today, now);
+    kj_check_date_format (today, now);
     if (e->founded_on && *e->founded_on
-    &&  registry_check_date (e->founded_on, "enterprise.founded_on", &date,
+    &&  kj_check_date (e->founded_on, "enterprise.founded_on", &date,
                              status) == 0
-    &&  registry_check_date_compare (date, today) > 0)
+    &&  kj_check_date_compare (date, today) > 0)
         return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
                               "enterprise.founded_on", "enterprise.founded_on: "
                               "%s is after today (%s)", e->founded_on, now);
@@ -284,9 +284,9 @@ s_check_today (const Kj__Enterprise *e, bool all, registry_date_t today,
                                   field, e->figures [i]->year, now);
         }
     for (size_t i = 0; i < e->n_qualifications; i++)
-        if (registry_check_date (e->qualifications [i]->expires_on, "x",
+        if (kj_check_date (e->qualifications [i]->expires_on, "x",
                                  &date, status) == 0
-        &&  registry_check_date_compare (date, today) < 0) {
+        &&  kj_check_date_compare (date, today) < 0) {
             char field [64];
             snprintf (field, sizeof field,
                       "enterprise.qualifications[%zu].expires_on", i);
@@ -353,7 +353,7 @@ s_holds (const Kj__Enterprise *e, Kj__QualificationKind kind)
 //  What the rules say of e today.
 static void
 s_classify (registry_server_t *self, const Kj__Enterprise *e,
-            registry_date_t today, registry_stage_result_t *result)
+            kj_date_t today, registry_stage_result_t *result)
 {
     registry_stage_input_t input;
     memset (&input, 0, sizeof input);
@@ -385,7 +385,7 @@ registry_server_refresh (registry_server_t *self, kj_db_t *db,
                          registry_refresh_t *refresh)
 {
     memset (refresh, 0, sizeof *refresh);
-    registry_date_t today;
+    kj_date_t today;
     if (registry_store_today (db, &today) < 0)
         return -1;
     registry_stage_result_t result;
@@ -566,7 +566,7 @@ s_register (kj_call_t *call, const ProtobufCMessage *input,
     e.region = region;
     if (s_normalize_links (call, &e))
         return -1;
-    registry_date_t today;
+    kj_date_t today;
     if (registry_store_today (db, &today) < 0)
         return registry_server_db_failed (call);
     if (s_check_today (&e, true, today, &status))
@@ -694,9 +694,9 @@ s_list (kj_call_t *call, const ProtobufCMessage *input,
     filter.n_statuses = request->n_statuses;
     filter.n_qualifications = request->n_qualifications;
     kj_status_t status;
-    if (registry_check_text (request->name_contains, "name_contains", 200,
+    if (kj_check_text (request->name_contains, "name_contains", 200,
                              false, &status)
-    ||  registry_check_text (request->industry, "industry", 100, false,
+    ||  kj_check_text (request->industry, "industry", 100, false,
                              &status))
         return kj_call_fail_status (call, &status);
     filter.name_contains = request->name_contains;
@@ -739,7 +739,7 @@ s_update (kj_call_t *call, const ProtobufCMessage *input,
     kj_status_t status;
     char **mask = request->update_mask;
     size_t n_mask = request->n_update_mask;
-    if (registry_check_mask (mask, n_mask, registry_check_enterprise_fields,
+    if (kj_check_mask (mask, n_mask, registry_check_enterprise_fields,
                              &status))
         return kj_call_fail_status (call, &status);
     Kj__Enterprise asked = *request->enterprise;
@@ -749,7 +749,7 @@ s_update (kj_call_t *call, const ProtobufCMessage *input,
     asked.founded_on = registry_server_trim (call, asked.founded_on);
     if (registry_check_enterprise (&asked, mask, n_mask, &status))
         return kj_call_fail_status (call, &status);
-    if (registry_check_masked (mask, n_mask, "chain_links")
+    if (kj_check_masked (mask, n_mask, "chain_links")
     &&  s_normalize_links (call, &asked))
         return -1;
 
@@ -758,7 +758,7 @@ s_update (kj_call_t *call, const ProtobufCMessage *input,
     Kj__Enterprise *e = NULL;
     if (registry_store_enterprise_load (db, code, false, &mem, &e) != 1)
         return registry_server_db_failed (call);
-#define MASKED(name) registry_check_masked (mask, n_mask, name)
+#define MASKED(name) kj_check_masked (mask, n_mask, name)
     if (MASKED ("name"))
         e->name = asked.name;
     if (MASKED ("industry"))
@@ -793,7 +793,7 @@ s_update (kj_call_t *call, const ProtobufCMessage *input,
             return kj_call_fail_status (call, &status);
         e->region = kj_call_strdup (call, region);
     }
-    registry_date_t today;
+    kj_date_t today;
     if (registry_store_today (db, &today) < 0)
         return registry_server_db_failed (call);
     if (s_check_today (e, false, today, &status))
@@ -838,7 +838,7 @@ s_set_figures (kj_call_t *call, const ProtobufCMessage *input,
     if (registry_check_figures_list (request->figures, request->n_figures,
                                      "figures", &status))
         return kj_call_fail_status (call, &status);
-    registry_date_t today;
+    kj_date_t today;
     if (registry_store_today (db, &today) < 0)
         return registry_server_db_failed (call);
     for (size_t i = 0; i < request->n_figures; i++)
@@ -876,7 +876,7 @@ s_qualify (kj_call_t *call, const ProtobufCMessage *input,
     kj_status_t status;
     char kind [48];
     if (request->revoke) {
-        if (!registry_check_enum_name (&kj__qualification_kind__descriptor,
+        if (!kj_check_enum_name (&kj__qualification_kind__descriptor,
                                        "QUAL_", q->kind, kind, sizeof kind)
         ||  q->kind == 0)
             return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT,
@@ -899,14 +899,14 @@ s_qualify (kj_call_t *call, const ProtobufCMessage *input,
     }
     if (registry_check_qualification (q, "qualification", &status))
         return kj_call_fail_status (call, &status);
-    registry_date_t today, expires;
+    kj_date_t today, expires;
     if (registry_store_today (db, &today) < 0)
         return registry_server_db_failed (call);
-    registry_check_date (q->expires_on, "qualification.expires_on", &expires,
+    kj_check_date (q->expires_on, "qualification.expires_on", &expires,
                          &status);
-    if (registry_check_date_compare (expires, today) < 0) {
+    if (kj_check_date_compare (expires, today) < 0) {
         char now [11];
-        registry_check_date_format (today, now);
+        kj_check_date_format (today, now);
         return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT,
                              "qualification.expires_on",
                              "qualification.expires_on: %s has passed "
@@ -950,7 +950,7 @@ s_override_stage (kj_call_t *call, const ProtobufCMessage *input,
         return -1;
     char *reason = registry_server_trim (call, request->reason);
     kj_status_t status;
-    if (registry_check_text (reason, "reason", 500, true, &status))
+    if (kj_check_text (reason, "reason", 500, true, &status))
         return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "reason",
                              "reason: required: say why the stage is set by "
                              "hand (it goes to the audit trail)");
@@ -1079,7 +1079,7 @@ s_transition (kj_call_t *call, const ProtobufCMessage *input,
     registry_entry_state_t from = (registry_entry_state_t) e->status, to;
     char *reason = registry_server_trim (call, request->reason);
     kj_status_t status;
-    if (registry_check_text (reason, "reason", 500, false, &status))
+    if (kj_check_text (reason, "reason", 500, false, &status))
         return kj_call_fail_status (call, &status);
     if (registry_entry_transition (from, action, reason, &to, &status)) {
         //  Say which enterprise, then what the rules say
@@ -1258,7 +1258,7 @@ s_history (kj_call_t *call, const ProtobufCMessage *input,
         subject = code;
     }
     else
-    if (registry_check_id (subject, "subject", &status))
+    if (kj_check_id (subject, "subject", &status))
         return kj_call_fail_status (call, &status);
     const char *cursor;
     int limit;
@@ -1345,7 +1345,7 @@ s_expire_one (registry_server_t *self, kj_db_t *db, const char *code,
         event.by = "expiry";
         event.enterprise_version = e->version;
         char kind [48];
-        registry_check_enum_name (&kj__qualification_kind__descriptor, "QUAL_",
+        kj_check_enum_name (&kj__qualification_kind__descriptor, "QUAL_",
                                   expired [i]->kind, kind, sizeof kind);
         if (kj_outbox_add (db, "registry.enterprise.qualification_expired",
                            code, &event.base)

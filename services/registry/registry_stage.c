@@ -343,7 +343,7 @@ s_month_days (int year, int month)
 //  Refuse an invalid date named field.
 
 static int
-s_check_date (registry_date_t date, const char *field, kj_status_t *status)
+s_check_date (kj_date_t date, const char *field, kj_status_t *status)
 {
     if (date.year >= 1 && date.year <= 9999 && date.month >= 1
     &&  date.month <= 12 && date.day >= 1
@@ -375,7 +375,7 @@ s_day_number (int year, int month, int day)
 //  Age from `from` to `to`; see the header.
 
 int
-registry_stage_age (registry_date_t from, registry_date_t to, int *months,
+registry_stage_age (kj_date_t from, kj_date_t to, int *months,
                     int *days, kj_status_t *status)
 {
     assert (months);

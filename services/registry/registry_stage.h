@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "kj_proto.h"
+#include "kj_check.h"
 
 typedef enum {
     REGISTRY_STAGE_UNKNOWN = 0,     //  not classified yet
@@ -39,18 +40,11 @@ typedef enum {
     REGISTRY_ROUND_PRE_IPO          //  Pre-IPO
 } registry_round_t;
 
-//  A calendar date.
-typedef struct {
-    int year;                       //  1..9999
-    int month;                      //  1..12
-    int day;                        //  1..31, valid for the month
-} registry_date_t;
-
 //  What the rules read. Money is in fen; "latest" is the last full year
 //  of figures.
 typedef struct {
-    registry_date_t founded_on;     //  成立日期
-    registry_date_t evaluated_on;   //  evaluation date, not before founded_on
+    kj_date_t founded_on;     //  成立日期
+    kj_date_t evaluated_on;   //  evaluation date, not before founded_on
     int64_t revenue_fen;            //  revenue, latest year, >= 0
     int64_t revenue_prev_fen;       //  revenue, the year before, >= 0
     int64_t revenue_prev2_fen;      //  revenue, two years before, >= 0
@@ -142,7 +136,7 @@ int
 //  a date is invalid or to is before from.
 
 int
-    registry_stage_age (registry_date_t from, registry_date_t to,
+    registry_stage_age (kj_date_t from, kj_date_t to,
                         int *months, int *days, kj_status_t *status);
 
 //  --------------------------------------------------------------------------

@@ -183,7 +183,7 @@ static int
 s_enum (PGresult *res, int row, int column,
         const ProtobufCEnumDescriptor *descriptor, const char *prefix)
 {
-    int value = registry_check_enum_value (descriptor, prefix,
+    int value = kj_check_enum_value (descriptor, prefix,
                                            PQgetvalue (res, row, column));
     return value < 0 ? 0 : value;
 }
@@ -240,7 +240,7 @@ s_enum_array (PGresult *res, int row, int column, ProtobufCAllocator *mem,
     int *values = count ? (int *) s_alloc (mem, count * sizeof (int)) : NULL;
     *n = 0;
     for (size_t i = 0; i < count; i++) {
-        int value = registry_check_enum_value (descriptor, prefix, names [i]);
+        int value = kj_check_enum_value (descriptor, prefix, names [i]);
         if (value > 0)
             values [(*n)++] = value;
     }
@@ -257,7 +257,7 @@ s_add_enum_array (s_params_t *p, const int *values, size_t n,
     char buffers [64][48];
     size_t count = 0;
     for (size_t i = 0; i < n && count < 64; i++) {
-        const char *name = registry_check_enum_name (descriptor, prefix,
+        const char *name = kj_check_enum_name (descriptor, prefix,
                                                      values [i],
                                                      buffers [count], 48);
         bool seen = false;
@@ -274,7 +274,7 @@ s_add_enum (s_params_t *p, const ProtobufCEnumDescriptor *descriptor,
             const char *prefix, int value)
 {
     char buffer [48];
-    const char *name = registry_check_enum_name (descriptor, prefix, value,
+    const char *name = kj_check_enum_name (descriptor, prefix, value,
                                                  buffer, sizeof buffer);
     s_add_owned (p, strdup (name ? name : ""));
 }
@@ -324,7 +324,7 @@ s_page_rows (PGresult *res, int limit, int total_column, uint64_t *total,
 //  --------------------------------------------------------------------------
 
 int
-registry_store_today (kj_db_t *db, registry_date_t *today)
+registry_store_today (kj_db_t *db, kj_date_t *today)
 {
     PGresult *res = kj_db_exec (db,
         "SELECT extract (year FROM current_date)::int, "

@@ -34,7 +34,7 @@
 //  transaction, for expiry and ages.
 
 int
-    registry_store_today (kj_db_t *db, registry_date_t *today);
+    registry_store_today (kj_db_t *db, kj_date_t *today);
 
 //  --------------------------------------------------------------------------
 //  Enterprises

@@ -73,11 +73,11 @@ s_check_institution (kj_call_t *call, Kj__Institution *i, char **mask,
 {
     kj_status_t status;
     bool all = mask == NULL;
-#define WANTS(name) (all || registry_check_masked (mask, n_mask, name))
+#define WANTS(name) (all || kj_check_masked (mask, n_mask, name))
     i->name = registry_server_trim (call, i->name);
     i->contact = registry_server_trim (call, i->contact);
     if (WANTS ("name")
-    &&  registry_check_text (i->name, "institution.name", 200, true, &status))
+    &&  kj_check_text (i->name, "institution.name", 200, true, &status))
         return kj_call_fail_status (call, &status);
     if (WANTS ("type")
     &&  (i->type == 0
@@ -97,7 +97,7 @@ s_check_institution (kj_call_t *call, Kj__Institution *i, char **mask,
                    &i->regions, &i->n_regions))
         return -1;
     if (WANTS ("contact")
-    &&  registry_check_text (i->contact, "institution.contact", 200, false,
+    &&  kj_check_text (i->contact, "institution.contact", 200, false,
                              &status))
         return kj_call_fail_status (call, &status);
 #undef WANTS
@@ -110,7 +110,7 @@ s_institution_id (kj_call_t *call, const char *input, const char *field,
 {
     *id = registry_server_trim (call, input);
     kj_status_t status;
-    if (registry_check_id (*id, field, &status))
+    if (kj_check_id (*id, field, &status))
         return kj_call_fail_status (call, &status);
     return 0;
 }
@@ -149,7 +149,7 @@ registry_supermarket_add_institution (kj_call_t *call,
     Kj__Institution i = *request->institution;
     i.id = registry_server_trim (call, i.id);
     kj_status_t status;
-    if (*i.id && registry_check_id (i.id, "institution.id", &status))
+    if (*i.id && kj_check_id (i.id, "institution.id", &status))
         return kj_call_fail_status (call, &status);
     if (s_check_institution (call, &i, NULL, 0))
         return -1;
@@ -221,7 +221,7 @@ registry_supermarket_list_institutions (kj_call_t *call,
                                                      filter.serving);
     }
     kj_status_t status;
-    if (registry_check_text (request->name_contains, "name_contains", 200,
+    if (kj_check_text (request->name_contains, "name_contains", 200,
                              false, &status))
         return kj_call_fail_status (call, &status);
     filter.name_contains = request->name_contains;
@@ -270,12 +270,12 @@ registry_supermarket_update_institution (kj_call_t *call,
     kj_status_t status;
     char **mask = request->update_mask;
     size_t n_mask = request->n_update_mask;
-    if (registry_check_mask (mask, n_mask, s_institution_fields, &status))
+    if (kj_check_mask (mask, n_mask, s_institution_fields, &status))
         return kj_call_fail_status (call, &status);
     Kj__Institution asked = *request->institution;
     if (s_check_institution (call, &asked, mask, n_mask))
         return -1;
-#define MASKED(name) registry_check_masked (mask, n_mask, name)
+#define MASKED(name) kj_check_masked (mask, n_mask, name)
     if (MASKED ("name"))
         current->name = asked.name;
     if (MASKED ("type"))
@@ -338,7 +338,7 @@ registry_supermarket_withdraw_institution (kj_call_t *call,
         return -1;
     char *reason = registry_server_trim (call, request->reason);
     kj_status_t status;
-    if (registry_check_text (reason, "reason", 500, true, &status))
+    if (kj_check_text (reason, "reason", 500, true, &status))
         return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "reason",
                              "reason: required: say why the institution "
                              "leaves the platform");
@@ -399,7 +399,7 @@ s_load_product (kj_call_t *call, const char *id, bool lock, Kj__Product **out)
 //  Trim the texts and fill what an empty field means: all four stages,
 //  valid from today.
 static void
-s_product_defaults (kj_call_t *call, Kj__Product *p, registry_date_t today)
+s_product_defaults (kj_call_t *call, Kj__Product *p, kj_date_t today)
 {
     p->name = registry_server_trim (call, p->name);
     p->description = registry_server_trim (call, p->description);
@@ -412,7 +412,7 @@ s_product_defaults (kj_call_t *call, Kj__Product *p, registry_date_t today)
     }
     if (!*p->valid_from) {
         char date [11];
-        registry_check_date_format (today, date);
+        kj_check_date_format (today, date);
         p->valid_from = kj_call_strdup (call, date);
     }
 }
@@ -445,9 +445,9 @@ registry_supermarket_add_product (kj_call_t *call,
     p.id = registry_server_trim (call, p.id);
     p.institution_id = registry_server_trim (call, p.institution_id);
     kj_status_t status;
-    if (*p.id && registry_check_id (p.id, "product.id", &status))
+    if (*p.id && kj_check_id (p.id, "product.id", &status))
         return kj_call_fail_status (call, &status);
-    registry_date_t today;
+    kj_date_t today;
     if (registry_store_today (db, &today) < 0)
         return registry_server_db_failed (call);
     s_product_defaults (call, &p, today);
@@ -532,16 +532,16 @@ registry_supermarket_update_product (kj_call_t *call,
     kj_status_t status;
     char **mask = request->update_mask;
     size_t n_mask = request->n_update_mask;
-    if (registry_check_mask (mask, n_mask, registry_product_fields, &status))
+    if (kj_check_mask (mask, n_mask, registry_product_fields, &status))
         return kj_call_fail_status (call, &status);
-    registry_date_t today;
+    kj_date_t today;
     if (registry_store_today (db, &today) < 0)
         return registry_server_db_failed (call);
     Kj__Product asked = *request->product;
     s_product_defaults (call, &asked, today);
     if (registry_product_check (&asked, mask, n_mask, &status))
         return kj_call_fail_status (call, &status);
-#define MASKED(name) registry_check_masked (mask, n_mask, name)
+#define MASKED(name) kj_check_masked (mask, n_mask, name)
     if (MASKED ("name"))
         current->name = asked.name;
     if (MASKED ("type"))
@@ -610,7 +610,7 @@ registry_supermarket_withdraw_product (kj_call_t *call,
         return -1;
     char *reason = registry_server_trim (call, request->reason);
     kj_status_t status;
-    if (registry_check_text (reason, "reason", 500, true, &status))
+    if (kj_check_text (reason, "reason", 500, true, &status))
         return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "reason",
                              "reason: required: say why the product is "
                              "withdrawn");
@@ -639,10 +639,10 @@ s_catalogue_filter (kj_call_t *call, const Kj__SearchProductsRequest *request,
     filter->n_types = request->n_types;
     kj_status_t status;
     if (request->institution_id && *request->institution_id
-    &&  registry_check_id (request->institution_id, "institution_id",
+    &&  kj_check_id (request->institution_id, "institution_id",
                            &status))
         return kj_call_fail_status (call, &status);
-    if (registry_check_text (request->name_contains, "name_contains", 200,
+    if (kj_check_text (request->name_contains, "name_contains", 200,
                              false, &status))
         return kj_call_fail_status (call, &status);
     filter->institution_id = request->institution_id;
@@ -792,7 +792,7 @@ registry_supermarket_search_products (kj_call_t *call,
         profile.grade = (registry_grade_t) grade;
     }
     if (request->on_date && *request->on_date) {
-        if (registry_check_date (request->on_date, "on_date", &profile.on,
+        if (kj_check_date (request->on_date, "on_date", &profile.on,
                                  &status))
             return kj_call_fail_status (call, &status);
     }
@@ -802,7 +802,7 @@ registry_supermarket_search_products (kj_call_t *call,
 
     //  The profile as the statement's sets
     char on [11];
-    registry_check_date_format (profile.on, on);
+    kj_check_date_format (profile.on, on);
     filter.on_date = kj_call_strdup (call, on);
     if (profile.region) {
         filter.has_serving = true;
@@ -814,7 +814,7 @@ registry_supermarket_search_products (kj_call_t *call,
     }
     char stage [48];
     if (profile.stage)
-        filter.stage = registry_check_enum_name (&kj__stage__descriptor,
+        filter.stage = kj_check_enum_name (&kj__stage__descriptor,
                                                  "STAGE_", profile.stage,
                                                  stage, sizeof stage);
     filter.amount_fen = profile.amount_fen;
@@ -825,11 +825,11 @@ registry_supermarket_search_products (kj_call_t *call,
     for (int value = 1; value < 32; value++) {
         char buffer [48];
         if ((profile.held & (1u << value))
-        &&  registry_check_enum_name (&kj__qualification_kind__descriptor,
+        &&  kj_check_enum_name (&kj__qualification_kind__descriptor,
                                       "QUAL_", value, buffer, sizeof buffer))
             filter.held [filter.n_held++] = kj_call_strdup (call, buffer);
         if ((profile.offered & (1u << value))
-        &&  registry_check_enum_name (&kj__collateral__descriptor,
+        &&  kj_check_enum_name (&kj__collateral__descriptor,
                                       "COLLATERAL_", value, buffer,
                                       sizeof buffer))
             filter.offered [filter.n_offered++] = kj_call_strdup (call,

@@ -29,7 +29,7 @@ int cli_demo (cli_t *cli, int argc, char **argv);
 //  --------------------------------------------------------------------------
 //  Helpers
 
-static registry_date_t
+static kj_date_t
 s_today (rfx_t *fx)
 {
     PGresult *res = kj_db_exec (fx->db,
@@ -37,7 +37,7 @@ s_today (rfx_t *fx)
         "extract (month FROM current_date)::int, "
         "extract (day FROM current_date)::int", 0, NULL);
     assert_non_null (res);
-    registry_date_t today = { atoi (PQgetvalue (res, 0, 0)),
+    kj_date_t today = { atoi (PQgetvalue (res, 0, 0)),
                               atoi (PQgetvalue (res, 0, 1)),
                               atoi (PQgetvalue (res, 0, 2)) };
     PQclear (res);
@@ -750,9 +750,9 @@ test_figures_import_recomputes_stage (void **state)
 {
     rfx_t fx;
     rfx_start (&fx, "bulk_stage", NULL);
-    registry_date_t today = s_today (&fx);
+    kj_date_t today = s_today (&fx);
     char founded [16], a [19], b [19], unknown [19];
-    registry_check_date_format ((registry_date_t) { today.year - 1, 1, 1 },
+    kj_check_date_format ((kj_date_t) { today.year - 1, 1, 1 },
                                 founded);
     rfx_code ("210100", 7001, a);
     rfx_code ("210200", 7002, b);

@@ -32,78 +32,78 @@ s_assert_refused (int rc, const kj_status_t *status, int code,
 static void
 test_date_valid (void **state)
 {
-    registry_date_t date;
+    kj_date_t date;
     kj_status_t status;
-    assert_int_equal (registry_check_date ("2024-02-29", "d", &date, &status),
+    assert_int_equal (kj_check_date ("2024-02-29", "d", &date, &status),
                       0);
     assert_int_equal (date.year, 2024);
     assert_int_equal (date.month, 2);
     assert_int_equal (date.day, 29);
     char text [11];
-    registry_check_date_format (date, text);
+    kj_check_date_format (date, text);
     assert_string_equal (text, "2024-02-29");
 }
 
 static void
 test_date_refused (void **state)
 {
-    registry_date_t date;
+    kj_date_t date;
     kj_status_t status;
-    s_assert_refused (registry_check_date ("2023-02-29", "founded_on", &date,
+    s_assert_refused (kj_check_date ("2023-02-29", "founded_on", &date,
                                            &status), &status,
                       KJ__CODE__INVALID_ARGUMENT, "founded_on",
                       "2023-02 has 28 days");
-    s_assert_refused (registry_check_date ("2023-13-01", "x", &date, &status),
+    s_assert_refused (kj_check_date ("2023-13-01", "x", &date, &status),
                       &status, KJ__CODE__INVALID_ARGUMENT, "x", "no month 13");
-    s_assert_refused (registry_check_date ("2023/01/01", "x", &date, &status),
+    s_assert_refused (kj_check_date ("2023/01/01", "x", &date, &status),
                       &status, KJ__CODE__INVALID_ARGUMENT, "x", "YYYY-MM-DD");
     //  A long Chinese value is quoted cut on a character boundary: 13
     //  whole characters of the 40 bytes, never half of the 14th
-    s_assert_refused (registry_check_date ("二〇二三年一月一日二〇二三年一月一日",
+    s_assert_refused (kj_check_date ("二〇二三年一月一日二〇二三年一月一日",
                                            "x", &date, &status), &status,
                       KJ__CODE__INVALID_ARGUMENT, "x",
                       "'二〇二三年一月一日二〇二三' is not a date");
-    s_assert_refused (registry_check_date ("1899-12-31", "x", &date, &status),
+    s_assert_refused (kj_check_date ("1899-12-31", "x", &date, &status),
                       &status, KJ__CODE__INVALID_ARGUMENT, "x", "out of range");
-    s_assert_refused (registry_check_date ("", "x", &date, &status), &status,
+    s_assert_refused (kj_check_date ("", "x", &date, &status), &status,
                       KJ__CODE__INVALID_ARGUMENT, "x", "not a date");
-    s_assert_refused (registry_check_date (NULL, "x", &date, &status), &status,
+    s_assert_refused (kj_check_date (NULL, "x", &date, &status), &status,
                       KJ__CODE__INVALID_ARGUMENT, "x", "not a date");
 }
 
 static void
 test_date_compare (void **state)
 {
-    registry_date_t a = { 2024, 1, 31 }, b = { 2024, 2, 1 };
-    assert_true (registry_check_date_compare (a, b) < 0);
-    assert_true (registry_check_date_compare (b, a) > 0);
-    assert_int_equal (registry_check_date_compare (a, a), 0);
+    kj_date_t a = { 2024, 1, 31 }, b = { 2024, 2, 1 };
+    assert_true (kj_check_date_compare (a, b) < 0);
+    assert_true (kj_check_date_compare (b, a) > 0);
+    assert_int_equal (kj_check_date_compare (a, a), 0);
 }
 
 static void
 test_text (void **state)
 {
     kj_status_t status;
-    assert_int_equal (registry_check_text ("沈阳新松", "name", 4, true,
+    assert_int_equal (kj_check_text ("沈阳新松", "name", 4, true,
                                            &status), 0);
-    s_assert_refused (registry_check_text ("沈阳新松机", "name", 4, true,
+    s_assert_refused (kj_check_text ("沈阳新松机", "name", 4, true,
                                            &status), &status,
                       KJ__CODE__INVALID_ARGUMENT, "name",
                       "5 characters, at most 4");
-    s_assert_refused (registry_check_text ("", "name", 4, true, &status),
+    s_assert_refused (kj_check_text ("", "name", 4, true, &status),
                       &status, KJ__CODE__INVALID_ARGUMENT, "name", "required");
-    assert_int_equal (registry_check_text ("", "name", 4, false, &status), 0);
-    s_assert_refused (registry_check_text ("a\xff", "name", 10, true,
+    assert_int_equal (kj_check_text ("", "name", 4, false, &status), 0);
+    s_assert_refused (kj_check_text ("a\xff", "name", 10, true,
                                            &status), &status,
                       KJ__CODE__INVALID_ARGUMENT, "name", "not valid UTF-8");
     //  An overlong encoding of '/' and a surrogate are not UTF-8 either
-    s_assert_refused (registry_check_text ("\xc0\xaf", "n", 10, true,
+    s_assert_refused (kj_check_text ("\xc0\xaf", "n", 10, true,
                                            &status), &status,
                       KJ__CODE__INVALID_ARGUMENT, "n", "not valid UTF-8");
-    s_assert_refused (registry_check_text ("\xed\xa0\x80", "n", 10, true,
+    s_assert_refused (kj_check_text ("\xed\xa0\x80", "n", 10, true,
                                            &status), &status,
                       KJ__CODE__INVALID_ARGUMENT, "n", "not valid UTF-8");
-    s_assert_refused (registry_check_text ("a\tb", "n", 10, true, &status),
+    s_assert_refused (kj_check_text ("a\tb", "n", 10, true, &status),
                       &status, KJ__CODE__INVALID_ARGUMENT, "n",
                       "control character 0x09");
 }
@@ -112,20 +112,20 @@ static void
 test_id_money_count (void **state)
 {
     kj_status_t status;
-    assert_int_equal (registry_check_id ("I000001", "id", &status), 0);
-    assert_int_equal (registry_check_id ("bank-of.x_1", "id", &status), 0);
-    s_assert_refused (registry_check_id ("-x", "id", &status), &status,
+    assert_int_equal (kj_check_id ("I000001", "id", &status), 0);
+    assert_int_equal (kj_check_id ("bank-of.x_1", "id", &status), 0);
+    s_assert_refused (kj_check_id ("-x", "id", &status), &status,
                       KJ__CODE__INVALID_ARGUMENT, "id", "not an id");
-    s_assert_refused (registry_check_id ("a b", "id", &status), &status,
+    s_assert_refused (kj_check_id ("a b", "id", &status), &status,
                       KJ__CODE__INVALID_ARGUMENT, "id", "not an id");
-    s_assert_refused (registry_check_id (
+    s_assert_refused (kj_check_id (
         "12345678901234567890123456789012345678901", "id", &status), &status,
         KJ__CODE__INVALID_ARGUMENT, "id", "1 to 40");
-    assert_int_equal (registry_check_money (-1, "net", true, &status), 0);
-    s_assert_refused (registry_check_money (-1, "revenue_fen", false,
+    assert_int_equal (kj_check_money (-1, "net", true, &status), 0);
+    s_assert_refused (kj_check_money (-1, "revenue_fen", false,
                                             &status), &status,
                       KJ__CODE__INVALID_ARGUMENT, "revenue_fen", "negative");
-    s_assert_refused (registry_check_count (11, "staff", 10, &status),
+    s_assert_refused (kj_check_count (11, "staff", 10, &status),
                       &status, KJ__CODE__INVALID_ARGUMENT, "staff",
                       "out of range (0 to 10)");
 }
@@ -133,10 +133,10 @@ test_id_money_count (void **state)
 static void
 test_trim (void **state)
 {
-    char *text = registry_check_trim ("  沈阳 \t\n");
+    char *text = kj_check_trim ("  沈阳 \t\n");
     assert_string_equal (text, "沈阳");
     free (text);
-    text = registry_check_trim (NULL);
+    text = kj_check_trim (NULL);
     assert_string_equal (text, "");
     free (text);
 }
@@ -145,26 +145,26 @@ static void
 test_enum_names (void **state)
 {
     char buffer [48];
-    assert_string_equal (registry_check_enum_name (
+    assert_string_equal (kj_check_enum_name (
         &kj__qualification_kind__descriptor, "QUAL_",
         KJ__QUALIFICATION_KIND__QUAL_HIGH_TECH, buffer, sizeof buffer),
         "high_tech");
-    assert_string_equal (registry_check_enum_name (
+    assert_string_equal (kj_check_enum_name (
         &kj__entry_status__descriptor, "ENTRY_",
         KJ__ENTRY_STATUS__ENTRY_CITY_APPROVED, buffer, sizeof buffer),
         "city_approved");
-    assert_null (registry_check_enum_name (&kj__stage__descriptor, "STAGE_",
+    assert_null (kj_check_enum_name (&kj__stage__descriptor, "STAGE_",
                                            99, buffer, sizeof buffer));
-    assert_int_equal (registry_check_enum_value (&kj__product_type__descriptor,
+    assert_int_equal (kj_check_enum_value (&kj__product_type__descriptor,
                                                  "PRODUCT_",
                                                  "invest_loan_linkage"),
                       KJ__PRODUCT_TYPE__PRODUCT_INVEST_LOAN_LINKAGE);
-    assert_int_equal (registry_check_enum_value (&kj__stage__descriptor,
+    assert_int_equal (kj_check_enum_value (&kj__stage__descriptor,
                                                  "STAGE_", "Growth"),
                       KJ__STAGE__STAGE_GROWTH);
-    assert_int_equal (registry_check_enum_value (&kj__stage__descriptor,
+    assert_int_equal (kj_check_enum_value (&kj__stage__descriptor,
                                                  "STAGE_", "adult"), -1);
-    assert_int_equal (registry_check_enum_value (&kj__stage__descriptor,
+    assert_int_equal (kj_check_enum_value (&kj__stage__descriptor,
                                                  "STAGE_", ""), -1);
 }
 
@@ -173,26 +173,26 @@ test_mask (void **state)
 {
     kj_status_t status;
     char *good [] = { "name", "credit.tax_grade" };
-    assert_int_equal (registry_check_mask (good, 2,
+    assert_int_equal (kj_check_mask (good, 2,
                                            registry_check_enterprise_fields,
                                            &status), 0);
     char *bad [] = { "name", "stage" };
-    s_assert_refused (registry_check_mask (bad, 2,
+    s_assert_refused (kj_check_mask (bad, 2,
                                            registry_check_enterprise_fields,
                                            &status), &status,
                       KJ__CODE__INVALID_ARGUMENT, "update_mask[1]",
                       "'stage' is not a field that can be updated");
-    s_assert_refused (registry_check_mask (NULL, 0,
+    s_assert_refused (kj_check_mask (NULL, 0,
                                            registry_check_enterprise_fields,
                                            &status), &status,
                       KJ__CODE__INVALID_ARGUMENT, "update_mask", "empty");
     char *credit [] = { "credit" };
-    assert_true (registry_check_masked (credit, 1, "credit.dishonest"));
-    assert_true (registry_check_masked (credit, 1, "credit"));
-    assert_false (registry_check_masked (credit, 1, "creditor"));
+    assert_true (kj_check_masked (credit, 1, "credit.dishonest"));
+    assert_true (kj_check_masked (credit, 1, "credit"));
+    assert_false (kj_check_masked (credit, 1, "creditor"));
     char *sub [] = { "ip.class2_ip" };
-    assert_true (registry_check_masked (sub, 1, "ip.class2_ip"));
-    assert_false (registry_check_masked (sub, 1, "ip.pledged_ip"));
+    assert_true (kj_check_masked (sub, 1, "ip.class2_ip"));
+    assert_false (kj_check_masked (sub, 1, "ip.pledged_ip"));
 }
 
 //  --------------------------------------------------------------------------

@@ -23,7 +23,7 @@
 #include "registry_techsme.h"
 #include "registry_uscc.h"
 
-#define TODAY ((registry_date_t) { 2026, 5, 10 })
+#define TODAY ((kj_date_t) { 2026, 5, 10 })
 
 static registry_demo_t *
 s_demo (uint64_t seed, int64_t count)
@@ -309,7 +309,7 @@ test_bounds_refused (void **state)
     config.enterprises = 1000001;
     assert_null (registry_demo_new (&config, &status));
     config.enterprises = 100;
-    config.today = (registry_date_t) { 2026, 2, 30 };
+    config.today = (kj_date_t) { 2026, 2, 30 };
     assert_null (registry_demo_new (&config, &status));
     assert_string_equal (status.field, "today");
 }

@@ -241,8 +241,8 @@ s_terms (void)
     t.min_grade = REGISTRY_GRADE_A;
     t.regions [0] = "210300";               //  Anshan
     t.n_regions = 1;
-    t.valid_from = (registry_date_t) { 2024, 1, 1 };
-    t.valid_to = (registry_date_t) { 2025, 12, 31 };
+    t.valid_from = (kj_date_t) { 2024, 1, 1 };
+    t.valid_to = (kj_date_t) { 2025, 12, 31 };
     t.listed = true;
     return t;
 }
@@ -264,7 +264,7 @@ s_profile (void)
               | BIT (KJ__COLLATERAL__COLLATERAL_RECEIVABLES);
     p.has_grade = true;
     p.grade = REGISTRY_GRADE_AA;
-    p.on = (registry_date_t) { 2025, 6, 30 };
+    p.on = (kj_date_t) { 2025, 6, 30 };
     return p;
 }
 
@@ -300,11 +300,11 @@ test_eligible_each_rule (void **state)
     s_assert_no (&t, &p, "withdrawn");
     t = s_terms ();
 
-    p.on = (registry_date_t) { 2023, 12, 31 };
+    p.on = (kj_date_t) { 2023, 12, 31 };
     s_assert_no (&t, &p, "not valid yet on 2023-12-31");
-    p.on = (registry_date_t) { 2026, 1, 1 };
+    p.on = (kj_date_t) { 2026, 1, 1 };
     s_assert_no (&t, &p, "expired before 2026-01-01");
-    p.on = (registry_date_t) { 2025, 12, 31 };      //  last day: valid
+    p.on = (kj_date_t) { 2025, 12, 31 };      //  last day: valid
     assert_true (registry_product_eligible (&t, &p, NULL, 0));
     p = s_profile ();
 

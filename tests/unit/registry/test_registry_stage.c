@@ -14,7 +14,7 @@
 
 #include "registry_stage.h"
 
-#define D(y, m, d) ((registry_date_t) { (y), (m), (d) })
+#define D(y, m, d) ((kj_date_t) { (y), (m), (d) })
 
 //  An enterprise founded 2020-01-01, evaluated 2024-01-01 (4 years), with
 //  nothing else: no revenue, no flags, no round.
@@ -347,7 +347,7 @@ static void
 test_age (void **state)
 {
     static const struct {
-        registry_date_t from, to;
+        kj_date_t from, to;
         int months, days;
     } rows [] = {
         { D (2020, 1, 15), D (2020, 1, 15), 0, 0 },
@@ -389,7 +389,7 @@ static void
 test_age_months_rejects_bad_dates (void **state)
 {
     static const struct {
-        registry_date_t from, to;
+        kj_date_t from, to;
         const char *field, *message;
     } rows [] = {
         { D (2023, 2, 29), D (2024, 1, 1), "founded_on",

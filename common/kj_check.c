@@ -1,0 +1,252 @@
+/*  =========================================================================
+    kj_check - field checks every service needs: dates, text, ids, money,
+    counts, enum names, update masks
+    =========================================================================
+*/
+
+#include <assert.h>
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kj_check.h"
+#include "kj_i18n.h"
+#include "kj_util.h"
+
+#define YEAR_MIN 1900
+#define YEAR_MAX 2200
+
+//  --------------------------------------------------------------------------
+//  Days in a month of a year (Gregorian).
+
+static int
+s_days_in_month (int year, int month)
+{
+    static const int days [] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30,
+                                 31 };
+    bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    return month == 2 && leap ? 29 : days [month - 1];
+}
+
+int
+kj_check_date (const char *text, const char *field,
+                     kj_date_t *date, kj_status_t *status)
+{
+    assert (field && date && status);
+    if (!text)
+        text = "";
+    bool shape = strlen (text) == 10 && text [4] == '-' && text [7] == '-';
+    for (int i = 0; i < 10 && shape; i++)
+        if (i != 4 && i != 7)
+            shape = isdigit ((unsigned char) text [i]);
+    if (!shape)
+        return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, field,
+                              "%s: '%.*s' is not a date; expected "
+                              "YYYY-MM-DD, e.g. 2021-03-15", field,
+                              kj_utf8_cut (text, 40), text);
+    int year = atoi (text), month = atoi (text + 5), day = atoi (text + 8);
+    if (year < YEAR_MIN || year > YEAR_MAX)
+        return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, field,
+                              "%s: year %d is out of range (%d to %d)",
+                              field, year, YEAR_MIN, YEAR_MAX);
+    if (month < 1 || month > 12)
+        return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, field,
+                              "%s: %s has no month %d (01 to 12)", field,
+                              text, month);
+    if (day < 1 || day > s_days_in_month (year, month))
+        return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, field,
+                              "%s: %s is not a date: %04d-%02d has %d days",
+                              field, text, year, month,
+                              s_days_in_month (year, month));
+    date->year = year;
+    date->month = month;
+    date->day = day;
+    return 0;
+}
+
+int
+kj_check_date_compare (kj_date_t a, kj_date_t b)
+{
+    if (a.year != b.year)
+        return a.year < b.year ? -1 : 1;
+    if (a.month != b.month)
+        return a.month < b.month ? -1 : 1;
+    if (a.day != b.day)
+        return a.day < b.day ? -1 : 1;
+    return 0;
+}
+
+void
+kj_check_date_format (kj_date_t date, char buf [11])
+{
+    snprintf (buf, 11, "%04u-%02u-%02u", (unsigned) date.year % 10000u,
+              (unsigned) date.month % 100u, (unsigned) date.day % 100u);
+}
+
+const char *
+kj_check_enum_name (const ProtobufCEnumDescriptor *descriptor,
+                          const char *prefix, int value, char *buf,
+                          size_t size)
+{
+    const ProtobufCEnumValue *found =
+        protobuf_c_enum_descriptor_get_value (descriptor, value);
+    size_t skip = strlen (prefix);
+    if (!found || strncmp (found->name, prefix, skip) != 0)
+        return NULL;
+    size_t at = 0;
+    for (const char *c = found->name + skip; *c && at + 1 < size; c++)
+        buf [at++] = (char) tolower ((unsigned char) *c);
+    buf [at] = 0;
+    return buf;
+}
+
+int
+kj_check_enum_value (const ProtobufCEnumDescriptor *descriptor,
+                           const char *prefix, const char *name)
+{
+    char full [96];
+    size_t at = (size_t) snprintf (full, sizeof full, "%s", prefix);
+    for (const char *c = name ? name : ""; *c && at + 1 < sizeof full; c++)
+        full [at++] = (char) toupper ((unsigned char) *c);
+    full [at] = 0;
+    if (!name || !*name || strlen (name) + strlen (prefix) >= sizeof full)
+        return -1;
+    const ProtobufCEnumValue *found =
+        protobuf_c_enum_descriptor_get_value_by_name (descriptor, full);
+    return found ? found->value : -1;
+}
+
+int
+kj_check_text (const char *text, const char *field, size_t max_chars,
+                     bool required, kj_status_t *status)
+{
+    assert (field && status);
+    if (!text || !*text) {
+        if (required)
+            return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, field,
+                                  "%s: required, and empty", field);
+        return 0;
+    }
+    size_t chars = 0;
+    for (const unsigned char *s = (const unsigned char *) text; *s; chars++) {
+        size_t length = kj_utf8_sequence ((const char *) s);
+        if (length == 0)
+            return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, field,
+                                  "%s: byte 0x%02X at offset %zu is not "
+                                  "valid UTF-8", field, s [0],
+                                  (size_t) (s - (const unsigned char *) text));
+        if (length == 1 && (s [0] < 0x20 || s [0] == 0x7F))
+            return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, field,
+                                  "%s: control character 0x%02X at offset "
+                                  "%zu is not allowed", field, s [0],
+                                  (size_t) (s - (const unsigned char *) text));
+        s += length;
+    }
+    if (chars > max_chars)
+        return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, field,
+                              "%s: %zu characters, at most %zu allowed",
+                              field, chars, max_chars);
+    return 0;
+}
+
+int
+kj_check_id (const char *id, const char *field, kj_status_t *status)
+{
+    size_t length = id ? strlen (id) : 0;
+    bool ok = length >= 1 && length <= 40 && isalnum ((unsigned char) id [0]);
+    for (size_t i = 1; i < length && ok; i++)
+        ok = isalnum ((unsigned char) id [i]) || strchr ("_.-", id [i]);
+    if (!ok)
+        return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, field,
+                              "%s: '%.*s' is not an id: 1 to 40 ASCII "
+                              "letters, digits, '_', '.' or '-', starting "
+                              "with a letter or digit", field,
+                              kj_utf8_cut (id ? id : "", 48), id ? id : "");
+    return 0;
+}
+
+int
+kj_check_money (int64_t fen, const char *field, bool may_be_negative,
+                      kj_status_t *status)
+{
+    if (fen < 0 && !may_be_negative)
+        return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, field,
+                              "%s: %" PRId64 " fen is negative; an amount "
+                              "here is 0 or more", field, fen);
+    return 0;
+}
+
+int
+kj_check_count (int64_t count, const char *field, int64_t max,
+                      kj_status_t *status)
+{
+    if (count < 0 || count > max)
+        return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, field,
+                              "%s: %" PRId64 " is out of range (0 to %"
+                              PRId64 ")", field, count, max);
+    return 0;
+}
+
+char *
+kj_check_trim (const char *text)
+{
+    if (!text)
+        text = "";
+    while (*text && isspace ((unsigned char) *text))
+        text++;
+    size_t length = strlen (text);
+    while (length && isspace ((unsigned char) text [length - 1]))
+        length--;
+    char *copy = (char *) malloc (length + 1);
+    assert (copy);
+    memcpy (copy, text, length);
+    copy [length] = 0;
+    return copy;
+}
+
+int
+kj_check_mask (char **mask, size_t n_mask, const char *const *names,
+                     kj_status_t *status)
+{
+    if (n_mask == 0)
+        return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
+                              "update_mask", "update_mask: empty; name the "
+                              "fields to change");
+    for (size_t i = 0; i < n_mask; i++) {
+        bool known = false;
+        for (const char *const *name = names; *name && !known; name++)
+            known = strcmp (mask [i], *name) == 0;
+        if (!known) {
+            char field [48], allowed [400] = "";
+            snprintf (field, sizeof field, "update_mask[%zu]", i);
+            size_t at = 0;
+            for (const char *const *name = names; *name; name++)
+                if (!strchr (*name, '.') && at < sizeof allowed)
+                    at += snprintf (allowed + at, sizeof allowed - at, "%s%s",
+                                    at ? ", " : "", *name);
+            return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, field,
+                                  "%s: '%.*s' is not a field that can be "
+                                  "updated; one of: %s", field,
+                                  kj_utf8_cut (mask [i], 40), mask [i],
+                                  allowed);
+        }
+    }
+    return 0;
+}
+
+bool
+kj_check_masked (char **mask, size_t n_mask, const char *name)
+{
+    const char *dot = strchr (name, '.');
+    for (size_t i = 0; i < n_mask; i++) {
+        if (strcmp (mask [i], name) == 0)
+            return true;
+        if (dot && strlen (mask [i]) == (size_t) (dot - name)
+        &&  strncmp (mask [i], name, (size_t) (dot - name)) == 0)
+            return true;
+    }
+    return false;
+}
+

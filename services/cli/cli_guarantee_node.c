@@ -1,0 +1,570 @@
+/*  =========================================================================
+    cli_guarantee_node - the verbs of `kejin guarantee` that talk to
+    kejin-guarantee on the node: guarantors, agreements, guarantees, 代偿
+    (default), claims and their reviews, approval, payment, recoveries,
+    budgets and the ledger check
+
+    Every step of a claim is recorded with the operator who takes it:
+    `--as NAME` (else $KEJIN_OPERATOR, else $USER) goes in the request
+    header as the caller. Money is typed in yuan and shown in yuan;
+    shares and rates are typed as percentages.
+    =========================================================================
+*/
+
+#include "cli_reg.h"
+#include "guarantee.pb-c.h"
+
+static const char *s_usage =
+    "Usage: kejin guarantee VERB ... [--as OPERATOR] [--json]\n"
+    "  guarantor add ID --name NAME --yearly-cap YUAN [--qualified]\n"
+    "  agreement add ID --guarantor G --bank BANK --bank-share PCT\n"
+    "      --system-share PCT --rate PCT --per-claim-cap YUAN\n"
+    "      --from YYYY-MM-DD --to YYYY-MM-DD   (a new version if ID exists)\n"
+    "  guarantee add LOAN --guarantor G [--agreement A] --enterprise USCC\n"
+    "      --category 创业类 --amount YUAN --date YYYY-MM-DD\n"
+    "  default LOAN --amount YUAN --paid-on YYYY-MM-DD   (the 代偿 paid)\n"
+    "  claim submit DAICHANG_ID | claim show ID | claim list [--state S]\n"
+    "      [--after ID] [--limit N]\n"
+    "  claim review ID --level city|province [--reject --reason TEXT]\n"
+    "  approve CLAIM_ID        (not by the operator who submitted it)\n"
+    "  pay CLAIM_ID            (from the budget of the claim's year)\n"
+    "  recover CLAIM_ID --net YUAN   (net recovery; the province's share\n"
+    "      is refunded)\n"
+    "  budget allot YEAR --amount YUAN | budget show YEAR | budget list\n"
+    "  ledger check\n"
+    "  calc --csv FILE [--json]   (offline: kejin guarantee calc --help)\n"
+    "Steps are recorded with --as OPERATOR, else $KEJIN_OPERATOR, else\n"
+    "$USER.\n";
+
+//  --------------------------------------------------------------------------
+//  The operator for the request header.
+
+static void
+s_operator (cli_t *cli, cli_args_t *args)
+{
+    const char *who = cli_args_get (args, "as");
+    if (!who)
+        who = getenv ("KEJIN_OPERATOR");
+    if (!who)
+        who = getenv ("USER");
+    kj_client_t *client = cli_client (cli);
+    if (client)
+        kj_client_set_caller (client, who);
+}
+
+//  Call a write or read of the guarantee service as the operator.
+static int
+s_call (cli_t *cli, cli_args_t *args, const char *method,
+        const ProtobufCMessage *request, const ProtobufCMessageDescriptor *type,
+        ProtobufCMessage **reply_p)
+{
+    s_operator (cli, args);
+    bool read = strncmp (method, "Get", 3) == 0
+             || strncmp (method, "List", 4) == 0
+             || streq (method, "LedgerCheck");
+    return cli_call (cli, "guarantee", method, request, type, reply_p, read);
+}
+
+//  A claim or budget id given as the verb's one positional argument
+static int
+s_id (cli_args_t *args, const char *what, int64_t *id)
+{
+    return cli_parse_int (what, cli_args_positional (args, 0), 1, INT64_MAX,
+                          id);
+}
+
+static void
+s_print_claim (cli_t *cli, const Kj__Claim *c)
+{
+    if (cli->json) {
+        cli_print_json (&c->base);
+        return;
+    }
+    char a [64], b [64], d [64];
+    printf ("claim %" PRId64 "  %s\n", c->id, c->state);
+    printf ("  代偿 %" PRId64 " on loan %s of guarantor %s: %s\n",
+            c->daichang_id, c->loan_id, c->guarantor_id,
+            cli_yuan (c->daichang_fen, a, sizeof a));
+    printf ("  entitled %s at %s; payable at submission %s (binding:",
+            cli_yuan (c->entitled_fen, b, sizeof b),
+            cli_percent (c->rate_bp, d, sizeof d),
+            cli_yuan (c->payable_fen, a, sizeof a));
+    for (size_t i = 0; i < c->n_binding; i++)
+        printf (" %s", c->binding [i]);
+    printf (")\n  paid %s from the %d budget\n",
+            cli_yuan (c->paid_fen, a, sizeof a), c->budget_year);
+    printf ("  submitted by %s; city review %s (due %s); province review %s"
+            " (due %s); approved by %s\n",
+            c->submitted_by, *c->city_reviewed_by ? c->city_reviewed_by : "-",
+            c->city_due,
+            *c->province_reviewed_by ? c->province_reviewed_by : "-",
+            *c->province_due ? c->province_due : "-",
+            *c->approved_by ? c->approved_by : "-");
+    if (c->recovered_fen)
+        printf ("  recovered %s, refunded to the province %s\n",
+                cli_yuan (c->recovered_fen, a, sizeof a),
+                cli_yuan (c->refunded_fen, b, sizeof b));
+    if (*c->reason)
+        printf ("  %s\n", c->reason);
+}
+
+static void
+s_print_budget (cli_t *cli, const Kj__Budget *b)
+{
+    if (cli->json) {
+        cli_print_json (&b->base);
+        return;
+    }
+    char t [64], r [64], p [64], f [64], q [64];
+    printf ("budget %d: allotted %s, left %s, paid %s, refunded %s, "
+            "queued for it %s\n",
+            b->year, cli_yuan (b->total_fen, t, 64),
+            cli_yuan (b->remaining_fen, r, 64), cli_yuan (b->paid_fen, p, 64),
+            cli_yuan (b->refunded_fen, f, 64), cli_yuan (b->queued_fen, q, 64));
+}
+
+//  --------------------------------------------------------------------------
+//  guarantor add, agreement add, guarantee add, default
+
+static int
+s_guarantor (cli_t *cli, int argc, char **argv)
+{
+    cli_args_t *args =
+        cli_args_verb (argc - 1, argv + 1, "as= name= yearly-cap= qualified!",
+                       s_usage, 1, "name yearly-cap",
+                       "guarantor add needs ID --name NAME --yearly-cap YUAN");
+    if (!args)
+        return CLI_USAGE;
+    Kj__GuarantorAddRequest request = KJ__GUARANTOR_ADD_REQUEST__INIT;
+    request.id = (char *) cli_args_positional (args, 0);
+    request.name = cli_args_text (args, "name");
+    request.qualified = cli_args_flag (args, "qualified");
+    Kj__Guarantor *reply = NULL;
+    int rc = cli_parse_yuan ("--yearly-cap", cli_args_get (args, "yearly-cap"),
+                             &request.yearly_cap_fen)
+               ? CLI_USAGE
+               : s_call (cli, args, "AddGuarantor", &request.base,
+                         &kj__guarantor__descriptor,
+                         (ProtobufCMessage **) &reply);
+    if (rc == CLI_OK && cli->json)
+        cli_print_json (&reply->base);
+    else if (rc == CLI_OK)
+        printf ("guarantor %s added (%s)\n", reply->id,
+                reply->qualified ? "qualified" : "not qualified");
+    if (reply)
+        kj__guarantor__free_unpacked (reply, NULL);
+    cli_args_destroy (&args);
+    return rc;
+}
+
+static int
+s_agreement (cli_t *cli, int argc, char **argv)
+{
+    cli_args_t *args = cli_args_verb (
+        argc - 1, argv + 1,
+        "as= guarantor= bank= bank-share= system-share= rate= per-claim-cap= "
+        "from= to=",
+        s_usage, 1,
+        "guarantor bank bank-share system-share rate per-claim-cap from to",
+        "agreement add needs ID and every option: kejin guarantee --help");
+    if (!args)
+        return CLI_USAGE;
+    Kj__AgreementAddRequest request = KJ__AGREEMENT_ADD_REQUEST__INIT;
+    request.id = (char *) cli_args_positional (args, 0);
+    request.guarantor_id = cli_args_text (args, "guarantor");
+    request.bank = cli_args_text (args, "bank");
+    request.valid_from = cli_args_text (args, "from");
+    request.valid_to = cli_args_text (args, "to");
+    Kj__Agreement *reply = NULL;
+    int rc = cli_parse_percent ("--bank-share",
+                                cli_args_get (args, "bank-share"),
+                                &request.bank_share_bp)
+                  || cli_parse_percent ("--system-share",
+                                        cli_args_get (args, "system-share"),
+                                        &request.system_share_bp)
+                  || cli_parse_percent ("--rate", cli_args_get (args, "rate"),
+                                        &request.rate_bp)
+                  || cli_parse_yuan ("--per-claim-cap",
+                                     cli_args_get (args, "per-claim-cap"),
+                                     &request.per_claim_cap_fen)
+               ? CLI_USAGE
+               : s_call (cli, args, "AddAgreement", &request.base,
+                         &kj__agreement__descriptor,
+                         (ProtobufCMessage **) &reply);
+    if (rc == CLI_OK && cli->json)
+        cli_print_json (&reply->base);
+    else if (rc == CLI_OK)
+        printf ("agreement %s version %d added\n", reply->id, reply->version);
+    if (reply)
+        kj__agreement__free_unpacked (reply, NULL);
+    cli_args_destroy (&args);
+    return rc;
+}
+
+static int
+s_guarantee (cli_t *cli, int argc, char **argv)
+{
+    cli_args_t *args = cli_args_verb (
+        argc - 1, argv + 1,
+        "as= guarantor= agreement= enterprise= category= amount= date=",
+        s_usage, 1, "guarantor enterprise category amount date",
+        "guarantee add needs LOAN --guarantor --enterprise --category "
+        "--amount --date");
+    if (!args)
+        return CLI_USAGE;
+    Kj__GuaranteeAddRequest request = KJ__GUARANTEE_ADD_REQUEST__INIT;
+    request.loan_id = (char *) cli_args_positional (args, 0);
+    request.guarantor_id = cli_args_text (args, "guarantor");
+    request.agreement_id = cli_args_text (args, "agreement");
+    request.enterprise = cli_args_text (args, "enterprise");
+    request.product_category = cli_args_text (args, "category");
+    request.loan_date = cli_args_text (args, "date");
+    Kj__LoanGuarantee *reply = NULL;
+    int rc = cli_parse_yuan ("--amount", cli_args_get (args, "amount"),
+                             &request.amount_fen)
+               ? CLI_USAGE
+               : s_call (cli, args, "AddGuarantee", &request.base,
+                         &kj__loan_guarantee__descriptor,
+                         (ProtobufCMessage **) &reply);
+    if (rc == CLI_OK && cli->json)
+        cli_print_json (&reply->base);
+    else if (rc == CLI_OK)
+        printf ("guarantee of loan %s added: %s\n", reply->loan_id,
+                reply->reason);
+    if (reply)
+        kj__loan_guarantee__free_unpacked (reply, NULL);
+    cli_args_destroy (&args);
+    return rc;
+}
+
+static int
+s_default (cli_t *cli, int argc, char **argv)
+{
+    cli_args_t *args =
+        cli_args_verb (argc, argv, "as= amount= paid-on=", s_usage, 1,
+                       "amount paid-on",
+                       "default needs LOAN --amount YUAN --paid-on YYYY-MM-DD");
+    if (!args)
+        return CLI_USAGE;
+    Kj__DaichangRecordRequest request = KJ__DAICHANG_RECORD_REQUEST__INIT;
+    request.loan_id = (char *) cli_args_positional (args, 0);
+    request.paid_on = cli_args_text (args, "paid-on");
+    Kj__Daichang *reply = NULL;
+    int rc = cli_parse_yuan ("--amount", cli_args_get (args, "amount"),
+                             &request.amount_fen)
+               ? CLI_USAGE
+               : s_call (cli, args, "RecordDaichang", &request.base,
+                         &kj__daichang__descriptor,
+                         (ProtobufCMessage **) &reply);
+    char yuan [64];
+    if (rc == CLI_OK && cli->json)
+        cli_print_json (&reply->base);
+    else if (rc == CLI_OK)
+        printf ("代偿 %" PRId64 " of %s recorded on loan %s\n", reply->id,
+                cli_yuan (reply->amount_fen, yuan, sizeof yuan),
+                reply->loan_id);
+    if (reply)
+        kj__daichang__free_unpacked (reply, NULL);
+    cli_args_destroy (&args);
+    return rc;
+}
+
+//  --------------------------------------------------------------------------
+//  claim submit|show|list|review, approve, pay: each answers a claim
+
+static int
+s_claim_call (cli_t *cli, cli_args_t *args, const char *method,
+              const ProtobufCMessage *request)
+{
+    Kj__Claim *reply = NULL;
+    int rc = s_call (cli, args, method, request, &kj__claim__descriptor,
+                     (ProtobufCMessage **) &reply);
+    if (rc == CLI_OK)
+        s_print_claim (cli, reply);
+    if (reply)
+        kj__claim__free_unpacked (reply, NULL);
+    cli_args_destroy (&args);
+    return rc;
+}
+
+static int
+s_claim_list (cli_t *cli, int argc, char **argv)
+{
+    cli_args_t *args = cli_args_verb (argc - 1, argv + 1,
+                                      "as= state= after= limit=", s_usage, 0,
+                                      NULL, "claim list takes no arguments");
+    if (!args)
+        return CLI_USAGE;
+    Kj__ClaimListRequest request = KJ__CLAIM_LIST_REQUEST__INIT;
+    request.state = cli_args_text (args, "state");
+    int64_t after = 0, limit = 0;
+    Kj__ClaimList *reply = NULL;
+    int rc = (cli_args_get (args, "after")
+              && cli_parse_int ("--after", cli_args_get (args, "after"), 0,
+                                INT64_MAX, &after))
+                  || (cli_args_get (args, "limit")
+                      && cli_parse_int ("--limit", cli_args_get (args, "limit"),
+                                        1, 1000, &limit))
+               ? CLI_USAGE
+               : CLI_OK;
+    request.after_id = after;
+    request.limit = (uint32_t) limit;
+    if (rc == CLI_OK)
+        rc = s_call (cli, args, "ListClaims", &request.base,
+                     &kj__claim_list__descriptor, (ProtobufCMessage **) &reply);
+    if (rc == CLI_OK && !cli->json) {
+        cli_table_t *table = cli_table_new ("CLAIM", "STATE", "LOAN",
+                                            "GUARANTOR", "ENTITLED", "PAID",
+                                            "YEAR", NULL);
+        for (size_t i = 0; i < reply->n_claims; i++) {
+            const Kj__Claim *c = reply->claims [i];
+            char id [24], year [16], e [64], p [64];
+            snprintf (id, sizeof id, "%" PRId64, c->id);
+            snprintf (year, sizeof year, "%d", c->budget_year);
+            cli_table_row (table, id, c->state, c->loan_id, c->guarantor_id,
+                           cli_yuan (c->entitled_fen, e, 64),
+                           cli_yuan (c->paid_fen, p, 64), year);
+        }
+        cli_table_print (table, stdout);
+        cli_table_destroy (&table);
+    }
+    else if (rc == CLI_OK)
+        for (size_t i = 0; i < reply->n_claims; i++)
+            cli_print_json (&reply->claims [i]->base);
+    if (reply)
+        kj__claim_list__free_unpacked (reply, NULL);
+    cli_args_destroy (&args);
+    return rc;
+}
+
+static int
+s_claim (cli_t *cli, int argc, char **argv)
+{
+    const char *verb = argc >= 3 ? argv [2] : "";
+    if (streq (verb, "list"))
+        return s_claim_list (cli, argc, argv);
+    const char *spec = streq (verb, "review") ? "as= level= reject! reason="
+                                              : "as=";
+    cli_args_t *args = cli_args_verb (argc - 1, argv + 1, spec, s_usage, 1,
+                                      streq (verb, "review") ? "level" : NULL,
+                                      "claim submit|show|review takes one id; "
+                                      "kejin guarantee --help");
+    if (!args)
+        return CLI_USAGE;
+    int64_t id;
+    if (s_id (args, streq (verb, "submit") ? "DAICHANG_ID" : "ID", &id)) {
+        cli_args_destroy (&args);
+        return CLI_USAGE;
+    }
+    if (streq (verb, "submit")) {
+        Kj__ClaimSubmitRequest request = KJ__CLAIM_SUBMIT_REQUEST__INIT;
+        request.daichang_id = id;
+        return s_claim_call (cli, args, "SubmitClaim", &request.base);
+    }
+    if (streq (verb, "show")) {
+        Kj__ClaimGetRequest request = KJ__CLAIM_GET_REQUEST__INIT;
+        request.claim_id = id;
+        return s_claim_call (cli, args, "GetClaim", &request.base);
+    }
+    if (streq (verb, "review")) {
+        Kj__ClaimReviewRequest request = KJ__CLAIM_REVIEW_REQUEST__INIT;
+        request.claim_id = id;
+        request.level = cli_args_text (args, "level");
+        request.reject = cli_args_flag (args, "reject");
+        request.reason = cli_args_text (args, "reason");
+        return s_claim_call (cli, args, "ReviewClaim", &request.base);
+    }
+    cli_args_destroy (&args);
+    fprintf (stderr,
+             "kejin: claim %s: unknown; submit, show, list or "
+             "review\n",
+             verb);
+    return CLI_USAGE;
+}
+
+//  approve ID, pay ID
+static int
+s_approve_or_pay (cli_t *cli, int argc, char **argv)
+{
+    bool approve = streq (argv [1], "approve");
+    cli_args_t *args = cli_args_verb (argc, argv, "as=", s_usage, 1, NULL,
+                                      approve ? "approve takes a claim id"
+                                              : "pay takes a claim id");
+    if (!args)
+        return CLI_USAGE;
+    int64_t id;
+    if (s_id (args, "CLAIM_ID", &id)) {
+        cli_args_destroy (&args);
+        return CLI_USAGE;
+    }
+    Kj__ClaimApproveRequest approval = KJ__CLAIM_APPROVE_REQUEST__INIT;
+    Kj__ClaimPayRequest payment = KJ__CLAIM_PAY_REQUEST__INIT;
+    approval.claim_id = payment.claim_id = id;
+    return s_claim_call (cli, args, approve ? "ApproveClaim" : "PayClaim",
+                         approve ? &approval.base : &payment.base);
+}
+
+//  --------------------------------------------------------------------------
+//  recover, budget, ledger
+
+static int
+s_recover (cli_t *cli, int argc, char **argv)
+{
+    cli_args_t *args = cli_args_verb (argc, argv, "as= net=", s_usage, 1, "net",
+                                      "recover needs CLAIM_ID --net "
+                                      "YUAN");
+    if (!args)
+        return CLI_USAGE;
+    Kj__RecoverRequest request = KJ__RECOVER_REQUEST__INIT;
+    Kj__Recovery *reply = NULL;
+    int rc = s_id (args, "CLAIM_ID", &request.claim_id)
+                  || cli_parse_yuan ("--net", cli_args_get (args, "net"),
+                                     &request.net_recovery_fen)
+               ? CLI_USAGE
+               : s_call (cli, args, "Recover", &request.base,
+                         &kj__recovery__descriptor,
+                         (ProtobufCMessage **) &reply);
+    char a [64], b [64], c [64];
+    if (rc == CLI_OK && cli->json)
+        cli_print_json (&reply->base);
+    else if (rc == CLI_OK)
+        printf ("claim %" PRId64 ": recovered %s in all; refund to the "
+                "province now %s, %s in all\n",
+                reply->claim_id,
+                cli_yuan (reply->cumulative_recovery_fen, a, 64),
+                cli_yuan (reply->refund_fen, b, 64),
+                cli_yuan (reply->cumulative_refund_fen, c, 64));
+    if (reply)
+        kj__recovery__free_unpacked (reply, NULL);
+    cli_args_destroy (&args);
+    return rc;
+}
+
+static int
+s_budget (cli_t *cli, int argc, char **argv)
+{
+    const char *verb = argc >= 3 ? argv [2] : "";
+    bool list = streq (verb, "list");
+    bool allot = streq (verb, "allot");
+    if (!list && !allot && !streq (verb, "show")) {
+        fprintf (stderr, "kejin: budget %s: unknown; allot, show or list\n",
+                 verb);
+        return CLI_USAGE;
+    }
+    cli_args_t *args = cli_args_verb (argc - 1, argv + 1,
+                                      "as= amount=", s_usage, list ? 0 : 1,
+                                      allot ? "amount" : NULL,
+                                      "budget allot YEAR --amount YUAN | "
+                                      "budget show YEAR | budget list");
+    if (!args)
+        return CLI_USAGE;
+    int64_t year = 0;
+    int rc = !list
+                  && cli_parse_int ("YEAR", cli_args_positional (args, 0), 2000,
+                                    2100, &year)
+               ? CLI_USAGE
+               : CLI_OK;
+    if (rc == CLI_OK && list) {
+        Kj__BudgetListRequest request = KJ__BUDGET_LIST_REQUEST__INIT;
+        Kj__BudgetList *reply = NULL;
+        rc = s_call (cli, args, "ListBudgets", &request.base,
+                     &kj__budget_list__descriptor,
+                     (ProtobufCMessage **) &reply);
+        for (size_t i = 0; rc == CLI_OK && i < reply->n_budgets; i++)
+            s_print_budget (cli, reply->budgets [i]);
+        if (reply)
+            kj__budget_list__free_unpacked (reply, NULL);
+    }
+    else if (rc == CLI_OK) {
+        Kj__BudgetAllotRequest allotment = KJ__BUDGET_ALLOT_REQUEST__INIT;
+        Kj__BudgetGetRequest get = KJ__BUDGET_GET_REQUEST__INIT;
+        allotment.year = get.year = (int32_t) year;
+        Kj__Budget *reply = NULL;
+        if (allot
+            && cli_parse_yuan ("--amount", cli_args_get (args, "amount"),
+                               &allotment.amount_fen))
+            rc = CLI_USAGE;
+        else
+            rc = s_call (cli, args, allot ? "AllotBudget" : "GetBudget",
+                         allot ? &allotment.base : &get.base,
+                         &kj__budget__descriptor, (ProtobufCMessage **) &reply);
+        if (rc == CLI_OK)
+            s_print_budget (cli, reply);
+        if (reply)
+            kj__budget__free_unpacked (reply, NULL);
+    }
+    cli_args_destroy (&args);
+    return rc;
+}
+
+//  ledger check: exit 1 when it does not balance
+static int
+s_ledger (cli_t *cli, int argc, char **argv)
+{
+    if (argc < 3 || !streq (argv [2], "check")) {
+        fprintf (stderr, "kejin: ledger: the verb is check\n");
+        return CLI_USAGE;
+    }
+    cli_args_t *args = cli_args_verb (argc - 1, argv + 1, "as=", s_usage, 0,
+                                      NULL, "ledger check takes no arguments");
+    if (!args)
+        return CLI_USAGE;
+    Kj__LedgerCheckRequest request = KJ__LEDGER_CHECK_REQUEST__INIT;
+    Kj__LedgerReport *reply = NULL;
+    int rc = s_call (cli, args, "LedgerCheck", &request.base,
+                     &kj__ledger_report__descriptor,
+                     (ProtobufCMessage **) &reply);
+    if (rc == CLI_OK && cli->json)
+        cli_print_json (&reply->base);
+    else if (rc == CLI_OK) {
+        printf ("ledger %s: %" PRIu64 " transactions, %" PRIu64 " entries\n",
+                reply->balanced ? "balanced" : "DOES NOT BALANCE",
+                reply->transactions, reply->entries);
+        for (size_t i = 0; i < reply->n_problems; i++)
+            printf ("  %s\n", reply->problems [i]);
+    }
+    if (rc == CLI_OK && !reply->balanced)
+        rc = CLI_FAILED;
+    if (reply)
+        kj__ledger_report__free_unpacked (reply, NULL);
+    cli_args_destroy (&args);
+    return rc;
+}
+
+//  --------------------------------------------------------------------------
+
+int
+cli_guarantee_node (cli_t *cli, int argc, char **argv)
+{
+    static const struct {
+        const char *noun;
+        const char *verb;  //  required second word, or NULL
+        int (*run) (cli_t *cli, int argc, char **argv);
+    } s_verbs [] = { { "guarantor", "add", s_guarantor },
+                     { "agreement", "add", s_agreement },
+                     { "guarantee", "add", s_guarantee },
+                     { "default", NULL, s_default },
+                     { "claim", NULL, s_claim },
+                     { "approve", NULL, s_approve_or_pay },
+                     { "pay", NULL, s_approve_or_pay },
+                     { "recover", NULL, s_recover },
+                     { "budget", NULL, s_budget },
+                     { "ledger", NULL, s_ledger },
+                     { NULL } };
+    //  argv [0] is "guarantee", argv [1] the noun or verb: a verb of one
+    //  word parses its arguments from argv [2], of two from argv [3]
+    if (argc < 2 || cli_wants_help (argc, argv))
+        return cli_usage (s_usage, argc < 2);
+    for (int i = 0; s_verbs [i].noun; i++)
+        if (streq (argv [1], s_verbs [i].noun)) {
+            if (s_verbs [i].verb
+                && (argc < 3 || !streq (argv [2], s_verbs [i].verb))) {
+                fprintf (stderr, "kejin: guarantee %s: the verb is %s\n",
+                         argv [1], s_verbs [i].verb);
+                return CLI_USAGE;
+            }
+            return s_verbs [i].run (cli, argc, argv);
+        }
+    fprintf (stderr, "kejin: unknown guarantee command '%s'\n", argv [1]);
+    return cli_usage (s_usage, true);
+}

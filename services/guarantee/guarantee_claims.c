@@ -1,0 +1,707 @@
+/*  =========================================================================
+    guarantee_claims - the money path of kejin-guarantee: a claim per
+    代偿, its city and provincial reviews, approval by a second operator,
+    payment within the year's budget (or a place in the queue for the next
+    year's), recoveries shared back, budgets and the ledger check
+
+    The amounts come from the rules class guarantee_claim (payable with its
+    binding terms, the recovery refund); this file decides the states and
+    guards the money (docs/rules/guarantee.md):
+    - every write runs in the worker's transaction under an idempotency
+      key; a claim's writers take its lock first, then its row;
+    - four eyes: whoever submitted a claim can neither review nor approve
+      it; a second approval is told "already approved";
+    - the budget is taken with one conditional UPDATE; a claim that meets
+      a budget with too little left waits, QUEUED, for the next year's;
+    - each payment and refund is a balanced ledger transaction; each state
+      change and movement an event, in the same transaction.
+    =========================================================================
+*/
+
+#include "guarantee_server.h"
+#include "guarantee_claim.h"
+#include "guarantee_ledger.h"
+#include "guarantee_store.h"
+#include "kj_check.h"
+
+//  Review deadlines in working days (docs/rules/guarantee.md)
+#define GUARANTEE_CITY_DAYS     "5"
+#define GUARANTEE_PROVINCE_DAYS "25"
+
+//  --------------------------------------------------------------------------
+//  The binding terms as text, "rate,per_claim" (as the rules class names
+//  them in `kejin guarantee calc --json`).
+
+static void
+s_binding_text (unsigned binding, char *buf, size_t size)
+{
+    static const char *names [] = { "rate", "per_claim", "guarantor",
+                                    "budget" };
+    *buf = 0;
+    for (int term = 0; term < 4; term++)
+        if (binding & (1u << term)) {
+            if (*buf)
+                strncat (buf, ",", size - strlen (buf) - 1);
+            strncat (buf, names [term], size - strlen (buf) - 1);
+        }
+}
+
+//  A claim id from a request: above 0.
+static int
+s_check_claim_id (kj_call_t *call, int64_t id)
+{
+    if (id <= 0)
+        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "claim_id",
+                             "claim_id: %" PRId64 "; a claim id is above 0",
+                             id);
+    return 0;
+}
+
+//  Take the claim's lock, then its row, for a change: the claim into
+//  *claim_p. 0, or -1 with the call failed.
+static int
+s_claim_for_change (kj_call_t *call, int64_t id, Kj__Claim **claim_p)
+{
+    char key [24];
+    snprintf (key, sizeof key, "%" PRId64, id);
+    if (kj_db_lock_key (kj_call_db (call), "guarantee.claim", key))
+        return kj_call_fail_db (call);
+    return guarantee_store_claim (call, id, true, "claim_id", claim_p);
+}
+
+//  Read the claim back into the reply and announce it under `topic`.
+static int
+s_claim_changed (kj_call_t *call, int64_t id, const char *topic,
+                 ProtobufCMessage *reply)
+{
+    Kj__Claim *claim;
+    if (guarantee_store_claim (call, id, false, "claim_id", &claim))
+        return -1;
+    *(Kj__Claim *) reply = *claim;
+    char key [24];
+    snprintf (key, sizeof key, "%" PRId64, id);
+    return guarantee_server_event (call, topic, key, reply);
+}
+
+//  --------------------------------------------------------------------------
+//  Suspension: a guarantor, or the bank of the guarantee's agreement, whose
+//  代偿 pass the configured share of what it guaranteed takes no new claim.
+//  0, or -1 with the call failed.
+
+static int
+s_check_suspension (kj_call_t *call, const char *loan)
+{
+    const guarantee_config_t *config = kj_call_state (call);
+    if (!config || config->suspend_loss_ratio_bp == 0)
+        return 0;
+    PGresult *res = kj_db_exec (
+        kj_call_db (call),
+        "WITH me AS (SELECT g.guarantor_id, a.bank FROM guarantee g"
+        "  LEFT JOIN agreement a ON a.id = g.agreement_id"
+        "   AND a.version = g.agreement_version WHERE g.loan_id = $1),"
+        " book AS (SELECT g.guarantor_id, a.bank, g.amount_fen,"
+        "  (SELECT coalesce (sum (amount_fen), 0) FROM daichang d"
+        "   WHERE d.loan_id = g.loan_id) AS lost FROM guarantee g"
+        "  LEFT JOIN agreement a ON a.id = g.agreement_id"
+        "   AND a.version = g.agreement_version) "
+        "SELECT 'guarantor ' || me.guarantor_id,"
+        "  (SELECT sum (lost) FROM book WHERE book.guarantor_id"
+        "   = me.guarantor_id)::bigint,"
+        "  (SELECT sum (amount_fen) FROM book WHERE book.guarantor_id"
+        "   = me.guarantor_id)::bigint FROM me "
+        "UNION ALL "
+        "SELECT 'bank ' || me.bank,"
+        "  (SELECT sum (lost) FROM book WHERE book.bank = me.bank)::bigint,"
+        "  (SELECT sum (amount_fen) FROM book WHERE book.bank = me.bank)"
+        "  ::bigint FROM me WHERE me.bank IS NOT NULL",
+        1, (const char *[]){ loan });
+    if (!res)
+        return kj_call_fail_db (call);
+    int rc = 0;
+    for (int row = 0; row < PQntuples (res) && rc == 0; row++) {
+        int64_t lost = atoll (PQgetvalue (res, row, 1));
+        int64_t guaranteed = atoll (PQgetvalue (res, row, 2));
+        if (guaranteed <= 0
+            || (__int128) lost * 10000
+                   <= (__int128) config->suspend_loss_ratio_bp * guaranteed)
+            continue;
+        int64_t ratio = (int64_t) ((__int128) lost * 10000 / guaranteed);
+        rc = kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION, "daichang_id",
+                           "daichang_id: %s is suspended from new claims: its "
+                           "代偿 of %" PRId64 " fen are %" PRId64 " bp of the "
+                           "%" PRId64 " fen it guaranteed, past the threshold "
+                           "of %" PRId64 " bp",
+                           PQgetvalue (res, row, 0), lost, ratio, guaranteed,
+                           config->suspend_loss_ratio_bp);
+    }
+    PQclear (res);
+    return rc;
+}
+
+//  --------------------------------------------------------------------------
+//  SubmitClaim: one claim per 代偿, for a guarantee that qualifies. The
+//  entitlement is what the rules give within the rate, the per-claim cap
+//  and the guarantor's yearly cap left; payable_fen is that within the
+//  budget left now as well, with the terms that bind.
+
+int
+guarantee_submit_claim (kj_call_t *call, const ProtobufCMessage *request,
+                        ProtobufCMessage *reply)
+{
+    const Kj__ClaimSubmitRequest *in = (const Kj__ClaimSubmitRequest *) request;
+    const char *caller = guarantee_server_caller (call);
+    if (!caller)
+        return -1;
+    if (in->daichang_id <= 0)
+        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "daichang_id",
+                             "daichang_id: %" PRId64 "; a 代偿 id is above 0",
+                             in->daichang_id);
+    kj_db_t *db = kj_call_db (call);
+    char daichang [24];
+    snprintf (daichang, sizeof daichang, "%" PRId64, in->daichang_id);
+    if (kj_db_lock_key (db, "guarantee.daichang", daichang))
+        return kj_call_fail_db (call);
+    PGresult *res = kj_db_exec (
+        db,
+        "SELECT d.amount_fen, g.loan_id, g.guarantor_id, g.qualifies,"
+        "  g.reason, coalesce (a.rate_bp, 0),"
+        "  coalesce (a.per_claim_cap_fen, 0),"
+        "  greatest (r.yearly_cap_fen - (SELECT coalesce (sum (amount_fen), 0)"
+        "    FROM payment p WHERE p.guarantor_id = g.guarantor_id"
+        "    AND p.year = y.year), 0),"
+        "  coalesce ((SELECT remaining_fen FROM budget b"
+        "             WHERE b.year = y.year), 0),"
+        "  y.year, (SELECT id FROM claim WHERE daichang_id = d.id) "
+        "FROM daichang d JOIN guarantee g ON g.loan_id = d.loan_id "
+        "JOIN guarantor r ON r.id = g.guarantor_id "
+        "LEFT JOIN agreement a ON a.id = g.agreement_id"
+        "  AND a.version = g.agreement_version "
+        "CROSS JOIN (SELECT extract (year FROM current_date)::int AS year) y "
+        "WHERE d.id = $1::bigint",
+        1, (const char *[]){ daichang });
+    if (!res)
+        return kj_call_fail_db (call);
+    if (PQntuples (res) == 0) {
+        PQclear (res);
+        return kj_call_fail (call, KJ__CODE__NOT_FOUND, "daichang_id",
+                             "daichang_id: no 代偿 %s", daichang);
+    }
+    guarantee_comp_t comp = {
+        .daichang_fen = atoll (PQgetvalue (res, 0, 0)),
+        .rate_bp = atoll (PQgetvalue (res, 0, 5)),
+        .per_claim_cap_fen = atoll (PQgetvalue (res, 0, 6)),
+        .guarantor_cap_left_fen = atoll (PQgetvalue (res, 0, 7)),
+        .budget_left_fen = atoll (PQgetvalue (res, 0, 8))
+    };
+    char *loan = kj_call_strdup (call, PQgetvalue (res, 0, 1));
+    char *guarantor = kj_call_strdup (call, PQgetvalue (res, 0, 2));
+    bool qualifies = streq (PQgetvalue (res, 0, 3), "t");
+    char *reason = kj_call_strdup (call, PQgetvalue (res, 0, 4));
+    char *year = kj_call_strdup (call, PQgetvalue (res, 0, 9));
+    char *existing = PQgetisnull (res, 0, 10)
+                       ? NULL
+                       : kj_call_strdup (call, PQgetvalue (res, 0, 10));
+    PQclear (res);
+    if (existing)
+        return kj_call_fail (call, KJ__CODE__ALREADY_EXISTS, "daichang_id",
+                             "daichang_id: 代偿 %s already has claim %s; "
+                             "one claim per 代偿",
+                             daichang, existing);
+    if (!qualifies)
+        return kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION, "daichang_id",
+                             "daichang_id: the guarantee of "
+                             "loan %s %s",
+                             loan, reason);
+    if (s_check_suspension (call, loan))
+        return -1;
+    kj_status_t status;
+    if (guarantee_comp_check (&comp, &status))
+        return kj_call_fail_status (call, &status);
+    unsigned binding;
+    int64_t payable = guarantee_comp_payable (&comp, &binding);
+    guarantee_comp_t unbounded = comp;
+    unbounded.budget_left_fen = INT64_MAX;
+    int64_t entitled = guarantee_comp_payable (&unbounded, NULL);
+
+    char text [5][24], binding_text [48];
+    snprintf (text [0], 24, "%" PRId64, comp.daichang_fen);
+    snprintf (text [1], 24, "%" PRId64, comp.rate_bp);
+    snprintf (text [2], 24, "%" PRId64, entitled);
+    snprintf (text [3], 24, "%" PRId64, payable);
+    s_binding_text (binding, binding_text, sizeof binding_text);
+    res = kj_db_exec (
+        db,
+        "INSERT INTO claim (daichang_id, loan_id, guarantor_id, state, "
+        "daichang_fen, rate_bp, entitled_fen, payable_fen, binding, "
+        "budget_year, submitted_by, city_due) VALUES ($1::bigint, $2, $3, "
+        "'SUBMITTED', $4::bigint, $5::int, $6::bigint, $7::bigint, $8, "
+        "$9::int, $10, add_working_days (current_date, " GUARANTEE_CITY_DAYS
+        ")) RETURNING id",
+        10,
+        (const char *[]){ daichang, loan, guarantor, text [0], text [1],
+                          text [2], text [3], binding_text, year, caller });
+    if (!res) {
+        if (streq (kj_db_sqlstate (db), "23505"))
+            return kj_call_fail (call, KJ__CODE__ALREADY_EXISTS, "daichang_id",
+                                 "daichang_id: 代偿 %s "
+                                 "already has a claim",
+                                 daichang);
+        return kj_call_fail_db (call);
+    }
+    int64_t id = atoll (PQgetvalue (res, 0, 0));
+    PQclear (res);
+    return s_claim_changed (call, id, "guarantee.claim.submitted", reply);
+}
+
+//  --------------------------------------------------------------------------
+//  ReviewClaim: the city's review of a submitted claim, then the
+//  province's; either may reject it with a reason. The province's
+//  deadline is set when the city's review is done.
+
+int
+guarantee_review_claim (kj_call_t *call, const ProtobufCMessage *request,
+                        ProtobufCMessage *reply)
+{
+    const Kj__ClaimReviewRequest *in = (const Kj__ClaimReviewRequest *) request;
+    const char *caller = guarantee_server_caller (call);
+    if (!caller || s_check_claim_id (call, in->claim_id))
+        return -1;
+    bool city = streq (in->level, "city");
+    if (!city && !streq (in->level, "province"))
+        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "level",
+                             "level: '%.20s'; \"city\" or \"province\"",
+                             in->level);
+    kj_status_t status;
+    if (kj_check_text (in->reason, "reason", 500, in->reject, &status))
+        return kj_call_fail_status (call, &status);
+    Kj__Claim *claim;
+    if (s_claim_for_change (call, in->claim_id, &claim))
+        return -1;
+    const char *expected = city ? "SUBMITTED" : "CITY_REVIEWED";
+    if (!streq (claim->state, expected))
+        return kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION, "claim_id",
+                             "claim_id: claim %" PRId64 " is %s; a %s review "
+                             "takes a claim that is %s",
+                             claim->id, claim->state, in->level, expected);
+    if (streq (caller, claim->submitted_by))
+        return kj_call_fail (call, KJ__CODE__PERMISSION_DENIED, "caller",
+                             "caller: %s submitted claim %" PRId64 " and "
+                             "cannot review it (four eyes)",
+                             caller, claim->id);
+    const char *state = in->reject ? "REJECTED"
+                      : city       ? "CITY_REVIEWED"
+                                   : "PROVINCE_REVIEWED";
+    char id [24];
+    snprintf (id, sizeof id, "%" PRId64, claim->id);
+    if (kj_db_run (
+            kj_call_db (call),
+            "UPDATE claim SET state = $2, reason = $3,"
+            " city_reviewed_by = CASE WHEN $4 THEN $5 ELSE city_reviewed_by "
+            "END,"
+            " city_reviewed_at = CASE WHEN $4 THEN now ()"
+            "                    ELSE city_reviewed_at END,"
+            " province_due = CASE WHEN $4 AND $2 <> 'REJECTED'"
+            "   THEN add_working_days (current_date, " GUARANTEE_PROVINCE_DAYS
+            ")"
+            "   ELSE province_due END,"
+            " province_reviewed_by = CASE WHEN $4 THEN province_reviewed_by"
+            "                        ELSE $5 END,"
+            " province_reviewed_at = CASE WHEN $4 THEN province_reviewed_at"
+            "                        ELSE now () END "
+            "WHERE id = $1::bigint",
+            5,
+            (const char *[]){ id, state, in->reason, city ? "t" : "f", caller })
+        != 1)
+        return kj_call_fail_db (call);
+    return s_claim_changed (call, claim->id,
+                            in->reject ? "guarantee.claim.rejected"
+                            : city     ? "guarantee.claim.city_reviewed"
+                                       : "guarantee.claim.province_reviewed",
+                            reply);
+}
+
+//  --------------------------------------------------------------------------
+//  ApproveClaim: once, by an operator who did not submit the claim, after
+//  both reviews.
+
+int
+guarantee_approve_claim (kj_call_t *call, const ProtobufCMessage *request,
+                         ProtobufCMessage *reply)
+{
+    const Kj__ClaimApproveRequest *in = (const Kj__ClaimApproveRequest *)
+        request;
+    const char *caller = guarantee_server_caller (call);
+    if (!caller || s_check_claim_id (call, in->claim_id))
+        return -1;
+    Kj__Claim *claim;
+    if (s_claim_for_change (call, in->claim_id, &claim))
+        return -1;
+    if (*claim->approved_by)
+        return kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION, "claim_id",
+                             "claim_id: claim %" PRId64 " already approved "
+                             "by %s",
+                             claim->id, claim->approved_by);
+    if (!streq (claim->state, "PROVINCE_REVIEWED"))
+        return kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION, "claim_id",
+                             "claim_id: claim %" PRId64 " is %s; it is "
+                             "approved after the city's and the province's "
+                             "reviews",
+                             claim->id, claim->state);
+    if (streq (caller, claim->submitted_by))
+        return kj_call_fail (call, KJ__CODE__PERMISSION_DENIED, "caller",
+                             "caller: %s submitted claim %" PRId64 " and "
+                             "cannot approve it (four eyes)",
+                             caller, claim->id);
+    char id [24];
+    snprintf (id, sizeof id, "%" PRId64, claim->id);
+    if (kj_db_run (kj_call_db (call),
+                   "UPDATE claim SET state = 'APPROVED', approved_by = $2,"
+                   " approved_at = now () WHERE id = $1::bigint",
+                   2, (const char *[]){ id, caller })
+        != 1)
+        return kj_call_fail_db (call);
+    return s_claim_changed (call, claim->id, "guarantee.claim.approved", reply);
+}
+
+//  --------------------------------------------------------------------------
+//  PayClaim: an approved (or queued) claim, from the budget of its year.
+//  Claims queued for a year go first, in the order they were queued. The
+//  amount is the entitlement within the guarantor's yearly cap left (its
+//  row locked, so its payments are summed by one payer at a time); the
+//  budget is taken with a conditional UPDATE. Too little left: the claim
+//  waits, QUEUED, for the next year's budget.
+
+int
+guarantee_pay_claim (kj_call_t *call, const ProtobufCMessage *request,
+                     ProtobufCMessage *reply)
+{
+    const Kj__ClaimPayRequest *in = (const Kj__ClaimPayRequest *) request;
+    const char *caller = guarantee_server_caller (call);
+    if (!caller || s_check_claim_id (call, in->claim_id))
+        return -1;
+    Kj__Claim *claim;
+    if (s_claim_for_change (call, in->claim_id, &claim))
+        return -1;
+    if (streq (claim->state, "PAID"))
+        return kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION, "claim_id",
+                             "claim_id: claim %" PRId64 " is already paid "
+                             "(%" PRId64 " fen)",
+                             claim->id, claim->paid_fen);
+    if (!streq (claim->state, "APPROVED") && !streq (claim->state, "QUEUED"))
+        return kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION, "claim_id",
+                             "claim_id: claim %" PRId64 " is %s; only an "
+                             "approved claim is paid",
+                             claim->id, claim->state);
+    kj_db_t *db = kj_call_db (call);
+    char id [24], year [16];
+    snprintf (id, sizeof id, "%" PRId64, claim->id);
+    snprintf (year, sizeof year, "%d", claim->budget_year);
+    PGresult *res =
+        kj_db_exec (db,
+                    "SELECT (SELECT q.id FROM claim q, claim c"
+                    "        WHERE c.id = $1::bigint AND q.state = 'QUEUED'"
+                    "        AND q.budget_year = $2::int AND q.id <> c.id"
+                    "        AND (q.queued_at, q.id)"
+                    "          < (coalesce (c.queued_at, 'infinity'), c.id)"
+                    "        ORDER BY q.queued_at, q.id LIMIT 1),"
+                    "  (SELECT remaining_fen FROM budget WHERE year = $2::int),"
+                    "  (SELECT r.yearly_cap_fen FROM guarantor r"
+                    "   WHERE r.id = $3 FOR UPDATE)",
+                    3, (const char *[]){ id, year, claim->guarantor_id });
+    if (!res)
+        return kj_call_fail_db (call);
+    char *ahead = PQgetisnull (res, 0, 0)
+                    ? NULL
+                    : kj_call_strdup (call, PQgetvalue (res, 0, 0));
+    bool budgeted = !PQgetisnull (res, 0, 1);
+    int64_t left = budgeted ? atoll (PQgetvalue (res, 0, 1)) : 0;
+    int64_t cap = atoll (PQgetvalue (res, 0, 2));
+    PQclear (res);
+    if (ahead)
+        return kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION, "claim_id",
+                             "claim_id: claim %s waits for the %d budget "
+                             "ahead of claim %" PRId64 "; pay it first",
+                             ahead, claim->budget_year, claim->id);
+    if (!budgeted)
+        return kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION, "claim_id",
+                             "claim_id: no budget is allotted for %d, the "
+                             "year that pays claim %" PRId64,
+                             claim->budget_year, claim->id);
+    //  The guarantor's row is locked by the query above: its payments of
+    //  the year are summed by one payer at a time
+    res = kj_db_exec (db,
+                      "SELECT coalesce (sum (amount_fen), 0) FROM payment"
+                      " WHERE guarantor_id = $1 AND year = $2::int",
+                      2, (const char *[]){ claim->guarantor_id, year });
+    if (!res)
+        return kj_call_fail_db (call);
+    int64_t paid = atoll (PQgetvalue (res, 0, 0));
+    PQclear (res);
+    guarantee_comp_t comp = {
+        .daichang_fen = claim->daichang_fen,
+        .rate_bp = claim->rate_bp,
+        .per_claim_cap_fen = claim->entitled_fen,
+        .guarantor_cap_left_fen = cap > paid ? cap - paid : 0,
+        .budget_left_fen = INT64_MAX  //  guarded below, not read
+    };
+    int64_t amount = guarantee_comp_payable (&comp, NULL);
+    if (amount == 0)
+        return kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION, "claim_id",
+                             "claim_id: claim %" PRId64 " has nothing to pay: "
+                             "its entitlement is %" PRId64 " fen and guarantor "
+                             "%s has %" PRId64 " fen of its %d cap left",
+                             claim->id, claim->entitled_fen,
+                             claim->guarantor_id, comp.guarantor_cap_left_fen,
+                             claim->budget_year);
+    //  The payment, its ledger transaction and its event first, the budget
+    //  last: its row, which every payment of the year waits for, is then
+    //  held only until the commit. Too little left undoes them (to the
+    //  savepoint) and queues the claim instead.
+    char amount_text [24], account [80];
+    snprintf (amount_text, sizeof amount_text, "%" PRId64, amount);
+    snprintf (account, sizeof account, "compensation:%s", claim->guarantor_id);
+    if (kj_db_run (db, "SAVEPOINT guarantee_pay", 0, NULL) < 0
+        || kj_db_run (
+               db,
+               "INSERT INTO payment (claim_id, year, guarantor_id, amount_fen,"
+               " paid_by) VALUES ($1::bigint, $2::int, $3, $4::bigint, $5)",
+               5,
+               (const char *[]){ id, year, claim->guarantor_id, amount_text,
+                                 caller })
+               != 1
+        || kj_db_run (db,
+                      "UPDATE claim SET state = 'PAID', paid_fen = $2::bigint, "
+                      "reason = '' "
+                      "WHERE id = $1::bigint",
+                      2, (const char *[]){ id, amount_text })
+               != 1
+        || guarantee_ledger_post (db, "pay", claim->id, claim->budget_year,
+                                  account,
+                                  kj_call_printf (call, "budget:%d",
+                                                  claim->budget_year),
+                                  amount))
+        return kj_call_fail_db (call);
+    if (s_claim_changed (call, claim->id, "guarantee.claim.paid", reply))
+        return -1;
+    int taken = guarantee_budget_take (db, claim->budget_year, amount);
+    if (taken < 0)
+        return kj_call_fail_db (call);
+    if (taken == 1)
+        return 0;
+
+    //  Too little left: wait, keeping its place, for the next year's
+    char *reason = kj_call_printf (call,
+                                   "the %d budget has %" PRId64
+                                   " fen left, the claim needs %" PRId64
+                                   "; it waits for the %d budget",
+                                   claim->budget_year, left, amount,
+                                   claim->budget_year + 1);
+    if (kj_db_run (db, "ROLLBACK TO SAVEPOINT guarantee_pay", 0, NULL) < 0
+        || kj_db_run (db,
+                      "UPDATE claim SET state = 'QUEUED', budget_year = "
+                      "budget_year + 1,"
+                      " queued_at = coalesce (queued_at, now ()), reason = $2 "
+                      "WHERE id = $1::bigint",
+                      2, (const char *[]){ id, reason })
+               != 1)
+        return kj_call_fail_db (call);
+    return s_claim_changed (call, claim->id, "guarantee.claim.queued", reply);
+}
+
+//  --------------------------------------------------------------------------
+//  Recover: a net recovery (追偿) on a paid claim. The province's refund is
+//  computed on the cumulative figures, so rounding never drifts.
+
+int
+guarantee_recover (kj_call_t *call, const ProtobufCMessage *request,
+                   ProtobufCMessage *reply)
+{
+    const Kj__RecoverRequest *in = (const Kj__RecoverRequest *) request;
+    if (guarantee_server_caller (call) == NULL
+        || s_check_claim_id (call, in->claim_id))
+        return -1;
+    if (in->net_recovery_fen <= 0)
+        return kj_call_fail (call, KJ__CODE__OUT_OF_RANGE, "net_recovery_fen",
+                             "net_recovery_fen: %" PRId64 "; a net recovery "
+                             "is above 0",
+                             in->net_recovery_fen);
+    Kj__Claim *claim;
+    if (s_claim_for_change (call, in->claim_id, &claim))
+        return -1;
+    if (!streq (claim->state, "PAID"))
+        return kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION, "claim_id",
+                             "claim_id: claim %" PRId64 " is %s; recoveries "
+                             "are shared on a paid claim",
+                             claim->id, claim->state);
+    if (in->net_recovery_fen > claim->daichang_fen - claim->recovered_fen)
+        return kj_call_fail (
+            call, KJ__CODE__OUT_OF_RANGE, "net_recovery_fen",
+            "net_recovery_fen: %" PRId64 "; with %" PRId64
+            " recovered before, it would pass the 代偿 of %" PRId64 " fen",
+            in->net_recovery_fen, claim->recovered_fen, claim->daichang_fen);
+    guarantee_recovery_t recovery = {
+        .daichang_fen = claim->daichang_fen,
+        .comp_paid_fen = claim->paid_fen,
+        .net_recovery_fen = claim->recovered_fen + in->net_recovery_fen
+    };
+    kj_status_t status;
+    if (guarantee_recovery_check (&recovery, &status))
+        return kj_call_fail_status (call, &status);
+    int64_t due = guarantee_recovery_refund (&recovery);
+    int64_t refund = due - claim->refunded_fen;
+
+    kj_db_t *db = kj_call_db (call);
+    char id [24], net [24], refund_text [24], account [80];
+    snprintf (id, sizeof id, "%" PRId64, claim->id);
+    snprintf (net, sizeof net, "%" PRId64, in->net_recovery_fen);
+    snprintf (refund_text, sizeof refund_text, "%" PRId64, refund);
+    if (kj_db_run (
+            db,
+            "INSERT INTO recovery (claim_id, net_recovery_fen, refund_fen) "
+            "VALUES ($1::bigint, $2::bigint, $3::bigint)",
+            3, (const char *[]){ id, net, refund_text })
+            != 1
+        || kj_db_run (
+               db,
+               "UPDATE claim SET recovered_fen = recovered_fen + $2::bigint,"
+               " refunded_fen = refunded_fen + $3::bigint WHERE id = "
+               "$1::bigint",
+               3, (const char *[]){ id, net, refund_text })
+               != 1)
+        return kj_call_fail_db (call);
+    snprintf (account, sizeof account, "compensation:%s", claim->guarantor_id);
+    if (refund > 0
+        && guarantee_ledger_post (db, "refund", claim->id, claim->budget_year,
+                                  kj_call_printf (call, "refunds:%d",
+                                                  claim->budget_year),
+                                  account, refund))
+        return kj_call_fail_db (call);
+    Kj__Recovery *out = (Kj__Recovery *) reply;
+    out->claim_id = claim->id;
+    out->net_recovery_fen = in->net_recovery_fen;
+    out->cumulative_recovery_fen = recovery.net_recovery_fen;
+    out->refund_fen = refund;
+    out->cumulative_refund_fen = due;
+    return guarantee_server_event (call, "guarantee.claim.recovered", id,
+                                   reply);
+}
+
+//  --------------------------------------------------------------------------
+//  AllotBudget: add to a year's provincial budget (created on first use).
+
+int
+guarantee_allot_budget (kj_call_t *call, const ProtobufCMessage *request,
+                        ProtobufCMessage *reply)
+{
+    const Kj__BudgetAllotRequest *in = (const Kj__BudgetAllotRequest *) request;
+    if (guarantee_server_caller (call) == NULL)
+        return -1;
+    if (in->year < 2000 || in->year > 2100)
+        return kj_call_fail (call, KJ__CODE__OUT_OF_RANGE, "year",
+                             "year: %d; 2000 to 2100", in->year);
+    if (in->amount_fen <= 0)
+        return kj_call_fail (call, KJ__CODE__OUT_OF_RANGE, "amount_fen",
+                             "amount_fen: %" PRId64 "; an allotment is above "
+                             "0",
+                             in->amount_fen);
+    kj_db_t *db = kj_call_db (call);
+    char year [16], amount [24];
+    snprintf (year, sizeof year, "%d", in->year);
+    snprintf (amount, sizeof amount, "%" PRId64, in->amount_fen);
+    //  The year's lock before the first write: its events in order
+    if (kj_db_lock_key (db, "guarantee.budget", year))
+        return kj_call_fail_db (call);
+    int64_t rows =
+        kj_db_run (db,
+                   "INSERT INTO budget AS b (year, total_fen, remaining_fen) "
+                   "VALUES ($1::int, $2::bigint, $2::bigint) "
+                   "ON CONFLICT (year) DO UPDATE SET"
+                   " total_fen = b.total_fen + $2::bigint,"
+                   " remaining_fen = b.remaining_fen + $2::bigint "
+                   "WHERE b.total_fen <= 9223372036854775807 - $2::bigint",
+                   2, (const char *[]){ year, amount });
+    if (rows < 0)
+        return kj_call_fail_db (call);
+    if (rows == 0)
+        return kj_call_fail (call, KJ__CODE__OUT_OF_RANGE, "amount_fen",
+                             "amount_fen: %" PRId64 " more would pass the "
+                             "largest budget a year can hold",
+                             in->amount_fen);
+    if (guarantee_ledger_post (db, "allot", 0, in->year,
+                               kj_call_printf (call, "budget:%d", in->year),
+                               kj_call_printf (call, "appropriation:%d",
+                                               in->year),
+                               in->amount_fen)
+        || guarantee_store_budget (call, in->year, (Kj__Budget *) reply))
+        return kj_call_fail_db (call);
+    return guarantee_server_event (call, "guarantee.budget.allotted", year,
+                                   reply);
+}
+
+//  --------------------------------------------------------------------------
+//  The reads
+
+int
+guarantee_get_claim (kj_call_t *call, const ProtobufCMessage *request,
+                     ProtobufCMessage *reply)
+{
+    const Kj__ClaimGetRequest *in = (const Kj__ClaimGetRequest *) request;
+    Kj__Claim *claim;
+    if (s_check_claim_id (call, in->claim_id)
+        || guarantee_store_claim (call, in->claim_id, false, "claim_id",
+                                  &claim))
+        return -1;
+    *(Kj__Claim *) reply = *claim;
+    return 0;
+}
+
+int
+guarantee_list_claims (kj_call_t *call, const ProtobufCMessage *request,
+                       ProtobufCMessage *reply)
+{
+    const Kj__ClaimListRequest *in = (const Kj__ClaimListRequest *) request;
+    static const char *states [] = {
+        "SUBMITTED", "CITY_REVIEWED", "PROVINCE_REVIEWED", "APPROVED",
+        "QUEUED",    "PAID",          "REJECTED",          NULL
+    };
+    bool known = !*in->state;
+    for (int i = 0; states [i] && !known; i++)
+        known = streq (in->state, states [i]);
+    if (!known)
+        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "state",
+                             "state: '%.20s'; one of SUBMITTED, CITY_REVIEWED, "
+                             "PROVINCE_REVIEWED, APPROVED, QUEUED, PAID, "
+                             "REJECTED, or empty for all",
+                             in->state);
+    if (in->limit > GUARANTEE_LIST_MAX)
+        return kj_call_fail (call, KJ__CODE__OUT_OF_RANGE, "limit",
+                             "limit: %u; at most %d claims a page", in->limit,
+                             GUARANTEE_LIST_MAX);
+    return guarantee_store_claims (call, in->state, in->after_id,
+                                   in->limit ? in->limit
+                                             : GUARANTEE_LIST_DEFAULT,
+                                   (Kj__ClaimList *) reply);
+}
+
+int
+guarantee_get_budget (kj_call_t *call, const ProtobufCMessage *request,
+                      ProtobufCMessage *reply)
+{
+    const Kj__BudgetGetRequest *in = (const Kj__BudgetGetRequest *) request;
+    return guarantee_store_budget (call, in->year, (Kj__Budget *) reply);
+}
+
+int
+guarantee_list_budgets (kj_call_t *call, const ProtobufCMessage *request,
+                        ProtobufCMessage *reply)
+{
+    return guarantee_store_budgets (call, (Kj__BudgetList *) reply);
+}
+
+int
+guarantee_ledger_check_handler (kj_call_t *call,
+                                const ProtobufCMessage *request,
+                                ProtobufCMessage *reply)
+{
+    return guarantee_ledger_check (call, (Kj__LedgerReport *) reply);
+}

@@ -1,0 +1,45 @@
+/*  =========================================================================
+    guarantee_ledger - the provincial budget and the double-entry ledger
+    of kejin-guarantee
+
+    Every movement of money is one ledger transaction of a debit and a
+    credit of equal amounts (the schema refuses, at commit, a transaction
+    that does not balance). The budget is taken with a conditional UPDATE,
+    never read-then-written, so that concurrent payments can never spend
+    more than is left; CHECK (remaining_fen >= 0) backs it under any
+    isolation level. Accounts (docs/rules/guarantee.md):
+        appropriation:Y   the province's appropriation for year Y
+        budget:Y          budget of year Y not yet paid out
+        compensation:G    compensation paid to guarantor G, net of refunds
+        refunds:Y         recoveries refunded on claims paid from year Y
+    All functions run inside the caller's transaction.
+    =========================================================================
+*/
+
+#ifndef GUARANTEE_LEDGER_H_INCLUDED
+#define GUARANTEE_LEDGER_H_INCLUDED
+
+#include "kejin.h"
+#include "guarantee.pb-c.h"
+
+//  Post one movement: `amount_fen` (> 0) debited to `debit` and credited
+//  to `credit`, as a transaction of `kind` ("allot", "pay", "refund") for
+//  claim_id (0: none) and year. 0, or -1 when the database failed.
+int
+    guarantee_ledger_post (kj_db_t *db, const char *kind, int64_t claim_id,
+                           int year, const char *debit, const char *credit,
+                           int64_t amount_fen);
+
+//  Take amount_fen from the budget of `year` if that much is left:
+//  1 taken, 0 not enough left (or no budget for the year), -1 when the
+//  database failed.
+int
+    guarantee_budget_take (kj_db_t *db, int year, int64_t amount_fen);
+
+//  Check every ledger transaction balances, and that the accounts agree
+//  with the budgets, payments and refunds. Fills check (problems on the
+//  call's memory). 0, or -1 with the call failed.
+int
+    guarantee_ledger_check (kj_call_t *call, Kj__LedgerReport *check);
+
+#endif

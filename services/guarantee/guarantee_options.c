@@ -1,0 +1,32 @@
+/*  =========================================================================
+    guarantee_options - every option of kejin-guarantee, with its kind and
+    range
+
+    In the library, not in main, so that `kejin config check` knows them
+    and checks a node's whole file the way the daemon does. kj_service
+    declares the same paths for every daemon; this table's rows win.
+    =========================================================================
+*/
+
+#include "guarantee_server.h"
+
+const kj_option_t guarantee_options [] = {
+    KJ_OPTIONS_NODE,
+    KJ_OPTIONS_DB,
+    KJ_OPTION_COPIES ("guarantee"),
+    { "guarantee/instance", "",
+      "name of this copy in logs and worker names (default guarantee-PID)",
+      KJ_TEXT_MAX (63) },
+    { "guarantee/role", "",
+      "database role created with db/admin_dsn (default: the user db/dsn "
+      "names, else kejin_guarantee)", KJ_TEXT_MAX (63) },
+    { "guarantee/workers", "2",
+      "worker threads serving the MDP service \"guarantee\"", KJ_INT (0, 64) },
+    { "guarantee/relay", "true",
+      "hand this service's outbox to kejin-events (run the relay)", KJ_BOOL },
+    { "guarantee/suspend_loss_ratio_bp", "0",
+      "suspend a guarantor or bank from new claims when its 代偿 pass this "
+      "share of what it guaranteed, in basis points (500 = 5%; 0: never)",
+      KJ_INT (0, 10000) },
+    { NULL }
+};

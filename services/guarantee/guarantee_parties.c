@@ -1,0 +1,395 @@
+/*  =========================================================================
+    guarantee_parties - guarantors, risk-sharing agreements, guarantees
+    per loan and 代偿 records of kejin-guarantee
+
+    Checks every field (with the registry's field checks), then writes the
+    row and its event in the call's transaction. Whether a guarantee
+    qualifies for provincial compensation is decided once, when it is
+    created, and the reason kept with it (docs/rules/guarantee.md).
+    =========================================================================
+*/
+
+#include "guarantee_server.h"
+#include "guarantee_claim.h"
+#include "kj_check.h"
+
+//  The product category that qualifies (创业类: start-up loans)
+#define GUARANTEE_CATEGORY_QUALIFIES "创业类"
+//  Per-enterprise guaranteed balance cap: 30 million yuan (财金〔2024〕60号)
+#define GUARANTEE_BALANCE_CAP_FEN INT64_C (3000000000)
+//  Risk sharing: the bank bears at least 20%, the guarantee system at most
+//  80% (财金〔2024〕60号)
+#define GUARANTEE_BANK_SHARE_MIN_BP   2000
+#define GUARANTEE_SYSTEM_SHARE_MAX_BP 8000
+
+//  --------------------------------------------------------------------------
+//  AddGuarantor: a guarantee company, qualified for the scheme or not
+
+int
+guarantee_add_guarantor (kj_call_t *call, const ProtobufCMessage *request,
+                         ProtobufCMessage *reply)
+{
+    const Kj__GuarantorAddRequest *in = (const Kj__GuarantorAddRequest *)
+        request;
+    kj_status_t status;
+    if (kj_check_id (in->id, "id", &status)
+        || kj_check_text (in->name, "name", 200, true, &status))
+        return kj_call_fail_status (call, &status);
+    if (in->yearly_cap_fen < 0)
+        return kj_call_fail (call, KJ__CODE__OUT_OF_RANGE, "yearly_cap_fen",
+                             "yearly_cap_fen: %" PRId64 "; 0 or more",
+                             in->yearly_cap_fen);
+    char cap [24];
+    snprintf (cap, sizeof cap, "%" PRId64, in->yearly_cap_fen);
+    int64_t rows = kj_db_run (
+        kj_call_db (call),
+        "INSERT INTO guarantor (id, name, qualified, yearly_cap_fen) "
+        "VALUES ($1, $2, $3::boolean, $4::bigint) ON CONFLICT DO NOTHING",
+        4,
+        (const char *[]){ in->id, in->name, in->qualified ? "t" : "f", cap });
+    if (rows < 0)
+        return kj_call_fail_db (call);
+    if (rows == 0)
+        return kj_call_fail (call, KJ__CODE__ALREADY_EXISTS, "id",
+                             "id: guarantor %s exists", in->id);
+    Kj__Guarantor *out = (Kj__Guarantor *) reply;
+    out->id = (char *) in->id;
+    out->name = (char *) in->name;
+    out->qualified = in->qualified;
+    out->yearly_cap_fen = in->yearly_cap_fen;
+    return guarantee_server_event (call, "guarantee.guarantor.added", in->id,
+                                   reply);
+}
+
+//  --------------------------------------------------------------------------
+//  The shares and rate of an agreement: banks bear at least 20%, the
+//  guarantee system at most 80%, together 100%; the rate at most 40%.
+
+static int
+s_check_agreement (const Kj__AgreementAddRequest *in, kj_status_t *status)
+{
+    if (kj_check_id (in->id, "id", status)
+        || kj_check_id (in->guarantor_id, "guarantor_id", status)
+        || kj_check_text (in->bank, "bank", 200, true, status))
+        return -1;
+    if (in->bank_share_bp < GUARANTEE_BANK_SHARE_MIN_BP
+        || in->bank_share_bp > 10000)
+        return kj_status_set (status, KJ__CODE__OUT_OF_RANGE, "bank_share_bp",
+                              "bank_share_bp: %d; the bank bears 2000 (20%%) "
+                              "to 10000",
+                              in->bank_share_bp);
+    if (in->system_share_bp < 0
+        || in->system_share_bp > GUARANTEE_SYSTEM_SHARE_MAX_BP)
+        return kj_status_set (status, KJ__CODE__OUT_OF_RANGE, "system_share_bp",
+                              "system_share_bp: %d; the "
+                              "guarantee system bears 0 to 8000 (80%%)",
+                              in->system_share_bp);
+    if (in->bank_share_bp + in->system_share_bp != 10000)
+        return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
+                              "system_share_bp",
+                              "system_share_bp: %d and "
+                              "bank_share_bp %d add to %d; the shares must "
+                              "add to 10000",
+                              in->system_share_bp, in->bank_share_bp,
+                              in->bank_share_bp + in->system_share_bp);
+    if (in->rate_bp < 0 || in->rate_bp > GUARANTEE_RATE_MAX_BP)
+        return kj_status_set (status, KJ__CODE__OUT_OF_RANGE, "rate_bp",
+                              "rate_bp: %d; the province compensates 0 to "
+                              "4000 (40%%) of a 代偿",
+                              in->rate_bp);
+    if (in->per_claim_cap_fen < 0)
+        return kj_status_set (status, KJ__CODE__OUT_OF_RANGE,
+                              "per_claim_cap_fen",
+                              "per_claim_cap_fen: %" PRId64 "; 0 or more",
+                              in->per_claim_cap_fen);
+    kj_date_t from, to;
+    if (kj_check_date (in->valid_from, "valid_from", &from, status)
+        || kj_check_date (in->valid_to, "valid_to", &to, status))
+        return -1;
+    if (kj_check_date_compare (from, to) > 0)
+        return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "valid_to",
+                              "valid_to: %s is before valid_from %s",
+                              in->valid_to, in->valid_from);
+    return 0;
+}
+
+//  AddAgreement: a new agreement, or the next version of one
+
+int
+guarantee_add_agreement (kj_call_t *call, const ProtobufCMessage *request,
+                         ProtobufCMessage *reply)
+{
+    const Kj__AgreementAddRequest *in = (const Kj__AgreementAddRequest *)
+        request;
+    kj_status_t status;
+    if (s_check_agreement (in, &status))
+        return kj_call_fail_status (call, &status);
+    kj_db_t *db = kj_call_db (call);
+    if (kj_db_lock_key (db, "guarantee.agreement", in->id))
+        return kj_call_fail_db (call);
+    PGresult *res = kj_db_exec (
+        db,
+        "SELECT (SELECT count (*) FROM guarantor WHERE id = $2),"
+        "       (SELECT guarantor_id FROM agreement WHERE id = $1 LIMIT 1),"
+        "       (SELECT coalesce (max (version), 0) + 1 FROM agreement"
+        "        WHERE id = $1)",
+        2, (const char *[]){ in->id, in->guarantor_id });
+    if (!res)
+        return kj_call_fail_db (call);
+    bool known = atoi (PQgetvalue (res, 0, 0)) == 1;
+    bool other = !PQgetisnull (res, 0, 1)
+              && !streq (PQgetvalue (res, 0, 1), in->guarantor_id);
+    char *owner = kj_call_strdup (call, PQgetvalue (res, 0, 1));
+    int version = atoi (PQgetvalue (res, 0, 2));
+    PQclear (res);
+    if (!known)
+        return kj_call_fail (call, KJ__CODE__NOT_FOUND, "guarantor_id",
+                             "guarantor_id: no guarantor %s", in->guarantor_id);
+    if (other)
+        return kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION,
+                             "guarantor_id",
+                             "guarantor_id: agreement %s is "
+                             "guarantor %s's; a new version keeps its "
+                             "guarantor",
+                             in->id, owner);
+    char text [5][24];
+    snprintf (text [0], 24, "%d", version);
+    snprintf (text [1], 24, "%d", in->bank_share_bp);
+    snprintf (text [2], 24, "%d", in->system_share_bp);
+    snprintf (text [3], 24, "%d", in->rate_bp);
+    snprintf (text [4], 24, "%" PRId64, in->per_claim_cap_fen);
+    if (kj_db_run (
+            db,
+            "INSERT INTO agreement (id, version, guarantor_id, bank, "
+            "bank_share_bp, system_share_bp, rate_bp, per_claim_cap_fen, "
+            "valid_from, valid_to) VALUES ($1, $2::int, $3, $4, $5::int, "
+            "$6::int, "
+            "$7::int, $8::bigint, $9::date, $10::date)",
+            10,
+            (const char *[]){ in->id, text [0], in->guarantor_id, in->bank,
+                              text [1], text [2], text [3], text [4],
+                              in->valid_from, in->valid_to })
+        != 1)
+        return kj_call_fail_db (call);
+    Kj__Agreement *out = (Kj__Agreement *) reply;
+    out->id = (char *) in->id;
+    out->version = version;
+    out->guarantor_id = (char *) in->guarantor_id;
+    out->bank = (char *) in->bank;
+    out->bank_share_bp = in->bank_share_bp;
+    out->system_share_bp = in->system_share_bp;
+    out->rate_bp = in->rate_bp;
+    out->per_claim_cap_fen = in->per_claim_cap_fen;
+    out->valid_from = (char *) in->valid_from;
+    out->valid_to = (char *) in->valid_to;
+    return guarantee_server_event (call, "guarantee.agreement.added", in->id,
+                                   reply);
+}
+
+//  --------------------------------------------------------------------------
+//  AddGuarantee: a loan's guarantee, and whether it qualifies: a 创业类
+//  product, a qualified guarantor, the guarantor's agreement in force on
+//  the loan date. The reason says which held and which did not.
+
+static int
+s_check_guarantee (const Kj__GuaranteeAddRequest *in, kj_status_t *status)
+{
+    kj_date_t date;
+    if (kj_check_id (in->loan_id, "loan_id", status)
+        || kj_check_id (in->guarantor_id, "guarantor_id", status)
+        || (*in->agreement_id
+            && kj_check_id (in->agreement_id, "agreement_id", status))
+        || kj_check_text (in->enterprise, "enterprise", 64, true, status)
+        || kj_check_text (in->product_category, "product_category", 50,
+                                true, status)
+        || kj_check_date (in->loan_date, "loan_date", &date, status))
+        return -1;
+    if (in->amount_fen <= 0 || in->amount_fen > GUARANTEE_BALANCE_CAP_FEN)
+        return kj_status_set (status, KJ__CODE__OUT_OF_RANGE, "amount_fen",
+                              "amount_fen: %" PRId64 "; above 0, at most "
+                              "3000000000 (30 million yuan)",
+                              in->amount_fen);
+    return 0;
+}
+
+int
+guarantee_add_guarantee (kj_call_t *call, const ProtobufCMessage *request,
+                         ProtobufCMessage *reply)
+{
+    const Kj__GuaranteeAddRequest *in = (const Kj__GuaranteeAddRequest *)
+        request;
+    kj_status_t status;
+    if (s_check_guarantee (in, &status))
+        return kj_call_fail_status (call, &status);
+    kj_db_t *db = kj_call_db (call);
+    //  The enterprise's balance is a sum over rows: one writer at a time
+    if (kj_db_lock_key (db, "guarantee.enterprise", in->enterprise))
+        return kj_call_fail_db (call);
+    char amount [24];
+    snprintf (amount, sizeof amount, "%" PRId64, in->amount_fen);
+    PGresult *res = kj_db_exec (
+        db,
+        "SELECT r.qualified,"
+        "  (SELECT count (*) FROM agreement WHERE id = $2),"
+        "  a.version, a.guarantor_id,"
+        "  (SELECT coalesce (sum (amount_fen), 0) FROM guarantee"
+        "   WHERE enterprise = $4 AND state = 'ACTIVE'),"
+        "  (SELECT count (*) FROM guarantee WHERE loan_id = $5) "
+        "FROM guarantor r LEFT JOIN LATERAL ("
+        "  SELECT version, guarantor_id FROM agreement"
+        "  WHERE id = $2 AND valid_from <= $3::date AND valid_to >= $3::date"
+        "  ORDER BY version DESC LIMIT 1) a ON true "
+        "WHERE r.id = $1",
+        5,
+        (const char *[]){ in->guarantor_id, in->agreement_id, in->loan_date,
+                          in->enterprise, in->loan_id });
+    if (!res)
+        return kj_call_fail_db (call);
+    int found = PQntuples (res);
+    bool qualified = found && streq (PQgetvalue (res, 0, 0), "t");
+    int versions = found ? atoi (PQgetvalue (res, 0, 1)) : 0;
+    int version = found && !PQgetisnull (res, 0, 2)
+                    ? atoi (PQgetvalue (res, 0, 2))
+                    : 0;
+    char *owner = found ? kj_call_strdup (call, PQgetvalue (res, 0, 3)) : "";
+    int64_t balance = found ? atoll (PQgetvalue (res, 0, 4)) : 0;
+    bool exists = found && atoi (PQgetvalue (res, 0, 5)) > 0;
+    PQclear (res);
+    if (!found)
+        return kj_call_fail (call, KJ__CODE__NOT_FOUND, "guarantor_id",
+                             "guarantor_id: no guarantor %s", in->guarantor_id);
+    if (exists)
+        return kj_call_fail (call, KJ__CODE__ALREADY_EXISTS, "loan_id",
+                             "loan_id: loan %s already has its guarantee",
+                             in->loan_id);
+    if (*in->agreement_id && versions == 0)
+        return kj_call_fail (call, KJ__CODE__NOT_FOUND, "agreement_id",
+                             "agreement_id: no agreement %s", in->agreement_id);
+    if (version && !streq (owner, in->guarantor_id))
+        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "agreement_id",
+                             "agreement_id: agreement %s is guarantor %s's, "
+                             "not %s's",
+                             in->agreement_id, owner, in->guarantor_id);
+    if (balance > GUARANTEE_BALANCE_CAP_FEN - in->amount_fen)
+        return kj_call_fail (call, KJ__CODE__OUT_OF_RANGE, "amount_fen",
+                             "amount_fen: %s already has %" PRId64 " fen "
+                             "guaranteed; with %" PRId64 " more it would pass "
+                             "the cap of 3000000000 fen (30 million yuan)",
+                             in->enterprise, balance, in->amount_fen);
+
+    bool category = streq (in->product_category, GUARANTEE_CATEGORY_QUALIFIES);
+    bool qualifies = category && qualified && version > 0;
+    const char *terms = "no risk-sharing agreement";
+    if (version)
+        terms = kj_call_printf (call, "agreement %s version %d in force on %s",
+                                in->agreement_id, version, in->loan_date);
+    else if (*in->agreement_id)
+        terms = kj_call_printf (call, "agreement %s not in force on %s",
+                                in->agreement_id, in->loan_date);
+    char *reason = kj_call_printf (
+        call, "%s: product %s %s 创业类; guarantor %s %s qualified; %s",
+        qualifies ? "qualifies" : "does not qualify", in->product_category,
+        category ? "is" : "is not", in->guarantor_id,
+        qualified ? "is" : "is not", terms);
+    char version_text [16];
+    snprintf (version_text, sizeof version_text, "%d", version);
+    if (kj_db_run (
+            db,
+            "INSERT INTO guarantee (loan_id, guarantor_id, agreement_id, "
+            "agreement_version, enterprise, product_category, amount_fen, "
+            "loan_date, qualifies, reason, state) VALUES ($1, $2, $3, $4::int, "
+            "$5, $6, $7::bigint, $8::date, $9::boolean, $10, 'ACTIVE')",
+            10,
+            (const char *[]){ in->loan_id, in->guarantor_id,
+                              version ? in->agreement_id : NULL,
+                              version ? version_text : NULL, in->enterprise,
+                              in->product_category, amount, in->loan_date,
+                              qualifies ? "t" : "f", reason })
+        != 1)
+        return kj_call_fail_db (call);
+    Kj__LoanGuarantee *out = (Kj__LoanGuarantee *) reply;
+    out->loan_id = (char *) in->loan_id;
+    out->guarantor_id = (char *) in->guarantor_id;
+    out->agreement_id = (char *) in->agreement_id;
+    out->agreement_version = version;
+    out->enterprise = (char *) in->enterprise;
+    out->product_category = (char *) in->product_category;
+    out->amount_fen = in->amount_fen;
+    out->loan_date = (char *) in->loan_date;
+    out->qualifies = qualifies;
+    out->reason = reason;
+    out->state = "ACTIVE";
+    return guarantee_server_event (call, "guarantee.guarantee.added",
+                                   in->loan_id, reply);
+}
+
+//  --------------------------------------------------------------------------
+//  RecordDaichang: the guarantor paid the bank on a default. All 代偿 of a
+//  loan together stay within its guaranteed amount.
+
+int
+guarantee_record_daichang (kj_call_t *call, const ProtobufCMessage *request,
+                           ProtobufCMessage *reply)
+{
+    const Kj__DaichangRecordRequest *in = (const Kj__DaichangRecordRequest *)
+        request;
+    kj_status_t status;
+    kj_date_t date;
+    if (kj_check_id (in->loan_id, "loan_id", &status)
+        || kj_check_date (in->paid_on, "paid_on", &date, &status))
+        return kj_call_fail_status (call, &status);
+    if (in->amount_fen <= 0)
+        return kj_call_fail (call, KJ__CODE__OUT_OF_RANGE, "amount_fen",
+                             "amount_fen: %" PRId64 "; a 代偿 is above 0",
+                             in->amount_fen);
+    kj_db_t *db = kj_call_db (call);
+    //  The loan's lock before the first write: its events in order
+    if (kj_db_lock_key (db, "guarantee.loan", in->loan_id))
+        return kj_call_fail_db (call);
+    PGresult *res = kj_db_exec (
+        db,
+        "SELECT g.amount_fen - (SELECT coalesce (sum (amount_fen), 0)"
+        "                       FROM daichang WHERE loan_id = g.loan_id),"
+        "       $2::date >= g.loan_date, g.loan_date::text "
+        "FROM guarantee g WHERE g.loan_id = $1 FOR UPDATE",
+        2, (const char *[]){ in->loan_id, in->paid_on });
+    if (!res)
+        return kj_call_fail_db (call);
+    int found = PQntuples (res);
+    int64_t left = found ? atoll (PQgetvalue (res, 0, 0)) : 0;
+    bool after = found && streq (PQgetvalue (res, 0, 1), "t");
+    char *loan_date = found ? kj_call_strdup (call, PQgetvalue (res, 0, 2))
+                            : "";
+    PQclear (res);
+    if (!found)
+        return kj_call_fail (call, KJ__CODE__NOT_FOUND, "loan_id",
+                             "loan_id: no guarantee of loan %s", in->loan_id);
+    if (!after)
+        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "paid_on",
+                             "paid_on: %s is before the loan, on %s",
+                             in->paid_on, loan_date);
+    if (in->amount_fen > left)
+        return kj_call_fail (call, KJ__CODE__OUT_OF_RANGE, "amount_fen",
+                             "amount_fen: %" PRId64 "; the guarantee of loan "
+                             "%s has %" PRId64 " fen left to pay out",
+                             in->amount_fen, in->loan_id, left);
+    char amount [24];
+    snprintf (amount, sizeof amount, "%" PRId64, in->amount_fen);
+    res = kj_db_exec (
+        db,
+        "WITH d AS (INSERT INTO daichang (loan_id, amount_fen, paid_on) "
+        "           VALUES ($1, $2::bigint, $3::date) RETURNING id) "
+        "UPDATE guarantee SET state = 'DAICHANG_PAID' FROM d "
+        "WHERE loan_id = $1 RETURNING d.id",
+        3, (const char *[]){ in->loan_id, amount, in->paid_on });
+    if (!res)
+        return kj_call_fail_db (call);
+    Kj__Daichang *out = (Kj__Daichang *) reply;
+    out->id = atoll (PQgetvalue (res, 0, 0));
+    PQclear (res);
+    out->loan_id = (char *) in->loan_id;
+    out->amount_fen = in->amount_fen;
+    out->paid_on = (char *) in->paid_on;
+    return guarantee_server_event (call, "guarantee.daichang.recorded",
+                                   in->loan_id, reply);
+}

@@ -1,0 +1,94 @@
+/*  =========================================================================
+    guarantee_server - the Guarantee service's method table and the
+    helpers its handlers share
+    =========================================================================
+*/
+
+#include "guarantee_server.h"
+#include "kj_check.h"
+
+//  --------------------------------------------------------------------------
+
+const char *
+guarantee_server_caller (kj_call_t *call)
+{
+    const Kj__RequestHeader *header = kj_call_header (call);
+    if (header && header->caller && header->caller->identity
+        && *header->caller->identity) {
+        kj_status_t status;
+        if (kj_check_text (header->caller->identity, "caller", 128, true,
+                                 &status)
+            == 0)
+            return header->caller->identity;
+        kj_call_fail_status (call, &status);
+        return NULL;
+    }
+    kj_call_fail (call, KJ__CODE__PERMISSION_DENIED, "caller",
+                  "caller: this step is recorded with the operator who "
+                  "takes it, and the request names none (kejin --as NAME)");
+    return NULL;
+}
+
+//  --------------------------------------------------------------------------
+
+int
+guarantee_server_event (kj_call_t *call, const char *topic, const char *key,
+                        const ProtobufCMessage *payload)
+{
+    if (kj_outbox_add (kj_call_db (call), topic, key, payload))
+        return kj_call_fail_db (call);
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+
+//  --------------------------------------------------------------------------
+
+void *
+guarantee_server_new (kj_service_t *service, kj_db_t *db, kj_status_t *status)
+{
+    const char *text = kj_config_get (kj_service_config (service),
+                                      "guarantee/suspend_loss_ratio_bp");
+    char *end = NULL;
+    errno = 0;
+    long long bp = strtoll (text, &end, 10);
+    if (!*text || *end || errno || bp < 0 || bp > 10000) {
+        kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
+                       "guarantee/suspend_loss_ratio_bp",
+                       "guarantee/suspend_loss_ratio_bp: '%.40s'; 0 to 10000 "
+                       "basis points",
+                       text);
+        return NULL;
+    }
+    guarantee_config_t *self = calloc (1, sizeof *self);
+    assert (self);
+    self->suspend_loss_ratio_bp = bp;
+    return self;
+}
+
+void
+guarantee_server_destroy (void *state)
+{
+    free (state);
+}
+
+//  --------------------------------------------------------------------------
+
+const kj_method_t guarantee_methods [] = {
+    { "AddGuarantor", guarantee_add_guarantor, KJ_WRITE },
+    { "AddAgreement", guarantee_add_agreement, KJ_WRITE },
+    { "AddGuarantee", guarantee_add_guarantee, KJ_WRITE },
+    { "RecordDaichang", guarantee_record_daichang, KJ_WRITE },
+    { "SubmitClaim", guarantee_submit_claim, KJ_WRITE },
+    { "ReviewClaim", guarantee_review_claim, KJ_WRITE },
+    { "ApproveClaim", guarantee_approve_claim, KJ_WRITE },
+    { "PayClaim", guarantee_pay_claim, KJ_WRITE },
+    { "Recover", guarantee_recover, KJ_WRITE },
+    { "AllotBudget", guarantee_allot_budget, KJ_WRITE },
+    { "GetClaim", guarantee_get_claim, 0 },
+    { "ListClaims", guarantee_list_claims, 0 },
+    { "GetBudget", guarantee_get_budget, 0 },
+    { "ListBudgets", guarantee_list_budgets, 0 },
+    { "LedgerCheck", guarantee_ledger_check_handler, 0 },
+    { NULL }
+};

@@ -1,0 +1,75 @@
+/*  =========================================================================
+    guarantee_server - the Guarantee service's handlers (kejin-guarantee)
+
+    The parties and contracts (guarantee_parties.c: guarantors,
+    risk-sharing agreements, guarantees per loan, 代偿) and the money path
+    (guarantee_claims.c: claims, reviews, four-eyes approval, payment
+    within the budget, recoveries, budgets and the ledger check), with the
+    helpers they share here. The rules are docs/rules/guarantee.md.
+    =========================================================================
+*/
+
+#ifndef GUARANTEE_SERVER_H_INCLUDED
+#define GUARANTEE_SERVER_H_INCLUDED
+
+#include "kejin.h"
+#include "guarantee.pb-c.h"
+
+//  The methods of the service "guarantee" (proto/guarantee.proto).
+extern const kj_method_t guarantee_methods [];
+
+//  The daemon's own options (kj_service's table).
+extern const kj_option_t guarantee_options [];
+
+//  What the handlers know of the configuration (kj_call_state).
+typedef struct {
+    //  A guarantor or bank whose loss ratio (代偿 over guaranteed amount)
+    //  passes this many basis points is suspended from new claims; 0: off
+    int64_t suspend_loss_ratio_bp;
+} guarantee_config_t;
+
+//  kj_service's init: the options read and checked (INVALID_ARGUMENT
+//  naming the option stops the start).
+void *
+    guarantee_server_new (kj_service_t *service, kj_db_t *db,
+                          kj_status_t *status);
+
+void
+    guarantee_server_destroy (void *state);
+
+//  --------------------------------------------------------------------------
+//  Helpers the handlers share
+
+//  The identity of the operator calling, from the request header; NULL
+//  (the call failed PERMISSION_DENIED, field "caller") when there is none,
+//  or INVALID_ARGUMENT when it is not text of at most 128 characters: a
+//  claim's steps record who took them, and four eyes need names.
+const char *
+    guarantee_server_caller (kj_call_t *call);
+
+//  Add an event to the outbox in the call's transaction; 0, or -1 with the
+//  call failed.
+int
+    guarantee_server_event (kj_call_t *call, const char *topic, const char *key,
+                            const ProtobufCMessage *payload);
+
+//  Handlers of guarantee_parties.c
+kj_handler_fn guarantee_add_guarantor;
+kj_handler_fn guarantee_add_agreement;
+kj_handler_fn guarantee_add_guarantee;
+kj_handler_fn guarantee_record_daichang;
+
+//  Handlers of guarantee_claims.c
+kj_handler_fn guarantee_submit_claim;
+kj_handler_fn guarantee_review_claim;
+kj_handler_fn guarantee_approve_claim;
+kj_handler_fn guarantee_pay_claim;
+kj_handler_fn guarantee_recover;
+kj_handler_fn guarantee_allot_budget;
+kj_handler_fn guarantee_get_claim;
+kj_handler_fn guarantee_list_claims;
+kj_handler_fn guarantee_get_budget;
+kj_handler_fn guarantee_list_budgets;
+kj_handler_fn guarantee_ledger_check_handler;
+
+#endif

@@ -1,0 +1,45 @@
+/*  =========================================================================
+    guarantee_store - claims and budgets of kejin-guarantee as rows and
+    as messages
+
+    Reads a claim (locked for the transaction's write, or not), pages of
+    claims, and a year's budget with what was paid, refunded and queued
+    against it, into messages on the call's memory. Each function fails
+    the call itself (NOT_FOUND naming the field, or the database's
+    UNAVAILABLE) and returns -1, so a handler only returns.
+    =========================================================================
+*/
+
+#ifndef GUARANTEE_STORE_H_INCLUDED
+#define GUARANTEE_STORE_H_INCLUDED
+
+#include "kejin.h"
+#include "guarantee.pb-c.h"
+
+//  Most claims one ListClaims page returns, and its default.
+#define GUARANTEE_LIST_MAX     1000
+#define GUARANTEE_LIST_DEFAULT 100
+
+//  The claim `id` into a new message; with `lock`, its row stays locked
+//  until the transaction ends (FOR UPDATE). `field` names the request
+//  field that gave the id.
+int
+    guarantee_store_claim (kj_call_t *call, int64_t id, bool lock,
+                           const char *field, Kj__Claim **claim_p);
+
+//  Claims in `state` (NULL or "": all) with ids above after_id, at most
+//  limit, in id order.
+int
+    guarantee_store_claims (kj_call_t *call, const char *state,
+                            int64_t after_id, uint32_t limit,
+                            Kj__ClaimList *list);
+
+//  The budget of `year` with its payments, refunds and queue.
+int
+    guarantee_store_budget (kj_call_t *call, int year, Kj__Budget *budget);
+
+//  Every year's budget, oldest first.
+int
+    guarantee_store_budgets (kj_call_t *call, Kj__BudgetList *list);
+
+#endif

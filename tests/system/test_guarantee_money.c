@@ -1,0 +1,344 @@
+/*  =========================================================================
+    test_guarantee_money - the money invariants of kejin-guarantee under
+    concurrency and crashes (docs/rules/guarantee.md, reliability M1, M3)
+
+    M1: six clients pay thirty claims against a budget that holds about
+    half of them, each retrying under its own idempotency key until it gets
+    an answer, while one of two daemons is killed (-9) and restarted:
+    the sum paid never passes the budget, each claim is paid at most once
+    and as its payers were told, a claim is queued only when it did not
+    fit, the ledger balances; then the queue is paid, first in first out,
+    from the next year's budget.
+    M3: two operators approve the same claim at the same moment, then pay
+    it at the same moment, for many claims: exactly one approval and one
+    payment each, the other told "already approved" / "already paid".
+    =========================================================================
+*/
+
+#include <pthread.h>
+#include "guarantee_fixture.h"
+
+#define M1_CLAIMS     30
+#define M1_PAYERS     6
+#define M1_BUDGET_FEN 10000000
+#define M3_CLAIMS     25
+
+//  --------------------------------------------------------------------------
+//  M1
+
+typedef struct {
+    const char *endpoint;
+    int64_t *claims;
+    int index;
+    int answered;  //  calls that got an answer
+    int retried;   //  attempts again under the same key
+    int paid;      //  answers "PAID" this payer caused
+    int queued;
+    int refused;                   //  FAILED_PRECONDITION
+    int other;                     //  any other answer: must stay 0
+    int64_t paid_fen [M1_CLAIMS];  //  as this payer was told, 0 if not
+} m1_payer_t;
+
+static void *
+s_m1_payer (void *arg)
+{
+    m1_payer_t *self = (m1_payer_t *) arg;
+    kj_client_t *client = kj_client_new (self->endpoint);
+    kj_client_set_caller (client, "carol");
+    for (int n = 0; n < M1_CLAIMS; n++) {
+        //  Each payer goes through the claims from its own starting point
+        int at = (n + self->index * 5) % M1_CLAIMS;
+        Kj__ClaimPayRequest pay = KJ__CLAIM_PAY_REQUEST__INIT;
+        pay.claim_id = self->claims [at];
+        char key [64];
+        snprintf (key, sizeof key, "m1-pay-%" PRId64 "-%d", pay.claim_id,
+                  self->index);
+        kj_call_opts_t opts = { .idempotency_key = key,
+                                .timeout_ms = 2000,
+                                .retries = -1 };
+        for (int attempt = 0; attempt < 30; attempt++) {
+            Kj__Claim *claim = NULL;
+            kj_status_t status;
+            int code = kj_client_call (client, "guarantee", "PayClaim",
+                                       &pay.base, &kj__claim__descriptor,
+                                       (ProtobufCMessage **) &claim, &status,
+                                       &opts);
+            if (code == KJ__CODE__DEADLINE_EXCEEDED
+                || code == KJ__CODE__UNAVAILABLE) {
+                self->retried++;
+                continue;  //  the same key again: done at most once
+            }
+            self->answered++;
+            if (code == KJ__CODE__OK && streq (claim->state, "PAID")) {
+                self->paid++;
+                self->paid_fen [at] = claim->paid_fen;
+            }
+            else if (code == KJ__CODE__OK && streq (claim->state, "QUEUED"))
+                self->queued++;
+            else if (code == KJ__CODE__FAILED_PRECONDITION)
+                self->refused++;
+            else {
+                fprintf (stderr, "m1: %s %s\n", kj_code_name (code),
+                         status.message);
+                self->other++;
+            }
+            if (claim)
+                kj__claim__free_unpacked (claim, NULL);
+            break;
+        }
+    }
+    kj_client_destroy (&client);
+    return NULL;
+}
+
+static void
+test_m1_budget_under_contention_and_crash (void **state)
+{
+    gfx_t fx;
+    gfx_start (&fx, 2, NULL);
+    gfx_parties (&fx);
+    gfx_allot (&fx, fx.year, M1_BUDGET_FEN);
+    int64_t claims [M1_CLAIMS];
+    for (int i = 0; i < M1_CLAIMS; i++)
+        claims [i] = gfx_claim (&fx, 1000000 + i * 37001, 2, true);
+
+    m1_payer_t payers [M1_PAYERS];
+    pthread_t threads [M1_PAYERS];
+    for (int i = 0; i < M1_PAYERS; i++) {
+        payers [i] = (m1_payer_t){ .endpoint = fx.broker.endpoint,
+                                   .claims = claims,
+                                   .index = i };
+        assert_int_equal (pthread_create (&threads [i], NULL, s_m1_payer,
+                                          &payers [i]),
+                          0);
+    }
+    //  Kill one daemon as soon as payments are under way, and restart it
+    int64_t seen = 0;
+    for (int wait = 0; wait < 2000 && seen < 2; wait++) {
+        usleep (1000);
+        seen = gfx_count (&fx, "SELECT count (*) FROM payment");
+    }
+    assert_int_equal (kj_test_kill (fx.daemon [0], SIGKILL, 5000), 128 + 9);
+    const char *extra [] = { "-s", "guarantee/relay=false", "-s",
+                             "guarantee/workers=3", NULL };
+    fx.daemon [0] = kj_daemon_start ("guarantee", &fx.broker, fx.dsn, extra);
+    assert_true (fx.daemon [0] > 0);
+    for (int i = 0; i < M1_PAYERS; i++)
+        assert_int_equal (pthread_join (threads [i], NULL), 0);
+
+    //  Every call answered, with no surprise
+    int answered = 0, paid = 0, queued = 0, retried = 0;
+    for (int i = 0; i < M1_PAYERS; i++) {
+        answered += payers [i].answered;
+        retried += payers [i].retried;
+        paid += payers [i].paid;
+        queued += payers [i].queued;
+        assert_int_equal (payers [i].other, 0);
+    }
+    assert_int_equal (answered, M1_PAYERS * M1_CLAIMS);
+
+    //  Sum paid within the budget, and the budget's own account of it
+    int64_t total_paid = gfx_count (&fx, "SELECT coalesce (sum (amount_fen),"
+                                         " 0) FROM payment");
+    assert_true (total_paid <= M1_BUDGET_FEN);
+    assert_int_equal (gfx_count (&fx, "SELECT remaining_fen FROM budget"),
+                      M1_BUDGET_FEN - total_paid);
+    //  Each claim paid at most once, PAID exactly when a payment exists,
+    //  and as much as every payer who was told PAID was told
+    int64_t payments = gfx_count (&fx, "SELECT count (*) FROM payment");
+    assert_int_equal (gfx_count (&fx, "SELECT count (DISTINCT claim_id) "
+                                      "FROM payment"),
+                      payments);
+    assert_int_equal (gfx_count (&fx, "SELECT count (*) FROM claim WHERE "
+                                      "state = 'PAID'"),
+                      payments);
+    assert_int_equal (paid, payments);  //  told PAID once per claim
+    for (int at = 0; at < M1_CLAIMS; at++)
+        for (int i = 0; i < M1_PAYERS; i++)
+            if (payers [i].paid_fen [at]) {
+                char sql [128];
+                snprintf (sql, sizeof sql,
+                          "SELECT amount_fen FROM payment "
+                          "WHERE claim_id = %" PRId64,
+                          claims [at]);
+                assert_int_equal (gfx_count (&fx, sql),
+                                  payers [i].paid_fen [at]);
+            }
+    //  The rest wait for next year, each queued only because it did not
+    //  fit: what is left is less than the smallest of them
+    int64_t waiting = gfx_count (&fx, "SELECT count (*) FROM claim WHERE "
+                                      "state = 'QUEUED'");
+    assert_int_equal (payments + waiting, M1_CLAIMS);
+    assert_int_equal (queued, waiting);
+    assert_true (waiting > 0 && payments > 0);
+    assert_true (gfx_count (&fx, "SELECT remaining_fen FROM budget")
+                 < gfx_count (&fx, "SELECT min (entitled_fen) FROM claim "
+                                   "WHERE state = 'QUEUED'"));
+    assert_int_equal (gfx_count (&fx, "SELECT count (*) FROM claim WHERE "
+                                      "state = 'QUEUED' AND budget_year = "
+                                      "extract (year FROM now ()) + 1"),
+                      waiting);
+    Kj__LedgerReport *report = gfx_ledger (&fx);
+    assert_int_equal (report->transactions, 1 + payments);
+    kj__ledger_report__free_unpacked (report, NULL);
+    printf ("m1: %d payers x %d claims, %" PRId64 " paid (%" PRId64 " of %d "
+            "fen), %" PRId64 " queued, one daemon killed -9 mid-run, %d "
+            "retries under the same key\n",
+            M1_PAYERS, M1_CLAIMS, payments, total_paid, M1_BUDGET_FEN, waiting,
+            retried);
+
+    //  Next year's budget pays the queue, first in first out
+    gfx_allot (&fx, fx.year + 1, 100000000);
+    PGresult *res = kj_db_exec (fx.db,
+                                "SELECT id FROM claim WHERE state = "
+                                "'QUEUED' ORDER BY queued_at, id",
+                                0, NULL);
+    assert_non_null (res);
+    int rows = PQntuples (res);
+    int64_t order [M1_CLAIMS];
+    for (int row = 0; row < rows; row++)
+        order [row] = atoll (PQgetvalue (res, row, 0));
+    PQclear (res);
+    Kj__ClaimPayRequest pay = KJ__CLAIM_PAY_REQUEST__INIT;
+    kj_status_t status;
+    if (rows > 1) {
+        pay.claim_id = order [rows - 1];
+        assert_int_equal (gfx_call (fx.carol, "PayClaim", &pay,
+                                    &kj__claim__descriptor, NULL, &status,
+                                    NULL),
+                          KJ__CODE__FAILED_PRECONDITION);
+        char first [64];
+        snprintf (first, sizeof first, "claim %" PRId64 " waits", order [0]);
+        assert_non_null (strstr (status.message, first));
+    }
+    for (int row = 0; row < rows; row++) {
+        pay.claim_id = order [row];
+        Kj__Claim *claim = gfx_ok (fx.carol, "PayClaim", &pay,
+                                   &kj__claim__descriptor);
+        assert_string_equal (claim->state, "PAID");
+        assert_int_equal (claim->paid_fen, claim->entitled_fen);
+        assert_int_equal (claim->budget_year, fx.year + 1);
+        kj__claim__free_unpacked (claim, NULL);
+    }
+    assert_int_equal (gfx_count (&fx, "SELECT count (*) FROM payment"),
+                      M1_CLAIMS);
+    report = gfx_ledger (&fx);
+    kj__ledger_report__free_unpacked (report, NULL);
+    gfx_stop (&fx);
+}
+
+//  --------------------------------------------------------------------------
+//  M3
+
+typedef struct {
+    const char *endpoint;
+    const char *operator;
+    int64_t *claims;
+    pthread_barrier_t *barrier;
+    int approve [M3_CLAIMS];  //  status codes
+    char approve_message [M3_CLAIMS][128];
+    int pay [M3_CLAIMS];
+    char pay_message [M3_CLAIMS][128];
+} m3_operator_t;
+
+static void *
+s_m3_operator (void *arg)
+{
+    m3_operator_t *self = (m3_operator_t *) arg;
+    kj_client_t *client = kj_client_new (self->endpoint);
+    kj_client_set_caller (client, self->operator);
+    for (int k = 0; k < M3_CLAIMS; k++) {
+        kj_status_t status;
+        Kj__ClaimApproveRequest approve = KJ__CLAIM_APPROVE_REQUEST__INIT;
+        approve.claim_id = self->claims [k];
+        pthread_barrier_wait (self->barrier);
+        self->approve [k] = gfx_call (client, "ApproveClaim", &approve,
+                                      &kj__claim__descriptor, NULL, &status,
+                                      NULL);
+        kj_strlcpy (self->approve_message [k], status.message, 128);
+        Kj__ClaimPayRequest pay = KJ__CLAIM_PAY_REQUEST__INIT;
+        pay.claim_id = self->claims [k];
+        pthread_barrier_wait (self->barrier);
+        self->pay [k] = gfx_call (client, "PayClaim", &pay,
+                                  &kj__claim__descriptor, NULL, &status, NULL);
+        kj_strlcpy (self->pay_message [k], status.message, 128);
+    }
+    kj_client_destroy (&client);
+    return NULL;
+}
+
+static void
+test_m3_two_approvers_at_once (void **state)
+{
+    gfx_t fx;
+    gfx_start (&fx, 2, NULL);
+    gfx_parties (&fx);
+    gfx_allot (&fx, fx.year, 1000000000);
+    int64_t claims [M3_CLAIMS];
+    for (int k = 0; k < M3_CLAIMS; k++)
+        claims [k] = gfx_claim (&fx, 1000000 + k, 2, false);
+
+    pthread_barrier_t barrier;
+    pthread_barrier_init (&barrier, NULL, 2);
+    static m3_operator_t operators [2];
+    const char *names [] = { "dave", "erin" };
+    pthread_t threads [2];
+    for (int i = 0; i < 2; i++) {
+        memset (&operators [i], 0, sizeof operators [i]);
+        operators [i].endpoint = fx.broker.endpoint;
+        operators [i].operator= names [i];
+        operators [i].claims = claims;
+        operators [i].barrier = &barrier;
+        assert_int_equal (pthread_create (&threads [i], NULL, s_m3_operator,
+                                          &operators [i]),
+                          0);
+    }
+    for (int i = 0; i < 2; i++)
+        assert_int_equal (pthread_join (threads [i], NULL), 0);
+    pthread_barrier_destroy (&barrier);
+
+    int wins [2] = { 0, 0 };
+    for (int k = 0; k < M3_CLAIMS; k++) {
+        int winner = operators [0].approve [k] == KJ__CODE__OK ? 0 : 1;
+        int loser = 1 - winner;
+        wins [winner]++;
+        assert_int_equal (operators [winner].approve [k], KJ__CODE__OK);
+        assert_int_equal (operators [loser].approve [k],
+                          KJ__CODE__FAILED_PRECONDITION);
+        assert_non_null (
+            strstr (operators [loser].approve_message [k], "already approved"));
+        int payer = operators [0].pay [k] == KJ__CODE__OK ? 0 : 1;
+        assert_int_equal (operators [payer].pay [k], KJ__CODE__OK);
+        assert_int_equal (operators [1 - payer].pay [k],
+                          KJ__CODE__FAILED_PRECONDITION);
+        assert_non_null (
+            strstr (operators [1 - payer].pay_message [k], "already paid"));
+        char sql [160];
+        snprintf (sql, sizeof sql,
+                  "SELECT count (*) FROM claim WHERE id = %" PRId64
+                  " AND approved_by = '%s'",
+                  claims [k], names [winner]);
+        assert_int_equal (gfx_count (&fx, sql), 1);
+    }
+    assert_int_equal (gfx_count (&fx, "SELECT count (*) FROM payment"),
+                      M3_CLAIMS);
+    assert_int_equal (gfx_count (&fx, "SELECT count (*) FROM kj_outbox WHERE "
+                                      "topic = 'guarantee.claim.approved'"),
+                      M3_CLAIMS);
+    printf ("m3: %d claims approved by two operators at once: dave won %d, "
+            "erin %d; one approval and one payment each\n",
+            M3_CLAIMS, wins [0], wins [1]);
+    Kj__LedgerReport *report = gfx_ledger (&fx);
+    kj__ledger_report__free_unpacked (report, NULL);
+    gfx_stop (&fx);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests [] = {
+        cmocka_unit_test (test_m1_budget_under_contention_and_crash),
+        cmocka_unit_test (test_m3_two_approvers_at_once),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
