@@ -11,6 +11,7 @@
 #define CLI_H_INCLUDED
 
 #include "kejin.h"
+#include <jansson.h>
 
 //  Exit codes, the same for every command
 enum {
@@ -49,6 +50,11 @@ int
 //  Print a message as one JSON line on stdout.
 void
     cli_print_json (const ProtobufCMessage *message);
+
+//  Print a JSON object on one line (`{"key": value, ...}`, its keys in the
+//  order given) and free it. For --json output that is not a message.
+void
+    cli_print_object (json_t *object);
 
 //  Print "usage: ..." help text to stdout and return CLI_OK, or to stderr
 //  and return CLI_USAGE when `error` is set.

@@ -12,7 +12,6 @@
 
 #include "cli_reg.h"
 #include "guarantee_claim.h"
-#include <jansson.h>
 
 static const char *s_usage =
     "Usage: kejin guarantee calc --csv FILE [--json]\n"
@@ -114,15 +113,6 @@ s_number (s_calc_t *self, uint32_t row, int column, const char *text,
     return 0;
 }
 
-static void
-s_print_json (json_t *object)
-{
-    char *text = json_dumps (object, 0);
-    puts (text);
-    free (text);
-    json_decref (object);
-}
-
 //  --------------------------------------------------------------------------
 //  One data row
 
@@ -178,7 +168,7 @@ s_row (s_calc_t *self, uint32_t row, const char *const *fields)
                 strcat (names, s_binding_names [i]);
             }
         if (self->json)
-            s_print_json (json_pack ("{s:s, s:I, s:o}", "id", id,
+            cli_print_object (json_pack ("{s:s, s:I, s:o}", "id", id,
                                      "payable_fen", (json_int_t) payable,
                                      "binding", array));
         else {
@@ -197,7 +187,7 @@ s_row (s_calc_t *self, uint32_t row, const char *const *fields)
             return s_refuse (self, row, status.field, "%s", status.message);
         int64_t refund = guarantee_recovery_refund (&terms);
         if (self->json)
-            s_print_json (json_pack ("{s:s, s:I}", "id", id,
+            cli_print_object (json_pack ("{s:s, s:I}", "id", id,
                                      "province_refund_fen",
                                      (json_int_t) refund));
         else

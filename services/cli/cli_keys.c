@@ -9,7 +9,6 @@
 */
 
 #include "cli_reg.h"
-#include <jansson.h>
 
 static const char *s_usage =
     "Usage: kejin keys new NAME --role ROLE [--city CODE] [--services LIST]\n"
@@ -36,15 +35,6 @@ static const char *s_usage =
     "                    comma-separated (default *: all)\n"
     "  --dir DIR         the key directory (default $KEJIN_NODE_KEYS, set\n"
     "                    by `source run/node.env`)\n";
-
-static void
-s_print_json (json_t *object)
-{
-    char *text = json_dumps (object, 0);
-    puts (text);
-    free (text);
-    json_decref (object);
-}
 
 static kj_keys_t *
 s_open (cli_args_t *args)
@@ -105,7 +95,7 @@ s_new (cli_t *cli, int argc, char **argv)
                            : zsys_sprintf ("%s/secret/%s.key_secret",
                                            kj_keys_dir (keys), info.name);
         if (cli->json)
-            s_print_json (json_pack ("{s:s, s:s, s:s, s:s, s:s}", "name",
+            cli_print_object (json_pack ("{s:s, s:s, s:s, s:s, s:s}", "name",
                                      info.name, "role", info.role, "city",
                                      info.city, "key", info.key,
                                      "secret_file", secret));
@@ -127,7 +117,7 @@ s_list_one (const kj_key_info_t *info, bool revoked, void *arg)
     cli_t *cli = (cli_t *) arg;
     const char *rights = *info->services ? info->services : info->topics;
     if (cli->json)
-        s_print_json (json_pack ("{s:s, s:s, s:s, s:s, s:s, s:b, s:s}",
+        cli_print_object (json_pack ("{s:s, s:s, s:s, s:s, s:s, s:b, s:s}",
                                  "name", info->name, "role", info->role,
                                  "city", info->city, "services",
                                  info->services, "topics", info->topics,
@@ -177,7 +167,7 @@ s_revoke (cli_t *cli, int argc, char **argv)
                     name);
         else
         if (rc == CLI_OK)
-            s_print_json (json_pack ("{s:s, s:b}", "name", name, "revoked",
+            cli_print_object (json_pack ("{s:s, s:b}", "name", name, "revoked",
                                      1));
     }
     kj_keys_destroy (&keys);

@@ -11,7 +11,6 @@
 
 #include "cli_reg.h"
 #include "scoring_cohort.h"
-#include <jansson.h>
 
 static const char *s_usage =
     "Usage: kejin score model list\n"
@@ -36,15 +35,6 @@ static const char *s_usage =
     "\n"
     "Exit code 0 when every row was scored, 2 when a row or the model was\n"
     "refused (each refusal names the row and the column).\n";
-
-static void
-s_print_json (json_t *object)
-{
-    char *text = json_dumps (object, 0);
-    puts (text);
-    free (text);
-    json_decref (object);
-}
 
 //  "62.345" from milli-units
 static char *
@@ -84,7 +74,7 @@ s_model_cmd (cli_t *cli, int argc, char **argv)
             if (!model)
                 return CLI_INTERNAL;
             if (cli->json)
-                s_print_json (json_pack ("{s:s, s:i, s:s}", "name", *name,
+                cli_print_object (json_pack ("{s:s, s:i, s:s}", "name", *name,
                     "version", scoring_model_version (model), "title",
                     scoring_model_title (model)));
             else
@@ -319,7 +309,7 @@ s_print_portrait (cli_t *cli, s_run_t *self, size_t m)
                 ? json_integer (p->line_fen) : json_null (),
             "missing", p->missing_count,
             "reasons", reasons);
-        s_print_json (object);
+        cli_print_object (object);
         return;
     }
     char points [32], score [32], line [48], why [512] = "";

@@ -90,6 +90,16 @@ cli_print_json (const ProtobufCMessage *message)
     free (text);
 }
 
+void
+cli_print_object (json_t *object)
+{
+    char *text = json_dumps (object, JSON_PRESERVE_ORDER);
+    if (text)
+        puts (text);
+    free (text);
+    json_decref (object);
+}
+
 int
 cli_usage (const char *text, bool error)
 {

@@ -8,27 +8,8 @@
 set -euo pipefail
 
 ROOT=${KEJIN_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-BIN=$(realpath -m -- "${KEJIN_BIN:-$ROOT/bin}")
-TMP=${KEJIN_TEST_TMP:-$(mktemp -d /tmp/test_cli_guarantee.XXXXXX)}
-mkdir -p "$TMP"
-export LANG=C.UTF-8 LC_ALL=C.UTF-8
-PASSED=0
-
-fail () {
-    echo "FAIL: $*" >&2
-    exit 1
-}
-
-pass () {
-    PASSED=$((PASSED + 1))
-    echo "ok $PASSED - $*"
-}
-
-#  Run kejin; stdout to $TMP/out, stderr to $TMP/err, exit code in RC
-run () {
-    RC=0
-    "$BIN/kejin" "$@" >"$TMP/out" 2>"$TMP/err" || RC=$?
-}
+# shellcheck source=tests/support/shell.sh
+. "$ROOT/tests/support/shell.sh"
 
 expect () {
     local file=$1 want=$2

@@ -8,26 +8,9 @@
 set -euo pipefail
 
 ROOT=${KEJIN_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-BIN=$(realpath -m -- "${KEJIN_BIN:-$ROOT/bin}")
-TMP=${KEJIN_TEST_TMP:-$(mktemp -d /tmp/test_cli_keys.XXXXXX)}
-mkdir -p "$TMP"
-export LANG=C.UTF-8 LC_ALL=C.UTF-8 KEJIN_NODE_KEYS=$TMP/keys
-PASSED=0
-
-fail () {
-    echo "FAIL: $*" >&2
-    exit 1
-}
-
-pass () {
-    PASSED=$((PASSED + 1))
-    echo "ok $PASSED - $*"
-}
-
-run () {
-    RC=0
-    "$BIN/kejin" "$@" >"$TMP/out" 2>"$TMP/err" || RC=$?
-}
+# shellcheck source=tests/support/shell.sh
+. "$ROOT/tests/support/shell.sh"
+export KEJIN_NODE_KEYS=$TMP/keys
 
 run keys new bank-1 --role integrator --city 210300 --topics registry.
 [ "$RC" = 0 ] || fail "new: exit $RC $(cat "$TMP/err")"
