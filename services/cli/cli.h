@@ -98,6 +98,9 @@ int cli_score (cli_t *cli, int argc, char **argv);
 int cli_keys (cli_t *cli, int argc, char **argv);
 int cli_guarantee (cli_t *cli, int argc, char **argv);
 int cli_ipo (cli_t *cli, int argc, char **argv);
+int cli_demand (cli_t *cli, int argc, char **argv);
+int cli_match (cli_t *cli, int argc, char **argv);
+int cli_application (cli_t *cli, int argc, char **argv);
 
 //  Bulk CSV of the registry (cli_bulk.c): `kejin KIND import|export ...`
 //  with kind "enterprise", "institution" or "product"; argv [0] is the

@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <sys/wait.h>
 
 #include "registry_fixture.h"
 #include "matching.pb-c.h"
@@ -193,6 +194,24 @@ s_act (mfx_t *m, const char *id, Kj__ApplicationState to, uint64_t *version,
     return rc;
 }
 
+//  Run the CLI against the test's broker; its output (caller frees) and
+//  exit code
+static char *
+s_cli (mfx_t *m, const char *args, int *exit_code)
+{
+    char command [1024];
+    snprintf (command, sizeof command, "LC_ALL=C %s --broker %s %s 2>&1",
+              kj_test_bin ("kejin"), m->fx.broker.endpoint, args);
+    FILE *pipe = popen (command, "r");
+    assert_non_null (pipe);
+    char *output = calloc (1, 65536);
+    size_t used = fread (output, 1, 65535, pipe);
+    output [used] = 0;
+    int status = pclose (pipe);
+    *exit_code = WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+    return output;
+}
+
 static void
 test_demand_match_apply_approve (void **state)
 {
@@ -300,6 +319,25 @@ test_demand_match_apply_approve (void **state)
     assert_string_equal (status.field, "why_not");
     assert_int_equal (s_rows (&m, "SELECT count (*) FROM match_product"), 6);
 
+    //  The same through the CLI, for people
+    int exit_code;
+    char *output = s_cli (&m, "match D000001 --why-not DL1", &exit_code);
+    assert_int_equal (exit_code, 0);
+    assert_non_null (strstr (output, " 1. SY2  SY2  沈阳银行 (SYB)"));
+    assert_non_null (strstr (output, "Why not DL1:\n  - does not serve "
+                                     "210300"));
+    assert_non_null (strstr (output, "(region)"));
+    free (output);
+    output = s_cli (&m, "demand show D000001", &exit_code);
+    assert_int_equal (exit_code, 0);
+    assert_non_null (strstr (output, "over 12 months"));
+    free (output);
+    output = s_cli (&m, "demand add --enterprise X --amount 0 --term 12",
+                    &exit_code);
+    if (exit_code != 2)
+        fail_msg ("demand add: %d %s", exit_code, output);
+    free (output);
+
     //  Apply: not to DL1, to SY2
     Kj__ApplyRequest apply = KJ__APPLY_REQUEST__INIT;
     apply.demand_id = demand_id;
@@ -381,7 +419,7 @@ test_demand_match_apply_approve (void **state)
     //  Disbursed: an event for the guarantee service
     assert_int_equal (s_act (&m, id, APP (ACTIVE), &version, &status), 0);
     assert_int_equal (s_events (&m, "matching.demand.posted"), 1);
-    assert_int_equal (s_events (&m, "matching.match.proposed"), 2);
+    assert_int_equal (s_events (&m, "matching.match.proposed"), 3);
     assert_int_equal (s_events (&m, "matching.application.changed"), 4);
     assert_int_equal (s_events (&m, "matching.loan.disbursed"), 1);
     assert_int_equal (s_rows (&m, "SELECT count (*) FROM application_move"),
