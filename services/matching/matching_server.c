@@ -231,6 +231,56 @@ s_profile (kj_call_t *call, const Kj__Demand *demand,
     return 0;
 }
 
+//  What Match and Apply decide with: the catalogue (held), the product
+//  named (at; -1 when none named), the enterprise and the demand as the
+//  filters read them
+typedef struct {
+    matching_catalogue_t *catalogue;
+    ssize_t at;
+    Kj__EnterpriseReply *enterprise;
+    matching_enterprise_t profile;
+    matching_demand_t view;
+} context_t;
+
+//  0, or -1 after failing the call (NOT_FOUND at field for a product id
+//  that no listed product has)
+static int
+s_context (kj_call_t *call, const Kj__Demand *demand, const char *product_id,
+           const char *field, context_t *context)
+{
+    server_t *self = STATE (call);
+    memset (context, 0, sizeof *context);
+    context->at = -1;
+    kj_status_t status;
+    if (matching_registry_catalogue (self->registry, &context->catalogue,
+                                     &status))
+        return kj_call_fail_status (call, &status);
+    if (product_id && product_id [0]) {
+        context->at = matching_registry_find (context->catalogue, product_id);
+        if (context->at < 0) {
+            matching_registry_release (self->registry, &context->catalogue);
+            return kj_call_fail (call, KJ__CODE__NOT_FOUND, field,
+                                 "%s: no listed product %s", field,
+                                 product_id);
+        }
+    }
+    if (s_profile (call, demand, &context->enterprise, &context->profile)) {
+        matching_registry_release (self->registry, &context->catalogue);
+        return -1;
+    }
+    s_demand_view (demand, &context->view);
+    return 0;
+}
+
+static void
+s_context_done (kj_call_t *call, context_t *context)
+{
+    matching_registry_release (STATE (call)->registry, &context->catalogue);
+    if (context->enterprise)
+        kj__enterprise_reply__free_unpacked (context->enterprise, NULL);
+    context->enterprise = NULL;
+}
+
 //  --------------------------------------------------------------------------
 //  AddDemand: check every field, check the enterprise with the registry,
 //  store, announce
@@ -465,35 +515,20 @@ s_match (kj_call_t *call, const ProtobufCMessage *request,
     Kj__Demand *demand = s_demand_load (call, in->demand_id, "demand_id");
     if (!demand)
         return -1;
-    kj_status_t status;
-    matching_catalogue_t *catalogue = NULL;
-    if (matching_registry_catalogue (self->registry, &catalogue, &status))
-        return kj_call_fail_status (call, &status);
-    ssize_t why_not = -1;
-    if (in->why_not && in->why_not [0]) {
-        why_not = matching_registry_find (catalogue, in->why_not);
-        if (why_not < 0) {
-            matching_registry_release (self->registry, &catalogue);
-            return kj_call_fail (call, KJ__CODE__NOT_FOUND, "why_not",
-                                 "why_not: no listed product %s",
-                                 in->why_not);
-        }
-    }
-    Kj__EnterpriseReply *enterprise = NULL;
-    matching_enterprise_t profile;
-    if (s_profile (call, demand, &enterprise, &profile)) {
-        matching_registry_release (self->registry, &catalogue);
+    context_t context;
+    if (s_context (call, demand, in->why_not, "why_not", &context))
         return -1;
-    }
-    matching_demand_t view;
-    s_demand_view (demand, &view);
+    const matching_catalogue_t *catalogue = context.catalogue;
+    const matching_enterprise_t *profile = &context.profile;
+    const matching_demand_t *view = &context.view;
+    ssize_t why_not = context.at;
 
     matching_ranked_t *ranked =
         calloc (catalogue->count + 1, sizeof (matching_ranked_t));
     assert (ranked);
     size_t passed = 0;
     for (size_t i = 0; i < catalogue->count; i++)
-        if (matching_filter_check (&catalogue->products [i], &profile, &view,
+        if (matching_filter_check (&catalogue->products [i], profile, view,
                                    NULL))
             ranked [passed++].product = &catalogue->products [i];
     matching_rank (ranked, passed, &self->weights, demand->amount_fen);
@@ -501,7 +536,7 @@ s_match (kj_call_t *call, const ProtobufCMessage *request,
     out->demand_id = demand->id;
     out->candidates = (uint32_t) catalogue->count;
     out->rules_version = MATCHING_RULES_VERSION;
-    out->enterprise_version = enterprise->enterprise->version;
+    out->enterprise_version = context.enterprise->enterprise->version;
     size_t shown = passed < limit ? passed : limit;
     out->products = kj_call_alloc (call, (shown + 1) * sizeof (void *));
     for (size_t i = 0; i < shown; i++) {
@@ -528,7 +563,7 @@ s_match (kj_call_t *call, const ProtobufCMessage *request,
         matching_verdict_t verdict;
         out->why_not = kj_call_strdup (call, in->why_not);
         out->why_not_eligible = matching_filter_check (
-            &catalogue->products [why_not], &profile, &view, &verdict);
+            &catalogue->products [why_not], profile, view, &verdict);
         out->why_not_reasons =
             kj_call_alloc (call, (verdict.count + 1) * sizeof (void *));
         for (size_t i = 0; i < verdict.count; i++) {
@@ -540,8 +575,7 @@ s_match (kj_call_t *call, const ProtobufCMessage *request,
             out->why_not_reasons [out->n_why_not_reasons++] = reason;
         }
     }
-    matching_registry_release (self->registry, &catalogue);
-    kj__enterprise_reply__free_unpacked (enterprise, NULL);
+    s_context_done (call, &context);
     if (s_match_store (call, out, demand))
         return kj_call_fail_db (call);
     return 0;
@@ -645,7 +679,6 @@ s_apply (kj_call_t *call, const ProtobufCMessage *request,
          ProtobufCMessage *reply)
 {
     const Kj__ApplyRequest *in = (const Kj__ApplyRequest *) request;
-    server_t *self = STATE (call);
     if (s_check_text (call, in->product_id, "product_id", ID_MAX, true)
     ||  s_check_text (call, in->renews_id, "renews_id", ID_MAX, false))
         return -1;
@@ -668,38 +701,24 @@ s_apply (kj_call_t *call, const ProtobufCMessage *request,
                                  matching_application_state_name (
                                      old->state));
     }
-    kj_status_t status;
-    matching_catalogue_t *catalogue = NULL;
-    if (matching_registry_catalogue (self->registry, &catalogue, &status))
-        return kj_call_fail_status (call, &status);
-    ssize_t at = matching_registry_find (catalogue, in->product_id);
-    if (at < 0) {
-        matching_registry_release (self->registry, &catalogue);
-        return kj_call_fail (call, KJ__CODE__NOT_FOUND, "product_id",
-                             "product_id: no listed product %s",
-                             in->product_id);
-    }
-    Kj__EnterpriseReply *enterprise = NULL;
-    matching_enterprise_t profile;
-    if (s_profile (call, demand, &enterprise, &profile)) {
-        matching_registry_release (self->registry, &catalogue);
+    context_t context;
+    if (s_context (call, demand, in->product_id, "product_id", &context))
         return -1;
-    }
-    matching_demand_t view;
-    s_demand_view (demand, &view);
     matching_verdict_t verdict;
-    bool ok = matching_filter_check (&catalogue->products [at], &profile,
-                                     &view, &verdict);
-    kj__enterprise_reply__free_unpacked (enterprise, NULL);
-    const Kj__Product *m = catalogue->messages [at];
+    bool ok = matching_filter_check (&context.catalogue->products [context.at],
+                                     &context.profile, &context.view,
+                                     &verdict);
+    const Kj__Product *m = context.catalogue->messages [context.at];
+    //  Copies: the catalogue may be freed once released
+    char *product_id = kj_call_strdup (call, m->id);
     const char *params [] = {
-        demand->id, m->id, s_i64 (call, m->type),
+        demand->id, product_id, s_i64 (call, m->type),
         s_i64 (call, (int64_t) m->version), s_i64 (call, m->max_amount_fen),
-        m->institution_id, demand->enterprise_code, MATCHING_RULES_VERSION,
+        kj_call_strdup (call, m->institution_id), demand->enterprise_code,
+        MATCHING_RULES_VERSION,
         in->renews_id && in->renews_id [0] ? in->renews_id : NULL
     };
-    char *product_id = kj_call_strdup (call, m->id);
-    matching_registry_release (self->registry, &catalogue);
+    s_context_done (call, &context);
     if (!ok)
         return kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION,
                              "product_id", "product_id: %s does not serve "
