@@ -13,37 +13,31 @@
 #include "kj_region.h"
 
 static const kj_region_info_t s_regions [] = {
-    { KJ_REGION_SHENYANG, "210100", "shenyang", "沈阳市", "沈阳",
-      "Shenyang", true },
-    { KJ_REGION_DALIAN, "210200", "dalian", "大连市", "大连",
-      "Dalian", false },
-    { KJ_REGION_ANSHAN, "210300", "anshan", "鞍山市", "鞍山",
-      "Anshan", true },
-    { KJ_REGION_FUSHUN, "210400", "fushun", "抚顺市", "抚顺",
-      "Fushun", true },
-    { KJ_REGION_BENXI, "210500", "benxi", "本溪市", "本溪",
-      "Benxi", true },
-    { KJ_REGION_DANDONG, "210600", "dandong", "丹东市", "丹东",
-      "Dandong", false },
-    { KJ_REGION_JINZHOU, "210700", "jinzhou", "锦州市", "锦州",
-      "Jinzhou", false },
+    { KJ_REGION_SHENYANG, "210100", "shenyang", "沈阳市", "沈阳", "Shenyang",
+      true },
+    { KJ_REGION_DALIAN, "210200", "dalian", "大连市", "大连", "Dalian", false },
+    { KJ_REGION_ANSHAN, "210300", "anshan", "鞍山市", "鞍山", "Anshan", true },
+    { KJ_REGION_FUSHUN, "210400", "fushun", "抚顺市", "抚顺", "Fushun", true },
+    { KJ_REGION_BENXI, "210500", "benxi", "本溪市", "本溪", "Benxi", true },
+    { KJ_REGION_DANDONG, "210600", "dandong", "丹东市", "丹东", "Dandong",
+      false },
+    { KJ_REGION_JINZHOU, "210700", "jinzhou", "锦州市", "锦州", "Jinzhou",
+      false },
     //  Yingkou was in the older 沈阳经济区, not in the metro area.
-    { KJ_REGION_YINGKOU, "210800", "yingkou", "营口市", "营口",
-      "Yingkou", false },
-    { KJ_REGION_FUXIN, "210900", "fuxin", "阜新市", "阜新",
-      "Fuxin", true },
-    { KJ_REGION_LIAOYANG, "211000", "liaoyang", "辽阳市", "辽阳",
-      "Liaoyang", true },
-    { KJ_REGION_PANJIN, "211100", "panjin", "盘锦市", "盘锦",
-      "Panjin", false },
-    { KJ_REGION_TIELING, "211200", "tieling", "铁岭市", "铁岭",
-      "Tieling", true },
-    { KJ_REGION_CHAOYANG, "211300", "chaoyang", "朝阳市", "朝阳",
-      "Chaoyang", false },
-    { KJ_REGION_HULUDAO, "211400", "huludao", "葫芦岛市", "葫芦岛",
-      "Huludao", false },
-    { KJ_REGION_SHENFU, KJ_REGION_SHENFU_CODE, "shenfu",
-      "沈抚改革创新示范区", "沈抚示范区", "Shenfu Demonstration Zone", true },
+    { KJ_REGION_YINGKOU, "210800", "yingkou", "营口市", "营口", "Yingkou",
+      false },
+    { KJ_REGION_FUXIN, "210900", "fuxin", "阜新市", "阜新", "Fuxin", true },
+    { KJ_REGION_LIAOYANG, "211000", "liaoyang", "辽阳市", "辽阳", "Liaoyang",
+      true },
+    { KJ_REGION_PANJIN, "211100", "panjin", "盘锦市", "盘锦", "Panjin", false },
+    { KJ_REGION_TIELING, "211200", "tieling", "铁岭市", "铁岭", "Tieling",
+      true },
+    { KJ_REGION_CHAOYANG, "211300", "chaoyang", "朝阳市", "朝阳", "Chaoyang",
+      false },
+    { KJ_REGION_HULUDAO, "211400", "huludao", "葫芦岛市", "葫芦岛", "Huludao",
+      false },
+    { KJ_REGION_SHENFU, KJ_REGION_SHENFU_CODE, "shenfu", "沈抚改革创新示范区",
+      "沈抚示范区", "Shenfu Demonstration Zone", true },
 };
 #define REGIONS (sizeof s_regions / sizeof s_regions [0])
 
@@ -92,9 +86,9 @@ kj_region_by_name (const char *name)
     for (size_t i = 0; i < REGIONS; i++) {
         const kj_region_info_t *info = &s_regions [i];
         if (strcasecmp (name, info->key) == 0
-        ||  strcmp (name, info->name_zh) == 0
-        ||  strcmp (name, info->short_zh) == 0
-        ||  strcasecmp (name, info->name_en) == 0)
+            || strcmp (name, info->name_zh) == 0
+            || strcmp (name, info->short_zh) == 0
+            || strcasecmp (name, info->name_en) == 0)
             return info->id;
     }
     return KJ_REGION_NONE;

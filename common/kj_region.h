@@ -21,34 +21,34 @@
 //  The 15 reporting units. A city's value n is its code 21nn00; the zone
 //  has no code of its own and is never derived from a USCC, only set.
 typedef enum {
-    KJ_REGION_NONE = 0,         //  no region, or not found
-    KJ_REGION_SHENYANG = 1,     //  沈阳市 210100
-    KJ_REGION_DALIAN,           //  大连市 210200
-    KJ_REGION_ANSHAN,           //  鞍山市 210300
-    KJ_REGION_FUSHUN,           //  抚顺市 210400
-    KJ_REGION_BENXI,            //  本溪市 210500
-    KJ_REGION_DANDONG,          //  丹东市 210600
-    KJ_REGION_JINZHOU,          //  锦州市 210700
-    KJ_REGION_YINGKOU,          //  营口市 210800
-    KJ_REGION_FUXIN,            //  阜新市 210900
-    KJ_REGION_LIAOYANG,         //  辽阳市 211000
-    KJ_REGION_PANJIN,           //  盘锦市 211100
-    KJ_REGION_TIELING,          //  铁岭市 211200
-    KJ_REGION_CHAOYANG,         //  朝阳市 211300
-    KJ_REGION_HULUDAO,          //  葫芦岛市 211400
-    KJ_REGION_SHENFU,           //  沈抚改革创新示范区, code "SFDZ"
-    KJ_REGION_COUNT             //  one past the last region
+    KJ_REGION_NONE = 0,      //  no region, or not found
+    KJ_REGION_SHENYANG = 1,  //  沈阳市 210100
+    KJ_REGION_DALIAN,        //  大连市 210200
+    KJ_REGION_ANSHAN,        //  鞍山市 210300
+    KJ_REGION_FUSHUN,        //  抚顺市 210400
+    KJ_REGION_BENXI,         //  本溪市 210500
+    KJ_REGION_DANDONG,       //  丹东市 210600
+    KJ_REGION_JINZHOU,       //  锦州市 210700
+    KJ_REGION_YINGKOU,       //  营口市 210800
+    KJ_REGION_FUXIN,         //  阜新市 210900
+    KJ_REGION_LIAOYANG,      //  辽阳市 211000
+    KJ_REGION_PANJIN,        //  盘锦市 211100
+    KJ_REGION_TIELING,       //  铁岭市 211200
+    KJ_REGION_CHAOYANG,      //  朝阳市 211300
+    KJ_REGION_HULUDAO,       //  葫芦岛市 211400
+    KJ_REGION_SHENFU,        //  沈抚改革创新示范区, code "SFDZ"
+    KJ_REGION_COUNT          //  one past the last region
 } kj_region_t;
 
 //  One row of the region table.
 typedef struct {
-    kj_region_t id;             //  enum value
-    const char *code;           //  "210100" .. "211400"; zone: "SFDZ"
-    const char *key;            //  stable lower-case id: "shenyang"
-    const char *name_zh;        //  full name: "沈阳市", "沈抚改革创新示范区"
-    const char *short_zh;       //  short name: "沈阳", "沈抚示范区"
-    const char *name_en;        //  "Shenyang", "Shenfu Demonstration Zone"
-    bool in_shenyang_metro;     //  in the 沈阳都市圈 (7 cities + 1 zone)
+    kj_region_t id;       //  enum value
+    const char *code;     //  "210100" .. "211400"; zone: "SFDZ"
+    const char *key;      //  stable lower-case id: "shenyang"
+    const char *name_zh;  //  full name: "沈阳市", "沈抚改革创新示范区"
+    const char *short_zh;    //  short name: "沈阳", "沈抚示范区"
+    const char *name_en;     //  "Shenyang", "Shenfu Demonstration Zone"
+    bool in_shenyang_metro;  //  in the 沈阳都市圈 (7 cities + 1 zone)
 } kj_region_info_t;
 
 //  The code of the Shenfu zone in the table. Not a GB/T 2260 code, and it
@@ -56,7 +56,7 @@ typedef struct {
 #define KJ_REGION_SHENFU_CODE "SFDZ"
 
 //  Region tokens beyond the city codes and "SFDZ".
-#define KJ_REGION_METRO "SHENYANG_METRO"
+#define KJ_REGION_METRO    "SHENYANG_METRO"
 #define KJ_REGION_PROVINCE "PROVINCE"
 
 //  Most tokens kj_region_serving writes, and regions kj_region_covered.
@@ -103,16 +103,15 @@ bool
 //  code or SFDZ.
 
 size_t
-    kj_region_serving (const char *region, bool intercity,
-                       const char **tokens);
+    kj_region_serving (const char *region, bool intercity, const char **tokens);
 
 //  --------------------------------------------------------------------------
 //  True if a product naming the n region tokens serves an enterprise of
 //  `region` under the rule above.
 
 bool
-    kj_region_serves (const char *const *tokens, size_t n,
-                      const char *region, bool intercity);
+    kj_region_serves (const char *const *tokens, size_t n, const char *region,
+                      bool intercity);
 
 //  --------------------------------------------------------------------------
 //  The enterprise regions (city codes, SFDZ) that a token covers: itself,

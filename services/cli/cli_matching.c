@@ -52,8 +52,7 @@ s_demand_print (const Kj__Demand *d)
     if (*d->purpose)
         printf (_ ("  purpose     %s\n"), d->purpose);
     if (d->renewal)
-        printf (_ ("  renews      a loan maturing %s\n"),
-                d->renews_matures_on);
+        printf (_ ("  renews      a loan maturing %s\n"), d->renews_matures_on);
     printf (_ ("  state       %s, version %" PRIu64 ", posted %s\n"),
             cli_enum_name (&kj__application_state__descriptor, "APP_",
                            d->state),
@@ -68,7 +67,8 @@ s_application_print (const Kj__Application *a)
             a->institution_id);
     printf (_ ("  state       %s, version %" PRIu64 "\n"),
             cli_enum_name (&kj__application_state__descriptor, "APP_",
-                           a->state), a->version);
+                           a->state),
+            a->version);
     if (a->amount_fen)
         printf (_ ("  approved    %s at %s over %d months\n"),
                 cli_yuan (a->amount_fen, money, sizeof money),
@@ -105,10 +105,12 @@ s_demand_reply (cli_t *cli, const char *method, const ProtobufCMessage *request,
 static int
 s_demand_add (cli_t *cli, int argc, char **argv)
 {
-    cli_args_t *args = cli_args_verb (argc, argv,
+    cli_args_t *args = cli_args_verb (
+        argc, argv,
         "enterprise= amount= term= instrument= purpose= collateral= "
-        "linkage! renews-matures= arrears!", s_demand_usage, 0,
-        "enterprise amount term", "demand add needs --enterprise, --amount "
+        "linkage! renews-matures= arrears!",
+        s_demand_usage, 0, "enterprise amount term",
+        "demand add needs --enterprise, --amount "
         "and --term, e.g.\n  kejin demand add --enterprise CODE --amount "
         "200万 --term 12");
     if (!args)
@@ -127,14 +129,15 @@ s_demand_add (cli_t *cli, int argc, char **argv)
     d.renewal = *d.renews_matures_on != 0;
     if (cli_parse_yuan ("--amount", cli_args_get (args, "amount"),
                         &d.amount_fen)
-    ||  cli_parse_int ("--term", cli_args_get (args, "term"), 1, 360, &term)
-    ||  ((value = cli_args_get (args, "instrument"))
-         && cli_parse_enum ("--instrument", value,
-                            &kj__matching_instrument__descriptor, "MATCHING_",
-                            false, &instrument))
-    ||  ((value = cli_args_get (args, "collateral"))
-         && cli_parse_enums ("--collateral", value, &kj__collateral__descriptor,
-                             "COLLATERAL_", &collateral, &d.n_collateral)))
+        || cli_parse_int ("--term", cli_args_get (args, "term"), 1, 360, &term)
+        || ((value = cli_args_get (args, "instrument"))
+            && cli_parse_enum ("--instrument", value,
+                               &kj__matching_instrument__descriptor,
+                               "MATCHING_", false, &instrument))
+        || ((value = cli_args_get (args, "collateral"))
+            && cli_parse_enums ("--collateral", value,
+                                &kj__collateral__descriptor, "COLLATERAL_",
+                                &collateral, &d.n_collateral)))
         goto done;
     d.term_months = (int32_t) term;
     d.instrument = (Kj__MatchingInstrument) instrument;
@@ -182,8 +185,7 @@ s_demand_list (cli_t *cli, int argc, char **argv)
         if (rc == CLI_OK && cli->json)
             for (size_t i = 0; i < reply->n_demands; i++)
                 cli_print_json (&reply->demands [i]->base);
-        else
-        if (rc == CLI_OK) {
+        else if (rc == CLI_OK) {
             cli_table_t *table = cli_table_new (_ ("ID"), _ ("ENTERPRISE"),
                                                 _ ("AMOUNT"), _ ("TERM"),
                                                 _ ("STATE"), NULL);
@@ -191,11 +193,11 @@ s_demand_list (cli_t *cli, int argc, char **argv)
                 const Kj__Demand *d = reply->demands [i];
                 char money [32], term [16];
                 snprintf (term, sizeof term, "%d", d->term_months);
-                cli_table_row (table, d->id, d->enterprise_code,
-                               cli_yuan (d->amount_fen, money, sizeof money),
-                               term,
-                               cli_enum_name (&kj__application_state__descriptor,
-                                              "APP_", d->state));
+                cli_table_row (
+                    table, d->id, d->enterprise_code,
+                    cli_yuan (d->amount_fen, money, sizeof money), term,
+                    cli_enum_name (&kj__application_state__descriptor, "APP_",
+                                   d->state));
             }
             cli_page_print (&table, reply->n_demands, _ ("No demands."),
                             reply->page_info);
@@ -210,10 +212,10 @@ s_demand_list (cli_t *cli, int argc, char **argv)
 int
 cli_demand (cli_t *cli, int argc, char **argv)
 {
-    static const cli_verb_t verbs [] = {
-        { "add", s_demand_add }, { "show", s_demand_show },
-        { "list", s_demand_list }, { NULL }
-    };
+    static const cli_verb_t verbs [] = { { "add", s_demand_add },
+                                         { "show", s_demand_show },
+                                         { "list", s_demand_list },
+                                         { NULL } };
     return cli_reg_run (cli, argc, argv, "demand", s_demand_usage, verbs);
 }
 
@@ -225,8 +227,8 @@ cli_match (cli_t *cli, int argc, char **argv)
 {
     if (argc < 2 || cli_wants_help (argc, argv))
         return cli_usage (s_match_usage, argc < 2);
-    cli_args_t *args = cli_args_new (argc, argv, 1, "why-not= limit=",
-                                     s_match_usage);
+    cli_args_t *args = cli_args_new (argc, argv, 1,
+                                     "why-not= limit=", s_match_usage);
     if (!args)
         return CLI_USAGE;
     int rc = CLI_USAGE;
@@ -260,15 +262,16 @@ cli_match (cli_t *cli, int argc, char **argv)
             printf ("%2zu. %s  %s  %s (%s)  %s  %s %" PRId64 "\n", i + 1,
                     p->product_id, p->product_name, p->institution_name,
                     p->institution_id,
-                    cli_percent (p->rate_bp, rate, sizeof rate),
-                    _ ("score"), p->score);
+                    cli_percent (p->rate_bp, rate, sizeof rate), _ ("score"),
+                    p->score);
             printf ("    %s\n", p->explanation);
         }
         if (*reply->why_not) {
             printf ("\n");
             if (reply->why_not_eligible)
                 printf (_ ("%s passes every filter; it ranks below those "
-                           "shown or was cut by --limit.\n"), reply->why_not);
+                           "shown or was cut by --limit.\n"),
+                        reply->why_not);
             else
                 printf (_ ("Why not %s:\n"), reply->why_not);
             for (size_t i = 0; i < reply->n_why_not_reasons; i++)
@@ -306,8 +309,8 @@ s_application_reply (cli_t *cli, const char *method,
 static int
 s_application_apply (cli_t *cli, int argc, char **argv)
 {
-    cli_args_t *args = cli_args_verb (argc, argv, "renews=",
-                                      s_application_usage, 2, NULL,
+    cli_args_t *args = cli_args_verb (argc, argv,
+                                      "renews=", s_application_usage, 2, NULL,
                                       "application apply takes a demand id "
                                       "and a product id");
     if (!args)
@@ -338,9 +341,10 @@ s_application_show (cli_t *cli, int argc, char **argv)
 static int
 s_application_move (cli_t *cli, int argc, char **argv)
 {
-    cli_args_t *args = cli_args_verb (argc, argv,
-        "version= amount= rate= term= reason=", s_application_usage, 2,
-        NULL, "application move takes an id and a state");
+    cli_args_t *args =
+        cli_args_verb (argc, argv, "version= amount= rate= term= reason=",
+                       s_application_usage, 2, NULL,
+                       "application move takes an id and a state");
     if (!args)
         return CLI_USAGE;
     int rc = CLI_USAGE;
@@ -350,15 +354,14 @@ s_application_move (cli_t *cli, int argc, char **argv)
     int64_t version = 0, term = 0;
     const char *value;
     if (cli_parse_enum ("STATE", cli_args_positional (args, 1),
-                        &kj__application_state__descriptor, "APP_", false,
-                        &to)
-    ||  cli_args_version (args, &version) < 0
-    ||  ((value = cli_args_get (args, "amount"))
-         && cli_parse_yuan ("--amount", value, &request.amount_fen))
-    ||  ((value = cli_args_get (args, "rate"))
-         && cli_parse_percent ("--rate", value, &request.rate_bp))
-    ||  ((value = cli_args_get (args, "term"))
-         && cli_parse_int ("--term", value, 1, 360, &term)))
+                        &kj__application_state__descriptor, "APP_", false, &to)
+        || cli_args_version (args, &version) < 0
+        || ((value = cli_args_get (args, "amount"))
+            && cli_parse_yuan ("--amount", value, &request.amount_fen))
+        || ((value = cli_args_get (args, "rate"))
+            && cli_parse_percent ("--rate", value, &request.rate_bp))
+        || ((value = cli_args_get (args, "term"))
+            && cli_parse_int ("--term", value, 1, 360, &term)))
         goto done;
     request.to = (Kj__ApplicationState) to;
     request.expected_version = (uint64_t) version;
@@ -373,10 +376,10 @@ done:
 int
 cli_application (cli_t *cli, int argc, char **argv)
 {
-    static const cli_verb_t verbs [] = {
-        { "apply", s_application_apply }, { "show", s_application_show },
-        { "move", s_application_move }, { NULL }
-    };
+    static const cli_verb_t verbs [] = { { "apply", s_application_apply },
+                                         { "show", s_application_show },
+                                         { "move", s_application_move },
+                                         { NULL } };
     return cli_reg_run (cli, argc, argv, "application", s_application_usage,
                         verbs);
 }

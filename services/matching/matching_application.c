@@ -15,7 +15,7 @@
 #include "matching_application.h"
 
 #define S(name) (1u << KJ__APPLICATION_STATE__APP_##name)
-#define STATES (KJ__APPLICATION_STATE__APP_DEFAULTED + 1)
+#define STATES  (KJ__APPLICATION_STATE__APP_DEFAULTED + 1)
 
 static const unsigned s_moves [STATES] = {
     [KJ__APPLICATION_STATE__APP_DEMAND_POSTED] = S (MATCHED),
@@ -23,22 +23,32 @@ static const unsigned s_moves [STATES] = {
     [KJ__APPLICATION_STATE__APP_APPLIED] = S (UNDER_REVIEW) | S (WITHDRAWN),
     [KJ__APPLICATION_STATE__APP_UNDER_REVIEW] = S (APPROVED) | S (REJECTED),
     [KJ__APPLICATION_STATE__APP_APPROVED] = S (ACTIVE) | S (EXPIRED),
-    [KJ__APPLICATION_STATE__APP_ACTIVE] =
-        S (OVERDUE_1_30) | S (RENEWED) | S (CLOSED),
+    [KJ__APPLICATION_STATE__APP_ACTIVE] = S (OVERDUE_1_30) | S (RENEWED)
+                                        | S (CLOSED),
     [KJ__APPLICATION_STATE__APP_OVERDUE_1_30] = S (OVERDUE_31_60) | S (ACTIVE),
-    [KJ__APPLICATION_STATE__APP_OVERDUE_31_60] =
-        S (OVERDUE_61_90) | S (ACTIVE),
-    [KJ__APPLICATION_STATE__APP_OVERDUE_61_90] =
-        S (OVERDUE_90_PLUS) | S (ACTIVE),
+    [KJ__APPLICATION_STATE__APP_OVERDUE_31_60] = S (OVERDUE_61_90) | S (ACTIVE),
+    [KJ__APPLICATION_STATE__APP_OVERDUE_61_90] = S (OVERDUE_90_PLUS)
+                                               | S (ACTIVE),
     [KJ__APPLICATION_STATE__APP_OVERDUE_90_PLUS] = S (DEFAULTED) | S (ACTIVE),
 };
 
-static const char *s_names [STATES] = {
-    "?", "DEMAND_POSTED", "MATCHED", "APPLIED", "UNDER_REVIEW", "APPROVED",
-    "REJECTED", "WITHDRAWN", "EXPIRED", "ACTIVE", "OVERDUE_1_30",
-    "OVERDUE_31_60", "OVERDUE_61_90", "OVERDUE_90_PLUS", "RENEWED", "CLOSED",
-    "DEFAULTED"
-};
+static const char *s_names [STATES] = { "?",
+                                        "DEMAND_POSTED",
+                                        "MATCHED",
+                                        "APPLIED",
+                                        "UNDER_REVIEW",
+                                        "APPROVED",
+                                        "REJECTED",
+                                        "WITHDRAWN",
+                                        "EXPIRED",
+                                        "ACTIVE",
+                                        "OVERDUE_1_30",
+                                        "OVERDUE_31_60",
+                                        "OVERDUE_61_90",
+                                        "OVERDUE_90_PLUS",
+                                        "RENEWED",
+                                        "CLOSED",
+                                        "DEFAULTED" };
 
 static bool
 s_valid (int state)
@@ -86,8 +96,8 @@ matching_application_next (Kj__ApplicationState from, char *buf, size_t size)
     size_t used = 0;
     for (int i = 1; s_valid (from) && i < STATES; i++)
         if (s_moves [from] & (1u << i)) {
-            int n = snprintf (buf + used, size - used, "%s%s",
-                              used ? ", " : "", s_names [i]);
+            int n = snprintf (buf + used, size - used, "%s%s", used ? ", " : "",
+                              s_names [i]);
             if (n < 0 || (size_t) n >= size - used)
                 break;
             used += (size_t) n;
@@ -99,8 +109,8 @@ matching_application_next (Kj__ApplicationState from, char *buf, size_t size)
 
 int
 matching_application_check (Kj__ApplicationState from,
-                            const Kj__ActRequest *act,
-                            int64_t max_amount_fen, kj_status_t *status)
+                            const Kj__ActRequest *act, int64_t max_amount_fen,
+                            kj_status_t *status)
 {
     assert (act);
     if (!s_valid (act->to))
@@ -126,8 +136,7 @@ matching_application_check (Kj__ApplicationState from,
                                   (long long) max_amount_fen,
                                   (long long) act->amount_fen);
         if (act->rate_bp <= 0 || act->rate_bp > 10000)
-            return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
-                                  "rate_bp",
+            return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "rate_bp",
                                   "rate_bp: 1 to 10000 basis points, not %d",
                                   act->rate_bp);
         if (act->term_months <= 0 || act->term_months > 360)
@@ -139,10 +148,10 @@ matching_application_check (Kj__ApplicationState from,
     if (act->to == KJ__APPLICATION_STATE__APP_REJECTED) {
         size_t length = act->reason ? strlen (act->reason) : 0;
         if (length < 1 || length > 200)
-            return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
-                                  "reason",
+            return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "reason",
                                   "reason: a rejection says why, in 1 to "
-                                  "200 bytes (%zu given)", length);
+                                  "200 bytes (%zu given)",
+                                  length);
     }
     return 0;
 }

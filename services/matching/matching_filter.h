@@ -28,9 +28,9 @@
 //  Liaoning IP pledge loans (辽知贷 basis, docs/rules/matching.md §3):
 //  per loan 6m yuan for small and medium firms, 2m for micro ones; per
 //  enterprise 8m a year; term at most 12 months.
-#define MATCHING_IP_SME_CAP_FEN   INT64_C(600000000)
-#define MATCHING_IP_MICRO_CAP_FEN INT64_C(200000000)
-#define MATCHING_IP_YEAR_CAP_FEN  INT64_C(800000000)
+#define MATCHING_IP_SME_CAP_FEN   INT64_C (600000000)
+#define MATCHING_IP_MICRO_CAP_FEN INT64_C (200000000)
+#define MATCHING_IP_YEAR_CAP_FEN  INT64_C (800000000)
 #define MATCHING_IP_MAX_TERM      12
 //  无还本续贷 for medium firms: loans maturing on or before this day.
 #define MATCHING_RENEWAL_MEDIUM_CUTOFF 20270930
@@ -50,22 +50,22 @@ typedef enum {
 
 //  Why a product is excluded; the codes are stable (the daemon sends them).
 typedef enum {
-    MATCHING_NO_INACTIVE = 1,       //  withdrawn, or its institution
-    MATCHING_NO_NOT_VALID,          //  outside valid_from .. valid_to
-    MATCHING_NO_INSTRUMENT,         //  not the instrument sought
-    MATCHING_NO_STAGE,              //  stage not among the product's
-    MATCHING_NO_STAGE_MAP,          //  type not offered at this stage
-    MATCHING_NO_QUALIFICATION,      //  a required qualification missing
-    MATCHING_NO_GRADE,              //  grade below the minimum
-    MATCHING_NO_POINTS,             //  innovation points below the minimum
-    MATCHING_NO_AMOUNT,             //  amount outside the range
-    MATCHING_NO_TERM,               //  term outside the range
-    MATCHING_NO_COLLATERAL,         //  collateral required, not offered
-    MATCHING_NO_REGION,             //  region rule
-    MATCHING_NO_FIRST_LOAN,         //  first-loan product, loan on record
-    MATCHING_NO_RENEWAL,            //  renewal predicate
-    MATCHING_NO_IP_CAP,             //  IP pledge per-loan or yearly cap
-    MATCHING_NO_NEGATIVE_LIST       //  dishonest, abnormal, tax grade D
+    MATCHING_NO_INACTIVE = 1,   //  withdrawn, or its institution
+    MATCHING_NO_NOT_VALID,      //  outside valid_from .. valid_to
+    MATCHING_NO_INSTRUMENT,     //  not the instrument sought
+    MATCHING_NO_STAGE,          //  stage not among the product's
+    MATCHING_NO_STAGE_MAP,      //  type not offered at this stage
+    MATCHING_NO_QUALIFICATION,  //  a required qualification missing
+    MATCHING_NO_GRADE,          //  grade below the minimum
+    MATCHING_NO_POINTS,         //  innovation points below the minimum
+    MATCHING_NO_AMOUNT,         //  amount outside the range
+    MATCHING_NO_TERM,           //  term outside the range
+    MATCHING_NO_COLLATERAL,     //  collateral required, not offered
+    MATCHING_NO_REGION,         //  region rule
+    MATCHING_NO_FIRST_LOAN,     //  first-loan product, loan on record
+    MATCHING_NO_RENEWAL,        //  renewal predicate
+    MATCHING_NO_IP_CAP,         //  IP pledge per-loan or yearly cap
+    MATCHING_NO_NEGATIVE_LIST   //  dishonest, abnormal, tax grade D
 } matching_no_t;
 
 //  A product as the filters read it. Sets are bit masks of proto enum
@@ -73,36 +73,36 @@ typedef enum {
 typedef struct {
     const char *id;
     const char *institution_id;
-    int type;                           //  Kj__ProductType
+    int type;  //  Kj__ProductType
     int64_t min_amount_fen, max_amount_fen;
     int min_term_months, max_term_months;
-    int rate_bp;                        //  0: not applicable
-    unsigned collateral;                //  required
-    unsigned stages;                    //  0: all four
-    unsigned qualifications;            //  all required
-    unsigned any_qualifications;        //  one required, if any
-    int min_grade;                      //  0 none, 1 C .. 5 AAA
-    int min_points;                     //  0: none
+    int rate_bp;                  //  0: not applicable
+    unsigned collateral;          //  required
+    unsigned stages;              //  0: all four
+    unsigned qualifications;      //  all required
+    unsigned any_qualifications;  //  one required, if any
+    int min_grade;                //  0 none, 1 C .. 5 AAA
+    int min_points;               //  0: none
     const char *regions [MATCHING_MAX_REGIONS];
     size_t n_regions;
-    int valid_from, valid_to;           //  yyyymmdd; 0: open
-    bool listed;                        //  listed, and its institution too
-    int sla_days;                       //  institution's decision target
+    int valid_from, valid_to;  //  yyyymmdd; 0: open
+    bool listed;               //  listed, and its institution too
+    int sla_days;              //  institution's decision target
 } matching_product_t;
 
 //  The enterprise, as the registry and scoring describe it.
 typedef struct {
     const char *code;
-    const char *region;                 //  city code or SFDZ
-    int size;                           //  Kj__SizeClass
-    int stage;                          //  Kj__Stage
-    unsigned qualifications;            //  held, unexpired
-    int grade;                          //  0 none, 1 C .. 5 AAA
-    int points;                         //  innovation points, 0: none
-    bool first_loan;                    //  no bank loan on record
+    const char *region;       //  city code or SFDZ
+    int size;                 //  Kj__SizeClass
+    int stage;                //  Kj__Stage
+    unsigned qualifications;  //  held, unexpired
+    int grade;                //  0 none, 1 C .. 5 AAA
+    int points;               //  innovation points, 0: none
+    bool first_loan;          //  no bank loan on record
     bool dishonest, abnormal;
     bool tax_grade_d;
-    int64_t ip_pledged_year_fen;        //  IP pledge loans this year
+    int64_t ip_pledged_year_fen;  //  IP pledge loans this year
 } matching_enterprise_t;
 
 //  The demand.
@@ -110,16 +110,16 @@ typedef struct {
     int64_t amount_fen;
     int term_months;
     matching_instrument_t instrument;
-    unsigned collateral;                //  offered
-    bool renewal;                       //  renews an existing loan
-    int renew_maturity;                 //  that loan's maturity, yyyymmdd
-    bool renew_arrears;                 //  arrears on it
-    int on;                             //  today, yyyymmdd
+    unsigned collateral;  //  offered
+    bool renewal;         //  renews an existing loan
+    int renew_maturity;   //  that loan's maturity, yyyymmdd
+    bool renew_arrears;   //  arrears on it
+    int on;               //  today, yyyymmdd
 } matching_demand_t;
 
 typedef struct {
     matching_no_t code;
-    char text [160];                    //  for people, in their language
+    char text [160];  //  for people, in their language
 } matching_reason_t;
 
 typedef struct {

@@ -22,7 +22,7 @@ static const kj_service_def_t s_def = {
     .summary = "Loan matching: financing demands matched with the products "
                "of the\nregistry, with reasons, and the applications that "
                "follow. Serves the\nMDP service \"matching\".",
-    .options = matching_options,        //  matching_options.c
+    .options = matching_options,  //  matching_options.c
     .services = s_services,
     .schema = "matching",
     .migrations = matching_migrations,

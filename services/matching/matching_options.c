@@ -17,7 +17,8 @@ const kj_option_t matching_options [] = {
       KJ_TEXT_MAX (63) },
     { "matching/role", "",
       "database role created with db/admin_dsn (default: the user db/dsn "
-      "names, else kejin_matching)", KJ_TEXT_MAX (63) },
+      "names, else kejin_matching)",
+      KJ_TEXT_MAX (63) },
     { "matching/workers", "2",
       "worker threads serving the MDP service \"matching\"", KJ_INT (0, 64) },
     { "matching/relay", "true",
@@ -37,7 +38,8 @@ const kj_option_t matching_options [] = {
       KJ_INT (0, 10000) },
     { "matching/weight_policy", "2000",
       "ranking weight of policy support: guarantee plan, risk compensation "
-      "(basis points)", KJ_INT (0, 10000) },
+      "(basis points)",
+      KJ_INT (0, 10000) },
     { "matching/weight_sla", "1000",
       "ranking weight of the institution's decision target (basis points)",
       KJ_INT (0, 10000) },

@@ -52,8 +52,7 @@ matching_rank (matching_ranked_t *items, size_t n,
         //  Best rate 10000, worst 0, all equal 10000; no rate: 0
         if (p->rate_bp <= 0)
             item->rate = 0;
-        else
-        if (high == low)
+        else if (high == low)
             item->rate = 10000;
         else
             item->rate = (int) ((int64_t) (high - p->rate_bp) * 10000
@@ -64,10 +63,11 @@ matching_rank (matching_ranked_t *items, size_t n,
             item->amount = (int) (p->max_amount_fen * 10000 / amount_fen);
         item->collateral = p->collateral ? 0 : 10000;
         item->policy = p->type == KJ__PRODUCT_TYPE__PRODUCT_GUARANTEED
-                        || p->type == KJ__PRODUCT_TYPE__PRODUCT_IP_PLEDGE
-                        || p->type == KJ__PRODUCT_TYPE__PRODUCT_FIRST_LOAN
-                        || p->type == KJ__PRODUCT_TYPE__PRODUCT_RENEWAL
-                       ? 10000 : 0;
+                            || p->type == KJ__PRODUCT_TYPE__PRODUCT_IP_PLEDGE
+                            || p->type == KJ__PRODUCT_TYPE__PRODUCT_FIRST_LOAN
+                            || p->type == KJ__PRODUCT_TYPE__PRODUCT_RENEWAL
+                         ? 10000
+                         : 0;
         if (p->sla_days <= 0 || p->sla_days >= SLA_DAYS_ZERO)
             item->sla = 0;
         else
@@ -78,8 +78,8 @@ matching_rank (matching_ranked_t *items, size_t n,
                     + (int64_t) weights->policy * item->policy
                     + (int64_t) weights->sla * item->sla;
         snprintf (item->why, sizeof item->why,
-                  _("rate %d/10000, amount %d/10000, collateral-free "
-                    "%d/10000, policy %d/10000, decision time %d/10000"),
+                  _ ("rate %d/10000, amount %d/10000, collateral-free "
+                     "%d/10000, policy %d/10000, decision time %d/10000"),
                   item->rate, item->amount, item->collateral, item->policy,
                   item->sla);
     }

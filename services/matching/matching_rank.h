@@ -31,7 +31,7 @@ typedef struct {
     const matching_product_t *product;
     int rate, amount, collateral, policy, sla;  //  components, 0..10000
     int64_t score;
-    char why [200];                     //  the explanation, for people
+    char why [200];  //  the explanation, for people
 } matching_ranked_t;
 
 //  --------------------------------------------------------------------------

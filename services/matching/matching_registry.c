@@ -17,7 +17,7 @@
 #define PAGE 1000
 //  Per attempt, and attempts after the first.
 #define CALL_TIMEOUT_MS 3000
-#define CALL_RETRIES 1
+#define CALL_RETRIES    1
 
 struct _matching_registry_t {
     char *endpoint;
@@ -121,15 +121,15 @@ s_load (matching_registry_t *self, kj_status_t *status)
         int code = kj_client_call (s_client (self), "registry", "ListProducts",
                                    &request.base,
                                    &kj__search_products_reply__descriptor,
-                                   (ProtobufCMessage **) &reply, status,
-                                   &opts);
+                                   (ProtobufCMessage **) &reply, status, &opts);
         if (code != KJ__CODE__OK) {
             kj_warn ("matching.registry", "ListProducts: %s", status->message);
             if (code != KJ__CODE__UNAVAILABLE
-            &&  code != KJ__CODE__DEADLINE_EXCEEDED)
+                && code != KJ__CODE__DEADLINE_EXCEEDED)
                 kj_status_set (status, KJ__CODE__UNAVAILABLE, NULL,
                                "the registry did not list its products "
-                               "(%s); retry", status->message);
+                               "(%s); retry",
+                               status->message);
             else
                 status->code = KJ__CODE__UNAVAILABLE;
             s_catalogue_free (catalogue);
@@ -190,7 +190,7 @@ matching_registry_catalogue (matching_registry_t *self,
     if (!fresh)
         return -1;
     pthread_mutex_lock (&self->lock);
-    fresh->refs = 2;                //  the cache's and the caller's
+    fresh->refs = 2;  //  the cache's and the caller's
     matching_catalogue_t *old = self->current;
     self->current = fresh;
     if (old && --old->refs == 0)
@@ -252,11 +252,12 @@ matching_registry_enterprise (matching_registry_t *self, const char *code,
     }
     if (rc == KJ__CODE__NOT_FOUND)
         return kj_status_set (status, rc, field,
-                              "%s: no enterprise %.40s in the registry",
-                              field, code);
+                              "%s: no enterprise %.40s in the registry", field,
+                              code);
     return kj_status_set (status, KJ__CODE__UNAVAILABLE, NULL,
                           "the registry did not answer for enterprise "
-                          "%.40s; retry", code);
+                          "%.40s; retry",
+                          code);
 }
 
 //  --------------------------------------------------------------------------
@@ -268,7 +269,7 @@ matching_registry_date (const char *text)
     int y, m, d;
     char extra;
     if (!text || sscanf (text, "%4d-%2d-%2d%c", &y, &m, &d, &extra) != 3
-    ||  m < 1 || m > 12 || d < 1 || d > 31)
+        || m < 1 || m > 12 || d < 1 || d > 31)
         return 0;
     return y * 10000 + m * 100 + d;
 }
@@ -305,7 +306,7 @@ matching_registry_profile (const Kj__Enterprise *e,
     profile->stage = e->stage ? (int) e->stage->stage : 0;
     for (size_t i = 0; i < e->n_qualifications; i++)
         if (!e->qualifications [i]->expired && e->qualifications [i]->kind > 0
-        &&  e->qualifications [i]->kind < 32)
+            && e->qualifications [i]->kind < 32)
             profile->qualifications |= 1u << e->qualifications [i]->kind;
     profile->first_loan = e->first_loan;
     if (e->credit) {

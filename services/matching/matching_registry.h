@@ -65,8 +65,8 @@ ssize_t
 //  naming field when the registry has no such enterprise.
 
 int
-    matching_registry_enterprise (matching_registry_t *self,
-                                  const char *code, const char *field,
+    matching_registry_enterprise (matching_registry_t *self, const char *code,
+                                  const char *field,
                                   Kj__EnterpriseReply **reply_p,
                                   kj_status_t *status);
 

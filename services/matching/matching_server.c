@@ -22,12 +22,12 @@
 #include "matching_server.h"
 
 //  Largest amount a demand may name: 100 billion yuan.
-#define AMOUNT_MAX_FEN INT64_C(10000000000000)
-#define PURPOSE_MAX 200
-#define CODE_MAX 40
-#define ID_MAX 40
-#define LIMIT_DEFAULT 10
-#define LIMIT_MAX 100
+#define AMOUNT_MAX_FEN INT64_C (10000000000000)
+#define PURPOSE_MAX    200
+#define CODE_MAX       40
+#define ID_MAX         40
+#define LIMIT_DEFAULT  10
+#define LIMIT_MAX      100
 
 typedef struct {
     matching_registry_t *registry;
@@ -36,7 +36,7 @@ typedef struct {
 } server_t;
 
 #define STATE(call) ((server_t *) kj_call_state (call))
-#define A(name) KJ__APPLICATION_STATE__APP_##name
+#define A(name)     KJ__APPLICATION_STATE__APP_##name
 
 //  --------------------------------------------------------------------------
 //  Init and destroy
@@ -52,12 +52,12 @@ matching_server_new (kj_service_t *service, kj_db_t *db, kj_status_t *status)
         (int) kj_config_int (config, "matching/cache_ttl_ms"),
         (int) kj_config_int (config, "matching/sla_days"));
     self->weights.rate = (int) kj_config_int (config, "matching/weight_rate");
-    self->weights.amount =
-        (int) kj_config_int (config, "matching/weight_amount");
-    self->weights.collateral =
-        (int) kj_config_int (config, "matching/weight_collateral");
-    self->weights.policy =
-        (int) kj_config_int (config, "matching/weight_policy");
+    self->weights.amount = (int) kj_config_int (config,
+                                                "matching/weight_amount");
+    self->weights.collateral = (int)
+        kj_config_int (config, "matching/weight_collateral");
+    self->weights.policy = (int) kj_config_int (config,
+                                                "matching/weight_policy");
     self->weights.sla = (int) kj_config_int (config, "matching/weight_sla");
     snprintf (self->weights_text, sizeof self->weights_text,
               "rate=%d amount=%d collateral=%d policy=%d sla=%d",
@@ -95,13 +95,14 @@ s_caller (kj_call_t *call)
 {
     const Kj__RequestHeader *header = kj_call_header (call);
     return header && header->caller && header->caller->identity
-         ? header->caller->identity : "";
+             ? header->caller->identity
+             : "";
 }
 
 //  Checks a text field: length 1..max (or 0..max when optional)
 static int
-s_check_text (kj_call_t *call, const char *text, const char *field,
-              size_t max, bool required)
+s_check_text (kj_call_t *call, const char *text, const char *field, size_t max,
+              bool required)
 {
     size_t length = text ? strlen (text) : 0;
     if (required && length == 0)
@@ -109,8 +110,7 @@ s_check_text (kj_call_t *call, const char *text, const char *field,
                              "%s: required", field);
     if (length > max)
         return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, field,
-                             "%s: %zu bytes, at most %zu", field, length,
-                             max);
+                             "%s: %zu bytes, at most %zu", field, length, max);
     return 0;
 }
 
@@ -121,10 +121,10 @@ s_i64 (kj_call_t *call, int64_t value)
 }
 
 //  A demand row (columns of DEMAND_COLUMNS) into a message from the call
-#define DEMAND_COLUMNS \
-    "id, enterprise_code, amount_fen, term_months, purpose, instrument, " \
-    "collateral, linkage, renewal, coalesce (renews_matures_on::text, ''), " \
-    "renews_arrears, state, version, " \
+#define DEMAND_COLUMNS                                                         \
+    "id, enterprise_code, amount_fen, term_months, purpose, instrument, "      \
+    "collateral, linkage, renewal, coalesce (renews_matures_on::text, ''), "   \
+    "renews_arrears, state, version, "                                         \
     "(extract (epoch FROM created_at) * 1000000)::bigint, entered_by"
 
 static Kj__Demand *
@@ -161,8 +161,9 @@ s_demand_load (kj_call_t *call, const char *id, const char *field)
     if (s_check_text (call, id, field, ID_MAX, true))
         return NULL;
     PGresult *res = kj_db_exec (kj_call_db (call),
-        "SELECT " DEMAND_COLUMNS " FROM demand WHERE id = $1", 1,
-        (const char *[]) { id });
+                                "SELECT " DEMAND_COLUMNS
+                                " FROM demand WHERE id = $1",
+                                1, (const char *[]){ id });
     if (!res) {
         kj_call_fail_db (call);
         return NULL;
@@ -197,12 +198,13 @@ s_demand_view (const Kj__Demand *d, matching_demand_t *view)
 static int64_t
 s_ip_pledged (kj_call_t *call, const char *code)
 {
-    PGresult *res = kj_db_exec (kj_call_db (call),
+    PGresult *res = kj_db_exec (
+        kj_call_db (call),
         "SELECT coalesce (sum (amount_fen), 0) FROM application "
         "WHERE enterprise_code = $1 AND product_type = 2 "
         "AND state IN (5, 9, 10, 11, 12, 13, 14, 15, 16) "
         "AND date_trunc ('year', updated_at) = date_trunc ('year', now ())",
-        1, (const char *[]) { code });
+        1, (const char *[]){ code });
     if (!res)
         return -1;
     int64_t sum = atoll (PQgetvalue (res, 0, 0));
@@ -260,8 +262,7 @@ s_context (kj_call_t *call, const Kj__Demand *demand, const char *product_id,
         if (context->at < 0) {
             matching_registry_release (self->registry, &context->catalogue);
             return kj_call_fail (call, KJ__CODE__NOT_FOUND, field,
-                                 "%s: no listed product %s", field,
-                                 product_id);
+                                 "%s: no listed product %s", field, product_id);
         }
     }
     if (s_profile (call, demand, &context->enterprise, &context->profile)) {
@@ -295,26 +296,25 @@ s_add_demand (kj_call_t *call, const ProtobufCMessage *request,
                              "demand: required");
     if (s_check_text (call, d->enterprise_code, "demand.enterprise_code",
                       CODE_MAX, true)
-    ||  s_check_text (call, d->purpose, "demand.purpose", PURPOSE_MAX, false))
+        || s_check_text (call, d->purpose, "demand.purpose", PURPOSE_MAX,
+                         false))
         return -1;
     if (d->amount_fen <= 0)
         return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT,
                              "demand.amount_fen",
-                             "demand.amount_fen: more than 0 fen, not %"
-                             PRId64, d->amount_fen);
-    if (d->amount_fen > AMOUNT_MAX_FEN)
-        return kj_call_fail (call, KJ__CODE__OUT_OF_RANGE,
-                             "demand.amount_fen",
-                             "demand.amount_fen: at most %" PRId64
-                             " fen, not %" PRId64, AMOUNT_MAX_FEN,
+                             "demand.amount_fen: more than 0 fen, not %" PRId64,
                              d->amount_fen);
+    if (d->amount_fen > AMOUNT_MAX_FEN)
+        return kj_call_fail (call, KJ__CODE__OUT_OF_RANGE, "demand.amount_fen",
+                             "demand.amount_fen: at most %" PRId64
+                             " fen, not %" PRId64,
+                             AMOUNT_MAX_FEN, d->amount_fen);
     if (d->term_months < 1 || d->term_months > 360)
-        return kj_call_fail (call, KJ__CODE__OUT_OF_RANGE,
-                             "demand.term_months",
+        return kj_call_fail (call, KJ__CODE__OUT_OF_RANGE, "demand.term_months",
                              "demand.term_months: 1 to 360 months, not %d",
                              d->term_months);
-    if (!matching_filter_instrument_name ((matching_instrument_t)
-                                          d->instrument) [0])
+    if (!matching_filter_instrument_name (
+            (matching_instrument_t) d->instrument) [0])
         return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT,
                              "demand.instrument",
                              "demand.instrument: loan, equity, leasing, "
@@ -322,12 +322,13 @@ s_add_demand (kj_call_t *call, const ProtobufCMessage *request,
     unsigned collateral = 0;
     for (size_t i = 0; i < d->n_collateral; i++) {
         if (d->collateral [i] < KJ__COLLATERAL__COLLATERAL_IP
-        ||  d->collateral [i] > KJ__COLLATERAL__COLLATERAL_REAL_ESTATE)
+            || d->collateral [i] > KJ__COLLATERAL__COLLATERAL_REAL_ESTATE)
             return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT,
                                  "demand.collateral",
                                  "demand.collateral: %d is not a kind of "
                                  "collateral (IP, receivables, guarantee, "
-                                 "real estate)", (int) d->collateral [i]);
+                                 "real estate)",
+                                 (int) d->collateral [i]);
         collateral |= 1u << d->collateral [i];
     }
     int matures = matching_registry_date (d->renews_matures_on);
@@ -353,11 +354,11 @@ s_add_demand (kj_call_t *call, const ProtobufCMessage *request,
             largest = catalogue->products [i].max_amount_fen;
     matching_registry_release (self->registry, &catalogue);
     if (largest > 0 && d->amount_fen > largest)
-        return kj_call_fail (call, KJ__CODE__OUT_OF_RANGE,
-                             "demand.amount_fen",
+        return kj_call_fail (call, KJ__CODE__OUT_OF_RANGE, "demand.amount_fen",
                              "demand.amount_fen: %" PRId64 " fen is beyond "
                              "every product (the largest lends %" PRId64
-                             " fen)", d->amount_fen, largest);
+                             " fen)",
+                             d->amount_fen, largest);
     Kj__EnterpriseReply *enterprise = NULL;
     if (matching_registry_enterprise (self->registry, d->enterprise_code,
                                       "demand.enterprise_code", &enterprise,
@@ -369,28 +370,33 @@ s_add_demand (kj_call_t *call, const ProtobufCMessage *request,
     if (matures)
         snprintf (matures_text, sizeof matures_text, "%04d-%02d-%02d",
                   matures / 10000, matures / 100 % 100, matures % 100);
-    const char *params [] = {
-        d->enterprise_code, s_i64 (call, d->amount_fen),
-        s_i64 (call, d->term_months), d->purpose ? d->purpose : "",
-        s_i64 (call, d->instrument), s_i64 (call, collateral),
-        d->linkage ? "t" : "f", d->renewal ? "t" : "f",
-        matures ? matures_text : NULL, d->renews_arrears ? "t" : "f",
-        s_caller (call)
-    };
-    PGresult *res = kj_db_exec (kj_call_db (call),
+    const char *params [] = { d->enterprise_code,
+                              s_i64 (call, d->amount_fen),
+                              s_i64 (call, d->term_months),
+                              d->purpose ? d->purpose : "",
+                              s_i64 (call, d->instrument),
+                              s_i64 (call, collateral),
+                              d->linkage ? "t" : "f",
+                              d->renewal ? "t" : "f",
+                              matures ? matures_text : NULL,
+                              d->renews_arrears ? "t" : "f",
+                              s_caller (call) };
+    PGresult *res = kj_db_exec (
+        kj_call_db (call),
         "INSERT INTO demand (id, enterprise_code, amount_fen, term_months, "
         "purpose, instrument, collateral, linkage, renewal, "
         "renews_matures_on, renews_arrears, state, entered_by) "
         "VALUES ('D' || lpad (nextval ('demand_seq')::text, 6, '0'), $1, $2, "
         "$3, $4, $5, $6, $7, $8, $9::date, $10, 1, $11) "
-        "RETURNING " DEMAND_COLUMNS, 11, params);
+        "RETURNING " DEMAND_COLUMNS,
+        11, params);
     if (!res)
         return kj_call_fail_db (call);
     Kj__Demand *stored = s_demand_row (call, res, 0);
     PQclear (res);
     ((Kj__DemandReply *) reply)->demand = stored;
-    if (kj_outbox_add (kj_call_db (call), "matching.demand.posted",
-                       stored->id, &stored->base))
+    if (kj_outbox_add (kj_call_db (call), "matching.demand.posted", stored->id,
+                       &stored->base))
         return kj_call_fail_db (call);
     return 0;
 }
@@ -402,8 +408,9 @@ static int
 s_get_demand (kj_call_t *call, const ProtobufCMessage *request,
               ProtobufCMessage *reply)
 {
-    Kj__Demand *demand = s_demand_load (
-        call, ((const Kj__GetDemandRequest *) request)->id, "id");
+    Kj__Demand *demand =
+        s_demand_load (call, ((const Kj__GetDemandRequest *) request)->id,
+                       "id");
     if (!demand)
         return -1;
     ((Kj__DemandReply *) reply)->demand = demand;
@@ -414,22 +421,21 @@ static int
 s_list_demands (kj_call_t *call, const ProtobufCMessage *request,
                 ProtobufCMessage *reply)
 {
-    const Kj__ListDemandsRequest *in =
-        (const Kj__ListDemandsRequest *) request;
+    const Kj__ListDemandsRequest *in = (const Kj__ListDemandsRequest *) request;
     uint32_t limit = in->page && in->page->limit ? in->page->limit : 50;
     if (limit > 1000)
         return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "page.limit",
                              "page.limit: at most 1000, not %u", limit);
     const char *after = in->page && in->page->after ? in->page->after : "";
     if (s_check_text (call, after, "page.after", ID_MAX, false)
-    ||  s_check_text (call, in->enterprise_code, "enterprise_code", CODE_MAX,
-                      false))
+        || s_check_text (call, in->enterprise_code, "enterprise_code", CODE_MAX,
+                         false))
         return -1;
-    const char *params [] = {
-        after, in->enterprise_code ? in->enterprise_code : "",
-        s_i64 (call, limit + 1)
-    };
-    PGresult *res = kj_db_exec (kj_call_db (call),
+    const char *params [] = { after,
+                              in->enterprise_code ? in->enterprise_code : "",
+                              s_i64 (call, limit + 1) };
+    PGresult *res = kj_db_exec (
+        kj_call_db (call),
         "SELECT " DEMAND_COLUMNS " FROM demand WHERE id > $1 "
         "AND ($2 = '' OR enterprise_code = $2) ORDER BY id LIMIT $3",
         3, params);
@@ -458,15 +464,16 @@ s_match_store (kj_call_t *call, Kj__MatchReply *out, Kj__Demand *demand)
 {
     server_t *self = STATE (call);
     kj_db_t *db = kj_call_db (call);
-    const char *params [] = {
-        demand->id, MATCHING_RULES_VERSION,
-        s_i64 (call, (int64_t) out->enterprise_version), self->weights_text,
-        s_i64 (call, out->candidates)
-    };
-    PGresult *res = kj_db_exec (db,
+    const char *params [] = { demand->id, MATCHING_RULES_VERSION,
+                              s_i64 (call, (int64_t) out->enterprise_version),
+                              self->weights_text,
+                              s_i64 (call, out->candidates) };
+    PGresult *res = kj_db_exec (
+        db,
         "INSERT INTO match (id, demand_id, rules_version, enterprise_version, "
         "weights, candidates) VALUES ('M' || lpad (nextval ('match_seq')::"
-        "text, 6, '0'), $1, $2, $3, $4, $5) RETURNING id", 5, params);
+        "text, 6, '0'), $1, $2, $3, $4, $5) RETURNING id",
+        5, params);
     if (!res)
         return -1;
     out->match_id = kj_call_strdup (call, PQgetvalue (res, 0, 0));
@@ -474,22 +481,25 @@ s_match_store (kj_call_t *call, Kj__MatchReply *out, Kj__Demand *demand)
     for (size_t i = 0; i < out->n_products; i++) {
         const Kj__MatchedProduct *p = out->products [i];
         const char *row [] = {
-            out->match_id, s_i64 (call, (int64_t) i + 1), p->product_id,
-            s_i64 (call, (int64_t) p->product_version),
+            out->match_id,          s_i64 (call, (int64_t) i + 1),
+            p->product_id,          s_i64 (call, (int64_t) p->product_version),
             s_i64 (call, p->score), p->explanation
         };
-        res = kj_db_exec (db,
+        res = kj_db_exec (
+            db,
             "INSERT INTO match_product (match_id, rank, product_id, "
             "product_version, score, explanation) "
-            "VALUES ($1, $2, $3, $4, $5, $6)", 6, row);
+            "VALUES ($1, $2, $3, $4, $5, $6)",
+            6, row);
         if (!res)
             return -1;
         PQclear (res);
     }
     if (demand->state == A (DEMAND_POSTED)) {
         res = kj_db_exec (db,
-            "UPDATE demand SET state = 2, version = version + 1 "
-            "WHERE id = $1", 1, (const char *[]) { demand->id });
+                          "UPDATE demand SET state = 2, version = version + 1 "
+                          "WHERE id = $1",
+                          1, (const char *[]){ demand->id });
         if (!res)
             return -1;
         PQclear (res);
@@ -523,8 +533,8 @@ s_match (kj_call_t *call, const ProtobufCMessage *request,
     const matching_demand_t *view = &context.view;
     ssize_t why_not = context.at;
 
-    matching_ranked_t *ranked =
-        calloc (catalogue->count + 1, sizeof (matching_ranked_t));
+    matching_ranked_t *ranked = calloc (catalogue->count + 1,
+                                        sizeof (matching_ranked_t));
     assert (ranked);
     size_t passed = 0;
     for (size_t i = 0; i < catalogue->count; i++)
@@ -562,10 +572,11 @@ s_match (kj_call_t *call, const ProtobufCMessage *request,
     if (why_not >= 0) {
         matching_verdict_t verdict;
         out->why_not = kj_call_strdup (call, in->why_not);
-        out->why_not_eligible = matching_filter_check (
-            &catalogue->products [why_not], profile, view, &verdict);
-        out->why_not_reasons =
-            kj_call_alloc (call, (verdict.count + 1) * sizeof (void *));
+        out->why_not_eligible =
+            matching_filter_check (&catalogue->products [why_not], profile,
+                                   view, &verdict);
+        out->why_not_reasons = kj_call_alloc (call, (verdict.count + 1)
+                                                        * sizeof (void *));
         for (size_t i = 0; i < verdict.count; i++) {
             Kj__MatchReason *reason = kj_call_alloc (call, sizeof *reason);
             kj__match_reason__init (reason);
@@ -584,10 +595,10 @@ s_match (kj_call_t *call, const ProtobufCMessage *request,
 //  --------------------------------------------------------------------------
 //  Applications
 
-#define APPLICATION_COLUMNS \
-    "id, demand_id, product_id, institution_id, enterprise_code, state, " \
-    "version, amount_fen, rate_bp, term_months, reason, " \
-    "coalesce (renews_id, ''), product_version, rules_version, " \
+#define APPLICATION_COLUMNS                                                    \
+    "id, demand_id, product_id, institution_id, enterprise_code, state, "      \
+    "version, amount_fen, rate_bp, term_months, reason, "                      \
+    "coalesce (renews_id, ''), product_version, rules_version, "               \
     "(extract (epoch FROM updated_at) * 1000000)::bigint, product_max_fen"
 
 static Kj__Application *
@@ -622,8 +633,9 @@ s_application_load (kj_call_t *call, const char *id, const char *field,
     if (s_check_text (call, id, field, ID_MAX, true))
         return NULL;
     PGresult *res = kj_db_exec (kj_call_db (call),
-        "SELECT " APPLICATION_COLUMNS " FROM application WHERE id = $1", 1,
-        (const char *[]) { id });
+                                "SELECT " APPLICATION_COLUMNS
+                                " FROM application WHERE id = $1",
+                                1, (const char *[]){ id });
     if (!res) {
         kj_call_fail_db (call);
         return NULL;
@@ -636,8 +648,8 @@ s_application_load (kj_call_t *call, const char *id, const char *field,
     }
     PQclear (res);
     if (!a)
-        kj_call_fail (call, KJ__CODE__NOT_FOUND, field,
-                      "%s: no application %s", field, id);
+        kj_call_fail (call, KJ__CODE__NOT_FOUND, field, "%s: no application %s",
+                      field, id);
     return a;
 }
 
@@ -647,13 +659,17 @@ s_announce (kj_call_t *call, Kj__Application *a, Kj__ApplicationState from,
             const char *reason)
 {
     kj_db_t *db = kj_call_db (call);
-    const char *params [] = {
-        a->id, s_i64 (call, (int64_t) a->version), s_i64 (call, from),
-        s_i64 (call, a->state), s_caller (call), reason ? reason : ""
-    };
-    PGresult *res = kj_db_exec (db,
+    const char *params [] = { a->id,
+                              s_i64 (call, (int64_t) a->version),
+                              s_i64 (call, from),
+                              s_i64 (call, a->state),
+                              s_caller (call),
+                              reason ? reason : "" };
+    PGresult *res = kj_db_exec (
+        db,
         "INSERT INTO application_move (application_id, version, from_state, "
-        "to_state, actor, reason) VALUES ($1, $2, $3, $4, $5, $6)", 6, params);
+        "to_state, actor, reason) VALUES ($1, $2, $3, $4, $5, $6)",
+        6, params);
     if (!res)
         return -1;
     PQclear (res);
@@ -680,54 +696,57 @@ s_apply (kj_call_t *call, const ProtobufCMessage *request,
 {
     const Kj__ApplyRequest *in = (const Kj__ApplyRequest *) request;
     if (s_check_text (call, in->product_id, "product_id", ID_MAX, true)
-    ||  s_check_text (call, in->renews_id, "renews_id", ID_MAX, false))
+        || s_check_text (call, in->renews_id, "renews_id", ID_MAX, false))
         return -1;
     Kj__Demand *demand = s_demand_load (call, in->demand_id, "demand_id");
     if (!demand)
         return -1;
     if (in->renews_id && in->renews_id [0]) {
-        Kj__Application *old =
-            s_application_load (call, in->renews_id, "renews_id", NULL);
+        Kj__Application *old = s_application_load (call, in->renews_id,
+                                                   "renews_id", NULL);
         if (!old)
             return -1;
         if (old->state != A (ACTIVE)
-        ||  strcmp (old->enterprise_code, demand->enterprise_code) != 0
-        ||  !demand->renewal)
+            || strcmp (old->enterprise_code, demand->enterprise_code) != 0
+            || !demand->renewal)
             return kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION,
                                  "renews_id",
                                  "renews_id: a renewal renews an ACTIVE loan "
                                  "of the same enterprise from a renewal "
-                                 "demand; %s is %s", old->id,
-                                 matching_application_state_name (
-                                     old->state));
+                                 "demand; %s is %s",
+                                 old->id,
+                                 matching_application_state_name (old->state));
     }
     context_t context;
     if (s_context (call, demand, in->product_id, "product_id", &context))
         return -1;
     matching_verdict_t verdict;
     bool ok = matching_filter_check (&context.catalogue->products [context.at],
-                                     &context.profile, &context.view,
-                                     &verdict);
+                                     &context.profile, &context.view, &verdict);
     const Kj__Product *m = context.catalogue->messages [context.at];
     //  Copies: the catalogue may be freed once released
     char *product_id = kj_call_strdup (call, m->id);
-    const char *params [] = {
-        demand->id, product_id, s_i64 (call, m->type),
-        s_i64 (call, (int64_t) m->version), s_i64 (call, m->max_amount_fen),
-        kj_call_strdup (call, m->institution_id), demand->enterprise_code,
-        MATCHING_RULES_VERSION,
-        in->renews_id && in->renews_id [0] ? in->renews_id : NULL
-    };
+    const char *params [] = { demand->id,
+                              product_id,
+                              s_i64 (call, m->type),
+                              s_i64 (call, (int64_t) m->version),
+                              s_i64 (call, m->max_amount_fen),
+                              kj_call_strdup (call, m->institution_id),
+                              demand->enterprise_code,
+                              MATCHING_RULES_VERSION,
+                              in->renews_id && in->renews_id [0] ? in->renews_id
+                                                                 : NULL };
     s_context_done (call, &context);
     if (!ok)
-        return kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION,
-                             "product_id", "product_id: %s does not serve "
-                             "this demand: %s", product_id,
-                             verdict.reasons [0].text);
-    PGresult *res = kj_db_exec (kj_call_db (call),
+        return kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION, "product_id",
+                             "product_id: %s does not serve "
+                             "this demand: %s",
+                             product_id, verdict.reasons [0].text);
+    PGresult *res = kj_db_exec (
+        kj_call_db (call),
         "SELECT id FROM application WHERE demand_id = $1 AND product_id = $2 "
-        "AND state NOT IN (6, 7, 8, 14, 15, 16)", 2,
-        (const char *[]) { demand->id, product_id });
+        "AND state NOT IN (6, 7, 8, 14, 15, 16)",
+        2, (const char *[]){ demand->id, product_id });
     if (!res)
         return kj_call_fail_db (call);
     if (PQntuples (res) > 0) {
@@ -735,16 +754,18 @@ s_apply (kj_call_t *call, const ProtobufCMessage *request,
         PQclear (res);
         return kj_call_fail (call, KJ__CODE__ALREADY_EXISTS, "product_id",
                              "product_id: application %s for this demand "
-                             "and product is still open", open);
+                             "and product is still open",
+                             open);
     }
     PQclear (res);
-    res = kj_db_exec (kj_call_db (call),
+    res = kj_db_exec (
+        kj_call_db (call),
         "INSERT INTO application (id, demand_id, product_id, product_type, "
         "product_version, product_max_fen, institution_id, enterprise_code, "
         "rules_version, state, renews_id) "
         "VALUES ('A' || lpad (nextval ('application_seq')::text, 6, '0'), "
-        "$1, $2, $3, $4, $5, $6, $7, $8, 3, $9) RETURNING "
-        APPLICATION_COLUMNS, 9, params);
+        "$1, $2, $3, $4, $5, $6, $7, $8, 3, $9) RETURNING " APPLICATION_COLUMNS,
+        9, params);
     if (!res)
         return kj_call_fail_db (call);
     Kj__Application *a = s_application_row (call, res, 0);
@@ -772,22 +793,23 @@ s_act (kj_call_t *call, const ProtobufCMessage *request,
         return kj_call_fail (call, KJ__CODE__ABORTED, "expected_version",
                              "expected_version: application %s was moved "
                              "meanwhile; it is now %s (version %" PRIu64
-                             "): read it again", a->id,
-                             matching_application_state_name (a->state),
+                             "): read it again",
+                             a->id, matching_application_state_name (a->state),
                              a->version);
     kj_status_t status;
     if (matching_application_check (a->state, in, max_fen, &status))
         return kj_call_fail_status (call, &status);
 
     bool approve = in->to == A (APPROVED);
-    const char *params [] = {
-        a->id, s_i64 (call, (int64_t) a->version), s_i64 (call, in->to),
-        approve ? s_i64 (call, in->amount_fen) : NULL,
-        approve ? s_i64 (call, in->rate_bp) : NULL,
-        approve ? s_i64 (call, in->term_months) : NULL,
-        in->to == A (REJECTED) ? in->reason : NULL
-    };
-    PGresult *res = kj_db_exec (kj_call_db (call),
+    const char *params [] = { a->id,
+                              s_i64 (call, (int64_t) a->version),
+                              s_i64 (call, in->to),
+                              approve ? s_i64 (call, in->amount_fen) : NULL,
+                              approve ? s_i64 (call, in->rate_bp) : NULL,
+                              approve ? s_i64 (call, in->term_months) : NULL,
+                              in->to == A (REJECTED) ? in->reason : NULL };
+    PGresult *res = kj_db_exec (
+        kj_call_db (call),
         "UPDATE application SET state = $3, version = version + 1, "
         "amount_fen = coalesce ($4::bigint, amount_fen), "
         "rate_bp = coalesce ($5::int, rate_bp), "
@@ -806,7 +828,8 @@ s_act (kj_call_t *call, const ProtobufCMessage *request,
         return kj_call_fail (call, KJ__CODE__ABORTED, "expected_version",
                              "expected_version: application %s was moved "
                              "meanwhile; it is now %s (version %" PRIu64
-                             "): read it again", now->id,
+                             "): read it again",
+                             now->id,
                              matching_application_state_name (now->state),
                              now->version);
     }
@@ -822,8 +845,10 @@ static int
 s_get_application (kj_call_t *call, const ProtobufCMessage *request,
                    ProtobufCMessage *reply)
 {
-    Kj__Application *a = s_application_load (
-        call, ((const Kj__GetApplicationRequest *) request)->id, "id", NULL);
+    Kj__Application *a =
+        s_application_load (call,
+                            ((const Kj__GetApplicationRequest *) request)->id,
+                            "id", NULL);
     if (!a)
         return -1;
     ((Kj__ApplicationReply *) reply)->application = a;

@@ -17,14 +17,14 @@
 #include "registry_fixture.h"
 #include "matching.pb-c.h"
 
-#define WAN INT64_C(1000000)
+#define WAN       INT64_C (1000000)
 #define APP(name) KJ__APPLICATION_STATE__APP_##name
 
 typedef struct {
     rfx_t fx;
     pid_t matching;
     kj_client_t *client;
-    kj_db_t *db;                //  on schema matching
+    kj_db_t *db;  //  on schema matching
 } mfx_t;
 
 //  Call matching.method; returns the status code
@@ -54,7 +54,8 @@ s_institution (mfx_t *m, const char *id, const char *name)
     kj_status_t status;
     assert_int_equal (rfx_call (&m->fx, "AddInstitution", &request.base,
                                 &kj__institution_reply__descriptor, &reply,
-                                &status, NULL, false), 0);
+                                &status, NULL, false),
+                      0);
     kj__institution_reply__free_unpacked (reply, NULL);
 }
 
@@ -109,7 +110,8 @@ s_enterprise (mfx_t *m, char code [19])
     kj_status_t status;
     assert_int_equal (rfx_call (&m->fx, "RegisterEnterprise", &request.base,
                                 &kj__enterprise_reply__descriptor, &reply,
-                                &status, NULL, false), 0);
+                                &status, NULL, false),
+                      0);
     kj__enterprise_reply__free_unpacked (reply, NULL);
     Kj__OverrideStageRequest stage = KJ__OVERRIDE_STAGE_REQUEST__INIT;
     stage.code = code;
@@ -118,7 +120,8 @@ s_enterprise (mfx_t *m, char code [19])
     reply = NULL;
     assert_int_equal (rfx_call (&m->fx, "OverrideStage", &stage.base,
                                 &kj__enterprise_reply__descriptor, &reply,
-                                &status, NULL, false), 0);
+                                &status, NULL, false),
+                      0);
     kj__enterprise_reply__free_unpacked (reply, NULL);
 }
 
@@ -127,14 +130,12 @@ s_start (mfx_t *m)
 {
     memset (m, 0, sizeof *m);
     rfx_start (&m->fx, "matching", NULL);
-    const char *extra [] = {
-        "-s", "matching/relay=false", "-s", "matching/cache_ttl_ms=0", NULL
-    };
-    m->matching = kj_daemon_start ("matching", &m->fx.broker, m->fx.dsn,
-                                   extra);
+    const char *extra [] = { "-s", "matching/relay=false", "-s",
+                             "matching/cache_ttl_ms=0", NULL };
+    m->matching = kj_daemon_start ("matching", &m->fx.broker, m->fx.dsn, extra);
     assert_true (m->matching > 0);
-    assert_true (kj_broker_wait_workers (m->fx.broker.endpoint, "matching", 2,
-                                         20000));
+    assert_true (
+        kj_broker_wait_workers (m->fx.broker.endpoint, "matching", 2, 20000));
     m->client = kj_client_new (m->fx.broker.endpoint);
     m->db = kj_db_new (m->fx.dsn, "matching", 5000);
     assert_non_null (m->db);
@@ -152,9 +153,9 @@ s_stop (mfx_t *m)
 static int
 s_events (mfx_t *m, const char *topic)
 {
-    PGresult *res = kj_db_exec (m->db,
-        "SELECT count (*) FROM kj_outbox WHERE topic = $1", 1,
-        (const char *[]) { topic });
+    PGresult *res =
+        kj_db_exec (m->db, "SELECT count (*) FROM kj_outbox WHERE topic = $1",
+                    1, (const char *[]){ topic });
     assert_non_null (res);
     int count = atoi (PQgetvalue (res, 0, 0));
     PQclear (res);
@@ -244,34 +245,34 @@ test_demand_match_apply_approve (void **state)
     kj_status_t status;
     d.amount_fen = 0;
     assert_int_equal (s_call (&m, "AddDemand", &add.base,
-                              &kj__demand_reply__descriptor, &demand,
-                              &status), KJ__CODE__INVALID_ARGUMENT);
+                              &kj__demand_reply__descriptor, &demand, &status),
+                      KJ__CODE__INVALID_ARGUMENT);
     assert_string_equal (status.field, "demand.amount_fen");
     d.amount_fen = 500 * WAN + 1;
     assert_int_equal (s_call (&m, "AddDemand", &add.base,
-                              &kj__demand_reply__descriptor, &demand,
-                              &status), KJ__CODE__OUT_OF_RANGE);
+                              &kj__demand_reply__descriptor, &demand, &status),
+                      KJ__CODE__OUT_OF_RANGE);
     assert_string_equal (status.field, "demand.amount_fen");
     d.amount_fen = 200 * WAN;
     d.term_months = 361;
     assert_int_equal (s_call (&m, "AddDemand", &add.base,
-                              &kj__demand_reply__descriptor, &demand,
-                              &status), KJ__CODE__OUT_OF_RANGE);
+                              &kj__demand_reply__descriptor, &demand, &status),
+                      KJ__CODE__OUT_OF_RANGE);
     assert_string_equal (status.field, "demand.term_months");
     d.term_months = 12;
     char unknown [19];
     rfx_code ("210300", 9999, unknown);
     d.enterprise_code = unknown;
     assert_int_equal (s_call (&m, "AddDemand", &add.base,
-                              &kj__demand_reply__descriptor, &demand,
-                              &status), KJ__CODE__NOT_FOUND);
+                              &kj__demand_reply__descriptor, &demand, &status),
+                      KJ__CODE__NOT_FOUND);
     assert_string_equal (status.field, "demand.enterprise_code");
     d.enterprise_code = code;
     assert_int_equal (s_rows (&m, "SELECT count (*) FROM demand"), 0);
 
     assert_int_equal (s_call (&m, "AddDemand", &add.base,
-                              &kj__demand_reply__descriptor, &demand,
-                              &status), 0);
+                              &kj__demand_reply__descriptor, &demand, &status),
+                      0);
     char demand_id [16];
     snprintf (demand_id, sizeof demand_id, "%s", demand->demand->id);
     assert_string_equal (demand_id, "D000001");
@@ -285,16 +286,16 @@ test_demand_match_apply_approve (void **state)
     match.why_not = "DL1";
     Kj__MatchReply *matched = NULL;
     assert_int_equal (s_call (&m, "Match", &match.base,
-                              &kj__match_reply__descriptor, &matched,
-                              &status), 0);
+                              &kj__match_reply__descriptor, &matched, &status),
+                      0);
     assert_int_equal (matched->n_products, 3);
     assert_string_equal (matched->products [0]->product_id, "SY2");
     assert_string_equal (matched->products [1]->product_id, "SY1");
     assert_string_equal (matched->products [2]->product_id, "DL2");
     //  SY2: every component full, decision time (30 - 10) / 30
     assert_int_equal (matched->products [0]->score,
-                      INT64_C(3000) * 10000 + 2000 * 10000 + 2000 * 10000
-                      + 2000 * 10000 + 1000 * 6666);
+                      INT64_C (3000) * 10000 + 2000 * 10000 + 2000 * 10000
+                          + 2000 * 10000 + 1000 * 6666);
     assert_string_equal (matched->products [0]->institution_name, "沈阳银行");
     assert_true (strlen (matched->products [0]->explanation) > 0);
     assert_true (matched->products [0]->product_version > 0);
@@ -307,15 +308,15 @@ test_demand_match_apply_approve (void **state)
     kj__match_reply__free_unpacked (matched, NULL);
     match.why_not = "SY3";
     assert_int_equal (s_call (&m, "Match", &match.base,
-                              &kj__match_reply__descriptor, &matched,
-                              &status), 0);
+                              &kj__match_reply__descriptor, &matched, &status),
+                      0);
     assert_int_equal (matched->n_why_not_reasons, 1);
     assert_string_equal (matched->why_not_reasons [0]->code, "grade");
     kj__match_reply__free_unpacked (matched, NULL);
     match.why_not = "NOPE";
     assert_int_equal (s_call (&m, "Match", &match.base,
-                              &kj__match_reply__descriptor, &matched,
-                              &status), KJ__CODE__NOT_FOUND);
+                              &kj__match_reply__descriptor, &matched, &status),
+                      KJ__CODE__NOT_FOUND);
     assert_string_equal (status.field, "why_not");
     assert_int_equal (s_rows (&m, "SELECT count (*) FROM match_product"), 6);
 
@@ -344,14 +345,15 @@ test_demand_match_apply_approve (void **state)
     apply.product_id = "DL1";
     Kj__ApplicationReply *application = NULL;
     assert_int_equal (s_call (&m, "Apply", &apply.base,
-                              &kj__application_reply__descriptor,
-                              &application, &status),
+                              &kj__application_reply__descriptor, &application,
+                              &status),
                       KJ__CODE__FAILED_PRECONDITION);
     assert_string_equal (status.field, "product_id");
     apply.product_id = "SY2";
     assert_int_equal (s_call (&m, "Apply", &apply.base,
-                              &kj__application_reply__descriptor,
-                              &application, &status), 0);
+                              &kj__application_reply__descriptor, &application,
+                              &status),
+                      0);
     char id [16];
     snprintf (id, sizeof id, "%s", application->application->id);
     uint64_t version = application->application->version;
@@ -359,8 +361,8 @@ test_demand_match_apply_approve (void **state)
     assert_string_equal (application->application->institution_id, "SYB");
     kj__application_reply__free_unpacked (application, NULL);
     assert_int_equal (s_call (&m, "Apply", &apply.base,
-                              &kj__application_reply__descriptor,
-                              &application, &status),
+                              &kj__application_reply__descriptor, &application,
+                              &status),
                       KJ__CODE__ALREADY_EXISTS);
 
     //  Review; an illegal move names the states allowed
@@ -369,8 +371,7 @@ test_demand_match_apply_approve (void **state)
     assert_string_equal (status.message,
                          "to: the application is APPLIED; from APPLIED it "
                          "may go to UNDER_REVIEW, WITHDRAWN, not ACTIVE");
-    assert_int_equal (s_act (&m, id, APP (UNDER_REVIEW), &version, &status),
-                      0);
+    assert_int_equal (s_act (&m, id, APP (UNDER_REVIEW), &version, &status), 0);
 
     //  Two bankers approve at once, from the same version: one wins
     kj_client_t *other = kj_client_new (m.fx.broker.endpoint);
@@ -422,8 +423,7 @@ test_demand_match_apply_approve (void **state)
     assert_int_equal (s_events (&m, "matching.match.proposed"), 3);
     assert_int_equal (s_events (&m, "matching.application.changed"), 4);
     assert_int_equal (s_events (&m, "matching.loan.disbursed"), 1);
-    assert_int_equal (s_rows (&m, "SELECT count (*) FROM application_move"),
-                      4);
+    assert_int_equal (s_rows (&m, "SELECT count (*) FROM application_move"), 4);
     s_stop (&m);
 }
 

@@ -13,7 +13,7 @@
 
 #include "matching_application.h"
 
-#define N (KJ__APPLICATION_STATE__APP_DEFAULTED + 1)
+#define N       (KJ__APPLICATION_STATE__APP_DEFAULTED + 1)
 #define A(name) KJ__APPLICATION_STATE__APP_##name
 
 //  The legal moves of domain §3.3, written out once more by hand
@@ -56,8 +56,7 @@ test_every_pair (void **state)
     for (int from = 0; from < N + 1; from++)
         for (int to = 0; to < N + 1; to++) {
             bool expect = s_is_legal (from, to);
-            assert_int_equal (matching_application_allowed (from, to),
-                              expect);
+            assert_int_equal (matching_application_allowed (from, to), expect);
             Kj__ActRequest act = KJ__ACT_REQUEST__INIT;
             act.to = to;
             act.amount_fen = 100;
@@ -85,18 +84,21 @@ test_refusal_names_states_allowed (void **state)
     Kj__ActRequest act = KJ__ACT_REQUEST__INIT;
     act.to = A (ACTIVE);
     kj_status_t status;
-    assert_int_equal (matching_application_check (A (UNDER_REVIEW), &act,
-                                                  1000, &status), -1);
+    assert_int_equal (matching_application_check (A (UNDER_REVIEW), &act, 1000,
+                                                  &status),
+                      -1);
     assert_string_equal (status.message,
                          "to: the application is UNDER_REVIEW; from "
                          "UNDER_REVIEW it may go to APPROVED, REJECTED, "
                          "not ACTIVE");
     assert_int_equal (matching_application_check (A (CLOSED), &act, 1000,
-                                                  &status), -1);
+                                                  &status),
+                      -1);
     assert_non_null (strstr (status.message, "may go to none"));
     act.to = 99;
     assert_int_equal (matching_application_check (A (APPLIED), &act, 1000,
-                                                  &status), -1);
+                                                  &status),
+                      -1);
     assert_int_equal (status.code, KJ__CODE__INVALID_ARGUMENT);
 }
 
@@ -109,37 +111,45 @@ test_approval_and_rejection_carry_terms (void **state)
     act.amount_fen = 1000;
     act.rate_bp = 1;
     act.term_months = 360;
-    assert_int_equal (matching_application_check (A (UNDER_REVIEW), &act,
-                                                  1000, &status), 0);
+    assert_int_equal (matching_application_check (A (UNDER_REVIEW), &act, 1000,
+                                                  &status),
+                      0);
     act.amount_fen = 1001;
-    assert_int_equal (matching_application_check (A (UNDER_REVIEW), &act,
-                                                  1000, &status), -1);
+    assert_int_equal (matching_application_check (A (UNDER_REVIEW), &act, 1000,
+                                                  &status),
+                      -1);
     assert_string_equal (status.field, "amount_fen");
     act.amount_fen = 0;
-    assert_int_equal (matching_application_check (A (UNDER_REVIEW), &act,
-                                                  1000, &status), -1);
+    assert_int_equal (matching_application_check (A (UNDER_REVIEW), &act, 1000,
+                                                  &status),
+                      -1);
     act.amount_fen = 1;
     act.rate_bp = 0;
-    assert_int_equal (matching_application_check (A (UNDER_REVIEW), &act,
-                                                  1000, &status), -1);
+    assert_int_equal (matching_application_check (A (UNDER_REVIEW), &act, 1000,
+                                                  &status),
+                      -1);
     assert_string_equal (status.field, "rate_bp");
     act.rate_bp = 10001;
-    assert_int_equal (matching_application_check (A (UNDER_REVIEW), &act,
-                                                  1000, &status), -1);
+    assert_int_equal (matching_application_check (A (UNDER_REVIEW), &act, 1000,
+                                                  &status),
+                      -1);
     act.rate_bp = 400;
     act.term_months = 361;
-    assert_int_equal (matching_application_check (A (UNDER_REVIEW), &act,
-                                                  1000, &status), -1);
+    assert_int_equal (matching_application_check (A (UNDER_REVIEW), &act, 1000,
+                                                  &status),
+                      -1);
     assert_string_equal (status.field, "term_months");
 
     Kj__ActRequest reject = KJ__ACT_REQUEST__INIT;
     reject.to = A (REJECTED);
     assert_int_equal (matching_application_check (A (UNDER_REVIEW), &reject,
-                                                  1000, &status), -1);
+                                                  1000, &status),
+                      -1);
     assert_string_equal (status.field, "reason");
     reject.reason = "cash flow too thin";
     assert_int_equal (matching_application_check (A (UNDER_REVIEW), &reject,
-                                                  1000, &status), 0);
+                                                  1000, &status),
+                      0);
 }
 
 static void

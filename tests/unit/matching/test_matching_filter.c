@@ -17,40 +17,47 @@
 #include "registry.pb-c.h"
 
 #define BIT(v) (1u << (v))
-#define WAN INT64_C(1000000)    //  10,000 yuan in fen
+#define WAN    INT64_C (1000000)  //  10,000 yuan in fen
 
 static matching_product_t
 s_product (void)
 {
-    matching_product_t p = {
-        .id = "P1", .institution_id = "I1",
-        .type = KJ__PRODUCT_TYPE__PRODUCT_CREDIT,
-        .min_amount_fen = 10 * WAN, .max_amount_fen = 500 * WAN,
-        .min_term_months = 6, .max_term_months = 36, .rate_bp = 400,
-        .regions = { "210100" }, .n_regions = 1,
-        .valid_from = 20260101, .valid_to = 20271231, .listed = true
-    };
+    matching_product_t p = { .id = "P1",
+                             .institution_id = "I1",
+                             .type = KJ__PRODUCT_TYPE__PRODUCT_CREDIT,
+                             .min_amount_fen = 10 * WAN,
+                             .max_amount_fen = 500 * WAN,
+                             .min_term_months = 6,
+                             .max_term_months = 36,
+                             .rate_bp = 400,
+                             .regions = { "210100" },
+                             .n_regions = 1,
+                             .valid_from = 20260101,
+                             .valid_to = 20271231,
+                             .listed = true };
     return p;
 }
 
 static matching_enterprise_t
 s_enterprise (void)
 {
-    matching_enterprise_t e = {
-        .code = "91210300MA0XXXXX0X", .region = "210300",
-        .size = KJ__SIZE_CLASS__SIZE_SMALL, .stage = KJ__STAGE__STAGE_STARTUP,
-        .grade = 3, .points = 60, .first_loan = true
-    };
+    matching_enterprise_t e = { .code = "91210300MA0XXXXX0X",
+                                .region = "210300",
+                                .size = KJ__SIZE_CLASS__SIZE_SMALL,
+                                .stage = KJ__STAGE__STAGE_STARTUP,
+                                .grade = 3,
+                                .points = 60,
+                                .first_loan = true };
     return e;
 }
 
 static matching_demand_t
 s_demand (void)
 {
-    matching_demand_t d = {
-        .amount_fen = 100 * WAN, .term_months = 12,
-        .instrument = MATCHING_INSTRUMENT_LOAN, .on = 20261203
-    };
+    matching_demand_t d = { .amount_fen = 100 * WAN,
+                            .term_months = 12,
+                            .instrument = MATCHING_INSTRUMENT_LOAN,
+                            .on = 20261203 };
     return d;
 }
 
@@ -92,8 +99,8 @@ test_region_rule (void **state)
     assert_string_equal (s_codes (&p, &e, &d), "");
     e.region = "SFDZ";
     assert_string_equal (s_codes (&p, &e, &d), "");
-    e.region = "211200";        //  Tieling
-    p.regions [0] = "210900";   //  Fuxin
+    e.region = "211200";       //  Tieling
+    p.regions [0] = "210900";  //  Fuxin
     assert_string_equal (s_codes (&p, &e, &d), "");
     //  metro to Dalian: only province-wide products
     e.region = "210300";
@@ -187,16 +194,19 @@ test_stage_and_map (void **state)
     assert_string_equal (s_codes (&p, &e, &d), "");
     //  linkage for start-up and growth, not incubation or mature
     assert_true (matching_filter_stage_offers (
-        KJ__STAGE__STAGE_STARTUP, KJ__PRODUCT_TYPE__PRODUCT_INVEST_LOAN_LINKAGE));
+        KJ__STAGE__STAGE_STARTUP,
+        KJ__PRODUCT_TYPE__PRODUCT_INVEST_LOAN_LINKAGE));
     assert_true (matching_filter_stage_offers (
-        KJ__STAGE__STAGE_GROWTH, KJ__PRODUCT_TYPE__PRODUCT_INVEST_LOAN_LINKAGE));
+        KJ__STAGE__STAGE_GROWTH,
+        KJ__PRODUCT_TYPE__PRODUCT_INVEST_LOAN_LINKAGE));
     assert_false (matching_filter_stage_offers (
         KJ__STAGE__STAGE_INCUBATION,
         KJ__PRODUCT_TYPE__PRODUCT_INVEST_LOAN_LINKAGE));
     assert_false (matching_filter_stage_offers (
-        KJ__STAGE__STAGE_MATURE, KJ__PRODUCT_TYPE__PRODUCT_INVEST_LOAN_LINKAGE));
-    assert_true (matching_filter_stage_offers (
-        KJ__STAGE__STAGE_MATURE, KJ__PRODUCT_TYPE__PRODUCT_BOND));
+        KJ__STAGE__STAGE_MATURE,
+        KJ__PRODUCT_TYPE__PRODUCT_INVEST_LOAN_LINKAGE));
+    assert_true (matching_filter_stage_offers (KJ__STAGE__STAGE_MATURE,
+                                               KJ__PRODUCT_TYPE__PRODUCT_BOND));
     assert_false (matching_filter_stage_offers (9, 1));
     //  instrument: an equity demand does not match a loan
     d = s_demand ();
@@ -229,7 +239,7 @@ test_qualifications_grade_points_collateral (void **state)
 
     p = s_product ();
     e = s_enterprise ();
-    p.min_grade = 3;            //  A
+    p.min_grade = 3;  //  A
     assert_string_equal (s_codes (&p, &e, &d), "");
     p.min_grade = 4;
     assert_string_equal (s_codes (&p, &e, &d), "grade");
@@ -280,31 +290,35 @@ test_renewal_predicate_per_size_and_cutoff (void **state)
 {
     int on = 20261203;
     //  micro and small: any maturity after today
-    assert_true (matching_filter_renewal_eligible (
-        KJ__SIZE_CLASS__SIZE_MICRO, 20301231, on, false, false));
-    assert_true (matching_filter_renewal_eligible (
-        KJ__SIZE_CLASS__SIZE_SMALL, 20301231, on, false, false));
+    assert_true (matching_filter_renewal_eligible (KJ__SIZE_CLASS__SIZE_MICRO,
+                                                   20301231, on, false, false));
+    assert_true (matching_filter_renewal_eligible (KJ__SIZE_CLASS__SIZE_SMALL,
+                                                   20301231, on, false, false));
     //  medium: maturing on or before 2027-09-30
-    assert_true (matching_filter_renewal_eligible (
-        KJ__SIZE_CLASS__SIZE_MEDIUM, 20270930, on, false, false));
-    assert_false (matching_filter_renewal_eligible (
-        KJ__SIZE_CLASS__SIZE_MEDIUM, 20271001, on, false, false));
+    assert_true (matching_filter_renewal_eligible (KJ__SIZE_CLASS__SIZE_MEDIUM,
+                                                   20270930, on, false, false));
+    assert_false (matching_filter_renewal_eligible (KJ__SIZE_CLASS__SIZE_MEDIUM,
+                                                    20271001, on, false,
+                                                    false));
     //  large and unknown: never
-    assert_false (matching_filter_renewal_eligible (
-        KJ__SIZE_CLASS__SIZE_LARGE, 20270101, on, false, false));
-    assert_false (matching_filter_renewal_eligible (
-        KJ__SIZE_CLASS__SIZE_UNKNOWN, 20270101, on, false, false));
+    assert_false (matching_filter_renewal_eligible (KJ__SIZE_CLASS__SIZE_LARGE,
+                                                    20270101, on, false,
+                                                    false));
+    assert_false (
+        matching_filter_renewal_eligible (KJ__SIZE_CLASS__SIZE_UNKNOWN,
+                                          20270101, on, false, false));
     //  before maturity, no arrears, not blacklisted
-    assert_true (matching_filter_renewal_eligible (
-        KJ__SIZE_CLASS__SIZE_SMALL, 20261204, on, false, false));
-    assert_false (matching_filter_renewal_eligible (
-        KJ__SIZE_CLASS__SIZE_SMALL, 20261203, on, false, false));
-    assert_false (matching_filter_renewal_eligible (
-        KJ__SIZE_CLASS__SIZE_SMALL, 20270101, on, true, false));
-    assert_false (matching_filter_renewal_eligible (
-        KJ__SIZE_CLASS__SIZE_SMALL, 20270101, on, false, true));
-    assert_false (matching_filter_renewal_eligible (
-        KJ__SIZE_CLASS__SIZE_SMALL, 0, on, false, false));
+    assert_true (matching_filter_renewal_eligible (KJ__SIZE_CLASS__SIZE_SMALL,
+                                                   20261204, on, false, false));
+    assert_false (matching_filter_renewal_eligible (KJ__SIZE_CLASS__SIZE_SMALL,
+                                                    20261203, on, false,
+                                                    false));
+    assert_false (matching_filter_renewal_eligible (KJ__SIZE_CLASS__SIZE_SMALL,
+                                                    20270101, on, true, false));
+    assert_false (matching_filter_renewal_eligible (KJ__SIZE_CLASS__SIZE_SMALL,
+                                                    20270101, on, false, true));
+    assert_false (matching_filter_renewal_eligible (KJ__SIZE_CLASS__SIZE_SMALL,
+                                                    0, on, false, false));
 
     //  through the filter: a renewal product wants a renewal demand
     matching_product_t p = s_product ();

@@ -14,13 +14,15 @@
 #include "registry.pb-c.h"
 
 static matching_product_t
-s_product (const char *id, int type, int rate, int64_t max, unsigned
-           collateral, int sla)
+s_product (const char *id, int type, int rate, int64_t max, unsigned collateral,
+           int sla)
 {
-    matching_product_t p = {
-        .id = id, .type = type, .rate_bp = rate, .max_amount_fen = max,
-        .collateral = collateral, .sla_days = sla
-    };
+    matching_product_t p = { .id = id,
+                             .type = type,
+                             .rate_bp = rate,
+                             .max_amount_fen = max,
+                             .collateral = collateral,
+                             .sla_days = sla };
     return p;
 }
 
@@ -70,8 +72,8 @@ test_golden_order (void **state)
 static void
 test_single_and_empty (void **state)
 {
-    matching_product_t p =
-        s_product ("P9", KJ__PRODUCT_TYPE__PRODUCT_CREDIT, 450, 100, 0, 40);
+    matching_product_t p = s_product ("P9", KJ__PRODUCT_TYPE__PRODUCT_CREDIT,
+                                      450, 100, 0, 40);
     matching_ranked_t item = { .product = &p };
     matching_weights_t weights = { 1, 1, 1, 1, 1 };
     matching_rank (&item, 1, &weights, 0);
