@@ -199,6 +199,15 @@ s_renewal_no (const matching_enterprise_t *e, const matching_demand_t *d,
     return true;
 }
 
+//  A reason; without a verdict the first failure decides, and nothing is
+//  formatted (nor translated): the loop over a whole catalogue
+#define NO(...)                                                                \
+    do {                                                                       \
+        if (!verdict)                                                          \
+            return false;                                                      \
+        ok = s_no (verdict, __VA_ARGS__);                                      \
+    } while (0)
+
 //  --------------------------------------------------------------------------
 //  Every filter of §3.2, in its order.
 
@@ -214,113 +223,124 @@ matching_filter_check (const matching_product_t *p,
     char min [32], max [32];
 
     if (!p->listed)
-        ok = s_no (verdict, MATCHING_NO_INACTIVE,
-                   _ ("the product or its institution is withdrawn"));
+        NO (MATCHING_NO_INACTIVE,
+            _ ("the product or its institution is withdrawn"));
     if ((p->valid_from && d->on < p->valid_from)
         || (p->valid_to && d->on > p->valid_to))
-        ok = s_no (verdict, MATCHING_NO_NOT_VALID,
-                   _ ("valid from %d to %d, not on %d"), p->valid_from,
-                   p->valid_to, d->on);
+        NO (MATCHING_NO_NOT_VALID, _ ("valid from %d to %d, not on %d"),
+            p->valid_from, p->valid_to, d->on);
     if (!matching_filter_instrument_covers (d->instrument, p->type))
-        ok = s_no (verdict, MATCHING_NO_INSTRUMENT, _ ("not a %s product"),
-                   matching_filter_instrument_name (d->instrument));
+        NO (MATCHING_NO_INSTRUMENT, _ ("not a %s product"),
+            matching_filter_instrument_name (d->instrument));
     if (e->stage <= 0)
-        ok = s_no (verdict, MATCHING_NO_STAGE,
-                   _ ("the enterprise's stage is not classified yet"));
+        NO (MATCHING_NO_STAGE,
+            _ ("the enterprise's stage is not classified yet"));
     else {
         if (p->stages && !(p->stages & BIT (e->stage)))
-            ok = s_no (verdict, MATCHING_NO_STAGE,
-                       _ ("not offered to enterprises at this stage"));
+            NO (MATCHING_NO_STAGE,
+                _ ("not offered to enterprises at this stage"));
         if (!matching_filter_stage_offers (e->stage, p->type))
-            ok = s_no (verdict, MATCHING_NO_STAGE_MAP,
-                       _ ("measure 1 does not supply this kind of product "
-                          "at this stage"));
+            NO (MATCHING_NO_STAGE_MAP,
+                _ ("measure 1 does not supply this kind of product "
+                   "at this stage"));
     }
     if ((p->qualifications & ~e->qualifications)
         || (p->any_qualifications
             && !(p->any_qualifications & e->qualifications)))
-        ok = s_no (verdict, MATCHING_NO_QUALIFICATION,
-                   _ ("a qualification the product requires is not held"));
+        NO (MATCHING_NO_QUALIFICATION,
+            _ ("a qualification the product requires is not held"));
     if (p->min_grade > 0 && e->grade < p->min_grade)
-        ok = s_no (verdict, MATCHING_NO_GRADE,
-                   _ ("asks for grade %s or better; the enterprise has %s"),
-                   s_grades [p->min_grade > 5 ? 5 : p->min_grade],
-                   e->grade > 0 && e->grade <= 5 ? s_grades [e->grade]
-                                                 : _ ("none"));
+        NO (MATCHING_NO_GRADE,
+            _ ("asks for grade %s or better; the enterprise has %s"),
+            s_grades [p->min_grade > 5 ? 5 : p->min_grade],
+            e->grade > 0 && e->grade <= 5 ? s_grades [e->grade] : _ ("none"));
     if (p->min_points > 0 && e->points < p->min_points)
-        ok = s_no (verdict, MATCHING_NO_POINTS,
-                   _ ("asks for %d innovation points; the enterprise has %d"),
-                   p->min_points, e->points);
+        NO (MATCHING_NO_POINTS,
+            _ ("asks for %d innovation points; the enterprise has %d"),
+            p->min_points, e->points);
     if (d->amount_fen < p->min_amount_fen
         || d->amount_fen > p->max_amount_fen) {
+        if (!verdict)
+            return false;
         kj_money_yuan (p->min_amount_fen, false, min, sizeof min);
         kj_money_yuan (p->max_amount_fen, false, max, sizeof max);
-        ok = s_no (verdict, MATCHING_NO_AMOUNT, _ ("lends %s to %s"), min, max);
+        NO (MATCHING_NO_AMOUNT, _ ("lends %s to %s"), min, max);
     }
     if (d->term_months < p->min_term_months
         || d->term_months > p->max_term_months)
-        ok = s_no (verdict, MATCHING_NO_TERM, _ ("terms of %d to %d months"),
-                   p->min_term_months, p->max_term_months);
+        NO (MATCHING_NO_TERM, _ ("terms of %d to %d months"),
+            p->min_term_months, p->max_term_months);
     if (p->collateral & ~d->collateral)
-        ok = s_no (verdict, MATCHING_NO_COLLATERAL,
-                   _ ("asks for collateral the demand does not offer"));
-    if (!kj_region_serves (p->regions, p->n_regions, e->region, true))
-        ok = s_no (verdict, MATCHING_NO_REGION,
-                   _ ("does not serve %s: products outside the Shenyang "
-                      "metro area serve their own city or the whole "
-                      "province"),
-                   e->region ? e->region : "");
+        NO (MATCHING_NO_COLLATERAL,
+            _ ("asks for collateral the demand does not offer"));
+    bool served = false;
+    if (e->n_serving)
+        for (size_t i = 0; i < p->n_regions && !served; i++)
+            for (size_t j = 0; j < e->n_serving && !served; j++)
+                served = strcmp (p->regions [i], e->serving [j]) == 0;
+    else
+        served = kj_region_serves (p->regions, p->n_regions, e->region, true);
+    if (!served)
+        NO (MATCHING_NO_REGION,
+            _ ("does not serve %s: products outside the Shenyang "
+               "metro area serve their own city or the whole "
+               "province"),
+            e->region ? e->region : "");
     if (p->type == KJ__PRODUCT_TYPE__PRODUCT_FIRST_LOAN && !e->first_loan)
-        ok = s_no (verdict, MATCHING_NO_FIRST_LOAN,
-                   _ ("a first loan, and the enterprise has a bank loan on "
-                      "record"));
+        NO (MATCHING_NO_FIRST_LOAN,
+            _ ("a first loan, and the enterprise has a bank loan on "
+               "record"));
     if (p->type == KJ__PRODUCT_TYPE__PRODUCT_RENEWAL && !d->renewal)
-        ok = s_no (verdict, MATCHING_NO_RENEWAL,
-                   _ ("a renewal product, and the demand renews no loan"));
+        NO (MATCHING_NO_RENEWAL,
+            _ ("a renewal product, and the demand renews no loan"));
     else if (p->type != KJ__PRODUCT_TYPE__PRODUCT_RENEWAL && d->renewal)
-        ok = s_no (verdict, MATCHING_NO_RENEWAL,
-                   _ ("the demand renews a loan; this is not a renewal "
-                      "product"));
+        NO (MATCHING_NO_RENEWAL,
+            _ ("the demand renews a loan; this is not a renewal "
+               "product"));
     else if (p->type == KJ__PRODUCT_TYPE__PRODUCT_RENEWAL
              && !matching_filter_renewal_eligible (e->size, d->renew_maturity,
                                                    d->on, d->renew_arrears,
                                                    e->dishonest || e->abnormal))
-        ok = s_renewal_no (e, d, verdict);
+        ok = verdict ? s_renewal_no (e, d, verdict) : false;
     if (p->type == KJ__PRODUCT_TYPE__PRODUCT_IP_PLEDGE) {
         int64_t cap = matching_filter_ip_cap (e->size);
         if (cap == 0)
-            ok = s_no (verdict, MATCHING_NO_IP_CAP,
-                       _ ("IP pledge loans serve micro, small and medium "
-                          "enterprises only"));
+            NO (MATCHING_NO_IP_CAP,
+                _ ("IP pledge loans serve micro, small and medium "
+                   "enterprises only"));
         else if (d->amount_fen > cap) {
+            if (!verdict)
+                return false;
             kj_money_yuan (cap, false, max, sizeof max);
-            ok = s_no (verdict, MATCHING_NO_IP_CAP,
-                       _ ("an IP pledge loan to an enterprise of this size "
-                          "is at most %s"),
-                       max);
+            NO (MATCHING_NO_IP_CAP,
+                _ ("an IP pledge loan to an enterprise of this size "
+                   "is at most %s"),
+                max);
         }
         else if (e->ip_pledged_year_fen
                  > MATCHING_IP_YEAR_CAP_FEN - d->amount_fen) {
+            if (!verdict)
+                return false;
             kj_money_yuan (MATCHING_IP_YEAR_CAP_FEN - e->ip_pledged_year_fen > 0
                                ? MATCHING_IP_YEAR_CAP_FEN
                                      - e->ip_pledged_year_fen
                                : 0,
                            false, max, sizeof max);
-            ok = s_no (verdict, MATCHING_NO_IP_CAP,
-                       _ ("IP pledge loans are at most ¥8,000,000 per "
-                          "enterprise a year; %s left this year"),
-                       max);
+            NO (MATCHING_NO_IP_CAP,
+                _ ("IP pledge loans are at most ¥8,000,000 per "
+                   "enterprise a year; %s left this year"),
+                max);
         }
         if (d->term_months > MATCHING_IP_MAX_TERM)
-            ok = s_no (verdict, MATCHING_NO_IP_CAP,
-                       _ ("an IP pledge loan runs at most 12 months"));
+            NO (MATCHING_NO_IP_CAP,
+                _ ("an IP pledge loan runs at most 12 months"));
     }
     if (e->dishonest || e->abnormal || e->tax_grade_d)
-        ok = s_no (verdict, MATCHING_NO_NEGATIVE_LIST,
-                   _ ("the enterprise is on a negative list (%s)"),
-                   e->dishonest  ? _ ("seriously dishonest")
-                   : e->abnormal ? _ ("abnormal operations")
-                                 : _ ("tax grade D"));
+        NO (MATCHING_NO_NEGATIVE_LIST,
+            _ ("the enterprise is on a negative list (%s)"),
+            e->dishonest  ? _ ("seriously dishonest")
+            : e->abnormal ? _ ("abnormal operations")
+                          : _ ("tax grade D"));
     return ok;
 }
 

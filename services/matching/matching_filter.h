@@ -103,6 +103,11 @@ typedef struct {
     bool dishonest, abnormal;
     bool tax_grade_d;
     int64_t ip_pledged_year_fen;  //  IP pledge loans this year
+    //  Optional, for speed over many products: the region tokens that
+    //  serve it (kj_region_serving with intercity); n_serving 0: the
+    //  filter works them out each time
+    const char *serving [KJ_REGION_MAX_SERVING];
+    size_t n_serving;
 } matching_enterprise_t;
 
 //  The demand.

@@ -34,7 +34,8 @@ s_compare (const void *a, const void *b)
 
 void
 matching_rank (matching_ranked_t *items, size_t n,
-               const matching_weights_t *weights, int64_t amount_fen)
+               const matching_weights_t *weights, int64_t amount_fen,
+               size_t top)
 {
     assert (items || n == 0);
     assert (weights);
@@ -77,12 +78,30 @@ matching_rank (matching_ranked_t *items, size_t n,
                     + (int64_t) weights->collateral * item->collateral
                     + (int64_t) weights->policy * item->policy
                     + (int64_t) weights->sla * item->sla;
+    }
+    //  The best `top` in order: a partial selection when few are wanted
+    //  of many, else a sort of all
+    if (top > n)
+        top = n;
+    if (top * 16 < n) {
+        for (size_t i = 0; i < top; i++) {
+            size_t best = i;
+            for (size_t j = i + 1; j < n; j++)
+                if (s_compare (&items [j], &items [best]) < 0)
+                    best = j;
+            matching_ranked_t swap = items [i];
+            items [i] = items [best];
+            items [best] = swap;
+        }
+    }
+    else if (n > 1)
+        qsort (items, n, sizeof items [0], s_compare);
+    for (size_t i = 0; i < top; i++) {
+        matching_ranked_t *item = &items [i];
         snprintf (item->why, sizeof item->why,
                   _ ("rate %d/10000, amount %d/10000, collateral-free "
                      "%d/10000, policy %d/10000, decision time %d/10000"),
                   item->rate, item->amount, item->collateral, item->policy,
                   item->sla);
     }
-    if (n > 1)
-        qsort (items, n, sizeof items [0], s_compare);
 }

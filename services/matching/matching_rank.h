@@ -35,11 +35,13 @@ typedef struct {
 } matching_ranked_t;
 
 //  --------------------------------------------------------------------------
-//  Score, explain and sort the n candidates (product set) for a demand of
-//  amount_fen: best first, ties by product id.
+//  Score the n candidates (product set) for a demand of amount_fen, and
+//  put the best `top` first, in order (ties by product id), each with its
+//  explanation; the others follow in no order, unexplained.
 
 void
     matching_rank (matching_ranked_t *items, size_t n,
-                   const matching_weights_t *weights, int64_t amount_fen);
+                   const matching_weights_t *weights, int64_t amount_fen,
+                   size_t top);
 
 #endif

@@ -308,6 +308,7 @@ matching_registry_profile (const Kj__Enterprise *e,
         if (!e->qualifications [i]->expired && e->qualifications [i]->kind > 0
             && e->qualifications [i]->kind < 32)
             profile->qualifications |= 1u << e->qualifications [i]->kind;
+    profile->n_serving = kj_region_serving (e->region, true, profile->serving);
     profile->first_loan = e->first_loan;
     if (e->credit) {
         profile->dishonest = e->credit->dishonest;

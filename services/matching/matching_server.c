@@ -468,42 +468,43 @@ s_match_store (kj_call_t *call, Kj__MatchReply *out, Kj__Demand *demand)
                               s_i64 (call, (int64_t) out->enterprise_version),
                               self->weights_text,
                               s_i64 (call, out->candidates) };
-    PGresult *res = kj_db_exec (
-        db,
+    //  One round trip: the match, its rows (currval: the same session),
+    //  the demand now MATCHED
+    size_t count = out->n_products + 2;
+    kj_db_query_t *queries = kj_call_alloc (call, count * sizeof *queries);
+    PGresult **results = kj_call_alloc (call, count * sizeof *results);
+    queries [0] = (kj_db_query_t){
         "INSERT INTO match (id, demand_id, rules_version, enterprise_version, "
         "weights, candidates) VALUES ('M' || lpad (nextval ('match_seq')::"
         "text, 6, '0'), $1, $2, $3, $4, $5) RETURNING id",
-        5, params);
-    if (!res)
-        return -1;
-    out->match_id = kj_call_strdup (call, PQgetvalue (res, 0, 0));
-    PQclear (res);
+        5, params
+    };
     for (size_t i = 0; i < out->n_products; i++) {
         const Kj__MatchedProduct *p = out->products [i];
-        const char *row [] = {
-            out->match_id,          s_i64 (call, (int64_t) i + 1),
-            p->product_id,          s_i64 (call, (int64_t) p->product_version),
-            s_i64 (call, p->score), p->explanation
-        };
-        res = kj_db_exec (
-            db,
+        const char **row = kj_call_alloc (call, 5 * sizeof (char *));
+        row [0] = s_i64 (call, (int64_t) i + 1);
+        row [1] = p->product_id;
+        row [2] = s_i64 (call, (int64_t) p->product_version);
+        row [3] = s_i64 (call, p->score);
+        row [4] = p->explanation;
+        queries [i + 1] = (kj_db_query_t){
             "INSERT INTO match_product (match_id, rank, product_id, "
             "product_version, score, explanation) "
-            "VALUES ($1, $2, $3, $4, $5, $6)",
-            6, row);
-        if (!res)
-            return -1;
-        PQclear (res);
+            "VALUES ('M' || lpad (currval ('match_seq')::text, 6, '0'), "
+            "$1, $2, $3, $4, $5)",
+            5, row
+        };
     }
-    if (demand->state == A (DEMAND_POSTED)) {
-        res = kj_db_exec (db,
-                          "UPDATE demand SET state = 2, version = version + 1 "
-                          "WHERE id = $1",
-                          1, (const char *[]){ demand->id });
-        if (!res)
-            return -1;
-        PQclear (res);
-    }
+    queries [count - 1] = (kj_db_query_t){
+        "UPDATE demand SET state = 2, version = version + 1 "
+        "WHERE id = $1 AND state = 1",
+        1, params
+    };
+    if (kj_db_exec_many (db, queries, (int) count, results))
+        return -1;
+    out->match_id = kj_call_strdup (call, PQgetvalue (results [0], 0, 0));
+    for (size_t i = 0; i < count; i++)
+        PQclear (results [i]);
     return kj_outbox_add (db, "matching.match.proposed", demand->id,
                           &out->base);
 }
@@ -541,7 +542,7 @@ s_match (kj_call_t *call, const ProtobufCMessage *request,
         if (matching_filter_check (&catalogue->products [i], profile, view,
                                    NULL))
             ranked [passed++].product = &catalogue->products [i];
-    matching_rank (ranked, passed, &self->weights, demand->amount_fen);
+    matching_rank (ranked, passed, &self->weights, demand->amount_fen, limit);
 
     out->demand_id = demand->id;
     out->candidates = (uint32_t) catalogue->count;

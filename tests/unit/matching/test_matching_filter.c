@@ -409,12 +409,34 @@ test_why_not_lists_every_reason (void **state)
                       MATCHING_INSTRUMENT_NONE);
 }
 
+//  Serving tokens worked out once give the same verdicts as each time
+static void
+test_region_prepared (void **state)
+{
+    const char *cities [] = { "210100", "210200", "210300", "210800",
+                              "SFDZ",   "211200", "" };
+    const char *tokens [] = { "210100", "210200",         "210300",  "210800",
+                              "SFDZ",   "SHENYANG_METRO", "PROVINCE" };
+    for (size_t c = 0; c < 7; c++)
+        for (size_t t = 0; t < 7; t++) {
+            matching_product_t p = s_product ();
+            matching_enterprise_t e = s_enterprise ();
+            matching_demand_t d = s_demand ();
+            p.regions [0] = tokens [t];
+            e.region = cities [c];
+            bool each = matching_filter_check (&p, &e, &d, NULL);
+            e.n_serving = kj_region_serving (e.region, true, e.serving);
+            assert_int_equal (matching_filter_check (&p, &e, &d, NULL), each);
+        }
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_baseline_passes),
         cmocka_unit_test (test_region_rule),
+        cmocka_unit_test (test_region_prepared),
         cmocka_unit_test (test_amount_and_term_bounds),
         cmocka_unit_test (test_active_and_valid),
         cmocka_unit_test (test_stage_and_map),

@@ -7,6 +7,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -40,7 +41,7 @@ test_golden_order (void **state)
     for (int i = 0; i < 4; i++)
         items [i].product = &p [i];
     matching_weights_t weights = { 3000, 2000, 2000, 2000, 1000 };
-    matching_rank (items, 4, &weights, 100);
+    matching_rank (items, 4, &weights, 100, 4);
     //  P3: rate 10000, amount 5000, collateral 10000, sla 9000
     //      = 3e7 + 1e7 + 2e7 + 0 + 9e6 = 69,000,000
     //  P2: rate 5000, amount, policy, sla 5000 = 1.5e7+2e7+2e7+5e6 = 60e6
@@ -62,7 +63,7 @@ test_golden_order (void **state)
 
     //  other weights, other order: policy alone puts P2 first
     matching_weights_t policy = { 0, 0, 0, 10000, 0 };
-    matching_rank (items, 4, &policy, 100);
+    matching_rank (items, 4, &policy, 100, 4);
     assert_string_equal (items [0].product->id, "P2");
     assert_string_equal (items [1].product->id, "P1");
     assert_string_equal (items [2].product->id, "P3");
@@ -76,11 +77,38 @@ test_single_and_empty (void **state)
                                       450, 100, 0, 40);
     matching_ranked_t item = { .product = &p };
     matching_weights_t weights = { 1, 1, 1, 1, 1 };
-    matching_rank (&item, 1, &weights, 0);
+    matching_rank (&item, 1, &weights, 0, 1);
     assert_int_equal (item.rate, 10000);
     assert_int_equal (item.sla, 0);
     assert_int_equal (item.score, 30000);
-    matching_rank (NULL, 0, &weights, 100);
+    matching_rank (NULL, 0, &weights, 100, 10);
+}
+
+//  The best few of many: the same order as a full sort, explained
+static void
+test_top_of_many (void **state)
+{
+    enum { N = 200, TOP = 5 };
+    static matching_product_t p [N];
+    static char ids [N][8];
+    static matching_ranked_t few [N], all [N];
+    for (int i = 0; i < N; i++) {
+        snprintf (ids [i], sizeof ids [i], "P%03d", (i * 37) % N);
+        p [i] = s_product (ids [i], KJ__PRODUCT_TYPE__PRODUCT_CREDIT,
+                           300 + (i * 13) % 50, 100, 0, 0);
+        few [i] = (matching_ranked_t){ .product = &p [i] };
+        all [i] = few [i];
+    }
+    matching_weights_t weights = { 3000, 2000, 2000, 2000, 1000 };
+    matching_rank (few, N, &weights, 100, TOP);
+    matching_rank (all, N, &weights, 100, N);
+    for (int i = 0; i < TOP; i++) {
+        assert_string_equal (few [i].product->id, all [i].product->id);
+        assert_true (strlen (few [i].why) > 0);
+    }
+    assert_int_equal (few [TOP].why [0], 0);
+    //  best rate 300 at the smallest id among equals
+    assert_int_equal (few [0].product->rate_bp, 300);
 }
 
 int
@@ -89,6 +117,7 @@ main (void)
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_golden_order),
         cmocka_unit_test (test_single_and_empty),
+        cmocka_unit_test (test_top_of_many),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
