@@ -213,25 +213,78 @@ s_cli (mfx_t *m, const char *args, int *exit_code)
     return output;
 }
 
+//  Two banks, their products (SY1-SY3 of Shenyang, DL1-DL2 of Dalian,
+//  RN1 a Shenyang renewal product), the Anshan start-up; code written
+static void
+s_world (mfx_t *m, char code [19])
+{
+    s_institution (m, "SYB", "沈阳银行");
+    s_institution (m, "DLB", "大连银行");
+    s_product (m, "SY1", "SYB", KJ__PRODUCT_TYPE__PRODUCT_CREDIT, 400, "210100",
+               NULL, "");
+    s_product (m, "SY2", "SYB", KJ__PRODUCT_TYPE__PRODUCT_FIRST_LOAN, 350,
+               "SHENYANG_METRO", NULL, "");
+    s_product (m, "SY3", "SYB", KJ__PRODUCT_TYPE__PRODUCT_CREDIT, 300, "210100",
+               NULL, "AA");
+    s_product (m, "DL1", "DLB", KJ__PRODUCT_TYPE__PRODUCT_CREDIT, 300, "210200",
+               NULL, "");
+    s_product (m, "DL2", "DLB", KJ__PRODUCT_TYPE__PRODUCT_CREDIT, 450, "210200",
+               "PROVINCE", "");
+    s_product (m, "RN1", "SYB", KJ__PRODUCT_TYPE__PRODUCT_RENEWAL, 380,
+               "SHENYANG_METRO", NULL, "");
+    s_enterprise (m, code);
+}
+
+//  A demand of 200万 over 12 months; its id written. renews: the maturity
+//  of a loan renewed, or NULL
+static void
+s_demand (mfx_t *m, const char *code, const char *renews, char id [16])
+{
+    Kj__AddDemandRequest add = KJ__ADD_DEMAND_REQUEST__INIT;
+    Kj__Demand d = KJ__DEMAND__INIT;
+    d.enterprise_code = (char *) code;
+    d.amount_fen = 200 * WAN;
+    d.term_months = 12;
+    d.instrument = KJ__MATCHING_INSTRUMENT__MATCHING_LOAN;
+    d.renewal = renews != NULL;
+    d.renews_matures_on = (char *) (renews ? renews : "");
+    add.demand = &d;
+    Kj__DemandReply *reply = NULL;
+    kj_status_t status;
+    if (s_call (m, "AddDemand", &add.base, &kj__demand_reply__descriptor,
+                &reply, &status))
+        fail_msg ("AddDemand: %s", status.message);
+    snprintf (id, 16, "%s", reply->demand->id);
+    kj__demand_reply__free_unpacked (reply, NULL);
+}
+
+//  Apply demand to product; the application's id and version written
+static int
+s_apply (mfx_t *m, const char *demand, const char *product, const char *renews,
+         char id [16], uint64_t *version, kj_status_t *status)
+{
+    Kj__ApplyRequest apply = KJ__APPLY_REQUEST__INIT;
+    apply.demand_id = (char *) demand;
+    apply.product_id = (char *) product;
+    apply.renews_id = (char *) (renews ? renews : "");
+    Kj__ApplicationReply *reply = NULL;
+    int rc = s_call (m, "Apply", &apply.base,
+                     &kj__application_reply__descriptor, &reply, status);
+    if (rc == 0) {
+        snprintf (id, 16, "%s", reply->application->id);
+        *version = reply->application->version;
+        kj__application_reply__free_unpacked (reply, NULL);
+    }
+    return rc;
+}
+
 static void
 test_demand_match_apply_approve (void **state)
 {
     mfx_t m;
     s_start (&m);
-    s_institution (&m, "SYB", "沈阳银行");
-    s_institution (&m, "DLB", "大连银行");
-    s_product (&m, "SY1", "SYB", KJ__PRODUCT_TYPE__PRODUCT_CREDIT, 400,
-               "210100", NULL, "");
-    s_product (&m, "SY2", "SYB", KJ__PRODUCT_TYPE__PRODUCT_FIRST_LOAN, 350,
-               "SHENYANG_METRO", NULL, "");
-    s_product (&m, "SY3", "SYB", KJ__PRODUCT_TYPE__PRODUCT_CREDIT, 300,
-               "210100", NULL, "AA");
-    s_product (&m, "DL1", "DLB", KJ__PRODUCT_TYPE__PRODUCT_CREDIT, 300,
-               "210200", NULL, "");
-    s_product (&m, "DL2", "DLB", KJ__PRODUCT_TYPE__PRODUCT_CREDIT, 450,
-               "210200", "PROVINCE", "");
     char code [19];
-    s_enterprise (&m, code);
+    s_world (&m, code);
 
     //  Bad demands: refused naming the field, nothing stored
     Kj__AddDemandRequest add = KJ__ADD_DEMAND_REQUEST__INIT;
@@ -299,7 +352,7 @@ test_demand_match_apply_approve (void **state)
     assert_string_equal (matched->products [0]->institution_name, "沈阳银行");
     assert_true (strlen (matched->products [0]->explanation) > 0);
     assert_true (matched->products [0]->product_version > 0);
-    assert_int_equal (matched->candidates, 5);
+    assert_int_equal (matched->candidates, 6);
     assert_string_equal (matched->rules_version, "matching-1");
     assert_false (matched->why_not_eligible);
     assert_int_equal (matched->n_why_not_reasons, 1);
@@ -427,11 +480,153 @@ test_demand_match_apply_approve (void **state)
     s_stop (&m);
 }
 
+//  Bad input through the daemon: a status naming the field, nothing
+//  stored; a renewal links to the loan it renews
+static void
+test_bad_input_and_renewal (void **state)
+{
+    mfx_t m;
+    s_start (&m);
+    char code [19], demand [16], id [16], renewal [16];
+    s_world (&m, code);
+    kj_status_t status;
+
+    //  Demands
+    Kj__AddDemandRequest add = KJ__ADD_DEMAND_REQUEST__INIT;
+    Kj__Demand d = KJ__DEMAND__INIT;
+    d.enterprise_code = code;
+    d.amount_fen = 200 * WAN;
+    d.term_months = 12;
+    add.demand = &d;
+    struct {
+        const char *field;
+        int code;
+    } expect [5] = {
+        { "demand.instrument", KJ__CODE__INVALID_ARGUMENT },
+        { "demand.collateral", KJ__CODE__INVALID_ARGUMENT },
+        { "demand.renews_matures_on", KJ__CODE__INVALID_ARGUMENT },
+        { "demand.purpose", KJ__CODE__INVALID_ARGUMENT },
+        { "demand", KJ__CODE__INVALID_ARGUMENT },
+    };
+    Kj__Collateral nine [] = { (Kj__Collateral) 9 };
+    char long_purpose [202];
+    memset (long_purpose, 'x', 201);
+    long_purpose [201] = 0;
+    for (int i = 0; i < 5; i++) {
+        d.instrument = i == 0 ? 0 : KJ__MATCHING_INSTRUMENT__MATCHING_LOAN;
+        d.collateral = i == 1 ? nine : NULL;
+        d.n_collateral = i == 1;
+        d.renewal = i == 2;
+        d.purpose = i == 3 ? long_purpose : "";
+        add.demand = i == 4 ? NULL : &d;
+        Kj__DemandReply *reply = NULL;
+        assert_int_equal (s_call (&m, "AddDemand", &add.base,
+                                  &kj__demand_reply__descriptor, &reply,
+                                  &status),
+                          expect [i].code);
+        assert_string_equal (status.field, expect [i].field);
+    }
+    assert_int_equal (s_rows (&m, "SELECT count (*) FROM demand"), 0);
+    Kj__GetDemandRequest get = KJ__GET_DEMAND_REQUEST__INIT;
+    get.id = "D999999";
+    Kj__DemandReply *got = NULL;
+    assert_int_equal (s_call (&m, "GetDemand", &get.base,
+                              &kj__demand_reply__descriptor, &got, &status),
+                      KJ__CODE__NOT_FOUND);
+    assert_string_equal (status.field, "id");
+
+    //  Match and Apply
+    s_demand (&m, code, NULL, demand);
+    Kj__MatchRequest match = KJ__MATCH_REQUEST__INIT;
+    match.demand_id = "";
+    Kj__MatchReply *matched = NULL;
+    assert_int_equal (s_call (&m, "Match", &match.base,
+                              &kj__match_reply__descriptor, &matched, &status),
+                      KJ__CODE__INVALID_ARGUMENT);
+    assert_string_equal (status.field, "demand_id");
+    match.demand_id = demand;
+    match.limit = 101;
+    assert_int_equal (s_call (&m, "Match", &match.base,
+                              &kj__match_reply__descriptor, &matched, &status),
+                      KJ__CODE__INVALID_ARGUMENT);
+    assert_string_equal (status.field, "limit");
+    uint64_t version;
+    assert_int_equal (s_apply (&m, demand, "NOPE", NULL, id, &version, &status),
+                      KJ__CODE__NOT_FOUND);
+    assert_string_equal (status.field, "product_id");
+    //  RN1 is for renewal demands only
+    assert_int_equal (s_apply (&m, demand, "RN1", NULL, id, &version, &status),
+                      KJ__CODE__FAILED_PRECONDITION);
+    assert_string_equal (status.field, "product_id");
+    assert_int_equal (s_rows (&m, "SELECT count (*) FROM application"), 0);
+
+    //  Moves: unknown id, no state, approval beyond the product, rejection
+    //  without a reason
+    assert_int_equal (s_apply (&m, demand, "SY1", NULL, id, &version, &status),
+                      0);
+    uint64_t none = 0;
+    assert_int_equal (s_act (&m, "A999999", APP (UNDER_REVIEW), &none, &status),
+                      KJ__CODE__NOT_FOUND);
+    assert_string_equal (status.field, "id");
+    assert_int_equal (s_act (&m, id, 0, &version, &status),
+                      KJ__CODE__INVALID_ARGUMENT);
+    assert_string_equal (status.field, "to");
+    assert_int_equal (s_act (&m, id, APP (UNDER_REVIEW), &version, &status), 0);
+    Kj__ActRequest act = KJ__ACT_REQUEST__INIT;
+    act.id = id;
+    act.to = APP (APPROVED);
+    act.amount_fen = 500 * WAN + 1;
+    act.rate_bp = 400;
+    act.term_months = 12;
+    Kj__ApplicationReply *reply = NULL;
+    assert_int_equal (s_call (&m, "Act", &act.base,
+                              &kj__application_reply__descriptor, &reply,
+                              &status),
+                      KJ__CODE__INVALID_ARGUMENT);
+    assert_string_equal (status.field, "amount_fen");
+    act.to = APP (REJECTED);
+    assert_int_equal (s_call (&m, "Act", &act.base,
+                              &kj__application_reply__descriptor, &reply,
+                              &status),
+                      KJ__CODE__INVALID_ARGUMENT);
+    assert_string_equal (status.field, "reason");
+    //  A stale version is refused, naming the state now
+    uint64_t stale = version - 1;
+    assert_int_equal (s_act (&m, id, APP (APPROVED), &stale, &status),
+                      KJ__CODE__ABORTED);
+    assert_non_null (strstr (status.message, "it is now UNDER_REVIEW"));
+    assert_int_equal (s_act (&m, id, APP (APPROVED), &version, &status), 0);
+
+    //  A renewal renews an ACTIVE loan: not yet, then yes
+    s_demand (&m, code, "2027-06-30", renewal);
+    char renewed [16];
+    uint64_t renewed_version;
+    assert_int_equal (s_apply (&m, renewal, "RN1", id, renewed,
+                               &renewed_version, &status),
+                      KJ__CODE__FAILED_PRECONDITION);
+    assert_string_equal (status.field, "renews_id");
+    assert_int_equal (s_act (&m, id, APP (ACTIVE), &version, &status), 0);
+    assert_int_equal (s_apply (&m, renewal, "RN1", id, renewed,
+                               &renewed_version, &status),
+                      0);
+    Kj__GetApplicationRequest show = KJ__GET_APPLICATION_REQUEST__INIT;
+    show.id = renewed;
+    assert_int_equal (s_call (&m, "GetApplication", &show.base,
+                              &kj__application_reply__descriptor, &reply,
+                              &status),
+                      0);
+    assert_string_equal (reply->application->renews_id, id);
+    kj__application_reply__free_unpacked (reply, NULL);
+    assert_int_equal (s_act (&m, id, APP (RENEWED), &version, &status), 0);
+    s_stop (&m);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_demand_match_apply_approve),
+        cmocka_unit_test (test_bad_input_and_renewal),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
