@@ -618,6 +618,16 @@ test_bad_input_and_renewal (void **state)
     assert_string_equal (reply->application->renews_id, id);
     kj__application_reply__free_unpacked (reply, NULL);
     assert_int_equal (s_act (&m, id, APP (RENEWED), &version, &status), 0);
+
+    //  The registry gone: UNAVAILABLE (retry), nothing recorded
+    assert_int_equal (kj_test_kill (m.fx.registry, SIGTERM, 10000), 0);
+    m.fx.registry = 0;
+    int matches = s_rows (&m, "SELECT count (*) FROM match");
+    match.limit = 0;
+    assert_int_equal (s_call (&m, "Match", &match.base,
+                              &kj__match_reply__descriptor, &matched, &status),
+                      KJ__CODE__UNAVAILABLE);
+    assert_int_equal (s_rows (&m, "SELECT count (*) FROM match"), matches);
     s_stop (&m);
 }
 
