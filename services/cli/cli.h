@@ -107,6 +107,9 @@ int cli_ipo (cli_t *cli, int argc, char **argv);
 //  The verbs of `kejin guarantee` that talk to kejin-guarantee (argv [0] is
 //  "guarantee", argv [1] the verb).
 int cli_guarantee_node (cli_t *cli, int argc, char **argv);
+int cli_demand (cli_t *cli, int argc, char **argv);
+int cli_match (cli_t *cli, int argc, char **argv);
+int cli_application (cli_t *cli, int argc, char **argv);
 
 //  Bulk CSV of the registry (cli_bulk.c): `kejin KIND import|export ...`
 //  with kind "enterprise", "institution" or "product"; argv [0] is the

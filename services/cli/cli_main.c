@@ -36,6 +36,11 @@ static const command_t s_commands [] = {
                        "file)"), cli_guarantee },
     { "ipo", N_ ("IPO rules offline on a CSV file: board fit, subsidy "
                  "replay"), cli_ipo },
+    { "demand", N_ ("financing demands: add, list, show"), cli_demand },
+    { "match", N_ ("rank the products for a demand, and say why not "
+                   "another"), cli_match },
+    { "application", N_ ("applications for a product: apply, move, show"),
+      cli_application },
     { NULL }
 };
 

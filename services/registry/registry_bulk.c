@@ -977,10 +977,10 @@ s_demo (kj_call_t *call, const ProtobufCMessage *input,
                     reply->rows++;
                 }
             reply->by_stage [e->stage ? e->stage->stage : 0]++;
-            registry_region_t region = streq (e->region,
-                                              REGISTRY_REGION_SHENFU_CODE)
-                                     ? REGISTRY_REGION_SHENFU
-                                     : registry_uscc_region_by_code (e->region);
+            kj_region_t region = streq (e->region,
+                                              KJ_REGION_SHENFU_CODE)
+                                     ? KJ_REGION_SHENFU
+                                     : kj_region_by_code (e->region);
             reply->by_region [region]++;
             if ((index & 1023) == 0)
                 kj_call_keepalive (call);

@@ -407,23 +407,23 @@ registry_csv_region (const char *text, bool tokens)
     if (!length)
         return NULL;
     if (tokens) {
-        if (strcasecmp (trimmed, REGISTRY_PRODUCT_METRO) == 0
+        if (strcasecmp (trimmed, KJ_REGION_METRO) == 0
         ||  strcmp (trimmed, "沈阳都市圈") == 0)
-            return REGISTRY_PRODUCT_METRO;
-        if (strcasecmp (trimmed, REGISTRY_PRODUCT_PROVINCE) == 0
+            return KJ_REGION_METRO;
+        if (strcasecmp (trimmed, KJ_REGION_PROVINCE) == 0
         ||  strcmp (trimmed, "全省") == 0 || strcmp (trimmed, "辽宁省") == 0
         ||  strcmp (trimmed, "辽宁") == 0)
-            return REGISTRY_PRODUCT_PROVINCE;
+            return KJ_REGION_PROVINCE;
     }
-    registry_region_t region = registry_uscc_region_by_code (trimmed);
+    kj_region_t region = kj_region_by_code (trimmed);
     //  A district code names its city where one region is meant, never in
     //  a list of tokens (registry_product takes table codes only)
-    const registry_region_info_t *info = registry_uscc_region_info (region);
+    const kj_region_info_t *info = kj_region_info (region);
     if (info && tokens && strcasecmp (info->code, trimmed) != 0)
         info = NULL;
     if (!info)
-        info = registry_uscc_region_info (
-            registry_uscc_region_by_name (trimmed));
+        info = kj_region_info (
+            kj_region_by_name (trimmed));
     return info ? info->code : NULL;
 }
 
@@ -907,7 +907,7 @@ s_enterprise_region (registry_csv_t *self, bool code_ok)
     }
     if (!code_ok)
         return;
-    registry_region_t city;
+    kj_region_t city;
     kj_status_t status;
     registry_uscc_region_result_t where =
         registry_uscc_region (r->code, &city, &status);
@@ -928,27 +928,27 @@ s_enterprise_region (registry_csv_t *self, bool code_ok)
                      "city (e.g. 210100 or 沈阳)", r->code + 2);
             return;
         }
-        region = registry_uscc_region_info (city)->code;
+        region = kj_region_info (city)->code;
     }
     else
-    if (strcmp (region, REGISTRY_REGION_SHENFU_CODE) == 0) {
+    if (strcmp (region, KJ_REGION_SHENFU_CODE) == 0) {
         if (where == REGISTRY_USCC_REGION_CITY
-        &&  city != REGISTRY_REGION_SHENYANG
-        &&  city != REGISTRY_REGION_FUSHUN) {
+        &&  city != KJ_REGION_SHENYANG
+        &&  city != KJ_REGION_FUSHUN) {
             s_error (self, "region", text, "SFDZ (沈抚示范区) enterprises "
                      "carry a code of Shenyang (2101xx) or Fushun (2104xx); "
                      "this code's region is %.6s (%s)", r->code + 2,
-                     registry_uscc_region_info (city)->short_zh);
+                     kj_region_info (city)->short_zh);
             return;
         }
     }
     else
     if (where == REGISTRY_USCC_REGION_CITY
-    &&  strcmp (region, registry_uscc_region_info (city)->code) != 0) {
+    &&  strcmp (region, kj_region_info (city)->code) != 0) {
         s_error (self, "region", text, "%s does not match the code, whose "
                  "region code %.6s is in %s (%s); only SFDZ may differ",
-                 text, r->code + 2, registry_uscc_region_info (city)->short_zh,
-                 registry_uscc_region_info (city)->code);
+                 text, r->code + 2, kj_region_info (city)->short_zh,
+                 kj_region_info (city)->code);
         return;
     }
     kj_strlcpy (r->region, region, sizeof r->region);

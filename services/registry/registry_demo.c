@@ -123,57 +123,57 @@ s_date (int64_t days)
 //  Regions: weights of the 15 units and district codes of each
 
 typedef struct {
-    registry_region_t region;
+    kj_region_t region;
     int weight;                     //  per mille of enterprises
     const char *name;               //  first word of a company name
     const char *districts [14];     //  region codes used in credit codes
 } s_region_t;
 
 static const s_region_t s_regions [] = {
-    { REGISTRY_REGION_SHENYANG, 250, "沈阳",
+    { KJ_REGION_SHENYANG, 250, "沈阳",
       { "210100", "210102", "210103", "210104", "210105", "210106", "210111",
         "210112", "210113", "210114", "210115", "210123", "210124",
         "210181" } },
-    { REGISTRY_REGION_DALIAN, 260, "大连",
+    { KJ_REGION_DALIAN, 260, "大连",
       { "210200", "210202", "210203", "210204", "210211", "210212", "210213",
         "210214", "210224", "210281", "210283" } },
-    { REGISTRY_REGION_ANSHAN, 70, "鞍山",
+    { KJ_REGION_ANSHAN, 70, "鞍山",
       { "210300", "210302", "210303", "210304", "210311", "210321", "210323",
         "210381" } },
-    { REGISTRY_REGION_FUSHUN, 35, "抚顺",
+    { KJ_REGION_FUSHUN, 35, "抚顺",
       { "210400", "210402", "210403", "210404", "210411", "210421", "210422",
         "210423" } },
-    { REGISTRY_REGION_BENXI, 25, "本溪",
+    { KJ_REGION_BENXI, 25, "本溪",
       { "210500", "210502", "210503", "210504", "210505", "210521",
         "210522" } },
-    { REGISTRY_REGION_DANDONG, 35, "丹东",
+    { KJ_REGION_DANDONG, 35, "丹东",
       { "210600", "210602", "210603", "210604", "210624", "210681",
         "210682" } },
-    { REGISTRY_REGION_JINZHOU, 40, "锦州",
+    { KJ_REGION_JINZHOU, 40, "锦州",
       { "210700", "210702", "210703", "210711", "210726", "210727", "210781",
         "210782" } },
-    { REGISTRY_REGION_YINGKOU, 50, "营口",
+    { KJ_REGION_YINGKOU, 50, "营口",
       { "210800", "210802", "210803", "210804", "210811", "210881",
         "210882" } },
-    { REGISTRY_REGION_FUXIN, 20, "阜新",
+    { KJ_REGION_FUXIN, 20, "阜新",
       { "210900", "210902", "210903", "210904", "210905", "210911", "210921",
         "210922" } },
-    { REGISTRY_REGION_LIAOYANG, 30, "辽阳",
+    { KJ_REGION_LIAOYANG, 30, "辽阳",
       { "211000", "211002", "211003", "211004", "211005", "211011", "211021",
         "211081" } },
-    { REGISTRY_REGION_PANJIN, 40, "盘锦",
+    { KJ_REGION_PANJIN, 40, "盘锦",
       { "211100", "211102", "211103", "211104", "211122" } },
-    { REGISTRY_REGION_TIELING, 30, "铁岭",
+    { KJ_REGION_TIELING, 30, "铁岭",
       { "211200", "211202", "211204", "211221", "211223", "211224", "211281",
         "211282" } },
-    { REGISTRY_REGION_CHAOYANG, 20, "朝阳",
+    { KJ_REGION_CHAOYANG, 20, "朝阳",
       { "211300", "211302", "211303", "211321", "211322", "211324", "211381",
         "211382" } },
-    { REGISTRY_REGION_HULUDAO, 25, "葫芦岛",
+    { KJ_REGION_HULUDAO, 25, "葫芦岛",
       { "211400", "211402", "211403", "211404", "211421", "211422",
         "211481" } },
     //  The zone straddles 浑南 (Shenyang) and 东洲, 顺城 (Fushun)
-    { REGISTRY_REGION_SHENFU, 70, "沈抚",
+    { KJ_REGION_SHENFU, 70, "沈抚",
       { "210112", "210403", "210411" } },
 };
 #define REGIONS (sizeof s_regions / sizeof s_regions [0])
@@ -341,7 +341,7 @@ s_make_code (registry_demo_t *self, s_rng_t *rng, int64_t index,
     int districts = 0;
     while (districts < 14 && region->districts [districts])
         districts++;
-    const char *district = region->region == REGISTRY_REGION_SHENFU
+    const char *district = region->region == KJ_REGION_SHENFU
                          ? region->districts [s_range (rng, 0, districts - 1)]
                          : s_chance (rng, 400) ? region->districts [0]
                          : region->districts [s_range (rng, 1, districts - 1)];
@@ -802,7 +802,7 @@ registry_demo_enterprise (registry_demo_t *self, int64_t index)
     e->ip = &x->ip;
     e->code = x->code;
     e->name = x->name;
-    e->region = (char *) registry_uscc_region_info (region->region)->code;
+    e->region = (char *) kj_region_info (region->region)->code;
     e->industry = (char *) s_trades [trade].industry;
 
     //  Credit standing, the same whatever the draw
@@ -915,9 +915,9 @@ registry_demo_enterprises (registry_demo_t *self, registry_csv_row_fn *fn,
         self->stats.enterprises++;
         self->stats.figures += (int64_t) e->n_figures;
         self->stats.by_stage [e->stage ? e->stage->stage : 0]++;
-        registry_region_t region = registry_uscc_region_by_code (e->region);
-        if (strcmp (e->region, REGISTRY_REGION_SHENFU_CODE) == 0)
-            region = REGISTRY_REGION_SHENFU;
+        kj_region_t region = kj_region_by_code (e->region);
+        if (strcmp (e->region, KJ_REGION_SHENFU_CODE) == 0)
+            region = KJ_REGION_SHENFU;
         self->stats.by_region [region]++;
         for (size_t q = 0; q < e->n_qualifications; q++)
             self->stats.qualifications [e->qualifications [q]->kind]++;

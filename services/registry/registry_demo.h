@@ -45,7 +45,7 @@ typedef struct {
     int64_t enterprises;
     int64_t figures;                //  figures rows (enterprise-years)
     int64_t by_stage [5];           //  by registry_stage_t
-    int64_t by_region [16];         //  by registry_region_t
+    int64_t by_region [16];         //  by kj_region_t
     int64_t qualifications [11];    //  by Kj__QualificationKind
     int64_t retries;                //  draws that missed their target stage
 } registry_demo_stats_t;

@@ -45,34 +45,6 @@ registry_product_grade_name (registry_grade_t grade)
     return s_grades [grade];
 }
 
-//  --------------------------------------------------------------------------
-//  Region of a table code exactly ("210100", "SFDZ"), NONE otherwise: a
-//  district code is not a region token.
-
-static registry_region_t
-s_region (const char *token)
-{
-    registry_region_t region = registry_uscc_region_by_code (token);
-    const registry_region_info_t *info = registry_uscc_region_info (region);
-    return info && strcmp (info->code, token) == 0 ? region
-                                                   : REGISTRY_REGION_NONE;
-}
-
-bool
-registry_product_city_valid (const char *region)
-{
-    return region && s_region (region) != REGISTRY_REGION_NONE;
-}
-
-bool
-registry_product_region_valid (const char *token)
-{
-    return token
-        && (strcmp (token, REGISTRY_PRODUCT_METRO) == 0
-            || strcmp (token, REGISTRY_PRODUCT_PROVINCE) == 0
-            || registry_product_city_valid (token));
-}
-
 int
 registry_product_check_regions (char **regions, size_t n, const char *field,
                                 kj_status_t *status)
@@ -87,7 +59,7 @@ registry_product_check_regions (char **regions, size_t n, const char *field,
                               "%s: %zu regions, at most %d", field, n,
                               REGISTRY_PRODUCT_MAX_REGIONS);
     for (size_t i = 0; i < n; i++)
-        if (!registry_product_region_valid (regions [i])) {
+        if (!kj_region_token_valid (regions [i])) {
             char item [80];
             snprintf (item, sizeof item, "%s[%zu]", field, i);
             return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, item,
@@ -101,50 +73,6 @@ registry_product_check_regions (char **regions, size_t n, const char *field,
     return 0;
 }
 
-size_t
-registry_product_serving (const char *region, bool intercity,
-                          const char **tokens)
-{
-    if (!registry_product_city_valid (region))
-        return 0;
-    const registry_region_info_t *info =
-        registry_uscc_region_info (s_region (region));
-    size_t count = 0;
-    tokens [count++] = info->code;
-    tokens [count++] = REGISTRY_PRODUCT_PROVINCE;
-    if (info->in_shenyang_metro) {
-        tokens [count++] = REGISTRY_PRODUCT_METRO;
-        for (int r = REGISTRY_REGION_SHENYANG;
-             intercity && r < REGISTRY_REGION_COUNT; r++) {
-            const registry_region_info_t *other =
-                registry_uscc_region_info ((registry_region_t) r);
-            if (other->in_shenyang_metro && other != info)
-                tokens [count++] = other->code;
-        }
-    }
-    return count;
-}
-
-size_t
-registry_product_covered (const char *token, const char **regions)
-{
-    if (!registry_product_region_valid (token))
-        return 0;
-    bool metro = strcmp (token, REGISTRY_PRODUCT_METRO) == 0;
-    bool province = strcmp (token, REGISTRY_PRODUCT_PROVINCE) == 0;
-    if (!metro && !province) {
-        regions [0] = registry_uscc_region_info (s_region (token))->code;
-        return 1;
-    }
-    size_t count = 0;
-    for (int r = REGISTRY_REGION_SHENYANG; r < REGISTRY_REGION_COUNT; r++) {
-        const registry_region_info_t *info =
-            registry_uscc_region_info ((registry_region_t) r);
-        if (province || info->in_shenyang_metro)
-            regions [count++] = info->code;
-    }
-    return count;
-}
 
 //  --------------------------------------------------------------------------
 //  A repeated enum field: every value known and not zero.
@@ -372,14 +300,8 @@ registry_product_eligible (const registry_product_terms_t *terms,
             return s_no (why, size, "expired before %s", on);
     }
     if (profile->region) {
-        const char *tokens [REGISTRY_PRODUCT_MAX_REGIONS];
-        size_t n = registry_product_serving (profile->region,
-                                             profile->intercity, tokens);
-        bool served = false;
-        for (size_t i = 0; i < terms->n_regions && !served; i++)
-            for (size_t j = 0; j < n && !served; j++)
-                served = strcmp (terms->regions [i], tokens [j]) == 0;
-        if (!served)
+        if (!kj_region_serves (terms->regions, terms->n_regions,
+                               profile->region, profile->intercity))
             return s_no (why, size, "does not serve region %s",
                          profile->region);
     }

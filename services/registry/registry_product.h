@@ -24,12 +24,9 @@
 #include <stdint.h>
 
 #include "kj_proto.h"
+#include "kj_region.h"
 #include "registry.pb-c.h"
 #include "registry_stage.h"
-
-//  Region tokens beyond the city codes and "SFDZ".
-#define REGISTRY_PRODUCT_METRO "SHENYANG_METRO"
-#define REGISTRY_PRODUCT_PROVINCE "PROVINCE"
 
 //  Most region tokens one product or institution names.
 #define REGISTRY_PRODUCT_MAX_REGIONS 20
@@ -96,20 +93,6 @@ const char *
     registry_product_grade_name (registry_grade_t grade);
 
 //  --------------------------------------------------------------------------
-//  True for a city code ("210100" .. "211400"), "SFDZ", SHENYANG_METRO or
-//  PROVINCE.
-
-bool
-    registry_product_region_valid (const char *token);
-
-//  --------------------------------------------------------------------------
-//  True for an enterprise region that products can serve: a city code or
-//  "SFDZ".
-
-bool
-    registry_product_city_valid (const char *region);
-
-//  --------------------------------------------------------------------------
 //  Check a list of region tokens at field ("product.regions"): each valid,
 //  at least one, at most REGISTRY_PRODUCT_MAX_REGIONS. Returns 0 or -1
 //  with status naming field[i].
@@ -117,24 +100,6 @@ bool
 int
     registry_product_check_regions (char **regions, size_t n,
                                     const char *field, kj_status_t *status);
-
-//  --------------------------------------------------------------------------
-//  The tokens whose presence in a product's regions means it serves an
-//  enterprise of `region` (city code or SFDZ), written to tokens (room for
-//  REGISTRY_PRODUCT_MAX_REGIONS). Returns their count, 0 if region is not
-//  a city code or SFDZ.
-
-size_t
-    registry_product_serving (const char *region, bool intercity,
-                              const char **tokens);
-
-//  --------------------------------------------------------------------------
-//  The enterprise regions (city codes, SFDZ) that a token covers: itself,
-//  the 8 metro regions for SHENYANG_METRO, all 15 for PROVINCE. Returns
-//  their count (room for 15 needed), 0 for an invalid token.
-
-size_t
-    registry_product_covered (const char *token, const char **regions);
 
 //  --------------------------------------------------------------------------
 //  The input fields of a product (all of them when mask is NULL, else

@@ -193,17 +193,17 @@ static int
 s_region (registry_server_t *self, const char *code, const char *asked,
           const char *field, char *out, kj_status_t *status)
 {
-    registry_region_t derived;
+    kj_region_t derived;
     kj_status_t why;
     registry_uscc_region_result_t kind = registry_uscc_region (code, &derived,
                                                                &why);
-    registry_region_t wanted = REGISTRY_REGION_NONE;
+    kj_region_t wanted = KJ_REGION_NONE;
     if (asked && *asked) {
-        wanted = registry_uscc_region_by_code (asked);
-        const registry_region_info_t *info = registry_uscc_region_info (wanted);
+        wanted = kj_region_by_code (asked);
+        const kj_region_info_t *info = kj_region_info (wanted);
         if (!info || strcasecmp (info->code, asked) != 0)
-            wanted = registry_uscc_region_by_name (asked);
-        if (wanted == REGISTRY_REGION_NONE
+            wanted = kj_region_by_name (asked);
+        if (wanted == KJ_REGION_NONE
         &&  !(kind == REGISTRY_USCC_REGION_OUTSIDE
               && strncmp (asked, code + 2, 6) == 0 && strlen (asked) == 6))
             return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, field,
@@ -218,7 +218,7 @@ s_region (registry_server_t *self, const char *code, const char *asked,
                                   "code", "%s; this node registers Liaoning "
                                   "enterprises only (registry/allow_outside "
                                   "is off)", why.message);
-        if (wanted != REGISTRY_REGION_NONE)
+        if (wanted != KJ_REGION_NONE)
             return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, field,
                                   "%s: a code from outside Liaoning keeps "
                                   "its own region %.6s; leave the region "
@@ -227,27 +227,27 @@ s_region (registry_server_t *self, const char *code, const char *asked,
         return 0;
     }
     if (kind == REGISTRY_USCC_REGION_PROVINCE) {
-        if (wanted == REGISTRY_REGION_NONE)
+        if (wanted == KJ_REGION_NONE)
             return kj_status_set (status, KJ__CODE__FAILED_PRECONDITION,
                                   field, "%s: required: %s", field,
                                   why.message);
-        snprintf (out, 8, "%s", registry_uscc_region_info (wanted)->code);
+        snprintf (out, 8, "%s", kj_region_info (wanted)->code);
         return 0;
     }
     if (kind != REGISTRY_USCC_REGION_CITY)
         return kj_status_set (status, why.code, "code", "%s", why.message);
-    const registry_region_info_t *own = registry_uscc_region_info (derived);
-    if (wanted == REGISTRY_REGION_NONE || wanted == derived) {
+    const kj_region_info_t *own = kj_region_info (derived);
+    if (wanted == KJ_REGION_NONE || wanted == derived) {
         snprintf (out, 8, "%s", own->code);
         return 0;
     }
-    if (wanted == REGISTRY_REGION_SHENFU
-    &&  (derived == REGISTRY_REGION_SHENYANG
-         || derived == REGISTRY_REGION_FUSHUN)) {
-        snprintf (out, 8, "%s", REGISTRY_REGION_SHENFU_CODE);
+    if (wanted == KJ_REGION_SHENFU
+    &&  (derived == KJ_REGION_SHENYANG
+         || derived == KJ_REGION_FUSHUN)) {
+        snprintf (out, 8, "%s", KJ_REGION_SHENFU_CODE);
         return 0;
     }
-    const registry_region_info_t *info = registry_uscc_region_info (wanted);
+    const kj_region_info_t *info = kj_region_info (wanted);
     return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, field,
                           "%s: %s (%s) does not match the code's region %s "
                           "(%s); only SFDZ (沈抚示范区) may be set over a "
@@ -658,7 +658,7 @@ s_list (kj_call_t *call, const ProtobufCMessage *input,
     for (size_t i = 0; i < request->n_regions; i++) {
         const char *covered [15];
         const char *token = request->regions [i];
-        size_t count = registry_product_covered (token, covered);
+        size_t count = kj_region_covered (token, covered);
         bool digits = strlen (token) == 6;
         for (int c = 0; c < 6 && digits; c++)
             digits = isdigit ((unsigned char) token [c]);
@@ -1196,19 +1196,19 @@ s_check_code (kj_call_t *call, const ProtobufCMessage *input,
     reply->region_code = kj_call_printf (call, "%.6s", code + 2);
     reply->organisation_code = kj_call_printf (call, "%.9s", code + 8);
     s_explain_authority (call, code, reply);
-    registry_region_t region;
+    kj_region_t region;
     registry_uscc_region_result_t kind = registry_uscc_region (code, &region,
                                                                &status);
     reply->liaoning = kind != REGISTRY_USCC_REGION_OUTSIDE;
     if (kind == REGISTRY_USCC_REGION_CITY) {
-        const registry_region_info_t *info = registry_uscc_region_info (region);
+        const kj_region_info_t *info = kj_region_info (region);
         reply->region = (char *) info->code;
         reply->region_name = kj_call_printf (call, "%s %s", info->name_zh,
                                              info->name_en);
         reply->in_shenyang_metro = info->in_shenyang_metro;
         reply->accepted = true;
-        if (region == REGISTRY_REGION_SHENYANG
-        ||  region == REGISTRY_REGION_FUSHUN)
+        if (region == KJ_REGION_SHENYANG
+        ||  region == KJ_REGION_FUSHUN)
             reply->note = (char *) _ ("if the enterprise is in 沈抚示范区, "
                                       "register it with region SFDZ");
     }

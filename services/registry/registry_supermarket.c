@@ -209,7 +209,7 @@ registry_supermarket_list_institutions (kj_call_t *call,
         return -1;
     filter.n_types = request->n_types;
     if (request->region && *request->region) {
-        if (!registry_product_city_valid (request->region))
+        if (!kj_region_city_valid (request->region))
             return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "region",
                                  "region: '%.*s' is not a city code "
                                  "(210100 .. 211400) or SFDZ",
@@ -217,7 +217,7 @@ registry_supermarket_list_institutions (kj_call_t *call,
                                  request->region);
         filter.serving = (const char **) kj_call_alloc (
             call, REGISTRY_PRODUCT_MAX_REGIONS * sizeof (char *));
-        filter.n_serving = registry_product_serving (request->region, false,
+        filter.n_serving = kj_region_serving (request->region, false,
                                                      filter.serving);
     }
     kj_status_t status;
@@ -718,7 +718,7 @@ registry_supermarket_search_products (kj_call_t *call,
         if (rc == 0)
             return kj_call_fail (call, KJ__CODE__NOT_FOUND, "enterprise_code",
                                  "enterprise %s is not registered", code);
-        if (registry_product_city_valid (e->region))
+        if (kj_region_city_valid (e->region))
             region = e->region;
         profile.stage = e->stage->stage;
         profile.has_held = true;
@@ -729,7 +729,7 @@ registry_supermarket_search_products (kj_call_t *call,
         profile.first_loan = e->first_loan;
     }
     if (request->region && *request->region) {
-        if (!registry_product_city_valid (request->region))
+        if (!kj_region_city_valid (request->region))
             return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "region",
                                  "region: '%.*s' is not a city code "
                                  "(210100 .. 211400) or SFDZ",
@@ -808,7 +808,7 @@ registry_supermarket_search_products (kj_call_t *call,
         filter.has_serving = true;
         filter.serving = (const char **) kj_call_alloc (
             call, REGISTRY_PRODUCT_MAX_REGIONS * sizeof (char *));
-        filter.n_serving = registry_product_serving (profile.region,
+        filter.n_serving = kj_region_serving (profile.region,
                                                      profile.intercity,
                                                      filter.serving);
     }

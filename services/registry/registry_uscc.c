@@ -37,39 +37,6 @@ static const int s_weights [17] = {
 //  Weights of positions 9-16 for the organisation-code check (GB 11714).
 static const int s_org_weights [8] = { 3, 7, 9, 10, 5, 8, 4, 2 };
 
-static const registry_region_info_t s_regions [] = {
-    { REGISTRY_REGION_SHENYANG, "210100", "shenyang", "沈阳市", "沈阳",
-      "Shenyang", true },
-    { REGISTRY_REGION_DALIAN, "210200", "dalian", "大连市", "大连",
-      "Dalian", false },
-    { REGISTRY_REGION_ANSHAN, "210300", "anshan", "鞍山市", "鞍山",
-      "Anshan", true },
-    { REGISTRY_REGION_FUSHUN, "210400", "fushun", "抚顺市", "抚顺",
-      "Fushun", true },
-    { REGISTRY_REGION_BENXI, "210500", "benxi", "本溪市", "本溪",
-      "Benxi", true },
-    { REGISTRY_REGION_DANDONG, "210600", "dandong", "丹东市", "丹东",
-      "Dandong", false },
-    { REGISTRY_REGION_JINZHOU, "210700", "jinzhou", "锦州市", "锦州",
-      "Jinzhou", false },
-    //  Yingkou was in the older 沈阳经济区, not in the metro area.
-    { REGISTRY_REGION_YINGKOU, "210800", "yingkou", "营口市", "营口",
-      "Yingkou", false },
-    { REGISTRY_REGION_FUXIN, "210900", "fuxin", "阜新市", "阜新",
-      "Fuxin", true },
-    { REGISTRY_REGION_LIAOYANG, "211000", "liaoyang", "辽阳市", "辽阳",
-      "Liaoyang", true },
-    { REGISTRY_REGION_PANJIN, "211100", "panjin", "盘锦市", "盘锦",
-      "Panjin", false },
-    { REGISTRY_REGION_TIELING, "211200", "tieling", "铁岭市", "铁岭",
-      "Tieling", true },
-    { REGISTRY_REGION_CHAOYANG, "211300", "chaoyang", "朝阳市", "朝阳",
-      "Chaoyang", false },
-    { REGISTRY_REGION_HULUDAO, "211400", "huludao", "葫芦岛市", "葫芦岛",
-      "Huludao", false },
-    { REGISTRY_REGION_SHENFU, REGISTRY_REGION_SHENFU_CODE, "shenfu",
-      "沈抚改革创新示范区", "沈抚示范区", "Shenfu Demonstration Zone", true },
-};
 
 //  The exception list: sorted normalised codes, for bsearch.
 static pthread_mutex_t s_exceptions_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -459,13 +426,13 @@ registry_uscc_set_exceptions (const char *const *codes, kj_status_t *status)
 //  Region of a normalised code; see the header.
 
 registry_uscc_region_result_t
-registry_uscc_region (const char *code, registry_region_t *region,
+registry_uscc_region (const char *code, kj_region_t *region,
                       kj_status_t *status)
 {
     assert (code);
     assert (region);
     assert (status);
-    *region = REGISTRY_REGION_NONE;
+    *region = KJ_REGION_NONE;
     bool digits = strlen (code) == REGISTRY_USCC_SIZE;
     for (int i = 2; i < 8 && digits; i++)
         digits = code [i] >= '0' && code [i] <= '9';
@@ -482,67 +449,15 @@ registry_uscc_region (const char *code, registry_region_t *region,
         return REGISTRY_USCC_REGION_OUTSIDE;
     }
     int city = (code [4] - '0') * 10 + (code [5] - '0');
-    if (city < REGISTRY_REGION_SHENYANG || city > REGISTRY_REGION_HULUDAO) {
+    if (city < KJ_REGION_SHENYANG || city > KJ_REGION_HULUDAO) {
         kj_status_set (status, KJ__CODE__FAILED_PRECONDITION, "uscc",
                        "positions 3-8: region code %.6s is in Liaoning but in "
                        "none of its 14 cities (2101xx to 2114xx); set the "
                        "region explicitly", code + 2);
         return REGISTRY_USCC_REGION_PROVINCE;
     }
-    *region = (registry_region_t) city;
+    *region = (kj_region_t) city;
     kj_status_ok (status);
     return REGISTRY_USCC_REGION_CITY;
 }
 
-//  --------------------------------------------------------------------------
-//  Table row of a region, or NULL.
-
-const registry_region_info_t *
-registry_uscc_region_info (registry_region_t region)
-{
-    if (region <= REGISTRY_REGION_NONE || region >= REGISTRY_REGION_COUNT)
-        return NULL;
-    const registry_region_info_t *info = &s_regions [region - 1];
-    assert (info->id == region);
-    return info;
-}
-
-//  --------------------------------------------------------------------------
-//  Region by table code or district code, or NONE.
-
-registry_region_t
-registry_uscc_region_by_code (const char *code)
-{
-    assert (code);
-    for (size_t i = 0; i < sizeof s_regions / sizeof s_regions [0]; i++)
-        if (strcasecmp (code, s_regions [i].code) == 0)
-            return s_regions [i].id;
-
-    bool digits = strlen (code) == 6;
-    for (int i = 0; i < 6 && digits; i++)
-        digits = code [i] >= '0' && code [i] <= '9';
-    if (!digits || code [0] != '2' || code [1] != '1')
-        return REGISTRY_REGION_NONE;
-    int city = (code [2] - '0') * 10 + (code [3] - '0');
-    if (city < REGISTRY_REGION_SHENYANG || city > REGISTRY_REGION_HULUDAO)
-        return REGISTRY_REGION_NONE;
-    return (registry_region_t) city;
-}
-
-//  --------------------------------------------------------------------------
-//  Region by key or name, or NONE.
-
-registry_region_t
-registry_uscc_region_by_name (const char *name)
-{
-    assert (name);
-    for (size_t i = 0; i < sizeof s_regions / sizeof s_regions [0]; i++) {
-        const registry_region_info_t *info = &s_regions [i];
-        if (strcasecmp (name, info->key) == 0
-        ||  strcmp (name, info->name_zh) == 0
-        ||  strcmp (name, info->short_zh) == 0
-        ||  strcasecmp (name, info->name_en) == 0)
-            return info->id;
-    }
-    return REGISTRY_REGION_NONE;
-}

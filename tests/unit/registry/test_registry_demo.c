@@ -80,14 +80,14 @@ test_codes_valid_unique_and_in_their_region (void **state)
                       status.message);
         assert_string_equal (code, e->code);
         assert_int_equal (zhashx_insert (seen, e->code, (void *) 1), 0);
-        registry_region_t city;
+        kj_region_t city;
         assert_int_equal (registry_uscc_region (code, &city, &status),
                           REGISTRY_USCC_REGION_CITY);
         if (streq (e->region, "SFDZ"))
-            assert_true (city == REGISTRY_REGION_SHENYANG
-                         || city == REGISTRY_REGION_FUSHUN);
+            assert_true (city == KJ_REGION_SHENYANG
+                         || city == KJ_REGION_FUSHUN);
         else
-            assert_string_equal (registry_uscc_region_info (city)->code,
+            assert_string_equal (kj_region_info (city)->code,
                                  e->region);
         //  Enterprises (91); "MA" codes only for firms founded after the
         //  2015 reform
@@ -190,8 +190,8 @@ test_regions_all_covered (void **state)
     registry_csv_buf_t files [5] = { { 0 } };
     registry_demo_enterprises (demo, s_collect, files);
     const registry_demo_stats_t *stats = registry_demo_stats (demo);
-    for (int region = REGISTRY_REGION_SHENYANG;
-         region < REGISTRY_REGION_COUNT; region++)
+    for (int region = KJ_REGION_SHENYANG;
+         region < KJ_REGION_COUNT; region++)
         assert_true (stats->by_region [region] >= 1);
     registry_demo_destroy (&demo);
     s_free (files);

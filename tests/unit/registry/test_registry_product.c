@@ -41,18 +41,18 @@ test_grades (void **state)
 static void
 test_region_tokens (void **state)
 {
-    assert_true (registry_product_region_valid ("210100"));
-    assert_true (registry_product_region_valid ("211400"));
-    assert_true (registry_product_region_valid ("SFDZ"));
-    assert_true (registry_product_region_valid ("SHENYANG_METRO"));
-    assert_true (registry_product_region_valid ("PROVINCE"));
-    assert_false (registry_product_region_valid ("210102"));   //  a district
-    assert_false (registry_product_region_valid ("211500"));
-    assert_false (registry_product_region_valid ("110000"));
-    assert_false (registry_product_region_valid ("province"));
-    assert_false (registry_product_region_valid (""));
-    assert_false (registry_product_city_valid ("PROVINCE"));
-    assert_true (registry_product_city_valid ("SFDZ"));
+    assert_true (kj_region_token_valid ("210100"));
+    assert_true (kj_region_token_valid ("211400"));
+    assert_true (kj_region_token_valid ("SFDZ"));
+    assert_true (kj_region_token_valid ("SHENYANG_METRO"));
+    assert_true (kj_region_token_valid ("PROVINCE"));
+    assert_false (kj_region_token_valid ("210102"));   //  a district
+    assert_false (kj_region_token_valid ("211500"));
+    assert_false (kj_region_token_valid ("110000"));
+    assert_false (kj_region_token_valid ("province"));
+    assert_false (kj_region_token_valid (""));
+    assert_false (kj_region_city_valid ("PROVINCE"));
+    assert_true (kj_region_city_valid ("SFDZ"));
 }
 
 static void
@@ -79,13 +79,13 @@ static void
 test_serving_metro_city (void **state)
 {
     const char *tokens [REGISTRY_PRODUCT_MAX_REGIONS];
-    size_t n = registry_product_serving ("210100", false, tokens);
+    size_t n = kj_region_serving ("210100", false, tokens);
     assert_int_equal (n, 3);
     assert_true (s_has (tokens, n, "210100"));
     assert_true (s_has (tokens, n, "PROVINCE"));
     assert_true (s_has (tokens, n, "SHENYANG_METRO"));
 
-    n = registry_product_serving ("210100", true, tokens);
+    n = kj_region_serving ("210100", true, tokens);
     assert_int_equal (n, 10);
     const char *metro [] = { "210300", "210400", "210500", "210900", "211000",
                              "211200", "SFDZ" };
@@ -100,29 +100,29 @@ test_serving_outside_metro (void **state)
 {
     const char *tokens [REGISTRY_PRODUCT_MAX_REGIONS];
     //  Dalian is not in the metro area: intercity changes nothing
-    size_t n = registry_product_serving ("210200", true, tokens);
+    size_t n = kj_region_serving ("210200", true, tokens);
     assert_int_equal (n, 2);
     assert_true (s_has (tokens, n, "210200"));
     assert_true (s_has (tokens, n, "PROVINCE"));
-    n = registry_product_serving ("SFDZ", true, tokens);
+    n = kj_region_serving ("SFDZ", true, tokens);
     assert_int_equal (n, 10);
     assert_true (s_has (tokens, n, "210100"));
     assert_true (s_has (tokens, n, "210400"));
-    assert_int_equal (registry_product_serving ("PROVINCE", false, tokens), 0);
-    assert_int_equal (registry_product_serving ("110000", false, tokens), 0);
+    assert_int_equal (kj_region_serving ("PROVINCE", false, tokens), 0);
+    assert_int_equal (kj_region_serving ("110000", false, tokens), 0);
 }
 
 static void
 test_covered (void **state)
 {
     const char *regions [15];
-    assert_int_equal (registry_product_covered ("SHENYANG_METRO", regions), 8);
+    assert_int_equal (kj_region_covered ("SHENYANG_METRO", regions), 8);
     assert_true (s_has (regions, 8, "SFDZ"));
     assert_false (s_has (regions, 8, "210800"));
-    assert_int_equal (registry_product_covered ("PROVINCE", regions), 15);
-    assert_int_equal (registry_product_covered ("210700", regions), 1);
+    assert_int_equal (kj_region_covered ("PROVINCE", regions), 15);
+    assert_int_equal (kj_region_covered ("210700", regions), 1);
     assert_string_equal (regions [0], "210700");
-    assert_int_equal (registry_product_covered ("nowhere", regions), 0);
+    assert_int_equal (kj_region_covered ("nowhere", regions), 0);
 }
 
 //  --------------------------------------------------------------------------

@@ -466,9 +466,9 @@ test_set_exceptions_rejects_bad_codes (void **state)
 //  registry_uscc_region, expecting a city.
 
 static void
-s_assert_city (const char *code, registry_region_t expected)
+s_assert_city (const char *code, kj_region_t expected)
 {
-    registry_region_t region = REGISTRY_REGION_COUNT;
+    kj_region_t region = KJ_REGION_COUNT;
     kj_status_t status;
     assert_int_equal (registry_uscc_region (code, &region, &status),
                       REGISTRY_USCC_REGION_CITY);
@@ -483,10 +483,10 @@ static void
 s_assert_no_city (const char *code, registry_uscc_region_result_t kind,
                   int status_code, const char *field)
 {
-    registry_region_t region = REGISTRY_REGION_SHENYANG;
+    kj_region_t region = KJ_REGION_SHENYANG;
     kj_status_t status;
     assert_int_equal (registry_uscc_region (code, &region, &status), kind);
-    assert_int_equal (region, REGISTRY_REGION_NONE);
+    assert_int_equal (region, KJ_REGION_NONE);
     assert_int_equal (status.code, status_code);
     if (field)
         assert_string_equal (status.field, field);
@@ -495,17 +495,17 @@ s_assert_no_city (const char *code, registry_uscc_region_result_t kind,
 static void
 test_region_of_vectors (void **state)
 {
-    s_assert_city ("91210100MA0QEK7B6N", REGISTRY_REGION_SHENYANG);
-    s_assert_city ("91210200241281739M", REGISTRY_REGION_DALIAN);
-    s_assert_city ("91211300MA10XW2L05", REGISTRY_REGION_CHAOYANG);
-    s_assert_city ("92210100L00000011E", REGISTRY_REGION_SHENYANG);
+    s_assert_city ("91210100MA0QEK7B6N", KJ_REGION_SHENYANG);
+    s_assert_city ("91210200241281739M", KJ_REGION_DALIAN);
+    s_assert_city ("91211300MA10XW2L05", KJ_REGION_CHAOYANG);
+    s_assert_city ("92210100L00000011E", KJ_REGION_SHENYANG);
 
-    registry_region_t region = REGISTRY_REGION_SHENYANG;
+    kj_region_t region = KJ_REGION_SHENYANG;
     kj_status_t status;
     assert_int_equal (registry_uscc_region ("91110000600037341L", &region,
                                             &status),
                       REGISTRY_USCC_REGION_OUTSIDE);
-    assert_int_equal (region, REGISTRY_REGION_NONE);
+    assert_int_equal (region, KJ_REGION_NONE);
     assert_int_equal (status.code, KJ__CODE__FAILED_PRECONDITION);
     assert_string_equal (status.field, "uscc");
     assert_string_equal (status.message,
@@ -521,12 +521,12 @@ test_region_maps_districts_by_first_four_digits (void **state)
             char code [19];
             snprintf (code, sizeof code, "9121%02d%02dMA0QEK7B6N", city,
                       district);
-            s_assert_city (code, (registry_region_t) city);
+            s_assert_city (code, (kj_region_t) city);
         }
     }
-    s_assert_city ("91210102MA0QEK7B6N", REGISTRY_REGION_SHENYANG);
-    s_assert_city ("91210211MA0QEK7B6N", REGISTRY_REGION_DALIAN);
-    s_assert_city ("91211402MA0QEK7B6N", REGISTRY_REGION_HULUDAO);
+    s_assert_city ("91210102MA0QEK7B6N", KJ_REGION_SHENYANG);
+    s_assert_city ("91210211MA0QEK7B6N", KJ_REGION_DALIAN);
+    s_assert_city ("91211402MA0QEK7B6N", KJ_REGION_HULUDAO);
 }
 
 static void
@@ -537,7 +537,7 @@ test_region_province_without_city (void **state)
     for (size_t i = 0; i < 4; i++)
         s_assert_no_city (codes [i], REGISTRY_USCC_REGION_PROVINCE,
                           KJ__CODE__FAILED_PRECONDITION, "uscc");
-    registry_region_t region;
+    kj_region_t region;
     kj_status_t status;
     registry_uscc_region ("91210000MA0QEK7B6N", &region, &status);
     assert_string_equal (status.message,
@@ -566,7 +566,7 @@ test_region_invalid_code (void **state)
     for (size_t i = 0; i < 6; i++)
         s_assert_no_city (codes [i], REGISTRY_USCC_REGION_INVALID,
                           KJ__CODE__INVALID_ARGUMENT, "uscc");
-    registry_region_t region;
+    kj_region_t region;
     kj_status_t status;
     registry_uscc_region ("9121010", &region, &status);
     assert_string_equal (status.message,
@@ -598,11 +598,11 @@ test_region_table (void **state)
         { "SFDZ", "shenfu", "沈抚改革创新示范区", "沈抚示范区",
           "Shenfu Demonstration Zone", true },
     };
-    assert_int_equal (REGISTRY_REGION_COUNT, 16);
+    assert_int_equal (KJ_REGION_COUNT, 16);
     int metro = 0;
     for (int i = 0; i < 15; i++) {
-        const registry_region_info_t *info =
-            registry_uscc_region_info ((registry_region_t) (i + 1));
+        const kj_region_info_t *info =
+            kj_region_info ((kj_region_t) (i + 1));
         assert_non_null (info);
         assert_int_equal (info->id, i + 1);
         assert_string_equal (info->code, expected [i].code);
@@ -615,59 +615,59 @@ test_region_table (void **state)
     }
     //  7 cities + 1 zone.
     assert_int_equal (metro, 8);
-    assert_null (registry_uscc_region_info (REGISTRY_REGION_NONE));
-    assert_null (registry_uscc_region_info (REGISTRY_REGION_COUNT));
-    assert_null (registry_uscc_region_info ((registry_region_t) -1));
-    assert_string_equal (REGISTRY_REGION_SHENFU_CODE, "SFDZ");
+    assert_null (kj_region_info (KJ_REGION_NONE));
+    assert_null (kj_region_info (KJ_REGION_COUNT));
+    assert_null (kj_region_info ((kj_region_t) -1));
+    assert_string_equal (KJ_REGION_SHENFU_CODE, "SFDZ");
 }
 
 static void
 test_region_by_code (void **state)
 {
-    for (int i = 1; i < REGISTRY_REGION_COUNT; i++) {
-        const registry_region_info_t *info =
-            registry_uscc_region_info ((registry_region_t) i);
-        assert_int_equal (registry_uscc_region_by_code (info->code), i);
+    for (int i = 1; i < KJ_REGION_COUNT; i++) {
+        const kj_region_info_t *info =
+            kj_region_info ((kj_region_t) i);
+        assert_int_equal (kj_region_by_code (info->code), i);
     }
-    assert_int_equal (registry_uscc_region_by_code ("210102"),
-                      REGISTRY_REGION_SHENYANG);
-    assert_int_equal (registry_uscc_region_by_code ("210211"),
-                      REGISTRY_REGION_DALIAN);
-    assert_int_equal (registry_uscc_region_by_code ("211481"),
-                      REGISTRY_REGION_HULUDAO);
-    assert_int_equal (registry_uscc_region_by_code ("sfdz"),
-                      REGISTRY_REGION_SHENFU);
+    assert_int_equal (kj_region_by_code ("210102"),
+                      KJ_REGION_SHENYANG);
+    assert_int_equal (kj_region_by_code ("210211"),
+                      KJ_REGION_DALIAN);
+    assert_int_equal (kj_region_by_code ("211481"),
+                      KJ_REGION_HULUDAO);
+    assert_int_equal (kj_region_by_code ("sfdz"),
+                      KJ_REGION_SHENFU);
     const char *unknown [] = { "210000", "211500", "219900", "110000",
                                "2101", "2101000", "21010A", "", "shenyang" };
     for (size_t i = 0; i < sizeof unknown / sizeof unknown [0]; i++)
-        assert_int_equal (registry_uscc_region_by_code (unknown [i]),
-                          REGISTRY_REGION_NONE);
+        assert_int_equal (kj_region_by_code (unknown [i]),
+                          KJ_REGION_NONE);
 }
 
 static void
 test_region_by_name (void **state)
 {
-    for (int i = 1; i < REGISTRY_REGION_COUNT; i++) {
-        const registry_region_info_t *info =
-            registry_uscc_region_info ((registry_region_t) i);
-        assert_int_equal (registry_uscc_region_by_name (info->key), i);
-        assert_int_equal (registry_uscc_region_by_name (info->name_zh), i);
-        assert_int_equal (registry_uscc_region_by_name (info->short_zh), i);
-        assert_int_equal (registry_uscc_region_by_name (info->name_en), i);
+    for (int i = 1; i < KJ_REGION_COUNT; i++) {
+        const kj_region_info_t *info =
+            kj_region_info ((kj_region_t) i);
+        assert_int_equal (kj_region_by_name (info->key), i);
+        assert_int_equal (kj_region_by_name (info->name_zh), i);
+        assert_int_equal (kj_region_by_name (info->short_zh), i);
+        assert_int_equal (kj_region_by_name (info->name_en), i);
     }
-    assert_int_equal (registry_uscc_region_by_name ("SHENYANG"),
-                      REGISTRY_REGION_SHENYANG);
+    assert_int_equal (kj_region_by_name ("SHENYANG"),
+                      KJ_REGION_SHENYANG);
     assert_int_equal (
-        registry_uscc_region_by_name ("shenfu demonstration zone"),
-        REGISTRY_REGION_SHENFU);
-    assert_int_equal (registry_uscc_region_by_name ("沈抚示范区"),
-                      REGISTRY_REGION_SHENFU);
-    assert_int_equal (registry_uscc_region_by_name ("北京"),
-                      REGISTRY_REGION_NONE);
-    assert_int_equal (registry_uscc_region_by_name (""),
-                      REGISTRY_REGION_NONE);
-    assert_int_equal (registry_uscc_region_by_name ("210100"),
-                      REGISTRY_REGION_NONE);
+        kj_region_by_name ("shenfu demonstration zone"),
+        KJ_REGION_SHENFU);
+    assert_int_equal (kj_region_by_name ("沈抚示范区"),
+                      KJ_REGION_SHENFU);
+    assert_int_equal (kj_region_by_name ("北京"),
+                      KJ_REGION_NONE);
+    assert_int_equal (kj_region_by_name (""),
+                      KJ_REGION_NONE);
+    assert_int_equal (kj_region_by_name ("210100"),
+                      KJ_REGION_NONE);
 }
 
 int

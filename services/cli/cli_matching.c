@@ -1,0 +1,385 @@
+/*  =========================================================================
+    cli_matching - `kejin demand`, `kejin match` and `kejin application`:
+    financing demands, their ranked products with reasons, and the
+    application that follows (kejin-matching, docs/rules/matching.md)
+    =========================================================================
+*/
+
+#include "cli_reg.h"
+#include "matching.pb-c.h"
+
+static const char *s_demand_usage = N_ (
+    "Usage: kejin demand VERB [ARGS] [--json]\n\n"
+    "  add --enterprise CODE --amount YUAN --term MONTHS [--instrument I]\n"
+    "      [--purpose TEXT] [--collateral C1,C2] [--linkage]\n"
+    "      [--renews-matures YYYY-MM-DD] [--arrears]\n"
+    "        post a financing demand; --renews-matures makes it a renewal\n"
+    "        (无还本续贷) of a loan maturing then\n"
+    "  show ID\n"
+    "  list [--enterprise CODE] [--limit N] [--after CURSOR]\n\n"
+    "Instruments: loan (default), equity, leasing, factoring, guarantee,\n"
+    "insurance, bond. Collateral: ip, receivables, guarantee, real_estate.\n");
+
+static const char *s_match_usage = N_ (
+    "Usage: kejin match DEMAND [--why-not PRODUCT] [--limit N] [--json]\n\n"
+    "Rank the products that may serve the demand, best first, with the\n"
+    "reasons of each score; --why-not names every reason a product is\n"
+    "excluded.\n");
+
+static const char *s_application_usage = N_ (
+    "Usage: kejin application VERB [ARGS] [--json]\n\n"
+    "  apply DEMAND PRODUCT [--renews APPLICATION]\n"
+    "  show ID\n"
+    "  move ID STATE [--version N] [--amount YUAN] [--rate PERCENT]\n"
+    "       [--term MONTHS] [--reason TEXT]\n"
+    "        approved needs --amount, --rate and --term; rejected needs\n"
+    "        --reason; --version: the version you saw (a move by someone\n"
+    "        else meanwhile is then refused)\n\n"
+    "States: under_review, approved, rejected, withdrawn, expired, active,\n"
+    "overdue_1_30, overdue_31_60, overdue_61_90, overdue_90_plus, renewed,\n"
+    "closed, defaulted.\n");
+
+static void
+s_demand_print (const Kj__Demand *d)
+{
+    char money [32], when [32];
+    printf ("%s  %s\n", d->id, d->enterprise_code);
+    printf (_ ("  amount      %s over %d months\n"),
+            cli_yuan (d->amount_fen, money, sizeof money), d->term_months);
+    printf (_ ("  instrument  %s\n"),
+            cli_enum_name (&kj__matching_instrument__descriptor, "MATCHING_",
+                           d->instrument));
+    if (*d->purpose)
+        printf (_ ("  purpose     %s\n"), d->purpose);
+    if (d->renewal)
+        printf (_ ("  renews      a loan maturing %s\n"), d->renews_matures_on);
+    printf (_ ("  state       %s, version %" PRIu64 ", posted %s\n"),
+            cli_enum_name (&kj__application_state__descriptor, "APP_",
+                           d->state),
+            d->version, cli_time (d->created_at_us, when, sizeof when));
+}
+
+static void
+s_application_print (const Kj__Application *a)
+{
+    char money [32], rate [16];
+    printf ("%s  %s -> %s (%s)\n", a->id, a->demand_id, a->product_id,
+            a->institution_id);
+    printf (_ ("  state       %s, version %" PRIu64 "\n"),
+            cli_enum_name (&kj__application_state__descriptor, "APP_",
+                           a->state),
+            a->version);
+    if (a->amount_fen)
+        printf (_ ("  approved    %s at %s over %d months\n"),
+                cli_yuan (a->amount_fen, money, sizeof money),
+                cli_percent (a->rate_bp, rate, sizeof rate), a->term_months);
+    if (*a->reason)
+        printf (_ ("  reason      %s\n"), a->reason);
+    if (*a->renews_id)
+        printf (_ ("  renews      %s\n"), a->renews_id);
+    printf (_ ("  relied on   product version %" PRIu64 ", rules %s\n"),
+            a->product_version, a->rules_version);
+}
+
+//  --------------------------------------------------------------------------
+//  kejin demand
+
+static int
+s_demand_reply (cli_t *cli, const char *method, const ProtobufCMessage *request,
+                bool read_only)
+{
+    Kj__DemandReply *reply = NULL;
+    int rc = cli_call (cli, "matching", method, request,
+                       &kj__demand_reply__descriptor,
+                       (ProtobufCMessage **) &reply, read_only);
+    if (rc != CLI_OK)
+        return rc;
+    if (cli->json)
+        cli_print_json (&reply->demand->base);
+    else
+        s_demand_print (reply->demand);
+    kj__demand_reply__free_unpacked (reply, NULL);
+    return CLI_OK;
+}
+
+static int
+s_demand_add (cli_t *cli, int argc, char **argv)
+{
+    cli_args_t *args = cli_args_verb (
+        argc, argv,
+        "enterprise= amount= term= instrument= purpose= collateral= "
+        "linkage! renews-matures= arrears!",
+        s_demand_usage, 0, "enterprise amount term",
+        "demand add needs --enterprise, --amount "
+        "and --term, e.g.\n  kejin demand add --enterprise CODE --amount "
+        "200万 --term 12");
+    if (!args)
+        return CLI_USAGE;
+    int rc = CLI_USAGE;
+    Kj__Demand d = KJ__DEMAND__INIT;
+    int64_t term = 0;
+    int instrument = KJ__MATCHING_INSTRUMENT__MATCHING_LOAN;
+    int *collateral = NULL;
+    const char *value;
+    d.enterprise_code = cli_args_text (args, "enterprise");
+    d.purpose = cli_args_text (args, "purpose");
+    d.linkage = cli_args_flag (args, "linkage");
+    d.renews_arrears = cli_args_flag (args, "arrears");
+    d.renews_matures_on = cli_args_text (args, "renews-matures");
+    d.renewal = *d.renews_matures_on != 0;
+    if (cli_parse_yuan ("--amount", cli_args_get (args, "amount"),
+                        &d.amount_fen)
+        || cli_parse_int ("--term", cli_args_get (args, "term"), 1, 360, &term)
+        || ((value = cli_args_get (args, "instrument"))
+            && cli_parse_enum ("--instrument", value,
+                               &kj__matching_instrument__descriptor,
+                               "MATCHING_", false, &instrument))
+        || ((value = cli_args_get (args, "collateral"))
+            && cli_parse_enums ("--collateral", value,
+                                &kj__collateral__descriptor, "COLLATERAL_",
+                                &collateral, &d.n_collateral)))
+        goto done;
+    d.term_months = (int32_t) term;
+    d.instrument = (Kj__MatchingInstrument) instrument;
+    d.collateral = (Kj__Collateral *) collateral;
+    Kj__AddDemandRequest request = KJ__ADD_DEMAND_REQUEST__INIT;
+    request.demand = &d;
+    rc = s_demand_reply (cli, "AddDemand", &request.base, false);
+done:
+    free (collateral);
+    cli_args_destroy (&args);
+    return rc;
+}
+
+static int
+s_demand_show (cli_t *cli, int argc, char **argv)
+{
+    cli_args_t *args = cli_args_verb (argc, argv, "", s_demand_usage, 1, NULL,
+                                      "demand show takes one id");
+    if (!args)
+        return CLI_USAGE;
+    Kj__GetDemandRequest request = KJ__GET_DEMAND_REQUEST__INIT;
+    request.id = (char *) cli_args_positional (args, 0);
+    int rc = s_demand_reply (cli, "GetDemand", &request.base, true);
+    cli_args_destroy (&args);
+    return rc;
+}
+
+static int
+s_demand_list (cli_t *cli, int argc, char **argv)
+{
+    cli_args_t *args = cli_args_verb (argc, argv, "enterprise= limit= after=",
+                                      s_demand_usage, 0, NULL, NULL);
+    if (!args)
+        return CLI_USAGE;
+    Kj__Page page = KJ__PAGE__INIT;
+    Kj__ListDemandsRequest request = KJ__LIST_DEMANDS_REQUEST__INIT;
+    request.page = &page;
+    request.enterprise_code = cli_args_text (args, "enterprise");
+    int rc = CLI_USAGE;
+    if (cli_page_options (args, &page) == 0) {
+        Kj__ListDemandsReply *reply = NULL;
+        rc = cli_call (cli, "matching", "ListDemands", &request.base,
+                       &kj__list_demands_reply__descriptor,
+                       (ProtobufCMessage **) &reply, true);
+        if (rc == CLI_OK && cli->json)
+            for (size_t i = 0; i < reply->n_demands; i++)
+                cli_print_json (&reply->demands [i]->base);
+        else if (rc == CLI_OK) {
+            cli_table_t *table = cli_table_new (_ ("ID"), _ ("ENTERPRISE"),
+                                                _ ("AMOUNT"), _ ("TERM"),
+                                                _ ("STATE"), NULL);
+            for (size_t i = 0; i < reply->n_demands; i++) {
+                const Kj__Demand *d = reply->demands [i];
+                char money [32], term [16];
+                snprintf (term, sizeof term, "%d", d->term_months);
+                cli_table_row (
+                    table, d->id, d->enterprise_code,
+                    cli_yuan (d->amount_fen, money, sizeof money), term,
+                    cli_enum_name (&kj__application_state__descriptor, "APP_",
+                                   d->state));
+            }
+            cli_page_print (&table, reply->n_demands, _ ("No demands."),
+                            reply->page_info);
+        }
+        if (reply)
+            kj__list_demands_reply__free_unpacked (reply, NULL);
+    }
+    cli_args_destroy (&args);
+    return rc;
+}
+
+int
+cli_demand (cli_t *cli, int argc, char **argv)
+{
+    static const cli_verb_t verbs [] = { { "add", s_demand_add },
+                                         { "show", s_demand_show },
+                                         { "list", s_demand_list },
+                                         { NULL } };
+    return cli_reg_run (cli, argc, argv, "demand", s_demand_usage, verbs);
+}
+
+//  --------------------------------------------------------------------------
+//  kejin match
+
+int
+cli_match (cli_t *cli, int argc, char **argv)
+{
+    if (argc < 2 || cli_wants_help (argc, argv))
+        return cli_usage (s_match_usage, argc < 2);
+    cli_args_t *args = cli_args_new (argc, argv, 1,
+                                     "why-not= limit=", s_match_usage);
+    if (!args)
+        return CLI_USAGE;
+    int rc = CLI_USAGE;
+    int64_t limit = 0;
+    const char *value = cli_args_get (args, "limit");
+    if (cli_args_count (args) != 1) {
+        fprintf (stderr, _ ("kejin: match takes one demand id\n"));
+        goto done;
+    }
+    if (value && cli_parse_int ("--limit", value, 1, 100, &limit))
+        goto done;
+    Kj__MatchRequest request = KJ__MATCH_REQUEST__INIT;
+    request.demand_id = (char *) cli_args_positional (args, 0);
+    request.why_not = cli_args_text (args, "why-not");
+    request.limit = (uint32_t) limit;
+    Kj__MatchReply *reply = NULL;
+    rc = cli_call (cli, "matching", "Match", &request.base,
+                   &kj__match_reply__descriptor, (ProtobufCMessage **) &reply,
+                   false);
+    if (rc != CLI_OK)
+        goto done;
+    if (cli->json)
+        cli_print_json (&reply->base);
+    else {
+        printf (_ ("Match %s for demand %s: %zu of %u products (rules %s)\n\n"),
+                reply->match_id, reply->demand_id, reply->n_products,
+                reply->candidates, reply->rules_version);
+        for (size_t i = 0; i < reply->n_products; i++) {
+            const Kj__MatchedProduct *p = reply->products [i];
+            char rate [16];
+            printf ("%2zu. %s  %s  %s (%s)  %s  %s %" PRId64 "\n", i + 1,
+                    p->product_id, p->product_name, p->institution_name,
+                    p->institution_id,
+                    cli_percent (p->rate_bp, rate, sizeof rate), _ ("score"),
+                    p->score);
+            printf ("    %s\n", p->explanation);
+        }
+        if (*reply->why_not) {
+            printf ("\n");
+            if (reply->why_not_eligible)
+                printf (_ ("%s passes every filter; it ranks below those "
+                           "shown or was cut by --limit.\n"),
+                        reply->why_not);
+            else
+                printf (_ ("Why not %s:\n"), reply->why_not);
+            for (size_t i = 0; i < reply->n_why_not_reasons; i++)
+                printf ("  - %s (%s)\n", reply->why_not_reasons [i]->text,
+                        reply->why_not_reasons [i]->code);
+        }
+    }
+    kj__match_reply__free_unpacked (reply, NULL);
+done:
+    cli_args_destroy (&args);
+    return rc;
+}
+
+//  --------------------------------------------------------------------------
+//  kejin application
+
+static int
+s_application_reply (cli_t *cli, const char *method,
+                     const ProtobufCMessage *request, bool read_only)
+{
+    Kj__ApplicationReply *reply = NULL;
+    int rc = cli_call (cli, "matching", method, request,
+                       &kj__application_reply__descriptor,
+                       (ProtobufCMessage **) &reply, read_only);
+    if (rc != CLI_OK)
+        return rc;
+    if (cli->json)
+        cli_print_json (&reply->application->base);
+    else
+        s_application_print (reply->application);
+    kj__application_reply__free_unpacked (reply, NULL);
+    return CLI_OK;
+}
+
+static int
+s_application_apply (cli_t *cli, int argc, char **argv)
+{
+    cli_args_t *args = cli_args_verb (argc, argv,
+                                      "renews=", s_application_usage, 2, NULL,
+                                      "application apply takes a demand id "
+                                      "and a product id");
+    if (!args)
+        return CLI_USAGE;
+    Kj__ApplyRequest request = KJ__APPLY_REQUEST__INIT;
+    request.demand_id = (char *) cli_args_positional (args, 0);
+    request.product_id = (char *) cli_args_positional (args, 1);
+    request.renews_id = cli_args_text (args, "renews");
+    int rc = s_application_reply (cli, "Apply", &request.base, false);
+    cli_args_destroy (&args);
+    return rc;
+}
+
+static int
+s_application_show (cli_t *cli, int argc, char **argv)
+{
+    cli_args_t *args = cli_args_verb (argc, argv, "", s_application_usage, 1,
+                                      NULL, "application show takes one id");
+    if (!args)
+        return CLI_USAGE;
+    Kj__GetApplicationRequest request = KJ__GET_APPLICATION_REQUEST__INIT;
+    request.id = (char *) cli_args_positional (args, 0);
+    int rc = s_application_reply (cli, "GetApplication", &request.base, true);
+    cli_args_destroy (&args);
+    return rc;
+}
+
+static int
+s_application_move (cli_t *cli, int argc, char **argv)
+{
+    cli_args_t *args =
+        cli_args_verb (argc, argv, "version= amount= rate= term= reason=",
+                       s_application_usage, 2, NULL,
+                       "application move takes an id and a state");
+    if (!args)
+        return CLI_USAGE;
+    int rc = CLI_USAGE;
+    Kj__ActRequest request = KJ__ACT_REQUEST__INIT;
+    request.id = (char *) cli_args_positional (args, 0);
+    int to;
+    int64_t version = 0, term = 0;
+    const char *value;
+    if (cli_parse_enum ("STATE", cli_args_positional (args, 1),
+                        &kj__application_state__descriptor, "APP_", false, &to)
+        || cli_args_version (args, &version) < 0
+        || ((value = cli_args_get (args, "amount"))
+            && cli_parse_yuan ("--amount", value, &request.amount_fen))
+        || ((value = cli_args_get (args, "rate"))
+            && cli_parse_percent ("--rate", value, &request.rate_bp))
+        || ((value = cli_args_get (args, "term"))
+            && cli_parse_int ("--term", value, 1, 360, &term)))
+        goto done;
+    request.to = (Kj__ApplicationState) to;
+    request.expected_version = (uint64_t) version;
+    request.term_months = (int32_t) term;
+    request.reason = cli_args_text (args, "reason");
+    rc = s_application_reply (cli, "Act", &request.base, false);
+done:
+    cli_args_destroy (&args);
+    return rc;
+}
+
+int
+cli_application (cli_t *cli, int argc, char **argv)
+{
+    static const cli_verb_t verbs [] = { { "apply", s_application_apply },
+                                         { "show", s_application_show },
+                                         { "move", s_application_move },
+                                         { NULL } };
+    return cli_reg_run (cli, argc, argv, "application", s_application_usage,
+                        verbs);
+}

@@ -1,0 +1,47 @@
+/*  =========================================================================
+    matching_options - every option of kejin-matching, with its kind and
+    range
+
+    In the library, not in main, so that `kejin config check` knows them.
+    =========================================================================
+*/
+
+#include "matching_server.h"
+
+const kj_option_t matching_options [] = {
+    KJ_OPTIONS_NODE,
+    KJ_OPTIONS_DB,
+    KJ_OPTION_COPIES ("matching"),
+    { "matching/instance", "",
+      "name of this copy in logs and worker names (default matching-PID)",
+      KJ_TEXT_MAX (63) },
+    { "matching/role", "",
+      "database role created with db/admin_dsn (default: the user db/dsn "
+      "names, else kejin_matching)",
+      KJ_TEXT_MAX (63) },
+    { "matching/workers", "2",
+      "worker threads serving the MDP service \"matching\"", KJ_INT (0, 64) },
+    { "matching/relay", "true",
+      "hand this service's outbox to kejin-events (run the relay)", KJ_BOOL },
+    { "matching/cache_ttl_ms", "5000",
+      "how long the product catalogue read from the registry is reused",
+      KJ_INT (0, 600000) },
+    { "matching/sla_days", "10",
+      "institutions' decision target in days, for ranking", KJ_INT (0, 365) },
+    { "matching/weight_rate", "3000",
+      "ranking weight of the rate advantage (basis points)",
+      KJ_INT (0, 10000) },
+    { "matching/weight_amount", "2000",
+      "ranking weight of amount coverage (basis points)", KJ_INT (0, 10000) },
+    { "matching/weight_collateral", "2000",
+      "ranking weight of needing no collateral (basis points)",
+      KJ_INT (0, 10000) },
+    { "matching/weight_policy", "2000",
+      "ranking weight of policy support: guarantee plan, risk compensation "
+      "(basis points)",
+      KJ_INT (0, 10000) },
+    { "matching/weight_sla", "1000",
+      "ranking weight of the institution's decision target (basis points)",
+      KJ_INT (0, 10000) },
+    { NULL }
+};

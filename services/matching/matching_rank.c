@@ -1,0 +1,107 @@
+/*  =========================================================================
+    matching_rank - the order of the matched products
+
+    Pure rules, no I/O; integer arithmetic only. See the header.
+    =========================================================================
+*/
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kj_i18n.h"
+#include "matching_rank.h"
+#include "registry.pb-c.h"
+
+//  Decision targets of this many days or more earn nothing.
+#define SLA_DAYS_ZERO 30
+
+//  --------------------------------------------------------------------------
+//  Best first, then the smaller product id.
+
+static int
+s_compare (const void *a, const void *b)
+{
+    const matching_ranked_t *x = a, *y = b;
+    if (x->score != y->score)
+        return x->score > y->score ? -1 : 1;
+    return strcmp (x->product->id, y->product->id);
+}
+
+//  --------------------------------------------------------------------------
+//  Components, score, explanation, order.
+
+void
+matching_rank (matching_ranked_t *items, size_t n,
+               const matching_weights_t *weights, int64_t amount_fen,
+               size_t top)
+{
+    assert (items || n == 0);
+    assert (weights);
+    int low = 0, high = 0;
+    for (size_t i = 0; i < n; i++) {
+        int rate = items [i].product->rate_bp;
+        if (rate > 0 && (low == 0 || rate < low))
+            low = rate;
+        if (rate > high)
+            high = rate;
+    }
+    for (size_t i = 0; i < n; i++) {
+        matching_ranked_t *item = &items [i];
+        const matching_product_t *p = item->product;
+        //  Best rate 10000, worst 0, all equal 10000; no rate: 0
+        if (p->rate_bp <= 0)
+            item->rate = 0;
+        else if (high == low)
+            item->rate = 10000;
+        else
+            item->rate = (int) ((int64_t) (high - p->rate_bp) * 10000
+                                / (high - low));
+        if (amount_fen <= 0 || p->max_amount_fen >= amount_fen)
+            item->amount = 10000;
+        else
+            item->amount = (int) (p->max_amount_fen * 10000 / amount_fen);
+        item->collateral = p->collateral ? 0 : 10000;
+        item->policy = p->type == KJ__PRODUCT_TYPE__PRODUCT_GUARANTEED
+                            || p->type == KJ__PRODUCT_TYPE__PRODUCT_IP_PLEDGE
+                            || p->type == KJ__PRODUCT_TYPE__PRODUCT_FIRST_LOAN
+                            || p->type == KJ__PRODUCT_TYPE__PRODUCT_RENEWAL
+                         ? 10000
+                         : 0;
+        if (p->sla_days <= 0 || p->sla_days >= SLA_DAYS_ZERO)
+            item->sla = 0;
+        else
+            item->sla = (SLA_DAYS_ZERO - p->sla_days) * 10000 / SLA_DAYS_ZERO;
+        item->score = (int64_t) weights->rate * item->rate
+                    + (int64_t) weights->amount * item->amount
+                    + (int64_t) weights->collateral * item->collateral
+                    + (int64_t) weights->policy * item->policy
+                    + (int64_t) weights->sla * item->sla;
+    }
+    //  The best `top` in order: a partial selection when few are wanted
+    //  of many, else a sort of all
+    if (top > n)
+        top = n;
+    if (top * 16 < n) {
+        for (size_t i = 0; i < top; i++) {
+            size_t best = i;
+            for (size_t j = i + 1; j < n; j++)
+                if (s_compare (&items [j], &items [best]) < 0)
+                    best = j;
+            matching_ranked_t swap = items [i];
+            items [i] = items [best];
+            items [best] = swap;
+        }
+    }
+    else if (n > 1)
+        qsort (items, n, sizeof items [0], s_compare);
+    for (size_t i = 0; i < top; i++) {
+        matching_ranked_t *item = &items [i];
+        snprintf (item->why, sizeof item->why,
+                  _ ("rate %d/10000, amount %d/10000, collateral-free "
+                     "%d/10000, policy %d/10000, decision time %d/10000"),
+                  item->rate, item->amount, item->collateral, item->policy,
+                  item->sla);
+    }
+}

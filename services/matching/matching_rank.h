@@ -1,0 +1,47 @@
+/*  =========================================================================
+    matching_rank - the order of the products that passed the filters,
+    with an explanation per product
+
+    Pure rules, no I/O (docs/rules/matching.md §4). Five components, each
+    0..10000 basis points: rate advantage among the candidates, amount
+    coverage min (1, max / requested), collateral-free, policy bonus
+    (guarantee plan or risk compensation eligible: guaranteed, IP pledge,
+    first-loan and renewal products) and the institution's decision
+    target (30 days or more: 0, same day: 10000). The score is the sum of
+    weight x component; weights come from configuration. Ties go to the
+    smaller product id, so the order is the same on every run.
+    =========================================================================
+*/
+
+#ifndef MATCHING_RANK_H_INCLUDED
+#define MATCHING_RANK_H_INCLUDED
+
+#include "matching_filter.h"
+
+//  Version of these rules, recorded with every match.
+#define MATCHING_RULES_VERSION "matching-1"
+
+//  Weights, 0..10000 each.
+typedef struct {
+    int rate, amount, collateral, policy, sla;
+} matching_weights_t;
+
+//  A candidate and what ranking found.
+typedef struct {
+    const matching_product_t *product;
+    int rate, amount, collateral, policy, sla;  //  components, 0..10000
+    int64_t score;
+    char why [200];  //  the explanation, for people
+} matching_ranked_t;
+
+//  --------------------------------------------------------------------------
+//  Score the n candidates (product set) for a demand of amount_fen, and
+//  put the best `top` first, in order (ties by product id), each with its
+//  explanation; the others follow in no order, unexplained.
+
+void
+    matching_rank (matching_ranked_t *items, size_t n,
+                   const matching_weights_t *weights, int64_t amount_fen,
+                   size_t top);
+
+#endif

@@ -1,0 +1,868 @@
+/*  =========================================================================
+    matching_server - the Matching service's handlers
+
+    See the header. Field names in refusals are those of the request as
+    the person typed them ("demand.amount_fen", "product_id"). Events:
+    matching.demand.posted (Demand), matching.match.proposed (MatchReply),
+    matching.application.changed (ApplicationChanged), and for the
+    guarantee service matching.loan.disbursed and matching.loan.defaulted
+    (ApplicationChanged too).
+    =========================================================================
+*/
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "matching_application.h"
+#include "matching_rank.h"
+#include "matching_registry.h"
+#include "matching_server.h"
+
+//  Largest amount a demand may name: 100 billion yuan.
+#define AMOUNT_MAX_FEN INT64_C (10000000000000)
+#define PURPOSE_MAX    200
+#define CODE_MAX       40
+#define ID_MAX         40
+#define LIMIT_DEFAULT  10
+#define LIMIT_MAX      100
+
+typedef struct {
+    matching_registry_t *registry;
+    matching_weights_t weights;
+    char weights_text [80];
+} server_t;
+
+#define STATE(call) ((server_t *) kj_call_state (call))
+#define A(name)     KJ__APPLICATION_STATE__APP_##name
+
+//  --------------------------------------------------------------------------
+//  Init and destroy
+
+void *
+matching_server_new (kj_service_t *service, kj_db_t *db, kj_status_t *status)
+{
+    kj_config_t *config = kj_service_config (service);
+    server_t *self = calloc (1, sizeof *self);
+    assert (self);
+    self->registry = matching_registry_new (
+        kj_config_get (config, "node/broker"),
+        (int) kj_config_int (config, "matching/cache_ttl_ms"),
+        (int) kj_config_int (config, "matching/sla_days"));
+    self->weights.rate = (int) kj_config_int (config, "matching/weight_rate");
+    self->weights.amount = (int) kj_config_int (config,
+                                                "matching/weight_amount");
+    self->weights.collateral = (int)
+        kj_config_int (config, "matching/weight_collateral");
+    self->weights.policy = (int) kj_config_int (config,
+                                                "matching/weight_policy");
+    self->weights.sla = (int) kj_config_int (config, "matching/weight_sla");
+    snprintf (self->weights_text, sizeof self->weights_text,
+              "rate=%d amount=%d collateral=%d policy=%d sla=%d",
+              self->weights.rate, self->weights.amount,
+              self->weights.collateral, self->weights.policy,
+              self->weights.sla);
+    return self;
+}
+
+void
+matching_server_destroy (void *state)
+{
+    server_t *self = state;
+    if (!self)
+        return;
+    matching_registry_destroy (&self->registry);
+    free (self);
+}
+
+//  --------------------------------------------------------------------------
+//  Helpers
+
+//  Today as yyyymmdd (UTC+8, the province's day).
+static int
+s_today (void)
+{
+    time_t now = time (NULL) + 8 * 3600;
+    struct tm tm;
+    gmtime_r (&now, &tm);
+    return (tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
+}
+
+static const char *
+s_caller (kj_call_t *call)
+{
+    const Kj__RequestHeader *header = kj_call_header (call);
+    return header && header->caller && header->caller->identity
+             ? header->caller->identity
+             : "";
+}
+
+//  Checks a text field: length 1..max (or 0..max when optional)
+static int
+s_check_text (kj_call_t *call, const char *text, const char *field, size_t max,
+              bool required)
+{
+    size_t length = text ? strlen (text) : 0;
+    if (required && length == 0)
+        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, field,
+                             "%s: required", field);
+    if (length > max)
+        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, field,
+                             "%s: %zu bytes, at most %zu", field, length, max);
+    return 0;
+}
+
+static char *
+s_i64 (kj_call_t *call, int64_t value)
+{
+    return kj_call_printf (call, "%" PRId64, value);
+}
+
+//  A demand row (columns of DEMAND_COLUMNS) into a message from the call
+#define DEMAND_COLUMNS                                                         \
+    "id, enterprise_code, amount_fen, term_months, purpose, instrument, "      \
+    "collateral, linkage, renewal, coalesce (renews_matures_on::text, ''), "   \
+    "renews_arrears, state, version, "                                         \
+    "(extract (epoch FROM created_at) * 1000000)::bigint, entered_by"
+
+static Kj__Demand *
+s_demand_row (kj_call_t *call, PGresult *res, int row)
+{
+    Kj__Demand *d = kj_call_alloc (call, sizeof *d);
+    kj__demand__init (d);
+    d->id = kj_call_strdup (call, PQgetvalue (res, row, 0));
+    d->enterprise_code = kj_call_strdup (call, PQgetvalue (res, row, 1));
+    d->amount_fen = atoll (PQgetvalue (res, row, 2));
+    d->term_months = atoi (PQgetvalue (res, row, 3));
+    d->purpose = kj_call_strdup (call, PQgetvalue (res, row, 4));
+    d->instrument = atoi (PQgetvalue (res, row, 5));
+    unsigned bits = (unsigned) atoi (PQgetvalue (res, row, 6));
+    d->collateral = kj_call_alloc (call, 32 * sizeof (Kj__Collateral));
+    for (int i = 1; i < 32; i++)
+        if (bits & (1u << i))
+            d->collateral [d->n_collateral++] = (Kj__Collateral) i;
+    d->linkage = PQgetvalue (res, row, 7) [0] == 't';
+    d->renewal = PQgetvalue (res, row, 8) [0] == 't';
+    d->renews_matures_on = kj_call_strdup (call, PQgetvalue (res, row, 9));
+    d->renews_arrears = PQgetvalue (res, row, 10) [0] == 't';
+    d->state = atoi (PQgetvalue (res, row, 11));
+    d->version = strtoull (PQgetvalue (res, row, 12), NULL, 10);
+    d->created_at_us = atoll (PQgetvalue (res, row, 13));
+    d->entered_by = kj_call_strdup (call, PQgetvalue (res, row, 14));
+    return d;
+}
+
+//  One demand by id, or NULL after failing the call
+static Kj__Demand *
+s_demand_load (kj_call_t *call, const char *id, const char *field)
+{
+    if (s_check_text (call, id, field, ID_MAX, true))
+        return NULL;
+    PGresult *res = kj_db_exec (kj_call_db (call),
+                                "SELECT " DEMAND_COLUMNS
+                                " FROM demand WHERE id = $1",
+                                1, (const char *[]){ id });
+    if (!res) {
+        kj_call_fail_db (call);
+        return NULL;
+    }
+    Kj__Demand *demand = PQntuples (res) == 1 ? s_demand_row (call, res, 0)
+                                              : NULL;
+    PQclear (res);
+    if (!demand)
+        kj_call_fail (call, KJ__CODE__NOT_FOUND, field, "%s: no demand %s",
+                      field, id);
+    return demand;
+}
+
+//  The filters' view of a demand
+static void
+s_demand_view (const Kj__Demand *d, matching_demand_t *view)
+{
+    memset (view, 0, sizeof *view);
+    view->amount_fen = d->amount_fen;
+    view->term_months = d->term_months;
+    view->instrument = (matching_instrument_t) d->instrument;
+    for (size_t i = 0; i < d->n_collateral; i++)
+        view->collateral |= 1u << d->collateral [i];
+    view->renewal = d->renewal;
+    view->renew_maturity = matching_registry_date (d->renews_matures_on);
+    view->renew_arrears = d->renews_arrears;
+    view->on = s_today ();
+}
+
+//  IP pledge loans of an enterprise approved or drawn this year, in fen;
+//  -1 if the database failed
+static int64_t
+s_ip_pledged (kj_call_t *call, const char *code)
+{
+    PGresult *res = kj_db_exec (
+        kj_call_db (call),
+        "SELECT coalesce (sum (amount_fen), 0) FROM application "
+        "WHERE enterprise_code = $1 AND product_type = 2 "
+        "AND state IN (5, 9, 10, 11, 12, 13, 14, 15, 16) "
+        "AND date_trunc ('year', updated_at) = date_trunc ('year', now ())",
+        1, (const char *[]){ code });
+    if (!res)
+        return -1;
+    int64_t sum = atoll (PQgetvalue (res, 0, 0));
+    PQclear (res);
+    return sum;
+}
+
+//  The enterprise profile of a demand; reply to free. 0 or -1 (failed)
+static int
+s_profile (kj_call_t *call, const Kj__Demand *demand,
+           Kj__EnterpriseReply **reply_p, matching_enterprise_t *profile)
+{
+    kj_status_t status;
+    if (matching_registry_enterprise (STATE (call)->registry,
+                                      demand->enterprise_code,
+                                      "enterprise_code", reply_p, &status))
+        return kj_call_fail_status (call, &status);
+    matching_registry_profile ((*reply_p)->enterprise, profile);
+    int64_t pledged = s_ip_pledged (call, demand->enterprise_code);
+    if (pledged < 0) {
+        kj__enterprise_reply__free_unpacked (*reply_p, NULL);
+        *reply_p = NULL;
+        return kj_call_fail_db (call);
+    }
+    profile->ip_pledged_year_fen = pledged;
+    return 0;
+}
+
+//  What Match and Apply decide with: the catalogue (held), the product
+//  named (at; -1 when none named), the enterprise and the demand as the
+//  filters read them
+typedef struct {
+    matching_catalogue_t *catalogue;
+    ssize_t at;
+    Kj__EnterpriseReply *enterprise;
+    matching_enterprise_t profile;
+    matching_demand_t view;
+} context_t;
+
+//  0, or -1 after failing the call (NOT_FOUND at field for a product id
+//  that no listed product has)
+static int
+s_context (kj_call_t *call, const Kj__Demand *demand, const char *product_id,
+           const char *field, context_t *context)
+{
+    server_t *self = STATE (call);
+    memset (context, 0, sizeof *context);
+    context->at = -1;
+    kj_status_t status;
+    if (matching_registry_catalogue (self->registry, &context->catalogue,
+                                     &status))
+        return kj_call_fail_status (call, &status);
+    if (product_id && product_id [0]) {
+        context->at = matching_registry_find (context->catalogue, product_id);
+        if (context->at < 0) {
+            matching_registry_release (self->registry, &context->catalogue);
+            return kj_call_fail (call, KJ__CODE__NOT_FOUND, field,
+                                 "%s: no listed product %s", field, product_id);
+        }
+    }
+    if (s_profile (call, demand, &context->enterprise, &context->profile)) {
+        matching_registry_release (self->registry, &context->catalogue);
+        return -1;
+    }
+    s_demand_view (demand, &context->view);
+    return 0;
+}
+
+static void
+s_context_done (kj_call_t *call, context_t *context)
+{
+    matching_registry_release (STATE (call)->registry, &context->catalogue);
+    if (context->enterprise)
+        kj__enterprise_reply__free_unpacked (context->enterprise, NULL);
+    context->enterprise = NULL;
+}
+
+//  --------------------------------------------------------------------------
+//  AddDemand: check every field, check the enterprise with the registry,
+//  store, announce
+
+static int
+s_add_demand (kj_call_t *call, const ProtobufCMessage *request,
+              ProtobufCMessage *reply)
+{
+    const Kj__Demand *d = ((const Kj__AddDemandRequest *) request)->demand;
+    if (!d)
+        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "demand",
+                             "demand: required");
+    if (s_check_text (call, d->enterprise_code, "demand.enterprise_code",
+                      CODE_MAX, true)
+        || s_check_text (call, d->purpose, "demand.purpose", PURPOSE_MAX,
+                         false))
+        return -1;
+    if (d->amount_fen <= 0)
+        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT,
+                             "demand.amount_fen",
+                             "demand.amount_fen: more than 0 fen, not %" PRId64,
+                             d->amount_fen);
+    if (d->amount_fen > AMOUNT_MAX_FEN)
+        return kj_call_fail (call, KJ__CODE__OUT_OF_RANGE, "demand.amount_fen",
+                             "demand.amount_fen: at most %" PRId64
+                             " fen, not %" PRId64,
+                             AMOUNT_MAX_FEN, d->amount_fen);
+    if (d->term_months < 1 || d->term_months > 360)
+        return kj_call_fail (call, KJ__CODE__OUT_OF_RANGE, "demand.term_months",
+                             "demand.term_months: 1 to 360 months, not %d",
+                             d->term_months);
+    if (!matching_filter_instrument_name (
+            (matching_instrument_t) d->instrument) [0])
+        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT,
+                             "demand.instrument",
+                             "demand.instrument: loan, equity, leasing, "
+                             "factoring, guarantee, insurance or bond");
+    unsigned collateral = 0;
+    for (size_t i = 0; i < d->n_collateral; i++) {
+        if (d->collateral [i] < KJ__COLLATERAL__COLLATERAL_IP
+            || d->collateral [i] > KJ__COLLATERAL__COLLATERAL_REAL_ESTATE)
+            return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT,
+                                 "demand.collateral",
+                                 "demand.collateral: %d is not a kind of "
+                                 "collateral (IP, receivables, guarantee, "
+                                 "real estate)",
+                                 (int) d->collateral [i]);
+        collateral |= 1u << d->collateral [i];
+    }
+    int matures = matching_registry_date (d->renews_matures_on);
+    if (d->renewal && !matures)
+        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT,
+                             "demand.renews_matures_on",
+                             "demand.renews_matures_on: a renewal gives the "
+                             "maturity of the loan renewed, YYYY-MM-DD");
+    if (!d->renewal && d->renews_matures_on && d->renews_matures_on [0])
+        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT,
+                             "demand.renews_matures_on",
+                             "demand.renews_matures_on: only for a renewal");
+
+    //  The amount must fit some product, and the enterprise must exist
+    server_t *self = STATE (call);
+    kj_status_t status;
+    matching_catalogue_t *catalogue = NULL;
+    if (matching_registry_catalogue (self->registry, &catalogue, &status))
+        return kj_call_fail_status (call, &status);
+    int64_t largest = 0;
+    for (size_t i = 0; i < catalogue->count; i++)
+        if (catalogue->products [i].max_amount_fen > largest)
+            largest = catalogue->products [i].max_amount_fen;
+    matching_registry_release (self->registry, &catalogue);
+    if (largest > 0 && d->amount_fen > largest)
+        return kj_call_fail (call, KJ__CODE__OUT_OF_RANGE, "demand.amount_fen",
+                             "demand.amount_fen: %" PRId64 " fen is beyond "
+                             "every product (the largest lends %" PRId64
+                             " fen)",
+                             d->amount_fen, largest);
+    Kj__EnterpriseReply *enterprise = NULL;
+    if (matching_registry_enterprise (self->registry, d->enterprise_code,
+                                      "demand.enterprise_code", &enterprise,
+                                      &status))
+        return kj_call_fail_status (call, &status);
+    kj__enterprise_reply__free_unpacked (enterprise, NULL);
+
+    char matures_text [32] = "";
+    if (matures)
+        snprintf (matures_text, sizeof matures_text, "%04d-%02d-%02d",
+                  matures / 10000, matures / 100 % 100, matures % 100);
+    const char *params [] = { d->enterprise_code,
+                              s_i64 (call, d->amount_fen),
+                              s_i64 (call, d->term_months),
+                              d->purpose ? d->purpose : "",
+                              s_i64 (call, d->instrument),
+                              s_i64 (call, collateral),
+                              d->linkage ? "t" : "f",
+                              d->renewal ? "t" : "f",
+                              matures ? matures_text : NULL,
+                              d->renews_arrears ? "t" : "f",
+                              s_caller (call) };
+    PGresult *res = kj_db_exec (
+        kj_call_db (call),
+        "INSERT INTO demand (id, enterprise_code, amount_fen, term_months, "
+        "purpose, instrument, collateral, linkage, renewal, "
+        "renews_matures_on, renews_arrears, state, entered_by) "
+        "VALUES ('D' || lpad (nextval ('demand_seq')::text, 6, '0'), $1, $2, "
+        "$3, $4, $5, $6, $7, $8, $9::date, $10, 1, $11) "
+        "RETURNING " DEMAND_COLUMNS,
+        11, params);
+    if (!res)
+        return kj_call_fail_db (call);
+    Kj__Demand *stored = s_demand_row (call, res, 0);
+    PQclear (res);
+    ((Kj__DemandReply *) reply)->demand = stored;
+    if (kj_outbox_add (kj_call_db (call), "matching.demand.posted", stored->id,
+                       &stored->base))
+        return kj_call_fail_db (call);
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  GetDemand and ListDemands
+
+static int
+s_get_demand (kj_call_t *call, const ProtobufCMessage *request,
+              ProtobufCMessage *reply)
+{
+    Kj__Demand *demand =
+        s_demand_load (call, ((const Kj__GetDemandRequest *) request)->id,
+                       "id");
+    if (!demand)
+        return -1;
+    ((Kj__DemandReply *) reply)->demand = demand;
+    return 0;
+}
+
+static int
+s_list_demands (kj_call_t *call, const ProtobufCMessage *request,
+                ProtobufCMessage *reply)
+{
+    const Kj__ListDemandsRequest *in = (const Kj__ListDemandsRequest *) request;
+    uint32_t limit = in->page && in->page->limit ? in->page->limit : 50;
+    if (limit > 1000)
+        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "page.limit",
+                             "page.limit: at most 1000, not %u", limit);
+    const char *after = in->page && in->page->after ? in->page->after : "";
+    if (s_check_text (call, after, "page.after", ID_MAX, false)
+        || s_check_text (call, in->enterprise_code, "enterprise_code", CODE_MAX,
+                         false))
+        return -1;
+    const char *params [] = { after,
+                              in->enterprise_code ? in->enterprise_code : "",
+                              s_i64 (call, limit + 1) };
+    PGresult *res = kj_db_exec (
+        kj_call_db (call),
+        "SELECT " DEMAND_COLUMNS " FROM demand WHERE id > $1 "
+        "AND ($2 = '' OR enterprise_code = $2) ORDER BY id LIMIT $3",
+        3, params);
+    if (!res)
+        return kj_call_fail_db (call);
+    Kj__ListDemandsReply *out = (Kj__ListDemandsReply *) reply;
+    int rows = PQntuples (res);
+    int shown = rows > (int) limit ? (int) limit : rows;
+    out->demands = kj_call_alloc (call, (size_t) (shown + 1) * sizeof (void *));
+    for (int i = 0; i < shown; i++)
+        out->demands [out->n_demands++] = s_demand_row (call, res, i);
+    out->page_info = kj_call_alloc (call, sizeof *out->page_info);
+    kj__page_info__init (out->page_info);
+    if (rows > (int) limit)
+        out->page_info->next = out->demands [shown - 1]->id;
+    PQclear (res);
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Match: filter the catalogue, rank, record the match with the versions
+//  relied on, answer a why-not
+
+static int
+s_match_store (kj_call_t *call, Kj__MatchReply *out, Kj__Demand *demand)
+{
+    server_t *self = STATE (call);
+    kj_db_t *db = kj_call_db (call);
+    const char *params [] = { demand->id, MATCHING_RULES_VERSION,
+                              s_i64 (call, (int64_t) out->enterprise_version),
+                              self->weights_text,
+                              s_i64 (call, out->candidates) };
+    //  One round trip: the match, its rows (currval: the same session),
+    //  the demand now MATCHED
+    size_t count = out->n_products + 2;
+    kj_db_query_t *queries = kj_call_alloc (call, count * sizeof *queries);
+    PGresult **results = kj_call_alloc (call, count * sizeof *results);
+    queries [0] = (kj_db_query_t){
+        "INSERT INTO match (id, demand_id, rules_version, enterprise_version, "
+        "weights, candidates) VALUES ('M' || lpad (nextval ('match_seq')::"
+        "text, 6, '0'), $1, $2, $3, $4, $5) RETURNING id",
+        5, params
+    };
+    for (size_t i = 0; i < out->n_products; i++) {
+        const Kj__MatchedProduct *p = out->products [i];
+        const char **row = kj_call_alloc (call, 5 * sizeof (char *));
+        row [0] = s_i64 (call, (int64_t) i + 1);
+        row [1] = p->product_id;
+        row [2] = s_i64 (call, (int64_t) p->product_version);
+        row [3] = s_i64 (call, p->score);
+        row [4] = p->explanation;
+        queries [i + 1] = (kj_db_query_t){
+            "INSERT INTO match_product (match_id, rank, product_id, "
+            "product_version, score, explanation) "
+            "VALUES ('M' || lpad (currval ('match_seq')::text, 6, '0'), "
+            "$1, $2, $3, $4, $5)",
+            5, row
+        };
+    }
+    queries [count - 1] = (kj_db_query_t){
+        "UPDATE demand SET state = 2, version = version + 1 "
+        "WHERE id = $1 AND state = 1",
+        1, params
+    };
+    if (kj_db_exec_many (db, queries, (int) count, results))
+        return -1;
+    out->match_id = kj_call_strdup (call, PQgetvalue (results [0], 0, 0));
+    for (size_t i = 0; i < count; i++)
+        PQclear (results [i]);
+    return kj_outbox_add (db, "matching.match.proposed", demand->id,
+                          &out->base);
+}
+
+static int
+s_match (kj_call_t *call, const ProtobufCMessage *request,
+         ProtobufCMessage *reply)
+{
+    const Kj__MatchRequest *in = (const Kj__MatchRequest *) request;
+    Kj__MatchReply *out = (Kj__MatchReply *) reply;
+    server_t *self = STATE (call);
+    uint32_t limit = in->limit ? in->limit : LIMIT_DEFAULT;
+    if (limit > LIMIT_MAX)
+        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "limit",
+                             "limit: at most %d products, not %u", LIMIT_MAX,
+                             limit);
+    if (s_check_text (call, in->why_not, "why_not", ID_MAX, false))
+        return -1;
+    Kj__Demand *demand = s_demand_load (call, in->demand_id, "demand_id");
+    if (!demand)
+        return -1;
+    context_t context;
+    if (s_context (call, demand, in->why_not, "why_not", &context))
+        return -1;
+    const matching_catalogue_t *catalogue = context.catalogue;
+    const matching_enterprise_t *profile = &context.profile;
+    const matching_demand_t *view = &context.view;
+    ssize_t why_not = context.at;
+
+    matching_ranked_t *ranked = calloc (catalogue->count + 1,
+                                        sizeof (matching_ranked_t));
+    assert (ranked);
+    size_t passed = 0;
+    for (size_t i = 0; i < catalogue->count; i++)
+        if (matching_filter_check (&catalogue->products [i], profile, view,
+                                   NULL))
+            ranked [passed++].product = &catalogue->products [i];
+    matching_rank (ranked, passed, &self->weights, demand->amount_fen, limit);
+
+    out->demand_id = demand->id;
+    out->candidates = (uint32_t) catalogue->count;
+    out->rules_version = MATCHING_RULES_VERSION;
+    out->enterprise_version = context.enterprise->enterprise->version;
+    size_t shown = passed < limit ? passed : limit;
+    out->products = kj_call_alloc (call, (shown + 1) * sizeof (void *));
+    for (size_t i = 0; i < shown; i++) {
+        size_t at = (size_t) (ranked [i].product - catalogue->products);
+        const Kj__Product *m = catalogue->messages [at];
+        Kj__MatchedProduct *p = kj_call_alloc (call, sizeof *p);
+        kj__matched_product__init (p);
+        p->product_id = kj_call_strdup (call, m->id);
+        p->product_name = kj_call_strdup (call, m->name);
+        p->institution_id = kj_call_strdup (call, m->institution_id);
+        p->institution_name = kj_call_strdup (call, m->institution_name);
+        p->type = m->type;
+        p->rate_bp = m->rate_bp;
+        p->score = ranked [i].score;
+        p->explanation = kj_call_strdup (call, ranked [i].why);
+        p->product_version = m->version;
+        p->regions = kj_call_alloc (call, (m->n_regions + 1) * sizeof (void *));
+        for (size_t r = 0; r < m->n_regions; r++)
+            p->regions [p->n_regions++] = kj_call_strdup (call, m->regions [r]);
+        out->products [out->n_products++] = p;
+    }
+    free (ranked);
+    if (why_not >= 0) {
+        matching_verdict_t verdict;
+        out->why_not = kj_call_strdup (call, in->why_not);
+        out->why_not_eligible =
+            matching_filter_check (&catalogue->products [why_not], profile,
+                                   view, &verdict);
+        out->why_not_reasons = kj_call_alloc (call, (verdict.count + 1)
+                                                        * sizeof (void *));
+        for (size_t i = 0; i < verdict.count; i++) {
+            Kj__MatchReason *reason = kj_call_alloc (call, sizeof *reason);
+            kj__match_reason__init (reason);
+            reason->code = (char *) matching_filter_code_name (
+                verdict.reasons [i].code);
+            reason->text = kj_call_strdup (call, verdict.reasons [i].text);
+            out->why_not_reasons [out->n_why_not_reasons++] = reason;
+        }
+    }
+    s_context_done (call, &context);
+    if (s_match_store (call, out, demand))
+        return kj_call_fail_db (call);
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Applications
+
+#define APPLICATION_COLUMNS                                                    \
+    "id, demand_id, product_id, institution_id, enterprise_code, state, "      \
+    "version, amount_fen, rate_bp, term_months, reason, "                      \
+    "coalesce (renews_id, ''), product_version, rules_version, "               \
+    "(extract (epoch FROM updated_at) * 1000000)::bigint, product_max_fen"
+
+static Kj__Application *
+s_application_row (kj_call_t *call, PGresult *res, int row)
+{
+    Kj__Application *a = kj_call_alloc (call, sizeof *a);
+    kj__application__init (a);
+    a->id = kj_call_strdup (call, PQgetvalue (res, row, 0));
+    a->demand_id = kj_call_strdup (call, PQgetvalue (res, row, 1));
+    a->product_id = kj_call_strdup (call, PQgetvalue (res, row, 2));
+    a->institution_id = kj_call_strdup (call, PQgetvalue (res, row, 3));
+    a->enterprise_code = kj_call_strdup (call, PQgetvalue (res, row, 4));
+    a->state = atoi (PQgetvalue (res, row, 5));
+    a->version = strtoull (PQgetvalue (res, row, 6), NULL, 10);
+    a->amount_fen = atoll (PQgetvalue (res, row, 7));
+    a->rate_bp = atoi (PQgetvalue (res, row, 8));
+    a->term_months = atoi (PQgetvalue (res, row, 9));
+    a->reason = kj_call_strdup (call, PQgetvalue (res, row, 10));
+    a->renews_id = kj_call_strdup (call, PQgetvalue (res, row, 11));
+    a->product_version = strtoull (PQgetvalue (res, row, 12), NULL, 10);
+    a->rules_version = kj_call_strdup (call, PQgetvalue (res, row, 13));
+    a->updated_at_us = atoll (PQgetvalue (res, row, 14));
+    return a;
+}
+
+//  One application by id; NULL after failing the call. *max_fen (may be
+//  NULL) receives the product's maximum at the time of applying.
+static Kj__Application *
+s_application_load (kj_call_t *call, const char *id, const char *field,
+                    int64_t *max_fen)
+{
+    if (s_check_text (call, id, field, ID_MAX, true))
+        return NULL;
+    PGresult *res = kj_db_exec (kj_call_db (call),
+                                "SELECT " APPLICATION_COLUMNS
+                                " FROM application WHERE id = $1",
+                                1, (const char *[]){ id });
+    if (!res) {
+        kj_call_fail_db (call);
+        return NULL;
+    }
+    Kj__Application *a = NULL;
+    if (PQntuples (res) == 1) {
+        a = s_application_row (call, res, 0);
+        if (max_fen)
+            *max_fen = atoll (PQgetvalue (res, 0, 15));
+    }
+    PQclear (res);
+    if (!a)
+        kj_call_fail (call, KJ__CODE__NOT_FOUND, field, "%s: no application %s",
+                      field, id);
+    return a;
+}
+
+//  The move's row and its events, in the call's transaction
+static int
+s_announce (kj_call_t *call, Kj__Application *a, Kj__ApplicationState from,
+            const char *reason)
+{
+    kj_db_t *db = kj_call_db (call);
+    const char *params [] = { a->id,
+                              s_i64 (call, (int64_t) a->version),
+                              s_i64 (call, from),
+                              s_i64 (call, a->state),
+                              s_caller (call),
+                              reason ? reason : "" };
+    PGresult *res = kj_db_exec (
+        db,
+        "INSERT INTO application_move (application_id, version, from_state, "
+        "to_state, actor, reason) VALUES ($1, $2, $3, $4, $5, $6)",
+        6, params);
+    if (!res)
+        return -1;
+    PQclear (res);
+    Kj__ApplicationChanged changed = KJ__APPLICATION_CHANGED__INIT;
+    changed.application = a;
+    changed.from = from;
+    if (kj_outbox_add (db, "matching.application.changed", a->id,
+                       &changed.base))
+        return -1;
+    if (a->state == A (ACTIVE) && from == A (APPROVED))
+        return kj_outbox_add (db, "matching.loan.disbursed", a->id,
+                              &changed.base);
+    if (a->state == A (DEFAULTED))
+        return kj_outbox_add (db, "matching.loan.defaulted", a->id,
+                              &changed.base);
+    return 0;
+}
+
+//  Apply: the product must pass the filters now; one open application per
+//  demand and product
+static int
+s_apply (kj_call_t *call, const ProtobufCMessage *request,
+         ProtobufCMessage *reply)
+{
+    const Kj__ApplyRequest *in = (const Kj__ApplyRequest *) request;
+    if (s_check_text (call, in->product_id, "product_id", ID_MAX, true)
+        || s_check_text (call, in->renews_id, "renews_id", ID_MAX, false))
+        return -1;
+    Kj__Demand *demand = s_demand_load (call, in->demand_id, "demand_id");
+    if (!demand)
+        return -1;
+    if (in->renews_id && in->renews_id [0]) {
+        Kj__Application *old = s_application_load (call, in->renews_id,
+                                                   "renews_id", NULL);
+        if (!old)
+            return -1;
+        if (old->state != A (ACTIVE)
+            || strcmp (old->enterprise_code, demand->enterprise_code) != 0
+            || !demand->renewal)
+            return kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION,
+                                 "renews_id",
+                                 "renews_id: a renewal renews an ACTIVE loan "
+                                 "of the same enterprise from a renewal "
+                                 "demand; %s is %s",
+                                 old->id,
+                                 matching_application_state_name (old->state));
+    }
+    context_t context;
+    if (s_context (call, demand, in->product_id, "product_id", &context))
+        return -1;
+    matching_verdict_t verdict;
+    bool ok = matching_filter_check (&context.catalogue->products [context.at],
+                                     &context.profile, &context.view, &verdict);
+    const Kj__Product *m = context.catalogue->messages [context.at];
+    //  Copies: the catalogue may be freed once released
+    char *product_id = kj_call_strdup (call, m->id);
+    const char *params [] = { demand->id,
+                              product_id,
+                              s_i64 (call, m->type),
+                              s_i64 (call, (int64_t) m->version),
+                              s_i64 (call, m->max_amount_fen),
+                              kj_call_strdup (call, m->institution_id),
+                              demand->enterprise_code,
+                              MATCHING_RULES_VERSION,
+                              in->renews_id && in->renews_id [0] ? in->renews_id
+                                                                 : NULL };
+    s_context_done (call, &context);
+    if (!ok)
+        return kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION, "product_id",
+                             "product_id: %s does not serve "
+                             "this demand: %s",
+                             product_id, verdict.reasons [0].text);
+    PGresult *res = kj_db_exec (
+        kj_call_db (call),
+        "SELECT id FROM application WHERE demand_id = $1 AND product_id = $2 "
+        "AND state NOT IN (6, 7, 8, 14, 15, 16)",
+        2, (const char *[]){ demand->id, product_id });
+    if (!res)
+        return kj_call_fail_db (call);
+    if (PQntuples (res) > 0) {
+        char *open = kj_call_strdup (call, PQgetvalue (res, 0, 0));
+        PQclear (res);
+        return kj_call_fail (call, KJ__CODE__ALREADY_EXISTS, "product_id",
+                             "product_id: application %s for this demand "
+                             "and product is still open",
+                             open);
+    }
+    PQclear (res);
+    res = kj_db_exec (
+        kj_call_db (call),
+        "INSERT INTO application (id, demand_id, product_id, product_type, "
+        "product_version, product_max_fen, institution_id, enterprise_code, "
+        "rules_version, state, renews_id) "
+        "VALUES ('A' || lpad (nextval ('application_seq')::text, 6, '0'), "
+        "$1, $2, $3, $4, $5, $6, $7, $8, 3, $9) RETURNING " APPLICATION_COLUMNS,
+        9, params);
+    if (!res)
+        return kj_call_fail_db (call);
+    Kj__Application *a = s_application_row (call, res, 0);
+    PQclear (res);
+    ((Kj__ApplicationReply *) reply)->application = a;
+    if (s_announce (call, a, A (MATCHED), NULL))
+        return kj_call_fail_db (call);
+    return 0;
+}
+
+//  Act: a legal move from the state the application is in, applied only
+//  if nobody moved it since the version the actor saw
+static int
+s_act (kj_call_t *call, const ProtobufCMessage *request,
+       ProtobufCMessage *reply)
+{
+    const Kj__ActRequest *in = (const Kj__ActRequest *) request;
+    if (s_check_text (call, in->reason, "reason", PURPOSE_MAX, false))
+        return -1;
+    int64_t max_fen = 0;
+    Kj__Application *a = s_application_load (call, in->id, "id", &max_fen);
+    if (!a)
+        return -1;
+    if (in->expected_version && in->expected_version != a->version)
+        return kj_call_fail (call, KJ__CODE__ABORTED, "expected_version",
+                             "expected_version: application %s was moved "
+                             "meanwhile; it is now %s (version %" PRIu64
+                             "): read it again",
+                             a->id, matching_application_state_name (a->state),
+                             a->version);
+    kj_status_t status;
+    if (matching_application_check (a->state, in, max_fen, &status))
+        return kj_call_fail_status (call, &status);
+
+    bool approve = in->to == A (APPROVED);
+    const char *params [] = { a->id,
+                              s_i64 (call, (int64_t) a->version),
+                              s_i64 (call, in->to),
+                              approve ? s_i64 (call, in->amount_fen) : NULL,
+                              approve ? s_i64 (call, in->rate_bp) : NULL,
+                              approve ? s_i64 (call, in->term_months) : NULL,
+                              in->to == A (REJECTED) ? in->reason : NULL };
+    PGresult *res = kj_db_exec (
+        kj_call_db (call),
+        "UPDATE application SET state = $3, version = version + 1, "
+        "amount_fen = coalesce ($4::bigint, amount_fen), "
+        "rate_bp = coalesce ($5::int, rate_bp), "
+        "term_months = coalesce ($6::int, term_months), "
+        "reason = coalesce ($7, reason), updated_at = now () "
+        "WHERE id = $1 AND version = $2 RETURNING " APPLICATION_COLUMNS,
+        7, params);
+    if (!res)
+        return kj_call_fail_db (call);
+    if (PQntuples (res) == 0) {
+        //  Another actor moved it between our read and our write
+        PQclear (res);
+        Kj__Application *now = s_application_load (call, in->id, "id", NULL);
+        if (!now)
+            return -1;
+        return kj_call_fail (call, KJ__CODE__ABORTED, "expected_version",
+                             "expected_version: application %s was moved "
+                             "meanwhile; it is now %s (version %" PRIu64
+                             "): read it again",
+                             now->id,
+                             matching_application_state_name (now->state),
+                             now->version);
+    }
+    Kj__Application *moved = s_application_row (call, res, 0);
+    PQclear (res);
+    ((Kj__ApplicationReply *) reply)->application = moved;
+    if (s_announce (call, moved, a->state, in->reason))
+        return kj_call_fail_db (call);
+    return 0;
+}
+
+static int
+s_get_application (kj_call_t *call, const ProtobufCMessage *request,
+                   ProtobufCMessage *reply)
+{
+    Kj__Application *a =
+        s_application_load (call,
+                            ((const Kj__GetApplicationRequest *) request)->id,
+                            "id", NULL);
+    if (!a)
+        return -1;
+    ((Kj__ApplicationReply *) reply)->application = a;
+    return 0;
+}
+
+const kj_method_t matching_methods [] = {
+    { "AddDemand", s_add_demand, KJ_WRITE },
+    { "GetDemand", s_get_demand, 0 },
+    { "ListDemands", s_list_demands, 0 },
+    { "Match", s_match, KJ_WRITE },
+    { "Apply", s_apply, KJ_WRITE },
+    { "Act", s_act, KJ_WRITE },
+    { "GetApplication", s_get_application, 0 },
+    { NULL }
+};

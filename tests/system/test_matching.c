@@ -1,0 +1,642 @@
+/*  =========================================================================
+    test_matching - kejin-matching through a real broker, with a real
+    kejin-registry and a fresh database: an Anshan start-up posts a
+    demand, gets products of Shenyang institutions ranked with reasons,
+    asks why a Dalian-only product is excluded, applies, is reviewed and
+    approved; bad input refused naming the field; two actors approving at
+    once: one wins, the other is told why; each step an event
+    =========================================================================
+*/
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <sys/wait.h>
+
+#include "registry_fixture.h"
+#include "matching.pb-c.h"
+
+#define WAN       INT64_C (1000000)
+#define APP(name) KJ__APPLICATION_STATE__APP_##name
+
+typedef struct {
+    rfx_t fx;
+    pid_t matching;
+    kj_client_t *client;
+    kj_db_t *db;  //  on schema matching
+} mfx_t;
+
+//  Call matching.method; returns the status code
+static int
+s_call (mfx_t *m, const char *method, const ProtobufCMessage *request,
+        const ProtobufCMessageDescriptor *reply_type, void *reply_p,
+        kj_status_t *status)
+{
+    kj_call_opts_t opts = { .timeout_ms = 10000 };
+    return kj_client_call (m->client, "matching", method, request, reply_type,
+                           (ProtobufCMessage **) reply_p, status, &opts);
+}
+
+static void
+s_institution (mfx_t *m, const char *id, const char *name)
+{
+    Kj__AddInstitutionRequest request = KJ__ADD_INSTITUTION_REQUEST__INIT;
+    Kj__Institution i = KJ__INSTITUTION__INIT;
+    char *regions [] = { "PROVINCE" };
+    i.id = (char *) id;
+    i.name = (char *) name;
+    i.type = KJ__INSTITUTION_TYPE__INSTITUTION_BANK;
+    i.regions = regions;
+    i.n_regions = 1;
+    request.institution = &i;
+    Kj__InstitutionReply *reply = NULL;
+    kj_status_t status;
+    assert_int_equal (rfx_call (&m->fx, "AddInstitution", &request.base,
+                                &kj__institution_reply__descriptor, &reply,
+                                &status, NULL, false),
+                      0);
+    kj__institution_reply__free_unpacked (reply, NULL);
+}
+
+//  A product of 100..500 万, 6..36 months, at rate_bp, for regions
+//  (one or two tokens)
+static void
+s_product (mfx_t *m, const char *id, const char *institution,
+           Kj__ProductType type, int rate_bp, const char *region1,
+           const char *region2, const char *min_grade)
+{
+    Kj__AddProductRequest request = KJ__ADD_PRODUCT_REQUEST__INIT;
+    Kj__Product p = KJ__PRODUCT__INIT;
+    char *regions [] = { (char *) region1, (char *) region2 };
+    p.id = (char *) id;
+    p.institution_id = (char *) institution;
+    p.name = (char *) id;
+    p.type = type;
+    p.min_amount_fen = 100 * WAN;
+    p.max_amount_fen = 500 * WAN;
+    p.min_term_months = 6;
+    p.max_term_months = 36;
+    p.rate_bp = rate_bp;
+    p.regions = regions;
+    p.n_regions = region2 ? 2 : 1;
+    p.min_grade = (char *) min_grade;
+    p.valid_from = "2020-01-01";
+    request.product = &p;
+    Kj__ProductReply *reply = NULL;
+    kj_status_t status;
+    int rc = rfx_call (&m->fx, "AddProduct", &request.base,
+                       &kj__product_reply__descriptor, &reply, &status, NULL,
+                       false);
+    if (rc)
+        fail_msg ("product %s: %s", id, status.message);
+    kj__product_reply__free_unpacked (reply, NULL);
+}
+
+//  An Anshan small enterprise at the start-up stage; code written
+static void
+s_enterprise (mfx_t *m, char code [19])
+{
+    rfx_code ("210300", 4242, code);
+    Kj__RegisterEnterpriseRequest request =
+        KJ__REGISTER_ENTERPRISE_REQUEST__INIT;
+    Kj__Enterprise e = KJ__ENTERPRISE__INIT;
+    e.code = code;
+    e.name = "鞍山初创科技";
+    e.founded_on = "2024-03-01";
+    e.size_class = KJ__SIZE_CLASS__SIZE_SMALL;
+    request.enterprise = &e;
+    Kj__EnterpriseReply *reply = NULL;
+    kj_status_t status;
+    assert_int_equal (rfx_call (&m->fx, "RegisterEnterprise", &request.base,
+                                &kj__enterprise_reply__descriptor, &reply,
+                                &status, NULL, false),
+                      0);
+    kj__enterprise_reply__free_unpacked (reply, NULL);
+    Kj__OverrideStageRequest stage = KJ__OVERRIDE_STAGE_REQUEST__INIT;
+    stage.code = code;
+    stage.stage = KJ__STAGE__STAGE_STARTUP;
+    stage.reason = "first customers, no revenue yet";
+    reply = NULL;
+    assert_int_equal (rfx_call (&m->fx, "OverrideStage", &stage.base,
+                                &kj__enterprise_reply__descriptor, &reply,
+                                &status, NULL, false),
+                      0);
+    kj__enterprise_reply__free_unpacked (reply, NULL);
+}
+
+static void
+s_start (mfx_t *m)
+{
+    memset (m, 0, sizeof *m);
+    rfx_start (&m->fx, "matching", NULL);
+    const char *extra [] = { "-s", "matching/relay=false", "-s",
+                             "matching/cache_ttl_ms=0", NULL };
+    m->matching = kj_daemon_start ("matching", &m->fx.broker, m->fx.dsn, extra);
+    assert_true (m->matching > 0);
+    assert_true (
+        kj_broker_wait_workers (m->fx.broker.endpoint, "matching", 2, 20000));
+    m->client = kj_client_new (m->fx.broker.endpoint);
+    m->db = kj_db_new (m->fx.dsn, "matching", 5000);
+    assert_non_null (m->db);
+}
+
+static void
+s_stop (mfx_t *m)
+{
+    kj_db_destroy (&m->db);
+    kj_client_destroy (&m->client);
+    assert_int_equal (kj_test_kill (m->matching, SIGTERM, 10000), 0);
+    rfx_stop (&m->fx);
+}
+
+static int
+s_events (mfx_t *m, const char *topic)
+{
+    PGresult *res =
+        kj_db_exec (m->db, "SELECT count (*) FROM kj_outbox WHERE topic = $1",
+                    1, (const char *[]){ topic });
+    assert_non_null (res);
+    int count = atoi (PQgetvalue (res, 0, 0));
+    PQclear (res);
+    return count;
+}
+
+static int
+s_rows (mfx_t *m, const char *sql)
+{
+    PGresult *res = kj_db_exec (m->db, sql, 0, NULL);
+    assert_non_null (res);
+    int count = atoi (PQgetvalue (res, 0, 0));
+    PQclear (res);
+    return count;
+}
+
+//  Act on an application; returns the code, *version updated on OK
+static int
+s_act (mfx_t *m, const char *id, Kj__ApplicationState to, uint64_t *version,
+       kj_status_t *status)
+{
+    Kj__ActRequest act = KJ__ACT_REQUEST__INIT;
+    act.id = (char *) id;
+    act.to = to;
+    act.expected_version = *version;
+    act.amount_fen = 200 * WAN;
+    act.rate_bp = 350;
+    act.term_months = 12;
+    Kj__ApplicationReply *reply = NULL;
+    int rc = s_call (m, "Act", &act.base, &kj__application_reply__descriptor,
+                     &reply, status);
+    if (rc == 0) {
+        assert_int_equal (reply->application->state, to);
+        *version = reply->application->version;
+        kj__application_reply__free_unpacked (reply, NULL);
+    }
+    return rc;
+}
+
+//  Run the CLI against the test's broker; its output (caller frees) and
+//  exit code
+static char *
+s_cli (mfx_t *m, const char *args, int *exit_code)
+{
+    char command [1024];
+    snprintf (command, sizeof command, "LC_ALL=C %s --broker %s %s 2>&1",
+              kj_test_bin ("kejin"), m->fx.broker.endpoint, args);
+    FILE *pipe = popen (command, "r");
+    assert_non_null (pipe);
+    char *output = calloc (1, 65536);
+    size_t used = fread (output, 1, 65535, pipe);
+    output [used] = 0;
+    int status = pclose (pipe);
+    *exit_code = WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+    return output;
+}
+
+//  Two banks, their products (SY1-SY3 of Shenyang, DL1-DL2 of Dalian,
+//  RN1 a Shenyang renewal product), the Anshan start-up; code written
+static void
+s_world (mfx_t *m, char code [19])
+{
+    s_institution (m, "SYB", "沈阳银行");
+    s_institution (m, "DLB", "大连银行");
+    s_product (m, "SY1", "SYB", KJ__PRODUCT_TYPE__PRODUCT_CREDIT, 400, "210100",
+               NULL, "");
+    s_product (m, "SY2", "SYB", KJ__PRODUCT_TYPE__PRODUCT_FIRST_LOAN, 350,
+               "SHENYANG_METRO", NULL, "");
+    s_product (m, "SY3", "SYB", KJ__PRODUCT_TYPE__PRODUCT_CREDIT, 300, "210100",
+               NULL, "AA");
+    s_product (m, "DL1", "DLB", KJ__PRODUCT_TYPE__PRODUCT_CREDIT, 300, "210200",
+               NULL, "");
+    s_product (m, "DL2", "DLB", KJ__PRODUCT_TYPE__PRODUCT_CREDIT, 450, "210200",
+               "PROVINCE", "");
+    s_product (m, "RN1", "SYB", KJ__PRODUCT_TYPE__PRODUCT_RENEWAL, 380,
+               "SHENYANG_METRO", NULL, "");
+    s_enterprise (m, code);
+}
+
+//  A demand of 200万 over 12 months; its id written. renews: the maturity
+//  of a loan renewed, or NULL
+static void
+s_demand (mfx_t *m, const char *code, const char *renews, char id [16])
+{
+    Kj__AddDemandRequest add = KJ__ADD_DEMAND_REQUEST__INIT;
+    Kj__Demand d = KJ__DEMAND__INIT;
+    d.enterprise_code = (char *) code;
+    d.amount_fen = 200 * WAN;
+    d.term_months = 12;
+    d.instrument = KJ__MATCHING_INSTRUMENT__MATCHING_LOAN;
+    d.renewal = renews != NULL;
+    d.renews_matures_on = (char *) (renews ? renews : "");
+    add.demand = &d;
+    Kj__DemandReply *reply = NULL;
+    kj_status_t status;
+    if (s_call (m, "AddDemand", &add.base, &kj__demand_reply__descriptor,
+                &reply, &status))
+        fail_msg ("AddDemand: %s", status.message);
+    snprintf (id, 16, "%s", reply->demand->id);
+    kj__demand_reply__free_unpacked (reply, NULL);
+}
+
+//  Apply demand to product; the application's id and version written
+static int
+s_apply (mfx_t *m, const char *demand, const char *product, const char *renews,
+         char id [16], uint64_t *version, kj_status_t *status)
+{
+    Kj__ApplyRequest apply = KJ__APPLY_REQUEST__INIT;
+    apply.demand_id = (char *) demand;
+    apply.product_id = (char *) product;
+    apply.renews_id = (char *) (renews ? renews : "");
+    Kj__ApplicationReply *reply = NULL;
+    int rc = s_call (m, "Apply", &apply.base,
+                     &kj__application_reply__descriptor, &reply, status);
+    if (rc == 0) {
+        snprintf (id, 16, "%s", reply->application->id);
+        *version = reply->application->version;
+        kj__application_reply__free_unpacked (reply, NULL);
+    }
+    return rc;
+}
+
+static void
+test_demand_match_apply_approve (void **state)
+{
+    mfx_t m;
+    s_start (&m);
+    char code [19];
+    s_world (&m, code);
+
+    //  Bad demands: refused naming the field, nothing stored
+    Kj__AddDemandRequest add = KJ__ADD_DEMAND_REQUEST__INIT;
+    Kj__Demand d = KJ__DEMAND__INIT;
+    d.enterprise_code = code;
+    d.term_months = 12;
+    d.instrument = KJ__MATCHING_INSTRUMENT__MATCHING_LOAN;
+    d.purpose = "研发设备";
+    add.demand = &d;
+    Kj__DemandReply *demand = NULL;
+    kj_status_t status;
+    d.amount_fen = 0;
+    assert_int_equal (s_call (&m, "AddDemand", &add.base,
+                              &kj__demand_reply__descriptor, &demand, &status),
+                      KJ__CODE__INVALID_ARGUMENT);
+    assert_string_equal (status.field, "demand.amount_fen");
+    d.amount_fen = 500 * WAN + 1;
+    assert_int_equal (s_call (&m, "AddDemand", &add.base,
+                              &kj__demand_reply__descriptor, &demand, &status),
+                      KJ__CODE__OUT_OF_RANGE);
+    assert_string_equal (status.field, "demand.amount_fen");
+    d.amount_fen = 200 * WAN;
+    d.term_months = 361;
+    assert_int_equal (s_call (&m, "AddDemand", &add.base,
+                              &kj__demand_reply__descriptor, &demand, &status),
+                      KJ__CODE__OUT_OF_RANGE);
+    assert_string_equal (status.field, "demand.term_months");
+    d.term_months = 12;
+    char unknown [19];
+    rfx_code ("210300", 9999, unknown);
+    d.enterprise_code = unknown;
+    assert_int_equal (s_call (&m, "AddDemand", &add.base,
+                              &kj__demand_reply__descriptor, &demand, &status),
+                      KJ__CODE__NOT_FOUND);
+    assert_string_equal (status.field, "demand.enterprise_code");
+    d.enterprise_code = code;
+    assert_int_equal (s_rows (&m, "SELECT count (*) FROM demand"), 0);
+
+    assert_int_equal (s_call (&m, "AddDemand", &add.base,
+                              &kj__demand_reply__descriptor, &demand, &status),
+                      0);
+    char demand_id [16];
+    snprintf (demand_id, sizeof demand_id, "%s", demand->demand->id);
+    assert_string_equal (demand_id, "D000001");
+    assert_int_equal (demand->demand->state, APP (DEMAND_POSTED));
+    kj__demand_reply__free_unpacked (demand, NULL);
+
+    //  Match: Shenyang products (metro to metro) and the province-wide
+    //  Dalian one, ranked; SY3 wants grade AA, DL1 serves Dalian only
+    Kj__MatchRequest match = KJ__MATCH_REQUEST__INIT;
+    match.demand_id = demand_id;
+    match.why_not = "DL1";
+    Kj__MatchReply *matched = NULL;
+    assert_int_equal (s_call (&m, "Match", &match.base,
+                              &kj__match_reply__descriptor, &matched, &status),
+                      0);
+    assert_int_equal (matched->n_products, 3);
+    assert_string_equal (matched->products [0]->product_id, "SY2");
+    assert_string_equal (matched->products [1]->product_id, "SY1");
+    assert_string_equal (matched->products [2]->product_id, "DL2");
+    //  SY2: every component full, decision time (30 - 10) / 30
+    assert_int_equal (matched->products [0]->score,
+                      INT64_C (3000) * 10000 + 2000 * 10000 + 2000 * 10000
+                          + 2000 * 10000 + 1000 * 6666);
+    assert_string_equal (matched->products [0]->institution_name, "沈阳银行");
+    assert_true (strlen (matched->products [0]->explanation) > 0);
+    assert_true (matched->products [0]->product_version > 0);
+    assert_int_equal (matched->candidates, 6);
+    assert_string_equal (matched->rules_version, "matching-1");
+    assert_false (matched->why_not_eligible);
+    assert_int_equal (matched->n_why_not_reasons, 1);
+    assert_string_equal (matched->why_not_reasons [0]->code, "region");
+    assert_non_null (strstr (matched->why_not_reasons [0]->text, "210300"));
+    kj__match_reply__free_unpacked (matched, NULL);
+    match.why_not = "SY3";
+    assert_int_equal (s_call (&m, "Match", &match.base,
+                              &kj__match_reply__descriptor, &matched, &status),
+                      0);
+    assert_int_equal (matched->n_why_not_reasons, 1);
+    assert_string_equal (matched->why_not_reasons [0]->code, "grade");
+    kj__match_reply__free_unpacked (matched, NULL);
+    match.why_not = "NOPE";
+    assert_int_equal (s_call (&m, "Match", &match.base,
+                              &kj__match_reply__descriptor, &matched, &status),
+                      KJ__CODE__NOT_FOUND);
+    assert_string_equal (status.field, "why_not");
+    assert_int_equal (s_rows (&m, "SELECT count (*) FROM match_product"), 6);
+
+    //  The same through the CLI, for people
+    int exit_code;
+    char *output = s_cli (&m, "match D000001 --why-not DL1", &exit_code);
+    assert_int_equal (exit_code, 0);
+    assert_non_null (strstr (output, " 1. SY2  SY2  沈阳银行 (SYB)"));
+    assert_non_null (strstr (output, "Why not DL1:\n  - does not serve "
+                                     "210300"));
+    assert_non_null (strstr (output, "(region)"));
+    free (output);
+    output = s_cli (&m, "demand show D000001", &exit_code);
+    assert_int_equal (exit_code, 0);
+    assert_non_null (strstr (output, "over 12 months"));
+    free (output);
+    output = s_cli (&m, "demand add --enterprise X --amount 0 --term 12",
+                    &exit_code);
+    if (exit_code != 2)
+        fail_msg ("demand add: %d %s", exit_code, output);
+    free (output);
+
+    //  Apply: not to DL1, to SY2
+    Kj__ApplyRequest apply = KJ__APPLY_REQUEST__INIT;
+    apply.demand_id = demand_id;
+    apply.product_id = "DL1";
+    Kj__ApplicationReply *application = NULL;
+    assert_int_equal (s_call (&m, "Apply", &apply.base,
+                              &kj__application_reply__descriptor, &application,
+                              &status),
+                      KJ__CODE__FAILED_PRECONDITION);
+    assert_string_equal (status.field, "product_id");
+    apply.product_id = "SY2";
+    assert_int_equal (s_call (&m, "Apply", &apply.base,
+                              &kj__application_reply__descriptor, &application,
+                              &status),
+                      0);
+    char id [16];
+    snprintf (id, sizeof id, "%s", application->application->id);
+    uint64_t version = application->application->version;
+    assert_int_equal (application->application->state, APP (APPLIED));
+    assert_string_equal (application->application->institution_id, "SYB");
+    kj__application_reply__free_unpacked (application, NULL);
+    assert_int_equal (s_call (&m, "Apply", &apply.base,
+                              &kj__application_reply__descriptor, &application,
+                              &status),
+                      KJ__CODE__ALREADY_EXISTS);
+
+    //  Review; an illegal move names the states allowed
+    assert_int_equal (s_act (&m, id, APP (ACTIVE), &version, &status),
+                      KJ__CODE__FAILED_PRECONDITION);
+    assert_string_equal (status.message,
+                         "to: the application is APPLIED; from APPLIED it "
+                         "may go to UNDER_REVIEW, WITHDRAWN, not ACTIVE");
+    assert_int_equal (s_act (&m, id, APP (UNDER_REVIEW), &version, &status), 0);
+
+    //  Two bankers approve at once, from the same version: one wins
+    kj_client_t *other = kj_client_new (m.fx.broker.endpoint);
+    Kj__ActRequest act = KJ__ACT_REQUEST__INIT;
+    act.id = id;
+    act.to = APP (APPROVED);
+    act.expected_version = version;
+    act.rate_bp = 350;
+    act.term_months = 12;
+    act.amount_fen = 200 * WAN;
+    uint64_t first = kj_client_send (m.client, "matching", "Act", &act.base,
+                                     NULL);
+    act.amount_fen = 150 * WAN;
+    uint64_t second = kj_client_send (other, "matching", "Act", &act.base,
+                                      NULL);
+    assert_true (first && second);
+    kj_status_t one, two;
+    uint64_t request_id;
+    Kj__ApplicationReply *r1 = NULL, *r2 = NULL;
+    int rc1 = kj_client_recv (m.client, 10000, &request_id,
+                              &kj__application_reply__descriptor,
+                              (ProtobufCMessage **) &r1, &one);
+    assert_int_equal (rc1, one.code);
+    assert_int_equal (request_id, first);
+    int rc2 = kj_client_recv (other, 10000, &request_id,
+                              &kj__application_reply__descriptor,
+                              (ProtobufCMessage **) &r2, &two);
+    assert_int_equal (rc2, two.code);
+    assert_int_equal (request_id, second);
+    assert_true ((one.code == 0) != (two.code == 0));
+    kj_status_t *loser = one.code ? &one : &two;
+    assert_int_equal (loser->code, KJ__CODE__ABORTED);
+    assert_string_equal (loser->field, "expected_version");
+    assert_non_null (strstr (loser->message, "it is now APPROVED"));
+    Kj__ApplicationReply *winner = r1 ? r1 : r2;
+    assert_non_null (winner);
+    version = winner->application->version;
+    assert_int_equal (winner->application->amount_fen,
+                      r1 ? 200 * WAN : 150 * WAN);
+    if (r1)
+        kj__application_reply__free_unpacked (r1, NULL);
+    if (r2)
+        kj__application_reply__free_unpacked (r2, NULL);
+    kj_client_destroy (&other);
+
+    //  Disbursed: an event for the guarantee service
+    assert_int_equal (s_act (&m, id, APP (ACTIVE), &version, &status), 0);
+    assert_int_equal (s_events (&m, "matching.demand.posted"), 1);
+    assert_int_equal (s_events (&m, "matching.match.proposed"), 3);
+    assert_int_equal (s_events (&m, "matching.application.changed"), 4);
+    assert_int_equal (s_events (&m, "matching.loan.disbursed"), 1);
+    assert_int_equal (s_rows (&m, "SELECT count (*) FROM application_move"), 4);
+    s_stop (&m);
+}
+
+//  Bad input through the daemon: a status naming the field, nothing
+//  stored; a renewal links to the loan it renews
+static void
+test_bad_input_and_renewal (void **state)
+{
+    mfx_t m;
+    s_start (&m);
+    char code [19], demand [16], id [16], renewal [16];
+    s_world (&m, code);
+    kj_status_t status;
+
+    //  Demands
+    Kj__AddDemandRequest add = KJ__ADD_DEMAND_REQUEST__INIT;
+    Kj__Demand d = KJ__DEMAND__INIT;
+    d.enterprise_code = code;
+    d.amount_fen = 200 * WAN;
+    d.term_months = 12;
+    add.demand = &d;
+    struct {
+        const char *field;
+        int code;
+    } expect [5] = {
+        { "demand.instrument", KJ__CODE__INVALID_ARGUMENT },
+        { "demand.collateral", KJ__CODE__INVALID_ARGUMENT },
+        { "demand.renews_matures_on", KJ__CODE__INVALID_ARGUMENT },
+        { "demand.purpose", KJ__CODE__INVALID_ARGUMENT },
+        { "demand", KJ__CODE__INVALID_ARGUMENT },
+    };
+    Kj__Collateral nine [] = { (Kj__Collateral) 9 };
+    char long_purpose [202];
+    memset (long_purpose, 'x', 201);
+    long_purpose [201] = 0;
+    for (int i = 0; i < 5; i++) {
+        d.instrument = i == 0 ? 0 : KJ__MATCHING_INSTRUMENT__MATCHING_LOAN;
+        d.collateral = i == 1 ? nine : NULL;
+        d.n_collateral = i == 1;
+        d.renewal = i == 2;
+        d.purpose = i == 3 ? long_purpose : "";
+        add.demand = i == 4 ? NULL : &d;
+        Kj__DemandReply *reply = NULL;
+        assert_int_equal (s_call (&m, "AddDemand", &add.base,
+                                  &kj__demand_reply__descriptor, &reply,
+                                  &status),
+                          expect [i].code);
+        assert_string_equal (status.field, expect [i].field);
+    }
+    assert_int_equal (s_rows (&m, "SELECT count (*) FROM demand"), 0);
+    Kj__GetDemandRequest get = KJ__GET_DEMAND_REQUEST__INIT;
+    get.id = "D999999";
+    Kj__DemandReply *got = NULL;
+    assert_int_equal (s_call (&m, "GetDemand", &get.base,
+                              &kj__demand_reply__descriptor, &got, &status),
+                      KJ__CODE__NOT_FOUND);
+    assert_string_equal (status.field, "id");
+
+    //  Match and Apply
+    s_demand (&m, code, NULL, demand);
+    Kj__MatchRequest match = KJ__MATCH_REQUEST__INIT;
+    match.demand_id = "";
+    Kj__MatchReply *matched = NULL;
+    assert_int_equal (s_call (&m, "Match", &match.base,
+                              &kj__match_reply__descriptor, &matched, &status),
+                      KJ__CODE__INVALID_ARGUMENT);
+    assert_string_equal (status.field, "demand_id");
+    match.demand_id = demand;
+    match.limit = 101;
+    assert_int_equal (s_call (&m, "Match", &match.base,
+                              &kj__match_reply__descriptor, &matched, &status),
+                      KJ__CODE__INVALID_ARGUMENT);
+    assert_string_equal (status.field, "limit");
+    uint64_t version;
+    assert_int_equal (s_apply (&m, demand, "NOPE", NULL, id, &version, &status),
+                      KJ__CODE__NOT_FOUND);
+    assert_string_equal (status.field, "product_id");
+    //  RN1 is for renewal demands only
+    assert_int_equal (s_apply (&m, demand, "RN1", NULL, id, &version, &status),
+                      KJ__CODE__FAILED_PRECONDITION);
+    assert_string_equal (status.field, "product_id");
+    assert_int_equal (s_rows (&m, "SELECT count (*) FROM application"), 0);
+
+    //  Moves: unknown id, no state, approval beyond the product, rejection
+    //  without a reason
+    assert_int_equal (s_apply (&m, demand, "SY1", NULL, id, &version, &status),
+                      0);
+    uint64_t none = 0;
+    assert_int_equal (s_act (&m, "A999999", APP (UNDER_REVIEW), &none, &status),
+                      KJ__CODE__NOT_FOUND);
+    assert_string_equal (status.field, "id");
+    assert_int_equal (s_act (&m, id, 0, &version, &status),
+                      KJ__CODE__INVALID_ARGUMENT);
+    assert_string_equal (status.field, "to");
+    assert_int_equal (s_act (&m, id, APP (UNDER_REVIEW), &version, &status), 0);
+    Kj__ActRequest act = KJ__ACT_REQUEST__INIT;
+    act.id = id;
+    act.to = APP (APPROVED);
+    act.amount_fen = 500 * WAN + 1;
+    act.rate_bp = 400;
+    act.term_months = 12;
+    Kj__ApplicationReply *reply = NULL;
+    assert_int_equal (s_call (&m, "Act", &act.base,
+                              &kj__application_reply__descriptor, &reply,
+                              &status),
+                      KJ__CODE__INVALID_ARGUMENT);
+    assert_string_equal (status.field, "amount_fen");
+    act.to = APP (REJECTED);
+    assert_int_equal (s_call (&m, "Act", &act.base,
+                              &kj__application_reply__descriptor, &reply,
+                              &status),
+                      KJ__CODE__INVALID_ARGUMENT);
+    assert_string_equal (status.field, "reason");
+    //  A stale version is refused, naming the state now
+    uint64_t stale = version - 1;
+    assert_int_equal (s_act (&m, id, APP (APPROVED), &stale, &status),
+                      KJ__CODE__ABORTED);
+    assert_non_null (strstr (status.message, "it is now UNDER_REVIEW"));
+    assert_int_equal (s_act (&m, id, APP (APPROVED), &version, &status), 0);
+
+    //  A renewal renews an ACTIVE loan: not yet, then yes
+    s_demand (&m, code, "2027-06-30", renewal);
+    char renewed [16];
+    uint64_t renewed_version;
+    assert_int_equal (s_apply (&m, renewal, "RN1", id, renewed,
+                               &renewed_version, &status),
+                      KJ__CODE__FAILED_PRECONDITION);
+    assert_string_equal (status.field, "renews_id");
+    assert_int_equal (s_act (&m, id, APP (ACTIVE), &version, &status), 0);
+    assert_int_equal (s_apply (&m, renewal, "RN1", id, renewed,
+                               &renewed_version, &status),
+                      0);
+    Kj__GetApplicationRequest show = KJ__GET_APPLICATION_REQUEST__INIT;
+    show.id = renewed;
+    assert_int_equal (s_call (&m, "GetApplication", &show.base,
+                              &kj__application_reply__descriptor, &reply,
+                              &status),
+                      0);
+    assert_string_equal (reply->application->renews_id, id);
+    kj__application_reply__free_unpacked (reply, NULL);
+    assert_int_equal (s_act (&m, id, APP (RENEWED), &version, &status), 0);
+
+    //  The registry gone: UNAVAILABLE (retry), nothing recorded
+    assert_int_equal (kj_test_kill (m.fx.registry, SIGTERM, 10000), 0);
+    m.fx.registry = 0;
+    int matches = s_rows (&m, "SELECT count (*) FROM match");
+    match.limit = 0;
+    assert_int_equal (s_call (&m, "Match", &match.base,
+                              &kj__match_reply__descriptor, &matched, &status),
+                      KJ__CODE__UNAVAILABLE);
+    assert_int_equal (s_rows (&m, "SELECT count (*) FROM match"), matches);
+    s_stop (&m);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests [] = {
+        cmocka_unit_test (test_demand_match_apply_approve),
+        cmocka_unit_test (test_bad_input_and_renewal),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}

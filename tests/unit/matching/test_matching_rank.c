@@ -1,0 +1,123 @@
+/*  =========================================================================
+    test_matching_rank - golden rankings: components, weights from
+    configuration, explanation, and the tie-break by product id
+    =========================================================================
+*/
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "matching_rank.h"
+#include "registry.pb-c.h"
+
+static matching_product_t
+s_product (const char *id, int type, int rate, int64_t max, unsigned collateral,
+           int sla)
+{
+    matching_product_t p = { .id = id,
+                             .type = type,
+                             .rate_bp = rate,
+                             .max_amount_fen = max,
+                             .collateral = collateral,
+                             .sla_days = sla };
+    return p;
+}
+
+static void
+test_golden_order (void **state)
+{
+    matching_product_t p [4] = {
+        s_product ("P4", KJ__PRODUCT_TYPE__PRODUCT_CREDIT, 500, 100, 0, 0),
+        s_product ("P2", KJ__PRODUCT_TYPE__PRODUCT_IP_PLEDGE, 400, 100, 2, 15),
+        s_product ("P3", KJ__PRODUCT_TYPE__PRODUCT_CREDIT, 300, 50, 0, 3),
+        s_product ("P1", KJ__PRODUCT_TYPE__PRODUCT_EQUITY, 0, 100, 0, 0),
+    };
+    matching_ranked_t items [4];
+    memset (items, 0, sizeof items);
+    for (int i = 0; i < 4; i++)
+        items [i].product = &p [i];
+    matching_weights_t weights = { 3000, 2000, 2000, 2000, 1000 };
+    matching_rank (items, 4, &weights, 100, 4);
+    //  P3: rate 10000, amount 5000, collateral 10000, sla 9000
+    //      = 3e7 + 1e7 + 2e7 + 0 + 9e6 = 69,000,000
+    //  P2: rate 5000, amount, policy, sla 5000 = 1.5e7+2e7+2e7+5e6 = 60e6
+    //  P4: rate 0, amount, collateral = 4e7
+    //  P1: no rate, amount, collateral = 4e7; tie with P4: P1 first
+    assert_string_equal (items [0].product->id, "P3");
+    assert_int_equal (items [0].score, 69000000);
+    assert_int_equal (items [0].amount, 5000);
+    assert_int_equal (items [0].sla, 9000);
+    assert_string_equal (items [1].product->id, "P2");
+    assert_int_equal (items [1].score, 60000000);
+    assert_int_equal (items [1].rate, 5000);
+    assert_int_equal (items [1].policy, 10000);
+    assert_string_equal (items [2].product->id, "P1");
+    assert_string_equal (items [3].product->id, "P4");
+    assert_int_equal (items [2].score, items [3].score);
+    assert_int_equal (items [2].score, 40000000);
+    assert_non_null (strstr (items [0].why, "rate 10000/10000"));
+
+    //  other weights, other order: policy alone puts P2 first
+    matching_weights_t policy = { 0, 0, 0, 10000, 0 };
+    matching_rank (items, 4, &policy, 100, 4);
+    assert_string_equal (items [0].product->id, "P2");
+    assert_string_equal (items [1].product->id, "P1");
+    assert_string_equal (items [2].product->id, "P3");
+    assert_string_equal (items [3].product->id, "P4");
+}
+
+static void
+test_single_and_empty (void **state)
+{
+    matching_product_t p = s_product ("P9", KJ__PRODUCT_TYPE__PRODUCT_CREDIT,
+                                      450, 100, 0, 40);
+    matching_ranked_t item = { .product = &p };
+    matching_weights_t weights = { 1, 1, 1, 1, 1 };
+    matching_rank (&item, 1, &weights, 0, 1);
+    assert_int_equal (item.rate, 10000);
+    assert_int_equal (item.sla, 0);
+    assert_int_equal (item.score, 30000);
+    matching_rank (NULL, 0, &weights, 100, 10);
+}
+
+//  The best few of many: the same order as a full sort, explained
+static void
+test_top_of_many (void **state)
+{
+    enum { N = 200, TOP = 5 };
+    static matching_product_t p [N];
+    static char ids [N][8];
+    static matching_ranked_t few [N], all [N];
+    for (int i = 0; i < N; i++) {
+        snprintf (ids [i], sizeof ids [i], "P%03d", (i * 37) % N);
+        p [i] = s_product (ids [i], KJ__PRODUCT_TYPE__PRODUCT_CREDIT,
+                           300 + (i * 13) % 50, 100, 0, 0);
+        few [i] = (matching_ranked_t){ .product = &p [i] };
+        all [i] = few [i];
+    }
+    matching_weights_t weights = { 3000, 2000, 2000, 2000, 1000 };
+    matching_rank (few, N, &weights, 100, TOP);
+    matching_rank (all, N, &weights, 100, N);
+    for (int i = 0; i < TOP; i++) {
+        assert_string_equal (few [i].product->id, all [i].product->id);
+        assert_true (strlen (few [i].why) > 0);
+    }
+    assert_int_equal (few [TOP].why [0], 0);
+    //  best rate 300 at the smallest id among equals
+    assert_int_equal (few [0].product->rate_bp, 300);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests [] = {
+        cmocka_unit_test (test_golden_order),
+        cmocka_unit_test (test_single_and_empty),
+        cmocka_unit_test (test_top_of_many),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
