@@ -93,7 +93,7 @@ ipo_store_firm_save (kj_db_t *db, const ipo_store_firm_t *firm)
     return kj_db_run (db,
         "UPDATE firm SET state = $2, board = $3, since = $4, letter = $5, "
         "registered = $6, rejected = $7, neeq_since = $8, pool = $9, "
-        "alerted = $10 WHERE firm = $1", 10, params) ? -1 : 1;
+        "alerted = $10 WHERE firm = $1", 10, params) < 0 ? -1 : 1;
 }
 
 //  --------------------------------------------------------------------------
@@ -299,7 +299,7 @@ ipo_store_claim_save (kj_db_t *db, const ipo_store_claim_t *claim)
     };
     return kj_db_run (db,
         "UPDATE claim SET status = $2, city_by = $3, province_by = $4, "
-        "note = $5 WHERE id = $1", 5, params) ? -1 : 1;
+        "note = $5 WHERE id = $1", 5, params) < 0 ? -1 : 1;
 }
 
 PGresult *
@@ -348,7 +348,7 @@ ipo_store_budget_set (kj_db_t *db, int year, int64_t budget_fen)
     return kj_db_run (db,
         "INSERT INTO budget (year, budget_fen) VALUES ($1, $2) "
         "ON CONFLICT (year) DO UPDATE SET budget_fen = $2", 2, params)
-        ? -1 : 1;
+        < 0 ? -1 : 1;
 }
 
 //  --------------------------------------------------------------------------

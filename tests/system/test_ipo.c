@@ -1,0 +1,502 @@
+/*  =========================================================================
+    test_ipo - kejin-ipo through a real broker and a fresh database
+
+    End to end: a budget, a firm admitted and reviewed by its city, moved
+    to tutoring filed, its claim filed, approved by the city and paid by
+    the province, each step an event in the outbox attributed to the
+    caller; a claim for a stage not reached and a second claim for the
+    same stage refused; moves from the wrong state refused with the states
+    allowed. Time, with the daemon's today fixed by ipo/today and the
+    sweep's date in the request: a tutoring letter warned of once and then
+    expired, a registration lapsed, dates after today refused. The report
+    counts the funnel.
+    =========================================================================
+*/
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include "kejin.h"
+#include "kj_test.h"
+#include "kj_node.h"
+#include "ipo.pb-c.h"
+
+//  ¥1m in fen
+#define M INT64_C (100000000)
+
+typedef struct {
+    char *dsn;
+    kj_broker_t broker;
+    pid_t ipo;
+    kj_client_t *client;
+    kj_db_t *db;                //  on schema ipo, for looking in
+} s_fx_t;
+
+static int
+s_setup (void **state)
+{
+    s_fx_t *fx = (s_fx_t *) calloc (1, sizeof (s_fx_t));
+    assert_int_equal (kj_broker_start (&fx->broker, 0, NULL), 0);
+    fx->dsn = kj_test_db_new ("ipo");
+    const char *extra [] = {
+        "-s", "ipo/relay=false", "-s", "ipo/today=2025-06-30",
+        "-s", "ipo/sweep_interval_s=0", "-s", "ipo/city_pool_max=2", NULL
+    };
+    fx->ipo = kj_daemon_start ("ipo", &fx->broker, fx->dsn, extra);
+    assert_true (fx->ipo > 0);
+    assert_true (kj_broker_wait_workers (fx->broker.endpoint, "ipo", 2,
+                                         20000));
+    fx->client = kj_client_new (fx->broker.endpoint);
+    kj_client_set_timeout (fx->client, 10000);
+    fx->db = kj_db_new (fx->dsn, "ipo", 5000);
+    assert_non_null (fx->db);
+    *state = fx;
+    return 0;
+}
+
+static int
+s_teardown (void **state)
+{
+    s_fx_t *fx = (s_fx_t *) *state;
+    kj_db_destroy (&fx->db);
+    kj_client_destroy (&fx->client);
+    assert_int_equal (kj_test_kill (fx->ipo, SIGTERM, 5000), 0);
+    assert_int_equal (kj_broker_stop (&fx->broker, SIGTERM), 0);
+    free (fx->dsn);
+    free (fx);
+    return 0;
+}
+
+//  One call; its code, the reply (free it) in *reply when OK
+static int
+s_call (s_fx_t *fx, const char *method, const ProtobufCMessage *request,
+        const ProtobufCMessageDescriptor *type, void *reply,
+        kj_status_t *status)
+{
+    ProtobufCMessage **out = (ProtobufCMessage **) reply;
+    if (out)
+        *out = NULL;
+    return kj_client_call (fx->client, "ipo", method, request, type, out,
+                           status, NULL);
+}
+
+static void
+s_admit (s_fx_t *fx, const char *firm, const char *city, const char *date)
+{
+    Kj__IpoAdvisers advisers = KJ__IPO_ADVISERS__INIT;
+    advisers.sponsor = "中信证券";
+    advisers.auditor = "容诚会计师事务所";
+    advisers.law_firm = "北京德恒律师事务所";
+    Kj__IpoAdmitRequest admit = KJ__IPO_ADMIT_REQUEST__INIT;
+    admit.firm = (char *) firm;
+    admit.name = "沈阳测试科技有限公司";
+    admit.city = (char *) city;
+    admit.advisers = &advisers;
+    admit.date = (char *) date;
+    kj_status_t status;
+    Kj__IpoFirmReply *reply;
+    assert_int_equal (s_call (fx, "Admit", &admit.base,
+                              &kj__ipo_firm_reply__descriptor, &reply,
+                              &status), KJ__CODE__OK);
+    assert_int_equal (reply->firm->state, KJ__IPO_STATE__IPO_CANDIDATE);
+    assert_string_equal (reply->firm->advisers->sponsor, "中信证券");
+    assert_string_equal (reply->firm->tier, "reserve");
+    kj__ipo_firm_reply__free_unpacked (reply, NULL);
+}
+
+static int
+s_review (s_fx_t *fx, const char *firm, Kj__IpoLevel level, bool approve,
+          const char *date, kj_status_t *status)
+{
+    Kj__IpoReviewRequest review = KJ__IPO_REVIEW_REQUEST__INIT;
+    review.firm = (char *) firm;
+    review.level = level;
+    review.approve = approve;
+    review.date = (char *) date;
+    return s_call (fx, "Review", &review.base,
+                   &kj__ipo_move_reply__descriptor, NULL, status);
+}
+
+//  A move; its code, and the subsidy it made due in *due
+static int
+s_move (s_fx_t *fx, const char *firm, Kj__IpoState to, const char *board,
+        const char *date, int64_t *due, kj_status_t *status)
+{
+    Kj__IpoMoveRequest move = KJ__IPO_MOVE_REQUEST__INIT;
+    move.firm = (char *) firm;
+    move.to = to;
+    move.board = (char *) board;
+    move.date = (char *) date;
+    Kj__IpoMoveReply *reply;
+    int code = s_call (fx, "Move", &move.base,
+                       &kj__ipo_move_reply__descriptor, &reply, status);
+    if (code == KJ__CODE__OK) {
+        assert_int_equal (reply->move->to, to);
+        assert_int_equal (reply->firm->state, to);
+        if (due)
+            *due = reply->move->due_fen;
+        kj__ipo_move_reply__free_unpacked (reply, NULL);
+    }
+    return code;
+}
+
+static int
+s_claim (s_fx_t *fx, const char *firm, const char *stage,
+         Kj__IpoClaimReply **reply, kj_status_t *status)
+{
+    Kj__IpoClaimRequest claim = KJ__IPO_CLAIM_REQUEST__INIT;
+    claim.firm = (char *) firm;
+    claim.stage = (char *) stage;
+    return s_call (fx, "Claim", &claim.base,
+                   &kj__ipo_claim_reply__descriptor, reply, status);
+}
+
+static int
+s_approve (s_fx_t *fx, int64_t id, Kj__IpoLevel level, bool approve,
+           Kj__IpoClaimReply **reply, kj_status_t *status)
+{
+    Kj__IpoApproveRequest approve_rq = KJ__IPO_APPROVE_REQUEST__INIT;
+    approve_rq.claim = id;
+    approve_rq.level = level;
+    approve_rq.approve = approve;
+    return s_call (fx, "Approve", &approve_rq.base,
+                   &kj__ipo_claim_reply__descriptor, reply, status);
+}
+
+//  Sweep on a date; lapses and alerts
+static void
+s_sweep (s_fx_t *fx, const char *date, uint32_t lapsed, uint32_t alerts)
+{
+    Kj__IpoSweepRequest sweep = KJ__IPO_SWEEP_REQUEST__INIT;
+    sweep.date = (char *) date;
+    sweep.warn_days = 30;
+    Kj__IpoSweepReply *reply;
+    kj_status_t status;
+    assert_int_equal (s_call (fx, "Sweep", &sweep.base,
+                              &kj__ipo_sweep_reply__descriptor, &reply,
+                              &status), KJ__CODE__OK);
+    assert_int_equal (reply->lapsed, lapsed);
+    assert_int_equal (reply->alerts, alerts);
+    kj__ipo_sweep_reply__free_unpacked (reply, NULL);
+}
+
+static Kj__IpoFirmReply *
+s_get (s_fx_t *fx, const char *firm)
+{
+    Kj__IpoGetRequest get = KJ__IPO_GET_REQUEST__INIT;
+    get.firm = (char *) firm;
+    Kj__IpoFirmReply *reply;
+    kj_status_t status;
+    assert_int_equal (s_call (fx, "Get", &get.base,
+                              &kj__ipo_firm_reply__descriptor, &reply,
+                              &status), KJ__CODE__OK);
+    return reply;
+}
+
+//  Events of a topic for a firm (NULL: any) in the outbox
+static int
+s_events (s_fx_t *fx, const char *topic, const char *key)
+{
+    const char *params [] = { topic, key };
+    PGresult *res = kj_db_exec (fx->db,
+        "SELECT count (*) FROM kj_outbox WHERE topic = $1 "
+        "AND ($2::text IS NULL OR key = $2)", 2, params);
+    assert_non_null (res);
+    int count = atoi (PQgetvalue (res, 0, 0));
+    PQclear (res);
+    return count;
+}
+
+//  --------------------------------------------------------------------------
+//  Admit a firm, move it to tutoring filed, file the claim, approve it as
+//  the finance bureaus, and see each event
+
+static void
+test_end_to_end (void **state)
+{
+    s_fx_t *fx = (s_fx_t *) *state;
+    const char *firm = "91210100MA0IPO0001";
+    kj_status_t status;
+
+    Kj__IpoBudgetRequest budget = KJ__IPO_BUDGET_REQUEST__INIT;
+    budget.year = 2025;
+    budget.budget_fen = 50 * M;
+    assert_int_equal (s_call (fx, "SetBudget", &budget.base,
+                              &kj__ipo_budget_reply__descriptor, NULL,
+                              &status), KJ__CODE__OK);
+
+    s_admit (fx, firm, "210100", "2024-01-05");
+    Kj__IpoAdmitRequest again = KJ__IPO_ADMIT_REQUEST__INIT;
+    again.firm = (char *) firm;
+    again.name = "x";
+    again.city = "210100";
+    assert_int_equal (s_call (fx, "Admit", &again.base,
+                              &kj__ipo_firm_reply__descriptor, NULL,
+                              &status), KJ__CODE__ALREADY_EXISTS);
+    assert_string_equal (status.field, "firm");
+
+    //  The province reviews only city pool firms; the city first
+    assert_int_equal (s_review (fx, firm, KJ__IPO_LEVEL__IPO_PROVINCE, true,
+                                "2024-02-01", &status),
+                      KJ__CODE__FAILED_PRECONDITION);
+    assert_string_equal (status.field, "level");
+    assert_int_equal (s_review (fx, firm, KJ__IPO_LEVEL__IPO_CITY, true,
+                                "2024-02-01", &status), KJ__CODE__OK);
+    //  Pools are entered by review only
+    assert_int_equal (s_move (fx, firm, KJ__IPO_STATE__IPO_PROVINCE_POOL, "",
+                              "2024-02-02", NULL, &status),
+                      KJ__CODE__INVALID_ARGUMENT);
+    assert_string_equal (status.field, "to");
+
+    //  A board is needed from the reform on
+    int64_t due = -1;
+    assert_int_equal (s_move (fx, firm,
+                              KJ__IPO_STATE__IPO_SHAREHOLDING_REFORMED, "",
+                              "2024-03-01", &due, &status),
+                      KJ__CODE__INVALID_ARGUMENT);
+    assert_string_equal (status.field, "board");
+    assert_int_equal (s_move (fx, firm,
+                              KJ__IPO_STATE__IPO_SHAREHOLDING_REFORMED,
+                              "STAR", "2024-03-01", &due, &status),
+                      KJ__CODE__OK);
+    assert_int_equal (due, 1 * M);
+    assert_int_equal (s_move (fx, firm, KJ__IPO_STATE__IPO_TUTORING_FILED, "",
+                              "2024-04-01", &due, &status), KJ__CODE__OK);
+    assert_int_equal (due, 3 * M);
+
+    //  From the wrong state: refused with the states allowed
+    assert_int_equal (s_move (fx, firm, KJ__IPO_STATE__IPO_LISTED, "",
+                              "2024-04-02", NULL, &status),
+                      KJ__CODE__FAILED_PRECONDITION);
+    assert_string_equal (status.field, "state");
+    assert_string_equal (status.message,
+                         "state: no move from TUTORING_FILED to LISTED; from "
+                         "here: TUTORING_ACCEPTED, WITHDRAWN");
+
+    //  A claim for a stage not reached; an unknown stage
+    Kj__IpoClaimReply *claim;
+    assert_int_equal (s_claim (fx, firm, "APPLICATION", &claim, &status),
+                      KJ__CODE__FAILED_PRECONDITION);
+    assert_string_equal (status.field, "stage");
+    assert_int_equal (s_claim (fx, firm, "IPO", &claim, &status),
+                      KJ__CODE__INVALID_ARGUMENT);
+
+    //  The tutoring claim, filed today (2025-06-30), in the 2025 budget
+    assert_int_equal (s_claim (fx, firm, "TUTORING", &claim, &status),
+                      KJ__CODE__OK);
+    int64_t id = claim->claim->id;
+    assert_int_equal (claim->claim->amount_fen, 3 * M);
+    assert_string_equal (claim->claim->status, "FILED");
+    assert_string_equal (claim->claim->board, "STAR");
+    assert_int_equal (claim->claim->year, 2025);
+    kj__ipo_claim_reply__free_unpacked (claim, NULL);
+    //  A second claim for the same stage
+    assert_int_equal (s_claim (fx, firm, "TUTORING", &claim, &status),
+                      KJ__CODE__ALREADY_EXISTS);
+    assert_string_equal (status.field, "stage");
+
+    //  The province approves only what the city approved
+    assert_int_equal (s_approve (fx, id, KJ__IPO_LEVEL__IPO_PROVINCE, true,
+                                 &claim, &status),
+                      KJ__CODE__FAILED_PRECONDITION);
+    assert_int_equal (s_approve (fx, id, KJ__IPO_LEVEL__IPO_CITY, true,
+                                 &claim, &status), KJ__CODE__OK);
+    assert_string_equal (claim->claim->status, "CITY_APPROVED");
+    assert_string_equal (claim->claim->city_by, "operator");
+    kj__ipo_claim_reply__free_unpacked (claim, NULL);
+    assert_int_equal (s_approve (fx, id, KJ__IPO_LEVEL__IPO_PROVINCE, true,
+                                 &claim, &status), KJ__CODE__OK);
+    assert_string_equal (claim->claim->status, "PAID");
+    kj__ipo_claim_reply__free_unpacked (claim, NULL);
+    assert_int_equal (s_approve (fx, id, KJ__IPO_LEVEL__IPO_PROVINCE, true,
+                                 &claim, &status),
+                      KJ__CODE__FAILED_PRECONDITION);
+
+    //  The reform claim, then the budget: committed, paid, left
+    assert_int_equal (s_claim (fx, firm, "REFORM", &claim, &status),
+                      KJ__CODE__OK);
+    kj__ipo_claim_reply__free_unpacked (claim, NULL);
+    Kj__IpoBudgetReply *left;
+    assert_int_equal (s_call (fx, "Budget", &budget.base,
+                              &kj__ipo_budget_reply__descriptor, &left,
+                              &status), KJ__CODE__OK);
+    assert_int_equal (left->budget->budget_fen, 50 * M);
+    assert_int_equal (left->budget->committed_fen, 1 * M);
+    assert_int_equal (left->budget->paid_fen, 3 * M);
+    assert_int_equal (left->budget->left_fen, 46 * M);
+    kj__ipo_budget_reply__free_unpacked (left, NULL);
+    //  Below what it holds: refused
+    budget.budget_fen = 3 * M;
+    assert_int_equal (s_call (fx, "SetBudget", &budget.base,
+                              &kj__ipo_budget_reply__descriptor, NULL,
+                              &status), KJ__CODE__FAILED_PRECONDITION);
+
+    //  The file: moves with who and when, claims
+    Kj__IpoFirmReply *file = s_get (fx, firm);
+    assert_int_equal (file->firm->state, KJ__IPO_STATE__IPO_TUTORING_FILED);
+    assert_string_equal (file->firm->board, "STAR");
+    assert_string_equal (file->firm->tier, "tutoring");
+    assert_int_equal (file->firm->n_moves, 3);
+    assert_int_equal (file->firm->moves [0]->to,
+                      KJ__IPO_STATE__IPO_CITY_POOL);
+    assert_string_equal (file->firm->moves [1]->date, "2024-03-01");
+    assert_string_equal (file->firm->moves [1]->stage, "REFORM");
+    assert_string_equal (file->firm->moves [2]->by, "operator");
+    assert_int_equal (file->firm->n_claims, 2);
+    kj__ipo_firm_reply__free_unpacked (file, NULL);
+
+    //  Each step an event
+    assert_int_equal (s_events (fx, "ipo.firm.admitted", firm), 1);
+    assert_int_equal (s_events (fx, "ipo.firm.moved", firm), 3);
+    assert_int_equal (s_events (fx, "ipo.claim.filed", firm), 2);
+    assert_int_equal (s_events (fx, "ipo.claim.approved", firm), 1);
+    assert_int_equal (s_events (fx, "ipo.claim.paid", firm), 1);
+    assert_int_equal (s_events (fx, "ipo.budget.set", NULL), 1);
+
+    //  The pool of a city is bounded (ipo/city_pool_max=2 here)
+    s_admit (fx, "91210100MA0IPO0002", "210100", "2024-01-05");
+    s_admit (fx, "91210100MA0IPO0003", "210100", "2024-01-05");
+    assert_int_equal (s_review (fx, "91210100MA0IPO0002",
+                                KJ__IPO_LEVEL__IPO_CITY, true, "2024-02-01",
+                                &status), KJ__CODE__OK);
+    assert_int_equal (s_review (fx, "91210100MA0IPO0003",
+                                KJ__IPO_LEVEL__IPO_CITY, true, "2024-02-01",
+                                &status), KJ__CODE__RESOURCE_EXHAUSTED);
+    assert_int_equal (s_review (fx, "91210100MA0IPO0003",
+                                KJ__IPO_LEVEL__IPO_CITY, false, "2024-02-01",
+                                &status), KJ__CODE__OK);
+    assert_int_equal (s_events (fx, "ipo.firm.review_refused",
+                                "91210100MA0IPO0003"), 1);
+
+    //  The report: the funnel of the city
+    Kj__IpoReportRequest report = KJ__IPO_REPORT_REQUEST__INIT;
+    Kj__IpoReportReply *funnel;
+    assert_int_equal (s_call (fx, "Report", &report.base,
+                              &kj__ipo_report_reply__descriptor, &funnel,
+                              &status), KJ__CODE__OK);
+    assert_int_equal (funnel->n_funnel, 1);
+    assert_string_equal (funnel->funnel [0]->city, "210100");
+    assert_int_equal (funnel->funnel [0]->candidates, 1);
+    assert_int_equal (funnel->funnel [0]->pool, 2);
+    assert_int_equal (funnel->funnel [0]->tutoring, 1);
+    assert_int_equal (funnel->n_paid, 1);
+    assert_string_equal (funnel->paid [0]->board, "STAR");
+    assert_int_equal (funnel->paid [0]->paid_fen, 3 * M);
+    kj__ipo_report_reply__free_unpacked (funnel, NULL);
+}
+
+//  --------------------------------------------------------------------------
+//  Walk a firm up to a state through its review and moves
+
+static void
+s_walk (s_fx_t *fx, const char *firm, const Kj__IpoState *path,
+        const char *const *dates)
+{
+    kj_status_t status;
+    s_admit (fx, firm, firm + 2, dates [0]);    //  a city pool of its own
+    assert_int_equal (s_review (fx, firm, KJ__IPO_LEVEL__IPO_CITY, true,
+                                dates [0], &status), KJ__CODE__OK);
+    for (int i = 0; path [i]; i++)
+        if (s_move (fx, firm, path [i], i == 0 ? "STAR" : "", dates [i + 1],
+                    NULL, &status) != KJ__CODE__OK)
+            fail_msg ("step %d: %s", i, status.message);
+}
+
+//  The tutoring letter: warned of once, then expired back to tutoring
+//  filed by the sweep; no application after
+static void
+test_letter_expiry (void **state)
+{
+    s_fx_t *fx = (s_fx_t *) *state;
+    const char *firm = "91210100MA0IPO0010";
+    const Kj__IpoState path [] = {
+        KJ__IPO_STATE__IPO_SHAREHOLDING_REFORMED,
+        KJ__IPO_STATE__IPO_TUTORING_FILED,
+        KJ__IPO_STATE__IPO_TUTORING_ACCEPTED, 0
+    };
+    const char *dates [] = {
+        "2023-01-02", "2023-01-03", "2023-02-01", "2023-06-15"
+    };
+    s_walk (fx, firm, path, dates);
+    //  Nothing else is due yet: the other firms of this database are
+    //  in states whose usual time has not run out on this date
+    s_sweep (fx, "2024-05-15", 0, 0);
+    s_sweep (fx, "2024-05-16", 0, 1);
+    assert_int_equal (s_events (fx, "ipo.alert", firm), 1);
+    s_sweep (fx, "2024-05-20", 0, 0);         //  the same alert once
+    s_sweep (fx, "2024-06-15", 1, 0);
+    Kj__IpoFirmReply *file = s_get (fx, firm);
+    assert_int_equal (file->firm->state, KJ__IPO_STATE__IPO_TUTORING_FILED);
+    Kj__IpoMove *last = file->firm->moves [file->firm->n_moves - 1];
+    assert_true (last->lapsed);
+    assert_string_equal (last->by, "kejin-ipo");
+    assert_string_equal (last->date, "2024-06-15");
+    assert_int_equal (last->from, KJ__IPO_STATE__IPO_TUTORING_ACCEPTED);
+    kj__ipo_firm_reply__free_unpacked (file, NULL);
+    kj_status_t status;
+    assert_int_equal (s_move (fx, firm,
+                              KJ__IPO_STATE__IPO_APPLICATION_ACCEPTED, "",
+                              "2024-06-16", NULL, &status),
+                      KJ__CODE__FAILED_PRECONDITION);
+    //  Tutoring filed again pays nothing twice
+    int64_t due = -1;
+    assert_int_equal (s_move (fx, firm,
+                              KJ__IPO_STATE__IPO_TUTORING_ACCEPTED, "",
+                              "2024-07-01", &due, &status), KJ__CODE__OK);
+    assert_int_equal (due, 0);
+    //  A date after today (2025-06-30) is refused
+    assert_int_equal (s_move (fx, firm,
+                              KJ__IPO_STATE__IPO_APPLICATION_ACCEPTED, "",
+                              "2025-07-01", NULL, &status),
+                      KJ__CODE__INVALID_ARGUMENT);
+    assert_string_equal (status.field, "date");
+}
+
+//  The registration lapses after a year: withdrawn, no listing
+static void
+test_registration_lapse (void **state)
+{
+    s_fx_t *fx = (s_fx_t *) *state;
+    const char *firm = "91210100MA0IPO0020";
+    const Kj__IpoState path [] = {
+        KJ__IPO_STATE__IPO_SHAREHOLDING_REFORMED,
+        KJ__IPO_STATE__IPO_TUTORING_FILED,
+        KJ__IPO_STATE__IPO_TUTORING_ACCEPTED,
+        KJ__IPO_STATE__IPO_APPLICATION_ACCEPTED,
+        KJ__IPO_STATE__IPO_UNDER_INQUIRY,
+        KJ__IPO_STATE__IPO_COMMITTEE_REVIEW,
+        KJ__IPO_STATE__IPO_REGISTRATION_SUBMITTED,
+        KJ__IPO_STATE__IPO_REGISTERED, 0
+    };
+    const char *dates [] = {
+        "2023-01-02", "2023-01-03", "2023-02-01", "2023-05-01", "2023-06-01",
+        "2023-06-10", "2023-09-01", "2023-10-01", "2023-11-10"
+    };
+    s_walk (fx, firm, path, dates);
+    Kj__IpoFirmReply *file = s_get (fx, firm);
+    assert_string_equal (file->firm->registration_lapses, "2024-11-10");
+    assert_int_equal (file->firm->moves [file->firm->n_moves - 1]->due_fen,
+                      5 * M);
+    kj__ipo_firm_reply__free_unpacked (file, NULL);
+    s_sweep (fx, "2024-11-10", 1, 0);
+    file = s_get (fx, firm);
+    assert_int_equal (file->firm->state, KJ__IPO_STATE__IPO_WITHDRAWN);
+    kj__ipo_firm_reply__free_unpacked (file, NULL);
+    kj_status_t status;
+    assert_int_equal (s_move (fx, firm, KJ__IPO_STATE__IPO_LISTED, "",
+                              "2024-11-11", NULL, &status),
+                      KJ__CODE__FAILED_PRECONDITION);
+    assert_string_equal (status.field, "state");
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests [] = {
+        cmocka_unit_test (test_end_to_end),
+        cmocka_unit_test (test_letter_expiry),
+        cmocka_unit_test (test_registration_lapse),
+    };
+    return cmocka_run_group_tests (tests, s_setup, s_teardown);
+}
