@@ -25,6 +25,8 @@
 static const char *s_usage =
     "Usage: kejin ipo fit --csv FILE [--json]\n"
     "       kejin ipo subsidy replay --csv FILE [--json]\n"
+    "       kejin ipo pool|stage|claim|approve|budget|report ... (kejin-ipo;\n"
+    "       each without arguments prints its usage)\n"
     "The IPO pipeline's rules on a CSV file (- for standard input),\n"
     "offline: nothing is stored and no node is needed.\n\n"
     "fit: which listing standards each firm meets (STAR-1..4, ChiNext-1..3,\n"
@@ -786,6 +788,12 @@ cli_ipo (cli_t *cli, int argc, char **argv)
         return s_fit (cli, argc, argv);
     if (streq (argv [1], "subsidy"))
         return s_subsidy (cli, argc, argv);
+    const char *const service [] = {
+        "pool", "stage", "claim", "approve", "budget", "report", NULL
+    };
+    for (int i = 0; service [i]; i++)
+        if (streq (argv [1], service [i]))
+            return cli_ipo_pipeline (cli, argc, argv);
     fprintf (stderr, "kejin: ipo has no verb '%s'\n%s", argv [1], s_usage);
     return CLI_USAGE;
 }
