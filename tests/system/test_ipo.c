@@ -490,6 +490,91 @@ test_registration_lapse (void **state)
     assert_string_equal (status.field, "state");
 }
 
+//  --------------------------------------------------------------------------
+//  Run bin/kejin ARGS... against the fixture's broker under locale lang;
+//  its exit code, stdout and stderr together in out
+
+static int
+s_cli (s_fx_t *fx, const char *lang, char *out, size_t size, ...)
+{
+    static int runs;
+    char log [512], lang_env [64];
+    snprintf (log, sizeof log, "%s/cli-%d.log", kj_test_tmpdir (), runs++);
+    snprintf (lang_env, sizeof lang_env, "LANG=%s", lang);
+    const char *argv [20] = { kj_test_bin ("kejin"), "--broker",
+                              fx->broker.endpoint };
+    int argc = 3;
+    va_list args;
+    va_start (args, size);
+    for (const char *arg = va_arg (args, const char *); arg && argc < 19;
+         arg = va_arg (args, const char *))
+        argv [argc++] = arg;
+    va_end (args);
+    argv [argc] = NULL;
+    const char *env [] = { lang_env,
+                           "LC_ALL=", "LC_MESSAGES=", "LANGUAGE=", NULL };
+    pid_t pid = kj_test_spawn (argv, env, log);
+    assert_true (pid > 0);
+    int rc = kj_test_wait_exit (pid, 20000);
+    FILE *file = fopen (log, "r");
+    assert_non_null (file);
+    size_t length = fread (out, 1, size - 1, file);
+    out [length] = 0;
+    fclose (file);
+    return rc;
+}
+
+//  The new user's walk through the CLI: admit, review, stages, claim,
+//  approval as both finance bureaus, the file and the report
+static void
+test_cli (void **state)
+{
+    s_fx_t *fx = (s_fx_t *) *state;
+    const char *firm = "91210200MA0IPO0030";
+    char out [8192];
+    const char *en = "C.UTF-8";
+    assert_int_equal (s_cli (fx, en, out, sizeof out, "ipo", "pool", "admit",
+                             firm, "--name", "大连测试", "--city", "210200",
+                             "--sponsor", "中信证券", "--date", "2024-01-02",
+                             NULL), 0);
+    assert_int_equal (s_cli (fx, en, out, sizeof out, "ipo", "pool", "review",
+                             firm, "--level", "city", "--date", "2024-01-03",
+                             NULL), 0);
+    assert_int_equal (s_cli (fx, en, out, sizeof out, "ipo", "stage", firm,
+                             "shareholding_reformed", "--board", "CHINEXT",
+                             "--date", "2024-01-04", NULL), 0);
+    assert_int_equal (s_cli (fx, en, out, sizeof out, "ipo", "stage", firm,
+                             "tutoring_filed", "--date", "2024-02-01", NULL),
+                      0);
+    assert_non_null (strstr (out, "tutoring_filed"));
+    assert_int_equal (s_cli (fx, en, out, sizeof out, "ipo", "stage", firm,
+                             "listed", NULL), 1);
+    assert_string_equal (out, "kejin: FAILED_PRECONDITION (state): state: no "
+                              "move from TUTORING_FILED to LISTED; from "
+                              "here: TUTORING_ACCEPTED, WITHDRAWN\n");
+    assert_int_equal (s_cli (fx, en, out, sizeof out, "--json", "ipo",
+                             "claim", firm, "TUTORING", NULL), 0);
+    const char *id = strstr (out, "\"id\":");
+    assert_non_null (id);
+    char claim [24];
+    snprintf (claim, sizeof claim, "%lld", atoll (id + 5));
+    assert_non_null (strstr (out, "\"status\":\"FILED\""));
+    assert_int_equal (s_cli (fx, en, out, sizeof out, "ipo", "approve", claim,
+                             "--level", "city", NULL), 0);
+    assert_int_equal (s_cli (fx, en, out, sizeof out, "ipo", "approve", claim,
+                             "--level", "province", NULL), 0);
+    assert_non_null (strstr (out, "PAID"));
+    assert_int_equal (s_cli (fx, en, out, sizeof out, "ipo", "pool", "show",
+                             firm, NULL), 0);
+    assert_non_null (strstr (out, "CHINEXT"));
+    assert_int_equal (s_cli (fx, en, out, sizeof out, "--json", "ipo",
+                             "report", "--city", "210200", NULL), 0);
+    assert_non_null (strstr (out, "\"tutoring\":1"));
+    //  Bad input: the usage, exit 2
+    assert_int_equal (s_cli (fx, en, out, sizeof out, "ipo", "approve", "x",
+                             "--level", "city", NULL), 2);
+}
+
 int
 main (void)
 {
@@ -497,6 +582,7 @@ main (void)
         cmocka_unit_test (test_end_to_end),
         cmocka_unit_test (test_letter_expiry),
         cmocka_unit_test (test_registration_lapse),
+        cmocka_unit_test (test_cli),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }
