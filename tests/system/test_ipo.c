@@ -552,6 +552,12 @@ test_cli (void **state)
     assert_string_equal (out, "kejin: FAILED_PRECONDITION (state): state: no "
                               "move from TUTORING_FILED to LISTED; from "
                               "here: TUTORING_ACCEPTED, WITHDRAWN\n");
+    //  The same refusal for centre staff, in Chinese
+    assert_int_equal (s_cli (fx, "zh_CN.UTF-8", out, sizeof out, "ipo",
+                             "stage", firm, "listed", NULL), 1);
+    assert_non_null (strstr (out, "状态（state）：不能从 TUTORING_FILED 转到 "
+                                  "LISTED；当前可转到：TUTORING_ACCEPTED, "
+                                  "WITHDRAWN"));
     assert_int_equal (s_cli (fx, en, out, sizeof out, "--json", "ipo",
                              "claim", firm, "TUTORING", NULL), 0);
     const char *id = strstr (out, "\"id\":");
