@@ -55,8 +55,8 @@ s_print_file (const Kj__IpoFirm *f)
     for (size_t i = 0; i < f->n_moves; i++) {
         const Kj__IpoMove *m = f->moves [i];
         char from [48];
-        snprintf (from, sizeof from, "%s", cli_enum_name (
-            &kj__ipo_state__descriptor, "IPO_", m->from));
+        snprintf (from, sizeof from, "%s",
+                  cli_enum_name (&kj__ipo_state__descriptor, "IPO_", m->from));
         cli_table_row (table, m->date, from,
                        cli_enum_name (&kj__ipo_state__descriptor, "IPO_",
                                       m->to),
@@ -108,9 +108,9 @@ s_print_claim (const ProtobufCMessage *reply)
 {
     const Kj__IpoClaim *c = ((const Kj__IpoClaimReply *) reply)->claim;
     char yuan [48];
-    printf (_ ("claim %lld  %s  %s %s on %s: %s\n"), (long long) c->id,
-            c->firm, c->stage, cli_yuan (c->amount_fen, yuan, sizeof yuan),
-            c->board, c->status);
+    printf (_ ("claim %lld  %s  %s %s on %s: %s\n"), (long long) c->id, c->firm,
+            c->stage, cli_yuan (c->amount_fen, yuan, sizeof yuan), c->board,
+            c->status);
 }
 
 static void
@@ -129,10 +129,10 @@ static void
 s_print_report (const ProtobufCMessage *reply)
 {
     const Kj__IpoReportReply *r = (const Kj__IpoReportReply *) reply;
-    cli_table_t *table = cli_table_new ("city", "candidates", "pool",
-                                        "target", "province", "tutoring",
-                                        "filed", "registered", "listed",
-                                        "days in stage", NULL);
+    cli_table_t *table = cli_table_new ("city", "candidates", "pool", "target",
+                                        "province", "tutoring", "filed",
+                                        "registered", "listed", "days in stage",
+                                        NULL);
     for (size_t i = 0; i < r->n_funnel; i++) {
         const Kj__IpoFunnel *f = r->funnel [i];
         char n [9][24];
@@ -145,8 +145,8 @@ s_print_report (const ProtobufCMessage *reply)
         snprintf (n [6], 24, "%u", f->registered);
         snprintf (n [7], 24, "%u", f->listed);
         snprintf (n [8], 24, "%lld", (long long) f->avg_days_in_stage);
-        cli_table_row (table, f->city, n [0], n [1], n [2], n [3], n [4],
-                       n [5], n [6], n [7], n [8]);
+        cli_table_row (table, f->city, n [0], n [1], n [2], n [3], n [4], n [5],
+                       n [6], n [7], n [8]);
     }
     cli_table_print (table, stdout);
     cli_table_destroy (&table);
@@ -163,8 +163,7 @@ s_level (cli_args_t *args, Kj__IpoLevel *level)
     const char *text = cli_args_get (args, "level");
     if (text && streq (text, "city"))
         *level = KJ__IPO_LEVEL__IPO_CITY;
-    else
-    if (text && streq (text, "province"))
+    else if (text && streq (text, "province"))
         *level = KJ__IPO_LEVEL__IPO_PROVINCE;
     else {
         fprintf (stderr, _ ("kejin: --level: city or province\n"));
@@ -183,9 +182,10 @@ s_pool (cli_t *cli, int argc, char **argv)
     const char *verb = argv [2];
     int rc = CLI_USAGE;
     if (streq (verb, "admit")) {
-        cli_args_t *args = cli_args_verb (argc - 1, argv + 1,
-            "name= city= sponsor= auditor= law-firm= date=", s_usage, 1,
-            "name city", NULL);
+        cli_args_t *args =
+            cli_args_verb (argc - 1, argv + 1,
+                           "name= city= sponsor= auditor= law-firm= date=",
+                           s_usage, 1, "name city", NULL);
         if (!args)
             return CLI_USAGE;
         Kj__IpoAdvisers advisers = KJ__IPO_ADVISERS__INIT;
@@ -198,14 +198,14 @@ s_pool (cli_t *cli, int argc, char **argv)
         admit.city = cli_args_text (args, "city");
         admit.date = cli_args_text (args, "date");
         admit.advisers = &advisers;
-        rc = s_call (cli, "Admit", &admit.base,
-                     &kj__ipo_firm_reply__descriptor, false, s_print_firm);
+        rc = s_call (cli, "Admit", &admit.base, &kj__ipo_firm_reply__descriptor,
+                     false, s_print_firm);
         cli_args_destroy (&args);
     }
-    else
-    if (streq (verb, "review")) {
+    else if (streq (verb, "review")) {
         cli_args_t *args = cli_args_verb (argc - 1, argv + 1,
-            "level= refuse! date= note=", s_usage, 1, "level", NULL);
+                                          "level= refuse! date= note=", s_usage,
+                                          1, "level", NULL);
         if (!args)
             return CLI_USAGE;
         Kj__IpoReviewRequest review = KJ__IPO_REVIEW_REQUEST__INIT;
@@ -215,12 +215,10 @@ s_pool (cli_t *cli, int argc, char **argv)
         review.note = cli_args_text (args, "note");
         if (s_level (args, &review.level) == 0)
             rc = s_call (cli, "Review", &review.base,
-                         &kj__ipo_move_reply__descriptor, false,
-                         s_print_move);
+                         &kj__ipo_move_reply__descriptor, false, s_print_move);
         cli_args_destroy (&args);
     }
-    else
-    if (streq (verb, "show")) {
+    else if (streq (verb, "show")) {
         cli_args_t *args = cli_args_verb (argc - 1, argv + 1, "", s_usage, 1,
                                           NULL, NULL);
         if (!args)
@@ -240,8 +238,8 @@ s_pool (cli_t *cli, int argc, char **argv)
 static int
 s_stage (cli_t *cli, int argc, char **argv)
 {
-    cli_args_t *args = cli_args_verb (argc, argv, "board= date= note=",
-                                      s_usage, 2, NULL, NULL);
+    cli_args_t *args = cli_args_verb (argc, argv, "board= date= note=", s_usage,
+                                      2, NULL, NULL);
     if (!args)
         return CLI_USAGE;
     Kj__IpoMoveRequest move = KJ__IPO_MOVE_REQUEST__INIT;
@@ -251,7 +249,8 @@ s_stage (cli_t *cli, int argc, char **argv)
     move.note = cli_args_text (args, "note");
     int to, rc = CLI_USAGE;
     if (cli_parse_enum ("STATE", cli_args_positional (args, 1),
-                        &kj__ipo_state__descriptor, "IPO_", false, &to) == 0) {
+                        &kj__ipo_state__descriptor, "IPO_", false, &to)
+        == 0) {
         move.to = (Kj__IpoState) to;
         rc = s_call (cli, "Move", &move.base, &kj__ipo_move_reply__descriptor,
                      false, s_print_move);
@@ -282,8 +281,9 @@ s_claim (cli_t *cli, int argc, char **argv)
 static int
 s_approve (cli_t *cli, int argc, char **argv)
 {
-    cli_args_t *args = cli_args_verb (argc, argv, "level= refuse! date= note=",
-                                      s_usage, 1, "level", NULL);
+    cli_args_t *args = cli_args_verb (argc, argv,
+                                      "level= refuse! date= note=", s_usage, 1,
+                                      "level", NULL);
     if (!args)
         return CLI_USAGE;
     Kj__IpoApproveRequest approve = KJ__IPO_APPROVE_REQUEST__INIT;
@@ -292,8 +292,9 @@ s_approve (cli_t *cli, int argc, char **argv)
     approve.note = cli_args_text (args, "note");
     int rc = CLI_USAGE;
     if (cli_parse_int ("CLAIM", cli_args_positional (args, 0), 1, INT64_MAX,
-                       &approve.claim) == 0
-    &&  s_level (args, &approve.level) == 0)
+                       &approve.claim)
+            == 0
+        && s_level (args, &approve.level) == 0)
         rc = s_call (cli, "Approve", &approve.base,
                      &kj__ipo_claim_reply__descriptor, false, s_print_claim);
     cli_args_destroy (&args);
@@ -312,13 +313,12 @@ s_budget (cli_t *cli, int argc, char **argv)
     int64_t year;
     const char *set = cli_args_get (args, "set");
     int rc = CLI_USAGE;
-    if (cli_parse_int ("YEAR", cli_args_positional (args, 0), 2000, 2099,
-                       &year) == 0
-    &&  (!set || cli_parse_yuan ("set", set, &budget.budget_fen) == 0)) {
+    if (cli_parse_int ("YEAR", cli_args_positional (args, 0), 2000, 2099, &year)
+            == 0
+        && (!set || cli_parse_yuan ("set", set, &budget.budget_fen) == 0)) {
         budget.year = (int32_t) year;
         rc = s_call (cli, set ? "SetBudget" : "Budget", &budget.base,
-                     &kj__ipo_budget_reply__descriptor, !set,
-                     s_print_budget);
+                     &kj__ipo_budget_reply__descriptor, !set, s_print_budget);
     }
     cli_args_destroy (&args);
     return rc;

@@ -16,13 +16,24 @@
 
 #define BIT(state) (1u << (state))
 
-static const char *const s_names [IPO_STATE_END] = {
-    NULL, "CANDIDATE", "CITY_POOL", "PROVINCE_POOL",
-    "SHAREHOLDING_REFORMED", "TUTORING_FILED", "TUTORING_ACCEPTED",
-    "APPLICATION_ACCEPTED", "UNDER_INQUIRY", "COMMITTEE_REVIEW",
-    "REGISTRATION_SUBMITTED", "REGISTERED", "LISTED", "WITHDRAWN",
-    "TERMINATED", "REJECTED", "NEEQ_BASIC", "NEEQ_INNOVATION"
-};
+static const char *const s_names [IPO_STATE_END] = { NULL,
+                                                     "CANDIDATE",
+                                                     "CITY_POOL",
+                                                     "PROVINCE_POOL",
+                                                     "SHAREHOLDING_REFORMED",
+                                                     "TUTORING_FILED",
+                                                     "TUTORING_ACCEPTED",
+                                                     "APPLICATION_ACCEPTED",
+                                                     "UNDER_INQUIRY",
+                                                     "COMMITTEE_REVIEW",
+                                                     "REGISTRATION_SUBMITTED",
+                                                     "REGISTERED",
+                                                     "LISTED",
+                                                     "WITHDRAWN",
+                                                     "TERMINATED",
+                                                     "REJECTED",
+                                                     "NEEQ_BASIC",
+                                                     "NEEQ_INNOVATION" };
 
 //  The review exits every state of the application takes
 #define EXITS (BIT (IPO_STATE_WITHDRAWN) | BIT (IPO_STATE_TERMINATED))
@@ -48,8 +59,7 @@ static const unsigned s_moves [IPO_STATE_END] = {
                                  | EXITS,
     [IPO_STATE_REGISTRATION_SUBMITTED] = BIT (IPO_STATE_REGISTERED)
                                        | BIT (IPO_STATE_REJECTED) | EXITS,
-    [IPO_STATE_REGISTERED] = BIT (IPO_STATE_LISTED)
-                           | BIT (IPO_STATE_WITHDRAWN),
+    [IPO_STATE_REGISTERED] = BIT (IPO_STATE_LISTED) | BIT (IPO_STATE_WITHDRAWN),
     [IPO_STATE_LISTED] = 0,
     [IPO_STATE_WITHDRAWN] = BIT (IPO_STATE_TUTORING_FILED)
                           | BIT (IPO_STATE_APPLICATION_ACCEPTED),
@@ -65,10 +75,14 @@ static const unsigned s_moves [IPO_STATE_END] = {
 //  Usual months in a state before an alert says the firm is stuck; 0:
 //  none (the letter and the registration have their own alerts)
 static const int s_usual_months [IPO_STATE_END] = {
-    [IPO_STATE_CANDIDATE] = 12, [IPO_STATE_CITY_POOL] = 12,
-    [IPO_STATE_PROVINCE_POOL] = 24, [IPO_STATE_SHAREHOLDING_REFORMED] = 12,
-    [IPO_STATE_TUTORING_FILED] = 12, [IPO_STATE_APPLICATION_ACCEPTED] = 1,
-    [IPO_STATE_UNDER_INQUIRY] = 6, [IPO_STATE_COMMITTEE_REVIEW] = 3,
+    [IPO_STATE_CANDIDATE] = 12,
+    [IPO_STATE_CITY_POOL] = 12,
+    [IPO_STATE_PROVINCE_POOL] = 24,
+    [IPO_STATE_SHAREHOLDING_REFORMED] = 12,
+    [IPO_STATE_TUTORING_FILED] = 12,
+    [IPO_STATE_APPLICATION_ACCEPTED] = 1,
+    [IPO_STATE_UNDER_INQUIRY] = 6,
+    [IPO_STATE_COMMITTEE_REVIEW] = 3,
     [IPO_STATE_REGISTRATION_SUBMITTED] = 2
 };
 
@@ -109,16 +123,15 @@ s_board (const ipo_pipeline_firm_t *firm, int to, int board, int *after,
     *after = firm->board;
     if (board >= 0) {
         if (board > IPO_BOARD_BSE)
-            return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
-                                  "board",
+            return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "board",
                                   "board: %s is no exchange; MAIN, CHINEXT, "
-                                  "STAR or BSE", ipo_board_code (board));
+                                  "STAR or BSE",
+                                  ipo_board_code (board));
         bool may_change = to == IPO_STATE_SHAREHOLDING_REFORMED
                        || to == IPO_STATE_TUTORING_FILED
                        || to == IPO_STATE_APPLICATION_ACCEPTED;
         if (board != firm->board && !may_change)
-            return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
-                                  "board",
+            return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "board",
                                   "board: chosen or changed only on "
                                   "reform, tutoring filed or application "
                                   "accepted");
@@ -127,7 +140,8 @@ s_board (const ipo_pipeline_firm_t *firm, int to, int board, int *after,
     if (s_needs_board (to) && *after < 0)
         return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "board",
                               "board: required from %s on: MAIN, CHINEXT, "
-                              "STAR or BSE", ipo_pipeline_state_name (to));
+                              "STAR or BSE",
+                              ipo_pipeline_state_name (to));
     return 0;
 }
 
@@ -147,35 +161,32 @@ s_timing (const ipo_pipeline_firm_t *firm, int to, int board, int32_t date,
         && to == IPO_STATE_APPLICATION_ACCEPTED)
         until = ipo_date_add_months (firm->letter, IPO_LETTER_MONTHS);
     if (firm->state == IPO_STATE_REGISTERED && to == IPO_STATE_LISTED)
-        until = ipo_date_add_months (firm->registered,
-                                     IPO_REGISTRATION_MONTHS);
+        until = ipo_date_add_months (firm->registered, IPO_REGISTRATION_MONTHS);
     if (until && date >= until)
         return kj_status_set (status, KJ__CODE__FAILED_PRECONDITION, "date",
                               "date: the %s lapsed on %s",
-                              to == IPO_STATE_LISTED
-                              ? _("registration") : _("tutoring letter"),
+                              to == IPO_STATE_LISTED ? _ ("registration")
+                                                     : _ ("tutoring letter"),
                               ipo_date_text (until, end, sizeof end));
     if (firm->state == IPO_STATE_REJECTED
         && to == IPO_STATE_APPLICATION_ACCEPTED) {
-        int32_t from = ipo_date_add_months (firm->rejected,
-                                            IPO_REAPPLY_MONTHS);
+        int32_t from = ipo_date_add_months (firm->rejected, IPO_REAPPLY_MONTHS);
         if (date < from)
-            return kj_status_set (status, KJ__CODE__FAILED_PRECONDITION,
-                                  "date",
+            return kj_status_set (status, KJ__CODE__FAILED_PRECONDITION, "date",
                                   "date: rejected; may apply again from %s",
                                   ipo_date_text (from, end, sizeof end));
     }
     if (to == IPO_STATE_APPLICATION_ACCEPTED && board == IPO_BOARD_BSE) {
-        int32_t from = firm->neeq_since
-                     ? ipo_date_add_months (firm->neeq_since,
-                                            IPO_NEEQ_MONTHS) : 0;
+        int32_t from = firm->neeq_since ? ipo_date_add_months (firm->neeq_since,
+                                                               IPO_NEEQ_MONTHS)
+                                        : 0;
         if (!from || date < from)
             return kj_status_set (status, KJ__CODE__FAILED_PRECONDITION,
                                   "board",
                                   "board: BSE needs 12 months on the NEEQ "
                                   "first (from %s)",
                                   from ? ipo_date_text (from, end, sizeof end)
-                                       : _("not listed"));
+                                       : _ ("not listed"));
     }
     return 0;
 }
@@ -183,9 +194,8 @@ s_timing (const ipo_pipeline_firm_t *firm, int to, int board, int32_t date,
 //  --------------------------------------------------------------------------
 //  Move the firm; see the header.
 int
-ipo_pipeline_move (ipo_pipeline_firm_t *firm, int to, int board,
-                   int32_t date, ipo_pipeline_step_t *step,
-                   kj_status_t *status)
+ipo_pipeline_move (ipo_pipeline_firm_t *firm, int to, int board, int32_t date,
+                   ipo_pipeline_step_t *step, kj_status_t *status)
 {
     if (to <= 0 || to >= IPO_STATE_END)
         return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "state",
@@ -213,14 +223,11 @@ ipo_pipeline_move (ipo_pipeline_firm_t *firm, int to, int board,
     firm->since = date;
     if (to == IPO_STATE_TUTORING_ACCEPTED)
         firm->letter = date;
-    else
-    if (to == IPO_STATE_REGISTERED)
+    else if (to == IPO_STATE_REGISTERED)
         firm->registered = date;
-    else
-    if (to == IPO_STATE_REJECTED)
+    else if (to == IPO_STATE_REJECTED)
         firm->rejected = date;
-    else
-    if (to == IPO_STATE_NEEQ_BASIC)
+    else if (to == IPO_STATE_NEEQ_BASIC)
         firm->neeq_since = date;
     return 0;
 }
@@ -237,10 +244,8 @@ ipo_pipeline_expire (ipo_pipeline_firm_t *firm, int32_t today,
         end = ipo_date_add_months (firm->letter, IPO_LETTER_MONTHS);
         to = IPO_STATE_TUTORING_FILED;
     }
-    else
-    if (firm->state == IPO_STATE_REGISTERED) {
-        end = ipo_date_add_months (firm->registered,
-                                   IPO_REGISTRATION_MONTHS);
+    else if (firm->state == IPO_STATE_REGISTERED) {
+        end = ipo_date_add_months (firm->registered, IPO_REGISTRATION_MONTHS);
         to = IPO_STATE_WITHDRAWN;
     }
     if (!to || today < end)
@@ -273,7 +278,8 @@ ipo_pipeline_alert (const ipo_pipeline_firm_t *firm, int32_t today,
                                     : IPO_ALERT_NONE;
     }
     int months = firm->state > 0 && firm->state < IPO_STATE_END
-               ? s_usual_months [firm->state] : 0;
+                   ? s_usual_months [firm->state]
+                   : 0;
     if (months == 0)
         return IPO_ALERT_NONE;
     *deadline = ipo_date_add_months (firm->since, months);
@@ -319,8 +325,8 @@ ipo_pipeline_states_text (unsigned states, char *buf, size_t size)
     buf [0] = 0;
     for (int state = 1; state < IPO_STATE_END; state++)
         if (states & BIT (state)) {
-            int n = snprintf (buf + used, size - used, "%s%s",
-                              used ? ", " : "", s_names [state]);
+            int n = snprintf (buf + used, size - used, "%s%s", used ? ", " : "",
+                              s_names [state]);
             if (n < 0 || (size_t) n >= size - used)
                 break;
             used += n;
@@ -336,8 +342,7 @@ ipo_pipeline_tier (int state)
     if (state >= IPO_STATE_CANDIDATE && state <= IPO_STATE_PROVINCE_POOL)
         return "reserve";
     if (state == IPO_STATE_SHAREHOLDING_REFORMED
-        || state == IPO_STATE_NEEQ_BASIC
-        || state == IPO_STATE_NEEQ_INNOVATION)
+        || state == IPO_STATE_NEEQ_BASIC || state == IPO_STATE_NEEQ_INNOVATION)
         return "cultivation";
     if (state == IPO_STATE_TUTORING_FILED
         || state == IPO_STATE_TUTORING_ACCEPTED)

@@ -26,59 +26,59 @@
 
 //  The states, numbered as kj.IpoState in proto/ipo.proto.
 typedef enum {
-    IPO_STATE_CANDIDATE = 1,        //  储备
-    IPO_STATE_CITY_POOL,            //  市级后备库
-    IPO_STATE_PROVINCE_POOL,        //  省级后备库
-    IPO_STATE_SHAREHOLDING_REFORMED,    //  完成股改
-    IPO_STATE_TUTORING_FILED,       //  辅导备案
-    IPO_STATE_TUTORING_ACCEPTED,    //  辅导验收 (完成函, 12 months)
-    IPO_STATE_APPLICATION_ACCEPTED, //  申报受理
-    IPO_STATE_UNDER_INQUIRY,        //  审核问询
-    IPO_STATE_COMMITTEE_REVIEW,     //  上市委审议
-    IPO_STATE_REGISTRATION_SUBMITTED,   //  提交注册
-    IPO_STATE_REGISTERED,           //  注册生效 (valid 12 months)
-    IPO_STATE_LISTED,               //  上市
-    IPO_STATE_WITHDRAWN,            //  撤回
-    IPO_STATE_TERMINATED,           //  终止审核
-    IPO_STATE_REJECTED,             //  不予注册 (re-apply after 6 months)
-    IPO_STATE_NEEQ_BASIC,           //  新三板基础层
-    IPO_STATE_NEEQ_INNOVATION,      //  新三板创新层
+    IPO_STATE_CANDIDATE = 1,           //  储备
+    IPO_STATE_CITY_POOL,               //  市级后备库
+    IPO_STATE_PROVINCE_POOL,           //  省级后备库
+    IPO_STATE_SHAREHOLDING_REFORMED,   //  完成股改
+    IPO_STATE_TUTORING_FILED,          //  辅导备案
+    IPO_STATE_TUTORING_ACCEPTED,       //  辅导验收 (完成函, 12 months)
+    IPO_STATE_APPLICATION_ACCEPTED,    //  申报受理
+    IPO_STATE_UNDER_INQUIRY,           //  审核问询
+    IPO_STATE_COMMITTEE_REVIEW,        //  上市委审议
+    IPO_STATE_REGISTRATION_SUBMITTED,  //  提交注册
+    IPO_STATE_REGISTERED,              //  注册生效 (valid 12 months)
+    IPO_STATE_LISTED,                  //  上市
+    IPO_STATE_WITHDRAWN,               //  撤回
+    IPO_STATE_TERMINATED,              //  终止审核
+    IPO_STATE_REJECTED,         //  不予注册 (re-apply after 6 months)
+    IPO_STATE_NEEQ_BASIC,       //  新三板基础层
+    IPO_STATE_NEEQ_INNOVATION,  //  新三板创新层
     IPO_STATE_END
 } ipo_state_t;
 
 //  Months a tutoring letter and a registration stay valid; months after a
 //  rejection before the firm may apply again; months on the NEEQ before
 //  a BSE application.
-#define IPO_LETTER_MONTHS 12
+#define IPO_LETTER_MONTHS       12
 #define IPO_REGISTRATION_MONTHS 12
-#define IPO_REAPPLY_MONTHS 6
-#define IPO_NEEQ_MONTHS 12
+#define IPO_REAPPLY_MONTHS      6
+#define IPO_NEEQ_MONTHS         12
 
 //  Where one firm stands. Dates are YYYYMMDD, 0 for none.
 typedef struct {
-    int state;                      //  ipo_state_t
-    int board;                      //  ipo_board_id_t of its listing track;
-                                    //  -1: none chosen yet
-    int32_t since;                  //  date it entered state
-    int32_t letter;                 //  its tutoring acceptance letter
-    int32_t registered;             //  its registration took effect
-    int32_t rejected;               //  its registration was refused
-    int32_t neeq_since;             //  it was listed on the NEEQ
+    int state;           //  ipo_state_t
+    int board;           //  ipo_board_id_t of its listing track;
+                         //  -1: none chosen yet
+    int32_t since;       //  date it entered state
+    int32_t letter;      //  its tutoring acceptance letter
+    int32_t registered;  //  its registration took effect
+    int32_t rejected;    //  its registration was refused
+    int32_t neeq_since;  //  it was listed on the NEEQ
 } ipo_pipeline_firm_t;
 
 //  What a move changed, for its event.
 typedef struct {
-    int from, to;                   //  ipo_state_t
-    int board;                      //  board after the move; -1: none
-    bool board_changed;             //  a board was chosen or switched
+    int from, to;        //  ipo_state_t
+    int board;           //  board after the move; -1: none
+    bool board_changed;  //  a board was chosen or switched
 } ipo_pipeline_step_t;
 
 //  Alerts ipo_pipeline_alert finds.
 typedef enum {
     IPO_ALERT_NONE = 0,
-    IPO_ALERT_LETTER_EXPIRING,      //  tutoring letter about to expire
-    IPO_ALERT_REGISTRATION_LAPSING, //  registration about to lapse
-    IPO_ALERT_STUCK                 //  in a state beyond its usual time
+    IPO_ALERT_LETTER_EXPIRING,       //  tutoring letter about to expire
+    IPO_ALERT_REGISTRATION_LAPSING,  //  registration about to lapse
+    IPO_ALERT_STUCK                  //  in a state beyond its usual time
 } ipo_alert_t;
 
 //  --------------------------------------------------------------------------

@@ -21,10 +21,10 @@
 #include "registry.pb-c.h"
 
 struct _ipo_server_t {
-    int32_t today;                  //  fixed by ipo/today; 0: the clock
+    int32_t today;  //  fixed by ipo/today; 0: the clock
     int warn_days;
     int64_t city_pool_max, province_pool_max, city_pool_target;
-    char broker [256];              //  for the registry's figures
+    char broker [256];  //  for the registry's figures
     const ipo_subsidy_table_t *subsidy;
     const ipo_board_rules_t *board;
 };
@@ -38,15 +38,13 @@ struct _ipo_server_t {
 static const struct {
     const char *name;
     int event;
-} s_stages [] = {
-    { "REFORM", IPO_EVENT_SHAREHOLDING_REFORMED },
-    { "TUTORING", IPO_EVENT_TUTORING_FILED },
-    { "APPLICATION", IPO_EVENT_APPLICATION_ACCEPTED },
-    { "REGISTRATION", IPO_EVENT_REGISTERED },
-    { "TOP_UP", 0 },
-    { "NEEQ_LISTING", 0 },
-    { NULL }
-};
+} s_stages [] = { { "REFORM", IPO_EVENT_SHAREHOLDING_REFORMED },
+                  { "TUTORING", IPO_EVENT_TUTORING_FILED },
+                  { "APPLICATION", IPO_EVENT_APPLICATION_ACCEPTED },
+                  { "REGISTRATION", IPO_EVENT_REGISTERED },
+                  { "TOP_UP", 0 },
+                  { "NEEQ_LISTING", 0 },
+                  { NULL } };
 
 //  --------------------------------------------------------------------------
 //  Today as YYYYMMDD: ipo/today, else the clock in UTC
@@ -67,7 +65,7 @@ s_who (kj_call_t *call)
 {
     const Kj__RequestHeader *header = kj_call_header (call);
     if (header && header->caller && header->caller->identity
-    &&  *header->caller->identity)
+        && *header->caller->identity)
         return header->caller->identity;
     return "operator";
 }
@@ -86,7 +84,8 @@ s_date (kj_call_t *call, const char *text, int32_t *date)
     if (ipo_subsidy_date_parse (text, date))
         return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "date",
                              "date: '%s' is no date YYYY-MM-DD from 2000 to "
-                             "2099", text);
+                             "2099",
+                             text);
     if (*date > today) {
         char buf [16];
         return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "date",
@@ -102,10 +101,13 @@ s_clean (const char *text)
 {
     const unsigned char *s = (const unsigned char *) text;
     while (*s) {
-        int more = *s < 0x80 ? 0 : (*s & 0xE0) == 0xC0 ? 1
-                 : (*s & 0xF0) == 0xE0 ? 2 : (*s & 0xF8) == 0xF0 ? 3 : -1;
+        int more = *s < 0x80           ? 0
+                 : (*s & 0xE0) == 0xC0 ? 1
+                 : (*s & 0xF0) == 0xE0 ? 2
+                 : (*s & 0xF8) == 0xF0 ? 3
+                                       : -1;
         if (more < 0 || (*s < 0x80 && (*s < 0x20 || *s == 0x7F))
-        ||  (more == 1 && *s < 0xC2))
+            || (more == 1 && *s < 0xC2))
             return false;
         s++;
         for (int i = 0; i < more; i++, s++)
@@ -128,7 +130,8 @@ s_text (kj_call_t *call, const char *field, const char *text, size_t min,
     if (!s_clean (text ? text : ""))
         return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, field,
                              "%s: not UTF-8 text, or holds control "
-                             "characters", field);
+                             "characters",
+                             field);
     return 0;
 }
 
@@ -144,7 +147,8 @@ s_firm (kj_call_t *call, const char *code, bool lock, ipo_store_firm_t *firm)
     if (!found)
         return kj_call_fail (call, KJ__CODE__NOT_FOUND, "firm",
                              "firm: %s is not in the reserve pool; admit it "
-                             "first", code);
+                             "first",
+                             code);
     return 0;
 }
 
@@ -154,7 +158,8 @@ static const char *
 s_board_code (int board)
 {
     return board >= 0 && board < IPO_BOARD_COUNT
-         ? ipo_board_code ((ipo_board_id_t) board) : "";
+             ? ipo_board_code ((ipo_board_id_t) board)
+             : "";
 }
 
 //  A move's message from its record; strings point into rec and date
@@ -201,25 +206,29 @@ s_record (ipo_server_t *self, kj_db_t *db, ipo_store_firm_t *firm,
           const ipo_pipeline_step_t *step, int32_t date, const char *by,
           const char *note, bool lapsed, ipo_store_move_t *rec, int64_t *id)
 {
-    *rec = (ipo_store_move_t) {
-        .from = step->from, .to = step->to, .board = step->board,
-        .day = date, .by = by, .note = note, .lapsed = lapsed,
-        .event_board = -1
-    };
+    *rec = (ipo_store_move_t){ .from = step->from,
+                               .to = step->to,
+                               .board = step->board,
+                               .day = date,
+                               .by = by,
+                               .note = note,
+                               .lapsed = lapsed,
+                               .event_board = -1 };
     int board;
     int event = ipo_pipeline_subsidy_event (step->to, step->board, &board);
     if (event) {
         ipo_subsidy_firm_t subsidy;
-        if (ipo_store_subsidy_firm (db, firm->firm, self->subsidy,
-                                    &subsidy) < 0)
+        if (ipo_store_subsidy_firm (db, firm->firm, self->subsidy, &subsidy)
+            < 0)
             return -1;
-        ipo_subsidy_event_t input = {
-            .board = board, .event = event, .date = date
-        };
+        ipo_subsidy_event_t input = { .board = board,
+                                      .event = event,
+                                      .date = date };
         ipo_subsidy_decision_t decision;
         kj_status_t status;
         if (ipo_subsidy_apply (self->subsidy, &subsidy, &input, &decision,
-                               &status) == 0) {
+                               &status)
+            == 0) {
             rec->event = event;
             rec->event_board = board;
             rec->due_fen = decision.payment_fen;
@@ -227,15 +236,14 @@ s_record (ipo_server_t *self, kj_db_t *db, ipo_store_firm_t *firm,
             rec->stage = s_stage_due (&decision, event);
         }
         else
-            kj_warn ("ipo.subsidy", "firm %s: %s", firm->firm,
-                     status.message);
+            kj_warn ("ipo.subsidy", "firm %s: %s", firm->firm, status.message);
     }
     if (step->to == IPO_STATE_CITY_POOL)
         firm->pool = 1;
     if (step->to == IPO_STATE_PROVINCE_POOL)
         firm->pool = 2;
     if (ipo_store_firm_save (db, firm) < 0
-    ||  ipo_store_move_add (db, firm->firm, rec, id) < 0)
+        || ipo_store_move_add (db, firm->firm, rec, id) < 0)
         return -1;
     Kj__IpoMove msg = KJ__IPO_MOVE__INIT;
     char text [16];
@@ -249,13 +257,13 @@ static Kj__IpoFirm *
 s_file (kj_call_t *call, const ipo_store_firm_t *firm)
 {
     kj_db_t *db = kj_call_db (call);
-    Kj__IpoFirm *out = (Kj__IpoFirm *) kj_call_message (
-        call, &kj__ipo_firm__descriptor);
+    Kj__IpoFirm *out = (Kj__IpoFirm *)
+        kj_call_message (call, &kj__ipo_firm__descriptor);
     out->firm = kj_call_strdup (call, firm->firm);
     out->name = kj_call_strdup (call, firm->name);
     out->city = kj_call_strdup (call, firm->city);
-    out->advisers = (Kj__IpoAdvisers *) kj_call_message (
-        call, &kj__ipo_advisers__descriptor);
+    out->advisers = (Kj__IpoAdvisers *)
+        kj_call_message (call, &kj__ipo_advisers__descriptor);
     out->advisers->sponsor = kj_call_strdup (call, firm->sponsor);
     out->advisers->auditor = kj_call_strdup (call, firm->auditor);
     out->advisers->law_firm = kj_call_strdup (call, firm->law_firm);
@@ -267,23 +275,25 @@ s_file (kj_call_t *call, const ipo_store_firm_t *firm)
     out->since = kj_call_strdup (call, ipo_date_text (pipe->since, text,
                                                       sizeof text));
     if (pipe->state == IPO_STATE_TUTORING_ACCEPTED)
-        out->letter_expires = kj_call_strdup (call, ipo_date_text (
-            ipo_date_add_months (pipe->letter, IPO_LETTER_MONTHS), text,
-            sizeof text));
+        out->letter_expires = kj_call_strdup (
+            call, ipo_date_text (ipo_date_add_months (pipe->letter,
+                                                      IPO_LETTER_MONTHS),
+                                 text, sizeof text));
     if (pipe->state == IPO_STATE_REGISTERED)
-        out->registration_lapses = kj_call_strdup (call, ipo_date_text (
-            ipo_date_add_months (pipe->registered, IPO_REGISTRATION_MONTHS),
-            text, sizeof text));
+        out->registration_lapses = kj_call_strdup (
+            call, ipo_date_text (ipo_date_add_months (pipe->registered,
+                                                      IPO_REGISTRATION_MONTHS),
+                                 text, sizeof text));
 
     PGresult *res = ipo_store_moves (db, firm->firm);
     if (!res)
         return NULL;
     out->n_moves = (size_t) PQntuples (res);
-    out->moves = (Kj__IpoMove **) kj_call_alloc (
-        call, (out->n_moves + 1) * sizeof (void *));
+    out->moves = (Kj__IpoMove **) kj_call_alloc (call, (out->n_moves + 1)
+                                                           * sizeof (void *));
     for (int row = 0; row < PQntuples (res); row++) {
-        Kj__IpoMove *move = (Kj__IpoMove *) kj_call_message (
-            call, &kj__ipo_move__descriptor);
+        Kj__IpoMove *move = (Kj__IpoMove *)
+            kj_call_message (call, &kj__ipo_move__descriptor);
         const char *stage = PQgetvalue (res, row, 7);
         ipo_store_move_t rec = {
             .from = atoi (PQgetvalue (res, row, 1)),
@@ -297,8 +307,7 @@ s_file (kj_call_t *call, const ipo_store_firm_t *firm)
             .rule = kj_call_strdup (call, PQgetvalue (res, row, 9)),
             .lapsed = *PQgetvalue (res, row, 10) == 't'
         };
-        s_move_fill (move, out->firm, &rec,
-                     atoll (PQgetvalue (res, row, 0)),
+        s_move_fill (move, out->firm, &rec, atoll (PQgetvalue (res, row, 0)),
                      (char *) kj_call_alloc (call, 16), 16);
         out->moves [row] = move;
     }
@@ -308,13 +317,13 @@ s_file (kj_call_t *call, const ipo_store_firm_t *firm)
     if (!res)
         return NULL;
     out->n_claims = (size_t) PQntuples (res);
-    out->claims = (Kj__IpoClaim **) kj_call_alloc (
-        call, (out->n_claims + 1) * sizeof (void *));
+    out->claims = (Kj__IpoClaim **) kj_call_alloc (call, (out->n_claims + 1)
+                                                             * sizeof (void *));
     for (int row = 0; row < PQntuples (res); row++) {
         ipo_store_claim_t claim;
         ipo_store_claim_row (res, row, &claim);
-        Kj__IpoClaim *msg = (Kj__IpoClaim *) kj_call_message (
-            call, &kj__ipo_claim__descriptor);
+        Kj__IpoClaim *msg = (Kj__IpoClaim *)
+            kj_call_message (call, &kj__ipo_claim__descriptor);
         msg->id = claim.id;
         msg->firm = out->firm;
         msg->city = out->city;
@@ -345,12 +354,12 @@ s_admit (kj_call_t *call, const ProtobufCMessage *request,
     const Kj__IpoAdvisers *advisers = in->advisers ? in->advisers : &none;
     int32_t date;
     if (s_text (call, "firm", in->firm, 1, 64)
-    ||  s_text (call, "name", in->name, 1, 200)
-    ||  s_text (call, "city", in->city, 1, 32)
-    ||  s_text (call, "advisers.sponsor", advisers->sponsor, 0, 200)
-    ||  s_text (call, "advisers.auditor", advisers->auditor, 0, 200)
-    ||  s_text (call, "advisers.law_firm", advisers->law_firm, 0, 200)
-    ||  s_date (call, in->date, &date))
+        || s_text (call, "name", in->name, 1, 200)
+        || s_text (call, "city", in->city, 1, 32)
+        || s_text (call, "advisers.sponsor", advisers->sponsor, 0, 200)
+        || s_text (call, "advisers.auditor", advisers->auditor, 0, 200)
+        || s_text (call, "advisers.law_firm", advisers->law_firm, 0, 200)
+        || s_date (call, in->date, &date))
         return -1;
     ipo_store_firm_t firm = { .pool = 0 };
     snprintf (firm.firm, sizeof firm.firm, "%s", in->firm);
@@ -371,7 +380,7 @@ s_admit (kj_call_t *call, const ProtobufCMessage *request,
     Kj__IpoFirmReply *out = (Kj__IpoFirmReply *) reply;
     out->firm = s_file (call, &firm);
     if (!out->firm
-    ||  kj_outbox_add (db, "ipo.firm.admitted", firm.firm, &out->firm->base))
+        || kj_outbox_add (db, "ipo.firm.admitted", firm.firm, &out->firm->base))
         return kj_call_fail_db (call);
     return 0;
 }
@@ -380,8 +389,7 @@ s_admit (kj_call_t *call, const ProtobufCMessage *request,
 //  The reply of a move: the move recorded and the firm's file
 static int
 s_move_reply (kj_call_t *call, const ipo_store_firm_t *firm,
-              const ipo_store_move_t *rec, int64_t id,
-              Kj__IpoMoveReply *out)
+              const ipo_store_move_t *rec, int64_t id, Kj__IpoMoveReply *out)
 {
     out->move = (Kj__IpoMove *) kj_call_message (call,
                                                  &kj__ipo_move__descriptor);
@@ -403,12 +411,12 @@ s_review (kj_call_t *call, const ProtobufCMessage *request,
     ipo_store_firm_t firm;
     int32_t date;
     if (in->level != KJ__IPO_LEVEL__IPO_CITY
-    &&  in->level != KJ__IPO_LEVEL__IPO_PROVINCE)
+        && in->level != KJ__IPO_LEVEL__IPO_PROVINCE)
         return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "level",
                              "level: CITY or PROVINCE");
     if (s_text (call, "note", in->note, 0, NOTE_MAX)
-    ||  s_date (call, in->date, &date)
-    ||  s_firm (call, in->firm, true, &firm))
+        || s_date (call, in->date, &date)
+        || s_firm (call, in->firm, true, &firm))
         return -1;
     bool city = in->level == KJ__IPO_LEVEL__IPO_CITY;
     int from = city ? IPO_STATE_CANDIDATE : IPO_STATE_CITY_POOL;
@@ -416,28 +424,27 @@ s_review (kj_call_t *call, const ProtobufCMessage *request,
     if (firm.pipe.state != from)
         return kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION, "level",
                              "level: the firm is %s; the %s reviews firms "
-                             "in %s", ipo_pipeline_state_name (
-                                 firm.pipe.state),
-                             city ? _("city") : _("province"),
+                             "in %s",
+                             ipo_pipeline_state_name (firm.pipe.state),
+                             city ? _ ("city") : _ ("province"),
                              ipo_pipeline_state_name (from));
     ipo_store_move_t rec;
     int64_t id = 0;
     if (!in->approve) {
-        rec = (ipo_store_move_t) {
-            .from = from, .to = from, .board = firm.pipe.board, .day = date,
-            .by = s_who (call), .note = in->note
-        };
+        rec = (ipo_store_move_t){ .from = from,
+                                  .to = from,
+                                  .board = firm.pipe.board,
+                                  .day = date,
+                                  .by = s_who (call),
+                                  .note = in->note };
         Kj__IpoMove msg = KJ__IPO_MOVE__INIT;
         char text [16];
         s_move_fill (&msg, firm.firm, &rec, 0, text, sizeof text);
-        if (kj_outbox_add (db, "ipo.firm.review_refused", firm.firm,
-                           &msg.base))
+        if (kj_outbox_add (db, "ipo.firm.review_refused", firm.firm, &msg.base))
             return kj_call_fail_db (call);
-        return s_move_reply (call, &firm, &rec, 0,
-                             (Kj__IpoMoveReply *) reply);
+        return s_move_reply (call, &firm, &rec, 0, (Kj__IpoMoveReply *) reply);
     }
-    int64_t count, most = city ? self->city_pool_max
-                               : self->province_pool_max;
+    int64_t count, most = city ? self->city_pool_max : self->province_pool_max;
     if (ipo_store_pool_count (db, city ? firm.city : NULL, &count) < 0)
         return kj_call_fail_db (call);
     if (count >= most)
@@ -449,8 +456,8 @@ s_review (kj_call_t *call, const ProtobufCMessage *request,
     kj_status_t status;
     if (ipo_pipeline_move (&firm.pipe, to, -1, date, &step, &status))
         return kj_call_fail_status (call, &status);
-    if (s_record (self, db, &firm, &step, date, s_who (call), in->note,
-                  false, &rec, &id))
+    if (s_record (self, db, &firm, &step, date, s_who (call), in->note, false,
+                  &rec, &id))
         return kj_call_fail_db (call);
     return s_move_reply (call, &firm, &rec, id, (Kj__IpoMoveReply *) reply);
 }
@@ -477,13 +484,14 @@ s_move (kj_call_t *call, const ProtobufCMessage *request,
         if (board < 0)
             return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "board",
                                  "board: unknown '%s'; MAIN, CHINEXT, STAR "
-                                 "or BSE", in->board);
+                                 "or BSE",
+                                 in->board);
     }
     ipo_store_firm_t firm;
     int32_t date;
     if (s_text (call, "note", in->note, 0, NOTE_MAX)
-    ||  s_date (call, in->date, &date)
-    ||  s_firm (call, in->firm, true, &firm))
+        || s_date (call, in->date, &date)
+        || s_firm (call, in->firm, true, &firm))
         return -1;
     ipo_pipeline_step_t step;
     kj_status_t status;
@@ -515,8 +523,7 @@ s_get (kj_call_t *call, const ProtobufCMessage *request,
 //  The yearly figures of a firm from kejin-registry into input: t0 its
 //  latest year with figures, t1 and t2 the two before (all three needed)
 static int
-s_registry_figures (kj_call_t *call, const char *code,
-                    ipo_board_input_t *input)
+s_registry_figures (kj_call_t *call, const char *code, ipo_board_input_t *input)
 {
     ipo_server_t *self = (ipo_server_t *) kj_call_state (call);
     kj_client_t *client = kj_client_new (self->broker);
@@ -532,11 +539,12 @@ s_registry_figures (kj_call_t *call, const char *code,
     kj_client_destroy (&client);
     if (code_rc != KJ__CODE__OK) {
         int rc = code_rc == KJ__CODE__NOT_FOUND
-               ? kj_call_fail (call, KJ__CODE__NOT_FOUND, "firm",
-                               "firm: %s is not in the registry", code)
-               : kj_call_fail (call, KJ__CODE__UNAVAILABLE, "from_registry",
-                               "from_registry: the registry did not answer "
-                               "(%s); retry later", status.message);
+                   ? kj_call_fail (call, KJ__CODE__NOT_FOUND, "firm",
+                                   "firm: %s is not in the registry", code)
+                   : kj_call_fail (call, KJ__CODE__UNAVAILABLE, "from_registry",
+                                   "from_registry: the registry did not answer "
+                                   "(%s); retry later",
+                                   status.message);
         return rc;
     }
     const Kj__Enterprise *e = got->enterprise;
@@ -561,7 +569,8 @@ s_registry_figures (kj_call_t *call, const char *code,
         return kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION,
                              "from_registry",
                              "from_registry: the registry holds no figures "
-                             "for three years running up to %d", latest);
+                             "for three years running up to %d",
+                             latest);
     return 0;
 }
 
@@ -581,8 +590,8 @@ s_fit (kj_call_t *call, const ProtobufCMessage *request,
     memset (&input, 0, sizeof input);
     for (const ipo_board_field_t *field = ipo_board_fields; field->name;
          field++) {
-        const ProtobufCFieldDescriptor *from =
-            protobuf_c_message_descriptor_get_field_by_name (
+        const ProtobufCFieldDescriptor
+            *from = protobuf_c_message_descriptor_get_field_by_name (
                 &kj__ipo_figures__descriptor, field->name);
         assert (from && from->type == PROTOBUF_C_TYPE_INT64);
         memcpy ((char *) &input + field->offset,
@@ -590,7 +599,7 @@ s_fit (kj_call_t *call, const ProtobufCMessage *request,
     }
     if (in->from_registry) {
         if (s_text (call, "firm", in->firm, 1, 64)
-        ||  s_registry_figures (call, in->firm, &input))
+            || s_registry_figures (call, in->firm, &input))
             return -1;
     }
     ipo_board_fit_t fit;
@@ -609,19 +618,21 @@ s_fit (kj_call_t *call, const ProtobufCMessage *request,
     for (size_t i = 0; i < fit.count; i++)
         if (fit.outcome [i].met)
             out->meets [out->n_meets++] = kj_call_strdup (
-                call, ipo_board_standard_name (fit.outcome [i].standard,
-                                               name, sizeof name));
+                call, ipo_board_standard_name (fit.outcome [i].standard, name,
+                                               sizeof name));
     if (fit.nearest >= 0) {
         const ipo_board_outcome_t *near = &fit.outcome [fit.nearest];
-        out->nearest = kj_call_strdup (
-            call, ipo_board_standard_name (near->standard, name,
-                                           sizeof name));
+        out->nearest = kj_call_strdup (call,
+                                       ipo_board_standard_name (near->standard,
+                                                                name,
+                                                                sizeof name));
         out->n_shorts = near->shorts;
-        out->shorts = (Kj__IpoShort **) kj_call_alloc (
-            call, (near->shorts + 1) * sizeof (void *));
+        out->shorts = (Kj__IpoShort **) kj_call_alloc (call,
+                                                       (near->shorts + 1)
+                                                           * sizeof (void *));
         for (size_t i = 0; i < near->shorts; i++) {
-            Kj__IpoShort *s = (Kj__IpoShort *) kj_call_message (
-                call, &kj__ipo_short__descriptor);
+            Kj__IpoShort *s = (Kj__IpoShort *)
+                kj_call_message (call, &kj__ipo_short__descriptor);
             s->figure = (char *) ipo_board_figure_name (
                 near->short_of [i].figure);
             s->have = near->short_of [i].have;
@@ -637,8 +648,8 @@ s_fit (kj_call_t *call, const ProtobufCMessage *request,
 static Kj__IpoClaim *
 s_claim_msg (kj_call_t *call, const ipo_store_claim_t *claim)
 {
-    Kj__IpoClaim *msg = (Kj__IpoClaim *) kj_call_message (
-        call, &kj__ipo_claim__descriptor);
+    Kj__IpoClaim *msg = (Kj__IpoClaim *)
+        kj_call_message (call, &kj__ipo_claim__descriptor);
     char text [16];
     msg->id = claim->id;
     msg->firm = kj_call_strdup (call, claim->firm);
@@ -666,17 +677,17 @@ s_claim (kj_call_t *call, const ProtobufCMessage *request,
     kj_db_t *db = kj_call_db (call);
     int stage = 0;
     while (s_stages [stage].name
-       &&  strcmp (s_stages [stage].name, in->stage ? in->stage : ""))
+           && strcmp (s_stages [stage].name, in->stage ? in->stage : ""))
         stage++;
     if (!s_stages [stage].name)
         return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "stage",
                              "stage: unknown '%s'; REFORM, TUTORING, "
                              "APPLICATION, REGISTRATION, TOP_UP or "
-                             "NEEQ_LISTING", in->stage ? in->stage : "");
+                             "NEEQ_LISTING",
+                             in->stage ? in->stage : "");
     ipo_store_firm_t firm;
     int32_t date;
-    if (s_date (call, in->date, &date)
-    ||  s_firm (call, in->firm, true, &firm))
+    if (s_date (call, in->date, &date) || s_firm (call, in->firm, true, &firm))
         return -1;
     ipo_store_claim_t claim = { .filed = date, .year = date / 10000 };
     int rc = ipo_store_claim_find (db, firm.firm, in->stage, &claim);
@@ -685,8 +696,8 @@ s_claim (kj_call_t *call, const ProtobufCMessage *request,
     if (rc)
         return kj_call_fail (call, KJ__CODE__ALREADY_EXISTS, "stage",
                              "stage: claim %lld for %s is %s already; a "
-                             "stage is paid once", (long long) claim.id,
-                             in->stage, claim.status);
+                             "stage is paid once",
+                             (long long) claim.id, in->stage, claim.status);
     rc = ipo_store_stage_due (db, firm.firm, in->stage, &claim.amount_fen,
                               &claim.board);
     if (rc < 0)
@@ -695,7 +706,8 @@ s_claim (kj_call_t *call, const ProtobufCMessage *request,
         return kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION, "stage",
                              "stage: nothing is due for %s: the firm has "
                              "not reached it, or it pays nothing on the "
-                             "firm's board", in->stage);
+                             "firm's board",
+                             in->stage);
     int64_t budget, committed, paid;
     rc = ipo_store_budget (db, claim.year, true, &budget, &committed, &paid);
     if (rc < 0)
@@ -703,13 +715,15 @@ s_claim (kj_call_t *call, const ProtobufCMessage *request,
     if (!rc)
         return kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION, "date",
                              "date: no subsidy budget is set for %d; set "
-                             "one first (`kejin ipo budget`)", claim.year);
+                             "one first (`kejin ipo budget`)",
+                             claim.year);
     int64_t left = budget - committed - paid;
     if (claim.amount_fen > left)
         return kj_call_fail (call, KJ__CODE__RESOURCE_EXHAUSTED, "stage",
                              "stage: the claim needs %lld fen, the budget "
-                             "of %d has %lld left", (long long)
-                             claim.amount_fen, claim.year, (long long) left);
+                             "of %d has %lld left",
+                             (long long) claim.amount_fen, claim.year,
+                             (long long) left);
     snprintf (claim.firm, sizeof claim.firm, "%s", firm.firm);
     snprintf (claim.city, sizeof claim.city, "%s", firm.city);
     snprintf (claim.stage, sizeof claim.stage, "%s", in->stage);
@@ -720,7 +734,8 @@ s_claim (kj_call_t *call, const ProtobufCMessage *request,
     if (!rc)
         return kj_call_fail (call, KJ__CODE__ABORTED, "stage",
                              "stage: another claim for %s came first; "
-                             "look at the firm's file", in->stage);
+                             "look at the firm's file",
+                             in->stage);
     Kj__IpoClaimReply *out = (Kj__IpoClaimReply *) reply;
     out->claim = s_claim_msg (call, &claim);
     if (kj_outbox_add (db, "ipo.claim.filed", firm.firm, &out->claim->base))
@@ -737,12 +752,12 @@ s_approve (kj_call_t *call, const ProtobufCMessage *request,
     const Kj__IpoApproveRequest *in = (const Kj__IpoApproveRequest *) request;
     kj_db_t *db = kj_call_db (call);
     if (in->level != KJ__IPO_LEVEL__IPO_CITY
-    &&  in->level != KJ__IPO_LEVEL__IPO_PROVINCE)
+        && in->level != KJ__IPO_LEVEL__IPO_PROVINCE)
         return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "level",
                              "level: CITY or PROVINCE");
     int32_t date;
     if (s_text (call, "note", in->note, 0, NOTE_MAX)
-    ||  s_date (call, in->date, &date))
+        || s_date (call, in->date, &date))
         return -1;
     ipo_store_claim_t claim;
     int rc = ipo_store_claim_load (db, in->claim, true, &claim);
@@ -756,13 +771,15 @@ s_approve (kj_call_t *call, const ProtobufCMessage *request,
     if (strcmp (claim.status, awaits))
         return kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION, "level",
                              "level: claim %lld is %s; the %s reviews "
-                             "claims that are %s", (long long) claim.id,
-                             claim.status, city ? _("city") : _("province"),
-                             awaits);
+                             "claims that are %s",
+                             (long long) claim.id, claim.status,
+                             city ? _ ("city") : _ ("province"), awaits);
     snprintf (claim.status, sizeof claim.status, "%s",
-              !in->approve ? "REFUSED" : city ? "CITY_APPROVED" : "PAID");
-    snprintf (city ? claim.city_by : claim.province_by,
-              sizeof claim.city_by, "%s", s_who (call));
+              !in->approve ? "REFUSED"
+              : city       ? "CITY_APPROVED"
+                           : "PAID");
+    snprintf (city ? claim.city_by : claim.province_by, sizeof claim.city_by,
+              "%s", s_who (call));
     if (in->note && *in->note)
         snprintf (claim.note, sizeof claim.note, "%s", in->note);
     if (ipo_store_claim_save (db, &claim) < 0)
@@ -770,7 +787,8 @@ s_approve (kj_call_t *call, const ProtobufCMessage *request,
     Kj__IpoClaimReply *out = (Kj__IpoClaimReply *) reply;
     out->claim = s_claim_msg (call, &claim);
     const char *topic = !in->approve ? "ipo.claim.refused"
-                      : city ? "ipo.claim.approved" : "ipo.claim.paid";
+                      : city         ? "ipo.claim.approved"
+                                     : "ipo.claim.paid";
     if (kj_outbox_add (db, topic, claim.firm, &out->claim->base))
         return kj_call_fail_db (call);
     return 0;
@@ -786,8 +804,8 @@ s_budget_reply (kj_call_t *call, int year, bool lock, Kj__IpoBudgetReply *out)
                                &committed, &paid);
     if (rc < 0)
         return kj_call_fail_db (call);
-    out->budget = (Kj__IpoBudget *) kj_call_message (
-        call, &kj__ipo_budget__descriptor);
+    out->budget = (Kj__IpoBudget *)
+        kj_call_message (call, &kj__ipo_budget__descriptor);
     out->budget->year = year;
     out->budget->budget_fen = budget;
     out->budget->committed_fen = committed;
@@ -823,12 +841,11 @@ s_set_budget (kj_call_t *call, const ProtobufCMessage *request,
         return -1;
     int64_t held = out->budget->committed_fen + out->budget->paid_fen;
     if (in->budget_fen < held)
-        return kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION,
-                             "budget_fen",
+        return kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION, "budget_fen",
                              "budget_fen: below the %lld fen committed and "
-                             "paid in %d", (long long) held, in->year);
-    if (ipo_store_budget_set (kj_call_db (call), in->year, in->budget_fen)
-        < 0)
+                             "paid in %d",
+                             (long long) held, in->year);
+    if (ipo_store_budget_set (kj_call_db (call), in->year, in->budget_fen) < 0)
         return kj_call_fail_db (call);
     out->budget->budget_fen = in->budget_fen;
     out->budget->left_fen = in->budget_fen - held;
@@ -846,8 +863,7 @@ s_budget (kj_call_t *call, const ProtobufCMessage *request,
     const Kj__IpoBudgetRequest *in = (const Kj__IpoBudgetRequest *) request;
     if (s_year (call, in->year))
         return -1;
-    return s_budget_reply (call, in->year, false,
-                           (Kj__IpoBudgetReply *) reply);
+    return s_budget_reply (call, in->year, false, (Kj__IpoBudgetReply *) reply);
 }
 
 //  --------------------------------------------------------------------------
@@ -863,16 +879,16 @@ s_report (kj_call_t *call, const ProtobufCMessage *request,
     if (s_text (call, "city", in->city, 0, 32))
         return -1;
     const char *city = in->city ? in->city : "";
-    PGresult *res = ipo_store_funnel (kj_call_db (call), city,
-                                      s_today (self));
+    PGresult *res = ipo_store_funnel (kj_call_db (call), city, s_today (self));
     if (!res)
         return kj_call_fail_db (call);
     int rows = PQntuples (res);
-    out->funnel = (Kj__IpoFunnel **) kj_call_alloc (
-        call, (rows + 1) * sizeof (void *));
+    out->funnel = (Kj__IpoFunnel **) kj_call_alloc (call,
+                                                    (rows + 1)
+                                                        * sizeof (void *));
     for (int row = 0; row < rows; row++) {
-        Kj__IpoFunnel *f = (Kj__IpoFunnel *) kj_call_message (
-            call, &kj__ipo_funnel__descriptor);
+        Kj__IpoFunnel *f = (Kj__IpoFunnel *)
+            kj_call_message (call, &kj__ipo_funnel__descriptor);
         f->city = kj_call_strdup (call, PQgetvalue (res, row, 0));
         f->candidates = atoi (PQgetvalue (res, row, 1));
         f->pool = atoi (PQgetvalue (res, row, 2));
@@ -890,11 +906,11 @@ s_report (kj_call_t *call, const ProtobufCMessage *request,
     if (!res)
         return kj_call_fail_db (call);
     rows = PQntuples (res);
-    out->paid = (Kj__IpoPaid **) kj_call_alloc (
-        call, (rows + 1) * sizeof (void *));
+    out->paid = (Kj__IpoPaid **) kj_call_alloc (call,
+                                                (rows + 1) * sizeof (void *));
     for (int row = 0; row < rows; row++) {
-        Kj__IpoPaid *p = (Kj__IpoPaid *) kj_call_message (
-            call, &kj__ipo_paid__descriptor);
+        Kj__IpoPaid *p = (Kj__IpoPaid *)
+            kj_call_message (call, &kj__ipo_paid__descriptor);
         p->city = kj_call_strdup (call, PQgetvalue (res, row, 0));
         p->board = (char *) s_board_code (atoi (PQgetvalue (res, row, 1)));
         p->paid_fen = atoll (PQgetvalue (res, row, 2));
@@ -906,16 +922,14 @@ s_report (kj_call_t *call, const ProtobufCMessage *request,
 
 //  --------------------------------------------------------------------------
 //  The names of alerts, for events
-static const char *const s_alert_names [] = {
-    "", "LETTER_EXPIRING", "REGISTRATION_LAPSING", "STUCK"
-};
+static const char *const s_alert_names [] = { "", "LETTER_EXPIRING",
+                                              "REGISTRATION_LAPSING", "STUCK" };
 
 //  One firm of a sweep: what lapsed, then the alert due, once per alert.
 //  Adds to *lapsed and *alerts; 0, or -1 when the database failed.
 static int
-s_sweep_firm (ipo_server_t *self, kj_db_t *db, const char *code,
-              int32_t today, int warn_days, uint32_t *lapsed,
-              uint32_t *alerts)
+s_sweep_firm (ipo_server_t *self, kj_db_t *db, const char *code, int32_t today,
+              int warn_days, uint32_t *lapsed, uint32_t *alerts)
 {
     ipo_store_firm_t firm;
     int found = ipo_store_firm_load (db, code, true, &firm);
@@ -925,8 +939,8 @@ s_sweep_firm (ipo_server_t *self, kj_db_t *db, const char *code,
     if (ipo_pipeline_expire (&firm.pipe, today, &step)) {
         ipo_store_move_t rec;
         int64_t id;
-        if (s_record (self, db, &firm, &step, firm.pipe.since, "kejin-ipo",
-                      "", true, &rec, &id))
+        if (s_record (self, db, &firm, &step, firm.pipe.since, "kejin-ipo", "",
+                      true, &rec, &id))
             return -1;
         (*lapsed)++;
     }
@@ -947,7 +961,7 @@ s_sweep_firm (ipo_server_t *self, kj_db_t *db, const char *code,
     msg.deadline = (char *) ipo_date_text (deadline, until, sizeof until);
     msg.date = (char *) ipo_date_text (today, day, sizeof day);
     if (ipo_store_firm_save (db, &firm) < 0
-    ||  kj_outbox_add (db, "ipo.alert", firm.firm, &msg.base))
+        || kj_outbox_add (db, "ipo.alert", firm.firm, &msg.base))
         return -1;
     (*alerts)++;
     return 0;
@@ -969,8 +983,8 @@ s_sweep_all (ipo_server_t *self, kj_db_t *db, int32_t today, int warn_days,
             rc = -1;
             break;
         }
-        rc = s_sweep_firm (self, db, PQgetvalue (res, row, 0), today,
-                           warn_days, lapsed, alerts);
+        rc = s_sweep_firm (self, db, PQgetvalue (res, row, 0), today, warn_days,
+                           lapsed, alerts);
         if (own && rc == 0)
             rc = kj_db_commit (db);
         if (own && rc)
@@ -1026,7 +1040,8 @@ ipo_server_new (kj_service_t *service, kj_db_t *db, kj_status_t *status)
         free (self);
         kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "today",
                        "ipo/today: '%s' is no date YYYY-MM-DD from 2000 to "
-                       "2099", today);
+                       "2099",
+                       today);
         return NULL;
     }
     self->warn_days = (int) kj_config_int (config, "ipo/warn_days");
@@ -1046,17 +1061,15 @@ ipo_server_destroy (void *self)
     free (self);
 }
 
-const kj_method_t ipo_methods [] = {
-    { "Admit", s_admit, KJ_WRITE },
-    { "Review", s_review, KJ_WRITE },
-    { "Move", s_move, KJ_WRITE },
-    { "Get", s_get, 0 },
-    { "Fit", s_fit, 0 },
-    { "Claim", s_claim, KJ_WRITE },
-    { "Approve", s_approve, KJ_WRITE },
-    { "SetBudget", s_set_budget, KJ_WRITE },
-    { "Budget", s_budget, 0 },
-    { "Report", s_report, 0 },
-    { "Sweep", s_sweep, KJ_WRITE },
-    { NULL }
-};
+const kj_method_t ipo_methods [] = { { "Admit", s_admit, KJ_WRITE },
+                                     { "Review", s_review, KJ_WRITE },
+                                     { "Move", s_move, KJ_WRITE },
+                                     { "Get", s_get, 0 },
+                                     { "Fit", s_fit, 0 },
+                                     { "Claim", s_claim, KJ_WRITE },
+                                     { "Approve", s_approve, KJ_WRITE },
+                                     { "SetBudget", s_set_budget, KJ_WRITE },
+                                     { "Budget", s_budget, 0 },
+                                     { "Report", s_report, 0 },
+                                     { "Sweep", s_sweep, KJ_WRITE },
+                                     { NULL } };

@@ -8,8 +8,8 @@
 #include "ipo_store.h"
 
 //  Text of a number, for a parameter
-#define NUM(buf, value) (snprintf (buf, sizeof buf, "%lld", \
-                                   (long long) (value)), buf)
+#define NUM(buf, value)                                                        \
+    (snprintf (buf, sizeof buf, "%lld", (long long) (value)), buf)
 
 static void
 s_copy (char *to, size_t size, const char *from)
@@ -24,13 +24,17 @@ ipo_store_firm_load (kj_db_t *db, const char *firm, bool lock,
                      ipo_store_firm_t *out)
 {
     const char *params [] = { firm };
-    PGresult *res = kj_db_exec (db, lock
-        ? "SELECT firm, name, city, sponsor, auditor, law_firm, state, board, "
-          "since, letter, registered, rejected, neeq_since, pool, alerted "
-          "FROM firm WHERE firm = $1 FOR UPDATE"
-        : "SELECT firm, name, city, sponsor, auditor, law_firm, state, board, "
-          "since, letter, registered, rejected, neeq_since, pool, alerted "
-          "FROM firm WHERE firm = $1", 1, params);
+    PGresult *res = kj_db_exec (
+        db,
+        lock ? "SELECT firm, name, city, sponsor, auditor, law_firm, state, "
+               "board, "
+               "since, letter, registered, rejected, neeq_since, pool, alerted "
+               "FROM firm WHERE firm = $1 FOR UPDATE"
+             : "SELECT firm, name, city, sponsor, auditor, law_firm, state, "
+               "board, "
+               "since, letter, registered, rejected, neeq_since, pool, alerted "
+               "FROM firm WHERE firm = $1",
+        1, params);
     if (!res)
         return -1;
     int found = PQntuples (res) == 1;
@@ -61,15 +65,20 @@ int
 ipo_store_firm_insert (kj_db_t *db, const ipo_store_firm_t *firm)
 {
     char state [16], since [16];
-    const char *params [] = {
-        firm->firm, firm->name, firm->city, firm->sponsor, firm->auditor,
-        firm->law_firm, NUM (state, firm->pipe.state),
-        NUM (since, firm->pipe.since)
-    };
-    PGresult *res = kj_db_exec (db,
+    const char *params [] = { firm->firm,
+                              firm->name,
+                              firm->city,
+                              firm->sponsor,
+                              firm->auditor,
+                              firm->law_firm,
+                              NUM (state, firm->pipe.state),
+                              NUM (since, firm->pipe.since) };
+    PGresult *res = kj_db_exec (
+        db,
         "INSERT INTO firm (firm, name, city, sponsor, auditor, law_firm, "
         "state, since) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
-        "ON CONFLICT (firm) DO NOTHING", 8, params);
+        "ON CONFLICT (firm) DO NOTHING",
+        8, params);
     if (!res)
         return -1;
     int added = atoi (PQcmdTuples (res)) == 1;
@@ -83,17 +92,26 @@ int
 ipo_store_firm_save (kj_db_t *db, const ipo_store_firm_t *firm)
 {
     char v [8][16];
-    const char *params [] = {
-        firm->firm, NUM (v [0], firm->pipe.state), NUM (v [1], firm->pipe.board),
-        NUM (v [2], firm->pipe.since), NUM (v [3], firm->pipe.letter),
-        NUM (v [4], firm->pipe.registered), NUM (v [5], firm->pipe.rejected),
-        NUM (v [6], firm->pipe.neeq_since), NUM (v [7], firm->pool),
-        firm->alerted
-    };
-    return kj_db_run (db,
-        "UPDATE firm SET state = $2, board = $3, since = $4, letter = $5, "
-        "registered = $6, rejected = $7, neeq_since = $8, pool = $9, "
-        "alerted = $10 WHERE firm = $1", 10, params) < 0 ? -1 : 1;
+    const char *params [] = { firm->firm,
+                              NUM (v [0], firm->pipe.state),
+                              NUM (v [1], firm->pipe.board),
+                              NUM (v [2], firm->pipe.since),
+                              NUM (v [3], firm->pipe.letter),
+                              NUM (v [4], firm->pipe.registered),
+                              NUM (v [5], firm->pipe.rejected),
+                              NUM (v [6], firm->pipe.neeq_since),
+                              NUM (v [7], firm->pool),
+                              firm->alerted };
+    return kj_db_run (
+               db,
+               "UPDATE firm SET state = $2, board = $3, since = $4, letter = "
+               "$5, "
+               "registered = $6, rejected = $7, neeq_since = $8, pool = $9, "
+               "alerted = $10 WHERE firm = $1",
+               10, params)
+                 < 0
+             ? -1
+             : 1;
 }
 
 //  --------------------------------------------------------------------------
@@ -102,7 +120,8 @@ int
 ipo_store_pool_count (kj_db_t *db, const char *city, int64_t *count)
 {
     const char *params [] = { city };
-    PGresult *res = kj_db_exec (db,
+    PGresult *res = kj_db_exec (
+        db,
         "SELECT count (*) FROM firm WHERE ($1::text IS NULL AND pool = 2 "
         "OR city = $1 AND pool >= 1) AND state NOT IN (12, 13, 14, 15)",
         1, params);
@@ -121,24 +140,24 @@ ipo_store_subsidy_firm (kj_db_t *db, const char *firm,
                         ipo_subsidy_firm_t *out)
 {
     const char *params [] = { firm };
-    PGresult *res = kj_db_exec (db,
-        "SELECT event, event_board, day FROM move WHERE firm = $1 "
-        "AND event > 0 ORDER BY id", 1, params);
+    PGresult *res =
+        kj_db_exec (db,
+                    "SELECT event, event_board, day FROM move WHERE firm = $1 "
+                    "AND event > 0 ORDER BY id",
+                    1, params);
     if (!res)
         return -1;
     ipo_subsidy_firm_init (out);
     for (int row = 0; row < PQntuples (res); row++) {
-        ipo_subsidy_event_t event = {
-            .event = atoi (PQgetvalue (res, row, 0)),
-            .board = atoi (PQgetvalue (res, row, 1)),
-            .date = atoi (PQgetvalue (res, row, 2))
-        };
+        ipo_subsidy_event_t event = { .event = atoi (PQgetvalue (res, row, 0)),
+                                      .board = atoi (PQgetvalue (res, row, 1)),
+                                      .date = atoi (PQgetvalue (res, row, 2)) };
         ipo_subsidy_decision_t decision;
         kj_status_t status;
         //  Recorded events were applied once already: they apply again
         if (ipo_subsidy_apply (table, out, &event, &decision, &status))
             kj_warn ("ipo.replay", "firm %s: recorded event refused: %s", firm,
-                         status.message);
+                     status.message);
     }
     PQclear (res);
     return 1;
@@ -147,23 +166,30 @@ ipo_store_subsidy_firm (kj_db_t *db, const char *firm,
 //  --------------------------------------------------------------------------
 //  Record a move; see the header.
 int
-ipo_store_move_add (kj_db_t *db, const char *firm,
-                    const ipo_store_move_t *move, int64_t *id)
+ipo_store_move_add (kj_db_t *db, const char *firm, const ipo_store_move_t *move,
+                    int64_t *id)
 {
     char v [8][24];
-    const char *params [] = {
-        firm, NUM (v [0], move->from), NUM (v [1], move->to),
-        NUM (v [2], move->board), NUM (v [3], move->day), move->by,
-        move->note ? move->note : "", NUM (v [4], move->event),
-        NUM (v [5], move->event_board), move->stage,
-        NUM (v [6], move->due_fen), move->rule ? move->rule : "",
-        move->lapsed ? "true" : "false"
-    };
-    PGresult *res = kj_db_exec (db,
+    const char *params [] = { firm,
+                              NUM (v [0], move->from),
+                              NUM (v [1], move->to),
+                              NUM (v [2], move->board),
+                              NUM (v [3], move->day),
+                              move->by,
+                              move->note ? move->note : "",
+                              NUM (v [4], move->event),
+                              NUM (v [5], move->event_board),
+                              move->stage,
+                              NUM (v [6], move->due_fen),
+                              move->rule ? move->rule : "",
+                              move->lapsed ? "true" : "false" };
+    PGresult *res = kj_db_exec (
+        db,
         "INSERT INTO move (firm, from_state, to_state, board, day, by_whom, "
         "note, event, event_board, stage, due_fen, rule, lapsed) VALUES "
         "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) "
-        "RETURNING id", 13, params);
+        "RETURNING id",
+        13, params);
     if (!res)
         return -1;
     *id = atoll (PQgetvalue (res, 0, 0));
@@ -177,10 +203,12 @@ PGresult *
 ipo_store_moves (kj_db_t *db, const char *firm)
 {
     const char *params [] = { firm };
-    return kj_db_exec (db,
+    return kj_db_exec (
+        db,
         "SELECT id, from_state, to_state, board, day, by_whom, note, "
         "coalesce (stage, ''), due_fen, rule, lapsed FROM move "
-        "WHERE firm = $1 ORDER BY id", 1, params);
+        "WHERE firm = $1 ORDER BY id",
+        1, params);
 }
 
 //  --------------------------------------------------------------------------
@@ -190,9 +218,11 @@ ipo_store_stage_due (kj_db_t *db, const char *firm, const char *stage,
                      int64_t *due_fen, int *board)
 {
     const char *params [] = { firm, stage };
-    PGresult *res = kj_db_exec (db,
-        "SELECT due_fen, event_board FROM move WHERE firm = $1 "
-        "AND stage = $2 ORDER BY id LIMIT 1", 2, params);
+    PGresult *res =
+        kj_db_exec (db,
+                    "SELECT due_fen, event_board FROM move WHERE firm = $1 "
+                    "AND stage = $2 ORDER BY id LIMIT 1",
+                    2, params);
     if (!res)
         return -1;
     int found = PQntuples (res) == 1;
@@ -206,8 +236,8 @@ ipo_store_stage_due (kj_db_t *db, const char *firm, const char *stage,
 
 //  --------------------------------------------------------------------------
 //  Claims: the columns every query reads, and a row of them
-#define CLAIM_COLUMNS \
-    "c.id, c.firm, f.city, c.stage, c.board, c.amount_fen, c.status, " \
+#define CLAIM_COLUMNS                                                          \
+    "c.id, c.firm, f.city, c.stage, c.board, c.amount_fen, c.status, "         \
     "c.filed, c.year, c.city_by, c.province_by, c.note"
 
 void
@@ -246,10 +276,13 @@ ipo_store_claim_find (kj_db_t *db, const char *firm, const char *stage,
                       ipo_store_claim_t *out)
 {
     const char *params [] = { firm, stage };
-    return s_claim_one (kj_db_exec (db,
-        "SELECT " CLAIM_COLUMNS " FROM claim c JOIN firm f USING (firm) "
-        "WHERE c.firm = $1 AND c.stage = $2 AND c.status <> 'REFUSED'",
-        2, params), out);
+    return s_claim_one (
+        kj_db_exec (
+            db,
+            "SELECT " CLAIM_COLUMNS " FROM claim c JOIN firm f USING (firm) "
+            "WHERE c.firm = $1 AND c.stage = $2 AND c.status <> 'REFUSED'",
+            2, params),
+        out);
 }
 
 int
@@ -258,11 +291,16 @@ ipo_store_claim_load (kj_db_t *db, int64_t id, bool lock,
 {
     char text [24];
     const char *params [] = { NUM (text, id) };
-    return s_claim_one (kj_db_exec (db, lock
-        ? "SELECT " CLAIM_COLUMNS " FROM claim c JOIN firm f USING (firm) "
-          "WHERE c.id = $1 FOR UPDATE OF c"
-        : "SELECT " CLAIM_COLUMNS " FROM claim c JOIN firm f USING (firm) "
-          "WHERE c.id = $1", 1, params), out);
+    return s_claim_one (
+        kj_db_exec (db,
+                    lock ? "SELECT " CLAIM_COLUMNS
+                           " FROM claim c JOIN firm f USING (firm) "
+                           "WHERE c.id = $1 FOR UPDATE OF c"
+                         : "SELECT " CLAIM_COLUMNS
+                           " FROM claim c JOIN firm f USING (firm) "
+                           "WHERE c.id = $1",
+                    1, params),
+        out);
 }
 
 //  --------------------------------------------------------------------------
@@ -271,15 +309,18 @@ int
 ipo_store_claim_insert (kj_db_t *db, ipo_store_claim_t *claim)
 {
     char v [4][24];
-    const char *params [] = {
-        claim->firm, claim->stage, NUM (v [0], claim->board),
-        NUM (v [1], claim->amount_fen), NUM (v [2], claim->filed),
-        NUM (v [3], claim->year)
-    };
-    PGresult *res = kj_db_exec (db,
+    const char *params [] = { claim->firm,
+                              claim->stage,
+                              NUM (v [0], claim->board),
+                              NUM (v [1], claim->amount_fen),
+                              NUM (v [2], claim->filed),
+                              NUM (v [3], claim->year) };
+    PGresult *res = kj_db_exec (
+        db,
         "INSERT INTO claim (firm, stage, board, amount_fen, filed, year) "
         "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING "
-        "RETURNING id", 6, params);
+        "RETURNING id",
+        6, params);
     if (!res)
         return -1;
     int added = PQntuples (res) == 1;
@@ -293,13 +334,16 @@ int
 ipo_store_claim_save (kj_db_t *db, const ipo_store_claim_t *claim)
 {
     char id [24];
-    const char *params [] = {
-        NUM (id, claim->id), claim->status, claim->city_by,
-        claim->province_by, claim->note
-    };
-    return kj_db_run (db,
-        "UPDATE claim SET status = $2, city_by = $3, province_by = $4, "
-        "note = $5 WHERE id = $1", 5, params) < 0 ? -1 : 1;
+    const char *params [] = { NUM (id, claim->id), claim->status,
+                              claim->city_by, claim->province_by, claim->note };
+    return kj_db_run (
+               db,
+               "UPDATE claim SET status = $2, city_by = $3, province_by = $4, "
+               "note = $5 WHERE id = $1",
+               5, params)
+                 < 0
+             ? -1
+             : 1;
 }
 
 PGresult *
@@ -307,8 +351,10 @@ ipo_store_claims (kj_db_t *db, const char *firm)
 {
     const char *params [] = { firm };
     return kj_db_exec (db,
-        "SELECT " CLAIM_COLUMNS " FROM claim c JOIN firm f USING (firm) "
-        "WHERE c.firm = $1 ORDER BY c.id", 1, params);
+                       "SELECT " CLAIM_COLUMNS
+                       " FROM claim c JOIN firm f USING (firm) "
+                       "WHERE c.firm = $1 ORDER BY c.id",
+                       1, params);
 }
 
 //  --------------------------------------------------------------------------
@@ -319,15 +365,18 @@ ipo_store_budget (kj_db_t *db, int year, bool lock, int64_t *budget_fen,
 {
     char text [16];
     const char *params [] = { NUM (text, year) };
-    PGresult *res = kj_db_exec (db, lock
-        ? "SELECT budget_fen FROM budget WHERE year = $1 FOR UPDATE"
-        : "SELECT budget_fen FROM budget WHERE year = $1", 1, params);
+    PGresult *res = kj_db_exec (
+        db,
+        lock ? "SELECT budget_fen FROM budget WHERE year = $1 FOR UPDATE"
+             : "SELECT budget_fen FROM budget WHERE year = $1",
+        1, params);
     if (!res)
         return -1;
     int found = PQntuples (res) == 1;
     *budget_fen = found ? atoll (PQgetvalue (res, 0, 0)) : 0;
     PQclear (res);
-    res = kj_db_exec (db,
+    res = kj_db_exec (
+        db,
         "SELECT coalesce (sum (amount_fen) FILTER (WHERE status IN "
         "('FILED', 'CITY_APPROVED')), 0), coalesce (sum (amount_fen) "
         "FILTER (WHERE status = 'PAID'), 0) FROM claim WHERE year = $1",
@@ -346,9 +395,12 @@ ipo_store_budget_set (kj_db_t *db, int year, int64_t budget_fen)
     char v [2][24];
     const char *params [] = { NUM (v [0], year), NUM (v [1], budget_fen) };
     return kj_db_run (db,
-        "INSERT INTO budget (year, budget_fen) VALUES ($1, $2) "
-        "ON CONFLICT (year) DO UPDATE SET budget_fen = $2", 2, params)
-        < 0 ? -1 : 1;
+                      "INSERT INTO budget (year, budget_fen) VALUES ($1, $2) "
+                      "ON CONFLICT (year) DO UPDATE SET budget_fen = $2",
+                      2, params)
+                 < 0
+             ? -1
+             : 1;
 }
 
 //  --------------------------------------------------------------------------
@@ -356,8 +408,8 @@ ipo_store_budget_set (kj_db_t *db, int year, int64_t budget_fen)
 PGresult *
 ipo_store_sweep_firms (kj_db_t *db)
 {
-    return kj_db_exec (db,
-        "SELECT firm FROM firm WHERE state BETWEEN 1 AND 11 ORDER BY firm",
+    return kj_db_exec (
+        db, "SELECT firm FROM firm WHERE state BETWEEN 1 AND 11 ORDER BY firm",
         0, NULL);
 }
 
@@ -368,7 +420,8 @@ ipo_store_funnel (kj_db_t *db, const char *city, int32_t today)
 {
     char text [16];
     const char *params [] = { city, NUM (text, today) };
-    return kj_db_exec (db,
+    return kj_db_exec (
+        db,
         "SELECT city, count (*) FILTER (WHERE state = 1), "
         "count (*) FILTER (WHERE pool >= 1 AND state BETWEEN 2 AND 11), "
         "count (*) FILTER (WHERE pool = 2 AND state BETWEEN 3 AND 11), "
@@ -387,7 +440,8 @@ PGresult *
 ipo_store_paid (kj_db_t *db, const char *city)
 {
     const char *params [] = { city };
-    return kj_db_exec (db,
+    return kj_db_exec (
+        db,
         "SELECT f.city, c.board, sum (c.amount_fen) FROM claim c "
         "JOIN firm f USING (firm) WHERE c.status = 'PAID' "
         "AND ($1 = '' OR f.city = $1) GROUP BY 1, 2 ORDER BY 1, 2",

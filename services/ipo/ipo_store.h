@@ -22,8 +22,8 @@ typedef struct {
     char city [33];
     char sponsor [201], auditor [201], law_firm [201];
     ipo_pipeline_firm_t pipe;
-    int pool;                       //  0, 1 city pool, 2 provincial pool
-    char alerted [64];              //  last alert: "KIND/YYYYMMDD"
+    int pool;           //  0, 1 city pool, 2 provincial pool
+    char alerted [64];  //  last alert: "KIND/YYYYMMDD"
 } ipo_store_firm_t;
 
 //  One move to record.
@@ -31,8 +31,8 @@ typedef struct {
     int from, to, board;
     int32_t day;
     const char *by, *note;
-    int event, event_board;         //  the subsidy event; 0: none
-    const char *stage;              //  stage made due, or NULL
+    int event, event_board;  //  the subsidy event; 0: none
+    const char *stage;       //  stage made due, or NULL
     int64_t due_fen;
     const char *rule;
     bool lapsed;

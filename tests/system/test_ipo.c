@@ -30,7 +30,7 @@ typedef struct {
     kj_broker_t broker;
     pid_t ipo;
     kj_client_t *client;
-    kj_db_t *db;                //  on schema ipo, for looking in
+    kj_db_t *db;  //  on schema ipo, for looking in
 } s_fx_t;
 
 static int
@@ -39,14 +39,14 @@ s_setup (void **state)
     s_fx_t *fx = (s_fx_t *) calloc (1, sizeof (s_fx_t));
     assert_int_equal (kj_broker_start (&fx->broker, 0, NULL), 0);
     fx->dsn = kj_test_db_new ("ipo");
-    const char *extra [] = {
-        "-s", "ipo/relay=false", "-s", "ipo/today=2025-06-30",
-        "-s", "ipo/sweep_interval_s=0", "-s", "ipo/city_pool_max=2", NULL
-    };
+    const char *extra [] = { "-s", "ipo/relay=false",
+                             "-s", "ipo/today=2025-06-30",
+                             "-s", "ipo/sweep_interval_s=0",
+                             "-s", "ipo/city_pool_max=2",
+                             NULL };
     fx->ipo = kj_daemon_start ("ipo", &fx->broker, fx->dsn, extra);
     assert_true (fx->ipo > 0);
-    assert_true (kj_broker_wait_workers (fx->broker.endpoint, "ipo", 2,
-                                         20000));
+    assert_true (kj_broker_wait_workers (fx->broker.endpoint, "ipo", 2, 20000));
     fx->client = kj_client_new (fx->broker.endpoint);
     kj_client_set_timeout (fx->client, 10000);
     fx->db = kj_db_new (fx->dsn, "ipo", 5000);
@@ -97,8 +97,8 @@ s_admit (s_fx_t *fx, const char *firm, const char *city, const char *date)
     kj_status_t status;
     Kj__IpoFirmReply *reply;
     assert_int_equal (s_call (fx, "Admit", &admit.base,
-                              &kj__ipo_firm_reply__descriptor, &reply,
-                              &status), KJ__CODE__OK);
+                              &kj__ipo_firm_reply__descriptor, &reply, &status),
+                      KJ__CODE__OK);
     assert_int_equal (reply->firm->state, KJ__IPO_STATE__IPO_CANDIDATE);
     assert_string_equal (reply->firm->advisers->sponsor, "中信证券");
     assert_string_equal (reply->firm->tier, "reserve");
@@ -114,8 +114,8 @@ s_review (s_fx_t *fx, const char *firm, Kj__IpoLevel level, bool approve,
     review.level = level;
     review.approve = approve;
     review.date = (char *) date;
-    return s_call (fx, "Review", &review.base,
-                   &kj__ipo_move_reply__descriptor, NULL, status);
+    return s_call (fx, "Review", &review.base, &kj__ipo_move_reply__descriptor,
+                   NULL, status);
 }
 
 //  A move; its code, and the subsidy it made due in *due
@@ -129,8 +129,8 @@ s_move (s_fx_t *fx, const char *firm, Kj__IpoState to, const char *board,
     move.board = (char *) board;
     move.date = (char *) date;
     Kj__IpoMoveReply *reply;
-    int code = s_call (fx, "Move", &move.base,
-                       &kj__ipo_move_reply__descriptor, &reply, status);
+    int code = s_call (fx, "Move", &move.base, &kj__ipo_move_reply__descriptor,
+                       &reply, status);
     if (code == KJ__CODE__OK) {
         assert_int_equal (reply->move->to, to);
         assert_int_equal (reply->firm->state, to);
@@ -148,8 +148,8 @@ s_claim (s_fx_t *fx, const char *firm, const char *stage,
     Kj__IpoClaimRequest claim = KJ__IPO_CLAIM_REQUEST__INIT;
     claim.firm = (char *) firm;
     claim.stage = (char *) stage;
-    return s_call (fx, "Claim", &claim.base,
-                   &kj__ipo_claim_reply__descriptor, reply, status);
+    return s_call (fx, "Claim", &claim.base, &kj__ipo_claim_reply__descriptor,
+                   reply, status);
 }
 
 static int
@@ -175,7 +175,8 @@ s_sweep (s_fx_t *fx, const char *date, uint32_t lapsed, uint32_t alerts)
     kj_status_t status;
     assert_int_equal (s_call (fx, "Sweep", &sweep.base,
                               &kj__ipo_sweep_reply__descriptor, &reply,
-                              &status), KJ__CODE__OK);
+                              &status),
+                      KJ__CODE__OK);
     assert_int_equal (reply->lapsed, lapsed);
     assert_int_equal (reply->alerts, alerts);
     kj__ipo_sweep_reply__free_unpacked (reply, NULL);
@@ -189,8 +190,8 @@ s_get (s_fx_t *fx, const char *firm)
     Kj__IpoFirmReply *reply;
     kj_status_t status;
     assert_int_equal (s_call (fx, "Get", &get.base,
-                              &kj__ipo_firm_reply__descriptor, &reply,
-                              &status), KJ__CODE__OK);
+                              &kj__ipo_firm_reply__descriptor, &reply, &status),
+                      KJ__CODE__OK);
     return reply;
 }
 
@@ -199,9 +200,11 @@ static int
 s_events (s_fx_t *fx, const char *topic, const char *key)
 {
     const char *params [] = { topic, key };
-    PGresult *res = kj_db_exec (fx->db,
-        "SELECT count (*) FROM kj_outbox WHERE topic = $1 "
-        "AND ($2::text IS NULL OR key = $2)", 2, params);
+    PGresult
+        *res = kj_db_exec (fx->db,
+                           "SELECT count (*) FROM kj_outbox WHERE topic = $1 "
+                           "AND ($2::text IS NULL OR key = $2)",
+                           2, params);
     assert_non_null (res);
     int count = atoi (PQgetvalue (res, 0, 0));
     PQclear (res);
@@ -223,8 +226,8 @@ test_end_to_end (void **state)
     budget.year = 2025;
     budget.budget_fen = 50 * M;
     assert_int_equal (s_call (fx, "SetBudget", &budget.base,
-                              &kj__ipo_budget_reply__descriptor, NULL,
-                              &status), KJ__CODE__OK);
+                              &kj__ipo_budget_reply__descriptor, NULL, &status),
+                      KJ__CODE__OK);
 
     s_admit (fx, firm, "210100", "2024-01-05");
     Kj__IpoAdmitRequest again = KJ__IPO_ADMIT_REQUEST__INIT;
@@ -232,8 +235,8 @@ test_end_to_end (void **state)
     again.name = "x";
     again.city = "210100";
     assert_int_equal (s_call (fx, "Admit", &again.base,
-                              &kj__ipo_firm_reply__descriptor, NULL,
-                              &status), KJ__CODE__ALREADY_EXISTS);
+                              &kj__ipo_firm_reply__descriptor, NULL, &status),
+                      KJ__CODE__ALREADY_EXISTS);
     assert_string_equal (status.field, "firm");
 
     //  The province reviews only city pool firms; the city first
@@ -242,7 +245,8 @@ test_end_to_end (void **state)
                       KJ__CODE__FAILED_PRECONDITION);
     assert_string_equal (status.field, "level");
     assert_int_equal (s_review (fx, firm, KJ__IPO_LEVEL__IPO_CITY, true,
-                                "2024-02-01", &status), KJ__CODE__OK);
+                                "2024-02-01", &status),
+                      KJ__CODE__OK);
     //  Pools are entered by review only
     assert_int_equal (s_move (fx, firm, KJ__IPO_STATE__IPO_PROVINCE_POOL, "",
                               "2024-02-02", NULL, &status),
@@ -257,12 +261,13 @@ test_end_to_end (void **state)
                       KJ__CODE__INVALID_ARGUMENT);
     assert_string_equal (status.field, "board");
     assert_int_equal (s_move (fx, firm,
-                              KJ__IPO_STATE__IPO_SHAREHOLDING_REFORMED,
-                              "STAR", "2024-03-01", &due, &status),
+                              KJ__IPO_STATE__IPO_SHAREHOLDING_REFORMED, "STAR",
+                              "2024-03-01", &due, &status),
                       KJ__CODE__OK);
     assert_int_equal (due, 1 * M);
     assert_int_equal (s_move (fx, firm, KJ__IPO_STATE__IPO_TUTORING_FILED, "",
-                              "2024-04-01", &due, &status), KJ__CODE__OK);
+                              "2024-04-01", &due, &status),
+                      KJ__CODE__OK);
     assert_int_equal (due, 3 * M);
 
     //  From the wrong state: refused with the states allowed
@@ -300,13 +305,15 @@ test_end_to_end (void **state)
     assert_int_equal (s_approve (fx, id, KJ__IPO_LEVEL__IPO_PROVINCE, true,
                                  &claim, &status),
                       KJ__CODE__FAILED_PRECONDITION);
-    assert_int_equal (s_approve (fx, id, KJ__IPO_LEVEL__IPO_CITY, true,
-                                 &claim, &status), KJ__CODE__OK);
+    assert_int_equal (s_approve (fx, id, KJ__IPO_LEVEL__IPO_CITY, true, &claim,
+                                 &status),
+                      KJ__CODE__OK);
     assert_string_equal (claim->claim->status, "CITY_APPROVED");
     assert_string_equal (claim->claim->city_by, "operator");
     kj__ipo_claim_reply__free_unpacked (claim, NULL);
     assert_int_equal (s_approve (fx, id, KJ__IPO_LEVEL__IPO_PROVINCE, true,
-                                 &claim, &status), KJ__CODE__OK);
+                                 &claim, &status),
+                      KJ__CODE__OK);
     assert_string_equal (claim->claim->status, "PAID");
     kj__ipo_claim_reply__free_unpacked (claim, NULL);
     assert_int_equal (s_approve (fx, id, KJ__IPO_LEVEL__IPO_PROVINCE, true,
@@ -320,7 +327,8 @@ test_end_to_end (void **state)
     Kj__IpoBudgetReply *left;
     assert_int_equal (s_call (fx, "Budget", &budget.base,
                               &kj__ipo_budget_reply__descriptor, &left,
-                              &status), KJ__CODE__OK);
+                              &status),
+                      KJ__CODE__OK);
     assert_int_equal (left->budget->budget_fen, 50 * M);
     assert_int_equal (left->budget->committed_fen, 1 * M);
     assert_int_equal (left->budget->paid_fen, 3 * M);
@@ -329,8 +337,8 @@ test_end_to_end (void **state)
     //  Below what it holds: refused
     budget.budget_fen = 3 * M;
     assert_int_equal (s_call (fx, "SetBudget", &budget.base,
-                              &kj__ipo_budget_reply__descriptor, NULL,
-                              &status), KJ__CODE__FAILED_PRECONDITION);
+                              &kj__ipo_budget_reply__descriptor, NULL, &status),
+                      KJ__CODE__FAILED_PRECONDITION);
 
     //  The file: moves with who and when, claims
     Kj__IpoFirmReply *file = s_get (fx, firm);
@@ -338,8 +346,7 @@ test_end_to_end (void **state)
     assert_string_equal (file->firm->board, "STAR");
     assert_string_equal (file->firm->tier, "tutoring");
     assert_int_equal (file->firm->n_moves, 3);
-    assert_int_equal (file->firm->moves [0]->to,
-                      KJ__IPO_STATE__IPO_CITY_POOL);
+    assert_int_equal (file->firm->moves [0]->to, KJ__IPO_STATE__IPO_CITY_POOL);
     assert_string_equal (file->firm->moves [1]->date, "2024-03-01");
     assert_string_equal (file->firm->moves [1]->stage, "REFORM");
     assert_string_equal (file->firm->moves [2]->by, "operator");
@@ -359,22 +366,27 @@ test_end_to_end (void **state)
     s_admit (fx, "91210100MA0IPO0003", "210100", "2024-01-05");
     assert_int_equal (s_review (fx, "91210100MA0IPO0002",
                                 KJ__IPO_LEVEL__IPO_CITY, true, "2024-02-01",
-                                &status), KJ__CODE__OK);
+                                &status),
+                      KJ__CODE__OK);
     assert_int_equal (s_review (fx, "91210100MA0IPO0003",
                                 KJ__IPO_LEVEL__IPO_CITY, true, "2024-02-01",
-                                &status), KJ__CODE__RESOURCE_EXHAUSTED);
+                                &status),
+                      KJ__CODE__RESOURCE_EXHAUSTED);
     assert_int_equal (s_review (fx, "91210100MA0IPO0003",
                                 KJ__IPO_LEVEL__IPO_CITY, false, "2024-02-01",
-                                &status), KJ__CODE__OK);
+                                &status),
+                      KJ__CODE__OK);
     assert_int_equal (s_events (fx, "ipo.firm.review_refused",
-                                "91210100MA0IPO0003"), 1);
+                                "91210100MA0IPO0003"),
+                      1);
 
     //  The report: the funnel of the city
     Kj__IpoReportRequest report = KJ__IPO_REPORT_REQUEST__INIT;
     Kj__IpoReportReply *funnel;
     assert_int_equal (s_call (fx, "Report", &report.base,
                               &kj__ipo_report_reply__descriptor, &funnel,
-                              &status), KJ__CODE__OK);
+                              &status),
+                      KJ__CODE__OK);
     assert_int_equal (funnel->n_funnel, 1);
     assert_string_equal (funnel->funnel [0]->city, "210100");
     assert_int_equal (funnel->funnel [0]->candidates, 1);
@@ -394,12 +406,14 @@ s_walk (s_fx_t *fx, const char *firm, const Kj__IpoState *path,
         const char *const *dates)
 {
     kj_status_t status;
-    s_admit (fx, firm, firm + 2, dates [0]);    //  a city pool of its own
+    s_admit (fx, firm, firm + 2, dates [0]);  //  a city pool of its own
     assert_int_equal (s_review (fx, firm, KJ__IPO_LEVEL__IPO_CITY, true,
-                                dates [0], &status), KJ__CODE__OK);
+                                dates [0], &status),
+                      KJ__CODE__OK);
     for (int i = 0; path [i]; i++)
         if (s_move (fx, firm, path [i], i == 0 ? "STAR" : "", dates [i + 1],
-                    NULL, &status) != KJ__CODE__OK)
+                    NULL, &status)
+            != KJ__CODE__OK)
             fail_msg ("step %d: %s", i, status.message);
 }
 
@@ -410,21 +424,18 @@ test_letter_expiry (void **state)
 {
     s_fx_t *fx = (s_fx_t *) *state;
     const char *firm = "91210100MA0IPO0010";
-    const Kj__IpoState path [] = {
-        KJ__IPO_STATE__IPO_SHAREHOLDING_REFORMED,
-        KJ__IPO_STATE__IPO_TUTORING_FILED,
-        KJ__IPO_STATE__IPO_TUTORING_ACCEPTED, 0
-    };
-    const char *dates [] = {
-        "2023-01-02", "2023-01-03", "2023-02-01", "2023-06-15"
-    };
+    const Kj__IpoState path [] = { KJ__IPO_STATE__IPO_SHAREHOLDING_REFORMED,
+                                   KJ__IPO_STATE__IPO_TUTORING_FILED,
+                                   KJ__IPO_STATE__IPO_TUTORING_ACCEPTED, 0 };
+    const char *dates [] = { "2023-01-02", "2023-01-03", "2023-02-01",
+                             "2023-06-15" };
     s_walk (fx, firm, path, dates);
     //  Nothing else is due yet: the other firms of this database are
     //  in states whose usual time has not run out on this date
     s_sweep (fx, "2024-05-15", 0, 0);
     s_sweep (fx, "2024-05-16", 0, 1);
     assert_int_equal (s_events (fx, "ipo.alert", firm), 1);
-    s_sweep (fx, "2024-05-20", 0, 0);         //  the same alert once
+    s_sweep (fx, "2024-05-20", 0, 0);  //  the same alert once
     s_sweep (fx, "2024-06-15", 1, 0);
     Kj__IpoFirmReply *file = s_get (fx, firm);
     assert_int_equal (file->firm->state, KJ__IPO_STATE__IPO_TUTORING_FILED);
@@ -435,20 +446,18 @@ test_letter_expiry (void **state)
     assert_int_equal (last->from, KJ__IPO_STATE__IPO_TUTORING_ACCEPTED);
     kj__ipo_firm_reply__free_unpacked (file, NULL);
     kj_status_t status;
-    assert_int_equal (s_move (fx, firm,
-                              KJ__IPO_STATE__IPO_APPLICATION_ACCEPTED, "",
-                              "2024-06-16", NULL, &status),
+    assert_int_equal (s_move (fx, firm, KJ__IPO_STATE__IPO_APPLICATION_ACCEPTED,
+                              "", "2024-06-16", NULL, &status),
                       KJ__CODE__FAILED_PRECONDITION);
     //  Tutoring filed again pays nothing twice
     int64_t due = -1;
-    assert_int_equal (s_move (fx, firm,
-                              KJ__IPO_STATE__IPO_TUTORING_ACCEPTED, "",
-                              "2024-07-01", &due, &status), KJ__CODE__OK);
+    assert_int_equal (s_move (fx, firm, KJ__IPO_STATE__IPO_TUTORING_ACCEPTED,
+                              "", "2024-07-01", &due, &status),
+                      KJ__CODE__OK);
     assert_int_equal (due, 0);
     //  A date after today (2025-06-30) is refused
-    assert_int_equal (s_move (fx, firm,
-                              KJ__IPO_STATE__IPO_APPLICATION_ACCEPTED, "",
-                              "2025-07-01", NULL, &status),
+    assert_int_equal (s_move (fx, firm, KJ__IPO_STATE__IPO_APPLICATION_ACCEPTED,
+                              "", "2025-07-01", NULL, &status),
                       KJ__CODE__INVALID_ARGUMENT);
     assert_string_equal (status.field, "date");
 }
@@ -459,20 +468,18 @@ test_registration_lapse (void **state)
 {
     s_fx_t *fx = (s_fx_t *) *state;
     const char *firm = "91210100MA0IPO0020";
-    const Kj__IpoState path [] = {
-        KJ__IPO_STATE__IPO_SHAREHOLDING_REFORMED,
-        KJ__IPO_STATE__IPO_TUTORING_FILED,
-        KJ__IPO_STATE__IPO_TUTORING_ACCEPTED,
-        KJ__IPO_STATE__IPO_APPLICATION_ACCEPTED,
-        KJ__IPO_STATE__IPO_UNDER_INQUIRY,
-        KJ__IPO_STATE__IPO_COMMITTEE_REVIEW,
-        KJ__IPO_STATE__IPO_REGISTRATION_SUBMITTED,
-        KJ__IPO_STATE__IPO_REGISTERED, 0
-    };
-    const char *dates [] = {
-        "2023-01-02", "2023-01-03", "2023-02-01", "2023-05-01", "2023-06-01",
-        "2023-06-10", "2023-09-01", "2023-10-01", "2023-11-10"
-    };
+    const Kj__IpoState path [] = { KJ__IPO_STATE__IPO_SHAREHOLDING_REFORMED,
+                                   KJ__IPO_STATE__IPO_TUTORING_FILED,
+                                   KJ__IPO_STATE__IPO_TUTORING_ACCEPTED,
+                                   KJ__IPO_STATE__IPO_APPLICATION_ACCEPTED,
+                                   KJ__IPO_STATE__IPO_UNDER_INQUIRY,
+                                   KJ__IPO_STATE__IPO_COMMITTEE_REVIEW,
+                                   KJ__IPO_STATE__IPO_REGISTRATION_SUBMITTED,
+                                   KJ__IPO_STATE__IPO_REGISTERED,
+                                   0 };
+    const char *dates [] = { "2023-01-02", "2023-01-03", "2023-02-01",
+                             "2023-05-01", "2023-06-01", "2023-06-10",
+                             "2023-09-01", "2023-10-01", "2023-11-10" };
     s_walk (fx, firm, path, dates);
     Kj__IpoFirmReply *file = s_get (fx, firm);
     assert_string_equal (file->firm->registration_lapses, "2024-11-10");
@@ -536,49 +543,60 @@ test_cli (void **state)
     assert_int_equal (s_cli (fx, en, out, sizeof out, "ipo", "pool", "admit",
                              firm, "--name", "大连测试", "--city", "210200",
                              "--sponsor", "中信证券", "--date", "2024-01-02",
-                             NULL), 0);
+                             NULL),
+                      0);
     assert_int_equal (s_cli (fx, en, out, sizeof out, "ipo", "pool", "review",
                              firm, "--level", "city", "--date", "2024-01-03",
-                             NULL), 0);
+                             NULL),
+                      0);
     assert_int_equal (s_cli (fx, en, out, sizeof out, "ipo", "stage", firm,
                              "shareholding_reformed", "--board", "CHINEXT",
-                             "--date", "2024-01-04", NULL), 0);
+                             "--date", "2024-01-04", NULL),
+                      0);
     assert_int_equal (s_cli (fx, en, out, sizeof out, "ipo", "stage", firm,
                              "tutoring_filed", "--date", "2024-02-01", NULL),
                       0);
     assert_non_null (strstr (out, "tutoring_filed"));
     assert_int_equal (s_cli (fx, en, out, sizeof out, "ipo", "stage", firm,
-                             "listed", NULL), 1);
+                             "listed", NULL),
+                      1);
     assert_string_equal (out, "kejin: FAILED_PRECONDITION (state): state: no "
                               "move from TUTORING_FILED to LISTED; from "
                               "here: TUTORING_ACCEPTED, WITHDRAWN\n");
     //  The same refusal for centre staff, in Chinese
-    assert_int_equal (s_cli (fx, "zh_CN.UTF-8", out, sizeof out, "ipo",
-                             "stage", firm, "listed", NULL), 1);
+    assert_int_equal (s_cli (fx, "zh_CN.UTF-8", out, sizeof out, "ipo", "stage",
+                             firm, "listed", NULL),
+                      1);
     assert_non_null (strstr (out, "状态（state）：不能从 TUTORING_FILED 转到 "
                                   "LISTED；当前可转到：TUTORING_ACCEPTED, "
                                   "WITHDRAWN"));
-    assert_int_equal (s_cli (fx, en, out, sizeof out, "--json", "ipo",
-                             "claim", firm, "TUTORING", NULL), 0);
+    assert_int_equal (s_cli (fx, en, out, sizeof out, "--json", "ipo", "claim",
+                             firm, "TUTORING", NULL),
+                      0);
     const char *id = strstr (out, "\"id\":");
     assert_non_null (id);
     char claim [24];
     snprintf (claim, sizeof claim, "%lld", atoll (id + 5));
     assert_non_null (strstr (out, "\"status\":\"FILED\""));
     assert_int_equal (s_cli (fx, en, out, sizeof out, "ipo", "approve", claim,
-                             "--level", "city", NULL), 0);
+                             "--level", "city", NULL),
+                      0);
     assert_int_equal (s_cli (fx, en, out, sizeof out, "ipo", "approve", claim,
-                             "--level", "province", NULL), 0);
+                             "--level", "province", NULL),
+                      0);
     assert_non_null (strstr (out, "PAID"));
     assert_int_equal (s_cli (fx, en, out, sizeof out, "ipo", "pool", "show",
-                             firm, NULL), 0);
+                             firm, NULL),
+                      0);
     assert_non_null (strstr (out, "CHINEXT"));
-    assert_int_equal (s_cli (fx, en, out, sizeof out, "--json", "ipo",
-                             "report", "--city", "210200", NULL), 0);
+    assert_int_equal (s_cli (fx, en, out, sizeof out, "--json", "ipo", "report",
+                             "--city", "210200", NULL),
+                      0);
     assert_non_null (strstr (out, "\"tutoring\":1"));
     //  Bad input: the usage, exit 2
     assert_int_equal (s_cli (fx, en, out, sizeof out, "ipo", "approve", "x",
-                             "--level", "city", NULL), 2);
+                             "--level", "city", NULL),
+                      2);
 }
 
 int

@@ -118,8 +118,7 @@ test_every_pair (void **unused)
                     fail_msg ("%s -> %s allowed",
                               ipo_pipeline_state_name (from),
                               ipo_pipeline_state_name (to));
-                assert_int_equal (status.code,
-                                  KJ__CODE__FAILED_PRECONDITION);
+                assert_int_equal (status.code, KJ__CODE__FAILED_PRECONDITION);
                 assert_string_equal (status.field, "state");
                 assert_memory_equal (&firm, &before, sizeof firm);
                 illegal++;
@@ -136,18 +135,21 @@ test_refusal_lists_allowed (void **unused)
     ipo_pipeline_firm_t firm = s_firm (S (TUTORING_ACCEPTED));
     ipo_pipeline_step_t step;
     kj_status_t status;
-    assert_int_equal (ipo_pipeline_move (&firm, S (LISTED), -1, 20240601,
-                                         &step, &status), -1);
+    assert_int_equal (ipo_pipeline_move (&firm, S (LISTED), -1, 20240601, &step,
+                                         &status),
+                      -1);
     assert_string_equal (status.message,
                          "state: no move from TUTORING_ACCEPTED to LISTED; "
                          "from here: TUTORING_FILED, APPLICATION_ACCEPTED, "
                          "WITHDRAWN");
     firm = s_firm (S (LISTED));
     assert_int_equal (ipo_pipeline_move (&firm, S (WITHDRAWN), -1, 20240601,
-                                         &step, &status), -1);
+                                         &step, &status),
+                      -1);
     assert_non_null (strstr (status.message, "from here: none"));
     assert_int_equal (ipo_pipeline_move (&firm, 0, -1, 20240601, &step,
-                                         &status), -1);
+                                         &status),
+                      -1);
     assert_int_equal (status.code, KJ__CODE__INVALID_ARGUMENT);
 }
 
@@ -163,34 +165,41 @@ test_board (void **unused)
     ipo_pipeline_step_t step;
     kj_status_t status;
     assert_int_equal (ipo_pipeline_move (&firm, S (CITY_POOL), -1, 20240102,
-                                         &step, &status), 0);
+                                         &step, &status),
+                      0);
     assert_int_equal (step.board, -1);
     assert_int_equal (ipo_pipeline_move (&firm, S (SHAREHOLDING_REFORMED), -1,
-                                         20240103, &step, &status), -1);
+                                         20240103, &step, &status),
+                      -1);
     assert_int_equal (status.code, KJ__CODE__INVALID_ARGUMENT);
     assert_string_equal (status.field, "board");
     assert_int_equal (ipo_pipeline_move (&firm, S (SHAREHOLDING_REFORMED),
                                          IPO_BOARD_NEEQ, 20240103, &step,
-                                         &status), -1);
+                                         &status),
+                      -1);
     assert_string_equal (status.field, "board");
     assert_int_equal (ipo_pipeline_move (&firm, S (SHAREHOLDING_REFORMED),
                                          IPO_BOARD_STAR, 20240103, &step,
-                                         &status), 0);
+                                         &status),
+                      0);
     assert_true (step.board_changed);
     assert_int_equal (firm.board, IPO_BOARD_STAR);
     assert_int_equal (ipo_pipeline_move (&firm, S (TUTORING_FILED),
                                          IPO_BOARD_CHINEXT, 20240104, &step,
-                                         &status), 0);
+                                         &status),
+                      0);
     assert_true (step.board_changed);
     assert_int_equal (ipo_pipeline_move (&firm, S (TUTORING_ACCEPTED),
                                          IPO_BOARD_STAR, 20240105, &step,
-                                         &status), -1);
+                                         &status),
+                      -1);
     assert_string_equal (status.field, "board");
     assert_int_equal (firm.board, IPO_BOARD_CHINEXT);
     //  The same board given again is no change
     assert_int_equal (ipo_pipeline_move (&firm, S (TUTORING_ACCEPTED),
                                          IPO_BOARD_CHINEXT, 20240105, &step,
-                                         &status), 0);
+                                         &status),
+                      0);
     assert_false (step.board_changed);
 }
 
@@ -202,11 +211,13 @@ test_date_order (void **unused)
     ipo_pipeline_step_t step;
     kj_status_t status;
     assert_int_equal (ipo_pipeline_move (&firm, S (CITY_POOL), -1, 20240109,
-                                         &step, &status), -1);
+                                         &step, &status),
+                      -1);
     assert_int_equal (status.code, KJ__CODE__INVALID_ARGUMENT);
     assert_string_equal (status.field, "date");
     assert_int_equal (ipo_pipeline_move (&firm, S (CITY_POOL), -1, 20240110,
-                                         &step, &status), 0);
+                                         &step, &status),
+                      0);
 }
 
 //  --------------------------------------------------------------------------
@@ -219,15 +230,18 @@ test_reapply_after_six_months (void **unused)
     ipo_pipeline_step_t step;
     kj_status_t status;
     assert_int_equal (ipo_pipeline_move (&firm, S (REJECTED), -1, 20240331,
-                                         &step, &status), 0);
+                                         &step, &status),
+                      0);
     assert_int_equal (firm.rejected, 20240331);
     assert_int_equal (ipo_pipeline_move (&firm, S (APPLICATION_ACCEPTED), -1,
-                                         20240929, &step, &status), -1);
+                                         20240929, &step, &status),
+                      -1);
     assert_int_equal (status.code, KJ__CODE__FAILED_PRECONDITION);
     assert_string_equal (status.field, "date");
     assert_non_null (strstr (status.message, "2024-09-30"));
     assert_int_equal (ipo_pipeline_move (&firm, S (APPLICATION_ACCEPTED), -1,
-                                         20240930, &step, &status), 0);
+                                         20240930, &step, &status),
+                      0);
 }
 
 //  The BSE takes an application after 12 months on the NEEQ
@@ -239,26 +253,32 @@ test_bse_needs_neeq (void **unused)
     ipo_pipeline_step_t step;
     kj_status_t status;
     assert_int_equal (ipo_pipeline_move (&firm, S (APPLICATION_ACCEPTED), -1,
-                                         20240601, &step, &status), -1);
+                                         20240601, &step, &status),
+                      -1);
     assert_string_equal (status.field, "board");
     firm.neeq_since = 20230602;
     assert_int_equal (ipo_pipeline_move (&firm, S (APPLICATION_ACCEPTED), -1,
-                                         20240601, &step, &status), -1);
+                                         20240601, &step, &status),
+                      -1);
     firm.neeq_since = 20230601;
     assert_int_equal (ipo_pipeline_move (&firm, S (APPLICATION_ACCEPTED), -1,
-                                         20240601, &step, &status), 0);
+                                         20240601, &step, &status),
+                      0);
 
     //  The NEEQ track: listed, innovation tier, tutoring for the BSE
     ipo_pipeline_firm_init (&firm, 20220101);
     firm.state = S (PROVINCE_POOL);
     assert_int_equal (ipo_pipeline_move (&firm, S (NEEQ_BASIC), -1, 20220301,
-                                         &step, &status), 0);
+                                         &step, &status),
+                      0);
     assert_int_equal (firm.neeq_since, 20220301);
     assert_int_equal (ipo_pipeline_move (&firm, S (NEEQ_INNOVATION), -1,
-                                         20220901, &step, &status), 0);
+                                         20220901, &step, &status),
+                      0);
     assert_int_equal (ipo_pipeline_move (&firm, S (TUTORING_FILED),
                                          IPO_BOARD_BSE, 20221001, &step,
-                                         &status), 0);
+                                         &status),
+                      0);
 }
 
 //  --------------------------------------------------------------------------
@@ -272,17 +292,20 @@ test_letter_expiry (void **unused)
     ipo_pipeline_step_t step;
     kj_status_t status;
     assert_int_equal (ipo_pipeline_move (&firm, S (TUTORING_ACCEPTED), -1,
-                                         20240229, &step, &status), 0);
+                                         20240229, &step, &status),
+                      0);
     assert_int_equal (ipo_pipeline_expire (&firm, 20250227, &step), 0);
     assert_int_equal (firm.state, S (TUTORING_ACCEPTED));
     ipo_pipeline_firm_t copy = firm;
     assert_int_equal (ipo_pipeline_move (&copy, S (APPLICATION_ACCEPTED), -1,
-                                         20250228, &step, &status), -1);
+                                         20250228, &step, &status),
+                      -1);
     assert_int_equal (status.code, KJ__CODE__FAILED_PRECONDITION);
     assert_string_equal (status.field, "date");
     copy = firm;
     assert_int_equal (ipo_pipeline_move (&copy, S (APPLICATION_ACCEPTED), -1,
-                                         20250227, &step, &status), 0);
+                                         20250227, &step, &status),
+                      0);
     assert_int_equal (ipo_pipeline_expire (&firm, 20250301, &step),
                       S (TUTORING_FILED));
     assert_int_equal (firm.state, S (TUTORING_FILED));
@@ -300,10 +323,12 @@ test_registration_lapse (void **unused)
     ipo_pipeline_step_t step;
     kj_status_t status;
     assert_int_equal (ipo_pipeline_move (&firm, S (REGISTERED), -1, 20240315,
-                                         &step, &status), 0);
+                                         &step, &status),
+                      0);
     ipo_pipeline_firm_t copy = firm;
-    assert_int_equal (ipo_pipeline_move (&copy, S (LISTED), -1, 20250315,
-                                         &step, &status), -1);
+    assert_int_equal (ipo_pipeline_move (&copy, S (LISTED), -1, 20250315, &step,
+                                         &status),
+                      -1);
     assert_string_equal (status.field, "date");
     assert_non_null (strstr (status.message, "2025-03-15"));
     assert_int_equal (ipo_pipeline_expire (&firm, 20250314, &step), 0);
@@ -312,7 +337,8 @@ test_registration_lapse (void **unused)
     assert_int_equal (firm.since, 20250315);
     //  Withdrawn, it may apply again
     assert_int_equal (ipo_pipeline_move (&firm, S (APPLICATION_ACCEPTED), -1,
-                                         20250401, &step, &status), 0);
+                                         20250401, &step, &status),
+                      0);
 }
 
 //  --------------------------------------------------------------------------
@@ -354,18 +380,18 @@ test_names_and_dates (void **unused)
                                                   IPO_BOARD_STAR, &board),
                       IPO_EVENT_TUTORING_FILED);
     assert_int_equal (board, IPO_BOARD_STAR);
-    assert_int_equal (ipo_pipeline_subsidy_event (S (NEEQ_BASIC), -1,
-                                                  &board), IPO_EVENT_LISTED);
+    assert_int_equal (ipo_pipeline_subsidy_event (S (NEEQ_BASIC), -1, &board),
+                      IPO_EVENT_LISTED);
     assert_int_equal (board, IPO_BOARD_NEEQ);
     assert_int_equal (ipo_pipeline_subsidy_event (S (CITY_POOL), -1, &board),
                       0);
     for (int state = 1; state < IPO_STATE_END; state++)
         assert_int_equal (ipo_pipeline_state_from_name (
-                              ipo_pipeline_state_name (state)), state);
+                              ipo_pipeline_state_name (state)),
+                          state);
     assert_int_equal (ipo_pipeline_state_from_name ("listed"), -1);
     assert_string_equal (ipo_pipeline_tier (S (PROVINCE_POOL)), "reserve");
-    assert_string_equal (ipo_pipeline_tier (S (TUTORING_ACCEPTED)),
-                         "tutoring");
+    assert_string_equal (ipo_pipeline_tier (S (TUTORING_ACCEPTED)), "tutoring");
     assert_string_equal (ipo_pipeline_tier (S (REGISTERED)), "filing");
     assert_string_equal (ipo_pipeline_tier (S (REJECTED)), "exited");
     assert_int_equal (ipo_date_add_months (20240229, 12), 20250228);
