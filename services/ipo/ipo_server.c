@@ -31,6 +31,9 @@ struct _ipo_server_t {
 
 //  Longest note a person may add to a move, a review or an approval
 #define NOTE_MAX 500
+//  Most moves one firm's file holds: far above any real history (a dozen
+//  or two), and a bound on what a caller can make the file and Get grow to
+#define MOVES_MAX 500
 //  Largest yearly budget: ¥10bn
 #define BUDGET_MAX INT64_C (1000000000000)
 
@@ -149,6 +152,21 @@ s_firm (kj_call_t *call, const char *code, bool lock, ipo_store_firm_t *firm)
                              "firm: %s is not in the reserve pool; admit it "
                              "first",
                              code);
+    return 0;
+}
+
+//  Room for one more move in the firm's file, or fail RESOURCE_EXHAUSTED
+static int
+s_room (kj_call_t *call, const char *firm)
+{
+    int64_t count;
+    if (ipo_store_move_count (kj_call_db (call), firm, &count) < 0)
+        return kj_call_fail_db (call);
+    if (count >= MOVES_MAX)
+        return kj_call_fail (call, KJ__CODE__RESOURCE_EXHAUSTED, "firm",
+                             "firm: its file holds %lld moves, the most it "
+                             "may",
+                             (long long) count);
     return 0;
 }
 
@@ -491,7 +509,7 @@ s_move (kj_call_t *call, const ProtobufCMessage *request,
     int32_t date;
     if (s_text (call, "note", in->note, 0, NOTE_MAX)
         || s_date (call, in->date, &date)
-        || s_firm (call, in->firm, true, &firm))
+        || s_firm (call, in->firm, true, &firm) || s_room (call, firm.firm))
         return -1;
     ipo_pipeline_step_t step;
     kj_status_t status;

@@ -198,6 +198,22 @@ ipo_store_move_add (kj_db_t *db, const char *firm, const ipo_store_move_t *move,
 }
 
 //  --------------------------------------------------------------------------
+//  How many moves a firm has; see the header.
+int
+ipo_store_move_count (kj_db_t *db, const char *firm, int64_t *count)
+{
+    const char *params [] = { firm };
+    PGresult *res = kj_db_exec (db,
+                                "SELECT count (*) FROM move WHERE firm = $1", 1,
+                                params);
+    if (!res)
+        return -1;
+    *count = atoll (PQgetvalue (res, 0, 0));
+    PQclear (res);
+    return 1;
+}
+
+//  --------------------------------------------------------------------------
 //  A firm's moves; see the header.
 PGresult *
 ipo_store_moves (kj_db_t *db, const char *firm)

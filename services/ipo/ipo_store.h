@@ -82,6 +82,10 @@ int
     ipo_store_move_add (kj_db_t *db, const char *firm,
                         const ipo_store_move_t *move, int64_t *id);
 
+//  How many moves the firm's file holds.
+int
+    ipo_store_move_count (kj_db_t *db, const char *firm, int64_t *count);
+
 //  The firm's moves oldest first, with their columns id, from_state,
 //  to_state, board, day, by_whom, note, stage, due_fen, rule, lapsed;
 //  NULL when the database failed. PQclear it.
