@@ -520,6 +520,59 @@ test_letter_expiry (void **state)
     assert_string_equal (status.field, "date");
 }
 
+//  A board switch through the service: ChiNext's reform and tutoring paid
+//  as due, withdrawn, then STAR: no stage pays after the switch, and the
+//  registration makes due the top-up to STAR's total (¥15m - ¥4m)
+static void
+test_board_switch (void **state)
+{
+    s_fx_t *fx = (s_fx_t *) *state;
+    const char *firm = "91210100MA0IPO0040";
+    kj_status_t status;
+    s_admit (fx, firm, "210800", "2023-01-02");
+    assert_int_equal (s_review (fx, firm, KJ__IPO_LEVEL__IPO_CITY, true,
+                                "2023-01-02", &status),
+                      KJ__CODE__OK);
+    static const struct {
+        Kj__IpoState to;
+        const char *board, *date;
+        int64_t due;
+    } steps [] = {
+        { KJ__IPO_STATE__IPO_SHAREHOLDING_REFORMED, "CHINEXT", "2023-01-03",
+          1 * M },
+        { KJ__IPO_STATE__IPO_TUTORING_FILED, "", "2023-02-01", 3 * M },
+        { KJ__IPO_STATE__IPO_WITHDRAWN, "", "2023-03-01", 0 },
+        { KJ__IPO_STATE__IPO_TUTORING_FILED, "STAR", "2023-04-01", 0 },
+        { KJ__IPO_STATE__IPO_TUTORING_ACCEPTED, "", "2023-07-01", 0 },
+        { KJ__IPO_STATE__IPO_APPLICATION_ACCEPTED, "", "2023-08-01", 0 },
+        { KJ__IPO_STATE__IPO_UNDER_INQUIRY, "", "2023-09-01", 0 },
+        { KJ__IPO_STATE__IPO_COMMITTEE_REVIEW, "", "2023-10-01", 0 },
+        { KJ__IPO_STATE__IPO_REGISTRATION_SUBMITTED, "", "2023-11-01", 0 },
+        { KJ__IPO_STATE__IPO_REGISTERED, "", "2023-12-01", 11 * M },
+    };
+    for (size_t i = 0; i < sizeof steps / sizeof steps [0]; i++) {
+        int64_t due = -1;
+        if (s_move (fx, firm, steps [i].to, steps [i].board, steps [i].date,
+                    &due, &status)
+            != KJ__CODE__OK)
+            fail_msg ("step %zu: %s", i, status.message);
+        if (due != steps [i].due)
+            fail_msg ("step %zu: due %lld, expected %lld", i, (long long) due,
+                      (long long) steps [i].due);
+    }
+    Kj__IpoClaimReply *claim;
+    //  Reached, but nothing due after the switch
+    assert_int_equal (s_claim (fx, firm, "APPLICATION", &claim, &status),
+                      KJ__CODE__FAILED_PRECONDITION);
+    assert_int_equal (s_claim (fx, firm, "REGISTRATION", &claim, &status),
+                      KJ__CODE__FAILED_PRECONDITION);
+    assert_int_equal (s_claim (fx, firm, "TOP_UP", &claim, &status),
+                      KJ__CODE__OK);
+    assert_int_equal (claim->claim->amount_fen, 11 * M);
+    assert_string_equal (claim->claim->board, "STAR");
+    kj__ipo_claim_reply__free_unpacked (claim, NULL);
+}
+
 //  The registration lapses after a year: withdrawn, no listing
 static void
 test_registration_lapse (void **state)
@@ -787,6 +840,7 @@ main (void)
         cmocka_unit_test (test_registration_lapse),
         cmocka_unit_test (test_cli),
         cmocka_unit_test (test_fit),
+        cmocka_unit_test (test_board_switch),
         cmocka_unit_test (test_fuzz),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
