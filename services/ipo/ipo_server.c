@@ -556,13 +556,19 @@ s_registry_figures (kj_call_t *call, const char *code, ipo_board_input_t *input)
                                   (ProtobufCMessage **) &got, &status, &opts);
     kj_client_destroy (&client);
     if (code_rc != KJ__CODE__OK) {
-        int rc = code_rc == KJ__CODE__NOT_FOUND
-                   ? kj_call_fail (call, KJ__CODE__NOT_FOUND, "firm",
-                                   "firm: %s is not in the registry", code)
-                   : kj_call_fail (call, KJ__CODE__UNAVAILABLE, "from_registry",
-                                   "from_registry: the registry did not answer "
-                                   "(%s); retry later",
-                                   status.message);
+        //  The registry's refusal of the code is the caller's to fix;
+        //  anything else is the registry not answering
+        if (code_rc == KJ__CODE__NOT_FOUND)
+            return kj_call_fail (call, KJ__CODE__NOT_FOUND, "firm",
+                                 "firm: %s is not in the registry", code);
+        if (code_rc == KJ__CODE__INVALID_ARGUMENT)
+            return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "firm",
+                                 "firm: the registry refuses it: %s",
+                                 status.message);
+        int rc = kj_call_fail (call, KJ__CODE__UNAVAILABLE, "from_registry",
+                               "from_registry: the registry did not answer "
+                               "(%s); retry later",
+                               status.message);
         return rc;
     }
     const Kj__Enterprise *e = got->enterprise;
