@@ -197,6 +197,7 @@ s_move_fill (Kj__IpoMove *msg, const char *firm, const ipo_store_move_t *rec,
     msg->due_fen = rec->due_fen;
     msg->rule = (char *) (rec->rule ? rec->rule : "");
     msg->lapsed = rec->lapsed;
+    msg->at_us = rec->at_us;
 }
 
 //  The stage a subsidy decision makes due, or NULL
@@ -323,7 +324,8 @@ s_file (kj_call_t *call, const ipo_store_firm_t *firm)
             .stage = *stage ? kj_call_strdup (call, stage) : NULL,
             .due_fen = atoll (PQgetvalue (res, row, 8)),
             .rule = kj_call_strdup (call, PQgetvalue (res, row, 9)),
-            .lapsed = *PQgetvalue (res, row, 10) == 't'
+            .lapsed = *PQgetvalue (res, row, 10) == 't',
+            .at_us = atoll (PQgetvalue (res, row, 11))
         };
         s_move_fill (move, out->firm, &rec, atoll (PQgetvalue (res, row, 0)),
                      (char *) kj_call_alloc (call, 16), 16);
@@ -454,7 +456,8 @@ s_review (kj_call_t *call, const ProtobufCMessage *request,
                                   .board = firm.pipe.board,
                                   .day = date,
                                   .by = s_who (call),
-                                  .note = in->note };
+                                  .note = in->note,
+                                  .at_us = kj_wall_us () };
         Kj__IpoMove msg = KJ__IPO_MOVE__INIT;
         char text [16];
         s_move_fill (&msg, firm.firm, &rec, 0, text, sizeof text);

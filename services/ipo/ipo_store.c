@@ -166,7 +166,7 @@ ipo_store_subsidy_firm (kj_db_t *db, const char *firm,
 //  --------------------------------------------------------------------------
 //  Record a move; see the header.
 int
-ipo_store_move_add (kj_db_t *db, const char *firm, const ipo_store_move_t *move,
+ipo_store_move_add (kj_db_t *db, const char *firm, ipo_store_move_t *move,
                     int64_t *id)
 {
     char v [8][24];
@@ -188,11 +188,12 @@ ipo_store_move_add (kj_db_t *db, const char *firm, const ipo_store_move_t *move,
         "INSERT INTO move (firm, from_state, to_state, board, day, by_whom, "
         "note, event, event_board, stage, due_fen, rule, lapsed) VALUES "
         "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) "
-        "RETURNING id",
+        "RETURNING id, (extract (epoch FROM at) * 1000000)::bigint",
         13, params);
     if (!res)
         return -1;
     *id = atoll (PQgetvalue (res, 0, 0));
+    move->at_us = atoll (PQgetvalue (res, 0, 1));
     PQclear (res);
     return 1;
 }
@@ -222,7 +223,8 @@ ipo_store_moves (kj_db_t *db, const char *firm)
     return kj_db_exec (
         db,
         "SELECT id, from_state, to_state, board, day, by_whom, note, "
-        "coalesce (stage, ''), due_fen, rule, lapsed FROM move "
+        "coalesce (stage, ''), due_fen, rule, lapsed, "
+        "(extract (epoch FROM at) * 1000000)::bigint FROM move "
         "WHERE firm = $1 ORDER BY id",
         1, params);
 }

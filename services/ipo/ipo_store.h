@@ -36,6 +36,7 @@ typedef struct {
     int64_t due_fen;
     const char *rule;
     bool lapsed;
+    int64_t at_us;  //  when recorded: set by move_add
 } ipo_store_move_t;
 
 //  One claim's row.
@@ -77,10 +78,10 @@ int
                             const ipo_subsidy_table_t *table,
                             ipo_subsidy_firm_t *out);
 
-//  Record a move; its id in *id.
+//  Record a move; its id in *id, when it was recorded in move->at_us.
 int
-    ipo_store_move_add (kj_db_t *db, const char *firm,
-                        const ipo_store_move_t *move, int64_t *id);
+    ipo_store_move_add (kj_db_t *db, const char *firm, ipo_store_move_t *move,
+                        int64_t *id);
 
 //  How many moves the firm's file holds.
 int

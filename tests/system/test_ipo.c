@@ -374,6 +374,8 @@ test_end_to_end (void **state)
     assert_string_equal (file->firm->moves [1]->date, "2024-03-01");
     assert_string_equal (file->firm->moves [1]->stage, "REFORM");
     assert_string_equal (file->firm->moves [2]->by, "operator");
+    assert_true (file->firm->moves [2]->at_us > kj_wall_us () - 60000000);
+    assert_true (file->firm->moves [2]->at_us <= kj_wall_us ());
     assert_int_equal (file->firm->n_claims, 2);
     kj__ipo_firm_reply__free_unpacked (file, NULL);
 
