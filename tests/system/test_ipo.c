@@ -769,6 +769,39 @@ test_cli (void **state)
                       2);
 }
 
+//  The sweep as a job, on a copy of its own (no workers, a sweep a
+//  second): each firm in a transaction of its own; firm 0010's second
+//  tutoring letter (2024-07-01) is warned of on today, 2025-06-30
+static bool
+s_second_alert (void *arg)
+{
+    s_fx_t *fx = (s_fx_t *) arg;
+    return s_events (fx, "ipo.alert", "91210100MA0IPO0010") == 2;
+}
+
+static void
+test_sweep_job (void **state)
+{
+    s_fx_t *fx = (s_fx_t *) *state;
+    const char *extra [] = { "-s", "ipo/workers=0",
+                             "-s", "ipo/relay=false",
+                             "-s", "ipo/today=2025-06-30",
+                             "-s", "ipo/sweep_interval_s=1",
+                             "-s", "ipo/instance=ipo.sweeper",
+                             NULL };
+    pid_t sweeper = kj_daemon_start ("ipo", &fx->broker, fx->dsn, extra);
+    assert_true (sweeper > 0);
+    assert_true (kj_test_wait_for (s_second_alert, fx, 20000));
+    Kj__IpoFirmReply *file = s_get (fx, "91210100MA0IPO0010");
+    assert_int_equal (file->firm->state, KJ__IPO_STATE__IPO_TUTORING_ACCEPTED);
+    assert_string_equal (file->firm->letter_expires, "2025-07-01");
+    kj__ipo_firm_reply__free_unpacked (file, NULL);
+    zclock_sleep (2500);  //  the job runs twice more
+    assert_int_equal (kj_test_kill (sweeper, SIGTERM, 5000), 0);
+    //  Raised once, however often the job ran
+    assert_int_equal (s_events (fx, "ipo.alert", "91210100MA0IPO0010"), 2);
+}
+
 //  --------------------------------------------------------------------------
 //  Fuzz: every method gets requests with random values in every field
 //  (random bytes for text, invalid UTF-8 included, numbers at and past
@@ -900,6 +933,7 @@ main (void)
         cmocka_unit_test (test_cli),
         cmocka_unit_test (test_fit),
         cmocka_unit_test (test_board_switch),
+        cmocka_unit_test (test_sweep_job),
         cmocka_unit_test (test_fuzz),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
