@@ -7,6 +7,7 @@
 */
 
 #include "ipo_server.h"
+#include "ipo_pipeline.h"
 
 const kj_option_t ipo_options [] = {
     KJ_OPTIONS_NODE,
@@ -25,6 +26,9 @@ const kj_option_t ipo_options [] = {
       "today's date as YYYY-MM-DD for drills and tests; empty: the clock "
       "(UTC)",
       KJ_TEXT_MAX (10) },
+    { "ipo/tiers", IPO_TIERS_DEFAULT,
+      "the tiers (梯度) firms are placed in by their state: "
+      "name=STATE,STATE;name=... with every state in one tier" },
     { "ipo/warn_days", "30",
       "days ahead an alert warns of a tutoring letter or registration "
       "running out",

@@ -335,6 +335,64 @@ ipo_pipeline_states_text (unsigned states, char *buf, size_t size)
 }
 
 //  --------------------------------------------------------------------------
+//  Parse tiers; see the header.
+int
+ipo_pipeline_tiers_parse (const char *text, ipo_pipeline_tiers_t *tiers,
+                          kj_status_t *status)
+{
+    memset (tiers, 0, sizeof *tiers);
+    const char *at = text;
+    while (*at) {
+        const char *equals = strchr (at, '=');
+        size_t length = equals ? (size_t) (equals - at) : 0;
+        if (!equals || length == 0 || length >= sizeof tiers->name [0]
+            || strspn (at, "abcdefghijklmnopqrstuvwxyz0123456789_") != length)
+            return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "tiers",
+                                  "tiers: '%.40s': a tier is name=STATE,... "
+                                  "with a name of 1 to 31 bytes of a-z, 0-9 "
+                                  "and _",
+                                  at);
+        char name [32];
+        memcpy (name, at, length);
+        name [length] = 0;
+        at = equals + 1;
+        for (;;) {
+            size_t word = strcspn (at, ",;");
+            char state_name [40];
+            snprintf (state_name, sizeof state_name, "%.*s",
+                      (int) (word < 39 ? word : 39), at);
+            int state = ipo_pipeline_state_from_name (state_name);
+            if (state < 0 || word >= sizeof state_name)
+                return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
+                                      "tiers", "tiers: %s: unknown state '%s'",
+                                      name, state_name);
+            if (*tiers->name [state])
+                return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
+                                      "tiers", "tiers: %s is in both %s and %s",
+                                      state_name, tiers->name [state], name);
+            memcpy (tiers->name [state], name, length + 1);
+            at += word;
+            if (*at != ',')
+                break;
+            at++;
+        }
+        if (*at == ';')
+            at++;
+    }
+    for (int state = 1; state < IPO_STATE_END; state++)
+        if (!*tiers->name [state])
+            return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "tiers",
+                                  "tiers: %s is in no tier", s_names [state]);
+    return 0;
+}
+
+const char *
+ipo_pipeline_tiers_of (const ipo_pipeline_tiers_t *tiers, int state)
+{
+    return state > 0 && state < IPO_STATE_END ? tiers->name [state] : "?";
+}
+
+//  --------------------------------------------------------------------------
 //  The tier of a state; see the header.
 const char *
 ipo_pipeline_tier (int state)

@@ -152,7 +152,33 @@ int
 const char *
     ipo_pipeline_states_text (unsigned states, char *buf, size_t size);
 
-//  The tier (梯度) of a state: "reserve", "cultivation", "tutoring",
+//  Tiers (梯度): a name for every state, as configuration gives them:
+//  "name=STATE,STATE;name=...", every state in exactly one tier, names of
+//  1 to 31 bytes of a-z, 0-9 and '_'. IPO_TIERS_DEFAULT is the built-in
+//  rule (the same as ipo_pipeline_tier).
+#define IPO_TIERS_DEFAULT                                                      \
+    "reserve=CANDIDATE,CITY_POOL,PROVINCE_POOL;"                               \
+    "cultivation=SHAREHOLDING_REFORMED,NEEQ_BASIC,NEEQ_INNOVATION;"            \
+    "tutoring=TUTORING_FILED,TUTORING_ACCEPTED;"                               \
+    "filing=APPLICATION_ACCEPTED,UNDER_INQUIRY,COMMITTEE_REVIEW,"              \
+    "REGISTRATION_SUBMITTED,REGISTERED;"                                       \
+    "listed=LISTED;exited=WITHDRAWN,TERMINATED,REJECTED"
+
+typedef struct {
+    char name [IPO_STATE_END][32];  //  by state
+} ipo_pipeline_tiers_t;
+
+//  Parse tiers from text. 0, or -1 with status INVALID_ARGUMENT naming
+//  "tiers" and what is wrong (tiers then undefined).
+int
+    ipo_pipeline_tiers_parse (const char *text, ipo_pipeline_tiers_t *tiers,
+                              kj_status_t *status);
+
+//  The tier of a state under tiers; "?" if none.
+const char *
+    ipo_pipeline_tiers_of (const ipo_pipeline_tiers_t *tiers, int state);
+
+//  The tier (梯度) of a state under the built-in rule: "reserve", "cultivation", "tutoring",
 //  "filing", "listed" or "exited".
 const char *
     ipo_pipeline_tier (int state);

@@ -27,6 +27,7 @@ struct _ipo_server_t {
     char broker [256];  //  for the registry's figures
     const ipo_subsidy_table_t *subsidy;
     const ipo_board_rules_t *board;
+    ipo_pipeline_tiers_t tiers;  //  ipo/tiers
 };
 
 //  Longest note a person may add to a move, a review or an approval
@@ -289,7 +290,9 @@ s_file (kj_call_t *call, const ipo_store_firm_t *firm)
     const ipo_pipeline_firm_t *pipe = &firm->pipe;
     out->state = (Kj__IpoState) pipe->state;
     out->board = (char *) s_board_code (pipe->board);
-    out->tier = (char *) ipo_pipeline_tier (pipe->state);
+    out->tier = (char *)
+        ipo_pipeline_tiers_of (&((ipo_server_t *) kj_call_state (call))->tiers,
+                               pipe->state);
     char text [16];
     out->since = kj_call_strdup (call, ipo_date_text (pipe->since, text,
                                                       sizeof text));
@@ -1069,6 +1072,11 @@ ipo_server_new (kj_service_t *service, kj_db_t *db, kj_status_t *status)
                        "ipo/today: '%s' is no date YYYY-MM-DD from 2000 to "
                        "2099",
                        today);
+        return NULL;
+    }
+    if (ipo_pipeline_tiers_parse (kj_config_get (config, "ipo/tiers"),
+                                  &self->tiers, status)) {
+        free (self);
         return NULL;
     }
     self->warn_days = (int) kj_config_int (config, "ipo/warn_days");

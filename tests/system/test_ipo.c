@@ -802,6 +802,22 @@ test_sweep_job (void **state)
     assert_int_equal (s_events (fx, "ipo.alert", "91210100MA0IPO0010"), 2);
 }
 
+//  A bad option stops the daemon at start with exit 2: tiers that leave a
+//  state out, a today that is no date
+static void
+test_bad_options (void **state)
+{
+    s_fx_t *fx = (s_fx_t *) *state;
+    const char *tiers [] = { "-s", "ipo/tiers=reserve=CANDIDATE", NULL };
+    pid_t pid = kj_daemon_start ("ipo", &fx->broker, fx->dsn, tiers);
+    assert_true (pid > 0);
+    assert_int_equal (kj_test_wait_exit (pid, 10000), 2);
+    const char *today [] = { "-s", "ipo/today=2025-02-30", NULL };
+    pid = kj_daemon_start ("ipo", &fx->broker, fx->dsn, today);
+    assert_true (pid > 0);
+    assert_int_equal (kj_test_wait_exit (pid, 10000), 2);
+}
+
 //  --------------------------------------------------------------------------
 //  Fuzz: every method gets requests with random values in every field
 //  (random bytes for text, invalid UTF-8 included, numbers at and past
@@ -934,6 +950,7 @@ main (void)
         cmocka_unit_test (test_fit),
         cmocka_unit_test (test_board_switch),
         cmocka_unit_test (test_sweep_job),
+        cmocka_unit_test (test_bad_options),
         cmocka_unit_test (test_fuzz),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);

@@ -401,6 +401,54 @@ test_names_and_dates (void **unused)
     assert_int_equal (ipo_date_add_days (20240301, -1), 20240229);
 }
 
+//  Tiers: the built-in rule as configuration, a rule of one's own, and
+//  every way a rule can be wrong
+static void
+test_tiers (void **unused)
+{
+    ipo_pipeline_tiers_t tiers;
+    kj_status_t status;
+    assert_int_equal (ipo_pipeline_tiers_parse (IPO_TIERS_DEFAULT, &tiers,
+                                                &status),
+                      0);
+    for (int state = 1; state < IPO_STATE_END; state++)
+        assert_string_equal (ipo_pipeline_tiers_of (&tiers, state),
+                             ipo_pipeline_tier (state));
+    assert_int_equal (
+        ipo_pipeline_tiers_parse (
+            "pool=CANDIDATE,CITY_POOL,PROVINCE_POOL;"
+            "track=SHAREHOLDING_REFORMED,TUTORING_FILED,TUTORING_ACCEPTED,"
+            "APPLICATION_ACCEPTED,UNDER_INQUIRY,COMMITTEE_REVIEW,"
+            "REGISTRATION_SUBMITTED,REGISTERED,NEEQ_BASIC,NEEQ_INNOVATION;"
+            "done=LISTED,WITHDRAWN,TERMINATED,REJECTED;",
+            &tiers, &status),
+        0);
+    assert_string_equal (ipo_pipeline_tiers_of (&tiers, S (REGISTERED)),
+                         "track");
+    static const struct {
+        const char *text, *message;
+    } bad [] = {
+        { "reserve=CANDIDATE", "tiers: CITY_POOL is in no tier" },
+        { "a=CANDIDATE;b=CANDIDATE", "tiers: CANDIDATE is in both a and b" },
+        { "a=CANDIDATE,NOPE", "tiers: a: unknown state 'NOPE'" },
+        { "a=CANDIDATE,", "tiers: a: unknown state ''" },
+        { "Big=CANDIDATE",
+          "tiers: 'Big=CANDIDATE': a tier is name=STATE,... with a name of 1 "
+          "to 31 bytes of a-z, 0-9 and _" },
+        { "CANDIDATE", "tiers: 'CANDIDATE': a tier is name=STATE,... with a "
+                       "name of 1 to 31 bytes of a-z, 0-9 and _" },
+        { "", "tiers: CANDIDATE is in no tier" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad [0]; i++) {
+        assert_int_equal (ipo_pipeline_tiers_parse (bad [i].text, &tiers,
+                                                    &status),
+                          -1);
+        assert_int_equal (status.code, KJ__CODE__INVALID_ARGUMENT);
+        assert_string_equal (status.field, "tiers");
+        assert_string_equal (status.message, bad [i].message);
+    }
+}
+
 int
 main (void)
 {
@@ -415,6 +463,7 @@ main (void)
         cmocka_unit_test (test_registration_lapse),
         cmocka_unit_test (test_alerts),
         cmocka_unit_test (test_names_and_dates),
+        cmocka_unit_test (test_tiers),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
