@@ -24,7 +24,7 @@ const kj_option_t ipo_options [] = {
       KJ_INT (0, 64) },
     { "ipo/today", "",
       "today's date as YYYY-MM-DD for drills and tests; empty: the clock "
-      "(UTC)",
+      "(China Standard Time)",
       KJ_TEXT_MAX (10) },
     { "ipo/tiers", IPO_TIERS_DEFAULT,
       "the tiers (梯度) firms are placed in by their state: "

@@ -51,13 +51,15 @@ static const struct {
                   { NULL } };
 
 //  --------------------------------------------------------------------------
-//  Today as YYYYMMDD: ipo/today, else the clock in UTC
+//  Today as YYYYMMDD: ipo/today, else the clock's date in China Standard
+//  Time (UTC+8), the province's day whatever the host's time zone: a date
+//  a person types in Shenyang before 08:00 is not "after today"
 static int32_t
 s_today (ipo_server_t *self)
 {
     if (self->today)
         return self->today;
-    time_t now = time (NULL);
+    time_t now = time (NULL) + 8 * 3600;
     struct tm tm;
     gmtime_r (&now, &tm);
     return (tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
