@@ -50,8 +50,9 @@ s_print_file (const Kj__IpoFirm *f)
             f->advisers ? f->advisers->sponsor : "",
             f->advisers ? f->advisers->auditor : "",
             f->advisers ? f->advisers->law_firm : "");
-    cli_table_t *table = cli_table_new ("date", "from", "to", "board", "by",
-                                        "due", NULL);
+    cli_table_t *table = cli_table_new (N_ ("DATE"), N_ ("FROM"), N_ ("TO"),
+                                        N_ ("BOARD"), N_ ("BY"), N_ ("DUE"),
+                                        NULL);
     for (size_t i = 0; i < f->n_moves; i++) {
         const Kj__IpoMove *m = f->moves [i];
         char from [48];
@@ -129,9 +130,11 @@ static void
 s_print_report (const ProtobufCMessage *reply)
 {
     const Kj__IpoReportReply *r = (const Kj__IpoReportReply *) reply;
-    cli_table_t *table = cli_table_new ("city", "candidates", "pool", "target",
-                                        "province", "tutoring", "filed",
-                                        "registered", "listed", "days in stage",
+    cli_table_t *table = cli_table_new (N_ ("CITY"), N_ ("CANDIDATES"),
+                                        N_ ("POOL"), N_ ("TARGET"),
+                                        N_ ("PROVINCE"), N_ ("TUTORING"),
+                                        N_ ("FILED"), N_ ("REGISTERED"),
+                                        N_ ("LISTED"), N_ ("DAYS IN STAGE"),
                                         NULL);
     for (size_t i = 0; i < r->n_funnel; i++) {
         const Kj__IpoFunnel *f = r->funnel [i];
