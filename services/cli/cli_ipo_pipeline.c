@@ -18,6 +18,9 @@ static const char *s_usage =
     "       kejin ipo pool review FIRM --level city|province [--refuse]\n"
     "                 [--date D] [--note TEXT]\n"
     "       kejin ipo pool show FIRM\n"
+    "       kejin ipo pool refresh FIRM [--date D] [--sponsor S] [--auditor "
+    "A]\n"
+    "                 [--law-firm L]\n"
     "       kejin ipo stage FIRM STATE [--board MAIN|CHINEXT|STAR|BSE]\n"
     "                 [--date D] [--note TEXT]\n"
     "       kejin ipo claim FIRM STAGE [--date D]\n"
@@ -42,6 +45,8 @@ s_print_file (const Kj__IpoFirm *f)
     printf (_ ("  state    %s since %s, board %s, tier %s\n"),
             cli_enum_name (&kj__ipo_state__descriptor, "IPO_", f->state),
             f->since, *f->board ? f->board : "-", f->tier);
+    printf (_ ("  file     refreshed %s%s\n"), f->refreshed,
+            f->stale ? _ (", stale: due for its yearly refresh") : "");
     if (*f->letter_expires)
         printf (_ ("  tutoring letter expires %s\n"), f->letter_expires);
     if (*f->registration_lapses)
@@ -135,10 +140,10 @@ s_print_report (const ProtobufCMessage *reply)
                                         N_ ("PROVINCE"), N_ ("TUTORING"),
                                         N_ ("FILED"), N_ ("REGISTERED"),
                                         N_ ("LISTED"), N_ ("DAYS IN STAGE"),
-                                        NULL);
+                                        N_ ("STALE"), NULL);
     for (size_t i = 0; i < r->n_funnel; i++) {
         const Kj__IpoFunnel *f = r->funnel [i];
-        char n [9][24];
+        char n [10][24];
         snprintf (n [0], 24, "%u", f->candidates);
         snprintf (n [1], 24, "%u", f->pool);
         snprintf (n [2], 24, "%u", f->pool_target);
@@ -148,8 +153,9 @@ s_print_report (const ProtobufCMessage *reply)
         snprintf (n [6], 24, "%u", f->registered);
         snprintf (n [7], 24, "%u", f->listed);
         snprintf (n [8], 24, "%lld", (long long) f->avg_days_in_stage);
+        snprintf (n [9], 24, "%u", f->stale);
         cli_table_row (table, f->city, n [0], n [1], n [2], n [3], n [4], n [5],
-                       n [6], n [7], n [8]);
+                       n [6], n [7], n [8], n [9]);
     }
     cli_table_print (table, stdout);
     cli_table_destroy (&table);
@@ -219,6 +225,24 @@ s_pool (cli_t *cli, int argc, char **argv)
         if (s_level (args, &review.level) == 0)
             rc = s_call (cli, "Review", &review.base,
                          &kj__ipo_move_reply__descriptor, false, s_print_move);
+        cli_args_destroy (&args);
+    }
+    else if (streq (verb, "refresh")) {
+        cli_args_t *args = cli_args_verb (argc - 1, argv + 1,
+                                          "date= sponsor= auditor= law-firm=",
+                                          s_usage, 1, NULL, NULL);
+        if (!args)
+            return CLI_USAGE;
+        Kj__IpoAdvisers advisers = KJ__IPO_ADVISERS__INIT;
+        advisers.sponsor = cli_args_text (args, "sponsor");
+        advisers.auditor = cli_args_text (args, "auditor");
+        advisers.law_firm = cli_args_text (args, "law-firm");
+        Kj__IpoRefreshRequest refresh = KJ__IPO_REFRESH_REQUEST__INIT;
+        refresh.firm = (char *) cli_args_positional (args, 0);
+        refresh.date = cli_args_text (args, "date");
+        refresh.advisers = &advisers;
+        rc = s_call (cli, "Refresh", &refresh.base,
+                     &kj__ipo_firm_reply__descriptor, false, s_print_firm);
         cli_args_destroy (&args);
     }
     else if (streq (verb, "show")) {

@@ -287,6 +287,24 @@ ipo_pipeline_alert (const ipo_pipeline_firm_t *firm, int32_t today,
 }
 
 //  --------------------------------------------------------------------------
+//  Stale files; see the header.
+int32_t
+ipo_pipeline_stale_before (int32_t today)
+{
+    return ipo_date_add_months (today, -IPO_REFRESH_MONTHS);
+}
+
+bool
+ipo_pipeline_stale (int state, int32_t refreshed, int32_t today)
+{
+    bool on_way = (state >= IPO_STATE_CANDIDATE
+                   && state <= IPO_STATE_REGISTERED)
+               || state == IPO_STATE_NEEQ_BASIC
+               || state == IPO_STATE_NEEQ_INNOVATION;
+    return on_way && refreshed <= ipo_pipeline_stale_before (today);
+}
+
+//  --------------------------------------------------------------------------
 //  The subsidy event of a state; see the header.
 int
 ipo_pipeline_subsidy_event (int state, int firm_board, int *board)

@@ -53,6 +53,8 @@ typedef enum {
 #define IPO_REGISTRATION_MONTHS 12
 #define IPO_REAPPLY_MONTHS      6
 #define IPO_NEEQ_MONTHS         12
+//  Months a firm's file stays fresh after its yearly refresh
+#define IPO_REFRESH_MONTHS 12
 
 //  Where one firm stands. Dates are YYYYMMDD, 0 for none.
 typedef struct {
@@ -128,6 +130,18 @@ int
 ipo_alert_t
     ipo_pipeline_alert (const ipo_pipeline_firm_t *firm, int32_t today,
                         int warn_days, int32_t *deadline);
+
+//  --------------------------------------------------------------------------
+//  True when the file of a firm in `state`, last refreshed on `refreshed`,
+//  is stale on `today`: 12 months or more without its yearly review, for
+//  a firm still on its way (candidate to registered, or on the NEEQ).
+
+bool
+    ipo_pipeline_stale (int state, int32_t refreshed, int32_t today);
+
+//  The day on or before which a refresh is stale on today.
+int32_t
+    ipo_pipeline_stale_before (int32_t today);
 
 //  --------------------------------------------------------------------------
 //  The subsidy event (ipo_event_t) a move into `state` is, and on which

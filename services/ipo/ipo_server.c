@@ -298,6 +298,11 @@ s_file (kj_call_t *call, const ipo_store_firm_t *firm)
     char text [16];
     out->since = kj_call_strdup (call, ipo_date_text (pipe->since, text,
                                                       sizeof text));
+    ipo_server_t *self = (ipo_server_t *) kj_call_state (call);
+    out->refreshed = kj_call_strdup (call, ipo_date_text (firm->refreshed, text,
+                                                          sizeof text));
+    out->stale = ipo_pipeline_stale (pipe->state, firm->refreshed,
+                                     s_today (self));
     if (pipe->state == IPO_STATE_TUTORING_ACCEPTED)
         out->letter_expires = kj_call_strdup (
             call, ipo_date_text (ipo_date_add_months (pipe->letter,
@@ -394,6 +399,7 @@ s_admit (kj_call_t *call, const ProtobufCMessage *request,
     snprintf (firm.auditor, sizeof firm.auditor, "%s", advisers->auditor);
     snprintf (firm.law_firm, sizeof firm.law_firm, "%s", advisers->law_firm);
     ipo_pipeline_firm_init (&firm.pipe, date);
+    firm.refreshed = date;
     kj_db_t *db = kj_call_db (call);
     int added = ipo_store_firm_insert (db, &firm);
     if (added < 0)
@@ -529,6 +535,49 @@ s_move (kj_call_t *call, const ProtobufCMessage *request,
                   in->note, false, &rec, &id))
         return kj_call_fail_db (call);
     return s_move_reply (call, &firm, &rec, id, (Kj__IpoMoveReply *) reply);
+}
+
+//  Refresh: the yearly review of a firm's file, with its advisers as they
+//  are now
+static int
+s_refresh (kj_call_t *call, const ProtobufCMessage *request,
+           ProtobufCMessage *reply)
+{
+    const Kj__IpoRefreshRequest *in = (const Kj__IpoRefreshRequest *) request;
+    Kj__IpoAdvisers none = KJ__IPO_ADVISERS__INIT;
+    const Kj__IpoAdvisers *advisers = in->advisers ? in->advisers : &none;
+    ipo_store_firm_t firm;
+    int32_t date;
+    if (s_text (call, "advisers.sponsor", advisers->sponsor, 0, 200)
+        || s_text (call, "advisers.auditor", advisers->auditor, 0, 200)
+        || s_text (call, "advisers.law_firm", advisers->law_firm, 0, 200)
+        || s_date (call, in->date, &date)
+        || s_firm (call, in->firm, true, &firm))
+        return -1;
+    if (date < firm.refreshed) {
+        char last [16];
+        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "date",
+                             "date: before the file's last refresh on %s",
+                             ipo_date_text (firm.refreshed, last, sizeof last));
+    }
+    firm.refreshed = date;
+    if (*advisers->sponsor)
+        snprintf (firm.sponsor, sizeof firm.sponsor, "%s", advisers->sponsor);
+    if (*advisers->auditor)
+        snprintf (firm.auditor, sizeof firm.auditor, "%s", advisers->auditor);
+    if (*advisers->law_firm)
+        snprintf (firm.law_firm, sizeof firm.law_firm, "%s",
+                  advisers->law_firm);
+    kj_db_t *db = kj_call_db (call);
+    if (ipo_store_firm_save (db, &firm) < 0)
+        return kj_call_fail_db (call);
+    Kj__IpoFirmReply *out = (Kj__IpoFirmReply *) reply;
+    out->firm = s_file (call, &firm);
+    if (!out->firm
+        || kj_outbox_add (db, "ipo.firm.refreshed", firm.firm,
+                          &out->firm->base))
+        return kj_call_fail_db (call);
+    return 0;
 }
 
 //  Get: one firm's file
@@ -930,6 +979,7 @@ s_report (kj_call_t *call, const ProtobufCMessage *request,
         f->registered = atoi (PQgetvalue (res, row, 6));
         f->listed = atoi (PQgetvalue (res, row, 7));
         f->avg_days_in_stage = atoll (PQgetvalue (res, row, 8));
+        f->stale = atoi (PQgetvalue (res, row, 9));
         f->pool_target = (uint32_t) self->city_pool_target;
         out->funnel [out->n_funnel++] = f;
     }
@@ -1101,6 +1151,7 @@ ipo_server_destroy (void *self)
 const kj_method_t ipo_methods [] = { { "Admit", s_admit, KJ_WRITE },
                                      { "Review", s_review, KJ_WRITE },
                                      { "Move", s_move, KJ_WRITE },
+                                     { "Refresh", s_refresh, KJ_WRITE },
                                      { "Get", s_get, 0 },
                                      { "Fit", s_fit, 0 },
                                      { "Claim", s_claim, KJ_WRITE },

@@ -26,14 +26,17 @@ ipo_store_firm_load (kj_db_t *db, const char *firm, bool lock,
     const char *params [] = { firm };
     PGresult *res = kj_db_exec (
         db,
-        lock ? "SELECT firm, name, city, sponsor, auditor, law_firm, state, "
-               "board, "
-               "since, letter, registered, rejected, neeq_since, pool, alerted "
-               "FROM firm WHERE firm = $1 FOR UPDATE"
-             : "SELECT firm, name, city, sponsor, auditor, law_firm, state, "
-               "board, "
-               "since, letter, registered, rejected, neeq_since, pool, alerted "
-               "FROM firm WHERE firm = $1",
+        lock
+            ? "SELECT firm, name, city, sponsor, auditor, law_firm, state, "
+              "board, "
+              "since, letter, registered, rejected, neeq_since, pool, alerted, "
+              "refreshed "
+              "FROM firm WHERE firm = $1 FOR UPDATE"
+            : "SELECT firm, name, city, sponsor, auditor, law_firm, state, "
+              "board, "
+              "since, letter, registered, rejected, neeq_since, pool, alerted, "
+              "refreshed "
+              "FROM firm WHERE firm = $1",
         1, params);
     if (!res)
         return -1;
@@ -54,6 +57,7 @@ ipo_store_firm_load (kj_db_t *db, const char *firm, bool lock,
         out->pipe.neeq_since = atoi (PQgetvalue (res, 0, 12));
         out->pool = atoi (PQgetvalue (res, 0, 13));
         s_copy (out->alerted, sizeof out->alerted, PQgetvalue (res, 0, 14));
+        out->refreshed = atoi (PQgetvalue (res, 0, 15));
     }
     PQclear (res);
     return found;
@@ -76,8 +80,8 @@ ipo_store_firm_insert (kj_db_t *db, const ipo_store_firm_t *firm)
     PGresult *res = kj_db_exec (
         db,
         "INSERT INTO firm (firm, name, city, sponsor, auditor, law_firm, "
-        "state, since) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
-        "ON CONFLICT (firm) DO NOTHING",
+        "state, since, refreshed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
+        "$8) ON CONFLICT (firm) DO NOTHING",
         8, params);
     if (!res)
         return -1;
@@ -91,7 +95,7 @@ ipo_store_firm_insert (kj_db_t *db, const ipo_store_firm_t *firm)
 int
 ipo_store_firm_save (kj_db_t *db, const ipo_store_firm_t *firm)
 {
-    char v [8][16];
+    char v [9][16];
     const char *params [] = { firm->firm,
                               NUM (v [0], firm->pipe.state),
                               NUM (v [1], firm->pipe.board),
@@ -101,14 +105,19 @@ ipo_store_firm_save (kj_db_t *db, const ipo_store_firm_t *firm)
                               NUM (v [5], firm->pipe.rejected),
                               NUM (v [6], firm->pipe.neeq_since),
                               NUM (v [7], firm->pool),
-                              firm->alerted };
+                              firm->alerted,
+                              NUM (v [8], firm->refreshed),
+                              firm->sponsor,
+                              firm->auditor,
+                              firm->law_firm };
     return kj_db_run (
                db,
                "UPDATE firm SET state = $2, board = $3, since = $4, letter = "
                "$5, "
                "registered = $6, rejected = $7, neeq_since = $8, pool = $9, "
-               "alerted = $10 WHERE firm = $1",
-               10, params)
+               "alerted = $10, refreshed = $11, sponsor = $12, auditor = $13, "
+               "law_firm = $14 WHERE firm = $1",
+               14, params)
                  < 0
              ? -1
              : 1;
@@ -436,8 +445,9 @@ ipo_store_sweep_firms (kj_db_t *db)
 PGresult *
 ipo_store_funnel (kj_db_t *db, const char *city, int32_t today)
 {
-    char text [16];
-    const char *params [] = { city, NUM (text, today) };
+    char text [16], stale [16];
+    const char *params [] = { city, NUM (text, today),
+                              NUM (stale, ipo_pipeline_stale_before (today)) };
     return kj_db_exec (
         db,
         "SELECT city, count (*) FILTER (WHERE state = 1), "
@@ -449,9 +459,11 @@ ipo_store_funnel (kj_db_t *db, const char *city, int32_t today)
         "count (*) FILTER (WHERE state = 12), "
         "coalesce (round (avg (to_date ($2, 'YYYYMMDD') "
         "- to_date (since::text, 'YYYYMMDD')) FILTER (WHERE state BETWEEN "
-        "1 AND 11)), 0)::bigint "
+        "1 AND 11)), 0)::bigint, "
+        "count (*) FILTER (WHERE (state BETWEEN 1 AND 11 OR state IN (16, 17)) "
+        "AND refreshed <= $3::int) "
         "FROM firm WHERE $1 = '' OR city = $1 GROUP BY city ORDER BY city",
-        2, params);
+        3, params);
 }
 
 PGresult *

@@ -24,6 +24,7 @@ typedef struct {
     ipo_pipeline_firm_t pipe;
     int pool;           //  0, 1 city pool, 2 provincial pool
     char alerted [64];  //  last alert: "KIND/YYYYMMDD"
+    int32_t refreshed;  //  the file last reviewed, YYYYMMDD
 } ipo_store_firm_t;
 
 //  One move to record.
@@ -63,7 +64,7 @@ int
 int
     ipo_store_firm_insert (kj_db_t *db, const ipo_store_firm_t *firm);
 
-//  Save the firm's pipeline, pool and last alert.
+//  Save the firm's pipeline, pool, last alert, refresh and advisers.
 int
     ipo_store_firm_save (kj_db_t *db, const ipo_store_firm_t *firm);
 
@@ -141,7 +142,7 @@ PGresult *
 
 //  The funnel per city (today for the days in stage), one row a city:
 //  city, candidates, pool, province_pool, tutoring, filed, registered,
-//  listed, avg_days; city "" for all. NULL when the database failed.
+//  listed, avg_days, stale; city "" for all. NULL when the database failed.
 PGresult *
     ipo_store_funnel (kj_db_t *db, const char *city, int32_t today);
 

@@ -818,6 +818,60 @@ test_bad_options (void **state)
     assert_int_equal (kj_test_wait_exit (pid, 10000), 2);
 }
 
+//  The yearly refresh: a file not reviewed for 12 months is stale (in the
+//  file and the report) until refreshed; a refresh never goes back
+static void
+test_refresh (void **state)
+{
+    s_fx_t *fx = (s_fx_t *) *state;
+    const char *firm = "91210100MA0IPO0002";
+    Kj__IpoFirmReply *file = s_get (fx, firm);
+    assert_string_equal (file->firm->refreshed, "2024-01-05");
+    assert_true (file->firm->stale);  //  today is 2025-06-30
+    kj__ipo_firm_reply__free_unpacked (file, NULL);
+
+    Kj__IpoReportRequest report = KJ__IPO_REPORT_REQUEST__INIT;
+    report.city = "210100";
+    Kj__IpoReportReply *funnel;
+    kj_status_t status;
+    assert_int_equal (s_call (fx, "Report", &report.base,
+                              &kj__ipo_report_reply__descriptor, &funnel,
+                              &status),
+                      KJ__CODE__OK);
+    uint32_t stale = funnel->funnel [0]->stale;
+    assert_true (stale >= 1);
+    kj__ipo_report_reply__free_unpacked (funnel, NULL);
+
+    Kj__IpoAdvisers advisers = KJ__IPO_ADVISERS__INIT;
+    advisers.auditor = "天健会计师事务所";
+    Kj__IpoRefreshRequest refresh = KJ__IPO_REFRESH_REQUEST__INIT;
+    refresh.firm = (char *) firm;
+    refresh.date = "2025-06-01";
+    refresh.advisers = &advisers;
+    assert_int_equal (s_call (fx, "Refresh", &refresh.base,
+                              &kj__ipo_firm_reply__descriptor, &file, &status),
+                      KJ__CODE__OK);
+    assert_false (file->firm->stale);
+    assert_string_equal (file->firm->refreshed, "2025-06-01");
+    assert_string_equal (file->firm->advisers->auditor, "天健会计师事务所");
+    assert_string_equal (file->firm->advisers->sponsor, "中信证券");
+    assert_int_equal (file->firm->state, KJ__IPO_STATE__IPO_CITY_POOL);
+    kj__ipo_firm_reply__free_unpacked (file, NULL);
+    assert_int_equal (s_events (fx, "ipo.firm.refreshed", firm), 1);
+
+    refresh.date = "2025-05-31";
+    assert_int_equal (s_call (fx, "Refresh", &refresh.base,
+                              &kj__ipo_firm_reply__descriptor, NULL, &status),
+                      KJ__CODE__INVALID_ARGUMENT);
+    assert_string_equal (status.field, "date");
+    assert_int_equal (s_call (fx, "Report", &report.base,
+                              &kj__ipo_report_reply__descriptor, &funnel,
+                              &status),
+                      KJ__CODE__OK);
+    assert_int_equal (funnel->funnel [0]->stale, stale - 1);
+    kj__ipo_report_reply__free_unpacked (funnel, NULL);
+}
+
 //  --------------------------------------------------------------------------
 //  Fuzz: every method gets requests with random values in every field
 //  (random bytes for text, invalid UTF-8 included, numbers at and past
@@ -951,6 +1005,7 @@ main (void)
         cmocka_unit_test (test_board_switch),
         cmocka_unit_test (test_sweep_job),
         cmocka_unit_test (test_bad_options),
+        cmocka_unit_test (test_refresh),
         cmocka_unit_test (test_fuzz),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);

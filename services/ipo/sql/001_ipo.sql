@@ -17,6 +17,7 @@ CREATE TABLE firm (
     rejected int NOT NULL DEFAULT 0,
     neeq_since int NOT NULL DEFAULT 0,
     pool int NOT NULL DEFAULT 0,        --  1 city pool, 2 provincial pool
+    refreshed int NOT NULL,             --  the file last reviewed (yearly)
     alerted text NOT NULL DEFAULT ''    --  last alert raised: kind/deadline
 );
 CREATE INDEX firm_city ON firm (city, state);

@@ -399,6 +399,12 @@ test_names_and_dates (void **unused)
     assert_int_equal (ipo_date_add_months (20241115, 2), 20250115);
     assert_int_equal (ipo_date_add_days (20241231, 1), 20250101);
     assert_int_equal (ipo_date_add_days (20240301, -1), 20240229);
+    //  Stale: 12 months without a refresh, for a firm on its way
+    assert_false (ipo_pipeline_stale (S (CITY_POOL), 20240701, 20250630));
+    assert_true (ipo_pipeline_stale (S (CITY_POOL), 20240630, 20250630));
+    assert_true (ipo_pipeline_stale (S (NEEQ_BASIC), 20240630, 20250630));
+    assert_false (ipo_pipeline_stale (S (LISTED), 20200101, 20250630));
+    assert_false (ipo_pipeline_stale (S (WITHDRAWN), 20200101, 20250630));
 }
 
 //  Tiers: the built-in rule as configuration, a rule of one's own, and
