@@ -759,6 +759,11 @@ test_cli (void **state)
                              firm, NULL),
                       0);
     assert_non_null (strstr (out, "CHINEXT"));
+    assert_non_null (strstr (out, "refreshed 2024-01-02, stale"));
+    assert_int_equal (s_cli (fx, en, out, sizeof out, "ipo", "pool", "refresh",
+                             firm, "--date", "2025-06-02", NULL),
+                      0);
+    assert_non_null (strstr (out, "refreshed 2025-06-02\n"));
     assert_int_equal (s_cli (fx, en, out, sizeof out, "--json", "ipo", "report",
                              "--city", "210200", NULL),
                       0);
