@@ -181,8 +181,18 @@ s_level (cli_args_t *args, Kj__IpoLevel *level)
     return 0;
 }
 
+//  --sponsor, --auditor, --law-firm into advisers ("" where not given)
+static void
+s_advisers (cli_args_t *args, Kj__IpoAdvisers *advisers)
+{
+    kj__ipo_advisers__init (advisers);
+    advisers->sponsor = cli_args_text (args, "sponsor");
+    advisers->auditor = cli_args_text (args, "auditor");
+    advisers->law_firm = cli_args_text (args, "law-firm");
+}
+
 //  --------------------------------------------------------------------------
-//  kejin ipo pool admit|review|show FIRM ...
+//  kejin ipo pool admit|review|refresh|show FIRM ...
 static int
 s_pool (cli_t *cli, int argc, char **argv)
 {
@@ -197,10 +207,8 @@ s_pool (cli_t *cli, int argc, char **argv)
                            s_usage, 1, "name city", NULL);
         if (!args)
             return CLI_USAGE;
-        Kj__IpoAdvisers advisers = KJ__IPO_ADVISERS__INIT;
-        advisers.sponsor = cli_args_text (args, "sponsor");
-        advisers.auditor = cli_args_text (args, "auditor");
-        advisers.law_firm = cli_args_text (args, "law-firm");
+        Kj__IpoAdvisers advisers;
+        s_advisers (args, &advisers);
         Kj__IpoAdmitRequest admit = KJ__IPO_ADMIT_REQUEST__INIT;
         admit.firm = (char *) cli_args_positional (args, 0);
         admit.name = cli_args_text (args, "name");
@@ -233,10 +241,8 @@ s_pool (cli_t *cli, int argc, char **argv)
                                           s_usage, 1, NULL, NULL);
         if (!args)
             return CLI_USAGE;
-        Kj__IpoAdvisers advisers = KJ__IPO_ADVISERS__INIT;
-        advisers.sponsor = cli_args_text (args, "sponsor");
-        advisers.auditor = cli_args_text (args, "auditor");
-        advisers.law_firm = cli_args_text (args, "law-firm");
+        Kj__IpoAdvisers advisers;
+        s_advisers (args, &advisers);
         Kj__IpoRefreshRequest refresh = KJ__IPO_REFRESH_REQUEST__INIT;
         refresh.firm = (char *) cli_args_positional (args, 0);
         refresh.date = cli_args_text (args, "date");
