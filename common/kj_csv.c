@@ -103,6 +103,15 @@ s_reader_row (int end, void *arg)
         s_reader_clear (self);
 }
 
+//  libcsv holds a field whole before it hands it over, growing its buffer
+//  through this: refusing past the limit stops the parse there instead of
+//  reading a runaway field into memory.
+static void *
+s_bounded_realloc (void *pointer, size_t size)
+{
+    return size > KJ_CSV_MAX_FIELD + 1024 ? NULL : realloc (pointer, size);
+}
+
 int
 kj_csv_read (FILE *file, kj_csv_row_fn *fn, void *arg, char *error,
              size_t size)
@@ -110,6 +119,7 @@ kj_csv_read (FILE *file, kj_csv_row_fn *fn, void *arg, char *error,
     struct csv_parser parser;
     if (csv_init (&parser, CSV_STRICT | CSV_STRICT_FINI))
         abort ();
+    csv_set_realloc_func (&parser, s_bounded_realloc);
     s_reader_t self = { .fn = fn, .arg = arg };
     char buffer [16384];
     size_t bytes;
@@ -129,6 +139,10 @@ kj_csv_read (FILE *file, kj_csv_row_fn *fn, void *arg, char *error,
     if (!rc && !self.rc && csv_fini (&parser, s_reader_field, s_reader_row,
                                      &self))
         rc = -1;
+    if (rc == -1 && csv_error (&parser) == CSV_ENOMEM)
+        snprintf (error, size, "row %u has a field longer than %d bytes",
+                  self.row + 1, KJ_CSV_MAX_FIELD);
+    else
     if (rc == -1)
         snprintf (error, size, "row %u is not well-formed CSV: %s",
                   self.row + 1, csv_strerror (csv_error (&parser)));

@@ -110,6 +110,8 @@ int cli_guarantee_node (cli_t *cli, int argc, char **argv);
 int cli_demand (cli_t *cli, int argc, char **argv);
 int cli_match (cli_t *cli, int argc, char **argv);
 int cli_application (cli_t *cli, int argc, char **argv);
+//  The verbs of kejin-ipo (cli_ipo_pipeline.c), handed on by cli_ipo.
+int cli_ipo_pipeline (cli_t *cli, int argc, char **argv);
 
 //  Bulk CSV of the registry (cli_bulk.c): `kejin KIND import|export ...`
 //  with kind "enterprise", "institution" or "product"; argv [0] is the

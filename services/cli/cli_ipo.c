@@ -18,13 +18,14 @@
 #include "cli_reg.h"
 #include "ipo_board.h"
 #include "ipo_subsidy.h"
-#include <csv.h>
 #include <errno.h>
 #include <wchar.h>
 
 static const char *s_usage =
     "Usage: kejin ipo fit --csv FILE [--json]\n"
     "       kejin ipo subsidy replay --csv FILE [--json]\n"
+    "       kejin ipo pool|stage|claim|approve|budget|report ... (kejin-ipo;\n"
+    "       each without arguments prints its usage)\n"
     "The IPO pipeline's rules on a CSV file (- for standard input),\n"
     "offline: nothing is stored and no node is needed.\n\n"
     "fit: which listing standards each firm meets (STAR-1..4, ChiNext-1..3,\n"
@@ -64,7 +65,7 @@ struct _s_reader_t {
     const char *path;
     const char *const *header;      //  the columns expected, NULL-ended
     size_t columns;
-    char *cells [32];               //  the current row's cells (copies)
+    const char *const *cells;       //  the current row's cells
     size_t count;                   //  cells in the current row
     size_t row;                     //  1 is the header
     size_t bad_rows;
@@ -73,16 +74,6 @@ struct _s_reader_t {
     s_row_fn *on_row;
     void *arg;
 };
-
-//  --------------------------------------------------------------------------
-//  libcsv grows a field's buffer through this: refusing past the limit
-//  stops the parse instead of reading a runaway field into memory.
-
-static void *
-s_csv_realloc (void *pointer, size_t size)
-{
-    return size > S_CELL_MAX + 1024 ? NULL : realloc (pointer, size);
-}
 
 //  --------------------------------------------------------------------------
 //  Bytes of the valid UTF-8 character at text, 0 if there is none there.
@@ -176,18 +167,6 @@ s_problem (s_reader_t *self, const char *column, const char *format, ...)
 }
 
 //  --------------------------------------------------------------------------
-//  libcsv's end of a field: keep a copy, counting cells past the most kept.
-static void
-s_on_field (void *data, size_t size, void *arg)
-{
-    s_reader_t *self = (s_reader_t *) arg;
-    if (self->count < sizeof self->cells / sizeof self->cells [0])
-        self->cells [self->count] = strndup (data ? (const char *) data : "",
-                                             size);
-    self->count++;
-}
-
-//  --------------------------------------------------------------------------
 //  The header must be exactly the columns expected (a UTF-8 byte order
 //  mark before it is skipped, as spreadsheets write one).
 static void
@@ -220,16 +199,16 @@ s_check_header (s_reader_t *self)
 }
 
 //  --------------------------------------------------------------------------
-//  libcsv's end of a row: the header, or a data row for on_row.
-static void
-s_on_row (int end, void *arg)
+//  kj_csv_read's row: the header, or a data row for on_row. Returns -1 to
+//  stop reading.
+static int
+s_on_row (uint32_t row, const char *const *fields, size_t count, void *arg)
 {
     s_reader_t *self = (s_reader_t *) arg;
-    self->row++;
+    self->row = row;
+    self->cells = fields;
+    self->count = count;
     self->bad = false;
-    if (self->stop)
-        ;
-    else
     if (self->row == 1)
         s_check_header (self);
     else
@@ -239,15 +218,15 @@ s_on_row (int end, void *arg)
     else
     if (self->on_row (self, self->arg))
         self->stop = true;
-    for (size_t i = 0; i < self->count && i < sizeof self->cells
-                                                / sizeof self->cells [0]; i++)
-        free (self->cells [i]);
+    self->cells = NULL;
     self->count = 0;
+    return self->stop ? -1 : 0;
 }
 
 //  --------------------------------------------------------------------------
-//  Read the file at path against header, calling on_row for each data row
-//  with the right number of columns. Returns the exit code.
+//  Read the file at path against header (common/kj_csv: RFC 4180 strictly,
+//  no cell past 64 KiB), calling on_row for each data row with the right
+//  number of columns. Returns the exit code.
 
 static int
 s_read (cli_t *cli, const char *path, const char *const *header,
@@ -259,44 +238,28 @@ s_read (cli_t *cli, const char *path, const char *const *header,
     };
     while (header [self.columns])
         self.columns++;
-    assert (self.columns <= sizeof self.cells / sizeof self.cells [0]);
     FILE *file = streq (path, "-") ? stdin : fopen (path, "rb");
     if (!file) {
         fprintf (stderr, "kejin: cannot read %s: %s\n", path,
                  strerror (errno));
         return CLI_USAGE;
     }
-    struct csv_parser parser;
-    csv_init (&parser, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL);
-    csv_set_realloc_func (&parser, s_csv_realloc);
-    char buffer [65536];
-    size_t size;
-    bool broken = false;
-    while (!self.stop && !broken
-       &&  (size = fread (buffer, 1, sizeof buffer, file)) > 0)
-        broken = csv_parse (&parser, buffer, size, s_on_field, s_on_row,
-                            &self) != size;
-    if (!broken && !self.stop && ferror (file)) {
-        fprintf (stderr, "kejin: cannot read %s: %s\n", path,
-                 strerror (errno));
-        self.bad_rows++;
-    }
-    if (!broken && !self.stop)
-        broken = csv_fini (&parser, s_on_field, s_on_row, &self) != 0;
-    if (broken) {
-        self.row++;
-        s_problem (&self, NULL, "not valid CSV (%s)%s",
-                   csv_strerror (csv_error (&parser)),
-                   csv_error (&parser) == CSV_ENOMEM
-                   ? ": a cell is longer than 64 KiB" : "");
-    }
-    for (size_t i = 0; i < self.count && i < sizeof self.cells
-                                              / sizeof self.cells [0]; i++)
-        free (self.cells [i]);
-    csv_free (&parser);
+    char error [256];
+    int rc = kj_csv_read (file, s_on_row, &self, error, sizeof error);
     if (file != stdin)
         fclose (file);
-    if (self.row == 0 && !broken) {
+    if (rc == -1 && !self.stop) {
+        //  The file itself: kj_csv names the row, which is the one after
+        //  the last read; say the rest after "row N"
+        const char *why = error;
+        if (strncmp (why, "row ", 4) == 0 && strchr (why + 4, ' '))
+            why = strchr (why + 4, ' ') + 1;
+        if (strncmp (why, "is ", 3) == 0)
+            why += 3;
+        self.row++;
+        s_problem (&self, NULL, "%s", why);
+    }
+    if (self.row == 0 && rc == 0) {
         self.row = 1;
         s_problem (&self, NULL, "the file is empty; the first row must be "
                    "the header");
@@ -648,7 +611,7 @@ static int
 s_replay_row (s_reader_t *reader, void *arg)
 {
     s_replay_t *self = (s_replay_t *) arg;
-    char **cells = reader->cells;
+    const char *const *cells = reader->cells;
     ipo_subsidy_event_t event = { 0 };
     int64_t step = 0;
     s_cell_id (reader, S_FIRM);
@@ -786,6 +749,12 @@ cli_ipo (cli_t *cli, int argc, char **argv)
         return s_fit (cli, argc, argv);
     if (streq (argv [1], "subsidy"))
         return s_subsidy (cli, argc, argv);
+    const char *const service [] = {
+        "pool", "stage", "claim", "approve", "budget", "report", NULL
+    };
+    for (int i = 0; service [i]; i++)
+        if (streq (argv [1], service [i]))
+            return cli_ipo_pipeline (cli, argc, argv);
     fprintf (stderr, "kejin: ipo has no verb '%s'\n%s", argv [1], s_usage);
     return CLI_USAGE;
 }

@@ -34,8 +34,8 @@ static const command_t s_commands [] = {
     { "keys", N_ ("the node's CURVE keys: new, list, revoke"), cli_keys },
     { "guarantee", N_ ("guarantee compensation: calc (offline, from a CSV "
                        "file)"), cli_guarantee },
-    { "ipo", N_ ("IPO rules offline on a CSV file: board fit, subsidy "
-                 "replay"), cli_ipo },
+    { "ipo", N_ ("IPO pipeline: reserve pool, stages, subsidy claims, "
+                 "report; board fit and subsidy replay offline"), cli_ipo },
     { "demand", N_ ("financing demands: add, list, show"), cli_demand },
     { "match", N_ ("rank the products for a demand, and say why not "
                    "another"), cli_match },

@@ -244,8 +244,16 @@ check "subsidy replay: header without amount_raised_fen" 2 '' \
 printf '%s\n' firm,step,date,board,event,amount_raised_fen \
     'f,1,"2024-01-01,STAR,LISTED,' > quote.csv
 check "subsidy replay: broken quoting" 2 '' \
-"kejin: quote.csv row 2: not valid CSV (error parsing data while strict checking enabled)
+"kejin: quote.csv row 2: not well-formed CSV: error parsing data while strict checking enabled
 " -- ipo subsidy replay --csv quote.csv
+
+#  No cell past 64 KiB (common/kj_csv's limit, the one CSV reader)
+{ echo firm,step,date,board,event,amount_raised_fen; printf 'f,1,2024-01-01,STAR,LISTED,\n'
+  printf 'g%065536d,1,2024-01-01,STAR,LISTED,\n' 0; } > long_cell.csv
+check "subsidy replay: a cell longer than 64 KiB" 2 \
+'{"firm": "f", "step": 1, "payment_fen": 0, "paid_total_fen": 0}
+' '{"error": "INVALID_ARGUMENT", "file": "long_cell.csv", "row": 3, "column": "", "message": "has a field longer than 65536 bytes"}
+' -- ipo subsidy replay --csv long_cell.csv --json
 
 #  Bytes that are not UTF-8 are refused in a name, and quoted back as '?'
 #  (JSON cannot carry them; this crashed the first version)

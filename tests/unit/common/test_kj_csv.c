@@ -107,6 +107,30 @@ test_read_refuses_malformed_and_oversized (void **state)
     assert_string_equal (error, "row 2 has more than 256 fields");
 }
 
+//  A field past the limit stops the read there: the reader does not take
+//  the rest of a runaway field into memory (it read all 8 MiB of it, and
+//  held it, before the bound)
+static void
+test_read_stops_at_a_runaway_field (void **state)
+{
+    size_t size = 8 << 20;
+    char *text = (char *) malloc (size + 1);
+    assert_non_null (text);
+    memcpy (text, "h\n", 2);
+    memset (text + 2, 'x', size - 2);
+    text [size] = 0;
+    FILE *file = fmemopen (text, size, "r");
+    assert_non_null (file);
+    char out [1024] = "", error [200] = "";
+    assert_int_equal (kj_csv_read (file, s_collect, out, error,
+                                   sizeof error), -1);
+    assert_string_equal (out, "1:[h]|");
+    assert_string_equal (error, "row 2 has a field longer than 65536 bytes");
+    assert_true (ftell (file) < 1 << 20);
+    fclose (file);
+    free (text);
+}
+
 static void
 test_read_stops_when_fn_says_so (void **state)
 {
@@ -127,6 +151,7 @@ main (void)
         cmocka_unit_test (test_read_rows_with_quotes_and_empty_fields),
         cmocka_unit_test (test_read_refuses_malformed_and_oversized),
         cmocka_unit_test (test_read_stops_when_fn_says_so),
+        cmocka_unit_test (test_read_stops_at_a_runaway_field),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -1,0 +1,479 @@
+/*  =========================================================================
+    ipo_store - the SQL of kejin-ipo: firms, their moves, claims, budgets
+
+    Dates are kept as YYYYMMDD integers, as the rules classes hold them.
+    =========================================================================
+*/
+
+#include "ipo_store.h"
+
+//  Text of a number, for a parameter
+#define NUM(buf, value)                                                        \
+    (snprintf (buf, sizeof buf, "%lld", (long long) (value)), buf)
+
+static void
+s_copy (char *to, size_t size, const char *from)
+{
+    snprintf (to, size, "%s", from ? from : "");
+}
+
+//  --------------------------------------------------------------------------
+//  Load a firm; see the header.
+int
+ipo_store_firm_load (kj_db_t *db, const char *firm, bool lock,
+                     ipo_store_firm_t *out)
+{
+    const char *params [] = { firm };
+    PGresult *res = kj_db_exec (
+        db,
+        lock
+            ? "SELECT firm, name, city, sponsor, auditor, law_firm, state, "
+              "board, "
+              "since, letter, registered, rejected, neeq_since, pool, alerted, "
+              "refreshed "
+              "FROM firm WHERE firm = $1 FOR UPDATE"
+            : "SELECT firm, name, city, sponsor, auditor, law_firm, state, "
+              "board, "
+              "since, letter, registered, rejected, neeq_since, pool, alerted, "
+              "refreshed "
+              "FROM firm WHERE firm = $1",
+        1, params);
+    if (!res)
+        return -1;
+    int found = PQntuples (res) == 1;
+    if (found) {
+        s_copy (out->firm, sizeof out->firm, PQgetvalue (res, 0, 0));
+        s_copy (out->name, sizeof out->name, PQgetvalue (res, 0, 1));
+        s_copy (out->city, sizeof out->city, PQgetvalue (res, 0, 2));
+        s_copy (out->sponsor, sizeof out->sponsor, PQgetvalue (res, 0, 3));
+        s_copy (out->auditor, sizeof out->auditor, PQgetvalue (res, 0, 4));
+        s_copy (out->law_firm, sizeof out->law_firm, PQgetvalue (res, 0, 5));
+        out->pipe.state = atoi (PQgetvalue (res, 0, 6));
+        out->pipe.board = atoi (PQgetvalue (res, 0, 7));
+        out->pipe.since = atoi (PQgetvalue (res, 0, 8));
+        out->pipe.letter = atoi (PQgetvalue (res, 0, 9));
+        out->pipe.registered = atoi (PQgetvalue (res, 0, 10));
+        out->pipe.rejected = atoi (PQgetvalue (res, 0, 11));
+        out->pipe.neeq_since = atoi (PQgetvalue (res, 0, 12));
+        out->pool = atoi (PQgetvalue (res, 0, 13));
+        s_copy (out->alerted, sizeof out->alerted, PQgetvalue (res, 0, 14));
+        out->refreshed = atoi (PQgetvalue (res, 0, 15));
+    }
+    PQclear (res);
+    return found;
+}
+
+//  --------------------------------------------------------------------------
+//  Add a firm; see the header.
+int
+ipo_store_firm_insert (kj_db_t *db, const ipo_store_firm_t *firm)
+{
+    char state [16], since [16];
+    const char *params [] = { firm->firm,
+                              firm->name,
+                              firm->city,
+                              firm->sponsor,
+                              firm->auditor,
+                              firm->law_firm,
+                              NUM (state, firm->pipe.state),
+                              NUM (since, firm->pipe.since) };
+    PGresult *res = kj_db_exec (
+        db,
+        "INSERT INTO firm (firm, name, city, sponsor, auditor, law_firm, "
+        "state, since, refreshed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
+        "$8) ON CONFLICT (firm) DO NOTHING",
+        8, params);
+    if (!res)
+        return -1;
+    int added = atoi (PQcmdTuples (res)) == 1;
+    PQclear (res);
+    return added;
+}
+
+//  --------------------------------------------------------------------------
+//  Save a firm's pipeline; see the header.
+int
+ipo_store_firm_save (kj_db_t *db, const ipo_store_firm_t *firm)
+{
+    char v [9][16];
+    const char *params [] = { firm->firm,
+                              NUM (v [0], firm->pipe.state),
+                              NUM (v [1], firm->pipe.board),
+                              NUM (v [2], firm->pipe.since),
+                              NUM (v [3], firm->pipe.letter),
+                              NUM (v [4], firm->pipe.registered),
+                              NUM (v [5], firm->pipe.rejected),
+                              NUM (v [6], firm->pipe.neeq_since),
+                              NUM (v [7], firm->pool),
+                              firm->alerted,
+                              NUM (v [8], firm->refreshed),
+                              firm->sponsor,
+                              firm->auditor,
+                              firm->law_firm };
+    return kj_db_run (
+               db,
+               "UPDATE firm SET state = $2, board = $3, since = $4, letter = "
+               "$5, "
+               "registered = $6, rejected = $7, neeq_since = $8, pool = $9, "
+               "alerted = $10, refreshed = $11, sponsor = $12, auditor = $13, "
+               "law_firm = $14 WHERE firm = $1",
+               14, params)
+                 < 0
+             ? -1
+             : 1;
+}
+
+//  --------------------------------------------------------------------------
+//  Firms in a pool; see the header.
+int
+ipo_store_pool_count (kj_db_t *db, const char *city, int64_t *count)
+{
+    const char *params [] = { city };
+    PGresult *res = kj_db_exec (
+        db,
+        "SELECT count (*) FROM firm WHERE ($1::text IS NULL AND pool = 2 "
+        "OR city = $1 AND pool >= 1) AND state NOT IN (12, 13, 14, 15)",
+        1, params);
+    if (!res)
+        return -1;
+    *count = atoll (PQgetvalue (res, 0, 0));
+    PQclear (res);
+    return 1;
+}
+
+//  --------------------------------------------------------------------------
+//  Replay the firm's subsidy events; see the header.
+int
+ipo_store_subsidy_firm (kj_db_t *db, const char *firm,
+                        const ipo_subsidy_table_t *table,
+                        ipo_subsidy_firm_t *out)
+{
+    const char *params [] = { firm };
+    PGresult *res =
+        kj_db_exec (db,
+                    "SELECT event, event_board, day FROM move WHERE firm = $1 "
+                    "AND event > 0 ORDER BY id",
+                    1, params);
+    if (!res)
+        return -1;
+    ipo_subsidy_firm_init (out);
+    for (int row = 0; row < PQntuples (res); row++) {
+        ipo_subsidy_event_t event = { .event = atoi (PQgetvalue (res, row, 0)),
+                                      .board = atoi (PQgetvalue (res, row, 1)),
+                                      .date = atoi (PQgetvalue (res, row, 2)) };
+        ipo_subsidy_decision_t decision;
+        kj_status_t status;
+        //  Recorded events were applied once already: they apply again
+        if (ipo_subsidy_apply (table, out, &event, &decision, &status))
+            kj_warn ("ipo.replay", "firm %s: recorded event refused: %s", firm,
+                     status.message);
+    }
+    PQclear (res);
+    return 1;
+}
+
+//  --------------------------------------------------------------------------
+//  Record a move; see the header.
+int
+ipo_store_move_add (kj_db_t *db, const char *firm, ipo_store_move_t *move,
+                    int64_t *id)
+{
+    char v [8][24];
+    const char *params [] = { firm,
+                              NUM (v [0], move->from),
+                              NUM (v [1], move->to),
+                              NUM (v [2], move->board),
+                              NUM (v [3], move->day),
+                              move->by,
+                              move->note ? move->note : "",
+                              NUM (v [4], move->event),
+                              NUM (v [5], move->event_board),
+                              move->stage,
+                              NUM (v [6], move->due_fen),
+                              move->rule ? move->rule : "",
+                              move->lapsed ? "true" : "false" };
+    PGresult *res = kj_db_exec (
+        db,
+        "INSERT INTO move (firm, from_state, to_state, board, day, by_whom, "
+        "note, event, event_board, stage, due_fen, rule, lapsed) VALUES "
+        "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) "
+        "RETURNING id, (extract (epoch FROM at) * 1000000)::bigint",
+        13, params);
+    if (!res)
+        return -1;
+    *id = atoll (PQgetvalue (res, 0, 0));
+    move->at_us = atoll (PQgetvalue (res, 0, 1));
+    PQclear (res);
+    return 1;
+}
+
+//  --------------------------------------------------------------------------
+//  How many moves a firm has; see the header.
+int
+ipo_store_move_count (kj_db_t *db, const char *firm, int64_t *count)
+{
+    const char *params [] = { firm };
+    PGresult *res = kj_db_exec (db,
+                                "SELECT count (*) FROM move WHERE firm = $1", 1,
+                                params);
+    if (!res)
+        return -1;
+    *count = atoll (PQgetvalue (res, 0, 0));
+    PQclear (res);
+    return 1;
+}
+
+//  --------------------------------------------------------------------------
+//  A firm's moves; see the header.
+PGresult *
+ipo_store_moves (kj_db_t *db, const char *firm)
+{
+    const char *params [] = { firm };
+    return kj_db_exec (
+        db,
+        "SELECT id, from_state, to_state, board, day, by_whom, note, "
+        "coalesce (stage, ''), due_fen, rule, lapsed, "
+        "(extract (epoch FROM at) * 1000000)::bigint FROM move "
+        "WHERE firm = $1 ORDER BY id",
+        1, params);
+}
+
+//  --------------------------------------------------------------------------
+//  The move that made a stage due; see the header.
+int
+ipo_store_stage_due (kj_db_t *db, const char *firm, const char *stage,
+                     int64_t *due_fen, int *board)
+{
+    const char *params [] = { firm, stage };
+    PGresult *res =
+        kj_db_exec (db,
+                    "SELECT due_fen, event_board FROM move WHERE firm = $1 "
+                    "AND stage = $2 ORDER BY id LIMIT 1",
+                    2, params);
+    if (!res)
+        return -1;
+    int found = PQntuples (res) == 1;
+    if (found) {
+        *due_fen = atoll (PQgetvalue (res, 0, 0));
+        *board = atoi (PQgetvalue (res, 0, 1));
+    }
+    PQclear (res);
+    return found;
+}
+
+//  --------------------------------------------------------------------------
+//  Claims: the columns every query reads, and a row of them
+#define CLAIM_COLUMNS                                                          \
+    "c.id, c.firm, f.city, c.stage, c.board, c.amount_fen, c.status, "         \
+    "c.filed, c.year, c.city_by, c.province_by, c.note"
+
+void
+ipo_store_claim_row (PGresult *res, int row, ipo_store_claim_t *out)
+{
+    out->id = atoll (PQgetvalue (res, row, 0));
+    s_copy (out->firm, sizeof out->firm, PQgetvalue (res, row, 1));
+    s_copy (out->city, sizeof out->city, PQgetvalue (res, row, 2));
+    s_copy (out->stage, sizeof out->stage, PQgetvalue (res, row, 3));
+    out->board = atoi (PQgetvalue (res, row, 4));
+    out->amount_fen = atoll (PQgetvalue (res, row, 5));
+    s_copy (out->status, sizeof out->status, PQgetvalue (res, row, 6));
+    out->filed = atoi (PQgetvalue (res, row, 7));
+    out->year = atoi (PQgetvalue (res, row, 8));
+    s_copy (out->city_by, sizeof out->city_by, PQgetvalue (res, row, 9));
+    s_copy (out->province_by, sizeof out->province_by,
+            PQgetvalue (res, row, 10));
+    s_copy (out->note, sizeof out->note, PQgetvalue (res, row, 11));
+}
+
+//  One claim from a query, or none
+static int
+s_claim_one (PGresult *res, ipo_store_claim_t *out)
+{
+    if (!res)
+        return -1;
+    int found = PQntuples (res) == 1;
+    if (found)
+        ipo_store_claim_row (res, 0, out);
+    PQclear (res);
+    return found;
+}
+
+int
+ipo_store_claim_find (kj_db_t *db, const char *firm, const char *stage,
+                      ipo_store_claim_t *out)
+{
+    const char *params [] = { firm, stage };
+    return s_claim_one (
+        kj_db_exec (
+            db,
+            "SELECT " CLAIM_COLUMNS " FROM claim c JOIN firm f USING (firm) "
+            "WHERE c.firm = $1 AND c.stage = $2 AND c.status <> 'REFUSED'",
+            2, params),
+        out);
+}
+
+int
+ipo_store_claim_load (kj_db_t *db, int64_t id, bool lock,
+                      ipo_store_claim_t *out)
+{
+    char text [24];
+    const char *params [] = { NUM (text, id) };
+    return s_claim_one (
+        kj_db_exec (db,
+                    lock ? "SELECT " CLAIM_COLUMNS
+                           " FROM claim c JOIN firm f USING (firm) "
+                           "WHERE c.id = $1 FOR UPDATE OF c"
+                         : "SELECT " CLAIM_COLUMNS
+                           " FROM claim c JOIN firm f USING (firm) "
+                           "WHERE c.id = $1",
+                    1, params),
+        out);
+}
+
+//  --------------------------------------------------------------------------
+//  A new claim; see the header.
+int
+ipo_store_claim_insert (kj_db_t *db, ipo_store_claim_t *claim)
+{
+    char v [4][24];
+    const char *params [] = { claim->firm,
+                              claim->stage,
+                              NUM (v [0], claim->board),
+                              NUM (v [1], claim->amount_fen),
+                              NUM (v [2], claim->filed),
+                              NUM (v [3], claim->year) };
+    PGresult *res = kj_db_exec (
+        db,
+        "INSERT INTO claim (firm, stage, board, amount_fen, filed, year) "
+        "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING "
+        "RETURNING id",
+        6, params);
+    if (!res)
+        return -1;
+    int added = PQntuples (res) == 1;
+    if (added)
+        claim->id = atoll (PQgetvalue (res, 0, 0));
+    PQclear (res);
+    return added;
+}
+
+int
+ipo_store_claim_save (kj_db_t *db, const ipo_store_claim_t *claim)
+{
+    char id [24];
+    const char *params [] = { NUM (id, claim->id), claim->status,
+                              claim->city_by, claim->province_by, claim->note };
+    return kj_db_run (
+               db,
+               "UPDATE claim SET status = $2, city_by = $3, province_by = $4, "
+               "note = $5 WHERE id = $1",
+               5, params)
+                 < 0
+             ? -1
+             : 1;
+}
+
+PGresult *
+ipo_store_claims (kj_db_t *db, const char *firm)
+{
+    const char *params [] = { firm };
+    return kj_db_exec (db,
+                       "SELECT " CLAIM_COLUMNS
+                       " FROM claim c JOIN firm f USING (firm) "
+                       "WHERE c.firm = $1 ORDER BY c.id",
+                       1, params);
+}
+
+//  --------------------------------------------------------------------------
+//  Budgets; see the header.
+int
+ipo_store_budget (kj_db_t *db, int year, bool lock, int64_t *budget_fen,
+                  int64_t *committed_fen, int64_t *paid_fen)
+{
+    char text [16];
+    const char *params [] = { NUM (text, year) };
+    PGresult *res = kj_db_exec (
+        db,
+        lock ? "SELECT budget_fen FROM budget WHERE year = $1 FOR UPDATE"
+             : "SELECT budget_fen FROM budget WHERE year = $1",
+        1, params);
+    if (!res)
+        return -1;
+    int found = PQntuples (res) == 1;
+    *budget_fen = found ? atoll (PQgetvalue (res, 0, 0)) : 0;
+    PQclear (res);
+    res = kj_db_exec (
+        db,
+        "SELECT coalesce (sum (amount_fen) FILTER (WHERE status IN "
+        "('FILED', 'CITY_APPROVED')), 0), coalesce (sum (amount_fen) "
+        "FILTER (WHERE status = 'PAID'), 0) FROM claim WHERE year = $1",
+        1, params);
+    if (!res)
+        return -1;
+    *committed_fen = atoll (PQgetvalue (res, 0, 0));
+    *paid_fen = atoll (PQgetvalue (res, 0, 1));
+    PQclear (res);
+    return found;
+}
+
+int
+ipo_store_budget_set (kj_db_t *db, int year, int64_t budget_fen)
+{
+    char v [2][24];
+    const char *params [] = { NUM (v [0], year), NUM (v [1], budget_fen) };
+    return kj_db_run (db,
+                      "INSERT INTO budget (year, budget_fen) VALUES ($1, $2) "
+                      "ON CONFLICT (year) DO UPDATE SET budget_fen = $2",
+                      2, params)
+                 < 0
+             ? -1
+             : 1;
+}
+
+//  --------------------------------------------------------------------------
+//  Firms a sweep looks at: every state with a lapse or a usual time
+PGresult *
+ipo_store_sweep_firms (kj_db_t *db)
+{
+    return kj_db_exec (
+        db, "SELECT firm FROM firm WHERE state BETWEEN 1 AND 11 ORDER BY firm",
+        0, NULL);
+}
+
+//  --------------------------------------------------------------------------
+//  The funnel per city; see the header.
+PGresult *
+ipo_store_funnel (kj_db_t *db, const char *city, int32_t today)
+{
+    char text [16], stale [16];
+    const char *params [] = { city, NUM (text, today),
+                              NUM (stale, ipo_pipeline_stale_before (today)) };
+    return kj_db_exec (
+        db,
+        "SELECT city, count (*) FILTER (WHERE state = 1), "
+        "count (*) FILTER (WHERE pool >= 1 AND state BETWEEN 2 AND 11), "
+        "count (*) FILTER (WHERE pool = 2 AND state BETWEEN 3 AND 11), "
+        "count (*) FILTER (WHERE state IN (5, 6)), "
+        "count (*) FILTER (WHERE state BETWEEN 7 AND 10), "
+        "count (*) FILTER (WHERE state = 11), "
+        "count (*) FILTER (WHERE state = 12), "
+        "coalesce (round (avg (to_date ($2, 'YYYYMMDD') "
+        "- to_date (since::text, 'YYYYMMDD')) FILTER (WHERE state BETWEEN "
+        "1 AND 11)), 0)::bigint, "
+        "count (*) FILTER (WHERE (state BETWEEN 1 AND 11 OR state IN (16, 17)) "
+        "AND refreshed <= $3::int) "
+        "FROM firm WHERE $1 = '' OR city = $1 GROUP BY city ORDER BY city",
+        3, params);
+}
+
+PGresult *
+ipo_store_paid (kj_db_t *db, const char *city)
+{
+    const char *params [] = { city };
+    return kj_db_exec (
+        db,
+        "SELECT f.city, c.board, sum (c.amount_fen) FROM claim c "
+        "JOIN firm f USING (firm) WHERE c.status = 'PAID' "
+        "AND ($1 = '' OR f.city = $1) GROUP BY 1, 2 ORDER BY 1, 2",
+        1, params);
+}

@@ -1,0 +1,153 @@
+/*  =========================================================================
+    ipo_store - the SQL of kejin-ipo: firms, their moves, claims, budgets
+
+    Every statement of the service, with parameters, on the caller's
+    connection and inside the caller's transaction. Functions return 1
+    (done or found), 0 (not found, or a uniqueness kept) or -1 when the
+    database failed (kj_db_sqlstate and kj_db_error tell why).
+    =========================================================================
+*/
+
+#ifndef IPO_STORE_H_INCLUDED
+#define IPO_STORE_H_INCLUDED
+
+#include "kejin.h"
+#include "ipo_pipeline.h"
+#include "ipo_subsidy.h"
+
+//  One firm's row.
+typedef struct {
+    char firm [65];
+    char name [201];
+    char city [33];
+    char sponsor [201], auditor [201], law_firm [201];
+    ipo_pipeline_firm_t pipe;
+    int pool;           //  0, 1 city pool, 2 provincial pool
+    char alerted [64];  //  last alert: "KIND/YYYYMMDD"
+    int32_t refreshed;  //  the file last reviewed, YYYYMMDD
+} ipo_store_firm_t;
+
+//  One move to record.
+typedef struct {
+    int from, to, board;
+    int32_t day;
+    const char *by, *note;
+    int event, event_board;  //  the subsidy event; 0: none
+    const char *stage;       //  stage made due, or NULL
+    int64_t due_fen;
+    const char *rule;
+    bool lapsed;
+    int64_t at_us;  //  when recorded: set by move_add
+} ipo_store_move_t;
+
+//  One claim's row.
+typedef struct {
+    int64_t id;
+    char firm [65];
+    char city [33];
+    char stage [16];
+    int board;
+    int64_t amount_fen;
+    char status [16];
+    int32_t filed;
+    int year;
+    char city_by [128], province_by [128];
+    char note [501];
+} ipo_store_claim_t;
+
+//  Load a firm, locked FOR UPDATE with lock.
+int
+    ipo_store_firm_load (kj_db_t *db, const char *firm, bool lock,
+                         ipo_store_firm_t *out);
+
+//  Add a new firm; 0 if one of that code exists.
+int
+    ipo_store_firm_insert (kj_db_t *db, const ipo_store_firm_t *firm);
+
+//  Save the firm's pipeline, pool, last alert, refresh and advisers.
+int
+    ipo_store_firm_save (kj_db_t *db, const ipo_store_firm_t *firm);
+
+//  Firms in a city's pool (city) or the provincial pool (city NULL),
+//  listed and exited firms not counted.
+int
+    ipo_store_pool_count (kj_db_t *db, const char *city, int64_t *count);
+
+//  The firm's subsidy state: its subsidy events so far replayed.
+int
+    ipo_store_subsidy_firm (kj_db_t *db, const char *firm,
+                            const ipo_subsidy_table_t *table,
+                            ipo_subsidy_firm_t *out);
+
+//  Record a move; its id in *id, when it was recorded in move->at_us.
+int
+    ipo_store_move_add (kj_db_t *db, const char *firm, ipo_store_move_t *move,
+                        int64_t *id);
+
+//  How many moves the firm's file holds.
+int
+    ipo_store_move_count (kj_db_t *db, const char *firm, int64_t *count);
+
+//  The firm's moves oldest first, with their columns id, from_state,
+//  to_state, board, day, by_whom, note, stage, due_fen, rule, lapsed;
+//  NULL when the database failed. PQclear it.
+PGresult *
+    ipo_store_moves (kj_db_t *db, const char *firm);
+
+//  The first move that made `stage` due: its due amount and board.
+int
+    ipo_store_stage_due (kj_db_t *db, const char *firm, const char *stage,
+                         int64_t *due_fen, int *board);
+
+//  The claim of a firm for a stage that is not refused; 0 if none.
+int
+    ipo_store_claim_find (kj_db_t *db, const char *firm, const char *stage,
+                          ipo_store_claim_t *out);
+
+//  A claim by id, locked FOR UPDATE with lock.
+int
+    ipo_store_claim_load (kj_db_t *db, int64_t id, bool lock,
+                          ipo_store_claim_t *out);
+
+//  A new claim, FILED; its id set. 0 if the stage has one already.
+int
+    ipo_store_claim_insert (kj_db_t *db, ipo_store_claim_t *claim);
+
+//  Save a claim's status, reviewers and note.
+int
+    ipo_store_claim_save (kj_db_t *db, const ipo_store_claim_t *claim);
+
+//  The firm's claims by id; NULL when the database failed. Columns as
+//  ipo_store_claim_row reads them.
+PGresult *
+    ipo_store_claims (kj_db_t *db, const char *firm);
+
+//  Row `row` of a result of claims into out.
+void
+    ipo_store_claim_row (PGresult *res, int row, ipo_store_claim_t *out);
+
+//  A year's budget, locked FOR UPDATE with lock; 0 if none is set.
+int
+    ipo_store_budget (kj_db_t *db, int year, bool lock, int64_t *budget_fen,
+                      int64_t *committed_fen, int64_t *paid_fen);
+
+//  Set a year's budget.
+int
+    ipo_store_budget_set (kj_db_t *db, int year, int64_t budget_fen);
+
+//  Codes of firms a sweep looks at (in a state that lapses or gets
+//  stuck); NULL when the database failed. PQclear it.
+PGresult *
+    ipo_store_sweep_firms (kj_db_t *db);
+
+//  The funnel per city (today for the days in stage), one row a city:
+//  city, candidates, pool, province_pool, tutoring, filed, registered,
+//  listed, avg_days, stale; city "" for all. NULL when the database failed.
+PGresult *
+    ipo_store_funnel (kj_db_t *db, const char *city, int32_t today);
+
+//  Subsidies paid per city and board: city, board, paid_fen.
+PGresult *
+    ipo_store_paid (kj_db_t *db, const char *city);
+
+#endif
