@@ -321,6 +321,14 @@ s_field (zchunk_t *out, const char *text, bool last)
     zchunk_extend (out, last ? "\n" : "\t", 1);
 }
 
+//  Numbers and separators, as they are, then a tab
+static void
+s_raw (zchunk_t *out, const char *text)
+{
+    zchunk_extend (out, text, strlen (text));
+    zchunk_extend (out, "\t", 1);
+}
+
 static int
 s_store_portraits (kj_db_t *db, const char *batch, int year,
                    scoring_model_t *model, scoring_cohort_t *cohort,
@@ -343,13 +351,13 @@ s_store_portraits (kj_db_t *db, const char *batch, int year,
                   p->flags_milli, p->score_milli, p->percentile_milli);
         s_field (data, PQgetvalue (members, m, 1), false);
         s_field (data, PQgetvalue (members, m, 2), false);
-        s_field (data, row, false);
+        s_raw (data, row);
         s_field (data, scoring_grade_name (p->grade), false);
         s_field (data, p->stop >= 0 ? scoring_model_column (model,
                  (size_t) p->stop)->code : "", false);
         snprintf (row, sizeof row, "%s\t%" PRId64, p->line_known ? "t" : "f",
                   p->line_fen);
-        s_field (data, row, false);
+        s_raw (data, row);
         s_field (data, reasons, false);
         snprintf (row, sizeof row, "%d", p->missing_count);
         s_field (data, row, true);
