@@ -143,6 +143,22 @@ s_show (rfx_t *fx, const char *code, const char *model)
     return reply;
 }
 
+//  Run `kejin --broker ... ARGS` (a shell word list); its stdout in out,
+//  returns its exit code
+static int
+s_cli (rfx_t *fx, const char *args, char *out, size_t size)
+{
+    char command [1024];
+    snprintf (command, sizeof command, "LANG=C.UTF-8 %s --broker %s %s",
+              kj_test_bin ("kejin"), fx->broker.endpoint, args);
+    FILE *pipe = popen (command, "r");
+    assert_non_null (pipe);
+    size_t used = fread (out, 1, size - 1, pipe);
+    out [used] = 0;
+    int status = pclose (pipe);
+    return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+}
+
 static int
 s_count (kj_db_t *db, const char *sql)
 {
@@ -238,6 +254,23 @@ test_batch_golden_and_rerun (void **state)
     assert_int_equal (p->reasons [0]->lost_micro, 11000000);
     kj__scoring_show_reply__free_unpacked (shown, NULL);
 
+    //  The same through the command line, as people read it
+    char out [4096], args [256];
+    snprintf (args, sizeof args, "score show %s --model v2-2025", a);
+    assert_int_equal (s_cli (&fx, args, out, sizeof out), 0);
+    assert_non_null (strstr (out, "grade AA  score 88.000"));
+    assert_non_null (strstr (out, "line: ¥100,000.00"));
+    assert_non_null (strstr (out, "tech_contract_fen"));
+    assert_int_equal (s_cli (&fx, "score dist --by city --model v2-2025",
+                             out, sizeof out), 0);
+    assert_non_null (strstr (out, "210200"));
+    assert_int_equal (s_cli (&fx, "score whatif --stage growth --model "
+                             "v2-2025 rd_expense_fen=100 awards=2", out,
+                             sizeof out), 0);
+    assert_non_null (strstr (out, "points 12.000  bonus 10.000"));
+    assert_int_equal (s_cli (&fx, "score whatif --stage growth nope=1 2>&1",
+                             out, sizeof out), 2);
+
     //  b: every column at 50 %: 6 + 5 x 5.5 = 33.5, honours 1 -> 5
     shown = s_show (&fx, b, "v2-2025");
     assert_int_equal (shown->portrait->points_milli, 33500);
@@ -321,6 +354,12 @@ test_batch_golden_and_rerun (void **state)
     assert_int_equal (shown->portrait->year, 2025);
     assert_string_equal (shown->portrait->previous_grade, "AA");
     kj__scoring_show_reply__free_unpacked (shown, NULL);
+
+    //  kejin score run: follows the batch to its end, then the grades
+    assert_int_equal (s_cli (&fx, "score run --year 2024 --model v2-2025 "
+                             "2>/dev/null", out, sizeof out), 0);
+    assert_non_null (strstr (out, "finished in"));
+    assert_non_null (strstr (out, "all  0    1   0  0  2  3"));
 
     kj_db_destroy (&db);
     assert_int_equal (kj_test_kill (scoring, SIGTERM, 10000), 0);
