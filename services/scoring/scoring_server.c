@@ -254,7 +254,7 @@ s_show (kj_call_t *call, const ProtobufCMessage *request,
     char code [24];
     for (size_t i = 0; i <= length; i++)
         code [i] = (char) toupper ((unsigned char) in->code [i]);
-    if (in->year < 0 || in->year > 9999)
+    if (in->year != 0 && (in->year < 2000 || in->year > 2100))
         return kj_call_fail (call, KJ__CODE__OUT_OF_RANGE, "year",
                              "year: %d; 2000 to 2100, or 0 for the latest",
                              in->year);
@@ -469,7 +469,7 @@ s_dist (kj_call_t *call, const ProtobufCMessage *request,
     if (!streq (by, "") && !streq (by, "city") && !streq (by, "stage"))
         return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "by",
                              "by: '%.32s'; city or stage", by);
-    if (in->year < 0 || in->year > 9999)
+    if (in->year != 0 && (in->year < 2000 || in->year > 2100))
         return kj_call_fail (call, KJ__CODE__OUT_OF_RANGE, "year",
                              "year: %d; 2000 to 2100, or 0 for the latest",
                              in->year);
