@@ -23,6 +23,7 @@ static const char *s_usage =
     "       kejin score show CODE [--year Y] [--model M] [--json]\n"
     "       kejin score whatif --stage STAGE [--model M] COLUMN=VALUE...\n"
     "       kejin score dist [--year Y] [--model M] [--by city|stage]\n"
+    "       kejin score compare M1 M2 [--year Y]\n"
     "Scoring models and credit portraits (信用画像). model and cohort run\n"
     "offline: the same rules as the scoring service, nothing stored, no\n"
     "node needed. run, show, whatif and dist ask kejin-scoring.\n"
@@ -47,6 +48,8 @@ static const char *s_usage =
     "  whatif           score figures given here, nothing stored: a cohort\n"
     "                   of one (each indicator counts as the best)\n"
     "  dist             counts per grade of a year's portraits\n"
+    "  compare          two models over one year: counts per grade, how\n"
+    "                   firms move between grades, the grades' PSI\n"
     "\n"
     "Exit code 0 when every row was scored, 2 when a row or the model was\n"
     "refused (each refusal names the row and the column).\n";
@@ -685,6 +688,52 @@ s_dist_cmd (cli_t *cli, int argc, char **argv)
     return CLI_OK;
 }
 
+static int
+s_compare_cmd (cli_t *cli, int argc, char **argv)
+{
+    cli_args_t *args = cli_args_verb (argc, argv, "year=", s_usage, 2, NULL,
+                                      "score compare needs two models");
+    if (!args)
+        return CLI_USAGE;
+    Kj__ScoringCompareRequest request = KJ__SCORING_COMPARE_REQUEST__INIT;
+    request.model_a = (char *) cli_args_positional (args, 0);
+    request.model_b = (char *) cli_args_positional (args, 1);
+    Kj__ScoringCompareReply *reply = NULL;
+    int rc = s_year (args, &request.year) ? CLI_USAGE
+           : cli_call (cli, "scoring", "Compare", &request.base,
+                       &kj__scoring_compare_reply__descriptor,
+                       (ProtobufCMessage **) &reply, true);
+    cli_args_destroy (&args);
+    if (rc)
+        return rc;
+    if (cli->json)
+        cli_print_json (&reply->base);
+    else {
+        printf ("%d: %s v%d (rows) against %s v%d (columns)\n", reply->year,
+                reply->model_a, reply->version_a, reply->model_b,
+                reply->version_b);
+        cli_table_t *table = cli_table_new ("", "AAA", "AA", "A", "B", "C",
+                                            "TOTAL", NULL);
+        for (int g = 0; g < SCORING_GRADES; g++) {
+            uint64_t total = 0;
+            for (int h = 0; h < SCORING_GRADES; h++)
+                total += reply->migration [g * SCORING_GRADES + h];
+            s_print_grades (scoring_grade_name ((scoring_grade_t) g),
+                            reply->migration + g * SCORING_GRADES,
+                            SCORING_GRADES, total, table);
+        }
+        cli_table_print (table, stdout);
+        cli_table_destroy (&table);
+        char psi [32];
+        printf ("scored under one model only: %" PRIu64 " and %" PRIu64
+                "\nPSI of the grade distributions: %s\n", reply->only_a,
+                reply->only_b, s_milli ((reply->grade_psi_e4 + 5) / 10, psi,
+                                        sizeof psi));
+    }
+    kj__scoring_compare_reply__free_unpacked (reply, NULL);
+    return CLI_OK;
+}
+
 int
 cli_score (cli_t *cli, int argc, char **argv)
 {
@@ -702,6 +751,8 @@ cli_score (cli_t *cli, int argc, char **argv)
         return s_whatif_cmd (cli, argc, argv);
     if (streq (argv [1], "dist"))
         return s_dist_cmd (cli, argc, argv);
+    if (streq (argv [1], "compare"))
+        return s_compare_cmd (cli, argc, argv);
     fprintf (stderr, "kejin: unknown score command '%s'\nTry 'kejin score "
              "--help'.\n", argv [1]);
     return CLI_USAGE;

@@ -9,6 +9,7 @@
 */
 
 #include "scoring_server.h"
+#include <math.h>
 
 #define S_MEMBERS_MAX 10000
 
@@ -523,11 +524,118 @@ s_dist (kj_call_t *call, const ProtobufCMessage *request,
     return 0;
 }
 
+//  --------------------------------------------------------------------------
+//  Compare: two models over one year - grade distributions, the migration
+//  matrix, the PSI of the grade distributions (docs/scoring.md)
+
+//  The population stability index of two count vectors, x 10,000; an
+//  empty bin counts as half an enterprise so that ln stays finite. A
+//  statistic for people, not money: floating point is fine here.
+static int64_t
+s_psi_e4 (const uint64_t *a, const uint64_t *b, size_t n)
+{
+    double total_a = 0, total_b = 0, psi = 0;
+    for (size_t i = 0; i < n; i++) {
+        total_a += a [i] ? (double) a [i] : 0.5;
+        total_b += b [i] ? (double) b [i] : 0.5;
+    }
+    for (size_t i = 0; i < n; i++) {
+        double pa = (a [i] ? (double) a [i] : 0.5) / total_a;
+        double pb = (b [i] ? (double) b [i] : 0.5) / total_b;
+        psi += (pb - pa) * log (pb / pa);
+    }
+    return (int64_t) llround (psi * 10000);
+}
+
+static int
+s_compare (kj_call_t *call, const ProtobufCMessage *request,
+           ProtobufCMessage *reply)
+{
+    const Kj__ScoringCompareRequest *in =
+        (const Kj__ScoringCompareRequest *) request;
+    if (in->year != 0 && (in->year < 2000 || in->year > 2100))
+        return kj_call_fail (call, KJ__CODE__OUT_OF_RANGE, "year",
+                             "year: %d; 2000 to 2100, or 0 for the latest",
+                             in->year);
+    kj_status_t status;
+    scoring_model_t *a = scoring_server_model (kj_call_state (call),
+                                               in->model_a, &status);
+    if (!a)
+        return kj_call_fail_status (call, &status);
+    const char *name_a = kj_call_strdup (call, scoring_model_name (a));
+    scoring_model_destroy (&a);
+    scoring_model_t *b = scoring_server_model (kj_call_state (call),
+                                               in->model_b, &status);
+    if (!b)
+        return kj_call_fail_status (call, &status);
+    const char *name_b = kj_call_strdup (call, scoring_model_name (b));
+    scoring_model_destroy (&b);
+    char year [16];
+    snprintf (year, sizeof year, "%d", in->year);
+    PGresult *res = kj_db_exec (kj_call_db (call),
+        "WITH y AS (SELECT coalesce (nullif ($3::int, 0), (SELECT max (year) "
+        "FROM portrait WHERE model = $1)) AS year), "
+        "va AS (SELECT max (version) AS v FROM portrait, y "
+        "WHERE model = $1 AND portrait.year = y.year), "
+        "vb AS (SELECT max (version) AS v FROM portrait, y "
+        "WHERE model = $2 AND portrait.year = y.year), "
+        "a AS (SELECT code, grade FROM portrait, y, va WHERE model = $1 "
+        "AND portrait.year = y.year AND version = va.v), "
+        "b AS (SELECT code, grade FROM portrait, y, vb WHERE model = $2 "
+        "AND portrait.year = y.year AND version = vb.v) "
+        "SELECT (SELECT year FROM y), coalesce ((SELECT v FROM va), 0), "
+        "coalesce ((SELECT v FROM vb), 0), coalesce (a.grade, ''), "
+        "coalesce (b.grade, ''), count (*) FROM a FULL JOIN b USING (code) "
+        "GROUP BY 4, 5", 3,
+        (const char *[]) { name_a, name_b, year });
+    if (!res)
+        return kj_call_fail_db (call);
+    Kj__ScoringCompareReply *out = (Kj__ScoringCompareReply *) reply;
+    out->model_a = (char *) name_a;
+    out->model_b = (char *) name_b;
+    out->grades_a = kj_call_alloc (call, SCORING_GRADES * sizeof (uint64_t));
+    out->grades_b = kj_call_alloc (call, SCORING_GRADES * sizeof (uint64_t));
+    out->migration = kj_call_alloc (call, SCORING_GRADES * SCORING_GRADES
+                                    * sizeof (uint64_t));
+    out->n_grades_a = out->n_grades_b = SCORING_GRADES;
+    out->n_migration = SCORING_GRADES * SCORING_GRADES;
+    for (int r = 0; r < PQntuples (res); r++) {
+        out->year = atoi (PQgetvalue (res, r, 0));
+        out->version_a = atoi (PQgetvalue (res, r, 1));
+        out->version_b = atoi (PQgetvalue (res, r, 2));
+        int ga = scoring_grade_by_name (PQgetvalue (res, r, 3));
+        int gb = scoring_grade_by_name (PQgetvalue (res, r, 4));
+        uint64_t count = strtoull (PQgetvalue (res, r, 5), NULL, 10);
+        if (ga >= 0)
+            out->grades_a [ga] += count;
+        if (gb >= 0)
+            out->grades_b [gb] += count;
+        if (ga >= 0 && gb >= 0)
+            out->migration [ga * SCORING_GRADES + gb] += count;
+        else
+        if (ga >= 0)
+            out->only_a += count;
+        else
+        if (gb >= 0)
+            out->only_b += count;
+    }
+    PQclear (res);
+    if (!out->version_a || !out->version_b)
+        return kj_call_fail (call, KJ__CODE__NOT_FOUND, "year",
+                             "year %d: %s has no portraits; kejin score run "
+                             "--model scores a year", out->year,
+                             out->version_a ? out->model_b : out->model_a);
+    out->grade_psi_e4 = s_psi_e4 (out->grades_a, out->grades_b,
+                                  SCORING_GRADES);
+    return 0;
+}
+
 const kj_method_t scoring_methods [] = {
     { "WhatIf", s_whatif, 0 },
     { "Show", s_show, 0 },
     { "Run", s_run, KJ_WRITE },
     { "Progress", s_progress, 0 },
     { "Dist", s_dist, 0 },
+    { "Compare", s_compare, 0 },
     { NULL }
 };

@@ -355,6 +355,39 @@ test_batch_golden_and_rerun (void **state)
     assert_string_equal (shown->portrait->previous_grade, "AA");
     kj__scoring_show_reply__free_unpacked (shown, NULL);
 
+    //  most-2024 beside v2-2025 on 2024: a first (AAA), b at 50 % (A),
+    //  c stopped (C); the migration matrix and the grades' PSI
+    batch = s_run (&fx, 2024, "most-2024", &hold);
+    assert_int_equal (batch->stored, 3);
+    kj__scoring_progress_reply__free_unpacked (hold, NULL);
+    Kj__ScoringCompareRequest compare = KJ__SCORING_COMPARE_REQUEST__INIT;
+    compare.year = 2024;
+    compare.model_a = "v2-2025";
+    compare.model_b = "";               //  the default: most-2024
+    Kj__ScoringCompareReply *compared = NULL;
+    assert_int_equal (s_call (&fx, "Compare", &compare.base,
+                              &kj__scoring_compare_reply__descriptor,
+                              &compared, &status), 0);
+    assert_string_equal (compared->model_b, "most-2024");
+    uint64_t most [5] = { 1, 0, 1, 0, 1 };
+    assert_memory_equal (compared->grades_a, grades, sizeof grades);
+    assert_memory_equal (compared->grades_b, most, sizeof most);
+    assert_int_equal (compared->n_migration, 25);
+    assert_int_equal (compared->migration [1 * 5 + 0], 1);     //  AA -> AAA
+    assert_int_equal (compared->migration [4 * 5 + 2], 1);     //  C -> A
+    assert_int_equal (compared->migration [4 * 5 + 4], 1);     //  C -> C
+    assert_int_equal (compared->only_a + compared->only_b, 0);
+    assert_int_equal (compared->grade_psi_e4, 3947);
+    kj__scoring_compare_reply__free_unpacked (compared, NULL);
+    compare.year = 2023;
+    assert_int_equal (s_call (&fx, "Compare", &compare.base,
+                              &kj__scoring_compare_reply__descriptor, NULL,
+                              &status), KJ__CODE__NOT_FOUND);
+    assert_string_equal (status.field, "year");
+    assert_int_equal (s_cli (&fx, "score compare v2-2025 most-2024 --year "
+                             "2024", out, sizeof out), 0);
+    assert_non_null (strstr (out, "PSI"));
+
     //  kejin score run: follows the batch to its end, then the grades
     assert_int_equal (s_cli (&fx, "score run --year 2024 --model v2-2025 "
                              "2>/dev/null", out, sizeof out), 0);
