@@ -329,17 +329,45 @@ s_raw (zchunk_t *out, const char *text)
     zchunk_extend (out, "\t", 1);
 }
 
+//  A scored cohort, kept by the job between chunks of one stage of one
+//  batch: scoring is deterministic, so a worker scores a stage once and
+//  stores it chunk by chunk
+typedef struct {
+    char batch [24];
+    int stage;
+    scoring_model_t *model;
+    scoring_cohort_t *cohort;   //  member i has ord i
+    char (*regions) [16];
+} s_cohort_t;
+
+static void
+s_cohort_destroy (s_cohort_t **self_p)
+{
+    s_cohort_t *self = *self_p;
+    if (!self)
+        return;
+    scoring_cohort_destroy (&self->cohort);
+    scoring_model_destroy (&self->model);
+    free (self->regions);
+    free (self);
+    *self_p = NULL;
+}
+
+void
+scoring_batch_cache_destroy (void **cache_p)
+{
+    s_cohort_destroy ((s_cohort_t **) cache_p);
+}
+
 static int
 s_store_portraits (kj_db_t *db, const char *batch, int year,
-                   scoring_model_t *model, scoring_cohort_t *cohort,
-                   PGresult *members, int first, int last, int64_t *stored,
+                   s_cohort_t *scored, int first, int last, int64_t *stored,
                    int64_t *changed)
 {
+    scoring_model_t *model = scored->model;
+    scoring_cohort_t *cohort = scored->cohort;
     zchunk_t *data = zchunk_new (NULL, 0);
-    for (int m = 0; m < PQntuples (members); m++) {
-        int ord = atoi (PQgetvalue (members, m, 0));
-        if (ord < first || ord > last)
-            continue;
+    for (int m = first; m <= last; m++) {
         const scoring_portrait_t *p = scoring_cohort_portrait (cohort,
                                                                (size_t) m);
         char reasons [1024], row [512];
@@ -349,8 +377,8 @@ s_store_portraits (kj_db_t *db, const char *batch, int year,
                   year, (int) scoring_cohort_stage (cohort, (size_t) m),
                   p->points_milli, p->bonus_milli, p->scorecard_milli,
                   p->flags_milli, p->score_milli, p->percentile_milli);
-        s_field (data, PQgetvalue (members, m, 1), false);
-        s_field (data, PQgetvalue (members, m, 2), false);
+        s_field (data, scoring_cohort_id (cohort, (size_t) m), false);
+        s_field (data, scored->regions [m], false);
         s_raw (data, row);
         s_field (data, scoring_grade_name (p->grade), false);
         s_field (data, p->stop >= 0 ? scoring_model_column (model,
@@ -429,6 +457,69 @@ s_store_portraits (kj_db_t *db, const char *batch, int year,
     return rc;
 }
 
+//  The scored cohort of a batch's stage: the one kept, or loaded from the
+//  members and scored now (then kept); NULL if that failed
+static s_cohort_t *
+s_cohort (scoring_server_t *server, kj_db_t *db, const char *batch,
+          int stage, const char *model_name)
+{
+    s_cohort_t *self = (s_cohort_t *) server->cache;
+    if (self && streq (self->batch, batch) && self->stage == stage)
+        return self;
+    s_cohort_destroy ((s_cohort_t **) &server->cache);
+    kj_status_t status;
+    scoring_model_t *model = scoring_server_model (server, model_name,
+                                                   &status);
+    if (!model)
+        return NULL;
+    char stage_text [16];
+    snprintf (stage_text, sizeof stage_text, "%d", stage);
+    PGresult *members = kj_db_exec (db,
+        "SELECT ord, code, region, vals, present FROM member "
+        "WHERE batch_id = $1 AND stage = $2 ORDER BY ord", 2,
+        (const char *[]) { batch, stage_text });
+    if (!members) {
+        scoring_model_destroy (&model);
+        return NULL;
+    }
+    self = calloc (1, sizeof *self);
+    assert (self);
+    snprintf (self->batch, sizeof self->batch, "%s", batch);
+    self->stage = stage;
+    self->model = model;
+    self->cohort = scoring_cohort_new (model);
+    int count = PQntuples (members);
+    self->regions = calloc ((size_t) count + 1, sizeof self->regions [0]);
+    assert (self->regions);
+    size_t inputs = scoring_cohort_inputs (self->cohort);
+    int64_t values [SCORING_COLUMNS_MAX + 1];
+    bool present [SCORING_COLUMNS_MAX + 1];
+    int rc = 0;
+    for (int m = 0; rc == 0 && m < count; m++) {
+        if (atoi (PQgetvalue (members, m, 0)) != m)
+            rc = -1;            //  ords are 0 .. count-1 by construction
+        s_parse_array (PQgetvalue (members, m, 3), values, NULL, inputs);
+        s_parse_array (PQgetvalue (members, m, 4), NULL, present, inputs);
+        snprintf (self->regions [m], sizeof self->regions [m], "%s",
+                  PQgetvalue (members, m, 2));
+        if (rc == 0)
+            rc = scoring_cohort_add (self->cohort, PQgetvalue (members, m, 1),
+                                     (scoring_stage_t) stage, values,
+                                     present, &status);
+        if (rc)
+            kj_error ("scoring.batch", "batch %s: member %d (%s) refused: %s",
+                      batch, m, PQgetvalue (members, m, 1), status.message);
+    }
+    PQclear (members);
+    if (rc) {
+        s_cohort_destroy (&self);
+        return NULL;
+    }
+    scoring_cohort_score (self->cohort);
+    server->cache = self;
+    return self;
+}
+
 //  Claim one chunk and do it: 1 done, 0 none, -1 failed (rolled back)
 static int
 s_chunk (scoring_server_t *server, kj_db_t *db)
@@ -455,38 +546,14 @@ s_chunk (scoring_server_t *server, kj_db_t *db)
     int year = atoi (PQgetvalue (res, 0, 5));
     snprintf (model_name, sizeof model_name, "%s", PQgetvalue (res, 0, 6));
     PQclear (res);
-    kj_status_t status;
-    scoring_model_t *model = scoring_server_model (server, model_name,
-                                                   &status);
-    if (!model) {
-        kj_db_rollback (db);
-        return -1;
-    }
-    PGresult *members = kj_db_exec (db,
-        "SELECT ord, code, region, vals, present FROM member "
-        "WHERE batch_id = $1 AND stage = $2 ORDER BY ord", 2,
-        (const char *[]) { batch, stage });
-    int rc = members ? 0 : -1;
-    scoring_cohort_t *cohort = scoring_cohort_new (model);
-    size_t inputs = scoring_cohort_inputs (cohort);
-    int64_t values [SCORING_COLUMNS_MAX + 1];
-    bool present [SCORING_COLUMNS_MAX + 1];
-    for (int m = 0; rc == 0 && m < PQntuples (members); m++) {
-        s_parse_array (PQgetvalue (members, m, 3), values, NULL, inputs);
-        s_parse_array (PQgetvalue (members, m, 4), NULL, present, inputs);
-        rc = scoring_cohort_add (cohort, PQgetvalue (members, m, 1),
-                                 (scoring_stage_t) atoi (stage), values,
-                                 present, &status);
-        if (rc)
-            kj_error ("scoring.batch", "batch %s: %s refused: %s", batch,
-                      PQgetvalue (members, m, 1), status.message);
-    }
+    s_cohort_t *scored = s_cohort (server, db, batch, atoi (stage),
+                                   model_name);
+    int rc = scored && last < (int) scoring_cohort_size (scored->cohort)
+           ? 0 : -1;
     int64_t stored = 0, changed = 0;
-    if (rc == 0) {
-        scoring_cohort_score (cohort);
-        rc = s_store_portraits (db, batch, year, model, cohort, members,
-                                first, last, &stored, &changed);
-    }
+    if (rc == 0)
+        rc = s_store_portraits (db, batch, year, scored, first, last,
+                                &stored, &changed);
     char scored_text [24], stored_text [24], changed_text [24];
     snprintf (scored_text, sizeof scored_text, "%d", last - first + 1);
     snprintf (stored_text, sizeof stored_text, "%" PRId64, stored);
@@ -506,8 +573,6 @@ s_chunk (scoring_server_t *server, kj_db_t *db)
         rc = s_finish (db, batch);
     if (counts)
         PQclear (counts);
-    if (members)
-        PQclear (members);
     if (rc == 0)
         rc = kj_db_commit (db);
     else {
@@ -515,8 +580,6 @@ s_chunk (scoring_server_t *server, kj_db_t *db)
                  kj_db_error (db));
         kj_db_rollback (db);
     }
-    scoring_cohort_destroy (&cohort);
-    scoring_model_destroy (&model);
     return rc ? -1 : 1;
 }
 
@@ -536,8 +599,11 @@ scoring_batch_work (void *state, kj_db_t *db)
             if (self->pause_ms)
                 zclock_sleep (self->pause_ms);
         }
-        if (fetched <= 0 && chunk <= 0)
+        if (fetched <= 0 && chunk <= 0) {
+            if (chunk == 0)     //  no batch work left: free the cohort kept
+                scoring_batch_cache_destroy (&self->cache);
             return fetched < 0 || chunk < 0 ? -1 : done;
+        }
     }
     return done;
 }

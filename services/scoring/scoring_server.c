@@ -42,7 +42,10 @@ scoring_server_new (kj_service_t *service, kj_db_t *db, kj_status_t *status)
 void
 scoring_server_destroy (void *state)
 {
-    free (state);
+    scoring_server_t *self = (scoring_server_t *) state;
+    if (self)
+        scoring_batch_cache_destroy (&self->cache);
+    free (self);
 }
 
 //  --------------------------------------------------------------------------

@@ -23,6 +23,7 @@ typedef struct {
     int chunk;                  //  scoring/chunk: members per chunk
     int page;                   //  scoring/page: rows per export page
     int pause_ms;               //  scoring/pause_ms: between chunks
+    void *cache;                //  the job's scored cohort (scoring_batch.c)
 } scoring_server_t;
 
 //  The methods of the MDP service "scoring"
@@ -42,6 +43,10 @@ void
 //  until none is left; returns chunks done, or -1 if the database failed.
 int
     scoring_batch_work (void *state, kj_db_t *db);
+
+//  Free the job's scored cohort
+void
+    scoring_batch_cache_destroy (void **cache_p);
 
 //  A shipped model by name ("" : the default), or NULL with status
 //  naming field "model".
