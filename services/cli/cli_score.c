@@ -557,6 +557,16 @@ s_print_stored (const Kj__ScoringPortrait *p)
     }
 }
 
+//  A portrait as JSON or for people
+static void
+s_print_answer (cli_t *cli, const Kj__ScoringPortrait *portrait)
+{
+    if (cli->json)
+        cli_print_json (&portrait->base);
+    else
+        s_print_stored (portrait);
+}
+
 static int
 s_show_cmd (cli_t *cli, int argc, char **argv)
 {
@@ -573,10 +583,7 @@ s_show_cmd (cli_t *cli, int argc, char **argv)
                        &kj__scoring_show_reply__descriptor,
                        (ProtobufCMessage **) &reply, true);
     if (rc == CLI_OK) {
-        if (cli->json)
-            cli_print_json (&reply->portrait->base);
-        else
-            s_print_stored (reply->portrait);
+        s_print_answer (cli, reply->portrait);
         kj__scoring_show_reply__free_unpacked (reply, NULL);
     }
     cli_args_destroy (&args);
@@ -635,10 +642,7 @@ s_whatif_cmd (cli_t *cli, int argc, char **argv)
                        &kj__scoring_what_if_reply__descriptor,
                        (ProtobufCMessage **) &reply, true);
     if (rc == CLI_OK) {
-        if (cli->json)
-            cli_print_json (&reply->portrait->base);
-        else
-            s_print_stored (reply->portrait);
+        s_print_answer (cli, reply->portrait);
         kj__scoring_what_if_reply__free_unpacked (reply, NULL);
     }
     cli_args_destroy (&args);

@@ -237,6 +237,26 @@ s_whatif (kj_call_t *call, const ProtobufCMessage *request,
 }
 
 //  --------------------------------------------------------------------------
+//  A read's year (0: the latest) and model (""; the default), checked;
+//  NULL after failing the call
+
+static scoring_model_t *
+s_year_and_model (kj_call_t *call, int year, const char *name)
+{
+    if (year != 0 && (year < 2000 || year > 2100)) {
+        kj_call_fail (call, KJ__CODE__OUT_OF_RANGE, "year",
+                      "year: %d; 2000 to 2100, or 0 for the latest", year);
+        return NULL;
+    }
+    kj_status_t status;
+    scoring_model_t *model = scoring_server_model (kj_call_state (call),
+                                                   name, &status);
+    if (!model)
+        kj_call_fail_status (call, &status);
+    return model;
+}
+
+//  --------------------------------------------------------------------------
 //  Show: one enterprise's stored portrait
 
 #define S_PORTRAIT_COLUMNS \
@@ -258,15 +278,9 @@ s_show (kj_call_t *call, const ProtobufCMessage *request,
     char code [24];
     for (size_t i = 0; i <= length; i++)
         code [i] = (char) toupper ((unsigned char) in->code [i]);
-    if (in->year != 0 && (in->year < 2000 || in->year > 2100))
-        return kj_call_fail (call, KJ__CODE__OUT_OF_RANGE, "year",
-                             "year: %d; 2000 to 2100, or 0 for the latest",
-                             in->year);
-    kj_status_t status;
-    scoring_model_t *model = scoring_server_model (kj_call_state (call),
-                                                   in->model, &status);
+    scoring_model_t *model = s_year_and_model (call, in->year, in->model);
     if (!model)
-        return kj_call_fail_status (call, &status);
+        return -1;
     char year [16];
     snprintf (year, sizeof year, "%d", in->year);
     PGresult *res = kj_db_exec (kj_call_db (call),
@@ -473,15 +487,9 @@ s_dist (kj_call_t *call, const ProtobufCMessage *request,
     if (!streq (by, "") && !streq (by, "city") && !streq (by, "stage"))
         return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "by",
                              "by: '%.32s'; city or stage", by);
-    if (in->year != 0 && (in->year < 2000 || in->year > 2100))
-        return kj_call_fail (call, KJ__CODE__OUT_OF_RANGE, "year",
-                             "year: %d; 2000 to 2100, or 0 for the latest",
-                             in->year);
-    kj_status_t status;
-    scoring_model_t *model = scoring_server_model (kj_call_state (call),
-                                                   in->model, &status);
+    scoring_model_t *model = s_year_and_model (call, in->year, in->model);
     if (!model)
-        return kj_call_fail_status (call, &status);
+        return -1;
     Kj__ScoringDistReply *out = (Kj__ScoringDistReply *) reply;
     out->model = kj_call_strdup (call, scoring_model_name (model));
     scoring_model_destroy (&model);
@@ -556,21 +564,14 @@ s_compare (kj_call_t *call, const ProtobufCMessage *request,
 {
     const Kj__ScoringCompareRequest *in =
         (const Kj__ScoringCompareRequest *) request;
-    if (in->year != 0 && (in->year < 2000 || in->year > 2100))
-        return kj_call_fail (call, KJ__CODE__OUT_OF_RANGE, "year",
-                             "year: %d; 2000 to 2100, or 0 for the latest",
-                             in->year);
-    kj_status_t status;
-    scoring_model_t *a = scoring_server_model (kj_call_state (call),
-                                               in->model_a, &status);
+    scoring_model_t *a = s_year_and_model (call, in->year, in->model_a);
     if (!a)
-        return kj_call_fail_status (call, &status);
+        return -1;
     const char *name_a = kj_call_strdup (call, scoring_model_name (a));
     scoring_model_destroy (&a);
-    scoring_model_t *b = scoring_server_model (kj_call_state (call),
-                                               in->model_b, &status);
+    scoring_model_t *b = s_year_and_model (call, in->year, in->model_b);
     if (!b)
-        return kj_call_fail_status (call, &status);
+        return -1;
     const char *name_b = kj_call_strdup (call, scoring_model_name (b));
     scoring_model_destroy (&b);
     char year [16];
