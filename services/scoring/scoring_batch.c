@@ -25,7 +25,7 @@
 //  Fetching: read the registry's export pages into facts by code
 
 typedef struct {
-    zhashx_t *facts;            //  code -> scoring_facts_t
+    zhashx_t *facts;  //  code -> scoring_facts_t
     scoring_header_t header;
     bool have_header;
     int year;
@@ -41,8 +41,10 @@ s_each_row (uint32_t row, const char *const *fields, size_t count, void *arg)
         const char *missing = NULL;
         if (scoring_source_header (&self->header, self->header.kind, fields,
                                    count, &missing)) {
-            kj_error ("scoring.fetch", "the registry's export has no "
-                      "column %s", missing);
+            kj_error ("scoring.fetch",
+                      "the registry's export has no "
+                      "column %s",
+                      missing);
             return -1;
         }
         self->have_header = true;
@@ -52,7 +54,7 @@ s_each_row (uint32_t row, const char *const *fields, size_t count, void *arg)
     scoring_facts_t *facts = zhashx_lookup (self->facts, code);
     if (!facts) {
         if (self->header.kind != SCORING_SOURCE_ENTERPRISES)
-            return 0;           //  figures of an enterprise not listed
+            return 0;  //  figures of an enterprise not listed
         facts = calloc (1, sizeof *facts);
         assert (facts);
         zhashx_insert (self->facts, code, facts);
@@ -72,8 +74,8 @@ s_fetch_kind (scoring_server_t *server, kj_client_t *client, s_fetch_t *self,
     do {
         Kj__BulkExportRequest request = KJ__BULK_EXPORT_REQUEST__INIT;
         request.kind = kind == SCORING_SOURCE_ENTERPRISES
-                     ? KJ__BULK_KIND__BULK_ENTERPRISES
-                     : KJ__BULK_KIND__BULK_FIGURES;
+                         ? KJ__BULK_KIND__BULK_ENTERPRISES
+                         : KJ__BULK_KIND__BULK_FIGURES;
         request.after = after;
         request.limit = (uint32_t) server->page;
         Kj__BulkExportReply *reply = NULL;
@@ -89,8 +91,9 @@ s_fetch_kind (scoring_server_t *server, kj_client_t *client, s_fetch_t *self,
         if (reply->data.len > 0) {
             FILE *file = fmemopen (reply->data.data, reply->data.len, "r");
             char error [256];
-            rc = file ? kj_csv_read (file, s_each_row, self, error,
-                                     sizeof error) : -1;
+            rc = file
+                   ? kj_csv_read (file, s_each_row, self, error, sizeof error)
+                   : -1;
             if (file)
                 fclose (file);
             if (rc)
@@ -111,11 +114,10 @@ s_array (zchunk_t *out, const int64_t *values, const bool *present, size_t n)
     zchunk_extend (out, "{", 1);
     for (size_t i = 0; i < n; i++) {
         char item [32];
-        int length = values
-            ? snprintf (item, sizeof item, "%s%" PRId64, i ? "," : "",
-                        values [i])
-            : snprintf (item, sizeof item, "%s%s", i ? "," : "",
-                        present [i] ? "t" : "f");
+        int length = values ? snprintf (item, sizeof item, "%s%" PRId64,
+                                        i ? "," : "", values [i])
+                            : snprintf (item, sizeof item, "%s%s", i ? "," : "",
+                                        present [i] ? "t" : "f");
         zchunk_extend (out, item, (size_t) length);
     }
     zchunk_extend (out, "}", 1);
@@ -140,8 +142,7 @@ s_store_members (scoring_server_t *server, kj_db_t *db, const char *batch,
     scoring_facts_t **all = calloc (count + 1, sizeof *all);
     assert (all);
     size_t n = 0;
-    for (scoring_facts_t *f = zhashx_first (facts); f;
-         f = zhashx_next (facts))
+    for (scoring_facts_t *f = zhashx_first (facts); f; f = zhashx_next (facts))
         if (f->active && f->stage >= 0)
             all [n++] = f;
     qsort (all, n, sizeof *all, s_compare_code);
@@ -169,7 +170,8 @@ s_store_members (scoring_server_t *server, kj_db_t *db, const char *batch,
         }
         for (int first = 0; first < ord; first += server->chunk) {
             int last = first + server->chunk - 1 < ord - 1
-                     ? first + server->chunk - 1 : ord - 1;
+                         ? first + server->chunk - 1
+                         : ord - 1;
             char row [96];
             int length = snprintf (row, sizeof row, "%s\t%d\t%d\t%d\t%d\n",
                                    batch, (*chunks)++, stage, first, last);
@@ -177,13 +179,15 @@ s_store_members (scoring_server_t *server, kj_db_t *db, const char *batch,
         }
         *total += ord;
     }
-    int rc = kj_db_copy (db, "COPY member (batch_id, stage, ord, code, "
+    int rc = kj_db_copy (db,
+                         "COPY member (batch_id, stage, ord, code, "
                          "region, vals, present) FROM STDIN",
                          zchunk_data (data), zchunk_size (data));
     if (rc == 0)
-        rc = kj_db_copy (db, "COPY chunk (batch_id, no, stage, first_ord, "
-                         "last_ord) FROM STDIN", zchunk_data (cuts),
-                         zchunk_size (cuts));
+        rc = kj_db_copy (db,
+                         "COPY chunk (batch_id, no, stage, first_ord, "
+                         "last_ord) FROM STDIN",
+                         zchunk_data (cuts), zchunk_size (cuts));
     zchunk_destroy (&data);
     zchunk_destroy (&cuts);
     free (all);
@@ -195,10 +199,12 @@ s_store_members (scoring_server_t *server, kj_db_t *db, const char *batch,
 static int
 s_finish (kj_db_t *db, const char *batch)
 {
-    PGresult *res = kj_db_exec (db,
+    PGresult *res = kj_db_exec (
+        db,
         "UPDATE batch SET state = 'finished', finished_at = now () "
         "WHERE id = $1 RETURNING year, model, version, total, scored, "
-        "stored, changed, chunks", 1, (const char *[]) { batch });
+        "stored, changed, chunks",
+        1, (const char *[]){ batch });
     if (!res)
         return -1;
     Kj__ScoringBatch event = KJ__SCORING_BATCH__INIT;
@@ -211,13 +217,13 @@ s_finish (kj_db_t *db, const char *batch)
     event.scored = strtoull (PQgetvalue (res, 0, 4), NULL, 10);
     event.stored = strtoull (PQgetvalue (res, 0, 5), NULL, 10);
     event.changed = strtoull (PQgetvalue (res, 0, 6), NULL, 10);
-    event.chunks = event.chunks_done = (uint32_t) atoi (PQgetvalue (res, 0,
-                                                                    7));
+    event.chunks = event.chunks_done = (uint32_t) atoi (PQgetvalue (res, 0, 7));
     int rc = kj_outbox_add (db, "scoring.batch.finished", event.model,
                             &event.base);
-    kj_info ("scoring.batch", "batch %s finished: %" PRIu64 " scored, %"
-             PRIu64 " stored, %" PRIu64 " changed", batch, event.scored,
-             event.stored, event.changed);
+    kj_info ("scoring.batch",
+             "batch %s finished: %" PRIu64 " scored, %" PRIu64
+             " stored, %" PRIu64 " changed",
+             batch, event.scored, event.stored, event.changed);
     PQclear (res);
     return rc;
 }
@@ -229,9 +235,11 @@ s_fetch (scoring_server_t *server, kj_db_t *db)
 {
     if (kj_db_begin (db))
         return -1;
-    PGresult *res = kj_db_exec (db,
+    PGresult *res = kj_db_exec (
+        db,
         "SELECT id, year, model FROM batch WHERE state = 'fetching' "
-        "ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED", 0, NULL);
+        "ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED",
+        0, NULL);
     if (!res || PQntuples (res) == 0) {
         if (res)
             PQclear (res);
@@ -244,8 +252,7 @@ s_fetch (scoring_server_t *server, kj_db_t *db)
     snprintf (model_name, sizeof model_name, "%s", PQgetvalue (res, 0, 2));
     PQclear (res);
     kj_status_t status;
-    scoring_model_t *model = scoring_server_model (server, model_name,
-                                                   &status);
+    scoring_model_t *model = scoring_server_model (server, model_name, &status);
     if (!model) {
         kj_error ("scoring.fetch", "batch %s: %s", batch, status.message);
         kj_db_rollback (db);
@@ -266,10 +273,13 @@ s_fetch (scoring_server_t *server, kj_db_t *db)
         char total_text [24], chunks_text [16];
         snprintf (total_text, sizeof total_text, "%" PRId64, total);
         snprintf (chunks_text, sizeof chunks_text, "%d", chunks);
-        rc = kj_db_run (db, "UPDATE batch SET state = 'scoring', total = $2, "
-                        "chunks = $3 WHERE id = $1", 3,
-                        (const char *[]) { batch, total_text, chunks_text })
-             == 1 ? 0 : -1;
+        rc = kj_db_run (db,
+                        "UPDATE batch SET state = 'scoring', total = $2, "
+                        "chunks = $3 WHERE id = $1",
+                        3, (const char *[]){ batch, total_text, chunks_text })
+                  == 1
+               ? 0
+               : -1;
     }
     if (rc == 0 && chunks == 0)
         rc = s_finish (db, batch);
@@ -278,8 +288,10 @@ s_fetch (scoring_server_t *server, kj_db_t *db)
     else
         kj_db_rollback (db);
     if (rc == 0)
-        kj_info ("scoring.fetch", "batch %s: %" PRId64 " enterprises in %d "
-                 "chunks", batch, total, chunks);
+        kj_info ("scoring.fetch",
+                 "batch %s: %" PRId64 " enterprises in %d "
+                 "chunks",
+                 batch, total, chunks);
     zhashx_destroy (&fetch.facts);
     kj_client_destroy (&client);
     scoring_model_destroy (&model);
@@ -336,7 +348,7 @@ typedef struct {
     char batch [24];
     int stage;
     scoring_model_t *model;
-    scoring_cohort_t *cohort;   //  member i has ord i
+    scoring_cohort_t *cohort;  //  member i has ord i
     char (*regions) [16];
 } s_cohort_t;
 
@@ -360,9 +372,8 @@ scoring_batch_cache_destroy (void **cache_p)
 }
 
 static int
-s_store_portraits (kj_db_t *db, const char *batch, int year,
-                   s_cohort_t *scored, int first, int last, int64_t *stored,
-                   int64_t *changed)
+s_store_portraits (kj_db_t *db, const char *batch, int year, s_cohort_t *scored,
+                   int first, int last, int64_t *stored, int64_t *changed)
 {
     scoring_model_t *model = scored->model;
     scoring_cohort_t *cohort = scored->cohort;
@@ -372,8 +383,9 @@ s_store_portraits (kj_db_t *db, const char *batch, int year,
                                                                (size_t) m);
         char reasons [1024], row [512];
         scoring_reasons_format (model, p, reasons, sizeof reasons);
-        snprintf (row, sizeof row, "%d\t%d\t%" PRId64 "\t%" PRId64 "\t%"
-                  PRId64 "\t%" PRId64 "\t%" PRId64 "\t%" PRId64,
+        snprintf (row, sizeof row,
+                  "%d\t%d\t%" PRId64 "\t%" PRId64 "\t%" PRId64 "\t%" PRId64
+                  "\t%" PRId64 "\t%" PRId64,
                   year, (int) scoring_cohort_stage (cohort, (size_t) m),
                   p->points_milli, p->bonus_milli, p->scorecard_milli,
                   p->flags_milli, p->score_milli, p->percentile_milli);
@@ -381,8 +393,11 @@ s_store_portraits (kj_db_t *db, const char *batch, int year,
         s_field (data, scored->regions [m], false);
         s_raw (data, row);
         s_field (data, scoring_grade_name (p->grade), false);
-        s_field (data, p->stop >= 0 ? scoring_model_column (model,
-                 (size_t) p->stop)->code : "", false);
+        s_field (data,
+                 p->stop >= 0
+                     ? scoring_model_column (model, (size_t) p->stop)->code
+                     : "",
+                 false);
         snprintf (row, sizeof row, "%s\t%" PRId64, p->line_known ? "t" : "f",
                   p->line_fen);
         s_raw (data, row);
@@ -390,23 +405,29 @@ s_store_portraits (kj_db_t *db, const char *batch, int year,
         snprintf (row, sizeof row, "%d", p->missing_count);
         s_field (data, row, true);
     }
-    int rc = kj_db_run (db, "CREATE TEMP TABLE IF NOT EXISTS portrait_in "
+    int rc = kj_db_run (db,
+                        "CREATE TEMP TABLE IF NOT EXISTS portrait_in "
                         "(code text, region text, year int, stage int, "
                         "points_milli bigint, bonus_milli bigint, "
                         "scorecard_milli bigint, flags_milli bigint, "
                         "score_milli bigint, percentile_milli bigint, "
                         "grade text, stop text, line_known boolean, "
                         "line_fen bigint, reasons text, missing_count int) "
-                        "ON COMMIT DELETE ROWS", 0, NULL) < 0 ? -1 : 0;
+                        "ON COMMIT DELETE ROWS",
+                        0, NULL)
+                   < 0
+               ? -1
+               : 0;
     if (rc == 0)
-        rc = kj_db_copy (db, "COPY portrait_in FROM STDIN",
-                         zchunk_data (data), zchunk_size (data));
+        rc = kj_db_copy (db, "COPY portrait_in FROM STDIN", zchunk_data (data),
+                         zchunk_size (data));
     zchunk_destroy (&data);
     if (rc)
         return -1;
     char version [16];
     snprintf (version, sizeof version, "%d", scoring_model_version (model));
-    PGresult *res = kj_db_exec (db,
+    PGresult *res = kj_db_exec (
+        db,
         "INSERT INTO portrait (code, year, model, version, stage, region, "
         "points_milli, bonus_milli, scorecard_milli, flags_milli, "
         "score_milli, percentile_milli, grade, stop, line_known, line_fen, "
@@ -419,8 +440,8 @@ s_store_portraits (kj_db_t *db, const char *batch, int year,
         "p.version) < (i.year, $2::int) ORDER BY p.year DESC, p.version "
         "DESC LIMIT 1), ''), $3 FROM portrait_in i ORDER BY i.code "
         "ON CONFLICT DO NOTHING "
-        "RETURNING code, grade, previous_grade, score_milli", 3,
-        (const char *[]) { scoring_model_name (model), version, batch });
+        "RETURNING code, grade, previous_grade, score_milli",
+        3, (const char *[]){ scoring_model_name (model), version, batch });
     if (!res)
         return -1;
     size_t n = (size_t) PQntuples (res);
@@ -449,7 +470,8 @@ s_store_portraits (kj_db_t *db, const char *batch, int year,
         payloads [r] = &event->base;
     }
     rc = n ? kj_outbox_add_many (db, "scoring.portrait.scored", n, keys,
-                                 payloads) : 0;
+                                 payloads)
+           : 0;
     free (events);
     free (payloads);
     free (keys);
@@ -460,24 +482,24 @@ s_store_portraits (kj_db_t *db, const char *batch, int year,
 //  The scored cohort of a batch's stage: the one kept, or loaded from the
 //  members and scored now (then kept); NULL if that failed
 static s_cohort_t *
-s_cohort (scoring_server_t *server, kj_db_t *db, const char *batch,
-          int stage, const char *model_name)
+s_cohort (scoring_server_t *server, kj_db_t *db, const char *batch, int stage,
+          const char *model_name)
 {
     s_cohort_t *self = (s_cohort_t *) server->cache;
     if (self && streq (self->batch, batch) && self->stage == stage)
         return self;
     s_cohort_destroy ((s_cohort_t **) &server->cache);
     kj_status_t status;
-    scoring_model_t *model = scoring_server_model (server, model_name,
-                                                   &status);
+    scoring_model_t *model = scoring_server_model (server, model_name, &status);
     if (!model)
         return NULL;
     char stage_text [16];
     snprintf (stage_text, sizeof stage_text, "%d", stage);
-    PGresult *members = kj_db_exec (db,
-        "SELECT ord, code, region, vals, present FROM member "
-        "WHERE batch_id = $1 AND stage = $2 ORDER BY ord", 2,
-        (const char *[]) { batch, stage_text });
+    PGresult *members =
+        kj_db_exec (db,
+                    "SELECT ord, code, region, vals, present FROM member "
+                    "WHERE batch_id = $1 AND stage = $2 ORDER BY ord",
+                    2, (const char *[]){ batch, stage_text });
     if (!members) {
         scoring_model_destroy (&model);
         return NULL;
@@ -497,15 +519,15 @@ s_cohort (scoring_server_t *server, kj_db_t *db, const char *batch,
     int rc = 0;
     for (int m = 0; rc == 0 && m < count; m++) {
         if (atoi (PQgetvalue (members, m, 0)) != m)
-            rc = -1;            //  ords are 0 .. count-1 by construction
+            rc = -1;  //  ords are 0 .. count-1 by construction
         s_parse_array (PQgetvalue (members, m, 3), values, NULL, inputs);
         s_parse_array (PQgetvalue (members, m, 4), NULL, present, inputs);
         snprintf (self->regions [m], sizeof self->regions [m], "%s",
                   PQgetvalue (members, m, 2));
         if (rc == 0)
             rc = scoring_cohort_add (self->cohort, PQgetvalue (members, m, 1),
-                                     (scoring_stage_t) stage, values,
-                                     present, &status);
+                                     (scoring_stage_t) stage, values, present,
+                                     &status);
         if (rc)
             kj_error ("scoring.batch", "batch %s: member %d (%s) refused: %s",
                       batch, m, PQgetvalue (members, m, 1), status.message);
@@ -526,11 +548,13 @@ s_chunk (scoring_server_t *server, kj_db_t *db)
 {
     if (kj_db_begin (db))
         return -1;
-    PGresult *res = kj_db_exec (db,
+    PGresult *res = kj_db_exec (
+        db,
         "SELECT c.batch_id, c.no, c.stage, c.first_ord, c.last_ord, b.year, "
         "b.model FROM chunk c JOIN batch b ON b.id = c.batch_id "
         "WHERE NOT c.done ORDER BY c.batch_id, c.no LIMIT 1 "
-        "FOR UPDATE OF c SKIP LOCKED", 0, NULL);
+        "FOR UPDATE OF c SKIP LOCKED",
+        0, NULL);
     if (!res || PQntuples (res) == 0) {
         if (res)
             PQclear (res);
@@ -546,27 +570,35 @@ s_chunk (scoring_server_t *server, kj_db_t *db)
     int year = atoi (PQgetvalue (res, 0, 5));
     snprintf (model_name, sizeof model_name, "%s", PQgetvalue (res, 0, 6));
     PQclear (res);
-    s_cohort_t *scored = s_cohort (server, db, batch, atoi (stage),
-                                   model_name);
-    int rc = scored && last < (int) scoring_cohort_size (scored->cohort)
-           ? 0 : -1;
+    s_cohort_t *scored = s_cohort (server, db, batch, atoi (stage), model_name);
+    int rc = scored && last < (int) scoring_cohort_size (scored->cohort) ? 0
+                                                                         : -1;
     int64_t stored = 0, changed = 0;
     if (rc == 0)
-        rc = s_store_portraits (db, batch, year, scored, first, last,
-                                &stored, &changed);
+        rc = s_store_portraits (db, batch, year, scored, first, last, &stored,
+                                &changed);
     char scored_text [24], stored_text [24], changed_text [24];
     snprintf (scored_text, sizeof scored_text, "%d", last - first + 1);
     snprintf (stored_text, sizeof stored_text, "%" PRId64, stored);
     snprintf (changed_text, sizeof changed_text, "%" PRId64, changed);
     if (rc == 0)
-        rc = kj_db_run (db, "UPDATE chunk SET done = true WHERE batch_id = $1 "
-                        "AND no = $2", 2, (const char *[]) { batch, no })
-             == 1 ? 0 : -1;
-    PGresult *counts = rc ? NULL : kj_db_exec (db,
-        "UPDATE batch SET scored = scored + $2, stored = stored + $3, "
-        "changed = changed + $4, chunks_done = chunks_done + 1 "
-        "WHERE id = $1 RETURNING chunks_done = chunks", 4,
-        (const char *[]) { batch, scored_text, stored_text, changed_text });
+        rc = kj_db_run (db,
+                        "UPDATE chunk SET done = true WHERE batch_id = $1 "
+                        "AND no = $2",
+                        2, (const char *[]){ batch, no })
+                  == 1
+               ? 0
+               : -1;
+    PGresult *counts =
+        rc ? NULL
+           : kj_db_exec (
+               db,
+               "UPDATE batch SET scored = scored + $2, stored = stored + $3, "
+               "changed = changed + $4, chunks_done = chunks_done + 1 "
+               "WHERE id = $1 RETURNING chunks_done = chunks",
+               4,
+               (const char *[]){ batch, scored_text, stored_text,
+                                 changed_text });
     if (!counts)
         rc = -1;
     if (rc == 0 && streq (PQgetvalue (counts, 0, 0), "t"))
@@ -600,7 +632,7 @@ scoring_batch_work (void *state, kj_db_t *db)
                 zclock_sleep (self->pause_ms);
         }
         if (fetched <= 0 && chunk <= 0) {
-            if (chunk == 0)     //  no batch work left: free the cohort kept
+            if (chunk == 0)  //  no batch work left: free the cohort kept
                 scoring_batch_cache_destroy (&self->cache);
             return fetched < 0 || chunk < 0 ? -1 : done;
         }

@@ -11,11 +11,10 @@
 
 extern const kj_migration_t scoring_migrations [];
 
-static const kj_serve_t s_services [] = {
-    { "scoring", &kj__scoring__descriptor, scoring_methods,
-      .workers = "scoring/workers" },
-    { NULL }
-};
+static const kj_serve_t s_services [] = { { "scoring", &kj__scoring__descriptor,
+                                            scoring_methods,
+                                            .workers = "scoring/workers" },
+                                          { NULL } };
 
 static const kj_job_t s_jobs [] = {
     { "batch", scoring_batch_work, "scoring/batch_interval_s", "1",
@@ -30,7 +29,7 @@ static const kj_service_def_t s_def = {
                "scoring models:\nwhat-if, stored portraits with reasons, "
                "batches of a year shared by every\ncopy. Serves the MDP "
                "service \"scoring\".",
-    .options = scoring_options,         //  scoring_options.c
+    .options = scoring_options,  //  scoring_options.c
     .services = s_services,
     .schema = "scoring",
     .migrations = scoring_migrations,

@@ -60,7 +60,8 @@ scoring_server_model (scoring_server_t *self, const char *name,
     if (strchr (name, '/') || !scoring_model_shipped_text (name)) {
         kj_status_set (status, KJ__CODE__NOT_FOUND, "model",
                        "model: no model '%.64s'; kejin score model list "
-                       "names them", name);
+                       "names them",
+                       name);
         return NULL;
     }
     return scoring_model_load (name, status);
@@ -78,11 +79,10 @@ scoring_reasons_format (scoring_model_t *model,
     buf [0] = 0;
     for (int r = 0; r < portrait->reason_count && used < size; r++) {
         const scoring_reason_t *reason = &portrait->reasons [r];
-        used += (size_t) snprintf (buf + used, size - used, "%s%s:%" PRId64
-                                   ":%d", r ? "|" : "",
-                                   scoring_model_column (model,
-                                       (size_t) reason->column)->code,
-                                   reason->lost_micro, reason->missing);
+        used += (size_t) snprintf (
+            buf + used, size - used, "%s%s:%" PRId64 ":%d", r ? "|" : "",
+            scoring_model_column (model, (size_t) reason->column)->code,
+            reason->lost_micro, reason->missing);
     }
 }
 
@@ -102,7 +102,7 @@ s_reasons_parse (kj_call_t *call, scoring_model_t *model, const char *text,
                  Kj__ScoringPortrait *out)
 {
     out->reasons = kj_call_alloc (call, SCORING_REASONS
-                                  * sizeof (Kj__ScoringReason *));
+                                            * sizeof (Kj__ScoringReason *));
     while (*text && out->n_reasons < SCORING_REASONS) {
         size_t length = strcspn (text, "|");
         char item [128];
@@ -112,8 +112,8 @@ s_reasons_parse (kj_call_t *call, scoring_model_t *model, const char *text,
         if (missing) {
             *lost++ = 0;
             *missing++ = 0;
-            Kj__ScoringReason *reason = kj_call_message (call,
-                &kj__scoring_reason__descriptor);
+            Kj__ScoringReason *reason =
+                kj_call_message (call, &kj__scoring_reason__descriptor);
             reason->code = kj_call_strdup (call, item);
             reason->label = kj_call_strdup (call, s_label (model, item));
             reason->lost_micro = strtoll (lost, NULL, 10);
@@ -136,14 +136,13 @@ s_add_member (kj_call_t *call, scoring_cohort_t *cohort, size_t m,
     size_t length = member->id ? strlen (member->id) : 0;
     if (length < 1 || length > 64)
         return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "id",
-                             "members[%zu].id: %zu bytes; 1 to 64", m,
-                             length);
+                             "members[%zu].id: %zu bytes; 1 to 64", m, length);
     int stage = scoring_stage_parse (member->stage);
     if (stage < 0)
         return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "stage",
                              "members[%zu].stage: '%.32s' is not a stage; "
-                             "incubation, startup, growth or mature", m,
-                             member->stage);
+                             "incubation, startup, growth or mature",
+                             m, member->stage);
     size_t inputs = scoring_cohort_inputs (cohort);
     int64_t values [SCORING_COLUMNS_MAX + 1] = { 0 };
     bool present [SCORING_COLUMNS_MAX + 1] = { false };
@@ -157,17 +156,19 @@ s_add_member (kj_call_t *call, scoring_cohort_t *cohort, size_t m,
             return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "column",
                                  "members[%zu].values[%zu].column: the "
                                  "model reads no '%.48s'; kejin score model "
-                                 "show lists its columns", m, v, column);
+                                 "show lists its columns",
+                                 m, v, column);
         if (present [i])
             return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "column",
                                  "members[%zu].values[%zu].column: '%.48s' "
-                                 "given twice", m, v, column);
+                                 "given twice",
+                                 m, v, column);
         values [i] = member->values [v]->value;
         present [i] = true;
     }
     kj_status_t status;
-    if (scoring_cohort_add (cohort, member->id, (scoring_stage_t) stage,
-                            values, present, &status))
+    if (scoring_cohort_add (cohort, member->id, (scoring_stage_t) stage, values,
+                            present, &status))
         return kj_call_fail_status (call, &status);
     return 0;
 }
@@ -178,13 +179,13 @@ s_portrait (kj_call_t *call, scoring_model_t *model, scoring_cohort_t *cohort,
             size_t m)
 {
     const scoring_portrait_t *p = scoring_cohort_portrait (cohort, m);
-    Kj__ScoringPortrait *out = kj_call_message (call,
-        &kj__scoring_portrait__descriptor);
+    Kj__ScoringPortrait
+        *out = kj_call_message (call, &kj__scoring_portrait__descriptor);
     out->id = kj_call_strdup (call, scoring_cohort_id (cohort, m));
     out->model = kj_call_strdup (call, scoring_model_name (model));
     out->version = scoring_model_version (model);
     out->stage = kj_call_strdup (call, scoring_stage_name (
-        scoring_cohort_stage (cohort, m)));
+                                           scoring_cohort_stage (cohort, m)));
     out->region = "";
     out->points_milli = p->points_milli;
     out->bonus_milli = p->bonus_milli;
@@ -193,10 +194,9 @@ s_portrait (kj_call_t *call, scoring_model_t *model, scoring_cohort_t *cohort,
     out->score_milli = p->score_milli;
     out->percentile_milli = p->percentile_milli;
     out->grade = kj_call_strdup (call, scoring_grade_name (p->grade));
-    out->stop = p->stop >= 0
-              ? kj_call_strdup (call, scoring_model_column (model,
-                                (size_t) p->stop)->code)
-              : "";
+    out->stop = p->stop >= 0 ? kj_call_strdup (
+                    call, scoring_model_column (model, (size_t) p->stop)->code)
+                             : "";
     out->line_known = p->line_known;
     out->line_fen = p->line_fen;
     out->missing_count = p->missing_count;
@@ -211,8 +211,8 @@ static int
 s_whatif (kj_call_t *call, const ProtobufCMessage *request,
           ProtobufCMessage *reply)
 {
-    const Kj__ScoringWhatIfRequest *in =
-        (const Kj__ScoringWhatIfRequest *) request;
+    const Kj__ScoringWhatIfRequest *in = (const Kj__ScoringWhatIfRequest *)
+        request;
     if (in->n_members < 1 || in->n_members > S_MEMBERS_MAX)
         return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "members",
                              "members: %zu given; 1 to %d", in->n_members,
@@ -228,8 +228,8 @@ s_whatif (kj_call_t *call, const ProtobufCMessage *request,
         rc = s_add_member (call, cohort, m, in->members [m]);
     if (rc == 0) {
         scoring_cohort_score (cohort);
-        ((Kj__ScoringWhatIfReply *) reply)->portrait =
-            s_portrait (call, model, cohort, 0);
+        ((Kj__ScoringWhatIfReply *) reply)->portrait = s_portrait (call, model,
+                                                                   cohort, 0);
     }
     scoring_cohort_destroy (&cohort);
     scoring_model_destroy (&model);
@@ -249,8 +249,8 @@ s_year_and_model (kj_call_t *call, int year, const char *name)
         return NULL;
     }
     kj_status_t status;
-    scoring_model_t *model = scoring_server_model (kj_call_state (call),
-                                                   name, &status);
+    scoring_model_t *model = scoring_server_model (kj_call_state (call), name,
+                                                   &status);
     if (!model)
         kj_call_fail_status (call, &status);
     return model;
@@ -259,10 +259,10 @@ s_year_and_model (kj_call_t *call, int year, const char *name)
 //  --------------------------------------------------------------------------
 //  Show: one enterprise's stored portrait
 
-#define S_PORTRAIT_COLUMNS \
-    "code, year, model, version, stage, region, points_milli, " \
-    "bonus_milli, scorecard_milli, flags_milli, score_milli, " \
-    "percentile_milli, grade, stop, line_known, line_fen, reasons, " \
+#define S_PORTRAIT_COLUMNS                                                     \
+    "code, year, model, version, stage, region, points_milli, "                \
+    "bonus_milli, scorecard_milli, flags_milli, score_milli, "                 \
+    "percentile_milli, grade, stop, line_known, line_fen, reasons, "           \
     "missing_count, previous_grade, batch_id"
 
 static int
@@ -273,8 +273,7 @@ s_show (kj_call_t *call, const ProtobufCMessage *request,
     size_t length = in->code ? strlen (in->code) : 0;
     if (length < 1 || length > 18)
         return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "code",
-                             "code: %zu bytes; a credit code has 18",
-                             length);
+                             "code: %zu bytes; a credit code has 18", length);
     char code [24];
     for (size_t i = 0; i <= length; i++)
         code [i] = (char) toupper ((unsigned char) in->code [i]);
@@ -283,11 +282,14 @@ s_show (kj_call_t *call, const ProtobufCMessage *request,
         return -1;
     char year [16];
     snprintf (year, sizeof year, "%d", in->year);
-    PGresult *res = kj_db_exec (kj_call_db (call),
-        "SELECT " S_PORTRAIT_COLUMNS " FROM portrait WHERE code = $1 "
-        "AND model = $2 AND ($3::int = 0 OR year = $3::int) "
-        "ORDER BY year DESC, version DESC LIMIT 1", 3,
-        (const char *[]) { code, scoring_model_name (model), year });
+    PGresult *res =
+        kj_db_exec (kj_call_db (call),
+                    "SELECT " S_PORTRAIT_COLUMNS
+                    " FROM portrait WHERE code = $1 "
+                    "AND model = $2 AND ($3::int = 0 OR year = $3::int) "
+                    "ORDER BY year DESC, version DESC LIMIT 1",
+                    3,
+                    (const char *[]){ code, scoring_model_name (model), year });
     if (!res) {
         scoring_model_destroy (&model);
         return kj_call_fail_db (call);
@@ -296,18 +298,17 @@ s_show (kj_call_t *call, const ProtobufCMessage *request,
     if (PQntuples (res) == 0)
         rc = kj_call_fail (call, KJ__CODE__NOT_FOUND, "code",
                            "code: %s has no portrait under %s; kejin score "
-                           "run scores a year", code,
-                           scoring_model_name (model));
+                           "run scores a year",
+                           code, scoring_model_name (model));
     else {
-        Kj__ScoringPortrait *out = kj_call_message (call,
-            &kj__scoring_portrait__descriptor);
-#       define V(c) PQgetvalue (res, 0, (c))
+        Kj__ScoringPortrait
+            *out = kj_call_message (call, &kj__scoring_portrait__descriptor);
+#define V(c) PQgetvalue (res, 0, (c))
         out->id = kj_call_strdup (call, V (0));
         out->year = atoi (V (1));
         out->model = kj_call_strdup (call, V (2));
         out->version = atoi (V (3));
-        out->stage = kj_call_strdup (call,
-                                     scoring_stage_name (atoi (V (4))));
+        out->stage = kj_call_strdup (call, scoring_stage_name (atoi (V (4))));
         out->region = kj_call_strdup (call, V (5));
         out->points_milli = atoll (V (6));
         out->bonus_milli = atoll (V (7));
@@ -323,7 +324,7 @@ s_show (kj_call_t *call, const ProtobufCMessage *request,
         out->missing_count = atoi (V (17));
         out->previous_grade = kj_call_strdup (call, V (18));
         out->batch_id = strtoull (V (19), NULL, 10);
-#       undef V
+#undef V
         ((Kj__ScoringShowReply *) reply)->portrait = out;
     }
     PQclear (res);
@@ -334,9 +335,10 @@ s_show (kj_call_t *call, const ProtobufCMessage *request,
 //  --------------------------------------------------------------------------
 //  A batch row into the reply, with its grade counts
 
-#define S_BATCH_COLUMNS \
-    "id, year, model, version, state, total, scored, stored, changed, " \
-    "chunks, chunks_done, (extract (epoch FROM started_at) * 1000000)::bigint, " \
+#define S_BATCH_COLUMNS                                                        \
+    "id, year, model, version, state, total, scored, stored, changed, "        \
+    "chunks, chunks_done, (extract (epoch FROM started_at) * "                 \
+    "1000000)::bigint, "                                                       \
     "coalesce ((extract (epoch FROM finished_at) * 1000000)::bigint, 0)"
 
 static Kj__ScoringBatch *
@@ -344,7 +346,7 @@ s_batch (kj_call_t *call, PGresult *res)
 {
     Kj__ScoringBatch *out = kj_call_message (call,
                                              &kj__scoring_batch__descriptor);
-#   define V(c) PQgetvalue (res, 0, (c))
+#define V(c) PQgetvalue (res, 0, (c))
     out->id = strtoull (V (0), NULL, 10);
     out->year = atoi (V (1));
     out->model = kj_call_strdup (call, V (2));
@@ -358,7 +360,7 @@ s_batch (kj_call_t *call, PGresult *res)
     out->chunks_done = (uint32_t) atoi (V (10));
     out->started_at_us = atoll (V (11));
     out->finished_at_us = atoll (V (12));
-#   undef V
+#undef V
     return out;
 }
 
@@ -369,10 +371,11 @@ s_grades (kj_call_t *call, Kj__ScoringBatch *batch)
     char year [16], version [16];
     snprintf (year, sizeof year, "%d", batch->year);
     snprintf (version, sizeof version, "%d", batch->version);
-    PGresult *res = kj_db_exec (kj_call_db (call),
-        "SELECT grade, count (*) FROM portrait WHERE year = $1 "
-        "AND model = $2 AND version = $3 GROUP BY grade", 3,
-        (const char *[]) { year, batch->model, version });
+    PGresult *res =
+        kj_db_exec (kj_call_db (call),
+                    "SELECT grade, count (*) FROM portrait WHERE year = $1 "
+                    "AND model = $2 AND version = $3 GROUP BY grade",
+                    3, (const char *[]){ year, batch->model, version });
     if (!res)
         return -1;
     batch->grades = kj_call_alloc (call, SCORING_GRADES * sizeof (uint64_t));
@@ -380,8 +383,7 @@ s_grades (kj_call_t *call, Kj__ScoringBatch *batch)
     for (int r = 0; r < PQntuples (res); r++) {
         int grade = scoring_grade_by_name (PQgetvalue (res, r, 0));
         if (grade >= 0)
-            batch->grades [grade] = strtoull (PQgetvalue (res, r, 1), NULL,
-                                              10);
+            batch->grades [grade] = strtoull (PQgetvalue (res, r, 1), NULL, 10);
     }
     PQclear (res);
     return 0;
@@ -417,17 +419,20 @@ s_run (kj_call_t *call, const ProtobufCMessage *request,
     const char *params [] = { year, scoring_model_name (model), version };
     kj_db_t *db = kj_call_db (call);
     Kj__ScoringRunReply *out = (Kj__ScoringRunReply *) reply;
-    PGresult *res = kj_db_exec (db,
+    PGresult *res = kj_db_exec (
+        db,
         "INSERT INTO batch (year, model, version) VALUES ($1, $2, $3) "
         "ON CONFLICT (year, model, version) WHERE state <> 'finished' "
-        "DO NOTHING RETURNING " S_BATCH_COLUMNS, 3, params);
+        "DO NOTHING RETURNING " S_BATCH_COLUMNS,
+        3, params);
     if (res && PQntuples (res) == 0) {
         PQclear (res);
         out->joined = true;
-        res = kj_db_exec (db,
+        res = kj_db_exec (
+            db,
             "SELECT " S_BATCH_COLUMNS " FROM batch WHERE year = $1 "
-            "AND model = $2 AND version = $3 AND state <> 'finished'", 3,
-            params);
+            "AND model = $2 AND version = $3 AND state <> 'finished'",
+            3, params);
     }
     scoring_model_destroy (&model);
     if (!res || PQntuples (res) != 1) {
@@ -451,21 +456,23 @@ static int
 s_progress (kj_call_t *call, const ProtobufCMessage *request,
             ProtobufCMessage *reply)
 {
-    const Kj__ScoringProgressRequest *in =
-        (const Kj__ScoringProgressRequest *) request;
+    const Kj__ScoringProgressRequest *in = (const Kj__ScoringProgressRequest *)
+        request;
     char id [24];
     snprintf (id, sizeof id, "%" PRIu64, in->batch_id);
     PGresult *res = kj_db_exec (kj_call_db (call),
-        "SELECT " S_BATCH_COLUMNS " FROM batch WHERE $1::bigint = 0 "
-        "OR id = $1::bigint ORDER BY id DESC LIMIT 1", 1,
-        (const char *[]) { id });
+                                "SELECT " S_BATCH_COLUMNS
+                                " FROM batch WHERE $1::bigint = 0 "
+                                "OR id = $1::bigint ORDER BY id DESC LIMIT 1",
+                                1, (const char *[]){ id });
     if (!res)
         return kj_call_fail_db (call);
     if (PQntuples (res) == 0) {
         PQclear (res);
         return kj_call_fail (call, KJ__CODE__NOT_FOUND, "batch_id",
                              "batch_id: no batch %s; kejin score run "
-                             "starts one", id);
+                             "starts one",
+                             id);
     }
     Kj__ScoringBatch *batch = s_batch (call, res);
     PQclear (res);
@@ -496,20 +503,21 @@ s_dist (kj_call_t *call, const ProtobufCMessage *request,
     char year [16];
     snprintf (year, sizeof year, "%d", in->year);
     //  The latest year and version scored, then its counts
-    PGresult *res = kj_db_exec (kj_call_db (call),
+    PGresult *res = kj_db_exec (
+        kj_call_db (call),
         "WITH v AS (SELECT year, version FROM portrait WHERE model = $1 "
         "AND ($2::int = 0 OR year = $2::int) "
         "ORDER BY year DESC, version DESC LIMIT 1) "
         "SELECT p.year, p.version, CASE $3 WHEN 'city' THEN p.region "
         "WHEN 'stage' THEN p.stage::text ELSE '' END AS k, p.grade, "
         "count (*) FROM portrait p JOIN v USING (year, version) "
-        "WHERE p.model = $1 GROUP BY 1, 2, 3, 4 ORDER BY 3", 3,
-        (const char *[]) { out->model, year, by });
+        "WHERE p.model = $1 GROUP BY 1, 2, 3, 4 ORDER BY 3",
+        3, (const char *[]){ out->model, year, by });
     if (!res)
         return kj_call_fail_db (call);
     int rows = PQntuples (res);
     out->rows = kj_call_alloc (call, ((size_t) rows + 1)
-                               * sizeof (Kj__ScoringDistRow *));
+                                         * sizeof (Kj__ScoringDistRow *));
     Kj__ScoringDistRow *row = NULL;
     for (int r = 0; r < rows; r++) {
         out->year = atoi (PQgetvalue (res, r, 0));
@@ -520,8 +528,8 @@ s_dist (kj_call_t *call, const ProtobufCMessage *request,
         if (!row || !streq (row->key, key)) {
             row = kj_call_message (call, &kj__scoring_dist_row__descriptor);
             row->key = kj_call_strdup (call, key);
-            row->grades = kj_call_alloc (call, SCORING_GRADES
-                                         * sizeof (uint64_t));
+            row->grades = kj_call_alloc (call,
+                                         SCORING_GRADES * sizeof (uint64_t));
             row->n_grades = SCORING_GRADES;
             out->rows [out->n_rows++] = row;
         }
@@ -562,8 +570,8 @@ static int
 s_compare (kj_call_t *call, const ProtobufCMessage *request,
            ProtobufCMessage *reply)
 {
-    const Kj__ScoringCompareRequest *in =
-        (const Kj__ScoringCompareRequest *) request;
+    const Kj__ScoringCompareRequest *in = (const Kj__ScoringCompareRequest *)
+        request;
     scoring_model_t *a = s_year_and_model (call, in->year, in->model_a);
     if (!a)
         return -1;
@@ -576,7 +584,8 @@ s_compare (kj_call_t *call, const ProtobufCMessage *request,
     scoring_model_destroy (&b);
     char year [16];
     snprintf (year, sizeof year, "%d", in->year);
-    PGresult *res = kj_db_exec (kj_call_db (call),
+    PGresult *res = kj_db_exec (
+        kj_call_db (call),
         "WITH y AS (SELECT coalesce (nullif ($3::int, 0), (SELECT max (year) "
         "FROM portrait WHERE model = $1)) AS year), "
         "va AS (SELECT max (version) AS v FROM portrait, y "
@@ -590,8 +599,8 @@ s_compare (kj_call_t *call, const ProtobufCMessage *request,
         "SELECT (SELECT year FROM y), coalesce ((SELECT v FROM va), 0), "
         "coalesce ((SELECT v FROM vb), 0), coalesce (a.grade, ''), "
         "coalesce (b.grade, ''), count (*) FROM a FULL JOIN b USING (code) "
-        "GROUP BY 4, 5", 3,
-        (const char *[]) { name_a, name_b, year });
+        "GROUP BY 4, 5",
+        3, (const char *[]){ name_a, name_b, year });
     if (!res)
         return kj_call_fail_db (call);
     Kj__ScoringCompareReply *out = (Kj__ScoringCompareReply *) reply;
@@ -600,7 +609,7 @@ s_compare (kj_call_t *call, const ProtobufCMessage *request,
     out->grades_a = kj_call_alloc (call, SCORING_GRADES * sizeof (uint64_t));
     out->grades_b = kj_call_alloc (call, SCORING_GRADES * sizeof (uint64_t));
     out->migration = kj_call_alloc (call, SCORING_GRADES * SCORING_GRADES
-                                    * sizeof (uint64_t));
+                                              * sizeof (uint64_t));
     out->n_grades_a = out->n_grades_b = SCORING_GRADES;
     out->n_migration = SCORING_GRADES * SCORING_GRADES;
     for (int r = 0; r < PQntuples (res); r++) {
@@ -616,30 +625,26 @@ s_compare (kj_call_t *call, const ProtobufCMessage *request,
             out->grades_b [gb] += count;
         if (ga >= 0 && gb >= 0)
             out->migration [ga * SCORING_GRADES + gb] += count;
-        else
-        if (ga >= 0)
+        else if (ga >= 0)
             out->only_a += count;
-        else
-        if (gb >= 0)
+        else if (gb >= 0)
             out->only_b += count;
     }
     PQclear (res);
     if (!out->version_a || !out->version_b)
         return kj_call_fail (call, KJ__CODE__NOT_FOUND, "year",
                              "year %d: %s has no portraits; kejin score run "
-                             "--model scores a year", out->year,
+                             "--model scores a year",
+                             out->year,
                              out->version_a ? out->model_b : out->model_a);
-    out->grade_psi_e4 = s_psi_e4 (out->grades_a, out->grades_b,
-                                  SCORING_GRADES);
+    out->grade_psi_e4 = s_psi_e4 (out->grades_a, out->grades_b, SCORING_GRADES);
     return 0;
 }
 
-const kj_method_t scoring_methods [] = {
-    { "WhatIf", s_whatif, 0 },
-    { "Show", s_show, 0 },
-    { "Run", s_run, KJ_WRITE },
-    { "Progress", s_progress, 0 },
-    { "Dist", s_dist, 0 },
-    { "Compare", s_compare, 0 },
-    { NULL }
-};
+const kj_method_t scoring_methods [] = { { "WhatIf", s_whatif, 0 },
+                                         { "Show", s_show, 0 },
+                                         { "Run", s_run, KJ_WRITE },
+                                         { "Progress", s_progress, 0 },
+                                         { "Dist", s_dist, 0 },
+                                         { "Compare", s_compare, 0 },
+                                         { NULL } };

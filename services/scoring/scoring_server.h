@@ -18,12 +18,12 @@
 #include "scoring_cohort.h"
 
 typedef struct {
-    char broker [256];          //  node/broker, for the registry
-    char model [64];            //  scoring/model: the default model
-    int chunk;                  //  scoring/chunk: members per chunk
-    int page;                   //  scoring/page: rows per export page
-    int pause_ms;               //  scoring/pause_ms: between chunks
-    void *cache;                //  the job's scored cohort (scoring_batch.c)
+    char broker [256];  //  node/broker, for the registry
+    char model [64];    //  scoring/model: the default model
+    int chunk;          //  scoring/chunk: members per chunk
+    int page;           //  scoring/page: rows per export page
+    int pause_ms;       //  scoring/pause_ms: between chunks
+    void *cache;        //  the job's scored cohort (scoring_batch.c)
 } scoring_server_t;
 
 //  The methods of the MDP service "scoring"

@@ -9,21 +9,53 @@
 #include "scoring_source.h"
 
 //  Columns read from each kind of export, by position in the header
-static const char *s_enterprise_columns [] = {
-    "code", "region", "status", "stage", "dishonest", "abnormal",
-    "tax_grade", "invention_patents", "round_amount_fen", "qualifications",
-    NULL
+static const char *s_enterprise_columns [] = { "code",
+                                               "region",
+                                               "status",
+                                               "stage",
+                                               "dishonest",
+                                               "abnormal",
+                                               "tax_grade",
+                                               "invention_patents",
+                                               "round_amount_fen",
+                                               "qualifications",
+                                               NULL };
+enum {
+    E_CODE,
+    E_REGION,
+    E_STATUS,
+    E_STAGE,
+    E_DISHONEST,
+    E_ABNORMAL,
+    E_TAX,
+    E_PATENTS,
+    E_ROUND,
+    E_QUALS
 };
-enum { E_CODE, E_REGION, E_STATUS, E_STAGE, E_DISHONEST, E_ABNORMAL,
-       E_TAX, E_PATENTS, E_ROUND, E_QUALS };
 
-static const char *s_figure_columns [] = {
-    "code", "year", "revenue_fen", "rnd_fen", "net_profit_fen",
-    "total_assets_fen", "high_tech_revenue_fen", "total_cost_fen", "staff",
-    "tech_staff", NULL
+static const char *s_figure_columns [] = { "code",
+                                           "year",
+                                           "revenue_fen",
+                                           "rnd_fen",
+                                           "net_profit_fen",
+                                           "total_assets_fen",
+                                           "high_tech_revenue_fen",
+                                           "total_cost_fen",
+                                           "staff",
+                                           "tech_staff",
+                                           NULL };
+enum {
+    F_CODE,
+    F_YEAR,
+    F_REVENUE,
+    F_RND,
+    F_PROFIT,
+    F_ASSETS,
+    F_HITECH,
+    F_COST,
+    F_STAFF,
+    F_TECH_STAFF
 };
-enum { F_CODE, F_YEAR, F_REVENUE, F_RND, F_PROFIT, F_ASSETS, F_HITECH,
-       F_COST, F_STAFF, F_TECH_STAFF };
 
 //  --------------------------------------------------------------------------
 //  Find each needed column in the header
@@ -34,7 +66,8 @@ scoring_source_header (scoring_header_t *header, scoring_source_kind_t kind,
                        const char **missing)
 {
     const char **names = kind == SCORING_SOURCE_ENTERPRISES
-                       ? s_enterprise_columns : s_figure_columns;
+                           ? s_enterprise_columns
+                           : s_figure_columns;
     header->kind = kind;
     for (int c = 0; names [c]; c++) {
         header->index [c] = -1;
@@ -74,8 +107,8 @@ s_yes (const char *text)
 }
 
 const char *
-scoring_source_code (const scoring_header_t *header,
-                     const char *const *fields, size_t count)
+scoring_source_code (const scoring_header_t *header, const char *const *fields,
+                     size_t count)
 {
     return s_field (header, 0, fields, count);
 }
@@ -99,14 +132,11 @@ s_qualifications (scoring_facts_t *facts, const char *text, int year)
             facts->qualifications++;
             if (streq (item, "high_tech"))
                 facts->high_tech = true;
-            else
-            if (streq (item, "srdi"))
+            else if (streq (item, "srdi"))
                 facts->srdi = true;
-            else
-            if (streq (item, "little_giant"))
+            else if (streq (item, "little_giant"))
                 facts->little_giant = true;
-            else
-            if (streq (item, "tech_sme"))
+            else if (streq (item, "tech_sme"))
                 facts->tech_sme = true;
         }
         text += length;
@@ -123,7 +153,7 @@ scoring_source_row (const scoring_header_t *header, int year,
                     const char *const *fields, size_t count,
                     scoring_facts_t *facts)
 {
-#   define F(c) s_field (header, (c), fields, count)
+#define F(c) s_field (header, (c), fields, count)
     if (header->kind == SCORING_SOURCE_ENTERPRISES) {
         snprintf (facts->code, sizeof facts->code, "%s", F (E_CODE));
         snprintf (facts->region, sizeof facts->region, "%s", F (E_REGION));
@@ -131,8 +161,7 @@ scoring_source_row (const scoring_header_t *header, int year,
         facts->stage = scoring_stage_parse (F (E_STAGE));
         facts->dishonest = s_yes (F (E_DISHONEST));
         facts->abnormal = s_yes (F (E_ABNORMAL));
-        snprintf (facts->tax_grade, sizeof facts->tax_grade, "%s",
-                  F (E_TAX));
+        snprintf (facts->tax_grade, sizeof facts->tax_grade, "%s", F (E_TAX));
         facts->invention_patents = s_int (F (E_PATENTS));
         facts->has_round = *F (E_ROUND) != 0;
         facts->round_fen = s_int (F (E_ROUND));
@@ -152,7 +181,7 @@ scoring_source_row (const scoring_header_t *header, int year,
     facts->cost [i] = s_int (F (F_COST));
     facts->staff [i] = s_int (F (F_STAFF));
     facts->tech_staff [i] = s_int (F (F_TECH_STAFF));
-#   undef F
+#undef F
 }
 
 //  --------------------------------------------------------------------------
@@ -168,12 +197,12 @@ s_growth (const scoring_facts_t *f, const int64_t *figure, int64_t *value)
     return true;
 }
 
-#define S_THIS_YEAR(name, field) \
-static bool name (const scoring_facts_t *f, int64_t *value) \
-{ \
-    *value = f->field [0]; \
-    return f->has_figures [0]; \
-}
+#define S_THIS_YEAR(name, field)                                               \
+    static bool name (const scoring_facts_t *f, int64_t *value)                \
+    {                                                                          \
+        *value = f->field [0];                                                 \
+        return f->has_figures [0];                                             \
+    }
 S_THIS_YEAR (s_rd_expense, rnd)
 S_THIS_YEAR (s_rd_staff, tech_staff)
 S_THIS_YEAR (s_hitech_revenue, hitech)
@@ -234,12 +263,12 @@ s_tax_a (const scoring_facts_t *f, int64_t *value)
     return f->tax_grade [0] != 0;
 }
 
-#define S_FLAG(name, field) \
-static bool name (const scoring_facts_t *f, int64_t *value) \
-{ \
-    *value = f->field; \
-    return true; \
-}
+#define S_FLAG(name, field)                                                    \
+    static bool name (const scoring_facts_t *f, int64_t *value)                \
+    {                                                                          \
+        *value = f->field;                                                     \
+        return true;                                                           \
+    }
 S_FLAG (s_dishonest, dishonest)
 S_FLAG (s_abnormal, abnormal)
 S_FLAG (s_high_tech, high_tech)
@@ -250,27 +279,26 @@ S_FLAG (s_tech_sme, tech_sme)
 static const struct {
     const char *column;
     bool (*get) (const scoring_facts_t *, int64_t *);
-} s_map [] = {
-    { "rd_expense_fen",     s_rd_expense },         //  rnd_fen
-    { "rd_growth_bp",       s_rd_growth },          //  rnd_fen, Y vs Y-1
-    { "rd_intensity_bp",    s_rd_intensity },       //  rnd / revenue
-    { "rd_staff",           s_rd_staff },           //  tech_staff
-    { "invention_patents",  s_patents },            //  ip.invention_patents
-    { "hitech_revenue_fen", s_hitech_revenue },     //  high_tech_revenue_fen
-    { "revenue_fen",        s_revenue },            //  revenue_fen
-    { "revenue_growth_bp",  s_revenue_growth },     //  revenue, Y vs Y-1
-    { "staff_growth_bp",    s_staff_growth },       //  staff, Y vs Y-1
-    { "vc_raised_fen",      s_vc },                 //  latest round's amount
-    { "honours",            s_honours },            //  qualifications held
-    { "tax_grade_a",        s_tax_a },              //  credit.tax_grade
-    { "serious_dishonesty", s_dishonest },          //  credit.dishonest
-    { "abnormal_operation", s_abnormal },           //  credit.abnormal
-    { "hi_tech",            s_high_tech },          //  QUAL_HIGH_TECH
-    { "specialized",        s_srdi },               //  QUAL_SRDI
-    { "little_giant",       s_little_giant },       //  QUAL_LITTLE_GIANT
-    { "tech_sme",           s_tech_sme },           //  QUAL_TECH_SME
-    { NULL }
-};
+} s_map [] = { { "rd_expense_fen", s_rd_expense },     //  rnd_fen
+               { "rd_growth_bp", s_rd_growth },        //  rnd_fen, Y vs Y-1
+               { "rd_intensity_bp", s_rd_intensity },  //  rnd / revenue
+               { "rd_staff", s_rd_staff },             //  tech_staff
+               { "invention_patents", s_patents },     //  ip.invention_patents
+               { "hitech_revenue_fen",
+                 s_hitech_revenue },          //  high_tech_revenue_fen
+               { "revenue_fen", s_revenue },  //  revenue_fen
+               { "revenue_growth_bp", s_revenue_growth },  //  revenue, Y vs Y-1
+               { "staff_growth_bp", s_staff_growth },      //  staff, Y vs Y-1
+               { "vc_raised_fen", s_vc },              //  latest round's amount
+               { "honours", s_honours },               //  qualifications held
+               { "tax_grade_a", s_tax_a },             //  credit.tax_grade
+               { "serious_dishonesty", s_dishonest },  //  credit.dishonest
+               { "abnormal_operation", s_abnormal },   //  credit.abnormal
+               { "hi_tech", s_high_tech },             //  QUAL_HIGH_TECH
+               { "specialized", s_srdi },              //  QUAL_SRDI
+               { "little_giant", s_little_giant },     //  QUAL_LITTLE_GIANT
+               { "tech_sme", s_tech_sme },             //  QUAL_TECH_SME
+               { NULL } };
 
 //  --------------------------------------------------------------------------
 //  The cohort's inputs from facts

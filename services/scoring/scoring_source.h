@@ -20,18 +20,18 @@
 typedef struct {
     char code [24];
     char region [16];
-    int stage;                  //  scoring stage, -1 if not classified
-    bool active;                //  entry status active (已入库)
+    int stage;    //  scoring stage, -1 if not classified
+    bool active;  //  entry status active (已入库)
     bool dishonest, abnormal;
     char tax_grade [4];
     int64_t invention_patents;
     bool has_round;
     int64_t round_fen;
     bool high_tech, srdi, little_giant, tech_sme;
-    int64_t qualifications;     //  held in year Y
+    int64_t qualifications;  //  held in year Y
     bool has_figures [2];
     int64_t revenue [2], rnd [2], net_profit [2], assets [2], hitech [2],
-            cost [2], staff [2], tech_staff [2];
+        cost [2], staff [2], tech_staff [2];
 } scoring_facts_t;
 
 typedef enum {
@@ -48,8 +48,7 @@ typedef struct {
 //  Read an export's header row. -1 if a column the mapping needs is
 //  missing (its name in *missing).
 int
-    scoring_source_header (scoring_header_t *header,
-                           scoring_source_kind_t kind,
+    scoring_source_header (scoring_header_t *header, scoring_source_kind_t kind,
                            const char *const *fields, size_t count,
                            const char **missing);
 

@@ -32,7 +32,8 @@ s_import (rfx_t *fx, Kj__BulkKind kind, const char *header, const char *rows,
                                       "ImportBegin", &begin.base,
                                       &kj__import_begin_reply__descriptor,
                                       (ProtobufCMessage **) &begun, &status,
-                                      &opts), 0);
+                                      &opts),
+                      0);
     Kj__ImportChunkRequest chunk = KJ__IMPORT_CHUNK_REQUEST__INIT;
     chunk.import_id = begun->import_id;
     chunk.first_line = 2;
@@ -42,8 +43,9 @@ s_import (rfx_t *fx, Kj__BulkKind kind, const char *header, const char *rows,
     assert_int_equal (kj_client_call (fx->client, "registry.bulk",
                                       "ImportChunk", &chunk.base,
                                       &kj__import_chunk_reply__descriptor,
-                                      (ProtobufCMessage **) &chunked,
-                                      &status, &opts), 0);
+                                      (ProtobufCMessage **) &chunked, &status,
+                                      &opts),
+                      0);
     if (chunked->rejected)
         fail_msg ("row refused: %s %s", chunked->errors [0]->field,
                   chunked->errors [0]->reason);
@@ -56,8 +58,9 @@ s_import (rfx_t *fx, Kj__BulkKind kind, const char *header, const char *rows,
     assert_int_equal (kj_client_call (fx->client, "registry.bulk",
                                       "ImportCommit", &commit.base,
                                       &kj__import_commit_reply__descriptor,
-                                      (ProtobufCMessage **) &committed,
-                                      &status, &opts), 0);
+                                      (ProtobufCMessage **) &committed, &status,
+                                      &opts),
+                      0);
     assert_true (committed->committed);
     kj__import_commit_reply__free_unpacked (committed, NULL);
     kj__import_begin_reply__free_unpacked (begun, NULL);
@@ -74,7 +77,8 @@ s_override (rfx_t *fx, const char *code, Kj__Stage stage)
     kj_status_t status;
     assert_int_equal (rfx_call (fx, "OverrideStage", &request.base,
                                 &kj__enterprise_reply__descriptor, &reply,
-                                &status, NULL, false), 0);
+                                &status, NULL, false),
+                      0);
     kj__enterprise_reply__free_unpacked (reply, NULL);
 }
 
@@ -82,9 +86,10 @@ static pid_t
 s_scoring_start (rfx_t *fx, const char *instance, const char *chunk,
                  const char *pause)
 {
-    const char *extra [] = { "-s", "scoring/relay=false", "-s", instance,
-                             "-s", chunk, "-s", pause, "-s",
-                             "scoring/page=100", NULL };
+    const char *extra [] = {
+        "-s", "scoring/relay=false", "-s", instance, "-s", chunk, "-s", pause,
+        "-s", "scoring/page=100",    NULL
+    };
     return kj_daemon_start ("scoring", &fx->broker, fx->dsn, extra);
 }
 
@@ -109,7 +114,8 @@ s_run (rfx_t *fx, int year, const char *model, Kj__ScoringProgressReply **hold)
     kj_status_t status;
     assert_int_equal (s_call (fx, "Run", &run.base,
                               &kj__scoring_run_reply__descriptor, &started,
-                              &status), 0);
+                              &status),
+                      0);
     Kj__ScoringProgressRequest progress = KJ__SCORING_PROGRESS_REQUEST__INIT;
     progress.batch_id = started->batch->id;
     kj__scoring_run_reply__free_unpacked (started, NULL);
@@ -117,8 +123,9 @@ s_run (rfx_t *fx, int year, const char *model, Kj__ScoringProgressReply **hold)
     while (kj_mono_us () < end) {
         *hold = NULL;
         assert_int_equal (s_call (fx, "Progress", &progress.base,
-                                  &kj__scoring_progress_reply__descriptor,
-                                  hold, &status), 0);
+                                  &kj__scoring_progress_reply__descriptor, hold,
+                                  &status),
+                          0);
         if (streq ((*hold)->batch->state, "finished"))
             return (*hold)->batch;
         kj__scoring_progress_reply__free_unpacked (*hold, NULL);
@@ -195,22 +202,23 @@ test_batch_golden_and_rerun (void **state)
     rfx_code ("210100", 14, d);
     char rows [2048];
     snprintf (rows, sizeof rows,
-        "%s,甲,2015-01-01,active,no,10,a,2024-03-01,100000000,"
-            "high_tech:2027-12-31|tech_sme:2026-12-31\n"
-        "%s,乙,2015-01-01,active,no,5,,,,srdi:2026-12-31\n"
-        "%s,丙,2015-01-01,active,yes,1,,,,\n"
-        "%s,丁,2015-01-01,draft,no,50,,,,\n", a, b, c, d);
-    s_import (&fx, KJ__BULK_KIND__BULK_ENTERPRISES, s_enterprise_header,
-              rows, 4);
+              "%s,甲,2015-01-01,active,no,10,a,2024-03-01,100000000,"
+              "high_tech:2027-12-31|tech_sme:2026-12-31\n"
+              "%s,乙,2015-01-01,active,no,5,,,,srdi:2026-12-31\n"
+              "%s,丙,2015-01-01,active,yes,1,,,,\n"
+              "%s,丁,2015-01-01,draft,no,50,,,,\n",
+              a, b, c, d);
+    s_import (&fx, KJ__BULK_KIND__BULK_ENTERPRISES, s_enterprise_header, rows,
+              4);
     snprintf (rows, sizeof rows,
-        "%s,2024,50000000,3000000,1,1,20000000,30000000,50,30\n"
-        "%s,2023,40000000,2000000,1,1,10000000,30000000,50,30\n"
-        "%s,2024,20000000,1000000,1,1,10000000,15000000,30,10\n"
-        "%s,2023,20000000,1000000,1,1,10000000,15000000,30,10\n"
-        "%s,2024,10000000,200000,1,1,1000000,9000000,10,2\n"
-        "%s,2023,12000000,200000,1,1,1000000,9000000,10,2\n"
-        "%s,2024,90000000,9000000,1,1,90000000,9000000,90,90\n",
-        a, a, b, b, c, c, d);
+              "%s,2024,50000000,3000000,1,1,20000000,30000000,50,30\n"
+              "%s,2023,40000000,2000000,1,1,10000000,30000000,50,30\n"
+              "%s,2024,20000000,1000000,1,1,10000000,15000000,30,10\n"
+              "%s,2023,20000000,1000000,1,1,10000000,15000000,30,10\n"
+              "%s,2024,10000000,200000,1,1,1000000,9000000,10,2\n"
+              "%s,2023,12000000,200000,1,1,1000000,9000000,10,2\n"
+              "%s,2024,90000000,9000000,1,1,90000000,9000000,90,90\n",
+              a, a, b, b, c, c, d);
     s_import (&fx, KJ__BULK_KIND__BULK_FIGURES, s_figure_header, rows, 7);
     s_override (&fx, a, KJ__STAGE__STAGE_GROWTH);
     s_override (&fx, b, KJ__STAGE__STAGE_GROWTH);
@@ -218,8 +226,8 @@ test_batch_golden_and_rerun (void **state)
 
     pid_t scoring = s_scoring_start (&fx, "scoring/instance=scoring.t1",
                                      "scoring/chunk=2", "scoring/pause_ms=0");
-    assert_true (kj_broker_wait_workers (fx.broker.endpoint, "scoring", 2,
-                                         20000));
+    assert_true (
+        kj_broker_wait_workers (fx.broker.endpoint, "scoring", 2, 20000));
     Kj__ScoringProgressReply *hold;
     Kj__ScoringBatch *batch = s_run (&fx, 2024, "v2-2025", &hold);
     assert_int_equal (batch->total, 3);
@@ -228,7 +236,7 @@ test_batch_golden_and_rerun (void **state)
     assert_int_equal (batch->changed, 0);
     assert_int_equal (batch->chunks, 2);
     assert_int_equal (batch->n_grades, 5);
-    uint64_t grades [5] = { 0, 1, 0, 0, 2 };    //  AAA AA A B C
+    uint64_t grades [5] = { 0, 1, 0, 0, 2 };  //  AAA AA A B C
     assert_memory_equal (batch->grades, grades, sizeof grades);
     uint64_t first_id = batch->id;
     kj__scoring_progress_reply__free_unpacked (hold, NULL);
@@ -245,7 +253,7 @@ test_batch_golden_and_rerun (void **state)
     assert_string_equal (p->grade, "AA");
     assert_string_equal (p->stop, "");
     assert_true (p->line_known);
-    assert_int_equal (p->line_fen, 10000000);       //  20 % of ¥500,000
+    assert_int_equal (p->line_fen, 10000000);  //  20 % of ¥500,000
     assert_string_equal (p->previous_grade, "");
     //  Lost: tech_contract_fen and roe_bp, not given by the registry
     assert_true (p->n_reasons >= 2);
@@ -261,15 +269,19 @@ test_batch_golden_and_rerun (void **state)
     assert_non_null (strstr (out, "grade AA  score 88.000"));
     assert_non_null (strstr (out, "line: ¥100,000.00"));
     assert_non_null (strstr (out, "tech_contract_fen"));
-    assert_int_equal (s_cli (&fx, "score dist --by city --model v2-2025",
-                             out, sizeof out), 0);
+    assert_int_equal (s_cli (&fx, "score dist --by city --model v2-2025", out,
+                             sizeof out),
+                      0);
     assert_non_null (strstr (out, "210200"));
-    assert_int_equal (s_cli (&fx, "score whatif --stage growth --model "
-                             "v2-2025 rd_expense_fen=100 awards=2", out,
-                             sizeof out), 0);
+    assert_int_equal (s_cli (&fx,
+                             "score whatif --stage growth --model "
+                             "v2-2025 rd_expense_fen=100 awards=2",
+                             out, sizeof out),
+                      0);
     assert_non_null (strstr (out, "points 12.000  bonus 10.000"));
     assert_int_equal (s_cli (&fx, "score whatif --stage growth nope=1 2>&1",
-                             out, sizeof out), 2);
+                             out, sizeof out),
+                      2);
 
     //  b: every column at 50 %: 6 + 5 x 5.5 = 33.5, honours 1 -> 5
     shown = s_show (&fx, b, "v2-2025");
@@ -293,7 +305,8 @@ test_batch_golden_and_rerun (void **state)
     kj_status_t status;
     assert_int_equal (s_call (&fx, "Show", &show.base,
                               &kj__scoring_show_reply__descriptor, NULL,
-                              &status), KJ__CODE__NOT_FOUND);
+                              &status),
+                      KJ__CODE__NOT_FOUND);
     assert_string_equal (status.field, "code");
 
     //  Dist by city: 210100 a (AA); 210200 b, c (C, C)
@@ -303,7 +316,8 @@ test_batch_golden_and_rerun (void **state)
     Kj__ScoringDistReply *counted = NULL;
     assert_int_equal (s_call (&fx, "Dist", &dist.base,
                               &kj__scoring_dist_reply__descriptor, &counted,
-                              &status), 0);
+                              &status),
+                      0);
     assert_int_equal (counted->year, 2024);
     assert_int_equal (counted->n_rows, 2);
     assert_string_equal (counted->rows [0]->key, "210100");
@@ -315,18 +329,22 @@ test_batch_golden_and_rerun (void **state)
     dist.by = "sector";
     assert_int_equal (s_call (&fx, "Dist", &dist.base,
                               &kj__scoring_dist_reply__descriptor, NULL,
-                              &status), KJ__CODE__INVALID_ARGUMENT);
+                              &status),
+                      KJ__CODE__INVALID_ARGUMENT);
     assert_string_equal (status.field, "by");
 
     //  Events: one per portrait, a start and a finish
     kj_db_t *db = kj_db_new (fx.dsn, "scoring", 5000);
     assert_non_null (db);
     assert_int_equal (s_count (db, "SELECT count (*) FROM kj_outbox WHERE "
-                               "topic = 'scoring.portrait.scored'"), 3);
+                                   "topic = 'scoring.portrait.scored'"),
+                      3);
     assert_int_equal (s_count (db, "SELECT count (*) FROM kj_outbox WHERE "
-                               "topic = 'scoring.batch.started'"), 1);
+                                   "topic = 'scoring.batch.started'"),
+                      1);
     assert_int_equal (s_count (db, "SELECT count (*) FROM kj_outbox WHERE "
-                               "topic = 'scoring.batch.finished'"), 1);
+                                   "topic = 'scoring.batch.finished'"),
+                      1);
 
     //  The same version again: a new batch, nothing stored, no event
     batch = s_run (&fx, 2024, "v2-2025", &hold);
@@ -337,15 +355,17 @@ test_batch_golden_and_rerun (void **state)
     kj__scoring_progress_reply__free_unpacked (hold, NULL);
     assert_int_equal (s_count (db, "SELECT count (*) FROM portrait"), 3);
     assert_int_equal (s_count (db, "SELECT count (*) FROM kj_outbox WHERE "
-                               "topic = 'scoring.portrait.scored'"), 3);
+                                   "topic = 'scoring.portrait.scored'"),
+                      3);
     assert_int_equal (s_count (db, "SELECT count (*) FROM kj_outbox WHERE "
-                               "topic = 'scoring.batch.finished'"), 2);
+                                   "topic = 'scoring.batch.finished'"),
+                      2);
 
     //  The next year under the same model: a's grade compared with 2024's
     snprintf (rows, sizeof rows,
-        "%s,2025,50000000,3000000,1,1,20000000,30000000,50,30\n"
-        "%s,2025,20000000,1000000,1,1,10000000,15000000,30,10\n",
-        a, b);
+              "%s,2025,50000000,3000000,1,1,20000000,30000000,50,30\n"
+              "%s,2025,20000000,1000000,1,1,10000000,15000000,30,10\n",
+              a, b);
     s_import (&fx, KJ__BULK_KIND__BULK_FIGURES, s_figure_header, rows, 2);
     batch = s_run (&fx, 2025, "v2-2025", &hold);
     assert_int_equal (batch->total, 3);
@@ -363,34 +383,42 @@ test_batch_golden_and_rerun (void **state)
     Kj__ScoringCompareRequest compare = KJ__SCORING_COMPARE_REQUEST__INIT;
     compare.year = 2024;
     compare.model_a = "v2-2025";
-    compare.model_b = "";               //  the default: most-2024
+    compare.model_b = "";  //  the default: most-2024
     Kj__ScoringCompareReply *compared = NULL;
     assert_int_equal (s_call (&fx, "Compare", &compare.base,
-                              &kj__scoring_compare_reply__descriptor,
-                              &compared, &status), 0);
+                              &kj__scoring_compare_reply__descriptor, &compared,
+                              &status),
+                      0);
     assert_string_equal (compared->model_b, "most-2024");
     uint64_t most [5] = { 1, 0, 1, 0, 1 };
     assert_memory_equal (compared->grades_a, grades, sizeof grades);
     assert_memory_equal (compared->grades_b, most, sizeof most);
     assert_int_equal (compared->n_migration, 25);
-    assert_int_equal (compared->migration [1 * 5 + 0], 1);     //  AA -> AAA
-    assert_int_equal (compared->migration [4 * 5 + 2], 1);     //  C -> A
-    assert_int_equal (compared->migration [4 * 5 + 4], 1);     //  C -> C
+    assert_int_equal (compared->migration [1 * 5 + 0], 1);  //  AA -> AAA
+    assert_int_equal (compared->migration [4 * 5 + 2], 1);  //  C -> A
+    assert_int_equal (compared->migration [4 * 5 + 4], 1);  //  C -> C
     assert_int_equal (compared->only_a + compared->only_b, 0);
     assert_int_equal (compared->grade_psi_e4, 3947);
     kj__scoring_compare_reply__free_unpacked (compared, NULL);
     compare.year = 2023;
     assert_int_equal (s_call (&fx, "Compare", &compare.base,
                               &kj__scoring_compare_reply__descriptor, NULL,
-                              &status), KJ__CODE__NOT_FOUND);
+                              &status),
+                      KJ__CODE__NOT_FOUND);
     assert_string_equal (status.field, "year");
-    assert_int_equal (s_cli (&fx, "score compare v2-2025 most-2024 --year "
-                             "2024", out, sizeof out), 0);
+    assert_int_equal (s_cli (&fx,
+                             "score compare v2-2025 most-2024 --year "
+                             "2024",
+                             out, sizeof out),
+                      0);
     assert_non_null (strstr (out, "PSI"));
 
     //  kejin score run: follows the batch to its end, then the grades
-    assert_int_equal (s_cli (&fx, "score run --year 2024 --model v2-2025 "
-                             "2>/dev/null", out, sizeof out), 0);
+    assert_int_equal (s_cli (&fx,
+                             "score run --year 2024 --model v2-2025 "
+                             "2>/dev/null",
+                             out, sizeof out),
+                      0);
     assert_non_null (strstr (out, "finished in"));
     assert_non_null (strstr (out, "all  0    1   0  0  2  3"));
 
@@ -409,10 +437,9 @@ test_whatif (void **state)
     rfx_t fx;
     rfx_start (&fx, "scoring_whatif", NULL);
     pid_t scoring = s_scoring_start (&fx, "scoring/instance=scoring.w",
-                                     "scoring/chunk=100",
-                                     "scoring/pause_ms=0");
-    assert_true (kj_broker_wait_workers (fx.broker.endpoint, "scoring", 2,
-                                         20000));
+                                     "scoring/chunk=100", "scoring/pause_ms=0");
+    assert_true (
+        kj_broker_wait_workers (fx.broker.endpoint, "scoring", 2, 20000));
     Kj__ScoringValue rd = KJ__SCORING_VALUE__INIT;
     rd.column = "rd_expense_fen";
     rd.value = 100;
@@ -434,12 +461,13 @@ test_whatif (void **state)
     kj_status_t status;
     assert_int_equal (s_call (&fx, "WhatIf", &request.base,
                               &kj__scoring_what_if_reply__descriptor, &reply,
-                              &status), 0);
+                              &status),
+                      0);
     //  A cohort of one: 100 % of rd_expense (12), awards 2 -> 10 bonus
     assert_int_equal (reply->portrait->points_milli, 12000);
     assert_int_equal (reply->portrait->bonus_milli, 10000);
     assert_string_equal (reply->portrait->grade, "C");
-    assert_true (reply->portrait->line_known);     //  grade C: no line
+    assert_true (reply->portrait->line_known);  //  grade C: no line
     assert_int_equal (reply->portrait->line_fen, 0);
     assert_int_equal (reply->portrait->missing_count, 12);
     kj__scoring_what_if_reply__free_unpacked (reply, NULL);
@@ -447,41 +475,48 @@ test_whatif (void **state)
     awards.column = "staff_growth_bp";
     assert_int_equal (s_call (&fx, "WhatIf", &request.base,
                               &kj__scoring_what_if_reply__descriptor, NULL,
-                              &status), KJ__CODE__INVALID_ARGUMENT);
+                              &status),
+                      KJ__CODE__INVALID_ARGUMENT);
     assert_string_equal (status.field, "column");
     assert_non_null (strstr (status.message, "members[0].values[1].column"));
     awards.column = "awards";
     member.stage = "adult";
     assert_int_equal (s_call (&fx, "WhatIf", &request.base,
                               &kj__scoring_what_if_reply__descriptor, NULL,
-                              &status), KJ__CODE__INVALID_ARGUMENT);
+                              &status),
+                      KJ__CODE__INVALID_ARGUMENT);
     assert_string_equal (status.field, "stage");
     member.stage = "growth";
     rd.value = -5;
     assert_int_equal (s_call (&fx, "WhatIf", &request.base,
                               &kj__scoring_what_if_reply__descriptor, NULL,
-                              &status), KJ__CODE__OUT_OF_RANGE);
+                              &status),
+                      KJ__CODE__OUT_OF_RANGE);
     assert_non_null (strstr (status.message, "rd_expense_fen"));
     rd.value = 100;
     request.model = "v9";
     assert_int_equal (s_call (&fx, "WhatIf", &request.base,
                               &kj__scoring_what_if_reply__descriptor, NULL,
-                              &status), KJ__CODE__NOT_FOUND);
+                              &status),
+                      KJ__CODE__NOT_FOUND);
     assert_string_equal (status.field, "model");
     request.model = "../etc/passwd";
     assert_int_equal (s_call (&fx, "WhatIf", &request.base,
                               &kj__scoring_what_if_reply__descriptor, NULL,
-                              &status), KJ__CODE__NOT_FOUND);
+                              &status),
+                      KJ__CODE__NOT_FOUND);
     request.n_members = 0;
     assert_int_equal (s_call (&fx, "WhatIf", &request.base,
                               &kj__scoring_what_if_reply__descriptor, NULL,
-                              &status), KJ__CODE__INVALID_ARGUMENT);
+                              &status),
+                      KJ__CODE__INVALID_ARGUMENT);
     assert_string_equal (status.field, "members");
     Kj__ScoringRunRequest run = KJ__SCORING_RUN_REQUEST__INIT;
     run.year = 1999;
     assert_int_equal (s_call (&fx, "Run", &run.base,
                               &kj__scoring_run_reply__descriptor, NULL,
-                              &status), KJ__CODE__OUT_OF_RANGE);
+                              &status),
+                      KJ__CODE__OUT_OF_RANGE);
     assert_string_equal (status.field, "year");
     assert_int_equal (kj_test_kill (scoring, SIGTERM, 10000), 0);
     rfx_stop (&fx);
@@ -511,8 +546,8 @@ test_worker_killed_mid_batch (void **state)
         f_at += (size_t) snprintf (figures + f_at, size - f_at,
                                    "%s,2024,%u,%u,1,1,0,%u,20,%u\n", code,
                                    1000000 + i * 7919 % 5000000,
-                                   100000 + i * 104729 % 900000,
-                                   2000000, 1 + i % 19);
+                                   100000 + i * 104729 % 900000, 2000000,
+                                   1 + i % 19);
     }
     s_import (&fx, KJ__BULK_KIND__BULK_ENTERPRISES, s_enterprise_header,
               enterprises, S_FIRMS);
@@ -524,15 +559,16 @@ test_worker_killed_mid_batch (void **state)
                                  "scoring/chunk=10", "scoring/pause_ms=150");
     pid_t two = s_scoring_start (&fx, "scoring/instance=scoring.k2",
                                  "scoring/chunk=10", "scoring/pause_ms=150");
-    assert_true (kj_broker_wait_workers (fx.broker.endpoint, "scoring", 4,
-                                         20000));
+    assert_true (
+        kj_broker_wait_workers (fx.broker.endpoint, "scoring", 4, 20000));
     Kj__ScoringRunRequest run = KJ__SCORING_RUN_REQUEST__INIT;
     run.year = 2024;
     Kj__ScoringRunReply *started = NULL;
     kj_status_t status;
     assert_int_equal (s_call (&fx, "Run", &run.base,
                               &kj__scoring_run_reply__descriptor, &started,
-                              &status), 0);
+                              &status),
+                      0);
     Kj__ScoringProgressRequest progress = KJ__SCORING_PROGRESS_REQUEST__INIT;
     progress.batch_id = started->batch->id;
     kj__scoring_run_reply__free_unpacked (started, NULL);
@@ -544,7 +580,8 @@ test_worker_killed_mid_batch (void **state)
         seen = NULL;
         assert_int_equal (s_call (&fx, "Progress", &progress.base,
                                   &kj__scoring_progress_reply__descriptor,
-                                  &seen, &status), 0);
+                                  &seen, &status),
+                          0);
         Kj__ScoringBatch *batch = seen->batch;
         if (!killed && batch->chunks_done >= 3) {
             assert_true (batch->chunks_done + 5 < batch->chunks);
@@ -567,15 +604,17 @@ test_worker_killed_mid_batch (void **state)
     kj__scoring_progress_reply__free_unpacked (seen, NULL);
     kj_db_t *db = kj_db_new (fx.dsn, "scoring", 5000);
     assert_non_null (db);
-    assert_int_equal (s_count (db, "SELECT count (*) FROM portrait"),
+    assert_int_equal (s_count (db, "SELECT count (*) FROM portrait"), S_FIRMS);
+    assert_int_equal (s_count (db, "SELECT count (*) FROM kj_outbox WHERE "
+                                   "topic = 'scoring.portrait.scored'"),
+                      S_FIRMS);
+    assert_int_equal (s_count (db, "SELECT count (DISTINCT key) FROM "
+                                   "kj_outbox WHERE topic = "
+                                   "'scoring.portrait.scored'"),
                       S_FIRMS);
     assert_int_equal (s_count (db, "SELECT count (*) FROM kj_outbox WHERE "
-                               "topic = 'scoring.portrait.scored'"), S_FIRMS);
-    assert_int_equal (s_count (db, "SELECT count (DISTINCT key) FROM "
-                               "kj_outbox WHERE topic = "
-                               "'scoring.portrait.scored'"), S_FIRMS);
-    assert_int_equal (s_count (db, "SELECT count (*) FROM kj_outbox WHERE "
-                               "topic = 'scoring.batch.finished'"), 1);
+                                   "topic = 'scoring.batch.finished'"),
+                      1);
     kj_db_destroy (&db);
     assert_int_equal (kj_test_kill (two, SIGTERM, 10000), 0);
     rfx_stop (&fx);

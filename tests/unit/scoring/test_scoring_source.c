@@ -11,15 +11,27 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-static const char *s_enterprise_header [] = {
-    "code", "name", "region", "status", "stage", "dishonest", "abnormal",
-    "tax_grade", "invention_patents", "round_amount_fen", "qualifications"
-};
-static const char *s_figure_header [] = {
-    "code", "year", "revenue_fen", "rnd_fen", "net_profit_fen",
-    "total_assets_fen", "high_tech_revenue_fen", "total_cost_fen", "staff",
-    "tech_staff"
-};
+static const char *s_enterprise_header [] = { "code",
+                                              "name",
+                                              "region",
+                                              "status",
+                                              "stage",
+                                              "dishonest",
+                                              "abnormal",
+                                              "tax_grade",
+                                              "invention_patents",
+                                              "round_amount_fen",
+                                              "qualifications" };
+static const char *s_figure_header [] = { "code",
+                                          "year",
+                                          "revenue_fen",
+                                          "rnd_fen",
+                                          "net_profit_fen",
+                                          "total_assets_fen",
+                                          "high_tech_revenue_fen",
+                                          "total_cost_fen",
+                                          "staff",
+                                          "tech_staff" };
 
 //  The index of input `name` of the cohort
 static size_t
@@ -39,12 +51,22 @@ test_rows_to_inputs (void **state)
     scoring_header_t header;
     const char *missing = NULL;
     assert_int_equal (scoring_source_header (&header,
-                      SCORING_SOURCE_ENTERPRISES, s_enterprise_header, 11,
-                      &missing), 0);
+                                             SCORING_SOURCE_ENTERPRISES,
+                                             s_enterprise_header, 11, &missing),
+                      0);
     scoring_facts_t facts = { 0 };
     const char *row [] = {
-        "91210100X", "甲", "210100", "active", "growth", "true", "false", "A",
-        "7", "500", "high_tech:2024-06-30|srdi:2023-12-31|tech_sme:2025-01-01"
+        "91210100X",
+        "甲",
+        "210100",
+        "active",
+        "growth",
+        "true",
+        "false",
+        "A",
+        "7",
+        "500",
+        "high_tech:2024-06-30|srdi:2023-12-31|tech_sme:2025-01-01"
     };
     scoring_source_row (&header, 2024, row, 11, &facts);
     assert_string_equal (facts.code, "91210100X");
@@ -53,19 +75,20 @@ test_rows_to_inputs (void **state)
     assert_int_equal (facts.stage, SCORING_GROWTH);
     assert_true (facts.dishonest);
     assert_false (facts.abnormal);
-    assert_true (facts.high_tech);          //  held during 2024
-    assert_false (facts.srdi);              //  expired before 2024
+    assert_true (facts.high_tech);  //  held during 2024
+    assert_false (facts.srdi);      //  expired before 2024
     assert_true (facts.tech_sme);
     assert_int_equal (facts.qualifications, 2);
 
     assert_int_equal (scoring_source_header (&header, SCORING_SOURCE_FIGURES,
-                      s_figure_header, 10, &missing), 0);
-    const char *y [] = { "91210100X", "2024", "20000", "3000", "1", "1",
-                         "5000", "1", "12", "4" };
-    const char *y1 [] = { "91210100X", "2023", "16000", "4000", "1", "1",
-                          "5000", "1", "0", "4" };
-    const char *old [] = { "91210100X", "2020", "1", "1", "1", "1", "1",
-                           "1", "1", "1" };
+                                             s_figure_header, 10, &missing),
+                      0);
+    const char *y [] = { "91210100X", "2024", "20000", "3000", "1",
+                         "1",         "5000", "1",     "12",   "4" };
+    const char *y1 [] = { "91210100X", "2023", "16000", "4000", "1",
+                          "1",         "5000", "1",     "0",    "4" };
+    const char *old [] = { "91210100X", "2020", "1", "1", "1",
+                           "1",         "1",    "1", "1", "1" };
     scoring_source_row (&header, 2024, y, 10, &facts);
     scoring_source_row (&header, 2024, y1, 10, &facts);
     scoring_source_row (&header, 2024, old, 10, &facts);
@@ -77,19 +100,20 @@ test_rows_to_inputs (void **state)
     int64_t values [SCORING_COLUMNS_MAX + 1];
     bool present [SCORING_COLUMNS_MAX + 1];
     scoring_source_inputs (&facts, cohort, values, present);
-#   define EXPECT(name, value) do { \
-        size_t i = s_input (cohort, name); \
-        assert_true (present [i]); \
-        assert_int_equal (values [i], value); \
+#define EXPECT(name, value)                                                    \
+    do {                                                                       \
+        size_t i = s_input (cohort, name);                                     \
+        assert_true (present [i]);                                             \
+        assert_int_equal (values [i], value);                                  \
     } while (0)
-#   define ABSENT(name) assert_false (present [s_input (cohort, name)])
+#define ABSENT(name) assert_false (present [s_input (cohort, name)])
     EXPECT ("rd_expense_fen", 3000);
-    EXPECT ("rd_growth_bp", -2500);         //  3000 against 4000
-    EXPECT ("rd_intensity_bp", 1500);       //  3000 / 20000
+    EXPECT ("rd_growth_bp", -2500);    //  3000 against 4000
+    EXPECT ("rd_intensity_bp", 1500);  //  3000 / 20000
     EXPECT ("rd_staff", 4);
     EXPECT ("revenue_fen", 20000);
     EXPECT ("revenue_growth_bp", 2500);
-    ABSENT ("staff_growth_bp");             //  no staff in 2023
+    ABSENT ("staff_growth_bp");  //  no staff in 2023
     EXPECT ("invention_patents", 7);
     EXPECT ("vc_raised_fen", 500);
     EXPECT ("honours", 2);
@@ -98,13 +122,14 @@ test_rows_to_inputs (void **state)
     EXPECT ("abnormal_operation", 0);
     EXPECT ("hi_tech", 1);
     EXPECT ("specialized", 0);
-    ABSENT ("tech_contract_fen");           //  not in the registry
+    ABSENT ("tech_contract_fen");  //  not in the registry
     ABSENT ("debt_ratio_bp");
     assert_false (scoring_source_known ("tech_contract_fen"));
     assert_true (scoring_source_known ("rd_expense_fen"));
     //  The inputs are what the cohort takes
     assert_int_equal (scoring_cohort_add (cohort, facts.code, SCORING_GROWTH,
-                                          values, present, &status), 0);
+                                          values, present, &status),
+                      0);
     scoring_cohort_destroy (&cohort);
     scoring_model_destroy (&model);
 }
@@ -116,11 +141,12 @@ test_no_figures_no_round (void **state)
     scoring_header_t header;
     const char *missing = NULL;
     assert_int_equal (scoring_source_header (&header,
-                      SCORING_SOURCE_ENTERPRISES, s_enterprise_header, 11,
-                      &missing), 0);
+                                             SCORING_SOURCE_ENTERPRISES,
+                                             s_enterprise_header, 11, &missing),
+                      0);
     scoring_facts_t facts = { 0 };
-    const char *row [] = { "C", "乙", "210200", "draft", "unknown", "no",
-                           "yes", "", "0", "", "" };
+    const char *row [] = { "C",   "乙", "210200", "draft", "unknown", "no",
+                           "yes", "",   "0",      "",      "" };
     scoring_source_row (&header, 2024, row, 11, &facts);
     assert_false (facts.active);
     assert_int_equal (facts.stage, -1);
@@ -148,7 +174,8 @@ test_header_missing_column (void **state)
     scoring_header_t header;
     const char *missing = NULL;
     assert_int_equal (scoring_source_header (&header, SCORING_SOURCE_FIGURES,
-                      s_figure_header, 9, &missing), -1);
+                                             s_figure_header, 9, &missing),
+                      -1);
     assert_string_equal (missing, "tech_staff");
 }
 
