@@ -151,7 +151,7 @@ main (void)
             s_seconds (started));
     const char *extra [] = { "-s", "scoring/relay=false", "-s",
                              "scoring/chunk=50000", "-s",
-                             "scoring/page=100000", "-s", "log/level=warn",
+                             "scoring/page=10000", "-s", "log/level=warn",
                              NULL };
     pid_t one = kj_daemon_start ("scoring", &broker, dsn, extra);
     pid_t two = kj_daemon_start ("scoring", &broker, dsn, extra);
