@@ -29,8 +29,8 @@ static const command_t s_commands [] = {
     { "code", N_ ("check a unified social credit code and explain it"),
       cli_code },
     { "demo", N_ ("demo data: generate CSV files, or load them"), cli_demo },
-    { "score", N_ ("credit scoring: models, and portraits of a cohort "
-                   "(offline)"), cli_score },
+    { "score", N_ ("credit scoring: batches, portraits with reasons, "
+                   "what-if, models"), cli_score },
     { "keys", N_ ("the node's CURVE keys: new, list, revoke"), cli_keys },
     { "guarantee", N_ ("guarantee compensation: calc (offline, from a CSV "
                        "file)"), cli_guarantee },

@@ -11,14 +11,21 @@
 
 #include "cli_reg.h"
 #include "scoring_cohort.h"
+#include "scoring.pb-c.h"
 
 static const char *s_usage =
     "Usage: kejin score model list\n"
     "       kejin score model show MODEL\n"
     "       kejin score model validate MODEL\n"
     "       kejin score cohort --csv FILE --model MODEL [--json]\n"
-    "Scoring models and credit portraits (信用画像), offline: the same\n"
-    "rules as the scoring service, nothing stored, no node needed.\n"
+    "       kejin score run [--year Y] [--model M] [--no-wait] [--json]\n"
+    "       kejin score show CODE [--year Y] [--model M] [--json]\n"
+    "       kejin score whatif --stage STAGE [--model M] COLUMN=VALUE...\n"
+    "       kejin score dist [--year Y] [--model M] [--by city|stage]\n"
+    "       kejin score compare M1 M2 [--year Y]\n"
+    "Scoring models and credit portraits (信用画像). model and cohort run\n"
+    "offline: the same rules as the scoring service, nothing stored, no\n"
+    "node needed. run, show, whatif and dist ask kejin-scoring.\n"
     "MODEL is a shipped model's name (kejin score model list) or a file's\n"
     "path (with a /, e.g. ./my.model); docs/rules/scoring.md has the format.\n"
     "\n"
@@ -32,6 +39,16 @@ static const char *s_usage =
     "                   reads (model show lists them); an empty cell is not\n"
     "                   reported (scores 0 and is flagged, never taken as 0).\n"
     "                   Percentiles are within each stage of the file.\n"
+    "  run              score every active enterprise of year Y (default:\n"
+    "                   last year) under M (default: the service's), and\n"
+    "                   follow the batch until it is finished\n"
+    "  show             one enterprise's stored portrait, with the reasons\n"
+    "                   that cost it the most points\n"
+    "  whatif           score figures given here, nothing stored: a cohort\n"
+    "                   of one (each indicator counts as the best)\n"
+    "  dist             counts per grade of a year's portraits\n"
+    "  compare          two models over one year: counts per grade, how\n"
+    "                   firms move between grades, the grades' PSI\n"
     "\n"
     "Exit code 0 when every row was scored, 2 when a row or the model was\n"
     "refused (each refusal names the row and the column).\n";
@@ -393,6 +410,324 @@ s_cohort_cmd (cli_t *cli, int argc, char **argv)
     return rc;
 }
 
+//  --------------------------------------------------------------------------
+//  The service's verbs
+
+//  "--year Y" into *year (0 if not given); -1 if it is not a number
+static int
+s_year (cli_args_t *args, int32_t *year)
+{
+    const char *text = cli_args_get (args, "year");
+    *year = 0;
+    if (!text)
+        return 0;
+    char *end;
+    long value = strtol (text, &end, 10);
+    if (*end || end == text || value < 0 || value > 9999) {
+        fprintf (stderr, "kejin: --year %s is not a year\n", text);
+        return -1;
+    }
+    *year = (int32_t) value;
+    return 0;
+}
+
+static void
+s_print_grades (const char *key, const uint64_t *grades, size_t n,
+                uint64_t total, cli_table_t *table)
+{
+    char cells [SCORING_GRADES][24], all [24];
+    for (size_t g = 0; g < SCORING_GRADES; g++)
+        snprintf (cells [g], sizeof cells [g], "%" PRIu64,
+                  g < n ? grades [g] : 0);
+    snprintf (all, sizeof all, "%" PRIu64, total);
+    cli_table_row (table, key, cells [0], cells [1], cells [2], cells [3],
+                   cells [4], all);
+}
+
+static int
+s_run_cmd (cli_t *cli, int argc, char **argv)
+{
+    cli_args_t *args = cli_args_verb (argc, argv, "year= model= no-wait!",
+                                      s_usage, 0, NULL, NULL);
+    if (!args)
+        return CLI_USAGE;
+    Kj__ScoringRunRequest request = KJ__SCORING_RUN_REQUEST__INIT;
+    request.model = cli_args_text (args, "model");
+    bool wait = !cli_args_flag (args, "no-wait");
+    Kj__ScoringRunReply *reply = NULL;
+    int rc = s_year (args, &request.year) ? CLI_USAGE
+           : cli_call (cli, "scoring", "Run", &request.base,
+                       &kj__scoring_run_reply__descriptor,
+                       (ProtobufCMessage **) &reply, false);
+    cli_args_destroy (&args);
+    if (rc)
+        return rc;
+    Kj__ScoringProgressRequest progress = KJ__SCORING_PROGRESS_REQUEST__INIT;
+    progress.batch_id = reply->batch->id;
+    fprintf (stderr, "batch %" PRIu64 ": %s %d under %s v%d%s\n",
+             reply->batch->id, reply->joined ? "joined the scoring of"
+                                             : "scoring", reply->batch->year,
+             reply->batch->model, reply->batch->version,
+             reply->joined ? " (already running)" : "");
+    kj__scoring_run_reply__free_unpacked (reply, NULL);
+    Kj__ScoringProgressReply *seen = NULL;
+    uint64_t shown = UINT64_MAX;
+    while (true) {
+        seen = NULL;
+        rc = cli_call (cli, "scoring", "Progress", &progress.base,
+                       &kj__scoring_progress_reply__descriptor,
+                       (ProtobufCMessage **) &seen, true);
+        if (rc)
+            return rc;
+        Kj__ScoringBatch *batch = seen->batch;
+        bool done = streq (batch->state, "finished");
+        if (batch->scored != shown || done || !wait) {
+            fprintf (stderr, "  %-9s %" PRIu64 " of %" PRIu64 " scored, %"
+                     PRIu64 " new, %" PRIu64 " changed grade\n",
+                     batch->state, batch->scored, batch->total,
+                     batch->stored, batch->changed);
+            shown = batch->scored;
+        }
+        if (done || !wait)
+            break;
+        kj__scoring_progress_reply__free_unpacked (seen, NULL);
+        zclock_sleep (500);
+    }
+    Kj__ScoringBatch *batch = seen->batch;
+    if (cli->json)
+        cli_print_json (&batch->base);
+    else
+    if (streq (batch->state, "finished")) {
+        printf ("batch %" PRIu64 " finished in %.1f s\n", batch->id,
+                (double) (batch->finished_at_us - batch->started_at_us)
+                / 1e6);
+        cli_table_t *table = cli_table_new ("", "AAA", "AA", "A", "B", "C",
+                                            "TOTAL", NULL);
+        s_print_grades ("all", batch->grades, batch->n_grades, batch->total,
+                        table);
+        cli_table_print (table, stdout);
+        cli_table_destroy (&table);
+    }
+    kj__scoring_progress_reply__free_unpacked (seen, NULL);
+    return CLI_OK;
+}
+
+static void
+s_print_stored (const Kj__ScoringPortrait *p)
+{
+    char score [32], points [32], bonus [32], card [32], flags [32];
+    char percentile [32], line [48];
+    printf ("%s  %d  %s v%d  stage %s  region %s\n", p->id, p->year,
+            p->model, p->version, p->stage, *p->region ? p->region : "-");
+    printf ("grade %s  score %s  (percentile %s)%s%s\n", p->grade,
+            s_milli (p->score_milli, score, sizeof score),
+            s_milli (p->percentile_milli, percentile, sizeof percentile),
+            *p->previous_grade ? "  previous grade " : "",
+            p->previous_grade);
+    printf ("points %s  bonus %s  scorecard %s  flags %s\n",
+            s_milli (p->points_milli, points, sizeof points),
+            s_milli (p->bonus_milli, bonus, sizeof bonus),
+            s_milli (p->scorecard_milli, card, sizeof card),
+            s_milli (p->flags_milli, flags, sizeof flags));
+    if (*p->stop)
+        printf ("stopped by the negative list: %s\n", p->stop);
+    printf ("pre-approved collateral-free line: %s\n",
+            p->line_known ? cli_yuan (p->line_fen, line, sizeof line)
+                          : "revenue not reported");
+    printf ("%d inputs not reported\n", p->missing_count);
+    if (p->n_reasons) {
+        printf ("why (most points lost first):\n");
+        for (size_t r = 0; r < p->n_reasons; r++) {
+            char lost [32];
+            const Kj__ScoringReason *reason = p->reasons [r];
+            s_milli ((reason->lost_micro + 500) / 1000, lost, sizeof lost);
+            printf ("  %-20s %-24s -%s%s\n", reason->code, reason->label,
+                    lost, reason->missing ? "  (not reported)" : "");
+        }
+    }
+}
+
+//  A portrait as JSON or for people
+static void
+s_print_answer (cli_t *cli, const Kj__ScoringPortrait *portrait)
+{
+    if (cli->json)
+        cli_print_json (&portrait->base);
+    else
+        s_print_stored (portrait);
+}
+
+static int
+s_show_cmd (cli_t *cli, int argc, char **argv)
+{
+    cli_args_t *args = cli_args_verb (argc, argv, "year= model=", s_usage, 1,
+                                      NULL, "score show needs a credit code");
+    if (!args)
+        return CLI_USAGE;
+    Kj__ScoringShowRequest request = KJ__SCORING_SHOW_REQUEST__INIT;
+    request.code = (char *) cli_args_positional (args, 0);
+    request.model = cli_args_text (args, "model");
+    Kj__ScoringShowReply *reply = NULL;
+    int rc = s_year (args, &request.year) ? CLI_USAGE
+           : cli_call (cli, "scoring", "Show", &request.base,
+                       &kj__scoring_show_reply__descriptor,
+                       (ProtobufCMessage **) &reply, true);
+    if (rc == CLI_OK) {
+        s_print_answer (cli, reply->portrait);
+        kj__scoring_show_reply__free_unpacked (reply, NULL);
+    }
+    cli_args_destroy (&args);
+    return rc;
+}
+
+static int
+s_whatif_cmd (cli_t *cli, int argc, char **argv)
+{
+    cli_args_t *args = cli_args_new (argc, argv, 2, "stage= model=", s_usage);
+    if (!args)
+        return CLI_USAGE;
+    size_t n = cli_args_count (args);
+    if (!cli_args_get (args, "stage") || n == 0 || n > SCORING_COLUMNS_MAX) {
+        fprintf (stderr, "kejin: score whatif needs --stage and 1 to %d "
+                 "COLUMN=VALUE\n", SCORING_COLUMNS_MAX);
+        cli_args_destroy (&args);
+        return CLI_USAGE;
+    }
+    Kj__ScoringValue values [SCORING_COLUMNS_MAX];
+    Kj__ScoringValue *pointers [SCORING_COLUMNS_MAX];
+    char names [SCORING_COLUMNS_MAX][SCORING_CODE_MAX];
+    int rc = CLI_OK;
+    for (size_t i = 0; i < n && rc == CLI_OK; i++) {
+        const char *item = cli_args_positional (args, i);
+        const char *equals = strchr (item, '=');
+        char *end = NULL;
+        kj__scoring_value__init (&values [i]);
+        if (equals && equals - item < SCORING_CODE_MAX)
+            values [i].value = strtoll (equals + 1, &end, 10);
+        if (!equals || equals == item || equals - item >= SCORING_CODE_MAX
+        ||  !end || end == equals + 1 || *end) {
+            fprintf (stderr, "kejin: '%s' is not COLUMN=VALUE (a whole "
+                     "number)\n", item);
+            rc = CLI_USAGE;
+            break;
+        }
+        snprintf (names [i], sizeof names [i], "%.*s",
+                  (int) (equals - item), item);
+        values [i].column = names [i];
+        pointers [i] = &values [i];
+    }
+    Kj__ScoringMember member = KJ__SCORING_MEMBER__INIT;
+    member.id = "whatif";
+    member.stage = (char *) cli_args_get (args, "stage");
+    member.values = pointers;
+    member.n_values = n;
+    Kj__ScoringMember *members [] = { &member };
+    Kj__ScoringWhatIfRequest request = KJ__SCORING_WHAT_IF_REQUEST__INIT;
+    request.model = cli_args_text (args, "model");
+    request.members = members;
+    request.n_members = 1;
+    Kj__ScoringWhatIfReply *reply = NULL;
+    if (rc == CLI_OK)
+        rc = cli_call (cli, "scoring", "WhatIf", &request.base,
+                       &kj__scoring_what_if_reply__descriptor,
+                       (ProtobufCMessage **) &reply, true);
+    if (rc == CLI_OK) {
+        s_print_answer (cli, reply->portrait);
+        kj__scoring_what_if_reply__free_unpacked (reply, NULL);
+    }
+    cli_args_destroy (&args);
+    return rc;
+}
+
+static int
+s_dist_cmd (cli_t *cli, int argc, char **argv)
+{
+    cli_args_t *args = cli_args_verb (argc, argv, "year= model= by=",
+                                      s_usage, 0, NULL, NULL);
+    if (!args)
+        return CLI_USAGE;
+    Kj__ScoringDistRequest request = KJ__SCORING_DIST_REQUEST__INIT;
+    request.model = cli_args_text (args, "model");
+    request.by = cli_args_text (args, "by");
+    Kj__ScoringDistReply *reply = NULL;
+    int rc = s_year (args, &request.year) ? CLI_USAGE
+           : cli_call (cli, "scoring", "Dist", &request.base,
+                       &kj__scoring_dist_reply__descriptor,
+                       (ProtobufCMessage **) &reply, true);
+    cli_args_destroy (&args);
+    if (rc)
+        return rc;
+    if (cli->json)
+        cli_print_json (&reply->base);
+    else
+    if (reply->n_rows == 0)
+        printf ("no portraits under %s yet: kejin score run scores a "
+                "year\n", reply->model);
+    else {
+        printf ("%d under %s v%d\n", reply->year, reply->model,
+                reply->version);
+        cli_table_t *table = cli_table_new (*request.by ? request.by : "",
+                                            "AAA", "AA", "A", "B", "C",
+                                            "TOTAL", NULL);
+        for (size_t r = 0; r < reply->n_rows; r++)
+            s_print_grades (*reply->rows [r]->key ? reply->rows [r]->key
+                                                  : "all",
+                            reply->rows [r]->grades,
+                            reply->rows [r]->n_grades,
+                            reply->rows [r]->total, table);
+        cli_table_print (table, stdout);
+        cli_table_destroy (&table);
+    }
+    kj__scoring_dist_reply__free_unpacked (reply, NULL);
+    return CLI_OK;
+}
+
+static int
+s_compare_cmd (cli_t *cli, int argc, char **argv)
+{
+    cli_args_t *args = cli_args_verb (argc, argv, "year=", s_usage, 2, NULL,
+                                      "score compare needs two models");
+    if (!args)
+        return CLI_USAGE;
+    Kj__ScoringCompareRequest request = KJ__SCORING_COMPARE_REQUEST__INIT;
+    request.model_a = (char *) cli_args_positional (args, 0);
+    request.model_b = (char *) cli_args_positional (args, 1);
+    Kj__ScoringCompareReply *reply = NULL;
+    int rc = s_year (args, &request.year) ? CLI_USAGE
+           : cli_call (cli, "scoring", "Compare", &request.base,
+                       &kj__scoring_compare_reply__descriptor,
+                       (ProtobufCMessage **) &reply, true);
+    cli_args_destroy (&args);
+    if (rc)
+        return rc;
+    if (cli->json)
+        cli_print_json (&reply->base);
+    else {
+        printf ("%d: %s v%d (rows) against %s v%d (columns)\n", reply->year,
+                reply->model_a, reply->version_a, reply->model_b,
+                reply->version_b);
+        cli_table_t *table = cli_table_new ("", "AAA", "AA", "A", "B", "C",
+                                            "TOTAL", NULL);
+        for (int g = 0; g < SCORING_GRADES; g++) {
+            uint64_t total = 0;
+            for (int h = 0; h < SCORING_GRADES; h++)
+                total += reply->migration [g * SCORING_GRADES + h];
+            s_print_grades (scoring_grade_name ((scoring_grade_t) g),
+                            reply->migration + g * SCORING_GRADES,
+                            SCORING_GRADES, total, table);
+        }
+        cli_table_print (table, stdout);
+        cli_table_destroy (&table);
+        char psi [32];
+        printf ("scored under one model only: %" PRIu64 " and %" PRIu64
+                "\nPSI of the grade distributions: %s\n", reply->only_a,
+                reply->only_b, s_milli ((reply->grade_psi_e4 + 5) / 10, psi,
+                                        sizeof psi));
+    }
+    kj__scoring_compare_reply__free_unpacked (reply, NULL);
+    return CLI_OK;
+}
+
 int
 cli_score (cli_t *cli, int argc, char **argv)
 {
@@ -402,6 +737,16 @@ cli_score (cli_t *cli, int argc, char **argv)
         return s_model_cmd (cli, argc, argv);
     if (streq (argv [1], "cohort"))
         return s_cohort_cmd (cli, argc, argv);
+    if (streq (argv [1], "run"))
+        return s_run_cmd (cli, argc, argv);
+    if (streq (argv [1], "show"))
+        return s_show_cmd (cli, argc, argv);
+    if (streq (argv [1], "whatif"))
+        return s_whatif_cmd (cli, argc, argv);
+    if (streq (argv [1], "dist"))
+        return s_dist_cmd (cli, argc, argv);
+    if (streq (argv [1], "compare"))
+        return s_compare_cmd (cli, argc, argv);
     fprintf (stderr, "kejin: unknown score command '%s'\nTry 'kejin score "
              "--help'.\n", argv [1]);
     return CLI_USAGE;

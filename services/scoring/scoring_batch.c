@@ -1,0 +1,641 @@
+/*  =========================================================================
+    scoring_batch - the batch work every copy of kejin-scoring shares
+
+    A batch goes fetching -> scoring -> finished (docs/scoring.md):
+    - fetching: one worker claims the batch row (FOR UPDATE SKIP LOCKED)
+      and, in that one transaction, reads the registry's export page by
+      page, stores each active enterprise's inputs as a member and cuts
+      each stage's cohort into chunks. Killed, it rolls back whole and
+      another worker starts the fetch again.
+    - scoring: workers claim chunks (FOR UPDATE SKIP LOCKED); each scores
+      its stage's whole cohort (percentiles need it; deterministic, so
+      every worker gets the same portraits), stores its chunk's portraits
+      by COPY with ON CONFLICT DO NOTHING (never overwritten), their
+      events, and marks the chunk done, in one transaction. Killed, the
+      chunk is claimed again; nothing is scored twice or missed.
+    - the worker that does the last chunk finishes the batch.
+    =========================================================================
+*/
+
+#include "scoring_server.h"
+#include "scoring_source.h"
+#include "registry_bulk.pb-c.h"
+
+//  --------------------------------------------------------------------------
+//  Fetching: read the registry's export pages into facts by code
+
+typedef struct {
+    zhashx_t *facts;  //  code -> scoring_facts_t
+    scoring_header_t header;
+    bool have_header;
+    int year;
+    const char *error;
+} s_fetch_t;
+
+static int
+s_each_row (uint32_t row, const char *const *fields, size_t count, void *arg)
+{
+    (void) row;
+    s_fetch_t *self = (s_fetch_t *) arg;
+    if (!self->have_header) {
+        const char *missing = NULL;
+        if (scoring_source_header (&self->header, self->header.kind, fields,
+                                   count, &missing)) {
+            kj_error ("scoring.fetch",
+                      "the registry's export has no "
+                      "column %s",
+                      missing);
+            return -1;
+        }
+        self->have_header = true;
+        return 0;
+    }
+    const char *code = scoring_source_code (&self->header, fields, count);
+    scoring_facts_t *facts = zhashx_lookup (self->facts, code);
+    if (!facts) {
+        if (self->header.kind != SCORING_SOURCE_ENTERPRISES)
+            return 0;  //  figures of an enterprise not listed
+        facts = calloc (1, sizeof *facts);
+        assert (facts);
+        zhashx_insert (self->facts, code, facts);
+    }
+    scoring_source_row (&self->header, self->year, fields, count, facts);
+    return 0;
+}
+
+//  Every page of one kind; 0 or -1 (logged)
+static int
+s_fetch_kind (scoring_server_t *server, kj_client_t *client, s_fetch_t *self,
+              scoring_source_kind_t kind)
+{
+    self->header.kind = kind;
+    self->have_header = false;
+    char after [256] = "";
+    do {
+        Kj__BulkExportRequest request = KJ__BULK_EXPORT_REQUEST__INIT;
+        request.kind = kind == SCORING_SOURCE_ENTERPRISES
+                         ? KJ__BULK_KIND__BULK_ENTERPRISES
+                         : KJ__BULK_KIND__BULK_FIGURES;
+        request.after = after;
+        request.limit = (uint32_t) server->page;
+        Kj__BulkExportReply *reply = NULL;
+        kj_status_t status;
+        kj_call_opts_t opts = { .read_only = true, .timeout_ms = 30000 };
+        if (kj_client_call (client, "registry.bulk", "Export", &request.base,
+                            &kj__bulk_export_reply__descriptor,
+                            (ProtobufCMessage **) &reply, &status, &opts)) {
+            kj_warn ("scoring.fetch", "registry export: %s", status.message);
+            return -1;
+        }
+        int rc = 0;
+        if (reply->data.len > 0) {
+            FILE *file = fmemopen (reply->data.data, reply->data.len, "r");
+            char error [256];
+            rc = file
+                   ? kj_csv_read (file, s_each_row, self, error, sizeof error)
+                   : -1;
+            if (file)
+                fclose (file);
+            if (rc)
+                kj_warn ("scoring.fetch", "registry export unreadable");
+        }
+        snprintf (after, sizeof after, "%s", reply->next);
+        kj__bulk_export_reply__free_unpacked (reply, NULL);
+        if (rc)
+            return -1;
+    } while (*after);
+    return 0;
+}
+
+//  A COPY text field for an array: {1,2,3}
+static void
+s_array (zchunk_t *out, const int64_t *values, const bool *present, size_t n)
+{
+    zchunk_extend (out, "{", 1);
+    for (size_t i = 0; i < n; i++) {
+        char item [32];
+        int length = values ? snprintf (item, sizeof item, "%s%" PRId64,
+                                        i ? "," : "", values [i])
+                            : snprintf (item, sizeof item, "%s%s", i ? "," : "",
+                                        present [i] ? "t" : "f");
+        zchunk_extend (out, item, (size_t) length);
+    }
+    zchunk_extend (out, "}", 1);
+}
+
+static int
+s_compare_code (const void *a, const void *b)
+{
+    return strcmp (((const scoring_facts_t *const *) a) [0]->code,
+                   ((const scoring_facts_t *const *) b) [0]->code);
+}
+
+//  Store the members of each stage (by code) and cut them into chunks
+static int
+s_store_members (scoring_server_t *server, kj_db_t *db, const char *batch,
+                 scoring_model_t *model, zhashx_t *facts, int64_t *total,
+                 int *chunks)
+{
+    scoring_cohort_t *cohort = scoring_cohort_new (model);
+    size_t inputs = scoring_cohort_inputs (cohort);
+    size_t count = zhashx_size (facts);
+    scoring_facts_t **all = calloc (count + 1, sizeof *all);
+    assert (all);
+    size_t n = 0;
+    for (scoring_facts_t *f = zhashx_first (facts); f; f = zhashx_next (facts))
+        if (f->active && f->stage >= 0)
+            all [n++] = f;
+    qsort (all, n, sizeof *all, s_compare_code);
+    zchunk_t *data = zchunk_new (NULL, 0);
+    zchunk_t *cuts = zchunk_new (NULL, 0);
+    int64_t values [SCORING_COLUMNS_MAX + 1];
+    bool present [SCORING_COLUMNS_MAX + 1];
+    *total = 0;
+    *chunks = 0;
+    for (int stage = 0; stage < SCORING_STAGES; stage++) {
+        int ord = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (all [i]->stage != stage)
+                continue;
+            scoring_source_inputs (all [i], cohort, values, present);
+            char head [128];
+            int length = snprintf (head, sizeof head, "%s\t%d\t%d\t%s\t%s\t",
+                                   batch, stage, ord++, all [i]->code,
+                                   all [i]->region);
+            zchunk_extend (data, head, (size_t) length);
+            s_array (data, values, NULL, inputs);
+            zchunk_extend (data, "\t", 1);
+            s_array (data, NULL, present, inputs);
+            zchunk_extend (data, "\n", 1);
+        }
+        for (int first = 0; first < ord; first += server->chunk) {
+            int last = first + server->chunk - 1 < ord - 1
+                         ? first + server->chunk - 1
+                         : ord - 1;
+            char row [96];
+            int length = snprintf (row, sizeof row, "%s\t%d\t%d\t%d\t%d\n",
+                                   batch, (*chunks)++, stage, first, last);
+            zchunk_extend (cuts, row, (size_t) length);
+        }
+        *total += ord;
+    }
+    int rc = kj_db_copy (db,
+                         "COPY member (batch_id, stage, ord, code, "
+                         "region, vals, present) FROM STDIN",
+                         zchunk_data (data), zchunk_size (data));
+    if (rc == 0)
+        rc = kj_db_copy (db,
+                         "COPY chunk (batch_id, no, stage, first_ord, "
+                         "last_ord) FROM STDIN",
+                         zchunk_data (cuts), zchunk_size (cuts));
+    zchunk_destroy (&data);
+    zchunk_destroy (&cuts);
+    free (all);
+    scoring_cohort_destroy (&cohort);
+    return rc;
+}
+
+//  The batch-finished event, from the batch row
+static int
+s_finish (kj_db_t *db, const char *batch)
+{
+    PGresult *res = kj_db_exec (
+        db,
+        "UPDATE batch SET state = 'finished', finished_at = now () "
+        "WHERE id = $1 RETURNING year, model, version, total, scored, "
+        "stored, changed, chunks",
+        1, (const char *[]){ batch });
+    if (!res)
+        return -1;
+    Kj__ScoringBatch event = KJ__SCORING_BATCH__INIT;
+    event.id = strtoull (batch, NULL, 10);
+    event.year = atoi (PQgetvalue (res, 0, 0));
+    event.model = PQgetvalue (res, 0, 1);
+    event.version = atoi (PQgetvalue (res, 0, 2));
+    event.state = "finished";
+    event.total = strtoull (PQgetvalue (res, 0, 3), NULL, 10);
+    event.scored = strtoull (PQgetvalue (res, 0, 4), NULL, 10);
+    event.stored = strtoull (PQgetvalue (res, 0, 5), NULL, 10);
+    event.changed = strtoull (PQgetvalue (res, 0, 6), NULL, 10);
+    event.chunks = event.chunks_done = (uint32_t) atoi (PQgetvalue (res, 0, 7));
+    int rc = kj_outbox_add (db, "scoring.batch.finished", event.model,
+                            &event.base);
+    kj_info ("scoring.batch",
+             "batch %s finished: %" PRIu64 " scored, %" PRIu64
+             " stored, %" PRIu64 " changed",
+             batch, event.scored, event.stored, event.changed);
+    PQclear (res);
+    return rc;
+}
+
+//  Claim a batch that waits for its fetch and fetch it: 1 done, 0 none,
+//  -1 failed (rolled back; tried again later)
+static int
+s_fetch (scoring_server_t *server, kj_db_t *db)
+{
+    if (kj_db_begin (db))
+        return -1;
+    PGresult *res = kj_db_exec (
+        db,
+        "SELECT id, year, model FROM batch WHERE state = 'fetching' "
+        "ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED",
+        0, NULL);
+    if (!res || PQntuples (res) == 0) {
+        if (res)
+            PQclear (res);
+        kj_db_rollback (db);
+        return res ? 0 : -1;
+    }
+    char batch [24], model_name [64];
+    snprintf (batch, sizeof batch, "%s", PQgetvalue (res, 0, 0));
+    int year = atoi (PQgetvalue (res, 0, 1));
+    snprintf (model_name, sizeof model_name, "%s", PQgetvalue (res, 0, 2));
+    PQclear (res);
+    kj_status_t status;
+    scoring_model_t *model = scoring_server_model (server, model_name, &status);
+    if (!model) {
+        kj_error ("scoring.fetch", "batch %s: %s", batch, status.message);
+        kj_db_rollback (db);
+        return -1;
+    }
+    kj_client_t *client = kj_client_new (server->broker);
+    s_fetch_t fetch = { .facts = zhashx_new (), .year = year };
+    zhashx_set_destructor (fetch.facts, (zhashx_destructor_fn *) zstr_free);
+    int64_t total = 0;
+    int chunks = 0;
+    int rc = s_fetch_kind (server, client, &fetch, SCORING_SOURCE_ENTERPRISES);
+    if (rc == 0)
+        rc = s_fetch_kind (server, client, &fetch, SCORING_SOURCE_FIGURES);
+    if (rc == 0)
+        rc = s_store_members (server, db, batch, model, fetch.facts, &total,
+                              &chunks);
+    if (rc == 0) {
+        char total_text [24], chunks_text [16];
+        snprintf (total_text, sizeof total_text, "%" PRId64, total);
+        snprintf (chunks_text, sizeof chunks_text, "%d", chunks);
+        rc = kj_db_run (db,
+                        "UPDATE batch SET state = 'scoring', total = $2, "
+                        "chunks = $3 WHERE id = $1",
+                        3, (const char *[]){ batch, total_text, chunks_text })
+                  == 1
+               ? 0
+               : -1;
+    }
+    if (rc == 0 && chunks == 0)
+        rc = s_finish (db, batch);
+    if (rc == 0)
+        rc = kj_db_commit (db);
+    else
+        kj_db_rollback (db);
+    if (rc == 0)
+        kj_info ("scoring.fetch",
+                 "batch %s: %" PRId64 " enterprises in %d "
+                 "chunks",
+                 batch, total, chunks);
+    zhashx_destroy (&fetch.facts);
+    kj_client_destroy (&client);
+    scoring_model_destroy (&model);
+    return rc ? -1 : 1;
+}
+
+//  --------------------------------------------------------------------------
+//  Scoring: claim one chunk, score its cohort, store its portraits
+
+//  "{1,2,3}" into values (or present), n at most
+static void
+s_parse_array (const char *text, int64_t *values, bool *present, size_t n)
+{
+    size_t i = 0;
+    if (*text == '{')
+        text++;
+    while (*text && *text != '}' && i < n) {
+        if (values)
+            values [i] = strtoll (text, NULL, 10);
+        else
+            present [i] = *text == 't';
+        i++;
+        text += strcspn (text, ",}");
+        if (*text == ',')
+            text++;
+    }
+}
+
+//  COPY text escape of a plain value (no tabs, newlines or backslashes
+//  come from the model or the registry's codes, but be safe)
+static void
+s_field (zchunk_t *out, const char *text, bool last)
+{
+    for (const char *c = text; *c; c++)
+        if (*c == '\t' || *c == '\n' || *c == '\\')
+            zchunk_extend (out, " ", 1);
+        else
+            zchunk_extend (out, c, 1);
+    zchunk_extend (out, last ? "\n" : "\t", 1);
+}
+
+//  Numbers and separators, as they are, then a tab
+static void
+s_raw (zchunk_t *out, const char *text)
+{
+    zchunk_extend (out, text, strlen (text));
+    zchunk_extend (out, "\t", 1);
+}
+
+//  A scored cohort, kept by the job between chunks of one stage of one
+//  batch: scoring is deterministic, so a worker scores a stage once and
+//  stores it chunk by chunk
+typedef struct {
+    char batch [24];
+    int stage;
+    scoring_model_t *model;
+    scoring_cohort_t *cohort;  //  member i has ord i
+    char (*regions) [16];
+} s_cohort_t;
+
+static void
+s_cohort_destroy (s_cohort_t **self_p)
+{
+    s_cohort_t *self = *self_p;
+    if (!self)
+        return;
+    scoring_cohort_destroy (&self->cohort);
+    scoring_model_destroy (&self->model);
+    free (self->regions);
+    free (self);
+    *self_p = NULL;
+}
+
+void
+scoring_batch_cache_destroy (void **cache_p)
+{
+    s_cohort_destroy ((s_cohort_t **) cache_p);
+}
+
+static int
+s_store_portraits (kj_db_t *db, const char *batch, int year, s_cohort_t *scored,
+                   int first, int last, int64_t *stored, int64_t *changed)
+{
+    scoring_model_t *model = scored->model;
+    scoring_cohort_t *cohort = scored->cohort;
+    zchunk_t *data = zchunk_new (NULL, 0);
+    for (int m = first; m <= last; m++) {
+        const scoring_portrait_t *p = scoring_cohort_portrait (cohort,
+                                                               (size_t) m);
+        char reasons [1024], row [512];
+        scoring_reasons_format (model, p, reasons, sizeof reasons);
+        snprintf (row, sizeof row,
+                  "%d\t%d\t%" PRId64 "\t%" PRId64 "\t%" PRId64 "\t%" PRId64
+                  "\t%" PRId64 "\t%" PRId64,
+                  year, (int) scoring_cohort_stage (cohort, (size_t) m),
+                  p->points_milli, p->bonus_milli, p->scorecard_milli,
+                  p->flags_milli, p->score_milli, p->percentile_milli);
+        s_field (data, scoring_cohort_id (cohort, (size_t) m), false);
+        s_field (data, scored->regions [m], false);
+        s_raw (data, row);
+        s_field (data, scoring_grade_name (p->grade), false);
+        s_field (data,
+                 p->stop >= 0
+                     ? scoring_model_column (model, (size_t) p->stop)->code
+                     : "",
+                 false);
+        snprintf (row, sizeof row, "%s\t%" PRId64, p->line_known ? "t" : "f",
+                  p->line_fen);
+        s_raw (data, row);
+        s_field (data, reasons, false);
+        snprintf (row, sizeof row, "%d", p->missing_count);
+        s_field (data, row, true);
+    }
+    int rc = kj_db_run (db,
+                        "CREATE TEMP TABLE IF NOT EXISTS portrait_in "
+                        "(code text, region text, year int, stage int, "
+                        "points_milli bigint, bonus_milli bigint, "
+                        "scorecard_milli bigint, flags_milli bigint, "
+                        "score_milli bigint, percentile_milli bigint, "
+                        "grade text, stop text, line_known boolean, "
+                        "line_fen bigint, reasons text, missing_count int) "
+                        "ON COMMIT DELETE ROWS",
+                        0, NULL)
+                   < 0
+               ? -1
+               : 0;
+    if (rc == 0)
+        rc = kj_db_copy (db, "COPY portrait_in FROM STDIN", zchunk_data (data),
+                         zchunk_size (data));
+    zchunk_destroy (&data);
+    if (rc)
+        return -1;
+    char version [16];
+    snprintf (version, sizeof version, "%d", scoring_model_version (model));
+    PGresult *res = kj_db_exec (
+        db,
+        "INSERT INTO portrait (code, year, model, version, stage, region, "
+        "points_milli, bonus_milli, scorecard_milli, flags_milli, "
+        "score_milli, percentile_milli, grade, stop, line_known, line_fen, "
+        "reasons, missing_count, previous_grade, batch_id) "
+        "SELECT i.code, i.year, $1, $2, i.stage, i.region, i.points_milli, "
+        "i.bonus_milli, i.scorecard_milli, i.flags_milli, i.score_milli, "
+        "i.percentile_milli, i.grade, i.stop, i.line_known, i.line_fen, "
+        "i.reasons, i.missing_count, coalesce ((SELECT p.grade FROM "
+        "portrait p WHERE p.code = i.code AND p.model = $1 AND (p.year, "
+        "p.version) < (i.year, $2::int) ORDER BY p.year DESC, p.version "
+        "DESC LIMIT 1), ''), $3 FROM portrait_in i ORDER BY i.code "
+        "ON CONFLICT DO NOTHING "
+        "RETURNING code, grade, previous_grade, score_milli",
+        3, (const char *[]){ scoring_model_name (model), version, batch });
+    if (!res)
+        return -1;
+    size_t n = (size_t) PQntuples (res);
+    Kj__ScoringPortraitScored *events = calloc (n + 1, sizeof *events);
+    const ProtobufCMessage **payloads = calloc (n + 1, sizeof *payloads);
+    const char **keys = calloc (n + 1, sizeof *keys);
+    assert (events && payloads && keys);
+    *stored = (int64_t) n;
+    *changed = 0;
+    for (size_t r = 0; r < n; r++) {
+        Kj__ScoringPortraitScored *event = &events [r];
+        kj__scoring_portrait_scored__init (event);
+        event->code = PQgetvalue (res, (int) r, 0);
+        event->year = year;
+        event->model = (char *) scoring_model_name (model);
+        event->version = scoring_model_version (model);
+        event->grade = PQgetvalue (res, (int) r, 1);
+        event->previous_grade = PQgetvalue (res, (int) r, 2);
+        event->changed = *event->previous_grade
+                      && !streq (event->grade, event->previous_grade);
+        event->score_milli = atoll (PQgetvalue (res, (int) r, 3));
+        event->batch_id = strtoull (batch, NULL, 10);
+        if (event->changed)
+            (*changed)++;
+        keys [r] = event->code;
+        payloads [r] = &event->base;
+    }
+    rc = n ? kj_outbox_add_many (db, "scoring.portrait.scored", n, keys,
+                                 payloads)
+           : 0;
+    free (events);
+    free (payloads);
+    free (keys);
+    PQclear (res);
+    return rc;
+}
+
+//  The scored cohort of a batch's stage: the one kept, or loaded from the
+//  members and scored now (then kept); NULL if that failed
+static s_cohort_t *
+s_cohort (scoring_server_t *server, kj_db_t *db, const char *batch, int stage,
+          const char *model_name)
+{
+    s_cohort_t *self = (s_cohort_t *) server->cache;
+    if (self && streq (self->batch, batch) && self->stage == stage)
+        return self;
+    s_cohort_destroy ((s_cohort_t **) &server->cache);
+    kj_status_t status;
+    scoring_model_t *model = scoring_server_model (server, model_name, &status);
+    if (!model)
+        return NULL;
+    char stage_text [16];
+    snprintf (stage_text, sizeof stage_text, "%d", stage);
+    PGresult *members =
+        kj_db_exec (db,
+                    "SELECT ord, code, region, vals, present FROM member "
+                    "WHERE batch_id = $1 AND stage = $2 ORDER BY ord",
+                    2, (const char *[]){ batch, stage_text });
+    if (!members) {
+        scoring_model_destroy (&model);
+        return NULL;
+    }
+    self = calloc (1, sizeof *self);
+    assert (self);
+    snprintf (self->batch, sizeof self->batch, "%s", batch);
+    self->stage = stage;
+    self->model = model;
+    self->cohort = scoring_cohort_new (model);
+    int count = PQntuples (members);
+    self->regions = calloc ((size_t) count + 1, sizeof self->regions [0]);
+    assert (self->regions);
+    size_t inputs = scoring_cohort_inputs (self->cohort);
+    int64_t values [SCORING_COLUMNS_MAX + 1];
+    bool present [SCORING_COLUMNS_MAX + 1];
+    int rc = 0;
+    for (int m = 0; rc == 0 && m < count; m++) {
+        if (atoi (PQgetvalue (members, m, 0)) != m)
+            rc = -1;  //  ords are 0 .. count-1 by construction
+        s_parse_array (PQgetvalue (members, m, 3), values, NULL, inputs);
+        s_parse_array (PQgetvalue (members, m, 4), NULL, present, inputs);
+        snprintf (self->regions [m], sizeof self->regions [m], "%s",
+                  PQgetvalue (members, m, 2));
+        if (rc == 0)
+            rc = scoring_cohort_add (self->cohort, PQgetvalue (members, m, 1),
+                                     (scoring_stage_t) stage, values, present,
+                                     &status);
+        if (rc)
+            kj_error ("scoring.batch", "batch %s: member %d (%s) refused: %s",
+                      batch, m, PQgetvalue (members, m, 1), status.message);
+    }
+    PQclear (members);
+    if (rc) {
+        s_cohort_destroy (&self);
+        return NULL;
+    }
+    scoring_cohort_score (self->cohort);
+    server->cache = self;
+    return self;
+}
+
+//  Claim one chunk and do it: 1 done, 0 none, -1 failed (rolled back)
+static int
+s_chunk (scoring_server_t *server, kj_db_t *db)
+{
+    if (kj_db_begin (db))
+        return -1;
+    PGresult *res = kj_db_exec (
+        db,
+        "SELECT c.batch_id, c.no, c.stage, c.first_ord, c.last_ord, b.year, "
+        "b.model FROM chunk c JOIN batch b ON b.id = c.batch_id "
+        "WHERE NOT c.done ORDER BY c.batch_id, c.no LIMIT 1 "
+        "FOR UPDATE OF c SKIP LOCKED",
+        0, NULL);
+    if (!res || PQntuples (res) == 0) {
+        if (res)
+            PQclear (res);
+        kj_db_rollback (db);
+        return res ? 0 : -1;
+    }
+    char batch [24], no [16], stage [16], model_name [64];
+    snprintf (batch, sizeof batch, "%s", PQgetvalue (res, 0, 0));
+    snprintf (no, sizeof no, "%s", PQgetvalue (res, 0, 1));
+    snprintf (stage, sizeof stage, "%s", PQgetvalue (res, 0, 2));
+    int first = atoi (PQgetvalue (res, 0, 3));
+    int last = atoi (PQgetvalue (res, 0, 4));
+    int year = atoi (PQgetvalue (res, 0, 5));
+    snprintf (model_name, sizeof model_name, "%s", PQgetvalue (res, 0, 6));
+    PQclear (res);
+    s_cohort_t *scored = s_cohort (server, db, batch, atoi (stage), model_name);
+    int rc = scored && last < (int) scoring_cohort_size (scored->cohort) ? 0
+                                                                         : -1;
+    int64_t stored = 0, changed = 0;
+    if (rc == 0)
+        rc = s_store_portraits (db, batch, year, scored, first, last, &stored,
+                                &changed);
+    char scored_text [24], stored_text [24], changed_text [24];
+    snprintf (scored_text, sizeof scored_text, "%d", last - first + 1);
+    snprintf (stored_text, sizeof stored_text, "%" PRId64, stored);
+    snprintf (changed_text, sizeof changed_text, "%" PRId64, changed);
+    if (rc == 0)
+        rc = kj_db_run (db,
+                        "UPDATE chunk SET done = true WHERE batch_id = $1 "
+                        "AND no = $2",
+                        2, (const char *[]){ batch, no })
+                  == 1
+               ? 0
+               : -1;
+    PGresult *counts =
+        rc ? NULL
+           : kj_db_exec (
+               db,
+               "UPDATE batch SET scored = scored + $2, stored = stored + $3, "
+               "changed = changed + $4, chunks_done = chunks_done + 1 "
+               "WHERE id = $1 RETURNING chunks_done = chunks",
+               4,
+               (const char *[]){ batch, scored_text, stored_text,
+                                 changed_text });
+    if (!counts)
+        rc = -1;
+    if (rc == 0 && streq (PQgetvalue (counts, 0, 0), "t"))
+        rc = s_finish (db, batch);
+    if (counts)
+        PQclear (counts);
+    if (rc == 0)
+        rc = kj_db_commit (db);
+    else {
+        kj_warn ("scoring.batch", "batch %s chunk %s: %s", batch, no,
+                 kj_db_error (db));
+        kj_db_rollback (db);
+    }
+    return rc ? -1 : 1;
+}
+
+//  --------------------------------------------------------------------------
+//  The job: fetch what waits, then chunks until none is left
+
+int
+scoring_batch_work (void *state, kj_db_t *db)
+{
+    scoring_server_t *self = (scoring_server_t *) state;
+    int done = 0;
+    while (!kj_stopping ()) {
+        int fetched = s_fetch (self, db);
+        int chunk = s_chunk (self, db);
+        if (chunk > 0) {
+            done++;
+            if (self->pause_ms)
+                zclock_sleep (self->pause_ms);
+        }
+        if (fetched <= 0 && chunk <= 0) {
+            if (chunk == 0)  //  no batch work left: free the cohort kept
+                scoring_batch_cache_destroy (&self->cache);
+            return fetched < 0 || chunk < 0 ? -1 : done;
+        }
+    }
+    return done;
+}

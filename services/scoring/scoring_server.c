@@ -1,0 +1,650 @@
+/*  =========================================================================
+    scoring_server - the Scoring service's handlers
+
+    WhatIf scores figures given in the request (nothing stored); Show reads
+    a stored portrait; Run starts (or joins) a batch that the job of every
+    copy then works on (scoring_batch.c); Progress and Dist read batches
+    and portraits. docs/scoring.md.
+    =========================================================================
+*/
+
+#include "scoring_server.h"
+#include <math.h>
+
+#define S_MEMBERS_MAX 10000
+
+//  --------------------------------------------------------------------------
+//  The daemon's state, from its options
+
+void *
+scoring_server_new (kj_service_t *service, kj_db_t *db, kj_status_t *status)
+{
+    (void) db;
+    kj_config_t *config = kj_service_config (service);
+    scoring_server_t *self = calloc (1, sizeof *self);
+    assert (self);
+    snprintf (self->broker, sizeof self->broker, "%s",
+              kj_config_get (config, "node/broker"));
+    snprintf (self->model, sizeof self->model, "%s",
+              kj_config_get (config, "scoring/model"));
+    self->chunk = (int) kj_config_int (config, "scoring/chunk");
+    self->page = (int) kj_config_int (config, "scoring/page");
+    self->pause_ms = (int) kj_config_int (config, "scoring/pause_ms");
+    scoring_model_t *model = scoring_server_model (self, "", status);
+    if (!model) {
+        free (self);
+        return NULL;
+    }
+    scoring_model_destroy (&model);
+    return self;
+}
+
+void
+scoring_server_destroy (void *state)
+{
+    scoring_server_t *self = (scoring_server_t *) state;
+    if (self)
+        scoring_batch_cache_destroy (&self->cache);
+    free (self);
+}
+
+//  --------------------------------------------------------------------------
+//  A shipped model by name; files are for the offline CLI only
+
+scoring_model_t *
+scoring_server_model (scoring_server_t *self, const char *name,
+                      kj_status_t *status)
+{
+    if (!name || !*name)
+        name = self->model;
+    if (strchr (name, '/') || !scoring_model_shipped_text (name)) {
+        kj_status_set (status, KJ__CODE__NOT_FOUND, "model",
+                       "model: no model '%.64s'; kejin score model list "
+                       "names them",
+                       name);
+        return NULL;
+    }
+    return scoring_model_load (name, status);
+}
+
+//  --------------------------------------------------------------------------
+//  Reasons as stored: "column:lost_micro:missing|..."
+
+void
+scoring_reasons_format (scoring_model_t *model,
+                        const scoring_portrait_t *portrait, char *buf,
+                        size_t size)
+{
+    size_t used = 0;
+    buf [0] = 0;
+    for (int r = 0; r < portrait->reason_count && used < size; r++) {
+        const scoring_reason_t *reason = &portrait->reasons [r];
+        used += (size_t) snprintf (
+            buf + used, size - used, "%s%s:%" PRId64 ":%d", r ? "|" : "",
+            scoring_model_column (model, (size_t) reason->column)->code,
+            reason->lost_micro, reason->missing);
+    }
+}
+
+//  The label of a model column by its code, or the code
+static const char *
+s_label (scoring_model_t *model, const char *code)
+{
+    for (size_t c = 0; c < scoring_model_columns (model); c++)
+        if (streq (scoring_model_column (model, c)->code, code))
+            return scoring_model_column (model, c)->label;
+    return code;
+}
+
+//  Stored reasons back into the reply
+static void
+s_reasons_parse (kj_call_t *call, scoring_model_t *model, const char *text,
+                 Kj__ScoringPortrait *out)
+{
+    out->reasons = kj_call_alloc (call, SCORING_REASONS
+                                            * sizeof (Kj__ScoringReason *));
+    while (*text && out->n_reasons < SCORING_REASONS) {
+        size_t length = strcspn (text, "|");
+        char item [128];
+        snprintf (item, sizeof item, "%.*s", (int) length, text);
+        char *lost = strchr (item, ':');
+        char *missing = lost ? strchr (lost + 1, ':') : NULL;
+        if (missing) {
+            *lost++ = 0;
+            *missing++ = 0;
+            Kj__ScoringReason *reason =
+                kj_call_message (call, &kj__scoring_reason__descriptor);
+            reason->code = kj_call_strdup (call, item);
+            reason->label = kj_call_strdup (call, s_label (model, item));
+            reason->lost_micro = strtoll (lost, NULL, 10);
+            reason->missing = streq (missing, "1");
+            out->reasons [out->n_reasons++] = reason;
+        }
+        text += length;
+        if (*text)
+            text++;
+    }
+}
+
+//  --------------------------------------------------------------------------
+//  WhatIf: score members given in the request; nothing is stored
+
+static int
+s_add_member (kj_call_t *call, scoring_cohort_t *cohort, size_t m,
+              const Kj__ScoringMember *member)
+{
+    size_t length = member->id ? strlen (member->id) : 0;
+    if (length < 1 || length > 64)
+        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "id",
+                             "members[%zu].id: %zu bytes; 1 to 64", m, length);
+    int stage = scoring_stage_parse (member->stage);
+    if (stage < 0)
+        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "stage",
+                             "members[%zu].stage: '%.32s' is not a stage; "
+                             "incubation, startup, growth or mature",
+                             m, member->stage);
+    size_t inputs = scoring_cohort_inputs (cohort);
+    int64_t values [SCORING_COLUMNS_MAX + 1] = { 0 };
+    bool present [SCORING_COLUMNS_MAX + 1] = { false };
+    for (size_t v = 0; v < member->n_values; v++) {
+        const char *column = member->values [v]->column;
+        size_t i = 0;
+        while (i < inputs
+               && !streq (scoring_cohort_input_name (cohort, i), column))
+            i++;
+        if (i == inputs)
+            return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "column",
+                                 "members[%zu].values[%zu].column: the "
+                                 "model reads no '%.48s'; kejin score model "
+                                 "show lists its columns",
+                                 m, v, column);
+        if (present [i])
+            return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "column",
+                                 "members[%zu].values[%zu].column: '%.48s' "
+                                 "given twice",
+                                 m, v, column);
+        values [i] = member->values [v]->value;
+        present [i] = true;
+    }
+    kj_status_t status;
+    if (scoring_cohort_add (cohort, member->id, (scoring_stage_t) stage, values,
+                            present, &status))
+        return kj_call_fail_status (call, &status);
+    return 0;
+}
+
+//  A computed portrait into the reply
+static Kj__ScoringPortrait *
+s_portrait (kj_call_t *call, scoring_model_t *model, scoring_cohort_t *cohort,
+            size_t m)
+{
+    const scoring_portrait_t *p = scoring_cohort_portrait (cohort, m);
+    Kj__ScoringPortrait
+        *out = kj_call_message (call, &kj__scoring_portrait__descriptor);
+    out->id = kj_call_strdup (call, scoring_cohort_id (cohort, m));
+    out->model = kj_call_strdup (call, scoring_model_name (model));
+    out->version = scoring_model_version (model);
+    out->stage = kj_call_strdup (call, scoring_stage_name (
+                                           scoring_cohort_stage (cohort, m)));
+    out->region = "";
+    out->points_milli = p->points_milli;
+    out->bonus_milli = p->bonus_milli;
+    out->scorecard_milli = p->scorecard_milli;
+    out->flags_milli = p->flags_milli;
+    out->score_milli = p->score_milli;
+    out->percentile_milli = p->percentile_milli;
+    out->grade = kj_call_strdup (call, scoring_grade_name (p->grade));
+    out->stop = p->stop >= 0 ? kj_call_strdup (
+                    call, scoring_model_column (model, (size_t) p->stop)->code)
+                             : "";
+    out->line_known = p->line_known;
+    out->line_fen = p->line_fen;
+    out->missing_count = p->missing_count;
+    out->previous_grade = "";
+    char reasons [1024];
+    scoring_reasons_format (model, p, reasons, sizeof reasons);
+    s_reasons_parse (call, model, reasons, out);
+    return out;
+}
+
+static int
+s_whatif (kj_call_t *call, const ProtobufCMessage *request,
+          ProtobufCMessage *reply)
+{
+    const Kj__ScoringWhatIfRequest *in = (const Kj__ScoringWhatIfRequest *)
+        request;
+    if (in->n_members < 1 || in->n_members > S_MEMBERS_MAX)
+        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "members",
+                             "members: %zu given; 1 to %d", in->n_members,
+                             S_MEMBERS_MAX);
+    kj_status_t status;
+    scoring_model_t *model = scoring_server_model (kj_call_state (call),
+                                                   in->model, &status);
+    if (!model)
+        return kj_call_fail_status (call, &status);
+    scoring_cohort_t *cohort = scoring_cohort_new (model);
+    int rc = 0;
+    for (size_t m = 0; m < in->n_members && rc == 0; m++)
+        rc = s_add_member (call, cohort, m, in->members [m]);
+    if (rc == 0) {
+        scoring_cohort_score (cohort);
+        ((Kj__ScoringWhatIfReply *) reply)->portrait = s_portrait (call, model,
+                                                                   cohort, 0);
+    }
+    scoring_cohort_destroy (&cohort);
+    scoring_model_destroy (&model);
+    return rc;
+}
+
+//  --------------------------------------------------------------------------
+//  A read's year (0: the latest) and model (""; the default), checked;
+//  NULL after failing the call
+
+static scoring_model_t *
+s_year_and_model (kj_call_t *call, int year, const char *name)
+{
+    if (year != 0 && (year < 2000 || year > 2100)) {
+        kj_call_fail (call, KJ__CODE__OUT_OF_RANGE, "year",
+                      "year: %d; 2000 to 2100, or 0 for the latest", year);
+        return NULL;
+    }
+    kj_status_t status;
+    scoring_model_t *model = scoring_server_model (kj_call_state (call), name,
+                                                   &status);
+    if (!model)
+        kj_call_fail_status (call, &status);
+    return model;
+}
+
+//  --------------------------------------------------------------------------
+//  Show: one enterprise's stored portrait
+
+#define S_PORTRAIT_COLUMNS                                                     \
+    "code, year, model, version, stage, region, points_milli, "                \
+    "bonus_milli, scorecard_milli, flags_milli, score_milli, "                 \
+    "percentile_milli, grade, stop, line_known, line_fen, reasons, "           \
+    "missing_count, previous_grade, batch_id"
+
+static int
+s_show (kj_call_t *call, const ProtobufCMessage *request,
+        ProtobufCMessage *reply)
+{
+    const Kj__ScoringShowRequest *in = (const Kj__ScoringShowRequest *) request;
+    size_t length = in->code ? strlen (in->code) : 0;
+    if (length < 1 || length > 18)
+        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "code",
+                             "code: %zu bytes; a credit code has 18", length);
+    char code [24];
+    for (size_t i = 0; i <= length; i++)
+        code [i] = (char) toupper ((unsigned char) in->code [i]);
+    scoring_model_t *model = s_year_and_model (call, in->year, in->model);
+    if (!model)
+        return -1;
+    char year [16];
+    snprintf (year, sizeof year, "%d", in->year);
+    PGresult *res =
+        kj_db_exec (kj_call_db (call),
+                    "SELECT " S_PORTRAIT_COLUMNS
+                    " FROM portrait WHERE code = $1 "
+                    "AND model = $2 AND ($3::int = 0 OR year = $3::int) "
+                    "ORDER BY year DESC, version DESC LIMIT 1",
+                    3,
+                    (const char *[]){ code, scoring_model_name (model), year });
+    if (!res) {
+        scoring_model_destroy (&model);
+        return kj_call_fail_db (call);
+    }
+    int rc = 0;
+    if (PQntuples (res) == 0)
+        rc = kj_call_fail (call, KJ__CODE__NOT_FOUND, "code",
+                           "code: %s has no portrait under %s; kejin score "
+                           "run scores a year",
+                           code, scoring_model_name (model));
+    else {
+        Kj__ScoringPortrait
+            *out = kj_call_message (call, &kj__scoring_portrait__descriptor);
+#define V(c) PQgetvalue (res, 0, (c))
+        out->id = kj_call_strdup (call, V (0));
+        out->year = atoi (V (1));
+        out->model = kj_call_strdup (call, V (2));
+        out->version = atoi (V (3));
+        out->stage = kj_call_strdup (call, scoring_stage_name (atoi (V (4))));
+        out->region = kj_call_strdup (call, V (5));
+        out->points_milli = atoll (V (6));
+        out->bonus_milli = atoll (V (7));
+        out->scorecard_milli = atoll (V (8));
+        out->flags_milli = atoll (V (9));
+        out->score_milli = atoll (V (10));
+        out->percentile_milli = atoll (V (11));
+        out->grade = kj_call_strdup (call, V (12));
+        out->stop = kj_call_strdup (call, V (13));
+        out->line_known = streq (V (14), "t");
+        out->line_fen = atoll (V (15));
+        s_reasons_parse (call, model, V (16), out);
+        out->missing_count = atoi (V (17));
+        out->previous_grade = kj_call_strdup (call, V (18));
+        out->batch_id = strtoull (V (19), NULL, 10);
+#undef V
+        ((Kj__ScoringShowReply *) reply)->portrait = out;
+    }
+    PQclear (res);
+    scoring_model_destroy (&model);
+    return rc;
+}
+
+//  --------------------------------------------------------------------------
+//  A batch row into the reply, with its grade counts
+
+#define S_BATCH_COLUMNS                                                        \
+    "id, year, model, version, state, total, scored, stored, changed, "        \
+    "chunks, chunks_done, (extract (epoch FROM started_at) * "                 \
+    "1000000)::bigint, "                                                       \
+    "coalesce ((extract (epoch FROM finished_at) * 1000000)::bigint, 0)"
+
+static Kj__ScoringBatch *
+s_batch (kj_call_t *call, PGresult *res)
+{
+    Kj__ScoringBatch *out = kj_call_message (call,
+                                             &kj__scoring_batch__descriptor);
+#define V(c) PQgetvalue (res, 0, (c))
+    out->id = strtoull (V (0), NULL, 10);
+    out->year = atoi (V (1));
+    out->model = kj_call_strdup (call, V (2));
+    out->version = atoi (V (3));
+    out->state = kj_call_strdup (call, V (4));
+    out->total = strtoull (V (5), NULL, 10);
+    out->scored = strtoull (V (6), NULL, 10);
+    out->stored = strtoull (V (7), NULL, 10);
+    out->changed = strtoull (V (8), NULL, 10);
+    out->chunks = (uint32_t) atoi (V (9));
+    out->chunks_done = (uint32_t) atoi (V (10));
+    out->started_at_us = atoll (V (11));
+    out->finished_at_us = atoll (V (12));
+#undef V
+    return out;
+}
+
+//  Counts per grade of a year's portraits under a model version
+static int
+s_grades (kj_call_t *call, Kj__ScoringBatch *batch)
+{
+    char year [16], version [16];
+    snprintf (year, sizeof year, "%d", batch->year);
+    snprintf (version, sizeof version, "%d", batch->version);
+    PGresult *res =
+        kj_db_exec (kj_call_db (call),
+                    "SELECT grade, count (*) FROM portrait WHERE year = $1 "
+                    "AND model = $2 AND version = $3 GROUP BY grade",
+                    3, (const char *[]){ year, batch->model, version });
+    if (!res)
+        return -1;
+    batch->grades = kj_call_alloc (call, SCORING_GRADES * sizeof (uint64_t));
+    batch->n_grades = SCORING_GRADES;
+    for (int r = 0; r < PQntuples (res); r++) {
+        int grade = scoring_grade_by_name (PQgetvalue (res, r, 0));
+        if (grade >= 0)
+            batch->grades [grade] = strtoull (PQgetvalue (res, r, 1), NULL, 10);
+    }
+    PQclear (res);
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Run: start the batch of a year under a model, or join the one running
+
+static int
+s_run (kj_call_t *call, const ProtobufCMessage *request,
+       ProtobufCMessage *reply)
+{
+    const Kj__ScoringRunRequest *in = (const Kj__ScoringRunRequest *) request;
+    int year_value = in->year;
+    if (year_value == 0) {
+        time_t now = time (NULL);
+        struct tm tm;
+        gmtime_r (&now, &tm);
+        year_value = tm.tm_year + 1900 - 1;
+    }
+    if (year_value < 2000 || year_value > 2100)
+        return kj_call_fail (call, KJ__CODE__OUT_OF_RANGE, "year",
+                             "year: %d; 2000 to 2100, or 0 for last year",
+                             in->year);
+    kj_status_t status;
+    scoring_model_t *model = scoring_server_model (kj_call_state (call),
+                                                   in->model, &status);
+    if (!model)
+        return kj_call_fail_status (call, &status);
+    char year [16], version [16];
+    snprintf (year, sizeof year, "%d", year_value);
+    snprintf (version, sizeof version, "%d", scoring_model_version (model));
+    const char *params [] = { year, scoring_model_name (model), version };
+    kj_db_t *db = kj_call_db (call);
+    Kj__ScoringRunReply *out = (Kj__ScoringRunReply *) reply;
+    PGresult *res = kj_db_exec (
+        db,
+        "INSERT INTO batch (year, model, version) VALUES ($1, $2, $3) "
+        "ON CONFLICT (year, model, version) WHERE state <> 'finished' "
+        "DO NOTHING RETURNING " S_BATCH_COLUMNS,
+        3, params);
+    if (res && PQntuples (res) == 0) {
+        PQclear (res);
+        out->joined = true;
+        res = kj_db_exec (
+            db,
+            "SELECT " S_BATCH_COLUMNS " FROM batch WHERE year = $1 "
+            "AND model = $2 AND version = $3 AND state <> 'finished'",
+            3, params);
+    }
+    scoring_model_destroy (&model);
+    if (!res || PQntuples (res) != 1) {
+        if (res)
+            PQclear (res);
+        return kj_call_fail_db (call);
+    }
+    out->batch = s_batch (call, res);
+    PQclear (res);
+    if (!out->joined
+        && kj_outbox_add (db, "scoring.batch.started", out->batch->model,
+                          &out->batch->base))
+        return kj_call_fail_db (call);
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Progress: a batch by id, or the latest
+
+static int
+s_progress (kj_call_t *call, const ProtobufCMessage *request,
+            ProtobufCMessage *reply)
+{
+    const Kj__ScoringProgressRequest *in = (const Kj__ScoringProgressRequest *)
+        request;
+    char id [24];
+    snprintf (id, sizeof id, "%" PRIu64, in->batch_id);
+    PGresult *res = kj_db_exec (kj_call_db (call),
+                                "SELECT " S_BATCH_COLUMNS
+                                " FROM batch WHERE $1::bigint = 0 "
+                                "OR id = $1::bigint ORDER BY id DESC LIMIT 1",
+                                1, (const char *[]){ id });
+    if (!res)
+        return kj_call_fail_db (call);
+    if (PQntuples (res) == 0) {
+        PQclear (res);
+        return kj_call_fail (call, KJ__CODE__NOT_FOUND, "batch_id",
+                             "batch_id: no batch %s; kejin score run "
+                             "starts one",
+                             id);
+    }
+    Kj__ScoringBatch *batch = s_batch (call, res);
+    PQclear (res);
+    if (s_grades (call, batch))
+        return kj_call_fail_db (call);
+    ((Kj__ScoringProgressReply *) reply)->batch = batch;
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Dist: counts per grade of a year's portraits, all, by city or by stage
+
+static int
+s_dist (kj_call_t *call, const ProtobufCMessage *request,
+        ProtobufCMessage *reply)
+{
+    const Kj__ScoringDistRequest *in = (const Kj__ScoringDistRequest *) request;
+    const char *by = in->by ? in->by : "";
+    if (!streq (by, "") && !streq (by, "city") && !streq (by, "stage"))
+        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "by",
+                             "by: '%.32s'; city or stage", by);
+    scoring_model_t *model = s_year_and_model (call, in->year, in->model);
+    if (!model)
+        return -1;
+    Kj__ScoringDistReply *out = (Kj__ScoringDistReply *) reply;
+    out->model = kj_call_strdup (call, scoring_model_name (model));
+    scoring_model_destroy (&model);
+    char year [16];
+    snprintf (year, sizeof year, "%d", in->year);
+    //  The latest year and version scored, then its counts
+    PGresult *res = kj_db_exec (
+        kj_call_db (call),
+        "WITH v AS (SELECT year, version FROM portrait WHERE model = $1 "
+        "AND ($2::int = 0 OR year = $2::int) "
+        "ORDER BY year DESC, version DESC LIMIT 1) "
+        "SELECT p.year, p.version, CASE $3 WHEN 'city' THEN p.region "
+        "WHEN 'stage' THEN p.stage::text ELSE '' END AS k, p.grade, "
+        "count (*) FROM portrait p JOIN v USING (year, version) "
+        "WHERE p.model = $1 GROUP BY 1, 2, 3, 4 ORDER BY 3",
+        3, (const char *[]){ out->model, year, by });
+    if (!res)
+        return kj_call_fail_db (call);
+    int rows = PQntuples (res);
+    out->rows = kj_call_alloc (call, ((size_t) rows + 1)
+                                         * sizeof (Kj__ScoringDistRow *));
+    Kj__ScoringDistRow *row = NULL;
+    for (int r = 0; r < rows; r++) {
+        out->year = atoi (PQgetvalue (res, r, 0));
+        out->version = atoi (PQgetvalue (res, r, 1));
+        const char *key = PQgetvalue (res, r, 2);
+        if (streq (by, "stage"))
+            key = scoring_stage_name (atoi (key));
+        if (!row || !streq (row->key, key)) {
+            row = kj_call_message (call, &kj__scoring_dist_row__descriptor);
+            row->key = kj_call_strdup (call, key);
+            row->grades = kj_call_alloc (call,
+                                         SCORING_GRADES * sizeof (uint64_t));
+            row->n_grades = SCORING_GRADES;
+            out->rows [out->n_rows++] = row;
+        }
+        int grade = scoring_grade_by_name (PQgetvalue (res, r, 3));
+        uint64_t count = strtoull (PQgetvalue (res, r, 4), NULL, 10);
+        if (grade >= 0)
+            row->grades [grade] += count;
+        row->total += count;
+    }
+    PQclear (res);
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Compare: two models over one year - grade distributions, the migration
+//  matrix, the PSI of the grade distributions (docs/scoring.md)
+
+//  The population stability index of two count vectors, x 10,000; an
+//  empty bin counts as half an enterprise so that ln stays finite. A
+//  statistic for people, not money: floating point is fine here.
+static int64_t
+s_psi_e4 (const uint64_t *a, const uint64_t *b, size_t n)
+{
+    double total_a = 0, total_b = 0, psi = 0;
+    for (size_t i = 0; i < n; i++) {
+        total_a += a [i] ? (double) a [i] : 0.5;
+        total_b += b [i] ? (double) b [i] : 0.5;
+    }
+    for (size_t i = 0; i < n; i++) {
+        double pa = (a [i] ? (double) a [i] : 0.5) / total_a;
+        double pb = (b [i] ? (double) b [i] : 0.5) / total_b;
+        psi += (pb - pa) * log (pb / pa);
+    }
+    return (int64_t) llround (psi * 10000);
+}
+
+static int
+s_compare (kj_call_t *call, const ProtobufCMessage *request,
+           ProtobufCMessage *reply)
+{
+    const Kj__ScoringCompareRequest *in = (const Kj__ScoringCompareRequest *)
+        request;
+    scoring_model_t *a = s_year_and_model (call, in->year, in->model_a);
+    if (!a)
+        return -1;
+    const char *name_a = kj_call_strdup (call, scoring_model_name (a));
+    scoring_model_destroy (&a);
+    scoring_model_t *b = s_year_and_model (call, in->year, in->model_b);
+    if (!b)
+        return -1;
+    const char *name_b = kj_call_strdup (call, scoring_model_name (b));
+    scoring_model_destroy (&b);
+    char year [16];
+    snprintf (year, sizeof year, "%d", in->year);
+    PGresult *res = kj_db_exec (
+        kj_call_db (call),
+        "WITH y AS (SELECT coalesce (nullif ($3::int, 0), (SELECT max (year) "
+        "FROM portrait WHERE model = $1)) AS year), "
+        "va AS (SELECT max (version) AS v FROM portrait, y "
+        "WHERE model = $1 AND portrait.year = y.year), "
+        "vb AS (SELECT max (version) AS v FROM portrait, y "
+        "WHERE model = $2 AND portrait.year = y.year), "
+        "a AS (SELECT code, grade FROM portrait, y, va WHERE model = $1 "
+        "AND portrait.year = y.year AND version = va.v), "
+        "b AS (SELECT code, grade FROM portrait, y, vb WHERE model = $2 "
+        "AND portrait.year = y.year AND version = vb.v) "
+        "SELECT (SELECT year FROM y), coalesce ((SELECT v FROM va), 0), "
+        "coalesce ((SELECT v FROM vb), 0), coalesce (a.grade, ''), "
+        "coalesce (b.grade, ''), count (*) FROM a FULL JOIN b USING (code) "
+        "GROUP BY 4, 5",
+        3, (const char *[]){ name_a, name_b, year });
+    if (!res)
+        return kj_call_fail_db (call);
+    Kj__ScoringCompareReply *out = (Kj__ScoringCompareReply *) reply;
+    out->model_a = (char *) name_a;
+    out->model_b = (char *) name_b;
+    out->grades_a = kj_call_alloc (call, SCORING_GRADES * sizeof (uint64_t));
+    out->grades_b = kj_call_alloc (call, SCORING_GRADES * sizeof (uint64_t));
+    out->migration = kj_call_alloc (call, SCORING_GRADES * SCORING_GRADES
+                                              * sizeof (uint64_t));
+    out->n_grades_a = out->n_grades_b = SCORING_GRADES;
+    out->n_migration = SCORING_GRADES * SCORING_GRADES;
+    for (int r = 0; r < PQntuples (res); r++) {
+        out->year = atoi (PQgetvalue (res, r, 0));
+        out->version_a = atoi (PQgetvalue (res, r, 1));
+        out->version_b = atoi (PQgetvalue (res, r, 2));
+        int ga = scoring_grade_by_name (PQgetvalue (res, r, 3));
+        int gb = scoring_grade_by_name (PQgetvalue (res, r, 4));
+        uint64_t count = strtoull (PQgetvalue (res, r, 5), NULL, 10);
+        if (ga >= 0)
+            out->grades_a [ga] += count;
+        if (gb >= 0)
+            out->grades_b [gb] += count;
+        if (ga >= 0 && gb >= 0)
+            out->migration [ga * SCORING_GRADES + gb] += count;
+        else if (ga >= 0)
+            out->only_a += count;
+        else if (gb >= 0)
+            out->only_b += count;
+    }
+    PQclear (res);
+    if (!out->version_a || !out->version_b)
+        return kj_call_fail (call, KJ__CODE__NOT_FOUND, "year",
+                             "year %d: %s has no portraits; kejin score run "
+                             "--model scores a year",
+                             out->year,
+                             out->version_a ? out->model_b : out->model_a);
+    out->grade_psi_e4 = s_psi_e4 (out->grades_a, out->grades_b, SCORING_GRADES);
+    return 0;
+}
+
+const kj_method_t scoring_methods [] = { { "WhatIf", s_whatif, 0 },
+                                         { "Show", s_show, 0 },
+                                         { "Run", s_run, KJ_WRITE },
+                                         { "Progress", s_progress, 0 },
+                                         { "Dist", s_dist, 0 },
+                                         { "Compare", s_compare, 0 },
+                                         { NULL } };

@@ -1,0 +1,63 @@
+/*  =========================================================================
+    scoring_server - the Scoring service: what-if portraits, stored
+    portraits, batches of a year under a model, their progress and grade
+    distributions (proto/scoring.proto, docs/scoring.md)
+
+    The handlers are in scoring_server.c; the batch work (fetch from the
+    registry, claim chunks, score, store) in scoring_batch.c, run as a
+    kj_service job by every copy of the daemon.
+    =========================================================================
+*/
+
+#ifndef SCORING_SERVER_H_INCLUDED
+#define SCORING_SERVER_H_INCLUDED
+
+#include "kejin.h"
+#include "kj_service.h"
+#include "scoring.pb-c.h"
+#include "scoring_cohort.h"
+
+typedef struct {
+    char broker [256];  //  node/broker, for the registry
+    char model [64];    //  scoring/model: the default model
+    int chunk;          //  scoring/chunk: members per chunk
+    int page;           //  scoring/page: rows per export page
+    int pause_ms;       //  scoring/pause_ms: between chunks
+    void *cache;        //  the job's scored cohort (scoring_batch.c)
+} scoring_server_t;
+
+//  The methods of the MDP service "scoring"
+extern const kj_method_t scoring_methods [];
+
+//  Every option of kejin-scoring (scoring_options.c)
+extern const kj_option_t scoring_options [];
+
+void *
+    scoring_server_new (kj_service_t *service, kj_db_t *db,
+                        kj_status_t *status);
+
+void
+    scoring_server_destroy (void *state);
+
+//  The job: fetch a waiting batch's members, then score and store chunks
+//  until none is left; returns chunks done, or -1 if the database failed.
+int
+    scoring_batch_work (void *state, kj_db_t *db);
+
+//  Free the job's scored cohort
+void
+    scoring_batch_cache_destroy (void **cache_p);
+
+//  A shipped model by name ("" : the default), or NULL with status
+//  naming field "model".
+scoring_model_t *
+    scoring_server_model (scoring_server_t *self, const char *name,
+                          kj_status_t *status);
+
+//  Reasons as stored: "column:lost_micro:missing|..."
+void
+    scoring_reasons_format (scoring_model_t *model,
+                            const scoring_portrait_t *portrait, char *buf,
+                            size_t size);
+
+#endif

@@ -1,0 +1,332 @@
+/*  =========================================================================
+    scoring_source - the registry's export rows as a model's inputs
+
+    docs/scoring.md, "What the registry gives": the mapping table s_map is
+    the one place where a registry field becomes a model column.
+    =========================================================================
+*/
+
+#include "scoring_source.h"
+
+//  Columns read from each kind of export, by position in the header
+static const char *s_enterprise_columns [] = { "code",
+                                               "region",
+                                               "status",
+                                               "stage",
+                                               "dishonest",
+                                               "abnormal",
+                                               "tax_grade",
+                                               "invention_patents",
+                                               "round_amount_fen",
+                                               "qualifications",
+                                               NULL };
+enum {
+    E_CODE,
+    E_REGION,
+    E_STATUS,
+    E_STAGE,
+    E_DISHONEST,
+    E_ABNORMAL,
+    E_TAX,
+    E_PATENTS,
+    E_ROUND,
+    E_QUALS
+};
+
+static const char *s_figure_columns [] = { "code",
+                                           "year",
+                                           "revenue_fen",
+                                           "rnd_fen",
+                                           "net_profit_fen",
+                                           "total_assets_fen",
+                                           "high_tech_revenue_fen",
+                                           "total_cost_fen",
+                                           "staff",
+                                           "tech_staff",
+                                           NULL };
+enum {
+    F_CODE,
+    F_YEAR,
+    F_REVENUE,
+    F_RND,
+    F_PROFIT,
+    F_ASSETS,
+    F_HITECH,
+    F_COST,
+    F_STAFF,
+    F_TECH_STAFF
+};
+
+//  --------------------------------------------------------------------------
+//  Find each needed column in the header
+
+int
+scoring_source_header (scoring_header_t *header, scoring_source_kind_t kind,
+                       const char *const *fields, size_t count,
+                       const char **missing)
+{
+    const char **names = kind == SCORING_SOURCE_ENTERPRISES
+                           ? s_enterprise_columns
+                           : s_figure_columns;
+    header->kind = kind;
+    for (int c = 0; names [c]; c++) {
+        header->index [c] = -1;
+        for (size_t f = 0; f < count; f++)
+            if (streq (fields [f], names [c]))
+                header->index [c] = (int) f;
+        if (header->index [c] < 0) {
+            *missing = names [c];
+            return -1;
+        }
+    }
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Field c of a row, "" when the row is short
+
+static const char *
+s_field (const scoring_header_t *header, int c, const char *const *fields,
+         size_t count)
+{
+    int index = header->index [c];
+    return index >= 0 && (size_t) index < count ? fields [index] : "";
+}
+
+static int64_t
+s_int (const char *text)
+{
+    return strtoll (text, NULL, 10);
+}
+
+static bool
+s_yes (const char *text)
+{
+    return streq (text, "true") || streq (text, "1") || streq (text, "yes")
+        || streq (text, "是");
+}
+
+const char *
+scoring_source_code (const scoring_header_t *header, const char *const *fields,
+                     size_t count)
+{
+    return s_field (header, 0, fields, count);
+}
+
+//  --------------------------------------------------------------------------
+//  Qualifications "kind:expiry|kind:expiry": held in year if the expiry is
+//  on or after its first day
+
+static void
+s_qualifications (scoring_facts_t *facts, const char *text, int year)
+{
+    char first_day [16];
+    snprintf (first_day, sizeof first_day, "%04d-01-01", year);
+    while (*text) {
+        size_t length = strcspn (text, "|");
+        char item [64];
+        snprintf (item, sizeof item, "%.*s", (int) length, text);
+        char *colon = strchr (item, ':');
+        if (colon && strcmp (colon + 1, first_day) >= 0) {
+            *colon = 0;
+            facts->qualifications++;
+            if (streq (item, "high_tech"))
+                facts->high_tech = true;
+            else if (streq (item, "srdi"))
+                facts->srdi = true;
+            else if (streq (item, "little_giant"))
+                facts->little_giant = true;
+            else if (streq (item, "tech_sme"))
+                facts->tech_sme = true;
+        }
+        text += length;
+        if (*text)
+            text++;
+    }
+}
+
+//  --------------------------------------------------------------------------
+//  Take one data row into facts
+
+void
+scoring_source_row (const scoring_header_t *header, int year,
+                    const char *const *fields, size_t count,
+                    scoring_facts_t *facts)
+{
+#define F(c) s_field (header, (c), fields, count)
+    if (header->kind == SCORING_SOURCE_ENTERPRISES) {
+        snprintf (facts->code, sizeof facts->code, "%s", F (E_CODE));
+        snprintf (facts->region, sizeof facts->region, "%s", F (E_REGION));
+        facts->active = streq (F (E_STATUS), "active");
+        facts->stage = scoring_stage_parse (F (E_STAGE));
+        facts->dishonest = s_yes (F (E_DISHONEST));
+        facts->abnormal = s_yes (F (E_ABNORMAL));
+        snprintf (facts->tax_grade, sizeof facts->tax_grade, "%s", F (E_TAX));
+        facts->invention_patents = s_int (F (E_PATENTS));
+        facts->has_round = *F (E_ROUND) != 0;
+        facts->round_fen = s_int (F (E_ROUND));
+        s_qualifications (facts, F (E_QUALS), year);
+        return;
+    }
+    int y = (int) s_int (F (F_YEAR));
+    if (y != year && y != year - 1)
+        return;
+    int i = y == year ? 0 : 1;
+    facts->has_figures [i] = true;
+    facts->revenue [i] = s_int (F (F_REVENUE));
+    facts->rnd [i] = s_int (F (F_RND));
+    facts->net_profit [i] = s_int (F (F_PROFIT));
+    facts->assets [i] = s_int (F (F_ASSETS));
+    facts->hitech [i] = s_int (F (F_HITECH));
+    facts->cost [i] = s_int (F (F_COST));
+    facts->staff [i] = s_int (F (F_STAFF));
+    facts->tech_staff [i] = s_int (F (F_TECH_STAFF));
+#undef F
+}
+
+//  --------------------------------------------------------------------------
+//  The mapping: each returns true with *value when the registry gives it
+
+//  A year-on-year growth in basis points, when last year's figure is > 0
+static bool
+s_growth (const scoring_facts_t *f, const int64_t *figure, int64_t *value)
+{
+    if (!f->has_figures [0] || !f->has_figures [1] || figure [1] <= 0)
+        return false;
+    *value = (figure [0] - figure [1]) * 10000 / figure [1];
+    return true;
+}
+
+#define S_THIS_YEAR(name, field)                                               \
+    static bool name (const scoring_facts_t *f, int64_t *value)                \
+    {                                                                          \
+        *value = f->field [0];                                                 \
+        return f->has_figures [0];                                             \
+    }
+S_THIS_YEAR (s_rd_expense, rnd)
+S_THIS_YEAR (s_rd_staff, tech_staff)
+S_THIS_YEAR (s_hitech_revenue, hitech)
+S_THIS_YEAR (s_revenue, revenue)
+
+static bool
+s_rd_growth (const scoring_facts_t *f, int64_t *value)
+{
+    return s_growth (f, f->rnd, value);
+}
+
+static bool
+s_revenue_growth (const scoring_facts_t *f, int64_t *value)
+{
+    return s_growth (f, f->revenue, value);
+}
+
+static bool
+s_staff_growth (const scoring_facts_t *f, int64_t *value)
+{
+    return s_growth (f, f->staff, value);
+}
+
+static bool
+s_rd_intensity (const scoring_facts_t *f, int64_t *value)
+{
+    if (!f->has_figures [0] || f->revenue [0] <= 0)
+        return false;
+    *value = f->rnd [0] * 10000 / f->revenue [0];
+    return true;
+}
+
+static bool
+s_patents (const scoring_facts_t *f, int64_t *value)
+{
+    *value = f->invention_patents;
+    return true;
+}
+
+static bool
+s_vc (const scoring_facts_t *f, int64_t *value)
+{
+    *value = f->round_fen;
+    return f->has_round;
+}
+
+static bool
+s_honours (const scoring_facts_t *f, int64_t *value)
+{
+    *value = f->qualifications;
+    return true;
+}
+
+static bool
+s_tax_a (const scoring_facts_t *f, int64_t *value)
+{
+    *value = streq (f->tax_grade, "A");
+    return f->tax_grade [0] != 0;
+}
+
+#define S_FLAG(name, field)                                                    \
+    static bool name (const scoring_facts_t *f, int64_t *value)                \
+    {                                                                          \
+        *value = f->field;                                                     \
+        return true;                                                           \
+    }
+S_FLAG (s_dishonest, dishonest)
+S_FLAG (s_abnormal, abnormal)
+S_FLAG (s_high_tech, high_tech)
+S_FLAG (s_srdi, srdi)
+S_FLAG (s_little_giant, little_giant)
+S_FLAG (s_tech_sme, tech_sme)
+
+static const struct {
+    const char *column;
+    bool (*get) (const scoring_facts_t *, int64_t *);
+} s_map [] = { { "rd_expense_fen", s_rd_expense },     //  rnd_fen
+               { "rd_growth_bp", s_rd_growth },        //  rnd_fen, Y vs Y-1
+               { "rd_intensity_bp", s_rd_intensity },  //  rnd / revenue
+               { "rd_staff", s_rd_staff },             //  tech_staff
+               { "invention_patents", s_patents },     //  ip.invention_patents
+               { "hitech_revenue_fen",
+                 s_hitech_revenue },          //  high_tech_revenue_fen
+               { "revenue_fen", s_revenue },  //  revenue_fen
+               { "revenue_growth_bp", s_revenue_growth },  //  revenue, Y vs Y-1
+               { "staff_growth_bp", s_staff_growth },      //  staff, Y vs Y-1
+               { "vc_raised_fen", s_vc },              //  latest round's amount
+               { "honours", s_honours },               //  qualifications held
+               { "tax_grade_a", s_tax_a },             //  credit.tax_grade
+               { "serious_dishonesty", s_dishonest },  //  credit.dishonest
+               { "abnormal_operation", s_abnormal },   //  credit.abnormal
+               { "hi_tech", s_high_tech },             //  QUAL_HIGH_TECH
+               { "specialized", s_srdi },              //  QUAL_SRDI
+               { "little_giant", s_little_giant },     //  QUAL_LITTLE_GIANT
+               { "tech_sme", s_tech_sme },             //  QUAL_TECH_SME
+               { NULL } };
+
+//  --------------------------------------------------------------------------
+//  The cohort's inputs from facts
+
+void
+scoring_source_inputs (const scoring_facts_t *facts, scoring_cohort_t *cohort,
+                       int64_t *values, bool *present)
+{
+    size_t inputs = scoring_cohort_inputs (cohort);
+    for (size_t i = 0; i < inputs; i++) {
+        const char *name = scoring_cohort_input_name (cohort, i);
+        values [i] = 0;
+        present [i] = false;
+        for (int m = 0; s_map [m].column; m++)
+            if (streq (s_map [m].column, name)) {
+                present [i] = s_map [m].get (facts, &values [i]);
+                break;
+            }
+        if (!present [i])
+            values [i] = 0;
+    }
+}
+
+bool
+scoring_source_known (const char *column)
+{
+    for (int m = 0; s_map [m].column; m++)
+        if (streq (s_map [m].column, column))
+            return true;
+    return false;
+}

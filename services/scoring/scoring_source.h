@@ -1,0 +1,78 @@
+/*  =========================================================================
+    scoring_source - what the registry gives about an enterprise, and the
+    one table that maps it to a model's input columns
+
+    A batch reads the registry's CSV export (enterprises, then figures)
+    page by page; each row goes into the enterprise's facts here, and the
+    facts become a model's inputs through s_map (docs/scoring.md lists
+    it). Columns the registry does not carry are not reported: they score
+    0 and are flagged missing, never taken as 0. Pure rules, no I/O.
+    =========================================================================
+*/
+
+#ifndef SCORING_SOURCE_H_INCLUDED
+#define SCORING_SOURCE_H_INCLUDED
+
+#include "scoring_cohort.h"
+
+//  One enterprise as the registry's export gives it, for year Y ([0])
+//  and Y-1 ([1])
+typedef struct {
+    char code [24];
+    char region [16];
+    int stage;    //  scoring stage, -1 if not classified
+    bool active;  //  entry status active (已入库)
+    bool dishonest, abnormal;
+    char tax_grade [4];
+    int64_t invention_patents;
+    bool has_round;
+    int64_t round_fen;
+    bool high_tech, srdi, little_giant, tech_sme;
+    int64_t qualifications;  //  held in year Y
+    bool has_figures [2];
+    int64_t revenue [2], rnd [2], net_profit [2], assets [2], hitech [2],
+        cost [2], staff [2], tech_staff [2];
+} scoring_facts_t;
+
+typedef enum {
+    SCORING_SOURCE_ENTERPRISES,
+    SCORING_SOURCE_FIGURES
+} scoring_source_kind_t;
+
+//  Column positions of an export's header
+typedef struct {
+    scoring_source_kind_t kind;
+    int index [24];
+} scoring_header_t;
+
+//  Read an export's header row. -1 if a column the mapping needs is
+//  missing (its name in *missing).
+int
+    scoring_source_header (scoring_header_t *header, scoring_source_kind_t kind,
+                           const char *const *fields, size_t count,
+                           const char **missing);
+
+//  The credit code of a data row ("" if none)
+const char *
+    scoring_source_code (const scoring_header_t *header,
+                         const char *const *fields, size_t count);
+
+//  Take one data row of the export into facts (enterprises: its own row;
+//  figures: the rows of years Y and Y-1, others ignored).
+void
+    scoring_source_row (const scoring_header_t *header, int year,
+                        const char *const *fields, size_t count,
+                        scoring_facts_t *facts);
+
+//  The cohort's inputs from facts: values [i], present [i] for each of
+//  scoring_cohort_inputs (cohort).
+void
+    scoring_source_inputs (const scoring_facts_t *facts,
+                           scoring_cohort_t *cohort, int64_t *values,
+                           bool *present);
+
+//  True if the model column is one the registry gives
+bool
+    scoring_source_known (const char *column);
+
+#endif

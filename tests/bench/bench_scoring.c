@@ -1,0 +1,224 @@
+/*  =========================================================================
+    bench_scoring - a year's batch of N enterprises (default 1,000,000;
+    KEJIN_BENCH_SCORING_N sets it) end to end with 2 kejin-scoring
+    daemons, beside the pure computation and a raw COPY of the same
+    result rows, measured in the same run
+
+    - end to end: Run, then the registry's export fetched over the broker,
+      the members stored, every chunk scored and stored with its events,
+      until the batch is finished (issue 13: >= 50,000 enterprises/s)
+    - pure computation: the same members' cohorts added and scored in
+      this process (scoring_cohort), no I/O
+    - raw COPY: the stored portrait rows COPYed into an empty table of the
+      same shape (the end-to-end target is at least half its speed)
+    The registry is loaded first with `kejin demo load` (not measured).
+    =========================================================================
+*/
+
+#include "kejin.h"
+#include "kj_node.h"
+#include "kj_test.h"
+#include "scoring.pb-c.h"
+#include "scoring_cohort.h"
+
+static double
+s_seconds (int64_t since)
+{
+    return (double) (kj_mono_us () - since) / 1e6;
+}
+
+static int64_t
+s_value (kj_db_t *db, const char *sql)
+{
+    PGresult *res = kj_db_exec (db, sql, 0, NULL);
+    int64_t value = res ? atoll (PQgetvalue (res, 0, 0)) : -1;
+    if (res)
+        PQclear (res);
+    return value;
+}
+
+//  The pure computation: every stage's members added and scored
+static double
+s_pure (kj_db_t *db, const char *batch)
+{
+    kj_status_t status;
+    scoring_model_t *model = scoring_model_load ("most-2024", &status);
+    assert (model);
+    double seconds = 0;
+    for (int stage = 0; stage < SCORING_STAGES; stage++) {
+        char stage_text [8];
+        snprintf (stage_text, sizeof stage_text, "%d", stage);
+        PGresult *res = kj_db_exec (db,
+            "SELECT code, vals, present FROM member WHERE batch_id = $1 "
+            "AND stage = $2 ORDER BY ord", 2,
+            (const char *[]) { batch, stage_text });
+        assert (res);
+        int rows = PQntuples (res);
+        scoring_cohort_t *cohort = scoring_cohort_new (model);
+        size_t inputs = scoring_cohort_inputs (cohort);
+        int64_t *values = calloc ((size_t) rows * inputs + 1, sizeof *values);
+        bool *present = calloc ((size_t) rows * inputs + 1, sizeof *present);
+        for (int r = 0; r < rows; r++) {
+            const char *v = PQgetvalue (res, r, 1) + 1;
+            const char *p = PQgetvalue (res, r, 2) + 1;
+            for (size_t i = 0; i < inputs; i++) {
+                values [(size_t) r * inputs + i] = strtoll (v, NULL, 10);
+                present [(size_t) r * inputs + i] = *p == 't';
+                v += strcspn (v, ",}") + 1;
+                p += strcspn (p, ",}") + 1;
+            }
+        }
+        int64_t started = kj_mono_us ();
+        for (int r = 0; r < rows; r++)
+            scoring_cohort_add (cohort, PQgetvalue (res, r, 0),
+                                (scoring_stage_t) stage,
+                                values + (size_t) r * inputs,
+                                present + (size_t) r * inputs, &status);
+        scoring_cohort_score (cohort);
+        seconds += s_seconds (started);
+        scoring_cohort_destroy (&cohort);
+        free (values);
+        free (present);
+        PQclear (res);
+    }
+    scoring_model_destroy (&model);
+    return seconds;
+}
+
+//  The raw COPY: the stored rows into an empty table of the same shape
+static double
+s_raw_copy (kj_db_t *db)
+{
+    PGconn *conn = kj_db_conn (db);
+    PGresult *res = PQexec (conn, "CREATE TABLE portrait_raw (LIKE portrait)");
+    PQclear (res);
+    res = PQexec (conn, "COPY portrait TO STDOUT");
+    assert (PQresultStatus (res) == PGRES_COPY_OUT);
+    PQclear (res);
+    zchunk_t *data = zchunk_new (NULL, 0);
+    char *row;
+    int length;
+    while ((length = PQgetCopyData (conn, &row, 0)) > 0) {
+        zchunk_extend (data, row, (size_t) length);
+        PQfreemem (row);
+    }
+    while ((res = PQgetResult (conn)))
+        PQclear (res);
+    int64_t started = kj_mono_us ();
+    int rc = kj_db_copy (db, "COPY portrait_raw FROM STDIN",
+                         zchunk_data (data), zchunk_size (data));
+    double seconds = s_seconds (started);
+    assert (rc == 0);
+    zchunk_destroy (&data);
+    return seconds;
+}
+
+int
+main (void)
+{
+    const char *n_text = getenv ("KEJIN_BENCH_SCORING_N");
+    int n = n_text ? atoi (n_text) : 1000000;
+    double load [3];
+    getloadavg (load, 3);
+    printf ("\nbench_scoring: a batch of %d enterprises (most-2024) with 2 "
+            "kejin-scoring daemons,\nbeside the pure computation and a raw "
+            "COPY of the same rows.\n%ld cores, load average %.2f before "
+            "the run\n\n", n, sysconf (_SC_NPROCESSORS_ONLN), load [0]);
+    fflush (stdout);
+    char *dsn = kj_test_db_new ("bench_scoring");
+    kj_broker_t broker;
+    if (kj_broker_start (&broker, 0, (const char *[]) { "-s",
+                         "log/level=warn", NULL }))
+        return 1;
+    pid_t registry = kj_daemon_start ("registry", &broker, dsn,
+        (const char *[]) { "-s", "registry/relay=false", "-s",
+                           "registry/bulk_workers=2", "-s",
+                           "log/level=warn", NULL });
+    if (!kj_broker_wait_workers (broker.endpoint, "registry.bulk", 2, 30000))
+        return 1;
+    char command [1024];
+    snprintf (command, sizeof command, "%s --broker %s --timeout 600000 "
+              "demo load --enterprises %d > %s/demo.log 2>&1",
+              kj_test_bin ("kejin"), broker.endpoint, n, kj_test_tmpdir ());
+    printf ("  loading %d demo enterprises into the registry ...\n", n);
+    fflush (stdout);
+    int64_t started = kj_mono_us ();
+    if (system (command) != 0) {
+        fprintf (stderr, "bench_scoring: kejin demo load failed\n");
+        return 1;
+    }
+    printf ("  loaded in %.1f s (not part of the figures)\n",
+            s_seconds (started));
+    const char *extra [] = { "-s", "scoring/relay=false", "-s",
+                             "scoring/chunk=50000", "-s",
+                             "scoring/page=10000", "-s", "log/level=warn",
+                             NULL };
+    pid_t one = kj_daemon_start ("scoring", &broker, dsn, extra);
+    pid_t two = kj_daemon_start ("scoring", &broker, dsn, extra);
+    if (!kj_broker_wait_workers (broker.endpoint, "scoring", 4, 30000))
+        return 1;
+    kj_client_t *client = kj_client_new (broker.endpoint);
+    kj_status_t status;
+    Kj__ScoringRunRequest run = KJ__SCORING_RUN_REQUEST__INIT;
+    Kj__ScoringRunReply *started_batch = NULL;
+    started = kj_mono_us ();
+    if (kj_client_call (client, "scoring", "Run", &run.base,
+                        &kj__scoring_run_reply__descriptor,
+                        (ProtobufCMessage **) &started_batch, &status,
+                        NULL)) {
+        fprintf (stderr, "bench_scoring: Run: %s\n", status.message);
+        return 1;
+    }
+    char batch [24];
+    snprintf (batch, sizeof batch, "%" PRIu64, started_batch->batch->id);
+    Kj__ScoringProgressRequest progress = KJ__SCORING_PROGRESS_REQUEST__INIT;
+    progress.batch_id = started_batch->batch->id;
+    kj__scoring_run_reply__free_unpacked (started_batch, NULL);
+    double fetched = 0, total_seconds = 0;
+    uint64_t total = 0;
+    while (true) {
+        Kj__ScoringProgressReply *seen = NULL;
+        kj_call_opts_t opts = { .read_only = true, .timeout_ms = 30000 };
+        if (kj_client_call (client, "scoring", "Progress", &progress.base,
+                            &kj__scoring_progress_reply__descriptor,
+                            (ProtobufCMessage **) &seen, &status, &opts)) {
+            fprintf (stderr, "bench_scoring: Progress: %s\n", status.message);
+            return 1;
+        }
+        bool done = streq (seen->batch->state, "finished");
+        if (!fetched && !streq (seen->batch->state, "fetching"))
+            fetched = s_seconds (started);
+        total = seen->batch->total;
+        kj__scoring_progress_reply__free_unpacked (seen, NULL);
+        if (done)
+            break;
+        zclock_sleep (100);
+    }
+    total_seconds = s_seconds (started);
+    kj_db_t *db = kj_db_new (dsn, "scoring", 5000);
+    int64_t stored = s_value (db, "SELECT count (*) FROM portrait");
+    double pure = s_pure (db, batch);
+    double raw = s_raw_copy (db);
+    double e2e_rate = (double) total / total_seconds;
+    double raw_rate = (double) stored / raw;
+    printf ("\n  %-44s %12s  %8s  %s\n", "", "per second", "time", "target");
+    printf ("  %-44s %12.0f  %6.1f s  >= 50,000/s, >= 0.5 x raw COPY "
+            "(%.2f)\n", "end to end (fetch, compute, store; 2 daemons)",
+            e2e_rate, total_seconds, e2e_rate / raw_rate);
+    printf ("  %-44s %12.0f  %6.1f s\n", "  of which the fetch (export + "
+            "members)", (double) total / fetched, fetched);
+    printf ("  %-44s %12.0f  %6.1f s\n", "pure computation (one core)",
+            (double) total / pure, pure);
+    printf ("  %-44s %12.0f  %6.1f s  baseline\n", "raw COPY of the result "
+            "rows", raw_rate, raw);
+    printf ("  %" PRIu64 " enterprises in the batch, %" PRId64 " portraits "
+            "stored\n", total, stored);
+    kj_db_destroy (&db);
+    kj_client_destroy (&client);
+    kj_test_kill (one, SIGTERM, 10000);
+    kj_test_kill (two, SIGTERM, 10000);
+    kj_test_kill (registry, SIGTERM, 10000);
+    kj_broker_stop (&broker, SIGTERM);
+    free (dsn);
+    return 0;
+}
