@@ -1118,8 +1118,15 @@ test_byte_budget (void **state)
     assert_non_null (strstr (text, "overloaded"));
     free (text);
     zmsg_destroy (&msg);
-    s_feed_kejin (core, 0, "C2", "made-up-0", 0, true);
-    msg = s_next_sent ();
+    //  A Kejin client is refused the same way once the room left (less
+    //  than one plain request, maybe more than a small Kejin one) is gone
+    for (int i = 0; i < 10 && !msg; i++) {
+        s_feed_kejin (core, 0, "C2", "made-up-0", 0, true);
+        msg = s_next_sent ();
+        if (!msg)
+            taken++;
+    }
+    assert_non_null (msg);
     assert_int_equal (s_kejin_code (msg), KJ__CODE__RESOURCE_EXHAUSTED);
     zmsg_destroy (&msg);
     //  Existing work goes on: a worker takes a queued request, answers it
