@@ -753,6 +753,25 @@ s_listed (const char *list, const char *name)
     return false;
 }
 
+//  May a service key whose certificate lists services serve name? A listed
+//  X covers X and its sub-services X.<anything> (registry.bulk,
+//  events.writer), the names one daemon serves.
+
+static bool
+s_serves (const char *services, const char *name)
+{
+    if (s_listed (services, name))
+        return true;
+    char base [256];
+    kj_strlcpy (base, name, sizeof base);
+    for (char *dot = strrchr (base, '.'); dot; dot = strrchr (base, '.')) {
+        *dot = 0;
+        if (s_listed (services, base))
+            return true;
+    }
+    return false;
+}
+
 //  Does method only read: does it start with one of the read prefixes, the
 //  prefix followed by the end or a capital ("GetEnterprise", "Stats")?
 
@@ -1075,7 +1094,7 @@ s_worker_ready (broker_core_t *self, const char *key, zmq_msg_t *frames,
     name [size] = 0;
     //  Only a service key registers, for the services it names
     if (self->secure && (!streq (caller->role, "service")
-                         || !s_listed (caller->services, name))) {
+                         || !s_serves (caller->services, name))) {
         bool role = !streq (caller->role, "service");
         s_refused (self, role ? REFUSED_WORKER_ROLE : REFUSED_WORKER_SERVICE,
                    caller, name, NULL);
