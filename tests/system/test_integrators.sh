@@ -356,7 +356,7 @@ eventually 30 at_least "$bank2" "$(head_now)" || fail "bank-2: not live"
 kejin keys revoke bank-2 >/dev/null || fail "kejin keys revoke bank-2"
 sleep 2
 cut=$(lines "$bank2")
-kejin demo load --enterprises 20 --seed 99 >/dev/null || fail "demo load seed 99"
+kejin demo load --enterprises 100 --seed 99 >/dev/null || fail "demo load seed 99"
 eventually 120 settled || fail "events did not settle"
 sleep 2
 [ "$(lines "$bank2")" = "$cut" ] || \
