@@ -532,8 +532,10 @@ s_proxy_secure (broker_server_t *self, void *control)
             break;
         if (items [0].revents & ZMQ_POLLIN)
             break;              //  TERMINATE
-        if (s_keycache_refresh (cache, kj_mono_us ()) && self->xpub)
+        if (s_keycache_refresh (cache, kj_mono_us ()) && self->xpub) {
             s_xpub_rebind (self);
+            continue;           //  items name the XPUB that is gone
+        }
         for (int i = 0; i < BATCH && (items [1].revents & ZMQ_POLLIN)
              && (zmq_poll (items + 1, 1, 0) > 0); i++)
             s_proxy_event (self, cache);

@@ -79,8 +79,10 @@ s_socket (int type, const char *endpoint, const char *name,
     if (name) {
         zcert_t *cert = streq (name, "stranger") ? zcert_new ()
                                                  : s_secret (name);
-        assert_int_equal (kj_keys_client (sock, cert, server_key
-                                          ? server_key : s_broker_key), 0);
+        assert_int_equal (kj_keys_client (sock, cert,
+                                          server_key ? server_key
+                                                     : s_broker_key),
+                          0);
         zcert_destroy (&cert);
     }
     assert_int_equal (zsock_connect (sock, "%s", endpoint), 0);
@@ -92,9 +94,12 @@ s_socket (int type, const char *endpoint, const char *name,
 //  if no reply came within timeout_ms. claim: a caller written into the
 //  header by the client (the broker must write over it).
 
-static int
-s_call (zsock_t *client, const char *service, const char *method,
-        const char *claim, int timeout_ms, Kj__BrokerStats **stats)
+//  Send a Kejin request whose header claims to come from claim (an
+//  operator), if not NULL; returns its request id
+
+static uint64_t
+s_send_request (zsock_t *client, const char *service, const char *method,
+                const char *claim)
 {
     static uint64_t next_id = 1;
     Kj__RequestHeader header = KJ__REQUEST_HEADER__INIT;
@@ -104,15 +109,24 @@ s_call (zsock_t *client, const char *service, const char *method,
     if (claim) {
         caller.identity = (char *) claim;
         caller.role = "operator";
+        caller.city = "110000";
         header.caller = &caller;
     }
     zmsg_t *msg = zmsg_new ();
     zmsg_addstr (msg, "");
     zmsg_addstr (msg, KJ_MDPC);
     zmsg_addstr (msg, service);
-    zmsg_append (msg, (zframe_t *[]) { kj_proto_frame (&header.base, true) });
+    zmsg_append (msg, (zframe_t *[]){ kj_proto_frame (&header.base, true) });
     zmsg_addmem (msg, "", 0);
     zmsg_send (&msg, client);
+    return header.request_id;
+}
+
+static int
+s_call (zsock_t *client, const char *service, const char *method,
+        const char *claim, int timeout_ms, Kj__BrokerStats **stats)
+{
+    uint64_t request_id = s_send_request (client, service, method, claim);
     zsock_set_rcvtimeo (client, timeout_ms);
     zmsg_t *reply = zmsg_recv (client);
     if (!reply)
@@ -124,7 +138,7 @@ s_call (zsock_t *client, const char *service, const char *method,
     Kj__ReplyHeader *rh = kj_proto_reply_header (zframe_data (head),
                                                  zframe_size (head));
     assert_non_null (rh);
-    assert_int_equal (rh->request_id, header.request_id);
+    assert_int_equal (rh->request_id, request_id);
     int code = rh->status ? rh->status->code : 0;
     if (stats && code == 0) {
         zframe_t *payload = zmsg_next (reply);
@@ -144,8 +158,8 @@ s_refusals (const char *reason)
 {
     zsock_t *ops = s_socket (ZMQ_DEALER, s_broker.endpoint, "ops", NULL);
     Kj__BrokerStats *stats = NULL;
-    assert_int_equal (s_call (ops, "kejin.broker", "Stats", NULL, 3000,
-                              &stats), 0);
+    assert_int_equal (s_call (ops, "kejin.broker", "Stats", NULL, 3000, &stats),
+                      0);
     uint64_t count = 0;
     for (size_t i = 0; i < stats->n_refusals; i++)
         if (streq (stats->refusals [i]->reason, reason))
@@ -167,7 +181,8 @@ s_wait_workers (const char *service, uint32_t workers, int timeout_ms)
     while (!found) {
         Kj__BrokerStats *stats = NULL;
         assert_int_equal (s_call (ops, "kejin.broker", "Stats", NULL, 3000,
-                                  &stats), 0);
+                                  &stats),
+                          0);
         uint32_t count = 0;
         for (size_t i = 0; i < stats->n_services; i++)
             if (streq (stats->services [i]->name, service))
@@ -197,9 +212,9 @@ s_worker (const char *name, const char *service)
     zmsg_t *msg = zmsg_new ();
     zmsg_addstr (msg, "");
     zmsg_addstr (msg, KJ_MDPW);
-    zmsg_addmem (msg, &(byte) { KJ_MDPW_READY }, 1);
+    zmsg_addmem (msg, &(byte){ KJ_MDPW_READY }, 1);
     zmsg_addstr (msg, service);
-    zmsg_append (msg, (zframe_t *[]) { kj_proto_frame (&hello.base, true) });
+    zmsg_append (msg, (zframe_t *[]){ kj_proto_frame (&hello.base, true) });
     zmsg_send (&msg, worker);
     return worker;
 }
@@ -229,8 +244,10 @@ s_worker_serve (zsock_t *worker, int timeout_ms, char *identity, char *role,
             zframe_t *handle = zmsg_next (msg);
             zmsg_next (msg);
             zframe_t *head = zmsg_next (msg);
-            Kj__RequestHeader *header = kj_proto_request_header (
-                zframe_data (head), zframe_size (head));
+            Kj__RequestHeader *header = kj_proto_request_header (zframe_data (
+                                                                     head),
+                                                                 zframe_size (
+                                                                     head));
             assert_non_null (header);
             if (identity && header->caller) {
                 strcpy (identity, header->caller->identity);
@@ -242,11 +259,12 @@ s_worker_serve (zsock_t *worker, int timeout_ms, char *identity, char *role,
             zmsg_t *reply = zmsg_new ();
             zmsg_addstr (reply, "");
             zmsg_addstr (reply, KJ_MDPW);
-            zmsg_addmem (reply, &(byte) { KJ_MDPW_REPLY }, 1);
+            zmsg_addmem (reply, &(byte){ KJ_MDPW_REPLY }, 1);
             zmsg_addmem (reply, zframe_data (handle), zframe_size (handle));
             zmsg_addmem (reply, "", 0);
-            zmsg_append (reply, (zframe_t *[]) {
-                kj_proto_reply_frame (header->request_id, &ok) });
+            zmsg_append (reply,
+                         (zframe_t *[]){
+                             kj_proto_reply_frame (header->request_id, &ok) });
             zmsg_send (&reply, worker);
             kj__request_header__free_unpacked (header, NULL);
         }
@@ -262,23 +280,7 @@ s_call_served (zsock_t *client, zsock_t *worker, const char *service,
                const char *method, const char *claim, char *identity,
                char *role, char *city)
 {
-    static uint64_t next_id = 1000000;
-    Kj__RequestHeader header = KJ__REQUEST_HEADER__INIT;
-    Kj__Caller caller = KJ__CALLER__INIT;
-    header.request_id = next_id++;
-    header.method = (char *) method;
-    if (claim) {
-        caller.identity = (char *) claim;
-        caller.role = "operator";
-        caller.city = "110000";
-        header.caller = &caller;
-    }
-    zmsg_t *msg = zmsg_new ();
-    zmsg_addstr (msg, "");
-    zmsg_addstr (msg, KJ_MDPC);
-    zmsg_addstr (msg, service);
-    zmsg_append (msg, (zframe_t *[]) { kj_proto_frame (&header.base, true) });
-    zmsg_send (&msg, client);
+    s_send_request (client, service, method, claim);
     int command = s_worker_serve (worker, 3000, identity, role, city);
     if (command != KJ_MDPW_REQUEST)
         return -2;
@@ -329,18 +331,27 @@ test_refuses_to_start_without_keys (void **state)
     (void) state;
     char log [600];
     snprintf (log, sizeof log, "%s/nokeys.log", kj_test_tmpdir ());
-    const char *bare [] = { kj_test_bin ("kejin-broker"), "-s",
-                            "broker/endpoint=tcp://127.0.0.1:*", "-s",
-                            "broker/pub_endpoint=", "-s",
-                            "broker/sub_endpoint=", NULL };
+    const char *bare [] = { kj_test_bin ("kejin-broker"),
+                            "-s",
+                            "broker/endpoint=tcp://127.0.0.1:*",
+                            "-s",
+                            "broker/pub_endpoint=",
+                            "-s",
+                            "broker/sub_endpoint=",
+                            NULL };
     pid_t pid = kj_test_spawn (bare, NULL, log);
     assert_int_equal (kj_test_wait_exit (pid, 5000), 2);
 
     char keys [600];
     snprintf (keys, sizeof keys, "broker/keys=%s", s_keydir);
-    const char *nocert [] = { kj_test_bin ("kejin-broker"), "-s",
-                              "broker/endpoint=tcp://127.0.0.1:*", "-s",
-                              keys, "-s", "broker/cert=nobody", NULL };
+    const char *nocert [] = { kj_test_bin ("kejin-broker"),
+                              "-s",
+                              "broker/endpoint=tcp://127.0.0.1:*",
+                              "-s",
+                              keys,
+                              "-s",
+                              "broker/cert=nobody",
+                              NULL };
     pid = kj_test_spawn (nocert, NULL, log);
     assert_int_equal (kj_test_wait_exit (pid, 5000), 2);
 }
@@ -355,12 +366,13 @@ test_unknown_null_plain_wrong_key (void **state)
     zsock_t *stranger = s_socket (ZMQ_DEALER, s_broker.endpoint, "stranger",
                                   NULL);
     assert_int_equal (s_call (stranger, "kejin.broker", "Stats", NULL, 500,
-                              NULL), -1);
+                              NULL),
+                      -1);
     zsock_destroy (&stranger);
 
     zsock_t *null = s_socket (ZMQ_DEALER, s_broker.endpoint, NULL, NULL);
-    assert_int_equal (s_call (null, "kejin.broker", "Stats", NULL, 500,
-                              NULL), -1);
+    assert_int_equal (s_call (null, "kejin.broker", "Stats", NULL, 500, NULL),
+                      -1);
     zsock_destroy (&null);
 
     zsock_t *plain = zsock_new (ZMQ_DEALER);
@@ -368,21 +380,21 @@ test_unknown_null_plain_wrong_key (void **state)
     zsock_set_plain_username (plain, "ops");
     zsock_set_plain_password (plain, "ops");
     zsock_connect (plain, "%s", s_broker.endpoint);
-    assert_int_equal (s_call (plain, "kejin.broker", "Stats", NULL, 500,
-                              NULL), -1);
+    assert_int_equal (s_call (plain, "kejin.broker", "Stats", NULL, 500, NULL),
+                      -1);
     zsock_destroy (&plain);
 
     zcert_t *other = zcert_new ();
     zsock_t *wrong = s_socket (ZMQ_DEALER, s_broker.endpoint, "ops",
                                zcert_public_txt (other));
-    assert_int_equal (s_call (wrong, "kejin.broker", "Stats", NULL, 500,
-                              NULL), -1);
+    assert_int_equal (s_call (wrong, "kejin.broker", "Stats", NULL, 500, NULL),
+                      -1);
     zsock_destroy (&wrong);
     zcert_destroy (&other);
 
     zsock_t *ops = s_socket (ZMQ_DEALER, s_broker.endpoint, "ops", NULL);
-    assert_int_equal (s_call (ops, "kejin.broker", "Stats", NULL, 3000,
-                              NULL), 0);
+    assert_int_equal (s_call (ops, "kejin.broker", "Stats", NULL, 3000, NULL),
+                      0);
     zsock_destroy (&ops);
 }
 
@@ -427,29 +439,32 @@ test_rights_and_stamp (void **state)
     int refused = 0;
     for (int i = 0; i < 100; i++)
         refused += s_call (bank, "echo", "SetStatus", "ops", 3000, NULL)
-                   == KJ__CODE__PERMISSION_DENIED;
+                == KJ__CODE__PERMISSION_DENIED;
     assert_int_equal (refused, 100);
-    assert_int_equal (s_call (ops, "events.writer", "Append", NULL, 3000,
-                              NULL), KJ__CODE__PERMISSION_DENIED);
+    assert_int_equal (s_call (ops, "events.writer", "Append", NULL, 3000, NULL),
+                      KJ__CODE__PERMISSION_DENIED);
     assert_int_equal (s_call (bank, "events.writer", "Append", NULL, 3000,
-                              NULL), KJ__CODE__PERMISSION_DENIED);
+                              NULL),
+                      KJ__CODE__PERMISSION_DENIED);
     assert_int_equal (s_refusals ("method_role"), before + 102);
 
     char identity [64] = "", role [16] = "", city [16] = "";
     assert_int_equal (s_call_served (bank, worker, "echo", "GetEcho", "ops",
-                                     identity, role, city), 0);
+                                     identity, role, city),
+                      0);
     assert_string_equal (identity, "bank");
     assert_string_equal (role, "integrator");
     assert_string_equal (city, "210300");
-    assert_int_equal (s_call_served (ops, worker, "echo", "SetStatus",
-                                     "bank", identity, role, city), 0);
+    assert_int_equal (s_call_served (ops, worker, "echo", "SetStatus", "bank",
+                                     identity, role, city),
+                      0);
     assert_string_equal (identity, "ops");
     assert_string_equal (role, "operator");
     //  A service key may Append
-    zsock_t *svc = s_socket (ZMQ_DEALER, s_broker.endpoint, "svc-other",
-                             NULL);
+    zsock_t *svc = s_socket (ZMQ_DEALER, s_broker.endpoint, "svc-other", NULL);
     assert_int_equal (s_call_served (svc, writer, "events.writer", "Append",
-                                     NULL, identity, role, city), 0);
+                                     NULL, identity, role, city),
+                      0);
     assert_string_equal (identity, "svc-other");
     zsock_destroy (&svc);
     zsock_destroy (&bank);
@@ -515,14 +530,14 @@ test_revocation_while_connected (void **state)
     (void) state;
     s_issue ("bank-2", "integrator", "210300", "", "registry.");
     s_issue ("svc-2", "service", "210100", "echo2", "");
-    zsock_t *client = s_socket (ZMQ_DEALER, s_broker.endpoint, "bank-2",
-                                NULL);
+    zsock_t *client = s_socket (ZMQ_DEALER, s_broker.endpoint, "bank-2", NULL);
     zsock_t *worker = s_worker ("svc-2", "echo2");
     zsock_t *pub = s_socket (ZMQ_PUB, s_broker.sub, "events", NULL);
     zsock_t *sub = s_socket (ZMQ_SUB, s_broker.pub, "bank-2", NULL);
     zsock_set_subscribe (sub, "registry.");
     assert_int_equal (s_call (client, "kejin.broker", "Stats", NULL, 3000,
-                              NULL), 0);
+                              NULL),
+                      0);
     assert_true (s_wait_workers ("echo2", 1, 3000));
     assert_true (s_receives (sub, pub, "registry.a", 5000));
 
@@ -531,7 +546,7 @@ test_revocation_while_connected (void **state)
     int64_t start = kj_mono_us ();
     int code = 0;
     while (code != KJ__CODE__UNAUTHENTICATED
-       &&  kj_mono_us () - start < 3000000) {
+           && kj_mono_us () - start < 3000000) {
         code = s_call (client, "kejin.broker", "Stats", NULL, 1000, NULL);
         if (code != KJ__CODE__UNAUTHENTICATED)
             zclock_sleep (100);
@@ -543,7 +558,7 @@ test_revocation_while_connected (void **state)
         zmsg_t *beat = zmsg_new ();
         zmsg_addstr (beat, "");
         zmsg_addstr (beat, KJ_MDPW);
-        zmsg_addmem (beat, &(byte) { KJ_MDPW_HEARTBEAT }, 1);
+        zmsg_addmem (beat, &(byte){ KJ_MDPW_HEARTBEAT }, 1);
         zmsg_send (&beat, worker);
         command = s_worker_serve (worker, 1000, NULL, NULL, NULL);
     }
