@@ -573,6 +573,36 @@ test_revocation_while_connected (void **state)
     zsock_destroy (&client);
 }
 
+//  A kj_client without a key gets no connection; its call gives up after
+//  its timeout instead of blocking in the send for ever (it did: with the
+//  handshake refused there is no pipe to queue the request in)
+
+static void
+test_client_without_key_gives_up (void **state)
+{
+    (void) state;
+    unsetenv ("KEJIN_NODE_KEYS");
+    kj_client_t *client = kj_client_new (s_broker.endpoint);
+    assert_non_null (client);
+    zclock_sleep (200);
+    Kj__BrokerStatsRequest request = KJ__BROKER_STATS_REQUEST__INIT;
+    Kj__BrokerStats *stats = NULL;
+    kj_status_t status;
+    kj_call_opts_t opts = { .read_only = true,
+                            .timeout_ms = 300,
+                            .retries = -1 };
+    int64_t start = kj_mono_us ();
+    assert_int_not_equal (kj_client_call (client, "kejin.broker", "Stats",
+                                          &request.base,
+                                          &kj__broker_stats__descriptor,
+                                          (ProtobufCMessage **) &stats, &status,
+                                          &opts),
+                          0);
+    assert_true (kj_mono_us () - start < 3000000);
+    assert_int_equal (status.code, KJ__CODE__UNAVAILABLE);
+    kj_client_destroy (&client);
+}
+
 int
 main (void)
 {
@@ -583,6 +613,7 @@ main (void)
         cmocka_unit_test (test_rights_and_stamp),
         cmocka_unit_test (test_topics_and_publishers),
         cmocka_unit_test (test_revocation_while_connected),
+        cmocka_unit_test (test_client_without_key_gives_up),
     };
     return cmocka_run_group_tests (tests, setup, teardown);
 }
