@@ -574,8 +574,9 @@ test_revocation_while_connected (void **state)
 }
 
 //  A kj_client without a key gets no connection; its call gives up after
-//  its timeout instead of blocking in the send for ever (it did: with the
-//  handshake refused there is no pipe to queue the request in)
+//  its timeout instead of blocking in the send (with the handshake
+//  refused there may be no pipe to queue the request in: bin/kejin status
+//  hung for good in test_node.sh before kj_client set a send timeout)
 
 static void
 test_client_without_key_gives_up (void **state)
@@ -599,7 +600,10 @@ test_client_without_key_gives_up (void **state)
                                           &opts),
                           0);
     assert_true (kj_mono_us () - start < 3000000);
-    assert_int_equal (status.code, KJ__CODE__UNAVAILABLE);
+    //  UNAVAILABLE when the send found no connection, DEADLINE_EXCEEDED
+    //  when a reconnection attempt took it: no answer either way
+    assert_true (status.code == KJ__CODE__UNAVAILABLE
+                 || status.code == KJ__CODE__DEADLINE_EXCEEDED);
     kj_client_destroy (&client);
 }
 
