@@ -31,6 +31,8 @@ s_connect (const char *endpoint)
     zsock_set_maxmsgsize (sock, KJ_MAX_MSG_SIZE);
     zsock_set_sndhwm (sock, 100000);
     zsock_set_rcvhwm (sock, 100000);
+    //  With the node's keys: the process's own, the CLI's "operator"
+    kj_keys_client_env (sock, "operator");
     if (zsock_connect (sock, "%s", endpoint)) {
         kj_error ("client.connect_failed", "endpoint=%s reason=\"%s\"",
                   endpoint, zmq_strerror (zmq_errno ()));
@@ -125,6 +127,9 @@ s_send (kj_client_t *self, uint64_t request_id, const char *service,
     zmsg_addstr (msg, service);
     zmsg_append (msg, &(zframe_t *) { kj_proto_frame (&header.base, true) });
     zmsg_append (msg, &(zframe_t *) { kj_proto_frame (request, false) });
+    //  A broker that refused our handshake (no key, or the wrong one)
+    //  leaves no pipe to queue in: give up after the call's timeout
+    zsock_set_sndtimeo (self->sock, timeout_ms > 0 ? timeout_ms : -1);
     if (zmsg_send (&msg, self->sock) == 0)
         return 0;
     //  zmsg_send keeps the message when it fails

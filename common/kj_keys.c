@@ -385,6 +385,36 @@ kj_keys_client (zsock_t *sock, zcert_t *cert, const char *server_key)
     return 0;
 }
 
+int
+kj_keys_client_env (zsock_t *sock, const char *default_name)
+{
+    const char *dir = getenv ("KEJIN_NODE_KEYS");
+    if (!dir || !*dir)
+        return 1;
+    const char *name = getenv ("KEJIN_KEY");
+    if (!name || !*name)
+        name = default_name;
+    const char *server = getenv ("KEJIN_BROKER_KEY");
+    if (!server || !*server)
+        server = "broker";
+    kj_keys_t *keys = kj_keys_new (dir);
+    zcert_t *cert = keys ? kj_keys_secret (keys, name) : NULL;
+    kj_key_info_t info;
+    int rc = -1;
+    if (!cert)
+        kj_error ("keys.no_secret", "keys=%s name=%s reason=\"no secret key "
+                  "of that name in secret/ (KEJIN_KEY names it)\"", dir, name);
+    else
+    if (kj_keys_find (keys, server, &info))
+        kj_error ("keys.no_server_key", "keys=%s name=%s reason=\"no public "
+                  "key of the broker of that name in public/\"", dir, server);
+    else
+        rc = kj_keys_client (sock, cert, info.key);
+    zcert_destroy (&cert);
+    kj_keys_destroy (&keys);
+    return rc;
+}
+
 //  --------------------------------------------------------------------------
 //  The ZAP handler (RFC 27): one REP socket on ZAP_ENDPOINT
 

@@ -98,6 +98,15 @@ int
 int
     kj_keys_client (zsock_t *sock, zcert_t *cert, const char *server_key);
 
+//  Make sock a CURVE client with the node's keys, if the environment names
+//  them: KEJIN_NODE_KEYS is the key directory, KEJIN_KEY the name of this
+//  process's key in its secret/ (else default_name), KEJIN_BROKER_KEY the
+//  name of the server's public key in public/ (else "broker"). Call before
+//  connect. 0 when applied, 1 when KEJIN_NODE_KEYS is unset or empty (an
+//  open node: nothing done), -1 (logged) when a key is missing.
+int
+    kj_keys_client_env (zsock_t *sock, const char *default_name);
+
 //  The ZAP handler over the key directory dir: an actor, one per process,
 //  started before any server socket binds. Lets in CURVE clients whose key
 //  is in public/ (reloaded when the folder changes), with their name as

@@ -141,6 +141,8 @@ kj_subscriber_new (const kj_subscriber_config_t *config)
         zsock_set_subscribe (self->sub, "");
     for (size_t i = 0; i < self->n_prefixes; i++)
         zsock_set_subscribe (self->sub, self->prefixes [i]);
+    //  With the node's keys, the same key as the process's requests
+    kj_keys_client_env (self->sub, "operator");
     self->client = kj_client_new (config->broker);
     if (zsock_connect (self->sub, "%s", config->pub_endpoint)
     ||  !self->client) {

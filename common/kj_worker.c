@@ -158,6 +158,17 @@ kj_call_header (kj_call_t *call)
     return call->header;
 }
 
+//  --------------------------------------------------------------------------
+//  The caller the broker stamped, or an empty one
+
+const Kj__Caller *
+kj_call_caller (kj_call_t *call)
+{
+    static const Kj__Caller nobody = KJ__CALLER__INIT;
+    return call->header && call->header->caller ? call->header->caller
+                                                : &nobody;
+}
+
 const char *
 kj_call_instance (kj_call_t *call)
 {
@@ -227,6 +238,12 @@ s_connect (kj_worker_t *self)
     zsock_set_maxmsgsize (self->sock, KJ_MAX_MSG_SIZE);
     zsock_set_sndhwm (self->sock, 100000);
     zsock_set_rcvhwm (self->sock, 100000);
+    //  With the node's keys: the daemon's service key (KEJIN_KEY, else
+    //  named as the service up to its first '.': events.writer -> events)
+    char name [64];
+    kj_strlcpy (name, self->config.service, sizeof name);
+    name [strcspn (name, ".")] = 0;
+    kj_keys_client_env (self->sock, name);
     if (zsock_connect (self->sock, "%s", self->config.endpoint)) {
         kj_error ("worker.connect_failed", "endpoint=%s reason=\"%s\"",
                   self->config.endpoint, zmq_strerror (zmq_errno ()));

@@ -115,6 +115,14 @@ kj_db_t *
 const Kj__RequestHeader *
     kj_call_header (kj_call_t *call);
 
+//  Who called, as the broker vouches for it: on a node with keys the
+//  broker writes the caller's key name, role and city into the header of
+//  every request to a Kejin worker, over whatever the client put there, so
+//  this is never taken from the payload. Empty strings on an open node;
+//  never NULL.
+const Kj__Caller *
+    kj_call_caller (kj_call_t *call);
+
 const char *
     kj_call_instance (kj_call_t *call);
 

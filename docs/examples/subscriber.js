@@ -7,7 +7,14 @@
 //
 //      cd docs/examples && npm ci --ignore-scripts
 //      node subscriber.js --broker "$KEJIN_NODE_BROKER" \
-//          --pub "$KEJIN_NODE_PUB" --offset-file my.offset --topic registry.
+//          --pub "$KEJIN_NODE_PUB" --key bank-1.key_secret \
+//          --server-key broker.key --offset-file my.offset --topic registry.
+//
+//  A node runs CURVE: --key is the secret certificate the node's operator
+//  issued you (`kejin keys new bank-1 --role integrator --topics
+//  registry.`), --server-key the broker's public certificate
+//  (run/keys/public/broker.key). Both are zcert text files; readCert below
+//  takes the Z85 keys out of them.
 //
 //  It follows the rules of docs/integrators.md, as common/kj_subscriber.c
 //  and subscriber.py do: replay from the stored offset until caught up,
@@ -71,10 +78,25 @@ async function receive(sock, timeoutMs) {
     }
 }
 
+//  CURVE options of every socket: empty on a node without keys, else our
+//  key and the broker's (main fills them from --key and --server-key)
+const CURVE = {};
+
+//  The Z85 public and secret keys of a zcert file (ZPL text:
+//  curve / public-key = "...", secret-key = "...")
+function readCert(path) {
+    const text = fs.readFileSync(path, "utf8");
+    const get = (name) => {
+        const m = text.match(new RegExp(`^\\s*${name}\\s*=\\s*"(.{40})"`, "m"));
+        return m ? m[1] : null;
+    };
+    return { publicKey: get("public-key"), secretKey: get("secret-key") };
+}
+
 //  A minimal MDP/0.1 client with Kejin bodies (docs/protocol.md)
 class Client {
     constructor(endpoint, timeoutMs = 3000) {
-        this.sock = new zmq.Dealer({ linger: 0 });
+        this.sock = new zmq.Dealer({ linger: 0, ...CURVE });
         this.sock.connect(endpoint);
         this.timeoutMs = timeoutMs;
         this.nextId = 1 + Math.floor(Math.random() * 2 ** 40);
@@ -150,7 +172,7 @@ class Subscriber {
         this.client = client;
         this.pubEndpoint = pub;
         this.sub = new zmq.Subscriber({ receiveHighWaterMark: 100000,
-                                        linger: 0 });
+                                        linger: 0, ...CURVE });
         this.sub.subscribe("$batch");
         for (const prefix of prefixes.length ? prefixes : [""])
             this.sub.subscribe(prefix);
@@ -358,8 +380,13 @@ function parseArgs(argv) {
                    pub: process.env.KEJIN_NODE_PUB || "tcp://127.0.0.1:5557",
                    from: null, since: null, topics: [], offsetFile: null,
                    out: null, count: 0, seconds: 0, drop: 0, decode: false,
-                   schemas: null };
-    const usage = "usage: subscriber.js [--broker EP] [--pub EP] [--from N | "
+                   schemas: null, key: process.env.KEJIN_KEY_FILE || null,
+                   serverKey: process.env.KEJIN_SERVER_KEY_FILE
+                       || (process.env.KEJIN_NODE_KEYS
+                           ? `${process.env.KEJIN_NODE_KEYS}/public/broker.key`
+                           : null) };
+    const usage = "usage: subscriber.js [--broker EP] [--pub EP] [--key FILE "
+        + "--server-key FILE] [--from N | "
         + "--since TIME] [--topic PREFIX]... [--offset-file PATH] [--out FILE] "
         + "[--decode] [--schemas FILE] [--count N] [--seconds S]";
     for (let i = 2; i < argv.length; i++) {
@@ -375,6 +402,8 @@ function parseArgs(argv) {
         switch (arg) {
             case "--broker": args.broker = need(); break;
             case "--pub": args.pub = need(); break;
+            case "--key": args.key = need(); break;
+            case "--server-key": args.serverKey = need(); break;
             case "--from": args.from = Number(need()); break;
             case "--since": args.since = need(); break;
             case "--topic": args.topics.push(need()); break;
@@ -411,6 +440,20 @@ function parseSince(text) {
 
 async function main() {
     const args = parseArgs(process.argv);
+    if (args.key) {
+        if (!args.serverKey) {
+            console.error("--key needs --server-key, the broker's public certificate");
+            process.exit(2);
+        }
+        const ours = readCert(args.key), theirs = readCert(args.serverKey);
+        if (!ours.secretKey) {
+            console.error(`${args.key} holds no secret key: --key is the secret certificate (NAME.key_secret)`);
+            process.exit(2);
+        }
+        CURVE.curvePublicKey = ours.publicKey;
+        CURVE.curveSecretKey = ours.secretKey;
+        CURVE.curveServerKey = theirs.publicKey;
+    }
     const client = new Client(args.broker);
     let stopping = false;
     process.on("SIGTERM", () => { stopping = true; });

@@ -8,7 +8,13 @@ Needs pyzmq, protobuf, and Python modules generated from Kejin's proto/
     mkdir -p py && protoc --python_out=py -Iproto proto/*.proto
     source run/node.env         # KEJIN_NODE_BROKER, KEJIN_NODE_PUB
     PYTHONPATH=py python3 docs/examples/subscriber.py \
+        --key bank-1.key_secret --server-key broker.key \
         --offset-file my.offset --out events.txt --topic registry.
+
+A node runs CURVE: --key is the secret certificate the node's operator
+issued you (`kejin keys new bank-1 --role integrator --topics registry.`),
+--server-key the broker's public certificate (run/keys/public/broker.key);
+pyzmq reads both with zmq.auth.load_certificate.
 
 It does what common/kj_subscriber.c does: replay from a stored offset until
 caught up, then follow the live stream, holding each batch's events until
@@ -37,6 +43,7 @@ import sys
 import time
 
 import zmq
+import zmq.auth
 
 import common_pb2
 import events_pb2
@@ -56,12 +63,32 @@ class Stop(Exception):
     """The callback asked to stop (the event it got counts as delivered)."""
 
 
+#  (secret certificate file, the broker's public certificate file), or None
+#  on a node without keys
+KEYS = None
+
+
+def use_keys(sock):
+    """Make sock a CURVE client with our key, of the broker's, if we have
+    them. Call before connect."""
+    if KEYS:
+        public, secret = zmq.auth.load_certificate(KEYS[0])
+        server, _ = zmq.auth.load_certificate(KEYS[1])
+        if not secret:
+            raise SystemExit("%s holds no secret key: --key is the secret "
+                             "certificate (NAME.key_secret)" % KEYS[0])
+        sock.curve_publickey = public
+        sock.curve_secretkey = secret
+        sock.curve_serverkey = server
+
+
 class Client:
     """A minimal MDP/0.1 client with Kejin bodies (see docs/integrators.md)."""
 
     def __init__(self, ctx, endpoint, timeout_ms=3000):
         self.sock = ctx.socket(zmq.DEALER)
         self.sock.linger = 0
+        use_keys(self.sock)
         self.sock.connect(endpoint)
         self.timeout_ms = timeout_ms
         self.next_id = random.randint(1, 1 << 40)
@@ -111,6 +138,7 @@ class Subscriber:
         self.sub.setsockopt(zmq.SUBSCRIBE, b"$batch")
         for prefix in prefixes or [""]:
             self.sub.setsockopt(zmq.SUBSCRIBE, prefix.encode())
+        use_keys(self.sub)
         self.sub.connect(pub)
         self.prefixes = prefixes
         self.start = start          # first offset wanted; 0: the oldest held
@@ -316,6 +344,15 @@ def main():
     parser.add_argument("--pub", default=os.environ.get(
         "KEJIN_NODE_PUB", "tcp://127.0.0.1:5557"),
         help="the node's pub endpoint, the broker's XPUB (KEJIN_NODE_PUB)")
+    keys_dir = os.environ.get("KEJIN_NODE_KEYS", "")
+    parser.add_argument("--key", default=os.environ.get("KEJIN_KEY_FILE"),
+                        help="your secret certificate (KEJIN_KEY_FILE); "
+                             "none: connect without a key")
+    parser.add_argument("--server-key", default=os.environ.get(
+        "KEJIN_SERVER_KEY_FILE",
+        keys_dir and os.path.join(keys_dir, "public", "broker.key")),
+        help="the broker's public certificate (KEJIN_SERVER_KEY_FILE, "
+             "else $KEJIN_NODE_KEYS/public/broker.key)")
     start = parser.add_mutually_exclusive_group()
     start.add_argument("--from", dest="start", type=int, default=None,
                        help="first offset (0: the oldest held); default: "
@@ -339,6 +376,12 @@ def main():
     parser.add_argument("--drop", type=int, default=0,
                         help="tests: drop this many per mille of live messages")
     args = parser.parse_args()
+    if args.key:
+        if not args.server_key:
+            parser.error("--key needs --server-key, the broker's public "
+                         "certificate")
+        global KEYS
+        KEYS = (args.key, args.server_key)
     if args.start is not None and args.start < 0:
         parser.error("--from: %d is not an offset (0, 1, 2, ...)" % args.start)
 

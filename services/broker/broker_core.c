@@ -10,11 +10,19 @@
     credit left (least recently used first). A request goes out as soon as
     both are non-empty; it waits in the queue, bounded, until its deadline
     otherwise.
+
+    With rights on (broker_core_set_rights), every message comes with the
+    caller its CURVE key proves: only service keys register workers, for
+    the services their certificate names; each method is open to the roles
+    the rules give it; a revoked key is refused and its workers dropped;
+    and every request to a Kejin worker carries the caller in its header,
+    written here over whatever the client put there.
     =========================================================================
 */
 
 #include "kejin.h"
 #include "broker_core.h"
+#include <stdatomic.h>
 
 
 #define MAX_KEY 512             //  hex of a routing id (up to 255 bytes)
@@ -25,6 +33,24 @@ typedef struct _service_t service_t;
 typedef struct _worker_t worker_t;
 typedef struct _client_t client_t;
 typedef struct _request_t request_t;
+
+//  One rule of broker/rights: SERVICE/METHOD=ROLE,ROLE
+typedef struct {
+    char service [256];
+    char method [64];           //  or "*"
+    char roles [64];
+} rule_t;
+
+//  Why the broker refused a caller, counted in Stats
+static const char *s_reasons [] = {
+    "unauthenticated", "revoked", "worker_role", "worker_service",
+    "method_role", "topic", "publisher"
+};
+#define REFUSAL_REASONS 7
+enum {
+    REFUSED_UNAUTHENTICATED, REFUSED_REVOKED, REFUSED_WORKER_ROLE,
+    REFUSED_WORKER_SERVICE, REFUSED_METHOD_ROLE, REFUSED_TOPIC
+};
 
 struct _request_t {
     uint32_t slot;              //  index in the slot table
@@ -43,6 +69,8 @@ struct _request_t {
     size_t bytes;               //  of the body
     size_t cost;                //  charged to the broker's byte budget
     request_t *prev, *next;     //  in the service queue or the worker's list
+    bool has_stamp;             //  stamped holds the header with the caller
+    zmq_msg_t stamped;          //  body [0] as Kejin workers get it
     int nbody;                  //  body frames, kept while retry is possible
     zmq_msg_t body [];
 };
@@ -112,6 +140,12 @@ struct _broker_core_t {
     uint64_t malformed;
     uint64_t dropped;
     Kj__BrokerStats *info;
+    bool secure;                //  rights on: every message needs a caller
+    bool insecure;              //  CURVE off, said in Stats
+    rule_t *rules;              //  broker/rights, in order
+    size_t nrules;
+    char *read_methods;         //  method name prefixes that only read
+    atomic_uint_fast64_t refusals [REFUSAL_REASONS];
 };
 
 //  --------------------------------------------------------------------------
@@ -383,6 +417,8 @@ s_request_destroy (broker_core_t *self, request_t **request_p)
     zmq_msg_close (&request->client_id);
     zmq_msg_close (&request->service_frame);
     s_close_frames (request->body, request->nbody);
+    if (request->has_stamp)
+        zmq_msg_close (&request->stamped);
     self->slots [request->slot] = NULL;
     self->generations [request->slot]++;
     self->free_slots [self->nfree++] = request->slot;
@@ -591,7 +627,9 @@ s_dispatch (broker_core_t *self, service_t *service, int64_t now)
         zmq_msg_init (&frames [5]);
         for (int i = 0; i < request->nbody; i++) {
             zmq_msg_init (&frames [6 + i]);
-            zmq_msg_copy (&frames [6 + i], &request->body [i]);
+            zmq_msg_copy (&frames [6 + i],
+                          i == 0 && request->has_stamp && worker->kejin
+                          ? &request->stamped : &request->body [i]);
         }
         int rc = s_send (self, frames, count);
         if (rc) {
@@ -608,6 +646,9 @@ s_dispatch (broker_core_t *self, service_t *service, int64_t now)
         if (!request->retry_safe) {
             s_close_frames (request->body, request->nbody);
             request->nbody = 0;
+            if (request->has_stamp)
+                zmq_msg_close (&request->stamped);
+            request->has_stamp = false;
         }
         s_hold (worker, request);
         if (worker->in_flight < worker->credit)
@@ -692,12 +733,135 @@ s_handle_kejin (broker_core_t *self, zmq_msg_t *frames, int count,
 }
 
 //  --------------------------------------------------------------------------
+//  Rights: is name in a comma-separated list (or is the list "*")?
+
+static bool
+s_listed (const char *list, const char *name)
+{
+    if (!list || !name || !*name)
+        return false;
+    if (streq (list, "*"))
+        return true;
+    size_t size = strlen (name);
+    for (const char *item = list; item && *item; ) {
+        const char *end = strchr (item, ',');
+        size_t length = end ? (size_t) (end - item) : strlen (item);
+        if (length == size && memcmp (item, name, size) == 0)
+            return true;
+        item = end ? end + 1 : NULL;
+    }
+    return false;
+}
+
+//  May a service key whose certificate lists services serve name? A listed
+//  X covers X and its sub-services X.<anything> (registry.bulk,
+//  events.writer), the names one daemon serves.
+
+static bool
+s_serves (const char *services, const char *name)
+{
+    if (s_listed (services, name))
+        return true;
+    char base [256];
+    kj_strlcpy (base, name, sizeof base);
+    for (char *dot = strrchr (base, '.'); dot; dot = strrchr (base, '.')) {
+        *dot = 0;
+        if (s_listed (services, base))
+            return true;
+    }
+    return false;
+}
+
+//  Does method only read: does it start with one of the read prefixes, the
+//  prefix followed by the end or a capital ("GetEnterprise", "Stats")?
+
+static bool
+s_is_read (broker_core_t *self, const char *method)
+{
+    for (const char *item = self->read_methods; method && *method
+         && item && *item; ) {
+        const char *end = strchr (item, ',');
+        size_t length = end ? (size_t) (end - item) : strlen (item);
+        if (length && strncmp (method, item, length) == 0
+        &&  (method [length] == 0
+             || (method [length] >= 'A' && method [length] <= 'Z')))
+            return true;
+        item = end ? end + 1 : NULL;
+    }
+    return false;
+}
+
+//  May caller call method of service? *allowed says which roles may.
+
+static bool
+s_may_call (broker_core_t *self, const broker_caller_t *caller,
+            const char *service, const char *method, const char **allowed)
+{
+    for (size_t i = 0; i < self->nrules; i++) {
+        rule_t *rule = &self->rules [i];
+        if (streq (rule->service, service)
+        &&  (streq (rule->method, "*") || streq (rule->method, method))) {
+            *allowed = rule->roles;
+            return s_listed (rule->roles, caller->role);
+        }
+    }
+    if (s_is_read (self, method)) {
+        *allowed = "service,operator,integrator,peer";
+        return true;
+    }
+    *allowed = "service,operator";
+    return s_listed (*allowed, caller->role);
+}
+
+//  Count and log a refusal; the log says the first 100 of each reason,
+//  then one in 1000, so that a flood of refusals cannot flood the log.
+
+static void
+s_refused (broker_core_t *self, int reason, const broker_caller_t *caller,
+           const char *service, const char *method)
+{
+    uint64_t count = atomic_fetch_add (&self->refusals [reason], 1) + 1;
+    if (count <= 100 || count % 1000 == 0)
+        kj_warn ("broker.refused", "reason=%s key=%s role=%s service=%s "
+                 "method=%s count=%" PRIu64, s_reasons [reason],
+                 caller && caller->name ? caller->name : "",
+                 caller && caller->role ? caller->role : "", service,
+                 method ? method : "", count);
+}
+
+//  body [0] as Kejin workers get it: the client's header with the caller
+//  the broker vouches for in place of whatever the client wrote.
+
+static void
+s_stamp (broker_core_t *self, request_t *request, Kj__RequestHeader *header,
+         const broker_caller_t *caller)
+{
+    Kj__Caller stamp = KJ__CALLER__INIT;
+    if (caller) {
+        stamp.identity = (char *) (caller->name ? caller->name : "");
+        stamp.role = (char *) (caller->role ? caller->role : "");
+        stamp.city = (char *) (caller->city ? caller->city : "");
+    }
+    Kj__Caller *theirs = header->caller;
+    header->caller = &stamp;
+    size_t size = kj__request_header__get_packed_size (header);
+    zmq_msg_init_size (&request->stamped, KJ_MAGIC_SIZE + size);
+    byte *data = (byte *) zmq_msg_data (&request->stamped);
+    memcpy (data, KJ_MAGIC, KJ_MAGIC_SIZE);
+    kj__request_header__pack (header, data + KJ_MAGIC_SIZE);
+    header->caller = theirs;
+    request->has_stamp = true;
+    request->cost += KJ_MAGIC_SIZE + size;
+    self->bytes += KJ_MAGIC_SIZE + size;
+}
+
+//  --------------------------------------------------------------------------
 //  A client request: [client] [] [MDPC01] [service] [body]... `cut` says
 //  the receiver dropped frames past `count`. Every refusal names the bound.
 
 static void
 s_client_message (broker_core_t *self, zmq_msg_t *frames, int count,
-                  bool cut, int64_t now)
+                  bool cut, const broker_caller_t *caller, int64_t now)
 {
     if (count < 4) {
         self->malformed++;
@@ -727,6 +891,26 @@ s_client_message (broker_core_t *self, zmq_msg_t *frames, int count,
         s_refuse (self, frames, count, header, KJ__CODE__OUT_OF_RANGE, NULL,
                   "413", "the request to '%s' has more than %d body frames, "
                   "the most the broker carries", name, BROKER_MAX_BODY);
+        goto done;
+    }
+    const char *method = header ? header->method : "";
+    if (self->secure && (!caller || caller->revoked)) {
+        s_refused (self, caller ? REFUSED_REVOKED : REFUSED_UNAUTHENTICATED,
+                   caller, name, method);
+        s_refuse (self, frames, count, header, KJ__CODE__UNAUTHENTICATED,
+                  NULL, "401", caller ? "the key %s was revoked; ask the "
+                  "node's operator for a new one" : "this broker takes "
+                  "only CURVE keys it issued%s", caller ? caller->name : "");
+        goto done;
+    }
+    const char *allowed = NULL;
+    if (self->secure && strncmp (name, "mmi.", 4)
+    &&  !s_may_call (self, caller, name, method, &allowed)) {
+        s_refused (self, REFUSED_METHOD_ROLE, caller, name, method);
+        s_refuse (self, frames, count, header, KJ__CODE__PERMISSION_DENIED,
+                  "method", "403", "the key %s (role %s) may not call %s%s%s;"
+                  " only %s keys may", caller->name, caller->role, name,
+                  *method ? " " : "", *method ? method : "", allowed);
         goto done;
     }
     if (strncmp (name, "mmi.", 4) == 0) {
@@ -809,6 +993,10 @@ s_client_message (broker_core_t *self, zmq_msg_t *frames, int count,
     //  Any 32-bit timeout_ms is taken, capped to max_wait_ms
     int64_t wait_ms = self->limits.default_wait_ms;
     if (header) {
+        //  On an insecure node the broker vouches for nobody: the caller
+        //  the client wrote goes through as written (development only)
+        if (caller)
+            s_stamp (self, request, header, caller);
         request->kejin = true;
         request->request_id = header->request_id;
         request->retry_safe = header->retry_safe;
@@ -893,7 +1081,7 @@ s_worker_reply (broker_core_t *self, worker_t *worker, zmq_msg_t *frames,
 
 static void
 s_worker_ready (broker_core_t *self, const char *key, zmq_msg_t *frames,
-                int count, int64_t now)
+                int count, const broker_caller_t *caller, int64_t now)
 {
     size_t size = count > 4 ? zmq_msg_size (&frames [4]) : 0;
     char name [256];
@@ -906,6 +1094,16 @@ s_worker_ready (broker_core_t *self, const char *key, zmq_msg_t *frames,
     }
     memcpy (name, zmq_msg_data (&frames [4]), size);
     name [size] = 0;
+    //  Only a service key registers, for the services it names
+    if (self->secure && (!streq (caller->role, "service")
+                         || !s_serves (caller->services, name))) {
+        bool role = !streq (caller->role, "service");
+        s_refused (self, role ? REFUSED_WORKER_ROLE : REFUSED_WORKER_SERVICE,
+                   caller, name, NULL);
+        s_send_command (self, &frames [0], KJ_MDPW_DISCONNECT);
+        s_close_frames (frames, count);
+        return;
+    }
     //  Names the broker answers itself cannot have workers
     service_t *service = NULL;
     if (strncmp (name, "mmi.", 4) && strncmp (name, "kejin.", 6))
@@ -963,7 +1161,7 @@ s_worker_ready (broker_core_t *self, const char *key, zmq_msg_t *frames,
 
 static void
 s_worker_message (broker_core_t *self, zmq_msg_t *frames, int count,
-                  bool cut, int64_t now)
+                  bool cut, const broker_caller_t *caller, int64_t now)
 {
     if (count < 4 || zmq_msg_size (&frames [3]) != 1) {
         self->malformed++;
@@ -976,7 +1174,17 @@ s_worker_message (broker_core_t *self, zmq_msg_t *frames, int count,
     worker_t *worker = (worker_t *) zhashx_lookup (self->workers, key);
     if (worker)
         worker->last_seen_us = now;
-
+    //  A key revoked while connected: its workers go, within a heartbeat
+    if (self->secure && (!caller || caller->revoked)) {
+        s_refused (self, caller ? REFUSED_REVOKED : REFUSED_UNAUTHENTICATED,
+                   caller, worker ? worker->service->name : "", NULL);
+        if (worker)
+            s_worker_delete (self, worker, true, "revoked", now);
+        else
+            s_send_command (self, &frames [0], KJ_MDPW_DISCONNECT);
+        s_close_frames (frames, count);
+        return;
+    }
     if (command == KJ_MDPW_READY) {
         if (worker) {
             //  A second READY breaks the protocol: start again clean
@@ -984,7 +1192,7 @@ s_worker_message (broker_core_t *self, zmq_msg_t *frames, int count,
             s_close_frames (frames, count);
         }
         else
-            s_worker_ready (self, key, frames, count, now);
+            s_worker_ready (self, key, frames, count, caller, now);
     }
     else
     if (command == KJ_MDPW_REPLY || command == KJ_MDPW_HEARTBEAT) {
@@ -1079,6 +1287,8 @@ broker_core_destroy (broker_core_t **self_p)
         free (self->generations);
         free (self->free_slots);
         free (self->retry_safe);
+        free (self->rules);
+        free (self->read_methods);
         if (self->info)
             kj__broker_stats__free_unpacked (self->info, NULL);
         free (self);
@@ -1088,7 +1298,7 @@ broker_core_destroy (broker_core_t **self_p)
 
 static void
 s_message (broker_core_t *self, zmq_msg_t *frames, int count, bool cut,
-           int64_t now)
+           const broker_caller_t *caller, int64_t now)
 {
     //  [peer] [] [protocol] ...
     if (count < 3 || zmq_msg_size (&frames [1]) != 0) {
@@ -1097,10 +1307,10 @@ s_message (broker_core_t *self, zmq_msg_t *frames, int count, bool cut,
     }
     else
     if (s_frame_is (&frames [2], KJ_MDPC))
-        s_client_message (self, frames, count, cut, now);
+        s_client_message (self, frames, count, cut, caller, now);
     else
     if (s_frame_is (&frames [2], KJ_MDPW))
-        s_worker_message (self, frames, count, cut, now);
+        s_worker_message (self, frames, count, cut, caller, now);
     else {
         self->malformed++;
         s_close_frames (frames, count);
@@ -1115,17 +1325,83 @@ broker_core_message (broker_core_t *self, zmq_msg_t *frames, int count,
     //  carries: keep what it takes, as a receiver would
     if (count > BROKER_MAX_FRAMES) {
         s_close_frames (frames + BROKER_MAX_FRAMES, count - BROKER_MAX_FRAMES);
-        s_message (self, frames, BROKER_MAX_FRAMES, true, now);
+        s_message (self, frames, BROKER_MAX_FRAMES, true, NULL, now);
     }
     else
-        s_message (self, frames, count, false, now);
+        s_message (self, frames, count, false, NULL, now);
+}
+
+void
+broker_core_message_as (broker_core_t *self, zmq_msg_t *frames, int count,
+                        bool cut, const broker_caller_t *caller, int64_t now)
+{
+    if (count > BROKER_MAX_FRAMES) {
+        s_close_frames (frames + BROKER_MAX_FRAMES, count - BROKER_MAX_FRAMES);
+        count = BROKER_MAX_FRAMES;
+        cut = true;
+    }
+    s_message (self, frames, count, cut, caller, now);
+}
+
+//  --------------------------------------------------------------------------
+//  Rights on: the rules parsed once, here
+
+int
+broker_core_set_rights (broker_core_t *self, const char *rights,
+                        const char *read_methods)
+{
+    free (self->rules);
+    self->rules = NULL;
+    self->nrules = 0;
+    free (self->read_methods);
+    self->read_methods = strdup (read_methods ? read_methods : "");
+    char *copy = strdup (rights ? rights : "");
+    char *save = NULL;
+    int rc = 0;
+    for (char *item = strtok_r (copy, " \t", &save); item && rc == 0;
+         item = strtok_r (NULL, " \t", &save)) {
+        char *slash = strchr (item, '/');
+        char *equals = slash ? strchr (slash, '=') : NULL;
+        if (!slash || !equals || slash == item || equals == slash + 1
+        ||  !equals [1] || slash - item > 255 || equals - slash > 64
+        ||  strlen (equals + 1) > 63) {
+            kj_error ("broker.bad_rights", "rule=\"%s\" reason=\"a rule is "
+                      "SERVICE/METHOD=ROLE,ROLE (METHOD may be *)\"", item);
+            rc = -1;
+            break;
+        }
+        self->rules = (rule_t *) realloc (self->rules,
+                                          (self->nrules + 1) * sizeof (rule_t));
+        rule_t *rule = &self->rules [self->nrules++];
+        *slash = *equals = 0;
+        kj_strlcpy (rule->service, item, sizeof rule->service);
+        kj_strlcpy (rule->method, slash + 1, sizeof rule->method);
+        kj_strlcpy (rule->roles, equals + 1, sizeof rule->roles);
+    }
+    free (copy);
+    self->secure = rc == 0;
+    return rc;
+}
+
+void
+broker_core_count_refusal (broker_core_t *self, const char *reason)
+{
+    for (int i = 0; i < REFUSAL_REASONS; i++)
+        if (streq (s_reasons [i], reason))
+            atomic_fetch_add (&self->refusals [i], 1);
+}
+
+void
+broker_core_set_insecure (broker_core_t *self, bool insecure)
+{
+    self->insecure = insecure;
 }
 
 void
 broker_core_message_cut (broker_core_t *self, zmq_msg_t *frames, int count,
                          int64_t now)
 {
-    s_message (self, frames, count, true, now);
+    s_message (self, frames, count, true, NULL, now);
 }
 
 //  --------------------------------------------------------------------------
@@ -1369,6 +1645,16 @@ broker_core_stats (broker_core_t *self, int64_t now)
     kj_hist_destroy (&both);
     stats.n_services = i;
     stats.services = list;
+    stats.insecure = self->insecure;
+    Kj__Refusal refusals [REFUSAL_REASONS], *refusal_list [REFUSAL_REASONS];
+    for (int r = 0; r < REFUSAL_REASONS; r++) {
+        kj__refusal__init (&refusals [r]);
+        refusals [r].reason = (char *) s_reasons [r];
+        refusals [r].count = atomic_load (&self->refusals [r]);
+        refusal_list [r] = &refusals [r];
+    }
+    stats.n_refusals = REFUSAL_REASONS;
+    stats.refusals = refusal_list;
     size_t size = kj__broker_stats__get_packed_size (&stats);
     uint8_t *buffer = (uint8_t *) malloc (size ? size : 1);
     kj__broker_stats__pack (&stats, buffer);

@@ -77,6 +77,43 @@ void
     broker_core_message (broker_core_t *self, zmq_msg_t *frames, int count,
                          int64_t now_us);
 
+//  Who sent a message, from its CURVE key (the ZAP handler's User-Id and
+//  the key directory): the rights the broker checks and the caller it
+//  stamps on requests to Kejin workers. revoked: the key was taken back
+//  since the peer connected.
+typedef struct {
+    const char *name;
+    const char *role;           //  service, operator, integrator, peer
+    const char *city;
+    const char *services;       //  a service key's services, "a,b" or "*"
+    bool revoked;
+} broker_caller_t;
+
+//  Turn rights on: from now on every message needs a caller (NULL is
+//  refused as unauthenticated). rights is the broker/rights option
+//  (space-separated SERVICE/METHOD=ROLE,ROLE rules, METHOD may be *; the
+//  first that matches decides), read_methods the method name prefixes that
+//  only read (any role may call them; other methods need service or
+//  operator). Returns -1 (logged) for a rule it cannot parse.
+int
+    broker_core_set_rights (broker_core_t *self, const char *rights,
+                            const char *read_methods);
+
+//  broker_core_message with the sender's caller (NULL: none known).
+void
+    broker_core_message_as (broker_core_t *self, zmq_msg_t *frames,
+                            int count, bool cut,
+                            const broker_caller_t *caller, int64_t now_us);
+
+//  Count a refusal made outside the core (the event proxy's "topic");
+//  safe from any thread.
+void
+    broker_core_count_refusal (broker_core_t *self, const char *reason);
+
+//  Say in Stats that CURVE is off.
+void
+    broker_core_set_insecure (broker_core_t *self, bool insecure);
+
 //  The same for a message that had more frames than the receiver kept:
 //  `count` frames were kept, the rest dropped. A request is refused with
 //  OUT_OF_RANGE, a worker's reply fails its request the same way.

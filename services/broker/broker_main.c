@@ -2,6 +2,9 @@
     kejin-broker - the Majordomo broker of a Kejin city node
 
     Parses options, binds, serves until SIGTERM or SIGINT, drains, exits.
+    With a key directory, starts the ZAP handler and proves that it refuses
+    a key nobody issued before it binds anything; exits 2 if it cannot, or
+    if there are neither keys nor an explicit broker/insecure.
     =========================================================================
 */
 
@@ -49,13 +52,51 @@ main (int argc, char **argv)
     bc.limits.max_retries = (int) kj_config_int (config, "broker/max_retries");
     bc.limits.retry_safe = kj_config_get (config, "broker/retry_safe");
 
+    bc.keys = kj_config_get (config, "broker/keys");
+    bc.rights = kj_config_get (config, "broker/rights");
+    bc.read_methods = kj_config_get (config, "broker/read_methods");
+    zactor_t *zap = NULL;
+    if (bc.keys && *bc.keys) {
+        kj_keys_t *keys = kj_keys_new (bc.keys);
+        const char *name = kj_config_get (config, "broker/cert");
+        bc.cert = keys ? kj_keys_secret (keys, name) : NULL;
+        kj_keys_destroy (&keys);
+        if (!bc.cert)
+            kj_error ("broker.no_cert", "keys=%s cert=%s reason=\"no secret "
+                      "certificate of that name in secret/\"", bc.keys, name);
+        else
+            zap = kj_keys_zap_new (bc.keys);
+        if (!bc.cert || kj_keys_selftest (bc.cert, zap)) {
+            zcert_destroy (&bc.cert);
+            zactor_destroy (&zap);
+            kj_config_destroy (&config);
+            return 2;
+        }
+    }
+    else
+    if (kj_config_bool (config, "broker/insecure"))
+        kj_warn ("broker.insecure", "reason=\"broker/insecure is true: no "
+                 "keys, anyone who reaches the ports may register workers, "
+                 "call every method and publish events; for development "
+                 "only\"");
+    else {
+        kj_error ("broker.no_keys", "reason=\"set broker/keys (the key "
+                  "directory) and broker/cert, or broker/insecure = true for "
+                  "development\"");
+        kj_config_destroy (&config);
+        return 2;
+    }
     broker_server_t *server = broker_server_new (&bc);
     if (!server) {
+        zcert_destroy (&bc.cert);
+        zactor_destroy (&zap);
         kj_config_destroy (&config);
         return 1;
     }
     broker_server_run (server);
     broker_server_destroy (&server);
+    zcert_destroy (&bc.cert);
+    zactor_destroy (&zap);
     kj_config_destroy (&config);
     zsys_shutdown ();
     return 0;

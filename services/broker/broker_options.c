@@ -63,6 +63,25 @@ const kj_option_t broker_options [] = {
       KJ_INT (1, 100000000) },
     { "broker/max_message", "16777216", "largest frame accepted, bytes",
       KJ_INT (1024, KJ_MAX_MSG_SIZE) },
+    { "broker/keys", "",
+      "the node's key directory (kejin keys); with broker/cert, CURVE on "
+      "every socket" },
+    { "broker/cert", "broker",
+      "the name of the broker's own key in the key directory's secret/" },
+    { "broker/insecure", "false",
+      "no keys: anyone who reaches the ports gets in (development only)",
+      KJ_BOOL },
+    { "broker/rights",
+      "events.writer/*=service "
+      "events/Report=service,operator,integrator,peer",
+      "SERVICE/METHOD=ROLE,ROLE rules, space-separated, first match wins "
+      "(METHOD may be *); other methods: read_methods for every role, the "
+      "rest for service and operator keys" },
+    { "broker/read_methods",
+      "Get,List,Search,Show,Check,Replay,Info,Stats,OffsetForTime,Schemas,"
+      "Health,Query,Find,Count,Verify,Lookup,Describe,Explain,Export,Counts,"
+      "History,Echo",
+      "method name prefixes that only read: integrators may call them" },
     { "broker/drain_ms", "5000",
       "on SIGTERM, time given to pending requests before they fail",
       KJ_INT (0, 600000) },

@@ -5,14 +5,37 @@
     timeout (the next tick). After a wake-up it takes every message
     waiting, not one, so that under load the broker pays one wait per batch
     instead of one per message. Events go through a thread of their own.
+
+    With a certificate every socket is a CURVE server (kj_keys_server) and
+    each message's User-Id (the key's name, from the ZAP handler) is looked
+    up in the key directory, cached and read again when public/ changes: a
+    key revoked since its peer connected is refused from its next message.
+    The event thread then lets only service keys publish, and an
+    integrator's subscription through only for the topics its certificate
+    names; when a key is revoked it binds the XPUB afresh, so that every
+    subscriber reconnects through the ZAP handler and the revoked one
+    cannot.
     =========================================================================
 */
 
 #include "kejin.h"
 #include "broker_server.h"
 #include <pthread.h>
+#include <sys/stat.h>
 
 #define BATCH      4096         //  messages taken per socket per poll
+#define KEYS_CHECK_US 250000    //  how often public/ is looked at
+
+//  The valid keys of the key directory by name, read again when public/
+//  changes (an issue or a revocation renames a file in it)
+typedef struct {
+    kj_keys_t *keys;
+    char *public_dir;
+    zhashx_t *valid;            //  name -> kj_key_info_t
+    struct timespec mtime;
+    int64_t checked_us;
+    char unknown [64];          //  the name of the last key not found
+} s_keycache_t;
 
 struct _broker_server_t {
     broker_config_t config;
@@ -26,7 +49,110 @@ struct _broker_server_t {
     char endpoint [256];        //  as bound (resolved port)
     char pub_endpoint [256];
     char sub_endpoint [256];
+    s_keycache_t *cache;        //  the request loop's (NULL: insecure)
 };
+
+//  --------------------------------------------------------------------------
+//  The key cache
+
+static void
+s_keycache_add (const kj_key_info_t *info, bool revoked, void *arg)
+{
+    if (!revoked) {
+        kj_key_info_t *copy = (kj_key_info_t *) malloc (sizeof *copy);
+        *copy = *info;
+        zhashx_update ((zhashx_t *) arg, info->name, copy);
+    }
+}
+
+//  Read public/ again if it changed; returns how many keys that were valid
+//  are not any more.
+
+static size_t
+s_keycache_refresh (s_keycache_t *self, int64_t now)
+{
+    if (self->valid && self->checked_us
+    &&  now - self->checked_us < KEYS_CHECK_US)
+        return 0;
+    self->checked_us = now;
+    struct stat st;
+    if (stat (self->public_dir, &st))
+        memset (&st, 0, sizeof st);
+    if (self->valid && st.st_mtim.tv_sec == self->mtime.tv_sec
+    &&  st.st_mtim.tv_nsec == self->mtime.tv_nsec)
+        return 0;
+    self->mtime = st.st_mtim;
+    zhashx_t *valid = zhashx_new ();
+    zhashx_set_destructor (valid, (zhashx_destructor_fn *) zstr_free);
+    kj_keys_list (self->keys, s_keycache_add, valid);
+    size_t gone = 0;
+    for (void *item = self->valid ? zhashx_first (self->valid) : NULL; item;
+         item = zhashx_next (self->valid))
+        if (!zhashx_lookup (valid, zhashx_cursor (self->valid)))
+            gone++;
+    zhashx_destroy (&self->valid);
+    self->valid = valid;
+    kj_info ("broker.keys_loaded", "valid=%zu gone=%zu",
+             zhashx_size (valid), gone);
+    return gone;
+}
+
+static s_keycache_t *
+s_keycache_new (const char *dir)
+{
+    s_keycache_t *self = (s_keycache_t *) zmalloc (sizeof (s_keycache_t));
+    self->keys = kj_keys_new (dir);
+    self->public_dir = zsys_sprintf ("%s/public", dir);
+    if (self->keys)
+        s_keycache_refresh (self, kj_mono_us ());
+    return self;
+}
+
+static void
+s_keycache_destroy (s_keycache_t **self_p)
+{
+    if (*self_p) {
+        s_keycache_t *self = *self_p;
+        kj_keys_destroy (&self->keys);
+        zstr_free (&self->public_dir);
+        zhashx_destroy (&self->valid);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+//  Who sent frame (any frame that came over the wire): its key's name is
+//  the User-Id the ZAP handler gave it. NULL when it has none. The strings
+//  live until the next refresh.
+
+static const broker_caller_t *
+s_caller_of (s_keycache_t *self, zmq_msg_t *frame, broker_caller_t *caller)
+{
+    const char *name = zmq_msg_gets (frame, "User-Id");
+    if (!name || !*name)
+        return NULL;
+    kj_key_info_t *info = (kj_key_info_t *) zhashx_lookup (self->valid, name);
+    if (!info) {
+        //  Issued since the last look, maybe: the ZAP handler let it in
+        self->checked_us = 0;
+        s_keycache_refresh (self, kj_mono_us ());
+        info = (kj_key_info_t *) zhashx_lookup (self->valid, name);
+    }
+    memset (caller, 0, sizeof *caller);
+    if (info) {
+        caller->name = info->name;
+        caller->role = info->role;
+        caller->city = info->city;
+        caller->services = info->services;
+    }
+    else {
+        kj_strlcpy (self->unknown, name, sizeof self->unknown);
+        caller->name = self->unknown;
+        caller->role = caller->city = caller->services = "";
+        caller->revoked = true;
+    }
+    return caller;
+}
 
 //  --------------------------------------------------------------------------
 //  broker_core's send: one multipart message out of the ROUTER. With
@@ -57,6 +183,16 @@ s_socket (void *ctx, int type, const char *spec, char *bound, size_t size,
           const broker_config_t *config, int hwm)
 {
     void *sock = zmq_socket (ctx, type);
+    //  CZMQ's option setters take a bare libzmq socket as well (zsock_resolve)
+    if (config->cert && kj_keys_server ((zsock_t *) sock, config->cert)) {
+        zmq_close (sock);
+        return NULL;
+    }
+    if (config->cert && type == ZMQ_XPUB) {
+        //  Subscriptions come to the event thread, which lets them in
+        int manual = 1;
+        zmq_setsockopt (sock, ZMQ_XPUB_MANUAL, &manual, sizeof manual);
+    }
     if (type == ZMQ_ROUTER) {
         //  ZMTP heartbeats find peers that vanished without a word (a
         //  host gone, a process stopped): a connection that answers no
@@ -144,6 +280,17 @@ broker_server_new (const broker_config_t *config)
         }
     }
     self->core = broker_core_new (&config->limits, s_router_send, self);
+    if (config->cert) {
+        self->cache = s_keycache_new (config->keys);
+        if (!self->cache->keys
+        ||  broker_core_set_rights (self->core, config->rights,
+                                    config->read_methods)) {
+            broker_server_destroy (&self);
+            return NULL;
+        }
+    }
+    else
+        broker_core_set_insecure (self->core, true);
     Kj__BrokerStats info = KJ__BROKER_STATS__INIT;
     info.version = (char *) KEJIN_VERSION;
     info.pid = (uint32_t) getpid ();
@@ -170,6 +317,7 @@ broker_server_destroy (broker_server_t **self_p)
     if (*self_p) {
         broker_server_t *self = *self_p;
         broker_core_destroy (&self->core);
+        s_keycache_destroy (&self->cache);
         if (self->router)
             zmq_close (self->router);
         if (self->xpub)
@@ -231,11 +379,16 @@ s_drain_router (broker_server_t *self, int wait_ms)
                 && zmq_errno () != EINTR ? -1 : 0;
         //  A message too long to carry is still answered: the core
         //  refuses the request, or fails the one a reply was for
-        if (oversized)
-            broker_core_message_cut (self->core, frames, count,
-                                     kj_mono_us ());
-        else
-            broker_core_message (self->core, frames, count, kj_mono_us ());
+        int64_t now = kj_mono_us ();
+        broker_caller_t caller;
+        const broker_caller_t *from = NULL;
+        if (self->cache) {
+            s_keycache_refresh (self->cache, now);
+            from = count > 1 ? s_caller_of (self->cache, &frames [1], &caller)
+                             : NULL;
+        }
+        broker_core_message_as (self->core, frames, count, oversized, from,
+                                now);
     }
     return 0;
 }
@@ -245,13 +398,165 @@ s_drain_router (broker_server_t *self, int wait_ms)
 //  socket. zmq_proxy_steerable forwards events out and subscriptions in,
 //  frames as they are, until the control socket says TERMINATE.
 
+//  With keys, the thread forwards by hand instead (s_proxy_secure).
+
+//  May an integrator whose certificate names topics (prefixes,
+//  comma-separated, or *) subscribe to topic? The batch markers carry
+//  offsets only, and every subscriber needs them.
+
+static bool
+s_topic_allowed (const char *topics, const byte *topic, size_t size)
+{
+    if (!topics)
+        return false;
+    if (streq (topics, "*") || (size == 6 && memcmp (topic, "$batch", 6) == 0))
+        return true;
+    for (const char *item = topics; item && *item; ) {
+        const char *end = strchr (item, ',');
+        size_t length = end ? (size_t) (end - item) : strlen (item);
+        if (length && size >= length && memcmp (topic, item, length) == 0)
+            return true;
+        item = end ? end + 1 : NULL;
+    }
+    return false;
+}
+
+//  Bind the XPUB afresh on the same endpoint: every subscriber reconnects
+//  through the ZAP handler, and a revoked key no more gets in.
+
+static void
+s_xpub_rebind (broker_server_t *self)
+{
+    int zero = 0;
+    zmq_setsockopt (self->xpub, ZMQ_LINGER, &zero, sizeof zero);
+    zmq_close (self->xpub);
+    self->xpub = NULL;
+    for (int tries = 0; !self->xpub && tries < 200; tries++) {
+        char bound [256];
+        self->xpub = s_socket (zsys_init (), ZMQ_XPUB, self->pub_endpoint,
+                               bound, sizeof bound, &self->config,
+                               self->config.pub_hwm);
+        if (!self->xpub)
+            zclock_sleep (10);
+    }
+    kj_warn ("broker.subscribers_cut", "pub=%s reason=\"a key was revoked\" "
+             "rebound=%d", self->pub_endpoint, self->xpub != NULL);
+}
+
+//  One message of a publisher: through to the subscribers if it comes
+//  from a valid service key, else dropped and counted.
+
+static void
+s_proxy_event (broker_server_t *self, s_keycache_t *cache)
+{
+    zmq_msg_t frame;
+    zmq_msg_init (&frame);
+    if (zmq_msg_recv (&frame, self->xsub, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close (&frame);
+        return;
+    }
+    broker_caller_t caller;
+    const broker_caller_t *from = s_caller_of (cache, &frame, &caller);
+    bool pass = from && !from->revoked && streq (from->role, "service")
+             && self->xpub;
+    if (!pass) {
+        broker_core_count_refusal (self->core, "publisher");
+        kj_warn ("broker.publisher_refused", "key=%s role=%s",
+                 from ? from->name : "", from ? from->role : "");
+    }
+    while (true) {
+        bool more = zmq_msg_more (&frame);
+        if (pass)
+            zmq_msg_send (&frame, self->xpub, more ? ZMQ_SNDMORE : 0);
+        zmq_msg_close (&frame);
+        if (!more)
+            break;
+        zmq_msg_init (&frame);
+        if (zmq_msg_recv (&frame, self->xsub, 0) < 0) {
+            zmq_msg_close (&frame);
+            break;
+        }
+    }
+}
+
+//  One subscription message ([1|0] topic) of a subscriber.
+
+static void
+s_proxy_subscription (broker_server_t *self, s_keycache_t *cache)
+{
+    zmq_msg_t msg;
+    zmq_msg_init (&msg);
+    if (zmq_msg_recv (&msg, self->xpub, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close (&msg);
+        return;
+    }
+    const byte *data = (const byte *) zmq_msg_data (&msg);
+    size_t size = zmq_msg_size (&msg);
+    broker_caller_t caller;
+    const broker_caller_t *from = s_caller_of (cache, &msg, &caller);
+    const char *topics = zmq_msg_gets (&msg, "kj-topics");
+    bool subscribe = size > 0 && data [0] == 1;
+    bool allowed = size > 0 && (data [0] == 0 || data [0] == 1) && from
+                && !from->revoked
+                && (!streq (from->role, "integrator")
+                    || s_topic_allowed (topics, data + 1, size - 1));
+    if (allowed || (size > 0 && data [0] == 0)) {
+        zmq_setsockopt (self->xpub, subscribe ? ZMQ_SUBSCRIBE
+                                              : ZMQ_UNSUBSCRIBE,
+                        data + 1, size - 1);
+        zmq_msg_send (&msg, self->xsub, 0);
+    }
+    else {
+        broker_core_count_refusal (self->core, "topic");
+        kj_warn ("broker.subscription_refused", "key=%s role=%s topic=%.*s "
+                 "allowed=%s", from ? from->name : "", from ? from->role : "",
+                 size > 1 ? (int) (size - 1 > 100 ? 100 : size - 1) : 0,
+                 size > 1 ? (const char *) data + 1 : "",
+                 topics ? topics : "");
+    }
+    zmq_msg_close (&msg);
+}
+
+static void
+s_proxy_secure (broker_server_t *self, void *control)
+{
+    s_keycache_t *cache = s_keycache_new (self->config.keys);
+    while (true) {
+        zmq_pollitem_t items [] = {
+            { control, 0, ZMQ_POLLIN, 0 },
+            { self->xsub, 0, ZMQ_POLLIN, 0 },
+            { self->xpub, 0, ZMQ_POLLIN, 0 }
+        };
+        if (zmq_poll (items, self->xpub ? 3 : 2, KEYS_CHECK_US / 1000) < 0
+        &&  zmq_errno () != EINTR)
+            break;
+        if (items [0].revents & ZMQ_POLLIN)
+            break;              //  TERMINATE
+        if (s_keycache_refresh (cache, kj_mono_us ()) && self->xpub) {
+            s_xpub_rebind (self);
+            continue;           //  items name the XPUB that is gone
+        }
+        for (int i = 0; i < BATCH && (items [1].revents & ZMQ_POLLIN)
+             && (zmq_poll (items + 1, 1, 0) > 0); i++)
+            s_proxy_event (self, cache);
+        if (self->xpub)
+            for (int i = 0; i < BATCH && zmq_poll (items + 2, 1, 0) > 0
+                 && (items [2].revents & ZMQ_POLLIN); i++)
+                s_proxy_subscription (self, cache);
+    }
+    s_keycache_destroy (&cache);
+}
+
 static void *
 s_proxy_thread (void *arg)
 {
     broker_server_t *self = (broker_server_t *) arg;
     void *control = zmq_socket (zsys_init (), ZMQ_PAIR);
     zmq_connect (control, "inproc://kejin-broker-proxy");
-    zmq_proxy_steerable (self->xsub, self->xpub, NULL, control);
+    if (self->config.cert)
+        s_proxy_secure (self, control);
+    else
+        zmq_proxy_steerable (self->xsub, self->xpub, NULL, control);
     zmq_close (control);
     return NULL;
 }

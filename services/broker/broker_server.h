@@ -9,6 +9,7 @@
 #ifndef BROKER_SERVER_H_INCLUDED
 #define BROKER_SERVER_H_INCLUDED
 
+#include <czmq.h>
 #include "broker_core.h"
 
 typedef struct {
@@ -22,6 +23,10 @@ typedef struct {
     int64_t max_message;        //  ZMQ_MAXMSGSIZE, bytes
     int drain_ms;               //  on SIGTERM, time given to pending requests
     broker_limits_t limits;
+    zcert_t *cert;              //  CURVE on every socket, or NULL (insecure)
+    const char *keys;           //  the key directory (with cert)
+    const char *rights;         //  broker/rights rules
+    const char *read_methods;   //  broker/read_methods prefixes
 } broker_config_t;
 
 typedef struct _broker_server_t broker_server_t;

@@ -73,6 +73,17 @@ cli_status (cli_t *cli, int argc, char **argv)
         printf (_ ("clients  %" PRIu64 " with requests pending; malformed "
                    "messages %" PRIu64 ", dropped %" PRIu64 "\n\n"),
                 stats->clients, stats->malformed, stats->dropped);
+        if (stats->insecure)
+            printf (_ ("WARNING  keys off (broker/insecure = true): anyone "
+                       "who reaches the ports may register workers, call "
+                       "every method and publish events\n\n"));
+        else {
+            printf (_ ("keys     on; refused:"));
+            for (size_t i = 0; i < stats->n_refusals; i++)
+                printf (" %s %" PRIu64, stats->refusals [i]->reason,
+                        stats->refusals [i]->count);
+            printf ("\n\n");
+        }
         cli_table_t *table = cli_table_new (N_ ("SERVICE"), N_ ("WORKERS"),
                                             N_ ("IDLE"), N_ ("CREDIT"),
                                             N_ ("QUEUED"), N_ ("IN FLIGHT"),

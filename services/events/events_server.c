@@ -756,6 +756,8 @@ events_server_new (const events_config_t *config)
     zsock_set_sndhwm (self->pub,
                       config->pub_hwm > 0 ? config->pub_hwm : 100000);
     zsock_set_linger (self->pub, 1000);
+    //  Only a service key may publish: the daemon's (KEJIN_KEY, "events")
+    kj_keys_client_env (self->pub, "events");
     if (zsock_connect (self->pub, "%s", config->publish_endpoint)) {
         kj_error ("events.publish_endpoint", "endpoint=%s reason=\"%s\"",
                   config->publish_endpoint, zmq_strerror (zmq_errno ()));

@@ -46,6 +46,12 @@ typedef struct {
 
 static uint64_t s_bad_replies;
 
+//  With CURVE on: the client's key and the broker's public key, and the
+//  workers' environment (KEJIN_NODE_KEYS, KEJIN_KEY)
+static zcert_t *s_client_cert;
+static char s_server_key [41];
+static const char *s_worker_env [3];
+
 //  --------------------------------------------------------------------------
 //  The baseline: a ROUTER that echoes every message, in a thread
 
@@ -145,7 +151,10 @@ s_run (const char *endpoint, request_t *request, int in_flight, pid_t cpu_pid)
     kj_hist_t *hist = kj_hist_new ();
     uint64_t cpu_before = cpu_pid ? s_cpu_ns (cpu_pid) : 0;
     for (int run = 0; run < RUNS; run++) {
-        zsock_t *client = zsock_new_dealer (endpoint);
+        zsock_t *client = zsock_new (ZMQ_DEALER);
+        if (s_client_cert)
+            kj_keys_client (client, s_client_cert, s_server_key);
+        zsock_connect (client, "%s", endpoint);
         zsock_set_sndhwm (client, 0);
         zsock_set_rcvhwm (client, 0);
         zsock_set_rcvtimeo (client, 5000);     //  a lost reply ends the run
@@ -305,7 +314,7 @@ s_start_workers (const char *endpoint, int count, const char *kind)
         }
         s_workers [s_nworkers++] = kj_test_spawn (
             streq (kind, "credit") ? kejin : streq (kind, "rep") ? rep : plain,
-            NULL, log);
+            s_worker_env [0] ? s_worker_env : NULL, log);
     }
     zclock_sleep (300);
 }
@@ -537,13 +546,59 @@ main (int argc, char **argv)
     s_line ("broker, 1 credit worker, 100 in flight", credit1,
             proxy100_1.rate, "proxy hop, 1 worker: >= 0.6");
     s_start_workers (broker.endpoint, 1, "credit");
-    r = s_run (broker.endpoint, &kejin, 100, broker.pid);
-    s_line ("broker, 2 credit workers, 100 in flight", r, proxy100.rate,
-            "proxy hop, 4 workers: >= 0.6");
+    result_t credit2 = s_run (broker.endpoint, &kejin, 100, broker.pid);
+    s_line ("broker, 2 credit workers, 100 in flight", credit2,
+            proxy100.rate, "proxy hop, 4 workers: >= 0.6");
+    result_t credit_lat = s_run (broker.endpoint, &kejin, 1, broker.pid);
+    s_line ("broker, 2 credit workers, 1 in flight", credit_lat, 0, "");
     r = s_run (broker.endpoint, &kejin, 200, broker.pid);
     s_line ("broker, 2 credit workers, 200 in flight", r, proxy100.rate,
             "(deeper: latency-bound)");
     s_stop_workers ();
+    kj_broker_stop (&broker, SIGTERM);
+
+    //  The same credit path with CURVE on every connection, its keys
+    //  issued here: the cost of the encryption and the rights checks
+    char keydir [600], keys_arg [620], keys_env [620];
+    snprintf (keydir, sizeof keydir, "%s/keys", kj_test_tmpdir ());
+    kj_keys_t *keys = kj_keys_new (keydir);
+    kj_status_t status;
+    kj_key_info_t info [3] = {
+        { .name = "broker", .role = "peer" },
+        { .name = "bench", .role = "operator" },
+        { .name = "diag", .role = "service", .services = "diag" }
+    };
+    for (int i = 0; i < 3; i++)
+        if (!keys || kj_keys_issue (keys, &info [i], NULL, &status)) {
+            fprintf (stderr, "bench_broker: cannot issue keys in %s\n",
+                     keydir);
+            return 1;
+        }
+    kj_strlcpy (s_server_key, info [0].key, sizeof s_server_key);
+    s_client_cert = kj_keys_secret (keys, "bench");
+    kj_keys_destroy (&keys);
+    snprintf (keys_arg, sizeof keys_arg, "broker/keys=%s", keydir);
+    snprintf (keys_env, sizeof keys_env, "KEJIN_NODE_KEYS=%s", keydir);
+    s_worker_env [0] = keys_env;
+    s_worker_env [1] = "KEJIN_KEY=diag";
+    if (kj_broker_start (&broker, 0, (const char *[]) {
+            "-s", "log/level=warn", "-s", keys_arg, NULL })) {
+        fprintf (stderr, "bench_broker: the broker with keys did not start\n");
+        return 1;
+    }
+    s_start_workers (broker.endpoint, 1, "credit");
+    result_t curve1 = s_run (broker.endpoint, &kejin, 100, broker.pid);
+    s_line ("CURVE: broker, 1 credit worker, 100 in flight", curve1,
+            credit1.rate, "CURVE off: >= 0.7");
+    s_start_workers (broker.endpoint, 1, "credit");
+    result_t curve2 = s_run (broker.endpoint, &kejin, 100, broker.pid);
+    s_line ("CURVE: broker, 2 credit workers, 100 in flight", curve2,
+            credit2.rate, "CURVE off: >= 0.7");
+    result_t curve_lat = s_run (broker.endpoint, &kejin, 1, broker.pid);
+    s_line ("CURVE: broker, 2 credit workers, 1 in flight", curve_lat,
+            credit_lat.rate, "CURVE off (latency)");
+    s_stop_workers ();
+    zcert_destroy (&s_client_cert);
 
     double cpu_ratio = proxy100.cpu_us > 0 ? plain4.cpu_us / proxy100.cpu_us
                                            : 0;
@@ -553,6 +608,12 @@ main (int argc, char **argv)
     printf ("  credit path, 1 worker, 100 in flight: %.2fx the proxy hop's "
             "throughput with 1 worker (target >= 0.6x)\n",
             proxy100_1.rate > 0 ? credit1.rate / proxy100_1.rate : 0);
+    printf ("  CURVE on, credit path, 100 in flight: %.2fx (1 worker) and "
+            "%.2fx (2 workers) the throughput with CURVE off (target >= "
+            "0.7x: at most 30%% slower); p50 at 1 in flight %" PRIu64 " us "
+            "beside %" PRIu64 " us\n", credit1.rate > 0 ? curve1.rate / credit1.rate : 0,
+            credit2.rate > 0 ? curve2.rate / credit2.rate : 0,
+            curve_lat.p50, credit_lat.p50);
     printf ("  replies checked: every one; wrong or missing: %" PRIu64 "\n\n",
             s_bad_replies);
     s_request_free (&plain);

@@ -64,8 +64,16 @@ kj_broker_start (kj_broker_t *broker, int port, const char *const *extra)
         "-s", "broker/sub_endpoint=tcp://127.0.0.1:*"
     };
     int argc = 9;
-    for (int i = 0; extra && extra [i] && argc < 63; i++)
+    //  Without keys a broker starts only when told it may run open
+    bool keys = false;
+    for (int i = 0; extra && extra [i] && argc < 61; i++) {
+        keys = keys || strncmp (extra [i], "broker/keys=", 12) == 0;
         argv [argc++] = extra [i];
+    }
+    if (!keys) {
+        argv [argc++] = "-s";
+        argv [argc++] = "broker/insecure=true";
+    }
     argv [argc] = NULL;
     broker->pid = kj_test_spawn (argv, NULL, broker->log);
     if (broker->pid <= 0)

@@ -24,8 +24,10 @@ typedef struct {
 
 //  Start bin/kejin-broker on 127.0.0.1: ROUTER on `port` (0: any free),
 //  XPUB and XSUB on any free ports; `extra` is a NULL-terminated list of
-//  more arguments ("-s", "broker/heartbeat_ms=500", ...) or NULL. Waits
-//  up to 5 s for it to bind. 0, or -1 (logged) if it did not come up.
+//  more arguments ("-s", "broker/heartbeat_ms=500", ...) or NULL. Without
+//  "broker/keys=DIR" among them it runs open (broker/insecure=true), as
+//  tests of other things than keys want. Waits up to 5 s for it to bind.
+//  0, or -1 (logged) if it did not come up.
 int
     kj_broker_start (kj_broker_t *broker, int port, const char *const *extra);
 

@@ -134,6 +134,13 @@ source "$RUN/node.env"
 kejin () {
     "$BIN/kejin" "$@"
 }
+#  The node runs with keys: the examples connect with an integrator's, as
+#  docs/integrators.md tells a new integrator to (bin/kejin has the
+#  node's operator key through KEJIN_NODE_KEYS)
+[ -n "${KEJIN_NODE_KEYS:-}" ] || fail "node.env names no KEJIN_NODE_KEYS"
+kejin keys new bank-1 --role integrator --city 210300 >/dev/null || \
+    fail "kejin keys new bank-1"
+export KEJIN_KEY_FILE=$KEJIN_NODE_KEYS/secret/bank-1.key_secret
 
 say "node.env names the endpoint that kejin status calls pub"
 [ "$KEJIN_NODE_PUB" = "tcp://127.0.0.1:$((BASE + 2))" ] || \
@@ -325,6 +332,38 @@ for f in c py js; do
 done
 #  ... and the right one never warns
 grep -q "no live marker" "$TMP/python.err" "$TMP/node.err" && fail "a warning with the right endpoint"
+
+#  -------------------------------------------------------------------------
+say "an integrator's key reads, may not change, and revoked is cut off"
+kejin keys new bank-2 --role integrator --city 210300 --topics registry. \
+    >/dev/null || fail "kejin keys new bank-2"
+code=$(psql "$KEJIN_PG_DSN" -Atc "SELECT code FROM registry.enterprise LIMIT 1")
+KEJIN_KEY=bank-2 kejin enterprise show "$code" >/dev/null || \
+    fail "bank-2 (integrator) cannot read enterprise $code"
+rc=0
+out=$(KEJIN_KEY=bank-2 kejin enterprise update "$code" --name "Moved by bank-2" 2>&1) || rc=$?
+[ "$rc" != 0 ] || fail "an integrator's key changed enterprise $code"
+grep -q "PERMISSION_DENIED" <<<"$out" || { echo "$out"; fail "no PERMISSION_DENIED for the integrator's change"; }
+bank2=$TMP/bank-2.out
+PYTHONPATH="$TMP/py" KEJIN_KEY_FILE=$KEJIN_NODE_KEYS/secret/bank-2.key_secret \
+    $PY "$ROOT/docs/examples/subscriber.py" --from 0 --topic registry. \
+    --out "$bank2" 2>"$TMP/bank-2.err" &
+pid=$!
+STARTED+=("$pid")
+eventually 60 at_least "$bank2" "$HEAD1" || fail "bank-2: not caught up to $HEAD1"
+eventually 120 settled || fail "events did not settle"
+eventually 30 at_least "$bank2" "$(head_now)" || fail "bank-2: not live"
+kejin keys revoke bank-2 >/dev/null || fail "kejin keys revoke bank-2"
+sleep 2
+cut=$(lines "$bank2")
+kejin demo load --enterprises 100 --seed 99 >/dev/null || fail "demo load seed 99"
+eventually 120 settled || fail "events did not settle"
+sleep 2
+[ "$(lines "$bank2")" = "$cut" ] || \
+    fail "bank-2 revoked, yet got $(( $(lines "$bank2") - cut )) more events"
+kill -TERM "$pid" 2>/dev/null || true
+wait_exit "$pid" || true
+say "bank-2: read $code, refused its change, cut at $cut lines once revoked"
 
 PASSED=1
 say "PASS"

@@ -105,7 +105,8 @@ count_up () {
 }
 
 answers () {
-    "$BIN/kejin" --broker "$EP" --timeout 500 status >/dev/null 2>&1
+    KEJIN_NODE_KEYS=$RUN/keys "$BIN/kejin" --broker "$EP" --timeout 500 \
+        status >/dev/null 2>&1
 }
 
 #  Poll a command for up to $1 seconds
@@ -261,12 +262,13 @@ else
     [ "$(count_up "$SERVICE")" = 2 ] || fail "$SERVICE: not 2 copies up after up --scale"
     #  `kejin status` shows each copy (process), not only threads
     copies () {
-        "$BIN/kejin" --broker "$EP" --timeout 500 status 2>/dev/null |
+        KEJIN_NODE_KEYS=$RUN/keys "$BIN/kejin" --broker "$EP" --timeout 500 \
+            status 2>/dev/null |
             awk -v s="${SERVICE#kejin-}" '/^SERVICE +COPY/ { on = 1; next }
                 on && $1 == s { n++ } END { print n + 0 }'
     }
     eventually 10 test "$(copies)" = 2 || {
-        "$BIN/kejin" --broker "$EP" status
+        KEJIN_NODE_KEYS=$RUN/keys "$BIN/kejin" --broker "$EP" status
         fail "kejin status does not show 2 copies of ${SERVICE#kejin-}"
     }
     node scale "${SERVICE#kejin-}=1" --run "$RUN" >/dev/null || fail "scale back to 1 failed"

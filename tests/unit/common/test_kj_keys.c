@@ -289,6 +289,39 @@ test_list_sorted_with_revoked (void **state)
                               "broker:service ops-1:operator ");
 }
 
+//  --------------------------------------------------------------------------
+//  kj_keys_client_env: nothing without KEJIN_NODE_KEYS; the key named
+//  (KEJIN_KEY, else the default) and the broker's public key from the
+//  directory; a missing key is an error
+
+static void
+test_client_env (void **state)
+{
+    unsetenv ("KEJIN_NODE_KEYS");
+    unsetenv ("KEJIN_KEY");
+    zsock_t *client = zsock_new (ZMQ_DEALER);
+    assert_int_equal (kj_keys_client_env (client, "ops-env"), 1);
+    setenv ("KEJIN_NODE_KEYS", s_dir, 1);
+    assert_int_equal (kj_keys_client_env (client, "nobody"), -1);
+    kj_key_info_t info = { .name = "ops-env", .role = "operator" };
+    kj_status_t status;
+    assert_int_equal (kj_keys_issue (s_keys, &info, NULL, &status), 0);
+    setenv ("KEJIN_KEY", "nobody", 1);
+    assert_int_equal (kj_keys_client_env (client, "ops-env"), -1);
+    unsetenv ("KEJIN_KEY");
+    assert_int_equal (kj_keys_client_env (client, "ops-env"), 0);
+    int port;
+    zsock_t *server = s_server_socket (&port);
+    zmsg_t *msg = s_try (server, client, port);
+    assert_non_null (msg);
+    assert_string_equal (zframe_meta (zmsg_first (msg), "User-Id"),
+                         "ops-env");
+    zmsg_destroy (&msg);
+    zsock_destroy (&client);
+    zsock_destroy (&server);
+    unsetenv ("KEJIN_NODE_KEYS");
+}
+
 int
 main (void)
 {
@@ -301,6 +334,7 @@ main (void)
         cmocka_unit_test (test_enforced_domain_without_handler_lets_nobody_in),
         cmocka_unit_test (test_issue_refuses_bad_fields),
         cmocka_unit_test (test_list_sorted_with_revoked),
+        cmocka_unit_test (test_client_env),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }
