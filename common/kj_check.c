@@ -24,15 +24,16 @@
 static int
 s_days_in_month (int year, int month)
 {
-    static const int days [] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30,
-                                 31 };
+    static const int days [] = {
+        31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31
+    };
     bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
     return month == 2 && leap ? 29 : days [month - 1];
 }
 
 int
-kj_check_date (const char *text, const char *field,
-                     kj_date_t *date, kj_status_t *status)
+kj_check_date (const char *text, const char *field, kj_date_t *date,
+               kj_status_t *status)
 {
     assert (field && date && status);
     if (!text)
@@ -44,17 +45,17 @@ kj_check_date (const char *text, const char *field,
     if (!shape)
         return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, field,
                               "%s: '%.*s' is not a date; expected "
-                              "YYYY-MM-DD, e.g. 2021-03-15", field,
-                              kj_utf8_cut (text, 40), text);
+                              "YYYY-MM-DD, e.g. 2021-03-15",
+                              field, kj_utf8_cut (text, 40), text);
     int year = atoi (text), month = atoi (text + 5), day = atoi (text + 8);
     if (year < YEAR_MIN || year > YEAR_MAX)
         return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, field,
-                              "%s: year %d is out of range (%d to %d)",
-                              field, year, YEAR_MIN, YEAR_MAX);
+                              "%s: year %d is out of range (%d to %d)", field,
+                              year, YEAR_MIN, YEAR_MAX);
     if (month < 1 || month > 12)
         return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, field,
-                              "%s: %s has no month %d (01 to 12)", field,
-                              text, month);
+                              "%s: %s has no month %d (01 to 12)", field, text,
+                              month);
     if (day < 1 || day > s_days_in_month (year, month))
         return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, field,
                               "%s: %s is not a date: %04d-%02d has %d days",
@@ -87,11 +88,10 @@ kj_check_date_format (kj_date_t date, char buf [11])
 
 const char *
 kj_check_enum_name (const ProtobufCEnumDescriptor *descriptor,
-                          const char *prefix, int value, char *buf,
-                          size_t size)
+                    const char *prefix, int value, char *buf, size_t size)
 {
-    const ProtobufCEnumValue *found =
-        protobuf_c_enum_descriptor_get_value (descriptor, value);
+    const ProtobufCEnumValue
+        *found = protobuf_c_enum_descriptor_get_value (descriptor, value);
     size_t skip = strlen (prefix);
     if (!found || strncmp (found->name, prefix, skip) != 0)
         return NULL;
@@ -104,7 +104,7 @@ kj_check_enum_name (const ProtobufCEnumDescriptor *descriptor,
 
 int
 kj_check_enum_value (const ProtobufCEnumDescriptor *descriptor,
-                           const char *prefix, const char *name)
+                     const char *prefix, const char *name)
 {
     char full [96];
     size_t at = (size_t) snprintf (full, sizeof full, "%s", prefix);
@@ -120,7 +120,7 @@ kj_check_enum_value (const ProtobufCEnumDescriptor *descriptor,
 
 int
 kj_check_text (const char *text, const char *field, size_t max_chars,
-                     bool required, kj_status_t *status)
+               bool required, kj_status_t *status)
 {
     assert (field && status);
     if (!text || !*text) {
@@ -135,19 +135,21 @@ kj_check_text (const char *text, const char *field, size_t max_chars,
         if (length == 0)
             return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, field,
                                   "%s: byte 0x%02X at offset %zu is not "
-                                  "valid UTF-8", field, s [0],
+                                  "valid UTF-8",
+                                  field, s [0],
                                   (size_t) (s - (const unsigned char *) text));
         if (length == 1 && (s [0] < 0x20 || s [0] == 0x7F))
             return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, field,
                                   "%s: control character 0x%02X at offset "
-                                  "%zu is not allowed", field, s [0],
+                                  "%zu is not allowed",
+                                  field, s [0],
                                   (size_t) (s - (const unsigned char *) text));
         s += length;
     }
     if (chars > max_chars)
         return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, field,
-                              "%s: %zu characters, at most %zu allowed",
-                              field, chars, max_chars);
+                              "%s: %zu characters, at most %zu allowed", field,
+                              chars, max_chars);
     return 0;
 }
 
@@ -162,30 +164,33 @@ kj_check_id (const char *id, const char *field, kj_status_t *status)
         return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, field,
                               "%s: '%.*s' is not an id: 1 to 40 ASCII "
                               "letters, digits, '_', '.' or '-', starting "
-                              "with a letter or digit", field,
-                              kj_utf8_cut (id ? id : "", 48), id ? id : "");
+                              "with a letter or digit",
+                              field, kj_utf8_cut (id ? id : "", 48),
+                              id ? id : "");
     return 0;
 }
 
 int
 kj_check_money (int64_t fen, const char *field, bool may_be_negative,
-                      kj_status_t *status)
+                kj_status_t *status)
 {
     if (fen < 0 && !may_be_negative)
         return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, field,
                               "%s: %" PRId64 " fen is negative; an amount "
-                              "here is 0 or more", field, fen);
+                              "here is 0 or more",
+                              field, fen);
     return 0;
 }
 
 int
 kj_check_count (int64_t count, const char *field, int64_t max,
-                      kj_status_t *status)
+                kj_status_t *status)
 {
     if (count < 0 || count > max)
         return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, field,
-                              "%s: %" PRId64 " is out of range (0 to %"
-                              PRId64 ")", field, count, max);
+                              "%s: %" PRId64 " is out of range (0 to %" PRId64
+                              ")",
+                              field, count, max);
     return 0;
 }
 
@@ -208,11 +213,11 @@ kj_check_trim (const char *text)
 
 int
 kj_check_mask (char **mask, size_t n_mask, const char *const *names,
-                     kj_status_t *status)
+               kj_status_t *status)
 {
     if (n_mask == 0)
-        return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
-                              "update_mask", "update_mask: empty; name the "
+        return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "update_mask",
+                              "update_mask: empty; name the "
                               "fields to change");
     for (size_t i = 0; i < n_mask; i++) {
         bool known = false;
@@ -228,8 +233,8 @@ kj_check_mask (char **mask, size_t n_mask, const char *const *names,
                                     at ? ", " : "", *name);
             return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, field,
                                   "%s: '%.*s' is not a field that can be "
-                                  "updated; one of: %s", field,
-                                  kj_utf8_cut (mask [i], 40), mask [i],
+                                  "updated; one of: %s",
+                                  field, kj_utf8_cut (mask [i], 40), mask [i],
                                   allowed);
         }
     }
@@ -244,9 +249,8 @@ kj_check_masked (char **mask, size_t n_mask, const char *name)
         if (strcmp (mask [i], name) == 0)
             return true;
         if (dot && strlen (mask [i]) == (size_t) (dot - name)
-        &&  strncmp (mask [i], name, (size_t) (dot - name)) == 0)
+            && strncmp (mask [i], name, (size_t) (dot - name)) == 0)
             return true;
     }
     return false;
 }
-

@@ -22,9 +22,9 @@
 
 //  A calendar date.
 typedef struct {
-    int year;                       //  1..9999
-    int month;                      //  1..12
-    int day;                        //  1..31, valid for the month
+    int year;   //  1..9999
+    int month;  //  1..12
+    int day;    //  1..31, valid for the month
 } kj_date_t;
 
 //  --------------------------------------------------------------------------
@@ -32,8 +32,8 @@ typedef struct {
 //  into date. Returns 0, or -1 with status set (INVALID_ARGUMENT, field).
 
 int
-    kj_check_date (const char *text, const char *field,
-                         kj_date_t *date, kj_status_t *status);
+    kj_check_date (const char *text, const char *field, kj_date_t *date,
+                   kj_status_t *status);
 
 //  --------------------------------------------------------------------------
 //  Compare two dates: < 0, 0 or > 0 as a is before, on or after b.
@@ -54,46 +54,43 @@ void
 
 const char *
     kj_check_enum_name (const ProtobufCEnumDescriptor *descriptor,
-                              const char *prefix, int value, char *buf,
-                              size_t size);
+                        const char *prefix, int value, char *buf, size_t size);
 
 //  --------------------------------------------------------------------------
 //  The value of a stored name (case-insensitive); -1 if none has it.
 
 int
     kj_check_enum_value (const ProtobufCEnumDescriptor *descriptor,
-                               const char *prefix, const char *name);
+                         const char *prefix, const char *name);
 
 //  --------------------------------------------------------------------------
 //  Text of at most max_chars characters: valid UTF-8, no control
 //  characters; empty only if not required. Returns 0 or -1 with status.
 
 int
-    kj_check_text (const char *text, const char *field,
-                         size_t max_chars, bool required,
-                         kj_status_t *status);
+    kj_check_text (const char *text, const char *field, size_t max_chars,
+                   bool required, kj_status_t *status);
 
 //  --------------------------------------------------------------------------
 //  An id of something Kejin lists (institution, product): 1 to 40 ASCII
 //  letters, digits, '_', '.', '-', starting with a letter or digit.
 
 int
-    kj_check_id (const char *id, const char *field,
-                       kj_status_t *status);
+    kj_check_id (const char *id, const char *field, kj_status_t *status);
 
 //  --------------------------------------------------------------------------
 //  Money in fen: >= 0, or any value when may_be_negative.
 
 int
-    kj_check_money (int64_t fen, const char *field,
-                          bool may_be_negative, kj_status_t *status);
+    kj_check_money (int64_t fen, const char *field, bool may_be_negative,
+                    kj_status_t *status);
 
 //  --------------------------------------------------------------------------
 //  A count from 0 to max.
 
 int
     kj_check_count (int64_t count, const char *field, int64_t max,
-                          kj_status_t *status);
+                    kj_status_t *status);
 
 //  --------------------------------------------------------------------------
 //  Copy text without white space at either end into a new string the
@@ -109,8 +106,8 @@ char *
 //  something.
 
 int
-    kj_check_mask (char **mask, size_t n_mask,
-                         const char *const *names, kj_status_t *status);
+    kj_check_mask (char **mask, size_t n_mask, const char *const *names,
+                   kj_status_t *status);
 
 //  --------------------------------------------------------------------------
 //  True if mask names `name`, or, for a name "a.b", its parent "a".

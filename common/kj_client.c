@@ -13,14 +13,13 @@
 #include "kejin.h"
 
 struct _kj_client_t {
-    char *endpoint;             //  broker endpoint
-    zsock_t *sock;              //  DEALER to the broker
-    uint64_t next_id;           //  next request id (never 0)
-    int timeout_ms;             //  default per attempt
-    int retries;                //  default attempts after the first
-    char *caller;               //  identity claimed in each header, or NULL
+    char *endpoint;    //  broker endpoint
+    zsock_t *sock;     //  DEALER to the broker
+    uint64_t next_id;  //  next request id (never 0)
+    int timeout_ms;    //  default per attempt
+    int retries;       //  default attempts after the first
+    char *caller;      //  identity claimed in each header, or NULL
 };
-
 
 static zsock_t *
 s_connect (const char *endpoint)
@@ -111,7 +110,8 @@ s_send (kj_client_t *self, uint64_t request_id, const char *service,
     //  The broker's deadline comes a little before ours, so that its clear
     //  error ("no worker came") reaches us before we give up waiting
     header.timeout_ms = timeout_ms > 0
-                      ? (uint32_t) (timeout_ms - timeout_ms / 10) : 0;
+                          ? (uint32_t) (timeout_ms - timeout_ms / 10)
+                          : 0;
     header.idempotency_key = (char *) (key ? key : "");
     header.retry_safe = retry_safe;
     header.lang = (char *) kj_i18n_lang ();
@@ -125,8 +125,8 @@ s_send (kj_client_t *self, uint64_t request_id, const char *service,
     zmsg_addmem (msg, NULL, 0);
     zmsg_addstr (msg, KJ_MDPC);
     zmsg_addstr (msg, service);
-    zmsg_append (msg, &(zframe_t *) { kj_proto_frame (&header.base, true) });
-    zmsg_append (msg, &(zframe_t *) { kj_proto_frame (request, false) });
+    zmsg_append (msg, &(zframe_t *){ kj_proto_frame (&header.base, true) });
+    zmsg_append (msg, &(zframe_t *){ kj_proto_frame (request, false) });
     //  A broker that refused our handshake (no key, or the wrong one)
     //  leaves no pipe to queue in: give up after the call's timeout
     zsock_set_sndtimeo (self->sock, timeout_ms > 0 ? timeout_ms : -1);
@@ -185,13 +185,12 @@ s_decode (zmsg_t *msg, uint64_t *request_id,
     zframe_t *service = zmsg_next (msg);
     zframe_t *head = zmsg_next (msg);
     if (!empty || zframe_size (empty) || !proto
-    ||  !zframe_streq (proto, KJ_MDPC)
-    ||  !service || !head) {
+        || !zframe_streq (proto, KJ_MDPC) || !service || !head) {
         kj_warn ("client.bad_reply", "frames=%zu", zmsg_size (msg));
         return -1;
     }
-    Kj__ReplyHeader *header =
-        kj_proto_reply_header (zframe_data (head), zframe_size (head));
+    Kj__ReplyHeader *header = kj_proto_reply_header (zframe_data (head),
+                                                     zframe_size (head));
     if (!header) {
         //  Not a Kejin body: a plain MDP error from the broker, ["503",
         //  "message"], or a worker that does not speak Kejin.
@@ -221,8 +220,8 @@ s_decode (zmsg_t *msg, uint64_t *request_id,
         kj_status_t bad;
         *reply_p = kj_proto_unpack (reply_type, data, size, &bad);
         if (!*reply_p)
-            kj_status_set (status, KJ__CODE__INTERNAL, bad.field,
-                           "reply: %s", bad.message);
+            kj_status_set (status, KJ__CODE__INTERNAL, bad.field, "reply: %s",
+                           bad.message);
     }
     return 0;
 }
@@ -235,8 +234,9 @@ kj_client_recv (kj_client_t *self, int timeout_ms, uint64_t *request_id,
     zmq_pollitem_t item = { zsock_resolve (self->sock), 0, ZMQ_POLLIN, 0 };
     int64_t deadline = kj_mono_us () + (int64_t) timeout_ms * 1000;
     while (true) {
-        int wait = timeout_ms < 0 ? -1
-                 : (int) ((deadline - kj_mono_us () + 999) / 1000);
+        int wait = timeout_ms < 0
+                     ? -1
+                     : (int) ((deadline - kj_mono_us () + 999) / 1000);
         if (timeout_ms >= 0 && wait < 0)
             wait = 0;
         int rc = zmq_poll (&item, 1, wait);
@@ -274,7 +274,8 @@ kj_client_call (kj_client_t *self, const char *service, const char *method,
     int timeout = opts && opts->timeout_ms ? opts->timeout_ms
                                            : self->timeout_ms;
     int retries = !opts || opts->retries == 0 ? self->retries
-                : opts->retries < 0 ? 0 : opts->retries;
+                : opts->retries < 0           ? 0
+                                              : opts->retries;
 
     for (int attempt = 0; attempt <= retries; attempt++) {
         if (attempt)
@@ -293,8 +294,8 @@ kj_client_call (kj_client_t *self, const char *service, const char *method,
                 break;
             uint64_t id;
             ProtobufCMessage *reply = NULL;
-            int code = kj_client_recv (self, wait, &id, reply_type,
-                                       &reply, status);
+            int code = kj_client_recv (self, wait, &id, reply_type, &reply,
+                                       status);
             if (code < 0) {
                 if (kj_stopping ()) {
                     kj_status_set (status, KJ__CODE__CANCELLED, NULL,
@@ -310,14 +311,15 @@ kj_client_call (kj_client_t *self, const char *service, const char *method,
                     protobuf_c_message_free_unpacked (reply, NULL);
                 return code;
             }
-            if (reply)          //  a late answer to an earlier call
+            if (reply)  //  a late answer to an earlier call
                 protobuf_c_message_free_unpacked (reply, NULL);
         }
     }
     kj_status_set (status, KJ__CODE__DEADLINE_EXCEEDED, NULL,
                    "no answer from service '%s' within %d ms (%d attempt%s); "
                    "is the broker at %s up and does the service have "
-                   "workers?", service, timeout, retries + 1,
-                   retries ? "s" : "", self->endpoint);
+                   "workers?",
+                   service, timeout, retries + 1, retries ? "s" : "",
+                   self->endpoint);
     return status->code;
 }

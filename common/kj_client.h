@@ -22,11 +22,11 @@ typedef struct _kj_client_t kj_client_t;
 
 //  Per-call options; pass NULL for the client's defaults (a write).
 typedef struct {
-    int timeout_ms;              //  per attempt; 0: the client's default
-    int retries;                 //  attempts after the first; 0: the
-                                 //  client's default, -1: none
-    const char *idempotency_key; //  NULL: a new one for a write
-    bool read_only;              //  a read: no key, always safe to retry
+    int timeout_ms;               //  per attempt; 0: the client's default
+    int retries;                  //  attempts after the first; 0: the
+                                  //  client's default, -1: none
+    const char *idempotency_key;  //  NULL: a new one for a write
+    bool read_only;               //  a read: no key, always safe to retry
 } kj_call_opts_t;
 
 //  Connect to a broker (e.g. "tcp://127.0.0.1:5555"). Never fails for a
@@ -54,8 +54,8 @@ void
 //  came in time, after the retries). On OK, *reply_p is the decoded reply
 //  of type reply_type: free it with protobuf_c_message_free_unpacked.
 int
-    kj_client_call (kj_client_t *self, const char *service,
-                    const char *method, const ProtobufCMessage *request,
+    kj_client_call (kj_client_t *self, const char *service, const char *method,
+                    const ProtobufCMessage *request,
                     const ProtobufCMessageDescriptor *reply_type,
                     ProtobufCMessage **reply_p, kj_status_t *status,
                     const kj_call_opts_t *opts);
@@ -63,8 +63,8 @@ int
 //  Send without waiting; returns the request id (never 0), or 0 if the
 //  message could not be queued.
 uint64_t
-    kj_client_send (kj_client_t *self, const char *service,
-                    const char *method, const ProtobufCMessage *request,
+    kj_client_send (kj_client_t *self, const char *service, const char *method,
+                    const ProtobufCMessage *request,
                     const kj_call_opts_t *opts);
 
 //  Wait up to timeout_ms (-1 forever) for the next reply to any request

@@ -18,23 +18,21 @@
 
 //  One item of the file: "path = value", or a section line (no value)
 typedef struct {
-    char *path;                 //  "registry/relay"
-    char *value;                //  NULL for a line without "= value"
-    int line;                   //  1-based
+    char *path;   //  "registry/relay"
+    char *value;  //  NULL for a line without "= value"
+    int line;     //  1-based
 } s_item_t;
 
 struct _kj_config_t {
-    const kj_option_t *options; //  declared options, { NULL } ended
-    char *file;                 //  the node's file, or NULL
-    zlistx_t *items;            //  s_item_t of the file, in file order
-    zhashx_t *set;              //  --set values: path -> value
+    const kj_option_t *options;  //  declared options, { NULL } ended
+    char *file;                  //  the node's file, or NULL
+    zlistx_t *items;             //  s_item_t of the file, in file order
+    zhashx_t *set;               //  --set values: path -> value
 };
 
-const kj_option_t kj_config_node_options [] = {
-    KJ_OPTIONS_NODE,
-    KJ_OPTIONS_DB,
-    { NULL }
-};
+const kj_option_t kj_config_node_options [] = { KJ_OPTIONS_NODE,
+                                                KJ_OPTIONS_DB,
+                                                { NULL } };
 
 static const char *s_bool_true [] = { "true", "yes", "on", "1", NULL };
 static const char *s_bool_false [] = { "false", "no", "off", "0", NULL };
@@ -126,9 +124,10 @@ s_parse_line (kj_config_t *self, char *line, int number, char **stack,
     if (level >= 8)
         return "more than 8 levels of sections";
     text = line + indent;
-    size_t name_length = strspn (text,
-        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-        "$_@.&+/-");
+    size_t name_length =
+        strspn (text,
+                "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                "$_@.&+/-");
     if (name_length == 0)
         return "expected a name";
     for (int i = level; i < *depth; i++)
@@ -189,7 +188,7 @@ s_load (kj_config_t *self, const char *file)
     }
     struct stat info = { 0 };
     if (fstat (fileno (handle), &info) || !S_ISREG (info.st_mode)
-    ||  info.st_size > KJ_CONFIG_MAX_BYTES) {
+        || info.st_size > KJ_CONFIG_MAX_BYTES) {
         fprintf (stderr, "%s: not a config file: %s\n", file,
                  S_ISREG (info.st_mode) ? "larger than 1 MiB"
                                         : "not a regular file");
@@ -209,8 +208,7 @@ s_load (kj_config_t *self, const char *file)
         total += (size_t) length;
         if (total > KJ_CONFIG_MAX_BYTES)
             why = "file larger than 1 MiB";
-        else
-        if (strlen (line) != (size_t) length)
+        else if (strlen (line) != (size_t) length)
             why = "a NUL byte in the line";
         else
             why = s_parse_line (self, line, number, stack, &depth);
@@ -284,8 +282,9 @@ kj_config_env_name (const char *path, char *buf, size_t size)
 {
     size_t n = kj_strlcpy (buf, "KEJIN_", size) ? strlen (buf) : 0;
     for (const char *c = path; *c && n + 1 < size; c++)
-        buf [n++] = (*c == '/' || *c == '-' || *c == '.') ? '_'
-                  : (char) toupper ((unsigned char) *c);
+        buf [n++] = (*c == '/' || *c == '-' || *c == '.')
+                      ? '_'
+                      : (char) toupper ((unsigned char) *c);
     buf [n] = 0;
     return buf;
 }
@@ -322,7 +321,7 @@ static bool
 s_is_choice (const char *word, const char *words)
 {
     size_t length = strlen (word);
-    for (const char *w = words; *w; ) {
+    for (const char *w = words; *w;) {
         size_t size = strcspn (w, " ");
         if (size == length && length && strncmp (w, word, size) == 0)
             return true;
@@ -341,7 +340,7 @@ static bool
 s_is_endpoint (const char *text)
 {
     if (strncmp (text, "ipc://", 6) == 0
-    ||  strncmp (text, "inproc://", 9) == 0) {
+        || strncmp (text, "inproc://", 9) == 0) {
         const char *rest = strstr (text, "://") + 3;
         for (const char *c = rest; *c; c++)
             if ((unsigned char) *c <= ' ')
@@ -357,13 +356,14 @@ s_is_endpoint (const char *text)
     size_t host_length = (size_t) (colon - host);
     if (*host == '[') {
         if (host [host_length - 1] != ']' || host_length < 3
-        ||  strspn (host + 1, "0123456789abcdefABCDEF:.") != host_length - 2)
+            || strspn (host + 1, "0123456789abcdefABCDEF:.") != host_length - 2)
             return false;
     }
-    else
-    if (!(host_length == 1 && *host == '*')
-    &&  strspn (host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                      "0123456789.-_") != host_length)
+    else if (!(host_length == 1 && *host == '*')
+             && strspn (host,
+                        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                        "0123456789.-_")
+                    != host_length)
         return false;
     const char *port = colon + 1;
     if (streq (port, "*"))
@@ -381,17 +381,20 @@ kj_config_allowed (const kj_option_t *option, char *buf, size_t size)
 {
     switch (option->kind) {
         case KJ_KIND_INT:
-            snprintf (buf, size, "a whole number from %" PRId64 " to %"
-                      PRId64, option->min, option->max);
+            snprintf (buf, size, "a whole number from %" PRId64 " to %" PRId64,
+                      option->min, option->max);
             break;
         case KJ_KIND_BOOL:
             snprintf (buf, size, "true, false, yes, no, on, off, 1 or 0");
             break;
         case KJ_KIND_ENDPOINT:
         case KJ_KIND_ENDPOINT_OPT:
-            snprintf (buf, size, "an endpoint: tcp://HOST:PORT, ipc://PATH or "
-                      "inproc://NAME%s", option->kind == KJ_KIND_ENDPOINT_OPT
-                                         ? ", or \"\" for none" : "");
+            snprintf (buf, size,
+                      "an endpoint: tcp://HOST:PORT, ipc://PATH or "
+                      "inproc://NAME%s",
+                      option->kind == KJ_KIND_ENDPOINT_OPT
+                          ? ", or \"\" for none"
+                          : "");
             break;
         case KJ_KIND_CHOICE:
             snprintf (buf, size, "one of: %s", option->choices);
@@ -415,8 +418,8 @@ kj_config_valid (const kj_option_t *option, const char *value)
     int64_t number;
     switch (option->kind) {
         case KJ_KIND_INT:
-            return s_parse_int (value, &number) == 0
-                && number >= option->min && number <= option->max;
+            return s_parse_int (value, &number) == 0 && number >= option->min
+                && number <= option->max;
         case KJ_KIND_BOOL:
             return s_word_in (value, s_bool_true)
                 || s_word_in (value, s_bool_false);
@@ -435,8 +438,8 @@ kj_config_valid (const kj_option_t *option, const char *value)
 //  Print "where: path = "value": allowed" when the value is not allowed.
 
 static int
-s_check_value (const kj_option_t *option, const char *value,
-               const char *where, FILE *out)
+s_check_value (const kj_option_t *option, const char *value, const char *where,
+               FILE *out)
 {
     char why [160];
     if (kj_config_valid (option, value))
@@ -468,8 +471,8 @@ s_print_allowed (kj_config_t *self, const char *path, FILE *out)
     for (int t = 0; t < 2; t++)
         for (const kj_option_t *option = tables [t]; option->path; option++) {
             if (!s_in_section (option->path, path, length)
-            ||  !option->path [length]
-            ||  (t == 1 && s_find_option (self->options, option->path)))
+                || !option->path [length]
+                || (t == 1 && s_find_option (self->options, option->path)))
                 continue;
             fprintf (out, "%s%s", count++ ? ", " : "",
                      option->path + length + 1);
@@ -495,24 +498,29 @@ s_check_file (kj_config_t *self, bool whole, FILE *out)
                   || s_owns_section (kj_config_node_options, item->path);
         if (section) {
             if (whole && !owned) {
-                fprintf (out, "%s: no section \"%s\" in a Kejin node's "
-                         "config\n", where, item->path);
+                fprintf (out,
+                         "%s: no section \"%s\" in a Kejin node's "
+                         "config\n",
+                         where, item->path);
                 problems++;
             }
             continue;
         }
         if (!owned && (!whole || strchr (item->path, '/')))
-            continue;           //  another daemon's section, or reported
+            continue;  //  another daemon's section, or reported
         const kj_option_t *option = s_item_option (self, item->path);
         if (!option) {
             size_t length = strcspn (item->path, "/");
             if (!owned)
-                fprintf (out, "%s: %s: no such option in a Kejin node's "
-                         "config\n", where, item->path);
+                fprintf (out,
+                         "%s: %s: no such option in a Kejin node's "
+                         "config\n",
+                         where, item->path);
             else {
-                fprintf (out, "%s: %s: no such option; section \"%.*s\" "
-                         "allows: ", where, item->path, (int) length,
-                         item->path);
+                fprintf (out,
+                         "%s: %s: no such option; section \"%.*s\" "
+                         "allows: ",
+                         where, item->path, (int) length, item->path);
                 s_print_allowed (self, item->path, out);
                 fprintf (out, "\n");
             }
@@ -563,15 +571,17 @@ s_warn_environment (kj_config_t *self, FILE *out)
             if (streq (prefix, name))
                 known = true;
             if (s_owns_section (kj_config_node_options, option->path))
-                continue;       //  node-wide: tools' variables live there
+                continue;  //  node-wide: tools' variables live there
             prefix [6 + strcspn (option->path, "/")] = 0;
             size_t size = strlen (prefix);
             if (strncmp (name, prefix, size) == 0 && name [size] == '_')
                 owned = true;
         }
         if (owned && !known)
-            fprintf (out, "warning: environment %s names no option; "
-                     "ignored\n", name);
+            fprintf (out,
+                     "warning: environment %s names no option; "
+                     "ignored\n",
+                     name);
     }
 }
 
@@ -626,7 +636,7 @@ const char *
 kj_config_get (kj_config_t *self, const char *path)
 {
     const kj_option_t *option = s_find_option (self->options, path);
-    assert (option);            //  a daemon asks only for what it declared
+    assert (option);  //  a daemon asks only for what it declared
     char name [128];
     const char *value = getenv (kj_config_env_name (path, name, sizeof name));
     if (value)
@@ -709,7 +719,8 @@ static void
 s_usage (FILE *out, const char *process, const char *summary,
          const kj_option_t *options)
 {
-    fprintf (out,
+    fprintf (
+        out,
         "Usage: %s [-c FILE] [-s PATH=VALUE]...\n"
         "%s\n\n"
         "  -c, --config FILE   node configuration file (ZPL, see "
@@ -747,8 +758,12 @@ kj_config_from_args (int argc, char **argv, const char *process,
     optind = 1;
     while ((c = getopt_long (argc, argv, "c:s:hV", longopts, NULL)) != -1) {
         switch (c) {
-            case 'c': file = optarg; break;
-            case 's': zlist_append (sets, optarg); break;
+            case 'c':
+                file = optarg;
+                break;
+            case 's':
+                zlist_append (sets, optarg);
+                break;
             case 'h':
                 s_usage (stdout, process, summary, options);
                 exit (0);
@@ -786,9 +801,10 @@ kj_config_from_args (int argc, char **argv, const char *process,
     zlist_destroy (&sets);
     int problems = kj_config_check (self, false, stderr);
     if (problems) {
-        fprintf (stderr, "%s: %d problem%s in the configuration, see above; "
-                 "`%s --help` lists the options\n", process, problems,
-                 problems > 1 ? "s" : "", process);
+        fprintf (stderr,
+                 "%s: %d problem%s in the configuration, see above; "
+                 "`%s --help` lists the options\n",
+                 process, problems, problems > 1 ? "s" : "", process);
         kj_config_destroy (&self);
         exit (2);
     }

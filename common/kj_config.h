@@ -28,62 +28,75 @@
 
 //  The kind of an option's value. An option without a kind is text.
 typedef enum {
-    KJ_KIND_TEXT = 0,           //  any text (max > 0: at most max bytes)
-    KJ_KIND_INT,                //  a whole number from min to max
-    KJ_KIND_BOOL,               //  true/false, yes/no, on/off, 1/0
-    KJ_KIND_ENDPOINT,           //  tcp://host:port, ipc://path, inproc://name
-    KJ_KIND_ENDPOINT_OPT,       //  an endpoint, or "" for none
-    KJ_KIND_CHOICE              //  one of the words in `choices`
+    KJ_KIND_TEXT = 0,      //  any text (max > 0: at most max bytes)
+    KJ_KIND_INT,           //  a whole number from min to max
+    KJ_KIND_BOOL,          //  true/false, yes/no, on/off, 1/0
+    KJ_KIND_ENDPOINT,      //  tcp://host:port, ipc://path, inproc://name
+    KJ_KIND_ENDPOINT_OPT,  //  an endpoint, or "" for none
+    KJ_KIND_CHOICE         //  one of the words in `choices`
 } kj_kind_t;
 
 typedef struct {
-    const char *path;           //  "broker/endpoint"
-    const char *dflt;           //  default value, as text (NULL: empty)
-    const char *help;           //  one line for --help
-    kj_kind_t kind;             //  what values are allowed
-    int64_t min, max;           //  KJ_KIND_INT: the range, both included
-                                //  KJ_KIND_TEXT: max > 0 caps the length
-    const char *choices;        //  KJ_KIND_CHOICE: "debug info warn error"
+    const char *path;     //  "broker/endpoint"
+    const char *dflt;     //  default value, as text (NULL: empty)
+    const char *help;     //  one line for --help
+    kj_kind_t kind;       //  what values are allowed
+    int64_t min, max;     //  KJ_KIND_INT: the range, both included
+                          //  KJ_KIND_TEXT: max > 0 caps the length
+    const char *choices;  //  KJ_KIND_CHOICE: "debug info warn error"
 } kj_option_t;
 
 //  The kind part of a table row: { path, dflt, help, KJ_INT (0, 64) }
-#define KJ_INT(min, max)        KJ_KIND_INT, (min), (max)
-#define KJ_TEXT_MAX(bytes)      KJ_KIND_TEXT, 0, (bytes)
-#define KJ_BOOL                 KJ_KIND_BOOL, 0, 0
-#define KJ_ENDPOINT             KJ_KIND_ENDPOINT, 0, 0
-#define KJ_ENDPOINT_OR_NONE     KJ_KIND_ENDPOINT_OPT, 0, 0
-#define KJ_CHOICE(words)        KJ_KIND_CHOICE, 0, 0, (words)
+#define KJ_INT(min, max)    KJ_KIND_INT, (min), (max)
+#define KJ_TEXT_MAX(bytes)  KJ_KIND_TEXT, 0, (bytes)
+#define KJ_BOOL             KJ_KIND_BOOL, 0, 0
+#define KJ_ENDPOINT         KJ_KIND_ENDPOINT, 0, 0
+#define KJ_ENDPOINT_OR_NONE KJ_KIND_ENDPOINT_OPT, 0, 0
+#define KJ_CHOICE(words)    KJ_KIND_CHOICE, 0, 0, (words)
 
 //  Options every daemon of a node shares: city, broker, database, logging.
 //  Their sections (node, log, db) are node-wide: every daemon checks them.
-#define KJ_OPTIONS_NODE \
-    { "node/city", "210100", \
-      "region code of this node's city (GB/T 2260, e.g. 210100 Shenyang)", \
-      KJ_INT (110000, 829999) }, \
-    { "node/broker", "tcp://127.0.0.1:5555", \
-      "broker endpoint that workers and clients connect to", KJ_ENDPOINT }, \
-    { "node/pub", "tcp://127.0.0.1:5557", \
-      "the node's \"pub\" endpoint, the broker's XPUB, where subscribers " \
-      "connect", KJ_ENDPOINT }, \
-    { "node/sub", "tcp://127.0.0.1:5556", \
-      "the node's \"sub\" endpoint, the broker's XSUB, where kejin-events " \
-      "publishes live events", KJ_ENDPOINT }, \
-    { "log/level", "info", "lowest log level shown: debug, info, warn, error", \
-      KJ_CHOICE ("debug info warn error") }
+#define KJ_OPTIONS_NODE                                                        \
+    { "node/city", "210100",                                                   \
+      "region code of this node's city (GB/T 2260, e.g. 210100 Shenyang)",     \
+      KJ_INT (110000, 829999) },                                               \
+        { "node/broker", "tcp://127.0.0.1:5555",                               \
+          "broker endpoint that workers and clients connect to",               \
+          KJ_ENDPOINT },                                                       \
+        { "node/pub", "tcp://127.0.0.1:5557",                                  \
+          "the node's \"pub\" endpoint, the broker's XPUB, where subscribers " \
+          "connect",                                                           \
+          KJ_ENDPOINT },                                                       \
+        { "node/sub", "tcp://127.0.0.1:5556",                                  \
+          "the node's \"sub\" endpoint, the broker's XSUB, where "             \
+          "kejin-events "                                                      \
+          "publishes live events",                                             \
+          KJ_ENDPOINT },                                                       \
+    {                                                                          \
+        "log/level", "info",                                                   \
+            "lowest log level shown: debug, info, warn, error",                \
+            KJ_CHOICE ("debug info warn error")                                \
+    }
 
-#define KJ_OPTIONS_DB \
-    { "db/dsn", "", \
-      "libpq connection string of the service's own role and database" }, \
-    { "db/admin_dsn", "", \
-      "connection string allowed to create the service's role and schema " \
-      "(embedded node); empty: they must exist" }
+#define KJ_OPTIONS_DB                                                          \
+    { "db/dsn", "",                                                            \
+      "libpq connection string of the service's own role and database" },      \
+    {                                                                          \
+        "db/admin_dsn", "",                                                    \
+            "connection string allowed to create the service's role and "      \
+            "schema "                                                          \
+            "(embedded node); empty: they must exist"                          \
+    }
 
 //  How many copies deploy/kejin-node runs of a service daemon. Declared by
 //  the daemon (its section is its own) and read by the launcher only.
-#define KJ_OPTION_COPIES(service) \
-    { service "/copies", "1", \
-      "copies of this daemon deploy/kejin-node runs (read by the launcher)", \
-      KJ_INT (0, 64) }
+#define KJ_OPTION_COPIES(service)                                              \
+    {                                                                          \
+        service "/copies", "1",                                                \
+            "copies of this daemon deploy/kejin-node runs (read by the "       \
+            "launcher)",                                                       \
+            KJ_INT (0, 64)                                                     \
+    }
 
 //  The node-wide options (KJ_OPTIONS_NODE and KJ_OPTIONS_DB), { NULL } ended.
 extern const kj_option_t kj_config_node_options [];

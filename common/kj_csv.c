@@ -21,8 +21,7 @@ kj_csv_cut (const char *data, size_t size, size_t want, bool eof,
         char c = data [i];
         if (c == '"')
             quoted = !quoted;
-        else
-        if (c == '\n') {
+        else if (c == '\n') {
             newlines++;
             if (!quoted) {
                 if (i + 1 > want && cut)
@@ -48,11 +47,11 @@ kj_csv_cut (const char *data, size_t size, size_t want, bool eof,
 
 typedef struct {
     char *fields [KJ_CSV_MAX_FIELDS];
-    size_t count;               //  fields in the row so far
-    uint32_t row;               //  rows handed to fn so far
-    bool too_many;              //  the row passed KJ_CSV_MAX_FIELDS
-    bool too_long;              //  a field passed KJ_CSV_MAX_FIELD
-    int rc;                     //  what fn returned, once non-zero
+    size_t count;   //  fields in the row so far
+    uint32_t row;   //  rows handed to fn so far
+    bool too_many;  //  the row passed KJ_CSV_MAX_FIELDS
+    bool too_long;  //  a field passed KJ_CSV_MAX_FIELD
+    int rc;         //  what fn returned, once non-zero
     kj_csv_row_fn *fn;
     void *arg;
 } s_reader_t;
@@ -113,8 +112,7 @@ s_bounded_realloc (void *pointer, size_t size)
 }
 
 int
-kj_csv_read (FILE *file, kj_csv_row_fn *fn, void *arg, char *error,
-             size_t size)
+kj_csv_read (FILE *file, kj_csv_row_fn *fn, void *arg, char *error, size_t size)
 {
     struct csv_parser parser;
     if (csv_init (&parser, CSV_STRICT | CSV_STRICT_FINI))
@@ -126,31 +124,29 @@ kj_csv_read (FILE *file, kj_csv_row_fn *fn, void *arg, char *error,
     int rc = 0;
     while (!self.rc && (bytes = fread (buffer, 1, sizeof buffer, file)) > 0)
         if (csv_parse (&parser, buffer, bytes, s_reader_field, s_reader_row,
-                       &self) != bytes) {
+                       &self)
+            != bytes) {
             rc = -1;
             break;
         }
     if (!rc && !self.rc && ferror (file)) {
-        snprintf (error, size, "could not read the file: %s",
-                  strerror (errno));
+        snprintf (error, size, "could not read the file: %s", strerror (errno));
         rc = -3;
     }
-    else
-    if (!rc && !self.rc && csv_fini (&parser, s_reader_field, s_reader_row,
-                                     &self))
+    else if (!rc && !self.rc
+             && csv_fini (&parser, s_reader_field, s_reader_row, &self))
         rc = -1;
     if (rc == -1 && csv_error (&parser) == CSV_ENOMEM)
         snprintf (error, size, "row %u has a field longer than %d bytes",
                   self.row + 1, KJ_CSV_MAX_FIELD);
-    else
-    if (rc == -1)
+    else if (rc == -1)
         snprintf (error, size, "row %u is not well-formed CSV: %s",
                   self.row + 1, csv_strerror (csv_error (&parser)));
-    else
-    if (self.rc == -2)
-        snprintf (error, size, self.too_many
-                  ? "row %u has more than %d fields"
-                  : "row %u has a field longer than %d bytes", self.row,
+    else if (self.rc == -2)
+        snprintf (error, size,
+                  self.too_many ? "row %u has more than %d fields"
+                                : "row %u has a field longer than %d bytes",
+                  self.row,
                   self.too_many ? KJ_CSV_MAX_FIELDS : KJ_CSV_MAX_FIELD);
     s_reader_clear (&self);
     csv_free (&parser);

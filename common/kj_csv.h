@@ -28,7 +28,7 @@ size_t
 //  Limits of kj_csv_read: a row of more fields, or a field of more bytes,
 //  is refused (with its row), never allocated.
 #define KJ_CSV_MAX_FIELDS 256
-#define KJ_CSV_MAX_FIELD 65536
+#define KJ_CSV_MAX_FIELD  65536
 
 //  One row of a CSV file: its number (the header is row 1), its fields
 //  (text, NUL-ended, only valid during the call). Return 0 to go on.

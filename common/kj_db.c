@@ -18,25 +18,25 @@
 #include <errno.h>
 
 //  How long a statement waits for a lost connection to come back.
-#define KJ_DB_RECONNECT_MS  5000
+#define KJ_DB_RECONNECT_MS 5000
 //  Back-off between two connection attempts: doubles up to the maximum.
-#define KJ_DB_BACKOFF_MIN_MS  50
-#define KJ_DB_BACKOFF_MAX_MS  1000
+#define KJ_DB_BACKOFF_MIN_MS 50
+#define KJ_DB_BACKOFF_MAX_MS 1000
 //  PostgreSQL's identifier length limit (NAMEDATALEN - 1).
-#define KJ_DB_NAME_MAX  63
+#define KJ_DB_NAME_MAX 63
 
 struct _kj_db_t {
-    PGconn *conn;               //  the connection, never NULL once open
-    char *dsn;                  //  as given, to connect again
-    char *schema;               //  the service's schema
-    char quoted [KJ_DB_NAME_MAX + 3];   //  the schema as a quoted identifier
-    zhashx_t *statements;       //  sql text -> prepared statement name
-    int prepared;               //  statements prepared so far, for names
-    int connections;            //  connections opened, to notice a reconnect
-    bool in_tx;                 //  between kj_db_begin and commit/rollback
-    char notify [KJ_DB_NAME_MAX + 1];   //  channel to wake after commit
-    char sqlstate [6];          //  of the last error, "" if none
-    char error [512];           //  message of the last error, one line
+    PGconn *conn;                      //  the connection, never NULL once open
+    char *dsn;                         //  as given, to connect again
+    char *schema;                      //  the service's schema
+    char quoted [KJ_DB_NAME_MAX + 3];  //  the schema as a quoted identifier
+    zhashx_t *statements;              //  sql text -> prepared statement name
+    int prepared;                      //  statements prepared so far, for names
+    int connections;  //  connections opened, to notice a reconnect
+    bool in_tx;       //  between kj_db_begin and commit/rollback
+    char notify [KJ_DB_NAME_MAX + 1];  //  channel to wake after commit
+    char sqlstate [6];                 //  of the last error, "" if none
+    char error [512];                  //  message of the last error, one line
 };
 
 //  --------------------------------------------------------------------------
@@ -47,11 +47,11 @@ static bool
 s_valid_name (const char *name)
 {
     if (!name || !*name || strlen (name) > KJ_DB_NAME_MAX
-    ||  !(islower ((unsigned char) *name) || *name == '_'))
+        || !(islower ((unsigned char) *name) || *name == '_'))
         return false;
     for (const char *c = name; *c; c++)
         if (!(islower ((unsigned char) *c) || isdigit ((unsigned char) *c)
-        ||  *c == '_'))
+              || *c == '_'))
             return false;
     return true;
 }
@@ -114,19 +114,22 @@ s_result_ok (kj_db_t *self, const PGresult *result)
         return true;
 
     const char *sqlstate = result
-        ? PQresultErrorField (result, PG_DIAG_SQLSTATE) : NULL;
-    const char *message = result
-        ? PQresultErrorField (result, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+                             ? PQresultErrorField (result, PG_DIAG_SQLSTATE)
+                             : NULL;
+    const char *message = result ? PQresultErrorField (result,
+                                                       PG_DIAG_MESSAGE_PRIMARY)
+                                 : NULL;
     if (!message)
         message = status == PGRES_FATAL_ERROR || status == PGRES_NONFATAL_ERROR
-                ? PQerrorMessage (self->conn) : PQresStatus (status);
+                    ? PQerrorMessage (self->conn)
+                    : PQresStatus (status);
     if (!sqlstate)
         sqlstate = "";
     if (PQstatus (self->conn) != CONNECTION_OK
-    &&  !s_is_connection_state (sqlstate))
-        sqlstate = "08006";     //  connection_failure
+        && !s_is_connection_state (sqlstate))
+        sqlstate = "08006";  //  connection_failure
     if (streq (sqlstate, "25P02") && *self->sqlstate)
-        return false;           //  in_failed_sql_transaction
+        return false;  //  in_failed_sql_transaction
     s_set_error (self, sqlstate, message);
     return false;
 }
@@ -177,9 +180,10 @@ s_open (kj_db_t *self)
     }
     PQsetNoticeReceiver (self->conn, s_on_notice, self->schema);
     const char *params [] = { self->quoted };
-    PGresult *result = PQexecParams (self->conn,
-        "SELECT pg_catalog.set_config ('search_path', $1, false)",
-        1, NULL, params, NULL, NULL, 0);
+    PGresult *result =
+        PQexecParams (self->conn,
+                      "SELECT pg_catalog.set_config ('search_path', $1, false)",
+                      1, NULL, params, NULL, NULL, 0);
     bool ok = s_result_ok (self, result);
     PQclear (result);
     return ok ? 0 : -1;
@@ -196,8 +200,8 @@ s_connect (kj_db_t *self, int wait_ms)
     while (s_open (self)) {
         int64_t left_ms = (deadline - kj_mono_us ()) / 1000;
         if (left_ms <= 0 || kj_stopping ()) {
-            kj_error ("db.unavailable", "schema=%s error=\"%s\"",
-                      self->schema, self->error);
+            kj_error ("db.unavailable", "schema=%s error=\"%s\"", self->schema,
+                      self->error);
             return -1;
         }
         if (delay_ms > left_ms)
@@ -294,14 +298,14 @@ s_ready (kj_db_t *self)
 //  cannot lose work, that is, outside a transaction.
 
 static PGresult *
-s_exec (kj_db_t *self, const char *sql, int nparams,
-        const char *const *params, bool prepared)
+s_exec (kj_db_t *self, const char *sql, int nparams, const char *const *params,
+        bool prepared)
 {
     if (s_ready (self))
         return NULL;
     PGresult *result = s_exec_once (self, sql, nparams, params, prepared);
     if (!result && !self->in_tx && s_is_connection_state (self->sqlstate)
-    &&  s_reconnect (self) == 0)
+        && s_reconnect (self) == 0)
         result = s_exec_once (self, sql, nparams, params, prepared);
     return result;
 }
@@ -331,14 +335,15 @@ s_exec_many_once (kj_db_t *self, const kj_db_query_t *queries, int count,
     bool sent = true;
     for (int i = 0; i < count && sent; i++)
         sent = PQsendQueryPrepared (self->conn, names [i], queries [i].nparams,
-                                    queries [i].params, NULL, NULL, 0) == 1;
+                                    queries [i].params, NULL, NULL, 0)
+            == 1;
     sent = sent && PQpipelineSync (self->conn) == 1;
     int rc = sent ? 0 : -1;
     if (!sent)
         s_result_ok (self, NULL);
     for (int i = 0; i < count && sent; i++) {
         PGresult *result = PQgetResult (self->conn);
-        if (!result) {                  //  the connection went
+        if (!result) {  //  the connection went
             if (rc == 0)
                 s_result_ok (self, NULL);
             rc = -1;
@@ -355,7 +360,7 @@ s_exec_many_once (kj_db_t *self, const kj_db_query_t *queries, int count,
             PQclear (result);
     }
     if (sent && PQstatus (self->conn) == CONNECTION_OK) {
-        PGresult *sync = PQgetResult (self->conn);      //  PIPELINE_SYNC
+        PGresult *sync = PQgetResult (self->conn);  //  PIPELINE_SYNC
         PQclear (sync);
     }
     if (PQstatus (self->conn) == CONNECTION_OK)
@@ -378,7 +383,7 @@ kj_db_exec_many (kj_db_t *self, const kj_db_query_t *queries, int count,
         return -1;
     int rc = s_exec_many_once (self, queries, count, results);
     if (rc && !self->in_tx && s_is_connection_state (self->sqlstate)
-    &&  s_reconnect (self) == 0)
+        && s_reconnect (self) == 0)
         rc = s_exec_many_once (self, queries, count, results);
     return rc;
 }
@@ -388,7 +393,8 @@ kj_db_lock_key (kj_db_t *self, const char *kind, const char *key)
 {
     assert (self->in_tx);
     const char *params [] = { kind, key };
-    int64_t rows = kj_db_run (self,
+    int64_t rows = kj_db_run (
+        self,
         "SELECT pg_advisory_xact_lock (hashtextextended ($1 || ':' || $2, 0))",
         2, params);
     return rows < 0 ? -1 : 0;
@@ -485,7 +491,7 @@ kj_db_copy (kj_db_t *self, const char *sql, const void *data, size_t size)
     PQclear (result);
     int ok = 1;
     //  In pieces: libpq copies each into its output buffer
-    for (size_t at = 0; at < size && ok == 1; ) {
+    for (size_t at = 0; at < size && ok == 1;) {
         size_t piece = size - at > 262144 ? 262144 : size - at;
         ok = PQputCopyData (self->conn, (const char *) data + at, (int) piece);
         at += piece;
@@ -537,7 +543,7 @@ kj_db_status_code (const char *sqlstate)
     if (streq (sqlstate, "22003") || streq (sqlstate, "22008"))
         return KJ__CODE__OUT_OF_RANGE;
     if (strncmp (sqlstate, "22", 2) == 0 || streq (sqlstate, "23502")
-    ||  streq (sqlstate, "23514"))
+        || streq (sqlstate, "23514"))
         return KJ__CODE__INVALID_ARGUMENT;
     if (streq (sqlstate, "23505"))
         return KJ__CODE__ALREADY_EXISTS;
@@ -587,7 +593,7 @@ s_notify (kj_db_t *self)
     PGresult *result = PQexec (self->conn, sql);
     PQclear (result);
     if (PQtransactionStatus (self->conn) == PQTRANS_INERROR
-    ||  PQtransactionStatus (self->conn) == PQTRANS_INTRANS)
+        || PQtransactionStatus (self->conn) == PQTRANS_INTRANS)
         PQclear (PQexec (self->conn, "ROLLBACK"));
 }
 
@@ -605,7 +611,7 @@ kj_db_commit (kj_db_t *self)
         return -1;
     }
     if (PQstatus (self->conn) == CONNECTION_OK
-    &&  PQtransactionStatus (self->conn) == PQTRANS_INERROR) {
+        && PQtransactionStatus (self->conn) == PQTRANS_INERROR) {
         //  A statement failed; its error stays the one the caller sees.
         if (!*self->sqlstate)
             s_set_error (self, "25P02", "the transaction had failed");
@@ -646,12 +652,12 @@ kj_db_rollback (kj_db_t *self)
     self->in_tx = false;
     *self->notify = 0;
     if (PQstatus (self->conn) != CONNECTION_OK
-    ||  PQtransactionStatus (self->conn) == PQTRANS_IDLE)
-        return;                 //  a lost connection is re-opened on next use
+        || PQtransactionStatus (self->conn) == PQTRANS_IDLE)
+        return;  //  a lost connection is re-opened on next use
     PGresult *result = PQexec (self->conn, "ROLLBACK");
     PQclear (result);
     if (PQstatus (self->conn) == CONNECTION_OK
-    &&  PQtransactionStatus (self->conn) != PQTRANS_IDLE) {
+        && PQtransactionStatus (self->conn) != PQTRANS_IDLE) {
         //  Such as a COPY left half done: start afresh.
         kj_warn ("db.rollback_failed", "schema=%s error=\"%s\"", self->schema,
                  PQerrorMessage (self->conn));
@@ -717,9 +723,10 @@ static int
 s_create_common (kj_db_t *self)
 {
     const char *params [] = { self->schema };
-    PGresult *result = kj_db_exec (self,
-        "SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1",
-        1, params);
+    PGresult *result =
+        kj_db_exec (self,
+                    "SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1",
+                    1, params);
     if (!result)
         return -1;
     bool exists = PQntuples (result) > 0;
@@ -761,16 +768,18 @@ s_apply (kj_db_t *self, const kj_migration_t *migration, int connections)
         kj_db_rollback (self);
         return -1;
     }
-    PGresult *result = kj_db_exec (self,
-        "SELECT 1 FROM kj_migrations WHERE version = $1", 1, params);
+    PGresult *result =
+        kj_db_exec (self, "SELECT 1 FROM kj_migrations WHERE version = $1", 1,
+                    params);
     bool applied = result && PQntuples (result) > 0;
     PQclear (result);
-    if (result && !applied
-    &&  s_exec_ddl (self, migration->sql) == 0
-    &&  kj_db_run (self,
-            "INSERT INTO kj_migrations (version, name) VALUES ($1, $2)",
-            2, params) == 1
-    &&  kj_db_commit (self) == 0) {
+    if (result && !applied && s_exec_ddl (self, migration->sql) == 0
+        && kj_db_run (
+               self,
+               "INSERT INTO kj_migrations (version, name) VALUES ($1, $2)", 2,
+               params)
+               == 1
+        && kj_db_commit (self) == 0) {
         kj_info ("db.migrated", "schema=%s version=%d name=%s", self->schema,
                  migration->version, migration->name);
         return 0;
@@ -787,7 +796,8 @@ kj_db_migrate (kj_db_t *self, const kj_migration_t *migrations)
     int previous = 0;
     for (const kj_migration_t *m = migrations; m && m->sql; m++) {
         if (m->version <= previous || !m->name) {
-            kj_error ("db.migrate_failed", "schema=%s version=%d "
+            kj_error ("db.migrate_failed",
+                      "schema=%s version=%d "
                       "reason=\"versions must increase and have names\"",
                       self->schema, m->version);
             return -1;
@@ -795,12 +805,14 @@ kj_db_migrate (kj_db_t *self, const kj_migration_t *migrations)
         previous = m->version;
     }
     const char *params [] = { self->schema };
-    PGresult *result = kj_db_exec (self,
-        "SELECT pg_advisory_lock (hashtext ('kejin.migrate.' || $1))",
-        1, params);
+    PGresult *result = kj_db_exec (
+        self, "SELECT pg_advisory_lock (hashtext ('kejin.migrate.' || $1))", 1,
+        params);
     if (!result) {
-        kj_error ("db.migrate_failed", "schema=%s step=lock sqlstate=%s "
-                  "error=\"%s\"", self->schema, self->sqlstate, self->error);
+        kj_error ("db.migrate_failed",
+                  "schema=%s step=lock sqlstate=%s "
+                  "error=\"%s\"",
+                  self->schema, self->sqlstate, self->error);
         return -1;
     }
     PQclear (result);
@@ -808,25 +820,30 @@ kj_db_migrate (kj_db_t *self, const kj_migration_t *migrations)
 
     int rc = s_create_common (self);
     if (rc)
-        kj_error ("db.migrate_failed", "schema=%s step=common sqlstate=%s "
-                  "error=\"%s\"", self->schema, self->sqlstate, self->error);
+        kj_error ("db.migrate_failed",
+                  "schema=%s step=common sqlstate=%s "
+                  "error=\"%s\"",
+                  self->schema, self->sqlstate, self->error);
     for (const kj_migration_t *m = migrations; rc == 0 && m && m->sql; m++) {
         rc = s_apply (self, m, connections);
         if (rc)
-            kj_error ("db.migrate_failed", "schema=%s version=%d name=%s "
-                      "sqlstate=%s error=\"%s\"", self->schema, m->version,
-                      m->name, self->sqlstate, self->error);
+            kj_error ("db.migrate_failed",
+                      "schema=%s version=%d name=%s "
+                      "sqlstate=%s error=\"%s\"",
+                      self->schema, m->version, m->name, self->sqlstate,
+                      self->error);
     }
     //  The lock goes with its session: after a reconnect there is none.
     if (self->connections == connections
-    &&  PQstatus (self->conn) == CONNECTION_OK) {
+        && PQstatus (self->conn) == CONNECTION_OK) {
         char sqlstate [sizeof self->sqlstate];
         char error [sizeof self->error];
         memcpy (sqlstate, self->sqlstate, sizeof sqlstate);
         memcpy (error, self->error, sizeof error);
-        result = PQexecParams (self->conn,
-            "SELECT pg_advisory_unlock (hashtext ('kejin.migrate.' || $1))",
-            1, NULL, params, NULL, NULL, 0);
+        result = PQexecParams (
+            self->conn,
+            "SELECT pg_advisory_unlock (hashtext ('kejin.migrate.' || $1))", 1,
+            NULL, params, NULL, NULL, 0);
         PQclear (result);
         memcpy (self->sqlstate, sqlstate, sizeof sqlstate);
         memcpy (self->error, error, sizeof error);
@@ -857,14 +874,15 @@ s_bootstrap (kj_db_t *db, const char *schema, const char *role)
     if (kj_db_begin (db))
         return -1;
     const char *params [] = { role };
-    PGresult *result = kj_db_exec (db,
-        "SELECT pg_advisory_xact_lock (hashtext ('kejin.bootstrap'))",
-        0, NULL);
+    PGresult *result = kj_db_exec (
+        db, "SELECT pg_advisory_xact_lock (hashtext ('kejin.bootstrap'))", 0,
+        NULL);
     bool locked = result != NULL;
     PQclear (result);
     //  A statement of its own, so that its snapshot follows the lock.
-    result = locked ? kj_db_exec (db,
-        "SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1", 1, params)
+    result = locked ? kj_db_exec (
+                 db, "SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1", 1,
+                 params)
                     : NULL;
     int rc = result ? 0 : -1;
     if (rc == 0 && PQntuples (result) == 0) {
@@ -874,11 +892,11 @@ s_bootstrap (kj_db_t *db, const char *schema, const char *role)
     }
     PQclear (result);
     if (rc == 0) {
-        char *sql = zsys_sprintf (
-            "CREATE SCHEMA IF NOT EXISTS %s AUTHORIZATION %s;"
-            "GRANT USAGE, CREATE ON SCHEMA %s TO %s;"
-            "ALTER ROLE %s SET search_path = %s",
-            qschema, qrole, qschema, qrole, qrole, qschema);
+        char *sql =
+            zsys_sprintf ("CREATE SCHEMA IF NOT EXISTS %s AUTHORIZATION %s;"
+                          "GRANT USAGE, CREATE ON SCHEMA %s TO %s;"
+                          "ALTER ROLE %s SET search_path = %s",
+                          qschema, qrole, qschema, qrole, qrole, qschema);
         rc = s_exec_ddl (db, sql);
         zstr_free (&sql);
     }
@@ -893,7 +911,8 @@ kj_db_bootstrap (const char *admin_dsn, const char *schema, const char *role)
 {
     assert (admin_dsn);
     if (!s_valid_name (schema) || !s_valid_name (role)) {
-        kj_error ("db.bootstrap_failed", "schema=\"%s\" role=\"%s\" "
+        kj_error ("db.bootstrap_failed",
+                  "schema=\"%s\" role=\"%s\" "
                   "reason=\"names must be [a-z_][a-z0-9_]*\"",
                   schema ? schema : "", role ? role : "");
         return -1;
@@ -910,9 +929,10 @@ kj_db_bootstrap (const char *admin_dsn, const char *schema, const char *role)
             break;
     }
     if (rc)
-        kj_error ("db.bootstrap_failed", "schema=%s role=%s sqlstate=%s "
-                  "error=\"%s\"", schema, role, kj_db_sqlstate (db),
-                  kj_db_error (db));
+        kj_error ("db.bootstrap_failed",
+                  "schema=%s role=%s sqlstate=%s "
+                  "error=\"%s\"",
+                  schema, role, kj_db_sqlstate (db), kj_db_error (db));
     else
         kj_info ("db.bootstrapped", "schema=%s role=%s", schema, role);
     kj_db_destroy (&db);

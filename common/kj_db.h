@@ -84,8 +84,7 @@ int64_t
 //  sql says) sent in pieces. 0, or -1 with kj_db_sqlstate and kj_db_error
 //  set. Never reconnects (a COPY belongs to the caller's transaction).
 int
-    kj_db_copy (kj_db_t *self, const char *sql, const void *data,
-                size_t size);
+    kj_db_copy (kj_db_t *self, const char *sql, const void *data, size_t size);
 
 //  SQLSTATE of the last error ("23505" unique violation, "40001"
 //  serialization failure, ...), "" if none; and its message.

@@ -6,10 +6,10 @@
 #include "kejin.h"
 #include "kj_hist.h"
 
-#define SUB_BITS  5                             //  32 buckets per octave
-#define LINEAR    64                            //  exact below this
-#define OCTAVES   (64 - 6)
-#define BUCKETS   (LINEAR + OCTAVES * (1 << SUB_BITS))
+#define SUB_BITS 5   //  32 buckets per octave
+#define LINEAR   64  //  exact below this
+#define OCTAVES  (64 - 6)
+#define BUCKETS  (LINEAR + OCTAVES * (1 << SUB_BITS))
 
 struct _kj_hist_t {
     uint64_t count;
@@ -22,7 +22,7 @@ s_bucket (uint64_t value)
 {
     if (value < LINEAR)
         return (int) value;
-    int exponent = 63 - __builtin_clzll (value);        //  >= 6
+    int exponent = 63 - __builtin_clzll (value);  //  >= 6
     int sub = (int) ((value >> (exponent - SUB_BITS)) & ((1 << SUB_BITS) - 1));
     return LINEAR + (exponent - 6) * (1 << SUB_BITS) + sub;
 }

@@ -49,16 +49,18 @@ static size_t
 s_utf8_length (const unsigned char *s, size_t size)
 {
     unsigned char c = s [0];
-    size_t length = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2
-                  : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4
-                  : 0;
+    size_t length = c < 0x80               ? 1
+                  : c >= 0xc2 && c <= 0xdf ? 2
+                  : c >= 0xe0 && c <= 0xef ? 3
+                  : c >= 0xf0 && c <= 0xf4 ? 4
+                                           : 0;
     if (length == 0 || length > size)
         return 0;
     for (size_t i = 1; i < length; i++)
         if ((s [i] & 0xc0) != 0x80)
             return 0;
     if ((c == 0xe0 && s [1] < 0xa0) || (c == 0xed && s [1] > 0x9f)
-    ||  (c == 0xf0 && s [1] < 0x90) || (c == 0xf4 && s [1] > 0x8f))
+        || (c == 0xf0 && s [1] < 0x90) || (c == 0xf4 && s [1] > 0x8f))
         return 0;
     return length;
 }
@@ -75,7 +77,7 @@ s_string (const char *text)
     size_t size = strlen (text);
     char *fixed = (char *) malloc (size * 3 + 1);
     size_t at = 0;
-    for (size_t i = 0; i < size; ) {
+    for (size_t i = 0; i < size;) {
         size_t length = s_utf8_length (s + i, size - i);
         if (length) {
             memcpy (fixed + at, s + i, length);
@@ -111,7 +113,7 @@ s_value (const ProtobufCFieldDescriptor *field, const void *member)
             return json_integer (*(const int64_t *) member);
         case PROTOBUF_C_TYPE_UINT64:
         case PROTOBUF_C_TYPE_FIXED64:
-            return json_integer ((json_int_t) *(const uint64_t *) member);
+            return json_integer ((json_int_t) * (const uint64_t *) member);
         case PROTOBUF_C_TYPE_BOOL:
             return json_boolean (*(const protobuf_c_boolean *) member);
         case PROTOBUF_C_TYPE_FLOAT:
@@ -120,10 +122,10 @@ s_value (const ProtobufCFieldDescriptor *field, const void *member)
             return json_real (*(const double *) member);
         case PROTOBUF_C_TYPE_ENUM: {
             int value = *(const int *) member;
-            const ProtobufCEnumDescriptor *desc =
-                (const ProtobufCEnumDescriptor *) field->descriptor;
-            const ProtobufCEnumValue *ev =
-                protobuf_c_enum_descriptor_get_value (desc, value);
+            const ProtobufCEnumDescriptor
+                *desc = (const ProtobufCEnumDescriptor *) field->descriptor;
+            const ProtobufCEnumValue
+                *ev = protobuf_c_enum_descriptor_get_value (desc, value);
             return ev ? json_string (ev->name) : json_integer (value);
         }
         case PROTOBUF_C_TYPE_STRING: {
@@ -145,11 +147,11 @@ static json_t *
 s_payload (const ProtobufCMessage *message, const ProtobufCBinaryData *data)
 {
     const Kj__Envelope *envelope = (const Kj__Envelope *) message;
-    const ProtobufCMessageDescriptor *type =
-        kj_json_type (envelope->payload_type);
+    const ProtobufCMessageDescriptor *type = kj_json_type (
+        envelope->payload_type);
     if (type) {
-        ProtobufCMessage *payload =
-            kj_proto_unpack (type, data->data, data->len, NULL);
+        ProtobufCMessage *payload = kj_proto_unpack (type, data->data,
+                                                     data->len, NULL);
         if (payload) {
             json_t *object = kj_json_from_message (payload);
             protobuf_c_message_free_unpacked (payload, NULL);
@@ -174,11 +176,13 @@ kj_json_from_message (const ProtobufCMessage *message)
             const char *array = *(char *const *) member;
             value = json_array ();
             for (size_t k = 0; k < count; k++)
-                json_array_append_new (value, s_value (field,
-                                       array + k * kj_proto_value_size (field->type)));
+                json_array_append_new (
+                    value,
+                    s_value (field,
+                             array + k * kj_proto_value_size (field->type)));
         }
-        else
-        if (desc == &kj__envelope__descriptor && streq (field->name, "payload"))
+        else if (desc == &kj__envelope__descriptor
+                 && streq (field->name, "payload"))
             value = s_payload (message, (const ProtobufCBinaryData *) member);
         else
             value = s_value (field, member);
@@ -192,7 +196,7 @@ kj_json_string (const ProtobufCMessage *message, bool pretty)
 {
     json_t *object = kj_json_from_message (message);
     char *text = json_dumps (object, (pretty ? JSON_INDENT (2) : JSON_COMPACT)
-                                     | JSON_PRESERVE_ORDER);
+                                         | JSON_PRESERVE_ORDER);
     json_decref (object);
     return text;
 }

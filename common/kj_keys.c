@@ -17,15 +17,14 @@
 #define ZAP_ENDPOINT "inproc://zeromq.zap.01"
 
 struct _kj_keys_t {
-    char *dir;                  //  the key directory
-    char *public_dir;           //  dir/public
-    char *revoked_dir;          //  dir/revoked
-    char *secret_dir;           //  dir/secret
+    char *dir;          //  the key directory
+    char *public_dir;   //  dir/public
+    char *revoked_dir;  //  dir/revoked
+    char *secret_dir;   //  dir/secret
 };
 
-static const char *s_roles [] = {
-    "service", "operator", "integrator", "peer", NULL
-};
+static const char *s_roles [] = { "service", "operator", "integrator", "peer",
+                                  NULL };
 
 //  --------------------------------------------------------------------------
 //  Names and lists of names
@@ -38,7 +37,7 @@ s_valid_name (const char *name)
         return false;
     for (const char *c = name; *c; c++)
         if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9')
-        ||    ((*c == '_' || *c == '.' || *c == '-') && c != name)))
+              || ((*c == '_' || *c == '.' || *c == '-') && c != name)))
             return false;
     return true;
 }
@@ -52,9 +51,9 @@ s_valid_list (const char *list)
     if (!*list || *list == ',' || list [strlen (list) - 1] == ',')
         return false;
     for (const char *c = list; *c; c++)
-        if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9')
-        ||    *c == '_' || *c == '.' || *c == '-' || *c == '$'
-        ||    (*c == ',' && c [1] != ',')))
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_'
+              || *c == '.' || *c == '-' || *c == '$'
+              || (*c == ',' && c [1] != ',')))
             return false;
     return true;
 }
@@ -88,7 +87,8 @@ kj_keys_new (const char *dir)
     self->revoked_dir = s_path (dir, "revoked", "");
     self->secret_dir = s_path (dir, "secret", "");
     if (s_mkdir (dir, 0755) || s_mkdir (self->public_dir, 0755)
-    ||  s_mkdir (self->revoked_dir, 0755) || s_mkdir (self->secret_dir, 0700))
+        || s_mkdir (self->revoked_dir, 0755)
+        || s_mkdir (self->secret_dir, 0700))
         kj_keys_destroy (&self);
     return self;
 }
@@ -157,12 +157,14 @@ kj_keys_issue (kj_keys_t *self, kj_key_info_t *info, const char *secret_path,
     if (!known_role)
         return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "role",
                               "role must be service, operator, integrator or "
-                              "peer, not '%s'", info->role);
+                              "peer, not '%s'",
+                              info->role);
     for (const char *c = info->city; *c; c++)
         if (*c < '0' || *c > '9' || strlen (info->city) != 6)
             return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "city",
                                   "city is a 6-digit region code (210100 "
-                                  "Shenyang), not '%s'", info->city);
+                                  "Shenyang), not '%s'",
+                                  info->city);
     bool service = streq (info->role, "service");
     bool integrator = streq (info->role, "integrator");
     if (service && !s_valid_list (info->services))
@@ -173,8 +175,9 @@ kj_keys_issue (kj_keys_t *self, kj_key_info_t *info, const char *secret_path,
     if (!service && *info->services)
         return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "services",
                               "only a service key names services; this is "
-                              "a%s %s key", streq (info->role, "operator")
-                              ? "n" : "", info->role);
+                              "a%s %s key",
+                              streq (info->role, "operator") ? "n" : "",
+                              info->role);
     if (integrator && !*info->topics)
         kj_strlcpy (info->topics, "*", sizeof info->topics);
     if (integrator && !s_valid_list (info->topics))
@@ -185,8 +188,9 @@ kj_keys_issue (kj_keys_t *self, kj_key_info_t *info, const char *secret_path,
     if (!integrator && *info->topics)
         return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "topics",
                               "only an integrator key names topics; this is "
-                              "a%s %s key", streq (info->role, "operator")
-                              ? "n" : "", info->role);
+                              "a%s %s key",
+                              streq (info->role, "operator") ? "n" : "",
+                              info->role);
     char *public_path = s_path (self->public_dir, info->name, ".key");
     char *revoked_path = s_path (self->revoked_dir, info->name, ".key");
     char *own_secret = s_path (self->secret_dir, info->name, ".key_secret");
@@ -194,7 +198,8 @@ kj_keys_issue (kj_keys_t *self, kj_key_info_t *info, const char *secret_path,
     if (s_exists (public_path) || s_exists (revoked_path))
         rc = kj_status_set (status, KJ__CODE__ALREADY_EXISTS, "name",
                             "a key called %s exists already%s; give the new "
-                            "one another name", info->name,
+                            "one another name",
+                            info->name,
                             s_exists (revoked_path) ? " (revoked)" : "");
     zcert_t *cert = rc ? NULL : zcert_new ();
     if (cert) {
@@ -208,14 +213,13 @@ kj_keys_issue (kj_keys_t *self, kj_key_info_t *info, const char *secret_path,
             zcert_set_meta (cert, "topics", "%s", info->topics);
         char created [32];
         time_t now = time (NULL);
-        strftime (created, sizeof created, "%Y-%m-%dT%H:%M:%SZ",
-                  gmtime (&now));
+        strftime (created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", gmtime (&now));
         zcert_set_meta (cert, "created", "%s", created);
         const char *secret = secret_path ? secret_path : own_secret;
         mode_t mask = umask (077);
         //  The secret first: a public key without its secret is no use
         if (zcert_save_secret (cert, secret)
-        ||  zcert_save_public (cert, public_path)) {
+            || zcert_save_public (cert, public_path)) {
             rc = kj_status_set (status, KJ__CODE__INTERNAL, "out",
                                 "could not write %s or %s: %s", secret,
                                 public_path, strerror (errno));
@@ -249,11 +253,11 @@ kj_keys_revoke (kj_keys_t *self, const char *name, kj_status_t *status)
         if (errno == ENOENT && s_exists (revoked_path))
             rc = kj_status_set (status, KJ__CODE__FAILED_PRECONDITION, "name",
                                 "the key %s is revoked already", name);
-        else
-        if (errno == ENOENT)
+        else if (errno == ENOENT)
             rc = kj_status_set (status, KJ__CODE__NOT_FOUND, "name",
                                 "no key is called %s (kejin keys list shows "
-                                "them)", name);
+                                "them)",
+                                name);
         else
             rc = kj_status_set (status, KJ__CODE__INTERNAL, "name",
                                 "could not move %s to %s: %s", public_path,
@@ -334,8 +338,9 @@ kj_keys_secret (kj_keys_t *self, const char *name)
     char *path = s_path (self->secret_dir, name, ".key");
     zcert_t *cert = zcert_load (path);
     zstr_free (&path);
-    if (cert && streq (zcert_secret_txt (cert),
-                       "0000000000000000000000000000000000000000"))
+    if (cert
+        && streq (zcert_secret_txt (cert),
+                  "0000000000000000000000000000000000000000"))
         zcert_destroy (&cert);
     return cert;
 }
@@ -368,8 +373,10 @@ kj_keys_server (zsock_t *sock, zcert_t *cert)
     //  handler the handshake then fails instead of letting everyone in
     int one = 1;
     if (zmq_setsockopt (zsock_resolve (sock), 93, &one, sizeof one)) {
-        kj_error ("keys.no_enforce", "error=\"%s\" reason=\"libzmq cannot "
-                  "enforce the ZAP domain\"", zmq_strerror (zmq_errno ()));
+        kj_error ("keys.no_enforce",
+                  "error=\"%s\" reason=\"libzmq cannot "
+                  "enforce the ZAP domain\"",
+                  zmq_strerror (zmq_errno ()));
         return -1;
     }
     return 0;
@@ -402,12 +409,15 @@ kj_keys_client_env (zsock_t *sock, const char *default_name)
     kj_key_info_t info;
     int rc = -1;
     if (!cert)
-        kj_error ("keys.no_secret", "keys=%s name=%s reason=\"no secret key "
-                  "of that name in secret/ (KEJIN_KEY names it)\"", dir, name);
-    else
-    if (kj_keys_find (keys, server, &info))
-        kj_error ("keys.no_server_key", "keys=%s name=%s reason=\"no public "
-                  "key of the broker of that name in public/\"", dir, server);
+        kj_error ("keys.no_secret",
+                  "keys=%s name=%s reason=\"no secret key "
+                  "of that name in secret/ (KEJIN_KEY names it)\"",
+                  dir, name);
+    else if (kj_keys_find (keys, server, &info))
+        kj_error ("keys.no_server_key",
+                  "keys=%s name=%s reason=\"no public "
+                  "key of the broker of that name in public/\"",
+                  dir, server);
     else
         rc = kj_keys_client (sock, cert, info.key);
     zcert_destroy (&cert);
@@ -421,7 +431,7 @@ kj_keys_client_env (zsock_t *sock, const char *default_name)
 typedef struct {
     zsock_t *pipe;
     zsock_t *handler;
-    zcertstore_t *store;        //  dir/public, reloaded when it changes
+    zcertstore_t *store;  //  dir/public, reloaded when it changes
     uint64_t refused;
 } s_zap_t;
 
@@ -434,10 +444,8 @@ s_property (zchunk_t *chunk, const char *name, const char *value)
     byte size = (byte) name_size;
     zchunk_extend (chunk, &size, 1);
     zchunk_extend (chunk, name, name_size);
-    byte length [4] = {
-        (byte) (value_size >> 24), (byte) (value_size >> 16),
-        (byte) (value_size >> 8), (byte) value_size
-    };
+    byte length [4] = { (byte) (value_size >> 24), (byte) (value_size >> 16),
+                        (byte) (value_size >> 8), (byte) value_size };
     zchunk_extend (chunk, length, 4);
     zchunk_extend (chunk, value, value_size);
 }
@@ -484,14 +492,11 @@ s_zap_request (s_zap_t *self)
     char key_txt [41] = "";
     if (!version || !streq (version, "1.0") || !mechanism)
         why = "not a ZAP 1.0 request";
-    else
-    if (!streq (domain, KJ_ZAP_DOMAIN))
+    else if (!streq (domain, KJ_ZAP_DOMAIN))
         why = "wrong ZAP domain";
-    else
-    if (!streq (mechanism, "CURVE"))
+    else if (!streq (mechanism, "CURVE"))
         why = "only CURVE keys may connect";
-    else
-    if (!key || zframe_size (key) != 32)
+    else if (!key || zframe_size (key) != 32)
         why = "no CURVE key";
     else {
         zmq_z85_encode (key_txt, zframe_data (key), 32);
@@ -503,14 +508,16 @@ s_zap_request (s_zap_t *self)
     }
     if (why) {
         self->refused++;
-        kj_warn ("keys.refused", "address=%s mechanism=%s key=%s "
-                 "reason=\"%s\"", address ? address : "",
-                 mechanism ? mechanism : "", key_txt, why);
+        kj_warn ("keys.refused",
+                 "address=%s mechanism=%s key=%s "
+                 "reason=\"%s\"",
+                 address ? address : "", mechanism ? mechanism : "", key_txt,
+                 why);
     }
     //  A reply goes out even to a malformed request: its sender waits
     if (version && request_id)
-        s_zap_reply (self, request_id, why ? "400" : "200",
-                     why ? why : "OK", why ? NULL : &info);
+        s_zap_reply (self, request_id, why ? "400" : "200", why ? why : "OK",
+                     why ? NULL : &info);
     zstr_free (&version);
     zstr_free (&request_id);
     zstr_free (&domain);
@@ -531,7 +538,7 @@ s_zap_actor (zsock_t *pipe, void *args)
     self.handler = zsock_new (ZMQ_REP);
     if (self.handler && zsock_bind (self.handler, ZAP_ENDPOINT)) {
         kj_error ("keys.zap_failed", "reason=\"another ZAP handler runs in "
-                  "this process\"");
+                                     "this process\"");
         zsock_destroy (&self.handler);
     }
     zsock_signal (pipe, 0);
@@ -540,14 +547,12 @@ s_zap_actor (zsock_t *pipe, void *args)
         zsock_t *which = (zsock_t *) zpoller_wait (poller, -1);
         if (which && which == self.handler)
             s_zap_request (&self);
-        else
-        if (which == pipe) {
+        else if (which == pipe) {
             char *command = zstr_recv (pipe);
             bool term = !command || streq (command, "$TERM");
             if (command && streq (command, "$COUNT"))
                 zstr_sendf (pipe, "%" PRIu64, self.refused);
-            else
-            if (command && streq (command, "$READY"))
+            else if (command && streq (command, "$READY"))
                 zstr_send (pipe, self.handler ? "yes" : "no");
             zstr_free (&command);
             if (term)
@@ -592,7 +597,7 @@ kj_keys_selftest (zcert_t *cert, zactor_t *zap)
 {
     if (!zap) {
         kj_error ("keys.selftest_failed", "reason=\"no ZAP handler: every "
-                  "key would get in\"");
+                                          "key would get in\"");
         return -1;
     }
     uint64_t before = s_refusals (zap);
@@ -602,9 +607,9 @@ kj_keys_selftest (zcert_t *cert, zactor_t *zap)
     int rc = -1;
     int port = -1;
     if (server && client && stranger && kj_keys_server (server, cert) == 0
-    &&  (port = zsock_bind (server, "tcp://127.0.0.1:*")) > 0
-    &&  kj_keys_client (client, stranger, zcert_public_txt (cert)) == 0
-    &&  zsock_connect (client, "tcp://127.0.0.1:%d", port) == 0) {
+        && (port = zsock_bind (server, "tcp://127.0.0.1:*")) > 0
+        && kj_keys_client (client, stranger, zcert_public_txt (cert)) == 0
+        && zsock_connect (client, "tcp://127.0.0.1:%d", port) == 0) {
         zsock_set_sndtimeo (client, 0);
         zstr_send (client, "selftest");
         //  Refused when our handler counted it; in when the probe arrives
@@ -612,25 +617,25 @@ kj_keys_selftest (zcert_t *cert, zactor_t *zap)
         rc = 1;
         while (rc == 1 && kj_mono_us () < deadline) {
             if (zsock_events (server) & ZMQ_POLLIN) {
-                kj_error ("keys.selftest_failed", "reason=\"a key nobody "
+                kj_error ("keys.selftest_failed",
+                          "reason=\"a key nobody "
                           "issued got in: is the ZAP domain enforced?\"");
                 rc = -1;
             }
-            else
-            if (s_refusals (zap) > before)
+            else if (s_refusals (zap) > before)
                 rc = 0;
             else
                 zclock_sleep (5);
         }
         if (rc == 1) {
             kj_error ("keys.selftest_failed", "reason=\"the ZAP handler never "
-                      "saw the probe key within 3 s\"");
+                                              "saw the probe key within 3 s\"");
             rc = -1;
         }
     }
     else
         kj_error ("keys.selftest_failed", "reason=\"could not set up the "
-                  "probe sockets\"");
+                                          "probe sockets\"");
     zcert_destroy (&stranger);
     zsock_destroy (&client);
     zsock_destroy (&server);

@@ -34,12 +34,12 @@
 //  ZAP metadata on every message the holder sends: zframe_meta (frame,
 //  "kj-role") and so on)
 typedef struct {
-    char name [64];             //  unique in the node: [a-z0-9][a-z0-9_.-]*
-    char role [16];             //  service, operator, integrator, peer
-    char city [16];             //  region code, e.g. 210100 (may be empty)
-    char services [256];        //  service: MDP services it may serve
-    char topics [256];          //  integrator: topic prefixes it may read
-    char key [41];              //  public key, Z85
+    char name [64];       //  unique in the node: [a-z0-9][a-z0-9_.-]*
+    char role [16];       //  service, operator, integrator, peer
+    char city [16];       //  region code, e.g. 210100 (may be empty)
+    char services [256];  //  service: MDP services it may serve
+    char topics [256];    //  integrator: topic prefixes it may read
+    char key [41];        //  public key, Z85
 } kj_key_info_t;
 
 typedef struct _kj_keys_t kj_keys_t;
@@ -71,8 +71,7 @@ int
 
 //  Every key, valid and revoked, sorted by name; calls fn for each with
 //  revoked set for the revoked ones.
-typedef void (kj_keys_fn) (const kj_key_info_t *info, bool revoked,
-                           void *arg);
+typedef void (kj_keys_fn) (const kj_key_info_t *info, bool revoked, void *arg);
 void
     kj_keys_list (kj_keys_t *self, kj_keys_fn *fn, void *arg);
 

@@ -30,7 +30,7 @@ kj_log_init (const char *process, const char *level)
     if (level) {
         for (int i = 0; i <= KJ_LOG_ERROR; i++)
             if (strcasecmp (level, s_names [i]) == 0
-            ||  (i == KJ_LOG_WARN && strcasecmp (level, "warning") == 0))
+                || (i == KJ_LOG_WARN && strcasecmp (level, "warning") == 0))
                 s_level = (kj_log_level_t) i;
     }
 }
@@ -72,12 +72,12 @@ s_put_value (s_line_t *line, const char *value, size_t size, bool quote)
         char escaped [8];
         if (c == '"' || c == '\\')
             snprintf (escaped, sizeof escaped, "\\%c", c);
-        else
-        if (c == '\n' || c == '\r' || c == '\t')
+        else if (c == '\n' || c == '\r' || c == '\t')
             snprintf (escaped, sizeof escaped, "\\%c",
-                      c == '\n' ? 'n' : c == '\r' ? 'r' : 't');
-        else
-        if (c < 0x20 || c == 0x7f)
+                      c == '\n'   ? 'n'
+                      : c == '\r' ? 'r'
+                                  : 't');
+        else if (c < 0x20 || c == 0x7f)
             snprintf (escaped, sizeof escaped, "\\x%02x", c);
         else {
             s_put (line, (const char *) &c, 1);
@@ -155,43 +155,65 @@ s_format (s_line_t *line, const char *format, va_list args)
              z = streq (length, "z"), j = streq (length, "j"),
              t = streq (length, "t");
         //  The width and precision given by * go before the value
-#define S_PRINT(value) \
-        (star_width && star_precision \
-            ? snprintf (out, sizeof out, spec, width, precision, value) \
-         : star_width ? snprintf (out, sizeof out, spec, width, value) \
-         : star_precision \
-            ? snprintf (out, sizeof out, spec, precision, value) \
-         : snprintf (out, sizeof out, spec, value))
+#define S_PRINT(value)                                                         \
+    (star_width && star_precision                                              \
+         ? snprintf (out, sizeof out, spec, width, precision, value)           \
+     : star_width     ? snprintf (out, sizeof out, spec, width, value)         \
+     : star_precision ? snprintf (out, sizeof out, spec, precision, value)     \
+                      : snprintf (out, sizeof out, spec, value))
         switch (conversion) {
             case 's': {
                 const char *value = va_arg (args, const char *);
                 if (!value)
                     value = "(null)";
                 size_t size = precision >= 0
-                            ? (size_t) kj_utf8_cut (value, (size_t) precision)
-                            : strlen (value);
+                                ? (size_t) kj_utf8_cut (value,
+                                                        (size_t) precision)
+                                : strlen (value);
                 bool quote = start > format && start [-1] == '='
                           && s_needs_quotes (value, size);
                 s_put_value (line, value, size, quote);
                 continue;
             }
-            case 'd': case 'i': case 'c':
-                if (ll)     S_PRINT (va_arg (args, long long));
-                else if (l) S_PRINT (va_arg (args, long));
-                else if (z) S_PRINT (va_arg (args, ssize_t));
-                else if (j) S_PRINT (va_arg (args, intmax_t));
-                else if (t) S_PRINT (va_arg (args, ptrdiff_t));
-                else        S_PRINT (va_arg (args, int));
+            case 'd':
+            case 'i':
+            case 'c':
+                if (ll)
+                    S_PRINT (va_arg (args, long long));
+                else if (l)
+                    S_PRINT (va_arg (args, long));
+                else if (z)
+                    S_PRINT (va_arg (args, ssize_t));
+                else if (j)
+                    S_PRINT (va_arg (args, intmax_t));
+                else if (t)
+                    S_PRINT (va_arg (args, ptrdiff_t));
+                else
+                    S_PRINT (va_arg (args, int));
                 break;
-            case 'u': case 'x': case 'X': case 'o':
-                if (ll)     S_PRINT (va_arg (args, unsigned long long));
-                else if (l) S_PRINT (va_arg (args, unsigned long));
-                else if (z) S_PRINT (va_arg (args, size_t));
-                else if (j) S_PRINT (va_arg (args, uintmax_t));
-                else if (t) S_PRINT (va_arg (args, ptrdiff_t));
-                else        S_PRINT (va_arg (args, unsigned int));
+            case 'u':
+            case 'x':
+            case 'X':
+            case 'o':
+                if (ll)
+                    S_PRINT (va_arg (args, unsigned long long));
+                else if (l)
+                    S_PRINT (va_arg (args, unsigned long));
+                else if (z)
+                    S_PRINT (va_arg (args, size_t));
+                else if (j)
+                    S_PRINT (va_arg (args, uintmax_t));
+                else if (t)
+                    S_PRINT (va_arg (args, ptrdiff_t));
+                else
+                    S_PRINT (va_arg (args, unsigned int));
                 break;
-            case 'f': case 'F': case 'e': case 'E': case 'g': case 'G':
+            case 'f':
+            case 'F':
+            case 'e':
+            case 'E':
+            case 'g':
+            case 'G':
                 if (streq (length, "L"))
                     S_PRINT (va_arg (args, long double));
                 else
@@ -223,10 +245,10 @@ kj_log (kj_log_level_t level, const char *event, const char *format, ...)
     struct tm tm;
     gmtime_r (&ts.tv_sec, &tm);
     int size = snprintf (line, sizeof line,
-        "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s %s[%d] %s ",
-        tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-        tm.tm_sec, ts.tv_nsec / 1000000, s_names [level], s_process,
-        (int) getpid (), event);
+                         "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s %s[%d] %s ",
+                         tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                         tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000,
+                         s_names [level], s_process, (int) getpid (), event);
     if (size < 0)
         return;
     if (size > (int) sizeof line - 2)

@@ -34,11 +34,13 @@ kj_log_level_t
 
 void
     kj_log (kj_log_level_t level, const char *event, const char *format, ...)
-    __attribute__ ((format (printf, 3, 4)));
+        __attribute__ ((format (printf, 3, 4)));
 
-#define kj_debug(event, ...) \
-    do { if (kj_log_level () <= KJ_LOG_DEBUG) \
-             kj_log (KJ_LOG_DEBUG, event, __VA_ARGS__); } while (0)
+#define kj_debug(event, ...)                                                   \
+    do {                                                                       \
+        if (kj_log_level () <= KJ_LOG_DEBUG)                                   \
+            kj_log (KJ_LOG_DEBUG, event, __VA_ARGS__);                         \
+    } while (0)
 #define kj_info(event, ...)  kj_log (KJ_LOG_INFO, event, __VA_ARGS__)
 #define kj_warn(event, ...)  kj_log (KJ_LOG_WARN, event, __VA_ARGS__)
 #define kj_error(event, ...) kj_log (KJ_LOG_ERROR, event, __VA_ARGS__)

@@ -7,8 +7,8 @@
 #ifndef KJ_MDP_H_INCLUDED
 #define KJ_MDP_H_INCLUDED
 
-#define KJ_MDPC "MDPC01"        //  protocol frame of clients
-#define KJ_MDPW "MDPW01"        //  protocol frame of workers
+#define KJ_MDPC "MDPC01"  //  protocol frame of clients
+#define KJ_MDPW "MDPW01"  //  protocol frame of workers
 
 //  Worker commands, one byte each
 enum {

@@ -61,9 +61,11 @@ kj_outbox_add (kj_db_t *db, const char *topic, const char *key,
     char *hex = s_hex (payload, &size);
 
     const char *params [] = { topic, key ? key : "", type, hex };
-    int64_t rows = kj_db_run (db,
-        "INSERT INTO kj_outbox (topic, key, payload_type, payload) "
-        "VALUES ($1, $2, $3, decode ($4, 'hex'))", 4, params);
+    int64_t rows =
+        kj_db_run (db,
+                   "INSERT INTO kj_outbox (topic, key, payload_type, payload) "
+                   "VALUES ($1, $2, $3, decode ($4, 'hex'))",
+                   4, params);
     free (hex);
     if (rows != 1) {
         kj_warn ("outbox.add_failed", "topic=%s sqlstate=%s reason=\"%s\"",
@@ -87,8 +89,11 @@ s_copy_text (zchunk_t *buf, const char *text)
         return;
     }
     for (const char *c = text; *c; c++) {
-        const char *escaped = *c == '\\' ? "\\\\" : *c == '\t' ? "\\t"
-                            : *c == '\n' ? "\\n" : *c == '\r' ? "\\r" : NULL;
+        const char *escaped = *c == '\\' ? "\\\\"
+                            : *c == '\t' ? "\\t"
+                            : *c == '\n' ? "\\n"
+                            : *c == '\r' ? "\\r"
+                                         : NULL;
         if (escaped)
             zchunk_extend (buf, escaped, 2);
         else
@@ -134,13 +139,15 @@ kj_outbox_add_many (kj_db_t *db, const char *topic, size_t n,
         s_copy_row (buf, topic, keys ? keys [i] : NULL,
                     payloads ? payloads [i] : NULL);
 
-    int rc = kj_db_copy (db, "COPY kj_outbox (topic, key, payload_type, "
-                             "payload) FROM STDIN", zchunk_data (buf),
-                         zchunk_size (buf));
+    int rc = kj_db_copy (db,
+                         "COPY kj_outbox (topic, key, payload_type, "
+                         "payload) FROM STDIN",
+                         zchunk_data (buf), zchunk_size (buf));
     if (rc)
-        kj_warn ("outbox.add_failed", "topic=%s rows=%zu sqlstate=%s "
-                 "reason=\"%s\"", topic, n, kj_db_sqlstate (db),
-                 kj_db_error (db));
+        kj_warn ("outbox.add_failed",
+                 "topic=%s rows=%zu sqlstate=%s "
+                 "reason=\"%s\"",
+                 topic, n, kj_db_sqlstate (db), kj_db_error (db));
     else {
         char channel [64];
         kj_outbox_channel (kj_db_schema (db), channel);

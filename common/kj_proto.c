@@ -15,7 +15,7 @@ kj_status_set (kj_status_t *status, int code, const char *field,
     va_start (args, format);
     vsnprintf (status->message, sizeof status->message, _ (format), args);
     va_end (args);
-    kj_utf8_trim (status->message);     //  a long message is cut whole
+    kj_utf8_trim (status->message);  //  a long message is cut whole
     return -1;
 }
 
@@ -63,9 +63,10 @@ kj_proto_request_header (const void *data, size_t size)
 {
     if (!s_has_magic (data, size))
         return NULL;
-    return (Kj__RequestHeader *) kj_proto_unpack (
-        &kj__request_header__descriptor,
-        (const uint8_t *) data + KJ_MAGIC_SIZE, size - KJ_MAGIC_SIZE, NULL);
+    return (Kj__RequestHeader *)
+        kj_proto_unpack (&kj__request_header__descriptor,
+                         (const uint8_t *) data + KJ_MAGIC_SIZE,
+                         size - KJ_MAGIC_SIZE, NULL);
 }
 
 Kj__ReplyHeader *
@@ -73,9 +74,10 @@ kj_proto_reply_header (const void *data, size_t size)
 {
     if (!s_has_magic (data, size))
         return NULL;
-    return (Kj__ReplyHeader *) kj_proto_unpack (
-        &kj__reply_header__descriptor,
-        (const uint8_t *) data + KJ_MAGIC_SIZE, size - KJ_MAGIC_SIZE, NULL);
+    return (Kj__ReplyHeader *) kj_proto_unpack (&kj__reply_header__descriptor,
+                                                (const uint8_t *) data
+                                                    + KJ_MAGIC_SIZE,
+                                                size - KJ_MAGIC_SIZE, NULL);
 }
 
 //  --------------------------------------------------------------------------
@@ -100,7 +102,7 @@ kj_proto_reply_header (const void *data, size_t size)
 
 typedef struct {
     const kj_proto_limits_t *limits;
-    const ProtobufCMessageDescriptor *type;     //  the top level
+    const ProtobufCMessageDescriptor *type;  //  the top level
     size_t memory;
     kj_status_t *status;
 } scan_t;
@@ -124,13 +126,17 @@ size_t
 kj_proto_value_size (ProtobufCType type)
 {
     switch (type) {
-        case PROTOBUF_C_TYPE_INT64: case PROTOBUF_C_TYPE_SINT64:
-        case PROTOBUF_C_TYPE_SFIXED64: case PROTOBUF_C_TYPE_UINT64:
-        case PROTOBUF_C_TYPE_FIXED64: case PROTOBUF_C_TYPE_DOUBLE:
+        case PROTOBUF_C_TYPE_INT64:
+        case PROTOBUF_C_TYPE_SINT64:
+        case PROTOBUF_C_TYPE_SFIXED64:
+        case PROTOBUF_C_TYPE_UINT64:
+        case PROTOBUF_C_TYPE_FIXED64:
+        case PROTOBUF_C_TYPE_DOUBLE:
             return 8;
         case PROTOBUF_C_TYPE_BOOL:
             return sizeof (protobuf_c_boolean);
-        case PROTOBUF_C_TYPE_STRING: case PROTOBUF_C_TYPE_MESSAGE:
+        case PROTOBUF_C_TYPE_STRING:
+        case PROTOBUF_C_TYPE_MESSAGE:
             return sizeof (void *);
         case PROTOBUF_C_TYPE_BYTES:
             return sizeof (ProtobufCBinaryData);
@@ -167,11 +173,13 @@ s_packed_count (ProtobufCType type, const uint8_t *data, size_t size,
                 size_t *count)
 {
     switch (type) {
-        case PROTOBUF_C_TYPE_SFIXED32: case PROTOBUF_C_TYPE_FIXED32:
+        case PROTOBUF_C_TYPE_SFIXED32:
+        case PROTOBUF_C_TYPE_FIXED32:
         case PROTOBUF_C_TYPE_FLOAT:
             *count = size / 4;
             return size % 4 == 0;
-        case PROTOBUF_C_TYPE_SFIXED64: case PROTOBUF_C_TYPE_FIXED64:
+        case PROTOBUF_C_TYPE_SFIXED64:
+        case PROTOBUF_C_TYPE_FIXED64:
         case PROTOBUF_C_TYPE_DOUBLE:
             *count = size / 8;
             return size % 8 == 0;
@@ -257,8 +265,8 @@ s_scan (scan_t *scan, const ProtobufCMessageDescriptor *desc,
             //  protobuf-c takes field 0 written in two bytes or more, but
             //  packs it in one, which it refuses: refuse it at once
             if (scan->status)
-                kj_status_set (scan->status, KJ__CODE__INVALID_ARGUMENT,
-                               NULL, "not a valid %s: field number 0",
+                kj_status_set (scan->status, KJ__CODE__INVALID_ARGUMENT, NULL,
+                               "not a valid %s: field number 0",
                                scan->type->name);
             return -1;
         }
@@ -270,28 +278,26 @@ s_scan (scan_t *scan, const ProtobufCMessageDescriptor *desc,
                 return s_malformed (scan);
             at += used;
         }
-        else
-        if (wire == PROTOBUF_C_WIRE_TYPE_64BIT
-        ||  wire == PROTOBUF_C_WIRE_TYPE_32BIT) {
+        else if (wire == PROTOBUF_C_WIRE_TYPE_64BIT
+                 || wire == PROTOBUF_C_WIRE_TYPE_32BIT) {
             used = wire == PROTOBUF_C_WIRE_TYPE_64BIT ? 8 : 4;
             if (size - at < used)
                 return s_malformed (scan);
             at += used;
         }
-        else
-        if (wire == PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED) {
+        else if (wire == PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED) {
             if (!(used = s_varint (body, size - at, 5, &value))
-            ||  value > INT_MAX || value > size - at - used)
+                || value > INT_MAX || value > size - at - used)
                 return s_malformed (scan);
             body += used;
             length = (size_t) value;
             at += used + length;
         }
         else
-            return s_malformed (scan);      //  groups, or no wire type
+            return s_malformed (scan);  //  groups, or no wire type
 
-        const ProtobufCFieldDescriptor *field =
-            protobuf_c_message_descriptor_get_field (desc, number);
+        const ProtobufCFieldDescriptor
+            *field = protobuf_c_message_descriptor_get_field (desc, number);
         if (!field) {
             unknown++;
             if (s_allocate (scan, length))
@@ -300,8 +306,8 @@ s_scan (scan_t *scan, const ProtobufCMessageDescriptor *desc,
         }
         size_t index = (size_t) (field - desc->fields);
         if (field->label == PROTOBUF_C_LABEL_REPEATED
-        &&  wire == PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED
-        &&  s_packable (field->type)) {
+            && wire == PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED
+            && s_packable (field->type)) {
             size_t count;
             if (!s_packed_count (field->type, body, length, &count))
                 return s_malformed (scan);
@@ -311,13 +317,14 @@ s_scan (scan_t *scan, const ProtobufCMessageDescriptor *desc,
             counts [index]++;
 
         if (field->label != PROTOBUF_C_LABEL_REPEATED
-        &&  field->type == PROTOBUF_C_TYPE_MESSAGE
-        &&  counts [index] > MAX_OCCURRENCES) {
+            && field->type == PROTOBUF_C_TYPE_MESSAGE
+            && counts [index] > MAX_OCCURRENCES) {
             if (scan->status)
                 kj_status_set (scan->status, KJ__CODE__INVALID_ARGUMENT,
-                               field->name, "%s.%s is sent more than %d "
-                               "times", desc->name, field->name,
-                               MAX_OCCURRENCES);
+                               field->name,
+                               "%s.%s is sent more than %d "
+                               "times",
+                               desc->name, field->name, MAX_OCCURRENCES);
             return -1;
         }
         if (wire != PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED)
@@ -326,9 +333,8 @@ s_scan (scan_t *scan, const ProtobufCMessageDescriptor *desc,
             if (s_scan (scan, field->descriptor, body, length, depth + 1))
                 return -1;
         }
-        else
-        if (field->type == PROTOBUF_C_TYPE_STRING
-        ||  field->type == PROTOBUF_C_TYPE_BYTES) {
+        else if (field->type == PROTOBUF_C_TYPE_STRING
+                 || field->type == PROTOBUF_C_TYPE_BYTES) {
             if (s_allocate (scan, length + 1))
                 return -1;
         }
@@ -341,8 +347,10 @@ s_scan (scan_t *scan, const ProtobufCMessageDescriptor *desc,
         if (counts [i] > scan->limits->max_repeated) {
             if (scan->status)
                 kj_status_set (scan->status, KJ__CODE__OUT_OF_RANGE,
-                               field->name, "%s.%s has %zu values, at most "
-                               "%zu", desc->name, field->name, counts [i],
+                               field->name,
+                               "%s.%s has %zu values, at most "
+                               "%zu",
+                               desc->name, field->name, counts [i],
                                scan->limits->max_repeated);
             return -1;
         }
@@ -350,7 +358,7 @@ s_scan (scan_t *scan, const ProtobufCMessageDescriptor *desc,
             return -1;
     }
     if (unknown
-    &&  s_allocate (scan, unknown * sizeof (ProtobufCMessageUnknownField)))
+        && s_allocate (scan, unknown * sizeof (ProtobufCMessageUnknownField)))
         return -1;
     return 0;
 }
@@ -359,9 +367,9 @@ s_scan (scan_t *scan, const ProtobufCMessageDescriptor *desc,
 //  Scan, then decode: protobuf-c only sees bytes within the limits
 
 ProtobufCMessage *
-kj_proto_unpack_with (const ProtobufCMessageDescriptor *type,
-                      const void *data, size_t size,
-                      const kj_proto_limits_t *limits, kj_status_t *status)
+kj_proto_unpack_with (const ProtobufCMessageDescriptor *type, const void *data,
+                      size_t size, const kj_proto_limits_t *limits,
+                      kj_status_t *status)
 {
     assert (type);
     assert (limits);
@@ -375,8 +383,8 @@ kj_proto_unpack_with (const ProtobufCMessageDescriptor *type,
     scan_t scan = { .limits = limits, .type = type, .status = status };
     if (s_scan (&scan, type, size ? data : (const uint8_t *) "", size, 1))
         return NULL;
-    ProtobufCMessage *message =
-        protobuf_c_message_unpack (type, NULL, size, data);
+    ProtobufCMessage *message = protobuf_c_message_unpack (type, NULL, size,
+                                                           data);
     if (!message)
         s_malformed (&scan);
     return message;

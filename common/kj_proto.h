@@ -41,7 +41,7 @@ typedef struct {
 int
     kj_status_set (kj_status_t *status, int code, const char *field,
                    const char *format, ...)
-    __attribute__ ((format (printf, 4, 5)));
+        __attribute__ ((format (printf, 4, 5)));
 
 void
     kj_status_ok (kj_status_t *status);
@@ -65,17 +65,17 @@ Kj__ReplyHeader *
 //  Limits on one decoded message. The defaults (kj_proto_limits_default)
 //  are KJ_PROTO_MAX_* below.
 typedef struct {
-    size_t max_size;            //  wire bytes
-    size_t max_depth;           //  messages inside messages; top level is 1
-    size_t max_repeated;        //  values of one repeated field, per message
-    size_t max_memory;          //  bytes the decoded message may allocate,
-                                //  estimated from the wire
+    size_t max_size;      //  wire bytes
+    size_t max_depth;     //  messages inside messages; top level is 1
+    size_t max_repeated;  //  values of one repeated field, per message
+    size_t max_memory;    //  bytes the decoded message may allocate,
+                          //  estimated from the wire
 } kj_proto_limits_t;
 
-#define KJ_PROTO_MAX_SIZE       (64 * 1024 * 1024)  //  KJ_MAX_MSG_SIZE
-#define KJ_PROTO_MAX_DEPTH      32
-#define KJ_PROTO_MAX_REPEATED   100000
-#define KJ_PROTO_MAX_MEMORY     (256 * 1024 * 1024)
+#define KJ_PROTO_MAX_SIZE     (64 * 1024 * 1024)  //  KJ_MAX_MSG_SIZE
+#define KJ_PROTO_MAX_DEPTH    32
+#define KJ_PROTO_MAX_REPEATED 100000
+#define KJ_PROTO_MAX_MEMORY   (256 * 1024 * 1024)
 
 void
     kj_proto_limits_default (kj_proto_limits_t *limits);
@@ -86,15 +86,14 @@ void
 //  repeated field, or empty) for a message over a limit, INVALID_ARGUMENT
 //  for bytes that are not a valid message of type. status may be NULL.
 ProtobufCMessage *
-    kj_proto_unpack (const ProtobufCMessageDescriptor *type,
-                     const void *data, size_t size, kj_status_t *status);
+    kj_proto_unpack (const ProtobufCMessageDescriptor *type, const void *data,
+                     size_t size, kj_status_t *status);
 
 //  The same with explicit limits.
 ProtobufCMessage *
     kj_proto_unpack_with (const ProtobufCMessageDescriptor *type,
                           const void *data, size_t size,
-                          const kj_proto_limits_t *limits,
-                          kj_status_t *status);
+                          const kj_proto_limits_t *limits, kj_status_t *status);
 
 //  Bytes one value of a field of this type takes in its C struct (the
 //  element size of a repeated field's array).

@@ -16,15 +16,15 @@
 
 //  After a wake-up whose rows the read did not see yet (an older
 //  transaction still holds xmin back), look again this often, this long
-#define KJ_RELAY_PENDING_MS     1
-#define KJ_RELAY_PENDING_US     20000
+#define KJ_RELAY_PENDING_MS 1
+#define KJ_RELAY_PENDING_US 20000
 
 struct _kj_relay_t {
-    kj_relay_config_t config;   //  strings below are our copies
+    kj_relay_config_t config;  //  strings below are our copies
     char *dsn, *schema, *broker, *city;
     pthread_t thread;
     volatile int stop;
-    pthread_mutex_t lock;       //  guards stats
+    pthread_mutex_t lock;  //  guards stats
     kj_relay_stats_t stats;
 };
 
@@ -102,7 +102,8 @@ s_hex_value (char c)
 {
     return c >= '0' && c <= '9' ? c - '0'
          : c >= 'a' && c <= 'f' ? c - 'a' + 10
-         : c >= 'A' && c <= 'F' ? c - 'A' + 10 : 0;
+         : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                : 0;
 }
 
 //  Ask the log where it is for this producer. 0 or -1.
@@ -116,7 +117,8 @@ s_fetch_cursor (kj_relay_t *self, kj_client_t *client, uint64_t *txid,
     Kj__CursorReply *reply = NULL;
     kj_status_t status;
     kj_call_opts_t opts = { .timeout_ms = self->config.timeout_ms,
-                            .retries = -1, .read_only = true };
+                            .retries = -1,
+                            .read_only = true };
     if (kj_client_call (client, "events.writer", "Cursor", &request.base,
                         &kj__cursor_reply__descriptor,
                         (ProtobufCMessage **) &reply, &status, &opts)) {
@@ -145,16 +147,18 @@ s_relay_batch (kj_relay_t *self, kj_db_t *db, kj_client_t *client,
     const char *params [] = { txid, id, limit };
     //  Only transactions older than every running one: their rows are all
     //  visible now, and no row can appear below them later
-    PGresult *res = kj_db_exec (db,
+    PGresult *res = kj_db_exec (
+        db,
         "SELECT txid::text AS txid_text, id, topic, key, payload_type, "
         "encode (payload, 'hex'), "
         "floor (extract (epoch FROM occurred_at) * 1000000)::bigint "
         "FROM kj_outbox WHERE (txid, id) > ($1::xid8, $2::bigint) "
         "AND txid < pg_snapshot_xmin (pg_current_snapshot ()) "
-        "ORDER BY kj_outbox.txid, kj_outbox.id LIMIT $3", 3, params);
+        "ORDER BY kj_outbox.txid, kj_outbox.id LIMIT $3",
+        3, params);
     if (!res) {
-        kj_warn ("relay.read_failed", "producer=%s reason=\"%s\"",
-                 self->schema, kj_db_error (db));
+        kj_warn ("relay.read_failed", "producer=%s reason=\"%s\"", self->schema,
+                 kj_db_error (db));
         return -1;
     }
     int rows = PQntuples (res);
@@ -162,12 +166,12 @@ s_relay_batch (kj_relay_t *self, kj_db_t *db, kj_client_t *client,
         PQclear (res);
         return 0;
     }
-    Kj__OutboxEvent *items =
-        (Kj__OutboxEvent *) calloc ((size_t) rows, sizeof (Kj__OutboxEvent));
+    Kj__OutboxEvent *items = (Kj__OutboxEvent *)
+        calloc ((size_t) rows, sizeof (Kj__OutboxEvent));
     Kj__Envelope *envelopes = (Kj__Envelope *) calloc ((size_t) rows,
                                                        sizeof (Kj__Envelope));
-    Kj__OutboxEvent **pointers = (Kj__OutboxEvent **) calloc (
-        (size_t) rows, sizeof (Kj__OutboxEvent *));
+    Kj__OutboxEvent **pointers = (Kj__OutboxEvent **)
+        calloc ((size_t) rows, sizeof (Kj__OutboxEvent *));
     assert (items && envelopes && pointers);
     for (int row = 0; row < rows; row++) {
         Kj__OutboxEvent *item = &items [row];
@@ -201,7 +205,8 @@ s_relay_batch (kj_relay_t *self, kj_db_t *db, kj_client_t *client,
     Kj__AppendReply *reply = NULL;
     kj_status_t status;
     kj_call_opts_t opts = { .timeout_ms = self->config.timeout_ms,
-                            .retries = -1, .read_only = true };
+                            .retries = -1,
+                            .read_only = true };
     int code = kj_client_call (client, "events.writer", "Append", &request.base,
                                &kj__append_reply__descriptor,
                                (ProtobufCMessage **) &reply, &status, &opts);
@@ -212,9 +217,10 @@ s_relay_batch (kj_relay_t *self, kj_db_t *db, kj_client_t *client,
     free (pointers);
     PQclear (res);
     if (code != KJ__CODE__OK) {
-        kj_debug ("relay.append_failed", "producer=%s rows=%d code=%s "
-                  "reason=\"%s\"", self->schema, rows, kj_code_name (code),
-                  status.message);
+        kj_debug ("relay.append_failed",
+                  "producer=%s rows=%d code=%s "
+                  "reason=\"%s\"",
+                  self->schema, rows, kj_code_name (code), status.message);
         return -1;
     }
     *cursor_txid = reply->cursor_txid;
@@ -242,8 +248,10 @@ s_delete_below (kj_relay_t *self, kj_db_t *db, uint64_t cursor_txid,
     snprintf (txid, sizeof txid, "%" PRIu64, cursor_txid);
     snprintf (id, sizeof id, "%" PRIu64, cursor_id);
     const char *cursor [] = { txid, id };
-    kj_db_run (db, "DELETE FROM kj_outbox WHERE (txid, id) <= "
-                   "($1::xid8, $2::bigint)", 2, cursor);
+    kj_db_run (db,
+               "DELETE FROM kj_outbox WHERE (txid, id) <= "
+               "($1::xid8, $2::bigint)",
+               2, cursor);
 }
 
 static void
@@ -253,8 +261,9 @@ s_count_failure (kj_relay_t *self, int *backoff_ms, const char *what)
     uint64_t failures = ++self->stats.failures;
     pthread_mutex_unlock (&self->lock);
     if (*backoff_ms == 0 || failures % 20 == 0)
-        kj_warn ("relay.retrying", "producer=%s what=%s failures=%" PRIu64
-                 " backoff_ms=%d", self->schema, what, failures,
+        kj_warn ("relay.retrying",
+                 "producer=%s what=%s failures=%" PRIu64 " backoff_ms=%d",
+                 self->schema, what, failures,
                  *backoff_ms ? *backoff_ms * 2 : 100);
     *backoff_ms = *backoff_ms ? *backoff_ms * 2 : 100;
     if (*backoff_ms > 2000)
@@ -292,12 +301,12 @@ s_serve (kj_relay_t *self, kj_db_t *db, int pid, kj_client_t *client)
             if (backoff)
                 kj_info ("relay.reconnected", "producer=%s", self->schema);
             backoff = 0;
-            kj_info ("relay.cursor", "producer=%s txid=%" PRIu64 " id=%"
-                     PRIu64, self->schema, txid, id);
+            kj_info ("relay.cursor", "producer=%s txid=%" PRIu64 " id=%" PRIu64,
+                     self->schema, txid, id);
         }
         int rows = s_relay_batch (self, db, client, &txid, &id);
         if (rows < 0) {
-            known = false;      //  ask again: the Append may have landed
+            known = false;  //  ask again: the Append may have landed
             s_count_failure (self, &backoff, "append");
             continue;
         }
@@ -312,7 +321,7 @@ s_serve (kj_relay_t *self, kj_db_t *db, int pid, kj_client_t *client)
         //  Delete in batches: when idle, or every 100 ms when busy
         int64_t now = kj_mono_us ();
         if ((txid != deleted_txid || id != deleted_id)
-        &&  (rows == 0 || now >= delete_at)) {
+            && (rows == 0 || now >= delete_at)) {
             s_delete_below (self, db, txid, id);
             deleted_txid = txid;
             deleted_id = id;
@@ -323,8 +332,8 @@ s_serve (kj_relay_t *self, kj_db_t *db, int pid, kj_client_t *client)
         //  shortly, for a while
         if (rows == 0) {
             bool pending = now < pending_until;
-            if (s_wait (self, db, pending ? KJ_RELAY_PENDING_MS
-                                          : self->config.idle_ms))
+            if (s_wait (self, db,
+                        pending ? KJ_RELAY_PENDING_MS : self->config.idle_ms))
                 pending_until = kj_mono_us () + KJ_RELAY_PENDING_US;
         }
     }
@@ -346,9 +355,11 @@ s_relay_thread (void *arg)
         const char *params [] = { self->schema };
         int pid = 0, taken = 0;
         while (!s_stopping (self)) {
-            PGresult *res = kj_db_exec (db,
+            PGresult *res = kj_db_exec (
+                db,
                 "SELECT pg_try_advisory_lock (19275, hashtext ($1)), "
-                "pg_backend_pid ()", 1, params);
+                "pg_backend_pid ()",
+                1, params);
             if (!res)
                 break;
             taken = streq (PQgetvalue (res, 0, 0), "t");
@@ -384,9 +395,9 @@ kj_relay_t *
 kj_relay_new (const kj_relay_config_t *config)
 {
     if (!config->dsn || !config->schema || !*config->schema
-    ||  !config->broker) {
+        || !config->broker) {
         kj_error ("relay.bad_config", "reason=\"dsn, schema and broker are "
-                  "required\"");
+                                      "required\"");
         return NULL;
     }
     kj_relay_t *self = (kj_relay_t *) zmalloc (sizeof (kj_relay_t));

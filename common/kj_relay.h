@@ -30,23 +30,23 @@
 #include <stdint.h>
 
 typedef struct {
-    const char *dsn;            //  the service's connection string
-    const char *schema;         //  its schema: also the producer name
-    const char *broker;         //  broker endpoint
-    const char *city;           //  origin_city of the events
-    int batch;                  //  rows per Append (1000)
-    int idle_ms;                //  poll when no NOTIFY wakes the relay (200)
-    int timeout_ms;             //  wait for one Append (5000)
-    int lock_retry_ms;          //  stand-by's interval (500)
+    const char *dsn;     //  the service's connection string
+    const char *schema;  //  its schema: also the producer name
+    const char *broker;  //  broker endpoint
+    const char *city;    //  origin_city of the events
+    int batch;           //  rows per Append (1000)
+    int idle_ms;         //  poll when no NOTIFY wakes the relay (200)
+    int timeout_ms;      //  wait for one Append (5000)
+    int lock_retry_ms;   //  stand-by's interval (500)
 } kj_relay_config_t;
 
 typedef struct {
-    bool active;                //  holds the producer's relay lock
-    uint64_t batches;           //  Appends answered
-    uint64_t appended;          //  rows the log took as new
-    uint64_t duplicates;        //  rows the log already held
-    uint64_t failures;          //  Appends or reads that failed
-    uint64_t cursor_txid;       //  where the log is for this producer
+    bool active;           //  holds the producer's relay lock
+    uint64_t batches;      //  Appends answered
+    uint64_t appended;     //  rows the log took as new
+    uint64_t duplicates;   //  rows the log already held
+    uint64_t failures;     //  Appends or reads that failed
+    uint64_t cursor_txid;  //  where the log is for this producer
     uint64_t cursor_id;
 } kj_relay_stats_t;
 

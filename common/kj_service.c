@@ -14,8 +14,8 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
-#define WORKERS_MAX     64
-#define INTERVAL_MAX    (86400 * 7)
+#define WORKERS_MAX  64
+#define INTERVAL_MAX (86400 * 7)
 
 //  Counters of one MDP service: one slot per method of its descriptor,
 //  and one more for the built-in Health.
@@ -27,7 +27,7 @@ typedef struct {
     uint64_t *requests;
     uint64_t *errors;
     kj_hist_t **latency;
-    atomic_int workers;         //  threads serving it now
+    atomic_int workers;  //  threads serving it now
 } s_counters_t;
 
 //  A worker thread (counters set) or a job thread (job set).
@@ -38,7 +38,7 @@ typedef struct {
     int64_t interval_us;
     int index;
     pthread_t thread;
-    kj_worker_t *worker;        //  while it runs, under service->lock
+    kj_worker_t *worker;  //  while it runs, under service->lock
 } s_thread_t;
 
 struct _kj_service_t {
@@ -49,10 +49,10 @@ struct _kj_service_t {
     char role [64];
     void *state;
     kj_relay_t *relay;
-    s_counters_t *counters;     //  one per def->services row
+    s_counters_t *counters;  //  one per def->services row
     size_t n_services;
-    pthread_mutex_t lock;       //  guards the threads' worker pointers
-    zlist_t *threads;           //  s_thread_t
+    pthread_mutex_t lock;  //  guards the threads' worker pointers
+    zlist_t *threads;      //  s_thread_t
     atomic_bool stop;
     bool started;
     int64_t started_us;
@@ -69,11 +69,11 @@ static const kj_option_t s_db_options [] = { KJ_OPTIONS_DB, { NULL } };
 //  as in kj_config.h: kind, min, max)
 static void
 s_option_add (kj_option_t *table, size_t *count, const char *path,
-              const char *dflt, const char *help, kj_kind_t kind,
-              int64_t min, int64_t max)
+              const char *dflt, const char *help, kj_kind_t kind, int64_t min,
+              int64_t max)
 {
     for (size_t i = 0; i < *count; i++)
-        assert (!streq (table [i].path, path));     //  declared twice
+        assert (!streq (table [i].path, path));  //  declared twice
     kj_option_t *option = &table [(*count)++];
     option->path = strdup (path);
     option->dflt = dflt ? strdup (dflt) : NULL;
@@ -127,21 +127,25 @@ kj_service_options (const kj_service_def_t *def)
     if (def->schema)
         s_option_copy (table, &count, s_db_options);
     snprintf (path, sizeof path, "%s/instance", def->name);
-    snprintf (help, sizeof help, "name of this copy in logs and worker "
-              "names (default %s-PID)", def->name);
+    snprintf (help, sizeof help,
+              "name of this copy in logs and worker "
+              "names (default %s-PID)",
+              def->name);
     s_option_add (table, &count, path, "", help, KJ_TEXT_MAX (63));
     if (def->schema) {
         snprintf (path, sizeof path, "%s/role", def->name);
-        snprintf (help, sizeof help, "database role created with "
+        snprintf (help, sizeof help,
+                  "database role created with "
                   "db/admin_dsn (default: the user db/dsn names, else %s%s)",
-                  def->role ? "" : "kejin_",
-                  def->role ? def->role : def->name);
+                  def->role ? "" : "kejin_", def->role ? def->role : def->name);
         s_option_add (table, &count, path, "", help, KJ_TEXT_MAX (63));
     }
     for (const kj_serve_t *s = def->services; s && s->name; s++) {
         snprintf (path, sizeof path, "%s/workers", def->name);
-        snprintf (help, sizeof help, "worker threads serving the MDP "
-                  "service \"%s\"", s->name);
+        snprintf (help, sizeof help,
+                  "worker threads serving the MDP "
+                  "service \"%s\"",
+                  s->name);
         s_option_add (table, &count, s->workers ? s->workers : path,
                       s->workers_default ? s->workers_default : "2",
                       s->workers_help ? s->workers_help : help,
@@ -153,12 +157,15 @@ kj_service_options (const kj_service_def_t *def)
                       j->interval_help, KJ_INT (0, INTERVAL_MAX));
     if (def->outbox) {
         snprintf (path, sizeof path, "%s/relay", def->name);
-        s_option_add (table, &count, path, "true", "hand this service's "
-                      "outbox to kejin-events (run the relay)", KJ_BOOL);
+        s_option_add (table, &count, path, "true",
+                      "hand this service's "
+                      "outbox to kejin-events (run the relay)",
+                      KJ_BOOL);
     }
     //  Read by the launcher, in the daemon's own section
     snprintf (path, sizeof path, "%s/copies", def->name);
-    s_option_add (table, &count, path, "1", "copies of this daemon "
+    s_option_add (table, &count, path, "1",
+                  "copies of this daemon "
                   "deploy/kejin-node runs (read by the launcher)",
                   KJ_INT (0, 64));
     s_option_copy (table, &count, def->options);
@@ -193,8 +200,7 @@ s_counters_init (s_counters_t *self, kj_service_t *service,
     pthread_mutex_init (&self->lock, NULL);
     self->requests = (uint64_t *) zmalloc (self->slots * sizeof (uint64_t));
     self->errors = (uint64_t *) zmalloc (self->slots * sizeof (uint64_t));
-    self->latency = (kj_hist_t **) zmalloc (self->slots
-                                            * sizeof (kj_hist_t *));
+    self->latency = (kj_hist_t **) zmalloc (self->slots * sizeof (kj_hist_t *));
     for (size_t slot = 0; slot < self->slots; slot++)
         self->latency [slot] = kj_hist_new ();
     atomic_init (&self->workers, 0);
@@ -220,12 +226,11 @@ s_admit (void *hooks, kj_call_t *call, const ProtobufCMethodDescriptor *md)
 }
 
 static void
-s_done (void *hooks, kj_call_t *call, int index, int code,
-        int64_t latency_us)
+s_done (void *hooks, kj_call_t *call, int index, int code, int64_t latency_us)
 {
     s_counters_t *self = (s_counters_t *) hooks;
     if (index < 0 || (size_t) index >= self->slots)
-        return;                 //  no such method: nothing to count
+        return;  //  no such method: nothing to count
     pthread_mutex_lock (&self->lock);
     self->requests [index]++;
     if (code != KJ__CODE__OK)
@@ -243,16 +248,17 @@ s_health (void *hooks, kj_call_t *call, Kj__Health *reply)
     reply->instance = service->instance;
     reply->uptime_us = (uint64_t) (kj_mono_us () - service->started_us);
     reply->workers = (uint32_t) atomic_load (&self->workers);
-    reply->methods = (Kj__MethodHealth **) kj_call_alloc (
-        call, self->slots * sizeof (Kj__MethodHealth *));
+    reply->methods = (Kj__MethodHealth **)
+        kj_call_alloc (call, self->slots * sizeof (Kj__MethodHealth *));
     reply->n_methods = self->slots;
     const ProtobufCServiceDescriptor *desc = self->serve->descriptor;
     pthread_mutex_lock (&self->lock);
     for (size_t slot = 0; slot < self->slots; slot++) {
-        Kj__MethodHealth *method = (Kj__MethodHealth *) kj_call_message (
-            call, &kj__method_health__descriptor);
+        Kj__MethodHealth *method = (Kj__MethodHealth *)
+            kj_call_message (call, &kj__method_health__descriptor);
         method->method = (char *) (slot < desc->n_methods
-                                   ? desc->methods [slot].name : "Health");
+                                       ? desc->methods [slot].name
+                                       : "Health");
         method->requests = self->requests [slot];
         method->errors = self->errors [slot];
         method->p50_us = kj_hist_percentile (self->latency [slot], 500);
@@ -285,8 +291,8 @@ s_worker_thread (void *arg)
     s_thread_t *thread = (s_thread_t *) arg;
     kj_service_t *self = thread->service;
     const kj_serve_t *serve = thread->counters->serve;
-    const char *dsn = self->def->schema
-                    ? kj_config_get (self->config, "db/dsn") : NULL;
+    const char *dsn = self->def->schema ? kj_config_get (self->config, "db/dsn")
+                                        : NULL;
     kj_db_t *db = NULL;
     while (dsn && !db && !s_stopping (self))
         if (!(db = kj_db_new (dsn, self->def->schema, 1000)))
@@ -296,20 +302,19 @@ s_worker_thread (void *arg)
     char instance [64];
     snprintf (instance, sizeof instance, "%.40s.%s%d", self->instance,
               serve->tag ? serve->tag : "", thread->index + 1);
-    kj_worker_config_t wc = {
-        .endpoint = kj_config_get (self->config, "node/broker"),
-        .service = serve->name,
-        .descriptor = serve->descriptor,
-        .methods = serve->methods,
-        .state = self->state,
-        .db = db,
-        .credit = serve->credit > 0 ? serve->credit : 1,
-        .instance = instance,
-        .hooks = thread->counters,
-        .admit = s_admit,
-        .done = s_done,
-        .health = s_health
-    };
+    kj_worker_config_t wc = { .endpoint = kj_config_get (self->config,
+                                                         "node/broker"),
+                              .service = serve->name,
+                              .descriptor = serve->descriptor,
+                              .methods = serve->methods,
+                              .state = self->state,
+                              .db = db,
+                              .credit = serve->credit > 0 ? serve->credit : 1,
+                              .instance = instance,
+                              .hooks = thread->counters,
+                              .admit = s_admit,
+                              .done = s_done,
+                              .health = s_health };
     kj_worker_t *worker = kj_worker_new (&wc);
     pthread_mutex_lock (&self->lock);
     thread->worker = worker;
@@ -349,8 +354,7 @@ s_job_thread (void *arg)
         int count = thread->job->run (self->state, db);
         if (count > 0)
             kj_info (event, "count=%d", count);
-        else
-        if (count < 0)
+        else if (count < 0)
             kj_warn (event, "failed=1 sqlstate=%s reason=\"%s\"",
                      kj_db_sqlstate (db), kj_db_error (db));
     }
@@ -387,11 +391,11 @@ s_ranged (kj_service_t *self, const char *path, int64_t low, int64_t high,
 {
     int64_t value;
     if (kj_parse_int64 (kj_config_get (self->config, path), &value) == 0
-    &&  value >= low && value <= high)
+        && value >= low && value <= high)
         return value;
-    kj_error ("service.bad_config", "option=%s value=\"%s\" reason=\"%"
-              PRId64 " to %" PRId64 " %s\"", path,
-              kj_config_get (self->config, path), low, high, unit);
+    kj_error ("service.bad_config",
+              "option=%s value=\"%s\" reason=\"%" PRId64 " to %" PRId64 " %s\"",
+              path, kj_config_get (self->config, path), low, high, unit);
     return -1;
 }
 
@@ -410,8 +414,9 @@ s_role (kj_service_t *self)
         kj_strlcpy (self->role, self->def->role, sizeof self->role);
     else
         snprintf (self->role, sizeof self->role, "kejin_%s", self->def->name);
-    PQconninfoOption *options =
-        PQconninfoParse (kj_config_get (self->config, "db/dsn"), NULL);
+    PQconninfoOption *options = PQconninfoParse (kj_config_get (self->config,
+                                                                "db/dsn"),
+                                                 NULL);
     for (PQconninfoOption *o = options; o && o->keyword; o++)
         if (streq (o->keyword, "user") && o->val && *o->val)
             kj_strlcpy (self->role, o->val, sizeof self->role);
@@ -429,21 +434,26 @@ s_start_state (kj_service_t *self)
     if (def->schema) {
         const char *admin = kj_config_get (self->config, "db/admin_dsn");
         if (*admin && kj_db_bootstrap (admin, def->schema, s_role (self))) {
-            kj_error ("service.start_failed", "field=admin_dsn reason=\"could "
+            kj_error ("service.start_failed",
+                      "field=admin_dsn reason=\"could "
                       "not create role %s and schema %s with db/admin_dsn "
-                      "(see the log above)\"", self->role, def->schema);
+                      "(see the log above)\"",
+                      self->role, def->schema);
             return 1;
         }
         db = kj_db_new (kj_config_get (self->config, "db/dsn"), def->schema,
                         30000);
         if (!db) {
-            kj_error ("service.start_failed", "field=dsn reason=\"could not "
+            kj_error ("service.start_failed",
+                      "field=dsn reason=\"could not "
                       "connect with db/dsn (see the log above)\"");
             return 1;
         }
         if (def->migrations && kj_db_migrate (db, def->migrations)) {
-            kj_error ("service.start_failed", "field=dsn reason=\"could not "
-                      "migrate schema %s (see the log above)\"", def->schema);
+            kj_error ("service.start_failed",
+                      "field=dsn reason=\"could not "
+                      "migrate schema %s (see the log above)\"",
+                      def->schema);
             kj_db_destroy (&db);
             return 1;
         }
@@ -457,7 +467,9 @@ s_start_state (kj_service_t *self)
             kj_error ("service.start_failed", "field=%s reason=\"%s\"",
                       status.field, status.message);
             rc = status.code == KJ__CODE__INVALID_ARGUMENT
-              || status.code == KJ__CODE__FAILED_PRECONDITION ? 2 : 1;
+                      || status.code == KJ__CODE__FAILED_PRECONDITION
+                   ? 2
+                   : 1;
         }
     }
     kj_db_destroy (&db);
@@ -478,8 +490,8 @@ kj_service_start (kj_service_t *self)
     for (size_t i = 0; i < self->n_services; i++) {
         const kj_serve_t *serve = &def->services [i];
         snprintf (path, sizeof path, "%s/workers", def->name);
-        counts [i] = s_ranged (self, serve->workers ? serve->workers : path,
-                               0, WORKERS_MAX, "threads");
+        counts [i] = s_ranged (self, serve->workers ? serve->workers : path, 0,
+                               WORKERS_MAX, "threads");
         if (counts [i] < 0)
             return 2;
     }
@@ -533,8 +545,8 @@ kj_service_start (kj_service_t *self)
         kj_info ("service.workers", "service=%s count=%" PRId64,
                  def->services [i].name, counts [i]);
     }
-    kj_info ("service.started", "daemon=%s instance=%s relay=%d",
-             def->name, self->instance, self->relay != NULL);
+    kj_info ("service.started", "daemon=%s instance=%s relay=%d", def->name,
+             self->instance, self->relay != NULL);
     return 0;
 }
 
@@ -580,8 +592,8 @@ kj_service_new (const kj_service_def_t *def, int argc, char **argv)
     if (*name)
         kj_strlcpy (self->instance, name, sizeof self->instance);
     else
-        snprintf (self->instance, sizeof self->instance, "%.40s-%d",
-                  def->name, (int) getpid ());
+        snprintf (self->instance, sizeof self->instance, "%.40s-%d", def->name,
+                  (int) getpid ());
     for (const kj_serve_t *s = def->services; s->name; s++)
         self->n_services++;
     assert (self->n_services > 0 && self->n_services <= WORKERS_MAX);

@@ -41,15 +41,15 @@ typedef struct _kj_service_t kj_service_t;
 
 //  One MDP service the daemon serves, on its own worker threads.
 typedef struct {
-    const char *name;           //  MDP service name, e.g. "registry"
+    const char *name;  //  MDP service name, e.g. "registry"
     const ProtobufCServiceDescriptor *descriptor;
-    const kj_method_t *methods; //  one per method of the descriptor
-    const char *workers;        //  option of its thread count; NULL:
-                                //  "<daemon>/workers"
-    const char *workers_default;    //  NULL: "2"
-    const char *workers_help;   //  NULL: "worker threads serving ..."
-    int credit;                 //  requests a worker may hold (0: 1)
-    const char *tag;            //  worker names "<instance>.<tag><n>"
+    const kj_method_t *methods;   //  one per method of the descriptor
+    const char *workers;          //  option of its thread count; NULL:
+                                  //  "<daemon>/workers"
+    const char *workers_default;  //  NULL: "2"
+    const char *workers_help;     //  NULL: "worker threads serving ..."
+    int credit;                   //  requests a worker may hold (0: 1)
+    const char *tag;              //  worker names "<instance>.<tag><n>"
 } kj_serve_t;
 
 //  A periodic job: run (state, db) every interval seconds on a thread and
@@ -58,9 +58,9 @@ typedef struct {
 typedef int (kj_job_fn) (void *state, kj_db_t *db);
 
 typedef struct {
-    const char *name;           //  in logs: "<daemon>.<name>"
+    const char *name;  //  in logs: "<daemon>.<name>"
     kj_job_fn *run;
-    const char *interval;       //  option path, seconds, 0 to 604800
+    const char *interval;  //  option path, seconds, 0 to 604800
     const char *interval_default;
     const char *interval_help;
 } kj_job_t;
@@ -74,17 +74,17 @@ typedef void *(kj_service_init_fn) (kj_service_t *service, kj_db_t *db,
 typedef void (kj_service_destroy_fn) (void *state);
 
 typedef struct {
-    const char *name;           //  "registry": option section, log prefix
-    const char *summary;        //  for --help
-    const kj_option_t *options; //  the daemon's own, { NULL } ended; or NULL
-    const kj_serve_t *services; //  { NULL } ended
-    const char *schema;         //  its PostgreSQL schema; NULL: no database
-    const kj_migration_t *migrations;   //  from common/sql2c.sh, or NULL
-    const char *role;           //  role to bootstrap when neither NAME/role
-                                //  nor db/dsn names one; NULL: kejin_NAME
-    bool outbox;                //  writes events: runs the relay (NAME/relay)
-    const kj_job_t *jobs;       //  { NULL } ended, or NULL
-    kj_service_init_fn *init;   //  NULL: no state
+    const char *name;            //  "registry": option section, log prefix
+    const char *summary;         //  for --help
+    const kj_option_t *options;  //  the daemon's own, { NULL } ended; or NULL
+    const kj_serve_t *services;  //  { NULL } ended
+    const char *schema;          //  its PostgreSQL schema; NULL: no database
+    const kj_migration_t *migrations;  //  from common/sql2c.sh, or NULL
+    const char *role;          //  role to bootstrap when neither NAME/role
+                               //  nor db/dsn names one; NULL: kejin_NAME
+    bool outbox;               //  writes events: runs the relay (NAME/relay)
+    const kj_job_t *jobs;      //  { NULL } ended, or NULL
+    kj_service_init_fn *init;  //  NULL: no state
     kj_service_destroy_fn *destroy;
 } kj_service_def_t;
 

@@ -37,27 +37,27 @@ typedef struct {
 
 struct _kj_subscriber_t {
     kj_subscriber_config_t config;
-    char **prefixes;            //  our copies, n_prefixes of them
+    char **prefixes;  //  our copies, n_prefixes of them
     size_t n_prefixes;
     char *name;
-    char *pub;                  //  the pub endpoint, for the warning
-    zsock_t *sub;               //  SUB to the broker's XPUB
-    kj_client_t *client;        //  for Replay and Report
-    bool started;               //  next is known
-    uint64_t next;              //  next offset to deliver
-    uint64_t repair_to;         //  replay up to here is due (0: none)
-    uint64_t pending_gaps;      //  gaps found, not yet repaired
-    bool probing;               //  replay after silence: a gap if it finds
-                                //  anything
-    zlistx_t *buffer;           //  entry_t, increasing offsets
-    zlistx_t *markers;          //  Kj__BatchMarker, in arrival order
-    int64_t marker_at;          //  last marker received (mono us)
-    int64_t created_at;         //  mono us
-    bool warned;                //  said that no marker ever came
-    int64_t report_at;          //  next Report (mono us)
-    int64_t retry_at;           //  next replay attempt after a failure
+    char *pub;              //  the pub endpoint, for the warning
+    zsock_t *sub;           //  SUB to the broker's XPUB
+    kj_client_t *client;    //  for Replay and Report
+    bool started;           //  next is known
+    uint64_t next;          //  next offset to deliver
+    uint64_t repair_to;     //  replay up to here is due (0: none)
+    uint64_t pending_gaps;  //  gaps found, not yet repaired
+    bool probing;           //  replay after silence: a gap if it finds
+                            //  anything
+    zlistx_t *buffer;       //  entry_t, increasing offsets
+    zlistx_t *markers;      //  Kj__BatchMarker, in arrival order
+    int64_t marker_at;      //  last marker received (mono us)
+    int64_t created_at;     //  mono us
+    bool warned;            //  said that no marker ever came
+    int64_t report_at;      //  next Report (mono us)
+    int64_t retry_at;       //  next replay attempt after a failure
     int drop_permille;
-    bool stopped;               //  the callback asked to stop
+    bool stopped;  //  the callback asked to stop
     bool failed;
     char error [512];
     kj_subscriber_stats_t stats;
@@ -100,11 +100,11 @@ kj_subscriber_new (const kj_subscriber_config_t *config)
 {
     if (!config->broker || !config->pub_endpoint || !config->callback) {
         kj_error ("subscriber.bad_config", "reason=\"broker, pub_endpoint "
-                  "and callback are required\"");
+                                           "and callback are required\"");
         return NULL;
     }
-    kj_subscriber_t *self =
-        (kj_subscriber_t *) zmalloc (sizeof (kj_subscriber_t));
+    kj_subscriber_t *self = (kj_subscriber_t *) zmalloc (
+        sizeof (kj_subscriber_t));
     self->config = *config;
     if (self->config.replay_batch <= 0)
         self->config.replay_batch = 1000;
@@ -145,7 +145,7 @@ kj_subscriber_new (const kj_subscriber_config_t *config)
     kj_keys_client_env (self->sub, "operator");
     self->client = kj_client_new (config->broker);
     if (zsock_connect (self->sub, "%s", config->pub_endpoint)
-    ||  !self->client) {
+        || !self->client) {
         kj_error ("subscriber.connect_failed", "pub=%s broker=%s",
                   config->pub_endpoint, config->broker);
         kj_subscriber_destroy (&self);
@@ -202,7 +202,7 @@ s_prune (kj_subscriber_t *self)
 {
     entry_t *entry;
     while ((entry = (entry_t *) zlistx_first (self->buffer))
-       &&  entry->offset < self->next)
+           && entry->offset < self->next)
         zlistx_delete (self->buffer, zlistx_cursor (self->buffer));
 }
 
@@ -230,7 +230,7 @@ s_repair (kj_subscriber_t *self)
         Kj__ReplayRequest request = KJ__REPLAY_REQUEST__INIT;
         request.from_offset = self->started ? self->next : self->config.from;
         request.to_offset = self->repair_to == REPAIR_TO_HEAD ? 0
-                          : self->repair_to;
+                                                              : self->repair_to;
         request.prefixes = self->prefixes;
         request.n_prefixes = self->n_prefixes;
         request.max_events = (uint32_t) self->config.replay_batch;
@@ -244,9 +244,10 @@ s_repair (kj_subscriber_t *self)
         if (code == KJ__CODE__OUT_OF_RANGE)
             return s_fail (self, "%s", status.message);
         if (code != KJ__CODE__OK) {
-            kj_warn ("subscriber.replay_failed", "from=%" PRIu64 " code=%s "
-                     "reason=\"%s\"", request.from_offset, kj_code_name (code),
-                     status.message);
+            kj_warn ("subscriber.replay_failed",
+                     "from=%" PRIu64 " code=%s "
+                     "reason=\"%s\"",
+                     request.from_offset, kj_code_name (code), status.message);
             return -2;
         }
         if (!self->started) {
@@ -273,7 +274,7 @@ s_repair (kj_subscriber_t *self)
                  || (self->repair_to != REPAIR_TO_HEAD
                      && self->next > self->repair_to);
         if (rc && !done)
-            return 1;           //  the rest when polled again
+            return 1;  //  the rest when polled again
         if (done) {
             self->repair_to = 0;
             self->probing = false;
@@ -320,7 +321,7 @@ s_on_marker (kj_subscriber_t *self, const Kj__BatchMarker *marker)
     uint64_t expected = 0;
     for (size_t i = 0; i < marker->n_counts; i++)
         if (marker->counts [i]->topic
-        &&  s_matches (self, marker->counts [i]->topic))
+            && s_matches (self, marker->counts [i]->topic))
             expected += marker->counts [i]->count;
     s_prune (self);
     uint64_t have = 0;
@@ -334,7 +335,7 @@ s_on_marker (kj_subscriber_t *self, const Kj__BatchMarker *marker)
     }
     entry_t *entry;
     while ((entry = (entry_t *) zlistx_first (self->buffer))
-       &&  entry->offset <= marker->last) {
+           && entry->offset <= marker->last) {
         int rc = s_deliver (self, entry->event, true);
         zlistx_delete (self->buffer, zlistx_cursor (self->buffer));
         if (rc) {
@@ -354,8 +355,8 @@ static int
 s_process_markers (kj_subscriber_t *self)
 {
     while (!self->repair_to && zlistx_size (self->markers)) {
-        Kj__BatchMarker *marker =
-            (Kj__BatchMarker *) zlistx_first (self->markers);
+        Kj__BatchMarker *marker = (Kj__BatchMarker *) zlistx_first (
+            self->markers);
         int rc = s_on_marker (self, marker);
         zlistx_delete (self->markers, zlistx_cursor (self->markers));
         if (rc)
@@ -384,9 +385,9 @@ s_on_message (kj_subscriber_t *self, zmsg_t *msg)
     }
     uint64_t off = kj_get_u64 (zframe_data (offset));
     if (zframe_streq (topic, "$batch")) {
-        Kj__BatchMarker *marker = (Kj__BatchMarker *) kj_proto_unpack (
-            &kj__batch_marker__descriptor, zframe_data (body),
-            zframe_size (body), NULL);
+        Kj__BatchMarker *marker = (Kj__BatchMarker *)
+            kj_proto_unpack (&kj__batch_marker__descriptor, zframe_data (body),
+                             zframe_size (body), NULL);
         if (!marker)
             return;
         self->stats.markers++;
@@ -404,14 +405,14 @@ s_on_message (kj_subscriber_t *self, zmsg_t *msg)
         return;
     entry_t *last = (entry_t *) zlistx_last (self->buffer);
     if (last && last->offset >= off)
-        return;                 //  not in order: the marker check replays
+        return;  //  not in order: the marker check replays
     if (zlistx_size (self->buffer) >= (size_t) self->config.buffer_max) {
         self->stats.overflows++;
         return;
     }
-    Kj__Envelope *event = (Kj__Envelope *) kj_proto_unpack (
-        &kj__envelope__descriptor, zframe_data (body), zframe_size (body),
-        NULL);
+    Kj__Envelope *event = (Kj__Envelope *)
+        kj_proto_unpack (&kj__envelope__descriptor, zframe_data (body),
+                         zframe_size (body), NULL);
     if (!event)
         return;
     if (!event->topic || !s_matches (self, event->topic)) {
@@ -455,7 +456,7 @@ kj_subscriber_poll (kj_subscriber_t *self, int timeout_ms)
         return -1;
     if (!inner) {
         if (self->stopped)
-            self->stopped = false;      //  the application goes on
+            self->stopped = false;  //  the application goes on
         if (!self->started && self->config.from == KJ_SUBSCRIBER_HEAD) {
             Kj__EventsInfoRequest request = KJ__EVENTS_INFO_REQUEST__INIT;
             Kj__EventsInfo *info = NULL;
@@ -477,20 +478,22 @@ kj_subscriber_poll (kj_subscriber_t *self, int timeout_ms)
             self->repair_to = REPAIR_TO_HEAD;
         int64_t now = kj_mono_us ();
         if (!self->warned && self->stats.markers == 0
-        &&  now - self->created_at > NO_MARKER_US) {
+            && now - self->created_at > NO_MARKER_US) {
             //  kejin-events sends a marker a second: none at all means
             //  the wrong endpoint, most often the broker's XSUB
-            kj_warn ("subscriber.no_marker", "pub=%s seconds=%d reason=\"no "
+            kj_warn ("subscriber.no_marker",
+                     "pub=%s seconds=%d reason=\"no "
                      "live marker from %s in %ds: is it the broker's XPUB "
                      "endpoint, the node's pub (KEJIN_NODE_PUB, "
                      "broker/pub_endpoint, 'pub' in kejin status), and does "
                      "kejin-events run? Until then events come by replay "
-                     "only\"", self->pub, NO_MARKER_US / 1000000, self->pub,
+                     "only\"",
+                     self->pub, NO_MARKER_US / 1000000, self->pub,
                      NO_MARKER_US / 1000000);
             self->warned = true;
         }
         if (self->started && !self->repair_to
-        &&  now - self->marker_at > SILENCE_US) {
+            && now - self->marker_at > SILENCE_US) {
             //  No marker for a while: the stream may be cut off; ask
             self->repair_to = REPAIR_TO_HEAD;
             self->probing = true;
@@ -511,8 +514,9 @@ kj_subscriber_poll (kj_subscriber_t *self, int timeout_ms)
     zmq_pollitem_t item = { zsock_resolve (self->sub), 0, ZMQ_POLLIN, 0 };
     int rc = zmq_poll (&item, 1, inner ? 0 : timeout_ms);
     if (rc > 0) {
-        for (int count = 0; count < 10000
-                        && (zsock_events (self->sub) & ZMQ_POLLIN); count++) {
+        for (int count = 0;
+             count < 10000 && (zsock_events (self->sub) & ZMQ_POLLIN);
+             count++) {
             zmsg_t *msg = zmsg_recv (self->sub);
             if (!msg)
                 break;

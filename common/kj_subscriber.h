@@ -40,30 +40,30 @@ typedef int (kj_subscriber_fn) (const Kj__Envelope *event, void *arg);
 #define KJ_SUBSCRIBER_HEAD UINT64_MAX
 
 typedef struct {
-    const char *broker;          //  broker ROUTER endpoint, for Replay
-    const char *pub_endpoint;    //  broker XPUB endpoint, for live events
-    const char *const *prefixes; //  NULL-ended topic prefixes; NULL: all
-    uint64_t from;               //  first offset wanted; 0: the oldest held
+    const char *broker;           //  broker ROUTER endpoint, for Replay
+    const char *pub_endpoint;     //  broker XPUB endpoint, for live events
+    const char *const *prefixes;  //  NULL-ended topic prefixes; NULL: all
+    uint64_t from;                //  first offset wanted; 0: the oldest held
     kj_subscriber_fn *callback;
     void *arg;
-    const char *name;            //  report our position under this name
-                                 //  (shown as lag in stats); NULL: never
-    int replay_batch;            //  events per Replay request (1000)
-    int timeout_ms;              //  per Replay attempt (3000)
-    int buffer_max;              //  live events held at most (100000)
-    int rcvhwm;                  //  live messages queued at most (100000)
+    const char *name;  //  report our position under this name
+                       //  (shown as lag in stats); NULL: never
+    int replay_batch;  //  events per Replay request (1000)
+    int timeout_ms;    //  per Replay attempt (3000)
+    int buffer_max;    //  live events held at most (100000)
+    int rcvhwm;        //  live messages queued at most (100000)
 } kj_subscriber_config_t;
 
 typedef struct {
-    uint64_t next;               //  next offset to deliver
-    uint64_t delivered;          //  events given to the callback
-    uint64_t live;               //  ... of them from the live stream
-    uint64_t replayed;           //  ... of them from replay
-    uint64_t gaps_found;         //  incomplete batches, lost markers
-    uint64_t gaps_repaired;      //  ... filled by replay
-    uint64_t markers;            //  markers received
-    uint64_t overflows;          //  live events dropped: buffer full
-    uint64_t dropped;            //  live messages dropped by set_drop
+    uint64_t next;           //  next offset to deliver
+    uint64_t delivered;      //  events given to the callback
+    uint64_t live;           //  ... of them from the live stream
+    uint64_t replayed;       //  ... of them from replay
+    uint64_t gaps_found;     //  incomplete batches, lost markers
+    uint64_t gaps_repaired;  //  ... filled by replay
+    uint64_t markers;        //  markers received
+    uint64_t overflows;      //  live events dropped: buffer full
+    uint64_t dropped;        //  live messages dropped by set_drop
 } kj_subscriber_stats_t;
 
 typedef struct _kj_subscriber_t kj_subscriber_t;

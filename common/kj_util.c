@@ -13,7 +13,7 @@
 //  Set from a signal handler and read by every thread: a lock-free C11
 //  atomic is safe for both (a volatile is for neither threads nor order).
 static atomic_bool s_stop = false;
-_Static_assert (ATOMIC_BOOL_LOCK_FREE == 2, "stop flag must be lock-free");
+_Static_assert(ATOMIC_BOOL_LOCK_FREE == 2, "stop flag must be lock-free");
 
 int64_t
 kj_mono_us (void)
@@ -101,7 +101,7 @@ kj_utf8_cut (const char *s, size_t max)
     while (start > 0 && n - start < 3 && (u [start - 1] & 0xc0) == 0x80)
         start--;
     if (start == 0 || u [start - 1] < 0xc0 || u [start - 1] > 0xf4)
-        return (int) n;         //  ASCII at the end, or not UTF-8 anyway
+        return (int) n;  //  ASCII at the end, or not UTF-8 anyway
     unsigned char lead = u [start - 1];
     size_t need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
     size_t have = n - start + 1;
@@ -124,13 +124,11 @@ kj_utf8_sequence (const char *text)
         length = 2;
         code = s [0] & 0x1F;
     }
-    else
-    if (s [0] >= 0xE0 && s [0] <= 0xEF) {
+    else if (s [0] >= 0xE0 && s [0] <= 0xEF) {
         length = 3;
         code = s [0] & 0x0F;
     }
-    else
-    if (s [0] >= 0xF0 && s [0] <= 0xF4) {
+    else if (s [0] >= 0xF0 && s [0] <= 0xF4) {
         length = 4;
         code = s [0] & 0x07;
     }
@@ -142,7 +140,7 @@ kj_utf8_sequence (const char *text)
         code = (code << 6) | (s [i] & 0x3F);
     }
     if ((length == 3 && (code < 0x800 || (code >= 0xD800 && code <= 0xDFFF)))
-    ||  (length == 4 && (code < 0x10000 || code > 0x10FFFF)))
+        || (length == 4 && (code < 0x10000 || code > 0x10FFFF)))
         return 0;
     return length;
 }
@@ -152,8 +150,8 @@ kj_utf8_valid (const char *s)
 {
     while (*s) {
         size_t length = kj_utf8_sequence (s);
-        if (length == 0 || (length == 1 && ((unsigned char) *s < 0x20
-                                            || *s == 0x7f)))
+        if (length == 0
+            || (length == 1 && ((unsigned char) *s < 0x20 || *s == 0x7f)))
             return false;
         s += length;
     }
@@ -221,7 +219,8 @@ s_hex_digit (char c)
 {
     return c >= '0' && c <= '9' ? c - '0'
          : c >= 'a' && c <= 'f' ? c - 'a' + 10
-         : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+         : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                : -1;
 }
 
 int

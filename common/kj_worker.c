@@ -15,7 +15,6 @@
 #include "kejin.h"
 #include <stdatomic.h>
 
-
 //  Per-call memory: a list of blocks freed after the reply is sent.
 typedef struct _block_t {
     struct _block_t *next;
@@ -40,9 +39,9 @@ struct _kj_worker_t {
     int64_t reconnect_at;       //  when to reconnect, if sock is NULL
     atomic_bool stop;           //  set by kj_worker_stop, from any thread
     uint64_t served;
-    int64_t started_us;         //  mono clock at kj_worker_new, for Health
+    int64_t started_us;  //  mono clock at kj_worker_new, for Health
     char instance [64];
-    block_t *spare;             //  a first block kept between calls
+    block_t *spare;  //  a first block kept between calls
 };
 
 //  --------------------------------------------------------------------------
@@ -99,8 +98,8 @@ kj_call_printf (kj_call_t *call, const char *format, ...)
 void *
 kj_call_message (kj_call_t *call, const ProtobufCMessageDescriptor *type)
 {
-    ProtobufCMessage *message =
-        (ProtobufCMessage *) kj_call_alloc (call, type->sizeof_message);
+    ProtobufCMessage *message = (ProtobufCMessage *)
+        kj_call_alloc (call, type->sizeof_message);
     type->message_init (message);
     return message;
 }
@@ -176,8 +175,8 @@ kj_call_instance (kj_call_t *call)
 }
 
 int
-kj_call_fail (kj_call_t *call, int code, const char *field,
-              const char *format, ...)
+kj_call_fail (kj_call_t *call, int code, const char *field, const char *format,
+              ...)
 {
     call->status.code = code;
     kj_strlcpy (call->status.field, field ? field : "",
@@ -187,7 +186,7 @@ kj_call_fail (kj_call_t *call, int code, const char *field,
     vsnprintf (call->status.message, sizeof call->status.message, _ (format),
                args);
     va_end (args);
-    kj_utf8_trim (call->status.message);     //  a long message is cut whole
+    kj_utf8_trim (call->status.message);  //  a long message is cut whole
     return -1;
 }
 
@@ -197,7 +196,8 @@ kj_call_fail_db (kj_call_t *call)
     kj_db_t *db = call->worker->config.db;
     return kj_call_fail (call, KJ__CODE__UNAVAILABLE, NULL,
                          "the service's database failed (%s %s); retry "
-                         "later", db ? kj_db_sqlstate (db) : "",
+                         "later",
+                         db ? kj_db_sqlstate (db) : "",
                          db ? kj_db_error (db) : "no connection");
 }
 
@@ -217,14 +217,14 @@ static int
 s_send_command (kj_worker_t *self, int command, zmsg_t *extra)
 {
     zmsg_t *msg = extra ? extra : zmsg_new ();
-    zmsg_pushmem (msg, &(byte) { (byte) command }, 1);
+    zmsg_pushmem (msg, &(byte){ (byte) command }, 1);
     zmsg_pushstr (msg, KJ_MDPW);
     zmsg_pushmem (msg, NULL, 0);
     if (zmsg_send (&msg, self->sock) == 0)
         return 0;
     kj_warn ("worker.send_failed", "service=%s command=%d reason=\"%s\"",
              self->config.service, command, zmq_strerror (zmq_errno ()));
-    zmsg_destroy (&msg);        //  zmsg_send keeps it when it fails
+    zmsg_destroy (&msg);  //  zmsg_send keeps it when it fails
     return -1;
 }
 
@@ -258,11 +258,11 @@ s_connect (kj_worker_t *self)
     hello.instance = self->instance;
     char host [64] = "";
     gethostname (host, sizeof host - 1);
-    host [strcspn (host, ".")] = 0;     //  the short name, as `hostname -s`
+    host [strcspn (host, ".")] = 0;  //  the short name, as `hostname -s`
     hello.host = host;
     zmsg_t *msg = zmsg_new ();
     zmsg_addstr (msg, self->config.service);
-    zmsg_append (msg, &(zframe_t *) { kj_proto_frame (&hello.base, true) });
+    zmsg_append (msg, &(zframe_t *){ kj_proto_frame (&hello.base, true) });
     s_send_command (self, KJ_MDPW_READY, msg);
 
     int64_t now = kj_mono_us ();
@@ -310,8 +310,8 @@ kj_worker_new (const kj_worker_config_t *config)
     }
     for (unsigned index = 0; index < desc->n_methods; index++)
         if (!self->handlers [index]) {
-            kj_error ("worker.no_handler", "service=%s method=%s",
-                      desc->name, desc->methods [index].name);
+            kj_error ("worker.no_handler", "service=%s method=%s", desc->name,
+                      desc->methods [index].name);
             assert (false);
         }
     return self;
@@ -407,26 +407,29 @@ s_idempotency_claim (kj_call_t *call, const char *method, zframe_t *payload,
     zdigest_destroy (&digest);
 
     const char *params [] = { key };
-    PGresult *res = kj_db_exec (db,
-        "SELECT pg_advisory_xact_lock (hashtextextended ($1, 7))", 1, params);
+    PGresult *res =
+        kj_db_exec (db,
+                    "SELECT pg_advisory_xact_lock (hashtextextended ($1, 7))",
+                    1, params);
     if (!res)
         return -1;
     PQclear (res);
-    res = kj_db_exec (db,
+    res = kj_db_exec (
+        db,
         "SELECT method, encode (request_hash, 'hex'), encode (reply, 'hex') "
-        "FROM kj_idempotency WHERE key = $1", 1, params);
+        "FROM kj_idempotency WHERE key = $1",
+        1, params);
     if (!res)
         return -1;
     int seen = PQntuples (res) == 1;
     if (!seen)
-        ;                       //  first time
-    else
-    if (!streq (PQgetvalue (res, 0, 0), method)
-    ||  strcasecmp (PQgetvalue (res, 0, 1), hash) != 0)
+        ;  //  first time
+    else if (!streq (PQgetvalue (res, 0, 0), method)
+             || strcasecmp (PQgetvalue (res, 0, 1), hash) != 0)
         kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION, "idempotency_key",
                       "idempotency key '%s' was already used for another "
-                      "request (%s); use a new key", key,
-                      PQgetvalue (res, 0, 0));
+                      "request (%s); use a new key",
+                      key, PQgetvalue (res, 0, 0));
     else {
         const char *hex = PQgetvalue (res, 0, 2);
         size_t size = strlen (hex) / 2;
@@ -447,7 +450,8 @@ s_idempotency_store (kj_call_t *call, const char *method, const char *hash,
     char *hex = zframe_strhex (reply);
     const char *params [] = { call->header->idempotency_key, method, hash,
                               hex };
-    int64_t rows = kj_db_run (call->worker->config.db,
+    int64_t rows = kj_db_run (
+        call->worker->config.db,
         "INSERT INTO kj_idempotency (key, method, request_hash, reply) "
         "VALUES ($1, $2, decode ($3, 'hex'), decode ($4, 'hex'))",
         4, params);
@@ -463,8 +467,8 @@ static zframe_t *
 s_invoke (kj_call_t *call, const ProtobufCMethodDescriptor *md,
           kj_handler_fn *handler, const ProtobufCMessage *input)
 {
-    ProtobufCMessage *output =
-        (ProtobufCMessage *) kj_call_message (call, md->output);
+    ProtobufCMessage *output = (ProtobufCMessage *)
+        kj_call_message (call, md->output);
     if (handler (call, input, output) != 0) {
         if (call->status.code == KJ__CODE__OK)
             kj_call_fail (call, KJ__CODE__INTERNAL, NULL,
@@ -500,19 +504,18 @@ s_invoke_write (kj_call_t *call, const ProtobufCMethodDescriptor *md,
                 if (reply)
                     kj_debug ("worker.idempotent_replay", "method=%s key=%s",
                               md->name, call->header->idempotency_key);
-                return reply;   //  the first answer, or the status says why
+                return reply;  //  the first answer, or the status says why
             }
             if (seen == 0)
                 reply = s_invoke (call, md, handler, input);
-            if (reply && (!keyed
-                          || s_idempotency_store (call, md->name, hash,
-                                                  reply) == 0)
-            &&  kj_db_commit (db) == 0)
+            if (reply
+                && (!keyed
+                    || s_idempotency_store (call, md->name, hash, reply) == 0)
+                && kj_db_commit (db) == 0)
                 return reply;
             if (reply && call->status.code == KJ__CODE__OK)
                 kj_call_fail (call, kj_db_status_code (kj_db_sqlstate (db)),
-                              NULL, "could not commit: %s",
-                              kj_db_error (db));
+                              NULL, "could not commit: %s", kj_db_error (db));
             zframe_destroy (&reply);
         }
         else
@@ -521,8 +524,10 @@ s_invoke_write (kj_call_t *call, const ProtobufCMethodDescriptor *md,
         kj_db_rollback (db);
         if (!kj_db_retryable (db))
             return NULL;
-        kj_info ("worker.retry_transaction", "method=%s attempt=%d "
-                 "sqlstate=%s", md->name, attempt, kj_db_sqlstate (db));
+        kj_info ("worker.retry_transaction",
+                 "method=%s attempt=%d "
+                 "sqlstate=%s",
+                 md->name, attempt, kj_db_sqlstate (db));
         zclock_sleep (attempt * 20);
     }
     return NULL;
@@ -538,8 +543,8 @@ static zframe_t *
 s_health (kj_call_t *call)
 {
     kj_worker_t *self = call->worker;
-    Kj__Health *health =
-        (Kj__Health *) kj_call_message (call, &kj__health__descriptor);
+    Kj__Health *health = (Kj__Health *)
+        kj_call_message (call, &kj__health__descriptor);
     health->service = (char *) self->config.service;
     health->instance = self->instance;
     health->worker = self->instance;
@@ -548,7 +553,7 @@ s_health (kj_call_t *call)
     health->version = (char *) KEJIN_VERSION;
     health->workers = 1;
     if (self->config.health
-    &&  self->config.health (self->config.hooks, call, health)) {
+        && self->config.health (self->config.hooks, call, health)) {
         if (call->status.code == KJ__CODE__OK)
             kj_call_fail (call, KJ__CODE__INTERNAL, NULL,
                           "Health failed without saying why");
@@ -562,8 +567,7 @@ s_health (kj_call_t *call)
 //  call->status saying why.
 
 static zframe_t *
-s_dispatch (kj_worker_t *self, kj_call_t *call, zframe_t *payload,
-            int *index)
+s_dispatch (kj_worker_t *self, kj_call_t *call, zframe_t *payload, int *index)
 {
     const Kj__RequestHeader *header = call->header;
     const ProtobufCServiceDescriptor *desc = self->config.descriptor;
@@ -582,17 +586,20 @@ s_dispatch (kj_worker_t *self, kj_call_t *call, zframe_t *payload,
     }
     *index = (int) (md - desc->methods);
     if (self->config.admit
-    &&  self->config.admit (self->config.hooks, call, md)) {
+        && self->config.admit (self->config.hooks, call, md)) {
         if (call->status.code == KJ__CODE__OK)
-            kj_call_fail (call, KJ__CODE__PERMISSION_DENIED, NULL,
-                          "%s refused", md->name);
+            kj_call_fail (call, KJ__CODE__PERMISSION_DENIED, NULL, "%s refused",
+                          md->name);
         return NULL;
     }
     //  Size, depth and count limits checked before protobuf-c allocates
     kj_status_t bad;
-    ProtobufCMessage *input = kj_proto_unpack (
-        md->input, payload ? zframe_data (payload) : NULL,
-        payload ? zframe_size (payload) : 0, &bad);
+    ProtobufCMessage *input = kj_proto_unpack (md->input,
+                                               payload ? zframe_data (payload)
+                                                       : NULL,
+                                               payload ? zframe_size (payload)
+                                                       : 0,
+                                               &bad);
     if (!input) {
         kj_call_fail (call, bad.code, bad.field, "request body: %s",
                       bad.message);
@@ -628,8 +635,8 @@ s_handle_request (kj_worker_t *self, zmsg_t *msg)
         }
         goto done;
     }
-    Kj__RequestHeader *header =
-        kj_proto_request_header (zframe_data (head), zframe_size (head));
+    Kj__RequestHeader *header = kj_proto_request_header (zframe_data (head),
+                                                         zframe_size (head));
     if (!header) {
         //  A plain MDP client: answer in plain text frames
         zmsg_t *reply = zmsg_new ();
@@ -662,7 +669,7 @@ s_handle_request (kj_worker_t *self, zmsg_t *msg)
     }
     else {
         if (call.status.code == KJ__CODE__INTERNAL
-        ||  call.status.code == KJ__CODE__UNAVAILABLE)
+            || call.status.code == KJ__CODE__UNAVAILABLE)
             kj_warn ("worker.failed", "method=%s code=%s message=\"%s\"",
                      header->method, kj_code_name (call.status.code),
                      call.status.message);
@@ -686,35 +693,36 @@ static void
 s_handle_message (kj_worker_t *self, zmsg_t *msg)
 {
     int64_t now = kj_mono_us ();
-    self->expiry_at = now + (int64_t) self->config.heartbeat_ms * 1000
+    self->expiry_at = now
+                    + (int64_t) self->config.heartbeat_ms * 1000
                           * self->config.liveness;
     zframe_t *empty = zmsg_pop (msg);
     zframe_t *proto = zmsg_pop (msg);
     zframe_t *command = zmsg_pop (msg);
     if (!empty || zframe_size (empty) || !proto
-    ||  !zframe_streq (proto, KJ_MDPW)
-    ||  !command || zframe_size (command) != 1)
+        || !zframe_streq (proto, KJ_MDPW) || !command
+        || zframe_size (command) != 1)
         kj_warn ("worker.bad_message", "service=%s", self->config.service);
     else
-    switch (zframe_data (command) [0]) {
-        case KJ_MDPW_REQUEST:
-            s_handle_request (self, msg);
-            //  The broker may have said nothing while we were busy
-            self->expiry_at = kj_mono_us ()
-                + (int64_t) self->config.heartbeat_ms * 1000
-                  * self->config.liveness;
-            break;
-        case KJ_MDPW_HEARTBEAT:
-            break;
-        case KJ_MDPW_DISCONNECT:
-            kj_info ("worker.disconnected", "service=%s reason=broker",
-                     self->config.service);
-            s_connect (self);
-            break;
-        default:
-            kj_warn ("worker.bad_command", "command=%d",
-                     zframe_data (command) [0]);
-    }
+        switch (zframe_data (command) [0]) {
+            case KJ_MDPW_REQUEST:
+                s_handle_request (self, msg);
+                //  The broker may have said nothing while we were busy
+                self->expiry_at = kj_mono_us ()
+                                + (int64_t) self->config.heartbeat_ms * 1000
+                                      * self->config.liveness;
+                break;
+            case KJ_MDPW_HEARTBEAT:
+                break;
+            case KJ_MDPW_DISCONNECT:
+                kj_info ("worker.disconnected", "service=%s reason=broker",
+                         self->config.service);
+                s_connect (self);
+                break;
+            default:
+                kj_warn ("worker.bad_command", "command=%d",
+                         zframe_data (command) [0]);
+        }
     zframe_destroy (&empty);
     zframe_destroy (&proto);
     zframe_destroy (&command);
@@ -733,11 +741,11 @@ kj_worker_run (kj_worker_t *self)
                 zclock_sleep (100);
             continue;
         }
-        int64_t wake = self->heartbeat_at < self->expiry_at
-                     ? self->heartbeat_at : self->expiry_at;
+        int64_t wake = self->heartbeat_at < self->expiry_at ? self->heartbeat_at
+                                                            : self->expiry_at;
         int timeout = (int) ((wake - now) / 1000) + 1;
         if (timeout > 200)
-            timeout = 200;      //  see a stop request soon enough
+            timeout = 200;  //  see a stop request soon enough
         zmq_pollitem_t item = { zsock_resolve (self->sock), 0, ZMQ_POLLIN, 0 };
         int rc = zmq_poll (&item, 1, timeout);
         if (rc < 0 && zmq_errno () != EINTR)
@@ -745,7 +753,7 @@ kj_worker_run (kj_worker_t *self)
         if (rc > 0) {
             //  Take everything waiting before the next poll
             for (int count = 0; count < 1000 && self->sock
-                             && (zsock_events (self->sock) & ZMQ_POLLIN);
+                                && (zsock_events (self->sock) & ZMQ_POLLIN);
                  count++) {
                 zmsg_t *msg = zmsg_recv (self->sock);
                 if (!msg)
@@ -756,16 +764,16 @@ kj_worker_run (kj_worker_t *self)
         }
         now = kj_mono_us ();
         if (now >= self->expiry_at) {
-            kj_warn ("worker.broker_silent", "service=%s endpoint=%s "
-                     "action=reconnect", self->config.service,
-                     self->config.endpoint);
+            kj_warn ("worker.broker_silent",
+                     "service=%s endpoint=%s "
+                     "action=reconnect",
+                     self->config.service, self->config.endpoint);
             s_connect (self);
         }
-        else
-        if (now >= self->heartbeat_at) {
+        else if (now >= self->heartbeat_at) {
             s_send_command (self, KJ_MDPW_HEARTBEAT, NULL);
-            self->heartbeat_at = now + (int64_t) self->config.heartbeat_ms
-                                     * 1000;
+            self->heartbeat_at = now
+                               + (int64_t) self->config.heartbeat_ms * 1000;
         }
     }
     if (self->sock) {

@@ -40,12 +40,12 @@ typedef struct _kj_call_t kj_call_t;
 typedef int (kj_handler_fn) (kj_call_t *call, const ProtobufCMessage *request,
                              ProtobufCMessage *reply);
 
-#define KJ_WRITE 1              //  transaction + idempotency
+#define KJ_WRITE 1  //  transaction + idempotency
 
 typedef struct {
-    const char *name;           //  method name, as in the .proto service
+    const char *name;  //  method name, as in the .proto service
     kj_handler_fn *handler;
-    int flags;                  //  0 or KJ_WRITE
+    int flags;  //  0 or KJ_WRITE
 } kj_method_t;
 
 //  Hooks of the daemon around every call, each given the config's `hooks`
@@ -60,25 +60,25 @@ typedef struct {
 //    filled with what it knows (service, worker, pid, version, uptime).
 typedef int (kj_admit_fn) (void *hooks, kj_call_t *call,
                            const ProtobufCMethodDescriptor *method);
-typedef void (kj_done_fn) (void *hooks, kj_call_t *call, int index,
-                           int code, int64_t latency_us);
+typedef void (kj_done_fn) (void *hooks, kj_call_t *call, int index, int code,
+                           int64_t latency_us);
 typedef int (kj_health_fn) (void *hooks, kj_call_t *call, Kj__Health *reply);
 
 typedef struct {
-    const char *endpoint;       //  broker ROUTER endpoint
-    const char *service;        //  MDP service name, e.g. "registry"
+    const char *endpoint;  //  broker ROUTER endpoint
+    const char *service;   //  MDP service name, e.g. "registry"
     const ProtobufCServiceDescriptor *descriptor;
-    const kj_method_t *methods; //  one per descriptor method, { NULL } ends
-    void *state;                //  given to handlers by kj_call_state
-    kj_db_t *db;                //  connection for KJ_WRITE methods
-    int credit;                 //  requests the broker may send ahead (1)
-    int heartbeat_ms;           //  2500 unless set
-    int liveness;               //  3 unless set
-    const char *instance;       //  name in logs and replies, e.g. "registry.1"
-    void *hooks;                //  given to the hooks below
-    kj_admit_fn *admit;         //  NULL: every call is admitted
-    kj_done_fn *done;           //  NULL: nothing counts replies
-    kj_health_fn *health;       //  NULL: Health says what the worker knows
+    const kj_method_t *methods;  //  one per descriptor method, { NULL } ends
+    void *state;                 //  given to handlers by kj_call_state
+    kj_db_t *db;                 //  connection for KJ_WRITE methods
+    int credit;                  //  requests the broker may send ahead (1)
+    int heartbeat_ms;            //  2500 unless set
+    int liveness;                //  3 unless set
+    const char *instance;        //  name in logs and replies, e.g. "registry.1"
+    void *hooks;                 //  given to the hooks below
+    kj_admit_fn *admit;          //  NULL: every call is admitted
+    kj_done_fn *done;            //  NULL: nothing counts replies
+    kj_health_fn *health;        //  NULL: Health says what the worker knows
 } kj_worker_config_t;
 
 //  Create a worker; it connects when kj_worker_run starts. Asserts that
@@ -132,7 +132,7 @@ const char *
 int
     kj_call_fail (kj_call_t *call, int code, const char *field,
                   const char *format, ...)
-    __attribute__ ((format (printf, 4, 5)));
+        __attribute__ ((format (printf, 4, 5)));
 
 //  Fail the call because its database failed: UNAVAILABLE (retry), with
 //  the connection's SQLSTATE and error; a KJ_WRITE method's transaction is
@@ -151,7 +151,7 @@ char *
     kj_call_strdup (kj_call_t *call, const char *string);
 char *
     kj_call_printf (kj_call_t *call, const char *format, ...)
-    __attribute__ ((format (printf, 2, 3)));
+        __attribute__ ((format (printf, 2, 3)));
 
 //  A new message of `type`, initialised, living until the reply is sent.
 void *

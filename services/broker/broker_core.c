@@ -24,8 +24,7 @@
 #include "broker_core.h"
 #include <stdatomic.h>
 
-
-#define MAX_KEY 512             //  hex of a routing id (up to 255 bytes)
+#define MAX_KEY           512  //  hex of a routing id (up to 255 bytes)
 #define LATENCY_WINDOW_US (60 * 1000000LL)
 #define SERVICE_IDLE_US   (60 * 1000000LL)
 
@@ -37,114 +36,118 @@ typedef struct _request_t request_t;
 //  One rule of broker/rights: SERVICE/METHOD=ROLE,ROLE
 typedef struct {
     char service [256];
-    char method [64];           //  or "*"
+    char method [64];  //  or "*"
     char roles [64];
 } rule_t;
 
 //  Why the broker refused a caller, counted in Stats
-static const char *s_reasons [] = {
-    "unauthenticated", "revoked", "worker_role", "worker_service",
-    "method_role", "topic", "publisher"
-};
+static const char *s_reasons [] = { "unauthenticated", "revoked",
+                                    "worker_role",     "worker_service",
+                                    "method_role",     "topic",
+                                    "publisher" };
 #define REFUSAL_REASONS 7
 enum {
-    REFUSED_UNAUTHENTICATED, REFUSED_REVOKED, REFUSED_WORKER_ROLE,
-    REFUSED_WORKER_SERVICE, REFUSED_METHOD_ROLE, REFUSED_TOPIC
+    REFUSED_UNAUTHENTICATED,
+    REFUSED_REVOKED,
+    REFUSED_WORKER_ROLE,
+    REFUSED_WORKER_SERVICE,
+    REFUSED_METHOD_ROLE,
+    REFUSED_TOPIC
 };
 
 struct _request_t {
-    uint32_t slot;              //  index in the slot table
-    uint32_t generation;        //  with slot, the handle workers echo
-    zmq_msg_t client_id;        //  routing id of the client
-    zmq_msg_t service_frame;    //  as received, echoed in the reply
+    uint32_t slot;            //  index in the slot table
+    uint32_t generation;      //  with slot, the handle workers echo
+    zmq_msg_t client_id;      //  routing id of the client
+    zmq_msg_t service_frame;  //  as received, echoed in the reply
     service_t *service;
     client_t *client;
-    worker_t *worker;           //  holding it, or NULL while queued
+    worker_t *worker;  //  holding it, or NULL while queued
     int64_t received_us;
-    int64_t expires_us;         //  deadline while queued
-    uint64_t request_id;        //  Kejin request id (0 for plain MDP)
-    bool kejin;                 //  body starts with a Kejin header
-    bool retry_safe;            //  may go to another worker
-    int retries;                //  times re-sent after a worker died
-    size_t bytes;               //  of the body
-    size_t cost;                //  charged to the broker's byte budget
-    request_t *prev, *next;     //  in the service queue or the worker's list
-    bool has_stamp;             //  stamped holds the header with the caller
-    zmq_msg_t stamped;          //  body [0] as Kejin workers get it
-    int nbody;                  //  body frames, kept while retry is possible
+    int64_t expires_us;      //  deadline while queued
+    uint64_t request_id;     //  Kejin request id (0 for plain MDP)
+    bool kejin;              //  body starts with a Kejin header
+    bool retry_safe;         //  may go to another worker
+    int retries;             //  times re-sent after a worker died
+    size_t bytes;            //  of the body
+    size_t cost;             //  charged to the broker's byte budget
+    request_t *prev, *next;  //  in the service queue or the worker's list
+    bool has_stamp;          //  stamped holds the header with the caller
+    zmq_msg_t stamped;       //  body [0] as Kejin workers get it
+    int nbody;               //  body frames, kept while retry is possible
     zmq_msg_t body [];
 };
 
 struct _worker_t {
-    char key [MAX_KEY];         //  hex routing id, key of the worker table
-    zmq_msg_t id;               //  routing id frame
+    char key [MAX_KEY];  //  hex routing id, key of the worker table
+    zmq_msg_t id;        //  routing id frame
     service_t *service;
-    uint32_t credit;            //  requests it may hold (1 for plain MDP)
+    uint32_t credit;  //  requests it may hold (1 for plain MDP)
     uint32_t in_flight;
-    bool kejin;                 //  sent the credit extension
-    bool listed;                //  in the service's list of workers with credit
+    bool kejin;   //  sent the credit extension
+    bool listed;  //  in the service's list of workers with credit
     int64_t last_seen_us;
-    request_t *requests;        //  held, doubly linked
+    request_t *requests;  //  held, doubly linked
     request_t *requests_tail;
-    worker_t *prev, *next;      //  in the service's list of workers with credit
-    uint32_t pid;               //  from its WorkerHello, for Stats' copies
+    worker_t *prev, *next;  //  in the service's list of workers with credit
+    uint32_t pid;           //  from its WorkerHello, for Stats' copies
     char host [64];
-    char copy [64];             //  its instance name up to the last '.'
+    char copy [64];  //  its instance name up to the last '.'
 };
 
 struct _client_t {
     char key [MAX_KEY];
-    size_t pending;             //  its requests queued or in flight
-    size_t created;             //  services it created that have no worker
-                                //  yet; it is kept while either is not 0
+    size_t pending;  //  its requests queued or in flight
+    size_t created;  //  services it created that have no worker
+                     //  yet; it is kept while either is not 0
 };
 
 struct _service_t {
     char name [256];
-    request_t *head, *tail;     //  queue
+    request_t *head, *tail;  //  queue
     size_t queued;
     size_t queued_bytes;
     worker_t *ready_head, *ready_tail;  //  workers with credit left, LRU
     uint32_t workers;
     uint32_t credit;
     uint32_t in_flight;
-    bool retry_safe;            //  plain requests may be re-sent
-    bool had_worker;            //  a worker served it once
-    client_t *creator;          //  the client that made it, until a worker
-                                //  comes
+    bool retry_safe;    //  plain requests may be re-sent
+    bool had_worker;    //  a worker served it once
+    client_t *creator;  //  the client that made it, until a worker
+                        //  comes
     uint64_t served, failed, expired, retried;
-    kj_hist_t *latency;         //  this window
-    kj_hist_t *latency_prev;    //  the window before
-    int64_t window_us;          //  start of this window
-    int64_t idle_since_us;      //  no worker, queue or request since then
+    kj_hist_t *latency;       //  this window
+    kj_hist_t *latency_prev;  //  the window before
+    int64_t window_us;        //  start of this window
+    int64_t idle_since_us;    //  no worker, queue or request since then
 };
 
 struct _broker_core_t {
     broker_limits_t limits;
-    char *retry_safe;           //  copy of limits.retry_safe
+    char *retry_safe;  //  copy of limits.retry_safe
     broker_send_fn *send;
     void *arg;
-    zhashx_t *services;         //  name -> service_t
-    zhashx_t *workers;          //  hex id -> worker_t
-    zhashx_t *clients;          //  hex id -> client_t
-    request_t **slots;          //  slot table
+    zhashx_t *services;  //  name -> service_t
+    zhashx_t *workers;   //  hex id -> worker_t
+    zhashx_t *clients;   //  hex id -> client_t
+    request_t **slots;   //  slot table
     uint32_t *generations;
-    uint32_t *free_slots;       //  stack of free slot numbers
+    uint32_t *free_slots;  //  stack of free slot numbers
     uint32_t nslots, nfree;
-    size_t pending;             //  requests queued or in flight
-    size_t bytes;               //  their cost, against limits.max_bytes
+    size_t pending;  //  requests queued or in flight
+    size_t bytes;    //  their cost, against limits.max_bytes
     bool draining;
-    int64_t heartbeat_at;       //  next round of heartbeats
+    int64_t heartbeat_at;  //  next round of heartbeats
     int64_t tick_at;
-    int64_t expiry_at;          //  earliest deadline of a queued request
+    int64_t expiry_at;  //  earliest deadline of a queued request
     uint64_t malformed;
     uint64_t dropped;
     Kj__BrokerStats *info;
-    bool secure;                //  rights on: every message needs a caller
-    bool insecure;              //  CURVE off, said in Stats
-    rule_t *rules;              //  broker/rights, in order
+    bool secure;    //  rights on: every message needs a caller
+    bool insecure;  //  CURVE off, said in Stats
+    rule_t *rules;  //  broker/rights, in order
     size_t nrules;
-    char *read_methods;         //  method name prefixes that only read
+    char *read_methods;  //  method name prefixes that only read
     atomic_uint_fast64_t refusals [REFUSAL_REASONS];
 };
 
@@ -260,7 +263,7 @@ s_service_require (broker_core_t *self, const char *name, client_t *creator,
     if (service)
         return service;
     if (zhashx_size (self->services) >= self->limits.max_services
-    ||  (creator && creator->created >= self->limits.peer_services))
+        || (creator && creator->created >= self->limits.peer_services))
         return NULL;
     service = (service_t *) zmalloc (sizeof (service_t));
     if (creator) {
@@ -278,7 +281,7 @@ s_service_require (broker_core_t *self, const char *name, client_t *creator,
     size_t len = strlen (name);
     for (char *at = strstr (list, name); at; at = strstr (at + 1, name))
         if ((at == list || at [-1] == ',')
-        &&  (at [len] == 0 || at [len] == ','))
+            && (at [len] == 0 || at [len] == ','))
             service->retry_safe = true;
     zhashx_insert (self->services, name, service);
     kj_debug ("broker.service_new", "service=%s", name);
@@ -301,22 +304,40 @@ s_service_destroy (service_t **service_p)
 //  head and a tail. The queue of a service and its workers with credit
 //  left are such lists.
 
-#define LIST_APPEND(head, tail, item) do { \
-    (item)->prev = (tail); (item)->next = NULL; \
-    if (tail) (tail)->next = (item); else (head) = (item); \
-    (tail) = (item); } while (0)
+#define LIST_APPEND(head, tail, item)                                          \
+    do {                                                                       \
+        (item)->prev = (tail);                                                 \
+        (item)->next = NULL;                                                   \
+        if (tail)                                                              \
+            (tail)->next = (item);                                             \
+        else                                                                   \
+            (head) = (item);                                                   \
+        (tail) = (item);                                                       \
+    } while (0)
 
-#define LIST_PREPEND(head, tail, item) do { \
-    (item)->prev = NULL; (item)->next = (head); \
-    if (head) (head)->prev = (item); else (tail) = (item); \
-    (head) = (item); } while (0)
+#define LIST_PREPEND(head, tail, item)                                         \
+    do {                                                                       \
+        (item)->prev = NULL;                                                   \
+        (item)->next = (head);                                                 \
+        if (head)                                                              \
+            (head)->prev = (item);                                             \
+        else                                                                   \
+            (tail) = (item);                                                   \
+        (head) = (item);                                                       \
+    } while (0)
 
-#define LIST_UNLINK(head, tail, item) do { \
-    if ((item)->prev) (item)->prev->next = (item)->next; \
-    else (head) = (item)->next; \
-    if ((item)->next) (item)->next->prev = (item)->prev; \
-    else (tail) = (item)->prev; \
-    (item)->prev = (item)->next = NULL; } while (0)
+#define LIST_UNLINK(head, tail, item)                                          \
+    do {                                                                       \
+        if ((item)->prev)                                                      \
+            (item)->prev->next = (item)->next;                                 \
+        else                                                                   \
+            (head) = (item)->next;                                             \
+        if ((item)->next)                                                      \
+            (item)->next->prev = (item)->prev;                                 \
+        else                                                                   \
+            (tail) = (item)->prev;                                             \
+        (item)->prev = (item)->next = NULL;                                    \
+    } while (0)
 
 static void
 s_queue_push (broker_core_t *self, service_t *service, request_t *request,
@@ -386,12 +407,15 @@ s_request_new (broker_core_t *self, int nbody)
                                                 + nbody * sizeof (zmq_msg_t));
     if (self->nfree == 0) {
         uint32_t grow = self->nslots ? self->nslots : 1024;
-        self->slots = (request_t **) realloc (self->slots, (self->nslots + grow)
-                                              * sizeof (request_t *));
+        self->slots = (request_t **) realloc (self->slots,
+                                              (self->nslots + grow)
+                                                  * sizeof (request_t *));
         self->generations = (uint32_t *) realloc (self->generations,
-            (self->nslots + grow) * sizeof (uint32_t));
+                                                  (self->nslots + grow)
+                                                      * sizeof (uint32_t));
         self->free_slots = (uint32_t *) realloc (self->free_slots,
-            (self->nslots + grow) * sizeof (uint32_t));
+                                                 (self->nslots + grow)
+                                                     * sizeof (uint32_t));
         assert (self->slots && self->generations && self->free_slots);
         for (uint32_t i = 0; i < grow; i++) {
             self->generations [self->nslots + i] = 1;
@@ -443,9 +467,8 @@ s_request_destroy (broker_core_t *self, request_t **request_p)
 
 static void
 s_send_error (broker_core_t *self, zmq_msg_t *client_id,
-              zmq_msg_t *service_frame, Kj__RequestHeader *header,
-              int code, const char *field, const char *plain_code,
-              const char *message)
+              zmq_msg_t *service_frame, Kj__RequestHeader *header, int code,
+              const char *field, const char *plain_code, const char *message)
 {
     zmq_msg_t frames [6];
     int count = 0;
@@ -523,11 +546,12 @@ s_send_command (broker_core_t *self, zmq_msg_t *id, int command)
     zmq_msg_copy (&frames [0], id);
     zmq_msg_init (&frames [1]);
     s_frame_str (&frames [2], KJ_MDPW);
-    s_frame_mem (&frames [3], &(byte) { (byte) command }, 1);
+    s_frame_mem (&frames [3], &(byte){ (byte) command }, 1);
     return s_send (self, frames, 4);
 }
 
-static void s_dispatch (broker_core_t *self, service_t *service, int64_t now);
+static void
+s_dispatch (broker_core_t *self, service_t *service, int64_t now);
 
 //  A worker is gone (it said DISCONNECT, fell silent, broke the protocol,
 //  or could not be reached). What it held goes back to the front of the
@@ -541,27 +565,31 @@ s_worker_remove (broker_core_t *self, worker_t *worker, bool disconnect,
     service_t *service = worker->service;
     if (disconnect)
         s_send_command (self, &worker->id, KJ_MDPW_DISCONNECT);
-    kj_info ("broker.worker_gone", "service=%s worker=%s reason=%s "
-             "in_flight=%u", service->name, worker->key, reason,
-             worker->in_flight);
+    kj_info ("broker.worker_gone",
+             "service=%s worker=%s reason=%s "
+             "in_flight=%u",
+             service->name, worker->key, reason, worker->in_flight);
     s_ready_remove (service, worker);
     //  From the last, so that they keep their order at the front
     while (worker->requests_tail) {
         request_t *request = worker->requests_tail;
         s_release (worker, request);
         if (request->retry_safe && request->retries < self->limits.max_retries
-        &&  !self->draining) {
+            && !self->draining) {
             request->retries++;
             service->retried++;
             s_queue_push (self, service, request, true);
         }
         else
-            s_request_fail (self, &request, KJ__CODE__UNAVAILABLE, "502",
+            s_request_fail (
+                self, &request, KJ__CODE__UNAVAILABLE, "502",
                 "the worker of service '%s' stopped while holding the "
-                "request; %s", service->name,
-                request->retry_safe ? "it was re-sent too often already"
-                : "it was not re-sent because it may have been done "
-                  "(not safe to retry)");
+                "request; %s",
+                service->name,
+                request->retry_safe
+                    ? "it was re-sent too often already"
+                    : "it was not re-sent because it may have been done "
+                      "(not safe to retry)");
     }
     service->workers--;
     service->credit -= worker->credit;
@@ -619,17 +647,18 @@ s_dispatch (broker_core_t *self, service_t *service, int64_t now)
         zmq_msg_copy (&frames [0], &worker->id);
         zmq_msg_init (&frames [1]);
         s_frame_str (&frames [2], KJ_MDPW);
-        s_frame_mem (&frames [3], &(byte) { KJ_MDPW_REQUEST }, 1);
+        s_frame_mem (&frames [3], &(byte){ KJ_MDPW_REQUEST }, 1);
         byte handle [8];
-        kj_put_u64 (handle, ((uint64_t) request->generation << 32)
-                            | request->slot);
+        kj_put_u64 (handle,
+                    ((uint64_t) request->generation << 32) | request->slot);
         s_frame_mem (&frames [4], handle, 8);
         zmq_msg_init (&frames [5]);
         for (int i = 0; i < request->nbody; i++) {
             zmq_msg_init (&frames [6 + i]);
             zmq_msg_copy (&frames [6 + i],
                           i == 0 && request->has_stamp && worker->kejin
-                          ? &request->stamped : &request->body [i]);
+                              ? &request->stamped
+                              : &request->body [i]);
         }
         int rc = s_send (self, frames, count);
         if (rc) {
@@ -719,8 +748,7 @@ s_handle_kejin (broker_core_t *self, zmq_msg_t *frames, int count,
         kj_status_set (&status, KJ__CODE__UNIMPLEMENTED, "method",
                        "kejin.broker has no method '%s'; it has Stats",
                        header ? header->method : "");
-        head = kj_proto_reply_frame (header ? header->request_id : 0,
-                                     &status);
+        head = kj_proto_reply_frame (header ? header->request_id : 0, &status);
     }
     s_frame_mem (&body [nbody++], zframe_data (head), zframe_size (head));
     zframe_destroy (&head);
@@ -743,7 +771,7 @@ s_listed (const char *list, const char *name)
     if (streq (list, "*"))
         return true;
     size_t size = strlen (name);
-    for (const char *item = list; item && *item; ) {
+    for (const char *item = list; item && *item;) {
         const char *end = strchr (item, ',');
         size_t length = end ? (size_t) (end - item) : strlen (item);
         if (length == size && memcmp (item, name, size) == 0)
@@ -778,13 +806,13 @@ s_serves (const char *services, const char *name)
 static bool
 s_is_read (broker_core_t *self, const char *method)
 {
-    for (const char *item = self->read_methods; method && *method
-         && item && *item; ) {
+    for (const char *item = self->read_methods;
+         method && *method && item && *item;) {
         const char *end = strchr (item, ',');
         size_t length = end ? (size_t) (end - item) : strlen (item);
         if (length && strncmp (method, item, length) == 0
-        &&  (method [length] == 0
-             || (method [length] >= 'A' && method [length] <= 'Z')))
+            && (method [length] == 0
+                || (method [length] >= 'A' && method [length] <= 'Z')))
             return true;
         item = end ? end + 1 : NULL;
     }
@@ -800,7 +828,7 @@ s_may_call (broker_core_t *self, const broker_caller_t *caller,
     for (size_t i = 0; i < self->nrules; i++) {
         rule_t *rule = &self->rules [i];
         if (streq (rule->service, service)
-        &&  (streq (rule->method, "*") || streq (rule->method, method))) {
+            && (streq (rule->method, "*") || streq (rule->method, method))) {
             *allowed = rule->roles;
             return s_listed (rule->roles, caller->role);
         }
@@ -822,9 +850,10 @@ s_refused (broker_core_t *self, int reason, const broker_caller_t *caller,
 {
     uint64_t count = atomic_fetch_add (&self->refusals [reason], 1) + 1;
     if (count <= 100 || count % 1000 == 0)
-        kj_warn ("broker.refused", "reason=%s key=%s role=%s service=%s "
-                 "method=%s count=%" PRIu64, s_reasons [reason],
-                 caller && caller->name ? caller->name : "",
+        kj_warn ("broker.refused",
+                 "reason=%s key=%s role=%s service=%s "
+                 "method=%s count=%" PRIu64,
+                 s_reasons [reason], caller && caller->name ? caller->name : "",
                  caller && caller->role ? caller->role : "", service,
                  method ? method : "", count);
 }
@@ -860,8 +889,8 @@ s_stamp (broker_core_t *self, request_t *request, Kj__RequestHeader *header,
 //  the receiver dropped frames past `count`. Every refusal names the bound.
 
 static void
-s_client_message (broker_core_t *self, zmq_msg_t *frames, int count,
-                  bool cut, const broker_caller_t *caller, int64_t now)
+s_client_message (broker_core_t *self, zmq_msg_t *frames, int count, bool cut,
+                  const broker_caller_t *caller, int64_t now)
 {
     if (count < 4) {
         self->malformed++;
@@ -878,9 +907,10 @@ s_client_message (broker_core_t *self, zmq_msg_t *frames, int count,
     if (size == 0 || size > 255 || memchr (data, 0, size)) {
         self->malformed++;
         s_refuse (self, frames, count, header, KJ__CODE__INVALID_ARGUMENT,
-                  "service", "400", "the service name must be 1 to 255 "
-                  "bytes with no NUL byte; this one has %zu bytes%s", size,
-                  size && memchr (data, 0, size) ? " and a NUL" : "");
+                  "service", "400",
+                  "the service name must be 1 to 255 "
+                  "bytes with no NUL byte; this one has %zu bytes%s",
+                  size, size && memchr (data, 0, size) ? " and a NUL" : "");
         goto done;
     }
     char name [256];
@@ -889,28 +919,35 @@ s_client_message (broker_core_t *self, zmq_msg_t *frames, int count,
     int nbody = count - 4;
     if (cut || nbody > BROKER_MAX_BODY) {
         s_refuse (self, frames, count, header, KJ__CODE__OUT_OF_RANGE, NULL,
-                  "413", "the request to '%s' has more than %d body frames, "
-                  "the most the broker carries", name, BROKER_MAX_BODY);
+                  "413",
+                  "the request to '%s' has more than %d body frames, "
+                  "the most the broker carries",
+                  name, BROKER_MAX_BODY);
         goto done;
     }
     const char *method = header ? header->method : "";
     if (self->secure && (!caller || caller->revoked)) {
         s_refused (self, caller ? REFUSED_REVOKED : REFUSED_UNAUTHENTICATED,
                    caller, name, method);
-        s_refuse (self, frames, count, header, KJ__CODE__UNAUTHENTICATED,
-                  NULL, "401", caller ? "the key %s was revoked; ask the "
-                  "node's operator for a new one" : "this broker takes "
-                  "only CURVE keys it issued%s", caller ? caller->name : "");
+        s_refuse (self, frames, count, header, KJ__CODE__UNAUTHENTICATED, NULL,
+                  "401",
+                  caller ? "the key %s was revoked; ask the "
+                           "node's operator for a new one"
+                         : "this broker takes "
+                           "only CURVE keys it issued%s",
+                  caller ? caller->name : "");
         goto done;
     }
     const char *allowed = NULL;
     if (self->secure && strncmp (name, "mmi.", 4)
-    &&  !s_may_call (self, caller, name, method, &allowed)) {
+        && !s_may_call (self, caller, name, method, &allowed)) {
         s_refused (self, REFUSED_METHOD_ROLE, caller, name, method);
         s_refuse (self, frames, count, header, KJ__CODE__PERMISSION_DENIED,
-                  "method", "403", "the key %s (role %s) may not call %s%s%s;"
-                  " only %s keys may", caller->name, caller->role, name,
-                  *method ? " " : "", *method ? method : "", allowed);
+                  "method", "403",
+                  "the key %s (role %s) may not call %s%s%s;"
+                  " only %s keys may",
+                  caller->name, caller->role, name, *method ? " " : "",
+                  *method ? method : "", allowed);
         goto done;
     }
     if (strncmp (name, "mmi.", 4) == 0) {
@@ -934,7 +971,8 @@ s_client_message (broker_core_t *self, zmq_msg_t *frames, int count,
                 + zmq_msg_size (&frames [0]) + size;
     if (self->bytes + cost > self->limits.max_bytes) {
         s_refuse (self, frames, count, header, KJ__CODE__RESOURCE_EXHAUSTED,
-                  NULL, "429", "the broker is overloaded: pending requests "
+                  NULL, "429",
+                  "the broker is overloaded: pending requests "
                   "hold %zu bytes, the most it holds is %zu; retry later",
                   self->bytes, self->limits.max_bytes);
         goto done;
@@ -944,32 +982,37 @@ s_client_message (broker_core_t *self, zmq_msg_t *frames, int count,
     client_t *client = s_client_require (self, key);
     if (client->pending >= self->limits.client_max) {
         s_refuse (self, frames, count, header, KJ__CODE__RESOURCE_EXHAUSTED,
-                  NULL, "429", "this client has %zu requests pending, the "
-                  "most the broker takes from one client", client->pending);
+                  NULL, "429",
+                  "this client has %zu requests pending, the "
+                  "most the broker takes from one client",
+                  client->pending);
         goto done;
     }
     service_t *service = s_service_require (self, name, client, now);
     if (!service) {
         if (client->created >= self->limits.peer_services)
-            s_refuse (self, frames, count, header,
-                      KJ__CODE__RESOURCE_EXHAUSTED, NULL, "429",
+            s_refuse (self, frames, count, header, KJ__CODE__RESOURCE_EXHAUSTED,
+                      NULL, "429",
                       "this client already waits on %zu services that no "
                       "worker serves, the most one client may; '%s' was "
-                      "refused", client->created, name);
+                      "refused",
+                      client->created, name);
         else
-            s_refuse (self, frames, count, header,
-                      KJ__CODE__RESOURCE_EXHAUSTED, NULL, "429",
+            s_refuse (self, frames, count, header, KJ__CODE__RESOURCE_EXHAUSTED,
+                      NULL, "429",
                       "the broker knows too many services (%zu); '%s' was "
-                      "refused", self->limits.max_services, name);
+                      "refused",
+                      self->limits.max_services, name);
         s_client_release (self, client);
         goto done;
     }
     if (service->queued >= self->limits.queue_max
-    ||  service->queued_bytes + bytes > self->limits.queue_max_bytes) {
+        || service->queued_bytes + bytes > self->limits.queue_max_bytes) {
         s_refuse (self, frames, count, header, KJ__CODE__RESOURCE_EXHAUSTED,
-                  NULL, "429", "the queue of service '%s' is full (%zu "
-                  "requests, %zu bytes)", name, service->queued,
-                  service->queued_bytes);
+                  NULL, "429",
+                  "the queue of service '%s' is full (%zu "
+                  "requests, %zu bytes)",
+                  name, service->queued, service->queued_bytes);
         s_client_release (self, client);
         goto done;
     }
@@ -1024,7 +1067,7 @@ s_worker_reply (broker_core_t *self, worker_t *worker, zmq_msg_t *frames,
                 int count, bool cut, int64_t now)
 {
     if (count < 6 || zmq_msg_size (&frames [4]) != 8
-    ||  zmq_msg_size (&frames [5]) != 0) {
+        || zmq_msg_size (&frames [5]) != 0) {
         self->malformed++;
         s_close_frames (frames, count);
         return;
@@ -1034,7 +1077,7 @@ s_worker_reply (broker_core_t *self, worker_t *worker, zmq_msg_t *frames,
     uint32_t generation = (uint32_t) (handle >> 32);
     request_t *request = slot < self->nslots ? self->slots [slot] : NULL;
     if (!request || request->generation != generation
-    ||  request->worker != worker) {
+        || request->worker != worker) {
         //  A reply for something this worker does not hold: stale or made up
         self->malformed++;
         s_close_frames (frames, count);
@@ -1051,8 +1094,8 @@ s_worker_reply (broker_core_t *self, worker_t *worker, zmq_msg_t *frames,
         s_close_frames (frames, count);
         s_request_fail (self, &request, KJ__CODE__OUT_OF_RANGE, "413",
                         "the reply of service '%s' has more than %d body "
-                        "frames, the most the broker carries", service->name,
-                        BROKER_MAX_BODY);
+                        "frames, the most the broker carries",
+                        service->name, BROKER_MAX_BODY);
         s_dispatch (self, service, now);
         return;
     }
@@ -1086,7 +1129,7 @@ s_worker_ready (broker_core_t *self, const char *key, zmq_msg_t *frames,
     size_t size = count > 4 ? zmq_msg_size (&frames [4]) : 0;
     char name [256];
     if (size == 0 || size > 255
-    ||  memchr (zmq_msg_data (&frames [4]), 0, size)) {
+        || memchr (zmq_msg_data (&frames [4]), 0, size)) {
         self->malformed++;
         s_send_command (self, &frames [0], KJ_MDPW_DISCONNECT);
         s_close_frames (frames, count);
@@ -1095,8 +1138,9 @@ s_worker_ready (broker_core_t *self, const char *key, zmq_msg_t *frames,
     memcpy (name, zmq_msg_data (&frames [4]), size);
     name [size] = 0;
     //  Only a service key registers, for the services it names
-    if (self->secure && (!streq (caller->role, "service")
-                         || !s_serves (caller->services, name))) {
+    if (self->secure
+        && (!streq (caller->role, "service")
+            || !s_serves (caller->services, name))) {
         bool role = !streq (caller->role, "service");
         s_refused (self, role ? REFUSED_WORKER_ROLE : REFUSED_WORKER_SERVICE,
                    caller, name, NULL);
@@ -1126,24 +1170,25 @@ s_worker_ready (broker_core_t *self, const char *key, zmq_msg_t *frames,
         size_t hsize = zmq_msg_size (&frames [5]);
         const byte *data = (const byte *) zmq_msg_data (&frames [5]);
         if (hsize >= KJ_MAGIC_SIZE
-        &&  memcmp (data, KJ_MAGIC, KJ_MAGIC_SIZE) == 0)
-        {
+            && memcmp (data, KJ_MAGIC, KJ_MAGIC_SIZE) == 0) {
             //  From the network: limits checked before protobuf-c allocates
             kj_status_t bad;
-            hello = (Kj__WorkerHello *) kj_proto_unpack (
-                &kj__worker_hello__descriptor, data + KJ_MAGIC_SIZE,
-                hsize - KJ_MAGIC_SIZE, &bad);
+            hello = (Kj__WorkerHello *)
+                kj_proto_unpack (&kj__worker_hello__descriptor,
+                                 data + KJ_MAGIC_SIZE, hsize - KJ_MAGIC_SIZE,
+                                 &bad);
         }
         if (hello) {
             worker->kejin = true;
-            worker->credit = hello->credit < 1 ? 1
-                           : hello->credit > 10000 ? 10000 : hello->credit;
+            worker->credit = hello->credit < 1     ? 1
+                           : hello->credit > 10000 ? 10000
+                                                   : hello->credit;
             worker->pid = hello->pid;
             kj_strlcpy (worker->host, hello->host, sizeof worker->host);
             kj_strlcpy (worker->copy, hello->instance, sizeof worker->copy);
             char *dot = strrchr (worker->copy, '.');
             if (dot)
-                *dot = 0;       //  COPY.THREAD -> COPY
+                *dot = 0;  //  COPY.THREAD -> COPY
             kj__worker_hello__free_unpacked (hello, NULL);
         }
     }
@@ -1160,8 +1205,8 @@ s_worker_ready (broker_core_t *self, const char *key, zmq_msg_t *frames,
 }
 
 static void
-s_worker_message (broker_core_t *self, zmq_msg_t *frames, int count,
-                  bool cut, const broker_caller_t *caller, int64_t now)
+s_worker_message (broker_core_t *self, zmq_msg_t *frames, int count, bool cut,
+                  const broker_caller_t *caller, int64_t now)
 {
     if (count < 4 || zmq_msg_size (&frames [3]) != 1) {
         self->malformed++;
@@ -1194,22 +1239,19 @@ s_worker_message (broker_core_t *self, zmq_msg_t *frames, int count,
         else
             s_worker_ready (self, key, frames, count, caller, now);
     }
-    else
-    if (command == KJ_MDPW_REPLY || command == KJ_MDPW_HEARTBEAT) {
+    else if (command == KJ_MDPW_REPLY || command == KJ_MDPW_HEARTBEAT) {
         if (!worker) {
             //  Not registered here: after a broker restart, this is how a
             //  worker learns that it must say READY again
             s_send_command (self, &frames [0], KJ_MDPW_DISCONNECT);
             s_close_frames (frames, count);
         }
-        else
-        if (command == KJ_MDPW_REPLY)
+        else if (command == KJ_MDPW_REPLY)
             s_worker_reply (self, worker, frames, count, cut, now);
         else
             s_close_frames (frames, count);
     }
-    else
-    if (command == KJ_MDPW_DISCONNECT) {
+    else if (command == KJ_MDPW_DISCONNECT) {
         if (worker)
             s_worker_delete (self, worker, false, "disconnect", now);
         s_close_frames (frames, count);
@@ -1247,8 +1289,7 @@ broker_limits_default (broker_limits_t *limits)
 }
 
 broker_core_t *
-broker_core_new (const broker_limits_t *limits, broker_send_fn *send,
-                 void *arg)
+broker_core_new (const broker_limits_t *limits, broker_send_fn *send, void *arg)
 {
     broker_core_t *self = (broker_core_t *) zmalloc (sizeof (broker_core_t));
     self->limits = *limits;
@@ -1257,8 +1298,8 @@ broker_core_new (const broker_limits_t *limits, broker_send_fn *send,
     self->send = send;
     self->arg = arg;
     self->services = zhashx_new ();
-    zhashx_set_destructor (self->services, (zhashx_destructor_fn *)
-                           s_service_destroy);
+    zhashx_set_destructor (self->services,
+                           (zhashx_destructor_fn *) s_service_destroy);
     self->workers = zhashx_new ();
     zhashx_set_destructor (self->workers, s_worker_free);
     self->clients = zhashx_new ();
@@ -1305,11 +1346,9 @@ s_message (broker_core_t *self, zmq_msg_t *frames, int count, bool cut,
         self->malformed++;
         s_close_frames (frames, count);
     }
-    else
-    if (s_frame_is (&frames [2], KJ_MDPC))
+    else if (s_frame_is (&frames [2], KJ_MDPC))
         s_client_message (self, frames, count, cut, caller, now);
-    else
-    if (s_frame_is (&frames [2], KJ_MDPW))
+    else if (s_frame_is (&frames [2], KJ_MDPW))
         s_worker_message (self, frames, count, cut, caller, now);
     else {
         self->malformed++;
@@ -1363,10 +1402,12 @@ broker_core_set_rights (broker_core_t *self, const char *rights,
         char *slash = strchr (item, '/');
         char *equals = slash ? strchr (slash, '=') : NULL;
         if (!slash || !equals || slash == item || equals == slash + 1
-        ||  !equals [1] || slash - item > 255 || equals - slash > 64
-        ||  strlen (equals + 1) > 63) {
-            kj_error ("broker.bad_rights", "rule=\"%s\" reason=\"a rule is "
-                      "SERVICE/METHOD=ROLE,ROLE (METHOD may be *)\"", item);
+            || !equals [1] || slash - item > 255 || equals - slash > 64
+            || strlen (equals + 1) > 63) {
+            kj_error ("broker.bad_rights",
+                      "rule=\"%s\" reason=\"a rule is "
+                      "SERVICE/METHOD=ROLE,ROLE (METHOD may be *)\"",
+                      item);
             rc = -1;
             break;
         }
@@ -1431,8 +1472,9 @@ broker_core_tick (broker_core_t *self, int64_t now)
         //  connection is gone (its process died): no need to wait for
         //  silence, which for a busy worker is long
         if (silent > (worker->in_flight ? busy_limit : idle_limit)
-        ||  (beat && s_send_command (self, &worker->id, KJ_MDPW_HEARTBEAT)
-                     == BROKER_GONE))
+            || (beat
+                && s_send_command (self, &worker->id, KJ_MDPW_HEARTBEAT)
+                       == BROKER_GONE))
             zlistx_add_end (dead, strdup (worker->key));
     }
     for (char *key = (char *) zlistx_first (dead); key;
@@ -1458,15 +1500,17 @@ broker_core_tick (broker_core_t *self, int64_t now)
                 s_queue_remove (service, request);
                 service->expired++;
                 if (service->workers)
-                    s_request_fail (self, &request,
-                        KJ__CODE__DEADLINE_EXCEEDED, "504",
+                    s_request_fail (
+                        self, &request, KJ__CODE__DEADLINE_EXCEEDED, "504",
                         "no worker of service '%s' was free within the "
                         "request's deadline (%u workers, all busy)",
                         service->name, service->workers);
                 else
-                    s_request_fail (self, &request, KJ__CODE__UNAVAILABLE,
-                        "503", "service '%s' has no worker; none came within "
-                        "the request's deadline", service->name);
+                    s_request_fail (
+                        self, &request, KJ__CODE__UNAVAILABLE, "503",
+                        "service '%s' has no worker; none came within "
+                        "the request's deadline",
+                        service->name);
             }
             request = next;
         }
@@ -1481,8 +1525,8 @@ broker_core_tick (broker_core_t *self, int64_t now)
         //  zeros mean nobody uses the service. One that never had a worker
         //  goes at once, one that had keeps its statistics a while.
         if (!service->workers && !service->queued && !service->in_flight
-        &&  (!service->had_worker
-          || now - service->idle_since_us > SERVICE_IDLE_US))
+            && (!service->had_worker
+                || now - service->idle_since_us > SERVICE_IDLE_US))
             zlistx_add_end (idle, service);
     }
     for (service_t *service = (service_t *) zlistx_first (idle); service;
@@ -1569,8 +1613,7 @@ broker_core_set_info (broker_core_t *self, const Kj__BrokerStats *info)
 //  point into the workers).
 
 static void
-s_stats_copies (broker_core_t *self, service_t *service,
-                Kj__ServiceStats *item)
+s_stats_copies (broker_core_t *self, service_t *service, Kj__ServiceStats *item)
 {
     item->copies = (Kj__WorkerCopy **) calloc (service->workers + 1,
                                                sizeof (Kj__WorkerCopy *));
@@ -1579,12 +1622,13 @@ s_stats_copies (broker_core_t *self, service_t *service,
         if (w->service != service)
             continue;
         size_t c = 0;
-        while (c < item->n_copies && (item->copies [c]->pid != w->pid
-               || !streq (item->copies [c]->host, w->host)))
+        while (c < item->n_copies
+               && (item->copies [c]->pid != w->pid
+                   || !streq (item->copies [c]->host, w->host)))
             c++;
         if (c == item->n_copies) {
             if (c == service->workers)
-                continue;       //  never: the service counts its workers
+                continue;  //  never: the service counts its workers
             Kj__WorkerCopy *copy = (Kj__WorkerCopy *) malloc (sizeof *copy);
             kj__worker_copy__init (copy);
             copy->pid = w->pid;
@@ -1610,10 +1654,10 @@ broker_core_stats (broker_core_t *self, int64_t now)
     stats.dropped = self->dropped;
     stats.clients = zhashx_size (self->clients);
     size_t n = zhashx_size (self->services);
-    Kj__ServiceStats *items = (Kj__ServiceStats *) calloc (n + 1,
-                                                   sizeof (Kj__ServiceStats));
-    Kj__ServiceStats **list = (Kj__ServiceStats **) calloc (n + 1,
-                                                  sizeof (Kj__ServiceStats *));
+    Kj__ServiceStats *items = (Kj__ServiceStats *)
+        calloc (n + 1, sizeof (Kj__ServiceStats));
+    Kj__ServiceStats **list = (Kj__ServiceStats **)
+        calloc (n + 1, sizeof (Kj__ServiceStats *));
     kj_hist_t *both = kj_hist_new ();
     size_t i = 0;
     for (service_t *service = (service_t *) zhashx_first (self->services);

@@ -30,23 +30,23 @@
 //  timeout_ms is taken and capped to it.
 
 typedef struct {
-    int heartbeat_ms;           //  interval of heartbeats both ways
-    int liveness;               //  silent intervals before an idle worker
-                                //  is dead
-    int busy_timeout_ms;        //  silence before a busy worker is dead
-    int default_wait_ms;        //  deadline of a request that names none
-    int max_wait_ms;            //  cap on any request's deadline
-    size_t queue_max;           //  requests queued per service
-    size_t queue_max_bytes;     //  bytes queued per service
-    size_t client_max;          //  requests pending per client
-    size_t max_services;        //  services known at once
-    size_t peer_services;       //  services one client may have created
-                                //  that no worker serves yet
-    size_t max_bytes;           //  bytes held for every pending request
-                                //  together; past it new ones are refused
-    int max_retries;            //  re-sends of one request after worker deaths
-    const char *retry_safe;     //  plain MDP services that may be re-sent,
-                                //  comma-separated ("" none)
+    int heartbeat_ms;        //  interval of heartbeats both ways
+    int liveness;            //  silent intervals before an idle worker
+                             //  is dead
+    int busy_timeout_ms;     //  silence before a busy worker is dead
+    int default_wait_ms;     //  deadline of a request that names none
+    int max_wait_ms;         //  cap on any request's deadline
+    size_t queue_max;        //  requests queued per service
+    size_t queue_max_bytes;  //  bytes queued per service
+    size_t client_max;       //  requests pending per client
+    size_t max_services;     //  services known at once
+    size_t peer_services;    //  services one client may have created
+                             //  that no worker serves yet
+    size_t max_bytes;        //  bytes held for every pending request
+                             //  together; past it new ones are refused
+    int max_retries;         //  re-sends of one request after worker deaths
+    const char *retry_safe;  //  plain MDP services that may be re-sent,
+                             //  comma-separated ("" none)
 } broker_limits_t;
 
 //  Fill limits with the defaults.
@@ -83,9 +83,9 @@ void
 //  since the peer connected.
 typedef struct {
     const char *name;
-    const char *role;           //  service, operator, integrator, peer
+    const char *role;  //  service, operator, integrator, peer
     const char *city;
-    const char *services;       //  a service key's services, "a,b" or "*"
+    const char *services;  //  a service key's services, "a,b" or "*"
     bool revoked;
 } broker_caller_t;
 
@@ -101,9 +101,9 @@ int
 
 //  broker_core_message with the sender's caller (NULL: none known).
 void
-    broker_core_message_as (broker_core_t *self, zmq_msg_t *frames,
-                            int count, bool cut,
-                            const broker_caller_t *caller, int64_t now_us);
+    broker_core_message_as (broker_core_t *self, zmq_msg_t *frames, int count,
+                            bool cut, const broker_caller_t *caller,
+                            int64_t now_us);
 
 //  Count a refusal made outside the core (the event proxy's "topic");
 //  safe from any thread.
@@ -118,8 +118,8 @@ void
 //  `count` frames were kept, the rest dropped. A request is refused with
 //  OUT_OF_RANGE, a worker's reply fails its request the same way.
 void
-    broker_core_message_cut (broker_core_t *self, zmq_msg_t *frames,
-                             int count, int64_t now_us);
+    broker_core_message_cut (broker_core_t *self, zmq_msg_t *frames, int count,
+                             int64_t now_us);
 
 //  Heartbeats, dead workers, expired requests. Call at least every
 //  broker_core_next_tick.

@@ -14,9 +14,11 @@
 int
 main (int argc, char **argv)
 {
-    kj_config_t *config = kj_config_from_args (argc, argv, "kejin-broker",
+    kj_config_t *config = kj_config_from_args (
+        argc, argv, "kejin-broker",
         "Routes MDP/0.1 requests to service workers and carries the event "
-        "stream\nout to subscribers.", broker_options);
+        "stream\nout to subscribers.",
+        broker_options);
     kj_signals_init ();
     kj_config_log (config);
 
@@ -32,22 +34,22 @@ main (int argc, char **argv)
     bc.pub_hwm = (int) kj_config_int (config, "broker/pub_hwm");
     bc.max_message = kj_config_int (config, "broker/max_message");
     bc.drain_ms = (int) kj_config_int (config, "broker/drain_ms");
-    bc.limits.heartbeat_ms =
-        (int) kj_config_int (config, "broker/heartbeat_ms");
+    bc.limits.heartbeat_ms = (int) kj_config_int (config,
+                                                  "broker/heartbeat_ms");
     bc.limits.liveness = (int) kj_config_int (config, "broker/liveness");
-    bc.limits.busy_timeout_ms =
-        (int) kj_config_int (config, "broker/busy_timeout_ms");
-    bc.limits.default_wait_ms =
-        (int) kj_config_int (config, "broker/default_wait_ms");
+    bc.limits.busy_timeout_ms = (int) kj_config_int (config,
+                                                     "broker/busy_timeout_ms");
+    bc.limits.default_wait_ms = (int) kj_config_int (config,
+                                                     "broker/default_wait_ms");
     bc.limits.max_wait_ms = (int) kj_config_int (config, "broker/max_wait_ms");
     bc.limits.queue_max = (size_t) kj_config_int (config, "broker/queue_max");
-    bc.limits.queue_max_bytes =
-        (size_t) kj_config_int (config, "broker/queue_max_bytes");
+    bc.limits.queue_max_bytes = (size_t)
+        kj_config_int (config, "broker/queue_max_bytes");
     bc.limits.client_max = (size_t) kj_config_int (config, "broker/client_max");
-    bc.limits.max_services =
-        (size_t) kj_config_int (config, "broker/max_services");
-    bc.limits.peer_services =
-        (size_t) kj_config_int (config, "broker/peer_services");
+    bc.limits.max_services = (size_t) kj_config_int (config,
+                                                     "broker/max_services");
+    bc.limits.peer_services = (size_t) kj_config_int (config,
+                                                      "broker/peer_services");
     bc.limits.max_bytes = (size_t) kj_config_int (config, "broker/max_bytes");
     bc.limits.max_retries = (int) kj_config_int (config, "broker/max_retries");
     bc.limits.retry_safe = kj_config_get (config, "broker/retry_safe");
@@ -62,8 +64,10 @@ main (int argc, char **argv)
         bc.cert = keys ? kj_keys_secret (keys, name) : NULL;
         kj_keys_destroy (&keys);
         if (!bc.cert)
-            kj_error ("broker.no_cert", "keys=%s cert=%s reason=\"no secret "
-                      "certificate of that name in secret/\"", bc.keys, name);
+            kj_error ("broker.no_cert",
+                      "keys=%s cert=%s reason=\"no secret "
+                      "certificate of that name in secret/\"",
+                      bc.keys, name);
         else
             zap = kj_keys_zap_new (bc.keys);
         if (!bc.cert || kj_keys_selftest (bc.cert, zap)) {
@@ -73,14 +77,15 @@ main (int argc, char **argv)
             return 2;
         }
     }
-    else
-    if (kj_config_bool (config, "broker/insecure"))
-        kj_warn ("broker.insecure", "reason=\"broker/insecure is true: no "
+    else if (kj_config_bool (config, "broker/insecure"))
+        kj_warn ("broker.insecure",
+                 "reason=\"broker/insecure is true: no "
                  "keys, anyone who reaches the ports may register workers, "
                  "call every method and publish events; for development "
                  "only\"");
     else {
-        kj_error ("broker.no_keys", "reason=\"set broker/keys (the key "
+        kj_error ("broker.no_keys",
+                  "reason=\"set broker/keys (the key "
                   "directory) and broker/cert, or broker/insecure = true for "
                   "development\"");
         kj_config_destroy (&config);

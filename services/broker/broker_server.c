@@ -23,18 +23,18 @@
 #include <pthread.h>
 #include <sys/stat.h>
 
-#define BATCH      4096         //  messages taken per socket per poll
-#define KEYS_CHECK_US 250000    //  how often public/ is looked at
+#define BATCH         4096    //  messages taken per socket per poll
+#define KEYS_CHECK_US 250000  //  how often public/ is looked at
 
 //  The valid keys of the key directory by name, read again when public/
 //  changes (an issue or a revocation renames a file in it)
 typedef struct {
     kj_keys_t *keys;
     char *public_dir;
-    zhashx_t *valid;            //  name -> kj_key_info_t
+    zhashx_t *valid;  //  name -> kj_key_info_t
     struct timespec mtime;
     int64_t checked_us;
-    char unknown [64];          //  the name of the last key not found
+    char unknown [64];  //  the name of the last key not found
 } s_keycache_t;
 
 struct _broker_server_t {
@@ -42,14 +42,14 @@ struct _broker_server_t {
     void *router;
     void *xpub;
     void *xsub;
-    void *control;              //  PAIR to stop the event proxy thread
-    pthread_t proxy;            //  forwards events, XSUB -> XPUB
+    void *control;    //  PAIR to stop the event proxy thread
+    pthread_t proxy;  //  forwards events, XSUB -> XPUB
     bool proxying;
     broker_core_t *core;
-    char endpoint [256];        //  as bound (resolved port)
+    char endpoint [256];  //  as bound (resolved port)
     char pub_endpoint [256];
     char sub_endpoint [256];
-    s_keycache_t *cache;        //  the request loop's (NULL: insecure)
+    s_keycache_t *cache;  //  the request loop's (NULL: insecure)
 };
 
 //  --------------------------------------------------------------------------
@@ -72,14 +72,14 @@ static size_t
 s_keycache_refresh (s_keycache_t *self, int64_t now)
 {
     if (self->valid && self->checked_us
-    &&  now - self->checked_us < KEYS_CHECK_US)
+        && now - self->checked_us < KEYS_CHECK_US)
         return 0;
     self->checked_us = now;
     struct stat st;
     if (stat (self->public_dir, &st))
         memset (&st, 0, sizeof st);
     if (self->valid && st.st_mtim.tv_sec == self->mtime.tv_sec
-    &&  st.st_mtim.tv_nsec == self->mtime.tv_nsec)
+        && st.st_mtim.tv_nsec == self->mtime.tv_nsec)
         return 0;
     self->mtime = st.st_mtim;
     zhashx_t *valid = zhashx_new ();
@@ -92,8 +92,8 @@ s_keycache_refresh (s_keycache_t *self, int64_t now)
             gone++;
     zhashx_destroy (&self->valid);
     self->valid = valid;
-    kj_info ("broker.keys_loaded", "valid=%zu gone=%zu",
-             zhashx_size (valid), gone);
+    kj_info ("broker.keys_loaded", "valid=%zu gone=%zu", zhashx_size (valid),
+             gone);
     return gone;
 }
 
@@ -166,8 +166,9 @@ s_router_send (void *arg, zmq_msg_t *frames, int count)
     int rc = 0;
     for (int i = 0; i < count; i++) {
         if (rc == 0
-        &&  zmq_msg_send (&frames [i], self->router,
-                          ZMQ_DONTWAIT | (i < count - 1 ? ZMQ_SNDMORE : 0)) < 0)
+            && zmq_msg_send (&frames [i], self->router,
+                             ZMQ_DONTWAIT | (i < count - 1 ? ZMQ_SNDMORE : 0))
+                   < 0)
             rc = zmq_errno () == EHOSTUNREACH ? BROKER_GONE : -1;
         zmq_msg_close (&frames [i]);
     }
@@ -202,11 +203,11 @@ s_socket (void *ctx, int type, const char *spec, char *bound, size_t size,
         //  intervals of its going silent, busy or idle. A busy worker's
         //  process still answers PINGs from ZeroMQ's own thread.
         int ivl = config->limits.heartbeat_ms;
-        int timeout = ivl * (config->limits.liveness > 2
-                             ? config->limits.liveness - 1 : 1);
+        int timeout = ivl
+                    * (config->limits.liveness > 2 ? config->limits.liveness - 1
+                                                   : 1);
         zmq_setsockopt (sock, ZMQ_HEARTBEAT_IVL, &ivl, sizeof ivl);
-        zmq_setsockopt (sock, ZMQ_HEARTBEAT_TIMEOUT, &timeout,
-                        sizeof timeout);
+        zmq_setsockopt (sock, ZMQ_HEARTBEAT_TIMEOUT, &timeout, sizeof timeout);
         zmq_setsockopt (sock, ZMQ_HEARTBEAT_TTL, &timeout, sizeof timeout);
     }
     int linger = 1000;
@@ -248,8 +249,8 @@ s_write_endpoints (broker_server_t *self)
 broker_server_t *
 broker_server_new (const broker_config_t *config)
 {
-    broker_server_t *self =
-        (broker_server_t *) zmalloc (sizeof (broker_server_t));
+    broker_server_t *self = (broker_server_t *) zmalloc (
+        sizeof (broker_server_t));
     self->config = *config;
     void *ctx = zsys_init ();
     self->router = s_socket (ctx, ZMQ_ROUTER, config->endpoint, self->endpoint,
@@ -283,8 +284,8 @@ broker_server_new (const broker_config_t *config)
     if (config->cert) {
         self->cache = s_keycache_new (config->keys);
         if (!self->cache->keys
-        ||  broker_core_set_rights (self->core, config->rights,
-                                    config->read_methods)) {
+            || broker_core_set_rights (self->core, config->rights,
+                                       config->read_methods)) {
             broker_server_destroy (&self);
             return NULL;
         }
@@ -304,10 +305,11 @@ broker_server_new (const broker_config_t *config)
         broker_server_destroy (&self);
         return NULL;
     }
-    kj_info ("broker.listening", "endpoint=%s pub=%s sub=%s heartbeat_ms=%d "
-             "liveness=%d", self->endpoint, self->pub_endpoint,
-             self->sub_endpoint, config->limits.heartbeat_ms,
-             config->limits.liveness);
+    kj_info ("broker.listening",
+             "endpoint=%s pub=%s sub=%s heartbeat_ms=%d "
+             "liveness=%d",
+             self->endpoint, self->pub_endpoint, self->sub_endpoint,
+             config->limits.heartbeat_ms, config->limits.liveness);
     return self;
 }
 
@@ -375,8 +377,9 @@ s_drain_router (broker_server_t *self, int wait_ms)
         int count = s_recv_message (self->router, frames, &oversized,
                                     taken ? ZMQ_DONTWAIT : 0);
         if (count == 0)
-            return taken == 0 && zmq_errno () != EAGAIN
-                && zmq_errno () != EINTR ? -1 : 0;
+            return taken == 0 && zmq_errno () != EAGAIN && zmq_errno () != EINTR
+                     ? -1
+                     : 0;
         //  A message too long to carry is still answered: the core
         //  refuses the request, or fails the one a reply was for
         int64_t now = kj_mono_us ();
@@ -411,7 +414,7 @@ s_topic_allowed (const char *topics, const byte *topic, size_t size)
         return false;
     if (streq (topics, "*") || (size == 6 && memcmp (topic, "$batch", 6) == 0))
         return true;
-    for (const char *item = topics; item && *item; ) {
+    for (const char *item = topics; item && *item;) {
         const char *end = strchr (item, ',');
         size_t length = end ? (size_t) (end - item) : strlen (item);
         if (length && size >= length && memcmp (topic, item, length) == 0)
@@ -439,8 +442,10 @@ s_xpub_rebind (broker_server_t *self)
         if (!self->xpub)
             zclock_sleep (10);
     }
-    kj_warn ("broker.subscribers_cut", "pub=%s reason=\"a key was revoked\" "
-             "rebound=%d", self->pub_endpoint, self->xpub != NULL);
+    kj_warn ("broker.subscribers_cut",
+             "pub=%s reason=\"a key was revoked\" "
+             "rebound=%d",
+             self->pub_endpoint, self->xpub != NULL);
 }
 
 //  One message of a publisher: through to the subscribers if it comes
@@ -501,18 +506,18 @@ s_proxy_subscription (broker_server_t *self, s_keycache_t *cache)
                 && (!streq (from->role, "integrator")
                     || s_topic_allowed (topics, data + 1, size - 1));
     if (allowed || (size > 0 && data [0] == 0)) {
-        zmq_setsockopt (self->xpub, subscribe ? ZMQ_SUBSCRIBE
-                                              : ZMQ_UNSUBSCRIBE,
+        zmq_setsockopt (self->xpub, subscribe ? ZMQ_SUBSCRIBE : ZMQ_UNSUBSCRIBE,
                         data + 1, size - 1);
         zmq_msg_send (&msg, self->xsub, 0);
     }
     else {
         broker_core_count_refusal (self->core, "topic");
-        kj_warn ("broker.subscription_refused", "key=%s role=%s topic=%.*s "
-                 "allowed=%s", from ? from->name : "", from ? from->role : "",
+        kj_warn ("broker.subscription_refused",
+                 "key=%s role=%s topic=%.*s "
+                 "allowed=%s",
+                 from ? from->name : "", from ? from->role : "",
                  size > 1 ? (int) (size - 1 > 100 ? 100 : size - 1) : 0,
-                 size > 1 ? (const char *) data + 1 : "",
-                 topics ? topics : "");
+                 size > 1 ? (const char *) data + 1 : "", topics ? topics : "");
     }
     zmq_msg_close (&msg);
 }
@@ -522,26 +527,26 @@ s_proxy_secure (broker_server_t *self, void *control)
 {
     s_keycache_t *cache = s_keycache_new (self->config.keys);
     while (true) {
-        zmq_pollitem_t items [] = {
-            { control, 0, ZMQ_POLLIN, 0 },
-            { self->xsub, 0, ZMQ_POLLIN, 0 },
-            { self->xpub, 0, ZMQ_POLLIN, 0 }
-        };
+        zmq_pollitem_t items [] = { { control, 0, ZMQ_POLLIN, 0 },
+                                    { self->xsub, 0, ZMQ_POLLIN, 0 },
+                                    { self->xpub, 0, ZMQ_POLLIN, 0 } };
         if (zmq_poll (items, self->xpub ? 3 : 2, KEYS_CHECK_US / 1000) < 0
-        &&  zmq_errno () != EINTR)
+            && zmq_errno () != EINTR)
             break;
         if (items [0].revents & ZMQ_POLLIN)
-            break;              //  TERMINATE
+            break;  //  TERMINATE
         if (s_keycache_refresh (cache, kj_mono_us ()) && self->xpub) {
             s_xpub_rebind (self);
-            continue;           //  items name the XPUB that is gone
+            continue;  //  items name the XPUB that is gone
         }
         for (int i = 0; i < BATCH && (items [1].revents & ZMQ_POLLIN)
-             && (zmq_poll (items + 1, 1, 0) > 0); i++)
+                        && (zmq_poll (items + 1, 1, 0) > 0);
+             i++)
             s_proxy_event (self, cache);
         if (self->xpub)
             for (int i = 0; i < BATCH && zmq_poll (items + 2, 1, 0) > 0
-                 && (items [2].revents & ZMQ_POLLIN); i++)
+                            && (items [2].revents & ZMQ_POLLIN);
+                 i++)
                 s_proxy_subscription (self, cache);
     }
     s_keycache_destroy (&cache);
@@ -603,7 +608,7 @@ broker_server_run (broker_server_t *self)
                      broker_core_pending (self->core), self->config.drain_ms);
         }
         if (drain_until
-        &&  (broker_core_pending (self->core) == 0 || now >= drain_until))
+            && (broker_core_pending (self->core) == 0 || now >= drain_until))
             break;
         int64_t wait = (broker_core_next_tick (self->core) - now) / 1000 + 1;
         if (wait < 0)
@@ -619,8 +624,9 @@ broker_server_run (broker_server_t *self)
     size_t left = broker_core_pending (self->core);
     broker_core_close (self->core, kj_mono_us ());
     s_proxy_stop (self);
-    kj_info ("broker.stopped", "failed_at_stop=%zu malformed=%" PRIu64
-             " dropped=%" PRIu64, left, broker_core_malformed (self->core),
+    kj_info ("broker.stopped",
+             "failed_at_stop=%zu malformed=%" PRIu64 " dropped=%" PRIu64, left,
+             broker_core_malformed (self->core),
              broker_core_dropped (self->core));
     if (self->config.endpoints_file && *self->config.endpoints_file)
         unlink (self->config.endpoints_file);

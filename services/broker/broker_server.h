@@ -13,20 +13,20 @@
 #include "broker_core.h"
 
 typedef struct {
-    const char *endpoint;       //  ROUTER, e.g. tcp://127.0.0.1:5555
-    const char *pub_endpoint;   //  XPUB for subscribers ("" for none)
-    const char *sub_endpoint;   //  XSUB where publishers connect ("" none)
-    const char *endpoints_file; //  write the bound endpoints here ("" none)
+    const char *endpoint;        //  ROUTER, e.g. tcp://127.0.0.1:5555
+    const char *pub_endpoint;    //  XPUB for subscribers ("" for none)
+    const char *sub_endpoint;    //  XSUB where publishers connect ("" none)
+    const char *endpoints_file;  //  write the bound endpoints here ("" none)
     const char *city;
-    int sndhwm;                 //  messages queued per ROUTER peer
-    int pub_hwm;                //  messages queued per subscriber
-    int64_t max_message;        //  ZMQ_MAXMSGSIZE, bytes
-    int drain_ms;               //  on SIGTERM, time given to pending requests
+    int sndhwm;           //  messages queued per ROUTER peer
+    int pub_hwm;          //  messages queued per subscriber
+    int64_t max_message;  //  ZMQ_MAXMSGSIZE, bytes
+    int drain_ms;         //  on SIGTERM, time given to pending requests
     broker_limits_t limits;
-    zcert_t *cert;              //  CURVE on every socket, or NULL (insecure)
-    const char *keys;           //  the key directory (with cert)
-    const char *rights;         //  broker/rights rules
-    const char *read_methods;   //  broker/read_methods prefixes
+    zcert_t *cert;             //  CURVE on every socket, or NULL (insecure)
+    const char *keys;          //  the key directory (with cert)
+    const char *rights;        //  broker/rights rules
+    const char *read_methods;  //  broker/read_methods prefixes
 } broker_config_t;
 
 typedef struct _broker_server_t broker_server_t;

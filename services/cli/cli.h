@@ -16,18 +16,18 @@
 //  Exit codes, the same for every command
 enum {
     CLI_OK = 0,
-    CLI_FAILED = 1,             //  the service said no (not found, exists, ...)
-    CLI_USAGE = 2,              //  bad arguments or invalid input
-    CLI_UNAVAILABLE = 3,        //  no answer: broker or service down, timeout
-    CLI_INTERNAL = 4            //  a bug or the database failed
+    CLI_FAILED = 1,       //  the service said no (not found, exists, ...)
+    CLI_USAGE = 2,        //  bad arguments or invalid input
+    CLI_UNAVAILABLE = 3,  //  no answer: broker or service down, timeout
+    CLI_INTERNAL = 4      //  a bug or the database failed
 };
 
 typedef struct {
-    const char *prog;           //  "kejin"
-    const char *broker;         //  broker endpoint
-    bool json;                  //  --json: JSON lines instead of tables
-    int timeout_ms;             //  per attempt
-    kj_client_t *client;        //  made on first use
+    const char *prog;     //  "kejin"
+    const char *broker;   //  broker endpoint
+    bool json;            //  --json: JSON lines instead of tables
+    int timeout_ms;       //  per attempt
+    kj_client_t *client;  //  made on first use
 } cli_t;
 
 //  The client, connected on first use.
@@ -92,31 +92,50 @@ void
 //  --------------------------------------------------------------------------
 //  The nouns
 
-int cli_status (cli_t *cli, int argc, char **argv);
-int cli_config (cli_t *cli, int argc, char **argv);
-int cli_events (cli_t *cli, int argc, char **argv);
-int cli_enterprise (cli_t *cli, int argc, char **argv);
-int cli_institution (cli_t *cli, int argc, char **argv);
-int cli_product (cli_t *cli, int argc, char **argv);
-int cli_code (cli_t *cli, int argc, char **argv);
-int cli_demo (cli_t *cli, int argc, char **argv);
-int cli_score (cli_t *cli, int argc, char **argv);
-int cli_keys (cli_t *cli, int argc, char **argv);
-int cli_guarantee (cli_t *cli, int argc, char **argv);
-int cli_ipo (cli_t *cli, int argc, char **argv);
+int
+    cli_status (cli_t *cli, int argc, char **argv);
+int
+    cli_config (cli_t *cli, int argc, char **argv);
+int
+    cli_events (cli_t *cli, int argc, char **argv);
+int
+    cli_enterprise (cli_t *cli, int argc, char **argv);
+int
+    cli_institution (cli_t *cli, int argc, char **argv);
+int
+    cli_product (cli_t *cli, int argc, char **argv);
+int
+    cli_code (cli_t *cli, int argc, char **argv);
+int
+    cli_demo (cli_t *cli, int argc, char **argv);
+int
+    cli_score (cli_t *cli, int argc, char **argv);
+int
+    cli_keys (cli_t *cli, int argc, char **argv);
+int
+    cli_guarantee (cli_t *cli, int argc, char **argv);
+int
+    cli_ipo (cli_t *cli, int argc, char **argv);
 //  The verbs of `kejin guarantee` that talk to kejin-guarantee (argv [0] is
 //  "guarantee", argv [1] the verb).
-int cli_guarantee_node (cli_t *cli, int argc, char **argv);
-int cli_demand (cli_t *cli, int argc, char **argv);
-int cli_match (cli_t *cli, int argc, char **argv);
-int cli_application (cli_t *cli, int argc, char **argv);
+int
+    cli_guarantee_node (cli_t *cli, int argc, char **argv);
+int
+    cli_demand (cli_t *cli, int argc, char **argv);
+int
+    cli_match (cli_t *cli, int argc, char **argv);
+int
+    cli_application (cli_t *cli, int argc, char **argv);
 //  The verbs of kejin-ipo (cli_ipo_pipeline.c), handed on by cli_ipo.
-int cli_ipo_pipeline (cli_t *cli, int argc, char **argv);
+int
+    cli_ipo_pipeline (cli_t *cli, int argc, char **argv);
 
 //  Bulk CSV of the registry (cli_bulk.c): `kejin KIND import|export ...`
 //  with kind "enterprise", "institution" or "product"; argv [0] is the
 //  verb.
-int cli_bulk_import (cli_t *cli, const char *kind, int argc, char **argv);
-int cli_bulk_export (cli_t *cli, const char *kind, int argc, char **argv);
+int
+    cli_bulk_import (cli_t *cli, const char *kind, int argc, char **argv);
+int
+    cli_bulk_export (cli_t *cli, const char *kind, int argc, char **argv);
 
 #endif

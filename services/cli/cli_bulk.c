@@ -49,9 +49,8 @@ static const char *s_export_usage = N_ (
     "ignores) to stdout or FILE, a page at a time. Filters:\n%s");
 
 //  What the nouns call the kinds (kj.BulkKind).
-static const char *s_kind_names [] = {
-    "", "enterprises", "figures", "institutions", "products"
-};
+static const char *s_kind_names [] = { "", "enterprises", "figures",
+                                       "institutions", "products" };
 
 //  --------------------------------------------------------------------------
 //  An import in progress
@@ -75,11 +74,11 @@ typedef struct {
     char import_id [32];
     int fd;
     bool eof;
-    char *buffer;                   //  read, not yet sent
+    char *buffer;  //  read, not yet sent
     size_t length, capacity;
-    uint32_t next_line;             //  line of the file the buffer starts on
+    uint32_t next_line;  //  line of the file the buffer starts on
     uint32_t next_seq;
-    s_chunk_t *chunks;              //  in flight
+    s_chunk_t *chunks;  //  in flight
     int in_flight;
     size_t chunk_bytes;
     bool quiet, tty;
@@ -90,7 +89,7 @@ typedef struct {
 } s_import_t;
 
 #define CHUNK_TIMEOUT_MS 120000
-#define CHUNK_ATTEMPTS 5
+#define CHUNK_ATTEMPTS   5
 
 //  Progress on stderr: in place on a terminal, a line every 5 s otherwise.
 static void
@@ -209,9 +208,11 @@ s_utf8_valid (const unsigned char *data, size_t size)
     size_t at = 0;
     while (at < size) {
         unsigned char c = data [at];
-        size_t length = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2
+        size_t length = c < 0x80               ? 1
+                      : c >= 0xC2 && c <= 0xDF ? 2
                       : c >= 0xE0 && c <= 0xEF ? 3
-                      : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+                      : c >= 0xF0 && c <= 0xF4 ? 4
+                                               : 0;
         if (length == 0)
             return at;
         for (size_t i = 1; i < length; i++)
@@ -274,8 +275,8 @@ s_next_chunk (s_import_t *self, s_chunk_t *chunk)
             return -1;
         if (self->length == 0)
             return 0;
-        cut = kj_csv_cut (self->buffer, self->length, self->chunk_bytes, self->eof,
-                     &lines);
+        cut = kj_csv_cut (self->buffer, self->length, self->chunk_bytes,
+                          self->eof, &lines);
         if (cut)
             break;
         if (want >= 4 * self->chunk_bytes && want >= 4 * 1024 * 1024) {
@@ -314,17 +315,16 @@ s_abort (s_import_t *self)
     kj_status_t status;
     kj_call_opts_t opts = { .timeout_ms = 5000, .retries = -1 };
     ProtobufCMessage *reply = NULL;
-    kj_client_call (self->client, "registry.bulk", "ImportAbort",
-                    &request.base, &kj__import_abort_reply__descriptor, &reply,
-                    &status, &opts);
+    kj_client_call (self->client, "registry.bulk", "ImportAbort", &request.base,
+                    &kj__import_abort_reply__descriptor, &reply, &status,
+                    &opts);
     if (reply)
         protobuf_c_message_free_unpacked (reply, NULL);
 }
 
 //  A failure the user must see: the status, then the import dropped.
 static int
-s_fail (s_import_t *self, const char *what, int code,
-        const kj_status_t *status)
+s_fail (s_import_t *self, const char *what, int code, const kj_status_t *status)
 {
     if (self->progress_shown && self->tty)
         fputc ('\n', stderr);
@@ -351,7 +351,8 @@ s_send_file (s_import_t *self)
     while (more || outstanding) {
         if (kj_stopping ()) {
             kj_status_t status;
-            kj_status_set (&status, KJ__CODE__CANCELLED, NULL, "interrupted; "
+            kj_status_set (&status, KJ__CODE__CANCELLED, NULL,
+                           "interrupted; "
                            "nothing was imported");
             return s_fail (self, "import", KJ__CODE__CANCELLED, &status);
         }
@@ -380,13 +381,14 @@ s_send_file (s_import_t *self)
         s_chunk_t *chunk = NULL;
         for (int slot = 0; code >= 0 && slot < self->in_flight; slot++)
             if (self->chunks [slot].used
-            &&  self->chunks [slot].request_id == id)
+                && self->chunks [slot].request_id == id)
                 chunk = &self->chunks [slot];
         //  A late answer to an earlier attempt is as good
-        for (int slot = 0; !chunk && code == KJ__CODE__OK && reply
-                        && slot < self->in_flight; slot++)
+        for (int slot = 0;
+             !chunk && code == KJ__CODE__OK && reply && slot < self->in_flight;
+             slot++)
             if (self->chunks [slot].used
-            &&  self->chunks [slot].seq == reply->seq)
+                && self->chunks [slot].seq == reply->seq)
                 chunk = &self->chunks [slot];
         if (chunk && code == KJ__CODE__OK) {
             self->rows_done += reply->rows;
@@ -396,8 +398,7 @@ s_send_file (s_import_t *self)
             chunk->used = false;
             outstanding--;
         }
-        else
-        if (chunk) {
+        else if (chunk) {
             if (!s_retryable (code) || chunk->attempts >= CHUNK_ATTEMPTS) {
                 char what [64];
                 snprintf (what, sizeof what, _ ("import, chunk %u (line %u)"),
@@ -418,14 +419,14 @@ s_send_file (s_import_t *self)
         for (int slot = 0; slot < self->in_flight; slot++) {
             s_chunk_t *late = &self->chunks [slot];
             if (late->used
-            &&  now - late->sent_at > (int64_t) CHUNK_TIMEOUT_MS * 1000) {
+                && now - late->sent_at > (int64_t) CHUNK_TIMEOUT_MS * 1000) {
                 if (late->attempts >= CHUNK_ATTEMPTS) {
                     kj_status_set (&status, KJ__CODE__DEADLINE_EXCEEDED, NULL,
                                    "no answer to chunk %u after %d attempts; "
-                                   "is the registry up?", late->seq,
-                                   late->attempts);
-                    return s_fail (self, "import",
-                                   KJ__CODE__DEADLINE_EXCEEDED, &status);
+                                   "is the registry up?",
+                                   late->seq, late->attempts);
+                    return s_fail (self, "import", KJ__CODE__DEADLINE_EXCEEDED,
+                                   &status);
                 }
                 s_send_chunk (self, late);
             }
@@ -488,8 +489,7 @@ s_print_refusal (s_import_t *self, const Kj__ImportCommitReply *reply,
     printf (_ ("%s: refused, nothing imported: %s problem%s in a file of %s "
                "rows\n\n"),
             self->path, count, reply->error_count == 1 ? "" : "s", rows);
-    size_t shown = reply->n_errors < 100 || errors_path ? reply->n_errors
-                                                         : 100;
+    size_t shown = reply->n_errors < 100 || errors_path ? reply->n_errors : 100;
     if (errors_path && shown > 100)
         shown = 100;
     for (size_t i = 0; i < shown; i++) {
@@ -524,7 +524,8 @@ s_print_done (s_import_t *self, const Kj__ImportCommitReply *reply)
     kj_money_grouped (reply->imported, imported, sizeof imported);
     kj_money_grouped (reply->rows, rows, sizeof rows);
     const char *what = self->kind == KJ__BULK_KIND__BULK_FIGURES
-                     ? "new years of figures" : s_kind_names [self->kind];
+                         ? "new years of figures"
+                         : s_kind_names [self->kind];
     printf (_ ("imported %s %s from %s in %.1f s (%.0f rows/s)"), imported,
             what, self->path, seconds, seconds > 0 ? reply->rows / seconds : 0);
     if (self->kind == KJ__BULK_KIND__BULK_FIGURES)
@@ -541,25 +542,26 @@ s_print_done (s_import_t *self, const Kj__ImportCommitReply *reply)
 static Kj__BulkKind
 s_kind_of (const char *noun)
 {
-    return streq (noun, "enterprise") ? KJ__BULK_KIND__BULK_ENTERPRISES
-         : streq (noun, "figures") ? KJ__BULK_KIND__BULK_FIGURES
+    return streq (noun, "enterprise")  ? KJ__BULK_KIND__BULK_ENTERPRISES
+         : streq (noun, "figures")     ? KJ__BULK_KIND__BULK_FIGURES
          : streq (noun, "institution") ? KJ__BULK_KIND__BULK_INSTITUTIONS
-         : streq (noun, "product") ? KJ__BULK_KIND__BULK_PRODUCTS
-         : KJ__BULK_KIND__BULK_KIND_UNSPECIFIED;
+         : streq (noun, "product")     ? KJ__BULK_KIND__BULK_PRODUCTS
+                                       : KJ__BULK_KIND__BULK_KIND_UNSPECIFIED;
 }
 
 static void
 s_import_help (const char *noun, FILE *out)
 {
     bool enterprise = streq (noun, "enterprise");
-    fprintf (out, s_import_usage, noun, enterprise ? " [--figures]" : "",
-             noun, enterprise
-             ? "\n\nA file whose header has a `year` column (or --figures) "
-               "holds yearly\nfigures of enterprises already registered; a "
-               "year already on file is\nreplaced, and the stage and tech-SME "
-               "score of every enterprise it\ntouches are recomputed in the "
-               "same transaction."
-             : "");
+    fprintf (
+        out, s_import_usage, noun, enterprise ? " [--figures]" : "", noun,
+        enterprise
+            ? "\n\nA file whose header has a `year` column (or --figures) "
+              "holds yearly\nfigures of enterprises already registered; a "
+              "year already on file is\nreplaced, and the stage and tech-SME "
+              "score of every enterprise it\ntouches are recomputed in the "
+              "same transaction."
+            : "");
 }
 
 int
@@ -573,7 +575,8 @@ cli_bulk_import (cli_t *cli, const char *noun, int argc, char **argv)
     snprintf (usage, sizeof usage, _ ("Try 'kejin %s import --help'.\n"), noun);
     cli_args_t *args = cli_args_new (argc, argv, 1,
                                      "figures! errors= quiet! in-flight= "
-                                     "chunk-kb=", usage);
+                                     "chunk-kb=",
+                                     usage);
     if (!args)
         return CLI_USAGE;
     int rc = CLI_USAGE;
@@ -590,14 +593,14 @@ cli_bulk_import (cli_t *cli, const char *noun, int argc, char **argv)
         goto done;
     }
     if (cli_args_get (args, "in-flight")) {
-        if (cli_parse_int ("in-flight", cli_args_get (args, "in-flight"), 1,
-                           64, &value))
+        if (cli_parse_int ("in-flight", cli_args_get (args, "in-flight"), 1, 64,
+                           &value))
             goto done;
         self.in_flight = (int) value;
     }
     if (cli_args_get (args, "chunk-kb")) {
-        if (cli_parse_int ("chunk-kb", cli_args_get (args, "chunk-kb"), 1,
-                           4096, &value))
+        if (cli_parse_int ("chunk-kb", cli_args_get (args, "chunk-kb"), 1, 4096,
+                           &value))
             goto done;
         self.chunk_bytes = (size_t) value * 1024;
     }
@@ -618,7 +621,7 @@ cli_bulk_import (cli_t *cli, const char *noun, int argc, char **argv)
     self.path = cli_args_positional (args, 0);
     const char *errors_path = cli_args_get (args, "errors");
     self.fd = streq (self.path, "-") ? STDIN_FILENO
-                                      : open (self.path, O_RDONLY);
+                                     : open (self.path, O_RDONLY);
     if (self.fd < 0) {
         fprintf (stderr, "%s: %s: %s\n", cli->prog, self.path,
                  strerror (errno));
@@ -632,10 +635,10 @@ cli_bulk_import (cli_t *cli, const char *noun, int argc, char **argv)
         goto done;
     //  Excel saves CSV in the local code page (GBK on Chinese Windows): say
     //  so now rather than refuse every row
-    bool utf8 = s_utf8_valid ((const unsigned char *) header,
-                              strlen (header)) == strlen (header)
-             && s_utf8_valid ((const unsigned char *) self.buffer,
-                              self.length) == self.length;
+    bool utf8 = s_utf8_valid ((const unsigned char *) header, strlen (header))
+                 == strlen (header)
+             && s_utf8_valid ((const unsigned char *) self.buffer, self.length)
+                    == self.length;
     if (!utf8) {
         fprintf (stderr,
                  _ ("%s: %s is not UTF-8 (a file saved as GBK by "
@@ -645,7 +648,7 @@ cli_bulk_import (cli_t *cli, const char *noun, int argc, char **argv)
         goto done;
     }
     if (self.kind == KJ__BULK_KIND__BULK_ENTERPRISES
-    &&  s_has_year_column (header)) {
+        && s_has_year_column (header)) {
         self.kind = KJ__BULK_KIND__BULK_FIGURES;
         if (!self.quiet)
             fprintf (stderr,
@@ -694,7 +697,8 @@ cli_bulk_import (cli_t *cli, const char *noun, int argc, char **argv)
     kj_status_t status;
     char key [64];
     snprintf (key, sizeof key, "bulk-%s-commit", self.import_id);
-    kj_call_opts_t opts = { .timeout_ms = 1800000, .retries = 1,
+    kj_call_opts_t opts = { .timeout_ms = 1800000,
+                            .retries = 1,
                             .idempotency_key = key };
     //  A big commit takes a while: say what is going on
     bool long_import = kj_mono_us () - self.started > 5000000;
@@ -714,15 +718,13 @@ cli_bulk_import (cli_t *cli, const char *noun, int argc, char **argv)
         goto done;
     }
     if (errors_path && !reply->committed
-    &&  s_write_errors (errors_path, reply, cli->prog))
+        && s_write_errors (errors_path, reply, cli->prog))
         rc = CLI_FAILED;
     if (cli->json)
         cli_print_json (&reply->base);
-    else
-    if (!reply->committed)
+    else if (!reply->committed)
         s_print_refusal (&self, reply, errors_path);
-    else
-    if (!self.quiet)
+    else if (!self.quiet)
         s_print_done (&self, reply);
     rc = reply->committed ? (rc == CLI_FAILED ? CLI_FAILED : CLI_OK)
                           : CLI_USAGE;
@@ -750,29 +752,30 @@ cli_bulk_export (cli_t *cli, const char *noun, int argc, char **argv)
     Kj__BulkKind kind = s_kind_of (noun);
     bool enterprise = kind == KJ__BULK_KIND__BULK_ENTERPRISES;
     char usage [2048];
-    snprintf (usage, sizeof usage, s_export_usage, noun,
-              enterprise ? " [--figures] [--city C] [--stage S]"
-                         : " [--type T]",
-              noun, noun,
-              enterprise
-              ? "  --city C     a city code (210100), SFDZ, or a name (沈阳)\n"
-                "  --stage S    incubation, startup, growth, mature (or "
-                "孵化期 ...)\n"
-                "  --figures    the yearly figures of those enterprises "
-                "instead\n"
-              : "  --type T     a type's stored name: bank, ip_pledge, ...\n");
+    snprintf (
+        usage, sizeof usage, s_export_usage, noun,
+        enterprise ? " [--figures] [--city C] [--stage S]" : " [--type T]",
+        noun, noun,
+        enterprise
+            ? "  --city C     a city code (210100), SFDZ, or a name (沈阳)\n"
+              "  --stage S    incubation, startup, growth, mature (or "
+              "孵化期 ...)\n"
+              "  --figures    the yearly figures of those enterprises "
+              "instead\n"
+            : "  --type T     a type's stored name: bank, ip_pledge, ...\n");
     if (cli_wants_help (argc, argv))
         return cli_usage (usage, false);
     cli_args_t *args = cli_args_new (argc, argv, 1,
                                      enterprise ? "figures! city= stage= out= "
                                                   "quiet!"
-                                                : "type= out= quiet!", usage);
+                                                : "type= out= quiet!",
+                                     usage);
     if (!args)
         return CLI_USAGE;
     int rc = CLI_USAGE;
     FILE *out = stdout;
     if (kind == KJ__BULK_KIND__BULK_KIND_UNSPECIFIED
-    ||  cli_args_count (args) != 0) {
+        || cli_args_count (args) != 0) {
         fprintf (stderr, "%s", _ (usage));
         goto done;
     }
@@ -791,11 +794,14 @@ cli_bulk_export (cli_t *cli, const char *noun, int argc, char **argv)
         Kj__BulkExportRequest request = KJ__BULK_EXPORT_REQUEST__INIT;
         request.kind = kind;
         request.city = (char *) (cli_args_get (args, "city")
-                                 ? cli_args_get (args, "city") : "");
+                                     ? cli_args_get (args, "city")
+                                     : "");
         request.stage = (char *) (cli_args_get (args, "stage")
-                                  ? cli_args_get (args, "stage") : "");
+                                      ? cli_args_get (args, "stage")
+                                      : "");
         request.type = (char *) (cli_args_get (args, "type")
-                                 ? cli_args_get (args, "type") : "");
+                                     ? cli_args_get (args, "type")
+                                     : "");
         request.after = after;
         request.limit = 10000;
         Kj__BulkExportReply *reply = NULL;

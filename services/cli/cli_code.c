@@ -28,7 +28,7 @@ cli_code (cli_t *cli, int argc, char **argv)
     if (!args)
         return CLI_USAGE;
     if (cli_args_count (args) != 2
-    ||  !streq (cli_args_positional (args, 0), "check")) {
+        || !streq (cli_args_positional (args, 0), "check")) {
         cli_args_destroy (&args);
         return cli_usage (s_usage, true);
     }
@@ -44,8 +44,7 @@ cli_code (cli_t *cli, int argc, char **argv)
     rc = reply->valid ? CLI_OK : CLI_USAGE;
     if (cli->json)
         cli_print_json (&reply->base);
-    else
-    if (!reply->valid) {
+    else if (!reply->valid) {
         printf (_ ("invalid: %s\n"),
                 reply->problem ? reply->problem->message : "");
         printf ("%s\n", reply->note);
@@ -65,7 +64,8 @@ cli_code (cli_t *cli, int argc, char **argv)
         printf (_ ("  this node     %s\n"), reply->accepted
                                                 ? _ ("would register it")
                                                 : _ ("would not register it"));
-        printf (_ ("  registered    %s\n"), reply->registered ? _ ("yes") : _ ("no"));
+        printf (_ ("  registered    %s\n"),
+                reply->registered ? _ ("yes") : _ ("no"));
         if (*reply->note)
             printf (_ ("  note          %s\n"), reply->note);
     }

@@ -24,7 +24,6 @@ static const kj_option_t s_launcher_options [] = {
     { NULL }
 };
 
-
 static const char *s_usage =
     "Usage: kejin config get [--config FILE] PATH...\n"
     "       kejin config check [--config FILE]\n"
@@ -61,8 +60,7 @@ s_all_options (void)
     kj_option_t *all = (kj_option_t *) zmalloc ((count + 1) * sizeof *all);
     size_t size = 0;
     for (size_t t = 0; tables [t]; t++)
-        for (const kj_option_t *option = tables [t]; option->path;
-             option++) {
+        for (const kj_option_t *option = tables [t]; option->path; option++) {
             size_t i = 0;
             while (i < size && !streq (all [i].path, option->path))
                 i++;
@@ -97,16 +95,15 @@ cli_config (cli_t *cli, int argc, char **argv)
             else
                 rc = CLI_USAGE;
         }
-        else
-        if (!verb)
+        else if (!verb)
             verb = argv [i];
         else
             zlist_append (paths, argv [i]);
     }
     bool get = verb && streq (verb, "get");
     if (rc != CLI_OK || !verb || (!get && !streq (verb, "check"))
-    ||  (get && zlist_size (paths) == 0)
-    ||  (!get && zlist_size (paths) > 0)) {
+        || (get && zlist_size (paths) == 0)
+        || (!get && zlist_size (paths) > 0)) {
         zlist_destroy (&paths);
         return cli_usage (s_usage, true);
     }
@@ -114,15 +111,17 @@ cli_config (cli_t *cli, int argc, char **argv)
     for (const char *path = (const char *) zlist_first (paths); path;
          path = (const char *) zlist_next (paths))
         if (!s_declared (options, path)) {
-            fprintf (stderr, "kejin config: %s: no such option of any Kejin "
-                     "daemon (see bin/kejin-<daemon> --help)\n", path);
+            fprintf (stderr,
+                     "kejin config: %s: no such option of any Kejin "
+                     "daemon (see bin/kejin-<daemon> --help)\n",
+                     path);
             rc = CLI_USAGE;
         }
     kj_config_t *config = NULL;
     if (rc == CLI_OK) {
         config = kj_config_new (file, options);
         if (!config)
-            rc = CLI_USAGE;         //  kj_config_new said why
+            rc = CLI_USAGE;  //  kj_config_new said why
     }
     if (config) {
         int problems = kj_config_check (config, true, stderr);
@@ -136,8 +135,7 @@ cli_config (cli_t *cli, int argc, char **argv)
     //  One value a line: a value holding a newline (only the environment
     //  can give one) would be read as two
     for (const char *path = (const char *) zlist_first (paths);
-         path && rc == CLI_OK && get;
-         path = (const char *) zlist_next (paths))
+         path && rc == CLI_OK && get; path = (const char *) zlist_next (paths))
         if (strchr (kj_config_get (config, path), '\n')) {
             fprintf (stderr, "kejin config: %s: the value holds a newline\n",
                      path);
@@ -147,8 +145,7 @@ cli_config (cli_t *cli, int argc, char **argv)
         for (const char *path = (const char *) zlist_first (paths); path;
              path = (const char *) zlist_next (paths))
             printf ("%s\n", kj_config_get (config, path));
-    else
-    if (rc == CLI_OK && !cli->json)
+    else if (rc == CLI_OK && !cli->json)
         printf ("%s: valid\n", file && *file ? file : "(no file)");
     kj_config_destroy (&config);
     free (options);

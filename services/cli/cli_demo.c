@@ -17,7 +17,8 @@
 #include "registry_bulk.pb-c.h"
 #include <sys/stat.h>
 
-int cli_demo (cli_t *cli, int argc, char **argv);
+int
+cli_demo (cli_t *cli, int argc, char **argv);
 
 static const char *s_usage = N_ (
     "Usage: kejin demo generate --out DIR [--enterprises N] [--seed S]\n"
@@ -37,12 +38,11 @@ static const char *s_usage = N_ (
     "          --if-empty nothing happens when the registry holds enterprises\n"
     "          already; institutions and products already there are kept.\n");
 
-static const char *s_files [] = {
-    "", "enterprises.csv", "figures.csv", "institutions.csv", "products.csv"
-};
+static const char *s_files [] = { "", "enterprises.csv", "figures.csv",
+                                  "institutions.csv", "products.csv" };
 
 typedef struct {
-    uint64_t rows [5];              //  by kind
+    uint64_t rows [5];  //  by kind
     uint64_t by_stage [5];
     uint64_t by_region [16];
     char today [11];
@@ -78,8 +78,7 @@ s_fetch (cli_t *cli, Kj__BulkKind kind, uint64_t seed, uint32_t enterprises,
             break;
         if (fwrite (reply->data.data, 1, reply->data.len, file)
             != reply->data.len) {
-            fprintf (stderr, "%s: %s: %s\n", cli->prog, path,
-                     strerror (errno));
+            fprintf (stderr, "%s: %s: %s\n", cli->prog, path, strerror (errno));
             rc = CLI_FAILED;
         }
         stats->rows [kind] += reply->rows;
@@ -105,10 +104,10 @@ static int
 s_generate (cli_t *cli, uint64_t seed, uint32_t enterprises, const char *dir,
             s_stats_t *stats)
 {
-    static const Kj__BulkKind order [] = {
-        KJ__BULK_KIND__BULK_INSTITUTIONS, KJ__BULK_KIND__BULK_PRODUCTS,
-        KJ__BULK_KIND__BULK_ENTERPRISES, KJ__BULK_KIND__BULK_FIGURES
-    };
+    static const Kj__BulkKind order [] = { KJ__BULK_KIND__BULK_INSTITUTIONS,
+                                           KJ__BULK_KIND__BULK_PRODUCTS,
+                                           KJ__BULK_KIND__BULK_ENTERPRISES,
+                                           KJ__BULK_KIND__BULK_FIGURES };
     for (size_t i = 0; i < 4; i++) {
         int rc = s_fetch (cli, order [i], seed, enterprises, dir, stats);
         if (rc != CLI_OK)
@@ -130,9 +129,8 @@ s_counts (cli_t *cli, Kj__BulkCounts **counts)
 static void
 s_summary (const Kj__BulkCounts *c, char *buf, size_t size)
 {
-    static const char *labels [] = {
-        "未分类", "孵化期", "初创期", "成长期", "成熟期"
-    };
+    static const char *labels [] = { "未分类", "孵化期", "初创期", "成长期",
+                                     "成熟期" };
     char enterprises [32], figures [32];
     kj_money_grouped (c->enterprises, enterprises, sizeof enterprises);
     kj_money_grouped (c->figures, figures, sizeof figures);
@@ -147,9 +145,10 @@ s_summary (const Kj__BulkCounts *c, char *buf, size_t size)
             first = false;
         }
     if (at < size)
-        snprintf (buf + at, size - at, "), %s years of figures, %" PRIu64
-                  " institutions, %" PRIu64 " products", figures,
-                  c->institutions, c->products);
+        snprintf (buf + at, size - at,
+                  "), %s years of figures, %" PRIu64 " institutions, %" PRIu64
+                  " products",
+                  figures, c->institutions, c->products);
 }
 
 static int
@@ -169,10 +168,9 @@ s_import (cli_t *cli, const char *noun, const char *dir, Kj__BulkKind kind)
 {
     char path [1024];
     snprintf (path, sizeof path, "%s/%s", dir, s_files [kind]);
-    char *argv [] = {
-        "import", path, "--quiet",
-        kind == KJ__BULK_KIND__BULK_FIGURES ? "--figures" : NULL, NULL
-    };
+    char *argv [] = { "import", path, "--quiet",
+                      kind == KJ__BULK_KIND__BULK_FIGURES ? "--figures" : NULL,
+                      NULL };
     int argc = kind == KJ__BULK_KIND__BULK_FIGURES ? 4 : 3;
     int rc = cli_bulk_import (cli, noun, argc, argv);
     if (rc != CLI_OK)
@@ -213,9 +211,9 @@ cli_demo (cli_t *cli, int argc, char **argv)
     if ((cli_args_get (args, "enterprises")
          && cli_parse_int ("enterprises", cli_args_get (args, "enterprises"),
                            100, 1000000, &enterprises))
-    ||  (cli_args_get (args, "seed")
-         && cli_parse_int ("seed", cli_args_get (args, "seed"), 0, INT64_MAX,
-                           &seed)))
+        || (cli_args_get (args, "seed")
+            && cli_parse_int ("seed", cli_args_get (args, "seed"), 0, INT64_MAX,
+                              &seed)))
         goto done;
     if (cli_args_get (args, "today"))
         kj_strlcpy (stats.today, cli_args_get (args, "today"),
@@ -258,14 +256,13 @@ cli_demo (cli_t *cli, int argc, char **argv)
         }
         temporary = true;
     }
-    rc = s_generate (cli, (uint64_t) seed, (uint32_t) enterprises, dir,
-                     &stats);
+    rc = s_generate (cli, (uint64_t) seed, (uint32_t) enterprises, dir, &stats);
     if (rc != CLI_OK)
         goto done;
     if (!load) {
         char count [32], figures [32];
-        kj_money_grouped (stats.rows [KJ__BULK_KIND__BULK_ENTERPRISES],
-                          count, sizeof count);
+        kj_money_grouped (stats.rows [KJ__BULK_KIND__BULK_ENTERPRISES], count,
+                          sizeof count);
         kj_money_grouped (stats.rows [KJ__BULK_KIND__BULK_FIGURES], figures,
                           sizeof figures);
         int regions = 0;
@@ -285,17 +282,19 @@ cli_demo (cli_t *cli, int argc, char **argv)
     //  Institutions and products are the same for every seed: keep those
     //  a node already has
     if (counts->institutions == 0
-    &&  (rc = s_import (cli, "institution", dir,
-                        KJ__BULK_KIND__BULK_INSTITUTIONS)) != CLI_OK)
+        && (rc = s_import (cli, "institution", dir,
+                           KJ__BULK_KIND__BULK_INSTITUTIONS))
+               != CLI_OK)
         goto done;
     if (counts->products == 0
-    &&  (rc = s_import (cli, "product", dir, KJ__BULK_KIND__BULK_PRODUCTS))
-        != CLI_OK)
+        && (rc = s_import (cli, "product", dir, KJ__BULK_KIND__BULK_PRODUCTS))
+               != CLI_OK)
         goto done;
     if ((rc = s_import (cli, "enterprise", dir,
-                        KJ__BULK_KIND__BULK_ENTERPRISES)) != CLI_OK
-    ||  (rc = s_import (cli, "enterprise", dir,
-                        KJ__BULK_KIND__BULK_FIGURES)) != CLI_OK)
+                        KJ__BULK_KIND__BULK_ENTERPRISES))
+            != CLI_OK
+        || (rc = s_import (cli, "enterprise", dir, KJ__BULK_KIND__BULK_FIGURES))
+               != CLI_OK)
         goto done;
     kj__bulk_counts__free_unpacked (counts, NULL);
     counts = NULL;

@@ -78,14 +78,14 @@ s_region_name (const char *code)
 {
     static const struct {
         const char *code, *name;
-    } names [] = {
-        { "210100", "沈阳市" }, { "210200", "大连市" }, { "210300", "鞍山市" },
-        { "210400", "抚顺市" }, { "210500", "本溪市" }, { "210600", "丹东市" },
-        { "210700", "锦州市" }, { "210800", "营口市" }, { "210900", "阜新市" },
-        { "211000", "辽阳市" }, { "211100", "盘锦市" }, { "211200", "铁岭市" },
-        { "211300", "朝阳市" }, { "211400", "葫芦岛市" },
-        { "SFDZ", "沈抚示范区" }
-    };
+    } names [] = { { "210100", "沈阳市" },  { "210200", "大连市" },
+                   { "210300", "鞍山市" },  { "210400", "抚顺市" },
+                   { "210500", "本溪市" },  { "210600", "丹东市" },
+                   { "210700", "锦州市" },  { "210800", "营口市" },
+                   { "210900", "阜新市" },  { "211000", "辽阳市" },
+                   { "211100", "盘锦市" },  { "211200", "铁岭市" },
+                   { "211300", "朝阳市" },  { "211400", "葫芦岛市" },
+                   { "SFDZ", "沈抚示范区" } };
     for (size_t i = 0; i < sizeof names / sizeof names [0]; i++)
         if (streq (names [i].code, code))
             return names [i].name;
@@ -179,12 +179,13 @@ s_print_enterprise (const Kj__Enterprise *e)
         for (size_t i = 0; i < e->n_qualifications; i++) {
             const Kj__Qualification *q = e->qualifications [i];
             cli_table_row (table,
-                cli_enum_name (&kj__qualification_kind__descriptor, "QUAL_",
-                               q->kind),
-                q->level ? cli_enum_name (&kj__level__descriptor, "LEVEL_",
-                                          q->level) : "-",
-                q->certificate, q->granted_on, q->expires_on,
-                q->expired ? "expired" : "");
+                           cli_enum_name (&kj__qualification_kind__descriptor,
+                                          "QUAL_", q->kind),
+                           q->level ? cli_enum_name (&kj__level__descriptor,
+                                                     "LEVEL_", q->level)
+                                    : "-",
+                           q->certificate, q->granted_on, q->expires_on,
+                           q->expired ? "expired" : "");
         }
         cli_table_print (table, stdout);
         cli_table_destroy (&table);
@@ -318,8 +319,8 @@ s_own_fields (cli_args_t *args, Kj__Enterprise *e, Kj__CreditFlags *credit,
         char option [40];
         snprintf (option, sizeof option, "--%s", bools [i].option);
         if (!flags_are_switches
-        &&  cli_parse_bool (option, cli_args_get (args, bools [i].option),
-                            &yes))
+            && cli_parse_bool (option, cli_args_get (args, bools [i].option),
+                               &yes))
             return -1;
         *bools [i].target = yes;
         cli_mask_add (mask, bools [i].field);
@@ -356,10 +357,12 @@ s_own_fields (cli_args_t *args, Kj__Enterprise *e, Kj__CreditFlags *credit,
 static int
 s_add (cli_t *cli, int argc, char **argv)
 {
-    cli_args_t *args = cli_args_verb (argc, argv,
+    cli_args_t *args = cli_args_verb (
+        argc, argv,
         "name= region= industry= founded= size= tutoring! board-standard! "
         "chain-leader! dishonest! abnormal! tax-grade= invention-patents= "
-        "class2-ip= pledged-ip=", s_usage, 1, "name",
+        "class2-ip= pledged-ip=",
+        s_usage, 1, "name",
         "enterprise add takes a credit code and --name, e.g.\n  kejin "
         "enterprise add 91210100MA0QEK7B6N --name 沈阳新松科技有限公司 "
         "--founded 2018-03-15");
@@ -419,8 +422,7 @@ s_history (cli_t *cli, const char *kind, const char *subject)
 static int
 s_show (cli_t *cli, int argc, char **argv)
 {
-    cli_args_t *args = cli_args_verb (argc, argv, "history!", s_usage, 1,
-                                      NULL,
+    cli_args_t *args = cli_args_verb (argc, argv, "history!", s_usage, 1, NULL,
                                       "enterprise show takes one credit code");
     if (!args)
         return CLI_USAGE;
@@ -460,8 +462,8 @@ s_enum_list (cli_args_t *args, const char *name,
         size_t count;
         char **items = cli_split (value, &count);
         for (size_t i = 0; i < count && *n < 64; i++)
-            if (cli_parse_enum (option, items [i], descriptor, prefix,
-                                zero_ok, &(*values) [(*n)++])) {
+            if (cli_parse_enum (option, items [i], descriptor, prefix, zero_ok,
+                                &(*values) [(*n)++])) {
                 cli_strings_free (items);
                 return -1;
             }
@@ -473,9 +475,12 @@ s_enum_list (cli_args_t *args, const char *name,
 static int
 s_list (cli_t *cli, int argc, char **argv)
 {
-    cli_args_t *args = cli_args_verb (argc, argv,
+    cli_args_t *args = cli_args_verb (
+        argc, argv,
         "region= city= stage= status= qualification= name= industry= limit= "
-        "after=", s_usage, 0, NULL, "enterprise list takes options only; "
+        "after=",
+        s_usage, 0, NULL,
+        "enterprise list takes options only; "
         "`kejin enterprise show CODE` shows one");
     if (!args)
         return CLI_USAGE;
@@ -486,13 +491,16 @@ s_list (cli_t *cli, int argc, char **argv)
     char *regions [64];
     int rc = CLI_USAGE;
     if (cli_page_options (args, &page) == 0
-    &&  s_enum_list (args, "stage", &kj__stage__descriptor, "STAGE_", true,
-                     &stages, &request.n_stages) == 0
-    &&  s_enum_list (args, "status", &kj__entry_status__descriptor, "ENTRY_",
-                     true, &statuses, &request.n_statuses) == 0
-    &&  s_enum_list (args, "qualification",
-                     &kj__qualification_kind__descriptor, "QUAL_", false,
-                     &quals, &request.n_qualifications) == 0) {
+        && s_enum_list (args, "stage", &kj__stage__descriptor, "STAGE_", true,
+                        &stages, &request.n_stages)
+               == 0
+        && s_enum_list (args, "status", &kj__entry_status__descriptor, "ENTRY_",
+                        true, &statuses, &request.n_statuses)
+               == 0
+        && s_enum_list (args, "qualification",
+                        &kj__qualification_kind__descriptor, "QUAL_", false,
+                        &quals, &request.n_qualifications)
+               == 0) {
         request.stages = (Kj__Stage *) stages;
         request.statuses = (Kj__EntryStatus *) statuses;
         request.qualifications = (Kj__QualificationKind *) quals;
@@ -528,11 +536,13 @@ s_list (cli_t *cli, int argc, char **argv)
                               s_region_name (e->region));
                     snprintf (version, sizeof version, "%" PRIu64, e->version);
                     cli_table_row (table, e->code, e->name, region,
-                        cli_enum_name (&kj__stage__descriptor, "STAGE_",
-                                       e->stage ? e->stage->stage : 0),
-                        cli_enum_name (&kj__entry_status__descriptor,
-                                       "ENTRY_", e->status),
-                        e->industry, version);
+                                   cli_enum_name (&kj__stage__descriptor,
+                                                  "STAGE_",
+                                                  e->stage ? e->stage->stage
+                                                           : 0),
+                                   cli_enum_name (&kj__entry_status__descriptor,
+                                                  "ENTRY_", e->status),
+                                   e->industry, version);
                 }
                 cli_page_print (&table, reply->n_enterprises,
                                 "no enterprise matches", reply->page_info);
@@ -591,9 +601,9 @@ s_awards (cli_args_t *args, Kj__Enterprise *current, Kj__Enterprise *e,
         int level;
         int64_t year;
         if (n < 3
-        ||  cli_parse_enum ("--award LEVEL", f [1], &kj__level__descriptor,
-                            "LEVEL_", false, &level)
-        ||  cli_parse_int ("--award YEAR", f [2], 1900, 2200, &year)) {
+            || cli_parse_enum ("--award LEVEL", f [1], &kj__level__descriptor,
+                               "LEVEL_", false, &level)
+            || cli_parse_int ("--award YEAR", f [2], 1900, 2200, &year)) {
             fprintf (stderr,
                      _ ("kejin: --award takes NAME:LEVEL:YEAR[:RANK], "
                         "e.g. 中国创新创业大赛:national:2023:一等奖\n"));
@@ -632,9 +642,9 @@ s_rounds (cli_args_t *args, Kj__Enterprise *current, Kj__Enterprise *e,
         int round;
         int64_t fen;
         if (n < 3
-        ||  cli_parse_enum ("--round ROUND", f [0], &kj__round__descriptor,
-                            "ROUND_", false, &round)
-        ||  cli_parse_yuan ("--round YUAN", f [1], &fen)) {
+            || cli_parse_enum ("--round ROUND", f [0], &kj__round__descriptor,
+                               "ROUND_", false, &round)
+            || cli_parse_yuan ("--round YUAN", f [1], &fen)) {
             fprintf (stderr,
                      _ ("kejin: --round takes ROUND:YUAN:DATE"
                         "[:INVESTORS], e.g. a:3000万:2023-06-30:某创投\n"));
@@ -663,8 +673,7 @@ s_loans (cli_args_t *args, Kj__Enterprise *current, Kj__Enterprise *e,
         return 0;
     size_t keep = clear ? 0 : current->n_loans;
     size_t added = all ? zlist_size (all) : 0;
-    e->loans = (Kj__BankLoan **) zmalloc ((keep + added + 1)
-                                          * sizeof (void *));
+    e->loans = (Kj__BankLoan **) zmalloc ((keep + added + 1) * sizeof (void *));
     for (size_t i = 0; i < keep; i++)
         e->loans [e->n_loans++] = current->loans [i];
     for (const char *v = all ? (const char *) zlist_first (all) : NULL; v;
@@ -673,7 +682,7 @@ s_loans (cli_args_t *args, Kj__Enterprise *current, Kj__Enterprise *e,
         size_t n = s_fields (v, f, 5, buffer, sizeof buffer);
         int64_t fen;
         if (n < 3 || cli_parse_yuan ("--loan YUAN", f [1], &fen)
-        ||  (n > 4 && !streq (f [4], "repaid"))) {
+            || (n > 4 && !streq (f [4], "repaid"))) {
             fprintf (stderr,
                      _ ("kejin: --loan takes LENDER:YUAN:DRAWN"
                         "[:MATURES[:repaid]], e.g. 中国银行:500万:2024-01-15:"
@@ -759,11 +768,13 @@ s_free_added (Kj__Enterprise *current, Kj__Enterprise *e, cli_args_t *args)
 static int
 s_update (cli_t *cli, int argc, char **argv)
 {
-    cli_args_t *args = cli_args_verb (argc, argv,
+    cli_args_t *args = cli_args_verb (
+        argc, argv,
         "name= region= industry= founded= size= tutoring= board-standard= "
         "chain-leader= dishonest= abnormal= tax-grade= invention-patents= "
         "class2-ip= pledged-ip= award= round= loan= link= clear-awards! "
-        "clear-rounds! clear-loans! clear-links! version=", s_usage, 1, NULL,
+        "clear-rounds! clear-loans! clear-links! version=",
+        s_usage, 1, NULL,
         "enterprise update takes one credit code and the fields to change, "
         "e.g.\n  kejin enterprise update 91210100MA0QEK7B6N --tax-grade A "
         "--dishonest no");
@@ -803,10 +814,10 @@ s_update (cli_t *cli, int argc, char **argv)
     }
     Kj__Enterprise *base = current ? current->enterprise : &none;
     if (s_own_fields (args, &e, &credit, &ip, &mask, false) == 0
-    &&  s_awards (args, base, &e, &mask) == 0
-    &&  s_rounds (args, base, &e, &mask) == 0
-    &&  s_loans (args, base, &e, &mask) == 0
-    &&  s_links (args, base, &e, &mask) == 0) {
+        && s_awards (args, base, &e, &mask) == 0
+        && s_rounds (args, base, &e, &mask) == 0
+        && s_loans (args, base, &e, &mask) == 0
+        && s_links (args, base, &e, &mask) == 0) {
         if (mask.count == 0)
             fprintf (stderr, _ ("kejin: nothing to change: give at least one "
                                 "field (see `kejin enterprise --help`)\n"));
@@ -841,7 +852,7 @@ s_stage (cli_t *cli, int argc, char **argv)
     bool recompute = cli_args_flag (args, "recompute");
     const char *reason = cli_args_get (args, "reason");
     if (cli_args_count (args) != 1 || (set && clear)
-    ||  (recompute && (set || clear))) {
+        || (recompute && (set || clear))) {
         fprintf (stderr,
                  _ ("kejin: enterprise stage takes one credit code and "
                     "at most one of --set STAGE, --clear, --recompute\n"));
@@ -862,8 +873,9 @@ s_stage (cli_t *cli, int argc, char **argv)
         request.reason = (char *) reason;
         request.clear = clear;
         int stage = 0;
-        if (set && cli_parse_enum ("--set", set, &kj__stage__descriptor,
-                                   "STAGE_", false, &stage)) {
+        if (set
+            && cli_parse_enum ("--set", set, &kj__stage__descriptor, "STAGE_",
+                               false, &stage)) {
             cli_args_destroy (&args);
             return CLI_USAGE;
         }
@@ -872,8 +884,7 @@ s_stage (cli_t *cli, int argc, char **argv)
                        &kj__enterprise_reply__descriptor,
                        (ProtobufCMessage **) &reply, false);
     }
-    else
-    if (recompute) {
+    else if (recompute) {
         Kj__RecomputeStageRequest request = KJ__RECOMPUTE_STAGE_REQUEST__INIT;
         request.code = (char *) code;
         rc = cli_call (cli, "registry", "RecomputeStage", &request.base,
@@ -902,8 +913,9 @@ s_stage (cli_t *cli, int argc, char **argv)
 static int
 s_transition (cli_t *cli, int argc, char **argv)
 {
-    cli_args_t *args = cli_args_verb (argc, argv, "reason= version=",
-        s_usage, 2, NULL, "enterprise transition takes a credit code and an "
+    cli_args_t *args = cli_args_verb (
+        argc, argv, "reason= version=", s_usage, 2, NULL,
+        "enterprise transition takes a credit code and an "
         "action, e.g.\n  kejin enterprise transition 91210100MA0QEK7B6N "
         "submit");
     if (!args)
@@ -913,8 +925,9 @@ s_transition (cli_t *cli, int argc, char **argv)
     int64_t version;
     if (cli_parse_enum ("ACTION", cli_args_positional (args, 1),
                         &kj__entry_action__descriptor, "ACTION_", false,
-                        &action) == 0
-    &&  cli_args_version (args, &version) == 0) {
+                        &action)
+            == 0
+        && cli_args_version (args, &version) == 0) {
         Kj__TransitionRequest request = KJ__TRANSITION_REQUEST__INIT;
         request.code = (char *) cli_args_positional (args, 0);
         request.action = (Kj__EntryAction) action;
@@ -945,9 +958,11 @@ s_transition (cli_t *cli, int argc, char **argv)
 static int
 s_figures (cli_t *cli, int argc, char **argv)
 {
-    cli_args_t *args = cli_args_verb (argc, argv,
+    cli_args_t *args = cli_args_verb (
+        argc, argv,
         "year= revenue= rnd= net-profit= assets= cash-flow= "
-        "high-tech-revenue= cost= staff= tech-staff=", s_usage, 1, NULL,
+        "high-tech-revenue= cost= staff= tech-staff=",
+        s_usage, 1, NULL,
         "enterprise figures takes one credit code, and --year Y with the "
         "figures to set");
     if (!args)
@@ -965,8 +980,9 @@ s_figures (cli_t *cli, int argc, char **argv)
         if (cli->json) {
             printf ("[");
             for (size_t i = 0; i < current->enterprise->n_figures; i++) {
-                char *text = kj_json_string (
-                    &current->enterprise->figures [i]->base, false);
+                char *text = kj_json_string (&current->enterprise->figures [i]
+                                                  ->base,
+                                             false);
                 printf ("%s%s", i ? "," : "", text);
                 free (text);
             }
@@ -1000,7 +1016,8 @@ s_figures (cli_t *cli, int argc, char **argv)
             const char *option;
             int64_t *target;
         } money [] = {
-            { "revenue", &f.revenue_fen }, { "rnd", &f.rnd_fen },
+            { "revenue", &f.revenue_fen },
+            { "rnd", &f.rnd_fen },
             { "net-profit", &f.net_profit_fen },
             { "assets", &f.total_assets_fen },
             { "cash-flow", &f.operating_cash_flow_fen },
@@ -1023,8 +1040,8 @@ s_figures (cli_t *cli, int argc, char **argv)
         }
         value = cli_args_get (args, "tech-staff");
         if (ok && value) {
-            ok = cli_parse_int ("--tech-staff", value, 0, 10000000,
-                                &count) == 0;
+            ok = cli_parse_int ("--tech-staff", value, 0, 10000000, &count)
+              == 0;
             f.tech_staff = (int32_t) count;
         }
         if (ok) {
@@ -1049,8 +1066,9 @@ s_figures (cli_t *cli, int argc, char **argv)
 static int
 s_qualify (cli_t *cli, int argc, char **argv)
 {
-    cli_args_t *args = cli_args_new (argc, argv, 2,
-        "expires= granted= level= certificate= revoke!", s_usage);
+    cli_args_t *args =
+        cli_args_new (argc, argv, 2,
+                      "expires= granted= level= certificate= revoke!", s_usage);
     if (!args)
         return CLI_USAGE;
     int rc = CLI_USAGE;
@@ -1063,14 +1081,15 @@ s_qualify (cli_t *cli, int argc, char **argv)
                     "kind and --expires DATE (or --revoke), e.g.\n  kejin "
                     "enterprise qualify 91210100MA0QEK7B6N high_tech --expires "
                     "2027-12-31\n"));
-    else
-    if (cli_parse_enum ("KIND", cli_args_positional (args, 1),
-                        &kj__qualification_kind__descriptor, "QUAL_", false,
-                        &kind) == 0
-    &&  (!cli_args_get (args, "level")
-         || cli_parse_enum ("--level", cli_args_get (args, "level"),
-                            &kj__level__descriptor, "LEVEL_", false,
-                            &level) == 0)) {
+    else if (cli_parse_enum ("KIND", cli_args_positional (args, 1),
+                             &kj__qualification_kind__descriptor, "QUAL_",
+                             false, &kind)
+                 == 0
+             && (!cli_args_get (args, "level")
+                 || cli_parse_enum ("--level", cli_args_get (args, "level"),
+                                    &kj__level__descriptor, "LEVEL_", false,
+                                    &level)
+                        == 0)) {
         Kj__QualifyRequest request = KJ__QUALIFY_REQUEST__INIT;
         Kj__Qualification q = KJ__QUALIFICATION__INIT;
         q.kind = (Kj__QualificationKind) kind;
@@ -1093,11 +1112,14 @@ s_qualify (cli_t *cli, int argc, char **argv)
 int
 cli_enterprise (cli_t *cli, int argc, char **argv)
 {
-    static const cli_verb_t verbs [] = {
-        { "add", s_add }, { "show", s_show }, { "list", s_list },
-        { "update", s_update }, { "stage", s_stage },
-        { "transition", s_transition }, { "figures", s_figures },
-        { "qualify", s_qualify }, { NULL }
-    };
+    static const cli_verb_t verbs [] = { { "add", s_add },
+                                         { "show", s_show },
+                                         { "list", s_list },
+                                         { "update", s_update },
+                                         { "stage", s_stage },
+                                         { "transition", s_transition },
+                                         { "figures", s_figures },
+                                         { "qualify", s_qualify },
+                                         { NULL } };
     return cli_reg_run (cli, argc, argv, "enterprise", s_usage, verbs);
 }

@@ -32,7 +32,7 @@ static const char *s_usage = N_ (
 
 typedef struct {
     cli_t *cli;
-    uint64_t count;             //  stop after this many (0: never)
+    uint64_t count;  //  stop after this many (0: never)
     uint64_t printed;
 } tail_t;
 
@@ -110,9 +110,8 @@ s_write_offset (const char *path, uint64_t offset)
 static int
 s_parse_since (const char *text, int64_t *us)
 {
-    static const char *layouts [] = {
-        "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d", NULL
-    };
+    static const char *layouts [] = { "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M",
+                                      "%Y-%m-%d", NULL };
     for (int i = 0; layouts [i]; i++) {
         struct tm tm;
         memset (&tm, 0, sizeof tm);
@@ -163,31 +162,28 @@ s_tail (cli_t *cli, int argc, char **argv)
             return cli_usage (s_usage, true);
         i++;
         if (streq (arg, "--from") && since < 0
-        &&  kj_parse_int64 (value, &number) == 0 && number >= 0) {
+            && kj_parse_int64 (value, &number) == 0 && number >= 0) {
             from = (uint64_t) number;
             from_given = true;
         }
-        else
-        if (streq (arg, "--since") && !from_given) {
+        else if (streq (arg, "--since") && !from_given) {
             if (s_parse_since (value, &since)) {
-                fprintf (stderr, "kejin: --since: '%s' is not a time like "
-                         "2026-12-01T08:00 (UTC)\n", value);
+                fprintf (stderr,
+                         "kejin: --since: '%s' is not a time like "
+                         "2026-12-01T08:00 (UTC)\n",
+                         value);
                 return CLI_USAGE;
             }
             from_given = true;
         }
-        else
-        if (streq (arg, "--topic") && n_prefixes < 64)
+        else if (streq (arg, "--topic") && n_prefixes < 64)
             prefixes [n_prefixes++] = value;
-        else
-        if (streq (arg, "--offset-file"))
+        else if (streq (arg, "--offset-file"))
             kj_strlcpy (offset_file, value, sizeof offset_file);
-        else
-        if (streq (arg, "--count") && kj_parse_int64 (value, &number) == 0
-        &&  number > 0)
+        else if (streq (arg, "--count") && kj_parse_int64 (value, &number) == 0
+                 && number > 0)
             tail.count = (uint64_t) number;
-        else
-        if (streq (arg, "--pub"))
+        else if (streq (arg, "--pub"))
             pub = value;
         else
             return cli_usage (s_usage, true);
@@ -231,15 +227,13 @@ s_tail (cli_t *cli, int argc, char **argv)
             return CLI_UNAVAILABLE;
         }
     }
-    kj_subscriber_config_t config = {
-        .broker = cli->broker,
-        .pub_endpoint = pub_endpoint,
-        .prefixes = prefixes,
-        .from = from,
-        .callback = s_print_event,
-        .arg = &tail,
-        .timeout_ms = cli->timeout_ms
-    };
+    kj_subscriber_config_t config = { .broker = cli->broker,
+                                      .pub_endpoint = pub_endpoint,
+                                      .prefixes = prefixes,
+                                      .from = from,
+                                      .callback = s_print_event,
+                                      .arg = &tail,
+                                      .timeout_ms = cli->timeout_ms };
     kj_subscriber_t *subscriber = kj_subscriber_new (&config);
     if (!subscriber)
         return CLI_UNAVAILABLE;

@@ -38,32 +38,45 @@ static const char *s_usage =
 
 //  The header, in order; a column's index is its enum value
 enum {
-    COL_ID, COL_KIND, COL_DAICHANG, COL_RATE, COL_PER_CLAIM, COL_GUARANTOR,
-    COL_BUDGET, COL_COMP_PAID, COL_NET_RECOVERY, COLUMNS
+    COL_ID,
+    COL_KIND,
+    COL_DAICHANG,
+    COL_RATE,
+    COL_PER_CLAIM,
+    COL_GUARANTOR,
+    COL_BUDGET,
+    COL_COMP_PAID,
+    COL_NET_RECOVERY,
+    COLUMNS
 };
 
-static const char *s_columns [COLUMNS] = {
-    "id", "kind", "daichang_fen", "rate_bp", "per_claim_cap_fen",
-    "guarantor_cap_left_fen", "budget_left_fen", "comp_paid_fen",
-    "net_recovery_fen"
-};
+static const char *s_columns [COLUMNS] = { "id",
+                                           "kind",
+                                           "daichang_fen",
+                                           "rate_bp",
+                                           "per_claim_cap_fen",
+                                           "guarantor_cap_left_fen",
+                                           "budget_left_fen",
+                                           "comp_paid_fen",
+                                           "net_recovery_fen" };
 
 //  Which figures each kind reads
 #define USES(c) (1u << (c))
 static const unsigned s_comp_uses = USES (COL_DAICHANG) | USES (COL_RATE)
-    | USES (COL_PER_CLAIM) | USES (COL_GUARANTOR) | USES (COL_BUDGET);
+                                  | USES (COL_PER_CLAIM) | USES (COL_GUARANTOR)
+                                  | USES (COL_BUDGET);
 static const unsigned s_recovery_uses = USES (COL_DAICHANG)
-    | USES (COL_COMP_PAID) | USES (COL_NET_RECOVERY);
+                                      | USES (COL_COMP_PAID)
+                                      | USES (COL_NET_RECOVERY);
 
-static const char *s_binding_names [] = {
-    "rate", "per_claim", "guarantor", "budget"
-};
+static const char *s_binding_names [] = { "rate", "per_claim", "guarantor",
+                                          "budget" };
 
 typedef struct {
     const char *path;
     bool json;
-    cli_table_t *table;         //  without --json
-    int refused;                //  rows refused so far
+    cli_table_t *table;  //  without --json
+    int refused;         //  rows refused so far
     int computed;
 } s_calc_t;
 
@@ -71,8 +84,8 @@ typedef struct {
 //  A refusal on stderr: the file, the row, the column as typed
 
 static int
-s_refuse (s_calc_t *self, uint32_t row, const char *column,
-          const char *format, ...)
+s_refuse (s_calc_t *self, uint32_t row, const char *column, const char *format,
+          ...)
 {
     char message [512];
     va_list args;
@@ -99,15 +112,19 @@ s_number (s_calc_t *self, uint32_t row, int column, const char *text,
     for (const char *c = digits; *c; c++)
         ok = ok && *c >= '0' && *c <= '9';
     if (!ok) {
-        s_refuse (self, row, s_columns [column], "'%s' is not a whole "
-                  "number%s", text, column == COL_RATE
-                  ? " of basis points (4000 = 40%)"
-                  : " of fen (1 yuan = 100 fen)");
+        s_refuse (self, row, s_columns [column],
+                  "'%s' is not a whole "
+                  "number%s",
+                  text,
+                  column == COL_RATE ? " of basis points (4000 = 40%)"
+                                     : " of fen (1 yuan = 100 fen)");
         return -1;
     }
     if (kj_parse_int64 (text, value)) {
-        s_refuse (self, row, s_columns [column], "%s is beyond the largest "
-                  "amount, 9223372036854775807", text);
+        s_refuse (self, row, s_columns [column],
+                  "%s is beyond the largest "
+                  "amount, 9223372036854775807",
+                  text);
         return -1;
     }
     return 0;
@@ -124,23 +141,27 @@ s_row (s_calc_t *self, uint32_t row, const char *const *fields)
         return s_refuse (self, row, "id", "is empty; give each row an id");
     bool comp = streq (kind, "COMP");
     if (!comp && !streq (kind, "RECOVERY"))
-        return s_refuse (self, row, "kind", "'%s' is not a kind: COMP or "
-                         "RECOVERY", kind);
+        return s_refuse (self, row, "kind",
+                         "'%s' is not a kind: COMP or "
+                         "RECOVERY",
+                         kind);
     unsigned uses = comp ? s_comp_uses : s_recovery_uses;
     int64_t value [COLUMNS] = { 0 };
     for (int column = COL_DAICHANG; column < COLUMNS; column++) {
         const char *text = fields [column];
         if (!(uses & USES (column))) {
             if (*text)
-                return s_refuse (self, row, s_columns [column], "kind %s "
-                                 "does not use it; leave it empty", kind);
+                return s_refuse (self, row, s_columns [column],
+                                 "kind %s "
+                                 "does not use it; leave it empty",
+                                 kind);
         }
-        else
-        if (!*text)
-            return s_refuse (self, row, s_columns [column], "is empty; "
-                             "kind %s needs it", kind);
-        else
-        if (s_number (self, row, column, text, &value [column]))
+        else if (!*text)
+            return s_refuse (self, row, s_columns [column],
+                             "is empty; "
+                             "kind %s needs it",
+                             kind);
+        else if (s_number (self, row, column, text, &value [column]))
             return 0;
     }
     kj_status_t status;
@@ -169,8 +190,8 @@ s_row (s_calc_t *self, uint32_t row, const char *const *fields)
             }
         if (self->json)
             cli_print_object (json_pack ("{s:s, s:I, s:o}", "id", id,
-                                     "payable_fen", (json_int_t) payable,
-                                     "binding", array));
+                                         "payable_fen", (json_int_t) payable,
+                                         "binding", array));
         else {
             json_decref (array);
             cli_table_row (self->table, id, kind,
@@ -188,8 +209,8 @@ s_row (s_calc_t *self, uint32_t row, const char *const *fields)
         int64_t refund = guarantee_recovery_refund (&terms);
         if (self->json)
             cli_print_object (json_pack ("{s:s, s:I}", "id", id,
-                                     "province_refund_fen",
-                                     (json_int_t) refund));
+                                         "province_refund_fen",
+                                         (json_int_t) refund));
         else
             cli_table_row (self->table, id, kind,
                            cli_yuan (refund, yuan, sizeof yuan),
@@ -219,8 +240,10 @@ s_each_row (uint32_t row, const char *const *fields, size_t count, void *arg)
         return 0;
     }
     if (count != COLUMNS)
-        return s_refuse (self, row, NULL, "%zu fields where the header has "
-                         "%d", count, COLUMNS);
+        return s_refuse (self, row, NULL,
+                         "%zu fields where the header has "
+                         "%d",
+                         count, COLUMNS);
     return s_row (self, row, fields);
 }
 
@@ -255,8 +278,7 @@ s_calc (cli_t *cli, int argc, char **argv)
         cli_table_destroy (&self.table);
     }
     if (rc == 0 && self.computed + self.refused == 0)
-        fprintf (stderr, "kejin: %s has no rows below its header\n",
-                 self.path);
+        fprintf (stderr, "kejin: %s has no rows below its header\n", self.path);
     cli_args_destroy (&args);
     return rc || self.refused || !self.computed ? CLI_USAGE : CLI_OK;
 }

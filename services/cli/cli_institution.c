@@ -105,9 +105,10 @@ s_fields (cli_args_t *args, Kj__Institution *i, cli_mask_t *mask,
 static int
 s_add (cli_t *cli, int argc, char **argv)
 {
-    cli_args_t *args = cli_args_verb (argc, argv,
-        "id= name= type= regions= uscc= contact= sponsor=", s_usage, 0,
-        "name type regions", "institution add needs --name, --type and "
+    cli_args_t *args = cli_args_verb (
+        argc, argv, "id= name= type= regions= uscc= contact= sponsor=", s_usage,
+        0, "name type regions",
+        "institution add needs --name, --type and "
         "--regions, e.g.\n  kejin institution add --name 中国银行辽宁省分行 "
         "--type bank --regions PROVINCE");
     if (!args)
@@ -120,8 +121,7 @@ s_add (cli_t *cli, int argc, char **argv)
         i.id = cli_args_text (args, "id");
         Kj__AddInstitutionRequest request = KJ__ADD_INSTITUTION_REQUEST__INIT;
         request.institution = &i;
-        rc = s_call (cli, "AddInstitution", &request.base, false,
-                     "Listed:");
+        rc = s_call (cli, "AddInstitution", &request.base, false, "Listed:");
     }
     cli_strings_free (regions);
     cli_args_destroy (&args);
@@ -131,8 +131,8 @@ s_add (cli_t *cli, int argc, char **argv)
 static int
 s_show (cli_t *cli, int argc, char **argv)
 {
-    cli_args_t *args = cli_args_verb (argc, argv, "history!", s_usage, 1,
-                                      NULL, "institution show takes one id");
+    cli_args_t *args = cli_args_verb (argc, argv, "history!", s_usage, 1, NULL,
+                                      "institution show takes one id");
     if (!args)
         return CLI_USAGE;
     Kj__GetInstitutionRequest request = KJ__GET_INSTITUTION_REQUEST__INIT;
@@ -148,8 +148,9 @@ static int
 s_list (cli_t *cli, int argc, char **argv)
 {
     cli_args_t *args = cli_args_verb (argc, argv,
-        "type= region= name= all! limit= after=", s_usage, 0, NULL,
-        "institution list takes options only");
+                                      "type= region= name= all! limit= after=",
+                                      s_usage, 0, NULL,
+                                      "institution list takes options only");
     if (!args)
         return CLI_USAGE;
     int rc = CLI_USAGE;
@@ -158,8 +159,9 @@ s_list (cli_t *cli, int argc, char **argv)
     request.page = &page;
     int types [32];
     if (cli_args_enums (args, "type", &kj__institution_type__descriptor,
-                        "INSTITUTION_", types, 32, &request.n_types) == 0
-    &&  cli_page_options (args, &page) == 0) {
+                        "INSTITUTION_", types, 32, &request.n_types)
+            == 0
+        && cli_page_options (args, &page) == 0) {
         request.types = (Kj__InstitutionType *) types;
         request.region = cli_args_text (args, "region");
         request.name_contains = cli_args_text (args, "name");
@@ -184,7 +186,8 @@ s_list (cli_t *cli, int argc, char **argv)
                         at += (size_t) snprintf (regions + at,
                                                  sizeof regions - at, "%s%s",
                                                  r ? "," : "", in->regions [r]);
-                    cli_table_row (table, in->id, in->name,
+                    cli_table_row (
+                        table, in->id, in->name,
                         cli_enum_name (&kj__institution_type__descriptor,
                                        "INSTITUTION_", in->type),
                         regions,
@@ -204,7 +207,8 @@ s_list (cli_t *cli, int argc, char **argv)
 static int
 s_update (cli_t *cli, int argc, char **argv)
 {
-    cli_args_t *args = cli_args_verb (argc, argv,
+    cli_args_t *args = cli_args_verb (
+        argc, argv,
         "name= type= regions= uscc= contact= sponsor= version=", s_usage, 1,
         NULL, "institution update takes one id and the fields to change");
     if (!args)
@@ -215,7 +219,7 @@ s_update (cli_t *cli, int argc, char **argv)
     char **regions = NULL;
     int64_t version;
     if (s_fields (args, &i, &mask, &regions) == 0
-    &&  cli_args_version (args, &version) == 0) {
+        && cli_args_version (args, &version) == 0) {
         if (mask.count == 0)
             fprintf (stderr, _ ("kejin: nothing to change: give at least one "
                                 "field\n"));
@@ -239,8 +243,9 @@ s_update (cli_t *cli, int argc, char **argv)
 static int
 s_withdraw (cli_t *cli, int argc, char **argv)
 {
-    cli_args_t *args = cli_args_verb (argc, argv, "reason=", s_usage, 1,
-        "reason", "institution withdraw takes one id and --reason TEXT");
+    cli_args_t *args =
+        cli_args_verb (argc, argv, "reason=", s_usage, 1, "reason",
+                       "institution withdraw takes one id and --reason TEXT");
     if (!args)
         return CLI_USAGE;
     Kj__WithdrawInstitutionRequest request =
@@ -257,7 +262,7 @@ int
 cli_institution (cli_t *cli, int argc, char **argv)
 {
     static const cli_verb_t verbs [] = {
-        { "add", s_add }, { "show", s_show }, { "list", s_list },
+        { "add", s_add },       { "show", s_show },         { "list", s_list },
         { "update", s_update }, { "withdraw", s_withdraw }, { NULL }
     };
     return cli_reg_run (cli, argc, argv, "institution", s_usage, verbs);

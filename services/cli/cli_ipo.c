@@ -63,13 +63,13 @@ typedef int (s_row_fn) (s_reader_t *reader, void *arg);
 struct _s_reader_t {
     cli_t *cli;
     const char *path;
-    const char *const *header;      //  the columns expected, NULL-ended
+    const char *const *header;  //  the columns expected, NULL-ended
     size_t columns;
-    const char *const *cells;       //  the current row's cells
-    size_t count;                   //  cells in the current row
-    size_t row;                     //  1 is the header
+    const char *const *cells;  //  the current row's cells
+    size_t count;              //  cells in the current row
+    size_t row;                //  1 is the header
     size_t bad_rows;
-    bool bad;                       //  the current row has a problem
+    bool bad;  //  the current row has a problem
     bool stop;
     s_row_fn *on_row;
     void *arg;
@@ -100,13 +100,12 @@ s_clean (const char *text, char *buf, size_t size)
     size_t at = 0, left = strlen (text);
     while (left > 0 && at + 1 < size) {
         size_t n = s_utf8_char (text, left);
-        if (n == 0 || (n == 1 && ((unsigned char) *text < 0x20
-                                  || *text == 0x7f))) {
+        if (n == 0
+            || (n == 1 && ((unsigned char) *text < 0x20 || *text == 0x7f))) {
             buf [at++] = '?';
             n = 1;
         }
-        else
-        if (at + n < size) {
+        else if (at + n < size) {
             memcpy (buf + at, text, n);
             at += n;
         }
@@ -124,8 +123,7 @@ s_clean (const char *text, char *buf, size_t size)
 //  NULL for the whole row.
 
 static void
-s_report (s_reader_t *self, int code, const char *column,
-          const char *text)
+s_report (s_reader_t *self, int code, const char *column, const char *text)
 {
     char message [700], path [300];
     s_clean (text, message, sizeof message);
@@ -135,21 +133,19 @@ s_report (s_reader_t *self, int code, const char *column,
     self->bad = true;
     if (self->cli->json) {
         json_t *error = json_pack ("{s:s,s:s,s:I,s:s,s:s}", "error",
-                                   kj_code_name (code), "file", path,
-                                   "row", (json_int_t) self->row, "column",
+                                   kj_code_name (code), "file", path, "row",
+                                   (json_int_t) self->row, "column",
                                    column ? column : "", "message", message);
         char *text = json_dumps (error, JSON_PRESERVE_ORDER);
         fprintf (stderr, "%s\n", text);
         free (text);
         json_decref (error);
     }
+    else if (column)
+        fprintf (stderr, "kejin: %s row %zu, column %s: %s\n", path, self->row,
+                 column, message);
     else
-    if (column)
-        fprintf (stderr, "kejin: %s row %zu, column %s: %s\n", path,
-                 self->row, column, message);
-    else
-        fprintf (stderr, "kejin: %s row %zu: %s\n", path, self->row,
-                 message);
+        fprintf (stderr, "kejin: %s row %zu: %s\n", path, self->row, message);
 }
 
 //  --------------------------------------------------------------------------
@@ -188,13 +184,16 @@ s_check_header (s_reader_t *self)
                   sizeof expected - strlen (expected), "%s%s", k ? "," : "",
                   self->header [k]);
     if (i < self->count && i < self->columns)
-        s_problem (self, NULL, "the header must be exactly '%s'; column %zu "
-                   "is '%.64s' where '%s' was expected", expected, i + 1,
-                   self->cells [i] ? self->cells [i] : "", self->header [i]);
+        s_problem (self, NULL,
+                   "the header must be exactly '%s'; column %zu "
+                   "is '%.64s' where '%s' was expected",
+                   expected, i + 1, self->cells [i] ? self->cells [i] : "",
+                   self->header [i]);
     else
-        s_problem (self, NULL, "the header must be exactly '%s'; it has %zu "
-                   "columns where %zu were expected", expected, self->count,
-                   self->columns);
+        s_problem (self, NULL,
+                   "the header must be exactly '%s'; it has %zu "
+                   "columns where %zu were expected",
+                   expected, self->count, self->columns);
     self->stop = true;
 }
 
@@ -211,12 +210,10 @@ s_on_row (uint32_t row, const char *const *fields, size_t count, void *arg)
     self->bad = false;
     if (self->row == 1)
         s_check_header (self);
-    else
-    if (self->count != self->columns)
+    else if (self->count != self->columns)
         s_problem (self, NULL, "%zu columns where the header has %zu",
                    self->count, self->columns);
-    else
-    if (self->on_row (self, self->arg))
+    else if (self->on_row (self, self->arg))
         self->stop = true;
     self->cells = NULL;
     self->count = 0;
@@ -233,15 +230,13 @@ s_read (cli_t *cli, const char *path, const char *const *header,
         s_row_fn *on_row, void *arg)
 {
     s_reader_t self = {
-        .cli = cli, .path = path, .header = header, .on_row = on_row,
-        .arg = arg
+        .cli = cli, .path = path, .header = header, .on_row = on_row, .arg = arg
     };
     while (header [self.columns])
         self.columns++;
     FILE *file = streq (path, "-") ? stdin : fopen (path, "rb");
     if (!file) {
-        fprintf (stderr, "kejin: cannot read %s: %s\n", path,
-                 strerror (errno));
+        fprintf (stderr, "kejin: cannot read %s: %s\n", path, strerror (errno));
         return CLI_USAGE;
     }
     char error [256];
@@ -261,11 +256,11 @@ s_read (cli_t *cli, const char *path, const char *const *header,
     }
     if (self.row == 0 && rc == 0) {
         self.row = 1;
-        s_problem (&self, NULL, "the file is empty; the first row must be "
+        s_problem (&self, NULL,
+                   "the file is empty; the first row must be "
                    "the header");
     }
-    else
-    if (self.row == 1 && !self.stop) {
+    else if (self.row == 1 && !self.stop) {
         self.row = 2;
         s_problem (&self, NULL, "no rows below the header");
     }
@@ -288,19 +283,22 @@ s_cell_id (s_reader_t *self, size_t column)
         return -1;
     }
     if (length > S_ID_MAX) {
-        s_problem (self, self->header [column], "%zu bytes; at most %d",
-                   length, S_ID_MAX);
+        s_problem (self, self->header [column], "%zu bytes; at most %d", length,
+                   S_ID_MAX);
         return -1;
     }
-    for (const char *at = cell; *at; ) {
+    for (const char *at = cell; *at;) {
         size_t n = s_utf8_char (at, length - (at - cell));
         if (n == 0) {
-            s_problem (self, self->header [column], "not valid UTF-8 at "
-                       "byte %zu", (size_t) (at - cell) + 1);
+            s_problem (self, self->header [column],
+                       "not valid UTF-8 at "
+                       "byte %zu",
+                       (size_t) (at - cell) + 1);
             return -1;
         }
         if (n == 1 && ((unsigned char) *at < 0x20 || *at == 0x7f)) {
-            s_problem (self, self->header [column], "holds a control "
+            s_problem (self, self->header [column],
+                       "holds a control "
                        "character");
             return -1;
         }
@@ -320,13 +318,14 @@ s_cell_int (s_reader_t *self, size_t column, int64_t *value)
     for (const char *at = digits; ok && *at; at++)
         ok = *at >= '0' && *at <= '9';
     if (!ok) {
-        s_problem (self, self->header [column], "'%.64s' is not a whole "
-                   "number%s", cell, *cell ? "" : " (empty)");
+        s_problem (self, self->header [column],
+                   "'%.64s' is not a whole "
+                   "number%s",
+                   cell, *cell ? "" : " (empty)");
         return -1;
     }
     if (kj_parse_int64 (cell, value)) {
-        s_problem (self, self->header [column], "'%.64s' is too large",
-                   cell);
+        s_problem (self, self->header [column], "'%.64s' is too large", cell);
         return -1;
     }
     return 0;
@@ -361,7 +360,7 @@ s_status_problem (s_reader_t *self, const kj_status_t *status)
     size_t length = strlen (status->field);
     //  "field: text" -> "text": the column is said already
     if (length && strncmp (message, status->field, length) == 0
-    &&  strncmp (message + length, ": ", 2) == 0)
+        && strncmp (message + length, ": ", 2) == 0)
         message += length + 2;
     s_report (self, status->code, *status->field ? status->field : NULL,
               message);
@@ -373,7 +372,7 @@ s_status_problem (s_reader_t *self, const kj_status_t *status)
 static void
 s_print_json (json_t *object)
 {
-    assert (object);            //  every text in it is checked UTF-8
+    assert (object);  //  every text in it is checked UTF-8
     char *text = json_dumps (object, JSON_PRESERVE_ORDER);
     printf ("%s\n", text);
     free (text);
@@ -385,10 +384,10 @@ s_print_json (json_t *object)
 //  large file never sits in memory; each page is sized to its own rows.
 
 typedef struct {
-    cli_table_t *(*make) (void);    //  a new, empty page
-    cli_table_t *table;             //  the page being filled
-    size_t rows;                    //  in it
-    size_t pages;                   //  printed
+    cli_table_t *(*make) (void);  //  a new, empty page
+    cli_table_t *table;           //  the page being filled
+    size_t rows;                  //  in it
+    size_t pages;                 //  printed
 } s_pages_t;
 
 #define S_PAGE_ROWS 1000
@@ -408,8 +407,7 @@ s_pages_flush (s_pages_t *self, bool end)
     }
     if (end)
         cli_table_destroy (&self->table);
-    else
-    if (!self->table)
+    else if (!self->table)
         self->table = self->make ();
 }
 
@@ -431,7 +429,7 @@ s_pages_row (s_pages_t *self)
 typedef struct {
     const ipo_board_rules_t *rules;
     const char *header [32];
-    s_pages_t out;              //  for people
+    s_pages_t out;  //  for people
 } s_fit_t;
 
 //  --------------------------------------------------------------------------
@@ -455,11 +453,9 @@ s_short_text (const ipo_board_short_t *s, char *buf, size_t size)
     if (s->figure == IPO_FIG_NEEQ_TIER)
         snprintf (amount, sizeof amount, "needs %s",
                   ipo_board_neeq_tier_name (s->need));
-    else
-    if (length > 4 && streq (name + length - 4, "_fen"))
+    else if (length > 4 && streq (name + length - 4, "_fen"))
         cli_yuan (s->need - s->have, amount, sizeof amount);
-    else
-    if (length > 3 && streq (name + length - 3, "_bp"))
+    else if (length > 3 && streq (name + length - 3, "_bp"))
         cli_percent (s->need - s->have, amount, sizeof amount);
     else
         snprintf (amount, sizeof amount, "%" PRId64, s->need - s->have);
@@ -483,13 +479,12 @@ s_fit_row (s_reader_t *reader, void *arg)
         kj_status_t status;
         if (field->names)
             s_cell_enum (reader, column, field->names, value);
-        else
-        if (s_cell_int (reader, column, value) == 0
-        &&  ipo_board_field_check (field, *value, &status))
+        else if (s_cell_int (reader, column, value) == 0
+                 && ipo_board_field_check (field, *value, &status))
             s_status_problem (reader, &status);
     }
     if (reader->bad)
-        return 0;               //  every row stands alone: go on
+        return 0;  //  every row stands alone: go on
 
     ipo_board_fit_t fit;
     kj_status_t status;
@@ -501,23 +496,26 @@ s_fit_row (s_reader_t *reader, void *arg)
     const char *id = reader->cells [0];
     char name [32], text [128];
     const ipo_board_outcome_t *nearest = fit.nearest >= 0
-                                       ? &fit.outcome [fit.nearest] : NULL;
+                                           ? &fit.outcome [fit.nearest]
+                                           : NULL;
     if (reader->cli->json) {
         json_t *meets = json_array ();
         for (size_t i = 0; i < fit.count; i++)
             if (fit.outcome [i].met)
-                json_array_append_new (meets, json_string (
-                    ipo_board_standard_name (fit.outcome [i].standard, name,
-                                             sizeof name)));
+                json_array_append_new (meets,
+                                       json_string (ipo_board_standard_name (
+                                           fit.outcome [i].standard, name,
+                                           sizeof name)));
         json_t *missed = json_null ();
         if (nearest) {
             json_t *shorts = json_object ();
             for (size_t i = 0; i < nearest->shorts; i++) {
                 const ipo_board_short_t *s = &nearest->short_of [i];
                 json_object_set_new (shorts, ipo_board_figure_name (s->figure),
-                    s->figure == IPO_FIG_NEEQ_TIER
-                    ? json_string (ipo_board_neeq_tier_name (s->need))
-                    : json_integer (s->need - s->have));
+                                     s->figure == IPO_FIG_NEEQ_TIER
+                                         ? json_string (
+                                             ipo_board_neeq_tier_name (s->need))
+                                         : json_integer (s->need - s->have));
             }
             missed = json_pack ("{s:s,s:o}", "standard",
                                 ipo_board_standard_name (nearest->standard,
@@ -537,12 +535,13 @@ s_fit_row (s_reader_t *reader, void *arg)
                                                sizeof name));
     for (size_t i = 0; nearest && i < nearest->shorts; i++) {
         s_short_text (&nearest->short_of [i], text, sizeof text);
-        snprintf (lacks + strlen (lacks), sizeof lacks - strlen (lacks),
-                  "%s%s", *lacks ? "; " : "", text);
+        snprintf (lacks + strlen (lacks), sizeof lacks - strlen (lacks), "%s%s",
+                  *lacks ? "; " : "", text);
     }
     cli_table_row (s_pages_row (&self->out), id, *met ? met : "none",
                    nearest ? ipo_board_standard_name (nearest->standard, name,
-                                                      sizeof name) : "",
+                                                      sizeof name)
+                           : "",
                    lacks);
     return 0;
 }
@@ -564,8 +563,8 @@ s_fit (cli_t *cli, int argc, char **argv)
     for (const ipo_board_field_t *field = ipo_board_fields;
          field->name && field->in_csv; field++)
         self.header [n++] = field->name;
-    int rc = s_read (cli, cli_args_get (args, "csv"), self.header,
-                     s_fit_row, &self);
+    int rc = s_read (cli, cli_args_get (args, "csv"), self.header, s_fit_row,
+                     &self);
     s_pages_flush (&self.out, true);
     cli_args_destroy (&args);
     return rc;
@@ -583,14 +582,14 @@ static const char *const s_replay_header [] = {
 //  Each firm's state between its rows
 typedef struct {
     ipo_subsidy_firm_t firm;
-    int64_t step;               //  its latest step
-    size_t row;                 //  the row of that step
+    int64_t step;  //  its latest step
+    size_t row;    //  the row of that step
 } s_firm_t;
 
 typedef struct {
     const ipo_subsidy_table_t *table;
-    zhashx_t *firms;            //  s_firm_t by firm
-    s_pages_t out;              //  for people
+    zhashx_t *firms;  //  s_firm_t by firm
+    s_pages_t out;    //  for people
 } s_replay_t;
 
 //  --------------------------------------------------------------------------
@@ -616,22 +615,28 @@ s_replay_row (s_reader_t *reader, void *arg)
     int64_t step = 0;
     s_cell_id (reader, S_FIRM);
     if (s_cell_int (reader, S_STEP, &step) == 0 && step < 1)
-        s_problem (reader, "step", "%" PRId64 " is out of range; expected a "
-                   "whole number from 1", step);
+        s_problem (reader, "step",
+                   "%" PRId64 " is out of range; expected a "
+                   "whole number from 1",
+                   step);
     if (ipo_subsidy_date_parse (cells [S_DATE], &event.date))
-        s_problem (reader, "date", "'%.64s' is not a date YYYY-MM-DD from "
-                   "2000 to 2099", cells [S_DATE]);
+        s_problem (reader, "date",
+                   "'%.64s' is not a date YYYY-MM-DD from "
+                   "2000 to 2099",
+                   cells [S_DATE]);
     if ((event.board = ipo_subsidy_board_from_code (cells [S_BOARD])) < 0)
-        s_problem (reader, "board", "'%.64s' is not one of MAIN, CHINEXT, "
-                   "STAR, BSE, NEEQ", cells [S_BOARD]);
+        s_problem (reader, "board",
+                   "'%.64s' is not one of MAIN, CHINEXT, "
+                   "STAR, BSE, NEEQ",
+                   cells [S_BOARD]);
     if ((event.event = ipo_subsidy_event_from_name (cells [S_EVENT])) < 0) {
         char allowed [400] = "";
         for (int e = 1; e < IPO_EVENT_END; e++)
             snprintf (allowed + strlen (allowed),
                       sizeof allowed - strlen (allowed), "%s%s",
                       e > 1 ? ", " : "", ipo_subsidy_event_name (e));
-        s_problem (reader, "event", "'%.64s' is not one of %s",
-                   cells [S_EVENT], allowed);
+        s_problem (reader, "event", "'%.64s' is not one of %s", cells [S_EVENT],
+                   allowed);
     }
     event.has_amount = *cells [S_AMOUNT] != 0;
     if (event.has_amount)
@@ -643,17 +648,20 @@ s_replay_row (s_reader_t *reader, void *arg)
     s_firm_t fresh = { .step = 0 };
     if (!firm) {
         if (zhashx_size (self->firms) == S_FIRMS_MAX) {
-            s_problem (reader, "firm", "a file may hold at most %d firms; "
-                       "split it by firm", S_FIRMS_MAX);
+            s_problem (reader, "firm",
+                       "a file may hold at most %d firms; "
+                       "split it by firm",
+                       S_FIRMS_MAX);
             return -1;
         }
         ipo_subsidy_firm_init (&fresh.firm);
         firm = &fresh;
     }
     if (step <= firm->step) {
-        s_problem (reader, "step", "%" PRId64 " does not follow step %" PRId64
-                   " of firm %s (row %zu); steps rise within a firm", step,
-                   firm->step, cells [S_FIRM], firm->row);
+        s_problem (reader, "step",
+                   "%" PRId64 " does not follow step %" PRId64
+                   " of firm %s (row %zu); steps rise within a firm",
+                   step, firm->step, cells [S_FIRM], firm->row);
         return -1;
     }
     ipo_subsidy_decision_t decision;
@@ -677,12 +685,10 @@ s_replay_row (s_reader_t *reader, void *arg)
     else {
         char step_text [24], payment [40], total [40];
         snprintf (step_text, sizeof step_text, "%" PRId64, step);
-        cli_table_row (s_pages_row (&self->out), cells [S_FIRM], step_text, cells [S_DATE],
-                       cells [S_BOARD], cells [S_EVENT],
-                       cli_yuan (decision.payment_fen, payment,
-                                 sizeof payment),
-                       cli_yuan (decision.paid_total_fen, total,
-                                 sizeof total),
+        cli_table_row (s_pages_row (&self->out), cells [S_FIRM], step_text,
+                       cells [S_DATE], cells [S_BOARD], cells [S_EVENT],
+                       cli_yuan (decision.payment_fen, payment, sizeof payment),
+                       cli_yuan (decision.paid_total_fen, total, sizeof total),
                        ipo_subsidy_rule_text (decision.rule));
     }
     return 0;
@@ -720,7 +726,8 @@ s_subsidy (cli_t *cli, int argc, char **argv)
         return cli_usage (s_usage, true);
     }
     cli_args_t *args = cli_args_verb (argc - 1, argv + 1, "csv=", s_usage, 0,
-                                      "csv", "ipo subsidy replay needs "
+                                      "csv",
+                                      "ipo subsidy replay needs "
                                       "--csv FILE");
     if (!args)
         return CLI_USAGE;
@@ -749,9 +756,8 @@ cli_ipo (cli_t *cli, int argc, char **argv)
         return s_fit (cli, argc, argv);
     if (streq (argv [1], "subsidy"))
         return s_subsidy (cli, argc, argv);
-    const char *const service [] = {
-        "pool", "stage", "claim", "approve", "budget", "report", NULL
-    };
+    const char *const service [] = { "pool",   "stage",  "claim", "approve",
+                                     "budget", "report", NULL };
     for (int i = 0; service [i]; i++)
         if (streq (argv [1], service [i]))
             return cli_ipo_pipeline (cli, argc, argv);

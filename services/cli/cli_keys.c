@@ -43,7 +43,8 @@ s_open (cli_args_t *args)
     if (!dir)
         dir = getenv ("KEJIN_NODE_KEYS");
     if (!dir || !*dir) {
-        fprintf (stderr, "kejin: which key directory? Give --dir DIR, or "
+        fprintf (stderr,
+                 "kejin: which key directory? Give --dir DIR, or "
                  "`source run/node.env` for the node's (KEJIN_NODE_KEYS)\n");
         return NULL;
     }
@@ -59,15 +60,16 @@ s_refused (const kj_status_t *status)
 {
     fprintf (stderr, "kejin: %s%s%s%s\n", *status->field ? "--" : "",
              status->field, *status->field ? ": " : "", status->message);
-    return status->code == KJ__CODE__INVALID_ARGUMENT ? CLI_USAGE
-                                                       : CLI_FAILED;
+    return status->code == KJ__CODE__INVALID_ARGUMENT ? CLI_USAGE : CLI_FAILED;
 }
 
 static int
 s_new (cli_t *cli, int argc, char **argv)
 {
-    cli_args_t *args = cli_args_verb (argc, argv, "role= city= services= "
-                                      "topics= out= dir=", s_usage, 1, "role",
+    cli_args_t *args = cli_args_verb (argc, argv,
+                                      "role= city= services= "
+                                      "topics= out= dir=",
+                                      s_usage, 1, "role",
                                       "keys new needs NAME and --role ROLE");
     if (!args)
         return CLI_USAGE;
@@ -96,14 +98,14 @@ s_new (cli_t *cli, int argc, char **argv)
                                            kj_keys_dir (keys), info.name);
         if (cli->json)
             cli_print_object (json_pack ("{s:s, s:s, s:s, s:s, s:s}", "name",
-                                     info.name, "role", info.role, "city",
-                                     info.city, "key", info.key,
-                                     "secret_file", secret));
+                                         info.name, "role", info.role, "city",
+                                         info.city, "key", info.key,
+                                         "secret_file", secret));
         else
             printf ("issued %s (%s%s%s)\n  public key   %s\n  secret file  "
-                    "%s  (give it to its holder only)\n", info.name,
-                    info.role, *info.city ? ", city " : "", info.city,
-                    info.key, secret);
+                    "%s  (give it to its holder only)\n",
+                    info.name, info.role, *info.city ? ", city " : "",
+                    info.city, info.key, secret);
         free (secret);
     }
     kj_keys_destroy (&keys);
@@ -118,10 +120,10 @@ s_list_one (const kj_key_info_t *info, bool revoked, void *arg)
     const char *rights = *info->services ? info->services : info->topics;
     if (cli->json)
         cli_print_object (json_pack ("{s:s, s:s, s:s, s:s, s:s, s:b, s:s}",
-                                 "name", info->name, "role", info->role,
-                                 "city", info->city, "services",
-                                 info->services, "topics", info->topics,
-                                 "revoked", revoked, "key", info->key));
+                                     "name", info->name, "role", info->role,
+                                     "city", info->city, "services",
+                                     info->services, "topics", info->topics,
+                                     "revoked", revoked, "key", info->key));
     else
         printf ("%-20s %-11s %-7s %-24s %-8s %s\n", info->name, info->role,
                 *info->city ? info->city : "-", *rights ? rights : "-",
@@ -139,8 +141,8 @@ s_list (cli_t *cli, int argc, char **argv)
     int rc = keys ? CLI_OK : CLI_USAGE;
     if (keys) {
         if (!cli->json)
-            printf ("%-20s %-11s %-7s %-24s %-8s %s\n", "NAME", "ROLE",
-                    "CITY", "SERVICES/TOPICS", "STATE", "PUBLIC KEY");
+            printf ("%-20s %-11s %-7s %-24s %-8s %s\n", "NAME", "ROLE", "CITY",
+                    "SERVICES/TOPICS", "STATE", "PUBLIC KEY");
         kj_keys_list (keys, s_list_one, cli);
     }
     kj_keys_destroy (&keys);
@@ -161,14 +163,12 @@ s_revoke (cli_t *cli, int argc, char **argv)
         kj_status_t status;
         const char *name = cli_args_positional (args, 0);
         rc = kj_keys_revoke (keys, name, &status) ? s_refused (&status)
-                                                   : CLI_OK;
+                                                  : CLI_OK;
         if (rc == CLI_OK && !cli->json)
-            printf ("revoked %s: every new handshake with it fails\n",
-                    name);
-        else
-        if (rc == CLI_OK)
-            cli_print_object (json_pack ("{s:s, s:b}", "name", name, "revoked",
-                                     1));
+            printf ("revoked %s: every new handshake with it fails\n", name);
+        else if (rc == CLI_OK)
+            cli_print_object (
+                json_pack ("{s:s, s:b}", "name", name, "revoked", 1));
     }
     kj_keys_destroy (&keys);
     cli_args_destroy (&args);
@@ -181,15 +181,17 @@ cli_keys (cli_t *cli, int argc, char **argv)
     static const struct {
         const char *verb;
         int (*run) (cli_t *, int, char **);
-    } verbs [] = {
-        { "new", s_new }, { "list", s_list }, { "revoke", s_revoke }
-    };
+    } verbs [] = { { "new", s_new },
+                   { "list", s_list },
+                   { "revoke", s_revoke } };
     if (argc < 2 || cli_wants_help (argc, argv))
         return cli_usage (s_usage, argc < 2);
     for (size_t i = 0; i < sizeof verbs / sizeof verbs [0]; i++)
         if (streq (argv [1], verbs [i].verb))
             return verbs [i].run (cli, argc, argv);
-    fprintf (stderr, "kejin: unknown keys command '%s'\nTry 'kejin keys "
-             "--help'.\n", argv [1]);
+    fprintf (stderr,
+             "kejin: unknown keys command '%s'\nTry 'kejin keys "
+             "--help'.\n",
+             argv [1]);
     return CLI_USAGE;
 }

@@ -29,16 +29,24 @@ static const command_t s_commands [] = {
     { "code", N_ ("check a unified social credit code and explain it"),
       cli_code },
     { "demo", N_ ("demo data: generate CSV files, or load them"), cli_demo },
-    { "score", N_ ("credit scoring: batches, portraits with reasons, "
-                   "what-if, models"), cli_score },
+    { "score",
+      N_ ("credit scoring: batches, portraits with reasons, "
+          "what-if, models"),
+      cli_score },
     { "keys", N_ ("the node's CURVE keys: new, list, revoke"), cli_keys },
-    { "guarantee", N_ ("guarantee compensation: calc (offline, from a CSV "
-                       "file)"), cli_guarantee },
-    { "ipo", N_ ("IPO pipeline: reserve pool, stages, subsidy claims, "
-                 "report; board fit and subsidy replay offline"), cli_ipo },
+    { "guarantee",
+      N_ ("guarantee compensation: calc (offline, from a CSV "
+          "file)"),
+      cli_guarantee },
+    { "ipo",
+      N_ ("IPO pipeline: reserve pool, stages, subsidy claims, "
+          "report; board fit and subsidy replay offline"),
+      cli_ipo },
     { "demand", N_ ("financing demands: add, list, show"), cli_demand },
-    { "match", N_ ("rank the products for a demand, and say why not "
-                   "another"), cli_match },
+    { "match",
+      N_ ("rank the products for a demand, and say why not "
+          "another"),
+      cli_match },
     { "application", N_ ("applications for a product: apply, move, show"),
       cli_application },
     { NULL }
@@ -75,8 +83,9 @@ main (int argc, char **argv)
     //  UTF-8 for widths and bytes; messages in the user's language
     setlocale (LC_ALL, "C.UTF-8");
     setlocale (LC_MESSAGES, "");
-    kj_log_init ("kejin", getenv ("KEJIN_LOG_LEVEL") ? getenv ("KEJIN_LOG_LEVEL")
-                                                      : "warn");
+    kj_log_init ("kejin", getenv ("KEJIN_LOG_LEVEL")
+                              ? getenv ("KEJIN_LOG_LEVEL")
+                              : "warn");
     kj_signals_init ();
     cli_t cli = { .prog = "kejin", .timeout_ms = 5000 };
     cli.broker = getenv ("KEJIN_NODE_BROKER");
@@ -88,19 +97,15 @@ main (int argc, char **argv)
         const char *arg = argv [i];
         if (streq (arg, "--json"))
             cli.json = true;
-        else
-        if (streq (arg, "--broker") && i + 1 < argc)
+        else if (streq (arg, "--broker") && i + 1 < argc)
             cli.broker = argv [++i];
-        else
-        if (streq (arg, "--timeout") && i + 1 < argc)
+        else if (streq (arg, "--timeout") && i + 1 < argc)
             cli.timeout_ms = atoi (argv [++i]);
-        else
-        if (streq (arg, "-h") || streq (arg, "--help")) {
+        else if (streq (arg, "-h") || streq (arg, "--help")) {
             s_help (stdout);
             return CLI_OK;
         }
-        else
-        if (streq (arg, "-V") || streq (arg, "--version")) {
+        else if (streq (arg, "-V") || streq (arg, "--version")) {
             printf ("kejin %s\n", KEJIN_VERSION);
             return CLI_OK;
         }

@@ -141,8 +141,8 @@ s_owned_free (s_owned_t *owned)
 
 //  The product fields given, into p and mask.
 static int
-s_fields (cli_args_t *args, Kj__Product *p, cli_mask_t *mask,
-          s_owned_t *owned, bool adding)
+s_fields (cli_args_t *args, Kj__Product *p, cli_mask_t *mask, s_owned_t *owned,
+          bool adding)
 {
     memset (owned, 0, sizeof *owned);
     const char *value;
@@ -159,7 +159,8 @@ s_fields (cli_args_t *args, Kj__Product *p, cli_mask_t *mask,
     const char *max = cli_args_get (args, "max-amount");
     if (min || max) {
         if ((min && cli_parse_yuan ("--min-amount", min, &p->min_amount_fen))
-        ||  (max && cli_parse_yuan ("--max-amount", max, &p->max_amount_fen)))
+            || (max
+                && cli_parse_yuan ("--max-amount", max, &p->max_amount_fen)))
             return -1;
         if ((!min && !adding) || !max) {
             fprintf (stderr, _ ("kejin: give --min-amount and --max-amount "
@@ -173,7 +174,7 @@ s_fields (cli_args_t *args, Kj__Product *p, cli_mask_t *mask,
     if (min || max) {
         int64_t lo = 0, hi = 0;
         if ((min && cli_parse_int ("--min-term", min, 0, 600, &lo))
-        ||  (max && cli_parse_int ("--max-term", max, 1, 600, &hi)))
+            || (max && cli_parse_int ("--max-term", max, 1, 600, &hi)))
             return -1;
         if ((!min && !adding) || !max) {
             fprintf (stderr, _ ("kejin: give --min-term and --max-term "
@@ -192,16 +193,16 @@ s_fields (cli_args_t *args, Kj__Product *p, cli_mask_t *mask,
     if (cli_mask_enums (mask, args, "collateral", &kj__collateral__descriptor,
                         "COLLATERAL_", &owned->collateral, &p->n_collateral,
                         "collateral")
-    ||  cli_mask_enums (mask, args, "stages", &kj__stage__descriptor,
-                        "STAGE_", &owned->stages, &p->n_stages, "stages")
-    ||  cli_mask_enums (mask, args, "requires",
-                        &kj__qualification_kind__descriptor, "QUAL_",
-                        &owned->requires, &p->n_qualifications,
-                        "qualifications")
-    ||  cli_mask_enums (mask, args, "requires-any",
-                        &kj__qualification_kind__descriptor, "QUAL_",
-                        &owned->any, &p->n_any_qualifications,
-                        "any_qualifications"))
+        || cli_mask_enums (mask, args, "stages", &kj__stage__descriptor,
+                           "STAGE_", &owned->stages, &p->n_stages, "stages")
+        || cli_mask_enums (mask, args, "requires",
+                           &kj__qualification_kind__descriptor, "QUAL_",
+                           &owned->requires, &p->n_qualifications,
+                           "qualifications")
+        || cli_mask_enums (mask, args, "requires-any",
+                           &kj__qualification_kind__descriptor, "QUAL_",
+                           &owned->any, &p->n_any_qualifications,
+                           "any_qualifications"))
         return -1;
     p->collateral = (Kj__Collateral *) owned->collateral;
     p->stages = (Kj__Stage *) owned->stages;
@@ -222,7 +223,8 @@ s_fields (cli_args_t *args, Kj__Product *p, cli_mask_t *mask,
 static int
 s_add (cli_t *cli, int argc, char **argv)
 {
-    cli_args_t *args = cli_args_verb (argc, argv, s_product_spec, s_usage, 0,
+    cli_args_t *args = cli_args_verb (
+        argc, argv, s_product_spec, s_usage, 0,
         "institution name type max-amount max-term regions",
         "product add needs --institution, --name, --type, --max-amount, "
         "--max-term and --regions, e.g.\n  kejin product add --institution "
@@ -250,8 +252,8 @@ s_add (cli_t *cli, int argc, char **argv)
 static int
 s_show (cli_t *cli, int argc, char **argv)
 {
-    cli_args_t *args = cli_args_verb (argc, argv, "history!", s_usage, 1,
-                                      NULL, "product show takes one id");
+    cli_args_t *args = cli_args_verb (argc, argv, "history!", s_usage, 1, NULL,
+                                      "product show takes one id");
     if (!args)
         return CLI_USAGE;
     Kj__GetProductRequest request = KJ__GET_PRODUCT_REQUEST__INIT;
@@ -284,8 +286,8 @@ s_print_page (cli_t *cli, Kj__SearchProductsReply *reply, const char *empty)
         snprintf (term, sizeof term, "%d-%dm", p->min_term_months,
                   p->max_term_months);
         cli_table_row (table, p->id, p->name,
-                       cli_enum_name (&kj__product_type__descriptor,
-                                      "PRODUCT_", p->type),
+                       cli_enum_name (&kj__product_type__descriptor, "PRODUCT_",
+                                      p->type),
                        p->institution_name, amount, term,
                        p->rate_bp ? cli_percent (p->rate_bp, rate, sizeof rate)
                                   : "-",
@@ -300,8 +302,8 @@ static int
 s_catalogue (cli_args_t *args, Kj__SearchProductsRequest *request,
              Kj__Page *page, int *types)
 {
-    if (cli_args_enums (args, "type", &kj__product_type__descriptor,
-                        "PRODUCT_", types, 32, &request->n_types))
+    if (cli_args_enums (args, "type", &kj__product_type__descriptor, "PRODUCT_",
+                        types, 32, &request->n_types))
         return -1;
     request->types = (Kj__ProductType *) types;
     if (cli_page_options (args, page))
@@ -315,9 +317,10 @@ s_catalogue (cli_args_t *args, Kj__SearchProductsRequest *request,
 static int
 s_list (cli_t *cli, int argc, char **argv)
 {
-    cli_args_t *args = cli_args_verb (argc, argv,
-        "institution= type= name= all! limit= after=", s_usage, 0, NULL,
-        "product list takes options only");
+    cli_args_t *args =
+        cli_args_verb (argc, argv,
+                       "institution= type= name= all! limit= after=", s_usage,
+                       0, NULL, "product list takes options only");
     if (!args)
         return CLI_USAGE;
     int rc = CLI_USAGE;
@@ -342,10 +345,12 @@ s_list (cli_t *cli, int argc, char **argv)
 static int
 s_search (cli_t *cli, int argc, char **argv)
 {
-    cli_args_t *args = cli_args_verb (argc, argv,
+    cli_args_t *args = cli_args_verb (
+        argc, argv,
         "enterprise= region= intercity! stage= amount= term= held= "
         "collateral= grade= on= type= institution= name= limit= after=",
-        s_usage, 0, NULL, "product search takes options only, e.g.\n"
+        s_usage, 0, NULL,
+        "product search takes options only, e.g.\n"
         "  kejin product search --enterprise 91210100MA0QEK7B6N --amount "
         "200万 --term 12");
     if (!args)
@@ -360,8 +365,9 @@ s_search (cli_t *cli, int argc, char **argv)
     bool ok = s_catalogue (args, &request, &page, types) == 0;
     if (ok && (value = cli_args_get (args, "stage"))) {
         int stage;
-        ok = cli_parse_enum ("--stage", value, &kj__stage__descriptor,
-                             "STAGE_", false, &stage) == 0;
+        ok = cli_parse_enum ("--stage", value, &kj__stage__descriptor, "STAGE_",
+                             false, &stage)
+          == 0;
         request.stage = (Kj__Stage) stage;
     }
     if (ok && (value = cli_args_get (args, "amount")))
@@ -374,14 +380,16 @@ s_search (cli_t *cli, int argc, char **argv)
     if (ok && (value = cli_args_get (args, "held"))) {
         ok = cli_parse_enums ("--held", value,
                               &kj__qualification_kind__descriptor, "QUAL_",
-                              &held_values, &held.n_kinds) == 0;
+                              &held_values, &held.n_kinds)
+          == 0;
         held.kinds = (Kj__QualificationKind *) held_values;
         request.held = &held;
     }
     if (ok && (value = cli_args_get (args, "collateral"))) {
         ok = cli_parse_enums ("--collateral", value,
                               &kj__collateral__descriptor, "COLLATERAL_",
-                              &offered_values, &offered.n_kinds) == 0;
+                              &offered_values, &offered.n_kinds)
+          == 0;
         offered.kinds = (Kj__Collateral *) offered_values;
         request.offered = &offered;
     }
@@ -396,7 +404,8 @@ s_search (cli_t *cli, int argc, char **argv)
                        &kj__search_products_reply__descriptor,
                        (ProtobufCMessage **) &reply, true);
         if (rc == CLI_OK) {
-            s_print_page (cli, reply, "no product fits: widen the search "
+            s_print_page (cli, reply,
+                          "no product fits: widen the search "
                           "(amount, term, --intercity) or check the "
                           "enterprise's stage and qualifications");
             kj__search_products_reply__free_unpacked (reply, NULL);
@@ -411,8 +420,9 @@ s_search (cli_t *cli, int argc, char **argv)
 static int
 s_update (cli_t *cli, int argc, char **argv)
 {
-    cli_args_t *args = cli_args_verb (argc, argv, s_product_spec, s_usage, 1,
-        NULL, "product update takes one id and the fields to change");
+    cli_args_t *args =
+        cli_args_verb (argc, argv, s_product_spec, s_usage, 1, NULL,
+                       "product update takes one id and the fields to change");
     if (!args)
         return CLI_USAGE;
     int rc = CLI_USAGE;
@@ -424,9 +434,8 @@ s_update (cli_t *cli, int argc, char **argv)
     if (cli_args_get (args, "institution") || cli_args_get (args, "id"))
         fprintf (stderr, _ ("kejin: a product's id and institution do not "
                             "change; withdraw it and list a new one\n"));
-    else
-    if (s_fields (args, &p, &mask, &owned, false) == 0
-    &&  cli_args_version (args, &version) == 0) {
+    else if (s_fields (args, &p, &mask, &owned, false) == 0
+             && cli_args_version (args, &version) == 0) {
         if (mask.count == 0)
             fprintf (stderr, _ ("kejin: nothing to change: give at least one "
                                 "field\n"));
@@ -449,8 +458,9 @@ s_update (cli_t *cli, int argc, char **argv)
 static int
 s_withdraw (cli_t *cli, int argc, char **argv)
 {
-    cli_args_t *args = cli_args_verb (argc, argv, "reason=", s_usage, 1,
-        "reason", "product withdraw takes one id and --reason TEXT");
+    cli_args_t *args =
+        cli_args_verb (argc, argv, "reason=", s_usage, 1, "reason",
+                       "product withdraw takes one id and --reason TEXT");
     if (!args)
         return CLI_USAGE;
     Kj__WithdrawProductRequest request = KJ__WITHDRAW_PRODUCT_REQUEST__INIT;
@@ -465,10 +475,12 @@ s_withdraw (cli_t *cli, int argc, char **argv)
 int
 cli_product (cli_t *cli, int argc, char **argv)
 {
-    static const cli_verb_t verbs [] = {
-        { "add", s_add }, { "show", s_show }, { "list", s_list },
-        { "search", s_search }, { "update", s_update },
-        { "withdraw", s_withdraw }, { NULL }
-    };
+    static const cli_verb_t verbs [] = { { "add", s_add },
+                                         { "show", s_show },
+                                         { "list", s_list },
+                                         { "search", s_search },
+                                         { "update", s_update },
+                                         { "withdraw", s_withdraw },
+                                         { NULL } };
     return cli_reg_run (cli, argc, argv, "product", s_usage, verbs);
 }

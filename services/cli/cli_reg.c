@@ -9,8 +9,8 @@
 #include <ctype.h>
 
 struct _cli_args_t {
-    zhashx_t *options;          //  name -> zlist_t of values ("" for flags)
-    zlist_t *positional;        //  char *, not owned
+    zhashx_t *options;    //  name -> zlist_t of values ("" for flags)
+    zlist_t *positional;  //  char *, not owned
 };
 
 static void
@@ -26,14 +26,14 @@ static char
 s_option_kind (const char *spec, const char *name)
 {
     size_t length = strlen (name);
-    for (const char *at = spec; at && *at; ) {
+    for (const char *at = spec; at && *at;) {
         while (*at == ' ')
             at++;
         const char *end = at;
         while (*end && *end != ' ')
             end++;
         if (end > at && (size_t) (end - at - 1) == length
-        &&  strncmp (at, name, length) == 0)
+            && strncmp (at, name, length) == 0)
             return end [-1];
         at = end;
     }
@@ -93,8 +93,7 @@ cli_args_new (int argc, char **argv, int first, const char *spec,
         if (kind == '=') {
             if (equals)
                 value = equals + 1;
-            else
-            if (i + 1 < argc)
+            else if (i + 1 < argc)
                 value = argv [++i];
             else {
                 s_refuse (usage, "--%s needs a value", name);
@@ -173,7 +172,7 @@ cli_args_verb (int argc, char **argv, const char *spec, const char *usage,
     if (!self)
         return NULL;
     bool ok = cli_args_count (self) == positional;
-    for (const char *at = required; ok && at && *at; ) {
+    for (const char *at = required; ok && at && *at;) {
         at += strspn (at, " ");
         size_t length = strcspn (at, " ");
         if (length == 0)
@@ -290,8 +289,7 @@ cli_reg_history_call (cli_t *cli, const char *kind, const char *subject,
 }
 
 int
-cli_reg_history (cli_t *cli, const char *kind, const char *subject,
-                 bool titled)
+cli_reg_history (cli_t *cli, const char *kind, const char *subject, bool titled)
 {
     Kj__HistoryReply *reply = NULL;
     int rc = cli_reg_history_call (cli, kind, subject, 0, &reply);
@@ -341,8 +339,8 @@ cli_enum_name (const ProtobufCEnumDescriptor *descriptor, const char *prefix,
 {
     static char ring [16][48];
     static int next;
-    const ProtobufCEnumValue *found =
-        protobuf_c_enum_descriptor_get_value (descriptor, value);
+    const ProtobufCEnumValue
+        *found = protobuf_c_enum_descriptor_get_value (descriptor, value);
     size_t skip = strlen (prefix);
     if (!found || strncmp (found->name, prefix, skip) != 0)
         return "?";
@@ -467,25 +465,21 @@ cli_parse_yuan (const char *option, const char *text, int64_t *fen)
             if (units > (__int128) INT64_MAX * 10000)
                 break;
         }
-        else
-        if (*c == ',' && decimals < 0)
+        else if (*c == ',' && decimals < 0)
             continue;
-        else
-        if (*c == '.' && decimals < 0)
+        else if (*c == '.' && decimals < 0)
             decimals = 0;
         else
             break;
     }
     if (decimals < 0)
         decimals = 0;
-    int64_t scale = 100;                //  fen per yuan
+    int64_t scale = 100;  //  fen per yuan
     if (streq (c, "万"))
         scale = 1000000;
-    else
-    if (streq (c, "亿"))
+    else if (streq (c, "亿"))
         scale = 10000000000LL;
-    else
-    if (*c)
+    else if (*c)
         digits = 0;
     __int128 value = units * scale;
     for (int i = 0; i < decimals; i++)
@@ -524,11 +518,10 @@ int
 cli_parse_bool (const char *option, const char *text, bool *value)
 {
     if (streq (text, "yes") || streq (text, "true") || streq (text, "on")
-    ||  streq (text, "1"))
+        || streq (text, "1"))
         *value = true;
-    else
-    if (streq (text, "no") || streq (text, "false") || streq (text, "off")
-    ||  streq (text, "0"))
+    else if (streq (text, "no") || streq (text, "false") || streq (text, "off")
+             || streq (text, "0"))
         *value = false;
     else {
         fprintf (stderr, _ ("kejin: %s: '%s' is not yes or no\n"), option,
@@ -549,8 +542,8 @@ cli_parse_percent (const char *option, const char *text, int32_t *bp)
     int64_t fen;
     //  A percentage with 2 decimals is a yuan amount in form: 3.65 -> 365
     if (!length || strchr (copy, ',') || strstr (copy, "万")
-    ||  strstr (copy, "亿") || copy [0] == '-'
-    ||  cli_parse_yuan (option, copy, &fen) || fen > 1000000) {
+        || strstr (copy, "亿") || copy [0] == '-'
+        || cli_parse_yuan (option, copy, &fen) || fen > 1000000) {
         fprintf (stderr,
                  _ ("kejin: %s: '%s' is not a percentage such as 3.65 "
                     "(to 0.01%%, at most 10000)\n"),
@@ -567,8 +560,7 @@ cli_percent (int64_t bp, char *buf, size_t size)
     if (bp % 100 == 0)
         snprintf (buf, size, "%" PRId64 "%%", bp / 100);
     else
-        snprintf (buf, size, "%" PRId64 ".%02d%%", bp / 100,
-                  (int) (bp % 100));
+        snprintf (buf, size, "%" PRId64 ".%02d%%", bp / 100, (int) (bp % 100));
     return buf;
 }
 

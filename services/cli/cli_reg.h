@@ -58,9 +58,9 @@ char *
 //  in required (space-separated, or NULL) given. NULL after printing the
 //  refusal, or "kejin: COMPLAINT", to stderr.
 cli_args_t *
-    cli_args_verb (int argc, char **argv, const char *spec,
-                   const char *usage, size_t positional,
-                   const char *required, const char *complaint);
+    cli_args_verb (int argc, char **argv, const char *spec, const char *usage,
+                   size_t positional, const char *required,
+                   const char *complaint);
 
 //  --version N into *version: 0 when not given, -1 if not a version.
 int

@@ -76,9 +76,8 @@ s_model (const char *name)
 //  --------------------------------------------------------------------------
 //  score model ...
 
-static const char *s_kinds [] = {
-    "indicator", "bonus", "card", "flag", "stop"
-};
+static const char *s_kinds [] = { "indicator", "bonus", "card", "flag",
+                                  "stop" };
 
 static int
 s_model_cmd (cli_t *cli, int argc, char **argv)
@@ -91,9 +90,10 @@ s_model_cmd (cli_t *cli, int argc, char **argv)
             if (!model)
                 return CLI_INTERNAL;
             if (cli->json)
-                cli_print_object (json_pack ("{s:s, s:i, s:s}", "name", *name,
-                    "version", scoring_model_version (model), "title",
-                    scoring_model_title (model)));
+                cli_print_object (
+                    json_pack ("{s:s, s:i, s:s}", "name", *name, "version",
+                               scoring_model_version (model), "title",
+                               scoring_model_title (model)));
             else
                 printf ("%-12s v%-3d %s\n", *name,
                         scoring_model_version (model),
@@ -104,7 +104,7 @@ s_model_cmd (cli_t *cli, int argc, char **argv)
     }
     if ((!streq (verb, "show") && !streq (verb, "validate")) || argc != 4) {
         fprintf (stderr, "kejin: score model takes list, show MODEL or "
-                 "validate MODEL\n");
+                         "validate MODEL\n");
         return CLI_USAGE;
     }
     scoring_model_t *model = s_model (argv [3]);
@@ -129,12 +129,12 @@ s_model_cmd (cli_t *cli, int argc, char **argv)
             snprintf (weights, sizeof weights, "%d/%d/%d%s", c->weight [0],
                       c->weight [1], c->weight [2],
                       c->lower_better ? " (low)" : "");
-        else
-        if (c->kind == SCORING_BONUS || c->kind == SCORING_FLAG)
+        else if (c->kind == SCORING_BONUS || c->kind == SCORING_FLAG)
             snprintf (weights, sizeof weights, "+%d", c->points);
         cli_table_row (table, c->code, s_kinds [c->kind],
                        c->kind == SCORING_INDICATOR
-                       ? scoring_model_group_label (model, c->group) : "",
+                           ? scoring_model_group_label (model, c->group)
+                           : "",
                        weights, c->label);
     }
     cli_table_print (table, stdout);
@@ -144,10 +144,11 @@ s_model_cmd (cli_t *cli, int argc, char **argv)
             "bonus, bonus at most %d) + flags\n",
             s_milli (scoring_model_intercept_milli (model), a, sizeof a),
             scoring_model_combine (model), scoring_model_bonus_cap (model));
-    printf ("grades by %s: AAA >= %" PRId64 ", AA >= %" PRId64 ", A >= %"
-            PRId64 ", B >= %" PRId64 ", else C\n",
+    printf ("grades by %s: AAA >= %" PRId64 ", AA >= %" PRId64 ", A >= %" PRId64
+            ", B >= %" PRId64 ", else C\n",
             scoring_model_grades_by_percentile (model)
-            ? "percentile within the cohort" : "final score",
+                ? "percentile within the cohort"
+                : "final score",
             scoring_model_grade_at (model, SCORING_AAA),
             scoring_model_grade_at (model, SCORING_AA),
             scoring_model_grade_at (model, SCORING_A),
@@ -161,10 +162,10 @@ s_model_cmd (cli_t *cli, int argc, char **argv)
                       sizeof a),
             cli_yuan (scoring_model_line_cap (model, SCORING_GROWTH), b,
                       sizeof b));
-    printf ("%s, ", cli_yuan (scoring_model_line_cap (model, SCORING_STABLE),
-                              a, sizeof a));
-    printf ("at most %s)\n", cli_yuan (scoring_model_line_max (model), a,
-                                       sizeof a));
+    printf ("%s, ", cli_yuan (scoring_model_line_cap (model, SCORING_STABLE), a,
+                              sizeof a));
+    printf ("at most %s)\n",
+            cli_yuan (scoring_model_line_max (model), a, sizeof a));
     scoring_model_destroy (&model);
     return CLI_OK;
 }
@@ -176,18 +177,17 @@ typedef struct {
     const char *path;
     scoring_model_t *model;
     scoring_cohort_t *cohort;
-    int id_at, stage_at;        //  header positions
-    int *input_at;              //  header position of each input
+    int id_at, stage_at;  //  header positions
+    int *input_at;        //  header position of each input
     size_t fields;
     int refused;
     int64_t *values;
     bool *present;
-    cli_table_t *table;         //  without --json
+    cli_table_t *table;  //  without --json
 } s_run_t;
 
 static int
-s_refuse (s_run_t *self, uint32_t row, const char *column,
-          const char *message)
+s_refuse (s_run_t *self, uint32_t row, const char *column, const char *message)
 {
     if (column)
         fprintf (stderr, "kejin: %s row %u, column %s: %s\n", self->path, row,
@@ -213,32 +213,37 @@ s_header (s_run_t *self, const char *const *fields, size_t count)
         if (streq (fields [f], "stage"))
             self->stage_at = (int) f, known = 1;
         for (size_t i = 0; i < inputs; i++)
-            if (streq (fields [f], scoring_cohort_input_name (self->cohort,
-                                                              i))) {
+            if (streq (fields [f],
+                       scoring_cohort_input_name (self->cohort, i))) {
                 if (self->input_at [i] >= 0) {
-                    fprintf (stderr, "kejin: %s row 1: column %s is there "
-                             "twice\n", self->path, fields [f]);
+                    fprintf (stderr,
+                             "kejin: %s row 1: column %s is there "
+                             "twice\n",
+                             self->path, fields [f]);
                     return 1;
                 }
                 self->input_at [i] = (int) f, known = 1;
             }
         if (!known) {
-            fprintf (stderr, "kejin: %s row 1: model %s reads no column "
+            fprintf (stderr,
+                     "kejin: %s row 1: model %s reads no column "
                      "'%s' (kejin score model show %s lists them)\n",
                      self->path, scoring_model_name (self->model), fields [f],
                      scoring_model_name (self->model));
             return 1;
         }
     }
-    const char *missing = self->id_at < 0 ? "id"
-                        : self->stage_at < 0 ? "stage" : NULL;
+    const char *missing = self->id_at < 0    ? "id"
+                        : self->stage_at < 0 ? "stage"
+                                             : NULL;
     for (size_t i = 0; !missing && i < inputs; i++)
         if (self->input_at [i] < 0)
             missing = scoring_cohort_input_name (self->cohort, i);
     if (missing) {
-        fprintf (stderr, "kejin: %s row 1: no column %s, which model %s "
-                 "reads\n", self->path, missing,
-                 scoring_model_name (self->model));
+        fprintf (stderr,
+                 "kejin: %s row 1: no column %s, which model %s "
+                 "reads\n",
+                 self->path, missing, scoring_model_name (self->model));
         return 1;
     }
     return 0;
@@ -252,8 +257,8 @@ s_each_row (uint32_t row, const char *const *fields, size_t count, void *arg)
         return s_header (self, fields, count);
     if (count != self->fields) {
         char why [96];
-        snprintf (why, sizeof why, "%zu fields where the header has %zu",
-                  count, self->fields);
+        snprintf (why, sizeof why, "%zu fields where the header has %zu", count,
+                  self->fields);
         return s_refuse (self, row, NULL, why);
     }
     const char *id = fields [self->id_at];
@@ -261,7 +266,8 @@ s_each_row (uint32_t row, const char *const *fields, size_t count, void *arg)
         return s_refuse (self, row, "id", "is empty; give each row an id");
     int stage = scoring_stage_parse (fields [self->stage_at]);
     if (stage < 0)
-        return s_refuse (self, row, "stage", "is not a stage: 孵化期, 初创期, "
+        return s_refuse (self, row, "stage",
+                         "is not a stage: 孵化期, 初创期, "
                          "成长期, 成熟期 (or incubation, startup, growth, "
                          "mature)");
     size_t inputs = scoring_cohort_inputs (self->cohort);
@@ -277,8 +283,10 @@ s_each_row (uint32_t row, const char *const *fields, size_t count, void *arg)
             ok = ok && *c >= '0' && *c <= '9';
         char why [160];
         if (!ok || kj_parse_int64 (text, &self->values [i])) {
-            snprintf (why, sizeof why, "'%.40s' is not a whole number "
-                      "(amounts in fen, rates in basis points)", text);
+            snprintf (why, sizeof why,
+                      "'%.40s' is not a whole number "
+                      "(amounts in fen, rates in basis points)",
+                      text);
             return s_refuse (self, row, name, why);
         }
     }
@@ -294,38 +302,40 @@ s_print_portrait (cli_t *cli, s_run_t *self, size_t m)
 {
     const scoring_portrait_t *p = scoring_cohort_portrait (self->cohort, m);
     const char *stop = p->stop >= 0
-        ? scoring_model_column (self->model, (size_t) p->stop)->code : NULL;
+                         ? scoring_model_column (self->model, (size_t) p->stop)
+                               ->code
+                         : NULL;
     if (cli->json) {
         json_t *reasons = json_array ();
         for (int r = 0; r < p->reason_count; r++) {
-            const scoring_column_t *c = scoring_model_column (
-                self->model, (size_t) p->reasons [r].column);
-            json_array_append_new (reasons, json_pack (
-                "{s:s, s:s, s:I, s:b}", "code", c->code, "label", c->label,
-                "lost_milli", (json_int_t) ((p->reasons [r].lost_micro + 500)
-                                            / 1000),
-                "missing", p->reasons [r].missing));
+            const scoring_column_t
+                *c = scoring_model_column (self->model,
+                                           (size_t) p->reasons [r].column);
+            json_array_append_new (
+                reasons,
+                json_pack ("{s:s, s:s, s:I, s:b}", "code", c->code, "label",
+                           c->label, "lost_milli",
+                           (json_int_t) ((p->reasons [r].lost_micro + 500)
+                                         / 1000),
+                           "missing", p->reasons [r].missing));
         }
         json_t *object = json_pack (
             "{s:s, s:s, s:s, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:o, "
             "s:o, s:i, s:o}",
-            "id", scoring_cohort_id (self->cohort, m),
-            "stage", scoring_stage_name (scoring_cohort_stage (self->cohort,
-                                                               m)),
-            "model", scoring_model_name (self->model),
-            "model_version", scoring_model_version (self->model),
-            "points_milli", (json_int_t) p->points_milli,
-            "bonus_milli", (json_int_t) p->bonus_milli,
-            "scorecard_milli", (json_int_t) p->scorecard_milli,
-            "flags_milli", (json_int_t) p->flags_milli,
-            "score_milli", (json_int_t) p->score_milli,
-            "percentile_milli", (json_int_t) p->percentile_milli,
-            "grade", scoring_grade_name (p->grade),
-            "stop", stop ? json_string (stop) : json_null (),
-            "credit_line_fen", p->line_known
-                ? json_integer (p->line_fen) : json_null (),
-            "missing", p->missing_count,
-            "reasons", reasons);
+            "id", scoring_cohort_id (self->cohort, m), "stage",
+            scoring_stage_name (scoring_cohort_stage (self->cohort, m)),
+            "model", scoring_model_name (self->model), "model_version",
+            scoring_model_version (self->model), "points_milli",
+            (json_int_t) p->points_milli, "bonus_milli",
+            (json_int_t) p->bonus_milli, "scorecard_milli",
+            (json_int_t) p->scorecard_milli, "flags_milli",
+            (json_int_t) p->flags_milli, "score_milli",
+            (json_int_t) p->score_milli, "percentile_milli",
+            (json_int_t) p->percentile_milli, "grade",
+            scoring_grade_name (p->grade), "stop",
+            stop ? json_string (stop) : json_null (), "credit_line_fen",
+            p->line_known ? json_integer (p->line_fen) : json_null (),
+            "missing", p->missing_count, "reasons", reasons);
         cli_print_object (object);
         return;
     }
@@ -334,8 +344,8 @@ s_print_portrait (cli_t *cli, s_run_t *self, size_t m)
         snprintf (why, sizeof why, "STOP %s",
                   scoring_model_column (self->model, (size_t) p->stop)->label);
     for (int r = 0; r < p->reason_count && !stop; r++) {
-        const scoring_column_t *c = scoring_model_column (
-            self->model, (size_t) p->reasons [r].column);
+        const scoring_column_t *c =
+            scoring_model_column (self->model, (size_t) p->reasons [r].column);
         snprintf (why + strlen (why), sizeof why - strlen (why), "%s%s%s",
                   r ? ", " : "", c->label,
                   p->reasons [r].missing ? " (not reported)" : "");
@@ -344,18 +354,20 @@ s_print_portrait (cli_t *cli, s_run_t *self, size_t m)
         cli_yuan (p->line_fen, line, sizeof line);
     else
         snprintf (line, sizeof line, "(revenue not reported)");
-    cli_table_row (self->table, scoring_cohort_id (self->cohort,
-                   m), scoring_stage_name (scoring_cohort_stage (self->cohort,
-                   m)), s_milli (p->points_milli + p->bonus_milli, points,
-                   sizeof points), s_milli (p->score_milli, score,
-                   sizeof score), scoring_grade_name (p->grade), line, why);
+    cli_table_row (self->table, scoring_cohort_id (self->cohort, m),
+                   scoring_stage_name (scoring_cohort_stage (self->cohort, m)),
+                   s_milli (p->points_milli + p->bonus_milli, points,
+                            sizeof points),
+                   s_milli (p->score_milli, score, sizeof score),
+                   scoring_grade_name (p->grade), line, why);
 }
 
 static int
 s_cohort_cmd (cli_t *cli, int argc, char **argv)
 {
     cli_args_t *args = cli_args_verb (argc, argv, "csv= model=", s_usage, 0,
-                                      "csv model", "score cohort needs --csv "
+                                      "csv model",
+                                      "score cohort needs --csv "
                                       "FILE and --model MODEL");
     if (!args)
         return CLI_USAGE;
@@ -455,19 +467,20 @@ s_run_cmd (cli_t *cli, int argc, char **argv)
     request.model = cli_args_text (args, "model");
     bool wait = !cli_args_flag (args, "no-wait");
     Kj__ScoringRunReply *reply = NULL;
-    int rc = s_year (args, &request.year) ? CLI_USAGE
-           : cli_call (cli, "scoring", "Run", &request.base,
-                       &kj__scoring_run_reply__descriptor,
-                       (ProtobufCMessage **) &reply, false);
+    int rc = s_year (args, &request.year)
+               ? CLI_USAGE
+               : cli_call (cli, "scoring", "Run", &request.base,
+                           &kj__scoring_run_reply__descriptor,
+                           (ProtobufCMessage **) &reply, false);
     cli_args_destroy (&args);
     if (rc)
         return rc;
     Kj__ScoringProgressRequest progress = KJ__SCORING_PROGRESS_REQUEST__INIT;
     progress.batch_id = reply->batch->id;
     fprintf (stderr, "batch %" PRIu64 ": %s %d under %s v%d%s\n",
-             reply->batch->id, reply->joined ? "joined the scoring of"
-                                             : "scoring", reply->batch->year,
-             reply->batch->model, reply->batch->version,
+             reply->batch->id,
+             reply->joined ? "joined the scoring of" : "scoring",
+             reply->batch->year, reply->batch->model, reply->batch->version,
              reply->joined ? " (already running)" : "");
     kj__scoring_run_reply__free_unpacked (reply, NULL);
     Kj__ScoringProgressReply *seen = NULL;
@@ -482,10 +495,11 @@ s_run_cmd (cli_t *cli, int argc, char **argv)
         Kj__ScoringBatch *batch = seen->batch;
         bool done = streq (batch->state, "finished");
         if (batch->scored != shown || done || !wait) {
-            fprintf (stderr, "  %-9s %" PRIu64 " of %" PRIu64 " scored, %"
-                     PRIu64 " new, %" PRIu64 " changed grade\n",
-                     batch->state, batch->scored, batch->total,
-                     batch->stored, batch->changed);
+            fprintf (stderr,
+                     "  %-9s %" PRIu64 " of %" PRIu64 " scored, %" PRIu64
+                     " new, %" PRIu64 " changed grade\n",
+                     batch->state, batch->scored, batch->total, batch->stored,
+                     batch->changed);
             shown = batch->scored;
         }
         if (done || !wait)
@@ -496,11 +510,9 @@ s_run_cmd (cli_t *cli, int argc, char **argv)
     Kj__ScoringBatch *batch = seen->batch;
     if (cli->json)
         cli_print_json (&batch->base);
-    else
-    if (streq (batch->state, "finished")) {
+    else if (streq (batch->state, "finished")) {
         printf ("batch %" PRIu64 " finished in %.1f s\n", batch->id,
-                (double) (batch->finished_at_us - batch->started_at_us)
-                / 1e6);
+                (double) (batch->finished_at_us - batch->started_at_us) / 1e6);
         cli_table_t *table = cli_table_new ("", "AAA", "AA", "A", "B", "C",
                                             "TOTAL", NULL);
         s_print_grades ("all", batch->grades, batch->n_grades, batch->total,
@@ -517,13 +529,12 @@ s_print_stored (const Kj__ScoringPortrait *p)
 {
     char score [32], points [32], bonus [32], card [32], flags [32];
     char percentile [32], line [48];
-    printf ("%s  %d  %s v%d  stage %s  region %s\n", p->id, p->year,
-            p->model, p->version, p->stage, *p->region ? p->region : "-");
+    printf ("%s  %d  %s v%d  stage %s  region %s\n", p->id, p->year, p->model,
+            p->version, p->stage, *p->region ? p->region : "-");
     printf ("grade %s  score %s  (percentile %s)%s%s\n", p->grade,
             s_milli (p->score_milli, score, sizeof score),
             s_milli (p->percentile_milli, percentile, sizeof percentile),
-            *p->previous_grade ? "  previous grade " : "",
-            p->previous_grade);
+            *p->previous_grade ? "  previous grade " : "", p->previous_grade);
     printf ("points %s  bonus %s  scorecard %s  flags %s\n",
             s_milli (p->points_milli, points, sizeof points),
             s_milli (p->bonus_milli, bonus, sizeof bonus),
@@ -541,8 +552,8 @@ s_print_stored (const Kj__ScoringPortrait *p)
             char lost [32];
             const Kj__ScoringReason *reason = p->reasons [r];
             s_milli ((reason->lost_micro + 500) / 1000, lost, sizeof lost);
-            printf ("  %-20s %-24s -%s%s\n", reason->code, reason->label,
-                    lost, reason->missing ? "  (not reported)" : "");
+            printf ("  %-20s %-24s -%s%s\n", reason->code, reason->label, lost,
+                    reason->missing ? "  (not reported)" : "");
         }
     }
 }
@@ -568,10 +579,11 @@ s_show_cmd (cli_t *cli, int argc, char **argv)
     request.code = (char *) cli_args_positional (args, 0);
     request.model = cli_args_text (args, "model");
     Kj__ScoringShowReply *reply = NULL;
-    int rc = s_year (args, &request.year) ? CLI_USAGE
-           : cli_call (cli, "scoring", "Show", &request.base,
-                       &kj__scoring_show_reply__descriptor,
-                       (ProtobufCMessage **) &reply, true);
+    int rc = s_year (args, &request.year)
+               ? CLI_USAGE
+               : cli_call (cli, "scoring", "Show", &request.base,
+                           &kj__scoring_show_reply__descriptor,
+                           (ProtobufCMessage **) &reply, true);
     if (rc == CLI_OK) {
         s_print_answer (cli, reply->portrait);
         kj__scoring_show_reply__free_unpacked (reply, NULL);
@@ -588,8 +600,10 @@ s_whatif_cmd (cli_t *cli, int argc, char **argv)
         return CLI_USAGE;
     size_t n = cli_args_count (args);
     if (!cli_args_get (args, "stage") || n == 0 || n > SCORING_COLUMNS_MAX) {
-        fprintf (stderr, "kejin: score whatif needs --stage and 1 to %d "
-                 "COLUMN=VALUE\n", SCORING_COLUMNS_MAX);
+        fprintf (stderr,
+                 "kejin: score whatif needs --stage and 1 to %d "
+                 "COLUMN=VALUE\n",
+                 SCORING_COLUMNS_MAX);
         cli_args_destroy (&args);
         return CLI_USAGE;
     }
@@ -605,14 +619,16 @@ s_whatif_cmd (cli_t *cli, int argc, char **argv)
         if (equals && equals - item < SCORING_CODE_MAX)
             values [i].value = strtoll (equals + 1, &end, 10);
         if (!equals || equals == item || equals - item >= SCORING_CODE_MAX
-        ||  !end || end == equals + 1 || *end) {
-            fprintf (stderr, "kejin: '%s' is not COLUMN=VALUE (a whole "
-                     "number)\n", item);
+            || !end || end == equals + 1 || *end) {
+            fprintf (stderr,
+                     "kejin: '%s' is not COLUMN=VALUE (a whole "
+                     "number)\n",
+                     item);
             rc = CLI_USAGE;
             break;
         }
-        snprintf (names [i], sizeof names [i], "%.*s",
-                  (int) (equals - item), item);
+        snprintf (names [i], sizeof names [i], "%.*s", (int) (equals - item),
+                  item);
         values [i].column = names [i];
         pointers [i] = &values [i];
     }
@@ -642,38 +658,37 @@ s_whatif_cmd (cli_t *cli, int argc, char **argv)
 static int
 s_dist_cmd (cli_t *cli, int argc, char **argv)
 {
-    cli_args_t *args = cli_args_verb (argc, argv, "year= model= by=",
-                                      s_usage, 0, NULL, NULL);
+    cli_args_t *args = cli_args_verb (argc, argv, "year= model= by=", s_usage,
+                                      0, NULL, NULL);
     if (!args)
         return CLI_USAGE;
     Kj__ScoringDistRequest request = KJ__SCORING_DIST_REQUEST__INIT;
     request.model = cli_args_text (args, "model");
     request.by = cli_args_text (args, "by");
     Kj__ScoringDistReply *reply = NULL;
-    int rc = s_year (args, &request.year) ? CLI_USAGE
-           : cli_call (cli, "scoring", "Dist", &request.base,
-                       &kj__scoring_dist_reply__descriptor,
-                       (ProtobufCMessage **) &reply, true);
+    int rc = s_year (args, &request.year)
+               ? CLI_USAGE
+               : cli_call (cli, "scoring", "Dist", &request.base,
+                           &kj__scoring_dist_reply__descriptor,
+                           (ProtobufCMessage **) &reply, true);
     cli_args_destroy (&args);
     if (rc)
         return rc;
     if (cli->json)
         cli_print_json (&reply->base);
-    else
-    if (reply->n_rows == 0)
+    else if (reply->n_rows == 0)
         printf ("no portraits under %s yet: kejin score run scores a "
-                "year\n", reply->model);
+                "year\n",
+                reply->model);
     else {
-        printf ("%d under %s v%d\n", reply->year, reply->model,
-                reply->version);
+        printf ("%d under %s v%d\n", reply->year, reply->model, reply->version);
         cli_table_t *table = cli_table_new (*request.by ? request.by : "",
-                                            "AAA", "AA", "A", "B", "C",
-                                            "TOTAL", NULL);
+                                            "AAA", "AA", "A", "B", "C", "TOTAL",
+                                            NULL);
         for (size_t r = 0; r < reply->n_rows; r++)
             s_print_grades (*reply->rows [r]->key ? reply->rows [r]->key
                                                   : "all",
-                            reply->rows [r]->grades,
-                            reply->rows [r]->n_grades,
+                            reply->rows [r]->grades, reply->rows [r]->n_grades,
                             reply->rows [r]->total, table);
         cli_table_print (table, stdout);
         cli_table_destroy (&table);
@@ -693,10 +708,11 @@ s_compare_cmd (cli_t *cli, int argc, char **argv)
     request.model_a = (char *) cli_args_positional (args, 0);
     request.model_b = (char *) cli_args_positional (args, 1);
     Kj__ScoringCompareReply *reply = NULL;
-    int rc = s_year (args, &request.year) ? CLI_USAGE
-           : cli_call (cli, "scoring", "Compare", &request.base,
-                       &kj__scoring_compare_reply__descriptor,
-                       (ProtobufCMessage **) &reply, true);
+    int rc = s_year (args, &request.year)
+               ? CLI_USAGE
+               : cli_call (cli, "scoring", "Compare", &request.base,
+                           &kj__scoring_compare_reply__descriptor,
+                           (ProtobufCMessage **) &reply, true);
     cli_args_destroy (&args);
     if (rc)
         return rc;
@@ -720,9 +736,9 @@ s_compare_cmd (cli_t *cli, int argc, char **argv)
         cli_table_destroy (&table);
         char psi [32];
         printf ("scored under one model only: %" PRIu64 " and %" PRIu64
-                "\nPSI of the grade distributions: %s\n", reply->only_a,
-                reply->only_b, s_milli ((reply->grade_psi_e4 + 5) / 10, psi,
-                                        sizeof psi));
+                "\nPSI of the grade distributions: %s\n",
+                reply->only_a, reply->only_b,
+                s_milli ((reply->grade_psi_e4 + 5) / 10, psi, sizeof psi));
     }
     kj__scoring_compare_reply__free_unpacked (reply, NULL);
     return CLI_OK;
@@ -747,7 +763,9 @@ cli_score (cli_t *cli, int argc, char **argv)
         return s_dist_cmd (cli, argc, argv);
     if (streq (argv [1], "compare"))
         return s_compare_cmd (cli, argc, argv);
-    fprintf (stderr, "kejin: unknown score command '%s'\nTry 'kejin score "
-             "--help'.\n", argv [1]);
+    fprintf (stderr,
+             "kejin: unknown score command '%s'\nTry 'kejin score "
+             "--help'.\n",
+             argv [1]);
     return CLI_USAGE;
 }

@@ -65,11 +65,11 @@ cli_status (cli_t *cli, int argc, char **argv)
                 stats->endpoint, stats->pid, stats->city, up / 3600,
                 up / 60 % 60, up % 60);
         printf (_ ("pub      %s  (KEJIN_NODE_PUB: event subscribers connect "
-                   "here)\n"), *stats->pub_endpoint ? stats->pub_endpoint
-                                                    : _ ("(none)"));
+                   "here)\n"),
+                *stats->pub_endpoint ? stats->pub_endpoint : _ ("(none)"));
         printf (_ ("sub      %s  (KEJIN_NODE_SUB: kejin-events publishes "
-                   "here)\n"), *stats->sub_endpoint ? stats->sub_endpoint
-                                                    : _ ("(none)"));
+                   "here)\n"),
+                *stats->sub_endpoint ? stats->sub_endpoint : _ ("(none)"));
         printf (_ ("clients  %" PRIu64 " with requests pending; malformed "
                    "messages %" PRIu64 ", dropped %" PRIu64 "\n\n"),
                 stats->clients, stats->malformed, stats->dropped);

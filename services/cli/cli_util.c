@@ -72,7 +72,8 @@ cli_call (cli_t *cli, const char *service, const char *method,
         if (*status.field)
             fprintf (stderr, " (%s)", status.field);
         fprintf (stderr, ": %s\n", status.message);
-        if (code == KJ__CODE__DEADLINE_EXCEEDED || code == KJ__CODE__UNAVAILABLE)
+        if (code == KJ__CODE__DEADLINE_EXCEEDED
+            || code == KJ__CODE__UNAVAILABLE)
             fprintf (stderr,
                      _ ("%s: is the node up? `make status` shows it; "
                         "`make up` starts it. Broker: %s (--broker or "
@@ -127,7 +128,7 @@ cli_yuan (int64_t fen, char *buf, size_t size)
 
 struct _cli_table_t {
     int columns;
-    zlistx_t *rows;             //  each a char ** of `columns` cells
+    zlistx_t *rows;  //  each a char ** of `columns` cells
     char **headings;
 };
 

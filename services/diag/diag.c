@@ -22,14 +22,10 @@ s_echo (kj_call_t *call, const ProtobufCMessage *request,
     if (in->sleep_ms)
         zclock_sleep ((int) in->sleep_ms);
     if (in->fail)
-        return kj_call_fail (call, KJ__CODE__INTERNAL, NULL,
-                             "failed as asked");
-    out->data = in->data;       //  lives until the reply is packed
+        return kj_call_fail (call, KJ__CODE__INTERNAL, NULL, "failed as asked");
+    out->data = in->data;  //  lives until the reply is packed
     out->served_by = (char *) kj_call_instance (call);
     return 0;
 }
 
-const kj_method_t diag_methods [] = {
-    { "Echo", s_echo, 0 },
-    { NULL }
-};
+const kj_method_t diag_methods [] = { { "Echo", s_echo, 0 }, { NULL } };

@@ -7,15 +7,14 @@
 #include "diag.h"
 
 static const kj_serve_t s_services [] = {
-    { "diag", &kj__diag__descriptor, diag_methods },
-    { NULL }
+    { "diag", &kj__diag__descriptor, diag_methods }, { NULL }
 };
 
 static const kj_service_def_t s_def = {
     .name = "diag",
     .summary = "The Diag service: Echo, to check a node end to end through "
                "the broker.\nServes the MDP service \"diag\".",
-    .options = diag_options,          //  diag_options.c
+    .options = diag_options,  //  diag_options.c
     .services = s_services
 };
 

@@ -36,35 +36,38 @@ events_log_check (const Kj__AppendRequest *request, kj_status_t *status)
         const Kj__OutboxEvent *event = request->events [i];
         if (!event->event)
             return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
-                                  "events.event",
-                                  "event %zu has no envelope", i);
+                                  "events.event", "event %zu has no envelope",
+                                  i);
         const char *topic = event->event->topic;
         if (!topic || !*topic || *topic == '$'
-        ||  strlen (topic) > EVENTS_TOPIC_MAX)
+            || strlen (topic) > EVENTS_TOPIC_MAX)
             return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
                                   "events.event.topic",
                                   "event %zu: a topic is 1 to %d bytes and "
-                                  "does not start with '$'", i,
-                                  EVENTS_TOPIC_MAX);
+                                  "does not start with '$'",
+                                  i, EVENTS_TOPIC_MAX);
         if (!kj_utf8_valid (topic))
             return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
                                   "events.event.topic",
                                   "event %zu: the topic is not UTF-8 text "
-                                  "without control characters", i);
+                                  "without control characters",
+                                  i);
         if (event->txid > INT64_MAX || event->id > INT64_MAX)
             return kj_status_set (status, KJ__CODE__OUT_OF_RANGE,
                                   event->txid > INT64_MAX ? "events.txid"
                                                           : "events.id",
                                   "event %zu: a txid and an id are below "
-                                  "2^63", i);
+                                  "2^63",
+                                  i);
         events_cursor_t here = { event->txid, event->id };
         if (i > 0 && events_cursor_cmp (here, last) <= 0)
             return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
                                   "events.txid",
-                                  "event %zu: (txid, id) = (%" PRIu64 ", %"
-                                  PRIu64 ") does not increase; send outbox "
-                                  "rows in (txid, id) order", i, here.txid,
-                                  here.id);
+                                  "event %zu: (txid, id) = (%" PRIu64
+                                  ", %" PRIu64
+                                  ") does not increase; send outbox "
+                                  "rows in (txid, id) order",
+                                  i, here.txid, here.id);
         last = here;
     }
     return 0;
@@ -79,7 +82,7 @@ events_log_check_finished (const Kj__AppendRequest *request, size_t fresh,
                            uint64_t xmin, kj_status_t *status)
 {
     if (fresh >= request->n_events
-    ||  request->events [request->n_events - 1]->txid < xmin)
+        || request->events [request->n_events - 1]->txid < xmin)
         return 0;
     size_t index = fresh;
     while (request->events [index]->txid < xmin)
@@ -88,8 +91,8 @@ events_log_check_finished (const Kj__AppendRequest *request, size_t fresh,
                           "event %zu: txid %" PRIu64 " is not a finished "
                           "transaction of this PostgreSQL cluster (all "
                           "below %" PRIu64 " are); send only committed "
-                          "outbox rows", index,
-                          request->events [index]->txid, xmin);
+                          "outbox rows",
+                          index, request->events [index]->txid, xmin);
 }
 
 //  --------------------------------------------------------------------------
@@ -130,8 +133,7 @@ events_log_cut_by_bytes (uint64_t head, uint64_t tail, uint64_t bytes,
 }
 
 bool
-events_log_matches (const char *topic, char *const *prefixes,
-                    size_t n_prefixes)
+events_log_matches (const char *topic, char *const *prefixes, size_t n_prefixes)
 {
     if (n_prefixes == 0)
         return true;

@@ -21,7 +21,7 @@ typedef struct {
 } events_cursor_t;
 
 //  Longest producer name and topic accepted.
-#define EVENTS_NAME_MAX 128
+#define EVENTS_NAME_MAX  128
 #define EVENTS_TOPIC_MAX 256
 
 //  -1, 0, 1 as a is below, equal to, above b.

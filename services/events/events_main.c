@@ -47,8 +47,8 @@ s_init (kj_service_t *service, kj_db_t *db, kj_status_t *status)
         .lock_retry_ms = (int) kj_config_int (config, "events/lock_retry_ms"),
         .retention_s = seconds ? seconds : days * 86400,
         .retention_bytes = (uint64_t) bytes,
-        .retention_check_ms =
-            (int) kj_config_int (config, "events/retention_check_ms"),
+        .retention_check_ms = (int) kj_config_int (config,
+                                                   "events/retention_check_ms"),
         .retention_days = (uint32_t) days
     };
     events_server_t *server = events_server_new (&ec);
@@ -70,7 +70,7 @@ static const kj_service_def_t s_def = {
     .summary = "The event log: appends every service's events with a "
                "gapless offset,\npublishes them live through the broker, "
                "serves replay.",
-    .options = events_options,        //  events_options.c
+    .options = events_options,  //  events_options.c
     .services = s_services,
     .schema = "events",
     .migrations = events_migrations,

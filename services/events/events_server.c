@@ -24,15 +24,15 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
-#define REPLAY_DEFAULT   1000
-#define REPLAY_MAX       10000
-#define REPLAY_SCAN      1000000           //  offsets scanned per replay
-#define REPLAY_BYTES     (4 * 1024 * 1024) //  envelope bytes per reply
-#define PREFIXES_MAX     64
-#define RETAIN_CHUNK     50000
-#define RATE_WINDOW      60
+#define REPLAY_DEFAULT 1000
+#define REPLAY_MAX     10000
+#define REPLAY_SCAN    1000000            //  offsets scanned per replay
+#define REPLAY_BYTES   (4 * 1024 * 1024)  //  envelope bytes per reply
+#define PREFIXES_MAX   64
+#define RETAIN_CHUNK   50000
+#define RATE_WINDOW    60
 
-#define WRITERS          4                 //  events.writer workers
+#define WRITERS 4  //  events.writer workers
 
 //  An Append waiting for the group that will commit it: on the stack of
 //  its worker's thread, which waits on the writer's lock meanwhile.
@@ -40,34 +40,34 @@ typedef struct _s_pending_t {
     kj_call_t *call;
     const Kj__AppendRequest *request;
     Kj__AppendReply *reply;
-    events_batch_t batch;       //  its new rows (count 0: duplicates only)
-    bool done;                  //  answered (reply or status)
-    kj_status_t status;         //  code OK, or why it failed
+    events_batch_t batch;  //  its new rows (count 0: duplicates only)
+    bool done;             //  answered (reply or status)
+    kj_status_t status;    //  code OK, or why it failed
     struct _s_pending_t *next;
 } s_pending_t;
 
 struct _events_server_t {
-    events_config_t config;     //  copy; strings owned by the caller
+    events_config_t config;  //  copy; strings owned by the caller
     atomic_bool stop;
     pthread_t writer_thread;
     pthread_t ticker_thread;
     bool ticker_running;
 
-    pthread_mutex_t queue_lock; //  guards queue, and each entry's done
-    s_pending_t *queue;         //  Appends waiting for the next group
+    pthread_mutex_t queue_lock;  //  guards queue, and each entry's done
+    s_pending_t *queue;          //  Appends waiting for the next group
     s_pending_t *queue_tail;
 
-    pthread_mutex_t lock;       //  guards everything below
-    bool is_writer;             //  holds the writer lock now
-    bool step_down;             //  lost it: stop serving events.writer
+    pthread_mutex_t lock;            //  guards everything below
+    bool is_writer;                  //  holds the writer lock now
+    bool step_down;                  //  lost it: stop serving events.writer
     kj_worker_t *writers [WRITERS];  //  events.writer workers, while writer
-    kj_db_t *wdb;               //  the lock's connection, while writer
-    int lock_pid;               //  backend holding the lock
-    uint64_t head;              //  last offset appended
-    uint64_t published;         //  last offset published
-    int64_t published_at;       //  when we last published (mono us)
-    zhashx_t *cursors;          //  producer -> events_cursor_t
-    zsock_t *pub;               //  PUB to the broker's XSUB
+    kj_db_t *wdb;                    //  the lock's connection, while writer
+    int lock_pid;                    //  backend holding the lock
+    uint64_t head;                   //  last offset appended
+    uint64_t published;              //  last offset published
+    int64_t published_at;            //  when we last published (mono us)
+    zhashx_t *cursors;               //  producer -> events_cursor_t
+    zsock_t *pub;                    //  PUB to the broker's XSUB
 };
 
 //  --------------------------------------------------------------------------
@@ -114,8 +114,7 @@ s_publish_batch (events_server_t *self, const events_batch_t *batch)
         kj_put_u64 (offset, batch->first + i);
         s_send_frame (self->pub, topic, strlen (topic), true);
         s_send_frame (self->pub, offset, 8, true);
-        s_send_frame (self->pub, batch->envelopes [i], batch->sizes [i],
-                      false);
+        s_send_frame (self->pub, batch->envelopes [i], batch->sizes [i], false);
         size_t count = (size_t) zhashx_lookup (counts, topic);
         if (count == 0)
             zlistx_add_end (topics, (void *) topic);
@@ -124,8 +123,8 @@ s_publish_batch (events_server_t *self, const events_batch_t *batch)
     size_t n_counts = zlistx_size (topics);
     Kj__TopicCount *items = (Kj__TopicCount *) calloc (n_counts + 1,
                                                        sizeof (Kj__TopicCount));
-    Kj__TopicCount **pointers = (Kj__TopicCount **) calloc (
-        n_counts + 1, sizeof (Kj__TopicCount *));
+    Kj__TopicCount **pointers = (Kj__TopicCount **)
+        calloc (n_counts + 1, sizeof (Kj__TopicCount *));
     assert (items && pointers);
     size_t index = 0;
     for (char *topic = (char *) zlistx_first (topics); topic;
@@ -171,8 +170,8 @@ s_group_batch (events_server_t *self, s_pending_t *entry, zhashx_t *moved,
 {
     const Kj__AppendRequest *request = entry->request;
     events_cursor_t cursor = { 0, 0 };
-    events_cursor_t *known =
-        (events_cursor_t *) zhashx_lookup (moved, request->producer);
+    events_cursor_t *known = (events_cursor_t *)
+        zhashx_lookup (moved, request->producer);
     if (!known)
         known = (events_cursor_t *) zhashx_lookup (self->cursors,
                                                    request->producer);
@@ -181,17 +180,18 @@ s_group_batch (events_server_t *self, s_pending_t *entry, zhashx_t *moved,
     size_t fresh = events_log_fresh (request, cursor);
     size_t count = request->n_events - fresh;
     events_batch_t *batch = &entry->batch;
-    *batch = (events_batch_t) {
-        .producer = request->producer, .cursor = cursor, .first = *next,
-        .count = count, .appended_at_us = now_us
-    };
+    *batch = (events_batch_t){ .producer = request->producer,
+                               .cursor = cursor,
+                               .first = *next,
+                               .count = count,
+                               .appended_at_us = now_us };
     entry->reply->duplicates = (uint32_t) fresh;
     if (count == 0)
         return;
     kj_call_t *call = entry->call;
     batch->topics = (char **) kj_call_alloc (call, count * sizeof (char *));
-    batch->envelopes =
-        (uint8_t **) kj_call_alloc (call, count * sizeof (uint8_t *));
+    batch->envelopes = (uint8_t **) kj_call_alloc (call,
+                                                   count * sizeof (uint8_t *));
     batch->sizes = (size_t *) kj_call_alloc (call, count * sizeof (size_t));
     for (size_t i = 0; i < count; i++) {
         const Kj__OutboxEvent *event = request->events [fresh + i];
@@ -201,8 +201,8 @@ s_group_batch (events_server_t *self, s_pending_t *entry, zhashx_t *moved,
         envelope.producer = request->producer;
         batch->topics [i] = envelope.topic;
         batch->sizes [i] = kj__envelope__get_packed_size (&envelope);
-        batch->envelopes [i] =
-            (uint8_t *) kj_call_alloc (call, batch->sizes [i]);
+        batch->envelopes [i] = (uint8_t *) kj_call_alloc (call,
+                                                          batch->sizes [i]);
         kj__envelope__pack (&envelope, batch->envelopes [i]);
     }
     const Kj__OutboxEvent *last = request->events [request->n_events - 1];
@@ -226,8 +226,8 @@ s_commit_group (events_server_t *self, s_pending_t *group)
     size_t n = 0;
     for (s_pending_t *entry = group; entry; entry = entry->next)
         n++;
-    events_batch_t *batches =
-        (events_batch_t *) calloc (n, sizeof (events_batch_t));
+    events_batch_t *batches = (events_batch_t *)
+        calloc (n, sizeof (events_batch_t));
     s_pending_t **owners = (s_pending_t **) calloc (n, sizeof (s_pending_t *));
     assert (batches && owners);
     int rc = -1;
@@ -238,7 +238,7 @@ s_commit_group (events_server_t *self, s_pending_t *group)
         size_t count = 0;
         for (s_pending_t *entry = group; entry; entry = entry->next) {
             if (entry->status.code != KJ__CODE__OK)
-                continue;       //  refused in an earlier round
+                continue;  //  refused in an earlier round
             s_group_batch (self, entry, moved, &next, now_us);
             if (entry->batch.count) {
                 batches [count] = entry->batch;
@@ -261,26 +261,26 @@ s_commit_group (events_server_t *self, s_pending_t *group)
         s_pending_t *entry = owners [refused];
         size_t fresh = entry->reply->duplicates;
         if (events_log_check_finished (entry->request, fresh, xmin,
-                                       &entry->status) == 0)
+                                       &entry->status)
+            == 0)
             kj_status_set (&entry->status, KJ__CODE__OUT_OF_RANGE,
-                           "events.txid", "a txid is not a finished "
+                           "events.txid",
+                           "a txid is not a finished "
                            "transaction");
         kj_warn ("events.append_refused", "producer=%s reason=\"%s\"",
                  entry->request->producer, entry->status.message);
     }
     if (!self->is_writer || self->step_down)
         rc = -2;
-    else
-    if (rc == -2)
+    else if (rc == -2)
         s_step_down (self, "the lock's session ended");
-    else
-    if (rc == -1) {
+    else if (rc == -1) {
         //  The transaction is gone, and maybe the session with it: start
         //  again from what the database holds
         uint64_t head;
         if (PQbackendPID (kj_db_conn (self->wdb)) != self->lock_pid
-        ||  events_store_load (self->wdb, self->config.instance, &head,
-                               self->cursors))
+            || events_store_load (self->wdb, self->config.instance, &head,
+                                  self->cursors))
             s_step_down (self, "append failed and state could not reload");
         else
             self->head = head;
@@ -298,8 +298,8 @@ s_commit_group (events_server_t *self, s_pending_t *group)
         }
         events_batch_t *batch = &entry->batch;
         if (batch->count) {
-            events_cursor_t *known = (events_cursor_t *) zhashx_lookup (
-                self->cursors, batch->producer);
+            events_cursor_t *known = (events_cursor_t *)
+                zhashx_lookup (self->cursors, batch->producer);
             if (!known) {
                 known = (events_cursor_t *) zmalloc (sizeof *known);
                 zhashx_update (self->cursors, batch->producer, known);
@@ -335,7 +335,8 @@ s_append (kj_call_t *call, const ProtobufCMessage *input,
     if (events_log_check (request, &status))
         return kj_call_fail_status (call, &status);
 
-    s_pending_t mine = { .call = call, .request = request,
+    s_pending_t mine = { .call = call,
+                         .request = request,
                          .reply = (Kj__AppendReply *) output };
     kj_status_ok (&mine.status);
     pthread_mutex_lock (&self->queue_lock);
@@ -386,8 +387,8 @@ s_cursor (kj_call_t *call, const ProtobufCMessage *input,
                              "producer is empty");
     pthread_mutex_lock (&self->lock);
     bool writer = self->is_writer && !self->step_down;
-    events_cursor_t *cursor =
-        (events_cursor_t *) zhashx_lookup (self->cursors, request->producer);
+    events_cursor_t *cursor = (events_cursor_t *)
+        zhashx_lookup (self->cursors, request->producer);
     if (cursor) {
         reply->txid = cursor->txid;
         reply->id = cursor->id;
@@ -400,11 +401,9 @@ s_cursor (kj_call_t *call, const ProtobufCMessage *input,
     return 0;
 }
 
-static const kj_method_t s_writer_methods [] = {
-    { "Append", s_append, 0 },
-    { "Cursor", s_cursor, 0 },
-    { NULL }
-};
+static const kj_method_t s_writer_methods [] = { { "Append", s_append, 0 },
+                                                 { "Cursor", s_cursor, 0 },
+                                                 { NULL } };
 
 //  --------------------------------------------------------------------------
 //  Events.Replay, Info, Report, on the reader's own connection
@@ -421,11 +420,11 @@ s_replay (kj_call_t *call, const ProtobufCMessage *input,
                              PREFIXES_MAX);
     for (size_t i = 0; i < request->n_prefixes; i++)
         if (strlen (request->prefixes [i]) > EVENTS_TOPIC_MAX
-        ||  !kj_utf8_valid (request->prefixes [i]))
+            || !kj_utf8_valid (request->prefixes [i]))
             return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "prefixes",
                                  "prefix %zu is not a topic's start: UTF-8 "
-                                 "text of at most %d bytes", i,
-                                 EVENTS_TOPIC_MAX);
+                                 "text of at most %d bytes",
+                                 i, EVENTS_TOPIC_MAX);
     uint32_t max = request->max_events ? request->max_events : REPLAY_DEFAULT;
     if (max > REPLAY_MAX)
         max = REPLAY_MAX;
@@ -442,8 +441,8 @@ s_replay (kj_call_t *call, const ProtobufCMessage *input,
     if (request->from_offset && request->from_offset < replay.tail)
         return kj_call_fail (call, KJ__CODE__OUT_OF_RANGE, "from_offset",
                              "offset %" PRIu64 " is before retention: the "
-                             "log now starts at tail %" PRIu64 " (head %"
-                             PRIu64 "); replay from %" PRIu64 " and treat "
+                             "log now starts at tail %" PRIu64 " (head %" PRIu64
+                             "); replay from %" PRIu64 " and treat "
                              "the events before it as lost to you",
                              request->from_offset, replay.tail, replay.head,
                              replay.tail);
@@ -454,7 +453,7 @@ s_replay (kj_call_t *call, const ProtobufCMessage *input,
     //  encode it again took most of replay's time.
     ProtobufCMessageUnknownField *fields = (ProtobufCMessageUnknownField *)
         kj_call_alloc (call, (replay.n_events + 1)
-                             * sizeof (ProtobufCMessageUnknownField));
+                                 * sizeof (ProtobufCMessageUnknownField));
     for (size_t i = 0; i < replay.n_events; i++) {
         fields [i].tag = 1;
         fields [i].wire_type = PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED;
@@ -491,11 +490,10 @@ s_report (kj_call_t *call, const ProtobufCMessage *input,
 {
     const Kj__ReportRequest *request = (const Kj__ReportRequest *) input;
     if (!request->name || !*request->name
-    ||  strlen (request->name) > EVENTS_NAME_MAX)
+        || strlen (request->name) > EVENTS_NAME_MAX)
         return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "name",
                              "name is 1 to %d bytes", EVENTS_NAME_MAX);
-    if (events_store_report (kj_call_db (call), request->name,
-                             request->offset))
+    if (events_store_report (kj_call_db (call), request->name, request->offset))
         return kj_call_fail (call, KJ__CODE__UNAVAILABLE, NULL,
                              "the log's database is unavailable; retry");
     return 0;
@@ -506,13 +504,14 @@ static int
 s_offset_for_time (kj_call_t *call, const ProtobufCMessage *input,
                    ProtobufCMessage *output)
 {
-    const Kj__OffsetForTimeRequest *request =
-        (const Kj__OffsetForTimeRequest *) input;
+    const Kj__OffsetForTimeRequest *request = (const Kj__OffsetForTimeRequest *)
+        input;
     Kj__OffsetForTimeReply *reply = (Kj__OffsetForTimeReply *) output;
     if (request->time_us < 0)
         return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "time_us",
                              "time_us: %" PRId64 " is before 1970; give "
-                             "microseconds since the epoch", request->time_us);
+                             "microseconds since the epoch",
+                             request->time_us);
     if (events_store_offset_for_time (kj_call_db (call), request->time_us,
                                       &reply->offset, &reply->appended_at_us,
                                       &reply->head, &reply->tail))
@@ -543,12 +542,9 @@ s_schemas (kj_call_t *call, const ProtobufCMessage *input,
 }
 
 const kj_method_t events_reader_methods [] = {
-    { "Replay", s_replay, 0 },
-    { "Info", s_info, 0 },
-    { "Report", s_report, 0 },
-    { "OffsetForTime", s_offset_for_time, 0 },
-    { "Schemas", s_schemas, 0 },
-    { NULL }
+    { "Replay", s_replay, 0 },   { "Info", s_info, 0 },
+    { "Report", s_report, 0 },   { "OffsetForTime", s_offset_for_time, 0 },
+    { "Schemas", s_schemas, 0 }, { NULL }
 };
 
 //  --------------------------------------------------------------------------
@@ -557,8 +553,8 @@ const kj_method_t events_reader_methods [] = {
 static void
 s_sleep (events_server_t *self, int msecs)
 {
-    for (int slept = 0; slept < msecs && !atomic_load (&self->stop)
-                        && !kj_stopping ();
+    for (int slept = 0;
+         slept < msecs && !atomic_load (&self->stop) && !kj_stopping ();
          slept += 50)
         zclock_sleep (msecs - slept < 50 ? msecs - slept : 50);
 }
@@ -589,7 +585,7 @@ s_writer_thread (void *arg)
         }
         int pid = 0, taken = 0;
         while (!s_stopping (self)
-           &&  (taken = events_store_try_lock (db, &pid)) == 0) {
+               && (taken = events_store_try_lock (db, &pid)) == 0) {
             if (!said_standby)
                 kj_info ("events.standby", "instance=%s",
                          self->config.instance);
@@ -599,8 +595,9 @@ s_writer_thread (void *arg)
         uint64_t head = 0;
         pthread_mutex_lock (&self->lock);
         if (taken == 1 && !s_stopping (self)
-        &&  events_store_load (db, self->config.instance, &head,
-                               self->cursors) == 0) {
+            && events_store_load (db, self->config.instance, &head,
+                                  self->cursors)
+                   == 0) {
             kj_worker_config_t wc = {
                 .endpoint = self->config.broker,
                 .service = "events.writer",
@@ -616,13 +613,13 @@ s_writer_thread (void *arg)
             self->lock_pid = pid;
             self->head = head;
             self->published = head;
-            self->published_at = 0;     //  a marker at once: here is the head
+            self->published_at = 0;  //  a marker at once: here is the head
             self->is_writer = true;
             self->step_down = false;
             said_standby = false;
-            kj_info ("events.writer", "instance=%s head=%" PRIu64
-                     " producers=%zu", self->config.instance, head,
-                     zhashx_size (self->cursors));
+            kj_info ("events.writer",
+                     "instance=%s head=%" PRIu64 " producers=%zu",
+                     self->config.instance, head, zhashx_size (self->cursors));
             pthread_mutex_unlock (&self->lock);
 
             //  WRITERS workers, so that Appends can meet in one group;
@@ -658,7 +655,7 @@ static void *
 s_ticker_thread (void *arg)
 {
     events_server_t *self = (events_server_t *) arg;
-    kj_db_t *db = NULL;             //  for retention and the rate
+    kj_db_t *db = NULL;  //  for retention and the rate
     int64_t health_at = 0, retain_at = 0, rate_at = 0;
     uint64_t samples [RATE_WINDOW];
     int64_t sampled_at = 0;
@@ -669,9 +666,10 @@ s_ticker_thread (void *arg)
         pthread_mutex_lock (&self->lock);
         bool writer = self->is_writer && !self->step_down;
         if (writer
-        &&  now - self->published_at >= (int64_t) self->config.tick_ms * 1000)
-            s_publish_marker (self, self->published + 1, self->published,
-                              NULL, 0);
+            && now - self->published_at
+                   >= (int64_t) self->config.tick_ms * 1000)
+            s_publish_marker (self, self->published + 1, self->published, NULL,
+                              0);
         if (writer && now >= health_at) {
             //  A session that dropped took the lock with it; kj_db would
             //  reconnect quietly, so compare the backend
@@ -700,16 +698,19 @@ s_ticker_thread (void *arg)
             retain_at = now + (int64_t) self->config.retention_check_ms * 1000;
             if (!db)
                 db = kj_db_new (self->config.dsn, "events", 0);
-            if (db && (self->config.retention_s > 0
-                       || self->config.retention_bytes > 0)) {
+            if (db
+                && (self->config.retention_s > 0
+                    || self->config.retention_bytes > 0)) {
                 uint64_t tail;
-                int64_t removed = events_store_retain (
-                    db, self->config.retention_s, self->config.retention_bytes,
-                    RETAIN_CHUNK, &tail);
+                int64_t removed =
+                    events_store_retain (db, self->config.retention_s,
+                                         self->config.retention_bytes,
+                                         RETAIN_CHUNK, &tail);
                 if (removed > 0) {
-                    kj_info ("events.retained", "removed=%" PRId64 " tail=%"
-                             PRIu64, removed, tail);
-                    retain_at = now;    //  more may be due: go on at once
+                    kj_info ("events.retained",
+                             "removed=%" PRId64 " tail=%" PRIu64, removed,
+                             tail);
+                    retain_at = now;  //  more may be due: go on at once
                 }
             }
         }
@@ -736,8 +737,8 @@ s_cursor_destroy (void **item_p)
 events_server_t *
 events_server_new (const events_config_t *config)
 {
-    events_server_t *self =
-        (events_server_t *) zmalloc (sizeof (events_server_t));
+    events_server_t *self = (events_server_t *) zmalloc (
+        sizeof (events_server_t));
     self->config = *config;
     atomic_init (&self->stop, false);
     if (self->config.tick_ms < 10)
@@ -766,12 +767,10 @@ events_server_new (const events_config_t *config)
         free (self);
         return NULL;
     }
-    int rc = pthread_create (&self->ticker_thread, NULL, s_ticker_thread,
-                             self);
+    int rc = pthread_create (&self->ticker_thread, NULL, s_ticker_thread, self);
     self->ticker_running = rc == 0;
     if (rc == 0)
-        rc = pthread_create (&self->writer_thread, NULL, s_writer_thread,
-                             self);
+        rc = pthread_create (&self->writer_thread, NULL, s_writer_thread, self);
     if (rc) {
         kj_error ("events.thread_failed", "reason=\"%s\"", strerror (rc));
         atomic_store (&self->stop, true);
@@ -783,8 +782,8 @@ events_server_new (const events_config_t *config)
         free (self);
         return NULL;
     }
-    kj_info ("events.started", "instance=%s publish=%s",
-             self->config.instance, config->publish_endpoint);
+    kj_info ("events.started", "instance=%s publish=%s", self->config.instance,
+             config->publish_endpoint);
     return self;
 }
 

@@ -21,17 +21,17 @@
 extern const kj_option_t events_options [];
 
 typedef struct {
-    const char *broker;          //  broker ROUTER endpoint (MDP)
-    const char *publish_endpoint;//  broker XSUB endpoint for live events
-    const char *dsn;             //  PostgreSQL
-    const char *instance;        //  name in logs and in Info.writer
-    int pub_hwm;                 //  messages queued to the broker at most
-    int tick_ms;                 //  idle marker interval
-    int lock_retry_ms;           //  stand-by's interval between tries
-    int64_t retention_s;         //  drop events older than this (0: never)
-    uint64_t retention_bytes;    //  keep the log below this (0: no limit)
-    int retention_check_ms;      //  how often retention runs
-    uint32_t retention_days;     //  as configured, for Info
+    const char *broker;            //  broker ROUTER endpoint (MDP)
+    const char *publish_endpoint;  //  broker XSUB endpoint for live events
+    const char *dsn;               //  PostgreSQL
+    const char *instance;          //  name in logs and in Info.writer
+    int pub_hwm;                   //  messages queued to the broker at most
+    int tick_ms;                   //  idle marker interval
+    int lock_retry_ms;             //  stand-by's interval between tries
+    int64_t retention_s;           //  drop events older than this (0: never)
+    uint64_t retention_bytes;      //  keep the log below this (0: no limit)
+    int retention_check_ms;        //  how often retention runs
+    uint32_t retention_days;       //  as configured, for Info
 } events_config_t;
 
 typedef struct _events_server_t events_server_t;

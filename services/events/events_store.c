@@ -9,7 +9,7 @@
 //  as classid 19274 (0x4b4a, "KJ"), objid 1.
 
 //  Microseconds from the Unix epoch to PostgreSQL's (2000-01-01)
-#define PG_EPOCH_US INT64_C(946684800000000)
+#define PG_EPOCH_US INT64_C (946684800000000)
 
 //  --------------------------------------------------------------------------
 //  A statement with binary results on the raw connection. After a lost
@@ -31,7 +31,7 @@ s_exec_binary (kj_db_t *db, const char *sql, int nparams,
                  conn ? PQerrorMessage (conn) : "no connection");
         PQclear (res);
         if (attempt == 0 && !kj_db_in_tx (db)
-        &&  (!conn || PQstatus (conn) == CONNECTION_BAD)) {
+            && (!conn || PQstatus (conn) == CONNECTION_BAD)) {
             PGresult *ping = kj_db_exec (db, "SELECT 1", 0, NULL);
             if (!ping)
                 return NULL;
@@ -55,7 +55,8 @@ static uint64_t
 s_text_u64 (const PGresult *res, int row, int col)
 {
     return PQgetisnull (res, row, col)
-         ? 0 : strtoull (PQgetvalue (res, row, col), NULL, 10);
+             ? 0
+             : strtoull (PQgetvalue (res, row, col), NULL, 10);
 }
 
 //  --------------------------------------------------------------------------
@@ -65,8 +66,8 @@ int
 events_store_try_lock (kj_db_t *db, int *pid_p)
 {
     const char *params [] = { "19274", "1" };
-    PGresult *res = kj_db_exec (db,
-        "SELECT pg_try_advisory_lock ($1::int, $2::int), pg_backend_pid ()",
+    PGresult *res = kj_db_exec (
+        db, "SELECT pg_try_advisory_lock ($1::int, $2::int), pg_backend_pid ()",
         2, params);
     if (!res)
         return -1;
@@ -80,9 +81,11 @@ int
 events_store_load (kj_db_t *db, const char *instance, uint64_t *head_p,
                    zhashx_t *cursors)
 {
-    PGresult *res = kj_db_exec (db,
+    PGresult *res = kj_db_exec (
+        db,
         "SELECT greatest (m.head, coalesce ((SELECT max (off) FROM log), 0)) "
-        "FROM meta m", 0, NULL);
+        "FROM meta m",
+        0, NULL);
     if (!res)
         return -1;
     *head_p = s_text_u64 (res, 0, 0);
@@ -93,8 +96,8 @@ events_store_load (kj_db_t *db, const char *instance, uint64_t *head_p,
         return -1;
     zhashx_purge (cursors);
     for (int row = 0; row < PQntuples (res); row++) {
-        events_cursor_t *cursor =
-            (events_cursor_t *) zmalloc (sizeof (events_cursor_t));
+        events_cursor_t *cursor = (events_cursor_t *) zmalloc (
+            sizeof (events_cursor_t));
         cursor->txid = s_text_u64 (res, row, 1);
         cursor->id = s_text_u64 (res, row, 2);
         zhashx_update (cursors, PQgetvalue (res, row, 0), cursor);
@@ -112,8 +115,7 @@ events_store_load (kj_db_t *db, const char *instance, uint64_t *head_p,
 static void
 s_put16 (zchunk_t *chunk, int16_t value)
 {
-    uint8_t bytes [2] = { (uint8_t) ((uint16_t) value >> 8),
-                          (uint8_t) value };
+    uint8_t bytes [2] = { (uint8_t) ((uint16_t) value >> 8), (uint8_t) value };
     zchunk_extend (chunk, bytes, 2);
 }
 
@@ -147,9 +149,9 @@ s_put_bytes (zchunk_t *chunk, const void *data, size_t size)
 static int
 s_copy_batches (PGconn *conn, const events_batch_t *batches, size_t n)
 {
-    PGresult *res = PQexec (conn,
-        "COPY log (off, topic, producer, envelope, appended_at) "
-        "FROM STDIN (FORMAT binary)");
+    PGresult *res =
+        PQexec (conn, "COPY log (off, topic, producer, envelope, appended_at) "
+                      "FROM STDIN (FORMAT binary)");
     bool ready = PQresultStatus (res) == PGRES_COPY_IN;
     PQclear (res);
     if (!ready)
@@ -172,7 +174,8 @@ s_copy_batches (PGconn *conn, const events_batch_t *batches, size_t n)
             s_put_int8 (chunk, appended_at);
             if (zchunk_size (chunk) >= 200 * 1024) {
                 if (PQputCopyData (conn, (const char *) zchunk_data (chunk),
-                                   (int) zchunk_size (chunk)) != 1)
+                                   (int) zchunk_size (chunk))
+                    != 1)
                     rc = -1;
                 zchunk_set (chunk, NULL, 0);
             }
@@ -180,8 +183,9 @@ s_copy_batches (PGconn *conn, const events_batch_t *batches, size_t n)
     }
     s_put16 (chunk, -1);
     if (rc == 0
-    &&  PQputCopyData (conn, (const char *) zchunk_data (chunk),
-                       (int) zchunk_size (chunk)) != 1)
+        && PQputCopyData (conn, (const char *) zchunk_data (chunk),
+                          (int) zchunk_size (chunk))
+               != 1)
         rc = -1;
     zchunk_destroy (&chunk);
     if (PQputCopyEnd (conn, rc ? "append failed" : NULL) != 1)
@@ -210,7 +214,8 @@ s_move_cursor (kj_db_t *db, const events_batch_t *batch, uint64_t *xmin_p)
     snprintf (txid, sizeof txid, "%" PRIu64, batch->cursor.txid);
     snprintf (id, sizeof id, "%" PRIu64, batch->cursor.id);
     const char *params [] = { batch->producer, txid, id };
-    PGresult *res = kj_db_exec (db,
+    PGresult *res = kj_db_exec (
+        db,
         "WITH horizon AS (SELECT pg_snapshot_xmin (pg_current_snapshot ())"
         "::text::bigint AS xmin), "
         "moved AS (INSERT INTO producers (producer, txid, id) "
@@ -262,13 +267,15 @@ events_store_append (kj_db_t *db, int lock_pid, const events_batch_t *batches,
         rc = moved == 1 ? 0 : -1;
     }
     if (rc
-    ||  kj_db_run (db,
-            "UPDATE meta SET head = $1, bytes = bytes + $2, "
-            "head_at = now ()", 2, meta) != 1
-    ||  kj_db_commit (db)) {
-        kj_warn ("events.append_failed", "batches=%zu first=%" PRIu64
-                 " head=%s reason=\"%s\"", n, batches [0].first, head,
-                 kj_db_error (db));
+        || kj_db_run (db,
+                      "UPDATE meta SET head = $1, bytes = bytes + $2, "
+                      "head_at = now ()",
+                      2, meta)
+               != 1
+        || kj_db_commit (db)) {
+        kj_warn ("events.append_failed",
+                 "batches=%zu first=%" PRIu64 " head=%s reason=\"%s\"", n,
+                 batches [0].first, head, kj_db_error (db));
         kj_db_rollback (db);
         return -1;
     }
@@ -307,10 +314,10 @@ s_array_literal (char **items, size_t count)
 }
 
 int
-events_store_replay (kj_db_t *db, uint64_t from, uint64_t to,
-                     char **prefixes, size_t n_prefixes, uint32_t max_events,
-                     uint64_t scan, size_t max_bytes,
-                     ProtobufCAllocator *allocator, events_replay_t *out)
+events_store_replay (kj_db_t *db, uint64_t from, uint64_t to, char **prefixes,
+                     size_t n_prefixes, uint32_t max_events, uint64_t scan,
+                     size_t max_bytes, ProtobufCAllocator *allocator,
+                     events_replay_t *out)
 {
     memset (out, 0, sizeof *out);
     char from_text [24], to_text [24], scan_text [24], max_text [24];
@@ -325,7 +332,8 @@ events_store_replay (kj_db_t *db, uint64_t from, uint64_t to,
     //  the log holds exactly the offsets up to meta.head. The meta row is
     //  the one whose offset is NULL. Plain bounds on off, so that the
     //  primary key's range scan is the plan whatever the statistics say.
-    PGresult *res = s_exec_binary (db,
+    PGresult *res = s_exec_binary (
+        db,
         "SELECT head, tail, NULL::bigint AS off, NULL::bytea AS envelope "
         "FROM meta "
         "UNION ALL (SELECT NULL, NULL, off, envelope FROM log "
@@ -355,7 +363,7 @@ events_store_replay (kj_db_t *db, uint64_t from, uint64_t to,
     if (from && from < out->tail) {
         PQclear (res);
         out->next_offset = from;
-        return 0;               //  the caller says OUT_OF_RANGE
+        return 0;  //  the caller says OUT_OF_RANGE
     }
     //  How many rows fit, then one block for all their bytes
     size_t bytes = 0, count = 0;
@@ -373,17 +381,18 @@ events_store_replay (kj_db_t *db, uint64_t from, uint64_t to,
         count++;
     }
     void *data = allocator->allocator_data;
-    out->envelopes = (uint8_t **) allocator->alloc (data, (count + 1)
-                                                    * sizeof (uint8_t *));
-    out->sizes = (size_t *) allocator->alloc (data, (count + 1)
-                                              * sizeof (size_t));
+    out->envelopes = (uint8_t **) allocator->alloc (data,
+                                                    (count + 1)
+                                                        * sizeof (uint8_t *));
+    out->sizes = (size_t *) allocator->alloc (data,
+                                              (count + 1) * sizeof (size_t));
     uint8_t *block = (uint8_t *) allocator->alloc (data, bytes + 1);
     for (int row = 0; row < rows && out->n_events < count; row++) {
         if (row == meta_row)
             continue;
         size_t size = (size_t) PQgetlength (res, row, 3);
         size_t prefix = 0;
-        for (size_t value = size; ; value >>= 7) {
+        for (size_t value = size;; value >>= 7) {
             block [prefix++] = (uint8_t) ((value & 0x7f)
                                           | (value > 0x7f ? 0x80 : 0));
             if (value <= 0x7f)
@@ -412,7 +421,8 @@ int
 events_store_info (kj_db_t *db, Kj__EventsInfo *info,
                    ProtobufCAllocator *allocator)
 {
-    PGresult *res = kj_db_exec (db,
+    PGresult *res = kj_db_exec (
+        db,
         "SELECT head, tail, bytes, rate_per_s, writer, coalesce (floor "
         "(extract (epoch FROM head_at) * 1000000)::bigint, 0) FROM meta",
         0, NULL);
@@ -430,18 +440,22 @@ events_store_info (kj_db_t *db, Kj__EventsInfo *info,
     info->head_at_us = (int64_t) s_text_u64 (res, 0, 5);
     PQclear (res);
 
-    res = kj_db_exec (db,
+    res = kj_db_exec (
+        db,
         "SELECT name, off, floor (extract (epoch FROM seen_at) * 1000000)"
-        "::bigint FROM subscribers ORDER BY name LIMIT 1000", 0, NULL);
+        "::bigint FROM subscribers ORDER BY name LIMIT 1000",
+        0, NULL);
     if (!res)
         return -1;
     int rows = PQntuples (res);
-    info->subscribers = (Kj__SubscriberStats **) allocator->alloc (
-        allocator->allocator_data,
-        (size_t) (rows ? rows : 1) * sizeof (Kj__SubscriberStats *));
+    info->subscribers = (Kj__SubscriberStats **) allocator
+                            ->alloc (allocator->allocator_data,
+                                     (size_t) (rows ? rows : 1)
+                                         * sizeof (Kj__SubscriberStats *));
     for (int row = 0; row < rows; row++) {
-        Kj__SubscriberStats *stats = (Kj__SubscriberStats *) allocator->alloc (
-            allocator->allocator_data, sizeof (Kj__SubscriberStats));
+        Kj__SubscriberStats *stats = (Kj__SubscriberStats *) allocator
+                                         ->alloc (allocator->allocator_data,
+                                                  sizeof (Kj__SubscriberStats));
         kj__subscriber_stats__init (stats);
         const char *name = PQgetvalue (res, row, 0);
         stats->name = (char *) allocator->alloc (allocator->allocator_data,
@@ -462,17 +476,22 @@ events_store_report (kj_db_t *db, const char *name, uint64_t offset)
     snprintf (off, sizeof off, "%" PRIu64, offset);
     const char *params [] = { name, off };
     return kj_db_run (db,
-        "INSERT INTO subscribers (name, off, seen_at) VALUES ($1, $2, now ()) "
-        "ON CONFLICT (name) DO UPDATE SET off = excluded.off, "
-        "seen_at = excluded.seen_at", 2, params) == 1 ? 0 : -1;
+                      "INSERT INTO subscribers (name, off, seen_at) VALUES "
+                      "($1, $2, now ()) "
+                      "ON CONFLICT (name) DO UPDATE SET off = excluded.off, "
+                      "seen_at = excluded.seen_at",
+                      2, params)
+                == 1
+             ? 0
+             : -1;
 }
 
 int64_t
 events_store_retain (kj_db_t *db, int64_t max_age_s, uint64_t max_bytes,
                      uint64_t max_chunk, uint64_t *tail_p)
 {
-    PGresult *res = kj_db_exec (db, "SELECT head, tail, bytes FROM meta",
-                                0, NULL);
+    PGresult *res = kj_db_exec (db, "SELECT head, tail, bytes FROM meta", 0,
+                                NULL);
     if (!res)
         return -1;
     uint64_t head = s_text_u64 (res, 0, 0);
@@ -491,7 +510,8 @@ events_store_retain (kj_db_t *db, int64_t max_age_s, uint64_t max_bytes,
         snprintf (chunk_text, sizeof chunk_text, "%" PRIu64, max_chunk);
         snprintf (age_text, sizeof age_text, "%" PRId64, max_age_s);
         const char *params [] = { tail_text, chunk_text, age_text };
-        res = kj_db_exec (db,
+        res = kj_db_exec (
+            db,
             "SELECT coalesce (max (off), 0) FROM (SELECT off, appended_at "
             "FROM log WHERE off >= $1 ORDER BY off LIMIT $2) AS c "
             "WHERE appended_at < now () - make_interval (secs => $3)",
@@ -509,12 +529,14 @@ events_store_retain (kj_db_t *db, int64_t max_age_s, uint64_t max_bytes,
     char cut_text [24];
     snprintf (cut_text, sizeof cut_text, "%" PRIu64, cut);
     const char *params [] = { cut_text };
-    res = kj_db_exec (db,
+    res = kj_db_exec (
+        db,
         "WITH gone AS (DELETE FROM log WHERE off <= $1 "
         "  RETURNING octet_length (envelope) AS size) "
         "UPDATE meta SET tail = greatest (tail, $1::bigint + 1), "
         "bytes = bytes - (SELECT coalesce (sum (size), 0) FROM gone) "
-        "RETURNING tail, (SELECT count (*) FROM gone)", 1, params);
+        "RETURNING tail, (SELECT count (*) FROM gone)",
+        1, params);
     if (!res)
         return -1;
     *tail_p = s_text_u64 (res, 0, 0);
@@ -530,7 +552,8 @@ events_store_set_rate (kj_db_t *db, uint64_t rate_per_s)
     snprintf (rate, sizeof rate, "%" PRIu64, rate_per_s);
     const char *params [] = { rate };
     return kj_db_run (db, "UPDATE meta SET rate_per_s = $1", 1, params) == 1
-         ? 0 : -1;
+             ? 0
+             : -1;
 }
 
 //  --------------------------------------------------------------------------
@@ -543,9 +566,11 @@ s_appended_at (kj_db_t *db, uint64_t off)
     char off_text [24];
     snprintf (off_text, sizeof off_text, "%" PRIu64, off);
     const char *params [] = { off_text };
-    PGresult *res = kj_db_exec (db,
+    PGresult *res = kj_db_exec (
+        db,
         "SELECT (extract (epoch FROM appended_at) * 1000000)::bigint "
-        "FROM log WHERE off = $1", 1, params);
+        "FROM log WHERE off = $1",
+        1, params);
     if (!res)
         return -1;
     int64_t at = PQntuples (res) ? atoll (PQgetvalue (res, 0, 0)) : 0;
@@ -554,9 +579,9 @@ s_appended_at (kj_db_t *db, uint64_t off)
 }
 
 int
-events_store_offset_for_time (kj_db_t *db, int64_t time_us,
-                              uint64_t *offset_p, int64_t *at_us_p,
-                              uint64_t *head_p, uint64_t *tail_p)
+events_store_offset_for_time (kj_db_t *db, int64_t time_us, uint64_t *offset_p,
+                              int64_t *at_us_p, uint64_t *head_p,
+                              uint64_t *tail_p)
 {
     PGresult *res = kj_db_exec (db, "SELECT head, tail FROM meta", 0, NULL);
     if (!res)

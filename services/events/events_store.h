@@ -60,9 +60,9 @@ int
 //  holds, preceded by its length as a protobuf varint (the body of a
 //  length-delimited field; memory from the allocator).
 typedef struct {
-    uint64_t head;              //  last offset (0 when empty)
-    uint64_t tail;              //  first offset held
-    uint64_t next_offset;       //  scanned up to here
+    uint64_t head;         //  last offset (0 when empty)
+    uint64_t tail;         //  first offset held
+    uint64_t next_offset;  //  scanned up to here
     uint8_t **envelopes;
     size_t *sizes;
     size_t n_events;

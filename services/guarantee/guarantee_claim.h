@@ -20,24 +20,24 @@
 
 //  What limits a payment: every term equal to the result binds
 enum {
-    GUARANTEE_BIND_RATE = 1,        //  rate x 代偿
-    GUARANTEE_BIND_PER_CLAIM = 2,   //  the per-claim cap
-    GUARANTEE_BIND_GUARANTOR = 4,   //  the guarantor's yearly cap left
-    GUARANTEE_BIND_BUDGET = 8       //  the provincial budget left
+    GUARANTEE_BIND_RATE = 1,       //  rate x 代偿
+    GUARANTEE_BIND_PER_CLAIM = 2,  //  the per-claim cap
+    GUARANTEE_BIND_GUARANTOR = 4,  //  the guarantor's yearly cap left
+    GUARANTEE_BIND_BUDGET = 8      //  the provincial budget left
 };
 
 typedef struct {
-    int64_t daichang_fen;           //  the guarantor's 代偿 to the bank
-    int64_t rate_bp;                //  compensation rate, 0..4000
-    int64_t per_claim_cap_fen;      //  cap on one claim
-    int64_t guarantor_cap_left_fen; //  the guarantor's yearly cap left
-    int64_t budget_left_fen;        //  the yearly provincial budget left
+    int64_t daichang_fen;            //  the guarantor's 代偿 to the bank
+    int64_t rate_bp;                 //  compensation rate, 0..4000
+    int64_t per_claim_cap_fen;       //  cap on one claim
+    int64_t guarantor_cap_left_fen;  //  the guarantor's yearly cap left
+    int64_t budget_left_fen;         //  the yearly provincial budget left
 } guarantee_comp_t;
 
 typedef struct {
-    int64_t daichang_fen;           //  the 代偿 the compensation was for
-    int64_t comp_paid_fen;          //  compensation the province paid
-    int64_t net_recovery_fen;       //  recovered, after recovery costs
+    int64_t daichang_fen;      //  the 代偿 the compensation was for
+    int64_t comp_paid_fen;     //  compensation the province paid
+    int64_t net_recovery_fen;  //  recovered, after recovery costs
 } guarantee_recovery_t;
 
 //  0 if the terms can be computed, else -1 with status naming the field

@@ -19,7 +19,8 @@ const kj_option_t guarantee_options [] = {
       KJ_TEXT_MAX (63) },
     { "guarantee/role", "",
       "database role created with db/admin_dsn (default: the user db/dsn "
-      "names, else kejin_guarantee)", KJ_TEXT_MAX (63) },
+      "names, else kejin_guarantee)",
+      KJ_TEXT_MAX (63) },
     { "guarantee/workers", "2",
       "worker threads serving the MDP service \"guarantee\"", KJ_INT (0, 64) },
     { "guarantee/relay", "true",

@@ -200,8 +200,8 @@ s_check_guarantee (const Kj__GuaranteeAddRequest *in, kj_status_t *status)
         || (*in->agreement_id
             && kj_check_id (in->agreement_id, "agreement_id", status))
         || kj_check_text (in->enterprise, "enterprise", 64, true, status)
-        || kj_check_text (in->product_category, "product_category", 50,
-                                true, status)
+        || kj_check_text (in->product_category, "product_category", 50, true,
+                          status)
         || kj_check_date (in->loan_date, "loan_date", &date, status))
         return -1;
     if (in->amount_fen <= 0 || in->amount_fen > GUARANTEE_BALANCE_CAP_FEN)

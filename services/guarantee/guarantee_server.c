@@ -17,7 +17,7 @@ guarantee_server_caller (kj_call_t *call)
         && *header->caller->identity) {
         kj_status_t status;
         if (kj_check_text (header->caller->identity, "caller", 128, true,
-                                 &status)
+                           &status)
             == 0)
             return header->caller->identity;
         kj_call_fail_status (call, &status);

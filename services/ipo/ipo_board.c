@@ -26,70 +26,95 @@
 #define M INT64_C (100000000)
 
 //  A criterion "figure >= min", "figure > 0", and a ratio in basis points
-#define AT_LEAST(figure, min) { IPO_FIG_##figure, (min), IPO_FIG_NONE }
-#define POSITIVE(figure) { IPO_FIG_##figure, 1, IPO_FIG_NONE }
-#define RATIO(figure, per, bp) { IPO_FIG_##figure, (bp), IPO_FIG_##per }
+#define AT_LEAST(figure, min)                                                  \
+    {                                                                          \
+        IPO_FIG_##figure, (min), IPO_FIG_NONE                                  \
+    }
+#define POSITIVE(figure)                                                       \
+    {                                                                          \
+        IPO_FIG_##figure, 1, IPO_FIG_NONE                                      \
+    }
+#define RATIO(figure, per, bp)                                                 \
+    {                                                                          \
+        IPO_FIG_##figure, (bp), IPO_FIG_##per                                  \
+    }
 
 static const ipo_standard_t s_standards_2024 [] = {
     //  STAR (科创板), rules as amended 2024-04-30. Standard 5 rests on
     //  approvals and trial phases, not figures, and is not listed.
-    { IPO_BOARD_STAR, 1, { AT_LEAST (MARKET_CAP, 1000 * M) },
+    { IPO_BOARD_STAR,
+      1,
+      { AT_LEAST (MARKET_CAP, 1000 * M) },
       { { POSITIVE (NP_T1), POSITIVE (NP_T0), AT_LEAST (NP_T1_T0, 50 * M) },
         { POSITIVE (NP_T0), AT_LEAST (REV_T0, 100 * M) } } },
-    { IPO_BOARD_STAR, 2, { AT_LEAST (MARKET_CAP, 1500 * M),
-                           AT_LEAST (REV_T0, 200 * M),
-                           RATIO (RD_T2_T0, REV_T2_T0, 1500) } },
-    { IPO_BOARD_STAR, 3, { AT_LEAST (MARKET_CAP, 2000 * M),
-                           AT_LEAST (REV_T0, 300 * M),
-                           AT_LEAST (OCF_T2_T0, 100 * M) } },
-    { IPO_BOARD_STAR, 4, { AT_LEAST (MARKET_CAP, 3000 * M),
-                           AT_LEAST (REV_T0, 300 * M) } },
+    { IPO_BOARD_STAR,
+      2,
+      { AT_LEAST (MARKET_CAP, 1500 * M), AT_LEAST (REV_T0, 200 * M),
+        RATIO (RD_T2_T0, REV_T2_T0, 1500) } },
+    { IPO_BOARD_STAR,
+      3,
+      { AT_LEAST (MARKET_CAP, 2000 * M), AT_LEAST (REV_T0, 300 * M),
+        AT_LEAST (OCF_T2_T0, 100 * M) } },
+    { IPO_BOARD_STAR,
+      4,
+      { AT_LEAST (MARKET_CAP, 3000 * M), AT_LEAST (REV_T0, 300 * M) } },
     //  ChiNext (创业板), after the 2024-04-12 revision. Net profit of t0 at
     //  least ¥60m implies it is positive.
-    { IPO_BOARD_CHINEXT, 1, { POSITIVE (NP_T1),
-                              AT_LEAST (NP_T1_T0, 100 * M),
-                              AT_LEAST (NP_T0, 60 * M) } },
-    { IPO_BOARD_CHINEXT, 2, { AT_LEAST (MARKET_CAP, 1500 * M),
-                              POSITIVE (NP_T0),
-                              AT_LEAST (REV_T0, 400 * M) } },
-    { IPO_BOARD_CHINEXT, 3, { AT_LEAST (MARKET_CAP, 5000 * M),
-                              AT_LEAST (REV_T0, 300 * M) } },
+    { IPO_BOARD_CHINEXT,
+      1,
+      { POSITIVE (NP_T1), AT_LEAST (NP_T1_T0, 100 * M),
+        AT_LEAST (NP_T0, 60 * M) } },
+    { IPO_BOARD_CHINEXT,
+      2,
+      { AT_LEAST (MARKET_CAP, 1500 * M), POSITIVE (NP_T0),
+        AT_LEAST (REV_T0, 400 * M) } },
+    { IPO_BOARD_CHINEXT,
+      3,
+      { AT_LEAST (MARKET_CAP, 5000 * M), AT_LEAST (REV_T0, 300 * M) } },
     //  Main board (SSE/SZSE), after the 2024 revision
-    { IPO_BOARD_MAIN, 1, { POSITIVE (NP_T2), POSITIVE (NP_T1),
-                           AT_LEAST (NP_T0, 100 * M),
-                           AT_LEAST (NP_T2_T0, 200 * M) },
+    { IPO_BOARD_MAIN,
+      1,
+      { POSITIVE (NP_T2), POSITIVE (NP_T1), AT_LEAST (NP_T0, 100 * M),
+        AT_LEAST (NP_T2_T0, 200 * M) },
       { { AT_LEAST (OCF_T2_T0, 200 * M) },
         { AT_LEAST (REV_T2_T0, 1500 * M) } } },
-    { IPO_BOARD_MAIN, 2, { AT_LEAST (MARKET_CAP, 5000 * M),
-                           POSITIVE (NP_T0),
-                           AT_LEAST (REV_T0, 600 * M),
-                           AT_LEAST (OCF_T2_T0, 250 * M) } },
-    { IPO_BOARD_MAIN, 3, { AT_LEAST (MARKET_CAP, 10000 * M),
-                           POSITIVE (NP_T0),
-                           AT_LEAST (REV_T0, 1000 * M) } },
+    { IPO_BOARD_MAIN,
+      2,
+      { AT_LEAST (MARKET_CAP, 5000 * M), POSITIVE (NP_T0),
+        AT_LEAST (REV_T0, 600 * M), AT_LEAST (OCF_T2_T0, 250 * M) } },
+    { IPO_BOARD_MAIN,
+      3,
+      { AT_LEAST (MARKET_CAP, 10000 * M), POSITIVE (NP_T0),
+        AT_LEAST (REV_T0, 1000 * M) } },
     //  Beijing Stock Exchange (北交所), after the NEEQ prerequisite
-    { IPO_BOARD_BSE, 1, { AT_LEAST (MARKET_CAP, 200 * M) },
+    { IPO_BOARD_BSE,
+      1,
+      { AT_LEAST (MARKET_CAP, 200 * M) },
       { { AT_LEAST (NP_T1, 15 * M), AT_LEAST (NP_T0, 15 * M),
           AT_LEAST (ROE_T1_T0, 2 * 800) },
         { AT_LEAST (NP_T0, 25 * M), AT_LEAST (ROE_T0, 800) } } },
-    { IPO_BOARD_BSE, 2, { AT_LEAST (MARKET_CAP, 400 * M),
-                          AT_LEAST (REV_T1_T0, 2 * 100 * M),
-                          AT_LEAST (REV_GROWTH_T0, 3000),
-                          POSITIVE (OCF_T0) } },
-    { IPO_BOARD_BSE, 3, { AT_LEAST (MARKET_CAP, 800 * M),
-                          AT_LEAST (REV_T0, 200 * M),
-                          RATIO (RD_T1_T0, REV_T1_T0, 800) } },
-    { IPO_BOARD_BSE, 4, { AT_LEAST (MARKET_CAP, 1500 * M),
-                          AT_LEAST (RD_T1_T0, 50 * M) } },
+    { IPO_BOARD_BSE,
+      2,
+      { AT_LEAST (MARKET_CAP, 400 * M), AT_LEAST (REV_T1_T0, 2 * 100 * M),
+        AT_LEAST (REV_GROWTH_T0, 3000), POSITIVE (OCF_T0) } },
+    { IPO_BOARD_BSE,
+      3,
+      { AT_LEAST (MARKET_CAP, 800 * M), AT_LEAST (REV_T0, 200 * M),
+        RATIO (RD_T1_T0, REV_T1_T0, 800) } },
+    { IPO_BOARD_BSE,
+      4,
+      { AT_LEAST (MARKET_CAP, 1500 * M), AT_LEAST (RD_T1_T0, 50 * M) } },
     //  NEEQ innovation tier (分层管理办法, 2023 revision, from memory).
     //  Standards 3 and 4 read placements, a 60-day average market value
     //  and market makers, which the firm's figures do not hold.
-    { IPO_BOARD_NEEQ, 1, { AT_LEAST (NP_T1, 10 * M), AT_LEAST (NP_T0, 10 * M),
-                           AT_LEAST (ROE_T1_T0, 2 * 600),
-                           AT_LEAST (SHARE_CAPITAL, 20 * M) } },
-    { IPO_BOARD_NEEQ, 2, { AT_LEAST (REV_T1_T0, 2 * 80 * M),
-                           AT_LEAST (REV_GROWTH_T0, 3000),
-                           AT_LEAST (SHARE_CAPITAL, 20 * M) } },
+    { IPO_BOARD_NEEQ,
+      1,
+      { AT_LEAST (NP_T1, 10 * M), AT_LEAST (NP_T0, 10 * M),
+        AT_LEAST (ROE_T1_T0, 2 * 600), AT_LEAST (SHARE_CAPITAL, 20 * M) } },
+    { IPO_BOARD_NEEQ,
+      2,
+      { AT_LEAST (REV_T1_T0, 2 * 80 * M), AT_LEAST (REV_GROWTH_T0, 3000),
+        AT_LEAST (SHARE_CAPITAL, 20 * M) } },
     //  Regional 专精特新 board of the Liaoning Equity Exchange: no rules
     //  published; admission by either flag
     { IPO_BOARD_REGIONAL, 1, { AT_LEAST (SPECIALIZED, 1) } },
@@ -97,7 +122,8 @@ static const ipo_standard_t s_standards_2024 [] = {
 };
 
 static const ipo_board_rules_t s_rules [] = {
-    { "2024", "2024-04-30",
+    { "2024",
+      "2024-04-30",
       { [IPO_BOARD_BSE] = { AT_LEAST (NEEQ_TIER, IPO_NEEQ_INNOVATION),
                             AT_LEAST (NEEQ_MONTHS, 12) } },
       sizeof s_standards_2024 / sizeof s_standards_2024 [0],
@@ -105,12 +131,13 @@ static const ipo_board_rules_t s_rules [] = {
 };
 #define RULES (sizeof s_rules / sizeof s_rules [0])
 
-static const char *const s_tier_names [] = {
-    "NONE", "BASIC", "INNOVATION", NULL
-};
+static const char *const s_tier_names [] = { "NONE", "BASIC", "INNOVATION",
+                                             NULL };
 
-#define FIELD(name, member, min, max, names, csv) \
-    { name, offsetof (ipo_board_input_t, member), min, max, names, csv }
+#define FIELD(name, member, min, max, names, csv)                              \
+    {                                                                          \
+        name, offsetof (ipo_board_input_t, member), min, max, names, csv       \
+    }
 
 const ipo_board_field_t ipo_board_fields [] = {
     FIELD ("market_cap_fen", market_cap_fen, 0, IPO_MONEY_MAX, NULL, true),
@@ -133,8 +160,7 @@ const ipo_board_field_t ipo_board_fields [] = {
     FIELD ("roe_t1_bp", roe_bp [1], -10000000, 10000000, NULL, true),
     FIELD ("roe_t0_bp", roe_bp [0], -10000000, 10000000, NULL, true),
     //  Revenue cannot fall by more than all of it
-    FIELD ("rev_growth_t0_bp", rev_growth_t0_bp, -10000, 10000000, NULL,
-           true),
+    FIELD ("rev_growth_t0_bp", rev_growth_t0_bp, -10000, 10000000, NULL, true),
     FIELD ("neeq_tier", neeq_tier, 0, 2, s_tier_names, true),
     FIELD ("neeq_listed_months", neeq_listed_months, 0, 1200, NULL, true),
     FIELD ("share_capital_fen", share_capital_fen, 0, IPO_MONEY_MAX, NULL,
@@ -177,7 +203,6 @@ static const char *const s_board_prefixes [IPO_BOARD_COUNT] = {
     "STAR", "ChiNext", "Main", "BSE", "NEEQ", "Regional"
 };
 
-
 //  --------------------------------------------------------------------------
 //  The standards of a version; see the header.
 
@@ -206,9 +231,9 @@ ipo_board_field_check (const ipo_board_field_t *field, int64_t value,
                               "%s: %" PRId64 " is not a known value",
                               field->name, value);
     return kj_status_set (status, KJ__CODE__OUT_OF_RANGE, field->name,
-                          "%s: %" PRId64 " is out of range; expected %"
-                          PRId64 " to %" PRId64, field->name, value,
-                          field->min, field->max);
+                          "%s: %" PRId64 " is out of range; expected %" PRId64
+                          " to %" PRId64,
+                          field->name, value, field->min, field->max);
 }
 
 //  --------------------------------------------------------------------------
@@ -221,8 +246,9 @@ ipo_board_input_check (const ipo_board_input_t *input, kj_status_t *status)
     assert (status);
     for (const ipo_board_field_t *field = ipo_board_fields; field->name;
          field++)
-        if (ipo_board_field_check (field, *(const int64_t *)
-                                   ((const char *) input + field->offset),
+        if (ipo_board_field_check (field,
+                                   *(const int64_t *) ((const char *) input
+                                                       + field->offset),
                                    status))
             return -1;
     kj_status_ok (status);
@@ -236,32 +262,51 @@ static int64_t
 s_figure (const ipo_board_input_t *in, ipo_figure_t figure)
 {
     switch (figure) {
-        case IPO_FIG_MARKET_CAP: return in->market_cap_fen;
-        case IPO_FIG_NP_T0: return in->np_fen [0];
-        case IPO_FIG_NP_T1: return in->np_fen [1];
-        case IPO_FIG_NP_T2: return in->np_fen [2];
-        case IPO_FIG_NP_T1_T0: return in->np_fen [1] + in->np_fen [0];
+        case IPO_FIG_MARKET_CAP:
+            return in->market_cap_fen;
+        case IPO_FIG_NP_T0:
+            return in->np_fen [0];
+        case IPO_FIG_NP_T1:
+            return in->np_fen [1];
+        case IPO_FIG_NP_T2:
+            return in->np_fen [2];
+        case IPO_FIG_NP_T1_T0:
+            return in->np_fen [1] + in->np_fen [0];
         case IPO_FIG_NP_T2_T0:
             return in->np_fen [2] + in->np_fen [1] + in->np_fen [0];
-        case IPO_FIG_REV_T0: return in->rev_fen [0];
-        case IPO_FIG_REV_T1_T0: return in->rev_fen [1] + in->rev_fen [0];
+        case IPO_FIG_REV_T0:
+            return in->rev_fen [0];
+        case IPO_FIG_REV_T1_T0:
+            return in->rev_fen [1] + in->rev_fen [0];
         case IPO_FIG_REV_T2_T0:
             return in->rev_fen [2] + in->rev_fen [1] + in->rev_fen [0];
-        case IPO_FIG_RD_T1_T0: return in->rd_fen [1] + in->rd_fen [0];
+        case IPO_FIG_RD_T1_T0:
+            return in->rd_fen [1] + in->rd_fen [0];
         case IPO_FIG_RD_T2_T0:
             return in->rd_fen [2] + in->rd_fen [1] + in->rd_fen [0];
-        case IPO_FIG_OCF_T0: return in->ocf_fen [0];
+        case IPO_FIG_OCF_T0:
+            return in->ocf_fen [0];
         case IPO_FIG_OCF_T2_T0:
             return in->ocf_fen [2] + in->ocf_fen [1] + in->ocf_fen [0];
-        case IPO_FIG_ROE_T0: return in->roe_bp [0];
-        case IPO_FIG_ROE_T1_T0: return in->roe_bp [1] + in->roe_bp [0];
-        case IPO_FIG_REV_GROWTH_T0: return in->rev_growth_t0_bp;
-        case IPO_FIG_NEEQ_TIER: return in->neeq_tier;
-        case IPO_FIG_NEEQ_MONTHS: return in->neeq_listed_months;
-        case IPO_FIG_SHARE_CAPITAL: return in->share_capital_fen;
-        case IPO_FIG_SPECIALIZED: return in->specialized;
-        case IPO_FIG_INNOVATIVE_SME: return in->innovative_sme;
-        default: assert (false); return 0;
+        case IPO_FIG_ROE_T0:
+            return in->roe_bp [0];
+        case IPO_FIG_ROE_T1_T0:
+            return in->roe_bp [1] + in->roe_bp [0];
+        case IPO_FIG_REV_GROWTH_T0:
+            return in->rev_growth_t0_bp;
+        case IPO_FIG_NEEQ_TIER:
+            return in->neeq_tier;
+        case IPO_FIG_NEEQ_MONTHS:
+            return in->neeq_listed_months;
+        case IPO_FIG_SHARE_CAPITAL:
+            return in->share_capital_fen;
+        case IPO_FIG_SPECIALIZED:
+            return in->specialized;
+        case IPO_FIG_INNOVATIVE_SME:
+            return in->innovative_sme;
+        default:
+            assert (false);
+            return 0;
     }
 }
 
@@ -278,8 +323,7 @@ s_tally (const ipo_board_input_t *input, const ipo_criterion_t *list,
          ipo_board_outcome_t *outcome)
 {
     for (const ipo_criterion_t *c = list;
-         c < list + IPO_BOARD_MAX_CRITERIA && c->figure != IPO_FIG_NONE;
-         c++) {
+         c < list + IPO_BOARD_MAX_CRITERIA && c->figure != IPO_FIG_NONE; c++) {
         int64_t have = s_figure (input, c->figure);
         int64_t need = c->min;
         bool met;
@@ -380,8 +424,8 @@ ipo_board_fit (const ipo_board_rules_t *rules, const ipo_board_input_t *input,
         ipo_board_outcome_t *outcome = &fit->outcome [fit->count];
         s_evaluate (rules, standard, input, outcome);
         if (!outcome->met
-        &&  (fit->nearest < 0
-             || s_nearer (outcome, &fit->outcome [fit->nearest])))
+            && (fit->nearest < 0
+                || s_nearer (outcome, &fit->outcome [fit->nearest])))
             fit->nearest = (int) fit->count;
         fit->count++;
     }
@@ -392,8 +436,7 @@ ipo_board_fit (const ipo_board_rules_t *rules, const ipo_board_input_t *input,
 //  Names; see the header.
 
 const char *
-ipo_board_standard_name (const ipo_standard_t *standard, char *buf,
-                         size_t size)
+ipo_board_standard_name (const ipo_standard_t *standard, char *buf, size_t size)
 {
     snprintf (buf, size, "%s-%d", s_board_prefixes [standard->board],
               standard->number);
@@ -405,8 +448,7 @@ ipo_board_standard_name (const ipo_standard_t *standard, char *buf,
 const char *
 ipo_board_code (ipo_board_id_t board)
 {
-    return board >= 0 && board < IPO_BOARD_COUNT ? s_board_codes [board]
-                                                 : "?";
+    return board >= 0 && board < IPO_BOARD_COUNT ? s_board_codes [board] : "?";
 }
 
 //  --------------------------------------------------------------------------
@@ -426,7 +468,8 @@ const char *
 ipo_board_figure_name (ipo_figure_t figure)
 {
     return figure > IPO_FIG_NONE && figure < IPO_FIG_COUNT
-         ? s_figure_names [figure] : "?";
+             ? s_figure_names [figure]
+             : "?";
 }
 
 //  --------------------------------------------------------------------------
@@ -443,6 +486,5 @@ ipo_board_figure_categorical (ipo_figure_t figure)
 const char *
 ipo_board_neeq_tier_name (int64_t tier)
 {
-    return tier >= 0 && tier <= IPO_NEEQ_INNOVATION ? s_tier_names [tier]
-                                                    : "?";
+    return tier >= 0 && tier <= IPO_NEEQ_INNOVATION ? s_tier_names [tier] : "?";
 }

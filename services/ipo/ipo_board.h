@@ -21,23 +21,22 @@
 
 //  The boards, in the order standards are listed and reported.
 typedef enum {
-    IPO_BOARD_STAR = 0,             //  科创板
-    IPO_BOARD_CHINEXT,              //  创业板
-    IPO_BOARD_MAIN,                 //  主板 (SSE/SZSE)
-    IPO_BOARD_BSE,                  //  北交所
-    IPO_BOARD_NEEQ,                 //  新三板 (innovation tier standards)
-    IPO_BOARD_REGIONAL,             //  辽宁股权交易中心 专精特新板
+    IPO_BOARD_STAR = 0,  //  科创板
+    IPO_BOARD_CHINEXT,   //  创业板
+    IPO_BOARD_MAIN,      //  主板 (SSE/SZSE)
+    IPO_BOARD_BSE,       //  北交所
+    IPO_BOARD_NEEQ,      //  新三板 (innovation tier standards)
+    IPO_BOARD_REGIONAL,  //  辽宁股权交易中心 专精特新板
     IPO_BOARD_COUNT
 } ipo_board_id_t;
 
 //  A set of boards, for what ipo_board_fit reads.
 #define IPO_BOARD_BIT(board) (1u << (board))
-#define IPO_BOARD_ALL ((1u << IPO_BOARD_COUNT) - 1)
+#define IPO_BOARD_ALL        ((1u << IPO_BOARD_COUNT) - 1)
 //  The four exchanges' boards, which `kejin ipo fit` reports.
-#define IPO_BOARD_EXCHANGES (IPO_BOARD_BIT (IPO_BOARD_STAR)    \
-                           | IPO_BOARD_BIT (IPO_BOARD_CHINEXT) \
-                           | IPO_BOARD_BIT (IPO_BOARD_MAIN)    \
-                           | IPO_BOARD_BIT (IPO_BOARD_BSE))
+#define IPO_BOARD_EXCHANGES                                                    \
+    (IPO_BOARD_BIT (IPO_BOARD_STAR) | IPO_BOARD_BIT (IPO_BOARD_CHINEXT)        \
+     | IPO_BOARD_BIT (IPO_BOARD_MAIN) | IPO_BOARD_BIT (IPO_BOARD_BSE))
 
 //  NEEQ tiers, as neeq_tier holds them.
 typedef enum {
@@ -55,28 +54,28 @@ typedef enum {
 //  year, 1 the year before (t1), 2 the one before that (t2). Net profit
 //  is already the lower of before and after non-recurring items.
 typedef struct {
-    int64_t market_cap_fen;         //  expected market capitalisation
-    int64_t np_fen [3];             //  net profit
-    int64_t rev_fen [3];            //  revenue
-    int64_t rd_fen [3];             //  R&D expense
-    int64_t ocf_fen [3];            //  net operating cash flow
-    int64_t roe_bp [2];             //  weighted ROE, t0 and t1
-    int64_t rev_growth_t0_bp;       //  revenue growth of t0 over t1
-    int64_t neeq_tier;              //  ipo_neeq_tier_t
-    int64_t neeq_listed_months;     //  months listed on the NEEQ in total
-    int64_t share_capital_fen;      //  share capital; 0 if not known
-    int64_t specialized;            //  1: holds the 专精特新 flag
-    int64_t innovative_sme;         //  1: holds the 创新型中小企业 flag
+    int64_t market_cap_fen;      //  expected market capitalisation
+    int64_t np_fen [3];          //  net profit
+    int64_t rev_fen [3];         //  revenue
+    int64_t rd_fen [3];          //  R&D expense
+    int64_t ocf_fen [3];         //  net operating cash flow
+    int64_t roe_bp [2];          //  weighted ROE, t0 and t1
+    int64_t rev_growth_t0_bp;    //  revenue growth of t0 over t1
+    int64_t neeq_tier;           //  ipo_neeq_tier_t
+    int64_t neeq_listed_months;  //  months listed on the NEEQ in total
+    int64_t share_capital_fen;   //  share capital; 0 if not known
+    int64_t specialized;         //  1: holds the 专精特新 flag
+    int64_t innovative_sme;      //  1: holds the 创新型中小企业 flag
 } ipo_board_input_t;
 
 //  One field of the input: its name (the CSV column of `kejin ipo fit`
 //  where there is one), where it lives, and the values it may take.
 typedef struct {
-    const char *name;               //  "np_t0_fen"
-    size_t offset;                  //  in ipo_board_input_t, of an int64_t
-    int64_t min, max;               //  inclusive
-    const char *const *names;       //  enum values by number, or NULL
-    bool in_csv;                    //  a column of `kejin ipo fit`
+    const char *name;          //  "np_t0_fen"
+    size_t offset;             //  in ipo_board_input_t, of an int64_t
+    int64_t min, max;          //  inclusive
+    const char *const *names;  //  enum values by number, or NULL
+    bool in_csv;               //  a column of `kejin ipo fit`
 } ipo_board_field_t;
 
 //  Every field of the input; the CSV columns in their header order first.
@@ -85,18 +84,28 @@ extern const ipo_board_field_t ipo_board_fields [];
 
 //  The figures that criteria read: input fields and sums over years.
 typedef enum {
-    IPO_FIG_NONE = 0,               //  ends a list of criteria
+    IPO_FIG_NONE = 0,  //  ends a list of criteria
     IPO_FIG_MARKET_CAP,
-    IPO_FIG_NP_T0, IPO_FIG_NP_T1, IPO_FIG_NP_T2,
-    IPO_FIG_NP_T1_T0, IPO_FIG_NP_T2_T0,
-    IPO_FIG_REV_T0, IPO_FIG_REV_T1_T0, IPO_FIG_REV_T2_T0,
-    IPO_FIG_RD_T1_T0, IPO_FIG_RD_T2_T0,
-    IPO_FIG_OCF_T0, IPO_FIG_OCF_T2_T0,
-    IPO_FIG_ROE_T0, IPO_FIG_ROE_T1_T0,
+    IPO_FIG_NP_T0,
+    IPO_FIG_NP_T1,
+    IPO_FIG_NP_T2,
+    IPO_FIG_NP_T1_T0,
+    IPO_FIG_NP_T2_T0,
+    IPO_FIG_REV_T0,
+    IPO_FIG_REV_T1_T0,
+    IPO_FIG_REV_T2_T0,
+    IPO_FIG_RD_T1_T0,
+    IPO_FIG_RD_T2_T0,
+    IPO_FIG_OCF_T0,
+    IPO_FIG_OCF_T2_T0,
+    IPO_FIG_ROE_T0,
+    IPO_FIG_ROE_T1_T0,
     IPO_FIG_REV_GROWTH_T0,
-    IPO_FIG_NEEQ_TIER, IPO_FIG_NEEQ_MONTHS,
+    IPO_FIG_NEEQ_TIER,
+    IPO_FIG_NEEQ_MONTHS,
     IPO_FIG_SHARE_CAPITAL,
-    IPO_FIG_SPECIALIZED, IPO_FIG_INNOVATIVE_SME,
+    IPO_FIG_SPECIALIZED,
+    IPO_FIG_INNOVATIVE_SME,
     IPO_FIG_COUNT
 } ipo_figure_t;
 
@@ -105,11 +114,11 @@ typedef enum {
 typedef struct {
     ipo_figure_t figure;
     int64_t min;
-    ipo_figure_t per;               //  IPO_FIG_NONE: not a ratio
+    ipo_figure_t per;  //  IPO_FIG_NONE: not a ratio
 } ipo_criterion_t;
 
-#define IPO_BOARD_MAX_CRITERIA 6    //  per list, with its IPO_FIG_NONE end
-#define IPO_BOARD_MAX_BRANCHES 2
+#define IPO_BOARD_MAX_CRITERIA  6  //  per list, with its IPO_FIG_NONE end
+#define IPO_BOARD_MAX_BRANCHES  2
 #define IPO_BOARD_MAX_STANDARDS 24
 //  Most criteria one outcome can miss: prerequisite, common and a branch.
 #define IPO_BOARD_MAX_SHORTS (3 * IPO_BOARD_MAX_CRITERIA)
@@ -118,20 +127,20 @@ typedef struct {
 //  every criterion of at least one of them.
 typedef struct {
     ipo_board_id_t board;
-    int number;                     //  1.. within its board
+    int number;  //  1.. within its board
     ipo_criterion_t all [IPO_BOARD_MAX_CRITERIA];
     ipo_criterion_t any [IPO_BOARD_MAX_BRANCHES][IPO_BOARD_MAX_CRITERIA];
 } ipo_standard_t;
 
 //  A version of the standards of every board.
 typedef struct {
-    const char *version;            //  "2024"
-    const char *effective;          //  "2024-04-30": from when it applies
+    const char *version;    //  "2024"
+    const char *effective;  //  "2024-04-30": from when it applies
     //  Criteria every standard of a board needs first (the BSE's NEEQ
     //  prerequisite), by board
     ipo_criterion_t prerequisite [IPO_BOARD_COUNT][IPO_BOARD_MAX_CRITERIA];
     size_t count;
-    const ipo_standard_t *standards;    //  in board order, then number
+    const ipo_standard_t *standards;  //  in board order, then number
 } ipo_board_rules_t;
 
 //  What a firm lacks on one criterion: it has `have`, needs `need`.
@@ -145,8 +154,8 @@ typedef struct {
 typedef struct {
     const ipo_standard_t *standard;
     bool met;
-    int unmet;                      //  criteria missed
-    int64_t gap_bp;                 //  sum of their relative shortfalls
+    int unmet;       //  criteria missed
+    int64_t gap_bp;  //  sum of their relative shortfalls
     size_t shorts;
     ipo_board_short_t short_of [IPO_BOARD_MAX_SHORTS];
 } ipo_board_outcome_t;
@@ -179,8 +188,7 @@ int
 //  status OUT_OF_RANGE naming the field.
 
 int
-    ipo_board_input_check (const ipo_board_input_t *input,
-                           kj_status_t *status);
+    ipo_board_input_check (const ipo_board_input_t *input, kj_status_t *status);
 
 //  --------------------------------------------------------------------------
 //  How input stands against every standard of the boards in the set

@@ -22,16 +22,19 @@
 #include "ipo_subsidy.h"
 
 //  ¥1m and ¥0.5m in fen
-#define M INT64_C (100000000)
+#define M      INT64_C (100000000)
 #define HALF_M INT64_C (50000000)
 
 static const ipo_subsidy_table_t s_tables [] = {
-    { "2023", "2023-04-14",
+    { "2023",
+      "2023-04-14",
       { [IPO_BOARD_MAIN] = { 1 * M, 3 * M, 6 * M, 0 },
         [IPO_BOARD_CHINEXT] = { 1 * M, 3 * M, 6 * M, 0 },
         [IPO_BOARD_STAR] = { 1 * M, 3 * M, 6 * M, 5 * M },
         [IPO_BOARD_BSE] = { 0, 2 * M, 2 * M, 4 * M } },
-      3 * HALF_M, 100, 5 * M },
+      3 * HALF_M,
+      100,
+      5 * M },
 };
 #define TABLES (sizeof s_tables / sizeof s_tables [0])
 
@@ -68,7 +71,6 @@ static const char *const s_rule_texts [] = {
     [IPO_RULE_EQUITY_NOT_LISTED] = "equity raised before NEEQ listing",
     [IPO_RULE_EQUITY_OFF_NEEQ] = "equity raised off the NEEQ",
 };
-
 
 //  --------------------------------------------------------------------------
 //  The amounts of a version; see the header.
@@ -114,11 +116,16 @@ static int
 s_stage (int event)
 {
     switch (event) {
-        case IPO_EVENT_SHAREHOLDING_REFORMED: return IPO_STAGE_REFORM;
-        case IPO_EVENT_TUTORING_FILED: return IPO_STAGE_TUTORING;
-        case IPO_EVENT_APPLICATION_ACCEPTED: return IPO_STAGE_APPLICATION;
-        case IPO_EVENT_REGISTERED: return IPO_STAGE_REGISTRATION;
-        default: return -1;
+        case IPO_EVENT_SHAREHOLDING_REFORMED:
+            return IPO_STAGE_REFORM;
+        case IPO_EVENT_TUTORING_FILED:
+            return IPO_STAGE_TUTORING;
+        case IPO_EVENT_APPLICATION_ACCEPTED:
+            return IPO_STAGE_APPLICATION;
+        case IPO_EVENT_REGISTERED:
+            return IPO_STAGE_REGISTRATION;
+        default:
+            return -1;
     }
 }
 
@@ -130,7 +137,7 @@ s_check (const ipo_subsidy_firm_t *firm, const ipo_subsidy_event_t *event,
          kj_status_t *status)
 {
     if (event->board < 0 || event->board >= IPO_BOARD_COUNT
-    ||  event->board == IPO_BOARD_REGIONAL)
+        || event->board == IPO_BOARD_REGIONAL)
         return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "board",
                               "board: expected one of MAIN, CHINEXT, STAR, "
                               "BSE, NEEQ");
@@ -148,21 +155,24 @@ s_check (const ipo_subsidy_firm_t *firm, const ipo_subsidy_event_t *event,
     bool equity = event->event == IPO_EVENT_EQUITY_RAISED;
     if (equity && !event->has_amount)
         return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
-                              "amount_raised_fen", "amount_raised_fen: "
+                              "amount_raised_fen",
+                              "amount_raised_fen: "
                               "required for EQUITY_RAISED");
     if (!equity && event->has_amount)
         return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
-                              "amount_raised_fen", "amount_raised_fen: "
+                              "amount_raised_fen",
+                              "amount_raised_fen: "
                               "only for EQUITY_RAISED; leave it empty for "
-                              "%s", ipo_subsidy_event_name (event->event));
+                              "%s",
+                              ipo_subsidy_event_name (event->event));
     if (equity
-    &&  (event->amount_raised_fen < 1
-         || event->amount_raised_fen > IPO_MONEY_MAX))
+        && (event->amount_raised_fen < 1
+            || event->amount_raised_fen > IPO_MONEY_MAX))
         return kj_status_set (status, KJ__CODE__OUT_OF_RANGE,
-                              "amount_raised_fen", "amount_raised_fen: %"
-                              PRId64 " is out of range; expected 1 to %"
-                              PRId64, event->amount_raised_fen,
-                              IPO_MONEY_MAX);
+                              "amount_raised_fen",
+                              "amount_raised_fen: %" PRId64
+                              " is out of range; expected 1 to %" PRId64,
+                              event->amount_raised_fen, IPO_MONEY_MAX);
     return 0;
 }
 
@@ -232,20 +242,17 @@ s_listing (const ipo_subsidy_table_t *table, ipo_subsidy_firm_t *firm,
         firm->stages |= 1u << stage;
         if (stage != IPO_STAGE_REGISTRATION)
             decision->rule = IPO_RULE_SWITCHED;
-        else
-        if (firm->topped_up)
+        else if (firm->topped_up)
             decision->rule = IPO_RULE_TOP_UP_PAID;
         else {
             firm->topped_up = true;
             int64_t total = ipo_subsidy_board_total (table, event->board);
             int64_t due = total - firm->board_paid_fen;
             decision->payment_fen = due > 0 ? due : 0;
-            decision->rule = due > 0 ? IPO_RULE_TOP_UP
-                                     : IPO_RULE_TOP_UP_NONE;
+            decision->rule = due > 0 ? IPO_RULE_TOP_UP : IPO_RULE_TOP_UP_NONE;
         }
     }
-    else
-    if (firm->stages & (1u << stage))
+    else if (firm->stages & (1u << stage))
         decision->rule = IPO_RULE_STAGE_PAID;
     else {
         firm->stages |= 1u << stage;
@@ -273,10 +280,9 @@ ipo_subsidy_apply (const ipo_subsidy_table_t *table, ipo_subsidy_firm_t *firm,
     if (s_check (firm, event, status))
         return -1;
     if (event->event == IPO_EVENT_EQUITY_RAISED
-    ||  (event->event == IPO_EVENT_LISTED && event->board == IPO_BOARD_NEEQ))
+        || (event->event == IPO_EVENT_LISTED && event->board == IPO_BOARD_NEEQ))
         s_neeq (table, firm, event, decision);
-    else
-    if (event->board == IPO_BOARD_NEEQ)
+    else if (event->board == IPO_BOARD_NEEQ)
         decision->rule = IPO_RULE_NO_SUBSIDY;
     else
         s_listing (table, firm, event, decision);
@@ -335,7 +341,7 @@ ipo_subsidy_date_parse (const char *text, int32_t *date)
     int day = (text [8] - '0') * 10 + (text [9] - '0');
     if (year < 2000 || year > 2099 || month < 1 || month > 12 || day < 1)
         return -1;
-    bool leap = year % 4 == 0;          //  true for every year 2000..2099
+    bool leap = year % 4 == 0;  //  true for every year 2000..2099
     if (day > days [month - 1] + (month == 2 && leap))
         return -1;
     *date = year * 10000 + month * 100 + day;
@@ -348,5 +354,6 @@ const char *
 ipo_subsidy_rule_text (ipo_subsidy_rule_t rule)
 {
     return rule >= IPO_RULE_NO_SUBSIDY && rule <= IPO_RULE_EQUITY_OFF_NEEQ
-         ? s_rule_texts [rule] : "?";
+             ? s_rule_texts [rule]
+             : "?";
 }

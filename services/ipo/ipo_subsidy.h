@@ -42,70 +42,70 @@ typedef enum {
 
 //  The stages that carry a subsidy.
 typedef enum {
-    IPO_STAGE_REFORM = 0,           //  完成股改
-    IPO_STAGE_TUTORING,             //  辅导备案
-    IPO_STAGE_APPLICATION,          //  正式申报 (受理)
-    IPO_STAGE_REGISTRATION,         //  完成注册
+    IPO_STAGE_REFORM = 0,    //  完成股改
+    IPO_STAGE_TUTORING,      //  辅导备案
+    IPO_STAGE_APPLICATION,   //  正式申报 (受理)
+    IPO_STAGE_REGISTRATION,  //  完成注册
     IPO_STAGE_COUNT
 } ipo_stage_t;
 
 //  A version of the amounts, in fen.
 typedef struct {
-    const char *version;            //  "2023"
-    const char *effective;          //  "2023-04-14"
+    const char *version;    //  "2023"
+    const char *effective;  //  "2023-04-14"
     int64_t stage_fen [IPO_BOARD_COUNT][IPO_STAGE_COUNT];
-    int64_t neeq_listing_fen;       //  NEEQ listing award, once per firm
-    int64_t equity_bp;              //  of equity raised on the NEEQ
-    int64_t equity_cap_fen;         //  per firm per calendar year
+    int64_t neeq_listing_fen;  //  NEEQ listing award, once per firm
+    int64_t equity_bp;         //  of equity raised on the NEEQ
+    int64_t equity_cap_fen;    //  per firm per calendar year
 } ipo_subsidy_table_t;
 
 //  What one firm has been paid and where it stands, between events.
 //  Start with ipo_subsidy_firm_init.
 typedef struct {
-    int board;                      //  board of its listing track; -1: none
-    bool switched;                  //  has changed board at least once
-    unsigned stages;                //  bit per ipo_stage_t: stage decided
-    bool topped_up;                 //  the top-up after a switch decided
-    int64_t board_paid_fen;         //  stage payments and top-up
+    int board;               //  board of its listing track; -1: none
+    bool switched;           //  has changed board at least once
+    unsigned stages;         //  bit per ipo_stage_t: stage decided
+    bool topped_up;          //  the top-up after a switch decided
+    int64_t board_paid_fen;  //  stage payments and top-up
     bool neeq_listed;
     bool neeq_award_paid;
-    int32_t equity_year;            //  calendar year of equity_paid_fen
-    int64_t equity_paid_fen;        //  equity awards paid in that year
-    int32_t last_date;              //  YYYYMMDD of its latest event; 0
-    int64_t paid_total_fen;         //  everything paid, both programmes
+    int32_t equity_year;      //  calendar year of equity_paid_fen
+    int64_t equity_paid_fen;  //  equity awards paid in that year
+    int32_t last_date;        //  YYYYMMDD of its latest event; 0
+    int64_t paid_total_fen;   //  everything paid, both programmes
 } ipo_subsidy_firm_t;
 
 //  One pipeline event of a firm.
 typedef struct {
-    int board;                      //  ipo_board_id_t
-    int event;                      //  ipo_event_t
-    int32_t date;                   //  YYYYMMDD
-    bool has_amount;                //  amount_raised_fen was given
-    int64_t amount_raised_fen;      //  EQUITY_RAISED only
+    int board;                  //  ipo_board_id_t
+    int event;                  //  ipo_event_t
+    int32_t date;               //  YYYYMMDD
+    bool has_amount;            //  amount_raised_fen was given
+    int64_t amount_raised_fen;  //  EQUITY_RAISED only
 } ipo_subsidy_event_t;
 
 //  Why a payment is what it is.
 typedef enum {
-    IPO_RULE_NO_SUBSIDY = 1,        //  the event carries no subsidy
-    IPO_RULE_STAGE,                 //  the stage amount of the board
-    IPO_RULE_STAGE_NONE,            //  the board pays nothing for the stage
-    IPO_RULE_STAGE_PAID,            //  the stage was decided before
-    IPO_RULE_SWITCHED,              //  no stage payments after a switch
-    IPO_RULE_TOP_UP,                //  top-up to the final board's total
-    IPO_RULE_TOP_UP_NONE,           //  paid the final board's total already
-    IPO_RULE_TOP_UP_PAID,           //  the top-up was decided before
-    IPO_RULE_NEEQ_LISTING,          //  the NEEQ listing award
-    IPO_RULE_NEEQ_LISTING_PAID,     //  the award was paid before
-    IPO_RULE_EQUITY,                //  1% of equity raised
-    IPO_RULE_EQUITY_CAPPED,         //  1%, cut to the year's cap left
-    IPO_RULE_EQUITY_NOT_LISTED,     //  raised before listing on the NEEQ
-    IPO_RULE_EQUITY_OFF_NEEQ        //  raised on another board
+    IPO_RULE_NO_SUBSIDY = 1,     //  the event carries no subsidy
+    IPO_RULE_STAGE,              //  the stage amount of the board
+    IPO_RULE_STAGE_NONE,         //  the board pays nothing for the stage
+    IPO_RULE_STAGE_PAID,         //  the stage was decided before
+    IPO_RULE_SWITCHED,           //  no stage payments after a switch
+    IPO_RULE_TOP_UP,             //  top-up to the final board's total
+    IPO_RULE_TOP_UP_NONE,        //  paid the final board's total already
+    IPO_RULE_TOP_UP_PAID,        //  the top-up was decided before
+    IPO_RULE_NEEQ_LISTING,       //  the NEEQ listing award
+    IPO_RULE_NEEQ_LISTING_PAID,  //  the award was paid before
+    IPO_RULE_EQUITY,             //  1% of equity raised
+    IPO_RULE_EQUITY_CAPPED,      //  1%, cut to the year's cap left
+    IPO_RULE_EQUITY_NOT_LISTED,  //  raised before listing on the NEEQ
+    IPO_RULE_EQUITY_OFF_NEEQ     //  raised on another board
 } ipo_subsidy_rule_t;
 
 //  What one event decided.
 typedef struct {
     int64_t payment_fen;
-    int64_t paid_total_fen;         //  the firm's paid_total_fen after it
+    int64_t paid_total_fen;  //  the firm's paid_total_fen after it
     ipo_subsidy_rule_t rule;
 } ipo_subsidy_decision_t;
 
@@ -138,8 +138,7 @@ int
     ipo_subsidy_apply (const ipo_subsidy_table_t *table,
                        ipo_subsidy_firm_t *firm,
                        const ipo_subsidy_event_t *event,
-                       ipo_subsidy_decision_t *decision,
-                       kj_status_t *status);
+                       ipo_subsidy_decision_t *decision, kj_status_t *status);
 
 //  --------------------------------------------------------------------------
 //  Names and text.

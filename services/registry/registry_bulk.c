@@ -48,8 +48,8 @@ s_import_id (kj_call_t *call, const char *text, int64_t *id)
 
 //  Load an import, or fail the call: NOT_FOUND "no import ID" and hint.
 static int
-s_load_import (kj_call_t *call, int64_t id, bool for_update,
-               const char *hint, registry_bulk_import_t *import)
+s_load_import (kj_call_t *call, int64_t id, bool for_update, const char *hint,
+               registry_bulk_import_t *import)
 {
     int rc = registry_bulk_store_load (kj_call_db (call), id, for_update,
                                        import);
@@ -72,7 +72,8 @@ s_open_import (kj_call_t *call, int64_t id, bool for_update,
     if (!streq (import->state, "open")) {
         kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION, "import_id",
                       "import %" PRId64 " is %s: it takes no more chunks; "
-                      "start a new import", id, import->state);
+                      "start a new import",
+                      id, import->state);
         registry_bulk_store_import_free (import);
         return -1;
     }
@@ -98,7 +99,7 @@ static int
 s_check_kind (kj_call_t *call, Kj__BulkKind kind, const char *what)
 {
     if (kind < KJ__BULK_KIND__BULK_ENTERPRISES
-    ||  kind > KJ__BULK_KIND__BULK_PRODUCTS)
+        || kind > KJ__BULK_KIND__BULK_PRODUCTS)
         return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "kind",
                              "kind: %d is not a kind of file%s", (int) kind,
                              what);
@@ -137,7 +138,7 @@ s_options (kj_call_t *call, kj_date_t today)
 typedef struct {
     const char *founded_on;
     kj_date_t today;
-    const Kj__YearFigures *latest;      //  NULL: no figures
+    const Kj__YearFigures *latest;  //  NULL: no figures
     int64_t revenue_prev, net_profit_prev, revenue_prev2;
     bool high_tech, srdi, little_giant, incubator_resident;
     bool listing_tutoring, board_standard;
@@ -179,10 +180,10 @@ typedef struct {
     uint32_t events;
 } s_events_t;
 
-static const char *s_topics [] = {
-    "", "registry.enterprise.imported", "registry.figures.imported",
-    "registry.institution.imported", "registry.product.imported"
-};
+static const char *s_topics [] = { "", "registry.enterprise.imported",
+                                   "registry.figures.imported",
+                                   "registry.institution.imported",
+                                   "registry.product.imported" };
 
 //  The n items of an event, each initialised (freed by s_emit).
 static Kj__BulkImportedItem *
@@ -202,8 +203,8 @@ s_items_new (size_t n)
 static int
 s_emit (s_events_t *events, Kj__BulkImportedItem *items, size_t n)
 {
-    Kj__BulkImported *payloads = (Kj__BulkImported *)
-        calloc (n, sizeof *payloads);
+    Kj__BulkImported *payloads = (Kj__BulkImported *) calloc (n,
+                                                              sizeof *payloads);
     Kj__BulkImportedItem **pointers = (Kj__BulkImportedItem **)
         calloc (n, sizeof *pointers);
     const char **keys = (const char **) calloc (n, sizeof *keys);
@@ -259,11 +260,12 @@ static int
 s_import_begin (kj_call_t *call, const ProtobufCMessage *input,
                 ProtobufCMessage *output)
 {
-    const Kj__ImportBeginRequest *request =
-        (const Kj__ImportBeginRequest *) input;
+    const Kj__ImportBeginRequest *request = (const Kj__ImportBeginRequest *)
+        input;
     Kj__ImportBeginReply *reply = (Kj__ImportBeginReply *) output;
     kj_db_t *db = kj_call_db (call);
-    if (s_check_kind (call, request->kind, ": ENTERPRISES, FIGURES, "
+    if (s_check_kind (call, request->kind,
+                      ": ENTERPRISES, FIGURES, "
                       "INSTITUTIONS or PRODUCTS"))
         return -1;
     kj_status_t status;
@@ -295,18 +297,21 @@ s_import_begin (kj_call_t *call, const ProtobufCMessage *input,
     if (registry_bulk_store_sweep (db, REGISTRY_BULK_ABANDONED_S) < 0)
         return registry_server_db_failed (call);
     //  Without the byte order mark, so that the stored header reads back
-    const char *stored = strncmp (header, "\xEF\xBB\xBF", 3) == 0
-                       ? header + 3 : header;
+    const char *stored = strncmp (header, "\xEF\xBB\xBF", 3) == 0 ? header + 3
+                                                                  : header;
     registry_bulk_import_t import = { 0 };
     if (registry_bulk_store_begin (db, (registry_csv_kind_t) request->kind,
                                    file_name, stored,
                                    (int64_t) request->total_bytes,
-                                   registry_server_who (call), &import) < 0)
+                                   registry_server_who (call), &import)
+        < 0)
         return registry_server_db_failed (call);
     reply->import_id = kj_call_printf (call, "%" PRId64, import.id);
     reply->max_chunk_bytes = REGISTRY_BULK_MAX_CHUNK;
-    kj_info ("bulk.import_begin", "import=%" PRId64 " kind=%s file=\"%s\" "
-             "bytes=%" PRIu64 " by=%s", import.id,
+    kj_info ("bulk.import_begin",
+             "import=%" PRId64 " kind=%s file=\"%s\" "
+             "bytes=%" PRIu64 " by=%s",
+             import.id,
              registry_csv_kind_name ((registry_csv_kind_t) request->kind),
              file_name, request->total_bytes, registry_server_who (call));
     return 0;
@@ -320,11 +325,11 @@ typedef struct {
     const registry_bulk_import_t *import;
     const registry_stage_rules_t *rules;
     uint32_t seq;
-    registry_csv_buf_t staged;          //  COPY rows of the staging table
-    registry_csv_buf_t problems;        //  COPY rows of bulk_error
+    registry_csv_buf_t staged;    //  COPY rows of the staging table
+    registry_csv_buf_t problems;  //  COPY rows of bulk_error
     registry_bulk_chunk_t counts;
     uint32_t last_error_line;
-    zlistx_t *errors;                   //  Kj__BulkRowError * in call memory
+    zlistx_t *errors;  //  Kj__BulkRowError * in call memory
 } s_chunk_t;
 
 static void
@@ -337,12 +342,12 @@ s_chunk_row (const registry_csv_row_t *row, void *arg)
         //  No figures yet: a new enterprise is classified by its age, its
         //  round, its flags and the qualifications in the row
         const Kj__Enterprise *e = row->enterprise;
-        s_stage_facts_t facts = {
-            .founded_on = e->founded_on, .today = self->import->today,
-            .listing_tutoring = e->listing_tutoring,
-            .board_standard = e->board_standard,
-            .round = e->n_rounds ? e->rounds [0]->round : 0
-        };
+        s_stage_facts_t facts = { .founded_on = e->founded_on,
+                                  .today = self->import->today,
+                                  .listing_tutoring = e->listing_tutoring,
+                                  .board_standard = e->board_standard,
+                                  .round = e->n_rounds ? e->rounds [0]->round
+                                                       : 0 };
         for (size_t q = 0; q < e->n_qualifications; q++)
             switch (e->qualifications [q]->kind) {
                 case KJ__QUALIFICATION_KIND__QUAL_HIGH_TECH:
@@ -364,7 +369,8 @@ s_chunk_row (const registry_csv_row_t *row, void *arg)
     }
     registry_bulk_store_stage_row (&self->staged, self->import->id, row,
                                    row->kind == REGISTRY_CSV_ENTERPRISES
-                                   ? &stage : NULL);
+                                       ? &stage
+                                       : NULL);
     if ((self->counts.accepted & 1023) == 0)
         kj_call_keepalive (self->call);
 }
@@ -414,8 +420,8 @@ static int
 s_import_chunk (kj_call_t *call, const ProtobufCMessage *input,
                 ProtobufCMessage *output)
 {
-    const Kj__ImportChunkRequest *request =
-        (const Kj__ImportChunkRequest *) input;
+    const Kj__ImportChunkRequest *request = (const Kj__ImportChunkRequest *)
+        input;
     Kj__ImportChunkReply *reply = (Kj__ImportChunkReply *) output;
     registry_server_t *server = (registry_server_t *) kj_call_state (call);
     kj_db_t *db = kj_call_db (call);
@@ -429,32 +435,34 @@ s_import_chunk (kj_call_t *call, const ProtobufCMessage *input,
     if (request->first_line < 2)
         return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "first_line",
                              "first_line: %u; rows start on line 2, after "
-                             "the header", request->first_line);
+                             "the header",
+                             request->first_line);
     registry_bulk_import_t import;
     if (s_open_import (call, id, false, &import))
         return -1;
-    s_chunk_t self = {
-        .call = call, .import = &import, .seq = request->seq,
-        .rules = registry_server_rules (server), .errors = zlistx_new ()
-    };
+    s_chunk_t self = { .call = call,
+                       .import = &import,
+                       .seq = request->seq,
+                       .rules = registry_server_rules (server),
+                       .errors = zlistx_new () };
     int rc = registry_bulk_store_chunk_claim (db, id, request->seq,
                                               request->first_line,
                                               (uint32_t) request->data.len);
     if (rc == 0) {
         //  Staged before: the first answer again
-        if (registry_bulk_store_chunk_get (db, id, request->seq,
-                                           &self.counts) != 1
-        ||  registry_bulk_store_errors_get (db, id, (int32_t) request->seq,
-                                            REGISTRY_BULK_CHUNK_ERRORS_MAX,
-                                            s_chunk_error_read, &self) < 0)
+        if (registry_bulk_store_chunk_get (db, id, request->seq, &self.counts)
+                != 1
+            || registry_bulk_store_errors_get (db, id, (int32_t) request->seq,
+                                               REGISTRY_BULK_CHUNK_ERRORS_MAX,
+                                               s_chunk_error_read, &self)
+                   < 0)
             rc = -1;
         else {
             s_chunk_reply (&self, reply);
             reply->replayed = true;
         }
     }
-    else
-    if (rc == 1) {
+    else if (rc == 1) {
         registry_csv_options_t options = s_options (call, import.today);
         kj_status_t status;
         registry_csv_t *csv = registry_csv_new (import.kind, import.header,
@@ -463,18 +471,20 @@ s_import_chunk (kj_call_t *call, const ProtobufCMessage *input,
         if (!csv)
             rc = kj_call_fail_status (call, &status) - 1;
         else {
-            self.counts.rows = registry_csv_parse (
-                csv, (const char *) request->data.data, request->data.len,
-                request->first_line, s_chunk_row, s_chunk_error, &self);
+            self.counts.rows =
+                registry_csv_parse (csv, (const char *) request->data.data,
+                                    request->data.len, request->first_line,
+                                    s_chunk_row, s_chunk_error, &self);
             uint32_t next = registry_csv_next_line (csv);
             self.counts.last_line = next > request->first_line ? next - 1
                                                                : next;
             registry_csv_destroy (&csv);
             kj_call_keepalive (call);
             if (registry_bulk_store_stage (db, import.kind, &self.staged) < 0
-            ||  registry_bulk_store_errors_put (db, &self.problems) < 0
-            ||  registry_bulk_store_chunk_done (db, id, request->seq,
-                                                &self.counts) < 0)
+                || registry_bulk_store_errors_put (db, &self.problems) < 0
+                || registry_bulk_store_chunk_done (db, id, request->seq,
+                                                   &self.counts)
+                       < 0)
                 rc = -1;
             else
                 s_chunk_reply (&self, reply);
@@ -512,27 +522,26 @@ s_restage (const registry_bulk_touched_t *rows, size_t n,
     assert (results);
     for (size_t i = 0; i < n; i++) {
         const registry_bulk_touched_t *t = &rows [i];
-        s_stage_facts_t facts = {
-            .founded_on = t->founded_on, .today = self->import->today,
-            .latest = t->has_figures ? &t->latest : NULL,
-            .revenue_prev = t->revenue_prev,
-            .net_profit_prev = t->net_profit_prev,
-            .revenue_prev2 = t->revenue_prev2,
-            .high_tech = t->high_tech, .srdi = t->srdi,
-            .little_giant = t->little_giant,
-            .incubator_resident = t->incubator_resident,
-            .listing_tutoring = t->listing_tutoring,
-            .board_standard = t->board_standard, .round = t->latest_round
-        };
+        s_stage_facts_t facts = { .founded_on = t->founded_on,
+                                  .today = self->import->today,
+                                  .latest = t->has_figures ? &t->latest : NULL,
+                                  .revenue_prev = t->revenue_prev,
+                                  .net_profit_prev = t->net_profit_prev,
+                                  .revenue_prev2 = t->revenue_prev2,
+                                  .high_tech = t->high_tech,
+                                  .srdi = t->srdi,
+                                  .little_giant = t->little_giant,
+                                  .incubator_resident = t->incubator_resident,
+                                  .listing_tutoring = t->listing_tutoring,
+                                  .board_standard = t->board_standard,
+                                  .round = t->latest_round };
         registry_stage_result_t *result = &results [i];
         s_classify (self->rules, &facts, result);
         int before = registry_stage_from_name (t->stage);
         //  An override holds: only what the rules say moves
-        registry_bulk_restage_t restage = {
-            .code = t->code,
-            .computed = result->stage,
-            .version = result->version
-        };
+        registry_bulk_restage_t restage = { .code = t->code,
+                                            .computed = result->stage,
+                                            .version = result->version };
         if (t->stage_override) {
             restage.stage = (registry_stage_t) (before < 0 ? 0 : before);
             restage.rule = t->stage_rule;
@@ -549,14 +558,16 @@ s_restage (const registry_bulk_touched_t *rows, size_t n,
         registry_techsme_result_t score;
         if (t->has_figures) {
             registry_techsme_input_t grid = {
-                .staff = t->latest.staff, .tech_staff = t->latest.tech_staff,
+                .staff = t->latest.staff,
+                .tech_staff = t->latest.tech_staff,
                 .sales_fen = t->latest.revenue_fen,
                 .rnd_fen = t->latest.rnd_fen,
                 .cost_fen = t->latest.total_cost_fen,
                 .total_assets_fen = t->latest.total_assets_fen,
                 .ip_class1 = t->invention_patents,
                 .ip_class2 = t->class2_ip,
-                .abnormal = t->abnormal, .dishonest = t->dishonest
+                .abnormal = t->abnormal,
+                .dishonest = t->dishonest
             };
             kj_status_t status;
             if (registry_techsme_evaluate (&grid, &score, &status) == 0) {
@@ -621,18 +632,21 @@ s_refuse (kj_call_t *call, const registry_bulk_import_t *import,
     reply->committed = false;
     reply->state = "refused";
     reply->error_count = found;
-    s_errors_t errors = {
-        .call = call, .reply = reply, .capacity = REGISTRY_BULK_ERRORS_MAX
-    };
-    reply->errors = (Kj__BulkRowError **) kj_call_alloc (
-        call, REGISTRY_BULK_ERRORS_MAX * sizeof (Kj__BulkRowError *));
+    s_errors_t errors = { .call = call,
+                          .reply = reply,
+                          .capacity = REGISTRY_BULK_ERRORS_MAX };
+    reply->errors = (Kj__BulkRowError **)
+        kj_call_alloc (call,
+                       REGISTRY_BULK_ERRORS_MAX * sizeof (Kj__BulkRowError *));
     if (registry_bulk_store_errors_get (db, import->id, -1,
                                         REGISTRY_BULK_ERRORS_MAX,
-                                        s_commit_error, &errors) < 0)
+                                        s_commit_error, &errors)
+        < 0)
         return registry_server_db_failed (call);
-    kj_info ("bulk.import_refused", "import=%" PRId64 " kind=%s rows=%" PRIu64
-             " errors=%" PRIu64, import->id,
-             registry_csv_kind_name (import->kind), reply->rows, found);
+    kj_info ("bulk.import_refused",
+             "import=%" PRId64 " kind=%s rows=%" PRIu64 " errors=%" PRIu64,
+             import->id, registry_csv_kind_name (import->kind), reply->rows,
+             found);
     return s_finish (call, import, reply);
 }
 
@@ -640,8 +654,8 @@ static int
 s_import_commit (kj_call_t *call, const ProtobufCMessage *input,
                  ProtobufCMessage *output)
 {
-    const Kj__ImportCommitRequest *request =
-        (const Kj__ImportCommitRequest *) input;
+    const Kj__ImportCommitRequest *request = (const Kj__ImportCommitRequest *)
+        input;
     Kj__ImportCommitReply *reply = (Kj__ImportCommitReply *) output;
     registry_server_t *server = (registry_server_t *) kj_call_state (call);
     kj_db_t *db = kj_call_db (call);
@@ -657,13 +671,15 @@ s_import_commit (kj_call_t *call, const ProtobufCMessage *input,
         //  Committed or refused before: the same answer
         ProtobufCAllocator mem;
         kj_call_allocator (call, &mem);
-        Kj__ImportCommitReply *stored = kj__import_commit_reply__unpack (
-            &mem, import.reply_size, import.reply);
+        Kj__ImportCommitReply
+            *stored = kj__import_commit_reply__unpack (&mem, import.reply_size,
+                                                       import.reply);
         registry_bulk_store_import_free (&import);
         if (!stored)
             return kj_call_fail (call, KJ__CODE__INTERNAL, NULL,
                                  "the stored answer of import %" PRId64
-                                 " does not decode", id);
+                                 " does not decode",
+                                 id);
         *reply = *stored;
         return 0;
     }
@@ -684,13 +700,14 @@ s_import_commit (kj_call_t *call, const ProtobufCMessage *input,
         return registry_server_db_failed (call);
     }
     if (totals.chunks != request->chunks || *totals.missing
-    ||  totals.rows != request->rows) {
+        || totals.rows != request->rows) {
         kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION, "chunks",
                       "import %" PRId64 " has %u chunks and %" PRIu64 " rows; "
                       "the client sent %u and %" PRIu64 "%s%s: send the "
-                      "missing chunks again, then commit", id, totals.chunks,
-                      totals.rows, request->chunks, request->rows,
-                      *totals.missing ? "; missing: " : "", totals.missing);
+                      "missing chunks again, then commit",
+                      id, totals.chunks, totals.rows, request->chunks,
+                      request->rows, *totals.missing ? "; missing: " : "",
+                      totals.missing);
         registry_bulk_store_import_free (&import);
         return -1;
     }
@@ -698,11 +715,10 @@ s_import_commit (kj_call_t *call, const ProtobufCMessage *input,
     uint64_t found = totals.errors;
     if (found) {
         //  Refused already; the file's other problems go in the same list
-        int64_t more = registry_bulk_store_diagnose (db, &import, s_tick,
-                                                     call);
+        int64_t more = registry_bulk_store_diagnose (db, &import, s_tick, call);
         rc = more < 0
-           ? registry_server_db_failed (call)
-           : s_refuse (call, &import, reply, found + (uint64_t) more);
+               ? registry_server_db_failed (call)
+               : s_refuse (call, &import, reply, found + (uint64_t) more);
         registry_bulk_store_import_free (&import);
         return rc;
     }
@@ -710,14 +726,15 @@ s_import_commit (kj_call_t *call, const ProtobufCMessage *input,
     rc = registry_bulk_store_insert (db, &import, who, s_tick, call,
                                      &reply->imported, &reply->replaced);
     if (rc == 0) {
-        int64_t more = registry_bulk_store_diagnose (db, &import, s_tick,
-                                                     call);
+        int64_t more = registry_bulk_store_diagnose (db, &import, s_tick, call);
         if (more == 0) {
             //  The database refused a row that no check explains: say so
             //  for the file as a whole rather than claim success
             registry_csv_buf_t buf = { 0 };
             registry_csv_error_t error = {
-                .line = 0, .field = "", .value = "",
+                .line = 0,
+                .field = "",
+                .value = "",
                 .reason = "a row broke a rule of the registry's database "
                           "that no check of the import explains; see the "
                           "registry's log (bulk.import_conflict)"
@@ -740,28 +757,27 @@ s_import_commit (kj_call_t *call, const ProtobufCMessage *input,
     }
 
     //  Written: now the stages a figures import moves, and the events
-    s_events_t events = {
-        .call = call, .import = &import, .topic = s_topics [import.kind]
-    };
+    s_events_t events = { .call = call,
+                          .import = &import,
+                          .topic = s_topics [import.kind] };
     if (import.kind == REGISTRY_CSV_FIGURES) {
         int64_t touched = registry_bulk_store_touched_count (db, id);
-        events.batches = touched < 0 ? 0
-                       : (uint32_t) touched;
-        s_restage_t restage = {
-            .call = call, .rules = registry_server_rules (server),
-            .import = &import, .events = &events
-        };
+        events.batches = touched < 0 ? 0 : (uint32_t) touched;
+        s_restage_t restage = { .call = call,
+                                .rules = registry_server_rules (server),
+                                .import = &import,
+                                .events = &events };
         uint64_t count = 0;
-        rc = touched < 0 ? -1
-           : registry_bulk_store_restage (db, &import,
-                                          REGISTRY_BULK_EVENT_ITEMS,
-                                          s_restage, &restage, s_tick, call,
-                                          &count, &reply->stages_changed);
+        rc = touched < 0
+               ? -1
+               : registry_bulk_store_restage (db, &import,
+                                              REGISTRY_BULK_EVENT_ITEMS,
+                                              s_restage, &restage, s_tick, call,
+                                              &count, &reply->stages_changed);
     }
     else {
         events.batches = (uint32_t) reply->imported;
-        rc = registry_bulk_store_staged (db, &import,
-                                         REGISTRY_BULK_EVENT_ITEMS,
+        rc = registry_bulk_store_staged (db, &import, REGISTRY_BULK_EVENT_ITEMS,
                                          s_emit_items, &events, s_tick, call);
     }
     if (rc != 1) {
@@ -772,10 +788,11 @@ s_import_commit (kj_call_t *call, const ProtobufCMessage *input,
     reply->state = "committed";
     reply->events = events.events;
     rc = s_finish (call, &import, reply);
-    kj_info ("bulk.import_committed", "import=%" PRId64 " kind=%s rows=%"
-             PRIu64 " imported=%" PRIu64 " replaced=%" PRIu64 " stages_"
-             "changed=%" PRIu64 " events=%u ms=%" PRId64, id,
-             registry_csv_kind_name (import.kind), reply->rows,
+    kj_info ("bulk.import_committed",
+             "import=%" PRId64 " kind=%s rows=%" PRIu64 " imported=%" PRIu64
+             " replaced=%" PRIu64 " stages_"
+             "changed=%" PRIu64 " events=%u ms=%" PRId64,
+             id, registry_csv_kind_name (import.kind), reply->rows,
              reply->imported, reply->replaced, reply->stages_changed,
              reply->events, (kj_mono_us () - started) / 1000);
     registry_bulk_store_import_free (&import);
@@ -789,8 +806,8 @@ static int
 s_import_abort (kj_call_t *call, const ProtobufCMessage *input,
                 ProtobufCMessage *output)
 {
-    const Kj__ImportAbortRequest *request =
-        (const Kj__ImportAbortRequest *) input;
+    const Kj__ImportAbortRequest *request = (const Kj__ImportAbortRequest *)
+        input;
     Kj__ImportAbortReply *reply = (Kj__ImportAbortReply *) output;
     int64_t id;
     if (s_import_id (call, request->import_id, &id))
@@ -800,8 +817,8 @@ s_import_abort (kj_call_t *call, const ProtobufCMessage *input,
         return -1;
     int rc = 0;
     if (streq (import.state, "open")) {
-        rc = registry_bulk_store_finish (kj_call_db (call), &import,
-                                         "aborted", 0, 0, 0, NULL, 0);
+        rc = registry_bulk_store_finish (kj_call_db (call), &import, "aborted",
+                                         0, 0, 0, NULL, 0);
         kj_strlcpy (import.state, "aborted", sizeof import.state);
         kj_info ("bulk.import_aborted", "import=%" PRId64, id);
     }
@@ -817,16 +834,16 @@ static int
 s_export (kj_call_t *call, const ProtobufCMessage *input,
           ProtobufCMessage *output)
 {
-    const Kj__BulkExportRequest *request =
-        (const Kj__BulkExportRequest *) input;
+    const Kj__BulkExportRequest *request = (const Kj__BulkExportRequest *)
+        input;
     Kj__BulkExportReply *reply = (Kj__BulkExportReply *) output;
     if (s_check_kind (call, request->kind, ""))
         return -1;
     registry_csv_kind_t kind = (registry_csv_kind_t) request->kind;
-    registry_bulk_export_t filter = {
-        .after = request->after,
-        .limit = request->limit ? (int) request->limit : 10000
-    };
+    registry_bulk_export_t filter = { .after = request->after,
+                                      .limit = request->limit
+                                                 ? (int) request->limit
+                                                 : 10000 };
     if (filter.limit > 100000)
         filter.limit = 100000;
     if (request->city && *request->city) {
@@ -856,28 +873,29 @@ s_export (kj_call_t *call, const ProtobufCMessage *input,
     }
     char type [40];
     if (request->type && *request->type) {
-        const ProtobufCEnumDescriptor *d =
-            kind == REGISTRY_CSV_INSTITUTIONS
-            ? &kj__institution_type__descriptor : &kj__product_type__descriptor;
-        const char *prefix = kind == REGISTRY_CSV_INSTITUTIONS
-                           ? "INSTITUTION_" : "PRODUCT_";
+        const ProtobufCEnumDescriptor *d = kind == REGISTRY_CSV_INSTITUTIONS
+                                             ? &kj__institution_type__descriptor
+                                             : &kj__product_type__descriptor;
+        const char *prefix = kind == REGISTRY_CSV_INSTITUTIONS ? "INSTITUTION_"
+                                                               : "PRODUCT_";
         int value = kind == REGISTRY_CSV_INSTITUTIONS
-                 || kind == REGISTRY_CSV_PRODUCTS
-                  ? kj_check_enum_value (d, prefix, request->type) : -1;
+                         || kind == REGISTRY_CSV_PRODUCTS
+                      ? kj_check_enum_value (d, prefix, request->type)
+                      : -1;
         if (value <= 0)
             return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "type",
                                  "type: '%.*s' is not a type of %s",
-                                 kj_utf8_cut (request->type, 40),
-                                 request->type, registry_csv_kind_name (kind));
-        filter.type = kj_check_enum_name (d, prefix, value, type,
-                                                sizeof type);
+                                 kj_utf8_cut (request->type, 40), request->type,
+                                 registry_csv_kind_name (kind));
+        filter.type = kj_check_enum_name (d, prefix, value, type, sizeof type);
     }
     registry_csv_buf_t out = { 0 };
     if (!filter.after || !*filter.after)
         registry_csv_header (kind, &out);
     char next [64];
     if (registry_bulk_store_export (kj_call_db (call), kind, &filter, &out,
-                                    &reply->rows, next, sizeof next) < 0) {
+                                    &reply->rows, next, sizeof next)
+        < 0) {
         registry_csv_buf_free (&out);
         return registry_server_db_failed (call);
     }
@@ -932,13 +950,11 @@ s_demo (kj_call_t *call, const ProtobufCMessage *input,
         if (kj_check_date (request->today, "today", &today, &status))
             return kj_call_fail_status (call, &status);
     }
-    else
-    if (registry_store_today (kj_call_db (call), &today) < 0)
+    else if (registry_store_today (kj_call_db (call), &today) < 0)
         return registry_server_db_failed (call);
-    registry_demo_config_t config = {
-        .seed = request->seed, .enterprises = request->enterprises,
-        .today = today
-    };
+    registry_demo_config_t config = { .seed = request->seed,
+                                      .enterprises = request->enterprises,
+                                      .today = today };
     registry_demo_t *demo = registry_demo_new (&config, &status);
     if (!demo)
         return kj_call_fail_status (call, &status);
@@ -961,26 +977,22 @@ s_demo (kj_call_t *call, const ProtobufCMessage *input,
         for (uint32_t index = request->after; index < end; index++) {
             const Kj__Enterprise *e = registry_demo_enterprise (demo, index);
             if (kind == REGISTRY_CSV_ENTERPRISES) {
-                registry_csv_row_t row = {
-                    .kind = kind, .enterprise = e
-                };
+                registry_csv_row_t row = { .kind = kind, .enterprise = e };
                 registry_csv_format (NULL, &row, &out);
                 reply->rows++;
             }
             else
                 for (size_t k = 0; k < e->n_figures; k++) {
-                    registry_csv_row_t row = {
-                        .kind = kind, .code = e->code,
-                        .figures = e->figures [k]
-                    };
+                    registry_csv_row_t row = { .kind = kind,
+                                               .code = e->code,
+                                               .figures = e->figures [k] };
                     registry_csv_format (NULL, &row, &out);
                     reply->rows++;
                 }
             reply->by_stage [e->stage ? e->stage->stage : 0]++;
-            kj_region_t region = streq (e->region,
-                                              KJ_REGION_SHENFU_CODE)
-                                     ? KJ_REGION_SHENFU
-                                     : kj_region_by_code (e->region);
+            kj_region_t region = streq (e->region, KJ_REGION_SHENFU_CODE)
+                                   ? KJ_REGION_SHENFU
+                                   : kj_region_by_code (e->region);
             reply->by_region [region]++;
             if ((index & 1023) == 0)
                 kj_call_keepalive (call);

@@ -106,8 +106,8 @@ s_raw (kj_db_t *db, const char *what, const char *sql, int nparams,
 
 //  COPY buf into a table with `sql` (COPY ... FROM STDIN). 0 or -1.
 static int
-s_copy (kj_db_t *db, const char *what, const char *sql,
-        const char *data, size_t size)
+s_copy (kj_db_t *db, const char *what, const char *sql, const char *data,
+        size_t size)
 {
     if (kj_db_copy (db, sql, data, size) == 0)
         return 0;
@@ -130,9 +130,12 @@ s_text (registry_csv_buf_t *buf, const char *text)
     if (!text)
         text = "";
     const char *run = text;
-    for (const char *c = text; ; c++) {
-        char escape = *c == '\\' ? '\\' : *c == '\t' ? 't' : *c == '\n' ? 'n'
-                    : *c == '\r' ? 'r' : 0;
+    for (const char *c = text;; c++) {
+        char escape = *c == '\\' ? '\\'
+                    : *c == '\t' ? 't'
+                    : *c == '\n' ? 'n'
+                    : *c == '\r' ? 'r'
+                                 : 0;
         if (!escape && *c)
             continue;
         s_put (buf, run, (size_t) (c - run));
@@ -210,8 +213,9 @@ s_enum_words (registry_csv_buf_t *buf, const ProtobufCEnumDescriptor *d,
         n = 32;
     for (size_t i = 0; i < n; i++)
         words [i] = kj_check_enum_name (d, prefix, values [i], names [i],
-                                              sizeof names [i])
-                  ? names [i] : "";
+                                        sizeof names [i])
+                      ? names [i]
+                      : "";
     s_words (buf, words, n);
 }
 
@@ -230,9 +234,8 @@ s_true (PGresult *res, int row, int column)
     return PQgetvalue (res, row, column) [0] == 't';
 }
 
-static const char *s_kind_names [] = {
-    "", "enterprises", "figures", "institutions", "products"
-};
+static const char *s_kind_names [] = { "", "enterprises", "figures",
+                                       "institutions", "products" };
 
 void
 registry_bulk_store_import_free (registry_bulk_import_t *import)
@@ -258,11 +261,13 @@ registry_bulk_store_begin (kj_db_t *db, registry_csv_kind_t kind,
     snprintf (bytes, sizeof bytes, "%" PRId64, total_bytes);
     const char *params [] = { s_kind_names [kind], file_name, header, bytes,
                               by };
-    PGresult *res = s_query (db, "begin",
+    PGresult *res = s_query (
+        db, "begin",
         "INSERT INTO bulk_import (kind, file_name, header, total_bytes, "
         "created_by) VALUES ($1, $2, $3, $4, $5) RETURNING id, "
         "extract (year FROM today)::int, extract (month FROM today)::int, "
-        "extract (day FROM today)::int", 5, params);
+        "extract (day FROM today)::int",
+        5, params);
     if (!res)
         return -1;
     import->id = s_value (res, 0, 0);
@@ -281,13 +286,15 @@ registry_bulk_store_sweep (kj_db_t *db, int max_age_s)
     char age [16];
     snprintf (age, sizeof age, "%d", max_age_s);
     const char *params [] = { age };
-    PGresult *res = s_query (db, "sweep",
+    PGresult *res = s_query (
+        db, "sweep",
         "UPDATE bulk_import i SET state = 'aborted', finished_at = now () "
         "WHERE state = 'open' "
         "AND created_at < now () - make_interval (secs => $1::int) "
         "AND NOT EXISTS (SELECT 1 FROM bulk_chunk c WHERE c.import_id = i.id "
         "AND c.received_at > now () - make_interval (secs => $1::int)) "
-        "RETURNING '{' || id || '}', kind", 1, params);
+        "RETURNING '{' || id || '}', kind",
+        1, params);
     if (!res)
         return -1;
     int count = PQntuples (res);
@@ -320,15 +327,17 @@ registry_bulk_store_lock_targets (kj_db_t *db, int64_t id)
     snprintf (text, sizeof text, "%" PRId64, id);
     const char *params [] = { text };
     PGresult *res = s_query (db, "lock",
-        "SELECT kind FROM bulk_import WHERE id = $1", 1, params);
+                             "SELECT kind FROM bulk_import WHERE id = $1", 1,
+                             params);
     if (!res)
         return -1;
     bool figures = PQntuples (res) == 1
                 && registry_csv_kind_from_name (PQgetvalue (res, 0, 0))
-                   == REGISTRY_CSV_FIGURES;
+                       == REGISTRY_CSV_FIGURES;
     PQclear (res);
     if (figures
-    &&  kj_db_run (db, "LOCK TABLE enterprise IN EXCLUSIVE MODE", 0, NULL) < 0) {
+        && kj_db_run (db, "LOCK TABLE enterprise IN EXCLUSIVE MODE", 0, NULL)
+               < 0) {
         s_failed ("lock", NULL, db);
         return -1;
     }
@@ -342,13 +351,13 @@ registry_bulk_store_load (kj_db_t *db, int64_t id, bool for_update,
     char text [24];
     snprintf (text, sizeof text, "%" PRId64, id);
     const char *params [] = { text };
-#define LOAD_COLUMNS \
-    "SELECT kind, state, header, file_name, extract (year FROM today)::int, " \
-    "extract (month FROM today)::int, extract (day FROM today)::int, " \
+#define LOAD_COLUMNS                                                           \
+    "SELECT kind, state, header, file_name, extract (year FROM today)::int, "  \
+    "extract (month FROM today)::int, extract (day FROM today)::int, "         \
     "reply IS NOT NULL, coalesce (reply, '') FROM bulk_import WHERE id = $1 "
     PGresult *res = for_update
-        ? kj_db_exec (db, LOAD_COLUMNS "FOR UPDATE", 1, params)
-        : kj_db_exec (db, LOAD_COLUMNS "FOR SHARE", 1, params);
+                      ? kj_db_exec (db, LOAD_COLUMNS "FOR UPDATE", 1, params)
+                      : kj_db_exec (db, LOAD_COLUMNS "FOR SHARE", 1, params);
 #undef LOAD_COLUMNS
     if (!res) {
         s_failed ("load", NULL, db);
@@ -360,8 +369,8 @@ registry_bulk_store_load (kj_db_t *db, int64_t id, bool for_update,
         return 0;
     }
     import->id = id;
-    import->kind = (registry_csv_kind_t)
-        registry_csv_kind_from_name (PQgetvalue (res, 0, 0));
+    import->kind = (registry_csv_kind_t) registry_csv_kind_from_name (
+        PQgetvalue (res, 0, 0));
     kj_strlcpy (import->state, PQgetvalue (res, 0, 1), sizeof import->state);
     import->header = strdup (PQgetvalue (res, 0, 2));
     import->file_name = strdup (PQgetvalue (res, 0, 3));
@@ -370,8 +379,9 @@ registry_bulk_store_load (kj_db_t *db, int64_t id, bool for_update,
     import->today.day = (int) s_value (res, 0, 6);
     if (s_true (res, 0, 7)) {
         size_t size = 0;
-        unsigned char *bytes = PQunescapeBytea (
-            (const unsigned char *) PQgetvalue (res, 0, 8), &size);
+        unsigned char *bytes = PQunescapeBytea ((const unsigned char *)
+                                                    PQgetvalue (res, 0, 8),
+                                                &size);
         if (bytes) {
             import->reply = (uint8_t *) malloc (size ? size : 1);
             memcpy (import->reply, bytes, size);
@@ -385,9 +395,9 @@ registry_bulk_store_load (kj_db_t *db, int64_t id, bool for_update,
 
 int
 registry_bulk_store_finish (kj_db_t *db, const registry_bulk_import_t *import,
-                            const char *state, uint64_t rows,
-                            uint64_t imported, uint64_t errors,
-                            const uint8_t *reply, size_t reply_size)
+                            const char *state, uint64_t rows, uint64_t imported,
+                            uint64_t errors, const uint8_t *reply,
+                            size_t reply_size)
 {
     char id [24], r [24], i [24], e [24];
     snprintf (id, sizeof id, "%" PRId64, import->id);
@@ -396,10 +406,12 @@ registry_bulk_store_finish (kj_db_t *db, const registry_bulk_import_t *import,
     snprintf (e, sizeof e, "%" PRIu64, errors);
     char *hex = kj_hex_encode (reply, reply ? reply_size : 0);
     const char *params [] = { id, state, r, i, e, reply ? hex : NULL };
-    int64_t done = kj_db_run (db,
+    int64_t done = kj_db_run (
+        db,
         "UPDATE bulk_import SET state = $2, rows = $3, imported = $4, "
         "error_count = $5, reply = decode ($6, 'hex'), finished_at = now () "
-        "WHERE id = $1", 6, params);
+        "WHERE id = $1",
+        6, params);
     free (hex);
     if (done != 1) {
         s_failed ("finish", NULL, db);
@@ -431,9 +443,11 @@ registry_bulk_store_chunk_claim (kj_db_t *db, int64_t id, uint32_t seq,
     snprintf (f, sizeof f, "%u", first_line);
     snprintf (b, sizeof b, "%u", bytes);
     const char *params [] = { i, s, f, b };
-    int64_t rows = kj_db_run (db,
-        "INSERT INTO bulk_chunk (import_id, seq, first_line, bytes) "
-        "VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING", 4, params);
+    int64_t rows =
+        kj_db_run (db,
+                   "INSERT INTO bulk_chunk (import_id, seq, first_line, bytes) "
+                   "VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                   4, params);
     if (rows < 0)
         s_failed ("chunk_claim", NULL, db);
     return rows < 0 ? -1 : rows == 1;
@@ -451,9 +465,9 @@ registry_bulk_store_chunk_done (kj_db_t *db, int64_t id, uint32_t seq,
     snprintf (v [4], 24, "%u", chunk->rejected);
     snprintf (v [5], 24, "%u", chunk->errors);
     snprintf (v [6], 24, "%u", chunk->last_line);
-    const char *params [] = { v [0], v [1], v [2], v [3], v [4], v [5],
-                              v [6] };
-    int64_t rows = kj_db_run (db,
+    const char *params [] = { v [0], v [1], v [2], v [3], v [4], v [5], v [6] };
+    int64_t rows = kj_db_run (
+        db,
         "UPDATE bulk_chunk SET rows = $3, accepted = $4, rejected = $5, "
         "errors = $6, last_line = $7 WHERE import_id = $1 AND seq = $2",
         7, params);
@@ -470,9 +484,11 @@ registry_bulk_store_chunk_get (kj_db_t *db, int64_t id, uint32_t seq,
     snprintf (i, sizeof i, "%" PRId64, id);
     snprintf (s, sizeof s, "%u", seq);
     const char *params [] = { i, s };
-    PGresult *res = s_query (db, "chunk_get",
+    PGresult *res = s_query (
+        db, "chunk_get",
         "SELECT rows, accepted, rejected, errors, last_line FROM bulk_chunk "
-        "WHERE import_id = $1 AND seq = $2", 2, params);
+        "WHERE import_id = $1 AND seq = $2",
+        2, params);
     if (!res)
         return -1;
     int found = PQntuples (res) == 1;
@@ -496,10 +512,12 @@ registry_bulk_store_totals (kj_db_t *db, int64_t id, uint32_t expected,
     snprintf (e, sizeof e, "%u", expected);
     const char *params [] = { i, e };
     memset (totals, 0, sizeof *totals);
-    PGresult *res = s_query (db, "totals",
-        "SELECT count (*), coalesce (sum (rows), 0), "
-        "coalesce (sum (accepted), 0), coalesce (sum (errors), 0) "
-        "FROM bulk_chunk WHERE import_id = $1", 1, params);
+    PGresult *res =
+        s_query (db, "totals",
+                 "SELECT count (*), coalesce (sum (rows), 0), "
+                 "coalesce (sum (accepted), 0), coalesce (sum (errors), 0) "
+                 "FROM bulk_chunk WHERE import_id = $1",
+                 1, params);
     if (!res)
         return -1;
     totals->chunks = (uint32_t) s_value (res, 0, 0);
@@ -507,10 +525,12 @@ registry_bulk_store_totals (kj_db_t *db, int64_t id, uint32_t expected,
     totals->accepted = (uint64_t) s_value (res, 0, 2);
     totals->errors = (uint64_t) s_value (res, 0, 3);
     PQclear (res);
-    res = s_query (db, "totals",
+    res = s_query (
+        db, "totals",
         "SELECT s FROM generate_series (0, $2::int - 1) s WHERE NOT EXISTS "
         "(SELECT 1 FROM bulk_chunk c WHERE c.import_id = $1 AND c.seq = s) "
-        "ORDER BY s LIMIT 20", 2, params);
+        "ORDER BY s LIMIT 20",
+        2, params);
     if (!res)
         return -1;
     size_t at = 0;
@@ -526,8 +546,8 @@ registry_bulk_store_totals (kj_db_t *db, int64_t id, uint32_t expected,
 //  Problems
 
 void
-registry_bulk_store_error_row (registry_csv_buf_t *buf, int64_t id,
-                               int32_t seq, const registry_csv_error_t *error)
+registry_bulk_store_error_row (registry_csv_buf_t *buf, int64_t id, int32_t seq,
+                               const registry_csv_error_t *error)
 {
     s_int (buf, id);
     s_tab (buf);
@@ -550,40 +570,44 @@ registry_bulk_store_errors_put (kj_db_t *db, const registry_csv_buf_t *buf)
         return 1;
     return s_copy (db, "errors_put",
                    "COPY bulk_error (import_id, seq, line, field, reason, "
-                   "value) FROM STDIN", buf->data, buf->size) ? -1 : 1;
+                   "value) FROM STDIN",
+                   buf->data, buf->size)
+             ? -1
+             : 1;
 }
 
 int
-registry_bulk_store_errors_get (kj_db_t *db, int64_t id, int32_t seq,
-                                int limit, registry_bulk_error_fn *fn,
-                                void *arg)
+registry_bulk_store_errors_get (kj_db_t *db, int64_t id, int32_t seq, int limit,
+                                registry_bulk_error_fn *fn, void *arg)
 {
     char i [24], s [16], l [16];
     snprintf (i, sizeof i, "%" PRId64, id);
     snprintf (s, sizeof s, "%d", seq);
     snprintf (l, sizeof l, "%d", limit);
     const char *params [] = { i, s, l };
-    PGresult *res = seq >= 0
-        ? kj_db_exec (db,
-            "SELECT line, field, reason, value FROM bulk_error "
-            "WHERE import_id = $1 AND seq = $2 ORDER BY line LIMIT $3",
-            3, params)
-        : kj_db_exec (db,
-            "SELECT line, field, reason, value FROM bulk_error "
-            "WHERE import_id = $1 AND $2::int < 0 ORDER BY line, seq DESC "
-            "LIMIT $3", 3, params);
+    PGresult *res =
+        seq >= 0
+            ? kj_db_exec (
+                db,
+                "SELECT line, field, reason, value FROM bulk_error "
+                "WHERE import_id = $1 AND seq = $2 ORDER BY line LIMIT $3",
+                3, params)
+            : kj_db_exec (
+                db,
+                "SELECT line, field, reason, value FROM bulk_error "
+                "WHERE import_id = $1 AND $2::int < 0 ORDER BY line, seq DESC "
+                "LIMIT $3",
+                3, params);
     if (!res) {
         s_failed ("errors_get", NULL, db);
         return -1;
     }
     int count = PQntuples (res);
     for (int row = 0; row < count; row++) {
-        registry_csv_error_t error = {
-            .line = (uint32_t) s_value (res, row, 0),
-            .field = PQgetvalue (res, row, 1),
-            .reason = PQgetvalue (res, row, 2),
-            .value = PQgetvalue (res, row, 3)
-        };
+        registry_csv_error_t error = { .line = (uint32_t) s_value (res, row, 0),
+                                       .field = PQgetvalue (res, row, 1),
+                                       .reason = PQgetvalue (res, row, 2),
+                                       .value = PQgetvalue (res, row, 3) };
         fn (&error, arg);
     }
     PQclear (res);
@@ -596,8 +620,10 @@ registry_bulk_store_error_count (kj_db_t *db, int64_t id)
     char i [24];
     snprintf (i, sizeof i, "%" PRId64, id);
     const char *params [] = { i };
-    PGresult *res = s_query (db, "error_count",
-        "SELECT count (*) FROM bulk_error WHERE import_id = $1", 1, params);
+    PGresult
+        *res = s_query (db, "error_count",
+                        "SELECT count (*) FROM bulk_error WHERE import_id = $1",
+                        1, params);
     if (!res)
         return -1;
     int64_t count = s_value (res, 0, 0);
@@ -623,12 +649,11 @@ s_stage_enterprise (registry_csv_buf_t *buf, const Kj__Enterprise *e,
     s_tab (buf);
     s_date (buf, e->founded_on);
     s_tab (buf);
-    s_text (buf, kj_check_enum_name (&kj__size_class__descriptor,
-                                           "SIZE_", e->size_class, name,
-                                           sizeof name));
+    s_text (buf, kj_check_enum_name (&kj__size_class__descriptor, "SIZE_",
+                                     e->size_class, name, sizeof name));
     s_tab (buf);
-    s_text (buf, registry_entry_state_name ((registry_entry_state_t)
-                                            e->status));
+    s_text (buf,
+            registry_entry_state_name ((registry_entry_state_t) e->status));
     s_tab (buf);
     s_text (buf, registry_stage_name (stage->stage));
     s_tab (buf);
@@ -659,8 +684,8 @@ s_stage_enterprise (registry_csv_buf_t *buf, const Kj__Enterprise *e,
     s_int (buf, e->ip->pledged_ip);
     s_tab (buf);
     if (e->n_rounds) {
-        s_text (buf, registry_stage_round_name ((registry_round_t)
-                                                e->rounds [0]->round));
+        s_text (buf, registry_stage_round_name (
+                         (registry_round_t) e->rounds [0]->round));
         s_tab (buf);
         s_date (buf, e->rounds [0]->closed_on);
         s_tab (buf);
@@ -677,7 +702,8 @@ s_stage_enterprise (registry_csv_buf_t *buf, const Kj__Enterprise *e,
     int kinds [REGISTRY_CSV_MAX_QUALS];
     const char *expires [REGISTRY_CSV_MAX_QUALS];
     size_t n = e->n_qualifications < REGISTRY_CSV_MAX_QUALS
-             ? e->n_qualifications : REGISTRY_CSV_MAX_QUALS;
+                 ? e->n_qualifications
+                 : REGISTRY_CSV_MAX_QUALS;
     for (size_t q = 0; q < n; q++) {
         kinds [q] = e->qualifications [q]->kind;
         expires [q] = e->qualifications [q]->expires_on;
@@ -692,11 +718,16 @@ s_stage_figures (registry_csv_buf_t *buf, const char *code,
                  const Kj__YearFigures *f)
 {
     s_text (buf, code);
-    int64_t values [] = {
-        f->year, f->revenue_fen, f->rnd_fen, f->net_profit_fen,
-        f->total_assets_fen, f->operating_cash_flow_fen,
-        f->high_tech_revenue_fen, f->total_cost_fen, f->staff, f->tech_staff
-    };
+    int64_t values [] = { f->year,
+                          f->revenue_fen,
+                          f->rnd_fen,
+                          f->net_profit_fen,
+                          f->total_assets_fen,
+                          f->operating_cash_flow_fen,
+                          f->high_tech_revenue_fen,
+                          f->total_cost_fen,
+                          f->staff,
+                          f->tech_staff };
     for (size_t i = 0; i < sizeof values / sizeof values [0]; i++) {
         s_tab (buf);
         s_int (buf, values [i]);
@@ -711,9 +742,9 @@ s_stage_institution (registry_csv_buf_t *buf, const Kj__Institution *i)
     s_tab (buf);
     s_text (buf, i->name);
     s_tab (buf);
-    s_text (buf, kj_check_enum_name (&kj__institution_type__descriptor,
-                                           "INSTITUTION_", i->type, name,
-                                           sizeof name));
+    s_text (buf,
+            kj_check_enum_name (&kj__institution_type__descriptor,
+                                "INSTITUTION_", i->type, name, sizeof name));
     s_tab (buf);
     s_text (buf, i->uscc);
     s_tab (buf);
@@ -734,13 +765,10 @@ s_stage_product (registry_csv_buf_t *buf, const Kj__Product *p)
     s_tab (buf);
     s_text (buf, p->name);
     s_tab (buf);
-    s_text (buf, kj_check_enum_name (&kj__product_type__descriptor,
-                                           "PRODUCT_", p->type, name,
-                                           sizeof name));
-    int64_t values [] = {
-        p->min_amount_fen, p->max_amount_fen, p->min_term_months,
-        p->max_term_months, p->rate_bp
-    };
+    s_text (buf, kj_check_enum_name (&kj__product_type__descriptor, "PRODUCT_",
+                                     p->type, name, sizeof name));
+    int64_t values [] = { p->min_amount_fen, p->max_amount_fen,
+                          p->min_term_months, p->max_term_months, p->rate_bp };
     for (size_t i = 0; i < sizeof values / sizeof values [0]; i++) {
         s_tab (buf);
         s_int (buf, values [i]);
@@ -756,8 +784,7 @@ s_stage_product (registry_csv_buf_t *buf, const Kj__Product *p)
                   (const int *) p->qualifications, p->n_qualifications);
     s_tab (buf);
     s_enum_words (buf, &kj__qualification_kind__descriptor, "QUAL_",
-                  (const int *) p->any_qualifications,
-                  p->n_any_qualifications);
+                  (const int *) p->any_qualifications, p->n_any_qualifications);
     s_tab (buf);
     s_text (buf, p->min_grade);
     s_tab (buf);
@@ -900,9 +927,10 @@ static const char *s_withdrawn_institutions =
 static bool
 s_conflict (const char *state)
 {
-    return state && (streq (state, "23505") || streq (state, "23503")
-                     || streq (state, "21000") || streq (state, "23514")
-                     || streq (state, "23502"));
+    return state
+        && (streq (state, "23505") || streq (state, "23503")
+            || streq (state, "21000") || streq (state, "23514")
+            || streq (state, "23502"));
 }
 
 int
@@ -926,7 +954,9 @@ registry_bulk_store_insert (kj_db_t *db, const registry_bulk_import_t *import,
         PQclear (res);
         if (withdrawn)
             return s_raw (db, "rollback", "ROLLBACK TO SAVEPOINT bulk_insert",
-                          0, NULL, NULL, NULL, NULL) ? -1 : 0;
+                          0, NULL, NULL, NULL, NULL)
+                     ? -1
+                     : 0;
     }
     const char *steps [3] = { NULL, NULL, NULL };
     int nparams = 1;
@@ -952,15 +982,14 @@ registry_bulk_store_insert (kj_db_t *db, const registry_bulk_import_t *import,
                                 params, tick, arg);
         ExecStatusType status = res ? PQresultStatus (res) : PGRES_FATAL_ERROR;
         if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
-            const char *state = res ? PQresultErrorField (res,
-                                                          PG_DIAG_SQLSTATE)
+            const char *state = res ? PQresultErrorField (res, PG_DIAG_SQLSTATE)
                                     : NULL;
             bool conflict = s_conflict (state);
             if (!conflict)
                 s_failed ("insert", res, db);
             else
-                kj_info ("bulk.import_conflict", "import=%" PRId64
-                         " sqlstate=%s", import->id, state);
+                kj_info ("bulk.import_conflict",
+                         "import=%" PRId64 " sqlstate=%s", import->id, state);
             PQclear (res);
             if (s_raw (db, "rollback", "ROLLBACK TO SAVEPOINT bulk_insert", 0,
                        NULL, NULL, NULL, NULL))
@@ -977,17 +1006,19 @@ registry_bulk_store_insert (kj_db_t *db, const registry_bulk_import_t *import,
         }
         PQclear (res);
     }
-    return s_raw (db, "release", "RELEASE SAVEPOINT bulk_insert", 0, NULL,
-                  NULL, NULL, NULL) ? -1 : 1;
+    return s_raw (db, "release", "RELEASE SAVEPOINT bulk_insert", 0, NULL, NULL,
+                  NULL, NULL)
+             ? -1
+             : 1;
 }
 
 //  Problems only the whole file or the registry can show, per kind. Each
 //  statement keeps the first 100,000 in bulk_error (seq -1), ordered by
 //  line, and counts them all.
-#define DIAGNOSE(select) \
-    "WITH found (import_id, seq, line, field, reason, value) AS (" select \
-    "), kept AS (INSERT INTO bulk_error (import_id, seq, line, field, " \
-    "reason, value) SELECT * FROM found ORDER BY line LIMIT 100000 " \
+#define DIAGNOSE(select)                                                       \
+    "WITH found (import_id, seq, line, field, reason, value) AS (" select      \
+    "), kept AS (INSERT INTO bulk_error (import_id, seq, line, field, "        \
+    "reason, value) SELECT * FROM found ORDER BY line LIMIT 100000 "           \
     "RETURNING 1) SELECT count (*) FROM found"
 
 static const char *s_diagnose_enterprises [] = {
@@ -1060,11 +1091,12 @@ registry_bulk_store_diagnose (kj_db_t *db, const registry_bulk_import_t *import,
                               registry_bulk_tick_fn *tick, void *arg)
 {
     const char *const *steps = import->kind == REGISTRY_CSV_ENTERPRISES
-                             ? s_diagnose_enterprises
+                                 ? s_diagnose_enterprises
                              : import->kind == REGISTRY_CSV_FIGURES
-                             ? s_diagnose_figures
+                                 ? s_diagnose_figures
                              : import->kind == REGISTRY_CSV_INSTITUTIONS
-                             ? s_diagnose_institutions : s_diagnose_products;
+                                 ? s_diagnose_institutions
+                                 : s_diagnose_products;
     char id [24];
     snprintf (id, sizeof id, "%" PRId64, import->id);
     const char *params [] = { id };
@@ -1090,10 +1122,9 @@ registry_bulk_store_diagnose (kj_db_t *db, const registry_bulk_import_t *import,
 typedef int (s_rows_fn) (PGresult *res, void *arg);
 
 static int
-s_each (kj_db_t *db, const char *declare, const char *fetch,
-        const char *close, int nparams, const char *const *params,
-        s_rows_fn *fn, void *arg, registry_bulk_tick_fn *tick,
-        void *tick_arg)
+s_each (kj_db_t *db, const char *declare, const char *fetch, const char *close,
+        int nparams, const char *const *params, s_rows_fn *fn, void *arg,
+        registry_bulk_tick_fn *tick, void *tick_arg)
 {
     if (s_raw (db, "declare", declare, nparams, params, tick, tick_arg, NULL))
         return -1;
@@ -1245,8 +1276,8 @@ s_touched (PGresult *res, void *arg)
         return rc;
     //  Write this batch's results now: the buffer stays small
     if (self->out.size
-    &&  s_copy (self->db, "restage", "COPY bulk_restage FROM STDIN",
-                self->out.data, self->out.size)) {
+        && s_copy (self->db, "restage", "COPY bulk_restage FROM STDIN",
+                   self->out.data, self->out.size)) {
         self->failed = 1;
         return 1;
     }
@@ -1275,11 +1306,11 @@ registry_bulk_store_restage_row (registry_csv_buf_t *buf,
     s_bool (buf, r->moved);
     if (r->has_techsme) {
         const registry_techsme_result_t *t = r->techsme;
-        int64_t values [] = {
-            r->techsme_year, t->tech_staff_bp, t->rnd_sales_bp,
-            t->rnd_cost_bp, t->tech_staff_score, t->rnd_sales_score,
-            t->rnd_cost_score, t->rnd_score, t->ip_score, t->total
-        };
+        int64_t values [] = { r->techsme_year,     t->tech_staff_bp,
+                              t->rnd_sales_bp,     t->rnd_cost_bp,
+                              t->tech_staff_score, t->rnd_sales_score,
+                              t->rnd_cost_score,   t->rnd_score,
+                              t->ip_score,         t->total };
         for (size_t i = 0; i < sizeof values / sizeof values [0]; i++) {
             s_tab (buf);
             s_int (buf, values [i]);
@@ -1305,7 +1336,8 @@ registry_bulk_store_touched_count (kj_db_t *db, int64_t id)
     char i [24];
     snprintf (i, sizeof i, "%" PRId64, id);
     const char *params [] = { i };
-    PGresult *res = kj_db_exec (db,
+    PGresult *res = kj_db_exec (
+        db,
         "SELECT count (DISTINCT code) FROM bulk_figures WHERE import_id = $1",
         1, params);
     if (!res) {
@@ -1319,10 +1351,9 @@ registry_bulk_store_touched_count (kj_db_t *db, int64_t id)
 
 int
 registry_bulk_store_restage (kj_db_t *db, const registry_bulk_import_t *import,
-                             size_t n, registry_bulk_touched_fn *fn,
-                             void *arg, registry_bulk_tick_fn *tick,
-                             void *tick_arg, uint64_t *touched,
-                             uint64_t *moved)
+                             size_t n, registry_bulk_touched_fn *fn, void *arg,
+                             registry_bulk_tick_fn *tick, void *tick_arg,
+                             uint64_t *touched, uint64_t *moved)
 {
     *touched = *moved = 0;
     if (s_raw (db, "restage",
@@ -1333,9 +1364,10 @@ registry_bulk_store_restage (kj_db_t *db, const registry_bulk_import_t *import,
                "tech_staff_score integer, rnd_sales_score integer, "
                "rnd_cost_score integer, rnd_score integer, ip_score integer, "
                "total integer, eligible boolean, reasons integer, "
-               "ts_reason text) ON COMMIT DROP", 0, NULL, NULL, NULL, NULL)
-    ||  s_raw (db, "restage", "TRUNCATE bulk_restage", 0, NULL, NULL, NULL,
-               NULL))
+               "ts_reason text) ON COMMIT DROP",
+               0, NULL, NULL, NULL, NULL)
+        || s_raw (db, "restage", "TRUNCATE bulk_restage", 0, NULL, NULL, NULL,
+                  NULL))
         return -1;
 
     //  The enterprise, its unexpired qualifications the rules read, its
@@ -1345,7 +1377,8 @@ registry_bulk_store_restage (kj_db_t *db, const registry_bulk_import_t *import,
     snprintf (fetch, sizeof fetch, "FETCH %zu FROM bulk_touched", n);
     const char *params [] = { id };
     s_touched_t state = { .fn = fn, .arg = arg, .db = db };
-    int rc = s_each (db,
+    int rc = s_each (
+        db,
         "DECLARE bulk_touched NO SCROLL CURSOR FOR "
         "SELECT e.code, e.region, e.name, "
         "coalesce (to_char (e.founded_on, 'YYYY-MM-DD'), ''), e.stage, "
@@ -1373,8 +1406,9 @@ registry_bulk_store_restage (kj_db_t *db, const registry_bulk_import_t *import,
         "LEFT JOIN figures p1 ON p1.code = e.code AND p1.year = f.year - 1 "
         "LEFT JOIN figures p2 ON p2.code = e.code AND p2.year = f.year - 2 "
         "WHERE e.code IN (SELECT code FROM bulk_figures WHERE import_id = $1) "
-        "ORDER BY e.code", fetch, "CLOSE bulk_touched", 1, params,
-        s_touched, &state, tick, tick_arg);
+        "ORDER BY e.code",
+        fetch, "CLOSE bulk_touched", 1, params, s_touched, &state, tick,
+        tick_arg);
     registry_csv_buf_free (&state.out);
     *touched = state.touched;
     if (rc <= 0 || state.failed)
@@ -1389,28 +1423,29 @@ registry_bulk_store_restage (kj_db_t *db, const registry_bulk_import_t *import,
                "THEN now () ELSE e.stage_at END, version = e.version + 1, "
                "updated_at = now () FROM bulk_restage r WHERE e.code = r.code",
                0, NULL, tick, tick_arg, NULL)
-    ||  s_raw (db, "restage",
-               "INSERT INTO techsme_score (code, year, tech_staff_bp, "
-               "rnd_sales_bp, rnd_cost_bp, tech_staff_score, rnd_sales_score, "
-               "rnd_cost_score, rnd_score, ip_score, total, eligible, reasons, "
-               "reason, evaluated_at) SELECT code, year, tech_staff_bp, "
-               "rnd_sales_bp, rnd_cost_bp, tech_staff_score, rnd_sales_score, "
-               "rnd_cost_score, rnd_score, ip_score, total, eligible, reasons, "
-               "ts_reason, now () FROM bulk_restage WHERE year IS NOT NULL "
-               "ON CONFLICT (code) DO UPDATE SET year = EXCLUDED.year, "
-               "tech_staff_bp = EXCLUDED.tech_staff_bp, "
-               "rnd_sales_bp = EXCLUDED.rnd_sales_bp, "
-               "rnd_cost_bp = EXCLUDED.rnd_cost_bp, "
-               "tech_staff_score = EXCLUDED.tech_staff_score, "
-               "rnd_sales_score = EXCLUDED.rnd_sales_score, "
-               "rnd_cost_score = EXCLUDED.rnd_cost_score, "
-               "rnd_score = EXCLUDED.rnd_score, ip_score = EXCLUDED.ip_score, "
-               "total = EXCLUDED.total, eligible = EXCLUDED.eligible, "
-               "reasons = EXCLUDED.reasons, reason = EXCLUDED.reason, "
-               "evaluated_at = now ()", 0, NULL, tick, tick_arg, NULL)
-    ||  s_raw (db, "restage",
-               "SELECT 1 FROM bulk_restage WHERE moved", 0, NULL, NULL, NULL,
-               &rows))
+        || s_raw (
+            db, "restage",
+            "INSERT INTO techsme_score (code, year, tech_staff_bp, "
+            "rnd_sales_bp, rnd_cost_bp, tech_staff_score, rnd_sales_score, "
+            "rnd_cost_score, rnd_score, ip_score, total, eligible, reasons, "
+            "reason, evaluated_at) SELECT code, year, tech_staff_bp, "
+            "rnd_sales_bp, rnd_cost_bp, tech_staff_score, rnd_sales_score, "
+            "rnd_cost_score, rnd_score, ip_score, total, eligible, reasons, "
+            "ts_reason, now () FROM bulk_restage WHERE year IS NOT NULL "
+            "ON CONFLICT (code) DO UPDATE SET year = EXCLUDED.year, "
+            "tech_staff_bp = EXCLUDED.tech_staff_bp, "
+            "rnd_sales_bp = EXCLUDED.rnd_sales_bp, "
+            "rnd_cost_bp = EXCLUDED.rnd_cost_bp, "
+            "tech_staff_score = EXCLUDED.tech_staff_score, "
+            "rnd_sales_score = EXCLUDED.rnd_sales_score, "
+            "rnd_cost_score = EXCLUDED.rnd_cost_score, "
+            "rnd_score = EXCLUDED.rnd_score, ip_score = EXCLUDED.ip_score, "
+            "total = EXCLUDED.total, eligible = EXCLUDED.eligible, "
+            "reasons = EXCLUDED.reasons, reason = EXCLUDED.reason, "
+            "evaluated_at = now ()",
+            0, NULL, tick, tick_arg, NULL)
+        || s_raw (db, "restage", "SELECT 1 FROM bulk_restage WHERE moved", 0,
+                  NULL, NULL, NULL, &rows))
         return -1;
     *moved = (uint64_t) rows;
     return 1;
@@ -1443,7 +1478,7 @@ s_export_enterprise (PGresult *res, int row, Kj__Enterprise *e,
     e->industry = PQgetvalue (res, row, c++);
     e->founded_on = PQgetvalue (res, row, c++);
     int size = kj_check_enum_value (&kj__size_class__descriptor, "SIZE_",
-                                          PQgetvalue (res, row, c++));
+                                    PQgetvalue (res, row, c++));
     e->size_class = size < 0 ? 0 : (Kj__SizeClass) size;
     int status = registry_entry_state_from_name (PQgetvalue (res, row, c++));
     e->status = status < 0 ? 0 : (Kj__EntryStatus) status;
@@ -1472,7 +1507,7 @@ s_export_enterprise (PGresult *res, int row, Kj__Enterprise *e,
     //  "kind:expires|kind:expires", in the order of the enum
     kj_strlcpy (qual_text, PQgetvalue (res, row, c++), 1024);
     e->qualifications = qual_ptrs;
-    for (char *item = qual_text; *item && e->n_qualifications < 11; ) {
+    for (char *item = qual_text; *item && e->n_qualifications < 11;) {
         char *end = strchr (item, '|');
         if (end)
             *end = 0;
@@ -1481,8 +1516,8 @@ s_export_enterprise (PGresult *res, int row, Kj__Enterprise *e,
             *colon = 0;
             Kj__Qualification *q = &quals [e->n_qualifications];
             kj__qualification__init (q);
-            value = kj_check_enum_value (
-                &kj__qualification_kind__descriptor, "QUAL_", item);
+            value = kj_check_enum_value (&kj__qualification_kind__descriptor,
+                                         "QUAL_", item);
             q->kind = value < 0 ? 0 : (Kj__QualificationKind) value;
             q->expires_on = colon + 1;
             qual_ptrs [e->n_qualifications++] = q;
@@ -1516,8 +1551,8 @@ s_split (char *text, char **items, size_t max)
 
 //  Enum values of "a|b" stored names into values; returns their count.
 static size_t
-s_split_enums (char *text, const ProtobufCEnumDescriptor *d,
-               const char *prefix, int *values, size_t max)
+s_split_enums (char *text, const ProtobufCEnumDescriptor *d, const char *prefix,
+               int *values, size_t max)
 {
     char *items [32];
     size_t n = s_split (text, items, max < 32 ? max : 32);
@@ -1531,8 +1566,8 @@ s_split_enums (char *text, const ProtobufCEnumDescriptor *d,
 int
 registry_bulk_store_export (kj_db_t *db, registry_csv_kind_t kind,
                             const registry_bulk_export_t *filter,
-                            registry_csv_buf_t *out, uint32_t *rows,
-                            char *next, size_t next_size)
+                            registry_csv_buf_t *out, uint32_t *rows, char *next,
+                            size_t next_size)
 {
     char limit [16], after_year [16] = "0";
     snprintf (limit, sizeof limit, "%d", filter->limit);
@@ -1553,7 +1588,8 @@ registry_bulk_store_export (kj_db_t *db, registry_csv_kind_t kind,
     switch (kind) {
         case REGISTRY_CSV_ENTERPRISES: {
             const char *params [] = { after, region, stage, limit };
-            res = kj_db_exec (db,
+            res = kj_db_exec (
+                db,
                 "SELECT e.code, e.name, e.region, e.industry, "
                 "coalesce (to_char (e.founded_on, 'YYYY-MM-DD'), ''), "
                 "e.size_class, e.status, e.stage, e.listing_tutoring, "
@@ -1581,9 +1617,9 @@ registry_bulk_store_export (kj_db_t *db, registry_csv_kind_t kind,
             break;
         }
         case REGISTRY_CSV_FIGURES: {
-            const char *params [] = { after, after_year, region, stage,
-                                      limit };
-            res = kj_db_exec (db,
+            const char *params [] = { after, after_year, region, stage, limit };
+            res = kj_db_exec (
+                db,
                 "SELECT f.code, f.year, f.revenue_fen, f.rnd_fen, "
                 "f.net_profit_fen, f.total_assets_fen, "
                 "f.operating_cash_flow_fen, f.high_tech_revenue_fen, "
@@ -1591,21 +1627,25 @@ registry_bulk_store_export (kj_db_t *db, registry_csv_kind_t kind,
                 "JOIN enterprise e ON e.code = f.code "
                 "WHERE (f.code, f.year) > ($1, $2::int) "
                 "AND ($3 = '' OR e.region = $3) AND ($4 = '' OR e.stage = $4) "
-                "ORDER BY f.code, f.year LIMIT $5", 5, params);
+                "ORDER BY f.code, f.year LIMIT $5",
+                5, params);
             break;
         }
         case REGISTRY_CSV_INSTITUTIONS: {
             const char *params [] = { after, type, limit };
-            res = kj_db_exec (db,
+            res = kj_db_exec (
+                db,
                 "SELECT id, name, type, uscc, array_to_string (regions, '|'), "
                 "contact, sponsor_code, status FROM institution "
                 "WHERE id > $1 AND ($2 = '' OR type = $2) ORDER BY id "
-                "LIMIT $3", 3, params);
+                "LIMIT $3",
+                3, params);
             break;
         }
         case REGISTRY_CSV_PRODUCTS: {
             const char *params [] = { after, type, limit };
-            res = kj_db_exec (db,
+            res = kj_db_exec (
+                db,
                 "SELECT id, institution_id, name, type, min_amount_fen, "
                 "max_amount_fen, min_term_months, max_term_months, rate_bp, "
                 "array_to_string (collateral, '|'), "
@@ -1617,7 +1657,8 @@ registry_bulk_store_export (kj_db_t *db, registry_csv_kind_t kind,
                 "coalesce (to_char (valid_to, 'YYYY-MM-DD'), ''), "
                 "description, status FROM product "
                 "WHERE id > $1 AND ($2 = '' OR type = $2) ORDER BY id "
-                "LIMIT $3", 3, params);
+                "LIMIT $3",
+                3, params);
             break;
         }
     }
@@ -1669,9 +1710,10 @@ registry_bulk_store_export (kj_db_t *db, registry_csv_kind_t kind,
                 char *regions [32];
                 i.id = PQgetvalue (res, row, 0);
                 i.name = PQgetvalue (res, row, 1);
-                int type_value = kj_check_enum_value (
-                    &kj__institution_type__descriptor, "INSTITUTION_",
-                    PQgetvalue (res, row, 2));
+                int type_value =
+                    kj_check_enum_value (&kj__institution_type__descriptor,
+                                         "INSTITUTION_",
+                                         PQgetvalue (res, row, 2));
                 i.type = type_value < 0 ? 0 : (Kj__InstitutionType) type_value;
                 i.uscc = PQgetvalue (res, row, 3);
                 i.regions = regions;
@@ -1679,8 +1721,8 @@ registry_bulk_store_export (kj_db_t *db, registry_csv_kind_t kind,
                 i.contact = PQgetvalue (res, row, 5);
                 i.sponsor_code = PQgetvalue (res, row, 6);
                 i.state = streq (PQgetvalue (res, row, 7), "withdrawn")
-                        ? KJ__LISTING_STATE__LISTING_WITHDRAWN
-                        : KJ__LISTING_STATE__LISTING_LISTED;
+                            ? KJ__LISTING_STATE__LISTING_WITHDRAWN
+                            : KJ__LISTING_STATE__LISTING_LISTED;
                 line.institution = &i;
                 registry_csv_format (NULL, &line, out);
                 break;
@@ -1693,9 +1735,9 @@ registry_bulk_store_export (kj_db_t *db, registry_csv_kind_t kind,
                 p.id = PQgetvalue (res, row, 0);
                 p.institution_id = PQgetvalue (res, row, 1);
                 p.name = PQgetvalue (res, row, 2);
-                int type_value = kj_check_enum_value (
-                    &kj__product_type__descriptor, "PRODUCT_",
-                    PQgetvalue (res, row, 3));
+                int type_value =
+                    kj_check_enum_value (&kj__product_type__descriptor,
+                                         "PRODUCT_", PQgetvalue (res, row, 3));
                 p.type = type_value < 0 ? 0 : (Kj__ProductType) type_value;
                 p.min_amount_fen = s_value (res, row, 4);
                 p.max_amount_fen = s_value (res, row, 5);
@@ -1711,13 +1753,15 @@ registry_bulk_store_export (kj_db_t *db, registry_csv_kind_t kind,
                                             &kj__stage__descriptor, "STAGE_",
                                             stages, 32);
                 p.qualifications = (Kj__QualificationKind *) quals;
-                p.n_qualifications = s_split_enums (
-                    PQgetvalue (res, row, 11),
-                    &kj__qualification_kind__descriptor, "QUAL_", quals, 32);
+                p.n_qualifications =
+                    s_split_enums (PQgetvalue (res, row, 11),
+                                   &kj__qualification_kind__descriptor, "QUAL_",
+                                   quals, 32);
                 p.any_qualifications = (Kj__QualificationKind *) any;
-                p.n_any_qualifications = s_split_enums (
-                    PQgetvalue (res, row, 12),
-                    &kj__qualification_kind__descriptor, "QUAL_", any, 32);
+                p.n_any_qualifications =
+                    s_split_enums (PQgetvalue (res, row, 12),
+                                   &kj__qualification_kind__descriptor, "QUAL_",
+                                   any, 32);
                 p.min_grade = PQgetvalue (res, row, 13);
                 p.regions = regions;
                 p.n_regions = s_split (PQgetvalue (res, row, 14), regions, 32);
@@ -1725,8 +1769,8 @@ registry_bulk_store_export (kj_db_t *db, registry_csv_kind_t kind,
                 p.valid_to = PQgetvalue (res, row, 16);
                 p.description = PQgetvalue (res, row, 17);
                 p.state = streq (PQgetvalue (res, row, 18), "withdrawn")
-                        ? KJ__LISTING_STATE__LISTING_WITHDRAWN
-                        : KJ__LISTING_STATE__LISTING_LISTED;
+                            ? KJ__LISTING_STATE__LISTING_WITHDRAWN
+                            : KJ__LISTING_STATE__LISTING_LISTED;
                 line.product = &p;
                 registry_csv_format (NULL, &line, out);
                 break;
@@ -1750,12 +1794,14 @@ int
 registry_bulk_store_counts (kj_db_t *db, registry_bulk_counts_t *counts)
 {
     memset (counts, 0, sizeof *counts);
-    PGresult *res = s_query (db, "counts",
+    PGresult *res = s_query (
+        db, "counts",
         "SELECT (SELECT count (*) FROM enterprise), "
         "(SELECT count (*) FROM figures), (SELECT count (*) FROM institution), "
         "(SELECT count (*) FROM product), "
         "(SELECT count (DISTINCT region) FROM enterprise), "
-        "(SELECT count (*) FROM bulk_import WHERE state = 'open')", 0, NULL);
+        "(SELECT count (*) FROM bulk_import WHERE state = 'open')",
+        0, NULL);
     if (!res)
         return -1;
     counts->enterprises = (uint64_t) s_value (res, 0, 0);
@@ -1766,7 +1812,8 @@ registry_bulk_store_counts (kj_db_t *db, registry_bulk_counts_t *counts)
     counts->open_imports = (uint32_t) s_value (res, 0, 5);
     PQclear (res);
     res = s_query (db, "counts",
-        "SELECT stage, count (*) FROM enterprise GROUP BY stage", 0, NULL);
+                   "SELECT stage, count (*) FROM enterprise GROUP BY stage", 0,
+                   NULL);
     if (!res)
         return -1;
     for (int row = 0; row < PQntuples (res); row++) {

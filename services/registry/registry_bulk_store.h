@@ -30,7 +30,7 @@
 
 //  Most problems kept per chunk, and returned by a commit.
 #define REGISTRY_BULK_CHUNK_ERRORS_MAX 10000
-#define REGISTRY_BULK_ERRORS_MAX 100000
+#define REGISTRY_BULK_ERRORS_MAX       100000
 
 //  Called now and then during long statements.
 typedef void (registry_bulk_tick_fn) (void *arg);
@@ -39,11 +39,11 @@ typedef void (registry_bulk_tick_fn) (void *arg);
 typedef struct {
     int64_t id;
     registry_csv_kind_t kind;
-    char state [16];                //  open, committed, refused, aborted
-    char *header;                   //  the file's first line (malloc'd)
-    char *file_name;                //  (malloc'd)
-    kj_date_t today;          //  the import's "today"
-    uint8_t *reply;                 //  the commit's answer, if any (malloc'd)
+    char state [16];  //  open, committed, refused, aborted
+    char *header;     //  the file's first line (malloc'd)
+    char *file_name;  //  (malloc'd)
+    kj_date_t today;  //  the import's "today"
+    uint8_t *reply;   //  the commit's answer, if any (malloc'd)
     size_t reply_size;
 } registry_bulk_import_t;
 
@@ -197,10 +197,10 @@ int64_t
 
 //  One staged (or, for figures, touched) thing, for the import events.
 typedef struct {
-    const char *key;                //  code or id
+    const char *key;  //  code or id
     const char *name;
-    const char *region;             //  region, or the regions joined by '|'
-    const char *stage;              //  enterprises
+    const char *region;  //  region, or the regions joined by '|'
+    const char *stage;   //  enterprises
 } registry_bulk_item_t;
 
 typedef int (registry_bulk_items_fn) (const registry_bulk_item_t *items,
@@ -210,10 +210,9 @@ typedef int (registry_bulk_items_fn) (const registry_bulk_item_t *items,
 //  line order, n at a time. 0 if fn returned non-zero, 1 when all given.
 int
     registry_bulk_store_staged (kj_db_t *db,
-                                const registry_bulk_import_t *import,
-                                size_t n, registry_bulk_items_fn *fn,
-                                void *arg, registry_bulk_tick_fn *tick,
-                                void *tick_arg);
+                                const registry_bulk_import_t *import, size_t n,
+                                registry_bulk_items_fn *fn, void *arg,
+                                registry_bulk_tick_fn *tick, void *tick_arg);
 
 //  --------------------------------------------------------------------------
 //  Stages of the enterprises a figures import touched
@@ -223,8 +222,8 @@ typedef struct {
     const char *code;
     const char *region;
     const char *name;
-    const char *founded_on;         //  "YYYY-MM-DD" or ""
-    const char *stage;              //  in force now
+    const char *founded_on;  //  "YYYY-MM-DD" or ""
+    const char *stage;       //  in force now
     const char *stage_computed;
     const char *stage_rule;
     const char *stage_reason;
@@ -233,10 +232,10 @@ typedef struct {
     bool stage_override;
     bool listing_tutoring, board_standard, dishonest, abnormal;
     int32_t invention_patents, class2_ip;
-    int latest_round;               //  registry_round_t
-    bool high_tech, srdi, little_giant, incubator_resident;   //  unexpired
+    int latest_round;  //  registry_round_t
+    bool high_tech, srdi, little_giant, incubator_resident;  //  unexpired
     bool has_figures;
-    Kj__YearFigures latest;         //  the latest year on file
+    Kj__YearFigures latest;  //  the latest year on file
     bool has_prev, has_prev2;
     int64_t revenue_prev, net_profit_prev, revenue_prev2;
 } registry_bulk_touched_t;
@@ -244,14 +243,14 @@ typedef struct {
 //  What to write back for one enterprise.
 typedef struct {
     const char *code;
-    registry_stage_t stage;         //  in force (the override's, if set)
+    registry_stage_t stage;  //  in force (the override's, if set)
     registry_stage_t computed;
     const char *rule;
     const char *reason;
     const char *version;
     bool review;
-    bool moved;                     //  the stage in force changed
-    bool has_techsme;               //  figures on file: the grid's result
+    bool moved;        //  the stage in force changed
+    bool has_techsme;  //  figures on file: the grid's result
     int32_t techsme_year;
     const registry_techsme_result_t *techsme;
 } registry_bulk_restage_t;
@@ -273,11 +272,10 @@ void
 //  changed stage. 1, or 0 if fn returned non-zero, -1 on error.
 int
     registry_bulk_store_restage (kj_db_t *db,
-                                 const registry_bulk_import_t *import,
-                                 size_t n, registry_bulk_touched_fn *fn,
-                                 void *arg, registry_bulk_tick_fn *tick,
-                                 void *tick_arg, uint64_t *touched,
-                                 uint64_t *moved);
+                                 const registry_bulk_import_t *import, size_t n,
+                                 registry_bulk_touched_fn *fn, void *arg,
+                                 registry_bulk_tick_fn *tick, void *tick_arg,
+                                 uint64_t *touched, uint64_t *moved);
 
 //  Enterprises touched by a figures import (distinct codes staged).
 int64_t
@@ -288,10 +286,10 @@ int64_t
 
 //  Filters of an export page: NULL or "" for none.
 typedef struct {
-    const char *region;             //  region code ("210100", "SFDZ")
-    const char *stage;              //  stored name
-    const char *type;               //  institutions, products: stored name
-    const char *after;              //  cursor: code, "code:year", or id
+    const char *region;  //  region code ("210100", "SFDZ")
+    const char *stage;   //  stored name
+    const char *type;    //  institutions, products: stored name
+    const char *after;   //  cursor: code, "code:year", or id
     int limit;
 } registry_bulk_export_t;
 
@@ -306,7 +304,7 @@ int
 typedef struct {
     uint64_t enterprises, figures, institutions, products;
     uint32_t regions;
-    uint64_t by_stage [5];          //  by registry_stage_t
+    uint64_t by_stage [5];  //  by registry_stage_t
     uint32_t open_imports;
 } registry_bulk_counts_t;
 

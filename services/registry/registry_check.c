@@ -22,13 +22,28 @@
 #define YEAR_MAX 2200
 
 const char *const registry_check_enterprise_fields [] = {
-    "name", "region", "industry", "founded_on", "size_class",
-    "listing_tutoring", "board_standard", "chain_leader", "credit",
-    "credit.dishonest", "credit.abnormal", "credit.tax_grade", "ip",
-    "ip.invention_patents", "ip.class2_ip", "ip.pledged_ip", "awards",
-    "rounds", "loans", "chain_links", NULL
+    "name",
+    "region",
+    "industry",
+    "founded_on",
+    "size_class",
+    "listing_tutoring",
+    "board_standard",
+    "chain_leader",
+    "credit",
+    "credit.dishonest",
+    "credit.abnormal",
+    "credit.tax_grade",
+    "ip",
+    "ip.invention_patents",
+    "ip.class2_ip",
+    "ip.pledged_ip",
+    "awards",
+    "rounds",
+    "loans",
+    "chain_links",
+    NULL
 };
-
 
 //  --------------------------------------------------------------------------
 //  A known value of an enum; zero allowed only if zero_ok.
@@ -38,7 +53,7 @@ s_check_enum (const ProtobufCEnumDescriptor *descriptor, int value,
               bool zero_ok, const char *field, kj_status_t *status)
 {
     if ((value == 0 && !zero_ok)
-    ||  !protobuf_c_enum_descriptor_get_value (descriptor, value))
+        || !protobuf_c_enum_descriptor_get_value (descriptor, value))
         return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, field,
                               "%s: %d is not a %s%s", field, value,
                               descriptor->short_name,
@@ -49,9 +64,8 @@ s_check_enum (const ProtobufCEnumDescriptor *descriptor, int value,
 //  An optional date: "" or a valid date.
 
 static int
-s_check_optional_date (const char *text, const char *field,
-                       kj_date_t *date, bool *given,
-                       kj_status_t *status)
+s_check_optional_date (const char *text, const char *field, kj_date_t *date,
+                       bool *given, kj_status_t *status)
 {
     *given = text && *text;
     memset (date, 0, sizeof *date);
@@ -63,8 +77,8 @@ s_check_year (int year, const char *field, kj_status_t *status)
 {
     if (year < YEAR_MIN || year > YEAR_MAX)
         return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, field,
-                              "%s: %d is out of range (%d to %d)", field,
-                              year, YEAR_MIN, YEAR_MAX);
+                              "%s: %d is out of range (%d to %d)", field, year,
+                              YEAR_MIN, YEAR_MAX);
     return 0;
 }
 
@@ -75,8 +89,8 @@ registry_check_figures (const Kj__YearFigures *figures, const char *prefix,
                         kj_status_t *status)
 {
     char field [96];
-#define FIELD(name) (snprintf (field, sizeof field, "%s.%s", prefix, name), \
-                     field)
+#define FIELD(name)                                                            \
+    (snprintf (field, sizeof field, "%s.%s", prefix, name), field)
     if (s_check_year (figures->year, FIELD ("year"), status))
         return -1;
     struct {
@@ -94,23 +108,24 @@ registry_check_figures (const Kj__YearFigures *figures, const char *prefix,
     };
     for (size_t i = 0; i < sizeof money / sizeof money [0]; i++)
         if (kj_check_money (money [i].value, FIELD (money [i].name),
-                                  money [i].may_be_negative, status))
+                            money [i].may_be_negative, status))
             return -1;
-    if (kj_check_count (figures->staff, FIELD ("staff"), 10000000,
-                              status)
-    ||  kj_check_count (figures->tech_staff, FIELD ("tech_staff"),
-                              10000000, status))
+    if (kj_check_count (figures->staff, FIELD ("staff"), 10000000, status)
+        || kj_check_count (figures->tech_staff, FIELD ("tech_staff"), 10000000,
+                           status))
         return -1;
     if (figures->tech_staff > figures->staff)
         return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
-                              FIELD ("tech_staff"), "%s: %d tech staff, more "
-                              "than the %d staff in all", field,
-                              figures->tech_staff, figures->staff);
+                              FIELD ("tech_staff"),
+                              "%s: %d tech staff, more "
+                              "than the %d staff in all",
+                              field, figures->tech_staff, figures->staff);
     if (figures->high_tech_revenue_fen > figures->revenue_fen)
         return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
-                              FIELD ("high_tech_revenue_fen"), "%s: %" PRId64
-                              " fen, more than the revenue of %" PRId64
-                              " fen", field, figures->high_tech_revenue_fen,
+                              FIELD ("high_tech_revenue_fen"),
+                              "%s: %" PRId64
+                              " fen, more than the revenue of %" PRId64 " fen",
+                              field, figures->high_tech_revenue_fen,
                               figures->revenue_fen);
 #undef FIELD
     return 0;
@@ -133,10 +148,10 @@ registry_check_figures_list (Kj__YearFigures *const *figures, size_t n,
             if (figures [j]->year == figures [i]->year) {
                 char field [96];
                 snprintf (field, sizeof field, "%s.year", item);
-                return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
-                                      field, "%s: %d is given twice (also "
-                                      "%s[%zu])", field, figures [i]->year,
-                                      prefix, j);
+                return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, field,
+                                      "%s: %d is given twice (also "
+                                      "%s[%zu])",
+                                      field, figures [i]->year, prefix, j);
             }
     }
     return 0;
@@ -147,32 +162,35 @@ registry_check_qualification (const Kj__Qualification *qualification,
                               const char *prefix, kj_status_t *status)
 {
     char field [96];
-#define FIELD(name) (snprintf (field, sizeof field, "%s.%s", prefix, name), \
-                     field)
+#define FIELD(name)                                                            \
+    (snprintf (field, sizeof field, "%s.%s", prefix, name), field)
     kj_date_t granted, expires;
     bool has_granted, has_expires;
-    if (s_check_enum (&kj__qualification_kind__descriptor,
-                      qualification->kind, false, FIELD ("kind"), status)
-    ||  s_check_enum (&kj__level__descriptor, qualification->level, true,
-                      FIELD ("level"), status)
-    ||  kj_check_text (qualification->certificate,
-                             FIELD ("certificate"), 100, false, status)
-    ||  s_check_optional_date (qualification->granted_on,
-                               FIELD ("granted_on"), &granted, &has_granted,
-                               status)
-    ||  s_check_optional_date (qualification->expires_on,
-                               FIELD ("expires_on"), &expires, &has_expires,
-                               status))
+    if (s_check_enum (&kj__qualification_kind__descriptor, qualification->kind,
+                      false, FIELD ("kind"), status)
+        || s_check_enum (&kj__level__descriptor, qualification->level, true,
+                         FIELD ("level"), status)
+        || kj_check_text (qualification->certificate, FIELD ("certificate"),
+                          100, false, status)
+        || s_check_optional_date (qualification->granted_on,
+                                  FIELD ("granted_on"), &granted, &has_granted,
+                                  status)
+        || s_check_optional_date (qualification->expires_on,
+                                  FIELD ("expires_on"), &expires, &has_expires,
+                                  status))
         return -1;
     if (!has_expires)
         return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
-                              FIELD ("expires_on"), "%s: required: every "
-                              "qualification has an expiry date", field);
+                              FIELD ("expires_on"),
+                              "%s: required: every "
+                              "qualification has an expiry date",
+                              field);
     if (has_granted && kj_check_date_compare (granted, expires) > 0)
         return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
-                              FIELD ("granted_on"), "%s: %s is after the "
-                              "expiry date %s", field,
-                              qualification->granted_on,
+                              FIELD ("granted_on"),
+                              "%s: %s is after the "
+                              "expiry date %s",
+                              field, qualification->granted_on,
                               qualification->expires_on);
 #undef FIELD
     return 0;
@@ -199,15 +217,14 @@ s_check_awards (const Kj__Enterprise *e, kj_status_t *status)
     for (size_t i = 0; i < e->n_awards; i++) {
         const Kj__Award *award = e->awards [i];
         char field [80];
-#define FIELD(name) (snprintf (field, sizeof field, \
-                     "enterprise.awards[%zu].%s", i, name), field)
-        if (kj_check_text (award->name, FIELD ("name"), 200, true,
-                                 status)
-        ||  s_check_enum (&kj__level__descriptor, award->level, false,
-                          FIELD ("level"), status)
-        ||  s_check_year (award->year, FIELD ("year"), status)
-        ||  kj_check_text (award->rank, FIELD ("rank"), 100, false,
-                                 status))
+#define FIELD(name)                                                            \
+    (snprintf (field, sizeof field, "enterprise.awards[%zu].%s", i, name),     \
+     field)
+        if (kj_check_text (award->name, FIELD ("name"), 200, true, status)
+            || s_check_enum (&kj__level__descriptor, award->level, false,
+                             FIELD ("level"), status)
+            || s_check_year (award->year, FIELD ("year"), status)
+            || kj_check_text (award->rank, FIELD ("rank"), 100, false, status))
             return -1;
 #undef FIELD
     }
@@ -223,16 +240,17 @@ s_check_rounds (const Kj__Enterprise *e, kj_status_t *status)
         const Kj__EquityRound *round = e->rounds [i];
         char field [80];
         kj_date_t closed;
-#define FIELD(name) (snprintf (field, sizeof field, \
-                     "enterprise.rounds[%zu].%s", i, name), field)
+#define FIELD(name)                                                            \
+    (snprintf (field, sizeof field, "enterprise.rounds[%zu].%s", i, name),     \
+     field)
         if (s_check_enum (&kj__round__descriptor, round->round, false,
                           FIELD ("round"), status)
-        ||  kj_check_money (round->amount_fen, FIELD ("amount_fen"),
-                                  false, status)
-        ||  kj_check_date (round->closed_on, FIELD ("closed_on"),
-                                 &closed, status)
-        ||  kj_check_text (round->investors, FIELD ("investors"), 500,
-                                 false, status))
+            || kj_check_money (round->amount_fen, FIELD ("amount_fen"), false,
+                               status)
+            || kj_check_date (round->closed_on, FIELD ("closed_on"), &closed,
+                              status)
+            || kj_check_text (round->investors, FIELD ("investors"), 500, false,
+                              status))
             return -1;
 #undef FIELD
     }
@@ -249,27 +267,28 @@ s_check_loans (const Kj__Enterprise *e, kj_status_t *status)
         char field [80];
         kj_date_t drawn, matures;
         bool has_matures;
-#define FIELD(name) (snprintf (field, sizeof field, \
-                     "enterprise.loans[%zu].%s", i, name), field)
-        if (kj_check_text (loan->lender, FIELD ("lender"), 200, true,
-                                 status)
-        ||  kj_check_money (loan->amount_fen, FIELD ("amount_fen"),
-                                  false, status)
-        ||  kj_check_date (loan->drawn_on, FIELD ("drawn_on"), &drawn,
-                                 status)
-        ||  s_check_optional_date (loan->matures_on, FIELD ("matures_on"),
-                                   &matures, &has_matures, status))
+#define FIELD(name)                                                            \
+    (snprintf (field, sizeof field, "enterprise.loans[%zu].%s", i, name), field)
+        if (kj_check_text (loan->lender, FIELD ("lender"), 200, true, status)
+            || kj_check_money (loan->amount_fen, FIELD ("amount_fen"), false,
+                               status)
+            || kj_check_date (loan->drawn_on, FIELD ("drawn_on"), &drawn,
+                              status)
+            || s_check_optional_date (loan->matures_on, FIELD ("matures_on"),
+                                      &matures, &has_matures, status))
             return -1;
         if (loan->amount_fen == 0)
             return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
-                                  FIELD ("amount_fen"), "%s: a loan of 0 "
+                                  FIELD ("amount_fen"),
+                                  "%s: a loan of 0 "
                                   "fen; the amount must be more than 0",
                                   field);
         if (has_matures && kj_check_date_compare (matures, drawn) < 0)
             return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
-                                  FIELD ("matures_on"), "%s: %s is before "
-                                  "the loan was drawn (%s)", field,
-                                  loan->matures_on, loan->drawn_on);
+                                  FIELD ("matures_on"),
+                                  "%s: %s is before "
+                                  "the loan was drawn (%s)",
+                                  field, loan->matures_on, loan->drawn_on);
 #undef FIELD
     }
     return 0;
@@ -286,8 +305,8 @@ s_check_links (const Kj__Enterprise *e, kj_status_t *status)
         snprintf (field, sizeof field,
                   "enterprise.chain_links[%zu].leader_code", i);
         kj_status_t why;
-        if (registry_uscc_normalize (link->leader_code ? link->leader_code
-                                                       : "", code, &why))
+        if (registry_uscc_normalize (link->leader_code ? link->leader_code : "",
+                                     code, &why))
             return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, field,
                                   "%s: %s", field, why.message);
         snprintf (field, sizeof field, "enterprise.chain_links[%zu].chain", i);
@@ -313,8 +332,8 @@ s_check_qualifications (const Kj__Enterprise *e, kj_status_t *status)
             if (e->qualifications [j]->kind == e->qualifications [i]->kind) {
                 char field [80];
                 snprintf (field, sizeof field, "%s.kind", prefix);
-                return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
-                                      field, "%s: given twice (also "
+                return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, field,
+                                      "%s: given twice (also "
                                       "enterprise.qualifications[%zu])",
                                       field, j);
             }
@@ -323,8 +342,8 @@ s_check_qualifications (const Kj__Enterprise *e, kj_status_t *status)
 }
 
 int
-registry_check_enterprise (const Kj__Enterprise *e, char **mask,
-                           size_t n_mask, kj_status_t *status)
+registry_check_enterprise (const Kj__Enterprise *e, char **mask, size_t n_mask,
+                           kj_status_t *status)
 {
     assert (e && status);
     bool all = mask == NULL;
@@ -332,19 +351,19 @@ registry_check_enterprise (const Kj__Enterprise *e, char **mask,
     kj_date_t founded;
     bool has_founded;
     if (WANTS ("name")
-    &&  kj_check_text (e->name, "enterprise.name", 200, true, status))
+        && kj_check_text (e->name, "enterprise.name", 200, true, status))
         return -1;
     if (WANTS ("industry")
-    &&  kj_check_text (e->industry, "enterprise.industry", 100, false,
-                             status))
+        && kj_check_text (e->industry, "enterprise.industry", 100, false,
+                          status))
         return -1;
     if (WANTS ("founded_on")
-    &&  s_check_optional_date (e->founded_on, "enterprise.founded_on",
-                               &founded, &has_founded, status))
+        && s_check_optional_date (e->founded_on, "enterprise.founded_on",
+                                  &founded, &has_founded, status))
         return -1;
     if (WANTS ("size_class")
-    &&  s_check_enum (&kj__size_class__descriptor, e->size_class, true,
-                      "enterprise.size_class", status))
+        && s_check_enum (&kj__size_class__descriptor, e->size_class, true,
+                         "enterprise.size_class", status))
         return -1;
     if (WANTS ("credit.tax_grade") && e->credit) {
         const char *grade = e->credit->tax_grade ? e->credit->tax_grade : "";
@@ -353,33 +372,32 @@ registry_check_enterprise (const Kj__Enterprise *e, char **mask,
                                   "enterprise.credit.tax_grade",
                                   "enterprise.credit.tax_grade: '%.*s' is "
                                   "not a tax credit grade; one of A, B, M, "
-                                  "C, D, or empty", kj_utf8_cut (grade, 20),
-                                  grade);
+                                  "C, D, or empty",
+                                  kj_utf8_cut (grade, 20), grade);
     }
     if (e->ip) {
         if ((WANTS ("ip.invention_patents")
              && kj_check_count (e->ip->invention_patents,
-                                      "enterprise.ip.invention_patents",
-                                      1000000, status))
-        ||  (WANTS ("ip.class2_ip")
-             && kj_check_count (e->ip->class2_ip,
-                                      "enterprise.ip.class2_ip", 1000000,
-                                      status))
-        ||  (WANTS ("ip.pledged_ip")
-             && kj_check_count (e->ip->pledged_ip,
-                                      "enterprise.ip.pledged_ip", 1000000,
-                                      status)))
+                                "enterprise.ip.invention_patents", 1000000,
+                                status))
+            || (WANTS ("ip.class2_ip")
+                && kj_check_count (e->ip->class2_ip, "enterprise.ip.class2_ip",
+                                   1000000, status))
+            || (WANTS ("ip.pledged_ip")
+                && kj_check_count (e->ip->pledged_ip,
+                                   "enterprise.ip.pledged_ip", 1000000,
+                                   status)))
             return -1;
     }
     if (all
-    &&  (registry_check_figures_list (e->figures, e->n_figures,
-                                      "enterprise.figures", status)
-         || s_check_qualifications (e, status)))
+        && (registry_check_figures_list (e->figures, e->n_figures,
+                                         "enterprise.figures", status)
+            || s_check_qualifications (e, status)))
         return -1;
     if ((WANTS ("awards") && s_check_awards (e, status))
-    ||  (WANTS ("rounds") && s_check_rounds (e, status))
-    ||  (WANTS ("loans") && s_check_loans (e, status))
-    ||  (WANTS ("chain_links") && s_check_links (e, status)))
+        || (WANTS ("rounds") && s_check_rounds (e, status))
+        || (WANTS ("loans") && s_check_loans (e, status))
+        || (WANTS ("chain_links") && s_check_links (e, status)))
         return -1;
 #undef WANTS
     return 0;
@@ -397,8 +415,8 @@ registry_check_stage (const registry_stage_rules_t *rules,
     snprintf (result->version, sizeof result->version, "%s", rules->version);
     kj_status_t status;
     if (!founded_on || !*founded_on
-    ||  kj_check_date (founded_on, "founded_on", &input->founded_on,
-                             &status)) {
+        || kj_check_date (founded_on, "founded_on", &input->founded_on,
+                          &status)) {
         result->stage = REGISTRY_STAGE_UNKNOWN;
         result->rule = "unknown.no_founding_date";
         snprintf (result->reason, sizeof result->reason,

@@ -32,8 +32,8 @@ extern const char *const registry_check_enterprise_fields [];
 //  One year of figures, at `prefix` ("figures[2]" or "enterprise.figures[0]").
 
 int
-    registry_check_figures (const Kj__YearFigures *figures,
-                            const char *prefix, kj_status_t *status);
+    registry_check_figures (const Kj__YearFigures *figures, const char *prefix,
+                            kj_status_t *status);
 
 //  --------------------------------------------------------------------------
 //  A list of years of figures (at most REGISTRY_CHECK_MAX_ITEMS, each year
@@ -59,9 +59,8 @@ int
 //  node's configuration).
 
 int
-    registry_check_enterprise (const Kj__Enterprise *enterprise,
-                               char **mask, size_t n_mask,
-                               kj_status_t *status);
+    registry_check_enterprise (const Kj__Enterprise *enterprise, char **mask,
+                               size_t n_mask, kj_status_t *status);
 
 //  --------------------------------------------------------------------------
 //  The stage of an enterprise founded on `founded_on` ("YYYY-MM-DD"),

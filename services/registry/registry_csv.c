@@ -38,30 +38,78 @@
 //  Columns of every kind, one id each.
 typedef enum {
     //  enterprises
-    E_CODE, E_NAME, E_REGION, E_INDUSTRY, E_FOUNDED_ON, E_SIZE_CLASS,
-    E_STATUS, E_LISTING_TUTORING, E_BOARD_STANDARD, E_CHAIN_LEADER,
-    E_DISHONEST, E_ABNORMAL, E_TAX_GRADE, E_INVENTION_PATENTS, E_CLASS2_IP,
-    E_PLEDGED_IP, E_ROUND, E_ROUND_CLOSED_ON, E_ROUND_AMOUNT,
-    E_QUALIFICATIONS, E_STAGE, E_TECHSME,
+    E_CODE,
+    E_NAME,
+    E_REGION,
+    E_INDUSTRY,
+    E_FOUNDED_ON,
+    E_SIZE_CLASS,
+    E_STATUS,
+    E_LISTING_TUTORING,
+    E_BOARD_STANDARD,
+    E_CHAIN_LEADER,
+    E_DISHONEST,
+    E_ABNORMAL,
+    E_TAX_GRADE,
+    E_INVENTION_PATENTS,
+    E_CLASS2_IP,
+    E_PLEDGED_IP,
+    E_ROUND,
+    E_ROUND_CLOSED_ON,
+    E_ROUND_AMOUNT,
+    E_QUALIFICATIONS,
+    E_STAGE,
+    E_TECHSME,
     //  figures
-    F_CODE, F_YEAR, F_REVENUE, F_RND, F_NET_PROFIT, F_ASSETS, F_CASH_FLOW,
-    F_HIGH_TECH_REVENUE, F_COST, F_STAFF, F_TECH_STAFF,
+    F_CODE,
+    F_YEAR,
+    F_REVENUE,
+    F_RND,
+    F_NET_PROFIT,
+    F_ASSETS,
+    F_CASH_FLOW,
+    F_HIGH_TECH_REVENUE,
+    F_COST,
+    F_STAFF,
+    F_TECH_STAFF,
     //  institutions
-    I_ID, I_NAME, I_TYPE, I_USCC, I_REGIONS, I_CONTACT, I_SPONSOR, I_STATUS,
+    I_ID,
+    I_NAME,
+    I_TYPE,
+    I_USCC,
+    I_REGIONS,
+    I_CONTACT,
+    I_SPONSOR,
+    I_STATUS,
     //  products
-    P_ID, P_INSTITUTION, P_NAME, P_TYPE, P_MIN_AMOUNT, P_MAX_AMOUNT,
-    P_MIN_TERM, P_MAX_TERM, P_RATE, P_COLLATERAL, P_STAGES, P_QUALS,
-    P_ANY_QUALS, P_MIN_GRADE, P_REGIONS, P_VALID_FROM, P_VALID_TO,
-    P_DESCRIPTION, P_STATUS,
-    S_COLUMNS                           //  number of column ids
+    P_ID,
+    P_INSTITUTION,
+    P_NAME,
+    P_TYPE,
+    P_MIN_AMOUNT,
+    P_MAX_AMOUNT,
+    P_MIN_TERM,
+    P_MAX_TERM,
+    P_RATE,
+    P_COLLATERAL,
+    P_STAGES,
+    P_QUALS,
+    P_ANY_QUALS,
+    P_MIN_GRADE,
+    P_REGIONS,
+    P_VALID_FROM,
+    P_VALID_TO,
+    P_DESCRIPTION,
+    P_STATUS,
+    S_COLUMNS  //  number of column ids
 } s_col_t;
 
 typedef struct {
     s_col_t id;
-    const char *name;                   //  canonical header name
-    const char *zh;                     //  Chinese header name, accepted too
-    bool required;                      //  must be in the header
-    bool computed;                      //  written by export, ignored on import
+    const char *name;  //  canonical header name
+    const char *zh;    //  Chinese header name, accepted too
+    bool required;     //  must be in the header
+    bool computed;     //  written by export, ignored on import
 } s_column_t;
 
 static const s_column_t s_enterprise_columns [] = {
@@ -96,7 +144,8 @@ static const s_column_t s_figures_columns [] = {
     { F_RND, "rnd_fen", "研发费用_分", false, false },
     { F_NET_PROFIT, "net_profit_fen", "净利润_分", false, false },
     { F_ASSETS, "total_assets_fen", "资产总额_分", false, false },
-    { F_CASH_FLOW, "operating_cash_flow_fen", "经营活动现金流_分", false, false },
+    { F_CASH_FLOW, "operating_cash_flow_fen", "经营活动现金流_分", false,
+      false },
     { F_HIGH_TECH_REVENUE, "high_tech_revenue_fen", "高新技术产品收入_分",
       false, false },
     { F_COST, "total_cost_fen", "成本费用支出总额_分", false, false },
@@ -165,13 +214,17 @@ static const s_alias_t s_size_aliases [] = {
     { "小型", KJ__SIZE_CLASS__SIZE_SMALL },
     { "中型", KJ__SIZE_CLASS__SIZE_MEDIUM },
     { "大型", KJ__SIZE_CLASS__SIZE_LARGE },
-    { "未知", KJ__SIZE_CLASS__SIZE_UNKNOWN }, { NULL, 0 }
+    { "未知", KJ__SIZE_CLASS__SIZE_UNKNOWN },
+    { NULL, 0 }
 };
 
 static const s_alias_t s_round_aliases [] = {
-    { "无", KJ__ROUND__ROUND_NONE }, { "种子轮", KJ__ROUND__ROUND_SEED },
-    { "天使轮", KJ__ROUND__ROUND_ANGEL }, { "A轮", KJ__ROUND__ROUND_A },
-    { "B轮", KJ__ROUND__ROUND_B }, { "C轮", KJ__ROUND__ROUND_C_PLUS },
+    { "无", KJ__ROUND__ROUND_NONE },
+    { "种子轮", KJ__ROUND__ROUND_SEED },
+    { "天使轮", KJ__ROUND__ROUND_ANGEL },
+    { "A轮", KJ__ROUND__ROUND_A },
+    { "B轮", KJ__ROUND__ROUND_B },
+    { "C轮", KJ__ROUND__ROUND_C_PLUS },
     { "C轮及以后", KJ__ROUND__ROUND_C_PLUS },
     { "Pre-IPO", KJ__ROUND__ROUND_PRE_IPO },
     { NULL, 0 }
@@ -250,24 +303,25 @@ typedef struct {
     const ProtobufCEnumDescriptor *descriptor;
     const char *prefix;
     const s_alias_t *aliases;
-    bool zero_ok;                       //  the 0 value is a valid choice
+    bool zero_ok;  //  the 0 value is a valid choice
 } s_enum_t;
 
-static const s_enum_t s_enum_stage = {
-    &kj__stage__descriptor, "STAGE_", s_stage_aliases, false };
-static const s_enum_t s_enum_size = {
-    &kj__size_class__descriptor, "SIZE_", s_size_aliases, true };
-static const s_enum_t s_enum_round = {
-    &kj__round__descriptor, "ROUND_", s_round_aliases, true };
-static const s_enum_t s_enum_qual = {
-    &kj__qualification_kind__descriptor, "QUAL_", s_qual_aliases, false };
-static const s_enum_t s_enum_institution = {
-    &kj__institution_type__descriptor, "INSTITUTION_", s_institution_aliases,
-    false };
-static const s_enum_t s_enum_product = {
-    &kj__product_type__descriptor, "PRODUCT_", s_product_aliases, false };
-static const s_enum_t s_enum_collateral = {
-    &kj__collateral__descriptor, "COLLATERAL_", s_collateral_aliases, false };
+static const s_enum_t s_enum_stage = { &kj__stage__descriptor, "STAGE_",
+                                       s_stage_aliases, false };
+static const s_enum_t s_enum_size = { &kj__size_class__descriptor, "SIZE_",
+                                      s_size_aliases, true };
+static const s_enum_t s_enum_round = { &kj__round__descriptor, "ROUND_",
+                                       s_round_aliases, true };
+static const s_enum_t s_enum_qual = { &kj__qualification_kind__descriptor,
+                                      "QUAL_", s_qual_aliases, false };
+static const s_enum_t s_enum_institution = { &kj__institution_type__descriptor,
+                                             "INSTITUTION_",
+                                             s_institution_aliases, false };
+static const s_enum_t s_enum_product = { &kj__product_type__descriptor,
+                                         "PRODUCT_", s_product_aliases, false };
+static const s_enum_t s_enum_collateral = { &kj__collateral__descriptor,
+                                            "COLLATERAL_", s_collateral_aliases,
+                                            false };
 
 //  Storage for the message of one row.
 typedef struct {
@@ -301,21 +355,21 @@ typedef struct {
 struct _registry_csv_t {
     registry_csv_kind_t kind;
     registry_csv_options_t options;
-    const s_column_t *table;            //  columns of the kind
+    const s_column_t *table;  //  columns of the kind
     size_t table_size;
-    int file_column [S_COLUMNS];        //  column id -> field index, or -1
-    const s_column_t *columns [MAX_COLUMNS];    //  field index -> column
+    int file_column [S_COLUMNS];  //  column id -> field index, or -1
+    const s_column_t *columns [MAX_COLUMNS];  //  field index -> column
     size_t n_columns;
     struct csv_parser parser;
     //  The row being read
-    char *arena;                        //  its fields, each NUL-terminated
+    char *arena;  //  its fields, each NUL-terminated
     size_t arena_used, arena_size;
-    size_t field_at [MAX_COLUMNS];      //  offset of each field in arena
-    size_t n_fields;                    //  fields seen, maybe > MAX_COLUMNS
-    uint32_t row_line;                  //  line where it started
-    uint32_t line;                      //  line being fed
-    bool broken;                        //  already reported as malformed
-    bool failed;                        //  a problem was reported
+    size_t field_at [MAX_COLUMNS];  //  offset of each field in arena
+    size_t n_fields;                //  fields seen, maybe > MAX_COLUMNS
+    uint32_t row_line;              //  line where it started
+    uint32_t line;                  //  line being fed
+    bool broken;                    //  already reported as malformed
+    bool failed;                    //  a problem was reported
     s_row_t row;
     //  Callbacks of the parse in progress
     registry_csv_row_fn *row_fn;
@@ -324,13 +378,11 @@ struct _registry_csv_t {
     uint32_t rows;
 };
 
-
 //  --------------------------------------------------------------------------
 //  Buffers
 
 void
-registry_csv_buf_append (registry_csv_buf_t *buf, const char *data,
-                         size_t size)
+registry_csv_buf_append (registry_csv_buf_t *buf, const char *data, size_t size)
 {
     if (buf->size + size + 1 > buf->capacity) {
         size_t capacity = buf->capacity ? buf->capacity * 2 : 4096;
@@ -360,33 +412,29 @@ registry_csv_buf_free (registry_csv_buf_t *buf)
     memset (buf, 0, sizeof *buf);
 }
 
-
-
 //  --------------------------------------------------------------------------
 //  Names of kinds, regions and enum values
 
-static const char *s_kind_names [] = {
-    "", "enterprises", "figures", "institutions", "products"
-};
+static const char *s_kind_names [] = { "", "enterprises", "figures",
+                                       "institutions", "products" };
 
 const char *
 registry_csv_kind_name (registry_csv_kind_t kind)
 {
     return kind >= REGISTRY_CSV_ENTERPRISES && kind <= REGISTRY_CSV_PRODUCTS
-         ? s_kind_names [kind] : "";
+             ? s_kind_names [kind]
+             : "";
 }
 
 int
 registry_csv_kind_from_name (const char *name)
 {
-    static const char *singular [] = {
-        "", "enterprise", "figure", "institution", "product"
-    };
-    for (int kind = REGISTRY_CSV_ENTERPRISES; name
-                                          && kind <= REGISTRY_CSV_PRODUCTS;
-         kind++)
+    static const char *singular [] = { "", "enterprise", "figure",
+                                       "institution", "product" };
+    for (int kind = REGISTRY_CSV_ENTERPRISES;
+         name && kind <= REGISTRY_CSV_PRODUCTS; kind++)
         if (strcasecmp (name, s_kind_names [kind]) == 0
-        ||  strcasecmp (name, singular [kind]) == 0)
+            || strcasecmp (name, singular [kind]) == 0)
             return kind;
     return -1;
 }
@@ -401,18 +449,18 @@ registry_csv_region (const char *text, bool tokens)
     char trimmed [64];
     kj_strlcpy (trimmed, text, sizeof trimmed);
     size_t length = strlen (trimmed);
-    while (length && (trimmed [length - 1] == ' '
-                  ||  trimmed [length - 1] == '\t'))
+    while (length
+           && (trimmed [length - 1] == ' ' || trimmed [length - 1] == '\t'))
         trimmed [--length] = 0;
     if (!length)
         return NULL;
     if (tokens) {
         if (strcasecmp (trimmed, KJ_REGION_METRO) == 0
-        ||  strcmp (trimmed, "沈阳都市圈") == 0)
+            || strcmp (trimmed, "沈阳都市圈") == 0)
             return KJ_REGION_METRO;
         if (strcasecmp (trimmed, KJ_REGION_PROVINCE) == 0
-        ||  strcmp (trimmed, "全省") == 0 || strcmp (trimmed, "辽宁省") == 0
-        ||  strcmp (trimmed, "辽宁") == 0)
+            || strcmp (trimmed, "全省") == 0 || strcmp (trimmed, "辽宁省") == 0
+            || strcmp (trimmed, "辽宁") == 0)
             return KJ_REGION_PROVINCE;
     }
     kj_region_t region = kj_region_by_code (trimmed);
@@ -422,8 +470,7 @@ registry_csv_region (const char *text, bool tokens)
     if (info && tokens && strcasecmp (info->code, trimmed) != 0)
         info = NULL;
     if (!info)
-        info = kj_region_info (
-            kj_region_by_name (trimmed));
+        info = kj_region_info (kj_region_by_name (trimmed));
     return info ? info->code : NULL;
 }
 
@@ -460,10 +507,12 @@ s_enum_choices (const s_enum_t *e, char *buf, size_t size)
             continue;
         char name [48];
         kj_check_enum_name (d, e->prefix, d->values [i].value, name,
-                                  sizeof name);
+                            sizeof name);
         shown++;
         at += snprintf (buf + at, size - at, "%s%s",
-                        shown == 1 ? "" : shown == total ? " or " : ", ",
+                        shown == 1       ? ""
+                        : shown == total ? " or "
+                                         : ", ",
                         name);
     }
 }
@@ -471,11 +520,10 @@ s_enum_choices (const s_enum_t *e, char *buf, size_t size)
 static const char *
 s_enum_name (const s_enum_t *e, int value, char *buf, size_t size)
 {
-    const char *name = kj_check_enum_name (e->descriptor, e->prefix,
-                                                 value, buf, size);
+    const char *name = kj_check_enum_name (e->descriptor, e->prefix, value, buf,
+                                           size);
     return name ? name : "";
 }
-
 
 //  --------------------------------------------------------------------------
 //  Problems
@@ -509,8 +557,7 @@ s_error (registry_csv_t *self, const char *field, const char *value,
             memcpy (shown, value, length + 1);
     }
     registry_csv_error_t error = {
-        .line = self->row_line, .field = field, .reason = reason,
-        .value = shown
+        .line = self->row_line, .field = field, .reason = reason, .value = shown
     };
     self->failed = true;
     if (self->error_fn)
@@ -527,7 +574,7 @@ s_error_status (registry_csv_t *self, const char *column, const char *value,
     const char *reason = status->message;
     size_t length = strlen (status->field);
     if (length && strncmp (reason, status->field, length) == 0
-    &&  reason [length] == ':' && reason [length + 1] == ' ')
+        && reason [length] == ':' && reason [length + 1] == ' ')
         reason += length + 2;
     s_error (self, column, value, "%s", reason);
 }
@@ -544,17 +591,17 @@ s_column_of (const char *field, char *buf, size_t size)
         at = strchr (at, '.') + 1;
     if (strncmp (at, "rounds", 6) == 0) {
         const char *last = strrchr (at, '.');
-        snprintf (buf, size, "%s", last && strcmp (last, ".closed_on") == 0
-                                   ? "round_closed_on"
-                                   : last && strcmp (last, ".amount_fen") == 0
-                                   ? "round_amount_fen" : "round");
+        snprintf (buf, size, "%s",
+                  last && strcmp (last, ".closed_on") == 0 ? "round_closed_on"
+                  : last && strcmp (last, ".amount_fen") == 0
+                      ? "round_amount_fen"
+                      : "round");
         return buf;
     }
     size_t length = strcspn (at, ".[");
     snprintf (buf, size, "%.*s", (int) length, at);
     return buf;
 }
-
 
 //  --------------------------------------------------------------------------
 //  Cells of the current row
@@ -588,8 +635,8 @@ s_name (registry_csv_t *self, s_col_t id)
 //  A whole number in [min, max]; an empty or missing cell is dflt. False
 //  (reported) if the cell is not one.
 static bool
-s_int (registry_csv_t *self, s_col_t id, int64_t min, int64_t max,
-       int64_t dflt, int64_t *value)
+s_int (registry_csv_t *self, s_col_t id, int64_t min, int64_t max, int64_t dflt,
+       int64_t *value)
 {
     const char *cell = s_cell (self, id);
     *value = dflt;
@@ -600,24 +647,30 @@ s_int (registry_csv_t *self, s_col_t id, int64_t min, int64_t max,
     if (kj_parse_int64 (cell, value)) {
         *value = dflt;
         if (money)
-            s_error (self, name, cell, "'%s' is not a whole number of fen "
+            s_error (self, name, cell,
+                     "'%s' is not a whole number of fen "
                      "(分): write 1234567 for ¥12,345.67, no separators or "
-                     "decimals", cell);
+                     "decimals",
+                     cell);
         else
             s_error (self, name, cell, "'%s' is not a whole number", cell);
         return false;
     }
     if (*value < min || *value > max) {
         if (money && min == 0 && *value < 0)
-            s_error (self, name, cell, "%" PRId64 " fen is negative; an "
-                     "amount here is 0 or more", *value);
+            s_error (self, name, cell,
+                     "%" PRId64 " fen is negative; an "
+                     "amount here is 0 or more",
+                     *value);
+        else if (money && min == 1 && *value < 1)
+            s_error (self, name, cell,
+                     "%" PRId64 " fen; the amount must be "
+                     "more than 0",
+                     *value);
         else
-        if (money && min == 1 && *value < 1)
-            s_error (self, name, cell, "%" PRId64 " fen; the amount must be "
-                     "more than 0", *value);
-        else
-            s_error (self, name, cell, "%" PRId64 " is out of range (%" PRId64
-                     " to %" PRId64 ")", *value, min, max);
+            s_error (self, name, cell,
+                     "%" PRId64 " is out of range (%" PRId64 " to %" PRId64 ")",
+                     *value, min, max);
         *value = dflt;
         return false;
     }
@@ -639,8 +692,10 @@ s_bool (registry_csv_t *self, s_col_t id)
     for (int i = 0; no [i]; i++)
         if (strcasecmp (cell, no [i]) == 0)
             return false;
-    s_error (self, s_name (self, id), cell, "'%s' is not yes or no: write "
-             "true or false (also 1/0, yes/no, 是/否)", cell);
+    s_error (self, s_name (self, id), cell,
+             "'%s' is not yes or no: write "
+             "true or false (also 1/0, yes/no, 是/否)",
+             cell);
     return false;
 }
 
@@ -656,7 +711,8 @@ s_date (registry_csv_t *self, s_col_t id, bool required, char buf [11],
     memset (date, 0, sizeof *date);
     if (!cell || !*cell) {
         if (required)
-            s_error (self, name, "", "required, and empty: a date "
+            s_error (self, name, "",
+                     "required, and empty: a date "
                      "YYYY-MM-DD, e.g. 2021-03-15");
         return !required;
     }
@@ -676,8 +732,7 @@ s_past_date (registry_csv_t *self, s_col_t id, bool required, char buf [11],
 {
     if (!s_date (self, id, required, buf, date))
         return false;
-    if (*buf && kj_check_date_compare (*date,
-                                             self->options.today) > 0) {
+    if (*buf && kj_check_date_compare (*date, self->options.today) > 0) {
         char today [11];
         kj_check_date_format (self->options.today, today);
         s_error (self, s_name (self, id), buf, "%s is after today (%s)", buf,
@@ -694,8 +749,7 @@ s_text (registry_csv_t *self, s_col_t id, size_t max, bool required)
     const char *cell = s_cell (self, id);
     kj_status_t status;
     const char *name = s_name (self, id);
-    if (kj_check_text (cell ? cell : "", name, max, required,
-                             &status)) {
+    if (kj_check_text (cell ? cell : "", name, max, required, &status)) {
         s_error_status (self, name, cell ? cell : "", &status);
         return "";
     }
@@ -749,13 +803,13 @@ s_list (registry_csv_t *self, s_col_t id, char **items, int max)
                 break;
             }
             if (c == 0xE3 && (unsigned char) end [1] == 0x80
-            &&  (unsigned char) end [2] == 0x81) {          //  、
+                && (unsigned char) end [2] == 0x81) {  //  、
                 skip = 3;
                 break;
             }
             if (c == 0xEF && (unsigned char) end [1] == 0xBC
-            &&  ((unsigned char) end [2] == 0x8C            //  ，
-                 || (unsigned char) end [2] == 0x9B)) {     //  ；
+                && ((unsigned char) end [2] == 0x8C         //  ，
+                    || (unsigned char) end [2] == 0x9B)) {  //  ；
                 skip = 3;
                 break;
             }
@@ -781,8 +835,8 @@ s_list (registry_csv_t *self, s_col_t id, char **items, int max)
 
 //  A list of enum values into values; -1 if reported.
 static int
-s_enum_list (registry_csv_t *self, s_col_t id, const s_enum_t *e,
-             int *values, int max)
+s_enum_list (registry_csv_t *self, s_col_t id, const s_enum_t *e, int *values,
+             int max)
 {
     char *items [REGISTRY_PRODUCT_MAX_REGIONS];
     int count = s_list (self, id, items, max);
@@ -791,15 +845,19 @@ s_enum_list (registry_csv_t *self, s_col_t id, const s_enum_t *e,
         values [i] = s_enum_value (e, items [i]);
         if (values [i] < 0) {
             s_enum_choices (e, choices, sizeof choices);
-            s_error (self, s_name (self, id), items [i], "'%s' is not one of "
-                     "%s", items [i], choices);
+            s_error (self, s_name (self, id), items [i],
+                     "'%s' is not one of "
+                     "%s",
+                     items [i], choices);
             count = -1;
             break;
         }
         for (int j = 0; j < i; j++)
             if (values [j] == values [i]) {
-                s_error (self, s_name (self, id), items [i], "'%s' is listed "
-                         "twice", items [i]);
+                s_error (self, s_name (self, id), items [i],
+                         "'%s' is listed "
+                         "twice",
+                         items [i]);
                 return -1;
             }
     }
@@ -815,7 +873,8 @@ s_region_list (registry_csv_t *self, s_col_t id, bool required)
     int count = s_list (self, id, items, REGISTRY_PRODUCT_MAX_REGIONS);
     const char *name = s_name (self, id);
     if (count == 0 && required) {
-        s_error (self, name, "", "required, and empty: name at least one "
+        s_error (self, name, "",
+                 "required, and empty: name at least one "
                  "region: a city code (210100 .. 211400) or name (沈阳), "
                  "SFDZ, SHENYANG_METRO (沈阳都市圈) or PROVINCE (全省)");
         return -1;
@@ -823,10 +882,12 @@ s_region_list (registry_csv_t *self, s_col_t id, bool required)
     for (int i = 0; i < count; i++) {
         const char *token = registry_csv_region (items [i], true);
         if (!token) {
-            s_error (self, name, items [i], "'%s' is not a region: use a "
+            s_error (self, name, items [i],
+                     "'%s' is not a region: use a "
                      "city code (210100 Shenyang .. 211400 Huludao) or name "
                      "(沈阳), SFDZ, SHENYANG_METRO (沈阳都市圈) or PROVINCE "
-                     "(全省)", items [i]);
+                     "(全省)",
+                     items [i]);
             return -1;
         }
         for (int j = 0; j < i; j++)
@@ -883,7 +944,6 @@ s_check_status (registry_csv_t *self, int rc, const kj_status_t *status)
     s_error_status (self, column, NULL, status);
 }
 
-
 //  --------------------------------------------------------------------------
 //  Rows of each kind
 
@@ -899,9 +959,11 @@ s_enterprise_region (registry_csv_t *self, bool code_ok)
     if (text && *text) {
         region = registry_csv_region (text, false);
         if (!region) {
-            s_error (self, "region", text, "'%s' is not a region: a city "
+            s_error (self, "region", text,
+                     "'%s' is not a region: a city "
                      "code (210100 .. 211400) or name (沈阳, 沈阳市, "
-                     "Shenyang), or SFDZ (沈抚示范区)", text);
+                     "Shenyang), or SFDZ (沈抚示范区)",
+                     text);
             return;
         }
     }
@@ -909,43 +971,44 @@ s_enterprise_region (registry_csv_t *self, bool code_ok)
         return;
     kj_region_t city;
     kj_status_t status;
-    registry_uscc_region_result_t where =
-        registry_uscc_region (r->code, &city, &status);
+    registry_uscc_region_result_t where = registry_uscc_region (r->code, &city,
+                                                                &status);
     if (where == REGISTRY_USCC_REGION_OUTSIDE && self->options.allow_outside
-    &&  !region) {
+        && !region) {
         snprintf (r->region, sizeof r->region, "%.6s", r->code + 2);
         return;
     }
     if (where == REGISTRY_USCC_REGION_OUTSIDE
-    ||  where == REGISTRY_USCC_REGION_INVALID) {
+        || where == REGISTRY_USCC_REGION_INVALID) {
         s_error_status (self, "code", r->code, &status);
         return;
     }
     if (!region) {
         if (where == REGISTRY_USCC_REGION_PROVINCE) {
-            s_error (self, "region", "", "required for this code: its region "
+            s_error (self, "region", "",
+                     "required for this code: its region "
                      "code %.6s names the province but no city; give the "
-                     "city (e.g. 210100 or 沈阳)", r->code + 2);
+                     "city (e.g. 210100 or 沈阳)",
+                     r->code + 2);
             return;
         }
         region = kj_region_info (city)->code;
     }
-    else
-    if (strcmp (region, KJ_REGION_SHENFU_CODE) == 0) {
-        if (where == REGISTRY_USCC_REGION_CITY
-        &&  city != KJ_REGION_SHENYANG
-        &&  city != KJ_REGION_FUSHUN) {
-            s_error (self, "region", text, "SFDZ (沈抚示范区) enterprises "
+    else if (strcmp (region, KJ_REGION_SHENFU_CODE) == 0) {
+        if (where == REGISTRY_USCC_REGION_CITY && city != KJ_REGION_SHENYANG
+            && city != KJ_REGION_FUSHUN) {
+            s_error (self, "region", text,
+                     "SFDZ (沈抚示范区) enterprises "
                      "carry a code of Shenyang (2101xx) or Fushun (2104xx); "
-                     "this code's region is %.6s (%s)", r->code + 2,
-                     kj_region_info (city)->short_zh);
+                     "this code's region is %.6s (%s)",
+                     r->code + 2, kj_region_info (city)->short_zh);
             return;
         }
     }
-    else
-    if (where == REGISTRY_USCC_REGION_CITY
-    &&  strcmp (region, kj_region_info (city)->code) != 0) {
-        s_error (self, "region", text, "%s does not match the code, whose "
+    else if (where == REGISTRY_USCC_REGION_CITY
+             && strcmp (region, kj_region_info (city)->code) != 0) {
+        s_error (self, "region", text,
+                 "%s does not match the code, whose "
                  "region code %.6s is in %s (%s); only SFDZ may differ",
                  text, r->code + 2, kj_region_info (city)->short_zh,
                  kj_region_info (city)->code);
@@ -961,8 +1024,7 @@ s_enterprise_qualifications (registry_csv_t *self)
     s_row_t *r = &self->row;
     Kj__Enterprise *e = &r->enterprise;
     char *items [REGISTRY_PRODUCT_MAX_REGIONS];
-    int count = s_list (self, E_QUALIFICATIONS, items,
-                        REGISTRY_CSV_MAX_QUALS);
+    int count = s_list (self, E_QUALIFICATIONS, items, REGISTRY_CSV_MAX_QUALS);
     for (int i = 0; i < count; i++) {
         char *colon = strchr (items [i], ':');
         const char *date = NULL;
@@ -970,8 +1032,7 @@ s_enterprise_qualifications (registry_csv_t *self)
             *colon = 0;
             date = colon + 1;
         }
-        else
-        if ((colon = strstr (items [i], "：")) != NULL) {
+        else if ((colon = strstr (items [i], "：")) != NULL) {
             *colon = 0;
             date = colon + 3;
         }
@@ -981,24 +1042,29 @@ s_enterprise_qualifications (registry_csv_t *self)
         char choices [400];
         if (kind < 0) {
             s_enum_choices (&s_enum_qual, choices, sizeof choices);
-            s_error (self, "qualifications", items [i], "'%s' is not a "
+            s_error (self, "qualifications", items [i],
+                     "'%s' is not a "
                      "qualification; one of %s, each as kind:expiry date, "
-                     "e.g. high_tech:2026-12-31", items [i], choices);
+                     "e.g. high_tech:2026-12-31",
+                     items [i], choices);
             return;
         }
         kj_date_t expires;
         kj_status_t status;
-        if (!date || kj_check_date (date, "expires_on", &expires,
-                                          &status)) {
-            s_error (self, "qualifications", items [i], "%s: the expiry date "
+        if (!date || kj_check_date (date, "expires_on", &expires, &status)) {
+            s_error (self, "qualifications", items [i],
+                     "%s: the expiry date "
                      "is missing or not a date; write kind:YYYY-MM-DD, e.g. "
-                     "%s:2026-12-31", items [i], items [i]);
+                     "%s:2026-12-31",
+                     items [i], items [i]);
             return;
         }
         for (int j = 0; j < i; j++)
             if ((int) r->quals [j].kind == kind) {
-                s_error (self, "qualifications", items [i], "%s is listed "
-                         "twice", items [i]);
+                s_error (self, "qualifications", items [i],
+                         "%s is listed "
+                         "twice",
+                         items [i]);
                 return;
             }
         kj__qualification__init (&r->quals [i]);
@@ -1042,14 +1108,17 @@ s_enterprise_row (registry_csv_t *self)
     if (status_text && *status_text) {
         int state = registry_entry_state_from_name (status_text);
         for (int s = 0; state < 0 && s < REGISTRY_ENTRY_STATES; s++)
-            if (strcmp (status_text, registry_entry_state_label (
-                            (registry_entry_state_t) s)) == 0)
+            if (strcmp (status_text,
+                        registry_entry_state_label ((registry_entry_state_t) s))
+                == 0)
                 state = s;
         if (state < 0)
-            s_error (self, "status", status_text, "'%s' is not an entry "
+            s_error (self, "status", status_text,
+                     "'%s' is not an entry "
                      "status; one of draft, submitted, city_approved, "
                      "publicized, active, returned, rejected, suspended or "
-                     "removed", status_text);
+                     "removed",
+                     status_text);
         else
             e->status = (Kj__EntryStatus) state;
     }
@@ -1063,8 +1132,10 @@ s_enterprise_row (registry_csv_t *self)
     if (grade && *grade) {
         char upper = (char) toupper ((unsigned char) grade [0]);
         if (grade [1] || !strchr ("ABMCD", upper))
-            s_error (self, "tax_grade", grade, "'%s' is not a tax credit "
-                     "grade; one of A, B, M, C, D, or empty", grade);
+            s_error (self, "tax_grade", grade,
+                     "'%s' is not a tax credit "
+                     "grade; one of A, B, M, C, D, or empty",
+                     grade);
         else {
             r->tax_grade [0] = upper;
             r->tax_grade [1] = 0;
@@ -1082,20 +1153,21 @@ s_enterprise_row (registry_csv_t *self)
     //  The latest equity round, if any
     int round = s_enum (self, E_ROUND, &s_enum_round, false, 0);
     kj_date_t closed;
-    bool closed_ok = s_past_date (self, E_ROUND_CLOSED_ON, false,
-                                  r->closed_on, &closed);
+    bool closed_ok = s_past_date (self, E_ROUND_CLOSED_ON, false, r->closed_on,
+                                  &closed);
     int64_t amount;
     bool amount_ok = s_int (self, E_ROUND_AMOUNT, 0, INT64_MAX, 0, &amount);
     if (round > 0) {
         if (closed_ok && !r->closed_on [0])
-            s_error (self, "round_closed_on", "", "required with a round: "
+            s_error (self, "round_closed_on", "",
+                     "required with a round: "
                      "the date the round closed, YYYY-MM-DD");
-        else
-        if (closed_ok && e->founded_on [0]
-        &&  kj_check_date_compare (closed, founded) < 0)
-            s_error (self, "round_closed_on", r->closed_on, "%s is before "
-                     "the enterprise was founded (%s)", r->closed_on,
-                     e->founded_on);
+        else if (closed_ok && e->founded_on [0]
+                 && kj_check_date_compare (closed, founded) < 0)
+            s_error (self, "round_closed_on", r->closed_on,
+                     "%s is before "
+                     "the enterprise was founded (%s)",
+                     r->closed_on, e->founded_on);
         kj__equity_round__init (&r->round);
         r->round.round = (Kj__Round) round;
         r->round.amount_fen = amount;
@@ -1104,12 +1176,14 @@ s_enterprise_row (registry_csv_t *self)
         e->rounds = &r->round_ptr;
         e->n_rounds = 1;
     }
-    else
-    if (round == 0 && ((closed_ok && r->closed_on [0])
-                       || (amount_ok && s_given (self, E_ROUND_AMOUNT))))
-        s_error (self, s_given (self, E_ROUND_AMOUNT) ? "round_amount_fen"
-                                                      : "round_closed_on",
-                 "", "given without a round: name the round too (seed, "
+    else if (round == 0
+             && ((closed_ok && r->closed_on [0])
+                 || (amount_ok && s_given (self, E_ROUND_AMOUNT))))
+        s_error (self,
+                 s_given (self, E_ROUND_AMOUNT) ? "round_amount_fen"
+                                                : "round_closed_on",
+                 "",
+                 "given without a round: name the round too (seed, "
                  "angel, a, b, c_plus, pre_ipo)");
     s_enterprise_qualifications (self);
 
@@ -1119,10 +1193,9 @@ s_enterprise_row (registry_csv_t *self)
                         &status);
     }
     if (!self->failed && self->row_fn) {
-        registry_csv_row_t row = {
-            .kind = REGISTRY_CSV_ENTERPRISES, .line = self->row_line,
-            .enterprise = e
-        };
+        registry_csv_row_t row = { .kind = REGISTRY_CSV_ENTERPRISES,
+                                   .line = self->row_line,
+                                   .enterprise = e };
         self->row_fn (&row, self->arg);
     }
 }
@@ -1136,10 +1209,11 @@ s_figures_row (registry_csv_t *self)
     s_code (self, F_CODE, true, r->code);
     int64_t value;
     if (!s_given (self, F_YEAR))
-        s_error (self, "year", "", "required, and empty: the year of the "
-                 "figures, e.g. %d", self->options.today.year - 1);
-    else
-    if (s_int (self, F_YEAR, 1900, self->options.today.year, 0, &value))
+        s_error (self, "year", "",
+                 "required, and empty: the year of the "
+                 "figures, e.g. %d",
+                 self->options.today.year - 1);
+    else if (s_int (self, F_YEAR, 1900, self->options.today.year, 0, &value))
         f->year = (int32_t) value;
     struct {
         s_col_t id;
@@ -1167,10 +1241,10 @@ s_figures_row (registry_csv_t *self)
                         &status);
     }
     if (!self->failed && self->row_fn) {
-        registry_csv_row_t row = {
-            .kind = REGISTRY_CSV_FIGURES, .line = self->row_line,
-            .code = r->code, .figures = f
-        };
+        registry_csv_row_t row = { .kind = REGISTRY_CSV_FIGURES,
+                                   .line = self->row_line,
+                                   .code = r->code,
+                                   .figures = f };
         self->row_fn (&row, self->arg);
     }
 }
@@ -1194,10 +1268,9 @@ s_institution_row (registry_csv_t *self)
     s_code (self, I_SPONSOR, false, r->sponsor);
     i->sponsor_code = r->sponsor;
     if (!self->failed && self->row_fn) {
-        registry_csv_row_t row = {
-            .kind = REGISTRY_CSV_INSTITUTIONS, .line = self->row_line,
-            .institution = i
-        };
+        registry_csv_row_t row = { .kind = REGISTRY_CSV_INSTITUTIONS,
+                                   .line = self->row_line,
+                                   .institution = i };
         self->row_fn (&row, self->arg);
     }
 }
@@ -1216,17 +1289,18 @@ s_product_row (registry_csv_t *self)
     int64_t value;
     s_int (self, P_MIN_AMOUNT, 0, INT64_MAX, 0, &p->min_amount_fen);
     if (!s_given (self, P_MAX_AMOUNT))
-        s_error (self, "max_amount_fen", "", "required, and empty: the "
+        s_error (self, "max_amount_fen", "",
+                 "required, and empty: the "
                  "largest amount, in fen");
     else
         s_int (self, P_MAX_AMOUNT, 1, INT64_MAX, 0, &p->max_amount_fen);
     s_int (self, P_MIN_TERM, 0, 600, 0, &value);
     p->min_term_months = (int32_t) value;
     if (!s_given (self, P_MAX_TERM))
-        s_error (self, "max_term_months", "", "required, and empty: the "
+        s_error (self, "max_term_months", "",
+                 "required, and empty: the "
                  "longest term, in months");
-    else
-    if (s_int (self, P_MAX_TERM, 1, 600, 0, &value))
+    else if (s_int (self, P_MAX_TERM, 1, 600, 0, &value))
         p->max_term_months = (int32_t) value;
     s_int (self, P_RATE, 0, 10000, 0, &value);
     p->rate_bp = (int32_t) value;
@@ -1241,8 +1315,8 @@ s_product_row (registry_csv_t *self)
                          REGISTRY_CSV_MAX_QUALS);
     p->qualifications = r->all_quals;
     p->n_qualifications = count < 0 ? 0 : (size_t) count;
-    count = s_enum_list (self, P_ANY_QUALS, &s_enum_qual,
-                         (int *) r->any_quals, REGISTRY_CSV_MAX_QUALS);
+    count = s_enum_list (self, P_ANY_QUALS, &s_enum_qual, (int *) r->any_quals,
+                         REGISTRY_CSV_MAX_QUALS);
     p->any_qualifications = r->any_quals;
     p->n_any_qualifications = count < 0 ? 0 : (size_t) count;
     const char *grade = s_cell (self, P_MIN_GRADE);
@@ -1251,8 +1325,10 @@ s_product_row (registry_csv_t *self)
         for (char *c = (char *) grade; *c; c++)
             *c = (char) toupper ((unsigned char) *c);
         if (registry_product_grade (grade) < 0)
-            s_error (self, "min_grade", grade, "'%s' is not a grade; one of "
-                     "AAA, AA, A, B, C, or empty for none", grade);
+            s_error (self, "min_grade", grade,
+                     "'%s' is not a grade; one of "
+                     "AAA, AA, A, B, C, or empty for none",
+                     grade);
         else
             p->min_grade = (char *) grade;
     }
@@ -1278,14 +1354,12 @@ s_product_row (registry_csv_t *self)
         s_check_status (self, rc, &status);
     }
     if (!self->failed && self->row_fn) {
-        registry_csv_row_t row = {
-            .kind = REGISTRY_CSV_PRODUCTS, .line = self->row_line,
-            .product = p
-        };
+        registry_csv_row_t row = { .kind = REGISTRY_CSV_PRODUCTS,
+                                   .line = self->row_line,
+                                   .product = p };
         self->row_fn (&row, self->arg);
     }
 }
-
 
 //  --------------------------------------------------------------------------
 //  libcsv's callbacks: a field, then the end of a row
@@ -1315,17 +1389,17 @@ s_on_field (void *data, size_t size, void *arg)
 static void
 s_trim_fields (registry_csv_t *self)
 {
-    size_t fields = self->n_fields < MAX_COLUMNS ? self->n_fields
-                                                 : MAX_COLUMNS;
+    size_t fields = self->n_fields < MAX_COLUMNS ? self->n_fields : MAX_COLUMNS;
     for (size_t i = 0; i < fields; i++) {
         char *cell = self->arena + self->field_at [i];
         size_t skip = 0;
         while (cell [skip] == ' ' || cell [skip] == '\t' || cell [skip] == '\r')
             skip++;
         size_t length = strlen (cell + skip);
-        while (length && (cell [skip + length - 1] == ' '
-                      ||  cell [skip + length - 1] == '\t'
-                      ||  cell [skip + length - 1] == '\r'))
+        while (length
+               && (cell [skip + length - 1] == ' '
+                   || cell [skip + length - 1] == '\t'
+                   || cell [skip + length - 1] == '\r'))
             length--;
         cell [skip + length] = 0;
         self->field_at [i] += skip;
@@ -1342,25 +1416,27 @@ s_on_row (int terminator, void *arg)
     if (self->n_fields != self->n_columns) {
         char value [32];
         snprintf (value, sizeof value, "%zu fields", self->n_fields);
-        s_error (self, "", value, "%zu field%s, but the header has %zu "
-                 "columns", self->n_fields, self->n_fields == 1 ? "" : "s",
+        s_error (self, "", value,
+                 "%zu field%s, but the header has %zu "
+                 "columns",
+                 self->n_fields, self->n_fields == 1 ? "" : "s",
                  self->n_columns);
     }
     else
-    switch (self->kind) {
-        case REGISTRY_CSV_ENTERPRISES:
-            s_enterprise_row (self);
-            break;
-        case REGISTRY_CSV_FIGURES:
-            s_figures_row (self);
-            break;
-        case REGISTRY_CSV_INSTITUTIONS:
-            s_institution_row (self);
-            break;
-        case REGISTRY_CSV_PRODUCTS:
-            s_product_row (self);
-            break;
-    }
+        switch (self->kind) {
+            case REGISTRY_CSV_ENTERPRISES:
+                s_enterprise_row (self);
+                break;
+            case REGISTRY_CSV_FIGURES:
+                s_figures_row (self);
+                break;
+            case REGISTRY_CSV_INSTITUTIONS:
+                s_institution_row (self);
+                break;
+            case REGISTRY_CSV_PRODUCTS:
+                s_product_row (self);
+                break;
+        }
     self->n_fields = 0;
     self->arena_used = 0;
 }
@@ -1402,12 +1478,13 @@ registry_csv_parse (registry_csv_t *self, const char *data, size_t size,
             self->row_line = self->line;
             self->broken = false;
         }
-        if (csv_parse (&self->parser, data + at, end - at, s_on_field,
-                       s_on_row, self) != end - at)
+        if (csv_parse (&self->parser, data + at, end - at, s_on_field, s_on_row,
+                       self)
+            != end - at)
             s_malformed (self, "malformed CSV: a quote inside an unquoted "
-                         "field, or text after a closing quote; a field "
-                         "with quotes, commas or newlines is written "
-                         "\"like \"\"this\"\"\"");
+                               "field, or text after a closing quote; a field "
+                               "with quotes, commas or newlines is written "
+                               "\"like \"\"this\"\"\"");
         at = end;
         if (newline)
             self->line++;
@@ -1425,7 +1502,6 @@ registry_csv_next_line (registry_csv_t *self)
 {
     return self->line;
 }
-
 
 //  --------------------------------------------------------------------------
 //  Header
@@ -1447,7 +1523,7 @@ s_problem (char *buf, size_t size, size_t *at, const char *format, ...)
     *at += vsnprintf (buf + *at, size - *at, _ (format), args);
     va_end (args);
     if (*at >= size) {
-        kj_utf8_trim (buf);     //  never half a character at the cut
+        kj_utf8_trim (buf);  //  never half a character at the cut
         *at = strlen (buf);
     }
 }
@@ -1470,12 +1546,13 @@ s_take_header (registry_csv_t *self, kj_status_t *status)
         const s_column_t *found = NULL;
         for (size_t c = 0; c < self->table_size && !found; c++)
             if (strcasecmp (name, self->table [c].name) == 0
-            ||  strcmp (name, self->table [c].zh) == 0)
+                || strcmp (name, self->table [c].zh) == 0)
                 found = &self->table [c];
-        if (!found && (strcasecmp (name, "uscc") == 0
-                       || strcasecmp (name, "credit_code") == 0)
-        &&  (self->kind == REGISTRY_CSV_ENTERPRISES
-             || self->kind == REGISTRY_CSV_FIGURES))
+        if (!found
+            && (strcasecmp (name, "uscc") == 0
+                || strcasecmp (name, "credit_code") == 0)
+            && (self->kind == REGISTRY_CSV_ENTERPRISES
+                || self->kind == REGISTRY_CSV_FIGURES))
             found = &self->table [0];
         if (!found) {
             PROBLEM ("column %zu: '%.*s' is not a column of %s files", i + 1,
@@ -1484,8 +1561,8 @@ s_take_header (registry_csv_t *self, kj_status_t *status)
             continue;
         }
         if (self->file_column [found->id] >= 0) {
-            PROBLEM ("column %zu: '%s' is there twice (also column %d)",
-                     i + 1, found->name, self->file_column [found->id] + 1);
+            PROBLEM ("column %zu: '%s' is there twice (also column %d)", i + 1,
+                     found->name, self->file_column [found->id] + 1);
             continue;
         }
         self->file_column [found->id] = (int) i;
@@ -1494,7 +1571,7 @@ s_take_header (registry_csv_t *self, kj_status_t *status)
     self->n_columns = self->n_fields;
     for (size_t c = 0; c < self->table_size; c++)
         if (self->table [c].required
-        &&  self->file_column [self->table [c].id] < 0)
+            && self->file_column [self->table [c].id] < 0)
             PROBLEM ("column '%s' (%s) is required and missing",
                      self->table [c].name, self->table [c].zh);
 #undef PROBLEM
@@ -1539,7 +1616,8 @@ registry_csv_new (registry_csv_kind_t kind, const char *header, size_t size,
         default:
             kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "kind",
                            "kind: %d is not a kind of file (enterprises, "
-                           "figures, institutions, products)", (int) kind);
+                           "figures, institutions, products)",
+                           (int) kind);
             return NULL;
     }
     if (size >= 3 && memcmp (header, "\xEF\xBB\xBF", 3) == 0) {
@@ -1568,15 +1646,14 @@ registry_csv_new (registry_csv_kind_t kind, const char *header, size_t size,
     csv_init (&self->parser, CSV_STRICT | CSV_STRICT_FINI);
 
     //  The header is one row for libcsv; its fields stay in the arena
-    bool ok = csv_parse (&self->parser, header, size, s_on_field, NULL,
-                         self) == size
+    bool ok = csv_parse (&self->parser, header, size, s_on_field, NULL, self)
+               == size
            && csv_fini (&self->parser, s_on_field, NULL, self) == 0;
     int rc = -1;
     if (!ok)
         kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "header",
                        "header (line 1): malformed CSV");
-    else
-    if (self->n_fields == 0)
+    else if (self->n_fields == 0)
         kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "header",
                        "header (line 1): empty; the first line names the "
                        "columns");
@@ -1626,7 +1703,6 @@ registry_csv_ignored (registry_csv_t *self, const char **names, size_t max)
     return count;
 }
 
-
 //  --------------------------------------------------------------------------
 //  Formatting
 
@@ -1639,15 +1715,15 @@ s_put (registry_csv_buf_t *out, const char *text, bool first)
     if (!first)
         registry_csv_buf_append (out, ",", 1);
     size_t length = strlen (text);
-    bool quote = length == 0 || strpbrk (text, ",\"\r\n")
-              || text [0] == ' ' || text [0] == '\t'
-              || text [length - 1] == ' ' || text [length - 1] == '\t';
+    bool quote = length == 0 || strpbrk (text, ",\"\r\n") || text [0] == ' '
+              || text [0] == '\t' || text [length - 1] == ' '
+              || text [length - 1] == '\t';
     if (!quote) {
         registry_csv_buf_append (out, text, length);
         return;
     }
     registry_csv_buf_append (out, "\"", 1);
-    for (const char *c = text; *c; ) {
+    for (const char *c = text; *c;) {
         const char *q = strchr (c, '"');
         size_t run = q ? (size_t) (q - c) : strlen (c);
         registry_csv_buf_append (out, c, run);
@@ -1677,9 +1753,11 @@ static void
 s_put_enum (registry_csv_buf_t *out, const s_enum_t *e, int value, bool first)
 {
     char name [48];
-    s_put (out, value == 0 && !e->zero_ok ? ""
-                                          : s_enum_name (e, value, name,
-                                                         sizeof name), first);
+    s_put (out,
+           value == 0 && !e->zero_ok
+               ? ""
+               : s_enum_name (e, value, name, sizeof name),
+           first);
 }
 
 //  A list of enum values joined by '|'.
@@ -1742,8 +1820,10 @@ s_format_cell (const registry_csv_row_t *row, s_col_t id,
             s_put_enum (out, &s_enum_size, e->size_class, first);
             break;
         case E_STATUS:
-            s_put (out, registry_entry_state_name (
-                            (registry_entry_state_t) e->status), first);
+            s_put (out,
+                   registry_entry_state_name (
+                       (registry_entry_state_t) e->status),
+                   first);
             break;
         case E_LISTING_TUTORING:
             s_put_bool (out, e->listing_tutoring, first);
@@ -1782,20 +1862,21 @@ s_format_cell (const registry_csv_row_t *row, s_col_t id,
             for (size_t r = 0; r < e->n_rounds; r++) {
                 const Kj__EquityRound *round = e->rounds [r];
                 if (!latest || round->round > latest->round
-                ||  (round->round == latest->round
-                     && strcmp (s_str (round->closed_on),
-                                s_str (latest->closed_on)) > 0))
+                    || (round->round == latest->round
+                        && strcmp (s_str (round->closed_on),
+                                   s_str (latest->closed_on))
+                               > 0))
                     latest = round;
             }
             if (id == E_ROUND)
-                s_put (out, latest ? s_enum_name (&s_enum_round, latest->round,
-                                                  name, sizeof name)
-                                   : "none", first);
-            else
-            if (id == E_ROUND_CLOSED_ON)
+                s_put (out,
+                       latest ? s_enum_name (&s_enum_round, latest->round, name,
+                                             sizeof name)
+                              : "none",
+                       first);
+            else if (id == E_ROUND_CLOSED_ON)
                 s_put (out, latest ? s_str (latest->closed_on) : "", first);
-            else
-            if (latest)
+            else if (latest)
                 s_put_int (out, latest->amount_fen, first);
             else
                 s_put (out, "", first);
@@ -1804,22 +1885,22 @@ s_format_cell (const registry_csv_row_t *row, s_col_t id,
         case E_QUALIFICATIONS: {
             char text [600] = "";
             size_t at = 0;
-            for (size_t q = 0; q < e->n_qualifications && at < sizeof text;
-                 q++)
+            for (size_t q = 0; q < e->n_qualifications && at < sizeof text; q++)
                 at += snprintf (text + at, sizeof text - at, "%s%s:%s",
                                 q ? "|" : "",
                                 s_enum_name (&s_enum_qual,
-                                             e->qualifications [q]->kind,
-                                             name, sizeof name),
+                                             e->qualifications [q]->kind, name,
+                                             sizeof name),
                                 s_str (e->qualifications [q]->expires_on));
             s_put (out, text, first);
             break;
         }
         case E_STAGE:
-            s_put (out, e->stage ? s_enum_name (&s_enum_stage,
-                                                e->stage->stage, name,
-                                                sizeof name)
-                                 : "", first);
+            s_put (out,
+                   e->stage ? s_enum_name (&s_enum_stage, e->stage->stage, name,
+                                           sizeof name)
+                            : "",
+                   first);
             break;
         case E_TECHSME:
             if (e->techsme)
@@ -1882,8 +1963,11 @@ s_format_cell (const registry_csv_row_t *row, s_col_t id,
             s_put (out, s_str (i->sponsor_code), first);
             break;
         case I_STATUS:
-            s_put (out, i->state == KJ__LISTING_STATE__LISTING_WITHDRAWN
-                        ? "withdrawn" : "listed", first);
+            s_put (out,
+                   i->state == KJ__LISTING_STATE__LISTING_WITHDRAWN
+                       ? "withdrawn"
+                       : "listed",
+                   first);
             break;
         case P_ID:
             s_put (out, s_str (p->id), first);
@@ -1925,8 +2009,7 @@ s_format_cell (const registry_csv_row_t *row, s_col_t id,
                          p->n_qualifications, first);
             break;
         case P_ANY_QUALS:
-            s_put_enums (out, &s_enum_qual,
-                         (const int *) p->any_qualifications,
+            s_put_enums (out, &s_enum_qual, (const int *) p->any_qualifications,
                          p->n_any_qualifications, first);
             break;
         case P_MIN_GRADE:
@@ -1945,8 +2028,11 @@ s_format_cell (const registry_csv_row_t *row, s_col_t id,
             s_put (out, s_str (p->description), first);
             break;
         case P_STATUS:
-            s_put (out, p->state == KJ__LISTING_STATE__LISTING_WITHDRAWN
-                        ? "withdrawn" : "listed", first);
+            s_put (out,
+                   p->state == KJ__LISTING_STATE__LISTING_WITHDRAWN
+                       ? "withdrawn"
+                       : "listed",
+                   first);
             break;
         case S_COLUMNS:
             break;

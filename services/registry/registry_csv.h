@@ -47,38 +47,37 @@ typedef enum {
 //  one equity round (the latest); figures carry the enterprise's code.
 typedef struct {
     registry_csv_kind_t kind;
-    uint32_t line;                      //  line of the file where it starts
-    const Kj__Enterprise *enterprise;   //  ENTERPRISES
-    const char *code;                   //  FIGURES: the enterprise
-    const Kj__YearFigures *figures;     //  FIGURES
-    const Kj__Institution *institution; //  INSTITUTIONS
-    const Kj__Product *product;         //  PRODUCTS
+    uint32_t line;                       //  line of the file where it starts
+    const Kj__Enterprise *enterprise;    //  ENTERPRISES
+    const char *code;                    //  FIGURES: the enterprise
+    const Kj__YearFigures *figures;      //  FIGURES
+    const Kj__Institution *institution;  //  INSTITUTIONS
+    const Kj__Product *product;          //  PRODUCTS
 } registry_csv_row_t;
 
 //  One problem with one row.
 typedef struct {
-    uint32_t line;                      //  line of the file; 1 is the header
-    const char *field;                  //  column name; "" for the whole row
-    const char *reason;                 //  for people
-    const char *value;                  //  the value found, cut short
+    uint32_t line;       //  line of the file; 1 is the header
+    const char *field;   //  column name; "" for the whole row
+    const char *reason;  //  for people
+    const char *value;   //  the value found, cut short
 } registry_csv_error_t;
 
-typedef void (registry_csv_row_fn) (const registry_csv_row_t *row,
-                                    void *arg);
+typedef void (registry_csv_row_fn) (const registry_csv_row_t *row, void *arg);
 typedef void (registry_csv_error_fn) (const registry_csv_error_t *error,
                                       void *arg);
 
 //  What a parser needs to know beyond the header.
 typedef struct {
-    kj_date_t today;              //  dates may not be after it
-    bool allow_outside;                 //  accept enterprises outside
-                                        //  Liaoning (registry/allow_outside)
+    kj_date_t today;     //  dates may not be after it
+    bool allow_outside;  //  accept enterprises outside
+                         //  Liaoning (registry/allow_outside)
 } registry_csv_options_t;
 
 //  A growing byte buffer, for formatting.
 typedef struct {
-    char *data;                         //  malloc'd, NUL-terminated
-    size_t size;                        //  bytes used, without the NUL
+    char *data;   //  malloc'd, NUL-terminated
+    size_t size;  //  bytes used, without the NUL
     size_t capacity;
 } registry_csv_buf_t;
 
@@ -91,8 +90,8 @@ typedef struct _registry_csv_t registry_csv_t;
 //  repeated or missing required column.
 
 registry_csv_t *
-    registry_csv_new (registry_csv_kind_t kind, const char *header,
-                      size_t size, const registry_csv_options_t *options,
+    registry_csv_new (registry_csv_kind_t kind, const char *header, size_t size,
+                      const registry_csv_options_t *options,
                       kj_status_t *status);
 
 void
@@ -103,11 +102,9 @@ void
 //  those that are computed by the registry and so read but ignored.
 
 size_t
-    registry_csv_columns (registry_csv_t *self, const char **names,
-                          size_t max);
+    registry_csv_columns (registry_csv_t *self, const char **names, size_t max);
 size_t
-    registry_csv_ignored (registry_csv_t *self, const char **names,
-                          size_t max);
+    registry_csv_ignored (registry_csv_t *self, const char **names, size_t max);
 
 //  --------------------------------------------------------------------------
 //  Parse data [0 .. size): whole rows, whose first line is first_line of

@@ -36,18 +36,18 @@
 
 typedef struct {
     uint64_t seed;
-    int64_t enterprises;            //  100 .. 1,000,000
-    kj_date_t today;          //  reference date: ages, years, expiry
+    int64_t enterprises;  //  100 .. 1,000,000
+    kj_date_t today;      //  reference date: ages, years, expiry
 } registry_demo_config_t;
 
 //  What a run generated, for summaries and tests.
 typedef struct {
     int64_t enterprises;
-    int64_t figures;                //  figures rows (enterprise-years)
-    int64_t by_stage [5];           //  by registry_stage_t
-    int64_t by_region [16];         //  by kj_region_t
-    int64_t qualifications [11];    //  by Kj__QualificationKind
-    int64_t retries;                //  draws that missed their target stage
+    int64_t figures;              //  figures rows (enterprise-years)
+    int64_t by_stage [5];         //  by registry_stage_t
+    int64_t by_region [16];       //  by kj_region_t
+    int64_t qualifications [11];  //  by Kj__QualificationKind
+    int64_t retries;              //  draws that missed their target stage
 } registry_demo_stats_t;
 
 typedef struct _registry_demo_t registry_demo_t;
@@ -76,8 +76,8 @@ const Kj__Enterprise *
 //  one FIGURES row per year it has figures for. Counts into the stats.
 
 void
-    registry_demo_enterprises (registry_demo_t *self,
-                               registry_csv_row_fn *fn, void *arg);
+    registry_demo_enterprises (registry_demo_t *self, registry_csv_row_fn *fn,
+                               void *arg);
 
 //  --------------------------------------------------------------------------
 //  The institutions (40, of every type, with the regions they serve), and
@@ -86,8 +86,8 @@ void
 //  rows. They do not depend on the seed.
 
 void
-    registry_demo_institutions (registry_demo_t *self,
-                                registry_csv_row_fn *fn, void *arg);
+    registry_demo_institutions (registry_demo_t *self, registry_csv_row_fn *fn,
+                                void *arg);
 void
     registry_demo_products (registry_demo_t *self, registry_csv_row_fn *fn,
                             void *arg);

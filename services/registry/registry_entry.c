@@ -27,48 +27,53 @@
 #include "registry_entry.h"
 
 typedef struct {
-    const char *name;               //  stable lower-case name
-    const char *label;              //  Chinese label
-    const char *hint;               //  what refused actions are told
+    const char *name;   //  stable lower-case name
+    const char *label;  //  Chinese label
+    const char *hint;   //  what refused actions are told
 } s_state_t;
 
 static const s_state_t s_states [REGISTRY_ENTRY_STATES] = {
     [REGISTRY_ENTRY_DRAFT] = { "draft", "草稿", "submit it first" },
     [REGISTRY_ENTRY_SUBMITTED] = { "submitted", "待市级审核",
-        "it awaits city review (city_approve, return or reject)" },
+                                   "it awaits city review (city_approve, "
+                                   "return or reject)" },
     [REGISTRY_ENTRY_CITY_APPROVED] = { "city_approved", "待省级审核",
-        "it awaits province review (province_approve, return or reject)" },
+                                       "it awaits province review "
+                                       "(province_approve, return or reject)" },
     [REGISTRY_ENTRY_PUBLICIZED] = { "publicized", "公示中",
-        "it is in publicity (公示); record publicity_pass or "
-        "publicity_objection" },
+                                    "it is in publicity (公示); record "
+                                    "publicity_pass or "
+                                    "publicity_objection" },
     [REGISTRY_ENTRY_ACTIVE] = { "active", "已入库",
-        "it is in the library; only suspend or remove apply" },
+                                "it is in the library; only suspend or remove "
+                                "apply" },
     [REGISTRY_ENTRY_RETURNED] = { "returned", "已退回",
-        "it was returned for correction; submit it again" },
+                                  "it was returned for correction; submit it "
+                                  "again" },
     [REGISTRY_ENTRY_REJECTED] = { "rejected", "未入库",
-        "a rejected entry is final" },
+                                  "a rejected entry is final" },
     [REGISTRY_ENTRY_SUSPENDED] = { "suspended", "已暂停",
-        "it is suspended; reinstate or remove it" },
+                                   "it is suspended; reinstate or remove it" },
     [REGISTRY_ENTRY_REMOVED] = { "removed", "已出库",
-        "a removed entry is final" },
+                                 "a removed entry is final" },
 };
 
 typedef struct {
-    const char *name;               //  stable lower-case name
-    const char *label;              //  Chinese label
-    bool needs_reason;              //  refused without a reason
+    const char *name;   //  stable lower-case name
+    const char *label;  //  Chinese label
+    bool needs_reason;  //  refused without a reason
 } s_action_t;
 
 static const s_action_t s_actions [REGISTRY_ENTRY_ACTIONS] = {
     [REGISTRY_ENTRY_ACTION_SUBMIT] = { "submit", "提交", false },
-    [REGISTRY_ENTRY_ACTION_CITY_APPROVE] =
-        { "city_approve", "市级审核通过", false },
-    [REGISTRY_ENTRY_ACTION_PROVINCE_APPROVE] =
-        { "province_approve", "省级审核通过", false },
-    [REGISTRY_ENTRY_ACTION_PUBLICITY_PASS] =
-        { "publicity_pass", "公示无异议", false },
-    [REGISTRY_ENTRY_ACTION_PUBLICITY_OBJECTION] =
-        { "publicity_objection", "公示异议成立", true },
+    [REGISTRY_ENTRY_ACTION_CITY_APPROVE] = { "city_approve", "市级审核通过",
+                                             false },
+    [REGISTRY_ENTRY_ACTION_PROVINCE_APPROVE] = { "province_approve",
+                                                 "省级审核通过", false },
+    [REGISTRY_ENTRY_ACTION_PUBLICITY_PASS] = { "publicity_pass", "公示无异议",
+                                               false },
+    [REGISTRY_ENTRY_ACTION_PUBLICITY_OBJECTION] = { "publicity_objection",
+                                                    "公示异议成立", true },
     [REGISTRY_ENTRY_ACTION_RETURN] = { "return", "退回修改", true },
     [REGISTRY_ENTRY_ACTION_REJECT] = { "reject", "不予入库", true },
     [REGISTRY_ENTRY_ACTION_SUSPEND] = { "suspend", "暂停", true },
@@ -113,7 +118,6 @@ static const struct {
 };
 #define TRANSITIONS (sizeof s_transitions / sizeof s_transitions [0])
 
-
 //  --------------------------------------------------------------------------
 //  Index of the table row for from and action, or -1.
 
@@ -124,7 +128,7 @@ s_find_transition (registry_entry_state_t from, registry_entry_action_t action)
     assert (action >= 0 && action < REGISTRY_ENTRY_ACTIONS);
     for (size_t i = 0; i < TRANSITIONS; i++)
         if (s_transitions [i].from == from
-        &&  s_transitions [i].action == action)
+            && s_transitions [i].action == action)
             return (int) i;
     return -1;
 }

@@ -16,16 +16,16 @@
 #include "kj_proto.h"
 
 typedef enum {
-    REGISTRY_ENTRY_DRAFT = 0,       //  草稿, being filled in
-    REGISTRY_ENTRY_SUBMITTED,       //  待市级审核, awaiting city review
-    REGISTRY_ENTRY_CITY_APPROVED,   //  待省级审核, awaiting province review
-    REGISTRY_ENTRY_PUBLICIZED,      //  公示中, in publicity
-    REGISTRY_ENTRY_ACTIVE,          //  已入库, in the library
-    REGISTRY_ENTRY_RETURNED,        //  已退回, returned for correction
-    REGISTRY_ENTRY_REJECTED,        //  未入库, rejected (final)
-    REGISTRY_ENTRY_SUSPENDED,       //  已暂停, e.g. annual update overdue
-    REGISTRY_ENTRY_REMOVED,         //  已出库, removed (final)
-    REGISTRY_ENTRY_STATES           //  number of states
+    REGISTRY_ENTRY_DRAFT = 0,      //  草稿, being filled in
+    REGISTRY_ENTRY_SUBMITTED,      //  待市级审核, awaiting city review
+    REGISTRY_ENTRY_CITY_APPROVED,  //  待省级审核, awaiting province review
+    REGISTRY_ENTRY_PUBLICIZED,     //  公示中, in publicity
+    REGISTRY_ENTRY_ACTIVE,         //  已入库, in the library
+    REGISTRY_ENTRY_RETURNED,       //  已退回, returned for correction
+    REGISTRY_ENTRY_REJECTED,       //  未入库, rejected (final)
+    REGISTRY_ENTRY_SUSPENDED,      //  已暂停, e.g. annual update overdue
+    REGISTRY_ENTRY_REMOVED,        //  已出库, removed (final)
+    REGISTRY_ENTRY_STATES          //  number of states
 } registry_entry_state_t;
 
 typedef enum {
@@ -53,8 +53,7 @@ typedef enum {
 int
     registry_entry_transition (registry_entry_state_t from,
                                registry_entry_action_t action,
-                               const char *reason,
-                               registry_entry_state_t *to,
+                               const char *reason, registry_entry_state_t *to,
                                kj_status_t *status);
 
 //  --------------------------------------------------------------------------

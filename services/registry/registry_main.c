@@ -38,7 +38,7 @@ static const kj_service_def_t s_def = {
                "credit code,\ntheir stage and qualifications, financial "
                "institutions and the product\nsupermarket. Serves the MDP "
                "service \"registry\".",
-    .options = registry_options,      //  registry_options.c
+    .options = registry_options,  //  registry_options.c
     .services = s_services,
     .schema = "registry",
     .migrations = registry_migrations,

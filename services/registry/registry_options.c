@@ -18,12 +18,14 @@ const kj_option_t registry_options [] = {
       KJ_TEXT_MAX (63) },
     { "registry/role", "",
       "database role created with db/admin_dsn (default: the user db/dsn "
-      "names, else kejin_registry)", KJ_TEXT_MAX (63) },
+      "names, else kejin_registry)",
+      KJ_TEXT_MAX (63) },
     { "registry/workers", "2",
       "worker threads serving the MDP service \"registry\"", KJ_INT (0, 64) },
     { "registry/bulk_workers", "2",
       "worker threads serving the MDP service \"registry.bulk\" (CSV import "
-      "and export)", KJ_INT (0, 64) },
+      "and export)",
+      KJ_INT (0, 64) },
     { "registry/allow_outside", "false",
       "register enterprises whose credit code is not from Liaoning", KJ_BOOL },
     { "registry/uscc_exceptions", "",

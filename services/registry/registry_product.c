@@ -18,14 +18,15 @@
 #include "kj_util.h"
 
 const char *const registry_product_fields [] = {
-    "name", "type", "amount", "term", "rate_bp", "collateral", "stages",
-    "qualifications", "any_qualifications", "min_grade", "regions",
-    "valid_from", "valid_to", "description", NULL
+    "name",      "type",           "amount",
+    "term",      "rate_bp",        "collateral",
+    "stages",    "qualifications", "any_qualifications",
+    "min_grade", "regions",        "valid_from",
+    "valid_to",  "description",    NULL
 };
 
 static const char *s_grades [] = { "", "C", "B", "A", "AA", "AAA" };
 #define GRADES (sizeof s_grades / sizeof s_grades [0])
-
 
 int
 registry_product_grade (const char *text)
@@ -53,7 +54,8 @@ registry_product_check_regions (char **regions, size_t n, const char *field,
         return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, field,
                               "%s: name at least one region: a city code "
                               "(210100 .. 211400), SFDZ, SHENYANG_METRO or "
-                              "PROVINCE", field);
+                              "PROVINCE",
+                              field);
     if (n > REGISTRY_PRODUCT_MAX_REGIONS)
         return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, field,
                               "%s: %zu regions, at most %d", field, n,
@@ -65,14 +67,14 @@ registry_product_check_regions (char **regions, size_t n, const char *field,
             return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, item,
                                   "%s: '%.*s' is not a region: use a city "
                                   "code (210100 Shenyang .. 211400 Huludao), "
-                                  "SFDZ, SHENYANG_METRO or PROVINCE", item,
-                                  kj_utf8_cut (regions [i] ? regions [i]
-                                                          : "", 24),
+                                  "SFDZ, SHENYANG_METRO or PROVINCE",
+                                  item,
+                                  kj_utf8_cut (regions [i] ? regions [i] : "",
+                                               24),
                                   regions [i] ? regions [i] : "");
         }
     return 0;
 }
-
 
 //  --------------------------------------------------------------------------
 //  A repeated enum field: every value known and not zero.
@@ -87,7 +89,7 @@ s_check_enums (const ProtobufCEnumDescriptor *descriptor, const int *values,
                               "%s: %zu values, at most 32", field, n);
     for (size_t i = 0; i < n; i++)
         if (values [i] == 0
-        ||  !protobuf_c_enum_descriptor_get_value (descriptor, values [i])) {
+            || !protobuf_c_enum_descriptor_get_value (descriptor, values [i])) {
             char item [80];
             snprintf (item, sizeof item, "%s[%zu]", field, i);
             return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, item,
@@ -106,77 +108,80 @@ registry_product_check (const Kj__Product *p, char **mask, size_t n_mask,
     bool all = mask == NULL;
 #define WANTS(name) (all || kj_check_masked (mask, n_mask, name))
     kj_date_t date;
-    if (all && kj_check_id (p->institution_id, "product.institution_id",
-                                  status))
+    if (all
+        && kj_check_id (p->institution_id, "product.institution_id", status))
         return -1;
     if (WANTS ("name")
-    &&  kj_check_text (p->name, "product.name", 200, true, status))
+        && kj_check_text (p->name, "product.name", 200, true, status))
         return -1;
     if (WANTS ("type")
-    &&  (p->type == 0
-         || !protobuf_c_enum_descriptor_get_value (
+        && (p->type == 0
+            || !protobuf_c_enum_descriptor_get_value (
                 &kj__product_type__descriptor, p->type)))
         return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
-                              "product.type", "product.type: %d is not a "
-                              "ProductType%s", p->type,
-                              p->type == 0 ? " (it must be set)" : "");
+                              "product.type",
+                              "product.type: %d is not a "
+                              "ProductType%s",
+                              p->type, p->type == 0 ? " (it must be set)" : "");
     if (WANTS ("amount")
-    &&  (kj_check_money (p->min_amount_fen, "product.min_amount_fen",
-                               false, status)
-         || kj_check_money (p->max_amount_fen, "product.max_amount_fen",
-                                  false, status)))
+        && (kj_check_money (p->min_amount_fen, "product.min_amount_fen", false,
+                            status)
+            || kj_check_money (p->max_amount_fen, "product.max_amount_fen",
+                               false, status)))
         return -1;
     if (WANTS ("term")
-    &&  (kj_check_count (p->min_term_months, "product.min_term_months",
-                               600, status)
-         || kj_check_count (p->max_term_months,
-                                  "product.max_term_months", 600, status)))
+        && (kj_check_count (p->min_term_months, "product.min_term_months", 600,
+                            status)
+            || kj_check_count (p->max_term_months, "product.max_term_months",
+                               600, status)))
         return -1;
     if (WANTS ("rate_bp")
-    &&  kj_check_count (p->rate_bp, "product.rate_bp", 10000, status))
+        && kj_check_count (p->rate_bp, "product.rate_bp", 10000, status))
         return -1;
     if (WANTS ("collateral")
-    &&  s_check_enums (&kj__collateral__descriptor, (const int *) p->collateral,
-                       p->n_collateral, "product.collateral",
-                       " (COLLATERAL_NONE is not a collateral: leave the "
-                       "list empty for none)", status))
+        && s_check_enums (&kj__collateral__descriptor,
+                          (const int *) p->collateral, p->n_collateral,
+                          "product.collateral",
+                          " (COLLATERAL_NONE is not a collateral: leave the "
+                          "list empty for none)",
+                          status))
         return -1;
     if (WANTS ("stages")
-    &&  s_check_enums (&kj__stage__descriptor, (const int *) p->stages,
-                       p->n_stages, "product.stages",
-                       " (STAGE_UNKNOWN is not a stage)", status))
+        && s_check_enums (&kj__stage__descriptor, (const int *) p->stages,
+                          p->n_stages, "product.stages",
+                          " (STAGE_UNKNOWN is not a stage)", status))
         return -1;
     if (WANTS ("qualifications")
-    &&  s_check_enums (&kj__qualification_kind__descriptor,
-                       (const int *) p->qualifications, p->n_qualifications,
-                       "product.qualifications", "", status))
+        && s_check_enums (&kj__qualification_kind__descriptor,
+                          (const int *) p->qualifications, p->n_qualifications,
+                          "product.qualifications", "", status))
         return -1;
     if (WANTS ("any_qualifications")
-    &&  s_check_enums (&kj__qualification_kind__descriptor,
-                       (const int *) p->any_qualifications,
-                       p->n_any_qualifications, "product.any_qualifications",
-                       "", status))
+        && s_check_enums (&kj__qualification_kind__descriptor,
+                          (const int *) p->any_qualifications,
+                          p->n_any_qualifications, "product.any_qualifications",
+                          "", status))
         return -1;
     if (WANTS ("min_grade") && registry_product_grade (p->min_grade) < 0)
         return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
-                              "product.min_grade", "product.min_grade: "
+                              "product.min_grade",
+                              "product.min_grade: "
                               "'%.*s' is not a grade; one of AAA, AA, A, B, "
                               "C, or empty for none",
                               kj_utf8_cut (p->min_grade, 20), p->min_grade);
     if (WANTS ("regions")
-    &&  registry_product_check_regions (p->regions, p->n_regions,
-                                        "product.regions", status))
+        && registry_product_check_regions (p->regions, p->n_regions,
+                                           "product.regions", status))
         return -1;
     if (WANTS ("valid_from") && p->valid_from && *p->valid_from
-    &&  kj_check_date (p->valid_from, "product.valid_from", &date,
-                             status))
+        && kj_check_date (p->valid_from, "product.valid_from", &date, status))
         return -1;
     if (WANTS ("valid_to") && p->valid_to && *p->valid_to
-    &&  kj_check_date (p->valid_to, "product.valid_to", &date, status))
+        && kj_check_date (p->valid_to, "product.valid_to", &date, status))
         return -1;
     if (WANTS ("description")
-    &&  kj_check_text (p->description, "product.description", 2000,
-                             false, status))
+        && kj_check_text (p->description, "product.description", 2000, false,
+                          status))
         return -1;
 #undef WANTS
     return 0;
@@ -204,10 +209,12 @@ registry_product_terms (const Kj__Product *p, registry_product_terms_t *terms)
     terms->max_term_months = p->max_term_months;
     terms->stages = registry_product_bits ((const int *) p->stages,
                                            p->n_stages);
-    terms->qualifications = registry_product_bits (
-        (const int *) p->qualifications, p->n_qualifications);
-    terms->any_qualifications = registry_product_bits (
-        (const int *) p->any_qualifications, p->n_any_qualifications);
+    terms->qualifications = registry_product_bits ((const int *)
+                                                       p->qualifications,
+                                                   p->n_qualifications);
+    terms->any_qualifications = registry_product_bits ((const int *) p
+                                                           ->any_qualifications,
+                                                       p->n_any_qualifications);
     terms->collateral = registry_product_bits ((const int *) p->collateral,
                                                p->n_collateral);
     int grade = registry_product_grade (p->min_grade);
@@ -217,12 +224,11 @@ registry_product_terms (const Kj__Product *p, registry_product_terms_t *terms)
          i++)
         terms->regions [terms->n_regions++] = p->regions [i];
     if (p->valid_from && *p->valid_from
-    &&  kj_check_date (p->valid_from, "valid_from", &terms->valid_from,
-                             &ignored))
+        && kj_check_date (p->valid_from, "valid_from", &terms->valid_from,
+                          &ignored))
         memset (&terms->valid_from, 0, sizeof terms->valid_from);
     if (p->valid_to && *p->valid_to
-    &&  kj_check_date (p->valid_to, "valid_to", &terms->valid_to,
-                             &ignored))
+        && kj_check_date (p->valid_to, "valid_to", &terms->valid_to, &ignored))
         memset (&terms->valid_to, 0, sizeof terms->valid_to);
     terms->listed = p->state == KJ__LISTING_STATE__LISTING_LISTED;
 }
@@ -233,32 +239,38 @@ registry_product_check_terms (const registry_product_terms_t *terms,
 {
     if (terms->max_amount_fen <= 0)
         return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
-                              "product.max_amount_fen", "product.max_amount_"
+                              "product.max_amount_fen",
+                              "product.max_amount_"
                               "fen: the largest amount must be more than 0");
     if (terms->max_amount_fen < terms->min_amount_fen)
         return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
-                              "product.max_amount_fen", "product.max_amount_"
+                              "product.max_amount_fen",
+                              "product.max_amount_"
                               "fen: %lld is below min_amount_fen %lld",
                               (long long) terms->max_amount_fen,
                               (long long) terms->min_amount_fen);
     if (terms->max_term_months <= 0)
         return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
-                              "product.max_term_months", "product.max_term_"
+                              "product.max_term_months",
+                              "product.max_term_"
                               "months: the longest term must be 1 month or "
                               "more");
     if (terms->max_term_months < terms->min_term_months)
         return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
-                              "product.max_term_months", "product.max_term_"
+                              "product.max_term_months",
+                              "product.max_term_"
                               "months: %d is below min_term_months %d",
                               terms->max_term_months, terms->min_term_months);
     if (terms->valid_to.year
-    &&  kj_check_date_compare (terms->valid_to, terms->valid_from) < 0) {
+        && kj_check_date_compare (terms->valid_to, terms->valid_from) < 0) {
         char from [11], to [11];
         kj_check_date_format (terms->valid_from, from);
         kj_check_date_format (terms->valid_to, to);
         return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
-                              "product.valid_to", "product.valid_to: %s is "
-                              "before valid_from %s", to, from);
+                              "product.valid_to",
+                              "product.valid_to: %s is "
+                              "before valid_from %s",
+                              to, from);
     }
     return 0;
 }
@@ -276,7 +288,7 @@ s_no (char *why, size_t size, const char *format, ...)
     if (why && size) {
         va_list args;
         va_start (args, format);
-        vsnprintf (why, size, format, args);   //  for the log: English
+        vsnprintf (why, size, format, args);  //  for the log: English
         va_end (args);
     }
     return false;
@@ -284,8 +296,8 @@ s_no (char *why, size_t size, const char *format, ...)
 
 bool
 registry_product_eligible (const registry_product_terms_t *terms,
-                           const registry_product_profile_t *profile,
-                           char *why, size_t size)
+                           const registry_product_profile_t *profile, char *why,
+                           size_t size)
 {
     assert (terms && profile);
     if (!terms->listed)
@@ -296,7 +308,7 @@ registry_product_eligible (const registry_product_terms_t *terms,
         if (kj_check_date_compare (terms->valid_from, profile->on) > 0)
             return s_no (why, size, "not valid yet on %s", on);
         if (terms->valid_to.year
-        &&  kj_check_date_compare (terms->valid_to, profile->on) < 0)
+            && kj_check_date_compare (terms->valid_to, profile->on) < 0)
             return s_no (why, size, "expired before %s", on);
     }
     if (profile->region) {
@@ -308,22 +320,23 @@ registry_product_eligible (const registry_product_terms_t *terms,
     if (profile->stage && !(terms->stages & (1u << profile->stage)))
         return s_no (why, size, "not for stage %d", profile->stage);
     if (profile->amount_fen
-    &&  (profile->amount_fen < terms->min_amount_fen
-         || profile->amount_fen > terms->max_amount_fen))
+        && (profile->amount_fen < terms->min_amount_fen
+            || profile->amount_fen > terms->max_amount_fen))
         return s_no (why, size, "amount outside %lld..%lld fen",
                      (long long) terms->min_amount_fen,
                      (long long) terms->max_amount_fen);
     if (profile->term_months
-    &&  (profile->term_months < terms->min_term_months
-         || profile->term_months > terms->max_term_months))
+        && (profile->term_months < terms->min_term_months
+            || profile->term_months > terms->max_term_months))
         return s_no (why, size, "term outside %d..%d months",
                      terms->min_term_months, terms->max_term_months);
     if (profile->has_held) {
         if (terms->qualifications & ~profile->held)
             return s_no (why, size, "a required qualification is missing");
         if (terms->any_qualifications
-        &&  !(terms->any_qualifications & profile->held))
-            return s_no (why, size, "none of the qualifications it asks "
+            && !(terms->any_qualifications & profile->held))
+            return s_no (why, size,
+                         "none of the qualifications it asks "
                          "for is held");
     }
     if (profile->has_offered && (terms->collateral & ~profile->offered))
@@ -332,7 +345,7 @@ registry_product_eligible (const registry_product_terms_t *terms,
         return s_no (why, size, "asks for grade %s or better",
                      registry_product_grade_name (terms->min_grade));
     if (profile->has_first_loan && !profile->first_loan
-    &&  terms->type == KJ__PRODUCT_TYPE__PRODUCT_FIRST_LOAN)
+        && terms->type == KJ__PRODUCT_TYPE__PRODUCT_FIRST_LOAN)
         return s_no (why, size, "a first loan, and a bank loan is on record");
     return true;
 }

@@ -46,38 +46,38 @@ typedef enum {
 //  proto enum values: bit (1 << STAGE_GROWTH), (1 << QUAL_HIGH_TECH),
 //  (1 << COLLATERAL_IP).
 typedef struct {
-    int type;                           //  Kj__ProductType
+    int type;  //  Kj__ProductType
     int64_t min_amount_fen, max_amount_fen;
     int min_term_months, max_term_months;
-    unsigned stages;                    //  eligible stages, never 0
-    unsigned qualifications;            //  all required
-    unsigned any_qualifications;        //  one required, if any
-    unsigned collateral;                //  required collateral
+    unsigned stages;              //  eligible stages, never 0
+    unsigned qualifications;      //  all required
+    unsigned any_qualifications;  //  one required, if any
+    unsigned collateral;          //  required collateral
     registry_grade_t min_grade;
     const char *regions [REGISTRY_PRODUCT_MAX_REGIONS];
     size_t n_regions;
     kj_date_t valid_from;
-    kj_date_t valid_to;           //  year 0: open-ended
-    bool listed;                        //  listed, and its institution too
+    kj_date_t valid_to;  //  year 0: open-ended
+    bool listed;         //  listed, and its institution too
 } registry_product_terms_t;
 
 //  What an enterprise looks for and holds. A `has_` flag off means the
 //  search does not filter on it.
 typedef struct {
-    const char *region;                 //  city code or SFDZ; NULL: any
+    const char *region;  //  city code or SFDZ; NULL: any
     bool intercity;
-    int stage;                          //  Kj__Stage; 0: any
-    int64_t amount_fen;                 //  0: any
-    int term_months;                    //  0: any
+    int stage;           //  Kj__Stage; 0: any
+    int64_t amount_fen;  //  0: any
+    int term_months;     //  0: any
     bool has_held;
-    unsigned held;                      //  qualifications held
+    unsigned held;  //  qualifications held
     bool has_offered;
-    unsigned offered;                   //  collateral offered
+    unsigned offered;  //  collateral offered
     bool has_grade;
     registry_grade_t grade;
     bool has_first_loan;
-    bool first_loan;                    //  no bank loan on record
-    kj_date_t on;                 //  valid on this date
+    bool first_loan;  //  no bank loan on record
+    kj_date_t on;     //  valid on this date
 } registry_product_profile_t;
 
 //  --------------------------------------------------------------------------
@@ -98,8 +98,8 @@ const char *
 //  with status naming field[i].
 
 int
-    registry_product_check_regions (char **regions, size_t n,
-                                    const char *field, kj_status_t *status);
+    registry_product_check_regions (char **regions, size_t n, const char *field,
+                                    kj_status_t *status);
 
 //  --------------------------------------------------------------------------
 //  The input fields of a product (all of them when mask is NULL, else

@@ -58,7 +58,7 @@ registry_server_who (kj_call_t *call)
 {
     const Kj__RequestHeader *header = kj_call_header (call);
     if (header && header->caller && header->caller->identity
-    &&  *header->caller->identity)
+        && *header->caller->identity)
         return header->caller->identity;
     return "operator";
 }
@@ -69,13 +69,15 @@ registry_server_db_failed (kj_call_t *call)
     kj_db_t *db = kj_call_db (call);
     int code = kj_db_status_code (kj_db_sqlstate (db));
     if (code != KJ__CODE__UNAVAILABLE)
-        return kj_call_fail (call, code, NULL, "the registry's database "
+        return kj_call_fail (call, code, NULL,
+                             "the registry's database "
                              "refused a value (%s %s); a retry fails the "
-                             "same way", kj_db_sqlstate (db),
-                             kj_db_error (db));
+                             "same way",
+                             kj_db_sqlstate (db), kj_db_error (db));
     return kj_call_fail (call, KJ__CODE__UNAVAILABLE, NULL,
                          "the registry's database failed (%s %s); retry "
-                         "later", kj_db_sqlstate (db), kj_db_error (db));
+                         "later",
+                         kj_db_sqlstate (db), kj_db_error (db));
 }
 
 char *
@@ -103,7 +105,8 @@ s_not_found (kj_call_t *call, const char *code)
 {
     return kj_call_fail (call, KJ__CODE__NOT_FOUND, "code",
                          "enterprise %s is not registered; `kejin "
-                         "enterprise add` registers it", code);
+                         "enterprise add` registers it",
+                         code);
 }
 
 int
@@ -115,7 +118,8 @@ registry_server_check_version (kj_call_t *call, const char *what,
         return kj_call_fail (call, KJ__CODE__ABORTED, "expected_version",
                              "%s %s was changed meanwhile (version %" PRIu64
                              ", you had %" PRIu64 "): show it again and "
-                             "retry", what, key, version, expected);
+                             "retry",
+                             what, key, version, expected);
     return 0;
 }
 
@@ -142,9 +146,8 @@ registry_server_enum_names (kj_call_t *call,
                : NULL;
     for (size_t i = 0; i < n; i++) {
         char buffer [48];
-        const char *name = kj_check_enum_name (descriptor, prefix,
-                                                     values [i], buffer,
-                                                     sizeof buffer);
+        const char *name = kj_check_enum_name (descriptor, prefix, values [i],
+                                               buffer, sizeof buffer);
         if (!name || (values [i] == 0 && !zero_ok))
             return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, field,
                                  "%s[%zu]: %d is not a %s", field, i,
@@ -155,16 +158,15 @@ registry_server_enum_names (kj_call_t *call,
 }
 
 int
-registry_server_page (kj_call_t *call, const Kj__Page *page,
-                      const char **after, int *limit)
+registry_server_page (kj_call_t *call, const Kj__Page *page, const char **after,
+                      int *limit)
 {
     if (page && page->limit > REGISTRY_STORE_PAGE_MAX)
         return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "page.limit",
                              "page.limit: %u, at most %d a page", page->limit,
                              REGISTRY_STORE_PAGE_MAX);
     kj_status_t status;
-    if (page && kj_check_text (page->after, "page.after", 64, false,
-                                     &status))
+    if (page && kj_check_text (page->after, "page.after", 64, false, &status))
         return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "page.after",
                              "page.after: not a cursor of this list; pass "
                              "back PageInfo.next as it came");
@@ -177,8 +179,8 @@ Kj__PageInfo *
 registry_server_page_info (kj_call_t *call, uint64_t total, bool more,
                            const char *last)
 {
-    Kj__PageInfo *info = (Kj__PageInfo *) kj_call_message (
-        call, &kj__page_info__descriptor);
+    Kj__PageInfo *info = (Kj__PageInfo *)
+        kj_call_message (call, &kj__page_info__descriptor);
     info->total = total;
     info->next = more && last ? (char *) last : "";
     return info;
@@ -204,33 +206,34 @@ s_region (registry_server_t *self, const char *code, const char *asked,
         if (!info || strcasecmp (info->code, asked) != 0)
             wanted = kj_region_by_name (asked);
         if (wanted == KJ_REGION_NONE
-        &&  !(kind == REGISTRY_USCC_REGION_OUTSIDE
-              && strncmp (asked, code + 2, 6) == 0 && strlen (asked) == 6))
+            && !(kind == REGISTRY_USCC_REGION_OUTSIDE
+                 && strncmp (asked, code + 2, 6) == 0 && strlen (asked) == 6))
             return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, field,
                                   "%s: '%.*s' is not a region: use a city "
                                   "code (210100 .. 211400), SFDZ for "
-                                  "沈抚示范区, or a city's name", field,
-                                  kj_utf8_cut (asked, 40), asked);
+                                  "沈抚示范区, or a city's name",
+                                  field, kj_utf8_cut (asked, 40), asked);
     }
     if (kind == REGISTRY_USCC_REGION_OUTSIDE) {
         if (!self->config.allow_outside)
-            return kj_status_set (status, KJ__CODE__FAILED_PRECONDITION,
-                                  "code", "%s; this node registers Liaoning "
+            return kj_status_set (status, KJ__CODE__FAILED_PRECONDITION, "code",
+                                  "%s; this node registers Liaoning "
                                   "enterprises only (registry/allow_outside "
-                                  "is off)", why.message);
+                                  "is off)",
+                                  why.message);
         if (wanted != KJ_REGION_NONE)
             return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, field,
                                   "%s: a code from outside Liaoning keeps "
                                   "its own region %.6s; leave the region "
-                                  "empty", field, code + 2);
+                                  "empty",
+                                  field, code + 2);
         snprintf (out, 8, "%.6s", code + 2);
         return 0;
     }
     if (kind == REGISTRY_USCC_REGION_PROVINCE) {
         if (wanted == KJ_REGION_NONE)
-            return kj_status_set (status, KJ__CODE__FAILED_PRECONDITION,
-                                  field, "%s: required: %s", field,
-                                  why.message);
+            return kj_status_set (status, KJ__CODE__FAILED_PRECONDITION, field,
+                                  "%s: required: %s", field, why.message);
         snprintf (out, 8, "%s", kj_region_info (wanted)->code);
         return 0;
     }
@@ -242,8 +245,7 @@ s_region (registry_server_t *self, const char *code, const char *asked,
         return 0;
     }
     if (wanted == KJ_REGION_SHENFU
-    &&  (derived == KJ_REGION_SHENYANG
-         || derived == KJ_REGION_FUSHUN)) {
+        && (derived == KJ_REGION_SHENYANG || derived == KJ_REGION_FUSHUN)) {
         snprintf (out, 8, "%s", KJ_REGION_SHENFU_CODE);
         return 0;
     }
@@ -251,8 +253,9 @@ s_region (registry_server_t *self, const char *code, const char *asked,
     return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, field,
                           "%s: %s (%s) does not match the code's region %s "
                           "(%s); only SFDZ (沈抚示范区) may be set over a "
-                          "Shenyang or Fushun code", field, info->code,
-                          info->name_zh, own->code, own->name_zh);
+                          "Shenyang or Fushun code",
+                          field, info->code, info->name_zh, own->code,
+                          own->name_zh);
 }
 
 //  --------------------------------------------------------------------------
@@ -267,12 +270,14 @@ s_check_today (const Kj__Enterprise *e, bool all, kj_date_t today,
     char now [11];
     kj_check_date_format (today, now);
     if (e->founded_on && *e->founded_on
-    &&  kj_check_date (e->founded_on, "enterprise.founded_on", &date,
-                             status) == 0
-    &&  kj_check_date_compare (date, today) > 0)
+        && kj_check_date (e->founded_on, "enterprise.founded_on", &date, status)
+               == 0
+        && kj_check_date_compare (date, today) > 0)
         return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
-                              "enterprise.founded_on", "enterprise.founded_on: "
-                              "%s is after today (%s)", e->founded_on, now);
+                              "enterprise.founded_on",
+                              "enterprise.founded_on: "
+                              "%s is after today (%s)",
+                              e->founded_on, now);
     if (!all)
         return 0;
     for (size_t i = 0; i < e->n_figures; i++)
@@ -284,16 +289,18 @@ s_check_today (const Kj__Enterprise *e, bool all, kj_date_t today,
                                   field, e->figures [i]->year, now);
         }
     for (size_t i = 0; i < e->n_qualifications; i++)
-        if (kj_check_date (e->qualifications [i]->expires_on, "x",
-                                 &date, status) == 0
-        &&  kj_check_date_compare (date, today) < 0) {
+        if (kj_check_date (e->qualifications [i]->expires_on, "x", &date,
+                           status)
+                == 0
+            && kj_check_date_compare (date, today) < 0) {
             char field [64];
             snprintf (field, sizeof field,
                       "enterprise.qualifications[%zu].expires_on", i);
             return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, field,
                                   "%s: %s has passed (today is %s); record "
-                                  "only a qualification valid today", field,
-                                  e->qualifications [i]->expires_on, now);
+                                  "only a qualification valid today",
+                                  field, e->qualifications [i]->expires_on,
+                                  now);
         }
     return 0;
 }
@@ -304,8 +311,8 @@ s_normalize_links (kj_call_t *call, Kj__Enterprise *e)
 {
     if (e->n_chain_links == 0)
         return 0;
-    Kj__ChainLink **links = (Kj__ChainLink **) kj_call_alloc (
-        call, e->n_chain_links * sizeof (void *));
+    Kj__ChainLink **links = (Kj__ChainLink **)
+        kj_call_alloc (call, e->n_chain_links * sizeof (void *));
     for (size_t i = 0; i < e->n_chain_links; i++) {
         Kj__ChainLink *link = (Kj__ChainLink *) kj_call_alloc (call,
                                                                sizeof *link);
@@ -345,20 +352,20 @@ s_holds (const Kj__Enterprise *e, Kj__QualificationKind kind)
 {
     for (size_t i = 0; i < e->n_qualifications; i++)
         if (e->qualifications [i]->kind == kind
-        &&  !e->qualifications [i]->expired)
+            && !e->qualifications [i]->expired)
             return true;
     return false;
 }
 
 //  What the rules say of e today.
 static void
-s_classify (registry_server_t *self, const Kj__Enterprise *e,
-            kj_date_t today, registry_stage_result_t *result)
+s_classify (registry_server_t *self, const Kj__Enterprise *e, kj_date_t today,
+            registry_stage_result_t *result)
 {
     registry_stage_input_t input;
     memset (&input, 0, sizeof input);
-    const Kj__YearFigures *latest = e->n_figures
-                                  ? e->figures [e->n_figures - 1] : NULL;
+    const Kj__YearFigures *latest = e->n_figures ? e->figures [e->n_figures - 1]
+                                                 : NULL;
     if (latest) {
         const Kj__YearFigures *prev = s_figures_of (e, latest->year - 1);
         const Kj__YearFigures *prev2 = s_figures_of (e, latest->year - 2);
@@ -412,15 +419,16 @@ registry_server_refresh (registry_server_t *self, kj_db_t *db,
                     || !streq (info->version, old->version)
                     || info->needs_review != old->needs_review;
     if ((refresh->changed || !streq (info->reason, old->reason))
-    &&  registry_store_enterprise_stage (db, e->code, info, refresh->moved) < 0)
+        && registry_store_enterprise_stage (db, e->code, info, refresh->moved)
+               < 0)
         return -1;
     if (refresh->moved)
         info->changed_at_us = kj_wall_us ();
     e->stage = info;
 
     //  The tech-SME grid on the latest year of figures
-    const Kj__YearFigures *latest = e->n_figures
-                                  ? e->figures [e->n_figures - 1] : NULL;
+    const Kj__YearFigures *latest = e->n_figures ? e->figures [e->n_figures - 1]
+                                                 : NULL;
     if (!latest) {
         e->techsme = NULL;
         return registry_store_techsme_put (db, e->code, 0, NULL) < 0 ? -1 : 0;
@@ -462,12 +470,14 @@ registry_server_stage_event (kj_db_t *db, const Kj__Enterprise *e,
     if (kj_outbox_add (db, "registry.enterprise.stage_changed", e->code,
                        &event.base))
         return -1;
-    return registry_store_audit (db, by, "stage_changed", "enterprise",
-                                 e->code, registry_stage_name (
-                                     (registry_stage_t) from),
+    return registry_store_audit (db, by, "stage_changed", "enterprise", e->code,
+                                 registry_stage_name ((registry_stage_t) from),
                                  registry_stage_name (
                                      (registry_stage_t) e->stage->stage),
-                                 event.reason) < 0 ? -1 : 0;
+                                 event.reason)
+                 < 0
+             ? -1
+             : 0;
 }
 
 //  Load an enterprise with its parts (it exists: the caller holds its
@@ -481,7 +491,7 @@ s_load_refreshed (kj_call_t *call, const char *code, Kj__Enterprise **e,
     ProtobufCAllocator mem;
     kj_call_allocator (call, &mem);
     if (registry_store_enterprise_load (db, code, true, &mem, e) != 1
-    ||  registry_server_refresh (self, db, *e, &mem, refresh))
+        || registry_server_refresh (self, db, *e, &mem, refresh))
         return registry_server_db_failed (call);
     return 0;
 }
@@ -491,18 +501,18 @@ s_load_refreshed (kj_call_t *call, const char *code, Kj__Enterprise **e,
 //  (the stage before the caller's change), or from the stage it had on
 //  file when before is -1.
 static int
-s_finish_from (kj_call_t *call, const char *code, const char *topic,
-               int before, Kj__Enterprise **out)
+s_finish_from (kj_call_t *call, const char *code, const char *topic, int before,
+               Kj__Enterprise **out)
 {
     Kj__Enterprise *e = NULL;
     registry_refresh_t refresh;
     if (s_load_refreshed (call, code, &e, &refresh)
-    ||  registry_server_emit (call, topic, e->code, &e->base))
+        || registry_server_emit (call, topic, e->code, &e->base))
         return -1;
     Kj__Stage from = before < 0 ? refresh.from : (Kj__Stage) before;
     if (e->stage->stage != from
-    &&  registry_server_stage_event (kj_call_db (call), e, from,
-                                     registry_server_who (call)))
+        && registry_server_stage_event (kj_call_db (call), e, from,
+                                        registry_server_who (call)))
         return registry_server_db_failed (call);
     *out = e;
     return 0;
@@ -524,8 +534,7 @@ s_lock (kj_call_t *call, const char *input, const char *field,
     if (s_code (call, input, field, code))
         return -1;
     uint64_t version;
-    int rc = registry_store_enterprise_lock (kj_call_db (call), code,
-                                             &version);
+    int rc = registry_store_enterprise_lock (kj_call_db (call), code, &version);
     if (rc < 0)
         return registry_server_db_failed (call);
     if (rc == 0)
@@ -542,8 +551,8 @@ s_register (kj_call_t *call, const ProtobufCMessage *input,
             ProtobufCMessage *output)
 {
     registry_server_t *self = (registry_server_t *) kj_call_state (call);
-    const Kj__RegisterEnterpriseRequest *request =
-        (const Kj__RegisterEnterpriseRequest *) input;
+    const Kj__RegisterEnterpriseRequest
+        *request = (const Kj__RegisterEnterpriseRequest *) input;
     Kj__EnterpriseReply *reply = (Kj__EnterpriseReply *) output;
     kj_db_t *db = kj_call_db (call);
     if (!request->enterprise)
@@ -561,7 +570,8 @@ s_register (kj_call_t *call, const ProtobufCMessage *input,
     kj_status_t status;
     char region [8];
     if (registry_check_enterprise (&e, NULL, 0, &status)
-    ||  s_region (self, code, e.region, "enterprise.region", region, &status))
+        || s_region (self, code, e.region, "enterprise.region", region,
+                     &status))
         return kj_call_fail_status (call, &status);
     e.region = region;
     if (s_normalize_links (call, &e))
@@ -579,17 +589,19 @@ s_register (kj_call_t *call, const ProtobufCMessage *input,
     if (rc == 0)
         return kj_call_fail (call, KJ__CODE__ALREADY_EXISTS, "enterprise.code",
                              "enterprise %s already exists; `kejin "
-                             "enterprise show %s` shows it", code, code);
+                             "enterprise show %s` shows it",
+                             code, code);
     for (size_t i = 0; i < e.n_qualifications; i++)
-        if (registry_store_qualification_put (db, code,
-                                              e.qualifications [i]) < 0)
+        if (registry_store_qualification_put (db, code, e.qualifications [i])
+            < 0)
             return registry_server_db_failed (call);
     if (registry_store_figures_put (db, code, e.figures, e.n_figures) < 0
-    ||  registry_store_awards_replace (db, code, e.awards, e.n_awards) < 0
-    ||  registry_store_rounds_replace (db, code, e.rounds, e.n_rounds) < 0
-    ||  registry_store_loans_replace (db, code, e.loans, e.n_loans) < 0
-    ||  registry_store_links_replace (db, code, e.chain_links,
-                                      e.n_chain_links) < 0)
+        || registry_store_awards_replace (db, code, e.awards, e.n_awards) < 0
+        || registry_store_rounds_replace (db, code, e.rounds, e.n_rounds) < 0
+        || registry_store_loans_replace (db, code, e.loans, e.n_loans) < 0
+        || registry_store_links_replace (db, code, e.chain_links,
+                                         e.n_chain_links)
+               < 0)
         return registry_server_db_failed (call);
 
     Kj__Enterprise *done;
@@ -608,8 +620,8 @@ s_register (kj_call_t *call, const ProtobufCMessage *input,
     }
     reply->enterprise = done;
     kj_info ("registry.registered", "code=%s region=%s stage=%s by=%s", code,
-             region, registry_stage_name ((registry_stage_t)
-                                          done->stage->stage), who);
+             region,
+             registry_stage_name ((registry_stage_t) done->stage->stage), who);
     return 0;
 }
 
@@ -617,11 +629,10 @@ s_register (kj_call_t *call, const ProtobufCMessage *input,
 //  GetEnterprise, ListEnterprises
 
 static int
-s_get (kj_call_t *call, const ProtobufCMessage *input,
-       ProtobufCMessage *output)
+s_get (kj_call_t *call, const ProtobufCMessage *input, ProtobufCMessage *output)
 {
-    const Kj__GetEnterpriseRequest *request =
-        (const Kj__GetEnterpriseRequest *) input;
+    const Kj__GetEnterpriseRequest *request = (const Kj__GetEnterpriseRequest *)
+        input;
     Kj__EnterpriseReply *reply = (Kj__EnterpriseReply *) output;
     char code [19];
     if (s_code (call, request->code, "code", code))
@@ -641,8 +652,8 @@ static int
 s_list (kj_call_t *call, const ProtobufCMessage *input,
         ProtobufCMessage *output)
 {
-    const Kj__ListEnterprisesRequest *request =
-        (const Kj__ListEnterprisesRequest *) input;
+    const Kj__ListEnterprisesRequest
+        *request = (const Kj__ListEnterprisesRequest *) input;
     Kj__ListEnterprisesReply *reply = (Kj__ListEnterprisesReply *) output;
     registry_store_enterprise_filter_t filter;
     memset (&filter, 0, sizeof filter);
@@ -670,8 +681,8 @@ s_list (kj_call_t *call, const ProtobufCMessage *input,
             return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "regions",
                                  "regions[%zu]: '%.*s' is not a region: a "
                                  "city code (210100 .. 211400), SFDZ, "
-                                 "SHENYANG_METRO or PROVINCE", i,
-                                 kj_utf8_cut (token, 24), token);
+                                 "SHENYANG_METRO or PROVINCE",
+                                 i, kj_utf8_cut (token, 24), token);
         for (size_t c = 0; c < count; c++)
             filter.regions [filter.n_regions++] = (char *) covered [c];
     }
@@ -679,25 +690,26 @@ s_list (kj_call_t *call, const ProtobufCMessage *input,
                                     (const int *) request->stages,
                                     request->n_stages, "stages", true,
                                     &filter.stages)
-    ||  registry_server_enum_names (call, &kj__entry_status__descriptor,
-                                    "ENTRY_", (const int *) request->statuses,
-                                    request->n_statuses, "statuses", true,
-                                    &filter.statuses)
-    ||  registry_server_enum_names (call, &kj__qualification_kind__descriptor,
-                                    "QUAL_",
-                                    (const int *) request->qualifications,
-                                    request->n_qualifications,
-                                    "qualifications", false,
-                                    &filter.qualifications))
+        || registry_server_enum_names (call, &kj__entry_status__descriptor,
+                                       "ENTRY_",
+                                       (const int *) request->statuses,
+                                       request->n_statuses, "statuses", true,
+                                       &filter.statuses)
+        || registry_server_enum_names (call,
+                                       &kj__qualification_kind__descriptor,
+                                       "QUAL_",
+                                       (const int *) request->qualifications,
+                                       request->n_qualifications,
+                                       "qualifications", false,
+                                       &filter.qualifications))
         return -1;
     filter.n_stages = request->n_stages;
     filter.n_statuses = request->n_statuses;
     filter.n_qualifications = request->n_qualifications;
     kj_status_t status;
-    if (kj_check_text (request->name_contains, "name_contains", 200,
-                             false, &status)
-    ||  kj_check_text (request->industry, "industry", 100, false,
-                             &status))
+    if (kj_check_text (request->name_contains, "name_contains", 200, false,
+                       &status)
+        || kj_check_text (request->industry, "industry", 100, false, &status))
         return kj_call_fail_status (call, &status);
     filter.name_contains = request->name_contains;
     filter.industry = request->industry;
@@ -707,12 +719,14 @@ s_list (kj_call_t *call, const ProtobufCMessage *input,
     bool more;
     if (registry_store_enterprise_list (kj_call_db (call), &filter, &mem,
                                         &reply->enterprises,
-                                        &reply->n_enterprises, &total,
-                                        &more) < 0)
+                                        &reply->n_enterprises, &total, &more)
+        < 0)
         return registry_server_db_failed (call);
     reply->page_info = registry_server_page_info (
-        call, total, more, reply->n_enterprises
-        ? reply->enterprises [reply->n_enterprises - 1]->code : NULL);
+        call, total, more,
+        reply->n_enterprises
+            ? reply->enterprises [reply->n_enterprises - 1]->code
+            : NULL);
     return 0;
 }
 
@@ -724,8 +738,8 @@ s_update (kj_call_t *call, const ProtobufCMessage *input,
           ProtobufCMessage *output)
 {
     registry_server_t *self = (registry_server_t *) kj_call_state (call);
-    const Kj__UpdateEnterpriseRequest *request =
-        (const Kj__UpdateEnterpriseRequest *) input;
+    const Kj__UpdateEnterpriseRequest
+        *request = (const Kj__UpdateEnterpriseRequest *) input;
     Kj__EnterpriseReply *reply = (Kj__EnterpriseReply *) output;
     kj_db_t *db = kj_call_db (call);
     if (!request->enterprise)
@@ -739,8 +753,7 @@ s_update (kj_call_t *call, const ProtobufCMessage *input,
     kj_status_t status;
     char **mask = request->update_mask;
     size_t n_mask = request->n_update_mask;
-    if (kj_check_mask (mask, n_mask, registry_check_enterprise_fields,
-                             &status))
+    if (kj_check_mask (mask, n_mask, registry_check_enterprise_fields, &status))
         return kj_call_fail_status (call, &status);
     Kj__Enterprise asked = *request->enterprise;
     asked.code = code;
@@ -750,7 +763,7 @@ s_update (kj_call_t *call, const ProtobufCMessage *input,
     if (registry_check_enterprise (&asked, mask, n_mask, &status))
         return kj_call_fail_status (call, &status);
     if (kj_check_masked (mask, n_mask, "chain_links")
-    &&  s_normalize_links (call, &asked))
+        && s_normalize_links (call, &asked))
         return -1;
 
     ProtobufCAllocator mem;
@@ -779,7 +792,8 @@ s_update (kj_call_t *call, const ProtobufCMessage *input,
         e->credit->abnormal = asked.credit && asked.credit->abnormal;
     if (MASKED ("credit.tax_grade"))
         e->credit->tax_grade = asked.credit && asked.credit->tax_grade
-                             ? asked.credit->tax_grade : "";
+                                 ? asked.credit->tax_grade
+                                 : "";
     if (MASKED ("ip.invention_patents"))
         e->ip->invention_patents = asked.ip ? asked.ip->invention_patents : 0;
     if (MASKED ("ip.class2_ip"))
@@ -799,18 +813,22 @@ s_update (kj_call_t *call, const ProtobufCMessage *input,
     if (s_check_today (e, false, today, &status))
         return kj_call_fail_status (call, &status);
     if (registry_store_enterprise_save (db, e) != 1
-    ||  (MASKED ("awards")
-         && registry_store_awards_replace (db, code, asked.awards,
-                                           asked.n_awards) < 0)
-    ||  (MASKED ("rounds")
-         && registry_store_rounds_replace (db, code, asked.rounds,
-                                           asked.n_rounds) < 0)
-    ||  (MASKED ("loans")
-         && registry_store_loans_replace (db, code, asked.loans,
-                                          asked.n_loans) < 0)
-    ||  (MASKED ("chain_links")
-         && registry_store_links_replace (db, code, asked.chain_links,
-                                          asked.n_chain_links) < 0))
+        || (MASKED ("awards")
+            && registry_store_awards_replace (db, code, asked.awards,
+                                              asked.n_awards)
+                   < 0)
+        || (MASKED ("rounds")
+            && registry_store_rounds_replace (db, code, asked.rounds,
+                                              asked.n_rounds)
+                   < 0)
+        || (MASKED ("loans")
+            && registry_store_loans_replace (db, code, asked.loans,
+                                             asked.n_loans)
+                   < 0)
+        || (MASKED ("chain_links")
+            && registry_store_links_replace (db, code, asked.chain_links,
+                                             asked.n_chain_links)
+                   < 0))
         return registry_server_db_failed (call);
 #undef MASKED
     return s_finish (call, code, "registry.enterprise.updated",
@@ -824,8 +842,8 @@ static int
 s_set_figures (kj_call_t *call, const ProtobufCMessage *input,
                ProtobufCMessage *output)
 {
-    const Kj__SetFiguresRequest *request =
-        (const Kj__SetFiguresRequest *) input;
+    const Kj__SetFiguresRequest *request = (const Kj__SetFiguresRequest *)
+        input;
     Kj__EnterpriseReply *reply = (Kj__EnterpriseReply *) output;
     kj_db_t *db = kj_call_db (call);
     char code [19];
@@ -845,11 +863,12 @@ s_set_figures (kj_call_t *call, const ProtobufCMessage *input,
         if (request->figures [i]->year > today.year)
             return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT,
                                  kj_call_printf (call, "figures[%zu].year", i),
-                                 "figures[%zu].year: %d has not begun yet",
-                                 i, request->figures [i]->year);
+                                 "figures[%zu].year: %d has not begun yet", i,
+                                 request->figures [i]->year);
     if (registry_store_figures_put (db, code, request->figures,
-                                    request->n_figures) < 0
-    ||  registry_store_enterprise_touch (db, code) != 1)
+                                    request->n_figures)
+            < 0
+        || registry_store_enterprise_touch (db, code) != 1)
         return registry_server_db_failed (call);
     return s_finish (call, code, "registry.enterprise.updated",
                      &reply->enterprise);
@@ -876,23 +895,28 @@ s_qualify (kj_call_t *call, const ProtobufCMessage *input,
     kj_status_t status;
     char kind [48];
     if (request->revoke) {
-        if (!kj_check_enum_name (&kj__qualification_kind__descriptor,
-                                       "QUAL_", q->kind, kind, sizeof kind)
-        ||  q->kind == 0)
+        if (!kj_check_enum_name (&kj__qualification_kind__descriptor, "QUAL_",
+                                 q->kind, kind, sizeof kind)
+            || q->kind == 0)
             return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT,
-                                 "qualification.kind", "qualification.kind: "
-                                 "%d is not a QualificationKind", q->kind);
+                                 "qualification.kind",
+                                 "qualification.kind: "
+                                 "%d is not a QualificationKind",
+                                 q->kind);
         int rc = registry_store_qualification_delete (db, code, q->kind);
         if (rc < 0)
             return registry_server_db_failed (call);
         if (rc == 0)
             return kj_call_fail (call, KJ__CODE__NOT_FOUND,
-                                 "qualification.kind", "enterprise %s holds "
-                                 "no %s qualification", code, kind);
+                                 "qualification.kind",
+                                 "enterprise %s holds "
+                                 "no %s qualification",
+                                 code, kind);
         if (registry_store_enterprise_touch (db, code) != 1
-        ||  registry_store_audit (db, registry_server_who (call),
-                                  "qualification_revoked", "enterprise", code,
-                                  kind, "", "") < 0)
+            || registry_store_audit (db, registry_server_who (call),
+                                     "qualification_revoked", "enterprise",
+                                     code, kind, "", "")
+                   < 0)
             return registry_server_db_failed (call);
         return s_finish (call, code, "registry.enterprise.updated",
                          &reply->enterprise);
@@ -903,7 +927,7 @@ s_qualify (kj_call_t *call, const ProtobufCMessage *input,
     if (registry_store_today (db, &today) < 0)
         return registry_server_db_failed (call);
     kj_check_date (q->expires_on, "qualification.expires_on", &expires,
-                         &status);
+                   &status);
     if (kj_check_date_compare (expires, today) < 0) {
         char now [11];
         kj_check_date_format (today, now);
@@ -911,10 +935,11 @@ s_qualify (kj_call_t *call, const ProtobufCMessage *input,
                              "qualification.expires_on",
                              "qualification.expires_on: %s has passed "
                              "(today is %s); record only a qualification "
-                             "valid today", q->expires_on, now);
+                             "valid today",
+                             q->expires_on, now);
     }
     if (registry_store_qualification_put (db, code, q) < 0
-    ||  registry_store_enterprise_touch (db, code) != 1)
+        || registry_store_enterprise_touch (db, code) != 1)
         return registry_server_db_failed (call);
     if (s_finish (call, code, "registry.enterprise.updated",
                   &reply->enterprise))
@@ -941,8 +966,8 @@ static int
 s_override_stage (kj_call_t *call, const ProtobufCMessage *input,
                   ProtobufCMessage *output)
 {
-    const Kj__OverrideStageRequest *request =
-        (const Kj__OverrideStageRequest *) input;
+    const Kj__OverrideStageRequest *request = (const Kj__OverrideStageRequest *)
+        input;
     Kj__EnterpriseReply *reply = (Kj__EnterpriseReply *) output;
     kj_db_t *db = kj_call_db (call);
     char code [19];
@@ -955,8 +980,8 @@ s_override_stage (kj_call_t *call, const ProtobufCMessage *input,
                              "reason: required: say why the stage is set by "
                              "hand (it goes to the audit trail)");
     if (!request->clear
-    &&  (request->stage <= KJ__STAGE__STAGE_UNKNOWN
-         || request->stage > KJ__STAGE__STAGE_MATURE))
+        && (request->stage <= KJ__STAGE__STAGE_UNKNOWN
+            || request->stage > KJ__STAGE__STAGE_MATURE))
         return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "stage",
                              "stage: %d is not a stage to set; one of "
                              "incubation, startup, growth, mature",
@@ -973,7 +998,8 @@ s_override_stage (kj_call_t *call, const ProtobufCMessage *input,
         if (!info.overridden)
             return kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION, "clear",
                                  "enterprise %s has no stage override to "
-                                 "clear; its stage follows the rules", code);
+                                 "clear; its stage follows the rules",
+                                 code);
         //  Back to the rules: refresh below puts the computed stage in
         info.overridden = false;
         info.override_reason = "";
@@ -992,26 +1018,29 @@ s_override_stage (kj_call_t *call, const ProtobufCMessage *input,
     }
     bool moved = info.stage != e->stage->stage;
     if (registry_store_enterprise_stage (db, code, &info, moved) != 1
-    ||  registry_store_enterprise_touch (db, code) != 1
-    ||  registry_store_audit (db, who,
-                              request->clear ? "stage_override_cleared"
-                                             : "stage_override",
-                              "enterprise", code, before,
-                              request->clear
-                                  ? "rules"
-                                  : registry_stage_name (
-                                        (registry_stage_t) request->stage),
-                              reason) < 0)
+        || registry_store_enterprise_touch (db, code) != 1
+        || registry_store_audit (db, who,
+                                 request->clear ? "stage_override_cleared"
+                                                : "stage_override",
+                                 "enterprise", code, before,
+                                 request->clear
+                                     ? "rules"
+                                     : registry_stage_name (
+                                         (registry_stage_t) request->stage),
+                                 reason)
+               < 0)
         return registry_server_db_failed (call);
 
     //  Load again (the new version), refresh, and announce
     if (s_finish_from (call, code, "registry.enterprise.updated",
                        (int) e->stage->stage, &reply->enterprise))
         return -1;
-    kj_info ("registry.stage_override", "code=%s from=%s to=%s clear=%d "
-             "by=%s", code, before,
-             registry_stage_name ((registry_stage_t)
-                                  reply->enterprise->stage->stage),
+    kj_info ("registry.stage_override",
+             "code=%s from=%s to=%s clear=%d "
+             "by=%s",
+             code, before,
+             registry_stage_name (
+                 (registry_stage_t) reply->enterprise->stage->stage),
              request->clear, who);
     return 0;
 }
@@ -1020,15 +1049,15 @@ static int
 s_recompute_stage (kj_call_t *call, const ProtobufCMessage *input,
                    ProtobufCMessage *output)
 {
-    const Kj__RecomputeStageRequest *request =
-        (const Kj__RecomputeStageRequest *) input;
+    const Kj__RecomputeStageRequest
+        *request = (const Kj__RecomputeStageRequest *) input;
     Kj__EnterpriseReply *reply = (Kj__EnterpriseReply *) output;
     kj_db_t *db = kj_call_db (call);
     char code [19];
     Kj__Enterprise *e = NULL;
     registry_refresh_t refresh;
     if (s_lock (call, request->code, "code", 0, code)
-    ||  s_load_refreshed (call, code, &e, &refresh))
+        || s_load_refreshed (call, code, &e, &refresh))
         return -1;
     if (refresh.changed) {
         //  Something moved (rules changed version, an age passed a
@@ -1040,8 +1069,8 @@ s_recompute_stage (kj_call_t *call, const ProtobufCMessage *input,
                                   &e->base))
             return -1;
         if (refresh.moved
-        &&  registry_server_stage_event (db, e, refresh.from,
-                                         registry_server_who (call)))
+            && registry_server_stage_event (db, e, refresh.from,
+                                            registry_server_who (call)))
             return registry_server_db_failed (call);
     }
     reply->enterprise = e;
@@ -1055,22 +1084,23 @@ static int
 s_transition (kj_call_t *call, const ProtobufCMessage *input,
               ProtobufCMessage *output)
 {
-    const Kj__TransitionRequest *request =
-        (const Kj__TransitionRequest *) input;
+    const Kj__TransitionRequest *request = (const Kj__TransitionRequest *)
+        input;
     Kj__EnterpriseReply *reply = (Kj__EnterpriseReply *) output;
     kj_db_t *db = kj_call_db (call);
     char code [19];
     if (s_lock (call, request->code, "code", request->expected_version, code))
         return -1;
     if (request->action <= KJ__ENTRY_ACTION__ACTION_UNSPECIFIED
-    ||  (int) request->action > (int) REGISTRY_ENTRY_ACTIONS)
+        || (int) request->action > (int) REGISTRY_ENTRY_ACTIONS)
         return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "action",
                              "action: %d is not an action; one of submit, "
                              "city_approve, province_approve, publicity_pass, "
                              "publicity_objection, return, reject, suspend, "
-                             "reinstate, remove", request->action);
-    registry_entry_action_t action =
-        (registry_entry_action_t) (request->action - 1);
+                             "reinstate, remove",
+                             request->action);
+    registry_entry_action_t action = (registry_entry_action_t) (request->action
+                                                                - 1);
     ProtobufCAllocator mem;
     kj_call_allocator (call, &mem);
     Kj__Enterprise *e = NULL;
@@ -1088,13 +1118,16 @@ s_transition (kj_call_t *call, const ProtobufCMessage *input,
     }
     const char *who = registry_server_who (call);
     if (registry_store_enterprise_status (db, code,
-                                          registry_entry_state_name (to)) != 1
-    ||  registry_store_audit (db, who,
-                              kj_call_printf (call, "transition.%s",
-                                  registry_entry_action_name (action)),
-                              "enterprise", code,
-                              registry_entry_state_name (from),
-                              registry_entry_state_name (to), reason) < 0)
+                                          registry_entry_state_name (to))
+            != 1
+        || registry_store_audit (db, who,
+                                 kj_call_printf (call, "transition.%s",
+                                                 registry_entry_action_name (
+                                                     action)),
+                                 "enterprise", code,
+                                 registry_entry_state_name (from),
+                                 registry_entry_state_name (to), reason)
+               < 0)
         return registry_server_db_failed (call);
     if (s_finish (call, code, "registry.enterprise.updated",
                   &reply->enterprise))
@@ -1123,23 +1156,27 @@ s_transition (kj_call_t *call, const ProtobufCMessage *input,
 static const struct {
     char authority;
     const char *name;
-    const char *types;          //  "1:机关|2:事业单位|..."
+    const char *types;  //  "1:机关|2:事业单位|..."
 } s_authorities [] = {
-    { '1', "机构编制", "1:机关|2:事业单位|3:中央编办直接管理机构编制的群众团体|"
-                       "9:其他" },
+    { '1', "机构编制",
+      "1:机关|2:事业单位|3:中央编办直接管理机构编制的群众团体|"
+      "9:其他" },
     { '2', "外交", "1:外国常驻新闻机构|9:其他" },
-    { '3', "司法行政", "1:律师执业机构|2:公证处|3:基层法律服务所|"
-                       "4:司法鉴定机构|5:仲裁委员会|9:其他" },
+    { '3', "司法行政",
+      "1:律师执业机构|2:公证处|3:基层法律服务所|"
+      "4:司法鉴定机构|5:仲裁委员会|9:其他" },
     { '4', "文化", "1:外国在华文化中心|9:其他" },
     { '5', "民政", "1:社会团体|2:民办非企业单位|3:基金会|9:其他" },
-    { '6', "旅游", "1:外国旅游部门常驻代表机构|2:港澳台地区旅游部门常驻内地"
-                   "（大陆）代表机构|9:其他" },
+    { '6', "旅游",
+      "1:外国旅游部门常驻代表机构|2:港澳台地区旅游部门常驻内地"
+      "（大陆）代表机构|9:其他" },
     { '7', "宗教", "1:宗教活动场所|2:宗教院校|9:其他" },
     { '8', "工会", "1:基层工会|9:其他" },
     { '9', "工商/市场监管", "1:企业|2:个体工商户|3:农民专业合作社" },
     { 'A', "中央军委改革和编制办公室", "1:军队事业单位|9:其他" },
-    { 'N', "农业", "1:组级集体经济组织|2:村级集体经济组织|"
-                   "3:乡镇级集体经济组织|9:其他" },
+    { 'N', "农业",
+      "1:组级集体经济组织|2:村级集体经济组织|"
+      "3:乡镇级集体经济组织|9:其他" },
     { 'Y', "其他", "" },
 };
 
@@ -1153,7 +1190,7 @@ s_explain_authority (kj_call_t *call, const char *code,
             continue;
         reply->authority = (char *) s_authorities [i].name;
         const char *types = s_authorities [i].types;
-        for (const char *at = types; *at; ) {
+        for (const char *at = types; *at;) {
             const char *end = strchr (at, '|');
             size_t length = end ? (size_t) (end - at) : strlen (at);
             if (at [0] == code [1] && at [1] == ':')
@@ -1162,12 +1199,14 @@ s_explain_authority (kj_call_t *call, const char *code,
             at += length + (end ? 1 : 0);
         }
         if (!*reply->entity_type)
-            reply->entity_type = kj_call_printf (
-                call, _ ("code %c (not in Kejin's table)"), code [1]);
+            reply->entity_type =
+                kj_call_printf (call, _ ("code %c (not in Kejin's table)"),
+                                code [1]);
         return;
     }
-    reply->authority = kj_call_printf (
-        call, _ ("code %c (not in Kejin's table)"), code [0]);
+    reply->authority = kj_call_printf (call,
+                                       _ ("code %c (not in Kejin's table)"),
+                                       code [0]);
 }
 
 static int
@@ -1181,8 +1220,8 @@ s_check_code (kj_call_t *call, const ProtobufCMessage *input,
     kj_status_t status;
     if (registry_uscc_normalize (request->code ? request->code : "", code,
                                  &status)) {
-        Kj__Status *problem = (Kj__Status *) kj_call_message (
-            call, &kj__status__descriptor);
+        Kj__Status *problem = (Kj__Status *)
+            kj_call_message (call, &kj__status__descriptor);
         problem->code = status.code;
         problem->field = "code";
         problem->message = kj_call_strdup (call, status.message);
@@ -1207,13 +1246,11 @@ s_check_code (kj_call_t *call, const ProtobufCMessage *input,
                                              info->name_en);
         reply->in_shenyang_metro = info->in_shenyang_metro;
         reply->accepted = true;
-        if (region == KJ_REGION_SHENYANG
-        ||  region == KJ_REGION_FUSHUN)
+        if (region == KJ_REGION_SHENYANG || region == KJ_REGION_FUSHUN)
             reply->note = (char *) _ ("if the enterprise is in 沈抚示范区, "
                                       "register it with region SFDZ");
     }
-    else
-    if (kind == REGISTRY_USCC_REGION_PROVINCE) {
+    else if (kind == REGISTRY_USCC_REGION_PROVINCE) {
         reply->accepted = true;
         reply->note = kj_call_strdup (call, status.message);
     }
@@ -1221,9 +1258,9 @@ s_check_code (kj_call_t *call, const ProtobufCMessage *input,
         reply->accepted = self->config.allow_outside;
         reply->note = kj_call_printf (call, "%s%s", status.message,
                                       self->config.allow_outside
-                                      ? _ ("; this node takes such codes")
-                                      : _ ("; this node registers Liaoning "
-                                           "enterprises only"));
+                                          ? _ ("; this node takes such codes")
+                                          : _ ("; this node registers Liaoning "
+                                               "enterprises only"));
     }
     int rc = registry_store_enterprise_exists (kj_call_db (call), code);
     if (rc < 0)
@@ -1244,11 +1281,11 @@ s_history (kj_call_t *call, const ProtobufCMessage *input,
     const char *kind = request->kind && *request->kind ? request->kind
                                                        : "enterprise";
     if (!streq (kind, "enterprise") && !streq (kind, "institution")
-    &&  !streq (kind, "product"))
+        && !streq (kind, "product"))
         return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "kind",
                              "kind: '%.*s' is not one of enterprise, "
-                             "institution, product", kj_utf8_cut (kind, 24),
-                             kind);
+                             "institution, product",
+                             kj_utf8_cut (kind, 24), kind);
     const char *subject = request->subject;
     char code [19];
     kj_status_t status;
@@ -1257,8 +1294,7 @@ s_history (kj_call_t *call, const ProtobufCMessage *input,
             return -1;
         subject = code;
     }
-    else
-    if (kj_check_id (subject, "subject", &status))
+    else if (kj_check_id (subject, "subject", &status))
         return kj_call_fail_status (call, &status);
     const char *cursor;
     int limit;
@@ -1268,19 +1304,23 @@ s_history (kj_call_t *call, const ProtobufCMessage *input,
     if (*cursor && (kj_parse_int64 (cursor, &after) || after < 0))
         return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "page.after",
                              "page.after: '%.*s' is not a cursor of this "
-                             "list", kj_utf8_cut (cursor, 24), cursor);
+                             "list",
+                             kj_utf8_cut (cursor, 24), cursor);
     ProtobufCAllocator mem;
     kj_call_allocator (call, &mem);
     int64_t last = 0;
     uint64_t total;
     bool more;
     if (registry_store_history (kj_call_db (call), kind, subject, after, limit,
-                                &mem, &reply->entries, &reply->n_entries,
-                                &last, &total, &more) < 0)
+                                &mem, &reply->entries, &reply->n_entries, &last,
+                                &total, &more)
+        < 0)
         return registry_server_db_failed (call);
-    reply->page_info = registry_server_page_info (
-        call, total, more,
-        more ? kj_call_printf (call, "%" PRId64, last) : NULL);
+    reply->page_info =
+        registry_server_page_info (call, total, more,
+                                   more
+                                       ? kj_call_printf (call, "%" PRId64, last)
+                                       : NULL);
     return 0;
 }
 
@@ -1334,9 +1374,9 @@ s_expire_one (registry_server_t *self, kj_db_t *db, const char *code,
     if (rc == 1)
         rc = registry_store_expire (db, code, &mem, &expired, &n);
     if (rc == 1
-    &&  (registry_store_enterprise_touch (db, code) != 1
-         || registry_store_enterprise_load (db, code, true, &mem, &e) != 1
-         || registry_server_refresh (self, db, e, &mem, &refresh)))
+        && (registry_store_enterprise_touch (db, code) != 1
+            || registry_store_enterprise_load (db, code, true, &mem, &e) != 1
+            || registry_server_refresh (self, db, e, &mem, &refresh)))
         rc = -1;
     for (size_t i = 0; rc == 1 && i < n; i++) {
         Kj__QualificationChanged event = KJ__QUALIFICATION_CHANGED__INIT;
@@ -1346,18 +1386,20 @@ s_expire_one (registry_server_t *self, kj_db_t *db, const char *code,
         event.enterprise_version = e->version;
         char kind [48];
         kj_check_enum_name (&kj__qualification_kind__descriptor, "QUAL_",
-                                  expired [i]->kind, kind, sizeof kind);
+                            expired [i]->kind, kind, sizeof kind);
         if (kj_outbox_add (db, "registry.enterprise.qualification_expired",
                            code, &event.base)
-        ||  registry_store_audit (db, "expiry", "qualification_expired",
-                                  "enterprise", code, kind,
-                                  expired [i]->expires_on, "") < 0)
+            || registry_store_audit (db, "expiry", "qualification_expired",
+                                     "enterprise", code, kind,
+                                     expired [i]->expires_on, "")
+                   < 0)
             rc = -1;
     }
     if (rc == 1
-    &&  (kj_outbox_add (db, "registry.enterprise.updated", code, &e->base)
-         || (refresh.moved
-             && registry_server_stage_event (db, e, refresh.from, "expiry"))))
+        && (kj_outbox_add (db, "registry.enterprise.updated", code, &e->base)
+            || (refresh.moved
+                && registry_server_stage_event (db, e, refresh.from,
+                                                "expiry"))))
         rc = -1;
     if (rc == 1 && kj_db_commit (db))
         rc = -1;
@@ -1385,9 +1427,10 @@ registry_server_expire (void *state, kj_db_t *db)
          code = (char *) zlist_next (codes)) {
         int count = s_expire_one (self, db, code, arena);
         if (count < 0) {
-            kj_warn ("registry.expiry_failed", "code=%s sqlstate=%s "
-                     "reason=\"%s\"", code, kj_db_sqlstate (db),
-                     kj_db_error (db));
+            kj_warn ("registry.expiry_failed",
+                     "code=%s sqlstate=%s "
+                     "reason=\"%s\"",
+                     code, kj_db_sqlstate (db), kj_db_error (db));
             //  Go on with the others; this one comes back next pass
             continue;
         }
@@ -1447,10 +1490,12 @@ s_stage_rules (kj_config_t *config, kj_status_t *status)
     char *text = file ? (char *) zmalloc (STAGE_RULES_MAX + 2) : NULL;
     size_t size = file ? fread (text, 1, STAGE_RULES_MAX + 1, file) : 0;
     if (!file || ferror (file) || size > STAGE_RULES_MAX) {
-        kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
-                       "stage_rules_file", "registry/stage_rules_file: %s: "
-                       "%s", path, !file || ferror (file) ? strerror (errno)
-                                 : "longer than 1 MiB");
+        kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "stage_rules_file",
+                       "registry/stage_rules_file: %s: "
+                       "%s",
+                       path,
+                       !file || ferror (file) ? strerror (errno)
+                                              : "longer than 1 MiB");
         free (text);
         text = NULL;
     }
@@ -1498,9 +1543,9 @@ registry_server_new (kj_service_t *service, kj_db_t *db, kj_status_t *status)
         kj_status_set (status, KJ__CODE__FAILED_PRECONDITION, "stage_rules",
                        "stage rule set version '%s' is recorded already "
                        "with other rules; give the changed rules a new "
-                       "version", rules.version);
-    else
-    if (rc < 0)
+                       "version",
+                       rules.version);
+    else if (rc < 0)
         kj_status_set (status, KJ__CODE__UNAVAILABLE, "dsn",
                        "could not record the stage rules: %s",
                        kj_db_error (db));
@@ -1509,11 +1554,11 @@ registry_server_new (kj_service_t *service, kj_db_t *db, kj_status_t *status)
 
     registry_server_t *self = (registry_server_t *) zmalloc (
         sizeof (registry_server_t));
-    self->config.allow_outside =
-        kj_config_bool (config, "registry/allow_outside");
+    self->config.allow_outside = kj_config_bool (config,
+                                                 "registry/allow_outside");
     self->rules = rules;
-    kj_info ("registry.rules", "stage_rules=%s allow_outside=%d",
-             rules.version, self->config.allow_outside);
+    kj_info ("registry.rules", "stage_rules=%s allow_outside=%d", rules.version,
+             self->config.allow_outside);
     return self;
 }
 

@@ -21,7 +21,7 @@
 
 //  The options handlers read (registry/...), fixed at start.
 typedef struct {
-    bool allow_outside;             //  take codes from outside Liaoning
+    bool allow_outside;  //  take codes from outside Liaoning
 } registry_config_t;
 
 typedef struct _registry_server_t registry_server_t;
@@ -87,8 +87,8 @@ int
 int
     registry_server_enum_names (kj_call_t *call,
                                 const ProtobufCEnumDescriptor *descriptor,
-                                const char *prefix, const int *values,
-                                size_t n, const char *field, bool zero_ok,
+                                const char *prefix, const int *values, size_t n,
+                                const char *field, bool zero_ok,
                                 const char ***names);
 
 //  A page asked for: the limit at most REGISTRY_STORE_PAGE_MAX, the
@@ -106,9 +106,9 @@ Kj__PageInfo *
 
 //  What registry_server_refresh changed.
 typedef struct {
-    bool moved;                     //  the stage in force changed
-    bool changed;                   //  stage, rule, version or review moved
-    Kj__Stage from;                 //  stage in force before
+    bool moved;      //  the stage in force changed
+    bool changed;    //  stage, rule, version or review moved
+    Kj__Stage from;  //  stage in force before
 } registry_refresh_t;
 
 //  Recompute the stage (unless overridden, then only `computed`) and the

@@ -36,65 +36,59 @@
 
 //  What a key of the rule-set text holds.
 typedef enum {
-    S_VERSION,                      //  char [32]
-    S_BOOL,                         //  bool
-    S_INT,                          //  int, in [min, max]
-    S_INT64,                        //  int64_t, in [min, max]
-    S_ROUND                         //  registry_round_t
+    S_VERSION,  //  char [32]
+    S_BOOL,     //  bool
+    S_INT,      //  int, in [min, max]
+    S_INT64,    //  int64_t, in [min, max]
+    S_ROUND     //  registry_round_t
 } s_kind_t;
 
 typedef struct {
-    const char *key;                //  name in the text
-    s_kind_t kind;                  //  type of the field
-    size_t offset;                  //  of the field in registry_stage_rules_t
-    int64_t min;                    //  smallest value allowed (numbers)
-    int64_t max;                    //  largest value allowed (numbers)
+    const char *key;  //  name in the text
+    s_kind_t kind;    //  type of the field
+    size_t offset;    //  of the field in registry_stage_rules_t
+    int64_t min;      //  smallest value allowed (numbers)
+    int64_t max;      //  largest value allowed (numbers)
 } s_key_t;
 
 #define FIELD(f) offsetof (registry_stage_rules_t, f)
 static const s_key_t s_keys [] = {
     { "version", S_VERSION, FIELD (version), 0, 0 },
     { "mature.board_standard", S_BOOL, FIELD (mature_board_standard), 0, 1 },
-    { "mature.revenue_fen", S_INT64, FIELD (mature_revenue_fen),
-      1, INT64_MAX },
-    { "mature.net_profit_fen", S_INT64, FIELD (mature_net_profit_fen),
-      1, INT64_MAX },
-    { "mature.listing_tutoring", S_BOOL, FIELD (mature_listing_tutoring),
-      0, 1 },
+    { "mature.revenue_fen", S_INT64, FIELD (mature_revenue_fen), 1, INT64_MAX },
+    { "mature.net_profit_fen", S_INT64, FIELD (mature_net_profit_fen), 1,
+      INT64_MAX },
+    { "mature.listing_tutoring", S_BOOL, FIELD (mature_listing_tutoring), 0,
+      1 },
     { "growth.min_age_months", S_INT, FIELD (growth_min_age_months), 0, 1200 },
-    { "growth.revenue_fen", S_INT64, FIELD (growth_revenue_fen),
-      0, INT64_MAX },
+    { "growth.revenue_fen", S_INT64, FIELD (growth_revenue_fen), 0, INT64_MAX },
     { "growth.cagr_bp", S_INT, FIELD (growth_cagr_bp), 0, 100000 },
     { "growth.qualification", S_BOOL, FIELD (growth_qualification), 0, 1 },
     { "growth.min_round", S_ROUND, FIELD (growth_min_round), 0, 0 },
-    { "startup.max_age_months", S_INT, FIELD (startup_max_age_months),
-      0, 1200 },
+    { "startup.max_age_months", S_INT, FIELD (startup_max_age_months), 0,
+      1200 },
     { "startup.min_round", S_ROUND, FIELD (startup_min_round), 0, 0 },
-    { "incubation.max_age_months", S_INT, FIELD (incubation_max_age_months),
-      0, 1200 },
+    { "incubation.max_age_months", S_INT, FIELD (incubation_max_age_months), 0,
+      1200 },
     { "incubation.resident_revenue_fen", S_INT64,
       FIELD (incubation_resident_revenue_fen), 0, INT64_MAX },
 };
 #undef FIELD
 #define KEYS (sizeof s_keys / sizeof s_keys [0])
 
-static const char *s_stage_names [] = {
-    "unknown", "incubation", "startup", "growth", "mature"
-};
-static const char *s_stage_labels [] = {
-    "未分类", "孵化期", "初创期", "成长期", "成熟期"
-};
-static const char *s_round_names [] = {
-    "none", "seed", "angel", "a", "b", "c_plus", "pre_ipo"
-};
+static const char *s_stage_names [] = { "unknown", "incubation", "startup",
+                                        "growth", "mature" };
+static const char *s_stage_labels [] = { "未分类", "孵化期", "初创期", "成长期",
+                                         "成熟期" };
+static const char *s_round_names [] = { "none", "seed",   "angel",  "a",
+                                        "b",    "c_plus", "pre_ipo" };
 //  Round names in sentences for people.
-static const char *s_round_words [] = {
-    "none", "seed", "angel", "Series A", "Series B", "Series C or later",
-    "pre-IPO"
-};
+static const char *s_round_words [] = { "none",     "seed",
+                                        "angel",    "Series A",
+                                        "Series B", "Series C or later",
+                                        "pre-IPO" };
 #define STAGES (sizeof s_stage_names / sizeof s_stage_names [0])
 #define ROUNDS (sizeof s_round_names / sizeof s_round_names [0])
-
 
 //  --------------------------------------------------------------------------
 //  Fill rules with the default rule set.
@@ -103,21 +97,21 @@ void
 registry_stage_rules_default (registry_stage_rules_t *rules)
 {
     assert (rules);
-    *rules = (registry_stage_rules_t) {
+    *rules = (registry_stage_rules_t){
         .version = "2023.1",
         .mature_board_standard = true,
-        .mature_revenue_fen = INT64_C (40000000000),        //  ¥400m
-        .mature_net_profit_fen = INT64_C (5000000000),      //  ¥50m
+        .mature_revenue_fen = INT64_C (40000000000),    //  ¥400m
+        .mature_net_profit_fen = INT64_C (5000000000),  //  ¥50m
         .mature_listing_tutoring = true,
         .growth_min_age_months = 36,
-        .growth_revenue_fen = INT64_C (2000000000),         //  ¥20m
-        .growth_cagr_bp = 2000,                             //  20%
+        .growth_revenue_fen = INT64_C (2000000000),  //  ¥20m
+        .growth_cagr_bp = 2000,                      //  20%
         .growth_qualification = true,
         .growth_min_round = REGISTRY_ROUND_B,
         .startup_max_age_months = 60,
         .startup_min_round = REGISTRY_ROUND_SEED,
         .incubation_max_age_months = 24,
-        .incubation_resident_revenue_fen = INT64_C (500000000), //  ¥5m
+        .incubation_resident_revenue_fen = INT64_C (500000000),  //  ¥5m
     };
 }
 
@@ -131,8 +125,9 @@ s_trim_copy (const char *s, size_t size, char *buf, size_t buf_size)
         s++;
         size--;
     }
-    while (size && (s [size - 1] == ' ' || s [size - 1] == '\t'
-                ||  s [size - 1] == '\r'))
+    while (size
+           && (s [size - 1] == ' ' || s [size - 1] == '\t'
+               || s [size - 1] == '\r'))
         size--;
     if (size >= buf_size)
         size = buf_size - 1;
@@ -157,10 +152,10 @@ s_set_value (registry_stage_rules_t *rules, const s_key_t *key,
               || (value [i] >= 'A' && value [i] <= 'Z')
               || strchr ("._-", value [i]);
         if (!ok)
-            return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
-                                  key->key, "line %d: %s: '%s' must be 1 to "
-                                  "31 letters, digits, '.', '-' or '_'", line,
-                                  key->key, value);
+            return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, key->key,
+                                  "line %d: %s: '%s' must be 1 to "
+                                  "31 letters, digits, '.', '-' or '_'",
+                                  line, key->key, value);
         strcpy (field, value);
         return 0;
     }
@@ -170,18 +165,19 @@ s_set_value (registry_stage_rules_t *rules, const s_key_t *key,
         bool no = !strcasecmp (value, "0") || !strcasecmp (value, "false")
                || !strcasecmp (value, "no") || !strcasecmp (value, "off");
         if (!yes && !no)
-            return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
-                                  key->key, "line %d: %s: '%s' is not a "
+            return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, key->key,
+                                  "line %d: %s: '%s' is not a "
                                   "boolean (use 1 or 0, true or false, yes or "
-                                  "no, on or off)", line, key->key, value);
+                                  "no, on or off)",
+                                  line, key->key, value);
         *(bool *) field = yes;
         return 0;
     }
     if (key->kind == S_ROUND) {
         int round = registry_stage_round_from_name (value);
         if (round < 0)
-            return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
-                                  key->key, "line %d: %s: '%s' is not a round "
+            return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, key->key,
+                                  "line %d: %s: '%s' is not a round "
                                   "(none, seed, angel, a, b, c_plus, pre_ipo)",
                                   line, key->key, value);
         *(registry_round_t *) field = (registry_round_t) round;
@@ -193,22 +189,23 @@ s_set_value (registry_stage_rules_t *rules, const s_key_t *key,
     for (const char *c = value [0] == '-' ? value + 1 : value; *c; c++)
         digits = digits && *c >= '0' && *c <= '9';
     if (!digits || value [value [0] == '-'] == 0
-    ||  kj_parse_int64 (value, &number))
+        || kj_parse_int64 (value, &number))
         return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, key->key,
-                              "line %d: %s: '%s' is not a whole number%s",
-                              line, key->key, value,
+                              "line %d: %s: '%s' is not a whole number%s", line,
+                              key->key, value,
                               digits && value [value [0] == '-']
-                              ? " that fits in 64 bits" : "");
+                                  ? " that fits in 64 bits"
+                                  : "");
     if (number < key->min || number > key->max) {
         if (key->max == INT64_MAX)
-            return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
-                                  key->key, "line %d: %s: %" PRId64 " is "
-                                  "out of range (%" PRId64 " or more)", line,
-                                  key->key, number, key->min);
+            return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, key->key,
+                                  "line %d: %s: %" PRId64 " is "
+                                  "out of range (%" PRId64 " or more)",
+                                  line, key->key, number, key->min);
         return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, key->key,
                               "line %d: %s: %" PRId64 " is out of range "
-                              "(%" PRId64 " to %" PRId64 ")", line, key->key,
-                              number, key->min, key->max);
+                              "(%" PRId64 " to %" PRId64 ")",
+                              line, key->key, number, key->min, key->max);
     }
     if (key->kind == S_INT)
         *(int *) field = (int) number;
@@ -299,15 +296,13 @@ registry_stage_rules_format (const registry_stage_rules_t *rules, char *buf,
         char value [48];
         if (key->kind == S_VERSION)
             snprintf (value, sizeof value, "%s", field);
-        else
-        if (key->kind == S_BOOL)
+        else if (key->kind == S_BOOL)
             snprintf (value, sizeof value, "%d", *(const bool *) field);
-        else
-        if (key->kind == S_ROUND)
-            snprintf (value, sizeof value, "%s", registry_stage_round_name (
-                      *(const registry_round_t *) field));
-        else
-        if (key->kind == S_INT)
+        else if (key->kind == S_ROUND)
+            snprintf (value, sizeof value, "%s",
+                      registry_stage_round_name (
+                          *(const registry_round_t *) field));
+        else if (key->kind == S_INT)
             snprintf (value, sizeof value, "%d", *(const int *) field);
         else
             snprintf (value, sizeof value, "%" PRId64,
@@ -333,9 +328,8 @@ s_leap_year (int year)
 static int
 s_month_days (int year, int month)
 {
-    static const int days [12] = {
-        31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31
-    };
+    static const int days [12] = { 31, 28, 31, 30, 31, 30,
+                                   31, 31, 30, 31, 30, 31 };
     return month == 2 && s_leap_year (year) ? 29 : days [month - 1];
 }
 
@@ -346,12 +340,12 @@ static int
 s_check_date (kj_date_t date, const char *field, kj_status_t *status)
 {
     if (date.year >= 1 && date.year <= 9999 && date.month >= 1
-    &&  date.month <= 12 && date.day >= 1
-    &&  date.day <= s_month_days (date.year, date.month))
+        && date.month <= 12 && date.day >= 1
+        && date.day <= s_month_days (date.year, date.month))
         return 0;
     return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, field,
-                          "%s: %04d-%02d-%02d is not a date", field,
-                          date.year, date.month, date.day);
+                          "%s: %04d-%02d-%02d is not a date", field, date.year,
+                          date.month, date.day);
 }
 
 //  --------------------------------------------------------------------------
@@ -364,10 +358,10 @@ s_day_number (int year, int month, int day)
     year -= month <= 2;
     int64_t era = (year >= 0 ? year : year - 399) / 400;
     int64_t year_of_era = year - era * 400;
-    int64_t day_of_year = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5
-                        + day - 1;
-    int64_t day_of_era = year_of_era * 365 + year_of_era / 4
-                       - year_of_era / 100 + day_of_year;
+    int64_t day_of_year = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day
+                        - 1;
+    int64_t day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100
+                       + day_of_year;
     return era * 146097 + day_of_era - 719468;
 }
 
@@ -375,20 +369,20 @@ s_day_number (int year, int month, int day)
 //  Age from `from` to `to`; see the header.
 
 int
-registry_stage_age (kj_date_t from, kj_date_t to, int *months,
-                    int *days, kj_status_t *status)
+registry_stage_age (kj_date_t from, kj_date_t to, int *months, int *days,
+                    kj_status_t *status)
 {
     assert (months);
     assert (days);
     assert (status);
     if (s_check_date (from, "founded_on", status)
-    ||  s_check_date (to, "evaluated_on", status))
+        || s_check_date (to, "evaluated_on", status))
         return -1;
-    if (to.year < from.year
-    || (to.year == from.year && to.month < from.month)
-    || (to.year == from.year && to.month == from.month && to.day < from.day))
-        return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
-                              "founded_on", "founded_on: %04d-%02d-%02d is "
+    if (to.year < from.year || (to.year == from.year && to.month < from.month)
+        || (to.year == from.year && to.month == from.month
+            && to.day < from.day))
+        return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "founded_on",
+                              "founded_on: %04d-%02d-%02d is "
                               "after the evaluation date %04d-%02d-%02d",
                               from.year, from.month, from.day, to.year,
                               to.month, to.day);
@@ -402,10 +396,11 @@ registry_stage_age (kj_date_t from, kj_date_t to, int *months,
     int year = from.year + (from.month - 1 + whole) / 12;
     int month = (from.month - 1 + whole) % 12 + 1;
     int day = from.day < s_month_days (year, month)
-            ? from.day : s_month_days (year, month);
+                ? from.day
+                : s_month_days (year, month);
     *months = whole;
     *days = (int) (s_day_number (to.year, to.month, to.day)
-                 - s_day_number (year, month, day));
+                   - s_day_number (year, month, day));
     assert (*days >= 0 && *days < 31);
     kj_status_ok (status);
     return 0;
@@ -446,8 +441,7 @@ s_format_bp (int bp, char *buf, size_t size)
 {
     if (bp % 100 == 0)
         snprintf (buf, size, "%d%%", bp / 100);
-    else
-    if (bp % 10 == 0)
+    else if (bp % 10 == 0)
         snprintf (buf, size, "%d.%d%%", bp / 100, bp % 100 / 10);
     else
         snprintf (buf, size, "%d.%02d%%", bp / 100, bp % 100);
@@ -482,13 +476,13 @@ s_decide (registry_stage_result_t *result, registry_stage_t stage,
 {
     result->stage = stage;
     result->rule = rule;
-    int length = snprintf (result->reason, sizeof result->reason, "%s: ",
-                           s_stage_labels [stage]);
+    int length = snprintf (result->reason, sizeof result->reason,
+                           "%s: ", s_stage_labels [stage]);
     va_list args;
     va_start (args, format);
     //  Not translated: the reason is stored and goes out in events
-    vsnprintf (result->reason + length, sizeof result->reason - length,
-               format, args);
+    vsnprintf (result->reason + length, sizeof result->reason - length, format,
+               args);
     va_end (args);
 }
 
@@ -526,13 +520,13 @@ s_try_mature (const registry_stage_rules_t *rules,
         return true;
     }
     if (input->net_profit_fen >= rules->mature_net_profit_fen
-    &&  input->net_profit_prev_fen >= rules->mature_net_profit_fen) {
+        && input->net_profit_prev_fen >= rules->mature_net_profit_fen) {
         kj_money_yuan (input->net_profit_prev_fen, false, a, sizeof a);
         kj_money_yuan (input->net_profit_fen, false, b, sizeof b);
         kj_money_yuan (rules->mature_net_profit_fen, false, c, sizeof c);
         s_decide (result, REGISTRY_STAGE_MATURE, "mature.net_profit",
-                  "net profit %s and %s >= %s in each of the last 2 years",
-                  a, b, c);
+                  "net profit %s and %s >= %s in each of the last 2 years", a,
+                  b, c);
         return true;
     }
     if (rules->mature_listing_tutoring && input->listing_tutoring) {
@@ -553,7 +547,7 @@ s_try_growth (const registry_stage_rules_t *rules,
               registry_stage_result_t *result)
 {
     if (result->age_months < rules->growth_min_age_months
-    ||  input->revenue_fen < rules->growth_revenue_fen)
+        || input->revenue_fen < rules->growth_revenue_fen)
         return false;
 
     char age [24], min_age [24], revenue [48], min_revenue [48], base [48];
@@ -570,14 +564,15 @@ s_try_growth (const registry_stage_rules_t *rules,
         kj_money_yuan (input->revenue_prev2_fen, false, base, sizeof base);
         s_decide (result, REGISTRY_STAGE_GROWTH, "growth.cagr",
                   "age %s >= %s, revenue %s >= %s, grown from %s two years "
-                  "before (>= %s a year)", age, min_age, revenue, min_revenue,
-                  base, rate);
+                  "before (>= %s a year)",
+                  age, min_age, revenue, min_revenue, base, rate);
         return true;
     }
     const char *held = !rules->growth_qualification ? NULL
-                     : input->high_tech ? "HIGH_TECH"
-                     : input->srdi ? "SRDI"
-                     : input->little_giant ? "LITTLE_GIANT" : NULL;
+                     : input->high_tech             ? "HIGH_TECH"
+                     : input->srdi                  ? "SRDI"
+                     : input->little_giant          ? "LITTLE_GIANT"
+                                                    : NULL;
     if (held) {
         s_decide (result, REGISTRY_STAGE_GROWTH, "growth.qualification",
                   "age %s >= %s, revenue %s >= %s, holds %s", age, min_age,
@@ -585,11 +580,10 @@ s_try_growth (const registry_stage_rules_t *rules,
         return true;
     }
     if (rules->growth_min_round != REGISTRY_ROUND_NONE
-    &&  input->round >= rules->growth_min_round) {
+        && input->round >= rules->growth_min_round) {
         s_decide (result, REGISTRY_STAGE_GROWTH, "growth.round",
-                  "age %s >= %s, revenue %s >= %s, latest round %s >= %s",
-                  age, min_age, revenue, min_revenue,
-                  s_round_words [input->round],
+                  "age %s >= %s, revenue %s >= %s, latest round %s >= %s", age,
+                  min_age, revenue, min_revenue, s_round_words [input->round],
                   s_round_words [rules->growth_min_round]);
         return true;
     }
@@ -616,7 +610,7 @@ s_try_startup (const registry_stage_rules_t *rules,
         return true;
     }
     if (rules->startup_min_round != REGISTRY_ROUND_NONE
-    &&  input->round >= rules->startup_min_round) {
+        && input->round >= rules->startup_min_round) {
         s_decide (result, REGISTRY_STAGE_STARTUP, "startup.round",
                   "age %s <= %s, latest round %s >= %s", age, max_age,
                   s_round_words [input->round],
@@ -643,7 +637,7 @@ s_try_incubation (const registry_stage_rules_t *rules,
         return true;
     }
     if (input->incubator_resident
-    &&  input->revenue_fen < rules->incubation_resident_revenue_fen) {
+        && input->revenue_fen < rules->incubation_resident_revenue_fen) {
         kj_money_yuan (input->revenue_fen, false, a, sizeof a);
         kj_money_yuan (rules->incubation_resident_revenue_fen, false, b,
                        sizeof b);
@@ -660,8 +654,7 @@ s_try_incubation (const registry_stage_rules_t *rules,
 int
 registry_stage_classify (const registry_stage_rules_t *rules,
                          const registry_stage_input_t *input,
-                         registry_stage_result_t *result,
-                         kj_status_t *status)
+                         registry_stage_result_t *result, kj_status_t *status)
 {
     assert (input);
     assert (result);
@@ -677,9 +670,9 @@ registry_stage_classify (const registry_stage_rules_t *rules,
         return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "round",
                               "round: %d is not a round", (int) input->round);
     if (s_check_revenue (input->revenue_fen, "revenue_fen", status)
-    ||  s_check_revenue (input->revenue_prev_fen, "revenue_prev_fen", status)
-    ||  s_check_revenue (input->revenue_prev2_fen, "revenue_prev2_fen",
-                         status))
+        || s_check_revenue (input->revenue_prev_fen, "revenue_prev_fen", status)
+        || s_check_revenue (input->revenue_prev2_fen, "revenue_prev2_fen",
+                            status))
         return -1;
     if (registry_stage_age (input->founded_on, input->evaluated_on,
                             &result->age_months, &result->age_days, status))
@@ -687,9 +680,9 @@ registry_stage_classify (const registry_stage_rules_t *rules,
     snprintf (result->version, sizeof result->version, "%s", rules->version);
 
     if (s_try_mature (rules, input, result)
-    ||  s_try_growth (rules, input, result)
-    ||  s_try_startup (rules, input, result)
-    ||  s_try_incubation (rules, input, result)) {
+        || s_try_growth (rules, input, result)
+        || s_try_startup (rules, input, result)
+        || s_try_incubation (rules, input, result)) {
         kj_status_ok (status);
         return 0;
     }
@@ -700,11 +693,13 @@ registry_stage_classify (const registry_stage_rules_t *rules,
     if (input->revenue_fen > input->revenue_prev_fen)
         s_decide (result, REGISTRY_STAGE_GROWTH, "fallback.growing",
                   "fallback, needs review: age %s matched no rule, revenue "
-                  "%s > %s the year before", age, now, before);
+                  "%s > %s the year before",
+                  age, now, before);
     else
         s_decide (result, REGISTRY_STAGE_STARTUP, "fallback.flat",
                   "fallback, needs review: age %s matched no rule, revenue "
-                  "%s <= %s the year before", age, now, before);
+                  "%s <= %s the year before",
+                  age, now, before);
     result->needs_review = true;
     kj_status_ok (status);
     return 0;

@@ -22,72 +22,73 @@
 #include "kj_check.h"
 
 typedef enum {
-    REGISTRY_STAGE_UNKNOWN = 0,     //  not classified yet
-    REGISTRY_STAGE_INCUBATION,      //  孵化期
-    REGISTRY_STAGE_STARTUP,         //  初创期
-    REGISTRY_STAGE_GROWTH,          //  成长期
-    REGISTRY_STAGE_MATURE           //  成熟期
+    REGISTRY_STAGE_UNKNOWN = 0,  //  not classified yet
+    REGISTRY_STAGE_INCUBATION,   //  孵化期
+    REGISTRY_STAGE_STARTUP,      //  初创期
+    REGISTRY_STAGE_GROWTH,       //  成长期
+    REGISTRY_STAGE_MATURE        //  成熟期
 } registry_stage_t;
 
 //  Latest equity round, in order: a later round compares greater.
 typedef enum {
-    REGISTRY_ROUND_NONE = 0,        //  none raised
-    REGISTRY_ROUND_SEED,            //  种子轮
-    REGISTRY_ROUND_ANGEL,           //  天使轮
-    REGISTRY_ROUND_A,               //  A轮
-    REGISTRY_ROUND_B,               //  B轮
-    REGISTRY_ROUND_C_PLUS,          //  C轮及以后
-    REGISTRY_ROUND_PRE_IPO          //  Pre-IPO
+    REGISTRY_ROUND_NONE = 0,  //  none raised
+    REGISTRY_ROUND_SEED,      //  种子轮
+    REGISTRY_ROUND_ANGEL,     //  天使轮
+    REGISTRY_ROUND_A,         //  A轮
+    REGISTRY_ROUND_B,         //  B轮
+    REGISTRY_ROUND_C_PLUS,    //  C轮及以后
+    REGISTRY_ROUND_PRE_IPO    //  Pre-IPO
 } registry_round_t;
 
 //  What the rules read. Money is in fen; "latest" is the last full year
 //  of figures.
 typedef struct {
-    kj_date_t founded_on;     //  成立日期
-    kj_date_t evaluated_on;   //  evaluation date, not before founded_on
-    int64_t revenue_fen;            //  revenue, latest year, >= 0
-    int64_t revenue_prev_fen;       //  revenue, the year before, >= 0
-    int64_t revenue_prev2_fen;      //  revenue, two years before, >= 0
-    int64_t net_profit_fen;         //  net profit, latest year (may be < 0)
-    int64_t net_profit_prev_fen;    //  net profit, the year before
-    bool high_tech;                 //  holds HIGH_TECH (高企)
-    bool srdi;                      //  holds SRDI (省级专精特新)
-    bool little_giant;              //  holds LITTLE_GIANT (专精特新小巨人)
-    bool incubator_resident;        //  resident of an incubator or 众创空间
-    bool listing_tutoring;          //  listing reserve pool at 辅导备案 or later
-    bool board_standard;            //  meets a board's listing standard
-    registry_round_t round;         //  latest equity round
+    kj_date_t founded_on;         //  成立日期
+    kj_date_t evaluated_on;       //  evaluation date, not before founded_on
+    int64_t revenue_fen;          //  revenue, latest year, >= 0
+    int64_t revenue_prev_fen;     //  revenue, the year before, >= 0
+    int64_t revenue_prev2_fen;    //  revenue, two years before, >= 0
+    int64_t net_profit_fen;       //  net profit, latest year (may be < 0)
+    int64_t net_profit_prev_fen;  //  net profit, the year before
+    bool high_tech;               //  holds HIGH_TECH (高企)
+    bool srdi;                    //  holds SRDI (省级专精特新)
+    bool little_giant;            //  holds LITTLE_GIANT (专精特新小巨人)
+    bool incubator_resident;      //  resident of an incubator or 众创空间
+    bool listing_tutoring;   //  listing reserve pool at 辅导备案 or later
+    bool board_standard;     //  meets a board's listing standard
+    registry_round_t round;  //  latest equity round
 } registry_stage_input_t;
 
 //  A rule set. Ages are in months, compared to the day: "age <= 24" holds
 //  up to and including the second anniversary. Money in fen. A round of
 //  NONE turns that round condition off.
 typedef struct {
-    char version [32];                      //  "2023.1"
-    bool mature_board_standard;             //  board standard: mature
-    int64_t mature_revenue_fen;             //  or revenue >= this
-    int64_t mature_net_profit_fen;          //  or net profit >= this, 2 years
-    bool mature_listing_tutoring;           //  or tutoring filed or later
-    int growth_min_age_months;              //  growth needs age >= this
-    int64_t growth_revenue_fen;             //  and revenue >= this
-    int growth_cagr_bp;                     //  and 2-year revenue CAGR >= this,
-    bool growth_qualification;              //  or HIGH_TECH/SRDI/LITTLE_GIANT,
-    registry_round_t growth_min_round;      //  or a round >= this
-    int startup_max_age_months;             //  start-up needs age <= this
-    registry_round_t startup_min_round;     //  and revenue or a round >= this
-    int incubation_max_age_months;          //  incubation: age <= this,
-    int64_t incubation_resident_revenue_fen; //  or resident with revenue < this
+    char version [32];                   //  "2023.1"
+    bool mature_board_standard;          //  board standard: mature
+    int64_t mature_revenue_fen;          //  or revenue >= this
+    int64_t mature_net_profit_fen;       //  or net profit >= this, 2 years
+    bool mature_listing_tutoring;        //  or tutoring filed or later
+    int growth_min_age_months;           //  growth needs age >= this
+    int64_t growth_revenue_fen;          //  and revenue >= this
+    int growth_cagr_bp;                  //  and 2-year revenue CAGR >= this,
+    bool growth_qualification;           //  or HIGH_TECH/SRDI/LITTLE_GIANT,
+    registry_round_t growth_min_round;   //  or a round >= this
+    int startup_max_age_months;          //  start-up needs age <= this
+    registry_round_t startup_min_round;  //  and revenue or a round >= this
+    int incubation_max_age_months;       //  incubation: age <= this,
+    int64_t
+        incubation_resident_revenue_fen;  //  or resident with revenue < this
 } registry_stage_rules_t;
 
 //  The stage and why.
 typedef struct {
     registry_stage_t stage;
-    const char *rule;               //  id of the rule that fired: "growth.cagr"
-    char reason [384];              //  sentence for people
-    bool needs_review;              //  set by the fallback only
-    int age_months;                 //  whole months from founding to evaluation
-    int age_days;                   //  and days past the last whole month
-    char version [32];              //  version of the rule set used
+    const char *rule;   //  id of the rule that fired: "growth.cagr"
+    char reason [384];  //  sentence for people
+    bool needs_review;  //  set by the fallback only
+    int age_months;     //  whole months from founding to evaluation
+    int age_days;       //  and days past the last whole month
+    char version [32];  //  version of the rule set used
 } registry_stage_result_t;
 
 //  --------------------------------------------------------------------------
@@ -106,16 +107,16 @@ void
 //  (INVALID_ARGUMENT, field = the key at fault) and rules unchanged.
 
 int
-    registry_stage_rules_parse (registry_stage_rules_t *rules,
-                                const char *text, kj_status_t *status);
+    registry_stage_rules_parse (registry_stage_rules_t *rules, const char *text,
+                                kj_status_t *status);
 
 //  --------------------------------------------------------------------------
 //  Write rules as key = value lines that registry_stage_rules_parse reads
 //  back. Returns the length, as snprintf does.
 
 int
-    registry_stage_rules_format (const registry_stage_rules_t *rules,
-                                 char *buf, size_t size);
+    registry_stage_rules_format (const registry_stage_rules_t *rules, char *buf,
+                                 size_t size);
 
 //  --------------------------------------------------------------------------
 //  Classify input under rules (NULL: the default). Returns 0, or -1 with
@@ -136,8 +137,8 @@ int
 //  a date is invalid or to is before from.
 
 int
-    registry_stage_age (kj_date_t from, kj_date_t to,
-                        int *months, int *days, kj_status_t *status);
+    registry_stage_age (kj_date_t from, kj_date_t to, int *months, int *days,
+                        kj_status_t *status);
 
 //  --------------------------------------------------------------------------
 //  "incubation", "startup", "growth", "mature" ("unknown" for UNKNOWN).

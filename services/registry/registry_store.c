@@ -15,7 +15,7 @@
 #include "registry_entry.h"
 #include "registry_store.h"
 
-#define US(column) "(extract (epoch FROM " column ") * 1000000)::bigint"
+#define US(column)  "(extract (epoch FROM " column ") * 1000000)::bigint"
 #define DAY(column) "to_char (" column ", 'YYYY-MM-DD')"
 
 //  --------------------------------------------------------------------------
@@ -184,14 +184,13 @@ s_enum (PGresult *res, int row, int column,
         const ProtobufCEnumDescriptor *descriptor, const char *prefix)
 {
     int value = kj_check_enum_value (descriptor, prefix,
-                                           PQgetvalue (res, row, column));
+                                     PQgetvalue (res, row, column));
     return value < 0 ? 0 : value;
 }
 
 //  The elements of a text[] as PostgreSQL writes it ({a,b} or {"a b"}).
 static char **
-s_array (PGresult *res, int row, int column, ProtobufCAllocator *mem,
-         size_t *n)
+s_array (PGresult *res, int row, int column, ProtobufCAllocator *mem, size_t *n)
 {
     const char *text = PQgetvalue (res, row, column);
     size_t length = strlen (text);
@@ -250,16 +249,14 @@ s_enum_array (PGresult *res, int row, int column, ProtobufCAllocator *mem,
 //  Stored names of enum values, as a text[] parameter.
 static void
 s_add_enum_array (s_params_t *p, const int *values, size_t n,
-                  const ProtobufCEnumDescriptor *descriptor,
-                  const char *prefix)
+                  const ProtobufCEnumDescriptor *descriptor, const char *prefix)
 {
     const char *names [64];
     char buffers [64][48];
     size_t count = 0;
     for (size_t i = 0; i < n && count < 64; i++) {
-        const char *name = kj_check_enum_name (descriptor, prefix,
-                                                     values [i],
-                                                     buffers [count], 48);
+        const char *name = kj_check_enum_name (descriptor, prefix, values [i],
+                                               buffers [count], 48);
         bool seen = false;
         for (size_t j = 0; j < count && name && !seen; j++)
             seen = strcmp (names [j], name) == 0;
@@ -274,8 +271,8 @@ s_add_enum (s_params_t *p, const ProtobufCEnumDescriptor *descriptor,
             const char *prefix, int value)
 {
     char buffer [48];
-    const char *name = kj_check_enum_name (descriptor, prefix, value,
-                                                 buffer, sizeof buffer);
+    const char *name = kj_check_enum_name (descriptor, prefix, value, buffer,
+                                           sizeof buffer);
     s_add_owned (p, strdup (name ? name : ""));
 }
 
@@ -302,8 +299,9 @@ s_like (const char *text)
 static int
 s_limit (int limit)
 {
-    return limit <= 0 ? REGISTRY_STORE_PAGE_DEFAULT
-         : limit > REGISTRY_STORE_PAGE_MAX ? REGISTRY_STORE_PAGE_MAX : limit;
+    return limit <= 0                      ? REGISTRY_STORE_PAGE_DEFAULT
+         : limit > REGISTRY_STORE_PAGE_MAX ? REGISTRY_STORE_PAGE_MAX
+                                           : limit;
 }
 
 //  The rows of a page to read: at most limit of those res holds (a list
@@ -327,9 +325,10 @@ int
 registry_store_today (kj_db_t *db, kj_date_t *today)
 {
     PGresult *res = kj_db_exec (db,
-        "SELECT extract (year FROM current_date)::int, "
-        "extract (month FROM current_date)::int, "
-        "extract (day FROM current_date)::int", 0, NULL);
+                                "SELECT extract (year FROM current_date)::int, "
+                                "extract (month FROM current_date)::int, "
+                                "extract (day FROM current_date)::int",
+                                0, NULL);
     if (!res)
         return -1;
     today->year = (int) s_int (res, 0, 0);
@@ -444,13 +443,15 @@ registry_store_enterprise_insert (kj_db_t *db, const Kj__Enterprise *e,
     s_add (&p, e->code);
     s_add_enterprise_columns (&p, e);
     s_add (&p, by);
-    return s_changed (s_run (db,
+    return s_changed (s_run (
+        db,
         "INSERT INTO enterprise (code, name, region, industry, founded_on, "
         "size_class, listing_tutoring, board_standard, chain_leader, "
         "dishonest, abnormal, tax_grade, invention_patents, class2_ip, "
         "pledged_ip, created_by) VALUES ($1, $2, $3, $4, $5::date, $6, $7, "
         "$8, $9, $10, $11, $12, $13, $14, $15, $16) "
-        "ON CONFLICT (code) DO NOTHING", &p));
+        "ON CONFLICT (code) DO NOTHING",
+        &p));
 }
 
 int
@@ -462,9 +463,10 @@ registry_store_enterprise_lock (kj_db_t *db, const char *code,
     if (kj_db_lock_key (db, "registry.enterprise", code))
         return -1;
     const char *params [] = { code };
-    PGresult *res = kj_db_exec (db,
-        "SELECT version FROM enterprise WHERE code = $1 FOR UPDATE", 1,
-        params);
+    PGresult *res =
+        kj_db_exec (db,
+                    "SELECT version FROM enterprise WHERE code = $1 FOR UPDATE",
+                    1, params);
     if (!res)
         return -1;
     int found = PQntuples (res) == 1;
@@ -478,8 +480,8 @@ int
 registry_store_enterprise_exists (kj_db_t *db, const char *code)
 {
     const char *params [] = { code };
-    PGresult *res = kj_db_exec (db,
-        "SELECT 1 FROM enterprise WHERE code = $1", 1, params);
+    PGresult *res = kj_db_exec (db, "SELECT 1 FROM enterprise WHERE code = $1",
+                                1, params);
     if (!res)
         return -1;
     int found = PQntuples (res) == 1;
@@ -493,22 +495,26 @@ registry_store_enterprise_save (kj_db_t *db, const Kj__Enterprise *e)
     s_params_t p = { .count = 0 };
     s_add (&p, e->code);
     s_add_enterprise_columns (&p, e);
-    return s_changed (s_run (db,
-        "UPDATE enterprise SET name = $2, region = $3, industry = $4, "
-        "founded_on = $5::date, size_class = $6, listing_tutoring = $7, "
-        "board_standard = $8, chain_leader = $9, dishonest = $10, "
-        "abnormal = $11, tax_grade = $12, invention_patents = $13, "
-        "class2_ip = $14, pledged_ip = $15, version = version + 1, "
-        "updated_at = now () WHERE code = $1", &p));
+    return s_changed (
+        s_run (db,
+               "UPDATE enterprise SET name = $2, region = $3, industry = $4, "
+               "founded_on = $5::date, size_class = $6, listing_tutoring = $7, "
+               "board_standard = $8, chain_leader = $9, dishonest = $10, "
+               "abnormal = $11, tax_grade = $12, invention_patents = $13, "
+               "class2_ip = $14, pledged_ip = $15, version = version + 1, "
+               "updated_at = now () WHERE code = $1",
+               &p));
 }
 
 int
 registry_store_enterprise_touch (kj_db_t *db, const char *code)
 {
     const char *params [] = { code };
-    return s_changed (kj_db_run (db,
+    return s_changed (kj_db_run (
+        db,
         "UPDATE enterprise SET version = version + 1, updated_at = now () "
-        "WHERE code = $1", 1, params));
+        "WHERE code = $1",
+        1, params));
 }
 
 int
@@ -516,9 +522,11 @@ registry_store_enterprise_status (kj_db_t *db, const char *code,
                                   const char *status)
 {
     const char *params [] = { code, status };
-    return s_changed (kj_db_run (db,
-        "UPDATE enterprise SET status = $2, version = version + 1, "
-        "updated_at = now () WHERE code = $1", 2, params));
+    return s_changed (
+        kj_db_run (db,
+                   "UPDATE enterprise SET status = $2, version = version + 1, "
+                   "updated_at = now () WHERE code = $1",
+                   2, params));
 }
 
 int
@@ -536,12 +544,14 @@ registry_store_enterprise_stage (kj_db_t *db, const char *code,
     s_add_bool (&p, info->overridden);
     s_add (&p, info->override_reason ? info->override_reason : "");
     s_add_bool (&p, moved);
-    return s_changed (s_run (db,
+    return s_changed (s_run (
+        db,
         "UPDATE enterprise SET stage = $2, stage_computed = $3, "
         "stage_rule = $4, stage_reason = $5, stage_version = $6, "
         "stage_review = $7, stage_override = $8, stage_override_reason = $9, "
         "stage_at = CASE WHEN $10::boolean THEN now () ELSE stage_at END "
-        "WHERE code = $1", &p));
+        "WHERE code = $1",
+        &p));
 }
 
 //  --------------------------------------------------------------------------
@@ -576,8 +586,8 @@ s_qualification_row (PGresult *res, int row, ProtobufCAllocator *mem)
 {
     Kj__Qualification *q = (Kj__Qualification *) s_alloc (mem, sizeof *q);
     kj__qualification__init (q);
-    q->kind = (Kj__QualificationKind) s_enum (
-        res, row, 0, &kj__qualification_kind__descriptor, "QUAL_");
+    q->kind = (Kj__QualificationKind)
+        s_enum (res, row, 0, &kj__qualification_kind__descriptor, "QUAL_");
     q->level = (Kj__Level) s_enum (res, row, 1, &kj__level__descriptor,
                                    "LEVEL_");
     q->certificate = s_text (res, row, 2, mem);
@@ -653,8 +663,7 @@ s_parse_loans (PGresult *res, Kj__Enterprise *e, ProtobufCAllocator *mem)
 }
 
 static void
-s_parse_chain_links (PGresult *res, Kj__Enterprise *e,
-                     ProtobufCAllocator *mem)
+s_parse_chain_links (PGresult *res, Kj__Enterprise *e, ProtobufCAllocator *mem)
 {
     size_t n = (size_t) PQntuples (res);
     e->chain_links = (Kj__ChainLink **) s_pointers (mem, n);
@@ -696,15 +705,20 @@ static const char *const s_part_sql [] = {
     "operating_cash_flow_fen, high_tech_revenue_fen, total_cost_fen, "
     "staff, tech_staff FROM figures WHERE code = $1 ORDER BY year",
     "SELECT kind, level, certificate, "
-    "coalesce (" DAY ("granted_on") ", ''), " DAY ("expires_on") ", "
-    "expires_on < current_date FROM qualification WHERE code = $1 "
-    "ORDER BY kind",
+    "coalesce (" DAY ("granted_on") ", ''), " DAY (
+        "expires_on") ", "
+                      "expires_on < current_date FROM qualification WHERE code "
+                      "= $1 "
+                      "ORDER BY kind",
     "SELECT name, level, year, rank FROM award WHERE code = $1 ORDER BY id",
-    "SELECT round, amount_fen, " DAY ("closed_on") ", investors "
-    "FROM equity_round WHERE code = $1 ORDER BY closed_on, id",
-    "SELECT lender, amount_fen, " DAY ("drawn_on") ", "
-    "coalesce (" DAY ("matures_on") ", ''), outstanding FROM loan "
-    "WHERE code = $1 ORDER BY drawn_on, id",
+    "SELECT round, amount_fen, " DAY (
+        "closed_on") ", investors "
+                     "FROM equity_round WHERE code = $1 ORDER BY closed_on, id",
+    "SELECT lender, amount_fen, " DAY (
+        "drawn_on") ", "
+                    "coalesce (" DAY (
+                        "matures_on") ", ''), outstanding FROM loan "
+                                      "WHERE code = $1 ORDER BY drawn_on, id",
     "SELECT leader_code, chain FROM chain_link WHERE code = $1 "
     "ORDER BY leader_code",
     "SELECT year, tech_staff_bp, rnd_sales_bp, rnd_cost_bp, "
@@ -715,7 +729,7 @@ static const char *const s_part_sql [] = {
 typedef void (s_parser_fn) (PGresult *, Kj__Enterprise *, ProtobufCAllocator *);
 static s_parser_fn *const s_parsers [] = {
     s_parse_figures, s_parse_qualifications, s_parse_awards, s_parse_rounds,
-    s_parse_loans, s_parse_chain_links, s_parse_techsme
+    s_parse_loans,   s_parse_chain_links,    s_parse_techsme
 };
 #define PARTS (int) (sizeof s_parsers / sizeof s_parsers [0])
 
@@ -725,11 +739,11 @@ registry_store_enterprise_load (kj_db_t *db, const char *code, bool parts,
 {
     const char *params [] = { code };
     kj_db_query_t queries [1 + PARTS];
-    queries [0] = (kj_db_query_t) {
-        "SELECT " ENTERPRISE_COLUMNS " FROM enterprise e WHERE e.code = $1",
-        1, params };
+    queries [0] = (kj_db_query_t){ "SELECT " ENTERPRISE_COLUMNS
+                                   " FROM enterprise e WHERE e.code = $1",
+                                   1, params };
     for (int i = 0; i < PARTS; i++)
-        queries [1 + i] = (kj_db_query_t) { s_part_sql [i], 1, params };
+        queries [1 + i] = (kj_db_query_t){ s_part_sql [i], 1, params };
     PGresult *results [1 + PARTS];
     int count = parts ? 1 + PARTS : 1;
     if (kj_db_exec_many (db, queries, count, results))
@@ -738,7 +752,7 @@ registry_store_enterprise_load (kj_db_t *db, const char *code, bool parts,
     if (found) {
         Kj__Enterprise *e = s_enterprise_row (results [0], 0, mem);
         for (int i = 1; i < count; i++)
-            s_parsers [i - 1] (results [i], e, mem);
+            s_parsers [i - 1](results [i], e, mem);
         *out = e;
     }
     for (int i = 0; i < count; i++)
@@ -763,7 +777,8 @@ registry_store_enterprise_list (kj_db_t *db,
     s_add_opt (&p, f->industry);
     s_add (&p, f->after ? f->after : "");
     s_add_int (&p, s_limit (f->limit) + 1);
-    PGresult *res = s_exec (db,
+    PGresult *res = s_exec (
+        db,
         "SELECT * FROM (SELECT " ENTERPRISE_COLUMNS ", count (*) OVER () "
         "FROM enterprise e WHERE "
         "($1::text[] IS NULL OR e.region = ANY ($1::text[])) "
@@ -775,7 +790,8 @@ registry_store_enterprise_list (kj_db_t *db,
         "AND q.expires_on >= current_date))) "
         "AND ($5::text IS NULL OR e.name ILIKE $5::text) "
         "AND ($6::text IS NULL OR e.industry = $6::text)) s "
-        "WHERE s.code > $7::text ORDER BY s.code LIMIT $8::int", &p);
+        "WHERE s.code > $7::text ORDER BY s.code LIMIT $8::int",
+        &p);
     if (!res)
         return -1;
     *n = s_page_rows (res, f->limit, 30, total, more);
@@ -807,20 +823,24 @@ registry_store_figures_put (kj_db_t *db, const char *code,
         s_add_int (&p, f->total_cost_fen);
         s_add_int (&p, f->staff);
         s_add_int (&p, f->tech_staff);
-        if (s_run (db,
-            "INSERT INTO figures (code, year, revenue_fen, rnd_fen, "
-            "net_profit_fen, total_assets_fen, operating_cash_flow_fen, "
-            "high_tech_revenue_fen, total_cost_fen, staff, tech_staff) "
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
-            "ON CONFLICT (code, year) DO UPDATE SET "
-            "revenue_fen = excluded.revenue_fen, rnd_fen = excluded.rnd_fen, "
-            "net_profit_fen = excluded.net_profit_fen, "
-            "total_assets_fen = excluded.total_assets_fen, "
-            "operating_cash_flow_fen = excluded.operating_cash_flow_fen, "
-            "high_tech_revenue_fen = excluded.high_tech_revenue_fen, "
-            "total_cost_fen = excluded.total_cost_fen, "
-            "staff = excluded.staff, tech_staff = excluded.tech_staff, "
-            "updated_at = now ()", &p) != 1)
+        if (s_run (
+                db,
+                "INSERT INTO figures (code, year, revenue_fen, rnd_fen, "
+                "net_profit_fen, total_assets_fen, operating_cash_flow_fen, "
+                "high_tech_revenue_fen, total_cost_fen, staff, tech_staff) "
+                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
+                "ON CONFLICT (code, year) DO UPDATE SET "
+                "revenue_fen = excluded.revenue_fen, rnd_fen = "
+                "excluded.rnd_fen, "
+                "net_profit_fen = excluded.net_profit_fen, "
+                "total_assets_fen = excluded.total_assets_fen, "
+                "operating_cash_flow_fen = excluded.operating_cash_flow_fen, "
+                "high_tech_revenue_fen = excluded.high_tech_revenue_fen, "
+                "total_cost_fen = excluded.total_cost_fen, "
+                "staff = excluded.staff, tech_staff = excluded.tech_staff, "
+                "updated_at = now ()",
+                &p)
+            != 1)
             return -1;
     }
     return 1;
@@ -863,8 +883,9 @@ registry_store_awards_replace (kj_db_t *db, const char *code,
                                Kj__Award *const *awards, size_t n)
 {
     return s_replace (db, "DELETE FROM award WHERE code = $1",
-        "INSERT INTO award (code, name, level, year, rank) "
-        "VALUES ($1, $2, $3, $4, $5)", code, awards, n, s_add_award);
+                      "INSERT INTO award (code, name, level, year, rank) "
+                      "VALUES ($1, $2, $3, $4, $5)",
+                      code, awards, n, s_add_award);
 }
 
 static void
@@ -881,10 +902,11 @@ int
 registry_store_rounds_replace (kj_db_t *db, const char *code,
                                Kj__EquityRound *const *rounds, size_t n)
 {
-    return s_replace (db, "DELETE FROM equity_round WHERE code = $1",
+    return s_replace (
+        db, "DELETE FROM equity_round WHERE code = $1",
         "INSERT INTO equity_round (code, round, amount_fen, closed_on, "
-        "investors) VALUES ($1, $2, $3, $4::date, $5)", code, rounds, n,
-        s_add_round);
+        "investors) VALUES ($1, $2, $3, $4::date, $5)",
+        code, rounds, n, s_add_round);
 }
 
 static void
@@ -902,10 +924,11 @@ int
 registry_store_loans_replace (kj_db_t *db, const char *code,
                               Kj__BankLoan *const *loans, size_t n)
 {
-    return s_replace (db, "DELETE FROM loan WHERE code = $1",
+    return s_replace (
+        db, "DELETE FROM loan WHERE code = $1",
         "INSERT INTO loan (code, lender, amount_fen, drawn_on, matures_on, "
-        "outstanding) VALUES ($1, $2, $3, $4::date, $5::date, $6)", code,
-        loans, n, s_add_loan);
+        "outstanding) VALUES ($1, $2, $3, $4::date, $5::date, $6)",
+        code, loans, n, s_add_loan);
 }
 
 static void
@@ -921,10 +944,12 @@ registry_store_links_replace (kj_db_t *db, const char *code,
                               Kj__ChainLink *const *links, size_t n)
 {
     //  The same leader twice: the last chain name wins
-    return s_replace (db, "DELETE FROM chain_link WHERE code = $1",
+    return s_replace (
+        db, "DELETE FROM chain_link WHERE code = $1",
         "INSERT INTO chain_link (code, leader_code, chain) VALUES ($1, $2, "
         "$3) ON CONFLICT (code, leader_code) DO UPDATE SET chain = "
-        "excluded.chain", code, links, n, s_add_link);
+        "excluded.chain",
+        code, links, n, s_add_link);
 }
 
 int
@@ -941,13 +966,20 @@ registry_store_qualification_put (kj_db_t *db, const char *code,
     s_add (&p, q->certificate ? q->certificate : "");
     s_add_opt (&p, q->granted_on);
     s_add (&p, q->expires_on);
-    return s_run (db,
-        "INSERT INTO qualification (code, kind, level, certificate, "
-        "granted_on, expires_on) VALUES ($1, $2, $3, $4, $5::date, $6::date) "
-        "ON CONFLICT (code, kind) DO UPDATE SET level = excluded.level, "
-        "certificate = excluded.certificate, "
-        "granted_on = excluded.granted_on, expires_on = excluded.expires_on, "
-        "expired = false, added_at = now ()", &p) == 1 ? 1 : -1;
+    return s_run (
+               db,
+               "INSERT INTO qualification (code, kind, level, certificate, "
+               "granted_on, expires_on) VALUES ($1, $2, $3, $4, $5::date, "
+               "$6::date) "
+               "ON CONFLICT (code, kind) DO UPDATE SET level = excluded.level, "
+               "certificate = excluded.certificate, "
+               "granted_on = excluded.granted_on, expires_on = "
+               "excluded.expires_on, "
+               "expired = false, added_at = now ()",
+               &p)
+                == 1
+             ? 1
+             : -1;
 }
 
 int
@@ -956,8 +988,9 @@ registry_store_qualification_delete (kj_db_t *db, const char *code, int kind)
     s_params_t p = { .count = 0 };
     s_add (&p, code);
     s_add_enum (&p, &kj__qualification_kind__descriptor, "QUAL_", kind);
-    return s_changed (s_run (db,
-        "DELETE FROM qualification WHERE code = $1 AND kind = $2", &p));
+    return s_changed (
+        s_run (db, "DELETE FROM qualification WHERE code = $1 AND kind = $2",
+               &p));
 }
 
 int
@@ -967,7 +1000,10 @@ registry_store_techsme_put (kj_db_t *db, const char *code, int year,
     if (!r) {
         const char *params [] = { code };
         return kj_db_run (db, "DELETE FROM techsme_score WHERE code = $1", 1,
-                          params) < 0 ? -1 : 1;
+                          params)
+                     < 0
+                 ? -1
+                 : 1;
     }
     s_params_t p = { .count = 0 };
     s_add (&p, code);
@@ -984,22 +1020,30 @@ registry_store_techsme_put (kj_db_t *db, const char *code, int year,
     s_add_bool (&p, r->eligible);
     s_add_int (&p, (int64_t) r->reasons);
     s_add (&p, r->reason);
-    return s_run (db,
-        "INSERT INTO techsme_score (code, year, tech_staff_bp, rnd_sales_bp, "
-        "rnd_cost_bp, tech_staff_score, rnd_sales_score, rnd_cost_score, "
-        "rnd_score, ip_score, total, eligible, reasons, reason) VALUES ($1, "
-        "$2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) "
-        "ON CONFLICT (code) DO UPDATE SET year = excluded.year, "
-        "tech_staff_bp = excluded.tech_staff_bp, "
-        "rnd_sales_bp = excluded.rnd_sales_bp, "
-        "rnd_cost_bp = excluded.rnd_cost_bp, "
-        "tech_staff_score = excluded.tech_staff_score, "
-        "rnd_sales_score = excluded.rnd_sales_score, "
-        "rnd_cost_score = excluded.rnd_cost_score, "
-        "rnd_score = excluded.rnd_score, ip_score = excluded.ip_score, "
-        "total = excluded.total, eligible = excluded.eligible, "
-        "reasons = excluded.reasons, reason = excluded.reason, "
-        "evaluated_at = now ()", &p) == 1 ? 1 : -1;
+    return s_run (
+               db,
+               "INSERT INTO techsme_score (code, year, tech_staff_bp, "
+               "rnd_sales_bp, "
+               "rnd_cost_bp, tech_staff_score, rnd_sales_score, "
+               "rnd_cost_score, "
+               "rnd_score, ip_score, total, eligible, reasons, reason) VALUES "
+               "($1, "
+               "$2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) "
+               "ON CONFLICT (code) DO UPDATE SET year = excluded.year, "
+               "tech_staff_bp = excluded.tech_staff_bp, "
+               "rnd_sales_bp = excluded.rnd_sales_bp, "
+               "rnd_cost_bp = excluded.rnd_cost_bp, "
+               "tech_staff_score = excluded.tech_staff_score, "
+               "rnd_sales_score = excluded.rnd_sales_score, "
+               "rnd_cost_score = excluded.rnd_cost_score, "
+               "rnd_score = excluded.rnd_score, ip_score = excluded.ip_score, "
+               "total = excluded.total, eligible = excluded.eligible, "
+               "reasons = excluded.reasons, reason = excluded.reason, "
+               "evaluated_at = now ()",
+               &p)
+                == 1
+             ? 1
+             : -1;
 }
 
 int
@@ -1008,10 +1052,11 @@ registry_store_expiry_due (kj_db_t *db, int limit, zlist_t *codes)
     char text [16];
     snprintf (text, sizeof text, "%d", limit);
     const char *params [] = { text };
-    PGresult *res = kj_db_exec (db,
-        "SELECT DISTINCT code FROM qualification WHERE NOT expired "
-        "AND expires_on < current_date ORDER BY code LIMIT $1::int", 1,
-        params);
+    PGresult *res =
+        kj_db_exec (db,
+                    "SELECT DISTINCT code FROM qualification WHERE NOT expired "
+                    "AND expires_on < current_date ORDER BY code LIMIT $1::int",
+                    1, params);
     if (!res)
         return -1;
     for (int row = 0; row < PQntuples (res); row++)
@@ -1026,12 +1071,14 @@ registry_store_expire (kj_db_t *db, const char *code, ProtobufCAllocator *mem,
                        Kj__Qualification ***out, size_t *n)
 {
     const char *params [] = { code };
-    PGresult *res = kj_db_exec (db,
-        "UPDATE qualification SET expired = true WHERE code = $1 "
-        "AND NOT expired AND expires_on < current_date "
-        "RETURNING kind, level, certificate, "
-        "coalesce (" DAY ("granted_on") ", ''), " DAY ("expires_on") ", true",
-        1, params);
+    PGresult *res =
+        kj_db_exec (db,
+                    "UPDATE qualification SET expired = true WHERE code = $1 "
+                    "AND NOT expired AND expires_on < current_date "
+                    "RETURNING kind, level, certificate, "
+                    "coalesce (" DAY ("granted_on") ", ''), " DAY (
+                        "expires_on") ", true",
+                    1, params);
     if (!res)
         return -1;
     *n = (size_t) PQntuples (res);
@@ -1047,16 +1094,24 @@ registry_store_expire (kj_db_t *db, const char *code, ProtobufCAllocator *mem,
 
 int
 registry_store_audit (kj_db_t *db, const char *who, const char *action,
-                      const char *kind, const char *subject,
-                      const char *before, const char *after,
-                      const char *reason)
+                      const char *kind, const char *subject, const char *before,
+                      const char *after, const char *reason)
 {
-    const char *params [] = { who, action, kind, subject, before ? before : "",
-                              after ? after : "", reason ? reason : "" };
-    return kj_db_run (db,
-        "INSERT INTO audit (who, action, subject_kind, subject, before, "
-        "after, reason) VALUES ($1, $2, $3, $4, $5, $6, $7)", 7,
-        params) == 1 ? 1 : -1;
+    const char *params [] = { who,
+                              action,
+                              kind,
+                              subject,
+                              before ? before : "",
+                              after ? after : "",
+                              reason ? reason : "" };
+    return kj_db_run (
+               db,
+               "INSERT INTO audit (who, action, subject_kind, subject, before, "
+               "after, reason) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+               7, params)
+                == 1
+             ? 1
+             : -1;
 }
 
 int
@@ -1070,11 +1125,15 @@ registry_store_history (kj_db_t *db, const char *kind, const char *subject,
     s_add (&p, subject);
     s_add_int (&p, after);
     s_add_int (&p, s_limit (limit) + 1);
-    PGresult *res = s_exec (db,
-        "SELECT * FROM (SELECT id, " US ("at") ", who, action, before, after, "
-        "reason, count (*) OVER () FROM audit WHERE subject_kind = $1 "
-        "AND subject = $2) s WHERE s.id > $3::bigint ORDER BY s.id "
-        "LIMIT $4::int", &p);
+    PGresult *res = s_exec (
+        db,
+        "SELECT * FROM (SELECT id, " US (
+            "at") ", who, action, before, after, "
+                  "reason, count (*) OVER () FROM audit WHERE subject_kind = "
+                  "$1 "
+                  "AND subject = $2) s WHERE s.id > $3::bigint ORDER BY s.id "
+                  "LIMIT $4::int",
+        &p);
     if (!res)
         return -1;
     *n = s_page_rows (res, limit, 7, total, more);
@@ -1100,11 +1159,14 @@ registry_store_stage_rules (kj_db_t *db, const char *version, const char *text)
 {
     const char *params [] = { version, text };
     if (kj_db_run (db,
-        "INSERT INTO stage_rules (version, rules) VALUES ($1, $2) "
-        "ON CONFLICT (version) DO NOTHING", 2, params) < 0)
+                   "INSERT INTO stage_rules (version, rules) VALUES ($1, $2) "
+                   "ON CONFLICT (version) DO NOTHING",
+                   2, params)
+        < 0)
         return -1;
-    PGresult *res = kj_db_exec (db,
-        "SELECT rules = $2 FROM stage_rules WHERE version = $1", 2, params);
+    PGresult *res =
+        kj_db_exec (db, "SELECT rules = $2 FROM stage_rules WHERE version = $1",
+                    2, params);
     if (!res)
         return -1;
     int same = PQntuples (res) == 1 && s_bool (res, 0, 0);
@@ -1130,14 +1192,14 @@ s_institution_row (PGresult *res, int row, ProtobufCAllocator *mem)
     kj__institution__init (i);
     i->id = s_text (res, row, 0, mem);
     i->name = s_text (res, row, 1, mem);
-    i->type = (Kj__InstitutionType) s_enum (
-        res, row, 2, &kj__institution_type__descriptor, "INSTITUTION_");
+    i->type = (Kj__InstitutionType) s_enum (res, row, 2,
+                                            &kj__institution_type__descriptor,
+                                            "INSTITUTION_");
     i->uscc = s_text (res, row, 3, mem);
     i->regions = s_array (res, row, 4, mem, &i->n_regions);
     i->contact = s_text (res, row, 5, mem);
     i->sponsor_code = s_text (res, row, 6, mem);
-    i->state = s_enum (res, row, 7, &kj__listing_state__descriptor,
-                       "LISTING_");
+    i->state = s_enum (res, row, 7, &kj__listing_state__descriptor, "LISTING_");
     i->withdraw_reason = s_text (res, row, 8, mem);
     i->version = (uint64_t) s_int (res, row, 9);
     i->created_at_us = s_int (res, row, 10);
@@ -1150,8 +1212,7 @@ static void
 s_add_institution_columns (s_params_t *p, const Kj__Institution *i)
 {
     s_add (p, i->name);
-    s_add_enum (p, &kj__institution_type__descriptor, "INSTITUTION_",
-                i->type);
+    s_add_enum (p, &kj__institution_type__descriptor, "INSTITUTION_", i->type);
     s_add (p, i->uscc ? i->uscc : "");
     s_add_array (p, (const char *const *) i->regions, i->n_regions);
     s_add (p, i->contact ? i->contact : "");
@@ -1182,16 +1243,18 @@ registry_store_institution_insert (kj_db_t *db, const Kj__Institution *i,
         s_params_t p = { .count = 0 };
         s_add_opt (&p, i->id);
         s_add_institution_columns (&p, i);
-        int rc = s_insert_id (db,
+        int rc = s_insert_id (
+            db,
             "INSERT INTO institution (id, name, type, uscc, regions, contact, "
             "sponsor_code) VALUES (coalesce ($1, 'I' || lpad (nextval "
             "('institution_seq')::text, 6, '0')), $2, $3, $4, $5::text[], $6, "
-            "$7) ON CONFLICT DO NOTHING RETURNING id", &p, id_out);
+            "$7) ON CONFLICT DO NOTHING RETURNING id",
+            &p, id_out);
         if (rc != 0)
             return rc;
         char named [48];
         if ((i->id && *i->id)
-        ||  registry_store_institution_named (db, i->name, named) != 0)
+            || registry_store_institution_named (db, i->name, named) != 0)
             return 0;
     }
     return 0;
@@ -1199,17 +1262,21 @@ registry_store_institution_insert (kj_db_t *db, const Kj__Institution *i,
 
 int
 registry_store_institution_load (kj_db_t *db, const char *id, bool lock,
-                                 ProtobufCAllocator *mem,
-                                 Kj__Institution **out)
+                                 ProtobufCAllocator *mem, Kj__Institution **out)
 {
     const char *params [] = { id };
     if (lock && kj_db_lock_key (db, "registry.institution", id))
         return -1;
-    PGresult *res = lock
-        ? kj_db_exec (db, "SELECT " INSTITUTION_COLUMNS " FROM institution i "
-                      "WHERE i.id = $1 FOR UPDATE", 1, params)
-        : kj_db_exec (db, "SELECT " INSTITUTION_COLUMNS " FROM institution i "
-                      "WHERE i.id = $1", 1, params);
+    PGresult *res = lock ? kj_db_exec (db,
+                                       "SELECT " INSTITUTION_COLUMNS
+                                       " FROM institution i "
+                                       "WHERE i.id = $1 FOR UPDATE",
+                                       1, params)
+                         : kj_db_exec (db,
+                                       "SELECT " INSTITUTION_COLUMNS
+                                       " FROM institution i "
+                                       "WHERE i.id = $1",
+                                       1, params);
     if (!res)
         return -1;
     int found = PQntuples (res) == 1;
@@ -1223,8 +1290,8 @@ int
 registry_store_institution_named (kj_db_t *db, const char *name, char *id_out)
 {
     const char *params [] = { name };
-    PGresult *res = kj_db_exec (db,
-        "SELECT id FROM institution WHERE name = $1 AND status = 'listed'",
+    PGresult *res = kj_db_exec (
+        db, "SELECT id FROM institution WHERE name = $1 AND status = 'listed'",
         1, params);
     if (!res)
         return -1;
@@ -1241,10 +1308,12 @@ registry_store_institution_save (kj_db_t *db, const Kj__Institution *i)
     s_params_t p = { .count = 0 };
     s_add (&p, i->id);
     s_add_institution_columns (&p, i);
-    int64_t rows = s_run (db,
-        "UPDATE institution SET name = $2, type = $3, uscc = $4, "
-        "regions = $5::text[], contact = $6, sponsor_code = $7, "
-        "version = version + 1, updated_at = now () WHERE id = $1", &p);
+    int64_t rows =
+        s_run (db,
+               "UPDATE institution SET name = $2, type = $3, uscc = $4, "
+               "regions = $5::text[], contact = $6, sponsor_code = $7, "
+               "version = version + 1, updated_at = now () WHERE id = $1",
+               &p);
     if (rows < 0 && streq (kj_db_sqlstate (db), "23505"))
         return 0;
     return s_changed (rows);
@@ -1255,10 +1324,11 @@ registry_store_institution_withdraw (kj_db_t *db, const char *id,
                                      const char *reason)
 {
     const char *params [] = { id, reason };
-    return s_changed (kj_db_run (db,
+    return s_changed (kj_db_run (
+        db,
         "UPDATE institution SET status = 'withdrawn', withdraw_reason = $2, "
-        "version = version + 1, updated_at = now () WHERE id = $1", 2,
-        params));
+        "version = version + 1, updated_at = now () WHERE id = $1",
+        2, params));
 }
 
 int
@@ -1275,14 +1345,17 @@ registry_store_institution_list (kj_db_t *db,
     s_add_bool (&p, f->include_withdrawn);
     s_add (&p, f->after ? f->after : "");
     s_add_int (&p, s_limit (f->limit) + 1);
-    PGresult *res = s_exec (db,
-        "SELECT * FROM (SELECT " INSTITUTION_COLUMNS ", count (*) OVER () "
-        "FROM institution i WHERE "
-        "($1::text[] IS NULL OR i.type = ANY ($1::text[])) "
-        "AND ($2::text[] IS NULL OR i.regions && $2::text[]) "
-        "AND ($3::text IS NULL OR i.name ILIKE $3::text) "
-        "AND ($4::boolean OR i.status = 'listed')) s "
-        "WHERE s.id > $5::text ORDER BY s.id LIMIT $6::int", &p);
+    PGresult
+        *res = s_exec (db,
+                       "SELECT * FROM (SELECT " INSTITUTION_COLUMNS
+                       ", count (*) OVER () "
+                       "FROM institution i WHERE "
+                       "($1::text[] IS NULL OR i.type = ANY ($1::text[])) "
+                       "AND ($2::text[] IS NULL OR i.regions && $2::text[]) "
+                       "AND ($3::text IS NULL OR i.name ILIKE $3::text) "
+                       "AND ($4::boolean OR i.status = 'listed')) s "
+                       "WHERE s.id > $5::text ORDER BY s.id LIMIT $6::int",
+                       &p);
     if (!res)
         return -1;
     *n = s_page_rows (res, f->limit, 12, total, more);
@@ -1324,18 +1397,18 @@ s_product_row (PGresult *res, int row, ProtobufCAllocator *mem)
     p->min_term_months = (int32_t) s_int (res, row, 6);
     p->max_term_months = (int32_t) s_int (res, row, 7);
     p->rate_bp = (int32_t) s_int (res, row, 8);
-    p->collateral = (Kj__Collateral *) s_enum_array (
-        res, row, 9, mem, &kj__collateral__descriptor, "COLLATERAL_",
-        &p->n_collateral);
+    p->collateral = (Kj__Collateral *)
+        s_enum_array (res, row, 9, mem, &kj__collateral__descriptor,
+                      "COLLATERAL_", &p->n_collateral);
     p->stages = (Kj__Stage *) s_enum_array (res, row, 10, mem,
                                             &kj__stage__descriptor, "STAGE_",
                                             &p->n_stages);
-    p->qualifications = (Kj__QualificationKind *) s_enum_array (
-        res, row, 11, mem, &kj__qualification_kind__descriptor, "QUAL_",
-        &p->n_qualifications);
-    p->any_qualifications = (Kj__QualificationKind *) s_enum_array (
-        res, row, 12, mem, &kj__qualification_kind__descriptor, "QUAL_",
-        &p->n_any_qualifications);
+    p->qualifications = (Kj__QualificationKind *)
+        s_enum_array (res, row, 11, mem, &kj__qualification_kind__descriptor,
+                      "QUAL_", &p->n_qualifications);
+    p->any_qualifications = (Kj__QualificationKind *)
+        s_enum_array (res, row, 12, mem, &kj__qualification_kind__descriptor,
+                      "QUAL_", &p->n_any_qualifications);
     p->min_grade = s_text (res, row, 13, mem);
     p->regions = s_array (res, row, 14, mem, &p->n_regions);
     p->valid_from = s_text (res, row, 15, mem);
@@ -1348,8 +1421,9 @@ s_product_row (PGresult *res, int row, ProtobufCAllocator *mem)
     p->created_at_us = s_int (res, row, 21);
     p->updated_at_us = s_int (res, row, 22);
     p->institution_name = s_text (res, row, 23, mem);
-    p->institution_type = (Kj__InstitutionType) s_enum (
-        res, row, 24, &kj__institution_type__descriptor, "INSTITUTION_");
+    p->institution_type = (Kj__InstitutionType)
+        s_enum (res, row, 24, &kj__institution_type__descriptor,
+                "INSTITUTION_");
     return p;
 }
 
@@ -1376,8 +1450,7 @@ s_add_product_columns (s_params_t *p, const Kj__Product *product)
                       product->n_any_qualifications,
                       &kj__qualification_kind__descriptor, "QUAL_");
     s_add (p, product->min_grade ? product->min_grade : "");
-    s_add_array (p, (const char *const *) product->regions,
-                 product->n_regions);
+    s_add_array (p, (const char *const *) product->regions, product->n_regions);
     s_add (p, product->valid_from);
     s_add_opt (p, product->valid_to);
     s_add (p, product->description ? product->description : "");
@@ -1392,7 +1465,8 @@ registry_store_product_insert (kj_db_t *db, const Kj__Product *product,
         s_add_opt (&p, product->id);
         s_add (&p, product->institution_id);
         s_add_product_columns (&p, product);
-        int rc = s_insert_id (db,
+        int rc = s_insert_id (
+            db,
             "INSERT INTO product (id, institution_id, name, type, "
             "min_amount_fen, max_amount_fen, min_term_months, "
             "max_term_months, rate_bp, collateral, stages, qualifications, "
@@ -1401,7 +1475,8 @@ registry_store_product_insert (kj_db_t *db, const Kj__Product *product,
             "('product_seq')::text, 6, '0')), $2, $3, $4, $5, $6, $7, $8, "
             "$9, $10::text[], $11::text[], $12::text[], $13::text[], $14, "
             "$15::text[], $16::date, $17::date, $18) "
-            "ON CONFLICT DO NOTHING RETURNING id", &p, id_out);
+            "ON CONFLICT DO NOTHING RETURNING id",
+            &p, id_out);
         if (rc != 0)
             return rc;
         if (product->id && *product->id)
@@ -1417,13 +1492,17 @@ registry_store_product_load (kj_db_t *db, const char *id, bool lock,
     const char *params [] = { id };
     if (lock && kj_db_lock_key (db, "registry.product", id))
         return -1;
-    PGresult *res = lock
-        ? kj_db_exec (db, "SELECT " PRODUCT_COLUMNS " FROM product p "
-                      "JOIN institution i ON i.id = p.institution_id "
-                      "WHERE p.id = $1 FOR UPDATE OF p", 1, params)
-        : kj_db_exec (db, "SELECT " PRODUCT_COLUMNS " FROM product p "
-                      "JOIN institution i ON i.id = p.institution_id "
-                      "WHERE p.id = $1", 1, params);
+    PGresult *res =
+        lock ? kj_db_exec (db,
+                           "SELECT " PRODUCT_COLUMNS " FROM product p "
+                           "JOIN institution i ON i.id = p.institution_id "
+                           "WHERE p.id = $1 FOR UPDATE OF p",
+                           1, params)
+             : kj_db_exec (db,
+                           "SELECT " PRODUCT_COLUMNS " FROM product p "
+                           "JOIN institution i ON i.id = p.institution_id "
+                           "WHERE p.id = $1",
+                           1, params);
     if (!res)
         return -1;
     int found = PQntuples (res) == 1;
@@ -1439,14 +1518,16 @@ registry_store_product_save (kj_db_t *db, const Kj__Product *product)
     s_params_t p = { .count = 0 };
     s_add (&p, product->id);
     s_add_product_columns (&p, product);
-    return s_changed (s_run (db,
+    return s_changed (s_run (
+        db,
         "UPDATE product SET name = $2, type = $3, min_amount_fen = $4, "
         "max_amount_fen = $5, min_term_months = $6, max_term_months = $7, "
         "rate_bp = $8, collateral = $9::text[], stages = $10::text[], "
         "qualifications = $11::text[], any_qualifications = $12::text[], "
         "min_grade = $13, regions = $14::text[], valid_from = $15::date, "
         "valid_to = $16::date, description = $17, version = version + 1, "
-        "updated_at = now () WHERE id = $1", &p));
+        "updated_at = now () WHERE id = $1",
+        &p));
 }
 
 int
@@ -1454,10 +1535,11 @@ registry_store_product_withdraw (kj_db_t *db, const char *id,
                                  const char *reason)
 {
     const char *params [] = { id, reason };
-    return s_changed (kj_db_run (db,
+    return s_changed (kj_db_run (
+        db,
         "UPDATE product SET status = 'withdrawn', withdraw_reason = $2, "
-        "version = version + 1, updated_at = now () WHERE id = $1", 2,
-        params));
+        "version = version + 1, updated_at = now () WHERE id = $1",
+        2, params));
 }
 
 int
@@ -1466,16 +1548,19 @@ registry_store_products_listed_of (kj_db_t *db, const char *institution,
 {
     const char *params [] = { institution };
     //  Each product's key lock before any row lock, in id order
-    PGresult *res = kj_db_exec (db,
+    PGresult *res = kj_db_exec (
+        db,
         "SELECT pg_advisory_xact_lock (hashtextextended ("
         "'registry.product:' || id, 0)) FROM product WHERE institution_id = $1 "
-        "AND status = 'listed' ORDER BY id", 1, params);
+        "AND status = 'listed' ORDER BY id",
+        1, params);
     if (!res)
         return -1;
     PQclear (res);
     res = kj_db_exec (db,
-        "SELECT id FROM product WHERE institution_id = $1 "
-        "AND status = 'listed' ORDER BY id FOR UPDATE", 1, params);
+                      "SELECT id FROM product WHERE institution_id = $1 "
+                      "AND status = 'listed' ORDER BY id FOR UPDATE",
+                      1, params);
     if (!res)
         return -1;
     for (int row = 0; row < PQntuples (res); row++)
@@ -1491,32 +1576,33 @@ registry_store_product_list (kj_db_t *db,
                              size_t *n, uint64_t *total, bool *more)
 {
     s_params_t p = { .count = 0 };
-    s_add_set (&p, f->n_types > 0, f->types, f->n_types);              //  1
-    s_add_opt (&p, f->institution_id);                                 //  2
-    s_add_owned (&p, s_like (f->name_contains));                       //  3
-    s_add_bool (&p, f->search);                                        //  4
-    s_add_opt (&p, f->on_date);                                        //  5
-    s_add_bool (&p, f->include_withdrawn);                             //  6
-    s_add_set (&p, f->has_serving, f->serving, f->n_serving);          //  7
-    s_add_opt (&p, f->stage);                                          //  8
-    if (f->amount_fen)                                                 //  9
+    s_add_set (&p, f->n_types > 0, f->types, f->n_types);      //  1
+    s_add_opt (&p, f->institution_id);                         //  2
+    s_add_owned (&p, s_like (f->name_contains));               //  3
+    s_add_bool (&p, f->search);                                //  4
+    s_add_opt (&p, f->on_date);                                //  5
+    s_add_bool (&p, f->include_withdrawn);                     //  6
+    s_add_set (&p, f->has_serving, f->serving, f->n_serving);  //  7
+    s_add_opt (&p, f->stage);                                  //  8
+    if (f->amount_fen)                                         //  9
         s_add_int (&p, f->amount_fen);
     else
         s_add (&p, NULL);
-    if (f->term_months)                                                //  10
+    if (f->term_months)  //  10
         s_add_int (&p, f->term_months);
     else
         s_add (&p, NULL);
-    s_add_set (&p, f->has_held, f->held, f->n_held);                   //  11
-    s_add_set (&p, f->has_offered, f->offered, f->n_offered);          //  12
-    s_add_set (&p, f->has_grade, f->grades, f->n_grades);              //  13
-    if (f->has_first_loan)                                             //  14
+    s_add_set (&p, f->has_held, f->held, f->n_held);           //  11
+    s_add_set (&p, f->has_offered, f->offered, f->n_offered);  //  12
+    s_add_set (&p, f->has_grade, f->grades, f->n_grades);      //  13
+    if (f->has_first_loan)                                     //  14
         s_add_bool (&p, f->first_loan);
     else
         s_add (&p, NULL);
-    s_add (&p, f->after ? f->after : "");                              //  15
-    s_add_int (&p, s_limit (f->limit) + 1);                            //  16
-    PGresult *res = s_exec (db,
+    s_add (&p, f->after ? f->after : "");    //  15
+    s_add_int (&p, s_limit (f->limit) + 1);  //  16
+    PGresult *res = s_exec (
+        db,
         "SELECT * FROM (SELECT " PRODUCT_COLUMNS ", count (*) OVER () "
         "FROM product p JOIN institution i ON i.id = p.institution_id WHERE "
         "($1::text[] IS NULL OR p.type = ANY ($1::text[])) "
@@ -1541,7 +1627,8 @@ registry_store_product_list (kj_db_t *db,
         "AND ($13::text[] IS NULL OR p.min_grade = ANY ($13::text[])) "
         "AND ($14::boolean IS NULL OR $14::boolean "
         "OR p.type <> 'first_loan')) s "
-        "WHERE s.id > $15::text ORDER BY s.id LIMIT $16::int", &p);
+        "WHERE s.id > $15::text ORDER BY s.id LIMIT $16::int",
+        &p);
     if (!res)
         return -1;
     *n = s_page_rows (res, f->limit, 25, total, more);

@@ -87,9 +87,9 @@ int
 //  Every list gives the page's items, the count of all matching items
 //  (whatever the cursor) and whether more come after the page.
 typedef struct {
-    char **regions;             //  region codes, expanded by the caller
+    char **regions;  //  region codes, expanded by the caller
     size_t n_regions;
-    const char **stages;        //  stored names
+    const char **stages;  //  stored names
     size_t n_stages;
     const char **statuses;
     size_t n_statuses;
@@ -170,11 +170,10 @@ int
 //  Entries of a subject, oldest first, after entry id `after` (0: from
 //  the first); *last is the id of the last entry returned.
 int
-    registry_store_history (kj_db_t *db, const char *kind,
-                            const char *subject, int64_t after, int limit,
-                            ProtobufCAllocator *mem, Kj__AuditEntry ***out,
-                            size_t *n, int64_t *last, uint64_t *total,
-                            bool *more);
+    registry_store_history (kj_db_t *db, const char *kind, const char *subject,
+                            int64_t after, int limit, ProtobufCAllocator *mem,
+                            Kj__AuditEntry ***out, size_t *n, int64_t *last,
+                            uint64_t *total, bool *more);
 
 //  Record the rule set text of a version. 1 if recorded or already there
 //  with the same text; 0 if the version exists with another text.
@@ -214,9 +213,9 @@ int
                                          const char *reason);
 
 typedef struct {
-    const char **types;         //  stored names
+    const char **types;  //  stored names
     size_t n_types;
-    const char **serving;       //  region tokens that serve the region asked
+    const char **serving;  //  region tokens that serve the region asked
     size_t n_serving;
     const char *name_contains;
     bool include_withdrawn;
@@ -227,9 +226,8 @@ typedef struct {
 int
     registry_store_institution_list (
         kj_db_t *db, const registry_store_institution_filter_t *f,
-                                     ProtobufCAllocator *mem,
-                                     Kj__Institution ***out, size_t *n,
-                                     uint64_t *total, bool *more);
+        ProtobufCAllocator *mem, Kj__Institution ***out, size_t *n,
+        uint64_t *total, bool *more);
 
 //  --------------------------------------------------------------------------
 //  Products
@@ -261,14 +259,14 @@ typedef struct {
     size_t n_types;
     const char *institution_id;
     const char *name_contains;
-    bool search;                //  listed, of a listed institution, valid
-    bool include_withdrawn;     //  list: withdrawn products too
-    const char **serving;       //  region tokens serving the enterprise
+    bool search;             //  listed, of a listed institution, valid
+    bool include_withdrawn;  //  list: withdrawn products too
+    const char **serving;    //  region tokens serving the enterprise
     size_t n_serving;
     bool has_serving;
-    const char *stage;          //  stored name
-    int64_t amount_fen;         //  0: any
-    int term_months;            //  0: any
+    const char *stage;   //  stored name
+    int64_t amount_fen;  //  0: any
+    int term_months;     //  0: any
     bool has_held;
     const char **held;
     size_t n_held;
@@ -276,11 +274,11 @@ typedef struct {
     const char **offered;
     size_t n_offered;
     bool has_grade;
-    const char **grades;        //  the grades at or below the one given
+    const char **grades;  //  the grades at or below the one given
     size_t n_grades;
     bool has_first_loan;
     bool first_loan;
-    const char *on_date;        //  "YYYY-MM-DD"; NULL: today (search only)
+    const char *on_date;  //  "YYYY-MM-DD"; NULL: today (search only)
     const char *after;
     int limit;
 } registry_store_product_filter_t;

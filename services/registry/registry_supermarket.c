@@ -77,28 +77,29 @@ s_check_institution (kj_call_t *call, Kj__Institution *i, char **mask,
     i->name = registry_server_trim (call, i->name);
     i->contact = registry_server_trim (call, i->contact);
     if (WANTS ("name")
-    &&  kj_check_text (i->name, "institution.name", 200, true, &status))
+        && kj_check_text (i->name, "institution.name", 200, true, &status))
         return kj_call_fail_status (call, &status);
     if (WANTS ("type")
-    &&  (i->type == 0
-         || !protobuf_c_enum_descriptor_get_value (
+        && (i->type == 0
+            || !protobuf_c_enum_descriptor_get_value (
                 &kj__institution_type__descriptor, i->type)))
         return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT,
-                             "institution.type", "institution.type: %d is "
-                             "not an InstitutionType%s", i->type,
-                             i->type == 0 ? " (it must be set)" : "");
+                             "institution.type",
+                             "institution.type: %d is "
+                             "not an InstitutionType%s",
+                             i->type, i->type == 0 ? " (it must be set)" : "");
     if (WANTS ("uscc") && s_optional_code (call, &i->uscc, "institution.uscc"))
         return -1;
     if (WANTS ("sponsor_code")
-    &&  s_optional_code (call, &i->sponsor_code, "institution.sponsor_code"))
+        && s_optional_code (call, &i->sponsor_code, "institution.sponsor_code"))
         return -1;
     if (WANTS ("regions")
-    &&  s_regions (call, i->regions, i->n_regions, "institution.regions",
-                   &i->regions, &i->n_regions))
+        && s_regions (call, i->regions, i->n_regions, "institution.regions",
+                      &i->regions, &i->n_regions))
         return -1;
     if (WANTS ("contact")
-    &&  kj_check_text (i->contact, "institution.contact", 200, false,
-                             &status))
+        && kj_check_text (i->contact, "institution.contact", 200, false,
+                          &status))
         return kj_call_fail_status (call, &status);
 #undef WANTS
     return 0;
@@ -122,14 +123,15 @@ s_load_institution (kj_call_t *call, const char *id, bool lock,
 {
     ProtobufCAllocator mem;
     kj_call_allocator (call, &mem);
-    int rc = registry_store_institution_load (kj_call_db (call), id, lock,
-                                              &mem, out);
+    int rc = registry_store_institution_load (kj_call_db (call), id, lock, &mem,
+                                              out);
     if (rc < 0)
         return registry_server_db_failed (call);
     if (rc == 0)
         return kj_call_fail (call, KJ__CODE__NOT_FOUND, "id",
                              "institution %s is not on the platform; `kejin "
-                             "institution list` shows those that are", id);
+                             "institution list` shows those that are",
+                             id);
     return 0;
 }
 
@@ -138,8 +140,8 @@ registry_supermarket_add_institution (kj_call_t *call,
                                       const ProtobufCMessage *input,
                                       ProtobufCMessage *output)
 {
-    const Kj__AddInstitutionRequest *request =
-        (const Kj__AddInstitutionRequest *) input;
+    const Kj__AddInstitutionRequest
+        *request = (const Kj__AddInstitutionRequest *) input;
     Kj__InstitutionReply *reply = (Kj__InstitutionReply *) output;
     kj_db_t *db = kj_call_db (call);
     if (!request->institution)
@@ -161,9 +163,10 @@ registry_supermarket_add_institution (kj_call_t *call,
         char named [48];
         if (registry_store_institution_named (db, i.name, named) == 1)
             return kj_call_fail (call, KJ__CODE__ALREADY_EXISTS,
-                                 "institution.name", "an institution named "
-                                 "%s is listed already (id %s)", i.name,
-                                 named);
+                                 "institution.name",
+                                 "an institution named "
+                                 "%s is listed already (id %s)",
+                                 i.name, named);
         return kj_call_fail (call, KJ__CODE__ALREADY_EXISTS, "institution.id",
                              "institution %s already exists", i.id);
     }
@@ -180,8 +183,8 @@ registry_supermarket_get_institution (kj_call_t *call,
                                       const ProtobufCMessage *input,
                                       ProtobufCMessage *output)
 {
-    const Kj__GetInstitutionRequest *request =
-        (const Kj__GetInstitutionRequest *) input;
+    const Kj__GetInstitutionRequest
+        *request = (const Kj__GetInstitutionRequest *) input;
     Kj__InstitutionReply *reply = (Kj__InstitutionReply *) output;
     char *id;
     if (s_institution_id (call, request->id, "id", &id))
@@ -194,18 +197,17 @@ registry_supermarket_list_institutions (kj_call_t *call,
                                         const ProtobufCMessage *input,
                                         ProtobufCMessage *output)
 {
-    const Kj__ListInstitutionsRequest *request =
-        (const Kj__ListInstitutionsRequest *) input;
+    const Kj__ListInstitutionsRequest
+        *request = (const Kj__ListInstitutionsRequest *) input;
     Kj__ListInstitutionsReply *reply = (Kj__ListInstitutionsReply *) output;
     registry_store_institution_filter_t filter;
     memset (&filter, 0, sizeof filter);
-    if (registry_server_page (call, request->page, &filter.after,
-                              &filter.limit)
-    ||  registry_server_enum_names (call, &kj__institution_type__descriptor,
-                                    "INSTITUTION_",
-                                    (const int *) request->types,
-                                    request->n_types, "types", false,
-                                    &filter.types))
+    if (registry_server_page (call, request->page, &filter.after, &filter.limit)
+        || registry_server_enum_names (call, &kj__institution_type__descriptor,
+                                       "INSTITUTION_",
+                                       (const int *) request->types,
+                                       request->n_types, "types", false,
+                                       &filter.types))
         return -1;
     filter.n_types = request->n_types;
     if (request->region && *request->region) {
@@ -215,14 +217,15 @@ registry_supermarket_list_institutions (kj_call_t *call,
                                  "(210100 .. 211400) or SFDZ",
                                  kj_utf8_cut (request->region, 24),
                                  request->region);
-        filter.serving = (const char **) kj_call_alloc (
-            call, REGISTRY_PRODUCT_MAX_REGIONS * sizeof (char *));
+        filter.serving = (const char **)
+            kj_call_alloc (call,
+                           REGISTRY_PRODUCT_MAX_REGIONS * sizeof (char *));
         filter.n_serving = kj_region_serving (request->region, false,
-                                                     filter.serving);
+                                              filter.serving);
     }
     kj_status_t status;
-    if (kj_check_text (request->name_contains, "name_contains", 200,
-                             false, &status))
+    if (kj_check_text (request->name_contains, "name_contains", 200, false,
+                       &status))
         return kj_call_fail_status (call, &status);
     filter.name_contains = request->name_contains;
     filter.include_withdrawn = request->include_withdrawn;
@@ -232,12 +235,14 @@ registry_supermarket_list_institutions (kj_call_t *call,
     bool more;
     if (registry_store_institution_list (kj_call_db (call), &filter, &mem,
                                          &reply->institutions,
-                                         &reply->n_institutions, &total,
-                                         &more) < 0)
+                                         &reply->n_institutions, &total, &more)
+        < 0)
         return registry_server_db_failed (call);
     reply->page_info = registry_server_page_info (
-        call, total, more, reply->n_institutions
-        ? reply->institutions [reply->n_institutions - 1]->id : NULL);
+        call, total, more,
+        reply->n_institutions
+            ? reply->institutions [reply->n_institutions - 1]->id
+            : NULL);
     return 0;
 }
 
@@ -246,8 +251,8 @@ registry_supermarket_update_institution (kj_call_t *call,
                                          const ProtobufCMessage *input,
                                          ProtobufCMessage *output)
 {
-    const Kj__UpdateInstitutionRequest *request =
-        (const Kj__UpdateInstitutionRequest *) input;
+    const Kj__UpdateInstitutionRequest
+        *request = (const Kj__UpdateInstitutionRequest *) input;
     Kj__InstitutionReply *reply = (Kj__InstitutionReply *) output;
     if (!request->institution)
         return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "institution",
@@ -255,14 +260,15 @@ registry_supermarket_update_institution (kj_call_t *call,
                              "fields named in update_mask");
     char *id;
     Kj__Institution *current;
-    if (s_institution_id (call, request->institution->id, "institution.id",
-                          &id)
-    ||  s_load_institution (call, id, true, &current))
+    if (s_institution_id (call, request->institution->id, "institution.id", &id)
+        || s_load_institution (call, id, true, &current))
         return -1;
     if (current->state == KJ__LISTING_STATE__LISTING_WITHDRAWN)
         return kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION,
-                             "institution.id", "institution %s is withdrawn; "
-                             "a withdrawn institution is not changed", id);
+                             "institution.id",
+                             "institution %s is withdrawn; "
+                             "a withdrawn institution is not changed",
+                             id);
     if (registry_server_check_version (call, "institution", id,
                                        request->expected_version,
                                        current->version))
@@ -293,9 +299,10 @@ registry_supermarket_update_institution (kj_call_t *call,
 #undef MASKED
     int rc = registry_store_institution_save (kj_call_db (call), current);
     if (rc == 0)
-        return kj_call_fail (call, KJ__CODE__ALREADY_EXISTS,
-                             "institution.name", "an institution named %s is "
-                             "listed already", current->name);
+        return kj_call_fail (call, KJ__CODE__ALREADY_EXISTS, "institution.name",
+                             "an institution named %s is "
+                             "listed already",
+                             current->name);
     if (rc < 0)
         return registry_server_db_failed (call);
     if (s_load_institution (call, id, false, &reply->institution))
@@ -313,10 +320,10 @@ s_withdraw_product (kj_call_t *call, const char *id, const char *reason,
     ProtobufCAllocator mem;
     kj_call_allocator (call, &mem);
     if (registry_store_product_withdraw (db, id, reason) != 1
-    ||  registry_store_audit (db, registry_server_who (call), "withdraw",
-                              "product", id, "listed", "withdrawn",
-                              reason) < 0
-    ||  registry_store_product_load (db, id, false, &mem, out) != 1)
+        || registry_store_audit (db, registry_server_who (call), "withdraw",
+                                 "product", id, "listed", "withdrawn", reason)
+               < 0
+        || registry_store_product_load (db, id, false, &mem, out) != 1)
         return registry_server_db_failed (call);
     return registry_server_emit (call, "registry.product.withdrawn", id,
                                  &(*out)->base);
@@ -327,14 +334,14 @@ registry_supermarket_withdraw_institution (kj_call_t *call,
                                            const ProtobufCMessage *input,
                                            ProtobufCMessage *output)
 {
-    const Kj__WithdrawInstitutionRequest *request =
-        (const Kj__WithdrawInstitutionRequest *) input;
+    const Kj__WithdrawInstitutionRequest
+        *request = (const Kj__WithdrawInstitutionRequest *) input;
     Kj__InstitutionReply *reply = (Kj__InstitutionReply *) output;
     kj_db_t *db = kj_call_db (call);
     char *id;
     Kj__Institution *current;
     if (s_institution_id (call, request->id, "id", &id)
-    ||  s_load_institution (call, id, true, &current))
+        || s_load_institution (call, id, true, &current))
         return -1;
     char *reason = registry_server_trim (call, request->reason);
     kj_status_t status;
@@ -348,11 +355,13 @@ registry_supermarket_withdraw_institution (kj_call_t *call,
     zlist_t *products = zlist_new ();
     zlist_autofree (products);
     int rc = registry_store_institution_withdraw (db, id, reason) == 1
-          && registry_store_audit (db, registry_server_who (call), "withdraw",
-                                   "institution", id, "listed", "withdrawn",
-                                   reason) == 1
-          && registry_store_products_listed_of (db, id, products) == 1
-           ? 0 : registry_server_db_failed (call);
+                  && registry_store_audit (db, registry_server_who (call),
+                                           "withdraw", "institution", id,
+                                           "listed", "withdrawn", reason)
+                         == 1
+                  && registry_store_products_listed_of (db, id, products) == 1
+               ? 0
+               : registry_server_db_failed (call);
     if (rc == 0)
         rc = s_load_institution (call, id, false, &reply->institution);
     if (rc == 0)
@@ -375,10 +384,10 @@ registry_supermarket_withdraw_institution (kj_call_t *call,
 //  --------------------------------------------------------------------------
 //  Products
 
-static const int s_all_stages [] = {
-    KJ__STAGE__STAGE_INCUBATION, KJ__STAGE__STAGE_STARTUP,
-    KJ__STAGE__STAGE_GROWTH, KJ__STAGE__STAGE_MATURE
-};
+static const int s_all_stages [] = { KJ__STAGE__STAGE_INCUBATION,
+                                     KJ__STAGE__STAGE_STARTUP,
+                                     KJ__STAGE__STAGE_GROWTH,
+                                     KJ__STAGE__STAGE_MATURE };
 
 static int
 s_load_product (kj_call_t *call, const char *id, bool lock, Kj__Product **out)
@@ -392,7 +401,8 @@ s_load_product (kj_call_t *call, const char *id, bool lock, Kj__Product **out)
     if (rc == 0)
         return kj_call_fail (call, KJ__CODE__NOT_FOUND, "id",
                              "product %s is not in the supermarket; `kejin "
-                             "product list` shows those that are", id);
+                             "product list` shows those that are",
+                             id);
     return 0;
 }
 
@@ -433,8 +443,8 @@ registry_supermarket_add_product (kj_call_t *call,
                                   const ProtobufCMessage *input,
                                   ProtobufCMessage *output)
 {
-    const Kj__AddProductRequest *request =
-        (const Kj__AddProductRequest *) input;
+    const Kj__AddProductRequest *request = (const Kj__AddProductRequest *)
+        input;
     Kj__ProductReply *reply = (Kj__ProductReply *) output;
     kj_db_t *db = kj_call_db (call);
     if (!request->product)
@@ -460,18 +470,21 @@ registry_supermarket_add_product (kj_call_t *call,
     Kj__Institution *institution;
     ProtobufCAllocator mem;
     kj_call_allocator (call, &mem);
-    int rc = registry_store_institution_load (db, p.institution_id, true,
-                                              &mem, &institution);
+    int rc = registry_store_institution_load (db, p.institution_id, true, &mem,
+                                              &institution);
     if (rc < 0)
         return registry_server_db_failed (call);
     if (rc == 0)
         return kj_call_fail (call, KJ__CODE__NOT_FOUND,
-                             "product.institution_id", "institution %s is not "
+                             "product.institution_id",
+                             "institution %s is not "
                              "on the platform; add it first (`kejin "
-                             "institution add`)", p.institution_id);
+                             "institution add`)",
+                             p.institution_id);
     if (institution->state != KJ__LISTING_STATE__LISTING_LISTED)
         return kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION,
-                             "product.institution_id", "institution %s is "
+                             "product.institution_id",
+                             "institution %s is "
                              "withdrawn: it cannot list products",
                              p.institution_id);
     char id [48];
@@ -494,8 +507,8 @@ registry_supermarket_get_product (kj_call_t *call,
                                   const ProtobufCMessage *input,
                                   ProtobufCMessage *output)
 {
-    const Kj__GetProductRequest *request =
-        (const Kj__GetProductRequest *) input;
+    const Kj__GetProductRequest *request = (const Kj__GetProductRequest *)
+        input;
     Kj__ProductReply *reply = (Kj__ProductReply *) output;
     char *id;
     if (s_institution_id (call, request->id, "id", &id))
@@ -508,8 +521,8 @@ registry_supermarket_update_product (kj_call_t *call,
                                      const ProtobufCMessage *input,
                                      ProtobufCMessage *output)
 {
-    const Kj__UpdateProductRequest *request =
-        (const Kj__UpdateProductRequest *) input;
+    const Kj__UpdateProductRequest *request = (const Kj__UpdateProductRequest *)
+        input;
     Kj__ProductReply *reply = (Kj__ProductReply *) output;
     kj_db_t *db = kj_call_db (call);
     if (!request->product)
@@ -519,12 +532,13 @@ registry_supermarket_update_product (kj_call_t *call,
     char *id;
     Kj__Product *current;
     if (s_institution_id (call, request->product->id, "product.id", &id)
-    ||  s_load_product (call, id, true, &current))
+        || s_load_product (call, id, true, &current))
         return -1;
     if (current->state == KJ__LISTING_STATE__LISTING_WITHDRAWN)
         return kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION, "product.id",
                              "product %s is withdrawn; list a new product "
-                             "instead", id);
+                             "instead",
+                             id);
     if (registry_server_check_version (call, "product", id,
                                        request->expected_version,
                                        current->version))
@@ -600,13 +614,13 @@ registry_supermarket_withdraw_product (kj_call_t *call,
                                        const ProtobufCMessage *input,
                                        ProtobufCMessage *output)
 {
-    const Kj__WithdrawProductRequest *request =
-        (const Kj__WithdrawProductRequest *) input;
+    const Kj__WithdrawProductRequest
+        *request = (const Kj__WithdrawProductRequest *) input;
     Kj__ProductReply *reply = (Kj__ProductReply *) output;
     char *id;
     Kj__Product *current;
     if (s_institution_id (call, request->id, "id", &id)
-    ||  s_load_product (call, id, true, &current))
+        || s_load_product (call, id, true, &current))
         return -1;
     char *reason = registry_server_trim (call, request->reason);
     kj_status_t status;
@@ -631,19 +645,18 @@ s_catalogue_filter (kj_call_t *call, const Kj__SearchProductsRequest *request,
     memset (filter, 0, sizeof *filter);
     if (registry_server_page (call, request->page, &filter->after,
                               &filter->limit)
-    ||  registry_server_enum_names (call, &kj__product_type__descriptor,
-                                    "PRODUCT_", (const int *) request->types,
-                                    request->n_types, "types", false,
-                                    &filter->types))
+        || registry_server_enum_names (call, &kj__product_type__descriptor,
+                                       "PRODUCT_", (const int *) request->types,
+                                       request->n_types, "types", false,
+                                       &filter->types))
         return -1;
     filter->n_types = request->n_types;
     kj_status_t status;
     if (request->institution_id && *request->institution_id
-    &&  kj_check_id (request->institution_id, "institution_id",
-                           &status))
+        && kj_check_id (request->institution_id, "institution_id", &status))
         return kj_call_fail_status (call, &status);
-    if (kj_check_text (request->name_contains, "name_contains", 200,
-                             false, &status))
+    if (kj_check_text (request->name_contains, "name_contains", 200, false,
+                       &status))
         return kj_call_fail_status (call, &status);
     filter->institution_id = request->institution_id;
     filter->name_contains = request->name_contains;
@@ -660,11 +673,12 @@ s_list_products (kj_call_t *call, registry_store_product_filter_t *filter,
     bool more;
     if (registry_store_product_list (kj_call_db (call), filter, &mem,
                                      &reply->products, &reply->n_products,
-                                     &total, &more) < 0)
+                                     &total, &more)
+        < 0)
         return registry_server_db_failed (call);
     reply->page_info = registry_server_page_info (
-        call, total, more, reply->n_products
-        ? reply->products [reply->n_products - 1]->id : NULL);
+        call, total, more,
+        reply->n_products ? reply->products [reply->n_products - 1]->id : NULL);
     return 0;
 }
 
@@ -673,14 +687,13 @@ registry_supermarket_list_products (kj_call_t *call,
                                     const ProtobufCMessage *input,
                                     ProtobufCMessage *output)
 {
-    const Kj__SearchProductsRequest *request =
-        (const Kj__SearchProductsRequest *) input;
+    const Kj__SearchProductsRequest
+        *request = (const Kj__SearchProductsRequest *) input;
     registry_store_product_filter_t filter;
     if (s_catalogue_filter (call, request, &filter))
         return -1;
     filter.include_withdrawn = request->include_withdrawn;
-    return s_list_products (call, &filter,
-                            (Kj__SearchProductsReply *) output);
+    return s_list_products (call, &filter, (Kj__SearchProductsReply *) output);
 }
 
 int
@@ -688,8 +701,8 @@ registry_supermarket_search_products (kj_call_t *call,
                                       const ProtobufCMessage *input,
                                       ProtobufCMessage *output)
 {
-    const Kj__SearchProductsRequest *request =
-        (const Kj__SearchProductsRequest *) input;
+    const Kj__SearchProductsRequest
+        *request = (const Kj__SearchProductsRequest *) input;
     Kj__SearchProductsReply *reply = (Kj__SearchProductsReply *) output;
     kj_db_t *db = kj_call_db (call);
     registry_store_product_filter_t filter;
@@ -704,8 +717,7 @@ registry_supermarket_search_products (kj_call_t *call,
     const char *region = NULL;
     if (request->enterprise_code && *request->enterprise_code) {
         char code [19];
-        if (registry_uscc_normalize (request->enterprise_code, code,
-                                     &status))
+        if (registry_uscc_normalize (request->enterprise_code, code, &status))
             return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT,
                                  "enterprise_code", "enterprise_code: %s",
                                  status.message);
@@ -741,7 +753,7 @@ registry_supermarket_search_products (kj_call_t *call,
     profile.intercity = request->intercity;
     if (request->stage) {
         if (request->stage < KJ__STAGE__STAGE_INCUBATION
-        ||  request->stage > KJ__STAGE__STAGE_MATURE)
+            || request->stage > KJ__STAGE__STAGE_MATURE)
             return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "stage",
                                  "stage: %d is not a stage", request->stage);
         profile.stage = request->stage;
@@ -765,20 +777,23 @@ registry_supermarket_search_products (kj_call_t *call,
                                         false, &names))
             return -1;
         profile.has_held = true;
-        profile.held = registry_product_bits (
-            (const int *) request->held->kinds, request->held->n_kinds);
+        profile.held = registry_product_bits ((const int *)
+                                                  request->held->kinds,
+                                              request->held->n_kinds);
     }
     if (request->offered) {
         for (size_t i = 0; i < request->offered->n_kinds; i++)
             if (!protobuf_c_enum_descriptor_get_value (
                     &kj__collateral__descriptor, request->offered->kinds [i]))
                 return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT,
-                                     "offered.kinds", "offered.kinds[%zu]: "
-                                     "%d is not a Collateral", i,
-                                     request->offered->kinds [i]);
+                                     "offered.kinds",
+                                     "offered.kinds[%zu]: "
+                                     "%d is not a Collateral",
+                                     i, request->offered->kinds [i]);
         profile.has_offered = true;
-        profile.offered = registry_product_bits (
-            (const int *) request->offered->kinds, request->offered->n_kinds);
+        profile.offered = registry_product_bits ((const int *)
+                                                     request->offered->kinds,
+                                                 request->offered->n_kinds);
     }
     if (request->grade && *request->grade) {
         int grade = registry_product_grade (request->grade);
@@ -792,12 +807,10 @@ registry_supermarket_search_products (kj_call_t *call,
         profile.grade = (registry_grade_t) grade;
     }
     if (request->on_date && *request->on_date) {
-        if (kj_check_date (request->on_date, "on_date", &profile.on,
-                                 &status))
+        if (kj_check_date (request->on_date, "on_date", &profile.on, &status))
             return kj_call_fail_status (call, &status);
     }
-    else
-    if (registry_store_today (db, &profile.on) < 0)
+    else if (registry_store_today (db, &profile.on) < 0)
         return registry_server_db_failed (call);
 
     //  The profile as the statement's sets
@@ -806,17 +819,16 @@ registry_supermarket_search_products (kj_call_t *call,
     filter.on_date = kj_call_strdup (call, on);
     if (profile.region) {
         filter.has_serving = true;
-        filter.serving = (const char **) kj_call_alloc (
-            call, REGISTRY_PRODUCT_MAX_REGIONS * sizeof (char *));
-        filter.n_serving = kj_region_serving (profile.region,
-                                                     profile.intercity,
-                                                     filter.serving);
+        filter.serving = (const char **)
+            kj_call_alloc (call,
+                           REGISTRY_PRODUCT_MAX_REGIONS * sizeof (char *));
+        filter.n_serving = kj_region_serving (profile.region, profile.intercity,
+                                              filter.serving);
     }
     char stage [48];
     if (profile.stage)
-        filter.stage = kj_check_enum_name (&kj__stage__descriptor,
-                                                 "STAGE_", profile.stage,
-                                                 stage, sizeof stage);
+        filter.stage = kj_check_enum_name (&kj__stage__descriptor, "STAGE_",
+                                           profile.stage, stage, sizeof stage);
     filter.amount_fen = profile.amount_fen;
     filter.term_months = profile.term_months;
     filter.has_held = profile.has_held;
@@ -825,23 +837,20 @@ registry_supermarket_search_products (kj_call_t *call,
     for (int value = 1; value < 32; value++) {
         char buffer [48];
         if ((profile.held & (1u << value))
-        &&  kj_check_enum_name (&kj__qualification_kind__descriptor,
-                                      "QUAL_", value, buffer, sizeof buffer))
+            && kj_check_enum_name (&kj__qualification_kind__descriptor, "QUAL_",
+                                   value, buffer, sizeof buffer))
             filter.held [filter.n_held++] = kj_call_strdup (call, buffer);
         if ((profile.offered & (1u << value))
-        &&  kj_check_enum_name (&kj__collateral__descriptor,
-                                      "COLLATERAL_", value, buffer,
-                                      sizeof buffer))
-            filter.offered [filter.n_offered++] = kj_call_strdup (call,
-                                                                  buffer);
+            && kj_check_enum_name (&kj__collateral__descriptor, "COLLATERAL_",
+                                   value, buffer, sizeof buffer))
+            filter.offered [filter.n_offered++] = kj_call_strdup (call, buffer);
     }
     filter.has_offered = profile.has_offered;
     filter.has_grade = profile.has_grade;
     filter.grades = (const char **) kj_call_alloc (call, 6 * sizeof (char *));
-    for (int grade = REGISTRY_GRADE_NONE; grade <= (int) profile.grade;
-         grade++)
-        filter.grades [filter.n_grades++] =
-            registry_product_grade_name ((registry_grade_t) grade);
+    for (int grade = REGISTRY_GRADE_NONE; grade <= (int) profile.grade; grade++)
+        filter.grades [filter.n_grades++] = registry_product_grade_name (
+            (registry_grade_t) grade);
     filter.has_first_loan = profile.has_first_loan;
     filter.first_loan = profile.first_loan;
     if (s_list_products (call, &filter, reply))

@@ -42,7 +42,6 @@ static const s_band_t s_rnd_cost_bands [] = {
 #define IP_CLASS1_POINTS 30
 static const int s_ip_class2_points [] = { 0, 6, 12, 18, 24 };
 
-
 //  --------------------------------------------------------------------------
 //  Points of numerator / denominator on a grid; 0 if the denominator is 0.
 
@@ -53,7 +52,7 @@ s_band_points (int64_t numerator, int64_t denominator, const s_band_t *bands)
         return 0;
     for (int i = 0; i < BANDS; i++)
         if ((__int128) numerator * 10000
-        >=  (__int128) denominator * bands [i].min_bp)
+            >= (__int128) denominator * bands [i].min_bp)
             return bands [i].points;
     return 0;
 }
@@ -79,8 +78,8 @@ s_add_reason (registry_techsme_result_t *result, unsigned reason,
               const char *text)
 {
     size_t length = strlen (result->reason);
-    snprintf (result->reason + length, sizeof result->reason - length,
-              "%s%s", length ? "; " : "", text);
+    snprintf (result->reason + length, sizeof result->reason - length, "%s%s",
+              length ? "; " : "", text);
     result->reasons |= reason;
 }
 
@@ -110,13 +109,13 @@ registry_techsme_evaluate (const registry_techsme_input_t *input,
     assert (status);
     memset (result, 0, sizeof *result);
     if (s_check_count (input->staff, "staff", status)
-    ||  s_check_count (input->tech_staff, "tech_staff", status)
-    ||  s_check_count (input->sales_fen, "sales_fen", status)
-    ||  s_check_count (input->rnd_fen, "rnd_fen", status)
-    ||  s_check_count (input->cost_fen, "cost_fen", status)
-    ||  s_check_count (input->total_assets_fen, "total_assets_fen", status)
-    ||  s_check_count (input->ip_class1, "ip_class1", status)
-    ||  s_check_count (input->ip_class2, "ip_class2", status))
+        || s_check_count (input->tech_staff, "tech_staff", status)
+        || s_check_count (input->sales_fen, "sales_fen", status)
+        || s_check_count (input->rnd_fen, "rnd_fen", status)
+        || s_check_count (input->cost_fen, "cost_fen", status)
+        || s_check_count (input->total_assets_fen, "total_assets_fen", status)
+        || s_check_count (input->ip_class1, "ip_class1", status)
+        || s_check_count (input->ip_class2, "ip_class2", status))
         return -1;
     if (input->tech_staff > input->staff)
         return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "tech_staff",
@@ -134,33 +133,39 @@ registry_techsme_evaluate (const registry_techsme_input_t *input,
     result->rnd_cost_score = s_band_points (input->rnd_fen, input->cost_fen,
                                             s_rnd_cost_bands);
     result->rnd_score = result->rnd_sales_score > result->rnd_cost_score
-                      ? result->rnd_sales_score : result->rnd_cost_score;
-    result->ip_score = input->ip_class1 > 0 ? IP_CLASS1_POINTS
-                     : s_ip_class2_points [input->ip_class2 < 4
-                                           ? input->ip_class2 : 4];
+                          ? result->rnd_sales_score
+                          : result->rnd_cost_score;
+    result->ip_score =
+        input->ip_class1 > 0
+            ? IP_CLASS1_POINTS
+            : s_ip_class2_points [input->ip_class2 < 4 ? input->ip_class2 : 4];
     result->total = result->tech_staff_score + result->rnd_score
                   + result->ip_score;
 
     char text [192], limit [48], found [48];
     if (input->staff > REGISTRY_TECHSME_MAX_STAFF) {
-        snprintf (text, sizeof text, "staff %" PRId64 " is over the limit "
-                  "of %d", input->staff, REGISTRY_TECHSME_MAX_STAFF);
+        snprintf (text, sizeof text,
+                  "staff %" PRId64 " is over the limit "
+                  "of %d",
+                  input->staff, REGISTRY_TECHSME_MAX_STAFF);
         s_add_reason (result, REGISTRY_TECHSME_STAFF_OVER_LIMIT, text);
     }
     if (input->sales_fen > REGISTRY_TECHSME_MAX_SALES_FEN) {
         kj_money_yuan (input->sales_fen, false, found, sizeof found);
         kj_money_yuan (REGISTRY_TECHSME_MAX_SALES_FEN, false, limit,
                        sizeof limit);
-        snprintf (text, sizeof text, "sales %s are over the limit of %s",
-                  found, limit);
+        snprintf (text, sizeof text, "sales %s are over the limit of %s", found,
+                  limit);
         s_add_reason (result, REGISTRY_TECHSME_SALES_OVER_LIMIT, text);
     }
     if (input->total_assets_fen > REGISTRY_TECHSME_MAX_ASSETS_FEN) {
         kj_money_yuan (input->total_assets_fen, false, found, sizeof found);
         kj_money_yuan (REGISTRY_TECHSME_MAX_ASSETS_FEN, false, limit,
                        sizeof limit);
-        snprintf (text, sizeof text, "total assets %s are over the limit of "
-                  "%s", found, limit);
+        snprintf (text, sizeof text,
+                  "total assets %s are over the limit of "
+                  "%s",
+                  found, limit);
         s_add_reason (result, REGISTRY_TECHSME_ASSETS_OVER_LIMIT, text);
     }
     if (input->abnormal)
@@ -174,15 +179,19 @@ registry_techsme_evaluate (const registry_techsme_input_t *input,
         if (input->staff == 0)
             snprintf (text, sizeof text, "tech staff part scores 0 (no staff)");
         else
-            snprintf (text, sizeof text, "tech staff part scores 0 (tech "
+            snprintf (text, sizeof text,
+                      "tech staff part scores 0 (tech "
                       "staff %" PRId64 " of %" PRId64 " is below %" PRId64
-                      "%%)", input->tech_staff, input->staff,
+                      "%%)",
+                      input->tech_staff, input->staff,
                       s_tech_staff_bands [BANDS - 1].min_bp / 100);
         s_add_reason (result, REGISTRY_TECHSME_NO_TECH_STAFF_SCORE, text);
     }
     if (result->total < REGISTRY_TECHSME_PASS_SCORE) {
-        snprintf (text, sizeof text, "score %d is below %d (tech staff %d, "
-                  "R&D %d, IP %d)", result->total, REGISTRY_TECHSME_PASS_SCORE,
+        snprintf (text, sizeof text,
+                  "score %d is below %d (tech staff %d, "
+                  "R&D %d, IP %d)",
+                  result->total, REGISTRY_TECHSME_PASS_SCORE,
                   result->tech_staff_score, result->rnd_score,
                   result->ip_score);
         s_add_reason (result, REGISTRY_TECHSME_SCORE_TOO_LOW, text);
@@ -217,8 +226,8 @@ registry_techsme_input (const Kj__Enterprise *e, const Kj__YearFigures *f)
 //  A result as a message; see the header.
 
 void
-registry_techsme_message (const registry_techsme_result_t *result,
-                          int32_t year, char *reason, Kj__TechSmeScore *t)
+registry_techsme_message (const registry_techsme_result_t *result, int32_t year,
+                          char *reason, Kj__TechSmeScore *t)
 {
     kj__tech_sme_score__init (t);
     t->year = year;

@@ -19,16 +19,16 @@
 
 //  What the grid reads. Counts and money are >= 0; money is in fen.
 typedef struct {
-    int64_t staff;                  //  职工总数, total staff
-    int64_t tech_staff;             //  科技人员数, at most staff
-    int64_t sales_fen;              //  销售收入, annual sales
-    int64_t rnd_fen;                //  研发费用总额, R&D expense
-    int64_t cost_fen;               //  成本费用支出总额, total cost and expense
-    int64_t total_assets_fen;       //  资产总额
-    int64_t ip_class1;              //  valid Class-I IP (invention patents...)
-    int64_t ip_class2;              //  valid Class-II IP
-    bool abnormal;                  //  on the 经营异常名录
-    bool dishonest;                 //  on the 严重违法失信 list
+    int64_t staff;       //  职工总数, total staff
+    int64_t tech_staff;  //  科技人员数, at most staff
+    int64_t sales_fen;   //  销售收入, annual sales
+    int64_t rnd_fen;     //  研发费用总额, R&D expense
+    int64_t cost_fen;    //  成本费用支出总额, total cost and expense
+    int64_t total_assets_fen;  //  资产总额
+    int64_t ip_class1;         //  valid Class-I IP (invention patents...)
+    int64_t ip_class2;         //  valid Class-II IP
+    bool abnormal;             //  on the 经营异常名录
+    bool dishonest;            //  on the 严重违法失信 list
 } registry_techsme_input_t;
 
 //  Why an enterprise is not eligible; a result may carry several.
@@ -44,24 +44,24 @@ typedef enum {
 
 //  Limits and pass mark of the grid (国科发政〔2017〕115号).
 #define REGISTRY_TECHSME_MAX_STAFF      500
-#define REGISTRY_TECHSME_MAX_SALES_FEN  INT64_C (20000000000)   //  ¥200m
-#define REGISTRY_TECHSME_MAX_ASSETS_FEN INT64_C (20000000000)   //  ¥200m
+#define REGISTRY_TECHSME_MAX_SALES_FEN  INT64_C (20000000000)  //  ¥200m
+#define REGISTRY_TECHSME_MAX_ASSETS_FEN INT64_C (20000000000)  //  ¥200m
 #define REGISTRY_TECHSME_PASS_SCORE     60
 
 //  What the grid decided. Ratios are in basis points rounded down.
 typedef struct {
-    int64_t tech_staff_bp;          //  tech staff / staff, bp; -1: no staff
-    int64_t rnd_sales_bp;           //  R&D / sales, bp; -1: no sales
-    int64_t rnd_cost_bp;            //  R&D / cost, bp; -1: no cost
-    int tech_staff_score;           //  科技人员, 0..20
-    int rnd_sales_score;            //  研发投入 option (a), R&D / sales, 0..50
-    int rnd_cost_score;             //  研发投入 option (b), R&D / cost, 0..50
-    int rnd_score;                  //  研发投入, the better option
-    int ip_score;                   //  科技成果, 0..30
-    int total;                      //  0..100
-    bool eligible;                  //  every condition holds
-    unsigned reasons;               //  registry_techsme_reason_t bits
-    char reason [512];              //  the reasons for people, "; "-joined
+    int64_t tech_staff_bp;  //  tech staff / staff, bp; -1: no staff
+    int64_t rnd_sales_bp;   //  R&D / sales, bp; -1: no sales
+    int64_t rnd_cost_bp;    //  R&D / cost, bp; -1: no cost
+    int tech_staff_score;   //  科技人员, 0..20
+    int rnd_sales_score;    //  研发投入 option (a), R&D / sales, 0..50
+    int rnd_cost_score;     //  研发投入 option (b), R&D / cost, 0..50
+    int rnd_score;          //  研发投入, the better option
+    int ip_score;           //  科技成果, 0..30
+    int total;              //  0..100
+    bool eligible;          //  every condition holds
+    unsigned reasons;       //  registry_techsme_reason_t bits
+    char reason [512];      //  the reasons for people, "; "-joined
 } registry_techsme_result_t;
 
 //  --------------------------------------------------------------------------
@@ -79,14 +79,12 @@ int
 //  IP and its credit flags (0 and false where e has none).
 
 registry_techsme_input_t
-    registry_techsme_input (const Kj__Enterprise *e,
-                            const Kj__YearFigures *f);
+    registry_techsme_input (const Kj__Enterprise *e, const Kj__YearFigures *f);
 
 //  A result as the score of year in a message; t->reason is set to reason,
 //  the caller's copy of result->reason.
 void
     registry_techsme_message (const registry_techsme_result_t *result,
-                              int32_t year, char *reason,
-                              Kj__TechSmeScore *t);
+                              int32_t year, char *reason, Kj__TechSmeScore *t);
 
 #endif

@@ -30,19 +30,16 @@ static const char s_charset [] = "0123456789ABCDEFGHJKLMNPQRTUWXY";
 #define CHARSET_SIZE 31
 
 //  Weights of positions 1-17 for the final check (3^i mod 31).
-static const int s_weights [17] = {
-    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28
-};
+static const int s_weights [17] = { 1,  3,  9,  27, 19, 26, 16, 17, 20,
+                                    29, 25, 13, 8,  24, 10, 30, 28 };
 
 //  Weights of positions 9-16 for the organisation-code check (GB 11714).
 static const int s_org_weights [8] = { 3, 7, 9, 10, 5, 8, 4, 2 };
-
 
 //  The exception list: sorted normalised codes, for bsearch.
 static pthread_mutex_t s_exceptions_lock = PTHREAD_MUTEX_INITIALIZER;
 static char (*s_exceptions) [REGISTRY_USCC_SIZE + 1];
 static size_t s_exceptions_size;
-
 
 //  --------------------------------------------------------------------------
 //  Value of an upper-case character in the 31-character set, or -1.
@@ -100,8 +97,8 @@ s_is_exception (const char *code)
 {
     pthread_mutex_lock (&s_exceptions_lock);
     bool found = s_exceptions_size
-        && bsearch (code, s_exceptions, s_exceptions_size,
-                    sizeof s_exceptions [0], s_compare_codes);
+              && bsearch (code, s_exceptions, s_exceptions_size,
+                          sizeof s_exceptions [0], s_compare_codes);
     pthread_mutex_unlock (&s_exceptions_lock);
     return found;
 }
@@ -159,7 +156,9 @@ s_append_suspects (char *message, size_t size, const char *code)
     size_t at = 0;
     for (int i = 0; i < count && at < sizeof positions; i++)
         at += snprintf (positions + at, sizeof positions - at, "%s%d",
-                        i == 0 ? "" : i == count - 1 ? _ (" or ") : _ (", "),
+                        i == 0           ? ""
+                        : i == count - 1 ? _ (" or ")
+                                         : _ (", "),
                         suspects [i]);
     if (len < size)
         snprintf (message + len, size - len,
@@ -175,10 +174,11 @@ s_append_suspects (char *message, size_t size, const char *code)
 static size_t
 s_utf8_length (const unsigned char *s, size_t left)
 {
-    size_t length = s [0] < 0x80 ? 1
+    size_t length = s [0] < 0x80                   ? 1
                   : s [0] >= 0xC2 && s [0] <= 0xDF ? 2
                   : s [0] >= 0xE0 && s [0] <= 0xEF ? 3
-                  : s [0] >= 0xF0 && s [0] <= 0xF4 ? 4 : 0;
+                  : s [0] >= 0xF0 && s [0] <= 0xF4 ? 4
+                                                   : 0;
     if (length == 0 || length > left)
         return 1;
     for (size_t i = 1; i < length; i++)
@@ -224,7 +224,8 @@ s_refuse_char (kj_status_t *status, int pos, const char *s, size_t size)
     if (size == 1 && c >= 0x80)
         return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "uscc",
                               "position %d: byte 0x%02X is not a character "
-                              "(invalid UTF-8)", pos, c);
+                              "(invalid UTF-8)",
+                              pos, c);
     if (size > 1)
         return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "uscc",
                               "position %d: '%.*s' is not allowed: only ASCII "
@@ -234,17 +235,20 @@ s_refuse_char (kj_status_t *status, int pos, const char *s, size_t size)
     if (c < 0x20 || c == 0x7F)
         return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "uscc",
                               "position %d: control character 0x%02X is not "
-                              "allowed", pos, c);
+                              "allowed",
+                              pos, c);
     if (upper && strchr ("IOSVZ", upper))
         return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "uscc",
                               "position %d: '%c' is not allowed: the letters "
                               "I, O, S, V and Z are never used in a credit "
-                              "code", pos, c);
+                              "code",
+                              pos, c);
     if (s_char_value (upper) >= 0)
         return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "uscc",
                               "position %d: '%c' is not allowed: positions 3-8 "
                               "are the region code (行政区划代码) and must be "
-                              "digits", pos, c);
+                              "digits",
+                              pos, c);
     return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "uscc",
                           "position %d: '%c' is not allowed: only digits and "
                           "capital letters except I, O, S, V and Z may appear",
@@ -266,15 +270,15 @@ s_parse_chars (const char *s, size_t size, char *out, kj_status_t *status)
     if (count != REGISTRY_USCC_SIZE)
         return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "uscc",
                               count == 0
-                              ? N_ ("length: expected 18 characters, found "
-                                    "none")
-                              : N_ ("length: expected 18 characters, found "
-                                    "%d"),
+                                  ? N_ ("length: expected 18 characters, found "
+                                        "none")
+                                  : N_ ("length: expected 18 characters, found "
+                                        "%d"),
                               count);
     size_t at = 0;
     for (int pos = 0; pos < REGISTRY_USCC_SIZE; pos++) {
-        size_t length =
-            s_utf8_length ((const unsigned char *) s + at, size - at);
+        size_t length = s_utf8_length ((const unsigned char *) s + at,
+                                       size - at);
         char c = s [at];
         char upper = c >= 'a' && c <= 'z' ? (char) (c - 'a' + 'A') : c;
         bool ok = length == 1 && s_char_value (upper) >= 0
@@ -329,7 +333,8 @@ s_verify (const char *code, kj_status_t *status)
         if (org_check != code [16]) {
             kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "uscc",
                            "position 17: organisation code check character "
-                           "should be '%c', found '%c'", org_check, code [16]);
+                           "should be '%c', found '%c'",
+                           org_check, code [16]);
             if (check == code [17]) {
                 size_t len = strlen (status->message);
                 snprintf (status->message + len, sizeof status->message - len,
@@ -347,7 +352,8 @@ s_verify (const char *code, kj_status_t *status)
     if (check != code [17]) {
         kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "uscc",
                        "position 18: check character should be '%c', "
-                       "found '%c'", check, code [17]);
+                       "found '%c'",
+                       check, code [17]);
         s_append_suspects (status->message, sizeof status->message, code);
         return -1;
     }
@@ -358,8 +364,7 @@ s_verify (const char *code, kj_status_t *status)
 //  Trim, upper-case and validate a code as typed; see the header.
 
 int
-registry_uscc_normalize (const char *input, char out [19],
-                         kj_status_t *status)
+registry_uscc_normalize (const char *input, char out [19], kj_status_t *status)
 {
     assert (input);
     assert (out);
@@ -396,8 +401,8 @@ registry_uscc_set_exceptions (const char *const *codes, kj_status_t *status)
         if (rc == 0 && s_check_char (list [i]) != list [i][17])
             rc = kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "uscc",
                                 "position 18: check character should be "
-                                "'%c', found '%c'", s_check_char (list [i]),
-                                list [i][17]);
+                                "'%c', found '%c'",
+                                s_check_char (list [i]), list [i][17]);
         if (rc) {
             //  Say which entry is wrong, then what is wrong with it.
             char reason [sizeof status->message];
@@ -439,13 +444,15 @@ registry_uscc_region (const char *code, kj_region_t *region,
     if (!digits) {
         kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "uscc",
                        "positions 3-8: expected a normalised 18-character "
-                       "code with a six-digit region code, found '%s'", code);
+                       "code with a six-digit region code, found '%s'",
+                       code);
         return REGISTRY_USCC_REGION_INVALID;
     }
     if (code [2] != '2' || code [3] != '1') {
         kj_status_set (status, KJ__CODE__FAILED_PRECONDITION, "uscc",
                        "positions 3-8: region code %.6s is outside Liaoning "
-                       "(Liaoning codes start with 21)", code + 2);
+                       "(Liaoning codes start with 21)",
+                       code + 2);
         return REGISTRY_USCC_REGION_OUTSIDE;
     }
     int city = (code [4] - '0') * 10 + (code [5] - '0');
@@ -453,11 +460,11 @@ registry_uscc_region (const char *code, kj_region_t *region,
         kj_status_set (status, KJ__CODE__FAILED_PRECONDITION, "uscc",
                        "positions 3-8: region code %.6s is in Liaoning but in "
                        "none of its 14 cities (2101xx to 2114xx); set the "
-                       "region explicitly", code + 2);
+                       "region explicitly",
+                       code + 2);
         return REGISTRY_USCC_REGION_PROVINCE;
     }
     *region = (kj_region_t) city;
     kj_status_ok (status);
     return REGISTRY_USCC_REGION_CITY;
 }
-

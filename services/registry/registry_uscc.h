@@ -20,7 +20,6 @@
 //  Length of a code, without the terminating NUL.
 #define REGISTRY_USCC_SIZE 18
 
-
 //  What registry_uscc_region found.
 typedef enum {
     REGISTRY_USCC_REGION_INVALID = -1,  //  not 18 characters, digits at 3-8
@@ -59,6 +58,5 @@ int
 registry_uscc_region_result_t
     registry_uscc_region (const char *code, kj_region_t *region,
                           kj_status_t *status);
-
 
 #endif

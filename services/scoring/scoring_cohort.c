@@ -19,14 +19,14 @@ typedef struct {
     int64_t *values;
     bool *present;
     scoring_portrait_t portrait;
-    int64_t contrib_micro [SCORING_COLUMNS_MAX];     //  per model column
+    int64_t contrib_micro [SCORING_COLUMNS_MAX];  //  per model column
 } s_member_t;
 
 struct _scoring_cohort_t {
     scoring_model_t *model;
-    size_t columns;             //  model columns
-    size_t inputs;              //  columns + the revenue column if extra
-    int revenue;                //  input index of revenue
+    size_t columns;  //  model columns
+    size_t inputs;   //  columns + the revenue column if extra
+    int revenue;     //  input index of revenue
     s_member_t *members;
     size_t size, allocated;
 };
@@ -99,22 +99,27 @@ scoring_cohort_add (scoring_cohort_t *self, const char *id,
         size_t size = strlen (name);
         bool may_be_negative = size > 3 && streq (name + size - 3, "_bp");
         const scoring_column_t *column = i < self->columns
-            ? scoring_model_column (self->model, i) : NULL;
-        bool binary = column && (column->kind == SCORING_FLAG
-                              || column->kind == SCORING_STOP);
+                                           ? scoring_model_column (self->model,
+                                                                   i)
+                                           : NULL;
+        bool binary = column
+                   && (column->kind == SCORING_FLAG
+                       || column->kind == SCORING_STOP);
         if (binary && values [i] != 0 && values [i] != 1)
             return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, name,
-                                  "%s is 1 (yes) or 0 (no), not %" PRId64,
-                                  name, values [i]);
+                                  "%s is 1 (yes) or 0 (no), not %" PRId64, name,
+                                  values [i]);
         if (values [i] < 0 && !may_be_negative)
             return kj_status_set (status, KJ__CODE__OUT_OF_RANGE, name,
                                   "%s cannot be negative (%" PRId64 "); only "
-                                  "rates (_bp) can", name, values [i]);
+                                  "rates (_bp) can",
+                                  name, values [i]);
     }
     if (self->size == self->allocated) {
         self->allocated = self->allocated ? self->allocated * 2 : 64;
-        self->members = (s_member_t *) realloc (
-            self->members, self->allocated * sizeof (s_member_t));
+        self->members = (s_member_t *) realloc (self->members,
+                                                self->allocated
+                                                    * sizeof (s_member_t));
         assert (self->members);
     }
     s_member_t *member = &self->members [self->size++];
@@ -147,15 +152,15 @@ s_by_value (const void *a, const void *b)
 }
 
 //  For each ranked entry, call fn with its doubled average rank and n
-typedef void (s_rank_fn) (scoring_cohort_t *self, size_t member,
-                          int64_t rank2, int64_t n, void *arg);
+typedef void (s_rank_fn) (scoring_cohort_t *self, size_t member, int64_t rank2,
+                          int64_t n, void *arg);
 
 static void
 s_rank (scoring_cohort_t *self, s_rank_t *ranks, size_t n, s_rank_fn *fn,
         void *arg)
 {
     qsort (ranks, n, sizeof *ranks, s_by_value);
-    for (size_t first = 0; first < n; ) {
+    for (size_t first = 0; first < n;) {
         size_t last = first;
         while (last + 1 < n && ranks [last + 1].value == ranks [first].value)
             last++;
@@ -180,8 +185,7 @@ s_indicator_fn (scoring_cohort_t *self, size_t m, int64_t rank2, int64_t n,
     int64_t num = rank2 - 2, den = 2 * (n - 1);
     if (n == 1)
         num = den = 1;
-    else
-    if (column->lower_better)
+    else if (column->lower_better)
         num = den - num;
     member->contrib_micro [i] = s_round (weight * 1000000 * num, den);
 }
@@ -191,8 +195,9 @@ s_percentile_fn (scoring_cohort_t *self, size_t m, int64_t rank2, int64_t n,
                  void *arg)
 {
     s_member_t *member = &self->members [m];
-    member->portrait.percentile_milli = n == 1
-        ? 100000 : s_round (100000 * (rank2 - 2), 2 * (n - 1));
+    member->portrait.percentile_milli = n == 1 ? 100000
+                                               : s_round (100000 * (rank2 - 2),
+                                                          2 * (n - 1));
 }
 
 //  The step a value falls in: the last with at <= value, or -1
@@ -222,24 +227,23 @@ s_own (scoring_cohort_t *self, s_member_t *member)
         if (column->kind == SCORING_BONUS && present) {
             int step = s_step (column, value);
             int64_t micro = step < 0 ? 0
-                : column->points * column->step_value [step] * 10000;
+                                     : column->points
+                                           * column->step_value [step] * 10000;
             member->contrib_micro [i] = micro;
             bonus_micro += micro;
         }
-        else
-        if (column->kind == SCORING_CARD) {
+        else if (column->kind == SCORING_CARD) {
             int64_t milli = present
-                ? column->step_value [s_step (column, value)]
-                : column->has_missing ? column->missing_value : 0;
+                              ? column->step_value [s_step (column, value)]
+                          : column->has_missing ? column->missing_value
+                                                : 0;
             member->contrib_micro [i] = milli * 1000;
             p->scorecard_milli += milli;
         }
-        else
-        if (column->kind == SCORING_FLAG && present && value == 1)
+        else if (column->kind == SCORING_FLAG && present && value == 1)
             p->flags_milli += column->points * 1000;
-        else
-        if (column->kind == SCORING_STOP && present && value == 1
-        &&  p->stop < 0)
+        else if (column->kind == SCORING_STOP && present && value == 1
+                 && p->stop < 0)
             p->stop = (int) i;
     }
     int64_t cap = (int64_t) scoring_model_bonus_cap (self->model) * 1000000;
@@ -260,8 +264,7 @@ s_reasons (scoring_cohort_t *self, s_member_t *member)
         if (column->kind == SCORING_INDICATOR)
             lost = column->weight [member->stage] * (int64_t) 1000000
                  - member->contrib_micro [i];
-        else
-        if (column->kind == SCORING_CARD) {
+        else if (column->kind == SCORING_CARD) {
             int64_t best = column->has_missing ? column->missing_value
                                                : INT64_MIN;
             for (int k = 0; k < column->steps; k++)
@@ -281,10 +284,9 @@ s_reasons (scoring_cohort_t *self, s_member_t *member)
                                                     : SCORING_REASONS - 1;
         memmove (&p->reasons [at + 1], &p->reasons [at],
                  (end - at) * sizeof p->reasons [0]);
-        p->reasons [at] = (scoring_reason_t) {
-            .column = (int) i, .lost_micro = lost,
-            .missing = !member->present [i]
-        };
+        p->reasons [at] = (scoring_reason_t){ .column = (int) i,
+                                              .lost_micro = lost,
+                                              .missing = !member->present [i] };
         if (p->reason_count < SCORING_REASONS)
             p->reason_count++;
     }
@@ -296,7 +298,8 @@ s_grade_and_line (scoring_cohort_t *self, s_member_t *member)
     scoring_portrait_t *p = &member->portrait;
     scoring_model_t *model = self->model;
     int64_t measure = scoring_model_grades_by_percentile (model)
-        ? p->percentile_milli : p->score_milli;
+                        ? p->percentile_milli
+                        : p->score_milli;
     p->grade = SCORING_C;
     for (int grade = SCORING_B; grade >= SCORING_AAA; grade--)
         if (measure >= scoring_model_grade_at (model, grade) * 1000)
@@ -341,8 +344,8 @@ scoring_cohort_score (scoring_cohort_t *self)
             size_t n = 0;
             for (size_t m = 0; m < self->size; m++)
                 if (self->members [m].stage == (scoring_stage_t) stage
-                &&  self->members [m].present [i])
-                    ranks [n++] = (s_rank_t) { self->members [m].values [i], m };
+                    && self->members [m].present [i])
+                    ranks [n++] = (s_rank_t){ self->members [m].values [i], m };
             s_rank (self, ranks, n, s_indicator_fn, &i);
         }
         //  Final scores, then their percentile within the stage
@@ -359,9 +362,9 @@ scoring_cohort_score (scoring_cohort_t *self)
             scoring_portrait_t *p = &member->portrait;
             p->points_milli = s_round (micro, 1000);
             p->score_milli = p->scorecard_milli + p->flags_milli
-                + scoring_model_combine (self->model)
-                  * (p->points_milli + p->bonus_milli);
-            ranks [n++] = (s_rank_t) { p->score_milli, m };
+                           + scoring_model_combine (self->model)
+                                 * (p->points_milli + p->bonus_milli);
+            ranks [n++] = (s_rank_t){ p->score_milli, m };
         }
         s_rank (self, ranks, n, s_percentile_fn, NULL);
     }

@@ -19,26 +19,26 @@
 
 //  Why points were lost: the column and how many micro-points
 typedef struct {
-    int column;                 //  index in the model's columns
-    int64_t lost_micro;         //  points below the best, x 1,000,000
-    bool missing;               //  the value was not reported
+    int column;          //  index in the model's columns
+    int64_t lost_micro;  //  points below the best, x 1,000,000
+    bool missing;        //  the value was not reported
 } scoring_reason_t;
 
 typedef struct {
-    int64_t points_milli;       //  innovation points (indicators), x 1000
-    int64_t bonus_milli;        //  bonus points, after the cap
-    int64_t scorecard_milli;    //  scorecard score (0 without one)
-    int64_t flags_milli;        //  qualification flags' points
-    int64_t score_milli;        //  final: scorecard + combine x (points +
-                                //  bonus) + flags
-    int64_t percentile_milli;   //  of the final score within the cohort
+    int64_t points_milli;      //  innovation points (indicators), x 1000
+    int64_t bonus_milli;       //  bonus points, after the cap
+    int64_t scorecard_milli;   //  scorecard score (0 without one)
+    int64_t flags_milli;       //  qualification flags' points
+    int64_t score_milli;       //  final: scorecard + combine x (points +
+                               //  bonus) + flags
+    int64_t percentile_milli;  //  of the final score within the cohort
     scoring_grade_t grade;
-    int stop;                   //  column of the negative-list stop, or -1
-    bool line_known;            //  false: revenue not reported
-    int64_t line_fen;           //  pre-approved collateral-free line
+    int stop;          //  column of the negative-list stop, or -1
+    bool line_known;   //  false: revenue not reported
+    int64_t line_fen;  //  pre-approved collateral-free line
     scoring_reason_t reasons [SCORING_REASONS];
     int reason_count;
-    int missing_count;          //  columns not reported
+    int missing_count;  //  columns not reported
 } scoring_portrait_t;
 
 typedef struct _scoring_cohort_t scoring_cohort_t;

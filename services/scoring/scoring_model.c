@@ -22,7 +22,7 @@
 
 extern const kj_file_t scoring_files [];
 
-#define GROUPS_MAX  8
+#define GROUPS_MAX 8
 
 struct _scoring_model_t {
     char name [64];
@@ -35,11 +35,11 @@ struct _scoring_model_t {
     size_t column_count;
     int bonus_cap;
     bool has_card;
-    double factor, offset;      //  scorecard scaling
+    double factor, offset;  //  scorecard scaling
     int64_t intercept_milli;
     int combine;
     bool grade_percentile;
-    int64_t grade_at [4];       //  AAA, AA, A, B
+    int64_t grade_at [4];  //  AAA, AA, A, B
     int line_rate_bp;
     int64_t line_cap [SCORING_STAGES];
     int64_t line_max;
@@ -57,7 +57,7 @@ typedef struct {
     int line;
     char *words [40];
     int count;
-    const char *rest [40];      //  the line from each word on
+    const char *rest [40];  //  the line from each word on
     kj_status_t *status;
 } s_parser_t;
 
@@ -105,10 +105,11 @@ s_int (s_parser_t *p, int index, const char *what, int64_t min, int64_t max,
     if (index >= p->count)
         return s_fail (p, "%s is missing", what);
     if (kj_parse_int64 (p->words [index], value) || *value < min
-    ||  *value > max)
-        return s_fail (p, "%s must be a whole number from %" PRId64 " to %"
-                       PRId64 ", not '%s'", what, min, max,
-                       p->words [index]);
+        || *value > max)
+        return s_fail (p,
+                       "%s must be a whole number from %" PRId64 " to %" PRId64
+                       ", not '%s'",
+                       what, min, max, p->words [index]);
     return 0;
 }
 
@@ -157,8 +158,10 @@ s_column (scoring_model_t *self, s_parser_t *p, scoring_kind_t kind)
     }
     const char *code = p->words [1];
     if (!s_valid_code (code)) {
-        s_fail (p, "'%s' is not a code: a-z, 0-9 and _, starting with a "
-                "letter, at most %d", code, SCORING_CODE_MAX - 1);
+        s_fail (p,
+                "'%s' is not a code: a-z, 0-9 and _, starting with a "
+                "letter, at most %d",
+                code, SCORING_CODE_MAX - 1);
         return NULL;
     }
     for (size_t i = 0; i < self->column_count; i++)
@@ -208,11 +211,9 @@ s_steps (scoring_model_t *self, s_parser_t *p, int index,
             column->open_low = true;
             column->at [step] = INT64_MIN;
         }
-        else
-        if (kj_parse_int64 (at, &number))
+        else if (kj_parse_int64 (at, &number))
             return s_fail (p, "'%s' is not a whole-number threshold", at);
-        else
-        if (step > 0 && number <= column->at [step - 1])
+        else if (step > 0 && number <= column->at [step - 1])
             return s_fail (p, "thresholds must rise: %s after %" PRId64, at,
                            column->at [step - 1]);
         else
@@ -223,10 +224,11 @@ s_steps (scoring_model_t *self, s_parser_t *p, int index,
                 return -1;
             column->step_value [step] = llround (self->factor * ln * 1000);
         }
-        else
-        if (kj_parse_int64 (value, &number) || number < 0 || number > 100)
-            return s_fail (p, "a step's share must be 0 to 100 (percent of "
-                           "the points), not '%s'", value);
+        else if (kj_parse_int64 (value, &number) || number < 0 || number > 100)
+            return s_fail (p,
+                           "a step's share must be 0 to 100 (percent of "
+                           "the points), not '%s'",
+                           value);
         else
             column->step_value [step] = number;
         column->steps++;
@@ -236,7 +238,7 @@ s_steps (scoring_model_t *self, s_parser_t *p, int index,
                        column->code);
     if (card && !column->open_low)
         return s_fail (p, "a card's first bin must be '*:' (every value "
-                       "below the next threshold)");
+                          "below the next threshold)");
     return index;
 }
 
@@ -253,40 +255,37 @@ s_directive (scoring_model_t *self, s_parser_t *p)
             return s_fail (p, "model takes one name");
         for (const char *c = p->words [1]; *c; c++)
             if (!islower (*c) && !isdigit (*c) && *c != '-' && *c != '.')
-                return s_fail (p, "a model's name is a-z 0-9 - . only, not "
-                               "'%s'", p->words [1]);
+                return s_fail (p,
+                               "a model's name is a-z 0-9 - . only, not "
+                               "'%s'",
+                               p->words [1]);
         kj_strlcpy (self->name, p->words [1], sizeof self->name);
     }
-    else
-    if (streq (what, "version")) {
+    else if (streq (what, "version")) {
         if (s_int (p, 1, "version", 1, 1000000, &number))
             return -1;
         self->version = (int) number;
     }
-    else
-    if (streq (what, "title")) {
+    else if (streq (what, "title")) {
         if (p->count < 2)
             return s_fail (p, "title needs a text");
         kj_strlcpy (self->title, p->rest [1], sizeof self->title);
     }
-    else
-    if (streq (what, "group")) {
+    else if (streq (what, "group")) {
         if (p->count < 2 || !s_valid_code (p->words [1]))
             return s_fail (p, "group needs a code (a-z 0-9 _)");
         if (self->group_count == GROUPS_MAX)
             return s_fail (p, "more than %d groups", GROUPS_MAX);
         for (int i = 0; i < self->group_count; i++)
             if (streq (self->groups [i], p->words [1]))
-                return s_fail (p, "group '%s' is declared twice",
-                               p->words [1]);
+                return s_fail (p, "group '%s' is declared twice", p->words [1]);
         kj_strlcpy (self->groups [self->group_count], p->words [1],
                     SCORING_CODE_MAX);
         if (s_label (p, 2, self->group_labels [self->group_count]))
             return -1;
         self->group_count++;
     }
-    else
-    if (streq (what, "indicator")) {
+    else if (streq (what, "indicator")) {
         scoring_column_t *column = s_column (self, p, SCORING_INDICATOR);
         if (!column)
             return -1;
@@ -297,12 +296,15 @@ s_directive (scoring_model_t *self, s_parser_t *p)
             if (streq (self->groups [i], p->words [2]))
                 column->group = i;
         if (column->group < 0)
-            return s_fail (p, "group '%s' is not declared (declare it with "
-                           "`group` before)", p->words [2]);
-        if (p->count < 4 || (!streq (p->words [3], "higher")
-                          && !streq (p->words [3], "lower")))
+            return s_fail (p,
+                           "group '%s' is not declared (declare it with "
+                           "`group` before)",
+                           p->words [2]);
+        if (p->count < 4
+            || (!streq (p->words [3], "higher")
+                && !streq (p->words [3], "lower")))
             return s_fail (p, "after the group: higher or lower (which is "
-                           "better)");
+                              "better)");
         column->lower_better = streq (p->words [3], "lower");
         for (int stage = 0; stage < SCORING_STAGES; stage++) {
             if (s_int (p, 4 + stage, "a weight", 0, 100, &number))
@@ -312,14 +314,12 @@ s_directive (scoring_model_t *self, s_parser_t *p)
         if (s_label (p, 7, column->label))
             return -1;
     }
-    else
-    if (streq (what, "bonus_cap")) {
+    else if (streq (what, "bonus_cap")) {
         if (s_int (p, 1, "bonus_cap", 1, 1000, &number))
             return -1;
         self->bonus_cap = (int) number;
     }
-    else
-    if (streq (what, "bonus")) {
+    else if (streq (what, "bonus")) {
         scoring_column_t *column = s_column (self, p, SCORING_BONUS);
         if (!column || s_int (p, 2, "a bonus's points", 1, 1000, &number))
             return -1;
@@ -328,36 +328,33 @@ s_directive (scoring_model_t *self, s_parser_t *p)
         if (index < 0 || s_label (p, index, column->label))
             return -1;
     }
-    else
-    if (streq (what, "stop")) {
+    else if (streq (what, "stop")) {
         scoring_column_t *column = s_column (self, p, SCORING_STOP);
         if (!column || s_label (p, 2, column->label))
             return -1;
     }
-    else
-    if (streq (what, "scorecard")) {
+    else if (streq (what, "scorecard")) {
         double base, odds, pdo, intercept;
         if (p->count != 5)
             return s_fail (p, "scorecard takes BASE ODDS PDO INTERCEPT "
-                           "(e.g. 600 50 20 3.912)");
+                              "(e.g. 600 50 20 3.912)");
         if (s_real (p, p->words [1], "the base score", &base)
-        ||  s_real (p, p->words [2], "the base odds", &odds)
-        ||  s_real (p, p->words [3], "PDO", &pdo)
-        ||  s_real (p, p->words [4], "the intercept", &intercept))
+            || s_real (p, p->words [2], "the base odds", &odds)
+            || s_real (p, p->words [3], "PDO", &pdo)
+            || s_real (p, p->words [4], "the intercept", &intercept))
             return -1;
         if (odds <= 0 || pdo <= 0)
             return s_fail (p, "the base odds and PDO must be above 0");
         self->has_card = true;
         self->factor = pdo / log (2);
         self->offset = base - self->factor * log (odds);
-        self->intercept_milli =
-            llround ((self->offset + self->factor * intercept) * 1000);
+        self->intercept_milli = llround (
+            (self->offset + self->factor * intercept) * 1000);
     }
-    else
-    if (streq (what, "card")) {
+    else if (streq (what, "card")) {
         if (!self->has_card)
             return s_fail (p, "card before scorecard (which sets the "
-                           "scaling)");
+                              "scaling)");
         scoring_column_t *column = s_column (self, p, SCORING_CARD);
         if (!column)
             return -1;
@@ -365,8 +362,7 @@ s_directive (scoring_model_t *self, s_parser_t *p)
         if (index < 0 || s_label (p, index, column->label))
             return -1;
     }
-    else
-    if (streq (what, "flag")) {
+    else if (streq (what, "flag")) {
         scoring_column_t *column = s_column (self, p, SCORING_FLAG);
         if (!column || s_int (p, 2, "a flag's points", 0, 1000, &number))
             return -1;
@@ -374,18 +370,17 @@ s_directive (scoring_model_t *self, s_parser_t *p)
         if (s_label (p, 3, column->label))
             return -1;
     }
-    else
-    if (streq (what, "combine")) {
+    else if (streq (what, "combine")) {
         if (s_int (p, 1, "combine", 1, 100, &number))
             return -1;
         self->combine = (int) number;
     }
-    else
-    if (streq (what, "grades")) {
-        if (p->count != 6 || (!streq (p->words [1], "percentile")
-                           && !streq (p->words [1], "score")))
+    else if (streq (what, "grades")) {
+        if (p->count != 6
+            || (!streq (p->words [1], "percentile")
+                && !streq (p->words [1], "score")))
             return s_fail (p, "grades takes percentile|score and the lowest "
-                           "value of AAA, AA, A and B");
+                              "value of AAA, AA, A and B");
         self->grade_percentile = streq (p->words [1], "percentile");
         for (int i = 0; i < 4; i++) {
             if (s_int (p, 2 + i, "a grade's threshold", 0,
@@ -393,15 +388,14 @@ s_directive (scoring_model_t *self, s_parser_t *p)
                 return -1;
             if (i > 0 && number >= self->grade_at [i - 1])
                 return s_fail (p, "grade thresholds must fall from AAA to "
-                               "B");
+                                  "B");
             self->grade_at [i] = number;
         }
     }
-    else
-    if (streq (what, "line")) {
+    else if (streq (what, "line")) {
         if (p->count != 8)
             return s_fail (p, "line takes RATE_BP CAP_STARTUP CAP_GROWTH "
-                           "CAP_STABLE MAX_FEN MIN_GRADE REVENUE_COLUMN");
+                              "CAP_STABLE MAX_FEN MIN_GRADE REVENUE_COLUMN");
         if (s_int (p, 1, "the line's rate (bp)", 0, 10000, &number))
             return -1;
         self->line_rate_bp = (int) number;
@@ -423,9 +417,11 @@ s_directive (scoring_model_t *self, s_parser_t *p)
                     sizeof self->revenue_column);
     }
     else
-        return s_fail (p, "unknown directive '%s' (model, version, title, "
+        return s_fail (p,
+                       "unknown directive '%s' (model, version, title, "
                        "group, indicator, bonus_cap, bonus, stop, scorecard, "
-                       "card, flag, combine, grades, line)", what);
+                       "card, flag, combine, grades, line)",
+                       what);
     return 0;
 }
 
@@ -459,20 +455,23 @@ s_check (scoring_model_t *self, s_parser_t *p)
             if (self->columns [i].kind == SCORING_INDICATOR)
                 sum += self->columns [i].weight [stage];
         if (sum != 100)
-            return s_fail (p, "the weights of stage %s add up to %d, not "
-                           "100", scoring_stage_name (stage), sum);
+            return s_fail (p,
+                           "the weights of stage %s add up to %d, not "
+                           "100",
+                           scoring_stage_name (stage), sum);
     }
     if (bonus && !self->bonus_cap)
         return s_fail (p, "bonus indicators need a `bonus_cap`");
     if (bonus && bonus < self->bonus_cap)
-        return s_fail (p, "the bonus indicators give %d points at most, "
-                       "below bonus_cap %d", bonus, self->bonus_cap);
+        return s_fail (p,
+                       "the bonus indicators give %d points at most, "
+                       "below bonus_cap %d",
+                       bonus, self->bonus_cap);
     return 0;
 }
 
 scoring_model_t *
-scoring_model_parse (const char *text, const char *source,
-                     kj_status_t *status)
+scoring_model_parse (const char *text, const char *source, kj_status_t *status)
 {
     kj_status_ok (status);
     scoring_model_t *self = (scoring_model_t *) zmalloc (sizeof *self);
@@ -517,7 +516,8 @@ scoring_model_load (const char *path, kj_status_t *status)
                           "%s%s", *names ? ", " : "", *n);
             kj_status_set (status, KJ__CODE__NOT_FOUND, "model",
                            "no model is called '%s' (shipped: %s; or give a "
-                           "file's path)", path, names);
+                           "file's path)",
+                           path, names);
             return NULL;
         }
         return scoring_model_parse (text, path, status);
@@ -566,8 +566,7 @@ scoring_model_shipped (void)
         for (const kj_file_t *f = scoring_files; f->name && count < 15; f++) {
             size_t size = strlen (f->name);
             if (size > 6 && streq (f->name + size - 6, ".model")) {
-                snprintf (storage [count], 64, "%.*s", (int) size - 6,
-                          f->name);
+                snprintf (storage [count], 64, "%.*s", (int) size - 6, f->name);
                 names [count] = storage [count];
                 count++;
             }
@@ -629,8 +628,8 @@ scoring_model_revenue_column (scoring_model_t *self)
 const char *
 scoring_model_group_label (scoring_model_t *self, int group)
 {
-    return group >= 0 && group < self->group_count
-         ? self->group_labels [group] : "";
+    return group >= 0 && group < self->group_count ? self->group_labels [group]
+                                                   : "";
 }
 
 int
@@ -717,18 +716,29 @@ scoring_grade_by_name (const char *name)
 int
 scoring_stage_parse (const char *text)
 {
-    static const struct { const char *name; scoring_stage_t stage; } names [] = {
-        { "孵化期", SCORING_STARTUP }, { "孵化", SCORING_STARTUP },
-        { "初创期", SCORING_STARTUP }, { "初创", SCORING_STARTUP },
-        { "成长期", SCORING_GROWTH }, { "成长", SCORING_GROWTH },
-        { "成熟期", SCORING_STABLE }, { "成熟", SCORING_STABLE },
-        { "稳定期", SCORING_STABLE }, { "稳定", SCORING_STABLE },
-        { "incubation", SCORING_STARTUP }, { "startup", SCORING_STARTUP },
-        { "growth", SCORING_GROWTH }, { "mature", SCORING_STABLE },
+    static const struct {
+        const char *name;
+        scoring_stage_t stage;
+    } names [] = {
+        { "孵化期", SCORING_STARTUP },
+        { "孵化", SCORING_STARTUP },
+        { "初创期", SCORING_STARTUP },
+        { "初创", SCORING_STARTUP },
+        { "成长期", SCORING_GROWTH },
+        { "成长", SCORING_GROWTH },
+        { "成熟期", SCORING_STABLE },
+        { "成熟", SCORING_STABLE },
+        { "稳定期", SCORING_STABLE },
+        { "稳定", SCORING_STABLE },
+        { "incubation", SCORING_STARTUP },
+        { "startup", SCORING_STARTUP },
+        { "growth", SCORING_GROWTH },
+        { "mature", SCORING_STABLE },
         { "stable", SCORING_STABLE },
         { "STAGE_INCUBATION", SCORING_STARTUP },
         { "STAGE_STARTUP", SCORING_STARTUP },
-        { "STAGE_GROWTH", SCORING_GROWTH }, { "STAGE_MATURE", SCORING_STABLE },
+        { "STAGE_GROWTH", SCORING_GROWTH },
+        { "STAGE_MATURE", SCORING_STABLE },
     };
     for (size_t i = 0; i < sizeof names / sizeof names [0]; i++)
         if (streq (names [i].name, text))

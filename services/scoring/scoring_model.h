@@ -19,46 +19,51 @@
 //  The scoring stages, mapped from the platform's four (孵化 and 初创 ->
 //  初创, 成长 -> 成长, 成熟 -> 稳定)
 typedef enum {
-    SCORING_STARTUP = 0,        //  初创
-    SCORING_GROWTH = 1,         //  成长
-    SCORING_STABLE = 2,         //  稳定
+    SCORING_STARTUP = 0,  //  初创
+    SCORING_GROWTH = 1,   //  成长
+    SCORING_STABLE = 2,   //  稳定
     SCORING_STAGES = 3
 } scoring_stage_t;
 
 //  Grades, best first
 typedef enum {
-    SCORING_AAA, SCORING_AA, SCORING_A, SCORING_B, SCORING_C, SCORING_GRADES
+    SCORING_AAA,
+    SCORING_AA,
+    SCORING_A,
+    SCORING_B,
+    SCORING_C,
+    SCORING_GRADES
 } scoring_grade_t;
 
-#define SCORING_CODE_MAX  48
-#define SCORING_LABEL_MAX 96
-#define SCORING_STEPS_MAX 12
+#define SCORING_CODE_MAX    48
+#define SCORING_LABEL_MAX   96
+#define SCORING_STEPS_MAX   12
 #define SCORING_COLUMNS_MAX 96
 
 //  What a column of the input is to the model
 typedef enum {
-    SCORING_INDICATOR,          //  percentile within the cohort, weighted
-    SCORING_BONUS,              //  threshold grid, bonus points
-    SCORING_CARD,               //  scorecard characteristic, binned
-    SCORING_FLAG,               //  qualification held (1) or not (0)
-    SCORING_STOP                //  negative-list event (1) stops the portrait
+    SCORING_INDICATOR,  //  percentile within the cohort, weighted
+    SCORING_BONUS,      //  threshold grid, bonus points
+    SCORING_CARD,       //  scorecard characteristic, binned
+    SCORING_FLAG,       //  qualification held (1) or not (0)
+    SCORING_STOP        //  negative-list event (1) stops the portrait
 } scoring_kind_t;
 
 typedef struct {
     scoring_kind_t kind;
-    char code [SCORING_CODE_MAX];       //  the CSV column, the reason code
-    char label [SCORING_LABEL_MAX];     //  for people
-    int group;                  //  indicator: index into the groups
-    bool lower_better;          //  indicator: invert the percentile
-    int weight [SCORING_STAGES];    //  indicator: points per stage
-    int points;                 //  bonus: most points; flag: points
-    int steps;                  //  bonus and card: how many steps
-    int64_t at [SCORING_STEPS_MAX];     //  value >= at [i] -> step i
-    int64_t step_value [SCORING_STEPS_MAX]; //  bonus: percent of points;
-                                //  card: milli-points of that bin
-    bool open_low;              //  card: the first bin has no lower end
-    bool has_missing;           //  card: a bin for a missing value
-    int64_t missing_value;      //  card: its milli-points
+    char code [SCORING_CODE_MAX];    //  the CSV column, the reason code
+    char label [SCORING_LABEL_MAX];  //  for people
+    int group;                       //  indicator: index into the groups
+    bool lower_better;               //  indicator: invert the percentile
+    int weight [SCORING_STAGES];     //  indicator: points per stage
+    int points;                      //  bonus: most points; flag: points
+    int steps;                       //  bonus and card: how many steps
+    int64_t at [SCORING_STEPS_MAX];  //  value >= at [i] -> step i
+    int64_t step_value [SCORING_STEPS_MAX];  //  bonus: percent of points;
+                                             //  card: milli-points of that bin
+    bool open_low;          //  card: the first bin has no lower end
+    bool has_missing;       //  card: a bin for a missing value
+    int64_t missing_value;  //  card: its milli-points
 } scoring_column_t;
 
 typedef struct _scoring_model_t scoring_model_t;

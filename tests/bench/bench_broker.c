@@ -20,17 +20,17 @@
 #include "kj_test.h"
 #include "kj_node.h"
 
-#define BODY     64
-#define RUNS     3
-#define RUN_US   1500000
-#define WARM_US  300000
+#define BODY    64
+#define RUNS    3
+#define RUN_US  1500000
+#define WARM_US 300000
 
 typedef struct {
-    double rate;                //  requests per second
-    uint64_t p50, p99;          //  microseconds, at 1 in flight
-    uint64_t count;             //  replies inside the measured windows
-    uint64_t total;             //  replies, warm-up included
-    double cpu_us;              //  CPU of the measured process per reply
+    double rate;        //  requests per second
+    uint64_t p50, p99;  //  microseconds, at 1 in flight
+    uint64_t count;     //  replies inside the measured windows
+    uint64_t total;     //  replies, warm-up included
+    double cpu_us;      //  CPU of the measured process per reply
 } result_t;
 
 typedef enum { REPLY_SAME, REPLY_KEJIN } check_t;
@@ -96,8 +96,12 @@ s_cpu_ns (pid_t pid)
     //  field 3, utime 14, stime 15
     char *at = strrchr (line, ')');
     unsigned long long utime = 0, stime = 0;
-    if (!at || sscanf (at + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
-                       "%llu %llu", &utime, &stime) != 2)
+    if (!at
+        || sscanf (at + 2,
+                   "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+                   "%llu %llu",
+                   &utime, &stime)
+               != 2)
         return 0;
     return (utime + stime) * 1000000000ULL / (uint64_t) sysconf (_SC_CLK_TCK);
 }
@@ -111,22 +115,28 @@ s_check (request_t *request, zmq_msg_t *frames, int count)
         good = count == request->count;
         for (int i = 0; good && i < count; i++)
             good = zmq_msg_size (&frames [i])
-                   == zframe_size (request->frames [i])
+                    == zframe_size (request->frames [i])
                 && memcmp (zmq_msg_data (&frames [i]),
                            zframe_data (request->frames [i]),
-                           zmq_msg_size (&frames [i])) == 0;
+                           zmq_msg_size (&frames [i]))
+                       == 0;
     }
     else {
         //  [] [MDPC01] [diag] [reply header] [EchoReply]
         Kj__ReplyHeader *header = count == 5
-            ? kj_proto_reply_header (zmq_msg_data (&frames [3]),
-                                     zmq_msg_size (&frames [3])) : NULL;
-        Kj__EchoReply *echo = header
-            ? kj__echo_reply__unpack (NULL, zmq_msg_size (&frames [4]),
-                                      zmq_msg_data (&frames [4])) : NULL;
+                                    ? kj_proto_reply_header (zmq_msg_data (
+                                                                 &frames [3]),
+                                                             zmq_msg_size (
+                                                                 &frames [3]))
+                                    : NULL;
+        Kj__EchoReply *echo = header ? kj__echo_reply__unpack (NULL,
+                                                               zmq_msg_size (
+                                                                   &frames [4]),
+                                                               zmq_msg_data (
+                                                                   &frames [4]))
+                                     : NULL;
         good = header && echo && header->status
-            && header->status->code == KJ__CODE__OK
-            && echo->data.len == BODY;
+            && header->status->code == KJ__CODE__OK && echo->data.len == BODY;
         for (size_t i = 0; good && i < BODY; i++)
             good = echo->data.data [i] == 'x';
         if (header)
@@ -157,7 +167,7 @@ s_run (const char *endpoint, request_t *request, int in_flight, pid_t cpu_pid)
         zsock_connect (client, "%s", endpoint);
         zsock_set_sndhwm (client, 0);
         zsock_set_rcvhwm (client, 0);
-        zsock_set_rcvtimeo (client, 5000);     //  a lost reply ends the run
+        zsock_set_rcvtimeo (client, 5000);  //  a lost reply ends the run
         void *sock = zsock_resolve (client);
         zclock_sleep (50);
         int64_t start = kj_mono_us (), measured_from = start + WARM_US;
@@ -303,8 +313,13 @@ s_start_workers (const char *endpoint, int count, const char *kind)
         snprintf (log, sizeof log, "%s/bench-%s.log", kj_test_tmpdir (), name);
         const char *plain [] = { kj_tool_path ("mdp_echo"), endpoint, "echo",
                                  NULL };
-        const char *kejin [] = { kj_tool_path ("diag_worker"), endpoint,
-                                 "--credit", "100", "--instance", name, NULL };
+        const char *kejin [] = { kj_tool_path ("diag_worker"),
+                                 endpoint,
+                                 "--credit",
+                                 "100",
+                                 "--instance",
+                                 name,
+                                 NULL };
         const char *rep [] = { "/proc/self/exe", "rep", endpoint, NULL };
         char self [1024];
         ssize_t size = readlink ("/proc/self/exe", self, sizeof self - 1);
@@ -312,9 +327,13 @@ s_start_workers (const char *endpoint, int count, const char *kind)
             self [size] = 0;
             rep [0] = self;
         }
-        s_workers [s_nworkers++] = kj_test_spawn (
-            streq (kind, "credit") ? kejin : streq (kind, "rep") ? rep : plain,
-            s_worker_env [0] ? s_worker_env : NULL, log);
+        s_workers [s_nworkers++] = kj_test_spawn (streq (kind, "credit") ? kejin
+                                                  : streq (kind, "rep")  ? rep
+                                                                        : plain,
+                                                  s_worker_env [0]
+                                                      ? s_worker_env
+                                                      : NULL,
+                                                  log);
     }
     zclock_sleep (300);
 }
@@ -364,8 +383,8 @@ s_proxy_main (const char *path)
     zmq_setsockopt (front, ZMQ_RCVHWM, &hwm, sizeof hwm);
     zmq_setsockopt (back, ZMQ_SNDHWM, &hwm, sizeof hwm);
     zmq_setsockopt (back, ZMQ_RCVHWM, &hwm, sizeof hwm);
-    if (zmq_bind (front, "tcp://127.0.0.1:*") || zmq_bind (back,
-                                                 "tcp://127.0.0.1:*"))
+    if (zmq_bind (front, "tcp://127.0.0.1:*")
+        || zmq_bind (back, "tcp://127.0.0.1:*"))
         return 1;
     char front_ep [256], back_ep [256], temp [1024];
     size_t size = sizeof front_ep;
@@ -398,7 +417,7 @@ s_proxy_start (char *front, char *back, size_t size)
     pid_t pid = kj_test_spawn (argv, NULL, log);
     for (int waited = 0; waited < 5000; waited += 10) {
         if (kj_read_keyvalue (path, "front", front, size) == 0
-        &&  kj_read_keyvalue (path, "back", back, size) == 0)
+            && kj_read_keyvalue (path, "back", back, size) == 0)
             return pid;
         zclock_sleep (10);
     }
@@ -429,8 +448,8 @@ static int
 s_profile (const char *kind, int workers, int seconds)
 {
     kj_broker_t broker;
-    if (kj_broker_start (&broker, 0, (const char *[]) {
-            "-s", "log/level=warn", NULL }))
+    if (kj_broker_start (&broker, 0,
+                         (const char *[]){ "-s", "log/level=warn", NULL }))
         return 1;
     printf ("broker pid %d\n", (int) broker.pid);
     fflush (stdout);
@@ -446,7 +465,8 @@ s_profile (const char *kind, int workers, int seconds)
         int depth = getenv ("DEPTH") ? atoi (getenv ("DEPTH")) : 100;
         result_t r = s_run (broker.endpoint, &request, depth, broker.pid);
         printf ("%s, %d workers, %d in flight: %.0f req/s, %.1f us CPU per "
-                "request\n", kind, workers, depth, r.rate, r.cpu_us);
+                "request\n",
+                kind, workers, depth, r.rate, r.cpu_us);
         fflush (stdout);
     }
     s_stop_workers ();
@@ -473,8 +493,7 @@ main (int argc, char **argv)
             "machine skews every figure: compare within one run); each rate "
             "the median of %d runs of %.1f s.\nCPU: the whole hop process "
             "(every thread) per request. Every reply is checked.\n\n",
-            BODY, sysconf (_SC_NPROCESSORS_ONLN), load [0], RUNS,
-            RUN_US / 1e6);
+            BODY, sysconf (_SC_NPROCESSORS_ONLN), load [0], RUNS, RUN_US / 1e6);
     printf ("  %-42s %9s  %7s  %7s  %8s  %5s  %s\n", "setup", "req/s", "p50",
             "p99", "hop CPU", "ratio", "ratio is to / target");
 
@@ -508,15 +527,15 @@ main (int argc, char **argv)
             direct100.rate, "direct echo");
     s_start_workers (back, 3, "rep");
     result_t proxy100 = s_run (front, &proxy_request, 100, proxy);
-    s_line ("proxy hop, 4 REP workers, 100 in flight", proxy100,
-            direct100.rate, "direct echo");
+    s_line ("proxy hop, 4 REP workers, 100 in flight", proxy100, direct100.rate,
+            "direct echo");
     s_stop_workers ();
     s_request_free (&proxy_request);
     kj_test_kill (proxy, SIGKILL, 3000);
 
     kj_broker_t broker;
-    if (kj_broker_start (&broker, 0, (const char *[]) {
-            "-s", "log/level=warn", NULL })) {
+    if (kj_broker_start (&broker, 0,
+                         (const char *[]){ "-s", "log/level=warn", NULL })) {
         fprintf (stderr, "bench_broker: the broker did not start\n");
         return 1;
     }
@@ -543,12 +562,12 @@ main (int argc, char **argv)
 
     s_start_workers (broker.endpoint, 1, "credit");
     result_t credit1 = s_run (broker.endpoint, &kejin, 100, broker.pid);
-    s_line ("broker, 1 credit worker, 100 in flight", credit1,
-            proxy100_1.rate, "proxy hop, 1 worker: >= 0.6");
+    s_line ("broker, 1 credit worker, 100 in flight", credit1, proxy100_1.rate,
+            "proxy hop, 1 worker: >= 0.6");
     s_start_workers (broker.endpoint, 1, "credit");
     result_t credit2 = s_run (broker.endpoint, &kejin, 100, broker.pid);
-    s_line ("broker, 2 credit workers, 100 in flight", credit2,
-            proxy100.rate, "proxy hop, 4 workers: >= 0.6");
+    s_line ("broker, 2 credit workers, 100 in flight", credit2, proxy100.rate,
+            "proxy hop, 4 workers: >= 0.6");
     result_t credit_lat = s_run (broker.endpoint, &kejin, 1, broker.pid);
     s_line ("broker, 2 credit workers, 1 in flight", credit_lat, 0, "");
     r = s_run (broker.endpoint, &kejin, 200, broker.pid);
@@ -570,8 +589,7 @@ main (int argc, char **argv)
     };
     for (int i = 0; i < 3; i++)
         if (!keys || kj_keys_issue (keys, &info [i], NULL, &status)) {
-            fprintf (stderr, "bench_broker: cannot issue keys in %s\n",
-                     keydir);
+            fprintf (stderr, "bench_broker: cannot issue keys in %s\n", keydir);
             return 1;
         }
     kj_strlcpy (s_server_key, info [0].key, sizeof s_server_key);
@@ -581,8 +599,9 @@ main (int argc, char **argv)
     snprintf (keys_env, sizeof keys_env, "KEJIN_NODE_KEYS=%s", keydir);
     s_worker_env [0] = keys_env;
     s_worker_env [1] = "KEJIN_KEY=diag";
-    if (kj_broker_start (&broker, 0, (const char *[]) {
-            "-s", "log/level=warn", "-s", keys_arg, NULL })) {
+    if (kj_broker_start (&broker, 0,
+                         (const char *[]){ "-s", "log/level=warn", "-s",
+                                           keys_arg, NULL })) {
         fprintf (stderr, "bench_broker: the broker with keys did not start\n");
         return 1;
     }
@@ -611,9 +630,10 @@ main (int argc, char **argv)
     printf ("  CURVE on, credit path, 100 in flight: %.2fx (1 worker) and "
             "%.2fx (2 workers) the throughput with CURVE off (target >= "
             "0.7x: at most 30%% slower); p50 at 1 in flight %" PRIu64 " us "
-            "beside %" PRIu64 " us\n", credit1.rate > 0 ? curve1.rate / credit1.rate : 0,
-            credit2.rate > 0 ? curve2.rate / credit2.rate : 0,
-            curve_lat.p50, credit_lat.p50);
+            "beside %" PRIu64 " us\n",
+            credit1.rate > 0 ? curve1.rate / credit1.rate : 0,
+            credit2.rate > 0 ? curve2.rate / credit2.rate : 0, curve_lat.p50,
+            credit_lat.p50);
     printf ("  replies checked: every one; wrong or missing: %" PRIu64 "\n\n",
             s_bad_replies);
     s_request_free (&plain);

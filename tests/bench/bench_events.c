@@ -24,11 +24,11 @@
 #include <pthread.h>
 #include "../system/events_fixture.h"
 
-#define PAYLOAD      100
-#define PER_SIZE     200000     //  events appended per batch size
-#define IN_FLIGHT    4
-#define RATE         5000       //  events/s for the latency run
-#define LATENCY_S    10
+#define PAYLOAD         100
+#define PER_SIZE        200000  //  events appended per batch size
+#define IN_FLIGHT       4
+#define RATE            5000  //  events/s for the latency run
+#define LATENCY_S       10
 #define LATENCY_THREADS 4
 #define LATENCY_PER_TX  5
 
@@ -36,7 +36,7 @@
 //  takes only txids of finished transactions, so one old one (3, the
 //  first normal txid) with ids that grow. Each of the IN_FLIGHT Appends
 //  is another producer's, with one Append in flight each, as relays do
-#define BENCH_TXID   3
+#define BENCH_TXID 3
 static uint64_t s_id [IN_FLIGHT];
 
 //  --------------------------------------------------------------------------
@@ -49,10 +49,10 @@ s_bench_append (fx_t *fx, int batch, int total, uint64_t *envelope_size)
     memset (payload, 'x', sizeof payload);
     Kj__Envelope *envelopes = (Kj__Envelope *) calloc ((size_t) batch,
                                                        sizeof (Kj__Envelope));
-    Kj__OutboxEvent *items =
-        (Kj__OutboxEvent *) calloc ((size_t) batch, sizeof (Kj__OutboxEvent));
-    Kj__OutboxEvent **pointers = (Kj__OutboxEvent **) calloc (
-        (size_t) batch, sizeof (Kj__OutboxEvent *));
+    Kj__OutboxEvent *items = (Kj__OutboxEvent *)
+        calloc ((size_t) batch, sizeof (Kj__OutboxEvent));
+    Kj__OutboxEvent **pointers = (Kj__OutboxEvent **)
+        calloc ((size_t) batch, sizeof (Kj__OutboxEvent *));
     char (*keys) [24] = calloc ((size_t) batch, 24);
     for (int i = 0; i < batch; i++) {
         kj__envelope__init (&envelopes [i]);
@@ -72,7 +72,7 @@ s_bench_append (fx_t *fx, int batch, int total, uint64_t *envelope_size)
     request.n_events = (size_t) batch;
     kj_call_opts_t opts = { .read_only = true, .timeout_ms = 30000 };
 
-    uint64_t slots [IN_FLIGHT] = { 0 };     //  request id per producer
+    uint64_t slots [IN_FLIGHT] = { 0 };  //  request id per producer
     char names [IN_FLIGHT][16];
     int sent = 0, done = 0;
     int64_t start = kj_mono_us ();
@@ -124,7 +124,8 @@ s_bench_append (fx_t *fx, int batch, int total, uint64_t *envelope_size)
 static void
 s_raw_table (PGconn *conn)
 {
-    PGresult *res = PQexec (conn,
+    PGresult *res = PQexec (
+        conn,
         "DROP TABLE IF EXISTS bench_raw; CREATE TABLE bench_raw (off bigint "
         "PRIMARY KEY, topic text NOT NULL, producer text NOT NULL, "
         "envelope bytea NOT NULL, appended_at timestamptz NOT NULL)");
@@ -157,7 +158,7 @@ s_bench_copy (PGconn *conn, int total, uint64_t size, int batch)
         zchunk_extend (chunk, "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0", 19);
         for (int i = 0; i < batch; i++) {
             uint8_t number [8];
-            zchunk_extend (chunk, (uint8_t []) { 0, 5 }, 2);
+            zchunk_extend (chunk, (uint8_t []){ 0, 5 }, 2);
             s_put32 (chunk, 8);
             kj_put_u64 (number, (uint64_t) (first + i + 1));
             zchunk_extend (chunk, number, 8);
@@ -168,13 +169,14 @@ s_bench_copy (PGconn *conn, int total, uint64_t size, int batch)
             s_put32 (chunk, (uint32_t) size);
             zchunk_extend (chunk, envelope, size);
             s_put32 (chunk, 8);
-            kj_put_u64 (number, (uint64_t) (kj_wall_us ()
-                                            - INT64_C (946684800000000)));
+            kj_put_u64 (number,
+                        (uint64_t) (kj_wall_us () - INT64_C (946684800000000)));
             zchunk_extend (chunk, number, 8);
         }
-        zchunk_extend (chunk, (uint8_t []) { 0xff, 0xff }, 2);
+        zchunk_extend (chunk, (uint8_t []){ 0xff, 0xff }, 2);
         assert_int_equal (PQputCopyData (conn, (char *) zchunk_data (chunk),
-                                         (int) zchunk_size (chunk)), 1);
+                                         (int) zchunk_size (chunk)),
+                          1);
         assert_int_equal (PQputCopyEnd (conn, NULL), 1);
         while ((res = PQgetResult (conn))) {
             assert_int_equal (PQresultStatus (res), PGRES_COMMAND_OK);
@@ -200,9 +202,11 @@ s_bench_insert (PGconn *conn, int total, uint64_t size, int batch)
     zchunk_extend (sql, "INSERT INTO bench_raw VALUES ", 29);
     for (int i = 0; i < batch; i++) {
         char row [128];
-        int n = snprintf (row, sizeof row, "%s($%d,$%d,$%d,decode($%d,'hex'),"
-                          "now())", i ? "," : "", 4 * i + 1, 4 * i + 2,
-                          4 * i + 3, 4 * i + 4);
+        int n = snprintf (row, sizeof row,
+                          "%s($%d,$%d,$%d,decode($%d,'hex'),"
+                          "now())",
+                          i ? "," : "", 4 * i + 1, 4 * i + 2, 4 * i + 3,
+                          4 * i + 4);
         zchunk_extend (sql, row, (size_t) n);
     }
     zchunk_extend (sql, "", 1);
@@ -226,8 +230,8 @@ s_bench_insert (PGconn *conn, int total, uint64_t size, int batch)
             params [4 * i + 2] = "bench";
             params [4 * i + 3] = hex;
         }
-        res = PQexecPrepared (conn, "raw_insert", 4 * batch, params, NULL,
-                              NULL, 0);
+        res = PQexecPrepared (conn, "raw_insert", 4 * batch, params, NULL, NULL,
+                              0);
         assert_int_equal (PQresultStatus (res), PGRES_COMMAND_OK);
         PQclear (res);
     }
@@ -262,7 +266,8 @@ s_bench_replay (fx_t *fx, uint64_t *events, bool decode)
             request.to_offset = next + 9999 < head ? next + 9999 : head;
             request.max_events = 10000;
             assert_true (kj_client_send (fx->client, "events", "Replay",
-                                         &request.base, &opts) > 0);
+                                         &request.base, &opts)
+                         > 0);
             next = request.to_offset + 1;
             in_flight++;
         }
@@ -273,16 +278,17 @@ s_bench_replay (fx_t *fx, uint64_t *events, bool decode)
                                           decode ? &kj__replay_reply__descriptor
                                                  : NULL,
                                           (ProtobufCMessage **) &reply,
-                                          &status), 0);
+                                          &status),
+                          0);
         if (reply) {
             count += reply->n_events;
             for (size_t i = 0; i < reply->n_events; i++)
                 expect += reply->events [i]->offset;
             kj__replay_reply__free_unpacked (reply, NULL);
         }
-        else                    //  dense ranges, checked when decoding
+        else  //  dense ranges, checked when decoding
             count += count + 10000 <= head - tail + 1 ? 10000
-                   : head - tail + 1 - count;
+                                                      : head - tail + 1 - count;
         in_flight--;
     }
     double seconds = (double) (kj_mono_us () - start) / 1e6;
@@ -299,7 +305,7 @@ s_bench_replay (fx_t *fx, uint64_t *events, bool decode)
 typedef struct {
     const char *dsn;
     int index;
-    int64_t *committed_at;      //  by sequence number, wall us
+    int64_t *committed_at;  //  by sequence number, wall us
     volatile int *stop;
 } producer_t;
 
@@ -329,7 +335,8 @@ s_producer (void *arg)
             payload.data.data = data;
             payload.data.len = PAYLOAD;
             assert_int_equal (kj_outbox_add (db, "bench.latency", key,
-                                             &payload.base), 0);
+                                             &payload.base),
+                              0);
         }
         assert_int_equal (kj_db_commit (db), 0);
         //  Committed: from here on the event is the log's to deliver
@@ -343,9 +350,9 @@ s_producer (void *arg)
 
 typedef struct {
     int64_t *committed_at;
-    kj_hist_t *hist;            //  commit -> deliver
-    kj_hist_t *to_log;          //  commit -> appended (relay and writer)
-    kj_hist_t *to_app;          //  appended -> deliver (publication)
+    kj_hist_t *hist;    //  commit -> deliver
+    kj_hist_t *to_log;  //  commit -> appended (relay and writer)
+    kj_hist_t *to_app;  //  appended -> deliver (publication)
     uint64_t received;
 } latency_t;
 
@@ -361,10 +368,10 @@ s_on_latency (const Kj__Envelope *event, void *arg)
     int64_t at = self->committed_at [seq];
     int64_t appended = event->appended_at_us;
     kj_hist_record (self->hist, at && now > at ? (uint64_t) (now - at) : 0);
-    kj_hist_record (self->to_log, at && appended > at
-                                  ? (uint64_t) (appended - at) : 0);
-    kj_hist_record (self->to_app, now > appended
-                                  ? (uint64_t) (now - appended) : 0);
+    kj_hist_record (self->to_log,
+                    at && appended > at ? (uint64_t) (appended - at) : 0);
+    kj_hist_record (self->to_app,
+                    now > appended ? (uint64_t) (now - appended) : 0);
     self->received++;
     return 0;
 }
@@ -383,16 +390,20 @@ s_bench_latency (fx_t *fx, uint64_t *p50, uint64_t *p99, uint64_t *count,
                                                 sizeof (int64_t));
     latency_t latency = { committed_at, kj_hist_new (), kj_hist_new (),
                           kj_hist_new (), 0 };
-    kj_subscriber_config_t config = {
-        .broker = fx->broker.endpoint, .pub_endpoint = fx->broker.pub,
-        .from = KJ_SUBSCRIBER_HEAD, .callback = s_on_latency, .arg = &latency,
-        .prefixes = (const char *[]) { "bench.latency", NULL }
-    };
+    kj_subscriber_config_t config = { .broker = fx->broker.endpoint,
+                                      .pub_endpoint = fx->broker.pub,
+                                      .from = KJ_SUBSCRIBER_HEAD,
+                                      .callback = s_on_latency,
+                                      .arg = &latency,
+                                      .prefixes = (const char *[]){
+                                          "bench.latency", NULL } };
     kj_subscriber_t *subscriber = kj_subscriber_new (&config);
     for (int i = 0; i < 20; i++)
         kj_subscriber_poll (subscriber, 50);
-    kj_relay_config_t rc = { .dsn = fx->dsn, .schema = "latency",
-                             .broker = fx->broker.endpoint, .city = "210100" };
+    kj_relay_config_t rc = { .dsn = fx->dsn,
+                             .schema = "latency",
+                             .broker = fx->broker.endpoint,
+                             .city = "210100" };
     kj_relay_t *relay = kj_relay_new (&rc);
 
     volatile int stop = 0;
@@ -400,7 +411,7 @@ s_bench_latency (fx_t *fx, uint64_t *p50, uint64_t *p99, uint64_t *count,
     pthread_t threads [LATENCY_THREADS];
     int64_t start = kj_mono_us ();
     for (int i = 0; i < LATENCY_THREADS; i++) {
-        producers [i] = (producer_t) { fx->dsn, i, committed_at, &stop };
+        producers [i] = (producer_t){ fx->dsn, i, committed_at, &stop };
         pthread_create (&threads [i], NULL, s_producer, &producers [i]);
     }
     int64_t end = start + (LATENCY_S + 20) * 1000000LL;
@@ -419,8 +430,8 @@ s_bench_latency (fx_t *fx, uint64_t *p50, uint64_t *p99, uint64_t *count,
     *count = latency.received;
     *rate = latency.received / seconds;
     printf ("    (subscriber: live %" PRIu64 ", replayed %" PRIu64
-            ", gaps found %" PRIu64 ", repaired %" PRIu64 ")\n", stats.live,
-            stats.replayed, stats.gaps_found, stats.gaps_repaired);
+            ", gaps found %" PRIu64 ", repaired %" PRIu64 ")\n",
+            stats.live, stats.replayed, stats.gaps_found, stats.gaps_repaired);
     printf ("    (commit -> appended p50 %.1f ms p99 %.1f ms; appended -> "
             "delivered p50 %.1f ms p99 %.1f ms; max %.1f ms)\n",
             kj_hist_percentile (latency.to_log, 500) / 1000.0,
@@ -444,7 +455,8 @@ int
 main (void)
 {
     kj_log_init ("bench_events", getenv ("KEJIN_LOG_LEVEL")
-                                 ? getenv ("KEJIN_LOG_LEVEL") : "warn");
+                                     ? getenv ("KEJIN_LOG_LEVEL")
+                                     : "warn");
     fx_t fx;
     fx_start (&fx, "bench_events", 1, NULL);
     PGconn *conn = PQconnectdb (fx.dsn);
@@ -452,10 +464,12 @@ main (void)
     PQclear (PQexec (conn, "SET client_min_messages = warning"));
 
     printf ("\nbench_events: kejin-events beside raw PostgreSQL, %d-byte "
-            "payloads, 2 cores shared by everything\n\n", PAYLOAD);
+            "payloads, 2 cores shared by everything\n\n",
+            PAYLOAD);
     printf ("  append: events.writer Append (%d in flight) beside raw COPY "
             "and raw multi-row\n  INSERT of the same rows into a table shaped "
-            "like the log, one batch a transaction\n\n", IN_FLIGHT);
+            "like the log, one batch a transaction\n\n",
+            IN_FLIGHT);
     printf ("    %6s  %14s  %14s  %14s  %9s\n", "batch", "append ev/s",
             "raw COPY r/s", "raw INSERT r/s", "of COPY");
     int sizes [] = { 100, 1000, 5000 };
@@ -479,8 +493,8 @@ main (void)
     }
     printf ("\n  append best     %9.0f events/s (batch %d, %" PRIu64 "-byte "
             "envelopes) = %.0f%% of raw COPY\n                  target >= "
-            "50000 and >= 80%%: %s\n", best, best_batch, size,
-            100 * best / best_copy,
+            "50000 and >= 80%%: %s\n",
+            best, best_batch, size, 100 * best / best_copy,
             s_verdict (best >= 50000 && best >= best_copy * 0.8));
 
     //  The first read of rows just COPYed also sets their hint bits in
@@ -492,8 +506,8 @@ main (void)
     printf ("  replay          %9.0f events/s (%" PRIu64 " events, 10000 a "
             "request, %d in flight, one\n                  client thread "
             "decoding every event; first pass %.0f)\n                  "
-            "target >= 200000: %s\n", replay, replayed, IN_FLIGHT, cold,
-            s_verdict (replay >= 200000));
+            "target >= 200000: %s\n",
+            replay, replayed, IN_FLIGHT, cold, s_verdict (replay >= 200000));
     printf ("  replay served   %9.0f events/s (the same, replies not decoded: "
             "what kejin-events\n                  and the broker deliver)\n",
             served);
@@ -503,8 +517,8 @@ main (void)
     double rate;
     s_bench_latency (&fx, &p50, &p99, &count, &rate);
     printf ("  commit->deliver at %.0f events/s (%" PRIu64 " events): p50 %.1f "
-            "ms, p99 %.1f ms   target p99 <= 5 ms: %s\n", rate, count,
-            p50 / 1000.0, p99 / 1000.0, s_verdict (p99 <= 5000));
+            "ms, p99 %.1f ms   target p99 <= 5 ms: %s\n",
+            rate, count, p50 / 1000.0, p99 / 1000.0, s_verdict (p99 <= 5000));
     PQfinish (conn);
     fx_stop (&fx);
     return 0;

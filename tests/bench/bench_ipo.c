@@ -79,12 +79,11 @@ main (void)
 {
     const ipo_board_rules_t *rules = ipo_board_rules (NULL);
     ipo_board_input_t *firms = (ipo_board_input_t *) calloc (FIRMS,
-                                                     sizeof *firms);
+                                                             sizeof *firms);
     for (int i = 0; i < FIRMS; i++)
         s_firm (&firms [i]);
 
-    printf ("\nbench_ipo: board fit of %d firms (14 standards each)\n",
-            FIRMS);
+    printf ("\nbench_ipo: board fit of %d firms (14 standards each)\n", FIRMS);
     double start = s_now (), cpu = s_clock (CLOCK_PROCESS_CPUTIME_ID);
     int64_t nearest = 0;
     for (int i = 0; i < FIRMS; i++) {
@@ -128,14 +127,16 @@ main (void)
             fprintf (file, ",%" PRId64, in->rd_fen [y]);
         for (int y = 2; y >= 0; y--)
             fprintf (file, ",%" PRId64, in->ocf_fen [y]);
-        fprintf (file, ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%s,%" PRId64
-                 "\n", in->roe_bp [1], in->roe_bp [0], in->rev_growth_t0_bp,
+        fprintf (file, ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%s,%" PRId64 "\n",
+                 in->roe_bp [1], in->roe_bp [0], in->rev_growth_t0_bp,
                  ipo_board_neeq_tier_name (in->neeq_tier),
                  in->neeq_listed_months);
     }
     fclose (file);
-    snprintf (command, sizeof command, "%s ipo fit --csv %s --json "
-              "> /dev/null", kj_test_bin ("kejin"), path);
+    snprintf (command, sizeof command,
+              "%s ipo fit --csv %s --json "
+              "> /dev/null",
+              kj_test_bin ("kejin"), path);
     start = s_now ();
     int rc = system (command);
     double cli = s_now () - start;

@@ -25,9 +25,9 @@
 #include "kj_money.h"
 
 #define ENTERPRISES 1000000
-#define LOOKUPS 20000
-#define SEARCHES 5000
-#define WARM_UP 500
+#define LOOKUPS     20000
+#define SEARCHES    5000
+#define WARM_UP     500
 
 //  Columns of the enterprise table, in the file's order
 static const char *s_header =
@@ -39,7 +39,7 @@ typedef struct {
     registry_csv_t *layout;
     registry_csv_buf_t buf;
     FILE *file;
-    char (*codes) [19];             //  every 50th code, for look-ups
+    char (*codes) [19];  //  every 50th code, for look-ups
     size_t n_codes;
     uint64_t rows, bytes;
 } s_file_t;
@@ -79,8 +79,10 @@ s_raw_copy (rfx_t *fx, const char *path)
 {
     PGconn *conn = kj_db_conn (fx->db);
     char sql [512];
-    snprintf (sql, sizeof sql, "COPY registry.enterprise (%s) FROM STDIN "
-              "(FORMAT csv, HEADER true)", s_header);
+    snprintf (sql, sizeof sql,
+              "COPY registry.enterprise (%s) FROM STDIN "
+              "(FORMAT csv, HEADER true)",
+              s_header);
     int64_t started = kj_mono_us ();
     PGresult *res = PQexec (conn, sql);
     if (PQresultStatus (res) != PGRES_COPY_IN) {
@@ -114,8 +116,8 @@ s_raw_copy (rfx_t *fx, const char *path)
 static int64_t
 s_count (rfx_t *fx)
 {
-    PGresult *res = kj_db_exec (fx->db, "SELECT count (*) FROM enterprise",
-                                0, NULL);
+    PGresult *res = kj_db_exec (fx->db, "SELECT count (*) FROM enterprise", 0,
+                                NULL);
     int64_t count = res ? atoll (PQgetvalue (res, 0, 0)) : -1;
     PQclear (res);
     return count;
@@ -141,8 +143,8 @@ main (int argc, char **argv)
     printf ("\nbench_registry: CSV import of %d enterprises beside a raw COPY "
             "of the same file\ninto the same table; then look-ups by code and "
             "product searches over the broker.\n%ld cores, load average %.2f "
-            "before the run\n\n", ENTERPRISES,
-            sysconf (_SC_NPROCESSORS_ONLN), load [0]);
+            "before the run\n\n",
+            ENTERPRISES, sysconf (_SC_NPROCESSORS_ONLN), load [0]);
     fflush (stdout);
 
     //  A fresh database, a broker, kejin-registry (relay off: no event
@@ -150,17 +152,19 @@ main (int argc, char **argv)
     rfx_t fx;
     memset (&fx, 0, sizeof fx);
     fx.dsn = kj_test_db_new ("bench_registry");
-    if (kj_broker_start (&fx.broker, 0, (const char *[]) {
-            "-s", "log/level=warn", NULL })) {
+    if (kj_broker_start (&fx.broker, 0,
+                         (const char *[]){ "-s", "log/level=warn", NULL })) {
         fprintf (stderr, "bench_registry: the broker did not start\n");
         return 1;
     }
     fx.client = kj_client_new (fx.broker.endpoint);
     kj_client_set_timeout (fx.client, 10000);
-    if (rfx_registry_start (&fx, (const char *[]) {
-            "-s", "registry/relay=false", "-s", "registry/bulk_workers=2",
-            "-s", "log/level=warn", NULL }) <= 0
-    ||  !rfx_registry_up (&fx, 30000)) {
+    if (rfx_registry_start (&fx,
+                            (const char *[]){ "-s", "registry/relay=false",
+                                              "-s", "registry/bulk_workers=2",
+                                              "-s", "log/level=warn", NULL })
+            <= 0
+        || !rfx_registry_up (&fx, 30000)) {
         fprintf (stderr, "bench_registry: kejin-registry did not start\n");
         return 1;
     }
@@ -168,11 +172,15 @@ main (int argc, char **argv)
     assert (fx.db);
 
     //  The file
-    PGresult *res = kj_db_exec (fx.db, "SELECT extract (year FROM "
+    PGresult *res = kj_db_exec (
+        fx.db,
+        "SELECT extract (year FROM "
         "current_date)::int, extract (month FROM current_date)::int, "
-        "extract (day FROM current_date)::int", 0, NULL);
+        "extract (day FROM current_date)::int",
+        0, NULL);
     registry_demo_config_t config = {
-        .seed = 1, .enterprises = ENTERPRISES,
+        .seed = 1,
+        .enterprises = ENTERPRISES,
         .today = { atoi (PQgetvalue (res, 0, 0)), atoi (PQgetvalue (res, 0, 1)),
                    atoi (PQgetvalue (res, 0, 2)) }
     };
@@ -181,12 +189,11 @@ main (int argc, char **argv)
     snprintf (path, sizeof path, "%s/enterprises.csv", kj_test_tmpdir ());
     kj_status_t status;
     registry_csv_options_t options = { .today = config.today };
-    s_file_t file = {
-        .layout = registry_csv_new (REGISTRY_CSV_ENTERPRISES, s_header,
-                                    strlen (s_header), &options, &status),
-        .file = fopen (path, "w"),
-        .codes = calloc (ENTERPRISES / 50 + 1, 19)
-    };
+    s_file_t file = { .layout = registry_csv_new (REGISTRY_CSV_ENTERPRISES,
+                                                  s_header, strlen (s_header),
+                                                  &options, &status),
+                      .file = fopen (path, "w"),
+                      .codes = calloc (ENTERPRISES / 50 + 1, 19) };
     assert (file.layout && file.file && file.codes);
     printf ("  generating %d demo enterprises (seed 1) ...\n", ENTERPRISES);
     fflush (stdout);
@@ -200,15 +207,16 @@ main (int argc, char **argv)
     registry_csv_buf_free (&file.buf);
     registry_csv_destroy (&file.layout);
     const registry_demo_stats_t *stats = registry_demo_stats (demo);
-    printf ("  %s: %.0f MB, %" PRIu64 " rows (孵化期 %" PRId64 ", 初创期 %"
-            PRId64 ", 成长期 %" PRId64 ", 成熟期 %" PRId64 ") in %.1f s\n\n",
+    printf ("  %s: %.0f MB, %" PRIu64 " rows (孵化期 %" PRId64
+            ", 初创期 %" PRId64 ", 成长期 %" PRId64 ", 成熟期 %" PRId64
+            ") in %.1f s\n\n",
             path, file.bytes / 1e6, file.rows, stats->by_stage [1],
             stats->by_stage [2], stats->by_stage [3], stats->by_stage [4],
             s_seconds (started));
     registry_demo_destroy (&demo);
 
-    printf ("  %-50s %10s  %9s  %5s   %s\n", "load", "rows/s", "time",
-            "ratio", "target");
+    printf ("  %-50s %10s  %9s  %5s   %s\n", "load", "rows/s", "time", "ratio",
+            "target");
     fflush (stdout);
 
     //  The baseline
@@ -228,15 +236,18 @@ main (int argc, char **argv)
     printf ("  (kejin enterprise import: its progress on stderr every 5 s, "
             "then its summary)\n");
     fflush (stdout);
-    cli_t cli = { .prog = "kejin", .broker = fx.broker.endpoint,
+    cli_t cli = { .prog = "kejin",
+                  .broker = fx.broker.endpoint,
                   .timeout_ms = 30000 };
     char *import [] = { "import", path, NULL };
     started = kj_mono_us ();
     int rc = cli_bulk_import (&cli, "enterprise", 2, import);
     double imported = s_seconds (started);
     if (rc != CLI_OK || s_count (&fx) != ENTERPRISES) {
-        fprintf (stderr, "bench_registry: the import failed (exit %d, %" PRId64
-                 " rows)\n", rc, s_count (&fx));
+        fprintf (stderr,
+                 "bench_registry: the import failed (exit %d, %" PRId64
+                 " rows)\n",
+                 rc, s_count (&fx));
         return 1;
     }
     s_line ("kejin enterprise import (registry.bulk, 2 workers)",
@@ -262,9 +273,11 @@ main (int argc, char **argv)
         fwrite (buf.data, 1, buf.size, out);
         fclose (out);
         char *argv_import [] = { "import", target, "--quiet", NULL };
-        if (cli_bulk_import (&cli, kind == REGISTRY_CSV_INSTITUTIONS
-                                   ? "institution" : "product", 3,
-                             argv_import) != CLI_OK) {
+        if (cli_bulk_import (&cli,
+                             kind == REGISTRY_CSV_INSTITUTIONS ? "institution"
+                                                               : "product",
+                             3, argv_import)
+            != CLI_OK) {
             fprintf (stderr, "bench_registry: importing %s failed\n", target);
             return 1;
         }
@@ -304,7 +317,8 @@ main (int argc, char **argv)
             kj_hist_record (hist, (uint64_t) took);
     }
     printf ("  %-50s %6" PRIu64 " us  %6" PRIu64 " us  %6" PRIu64 " us   "
-            "p99 <= 1000 us\n", "GetEnterprise, random codes of 1,000,000",
+            "p99 <= 1000 us\n",
+            "GetEnterprise, random codes of 1,000,000",
             kj_hist_percentile (hist, 500), kj_hist_percentile (hist, 990),
             kj_hist_max (hist));
     fflush (stdout);
@@ -312,11 +326,10 @@ main (int argc, char **argv)
     //  Product searches: enterprises of every region and stage asking for
     //  amounts and terms, some across the metro area
     kj_hist_reset (hist);
-    static const char *regions [] = {
-        "210100", "210200", "210300", "210400", "210500", "210600", "210700",
-        "210800", "210900", "211000", "211100", "211200", "211300", "211400",
-        "SFDZ"
-    };
+    static const char *regions [] = { "210100", "210200", "210300", "210400",
+                                      "210500", "210600", "210700", "210800",
+                                      "210900", "211000", "211100", "211200",
+                                      "211300", "211400", "SFDZ" };
     uint64_t found = 0;
     for (int i = 0; i < WARM_UP + SEARCHES; i++) {
         state ^= state << 13;
@@ -353,7 +366,8 @@ main (int argc, char **argv)
     snprintf (label, sizeof label, "SearchProducts, 100 products (%.1f found)",
               (double) found / (WARM_UP + SEARCHES));
     printf ("  %-50s %6" PRIu64 " us  %6" PRIu64 " us  %6" PRIu64 " us   "
-            "reported\n\n", label, kj_hist_percentile (hist, 500),
+            "reported\n\n",
+            label, kj_hist_percentile (hist, 500),
             kj_hist_percentile (hist, 990), kj_hist_max (hist));
     kj_hist_destroy (&hist);
     free (file.codes);

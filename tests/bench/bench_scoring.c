@@ -48,10 +48,11 @@ s_pure (kj_db_t *db, const char *batch)
     for (int stage = 0; stage < SCORING_STAGES; stage++) {
         char stage_text [8];
         snprintf (stage_text, sizeof stage_text, "%d", stage);
-        PGresult *res = kj_db_exec (db,
+        PGresult *res = kj_db_exec (
+            db,
             "SELECT code, vals, present FROM member WHERE batch_id = $1 "
-            "AND stage = $2 ORDER BY ord", 2,
-            (const char *[]) { batch, stage_text });
+            "AND stage = $2 ORDER BY ord",
+            2, (const char *[]){ batch, stage_text });
         assert (res);
         int rows = PQntuples (res);
         scoring_cohort_t *cohort = scoring_cohort_new (model);
@@ -105,8 +106,8 @@ s_raw_copy (kj_db_t *db)
     while ((res = PQgetResult (conn)))
         PQclear (res);
     int64_t started = kj_mono_us ();
-    int rc = kj_db_copy (db, "COPY portrait_raw FROM STDIN",
-                         zchunk_data (data), zchunk_size (data));
+    int rc = kj_db_copy (db, "COPY portrait_raw FROM STDIN", zchunk_data (data),
+                         zchunk_size (data));
     double seconds = s_seconds (started);
     assert (rc == 0);
     zchunk_destroy (&data);
@@ -123,21 +124,24 @@ main (void)
     printf ("\nbench_scoring: a batch of %d enterprises (most-2024) with 2 "
             "kejin-scoring daemons,\nbeside the pure computation and a raw "
             "COPY of the same rows.\n%ld cores, load average %.2f before "
-            "the run\n\n", n, sysconf (_SC_NPROCESSORS_ONLN), load [0]);
+            "the run\n\n",
+            n, sysconf (_SC_NPROCESSORS_ONLN), load [0]);
     fflush (stdout);
     char *dsn = kj_test_db_new ("bench_scoring");
     kj_broker_t broker;
-    if (kj_broker_start (&broker, 0, (const char *[]) { "-s",
-                         "log/level=warn", NULL }))
+    if (kj_broker_start (&broker, 0,
+                         (const char *[]){ "-s", "log/level=warn", NULL }))
         return 1;
     pid_t registry = kj_daemon_start ("registry", &broker, dsn,
-        (const char *[]) { "-s", "registry/relay=false", "-s",
-                           "registry/bulk_workers=2", "-s",
-                           "log/level=warn", NULL });
+                                      (const char *[]){
+                                          "-s", "registry/relay=false", "-s",
+                                          "registry/bulk_workers=2", "-s",
+                                          "log/level=warn", NULL });
     if (!kj_broker_wait_workers (broker.endpoint, "registry.bulk", 2, 30000))
         return 1;
     char command [1024];
-    snprintf (command, sizeof command, "%s --broker %s --timeout 600000 "
+    snprintf (command, sizeof command,
+              "%s --broker %s --timeout 600000 "
               "demo load --enterprises %d > %s/demo.log 2>&1",
               kj_test_bin ("kejin"), broker.endpoint, n, kj_test_tmpdir ());
     printf ("  loading %d demo enterprises into the registry ...\n", n);
@@ -149,9 +153,10 @@ main (void)
     }
     printf ("  loaded in %.1f s (not part of the figures)\n",
             s_seconds (started));
-    const char *extra [] = { "-s", "scoring/relay=false", "-s",
-                             "scoring/chunk=50000", "-s",
-                             "scoring/page=10000", "-s", "log/level=warn",
+    const char *extra [] = { "-s", "scoring/relay=false",
+                             "-s", "scoring/chunk=50000",
+                             "-s", "scoring/page=10000",
+                             "-s", "log/level=warn",
                              NULL };
     pid_t one = kj_daemon_start ("scoring", &broker, dsn, extra);
     pid_t two = kj_daemon_start ("scoring", &broker, dsn, extra);
@@ -164,8 +169,7 @@ main (void)
     started = kj_mono_us ();
     if (kj_client_call (client, "scoring", "Run", &run.base,
                         &kj__scoring_run_reply__descriptor,
-                        (ProtobufCMessage **) &started_batch, &status,
-                        NULL)) {
+                        (ProtobufCMessage **) &started_batch, &status, NULL)) {
         fprintf (stderr, "bench_scoring: Run: %s\n", status.message);
         return 1;
     }
@@ -203,16 +207,22 @@ main (void)
     double raw_rate = (double) stored / raw;
     printf ("\n  %-44s %12s  %8s  %s\n", "", "per second", "time", "target");
     printf ("  %-44s %12.0f  %6.1f s  >= 50,000/s, >= 0.5 x raw COPY "
-            "(%.2f)\n", "end to end (fetch, compute, store; 2 daemons)",
-            e2e_rate, total_seconds, e2e_rate / raw_rate);
-    printf ("  %-44s %12.0f  %6.1f s\n", "  of which the fetch (export + "
-            "members)", (double) total / fetched, fetched);
+            "(%.2f)\n",
+            "end to end (fetch, compute, store; 2 daemons)", e2e_rate,
+            total_seconds, e2e_rate / raw_rate);
+    printf ("  %-44s %12.0f  %6.1f s\n",
+            "  of which the fetch (export + "
+            "members)",
+            (double) total / fetched, fetched);
     printf ("  %-44s %12.0f  %6.1f s\n", "pure computation (one core)",
             (double) total / pure, pure);
-    printf ("  %-44s %12.0f  %6.1f s  baseline\n", "raw COPY of the result "
-            "rows", raw_rate, raw);
+    printf ("  %-44s %12.0f  %6.1f s  baseline\n",
+            "raw COPY of the result "
+            "rows",
+            raw_rate, raw);
     printf ("  %" PRIu64 " enterprises in the batch, %" PRId64 " portraits "
-            "stored\n", total, stored);
+            "stored\n",
+            total, stored);
     kj_db_destroy (&db);
     kj_client_destroy (&client);
     kj_test_kill (one, SIGTERM, 10000);

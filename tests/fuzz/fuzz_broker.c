@@ -24,10 +24,10 @@
 #include "kejin.h"
 #include "broker_core.h"
 
-#define PEERS 4
+#define PEERS      4
 #define FRAMES_MAX 12
 
-static uint8_t s_handle [PEERS][64];   //  last handle sent to each peer
+static uint8_t s_handle [PEERS][64];  //  last handle sent to each peer
 static size_t s_handle_size [PEERS];
 static bool s_gone [PEERS];
 static uint8_t s_header [64];
@@ -45,8 +45,8 @@ s_send (void *arg, zmq_msg_t *frames, int count)
     int peer = ((const uint8_t *) zmq_msg_data (&frames [0])) [1] - '0';
     assert (peer >= 0 && peer < PEERS);
     if (count >= 5 && zmq_msg_size (&frames [3]) == 1
-    &&  ((const uint8_t *) zmq_msg_data (&frames [3])) [0] == KJ_MDPW_REQUEST
-    &&  zmq_msg_size (&frames [4]) <= sizeof s_handle [0]) {
+        && ((const uint8_t *) zmq_msg_data (&frames [3])) [0] == KJ_MDPW_REQUEST
+        && zmq_msg_size (&frames [4]) <= sizeof s_handle [0]) {
         s_handle_size [peer] = zmq_msg_size (&frames [4]);
         memcpy (s_handle [peer], zmq_msg_data (&frames [4]),
                 s_handle_size [peer]);
@@ -85,9 +85,8 @@ s_nul_name (zmq_msg_t *frames, int count)
     zmq_msg_t *name = NULL;
     if (count > 3 && s_is (&frames [2], KJ_MDPC, 6))
         name = &frames [3];
-    else
-    if (count > 4 && s_is (&frames [2], KJ_MDPW, 6)
-    &&  s_is (&frames [3], "\001", 1))
+    else if (count > 4 && s_is (&frames [2], KJ_MDPW, 6)
+             && s_is (&frames [3], "\001", 1))
         name = &frames [4];
     return name && memchr (zmq_msg_data (name), 0, zmq_msg_size (name));
 }
@@ -166,17 +165,13 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
             size_t length = at < size ? data [at++] : 0;
             if (length == 255)
                 s_frame (&frames [i], s_handle [peer], s_handle_size [peer]);
-            else
-            if (length == 254)
+            else if (length == 254)
                 s_frame (&frames [i], KJ_MDPW, 6);
-            else
-            if (length == 253)
+            else if (length == 253)
                 s_frame (&frames [i], KJ_MDPC, 6);
-            else
-            if (length == 252)
+            else if (length == 252)
                 s_frame (&frames [i], s_header, s_header_size);
-            else
-            if (length == 251)
+            else if (length == 251)
                 s_frame (&frames [i], s_hello, s_hello_size);
             else {
                 if (length > size - at)

@@ -46,13 +46,13 @@ s_on_row (const registry_csv_row_t *row, void *arg)
     registry_csv_buf_reset (&state->first);
     registry_csv_format (state->again, row, &state->first);
     state->rows = state->errors = 0;
-    registry_csv_parse (state->again, state->first.data, state->first.size,
-                        2, s_on_again, s_on_again_error, state);
+    registry_csv_parse (state->again, state->first.data, state->first.size, 2,
+                        s_on_again, s_on_again_error, state);
     if (state->rows != 1 || state->errors != 0
-    ||  state->second.size != state->first.size
-    ||  memcmp (state->first.data, state->second.data, state->first.size)) {
-        fprintf (stderr, "row %u does not read back:\n%.*s\n%.*s\n",
-                 row->line, (int) state->first.size, state->first.data,
+        || state->second.size != state->first.size
+        || memcmp (state->first.data, state->second.data, state->first.size)) {
+        fprintf (stderr, "row %u does not read back:\n%.*s\n%.*s\n", row->line,
+                 (int) state->first.size, state->first.data,
                  (int) state->second.size,
                  state->second.data ? state->second.data : "");
         abort ();
@@ -76,24 +76,21 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     if (size < 1)
         return 0;
     registry_csv_kind_t kind = (registry_csv_kind_t) (1 + data [0] % 4);
-    registry_csv_options_t options = {
-        .today = { 2026, 5, 10 },
-        .allow_outside = data [0] & 0x80
-    };
+    registry_csv_options_t options = { .today = { 2026, 5, 10 },
+                                       .allow_outside = data [0] & 0x80 };
     const char *text = (const char *) data + 1;
     size--;
     const char *newline = memchr (text, '\n', size);
     size_t header_size = newline ? (size_t) (newline - text) : size;
     kj_status_t status;
-    registry_csv_t *csv =
-        registry_csv_new (kind, text, header_size, &options, &status);
+    registry_csv_t *csv = registry_csv_new (kind, text, header_size, &options,
+                                            &status);
     if (!csv) {
         assert (status.code == KJ__CODE__INVALID_ARGUMENT);
         return 0;
     }
     state_t state = { .rows = 0 };
-    state.again = registry_csv_new (kind, text, header_size, &options,
-                                    &status);
+    state.again = registry_csv_new (kind, text, header_size, &options, &status);
     assert (state.again);
     if (newline)
         registry_csv_parse (csv, newline + 1, size - header_size - 1, 2,

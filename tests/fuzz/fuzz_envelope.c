@@ -14,17 +14,17 @@ int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
     kj_status_t status;
-    Kj__Envelope *event = (Kj__Envelope *) kj_proto_unpack (
-        &kj__envelope__descriptor, data, size, &status);
+    Kj__Envelope *event = (Kj__Envelope *)
+        kj_proto_unpack (&kj__envelope__descriptor, data, size, &status);
     if (!event)
         return 0;
     //  What kj_subscriber reads of it, then the JSON of it all
     assert (event->topic && event->payload_type);
-    const ProtobufCMessageDescriptor *type =
-        kj_json_type (event->payload_type);
+    const ProtobufCMessageDescriptor *type = kj_json_type (event->payload_type);
     if (type) {
-        ProtobufCMessage *payload = kj_proto_unpack (
-            type, event->payload.data, event->payload.len, &status);
+        ProtobufCMessage *payload = kj_proto_unpack (type, event->payload.data,
+                                                     event->payload.len,
+                                                     &status);
         if (payload)
             protobuf_c_message_free_unpacked (payload, NULL);
     }

@@ -53,13 +53,13 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     ProtobufCMessage *message = kj_proto_unpack (type, data, size, &status);
     if (!message) {
         assert (status.code == KJ__CODE__INVALID_ARGUMENT
-             || status.code == KJ__CODE__OUT_OF_RANGE);
+                || status.code == KJ__CODE__OUT_OF_RANGE);
         char plain [128];
         snprintf (plain, sizeof plain, "not a valid %s", type->name);
         if (streq (status.message, plain)) {
             //  Malformed: protobuf-c must agree
-            ProtobufCMessage *raw =
-                protobuf_c_message_unpack (type, NULL, size, data);
+            ProtobufCMessage *raw = protobuf_c_message_unpack (type, NULL, size,
+                                                               data);
             if (raw) {
                 fprintf (stderr, "kj_proto_unpack refused a valid %s: %s\n",
                          type->name, status.message);
@@ -71,18 +71,18 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     size_t packed_size = protobuf_c_message_get_packed_size (message);
     uint8_t *packed = (uint8_t *) malloc (packed_size + 1);
     assert (protobuf_c_message_pack (message, packed) == packed_size);
-    ProtobufCMessage *again =
-        kj_proto_unpack (type, packed, packed_size, &status);
+    ProtobufCMessage *again = kj_proto_unpack (type, packed, packed_size,
+                                               &status);
     if (!again) {
-        fprintf (stderr, "%s did not decode after packing: %s\n",
-                 type->name, status.message);
+        fprintf (stderr, "%s did not decode after packing: %s\n", type->name,
+                 status.message);
         abort ();
     }
     size_t again_size = protobuf_c_message_get_packed_size (again);
     uint8_t *repacked = (uint8_t *) malloc (again_size + 1);
     protobuf_c_message_pack (again, repacked);
     if (again_size != packed_size
-    ||  memcmp (packed, repacked, packed_size) != 0) {
+        || memcmp (packed, repacked, packed_size) != 0) {
         fprintf (stderr, "%s packed differently after a round trip\n",
                  type->name);
         abort ();

@@ -58,11 +58,15 @@ kj_broker_start (kj_broker_t *broker, int port, const char *const *extra)
                   "broker/endpoint=tcp://127.0.0.1:*");
     char file [600];
     snprintf (file, sizeof file, "broker/endpoints_file=%s", broker->file);
-    const char *argv [64] = {
-        kj_test_bin ("kejin-broker"), "-s", endpoint, "-s", file,
-        "-s", "broker/pub_endpoint=tcp://127.0.0.1:*",
-        "-s", "broker/sub_endpoint=tcp://127.0.0.1:*"
-    };
+    const char *argv [64] = { kj_test_bin ("kejin-broker"),
+                              "-s",
+                              endpoint,
+                              "-s",
+                              file,
+                              "-s",
+                              "broker/pub_endpoint=tcp://127.0.0.1:*",
+                              "-s",
+                              "broker/sub_endpoint=tcp://127.0.0.1:*" };
     int argc = 9;
     //  Without keys a broker starts only when told it may run open
     bool keys = false;
@@ -80,7 +84,8 @@ kj_broker_start (kj_broker_t *broker, int port, const char *const *extra)
         return -1;
     for (int waited = 0; waited < 5000; waited += 10) {
         if (kj_read_keyvalue (broker->file, "endpoint", broker->endpoint,
-                              sizeof broker->endpoint) == 0) {
+                              sizeof broker->endpoint)
+            == 0) {
             kj_read_keyvalue (broker->file, "pub", broker->pub,
                               sizeof broker->pub);
             kj_read_keyvalue (broker->file, "sub", broker->sub,
@@ -89,7 +94,7 @@ kj_broker_start (kj_broker_t *broker, int port, const char *const *extra)
             return 0;
         }
         if (kj_test_wait_exit (broker->pid, 0) != -1)
-            break;              //  it died
+            break;  //  it died
         zclock_sleep (10);
     }
     kj_error ("test.broker_not_up", "log=%s", broker->log);
@@ -115,7 +120,8 @@ s_broker_workers (kj_client_t *client, const char *service)
     Kj__BrokerStatsRequest request = KJ__BROKER_STATS_REQUEST__INIT;
     Kj__BrokerStats *stats = NULL;
     kj_status_t status;
-    kj_call_opts_t opts = { .read_only = true, .timeout_ms = 500,
+    kj_call_opts_t opts = { .read_only = true,
+                            .timeout_ms = 500,
                             .retries = -1 };
     if (kj_client_call (client, "kejin.broker", "Stats", &request.base,
                         &kj__broker_stats__descriptor,
@@ -130,8 +136,8 @@ s_broker_workers (kj_client_t *client, const char *service)
 }
 
 bool
-kj_broker_wait_workers (const char *endpoint, const char *service,
-                        int workers, int timeout_ms)
+kj_broker_wait_workers (const char *endpoint, const char *service, int workers,
+                        int timeout_ms)
 {
     kj_client_t *client = kj_client_new (endpoint);
     int64_t end = kj_mono_us () + (int64_t) timeout_ms * 1000;
@@ -149,8 +155,8 @@ kj_broker_wait_workers (const char *endpoint, const char *service,
 //  A kj_service daemon bin/kejin-NAME on a broker (and a database)
 
 pid_t
-kj_daemon_start (const char *name, const kj_broker_t *broker,
-                 const char *dsn, const char *const *extra)
+kj_daemon_start (const char *name, const kj_broker_t *broker, const char *dsn,
+                 const char *const *extra)
 {
     char binary [128], log [512], set_broker [256], set_dsn [600];
     snprintf (binary, sizeof binary, "kejin-%s", name);

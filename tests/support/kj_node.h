@@ -14,12 +14,12 @@
 
 typedef struct {
     pid_t pid;
-    int port;                   //  ROUTER port, to restart on the same one
-    char endpoint [128];        //  ROUTER, for clients and workers
-    char pub [128];             //  XPUB, for subscribers
-    char sub [128];             //  XSUB, for kejin-events
-    char file [512];            //  endpoints file it writes
-    char log [512];             //  its stderr
+    int port;             //  ROUTER port, to restart on the same one
+    char endpoint [128];  //  ROUTER, for clients and workers
+    char pub [128];       //  XPUB, for subscribers
+    char sub [128];       //  XSUB, for kejin-events
+    char file [512];      //  endpoints file it writes
+    char log [512];       //  its stderr
 } kj_broker_t;
 
 //  Start bin/kejin-broker on 127.0.0.1: ROUTER on `port` (0: any free),

@@ -8,7 +8,7 @@
 #include <stdatomic.h>
 
 struct _kj_stub_t {
-    zsock_t *router;            //  used by the thread only, once started
+    zsock_t *router;  //  used by the thread only, once started
     char endpoint [64];
     kj_stub_fn *handler;
     void *arg;
@@ -29,21 +29,21 @@ s_answer (kj_stub_t *self, zmsg_t *msg)
     zframe_t *head = zmsg_pop (msg);
     zframe_t *body = zmsg_pop (msg);
     Kj__RequestHeader *header = head
-        ? kj_proto_request_header (zframe_data (head), zframe_size (head))
-        : NULL;
+                                  ? kj_proto_request_header (zframe_data (head),
+                                                             zframe_size (head))
+                                  : NULL;
     assert (client && service && header);
     char *name = zframe_strdup (service);
     kj_status_t status;
     kj_status_ok (&status);
-    zframe_t *payload = self->handler (name, header, body, &status,
-                                       self->arg);
+    zframe_t *payload = self->handler (name, header, body, &status, self->arg);
     zmsg_t *out = zmsg_new ();
     zmsg_append (out, &client);
     zmsg_append (out, &empty);
     zmsg_append (out, &proto);
     zmsg_append (out, &service);
-    zmsg_append (out, &(zframe_t *) {
-        kj_proto_reply_frame (header->request_id, &status) });
+    zmsg_append (out, &(zframe_t *){
+                          kj_proto_reply_frame (header->request_id, &status) });
     if (payload)
         zmsg_append (out, &payload);
     zmsg_send (&out, self->router);

@@ -16,9 +16,8 @@
 #include "kejin.h"
 
 typedef zframe_t *(kj_stub_fn) (const char *service,
-                                const Kj__RequestHeader *header,
-                                zframe_t *body, kj_status_t *status,
-                                void *arg);
+                                const Kj__RequestHeader *header, zframe_t *body,
+                                kj_status_t *status, void *arg);
 
 typedef struct _kj_stub_t kj_stub_t;
 

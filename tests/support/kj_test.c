@@ -20,12 +20,12 @@
 extern char **environ;
 
 static pthread_mutex_t s_lock = PTHREAD_MUTEX_INITIALIZER;
-static char s_pg_dir [PATH_MAX];    //  scratch cluster's folder
-static int s_pg_port;               //  and port, 0 until known
-static char s_pg_dsn [PATH_MAX + 64];   //  its superuser's dsn
-static pid_t s_pg_owner;            //  process that started it, if one did
-static char s_tmpdir [PATH_MAX];    //  this process's folder
-static zhashx_t *s_bins;            //  name -> path, for kj_test_bin
+static char s_pg_dir [PATH_MAX];       //  scratch cluster's folder
+static int s_pg_port;                  //  and port, 0 until known
+static char s_pg_dsn [PATH_MAX + 64];  //  its superuser's dsn
+static pid_t s_pg_owner;               //  process that started it, if one did
+static char s_tmpdir [PATH_MAX];       //  this process's folder
+static zhashx_t *s_bins;               //  name -> path, for kj_test_bin
 
 static const char *
 s_env (const char *name, const char *dflt)
@@ -75,7 +75,7 @@ static void
 s_pg_stop (void)
 {
     if (getpid () != s_pg_owner)
-        return;                 //  a forked child exiting
+        return;  //  a forked child exiting
     if (s_pg_sh ("stop", s_pg_dir) == 0) {
         char *line = zsys_sprintf ("rm -rf '%s'", s_pg_dir);
         if (system (line) != 0)
@@ -160,14 +160,15 @@ kj_test_db_new (const char *name)
     assert (name);
     for (const char *c = name; *c; c++)
         if (!(islower ((unsigned char) *c) || isdigit ((unsigned char) *c)
-        ||  *c == '_'))
+              || *c == '_'))
             s_fail ("bad database name: %s", name);
     pthread_mutex_lock (&s_lock);
     int number = ++counter;
     pthread_mutex_unlock (&s_lock);
     char database [64];
     if (snprintf (database, sizeof database, "%s_%d_%d", name, (int) getpid (),
-                  number) >= (int) sizeof database)
+                  number)
+        >= (int) sizeof database)
         s_fail ("database name too long: %s", name);
 
     PGconn *conn = PQconnectdb (kj_test_pg_dsn ());
@@ -230,8 +231,8 @@ kj_test_spawn (const char *const argv [], const char *const env [],
                const char *log_path)
 {
     assert (argv && argv [0]);
-    int log = log_path ? open (log_path, O_WRONLY | O_CREAT | O_APPEND
-                                         | O_CLOEXEC, 0644)
+    int log = log_path ? open (log_path,
+                               O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)
                        : -1;
     if (log_path && log < 0) {
         fprintf (stderr, "kj_test: cannot open %s: %s\n", log_path,
@@ -278,7 +279,7 @@ kj_test_spawn (const char *const argv [], const char *const env [],
         _exit (127);
     }
     if (pid > 0)
-        setpgid (pid, pid);     //  also here, so it holds before we go on
+        setpgid (pid, pid);  //  also here, so it holds before we go on
     else
         fprintf (stderr, "kj_test: fork: %s\n", strerror (errno));
     free (envp);
@@ -298,7 +299,7 @@ kj_test_wait_exit (pid_t pid, int wait_ms)
             return WIFEXITED (status) ? WEXITSTATUS (status)
                                       : 128 + WTERMSIG (status);
         if (rc < 0 && errno != EINTR)
-            return -1;          //  not a child of ours
+            return -1;  //  not a child of ours
         if (zclock_mono () >= deadline)
             return -1;
         zclock_sleep (10);
@@ -361,8 +362,7 @@ kj_test_tmpdir (void)
             path = strdup (given);
         else {
             char *tmp = s_build_tmp ();
-            path = zsys_sprintf ("%s/%s-%d", tmp,
-                                 program_invocation_short_name,
+            path = zsys_sprintf ("%s/%s-%d", tmp, program_invocation_short_name,
                                  (int) getpid ());
             zstr_free (&tmp);
         }

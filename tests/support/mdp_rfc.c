@@ -129,8 +129,8 @@ mdp_client_destroy (mdp_client_t **self_p)
 
 int
 mdp_client_request (mdp_client_t *self, const char *service,
-                    const mdp_body_t *body, mdp_body_t *reply,
-                    int timeout_ms, int retries)
+                    const mdp_body_t *body, mdp_body_t *reply, int timeout_ms,
+                    int retries)
 {
     for (int attempt = 0; attempt <= retries; attempt++) {
         //  REQ adds the empty delimiter: [MDPC01] [service] [body]...
@@ -145,7 +145,7 @@ mdp_client_request (mdp_client_t *self, const char *service,
                 return -1;
             //  [MDPC01] [service] [body]...: the RFC's reply, checked
             if (msg.count < 2 || !mdp_body_is (&msg, 0, "MDPC01")
-            ||  !mdp_body_is (&msg, 1, service)) {
+                || !mdp_body_is (&msg, 1, service)) {
                 mdp_body_free (&msg);
                 return -1;
             }
@@ -171,7 +171,7 @@ struct _mdp_worker_t {
     int liveness;
     int64_t heartbeat_at;
     int connects;
-    mdp_body_t reply_to;        //  address frame of the request in hand
+    mdp_body_t reply_to;  //  address frame of the request in hand
 };
 
 static void
@@ -239,7 +239,7 @@ mdp_worker_recv (mdp_worker_t *self, mdp_body_t *request, int timeout_ms)
     while (s_now_ms () < end) {
         zmq_pollitem_t item = { self->sock, 0, ZMQ_POLLIN, 0 };
         if (zmq_poll (&item, 1, self->heartbeat_ms) < 0)
-            return -1;          //  interrupted
+            return -1;  //  interrupted
         if (item.revents & ZMQ_POLLIN) {
             mdp_body_t msg = { 0 };
             if (s_recv (self->sock, &msg))
@@ -265,8 +265,7 @@ mdp_worker_recv (mdp_worker_t *self, mdp_body_t *request, int timeout_ms)
                 s_worker_connect (self);
             mdp_body_free (&msg);
         }
-        else
-        if (--self->liveness == 0) {
+        else if (--self->liveness == 0) {
             //  Silence: the broker is gone; try again with a new identity
             s_worker_connect (self);
         }

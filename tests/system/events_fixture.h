@@ -18,28 +18,34 @@
 #define FX_EVENTS_MAX 3
 
 typedef struct {
-    char *dsn;                  //  the test's own database
+    char *dsn;  //  the test's own database
     kj_broker_t broker;
     pid_t events [FX_EVENTS_MAX];
     kj_client_t *client;
-    int spawned;                //  for log names
+    int spawned;  //  for log names
 } fx_t;
 
 //  Start kejin-events copy `index` with more "-s" "path=value" args.
 static inline pid_t
-fx_events_start (fx_t *fx, int index, const char *const *extra)
+    fx_events_start (fx_t *fx, int index, const char *const *extra)
 {
     char log [512], broker [256], publish [256], dsn [600], instance [64];
     snprintf (log, sizeof log, "%s/events-%d.log", kj_test_tmpdir (), index);
     snprintf (broker, sizeof broker, "node/broker=%s", fx->broker.endpoint);
-    snprintf (publish, sizeof publish, "node/sub=%s",
-              fx->broker.sub);
+    snprintf (publish, sizeof publish, "node/sub=%s", fx->broker.sub);
     snprintf (dsn, sizeof dsn, "db/dsn=%s", fx->dsn);
     snprintf (instance, sizeof instance, "events/instance=events.%d", index);
-    const char *argv [40] = {
-        kj_test_bin ("kejin-events"), "-s", broker, "-s", publish, "-s", dsn,
-        "-s", instance, "-s", "events/lock_retry_ms=200"
-    };
+    const char *argv [40] = { kj_test_bin ("kejin-events"),
+                              "-s",
+                              broker,
+                              "-s",
+                              publish,
+                              "-s",
+                              dsn,
+                              "-s",
+                              instance,
+                              "-s",
+                              "events/lock_retry_ms=200" };
     int argc = 11;
     for (int i = 0; extra && extra [i] && argc < 39; i++)
         argv [argc++] = extra [i];
@@ -50,7 +56,7 @@ fx_events_start (fx_t *fx, int index, const char *const *extra)
 
 //  True once some copy serves events.writer (a Cursor call answers).
 static inline bool
-fx_writer_up (fx_t *fx, int timeout_ms)
+    fx_writer_up (fx_t *fx, int timeout_ms)
 {
     int64_t end = kj_mono_us () + (int64_t) timeout_ms * 1000;
     while (kj_mono_us () < end) {
@@ -58,12 +64,13 @@ fx_writer_up (fx_t *fx, int timeout_ms)
         request.producer = (char *) "probe";
         Kj__CursorReply *reply = NULL;
         kj_status_t status;
-        kj_call_opts_t opts = { .read_only = true, .timeout_ms = 500,
+        kj_call_opts_t opts = { .read_only = true,
+                                .timeout_ms = 500,
                                 .retries = -1 };
         if (kj_client_call (fx->client, "events.writer", "Cursor",
                             &request.base, &kj__cursor_reply__descriptor,
-                            (ProtobufCMessage **) &reply, &status,
-                            &opts) == 0) {
+                            (ProtobufCMessage **) &reply, &status, &opts)
+            == 0) {
             kj__cursor_reply__free_unpacked (reply, NULL);
             return true;
         }
@@ -75,7 +82,7 @@ fx_writer_up (fx_t *fx, int timeout_ms)
 //  A fresh database, a broker and `copies` copies of kejin-events, the
 //  first of which is the writer when this returns.
 static inline void
-fx_start (fx_t *fx, const char *name, int copies, const char *const *extra)
+    fx_start (fx_t *fx, const char *name, int copies, const char *const *extra)
 {
     memset (fx, 0, sizeof *fx);
     fx->dsn = kj_test_db_new (name);
@@ -88,7 +95,7 @@ fx_start (fx_t *fx, const char *name, int copies, const char *const *extra)
 }
 
 static inline void
-fx_stop (fx_t *fx)
+    fx_stop (fx_t *fx)
 {
     for (int index = 0; index < FX_EVENTS_MAX; index++)
         if (fx->events [index] > 0)
@@ -100,15 +107,18 @@ fx_stop (fx_t *fx)
 
 //  Start tests/tools/events_producer for schema with more arguments.
 static inline pid_t
-fx_producer (fx_t *fx, const char *schema, const char *const *extra)
+    fx_producer (fx_t *fx, const char *schema, const char *const *extra)
 {
     char log [512];
     snprintf (log, sizeof log, "%s/producer-%s-%d.log", kj_test_tmpdir (),
               schema, fx->spawned++);
-    const char *argv [40] = {
-        kj_tool_path ("events_producer"), "--dsn", fx->dsn, "--schema", schema,
-        "--broker", fx->broker.endpoint
-    };
+    const char *argv [40] = { kj_tool_path ("events_producer"),
+                              "--dsn",
+                              fx->dsn,
+                              "--schema",
+                              schema,
+                              "--broker",
+                              fx->broker.endpoint };
     int argc = 7;
     for (int i = 0; extra && extra [i] && argc < 39; i++)
         argv [argc++] = extra [i];
@@ -118,7 +128,7 @@ fx_producer (fx_t *fx, const char *schema, const char *const *extra)
 
 //  The log's head and tail, from Info.
 static inline int
-fx_info (fx_t *fx, uint64_t *head, uint64_t *tail)
+    fx_info (fx_t *fx, uint64_t *head, uint64_t *tail)
 {
     Kj__EventsInfoRequest request = KJ__EVENTS_INFO_REQUEST__INIT;
     Kj__EventsInfo *info = NULL;
@@ -136,22 +146,22 @@ fx_info (fx_t *fx, uint64_t *head, uint64_t *tail)
 
 //  What a whole-log check found.
 typedef struct {
-    uint64_t events;            //  in the log
+    uint64_t events;  //  in the log
     uint64_t head, tail;
-    uint64_t offset_errors;     //  offsets not tail, tail+1, ...
-    uint64_t items;             //  committed rows of the producers
-    uint64_t missing;           //  committed rows without their event
-    uint64_t duplicates;        //  events of one row more than once
-    uint64_t strays;            //  events of rows that never committed
+    uint64_t offset_errors;  //  offsets not tail, tail+1, ...
+    uint64_t items;          //  committed rows of the producers
+    uint64_t missing;        //  committed rows without their event
+    uint64_t duplicates;     //  events of one row more than once
+    uint64_t strays;         //  events of rows that never committed
 } fx_check_t;
 
 //  Replay the whole log and compare with the items of the schemas
 //  (NULL-terminated): every committed item once, nothing else.
 static inline void
-fx_check (fx_t *fx, const char *const *schemas, fx_check_t *check)
+    fx_check (fx_t *fx, const char *const *schemas, fx_check_t *check)
 {
     memset (check, 0, sizeof *check);
-    zhashx_t *seen = zhashx_new ();     //  "producer/key" -> count
+    zhashx_t *seen = zhashx_new ();  //  "producer/key" -> count
     uint64_t from = 0, expect = 0;
     while (true) {
         Kj__ReplayRequest request = KJ__REPLAY_REQUEST__INIT;
@@ -212,16 +222,18 @@ fx_check (fx_t *fx, const char *const *schemas, fx_check_t *check)
     //  Every distinct row seen that is not a committed item is a stray
     check->strays = zhashx_size (seen) - matched;
     zhashx_destroy (&seen);
-    kj_info ("test.check", "events=%" PRIu64 " head=%" PRIu64 " tail=%" PRIu64
+    kj_info ("test.check",
+             "events=%" PRIu64 " head=%" PRIu64 " tail=%" PRIu64
              " items=%" PRIu64 " missing=%" PRIu64 " duplicates=%" PRIu64
-             " strays=%" PRIu64 " offset_errors=%" PRIu64, check->events,
-             check->head, check->tail, check->items, check->missing,
-             check->duplicates, check->strays, check->offset_errors);
+             " strays=%" PRIu64 " offset_errors=%" PRIu64,
+             check->events, check->head, check->tail, check->items,
+             check->missing, check->duplicates, check->strays,
+             check->offset_errors);
 }
 
 //  Assert the check found the log whole.
 static inline void
-fx_assert_whole (const fx_check_t *check)
+    fx_assert_whole (const fx_check_t *check)
 {
     assert_true (check->items > 0);
     assert_int_equal (check->missing, 0);
@@ -233,7 +245,7 @@ fx_assert_whole (const fx_check_t *check)
 
 //  Wait for a spawned tool to exit 0.
 static inline void
-fx_wait_ok (pid_t pid, int timeout_ms)
+    fx_wait_ok (pid_t pid, int timeout_ms)
 {
     assert_int_equal (kj_test_wait_exit (pid, timeout_ms), 0);
 }

@@ -16,12 +16,12 @@
 #include "registry.pb-c.h"
 
 typedef struct {
-    char *dsn;                  //  the test's own database
+    char *dsn;  //  the test's own database
     kj_broker_t broker;
     pid_t registry;
-    pid_t events;               //  0 unless started
+    pid_t events;  //  0 unless started
     kj_client_t *client;
-    kj_db_t *db;                //  on schema registry, for looking in
+    kj_db_t *db;  //  on schema registry, for looking in
 } rfx_t;
 
 //  Daemons started by this test process, for log names
@@ -34,7 +34,7 @@ static int rfx_spawned;
 static const char rfx_charset [] = "0123456789ABCDEFGHJKLMNPQRTUWXY";
 
 static inline void
-rfx_code (const char *region, unsigned number, char out [19])
+    rfx_code (const char *region, unsigned number, char out [19])
 {
     snprintf (out, 19, "91%.6s%08u", region, number % 100000000u);
     static const int org_weights [8] = { 3, 7, 9, 10, 5, 8, 4, 2 };
@@ -58,7 +58,7 @@ rfx_code (const char *region, unsigned number, char out [19])
 
 //  Start kejin-registry with more "-s" "path=value" arguments.
 static inline pid_t
-rfx_registry_start (rfx_t *fx, const char *const *extra)
+    rfx_registry_start (rfx_t *fx, const char *const *extra)
 {
     char log [512], broker [256], dsn [600];
     snprintf (log, sizeof log, "%s/registry-%d.log", kj_test_tmpdir (),
@@ -66,8 +66,8 @@ rfx_registry_start (rfx_t *fx, const char *const *extra)
     snprintf (broker, sizeof broker, "node/broker=%s", fx->broker.endpoint);
     snprintf (dsn, sizeof dsn, "db/dsn=%s", fx->dsn);
     const char *argv [40] = {
-        kj_test_bin ("kejin-registry"), "-s", broker, "-s", dsn,
-        "-s", "registry/workers=4", "-s", "log/level=info"
+        kj_test_bin ("kejin-registry"), "-s", broker,          "-s", dsn, "-s",
+        "registry/workers=4",           "-s", "log/level=info"
     };
     int argc = 9;
     for (int i = 0; extra && extra [i] && argc < 39; i++)
@@ -79,7 +79,7 @@ rfx_registry_start (rfx_t *fx, const char *const *extra)
 
 //  True once the registry answers.
 static inline bool
-rfx_registry_up (rfx_t *fx, int timeout_ms)
+    rfx_registry_up (rfx_t *fx, int timeout_ms)
 {
     int64_t end = kj_mono_us () + (int64_t) timeout_ms * 1000;
     while (kj_mono_us () < end) {
@@ -87,12 +87,13 @@ rfx_registry_up (rfx_t *fx, int timeout_ms)
         request.code = "91210100MA0QEK7B6N";
         Kj__CheckCodeReply *reply = NULL;
         kj_status_t status;
-        kj_call_opts_t opts = { .read_only = true, .timeout_ms = 500,
+        kj_call_opts_t opts = { .read_only = true,
+                                .timeout_ms = 500,
                                 .retries = -1 };
         if (kj_client_call (fx->client, "registry", "CheckCode", &request.base,
                             &kj__check_code_reply__descriptor,
-                            (ProtobufCMessage **) &reply, &status,
-                            &opts) == 0) {
+                            (ProtobufCMessage **) &reply, &status, &opts)
+            == 0) {
             kj__check_code_reply__free_unpacked (reply, NULL);
             return true;
         }
@@ -103,20 +104,26 @@ rfx_registry_up (rfx_t *fx, int timeout_ms)
 
 //  Start kejin-events on the same database and broker.
 static inline pid_t
-rfx_events_start (rfx_t *fx)
+    rfx_events_start (rfx_t *fx)
 {
     char log [512], broker [256], publish [256], dsn [600];
     snprintf (log, sizeof log, "%s/events-%d.log", kj_test_tmpdir (),
               rfx_spawned++);
     snprintf (broker, sizeof broker, "node/broker=%s", fx->broker.endpoint);
-    snprintf (publish, sizeof publish, "node/sub=%s",
-              fx->broker.sub);
+    snprintf (publish, sizeof publish, "node/sub=%s", fx->broker.sub);
     snprintf (dsn, sizeof dsn, "db/dsn=%s", fx->dsn);
-    const char *argv [] = {
-        kj_test_bin ("kejin-events"), "-s", broker, "-s", publish, "-s", dsn,
-        "-s", "events/instance=events.test", "-s", "events/lock_retry_ms=200",
-        NULL
-    };
+    const char *argv [] = { kj_test_bin ("kejin-events"),
+                            "-s",
+                            broker,
+                            "-s",
+                            publish,
+                            "-s",
+                            dsn,
+                            "-s",
+                            "events/instance=events.test",
+                            "-s",
+                            "events/lock_retry_ms=200",
+                            NULL };
     fx->events = kj_test_spawn (argv, NULL, log);
     return fx->events;
 }
@@ -124,7 +131,7 @@ rfx_events_start (rfx_t *fx)
 //  A database, a broker and kejin-registry (relay off unless extra says
 //  otherwise, so that events stay in the outbox to be looked at).
 static inline void
-rfx_start (rfx_t *fx, const char *name, const char *const *extra)
+    rfx_start (rfx_t *fx, const char *name, const char *const *extra)
 {
     memset (fx, 0, sizeof *fx);
     fx->dsn = kj_test_db_new (name);
@@ -143,7 +150,7 @@ rfx_start (rfx_t *fx, const char *name, const char *const *extra)
 }
 
 static inline void
-rfx_stop (rfx_t *fx)
+    rfx_stop (rfx_t *fx)
 {
     kj_db_destroy (&fx->db);
     if (fx->registry > 0)
@@ -161,23 +168,24 @@ rfx_stop (rfx_t *fx)
 //  Call registry.method; returns the status code. key: the idempotency
 //  key of a write (NULL: a fresh one); read: a read.
 static inline int
-rfx_call (rfx_t *fx, const char *method, const ProtobufCMessage *request,
-          const ProtobufCMessageDescriptor *reply_type, void *reply_p,
-          kj_status_t *status, const char *key, bool read)
+    rfx_call (rfx_t *fx, const char *method, const ProtobufCMessage *request,
+              const ProtobufCMessageDescriptor *reply_type, void *reply_p,
+              kj_status_t *status, const char *key, bool read)
 {
-    kj_call_opts_t opts = { .timeout_ms = 10000, .idempotency_key = key,
+    kj_call_opts_t opts = { .timeout_ms = 10000,
+                            .idempotency_key = key,
                             .read_only = read };
     kj_status_t scratch;
-    return kj_client_call (fx->client, "registry", method, request,
-                           reply_type, (ProtobufCMessage **) reply_p,
+    return kj_client_call (fx->client, "registry", method, request, reply_type,
+                           (ProtobufCMessage **) reply_p,
                            status ? status : &scratch, &opts);
 }
 
 //  Register code (a draft) founded on `founded` with name; the reply's
 //  enterprise, which the caller frees with kj__enterprise_reply__free_unpacked.
 static inline Kj__EnterpriseReply *
-rfx_register (rfx_t *fx, const char *code, const char *name,
-              const char *founded)
+    rfx_register (rfx_t *fx, const char *code, const char *name,
+                  const char *founded)
 {
     Kj__RegisterEnterpriseRequest request =
         KJ__REGISTER_ENTERPRISE_REQUEST__INIT;
@@ -189,8 +197,8 @@ rfx_register (rfx_t *fx, const char *code, const char *name,
     Kj__EnterpriseReply *reply = NULL;
     kj_status_t status;
     int code_rc = rfx_call (fx, "RegisterEnterprise", &request.base,
-                            &kj__enterprise_reply__descriptor, &reply,
-                            &status, NULL, false);
+                            &kj__enterprise_reply__descriptor, &reply, &status,
+                            NULL, false);
     if (code_rc)
         fail_msg ("register %s: %s %s", code, kj_code_name (code_rc),
                   status.message);
@@ -198,14 +206,14 @@ rfx_register (rfx_t *fx, const char *code, const char *name,
 }
 
 static inline Kj__Enterprise *
-rfx_get (rfx_t *fx, const char *code, Kj__EnterpriseReply **holder)
+    rfx_get (rfx_t *fx, const char *code, Kj__EnterpriseReply **holder)
 {
     Kj__GetEnterpriseRequest request = KJ__GET_ENTERPRISE_REQUEST__INIT;
     request.code = (char *) code;
     kj_status_t status;
     int rc = rfx_call (fx, "GetEnterprise", &request.base,
-                       &kj__enterprise_reply__descriptor, holder, &status,
-                       NULL, true);
+                       &kj__enterprise_reply__descriptor, holder, &status, NULL,
+                       true);
     if (rc)
         fail_msg ("get %s: %s %s", code, kj_code_name (rc), status.message);
     return (*holder)->enterprise;
@@ -214,9 +222,9 @@ rfx_get (rfx_t *fx, const char *code, Kj__EnterpriseReply **holder)
 //  Qualify code with kind (at level, 0 for none) until expires; returns
 //  the status code. The reply goes to *reply, or is freed if reply is NULL.
 static inline int
-rfx_qualify (rfx_t *fx, const char *code, Kj__QualificationKind kind,
-             Kj__Level level, const char *expires, kj_status_t *status,
-             Kj__EnterpriseReply **reply)
+    rfx_qualify (rfx_t *fx, const char *code, Kj__QualificationKind kind,
+                 Kj__Level level, const char *expires, kj_status_t *status,
+                 Kj__EnterpriseReply **reply)
 {
     Kj__QualifyRequest request = KJ__QUALIFY_REQUEST__INIT;
     Kj__Qualification q = KJ__QUALIFICATION__INIT;
@@ -227,22 +235,22 @@ rfx_qualify (rfx_t *fx, const char *code, Kj__QualificationKind kind,
     request.qualification = &q;
     Kj__EnterpriseReply *answer = NULL;
     int rc = rfx_call (fx, "Qualify", &request.base,
-                       &kj__enterprise_reply__descriptor, &answer, status,
-                       NULL, false);
+                       &kj__enterprise_reply__descriptor, &answer, status, NULL,
+                       false);
     if (reply)
         *reply = answer;
-    else
-    if (answer)
+    else if (answer)
         kj__enterprise_reply__free_unpacked (answer, NULL);
     return rc;
 }
 
 //  The current year, as the database sees it.
 static inline int
-rfx_year (rfx_t *fx)
+    rfx_year (rfx_t *fx)
 {
     PGresult *res = kj_db_exec (fx->db,
-        "SELECT extract (year FROM current_date)::int", 0, NULL);
+                                "SELECT extract (year FROM current_date)::int",
+                                0, NULL);
     assert_non_null (res);
     int year = atoi (PQgetvalue (res, 0, 0));
     PQclear (res);
@@ -253,12 +261,12 @@ rfx_year (rfx_t *fx)
 //  The outbox (relay off: every event stays there)
 
 static inline int
-rfx_outbox_count (rfx_t *fx, const char *topic, const char *key)
+    rfx_outbox_count (rfx_t *fx, const char *topic, const char *key)
 {
     const char *params [] = { topic, key };
-    PGresult *res = kj_db_exec (fx->db,
-        "SELECT count (*) FROM kj_outbox WHERE topic = $1 AND key = $2", 2,
-        params);
+    PGresult *res = kj_db_exec (
+        fx->db, "SELECT count (*) FROM kj_outbox WHERE topic = $1 AND key = $2",
+        2, params);
     assert_non_null (res);
     int count = atoi (PQgetvalue (res, 0, 0));
     PQclear (res);
@@ -269,22 +277,26 @@ rfx_outbox_count (rfx_t *fx, const char *topic, const char *key)
 //  type; n set.
 //  Free each with protobuf_c_message_free_unpacked, then the array.
 static inline ProtobufCMessage **
-rfx_outbox_payloads (rfx_t *fx, const char *topic, const char *key,
-                     const ProtobufCMessageDescriptor *type, size_t *n)
+    rfx_outbox_payloads (rfx_t *fx, const char *topic, const char *key,
+                         const ProtobufCMessageDescriptor *type, size_t *n)
 {
     const char *params [] = { topic, key };
-    PGresult *res = kj_db_exec (fx->db,
+    PGresult *res = kj_db_exec (
+        fx->db,
         "SELECT payload_type, payload FROM kj_outbox WHERE topic = $1 "
-        "AND ($2::text IS NULL OR key = $2) ORDER BY txid, id", 2, params);
+        "AND ($2::text IS NULL OR key = $2) ORDER BY txid, id",
+        2, params);
     assert_non_null (res);
     *n = (size_t) PQntuples (res);
-    ProtobufCMessage **out = (ProtobufCMessage **) zmalloc (
-        (*n + 1) * sizeof (void *));
+    ProtobufCMessage **out = (ProtobufCMessage **) zmalloc ((*n + 1)
+                                                            * sizeof (void *));
     for (size_t row = 0; row < *n; row++) {
         assert_string_equal (PQgetvalue (res, (int) row, 0), type->name);
         size_t size;
-        unsigned char *bytes = PQunescapeBytea (
-            (const unsigned char *) PQgetvalue (res, (int) row, 1), &size);
+        unsigned char *bytes = PQunescapeBytea ((const unsigned char *)
+                                                    PQgetvalue (res, (int) row,
+                                                                1),
+                                                &size);
         out [row] = protobuf_c_message_unpack (type, NULL, size, bytes);
         assert_non_null (out [row]);
         PQfreemem (bytes);
@@ -294,7 +306,7 @@ rfx_outbox_payloads (rfx_t *fx, const char *topic, const char *key,
 }
 
 static inline void
-rfx_payloads_free (ProtobufCMessage **payloads, size_t n)
+    rfx_payloads_free (ProtobufCMessage **payloads, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         protobuf_c_message_free_unpacked (payloads [i], NULL);

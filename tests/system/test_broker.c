@@ -23,8 +23,15 @@ s_spawn_echo (const char *endpoint, const char *service, const char *name,
     char log [512];
     snprintf (log, sizeof log, "%s/mdp_echo-%s.log", kj_test_tmpdir (), name);
     const char *argv [] = { kj_tool_path ("mdp_echo"),
-                            endpoint, service, "--name", name, "--sleep",
-                            sleep_ms, "--heartbeat", "500", NULL };
+                            endpoint,
+                            service,
+                            "--name",
+                            name,
+                            "--sleep",
+                            sleep_ms,
+                            "--heartbeat",
+                            "500",
+                            NULL };
     return kj_test_spawn (argv, NULL, log);
 }
 
@@ -34,8 +41,14 @@ s_spawn_diag (const char *endpoint, const char *name, const char *credit)
     char log [512];
     snprintf (log, sizeof log, "%s/diag-%s.log", kj_test_tmpdir (), name);
     const char *argv [] = { kj_tool_path ("diag_worker"),
-                            endpoint, "--instance", name, "--credit", credit,
-                            "--heartbeat", "500", NULL };
+                            endpoint,
+                            "--instance",
+                            name,
+                            "--credit",
+                            credit,
+                            "--heartbeat",
+                            "500",
+                            NULL };
     return kj_test_spawn (argv, NULL, log);
 }
 
@@ -51,14 +64,16 @@ s_wait_workers (const char *endpoint, const char *service, uint32_t workers,
         Kj__BrokerStatsRequest request = KJ__BROKER_STATS_REQUEST__INIT;
         Kj__BrokerStats *stats = NULL;
         kj_status_t status;
-        kj_call_opts_t opts = { .read_only = true, .timeout_ms = 500,
+        kj_call_opts_t opts = { .read_only = true,
+                                .timeout_ms = 500,
                                 .retries = -1 };
         if (kj_client_call (client, "kejin.broker", "Stats", &request.base,
                             &kj__broker_stats__descriptor,
-                            (ProtobufCMessage **) &stats, &status, &opts) == 0) {
+                            (ProtobufCMessage **) &stats, &status, &opts)
+            == 0) {
             for (size_t i = 0; i < stats->n_services; i++)
                 if (streq (stats->services [i]->name, service)
-                &&  stats->services [i]->workers == workers)
+                    && stats->services [i]->workers == workers)
                     found = true;
             kj__broker_stats__free_unpacked (stats, NULL);
         }
@@ -69,9 +84,8 @@ s_wait_workers (const char *endpoint, const char *service, uint32_t workers,
     return found;
 }
 
-static const char *s_fast [] = {
-    "-s", "broker/heartbeat_ms=500", "-s", "broker/liveness=3", NULL
-};
+static const char *s_fast [] = { "-s", "broker/heartbeat_ms=500", "-s",
+                                 "broker/liveness=3", NULL };
 
 //  --------------------------------------------------------------------------
 //  Three RFC workers on one service each get work, through an RFC client
@@ -96,10 +110,11 @@ test_three_workers_each_get_work (void **state)
         for (int i = 0; i < 3; i++) {
             mdp_body_t body = { 0 }, reply = { 0 };
             mdp_body_add_str (&body, "ping");
-            mdp_body_add (&body, "", 0);        //  empty frames stay frames
+            mdp_body_add (&body, "", 0);  //  empty frames stay frames
             mdp_body_add_str (&body, "tail");
             assert_int_equal (mdp_client_request (clients [i], "echo", &body,
-                                                  &reply, 3000, 0), 0);
+                                                  &reply, 3000, 0),
+                              0);
             assert_int_equal (reply.count, 4);
             assert_true (mdp_body_is (&reply, 1, "ping"));
             assert_true (mdp_body_is (&reply, 2, ""));
@@ -133,16 +148,16 @@ test_mmi_service (void **state)
     pid_t worker = s_spawn_echo (broker.endpoint, "echo", "w1", "0");
     assert_true (s_wait_workers (broker.endpoint, "echo", 1, 5000));
     mdp_client_t *client = mdp_client_new (s_ctx, broker.endpoint);
-    const char *asks [][2] = {
-        { "mmi.service", "echo" }, { "mmi.service", "nothing" },
-        { "mmi.other", "echo" }
-    };
+    const char *asks [][2] = { { "mmi.service", "echo" },
+                               { "mmi.service", "nothing" },
+                               { "mmi.other", "echo" } };
     const char *expected [] = { "200", "404", "501" };
     for (int i = 0; i < 3; i++) {
         mdp_body_t body = { 0 }, reply = { 0 };
         mdp_body_add_str (&body, asks [i][1]);
         assert_int_equal (mdp_client_request (client, asks [i][0], &body,
-                                              &reply, 2000, 0), 0);
+                                              &reply, 2000, 0),
+                          0);
         assert_int_equal (reply.count, 1);
         assert_true (mdp_body_is (&reply, 0, expected [i]));
         mdp_body_free (&body);
@@ -161,14 +176,18 @@ static void
 test_unknown_service (void **state)
 {
     kj_broker_t broker;
-    assert_int_equal (kj_broker_start (&broker, 0, (const char *[]) {
-        "-s", "broker/default_wait_ms=300", NULL }), 0);
+    assert_int_equal (kj_broker_start (&broker, 0,
+                                       (const char *[]){
+                                           "-s", "broker/default_wait_ms=300",
+                                           NULL }),
+                      0);
     mdp_client_t *client = mdp_client_new (s_ctx, broker.endpoint);
     mdp_body_t body = { 0 }, reply = { 0 };
     mdp_body_add_str (&body, "x");
     int64_t start = kj_mono_us ();
-    assert_int_equal (mdp_client_request (client, "nobody", &body, &reply,
-                                          3000, 0), 0);
+    assert_int_equal (mdp_client_request (client, "nobody", &body, &reply, 3000,
+                                          0),
+                      0);
     int64_t waited = (kj_mono_us () - start) / 1000;
     assert_in_range (waited, 250, 2000);
     assert_int_equal (reply.count, 2);
@@ -180,7 +199,8 @@ test_unknown_service (void **state)
     kj_client_t *kclient = kj_client_new (broker.endpoint);
     Kj__EchoRequest request = KJ__ECHO_REQUEST__INIT;
     kj_status_t status;
-    kj_call_opts_t opts = { .read_only = true, .timeout_ms = 400,
+    kj_call_opts_t opts = { .read_only = true,
+                            .timeout_ms = 400,
                             .retries = -1 };
     int code = kj_client_call (kclient, "nobody", "Echo", &request.base,
                                &kj__echo_reply__descriptor, NULL, &status,
@@ -246,8 +266,8 @@ test_worker_killed_mid_request (void **state)
     zmsg_addmem (msg, NULL, 0);
     zmsg_addstr (msg, "MDPC01");
     zmsg_addstr (msg, "diag");
-    zmsg_append (msg, &(zframe_t *) { kj_proto_frame (&header.base, true) });
-    zmsg_append (msg, &(zframe_t *) { kj_proto_frame (&request.base, false) });
+    zmsg_append (msg, &(zframe_t *){ kj_proto_frame (&header.base, true) });
+    zmsg_append (msg, &(zframe_t *){ kj_proto_frame (&request.base, false) });
     zmsg_send (&msg, kj_client_sock (client));
     zclock_sleep (300);
     kj_test_kill (third, SIGKILL, 2000);
@@ -287,12 +307,14 @@ test_broker_restart (void **state)
     request.data.len = 5;
     Kj__EchoReply *reply = NULL;
     kj_status_t status;
-    kj_call_opts_t opts = { .read_only = true, .timeout_ms = 1000,
+    kj_call_opts_t opts = { .read_only = true,
+                            .timeout_ms = 1000,
                             .retries = 5 };
     assert_int_equal (kj_client_call (client, "diag", "Echo", &request.base,
                                       &kj__echo_reply__descriptor,
                                       (ProtobufCMessage **) &reply, &status,
-                                      &opts), KJ__CODE__OK);
+                                      &opts),
+                      KJ__CODE__OK);
     assert_int_equal (reply->data.len, 5);
     assert_memory_equal (reply->data.data, "again", 5);
     kj__echo_reply__free_unpacked (reply, NULL);
@@ -301,8 +323,8 @@ test_broker_restart (void **state)
     mdp_client_t *rfc = mdp_client_new (s_ctx, broker.endpoint);
     mdp_body_t body = { 0 }, answer = { 0 };
     mdp_body_add_str (&body, "x");
-    assert_int_equal (mdp_client_request (rfc, "echo", &body, &answer, 2000,
-                                          2), 0);
+    assert_int_equal (mdp_client_request (rfc, "echo", &body, &answer, 2000, 2),
+                      0);
     assert_true (mdp_body_is (&answer, 0, "p1"));
     mdp_body_free (&body);
     mdp_body_free (&answer);
@@ -320,8 +342,11 @@ static void
 test_malformed_input (void **state)
 {
     kj_broker_t broker;
-    assert_int_equal (kj_broker_start (&broker, 0, (const char *[]) {
-        "-s", "broker/max_message=65536", NULL }), 0);
+    assert_int_equal (kj_broker_start (&broker, 0,
+                                       (const char *[]){
+                                           "-s", "broker/max_message=65536",
+                                           NULL }),
+                      0);
     pid_t worker = s_spawn_echo (broker.endpoint, "echo", "w1", "0");
     assert_true (s_wait_workers (broker.endpoint, "echo", 1, 5000));
 
@@ -363,7 +388,8 @@ test_malformed_input (void **state)
     mdp_body_t body = { 0 }, reply = { 0 };
     mdp_body_add_str (&body, "still there?");
     assert_int_equal (mdp_client_request (client, "echo", &body, &reply, 2000,
-                                          0), 0);
+                                          0),
+                      0);
     assert_true (mdp_body_is (&reply, 1, "still there?"));
     mdp_body_free (&body);
     mdp_body_free (&reply);
@@ -378,7 +404,8 @@ test_malformed_input (void **state)
                                       &request.base,
                                       &kj__broker_stats__descriptor,
                                       (ProtobufCMessage **) &stats, &status,
-                                      &opts), 0);
+                                      &opts),
+                      0);
     //  five malformed; the REPLY from a peer that is no worker got a
     //  DISCONNECT instead, and the oversized one closed its connection
     assert_int_equal (stats->malformed, 5);
@@ -398,9 +425,11 @@ static void
 test_sigterm_with_requests_queued (void **state)
 {
     kj_broker_t broker;
-    assert_int_equal (kj_broker_start (&broker, 0, (const char *[]) {
-        "-s", "broker/drain_ms=700", "-s", "broker/heartbeat_ms=500", NULL }),
-        0);
+    assert_int_equal (kj_broker_start (&broker, 0,
+                                       (const char *[]){
+                                           "-s", "broker/drain_ms=700", "-s",
+                                           "broker/heartbeat_ms=500", NULL }),
+                      0);
     pid_t worker = s_spawn_diag (broker.endpoint, "slow", "1");
     assert_true (s_wait_workers (broker.endpoint, "diag", 1, 5000));
     kj_client_t *client = kj_client_new (broker.endpoint);
@@ -408,8 +437,8 @@ test_sigterm_with_requests_queued (void **state)
     request.sleep_ms = 300;
     kj_call_opts_t opts = { .read_only = true, .timeout_ms = 10000 };
     for (int i = 0; i < 5; i++)
-        assert_true (kj_client_send (client, "diag", "Echo", &request.base,
-                                     &opts) > 0);
+        assert_true (
+            kj_client_send (client, "diag", "Echo", &request.base, &opts) > 0);
     zclock_sleep (100);
     int64_t start = kj_mono_us ();
     kill (broker.pid, SIGTERM);
@@ -419,7 +448,7 @@ test_sigterm_with_requests_queued (void **state)
         kj_status_t status;
         int code = kj_client_recv (client, 5000, &id,
                                    &kj__echo_reply__descriptor, NULL, &status);
-        assert_true (code >= 0);        //  every request answered
+        assert_true (code >= 0);  //  every request answered
         if (code == KJ__CODE__OK)
             ok++;
         else {
@@ -453,12 +482,14 @@ test_kejin_worker_errors (void **state)
     kj_call_opts_t opts = { .read_only = true };
     assert_int_equal (kj_client_call (client, "diag", "Nope", &request.base,
                                       &kj__echo_reply__descriptor, NULL,
-                                      &status, &opts), KJ__CODE__UNIMPLEMENTED);
+                                      &status, &opts),
+                      KJ__CODE__UNIMPLEMENTED);
     assert_string_equal (status.field, "method");
     request.fail = true;
     assert_int_equal (kj_client_call (client, "diag", "Echo", &request.base,
                                       &kj__echo_reply__descriptor, NULL,
-                                      &status, &opts), KJ__CODE__INTERNAL);
+                                      &status, &opts),
+                      KJ__CODE__INTERNAL);
     //  A body that is not an EchoRequest: a field of the wrong wire type
     Kj__RequestHeader header = KJ__REQUEST_HEADER__INIT;
     header.request_id = 99;
@@ -467,13 +498,14 @@ test_kejin_worker_errors (void **state)
     zmsg_addmem (msg, NULL, 0);
     zmsg_addstr (msg, "MDPC01");
     zmsg_addstr (msg, "diag");
-    zmsg_append (msg, &(zframe_t *) { kj_proto_frame (&header.base, true) });
+    zmsg_append (msg, &(zframe_t *){ kj_proto_frame (&header.base, true) });
     zmsg_addmem (msg, "\x0a\xff\xff\xff\xff\x0f", 6);
     zmsg_send (&msg, kj_client_sock (client));
     uint64_t id;
     assert_int_equal (kj_client_recv (client, 3000, &id,
                                       &kj__echo_reply__descriptor, NULL,
-                                      &status), KJ__CODE__INVALID_ARGUMENT);
+                                      &status),
+                      KJ__CODE__INVALID_ARGUMENT);
     assert_int_equal (id, 99);
     kj_client_destroy (&client);
     kj_test_kill (worker, SIGTERM, 3000);
@@ -522,12 +554,11 @@ s_reply_wide (void *worker, zmsg_t *request, int nbody)
 {
     zframe_t *handle = zmsg_first (request);
     for (int i = 0; i < 3; i++)
-        handle = zmsg_next (request);       //  [] MDPW01 0x02 [handle]
+        handle = zmsg_next (request);  //  [] MDPW01 0x02 [handle]
     zmq_send (worker, "", 0, ZMQ_SNDMORE);
     zmq_send (worker, "MDPW01", 6, ZMQ_SNDMORE);
     zmq_send (worker, "\003", 1, ZMQ_SNDMORE);
-    zmq_send (worker, zframe_data (handle), zframe_size (handle),
-              ZMQ_SNDMORE);
+    zmq_send (worker, zframe_data (handle), zframe_size (handle), ZMQ_SNDMORE);
     zmq_send (worker, "", 0, ZMQ_SNDMORE);
     for (int i = 0; i < nbody; i++)
         zmq_send (worker, "f", 1, i < nbody - 1 ? ZMQ_SNDMORE : 0);
@@ -548,7 +579,7 @@ test_frame_count_limits (void **state)
     //  60 body frames there and back
     s_send_wide (client, head, 3, 60);
     zmsg_t *request = zmsg_recv (worker);
-    while (request && zmsg_size (request) == 3) {       //  a heartbeat
+    while (request && zmsg_size (request) == 3) {  //  a heartbeat
         zmsg_destroy (&request);
         request = zmsg_recv (worker);
     }
@@ -618,9 +649,13 @@ static void
 test_byte_budget_overloaded (void **state)
 {
     kj_broker_t broker;
-    assert_int_equal (kj_broker_start (&broker, 0, (const char *[]) {
-        "-s", "broker/max_bytes=33554432", "-s", "broker/max_message=2097152",
-        "-s", "broker/default_wait_ms=60000", NULL }), 0);
+    assert_int_equal (kj_broker_start (&broker, 0,
+                                       (const char *[]){
+                                           "-s", "broker/max_bytes=33554432",
+                                           "-s", "broker/max_message=2097152",
+                                           "-s", "broker/default_wait_ms=60000",
+                                           NULL }),
+                      0);
     long base_kb = s_rss_kb (broker.pid);
     void *client = s_raw (broker.endpoint);
     size_t size = 1024 * 1024;

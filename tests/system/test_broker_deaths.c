@@ -30,12 +30,14 @@ s_workers (const char *endpoint, const char *service)
     Kj__BrokerStatsRequest request = KJ__BROKER_STATS_REQUEST__INIT;
     Kj__BrokerStats *stats = NULL;
     kj_status_t status;
-    kj_call_opts_t opts = { .read_only = true, .timeout_ms = 1000,
+    kj_call_opts_t opts = { .read_only = true,
+                            .timeout_ms = 1000,
                             .retries = -1 };
     int workers = -1;
     if (kj_client_call (client, "kejin.broker", "Stats", &request.base,
                         &kj__broker_stats__descriptor,
-                        (ProtobufCMessage **) &stats, &status, &opts) == 0) {
+                        (ProtobufCMessage **) &stats, &status, &opts)
+        == 0) {
         workers = 0;
         for (size_t i = 0; i < stats->n_services; i++)
             if (streq (stats->services [i]->name, service))
@@ -67,9 +69,18 @@ s_spawn_echo (const char *endpoint, const char *service, int workers,
     snprintf (log, sizeof log, "%s/mdp_echo-%s.log", kj_test_tmpdir (), name);
     snprintf (count, sizeof count, "%d", workers);
     snprintf (sleep, sizeof sleep, "%d", sleep_ms);
-    const char *argv [] = { kj_tool_path ("mdp_echo"), endpoint, service,
-                            "--name", name, "--sleep", sleep, "--heartbeat",
-                            "200", "--workers", count, NULL };
+    const char *argv [] = { kj_tool_path ("mdp_echo"),
+                            endpoint,
+                            service,
+                            "--name",
+                            name,
+                            "--sleep",
+                            sleep,
+                            "--heartbeat",
+                            "200",
+                            "--workers",
+                            count,
+                            NULL };
     return kj_test_spawn (argv, NULL, log);
 }
 
@@ -123,7 +134,7 @@ s_dealer (const char *endpoint)
 static void
 s_stop_clean (kj_broker_t *broker)
 {
-    assert_int_equal (kill (broker->pid, 0), 0);      //  still running
+    assert_int_equal (kill (broker->pid, 0), 0);  //  still running
     assert_int_equal (kj_broker_stop (broker, SIGTERM), 0);
     char *log = NULL;
     FILE *file = fopen (broker->log, "r");
@@ -139,8 +150,8 @@ s_stop_clean (kj_broker_t *broker)
 }
 
 static const char *s_args [] = {
-    "-s", "broker/heartbeat_ms=200", "-s", "broker/liveness=3",
-    "-s", "broker/retry_safe=safe", "-s", "broker/max_retries=3",
+    "-s", "broker/heartbeat_ms=200",     "-s", "broker/liveness=3",
+    "-s", "broker/retry_safe=safe",      "-s", "broker/max_retries=3",
     "-s", "broker/default_wait_ms=5000", NULL
 };
 
@@ -187,7 +198,7 @@ test_random_worker_deaths (void **state)
         for (int i = 0; i < requests; i++) {
             char frames [8][256];
             int count = s_recv (client, frames, 8000);
-            assert_int_equal (count, 5);    //  [] MDPC01 safe [name] [id]
+            assert_int_equal (count, 5);  //  [] MDPC01 safe [name] [id]
             assert_string_equal (frames [2], "safe");
             if (frames [3][0] == 'r') {
                 int got_round = -1, got = -1;
@@ -235,8 +246,7 @@ test_plain_request_worker_killed (void **state)
         pid_t slow = s_spawn_echo (broker.endpoint, services [s], 1, 2000,
                                    "slow");
         assert_true (s_wait_workers (broker.endpoint, services [s], 1, 5000));
-        pid_t fast = s_spawn_echo (broker.endpoint, services [s], 1, 0,
-                                   "fast");
+        pid_t fast = s_spawn_echo (broker.endpoint, services [s], 1, 0, "fast");
         assert_true (s_wait_workers (broker.endpoint, services [s], 2, 5000));
         s_send (client, services [s], "job");
         zclock_sleep (200);

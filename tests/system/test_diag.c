@@ -95,7 +95,8 @@ test_echo_health_and_sigterm (void **state)
     assert_int_equal (kj_client_call (client, "diag", "Health", &ask.base,
                                       &kj__health__descriptor,
                                       (ProtobufCMessage **) &health, &status,
-                                      &opts), KJ__CODE__OK);
+                                      &opts),
+                      KJ__CODE__OK);
     assert_string_equal (health->service, "diag");
     assert_string_equal (health->instance, "diag.test");
     assert_true (strncmp (health->worker, "diag.test.", 10) == 0);

@@ -35,14 +35,15 @@ test_append_and_replay (void **state)
 {
     fx_t fx;
     fx_start (&fx, "events_basic", 1, NULL);
-    const char *args [] = { "--writers", "4", "--count", "100", "--topics",
-                            "alpha.one,beta.two", NULL };
+    const char *args [] = { "--writers", "4",        "--count",
+                            "100",       "--topics", "alpha.one,beta.two",
+                            NULL };
     pid_t a = fx_producer (&fx, "alpha", args);
     pid_t b = fx_producer (&fx, "beta", args);
     fx_wait_ok (a, 60000);
     fx_wait_ok (b, 60000);
     fx_check_t check;
-    fx_check (&fx, (const char *[]) { "alpha", "beta", NULL }, &check);
+    fx_check (&fx, (const char *[]){ "alpha", "beta", NULL }, &check);
     fx_assert_whole (&check);
     assert_int_equal (check.events, 800);
     assert_int_equal (check.tail, 1);
@@ -63,8 +64,9 @@ test_append_and_replay (void **state)
         assert_int_equal (kj_client_call (fx.client, "events", "Replay",
                                           &request.base,
                                           &kj__replay_reply__descriptor,
-                                          (ProtobufCMessage **) &reply,
-                                          &status, &opts), 0);
+                                          (ProtobufCMessage **) &reply, &status,
+                                          &opts),
+                          0);
         assert_true (reply->n_events <= 37);
         for (size_t i = 0; i < reply->n_events; i++) {
             assert_true (strncmp (reply->events [i]->topic, "beta.", 5) == 0);
@@ -91,7 +93,8 @@ test_append_and_replay (void **state)
                                       &request.base,
                                       &kj__cursor_reply__descriptor,
                                       (ProtobufCMessage **) &cursor, &status,
-                                      NULL), 0);
+                                      NULL),
+                      0);
     assert_true (cursor->txid > 0 && cursor->id >= 400);
     kj__cursor_reply__free_unpacked (cursor, NULL);
 
@@ -104,7 +107,8 @@ test_append_and_replay (void **state)
                                       &beyond.base,
                                       &kj__replay_reply__descriptor,
                                       (ProtobufCMessage **) &reply, &status,
-                                      &opts), 0);
+                                      &opts),
+                      0);
     assert_int_equal (reply->n_events, 0);
     assert_true (reply->next_offset > reply->head);
     kj__replay_reply__free_unpacked (reply, NULL);
@@ -118,7 +122,8 @@ test_append_and_replay (void **state)
                                       &beyond.base,
                                       &kj__replay_reply__descriptor,
                                       (ProtobufCMessage **) &reply, &status,
-                                      &opts), KJ__CODE__INVALID_ARGUMENT);
+                                      &opts),
+                      KJ__CODE__INVALID_ARGUMENT);
     assert_string_equal (status.field, "prefixes");
     fx_stop (&fx);
 }
@@ -219,7 +224,7 @@ test_append_refuses_future_txid (void **state)
     envelope.topic = (char *) "test.item.created";
     envelope.key = (char *) "forged";
     Kj__OutboxEvent item = KJ__OUTBOX_EVENT__INIT;
-    item.txid = UINT64_C(1) << 62;
+    item.txid = UINT64_C (1) << 62;
     item.id = 1;
     item.event = &envelope;
     Kj__OutboxEvent *pointers [] = { &item };
@@ -236,7 +241,7 @@ test_append_refuses_future_txid (void **state)
     const char *args [] = { "--writers", "1", "--count", "5", NULL };
     fx_wait_ok (fx_producer (&fx, "alpha", args), 60000);
     fx_check_t check;
-    fx_check (&fx, (const char *[]) { "alpha", NULL }, &check);
+    fx_check (&fx, (const char *[]){ "alpha", NULL }, &check);
     fx_assert_whole (&check);
     assert_int_equal (check.events, 5);
     assert_int_equal (code, KJ__CODE__OUT_OF_RANGE);
@@ -259,8 +264,8 @@ test_append_refuses_future_txid (void **state)
 //  and each producer's cursor is its last accepted row; the two get
 //  OUT_OF_RANGE and change nothing.
 
-#define GROUP_SENDS     16
-#define GROUP_ROWS      100
+#define GROUP_SENDS 16
+#define GROUP_ROWS  100
 
 static void
 test_concurrent_appends_group (void **state)
@@ -281,7 +286,7 @@ test_concurrent_appends_group (void **state)
             envelopes [s][r].topic = (char *) "group.test";
             envelopes [s][r].key = producers [s];
             kj__outbox_event__init (&items [s][r]);
-            items [s][r].txid = s == 5 || s == 12 ? UINT64_C(1) << 62 : 3;
+            items [s][r].txid = s == 5 || s == 12 ? UINT64_C (1) << 62 : 3;
             items [s][r].id = (uint64_t) (s / 8 * GROUP_ROWS + r + 1);
             items [s][r].event = &envelopes [s][r];
             pointers [s][r] = &items [s][r];
@@ -293,9 +298,10 @@ test_concurrent_appends_group (void **state)
     }
     kj_call_opts_t opts = { .timeout_ms = 10000 };
     for (int s = 0; s < GROUP_SENDS; s++)
-        assert_true ((ids [s] = kj_client_send (fx.client, "events.writer",
-                                                "Append", &requests [s].base,
-                                                &opts)) > 0);
+        assert_true (
+            (ids [s] = kj_client_send (fx.client, "events.writer", "Append",
+                                       &requests [s].base, &opts))
+            > 0);
     uint64_t covered [GROUP_SENDS * GROUP_ROWS + 1] = { 0 };
     uint64_t appended = 0;
     int ok = 0, refused = 0;
@@ -341,11 +347,12 @@ test_concurrent_appends_group (void **state)
         request.producer = producers [p];
         Kj__CursorReply *cursor = NULL;
         kj_status_t status;
-        assert_int_equal (kj_client_call (fx.client, "events.writer",
-                                          "Cursor", &request.base,
+        assert_int_equal (kj_client_call (fx.client, "events.writer", "Cursor",
+                                          &request.base,
                                           &kj__cursor_reply__descriptor,
                                           (ProtobufCMessage **) &cursor,
-                                          &status, NULL), 0);
+                                          &status, NULL),
+                          0);
         assert_int_equal (cursor->txid, 3);
         assert_int_equal (cursor->id, p == 4 ? GROUP_ROWS : 2 * GROUP_ROWS);
         kj__cursor_reply__free_unpacked (cursor, NULL);
@@ -369,11 +376,10 @@ s_on_event (const Kj__Envelope *event, void *arg)
     seen_t *seen = (seen_t *) arg;
     if (seen->prefix) {
         if (strncmp (event->topic, seen->prefix, strlen (seen->prefix))
-        ||  event->offset <= seen->last)
+            || event->offset <= seen->last)
             seen->disorder++;
     }
-    else
-    if (event->offset != seen->last + 1)
+    else if (event->offset != seen->last + 1)
         seen->disorder++;
     seen->last = event->offset;
     seen->delivered++;
@@ -386,13 +392,14 @@ test_live_with_drops (void **state)
     fx_t fx;
     fx_start (&fx, "events_s3", 1, NULL);
     seen_t all = { 0 }, some = { .prefix = "gamma.b" };
-    kj_subscriber_config_t config = {
-        .broker = fx.broker.endpoint, .pub_endpoint = fx.broker.pub,
-        .from = 1, .callback = s_on_event, .arg = &all
-    };
+    kj_subscriber_config_t config = { .broker = fx.broker.endpoint,
+                                      .pub_endpoint = fx.broker.pub,
+                                      .from = 1,
+                                      .callback = s_on_event,
+                                      .arg = &all };
     kj_subscriber_t *lossy = kj_subscriber_new (&config);
     kj_subscriber_set_drop (lossy, 200);
-    config.prefixes = (const char *[]) { "gamma.b", NULL };
+    config.prefixes = (const char *[]){ "gamma.b", NULL };
     config.arg = &some;
     kj_subscriber_t *picky = kj_subscriber_new (&config);
     //  Let both reach live before the load starts
@@ -400,8 +407,9 @@ test_live_with_drops (void **state)
         kj_subscriber_poll (lossy, 50);
         kj_subscriber_poll (picky, 50);
     }
-    const char *args [] = { "--writers", "4", "--count", "1500", "--topics",
-                            "gamma.a,gamma.b,gamma.c", NULL };
+    const char *args [] = { "--writers", "4",        "--count",
+                            "1500",      "--topics", "gamma.a,gamma.b,gamma.c",
+                            NULL };
     pid_t producer = fx_producer (&fx, "gamma", args);
     int64_t end = kj_mono_us () + 120 * 1000000LL;
     while (kj_mono_us () < end && all.delivered < 6000) {
@@ -413,10 +421,12 @@ test_live_with_drops (void **state)
         assert_int_equal (kj_subscriber_poll (picky, 20), 0);
     kj_subscriber_stats_t stats;
     kj_subscriber_stats (lossy, &stats);
-    kj_info ("test.s3", "delivered=%" PRIu64 " live=%" PRIu64 " replayed=%"
-             PRIu64 " gaps_found=%" PRIu64 " gaps_repaired=%" PRIu64
-             " dropped=%" PRIu64, stats.delivered, stats.live, stats.replayed,
-             stats.gaps_found, stats.gaps_repaired, stats.dropped);
+    kj_info ("test.s3",
+             "delivered=%" PRIu64 " live=%" PRIu64 " replayed=%" PRIu64
+             " gaps_found=%" PRIu64 " gaps_repaired=%" PRIu64
+             " dropped=%" PRIu64,
+             stats.delivered, stats.live, stats.replayed, stats.gaps_found,
+             stats.gaps_repaired, stats.dropped);
     assert_int_equal (all.delivered, 6000);
     assert_int_equal (all.disorder, 0);
     assert_true (stats.dropped > 0);
@@ -429,7 +439,7 @@ test_live_with_drops (void **state)
     assert_int_equal (stats.gaps_found, stats.gaps_repaired);
 
     fx_check_t check;
-    fx_check (&fx, (const char *[]) { "gamma", NULL }, &check);
+    fx_check (&fx, (const char *[]){ "gamma", NULL }, &check);
     fx_assert_whole (&check);
     kj_subscriber_destroy (&lossy);
     kj_subscriber_destroy (&picky);
@@ -452,7 +462,8 @@ test_python_subscriber (void **state)
     snprintf (err, sizeof err, "%s/py.err", kj_test_tmpdir ());
     snprintf (command, sizeof command,
               "cd %s && mkdir -p %s && protoc --python_out=%s -Iproto "
-              "proto/*.proto", root ? root : ".", py, py);
+              "proto/*.proto",
+              root ? root : ".", py, py);
     assert_int_equal (system (command), 0);
 
     const char *args [] = { "--writers", "4", "--count", "250", NULL };
@@ -460,8 +471,9 @@ test_python_subscriber (void **state)
     snprintf (command, sizeof command,
               "cd %s && PYTHONPATH=%s timeout 120 /usr/bin/python3 "
               "docs/examples/subscriber.py --broker %s --pub %s --from 1 "
-              "--count 1000 --drop 100 > %s 2> %s", root ? root : ".", py,
-              fx.broker.endpoint, fx.broker.pub, out, err);
+              "--count 1000 --drop 100 > %s 2> %s",
+              root ? root : ".", py, fx.broker.endpoint, fx.broker.pub, out,
+              err);
     assert_int_equal (system (command), 0);
     fx_wait_ok (producer, 30000);
 
@@ -507,7 +519,7 @@ test_retention_out_of_range (void **state)
     const char *extra [] = { "-s", "events/retention_bytes=20000", "-s",
                              "events/retention_check_ms=100", NULL };
     fx_start (&fx, "events_retention", 1, extra);
-    const char *args [] = { "--writers", "2", "--count", "300",
+    const char *args [] = { "--writers", "2",   "--count", "300",
                             "--payload", "100", NULL };
     fx_wait_ok (fx_producer (&fx, "epsilon", args), 60000);
     uint64_t head = 0, tail = 0;
@@ -530,7 +542,8 @@ test_retention_out_of_range (void **state)
                                       &request.base,
                                       &kj__replay_reply__descriptor,
                                       (ProtobufCMessage **) &reply, &status,
-                                      &opts), KJ__CODE__OUT_OF_RANGE);
+                                      &opts),
+                      KJ__CODE__OUT_OF_RANGE);
     assert_string_equal (status.field, "from_offset");
     assert_non_null (strstr (status.message, "before retention"));
     assert_non_null (strstr (status.message, "tail"));
@@ -541,16 +554,18 @@ test_retention_out_of_range (void **state)
                                       &request.base,
                                       &kj__replay_reply__descriptor,
                                       (ProtobufCMessage **) &reply, &status,
-                                      &opts), 0);
+                                      &opts),
+                      0);
     assert_true (reply->n_events > 0);
     assert_int_equal (reply->events [0]->offset, reply->tail);
     kj__replay_reply__free_unpacked (reply, NULL);
 
     seen_t seen = { 0 };
-    kj_subscriber_config_t config = {
-        .broker = fx.broker.endpoint, .pub_endpoint = fx.broker.pub,
-        .from = 1, .callback = s_on_event, .arg = &seen
-    };
+    kj_subscriber_config_t config = { .broker = fx.broker.endpoint,
+                                      .pub_endpoint = fx.broker.pub,
+                                      .from = 1,
+                                      .callback = s_on_event,
+                                      .arg = &seen };
     kj_subscriber_t *late = kj_subscriber_new (&config);
     assert_int_equal (kj_subscriber_poll (late, 100), -1);
     assert_non_null (strstr (kj_subscriber_error (late), "before retention"));
@@ -634,8 +649,9 @@ test_offset_for_time_and_schemas (void **state)
     assert_int_equal (kj_client_call (fx.client, "events", "Schemas",
                                       &request.base,
                                       &kj__schemas_reply__descriptor,
-                                      (ProtobufCMessage **) &schemas,
-                                      &status, &opts), 0);
+                                      (ProtobufCMessage **) &schemas, &status,
+                                      &opts),
+                      0);
     bool events = false, bulk = false;
     for (size_t i = 0; i < schemas->n_files; i++) {
         events |= streq (schemas->files [i], "events.proto");

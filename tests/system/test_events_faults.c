@@ -47,12 +47,13 @@ test_kill_writer_and_relay (void **state)
     fx_t fx;
     fx_start (&fx, "events_kill", 2, NULL);
     seen_t seen = { 0 };
-    kj_subscriber_config_t config = {
-        .broker = fx.broker.endpoint, .pub_endpoint = fx.broker.pub,
-        .from = 1, .callback = s_on_event, .arg = &seen
-    };
+    kj_subscriber_config_t config = { .broker = fx.broker.endpoint,
+                                      .pub_endpoint = fx.broker.pub,
+                                      .from = 1,
+                                      .callback = s_on_event,
+                                      .arg = &seen };
     kj_subscriber_t *subscriber = kj_subscriber_new (&config);
-    const char *forever [] = { "--writers", "4", "--count", "1000000",
+    const char *forever [] = { "--writers",  "4", "--count", "1000000",
                                "--sleep-ms", "4", NULL };
     pid_t producer = fx_producer (&fx, "kappa", forever);
     s_poll_for (subscriber, 1500);
@@ -60,7 +61,7 @@ test_kill_writer_and_relay (void **state)
     assert_int_equal (kj_test_kill (fx.events [0], SIGKILL, 5000),
                       128 + SIGKILL);
     s_poll_for (subscriber, 1500);
-    fx_events_start (&fx, 0, NULL);         //  back, as the stand-by
+    fx_events_start (&fx, 0, NULL);  //  back, as the stand-by
     s_poll_for (subscriber, 1000);
 
     assert_int_equal (kj_test_kill (producer, SIGKILL, 5000), 128 + SIGKILL);
@@ -79,15 +80,16 @@ test_kill_writer_and_relay (void **state)
     fx_wait_ok (fx_producer (&fx, "kappa", drain), 60000);
 
     fx_check_t check;
-    fx_check (&fx, (const char *[]) { "kappa", NULL }, &check);
+    fx_check (&fx, (const char *[]){ "kappa", NULL }, &check);
     fx_assert_whole (&check);
     int64_t end = kj_mono_us () + 30000000;
     while (seen.delivered < check.events && kj_mono_us () < end)
         assert_int_equal (kj_subscriber_poll (subscriber, 20), 0);
     kj_subscriber_stats_t stats;
     kj_subscriber_stats (subscriber, &stats);
-    kj_info ("test.kill", "events=%" PRIu64 " delivered=%" PRIu64 " live=%"
-             PRIu64 " gaps_found=%" PRIu64 " gaps_repaired=%" PRIu64,
+    kj_info ("test.kill",
+             "events=%" PRIu64 " delivered=%" PRIu64 " live=%" PRIu64
+             " gaps_found=%" PRIu64 " gaps_repaired=%" PRIu64,
              check.events, seen.delivered, stats.live, stats.gaps_found,
              stats.gaps_repaired);
     assert_int_equal (seen.delivered, check.events);
@@ -124,9 +126,17 @@ s_subscriber (fx_t *fx, const char *name, const char *until, char *out,
 {
     snprintf (out, size, "%s/subscriber-%s.log", kj_test_tmpdir (), name);
     const char *argv [] = { kj_tool_path ("events_subscriber"),
-                            "--broker", fx->broker.endpoint,
-                            "--pub", fx->broker.pub, "--from", "1",
-                            "--until", until, "--name", name, NULL };
+                            "--broker",
+                            fx->broker.endpoint,
+                            "--pub",
+                            fx->broker.pub,
+                            "--from",
+                            "1",
+                            "--until",
+                            until,
+                            "--name",
+                            name,
+                            NULL };
     return kj_test_spawn (argv, NULL, out);
 }
 
@@ -163,14 +173,14 @@ test_s4_stopped_subscriber (void **state)
     uint64_t rss_before = s_rss_kb (fx.events [0]);
     assert_int_equal (kill (slow, SIGSTOP), 0);
 
-    const char *args [] = { "--writers", "4", "--count", "4000",
+    const char *args [] = { "--writers", "4",    "--count", "4000",
                             "--payload", "2000", NULL };
     pid_t producer = fx_producer (&fx, "tau", args);
     uint64_t rss_max = rss_before;
     int64_t end = kj_mono_us () + 120 * 1000000LL;
     int fast_exit = -1;
     while ((fast_exit = kj_test_wait_exit (fast, 0)) == -1
-       &&  kj_mono_us () < end) {
+           && kj_mono_us () < end) {
         uint64_t rss = s_rss_kb (fx.events [0]);
         if (rss > rss_max)
             rss_max = rss;
@@ -187,7 +197,7 @@ test_s4_stopped_subscriber (void **state)
     assert_int_equal (s_field (line, "disorder="), 0);
     kj_info ("test.s4", "kejin-events rss_kb before=%" PRIu64 " max=%" PRIu64,
              rss_before, rss_max);
-#if defined (__SANITIZE_ADDRESS__)
+#if defined(__SANITIZE_ADDRESS__)
     //  AddressSanitizer keeps freed memory in quarantine (256 MB)
     assert_true (rss_max < rss_before + 320 * 1024);
 #else
@@ -207,7 +217,7 @@ test_s4_stopped_subscriber (void **state)
     assert_int_equal (s_field (line, "gaps_found="),
                       s_field (line, "gaps_repaired="));
     fx_check_t check;
-    fx_check (&fx, (const char *[]) { "tau", NULL }, &check);
+    fx_check (&fx, (const char *[]){ "tau", NULL }, &check);
     fx_assert_whole (&check);
     fx_stop (&fx);
 }
@@ -249,7 +259,8 @@ test_backends_terminated (void **state)
     int terminated = 0, replays = 0;
     for (int round = 0; round < 8; round++) {
         zclock_sleep (300);
-        PGresult *res = PQexec (conn,
+        PGresult *res = PQexec (
+            conn,
             "SELECT count (pg_terminate_backend (pid)) FROM pg_stat_activity "
             "WHERE datname = current_database () AND pid <> pg_backend_pid () "
             "AND application_name IN ('kejin-events', 'events_producer')");
@@ -268,7 +279,7 @@ test_backends_terminated (void **state)
     for (int i = 0; i < 10; i++)
         assert_int_equal (s_replay_code (&fx), KJ__CODE__OK);
     fx_check_t check;
-    fx_check (&fx, (const char *[]) { "kappa", NULL }, &check);
+    fx_check (&fx, (const char *[]){ "kappa", NULL }, &check);
     fx_assert_whole (&check);
     fx_stop (&fx);
 }

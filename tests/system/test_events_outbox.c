@@ -21,7 +21,7 @@ test_o1_commit_order (void **state)
 {
     fx_t fx;
     fx_start (&fx, "events_o1", 1, NULL);
-    const char *args [] = { "--writers", "16", "--count", "150",
+    const char *args [] = { "--writers",  "16", "--count", "150",
                             "--sleep-ms", "20", NULL };
     pid_t producer = fx_producer (&fx, "omega", args);
 
@@ -34,9 +34,10 @@ test_o1_commit_order (void **state)
         char after [24];
         snprintf (after, sizeof after, "%" PRIu64, last);
         const char *params [] = { after };
-        PGresult *res = kj_db_exec (db,
-            "SELECT id FROM items WHERE id > $1 ORDER BY id", 1, params);
-        if (!res) {             //  the producer has not made its table yet
+        PGresult *res =
+            kj_db_exec (db, "SELECT id FROM items WHERE id > $1 ORDER BY id", 1,
+                        params);
+        if (!res) {  //  the producer has not made its table yet
             zclock_sleep (10);
             continue;
         }
@@ -54,19 +55,21 @@ test_o1_commit_order (void **state)
     uint64_t committed = (uint64_t) PQntuples (res), skipped = 0;
     for (int row = 0; row < PQntuples (res); row++)
         if (!zhashx_lookup (seen, PQgetvalue (res, row, 0))
-        &&  strtoull (PQgetvalue (res, row, 0), NULL, 10) <= last)
+            && strtoull (PQgetvalue (res, row, 0), NULL, 10) <= last)
             skipped++;
     PQclear (res);
     zhashx_destroy (&seen);
     kj_db_destroy (&db);
-    kj_info ("test.o1", "committed=%" PRIu64 " naive_polls=%" PRIu64
-             " naive_skipped=%" PRIu64, committed, polls, skipped);
+    kj_info ("test.o1",
+             "committed=%" PRIu64 " naive_polls=%" PRIu64
+             " naive_skipped=%" PRIu64,
+             committed, polls, skipped);
     assert_int_equal (committed, 2400);
-    assert_true (skipped > 0);          //  the trap is real in this test
+    assert_true (skipped > 0);  //  the trap is real in this test
 
     fx_check_t check;
-    fx_check (&fx, (const char *[]) { "omega", NULL }, &check);
-    fx_assert_whole (&check);           //  and the relay skipped nothing
+    fx_check (&fx, (const char *[]){ "omega", NULL }, &check);
+    fx_assert_whole (&check);  //  and the relay skipped nothing
     fx_stop (&fx);
 }
 
@@ -81,8 +84,9 @@ test_o2_rollback_and_kill (void **state)
 {
     fx_t fx;
     fx_start (&fx, "events_o2", 1, NULL);
-    const char *args [] = { "--writers", "8", "--count", "100000",
-                            "--sleep-ms", "50", "--rollback", "333", NULL };
+    const char *args [] = { "--writers",  "8",          "--count",
+                            "100000",     "--sleep-ms", "50",
+                            "--rollback", "333",        NULL };
     for (int round = 0; round < 2; round++) {
         pid_t producer = fx_producer (&fx, "sigma", args);
         zclock_sleep (2000 + randof (1000));
@@ -94,15 +98,15 @@ test_o2_rollback_and_kill (void **state)
     fx_wait_ok (fx_producer (&fx, "sigma", drain), 60000);
 
     kj_db_t *db = kj_db_new (fx.dsn, "sigma", 5000);
-    PGresult *res = kj_db_exec (db, "SELECT last_value FROM items_id_seq",
-                                0, NULL);
+    PGresult *res = kj_db_exec (db, "SELECT last_value FROM items_id_seq", 0,
+                                NULL);
     assert_non_null (res);
     uint64_t taken = strtoull (PQgetvalue (res, 0, 0), NULL, 10);
     PQclear (res);
     kj_db_destroy (&db);
 
     fx_check_t check;
-    fx_check (&fx, (const char *[]) { "sigma", NULL }, &check);
+    fx_check (&fx, (const char *[]){ "sigma", NULL }, &check);
     fx_assert_whole (&check);
     //  Ids were taken by transactions that never committed
     kj_info ("test.o2", "ids_taken=%" PRIu64 " committed=%" PRIu64, taken,
@@ -146,9 +150,12 @@ s_relay_start (fx_t *fx, const char *schema, int idle_ms, int timeout_ms)
     static const kj_migration_t none [] = { { 0, NULL, NULL } };
     assert_int_equal (kj_db_migrate (db, none), 0);
     kj_db_destroy (&db);
-    kj_relay_config_t rc = { .dsn = fx->dsn, .schema = schema,
-                             .broker = fx->broker.endpoint, .city = "210100",
-                             .idle_ms = idle_ms, .timeout_ms = timeout_ms };
+    kj_relay_config_t rc = { .dsn = fx->dsn,
+                             .schema = schema,
+                             .broker = fx->broker.endpoint,
+                             .city = "210100",
+                             .idle_ms = idle_ms,
+                             .timeout_ms = timeout_ms };
     return kj_relay_new (&rc);
 }
 
@@ -169,7 +176,7 @@ test_relay_woken_by_notify (void **state)
         kj_relay_stats (relay, &stats);
     }
     assert_true (stats.active);
-    zclock_sleep (500);         //  past its first read, into the wait
+    zclock_sleep (500);  //  past its first read, into the wait
     kj_db_t *db = kj_db_new (fx.dsn, "nu", 5000);
     for (int round = 1; round <= 5; round++) {
         s_commit_one (db, round);

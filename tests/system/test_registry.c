@@ -12,15 +12,13 @@
 #include <cmocka.h>
 #include "registry_fixture.h"
 
-static const char *s_fast_expiry [] = {
-    "-s", "registry/expiry_interval_s=1", NULL
-};
+static const char *s_fast_expiry [] = { "-s", "registry/expiry_interval_s=1",
+                                        NULL };
 
 //  Set figures of the last three years: revenue in 万元 (10,000 yuan).
 static Kj__EnterpriseReply *
-s_set_revenue (rfx_t *fx, const char *code, int64_t wan_2ago,
-               int64_t wan_1ago, int64_t wan_last, kj_status_t *status,
-               int *rc)
+s_set_revenue (rfx_t *fx, const char *code, int64_t wan_2ago, int64_t wan_1ago,
+               int64_t wan_last, kj_status_t *status, int *rc)
 {
     int year = rfx_year (fx) - 1;
     Kj__YearFigures f [3];
@@ -73,19 +71,19 @@ test_register_race (void **state)
         for (int c = 0; c < 2; c++)
             assert_true (kj_client_send (clients [c], "registry",
                                          "RegisterEnterprise", &request.base,
-                                         &opts) > 0);
+                                         &opts)
+                         > 0);
         int ok = 0, exists = 0;
         for (int c = 0; c < 2; c++) {
             uint64_t id;
             ProtobufCMessage *reply = NULL;
             kj_status_t status;
             int rc = kj_client_recv (clients [c], 10000, &id,
-                                     &kj__enterprise_reply__descriptor,
-                                     &reply, &status);
+                                     &kj__enterprise_reply__descriptor, &reply,
+                                     &status);
             if (rc == KJ__CODE__OK)
                 ok++;
-            else
-            if (rc == KJ__CODE__ALREADY_EXISTS) {
+            else if (rc == KJ__CODE__ALREADY_EXISTS) {
                 exists++;
                 assert_string_equal (status.field, "enterprise.code");
                 char expected [80];
@@ -101,8 +99,11 @@ test_register_race (void **state)
         }
         assert_int_equal (ok, 1);
         assert_int_equal (exists, 1);
-        assert_int_equal (rfx_outbox_count (&fx, "registry.enterprise."
-                                            "registered", code), 1);
+        assert_int_equal (rfx_outbox_count (&fx,
+                                            "registry.enterprise."
+                                            "registered",
+                                            code),
+                          1);
     }
     kj_client_destroy (&clients [0]);
     kj_client_destroy (&clients [1]);
@@ -131,10 +132,12 @@ test_register_idempotent (void **state)
     kj_status_t status;
     assert_int_equal (rfx_call (&fx, "RegisterEnterprise", &request.base,
                                 &kj__enterprise_reply__descriptor, &first,
-                                &status, "register-4242", false), 0);
+                                &status, "register-4242", false),
+                      0);
     assert_int_equal (rfx_call (&fx, "RegisterEnterprise", &request.base,
                                 &kj__enterprise_reply__descriptor, &second,
-                                &status, "register-4242", false), 0);
+                                &status, "register-4242", false),
+                      0);
     //  The first answer again, byte for byte
     assert_int_equal (first->enterprise->version, 1);
     assert_int_equal (second->enterprise->version, 1);
@@ -142,7 +145,8 @@ test_register_idempotent (void **state)
                       second->enterprise->created_at_us);
     assert_string_equal (second->enterprise->region, "210200");
     assert_int_equal (rfx_outbox_count (&fx, "registry.enterprise.registered",
-                                        code), 1);
+                                        code),
+                      1);
     kj__enterprise_reply__free_unpacked (first, NULL);
     kj__enterprise_reply__free_unpacked (second, NULL);
 
@@ -195,44 +199,50 @@ test_code_rules (void **state)
 
     //  One character mistyped at position 17 (6 -> 7)
     assert_int_equal (s_register_code (&fx, "91210100MA0QEK7B7N", "", &status,
-                                       &reply), KJ__CODE__INVALID_ARGUMENT);
+                                       &reply),
+                      KJ__CODE__INVALID_ARGUMENT);
     assert_string_equal (status.field, "enterprise.code");
     assert_non_null (strstr (status.message, "position 17: organisation code "
                                              "check character should be '6', "
                                              "found '7'"));
     //  At position 3 (2 -> 3): only the final check sees it
     assert_int_equal (s_register_code (&fx, "91310100MA0QEK7B6N", "", &status,
-                                       &reply), KJ__CODE__INVALID_ARGUMENT);
+                                       &reply),
+                      KJ__CODE__INVALID_ARGUMENT);
     assert_non_null (strstr (status.message, "position 18"));
     assert_non_null (strstr (status.message, "a single mistyped character at "
                                              "position"));
     assert_int_equal (s_register_code (&fx, "91210100MA0QEK7B6", "", &status,
-                                       &reply), KJ__CODE__INVALID_ARGUMENT);
+                                       &reply),
+                      KJ__CODE__INVALID_ARGUMENT);
     assert_non_null (strstr (status.message, "expected 18 characters, found "
                                              "17"));
     assert_int_equal (s_register_code (&fx, "91210100MA0QEK7I6N", "", &status,
-                                       &reply), KJ__CODE__INVALID_ARGUMENT);
+                                       &reply),
+                      KJ__CODE__INVALID_ARGUMENT);
     assert_non_null (strstr (status.message, "position 16: 'I' is not "
                                              "allowed"));
 
     //  Trimmed and upper-cased
     assert_int_equal (s_register_code (&fx, "  91210100ma0qek7b6n\t", "",
-                                       &status, &reply), 0);
+                                       &status, &reply),
+                      0);
     assert_string_equal (reply->enterprise->code, "91210100MA0QEK7B6N");
     assert_string_equal (reply->enterprise->region, "210100");
     kj__enterprise_reply__free_unpacked (reply, NULL);
 
     //  Beijing: refused unless registry/allow_outside
     assert_int_equal (s_register_code (&fx, "91110000600037341L", "", &status,
-                                       &reply), KJ__CODE__FAILED_PRECONDITION);
+                                       &reply),
+                      KJ__CODE__FAILED_PRECONDITION);
     assert_non_null (strstr (status.message, "outside Liaoning"));
 
     //  沈抚示范区 over a Shenyang code; not over a Dalian one
     char shenyang [19], dalian [19];
     rfx_code ("210112", 31, shenyang);
     rfx_code ("210211", 32, dalian);
-    assert_int_equal (s_register_code (&fx, shenyang, "SFDZ", &status,
-                                       &reply), 0);
+    assert_int_equal (s_register_code (&fx, shenyang, "SFDZ", &status, &reply),
+                      0);
     assert_string_equal (reply->enterprise->region, "SFDZ");
     kj__enterprise_reply__free_unpacked (reply, NULL);
     assert_int_equal (s_register_code (&fx, dalian, "SFDZ", &status, &reply),
@@ -251,7 +261,8 @@ test_code_rules (void **state)
     check.code = "92210100L00000011E";
     assert_int_equal (rfx_call (&fx, "CheckCode", &check.base,
                                 &kj__check_code_reply__descriptor, &explained,
-                                &status, NULL, true), 0);
+                                &status, NULL, true),
+                      0);
     assert_true (explained->valid);
     assert_string_equal (explained->entity_type, "个体工商户");
     assert_string_equal (explained->region, "210100");
@@ -261,14 +272,16 @@ test_code_rules (void **state)
     check.code = "91210100MA0QEK7B7N";
     assert_int_equal (rfx_call (&fx, "CheckCode", &check.base,
                                 &kj__check_code_reply__descriptor, &explained,
-                                &status, NULL, true), 0);
+                                &status, NULL, true),
+                      0);
     assert_false (explained->valid);
     assert_non_null (strstr (explained->problem->message, "position 17"));
     kj__check_code_reply__free_unpacked (explained, NULL);
     check.code = "91210100MA0QEK7B6N";
     assert_int_equal (rfx_call (&fx, "CheckCode", &check.base,
                                 &kj__check_code_reply__descriptor, &explained,
-                                &status, NULL, true), 0);
+                                &status, NULL, true),
+                      0);
     assert_true (explained->registered);
     kj__check_code_reply__free_unpacked (explained, NULL);
     rfx_stop (&fx);
@@ -312,20 +325,22 @@ test_code_options (void **state)
     char exceptions [64];
     snprintf (exceptions, sizeof exceptions, "registry/uscc_exceptions=%s",
               pilot);
-    rfx_start (&fx, "registry_opts1", (const char *[]) {
-        "-s", "registry/allow_outside=true", "-s", exceptions, NULL });
+    rfx_start (&fx, "registry_opts1",
+               (const char *[]){ "-s", "registry/allow_outside=true", "-s",
+                                 exceptions, NULL });
     assert_int_equal (s_register_code (&fx, pilot, "", &status, &reply), 0);
     assert_string_equal (reply->enterprise->region, "210100");
     kj__enterprise_reply__free_unpacked (reply, NULL);
-    assert_int_equal (s_register_code (&fx, "91110000600037341L", "",
-                                       &status, &reply), 0);
+    assert_int_equal (s_register_code (&fx, "91110000600037341L", "", &status,
+                                       &reply),
+                      0);
     assert_string_equal (reply->enterprise->region, "110000");
     kj__enterprise_reply__free_unpacked (reply, NULL);
     //  Outside Liaoning, the region is the code's own
     char beijing [19];
     rfx_code ("110108", 9, beijing);
-    assert_int_equal (s_register_code (&fx, beijing, "SFDZ", &status,
-                                       &reply), KJ__CODE__INVALID_ARGUMENT);
+    assert_int_equal (s_register_code (&fx, beijing, "SFDZ", &status, &reply),
+                      KJ__CODE__INVALID_ARGUMENT);
     assert_string_equal (status.field, "enterprise.region");
     rfx_stop (&fx);
 }
@@ -370,14 +385,14 @@ test_validation (void **state)
                       KJ__CODE__INVALID_ARGUMENT);
     assert_string_equal (status.field, "enterprise.figures[1].revenue_fen");
     b.revenue_fen = 5;
-    b.net_profit_fen = -5;              //  a loss is allowed
+    b.net_profit_fen = -5;  //  a loss is allowed
     e.name = "   ";
     assert_int_equal (rfx_call (&fx, "RegisterEnterprise", &request.base,
                                 &kj__enterprise_reply__descriptor, &reply,
                                 &status, NULL, false),
                       KJ__CODE__INVALID_ARGUMENT);
     assert_string_equal (status.field, "enterprise.name");
-    e.name = "鞍山\xff\xfe有限公司";          //  not UTF-8
+    e.name = "鞍山\xff\xfe有限公司";  //  not UTF-8
     assert_int_equal (rfx_call (&fx, "RegisterEnterprise", &request.base,
                                 &kj__enterprise_reply__descriptor, &reply,
                                 &status, NULL, false),
@@ -394,10 +409,12 @@ test_validation (void **state)
     e.founded_on = "2019-02-28";
     //  Nothing was written by the refused requests
     assert_int_equal (rfx_outbox_count (&fx, "registry.enterprise.registered",
-                                        code), 0);
+                                        code),
+                      0);
     assert_int_equal (rfx_call (&fx, "RegisterEnterprise", &request.base,
                                 &kj__enterprise_reply__descriptor, &reply,
-                                &status, NULL, false), 0);
+                                &status, NULL, false),
+                      0);
     assert_int_equal (reply->enterprise->n_figures, 2);
     assert_int_equal (reply->enterprise->figures [1]->net_profit_fen, -5);
     kj__enterprise_reply__free_unpacked (reply, NULL);
@@ -414,12 +431,14 @@ test_validation (void **state)
     update.expected_version = 7;
     assert_int_equal (rfx_call (&fx, "UpdateEnterprise", &update.base,
                                 &kj__enterprise_reply__descriptor, &reply,
-                                &status, NULL, false), KJ__CODE__ABORTED);
+                                &status, NULL, false),
+                      KJ__CODE__ABORTED);
     assert_string_equal (status.field, "expected_version");
     update.expected_version = 1;
     assert_int_equal (rfx_call (&fx, "UpdateEnterprise", &update.base,
                                 &kj__enterprise_reply__descriptor, &reply,
-                                &status, NULL, false), 0);
+                                &status, NULL, false),
+                      0);
     assert_string_equal (reply->enterprise->industry, "C39");
     assert_int_equal (reply->enterprise->version, 2);
     kj__enterprise_reply__free_unpacked (reply, NULL);
@@ -510,9 +529,9 @@ test_stage_recomputed (void **state)
     kj__enterprise_reply__free_unpacked (reply, NULL);
 
     size_t n;
-    Kj__StageChanged **events = (Kj__StageChanged **) rfx_outbox_payloads (
-        &fx, "registry.enterprise.stage_changed", code,
-        &kj__stage_changed__descriptor, &n);
+    Kj__StageChanged **events = (Kj__StageChanged **)
+        rfx_outbox_payloads (&fx, "registry.enterprise.stage_changed", code,
+                             &kj__stage_changed__descriptor, &n);
     assert_int_equal (n, 3);
     assert_int_equal (events [0]->from, KJ__STAGE__STAGE_UNKNOWN);
     assert_int_equal (events [0]->to, KJ__STAGE__STAGE_STARTUP);
@@ -527,14 +546,18 @@ test_stage_recomputed (void **state)
     rfx_payloads_free ((ProtobufCMessage **) events, n);
     //  Every change announced as an update, with the whole enterprise
     assert_int_equal (rfx_outbox_count (&fx, "registry.enterprise.updated",
-                                        code), 2);
+                                        code),
+                      2);
 
     //  Figures that do not move the stage: no stage_changed
     reply = s_set_revenue (&fx, code, 1000, 1500, 41000, &status, &rc);
     assert_int_equal (rc, 0);
     kj__enterprise_reply__free_unpacked (reply, NULL);
-    assert_int_equal (rfx_outbox_count (&fx, "registry.enterprise."
-                                        "stage_changed", code), 3);
+    assert_int_equal (rfx_outbox_count (&fx,
+                                        "registry.enterprise."
+                                        "stage_changed",
+                                        code),
+                      3);
     rfx_stop (&fx);
 }
 
@@ -582,7 +605,8 @@ test_stage_override_audited (void **state)
                       KJ__CODE__FAILED_PRECONDITION);
 
     assert_int_equal (s_override (&fx, code, KJ__STAGE__STAGE_MATURE,
-                                  "上市辅导已备案", false, &status, &reply), 0);
+                                  "上市辅导已备案", false, &status, &reply),
+                      0);
     assert_int_equal (reply->enterprise->stage->stage, KJ__STAGE__STAGE_MATURE);
     assert_true (reply->enterprise->stage->overridden);
     assert_string_equal (reply->enterprise->stage->rule, "manual");
@@ -603,7 +627,8 @@ test_stage_override_audited (void **state)
 
     //  Cleared: back to what the rules say, announced
     assert_int_equal (s_override (&fx, code, 0, "年报已更新", true, &status,
-                                  &reply), 0);
+                                  &reply),
+                      0);
     assert_int_equal (reply->enterprise->stage->stage, KJ__STAGE__STAGE_GROWTH);
     assert_false (reply->enterprise->stage->overridden);
     assert_string_equal (reply->enterprise->stage->rule, "growth.cagr");
@@ -615,8 +640,9 @@ test_stage_override_audited (void **state)
     history.subject = code;
     Kj__HistoryReply *trail = NULL;
     assert_int_equal (rfx_call (&fx, "History", &history.base,
-                                &kj__history_reply__descriptor, &trail,
-                                &status, NULL, true), 0);
+                                &kj__history_reply__descriptor, &trail, &status,
+                                NULL, true),
+                      0);
     int overrides = 0, clears = 0;
     for (size_t i = 0; i < trail->n_entries; i++) {
         const Kj__AuditEntry *entry = trail->entries [i];
@@ -638,10 +664,10 @@ test_stage_override_audited (void **state)
     kj__history_reply__free_unpacked (trail, NULL);
 
     size_t n;
-    Kj__StageChanged **events = (Kj__StageChanged **) rfx_outbox_payloads (
-        &fx, "registry.enterprise.stage_changed", code,
-        &kj__stage_changed__descriptor, &n);
-    assert_int_equal (n, 3);    //  registration, override, clear
+    Kj__StageChanged **events = (Kj__StageChanged **)
+        rfx_outbox_payloads (&fx, "registry.enterprise.stage_changed", code,
+                             &kj__stage_changed__descriptor, &n);
+    assert_int_equal (n, 3);  //  registration, override, clear
     assert_int_equal (events [1]->to, KJ__STAGE__STAGE_MATURE);
     assert_true (events [1]->overridden);
     assert_string_equal (events [1]->rule, "manual");
@@ -667,8 +693,8 @@ s_transition (rfx_t *fx, const char *code, Kj__EntryAction action,
     request.reason = (char *) reason;
     Kj__EnterpriseReply *reply = NULL;
     int rc = rfx_call (fx, "Transition", &request.base,
-                       &kj__enterprise_reply__descriptor, &reply, status,
-                       NULL, false);
+                       &kj__enterprise_reply__descriptor, &reply, status, NULL,
+                       false);
     if (reply) {
         *now = reply->enterprise->status;
         kj__enterprise_reply__free_unpacked (reply, NULL);
@@ -706,29 +732,31 @@ test_transitions (void **state)
     kj__enterprise_reply__free_unpacked (holder, NULL);
 
     assert_int_equal (s_transition (&fx, code, KJ__ENTRY_ACTION__ACTION_SUBMIT,
-                                    "", &status, &now), 0);
+                                    "", &status, &now),
+                      0);
     assert_int_equal (now, KJ__ENTRY_STATUS__ENTRY_SUBMITTED);
     assert_int_equal (s_transition (&fx, code, KJ__ENTRY_ACTION__ACTION_RETURN,
                                     "", &status, &now),
                       KJ__CODE__INVALID_ARGUMENT);
     assert_string_equal (status.field, "reason");
     assert_int_equal (s_transition (&fx, code, KJ__ENTRY_ACTION__ACTION_RETURN,
-                                    "营业执照不清晰", &status, &now), 0);
+                                    "营业执照不清晰", &status, &now),
+                      0);
     assert_int_equal (now, KJ__ENTRY_STATUS__ENTRY_RETURNED);
-    const Kj__EntryAction path [] = {
-        KJ__ENTRY_ACTION__ACTION_SUBMIT, KJ__ENTRY_ACTION__ACTION_CITY_APPROVE,
-        KJ__ENTRY_ACTION__ACTION_PROVINCE_APPROVE,
-        KJ__ENTRY_ACTION__ACTION_PUBLICITY_PASS
-    };
+    const Kj__EntryAction path [] = { KJ__ENTRY_ACTION__ACTION_SUBMIT,
+                                      KJ__ENTRY_ACTION__ACTION_CITY_APPROVE,
+                                      KJ__ENTRY_ACTION__ACTION_PROVINCE_APPROVE,
+                                      KJ__ENTRY_ACTION__ACTION_PUBLICITY_PASS };
     for (size_t i = 0; i < 4; i++)
-        assert_int_equal (s_transition (&fx, code, path [i], "", &status,
-                                        &now), 0);
+        assert_int_equal (s_transition (&fx, code, path [i], "", &status, &now),
+                          0);
     assert_int_equal (now, KJ__ENTRY_STATUS__ENTRY_ACTIVE);
     assert_int_equal (s_transition (&fx, code, KJ__ENTRY_ACTION__ACTION_SUBMIT,
                                     "", &status, &now),
                       KJ__CODE__FAILED_PRECONDITION);
     assert_int_equal (s_transition (&fx, code, KJ__ENTRY_ACTION__ACTION_REMOVE,
-                                    "迁出辽宁", &status, &now), 0);
+                                    "迁出辽宁", &status, &now),
+                      0);
     assert_int_equal (s_transition (&fx, code,
                                     KJ__ENTRY_ACTION__ACTION_REINSTATE, "",
                                     &status, &now),
@@ -736,9 +764,9 @@ test_transitions (void **state)
     assert_non_null (strstr (status.message, "final"));
 
     size_t n;
-    Kj__StatusChanged **events = (Kj__StatusChanged **) rfx_outbox_payloads (
-        &fx, "registry.enterprise.status_changed", code,
-        &kj__status_changed__descriptor, &n);
+    Kj__StatusChanged **events = (Kj__StatusChanged **)
+        rfx_outbox_payloads (&fx, "registry.enterprise.status_changed", code,
+                             &kj__status_changed__descriptor, &n);
     assert_int_equal (n, 7);
     assert_int_equal (events [1]->from, KJ__ENTRY_STATUS__ENTRY_SUBMITTED);
     assert_int_equal (events [1]->to, KJ__ENTRY_STATUS__ENTRY_RETURNED);
@@ -747,9 +775,11 @@ test_transitions (void **state)
     assert_int_equal (events [6]->to, KJ__ENTRY_STATUS__ENTRY_REMOVED);
     rfx_payloads_free ((ProtobufCMessage **) events, n);
 
-    PGresult *res = kj_db_exec (fx.db,
-        "SELECT count (*) FROM audit WHERE subject = $1 "
-        "AND action LIKE 'transition.%'", 1, (const char *[]) { code });
+    PGresult
+        *res = kj_db_exec (fx.db,
+                           "SELECT count (*) FROM audit WHERE subject = $1 "
+                           "AND action LIKE 'transition.%'",
+                           1, (const char *[]){ code });
     assert_non_null (res);
     assert_string_equal (PQgetvalue (res, 0, 0), "7");
     PQclear (res);
@@ -787,29 +817,41 @@ test_qualification_expiry (void **state)
     assert_int_equal (rfx_qualify (&fx, code,
                                    KJ__QUALIFICATION_KIND__QUAL_HIGH_TECH,
                                    KJ__LEVEL__LEVEL_NATIONAL, "2199-12-31",
-                                   &status, &reply), 0);
+                                   &status, &reply),
+                      0);
     assert_int_equal (reply->enterprise->stage->stage, KJ__STAGE__STAGE_GROWTH);
     assert_string_equal (reply->enterprise->stage->rule,
                          "growth.qualification");
     kj__enterprise_reply__free_unpacked (reply, NULL);
-    assert_int_equal (rfx_outbox_count (&fx, "registry.enterprise."
-                                        "qualification_added", code), 1);
+    assert_int_equal (rfx_outbox_count (&fx,
+                                        "registry.enterprise."
+                                        "qualification_added",
+                                        code),
+                      1);
 
     //  Time passes (in the database)
-    assert_int_equal (kj_db_run (fx.db,
-        "UPDATE qualification SET expires_on = current_date - 1 "
-        "WHERE code = $1", 1, (const char *[]) { code }), 1);
+    assert_int_equal (
+        kj_db_run (fx.db,
+                   "UPDATE qualification SET expires_on = current_date - 1 "
+                   "WHERE code = $1",
+                   1, (const char *[]){ code }),
+        1);
     int64_t end = kj_mono_us () + 10000000;
     while (kj_mono_us () < end
-       &&  rfx_outbox_count (&fx, "registry.enterprise.qualification_expired",
-                             code) == 0)
+           && rfx_outbox_count (&fx,
+                                "registry.enterprise.qualification_expired",
+                                code)
+                  == 0)
         zclock_sleep (100);
-    assert_int_equal (rfx_outbox_count (&fx, "registry.enterprise."
-                                        "qualification_expired", code), 1);
+    assert_int_equal (rfx_outbox_count (&fx,
+                                        "registry.enterprise."
+                                        "qualification_expired",
+                                        code),
+                      1);
     size_t n;
-    Kj__StageChanged **events = (Kj__StageChanged **) rfx_outbox_payloads (
-        &fx, "registry.enterprise.stage_changed", code,
-        &kj__stage_changed__descriptor, &n);
+    Kj__StageChanged **events = (Kj__StageChanged **)
+        rfx_outbox_payloads (&fx, "registry.enterprise.stage_changed", code,
+                             &kj__stage_changed__descriptor, &n);
     assert_true (n >= 2);
     assert_int_equal (events [n - 1]->from, KJ__STAGE__STAGE_GROWTH);
     assert_int_equal (events [n - 1]->to, KJ__STAGE__STAGE_STARTUP);
@@ -822,8 +864,11 @@ test_qualification_expiry (void **state)
     kj__enterprise_reply__free_unpacked (holder, NULL);
     //  Announced once, however often the job runs
     zclock_sleep (2500);
-    assert_int_equal (rfx_outbox_count (&fx, "registry.enterprise."
-                                        "qualification_expired", code), 1);
+    assert_int_equal (rfx_outbox_count (&fx,
+                                        "registry.enterprise."
+                                        "qualification_expired",
+                                        code),
+                      1);
     rfx_stop (&fx);
 }
 
@@ -847,7 +892,8 @@ s_list (rfx_t *fx, Kj__ListEnterprisesRequest *request, size_t *n,
         kj_status_t status;
         assert_int_equal (rfx_call (fx, "ListEnterprises", &request->base,
                                     &kj__list_enterprises_reply__descriptor,
-                                    &reply, &status, NULL, true), 0);
+                                    &reply, &status, NULL, true),
+                          0);
         assert_true (reply->n_enterprises <= 2);
         for (size_t i = 0; i < reply->n_enterprises; i++)
             codes [(*n)++] = strdup (reply->enterprises [i]->code);
@@ -903,14 +949,16 @@ test_list_filters_paging (void **state)
     //  One of them holds SRDI, one is submitted
     assert_int_equal (rfx_qualify (&fx, codes [4],
                                    KJ__QUALIFICATION_KIND__QUAL_SRDI, 0,
-                                   "2199-01-01", NULL, NULL), 0);
+                                   "2199-01-01", NULL, NULL),
+                      0);
     Kj__EnterpriseReply *reply = NULL;
     Kj__TransitionRequest submit = KJ__TRANSITION_REQUEST__INIT;
     submit.code = codes [1];
     submit.action = KJ__ENTRY_ACTION__ACTION_SUBMIT;
     assert_int_equal (rfx_call (&fx, "Transition", &submit.base,
-                                &kj__enterprise_reply__descriptor, &reply,
-                                NULL, NULL, false), 0);
+                                &kj__enterprise_reply__descriptor, &reply, NULL,
+                                NULL, false),
+                      0);
     kj__enterprise_reply__free_unpacked (reply, NULL);
 
     size_t n;

@@ -24,7 +24,8 @@
 #include "registry_uscc.h"
 #include "cli.h"
 
-int cli_demo (cli_t *cli, int argc, char **argv);
+int
+cli_demo (cli_t *cli, int argc, char **argv);
 
 //  --------------------------------------------------------------------------
 //  Helpers
@@ -33,13 +34,14 @@ static kj_date_t
 s_today (rfx_t *fx)
 {
     PGresult *res = kj_db_exec (fx->db,
-        "SELECT extract (year FROM current_date)::int, "
-        "extract (month FROM current_date)::int, "
-        "extract (day FROM current_date)::int", 0, NULL);
+                                "SELECT extract (year FROM current_date)::int, "
+                                "extract (month FROM current_date)::int, "
+                                "extract (day FROM current_date)::int",
+                                0, NULL);
     assert_non_null (res);
     kj_date_t today = { atoi (PQgetvalue (res, 0, 0)),
-                              atoi (PQgetvalue (res, 0, 1)),
-                              atoi (PQgetvalue (res, 0, 2)) };
+                        atoi (PQgetvalue (res, 0, 1)),
+                        atoi (PQgetvalue (res, 0, 2)) };
     PQclear (res);
     return today;
 }
@@ -58,8 +60,9 @@ s_count (rfx_t *fx, const char *sql)
 static void
 s_counts (rfx_t *fx, char *buf, size_t size)
 {
-    snprintf (buf, size, "e=%" PRId64 " f=%" PRId64 " q=%" PRId64 " r=%"
-              PRId64 " t=%" PRId64 " i=%" PRId64 " p=%" PRId64 " o=%" PRId64
+    snprintf (buf, size,
+              "e=%" PRId64 " f=%" PRId64 " q=%" PRId64 " r=%" PRId64
+              " t=%" PRId64 " i=%" PRId64 " p=%" PRId64 " o=%" PRId64
               " staged=%" PRId64,
               s_count (fx, "SELECT count (*) FROM enterprise"),
               s_count (fx, "SELECT count (*) FROM figures"),
@@ -76,7 +79,7 @@ s_counts (rfx_t *fx, char *buf, size_t size)
 }
 
 typedef struct {
-    registry_csv_buf_t files [5];   //  by kind, each with its header
+    registry_csv_buf_t files [5];  //  by kind, each with its header
 } s_files_t;
 
 static void
@@ -91,9 +94,9 @@ static void
 s_demo_files (rfx_t *fx, uint64_t seed, int64_t count, s_files_t *files)
 {
     memset (files, 0, sizeof *files);
-    registry_demo_config_t config = {
-        .seed = seed, .enterprises = count, .today = s_today (fx)
-    };
+    registry_demo_config_t config = { .seed = seed,
+                                      .enterprises = count,
+                                      .today = s_today (fx) };
     kj_status_t status;
     registry_demo_t *demo = registry_demo_new (&config, &status);
     assert_non_null (demo);
@@ -147,7 +150,8 @@ static int
 s_import (rfx_t *fx, const char *noun, const char *name,
           const char *const *extra)
 {
-    cli_t cli = { .prog = "kejin", .broker = fx->broker.endpoint,
+    cli_t cli = { .prog = "kejin",
+                  .broker = fx->broker.endpoint,
                   .timeout_ms = 10000 };
     char *argv [16] = { "import", (char *) s_path (name), "--quiet" };
     int argc = 3;
@@ -159,16 +163,21 @@ s_import (rfx_t *fx, const char *noun, const char *name,
     return rc;
 }
 
-#define ARGS(...) ((const char *const []) { __VA_ARGS__, NULL })
+#define ARGS(...) ((const char *const []){ __VA_ARGS__, NULL })
 
 //  `kejin NOUN export [--figures] --out FILE --quiet`.
 static int
 s_export (rfx_t *fx, const char *noun, bool figures, const char *name)
 {
-    cli_t cli = { .prog = "kejin", .broker = fx->broker.endpoint,
+    cli_t cli = { .prog = "kejin",
+                  .broker = fx->broker.endpoint,
                   .timeout_ms = 10000 };
-    char *argv [] = { "export", "--out", (char *) s_path (name), "--quiet",
-                      figures ? "--figures" : NULL, NULL };
+    char *argv [] = { "export",
+                      "--out",
+                      (char *) s_path (name),
+                      "--quiet",
+                      figures ? "--figures" : NULL,
+                      NULL };
     int rc = cli_bulk_export (&cli, noun, figures ? 5 : 4, argv);
     kj_client_destroy (&cli.client);
     return rc;
@@ -264,9 +273,10 @@ s_change_field (registry_csv_buf_t *buf, const char *source, int n, int f,
 static char *
 s_name_of (rfx_t *fx, const char *code)
 {
-    PGresult *res = kj_db_exec (fx->db, "SELECT name FROM enterprise "
-                                "WHERE code = $1", 1,
-                                (const char *[]) { code });
+    PGresult *res = kj_db_exec (fx->db,
+                                "SELECT name FROM enterprise "
+                                "WHERE code = $1",
+                                1, (const char *[]){ code });
     assert_non_null (res);
     char *name = strdup (PQgetvalue (res, 0, 0));
     PQclear (res);
@@ -301,8 +311,10 @@ static char *
 s_last_import (rfx_t *fx, const char *state)
 {
     const char *params [] = { state };
-    PGresult *res = kj_db_exec (fx->db,
-        "SELECT max (id)::text FROM bulk_import WHERE state = $1", 1, params);
+    PGresult *res =
+        kj_db_exec (fx->db,
+                    "SELECT max (id)::text FROM bulk_import WHERE state = $1",
+                    1, params);
     assert_non_null (res);
     char *id = strdup (PQgetvalue (res, 0, 0));
     PQclear (res);
@@ -324,8 +336,7 @@ test_bad_rows_reported_nothing_written (void **state)
     s_files_t before;
     s_demo_files (&fx, 21, 100, &before);
     s_write ("before.csv", before.files [1].data, before.files [1].size);
-    assert_int_equal (s_import (&fx, "enterprise", "before.csv", NULL),
-                      CLI_OK);
+    assert_int_equal (s_import (&fx, "enterprise", "before.csv", NULL), CLI_OK);
 
     s_files_t files;
     s_demo_files (&fx, 22, 1000, &files);
@@ -339,7 +350,7 @@ test_bad_rows_reported_nothing_written (void **state)
     typo [17] = typo [17] == 'X' ? 'Y' : 'X';
     free (line);
     kj_status_t why;
-    assert_int_equal (registry_uscc_normalize (typo, (char [19]) { 0 }, &why),
+    assert_int_equal (registry_uscc_normalize (typo, (char [19]){ 0 }, &why),
                       -1);
     s_change_field (bad, good, 17, 0, typo);
     //  line 100: February 30th
@@ -374,7 +385,8 @@ test_bad_rows_reported_nothing_written (void **state)
     char *errors = s_read ("errors.csv");
     char expected [4096];
     char *name5 = s_name_of (&fx, code5);
-    snprintf (expected, sizeof expected,
+    snprintf (
+        expected, sizeof expected,
         "line,field,reason,value\n"
         "17,code,\"%s\",%s\n"
         "100,founded_on,2021-02-30 is not a date: 2021-02 has 28 days,"
@@ -398,16 +410,15 @@ test_bad_rows_reported_nothing_written (void **state)
     //  The same file fixed: every row in, one event per row, keyed by
     //  its credit code
     s_write ("good.csv", good, strlen (good));
-    assert_int_equal (s_import (&fx, "enterprise", "good.csv", NULL),
-                      CLI_OK);
+    assert_int_equal (s_import (&fx, "enterprise", "good.csv", NULL), CLI_OK);
     assert_int_equal (s_count (&fx, "SELECT count (*) FROM enterprise"), 1100);
     assert_int_equal (s_count (&fx, "SELECT count (*) FROM bulk_enterprise"),
                       0);
     char *id = s_last_import (&fx, "committed");
     size_t n;
-    ProtobufCMessage **events = rfx_outbox_payloads (
-        &fx, "registry.enterprise.imported", NULL,
-        &kj__bulk_imported__descriptor, &n);
+    ProtobufCMessage **events =
+        rfx_outbox_payloads (&fx, "registry.enterprise.imported", NULL,
+                             &kj__bulk_imported__descriptor, &n);
     //  The 100 of the first import come first
     assert_int_equal (n, 1100);
     for (size_t i = 0; i < 100; i++)
@@ -429,17 +440,20 @@ test_bad_rows_reported_nothing_written (void **state)
     assert_memory_equal (((Kj__BulkImported *) events [999])->items [0]->key,
                          line, 18);
     free (line);
-    PGresult *res = kj_db_exec (fx.db, "SELECT stage, region FROM enterprise "
-                                "WHERE code = $1", 1,
-                                (const char *[]) { code2 });
+    PGresult *res = kj_db_exec (fx.db,
+                                "SELECT stage, region FROM enterprise "
+                                "WHERE code = $1",
+                                1, (const char *[]){ code2 });
     assert_non_null (res);
     assert_string_equal (event->items [0]->stage, PQgetvalue (res, 0, 0));
     assert_string_equal (event->items [0]->region, PQgetvalue (res, 0, 1));
     PQclear (res);
     //  Each event's key is its row's entity
     char sql [200];
-    snprintf (sql, sizeof sql, "SELECT count (*) FROM kj_outbox WHERE topic "
-              "= 'registry.enterprise.imported' AND key = '%s'", code2);
+    snprintf (sql, sizeof sql,
+              "SELECT count (*) FROM kj_outbox WHERE topic "
+              "= 'registry.enterprise.imported' AND key = '%s'",
+              code2);
     assert_int_equal (s_count (&fx, sql), 1);
     rfx_payloads_free (events, n);
     free (id);
@@ -483,7 +497,8 @@ test_conflicts_found_at_commit (void **state)
     s_counts (&fx, counts_before, sizeof counts_before);
     assert_int_equal (s_import (&fx, "enterprise", "again.csv",
                                 ARGS ("--errors", s_path ("again-errors.csv"),
-                                      "--chunk-kb", "4")), CLI_USAGE);
+                                      "--chunk-kb", "4")),
+                      CLI_USAGE);
     s_counts (&fx, counts_after, sizeof counts_after);
     assert_string_equal (counts_after, counts_before);
     char *errors = s_read ("again-errors.csv");
@@ -493,14 +508,18 @@ test_conflicts_found_at_commit (void **state)
     char expected [600];
     code2 [18] = 0;
     char *name2 = s_name_of (&fx, code2);
-    snprintf (expected, sizeof expected, "2,code,\"registered already, as "
+    snprintf (expected, sizeof expected,
+              "2,code,\"registered already, as "
               "%s; an import adds new enterprises only (change one with "
-              "`kejin enterprise update`)\",%s", name2, code2);
+              "`kejin enterprise update`)\",%s",
+              name2, code2);
     free (name2);
     assert_string_equal (second, expected);
     char *last = s_line (errors, 22);
-    snprintf (expected, sizeof expected, "150,code,given again: the code is "
-              "also on line 120,%s", code120);
+    snprintf (expected, sizeof expected,
+              "150,code,given again: the code is "
+              "also on line 120,%s",
+              code120);
     assert_string_equal (last, expected);
     char *after = s_line (errors, 23);
     assert_string_equal (after, "");
@@ -512,7 +531,8 @@ test_conflicts_found_at_commit (void **state)
 
     //  Institutions: an id and a name twice; products of an institution
     //  that is not there
-    s_assert_refused (&fx, "institution", "inst",
+    s_assert_refused (
+        &fx, "institution", "inst",
         "id,name,type,regions\n"
         "I-1,甲银行,bank,沈阳\n"
         "I-2,乙银行,bank,大连\n"
@@ -521,7 +541,8 @@ test_conflicts_found_at_commit (void **state)
         "line,field,reason,value\n"
         "4,id,given again: the id is also on line 2,I-1\n"
         "5,name,given again: the name is also on line 3,乙银行\n");
-    s_assert_refused (&fx, "product", "prod",
+    s_assert_refused (
+        &fx, "product", "prod",
         "id,institution_id,name,type,max_amount_fen,max_term_months,regions\n"
         "P-1,I-9,某产品,credit,1000000,12,沈阳\n",
         "line,field,reason,value\n"
@@ -559,8 +580,9 @@ s_begin (rfx_t *fx, const char *header)
     Kj__ImportBeginReply *reply = NULL;
     kj_status_t status;
     assert_int_equal (s_bulk (fx, "ImportBegin", &request.base,
-                              &kj__import_begin_reply__descriptor, &reply,
-                              NULL, &status), 0);
+                              &kj__import_begin_reply__descriptor, &reply, NULL,
+                              &status),
+                      0);
     char *id = strdup (reply->import_id);
     kj__import_begin_reply__free_unpacked (reply, NULL);
     return id;
@@ -618,8 +640,10 @@ test_chunk_retried_not_duplicated (void **state)
     assert_false (same->replayed);
     assert_int_equal (same->accepted, 10);
     const char *params [] = { id };
-    PGresult *res = kj_db_exec (fx.db, "SELECT count (*) FROM bulk_enterprise "
-                                "WHERE import_id = $1::bigint", 1, params);
+    PGresult *res = kj_db_exec (fx.db,
+                                "SELECT count (*) FROM bulk_enterprise "
+                                "WHERE import_id = $1::bigint",
+                                1, params);
     assert_string_equal (PQgetvalue (res, 0, 0), "10");
     PQclear (res);
 
@@ -632,7 +656,8 @@ test_chunk_retried_not_duplicated (void **state)
     kj_status_t status;
     assert_int_equal (s_bulk (&fx, "ImportCommit", &commit.base,
                               &kj__import_commit_reply__descriptor, &reply,
-                              NULL, &status), KJ__CODE__FAILED_PRECONDITION);
+                              NULL, &status),
+                      KJ__CODE__FAILED_PRECONDITION);
     assert_string_equal (status.field, "chunks");
     assert_non_null (strstr (status.message, "has 1 chunks and 10 rows; the "
                                              "client sent 2 and 20; missing: "
@@ -642,14 +667,16 @@ test_chunk_retried_not_duplicated (void **state)
     commit.rows = 10;
     assert_int_equal (s_bulk (&fx, "ImportCommit", &commit.base,
                               &kj__import_commit_reply__descriptor, &reply,
-                              "commit-1", &status), 0);
+                              "commit-1", &status),
+                      0);
     assert_true (reply->committed);
     assert_int_equal (reply->imported, 10);
     assert_int_equal (reply->events, 10);
     kj__import_commit_reply__free_unpacked (reply, NULL);
     assert_int_equal (s_bulk (&fx, "ImportCommit", &commit.base,
                               &kj__import_commit_reply__descriptor, &reply,
-                              "commit-2", &status), 0);
+                              "commit-2", &status),
+                      0);
     assert_true (reply->committed);
     assert_int_equal (reply->imported, 10);
     kj__import_commit_reply__free_unpacked (reply, NULL);
@@ -667,7 +694,8 @@ test_chunk_retried_not_duplicated (void **state)
     Kj__ImportChunkReply *refused = NULL;
     assert_int_equal (s_bulk (&fx, "ImportChunk", &late.base,
                               &kj__import_chunk_reply__descriptor, &refused,
-                              NULL, &status), KJ__CODE__FAILED_PRECONDITION);
+                              NULL, &status),
+                      KJ__CODE__FAILED_PRECONDITION);
     assert_non_null (strstr (status.message, "is committed"));
 
     kj__import_chunk_reply__free_unpacked (first, NULL);
@@ -707,8 +735,8 @@ test_export_import_round_trip (void **state)
     for (int kind = 1; kind <= 4; kind++) {
         snprintf (first [kind], 16, "x%d.csv", kind);
         snprintf (second [kind], 16, "y%d.csv", kind);
-        assert_int_equal (s_export (&fx, nouns [kind], kind == 2,
-                                    first [kind]), CLI_OK);
+        assert_int_equal (s_export (&fx, nouns [kind], kind == 2, first [kind]),
+                          CLI_OK);
     }
     //  The export of what the demo generated is the generated file, stages
     //  and scores included (sorted the same: by code, then year)
@@ -720,8 +748,11 @@ test_export_import_round_trip (void **state)
         free (exported);
     }
 
-    assert_int_equal (kj_db_run (fx.db, "TRUNCATE enterprise, institution, "
-                                 "product CASCADE", 0, NULL), 0);
+    assert_int_equal (kj_db_run (fx.db,
+                                 "TRUNCATE enterprise, institution, "
+                                 "product CASCADE",
+                                 0, NULL),
+                      0);
     for (int k = 0; k < 4; k++) {
         int kind = order [k];
         assert_int_equal (s_import (&fx, nouns [kind], first [kind],
@@ -730,7 +761,8 @@ test_export_import_round_trip (void **state)
     }
     for (int kind = 1; kind <= 4; kind++) {
         assert_int_equal (s_export (&fx, nouns [kind], kind == 2,
-                                    second [kind]), CLI_OK);
+                                    second [kind]),
+                          CLI_OK);
         char *a = s_read (first [kind]);
         char *b = s_read (second [kind]);
         assert_string_equal (a, b);
@@ -752,18 +784,17 @@ test_figures_import_recomputes_stage (void **state)
     rfx_start (&fx, "bulk_stage", NULL);
     kj_date_t today = s_today (&fx);
     char founded [16], a [19], b [19], unknown [19];
-    kj_check_date_format ((kj_date_t) { today.year - 1, 1, 1 },
-                                founded);
+    kj_check_date_format ((kj_date_t){ today.year - 1, 1, 1 }, founded);
     rfx_code ("210100", 7001, a);
     rfx_code ("210200", 7002, b);
     rfx_code ("210300", 7003, unknown);
     char text [1024];
     snprintf (text, sizeof text,
               "code,name,founded_on\n%s,沈阳测试科技有限公司,%s\n"
-              "%s,大连测试科技有限公司,%s\n", a, founded, b, founded);
+              "%s,大连测试科技有限公司,%s\n",
+              a, founded, b, founded);
     s_write ("two.csv", text, strlen (text));
-    assert_int_equal (s_import (&fx, "enterprise", "two.csv", NULL),
-                      CLI_OK);
+    assert_int_equal (s_import (&fx, "enterprise", "two.csv", NULL), CLI_OK);
     //  A year old, no revenue, no round: incubation
     Kj__EnterpriseReply *holder = NULL;
     Kj__Enterprise *e = rfx_get (&fx, a, &holder);
@@ -777,27 +808,30 @@ test_figures_import_recomputes_stage (void **state)
     kj_status_t status;
     assert_int_equal (rfx_call (&fx, "OverrideStage", &override.base,
                                 &kj__enterprise_reply__descriptor, &holder,
-                                &status, NULL, false), 0);
+                                &status, NULL, false),
+                      0);
     kj__enterprise_reply__free_unpacked (holder, NULL);
 
     //  Figures for an unknown enterprise: refused, nothing written
     snprintf (text, sizeof text,
               "code,year,revenue_fen,rnd_fen,total_cost_fen,staff,tech_staff\n"
               "%s,%d,100000000,20000000,90000000,10,5\n"
-              "%s,%d,100000000,20000000,90000000,10,5\n", a, today.year - 1,
-              unknown, today.year - 1);
+              "%s,%d,100000000,20000000,90000000,10,5\n",
+              a, today.year - 1, unknown, today.year - 1);
     char expected [400];
-    snprintf (expected, sizeof expected, "line,field,reason,value\n"
+    snprintf (expected, sizeof expected,
+              "line,field,reason,value\n"
               "3,code,no enterprise has this code: import the enterprise "
-              "first (kejin enterprise import),%s\n", unknown);
+              "first (kejin enterprise import),%s\n",
+              unknown);
     s_assert_refused (&fx, "enterprise", "unknown", text, expected);
 
     //  Revenue last year: a and b are start-ups now by the rules
     snprintf (text, sizeof text,
               "code,year,revenue_fen,rnd_fen,total_cost_fen,staff,tech_staff\n"
               "%s,%d,100000000,20000000,90000000,10,5\n"
-              "%s,%d,100000000,20000000,90000000,10,5\n", a, today.year - 1,
-              b, today.year - 1);
+              "%s,%d,100000000,20000000,90000000,10,5\n",
+              a, today.year - 1, b, today.year - 1);
     s_write ("figures.csv", text, strlen (text));
     assert_int_equal (s_import (&fx, "enterprise", "figures.csv", NULL),
                       CLI_OK);
@@ -818,9 +852,9 @@ test_figures_import_recomputes_stage (void **state)
     //  One event for each, keyed by it, a with the stage it left
     char *id = s_last_import (&fx, "committed");
     size_t n;
-    ProtobufCMessage **events = rfx_outbox_payloads (
-        &fx, "registry.figures.imported", a, &kj__bulk_imported__descriptor,
-        &n);
+    ProtobufCMessage *
+        *events = rfx_outbox_payloads (&fx, "registry.figures.imported", a,
+                                       &kj__bulk_imported__descriptor, &n);
     assert_int_equal (n, 1);
     Kj__BulkImported *event = (Kj__BulkImported *) events [0];
     assert_string_equal (event->import_id, id);
@@ -844,16 +878,18 @@ test_demo_load (void **state)
 {
     rfx_t fx;
     rfx_start (&fx, "bulk_demo", NULL);
-    cli_t cli = { .prog = "kejin", .broker = fx.broker.endpoint,
+    cli_t cli = { .prog = "kejin",
+                  .broker = fx.broker.endpoint,
                   .timeout_ms = 10000 };
-    char *argv [] = { "demo", "load", "--enterprises", "300", "--seed", "3",
-                      "--if-empty", NULL };
+    char *argv [] = { "demo",   "load", "--enterprises", "300",
+                      "--seed", "3",    "--if-empty",    NULL };
     assert_int_equal (cli_demo (&cli, 7, argv), CLI_OK);
     assert_int_equal (s_count (&fx, "SELECT count (*) FROM enterprise"), 300);
     assert_int_equal (s_count (&fx, "SELECT count (*) FROM institution"), 40);
     assert_int_equal (s_count (&fx, "SELECT count (*) FROM product"), 100);
     assert_int_equal (s_count (&fx, "SELECT count (DISTINCT region) FROM "
-                                    "enterprise"), 15);
+                                    "enterprise"),
+                      15);
     //  Every stage as the generator computed it on the same day
     s_files_t files;
     s_demo_files (&fx, 3, 300, &files);

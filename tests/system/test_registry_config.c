@@ -34,10 +34,11 @@ static pid_t
 s_start (const kj_broker_t *broker, const char *dsn, const char *path)
 {
     char set_file [600];
-    snprintf (set_file, sizeof set_file, "registry/stage_rules_file=%s",
-              path);
-    const char *extra [] = { "-s", "registry/relay=false", "-s", set_file,
-                             "-s", "registry/expiry_interval_s=0", NULL };
+    snprintf (set_file, sizeof set_file, "registry/stage_rules_file=%s", path);
+    const char *extra [] = { "-s", "registry/relay=false",
+                             "-s", set_file,
+                             "-s", "registry/expiry_interval_s=0",
+                             NULL };
     return kj_daemon_start ("registry", broker, dsn, extra);
 }
 
@@ -52,12 +53,14 @@ test_rules_file_read_whole (void **state)
     char *path = s_rules_file ("long.rules", "long.1", 70000,
                                "growth.cagr_bp = 2500\n");
     pid_t registry = s_start (&broker, dsn, path);
-    assert_true (kj_broker_wait_workers (broker.endpoint, "registry", 2,
-                                         20000));
+    assert_true (
+        kj_broker_wait_workers (broker.endpoint, "registry", 2, 20000));
     kj_db_t *db = kj_db_new (dsn, "registry", 0);
     assert_non_null (db);
-    PGresult *res = kj_db_exec (db, "SELECT rules FROM stage_rules "
-                                    "WHERE version = 'long.1'", 0, NULL);
+    PGresult *res = kj_db_exec (db,
+                                "SELECT rules FROM stage_rules "
+                                "WHERE version = 'long.1'",
+                                0, NULL);
     assert_non_null (res);
     assert_int_equal (PQntuples (res), 1);
     assert_non_null (strstr (PQgetvalue (res, 0, 0), "2500"));

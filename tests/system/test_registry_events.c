@@ -43,7 +43,7 @@ s_wait_logged (rfx_t *fx, const char *topic, const char *key, size_t count,
         size_t found = 0;
         for (size_t i = 0; reply && i < reply->n_events; i++)
             if (streq (reply->events [i]->topic, topic)
-            &&  streq (reply->events [i]->key, key))
+                && streq (reply->events [i]->key, key))
                 found++;
         if (reply)
             kj__replay_reply__free_unpacked (reply, NULL);
@@ -58,8 +58,8 @@ static void
 test_stage_change_in_log (void **state)
 {
     rfx_t fx;
-    rfx_start (&fx, "registry_log", (const char *[]) {
-        "-s", "registry/relay=true", NULL });
+    rfx_start (&fx, "registry_log",
+               (const char *[]){ "-s", "registry/relay=true", NULL });
     assert_true (rfx_events_start (&fx) > 0);
 
     char code [19];
@@ -85,15 +85,16 @@ test_stage_change_in_log (void **state)
     kj_status_t status;
     assert_int_equal (rfx_call (&fx, "SetFigures", &request.base,
                                 &kj__enterprise_reply__descriptor, &reply,
-                                &status, NULL, false), 0);
+                                &status, NULL, false),
+                      0);
     assert_int_equal (reply->enterprise->stage->stage, KJ__STAGE__STAGE_GROWTH);
     kj__enterprise_reply__free_unpacked (reply, NULL);
 
     //  In the log, once each, within a few seconds
-    assert_true (s_wait_logged (&fx, "registry.enterprise.registered", code,
-                                1, 20000));
-    assert_true (s_wait_logged (&fx, "registry.enterprise.stage_changed",
-                                code, 2, 20000));
+    assert_true (
+        s_wait_logged (&fx, "registry.enterprise.registered", code, 1, 20000));
+    assert_true (s_wait_logged (&fx, "registry.enterprise.stage_changed", code,
+                                2, 20000));
     Kj__ReplayReply *log = s_replay (&fx);
     assert_non_null (log);
     int step = 0;
@@ -110,10 +111,11 @@ test_stage_change_in_log (void **state)
             assert_string_equal (event->topic,
                                  "registry.enterprise.registered");
         if (streq (event->topic, "registry.enterprise.stage_changed")
-        &&  step > 1) {
+            && step > 1) {
             assert_string_equal (event->payload_type, "kj.StageChanged");
-            Kj__StageChanged *change = kj__stage_changed__unpack (
-                NULL, event->payload.len, event->payload.data);
+            Kj__StageChanged
+                *change = kj__stage_changed__unpack (NULL, event->payload.len,
+                                                     event->payload.data);
             assert_non_null (change);
             assert_int_equal (change->from, KJ__STAGE__STAGE_STARTUP);
             assert_int_equal (change->to, KJ__STAGE__STAGE_GROWTH);
@@ -129,10 +131,13 @@ test_stage_change_in_log (void **state)
     //  The relay emptied the outbox behind it
     int64_t end = kj_mono_us () + 10000000;
     while (kj_mono_us () < end
-       &&  rfx_outbox_count (&fx, "registry.enterprise.stage_changed", code))
+           && rfx_outbox_count (&fx, "registry.enterprise.stage_changed", code))
         zclock_sleep (100);
-    assert_int_equal (rfx_outbox_count (&fx, "registry.enterprise."
-                                        "stage_changed", code), 0);
+    assert_int_equal (rfx_outbox_count (&fx,
+                                        "registry.enterprise."
+                                        "stage_changed",
+                                        code),
+                      0);
     rfx_stop (&fx);
 }
 
@@ -182,8 +187,8 @@ static void
 test_concurrent_updates_in_version_order (void **state)
 {
     rfx_t fx;
-    rfx_start (&fx, "registry_order", (const char *[]) {
-        "-s", "registry/workers=4", NULL });
+    rfx_start (&fx, "registry_order",
+               (const char *[]){ "-s", "registry/workers=4", NULL });
     char code [19];
     rfx_code ("210200", 1357, code);
     Kj__EnterpriseReply *reply = rfx_register (&fx, code, "次序测试有限公司",
@@ -194,7 +199,7 @@ test_concurrent_updates_in_version_order (void **state)
     pthread_t threads [WRITERS];
     s_writer_t writers [WRITERS];
     for (int i = 0; i < WRITERS; i++) {
-        writers [i] = (s_writer_t) { fx.broker.endpoint, code, UPDATES, 0 };
+        writers [i] = (s_writer_t){ fx.broker.endpoint, code, UPDATES, 0 };
         pthread_create (&threads [i], NULL, s_writer, &writers [i]);
     }
     for (int i = 0; i < WRITERS; i++) {
@@ -202,9 +207,9 @@ test_concurrent_updates_in_version_order (void **state)
         assert_int_equal (writers [i].failed, 0);
     }
     size_t n;
-    ProtobufCMessage **payloads = rfx_outbox_payloads (
-        &fx, "registry.enterprise.updated", code, &kj__enterprise__descriptor,
-        &n);
+    ProtobufCMessage *
+        *payloads = rfx_outbox_payloads (&fx, "registry.enterprise.updated",
+                                         code, &kj__enterprise__descriptor, &n);
     assert_int_equal (n, WRITERS * UPDATES);
     uint64_t last = 0;
     for (size_t i = 0; i < n; i++) {

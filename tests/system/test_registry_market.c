@@ -33,8 +33,8 @@ s_add_institution (rfx_t *fx, const char *id, const char *name,
     request.institution = &i;
     Kj__InstitutionReply *reply = NULL;
     int rc = rfx_call (fx, "AddInstitution", &request.base,
-                       &kj__institution_reply__descriptor, &reply, status,
-                       NULL, false);
+                       &kj__institution_reply__descriptor, &reply, status, NULL,
+                       false);
     if (out && reply) {
         *out = reply->institution;
         reply->institution = NULL;
@@ -48,12 +48,12 @@ s_add_institution (rfx_t *fx, const char *id, const char *name,
 typedef struct {
     const char *id, *institution, *name;
     Kj__ProductType type;
-    int64_t min_wan, max_wan;           //  amounts in 万元
+    int64_t min_wan, max_wan;  //  amounts in 万元
     int min_term, max_term;
-    const char *regions;                //  comma-separated
-    unsigned stages;                    //  bits of Kj__Stage; 0: all
-    unsigned requires, any;             //  bits of QualificationKind
-    unsigned collateral;                //  bits of Collateral
+    const char *regions;     //  comma-separated
+    unsigned stages;         //  bits of Kj__Stage; 0: all
+    unsigned requires, any;  //  bits of QualificationKind
+    unsigned collateral;     //  bits of Collateral
     const char *min_grade;
     const char *valid_from, *valid_to;
 } s_product_t;
@@ -170,8 +170,9 @@ s_assert_institutions (rfx_t *fx, Kj__ListInstitutionsRequest *request,
     Kj__ListInstitutionsReply *page = NULL;
     kj_status_t status;
     assert_int_equal (rfx_call (fx, "ListInstitutions", &request->base,
-                                &kj__list_institutions_reply__descriptor,
-                                &page, &status, NULL, true), 0);
+                                &kj__list_institutions_reply__descriptor, &page,
+                                &status, NULL, true),
+                      0);
     char ids [400] = "";
     for (size_t i = 0; i < page->n_institutions; i++)
         snprintf (ids + strlen (ids), sizeof ids - strlen (ids), "%s%s",
@@ -197,42 +198,53 @@ test_institutions (void **state)
     Kj__Institution *made = NULL;
     assert_int_equal (s_add_institution (&fx, "", "中国银行辽宁省分行",
                                          KJ__INSTITUTION_TYPE__INSTITUTION_BANK,
-                                         "PROVINCE", &status, &made), 0);
+                                         "PROVINCE", &status, &made),
+                      0);
     assert_string_equal (made->id, "I000001");
     assert_int_equal (made->state, KJ__LISTING_STATE__LISTING_LISTED);
     assert_int_equal (made->version, 1);
     kj__institution__free_unpacked (made, NULL);
-    assert_int_equal (s_add_institution (&fx, "SYDB", "沈阳科技担保",
-        KJ__INSTITUTION_TYPE__INSTITUTION_GUARANTEE, "210100,SFDZ,210100",
-        &status, &made), 0);
-    assert_int_equal (made->n_regions, 2);      //  the repeat dropped
+    assert_int_equal (
+        s_add_institution (&fx, "SYDB", "沈阳科技担保",
+                           KJ__INSTITUTION_TYPE__INSTITUTION_GUARANTEE,
+                           "210100,SFDZ,210100", &status, &made),
+        0);
+    assert_int_equal (made->n_regions, 2);  //  the repeat dropped
     kj__institution__free_unpacked (made, NULL);
     assert_int_equal (s_add_institution (&fx, "", "沈阳都市圈创投",
-        KJ__INSTITUTION_TYPE__INSTITUTION_VC, "SHENYANG_METRO", &status,
-        NULL), 0);
+                                         KJ__INSTITUTION_TYPE__INSTITUTION_VC,
+                                         "SHENYANG_METRO", &status, NULL),
+                      0);
     assert_int_equal (s_add_institution (&fx, "", "大连银行",
-        KJ__INSTITUTION_TYPE__INSTITUTION_BANK, "210200", &status, NULL), 0);
+                                         KJ__INSTITUTION_TYPE__INSTITUTION_BANK,
+                                         "210200", &status, NULL),
+                      0);
 
     //  Refused: the same name, the same id, a bad region, no type
     assert_int_equal (s_add_institution (&fx, "", "大连银行",
-        KJ__INSTITUTION_TYPE__INSTITUTION_BANK, "210200", &status, NULL),
-        KJ__CODE__ALREADY_EXISTS);
+                                         KJ__INSTITUTION_TYPE__INSTITUTION_BANK,
+                                         "210200", &status, NULL),
+                      KJ__CODE__ALREADY_EXISTS);
     assert_string_equal (status.field, "institution.name");
     assert_non_null (strstr (status.message, "I000003"));
-    assert_int_equal (s_add_institution (&fx, "SYDB", "另一家担保",
-        KJ__INSTITUTION_TYPE__INSTITUTION_GUARANTEE, "210100", &status, NULL),
+    assert_int_equal (
+        s_add_institution (&fx, "SYDB", "另一家担保",
+                           KJ__INSTITUTION_TYPE__INSTITUTION_GUARANTEE,
+                           "210100", &status, NULL),
         KJ__CODE__ALREADY_EXISTS);
     assert_string_equal (status.field, "institution.id");
     assert_int_equal (s_add_institution (&fx, "", "某银行",
-        KJ__INSTITUTION_TYPE__INSTITUTION_BANK, "210100,Dalian", &status,
-        NULL), KJ__CODE__INVALID_ARGUMENT);
+                                         KJ__INSTITUTION_TYPE__INSTITUTION_BANK,
+                                         "210100,Dalian", &status, NULL),
+                      KJ__CODE__INVALID_ARGUMENT);
     assert_string_equal (status.field, "institution.regions[1]");
     assert_int_equal (s_add_institution (&fx, "", "某机构", 0, "210100",
                                          &status, NULL),
                       KJ__CODE__INVALID_ARGUMENT);
     assert_string_equal (status.field, "institution.type");
     assert_int_equal (rfx_outbox_count (&fx, "registry.institution.listed",
-                                        "I000001"), 1);
+                                        "I000001"),
+                      1);
 
     //  Update with the version read, then with a stale one
     Kj__UpdateInstitutionRequest update = KJ__UPDATE_INSTITUTION_REQUEST__INIT;
@@ -250,7 +262,8 @@ test_institutions (void **state)
     Kj__InstitutionReply *reply = NULL;
     assert_int_equal (rfx_call (&fx, "UpdateInstitution", &update.base,
                                 &kj__institution_reply__descriptor, &reply,
-                                &status, NULL, false), 0);
+                                &status, NULL, false),
+                      0);
     assert_int_equal (reply->institution->version, 2);
     assert_int_equal (reply->institution->n_regions, 2);
     assert_string_equal (reply->institution->contact, "0411-12345678");
@@ -258,9 +271,11 @@ test_institutions (void **state)
     kj__institution_reply__free_unpacked (reply, NULL);
     assert_int_equal (rfx_call (&fx, "UpdateInstitution", &update.base,
                                 &kj__institution_reply__descriptor, &reply,
-                                &status, NULL, false), KJ__CODE__ABORTED);
+                                &status, NULL, false),
+                      KJ__CODE__ABORTED);
     assert_int_equal (rfx_outbox_count (&fx, "registry.institution.changed",
-                                        "I000003"), 1);
+                                        "I000003"),
+                      1);
 
     //  Lists: by type, by the city served
     Kj__ListInstitutionsRequest list = KJ__LIST_INSTITUTIONS_REQUEST__INIT;
@@ -288,12 +303,18 @@ test_products_search (void **state)
     rfx_start (&fx, "registry_prod", NULL);
     kj_status_t status;
     assert_int_equal (s_add_institution (&fx, "BOC", "中国银行辽宁省分行",
-        KJ__INSTITUTION_TYPE__INSTITUTION_BANK, "PROVINCE", &status, NULL), 0);
-    assert_int_equal (s_add_institution (&fx, "SYDB", "沈阳科技担保",
-        KJ__INSTITUTION_TYPE__INSTITUTION_GUARANTEE, "210100", &status, NULL),
+                                         KJ__INSTITUTION_TYPE__INSTITUTION_BANK,
+                                         "PROVINCE", &status, NULL),
+                      0);
+    assert_int_equal (
+        s_add_institution (&fx, "SYDB", "沈阳科技担保",
+                           KJ__INSTITUTION_TYPE__INSTITUTION_GUARANTEE,
+                           "210100", &status, NULL),
         0);
     assert_int_equal (s_add_institution (&fx, "DLVC", "大连创投",
-        KJ__INSTITUTION_TYPE__INSTITUTION_VC, "210200", &status, NULL), 0);
+                                         KJ__INSTITUTION_TYPE__INSTITUTION_VC,
+                                         "210200", &status, NULL),
+                      0);
 
     const unsigned early = BIT (KJ__STAGE__STAGE_INCUBATION)
                          | BIT (KJ__STAGE__STAGE_STARTUP);
@@ -301,30 +322,27 @@ test_products_search (void **state)
     const s_product_t products [] = {
         //  id, institution, name, type, 万 min..max, term, regions, stages,
         //  requires, any, collateral, grade, valid from, to
-        { "P01", "BOC", "科技信用贷", KJ__PRODUCT_TYPE__PRODUCT_CREDIT,
-          0, 300, 1, 12, "PROVINCE", 0, 0, 0, 0, "", "2020-01-01", NULL },
+        { "P01", "BOC", "科技信用贷", KJ__PRODUCT_TYPE__PRODUCT_CREDIT, 0, 300,
+          1, 12, "PROVINCE", 0, 0, 0, 0, "", "2020-01-01", NULL },
         { "P02", "BOC", "知识产权质押贷", KJ__PRODUCT_TYPE__PRODUCT_IP_PLEDGE,
           10, 600, 1, 12, "SHENYANG_METRO", growth,
           BIT (KJ__QUALIFICATION_KIND__QUAL_HIGH_TECH), 0,
           BIT (KJ__COLLATERAL__COLLATERAL_IP), "", "2020-01-01", NULL },
-        { "P03", "SYDB", "首贷通", KJ__PRODUCT_TYPE__PRODUCT_FIRST_LOAN,
-          0, 100, 1, 12, "210100", early, 0, 0, 0, "A", "2020-01-01", NULL },
-        { "P04", "SYDB", "专精特新贷", KJ__PRODUCT_TYPE__PRODUCT_GUARANTEED,
-          50, 1000, 6, 36, "210100,SFDZ", growth, 0,
+        { "P03", "SYDB", "首贷通", KJ__PRODUCT_TYPE__PRODUCT_FIRST_LOAN, 0, 100,
+          1, 12, "210100", early, 0, 0, 0, "A", "2020-01-01", NULL },
+        { "P04", "SYDB", "专精特新贷", KJ__PRODUCT_TYPE__PRODUCT_GUARANTEED, 50,
+          1000, 6, 36, "210100,SFDZ", growth, 0,
           BIT (KJ__QUALIFICATION_KIND__QUAL_SRDI)
-          | BIT (KJ__QUALIFICATION_KIND__QUAL_LITTLE_GIANT),
-          BIT (KJ__COLLATERAL__COLLATERAL_GUARANTEE), "B", "2020-01-01",
-          NULL },
-        { "P05", "DLVC", "天使投资", KJ__PRODUCT_TYPE__PRODUCT_EQUITY,
-          100, 2000, 12, 84, "210200", early, 0, 0, 0, "", "2020-01-01",
-          NULL },
-        { "P06", "BOC", "过期产品", KJ__PRODUCT_TYPE__PRODUCT_CREDIT,
-          0, 300, 1, 12, "PROVINCE", 0, 0, 0, 0, "", "2020-01-01",
-          "2021-12-31" },
-        { "P07", "BOC", "未来产品", KJ__PRODUCT_TYPE__PRODUCT_CREDIT,
-          0, 300, 1, 12, "PROVINCE", 0, 0, 0, 0, "", "2199-01-01", NULL },
-        { "P08", "SYDB", "鞍山保理", KJ__PRODUCT_TYPE__PRODUCT_FACTORING,
-          10, 500, 1, 6, "210300", 0, 0, 0,
+              | BIT (KJ__QUALIFICATION_KIND__QUAL_LITTLE_GIANT),
+          BIT (KJ__COLLATERAL__COLLATERAL_GUARANTEE), "B", "2020-01-01", NULL },
+        { "P05", "DLVC", "天使投资", KJ__PRODUCT_TYPE__PRODUCT_EQUITY, 100,
+          2000, 12, 84, "210200", early, 0, 0, 0, "", "2020-01-01", NULL },
+        { "P06", "BOC", "过期产品", KJ__PRODUCT_TYPE__PRODUCT_CREDIT, 0, 300, 1,
+          12, "PROVINCE", 0, 0, 0, 0, "", "2020-01-01", "2021-12-31" },
+        { "P07", "BOC", "未来产品", KJ__PRODUCT_TYPE__PRODUCT_CREDIT, 0, 300, 1,
+          12, "PROVINCE", 0, 0, 0, 0, "", "2199-01-01", NULL },
+        { "P08", "SYDB", "鞍山保理", KJ__PRODUCT_TYPE__PRODUCT_FACTORING, 10,
+          500, 1, 6, "210300", 0, 0, 0,
           BIT (KJ__COLLATERAL__COLLATERAL_RECEIVABLES), "", "2020-01-01",
           NULL },
     };
@@ -434,15 +452,15 @@ test_products_search (void **state)
     request.grade = "BBB";
     Kj__SearchProductsReply *reply = NULL;
     assert_int_equal (rfx_call (&fx, "SearchProducts", &request.base,
-                                &kj__search_products_reply__descriptor,
-                                &reply, &status, NULL, true),
+                                &kj__search_products_reply__descriptor, &reply,
+                                &status, NULL, true),
                       KJ__CODE__INVALID_ARGUMENT);
     assert_string_equal (status.field, "grade");
     request.grade = "";
     request.region = "Shenyang";
     assert_int_equal (rfx_call (&fx, "SearchProducts", &request.base,
-                                &kj__search_products_reply__descriptor,
-                                &reply, &status, NULL, true),
+                                &kj__search_products_reply__descriptor, &reply,
+                                &status, NULL, true),
                       KJ__CODE__INVALID_ARGUMENT);
     assert_string_equal (status.field, "region");
     rfx_stop (&fx);
@@ -458,21 +476,20 @@ test_search_for_enterprise (void **state)
     rfx_t fx;
     rfx_start (&fx, "registry_match", NULL);
     kj_status_t status;
-    assert_int_equal (s_add_institution (&fx, "SYDB", "沈阳科技担保",
-        KJ__INSTITUTION_TYPE__INSTITUTION_GUARANTEE, "SHENYANG_METRO",
-        &status, NULL), 0);
+    assert_int_equal (
+        s_add_institution (&fx, "SYDB", "沈阳科技担保",
+                           KJ__INSTITUTION_TYPE__INSTITUTION_GUARANTEE,
+                           "SHENYANG_METRO", &status, NULL),
+        0);
     const s_product_t products [] = {
-        { "F1", "SYDB", "首贷", KJ__PRODUCT_TYPE__PRODUCT_FIRST_LOAN,
-          0, 100, 1, 12, "SHENYANG_METRO", 0, 0, 0, 0, "", "2020-01-01",
-          NULL },
-        { "F2", "SYDB", "高企贷", KJ__PRODUCT_TYPE__PRODUCT_CREDIT,
-          0, 100, 1, 12, "SHENYANG_METRO", 0,
-          BIT (KJ__QUALIFICATION_KIND__QUAL_HIGH_TECH), 0, 0, "",
+        { "F1", "SYDB", "首贷", KJ__PRODUCT_TYPE__PRODUCT_FIRST_LOAN, 0, 100, 1,
+          12, "SHENYANG_METRO", 0, 0, 0, 0, "", "2020-01-01", NULL },
+        { "F2", "SYDB", "高企贷", KJ__PRODUCT_TYPE__PRODUCT_CREDIT, 0, 100, 1,
+          12, "SHENYANG_METRO", 0, BIT (KJ__QUALIFICATION_KIND__QUAL_HIGH_TECH),
+          0, 0, "", "2020-01-01", NULL },
+        { "F3", "SYDB", "孵化贷", KJ__PRODUCT_TYPE__PRODUCT_CREDIT, 0, 100, 1,
+          12, "SHENYANG_METRO", BIT (KJ__STAGE__STAGE_INCUBATION), 0, 0, 0, "",
           "2020-01-01", NULL },
-        { "F3", "SYDB", "孵化贷", KJ__PRODUCT_TYPE__PRODUCT_CREDIT,
-          0, 100, 1, 12, "SHENYANG_METRO",
-          BIT (KJ__STAGE__STAGE_INCUBATION), 0, 0, 0, "", "2020-01-01",
-          NULL },
     };
     for (size_t i = 0; i < 3; i++)
         assert_int_equal (s_add_product (&fx, &products [i], &status), 0);
@@ -494,7 +511,8 @@ test_search_for_enterprise (void **state)
     //  HIGH_TECH and a bank loan on record: no first loan any more
     assert_int_equal (rfx_qualify (&fx, code,
                                    KJ__QUALIFICATION_KIND__QUAL_HIGH_TECH, 0,
-                                   "2199-01-01", &status, NULL), 0);
+                                   "2199-01-01", &status, NULL),
+                      0);
     Kj__UpdateEnterpriseRequest update = KJ__UPDATE_ENTERPRISE_REQUEST__INIT;
     Kj__Enterprise e = KJ__ENTERPRISE__INIT;
     Kj__BankLoan loan = KJ__BANK_LOAN__INIT;
@@ -512,7 +530,8 @@ test_search_for_enterprise (void **state)
     update.n_update_mask = 1;
     assert_int_equal (rfx_call (&fx, "UpdateEnterprise", &update.base,
                                 &kj__enterprise_reply__descriptor, &reply,
-                                &status, NULL, false), 0);
+                                &status, NULL, false),
+                      0);
     assert_false (reply->enterprise->first_loan);
     kj__enterprise_reply__free_unpacked (reply, NULL);
     s_assert_ids (&fx, "SearchProducts", &request, "F2,F3");
@@ -540,9 +559,24 @@ test_withdraw (void **state)
     rfx_start (&fx, "registry_withdraw", NULL);
     kj_status_t status;
     assert_int_equal (s_add_institution (&fx, "BOC", "中国银行",
-        KJ__INSTITUTION_TYPE__INSTITUTION_BANK, "PROVINCE", &status, NULL), 0);
-    s_product_t p = { "W1", "BOC", "信用贷", KJ__PRODUCT_TYPE__PRODUCT_CREDIT,
-                      0, 300, 1, 12, "PROVINCE", 0, 0, 0, 0, "", "2020-01-01",
+                                         KJ__INSTITUTION_TYPE__INSTITUTION_BANK,
+                                         "PROVINCE", &status, NULL),
+                      0);
+    s_product_t p = { "W1",
+                      "BOC",
+                      "信用贷",
+                      KJ__PRODUCT_TYPE__PRODUCT_CREDIT,
+                      0,
+                      300,
+                      1,
+                      12,
+                      "PROVINCE",
+                      0,
+                      0,
+                      0,
+                      0,
+                      "",
+                      "2020-01-01",
                       NULL };
     for (int i = 1; i <= 3; i++) {
         char id [8];
@@ -554,21 +588,22 @@ test_withdraw (void **state)
     wp.id = "W2";
     Kj__ProductReply *reply = NULL;
     assert_int_equal (rfx_call (&fx, "WithdrawProduct", &wp.base,
-                                &kj__product_reply__descriptor, &reply,
-                                &status, NULL, false),
+                                &kj__product_reply__descriptor, &reply, &status,
+                                NULL, false),
                       KJ__CODE__INVALID_ARGUMENT);
     assert_string_equal (status.field, "reason");
     wp.reason = "产品到期下架";
     assert_int_equal (rfx_call (&fx, "WithdrawProduct", &wp.base,
-                                &kj__product_reply__descriptor, &reply,
-                                &status, NULL, false), 0);
+                                &kj__product_reply__descriptor, &reply, &status,
+                                NULL, false),
+                      0);
     assert_int_equal (reply->product->state,
                       KJ__LISTING_STATE__LISTING_WITHDRAWN);
     assert_int_equal (reply->product->version, 2);
     kj__product_reply__free_unpacked (reply, NULL);
     assert_int_equal (rfx_call (&fx, "WithdrawProduct", &wp.base,
-                                &kj__product_reply__descriptor, &reply,
-                                &status, NULL, false),
+                                &kj__product_reply__descriptor, &reply, &status,
+                                NULL, false),
                       KJ__CODE__FAILED_PRECONDITION);
 
     Kj__SearchProductsRequest request = KJ__SEARCH_PRODUCTS_REQUEST__INIT;
@@ -584,7 +619,8 @@ test_withdraw (void **state)
     Kj__InstitutionReply *gone = NULL;
     assert_int_equal (rfx_call (&fx, "WithdrawInstitution", &wi.base,
                                 &kj__institution_reply__descriptor, &gone,
-                                &status, NULL, false), 0);
+                                &status, NULL, false),
+                      0);
     assert_int_equal (gone->institution->state,
                       KJ__LISTING_STATE__LISTING_WITHDRAWN);
     assert_string_equal (gone->institution->withdraw_reason, "退出平台");
@@ -592,12 +628,14 @@ test_withdraw (void **state)
     request.include_withdrawn = false;
     s_assert_ids (&fx, "ListProducts", &request, "");
     assert_int_equal (rfx_outbox_count (&fx, "registry.institution.withdrawn",
-                                        "BOC"), 1);
+                                        "BOC"),
+                      1);
     for (int i = 1; i <= 3; i++) {
         char id [8];
         snprintf (id, sizeof id, "W%d", i);
         assert_int_equal (rfx_outbox_count (&fx, "registry.product.withdrawn",
-                                            id), 1);
+                                            id),
+                          1);
     }
     //  Nothing more for a withdrawn institution
     p.id = "W4";
@@ -612,8 +650,8 @@ test_withdraw (void **state)
     up.update_mask = mask;
     up.n_update_mask = 1;
     assert_int_equal (rfx_call (&fx, "UpdateProduct", &up.base,
-                                &kj__product_reply__descriptor, &reply,
-                                &status, NULL, false),
+                                &kj__product_reply__descriptor, &reply, &status,
+                                NULL, false),
                       KJ__CODE__FAILED_PRECONDITION);
     assert_int_equal (rfx_call (&fx, "WithdrawInstitution", &wi.base,
                                 &kj__institution_reply__descriptor, &gone,
@@ -621,9 +659,11 @@ test_withdraw (void **state)
                       KJ__CODE__FAILED_PRECONDITION);
 
     //  Audit: who withdrew what and why
-    PGresult *res = kj_db_exec (fx.db,
+    PGresult *res = kj_db_exec (
+        fx.db,
         "SELECT who, reason FROM audit WHERE subject_kind = 'institution' "
-        "AND subject = 'BOC' AND action = 'withdraw'", 0, NULL);
+        "AND subject = 'BOC' AND action = 'withdraw'",
+        0, NULL);
     assert_non_null (res);
     assert_int_equal (PQntuples (res), 1);
     assert_string_equal (PQgetvalue (res, 0, 0), "operator");
@@ -642,18 +682,25 @@ test_product_update (void **state)
     rfx_start (&fx, "registry_produp", NULL);
     kj_status_t status;
     assert_int_equal (s_add_institution (&fx, "BOC", "中国银行",
-        KJ__INSTITUTION_TYPE__INSTITUTION_BANK, "PROVINCE", &status, NULL), 0);
-    s_product_t p = { "", "BOC", "信用贷", KJ__PRODUCT_TYPE__PRODUCT_CREDIT,
-                      10, 300, 1, 12, "PROVINCE", 0, 0, 0, 0, "", NULL, NULL };
+                                         KJ__INSTITUTION_TYPE__INSTITUTION_BANK,
+                                         "PROVINCE", &status, NULL),
+                      0);
+    s_product_t p = {
+        "",         "BOC", "信用贷", KJ__PRODUCT_TYPE__PRODUCT_CREDIT,
+        10,         300,   1,        12,
+        "PROVINCE", 0,     0,        0,
+        0,          "",    NULL,     NULL
+    };
     assert_int_equal (s_add_product (&fx, &p, &status), 0);
 
     Kj__GetProductRequest get = KJ__GET_PRODUCT_REQUEST__INIT;
     get.id = "P000001";
     Kj__ProductReply *reply = NULL;
     assert_int_equal (rfx_call (&fx, "GetProduct", &get.base,
-                                &kj__product_reply__descriptor, &reply,
-                                &status, NULL, true), 0);
-    assert_int_equal (reply->product->n_stages, 4);     //  all, by default
+                                &kj__product_reply__descriptor, &reply, &status,
+                                NULL, true),
+                      0);
+    assert_int_equal (reply->product->n_stages, 4);  //  all, by default
     assert_string_equal (reply->product->institution_name, "中国银行");
     assert_true (strlen (reply->product->valid_from) == 10);
     kj__product_reply__free_unpacked (reply, NULL);
@@ -661,15 +708,15 @@ test_product_update (void **state)
     Kj__UpdateProductRequest up = KJ__UPDATE_PRODUCT_REQUEST__INIT;
     Kj__Product changes = KJ__PRODUCT__INIT;
     changes.id = "P000001";
-    changes.min_amount_fen = 500000000;             //  above the max of ¥3m
+    changes.min_amount_fen = 500000000;  //  above the max of ¥3m
     char *amount [] = { "amount" };
     up.product = &changes;
     up.update_mask = amount;
     up.n_update_mask = 1;
     changes.max_amount_fen = 0;
     assert_int_equal (rfx_call (&fx, "UpdateProduct", &up.base,
-                                &kj__product_reply__descriptor, &reply,
-                                &status, NULL, false),
+                                &kj__product_reply__descriptor, &reply, &status,
+                                NULL, false),
                       KJ__CODE__INVALID_ARGUMENT);
     assert_string_equal (status.field, "product.max_amount_fen");
     changes.max_amount_fen = 800000000;
@@ -679,21 +726,25 @@ test_product_update (void **state)
     up.n_update_mask = 2;
     up.expected_version = 1;
     assert_int_equal (rfx_call (&fx, "UpdateProduct", &up.base,
-                                &kj__product_reply__descriptor, &reply,
-                                &status, NULL, false), 0);
+                                &kj__product_reply__descriptor, &reply, &status,
+                                NULL, false),
+                      0);
     assert_int_equal (reply->product->min_amount_fen, 500000000);
     assert_int_equal (reply->product->max_amount_fen, 800000000);
     assert_int_equal (reply->product->rate_bp, 365);
-    assert_int_equal (reply->product->max_term_months, 12);     //  untouched
+    assert_int_equal (reply->product->max_term_months, 12);  //  untouched
     assert_int_equal (reply->product->version, 2);
     kj__product_reply__free_unpacked (reply, NULL);
     assert_int_equal (rfx_call (&fx, "UpdateProduct", &up.base,
-                                &kj__product_reply__descriptor, &reply,
-                                &status, NULL, false), KJ__CODE__ABORTED);
+                                &kj__product_reply__descriptor, &reply, &status,
+                                NULL, false),
+                      KJ__CODE__ABORTED);
     assert_int_equal (rfx_outbox_count (&fx, "registry.product.changed",
-                                        "P000001"), 1);
+                                        "P000001"),
+                      1);
     assert_int_equal (rfx_outbox_count (&fx, "registry.product.listed",
-                                        "P000001"), 1);
+                                        "P000001"),
+                      1);
     rfx_stop (&fx);
 }
 

@@ -15,7 +15,7 @@ main (int argc, char **argv)
 {
     if (argc < 2) {
         fprintf (stderr, "usage: diag_worker ENDPOINT [--service NAME] "
-                 "[--credit N] [--instance NAME] [--heartbeat MS]\n");
+                         "[--credit N] [--instance NAME] [--heartbeat MS]\n");
         return 2;
     }
     kj_worker_config_t config = {

@@ -61,8 +61,8 @@ s_writer (void *arg)
             zclock_sleep (100);
             continue;
         }
-        PGresult *res = kj_db_exec (db,
-            "INSERT INTO items (writer, seq) VALUES ($1, $2) RETURNING id",
+        PGresult *res = kj_db_exec (
+            db, "INSERT INTO items (writer, seq) VALUES ($1, $2) RETURNING id",
             2, params);
         if (!res) {
             kj_db_rollback (db);
@@ -86,8 +86,7 @@ s_writer (void *arg)
             kj_db_rollback (db);
             self->rolled_back++;
         }
-        else
-        if (kj_db_commit (db) == 0)
+        else if (kj_db_commit (db) == 0)
             self->committed++;
         else
             kj_db_rollback (db);
@@ -128,16 +127,26 @@ main (int argc, char **argv)
         }
         else {
             i++;
-            if (streq (arg, "--dsn")) dsn = value;
-            else if (streq (arg, "--schema")) schema = value;
-            else if (streq (arg, "--broker")) broker = value;
-            else if (streq (arg, "--writers")) writers = atoi (value);
-            else if (streq (arg, "--count")) count = atoi (value);
-            else if (streq (arg, "--sleep-ms")) sleep_ms = atoi (value);
-            else if (streq (arg, "--rollback")) rollback = atoi (value);
-            else if (streq (arg, "--topics")) topics = value;
-            else if (streq (arg, "--payload")) payload = atoi (value);
-            else if (streq (arg, "--city")) city = value;
+            if (streq (arg, "--dsn"))
+                dsn = value;
+            else if (streq (arg, "--schema"))
+                schema = value;
+            else if (streq (arg, "--broker"))
+                broker = value;
+            else if (streq (arg, "--writers"))
+                writers = atoi (value);
+            else if (streq (arg, "--count"))
+                count = atoi (value);
+            else if (streq (arg, "--sleep-ms"))
+                sleep_ms = atoi (value);
+            else if (streq (arg, "--rollback"))
+                rollback = atoi (value);
+            else if (streq (arg, "--topics"))
+                topics = value;
+            else if (streq (arg, "--payload"))
+                payload = atoi (value);
+            else if (streq (arg, "--city"))
+                city = value;
             else {
                 fprintf (stderr, "events_producer: unknown option %s\n", arg);
                 return 2;
@@ -146,7 +155,7 @@ main (int argc, char **argv)
     }
     if (!dsn || (relay && !broker)) {
         fprintf (stderr, "usage: events_producer --dsn DSN --schema NAME "
-                 "--broker ENDPOINT [options]\n");
+                         "--broker ENDPOINT [options]\n");
         return 2;
     }
     kj_log_init ("events_producer", getenv ("KEJIN_LOG_LEVEL"));
@@ -159,8 +168,9 @@ main (int argc, char **argv)
     }
     kj_relay_t *relayer = NULL;
     if (relay) {
-        kj_relay_config_t rc = { .dsn = dsn, .schema = schema,
-                                 .broker = broker, .city = city };
+        kj_relay_config_t rc = {
+            .dsn = dsn, .schema = schema, .broker = broker, .city = city
+        };
         relayer = kj_relay_new (&rc);
     }
 
@@ -175,10 +185,15 @@ main (int argc, char **argv)
     pthread_t *threads = (pthread_t *) zmalloc (
         (size_t) (writers > 0 ? writers : 1) * sizeof (pthread_t));
     for (int i = 0; count > 0 && i < writers; i++) {
-        state [i] = (writer_t) { .dsn = dsn, .schema = schema, .index = i,
-                                 .count = count, .sleep_ms = sleep_ms,
-                                 .rollback = rollback, .payload = payload,
-                                 .topics = names, .n_topics = n_topics };
+        state [i] = (writer_t){ .dsn = dsn,
+                                .schema = schema,
+                                .index = i,
+                                .count = count,
+                                .sleep_ms = sleep_ms,
+                                .rollback = rollback,
+                                .payload = payload,
+                                .topics = names,
+                                .n_topics = n_topics };
         pthread_create (&threads [i], NULL, s_writer, &state [i]);
     }
     int committed = 0, rolled_back = 0;

@@ -28,9 +28,8 @@ s_on_event (const Kj__Envelope *event, void *arg)
     state_t *state = (state_t *) arg;
     if (state->delivered == 0)
         state->first = event->offset;
-    else
-    if (event->offset <= state->last
-    ||  (state->check_contiguous && event->offset != state->last + 1))
+    else if (event->offset <= state->last
+             || (state->check_contiguous && event->offset != state->last + 1))
         state->disorder++;
     state->last = event->offset;
     state->delivered++;
@@ -46,16 +45,20 @@ main (int argc, char **argv)
     state_t state = { .check_contiguous = true };
     for (int i = 1; i + 1 < argc; i += 2) {
         const char *arg = argv [i], *value = argv [i + 1];
-        if (streq (arg, "--broker")) config.broker = value;
-        else if (streq (arg, "--pub")) config.pub_endpoint = value;
+        if (streq (arg, "--broker"))
+            config.broker = value;
+        else if (streq (arg, "--pub"))
+            config.pub_endpoint = value;
         else if (streq (arg, "--from"))
             config.from = strtoull (value, NULL, 10);
         else if (streq (arg, "--until"))
             state.until = strtoull (value, NULL, 10);
         else if (streq (arg, "--topic") && n_prefixes < 16)
             prefixes [n_prefixes++] = value;
-        else if (streq (arg, "--drop")) drop = atoi (value);
-        else if (streq (arg, "--name")) config.name = value;
+        else if (streq (arg, "--drop"))
+            drop = atoi (value);
+        else if (streq (arg, "--name"))
+            config.name = value;
     }
     kj_log_init ("events_subscriber", getenv ("KEJIN_LOG_LEVEL"));
     kj_signals_init ();
@@ -71,8 +74,9 @@ main (int argc, char **argv)
     kj_subscriber_stats_t stats;
     kj_subscriber_stats (subscriber, &stats);
     printf ("delivered=%" PRIu64 " first=%" PRIu64 " last=%" PRIu64
-            " disorder=%" PRIu64 " gaps_found=%" PRIu64 " gaps_repaired=%"
-            PRIu64 " replayed=%" PRIu64 " live=%" PRIu64 "\n",
+            " disorder=%" PRIu64 " gaps_found=%" PRIu64
+            " gaps_repaired=%" PRIu64 " replayed=%" PRIu64 " live=%" PRIu64
+            "\n",
             state.delivered, state.first, state.last, state.disorder,
             stats.gaps_found, stats.gaps_repaired, stats.replayed, stats.live);
     fflush (stdout);

@@ -69,10 +69,11 @@ main (int argc, char **argv)
 {
     if (argc < 3) {
         fprintf (stderr, "usage: mdp_echo ENDPOINT SERVICE [--name NAME] "
-                 "[--sleep MS] [--heartbeat MS]\n");
+                         "[--sleep MS] [--heartbeat MS]\n");
         return 2;
     }
-    args_t args = { .endpoint = argv [1], .service = argv [2],
+    args_t args = { .endpoint = argv [1],
+                    .service = argv [2],
                     .heartbeat_ms = 2500 };
     int workers = 1;
     for (int i = 3; i + 1 < argc; i += 2) {

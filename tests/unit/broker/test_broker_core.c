@@ -13,16 +13,17 @@
 
 //  Everything the core sends, as CZMQ messages, oldest first
 static zlist_t *s_sent;
-static int s_fail_sends;        //  make the next sends fail, as a full pipe
-static const char *s_gone;      //  peers whose connection is gone: every
-                                //  id that starts with this
+static int s_fail_sends;    //  make the next sends fail, as a full pipe
+static const char *s_gone;  //  peers whose connection is gone: every
+                            //  id that starts with this
 
 static int
 s_capture (void *arg, zmq_msg_t *frames, int count)
 {
     zmsg_t *msg = zmsg_new ();
     for (int i = 0; i < count; i++) {
-        zmsg_addmem (msg, zmq_msg_data (&frames [i]), zmq_msg_size (&frames [i]));
+        zmsg_addmem (msg, zmq_msg_data (&frames [i]),
+                     zmq_msg_size (&frames [i]));
         zmq_msg_close (&frames [i]);
     }
     if (s_fail_sends > 0) {
@@ -32,7 +33,7 @@ s_capture (void *arg, zmq_msg_t *frames, int count)
     }
     zframe_t *peer = zmsg_first (msg);
     if (s_gone && zframe_size (peer) >= strlen (s_gone)
-    &&  memcmp (zframe_data (peer), s_gone, strlen (s_gone)) == 0) {
+        && memcmp (zframe_data (peer), s_gone, strlen (s_gone)) == 0) {
         zmsg_destroy (&msg);
         return BROKER_GONE;
     }
@@ -102,7 +103,8 @@ s_reply (broker_core_t *core, int64_t now, const char *worker, zmsg_t *request,
         memcpy (zmq_msg_data (&frames [i]), parts [i], strlen (parts [i]));
     }
     zmq_msg_init_size (&frames [4], zframe_size (handle));
-    memcpy (zmq_msg_data (&frames [4]), zframe_data (handle), zframe_size (handle));
+    memcpy (zmq_msg_data (&frames [4]), zframe_data (handle),
+            zframe_size (handle));
     zmq_msg_init (&frames [5]);
     zmq_msg_init_size (&frames [6], strlen (body));
     memcpy (zmq_msg_data (&frames [6]), body, strlen (body));
@@ -192,11 +194,14 @@ s_reply_long (broker_core_t *core, int64_t now, const char *worker,
     zmq_msg_t *frames = (zmq_msg_t *) malloc (count * sizeof (zmq_msg_t));
     const char *parts [] = { worker, "", "MDPW01", "\003" };
     for (int i = 0; i < count; i++) {
-        const void *data = i < 4 ? (const void *) parts [i]
+        const void *data = i < 4  ? (const void *) parts [i]
                          : i == 4 ? (const void *) zframe_data (handle)
-                         : i == 5 ? "" : "b";
-        size_t size = i < 4 ? strlen (parts [i]) : i == 4
-                    ? zframe_size (handle) : i == 5 ? 0 : 1;
+                         : i == 5 ? ""
+                                  : "b";
+        size_t size = i < 4  ? strlen (parts [i])
+                    : i == 4 ? zframe_size (handle)
+                    : i == 5 ? 0
+                             : 1;
         zmq_msg_init_size (&frames [i], size);
         memcpy (zmq_msg_data (&frames [i]), data, size);
     }
@@ -226,10 +231,10 @@ s_core (broker_limits_t *limits)
     return broker_core_new (limits ? limits : &defaults, s_capture, NULL);
 }
 
-#define READY "\001"
-#define HEARTBEAT "\004"
+#define READY      "\001"
+#define HEARTBEAT  "\004"
 #define DISCONNECT "\005"
-#define MS 1000LL
+#define MS         1000LL
 
 //  --------------------------------------------------------------------------
 
@@ -362,13 +367,13 @@ static void
 test_malformed_dropped_and_counted (void **state)
 {
     broker_core_t *core = s_core (NULL);
-    s_feed (core, 0, "X", NULL);                                //  peer only
-    s_feed (core, 0, "X", "garbage", NULL);                     //  no empty
-    s_feed (core, 0, "X", "", "MDPX01", "echo", NULL);          //  bad header
-    s_feed (core, 0, "X", "", "MDPC01", NULL);                  //  no service
-    s_feed (core, 0, "X", "", "MDPW01", "\011", NULL);          //  bad command
-    s_feed (core, 0, "X", "", "MDPW01", "\001\002", NULL);      //  2-byte command
-    s_feed (core, 0, "X", "", "MDPW01", READY, NULL);           //  READY, no service
+    s_feed (core, 0, "X", NULL);                            //  peer only
+    s_feed (core, 0, "X", "garbage", NULL);                 //  no empty
+    s_feed (core, 0, "X", "", "MDPX01", "echo", NULL);      //  bad header
+    s_feed (core, 0, "X", "", "MDPC01", NULL);              //  no service
+    s_feed (core, 0, "X", "", "MDPW01", "\011", NULL);      //  bad command
+    s_feed (core, 0, "X", "", "MDPW01", "\001\002", NULL);  //  2-byte command
+    s_feed (core, 0, "X", "", "MDPW01", READY, NULL);  //  READY, no service
     assert_int_equal (broker_core_malformed (core), 7);
     //  The unknown command and the bad READY got a DISCONNECT (invalid
     //  peers); nothing else was sent
@@ -529,7 +534,7 @@ test_heartbeats_and_expiry (void **state)
     s_feed (core, 0, "IDLE", "", "MDPW01", READY, "svc", NULL);
     s_feed (core, 0, "BUSY", "", "MDPW01", READY, "svc", NULL);
     s_feed (core, 0, "C1", "", "MDPC01", "svc", "x", NULL);
-    zmsg_t *msg = s_next_sent ();       //  the request, to IDLE (LRU)
+    zmsg_t *msg = s_next_sent ();  //  the request, to IDLE (LRU)
     assert_true (s_frame_is (msg, 0, "IDLE"));
     zmsg_destroy (&msg);
     //  Swap names in our heads: "IDLE" is now busy. Tick: heartbeats to both
@@ -580,14 +585,14 @@ test_queue_and_client_limits (void **state)
     broker_core_t *core = s_core (&limits);
     s_feed (core, 0, "C1", "", "MDPC01", "q", "1", NULL);
     s_feed (core, 0, "C1", "", "MDPC01", "q", "2", NULL);
-    s_feed (core, 0, "C1", "", "MDPC01", "q", "3", NULL);     //  queue full
+    s_feed (core, 0, "C1", "", "MDPC01", "q", "3", NULL);  //  queue full
     zmsg_t *msg = s_next_sent ();
     assert_true (s_frame_is (msg, 4, "429"));
     zmsg_destroy (&msg);
     s_feed (core, 0, "C2", "", "MDPC01", "r", "1", NULL);
     s_feed (core, 0, "C2", "", "MDPC01", "r", "2", NULL);
     s_feed (core, 0, "C2", "", "MDPC01", "s", "3", NULL);
-    s_feed (core, 0, "C2", "", "MDPC01", "s", "4", NULL);     //  client full
+    s_feed (core, 0, "C2", "", "MDPC01", "s", "4", NULL);  //  client full
     msg = s_next_sent ();
     assert_true (s_frame_is (msg, 0, "C2"));
     assert_true (s_frame_is (msg, 4, "429"));
@@ -616,7 +621,7 @@ test_drain_refuses_then_close_fails_all (void **state)
     msg = s_next_sent ();
     assert_true (s_frame_is (msg, 4, "done"));
     zmsg_destroy (&msg);
-    request = s_next_sent ();           //  "queued" went to W1
+    request = s_next_sent ();  //  "queued" went to W1
     assert_true (s_frame_is (request, 6, "queued"));
     zmsg_destroy (&request);
     assert_int_equal (broker_core_pending (core), 1);
@@ -665,7 +670,7 @@ test_failed_send_counted (void **state)
     s_feed (core, 0, "W1", "", "MDPW01", READY, "svc", NULL);
     s_feed (core, 0, "C1", "", "MDPC01", "svc", "x", NULL);
     zmsg_t *request = s_next_sent ();
-    s_fail_sends = 1;                   //  the client is gone
+    s_fail_sends = 1;  //  the client is gone
     s_reply (core, 1, "W1", request, "y");
     zmsg_destroy (&request);
     assert_int_equal (broker_core_dropped (core), 1);
@@ -1026,7 +1031,7 @@ test_bad_service_names (void **state)
     assert_true (s_frame_is (msg, 3, DISCONNECT));
     zmsg_destroy (&msg);
     assert_int_equal (s_workers_of (core, "echo"), 0);
-    assert_int_equal (broker_core_pending (core), 1);     //  held by W1
+    assert_int_equal (broker_core_pending (core), 1);  //  held by W1
     broker_core_destroy (&core);
 }
 
@@ -1161,7 +1166,7 @@ test_peer_service_cap (void **state)
     s_feed (core, 0, "C1", "", "MDPC01", "a", "x", NULL);
     s_feed (core, 0, "C1", "", "MDPC01", "b", "x", NULL);
     s_feed (core, 0, "C1", "", "MDPC01", "c", "x", NULL);
-    s_feed (core, 0, "C1", "", "MDPC01", "a", "x", NULL);   //  exists
+    s_feed (core, 0, "C1", "", "MDPC01", "a", "x", NULL);  //  exists
     assert_null (s_next_sent ());
     s_feed (core, 0, "C1", "", "MDPC01", "d", "x", NULL);
     zmsg_t *msg = s_next_sent ();
@@ -1184,7 +1189,7 @@ test_peer_service_cap (void **state)
     Kj__BrokerStats *stats = broker_core_stats (core, 201 * MS);
     assert_int_equal (stats->n_services, 1);
     assert_string_equal (stats->services [0]->name, "a");
-    assert_int_equal (stats->clients, 1);       //  W1 holds C1's first "a"
+    assert_int_equal (stats->clients, 1);  //  W1 holds C1's first "a"
     kj__broker_stats__free_unpacked (stats, NULL);
     broker_core_destroy (&core);
 }
@@ -1197,9 +1202,9 @@ test_peer_service_cap (void **state)
 
 //  Feed [peer] [] [protocol] [name] [data]? as caller
 static void
-s_feed_as (broker_core_t *core, const broker_caller_t *caller,
-           const char *peer, const char *protocol, const char *command,
-           const char *name, zframe_t *data)
+s_feed_as (broker_core_t *core, const broker_caller_t *caller, const char *peer,
+           const char *protocol, const char *command, const char *name,
+           zframe_t *data)
 {
     zmq_msg_t frames [6];
     int count = 0;
@@ -1208,7 +1213,8 @@ s_feed_as (broker_core_t *core, const broker_caller_t *caller,
         if (!parts [i])
             continue;
         zmq_msg_init_size (&frames [count], strlen (parts [i]));
-        memcpy (zmq_msg_data (&frames [count++]), parts [i], strlen (parts [i]));
+        memcpy (zmq_msg_data (&frames [count++]), parts [i],
+                strlen (parts [i]));
     }
     if (data) {
         zmq_msg_init_size (&frames [count], zframe_size (data));
@@ -1248,8 +1254,9 @@ test_rights_and_stamp (void **state)
 {
     broker_core_t *core = s_core (NULL);
     assert_int_equal (broker_core_set_rights (core, "bad-rule", ""), -1);
-    assert_int_equal (broker_core_set_rights (core,
-                      "events.writer/*=service", "Get,List"), 0);
+    assert_int_equal (broker_core_set_rights (core, "events.writer/*=service",
+                                              "Get,List"),
+                      0);
     broker_caller_t svc = { "svc", "service", "210100", "kjsvc,plainsvc",
                             false };
     broker_caller_t bank = { "bank", "integrator", "210300", "", false };

@@ -46,7 +46,7 @@ s_recv (void)
         assert_non_null (msg);
         zframe_t *command = zmsg_size (msg) == 4 ? zmsg_last (msg) : NULL;
         if (command && zframe_size (command) == 1
-        &&  zframe_data (command) [0] == KJ_MDPW_HEARTBEAT) {
+            && zframe_data (command) [0] == KJ_MDPW_HEARTBEAT) {
             zmsg_destroy (&msg);
             continue;
         }
@@ -83,10 +83,7 @@ s_echo (kj_call_t *call, const ProtobufCMessage *request,
     return 0;
 }
 
-static const kj_method_t s_methods [] = {
-    { "Echo", s_echo, 0 },
-    { NULL }
-};
+static const kj_method_t s_methods [] = { { "Echo", s_echo, 0 }, { NULL } };
 
 static void *
 s_worker_thread (void *arg)
@@ -100,10 +97,10 @@ static void
 s_request (zframe_t *worker_id, zframe_t *header, zframe_t *payload)
 {
     zmsg_t *msg = zmsg_new ();
-    zmsg_append (msg, &(zframe_t *) { zframe_dup (worker_id) });
+    zmsg_append (msg, &(zframe_t *){ zframe_dup (worker_id) });
     zmsg_addmem (msg, NULL, 0);
     zmsg_addstr (msg, KJ_MDPW);
-    zmsg_addmem (msg, &(byte) { KJ_MDPW_REQUEST }, 1);
+    zmsg_addmem (msg, &(byte){ KJ_MDPW_REQUEST }, 1);
     zmsg_addstr (msg, "C1");
     zmsg_addmem (msg, NULL, 0);
     if (header)
@@ -133,8 +130,8 @@ s_expect_reply (uint64_t id, int code, Kj__ReplyHeader **header_p)
     assert_true (zframe_streq (s_frame (msg, 4), "C1"));
     assert_int_equal (zframe_size (s_frame (msg, 5)), 0);
     zframe_t *head = s_frame (msg, 6);
-    Kj__ReplyHeader *header =
-        kj_proto_reply_header (zframe_data (head), zframe_size (head));
+    Kj__ReplyHeader *header = kj_proto_reply_header (zframe_data (head),
+                                                     zframe_size (head));
     assert_non_null (header);
     assert_int_equal (header->request_id, id);
     assert_int_equal (header->status ? header->status->code : 0, code);
@@ -145,15 +142,17 @@ s_expect_reply (uint64_t id, int code, Kj__ReplyHeader **header_p)
 static void
 test_worker_serves_and_refuses (void **state)
 {
-    kj_worker_config_t config = {
-        .endpoint = s_endpoint, .service = "diag",
-        .descriptor = &kj__diag__descriptor, .methods = s_methods,
-        .credit = 3, .heartbeat_ms = 200, .instance = "diag.7"
-    };
+    kj_worker_config_t config = { .endpoint = s_endpoint,
+                                  .service = "diag",
+                                  .descriptor = &kj__diag__descriptor,
+                                  .methods = s_methods,
+                                  .credit = 3,
+                                  .heartbeat_ms = 200,
+                                  .instance = "diag.7" };
     kj_worker_t *worker = kj_worker_new (&config);
     pthread_t thread;
-    assert_int_equal (pthread_create (&thread, NULL, s_worker_thread,
-                                      worker), 0);
+    assert_int_equal (pthread_create (&thread, NULL, s_worker_thread, worker),
+                      0);
 
     //  READY with the service name and a Kejin hello carrying the credit
     zmsg_t *ready = s_recv ();
@@ -165,9 +164,10 @@ test_worker_serves_and_refuses (void **state)
     assert_true (zframe_streq (s_frame (ready, 4), "diag"));
     zframe_t *hello_frame = s_frame (ready, 5);
     assert_memory_equal (zframe_data (hello_frame), KJ_MAGIC, KJ_MAGIC_SIZE);
-    Kj__WorkerHello *hello = (Kj__WorkerHello *) kj_proto_unpack (
-        &kj__worker_hello__descriptor, zframe_data (hello_frame) + 3,
-        zframe_size (hello_frame) - 3, NULL);
+    Kj__WorkerHello *hello = (Kj__WorkerHello *)
+        kj_proto_unpack (&kj__worker_hello__descriptor,
+                         zframe_data (hello_frame) + 3,
+                         zframe_size (hello_frame) - 3, NULL);
     assert_non_null (hello);
     assert_int_equal (hello->credit, 3);
     assert_string_equal (hello->instance, "diag.7");
@@ -184,9 +184,9 @@ test_worker_serves_and_refuses (void **state)
     zmsg_t *reply = s_expect_reply (1, KJ__CODE__OK, &header);
     assert_int_equal (zmsg_size (reply), 8);
     zframe_t *payload = s_frame (reply, 7);
-    Kj__EchoReply *out = (Kj__EchoReply *) kj_proto_unpack (
-        &kj__echo_reply__descriptor, zframe_data (payload),
-        zframe_size (payload), NULL);
+    Kj__EchoReply *out = (Kj__EchoReply *)
+        kj_proto_unpack (&kj__echo_reply__descriptor, zframe_data (payload),
+                         zframe_size (payload), NULL);
     assert_non_null (out);
     assert_int_equal (out->data.len, 4);
     assert_memory_equal (out->data.data, "ping", 4);
@@ -242,8 +242,7 @@ test_worker_serves_and_refuses (void **state)
     kj_worker_stop (worker);
     zmsg_t *bye = s_recv ();
     assert_int_equal (zmsg_size (bye), 4);
-    assert_int_equal (zframe_data (s_frame (bye, 3)) [0],
-                      KJ_MDPW_DISCONNECT);
+    assert_int_equal (zframe_data (s_frame (bye, 3)) [0], KJ_MDPW_DISCONNECT);
     zmsg_destroy (&bye);
     pthread_join (thread, NULL);
     //  Kejin replies count, the plain 400 to a non-Kejin body does not
@@ -277,11 +276,11 @@ s_client_reply (zmsg_t *request, uint64_t id, const kj_status_t *status,
                 zframe_t *payload)
 {
     zmsg_t *msg = zmsg_new ();
-    zmsg_append (msg, &(zframe_t *) { zframe_dup (s_frame (request, 0)) });
+    zmsg_append (msg, &(zframe_t *){ zframe_dup (s_frame (request, 0)) });
     zmsg_addmem (msg, NULL, 0);
     zmsg_addstr (msg, KJ_MDPC);
     zmsg_addstr (msg, "diag");
-    zmsg_append (msg, &(zframe_t *) { kj_proto_reply_frame (id, status) });
+    zmsg_append (msg, &(zframe_t *){ kj_proto_reply_frame (id, status) });
     if (payload)
         zmsg_append (msg, &payload);
     assert_int_equal (zmsg_send (&msg, s_router), 0);
@@ -318,7 +317,8 @@ test_client_calls (void **state)
     kj_status_t status;
     assert_int_equal (kj_client_recv (client, 5000, &got_id,
                                       &kj__echo_reply__descriptor, &reply,
-                                      &status), KJ__CODE__OK);
+                                      &status),
+                      KJ__CODE__OK);
     assert_int_equal (got_id, id);
     assert_string_equal (((Kj__EchoReply *) reply)->served_by, "stand-in");
     protobuf_c_message_free_unpacked (reply, NULL);
@@ -333,7 +333,8 @@ test_client_calls (void **state)
     s_client_reply (request, id, &bad, NULL);
     assert_int_equal (kj_client_recv (client, 5000, &got_id,
                                       &kj__echo_reply__descriptor, &reply,
-                                      &status), KJ__CODE__NOT_FOUND);
+                                      &status),
+                      KJ__CODE__NOT_FOUND);
     assert_null (reply);
     assert_string_equal (status.field, "code");
     assert_string_equal (status.message, "no such thing");
@@ -346,14 +347,16 @@ test_client_calls (void **state)
     s_client_reply (request, id, &ok, zframe_new ("\x0a\x09x", 3));
     assert_int_equal (kj_client_recv (client, 5000, &got_id,
                                       &kj__echo_reply__descriptor, &reply,
-                                      &status), KJ__CODE__INTERNAL);
+                                      &status),
+                      KJ__CODE__INTERNAL);
     assert_null (reply);
     assert_string_equal (status.message, "reply: not a valid kj.EchoReply");
     zmsg_destroy (&request);
 
     //  A read carries no key; nothing answers: DEADLINE_EXCEEDED after
     //  the one retry, the same request id both times
-    kj_call_opts_t read = { .timeout_ms = 100, .retries = 1,
+    kj_call_opts_t read = { .timeout_ms = 100,
+                            .retries = 1,
                             .read_only = true };
     int64_t start = kj_mono_us ();
     assert_int_equal (kj_client_call (client, "diag", "Echo", &echo.base,

@@ -50,15 +50,16 @@ s_check (kj_config_t *config, bool whole, char *report, size_t size)
 static void
 test_values_from_file (void **state)
 {
-    kj_config_t *config = kj_config_new (s_write (
-        "#  a comment\n"
-        "demo\n"
-        "    relay = off        # trailing comment\n"
-        "    queue_max = 1000\n"
-        "    endpoint = \"ipc:///tmp/x.sock\"\n"
-        "    note = 'a # b'\n"
-        "other\n"
-        "    anything = at all\n"), s_options);
+    kj_config_t *config =
+        kj_config_new (s_write ("#  a comment\n"
+                                "demo\n"
+                                "    relay = off        # trailing comment\n"
+                                "    queue_max = 1000\n"
+                                "    endpoint = \"ipc:///tmp/x.sock\"\n"
+                                "    note = 'a # b'\n"
+                                "other\n"
+                                "    anything = at all\n"),
+                       s_options);
     assert_non_null (config);
     char report [1024] = "";
     assert_int_equal (s_check (config, false, report, sizeof report), 0);
@@ -76,21 +77,24 @@ test_values_from_file (void **state)
 static void
 test_bad_boolean_refused (void **state)
 {
-    kj_config_t *config = kj_config_new (s_write (
-        "demo\n"
-        "    relay = ture\n"), s_options);
+    kj_config_t *config = kj_config_new (s_write ("demo\n"
+                                                  "    relay = ture\n"),
+                                         s_options);
     assert_non_null (config);
     char report [1024] = "";
     assert_int_equal (s_check (config, false, report, sizeof report), 1);
     char *expected;
-    assert_true (asprintf (&expected, "%s:2: demo/relay = \"ture\": expected "
-                 "true, false, yes, no, on, off, 1 or 0\n", s_write ("")) > 0);
+    assert_true (asprintf (&expected,
+                           "%s:2: demo/relay = \"ture\": expected "
+                           "true, false, yes, no, on, off, 1 or 0\n",
+                           s_write (""))
+                 > 0);
     assert_string_equal (report, expected);
     free (expected);
     kj_config_destroy (&config);
 
-    const char *words [] = { "true", "false", "yes", "no", "on", "off", "1",
-                             "0", NULL };
+    const char *words [] = { "true", "false", "yes", "no", "on",
+                             "off",  "1",     "0",   NULL };
     const bool truth [] = { 1, 0, 1, 0, 1, 0, 1, 0 };
     for (int i = 0; words [i]; i++) {
         assert_true (kj_config_valid (&s_options [5], words [i]));
@@ -108,13 +112,13 @@ test_bad_boolean_refused (void **state)
 static void
 test_number_out_of_range_refused (void **state)
 {
-    kj_config_t *config = kj_config_new (s_write (
-        "demo\n"
-        "    queue_max = -1\n"), s_options);
+    kj_config_t *config = kj_config_new (s_write ("demo\n"
+                                                  "    queue_max = -1\n"),
+                                         s_options);
     char report [1024] = "";
     assert_int_equal (s_check (config, false, report, sizeof report), 1);
     assert_non_null (strstr (report, ":2: demo/queue_max = \"-1\": expected "
-                             "a whole number from 1 to 1000\n"));
+                                     "a whole number from 1 to 1000\n"));
     kj_config_destroy (&config);
 
     const kj_option_t *queue = &s_options [6];
@@ -136,13 +140,27 @@ test_endpoints (void **state)
 {
     const kj_option_t *endpoint = &s_options [7];
     const kj_option_t *pub = &s_options [8];
-    const char *good [] = { "tcp://127.0.0.1:5555", "tcp://*:5555",
-        "tcp://127.0.0.1:*", "tcp://db-1.example.com:65535", "tcp://[::1]:80",
-        "ipc:///run/kejin/broker.sock", "inproc://kejin-broker-proxy", NULL };
-    const char *bad [] = { "", "tcp://127.0.0.1", "tcp://127.0.0.1:0",
-        "tcp://127.0.0.1:65536", "tcp://:5555", "tcp://host:55x",
-        "tcp://ho st:5555", "udp://127.0.0.1:5555", "127.0.0.1:5555",
-        "ipc://", "inproc://", "tcp://[::1:80", NULL };
+    const char *good [] = { "tcp://127.0.0.1:5555",
+                            "tcp://*:5555",
+                            "tcp://127.0.0.1:*",
+                            "tcp://db-1.example.com:65535",
+                            "tcp://[::1]:80",
+                            "ipc:///run/kejin/broker.sock",
+                            "inproc://kejin-broker-proxy",
+                            NULL };
+    const char *bad [] = { "",
+                           "tcp://127.0.0.1",
+                           "tcp://127.0.0.1:0",
+                           "tcp://127.0.0.1:65536",
+                           "tcp://:5555",
+                           "tcp://host:55x",
+                           "tcp://ho st:5555",
+                           "udp://127.0.0.1:5555",
+                           "127.0.0.1:5555",
+                           "ipc://",
+                           "inproc://",
+                           "tcp://[::1:80",
+                           NULL };
     for (int i = 0; good [i]; i++)
         assert_true (kj_config_valid (endpoint, good [i]));
     for (int i = 0; bad [i]; i++) {
@@ -170,7 +188,8 @@ test_choice_and_text (void **state)
     assert_string_equal (kj_config_allowed (name, allowed, sizeof allowed),
                          "text of at most 8 bytes");
     assert_string_equal (kj_config_allowed (&s_options [10], allowed,
-                                            sizeof allowed), "");
+                                            sizeof allowed),
+                         "");
 }
 
 //  Unknown keys: refused in the daemon's own sections and in the node-wide
@@ -178,21 +197,24 @@ test_choice_and_text (void **state)
 static void
 test_unknown_keys (void **state)
 {
-    kj_config_t *config = kj_config_new (s_write (
-        "demo\n"
-        "    relai = true\n"
-        "db\n"
-        "    dns = \"host=x\"\n"
-        "registry\n"
-        "    workers = 2\n"
-        "launcher\n"), s_options);
+    kj_config_t *config = kj_config_new (s_write ("demo\n"
+                                                  "    relai = true\n"
+                                                  "db\n"
+                                                  "    dns = \"host=x\"\n"
+                                                  "registry\n"
+                                                  "    workers = 2\n"
+                                                  "launcher\n"),
+                                         s_options);
     char report [2048] = "";
     assert_int_equal (s_check (config, false, report, sizeof report), 2);
-    assert_non_null (strstr (report, ":2: demo/relai: no such option; "
+    assert_non_null (strstr (
+        report,
+        ":2: demo/relai: no such option; "
         "section \"demo\" allows: relay, queue_max, endpoint, pub, name, "
         "note\n"));
-    assert_non_null (strstr (report, ":4: db/dns: no such option; "
-        "section \"db\" allows: dsn, admin_dsn\n"));
+    assert_non_null (strstr (report,
+                             ":4: db/dns: no such option; "
+                             "section \"db\" allows: dsn, admin_dsn\n"));
     assert_null (strstr (report, "registry"));
     //  Whole: every section must be known
     //  (an unknown section once, at its line, not once per key)
@@ -205,17 +227,17 @@ test_unknown_keys (void **state)
 static void
 test_twice_and_no_value (void **state)
 {
-    kj_config_t *config = kj_config_new (s_write (
-        "demo\n"
-        "    queue_max = 5\n"
-        "    relay\n"
-        "    queue_max = 6\n"), s_options);
+    kj_config_t *config = kj_config_new (s_write ("demo\n"
+                                                  "    queue_max = 5\n"
+                                                  "    relay\n"
+                                                  "    queue_max = 6\n"),
+                                         s_options);
     char report [1024] = "";
     assert_int_equal (s_check (config, false, report, sizeof report), 2);
     assert_non_null (strstr (report, ":3: demo/relay: no value; write "
-                             "relay = VALUE\n"));
+                                     "relay = VALUE\n"));
     assert_non_null (strstr (report, ":4: demo/queue_max is set twice "
-                             "(first on line 2)\n"));
+                                     "(first on line 2)\n"));
     kj_config_destroy (&config);
 }
 
@@ -223,16 +245,14 @@ test_twice_and_no_value (void **state)
 static void
 test_not_zpl (void **state)
 {
-    const char *files [] = {
-        "demo\n\trelay = true\n",
-        "demo\n  relay = true\n",
-        "demo\n        relay = true\n",
-        "demo\n    relay true\n",
-        "demo\n    note = \"open\n",
-        "demo\n    note = \"a\" b\n",
-        "demo\n    = 5\n",
-        NULL
-    };
+    const char *files [] = { "demo\n\trelay = true\n",
+                             "demo\n  relay = true\n",
+                             "demo\n        relay = true\n",
+                             "demo\n    relay true\n",
+                             "demo\n    note = \"open\n",
+                             "demo\n    note = \"a\" b\n",
+                             "demo\n    = 5\n",
+                             NULL };
     for (int i = 0; files [i]; i++)
         assert_null (kj_config_new (s_write (files [i]), s_options));
     assert_null (kj_config_new ("/nonexistent/kejin.conf", s_options));
@@ -250,9 +270,9 @@ test_not_zpl (void **state)
 static void
 test_sources_in_order (void **state)
 {
-    kj_config_t *config = kj_config_new (s_write (
-        "demo\n"
-        "    queue_max = 7\n"), s_options);
+    kj_config_t *config = kj_config_new (s_write ("demo\n"
+                                                  "    queue_max = 7\n"),
+                                         s_options);
     assert_int_equal (kj_config_int (config, "demo/queue_max"), 7);
     assert_int_equal (kj_config_set (config, "demo/queue_max", "8"), 0);
     assert_int_equal (kj_config_set (config, "demo/nope", "8"), -1);
@@ -265,9 +285,9 @@ test_sources_in_order (void **state)
     kj_config_set (config, "demo/queue_max", "0");
     assert_int_equal (s_check (config, false, report, sizeof report), 2);
     assert_non_null (strstr (report, "--set demo/queue_max: demo/queue_max "
-                             "= \"0\": expected"));
+                                     "= \"0\": expected"));
     assert_non_null (strstr (report, "environment KEJIN_DEMO_QUEUE_MAX: "
-                             "demo/queue_max = \"-1\": expected"));
+                                     "demo/queue_max = \"-1\": expected"));
     unsetenv ("KEJIN_DEMO_QUEUE_MAX");
     //  A KEJIN_ variable that names no option is not refused (the
     //  environment is the node's); in a section of the daemon's own, it
@@ -278,7 +298,7 @@ test_sources_in_order (void **state)
     kj_config_set (config, "demo/queue_max", "10");
     assert_int_equal (s_check (config, false, report, sizeof report), 0);
     assert_string_equal (report, "warning: environment KEJIN_DEMO_NOPE "
-                         "names no option; ignored\n");
+                                 "names no option; ignored\n");
     unsetenv ("KEJIN_DEMO_NOPE");
     unsetenv ("KEJIN_NODE_RUN");
     unsetenv ("KEJIN_REGISTRY_WORKERS");
@@ -290,8 +310,7 @@ static void
 test_bad_default_reported (void **state)
 {
     static const kj_option_t options [] = {
-        { "demo/count", "-1", "count", KJ_INT (0, 10) },
-        { NULL }
+        { "demo/count", "-1", "count", KJ_INT (0, 10) }, { NULL }
     };
     kj_config_t *config = kj_config_new (NULL, options);
     char report [512] = "";

@@ -42,8 +42,7 @@ test_cut_at_end_of_file (void **state)
     assert_int_equal (kj_csv_cut ("a,b\nc,d", 7, 100, true, &lines), 7);
     assert_int_equal (lines, 1);
     //  More than a chunk left: whole rows still
-    assert_int_equal (kj_csv_cut (s_data, strlen (s_data), 6, true, &lines),
-                      4);
+    assert_int_equal (kj_csv_cut (s_data, strlen (s_data), 6, true, &lines), 4);
     assert_int_equal (lines, 1);
     //  Nothing at all
     assert_int_equal (kj_csv_cut ("", 0, 10, true, &lines), 0);
@@ -82,7 +81,9 @@ test_read_rows_with_quotes_and_empty_fields (void **state)
 {
     char out [1024], error [200];
     assert_int_equal (s_read ("id,kind\r\na,\"x,\"\"y\"\"\"\n\n,\n"
-                              "\"two\nlines\",z", out, error), 0);
+                              "\"two\nlines\",z",
+                              out, error),
+                      0);
     assert_string_equal (out, "1:[id],[kind]|2:[a],[x,\"y\"]|3:[],[]|"
                               "4:[two\nlines],[z]|");
 }
@@ -122,8 +123,8 @@ test_read_stops_at_a_runaway_field (void **state)
     FILE *file = fmemopen (text, size, "r");
     assert_non_null (file);
     char out [1024] = "", error [200] = "";
-    assert_int_equal (kj_csv_read (file, s_collect, out, error,
-                                   sizeof error), -1);
+    assert_int_equal (kj_csv_read (file, s_collect, out, error, sizeof error),
+                      -1);
     assert_string_equal (out, "1:[h]|");
     assert_string_equal (error, "row 2 has a field longer than 65536 bytes");
     assert_true (ftell (file) < 1 << 20);

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-static char *s_dsn;             //  the test database, as postgres
+static char *s_dsn;  //  the test database, as postgres
 
 //  --------------------------------------------------------------------------
 //  Helpers
@@ -41,8 +41,8 @@ s_value (kj_db_t *db, const char *sql, int nparams, const char *const *params)
     if (!result)
         fail_msg ("%s: %s %s", sql, kj_db_sqlstate (db), kj_db_error (db));
     assert_int_equal (PQntuples (result), 1);
-    char *value = strdup (PQgetisnull (result, 0, 0)
-                          ? "(null)" : PQgetvalue (result, 0, 0));
+    char *value = strdup (
+        PQgetisnull (result, 0, 0) ? "(null)" : PQgetvalue (result, 0, 0));
     PQclear (result);
     return value;
 }
@@ -65,9 +65,9 @@ s_terminate (const char *pid)
     PGconn *admin = PQconnectdb (s_dsn);
     assert_int_equal (PQstatus (admin), CONNECTION_OK);
     const char *params [] = { pid };
-    PGresult *result = PQexecParams (admin,
-        "SELECT pg_terminate_backend ($1::int, 5000)", 1, NULL, params, NULL,
-        NULL, 0);
+    PGresult *result =
+        PQexecParams (admin, "SELECT pg_terminate_backend ($1::int, 5000)", 1,
+                      NULL, params, NULL, NULL, 0);
     assert_int_equal (PQresultStatus (result), PGRES_TUPLES_OK);
     assert_string_equal (PQgetvalue (result, 0, 0), "t");
     PQclear (result);
@@ -105,9 +105,10 @@ test_exec_params_and_nulls (void **state)
     assert_string_equal (kj_db_schema (db), "t_exec");
     assert_string_equal (kj_db_sqlstate (db), "");
     const char *params [] = { "abc", NULL, "41" };
-    PGresult *result = kj_db_exec (db,
-        "SELECT $1::text, $2::text, $3::int + 1, $2::text IS NULL",
-        3, params);
+    PGresult *result =
+        kj_db_exec (db,
+                    "SELECT $1::text, $2::text, $3::int + 1, $2::text IS NULL",
+                    3, params);
     assert_non_null (result);
     assert_int_equal (PQresultStatus (result), PGRES_TUPLES_OK);
     assert_int_equal (PQntuples (result), 1);
@@ -129,9 +130,10 @@ test_run_counts_rows (void **state)
 {
     kj_db_t *db = s_db ("t_run");
     assert_int_equal (kj_db_run (db, "CREATE TABLE r (n int)", 0, NULL), 0);
-    assert_int_equal (kj_db_run (db,
-        "INSERT INTO r SELECT generate_series (1, $1::int)", 1,
-        (const char *[]) { "3" }), 3);
+    assert_int_equal (
+        kj_db_run (db, "INSERT INTO r SELECT generate_series (1, $1::int)", 1,
+                   (const char *[]){ "3" }),
+        3);
     assert_int_equal (kj_db_run (db, "UPDATE r SET n = n + 1", 0, NULL), 3);
     assert_int_equal (kj_db_run (db, "DELETE FROM r WHERE n >= 3", 0, NULL), 2);
     assert_int_equal (kj_db_run (db, "SELECT * FROM nowhere", 0, NULL), -1);
@@ -146,8 +148,8 @@ test_exec_prepares_once (void **state)
     const char *sql = "SELECT $1::int * 2";
     for (int round = 0; round < 3; round++)
         s_assert_value (db, sql, "21", "42");
-    s_assert_value (db,
-        "SELECT count (*) FROM pg_prepared_statements WHERE statement = $1",
+    s_assert_value (
+        db, "SELECT count (*) FROM pg_prepared_statements WHERE statement = $1",
         sql, "1");
     //  A statement that fails to prepare is not cached: same error again.
     assert_null (kj_db_exec (db, "SELEC 1", 0, NULL));
@@ -161,8 +163,9 @@ static void
 test_exec_unique_violation (void **state)
 {
     kj_db_t *db = s_db ("t_unique");
-    assert_int_equal (kj_db_run (db, "CREATE TABLE u (k text PRIMARY KEY)",
-                                 0, NULL), 0);
+    assert_int_equal (kj_db_run (db, "CREATE TABLE u (k text PRIMARY KEY)", 0,
+                                 NULL),
+                      0);
     const char *params [] = { "a" };
     const char *insert = "INSERT INTO u VALUES ($1)";
     assert_int_equal (kj_db_run (db, insert, 1, params), 1);
@@ -182,9 +185,12 @@ test_retryable_states (void **state)
 {
     kj_db_t *db = s_db ("t_retry");
     assert_int_equal (kj_db_run (db,
-        "CREATE FUNCTION fail_with (code text) RETURNS void LANGUAGE plpgsql"
-        " AS $$ BEGIN RAISE EXCEPTION 'injected' USING ERRCODE = code; END $$",
-        0, NULL), 0);
+                                 "CREATE FUNCTION fail_with (code text) "
+                                 "RETURNS void LANGUAGE plpgsql"
+                                 " AS $$ BEGIN RAISE EXCEPTION 'injected' "
+                                 "USING ERRCODE = code; END $$",
+                                 0, NULL),
+                      0);
     const char *codes [] = { "40001", "40P01", "23505", "22012" };
     bool retryable [] = { true, true, false, false };
     for (int i = 0; i < 4; i++) {
@@ -217,21 +223,22 @@ static void
 test_tx_commit_and_rollback (void **state)
 {
     kj_db_t *db = s_db ("t_tx");
-    assert_int_equal (kj_db_run (db, "CREATE TABLE t (k int PRIMARY KEY)",
-                                 0, NULL), 0);
+    assert_int_equal (kj_db_run (db, "CREATE TABLE t (k int PRIMARY KEY)", 0,
+                                 NULL),
+                      0);
     const char *insert = "INSERT INTO t VALUES ($1::int)";
     const char *count = "SELECT count (*) FROM t";
 
     assert_false (kj_db_in_tx (db));
     assert_int_equal (kj_db_begin (db), 0);
     assert_true (kj_db_in_tx (db));
-    assert_int_equal (kj_db_run (db, insert, 1, (const char *[]) { "1" }), 1);
+    assert_int_equal (kj_db_run (db, insert, 1, (const char *[]){ "1" }), 1);
     kj_db_rollback (db);
     assert_false (kj_db_in_tx (db));
     s_assert_value (db, count, NULL, "0");
 
     assert_int_equal (kj_db_begin (db), 0);
-    assert_int_equal (kj_db_run (db, insert, 1, (const char *[]) { "1" }), 1);
+    assert_int_equal (kj_db_run (db, insert, 1, (const char *[]){ "1" }), 1);
     assert_int_equal (kj_db_commit (db), 0);
     assert_false (kj_db_in_tx (db));
     s_assert_value (db, count, NULL, "1");
@@ -251,14 +258,15 @@ static void
 test_tx_failed_statement_fails_commit (void **state)
 {
     kj_db_t *db = s_db ("t_txfail");
-    assert_int_equal (kj_db_run (db, "CREATE TABLE t (k int PRIMARY KEY)",
-                                 0, NULL), 0);
+    assert_int_equal (kj_db_run (db, "CREATE TABLE t (k int PRIMARY KEY)", 0,
+                                 NULL),
+                      0);
     const char *insert = "INSERT INTO t VALUES ($1::int)";
-    assert_int_equal (kj_db_run (db, insert, 1, (const char *[]) { "1" }), 1);
+    assert_int_equal (kj_db_run (db, insert, 1, (const char *[]){ "1" }), 1);
 
     assert_int_equal (kj_db_begin (db), 0);
-    assert_int_equal (kj_db_run (db, insert, 1, (const char *[]) { "2" }), 1);
-    assert_int_equal (kj_db_run (db, insert, 1, (const char *[]) { "1" }), -1);
+    assert_int_equal (kj_db_run (db, insert, 1, (const char *[]){ "2" }), 1);
+    assert_int_equal (kj_db_run (db, insert, 1, (const char *[]){ "1" }), -1);
     assert_string_equal (kj_db_sqlstate (db), "23505");
     //  Later statements fail too, and the first error is the one kept.
     assert_null (kj_db_exec (db, "SELECT 1", 0, NULL));
@@ -276,17 +284,18 @@ static void
 test_copy_rows_and_errors (void **state)
 {
     kj_db_t *db = s_db ("t_copy");
-    assert_int_equal (kj_db_run (db, "CREATE TABLE c (k int, v text)",
-                                 0, NULL), 0);
+    assert_int_equal (kj_db_run (db, "CREATE TABLE c (k int, v text)", 0, NULL),
+                      0);
     const char *rows = "1\tone\n2\t\\N\n3\ttab\\there\n";
-    assert_int_equal (kj_db_copy (db, "COPY c FROM STDIN", rows,
-                                  strlen (rows)), 0);
-    s_assert_value (db, "SELECT string_agg (k || '=' || coalesce (v, 'NULL'), "
-                    "',' ORDER BY k) FROM c", NULL, "1=one,2=NULL,3=tab\there");
+    assert_int_equal (kj_db_copy (db, "COPY c FROM STDIN", rows, strlen (rows)),
+                      0);
+    s_assert_value (db,
+                    "SELECT string_agg (k || '=' || coalesce (v, 'NULL'), "
+                    "',' ORDER BY k) FROM c",
+                    NULL, "1=one,2=NULL,3=tab\there");
     //  A bad row: -1, the SQLSTATE kept, the transaction failed with it
     assert_int_equal (kj_db_begin (db), 0);
-    assert_int_equal (kj_db_copy (db, "COPY c FROM STDIN", "4\tfour\n", 7),
-                      0);
+    assert_int_equal (kj_db_copy (db, "COPY c FROM STDIN", "4\tfour\n", 7), 0);
     assert_int_equal (kj_db_copy (db, "COPY c FROM STDIN", "x\ty\n", 4), -1);
     assert_string_equal (kj_db_sqlstate (db), "22P02");
     assert_int_equal (kj_db_commit (db), -1);
@@ -305,9 +314,11 @@ static const char *
 s_versions (kj_db_t *db)
 {
     static char versions [64];
-    char *value = s_value (db,
+    char *value = s_value (
+        db,
         "SELECT coalesce (string_agg (version || ':' || name, ',' ORDER BY"
-        " version), '') FROM kj_migrations", 0, NULL);
+        " version), '') FROM kj_migrations",
+        0, NULL);
     kj_strlcpy (versions, value, sizeof versions);
     free (value);
     return versions;
@@ -328,25 +339,25 @@ test_migrate_applies_once (void **state)
     assert_int_equal (kj_db_migrate (db, migrations), 0);
     assert_string_equal (s_versions (db), "1:001_a,2:002_seed");
     s_assert_value (db, "SELECT count (*) FROM a", NULL, "1");
-    s_assert_value (db, "SELECT nspname FROM pg_namespace n JOIN pg_class c"
+    s_assert_value (db,
+                    "SELECT nspname FROM pg_namespace n JOIN pg_class c"
                     " ON c.relnamespace = n.oid WHERE c.relname = 'b'",
                     NULL, "t_migrate");
 
     //  A later version is applied on its own.
-    const kj_migration_t more [] = {
-        migrations [0], migrations [1],
-        { 3, "003_more", "INSERT INTO a VALUES (3);" },
-        { 0, NULL, NULL }
-    };
+    const kj_migration_t more [] = { migrations [0],
+                                     migrations [1],
+                                     { 3, "003_more",
+                                       "INSERT INTO a VALUES (3);" },
+                                     { 0, NULL, NULL } };
     assert_int_equal (kj_db_migrate (db, more), 0);
     assert_string_equal (s_versions (db), "1:001_a,2:002_seed,3:003_more");
     s_assert_value (db, "SELECT sum (x) FROM a", NULL, "4");
 
     //  Versions out of order are a mistake, refused before any work.
-    const kj_migration_t unordered [] = {
-        { 5, "005_x", "SELECT 1;" }, { 4, "004_y", "SELECT 1;" },
-        { 0, NULL, NULL }
-    };
+    const kj_migration_t unordered [] = { { 5, "005_x", "SELECT 1;" },
+                                          { 4, "004_y", "SELECT 1;" },
+                                          { 0, NULL, NULL } };
     assert_int_equal (kj_db_migrate (db, unordered), -1);
     assert_string_equal (s_versions (db), "1:001_a,2:002_seed,3:003_more");
     kj_db_destroy (&db);
@@ -367,27 +378,31 @@ test_migrate_failure_records_nothing (void **state)
     assert_string_equal (kj_db_sqlstate (db), "22012");
     assert_false (kj_db_in_tx (db));
     assert_string_equal (s_versions (db), "1:001_ok");
-    s_assert_value (db, "SELECT to_regclass ('b') IS NULL"
-                    " AND to_regclass ('c') IS NULL", NULL, "t");
+    s_assert_value (db,
+                    "SELECT to_regclass ('b') IS NULL"
+                    " AND to_regclass ('c') IS NULL",
+                    NULL, "t");
 
     //  Fixed, the same run goes through.
-    const kj_migration_t fixed [] = {
-        migrations [0],
-        { 2, "002_bad", "CREATE TABLE b (x int);" },
-        migrations [2],
-        { 0, NULL, NULL }
-    };
+    const kj_migration_t fixed [] = { migrations [0],
+                                      { 2, "002_bad",
+                                        "CREATE TABLE b (x int);" },
+                                      migrations [2],
+                                      { 0, NULL, NULL } };
     assert_int_equal (kj_db_migrate (db, fixed), 0);
     assert_string_equal (s_versions (db), "1:001_ok,2:002_bad,3:003_after");
     //  The lock was released after each run.
-    s_assert_value (db, "SELECT count (*) FROM pg_locks"
-                    " WHERE locktype = 'advisory'", NULL, "0");
+    s_assert_value (db,
+                    "SELECT count (*) FROM pg_locks"
+                    " WHERE locktype = 'advisory'",
+                    NULL, "0");
     kj_db_destroy (&db);
 }
 
 static const kj_migration_t s_race [] = {
-    { 1, "001_counter", "CREATE TABLE counter (n int);\n"
-                        "SELECT pg_sleep (0.2);" },
+    { 1, "001_counter",
+      "CREATE TABLE counter (n int);\n"
+      "SELECT pg_sleep (0.2);" },
     { 2, "002_two", "INSERT INTO counter VALUES (2);" },
     { 3, "003_three", "INSERT INTO counter VALUES (3);" },
     { 0, NULL, NULL }
@@ -407,8 +422,9 @@ test_migrate_concurrently_applies_each_once (void **state)
 {
     pthread_t threads [4];
     for (int i = 0; i < 4; i++)
-        assert_int_equal (pthread_create (&threads [i], NULL,
-                                          s_migrate_thread, NULL), 0);
+        assert_int_equal (pthread_create (&threads [i], NULL, s_migrate_thread,
+                                          NULL),
+                          0);
     for (int i = 0; i < 4; i++) {
         void *rc;
         pthread_join (threads [i], &rc);
@@ -418,8 +434,8 @@ test_migrate_concurrently_applies_each_once (void **state)
     assert_non_null (db);
     assert_string_equal (s_versions (db),
                          "1:001_counter,2:002_two,3:003_three");
-    s_assert_value (db, "SELECT count (*) || ' ' || sum (n) FROM counter",
-                    NULL, "2 5");
+    s_assert_value (db, "SELECT count (*) || ' ' || sum (n) FROM counter", NULL,
+                    "2 5");
     kj_db_destroy (&db);
 }
 
@@ -427,12 +443,15 @@ static void
 test_migrate_makes_common_tables (void **state)
 {
     kj_db_t *db = s_db ("t_outbox");
-    s_assert_value (db, "SELECT string_agg (table_name, ',' ORDER BY"
+    s_assert_value (db,
+                    "SELECT string_agg (table_name, ',' ORDER BY"
                     " table_name) FROM information_schema.tables"
-                    " WHERE table_schema = $1", "t_outbox",
-                    "kj_idempotency,kj_migrations,kj_outbox");
-    s_assert_value (db, "SELECT indexdef FROM pg_indexes WHERE schemaname = $1"
-                    " AND indexname = 'kj_outbox_txid_id'", "t_outbox",
+                    " WHERE table_schema = $1",
+                    "t_outbox", "kj_idempotency,kj_migrations,kj_outbox");
+    s_assert_value (db,
+                    "SELECT indexdef FROM pg_indexes WHERE schemaname = $1"
+                    " AND indexname = 'kj_outbox_txid_id'",
+                    "t_outbox",
                     "CREATE INDEX kj_outbox_txid_id ON t_outbox.kj_outbox"
                     " USING btree (txid, id)");
 
@@ -440,22 +459,29 @@ test_migrate_makes_common_tables (void **state)
     assert_int_equal (kj_db_begin (db), 0);
     const char *params [] = { "registry.enterprise", "91210100MA0XXXXX1X",
                               "kj.Test", "\\x0102" };
-    PGresult *result = kj_db_exec (db,
-        "INSERT INTO kj_outbox (topic, key, payload_type, payload)"
-        " VALUES ($1, $2, $3, $4)"
-        " RETURNING txid = pg_current_xact_id (), id", 4, params);
+    PGresult *result =
+        kj_db_exec (db,
+                    "INSERT INTO kj_outbox (topic, key, payload_type, payload)"
+                    " VALUES ($1, $2, $3, $4)"
+                    " RETURNING txid = pg_current_xact_id (), id",
+                    4, params);
     assert_non_null (result);
     assert_string_equal (PQgetvalue (result, 0, 0), "t");
     assert_string_equal (PQgetvalue (result, 0, 1), "1");
     PQclear (result);
     assert_int_equal (kj_db_commit (db), 0);
-    s_assert_value (db, "SELECT payload = '\\x0102'::bytea AND txid IS NOT NULL"
-                    " AND occurred_at IS NOT NULL FROM kj_outbox", NULL, "t");
+    s_assert_value (db,
+                    "SELECT payload = '\\x0102'::bytea AND txid IS NOT NULL"
+                    " AND occurred_at IS NOT NULL FROM kj_outbox",
+                    NULL, "t");
 
     //  kj_idempotency takes a row as documented.
-    assert_int_equal (kj_db_run (db,
-        "INSERT INTO kj_idempotency (key, method, request_hash)"
-        " VALUES ('k1', 'registry.Register', '\\x00')", 0, NULL), 1);
+    assert_int_equal (
+        kj_db_run (db,
+                   "INSERT INTO kj_idempotency (key, method, request_hash)"
+                   " VALUES ('k1', 'registry.Register', '\\x00')",
+                   0, NULL),
+        1);
     kj_db_destroy (&db);
 }
 
@@ -480,12 +506,15 @@ test_bootstrap_role_and_schema (void **state)
 
     kj_db_t *admin = kj_db_new (s_dsn, "public", 0);
     assert_non_null (admin);
-    s_assert_value (admin, "SELECT rolcanlogin::text || rolsuper::text"
+    s_assert_value (admin,
+                    "SELECT rolcanlogin::text || rolsuper::text"
                     " || array_to_string (rolconfig, ',')"
-                    " FROM pg_roles WHERE rolname = $1", role,
-                    "truefalsesearch_path=svc");
-    s_assert_value (admin, "SELECT nspowner::regrole::text FROM pg_namespace"
-                    " WHERE nspname = 'svc'", NULL, role);
+                    " FROM pg_roles WHERE rolname = $1",
+                    role, "truefalsesearch_path=svc");
+    s_assert_value (admin,
+                    "SELECT nspowner::regrole::text FROM pg_namespace"
+                    " WHERE nspname = 'svc'",
+                    NULL, role);
 
     //  The role migrates its own schema and may not create elsewhere. It
     //  logs in by password: the cluster trusts no one but its owner.
@@ -501,7 +530,8 @@ test_bootstrap_role_and_schema (void **state)
     };
     assert_int_equal (kj_db_migrate (db, migrations), 0);
     assert_int_equal (kj_db_migrate (db, migrations), 0);
-    s_assert_value (db, "SELECT tableowner FROM pg_tables"
+    s_assert_value (db,
+                    "SELECT tableowner FROM pg_tables"
                     " WHERE schemaname = 'svc' AND tablename = 't'",
                     NULL, role);
     assert_int_equal (kj_db_run (db, "CREATE TABLE public.z (x int)", 0, NULL),
@@ -516,14 +546,17 @@ test_bootstrap_role_and_schema (void **state)
     pthread_t threads [4];
     for (int i = 0; i < 4; i++)
         assert_int_equal (pthread_create (&threads [i], NULL,
-                                          s_bootstrap_thread, racer), 0);
+                                          s_bootstrap_thread, racer),
+                          0);
     for (int i = 0; i < 4; i++) {
         void *rc;
         pthread_join (threads [i], &rc);
         assert_int_equal ((intptr_t) rc, 0);
     }
-    s_assert_value (admin, "SELECT nspowner::regrole::text FROM pg_namespace"
-                    " WHERE nspname = 'svc_race'", NULL, racer);
+    s_assert_value (admin,
+                    "SELECT nspowner::regrole::text FROM pg_namespace"
+                    " WHERE nspname = 'svc_race'",
+                    NULL, racer);
     kj_db_destroy (&admin);
 }
 
@@ -534,10 +567,16 @@ static void
 test_exec_many_in_one_batch (void **state)
 {
     kj_db_t *db = s_db ("t_many");
-    assert_int_equal (kj_db_run (db, "CREATE TABLE t (k int PRIMARY KEY, "
-                                 "v text)", 0, NULL), 0);
-    assert_int_equal (kj_db_run (db, "INSERT INTO t VALUES (1, 'a'), "
-                                 "(2, 'b'), (3, 'c')", 0, NULL), 3);
+    assert_int_equal (kj_db_run (db,
+                                 "CREATE TABLE t (k int PRIMARY KEY, "
+                                 "v text)",
+                                 0, NULL),
+                      0);
+    assert_int_equal (kj_db_run (db,
+                                 "INSERT INTO t VALUES (1, 'a'), "
+                                 "(2, 'b'), (3, 'c')",
+                                 0, NULL),
+                      3);
     const char *one [] = { "1" };
     const char *two [] = { "2", "9" };
     kj_db_query_t queries [] = {
@@ -566,11 +605,9 @@ test_exec_many_error_fails_all (void **state)
 {
     kj_db_t *db = s_db ("t_many_error");
     const char *bad [] = { "not a number" };
-    kj_db_query_t queries [] = {
-        { "SELECT 1", 0, NULL },
-        { "SELECT $1::int", 1, bad },
-        { "SELECT 3", 0, NULL }
-    };
+    kj_db_query_t queries [] = { { "SELECT 1", 0, NULL },
+                                 { "SELECT $1::int", 1, bad },
+                                 { "SELECT 3", 0, NULL } };
     PGresult *results [3];
     assert_int_equal (kj_db_exec_many (db, queries, 3, results), -1);
     for (int i = 0; i < 3; i++)
@@ -634,7 +671,7 @@ test_exec_in_tx_fails_on_lost_connection (void **state)
     assert_true (kj_db_retryable (db));
     kj_db_rollback (db);
     assert_false (kj_db_in_tx (db));
-    assert_true (kj_db_retryable (db));     //  the reason stays for the caller
+    assert_true (kj_db_retryable (db));  //  the reason stays for the caller
 
     //  The retried transaction runs on a new connection.
     s_assert_value (db, "SELECT count (*) FROM t", NULL, "0");

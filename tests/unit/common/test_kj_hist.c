@@ -20,7 +20,7 @@ test_empty (void **state)
     assert_int_equal (kj_hist_percentile (hist, 990), 0);
     kj_hist_destroy (&hist);
     assert_null (hist);
-    kj_hist_destroy (&hist);            //  twice is harmless
+    kj_hist_destroy (&hist);  //  twice is harmless
 }
 
 static void
@@ -34,7 +34,7 @@ test_exact_below_64 (void **state)
     assert_int_equal (kj_hist_percentile (hist, 500), 25);
     assert_int_equal (kj_hist_percentile (hist, 990), 50);
     assert_int_equal (kj_hist_percentile (hist, 1000), 50);
-    assert_int_equal (kj_hist_percentile (hist, 0), 1);     //  rank 1
+    assert_int_equal (kj_hist_percentile (hist, 0), 1);  //  rank 1
     assert_int_equal (kj_hist_percentile (hist, 20), 1);
     assert_int_equal (kj_hist_percentile (hist, 21), 2);
     kj_hist_destroy (&hist);
@@ -54,8 +54,9 @@ test_buckets_above_64 (void **state)
     assert_int_equal (kj_hist_percentile (hist, 999), 5000);
     //  Every value's bucket edge is within 1/32 above it
     kj_hist_reset (hist);
-    uint64_t values [] = { 100, 777, 123456, 99999999, 1ULL << 40,
-                           (1ULL << 62) + 12345, UINT64_MAX };
+    uint64_t values [] = { 100,       777,        123456,
+                           99999999,  1ULL << 40, (1ULL << 62) + 12345,
+                           UINT64_MAX };
     for (size_t i = 0; i < sizeof values / sizeof values [0]; i++) {
         kj_hist_t *one = kj_hist_new ();
         kj_hist_record (one, values [i]);
@@ -83,7 +84,7 @@ test_merge_and_reset (void **state)
     assert_int_equal (kj_hist_max (a), 20);
     assert_int_equal (kj_hist_percentile (a, 500), 10);
     assert_int_equal (kj_hist_percentile (a, 550), 20);
-    assert_int_equal (kj_hist_count (b), 10);       //  other unchanged
+    assert_int_equal (kj_hist_count (b), 10);  //  other unchanged
     kj_hist_reset (a);
     assert_int_equal (kj_hist_count (a), 0);
     assert_int_equal (kj_hist_max (a), 0);

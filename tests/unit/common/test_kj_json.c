@@ -51,13 +51,13 @@ test_scalars_enums_bytes (void **state)
     status.message = "none";
     s_assert_json (&status.base, "{\"code\":\"NOT_FOUND\",\"message\":"
                                  "\"none\",\"field\":\"\"}");
-    status.code = 99;                   //  unknown: the number
+    status.code = 99;  //  unknown: the number
     s_assert_json (&status.base, "{\"code\":99,\"message\":\"none\","
                                  "\"field\":\"\"}");
 
     Kj__Envelope envelope = KJ__ENVELOPE__INIT;
     envelope.occurred_at_us = -5;
-    envelope.offset = 9007199254740993ULL;      //  2^53 + 1, exact
+    envelope.offset = 9007199254740993ULL;  //  2^53 + 1, exact
     char *json = kj_json_string (&envelope.base, false);
     assert_non_null (strstr (json, "\"offset\":9007199254740993,"));
     assert_non_null (strstr (json, "\"occurred_at_us\":-5,"));
@@ -74,7 +74,8 @@ test_repeated_and_nested (void **state)
     Kj__Stage stages [] = { KJ__STAGE__STAGE_GROWTH };
     list.stages = stages;
     list.n_stages = 1;
-    s_assert_json (&list.base,
+    s_assert_json (
+        &list.base,
         "{\"page\":null,\"regions\":[\"210100\",\"SFDZ\"],"
         "\"stages\":[\"STAGE_GROWTH\"],\"statuses\":[],\"qualifications\":[],"
         "\"name_contains\":\"\",\"industry\":\"\"}");
@@ -83,9 +84,9 @@ test_repeated_and_nested (void **state)
     list.page = &page;
     list.n_regions = list.n_stages = 0;
     s_assert_json (&list.base,
-        "{\"page\":{\"limit\":10,\"after\":\"\"},\"regions\":[],"
-        "\"stages\":[],\"statuses\":[],\"qualifications\":[],"
-        "\"name_contains\":\"\",\"industry\":\"\"}");
+                   "{\"page\":{\"limit\":10,\"after\":\"\"},\"regions\":[],"
+                   "\"stages\":[],\"statuses\":[],\"qualifications\":[],"
+                   "\"name_contains\":\"\",\"industry\":\"\"}");
 }
 
 static void
@@ -101,9 +102,10 @@ test_envelope_payload (void **state)
     envelope.payload.data = zframe_data (payload);
     envelope.payload.len = zframe_size (payload);
     char *json = kj_json_string (&envelope.base, false);
-    assert_non_null (strstr (json, "\"payload\":{\"code\":"
-                                   "\"91210100MA0000000X\",\"from\":"
-                                   "\"STAGE_UNKNOWN\",\"to\":\"STAGE_GROWTH\","));
+    assert_non_null (strstr (json,
+                             "\"payload\":{\"code\":"
+                             "\"91210100MA0000000X\",\"from\":"
+                             "\"STAGE_UNKNOWN\",\"to\":\"STAGE_GROWTH\","));
     free (json);
 
     //  A type nobody knows, or bytes that are not the type: base64
@@ -115,7 +117,7 @@ test_envelope_payload (void **state)
     assert_non_null (strstr (json, "\"payload\":\"CgFB\","));
     free (json);
     envelope.payload_type = "kj.StageChanged";
-    envelope.payload.len = 2;           //  cut short
+    envelope.payload.len = 2;  //  cut short
     json = kj_json_string (&envelope.base, false);
     assert_non_null (strstr (json, "\"payload\":\"CgE=\","));
     free (json);
@@ -128,11 +130,13 @@ static void
 test_text_not_utf8 (void **state)
 {
     Kj__EchoReply reply = KJ__ECHO_REPLY__INIT;
-    reply.served_by = "a\xff" "b\xe6\xb2\x88\xe6\xb2";   //  沈 and half of 阳
+    reply.served_by = "a\xff"
+                      "b\xe6\xb2\x88\xe6\xb2";  //  沈 and half of 阳
     s_assert_json (&reply.base, "{\"data\":\"\",\"served_by\":"
-                                "\"a\xef\xbf\xbd" "b\xe6\xb2\x88"
+                                "\"a\xef\xbf\xbd"
+                                "b\xe6\xb2\x88"
                                 "\xef\xbf\xbd\xef\xbf\xbd\"}");
-    reply.served_by = "\xed\xa0\x80";   //  a surrogate: three bad bytes
+    reply.served_by = "\xed\xa0\x80";  //  a surrogate: three bad bytes
     s_assert_json (&reply.base, "{\"data\":\"\",\"served_by\":"
                                 "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"}");
 }

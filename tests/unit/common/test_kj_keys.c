@@ -21,7 +21,7 @@
 static char s_dir [512];
 static kj_keys_t *s_keys;
 static zactor_t *s_zap;
-static zcert_t *s_server;       //  the server's own key
+static zcert_t *s_server;  //  the server's own key
 
 static int
 s_setup (void **state)
@@ -29,7 +29,8 @@ s_setup (void **state)
     snprintf (s_dir, sizeof s_dir, "%s/keys", kj_test_tmpdir ());
     s_keys = kj_keys_new (s_dir);
     assert_non_null (s_keys);
-    kj_key_info_t info = { .name = "broker", .role = "service",
+    kj_key_info_t info = { .name = "broker",
+                           .role = "service",
                            .services = "kejin.broker" };
     kj_status_t status;
     assert_int_equal (kj_keys_issue (s_keys, &info, NULL, &status), 0);
@@ -87,12 +88,13 @@ s_refusals (void)
 static void
 test_issue_known_key_gets_in_with_role (void **state)
 {
-    kj_key_info_t info = { .name = "bank-1", .role = "integrator",
-                           .city = "210100", .topics = "registry." };
+    kj_key_info_t info = { .name = "bank-1",
+                           .role = "integrator",
+                           .city = "210100",
+                           .topics = "registry." };
     kj_status_t status;
     char secret [600];
-    snprintf (secret, sizeof secret, "%s/bank-1.key_secret",
-              kj_test_tmpdir ());
+    snprintf (secret, sizeof secret, "%s/bank-1.key_secret", kj_test_tmpdir ());
     assert_int_equal (kj_keys_issue (s_keys, &info, secret, &status), 0);
     assert_int_equal (strlen (info.key), 40);
     struct stat st;
@@ -105,7 +107,8 @@ test_issue_known_key_gets_in_with_role (void **state)
     zcert_t *cert = zcert_load (secret);
     assert_non_null (cert);
     assert_int_equal (kj_keys_client (client, cert,
-                                      zcert_public_txt (s_server)), 0);
+                                      zcert_public_txt (s_server)),
+                      0);
     zmsg_t *msg = s_try (server, client, port);
     assert_non_null (msg);
     zframe_t *identity = zmsg_first (msg);
@@ -166,8 +169,7 @@ test_x3_null_plain_and_wrong_server_key_refused (void **state)
     kj_keys_client (client, cert, zcert_public_txt (s_server));
     zmsg_t *msg = s_try (server, client, port);
     assert_non_null (msg);
-    assert_string_equal (zframe_meta (zmsg_first (msg), "kj-role"),
-                         "operator");
+    assert_string_equal (zframe_meta (zmsg_first (msg), "kj-role"), "operator");
     zmsg_destroy (&msg);
     zsock_destroy (&client);
     zcert_destroy (&other);
@@ -246,7 +248,10 @@ static void
 test_issue_refuses_bad_fields (void **state)
 {
     kj_status_t status;
-    struct { kj_key_info_t info; const char *field; } cases [] = {
+    struct {
+        kj_key_info_t info;
+        const char *field;
+    } cases [] = {
         { { .name = "", .role = "operator" }, "name" },
         { { .name = "Bad Name", .role = "operator" }, "name" },
         { { .name = "../etc", .role = "operator" }, "name" },
@@ -254,8 +259,7 @@ test_issue_refuses_bad_fields (void **state)
         { { .name = "x1", .role = "admin" }, "role" },
         { { .name = "x2", .role = "operator", .city = "2101" }, "city" },
         { { .name = "x3", .role = "service" }, "services" },
-        { { .name = "x4", .role = "service", .services = "a,,b" },
-          "services" },
+        { { .name = "x4", .role = "service", .services = "a,,b" }, "services" },
         { { .name = "x5", .role = "operator", .services = "registry" },
           "services" },
         { { .name = "x6", .role = "operator", .topics = "registry." },
@@ -264,7 +268,8 @@ test_issue_refuses_bad_fields (void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases [0]; i++) {
         assert_int_equal (kj_keys_issue (s_keys, &cases [i].info, NULL,
-                                         &status), -1);
+                                         &status),
+                          -1);
         assert_int_equal (status.code, KJ__CODE__INVALID_ARGUMENT);
         assert_string_equal (status.field, cases [i].field);
     }
@@ -314,8 +319,7 @@ test_client_env (void **state)
     zsock_t *server = s_server_socket (&port);
     zmsg_t *msg = s_try (server, client, port);
     assert_non_null (msg);
-    assert_string_equal (zframe_meta (zmsg_first (msg), "User-Id"),
-                         "ops-env");
+    assert_string_equal (zframe_meta (zmsg_first (msg), "User-Id"), "ops-env");
     zmsg_destroy (&msg);
     zsock_destroy (&client);
     zsock_destroy (&server);

@@ -40,8 +40,7 @@ test_yuan (void **state)
                          "¥25,000,000.00");
     assert_string_equal (kj_money_yuan (-2500000000, false, buf, sizeof buf),
                          "-¥25,000,000");
-    assert_string_equal (kj_money_yuan (-5, false, buf, sizeof buf),
-                         "-¥0.05");
+    assert_string_equal (kj_money_yuan (-5, false, buf, sizeof buf), "-¥0.05");
     assert_string_equal (kj_money_yuan (INT64_MIN, false, buf, sizeof buf),
                          "-¥92,233,720,368,547,758.08");
     assert_string_equal (kj_money_yuan (INT64_MAX, false, buf, sizeof buf),

@@ -35,13 +35,16 @@ test_add_commits_with_the_change (void **state)
     payload.sleep_ms = 7;
     assert_int_equal (kj_db_begin (db), 0);
     assert_int_equal (kj_outbox_add (db, "test.thing.done",
-                                     "91210100MA0000000X", &payload.base), 0);
+                                     "91210100MA0000000X", &payload.base),
+                      0);
     assert_int_equal (kj_db_commit (db), 0);
     assert_int_equal (s_count (db), 1);
 
-    PGresult *res = kj_db_exec (db,
-        "SELECT topic, key, payload_type, encode (payload, 'hex'), "
-        "txid = pg_current_xact_id () FROM kj_outbox", 0, NULL);
+    PGresult *res =
+        kj_db_exec (db,
+                    "SELECT topic, key, payload_type, encode (payload, 'hex'), "
+                    "txid = pg_current_xact_id () FROM kj_outbox",
+                    0, NULL);
     assert_non_null (res);
     assert_string_equal (PQgetvalue (res, 0, 0), "test.thing.done");
     assert_string_equal (PQgetvalue (res, 0, 1), "91210100MA0000000X");
@@ -81,9 +84,11 @@ test_add_rolls_back_with_the_change (void **state)
     assert_int_equal (kj_outbox_add (db, "test.a", "1", NULL), 0);
     assert_int_equal (kj_outbox_add (db, "test.b", "2", NULL), 0);
     assert_int_equal (kj_db_commit (db), 0);
-    PGresult *res = kj_db_exec (db,
+    PGresult *res = kj_db_exec (
+        db,
         "SELECT count (DISTINCT txid), min (topic), max (payload_type) "
-        "FROM kj_outbox", 0, NULL);
+        "FROM kj_outbox",
+        0, NULL);
     assert_non_null (res);
     assert_string_equal (PQgetvalue (res, 0, 0), "1");
     assert_string_equal (PQgetvalue (res, 0, 2), "");
@@ -121,22 +126,24 @@ test_add_many_copies_in_order (void **state)
 
     assert_int_equal (kj_db_begin (db), 0);
     assert_int_equal (kj_outbox_add (db, "test.before", "b", NULL), 0);
-    assert_int_equal (kj_outbox_add_many (db, "test.many", N, key_p,
-                                          messages), 0);
+    assert_int_equal (kj_outbox_add_many (db, "test.many", N, key_p, messages),
+                      0);
     kj_db_rollback (db);
     assert_int_equal (s_count (db), 0);
 
     assert_int_equal (kj_db_begin (db), 0);
     assert_int_equal (kj_outbox_add (db, "test.before", "b", NULL), 0);
-    assert_int_equal (kj_outbox_add_many (db, "test.many", N, key_p,
-                                          messages), 0);
+    assert_int_equal (kj_outbox_add_many (db, "test.many", N, key_p, messages),
+                      0);
     assert_int_equal (kj_outbox_add_many (db, "test.none", 0, NULL, NULL), 0);
     assert_int_equal (kj_db_commit (db), 0);
     assert_int_equal (s_count (db), N + 1);
 
-    PGresult *res = kj_db_exec (db,
-        "SELECT topic, key, payload_type, payload, count (*) OVER "
-        "(PARTITION BY txid) FROM kj_outbox ORDER BY txid, id", 0, NULL);
+    PGresult *res =
+        kj_db_exec (db,
+                    "SELECT topic, key, payload_type, payload, count (*) OVER "
+                    "(PARTITION BY txid) FROM kj_outbox ORDER BY txid, id",
+                    0, NULL);
     assert_non_null (res);
     assert_int_equal (PQntuples (res), N + 1);
     assert_string_equal (PQgetvalue (res, 0, 0), "test.before");
@@ -152,8 +159,9 @@ test_add_many_copies_in_order (void **state)
         }
         assert_string_equal (PQgetvalue (res, row, 2), "kj.EchoRequest");
         size_t size;
-        unsigned char *bytes = PQunescapeBytea (
-            (const unsigned char *) PQgetvalue (res, row, 3), &size);
+        unsigned char *bytes = PQunescapeBytea ((const unsigned char *)
+                                                    PQgetvalue (res, row, 3),
+                                                &size);
         Kj__EchoRequest *back = kj__echo_request__unpack (NULL, size, bytes);
         PQfreemem (bytes);
         assert_non_null (back);

@@ -24,8 +24,8 @@ s_pack (const ProtobufCMessage *message, size_t *size)
 }
 
 static void
-s_limits (kj_proto_limits_t *limits, size_t size, size_t depth,
-          size_t repeated, size_t memory)
+s_limits (kj_proto_limits_t *limits, size_t size, size_t depth, size_t repeated,
+          size_t memory)
 {
     limits->max_size = size;
     limits->max_depth = depth;
@@ -38,7 +38,8 @@ test_status_and_code_names (void **state)
 {
     kj_status_t status;
     assert_int_equal (kj_status_set (&status, KJ__CODE__NOT_FOUND, "code",
-                                     "no enterprise %s", "X"), -1);
+                                     "no enterprise %s", "X"),
+                      -1);
     assert_int_equal (status.code, KJ__CODE__NOT_FOUND);
     assert_string_equal (status.field, "code");
     assert_string_equal (status.message, "no enterprise X");
@@ -62,8 +63,8 @@ test_frames_and_headers (void **state)
     header.timeout_ms = 1500;
     zframe_t *frame = kj_proto_frame (&header.base, true);
     assert_memory_equal (zframe_data (frame), KJ_MAGIC, KJ_MAGIC_SIZE);
-    Kj__RequestHeader *back =
-        kj_proto_request_header (zframe_data (frame), zframe_size (frame));
+    Kj__RequestHeader *back = kj_proto_request_header (zframe_data (frame),
+                                                       zframe_size (frame));
     assert_non_null (back);
     assert_int_equal (back->request_id, 42);
     assert_string_equal (back->method, "Echo");
@@ -85,8 +86,8 @@ test_frames_and_headers (void **state)
     kj_status_t status;
     kj_status_set (&status, KJ__CODE__OUT_OF_RANGE, "offset", "too old");
     frame = kj_proto_reply_frame (7, &status);
-    Kj__ReplyHeader *reply =
-        kj_proto_reply_header (zframe_data (frame), zframe_size (frame));
+    Kj__ReplyHeader *reply = kj_proto_reply_header (zframe_data (frame),
+                                                    zframe_size (frame));
     assert_non_null (reply);
     assert_int_equal (reply->request_id, 7);
     assert_int_equal (reply->status->code, KJ__CODE__OUT_OF_RANGE);
@@ -106,8 +107,8 @@ test_unpack_valid_and_malformed (void **state)
     size_t size;
     uint8_t *data = s_pack (&echo.base, &size);
     kj_status_t status;
-    Kj__EchoRequest *back = (Kj__EchoRequest *) kj_proto_unpack (
-        &kj__echo_request__descriptor, data, size, &status);
+    Kj__EchoRequest *back = (Kj__EchoRequest *)
+        kj_proto_unpack (&kj__echo_request__descriptor, data, size, &status);
     assert_non_null (back);
     assert_int_equal (back->data.len, 5);
     assert_memory_equal (back->data.data, "hello", 5);
@@ -115,20 +116,20 @@ test_unpack_valid_and_malformed (void **state)
     kj__echo_request__free_unpacked (back, NULL);
 
     //  Empty is a valid message with every field at its default
-    back = (Kj__EchoRequest *) kj_proto_unpack (
-        &kj__echo_request__descriptor, NULL, 0, &status);
+    back = (Kj__EchoRequest *) kj_proto_unpack (&kj__echo_request__descriptor,
+                                                NULL, 0, &status);
     assert_non_null (back);
     assert_int_equal (back->sleep_ms, 0);
     kj__echo_request__free_unpacked (back, NULL);
 
     //  Cut short anywhere inside a field: refused, naming the type
-    assert_int_equal (size, 9);         //  [0a 05 hello] [10 03]
+    assert_int_equal (size, 9);  //  [0a 05 hello] [10 03]
     for (size_t cut = 1; cut < size; cut++) {
         if (cut == 7)
-            continue;                   //  the first field whole is valid
+            continue;  //  the first field whole is valid
         status.code = 0;
-        assert_null (kj_proto_unpack (&kj__echo_request__descriptor, data,
-                                      cut, &status));
+        assert_null (kj_proto_unpack (&kj__echo_request__descriptor, data, cut,
+                                      &status));
         assert_int_equal (status.code, KJ__CODE__INVALID_ARGUMENT);
         assert_string_equal (status.message, "not a valid kj.EchoRequest");
     }
@@ -136,20 +137,27 @@ test_unpack_valid_and_malformed (void **state)
 
     //  Field 0, a group, an unterminated varint, a length past the end,
     //  a known field of the wrong wire type
-    const char *bad [] = { "\x00\x01", "\x0b\x0c", "\x10\xff\xff\xff\xff\xff"
-                           "\xff\xff\xff\xff\xff\x01", "\x0a\x05" "abc",
-                           "\x0a\x7f", "\x10\x01\x0d" "abc" };
+    const char *bad [] = { "\x00\x01",
+                           "\x0b\x0c",
+                           "\x10\xff\xff\xff\xff\xff"
+                           "\xff\xff\xff\xff\xff\x01",
+                           "\x0a\x05"
+                           "abc",
+                           "\x0a\x7f",
+                           "\x10\x01\x0d"
+                           "abc" };
     for (size_t i = 0; i < sizeof bad / sizeof bad [0]; i++) {
         size_t length = i == 0 ? 2 : strlen (bad [i]);
-        assert_null (kj_proto_unpack (&kj__echo_request__descriptor,
-                                      bad [i], length, &status));
+        assert_null (kj_proto_unpack (&kj__echo_request__descriptor, bad [i],
+                                      length, &status));
         assert_int_equal (status.code, KJ__CODE__INVALID_ARGUMENT);
     }
     //  Field number 0 in two bytes: protobuf-c reads it but packs it in
     //  one byte that it then refuses (found by fuzz_proto)
     const uint8_t zero [] = { 0x82, 0x00, 0x02, 'x', '0' };
-    back = (Kj__EchoRequest *) protobuf_c_message_unpack (
-        &kj__echo_request__descriptor, NULL, sizeof zero, zero);
+    back = (Kj__EchoRequest *)
+        protobuf_c_message_unpack (&kj__echo_request__descriptor, NULL,
+                                   sizeof zero, zero);
     assert_non_null (back);
     kj__echo_request__free_unpacked (back, NULL);
     assert_null (kj_proto_unpack (&kj__echo_request__descriptor, zero,
@@ -159,8 +167,8 @@ test_unpack_valid_and_malformed (void **state)
                          "not a valid kj.EchoRequest: field number 0");
 
     //  Unknown fields are kept, as protobuf-c does
-    back = (Kj__EchoRequest *) kj_proto_unpack (
-        &kj__echo_request__descriptor, "\x78\x01\x10\x02", 4, &status);
+    back = (Kj__EchoRequest *) kj_proto_unpack (&kj__echo_request__descriptor,
+                                                "\x78\x01\x10\x02", 4, &status);
     assert_non_null (back);
     assert_int_equal (back->sleep_ms, 2);
     assert_int_equal (back->base.n_unknown_fields, 1);
@@ -181,8 +189,9 @@ test_unpack_size_limit (void **state)
     assert_int_equal (limits.max_size, KJ_PROTO_MAX_SIZE);
     limits.max_size = size;
     kj_status_t status;
-    ProtobufCMessage *message = kj_proto_unpack_with (
-        &kj__echo_request__descriptor, data, size, &limits, &status);
+    ProtobufCMessage
+        *message = kj_proto_unpack_with (&kj__echo_request__descriptor, data,
+                                         size, &limits, &status);
     assert_non_null (message);
     protobuf_c_message_free_unpacked (message, NULL);
     limits.max_size = size - 1;
@@ -203,7 +212,7 @@ test_unpack_repeated_limit (void **state)
     list.regions = regions;
     list.n_regions = 3;
     Kj__Stage stages [] = { 1, 2, 3, 4 };
-    list.stages = stages;               //  packed: one field, four values
+    list.stages = stages;  //  packed: one field, four values
     list.n_stages = 4;
     size_t size;
     uint8_t *data = s_pack (&list.base, &size);
@@ -211,8 +220,8 @@ test_unpack_repeated_limit (void **state)
     s_limits (&limits, 1000, 4, 4, 100000);
     kj_status_t status;
     Kj__ListEnterprisesRequest *back = (Kj__ListEnterprisesRequest *)
-        kj_proto_unpack_with (&kj__list_enterprises_request__descriptor,
-                              data, size, &limits, &status);
+        kj_proto_unpack_with (&kj__list_enterprises_request__descriptor, data,
+                              size, &limits, &status);
     assert_non_null (back);
     assert_int_equal (back->n_regions, 3);
     assert_int_equal (back->n_stages, 4);
@@ -220,9 +229,9 @@ test_unpack_repeated_limit (void **state)
 
     //  Packed values count one by one
     limits.max_repeated = 3;
-    assert_null (kj_proto_unpack_with (
-        &kj__list_enterprises_request__descriptor, data, size, &limits,
-        &status));
+    assert_null (
+        kj_proto_unpack_with (&kj__list_enterprises_request__descriptor, data,
+                              size, &limits, &status));
     assert_int_equal (status.code, KJ__CODE__OUT_OF_RANGE);
     assert_string_equal (status.field, "stages");
     assert_string_equal (status.message, "kj.ListEnterprisesRequest.stages "
@@ -233,9 +242,9 @@ test_unpack_repeated_limit (void **state)
     list.n_stages = 0;
     data = s_pack (&list.base, &size);
     limits.max_repeated = 2;
-    assert_null (kj_proto_unpack_with (
-        &kj__list_enterprises_request__descriptor, data, size, &limits,
-        &status));
+    assert_null (
+        kj_proto_unpack_with (&kj__list_enterprises_request__descriptor, data,
+                              size, &limits, &status));
     assert_string_equal (status.field, "regions");
     free (data);
 }
@@ -265,9 +274,9 @@ test_unpack_depth_limit (void **state)
     assert_int_equal (back->enterprise->figures [0]->year, 2025);
     kj__register_enterprise_request__free_unpacked (back, NULL);
     limits.max_depth = 2;
-    assert_null (kj_proto_unpack_with (
-        &kj__register_enterprise_request__descriptor, data, size, &limits,
-        &status));
+    assert_null (
+        kj_proto_unpack_with (&kj__register_enterprise_request__descriptor,
+                              data, size, &limits, &status));
     assert_int_equal (status.code, KJ__CODE__OUT_OF_RANGE);
     assert_string_equal (status.message, "kj.RegisterEnterpriseRequest is "
                                          "nested more than 2 messages deep");
@@ -285,18 +294,18 @@ test_unpack_memory_limit (void **state)
     kj_proto_limits_t limits;
     s_limits (&limits, 1 << 20, 4, count, 1 << 20);
     kj_status_t status;
-    ProtobufCMessage *message = kj_proto_unpack_with (
-        &kj__list_enterprises_request__descriptor, data, count * 2, &limits,
-        &status);
+    ProtobufCMessage *message =
+        kj_proto_unpack_with (&kj__list_enterprises_request__descriptor, data,
+                              count * 2, &limits, &status);
     assert_non_null (message);
     protobuf_c_message_free_unpacked (message, NULL);
     limits.max_memory = 10000;
-    assert_null (kj_proto_unpack_with (
-        &kj__list_enterprises_request__descriptor, data, count * 2, &limits,
-        &status));
+    assert_null (
+        kj_proto_unpack_with (&kj__list_enterprises_request__descriptor, data,
+                              count * 2, &limits, &status));
     assert_int_equal (status.code, KJ__CODE__OUT_OF_RANGE);
     assert_string_equal (status.message, "kj.ListEnterprisesRequest would "
-                         "take more than 10000 bytes decoded");
+                                         "take more than 10000 bytes decoded");
     free (data);
 }
 
@@ -317,8 +326,9 @@ test_unpack_refuses_repeated_singular_message (void **state)
     assert_true (kj_mono_us () - start < 100000);
     assert_int_equal (status.code, KJ__CODE__INVALID_ARGUMENT);
     assert_string_equal (status.field, "enterprise");
-    assert_string_equal (status.message, "kj.RegisterEnterpriseRequest."
-                                         "enterprise is sent more than 8 times");
+    assert_string_equal (status.message,
+                         "kj.RegisterEnterpriseRequest."
+                         "enterprise is sent more than 8 times");
     //  Eight times is still merged, as the protobuf encoding allows
     Kj__RegisterEnterpriseRequest *back = (Kj__RegisterEnterpriseRequest *)
         kj_proto_unpack (&kj__register_enterprise_request__descriptor, data,

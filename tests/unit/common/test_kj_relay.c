@@ -22,14 +22,14 @@ static pthread_mutex_t s_lock = PTHREAD_MUTEX_INITIALIZER;
 
 //  The stand-in log's state
 static uint64_t s_cursor_txid, s_cursor_id;
-static int s_fail_appends;              //  answer this many with UNAVAILABLE
-static uint64_t s_logged;               //  events taken as new
-static char s_topics [16][64];          //  their topics, in order
+static int s_fail_appends;      //  answer this many with UNAVAILABLE
+static uint64_t s_logged;       //  events taken as new
+static char s_topics [16][64];  //  their topics, in order
 static char s_producer [64], s_city [16], s_payload_type [64];
 
 static zframe_t *
-s_answer (const char *service, const Kj__RequestHeader *header,
-          zframe_t *body, kj_status_t *status, void *arg)
+s_answer (const char *service, const Kj__RequestHeader *header, zframe_t *body,
+          kj_status_t *status, void *arg)
 {
     assert_string_equal (service, "events.writer");
     zframe_t *payload = NULL;
@@ -40,16 +40,15 @@ s_answer (const char *service, const Kj__RequestHeader *header,
         reply.id = s_cursor_id;
         payload = kj_proto_frame (&reply.base, false);
     }
-    else
-    if (s_fail_appends > 0) {
+    else if (s_fail_appends > 0) {
         s_fail_appends--;
         kj_status_set (status, KJ__CODE__UNAVAILABLE, NULL, "log down");
     }
     else {
         assert_string_equal (header->method, "Append");
-        Kj__AppendRequest *request = (Kj__AppendRequest *) kj_proto_unpack (
-            &kj__append_request__descriptor, zframe_data (body),
-            zframe_size (body), NULL);
+        Kj__AppendRequest *request = (Kj__AppendRequest *)
+            kj_proto_unpack (&kj__append_request__descriptor,
+                             zframe_data (body), zframe_size (body), NULL);
         assert_non_null (request);
         Kj__AppendReply reply = KJ__APPEND_REPLY__INIT;
         kj_strlcpy (s_producer, request->producer, sizeof s_producer);
@@ -83,8 +82,7 @@ s_answer (const char *service, const Kj__RequestHeader *header,
 static int64_t
 s_outbox_rows (kj_db_t *db)
 {
-    PGresult *res = kj_db_exec (db, "SELECT count (*) FROM kj_outbox", 0,
-                                NULL);
+    PGresult *res = kj_db_exec (db, "SELECT count (*) FROM kj_outbox", 0, NULL);
     assert_non_null (res);
     int64_t count = atoll (PQgetvalue (res, 0, 0));
     PQclear (res);
@@ -117,8 +115,7 @@ s_reached (void *arg)
     wait_t *wait = (wait_t *) arg;
     kj_relay_stats_t stats;
     kj_relay_stats (wait->relay, &stats);
-    return stats.appended == wait->appended
-        && stats.failures >= wait->failures
+    return stats.appended == wait->appended && stats.failures >= wait->failures
         && s_outbox_rows (wait->db) == 0;
 }
 
@@ -142,12 +139,14 @@ test_relay (void **state)
     const char *first [] = { "test.a", "test.b", "test.c" };
     s_add (db, first, 3);
 
-    kj_relay_config_t config = {
-        .dsn = s_dsn, .schema = "relaytest",
-        .broker = kj_stub_endpoint (events),
-        .city = "210100", .batch = 1000, .idle_ms = 5, .timeout_ms = 2000,
-        .lock_retry_ms = 50
-    };
+    kj_relay_config_t config = { .dsn = s_dsn,
+                                 .schema = "relaytest",
+                                 .broker = kj_stub_endpoint (events),
+                                 .city = "210100",
+                                 .batch = 1000,
+                                 .idle_ms = 5,
+                                 .timeout_ms = 2000,
+                                 .lock_retry_ms = 50 };
     kj_relay_t *relay = kj_relay_new (&config);
     assert_non_null (relay);
     wait_t wait = { relay, db, 3, 0 };

@@ -29,14 +29,10 @@ s_echo (kj_call_t *call, const ProtobufCMessage *request,
     return 0;
 }
 
-static const kj_method_t s_methods [] = {
-    { "Echo", s_echo, 0 },
-    { NULL }
-};
+static const kj_method_t s_methods [] = { { "Echo", s_echo, 0 }, { NULL } };
 
 static const kj_serve_t s_services [] = {
-    { "echo", &kj__diag__descriptor, s_methods },
-    { NULL }
+    { "echo", &kj__diag__descriptor, s_methods }, { NULL }
 };
 
 static const kj_serve_t s_two_services [] = {
@@ -59,14 +55,11 @@ s_job (void *state, kj_db_t *db)
 }
 
 static const kj_job_t s_jobs [] = {
-    { "tick", s_job, "svc/tick_s", "60", "seconds between ticks" },
-    { NULL }
+    { "tick", s_job, "svc/tick_s", "60", "seconds between ticks" }, { NULL }
 };
 
-static const kj_option_t s_own [] = {
-    { "svc/colour", "blue", "a colour" },
-    { NULL }
-};
+static const kj_option_t s_own [] = { { "svc/colour", "blue", "a colour" },
+                                      { NULL } };
 
 //  Start a kj_service from a command line of "-s" settings (copies: the
 //  parser writes into its arguments, as it may into a real argv)
@@ -92,16 +85,18 @@ s_service (const kj_service_def_t *def, const char **sets)
 static void
 test_options_with_database (void **state)
 {
-    kj_service_def_t def = {
-        .name = "svc", .services = s_two_services, .schema = "svc",
-        .outbox = true, .jobs = s_jobs, .options = s_own
-    };
+    kj_service_def_t def = { .name = "svc",
+                             .services = s_two_services,
+                             .schema = "svc",
+                             .outbox = true,
+                             .jobs = s_jobs,
+                             .options = s_own };
     kj_option_t *options = kj_service_options (&def);
     const char *paths [] = {
-        "node/city", "node/broker", "node/pub", "node/sub", "log/level",
-        "db/dsn", "db/admin_dsn",
-        "svc/instance", "svc/role", "svc/workers", "svc/others",
-        "svc/tick_s", "svc/relay", "svc/copies", "svc/colour", NULL
+        "node/city", "node/broker", "node/pub",     "node/sub",
+        "log/level", "db/dsn",      "db/admin_dsn", "svc/instance",
+        "svc/role",  "svc/workers", "svc/others",   "svc/tick_s",
+        "svc/relay", "svc/copies",  "svc/colour",   NULL
     };
     size_t count = 0;
     for (; options [count].path; count++) {
@@ -139,7 +134,8 @@ test_options_daemon_declaration_wins (void **state)
         { "node/city", "210300", "Anshan", KJ_INT (210000, 219999) },
         { NULL }
     };
-    kj_service_def_t def = { .name = "echo", .services = s_services,
+    kj_service_def_t def = { .name = "echo",
+                             .services = s_services,
                              .options = own };
     kj_option_t *options = kj_service_options (&def);
     size_t count = 0, workers = 0, city = 0;
@@ -167,11 +163,9 @@ test_options_without_database (void **state)
 {
     kj_service_def_t def = { .name = "echo", .services = s_services };
     kj_option_t *options = kj_service_options (&def);
-    const char *paths [] = {
-        "node/city", "node/broker", "node/pub", "node/sub", "log/level",
-        "echo/instance",
-        "echo/workers", "echo/copies", NULL
-    };
+    const char *paths [] = { "node/city",    "node/broker", "node/pub",
+                             "node/sub",     "log/level",   "echo/instance",
+                             "echo/workers", "echo/copies", NULL };
     size_t count = 0;
     for (; options [count].path; count++) {
         assert_non_null (paths [count]);
@@ -188,10 +182,10 @@ static void
 test_bad_numbers_refused (void **state)
 {
     kj_service_def_t def = { .name = "echo", .services = s_services };
-    const char *cases [][2] = {
-        { "echo/workers=65", NULL }, { "echo/workers=-1", NULL },
-        { "echo/workers=2x", NULL }, { "echo/workers=", NULL }
-    };
+    const char *cases [][2] = { { "echo/workers=65", NULL },
+                                { "echo/workers=-1", NULL },
+                                { "echo/workers=2x", NULL },
+                                { "echo/workers=", NULL } };
     //  The option's kind refuses them as the config is read (kj_config
     //  exits 2, naming the option): each case in a child of its own
     for (size_t i = 0; i < sizeof cases / sizeof cases [0]; i++) {
@@ -215,7 +209,7 @@ static int s_destroyed;
 static void *
 s_init (kj_service_t *service, kj_db_t *db, kj_status_t *status)
 {
-    assert_null (db);           //  no schema, no connection
+    assert_null (db);  //  no schema, no connection
     if (s_init_status.code == KJ__CODE__OK)
         return (void *) kj_service_config (service);
     *status = s_init_status;
@@ -231,10 +225,10 @@ s_destroy (void *state)
 static void
 test_init_failure_exit_codes (void **state)
 {
-    kj_service_def_t def = {
-        .name = "echo", .services = s_services, .init = s_init,
-        .destroy = s_destroy
-    };
+    kj_service_def_t def = { .name = "echo",
+                             .services = s_services,
+                             .init = s_init,
+                             .destroy = s_destroy };
     const char *none [] = { "echo/workers=0", NULL };
     s_destroyed = 0;
     kj_status_set (&s_init_status, KJ__CODE__INVALID_ARGUMENT, "x", "bad");
@@ -245,13 +239,12 @@ test_init_failure_exit_codes (void **state)
     service = s_service (&def, none);
     assert_int_equal (kj_service_start (service), 1);
     kj_service_destroy (&service);
-    assert_int_equal (s_destroyed, 0);      //  nothing made, nothing freed
+    assert_int_equal (s_destroyed, 0);  //  nothing made, nothing freed
 
     kj_status_ok (&s_init_status);
     service = s_service (&def, none);
     assert_int_equal (kj_service_start (service), 0);
-    assert_ptr_equal (kj_service_state (service),
-                      kj_service_config (service));
+    assert_ptr_equal (kj_service_state (service), kj_service_config (service));
     kj_service_destroy (&service);
     assert_int_equal (s_destroyed, 1);
 }
@@ -262,7 +255,7 @@ test_init_failure_exit_codes (void **state)
 typedef struct {
     zframe_t *identity;
     int command;
-    zmsg_t *rest;               //  frames after the command
+    zmsg_t *rest;  //  frames after the command
 } s_mdp_t;
 
 static bool
@@ -303,14 +296,14 @@ s_request (zsock_t *router, zframe_t *identity, const char *method,
     header.request_id = 7;
     header.method = (char *) method;
     zmsg_t *msg = zmsg_new ();
-    zmsg_append (msg, &(zframe_t *) { zframe_dup (identity) });
+    zmsg_append (msg, &(zframe_t *){ zframe_dup (identity) });
     zmsg_addmem (msg, NULL, 0);
     zmsg_addstr (msg, KJ_MDPW);
-    zmsg_addmem (msg, &(byte) { KJ_MDPW_REQUEST }, 1);
+    zmsg_addmem (msg, &(byte){ KJ_MDPW_REQUEST }, 1);
     zmsg_addmem (msg, "addr", 4);
     zmsg_addmem (msg, NULL, 0);
-    zmsg_append (msg, &(zframe_t *) { kj_proto_frame (&header.base, true) });
-    zmsg_append (msg, &(zframe_t *) { kj_proto_frame (body, false) });
+    zmsg_append (msg, &(zframe_t *){ kj_proto_frame (&header.base, true) });
+    zmsg_append (msg, &(zframe_t *){ kj_proto_frame (body, false) });
     assert_int_equal (zmsg_send (&msg, router), 0);
 
     s_mdp_t reply;
@@ -343,8 +336,8 @@ test_workers_health_and_stop (void **state)
     snprintf (endpoint, sizeof endpoint, "%s", zsock_endpoint (router));
     snprintf (broker, sizeof broker, "node/broker=%s", endpoint);
     kj_service_def_t def = { .name = "echo", .services = s_services };
-    const char *sets [] = { broker, "echo/workers=2",
-                            "echo/instance=echo.t", NULL };
+    const char *sets [] = { broker, "echo/workers=2", "echo/instance=echo.t",
+                            NULL };
     kj_service_t *service = s_service (&def, sets);
     assert_string_equal (kj_service_instance (service), "echo.t");
     assert_int_equal (kj_service_start (service), 0);
@@ -367,22 +360,25 @@ test_workers_health_and_stop (void **state)
     Kj__EchoRequest echo = KJ__ECHO_REQUEST__INIT;
     zframe_t *payload = NULL;
     assert_int_equal (s_request (router, workers [0], "Echo", &echo.base,
-                                 &payload), KJ__CODE__OK);
+                                 &payload),
+                      KJ__CODE__OK);
     zframe_destroy (&payload);
     echo.fail = true;
     assert_int_equal (s_request (router, workers [0], "Echo", &echo.base,
-                                 &payload), KJ__CODE__INVALID_ARGUMENT);
+                                 &payload),
+                      KJ__CODE__INVALID_ARGUMENT);
     assert_null (payload);
     Kj__HealthRequest ask = KJ__HEALTH_REQUEST__INIT;
     assert_int_equal (s_request (router, workers [1], "Health", &ask.base,
-                                 &payload), KJ__CODE__OK);
+                                 &payload),
+                      KJ__CODE__OK);
     Kj__Health *health = kj__health__unpack (NULL, zframe_size (payload),
                                              zframe_data (payload));
     assert_non_null (health);
     assert_string_equal (health->service, "echo");
     assert_string_equal (health->instance, "echo.t");
     assert_true (streq (health->worker, "echo.t.1")
-              || streq (health->worker, "echo.t.2"));
+                 || streq (health->worker, "echo.t.2"));
     assert_int_equal (health->pid, getpid ());
     assert_int_equal (health->workers, 2);
     assert_int_equal (health->n_methods, 2);
@@ -426,8 +422,7 @@ test_job_runs (void **state)
     char set_dsn [600];
     snprintf (set_dsn, sizeof set_dsn, "db/dsn=%s", dsn);
     kj_service_def_t def = {
-        .name = "svc", .services = s_services, .schema = "svc",
-        .jobs = s_jobs
+        .name = "svc", .services = s_services, .schema = "svc", .jobs = s_jobs
     };
     //  s_services' thread count is "svc/workers" here: the daemon's name
     const char *on [] = { set_dsn, "svc/workers=0", NULL };
@@ -437,7 +432,7 @@ test_job_runs (void **state)
     for (int wait = 0; wait < 100 && s_job_runs == 0; wait++)
         zclock_sleep (50);
     kj_service_stop (service);
-    assert_int_equal (s_job_runs, 1);       //  once, then not for 60 s
+    assert_int_equal (s_job_runs, 1);  //  once, then not for 60 s
     kj_service_destroy (&service);
 
     const char *off [] = { set_dsn, "svc/workers=0", "svc/tick_s=0", NULL };
@@ -470,7 +465,7 @@ test_arena (void **state)
     Kj__EchoRequest *copy = kj__echo_request__unpack (mem, size, packed);
     assert_non_null (copy);
     assert_memory_equal (copy->data.data, "abc", 3);
-    kj__echo_request__free_unpacked (copy, mem);     //  a no-op
+    kj__echo_request__free_unpacked (copy, mem);  //  a no-op
     kj_arena_reset (arena);
     block = (char *) mem->alloc (mem->allocator_data, 0);
     assert_non_null (block);

@@ -47,26 +47,28 @@ s_prefixed (const char *topic, Kj__ReplayRequest *request)
         return true;
     for (size_t i = 0; i < request->n_prefixes; i++)
         if (strncmp (topic, request->prefixes [i],
-                     strlen (request->prefixes [i])) == 0)
+                     strlen (request->prefixes [i]))
+            == 0)
             return true;
     return false;
 }
 
 //  Answer one Replay: the matching events of [from, to or head]
 static zframe_t *
-s_answer (const char *service, const Kj__RequestHeader *header,
-          zframe_t *body, kj_status_t *status, void *arg)
+s_answer (const char *service, const Kj__RequestHeader *header, zframe_t *body,
+          kj_status_t *status, void *arg)
 {
     assert_string_equal (service, "events");
     assert_string_equal (header->method, "Replay");
-    Kj__ReplayRequest *request = (Kj__ReplayRequest *) kj_proto_unpack (
-        &kj__replay_request__descriptor, zframe_data (body),
-        zframe_size (body), NULL);
+    Kj__ReplayRequest *request = (Kj__ReplayRequest *)
+        kj_proto_unpack (&kj__replay_request__descriptor, zframe_data (body),
+                         zframe_size (body), NULL);
     assert_non_null (request);
 
     pthread_mutex_lock (&s_lock);
     uint64_t last = request->to_offset && request->to_offset < s_head
-                  ? request->to_offset : s_head;
+                      ? request->to_offset
+                      : s_head;
     Kj__Envelope envelopes [LOG_MAX], *list [LOG_MAX];
     size_t n = 0;
     uint64_t from = request->from_offset ? request->from_offset : 1;
@@ -99,14 +101,13 @@ s_append (const char *topic, bool lost)
     if (lost)
         return;
     Kj__Envelope envelope;
-    s_envelope (&envelope, 0, topic);   //  the offset travels in frame 2
+    s_envelope (&envelope, 0, topic);  //  the offset travels in frame 2
     unsigned char be [8];
     kj_put_u64 (be, offset);
     zmsg_t *msg = zmsg_new ();
     zmsg_addstr (msg, topic);
     zmsg_addmem (msg, be, 8);
-    zmsg_append (msg, &(zframe_t *) { kj_proto_frame (&envelope.base,
-                                                      false) });
+    zmsg_append (msg, &(zframe_t *){ kj_proto_frame (&envelope.base, false) });
     zmsg_send (&msg, s_pub);
 }
 
@@ -129,7 +130,7 @@ s_marker (uint64_t first, const char *topic, uint32_t count)
     zmsg_t *msg = zmsg_new ();
     zmsg_addstr (msg, "$batch");
     zmsg_addmem (msg, be, 8);
-    zmsg_append (msg, &(zframe_t *) { kj_proto_frame (&marker.base, false) });
+    zmsg_append (msg, &(zframe_t *){ kj_proto_frame (&marker.base, false) });
     zmsg_send (&msg, s_pub);
 }
 
@@ -179,11 +180,13 @@ test_replay_live_gap_and_garbage (void **state)
     s_append ("registry.c", true);
     kj_stub_t *events = kj_stub_new (s_answer, NULL);
 
-    kj_subscriber_config_t config = {
-        .broker = kj_stub_endpoint (events), .pub_endpoint = s_pub_endpoint,
-        .prefixes = (const char *[]) { "registry.", NULL },
-        .from = 1, .callback = s_on_event, .timeout_ms = 2000
-    };
+    kj_subscriber_config_t config = { .broker = kj_stub_endpoint (events),
+                                      .pub_endpoint = s_pub_endpoint,
+                                      .prefixes = (const char *[]){ "registry.",
+                                                                    NULL },
+                                      .from = 1,
+                                      .callback = s_on_event,
+                                      .timeout_ms = 2000 };
     kj_subscriber_t *sub = kj_subscriber_new (&config);
     assert_non_null (sub);
 
@@ -203,10 +206,10 @@ test_replay_live_gap_and_garbage (void **state)
     //  Garbage on the stream: dropped without a word or a delivery
     unsigned char be [8];
     kj_put_u64 (be, 5);
-    s_publish ("registry.x", be, 7, "", 0);            //  short offset
-    s_publish ("registry.x", be, 8, "\x0a\x09x", 3);   //  cut short
+    s_publish ("registry.x", be, 7, "", 0);                //  short offset
+    s_publish ("registry.x", be, 8, "\x0a\x09x", 3);       //  cut short
     s_publish ("registry.x", be, 8, "\x82\x00\x02x0", 5);  //  field 0
-    s_publish ("$batch", be, 8, "\x08\xff", 2);        //  bad marker
+    s_publish ("$batch", be, 8, "\x08\xff", 2);            //  bad marker
     for (int i = 0; i < 10; i++)
         assert_int_equal (kj_subscriber_poll (sub, 10), 0);
     assert_int_equal (s_count, 3);

@@ -39,9 +39,9 @@ test_valid (void **state)
 {
     assert_true (kj_utf8_valid (""));
     assert_true (kj_utf8_valid ("registry.企业 😀"));
-    assert_false (kj_utf8_valid ("ab\xe4\xb8"));       //  cut short
-    assert_false (kj_utf8_valid ("\xc0\xaf"));         //  overlong '/'
-    assert_false (kj_utf8_valid ("\xed\xa0\x80"));     //  a surrogate
+    assert_false (kj_utf8_valid ("ab\xe4\xb8"));    //  cut short
+    assert_false (kj_utf8_valid ("\xc0\xaf"));      //  overlong '/'
+    assert_false (kj_utf8_valid ("\xed\xa0\x80"));  //  a surrogate
     assert_false (kj_utf8_valid ("a\nb"));
     assert_false (kj_utf8_valid ("a\x7f"));
     assert_int_equal (kj_utf8_sequence ("中"), 3);
@@ -51,7 +51,7 @@ test_valid (void **state)
 static void
 test_trim_and_strlcpy (void **state)
 {
-    char text [16] = "ab\xe4\xb8";      //  a cut that split 中
+    char text [16] = "ab\xe4\xb8";  //  a cut that split 中
     kj_utf8_trim (text);
     assert_string_equal (text, "ab");
     strcpy (text, "ab中");

@@ -29,7 +29,7 @@ test_stop_flag_and_signals (void **state)
 {
     kj_signals_init ();
     assert_false (kj_stopping ());
-    raise (SIGTERM);            //  handled: sets the flag, does not kill
+    raise (SIGTERM);  //  handled: sets the flag, does not kill
     assert_true (kj_stopping ());
     kj_stop ();
     assert_true (kj_stopping ());
@@ -49,7 +49,7 @@ test_uuid (void **state)
         else
             assert_non_null (strchr ("0123456789abcdef", a [i]));
     }
-    assert_int_equal (a [14], '4');     //  version 4, random
+    assert_int_equal (a [14], '4');  //  version 4, random
 }
 
 static void
@@ -63,10 +63,10 @@ test_strlcpy (void **state)
     assert_string_equal (buf, "hi");
     kj_strlcpy (buf, NULL, sizeof buf);
     assert_string_equal (buf, "");
-    kj_strlcpy (buf, "abcde", sizeof buf);      //  exactly fits
+    kj_strlcpy (buf, "abcde", sizeof buf);  //  exactly fits
     assert_string_equal (buf, "abcde");
     buf [0] = 'q';
-    kj_strlcpy (buf, "zzz", 0);                 //  no room: untouched
+    kj_strlcpy (buf, "zzz", 0);  //  no room: untouched
     assert_int_equal (buf [0], 'q');
     kj_strlcpy (buf, "zzz", 1);
     assert_string_equal (buf, "");
@@ -89,7 +89,7 @@ test_parse_int64 (void **state)
     assert_int_equal (kj_parse_int64 ("", &value), -1);
     assert_int_equal (kj_parse_int64 (NULL, &value), -1);
     assert_int_equal (kj_parse_int64 ("0x10", &value), -1);
-    assert_int_equal (value, 7);                //  untouched on failure
+    assert_int_equal (value, 7);  //  untouched on failure
 }
 
 static void
@@ -118,8 +118,7 @@ test_hex (void **state)
 
     uint8_t out [4];
     size_t size = 99;
-    assert_int_equal (kj_hex_decode ("0001ABff", 8, out, sizeof out, &size),
-                      0);
+    assert_int_equal (kj_hex_decode ("0001ABff", 8, out, sizeof out, &size), 0);
     assert_int_equal (size, 4);
     assert_memory_equal (out, "\x00\x01\xab\xff", 4);
     assert_int_equal (kj_hex_decode ("", 0, out, sizeof out, &size), 0);
@@ -128,8 +127,8 @@ test_hex (void **state)
     assert_int_equal (kj_hex_decode ("abc", 3, out, sizeof out, &size), -1);
     assert_int_equal (kj_hex_decode ("zz", 2, out, sizeof out, &size), -1);
     assert_int_equal (kj_hex_decode ("0g", 2, out, sizeof out, &size), -1);
-    assert_int_equal (kj_hex_decode ("0011223344", 10, out, sizeof out,
-                                     &size), -1);       //  5 bytes, room 4
+    assert_int_equal (kj_hex_decode ("0011223344", 10, out, sizeof out, &size),
+                      -1);  //  5 bytes, room 4
     assert_int_equal (size, 99);
 
     //  Every byte value, both ways

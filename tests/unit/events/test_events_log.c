@@ -40,19 +40,24 @@ static void
 test_fresh_splits_at_the_cursor (void **state)
 {
     append_t append;
-    s_append (&append, 4, (const uint64_t [][2]) {
-        { 10, 5 }, { 10, 9 }, { 11, 6 }, { 12, 1 } });
+    s_append (&append, 4,
+              (const uint64_t [][2]){
+                  { 10, 5 }, { 10, 9 }, { 11, 6 }, { 12, 1 } });
     kj_status_t status;
     assert_int_equal (events_log_check (&append.request, &status), 0);
     assert_int_equal (events_log_fresh (&append.request,
-                                        (events_cursor_t) { 0, 0 }), 0);
+                                        (events_cursor_t){ 0, 0 }),
+                      0);
     assert_int_equal (events_log_fresh (&append.request,
-                                        (events_cursor_t) { 10, 9 }), 2);
+                                        (events_cursor_t){ 10, 9 }),
+                      2);
     //  A later txid with a smaller id is still above the cursor
     assert_int_equal (events_log_fresh (&append.request,
-                                        (events_cursor_t) { 10, 100 }), 2);
+                                        (events_cursor_t){ 10, 100 }),
+                      2);
     assert_int_equal (events_log_fresh (&append.request,
-                                        (events_cursor_t) { 12, 1 }), 4);
+                                        (events_cursor_t){ 12, 1 }),
+                      4);
 }
 
 //  Text that the log's text columns cannot take is refused here.
@@ -60,7 +65,7 @@ static void
 test_check_refuses_non_utf8 (void **state)
 {
     append_t append;
-    s_append (&append, 2, (const uint64_t [][2]) { { 10, 5 }, { 11, 6 } });
+    s_append (&append, 2, (const uint64_t [][2]){ { 10, 5 }, { 11, 6 } });
     kj_status_t status;
     append.envelopes [1].topic = (char *) "registry.\xe4\xb8";
     assert_int_equal (events_log_check (&append.request, &status), -1);
@@ -79,15 +84,15 @@ test_check_positions_fit (void **state)
 {
     append_t append;
     kj_status_t status;
-    s_append (&append, 1, (const uint64_t [][2]) { { INT64_MAX, INT64_MAX } });
+    s_append (&append, 1, (const uint64_t [][2]){ { INT64_MAX, INT64_MAX } });
     assert_int_equal (events_log_check (&append.request, &status), 0);
-    s_append (&append, 1, (const uint64_t [][2]) {
-        { (uint64_t) INT64_MAX + 1, 1 } });
+    s_append (&append, 1,
+              (const uint64_t [][2]){ { (uint64_t) INT64_MAX + 1, 1 } });
     assert_int_equal (events_log_check (&append.request, &status), -1);
     assert_int_equal (status.code, KJ__CODE__OUT_OF_RANGE);
     assert_string_equal (status.field, "events.txid");
-    s_append (&append, 1, (const uint64_t [][2]) {
-        { 1, (uint64_t) INT64_MAX + 1 } });
+    s_append (&append, 1,
+              (const uint64_t [][2]){ { 1, (uint64_t) INT64_MAX + 1 } });
     assert_int_equal (events_log_check (&append.request, &status), -1);
     assert_string_equal (status.field, "events.id");
 }
@@ -98,25 +103,30 @@ static void
 test_check_finished_at_xmin (void **state)
 {
     append_t append;
-    s_append (&append, 3, (const uint64_t [][2]) {
-        { 10, 5 }, { 11, 6 }, { 12, 1 } });
+    s_append (&append, 3,
+              (const uint64_t [][2]){ { 10, 5 }, { 11, 6 }, { 12, 1 } });
     kj_status_t status;
     assert_int_equal (events_log_check_finished (&append.request, 0, 13,
-                                                 &status), 0);
+                                                 &status),
+                      0);
     assert_int_equal (events_log_check_finished (&append.request, 0, 12,
-                                                 &status), -1);
+                                                 &status),
+                      -1);
     assert_int_equal (status.code, KJ__CODE__OUT_OF_RANGE);
     assert_string_equal (status.field, "events.txid");
     assert_non_null (strstr (status.message, "event 2: txid 12"));
     assert_int_equal (events_log_check_finished (&append.request, 0, 11,
-                                                 &status), -1);
+                                                 &status),
+                      -1);
     assert_non_null (strstr (status.message, "event 1: txid 11"));
     //  Only the new suffix counts: all duplicates pass whatever xmin is
     assert_int_equal (events_log_check_finished (&append.request, 3, 1,
-                                                 &status), 0);
-    s_append (&append, 1, (const uint64_t [][2]) { { UINT64_C(1) << 62, 1 } });
+                                                 &status),
+                      0);
+    s_append (&append, 1, (const uint64_t [][2]){ { UINT64_C (1) << 62, 1 } });
     assert_int_equal (events_log_check_finished (&append.request, 0, 100000,
-                                                 &status), -1);
+                                                 &status),
+                      -1);
 }
 
 static void
@@ -124,28 +134,28 @@ test_check_refuses_bad_appends (void **state)
 {
     append_t append;
     kj_status_t status;
-    s_append (&append, 2, (const uint64_t [][2]) { { 10, 5 }, { 10, 5 } });
+    s_append (&append, 2, (const uint64_t [][2]){ { 10, 5 }, { 10, 5 } });
     assert_int_equal (events_log_check (&append.request, &status), -1);
     assert_int_equal (status.code, KJ__CODE__INVALID_ARGUMENT);
     assert_string_equal (status.field, "events.txid");
 
-    s_append (&append, 2, (const uint64_t [][2]) { { 11, 1 }, { 10, 5 } });
+    s_append (&append, 2, (const uint64_t [][2]){ { 11, 1 }, { 10, 5 } });
     assert_int_equal (events_log_check (&append.request, &status), -1);
     assert_string_equal (status.field, "events.txid");
 
-    s_append (&append, 1, (const uint64_t [][2]) { { 1, 1 } });
+    s_append (&append, 1, (const uint64_t [][2]){ { 1, 1 } });
     append.envelopes [0].topic = (char *) "$batch";
     assert_int_equal (events_log_check (&append.request, &status), -1);
     assert_string_equal (status.field, "events.event.topic");
     append.envelopes [0].topic = (char *) "";
     assert_int_equal (events_log_check (&append.request, &status), -1);
 
-    s_append (&append, 1, (const uint64_t [][2]) { { 1, 1 } });
+    s_append (&append, 1, (const uint64_t [][2]){ { 1, 1 } });
     append.items [0].event = NULL;
     assert_int_equal (events_log_check (&append.request, &status), -1);
     assert_string_equal (status.field, "events.event");
 
-    s_append (&append, 1, (const uint64_t [][2]) { { 1, 1 } });
+    s_append (&append, 1, (const uint64_t [][2]){ { 1, 1 } });
     append.request.producer = (char *) "";
     assert_int_equal (events_log_check (&append.request, &status), -1);
     assert_string_equal (status.field, "producer");
@@ -178,8 +188,8 @@ static void
 test_matches_prefixes (void **state)
 {
     char *prefixes [] = { (char *) "registry.", (char *) "guarantee.claim." };
-    assert_true (events_log_matches ("registry.enterprise.registered",
-                                     prefixes, 2));
+    assert_true (
+        events_log_matches ("registry.enterprise.registered", prefixes, 2));
     assert_true (events_log_matches ("guarantee.claim.approved", prefixes, 2));
     assert_false (events_log_matches ("guarantee.payout.made", prefixes, 2));
     assert_false (events_log_matches ("registry", prefixes, 2));

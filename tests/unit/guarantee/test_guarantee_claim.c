@@ -36,7 +36,8 @@ test_comp_rate_binds (void **state)
     unsigned binding;
     //  40% of ¥1,000,000.00 is ¥400,000.00, below every cap
     assert_int_equal (s_payable (s_comp (100000000, 4000, BIG, BIG, BIG),
-                                 &binding), 40000000);
+                                 &binding),
+                      40000000);
     assert_int_equal (binding, GUARANTEE_BIND_RATE);
 }
 
@@ -44,14 +45,14 @@ static void
 test_comp_each_cap_binds_in_turn (void **state)
 {
     unsigned binding;
-    assert_int_equal (s_payable (s_comp (1000, 4000, 399, 500, 500),
-                                 &binding), 399);
+    assert_int_equal (s_payable (s_comp (1000, 4000, 399, 500, 500), &binding),
+                      399);
     assert_int_equal (binding, GUARANTEE_BIND_PER_CLAIM);
-    assert_int_equal (s_payable (s_comp (1000, 4000, 500, 398, 500),
-                                 &binding), 398);
+    assert_int_equal (s_payable (s_comp (1000, 4000, 500, 398, 500), &binding),
+                      398);
     assert_int_equal (binding, GUARANTEE_BIND_GUARANTOR);
-    assert_int_equal (s_payable (s_comp (1000, 4000, 500, 500, 397),
-                                 &binding), 397);
+    assert_int_equal (s_payable (s_comp (1000, 4000, 500, 500, 397), &binding),
+                      397);
     assert_int_equal (binding, GUARANTEE_BIND_BUDGET);
 }
 
@@ -59,14 +60,15 @@ static void
 test_comp_ties_name_every_binding_term (void **state)
 {
     unsigned binding;
-    assert_int_equal (s_payable (s_comp (1000, 4000, 400, 400, 400),
-                                 &binding), 400);
+    assert_int_equal (s_payable (s_comp (1000, 4000, 400, 400, 400), &binding),
+                      400);
     assert_int_equal (binding, GUARANTEE_BIND_RATE | GUARANTEE_BIND_PER_CLAIM
-                      | GUARANTEE_BIND_GUARANTOR | GUARANTEE_BIND_BUDGET);
-    assert_int_equal (s_payable (s_comp (1000, 4000, 300, 900, 300),
-                                 &binding), 300);
-    assert_int_equal (binding, GUARANTEE_BIND_PER_CLAIM
-                      | GUARANTEE_BIND_BUDGET);
+                                   | GUARANTEE_BIND_GUARANTOR
+                                   | GUARANTEE_BIND_BUDGET);
+    assert_int_equal (s_payable (s_comp (1000, 4000, 300, 900, 300), &binding),
+                      300);
+    assert_int_equal (binding,
+                      GUARANTEE_BIND_PER_CLAIM | GUARANTEE_BIND_BUDGET);
 }
 
 static void
@@ -158,9 +160,9 @@ test_recovery_refund_in_proportion (void **state)
     assert_int_equal (s_refund (1000000, 400000, 0), 0);
     assert_int_equal (s_refund (1000000, 400000, 1000000), 400000);
     //  Cumulative figures: refunds due in total never drift
-    int64_t first = s_refund (3, 1, 1);         //  1/3: 0
-    int64_t both = s_refund (3, 1, 2);          //  2/3: 0
-    int64_t all = s_refund (3, 1, 3);           //  3/3: 1
+    int64_t first = s_refund (3, 1, 1);  //  1/3: 0
+    int64_t both = s_refund (3, 1, 2);   //  2/3: 0
+    int64_t all = s_refund (3, 1, 3);    //  3/3: 1
     assert_int_equal (first, 0);
     assert_int_equal (both, 0);
     assert_int_equal (all, 1);
@@ -182,17 +184,17 @@ test_recovery_refusals_name_the_field (void **state)
     guarantee_recovery_t recovery = { 0, 0, 0 };
     assert_int_equal (guarantee_recovery_check (&recovery, &status), -1);
     assert_string_equal (status.field, "daichang_fen");
-    recovery = (guarantee_recovery_t) { 100, 101, 0 };
+    recovery = (guarantee_recovery_t){ 100, 101, 0 };
     assert_int_equal (guarantee_recovery_check (&recovery, &status), -1);
     assert_int_equal (status.code, KJ__CODE__OUT_OF_RANGE);
     assert_string_equal (status.field, "comp_paid_fen");
-    recovery = (guarantee_recovery_t) { 100, 40, 101 };
+    recovery = (guarantee_recovery_t){ 100, 40, 101 };
     assert_int_equal (guarantee_recovery_check (&recovery, &status), -1);
     assert_string_equal (status.field, "net_recovery_fen");
-    recovery = (guarantee_recovery_t) { 100, -1, 1 };
+    recovery = (guarantee_recovery_t){ 100, -1, 1 };
     assert_int_equal (guarantee_recovery_check (&recovery, &status), -1);
     assert_string_equal (status.field, "comp_paid_fen");
-    recovery = (guarantee_recovery_t) { 100, 40, -1 };
+    recovery = (guarantee_recovery_t){ 100, 40, -1 };
     assert_int_equal (guarantee_recovery_check (&recovery, &status), -1);
     assert_string_equal (status.field, "net_recovery_fen");
 }

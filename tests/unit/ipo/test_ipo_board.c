@@ -32,7 +32,8 @@ s_fit (ipo_board_input_t input)
     ipo_board_fit_t fit;
     kj_status_t status;
     assert_int_equal (ipo_board_fit (ipo_board_rules (NULL), &input,
-                                     IPO_BOARD_ALL, &fit, &status), 0);
+                                     IPO_BOARD_ALL, &fit, &status),
+                      0);
     return fit;
 }
 
@@ -45,7 +46,9 @@ s_outcome (const ipo_board_fit_t *fit, const char *name)
     char buf [32];
     for (size_t i = 0; i < fit->count; i++)
         if (strcmp (ipo_board_standard_name (fit->outcome [i].standard, buf,
-                                             sizeof buf), name) == 0)
+                                             sizeof buf),
+                    name)
+            == 0)
             return &fit->outcome [i];
     fail_msg ("no standard %s", name);
     return NULL;
@@ -111,24 +114,29 @@ test_star_1_profit_branch (void **state)
     base.np_fen [0] = 25 * M;
     s_meets (base, "STAR-1");
 
-    in = base; in.market_cap_fen--;
+    in = base;
+    in.market_cap_fen--;
     s_misses (in, "STAR-1", "market_cap_fen", 1000 * M - 1, 1000 * M);
-    in = base; in.np_fen [0]--;
+    in = base;
+    in.np_fen [0]--;
     s_misses (in, "STAR-1", "np_t1_t0_fen", 50 * M - 1, 50 * M);
-    in = base; in.np_fen [1]--;
+    in = base;
+    in.np_fen [1]--;
     s_misses (in, "STAR-1", "np_t1_t0_fen", 50 * M - 1, 50 * M);
 
     //  Each year must be positive, whatever the sum
     base.np_fen [1] = 1;
     base.np_fen [0] = 60 * M;
     s_meets (base, "STAR-1");
-    in = base; in.np_fen [1] = 0;
+    in = base;
+    in.np_fen [1] = 0;
     s_misses (in, "STAR-1", "np_t1_fen", 0, 1);
     //  ... and t0 too (the revenue branch, with no revenue, is further)
     base.np_fen [1] = 60 * M;
     base.np_fen [0] = 1;
     s_meets (base, "STAR-1");
-    in = base; in.np_fen [0] = 0;
+    in = base;
+    in.np_fen [0] = 0;
     s_misses (in, "STAR-1", "np_t0_fen", 0, 1);
 }
 
@@ -137,14 +145,16 @@ test_star_1_revenue_branch (void **state)
 {
     ipo_board_input_t base = s_nothing (), in;
     base.market_cap_fen = 1000 * M;
-    base.np_fen [1] = -5;               //  the profit branch fails
+    base.np_fen [1] = -5;  //  the profit branch fails
     base.np_fen [0] = 1;
     base.rev_fen [0] = 100 * M;
     s_meets (base, "STAR-1");
 
-    in = base; in.np_fen [0] = 0;
+    in = base;
+    in.np_fen [0] = 0;
     s_misses (in, "STAR-1", "np_t0_fen", 0, 1);
-    in = base; in.rev_fen [0]--;
+    in = base;
+    in.rev_fen [0]--;
     s_misses (in, "STAR-1", "rev_t0_fen", 100 * M - 1, 100 * M);
 }
 
@@ -162,15 +172,19 @@ test_star_2 (void **state)
     base.rd_fen [2] = 20 * M;
     s_meets (base, "STAR-2");
 
-    in = base; in.market_cap_fen--;
+    in = base;
+    in.market_cap_fen--;
     s_misses (in, "STAR-2", "market_cap_fen", 1500 * M - 1, 1500 * M);
-    in = base; in.rev_fen [0]--;
+    in = base;
+    in.rev_fen [0]--;
     s_misses (in, "STAR-2", "rev_t0_fen", 200 * M - 1, 200 * M);
-    in = base; in.rd_fen [2]--;
+    in = base;
+    in.rd_fen [2]--;
     s_misses (in, "STAR-2", "rd_t2_t0_fen", 60 * M - 1, 60 * M);
     //  One fen more revenue two years back: the ratio is 14.99999996%,
     //  short of 15% by less than a millionth of a basis point
-    in = base; in.rev_fen [2]++;
+    in = base;
+    in.rev_fen [2]++;
     s_misses (in, "STAR-2", "rd_t2_t0_fen", 60 * M, 60 * M + 1);
 }
 
@@ -185,11 +199,14 @@ test_star_3 (void **state)
     base.ocf_fen [2] = 30 * M;
     s_meets (base, "STAR-3");
 
-    in = base; in.market_cap_fen--;
+    in = base;
+    in.market_cap_fen--;
     s_misses (in, "STAR-3", "market_cap_fen", 2000 * M - 1, 2000 * M);
-    in = base; in.rev_fen [0]--;
+    in = base;
+    in.rev_fen [0]--;
     s_misses (in, "STAR-3", "rev_t0_fen", 300 * M - 1, 300 * M);
-    in = base; in.ocf_fen [2]--;
+    in = base;
+    in.ocf_fen [2]--;
     s_misses (in, "STAR-3", "ocf_t2_t0_fen", 100 * M - 1, 100 * M);
 }
 
@@ -201,9 +218,11 @@ test_star_4 (void **state)
     base.rev_fen [0] = 300 * M;
     s_meets (base, "STAR-4");
 
-    in = base; in.market_cap_fen--;
+    in = base;
+    in.market_cap_fen--;
     s_misses (in, "STAR-4", "market_cap_fen", 3000 * M - 1, 3000 * M);
-    in = base; in.rev_fen [0]--;
+    in = base;
+    in.rev_fen [0]--;
     s_misses (in, "STAR-4", "rev_t0_fen", 300 * M - 1, 300 * M);
 }
 
@@ -217,20 +236,23 @@ test_chinext_1 (void **state)
     base.np_fen [0] = 60 * M;
     base.np_fen [1] = 40 * M;
     s_meets (base, "ChiNext-1");
-    in = base; in.np_fen [1]--;
+    in = base;
+    in.np_fen [1]--;
     s_misses (in, "ChiNext-1", "np_t1_t0_fen", 100 * M - 1, 100 * M);
 
     //  ¥60m in the last year, on its own
     base.np_fen [1] = 50 * M;
     s_meets (base, "ChiNext-1");
-    in = base; in.np_fen [0]--;
+    in = base;
+    in.np_fen [0]--;
     s_misses (in, "ChiNext-1", "np_t0_fen", 60 * M - 1, 60 * M);
 
     //  The year before must be positive
     base.np_fen [0] = 100 * M;
     base.np_fen [1] = 1;
     s_meets (base, "ChiNext-1");
-    in = base; in.np_fen [1] = 0;
+    in = base;
+    in.np_fen [1] = 0;
     s_misses (in, "ChiNext-1", "np_t1_fen", 0, 1);
 
     //  The pre-2024 threshold (¥50m over two years) is not met any more
@@ -250,11 +272,14 @@ test_chinext_2 (void **state)
     base.rev_fen [0] = 400 * M;
     s_meets (base, "ChiNext-2");
 
-    in = base; in.market_cap_fen--;
+    in = base;
+    in.market_cap_fen--;
     s_misses (in, "ChiNext-2", "market_cap_fen", 1500 * M - 1, 1500 * M);
-    in = base; in.np_fen [0]--;
+    in = base;
+    in.np_fen [0]--;
     s_misses (in, "ChiNext-2", "np_t0_fen", 0, 1);
-    in = base; in.rev_fen [0]--;
+    in = base;
+    in.rev_fen [0]--;
     s_misses (in, "ChiNext-2", "rev_t0_fen", 400 * M - 1, 400 * M);
 }
 
@@ -264,12 +289,14 @@ test_chinext_3 (void **state)
     ipo_board_input_t base = s_nothing (), in;
     base.market_cap_fen = 5000 * M;
     base.rev_fen [0] = 300 * M;
-    base.np_fen [0] = -100 * M;         //  losses are fine here
+    base.np_fen [0] = -100 * M;  //  losses are fine here
     s_meets (base, "ChiNext-3");
 
-    in = base; in.market_cap_fen--;
+    in = base;
+    in.market_cap_fen--;
     s_misses (in, "ChiNext-3", "market_cap_fen", 5000 * M - 1, 5000 * M);
-    in = base; in.rev_fen [0]--;
+    in = base;
+    in.rev_fen [0]--;
     s_misses (in, "ChiNext-3", "rev_t0_fen", 300 * M - 1, 300 * M);
 }
 
@@ -288,31 +315,37 @@ test_main_1 (void **state)
     base.ocf_fen [2] = 50 * M;
     s_meets (base, "Main-1");
 
-    in = base; in.np_fen [2]--;
+    in = base;
+    in.np_fen [2]--;
     s_misses (in, "Main-1", "np_t2_t0_fen", 200 * M - 1, 200 * M);
     //  The cash flow branch; the revenue branch (0) is further away
-    in = base; in.ocf_fen [2]--;
+    in = base;
+    in.ocf_fen [2]--;
     s_misses (in, "Main-1", "ocf_t2_t0_fen", 200 * M - 1, 200 * M);
 
     //  The revenue branch instead of cash flow
     base.ocf_fen [0] = base.ocf_fen [1] = base.ocf_fen [2] = 0;
     base.rev_fen [0] = base.rev_fen [1] = base.rev_fen [2] = 500 * M;
     s_meets (base, "Main-1");
-    in = base; in.rev_fen [2]--;
+    in = base;
+    in.rev_fen [2]--;
     s_misses (in, "Main-1", "rev_t2_t0_fen", 1500 * M - 1, 1500 * M);
 
     //  Last year ¥100m, on its own
     base.np_fen [1] = base.np_fen [2] = 60 * M;
-    in = base; in.np_fen [0]--;
+    in = base;
+    in.np_fen [0]--;
     s_misses (in, "Main-1", "np_t0_fen", 100 * M - 1, 100 * M);
 
     //  Each of the three years positive
     base.np_fen [0] = 200 * M;
     base.np_fen [1] = base.np_fen [2] = 1;
     s_meets (base, "Main-1");
-    in = base; in.np_fen [1] = 0;
+    in = base;
+    in.np_fen [1] = 0;
     s_misses (in, "Main-1", "np_t1_fen", 0, 1);
-    in = base; in.np_fen [2] = 0;
+    in = base;
+    in.np_fen [2] = 0;
     s_misses (in, "Main-1", "np_t2_fen", 0, 1);
 }
 
@@ -328,13 +361,17 @@ test_main_2 (void **state)
     base.ocf_fen [2] = 50 * M;
     s_meets (base, "Main-2");
 
-    in = base; in.market_cap_fen--;
+    in = base;
+    in.market_cap_fen--;
     s_misses (in, "Main-2", "market_cap_fen", 5000 * M - 1, 5000 * M);
-    in = base; in.np_fen [0]--;
+    in = base;
+    in.np_fen [0]--;
     s_misses (in, "Main-2", "np_t0_fen", 0, 1);
-    in = base; in.rev_fen [0]--;
+    in = base;
+    in.rev_fen [0]--;
     s_misses (in, "Main-2", "rev_t0_fen", 600 * M - 1, 600 * M);
-    in = base; in.ocf_fen [2]--;
+    in = base;
+    in.ocf_fen [2]--;
     s_misses (in, "Main-2", "ocf_t2_t0_fen", 250 * M - 1, 250 * M);
 }
 
@@ -347,11 +384,14 @@ test_main_3 (void **state)
     base.rev_fen [0] = 1000 * M;
     s_meets (base, "Main-3");
 
-    in = base; in.market_cap_fen--;
+    in = base;
+    in.market_cap_fen--;
     s_misses (in, "Main-3", "market_cap_fen", 10000 * M - 1, 10000 * M);
-    in = base; in.np_fen [0]--;
+    in = base;
+    in.np_fen [0]--;
     s_misses (in, "Main-3", "np_t0_fen", 0, 1);
-    in = base; in.rev_fen [0]--;
+    in = base;
+    in.rev_fen [0]--;
     s_misses (in, "Main-3", "rev_t0_fen", 1000 * M - 1, 1000 * M);
 }
 
@@ -378,17 +418,23 @@ test_bse_1_two_year_branch (void **state)
     base.roe_bp [1] = 800;
     s_meets (base, "BSE-1");
 
-    in = base; in.market_cap_fen--;
+    in = base;
+    in.market_cap_fen--;
     s_misses (in, "BSE-1", "market_cap_fen", 200 * M - 1, 200 * M);
-    in = base; in.np_fen [1]--;
+    in = base;
+    in.np_fen [1]--;
     s_misses (in, "BSE-1", "np_t1_fen", 15 * M - 1, 15 * M);
-    in = base; in.np_fen [0]--;
+    in = base;
+    in.np_fen [0]--;
     s_misses (in, "BSE-1", "np_t0_fen", 15 * M - 1, 15 * M);
     //  The average of the two ROEs: 7.99% and 8% average 7.995%
-    in = base; in.roe_bp [1]--;
+    in = base;
+    in.roe_bp [1]--;
     s_misses (in, "BSE-1", "roe_t1_t0_bp", 1599, 1600);
     //  7% and 9% average exactly 8%
-    in = base; in.roe_bp [0] = 700; in.roe_bp [1] = 900;
+    in = base;
+    in.roe_bp [0] = 700;
+    in.roe_bp [1] = 900;
     s_meets (in, "BSE-1");
 }
 
@@ -398,12 +444,14 @@ test_bse_1_last_year_branch (void **state)
     ipo_board_input_t base = s_neeq_innovation (), in;
     base.market_cap_fen = 200 * M;
     base.np_fen [0] = 25 * M;
-    base.roe_bp [0] = 800;              //  average with t1's 0 is 4%
+    base.roe_bp [0] = 800;  //  average with t1's 0 is 4%
     s_meets (base, "BSE-1");
 
-    in = base; in.np_fen [0]--;
+    in = base;
+    in.np_fen [0]--;
     s_misses (in, "BSE-1", "np_t0_fen", 25 * M - 1, 25 * M);
-    in = base; in.roe_bp [0]--;
+    in = base;
+    in.roe_bp [0]--;
     s_misses (in, "BSE-1", "roe_t0_bp", 799, 800);
 }
 
@@ -412,19 +460,23 @@ test_bse_2 (void **state)
 {
     ipo_board_input_t base = s_neeq_innovation (), in;
     base.market_cap_fen = 400 * M;
-    base.rev_fen [0] = 130 * M;         //  average of two years ¥100m
+    base.rev_fen [0] = 130 * M;  //  average of two years ¥100m
     base.rev_fen [1] = 70 * M;
     base.rev_growth_t0_bp = 3000;
     base.ocf_fen [0] = 1;
     s_meets (base, "BSE-2");
 
-    in = base; in.market_cap_fen--;
+    in = base;
+    in.market_cap_fen--;
     s_misses (in, "BSE-2", "market_cap_fen", 400 * M - 1, 400 * M);
-    in = base; in.rev_fen [1]--;
+    in = base;
+    in.rev_fen [1]--;
     s_misses (in, "BSE-2", "rev_t1_t0_fen", 200 * M - 1, 200 * M);
-    in = base; in.rev_growth_t0_bp--;
+    in = base;
+    in.rev_growth_t0_bp--;
     s_misses (in, "BSE-2", "rev_growth_t0_bp", 2999, 3000);
-    in = base; in.ocf_fen [0]--;
+    in = base;
+    in.ocf_fen [0]--;
     s_misses (in, "BSE-2", "ocf_t0_fen", 0, 1);
 }
 
@@ -440,15 +492,19 @@ test_bse_3 (void **state)
     base.rd_fen [1] = 12 * M;
     s_meets (base, "BSE-3");
 
-    in = base; in.market_cap_fen--;
+    in = base;
+    in.market_cap_fen--;
     s_misses (in, "BSE-3", "market_cap_fen", 800 * M - 1, 800 * M);
-    in = base; in.rev_fen [0]--;
+    in = base;
+    in.rev_fen [0]--;
     s_misses (in, "BSE-3", "rev_t0_fen", 200 * M - 1, 200 * M);
-    in = base; in.rd_fen [1]--;
+    in = base;
+    in.rd_fen [1]--;
     s_misses (in, "BSE-3", "rd_t1_t0_fen", 24 * M - 1, 24 * M);
     //  13 fen more revenue needs 2 fen more R&D: 8% of 13 fen is 1.04
     //  fen, and the least whole amount that reaches it is 2
-    in = base; in.rev_fen [1] += 13;
+    in = base;
+    in.rev_fen [1] += 13;
     s_misses (in, "BSE-3", "rd_t1_t0_fen", 24 * M, 24 * M + 2);
 }
 
@@ -461,9 +517,11 @@ test_bse_4 (void **state)
     base.rd_fen [1] = 20 * M;
     s_meets (base, "BSE-4");
 
-    in = base; in.market_cap_fen--;
+    in = base;
+    in.market_cap_fen--;
     s_misses (in, "BSE-4", "market_cap_fen", 1500 * M - 1, 1500 * M);
-    in = base; in.rd_fen [1]--;
+    in = base;
+    in.rd_fen [1]--;
     s_misses (in, "BSE-4", "rd_t1_t0_fen", 50 * M - 1, 50 * M);
 }
 
@@ -477,15 +535,20 @@ test_bse_prerequisite (void **state)
     base.rd_fen [0] = 50 * M;
     s_meets (base, "BSE-4");
 
-    in = base; in.neeq_listed_months = 11;
+    in = base;
+    in.neeq_listed_months = 11;
     s_misses (in, "BSE-4", "neeq_listed_months", 11, 12);
-    in = base; in.neeq_tier = IPO_NEEQ_BASIC;
+    in = base;
+    in.neeq_tier = IPO_NEEQ_BASIC;
     s_misses (in, "BSE-4", "neeq_tier", IPO_NEEQ_BASIC, IPO_NEEQ_INNOVATION);
-    in = base; in.neeq_listed_months = 240;
+    in = base;
+    in.neeq_listed_months = 240;
     s_meets (in, "BSE-4");
 
     //  Not on the NEEQ at all: two criteria missed
-    in = base; in.neeq_tier = IPO_NEEQ_NONE; in.neeq_listed_months = 0;
+    in = base;
+    in.neeq_tier = IPO_NEEQ_NONE;
+    in.neeq_listed_months = 0;
     ipo_board_fit_t fit = s_fit (in);
     const ipo_board_outcome_t *outcome = s_outcome (&fit, "BSE-4");
     assert_int_equal (outcome->unmet, 2);
@@ -510,9 +573,11 @@ test_neeq_and_regional (void **state)
     base.roe_bp [1] = 600;
     base.share_capital_fen = 20 * M;
     s_meets (base, "NEEQ-1");
-    in = base; in.share_capital_fen--;
+    in = base;
+    in.share_capital_fen--;
     s_misses (in, "NEEQ-1", "share_capital_fen", 20 * M - 1, 20 * M);
-    in = base; in.roe_bp [0]--;
+    in = base;
+    in.roe_bp [0]--;
     s_misses (in, "NEEQ-1", "roe_t1_t0_bp", 1199, 1200);
 
     in = s_nothing ();
@@ -537,7 +602,7 @@ test_years_read (void **state)
     in.rev_fen [1] = 100 * M;
     in.rd_fen [0] = 12 * M;
     in.rd_fen [1] = 12 * M;
-    in.rev_fen [2] = 900000 * M;        //  t2: would sink any 3-year ratio
+    in.rev_fen [2] = 900000 * M;  //  t2: would sink any 3-year ratio
     in.rd_fen [2] = 0;
     in.np_fen [2] = -900000 * M;
     s_meets (in, "ChiNext-1");
@@ -576,7 +641,8 @@ test_nearest (void **state)
     assert_true (fit.nearest >= 0);
     const ipo_board_outcome_t *nearest = &fit.outcome [fit.nearest];
     assert_string_equal (ipo_board_standard_name (nearest->standard, name,
-                                                  sizeof name), "STAR-4");
+                                                  sizeof name),
+                         "STAR-4");
     assert_int_equal (nearest->unmet, 1);
     assert_int_equal (nearest->gap_bp, 100);
 
@@ -589,28 +655,33 @@ test_nearest (void **state)
     in.rev_fen [0] = 300 * M - 1;
     kj_status_t status;
     assert_int_equal (ipo_board_fit (ipo_board_rules (NULL), &in,
-                                     IPO_BOARD_EXCHANGES, &fit, &status), 0);
+                                     IPO_BOARD_EXCHANGES, &fit, &status),
+                      0);
     assert_int_equal (fit.count, 14);
     nearest = &fit.outcome [fit.nearest];
     assert_string_equal (ipo_board_standard_name (nearest->standard, name,
-                                                  sizeof name), "STAR-1");
+                                                  sizeof name),
+                         "STAR-1");
     assert_int_equal (nearest->unmet, 1);
     assert_int_equal (nearest->gap_bp, 10000);
     assert_int_equal (s_outcome (&fit, "STAR-4")->gap_bp, 2);
     fit = s_fit (in);
     nearest = &fit.outcome [fit.nearest];
     assert_string_equal (ipo_board_standard_name (nearest->standard, name,
-                                                  sizeof name), "STAR-1");
+                                                  sizeof name),
+                         "STAR-1");
 
     //  A tie goes to the first in board order: with nothing at all,
     //  STAR-2 (its ratio over no revenue holds), STAR-4 and ChiNext-3
     //  each miss market cap and revenue entirely
     in = s_nothing ();
     assert_int_equal (ipo_board_fit (ipo_board_rules (NULL), &in,
-                                     IPO_BOARD_EXCHANGES, &fit, &status), 0);
+                                     IPO_BOARD_EXCHANGES, &fit, &status),
+                      0);
     nearest = &fit.outcome [fit.nearest];
     assert_string_equal (ipo_board_standard_name (nearest->standard, name,
-                                                  sizeof name), "STAR-2");
+                                                  sizeof name),
+                         "STAR-2");
     assert_int_equal (nearest->unmet, 2);
     assert_int_equal (nearest->gap_bp, 20000);
     assert_int_equal (s_outcome (&fit, "STAR-4")->gap_bp, 20000);
@@ -625,7 +696,8 @@ test_nearest (void **state)
     in.roe_bp [0] = in.roe_bp [1] = 1000;
     in.rev_growth_t0_bp = 3000;
     assert_int_equal (ipo_board_fit (ipo_board_rules (NULL), &in,
-                                     IPO_BOARD_EXCHANGES, &fit, &status), 0);
+                                     IPO_BOARD_EXCHANGES, &fit, &status),
+                      0);
     for (size_t i = 0; i < fit.count; i++)
         assert_true (fit.outcome [i].met);
     assert_int_equal (fit.nearest, -1);
@@ -644,9 +716,9 @@ test_table_order_and_keys (void **state)
     assert_null (ipo_board_rules ("1999"));
     assert_true (rules->count <= IPO_BOARD_MAX_STANDARDS);
     static const char *const names [] = {
-        "STAR-1", "STAR-2", "STAR-3", "STAR-4", "ChiNext-1", "ChiNext-2",
-        "ChiNext-3", "Main-1", "Main-2", "Main-3", "BSE-1", "BSE-2", "BSE-3",
-        "BSE-4", "NEEQ-1", "NEEQ-2", "Regional-1", "Regional-2"
+        "STAR-1",    "STAR-2", "STAR-3", "STAR-4", "ChiNext-1",  "ChiNext-2",
+        "ChiNext-3", "Main-1", "Main-2", "Main-3", "BSE-1",      "BSE-2",
+        "BSE-3",     "BSE-4",  "NEEQ-1", "NEEQ-2", "Regional-1", "Regional-2"
     };
     assert_int_equal (rules->count, sizeof names / sizeof names [0]);
     char name [32];
@@ -656,13 +728,13 @@ test_table_order_and_keys (void **state)
                              names [i]);
         for (int b = -1; b < IPO_BOARD_MAX_BRANCHES; b++) {
             int seen [IPO_FIG_COUNT] = { 0 };
-            const ipo_criterion_t *lists [3] = {
-                rules->prerequisite [s->board], s->all,
-                b >= 0 ? s->any [b] : NULL
-            };
+            const ipo_criterion_t *lists [3] = { rules->prerequisite [s->board],
+                                                 s->all,
+                                                 b >= 0 ? s->any [b] : NULL };
             for (int l = 0; l < 3; l++)
                 for (int c = 0; lists [l] && c < IPO_BOARD_MAX_CRITERIA
-                                && lists [l][c].figure; c++)
+                                && lists [l][c].figure;
+                     c++)
                     assert_int_equal (seen [lists [l][c].figure]++, 0);
         }
     }
@@ -678,12 +750,13 @@ test_input_out_of_range (void **state)
     ipo_board_fit_t fit;
     kj_status_t status;
     in.rev_fen [1] = -1;
-    assert_int_equal (ipo_board_fit (ipo_board_rules (NULL), &in,
-                                     IPO_BOARD_ALL, &fit, &status), -1);
+    assert_int_equal (ipo_board_fit (ipo_board_rules (NULL), &in, IPO_BOARD_ALL,
+                                     &fit, &status),
+                      -1);
     assert_int_equal (status.code, KJ__CODE__OUT_OF_RANGE);
     assert_string_equal (status.field, "rev_t1_fen");
     assert_string_equal (status.message, "rev_t1_fen: -1 is out of range; "
-                         "expected 0 to 100000000000000000");
+                                         "expected 0 to 100000000000000000");
 
     in = s_nothing ();
     in.neeq_tier = 3;

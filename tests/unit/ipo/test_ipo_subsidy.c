@@ -20,7 +20,7 @@
 #include "ipo_subsidy.h"
 
 //  ¥1m and ¥0.1m in fen
-#define M INT64_C (100000000)
+#define M       INT64_C (100000000)
 #define TENTH_M INT64_C (10000000)
 
 //  One event and what it must decide; amount -1: none given.
@@ -34,11 +34,11 @@ typedef struct {
     ipo_subsidy_rule_t rule;
 } s_step_t;
 
-#define STAR IPO_BOARD_STAR
+#define STAR    IPO_BOARD_STAR
 #define CHINEXT IPO_BOARD_CHINEXT
-#define MAIN IPO_BOARD_MAIN
-#define BSE IPO_BOARD_BSE
-#define NEEQ IPO_BOARD_NEEQ
+#define MAIN    IPO_BOARD_MAIN
+#define BSE     IPO_BOARD_BSE
+#define NEEQ    IPO_BOARD_NEEQ
 #define E(name) IPO_EVENT_##name
 #define R(name) IPO_RULE_##name
 
@@ -53,23 +53,21 @@ s_replay (const s_step_t *steps, size_t count)
     ipo_subsidy_firm_init (&firm);
     for (size_t i = 0; i < count; i++) {
         const s_step_t *step = &steps [i];
-        ipo_subsidy_event_t event = {
-            .board = step->board, .event = step->event,
-            .has_amount = step->amount >= 0,
-            .amount_raised_fen = step->amount
-        };
-        assert_int_equal (ipo_subsidy_date_parse (step->date, &event.date),
-                          0);
+        ipo_subsidy_event_t event = { .board = step->board,
+                                      .event = step->event,
+                                      .has_amount = step->amount >= 0,
+                                      .amount_raised_fen = step->amount };
+        assert_int_equal (ipo_subsidy_date_parse (step->date, &event.date), 0);
         ipo_subsidy_decision_t decision;
         kj_status_t status;
         if (ipo_subsidy_apply (table, &firm, &event, &decision, &status))
             fail_msg ("step %zu: refused: %s", i + 1, status.message);
         if (decision.payment_fen != step->payment
-        ||  decision.paid_total_fen != step->paid_total
-        ||  decision.rule != step->rule)
+            || decision.paid_total_fen != step->paid_total
+            || decision.rule != step->rule)
             fail_msg ("step %zu (%s): paid %lld, total %lld, rule %d (%s); "
-                      "expected %lld, %lld, rule %d", i + 1,
-                      ipo_subsidy_event_name (step->event),
+                      "expected %lld, %lld, rule %d",
+                      i + 1, ipo_subsidy_event_name (step->event),
                       (long long) decision.payment_fen,
                       (long long) decision.paid_total_fen, decision.rule,
                       ipo_subsidy_rule_text (decision.rule),
@@ -89,8 +87,7 @@ test_star_path (void **state)
 {
     static const s_step_t steps [] = {
         { STAR, E (SHAREHOLDING_REFORMED), "2023-01-10", -1, M, M, R (STAGE) },
-        { STAR, E (TUTORING_FILED), "2023-02-01", -1, 3 * M, 4 * M,
-          R (STAGE) },
+        { STAR, E (TUTORING_FILED), "2023-02-01", -1, 3 * M, 4 * M, R (STAGE) },
         { STAR, E (TUTORING_ACCEPTED), "2023-06-01", -1, 0, 4 * M,
           R (NO_SUBSIDY) },
         { STAR, E (APPLICATION_ACCEPTED), "2023-07-01", -1, 6 * M, 10 * M,
@@ -114,12 +111,10 @@ test_main_chinext_bse_paths (void **state)
 {
     static const s_step_t main_path [] = {
         { MAIN, E (SHAREHOLDING_REFORMED), "2023-01-10", -1, M, M, R (STAGE) },
-        { MAIN, E (TUTORING_FILED), "2023-02-01", -1, 3 * M, 4 * M,
-          R (STAGE) },
+        { MAIN, E (TUTORING_FILED), "2023-02-01", -1, 3 * M, 4 * M, R (STAGE) },
         { MAIN, E (APPLICATION_ACCEPTED), "2023-07-01", -1, 6 * M, 10 * M,
           R (STAGE) },
-        { MAIN, E (REGISTERED), "2023-11-01", -1, 0, 10 * M,
-          R (STAGE_NONE) },
+        { MAIN, E (REGISTERED), "2023-11-01", -1, 0, 10 * M, R (STAGE_NONE) },
     };
     REPLAY (main_path);
     static const s_step_t chinext_path [] = {
@@ -136,8 +131,7 @@ test_main_chinext_bse_paths (void **state)
     static const s_step_t bse_path [] = {
         { BSE, E (SHAREHOLDING_REFORMED), "2023-05-10", -1, 0, 0,
           R (STAGE_NONE) },
-        { BSE, E (TUTORING_FILED), "2023-06-01", -1, 2 * M, 2 * M,
-          R (STAGE) },
+        { BSE, E (TUTORING_FILED), "2023-06-01", -1, 2 * M, 2 * M, R (STAGE) },
         { BSE, E (APPLICATION_ACCEPTED), "2023-09-01", -1, 2 * M, 4 * M,
           R (STAGE) },
         { BSE, E (REGISTERED), "2023-12-01", -1, 4 * M, 8 * M, R (STAGE) },
@@ -162,8 +156,7 @@ static void
 test_duplicate_stages_and_reentry (void **state)
 {
     static const s_step_t steps [] = {
-        { STAR, E (TUTORING_FILED), "2023-02-01", -1, 3 * M, 3 * M,
-          R (STAGE) },
+        { STAR, E (TUTORING_FILED), "2023-02-01", -1, 3 * M, 3 * M, R (STAGE) },
         //  letter expired, tutoring filed again
         { STAR, E (TUTORING_FILED), "2024-03-01", -1, 0, 3 * M,
           R (STAGE_PAID) },
@@ -177,8 +170,7 @@ test_duplicate_stages_and_reentry (void **state)
           R (STAGE_PAID) },
         //  the same board throughout: no switch, the stage amount
         { STAR, E (REGISTERED), "2026-02-01", -1, 5 * M, 14 * M, R (STAGE) },
-        { STAR, E (REGISTERED), "2026-03-01", -1, 0, 14 * M,
-          R (STAGE_PAID) },
+        { STAR, E (REGISTERED), "2026-03-01", -1, 0, 14 * M, R (STAGE_PAID) },
     };
     ipo_subsidy_firm_t firm = REPLAY (steps);
     assert_false (firm.switched);
@@ -196,17 +188,14 @@ test_switch_to_larger_board (void **state)
           R (STAGE) },
         { CHINEXT, E (TUTORING_FILED), "2022-02-01", -1, 3 * M, 4 * M,
           R (STAGE) },
-        { CHINEXT, E (TERMINATED), "2022-09-01", -1, 0, 4 * M,
-          R (NO_SUBSIDY) },
+        { CHINEXT, E (TERMINATED), "2022-09-01", -1, 0, 4 * M, R (NO_SUBSIDY) },
         { STAR, E (APPLICATION_ACCEPTED), "2023-03-01", -1, 0, 4 * M,
           R (SWITCHED) },
         { STAR, E (COMMITTEE_REVIEW), "2023-06-01", -1, 0, 4 * M,
           R (NO_SUBSIDY) },
-        { STAR, E (REGISTERED), "2023-08-01", -1, 11 * M, 15 * M,
-          R (TOP_UP) },
+        { STAR, E (REGISTERED), "2023-08-01", -1, 11 * M, 15 * M, R (TOP_UP) },
         //  once per firm: a second registration pays nothing
-        { STAR, E (REGISTERED), "2024-09-01", -1, 0, 15 * M,
-          R (TOP_UP_PAID) },
+        { STAR, E (REGISTERED), "2024-09-01", -1, 0, 15 * M, R (TOP_UP_PAID) },
     };
     ipo_subsidy_firm_t firm = REPLAY (steps);
     assert_true (firm.switched);
@@ -222,19 +211,15 @@ test_switch_after_lapsed_registration (void **state)
 {
     static const s_step_t steps [] = {
         { MAIN, E (SHAREHOLDING_REFORMED), "2021-01-10", -1, M, M, R (STAGE) },
-        { MAIN, E (TUTORING_FILED), "2021-02-01", -1, 3 * M, 4 * M,
-          R (STAGE) },
+        { MAIN, E (TUTORING_FILED), "2021-02-01", -1, 3 * M, 4 * M, R (STAGE) },
         { MAIN, E (APPLICATION_ACCEPTED), "2021-07-01", -1, 6 * M, 10 * M,
           R (STAGE) },
-        { MAIN, E (REGISTERED), "2022-01-01", -1, 0, 10 * M,
-          R (STAGE_NONE) },
+        { MAIN, E (REGISTERED), "2022-01-01", -1, 0, 10 * M, R (STAGE_NONE) },
         { MAIN, E (WITHDRAWN), "2023-02-01", -1, 0, 10 * M, R (NO_SUBSIDY) },
         { STAR, E (APPLICATION_ACCEPTED), "2023-06-01", -1, 0, 10 * M,
           R (SWITCHED) },
-        { STAR, E (REGISTERED), "2024-01-01", -1, 5 * M, 15 * M,
-          R (TOP_UP) },
-        { STAR, E (REGISTERED), "2025-03-01", -1, 0, 15 * M,
-          R (TOP_UP_PAID) },
+        { STAR, E (REGISTERED), "2024-01-01", -1, 5 * M, 15 * M, R (TOP_UP) },
+        { STAR, E (REGISTERED), "2025-03-01", -1, 0, 15 * M, R (TOP_UP_PAID) },
     };
     REPLAY (steps);
 }
@@ -246,22 +231,18 @@ test_switch_to_smaller_board (void **state)
 {
     static const s_step_t steps [] = {
         { STAR, E (SHAREHOLDING_REFORMED), "2022-01-10", -1, M, M, R (STAGE) },
-        { STAR, E (TUTORING_FILED), "2022-02-01", -1, 3 * M, 4 * M,
-          R (STAGE) },
+        { STAR, E (TUTORING_FILED), "2022-02-01", -1, 3 * M, 4 * M, R (STAGE) },
         { STAR, E (APPLICATION_ACCEPTED), "2022-07-01", -1, 6 * M, 10 * M,
           R (STAGE) },
         { STAR, E (WITHDRAWN), "2023-01-05", -1, 0, 10 * M, R (NO_SUBSIDY) },
-        { BSE, E (TUTORING_FILED), "2023-04-01", -1, 0, 10 * M,
-          R (SWITCHED) },
-        { BSE, E (REGISTERED), "2024-04-01", -1, 0, 10 * M,
-          R (TOP_UP_NONE) },
+        { BSE, E (TUTORING_FILED), "2023-04-01", -1, 0, 10 * M, R (SWITCHED) },
+        { BSE, E (REGISTERED), "2024-04-01", -1, 0, 10 * M, R (TOP_UP_NONE) },
     };
     REPLAY (steps);
     //  Equal to the final total: nothing more either
     static const s_step_t equal [] = {
         { MAIN, E (SHAREHOLDING_REFORMED), "2022-01-10", -1, M, M, R (STAGE) },
-        { MAIN, E (TUTORING_FILED), "2022-02-01", -1, 3 * M, 4 * M,
-          R (STAGE) },
+        { MAIN, E (TUTORING_FILED), "2022-02-01", -1, 3 * M, 4 * M, R (STAGE) },
         { MAIN, E (APPLICATION_ACCEPTED), "2022-07-01", -1, 6 * M, 10 * M,
           R (STAGE) },
         { MAIN, E (TERMINATED), "2023-01-05", -1, 0, 10 * M, R (NO_SUBSIDY) },
@@ -280,12 +261,10 @@ test_switch_without_withdrawal (void **state)
 {
     static const s_step_t steps [] = {
         { STAR, E (SHAREHOLDING_REFORMED), "2022-01-10", -1, M, M, R (STAGE) },
-        { CHINEXT, E (TUTORING_FILED), "2022-02-01", -1, 0, M,
-          R (SWITCHED) },
+        { CHINEXT, E (TUTORING_FILED), "2022-02-01", -1, 0, M, R (SWITCHED) },
         { STAR, E (APPLICATION_ACCEPTED), "2022-07-01", -1, 0, M,
           R (SWITCHED) },
-        { STAR, E (REGISTERED), "2023-01-01", -1, 14 * M, 15 * M,
-          R (TOP_UP) },
+        { STAR, E (REGISTERED), "2023-01-01", -1, 14 * M, 15 * M, R (TOP_UP) },
     };
     ipo_subsidy_firm_t firm = REPLAY (steps);
     assert_true (firm.switched);
@@ -318,8 +297,8 @@ test_neeq_awards_and_year_cap (void **state)
         { NEEQ, E (EQUITY_RAISED), "2024-12-31", 10 * M, 0, 65 * TENTH_M,
           R (EQUITY_CAPPED) },
         //  a new calendar year, a new cap
-        { NEEQ, E (EQUITY_RAISED), "2025-01-01", 10 * M, TENTH_M,
-          66 * TENTH_M, R (EQUITY) },
+        { NEEQ, E (EQUITY_RAISED), "2025-01-01", 10 * M, TENTH_M, 66 * TENTH_M,
+          R (EQUITY) },
         { NEEQ, E (EQUITY_RAISED), "2025-05-01", 600 * M, 49 * TENTH_M,
           115 * TENTH_M, R (EQUITY_CAPPED) },
         //  on another board, no NEEQ award
@@ -343,8 +322,8 @@ test_neeq_apart_from_board_total (void **state)
     static const s_step_t steps [] = {
         { NEEQ, E (LISTED), "2022-02-01", -1, 15 * TENTH_M, 15 * TENTH_M,
           R (NEEQ_LISTING) },
-        { NEEQ, E (EQUITY_RAISED), "2022-03-01", 200 * M, 2 * M,
-          35 * TENTH_M, R (EQUITY) },
+        { NEEQ, E (EQUITY_RAISED), "2022-03-01", 200 * M, 2 * M, 35 * TENTH_M,
+          R (EQUITY) },
         { STAR, E (SHAREHOLDING_REFORMED), "2022-04-01", -1, M, 45 * TENTH_M,
           R (STAGE) },
         { BSE, E (TUTORING_FILED), "2022-06-01", -1, 0, 45 * TENTH_M,
@@ -358,8 +337,8 @@ test_neeq_apart_from_board_total (void **state)
           R (NEEQ_LISTING) },
         { BSE, E (TUTORING_FILED), "2023-02-01", -1, 2 * M, 35 * TENTH_M,
           R (STAGE) },
-        { BSE, E (APPLICATION_ACCEPTED), "2023-05-01", -1, 2 * M,
-          55 * TENTH_M, R (STAGE) },
+        { BSE, E (APPLICATION_ACCEPTED), "2023-05-01", -1, 2 * M, 55 * TENTH_M,
+          R (STAGE) },
         { BSE, E (REGISTERED), "2023-08-01", -1, 4 * M, 95 * TENTH_M,
           R (STAGE) },
     };
@@ -372,14 +351,15 @@ test_neeq_apart_from_board_total (void **state)
 //  Events that cannot be are refused, naming the field, the firm unchanged
 
 static void
-s_refused (ipo_subsidy_firm_t *firm, ipo_subsidy_event_t event,
-           int code, const char *field, const char *message)
+s_refused (ipo_subsidy_firm_t *firm, ipo_subsidy_event_t event, int code,
+           const char *field, const char *message)
 {
     ipo_subsidy_firm_t before = *firm;
     ipo_subsidy_decision_t decision;
     kj_status_t status;
-    assert_int_equal (ipo_subsidy_apply (ipo_subsidy_table (NULL), firm,
-                                         &event, &decision, &status), -1);
+    assert_int_equal (ipo_subsidy_apply (ipo_subsidy_table (NULL), firm, &event,
+                                         &decision, &status),
+                      -1);
     assert_int_equal (status.code, code);
     assert_string_equal (status.field, field);
     assert_string_equal (status.message, message);
@@ -390,14 +370,14 @@ static void
 test_refused_events (void **state)
 {
     static const s_step_t steps [] = {
-        { STAR, E (TUTORING_FILED), "2024-05-01", -1, 3 * M, 3 * M,
-          R (STAGE) },
+        { STAR, E (TUTORING_FILED), "2024-05-01", -1, 3 * M, 3 * M, R (STAGE) },
     };
     ipo_subsidy_firm_t firm = REPLAY (steps);
-    ipo_subsidy_event_t event = {
-        .board = STAR, .event = E (APPLICATION_ACCEPTED), .date = 20240601,
-        .has_amount = true, .amount_raised_fen = 5
-    };
+    ipo_subsidy_event_t event = { .board = STAR,
+                                  .event = E (APPLICATION_ACCEPTED),
+                                  .date = 20240601,
+                                  .has_amount = true,
+                                  .amount_raised_fen = 5 };
     s_refused (&firm, event, KJ__CODE__INVALID_ARGUMENT, "amount_raised_fen",
                "amount_raised_fen: only for EQUITY_RAISED; leave it empty "
                "for APPLICATION_ACCEPTED");
@@ -440,7 +420,8 @@ test_names_and_dates (void **state)
     assert_int_equal (ipo_subsidy_event_from_name (""), -1);
     for (int event = 1; event < IPO_EVENT_END; event++)
         assert_int_equal (ipo_subsidy_event_from_name (
-                              ipo_subsidy_event_name (event)), event);
+                              ipo_subsidy_event_name (event)),
+                          event);
     assert_int_equal (ipo_subsidy_board_from_code ("MAIN"), MAIN);
     assert_int_equal (ipo_subsidy_board_from_code ("CHINEXT"), CHINEXT);
     assert_int_equal (ipo_subsidy_board_from_code ("STAR"), STAR);
@@ -455,9 +436,10 @@ test_names_and_dates (void **state)
     assert_int_equal (ipo_subsidy_date_parse ("2000-02-29", &date), 0);
     assert_int_equal (ipo_subsidy_date_parse ("2099-12-31", &date), 0);
     static const char *const bad [] = {
-        "2023-02-29", "2024-13-01", "2024-00-10", "2024-04-31", "2024-01-00",
-        "1999-12-31", "2100-01-01", "2024-1-01", "2024/01/01", "20240101",
-        "2024-01-01 ", "", "２０２４-01-01"
+        "2023-02-29",    "2024-13-01", "2024-00-10",  "2024-04-31",
+        "2024-01-00",    "1999-12-31", "2100-01-01",  "2024-1-01",
+        "2024/01/01",    "20240101",   "2024-01-01 ", "",
+        "２０２４-01-01"
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad [0]; i++)
         assert_int_equal (ipo_subsidy_date_parse (bad [i], &date), -1);

@@ -34,8 +34,7 @@ test_date_valid (void **state)
 {
     kj_date_t date;
     kj_status_t status;
-    assert_int_equal (kj_check_date ("2024-02-29", "d", &date, &status),
-                      0);
+    assert_int_equal (kj_check_date ("2024-02-29", "d", &date, &status), 0);
     assert_int_equal (date.year, 2024);
     assert_int_equal (date.month, 2);
     assert_int_equal (date.day, 29);
@@ -50,8 +49,8 @@ test_date_refused (void **state)
     kj_date_t date;
     kj_status_t status;
     s_assert_refused (kj_check_date ("2023-02-29", "founded_on", &date,
-                                           &status), &status,
-                      KJ__CODE__INVALID_ARGUMENT, "founded_on",
+                                     &status),
+                      &status, KJ__CODE__INVALID_ARGUMENT, "founded_on",
                       "2023-02 has 28 days");
     s_assert_refused (kj_check_date ("2023-13-01", "x", &date, &status),
                       &status, KJ__CODE__INVALID_ARGUMENT, "x", "no month 13");
@@ -60,8 +59,8 @@ test_date_refused (void **state)
     //  A long Chinese value is quoted cut on a character boundary: 13
     //  whole characters of the 40 bytes, never half of the 14th
     s_assert_refused (kj_check_date ("二〇二三年一月一日二〇二三年一月一日",
-                                           "x", &date, &status), &status,
-                      KJ__CODE__INVALID_ARGUMENT, "x",
+                                     "x", &date, &status),
+                      &status, KJ__CODE__INVALID_ARGUMENT, "x",
                       "'二〇二三年一月一日二〇二三' is not a date");
     s_assert_refused (kj_check_date ("1899-12-31", "x", &date, &status),
                       &status, KJ__CODE__INVALID_ARGUMENT, "x", "out of range");
@@ -84,27 +83,25 @@ static void
 test_text (void **state)
 {
     kj_status_t status;
-    assert_int_equal (kj_check_text ("沈阳新松", "name", 4, true,
-                                           &status), 0);
-    s_assert_refused (kj_check_text ("沈阳新松机", "name", 4, true,
-                                           &status), &status,
-                      KJ__CODE__INVALID_ARGUMENT, "name",
+    assert_int_equal (kj_check_text ("沈阳新松", "name", 4, true, &status), 0);
+    s_assert_refused (kj_check_text ("沈阳新松机", "name", 4, true, &status),
+                      &status, KJ__CODE__INVALID_ARGUMENT, "name",
                       "5 characters, at most 4");
-    s_assert_refused (kj_check_text ("", "name", 4, true, &status),
-                      &status, KJ__CODE__INVALID_ARGUMENT, "name", "required");
+    s_assert_refused (kj_check_text ("", "name", 4, true, &status), &status,
+                      KJ__CODE__INVALID_ARGUMENT, "name", "required");
     assert_int_equal (kj_check_text ("", "name", 4, false, &status), 0);
-    s_assert_refused (kj_check_text ("a\xff", "name", 10, true,
-                                           &status), &status,
-                      KJ__CODE__INVALID_ARGUMENT, "name", "not valid UTF-8");
+    s_assert_refused (kj_check_text ("a\xff", "name", 10, true, &status),
+                      &status, KJ__CODE__INVALID_ARGUMENT, "name",
+                      "not valid UTF-8");
     //  An overlong encoding of '/' and a surrogate are not UTF-8 either
-    s_assert_refused (kj_check_text ("\xc0\xaf", "n", 10, true,
-                                           &status), &status,
-                      KJ__CODE__INVALID_ARGUMENT, "n", "not valid UTF-8");
-    s_assert_refused (kj_check_text ("\xed\xa0\x80", "n", 10, true,
-                                           &status), &status,
-                      KJ__CODE__INVALID_ARGUMENT, "n", "not valid UTF-8");
-    s_assert_refused (kj_check_text ("a\tb", "n", 10, true, &status),
+    s_assert_refused (kj_check_text ("\xc0\xaf", "n", 10, true, &status),
                       &status, KJ__CODE__INVALID_ARGUMENT, "n",
+                      "not valid UTF-8");
+    s_assert_refused (kj_check_text ("\xed\xa0\x80", "n", 10, true, &status),
+                      &status, KJ__CODE__INVALID_ARGUMENT, "n",
+                      "not valid UTF-8");
+    s_assert_refused (kj_check_text ("a\tb", "n", 10, true, &status), &status,
+                      KJ__CODE__INVALID_ARGUMENT, "n",
                       "control character 0x09");
 }
 
@@ -118,15 +115,15 @@ test_id_money_count (void **state)
                       KJ__CODE__INVALID_ARGUMENT, "id", "not an id");
     s_assert_refused (kj_check_id ("a b", "id", &status), &status,
                       KJ__CODE__INVALID_ARGUMENT, "id", "not an id");
-    s_assert_refused (kj_check_id (
-        "12345678901234567890123456789012345678901", "id", &status), &status,
-        KJ__CODE__INVALID_ARGUMENT, "id", "1 to 40");
+    s_assert_refused (kj_check_id ("12345678901234567890123456789012345678901",
+                                   "id", &status),
+                      &status, KJ__CODE__INVALID_ARGUMENT, "id", "1 to 40");
     assert_int_equal (kj_check_money (-1, "net", true, &status), 0);
-    s_assert_refused (kj_check_money (-1, "revenue_fen", false,
-                                            &status), &status,
-                      KJ__CODE__INVALID_ARGUMENT, "revenue_fen", "negative");
-    s_assert_refused (kj_check_count (11, "staff", 10, &status),
-                      &status, KJ__CODE__INVALID_ARGUMENT, "staff",
+    s_assert_refused (kj_check_money (-1, "revenue_fen", false, &status),
+                      &status, KJ__CODE__INVALID_ARGUMENT, "revenue_fen",
+                      "negative");
+    s_assert_refused (kj_check_count (11, "staff", 10, &status), &status,
+                      KJ__CODE__INVALID_ARGUMENT, "staff",
                       "out of range (0 to 10)");
 }
 
@@ -145,27 +142,30 @@ static void
 test_enum_names (void **state)
 {
     char buffer [48];
-    assert_string_equal (kj_check_enum_name (
-        &kj__qualification_kind__descriptor, "QUAL_",
-        KJ__QUALIFICATION_KIND__QUAL_HIGH_TECH, buffer, sizeof buffer),
+    assert_string_equal (
+        kj_check_enum_name (&kj__qualification_kind__descriptor, "QUAL_",
+                            KJ__QUALIFICATION_KIND__QUAL_HIGH_TECH, buffer,
+                            sizeof buffer),
         "high_tech");
-    assert_string_equal (kj_check_enum_name (
-        &kj__entry_status__descriptor, "ENTRY_",
-        KJ__ENTRY_STATUS__ENTRY_CITY_APPROVED, buffer, sizeof buffer),
+    assert_string_equal (
+        kj_check_enum_name (&kj__entry_status__descriptor, "ENTRY_",
+                            KJ__ENTRY_STATUS__ENTRY_CITY_APPROVED, buffer,
+                            sizeof buffer),
         "city_approved");
-    assert_null (kj_check_enum_name (&kj__stage__descriptor, "STAGE_",
-                                           99, buffer, sizeof buffer));
+    assert_null (kj_check_enum_name (&kj__stage__descriptor, "STAGE_", 99,
+                                     buffer, sizeof buffer));
     assert_int_equal (kj_check_enum_value (&kj__product_type__descriptor,
-                                                 "PRODUCT_",
-                                                 "invest_loan_linkage"),
+                                           "PRODUCT_", "invest_loan_linkage"),
                       KJ__PRODUCT_TYPE__PRODUCT_INVEST_LOAN_LINKAGE);
-    assert_int_equal (kj_check_enum_value (&kj__stage__descriptor,
-                                                 "STAGE_", "Growth"),
+    assert_int_equal (kj_check_enum_value (&kj__stage__descriptor, "STAGE_",
+                                           "Growth"),
                       KJ__STAGE__STAGE_GROWTH);
-    assert_int_equal (kj_check_enum_value (&kj__stage__descriptor,
-                                                 "STAGE_", "adult"), -1);
-    assert_int_equal (kj_check_enum_value (&kj__stage__descriptor,
-                                                 "STAGE_", ""), -1);
+    assert_int_equal (kj_check_enum_value (&kj__stage__descriptor, "STAGE_",
+                                           "adult"),
+                      -1);
+    assert_int_equal (kj_check_enum_value (&kj__stage__descriptor, "STAGE_",
+                                           ""),
+                      -1);
 }
 
 static void
@@ -173,19 +173,18 @@ test_mask (void **state)
 {
     kj_status_t status;
     char *good [] = { "name", "credit.tax_grade" };
-    assert_int_equal (kj_check_mask (good, 2,
-                                           registry_check_enterprise_fields,
-                                           &status), 0);
+    assert_int_equal (kj_check_mask (good, 2, registry_check_enterprise_fields,
+                                     &status),
+                      0);
     char *bad [] = { "name", "stage" };
-    s_assert_refused (kj_check_mask (bad, 2,
-                                           registry_check_enterprise_fields,
-                                           &status), &status,
-                      KJ__CODE__INVALID_ARGUMENT, "update_mask[1]",
+    s_assert_refused (kj_check_mask (bad, 2, registry_check_enterprise_fields,
+                                     &status),
+                      &status, KJ__CODE__INVALID_ARGUMENT, "update_mask[1]",
                       "'stage' is not a field that can be updated");
-    s_assert_refused (kj_check_mask (NULL, 0,
-                                           registry_check_enterprise_fields,
-                                           &status), &status,
-                      KJ__CODE__INVALID_ARGUMENT, "update_mask", "empty");
+    s_assert_refused (kj_check_mask (NULL, 0, registry_check_enterprise_fields,
+                                     &status),
+                      &status, KJ__CODE__INVALID_ARGUMENT, "update_mask",
+                      "empty");
     char *credit [] = { "credit" };
     assert_true (kj_check_masked (credit, 1, "credit.dishonest"));
     assert_true (kj_check_masked (credit, 1, "credit"));
@@ -205,7 +204,7 @@ test_figures (void **state)
     Kj__YearFigures f = KJ__YEAR_FIGURES__INIT;
     f.year = 2024;
     f.revenue_fen = 100;
-    f.net_profit_fen = -50;             //  a loss is fine
+    f.net_profit_fen = -50;  //  a loss is fine
     f.operating_cash_flow_fen = -10;
     f.staff = 10;
     f.tech_staff = 10;
@@ -213,8 +212,8 @@ test_figures (void **state)
 
     f.rnd_fen = -1;
     s_assert_refused (registry_check_figures (&f, "enterprise.figures[2]",
-                                              &status), &status,
-                      KJ__CODE__INVALID_ARGUMENT,
+                                              &status),
+                      &status, KJ__CODE__INVALID_ARGUMENT,
                       "enterprise.figures[2].rnd_fen", "negative");
     f.rnd_fen = 0;
     f.tech_staff = 11;
@@ -225,7 +224,8 @@ test_figures (void **state)
     f.high_tech_revenue_fen = 101;
     s_assert_refused (registry_check_figures (&f, "figures[0]", &status),
                       &status, KJ__CODE__INVALID_ARGUMENT,
-                      "figures[0].high_tech_revenue_fen", "more than the "
+                      "figures[0].high_tech_revenue_fen",
+                      "more than the "
                       "revenue");
     f.high_tech_revenue_fen = 0;
     f.year = 1800;
@@ -241,13 +241,12 @@ test_figures_list_twice (void **state)
     Kj__YearFigures a = KJ__YEAR_FIGURES__INIT, b = KJ__YEAR_FIGURES__INIT;
     a.year = b.year = 2023;
     Kj__YearFigures *list [] = { &a, &b };
-    s_assert_refused (registry_check_figures_list (list, 2, "figures",
-                                                   &status), &status,
-                      KJ__CODE__INVALID_ARGUMENT, "figures[1].year",
+    s_assert_refused (registry_check_figures_list (list, 2, "figures", &status),
+                      &status, KJ__CODE__INVALID_ARGUMENT, "figures[1].year",
                       "2023 is given twice (also figures[0])");
     b.year = 2024;
-    assert_int_equal (registry_check_figures_list (list, 2, "figures",
-                                                   &status), 0);
+    assert_int_equal (registry_check_figures_list (list, 2, "figures", &status),
+                      0);
 }
 
 static void
@@ -258,25 +257,26 @@ test_qualification (void **state)
     q.kind = KJ__QUALIFICATION_KIND__QUAL_HIGH_TECH;
     q.expires_on = "2027-12-31";
     assert_int_equal (registry_check_qualification (&q, "qualification",
-                                                    &status), 0);
+                                                    &status),
+                      0);
     q.expires_on = "";
     s_assert_refused (registry_check_qualification (&q, "qualification",
-                                                    &status), &status,
-                      KJ__CODE__INVALID_ARGUMENT, "qualification.expires_on",
+                                                    &status),
+                      &status, KJ__CODE__INVALID_ARGUMENT,
+                      "qualification.expires_on",
                       "every qualification has an expiry date");
     q.expires_on = "2027-12-31";
     q.granted_on = "2028-01-01";
-    s_assert_refused (registry_check_qualification (&q, "q", &status),
-                      &status, KJ__CODE__INVALID_ARGUMENT, "q.granted_on",
+    s_assert_refused (registry_check_qualification (&q, "q", &status), &status,
+                      KJ__CODE__INVALID_ARGUMENT, "q.granted_on",
                       "after the expiry date");
     q.granted_on = "";
     q.kind = 0;
-    s_assert_refused (registry_check_qualification (&q, "q", &status),
-                      &status, KJ__CODE__INVALID_ARGUMENT, "q.kind",
-                      "must be set");
+    s_assert_refused (registry_check_qualification (&q, "q", &status), &status,
+                      KJ__CODE__INVALID_ARGUMENT, "q.kind", "must be set");
     q.kind = 77;
-    s_assert_refused (registry_check_qualification (&q, "q", &status),
-                      &status, KJ__CODE__INVALID_ARGUMENT, "q.kind",
+    s_assert_refused (registry_check_qualification (&q, "q", &status), &status,
+                      KJ__CODE__INVALID_ARGUMENT, "q.kind",
                       "77 is not a QualificationKind");
 }
 
@@ -294,8 +294,8 @@ test_enterprise (void **state)
     assert_int_equal (registry_check_enterprise (&e, NULL, 0, &status), 0);
 
     e.name = "";
-    s_assert_refused (registry_check_enterprise (&e, NULL, 0, &status),
-                      &status, KJ__CODE__INVALID_ARGUMENT, "enterprise.name",
+    s_assert_refused (registry_check_enterprise (&e, NULL, 0, &status), &status,
+                      KJ__CODE__INVALID_ARGUMENT, "enterprise.name",
                       "required");
     //  Not in the mask: not checked
     char *mask [] = { "industry" };
@@ -303,26 +303,26 @@ test_enterprise (void **state)
     e.name = "x";
 
     e.size_class = 9;
-    s_assert_refused (registry_check_enterprise (&e, NULL, 0, &status),
-                      &status, KJ__CODE__INVALID_ARGUMENT,
-                      "enterprise.size_class", "not a SizeClass");
+    s_assert_refused (registry_check_enterprise (&e, NULL, 0, &status), &status,
+                      KJ__CODE__INVALID_ARGUMENT, "enterprise.size_class",
+                      "not a SizeClass");
     e.size_class = 0;
 
     Kj__CreditFlags credit = KJ__CREDIT_FLAGS__INIT;
     credit.tax_grade = "AA";
     e.credit = &credit;
-    s_assert_refused (registry_check_enterprise (&e, NULL, 0, &status),
-                      &status, KJ__CODE__INVALID_ARGUMENT,
-                      "enterprise.credit.tax_grade", "not a tax credit grade");
+    s_assert_refused (registry_check_enterprise (&e, NULL, 0, &status), &status,
+                      KJ__CODE__INVALID_ARGUMENT, "enterprise.credit.tax_grade",
+                      "not a tax credit grade");
     credit.tax_grade = "M";
     assert_int_equal (registry_check_enterprise (&e, NULL, 0, &status), 0);
 
     Kj__IpAssets ip = KJ__IP_ASSETS__INIT;
     ip.class2_ip = -3;
     e.ip = &ip;
-    s_assert_refused (registry_check_enterprise (&e, NULL, 0, &status),
-                      &status, KJ__CODE__INVALID_ARGUMENT,
-                      "enterprise.ip.class2_ip", "out of range");
+    s_assert_refused (registry_check_enterprise (&e, NULL, 0, &status), &status,
+                      KJ__CODE__INVALID_ARGUMENT, "enterprise.ip.class2_ip",
+                      "out of range");
     ip.class2_ip = 3;
 
     Kj__YearFigures f = KJ__YEAR_FIGURES__INIT;
@@ -331,8 +331,8 @@ test_enterprise (void **state)
     Kj__YearFigures *figures [] = { &f };
     e.figures = figures;
     e.n_figures = 1;
-    s_assert_refused (registry_check_enterprise (&e, NULL, 0, &status),
-                      &status, KJ__CODE__INVALID_ARGUMENT,
+    s_assert_refused (registry_check_enterprise (&e, NULL, 0, &status), &status,
+                      KJ__CODE__INVALID_ARGUMENT,
                       "enterprise.figures[0].total_cost_fen", "negative");
     f.total_cost_fen = 7;
     assert_int_equal (registry_check_enterprise (&e, NULL, 0, &status), 0);
@@ -353,9 +353,9 @@ test_enterprise_lists (void **state)
     e.n_awards = 1;
     assert_int_equal (registry_check_enterprise (&e, NULL, 0, &status), 0);
     award.level = 0;
-    s_assert_refused (registry_check_enterprise (&e, NULL, 0, &status),
-                      &status, KJ__CODE__INVALID_ARGUMENT,
-                      "enterprise.awards[0].level", "must be set");
+    s_assert_refused (registry_check_enterprise (&e, NULL, 0, &status), &status,
+                      KJ__CODE__INVALID_ARGUMENT, "enterprise.awards[0].level",
+                      "must be set");
     award.level = KJ__LEVEL__LEVEL_NATIONAL;
 
     Kj__EquityRound round = KJ__EQUITY_ROUND__INIT;
@@ -365,8 +365,8 @@ test_enterprise_lists (void **state)
     Kj__EquityRound *rounds [] = { &round };
     e.rounds = rounds;
     e.n_rounds = 1;
-    s_assert_refused (registry_check_enterprise (&e, NULL, 0, &status),
-                      &status, KJ__CODE__INVALID_ARGUMENT,
+    s_assert_refused (registry_check_enterprise (&e, NULL, 0, &status), &status,
+                      KJ__CODE__INVALID_ARGUMENT,
                       "enterprise.rounds[0].closed_on", "28 days");
     round.closed_on = "2023-02-28";
 
@@ -377,13 +377,13 @@ test_enterprise_lists (void **state)
     Kj__BankLoan *loans [] = { &loan };
     e.loans = loans;
     e.n_loans = 1;
-    s_assert_refused (registry_check_enterprise (&e, NULL, 0, &status),
-                      &status, KJ__CODE__INVALID_ARGUMENT,
+    s_assert_refused (registry_check_enterprise (&e, NULL, 0, &status), &status,
+                      KJ__CODE__INVALID_ARGUMENT,
                       "enterprise.loans[0].amount_fen", "more than 0");
     loan.amount_fen = 500;
     loan.matures_on = "2023-01-01";
-    s_assert_refused (registry_check_enterprise (&e, NULL, 0, &status),
-                      &status, KJ__CODE__INVALID_ARGUMENT,
+    s_assert_refused (registry_check_enterprise (&e, NULL, 0, &status), &status,
+                      KJ__CODE__INVALID_ARGUMENT,
                       "enterprise.loans[0].matures_on", "before the loan");
     loan.matures_on = "";
 
@@ -392,8 +392,8 @@ test_enterprise_lists (void **state)
     Kj__ChainLink *links [] = { &link };
     e.chain_links = links;
     e.n_chain_links = 1;
-    s_assert_refused (registry_check_enterprise (&e, NULL, 0, &status),
-                      &status, KJ__CODE__INVALID_ARGUMENT,
+    s_assert_refused (registry_check_enterprise (&e, NULL, 0, &status), &status,
+                      KJ__CODE__INVALID_ARGUMENT,
                       "enterprise.chain_links[0].leader_code", "position 17");
     link.leader_code = " 91210200241281739m ";
     assert_int_equal (registry_check_enterprise (&e, NULL, 0, &status), 0);
@@ -404,8 +404,8 @@ test_enterprise_lists (void **state)
     Kj__Qualification *quals [] = { &a, &b };
     e.qualifications = quals;
     e.n_qualifications = 2;
-    s_assert_refused (registry_check_enterprise (&e, NULL, 0, &status),
-                      &status, KJ__CODE__INVALID_ARGUMENT,
+    s_assert_refused (registry_check_enterprise (&e, NULL, 0, &status), &status,
+                      KJ__CODE__INVALID_ARGUMENT,
                       "enterprise.qualifications[1].kind", "given twice");
 }
 

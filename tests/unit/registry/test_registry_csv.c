@@ -18,9 +18,7 @@
 #include "registry_csv.h"
 #include "registry_demo.h"
 
-static const registry_csv_options_t s_options = {
-    .today = { 2026, 5, 10 }
-};
+static const registry_csv_options_t s_options = { .today = { 2026, 5, 10 } };
 
 //  What a parse gave: rows re-formatted, and the problems as text lines
 //  "line|field|reason|value".
@@ -127,7 +125,8 @@ test_header_columns_in_any_order_and_chinese (void **state)
 static void
 test_header_byte_order_mark_and_crlf (void **state)
 {
-    const char *header = "\xEF\xBB\xBF" "code,name,founded_on\r\n";
+    const char *header = "\xEF\xBB\xBF"
+                         "code,name,founded_on\r\n";
     kj_status_t status;
     registry_csv_t *csv = registry_csv_new (REGISTRY_CSV_ENTERPRISES, header,
                                             strlen (header), &s_options,
@@ -180,7 +179,8 @@ test_enterprise_row_parses_to_message (void **state)
     assert_int_equal (result.n_rows, 1);
     //  Normalised, defaulted, read back in the canonical form; computed
     //  columns (stage, techsme_total) are read and ignored
-    assert_string_equal (result.rows.data,
+    assert_string_equal (
+        result.rows.data,
         "2:91210100MA0QEK7B6N,沈阳华信智能装备有限公司,210100,高端装备制造,"
         "2019-03-15,small,active,true,false,false,false,false,B,3,12,1,b,"
         "2023-06-01,5000000000,high_tech:2026-10-19|tech_sme:2026-12-31,"
@@ -198,7 +198,8 @@ test_enterprise_every_problem_of_a_row (void **state)
         "91210200241281739M,大连星海软件有限公司,2030-01-01,small,no,0\n";
     s_result_t result = s_parse (REGISTRY_CSV_ENTERPRISES, text);
     assert_int_equal (result.n_rows, 0);
-    assert_string_equal (result.errors.data,
+    assert_string_equal (
+        result.errors.data,
         "2|code|position 18: check character should be 'N', found 'X'; a "
         "single mistyped character at position 1, 2 or 18 would explain this|"
         "91210100MA0QEK7B6X\n"
@@ -218,27 +219,27 @@ test_enterprise_every_problem_of_a_row (void **state)
 static void
 test_enterprise_region_rules (void **state)
 {
-    const char *text =
-        "code,name,region,founded_on\n"
-        //  沈阳 code, region by Chinese short name: ok
-        "91210100MA0QEK7B6N,甲,沈阳市,2020-01-01\n"
-        //  Shenyang code in the Shenfu zone: ok
-        "91210100MA0QEK7B6N,乙,沈抚示范区,2020-01-01\n"
-        //  Dalian code in the Shenfu zone: refused
-        "91210200241281739M,丙,SFDZ,2020-01-01\n"
-        //  Shenyang code said to be in Dalian: refused
-        "91210100MA0QEK7B6N,丁,Dalian,2020-01-01\n"
-        //  Outside Liaoning: refused
-        "91110000600037341L,戊,,2020-01-01\n"
-        //  Not a region at all
-        "91210100MA0QEK7B6N,己,火星,2020-01-01\n";
+    const char *text = "code,name,region,founded_on\n"
+                       //  沈阳 code, region by Chinese short name: ok
+                       "91210100MA0QEK7B6N,甲,沈阳市,2020-01-01\n"
+                       //  Shenyang code in the Shenfu zone: ok
+                       "91210100MA0QEK7B6N,乙,沈抚示范区,2020-01-01\n"
+                       //  Dalian code in the Shenfu zone: refused
+                       "91210200241281739M,丙,SFDZ,2020-01-01\n"
+                       //  Shenyang code said to be in Dalian: refused
+                       "91210100MA0QEK7B6N,丁,Dalian,2020-01-01\n"
+                       //  Outside Liaoning: refused
+                       "91110000600037341L,戊,,2020-01-01\n"
+                       //  Not a region at all
+                       "91210100MA0QEK7B6N,己,火星,2020-01-01\n";
     s_result_t result = s_parse (REGISTRY_CSV_ENTERPRISES, text);
     assert_int_equal (result.n_rows, 2);
-    assert_non_null (strstr (result.rows.data,
-                             "2:91210100MA0QEK7B6N,甲,210100,"));
-    assert_non_null (strstr (result.rows.data,
-                             "3:91210100MA0QEK7B6N,乙,SFDZ,"));
-    assert_string_equal (result.errors.data,
+    assert_non_null (
+        strstr (result.rows.data, "2:91210100MA0QEK7B6N,甲,210100,"));
+    assert_non_null (
+        strstr (result.rows.data, "3:91210100MA0QEK7B6N,乙,SFDZ,"));
+    assert_string_equal (
+        result.errors.data,
         "4|region|SFDZ (沈抚示范区) enterprises carry a code of Shenyang "
         "(2101xx) or Fushun (2104xx); this code's region is 210200 (大连)|"
         "SFDZ\n"
@@ -254,13 +255,14 @@ test_enterprise_region_rules (void **state)
 static void
 test_enterprise_round_needs_its_date (void **state)
 {
-    const char *text =
-        "code,name,founded_on,round,round_closed_on,round_amount_fen\n"
-        "91210100MA0QEK7B6N,甲,2020-01-01,a,,100\n"
-        "91210100MA0QEK7B6N,乙,2020-01-01,,2021-01-01,\n"
-        "91210100MA0QEK7B6N,丙,2020-01-01,天使轮,2019-12-31,\n"
-        "91210100MA0QEK7B6N,丁,2020-01-01,seed,2020-06-01,12.5\n";
-    s_assert_parse (REGISTRY_CSV_ENTERPRISES, text, 0, NULL,
+    const char
+        *text = "code,name,founded_on,round,round_closed_on,round_amount_fen\n"
+                "91210100MA0QEK7B6N,甲,2020-01-01,a,,100\n"
+                "91210100MA0QEK7B6N,乙,2020-01-01,,2021-01-01,\n"
+                "91210100MA0QEK7B6N,丙,2020-01-01,天使轮,2019-12-31,\n"
+                "91210100MA0QEK7B6N,丁,2020-01-01,seed,2020-06-01,12.5\n";
+    s_assert_parse (
+        REGISTRY_CSV_ENTERPRISES, text, 0, NULL,
         "2|round_closed_on|required with a round: the date the round closed, "
         "YYYY-MM-DD|\n"
         "3|round_closed_on|given without a round: name the round too (seed, "
@@ -284,15 +286,18 @@ test_enterprise_qualifications_column (void **state)
     s_result_t result = s_parse (REGISTRY_CSV_ENTERPRISES, text);
     assert_int_equal (result.n_rows, 1);
     assert_string_equal (result.rows.data,
-        "2:91210100MA0QEK7B6N,甲,2020-01-01,"
-        "high_tech:2027-01-01|srdi:2027-06-30\n");
-    assert_non_null (strstr (result.errors.data,
+                         "2:91210100MA0QEK7B6N,甲,2020-01-01,"
+                         "high_tech:2027-01-01|srdi:2027-06-30\n");
+    assert_non_null (strstr (
+        result.errors.data,
         "3|qualifications|high_tech: the expiry date is missing or not a "
         "date; write kind:YYYY-MM-DD, e.g. high_tech:2026-12-31|high_tech\n"));
-    assert_non_null (strstr (result.errors.data,
+    assert_non_null (strstr (
+        result.errors.data,
         "4|qualifications|'gold' is not a qualification; one of high_tech, "));
-    assert_non_null (strstr (result.errors.data,
-        "5|qualifications|tech_sme is listed twice|tech_sme\n"));
+    assert_non_null (
+        strstr (result.errors.data,
+                "5|qualifications|tech_sme is listed twice|tech_sme\n"));
     s_free (&result);
 }
 
@@ -304,16 +309,17 @@ test_line_numbers_follow_the_file (void **state)
 {
     //  A name with a quoted newline spans lines 2-3; a blank line 4; the
     //  bad row is on line 5, the last (no final newline) on line 6
-    const char *text =
-        "code,name,founded_on\n"
-        "91210100MA0QEK7B6N,\"两行\n名称, 带\"\"引号\"\"\",2020-01-01\n"
-        "\n"
-        "91210100MA0QEK7B6N,乙,2020-13-01\n"
-        "91210100MA0QEK7B6N,丙,2021-01-01";
+    const char
+        *text = "code,name,founded_on\n"
+                "91210100MA0QEK7B6N,\"两行\n名称, 带\"\"引号\"\"\",2020-01-01\n"
+                "\n"
+                "91210100MA0QEK7B6N,乙,2020-13-01\n"
+                "91210100MA0QEK7B6N,丙,2021-01-01";
     s_result_t result = s_parse (REGISTRY_CSV_ENTERPRISES, text);
     assert_int_equal (result.n_rows, 1);
     assert_int_equal (result.n_errors, 2);
-    assert_string_equal (result.errors.data,
+    assert_string_equal (
+        result.errors.data,
         "2|name|control character 0x0A at offset 6 is not allowed|"
         "两行\n名称, 带\"引号\"\n"
         "5|founded_on|2020-13-01 has no month 13 (01 to 12)|2020-13-01\n");
@@ -326,14 +332,14 @@ test_line_numbers_follow_the_file (void **state)
 static void
 test_field_count_and_malformed_quotes (void **state)
 {
-    const char *text =
-        "code,name,founded_on\n"
-        "91210100MA0QEK7B6N,甲\n"
-        "91210100MA0QEK7B6N,乙\"x\",2020-01-01\n"
-        "91210100MA0QEK7B6N,丙,2020-01-01\n"
-        "91210100MA0QEK7B6N,\"丁,2020-01-01\n";
-    s_assert_parse (REGISTRY_CSV_ENTERPRISES, text, 1,
-                    "4:91210100MA0QEK7B6N,丙,2020-01-01\n",
+    const char *text = "code,name,founded_on\n"
+                       "91210100MA0QEK7B6N,甲\n"
+                       "91210100MA0QEK7B6N,乙\"x\",2020-01-01\n"
+                       "91210100MA0QEK7B6N,丙,2020-01-01\n"
+                       "91210100MA0QEK7B6N,\"丁,2020-01-01\n";
+    s_assert_parse (
+        REGISTRY_CSV_ENTERPRISES, text, 1,
+        "4:91210100MA0QEK7B6N,丙,2020-01-01\n",
         "2||2 fields, but the header has 3 columns|2 fields\n"
         "3||malformed CSV: a quote inside an unquoted field, or text after a "
         "closing quote; a field with quotes, commas or newlines is written "
@@ -347,14 +353,15 @@ test_field_count_and_malformed_quotes (void **state)
 static void
 test_figures_rows (void **state)
 {
-    const char *text =
-        "code,year,revenue_fen,net_profit_fen,staff,tech_staff,"
-        "high_tech_revenue_fen\n"
-        "91210100MA0QEK7B6N,2025,100000000,-5000000,50,20,60000000\n"
-        "91210100MA0QEK7B6N,2027,-1,0,10,20,0\n"
-        "91210100MA0QEK7B6N,2024,100,0,10,20,0\n"
-        "91210100MA0QEK7B6N,,1,0,1,0,2\n";
-    s_assert_parse (REGISTRY_CSV_FIGURES, text, 1,
+    const char
+        *text = "code,year,revenue_fen,net_profit_fen,staff,tech_staff,"
+                "high_tech_revenue_fen\n"
+                "91210100MA0QEK7B6N,2025,100000000,-5000000,50,20,60000000\n"
+                "91210100MA0QEK7B6N,2027,-1,0,10,20,0\n"
+                "91210100MA0QEK7B6N,2024,100,0,10,20,0\n"
+                "91210100MA0QEK7B6N,,1,0,1,0,2\n";
+    s_assert_parse (
+        REGISTRY_CSV_FIGURES, text, 1,
         "2:91210100MA0QEK7B6N,2025,100000000,-5000000,50,20,60000000\n",
         "3|year|2027 is out of range (1900 to 2026)|2027\n"
         "3|revenue_fen|-1 fen is negative; an amount here is 0 or more|-1\n"
@@ -365,44 +372,46 @@ test_figures_rows (void **state)
 static void
 test_institution_rows (void **state)
 {
-    const char *text =
-        "id,name,type,regions,uscc\n"
-        "B1,测试银行,银行,\"沈阳、大连|SFDZ\",\n"
-        "B2,测试担保,guarantee,全省,\n"
-        "B3,,atm,沈阳都市圈,91210100MA0QEK7B6X\n"
-        "B 4,某机构,vc,,\n";
+    const char *text = "id,name,type,regions,uscc\n"
+                       "B1,测试银行,银行,\"沈阳、大连|SFDZ\",\n"
+                       "B2,测试担保,guarantee,全省,\n"
+                       "B3,,atm,沈阳都市圈,91210100MA0QEK7B6X\n"
+                       "B 4,某机构,vc,,\n";
     s_result_t result = s_parse (REGISTRY_CSV_INSTITUTIONS, text);
     assert_int_equal (result.n_rows, 2);
     assert_string_equal (result.rows.data,
-        "2:B1,测试银行,bank,210100|210200|SFDZ,\"\"\n"
-        "3:B2,测试担保,guarantee,PROVINCE,\"\"\n");
+                         "2:B1,测试银行,bank,210100|210200|SFDZ,\"\"\n"
+                         "3:B2,测试担保,guarantee,PROVINCE,\"\"\n");
     assert_non_null (strstr (result.errors.data, "4|name|required, and "
                                                  "empty|\n"));
     assert_non_null (strstr (result.errors.data, "4|type|'atm' is not one of "
                                                  "bank, guarantee, "));
     assert_non_null (strstr (result.errors.data, "4|uscc|position 18: check "
                                                  "character should be 'N'"));
-    assert_non_null (strstr (result.errors.data,
+    assert_non_null (strstr (
+        result.errors.data,
         "5|id|'B 4' is not an id: 1 to 40 ASCII letters, digits, '_', '.' "
         "or '-', starting with a letter or digit|B 4\n"));
-    assert_non_null (strstr (result.errors.data,
-        "5|regions|required, and empty: name at least one region"));
+    assert_non_null (
+        strstr (result.errors.data,
+                "5|regions|required, and empty: name at least one region"));
     s_free (&result);
 }
 
 static void
 test_product_rows (void **state)
 {
-    const char *text =
-        "id,institution_id,name,type,max_amount_fen,max_term_months,"
-        "min_amount_fen,collateral,stages,any_qualifications,regions,"
-        "valid_to\n"
-        "P1,B1,辽知贷,知识产权质押,600000000,12,0,ip,\"初创期,成长期\","
-        "high_tech|tech_sme,210100,2027-12-31\n"
-        "P2,B1,信用贷,credit,100,12,200,,,,PROVINCE,\n"
-        "P3,B1,担保贷,guaranteed,100,12,0,gold,burning,,210100,\n";
+    const char
+        *text = "id,institution_id,name,type,max_amount_fen,max_term_months,"
+                "min_amount_fen,collateral,stages,any_qualifications,regions,"
+                "valid_to\n"
+                "P1,B1,辽知贷,知识产权质押,600000000,12,0,ip,\"初创期,成长期\","
+                "high_tech|tech_sme,210100,2027-12-31\n"
+                "P2,B1,信用贷,credit,100,12,200,,,,PROVINCE,\n"
+                "P3,B1,担保贷,guaranteed,100,12,0,gold,burning,,210100,\n";
     //  min above max is the registry's rule across fields
-    s_assert_parse (REGISTRY_CSV_PRODUCTS, text, 1,
+    s_assert_parse (
+        REGISTRY_CSV_PRODUCTS, text, 1,
         "2:P1,B1,辽知贷,ip_pledge,600000000,12,0,ip,startup|growth,"
         "high_tech|tech_sme,210100,2027-12-31\n",
         "3|max_amount_fen|100 is below min_amount_fen 200|\n"
@@ -425,9 +434,9 @@ s_collect (const registry_csv_row_t *row, void *arg)
 static void
 test_format_reads_back_the_same (void **state)
 {
-    registry_demo_config_t config = {
-        .seed = 7, .enterprises = 500, .today = { 2026, 5, 10 }
-    };
+    registry_demo_config_t config = { .seed = 7,
+                                      .enterprises = 500,
+                                      .today = { 2026, 5, 10 } };
     kj_status_t status;
     registry_demo_t *demo = registry_demo_new (&config, &status);
     assert_non_null (demo);
@@ -445,11 +454,10 @@ test_format_reads_back_the_same (void **state)
         //  but for the computed columns of enterprises
         const char *body = strchr (files [kind].data, '\n') + 1;
         registry_csv_buf_t again = { 0 };
-        for (const char *at = result.rows.data; *at; ) {
+        for (const char *at = result.rows.data; *at;) {
             const char *colon = strchr (at, ':');
             const char *end = strchr (colon, '\n');
-            registry_csv_buf_append (&again, colon + 1,
-                                     (size_t) (end - colon));
+            registry_csv_buf_append (&again, colon + 1, (size_t) (end - colon));
             at = end + 1;
         }
         if (kind != REGISTRY_CSV_ENTERPRISES)

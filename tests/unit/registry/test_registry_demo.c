@@ -23,14 +23,14 @@
 #include "registry_techsme.h"
 #include "registry_uscc.h"
 
-#define TODAY ((kj_date_t) { 2026, 5, 10 })
+#define TODAY ((kj_date_t){ 2026, 5, 10 })
 
 static registry_demo_t *
 s_demo (uint64_t seed, int64_t count)
 {
-    registry_demo_config_t config = {
-        .seed = seed, .enterprises = count, .today = TODAY
-    };
+    registry_demo_config_t config = { .seed = seed,
+                                      .enterprises = count,
+                                      .today = TODAY };
     kj_status_t status;
     registry_demo_t *demo = registry_demo_new (&config, &status);
     assert_non_null (demo);
@@ -87,8 +87,7 @@ test_codes_valid_unique_and_in_their_region (void **state)
             assert_true (city == KJ_REGION_SHENYANG
                          || city == KJ_REGION_FUSHUN);
         else
-            assert_string_equal (kj_region_info (city)->code,
-                                 e->region);
+            assert_string_equal (kj_region_info (city)->code, e->region);
         //  Enterprises (91); "MA" codes only for firms founded after the
         //  2015 reform
         assert_memory_equal (code, "91", 2);
@@ -145,7 +144,8 @@ test_stage_mix_and_the_rules_agree (void **state)
     for (int64_t i = 0; i < 2000; i++) {
         const Kj__Enterprise *e = registry_demo_enterprise (demo, i);
         const Kj__YearFigures *latest = e->n_figures
-                                      ? e->figures [e->n_figures - 1] : NULL;
+                                          ? e->figures [e->n_figures - 1]
+                                          : NULL;
         int64_t revenue = latest ? latest->revenue_fen : 0;
         assert_false (e->stage->needs_review);
         switch (e->stage->stage) {
@@ -173,7 +173,8 @@ test_stage_mix_and_the_rules_agree (void **state)
         for (size_t k = 0; k < e->n_figures; k++) {
             kj_status_t status;
             assert_int_equal (registry_check_figures (e->figures [k], "f",
-                                                      &status), 0);
+                                                      &status),
+                              0);
             assert_int_equal (e->figures [k]->year,
                               2025 - (int) (e->n_figures - 1 - k));
             assert_true (e->figures [k]->year >= atoi (e->founded_on));
@@ -190,8 +191,7 @@ test_regions_all_covered (void **state)
     registry_csv_buf_t files [5] = { { 0 } };
     registry_demo_enterprises (demo, s_collect, files);
     const registry_demo_stats_t *stats = registry_demo_stats (demo);
-    for (int region = KJ_REGION_SHENYANG;
-         region < KJ_REGION_COUNT; region++)
+    for (int region = KJ_REGION_SHENYANG; region < KJ_REGION_COUNT; region++)
         assert_true (stats->by_region [region] >= 1);
     registry_demo_destroy (&demo);
     s_free (files);
@@ -204,20 +204,22 @@ test_qualifications_earned_by_the_figures (void **state)
     int held [11] = { 0 };
     for (int64_t i = 0; i < 5000; i++) {
         const Kj__Enterprise *e = registry_demo_enterprise (demo, i);
-        const Kj__YearFigures *f = e->n_figures
-                                 ? e->figures [e->n_figures - 1] : NULL;
+        const Kj__YearFigures *f = e->n_figures ? e->figures [e->n_figures - 1]
+                                                : NULL;
         for (size_t q = 0; q < e->n_qualifications; q++) {
             const Kj__Qualification *qual = e->qualifications [q];
             held [qual->kind]++;
             kj_status_t status;
-            assert_int_equal (registry_check_qualification (qual, "q",
-                                                            &status), 0);
+            assert_int_equal (registry_check_qualification (qual, "q", &status),
+                              0);
             //  Every qualification runs past today
             assert_true (strcmp (qual->expires_on, "2026-05-10") > 0);
             if (qual->kind == KJ__QUALIFICATION_KIND__QUAL_TECH_SME) {
                 registry_techsme_input_t input = {
-                    .staff = f->staff, .tech_staff = f->tech_staff,
-                    .sales_fen = f->revenue_fen, .rnd_fen = f->rnd_fen,
+                    .staff = f->staff,
+                    .tech_staff = f->tech_staff,
+                    .sales_fen = f->revenue_fen,
+                    .rnd_fen = f->rnd_fen,
                     .cost_fen = f->total_cost_fen,
                     .total_assets_fen = f->total_assets_fen,
                     .ip_class1 = e->ip->invention_patents,
@@ -227,7 +229,8 @@ test_qualifications_earned_by_the_figures (void **state)
                 };
                 registry_techsme_result_t result;
                 assert_int_equal (registry_techsme_evaluate (&input, &result,
-                                                             &status), 0);
+                                                             &status),
+                                  0);
                 assert_true (result.eligible);
                 assert_int_equal (e->techsme->total, result.total);
             }
@@ -275,17 +278,18 @@ test_institutions_and_products_of_every_type (void **state)
     //  Every institution type, every product type
     const char *text = files [REGISTRY_CSV_INSTITUTIONS].data;
     const char *institution_types [] = {
-        ",bank,", ",guarantee,", ",angel_fund,", ",vc,", ",pe,", ",insurer,",
-        ",leasing,", ",factoring,", ",small_loan,", ",securities,",
-        ",equity_exchange,"
+        ",bank,",       ",guarantee,",  ",angel_fund,",     ",vc,",
+        ",pe,",         ",insurer,",    ",leasing,",        ",factoring,",
+        ",small_loan,", ",securities,", ",equity_exchange,"
     };
     for (size_t i = 0; i < 11; i++)
         assert_non_null (strstr (text, institution_types [i]));
     text = files [REGISTRY_CSV_PRODUCTS].data;
     const char *product_types [] = {
-        ",credit,", ",ip_pledge,", ",guaranteed,", ",first_loan,",
-        ",renewal,", ",invest_loan_linkage,", ",leasing,", ",factoring,",
-        ",tech_insurance,", ",bond,", ",equity,"
+        ",credit,",     ",ip_pledge,", ",guaranteed,",
+        ",first_loan,", ",renewal,",   ",invest_loan_linkage,",
+        ",leasing,",    ",factoring,", ",tech_insurance,",
+        ",bond,",       ",equity,"
     };
     for (size_t i = 0; i < 11; i++)
         assert_non_null (strstr (text, product_types [i]));
@@ -299,9 +303,9 @@ static void
 test_bounds_refused (void **state)
 {
     kj_status_t status;
-    registry_demo_config_t config = {
-        .seed = 1, .enterprises = 99, .today = TODAY
-    };
+    registry_demo_config_t config = { .seed = 1,
+                                      .enterprises = 99,
+                                      .today = TODAY };
     assert_null (registry_demo_new (&config, &status));
     assert_string_equal (status.field, "enterprises");
     assert_string_equal (status.message,
@@ -309,7 +313,7 @@ test_bounds_refused (void **state)
     config.enterprises = 1000001;
     assert_null (registry_demo_new (&config, &status));
     config.enterprises = 100;
-    config.today = (kj_date_t) { 2026, 2, 30 };
+    config.today = (kj_date_t){ 2026, 2, 30 };
     assert_null (registry_demo_new (&config, &status));
     assert_string_equal (status.field, "today");
 }

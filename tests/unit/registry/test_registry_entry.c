@@ -15,7 +15,7 @@
 
 #define S(x) REGISTRY_ENTRY_##x
 #define A(x) REGISTRY_ENTRY_ACTION_##x
-#define NO -1
+#define NO   -1
 
 //  The expected matrix, written out from docs/rules/entry.md independently of
 //  the class's table: s_expected [state][action] is the target state, or
@@ -24,36 +24,40 @@ static const int s_expected [REGISTRY_ENTRY_STATES][REGISTRY_ENTRY_ACTIONS] = {
     //  actions in order: submit, city_approve, province_approve,
     //  publicity_pass, publicity_objection, return, reject, suspend,
     //  reinstate, remove
-    [S (DRAFT)] =         { S (SUBMITTED), NO, NO, NO, NO, NO, NO, NO, NO, NO },
-    [S (SUBMITTED)] =     { NO, S (CITY_APPROVED), NO, NO, NO, S (RETURNED),
-                            S (REJECTED), NO, NO, NO },
+    [S (DRAFT)] = { S (SUBMITTED), NO, NO, NO, NO, NO, NO, NO, NO, NO },
+    [S (SUBMITTED)] = { NO, S (CITY_APPROVED), NO, NO, NO, S (RETURNED),
+                        S (REJECTED), NO, NO, NO },
     [S (CITY_APPROVED)] = { NO, NO, S (PUBLICIZED), NO, NO, S (RETURNED),
                             S (REJECTED), NO, NO, NO },
-    [S (PUBLICIZED)] =    { NO, NO, NO, S (ACTIVE), S (REJECTED), NO, NO, NO,
-                            NO, NO },
-    [S (ACTIVE)] =        { NO, NO, NO, NO, NO, NO, NO, S (SUSPENDED), NO,
-                            S (REMOVED) },
-    [S (RETURNED)] =      { S (SUBMITTED), NO, NO, NO, NO, NO, NO, NO, NO,
-                            NO },
-    [S (REJECTED)] =      { NO, NO, NO, NO, NO, NO, NO, NO, NO, NO },
-    [S (SUSPENDED)] =     { NO, NO, NO, NO, NO, NO, NO, NO, S (ACTIVE),
-                            S (REMOVED) },
-    [S (REMOVED)] =       { NO, NO, NO, NO, NO, NO, NO, NO, NO, NO },
+    [S (PUBLICIZED)] = { NO, NO, NO, S (ACTIVE), S (REJECTED), NO, NO, NO, NO,
+                         NO },
+    [S (ACTIVE)] = { NO, NO, NO, NO, NO, NO, NO, S (SUSPENDED), NO,
+                     S (REMOVED) },
+    [S (RETURNED)] = { S (SUBMITTED), NO, NO, NO, NO, NO, NO, NO, NO, NO },
+    [S (REJECTED)] = { NO, NO, NO, NO, NO, NO, NO, NO, NO, NO },
+    [S (SUSPENDED)] = { NO, NO, NO, NO, NO, NO, NO, NO, S (ACTIVE),
+                        S (REMOVED) },
+    [S (REMOVED)] = { NO, NO, NO, NO, NO, NO, NO, NO, NO, NO },
 };
 
 static const char *s_state_names [] = {
-    "draft", "submitted", "city_approved", "publicized", "active",
-    "returned", "rejected", "suspended", "removed"
+    "draft",    "submitted", "city_approved", "publicized", "active",
+    "returned", "rejected",  "suspended",     "removed"
 };
 static const char *s_state_upper [] = {
-    "DRAFT", "SUBMITTED", "CITY_APPROVED", "PUBLICIZED", "ACTIVE",
-    "RETURNED", "REJECTED", "SUSPENDED", "REMOVED"
+    "DRAFT",    "SUBMITTED", "CITY_APPROVED", "PUBLICIZED", "ACTIVE",
+    "RETURNED", "REJECTED",  "SUSPENDED",     "REMOVED"
 };
-static const char *s_action_names [] = {
-    "submit", "city_approve", "province_approve", "publicity_pass",
-    "publicity_objection", "return", "reject", "suspend", "reinstate",
-    "remove"
-};
+static const char *s_action_names [] = { "submit",
+                                         "city_approve",
+                                         "province_approve",
+                                         "publicity_pass",
+                                         "publicity_objection",
+                                         "return",
+                                         "reject",
+                                         "suspend",
+                                         "reinstate",
+                                         "remove" };
 
 //  --------------------------------------------------------------------------
 //  True if action needs a reason, by the brief.
@@ -61,9 +65,8 @@ static const char *s_action_names [] = {
 static bool
 s_needs_reason (int action)
 {
-    return action == A (RETURN) || action == A (REJECT)
-        || action == A (REMOVE) || action == A (PUBLICITY_OBJECTION)
-        || action == A (SUSPEND);
+    return action == A (RETURN) || action == A (REJECT) || action == A (REMOVE)
+        || action == A (PUBLICITY_OBJECTION) || action == A (SUSPEND);
 }
 
 static void
@@ -74,9 +77,10 @@ test_transition_full_matrix (void **state)
         for (int action = 0; action < REGISTRY_ENTRY_ACTIONS; action++) {
             registry_entry_state_t to = (registry_entry_state_t) 99;
             kj_status_t status;
-            int rc = registry_entry_transition (
-                (registry_entry_state_t) from,
-                (registry_entry_action_t) action, "a reason", &to, &status);
+            int rc = registry_entry_transition ((registry_entry_state_t) from,
+                                                (registry_entry_action_t)
+                                                    action,
+                                                "a reason", &to, &status);
             if (s_expected [from][action] == NO) {
                 if (rc != -1)
                     fail_msg ("%s from %s allowed", s_action_names [action],
@@ -89,20 +93,19 @@ test_transition_full_matrix (void **state)
                           s_action_names [action], s_state_upper [from]);
                 assert_memory_equal (status.message, head, strlen (head));
                 assert_true (strlen (status.message) > strlen (head));
-                assert_false (registry_entry_allowed (
-                    (registry_entry_state_t) from,
-                    (registry_entry_action_t) action));
+                assert_false (
+                    registry_entry_allowed ((registry_entry_state_t) from,
+                                            (registry_entry_action_t) action));
             }
             else {
                 if (rc != 0)
-                    fail_msg ("%s from %s refused: %s",
-                              s_action_names [action], s_state_names [from],
-                              status.message);
+                    fail_msg ("%s from %s refused: %s", s_action_names [action],
+                              s_state_names [from], status.message);
                 assert_int_equal (status.code, KJ__CODE__OK);
                 assert_int_equal (to, s_expected [from][action]);
-                assert_true (registry_entry_allowed (
-                    (registry_entry_state_t) from,
-                    (registry_entry_action_t) action));
+                assert_true (
+                    registry_entry_allowed ((registry_entry_state_t) from,
+                                            (registry_entry_action_t) action));
                 allowed++;
             }
         }
@@ -150,7 +153,8 @@ test_transition_refusal_messages (void **state)
         kj_status_t status;
         assert_int_equal (registry_entry_transition (rows [i].from,
                                                      rows [i].action, "why",
-                                                     &to, &status), -1);
+                                                     &to, &status),
+                          -1);
         assert_int_equal (status.code, KJ__CODE__FAILED_PRECONDITION);
         assert_string_equal (status.message, rows [i].message);
     }
@@ -179,8 +183,7 @@ test_transition_hints_name_allowed_actions (void **state)
             const char *hint = strchr (status.message, ':');
             if (!strstr (hint, s_action_names [action]))
                 fail_msg ("%s: hint '%s' does not name %s",
-                          s_state_names [from], hint,
-                          s_action_names [action]);
+                          s_state_names [from], hint, s_action_names [action]);
         }
         if (!any)
             assert_non_null (strstr (status.message, "is final"));
@@ -199,16 +202,17 @@ test_transition_requires_reason (void **state)
             for (size_t b = 0; b < 4; b++) {
                 registry_entry_state_t to = (registry_entry_state_t) 99;
                 kj_status_t status;
-                int rc = registry_entry_transition (
-                    (registry_entry_state_t) from,
-                    (registry_entry_action_t) action, blanks [b], &to,
-                    &status);
+                int rc =
+                    registry_entry_transition ((registry_entry_state_t) from,
+                                               (registry_entry_action_t) action,
+                                               blanks [b], &to, &status);
                 if (s_needs_reason (action)) {
                     assert_int_equal (rc, -1);
                     assert_int_equal (status.code, KJ__CODE__INVALID_ARGUMENT);
                     assert_string_equal (status.field, "reason");
                     char expected [128];
-                    snprintf (expected, sizeof expected, "reason: %s needs a "
+                    snprintf (expected, sizeof expected,
+                              "reason: %s needs a "
                               "reason, and none was given",
                               s_action_names [action]);
                     assert_string_equal (status.message, expected);
@@ -233,7 +237,8 @@ test_transition_refusal_before_reason (void **state)
     registry_entry_state_t to;
     kj_status_t status;
     assert_int_equal (registry_entry_transition (S (DRAFT), A (REJECT), NULL,
-                                                 &to, &status), -1);
+                                                 &to, &status),
+                      -1);
     assert_int_equal (status.code, KJ__CODE__FAILED_PRECONDITION);
     assert_int_equal (to, S (DRAFT));
 }
@@ -248,7 +253,8 @@ test_transition_reason_text (void **state)
                       0);
     assert_int_equal (to, S (SUSPENDED));
     assert_int_equal (registry_entry_transition (S (SUSPENDED), A (REMOVE),
-                                                 " x ", &to, &status), 0);
+                                                 " x ", &to, &status),
+                      0);
     assert_int_equal (to, S (REMOVED));
 }
 
@@ -294,17 +300,17 @@ test_needs_reason (void **state)
 static void
 test_state_names (void **state)
 {
-    static const char *labels [] = {
-        "草稿", "待市级审核", "待省级审核", "公示中", "已入库", "已退回",
-        "未入库", "已暂停", "已出库"
-    };
+    static const char *labels [] = { "草稿",   "待市级审核", "待省级审核",
+                                     "公示中", "已入库",     "已退回",
+                                     "未入库", "已暂停",     "已出库" };
     assert_int_equal (REGISTRY_ENTRY_STATES, 9);
     for (int i = 0; i < REGISTRY_ENTRY_STATES; i++) {
         assert_string_equal (registry_entry_state_name (
                                  (registry_entry_state_t) i),
                              s_state_names [i]);
         assert_string_equal (registry_entry_state_label (
-                                 (registry_entry_state_t) i), labels [i]);
+                                 (registry_entry_state_t) i),
+                             labels [i]);
         assert_int_equal (registry_entry_state_from_name (s_state_names [i]),
                           i);
     }
@@ -316,17 +322,19 @@ test_state_names (void **state)
 static void
 test_action_names (void **state)
 {
-    static const char *labels [] = {
-        "提交", "市级审核通过", "省级审核通过", "公示无异议", "公示异议成立",
-        "退回修改", "不予入库", "暂停", "恢复", "出库"
-    };
+    static const char *labels [] = { "提交",         "市级审核通过",
+                                     "省级审核通过", "公示无异议",
+                                     "公示异议成立", "退回修改",
+                                     "不予入库",     "暂停",
+                                     "恢复",         "出库" };
     assert_int_equal (REGISTRY_ENTRY_ACTIONS, 10);
     for (int i = 0; i < REGISTRY_ENTRY_ACTIONS; i++) {
         assert_string_equal (registry_entry_action_name (
                                  (registry_entry_action_t) i),
                              s_action_names [i]);
         assert_string_equal (registry_entry_action_label (
-                                 (registry_entry_action_t) i), labels [i]);
+                                 (registry_entry_action_t) i),
+                             labels [i]);
         assert_int_equal (registry_entry_action_from_name (s_action_names [i]),
                           i);
     }

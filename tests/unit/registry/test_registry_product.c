@@ -46,7 +46,7 @@ test_region_tokens (void **state)
     assert_true (kj_region_token_valid ("SFDZ"));
     assert_true (kj_region_token_valid ("SHENYANG_METRO"));
     assert_true (kj_region_token_valid ("PROVINCE"));
-    assert_false (kj_region_token_valid ("210102"));   //  a district
+    assert_false (kj_region_token_valid ("210102"));  //  a district
     assert_false (kj_region_token_valid ("211500"));
     assert_false (kj_region_token_valid ("110000"));
     assert_false (kj_region_token_valid ("province"));
@@ -61,14 +61,17 @@ test_check_regions (void **state)
     kj_status_t status;
     char *good [] = { "210100", "SFDZ" };
     assert_int_equal (registry_product_check_regions (good, 2, "p.regions",
-                                                      &status), 0);
+                                                      &status),
+                      0);
     char *bad [] = { "210100", "Shenyang" };
     assert_int_equal (registry_product_check_regions (bad, 2, "p.regions",
-                                                      &status), -1);
+                                                      &status),
+                      -1);
     assert_string_equal (status.field, "p.regions[1]");
     assert_non_null (strstr (status.message, "'Shenyang' is not a region"));
     assert_int_equal (registry_product_check_regions (NULL, 0, "p.regions",
-                                                      &status), -1);
+                                                      &status),
+                      -1);
     assert_string_equal (status.field, "p.regions");
     assert_non_null (strstr (status.message, "at least one region"));
 }
@@ -87,11 +90,11 @@ test_serving_metro_city (void **state)
 
     n = kj_region_serving ("210100", true, tokens);
     assert_int_equal (n, 10);
-    const char *metro [] = { "210300", "210400", "210500", "210900", "211000",
-                             "211200", "SFDZ" };
+    const char *metro [] = { "210300", "210400", "210500", "210900",
+                             "211000", "211200", "SFDZ" };
     for (size_t i = 0; i < 7; i++)
         assert_true (s_has (tokens, n, metro [i]));
-    assert_false (s_has (tokens, n, "210800"));     //  Yingkou is not in it
+    assert_false (s_has (tokens, n, "210800"));  //  Yingkou is not in it
     assert_false (s_has (tokens, n, "210200"));
 }
 
@@ -231,18 +234,18 @@ s_terms (void)
     registry_product_terms_t t;
     memset (&t, 0, sizeof t);
     t.type = KJ__PRODUCT_TYPE__PRODUCT_IP_PLEDGE;
-    t.min_amount_fen = 10000000;            //  ¥100k
-    t.max_amount_fen = 600000000;           //  ¥6m
+    t.min_amount_fen = 10000000;   //  ¥100k
+    t.max_amount_fen = 600000000;  //  ¥6m
     t.min_term_months = 1;
     t.max_term_months = 12;
     t.stages = BIT (KJ__STAGE__STAGE_STARTUP) | BIT (KJ__STAGE__STAGE_GROWTH);
     t.qualifications = BIT (KJ__QUALIFICATION_KIND__QUAL_HIGH_TECH);
     t.collateral = BIT (KJ__COLLATERAL__COLLATERAL_IP);
     t.min_grade = REGISTRY_GRADE_A;
-    t.regions [0] = "210300";               //  Anshan
+    t.regions [0] = "210300";  //  Anshan
     t.n_regions = 1;
-    t.valid_from = (kj_date_t) { 2024, 1, 1 };
-    t.valid_to = (kj_date_t) { 2025, 12, 31 };
+    t.valid_from = (kj_date_t){ 2024, 1, 1 };
+    t.valid_to = (kj_date_t){ 2025, 12, 31 };
     t.listed = true;
     return t;
 }
@@ -264,7 +267,7 @@ s_profile (void)
               | BIT (KJ__COLLATERAL__COLLATERAL_RECEIVABLES);
     p.has_grade = true;
     p.grade = REGISTRY_GRADE_AA;
-    p.on = (kj_date_t) { 2025, 6, 30 };
+    p.on = (kj_date_t){ 2025, 6, 30 };
     return p;
 }
 
@@ -300,19 +303,19 @@ test_eligible_each_rule (void **state)
     s_assert_no (&t, &p, "withdrawn");
     t = s_terms ();
 
-    p.on = (kj_date_t) { 2023, 12, 31 };
+    p.on = (kj_date_t){ 2023, 12, 31 };
     s_assert_no (&t, &p, "not valid yet on 2023-12-31");
-    p.on = (kj_date_t) { 2026, 1, 1 };
+    p.on = (kj_date_t){ 2026, 1, 1 };
     s_assert_no (&t, &p, "expired before 2026-01-01");
-    p.on = (kj_date_t) { 2025, 12, 31 };      //  last day: valid
+    p.on = (kj_date_t){ 2025, 12, 31 };  //  last day: valid
     assert_true (registry_product_eligible (&t, &p, NULL, 0));
     p = s_profile ();
 
     p.region = "210100";
     s_assert_no (&t, &p, "does not serve region 210100");
-    p.intercity = true;                     //  Shenyang -> Anshan, metro
+    p.intercity = true;  //  Shenyang -> Anshan, metro
     assert_true (registry_product_eligible (&t, &p, NULL, 0));
-    p.region = "210800";                    //  Yingkou: never metro
+    p.region = "210800";  //  Yingkou: never metro
     s_assert_no (&t, &p, "does not serve region 210800");
     p = s_profile ();
 
@@ -322,7 +325,7 @@ test_eligible_each_rule (void **state)
 
     p.amount_fen = 600000001;
     s_assert_no (&t, &p, "amount outside");
-    p.amount_fen = 600000000;               //  bounds are inclusive
+    p.amount_fen = 600000000;  //  bounds are inclusive
     assert_true (registry_product_eligible (&t, &p, NULL, 0));
     p.amount_fen = 9999999;
     s_assert_no (&t, &p, "amount outside");
@@ -334,7 +337,7 @@ test_eligible_each_rule (void **state)
 
     p.held = BIT (KJ__QUALIFICATION_KIND__QUAL_SRDI);
     s_assert_no (&t, &p, "required qualification is missing");
-    p.has_held = false;                     //  not filtering on it
+    p.has_held = false;  //  not filtering on it
     assert_true (registry_product_eligible (&t, &p, NULL, 0));
     p = s_profile ();
 

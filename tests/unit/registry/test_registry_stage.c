@@ -14,7 +14,7 @@
 
 #include "registry_stage.h"
 
-#define D(y, m, d) ((kj_date_t) { (y), (m), (d) })
+#define D(y, m, d) ((kj_date_t){ (y), (m), (d) })
 
 //  An enterprise founded 2020-01-01, evaluated 2024-01-01 (4 years), with
 //  nothing else: no revenue, no flags, no round.
@@ -36,8 +36,8 @@ s_classify (const registry_stage_rules_t *rules, registry_stage_input_t input)
 {
     registry_stage_result_t result;
     kj_status_t status;
-    assert_int_equal (registry_stage_classify (rules, &input, &result,
-                                               &status), 0);
+    assert_int_equal (registry_stage_classify (rules, &input, &result, &status),
+                      0);
     assert_int_equal (status.code, KJ__CODE__OK);
     return result;
 }
@@ -55,8 +55,7 @@ s_assert_stage (const registry_stage_rules_t *rules,
     assert_string_equal (result.rule, rule);
     if (reason)
         assert_string_equal (result.reason, reason);
-    assert_int_equal (result.needs_review,
-                      strncmp (rule, "fallback.", 9) == 0);
+    assert_int_equal (result.needs_review, strncmp (rule, "fallback.", 9) == 0);
 }
 
 //  --------------------------------------------------------------------------
@@ -81,8 +80,7 @@ s_assert_refused (registry_stage_input_t input, const char *field,
 //  Parse text, expecting failure on field with message.
 
 static void
-s_assert_parse_fails (const char *text, const char *field,
-                      const char *message)
+s_assert_parse_fails (const char *text, const char *field, const char *message)
 {
     registry_stage_rules_t rules, before;
     memset (&rules, 0x5A, sizeof rules);
@@ -95,21 +93,21 @@ s_assert_parse_fails (const char *text, const char *field,
     assert_memory_equal (&rules, &before, sizeof rules);
 }
 
-static const char *s_default_text =
-    "version = 2023.1\n"
-    "mature.board_standard = 1\n"
-    "mature.revenue_fen = 40000000000\n"
-    "mature.net_profit_fen = 5000000000\n"
-    "mature.listing_tutoring = 1\n"
-    "growth.min_age_months = 36\n"
-    "growth.revenue_fen = 2000000000\n"
-    "growth.cagr_bp = 2000\n"
-    "growth.qualification = 1\n"
-    "growth.min_round = b\n"
-    "startup.max_age_months = 60\n"
-    "startup.min_round = seed\n"
-    "incubation.max_age_months = 24\n"
-    "incubation.resident_revenue_fen = 500000000\n";
+static const char
+    *s_default_text = "version = 2023.1\n"
+                      "mature.board_standard = 1\n"
+                      "mature.revenue_fen = 40000000000\n"
+                      "mature.net_profit_fen = 5000000000\n"
+                      "mature.listing_tutoring = 1\n"
+                      "growth.min_age_months = 36\n"
+                      "growth.revenue_fen = 2000000000\n"
+                      "growth.cagr_bp = 2000\n"
+                      "growth.qualification = 1\n"
+                      "growth.min_round = b\n"
+                      "startup.max_age_months = 60\n"
+                      "startup.min_round = seed\n"
+                      "incubation.max_age_months = 24\n"
+                      "incubation.resident_revenue_fen = 500000000\n";
 
 static void
 test_rules_default (void **state)
@@ -151,21 +149,20 @@ test_rules_format_default (void **state)
 static void
 test_rules_parse_round_trip (void **state)
 {
-    const char *text =
-        "version = 2025.2-beta\n"
-        "mature.board_standard = 0\n"
-        "mature.revenue_fen = 50000000000\n"
-        "mature.net_profit_fen = 6000000000\n"
-        "mature.listing_tutoring = 0\n"
-        "growth.min_age_months = 30\n"
-        "growth.revenue_fen = 1000000000\n"
-        "growth.cagr_bp = 1550\n"
-        "growth.qualification = 0\n"
-        "growth.min_round = c_plus\n"
-        "startup.max_age_months = 72\n"
-        "startup.min_round = none\n"
-        "incubation.max_age_months = 18\n"
-        "incubation.resident_revenue_fen = 300000000\n";
+    const char *text = "version = 2025.2-beta\n"
+                       "mature.board_standard = 0\n"
+                       "mature.revenue_fen = 50000000000\n"
+                       "mature.net_profit_fen = 6000000000\n"
+                       "mature.listing_tutoring = 0\n"
+                       "growth.min_age_months = 30\n"
+                       "growth.revenue_fen = 1000000000\n"
+                       "growth.cagr_bp = 1550\n"
+                       "growth.qualification = 0\n"
+                       "growth.min_round = c_plus\n"
+                       "startup.max_age_months = 72\n"
+                       "startup.min_round = none\n"
+                       "incubation.max_age_months = 18\n"
+                       "incubation.resident_revenue_fen = 300000000\n";
     registry_stage_rules_t rules;
     kj_status_t status;
     assert_int_equal (registry_stage_rules_parse (&rules, text, &status), 0);
@@ -185,12 +182,11 @@ test_rules_parse_round_trip (void **state)
 static void
 test_rules_parse_partial_over_defaults (void **state)
 {
-    const char *text =
-        "# Liaoning 2024 pilot\r\n"
-        "\n"
-        "   version=2024.1   # set by the province\r\n"
-        "\tgrowth.revenue_fen =   1500000000\t\n"
-        "growth.qualification = No";            //  no final newline
+    const char *text = "# Liaoning 2024 pilot\r\n"
+                       "\n"
+                       "   version=2024.1   # set by the province\r\n"
+                       "\tgrowth.revenue_fen =   1500000000\t\n"
+                       "growth.qualification = No";  //  no final newline
     registry_stage_rules_t rules, expected;
     registry_stage_rules_default (&expected);
     snprintf (expected.version, sizeof expected.version, "2024.1");
@@ -207,10 +203,13 @@ test_rules_parse_partial_over_defaults (void **state)
 static void
 test_rules_parse_booleans (void **state)
 {
-    static const struct { const char *text; bool value; } rows [] = {
-        { "1", true }, { "true", true }, { "TRUE", true }, { "yes", true },
-        { "On", true }, { "0", false }, { "false", false }, { "no", false },
-        { "OFF", false },
+    static const struct {
+        const char *text;
+        bool value;
+    } rows [] = {
+        { "1", true },      { "true", true }, { "TRUE", true },
+        { "yes", true },    { "On", true },   { "0", false },
+        { "false", false }, { "no", false },  { "OFF", false },
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows [0]; i++) {
         char text [128];
@@ -331,8 +330,7 @@ test_rules_parse_bad_lines (void **state)
     s_assert_parse_fails ("version = 1\ngrowth.cagr_bp 2000\n", "",
                           "line 2: expected key = value, found "
                           "'growth.cagr_bp 2000'");
-    s_assert_parse_fails ("version = 1\n= 5\n", "",
-                          "line 2: unknown key ''");
+    s_assert_parse_fails ("version = 1\n= 5\n", "", "line 2: unknown key ''");
     s_assert_parse_fails ("version = 1\ngrowth.cagr_bp = 1\n"
                           "growth.cagr_bp = 2\n",
                           "growth.cagr_bp",
@@ -353,23 +351,23 @@ test_age (void **state)
         { D (2020, 1, 15), D (2020, 1, 15), 0, 0 },
         { D (2020, 1, 15), D (2020, 2, 14), 0, 30 },
         { D (2020, 1, 15), D (2020, 2, 15), 1, 0 },
-        { D (2020, 1, 31), D (2020, 2, 28), 0, 28 },    //  leap: 29 days
+        { D (2020, 1, 31), D (2020, 2, 28), 0, 28 },  //  leap: 29 days
         { D (2020, 1, 31), D (2020, 2, 29), 1, 0 },
         { D (2021, 1, 31), D (2021, 2, 28), 1, 0 },
         { D (2021, 1, 29), D (2021, 2, 28), 1, 0 },
         { D (2021, 1, 28), D (2021, 2, 27), 0, 30 },
-        { D (2021, 1, 31), D (2021, 3, 1), 1, 1 },      //  from Feb 28
+        { D (2021, 1, 31), D (2021, 3, 1), 1, 1 },  //  from Feb 28
         { D (2021, 1, 31), D (2021, 3, 30), 1, 30 },
         { D (2021, 1, 31), D (2021, 3, 31), 2, 0 },
         { D (2019, 3, 31), D (2019, 4, 29), 0, 29 },
         { D (2019, 3, 31), D (2019, 4, 30), 1, 0 },
         { D (2020, 2, 29), D (2021, 2, 28), 12, 0 },
-        { D (2020, 2, 29), D (2024, 2, 28), 47, 30 },   //  from Jan 29
+        { D (2020, 2, 29), D (2024, 2, 28), 47, 30 },  //  from Jan 29
         { D (2020, 2, 29), D (2024, 2, 29), 48, 0 },
         { D (2020, 12, 31), D (2023, 12, 30), 35, 30 },
         { D (2020, 12, 31), D (2023, 12, 31), 36, 0 },
         { D (2020, 12, 31), D (2024, 1, 1), 36, 1 },
-        { D (1900, 2, 28), D (1900, 3, 27), 0, 27 },    //  1900 not leap
+        { D (1900, 2, 28), D (1900, 3, 27), 0, 27 },  //  1900 not leap
         { D (2000, 1, 1), D (2099, 12, 31), 1199, 30 },
         { D (1, 1, 1), D (9999, 12, 31), 119987, 30 },
     };
@@ -377,7 +375,8 @@ test_age (void **state)
         kj_status_t status;
         int months = -1, days = -1;
         assert_int_equal (registry_stage_age (rows [i].from, rows [i].to,
-                                              &months, &days, &status), 0);
+                                              &months, &days, &status),
+                          0);
         if (months != rows [i].months || days != rows [i].days)
             fail_msg ("row %zu: %d months %d days, expected %d and %d", i,
                       months, days, rows [i].months, rows [i].days);
@@ -417,7 +416,8 @@ test_age_months_rejects_bad_dates (void **state)
         kj_status_t status;
         int months, days;
         assert_int_equal (registry_stage_age (rows [i].from, rows [i].to,
-                                              &months, &days, &status), -1);
+                                              &months, &days, &status),
+                          -1);
         assert_int_equal (status.code, KJ__CODE__INVALID_ARGUMENT);
         assert_string_equal (status.field, rows [i].field);
         assert_string_equal (status.message, rows [i].message);
@@ -471,7 +471,8 @@ test_classify_result_fields (void **state)
     registry_stage_rules_t rules;
     kj_status_t status;
     assert_int_equal (registry_stage_rules_parse (&rules, "version = 9.9",
-                                                  &status), 0);
+                                                  &status),
+                      0);
     result = s_classify (&rules, input);
     assert_string_equal (result.version, "9.9");
 }
@@ -481,19 +482,18 @@ test_classify_mature_board_standard (void **state)
 {
     registry_stage_input_t input = s_input ();
     input.board_standard = true;
-    s_assert_stage (NULL, input, REGISTRY_STAGE_MATURE,
-                    "mature.board_standard",
+    s_assert_stage (NULL, input, REGISTRY_STAGE_MATURE, "mature.board_standard",
                     "成熟期: meets a board's listing standard");
     //  Even a very young firm.
     input.founded_on = D (2024, 1, 1);
-    s_assert_stage (NULL, input, REGISTRY_STAGE_MATURE,
-                    "mature.board_standard", NULL);
+    s_assert_stage (NULL, input, REGISTRY_STAGE_MATURE, "mature.board_standard",
+                    NULL);
 
     registry_stage_rules_t rules;
     registry_stage_rules_default (&rules);
     rules.mature_board_standard = false;
-    s_assert_stage (&rules, input, REGISTRY_STAGE_INCUBATION,
-                    "incubation.age", NULL);
+    s_assert_stage (&rules, input, REGISTRY_STAGE_INCUBATION, "incubation.age",
+                    NULL);
 }
 
 static void
@@ -519,12 +519,10 @@ test_classify_mature_net_profit (void **state)
                     "成熟期: net profit ¥50,000,000 and ¥55,000,000 >= "
                     "¥50,000,000 in each of the last 2 years");
     input.net_profit_prev_fen = INT64_C (4999999999);
-    s_assert_stage (NULL, input, REGISTRY_STAGE_STARTUP, "fallback.flat",
-                    NULL);
+    s_assert_stage (NULL, input, REGISTRY_STAGE_STARTUP, "fallback.flat", NULL);
     input.net_profit_prev_fen = INT64_C (5000000000);
     input.net_profit_fen = INT64_C (4999999999);
-    s_assert_stage (NULL, input, REGISTRY_STAGE_STARTUP, "fallback.flat",
-                    NULL);
+    s_assert_stage (NULL, input, REGISTRY_STAGE_STARTUP, "fallback.flat", NULL);
 }
 
 static void
@@ -552,11 +550,10 @@ test_classify_mature_precedence (void **state)
     input.revenue_fen = INT64_C (50000000000);
     input.net_profit_fen = INT64_C (9000000000);
     input.net_profit_prev_fen = INT64_C (9000000000);
-    s_assert_stage (NULL, input, REGISTRY_STAGE_MATURE,
-                    "mature.board_standard", NULL);
-    input.board_standard = false;
-    s_assert_stage (NULL, input, REGISTRY_STAGE_MATURE, "mature.revenue",
+    s_assert_stage (NULL, input, REGISTRY_STAGE_MATURE, "mature.board_standard",
                     NULL);
+    input.board_standard = false;
+    s_assert_stage (NULL, input, REGISTRY_STAGE_MATURE, "mature.revenue", NULL);
     input.revenue_fen = INT64_C (3000000000);
     s_assert_stage (NULL, input, REGISTRY_STAGE_MATURE, "mature.net_profit",
                     NULL);
@@ -582,8 +579,7 @@ static void
 test_classify_growth_age_and_revenue (void **state)
 {
     registry_stage_input_t input = s_growth_input ();
-    s_assert_stage (NULL, input, REGISTRY_STAGE_GROWTH,
-                    "growth.qualification",
+    s_assert_stage (NULL, input, REGISTRY_STAGE_GROWTH, "growth.qualification",
                     "成长期: age 3y >= 3y, revenue ¥20,000,000 >= "
                     "¥20,000,000, holds HIGH_TECH");
     //  One day short of 3 years.
@@ -644,12 +640,15 @@ test_classify_growth_cagr_configured (void **state)
 {
     registry_stage_rules_t rules;
     kj_status_t status;
-    assert_int_equal (registry_stage_rules_parse (&rules,
-        "version = t\ngrowth.cagr_bp = 1000\ngrowth.revenue_fen = 0\n",
-        &status), 0);
+    assert_int_equal (
+        registry_stage_rules_parse (
+            &rules,
+            "version = t\ngrowth.cagr_bp = 1000\ngrowth.revenue_fen = 0\n",
+            &status),
+        0);
     registry_stage_input_t input = s_growth_input ();
     input.high_tech = false;
-    input.revenue_fen = 121;            //  1.1^2 on 100
+    input.revenue_fen = 121;  //  1.1^2 on 100
     input.revenue_prev2_fen = 100;
     s_assert_stage (&rules, input, REGISTRY_STAGE_GROWTH, "growth.cagr",
                     "成长期: age 3y >= 3y, revenue ¥1.21 >= ¥0, grown from "
@@ -659,7 +658,7 @@ test_classify_growth_cagr_configured (void **state)
                     NULL);
 
     rules.growth_cagr_bp = 1550;
-    input.revenue_fen = INT64_C (13340250);     //  1.155^2 = 1.334025
+    input.revenue_fen = INT64_C (13340250);  //  1.155^2 = 1.334025
     input.revenue_prev2_fen = INT64_C (10000000);
     registry_stage_result_t result = s_classify (&rules, input);
     assert_string_equal (result.rule, "growth.cagr");
@@ -668,7 +667,7 @@ test_classify_growth_cagr_configured (void **state)
     assert_string_equal (s_classify (&rules, input).rule, "startup.revenue");
 
     rules.growth_cagr_bp = 5;
-    input.revenue_fen = INT64_C (100100025);    //  1.0005^2
+    input.revenue_fen = INT64_C (100100025);  //  1.0005^2
     input.revenue_prev2_fen = INT64_C (100000000);
     result = s_classify (&rules, input);
     assert_string_equal (result.rule, "growth.cagr");
@@ -690,14 +689,12 @@ test_classify_growth_qualifications (void **state)
     registry_stage_input_t input = s_growth_input ();
     input.high_tech = false;
     input.srdi = true;
-    s_assert_stage (NULL, input, REGISTRY_STAGE_GROWTH,
-                    "growth.qualification",
+    s_assert_stage (NULL, input, REGISTRY_STAGE_GROWTH, "growth.qualification",
                     "成长期: age 3y >= 3y, revenue ¥20,000,000 >= "
                     "¥20,000,000, holds SRDI");
     input.srdi = false;
     input.little_giant = true;
-    s_assert_stage (NULL, input, REGISTRY_STAGE_GROWTH,
-                    "growth.qualification",
+    s_assert_stage (NULL, input, REGISTRY_STAGE_GROWTH, "growth.qualification",
                     "成长期: age 3y >= 3y, revenue ¥20,000,000 >= "
                     "¥20,000,000, holds LITTLE_GIANT");
     input.little_giant = false;
@@ -749,8 +746,7 @@ test_classify_growth_precedence (void **state)
     input.srdi = true;
     s_assert_stage (NULL, input, REGISTRY_STAGE_GROWTH, "growth.cagr", NULL);
     input.revenue_prev2_fen = input.revenue_fen;
-    s_assert_stage (NULL, input, REGISTRY_STAGE_GROWTH,
-                    "growth.qualification",
+    s_assert_stage (NULL, input, REGISTRY_STAGE_GROWTH, "growth.qualification",
                     "成长期: age 3y >= 3y, revenue ¥20,000,000 >= "
                     "¥20,000,000, holds HIGH_TECH");
     input.high_tech = false;
@@ -807,8 +803,7 @@ test_classify_startup_round (void **state)
     s_assert_stage (NULL, input, REGISTRY_STAGE_STARTUP, "startup.round",
                     "初创期: age 4y <= 5y, latest round Series B >= seed");
     input.round = REGISTRY_ROUND_NONE;
-    s_assert_stage (NULL, input, REGISTRY_STAGE_STARTUP, "fallback.flat",
-                    NULL);
+    s_assert_stage (NULL, input, REGISTRY_STAGE_STARTUP, "fallback.flat", NULL);
 
     registry_stage_rules_t rules;
     registry_stage_rules_default (&rules);
@@ -888,8 +883,7 @@ test_classify_fallback (void **state)
                     "初创期: fallback, needs review: age 7y matched no rule, "
                     "revenue ¥10,000,000 <= ¥10,000,000 the year before");
     input.revenue_fen = INT64_C (900000000);
-    s_assert_stage (NULL, input, REGISTRY_STAGE_STARTUP, "fallback.flat",
-                    NULL);
+    s_assert_stage (NULL, input, REGISTRY_STAGE_STARTUP, "fallback.flat", NULL);
 }
 
 static void
@@ -897,19 +891,22 @@ test_classify_configured_ages (void **state)
 {
     registry_stage_rules_t rules;
     kj_status_t status;
-    assert_int_equal (registry_stage_rules_parse (&rules,
-        "version = t\n"
-        "growth.min_age_months = 30\n"
-        "startup.max_age_months = 40\n"
-        "incubation.max_age_months = 6\n", &status), 0);
+    assert_int_equal (
+        registry_stage_rules_parse (&rules,
+                                    "version = t\n"
+                                    "growth.min_age_months = 30\n"
+                                    "startup.max_age_months = 40\n"
+                                    "incubation.max_age_months = 6\n",
+                                    &status),
+        0);
     registry_stage_input_t input = s_growth_input ();
-    input.founded_on = D (2021, 7, 1);           //  2y6m
+    input.founded_on = D (2021, 7, 1);  //  2y6m
     s_assert_stage (&rules, input, REGISTRY_STAGE_GROWTH,
                     "growth.qualification",
                     "成长期: age 2y6m >= 2y6m, revenue ¥20,000,000 >= "
                     "¥20,000,000, holds HIGH_TECH");
     input = s_input ();
-    input.founded_on = D (2020, 9, 1);           //  3y4m = 40 months
+    input.founded_on = D (2020, 9, 1);  //  3y4m = 40 months
     input.revenue_fen = 1;
     s_assert_stage (&rules, input, REGISTRY_STAGE_STARTUP, "startup.revenue",
                     "初创期: age 3y4m <= 3y4m, revenue ¥0.01 > ¥0");
@@ -918,8 +915,8 @@ test_classify_configured_ages (void **state)
                     NULL);
     input = s_input ();
     input.founded_on = D (2023, 7, 1);
-    s_assert_stage (&rules, input, REGISTRY_STAGE_INCUBATION,
-                    "incubation.age", "孵化期: age 6m <= 6m");
+    s_assert_stage (&rules, input, REGISTRY_STAGE_INCUBATION, "incubation.age",
+                    "孵化期: age 6m <= 6m");
     input.founded_on = D (2023, 6, 30);
     s_assert_stage (&rules, input, REGISTRY_STAGE_STARTUP, "fallback.flat",
                     NULL);
@@ -954,9 +951,8 @@ test_stage_names (void **state)
 static void
 test_round_names (void **state)
 {
-    static const char *names [] = {
-        "none", "seed", "angel", "a", "b", "c_plus", "pre_ipo"
-    };
+    static const char *names [] = { "none", "seed",   "angel",  "a",
+                                    "b",    "c_plus", "pre_ipo" };
     for (int i = 0; i < 7; i++) {
         assert_string_equal (registry_stage_round_name ((registry_round_t) i),
                              names [i]);

@@ -20,10 +20,10 @@ s_good (void)
     registry_techsme_input_t input = {
         .staff = 100,
         .tech_staff = 40,
-        .sales_fen = INT64_C (5000000000),          //  ¥50m
-        .rnd_fen = INT64_C (400000000),             //  ¥4m, 8% of sales
-        .cost_fen = INT64_C (4000000000),           //  ¥40m, R&D 10%
-        .total_assets_fen = INT64_C (8000000000),   //  ¥80m
+        .sales_fen = INT64_C (5000000000),         //  ¥50m
+        .rnd_fen = INT64_C (400000000),            //  ¥4m, 8% of sales
+        .cost_fen = INT64_C (4000000000),          //  ¥40m, R&D 10%
+        .total_assets_fen = INT64_C (8000000000),  //  ¥80m
         .ip_class1 = 2,
         .ip_class2 = 0,
     };
@@ -48,8 +48,8 @@ s_evaluate (registry_techsme_input_t input)
 //  better of the two.
 
 static void
-s_assert_rnd (registry_techsme_input_t input, int sales_score,
-              int cost_score, int rnd_score)
+s_assert_rnd (registry_techsme_input_t input, int sales_score, int cost_score,
+              int rnd_score)
 {
     registry_techsme_result_t result = s_evaluate (input);
     assert_int_equal (result.rnd_sales_score, sales_score);
@@ -109,11 +109,13 @@ test_evaluate_good_enterprise (void **state)
 static void
 test_evaluate_tech_staff_bands (void **state)
 {
-    static const struct { int64_t tech; int points; } rows [] = {
-        { 10000, 20 }, { 3001, 20 }, { 3000, 20 }, { 2999, 16 },
-        { 2500, 16 }, { 2499, 12 }, { 2000, 12 }, { 1999, 8 },
-        { 1500, 8 }, { 1499, 4 }, { 1000, 4 }, { 999, 0 },
-        { 1, 0 }, { 0, 0 },
+    static const struct {
+        int64_t tech;
+        int points;
+    } rows [] = {
+        { 10000, 20 }, { 3001, 20 }, { 3000, 20 }, { 2999, 16 }, { 2500, 16 },
+        { 2499, 12 },  { 2000, 12 }, { 1999, 8 },  { 1500, 8 },  { 1499, 4 },
+        { 1000, 4 },   { 999, 0 },   { 1, 0 },     { 0, 0 },
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows [0]; i++) {
         registry_techsme_input_t input = s_good ();
@@ -129,24 +131,26 @@ test_evaluate_tech_staff_bands (void **state)
 static void
 test_evaluate_tech_staff_small_counts (void **state)
 {
-    static const struct { int64_t tech, staff; int points; } rows [] = {
-        { 3, 10, 20 },      //  30%
-        { 2, 7, 16 },       //  28.57%
-        { 1, 4, 16 },       //  25%
-        { 6, 25, 12 },      //  24%
-        { 1, 5, 12 },       //  20%
-        { 3, 20, 8 },       //  15%
-        { 1, 7, 4 },        //  14.29%
-        { 1, 10, 4 },       //  10%
-        { 1, 11, 0 },       //  9.09%
-        { 1, 1, 20 },       //  100%
+    static const struct {
+        int64_t tech, staff;
+        int points;
+    } rows [] = {
+        { 3, 10, 20 },  //  30%
+        { 2, 7, 16 },   //  28.57%
+        { 1, 4, 16 },   //  25%
+        { 6, 25, 12 },  //  24%
+        { 1, 5, 12 },   //  20%
+        { 3, 20, 8 },   //  15%
+        { 1, 7, 4 },    //  14.29%
+        { 1, 10, 4 },   //  10%
+        { 1, 11, 0 },   //  9.09%
+        { 1, 1, 20 },   //  100%
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows [0]; i++) {
         registry_techsme_input_t input = s_good ();
         input.staff = rows [i].staff;
         input.tech_staff = rows [i].tech;
-        assert_int_equal (s_evaluate (input).tech_staff_score,
-                          rows [i].points);
+        assert_int_equal (s_evaluate (input).tech_staff_score, rows [i].points);
     }
 }
 
@@ -156,9 +160,9 @@ test_evaluate_no_staff_scores_zero (void **state)
     registry_techsme_input_t input = s_good ();
     input.staff = 0;
     input.tech_staff = 0;
-    registry_techsme_result_t result = s_assert_ineligible (
-        input, REGISTRY_TECHSME_NO_TECH_STAFF_SCORE,
-        "tech staff part scores 0 (no staff)");
+    registry_techsme_result_t result =
+        s_assert_ineligible (input, REGISTRY_TECHSME_NO_TECH_STAFF_SCORE,
+                             "tech staff part scores 0 (no staff)");
     assert_int_equal (result.tech_staff_bp, -1);
     assert_int_equal (result.tech_staff_score, 0);
     assert_int_equal (result.total, 80);
@@ -168,10 +172,13 @@ test_evaluate_no_staff_scores_zero (void **state)
 static void
 test_evaluate_rnd_sales_bands (void **state)
 {
-    static const struct { int64_t rnd; int points; } rows [] = {
+    static const struct {
+        int64_t rnd;
+        int points;
+    } rows [] = {
         { 100000000, 50 }, { 6000001, 50 }, { 6000000, 50 }, { 5999999, 40 },
-        { 5000000, 40 }, { 4999999, 30 }, { 4000000, 30 }, { 3999999, 20 },
-        { 3000000, 20 }, { 2999999, 10 }, { 2000000, 10 }, { 1999999, 0 },
+        { 5000000, 40 },   { 4999999, 30 }, { 4000000, 30 }, { 3999999, 20 },
+        { 3000000, 20 },   { 2999999, 10 }, { 2000000, 10 }, { 1999999, 0 },
         { 0, 0 },
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows [0]; i++) {
@@ -191,11 +198,14 @@ test_evaluate_rnd_sales_bands (void **state)
 static void
 test_evaluate_rnd_cost_bands (void **state)
 {
-    static const struct { int64_t rnd; int points; } rows [] = {
-        { 100000000, 50 }, { 30000001, 50 }, { 30000000, 50 },
-        { 29999999, 40 }, { 25000000, 40 }, { 24999999, 30 },
-        { 20000000, 30 }, { 19999999, 20 }, { 15000000, 20 },
-        { 14999999, 10 }, { 10000000, 10 }, { 9999999, 0 }, { 0, 0 },
+    static const struct {
+        int64_t rnd;
+        int points;
+    } rows [] = {
+        { 100000000, 50 }, { 30000001, 50 }, { 30000000, 50 }, { 29999999, 40 },
+        { 25000000, 40 },  { 24999999, 30 }, { 20000000, 30 }, { 19999999, 20 },
+        { 15000000, 20 },  { 14999999, 10 }, { 10000000, 10 }, { 9999999, 0 },
+        { 0, 0 },
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows [0]; i++) {
         registry_techsme_input_t input = s_good ();
@@ -278,10 +288,12 @@ test_evaluate_rnd_huge_amounts (void **state)
 static void
 test_evaluate_ip_points (void **state)
 {
-    static const struct { int64_t class1, class2; int points; } rows [] = {
-        { 1, 0, 30 }, { 2, 0, 30 }, { 1, 9, 30 }, { 0, 100, 24 },
-        { 0, 5, 24 }, { 0, 4, 24 }, { 0, 3, 18 }, { 0, 2, 12 },
-        { 0, 1, 6 }, { 0, 0, 0 },
+    static const struct {
+        int64_t class1, class2;
+        int points;
+    } rows [] = {
+        { 1, 0, 30 }, { 2, 0, 30 }, { 1, 9, 30 }, { 0, 100, 24 }, { 0, 5, 24 },
+        { 0, 4, 24 }, { 0, 3, 18 }, { 0, 2, 12 }, { 0, 1, 6 },    { 0, 0, 0 },
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows [0]; i++) {
         registry_techsme_input_t input = s_good ();
@@ -296,10 +308,10 @@ test_evaluate_pass_mark (void **state)
 {
     //  12 + 30 + 18 = 60: eligible.
     registry_techsme_input_t input = s_good ();
-    input.tech_staff = 20;              //  20% -> 12
-    input.rnd_fen = 200000000;          //  4% of sales -> 30, 5% of cost -> 0
+    input.tech_staff = 20;      //  20% -> 12
+    input.rnd_fen = 200000000;  //  4% of sales -> 30, 5% of cost -> 0
     input.ip_class1 = 0;
-    input.ip_class2 = 3;                //  18
+    input.ip_class2 = 3;  //  18
     registry_techsme_result_t result = s_evaluate (input);
     assert_int_equal (result.total, 60);
     assert_true (result.eligible);
@@ -324,7 +336,7 @@ test_evaluate_tech_staff_part_must_score (void **state)
 {
     //  0 + 50 + 30 = 80, but the tech staff part is 0.
     registry_techsme_input_t input = s_good ();
-    input.tech_staff = 9;               //  9%
+    input.tech_staff = 9;  //  9%
     registry_techsme_result_t result = s_assert_ineligible (
         input, REGISTRY_TECHSME_NO_TECH_STAFF_SCORE,
         "tech staff part scores 0 (tech staff 9 of 100 is below 10%)");
@@ -344,9 +356,9 @@ test_evaluate_staff_limit (void **state)
     input.tech_staff = 160;
     assert_true (s_evaluate (input).eligible);
     input.staff = 501;
-    registry_techsme_result_t result = s_assert_ineligible (
-        input, REGISTRY_TECHSME_STAFF_OVER_LIMIT,
-        "staff 501 is over the limit of 500");
+    registry_techsme_result_t result =
+        s_assert_ineligible (input, REGISTRY_TECHSME_STAFF_OVER_LIMIT,
+                             "staff 501 is over the limit of 500");
     assert_int_equal (result.total, 100);
 }
 
@@ -395,17 +407,23 @@ static void
 test_evaluate_every_reason_at_once (void **state)
 {
     registry_techsme_input_t input = {
-        .staff = 600, .tech_staff = 0,
-        .sales_fen = INT64_C (123456789012), .rnd_fen = 0, .cost_fen = 0,
+        .staff = 600,
+        .tech_staff = 0,
+        .sales_fen = INT64_C (123456789012),
+        .rnd_fen = 0,
+        .cost_fen = 0,
         .total_assets_fen = INT64_C (20000000100),
-        .ip_class1 = 0, .ip_class2 = 1,
-        .abnormal = true, .dishonest = true,
+        .ip_class1 = 0,
+        .ip_class2 = 1,
+        .abnormal = true,
+        .dishonest = true,
     };
     registry_techsme_result_t result = s_evaluate (input);
     assert_false (result.eligible);
     assert_int_equal (result.total, 6);
     assert_int_equal (result.reasons, 0x7F);
-    assert_string_equal (result.reason,
+    assert_string_equal (
+        result.reason,
         "staff 600 is over the limit of 500; "
         "sales ¥1,234,567,890.12 are over the limit of ¥200,000,000; "
         "total assets ¥200,000,001 are over the limit of ¥200,000,000; "
@@ -425,23 +443,22 @@ test_evaluate_all_zero (void **state)
     assert_int_equal (result.rnd_sales_bp, -1);
     assert_int_equal (result.rnd_cost_bp, -1);
     assert_int_equal (result.reasons, REGISTRY_TECHSME_NO_TECH_STAFF_SCORE
-                                    | REGISTRY_TECHSME_SCORE_TOO_LOW);
+                                          | REGISTRY_TECHSME_SCORE_TOO_LOW);
 }
 
 static void
 test_evaluate_rejects_negative_values (void **state)
 {
-    static const char *fields [] = {
-        "staff", "tech_staff", "sales_fen", "rnd_fen", "cost_fen",
-        "total_assets_fen", "ip_class1", "ip_class2"
-    };
+    static const char *fields [] = { "staff",     "tech_staff",
+                                     "sales_fen", "rnd_fen",
+                                     "cost_fen",  "total_assets_fen",
+                                     "ip_class1", "ip_class2" };
     for (size_t i = 0; i < 8; i++) {
         registry_techsme_input_t input = s_good ();
-        int64_t *values [] = {
-            &input.staff, &input.tech_staff, &input.sales_fen, &input.rnd_fen,
-            &input.cost_fen, &input.total_assets_fen, &input.ip_class1,
-            &input.ip_class2
-        };
+        int64_t *values [] = { &input.staff,     &input.tech_staff,
+                               &input.sales_fen, &input.rnd_fen,
+                               &input.cost_fen,  &input.total_assets_fen,
+                               &input.ip_class1, &input.ip_class2 };
         *values [i] = -1;
         char expected [128];
         snprintf (expected, sizeof expected, "%s: must be 0 or more, found -1",
@@ -455,7 +472,8 @@ test_evaluate_rejects_more_tech_staff_than_staff (void **state)
 {
     registry_techsme_input_t input = s_good ();
     input.tech_staff = 101;
-    s_assert_rejected (input, "tech_staff", "tech_staff: 101 tech staff is "
+    s_assert_rejected (input, "tech_staff",
+                       "tech_staff: 101 tech staff is "
                        "more than the total staff of 100");
     input.tech_staff = 100;
     registry_techsme_result_t result;

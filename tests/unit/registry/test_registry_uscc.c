@@ -19,11 +19,11 @@
 #include "registry_uscc.h"
 
 static const char *s_vectors [] = {
-    "91110000600037341L",       //  python-stdnum example (Beijing)
-    "91210100MA0QEK7B6N",       //  Shenyang enterprise
-    "91210200241281739M",       //  Dalian
-    "91211300MA10XW2L05",       //  Chaoyang
-    "92210100L00000011E",       //  Shenyang 个体工商户
+    "91110000600037341L",  //  python-stdnum example (Beijing)
+    "91210100MA0QEK7B6N",  //  Shenyang enterprise
+    "91210200241281739M",  //  Dalian
+    "91211300MA10XW2L05",  //  Chaoyang
+    "92210100L00000011E",  //  Shenyang 个体工商户
 };
 #define VECTORS (sizeof s_vectors / sizeof s_vectors [0])
 
@@ -33,7 +33,6 @@ static const char s_charset [] = "0123456789ABCDEFGHJKLMNPQRTUWXY";
 //  fails its check, as early pilot codes do.
 #define PILOT_A "91350100M000010093"
 #define PILOT_B "91350100M00001017X"
-
 
 //  --------------------------------------------------------------------------
 //  Normalise input, expecting failure with exactly this message.
@@ -83,8 +82,7 @@ s_message_suspects (const char *message, int pos)
         list = end;
         if (strncmp (list, ", ", 2) == 0)
             list += 2;
-        else
-        if (strncmp (list, " or ", 4) == 0)
+        else if (strncmp (list, " or ", 4) == 0)
             list += 4;
     }
     return false;
@@ -114,11 +112,15 @@ static void
 test_normalize_trims_white_space (void **state)
 {
     const char *wrappers [][2] = {
-        { " ", " " }, { "   ", "" }, { "", "  " }, { "\t", "\n" },
-        { "\r\n", "\r\n" }, { "\v\f ", " " },
-        { "\xE3\x80\x80", "" },                     //  U+3000 before
-        { "", "\xE3\x80\x80\xE3\x80\x80" },         //  two after
-        { " \xE3\x80\x80\t", "\t\xE3\x80\x80 " },   //  mixed
+        { " ", " " },
+        { "   ", "" },
+        { "", "  " },
+        { "\t", "\n" },
+        { "\r\n", "\r\n" },
+        { "\v\f ", " " },
+        { "\xE3\x80\x80", "" },                    //  U+3000 before
+        { "", "\xE3\x80\x80\xE3\x80\x80" },        //  two after
+        { " \xE3\x80\x80\t", "\t\xE3\x80\x80 " },  //  mixed
     };
     for (size_t i = 0; i < VECTORS; i++) {
         for (size_t w = 0; w < sizeof wrappers / sizeof wrappers [0]; w++) {
@@ -146,8 +148,7 @@ test_normalize_rejects_every_substitution (void **state)
     for (size_t i = 0; i < VECTORS; i++) {
         for (int pos = 0; pos < 18; pos++) {
             char candidates [64];
-            snprintf (candidates, sizeof candidates, "%s%s", s_charset,
-                      extras);
+            snprintf (candidates, sizeof candidates, "%s%s", s_charset, extras);
             for (const char *c = candidates; *c; c++) {
                 char orig = s_vectors [i][pos];
                 if (toupper ((unsigned char) *c) == orig)
@@ -171,15 +172,17 @@ test_normalize_rejects_every_substitution (void **state)
                     snprintf (expected, sizeof expected,
                               "position %d: '%c' is not allowed: the letters "
                               "I, O, S, V and Z are never used in a credit "
-                              "code", pos + 1, *c);
+                              "code",
+                              pos + 1, *c);
                     assert_string_equal (status.message, expected);
                 }
-                else
-                if (pos >= 2 && pos < 8 && !(upper >= '0' && upper <= '9')) {
+                else if (pos >= 2 && pos < 8
+                         && !(upper >= '0' && upper <= '9')) {
                     snprintf (expected, sizeof expected,
                               "position %d: '%c' is not allowed: positions "
                               "3-8 are the region code (行政区划代码) and "
-                              "must be digits", pos + 1, *c);
+                              "must be digits",
+                              pos + 1, *c);
                     assert_string_equal (status.message, expected);
                 }
                 else {
@@ -191,12 +194,13 @@ test_normalize_rejects_every_substitution (void **state)
                                       "check character should be '";
                     const char *final = "position 18: check character "
                                         "should be '";
-                    bool org_failed =
-                        strncmp (status.message, org, strlen (org)) == 0;
-                    bool final_failed =
-                        strncmp (status.message, final, strlen (final)) == 0;
-                    if (!(final_failed || (org_failed && pos >= 8
-                                                      && pos < 17)))
+                    bool org_failed = strncmp (status.message, org,
+                                               strlen (org))
+                                   == 0;
+                    bool final_failed = strncmp (status.message, final,
+                                                 strlen (final))
+                                     == 0;
+                    if (!(final_failed || (org_failed && pos >= 8 && pos < 17)))
                         fail_msg ("%s: %s", input, status.message);
                     if (!s_message_suspects (status.message, pos + 1))
                         fail_msg ("%s: %s", input, status.message);
@@ -245,12 +249,14 @@ static void
 test_normalize_rejects_full_width_characters (void **state)
 {
     //  Full-width digit one (U+FF11) at position 1.
-    s_assert_refused ("\xEF\xBC\x91" "1210100MA0QEK7B6N",
+    s_assert_refused ("\xEF\xBC\x91"
+                      "1210100MA0QEK7B6N",
                       "position 1: '１' is not allowed: only ASCII digits and "
                       "letters may appear (full-width characters are not "
                       "accepted)");
     //  U+3000 inside the code is not trimmed.
-    s_assert_refused ("912101\xE3\x80\x80" "0MA0QEK7B6N",
+    s_assert_refused ("912101\xE3\x80\x80"
+                      "0MA0QEK7B6N",
                       "position 7: '\xE3\x80\x80' is not allowed: only ASCII "
                       "digits and letters may appear (full-width characters "
                       "are not accepted)");
@@ -259,7 +265,8 @@ test_normalize_rejects_full_width_characters (void **state)
 static void
 test_normalize_rejects_invalid_utf8 (void **state)
 {
-    s_assert_refused ("9121\xFF" "100MA0QEK7B6N",
+    s_assert_refused ("9121\xFF"
+                      "100MA0QEK7B6N",
                       "position 5: byte 0xFF is not a character (invalid "
                       "UTF-8)");
     //  A lead byte without its continuation counts as one character.
@@ -560,8 +567,11 @@ test_region_outside_liaoning (void **state)
 static void
 test_region_invalid_code (void **state)
 {
-    const char *codes [] = { "", "9121010", "91210100MA0QEK7B6", 
-                             "91210100MA0QEK7B6NX", "91A10100MA0QEK7B6N",
+    const char *codes [] = { "",
+                             "9121010",
+                             "91210100MA0QEK7B6",
+                             "91210100MA0QEK7B6NX",
+                             "91A10100MA0QEK7B6N",
                              "9121010AMA0QEK7B6N" };
     for (size_t i = 0; i < 6; i++)
         s_assert_no_city (codes [i], REGISTRY_USCC_REGION_INVALID,
@@ -601,8 +611,7 @@ test_region_table (void **state)
     assert_int_equal (KJ_REGION_COUNT, 16);
     int metro = 0;
     for (int i = 0; i < 15; i++) {
-        const kj_region_info_t *info =
-            kj_region_info ((kj_region_t) (i + 1));
+        const kj_region_info_t *info = kj_region_info ((kj_region_t) (i + 1));
         assert_non_null (info);
         assert_int_equal (info->id, i + 1);
         assert_string_equal (info->code, expected [i].code);
@@ -625,49 +634,36 @@ static void
 test_region_by_code (void **state)
 {
     for (int i = 1; i < KJ_REGION_COUNT; i++) {
-        const kj_region_info_t *info =
-            kj_region_info ((kj_region_t) i);
+        const kj_region_info_t *info = kj_region_info ((kj_region_t) i);
         assert_int_equal (kj_region_by_code (info->code), i);
     }
-    assert_int_equal (kj_region_by_code ("210102"),
-                      KJ_REGION_SHENYANG);
-    assert_int_equal (kj_region_by_code ("210211"),
-                      KJ_REGION_DALIAN);
-    assert_int_equal (kj_region_by_code ("211481"),
-                      KJ_REGION_HULUDAO);
-    assert_int_equal (kj_region_by_code ("sfdz"),
-                      KJ_REGION_SHENFU);
-    const char *unknown [] = { "210000", "211500", "219900", "110000",
-                               "2101", "2101000", "21010A", "", "shenyang" };
+    assert_int_equal (kj_region_by_code ("210102"), KJ_REGION_SHENYANG);
+    assert_int_equal (kj_region_by_code ("210211"), KJ_REGION_DALIAN);
+    assert_int_equal (kj_region_by_code ("211481"), KJ_REGION_HULUDAO);
+    assert_int_equal (kj_region_by_code ("sfdz"), KJ_REGION_SHENFU);
+    const char *unknown [] = { "210000",  "211500", "219900", "110000",  "2101",
+                               "2101000", "21010A", "",       "shenyang" };
     for (size_t i = 0; i < sizeof unknown / sizeof unknown [0]; i++)
-        assert_int_equal (kj_region_by_code (unknown [i]),
-                          KJ_REGION_NONE);
+        assert_int_equal (kj_region_by_code (unknown [i]), KJ_REGION_NONE);
 }
 
 static void
 test_region_by_name (void **state)
 {
     for (int i = 1; i < KJ_REGION_COUNT; i++) {
-        const kj_region_info_t *info =
-            kj_region_info ((kj_region_t) i);
+        const kj_region_info_t *info = kj_region_info ((kj_region_t) i);
         assert_int_equal (kj_region_by_name (info->key), i);
         assert_int_equal (kj_region_by_name (info->name_zh), i);
         assert_int_equal (kj_region_by_name (info->short_zh), i);
         assert_int_equal (kj_region_by_name (info->name_en), i);
     }
-    assert_int_equal (kj_region_by_name ("SHENYANG"),
-                      KJ_REGION_SHENYANG);
-    assert_int_equal (
-        kj_region_by_name ("shenfu demonstration zone"),
-        KJ_REGION_SHENFU);
-    assert_int_equal (kj_region_by_name ("沈抚示范区"),
+    assert_int_equal (kj_region_by_name ("SHENYANG"), KJ_REGION_SHENYANG);
+    assert_int_equal (kj_region_by_name ("shenfu demonstration zone"),
                       KJ_REGION_SHENFU);
-    assert_int_equal (kj_region_by_name ("北京"),
-                      KJ_REGION_NONE);
-    assert_int_equal (kj_region_by_name (""),
-                      KJ_REGION_NONE);
-    assert_int_equal (kj_region_by_name ("210100"),
-                      KJ_REGION_NONE);
+    assert_int_equal (kj_region_by_name ("沈抚示范区"), KJ_REGION_SHENFU);
+    assert_int_equal (kj_region_by_name ("北京"), KJ_REGION_NONE);
+    assert_int_equal (kj_region_by_name (""), KJ_REGION_NONE);
+    assert_int_equal (kj_region_by_name ("210100"), KJ_REGION_NONE);
 }
 
 int

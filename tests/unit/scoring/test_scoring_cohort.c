@@ -12,20 +12,19 @@
 #include <cmocka.h>
 
 //  x (higher better) and y (lower better); weights 60/40 at growth
-static const char *s_model_text =
-    "model t-1\nversion 1\ngroup g G\n"
-    "indicator x g higher 60 60 60  X\n"
-    "indicator y g lower  40 40 40  Y\n"
-    "bonus_cap 10\n"
-    "bonus b 8 0:0 1:50 3:100  B\n"
-    "bonus e 8 1:100  E\n"
-    "scorecard 600 50 20 3.912023\n"
-    "card c *:0 100:-0.693147  C\n"
-    "flag f 20  F\n"
-    "stop s  S\n"
-    "combine 2\n"
-    "grades percentile 90 75 50 25\n"
-    "line 2000 300 1000 500 400 A revenue_fen\n";
+static const char *s_model_text = "model t-1\nversion 1\ngroup g G\n"
+                                  "indicator x g higher 60 60 60  X\n"
+                                  "indicator y g lower  40 40 40  Y\n"
+                                  "bonus_cap 10\n"
+                                  "bonus b 8 0:0 1:50 3:100  B\n"
+                                  "bonus e 8 1:100  E\n"
+                                  "scorecard 600 50 20 3.912023\n"
+                                  "card c *:0 100:-0.693147  C\n"
+                                  "flag f 20  F\n"
+                                  "stop s  S\n"
+                                  "combine 2\n"
+                                  "grades percentile 90 75 50 25\n"
+                                  "line 2000 300 1000 500 400 A revenue_fen\n";
 
 //  Columns: x y b e c f s, then revenue_fen (extra input)
 enum { X, Y, B, E, C, F, S, REV, INPUTS };
@@ -61,7 +60,8 @@ s_add (scoring_cohort_t *cohort, const char *id, scoring_stage_t stage,
     }
     kj_status_t status;
     assert_int_equal (scoring_cohort_add (cohort, id, stage, copy, present,
-                                          &status), 0);
+                                          &status),
+                      0);
 }
 
 static void
@@ -72,10 +72,14 @@ test_percentiles_with_ties_and_direction (void **state)
     //  x: 10, 20, 20, 30 -> ranks 1, 2.5, 2.5, 4 -> 0, 50, 50, 100 %
     //  y (lower better): 5, 5, 5, 9 -> ranks 2, 2, 2, 4 -> s = 33.3, 33.3,
     //  33.3, 100 %, inverted: 66.7, 66.7, 66.7, 0 %
-    s_add (cohort, "a", SCORING_GROWTH, (int64_t []) { 10, 5, 0, 0, 0, 0, 0, 1000 });
-    s_add (cohort, "b", SCORING_GROWTH, (int64_t []) { 20, 5, 0, 0, 0, 0, 0, 1000 });
-    s_add (cohort, "c", SCORING_GROWTH, (int64_t []) { 20, 5, 0, 0, 0, 0, 0, 1000 });
-    s_add (cohort, "d", SCORING_GROWTH, (int64_t []) { 30, 9, 0, 0, 0, 0, 0, 1000 });
+    s_add (cohort, "a", SCORING_GROWTH,
+           (int64_t []){ 10, 5, 0, 0, 0, 0, 0, 1000 });
+    s_add (cohort, "b", SCORING_GROWTH,
+           (int64_t []){ 20, 5, 0, 0, 0, 0, 0, 1000 });
+    s_add (cohort, "c", SCORING_GROWTH,
+           (int64_t []){ 20, 5, 0, 0, 0, 0, 0, 1000 });
+    s_add (cohort, "d", SCORING_GROWTH,
+           (int64_t []){ 30, 9, 0, 0, 0, 0, 0, 1000 });
     scoring_cohort_score (cohort);
     //  a: 0 + 40 x 2/3 = 26.667; b, c: 30 + 26.667 = 56.667; d: 60 + 0
     const scoring_portrait_t *p = scoring_cohort_portrait (cohort, 0);
@@ -110,9 +114,12 @@ test_single_member_and_stages_apart (void **state)
     scoring_cohort_t *cohort = scoring_cohort_new (s_model);
     //  One startup alone: every indicator at 100 %; the growth pair ranks
     //  only among itself
-    s_add (cohort, "s", SCORING_STARTUP, (int64_t []) { 1, 99, 0, 0, 0, 0, 0, 10 });
-    s_add (cohort, "g1", SCORING_GROWTH, (int64_t []) { 5, 1, 0, 0, 0, 0, 0, 10 });
-    s_add (cohort, "g2", SCORING_GROWTH, (int64_t []) { 9, 2, 0, 0, 0, 0, 0, 10 });
+    s_add (cohort, "s", SCORING_STARTUP,
+           (int64_t []){ 1, 99, 0, 0, 0, 0, 0, 10 });
+    s_add (cohort, "g1", SCORING_GROWTH,
+           (int64_t []){ 5, 1, 0, 0, 0, 0, 0, 10 });
+    s_add (cohort, "g2", SCORING_GROWTH,
+           (int64_t []){ 9, 2, 0, 0, 0, 0, 0, 10 });
     scoring_cohort_score (cohort);
     const scoring_portrait_t *s = scoring_cohort_portrait (cohort, 0);
     assert_int_equal (s->points_milli, 100000);
@@ -130,22 +137,24 @@ test_missing_scores_zero_and_is_flagged (void **state)
 {
     scoring_cohort_t *cohort = scoring_cohort_new (s_model);
     //  m has no x: it scores 0 on x and is not ranked; n alone has x: 100 %
-    s_add (cohort, "m", SCORING_GROWTH, (int64_t []) { NA, 1, NA, NA, NA, NA, NA, NA });
-    s_add (cohort, "n", SCORING_GROWTH, (int64_t []) { 7, 2, 0, 0, 0, 0, 0, 1000 });
+    s_add (cohort, "m", SCORING_GROWTH,
+           (int64_t []){ NA, 1, NA, NA, NA, NA, NA, NA });
+    s_add (cohort, "n", SCORING_GROWTH,
+           (int64_t []){ 7, 2, 0, 0, 0, 0, 0, 1000 });
     scoring_cohort_score (cohort);
     const scoring_portrait_t *m = scoring_cohort_portrait (cohort, 0);
     assert_int_equal (m->points_milli, 40000);
     assert_int_equal (m->missing_count, 6);
     assert_int_equal (m->reasons [0].column, X);
     assert_true (m->reasons [0].missing);
-    assert_int_equal (scoring_cohort_portrait (cohort, 1)->points_milli,
-                      60000);
+    assert_int_equal (scoring_cohort_portrait (cohort, 1)->points_milli, 60000);
     assert_int_equal (m->grade, SCORING_C);
     //  Alone, a firm is AAA; its revenue unknown, it gets no line, never
     //  a line computed from a zero
     scoring_cohort_destroy (&cohort);
     cohort = scoring_cohort_new (s_model);
-    s_add (cohort, "alone", SCORING_GROWTH, (int64_t []) { 1, 1, 0, 0, 0, 0, 0, NA });
+    s_add (cohort, "alone", SCORING_GROWTH,
+           (int64_t []){ 1, 1, 0, 0, 0, 0, 0, NA });
     scoring_cohort_score (cohort);
     const scoring_portrait_t *a = scoring_cohort_portrait (cohort, 0);
     assert_int_equal (a->grade, SCORING_AAA);
@@ -159,11 +168,14 @@ test_bonus_scorecard_flags_and_stop (void **state)
     scoring_cohort_t *cohort = scoring_cohort_new (s_model);
     //  b = 3 -> 100 % of 8; e = 1 -> 8: 16, capped at 10. c >= 100 ->
     //  -0.693147 log-odds = -20 points. f held: +20.
-    s_add (cohort, "p", SCORING_STABLE, (int64_t []) { 1, 1, 3, 1, 150, 1, 0, 10000 });
+    s_add (cohort, "p", SCORING_STABLE,
+           (int64_t []){ 1, 1, 3, 1, 150, 1, 0, 10000 });
     //  b = 2 -> 50 % of 8 = 4; e = 0 -> below the first step: 0
-    s_add (cohort, "q", SCORING_GROWTH, (int64_t []) { 1, 1, 2, 0, 99, 0, 0, 10000 });
+    s_add (cohort, "q", SCORING_GROWTH,
+           (int64_t []){ 1, 1, 2, 0, 99, 0, 0, 10000 });
     //  A stop: grade C and no line, whatever the points
-    s_add (cohort, "r", SCORING_STARTUP, (int64_t []) { 1, 1, 0, 0, 0, 0, 1, 10000 });
+    s_add (cohort, "r", SCORING_STARTUP,
+           (int64_t []){ 1, 1, 0, 0, 0, 0, 1, 10000 });
     scoring_cohort_score (cohort);
     const scoring_portrait_t *p = scoring_cohort_portrait (cohort, 0);
     assert_int_equal (p->bonus_milli, 10000);
@@ -199,13 +211,13 @@ test_grade_bands_on_both_sides (void **state)
     for (int i = 0; i <= 10; i++) {
         char id [8];
         snprintf (id, sizeof id, "m%d", i);
-        s_add (cohort, id, SCORING_GROWTH, (int64_t []) { i, 0, 0, 0, 0, 0, 0, 100 });
+        s_add (cohort, id, SCORING_GROWTH,
+               (int64_t []){ i, 0, 0, 0, 0, 0, 0, 100 });
     }
     scoring_cohort_score (cohort);
-    scoring_grade_t want [] = {
-        SCORING_C, SCORING_C, SCORING_C, SCORING_B, SCORING_B, SCORING_A,
-        SCORING_A, SCORING_A, SCORING_AA, SCORING_AAA, SCORING_AAA
-    };
+    scoring_grade_t want [] = { SCORING_C,  SCORING_C,   SCORING_C,  SCORING_B,
+                                SCORING_B,  SCORING_A,   SCORING_A,  SCORING_A,
+                                SCORING_AA, SCORING_AAA, SCORING_AAA };
     for (int i = 0; i <= 10; i++) {
         const scoring_portrait_t *p = scoring_cohort_portrait (cohort, i);
         assert_int_equal (p->percentile_milli, i * 10000);
@@ -223,17 +235,20 @@ test_refuses_impossible_values (void **state)
     bool present [INPUTS] = { true, true, true, true, true, true, true, true };
     kj_status_t status;
     int64_t negative [INPUTS] = { -1, 0, 0, 0, 0, 0, 0, 0 };
-    assert_int_equal (scoring_cohort_add (cohort, "z", SCORING_GROWTH,
-                                          negative, present, &status), -1);
+    assert_int_equal (scoring_cohort_add (cohort, "z", SCORING_GROWTH, negative,
+                                          present, &status),
+                      -1);
     assert_int_equal (status.code, KJ__CODE__OUT_OF_RANGE);
     assert_string_equal (status.field, "x");
     int64_t flag [INPUTS] = { 0, 0, 0, 0, 0, 2, 0, 0 };
     assert_int_equal (scoring_cohort_add (cohort, "z", SCORING_GROWTH, flag,
-                                          present, &status), -1);
+                                          present, &status),
+                      -1);
     assert_string_equal (status.field, "f");
     int64_t revenue [INPUTS] = { 0, 0, 0, 0, 0, 0, 0, -5 };
-    assert_int_equal (scoring_cohort_add (cohort, "z", SCORING_GROWTH,
-                                          revenue, present, &status), -1);
+    assert_int_equal (scoring_cohort_add (cohort, "z", SCORING_GROWTH, revenue,
+                                          present, &status),
+                      -1);
     assert_string_equal (status.field, "revenue_fen");
     assert_int_equal (scoring_cohort_size (cohort), 0);
     scoring_cohort_destroy (&cohort);

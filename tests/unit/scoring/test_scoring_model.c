@@ -13,20 +13,19 @@
 #include <cmocka.h>
 
 //  A small valid model; tests change one line of it
-static const char *s_good =
-    "model t-1\n"
-    "version 3\n"
-    "title A test model\n"
-    "group g  Group\n"
-    "indicator x g higher 60 50 40  X\n"
-    "indicator y g lower  40 50 60  Y\n"
-    "scorecard 600 50 20 3.912023\n"
-    "card c *:0.5 10:-0.5 ?:0  C\n"
-    "flag f 20  F\n"
-    "stop s  S\n"
-    "combine 2\n"
-    "grades percentile 90 75 50 25\n"
-    "line 2000 300 1000 1000 1000 A revenue_fen\n";
+static const char *s_good = "model t-1\n"
+                            "version 3\n"
+                            "title A test model\n"
+                            "group g  Group\n"
+                            "indicator x g higher 60 50 40  X\n"
+                            "indicator y g lower  40 50 60  Y\n"
+                            "scorecard 600 50 20 3.912023\n"
+                            "card c *:0.5 10:-0.5 ?:0  C\n"
+                            "flag f 20  F\n"
+                            "stop s  S\n"
+                            "combine 2\n"
+                            "grades percentile 90 75 50 25\n"
+                            "line 2000 300 1000 1000 1000 A revenue_fen\n";
 
 //  The model with line `line` (1-based) replaced by `with`; status message
 //  of the refusal, or "" if it loaded
@@ -89,7 +88,8 @@ test_shipped_models_load (void **state)
     scoring_model_destroy (&v2);
     assert_null (scoring_model_load ("nope", &status));
     assert_int_equal (status.code, KJ__CODE__NOT_FOUND);
-    assert_string_equal (status.message, "no model is called 'nope' "
+    assert_string_equal (status.message,
+                         "no model is called 'nope' "
                          "(shipped: most-2024, v2-2025; or give a file's "
                          "path)");
 }
@@ -172,12 +172,14 @@ test_bonus_needs_a_cap_it_can_reach (void **state)
               s_good);
     kj_status_t status;
     assert_null (scoring_model_parse (text, "t.model", &status));
-    assert_string_equal (status.message, "t.model: the bonus indicators "
+    assert_string_equal (status.message,
+                         "t.model: the bonus indicators "
                          "give 10 points at most, below bonus_cap 30");
     snprintf (text, sizeof text, "%sbonus_cap 10\nbonus b 10 0:0 2:101  B\n",
               s_good);
     assert_null (scoring_model_parse (text, "t.model", &status));
-    assert_string_equal (status.message, "t.model:15: a step's share must be "
+    assert_string_equal (status.message,
+                         "t.model:15: a step's share must be "
                          "0 to 100 (percent of the points), not '101'");
 }
 
