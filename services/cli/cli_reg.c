@@ -51,9 +51,14 @@ s_refuse (const char *usage, const char *format, const char *name)
         fprintf (stderr, "\n");
         return;
     }
-    usage = _ (usage);
-    size_t line = strcspn (usage, "\n");
-    fprintf (stderr, "\n%.*s\n", (int) line, usage);
+    const char *text = _ (usage);
+    if (!text)
+        text = usage;
+    size_t line = strcspn (text, "\n");
+    fprintf (stderr, "\n");
+    fwrite (text, 1, line, stderr);
+    fprintf (stderr, "\n");
+    usage = text;
     const char *noun = strstr (usage, "kejin ");
     if (noun) {
         noun += 6;
