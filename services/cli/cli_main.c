@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include <locale.h>
+#include <signal.h>
 
 typedef struct {
     const char *name;
@@ -87,6 +88,10 @@ main (int argc, char **argv)
                               ? getenv ("KEJIN_LOG_LEVEL")
                               : "warn");
     kj_signals_init ();
+    //  A reader that goes away (`kejin enterprise export | head -1`) ends
+    //  the CLI quietly, as it does any Unix filter; ZeroMQ sends with
+    //  MSG_NOSIGNAL, so no socket of ours raises it
+    signal (SIGPIPE, SIG_DFL);
     cli_t cli = { .prog = "kejin", .timeout_ms = 5000 };
     cli.broker = getenv ("KEJIN_NODE_BROKER");
     if (!cli.broker)
@@ -124,6 +129,15 @@ main (int argc, char **argv)
     if (i >= argc) {
         s_help (stderr);
         return CLI_USAGE;
+    }
+    //  `kejin help` is --help; `kejin help COMMAND` is `kejin COMMAND --help`
+    if (streq (argv [i], "help")) {
+        if (i + 1 >= argc) {
+            s_help (stdout);
+            return CLI_OK;
+        }
+        argv [i] = argv [i + 1];
+        argv [i + 1] = "--help";
     }
     //  Options may also follow the command: `kejin status --json`
     for (int k = i + 1; k < argc; k++)

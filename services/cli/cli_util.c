@@ -6,6 +6,10 @@
 #include "cli.h"
 #include "kj_money.h"
 #include <wchar.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <poll.h>
+#include <netdb.h>
 
 kj_client_t *
 cli_client (cli_t *cli)
@@ -40,6 +44,47 @@ cli_exit_code (int code)
     }
 }
 
+//  --------------------------------------------------------------------------
+//  Is anything listening at a tcp:// broker endpoint? A refused or silent
+//  connect within a second says the node is down at once, where waiting
+//  for the call's deadline and its retries took 15 s. Other endpoints, and
+//  hosts that do not resolve, are left to the call. true if it may answer.
+
+static bool
+s_broker_listens (const char *endpoint)
+{
+    char host [256];
+    int port;
+    if (sscanf (endpoint, "tcp://%255[^:]:%d", host, &port) != 2
+        || streq (host, "*"))
+        return true;
+    struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *found = NULL;
+    char service [16];
+    snprintf (service, sizeof service, "%d", port);
+    if (getaddrinfo (host, service, &hints, &found) || !found)
+        return true;
+    bool listens = false;
+    for (struct addrinfo *a = found; a && !listens; a = a->ai_next) {
+        int fd = socket (a->ai_family, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+            continue;
+        if (connect (fd, a->ai_addr, a->ai_addrlen) == 0)
+            listens = true;
+        else if (errno == EINPROGRESS) {
+            struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+            int error = 0;
+            socklen_t size = sizeof error;
+            if (poll (&pfd, 1, 1000) == 1
+                && getsockopt (fd, SOL_SOCKET, SO_ERROR, &error, &size) == 0
+                && error == 0)
+                listens = true;
+        }
+        close (fd);
+    }
+    freeaddrinfo (found);
+    return listens;
+}
+
 int
 cli_call (cli_t *cli, const char *service, const char *method,
           const ProtobufCMessage *request,
@@ -54,7 +99,17 @@ cli_call (cli_t *cli, const char *service, const char *method,
     }
     kj_status_t status;
     kj_call_opts_t opts = { .read_only = read_only };
-    int code = kj_client_call (client, service, method, request, reply_type,
+    int code;
+    static int listens = -1;  //  checked once a process
+    if (listens < 0)
+        listens = s_broker_listens (cli->broker);
+    if (!listens) {
+        kj_status_set (&status, KJ__CODE__UNAVAILABLE, NULL,
+                       "no broker listens at %s", cli->broker);
+        code = KJ__CODE__UNAVAILABLE;
+    }
+    else
+        code = kj_client_call (client, service, method, request, reply_type,
                                reply_p, &status, &opts);
     if (code == KJ__CODE__OK)
         return CLI_OK;
