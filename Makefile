@@ -165,6 +165,7 @@ binname   = $(if $(filter cli,$(1)),kejin,kejin-$(1))
 #  <name>_USES: the folders whose rules classes <name> links as well, so
 #  that the CLI's offline checks run the very code of the service.
 cli_USES := guarantee scoring ipo
+mirror_USES := events
 
 define service_rules
 $(1)_SRC  := $$(filter-out services/$(1)/$(1)_main.c,$$(wildcard services/$(1)/*.c))

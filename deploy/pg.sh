@@ -26,6 +26,12 @@ Usage: deploy/pg.sh COMMAND DIR [PORT]
   role DIR NAME      create login role NAME (or keep it) with a password in
                      DIR/pgpass (mode 600); prints the role's connection
                      string, which finds the password through that file
+  publish DIR        offer this city's event log to a hub: the publication
+                     kejin_events of events.log (inserts only) and the
+                     replication role kejin_link, which may read nothing
+                     else; prints the connection string for the hub's
+                     mirror/links (with the password: keep it private).
+                     kejin-events must have made its schema first.
 
 Environment:
   KEJIN_PG_FAST=1    fsync, synchronous_commit and full_page_writes off: for
@@ -139,6 +145,8 @@ password_encryption = scram-sha-256
 hba_file = '$DIR/data/kejin_hba.conf'
 ident_file = '$DIR/data/kejin_ident.conf'
 max_connections = 200
+wal_level = logical
+max_slot_wal_keep_size = ${KEJIN_PG_SLOT_KEEP:-1GB}
 shared_buffers = 128MB
 fsync = $durable
 synchronous_commit = $durable
@@ -213,6 +221,7 @@ cmd_stop () {
 
 #  A login role with a password of its own, kept in DIR/pgpass so that the
 #  same role gets the same password after a restart; prints its DSN.
+#  ROLE_RIGHTS (NOREPLICATION unless set) is what else it may do.
 cmd_role () {
     local name=$1 pass="" line
     [[ $name =~ ^[a-z_][a-z0-9_]{0,62}$ ]] || \
@@ -241,11 +250,33 @@ cmd_role () {
             END IF;
         END \$\$;
         ALTER ROLE $name LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE
-            NOREPLICATION PASSWORD '$pass';" \
+            ${ROLE_RIGHTS:-NOREPLICATION} PASSWORD '$pass';" \
         "host=$DIR port=$(cat "$DIR/port") user=postgres dbname=postgres" \
         >/dev/null || die "could not create role $name"
     echo "host=$DIR port=$(cat "$DIR/port") user=$name dbname=postgres" \
          "passfile=$DIR/pgpass"
+}
+
+#  The publication a hub's kejin-mirror subscribes to, and the role it
+#  logs in as: REPLICATION, SELECT on events.log and nothing more.
+cmd_publish () {
+    local dsn pass
+    dsn=$(ROLE_RIGHTS=REPLICATION cmd_role kejin_link) || exit 1
+    pass=$(sed -n 's/^\*:\*:\*:kejin_link://p' "$DIR/pgpass")
+    "$BINDIR/psql" -X -q -v ON_ERROR_STOP=1 -c "
+        GRANT USAGE ON SCHEMA events TO kejin_link;
+        GRANT SELECT ON events.log TO kejin_link;
+        DO \$\$ BEGIN
+            IF NOT EXISTS (SELECT 1 FROM pg_publication
+                           WHERE pubname = 'kejin_events')
+            THEN CREATE PUBLICATION kejin_events FOR TABLE events.log
+                     WITH (publish = 'insert');
+            END IF;
+        END \$\$;" \
+        "host=$DIR port=$(cat "$DIR/port") user=postgres dbname=postgres" \
+        >/dev/null || die "could not publish events.log (has kejin-events" \
+                          "made its schema in $DIR?)"
+    echo "${dsn% passfile=*} password=$pass"
 }
 
 cmd_status () {
@@ -261,7 +292,7 @@ cmd_status () {
 
 case "${1:-}" in
     -h|--help|help) usage; exit 0 ;;
-    start|stop|status|dsn|role) ;;
+    start|stop|status|dsn|role|publish) ;;
     "") usage >&2; exit 2 ;;
     *) echo "pg.sh: unknown command: $1" >&2; usage >&2; exit 2 ;;
 esac
@@ -285,4 +316,5 @@ case "$command" in
     status) cmd_status ;;
     dsn) print_dsn ;;
     role) cmd_role "$3" ;;
+    publish) cmd_publish ;;
 esac

@@ -50,6 +50,8 @@ static const command_t s_commands [] = {
       cli_match },
     { "application", N_ ("applications for a product: apply, move, show"),
       cli_application },
+    { "mirror", N_ ("a hub's copies of other cities' event logs: links"),
+      cli_mirror },
     { NULL }
 };
 
