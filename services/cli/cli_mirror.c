@@ -7,28 +7,33 @@
 #include "cli.h"
 #include "mirror.pb-c.h"
 
-static const char *s_usage =
-    N_ ("Usage: kejin mirror links [--json]\n"
-        "The links of this hub to other cities' event logs, as kejin-mirror\n"
-        "last looked at them: the state, the highest offset copied here and\n"
-        "the highest at the origin, and what is wrong.\n"
-        "  OK           every event of the origin is here\n"
-        "  CATCHING_UP  receiving, some events still to come\n"
-        "  DOWN         the origin cannot be reached now; nothing is lost,\n"
-        "               the link resumes by itself\n"
-        "  GAP          the origin dropped events this hub had not copied:\n"
-        "               the link is stopped; re-seed it (docs/federation.md)\n"
-        "Exit code 0, or 1 when a link is DOWN or in GAP.\n");
+static const char *s_usage = N_ (
+    "Usage: kejin mirror links [--json]\n"
+    "The links of this hub to other cities' event logs, as kejin-mirror\n"
+    "last looked at them: the state, the highest offset copied here and\n"
+    "the highest at the origin, and what is wrong.\n"
+    "  OK           every event of the origin is here\n"
+    "  CATCHING_UP  receiving, some events still to come\n"
+    "  DOWN         the origin cannot be reached now; nothing is lost,\n"
+    "               the link resumes by itself\n"
+    "  GAP          the origin dropped events this hub had not copied:\n"
+    "               the link is stopped; re-seed it (docs/federation.md)\n"
+    "Exit code 0, or 1 when a link is DOWN or in GAP.\n");
 
 static const char *
 s_state (Kj__LinkState state)
 {
     switch (state) {
-        case KJ__LINK_STATE__LINK_OK: return "OK";
-        case KJ__LINK_STATE__LINK_CATCHING_UP: return "CATCHING_UP";
-        case KJ__LINK_STATE__LINK_DOWN: return "DOWN";
-        case KJ__LINK_STATE__LINK_GAP: return "GAP";
-        default: return "UNKNOWN";
+        case KJ__LINK_STATE__LINK_OK:
+            return "OK";
+        case KJ__LINK_STATE__LINK_CATCHING_UP:
+            return "CATCHING_UP";
+        case KJ__LINK_STATE__LINK_DOWN:
+            return "DOWN";
+        case KJ__LINK_STATE__LINK_GAP:
+            return "GAP";
+        default:
+            return "UNKNOWN";
     }
 }
 

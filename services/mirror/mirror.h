@@ -22,8 +22,8 @@
 #include "kejin.h"
 #include "mirror.pb-c.h"
 
-#define MIRROR_CITY_MAX   31    //  bytes of a city name in mirror/links
-#define MIRROR_LINKS_MAX  32    //  links one hub may hold
+#define MIRROR_CITY_MAX  31  //  bytes of a city name in mirror/links
+#define MIRROR_LINKS_MAX 32  //  links one hub may hold
 
 typedef struct {
     char city [MIRROR_CITY_MAX + 1];  //  [a-z][a-z0-9_]*
@@ -45,9 +45,9 @@ typedef struct {
     Kj__LinkState previous;  //  as recorded (LINK_UNKNOWN: never seen)
     bool origin_reached;     //  the origin's database answered
     const char *origin_error;
-    bool slot_found;         //  the subscription's slot exists at the origin
-    bool slot_lost;          //  ... and PostgreSQL gave up its WAL (lost)
-    bool running;            //  the subscription's apply worker runs
+    bool slot_found;  //  the subscription's slot exists at the origin
+    bool slot_lost;   //  ... and PostgreSQL gave up its WAL (lost)
+    bool running;     //  the subscription's apply worker runs
     uint64_t hub_head;
     uint64_t origin_head;
 } mirror_seen_t;
@@ -66,8 +66,7 @@ extern const kj_method_t mirror_methods [];
 extern const kj_option_t mirror_options [];
 
 void *
-    mirror_server_new (kj_service_t *service, kj_db_t *db,
-                       kj_status_t *status);
+    mirror_server_new (kj_service_t *service, kj_db_t *db, kj_status_t *status);
 void
     mirror_server_destroy (void *state);
 int

@@ -51,14 +51,16 @@ mirror_links_parse (const char *text, mirror_peer_t *peers, int *count,
             while (name && isspace ((unsigned char) item [name - 1]))
                 name--;
             if (!s_city_ok (item, name) || !equals
-                || strspn (equals + 1, " \t") >= (size_t) (item + size - equals - 1)) {
+                || strspn (equals + 1, " \t")
+                       >= (size_t) (item + size - equals - 1)) {
                 mirror_links_free (peers, *count);
                 return kj_status_set (
                     status, KJ__CODE__INVALID_ARGUMENT, "mirror/links",
                     "mirror/links: \"%.*s\" is not city=CONNINFO (a city of "
                     "a-z, 0-9 and _, at most %d bytes, then a libpq "
                     "connection string)",
-                    (int) kj_utf8_cut (item, size < 60 ? size : 60), item, MIRROR_CITY_MAX);
+                    (int) kj_utf8_cut (item, size < 60 ? size : 60), item,
+                    MIRROR_CITY_MAX);
             }
             for (int i = 0; i < *count; i++)
                 if (strlen (peers [i].city) == name
@@ -82,8 +84,8 @@ mirror_links_parse (const char *text, mirror_peer_t *peers, int *count,
             const char *conninfo = equals + 1;
             while (isspace ((unsigned char) *conninfo))
                 conninfo++;
-            peer->conninfo =
-                strndup (conninfo, (size_t) (item + size - conninfo));
+            peer->conninfo = strndup (conninfo,
+                                      (size_t) (item + size - conninfo));
         }
         if (!end)
             break;
@@ -141,10 +143,15 @@ const char *
 mirror_link_topic (Kj__LinkState state)
 {
     switch (state) {
-        case KJ__LINK_STATE__LINK_OK: return "mirror.link.ok";
-        case KJ__LINK_STATE__LINK_CATCHING_UP: return "mirror.link.catching_up";
-        case KJ__LINK_STATE__LINK_DOWN: return "mirror.link.down";
-        case KJ__LINK_STATE__LINK_GAP: return "mirror.link.gap";
-        default: return "mirror.link.unknown";
+        case KJ__LINK_STATE__LINK_OK:
+            return "mirror.link.ok";
+        case KJ__LINK_STATE__LINK_CATCHING_UP:
+            return "mirror.link.catching_up";
+        case KJ__LINK_STATE__LINK_DOWN:
+            return "mirror.link.down";
+        case KJ__LINK_STATE__LINK_GAP:
+            return "mirror.link.gap";
+        default:
+            return "mirror.link.unknown";
     }
 }

@@ -144,8 +144,8 @@ s_ensure (mirror_server_t *self, mirror_link_t *link, const char **error)
                  link->database);
     }
     if (!link->db) {
-        char *dsn =
-            zsys_sprintf ("%s dbname=%s", self->admin_dsn, link->database);
+        char *dsn = zsys_sprintf ("%s dbname=%s", self->admin_dsn,
+                                  link->database);
         link->db = kj_db_new (dsn, "events", 0);
         zstr_free (&dsn);
         if (!link->db || kj_db_migrate (link->db, events_migrations)) {
@@ -204,8 +204,8 @@ s_look_at_origin (mirror_server_t *self, mirror_link_t *link,
         link->origin = NULL;
     }
     if (!link->origin) {
-        char *conninfo =
-            zsys_sprintf ("%s connect_timeout=2", link->peer.conninfo);
+        char *conninfo = zsys_sprintf ("%s connect_timeout=2",
+                                       link->peer.conninfo);
         link->origin = PQconnectdb (conninfo);
         zstr_free (&conninfo);
     }
@@ -217,18 +217,19 @@ s_look_at_origin (mirror_server_t *self, mirror_link_t *link,
     }
     const char *params [] = { self->slot };
     int64_t head = s_number (
-        PQexec (link->origin, "SELECT coalesce (max (off), 0) FROM events.log"));
-    PGresult *slot = PQexecParams (
-        link->origin,
-        "SELECT wal_status FROM pg_catalog.pg_replication_slots "
-        "WHERE slot_name = $1",
-        1, NULL, params, NULL, NULL, 0);
+        PQexec (link->origin,
+                "SELECT coalesce (max (off), 0) FROM events.log"));
+    PGresult *slot =
+        PQexecParams (link->origin,
+                      "SELECT wal_status FROM pg_catalog.pg_replication_slots "
+                      "WHERE slot_name = $1",
+                      1, NULL, params, NULL, NULL, 0);
     if (head >= 0 && PQresultStatus (slot) == PGRES_TUPLES_OK) {
         seen->origin_reached = true;
         seen->origin_head = (uint64_t) head;
         seen->slot_found = PQntuples (slot) == 1;
-        seen->slot_lost =
-            seen->slot_found && streq (PQgetvalue (slot, 0, 0), "lost");
+        seen->slot_lost = seen->slot_found
+                       && streq (PQgetvalue (slot, 0, 0), "lost");
     }
     else {
         snprintf (error, sizeof error, "%s", PQerrorMessage (link->origin));
@@ -305,17 +306,18 @@ mirror_server_check (void *state, kj_db_t *db)
         else {
             s_look_at_origin (self, link, &seen);
             const char *sub [] = { link->database };
-            seen.running = s_number (kj_db_exec (
-                               link->db,
-                               "SELECT count (*) FROM "
-                               "pg_catalog.pg_stat_subscription "
-                               "WHERE subname = $1 AND relid IS NULL "
-                               "AND pid IS NOT NULL",
-                               1, sub))
-                           == 1;
-            int64_t head = s_number (kj_db_exec (
-                link->db, "SELECT coalesce (max (off), 0) FROM events.log", 0,
-                NULL));
+            seen.running =
+                s_number (kj_db_exec (link->db,
+                                      "SELECT count (*) FROM "
+                                      "pg_catalog.pg_stat_subscription "
+                                      "WHERE subname = $1 AND relid IS NULL "
+                                      "AND pid IS NOT NULL",
+                                      1, sub))
+                == 1;
+            int64_t head = s_number (
+                kj_db_exec (link->db,
+                            "SELECT coalesce (max (off), 0) FROM events.log", 0,
+                            NULL));
             seen.hub_head = head > 0 ? (uint64_t) head : 0;
         }
         const char *reason = "";
@@ -356,13 +358,13 @@ s_list_links (kj_call_t *call, const ProtobufCMessage *request,
 {
     (void) request;
     Kj__ListLinksReply *out = (Kj__ListLinksReply *) reply;
-    PGresult *result = kj_db_exec (
-        kj_call_db (call),
-        "SELECT city, state, hub_head, origin_head, reason, "
-        "(extract (epoch FROM checked_at) * 1000000)::bigint, "
-        "(extract (epoch FROM changed_at) * 1000000)::bigint "
-        "FROM links ORDER BY city",
-        0, NULL);
+    PGresult *result =
+        kj_db_exec (kj_call_db (call),
+                    "SELECT city, state, hub_head, origin_head, reason, "
+                    "(extract (epoch FROM checked_at) * 1000000)::bigint, "
+                    "(extract (epoch FROM changed_at) * 1000000)::bigint "
+                    "FROM links ORDER BY city",
+                    0, NULL);
     if (!result)
         return kj_call_fail (call, KJ__CODE__UNAVAILABLE, NULL,
                              "the links cannot be read now");

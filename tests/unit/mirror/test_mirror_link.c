@@ -47,9 +47,12 @@ test_parse_refused (void **state)
     mirror_peer_t peers [MIRROR_LINKS_MAX];
     int count;
     kj_status_t status;
-    const char *bad [] = { "Anshan=host=x", "anshan",     "anshan=",  "anshan=  ",
-                           "=host=x",       "1city=host=x", "an-shan=host=x",
-                           "a234567890123456789012345678901x=host=x" };
+    const char *bad [] = {
+        "Anshan=host=x",  "anshan",
+        "anshan=",        "anshan=  ",
+        "=host=x",        "1city=host=x",
+        "an-shan=host=x", "a234567890123456789012345678901x=host=x"
+    };
     for (size_t i = 0; i < sizeof bad / sizeof bad [0]; i++) {
         assert_int_equal (mirror_links_parse (bad [i], peers, &count, &status),
                           -1);
@@ -57,10 +60,9 @@ test_parse_refused (void **state)
         assert_string_equal (status.field, "mirror/links");
         assert_int_equal (count, 0);
     }
-    assert_int_equal (
-        mirror_links_parse ("a=host=x;b=host=y;a=host=z", peers, &count,
-                            &status),
-        -1);
+    assert_int_equal (mirror_links_parse ("a=host=x;b=host=y;a=host=z", peers,
+                                          &count, &status),
+                      -1);
     assert_non_null (strstr (status.message, "city a twice"));
     char many [2048] = "";
     for (int i = 0; i <= MIRROR_LINKS_MAX; i++)
@@ -91,8 +93,7 @@ test_state (void **state)
     assert_string_equal (reason, "");
     mirror_seen_t behind = whole;
     behind.hub_head = 9;
-    assert_int_equal (s_state (behind, NULL),
-                      KJ__LINK_STATE__LINK_CATCHING_UP);
+    assert_int_equal (s_state (behind, NULL), KJ__LINK_STATE__LINK_CATCHING_UP);
     mirror_seen_t stopped = whole;
     stopped.running = false;
     assert_int_equal (s_state (stopped, &reason), KJ__LINK_STATE__LINK_DOWN);
