@@ -348,10 +348,11 @@ bench: deps ## run the benchmarks and print each figure beside its baseline
 
 up: deps ## build, start PostgreSQL and a whole city node with demo data
 	@$(MAKE) --no-print-directory all
-	@deploy/kejin-node up $(if $(SCALE),--scale $(SCALE))
+	@$(if $(CITIES),deploy/kejin-cities up $(CITIES),deploy/kejin-node up $(if $(SCALE),--scale $(SCALE)))
 
 down: ## stop the node started by `make up`; leaves nothing running
 	@deploy/kejin-node down
+	@[ ! -f run/cities/cities ] || deploy/kejin-cities down
 
 status: ## show each daemon, its workers per service and its endpoints
 	@deploy/kejin-node status
@@ -387,6 +388,7 @@ help: ## list the targets
 	    sed -E 's/^([a-z]+):.*## (.*)/  \1\t\2/' | expand -t 12
 	@echo
 	@echo "  make up SCALE=registry=4     start 4 copies of kejin-registry"
+	@echo "  make up CITIES=shenyang,anshan,dalian   a node per city, the first the hub"
 	@echo "  make system T=broker         run one system test"
 	@echo "  make bench B=broker          run one benchmark"
 	@echo "  make fuzz F=proto FUZZ_SECONDS=60   run one fuzzer a minute"
