@@ -628,6 +628,49 @@ test_suspension (void **state)
 }
 
 //  --------------------------------------------------------------------------
+//  Pro rata (guarantee/shortfall=pro_rata): three approved claims of
+//  800,000 fen against a budget of 1,000,000 are each paid the budget's
+//  share of the demand, the last one the rounding's remainder, and never
+//  more than the budget; a claim approved after it is spent waits.
+
+static void
+test_pro_rata (void **state)
+{
+    gfx_t fx;
+    gfx_start (&fx, 1, "guarantee/shortfall=pro_rata");
+    gfx_parties (&fx);
+    gfx_allot (&fx, fx.year, 1000000);
+    int64_t ids [3];
+    for (int i = 0; i < 3; i++)
+        ids [i] = gfx_claim (&fx, 2000000, 2, true);  //  entitled 800,000
+    const int64_t expected [] = { 333333, 333333, 333334 };
+    for (int i = 0; i < 3; i++) {
+        Kj__ClaimPayRequest pay = KJ__CLAIM_PAY_REQUEST__INIT;
+        pay.claim_id = ids [i];
+        Kj__Claim *claim = gfx_ok (fx.carol, "PayClaim", &pay,
+                                   &kj__claim__descriptor);
+        assert_string_equal (claim->state, "PAID");
+        assert_int_equal (claim->paid_fen, expected [i]);
+        assert_non_null (strstr (claim->reason, "paid pro rata"));
+        kj__claim__free_unpacked (claim, NULL);
+    }
+    Kj__Budget *budget = s_budget (&fx, fx.year);
+    assert_int_equal (budget->remaining_fen, 0);
+    assert_int_equal (budget->paid_fen, 1000000);
+    kj__budget__free_unpacked (budget, NULL);
+    //  Nothing left: the next claim waits for next year's budget
+    Kj__ClaimPayRequest pay = KJ__CLAIM_PAY_REQUEST__INIT;
+    pay.claim_id = gfx_claim (&fx, 2000000, 2, true);
+    Kj__Claim *claim = gfx_ok (fx.carol, "PayClaim", &pay,
+                               &kj__claim__descriptor);
+    assert_string_equal (claim->state, "QUEUED");
+    assert_int_equal (claim->budget_year, fx.year + 1);
+    kj__claim__free_unpacked (claim, NULL);
+    kj__ledger_report__free_unpacked (gfx_ledger (&fx), NULL);
+    gfx_stop (&fx);
+}
+
+//  --------------------------------------------------------------------------
 //  The command line, on the same node: run `kejin --broker EP ARGS`, its
 //  stdout into out; returns its exit code
 
@@ -796,7 +839,7 @@ test_cli (void **state)
                                "guarantee policy set --fee-max 0.5 --as ops"),
                       0);
     assert_non_null (strstr (out, "policy 2 (set by ops)"));
-    assert_non_null (strstr (out, "guarantee fee at most 0.5% a year"));
+    assert_non_null (strstr (out, "guarantee fee at most 0.50% a year"));
     assert_int_equal (s_kejin (&fx, out, sizeof out,
                                "guarantee guarantee add "
                                "L7 --guarantor G9 --agreement A9 --enterprise "
@@ -816,6 +859,7 @@ main (void)
         cmocka_unit_test (test_bad_input),
         cmocka_unit_test (test_versions_binding_and_queue),
         cmocka_unit_test (test_suspension),
+        cmocka_unit_test (test_pro_rata),
         cmocka_unit_test (test_cli),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
