@@ -175,14 +175,22 @@ guarantee_fees_check (const guarantee_policy_t *policy, int64_t amount_fen,
     bool large = amount_fen > policy->reguarantee_large_above_fen;
     int64_t cap = large ? policy->reguarantee_fee_large_max_bp
                         : policy->reguarantee_fee_small_max_bp;
+    if ((reguarantee_fee_bp < 0 || reguarantee_fee_bp > cap) && large)
+        return kj_status_set (status, KJ__CODE__OUT_OF_RANGE,
+                              "reguarantee_fee_bp",
+                              "reguarantee_fee_bp: %" PRId64 "; at most %" PRId64
+                              " bp for a guarantee above %" PRId64 " fen "
+                              "(policy %" PRId64 ": re-guarantee fee cap)",
+                              reguarantee_fee_bp, cap,
+                              policy->reguarantee_large_above_fen,
+                              policy->version);
     if (reguarantee_fee_bp < 0 || reguarantee_fee_bp > cap)
         return kj_status_set (status, KJ__CODE__OUT_OF_RANGE,
                               "reguarantee_fee_bp",
                               "reguarantee_fee_bp: %" PRId64 "; at most %" PRId64
-                              " bp for a guarantee %s %" PRId64 " fen (policy "
-                              "%" PRId64 ": re-guarantee fee cap)",
+                              " bp for a guarantee of at most %" PRId64 " fen "
+                              "(policy %" PRId64 ": re-guarantee fee cap)",
                               reguarantee_fee_bp, cap,
-                              large ? "above" : "of at most",
                               policy->reguarantee_large_above_fen,
                               policy->version);
     return 0;
