@@ -148,8 +148,7 @@ s_row (s_calc_t *self, uint32_t row, const char *const *fields)
     bool comp = streq (kind, "COMP");
     if (!comp && !streq (kind, "RECOVERY"))
         return s_refuse (self, row, "kind",
-                         _ ("'%s' is not a kind: COMP or RECOVERY"),
-                         kind);
+                         _ ("'%s' is not a kind: COMP or RECOVERY"), kind);
     unsigned uses = comp ? s_comp_uses : s_recovery_uses;
     int64_t value [COLUMNS] = { 0 };
     for (int column = COL_DAICHANG; column < COLUMNS; column++) {
@@ -163,8 +162,7 @@ s_row (s_calc_t *self, uint32_t row, const char *const *fields)
         }
         else if (!*text)
             return s_refuse (self, row, s_columns [column],
-                             _ ("is empty; kind %s needs it"),
-                             kind);
+                             _ ("is empty; kind %s needs it"), kind);
         else if (s_number (self, row, column, text, &value [column]))
             return 0;
     }
@@ -245,8 +243,8 @@ s_each_row (uint32_t row, const char *const *fields, size_t count, void *arg)
     }
     if (count != COLUMNS)
         return s_refuse (self, row, NULL,
-                         _ ("%zu fields where the header has %d"),
-                         count, COLUMNS);
+                         _ ("%zu fields where the header has %d"), count,
+                         COLUMNS);
     return s_row (self, row, fields);
 }
 

@@ -39,7 +39,8 @@ static const char *s_usage =
     "  policy show | policy set [--bank-share-min PCT]\n"
     "      [--system-share-max PCT] [--national-share-max PCT]\n"
     "      [--provincial-share-min PCT] [--fee-max PCT]\n"
-    "      [--reguarantee-fee-small-max PCT] [--reguarantee-fee-large-max PCT]\n"
+    "      [--reguarantee-fee-small-max PCT] [--reguarantee-fee-large-max "
+    "PCT]\n"
     "      [--reguarantee-large-above YUAN] [--balance-cap YUAN]\n"
     "      (the next version; options not given keep their value)\n"
     "  calc --csv FILE [--json]   (offline: kejin guarantee calc --help)\n"
@@ -286,8 +287,7 @@ s_default (cli_t *cli, int argc, char **argv)
     char yuan [64];
     if (rc == CLI_OK && cli->json)
         cli_print_json (&reply->base);
-    else if (rc == CLI_OK)
-    {
+    else if (rc == CLI_OK) {
         char n [64], p [64], g [64];
         printf ("代偿 %" PRId64 " of %s recorded on loan %s: national fund "
                 "%s, provincial re-guarantee %s, guarantor %s\n",
@@ -575,8 +575,8 @@ s_print_lines (const char *title, const char *key,
     if (count == 0)
         return;
     printf ("\n%s\n  %-20s %18s %18s %18s %18s %18s %7s %s\n", title, key,
-            "allotted/cap", "committed", "paid", "left", "recovered",
-            "claims", losses ? "loss ratio" : "");
+            "allotted/cap", "committed", "paid", "left", "recovered", "claims",
+            losses ? "loss ratio" : "");
     for (size_t i = 0; i < count; i++) {
         const Kj__GuaranteeReportLine *l = lines [i];
         char t [64], c [64], p [64], f [64], r [64], ratio [32] = "";
@@ -605,9 +605,8 @@ s_report (cli_t *cli, int argc, char **argv)
     Kj__GuaranteeReportRequest request = KJ__GUARANTEE_REPORT_REQUEST__INIT;
     int64_t year = 0;
     const char *text = cli_args_positional (args, 0);
-    int rc = text && cli_parse_int ("YEAR", text, 2000, 2100, &year)
-               ? CLI_USAGE
-               : CLI_OK;
+    int rc = text && cli_parse_int ("YEAR", text, 2000, 2100, &year) ? CLI_USAGE
+                                                                     : CLI_OK;
     request.year = (int32_t) year;
     Kj__GuaranteeReport *reply = NULL;
     if (rc == CLI_OK)
@@ -621,17 +620,18 @@ s_report (cli_t *cli, int argc, char **argv)
         char p [64], r [64], f [64], d [64];
         printf ("compensation paid %s, net recoveries %s, refunded to the "
                 "province %s; 代偿 %s\n",
-                cli_yuan (t->paid_fen, p, 64), cli_yuan (t->recovered_fen, r, 64),
+                cli_yuan (t->paid_fen, p, 64),
+                cli_yuan (t->recovered_fen, r, 64),
                 cli_yuan (t->refunded_fen, f, 64),
                 cli_yuan (t->daichang_fen, d, 64));
-        s_print_lines ("budget by year", "year", reply->years,
-                       reply->n_years, false);
+        s_print_lines ("budget by year", "year", reply->years, reply->n_years,
+                       false);
         char title [64];
         snprintf (title, sizeof title, "claims on the %d budget by city",
                   reply->year);
         s_print_lines (title, "city", reply->cities, reply->n_cities, false);
-        snprintf (title, sizeof title,
-                  "claims on the %d budget by guarantor", reply->year);
+        snprintf (title, sizeof title, "claims on the %d budget by guarantor",
+                  reply->year);
         s_print_lines (title, "guarantor", reply->guarantors,
                        reply->n_guarantors, true);
         s_print_lines ("loss ratios by bank", "bank", reply->banks,

@@ -409,8 +409,8 @@ s_pro_rata (kj_call_t *call, const Kj__Claim *claim, int64_t *amount_p,
     snprintf (year, sizeof year, "%d", claim->budget_year);
     const char *params [] = { year };
     const kj_db_query_t queries [] = {
-        { "SELECT remaining_fen FROM budget WHERE year = $1::int FOR UPDATE",
-          1, params },
+        { "SELECT remaining_fen FROM budget WHERE year = $1::int FOR UPDATE", 1,
+          params },
         //  after the lock: every payer's commit before it is seen
         { "SELECT coalesce (sum (entitled_fen), 0)::text FROM claim"
           " WHERE budget_year = $1::int AND state IN ('APPROVED', 'QUEUED')",
@@ -553,10 +553,11 @@ guarantee_pay_claim (kj_call_t *call, const ProtobufCMessage *request,
     else if (guard == GUARANTEE_GUARD_LOCK) {
         char year [16];
         snprintf (year, sizeof year, "%d", claim->budget_year);
-        PGresult *locked = kj_db_exec (
-            db, "SELECT remaining_fen FROM budget WHERE year = $1::int "
-                "FOR UPDATE",
-            1, (const char *[]){ year });
+        PGresult *locked =
+            kj_db_exec (db,
+                        "SELECT remaining_fen FROM budget WHERE year = $1::int "
+                        "FOR UPDATE",
+                        1, (const char *[]){ year });
         if (!locked)
             return kj_call_fail_db (call);
         left = atoll (PQgetvalue (locked, 0, 0));
@@ -574,9 +575,9 @@ guarantee_pay_claim (kj_call_t *call, const ProtobufCMessage *request,
     snprintf (budget_account, sizeof budget_account, "budget:%d",
               claim->budget_year);
     bool at_commit = guard == GUARANTEE_GUARD_COMMIT;
-    const char *post [] = { "pay",   id,      year,
-                            account, budget_account, amount_text };
-    const char *pay [] = { id,     year,   claim->guarantor_id,
+    const char *post [] = { "pay",          id,         year, account,
+                            budget_account, amount_text };
+    const char *pay [] = { id,          year,   claim->guarantor_id,
                            amount_text, caller, at_commit ? "t" : "f",
                            reason };
     const kj_db_query_t writes [] = {

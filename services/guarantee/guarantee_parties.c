@@ -158,8 +158,8 @@ guarantee_add_agreement (kj_call_t *call, const ProtobufCMessage *request,
             13,
             (const char *[]){ in->id, text [0], in->guarantor_id, in->bank,
                               text [1], text [2], text [3], text [4],
-                              in->valid_from, in->valid_to, text [5],
-                              text [6], text [7] })
+                              in->valid_from, in->valid_to, text [5], text [6],
+                              text [7] })
         != 1)
         return kj_call_fail_db (call);
     Kj__Agreement *out = (Kj__Agreement *) reply;

@@ -35,8 +35,8 @@ s_bp (int64_t value, const char *field, kj_status_t *status)
 {
     if (value < 0 || value > 10000)
         return kj_status_set (status, KJ__CODE__OUT_OF_RANGE, field,
-                              "%s: %" PRId64 "; 0 to 10000 basis points",
-                              field, value);
+                              "%s: %" PRId64 "; 0 to 10000 basis points", field,
+                              value);
     return 0;
 }
 
@@ -46,8 +46,7 @@ guarantee_policy_check (const guarantee_policy_t *policy, kj_status_t *status)
     kj_status_ok (status);
     if (s_bp (policy->bank_share_min_bp, "bank_share_min_bp", status)
         || s_bp (policy->system_share_max_bp, "system_share_max_bp", status)
-        || s_bp (policy->national_share_max_bp, "national_share_max_bp",
-                 status)
+        || s_bp (policy->national_share_max_bp, "national_share_max_bp", status)
         || s_bp (policy->provincial_share_min_bp, "provincial_share_min_bp",
                  status)
         || s_bp (policy->guarantee_fee_max_bp, "guarantee_fee_max_bp", status)
@@ -79,8 +78,7 @@ guarantee_policy_check (const guarantee_policy_t *policy, kj_status_t *status)
                               "; 0 or more",
                               policy->reguarantee_large_above_fen);
     if (policy->balance_cap_fen <= 0)
-        return kj_status_set (status, KJ__CODE__OUT_OF_RANGE,
-                              "balance_cap_fen",
+        return kj_status_set (status, KJ__CODE__OUT_OF_RANGE, "balance_cap_fen",
                               "balance_cap_fen: %" PRId64 "; above 0",
                               policy->balance_cap_fen);
     return 0;
@@ -100,9 +98,9 @@ guarantee_shares_check (const guarantee_policy_t *policy,
                               "%" PRId64 ": bank share)",
                               shares->bank_bp, policy->bank_share_min_bp,
                               policy->version);
-    if (shares->system_bp < 0 || shares->system_bp > policy->system_share_max_bp)
-        return kj_status_set (status, KJ__CODE__OUT_OF_RANGE,
-                              "system_share_bp",
+    if (shares->system_bp < 0
+        || shares->system_bp > policy->system_share_max_bp)
+        return kj_status_set (status, KJ__CODE__OUT_OF_RANGE, "system_share_bp",
                               "system_share_bp: %" PRId64 "; the guarantee "
                               "system bears 0 to %" PRId64 " bp of the risk "
                               "(policy %" PRId64 ": system share)",
@@ -178,7 +176,8 @@ guarantee_fees_check (const guarantee_policy_t *policy, int64_t amount_fen,
     if ((reguarantee_fee_bp < 0 || reguarantee_fee_bp > cap) && large)
         return kj_status_set (status, KJ__CODE__OUT_OF_RANGE,
                               "reguarantee_fee_bp",
-                              "reguarantee_fee_bp: %" PRId64 "; at most %" PRId64
+                              "reguarantee_fee_bp: %" PRId64
+                              "; at most %" PRId64
                               " bp for a guarantee above %" PRId64 " fen "
                               "(policy %" PRId64 ": re-guarantee fee cap)",
                               reguarantee_fee_bp, cap,
@@ -187,7 +186,8 @@ guarantee_fees_check (const guarantee_policy_t *policy, int64_t amount_fen,
     if (reguarantee_fee_bp < 0 || reguarantee_fee_bp > cap)
         return kj_status_set (status, KJ__CODE__OUT_OF_RANGE,
                               "reguarantee_fee_bp",
-                              "reguarantee_fee_bp: %" PRId64 "; at most %" PRId64
+                              "reguarantee_fee_bp: %" PRId64
+                              "; at most %" PRId64
                               " bp for a guarantee of at most %" PRId64 " fen "
                               "(policy %" PRId64 ": re-guarantee fee cap)",
                               reguarantee_fee_bp, cap,

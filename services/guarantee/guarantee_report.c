@@ -15,17 +15,17 @@
 //  Every query's columns: key, total, committed, paid, left, recovered,
 //  refunded, guaranteed, daichang, claims
 #define REPORT_OPEN_STATES                                                     \
-    "('SUBMITTED', 'CITY_REVIEWED', 'PROVINCE_REVIEWED', 'APPROVED', "        \
+    "('SUBMITTED', 'CITY_REVIEWED', 'PROVINCE_REVIEWED', 'APPROVED', "         \
     "'QUEUED')"
 
 //  Claims with the figures a line sums: committed when open for year $1,
 //  paid (and recovered, refunded) when paid from year $1
 #define REPORT_CLAIMS                                                          \
-    "WITH c AS (SELECT c.guarantor_id, g.city, c.paid_fen, c.recovered_fen,"  \
-    "  c.refunded_fen, c.state, c.budget_year,"                               \
-    "  CASE WHEN c.state IN " REPORT_OPEN_STATES                              \
-    "   THEN c.entitled_fen ELSE 0 END AS committed"                          \
-    "  FROM claim c JOIN guarantee g ON g.loan_id = c.loan_id"                \
+    "WITH c AS (SELECT c.guarantor_id, g.city, c.paid_fen, c.recovered_fen,"   \
+    "  c.refunded_fen, c.state, c.budget_year,"                                \
+    "  CASE WHEN c.state IN " REPORT_OPEN_STATES                               \
+    "   THEN c.entitled_fen ELSE 0 END AS committed"                           \
+    "  FROM claim c JOIN guarantee g ON g.loan_id = c.loan_id"                 \
     "  WHERE c.budget_year = $1::int AND c.state <> 'REJECTED') "
 
 static const char *s_years =
@@ -43,14 +43,12 @@ static const char *s_years =
     "  AND c.state <> 'REJECTED') "
     "FROM budget b WHERE $1::int > 0 ORDER BY b.year";
 
-static const char *s_cities =
-    REPORT_CLAIMS
+static const char *s_cities = REPORT_CLAIMS
     "SELECT c.city, 0, sum (committed), sum (paid_fen), 0,"
     " sum (recovered_fen), sum (refunded_fen), 0, 0, count (*) "
     "FROM c GROUP BY c.city ORDER BY c.city";
 
-static const char *s_guarantors =
-    REPORT_CLAIMS
+static const char *s_guarantors = REPORT_CLAIMS
     ", book AS (SELECT g.guarantor_id, sum (g.amount_fen) AS guaranteed,"
     "  sum ((SELECT coalesce (sum (d.amount_fen), 0) FROM daichang d"
     "        WHERE d.loan_id = g.loan_id)) AS lost"
@@ -70,13 +68,13 @@ static const char *s_guarantors =
     "FROM guarantor r LEFT JOIN book ON book.guarantor_id = r.id "
     "ORDER BY r.id";
 
-static const char *s_banks =
-    "SELECT a.bank, 0, 0, 0, 0, 0, 0, sum (g.amount_fen),"
-    " sum ((SELECT coalesce (sum (d.amount_fen), 0) FROM daichang d"
-    "       WHERE d.loan_id = g.loan_id)), count (*) "
-    "FROM guarantee g JOIN agreement a ON a.id = g.agreement_id"
-    " AND a.version = g.agreement_version "
-    "WHERE $1::int > 0 GROUP BY a.bank ORDER BY a.bank";
+static const char
+    *s_banks = "SELECT a.bank, 0, 0, 0, 0, 0, 0, sum (g.amount_fen),"
+               " sum ((SELECT coalesce (sum (d.amount_fen), 0) FROM daichang d"
+               "       WHERE d.loan_id = g.loan_id)), count (*) "
+               "FROM guarantee g JOIN agreement a ON a.id = g.agreement_id"
+               " AND a.version = g.agreement_version "
+               "WHERE $1::int > 0 GROUP BY a.bank ORDER BY a.bank";
 
 static const char *s_total =
     "SELECT 'total', (SELECT coalesce (sum (total_fen), 0) FROM budget),"
@@ -97,12 +95,12 @@ static Kj__GuaranteeReportLine *
 s_line (kj_call_t *call, PGresult *res, int row)
 {
     const guarantee_config_t *config = kj_call_state (call);
-    Kj__GuaranteeReportLine *line = kj_call_message (call,
-                                            &kj__guarantee_report_line__descriptor);
+    Kj__GuaranteeReportLine
+        *line = kj_call_message (call, &kj__guarantee_report_line__descriptor);
     line->key = kj_call_strdup (call, PQgetvalue (res, row, 0));
-    int64_t *figures [] = { &line->total_fen,     &line->committed_fen,
-                            &line->paid_fen,      &line->left_fen,
-                            &line->recovered_fen, &line->refunded_fen,
+    int64_t *figures [] = { &line->total_fen,      &line->committed_fen,
+                            &line->paid_fen,       &line->left_fen,
+                            &line->recovered_fen,  &line->refunded_fen,
                             &line->guaranteed_fen, &line->daichang_fen };
     for (int i = 0; i < 8; i++)
         *figures [i] = strtoll (PQgetvalue (res, row, i + 1), NULL, 10);
@@ -122,8 +120,9 @@ static Kj__GuaranteeReportLine **
 s_lines (kj_call_t *call, PGresult *res, size_t *count)
 {
     int rows = PQntuples (res);
-    Kj__GuaranteeReportLine **lines = kj_call_alloc (call, sizeof *lines
-                                                      * (size_t) (rows + 1));
+    Kj__GuaranteeReportLine **lines = kj_call_alloc (call,
+                                                     sizeof *lines
+                                                         * (size_t) (rows + 1));
     for (int row = 0; row < rows; row++)
         lines [row] = s_line (call, res, row);
     *count = (size_t) rows;
@@ -137,7 +136,8 @@ int
 guarantee_report (kj_call_t *call, const ProtobufCMessage *request,
                   ProtobufCMessage *reply)
 {
-    const Kj__GuaranteeReportRequest *in = (const Kj__GuaranteeReportRequest *) request;
+    const Kj__GuaranteeReportRequest *in = (const Kj__GuaranteeReportRequest *)
+        request;
     if (in->year != 0 && (in->year < 2000 || in->year > 2100))
         return kj_call_fail (call, KJ__CODE__OUT_OF_RANGE, "year",
                              "year: %d; 2000 to 2100, or 0 for this year",
@@ -145,9 +145,10 @@ guarantee_report (kj_call_t *call, const ProtobufCMessage *request,
     int year = in->year;
     if (year == 0) {
         //  The year a claim submitted now is paid from (SubmitClaim)
-        PGresult *res = kj_db_exec (
-            kj_call_db (call), "SELECT extract (year FROM current_date)::int",
-            0, NULL);
+        PGresult
+            *res = kj_db_exec (kj_call_db (call),
+                               "SELECT extract (year FROM current_date)::int",
+                               0, NULL);
         if (!res)
             return kj_call_fail_db (call);
         year = atoi (PQgetvalue (res, 0, 0));

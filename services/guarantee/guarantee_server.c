@@ -66,7 +66,7 @@ guarantee_server_new (kj_service_t *service, kj_db_t *db, kj_status_t *status)
     self->pro_rata = streq (kj_config_get (config, "guarantee/shortfall"),
                             "pro_rata");
     const char *guard = kj_config_get (config, "guarantee/budget_guard");
-    self->guard = streq (guard, "lock")           ? GUARANTEE_GUARD_LOCK
+    self->guard = streq (guard, "lock")         ? GUARANTEE_GUARD_LOCK
                 : streq (guard, "serializable") ? GUARANTEE_GUARD_SERIALIZABLE
                 : streq (guard, "commit")       ? GUARANTEE_GUARD_COMMIT
                                                 : GUARANTEE_GUARD_UPDATE;
@@ -75,10 +75,10 @@ guarantee_server_new (kj_service_t *service, kj_db_t *db, kj_status_t *status)
     //  SERIALIZABLE is the connection's default, set in db/dsn: a handler
     //  runs after its transaction's first statement and cannot set it
     if (self->guard == GUARANTEE_GUARD_SERIALIZABLE && db) {
-        PGresult *res = kj_db_exec (db, "SHOW default_transaction_isolation",
-                                    0, NULL);
-        bool serializable = res && streq (PQgetvalue (res, 0, 0),
-                                          "serializable");
+        PGresult *res = kj_db_exec (db, "SHOW default_transaction_isolation", 0,
+                                    NULL);
+        bool serializable = res
+                         && streq (PQgetvalue (res, 0, 0), "serializable");
         if (res)
             PQclear (res);
         if (!serializable) {

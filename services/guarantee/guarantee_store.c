@@ -209,10 +209,10 @@ guarantee_store_policy_message (kj_call_t *call,
     out->national_share_max_bp = (int32_t) policy->national_share_max_bp;
     out->provincial_share_min_bp = (int32_t) policy->provincial_share_min_bp;
     out->guarantee_fee_max_bp = (int32_t) policy->guarantee_fee_max_bp;
-    out->reguarantee_fee_small_max_bp = (int32_t)
-        policy->reguarantee_fee_small_max_bp;
-    out->reguarantee_fee_large_max_bp = (int32_t)
-        policy->reguarantee_fee_large_max_bp;
+    out->reguarantee_fee_small_max_bp = (int32_t) policy
+                                            ->reguarantee_fee_small_max_bp;
+    out->reguarantee_fee_large_max_bp = (int32_t) policy
+                                            ->reguarantee_fee_large_max_bp;
     out->reguarantee_large_above_fen = policy->reguarantee_large_above_fen;
     out->balance_cap_fen = policy->balance_cap_fen;
     return out;

@@ -198,11 +198,12 @@ s_run (const char *guard, run_t *run)
     char guard_option [64];
     snprintf (guard_option, sizeof guard_option, "guarantee/budget_guard=%s",
               guard);
-    fx.daemon [0] = kj_daemon_start (
-        "guarantee", &fx.broker, dsn,
-        (const char *[]){ "-s", "guarantee/relay=false", "-s",
-                          "guarantee/workers=" WORKERS, "-s", guard_option,
-                          "-s", "log/level=warn", NULL });
+    fx.daemon [0] = kj_daemon_start ("guarantee", &fx.broker, dsn,
+                                     (const char *[]){
+                                         "-s", "guarantee/relay=false", "-s",
+                                         "guarantee/workers=" WORKERS, "-s",
+                                         guard_option, "-s", "log/level=warn",
+                                         NULL });
     assert_true (kj_broker_wait_workers (fx.broker.endpoint, "guarantee",
                                          atoi (WORKERS), 30000));
     fx.db = kj_db_new (fx.dsn, "guarantee", 5000);
@@ -264,8 +265,8 @@ s_run (const char *guard, run_t *run)
     kj_test_kill (fx.daemon [0], SIGTERM, 10000);
     zclock_sleep (600);
     run->server_retries = s_rollbacks (fx.db) - rollbacks;
-    printf ("  %-13s %8.0f/s %6.1f ms %7.1f ms %7d %8" PRId64
-            " %9" PRId64 "   %d paid, %d queued, %d refused, ledger %s\n",
+    printf ("  %-13s %8.0f/s %6.1f ms %7.1f ms %7d %8" PRId64 " %9" PRId64
+            "   %d paid, %d queued, %d refused, ledger %s\n",
             guard, run->rate, run->p50_us / 1000.0, run->p99_us / 1000.0,
             run->retries, run->server_retries, run->overspend, run->paid,
             run->queued, run->failed,

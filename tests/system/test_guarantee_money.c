@@ -120,9 +120,13 @@ s_m1 (const char *option)
         seen = gfx_count (&fx, "SELECT count (*) FROM payment");
     }
     assert_int_equal (kj_test_kill (fx.daemon [0], SIGKILL, 5000), 128 + 9);
-    const char *extra [] = { "-s", "guarantee/relay=false", "-s",
-                             "guarantee/workers=3", option ? "-s" : NULL,
-                             option, NULL };
+    const char *extra [] = { "-s",
+                             "guarantee/relay=false",
+                             "-s",
+                             "guarantee/workers=3",
+                             option ? "-s" : NULL,
+                             option,
+                             NULL };
     fx.daemon [0] = kj_daemon_start ("guarantee", &fx.broker, fx.dsn, extra);
     assert_true (fx.daemon [0] > 0);
     for (int i = 0; i < M1_PAYERS; i++)

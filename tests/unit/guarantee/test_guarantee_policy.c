@@ -91,8 +91,8 @@ test_shares (void **state)
                KJ__CODE__OUT_OF_RANGE, "national_share_bp",
                "0 to 4000 bp of the risk (policy 1: national share)");
     guarantee_shares_t provincial = { 2000, 8000, 4000, 1999 };
-    s_refused (guarantee_shares_check (&policy, &provincial, &status),
-               &status, KJ__CODE__OUT_OF_RANGE, "provincial_share_bp",
+    s_refused (guarantee_shares_check (&policy, &provincial, &status), &status,
+               KJ__CODE__OUT_OF_RANGE, "provincial_share_bp",
                "at least 2000 bp of the risk (policy 1: provincial share)");
     guarantee_shares_t layers = { 4000, 6000, 4000, 2001 };
     s_refused (guarantee_shares_check (&policy, &layers, &status), &status,
@@ -120,8 +120,7 @@ test_fees (void **state)
                &status, KJ__CODE__OUT_OF_RANGE, "reguarantee_fee_bp",
                "at most 30 bp for a guarantee of at most 500000000 fen "
                "(policy 1: re-guarantee fee cap)");
-    assert_int_equal (guarantee_fees_check (&policy, 500000001, 0, 50,
-                                            &status),
+    assert_int_equal (guarantee_fees_check (&policy, 500000001, 0, 50, &status),
                       0);
     s_refused (guarantee_fees_check (&policy, 500000001, 0, 51, &status),
                &status, KJ__CODE__OUT_OF_RANGE, "reguarantee_fee_bp",
@@ -132,12 +131,10 @@ test_fees (void **state)
     s_refused (guarantee_fees_check (&policy, 1000, -1, 0, &status), &status,
                KJ__CODE__OUT_OF_RANGE, "guarantee_fee_bp", "-1");
     //  The balance cap, 30 million yuan
-    assert_int_equal (guarantee_fees_check (&policy, 3000000000, 0, 0,
-                                            &status),
+    assert_int_equal (guarantee_fees_check (&policy, 3000000000, 0, 0, &status),
                       0);
     s_refused (guarantee_fees_check (&policy, 3000000001, 0, 0, &status),
-               &status, KJ__CODE__OUT_OF_RANGE, "amount_fen",
-               "balance cap");
+               &status, KJ__CODE__OUT_OF_RANGE, "amount_fen", "balance cap");
     s_refused (guarantee_fees_check (&policy, 0, 0, 0, &status), &status,
                KJ__CODE__OUT_OF_RANGE, "amount_fen", "above 0");
 }
