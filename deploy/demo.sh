@@ -27,23 +27,5 @@ KEJIN=${KEJIN_BIN:-$ROOT/bin}/kejin
     --enterprises "${KEJIN_DEMO_ENTERPRISES:-2000}" \
     --seed "${KEJIN_DEMO_SEED:-1}"
 
-#  The guarantee scheme's parties and budget, once (each step is refused
-#  nothing when it is there already)
-if "$KEJIN" guarantee policy show >/dev/null 2>&1; then
-    year=$(date -u +%Y)
-    #  A second agreement add would make a new version: only with a new
-    #  guarantor
-    if "$KEJIN" guarantee guarantor add DEMO-G \
-        --name "辽宁科技融资担保（演示）" --yearly-cap 500万 --qualified \
-        --as demo >/dev/null 2>&1; then
-        "$KEJIN" guarantee agreement add DEMO-A --guarantor DEMO-G \
-            --bank 盛京银行 --bank-share 20 --system-share 80 \
-            --national-share 40 --provincial-share 20 --rate 40 \
-            --per-claim-cap 100万 --from 2020-01-01 --to 2099-12-31 \
-            --as demo >/dev/null
-    fi
-    "$KEJIN" guarantee budget show "$year" >/dev/null 2>&1 ||
-        "$KEJIN" guarantee budget allot "$year" --amount 1000万 --as demo \
-            >/dev/null
-    echo "guarantee demo: guarantor DEMO-G, agreement DEMO-A, budget $year"
-fi
+#  The guarantee scheme's parties and budget
+"$ROOT/deploy/demo-guarantee.sh"

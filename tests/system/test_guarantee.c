@@ -850,6 +850,58 @@ test_cli (void **state)
     gfx_stop (&fx);
 }
 
+//  --------------------------------------------------------------------------
+//  make up's demo (deploy/demo-guarantee.sh): a guarantor, its agreement
+//  and this year's budget, once however often it runs; a 创业类 loan under
+//  them qualifies, so the walk above can be followed by hand.
+
+static void
+test_demo_data (void **state)
+{
+    gfx_t fx;
+    gfx_start (&fx, 1, NULL);
+    const char *root = getenv ("KEJIN_ROOT");
+    char command [2048], bin [1024], out [1024], expected [128];
+    kj_strlcpy (bin, kj_test_bin ("kejin"), sizeof bin);
+    *strrchr (bin, '/') = 0;
+    snprintf (command, sizeof command,
+              "KEJIN_NODE_BROKER=%s KEJIN_BIN=%s %s/deploy/demo-guarantee.sh "
+              "2>&1",
+              fx.broker.endpoint, bin, root ? root : ".");
+    snprintf (expected, sizeof expected,
+              "guarantee demo: guarantor DEMO-G, agreement DEMO-A, budget "
+              "%d\n",
+              fx.year);
+    for (int run = 0; run < 2; run++) {
+        FILE *pipe = popen (command, "r");
+        assert_non_null (pipe);
+        size_t length = fread (out, 1, sizeof out - 1, pipe);
+        out [length] = 0;
+        assert_int_equal (pclose (pipe), 0);
+        assert_string_equal (out, expected);
+    }
+    assert_int_equal (gfx_count (&fx, "SELECT count (*) FROM guarantor"), 1);
+    assert_int_equal (gfx_count (&fx, "SELECT count (*) FROM agreement "
+                                      "WHERE id = 'DEMO-A' AND "
+                                      "national_share_bp = 4000 AND "
+                                      "provincial_share_bp = 2000"),
+                      1);
+    assert_int_equal (gfx_count (&fx, "SELECT sum (total_fen) FROM budget"),
+                      1000000000);
+    char args [512];
+    assert_int_equal (s_kejin (&fx, out, sizeof out,
+                               "guarantee guarantee add L1 --guarantor DEMO-G "
+                               "--agreement DEMO-A --enterprise "
+                               "91210100MA0000001X --category 创业类 "
+                               "--amount 100万 --date 2026-02-01 --as ops"),
+                      0);
+    assert_non_null (strstr (out, "qualifies: "));
+    snprintf (args, sizeof args, "guarantee budget show %d", fx.year);
+    assert_int_equal (s_kejin (&fx, out, sizeof out, args), 0);
+    assert_non_null (strstr (out, "left ¥10,000,000.00"));
+    gfx_stop (&fx);
+}
+
 int
 main (void)
 {
@@ -861,6 +913,7 @@ main (void)
         cmocka_unit_test (test_suspension),
         cmocka_unit_test (test_pro_rata),
         cmocka_unit_test (test_cli),
+        cmocka_unit_test (test_demo_data),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
