@@ -2,13 +2,8 @@
 #  demo.sh: load the demo data set into a running node, unless it holds
 #  enterprises already: 2,000 enterprises of all 15 regions (seed 1) with
 #  their yearly figures and qualifications, 40 financial institutions and
-#  100 products; and, when kejin-guarantee runs, a qualified guarantor
-#  (DEMO-G), its risk-sharing agreement with a bank (DEMO-A: bank 20%,
-#  national fund 40%, provincial re-guarantee 20%, the guarantor 20%,
-#  compensation 40%) and this year's provincial budget (10 million yuan),
-#  so that one start-up loan can be followed by hand from guarantee to
-#  recovery (docs/rules/guarantee.md, "By hand"). `deploy/kejin-node up`
-#  runs it once the services are up; running it again does nothing twice.
+#  100 products. `deploy/kejin-node up` runs it once the services are up;
+#  running it again does nothing twice. Prints one line.
 #
 #  Environment: KEJIN_NODE_BROKER (the node's broker), KEJIN_BIN (where
 #  bin/kejin is), KEJIN_DEMO_ENTERPRISES and KEJIN_DEMO_SEED to load
@@ -23,9 +18,6 @@ KEJIN=${KEJIN_BIN:-$ROOT/bin}/kejin
     exit 1
 }
 
-"$KEJIN" demo load --if-empty \
+exec "$KEJIN" demo load --if-empty \
     --enterprises "${KEJIN_DEMO_ENTERPRISES:-2000}" \
     --seed "${KEJIN_DEMO_SEED:-1}"
-
-#  The guarantee scheme's parties and budget
-"$ROOT/deploy/demo-guarantee.sh"

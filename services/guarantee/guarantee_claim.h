@@ -43,24 +43,24 @@ typedef struct {
 //  0 if the terms can be computed, else -1 with status naming the field
 //  (its name as in the CSV header of `kejin guarantee calc`).
 int
-guarantee_comp_check (const guarantee_comp_t *comp, kj_status_t *status);
+    guarantee_comp_check (const guarantee_comp_t *comp, kj_status_t *status);
 
 //  Compensation payable, in fen: min (floor (rate x 代偿 / 10000), the
 //  per-claim cap, the guarantor's cap left, the budget left). Sets
 //  *binding (may be NULL) to the GUARANTEE_BIND_ terms equal to it.
 //  The terms must pass guarantee_comp_check.
 int64_t
-guarantee_comp_payable (const guarantee_comp_t *comp, unsigned *binding);
+    guarantee_comp_payable (const guarantee_comp_t *comp, unsigned *binding);
 
 int
-guarantee_recovery_check (const guarantee_recovery_t *recovery,
-                          kj_status_t *status);
+    guarantee_recovery_check (const guarantee_recovery_t *recovery,
+                              kj_status_t *status);
 
 //  The province's refund from a net recovery, in fen:
 //  floor (net recovery x compensation paid / 代偿). With cumulative
 //  figures (every recovery so far, every refund so far) it is the refund
 //  due in total, so that rounding never drifts.
 int64_t
-guarantee_recovery_refund (const guarantee_recovery_t *recovery);
+    guarantee_recovery_refund (const guarantee_recovery_t *recovery);
 
 #endif

@@ -38,9 +38,9 @@
 //  to `credit`, as a transaction of `kind` ("allot", "pay", "refund") for
 //  claim_id (0: none) and year. 0, or -1 when the database failed.
 int
-guarantee_ledger_post (kj_db_t *db, const char *kind, int64_t claim_id,
-                       int year, const char *debit, const char *credit,
-                       int64_t amount_fen);
+    guarantee_ledger_post (kj_db_t *db, const char *kind, int64_t claim_id,
+                           int year, const char *debit, const char *credit,
+                           int64_t amount_fen);
 
 //  Take amount_fen from the budget of `year` as `guard` says
 //  (guarantee_guard_t of guarantee_server.h): UPDATE, a conditional
@@ -50,13 +50,13 @@ guarantee_ledger_post (kj_db_t *db, const char *kind, int64_t claim_id,
 //  not enough left (or no budget for the year), -1 when the database
 //  failed.
 int
-guarantee_budget_take (kj_db_t *db, int guard, int year, int64_t amount_fen,
-                       int64_t left_fen);
+    guarantee_budget_take (kj_db_t *db, int guard, int year, int64_t amount_fen,
+                           int64_t left_fen);
 
 //  Check every ledger transaction balances, and that the accounts agree
 //  with the budgets, payments and refunds. Fills check (problems on the
 //  call's memory). 0, or -1 with the call failed.
 int
-guarantee_ledger_check (kj_call_t *call, Kj__LedgerReport *check);
+    guarantee_ledger_check (kj_call_t *call, Kj__LedgerReport *check);
 
 #endif

@@ -57,32 +57,34 @@ typedef struct {
 
 //  The defaults of 财金〔2024〕60号, version 1.
 void
-guarantee_policy_default (guarantee_policy_t *policy);
+    guarantee_policy_default (guarantee_policy_t *policy);
 
 //  0 if a policy's limits can stand together, else -1 with status naming
 //  the field (OUT_OF_RANGE or INVALID_ARGUMENT).
 int
-guarantee_policy_check (const guarantee_policy_t *policy, kj_status_t *status);
+    guarantee_policy_check (const guarantee_policy_t *policy,
+                            kj_status_t *status);
 
 //  0 if an agreement's shares keep the policy and add up, else -1 with
 //  status naming the field (bank_share_bp, system_share_bp,
 //  national_share_bp, provincial_share_bp) and the rule it breaks.
 int
-guarantee_shares_check (const guarantee_policy_t *policy,
-                        const guarantee_shares_t *shares, kj_status_t *status);
+    guarantee_shares_check (const guarantee_policy_t *policy,
+                            const guarantee_shares_t *shares,
+                            kj_status_t *status);
 
 //  0 if a guarantee's fees keep the policy for its amount, else -1 with
 //  status naming the field (guarantee_fee_bp, reguarantee_fee_bp) and the
 //  rule; also the amount against the balance cap alone (amount_fen).
 int
-guarantee_fees_check (const guarantee_policy_t *policy, int64_t amount_fen,
-                      int64_t guarantee_fee_bp, int64_t reguarantee_fee_bp,
-                      kj_status_t *status);
+    guarantee_fees_check (const guarantee_policy_t *policy, int64_t amount_fen,
+                          int64_t guarantee_fee_bp, int64_t reguarantee_fee_bp,
+                          kj_status_t *status);
 
 //  Split daichang_fen (above 0) across the layers of shares (which passed
 //  guarantee_shares_check). Exact for any int64 amount (128-bit products).
 void
-guarantee_layers_split (const guarantee_shares_t *shares, int64_t daichang_fen,
-                        guarantee_layers_t *layers);
+    guarantee_layers_split (const guarantee_shares_t *shares,
+                            int64_t daichang_fen, guarantee_layers_t *layers);
 
 #endif

@@ -45,10 +45,11 @@ typedef struct {
 //  kj_service's init: the options read and checked (INVALID_ARGUMENT
 //  naming the option stops the start).
 void *
-guarantee_server_new (kj_service_t *service, kj_db_t *db, kj_status_t *status);
+    guarantee_server_new (kj_service_t *service, kj_db_t *db,
+                          kj_status_t *status);
 
 void
-guarantee_server_destroy (void *state);
+    guarantee_server_destroy (void *state);
 
 //  --------------------------------------------------------------------------
 //  Helpers the handlers share
@@ -58,13 +59,13 @@ guarantee_server_destroy (void *state);
 //  or INVALID_ARGUMENT when it is not text of at most 128 characters: a
 //  claim's steps record who took them, and four eyes need names.
 const char *
-guarantee_server_caller (kj_call_t *call);
+    guarantee_server_caller (kj_call_t *call);
 
 //  Add an event to the outbox in the call's transaction; 0, or -1 with the
 //  call failed.
 int
-guarantee_server_event (kj_call_t *call, const char *topic, const char *key,
-                        const ProtobufCMessage *payload);
+    guarantee_server_event (kj_call_t *call, const char *topic, const char *key,
+                            const ProtobufCMessage *payload);
 
 //  Handlers of guarantee_parties.c
 kj_handler_fn guarantee_add_guarantor;

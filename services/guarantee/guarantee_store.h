@@ -33,41 +33,42 @@
 
 //  One row of GUARANTEE_CLAIM_FIELDS into a message on the call's memory.
 Kj__Claim *
-guarantee_store_claim_row (kj_call_t *call, PGresult *res, int row);
+    guarantee_store_claim_row (kj_call_t *call, PGresult *res, int row);
 
 //  The claim `id` into a new message; with `lock`, its row stays locked
 //  until the transaction ends (FOR UPDATE). `field` names the request
 //  field that gave the id.
 int
-guarantee_store_claim (kj_call_t *call, int64_t id, bool lock,
-                       const char *field, Kj__Claim **claim_p);
+    guarantee_store_claim (kj_call_t *call, int64_t id, bool lock,
+                           const char *field, Kj__Claim **claim_p);
 
 //  Claims in `state` (NULL or "": all) with ids above after_id, at most
 //  limit, in id order.
 int
-guarantee_store_claims (kj_call_t *call, const char *state, int64_t after_id,
-                        uint32_t limit, Kj__ClaimList *list);
+    guarantee_store_claims (kj_call_t *call, const char *state,
+                            int64_t after_id, uint32_t limit,
+                            Kj__ClaimList *list);
 
 //  The budget of `year` with its payments, refunds and queue.
 int
-guarantee_store_budget (kj_call_t *call, int year, Kj__Budget *budget);
+    guarantee_store_budget (kj_call_t *call, int year, Kj__Budget *budget);
 
 //  Every year's budget, oldest first.
 int
-guarantee_store_budgets (kj_call_t *call, Kj__BudgetList *list);
+    guarantee_store_budgets (kj_call_t *call, Kj__BudgetList *list);
 
 //  The policy in force (its latest version) into *policy, and who set it
 //  into *set_by (may be NULL; on the call's memory).
 int
-guarantee_store_policy (kj_call_t *call, guarantee_policy_t *policy,
-                        const char **set_by);
+    guarantee_store_policy (kj_call_t *call, guarantee_policy_t *policy,
+                            const char **set_by);
 
 //  A policy as a message on the call's memory, and back.
 Kj__Policy *
-guarantee_store_policy_message (kj_call_t *call,
-                                const guarantee_policy_t *policy);
+    guarantee_store_policy_message (kj_call_t *call,
+                                    const guarantee_policy_t *policy);
 void
-guarantee_store_policy_from (const Kj__Policy *message,
-                             guarantee_policy_t *policy);
+    guarantee_store_policy_from (const Kj__Policy *message,
+                                 guarantee_policy_t *policy);
 
 #endif

@@ -34,7 +34,7 @@ typedef struct {
 //  fresh database, relay off (events stay in kj_outbox to be read), with
 //  one more option "path=value" (or NULL).
 static inline void
-gfx_start (gfx_t *fx, int daemons, const char *option)
+    gfx_start (gfx_t *fx, int daemons, const char *option)
 {
     memset (fx, 0, sizeof *fx);
     assert_int_equal (kj_broker_start (&fx->broker, 0, NULL), 0);
@@ -68,7 +68,7 @@ gfx_start (gfx_t *fx, int daemons, const char *option)
 }
 
 static inline void
-gfx_stop (gfx_t *fx)
+    gfx_stop (gfx_t *fx)
 {
     kj_client_destroy (&fx->alice);
     kj_client_destroy (&fx->bob);
@@ -84,9 +84,9 @@ gfx_stop (gfx_t *fx)
 //  Call guarantee.method; reads (Get*, List*, LedgerCheck) carry no key,
 //  writes carry `key` (NULL: a new one). Returns the status code.
 static inline int
-gfx_call (kj_client_t *client, const char *method, const void *request,
-          const ProtobufCMessageDescriptor *type, void *reply_p,
-          kj_status_t *status, const char *key)
+    gfx_call (kj_client_t *client, const char *method, const void *request,
+              const ProtobufCMessageDescriptor *type, void *reply_p,
+              kj_status_t *status, const char *key)
 {
     bool read = strncmp (method, "Get", 3) == 0
              || strncmp (method, "List", 4) == 0
@@ -99,8 +99,8 @@ gfx_call (kj_client_t *client, const char *method, const void *request,
 
 //  A call that must succeed; the reply (free it) or NULL when not wanted.
 static inline void *
-gfx_ok (kj_client_t *client, const char *method, const void *request,
-        const ProtobufCMessageDescriptor *type)
+    gfx_ok (kj_client_t *client, const char *method, const void *request,
+            const ProtobufCMessageDescriptor *type)
 {
     ProtobufCMessage *reply = NULL;
     kj_status_t status;
@@ -113,7 +113,7 @@ gfx_ok (kj_client_t *client, const char *method, const void *request,
 }
 
 static inline int64_t
-gfx_count (gfx_t *fx, const char *sql)
+    gfx_count (gfx_t *fx, const char *sql)
 {
     PGresult *res = kj_db_exec (fx->db, sql, 0, NULL);
     assert_non_null (res);
@@ -125,7 +125,7 @@ gfx_count (gfx_t *fx, const char *sql)
 //  Guarantor G1 (qualified, yearly cap 1,000,000 yuan) and its agreement
 //  A1: bank 20%, system 80%, rate 40%, per-claim cap 50,000 yuan.
 static inline void
-gfx_parties (gfx_t *fx)
+    gfx_parties (gfx_t *fx)
 {
     Kj__GuarantorAddRequest guarantor = KJ__GUARANTOR_ADD_REQUEST__INIT;
     guarantor.id = "G1";
@@ -153,7 +153,7 @@ gfx_parties (gfx_t *fx)
 }
 
 static inline void
-gfx_allot (gfx_t *fx, int year, int64_t amount_fen)
+    gfx_allot (gfx_t *fx, int year, int64_t amount_fen)
 {
     Kj__BudgetAllotRequest allot = KJ__BUDGET_ALLOT_REQUEST__INIT;
     allot.year = year;
@@ -168,7 +168,7 @@ gfx_allot (gfx_t *fx, int year, int64_t amount_fen)
 //  city's, 2: the province's too) and approved by carol (approve). The
 //  claim's id.
 static inline int64_t
-gfx_claim (gfx_t *fx, int64_t daichang_fen, int reviews, bool approve)
+    gfx_claim (gfx_t *fx, int64_t daichang_fen, int reviews, bool approve)
 {
     char loan [32], enterprise [32];
     snprintf (loan, sizeof loan, "L%d", ++fx->loans);
@@ -219,7 +219,7 @@ gfx_claim (gfx_t *fx, int64_t daichang_fen, int reviews, bool approve)
 
 //  The ledger check must say balanced; returns it (free it).
 static inline Kj__LedgerReport *
-gfx_ledger (gfx_t *fx)
+    gfx_ledger (gfx_t *fx)
 {
     Kj__LedgerCheckRequest request = KJ__LEDGER_CHECK_REQUEST__INIT;
     Kj__LedgerReport *report = gfx_ok (fx->alice, "LedgerCheck", &request,
