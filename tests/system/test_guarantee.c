@@ -851,9 +851,10 @@ test_cli (void **state)
 }
 
 //  --------------------------------------------------------------------------
-//  make up's demo (deploy/demo-guarantee.sh): a guarantor, its agreement
-//  and this year's budget, once however often it runs; a 创业类 loan under
-//  them qualifies, so the walk above can be followed by hand.
+//  The demo for a node after make up (deploy/demo-guarantee.sh): a
+//  guarantor, its agreement and this year's budget, once however often it
+//  runs; a 创业类 loan under them qualifies, so the walk above can be
+//  followed by hand.
 
 static void
 test_demo_data (void **state)
