@@ -13,7 +13,7 @@
 #include "cli_reg.h"
 #include "guarantee_claim.h"
 
-static const char *s_usage =
+static const char *s_usage = N_ (
     "Usage: kejin guarantee calc --csv FILE [--json]\n"
     "Compute provincial risk compensation (省级风险补偿) for 代偿 payments,\n"
     "and the province's refund from recoveries (追偿), one a row, as the\n"
@@ -34,7 +34,7 @@ static const char *s_usage =
     "With --json, one object a row: {\"id\", \"payable_fen\", \"binding\"}\n"
     "(binding: every term equal to the result, of rate, per_claim,\n"
     "guarantor, budget) or {\"id\", \"province_refund_fen\"}.\n"
-    "Exit code 0 if every row was computed, 2 if any row was refused.\n";
+    "Exit code 0 if every row was computed, 2 if any row was refused.\n");
 
 //  The header, in order; a column's index is its enum value
 enum {
@@ -81,7 +81,8 @@ typedef struct {
 } s_calc_t;
 
 //  --------------------------------------------------------------------------
-//  A refusal on stderr: the file, the row, the column as typed
+//  A refusal on stderr: the file, the row, the column as typed. The
+//  format comes translated (_ ()), as the frame around it is here.
 
 static int
 s_refuse (s_calc_t *self, uint32_t row, const char *column, const char *format,
@@ -93,10 +94,11 @@ s_refuse (s_calc_t *self, uint32_t row, const char *column, const char *format,
     vsnprintf (message, sizeof message, format, args);
     va_end (args);
     if (column)
-        fprintf (stderr, "kejin: %s row %u, column %s: %s\n", self->path, row,
-                 column, message);
+        fprintf (stderr, _ ("kejin: %s row %u, column %s: %s\n"), self->path,
+                 row, column, message);
     else
-        fprintf (stderr, "kejin: %s row %u: %s\n", self->path, row, message);
+        fprintf (stderr, _ ("kejin: %s row %u: %s\n"), self->path, row,
+                 message);
     self->refused++;
     return 0;
 }
@@ -112,18 +114,22 @@ s_number (s_calc_t *self, uint32_t row, int column, const char *text,
     for (const char *c = digits; *c; c++)
         ok = ok && *c >= '0' && *c <= '9';
     if (!ok) {
-        s_refuse (self, row, s_columns [column],
-                  "'%s' is not a whole "
-                  "number%s",
-                  text,
-                  column == COL_RATE ? " of basis points (4000 = 40%)"
-                                     : " of fen (1 yuan = 100 fen)");
+        if (column == COL_RATE)
+            s_refuse (self, row, s_columns [column],
+                      _ ("'%s' is not a whole number of basis points "
+                         "(4000 = 40%%)"),
+                      text);
+        else
+            s_refuse (self, row, s_columns [column],
+                      _ ("'%s' is not a whole number of fen "
+                         "(1 yuan = 100 fen)"),
+                      text);
         return -1;
     }
     if (kj_parse_int64 (text, value)) {
         s_refuse (self, row, s_columns [column],
-                  "%s is beyond the largest "
-                  "amount, 9223372036854775807",
+                  _ ("%s is beyond the largest amount, "
+                     "9223372036854775807"),
                   text);
         return -1;
     }
@@ -138,13 +144,11 @@ s_row (s_calc_t *self, uint32_t row, const char *const *fields)
 {
     const char *id = fields [COL_ID], *kind = fields [COL_KIND];
     if (!*id)
-        return s_refuse (self, row, "id", "is empty; give each row an id");
+        return s_refuse (self, row, "id", _ ("is empty; give each row an id"));
     bool comp = streq (kind, "COMP");
     if (!comp && !streq (kind, "RECOVERY"))
         return s_refuse (self, row, "kind",
-                         "'%s' is not a kind: COMP or "
-                         "RECOVERY",
-                         kind);
+                         _ ("'%s' is not a kind: COMP or RECOVERY"), kind);
     unsigned uses = comp ? s_comp_uses : s_recovery_uses;
     int64_t value [COLUMNS] = { 0 };
     for (int column = COL_DAICHANG; column < COLUMNS; column++) {
@@ -152,15 +156,13 @@ s_row (s_calc_t *self, uint32_t row, const char *const *fields)
         if (!(uses & USES (column))) {
             if (*text)
                 return s_refuse (self, row, s_columns [column],
-                                 "kind %s "
-                                 "does not use it; leave it empty",
+                                 _ ("kind %s does not use it; leave it "
+                                    "empty"),
                                  kind);
         }
         else if (!*text)
             return s_refuse (self, row, s_columns [column],
-                             "is empty; "
-                             "kind %s needs it",
-                             kind);
+                             _ ("is empty; kind %s needs it"), kind);
         else if (s_number (self, row, column, text, &value [column]))
             return 0;
     }
@@ -214,7 +216,7 @@ s_row (s_calc_t *self, uint32_t row, const char *const *fields)
         else
             cli_table_row (self->table, id, kind,
                            cli_yuan (refund, yuan, sizeof yuan),
-                           "refund to the province");
+                           _ ("refund to the province"));
     }
     self->computed++;
     return 0;
@@ -230,7 +232,7 @@ s_each_row (uint32_t row, const char *const *fields, size_t count, void *arg)
         for (size_t i = 0; same && i < COLUMNS; i++)
             same = streq (fields [i], s_columns [i]);
         if (!same) {
-            fprintf (stderr, "kejin: %s row 1: the header must be\n  ",
+            fprintf (stderr, _ ("kejin: %s row 1: the header must be\n  "),
                      self->path);
             for (int i = 0; i < COLUMNS; i++)
                 fprintf (stderr, "%s%s", i ? "," : "", s_columns [i]);
@@ -241,9 +243,8 @@ s_each_row (uint32_t row, const char *const *fields, size_t count, void *arg)
     }
     if (count != COLUMNS)
         return s_refuse (self, row, NULL,
-                         "%zu fields where the header has "
-                         "%d",
-                         count, COLUMNS);
+                         _ ("%zu fields where the header has %d"), count,
+                         COLUMNS);
     return s_row (self, row, fields);
 }
 
@@ -259,17 +260,18 @@ s_calc (cli_t *cli, int argc, char **argv)
     s_calc_t self = { .path = cli_args_get (args, "csv"), .json = cli->json };
     FILE *file = streq (self.path, "-") ? stdin : fopen (self.path, "r");
     if (!file) {
-        fprintf (stderr, "kejin: cannot read %s: %s\n", self.path,
+        fprintf (stderr, _ ("kejin: cannot read %s: %s\n"), self.path,
                  strerror (errno));
         cli_args_destroy (&args);
         return CLI_USAGE;
     }
     if (!self.json)
-        self.table = cli_table_new ("ID", "KIND", "YUAN", "BINDING", NULL);
+        self.table = cli_table_new (_ ("ID"), _ ("KIND"), _ ("YUAN"),
+                                    _ ("BINDING"), NULL);
     char error [256];
     int rc = kj_csv_read (file, s_each_row, &self, error, sizeof error);
     if (rc < 0)
-        fprintf (stderr, "kejin: %s %s\n", self.path, error);
+        fprintf (stderr, _ ("kejin: %s %s\n"), self.path, error);
     if (file != stdin)
         fclose (file);
     if (self.table) {
@@ -278,7 +280,8 @@ s_calc (cli_t *cli, int argc, char **argv)
         cli_table_destroy (&self.table);
     }
     if (rc == 0 && self.computed + self.refused == 0)
-        fprintf (stderr, "kejin: %s has no rows below its header\n", self.path);
+        fprintf (stderr, _ ("kejin: %s has no rows below its header\n"),
+                 self.path);
     cli_args_destroy (&args);
     return rc || self.refused || !self.computed ? CLI_USAGE : CLI_OK;
 }

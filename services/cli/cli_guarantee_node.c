@@ -18,10 +18,12 @@ static const char *s_usage =
     "Usage: kejin guarantee VERB ... [--as OPERATOR] [--json]\n"
     "  guarantor add ID --name NAME --yearly-cap YUAN [--qualified]\n"
     "  agreement add ID --guarantor G --bank BANK --bank-share PCT\n"
-    "      --system-share PCT --rate PCT --per-claim-cap YUAN\n"
+    "      --system-share PCT --national-share PCT --provincial-share PCT\n"
+    "      --rate PCT --per-claim-cap YUAN\n"
     "      --from YYYY-MM-DD --to YYYY-MM-DD   (a new version if ID exists)\n"
     "  guarantee add LOAN --guarantor G [--agreement A] --enterprise USCC\n"
     "      --category 创业类 --amount YUAN --date YYYY-MM-DD\n"
+    "      [--fee PCT] [--reguarantee-fee PCT] [--city CODE]\n"
     "  default LOAN --amount YUAN --paid-on YYYY-MM-DD   (the 代偿 paid)\n"
     "  claim submit DAICHANG_ID | claim show ID | claim list [--state S]\n"
     "      [--after ID] [--limit N]\n"
@@ -32,6 +34,15 @@ static const char *s_usage =
     "      is refunded)\n"
     "  budget allot YEAR --amount YUAN | budget show YEAR | budget list\n"
     "  ledger check\n"
+    "  report [YEAR]           (budget committed, paid and left by year,\n"
+    "      city and guarantor; loss ratios; paid and recovered)\n"
+    "  policy show | policy set [--bank-share-min PCT]\n"
+    "      [--system-share-max PCT] [--national-share-max PCT]\n"
+    "      [--provincial-share-min PCT] [--fee-max PCT]\n"
+    "      [--reguarantee-fee-small-max PCT] [--reguarantee-fee-large-max "
+    "PCT]\n"
+    "      [--reguarantee-large-above YUAN] [--balance-cap YUAN]\n"
+    "      (the next version; options not given keep their value)\n"
     "  calc --csv FILE [--json]   (offline: kejin guarantee calc --help)\n"
     "Steps are recorded with --as OPERATOR, else $KEJIN_OPERATOR, else\n"
     "$USER.\n";
@@ -162,10 +173,11 @@ s_agreement (cli_t *cli, int argc, char **argv)
 {
     cli_args_t *args = cli_args_verb (
         argc - 1, argv + 1,
-        "as= guarantor= bank= bank-share= system-share= rate= per-claim-cap= "
-        "from= to=",
+        "as= guarantor= bank= bank-share= system-share= national-share= "
+        "provincial-share= rate= per-claim-cap= from= to=",
         s_usage, 1,
-        "guarantor bank bank-share system-share rate per-claim-cap from to",
+        "guarantor bank bank-share system-share national-share "
+        "provincial-share rate per-claim-cap from to",
         "agreement add needs ID and every option: kejin guarantee --help");
     if (!args)
         return CLI_USAGE;
@@ -182,6 +194,12 @@ s_agreement (cli_t *cli, int argc, char **argv)
                   || cli_parse_percent ("--system-share",
                                         cli_args_get (args, "system-share"),
                                         &request.system_share_bp)
+                  || cli_parse_percent ("--national-share",
+                                        cli_args_get (args, "national-share"),
+                                        &request.national_share_bp)
+                  || cli_parse_percent ("--provincial-share",
+                                        cli_args_get (args, "provincial-share"),
+                                        &request.provincial_share_bp)
                   || cli_parse_percent ("--rate", cli_args_get (args, "rate"),
                                         &request.rate_bp)
                   || cli_parse_yuan ("--per-claim-cap",
@@ -206,7 +224,8 @@ s_guarantee (cli_t *cli, int argc, char **argv)
 {
     cli_args_t *args = cli_args_verb (
         argc - 1, argv + 1,
-        "as= guarantor= agreement= enterprise= category= amount= date=",
+        "as= guarantor= agreement= enterprise= category= amount= date= fee= "
+        "reguarantee-fee= city=",
         s_usage, 1, "guarantor enterprise category amount date",
         "guarantee add needs LOAN --guarantor --enterprise --category "
         "--amount --date");
@@ -219,9 +238,18 @@ s_guarantee (cli_t *cli, int argc, char **argv)
     request.enterprise = cli_args_text (args, "enterprise");
     request.product_category = cli_args_text (args, "category");
     request.loan_date = cli_args_text (args, "date");
+    request.city = cli_args_text (args, "city");
     Kj__LoanGuarantee *reply = NULL;
+    const char *fee = cli_args_get (args, "fee");
+    const char *refee = cli_args_get (args, "reguarantee-fee");
     int rc = cli_parse_yuan ("--amount", cli_args_get (args, "amount"),
                              &request.amount_fen)
+                  || (fee
+                      && cli_parse_percent ("--fee", fee,
+                                            &request.guarantee_fee_bp))
+                  || (refee
+                      && cli_parse_percent ("--reguarantee-fee", refee,
+                                            &request.reguarantee_fee_bp))
                ? CLI_USAGE
                : s_call (cli, args, "AddGuarantee", &request.base,
                          &kj__loan_guarantee__descriptor,
@@ -259,10 +287,15 @@ s_default (cli_t *cli, int argc, char **argv)
     char yuan [64];
     if (rc == CLI_OK && cli->json)
         cli_print_json (&reply->base);
-    else if (rc == CLI_OK)
-        printf ("代偿 %" PRId64 " of %s recorded on loan %s\n", reply->id,
-                cli_yuan (reply->amount_fen, yuan, sizeof yuan),
-                reply->loan_id);
+    else if (rc == CLI_OK) {
+        char n [64], p [64], g [64];
+        printf ("代偿 %" PRId64 " of %s recorded on loan %s: national fund "
+                "%s, provincial re-guarantee %s, guarantor %s\n",
+                reply->id, cli_yuan (reply->amount_fen, yuan, sizeof yuan),
+                reply->loan_id, cli_yuan (reply->national_fen, n, 64),
+                cli_yuan (reply->provincial_fen, p, 64),
+                cli_yuan (reply->guarantor_fen, g, 64));
+    }
     if (reply)
         kj__daichang__free_unpacked (reply, NULL);
     cli_args_destroy (&args);
@@ -532,6 +565,174 @@ s_ledger (cli_t *cli, int argc, char **argv)
 }
 
 //  --------------------------------------------------------------------------
+//  report [YEAR]: the budget by year, the year's claims by city and by
+//  guarantor, loss ratios by bank, and the totals
+
+static void
+s_print_lines (const char *title, const char *key,
+               Kj__GuaranteeReportLine **lines, size_t count, bool losses)
+{
+    if (count == 0)
+        return;
+    printf ("\n%s\n  %-20s %18s %18s %18s %18s %18s %7s %s\n", title, key,
+            "allotted/cap", "committed", "paid", "left", "recovered", "claims",
+            losses ? "loss ratio" : "");
+    for (size_t i = 0; i < count; i++) {
+        const Kj__GuaranteeReportLine *l = lines [i];
+        char t [64], c [64], p [64], f [64], r [64], ratio [32] = "";
+        if (losses)
+            snprintf (ratio, sizeof ratio, "%s%s",
+                      cli_percent (l->loss_ratio_bp, t, sizeof t),
+                      l->suspended ? " suspended" : "");
+        printf ("  %-20s %18s %18s %18s %18s %18s %7u %s\n", l->key,
+                cli_yuan (l->total_fen, t, 64),
+                cli_yuan (l->committed_fen, c, 64),
+                cli_yuan (l->paid_fen, p, 64), cli_yuan (l->left_fen, f, 64),
+                cli_yuan (l->recovered_fen, r, 64), l->claims, ratio);
+    }
+}
+
+static int
+s_report (cli_t *cli, int argc, char **argv)
+{
+    //  YEAR is optional: this year's report without it
+    bool year_given = argc >= 3 && argv [2][0] != '-';
+    cli_args_t *args = cli_args_verb (argc, argv, "as=", s_usage,
+                                      year_given ? 1 : 0, NULL,
+                                      "report [YEAR]");
+    if (!args)
+        return CLI_USAGE;
+    Kj__GuaranteeReportRequest request = KJ__GUARANTEE_REPORT_REQUEST__INIT;
+    int64_t year = 0;
+    const char *text = cli_args_positional (args, 0);
+    int rc = text && cli_parse_int ("YEAR", text, 2000, 2100, &year) ? CLI_USAGE
+                                                                     : CLI_OK;
+    request.year = (int32_t) year;
+    Kj__GuaranteeReport *reply = NULL;
+    if (rc == CLI_OK)
+        rc = s_call (cli, args, "Report", &request.base,
+                     &kj__guarantee_report__descriptor,
+                     (ProtobufCMessage **) &reply);
+    if (rc == CLI_OK && cli->json)
+        cli_print_json (&reply->base);
+    else if (rc == CLI_OK) {
+        const Kj__GuaranteeReportLine *t = reply->total;
+        char p [64], r [64], f [64], d [64];
+        printf ("compensation paid %s, net recoveries %s, refunded to the "
+                "province %s; 代偿 %s\n",
+                cli_yuan (t->paid_fen, p, 64),
+                cli_yuan (t->recovered_fen, r, 64),
+                cli_yuan (t->refunded_fen, f, 64),
+                cli_yuan (t->daichang_fen, d, 64));
+        s_print_lines ("budget by year", "year", reply->years, reply->n_years,
+                       false);
+        char title [64];
+        snprintf (title, sizeof title, "claims on the %d budget by city",
+                  reply->year);
+        s_print_lines (title, "city", reply->cities, reply->n_cities, false);
+        snprintf (title, sizeof title, "claims on the %d budget by guarantor",
+                  reply->year);
+        s_print_lines (title, "guarantor", reply->guarantors,
+                       reply->n_guarantors, true);
+        s_print_lines ("loss ratios by bank", "bank", reply->banks,
+                       reply->n_banks, true);
+    }
+    if (reply)
+        kj__guarantee_report__free_unpacked (reply, NULL);
+    cli_args_destroy (&args);
+    return rc;
+}
+
+//  policy show | policy set: the limits in force, or their next version
+
+static int
+s_policy (cli_t *cli, int argc, char **argv)
+{
+    const char *verb = argc >= 3 ? argv [2] : "";
+    bool set = streq (verb, "set");
+    if (!set && !streq (verb, "show")) {
+        fprintf (stderr, "kejin: policy %s: unknown; show or set\n", verb);
+        return CLI_USAGE;
+    }
+    cli_args_t *args = cli_args_verb (
+        argc - 1, argv + 1,
+        "as= bank-share-min= system-share-max= national-share-max= "
+        "provincial-share-min= fee-max= reguarantee-fee-small-max= "
+        "reguarantee-fee-large-max= reguarantee-large-above= balance-cap=",
+        s_usage, 0, NULL, "policy show | policy set [OPTIONS]");
+    if (!args)
+        return CLI_USAGE;
+    Kj__PolicyGetRequest get = KJ__POLICY_GET_REQUEST__INIT;
+    Kj__Policy *policy = NULL;
+    int rc = s_call (cli, args, "GetPolicy", &get.base, &kj__policy__descriptor,
+                     (ProtobufCMessage **) &policy);
+    if (rc == CLI_OK && set) {
+        struct {
+            const char *option;
+            int32_t *bp;
+        } shares [] = {
+            { "bank-share-min", &policy->bank_share_min_bp },
+            { "system-share-max", &policy->system_share_max_bp },
+            { "national-share-max", &policy->national_share_max_bp },
+            { "provincial-share-min", &policy->provincial_share_min_bp },
+            { "fee-max", &policy->guarantee_fee_max_bp },
+            { "reguarantee-fee-small-max",
+              &policy->reguarantee_fee_small_max_bp },
+            { "reguarantee-fee-large-max",
+              &policy->reguarantee_fee_large_max_bp }
+        };
+        for (size_t i = 0; rc == CLI_OK && i < 7; i++) {
+            const char *text = cli_args_get (args, shares [i].option);
+            char option [48];
+            snprintf (option, sizeof option, "--%s", shares [i].option);
+            if (text && cli_parse_percent (option, text, shares [i].bp))
+                rc = CLI_USAGE;
+        }
+        const char *above = cli_args_get (args, "reguarantee-large-above");
+        const char *cap = cli_args_get (args, "balance-cap");
+        if (rc == CLI_OK
+            && ((above
+                 && cli_parse_yuan ("--reguarantee-large-above", above,
+                                    &policy->reguarantee_large_above_fen))
+                || (cap
+                    && cli_parse_yuan ("--balance-cap", cap,
+                                       &policy->balance_cap_fen))))
+            rc = CLI_USAGE;
+        Kj__Policy *next = NULL;
+        if (rc == CLI_OK)
+            rc = s_call (cli, args, "SetPolicy", &policy->base,
+                         &kj__policy__descriptor, (ProtobufCMessage **) &next);
+        kj__policy__free_unpacked (policy, NULL);
+        policy = next;
+    }
+    if (rc == CLI_OK && cli->json)
+        cli_print_json (&policy->base);
+    else if (rc == CLI_OK) {
+        char a [32], b [32], c [32], d [32], e [32], f [32], g [32];
+        char h [64], i [64];
+        printf ("policy %d (set by %s): bank share at least %s, guarantee "
+                "system at most %s, national fund at most %s, provincial "
+                "re-guarantee at least %s; guarantee fee at most %s a year; "
+                "re-guarantee fee at most %s, or %s above %s; an "
+                "enterprise's guaranteed balance at most %s\n",
+                policy->version, policy->set_by,
+                cli_percent (policy->bank_share_min_bp, a, 32),
+                cli_percent (policy->system_share_max_bp, b, 32),
+                cli_percent (policy->national_share_max_bp, c, 32),
+                cli_percent (policy->provincial_share_min_bp, d, 32),
+                cli_percent (policy->guarantee_fee_max_bp, e, 32),
+                cli_percent (policy->reguarantee_fee_small_max_bp, f, 32),
+                cli_percent (policy->reguarantee_fee_large_max_bp, g, 32),
+                cli_yuan (policy->reguarantee_large_above_fen, h, 64),
+                cli_yuan (policy->balance_cap_fen, i, 64));
+    }
+    if (policy)
+        kj__policy__free_unpacked (policy, NULL);
+    cli_args_destroy (&args);
+    return rc;
+}
+
+//  --------------------------------------------------------------------------
 
 int
 cli_guarantee_node (cli_t *cli, int argc, char **argv)
@@ -550,6 +751,8 @@ cli_guarantee_node (cli_t *cli, int argc, char **argv)
                      { "recover", NULL, s_recover },
                      { "budget", NULL, s_budget },
                      { "ledger", NULL, s_ledger },
+                     { "report", NULL, s_report },
+                     { "policy", NULL, s_policy },
                      { NULL } };
     //  argv [0] is "guarantee", argv [1] the noun or verb: a verb of one
     //  word parses its arguments from argv [2], of two from argv [3]

@@ -364,12 +364,91 @@ guarantee_approve_claim (kj_call_t *call, const ProtobufCMessage *request,
 }
 
 //  --------------------------------------------------------------------------
+//  Queue a claim the budget of its year cannot pay: it waits, keeping its
+//  place, for the next year's. Any writes of the payment are undone first
+//  (to the savepoint `undo`, when given).
+
+static int
+s_claim_queue (kj_call_t *call, const Kj__Claim *claim, int64_t left,
+               int64_t amount, bool undo, ProtobufCMessage *reply)
+{
+    kj_db_t *db = kj_call_db (call);
+    char id [24];
+    snprintf (id, sizeof id, "%" PRId64, claim->id);
+    char *reason = kj_call_printf (call,
+                                   "the %d budget has %" PRId64
+                                   " fen left, the claim needs %" PRId64
+                                   "; it waits for the %d budget",
+                                   claim->budget_year, left, amount,
+                                   claim->budget_year + 1);
+    if ((undo
+         && kj_db_run (db, "ROLLBACK TO SAVEPOINT guarantee_pay", 0, NULL) < 0)
+        || kj_db_run (db,
+                      "UPDATE claim SET state = 'QUEUED', budget_year = "
+                      "budget_year + 1,"
+                      " queued_at = coalesce (queued_at, now ()), reason = $2 "
+                      "WHERE id = $1::bigint",
+                      2, (const char *[]){ id, reason })
+               != 1)
+        return kj_call_fail_db (call);
+    return s_claim_changed (call, claim->id, "guarantee.claim.queued", reply);
+}
+
+//  Pro rata: with the budget row locked, the amount is the claim's share
+//  of what is left in proportion to the entitlements approved and unpaid
+//  for the year (this claim's among them): floor (amount x left / demand),
+//  the product formed in 128 bits. Paying every such claim in turn keeps
+//  the same ratio, and never more than is left. 0, or -1 with the call
+//  failed; *amount_p and *left_p updated, *reason_p says why it is less.
+
+static int
+s_pro_rata (kj_call_t *call, const Kj__Claim *claim, int64_t *amount_p,
+            int64_t *left_p, const char **reason_p)
+{
+    char year [16];
+    snprintf (year, sizeof year, "%d", claim->budget_year);
+    const char *params [] = { year };
+    const kj_db_query_t queries [] = {
+        { "SELECT remaining_fen FROM budget WHERE year = $1::int FOR UPDATE", 1,
+          params },
+        //  after the lock: every payer's commit before it is seen
+        { "SELECT coalesce (sum (entitled_fen), 0)::text FROM claim"
+          " WHERE budget_year = $1::int AND state IN ('APPROVED', 'QUEUED')",
+          1, params }
+    };
+    PGresult *res [2];
+    if (kj_db_exec_many (kj_call_db (call), queries, 2, res))
+        return kj_call_fail_db (call);
+    *left_p = PQntuples (res [0]) ? atoll (PQgetvalue (res [0], 0, 0)) : 0;
+    int64_t demand = atoll (PQgetvalue (res [1], 0, 0));
+    PQclear (res [0]);
+    PQclear (res [1]);
+    if (demand > *left_p && demand > 0) {
+        int64_t share = (int64_t) ((__int128) *amount_p * *left_p / demand);
+        *reason_p = kj_call_printf (call,
+                                    "paid pro rata: the %d budget had %" PRId64
+                                    " fen left for %" PRId64 " fen of "
+                                    "approved claims",
+                                    claim->budget_year, *left_p, demand);
+        *amount_p = share < *amount_p ? share : *amount_p;
+    }
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
 //  PayClaim: an approved (or queued) claim, from the budget of its year.
 //  Claims queued for a year go first, in the order they were queued. The
 //  amount is the entitlement within the guarantor's yearly cap left (its
 //  row locked, so its payments are summed by one payer at a time); the
-//  budget is taken with a conditional UPDATE. Too little left: the claim
-//  waits, QUEUED, for the next year's budget.
+//  budget is guarded as guarantee/budget_guard says. Too little left: the
+//  claim waits, QUEUED, for the next year's budget, or with
+//  guarantee/shortfall=pro_rata is paid its share of what is left.
+//
+//  Round trips: the claim's lock; its row, its guarantor's and the
+//  budget's in one pipeline; the payment, the claim and the ledger in one
+//  pipeline; the event; the budget, last, so that the row every payer
+//  waits for is held only until the commit (with the commit guard, not
+//  even that: a trigger takes it at commit).
 
 int
 guarantee_pay_claim (kj_call_t *call, const ProtobufCMessage *request,
@@ -379,9 +458,53 @@ guarantee_pay_claim (kj_call_t *call, const ProtobufCMessage *request,
     const char *caller = guarantee_server_caller (call);
     if (!caller || s_check_claim_id (call, in->claim_id))
         return -1;
-    Kj__Claim *claim;
-    if (s_claim_for_change (call, in->claim_id, &claim))
-        return -1;
+    const guarantee_config_t *config = kj_call_state (call);
+    int guard = config ? (int) config->guard : GUARANTEE_GUARD_UPDATE;
+    bool pro_rata = config && config->pro_rata;
+    kj_db_t *db = kj_call_db (call);
+    char id [24];
+    snprintf (id, sizeof id, "%" PRId64, in->claim_id);
+    if (kj_db_lock_key (db, "guarantee.claim", id))
+        return kj_call_fail_db (call);
+    const char *params [] = { id };
+    const kj_db_query_t reads [] = {
+        { "SELECT " GUARANTEE_CLAIM_FIELDS " FROM claim"
+          " WHERE id = $1::bigint FOR UPDATE",
+          1, params },
+        { "SELECT (SELECT q.id FROM claim q WHERE q.state = 'QUEUED'"
+          "   AND q.budget_year = c.budget_year AND q.id <> c.id"
+          "   AND (q.queued_at, q.id) < (coalesce (c.queued_at, 'infinity'),"
+          "   c.id) ORDER BY q.queued_at, q.id LIMIT 1),"
+          " b.remaining_fen, r.yearly_cap_fen "
+          "FROM claim c JOIN guarantor r ON r.id = c.guarantor_id"
+          " LEFT JOIN budget b ON b.year = c.budget_year "
+          "WHERE c.id = $1::bigint FOR UPDATE OF r",
+          1, params },
+        //  after the guarantor's lock: every payment of it committed
+        //  before is seen
+        { "SELECT coalesce (sum (p.amount_fen), 0) FROM claim c"
+          " JOIN payment p ON p.guarantor_id = c.guarantor_id"
+          " AND p.year = c.budget_year WHERE c.id = $1::bigint",
+          1, params }
+    };
+    PGresult *res [3];
+    if (kj_db_exec_many (db, reads, 3, res))
+        return kj_call_fail_db (call);
+    bool found = PQntuples (res [0]) == 1 && PQntuples (res [1]) == 1;
+    Kj__Claim *claim = found ? guarantee_store_claim_row (call, res [0], 0)
+                             : NULL;
+    char *ahead = found && !PQgetisnull (res [1], 0, 0)
+                    ? kj_call_strdup (call, PQgetvalue (res [1], 0, 0))
+                    : NULL;
+    bool budgeted = found && !PQgetisnull (res [1], 0, 1);
+    int64_t left = budgeted ? atoll (PQgetvalue (res [1], 0, 1)) : 0;
+    int64_t cap = found ? atoll (PQgetvalue (res [1], 0, 2)) : 0;
+    int64_t paid = atoll (PQgetvalue (res [2], 0, 0));
+    for (int i = 0; i < 3; i++)
+        PQclear (res [i]);
+    if (!found)
+        return kj_call_fail (call, KJ__CODE__NOT_FOUND, "claim_id",
+                             "claim_id: no claim %s", id);
     if (streq (claim->state, "PAID"))
         return kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION, "claim_id",
                              "claim_id: claim %" PRId64 " is already paid "
@@ -392,31 +515,6 @@ guarantee_pay_claim (kj_call_t *call, const ProtobufCMessage *request,
                              "claim_id: claim %" PRId64 " is %s; only an "
                              "approved claim is paid",
                              claim->id, claim->state);
-    kj_db_t *db = kj_call_db (call);
-    char id [24], year [16];
-    snprintf (id, sizeof id, "%" PRId64, claim->id);
-    snprintf (year, sizeof year, "%d", claim->budget_year);
-    PGresult *res =
-        kj_db_exec (db,
-                    "SELECT (SELECT q.id FROM claim q, claim c"
-                    "        WHERE c.id = $1::bigint AND q.state = 'QUEUED'"
-                    "        AND q.budget_year = $2::int AND q.id <> c.id"
-                    "        AND (q.queued_at, q.id)"
-                    "          < (coalesce (c.queued_at, 'infinity'), c.id)"
-                    "        ORDER BY q.queued_at, q.id LIMIT 1),"
-                    "  (SELECT remaining_fen FROM budget WHERE year = $2::int),"
-                    "  (SELECT r.yearly_cap_fen FROM guarantor r"
-                    "   WHERE r.id = $3 FOR UPDATE)",
-                    3, (const char *[]){ id, year, claim->guarantor_id });
-    if (!res)
-        return kj_call_fail_db (call);
-    char *ahead = PQgetisnull (res, 0, 0)
-                    ? NULL
-                    : kj_call_strdup (call, PQgetvalue (res, 0, 0));
-    bool budgeted = !PQgetisnull (res, 0, 1);
-    int64_t left = budgeted ? atoll (PQgetvalue (res, 0, 1)) : 0;
-    int64_t cap = atoll (PQgetvalue (res, 0, 2));
-    PQclear (res);
     if (ahead)
         return kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION, "claim_id",
                              "claim_id: claim %s waits for the %d budget "
@@ -427,22 +525,12 @@ guarantee_pay_claim (kj_call_t *call, const ProtobufCMessage *request,
                              "claim_id: no budget is allotted for %d, the "
                              "year that pays claim %" PRId64,
                              claim->budget_year, claim->id);
-    //  The guarantor's row is locked by the query above: its payments of
-    //  the year are summed by one payer at a time
-    res = kj_db_exec (db,
-                      "SELECT coalesce (sum (amount_fen), 0) FROM payment"
-                      " WHERE guarantor_id = $1 AND year = $2::int",
-                      2, (const char *[]){ claim->guarantor_id, year });
-    if (!res)
-        return kj_call_fail_db (call);
-    int64_t paid = atoll (PQgetvalue (res, 0, 0));
-    PQclear (res);
     guarantee_comp_t comp = {
         .daichang_fen = claim->daichang_fen,
         .rate_bp = claim->rate_bp,
         .per_claim_cap_fen = claim->entitled_fen,
         .guarantor_cap_left_fen = cap > paid ? cap - paid : 0,
-        .budget_left_fen = INT64_MAX  //  guarded below, not read
+        .budget_left_fen = INT64_MAX  //  guarded below
     };
     int64_t amount = guarantee_comp_payable (&comp, NULL);
     if (amount == 0)
@@ -453,59 +541,79 @@ guarantee_pay_claim (kj_call_t *call, const ProtobufCMessage *request,
                              claim->id, claim->entitled_fen,
                              claim->guarantor_id, comp.guarantor_cap_left_fen,
                              claim->budget_year);
-    //  The payment, its ledger transaction and its event first, the budget
-    //  last: its row, which every payment of the year waits for, is then
-    //  held only until the commit. Too little left undoes them (to the
-    //  savepoint) and queues the claim instead.
-    char amount_text [24], account [80];
+    //  What is left: read under the budget's lock (the lock guard, and pro
+    //  rata, which needs the demand beside it), else the hint read above
+    const char *reason = "";
+    int64_t needed = amount;
+    if (pro_rata) {
+        if (s_pro_rata (call, claim, &amount, &left, &reason))
+            return -1;
+        guard = GUARANTEE_GUARD_LOCK;
+    }
+    else if (guard == GUARANTEE_GUARD_LOCK) {
+        char year [16];
+        snprintf (year, sizeof year, "%d", claim->budget_year);
+        PGresult *locked =
+            kj_db_exec (db,
+                        "SELECT remaining_fen FROM budget WHERE year = $1::int "
+                        "FOR UPDATE",
+                        1, (const char *[]){ year });
+        if (!locked)
+            return kj_call_fail_db (call);
+        left = atoll (PQgetvalue (locked, 0, 0));
+        PQclear (locked);
+    }
+    if (amount == 0 || left < amount)
+        return s_claim_queue (call, claim, left, needed, false, reply);
+
+    //  The payment, the ledger and the claim in one round trip; the
+    //  savepoint lets a conditional UPDATE that finds too little undo them
+    char year [16], amount_text [24], account [80], budget_account [24];
+    snprintf (year, sizeof year, "%d", claim->budget_year);
     snprintf (amount_text, sizeof amount_text, "%" PRId64, amount);
     snprintf (account, sizeof account, "compensation:%s", claim->guarantor_id);
-    if (kj_db_run (db, "SAVEPOINT guarantee_pay", 0, NULL) < 0
-        || kj_db_run (
-               db,
-               "INSERT INTO payment (claim_id, year, guarantor_id, amount_fen,"
-               " paid_by) VALUES ($1::bigint, $2::int, $3, $4::bigint, $5)",
-               5,
-               (const char *[]){ id, year, claim->guarantor_id, amount_text,
-                                 caller })
-               != 1
-        || kj_db_run (db,
-                      "UPDATE claim SET state = 'PAID', paid_fen = $2::bigint, "
-                      "reason = '' "
-                      "WHERE id = $1::bigint",
-                      2, (const char *[]){ id, amount_text })
-               != 1
-        || guarantee_ledger_post (db, "pay", claim->id, claim->budget_year,
-                                  account,
-                                  kj_call_printf (call, "budget:%d",
-                                                  claim->budget_year),
-                                  amount))
+    snprintf (budget_account, sizeof budget_account, "budget:%d",
+              claim->budget_year);
+    bool at_commit = guard == GUARANTEE_GUARD_COMMIT;
+    const char *post [] = { "pay",          id,         year, account,
+                            budget_account, amount_text };
+    const char *pay [] = { id,          year,   claim->guarantor_id,
+                           amount_text, caller, at_commit ? "t" : "f",
+                           reason };
+    const kj_db_query_t writes [] = {
+        { "SAVEPOINT guarantee_pay", 0, NULL },
+        { GUARANTEE_LEDGER_POST_SQL, 6, post },
+        { "WITH pay AS (INSERT INTO payment (claim_id, year, guarantor_id,"
+          "  amount_fen, paid_by, take_at_commit) VALUES ($1::bigint, $2::int,"
+          "  $3, $4::bigint, $5, $6::boolean)) "
+          "UPDATE claim SET state = 'PAID', paid_fen = $4::bigint, reason = $7"
+          " WHERE id = $1::bigint RETURNING " GUARANTEE_CLAIM_FIELDS,
+          7, pay }
+    };
+    PGresult *done [3];
+    if (kj_db_exec_many (db, writes, 3, done))
         return kj_call_fail_db (call);
-    if (s_claim_changed (call, claim->id, "guarantee.claim.paid", reply))
+    bool posted = PQntuples (done [2]) == 1
+               && streq (PQcmdTuples (done [1]), "2");
+    if (posted)
+        *(Kj__Claim *) reply = *guarantee_store_claim_row (call, done [2], 0);
+    for (int i = 0; i < 3; i++)
+        PQclear (done [i]);
+    if (!posted)
+        return kj_call_fail (call, KJ__CODE__INTERNAL, "claim_id",
+                             "claim_id: claim %" PRId64 " was not written",
+                             claim->id);
+    if (guarantee_server_event (call, "guarantee.claim.paid", id, reply))
         return -1;
-    int taken = guarantee_budget_take (db, claim->budget_year, amount);
+    if (at_commit)
+        return 0;  //  the trigger takes the budget, or the commit fails
+    int taken = guarantee_budget_take (db, guard, claim->budget_year, amount,
+                                       left);
     if (taken < 0)
         return kj_call_fail_db (call);
     if (taken == 1)
         return 0;
-
-    //  Too little left: wait, keeping its place, for the next year's
-    char *reason = kj_call_printf (call,
-                                   "the %d budget has %" PRId64
-                                   " fen left, the claim needs %" PRId64
-                                   "; it waits for the %d budget",
-                                   claim->budget_year, left, amount,
-                                   claim->budget_year + 1);
-    if (kj_db_run (db, "ROLLBACK TO SAVEPOINT guarantee_pay", 0, NULL) < 0
-        || kj_db_run (db,
-                      "UPDATE claim SET state = 'QUEUED', budget_year = "
-                      "budget_year + 1,"
-                      " queued_at = coalesce (queued_at, now ()), reason = $2 "
-                      "WHERE id = $1::bigint",
-                      2, (const char *[]){ id, reason })
-               != 1)
-        return kj_call_fail_db (call);
-    return s_claim_changed (call, claim->id, "guarantee.claim.queued", reply);
+    return s_claim_queue (call, claim, left, amount, true, reply);
 }
 
 //  --------------------------------------------------------------------------

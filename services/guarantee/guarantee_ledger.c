@@ -4,6 +4,7 @@
 */
 
 #include "guarantee_ledger.h"
+#include "guarantee_server.h"
 
 //  Most problems a ledger check lists (it counts them all)
 #define LEDGER_PROBLEMS_MAX 100
@@ -24,35 +25,35 @@ guarantee_ledger_post (kj_db_t *db, const char *kind, int64_t claim_id,
     const char *params [] = { kind,      claim_id ? claim : NULL,
                               year_text, debit,
                               credit,    amount };
-    return kj_db_run (db,
-                      "WITH txn AS ("
-                      "  INSERT INTO ledger_txn (kind, claim_id, year)"
-                      "  VALUES ($1, $2::bigint, $3::int) RETURNING id) "
-                      "INSERT INTO ledger_entry (txn_id, account, debit_fen, "
-                      "credit_fen) "
-                      "SELECT id, $4, $6::bigint, 0 FROM txn "
-                      "UNION ALL SELECT id, $5, 0, $6::bigint FROM txn",
-                      6, params)
-                == 2
-             ? 0
-             : -1;
+    return kj_db_run (db, GUARANTEE_LEDGER_POST_SQL, 6, params) == 2 ? 0 : -1;
 }
 
 //  --------------------------------------------------------------------------
-//  The budget guard: one conditional UPDATE, so that two payments can never
-//  both see the same money left.
+//  The budget guards: never read-then-written unless the row is locked
+//  (LOCK) or the isolation level refuses the lost update (SERIALIZABLE).
 
 int
-guarantee_budget_take (kj_db_t *db, int year, int64_t amount_fen)
+guarantee_budget_take (kj_db_t *db, int guard, int year, int64_t amount_fen,
+                       int64_t left_fen)
 {
-    char year_text [16], amount [24];
+    char year_text [16], amount [24], left [24];
     snprintf (year_text, sizeof year_text, "%d", year);
     snprintf (amount, sizeof amount, "%" PRId64, amount_fen);
-    int64_t rows = kj_db_run (
-        db,
-        "UPDATE budget SET remaining_fen = remaining_fen - $1::bigint "
-        "WHERE year = $2::int AND remaining_fen >= $1::bigint",
-        2, (const char *[]){ amount, year_text });
+    snprintf (left, sizeof left, "%" PRId64, left_fen - amount_fen);
+    int64_t rows;
+    if (guard == GUARANTEE_GUARD_SERIALIZABLE)
+        rows = left_fen < amount_fen
+                 ? 0
+                 : kj_db_run (db,
+                              "UPDATE budget SET remaining_fen = $1::bigint "
+                              "WHERE year = $2::int",
+                              2, (const char *[]){ left, year_text });
+    else
+        rows = kj_db_run (
+            db,
+            "UPDATE budget SET remaining_fen = remaining_fen - $1::bigint "
+            "WHERE year = $2::int AND remaining_fen >= $1::bigint",
+            2, (const char *[]){ amount, year_text });
     return rows < 0 ? -1 : rows == 1;
 }
 

@@ -22,6 +22,18 @@
 #include "kejin.h"
 #include "guarantee.pb-c.h"
 
+//  The statement guarantee_ledger_post runs, for callers that send it with
+//  others in one round trip (kj_db_exec_many): $1 kind, $2 claim id (NULL:
+//  none), $3 year, $4 the account debited, $5 the account credited, $6 the
+//  amount in fen; two entries inserted.
+#define GUARANTEE_LEDGER_POST_SQL                                              \
+    "WITH txn AS ("                                                            \
+    "  INSERT INTO ledger_txn (kind, claim_id, year)"                          \
+    "  VALUES ($1, $2::bigint, $3::int) RETURNING id) "                        \
+    "INSERT INTO ledger_entry (txn_id, account, debit_fen, credit_fen) "       \
+    "SELECT id, $4, $6::bigint, 0 FROM txn "                                   \
+    "UNION ALL SELECT id, $5, 0, $6::bigint FROM txn"
+
 //  Post one movement: `amount_fen` (> 0) debited to `debit` and credited
 //  to `credit`, as a transaction of `kind` ("allot", "pay", "refund") for
 //  claim_id (0: none) and year. 0, or -1 when the database failed.
@@ -30,11 +42,16 @@ int
                            int year, const char *debit, const char *credit,
                            int64_t amount_fen);
 
-//  Take amount_fen from the budget of `year` if that much is left:
-//  1 taken, 0 not enough left (or no budget for the year), -1 when the
-//  database failed.
+//  Take amount_fen from the budget of `year` as `guard` says
+//  (guarantee_guard_t of guarantee_server.h): UPDATE, a conditional
+//  UPDATE; LOCK, an UPDATE of the row the caller locked and checked;
+//  SERIALIZABLE, the remaining amount the caller read, less amount_fen,
+//  written back (the isolation level refuses a lost update). 1 taken, 0
+//  not enough left (or no budget for the year), -1 when the database
+//  failed.
 int
-    guarantee_budget_take (kj_db_t *db, int year, int64_t amount_fen);
+    guarantee_budget_take (kj_db_t *db, int guard, int year, int64_t amount_fen,
+                           int64_t left_fen);
 
 //  Check every ledger transaction balances, and that the accounts agree
 //  with the budgets, payments and refunds. Fills check (problems on the

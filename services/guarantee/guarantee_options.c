@@ -29,5 +29,17 @@ const kj_option_t guarantee_options [] = {
       "suspend a guarantor or bank from new claims when its 代偿 pass this "
       "share of what it guaranteed, in basis points (500 = 5%; 0: never)",
       KJ_INT (0, 10000) },
+    { "guarantee/shortfall", "queue",
+      "a claim that meets a year's budget with too little left: queue (wait "
+      "in order for the next year's) or pro_rata (paid the share the budget "
+      "left bears of the claims approved and unpaid)",
+      KJ_CHOICE ("queue pro_rata") },
+    { "guarantee/budget_guard", "update",
+      "how a payment guards the budget row: update (a conditional UPDATE, "
+      "the payment's last statement), commit (the same UPDATE run by a "
+      "trigger at commit: the row is held least), lock (SELECT ... FOR "
+      "UPDATE first) or serializable (db/dsn must set "
+      "default_transaction_isolation=serializable)",
+      KJ_CHOICE ("update commit lock serializable") },
     { NULL }
 };

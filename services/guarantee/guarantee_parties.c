@@ -11,16 +11,11 @@
 
 #include "guarantee_server.h"
 #include "guarantee_claim.h"
+#include "guarantee_store.h"
 #include "kj_check.h"
 
 //  The product category that qualifies (创业类: start-up loans)
 #define GUARANTEE_CATEGORY_QUALIFIES "创业类"
-//  Per-enterprise guaranteed balance cap: 30 million yuan (财金〔2024〕60号)
-#define GUARANTEE_BALANCE_CAP_FEN INT64_C (3000000000)
-//  Risk sharing: the bank bears at least 20%, the guarantee system at most
-//  80% (财金〔2024〕60号)
-#define GUARANTEE_BANK_SHARE_MIN_BP   2000
-#define GUARANTEE_SYSTEM_SHARE_MAX_BP 8000
 
 //  --------------------------------------------------------------------------
 //  AddGuarantor: a guarantee company, qualified for the scheme or not
@@ -62,36 +57,24 @@ guarantee_add_guarantor (kj_call_t *call, const ProtobufCMessage *request,
 }
 
 //  --------------------------------------------------------------------------
-//  The shares and rate of an agreement: banks bear at least 20%, the
-//  guarantee system at most 80%, together 100%; the rate at most 40%.
+//  The shares and rate of an agreement within the policy (the bank at
+//  least 20%, the guarantee system at most 80%, together 100%, its
+//  re-guarantee layers within it); the rate at most 40%.
 
 static int
-s_check_agreement (const Kj__AgreementAddRequest *in, kj_status_t *status)
+s_check_agreement (const guarantee_policy_t *policy,
+                   const Kj__AgreementAddRequest *in, kj_status_t *status)
 {
     if (kj_check_id (in->id, "id", status)
         || kj_check_id (in->guarantor_id, "guarantor_id", status)
         || kj_check_text (in->bank, "bank", 200, true, status))
         return -1;
-    if (in->bank_share_bp < GUARANTEE_BANK_SHARE_MIN_BP
-        || in->bank_share_bp > 10000)
-        return kj_status_set (status, KJ__CODE__OUT_OF_RANGE, "bank_share_bp",
-                              "bank_share_bp: %d; the bank bears 2000 (20%%) "
-                              "to 10000",
-                              in->bank_share_bp);
-    if (in->system_share_bp < 0
-        || in->system_share_bp > GUARANTEE_SYSTEM_SHARE_MAX_BP)
-        return kj_status_set (status, KJ__CODE__OUT_OF_RANGE, "system_share_bp",
-                              "system_share_bp: %d; the "
-                              "guarantee system bears 0 to 8000 (80%%)",
-                              in->system_share_bp);
-    if (in->bank_share_bp + in->system_share_bp != 10000)
-        return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
-                              "system_share_bp",
-                              "system_share_bp: %d and "
-                              "bank_share_bp %d add to %d; the shares must "
-                              "add to 10000",
-                              in->system_share_bp, in->bank_share_bp,
-                              in->bank_share_bp + in->system_share_bp);
+    guarantee_shares_t shares = { .bank_bp = in->bank_share_bp,
+                                  .system_bp = in->system_share_bp,
+                                  .national_bp = in->national_share_bp,
+                                  .provincial_bp = in->provincial_share_bp };
+    if (guarantee_shares_check (policy, &shares, status))
+        return -1;
     if (in->rate_bp < 0 || in->rate_bp > GUARANTEE_RATE_MAX_BP)
         return kj_status_set (status, KJ__CODE__OUT_OF_RANGE, "rate_bp",
                               "rate_bp: %d; the province compensates 0 to "
@@ -122,7 +105,10 @@ guarantee_add_agreement (kj_call_t *call, const ProtobufCMessage *request,
     const Kj__AgreementAddRequest *in = (const Kj__AgreementAddRequest *)
         request;
     kj_status_t status;
-    if (s_check_agreement (in, &status))
+    guarantee_policy_t policy;
+    if (guarantee_store_policy (call, &policy, NULL))
+        return -1;
+    if (s_check_agreement (&policy, in, &status))
         return kj_call_fail_status (call, &status);
     kj_db_t *db = kj_call_db (call);
     if (kj_db_lock_key (db, "guarantee.agreement", in->id))
@@ -152,23 +138,28 @@ guarantee_add_agreement (kj_call_t *call, const ProtobufCMessage *request,
                              "guarantor %s's; a new version keeps its "
                              "guarantor",
                              in->id, owner);
-    char text [5][24];
+    char text [8][24];
     snprintf (text [0], 24, "%d", version);
     snprintf (text [1], 24, "%d", in->bank_share_bp);
     snprintf (text [2], 24, "%d", in->system_share_bp);
     snprintf (text [3], 24, "%d", in->rate_bp);
     snprintf (text [4], 24, "%" PRId64, in->per_claim_cap_fen);
+    snprintf (text [5], 24, "%d", in->national_share_bp);
+    snprintf (text [6], 24, "%d", in->provincial_share_bp);
+    snprintf (text [7], 24, "%" PRId64, policy.version);
     if (kj_db_run (
             db,
             "INSERT INTO agreement (id, version, guarantor_id, bank, "
             "bank_share_bp, system_share_bp, rate_bp, per_claim_cap_fen, "
-            "valid_from, valid_to) VALUES ($1, $2::int, $3, $4, $5::int, "
-            "$6::int, "
-            "$7::int, $8::bigint, $9::date, $10::date)",
-            10,
+            "valid_from, valid_to, national_share_bp, provincial_share_bp, "
+            "policy_version) VALUES ($1, $2::int, $3, $4, $5::int, "
+            "$6::int, $7::int, $8::bigint, $9::date, $10::date, $11::int, "
+            "$12::int, $13::int)",
+            13,
             (const char *[]){ in->id, text [0], in->guarantor_id, in->bank,
                               text [1], text [2], text [3], text [4],
-                              in->valid_from, in->valid_to })
+                              in->valid_from, in->valid_to, text [5], text [6],
+                              text [7] })
         != 1)
         return kj_call_fail_db (call);
     Kj__Agreement *out = (Kj__Agreement *) reply;
@@ -182,6 +173,9 @@ guarantee_add_agreement (kj_call_t *call, const ProtobufCMessage *request,
     out->per_claim_cap_fen = in->per_claim_cap_fen;
     out->valid_from = (char *) in->valid_from;
     out->valid_to = (char *) in->valid_to;
+    out->national_share_bp = in->national_share_bp;
+    out->provincial_share_bp = in->provincial_share_bp;
+    out->policy_version = (int32_t) policy.version;
     return guarantee_server_event (call, "guarantee.agreement.added", in->id,
                                    reply);
 }
@@ -192,7 +186,8 @@ guarantee_add_agreement (kj_call_t *call, const ProtobufCMessage *request,
 //  the loan date. The reason says which held and which did not.
 
 static int
-s_check_guarantee (const Kj__GuaranteeAddRequest *in, kj_status_t *status)
+s_check_guarantee (const guarantee_policy_t *policy,
+                   const Kj__GuaranteeAddRequest *in, kj_status_t *status)
 {
     kj_date_t date;
     if (kj_check_id (in->loan_id, "loan_id", status)
@@ -202,14 +197,11 @@ s_check_guarantee (const Kj__GuaranteeAddRequest *in, kj_status_t *status)
         || kj_check_text (in->enterprise, "enterprise", 64, true, status)
         || kj_check_text (in->product_category, "product_category", 50, true,
                           status)
+        || kj_check_text (in->city, "city", 64, false, status)
         || kj_check_date (in->loan_date, "loan_date", &date, status))
         return -1;
-    if (in->amount_fen <= 0 || in->amount_fen > GUARANTEE_BALANCE_CAP_FEN)
-        return kj_status_set (status, KJ__CODE__OUT_OF_RANGE, "amount_fen",
-                              "amount_fen: %" PRId64 "; above 0, at most "
-                              "3000000000 (30 million yuan)",
-                              in->amount_fen);
-    return 0;
+    return guarantee_fees_check (policy, in->amount_fen, in->guarantee_fee_bp,
+                                 in->reguarantee_fee_bp, status);
 }
 
 int
@@ -219,8 +211,13 @@ guarantee_add_guarantee (kj_call_t *call, const ProtobufCMessage *request,
     const Kj__GuaranteeAddRequest *in = (const Kj__GuaranteeAddRequest *)
         request;
     kj_status_t status;
-    if (s_check_guarantee (in, &status))
+    guarantee_policy_t policy;
+    if (guarantee_store_policy (call, &policy, NULL))
+        return -1;
+    if (s_check_guarantee (&policy, in, &status))
         return kj_call_fail_status (call, &status);
+    const guarantee_config_t *config = kj_call_state (call);
+    const char *city = *in->city ? in->city : config ? config->city : "";
     kj_db_t *db = kj_call_db (call);
     //  The enterprise's balance is a sum over rows: one writer at a time
     if (kj_db_lock_key (db, "guarantee.enterprise", in->enterprise))
@@ -270,12 +267,14 @@ guarantee_add_guarantee (kj_call_t *call, const ProtobufCMessage *request,
                              "agreement_id: agreement %s is guarantor %s's, "
                              "not %s's",
                              in->agreement_id, owner, in->guarantor_id);
-    if (balance > GUARANTEE_BALANCE_CAP_FEN - in->amount_fen)
+    if (balance > policy.balance_cap_fen - in->amount_fen)
         return kj_call_fail (call, KJ__CODE__OUT_OF_RANGE, "amount_fen",
                              "amount_fen: %s already has %" PRId64 " fen "
                              "guaranteed; with %" PRId64 " more it would pass "
-                             "the cap of 3000000000 fen (30 million yuan)",
-                             in->enterprise, balance, in->amount_fen);
+                             "the cap of %" PRId64 " fen (policy %" PRId64
+                             ": an enterprise's guaranteed balance cap)",
+                             in->enterprise, balance, in->amount_fen,
+                             policy.balance_cap_fen, policy.version);
 
     bool category = streq (in->product_category, GUARANTEE_CATEGORY_QUALIFIES);
     bool qualifies = category && qualified && version > 0;
@@ -291,20 +290,26 @@ guarantee_add_guarantee (kj_call_t *call, const ProtobufCMessage *request,
         qualifies ? "qualifies" : "does not qualify", in->product_category,
         category ? "is" : "is not", in->guarantor_id,
         qualified ? "is" : "is not", terms);
-    char version_text [16];
+    char version_text [16], fees [3][24];
     snprintf (version_text, sizeof version_text, "%d", version);
+    snprintf (fees [0], 24, "%d", in->guarantee_fee_bp);
+    snprintf (fees [1], 24, "%d", in->reguarantee_fee_bp);
+    snprintf (fees [2], 24, "%" PRId64, policy.version);
     if (kj_db_run (
             db,
             "INSERT INTO guarantee (loan_id, guarantor_id, agreement_id, "
             "agreement_version, enterprise, product_category, amount_fen, "
-            "loan_date, qualifies, reason, state) VALUES ($1, $2, $3, $4::int, "
-            "$5, $6, $7::bigint, $8::date, $9::boolean, $10, 'ACTIVE')",
-            10,
+            "loan_date, qualifies, reason, state, city, guarantee_fee_bp, "
+            "reguarantee_fee_bp, policy_version) VALUES ($1, $2, $3, $4::int, "
+            "$5, $6, $7::bigint, $8::date, $9::boolean, $10, 'ACTIVE', $11, "
+            "$12::int, $13::int, $14::int)",
+            14,
             (const char *[]){ in->loan_id, in->guarantor_id,
                               version ? in->agreement_id : NULL,
                               version ? version_text : NULL, in->enterprise,
                               in->product_category, amount, in->loan_date,
-                              qualifies ? "t" : "f", reason })
+                              qualifies ? "t" : "f", reason, city, fees [0],
+                              fees [1], fees [2] })
         != 1)
         return kj_call_fail_db (call);
     Kj__LoanGuarantee *out = (Kj__LoanGuarantee *) reply;
@@ -319,6 +324,10 @@ guarantee_add_guarantee (kj_call_t *call, const ProtobufCMessage *request,
     out->qualifies = qualifies;
     out->reason = reason;
     out->state = "ACTIVE";
+    out->guarantee_fee_bp = in->guarantee_fee_bp;
+    out->reguarantee_fee_bp = in->reguarantee_fee_bp;
+    out->city = (char *) city;
+    out->policy_version = (int32_t) policy.version;
     return guarantee_server_event (call, "guarantee.guarantee.added",
                                    in->loan_id, reply);
 }
@@ -350,8 +359,14 @@ guarantee_record_daichang (kj_call_t *call, const ProtobufCMessage *request,
         db,
         "SELECT g.amount_fen - (SELECT coalesce (sum (amount_fen), 0)"
         "                       FROM daichang WHERE loan_id = g.loan_id),"
-        "       $2::date >= g.loan_date, g.loan_date::text "
-        "FROM guarantee g WHERE g.loan_id = $1 FOR UPDATE",
+        "       $2::date >= g.loan_date, g.loan_date::text,"
+        "       coalesce (a.bank_share_bp, 10000),"
+        "       coalesce (a.system_share_bp, 0),"
+        "       coalesce (a.national_share_bp, 0),"
+        "       coalesce (a.provincial_share_bp, 0) "
+        "FROM guarantee g LEFT JOIN agreement a ON a.id = g.agreement_id"
+        " AND a.version = g.agreement_version "
+        "WHERE g.loan_id = $1 FOR UPDATE OF g",
         2, (const char *[]){ in->loan_id, in->paid_on });
     if (!res)
         return kj_call_fail_db (call);
@@ -360,6 +375,12 @@ guarantee_record_daichang (kj_call_t *call, const ProtobufCMessage *request,
     bool after = found && streq (PQgetvalue (res, 0, 1), "t");
     char *loan_date = found ? kj_call_strdup (call, PQgetvalue (res, 0, 2))
                             : "";
+    guarantee_shares_t shares = {
+        .bank_bp = found ? atoll (PQgetvalue (res, 0, 3)) : 10000,
+        .system_bp = found ? atoll (PQgetvalue (res, 0, 4)) : 0,
+        .national_bp = found ? atoll (PQgetvalue (res, 0, 5)) : 0,
+        .provincial_bp = found ? atoll (PQgetvalue (res, 0, 6)) : 0
+    };
     PQclear (res);
     if (!found)
         return kj_call_fail (call, KJ__CODE__NOT_FOUND, "loan_id",
@@ -373,15 +394,26 @@ guarantee_record_daichang (kj_call_t *call, const ProtobufCMessage *request,
                              "amount_fen: %" PRId64 "; the guarantee of loan "
                              "%s has %" PRId64 " fen left to pay out",
                              in->amount_fen, in->loan_id, left);
-    char amount [24];
-    snprintf (amount, sizeof amount, "%" PRId64, in->amount_fen);
+    //  The layers: each re-guarantee's share rounded down, the remainder
+    //  the guarantor's (a guarantee without an agreement: all of it)
+    guarantee_layers_t layers;
+    guarantee_layers_split (&shares, in->amount_fen, &layers);
+    char amount [4][24];
+    snprintf (amount [0], 24, "%" PRId64, in->amount_fen);
+    snprintf (amount [1], 24, "%" PRId64, layers.national_fen);
+    snprintf (amount [2], 24, "%" PRId64, layers.provincial_fen);
+    snprintf (amount [3], 24, "%" PRId64, layers.guarantor_fen);
     res = kj_db_exec (
         db,
-        "WITH d AS (INSERT INTO daichang (loan_id, amount_fen, paid_on) "
-        "           VALUES ($1, $2::bigint, $3::date) RETURNING id) "
+        "WITH d AS (INSERT INTO daichang (loan_id, amount_fen, paid_on,"
+        "           national_fen, provincial_fen, guarantor_fen) "
+        "           VALUES ($1, $2::bigint, $3::date, $4::bigint, $5::bigint,"
+        "           $6::bigint) RETURNING id) "
         "UPDATE guarantee SET state = 'DAICHANG_PAID' FROM d "
         "WHERE loan_id = $1 RETURNING d.id",
-        3, (const char *[]){ in->loan_id, amount, in->paid_on });
+        6,
+        (const char *[]){ in->loan_id, amount [0], in->paid_on, amount [1],
+                          amount [2], amount [3] });
     if (!res)
         return kj_call_fail_db (call);
     Kj__Daichang *out = (Kj__Daichang *) reply;
@@ -390,6 +422,75 @@ guarantee_record_daichang (kj_call_t *call, const ProtobufCMessage *request,
     out->loan_id = (char *) in->loan_id;
     out->amount_fen = in->amount_fen;
     out->paid_on = (char *) in->paid_on;
+    out->national_fen = layers.national_fen;
+    out->provincial_fen = layers.provincial_fen;
+    out->guarantor_fen = layers.guarantor_fen;
     return guarantee_server_event (call, "guarantee.daichang.recorded",
                                    in->loan_id, reply);
+}
+
+//  --------------------------------------------------------------------------
+//  SetPolicy: the next version of the limits, checked as a whole; the
+//  operator who set it is the caller, never the payload's set_by.
+
+int
+guarantee_set_policy (kj_call_t *call, const ProtobufCMessage *request,
+                      ProtobufCMessage *reply)
+{
+    const char *caller = guarantee_server_caller (call);
+    if (!caller)
+        return -1;
+    guarantee_policy_t policy;
+    guarantee_store_policy_from ((const Kj__Policy *) request, &policy);
+    kj_status_t status;
+    if (guarantee_policy_check (&policy, &status))
+        return kj_call_fail_status (call, &status);
+    kj_db_t *db = kj_call_db (call);
+    if (kj_db_lock_key (db, "guarantee.policy", "policy"))
+        return kj_call_fail_db (call);
+    char text [10][24];
+    const int64_t values [] = { policy.bank_share_min_bp,
+                                policy.system_share_max_bp,
+                                policy.national_share_max_bp,
+                                policy.provincial_share_min_bp,
+                                policy.guarantee_fee_max_bp,
+                                policy.reguarantee_fee_small_max_bp,
+                                policy.reguarantee_fee_large_max_bp,
+                                policy.reguarantee_large_above_fen,
+                                policy.balance_cap_fen };
+    for (int i = 0; i < 9; i++)
+        snprintf (text [i], 24, "%" PRId64, values [i]);
+    PGresult *res = kj_db_exec (
+        db,
+        "INSERT INTO policy SELECT coalesce (max (version), 0) + 1,"
+        " $1::int, $2::int, $3::int, $4::int, $5::int, $6::int, $7::int,"
+        " $8::bigint, $9::bigint, $10 FROM policy RETURNING version",
+        10,
+        (const char *[]){ text [0], text [1], text [2], text [3], text [4],
+                          text [5], text [6], text [7], text [8], caller });
+    if (!res)
+        return kj_call_fail_db (call);
+    policy.version = atoll (PQgetvalue (res, 0, 0));
+    PQclear (res);
+    Kj__Policy *out = guarantee_store_policy_message (call, &policy);
+    out->set_by = (char *) caller;
+    *(Kj__Policy *) reply = *out;
+    snprintf (text [9], 24, "%" PRId64, policy.version);
+    return guarantee_server_event (call, "guarantee.policy.set", text [9],
+                                   reply);
+}
+
+//  GetPolicy: the limits in force.
+
+int
+guarantee_get_policy (kj_call_t *call, const ProtobufCMessage *request,
+                      ProtobufCMessage *reply)
+{
+    guarantee_policy_t policy;
+    const char *set_by;
+    if (guarantee_store_policy (call, &policy, &set_by))
+        return -1;
+    *(Kj__Policy *) reply = *guarantee_store_policy_message (call, &policy);
+    ((Kj__Policy *) reply)->set_by = (char *) set_by;
+    return 0;
 }

@@ -41,8 +41,7 @@ guarantee_server_event (kj_call_t *call, const char *topic, const char *key,
 }
 
 //  --------------------------------------------------------------------------
-
-//  --------------------------------------------------------------------------
+//  The options read once (kj_service checked their kinds and ranges).
 
 void *
 guarantee_server_new (kj_service_t *service, kj_db_t *db, kj_status_t *status)
@@ -63,6 +62,35 @@ guarantee_server_new (kj_service_t *service, kj_db_t *db, kj_status_t *status)
     guarantee_config_t *self = calloc (1, sizeof *self);
     assert (self);
     self->suspend_loss_ratio_bp = bp;
+    kj_config_t *config = kj_service_config (service);
+    self->pro_rata = streq (kj_config_get (config, "guarantee/shortfall"),
+                            "pro_rata");
+    const char *guard = kj_config_get (config, "guarantee/budget_guard");
+    self->guard = streq (guard, "lock")         ? GUARANTEE_GUARD_LOCK
+                : streq (guard, "serializable") ? GUARANTEE_GUARD_SERIALIZABLE
+                : streq (guard, "commit")       ? GUARANTEE_GUARD_COMMIT
+                                                : GUARANTEE_GUARD_UPDATE;
+    kj_strlcpy (self->city, kj_config_get (config, "node/city"),
+                sizeof self->city);
+    //  SERIALIZABLE is the connection's default, set in db/dsn: a handler
+    //  runs after its transaction's first statement and cannot set it
+    if (self->guard == GUARANTEE_GUARD_SERIALIZABLE && db) {
+        PGresult *res = kj_db_exec (db, "SHOW default_transaction_isolation", 0,
+                                    NULL);
+        bool serializable = res
+                         && streq (PQgetvalue (res, 0, 0), "serializable");
+        if (res)
+            PQclear (res);
+        if (!serializable) {
+            free (self);
+            kj_status_set (status, KJ__CODE__FAILED_PRECONDITION,
+                           "guarantee/budget_guard",
+                           "guarantee/budget_guard: serializable needs "
+                           "db/dsn to carry options='-c "
+                           "default_transaction_isolation=serializable'");
+            return NULL;
+        }
+    }
     return self;
 }
 
@@ -90,5 +118,8 @@ const kj_method_t guarantee_methods [] = {
     { "GetBudget", guarantee_get_budget, 0 },
     { "ListBudgets", guarantee_list_budgets, 0 },
     { "LedgerCheck", guarantee_ledger_check_handler, 0 },
+    { "SetPolicy", guarantee_set_policy, KJ_WRITE },
+    { "GetPolicy", guarantee_get_policy, 0 },
+    { "Report", guarantee_report, 0 },
     { NULL }
 };

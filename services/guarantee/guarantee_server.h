@@ -22,10 +22,24 @@ extern const kj_method_t guarantee_methods [];
 extern const kj_option_t guarantee_options [];
 
 //  What the handlers know of the configuration (kj_call_state).
+//  How PayClaim guards the budget (guarantee/budget_guard)
+typedef enum {
+    GUARANTEE_GUARD_UPDATE,        //  UPDATE ... WHERE remaining >= amount
+    GUARANTEE_GUARD_LOCK,          //  SELECT ... FOR UPDATE, then UPDATE
+    GUARANTEE_GUARD_SERIALIZABLE,  //  read, then write, SERIALIZABLE
+    GUARANTEE_GUARD_COMMIT         //  the conditional UPDATE at commit
+} guarantee_guard_t;
+
 typedef struct {
     //  A guarantor or bank whose loss ratio (代偿 over guaranteed amount)
     //  passes this many basis points is suspended from new claims; 0: off
     int64_t suspend_loss_ratio_bp;
+    //  Too little budget left: pay pro rata (true) or queue the claim for
+    //  the next year's budget (false) (guarantee/shortfall)
+    bool pro_rata;
+    guarantee_guard_t guard;
+    //  This node's city (node/city): a guarantee's city when none is given
+    char city [65];
 } guarantee_config_t;
 
 //  kj_service's init: the options read and checked (INVALID_ARGUMENT
@@ -58,6 +72,11 @@ kj_handler_fn guarantee_add_guarantor;
 kj_handler_fn guarantee_add_agreement;
 kj_handler_fn guarantee_add_guarantee;
 kj_handler_fn guarantee_record_daichang;
+kj_handler_fn guarantee_set_policy;
+kj_handler_fn guarantee_get_policy;
+
+//  Handlers of guarantee_report.c
+kj_handler_fn guarantee_report;
 
 //  Handlers of guarantee_claims.c
 kj_handler_fn guarantee_submit_claim;

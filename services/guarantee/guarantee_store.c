@@ -6,13 +6,7 @@
 
 #include "guarantee_store.h"
 
-#define CLAIM_COLUMNS                                                          \
-    "SELECT id, daichang_id, loan_id, guarantor_id, state, daichang_fen, "     \
-    "rate_bp, entitled_fen, payable_fen, binding, paid_fen, budget_year, "     \
-    "submitted_by, coalesce (city_reviewed_by, ''), "                          \
-    "coalesce (province_reviewed_by, ''), coalesce (approved_by, ''), "        \
-    "city_due::text, coalesce (province_due::text, ''), reason, "              \
-    "refunded_fen, recovered_fen FROM claim "
+#define CLAIM_COLUMNS "SELECT " GUARANTEE_CLAIM_FIELDS " FROM claim "
 
 #define BUDGET_COLUMNS                                                         \
     "SELECT b.year, b.total_fen, b.remaining_fen, "                            \
@@ -24,10 +18,9 @@
     " WHERE c.state = 'QUEUED' AND c.budget_year = b.year) FROM budget b "
 
 //  --------------------------------------------------------------------------
-//  One row of CLAIM_COLUMNS into a message on the call's memory.
 
-static Kj__Claim *
-s_claim_from_row (kj_call_t *call, PGresult *res, int row)
+Kj__Claim *
+guarantee_store_claim_row (kj_call_t *call, PGresult *res, int row)
 {
     Kj__Claim *claim = kj_call_message (call, &kj__claim__descriptor);
     claim->id = atoll (PQgetvalue (res, row, 0));
@@ -83,7 +76,7 @@ guarantee_store_claim (kj_call_t *call, int64_t id, bool lock,
         return kj_call_fail (call, KJ__CODE__NOT_FOUND, field,
                              "%s: no claim %s", field, id_text);
     }
-    *claim_p = s_claim_from_row (call, res, 0);
+    *claim_p = guarantee_store_claim_row (call, res, 0);
     PQclear (res);
     return 0;
 }
@@ -109,7 +102,7 @@ guarantee_store_claims (kj_call_t *call, const char *state, int64_t after_id,
     int rows = PQntuples (res);
     list->claims = kj_call_alloc (call, sizeof (Kj__Claim *) * (rows + 1));
     for (int row = 0; row < rows; row++)
-        list->claims [row] = s_claim_from_row (call, res, row);
+        list->claims [row] = guarantee_store_claim_row (call, res, row);
     list->n_claims = (size_t) rows;
     PQclear (res);
     return 0;
@@ -164,4 +157,80 @@ guarantee_store_budgets (kj_call_t *call, Kj__BudgetList *list)
     list->n_budgets = (size_t) rows;
     PQclear (res);
     return 0;
+}
+
+//  --------------------------------------------------------------------------
+
+int
+guarantee_store_policy (kj_call_t *call, guarantee_policy_t *policy,
+                        const char **set_by)
+{
+    PGresult *res = kj_db_exec (
+        kj_call_db (call),
+        "SELECT version, bank_share_min_bp, system_share_max_bp,"
+        " national_share_max_bp, provincial_share_min_bp,"
+        " guarantee_fee_max_bp, reguarantee_fee_small_max_bp,"
+        " reguarantee_fee_large_max_bp, reguarantee_large_above_fen,"
+        " balance_cap_fen, set_by FROM policy ORDER BY version DESC LIMIT 1",
+        0, NULL);
+    if (!res)
+        return kj_call_fail_db (call);
+    if (PQntuples (res) != 1) {
+        PQclear (res);
+        return kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION, NULL,
+                             "no guarantee policy is recorded");
+    }
+    int64_t *fields [] = { &policy->version,
+                           &policy->bank_share_min_bp,
+                           &policy->system_share_max_bp,
+                           &policy->national_share_max_bp,
+                           &policy->provincial_share_min_bp,
+                           &policy->guarantee_fee_max_bp,
+                           &policy->reguarantee_fee_small_max_bp,
+                           &policy->reguarantee_fee_large_max_bp,
+                           &policy->reguarantee_large_above_fen,
+                           &policy->balance_cap_fen };
+    for (int i = 0; i < 10; i++)
+        *fields [i] = atoll (PQgetvalue (res, 0, i));
+    if (set_by)
+        *set_by = kj_call_strdup (call, PQgetvalue (res, 0, 10));
+    PQclear (res);
+    return 0;
+}
+
+Kj__Policy *
+guarantee_store_policy_message (kj_call_t *call,
+                                const guarantee_policy_t *policy)
+{
+    Kj__Policy *out = kj_call_message (call, &kj__policy__descriptor);
+    out->version = (int32_t) policy->version;
+    out->bank_share_min_bp = (int32_t) policy->bank_share_min_bp;
+    out->system_share_max_bp = (int32_t) policy->system_share_max_bp;
+    out->national_share_max_bp = (int32_t) policy->national_share_max_bp;
+    out->provincial_share_min_bp = (int32_t) policy->provincial_share_min_bp;
+    out->guarantee_fee_max_bp = (int32_t) policy->guarantee_fee_max_bp;
+    out->reguarantee_fee_small_max_bp = (int32_t) policy
+                                            ->reguarantee_fee_small_max_bp;
+    out->reguarantee_fee_large_max_bp = (int32_t) policy
+                                            ->reguarantee_fee_large_max_bp;
+    out->reguarantee_large_above_fen = policy->reguarantee_large_above_fen;
+    out->balance_cap_fen = policy->balance_cap_fen;
+    return out;
+}
+
+void
+guarantee_store_policy_from (const Kj__Policy *in, guarantee_policy_t *policy)
+{
+    *policy = (guarantee_policy_t){
+        .version = in->version,
+        .bank_share_min_bp = in->bank_share_min_bp,
+        .system_share_max_bp = in->system_share_max_bp,
+        .national_share_max_bp = in->national_share_max_bp,
+        .provincial_share_min_bp = in->provincial_share_min_bp,
+        .guarantee_fee_max_bp = in->guarantee_fee_max_bp,
+        .reguarantee_fee_small_max_bp = in->reguarantee_fee_small_max_bp,
+        .reguarantee_fee_large_max_bp = in->reguarantee_fee_large_max_bp,
+        .reguarantee_large_above_fen = in->reguarantee_large_above_fen,
+        .balance_cap_fen = in->balance_cap_fen
+    };
 }

@@ -15,10 +15,25 @@
 
 #include "kejin.h"
 #include "guarantee.pb-c.h"
+#include "guarantee_policy.h"
 
 //  Most claims one ListClaims page returns, and its default.
 #define GUARANTEE_LIST_MAX     1000
 #define GUARANTEE_LIST_DEFAULT 100
+
+//  A claim's columns, for SELECT and RETURNING, in the order
+//  guarantee_store_claim_row reads them.
+#define GUARANTEE_CLAIM_FIELDS                                                 \
+    "id, daichang_id, loan_id, guarantor_id, state, daichang_fen, "            \
+    "rate_bp, entitled_fen, payable_fen, binding, paid_fen, budget_year, "     \
+    "submitted_by, coalesce (city_reviewed_by, ''), "                          \
+    "coalesce (province_reviewed_by, ''), coalesce (approved_by, ''), "        \
+    "city_due::text, coalesce (province_due::text, ''), reason, "              \
+    "refunded_fen, recovered_fen"
+
+//  One row of GUARANTEE_CLAIM_FIELDS into a message on the call's memory.
+Kj__Claim *
+    guarantee_store_claim_row (kj_call_t *call, PGresult *res, int row);
 
 //  The claim `id` into a new message; with `lock`, its row stays locked
 //  until the transaction ends (FOR UPDATE). `field` names the request
@@ -41,5 +56,19 @@ int
 //  Every year's budget, oldest first.
 int
     guarantee_store_budgets (kj_call_t *call, Kj__BudgetList *list);
+
+//  The policy in force (its latest version) into *policy, and who set it
+//  into *set_by (may be NULL; on the call's memory).
+int
+    guarantee_store_policy (kj_call_t *call, guarantee_policy_t *policy,
+                            const char **set_by);
+
+//  A policy as a message on the call's memory, and back.
+Kj__Policy *
+    guarantee_store_policy_message (kj_call_t *call,
+                                    const guarantee_policy_t *policy);
+void
+    guarantee_store_policy_from (const Kj__Policy *message,
+                                 guarantee_policy_t *policy);
 
 #endif

@@ -141,6 +141,8 @@ static inline void
     agreement.bank = "盛京银行";
     agreement.bank_share_bp = 2000;
     agreement.system_share_bp = 8000;
+    agreement.national_share_bp = 4000;
+    agreement.provincial_share_bp = 2000;
     agreement.rate_bp = 4000;
     agreement.per_claim_cap_fen = 5000000;
     agreement.valid_from = "2020-01-01";

@@ -323,6 +323,22 @@ test_bad_input (void **state)
                &kj__agreement__descriptor, KJ__CODE__INVALID_ARGUMENT,
                "system_share_bp");
     agreement.system_share_bp = 7500;
+    agreement.provincial_share_bp = 1500;  //  below 20%
+    s_refused (&fx, fx.carol, "AddAgreement", &agreement,
+               &kj__agreement__descriptor, KJ__CODE__OUT_OF_RANGE,
+               "provincial_share_bp");
+    agreement.provincial_share_bp = 2000;
+    agreement.national_share_bp = 4500;  //  above 40%
+    s_refused (&fx, fx.carol, "AddAgreement", &agreement,
+               &kj__agreement__descriptor, KJ__CODE__OUT_OF_RANGE,
+               "national_share_bp");
+    agreement.national_share_bp = 4000;
+    agreement.provincial_share_bp = 4000;  //  layers pass the system's 75%
+    s_refused (&fx, fx.carol, "AddAgreement", &agreement,
+               &kj__agreement__descriptor, KJ__CODE__INVALID_ARGUMENT,
+               "provincial_share_bp");
+    agreement.national_share_bp = 3000;
+    agreement.provincial_share_bp = 2500;
     agreement.rate_bp = 4001;  //  above 40%
     s_refused (&fx, fx.carol, "AddAgreement", &agreement,
                &kj__agreement__descriptor, KJ__CODE__OUT_OF_RANGE, "rate_bp");
@@ -448,6 +464,7 @@ test_versions_binding_and_queue (void **state)
     agreement.bank = "盛京银行";
     agreement.bank_share_bp = 3000;
     agreement.system_share_bp = 7000;
+    agreement.provincial_share_bp = 2000;
     agreement.rate_bp = 4000;
     agreement.per_claim_cap_fen = 3000000;
     agreement.valid_from = "2026-01-01";
@@ -578,6 +595,8 @@ test_suspension (void **state)
     agreement.bank = "盛京银行";
     agreement.bank_share_bp = 2000;
     agreement.system_share_bp = 8000;
+    agreement.national_share_bp = 4000;
+    agreement.provincial_share_bp = 2000;
     agreement.rate_bp = 4000;
     agreement.per_claim_cap_fen = 5000000;
     agreement.valid_from = "2020-01-01";
@@ -609,6 +628,49 @@ test_suspension (void **state)
 }
 
 //  --------------------------------------------------------------------------
+//  Pro rata (guarantee/shortfall=pro_rata): three approved claims of
+//  800,000 fen against a budget of 1,000,000 are each paid the budget's
+//  share of the demand, the last one the rounding's remainder, and never
+//  more than the budget; a claim approved after it is spent waits.
+
+static void
+test_pro_rata (void **state)
+{
+    gfx_t fx;
+    gfx_start (&fx, 1, "guarantee/shortfall=pro_rata");
+    gfx_parties (&fx);
+    gfx_allot (&fx, fx.year, 1000000);
+    int64_t ids [3];
+    for (int i = 0; i < 3; i++)
+        ids [i] = gfx_claim (&fx, 2000000, 2, true);  //  entitled 800,000
+    const int64_t expected [] = { 333333, 333333, 333334 };
+    for (int i = 0; i < 3; i++) {
+        Kj__ClaimPayRequest pay = KJ__CLAIM_PAY_REQUEST__INIT;
+        pay.claim_id = ids [i];
+        Kj__Claim *claim = gfx_ok (fx.carol, "PayClaim", &pay,
+                                   &kj__claim__descriptor);
+        assert_string_equal (claim->state, "PAID");
+        assert_int_equal (claim->paid_fen, expected [i]);
+        assert_non_null (strstr (claim->reason, "paid pro rata"));
+        kj__claim__free_unpacked (claim, NULL);
+    }
+    Kj__Budget *budget = s_budget (&fx, fx.year);
+    assert_int_equal (budget->remaining_fen, 0);
+    assert_int_equal (budget->paid_fen, 1000000);
+    kj__budget__free_unpacked (budget, NULL);
+    //  Nothing left: the next claim waits for next year's budget
+    Kj__ClaimPayRequest pay = KJ__CLAIM_PAY_REQUEST__INIT;
+    pay.claim_id = gfx_claim (&fx, 2000000, 2, true);
+    Kj__Claim *claim = gfx_ok (fx.carol, "PayClaim", &pay,
+                               &kj__claim__descriptor);
+    assert_string_equal (claim->state, "QUEUED");
+    assert_int_equal (claim->budget_year, fx.year + 1);
+    kj__claim__free_unpacked (claim, NULL);
+    kj__ledger_report__free_unpacked (gfx_ledger (&fx), NULL);
+    gfx_stop (&fx);
+}
+
+//  --------------------------------------------------------------------------
 //  The command line, on the same node: run `kejin --broker EP ARGS`, its
 //  stdout into out; returns its exit code
 
@@ -627,12 +689,28 @@ s_kejin (gfx_t *fx, char *out, size_t size, const char *args)
     return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
 }
 
+//  The "Done when", by the command line as a new user would: one
+//  start-up loan from guarantee to default, 代偿 split across the layers,
+//  claim, both reviews, approval by a second operator, payment and a
+//  later recovery, with the budget shown after every step, then every
+//  step found in the events and the ledger, the report, and the policy.
+
+static void
+s_budget_says (gfx_t *fx, const char *expected)
+{
+    char out [1024], args [64], line [512];
+    snprintf (args, sizeof args, "guarantee budget show %d", fx->year);
+    assert_int_equal (s_kejin (fx, out, sizeof out, args), 0);
+    snprintf (line, sizeof line, "budget %d: %s\n", fx->year, expected);
+    assert_string_equal (out, line);
+}
+
 static void
 test_cli (void **state)
 {
     gfx_t fx;
     gfx_start (&fx, 1, NULL);
-    char out [4096], args [512];
+    char out [8192], args [512];
     assert_int_equal (s_kejin (&fx, out, sizeof out,
                                "guarantee guarantor add "
                                "G9 --name 科担 --yearly-cap 100万 --qualified "
@@ -642,33 +720,52 @@ test_cli (void **state)
     assert_int_equal (s_kejin (&fx, out, sizeof out,
                                "guarantee agreement add "
                                "A9 --guarantor G9 --bank 银行 --bank-share 20 "
-                               "--system-share 80 --rate 40 --per-claim-cap "
-                               "50000 --from 2020-01-01 --to 2099-12-31"),
+                               "--system-share 80 --national-share 40 "
+                               "--provincial-share 20 --rate 40 "
+                               "--per-claim-cap 50000 --from 2020-01-01 "
+                               "--to 2099-12-31 --as ops"),
                       0);
     assert_string_equal (out, "agreement A9 version 1 added\n");
+    snprintf (args, sizeof args,
+              "guarantee budget allot %d --amount 10万 --as ops", fx.year);
+    assert_int_equal (s_kejin (&fx, out, sizeof out, args), 0);
+    s_budget_says (&fx, "allotted ¥100,000.00, left ¥100,000.00, paid ¥0.00, "
+                        "refunded ¥0.00, queued for it ¥0.00");
+    //  A fee above the policy's cap names the field and the rule
+    assert_int_equal (s_kejin (&fx, out, sizeof out,
+                               "guarantee guarantee add "
+                               "L8 --guarantor G9 --agreement A9 --enterprise "
+                               "91210100MA0000009X --category 创业类 --amount "
+                               "100000 --date 2026-02-01 --fee 1.5 --as ops"),
+                      2);
+    assert_non_null (strstr (out, "OUT_OF_RANGE (guarantee_fee_bp)"));
+    assert_non_null (strstr (out, "policy 1: guarantee fee cap"));
     assert_int_equal (s_kejin (&fx, out, sizeof out,
                                "guarantee guarantee add "
                                "L9 --guarantor G9 --agreement A9 --enterprise "
                                "91210100MA0000009X --category 创业类 --amount "
-                               "100000 --date 2026-02-01"),
+                               "100000 --date 2026-02-01 --fee 0.8 "
+                               "--reguarantee-fee 0.3 --city 210200 --as ops"),
                       0);
     assert_non_null (strstr (out, "qualifies"));
+    //  The 代偿 across the layers: 40/80 and 20/80 of it, the rest the
+    //  guarantor's
     assert_int_equal (s_kejin (&fx, out, sizeof out,
                                "guarantee default L9 "
-                               "--amount 80000 --paid-on 2026-07-01"),
+                               "--amount 80000.01 --paid-on 2026-07-01 "
+                               "--as ops"),
                       0);
-    assert_string_equal (out, "代偿 1 of ¥80,000.00 recorded on loan L9\n");
-    snprintf (args, sizeof args,
-              "guarantee budget allot %d --amount 10万 "
-              "--as ops",
-              fx.year);
-    assert_int_equal (s_kejin (&fx, out, sizeof out, args), 0);
+    assert_string_equal (out, "代偿 1 of ¥80,000.01 recorded on loan L9: "
+                              "national fund ¥40,000.00, provincial "
+                              "re-guarantee ¥20,000.00, guarantor "
+                              "¥20,000.01\n");
     assert_int_equal (s_kejin (&fx, out, sizeof out,
-                               "guarantee claim submit 1 "
-                               "--as alice"),
+                               "guarantee claim submit 1 --as alice"),
                       0);
     assert_non_null (strstr (out, "claim 1  SUBMITTED"));
     assert_non_null (strstr (out, "entitled ¥32,000.00 at 40"));
+    s_budget_says (&fx, "allotted ¥100,000.00, left ¥100,000.00, paid ¥0.00, "
+                        "refunded ¥0.00, queued for it ¥0.00");
     assert_int_equal (s_kejin (&fx, out, sizeof out,
                                "guarantee claim review 1 "
                                "--level city --as bob"),
@@ -677,7 +774,7 @@ test_cli (void **state)
                                "guarantee claim review 1 "
                                "--level province --as bob"),
                       0);
-    //  Four eyes, then approval, payment, the budget and the ledger
+    //  Four eyes, then approval by a second operator
     assert_int_equal (s_kejin (&fx, out, sizeof out,
                                "guarantee approve 1 "
                                "--as alice"),
@@ -687,33 +784,122 @@ test_cli (void **state)
                                "guarantee approve 1 "
                                "--as carol"),
                       0);
+    snprintf (args, sizeof args, "guarantee report %d", fx.year);
+    assert_int_equal (s_kejin (&fx, out, sizeof out, args), 0);
+    assert_non_null (strstr (out, "¥32,000.00"));  //  committed
+    assert_non_null (strstr (out, "210200"));
+    s_budget_says (&fx, "allotted ¥100,000.00, left ¥100,000.00, paid ¥0.00, "
+                        "refunded ¥0.00, queued for it ¥0.00");
     assert_int_equal (s_kejin (&fx, out, sizeof out,
                                "guarantee pay 1 "
                                "--as carol"),
                       0);
     assert_non_null (strstr (out, "claim 1  PAID"));
     assert_non_null (strstr (out, "paid ¥32,000.00"));
-    snprintf (args, sizeof args, "guarantee budget show %d", fx.year);
-    assert_int_equal (s_kejin (&fx, out, sizeof out, args), 0);
-    char expected [256];
-    snprintf (expected, sizeof expected,
-              "budget %d: allotted ¥100,000.00, "
-              "left ¥68,000.00, paid ¥32,000.00, refunded ¥0.00, queued for "
-              "it ¥0.00\n",
-              fx.year);
-    assert_string_equal (out, expected);
+    s_budget_says (&fx, "allotted ¥100,000.00, left ¥68,000.00, paid "
+                        "¥32,000.00, refunded ¥0.00, queued for it ¥0.00");
     assert_int_equal (s_kejin (&fx, out, sizeof out,
                                "guarantee recover 1 "
                                "--net 10000 --as ops"),
                       0);
-    assert_non_null (strstr (out, "refund to the province now ¥4,000.00"));
+    //  floor (10000 x 32000 / 80000.01) yuan, in fen
+    assert_non_null (strstr (out, "refund to the province now ¥3,999.99"));
+    s_budget_says (&fx, "allotted ¥100,000.00, left ¥68,000.00, paid "
+                        "¥32,000.00, refunded ¥3,999.99, queued for it ¥0.00");
+    //  Every step in the ledger and the events
     assert_int_equal (s_kejin (&fx, out, sizeof out, "guarantee ledger check"),
                       0);
     assert_string_equal (out, "ledger balanced: 3 transactions, 6 entries\n");
+    char topics [2048];
+    s_topics (&fx, topics, sizeof topics);
+    assert_string_equal (
+        topics,
+        "guarantee.guarantor.added guarantee.agreement.added "
+        "guarantee.budget.allotted guarantee.guarantee.added "
+        "guarantee.daichang.recorded guarantee.claim.submitted "
+        "guarantee.claim.city_reviewed guarantee.claim.province_reviewed "
+        "guarantee.claim.approved guarantee.claim.paid "
+        "guarantee.claim.recovered");
+    //  The report: paid and recovered, the guarantor's loss ratio
+    assert_int_equal (s_kejin (&fx, out, sizeof out, args), 0);
+    assert_non_null (strstr (out, "compensation paid ¥32,000.00, net "
+                                  "recoveries ¥10,000.00, refunded to the "
+                                  "province ¥3,999.99; 代偿 ¥80,000.01"));
+    assert_non_null (strstr (out, "1 80%"));  //  G9's and the bank's ratio
     assert_int_equal (s_kejin (&fx, out, sizeof out, "guarantee claim list"),
                       0);
     assert_non_null (strstr (out, "PAID"));
     assert_int_equal (s_kejin (&fx, out, sizeof out, "guarantee pay x"), 2);
+    //  The policy: shown, its next version set, and applied
+    assert_int_equal (s_kejin (&fx, out, sizeof out, "guarantee policy show"),
+                      0);
+    assert_non_null (strstr (out, "policy 1 "));
+    assert_non_null (strstr (out, "guarantee fee at most 1% a year"));
+    assert_int_equal (s_kejin (&fx, out, sizeof out,
+                               "guarantee policy set --fee-max 0.5 --as ops"),
+                      0);
+    assert_non_null (strstr (out, "policy 2 (set by ops)"));
+    assert_non_null (strstr (out, "guarantee fee at most 0.50% a year"));
+    assert_int_equal (s_kejin (&fx, out, sizeof out,
+                               "guarantee guarantee add "
+                               "L7 --guarantor G9 --agreement A9 --enterprise "
+                               "91210100MA0000007X --category 创业类 --amount "
+                               "1000 --date 2026-02-01 --fee 0.8 --as ops"),
+                      2);
+    assert_non_null (strstr (out, "at most 50 bp a year (policy 2"));
+    gfx_stop (&fx);
+}
+
+//  --------------------------------------------------------------------------
+//  The demo for a node after make up (deploy/demo-guarantee.sh): a
+//  guarantor, its agreement and this year's budget, once however often it
+//  runs; a 创业类 loan under them qualifies, so the walk above can be
+//  followed by hand.
+
+static void
+test_demo_data (void **state)
+{
+    gfx_t fx;
+    gfx_start (&fx, 1, NULL);
+    const char *root = getenv ("KEJIN_ROOT");
+    char command [2048], bin [1024], out [1024], expected [128];
+    kj_strlcpy (bin, kj_test_bin ("kejin"), sizeof bin);
+    *strrchr (bin, '/') = 0;
+    snprintf (command, sizeof command,
+              "KEJIN_NODE_BROKER=%s KEJIN_BIN=%s %s/deploy/demo-guarantee.sh "
+              "2>&1",
+              fx.broker.endpoint, bin, root ? root : ".");
+    snprintf (expected, sizeof expected,
+              "guarantee demo: guarantor DEMO-G, agreement DEMO-A, budget "
+              "%d\n",
+              fx.year);
+    for (int run = 0; run < 2; run++) {
+        FILE *pipe = popen (command, "r");
+        assert_non_null (pipe);
+        size_t length = fread (out, 1, sizeof out - 1, pipe);
+        out [length] = 0;
+        assert_int_equal (pclose (pipe), 0);
+        assert_string_equal (out, expected);
+    }
+    assert_int_equal (gfx_count (&fx, "SELECT count (*) FROM guarantor"), 1);
+    assert_int_equal (gfx_count (&fx, "SELECT count (*) FROM agreement "
+                                      "WHERE id = 'DEMO-A' AND "
+                                      "national_share_bp = 4000 AND "
+                                      "provincial_share_bp = 2000"),
+                      1);
+    assert_int_equal (gfx_count (&fx, "SELECT sum (total_fen) FROM budget"),
+                      1000000000);
+    char args [512];
+    assert_int_equal (s_kejin (&fx, out, sizeof out,
+                               "guarantee guarantee add L1 --guarantor DEMO-G "
+                               "--agreement DEMO-A --enterprise "
+                               "91210100MA0000001X --category 创业类 "
+                               "--amount 100万 --date 2026-02-01 --as ops"),
+                      0);
+    assert_non_null (strstr (out, "qualifies: "));
+    snprintf (args, sizeof args, "guarantee budget show %d", fx.year);
+    assert_int_equal (s_kejin (&fx, out, sizeof out, args), 0);
+    assert_non_null (strstr (out, "left ¥10,000,000.00"));
     gfx_stop (&fx);
 }
 
@@ -726,7 +912,9 @@ main (void)
         cmocka_unit_test (test_bad_input),
         cmocka_unit_test (test_versions_binding_and_queue),
         cmocka_unit_test (test_suspension),
+        cmocka_unit_test (test_pro_rata),
         cmocka_unit_test (test_cli),
+        cmocka_unit_test (test_demo_data),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

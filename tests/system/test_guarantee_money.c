@@ -91,11 +91,12 @@ s_m1_payer (void *arg)
     return NULL;
 }
 
+//  M1 with the budget guarded as `option` says (NULL: the default)
 static void
-test_m1_budget_under_contention_and_crash (void **state)
+s_m1 (const char *option)
 {
     gfx_t fx;
-    gfx_start (&fx, 2, NULL);
+    gfx_start (&fx, 2, option);
     gfx_parties (&fx);
     gfx_allot (&fx, fx.year, M1_BUDGET_FEN);
     int64_t claims [M1_CLAIMS];
@@ -119,8 +120,13 @@ test_m1_budget_under_contention_and_crash (void **state)
         seen = gfx_count (&fx, "SELECT count (*) FROM payment");
     }
     assert_int_equal (kj_test_kill (fx.daemon [0], SIGKILL, 5000), 128 + 9);
-    const char *extra [] = { "-s", "guarantee/relay=false", "-s",
-                             "guarantee/workers=3", NULL };
+    const char *extra [] = { "-s",
+                             "guarantee/relay=false",
+                             "-s",
+                             "guarantee/workers=3",
+                             option ? "-s" : NULL,
+                             option,
+                             NULL };
     fx.daemon [0] = kj_daemon_start ("guarantee", &fx.broker, fx.dsn, extra);
     assert_true (fx.daemon [0] > 0);
     for (int i = 0; i < M1_PAYERS; i++)
@@ -225,6 +231,28 @@ test_m1_budget_under_contention_and_crash (void **state)
     report = gfx_ledger (&fx);
     kj__ledger_report__free_unpacked (report, NULL);
     gfx_stop (&fx);
+}
+
+static void
+test_m1_budget_under_contention_and_crash (void **state)
+{
+    s_m1 (NULL);
+}
+
+//  The same with the conditional UPDATE run at commit by a trigger: a
+//  commit that finds too little left fails, the worker runs the payment
+//  again, and it queues
+static void
+test_m1_commit_guard (void **state)
+{
+    s_m1 ("guarantee/budget_guard=commit");
+}
+
+//  And with the budget row locked before the payment is written
+static void
+test_m1_lock_guard (void **state)
+{
+    s_m1 ("guarantee/budget_guard=lock");
 }
 
 //  --------------------------------------------------------------------------
@@ -338,6 +366,8 @@ main (void)
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_m1_budget_under_contention_and_crash),
+        cmocka_unit_test (test_m1_commit_guard),
+        cmocka_unit_test (test_m1_lock_guard),
         cmocka_unit_test (test_m3_two_approvers_at_once),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
