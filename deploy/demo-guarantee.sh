@@ -5,11 +5,9 @@
 #  compensation 40%, 1 million yuan a claim) and this year's provincial
 #  budget (10 million yuan), so that one start-up loan can be followed by
 #  hand from guarantee to recovery (docs/rules/guarantee.md, "By hand").
-#  Run it after `make up` and `source run/node.env`; running it
-#  again adds nothing. Prints one line, or nothing when the guarantee
-#  service does not answer. Not part of deploy/demo.sh: its events would
-#  stand in the log beside the registry's, which test_integrators counts
-#  as the whole log.
+#  deploy/demo.sh runs it after the registry's demo data; running it again
+#  adds nothing. Prints one line, or nothing when the guarantee service
+#  does not answer.
 #
 #  Environment: KEJIN_NODE_BROKER (the node's broker), KEJIN_BIN (where
 #  bin/kejin is).
