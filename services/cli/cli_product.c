@@ -273,10 +273,12 @@ s_print_page (cli_t *cli, Kj__SearchProductsReply *reply, const char *empty)
         cli_print_json (&reply->base);
         return;
     }
+    //  A search says why each product matched
+    bool why = reply->n_reasons == reply->n_products && reply->n_reasons;
     cli_table_t *table = cli_table_new (N_ ("ID"), N_ ("NAME"), N_ ("TYPE"),
                                         N_ ("INSTITUTION"), N_ ("AMOUNT"),
                                         N_ ("TERM"), N_ ("RATE"), N_ ("STATE"),
-                                        NULL);
+                                        why ? N_ ("WHY") : NULL, NULL);
     for (size_t i = 0; i < reply->n_products; i++) {
         const Kj__Product *p = reply->products [i];
         char a [64], b [64], amount [140], term [32], rate [32];
@@ -286,13 +288,14 @@ s_print_page (cli_t *cli, Kj__SearchProductsReply *reply, const char *empty)
         snprintf (term, sizeof term, "%d-%dm", p->min_term_months,
                   p->max_term_months);
         cli_table_row (table, p->id, p->name,
-                       cli_enum_name (&kj__product_type__descriptor, "PRODUCT_",
-                                      p->type),
+                       cli_enum_label (&kj__product_type__descriptor,
+                                       "PRODUCT_", p->type),
                        p->institution_name, amount, term,
                        p->rate_bp ? cli_percent (p->rate_bp, rate, sizeof rate)
                                   : "-",
-                       cli_enum_name (&kj__listing_state__descriptor,
-                                      "LISTING_", p->state));
+                       cli_enum_label (&kj__listing_state__descriptor,
+                                       "LISTING_", p->state),
+                       why ? reply->reasons [i] : NULL);
     }
     cli_page_print (&table, reply->n_products, empty, reply->page_info);
 }

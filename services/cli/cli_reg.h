@@ -88,6 +88,13 @@ int
     cli_reg_run (cli_t *cli, int argc, char **argv, const char *noun,
                  const char *usage, const cli_verb_t *verbs);
 
+//  `kejin NOUN VERB --help`: the lines of the noun's usage that describe
+//  VERB (those starting "  VERB " and their indented continuations), under
+//  the usage's first words ("Usage: kejin NOUN "), then the usage's closing
+//  notes; the whole usage if VERB has no lines. To stdout; CLI_OK.
+int
+    cli_verb_usage (const char *noun, const char *verb, const char *usage);
+
 //  The fields an update names (its update_mask), in the order given.
 typedef struct {
     const char *names [40];
@@ -128,7 +135,10 @@ int
 //  Values. Each parser returns 0, or -1 after printing
 //  "kejin: --OPTION: what is wrong; what is expected" to stderr.
 
-//  Enum value from a stored name ("growth", "city-approved"); -1 if none.
+//  Enum value from what the CLI shows anywhere: a stored name ("growth",
+//  "city-approved", any case), the whole name JSON shows ("STAGE_GROWTH")
+//  or the Chinese name the tables show under a Chinese locale ("成长期");
+//  -1 if none.
 int
     cli_enum_value (const ProtobufCEnumDescriptor *descriptor,
                     const char *prefix, const char *name);
@@ -138,6 +148,12 @@ int
 const char *
     cli_enum_name (const ProtobufCEnumDescriptor *descriptor,
                    const char *prefix, int value);
+
+//  What a table shows for a value: its Chinese name under a Chinese
+//  locale when it has one, else its stored name. Lives as cli_enum_name's.
+const char *
+    cli_enum_label (const ProtobufCEnumDescriptor *descriptor,
+                    const char *prefix, int value);
 
 //  An enum option: `*value` set from text, or -1 with the names allowed.
 int
