@@ -43,6 +43,13 @@ int
               const ProtobufCMessageDescriptor *reply_type,
               ProtobufCMessage **reply_p, bool read_only);
 
+//  The name a status's field has in the CLI's output and docs/cli.md: the
+//  option it came from without its dashes ("enterprise.code" is "code",
+//  "figures[0].tech_staff" "tech-staff", "product.max_amount_fen"
+//  "max-amount"). Written to buf; "" for no field.
+const char *
+    cli_field_name (const char *field, char *buf, size_t size);
+
 //  Exit code for a status code.
 int
     cli_exit_code (int code);

@@ -38,14 +38,20 @@ cli_code (cli_t *cli, int argc, char **argv)
     int rc = cli_call (cli, "registry", "CheckCode", &request.base,
                        &kj__check_code_reply__descriptor,
                        (ProtobufCMessage **) &reply, true);
-    cli_args_destroy (&args);
-    if (rc != CLI_OK)
+    if (rc != CLI_OK) {
+        cli_args_destroy (&args);
         return rc;
+    }
     rc = reply->valid ? CLI_OK : CLI_USAGE;
+    //  An invalid code is shown as typed, so that it can be compared with
+    //  the licence (the service gives the normalised code of valid ones)
+    char *normal = reply->code;
+    if (!*reply->code)
+        reply->code = request.code;
     if (cli->json)
         cli_print_json (&reply->base);
     else if (!reply->valid) {
-        printf (_ ("invalid: %s\n"),
+        printf (_ ("%s  invalid: %s\n"), reply->code,
                 reply->problem ? reply->problem->message : "");
         printf ("%s\n", reply->note);
     }
@@ -69,6 +75,8 @@ cli_code (cli_t *cli, int argc, char **argv)
         if (*reply->note)
             printf (_ ("  note          %s\n"), reply->note);
     }
+    reply->code = normal;
     kj__check_code_reply__free_unpacked (reply, NULL);
+    cli_args_destroy (&args);
     return rc;
 }

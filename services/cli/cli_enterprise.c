@@ -243,15 +243,19 @@ s_print_enterprise (const Kj__Enterprise *e)
     }
 }
 
-//  Print a reply's enterprise as JSON or for people; free the reply.
+//  Print a reply's enterprise as JSON or for people, under the line
+//  `what` (N_ () text, where %s stands for the code); free the reply.
 static int
 s_done (cli_t *cli, Kj__EnterpriseReply *reply, const char *what)
 {
     if (cli->json)
         cli_print_json (&reply->enterprise->base);
     else {
-        if (what)
-            printf ("%s\n\n", what);
+        if (what) {
+            //  what is marked N_ (); its %s, if any, is the code
+            printf (_ (what), reply->enterprise->code);
+            printf ("\n\n");
+        }
         s_print_enterprise (reply->enterprise);
     }
     kj__enterprise_reply__free_unpacked (reply, NULL);
@@ -379,8 +383,8 @@ s_add (cli_t *cli, int argc, char **argv)
             KJ__REGISTER_ENTERPRISE_REQUEST__INIT;
         request.enterprise = &e;
         rc = s_call (cli, "RegisterEnterprise", &request.base,
-                     "Registered (draft entry; `kejin enterprise transition "
-                     "CODE submit` submits it):");
+                     N_ ("Registered (draft entry; `kejin enterprise "
+                         "transition %s submit` submits it):"));
     }
     cli_args_destroy (&args);
     return rc;
@@ -545,7 +549,7 @@ s_list (cli_t *cli, int argc, char **argv)
                                    e->industry, version);
                 }
                 cli_page_print (&table, reply->n_enterprises,
-                                "no enterprise matches", reply->page_info);
+                                N_ ("no enterprise matches"), reply->page_info);
             }
             kj__list_enterprises_reply__free_unpacked (reply, NULL);
         }
@@ -826,7 +830,8 @@ s_update (cli_t *cli, int argc, char **argv)
             request.update_mask = (char **) mask.names;
             request.n_update_mask = mask.count;
             request.expected_version = (uint64_t) expected;
-            rc = s_call (cli, "UpdateEnterprise", &request.base, "Updated:");
+            rc = s_call (cli, "UpdateEnterprise", &request.base,
+                        N_ ("Updated:"));
         }
     }
     s_free_added (base, &e, args);
@@ -856,6 +861,11 @@ s_stage (cli_t *cli, int argc, char **argv)
         fprintf (stderr,
                  _ ("kejin: enterprise stage takes one credit code and "
                     "at most one of --set STAGE, --clear, --recompute\n"));
+        cli_args_destroy (&args);
+        return CLI_USAGE;
+    }
+    if (cli_args_needs (args, "reason", "set clear",
+                        N_ ("a reason goes with a stage set by hand"))) {
         cli_args_destroy (&args);
         return CLI_USAGE;
     }
@@ -967,6 +977,16 @@ s_figures (cli_t *cli, int argc, char **argv)
         "figures to set");
     if (!args)
         return CLI_USAGE;
+    //  Figures belong to a year: without it nothing could be stored
+    if (cli_args_needs (args,
+                        "revenue rnd net-profit assets cash-flow "
+                        "high-tech-revenue cost staff tech-staff",
+                        "year",
+                        N_ ("give the year the figures are for, e.g. "
+                            "--year 2024"))) {
+        cli_args_destroy (&args);
+        return CLI_USAGE;
+    }
     const char *code = cli_args_positional (args, 0);
     Kj__EnterpriseReply *current = NULL;
     int rc = s_get (cli, code, &current);
@@ -1052,7 +1072,7 @@ s_figures (cli_t *cli, int argc, char **argv)
             request.n_figures = 1;
             request.expected_version = current->enterprise->version;
             rc = s_call (cli, "SetFigures", &request.base,
-                         "Figures set; stage recomputed:");
+                         N_ ("Figures set; stage recomputed:"));
         }
     }
     kj__enterprise_reply__free_unpacked (current, NULL);
@@ -1075,7 +1095,9 @@ s_qualify (cli_t *cli, int argc, char **argv)
     int kind, level = 0;
     bool revoke = cli_args_flag (args, "revoke");
     const char *expires = cli_args_get (args, "expires");
-    if (cli_args_count (args) != 2 || (!revoke && !expires))
+    if (cli_args_refuses (args, "revoke", "expires granted level certificate"))
+        ;
+    else if (cli_args_count (args) != 2 || (!revoke && !expires))
         fprintf (stderr,
                  _ ("kejin: enterprise qualify takes a credit code, a "
                     "kind and --expires DATE (or --revoke), e.g.\n  kejin "
@@ -1101,7 +1123,7 @@ s_qualify (cli_t *cli, int argc, char **argv)
         request.qualification = &q;
         request.revoke = revoke;
         rc = s_call (cli, "Qualify", &request.base,
-                     revoke ? "Revoked:" : "Qualified:");
+                     revoke ? N_ ("Revoked:") : N_ ("Qualified:"));
     }
     cli_args_destroy (&args);
     return rc;

@@ -67,7 +67,7 @@ s_call (cli_t *cli, const char *method, const ProtobufCMessage *request,
         cli_print_json (&reply->institution->base);
     else {
         if (what)
-            printf ("%s\n\n", what);
+            printf ("%s\n\n", _ (what));
         s_print (reply->institution);
     }
     kj__institution_reply__free_unpacked (reply, NULL);
@@ -121,7 +121,7 @@ s_add (cli_t *cli, int argc, char **argv)
         i.id = cli_args_text (args, "id");
         Kj__AddInstitutionRequest request = KJ__ADD_INSTITUTION_REQUEST__INIT;
         request.institution = &i;
-        rc = s_call (cli, "AddInstitution", &request.base, false, "Listed:");
+        rc = s_call (cli, "AddInstitution", &request.base, false, N_ ("Listed:"));
     }
     cli_strings_free (regions);
     cli_args_destroy (&args);
@@ -195,7 +195,7 @@ s_list (cli_t *cli, int argc, char **argv)
                                        "LISTING_", in->state));
                 }
                 cli_page_print (&table, reply->n_institutions,
-                                "no institution matches", reply->page_info);
+                                N_ ("no institution matches"), reply->page_info);
             }
             kj__list_institutions_reply__free_unpacked (reply, NULL);
         }
@@ -232,7 +232,7 @@ s_update (cli_t *cli, int argc, char **argv)
             request.n_update_mask = mask.count;
             request.expected_version = (uint64_t) version;
             rc = s_call (cli, "UpdateInstitution", &request.base, false,
-                         "Updated:");
+                         N_ ("Updated:"));
         }
     }
     cli_strings_free (regions);
@@ -253,7 +253,7 @@ s_withdraw (cli_t *cli, int argc, char **argv)
     request.id = (char *) cli_args_positional (args, 0);
     request.reason = (char *) cli_args_get (args, "reason");
     int rc = s_call (cli, "WithdrawInstitution", &request.base, false,
-                     "Withdrawn, with its listed products:");
+                     N_ ("Withdrawn, with its listed products:"));
     cli_args_destroy (&args);
     return rc;
 }

@@ -116,7 +116,7 @@ s_call (cli_t *cli, const char *method, const ProtobufCMessage *request,
         cli_print_json (&reply->product->base);
     else {
         if (what)
-            printf ("%s\n\n", what);
+            printf ("%s\n\n", _ (what));
         s_print (reply->product);
     }
     kj__product_reply__free_unpacked (reply, NULL);
@@ -242,7 +242,7 @@ s_add (cli_t *cli, int argc, char **argv)
         p.institution_id = (char *) cli_args_get (args, "institution");
         Kj__AddProductRequest request = KJ__ADD_PRODUCT_REQUEST__INIT;
         request.product = &p;
-        rc = s_call (cli, "AddProduct", &request.base, false, "Listed:");
+        rc = s_call (cli, "AddProduct", &request.base, false, N_ ("Listed:"));
     }
     s_owned_free (&owned);
     cli_args_destroy (&args);
@@ -337,7 +337,7 @@ s_list (cli_t *cli, int argc, char **argv)
                        &kj__search_products_reply__descriptor,
                        (ProtobufCMessage **) &reply, true);
         if (rc == CLI_OK) {
-            s_print_page (cli, reply, "no product matches");
+            s_print_page (cli, reply, N_ ("no product matches"));
             kj__search_products_reply__free_unpacked (reply, NULL);
         }
     }
@@ -365,7 +365,10 @@ s_search (cli_t *cli, int argc, char **argv)
     Kj__CollateralSet offered = KJ__COLLATERAL_SET__INIT;
     int types [32], *held_values = NULL, *offered_values = NULL;
     const char *value;
-    bool ok = s_catalogue (args, &request, &page, types) == 0;
+    bool ok = cli_args_needs (args, "intercity", "region enterprise",
+                              N_ ("it widens the region searched"))
+               == 0
+           && s_catalogue (args, &request, &page, types) == 0;
     if (ok && (value = cli_args_get (args, "stage"))) {
         int stage;
         ok = cli_parse_enum ("--stage", value, &kj__stage__descriptor, "STAGE_",
@@ -408,9 +411,9 @@ s_search (cli_t *cli, int argc, char **argv)
                        (ProtobufCMessage **) &reply, true);
         if (rc == CLI_OK) {
             s_print_page (cli, reply,
-                          "no product fits: widen the search "
-                          "(amount, term, --intercity) or check the "
-                          "enterprise's stage and qualifications");
+                          N_ ("no product fits: widen the search "
+                              "(amount, term, --intercity) or check the "
+                              "enterprise's stage and qualifications"));
             kj__search_products_reply__free_unpacked (reply, NULL);
         }
     }
@@ -450,7 +453,7 @@ s_update (cli_t *cli, int argc, char **argv)
             request.n_update_mask = mask.count;
             request.expected_version = (uint64_t) version;
             rc = s_call (cli, "UpdateProduct", &request.base, false,
-                         "Updated:");
+                         N_ ("Updated:"));
         }
     }
     s_owned_free (&owned);
@@ -470,7 +473,7 @@ s_withdraw (cli_t *cli, int argc, char **argv)
     request.id = (char *) cli_args_positional (args, 0);
     request.reason = (char *) cli_args_get (args, "reason");
     int rc = s_call (cli, "WithdrawProduct", &request.base, false,
-                     "Withdrawn:");
+                     N_ ("Withdrawn:"));
     cli_args_destroy (&args);
     return rc;
 }

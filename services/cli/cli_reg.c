@@ -195,6 +195,64 @@ cli_args_verb (int argc, char **argv, const char *spec, const char *usage,
     return self;
 }
 
+//  The first of a space-separated list of option names that is given, or
+//  NULL; its name into name.
+static const char *
+s_first_given (cli_args_t *self, const char *names, char *name, size_t size)
+{
+    for (const char *at = names; at && *at;) {
+        at += strspn (at, " ");
+        size_t length = strcspn (at, " ");
+        if (length == 0)
+            break;
+        snprintf (name, size, "%.*s", (int) length, at);
+        if (cli_args_flag (self, name))
+            return name;
+        at += length;
+    }
+    return NULL;
+}
+
+int
+cli_args_needs (cli_args_t *self, const char *options, const char *needs,
+                const char *hint)
+{
+    char option [64], need [64];
+    if (!s_first_given (self, options, option, sizeof option)
+        || s_first_given (self, needs, need, sizeof need))
+        return 0;
+    //  The options needed, as typed: "--set or --clear"
+    char wanted [256] = "";
+    size_t at = 0;
+    for (const char *n = needs; n && *n && at < sizeof wanted;) {
+        n += strspn (n, " ");
+        size_t length = strcspn (n, " ");
+        if (length)
+            at += (size_t) snprintf (wanted + at, sizeof wanted - at,
+                                     "%s--%.*s", at ? _ (" or ") : "",
+                                     (int) length, n);
+        n += length;
+    }
+    fprintf (stderr, _ ("kejin: --%s cannot take effect without %s"), option,
+             wanted);
+    if (hint)
+        fprintf (stderr, ": %s", _ (hint));
+    fprintf (stderr, "\n");
+    return -1;
+}
+
+int
+cli_args_refuses (cli_args_t *self, const char *option, const char *others)
+{
+    char other [64];
+    if (!cli_args_flag (self, option)
+        || !s_first_given (self, others, other, sizeof other))
+        return 0;
+    fprintf (stderr, _ ("kejin: --%s cannot take effect with --%s\n"), other,
+             option);
+    return -1;
+}
+
 int
 cli_args_version (cli_args_t *self, int64_t *version)
 {

@@ -62,6 +62,19 @@ cli_args_t *
                    size_t positional, const char *required,
                    const char *complaint);
 
+//  Every option must take effect: when one of `options` (space-separated
+//  names) is given but none of `needs`, say "--OPTION cannot take effect
+//  without --NEED[: hint]" and return -1; else 0.
+int
+    cli_args_needs (cli_args_t *self, const char *options, const char *needs,
+                    const char *hint);
+
+//  When `option` is given, none of `others` can take effect: -1 after
+//  saying which, else 0.
+int
+    cli_args_refuses (cli_args_t *self, const char *option,
+                      const char *others);
+
 //  --version N into *version: 0 when not given, -1 if not a version.
 int
     cli_args_version (cli_args_t *self, int64_t *version);

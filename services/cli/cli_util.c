@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "kj_money.h"
 #include <wchar.h>
+#include <ctype.h>
 #include <unistd.h>
 #include <sys/socket.h>
 #include <poll.h>
@@ -85,6 +86,91 @@ s_broker_listens (const char *endpoint)
     return listens;
 }
 
+//  --------------------------------------------------------------------------
+//  Field names: what a request's field is called where the person typed
+//  it. Proto names that differ from their option, after the message path
+//  ("enterprise.", "figures[0].", "credit.") is dropped.
+
+static const struct {
+    const char *field, *name;
+} s_field_names [] = {
+    { "enterprise_code", "enterprise" },
+    { "uscc", "uscc" },
+    { "revenue_fen", "revenue" },
+    { "rnd_fen", "rnd" },
+    { "net_profit_fen", "net-profit" },
+    { "total_assets_fen", "assets" },
+    { "operating_cash_flow_fen", "cash-flow" },
+    { "high_tech_revenue_fen", "high-tech-revenue" },
+    { "total_cost_fen", "cost" },
+    { "founded_on", "founded" },
+    { "size_class", "size" },
+    { "listing_tutoring", "tutoring" },
+    { "min_amount_fen", "min-amount" },
+    { "max_amount_fen", "max-amount" },
+    { "min_term_months", "min-term" },
+    { "max_term_months", "max-term" },
+    { "rate_bp", "rate" },
+    { "any_qualifications", "requires-any" },
+    { "institution_id", "institution" },
+    { "sponsor_code", "sponsor" },
+    { "expires_on", "expires" },
+    { "granted_on", "granted" },
+    { "amount_fen", "amount" },
+    { "term_months", "term" },
+    { "on_date", "on" },
+    { "name_contains", "name" },
+    { "expected_version", "version" },
+    { "kinds", "held" },
+};
+
+//  Names typed as positional arguments, shown in capitals ("CODE").
+static const char *s_positional [] = { "code", "id", "kind", "action", NULL };
+
+const char *
+cli_field_name (const char *field, char *buf, size_t size)
+{
+    buf [0] = 0;
+    if (!field || !*field)
+        return buf;
+    const char *last = strrchr (field, '.');
+    const char *name = last ? last + 1 : field;
+    char plain [64];
+    snprintf (plain, sizeof plain, "%.*s", (int) strcspn (name, "["), name);
+    //  offered.kinds is --collateral, held.kinds --held
+    if (streq (plain, "kinds") && strncmp (field, "offered", 7) == 0) {
+        snprintf (buf, size, "collateral");
+        return buf;
+    }
+    for (size_t i = 0; i < sizeof s_field_names / sizeof s_field_names [0];
+         i++)
+        if (streq (s_field_names [i].field, plain)) {
+            snprintf (buf, size, "%s", s_field_names [i].name);
+            return buf;
+        }
+    size_t at = 0;
+    for (const char *c = plain; *c && at + 1 < size; c++)
+        buf [at++] = *c == '_' ? '-' : *c;
+    buf [at] = 0;
+    return buf;
+}
+
+//  The field as the person typed it: "CODE" or "--revenue".
+static const char *
+s_field_typed (const char *name, char *buf, size_t size)
+{
+    for (const char **p = s_positional; *p; p++)
+        if (streq (*p, name)) {
+            size_t at = 0;
+            for (const char *c = name; *c && at + 1 < size; c++)
+                buf [at++] = (char) toupper ((unsigned char) *c);
+            buf [at] = 0;
+            return buf;
+        }
+    snprintf (buf, size, "--%s", name);
+    return buf;
+}
+
 int
 cli_call (cli_t *cli, const char *service, const char *method,
           const ProtobufCMessage *request,
@@ -113,10 +199,20 @@ cli_call (cli_t *cli, const char *service, const char *method,
                                reply_p, &status, &opts);
     if (code == KJ__CODE__OK)
         return CLI_OK;
+    //  The field under its documented name (docs/cli.md), and the message
+    //  without the request's path it may begin with ("enterprise.code: ")
+    char name [64], typed [72];
+    cli_field_name (status.field, name, sizeof name);
+    s_field_typed (name, typed, sizeof typed);
+    const char *message = status.message;
+    size_t path = strlen (status.field);
+    if (path && strncmp (message, status.field, path) == 0
+        && strncmp (message + path, ": ", 2) == 0)
+        message += path + 2;
     if (cli->json) {
         json_t *error = json_pack ("{s:s,s:s,s:s}", "error",
-                                   kj_code_name (code), "field", status.field,
-                                   "message", status.message);
+                                   kj_code_name (code), "field", name,
+                                   "message", message);
         char *text = json_dumps (error, JSON_COMPACT | JSON_PRESERVE_ORDER);
         fprintf (stderr, "%s\n", text);
         free (text);
@@ -124,9 +220,9 @@ cli_call (cli_t *cli, const char *service, const char *method,
     }
     else {
         fprintf (stderr, "%s: %s", cli->prog, kj_code_name (code));
-        if (*status.field)
-            fprintf (stderr, " (%s)", status.field);
-        fprintf (stderr, ": %s\n", status.message);
+        if (*name)
+            fprintf (stderr, " (%s)", typed);
+        fprintf (stderr, ": %s\n", message);
         if (code == KJ__CODE__DEADLINE_EXCEEDED
             || code == KJ__CODE__UNAVAILABLE)
             fprintf (stderr,
