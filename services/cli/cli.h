@@ -76,6 +76,16 @@ bool
 char *
     cli_yuan (int64_t fen, char *buf, size_t size);
 
+//  Columns UTF-8 text takes on a terminal (wcwidth of each character
+//  mbrtowc decodes: a Chinese character is two), not its bytes. Every
+//  column the CLI lines up is measured with it.
+int
+    cli_width (const char *text);
+
+//  Write text, then spaces up to width display columns.
+void
+    cli_pad (FILE *out, const char *text, int width);
+
 //  --------------------------------------------------------------------------
 //  A table for people: columns sized to their widest cell, counting a
 //  Chinese character as two columns.

@@ -99,14 +99,44 @@ s_print_stage (const Kj__Enterprise *e)
     if (!s)
         return;
     printf (_ ("  stage       %s"),
-            cli_enum_name (&kj__stage__descriptor, "STAGE_", s->stage));
+            cli_enum_label (&kj__stage__descriptor, "STAGE_", s->stage));
     printf (_ ("  rule %s, rules %s%s\n"), s->rule, s->version,
             s->needs_review ? _ (", needs review") : "");
     printf ("              %s\n", s->reason);
     if (s->overridden)
         printf (_ ("              set by hand (%s); the rules say %s\n"),
                 s->override_reason,
-                cli_enum_name (&kj__stage__descriptor, "STAGE_", s->computed));
+                cli_enum_label (&kj__stage__descriptor, "STAGE_", s->computed));
+}
+
+//  The figures of docs/cli.md, by name, with their fields.
+#define S_FIGURES 9
+static const char *s_figure_names [S_FIGURES] = {
+    "revenue", "rnd",  "net-profit", "assets",    "cash-flow",
+    "high-tech-revenue", "cost", "staff", "tech-staff"
+};
+
+static bool
+s_reported (const Kj__YearFigures *f, const char *name)
+{
+    for (size_t i = 0; i < f->n_not_reported; i++)
+        if (streq (f->not_reported [i], name))
+            return false;
+    return true;
+}
+
+//  A figure as shown: "not reported" when it has no value, else yuan, or
+//  a count given as -1 - count. buf holds 64 bytes.
+static const char *
+s_figure (const Kj__YearFigures *f, const char *name, int64_t value, char *buf)
+{
+    if (!s_reported (f, name))
+        return _ ("not reported");
+    if (value < 0 && (streq (name, "staff") || streq (name, "tech-staff")))
+        snprintf (buf, 64, "%" PRId64, -1 - value);
+    else
+        cli_yuan (value, buf, 64);
+    return buf;
 }
 
 static void
@@ -118,10 +148,10 @@ s_print_enterprise (const Kj__Enterprise *e)
     printf (_ ("  industry    %s\n"), *e->industry ? e->industry : "-");
     printf (_ ("  founded     %s   size %s\n"),
             *e->founded_on ? e->founded_on : "-",
-            cli_enum_name (&kj__size_class__descriptor, "SIZE_",
+            cli_enum_label (&kj__size_class__descriptor, "SIZE_",
                            e->size_class));
     printf (_ ("  status      %s\n"),
-            cli_enum_name (&kj__entry_status__descriptor, "ENTRY_", e->status));
+            cli_enum_label (&kj__entry_status__descriptor, "ENTRY_", e->status));
     s_print_stage (e);
     if (e->credit)
         printf (_ ("  credit      严重失信 %s, 经营异常 %s, tax grade %s\n"),
@@ -147,7 +177,9 @@ s_print_enterprise (const Kj__Enterprise *e)
     printf (_ ("  version     %" PRIu64 ", updated %s\n"), e->version,
             cli_time (e->updated_at_us, a, sizeof a));
 
-    if (e->n_figures) {
+    if (e->n_figures == 0)
+        printf (_ ("  figures     %s\n"), _ ("not reported"));
+    else {
         printf (_ ("\nFigures (yuan)\n"));
         cli_table_t *table = cli_table_new (N_ ("YEAR"), N_ ("REVENUE"), "R&D",
                                             N_ ("NET PROFIT"), N_ ("ASSETS"),
@@ -156,17 +188,19 @@ s_print_enterprise (const Kj__Enterprise *e)
                                             N_ ("TECH"), NULL);
         for (size_t i = 0; i < e->n_figures; i++) {
             const Kj__YearFigures *f = e->figures [i];
-            char year [16], staff [16], tech [16], e1 [64], e2 [64], e3 [64];
+            char year [16], staff [64], tech [64], e1 [64], e2 [64], e3 [64];
             snprintf (year, sizeof year, "%d", f->year);
-            snprintf (staff, sizeof staff, "%d", f->staff);
-            snprintf (tech, sizeof tech, "%d", f->tech_staff);
-            cli_table_row (table, year, cli_yuan (f->revenue_fen, a, 64),
-                           cli_yuan (f->rnd_fen, b, 64),
-                           cli_yuan (f->net_profit_fen, c, 64),
-                           cli_yuan (f->total_assets_fen, d, 64),
-                           cli_yuan (f->operating_cash_flow_fen, e1, 64),
-                           cli_yuan (f->high_tech_revenue_fen, e2, 64),
-                           cli_yuan (f->total_cost_fen, e3, 64), staff, tech);
+            cli_table_row (
+                table, year, s_figure (f, "revenue", f->revenue_fen, a),
+                s_figure (f, "rnd", f->rnd_fen, b),
+                s_figure (f, "net-profit", f->net_profit_fen, c),
+                s_figure (f, "assets", f->total_assets_fen, d),
+                s_figure (f, "cash-flow", f->operating_cash_flow_fen, e1),
+                s_figure (f, "high-tech-revenue", f->high_tech_revenue_fen,
+                          e2),
+                s_figure (f, "cost", f->total_cost_fen, e3),
+                s_figure (f, "staff", -1 - f->staff, staff),
+                s_figure (f, "tech-staff", -1 - f->tech_staff, tech));
         }
         cli_table_print (table, stdout);
         cli_table_destroy (&table);
@@ -179,9 +213,9 @@ s_print_enterprise (const Kj__Enterprise *e)
         for (size_t i = 0; i < e->n_qualifications; i++) {
             const Kj__Qualification *q = e->qualifications [i];
             cli_table_row (table,
-                           cli_enum_name (&kj__qualification_kind__descriptor,
+                           cli_enum_label (&kj__qualification_kind__descriptor,
                                           "QUAL_", q->kind),
-                           q->level ? cli_enum_name (&kj__level__descriptor,
+                           q->level ? cli_enum_label (&kj__level__descriptor,
                                                      "LEVEL_", q->level)
                                     : "-",
                            q->certificate, q->granted_on, q->expires_on,
@@ -198,7 +232,7 @@ s_print_enterprise (const Kj__Enterprise *e)
             char year [16];
             snprintf (year, sizeof year, "%d", e->awards [i]->year);
             cli_table_row (table, e->awards [i]->name,
-                           cli_enum_name (&kj__level__descriptor, "LEVEL_",
+                           cli_enum_label (&kj__level__descriptor, "LEVEL_",
                                           e->awards [i]->level),
                            year, e->awards [i]->rank);
         }
@@ -212,7 +246,7 @@ s_print_enterprise (const Kj__Enterprise *e)
                                             NULL);
         for (size_t i = 0; i < e->n_rounds; i++)
             cli_table_row (table,
-                           cli_enum_name (&kj__round__descriptor, "ROUND_",
+                           cli_enum_label (&kj__round__descriptor, "ROUND_",
                                           e->rounds [i]->round),
                            cli_yuan (e->rounds [i]->amount_fen, a, 64),
                            e->rounds [i]->closed_on, e->rounds [i]->investors);
@@ -540,11 +574,11 @@ s_list (cli_t *cli, int argc, char **argv)
                               s_region_name (e->region));
                     snprintf (version, sizeof version, "%" PRIu64, e->version);
                     cli_table_row (table, e->code, e->name, region,
-                                   cli_enum_name (&kj__stage__descriptor,
+                                   cli_enum_label (&kj__stage__descriptor,
                                                   "STAGE_",
                                                   e->stage ? e->stage->stage
                                                            : 0),
-                                   cli_enum_name (&kj__entry_status__descriptor,
+                                   cli_enum_label (&kj__entry_status__descriptor,
                                                   "ENTRY_", e->status),
                                    e->industry, version);
                 }
@@ -953,7 +987,7 @@ s_transition (cli_t *cli, int argc, char **argv)
             else
                 printf (_ ("%s  %s: now %s\n"), reply->enterprise->code,
                         reply->enterprise->name,
-                        cli_enum_name (&kj__entry_status__descriptor, "ENTRY_",
+                        cli_enum_label (&kj__entry_status__descriptor, "ENTRY_",
                                        reply->enterprise->status));
             kj__enterprise_reply__free_unpacked (reply, NULL);
         }
@@ -1064,6 +1098,19 @@ s_figures (cli_t *cli, int argc, char **argv)
               == 0;
             f.tech_staff = (int32_t) count;
         }
+        //  What neither this request nor an earlier one gave stays
+        //  unreported (never a 0 it was not told)
+        const Kj__YearFigures *before = NULL;
+        for (size_t i = 0; i < current->enterprise->n_figures; i++)
+            if (current->enterprise->figures [i]->year == year)
+                before = current->enterprise->figures [i];
+        char *unreported [S_FIGURES];
+        f.not_reported = unreported;
+        f.n_not_reported = 0;
+        for (size_t i = 0; i < S_FIGURES; i++)
+            if (!cli_args_get (args, s_figure_names [i])
+                && (!before || !s_reported (before, s_figure_names [i])))
+                unreported [f.n_not_reported++] = (char *) s_figure_names [i];
         if (ok) {
             Kj__SetFiguresRequest request = KJ__SET_FIGURES_REQUEST__INIT;
             Kj__YearFigures *list [] = { &f };

@@ -31,7 +31,7 @@ s_print (const Kj__Institution *i)
     char when [32];
     printf ("%s  %s\n", i->id, i->name);
     printf (_ ("  type        %s\n"),
-            cli_enum_name (&kj__institution_type__descriptor, "INSTITUTION_",
+            cli_enum_label (&kj__institution_type__descriptor, "INSTITUTION_",
                            i->type));
     printf (_ ("  regions     "));
     for (size_t r = 0; r < i->n_regions; r++)
@@ -44,7 +44,7 @@ s_print (const Kj__Institution *i)
     if (*i->sponsor_code)
         printf (_ ("  sponsor     %s\n"), i->sponsor_code);
     printf (_ ("  state       %s%s%s\n"),
-            cli_enum_name (&kj__listing_state__descriptor, "LISTING_",
+            cli_enum_label (&kj__listing_state__descriptor, "LISTING_",
                            i->state),
             *i->withdraw_reason ? ": " : "", i->withdraw_reason);
     printf (_ ("  version     %" PRIu64 ", updated %s\n"), i->version,
@@ -188,10 +188,10 @@ s_list (cli_t *cli, int argc, char **argv)
                                                  r ? "," : "", in->regions [r]);
                     cli_table_row (
                         table, in->id, in->name,
-                        cli_enum_name (&kj__institution_type__descriptor,
+                        cli_enum_label (&kj__institution_type__descriptor,
                                        "INSTITUTION_", in->type),
                         regions,
-                        cli_enum_name (&kj__listing_state__descriptor,
+                        cli_enum_label (&kj__listing_state__descriptor,
                                        "LISTING_", in->state));
                 }
                 cli_page_print (&table, reply->n_institutions,

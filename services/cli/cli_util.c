@@ -283,9 +283,11 @@ struct _cli_table_t {
     char **headings;
 };
 
-//  Display width of UTF-8 text: CJK characters take two columns
-static int
-s_width (const char *text)
+//  Display width of UTF-8 text: each character decoded with mbrtowc and
+//  measured with wcwidth (CJK two columns); a byte that is not UTF-8
+//  counts one.
+int
+cli_width (const char *text)
 {
     mbstate_t state;
     memset (&state, 0, sizeof state);
@@ -308,6 +310,14 @@ s_width (const char *text)
         left -= n;
     }
     return width;
+}
+
+void
+cli_pad (FILE *out, const char *text, int width)
+{
+    fputs (text, out);
+    for (int w = cli_width (text); w < width; w++)
+        fputc (' ', out);
 }
 
 static char **
@@ -382,9 +392,10 @@ static void
 s_print_row (FILE *out, char **cells, int *widths, int columns)
 {
     for (int i = 0; i < columns; i++) {
-        fputs (cells [i], out);
         if (i + 1 < columns)
-            fprintf (out, "%*s", widths [i] - s_width (cells [i]) + 2, "");
+            cli_pad (out, cells [i], widths [i] + 2);
+        else
+            fputs (cells [i], out);
     }
     fputc ('\n', out);
 }
@@ -394,11 +405,11 @@ cli_table_print (cli_table_t *self, FILE *out)
 {
     int *widths = (int *) zmalloc (self->columns * sizeof (int));
     for (int i = 0; i < self->columns; i++)
-        widths [i] = s_width (self->headings [i]);
+        widths [i] = cli_width (self->headings [i]);
     for (char **cells = (char **) zlistx_first (self->rows); cells;
          cells = (char **) zlistx_next (self->rows))
         for (int i = 0; i < self->columns; i++) {
-            int w = s_width (cells [i]);
+            int w = cli_width (cells [i]);
             if (w > widths [i])
                 widths [i] = w;
         }
