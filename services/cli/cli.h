@@ -50,6 +50,39 @@ int
 const char *
     cli_field_name (const char *field, char *buf, size_t size);
 
+//  --------------------------------------------------------------------------
+//  A verb that is one call: `kejin NOUN VERB ARGS...` parsed against its
+//  options, a request filled from them, the call, the reply shown. One
+//  row of a table per verb where each verb otherwise repeated the same
+//  parse-fill-call-print-free steps.
+
+typedef struct _cli_args_t cli_args_t;
+
+typedef struct {
+    const char *spec;        //  options, as cli_args_new ("reason= all!")
+    size_t positional;       //  positional arguments after the verb
+    const char *required;    //  options that must be given, or NULL
+    const char *complaint;   //  said when the arguments do not fit
+    const char *service;     //  "registry"
+    const char *method;      //  "GetProduct"
+    const ProtobufCMessageDescriptor *request_type;
+    const ProtobufCMessageDescriptor *reply_type;
+    bool read_only;          //  a read (no idempotency key)
+    //  Fill request (initialised) from args; strings may point into args.
+    //  0, or -1 after saying what is wrong. NULL: the first positional
+    //  argument goes to the request's first field.
+    int (*fill) (cli_args_t *args, ProtobufCMessage *request);
+    //  Show the reply (JSON under --json, else for people); an exit code.
+    //  NULL: the reply as JSON either way.
+    int (*show) (cli_t *cli, cli_args_t *args, const ProtobufCMessage *reply);
+} cli_call_verb_t;
+
+//  Run a verb of one call with argv [0] the noun and argv [1] the verb;
+//  the usage is the noun's, for refusals. Returns the exit code.
+int
+    cli_verb_call (cli_t *cli, int argc, char **argv, const char *usage,
+                   const cli_call_verb_t *verb);
+
 //  Exit code for a status code.
 int
     cli_exit_code (int code);

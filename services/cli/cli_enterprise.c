@@ -457,26 +457,31 @@ s_history (cli_t *cli, const char *kind, const char *subject)
     return CLI_OK;
 }
 
+//  show CODE [--history]
 static int
-s_show (cli_t *cli, int argc, char **argv)
+s_shown (cli_t *cli, cli_args_t *args, const ProtobufCMessage *message)
 {
-    cli_args_t *args = cli_args_verb (argc, argv, "history!", s_usage, 1, NULL,
-                                      "enterprise show takes one credit code");
-    if (!args)
-        return CLI_USAGE;
-    const char *code = cli_args_positional (args, 0);
-    Kj__EnterpriseReply *reply = NULL;
-    int rc = s_get (cli, code, &reply);
-    if (rc == CLI_OK) {
-        char normal [19];
-        snprintf (normal, sizeof normal, "%s", reply->enterprise->code);
-        rc = s_done (cli, reply, NULL);
-        if (rc == CLI_OK && cli_args_flag (args, "history"))
-            rc = s_history (cli, "enterprise", normal);
-    }
-    cli_args_destroy (&args);
-    return rc;
+    const Kj__EnterpriseReply *reply = (const Kj__EnterpriseReply *) message;
+    if (cli->json)
+        cli_print_json (&reply->enterprise->base);
+    else
+        s_print_enterprise (reply->enterprise);
+    return cli_args_flag (args, "history")
+             ? s_history (cli, "enterprise", reply->enterprise->code)
+             : CLI_OK;
 }
+
+static const cli_call_verb_t s_show = {
+    .spec = "history!",
+    .positional = 1,
+    .complaint = N_ ("enterprise show takes one credit code"),
+    .service = "registry",
+    .method = "GetEnterprise",
+    .request_type = &kj__get_enterprise_request__descriptor,
+    .reply_type = &kj__enterprise_reply__descriptor,
+    .read_only = true,
+    .show = s_shown,
+};
 
 //  --------------------------------------------------------------------------
 //  list
@@ -955,46 +960,50 @@ s_stage (cli_t *cli, int argc, char **argv)
 //  transition
 
 static int
-s_transition (cli_t *cli, int argc, char **argv)
+s_transition_fill (cli_args_t *args, ProtobufCMessage *message)
 {
-    cli_args_t *args = cli_args_verb (
-        argc, argv, "reason= version=", s_usage, 2, NULL,
-        "enterprise transition takes a credit code and an "
-        "action, e.g.\n  kejin enterprise transition 91210100MA0QEK7B6N "
-        "submit");
-    if (!args)
-        return CLI_USAGE;
-    int rc = CLI_USAGE;
+    Kj__TransitionRequest *request = (Kj__TransitionRequest *) message;
     int action;
     int64_t version;
     if (cli_parse_enum ("ACTION", cli_args_positional (args, 1),
                         &kj__entry_action__descriptor, "ACTION_", false,
                         &action)
-            == 0
-        && cli_args_version (args, &version) == 0) {
-        Kj__TransitionRequest request = KJ__TRANSITION_REQUEST__INIT;
-        request.code = (char *) cli_args_positional (args, 0);
-        request.action = (Kj__EntryAction) action;
-        request.reason = cli_args_text (args, "reason");
-        request.expected_version = (uint64_t) version;
-        Kj__EnterpriseReply *reply = NULL;
-        rc = cli_call (cli, "registry", "Transition", &request.base,
-                       &kj__enterprise_reply__descriptor,
-                       (ProtobufCMessage **) &reply, false);
-        if (rc == CLI_OK) {
-            if (cli->json)
-                cli_print_json (&reply->enterprise->base);
-            else
-                printf (_ ("%s  %s: now %s\n"), reply->enterprise->code,
-                        reply->enterprise->name,
-                        cli_enum_label (&kj__entry_status__descriptor, "ENTRY_",
-                                       reply->enterprise->status));
-            kj__enterprise_reply__free_unpacked (reply, NULL);
-        }
-    }
-    cli_args_destroy (&args);
-    return rc;
+        || cli_args_version (args, &version))
+        return -1;
+    request->code = (char *) cli_args_positional (args, 0);
+    request->action = (Kj__EntryAction) action;
+    request->reason = cli_args_text (args, "reason");
+    request->expected_version = (uint64_t) version;
+    return 0;
 }
+
+static int
+s_transitioned (cli_t *cli, cli_args_t *args, const ProtobufCMessage *message)
+{
+    const Kj__Enterprise *e = ((const Kj__EnterpriseReply *) message)
+                                  ->enterprise;
+    if (cli->json)
+        cli_print_json (&e->base);
+    else
+        printf (_ ("%s  %s: now %s\n"), e->code, e->name,
+                cli_enum_label (&kj__entry_status__descriptor, "ENTRY_",
+                                e->status));
+    return CLI_OK;
+}
+
+static const cli_call_verb_t s_transition = {
+    .spec = "reason= version=",
+    .positional = 2,
+    .complaint = N_ ("enterprise transition takes a credit code and an "
+                     "action, e.g.\n  kejin enterprise transition "
+                     "91210100MA0QEK7B6N submit"),
+    .service = "registry",
+    .method = "Transition",
+    .request_type = &kj__transition_request__descriptor,
+    .reply_type = &kj__enterprise_reply__descriptor,
+    .fill = s_transition_fill,
+    .show = s_transitioned,
+};
 
 //  --------------------------------------------------------------------------
 //  figures
@@ -1182,11 +1191,11 @@ int
 cli_enterprise (cli_t *cli, int argc, char **argv)
 {
     static const cli_verb_t verbs [] = { { "add", s_add },
-                                         { "show", s_show },
+                                         { "show", NULL, &s_show },
                                          { "list", s_list },
                                          { "update", s_update },
                                          { "stage", s_stage },
-                                         { "transition", s_transition },
+                                         { "transition", NULL, &s_transition },
                                          { "figures", s_figures },
                                          { "qualify", s_qualify },
                                          { NULL } };

@@ -100,8 +100,24 @@ s_print (const Kj__Product *p)
             cli_time (p->updated_at_us, when, sizeof when));
 }
 
+//  A product reply as JSON or for people, under the line `what` (N_ ()
+//  text) when given.
+static int
+s_show_product (cli_t *cli, const ProtobufCMessage *message, const char *what)
+{
+    const Kj__ProductReply *reply = (const Kj__ProductReply *) message;
+    if (cli->json)
+        cli_print_json (&reply->product->base);
+    else {
+        if (what)
+            printf ("%s\n\n", _ (what));
+        s_print (reply->product);
+    }
+    return CLI_OK;
+}
+
 //  Call a method of the registry that answers with a product, then
-//  print it as JSON or for people, under the line `what` when given.
+//  print it (s_show_product).
 static int
 s_call (cli_t *cli, const char *method, const ProtobufCMessage *request,
         bool read_only, const char *what)
@@ -112,13 +128,7 @@ s_call (cli_t *cli, const char *method, const ProtobufCMessage *request,
                        (ProtobufCMessage **) &reply, read_only);
     if (rc != CLI_OK)
         return rc;
-    if (cli->json)
-        cli_print_json (&reply->product->base);
-    else {
-        if (what)
-            printf ("%s\n\n", _ (what));
-        s_print (reply->product);
-    }
+    s_show_product (cli, &reply->base, what);
     kj__product_reply__free_unpacked (reply, NULL);
     return CLI_OK;
 }
@@ -249,21 +259,29 @@ s_add (cli_t *cli, int argc, char **argv)
     return rc;
 }
 
+//  show ID [--history]
 static int
-s_show (cli_t *cli, int argc, char **argv)
+s_shown (cli_t *cli, cli_args_t *args, const ProtobufCMessage *reply)
 {
-    cli_args_t *args = cli_args_verb (argc, argv, "history!", s_usage, 1, NULL,
-                                      "product show takes one id");
-    if (!args)
-        return CLI_USAGE;
-    Kj__GetProductRequest request = KJ__GET_PRODUCT_REQUEST__INIT;
-    request.id = (char *) cli_args_positional (args, 0);
-    int rc = s_call (cli, "GetProduct", &request.base, true, NULL);
-    if (rc == CLI_OK && cli_args_flag (args, "history"))
-        rc = cli_reg_history (cli, "product", request.id, false);
-    cli_args_destroy (&args);
-    return rc;
+    s_show_product (cli, reply, NULL);
+    return cli_args_flag (args, "history")
+             ? cli_reg_history (cli, "product",
+                                ((const Kj__ProductReply *) reply)->product->id,
+                                false)
+             : CLI_OK;
 }
+
+static const cli_call_verb_t s_show = {
+    .spec = "history!",
+    .positional = 1,
+    .complaint = N_ ("product show takes one id"),
+    .service = "registry",
+    .method = "GetProduct",
+    .request_type = &kj__get_product_request__descriptor,
+    .reply_type = &kj__product_reply__descriptor,
+    .read_only = true,
+    .show = s_shown,
+};
 
 //  A page of products as a table, or JSON.
 static void
@@ -461,32 +479,45 @@ s_update (cli_t *cli, int argc, char **argv)
     return rc;
 }
 
+//  withdraw ID --reason TEXT
 static int
-s_withdraw (cli_t *cli, int argc, char **argv)
+s_withdraw_fill (cli_args_t *args, ProtobufCMessage *message)
 {
-    cli_args_t *args =
-        cli_args_verb (argc, argv, "reason=", s_usage, 1, "reason",
-                       "product withdraw takes one id and --reason TEXT");
-    if (!args)
-        return CLI_USAGE;
-    Kj__WithdrawProductRequest request = KJ__WITHDRAW_PRODUCT_REQUEST__INIT;
-    request.id = (char *) cli_args_positional (args, 0);
-    request.reason = (char *) cli_args_get (args, "reason");
-    int rc = s_call (cli, "WithdrawProduct", &request.base, false,
-                     N_ ("Withdrawn:"));
-    cli_args_destroy (&args);
-    return rc;
+    Kj__WithdrawProductRequest *request = (Kj__WithdrawProductRequest *)
+        message;
+    request->id = (char *) cli_args_positional (args, 0);
+    request->reason = (char *) cli_args_get (args, "reason");
+    return 0;
 }
+
+static int
+s_withdrawn (cli_t *cli, cli_args_t *args, const ProtobufCMessage *reply)
+{
+    return s_show_product (cli, reply, N_ ("Withdrawn:"));
+}
+
+static const cli_call_verb_t s_withdraw = {
+    .spec = "reason=",
+    .positional = 1,
+    .required = "reason",
+    .complaint = N_ ("product withdraw takes one id and --reason TEXT"),
+    .service = "registry",
+    .method = "WithdrawProduct",
+    .request_type = &kj__withdraw_product_request__descriptor,
+    .reply_type = &kj__product_reply__descriptor,
+    .fill = s_withdraw_fill,
+    .show = s_withdrawn,
+};
 
 int
 cli_product (cli_t *cli, int argc, char **argv)
 {
     static const cli_verb_t verbs [] = { { "add", s_add },
-                                         { "show", s_show },
+                                         { "show", NULL, &s_show },
                                          { "list", s_list },
                                          { "search", s_search },
                                          { "update", s_update },
-                                         { "withdraw", s_withdraw },
+                                         { "withdraw", NULL, &s_withdraw },
                                          { NULL } };
     return cli_reg_run (cli, argc, argv, "product", s_usage, verbs);
 }

@@ -347,7 +347,8 @@ cli_reg_run (cli_t *cli, int argc, char **argv, const char *noun,
         if (streq (v->verb, verb))
             return cli_wants_help (argc, argv)
                      ? cli_verb_usage (noun, verb, usage)
-                     : v->run (cli, argc, argv);
+                 : v->call ? cli_verb_call (cli, argc, argv, usage, v->call)
+                           : v->run (cli, argc, argv);
     if (cli_wants_help (argc, argv))
         return cli_usage (usage, false);
     fprintf (stderr, _ ("kejin: %s has no verb '%s'\n%s"), noun, verb,

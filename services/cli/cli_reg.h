@@ -92,11 +92,13 @@ int
 typedef struct {
     const char *verb;
     int (*run) (cli_t *cli, int argc, char **argv);
+    //  Or, for a verb that is one call, its row (run is then NULL)
+    const cli_call_verb_t *call;
 } cli_verb_t;
 
 //  Run `kejin NOUN VERB ...`: the usage when no verb or -h/--help, import
-//  and export through cli_bulk.c, else the function of verbs (ended by a
-//  NULL verb) that VERB names.
+//  and export through cli_bulk.c, else the function (or cli_verb_call of
+//  the call) of verbs (ended by a NULL verb) that VERB names.
 int
     cli_reg_run (cli_t *cli, int argc, char **argv, const char *noun,
                  const char *usage, const cli_verb_t *verbs);

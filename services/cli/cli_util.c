@@ -3,7 +3,7 @@
     =========================================================================
 */
 
-#include "cli.h"
+#include "cli_reg.h"
 #include "kj_money.h"
 #include <wchar.h>
 #include <ctype.h>
@@ -232,6 +232,47 @@ cli_call (cli_t *cli, const char *service, const char *method,
                      cli->prog, cli->broker);
     }
     return cli_exit_code (code);
+}
+
+int
+cli_verb_call (cli_t *cli, int argc, char **argv, const char *usage,
+               const cli_call_verb_t *verb)
+{
+    cli_args_t *args = cli_args_verb (argc, argv, verb->spec, usage,
+                                      verb->positional, verb->required,
+                                      verb->complaint);
+    if (!args)
+        return CLI_USAGE;
+    ProtobufCMessage *request = (ProtobufCMessage *) zmalloc (
+        verb->request_type->sizeof_message);
+    protobuf_c_message_init (verb->request_type, request);
+    int rc = CLI_USAGE;
+    bool filled;
+    if (verb->fill)
+        filled = verb->fill (args, request) == 0;
+    else {
+        //  The first field, a string, is the positional argument
+        const ProtobufCFieldDescriptor *field = verb->request_type->fields;
+        assert (verb->positional == 1 && field->type == PROTOBUF_C_TYPE_STRING
+                && field->label != PROTOBUF_C_LABEL_REPEATED);
+        *(const char **) ((char *) request + field->offset) =
+            cli_args_positional (args, 0);
+        filled = true;
+    }
+    if (filled) {
+        ProtobufCMessage *reply = NULL;
+        rc = cli_call (cli, verb->service, verb->method, request,
+                       verb->reply_type, &reply, verb->read_only);
+        if (rc == CLI_OK && verb->show)
+            rc = verb->show (cli, args, reply);
+        else if (rc == CLI_OK)
+            cli_print_json (reply);
+        if (reply)
+            protobuf_c_message_free_unpacked (reply, NULL);
+    }
+    free (request);
+    cli_args_destroy (&args);
+    return rc;
 }
 
 void
