@@ -59,15 +59,15 @@ const char *
 typedef struct _cli_args_t cli_args_t;
 
 typedef struct {
-    const char *spec;        //  options, as cli_args_new ("reason= all!")
-    size_t positional;       //  positional arguments after the verb
-    const char *required;    //  options that must be given, or NULL
-    const char *complaint;   //  said when the arguments do not fit
-    const char *service;     //  "registry"
-    const char *method;      //  "GetProduct"
+    const char *spec;       //  options, as cli_args_new ("reason= all!")
+    size_t positional;      //  positional arguments after the verb
+    const char *required;   //  options that must be given, or NULL
+    const char *complaint;  //  said when the arguments do not fit
+    const char *service;    //  "registry"
+    const char *method;     //  "GetProduct"
     const ProtobufCMessageDescriptor *request_type;
     const ProtobufCMessageDescriptor *reply_type;
-    bool read_only;          //  a read (no idempotency key)
+    bool read_only;  //  a read (no idempotency key)
     //  Fill request (initialised) from args; strings may point into args.
     //  0, or -1 after saying what is wrong. NULL: the first positional
     //  argument goes to the request's first field.

@@ -112,8 +112,8 @@ s_print_stage (const Kj__Enterprise *e)
 //  The figures of docs/cli.md, by name, with their fields.
 #define S_FIGURES 9
 static const char *s_figure_names [S_FIGURES] = {
-    "revenue", "rnd",  "net-profit", "assets",    "cash-flow",
-    "high-tech-revenue", "cost", "staff", "tech-staff"
+    "revenue",           "rnd",  "net-profit", "assets",    "cash-flow",
+    "high-tech-revenue", "cost", "staff",      "tech-staff"
 };
 
 static bool
@@ -149,9 +149,10 @@ s_print_enterprise (const Kj__Enterprise *e)
     printf (_ ("  founded     %s   size %s\n"),
             *e->founded_on ? e->founded_on : "-",
             cli_enum_label (&kj__size_class__descriptor, "SIZE_",
-                           e->size_class));
+                            e->size_class));
     printf (_ ("  status      %s\n"),
-            cli_enum_label (&kj__entry_status__descriptor, "ENTRY_", e->status));
+            cli_enum_label (&kj__entry_status__descriptor, "ENTRY_",
+                            e->status));
     s_print_stage (e);
     if (e->credit)
         printf (_ ("  credit      严重失信 %s, 经营异常 %s, tax grade %s\n"),
@@ -190,17 +191,19 @@ s_print_enterprise (const Kj__Enterprise *e)
             const Kj__YearFigures *f = e->figures [i];
             char year [16], staff [64], tech [64], e1 [64], e2 [64], e3 [64];
             snprintf (year, sizeof year, "%d", f->year);
-            cli_table_row (
-                table, year, s_figure (f, "revenue", f->revenue_fen, a),
-                s_figure (f, "rnd", f->rnd_fen, b),
-                s_figure (f, "net-profit", f->net_profit_fen, c),
-                s_figure (f, "assets", f->total_assets_fen, d),
-                s_figure (f, "cash-flow", f->operating_cash_flow_fen, e1),
-                s_figure (f, "high-tech-revenue", f->high_tech_revenue_fen,
-                          e2),
-                s_figure (f, "cost", f->total_cost_fen, e3),
-                s_figure (f, "staff", -1 - f->staff, staff),
-                s_figure (f, "tech-staff", -1 - f->tech_staff, tech));
+            cli_table_row (table, year,
+                           s_figure (f, "revenue", f->revenue_fen, a),
+                           s_figure (f, "rnd", f->rnd_fen, b),
+                           s_figure (f, "net-profit", f->net_profit_fen, c),
+                           s_figure (f, "assets", f->total_assets_fen, d),
+                           s_figure (f, "cash-flow", f->operating_cash_flow_fen,
+                                     e1),
+                           s_figure (f, "high-tech-revenue",
+                                     f->high_tech_revenue_fen, e2),
+                           s_figure (f, "cost", f->total_cost_fen, e3),
+                           s_figure (f, "staff", -1 - f->staff, staff),
+                           s_figure (f, "tech-staff", -1 - f->tech_staff,
+                                     tech));
         }
         cli_table_print (table, stdout);
         cli_table_destroy (&table);
@@ -214,9 +217,9 @@ s_print_enterprise (const Kj__Enterprise *e)
             const Kj__Qualification *q = e->qualifications [i];
             cli_table_row (table,
                            cli_enum_label (&kj__qualification_kind__descriptor,
-                                          "QUAL_", q->kind),
+                                           "QUAL_", q->kind),
                            q->level ? cli_enum_label (&kj__level__descriptor,
-                                                     "LEVEL_", q->level)
+                                                      "LEVEL_", q->level)
                                     : "-",
                            q->certificate, q->granted_on, q->expires_on,
                            q->expired ? "expired" : "");
@@ -233,7 +236,7 @@ s_print_enterprise (const Kj__Enterprise *e)
             snprintf (year, sizeof year, "%d", e->awards [i]->year);
             cli_table_row (table, e->awards [i]->name,
                            cli_enum_label (&kj__level__descriptor, "LEVEL_",
-                                          e->awards [i]->level),
+                                           e->awards [i]->level),
                            year, e->awards [i]->rank);
         }
         cli_table_print (table, stdout);
@@ -247,7 +250,7 @@ s_print_enterprise (const Kj__Enterprise *e)
         for (size_t i = 0; i < e->n_rounds; i++)
             cli_table_row (table,
                            cli_enum_label (&kj__round__descriptor, "ROUND_",
-                                          e->rounds [i]->round),
+                                           e->rounds [i]->round),
                            cli_yuan (e->rounds [i]->amount_fen, a, 64),
                            e->rounds [i]->closed_on, e->rounds [i]->investors);
         cli_table_print (table, stdout);
@@ -578,14 +581,13 @@ s_list (cli_t *cli, int argc, char **argv)
                     snprintf (region, sizeof region, "%s %s", e->region,
                               s_region_name (e->region));
                     snprintf (version, sizeof version, "%" PRIu64, e->version);
-                    cli_table_row (table, e->code, e->name, region,
-                                   cli_enum_label (&kj__stage__descriptor,
-                                                  "STAGE_",
-                                                  e->stage ? e->stage->stage
-                                                           : 0),
-                                   cli_enum_label (&kj__entry_status__descriptor,
-                                                  "ENTRY_", e->status),
-                                   e->industry, version);
+                    cli_table_row (
+                        table, e->code, e->name, region,
+                        cli_enum_label (&kj__stage__descriptor, "STAGE_",
+                                        e->stage ? e->stage->stage : 0),
+                        cli_enum_label (&kj__entry_status__descriptor, "ENTRY_",
+                                        e->status),
+                        e->industry, version);
                 }
                 cli_page_print (&table, reply->n_enterprises,
                                 N_ ("no enterprise matches"), reply->page_info);
@@ -870,7 +872,7 @@ s_update (cli_t *cli, int argc, char **argv)
             request.n_update_mask = mask.count;
             request.expected_version = (uint64_t) expected;
             rc = s_call (cli, "UpdateEnterprise", &request.base,
-                        N_ ("Updated:"));
+                         N_ ("Updated:"));
         }
     }
     s_free_added (base, &e, args);

@@ -32,7 +32,7 @@ s_print (const Kj__Institution *i)
     printf ("%s  %s\n", i->id, i->name);
     printf (_ ("  type        %s\n"),
             cli_enum_label (&kj__institution_type__descriptor, "INSTITUTION_",
-                           i->type));
+                            i->type));
     printf (_ ("  regions     "));
     for (size_t r = 0; r < i->n_regions; r++)
         printf ("%s%s", r ? ", " : "", i->regions [r]);
@@ -45,7 +45,7 @@ s_print (const Kj__Institution *i)
         printf (_ ("  sponsor     %s\n"), i->sponsor_code);
     printf (_ ("  state       %s%s%s\n"),
             cli_enum_label (&kj__listing_state__descriptor, "LISTING_",
-                           i->state),
+                            i->state),
             *i->withdraw_reason ? ": " : "", i->withdraw_reason);
     printf (_ ("  version     %" PRIu64 ", updated %s\n"), i->version,
             cli_time (i->updated_at_us, when, sizeof when));
@@ -132,7 +132,8 @@ s_add (cli_t *cli, int argc, char **argv)
         i.id = cli_args_text (args, "id");
         Kj__AddInstitutionRequest request = KJ__ADD_INSTITUTION_REQUEST__INIT;
         request.institution = &i;
-        rc = s_call (cli, "AddInstitution", &request.base, false, N_ ("Listed:"));
+        rc = s_call (cli, "AddInstitution", &request.base, false,
+                     N_ ("Listed:"));
     }
     cli_strings_free (regions);
     cli_args_destroy (&args);
@@ -209,13 +210,14 @@ s_list (cli_t *cli, int argc, char **argv)
                     cli_table_row (
                         table, in->id, in->name,
                         cli_enum_label (&kj__institution_type__descriptor,
-                                       "INSTITUTION_", in->type),
+                                        "INSTITUTION_", in->type),
                         regions,
                         cli_enum_label (&kj__listing_state__descriptor,
-                                       "LISTING_", in->state));
+                                        "LISTING_", in->state));
                 }
                 cli_page_print (&table, reply->n_institutions,
-                                N_ ("no institution matches"), reply->page_info);
+                                N_ ("no institution matches"),
+                                reply->page_info);
             }
             kj__list_institutions_reply__free_unpacked (reply, NULL);
         }
@@ -264,8 +266,8 @@ s_update (cli_t *cli, int argc, char **argv)
 static int
 s_withdraw_fill (cli_args_t *args, ProtobufCMessage *message)
 {
-    Kj__WithdrawInstitutionRequest *request =
-        (Kj__WithdrawInstitutionRequest *) message;
+    Kj__WithdrawInstitutionRequest *request = (Kj__WithdrawInstitutionRequest *)
+        message;
     request->id = (char *) cli_args_positional (args, 0);
     request->reason = (char *) cli_args_get (args, "reason");
     return 0;
@@ -294,13 +296,11 @@ static const cli_call_verb_t s_withdraw = {
 int
 cli_institution (cli_t *cli, int argc, char **argv)
 {
-    static const cli_verb_t verbs [] = {
-        { "add", s_add },
-        { "show", NULL, &s_show },
-        { "list", s_list },
-        { "update", s_update },
-        { "withdraw", NULL, &s_withdraw },
-        { NULL }
-    };
+    static const cli_verb_t verbs [] = { { "add", s_add },
+                                         { "show", NULL, &s_show },
+                                         { "list", s_list },
+                                         { "update", s_update },
+                                         { "withdraw", NULL, &s_withdraw },
+                                         { NULL } };
     return cli_reg_run (cli, argc, argv, "institution", s_usage, verbs);
 }

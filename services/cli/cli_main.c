@@ -70,8 +70,7 @@ s_help (FILE *out)
            "command\n"
            "  -V, --version       print the version\n\n"
            "Commands:\n"));
-    for (const command_t *command = s_commands; command->name; command++)
-    {
+    for (const command_t *command = s_commands; command->name; command++) {
         fputs ("  ", out);
         cli_pad (out, command->name, 12);
         fprintf (out, " %s\n", _ (command->summary));

@@ -51,9 +51,10 @@ s_print (const Kj__Product *p)
     printf (_ ("  institution %s %s (%s)\n"), p->institution_id,
             p->institution_name,
             cli_enum_label (&kj__institution_type__descriptor, "INSTITUTION_",
-                           p->institution_type));
+                            p->institution_type));
     printf (_ ("  type        %s\n"),
-            cli_enum_label (&kj__product_type__descriptor, "PRODUCT_", p->type));
+            cli_enum_label (&kj__product_type__descriptor, "PRODUCT_",
+                            p->type));
     printf (_ ("  amount      %s to %s\n"), cli_yuan (p->min_amount_fen, a, 64),
             cli_yuan (p->max_amount_fen, b, 64));
     printf (_ ("  term        %d to %d months\n"), p->min_term_months,
@@ -64,24 +65,24 @@ s_print (const Kj__Product *p)
     for (size_t i = 0; i < p->n_collateral; i++)
         printf ("%s%s", i ? ", " : "",
                 cli_enum_label (&kj__collateral__descriptor, "COLLATERAL_",
-                               p->collateral [i]));
+                                p->collateral [i]));
     printf ("%s\n", p->n_collateral ? "" : "none (unsecured)");
     printf (_ ("  stages      "));
     for (size_t i = 0; i < p->n_stages; i++)
         printf ("%s%s", i ? ", " : "",
                 cli_enum_label (&kj__stage__descriptor, "STAGE_",
-                               p->stages [i]));
+                                p->stages [i]));
     printf (_ ("\n  requires    "));
     for (size_t i = 0; i < p->n_qualifications; i++)
         printf ("%s%s", i ? " and " : "",
                 cli_enum_label (&kj__qualification_kind__descriptor, "QUAL_",
-                               p->qualifications [i]));
+                                p->qualifications [i]));
     if (p->n_any_qualifications)
         printf (_ ("%sone of "), p->n_qualifications ? "; " : "");
     for (size_t i = 0; i < p->n_any_qualifications; i++)
         printf ("%s%s", i ? ", " : "",
                 cli_enum_label (&kj__qualification_kind__descriptor, "QUAL_",
-                               p->any_qualifications [i]));
+                                p->any_qualifications [i]));
     if (!p->n_qualifications && !p->n_any_qualifications)
         printf (_ ("no qualification"));
     printf (_ ("\n  min grade   %s\n"), *p->min_grade ? p->min_grade : "-");
@@ -94,7 +95,7 @@ s_print (const Kj__Product *p)
         printf (_ ("  description %s\n"), p->description);
     printf (_ ("  state       %s%s%s\n"),
             cli_enum_label (&kj__listing_state__descriptor, "LISTING_",
-                           p->state),
+                            p->state),
             *p->withdraw_reason ? ": " : "", p->withdraw_reason);
     printf (_ ("  version     %" PRIu64 ", updated %s\n"), p->version,
             cli_time (p->updated_at_us, when, sizeof when));

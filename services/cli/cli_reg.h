@@ -72,8 +72,7 @@ int
 //  When `option` is given, none of `others` can take effect: -1 after
 //  saying which, else 0.
 int
-    cli_args_refuses (cli_args_t *self, const char *option,
-                      const char *others);
+    cli_args_refuses (cli_args_t *self, const char *option, const char *others);
 
 //  --version N into *version: 0 when not given, -1 if not a version.
 int

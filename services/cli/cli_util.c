@@ -142,8 +142,7 @@ cli_field_name (const char *field, char *buf, size_t size)
         snprintf (buf, size, "collateral");
         return buf;
     }
-    for (size_t i = 0; i < sizeof s_field_names / sizeof s_field_names [0];
-         i++)
+    for (size_t i = 0; i < sizeof s_field_names / sizeof s_field_names [0]; i++)
         if (streq (s_field_names [i].field, plain)) {
             snprintf (buf, size, "%s", s_field_names [i].name);
             return buf;
@@ -255,8 +254,8 @@ cli_verb_call (cli_t *cli, int argc, char **argv, const char *usage,
         const ProtobufCFieldDescriptor *field = verb->request_type->fields;
         assert (verb->positional == 1 && field->type == PROTOBUF_C_TYPE_STRING
                 && field->label != PROTOBUF_C_LABEL_REPEATED);
-        *(const char **) ((char *) request + field->offset) =
-            cli_args_positional (args, 0);
+        *(const char **) ((char *) request
+                          + field->offset) = cli_args_positional (args, 0);
         filled = true;
     }
     if (filled) {

@@ -769,9 +769,9 @@ s_match_reason (const registry_product_terms_t *terms,
                   profile->has_held ? _ ("holds one of %s")
                                     : _ ("requires one of %s"),
                   s_bit_names (&kj__qualification_kind__descriptor, "QUAL_",
-                               profile->has_held ? terms->any_qualifications
-                                                       & profile->held
-                                                 : terms->any_qualifications,
+                               profile->has_held
+                                   ? terms->any_qualifications & profile->held
+                                   : terms->any_qualifications,
                                names, sizeof names));
     if (terms->collateral)
         s_clause (buf, size, &at,
@@ -789,8 +789,9 @@ s_match_reason (const registry_product_terms_t *terms,
         && profile->has_first_loan)
         s_clause (buf, size, &at, _ ("no bank loan on record (first loan)"));
     if (at == 0)
-        s_clause (buf, size, &at, _ ("listed and valid; the search named "
-                                     "no condition"));
+        s_clause (buf, size, &at,
+                  _ ("listed and valid; the search named "
+                     "no condition"));
 }
 
 int
