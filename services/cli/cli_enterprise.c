@@ -145,11 +145,14 @@ s_print_enterprise (const Kj__Enterprise *e)
     char a [64], b [64], c [64], d [64];
     printf ("%s  %s\n", e->code, e->name);
     printf (_ ("  region      %s %s\n"), e->region, s_region_name (e->region));
-    printf (_ ("  industry    %s\n"), *e->industry ? e->industry : "-");
+    //  What was never given is not reported, not a value
+    const char *none = _ ("not reported");
+    printf (_ ("  industry    %s\n"), *e->industry ? e->industry : none);
     printf (_ ("  founded     %s   size %s\n"),
-            *e->founded_on ? e->founded_on : "-",
-            cli_enum_label (&kj__size_class__descriptor, "SIZE_",
-                            e->size_class));
+            *e->founded_on ? e->founded_on : none,
+            e->size_class ? cli_enum_label (&kj__size_class__descriptor,
+                                            "SIZE_", e->size_class)
+                          : none);
     printf (_ ("  status      %s\n"),
             cli_enum_label (&kj__entry_status__descriptor, "ENTRY_",
                             e->status));
@@ -157,7 +160,7 @@ s_print_enterprise (const Kj__Enterprise *e)
     if (e->credit)
         printf (_ ("  credit      严重失信 %s, 经营异常 %s, tax grade %s\n"),
                 s_yes (e->credit->dishonest), s_yes (e->credit->abnormal),
-                *e->credit->tax_grade ? e->credit->tax_grade : "-");
+                *e->credit->tax_grade ? e->credit->tax_grade : none);
     if (e->ip)
         printf (
             _ ("  IP          invention patents %d, class-II %d, pledged %d\n"),
@@ -1029,6 +1032,19 @@ s_figures (cli_t *cli, int argc, char **argv)
                         "year",
                         N_ ("give the year the figures are for, e.g. "
                             "--year 2024"))) {
+        cli_args_destroy (&args);
+        return CLI_USAGE;
+    }
+    //  and a year alone would store a year of nothing
+    bool some = false;
+    for (size_t i = 0; i < S_FIGURES; i++)
+        some = some || cli_args_get (args, s_figure_names [i]);
+    if (cli_args_get (args, "year") && !some) {
+        fprintf (stderr,
+                 _ ("kejin: --year %s sets nothing: give the figures of that "
+                    "year too (--revenue YUAN, --staff N, ...); `kejin "
+                    "enterprise figures CODE` shows them\n"),
+                 cli_args_get (args, "year"));
         cli_args_destroy (&args);
         return CLI_USAGE;
     }

@@ -137,6 +137,8 @@ head -1 "$TMP/out" | grep -qF "\`kejin enterprise transition $A submit\` submits
     fail "enterprise add does not name the code: $(head -1 "$TMP/out")"
 grep -qx "$A  沈阳新松科技有限公司" "$TMP/out" || fail "enterprise add: $(cat "$TMP/out")"
 grep -qx "  figures     not reported" "$TMP/out" || fail "no figures are not reported: $(cat "$TMP/out")"
+grep -qx "  founded     2018-03-15   size not reported" "$TMP/out" && \
+    grep -q "tax grade not reported$" "$TMP/out" || fail "size, tax grade not reported: $(cat "$TMP/out")"
 run --json enterprise add "$B" --name "Dalian Acme 大连" --size small
 expect 0 enterprise add --json
 [ "$(json 'j["code"], j["size_class"], j["status"]')" = "$B SIZE_SMALL ENTRY_DRAFT" ] || \
@@ -158,7 +160,7 @@ expect 0 enterprise show
 grep -qx "  industry    机器人" "$TMP/out" || fail "show: $(cat "$TMP/out")"
 run_zh enterprise show "$A"
 expect 0 enterprise show in Chinese
-grep -qx "  经营数据    未报送" "$TMP/out" || fail "show zh: $(cat "$TMP/out")"
+grep -qx "  经营数据    未报送" "$TMP/out" && grep -q "规模 未报送" "$TMP/out" || fail "show zh: $(cat "$TMP/out")"
 run enterprise show "$(code 210100 99999999)"
 expect 1 enterprise show of a code not registered
 grep -q "^kejin: NOT_FOUND" "$TMP/err" || fail "show not found: $(cat "$TMP/err")"
@@ -174,6 +176,10 @@ grep -qx "kejin: --revenue cannot take effect without --year: give the year the 
 run_zh enterprise figures "$A" --staff 3
 expect 2 "figures without --year, zh"
 grep -q "^kejin: 没有 --year，--staff 无法生效" "$TMP/err" || fail "figures without --year, zh: $(cat "$TMP/err")"
+run enterprise figures "$A" --year 2024
+expect 2 "figures --year alone"
+grep -q "^kejin: --year 2024 sets nothing: give the figures of that year too" "$TMP/err" || \
+    fail "figures --year alone: $(cat "$TMP/err")"
 run --json enterprise figures "$A"
 expect 0 "figures --json, none yet"
 [ "$(cat "$TMP/out")" = "[]" ] || fail "figures with nothing stored: $(cat "$TMP/out")"
