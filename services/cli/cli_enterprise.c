@@ -283,6 +283,27 @@ s_print_enterprise (const Kj__Enterprise *e)
     }
 }
 
+//  A message as a JSON value.
+static json_t *
+s_json (const ProtobufCMessage *message)
+{
+    char *text = kj_json_string (message, false);
+    json_t *value = json_loads (text, 0, NULL);
+    free (text);
+    return value ? value : json_null ();
+}
+
+//  --json of a part of an enterprise: {"code": CODE, "<key>": value}, the
+//  code under the name every command gives it (docs/cli.md).
+static void
+s_print_coded (const char *code, const char *key, json_t *value)
+{
+    json_t *object = json_object ();
+    json_object_set_new (object, "code", json_string (code));
+    json_object_set_new (object, key, value);
+    cli_print_object (object);
+}
+
 //  Print a reply's enterprise as JSON or for people, under the line
 //  `what` (N_ () text, where %s stands for the code); free the reply.
 static int
@@ -949,7 +970,8 @@ s_stage (cli_t *cli, int argc, char **argv)
         rc = s_get (cli, code, &reply);
     if (rc == CLI_OK) {
         if (cli->json)
-            cli_print_json (&reply->enterprise->stage->base);
+            s_print_coded (reply->enterprise->code, "stage",
+                           s_json (&reply->enterprise->stage->base));
         else {
             printf ("%s  %s\n", reply->enterprise->code,
                     reply->enterprise->name);
@@ -1059,15 +1081,11 @@ s_figures (cli_t *cli, int argc, char **argv)
     if (!year_text) {
         //  Show only
         if (cli->json) {
-            printf ("[");
-            for (size_t i = 0; i < current->enterprise->n_figures; i++) {
-                char *text = kj_json_string (&current->enterprise->figures [i]
-                                                  ->base,
-                                             false);
-                printf ("%s%s", i ? "," : "", text);
-                free (text);
-            }
-            printf ("]\n");
+            json_t *figures = json_array ();
+            for (size_t i = 0; i < current->enterprise->n_figures; i++)
+                json_array_append_new (
+                    figures, s_json (&current->enterprise->figures [i]->base));
+            s_print_coded (current->enterprise->code, "figures", figures);
         }
         else {
             Kj__Enterprise *e = current->enterprise;

@@ -182,11 +182,14 @@ grep -q "^kejin: --year 2024 sets nothing: give the figures of that year too" "$
     fail "figures --year alone: $(cat "$TMP/err")"
 run --json enterprise figures "$A"
 expect 0 "figures --json, none yet"
-[ "$(cat "$TMP/out")" = "[]" ] || fail "figures with nothing stored: $(cat "$TMP/out")"
+[ "$(json 'j["code"], j["figures"]')" = "$A []" ] || fail "figures with nothing stored: $(cat "$TMP/out")"
 run enterprise figures "$A" --year 2024 --revenue 300万 --staff 20 --tech-staff 4
 expect 0 "figures --year 2024"
 grep -qx "Figures set; stage recomputed:" "$TMP/out" || fail "figures set: $(head -1 "$TMP/out")"
 grep -q "^2024  ¥3,000,000.00 " "$TMP/out" || fail "figures set: $(cat "$TMP/out")"
+run --json enterprise figures "$A"
+[ "$(json 'j["code"], [(f["year"], f["revenue_fen"], f["staff"]) for f in j["figures"]]')" = "$A [(2024, 300000000, 20)]" ] || \
+    fail "figures --json: $(cat "$TMP/out")"
 run --json enterprise figures "$A" --year 2025 --staff 3 --tech-staff 5
 expect 2 "more tech staff than staff"
 [ "$(json_err 'j["field"]')" = tech-staff ] || fail "tech staff error field: $(cat "$TMP/err")"
@@ -242,7 +245,7 @@ expect 0 "stage --set 成熟期"
 grep -q "^  stage       mature " "$TMP/out" || fail "stage --set: $(cat "$TMP/out")"
 run --json enterprise stage "$A" --clear --reason back
 expect 0 "stage --clear"
-[ "$(json 'j["overridden"]')" = False ] || fail "stage --clear --json: $(cat "$TMP/out")"
+[ "$(json 'j["code"], j["stage"]["overridden"]')" = "$A False" ] || fail "stage --clear --json: $(cat "$TMP/out")"
 run enterprise stage "$A" --reason "no set"
 expect 2 "stage --reason alone"
 grep -qx "kejin: --reason cannot take effect without --set or --clear: a reason goes with a stage set by hand" "$TMP/err" || \
