@@ -1083,8 +1083,9 @@ s_figures (cli_t *cli, int argc, char **argv)
         if (cli->json) {
             json_t *figures = json_array ();
             for (size_t i = 0; i < current->enterprise->n_figures; i++)
-                json_array_append_new (
-                    figures, s_json (&current->enterprise->figures [i]->base));
+                json_array_append_new (figures,
+                                       s_json (&current->enterprise->figures [i]
+                                                    ->base));
             s_print_coded (current->enterprise->code, "figures", figures);
         }
         else {
