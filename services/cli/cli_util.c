@@ -198,16 +198,24 @@ cli_call (cli_t *cli, const char *service, const char *method,
                                reply_p, &status, &opts);
     if (code == KJ__CODE__OK)
         return CLI_OK;
-    //  The field under its documented name (docs/cli.md), and the message
-    //  without the request's path it may begin with ("enterprise.code: ")
+    //  The registry's field under its documented name (docs/cli.md), and
+    //  the message without the request's path it may begin with
+    //  ("enterprise.code: "); other services' fields as they come, until
+    //  their commands document theirs
     char name [64], typed [72];
-    cli_field_name (status.field, name, sizeof name);
-    s_field_typed (name, typed, sizeof typed);
     const char *message = status.message;
-    size_t path = strlen (status.field);
-    if (path && strncmp (message, status.field, path) == 0
-        && strncmp (message + path, ": ", 2) == 0)
-        message += path + 2;
+    if (streq (service, "registry")) {
+        cli_field_name (status.field, name, sizeof name);
+        s_field_typed (name, typed, sizeof typed);
+        size_t path = strlen (status.field);
+        if (path && strncmp (message, status.field, path) == 0
+            && strncmp (message + path, ": ", 2) == 0)
+            message += path + 2;
+    }
+    else {
+        snprintf (name, sizeof name, "%s", status.field);
+        snprintf (typed, sizeof typed, "%s", status.field);
+    }
     if (cli->json) {
         json_t *error = json_pack ("{s:s,s:s,s:s}", "error",
                                    kj_code_name (code), "field", name,
