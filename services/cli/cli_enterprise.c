@@ -174,7 +174,7 @@ s_print_enterprise (const Kj__Enterprise *e)
         printf (_ ("  tech-SME    %d: %d/100 (科技人员 %d, 研发投入 %d, "
                    "科技成果 %d), %s\n"),
                 t->year, t->total, t->tech_staff_score, t->rnd_score,
-                t->ip_score, t->eligible ? "eligible" : "not eligible");
+                t->ip_score, t->eligible ? _ ("eligible") : _ ("not eligible"));
         if (!t->eligible && *t->reason)
             printf ("              %s\n", t->reason);
     }
@@ -225,7 +225,7 @@ s_print_enterprise (const Kj__Enterprise *e)
                                                       "LEVEL_", q->level)
                                     : "-",
                            q->certificate, q->granted_on, q->expires_on,
-                           q->expired ? "expired" : "");
+                           q->expired ? _ ("expired") : "");
         }
         cli_table_print (table, stdout);
         cli_table_destroy (&table);

@@ -66,7 +66,7 @@ s_print (const Kj__Product *p)
         printf ("%s%s", i ? ", " : "",
                 cli_enum_label (&kj__collateral__descriptor, "COLLATERAL_",
                                 p->collateral [i]));
-    printf ("%s\n", p->n_collateral ? "" : "none (unsecured)");
+    printf ("%s\n", p->n_collateral ? "" : _ ("none (unsecured)"));
     printf (_ ("  stages      "));
     for (size_t i = 0; i < p->n_stages; i++)
         printf ("%s%s", i ? ", " : "",
@@ -74,7 +74,7 @@ s_print (const Kj__Product *p)
                                 p->stages [i]));
     printf (_ ("\n  requires    "));
     for (size_t i = 0; i < p->n_qualifications; i++)
-        printf ("%s%s", i ? " and " : "",
+        printf ("%s%s", i ? _ (" and ") : "",
                 cli_enum_label (&kj__qualification_kind__descriptor, "QUAL_",
                                 p->qualifications [i]));
     if (p->n_any_qualifications)
