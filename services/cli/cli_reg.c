@@ -213,6 +213,9 @@ s_first_given (cli_args_t *self, const char *names, char *name, size_t size)
     return NULL;
 }
 
+//  --------------------------------------------------------------------------
+//  An option that needs another to take effect (cli_reg.h).
+
 int
 cli_args_needs (cli_args_t *self, const char *options, const char *needs,
                 const char *hint)
@@ -240,6 +243,9 @@ cli_args_needs (cli_args_t *self, const char *options, const char *needs,
     fprintf (stderr, "\n");
     return -1;
 }
+
+//  --------------------------------------------------------------------------
+//  Options that cannot take effect beside another (cli_reg.h).
 
 int
 cli_args_refuses (cli_args_t *self, const char *option, const char *others)
@@ -294,6 +300,9 @@ s_verb_line (const char *line, const char *verb)
         && (line [2 + length] == ' ' || line [2 + length] == ','
             || line [2 + length] == '\n');
 }
+
+//  --------------------------------------------------------------------------
+//  One verb's lines of a noun's usage (cli_reg.h).
 
 int
 cli_verb_usage (const char *noun, const char *verb, const char *usage)
@@ -528,6 +537,9 @@ s_label (const char *full_name)
     return NULL;
 }
 
+//  --------------------------------------------------------------------------
+//  A value from any form the CLI prints (cli_reg.h).
+
 int
 cli_enum_value (const ProtobufCEnumDescriptor *descriptor, const char *prefix,
                 const char *name)
@@ -557,6 +569,9 @@ cli_enum_value (const ProtobufCEnumDescriptor *descriptor, const char *prefix,
         protobuf_c_enum_descriptor_get_value_by_name (descriptor, full);
     return value ? value->value : -1;
 }
+
+//  --------------------------------------------------------------------------
+//  A value as tables show it (cli_reg.h).
 
 const char *
 cli_enum_label (const ProtobufCEnumDescriptor *descriptor, const char *prefix,

@@ -95,7 +95,6 @@ static const struct {
     const char *field, *name;
 } s_field_names [] = {
     { "enterprise_code", "enterprise" },
-    { "uscc", "uscc" },
     { "revenue_fen", "revenue" },
     { "rnd_fen", "rnd" },
     { "net_profit_fen", "net-profit" },
@@ -126,6 +125,10 @@ static const struct {
 
 //  Names typed as positional arguments, shown in capitals ("CODE").
 static const char *s_positional [] = { "code", "id", "kind", "action", NULL };
+
+//  --------------------------------------------------------------------------
+//  The documented name of a status's field: its last part without index,
+//  as its option is named.
 
 const char *
 cli_field_name (const char *field, char *buf, size_t size)
@@ -240,6 +243,9 @@ cli_call (cli_t *cli, const char *service, const char *method,
     }
     return cli_exit_code (code);
 }
+
+//  --------------------------------------------------------------------------
+//  A verb that is one call: parse, fill, call, show, free (cli.h).
 
 int
 cli_verb_call (cli_t *cli, int argc, char **argv, const char *usage,
@@ -359,6 +365,9 @@ cli_width (const char *text)
     }
     return width;
 }
+
+//  --------------------------------------------------------------------------
+//  Text padded to a display width.
 
 void
 cli_pad (FILE *out, const char *text, int width)

@@ -698,10 +698,7 @@ registry_supermarket_list_products (kj_call_t *call,
 }
 
 //  --------------------------------------------------------------------------
-//  Why a product that passed every rule matched the profile, for people:
-//  one clause for each thing the search asked about or the product asks
-//  for ("serves 210100; stage growth; 200万 within 0-300万; ..."), in the
-//  caller's language.
+//  One clause more of a reason: "; " and the formatted text, cut at size.
 
 static void
 s_clause (char *buf, size_t size, size_t *at, const char *format, ...)
@@ -718,7 +715,9 @@ s_clause (char *buf, size_t size, size_t *at, const char *format, ...)
     va_end (args);
 }
 
+//  --------------------------------------------------------------------------
 //  The names of the set bits of a mask, comma-separated, into buf.
+
 static const char *
 s_bit_names (const ProtobufCEnumDescriptor *descriptor, const char *prefix,
              unsigned bits, char *buf, size_t size)
@@ -735,6 +734,12 @@ s_bit_names (const ProtobufCEnumDescriptor *descriptor, const char *prefix,
     }
     return buf;
 }
+
+//  --------------------------------------------------------------------------
+//  Why a product that passed every rule matched the profile, for people:
+//  one clause for each thing the search asked about or the product asks
+//  for ("serves 210100; takes stage growth; amount ..."), in the caller's
+//  language.
 
 static void
 s_match_reason (const registry_product_terms_t *terms,
