@@ -443,9 +443,9 @@ cli_reg_history (cli_t *cli, const char *kind, const char *subject, bool titled)
 //  --------------------------------------------------------------------------
 //  Enums
 
-//  The Chinese name of every enum value the registry's nouns show, by its
-//  full name: what the desk reads under a Chinese locale, and accepted in
-//  every locale.
+//  The Chinese name of every enum value the registry's nouns and matching
+//  show, by its full name: what the desk reads under a Chinese locale, and
+//  accepted in every locale.
 static const struct {
     const char *name, *label;
 } s_labels [] = {
@@ -526,6 +526,29 @@ static const struct {
     { "COLLATERAL_REAL_ESTATE", "不动产" },
     { "LISTING_LISTED", "上架" },
     { "LISTING_WITHDRAWN", "下架" },
+    { "MATCHING_LOAN", "贷款" },
+    { "MATCHING_EQUITY", "股权融资" },
+    { "MATCHING_LEASING", "融资租赁" },
+    { "MATCHING_FACTORING", "保理" },
+    { "MATCHING_GUARANTEE", "担保" },
+    { "MATCHING_INSURANCE", "保险" },
+    { "MATCHING_BOND", "债券" },
+    { "APP_DEMAND_POSTED", "融资需求" },
+    { "APP_MATCHED", "推荐产品" },
+    { "APP_APPLIED", "申请" },
+    { "APP_UNDER_REVIEW", "审查中" },
+    { "APP_APPROVED", "授信" },
+    { "APP_REJECTED", "已拒绝" },
+    { "APP_WITHDRAWN", "已撤回" },
+    { "APP_EXPIRED", "已过期" },
+    { "APP_ACTIVE", "放款" },
+    { "APP_OVERDUE_1_30", "逾期1-30天" },
+    { "APP_OVERDUE_31_60", "逾期31-60天" },
+    { "APP_OVERDUE_61_90", "逾期61-90天" },
+    { "APP_OVERDUE_90_PLUS", "逾期90天以上" },
+    { "APP_RENEWED", "无还本续贷" },
+    { "APP_CLOSED", "已结清" },
+    { "APP_DEFAULTED", "已违约" },
 };
 
 static const char *

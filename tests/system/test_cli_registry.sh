@@ -406,4 +406,11 @@ run product list --all --json
     fail "product list --all --json: $(cat "$TMP/out")"
 pass "product add, search with a reason per product (text, --json, Chinese), list, update, withdraw"
 
+#  The same forms for the other nouns' enum options (parsed before any call)
+run demand add --enterprise "$A" --amount 100万 --term 12 --instrument 贷
+expect 2 "demand add --instrument 贷"
+grep -q "^kejin: --instrument: '贷' is not one of: loan (贷款), equity (股权融资)" "$TMP/err" || \
+    fail "instrument: $(cat "$TMP/err")"
+pass "other nouns' enum options list their Chinese names too"
+
 echo "$PASSED passed, 0 failed"
