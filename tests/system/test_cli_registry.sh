@@ -125,7 +125,10 @@ expect 2 code check invalid in Chinese
 grep -q "^$BAD  无效：" "$TMP/out" || fail "code check, invalid, zh: $(cat "$TMP/out")"
 run code check
 expect 2 code check without a code
-grep -q "^Usage: kejin code check CODE" "$TMP/err" || fail "code check without a code: $(cat "$TMP/err")"
+grep -q "^kejin: code check takes one credit code, e.g." "$TMP/err" || fail "code check without a code: $(cat "$TMP/err")"
+run code frobnicate
+expect 2 "code frobnicate"
+grep -q "^Usage: kejin code check CODE" "$TMP/err" || fail "code frobnicate: $(cat "$TMP/err")"
 pass "code check: valid, invalid kept as typed in text and --json, Chinese, no code"
 
 #  -------------------------------------------------------------------------
