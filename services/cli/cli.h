@@ -68,9 +68,10 @@ typedef struct {
     const ProtobufCMessageDescriptor *request_type;
     const ProtobufCMessageDescriptor *reply_type;
     bool read_only;  //  a read (no idempotency key)
-    //  Fill request (initialised) from args; strings may point into args.
-    //  0, or -1 after saying what is wrong. NULL: the first positional
-    //  argument goes to the request's first field.
+    //  The positional arguments go into the request's first fields (by
+    //  number), each option into the string field of its name ("--reason"
+    //  into reason); fill sets the rest (enums, numbers) from args: 0, or
+    //  -1 after saying what is wrong. NULL: nothing more.
     int (*fill) (cli_args_t *args, ProtobufCMessage *request);
     //  Show the reply (JSON under --json, else for people); an exit code.
     //  NULL: the reply as JSON either way.

@@ -997,9 +997,7 @@ s_transition_fill (cli_args_t *args, ProtobufCMessage *message)
                         &action)
         || cli_args_version (args, &version))
         return -1;
-    request->code = (char *) cli_args_positional (args, 0);
     request->action = (Kj__EntryAction) action;
-    request->reason = cli_args_text (args, "reason");
     request->expected_version = (uint64_t) version;
     return 0;
 }

@@ -264,16 +264,6 @@ s_update (cli_t *cli, int argc, char **argv)
 
 //  withdraw ID --reason TEXT
 static int
-s_withdraw_fill (cli_args_t *args, ProtobufCMessage *message)
-{
-    Kj__WithdrawInstitutionRequest *request = (Kj__WithdrawInstitutionRequest *)
-        message;
-    request->id = (char *) cli_args_positional (args, 0);
-    request->reason = (char *) cli_args_get (args, "reason");
-    return 0;
-}
-
-static int
 s_withdrawn (cli_t *cli, cli_args_t *args, const ProtobufCMessage *reply)
 {
     return s_show_institution (cli, reply,
@@ -289,7 +279,6 @@ static const cli_call_verb_t s_withdraw = {
     .method = "WithdrawInstitution",
     .request_type = &kj__withdraw_institution_request__descriptor,
     .reply_type = &kj__institution_reply__descriptor,
-    .fill = s_withdraw_fill,
     .show = s_withdrawn,
 };
 

@@ -482,16 +482,6 @@ s_update (cli_t *cli, int argc, char **argv)
 
 //  withdraw ID --reason TEXT
 static int
-s_withdraw_fill (cli_args_t *args, ProtobufCMessage *message)
-{
-    Kj__WithdrawProductRequest *request = (Kj__WithdrawProductRequest *)
-        message;
-    request->id = (char *) cli_args_positional (args, 0);
-    request->reason = (char *) cli_args_get (args, "reason");
-    return 0;
-}
-
-static int
 s_withdrawn (cli_t *cli, cli_args_t *args, const ProtobufCMessage *reply)
 {
     return s_show_product (cli, reply, N_ ("Withdrawn:"));
@@ -506,7 +496,6 @@ static const cli_call_verb_t s_withdraw = {
     .method = "WithdrawProduct",
     .request_type = &kj__withdraw_product_request__descriptor,
     .reply_type = &kj__product_reply__descriptor,
-    .fill = s_withdraw_fill,
     .show = s_withdrawn,
 };
 

@@ -245,6 +245,37 @@ cli_call (cli_t *cli, const char *service, const char *method,
 }
 
 //  --------------------------------------------------------------------------
+//  The string fields of a request from a verb's arguments: the positional
+//  ones into the first fields, in order; each option into the field of its
+//  name ("--reason" into reason).
+
+static void
+s_fill_strings (const cli_call_verb_t *verb, cli_args_t *args,
+                ProtobufCMessage *request)
+{
+    const ProtobufCMessageDescriptor *type = verb->request_type;
+    for (unsigned i = 0; i < type->n_fields; i++) {
+        const ProtobufCFieldDescriptor *field = &type->fields [i];
+        if (field->type != PROTOBUF_C_TYPE_STRING
+            || field->label == PROTOBUF_C_LABEL_REPEATED)
+            continue;
+        const char *value = NULL;
+        if (i < verb->positional)
+            value = cli_args_positional (args, i);
+        else {
+            char option [64];
+            size_t at = 0;
+            for (const char *c = field->name; *c && at + 1 < sizeof option; c++)
+                option [at++] = *c == '_' ? '-' : *c;
+            option [at] = 0;
+            value = cli_args_get (args, option);
+        }
+        if (value)
+            *(const char **) ((char *) request + field->offset) = value;
+    }
+}
+
+//  --------------------------------------------------------------------------
 //  A verb that is one call: parse, fill, call, show, free (cli.h).
 
 int
@@ -260,18 +291,8 @@ cli_verb_call (cli_t *cli, int argc, char **argv, const char *usage,
         verb->request_type->sizeof_message);
     protobuf_c_message_init (verb->request_type, request);
     int rc = CLI_USAGE;
-    bool filled;
-    if (verb->fill)
-        filled = verb->fill (args, request) == 0;
-    else {
-        //  The first field, a string, is the positional argument
-        const ProtobufCFieldDescriptor *field = verb->request_type->fields;
-        assert (verb->positional == 1 && field->type == PROTOBUF_C_TYPE_STRING
-                && field->label != PROTOBUF_C_LABEL_REPEATED);
-        *(const char **) ((char *) request
-                          + field->offset) = cli_args_positional (args, 0);
-        filled = true;
-    }
+    s_fill_strings (verb, args, request);
+    bool filled = !verb->fill || verb->fill (args, request) == 0;
     if (filled) {
         ProtobufCMessage *reply = NULL;
         rc = cli_call (cli, verb->service, verb->method, request,
