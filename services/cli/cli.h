@@ -70,9 +70,10 @@ typedef struct {
     bool read_only;  //  a read (no idempotency key)
     //  The positional arguments go into the request's first fields (by
     //  number), each option into the string field of its name ("--reason"
-    //  into reason); fill sets the rest (enums, numbers) from args: 0, or
-    //  -1 after saying what is wrong. NULL: nothing more.
-    int (*fill) (cli_args_t *args, ProtobufCMessage *request);
+    //  into reason); fill sets the rest (enums, numbers) from args, and may
+    //  set the client's caller: 0, or -1 after saying what is wrong. NULL:
+    //  nothing more.
+    int (*fill) (cli_t *cli, cli_args_t *args, ProtobufCMessage *request);
     //  Show the reply (JSON under --json, else for people); an exit code.
     //  NULL: the reply as JSON either way.
     int (*show) (cli_t *cli, cli_args_t *args, const ProtobufCMessage *reply);

@@ -987,7 +987,7 @@ s_stage (cli_t *cli, int argc, char **argv)
 //  transition
 
 static int
-s_transition_fill (cli_args_t *args, ProtobufCMessage *message)
+s_transition_fill (cli_t *cli, cli_args_t *args, ProtobufCMessage *message)
 {
     Kj__TransitionRequest *request = (Kj__TransitionRequest *) message;
     int action;

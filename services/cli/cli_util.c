@@ -292,7 +292,7 @@ cli_verb_call (cli_t *cli, int argc, char **argv, const char *usage,
     protobuf_c_message_init (verb->request_type, request);
     int rc = CLI_USAGE;
     s_fill_strings (verb, args, request);
-    bool filled = !verb->fill || verb->fill (args, request) == 0;
+    bool filled = !verb->fill || verb->fill (cli, args, request) == 0;
     if (filled) {
         ProtobufCMessage *reply = NULL;
         rc = cli_call (cli, verb->service, verb->method, request,
