@@ -43,6 +43,48 @@ int
               const ProtobufCMessageDescriptor *reply_type,
               ProtobufCMessage **reply_p, bool read_only);
 
+//  The name a status's field has in the CLI's output and docs/cli.md: the
+//  option it came from without its dashes ("enterprise.code" is "code",
+//  "figures[0].tech_staff" "tech-staff", "product.max_amount_fen"
+//  "max-amount"). Written to buf; "" for no field.
+const char *
+    cli_field_name (const char *field, char *buf, size_t size);
+
+//  --------------------------------------------------------------------------
+//  A verb that is one call: `kejin NOUN VERB ARGS...` parsed against its
+//  options, a request filled from them, the call, the reply shown. One
+//  row of a table per verb where each verb otherwise repeated the same
+//  parse-fill-call-print-free steps.
+
+typedef struct _cli_args_t cli_args_t;
+
+typedef struct {
+    const char *spec;       //  options, as cli_args_new ("reason= all!")
+    size_t positional;      //  positional arguments after the verb
+    const char *required;   //  options that must be given, or NULL
+    const char *complaint;  //  said when the arguments do not fit
+    const char *service;    //  "registry"
+    const char *method;     //  "GetProduct"
+    const ProtobufCMessageDescriptor *request_type;
+    const ProtobufCMessageDescriptor *reply_type;
+    bool read_only;  //  a read (no idempotency key)
+    //  The positional arguments go into the request's first fields (by
+    //  number), each option into the string field of its name ("--reason"
+    //  into reason); fill sets the rest (enums, numbers) from args, and may
+    //  set the client's caller: 0, or -1 after saying what is wrong. NULL:
+    //  nothing more.
+    int (*fill) (cli_t *cli, cli_args_t *args, ProtobufCMessage *request);
+    //  Show the reply (JSON under --json, else for people); an exit code.
+    //  NULL: the reply as JSON either way.
+    int (*show) (cli_t *cli, cli_args_t *args, const ProtobufCMessage *reply);
+} cli_call_verb_t;
+
+//  Run a verb of one call with argv [0] the noun and argv [1] the verb;
+//  the usage is the noun's, for refusals. Returns the exit code.
+int
+    cli_verb_call (cli_t *cli, int argc, char **argv, const char *usage,
+                   const cli_call_verb_t *verb);
+
 //  Exit code for a status code.
 int
     cli_exit_code (int code);
@@ -68,6 +110,16 @@ bool
 //  Money in fen as yuan text with thousands separators: "¥1,234,567.89".
 char *
     cli_yuan (int64_t fen, char *buf, size_t size);
+
+//  Columns UTF-8 text takes on a terminal (wcwidth of each character
+//  mbrtowc decodes: a Chinese character is two), not its bytes. Every
+//  column the CLI lines up is measured with it.
+int
+    cli_width (const char *text);
+
+//  Write text, then spaces up to width display columns.
+void
+    cli_pad (FILE *out, const char *text, int width);
 
 //  --------------------------------------------------------------------------
 //  A table for people: columns sized to their widest cell, counting a

@@ -19,33 +19,24 @@ static const char *s_usage = N_ (
     "An invalid code gets the position at fault and what was expected there.\n"
     "Exit code 0 for a valid code, 2 for an invalid one.\n");
 
-int
-cli_code (cli_t *cli, int argc, char **argv)
+//  --------------------------------------------------------------------------
+//  The reply for people or as JSON, the code as typed when it is invalid
+//  (the service gives the normalised code of valid ones only). Exit code 0
+//  for a valid code, 2 for an invalid one.
+
+static int
+s_show (cli_t *cli, cli_args_t *args, const ProtobufCMessage *message)
 {
-    if (cli_wants_help (argc, argv))
-        return cli_usage (s_usage, false);
-    cli_args_t *args = cli_args_new (argc, argv, 1, "", s_usage);
-    if (!args)
-        return CLI_USAGE;
-    if (cli_args_count (args) != 2
-        || !streq (cli_args_positional (args, 0), "check")) {
-        cli_args_destroy (&args);
-        return cli_usage (s_usage, true);
-    }
-    Kj__CheckCodeRequest request = KJ__CHECK_CODE_REQUEST__INIT;
-    request.code = (char *) cli_args_positional (args, 1);
-    Kj__CheckCodeReply *reply = NULL;
-    int rc = cli_call (cli, "registry", "CheckCode", &request.base,
-                       &kj__check_code_reply__descriptor,
-                       (ProtobufCMessage **) &reply, true);
-    cli_args_destroy (&args);
-    if (rc != CLI_OK)
-        return rc;
-    rc = reply->valid ? CLI_OK : CLI_USAGE;
+    Kj__CheckCodeReply *reply = (Kj__CheckCodeReply *) message;
+    char *code = (char *) cli_args_positional (args, 0);
+    int rc = reply->valid ? CLI_OK : CLI_USAGE;
+    char *normal = reply->code;
+    if (!*reply->code)
+        reply->code = code;
     if (cli->json)
         cli_print_json (&reply->base);
     else if (!reply->valid) {
-        printf (_ ("invalid: %s\n"),
+        printf (_ ("%s  invalid: %s\n"), reply->code,
                 reply->problem ? reply->problem->message : "");
         printf ("%s\n", reply->note);
     }
@@ -69,6 +60,31 @@ cli_code (cli_t *cli, int argc, char **argv)
         if (*reply->note)
             printf (_ ("  note          %s\n"), reply->note);
     }
-    kj__check_code_reply__free_unpacked (reply, NULL);
+    reply->code = normal;
     return rc;
+}
+
+static const cli_call_verb_t s_check = {
+    .positional = 1,
+    .complaint = N_ ("code check takes one credit code, e.g.\n  kejin code "
+                     "check 91210100MA0QEK7B6N"),
+    .service = "registry",
+    .method = "CheckCode",
+    .request_type = &kj__check_code_request__descriptor,
+    .reply_type = &kj__check_code_reply__descriptor,
+    .read_only = true,
+    .show = s_show,
+};
+
+//  --------------------------------------------------------------------------
+//  kejin code check CODE
+
+int
+cli_code (cli_t *cli, int argc, char **argv)
+{
+    if (cli_wants_help (argc, argv))
+        return cli_usage (s_usage, false);
+    if (argc < 2 || !streq (argv [1], "check"))
+        return cli_usage (s_usage, true);
+    return cli_verb_call (cli, argc, argv, s_usage, &s_check);
 }

@@ -99,14 +99,44 @@ s_print_stage (const Kj__Enterprise *e)
     if (!s)
         return;
     printf (_ ("  stage       %s"),
-            cli_enum_name (&kj__stage__descriptor, "STAGE_", s->stage));
+            cli_enum_label (&kj__stage__descriptor, "STAGE_", s->stage));
     printf (_ ("  rule %s, rules %s%s\n"), s->rule, s->version,
             s->needs_review ? _ (", needs review") : "");
     printf ("              %s\n", s->reason);
     if (s->overridden)
         printf (_ ("              set by hand (%s); the rules say %s\n"),
                 s->override_reason,
-                cli_enum_name (&kj__stage__descriptor, "STAGE_", s->computed));
+                cli_enum_label (&kj__stage__descriptor, "STAGE_", s->computed));
+}
+
+//  The figures of docs/cli.md, by name, with their fields.
+#define S_FIGURES 9
+static const char *s_figure_names [S_FIGURES] = {
+    "revenue",           "rnd",  "net-profit", "assets",    "cash-flow",
+    "high-tech-revenue", "cost", "staff",      "tech-staff"
+};
+
+static bool
+s_reported (const Kj__YearFigures *f, const char *name)
+{
+    for (size_t i = 0; i < f->n_not_reported; i++)
+        if (streq (f->not_reported [i], name))
+            return false;
+    return true;
+}
+
+//  A figure as shown: "not reported" when it has no value, else yuan, or
+//  a count given as -1 - count. buf holds 64 bytes.
+static const char *
+s_figure (const Kj__YearFigures *f, const char *name, int64_t value, char *buf)
+{
+    if (!s_reported (f, name))
+        return _ ("not reported");
+    if (value < 0 && (streq (name, "staff") || streq (name, "tech-staff")))
+        snprintf (buf, 64, "%" PRId64, -1 - value);
+    else
+        cli_yuan (value, buf, 64);
+    return buf;
 }
 
 static void
@@ -115,18 +145,22 @@ s_print_enterprise (const Kj__Enterprise *e)
     char a [64], b [64], c [64], d [64];
     printf ("%s  %s\n", e->code, e->name);
     printf (_ ("  region      %s %s\n"), e->region, s_region_name (e->region));
-    printf (_ ("  industry    %s\n"), *e->industry ? e->industry : "-");
+    //  What was never given is not reported, not a value
+    const char *none = _ ("not reported");
+    printf (_ ("  industry    %s\n"), *e->industry ? e->industry : none);
     printf (_ ("  founded     %s   size %s\n"),
-            *e->founded_on ? e->founded_on : "-",
-            cli_enum_name (&kj__size_class__descriptor, "SIZE_",
-                           e->size_class));
+            *e->founded_on ? e->founded_on : none,
+            e->size_class ? cli_enum_label (&kj__size_class__descriptor,
+                                            "SIZE_", e->size_class)
+                          : none);
     printf (_ ("  status      %s\n"),
-            cli_enum_name (&kj__entry_status__descriptor, "ENTRY_", e->status));
+            cli_enum_label (&kj__entry_status__descriptor, "ENTRY_",
+                            e->status));
     s_print_stage (e);
     if (e->credit)
         printf (_ ("  credit      严重失信 %s, 经营异常 %s, tax grade %s\n"),
                 s_yes (e->credit->dishonest), s_yes (e->credit->abnormal),
-                *e->credit->tax_grade ? e->credit->tax_grade : "-");
+                *e->credit->tax_grade ? e->credit->tax_grade : none);
     if (e->ip)
         printf (
             _ ("  IP          invention patents %d, class-II %d, pledged %d\n"),
@@ -140,14 +174,16 @@ s_print_enterprise (const Kj__Enterprise *e)
         printf (_ ("  tech-SME    %d: %d/100 (科技人员 %d, 研发投入 %d, "
                    "科技成果 %d), %s\n"),
                 t->year, t->total, t->tech_staff_score, t->rnd_score,
-                t->ip_score, t->eligible ? "eligible" : "not eligible");
+                t->ip_score, t->eligible ? _ ("eligible") : _ ("not eligible"));
         if (!t->eligible && *t->reason)
             printf ("              %s\n", t->reason);
     }
     printf (_ ("  version     %" PRIu64 ", updated %s\n"), e->version,
             cli_time (e->updated_at_us, a, sizeof a));
 
-    if (e->n_figures) {
+    if (e->n_figures == 0)
+        printf (_ ("  figures     %s\n"), _ ("not reported"));
+    else {
         printf (_ ("\nFigures (yuan)\n"));
         cli_table_t *table = cli_table_new (N_ ("YEAR"), N_ ("REVENUE"), "R&D",
                                             N_ ("NET PROFIT"), N_ ("ASSETS"),
@@ -156,17 +192,21 @@ s_print_enterprise (const Kj__Enterprise *e)
                                             N_ ("TECH"), NULL);
         for (size_t i = 0; i < e->n_figures; i++) {
             const Kj__YearFigures *f = e->figures [i];
-            char year [16], staff [16], tech [16], e1 [64], e2 [64], e3 [64];
+            char year [16], staff [64], tech [64], e1 [64], e2 [64], e3 [64];
             snprintf (year, sizeof year, "%d", f->year);
-            snprintf (staff, sizeof staff, "%d", f->staff);
-            snprintf (tech, sizeof tech, "%d", f->tech_staff);
-            cli_table_row (table, year, cli_yuan (f->revenue_fen, a, 64),
-                           cli_yuan (f->rnd_fen, b, 64),
-                           cli_yuan (f->net_profit_fen, c, 64),
-                           cli_yuan (f->total_assets_fen, d, 64),
-                           cli_yuan (f->operating_cash_flow_fen, e1, 64),
-                           cli_yuan (f->high_tech_revenue_fen, e2, 64),
-                           cli_yuan (f->total_cost_fen, e3, 64), staff, tech);
+            cli_table_row (table, year,
+                           s_figure (f, "revenue", f->revenue_fen, a),
+                           s_figure (f, "rnd", f->rnd_fen, b),
+                           s_figure (f, "net-profit", f->net_profit_fen, c),
+                           s_figure (f, "assets", f->total_assets_fen, d),
+                           s_figure (f, "cash-flow", f->operating_cash_flow_fen,
+                                     e1),
+                           s_figure (f, "high-tech-revenue",
+                                     f->high_tech_revenue_fen, e2),
+                           s_figure (f, "cost", f->total_cost_fen, e3),
+                           s_figure (f, "staff", -1 - f->staff, staff),
+                           s_figure (f, "tech-staff", -1 - f->tech_staff,
+                                     tech));
         }
         cli_table_print (table, stdout);
         cli_table_destroy (&table);
@@ -179,13 +219,13 @@ s_print_enterprise (const Kj__Enterprise *e)
         for (size_t i = 0; i < e->n_qualifications; i++) {
             const Kj__Qualification *q = e->qualifications [i];
             cli_table_row (table,
-                           cli_enum_name (&kj__qualification_kind__descriptor,
-                                          "QUAL_", q->kind),
-                           q->level ? cli_enum_name (&kj__level__descriptor,
-                                                     "LEVEL_", q->level)
+                           cli_enum_label (&kj__qualification_kind__descriptor,
+                                           "QUAL_", q->kind),
+                           q->level ? cli_enum_label (&kj__level__descriptor,
+                                                      "LEVEL_", q->level)
                                     : "-",
                            q->certificate, q->granted_on, q->expires_on,
-                           q->expired ? "expired" : "");
+                           q->expired ? _ ("expired") : "");
         }
         cli_table_print (table, stdout);
         cli_table_destroy (&table);
@@ -198,8 +238,8 @@ s_print_enterprise (const Kj__Enterprise *e)
             char year [16];
             snprintf (year, sizeof year, "%d", e->awards [i]->year);
             cli_table_row (table, e->awards [i]->name,
-                           cli_enum_name (&kj__level__descriptor, "LEVEL_",
-                                          e->awards [i]->level),
+                           cli_enum_label (&kj__level__descriptor, "LEVEL_",
+                                           e->awards [i]->level),
                            year, e->awards [i]->rank);
         }
         cli_table_print (table, stdout);
@@ -212,8 +252,8 @@ s_print_enterprise (const Kj__Enterprise *e)
                                             NULL);
         for (size_t i = 0; i < e->n_rounds; i++)
             cli_table_row (table,
-                           cli_enum_name (&kj__round__descriptor, "ROUND_",
-                                          e->rounds [i]->round),
+                           cli_enum_label (&kj__round__descriptor, "ROUND_",
+                                           e->rounds [i]->round),
                            cli_yuan (e->rounds [i]->amount_fen, a, 64),
                            e->rounds [i]->closed_on, e->rounds [i]->investors);
         cli_table_print (table, stdout);
@@ -243,15 +283,40 @@ s_print_enterprise (const Kj__Enterprise *e)
     }
 }
 
-//  Print a reply's enterprise as JSON or for people; free the reply.
+//  A message as a JSON value.
+static json_t *
+s_json (const ProtobufCMessage *message)
+{
+    char *text = kj_json_string (message, false);
+    json_t *value = json_loads (text, 0, NULL);
+    free (text);
+    return value ? value : json_null ();
+}
+
+//  --json of a part of an enterprise: {"code": CODE, "<key>": value}, the
+//  code under the name every command gives it (docs/cli.md).
+static void
+s_print_coded (const char *code, const char *key, json_t *value)
+{
+    json_t *object = json_object ();
+    json_object_set_new (object, "code", json_string (code));
+    json_object_set_new (object, key, value);
+    cli_print_object (object);
+}
+
+//  Print a reply's enterprise as JSON or for people, under the line
+//  `what` (N_ () text, where %s stands for the code); free the reply.
 static int
 s_done (cli_t *cli, Kj__EnterpriseReply *reply, const char *what)
 {
     if (cli->json)
         cli_print_json (&reply->enterprise->base);
     else {
-        if (what)
-            printf ("%s\n\n", what);
+        if (what) {
+            //  what is marked N_ (); its %s, if any, is the code
+            printf (_ (what), reply->enterprise->code);
+            printf ("\n\n");
+        }
         s_print_enterprise (reply->enterprise);
     }
     kj__enterprise_reply__free_unpacked (reply, NULL);
@@ -379,8 +444,8 @@ s_add (cli_t *cli, int argc, char **argv)
             KJ__REGISTER_ENTERPRISE_REQUEST__INIT;
         request.enterprise = &e;
         rc = s_call (cli, "RegisterEnterprise", &request.base,
-                     "Registered (draft entry; `kejin enterprise transition "
-                     "CODE submit` submits it):");
+                     N_ ("Registered (draft entry; `kejin enterprise "
+                         "transition %s submit` submits it):"));
     }
     cli_args_destroy (&args);
     return rc;
@@ -419,26 +484,31 @@ s_history (cli_t *cli, const char *kind, const char *subject)
     return CLI_OK;
 }
 
+//  show CODE [--history]
 static int
-s_show (cli_t *cli, int argc, char **argv)
+s_shown (cli_t *cli, cli_args_t *args, const ProtobufCMessage *message)
 {
-    cli_args_t *args = cli_args_verb (argc, argv, "history!", s_usage, 1, NULL,
-                                      "enterprise show takes one credit code");
-    if (!args)
-        return CLI_USAGE;
-    const char *code = cli_args_positional (args, 0);
-    Kj__EnterpriseReply *reply = NULL;
-    int rc = s_get (cli, code, &reply);
-    if (rc == CLI_OK) {
-        char normal [19];
-        snprintf (normal, sizeof normal, "%s", reply->enterprise->code);
-        rc = s_done (cli, reply, NULL);
-        if (rc == CLI_OK && cli_args_flag (args, "history"))
-            rc = s_history (cli, "enterprise", normal);
-    }
-    cli_args_destroy (&args);
-    return rc;
+    const Kj__EnterpriseReply *reply = (const Kj__EnterpriseReply *) message;
+    if (cli->json)
+        cli_print_json (&reply->enterprise->base);
+    else
+        s_print_enterprise (reply->enterprise);
+    return cli_args_flag (args, "history")
+             ? s_history (cli, "enterprise", reply->enterprise->code)
+             : CLI_OK;
 }
+
+static const cli_call_verb_t s_show = {
+    .spec = "history!",
+    .positional = 1,
+    .complaint = N_ ("enterprise show takes one credit code"),
+    .service = "registry",
+    .method = "GetEnterprise",
+    .request_type = &kj__get_enterprise_request__descriptor,
+    .reply_type = &kj__enterprise_reply__descriptor,
+    .read_only = true,
+    .show = s_shown,
+};
 
 //  --------------------------------------------------------------------------
 //  list
@@ -535,17 +605,16 @@ s_list (cli_t *cli, int argc, char **argv)
                     snprintf (region, sizeof region, "%s %s", e->region,
                               s_region_name (e->region));
                     snprintf (version, sizeof version, "%" PRIu64, e->version);
-                    cli_table_row (table, e->code, e->name, region,
-                                   cli_enum_name (&kj__stage__descriptor,
-                                                  "STAGE_",
-                                                  e->stage ? e->stage->stage
-                                                           : 0),
-                                   cli_enum_name (&kj__entry_status__descriptor,
-                                                  "ENTRY_", e->status),
-                                   e->industry, version);
+                    cli_table_row (
+                        table, e->code, e->name, region,
+                        cli_enum_label (&kj__stage__descriptor, "STAGE_",
+                                        e->stage ? e->stage->stage : 0),
+                        cli_enum_label (&kj__entry_status__descriptor, "ENTRY_",
+                                        e->status),
+                        e->industry, version);
                 }
                 cli_page_print (&table, reply->n_enterprises,
-                                "no enterprise matches", reply->page_info);
+                                N_ ("no enterprise matches"), reply->page_info);
             }
             kj__list_enterprises_reply__free_unpacked (reply, NULL);
         }
@@ -826,7 +895,8 @@ s_update (cli_t *cli, int argc, char **argv)
             request.update_mask = (char **) mask.names;
             request.n_update_mask = mask.count;
             request.expected_version = (uint64_t) expected;
-            rc = s_call (cli, "UpdateEnterprise", &request.base, "Updated:");
+            rc = s_call (cli, "UpdateEnterprise", &request.base,
+                         N_ ("Updated:"));
         }
     }
     s_free_added (base, &e, args);
@@ -856,6 +926,11 @@ s_stage (cli_t *cli, int argc, char **argv)
         fprintf (stderr,
                  _ ("kejin: enterprise stage takes one credit code and "
                     "at most one of --set STAGE, --clear, --recompute\n"));
+        cli_args_destroy (&args);
+        return CLI_USAGE;
+    }
+    if (cli_args_needs (args, "reason", "set clear",
+                        N_ ("a reason goes with a stage set by hand"))) {
         cli_args_destroy (&args);
         return CLI_USAGE;
     }
@@ -895,7 +970,8 @@ s_stage (cli_t *cli, int argc, char **argv)
         rc = s_get (cli, code, &reply);
     if (rc == CLI_OK) {
         if (cli->json)
-            cli_print_json (&reply->enterprise->stage->base);
+            s_print_coded (reply->enterprise->code, "stage",
+                           s_json (&reply->enterprise->stage->base));
         else {
             printf ("%s  %s\n", reply->enterprise->code,
                     reply->enterprise->name);
@@ -911,46 +987,48 @@ s_stage (cli_t *cli, int argc, char **argv)
 //  transition
 
 static int
-s_transition (cli_t *cli, int argc, char **argv)
+s_transition_fill (cli_t *cli, cli_args_t *args, ProtobufCMessage *message)
 {
-    cli_args_t *args = cli_args_verb (
-        argc, argv, "reason= version=", s_usage, 2, NULL,
-        "enterprise transition takes a credit code and an "
-        "action, e.g.\n  kejin enterprise transition 91210100MA0QEK7B6N "
-        "submit");
-    if (!args)
-        return CLI_USAGE;
-    int rc = CLI_USAGE;
+    Kj__TransitionRequest *request = (Kj__TransitionRequest *) message;
     int action;
     int64_t version;
     if (cli_parse_enum ("ACTION", cli_args_positional (args, 1),
                         &kj__entry_action__descriptor, "ACTION_", false,
                         &action)
-            == 0
-        && cli_args_version (args, &version) == 0) {
-        Kj__TransitionRequest request = KJ__TRANSITION_REQUEST__INIT;
-        request.code = (char *) cli_args_positional (args, 0);
-        request.action = (Kj__EntryAction) action;
-        request.reason = cli_args_text (args, "reason");
-        request.expected_version = (uint64_t) version;
-        Kj__EnterpriseReply *reply = NULL;
-        rc = cli_call (cli, "registry", "Transition", &request.base,
-                       &kj__enterprise_reply__descriptor,
-                       (ProtobufCMessage **) &reply, false);
-        if (rc == CLI_OK) {
-            if (cli->json)
-                cli_print_json (&reply->enterprise->base);
-            else
-                printf (_ ("%s  %s: now %s\n"), reply->enterprise->code,
-                        reply->enterprise->name,
-                        cli_enum_name (&kj__entry_status__descriptor, "ENTRY_",
-                                       reply->enterprise->status));
-            kj__enterprise_reply__free_unpacked (reply, NULL);
-        }
-    }
-    cli_args_destroy (&args);
-    return rc;
+        || cli_args_version (args, &version))
+        return -1;
+    request->action = (Kj__EntryAction) action;
+    request->expected_version = (uint64_t) version;
+    return 0;
 }
+
+static int
+s_transitioned (cli_t *cli, cli_args_t *args, const ProtobufCMessage *message)
+{
+    const Kj__Enterprise *e = ((const Kj__EnterpriseReply *) message)
+                                  ->enterprise;
+    if (cli->json)
+        cli_print_json (&e->base);
+    else
+        printf (_ ("%s  %s: now %s\n"), e->code, e->name,
+                cli_enum_label (&kj__entry_status__descriptor, "ENTRY_",
+                                e->status));
+    return CLI_OK;
+}
+
+static const cli_call_verb_t s_transition = {
+    .spec = "reason= version=",
+    .positional = 2,
+    .complaint = N_ ("enterprise transition takes a credit code and an "
+                     "action, e.g.\n  kejin enterprise transition "
+                     "91210100MA0QEK7B6N submit"),
+    .service = "registry",
+    .method = "Transition",
+    .request_type = &kj__transition_request__descriptor,
+    .reply_type = &kj__enterprise_reply__descriptor,
+    .fill = s_transition_fill,
+    .show = s_transitioned,
+};
 
 //  --------------------------------------------------------------------------
 //  figures
@@ -967,6 +1045,29 @@ s_figures (cli_t *cli, int argc, char **argv)
         "figures to set");
     if (!args)
         return CLI_USAGE;
+    //  Figures belong to a year: without it nothing could be stored
+    if (cli_args_needs (args,
+                        "revenue rnd net-profit assets cash-flow "
+                        "high-tech-revenue cost staff tech-staff",
+                        "year",
+                        N_ ("give the year the figures are for, e.g. "
+                            "--year 2024"))) {
+        cli_args_destroy (&args);
+        return CLI_USAGE;
+    }
+    //  and a year alone would store a year of nothing
+    bool some = false;
+    for (size_t i = 0; i < S_FIGURES; i++)
+        some = some || cli_args_get (args, s_figure_names [i]);
+    if (cli_args_get (args, "year") && !some) {
+        fprintf (stderr,
+                 _ ("kejin: --year %s sets nothing: give the figures of that "
+                    "year too (--revenue YUAN, --staff N, ...); `kejin "
+                    "enterprise figures CODE` shows them\n"),
+                 cli_args_get (args, "year"));
+        cli_args_destroy (&args);
+        return CLI_USAGE;
+    }
     const char *code = cli_args_positional (args, 0);
     Kj__EnterpriseReply *current = NULL;
     int rc = s_get (cli, code, &current);
@@ -978,15 +1079,12 @@ s_figures (cli_t *cli, int argc, char **argv)
     if (!year_text) {
         //  Show only
         if (cli->json) {
-            printf ("[");
-            for (size_t i = 0; i < current->enterprise->n_figures; i++) {
-                char *text = kj_json_string (&current->enterprise->figures [i]
-                                                  ->base,
-                                             false);
-                printf ("%s%s", i ? "," : "", text);
-                free (text);
-            }
-            printf ("]\n");
+            json_t *figures = json_array ();
+            for (size_t i = 0; i < current->enterprise->n_figures; i++)
+                json_array_append_new (figures,
+                                       s_json (&current->enterprise->figures [i]
+                                                    ->base));
+            s_print_coded (current->enterprise->code, "figures", figures);
         }
         else {
             Kj__Enterprise *e = current->enterprise;
@@ -1044,6 +1142,19 @@ s_figures (cli_t *cli, int argc, char **argv)
               == 0;
             f.tech_staff = (int32_t) count;
         }
+        //  What neither this request nor an earlier one gave stays
+        //  unreported (never a 0 it was not told)
+        const Kj__YearFigures *before = NULL;
+        for (size_t i = 0; i < current->enterprise->n_figures; i++)
+            if (current->enterprise->figures [i]->year == year)
+                before = current->enterprise->figures [i];
+        char *unreported [S_FIGURES];
+        f.not_reported = unreported;
+        f.n_not_reported = 0;
+        for (size_t i = 0; i < S_FIGURES; i++)
+            if (!cli_args_get (args, s_figure_names [i])
+                && (!before || !s_reported (before, s_figure_names [i])))
+                unreported [f.n_not_reported++] = (char *) s_figure_names [i];
         if (ok) {
             Kj__SetFiguresRequest request = KJ__SET_FIGURES_REQUEST__INIT;
             Kj__YearFigures *list [] = { &f };
@@ -1052,7 +1163,7 @@ s_figures (cli_t *cli, int argc, char **argv)
             request.n_figures = 1;
             request.expected_version = current->enterprise->version;
             rc = s_call (cli, "SetFigures", &request.base,
-                         "Figures set; stage recomputed:");
+                         N_ ("Figures set; stage recomputed:"));
         }
     }
     kj__enterprise_reply__free_unpacked (current, NULL);
@@ -1075,7 +1186,9 @@ s_qualify (cli_t *cli, int argc, char **argv)
     int kind, level = 0;
     bool revoke = cli_args_flag (args, "revoke");
     const char *expires = cli_args_get (args, "expires");
-    if (cli_args_count (args) != 2 || (!revoke && !expires))
+    if (cli_args_refuses (args, "revoke", "expires granted level certificate"))
+        ;
+    else if (cli_args_count (args) != 2 || (!revoke && !expires))
         fprintf (stderr,
                  _ ("kejin: enterprise qualify takes a credit code, a "
                     "kind and --expires DATE (or --revoke), e.g.\n  kejin "
@@ -1101,7 +1214,7 @@ s_qualify (cli_t *cli, int argc, char **argv)
         request.qualification = &q;
         request.revoke = revoke;
         rc = s_call (cli, "Qualify", &request.base,
-                     revoke ? "Revoked:" : "Qualified:");
+                     revoke ? N_ ("Revoked:") : N_ ("Qualified:"));
     }
     cli_args_destroy (&args);
     return rc;
@@ -1113,11 +1226,11 @@ int
 cli_enterprise (cli_t *cli, int argc, char **argv)
 {
     static const cli_verb_t verbs [] = { { "add", s_add },
-                                         { "show", s_show },
+                                         { "show", NULL, &s_show },
                                          { "list", s_list },
                                          { "update", s_update },
                                          { "stage", s_stage },
-                                         { "transition", s_transition },
+                                         { "transition", NULL, &s_transition },
                                          { "figures", s_figures },
                                          { "qualify", s_qualify },
                                          { NULL } };

@@ -31,8 +31,8 @@ s_print (const Kj__Institution *i)
     char when [32];
     printf ("%s  %s\n", i->id, i->name);
     printf (_ ("  type        %s\n"),
-            cli_enum_name (&kj__institution_type__descriptor, "INSTITUTION_",
-                           i->type));
+            cli_enum_label (&kj__institution_type__descriptor, "INSTITUTION_",
+                            i->type));
     printf (_ ("  regions     "));
     for (size_t r = 0; r < i->n_regions; r++)
         printf ("%s%s", r ? ", " : "", i->regions [r]);
@@ -44,15 +44,32 @@ s_print (const Kj__Institution *i)
     if (*i->sponsor_code)
         printf (_ ("  sponsor     %s\n"), i->sponsor_code);
     printf (_ ("  state       %s%s%s\n"),
-            cli_enum_name (&kj__listing_state__descriptor, "LISTING_",
-                           i->state),
+            cli_enum_label (&kj__listing_state__descriptor, "LISTING_",
+                            i->state),
             *i->withdraw_reason ? ": " : "", i->withdraw_reason);
     printf (_ ("  version     %" PRIu64 ", updated %s\n"), i->version,
             cli_time (i->updated_at_us, when, sizeof when));
 }
 
+//  An institution reply as JSON or for people, under the line `what`
+//  (N_ () text) when given.
+static int
+s_show_institution (cli_t *cli, const ProtobufCMessage *message,
+                    const char *what)
+{
+    const Kj__InstitutionReply *reply = (const Kj__InstitutionReply *) message;
+    if (cli->json)
+        cli_print_json (&reply->institution->base);
+    else {
+        if (what)
+            printf ("%s\n\n", _ (what));
+        s_print (reply->institution);
+    }
+    return CLI_OK;
+}
+
 //  Call a method of the registry that answers with an institution, then
-//  print it as JSON or for people, under the line `what` when given.
+//  print it (s_show_institution).
 static int
 s_call (cli_t *cli, const char *method, const ProtobufCMessage *request,
         bool read_only, const char *what)
@@ -63,13 +80,7 @@ s_call (cli_t *cli, const char *method, const ProtobufCMessage *request,
                        (ProtobufCMessage **) &reply, read_only);
     if (rc != CLI_OK)
         return rc;
-    if (cli->json)
-        cli_print_json (&reply->institution->base);
-    else {
-        if (what)
-            printf ("%s\n\n", what);
-        s_print (reply->institution);
-    }
+    s_show_institution (cli, &reply->base, what);
     kj__institution_reply__free_unpacked (reply, NULL);
     return CLI_OK;
 }
@@ -121,28 +132,38 @@ s_add (cli_t *cli, int argc, char **argv)
         i.id = cli_args_text (args, "id");
         Kj__AddInstitutionRequest request = KJ__ADD_INSTITUTION_REQUEST__INIT;
         request.institution = &i;
-        rc = s_call (cli, "AddInstitution", &request.base, false, "Listed:");
+        rc = s_call (cli, "AddInstitution", &request.base, false,
+                     N_ ("Listed:"));
     }
     cli_strings_free (regions);
     cli_args_destroy (&args);
     return rc;
 }
 
+//  show ID [--history]
 static int
-s_show (cli_t *cli, int argc, char **argv)
+s_shown (cli_t *cli, cli_args_t *args, const ProtobufCMessage *reply)
 {
-    cli_args_t *args = cli_args_verb (argc, argv, "history!", s_usage, 1, NULL,
-                                      "institution show takes one id");
-    if (!args)
-        return CLI_USAGE;
-    Kj__GetInstitutionRequest request = KJ__GET_INSTITUTION_REQUEST__INIT;
-    request.id = (char *) cli_args_positional (args, 0);
-    int rc = s_call (cli, "GetInstitution", &request.base, true, NULL);
-    if (rc == CLI_OK && cli_args_flag (args, "history"))
-        rc = cli_reg_history (cli, "institution", request.id, true);
-    cli_args_destroy (&args);
-    return rc;
+    s_show_institution (cli, reply, NULL);
+    return cli_args_flag (args, "history")
+             ? cli_reg_history (cli, "institution",
+                                ((const Kj__InstitutionReply *) reply)
+                                    ->institution->id,
+                                true)
+             : CLI_OK;
 }
+
+static const cli_call_verb_t s_show = {
+    .spec = "history!",
+    .positional = 1,
+    .complaint = N_ ("institution show takes one id"),
+    .service = "registry",
+    .method = "GetInstitution",
+    .request_type = &kj__get_institution_request__descriptor,
+    .reply_type = &kj__institution_reply__descriptor,
+    .read_only = true,
+    .show = s_shown,
+};
 
 static int
 s_list (cli_t *cli, int argc, char **argv)
@@ -188,14 +209,15 @@ s_list (cli_t *cli, int argc, char **argv)
                                                  r ? "," : "", in->regions [r]);
                     cli_table_row (
                         table, in->id, in->name,
-                        cli_enum_name (&kj__institution_type__descriptor,
-                                       "INSTITUTION_", in->type),
+                        cli_enum_label (&kj__institution_type__descriptor,
+                                        "INSTITUTION_", in->type),
                         regions,
-                        cli_enum_name (&kj__listing_state__descriptor,
-                                       "LISTING_", in->state));
+                        cli_enum_label (&kj__listing_state__descriptor,
+                                        "LISTING_", in->state));
                 }
                 cli_page_print (&table, reply->n_institutions,
-                                "no institution matches", reply->page_info);
+                                N_ ("no institution matches"),
+                                reply->page_info);
             }
             kj__list_institutions_reply__free_unpacked (reply, NULL);
         }
@@ -232,7 +254,7 @@ s_update (cli_t *cli, int argc, char **argv)
             request.n_update_mask = mask.count;
             request.expected_version = (uint64_t) version;
             rc = s_call (cli, "UpdateInstitution", &request.base, false,
-                         "Updated:");
+                         N_ ("Updated:"));
         }
     }
     cli_strings_free (regions);
@@ -240,30 +262,34 @@ s_update (cli_t *cli, int argc, char **argv)
     return rc;
 }
 
+//  withdraw ID --reason TEXT
 static int
-s_withdraw (cli_t *cli, int argc, char **argv)
+s_withdrawn (cli_t *cli, cli_args_t *args, const ProtobufCMessage *reply)
 {
-    cli_args_t *args =
-        cli_args_verb (argc, argv, "reason=", s_usage, 1, "reason",
-                       "institution withdraw takes one id and --reason TEXT");
-    if (!args)
-        return CLI_USAGE;
-    Kj__WithdrawInstitutionRequest request =
-        KJ__WITHDRAW_INSTITUTION_REQUEST__INIT;
-    request.id = (char *) cli_args_positional (args, 0);
-    request.reason = (char *) cli_args_get (args, "reason");
-    int rc = s_call (cli, "WithdrawInstitution", &request.base, false,
-                     "Withdrawn, with its listed products:");
-    cli_args_destroy (&args);
-    return rc;
+    return s_show_institution (cli, reply,
+                               N_ ("Withdrawn, with its listed products:"));
 }
+
+static const cli_call_verb_t s_withdraw = {
+    .spec = "reason=",
+    .positional = 1,
+    .required = "reason",
+    .complaint = N_ ("institution withdraw takes one id and --reason TEXT"),
+    .service = "registry",
+    .method = "WithdrawInstitution",
+    .request_type = &kj__withdraw_institution_request__descriptor,
+    .reply_type = &kj__institution_reply__descriptor,
+    .show = s_withdrawn,
+};
 
 int
 cli_institution (cli_t *cli, int argc, char **argv)
 {
-    static const cli_verb_t verbs [] = {
-        { "add", s_add },       { "show", s_show },         { "list", s_list },
-        { "update", s_update }, { "withdraw", s_withdraw }, { NULL }
-    };
+    static const cli_verb_t verbs [] = { { "add", s_add },
+                                         { "show", NULL, &s_show },
+                                         { "list", s_list },
+                                         { "update", s_update },
+                                         { "withdraw", NULL, &s_withdraw },
+                                         { NULL } };
     return cli_reg_run (cli, argc, argv, "institution", s_usage, verbs);
 }

@@ -72,8 +72,11 @@ s_help (FILE *out)
            "command\n"
            "  -V, --version       print the version\n\n"
            "Commands:\n"));
-    for (const command_t *command = s_commands; command->name; command++)
-        fprintf (out, "  %-12s %s\n", command->name, _ (command->summary));
+    for (const command_t *command = s_commands; command->name; command++) {
+        fputs ("  ", out);
+        cli_pad (out, command->name, 12);
+        fprintf (out, " %s\n", _ (command->summary));
+    }
     fprintf (
         out,
         _ ("\nExit codes: 0 done, 1 refused by the service, 2 bad arguments or "

@@ -50,10 +50,11 @@ s_print (const Kj__Product *p)
     printf ("%s  %s\n", p->id, p->name);
     printf (_ ("  institution %s %s (%s)\n"), p->institution_id,
             p->institution_name,
-            cli_enum_name (&kj__institution_type__descriptor, "INSTITUTION_",
-                           p->institution_type));
+            cli_enum_label (&kj__institution_type__descriptor, "INSTITUTION_",
+                            p->institution_type));
     printf (_ ("  type        %s\n"),
-            cli_enum_name (&kj__product_type__descriptor, "PRODUCT_", p->type));
+            cli_enum_label (&kj__product_type__descriptor, "PRODUCT_",
+                            p->type));
     printf (_ ("  amount      %s to %s\n"), cli_yuan (p->min_amount_fen, a, 64),
             cli_yuan (p->max_amount_fen, b, 64));
     printf (_ ("  term        %d to %d months\n"), p->min_term_months,
@@ -63,25 +64,25 @@ s_print (const Kj__Product *p)
     printf (_ ("  collateral  "));
     for (size_t i = 0; i < p->n_collateral; i++)
         printf ("%s%s", i ? ", " : "",
-                cli_enum_name (&kj__collateral__descriptor, "COLLATERAL_",
-                               p->collateral [i]));
-    printf ("%s\n", p->n_collateral ? "" : "none (unsecured)");
+                cli_enum_label (&kj__collateral__descriptor, "COLLATERAL_",
+                                p->collateral [i]));
+    printf ("%s\n", p->n_collateral ? "" : _ ("none (unsecured)"));
     printf (_ ("  stages      "));
     for (size_t i = 0; i < p->n_stages; i++)
         printf ("%s%s", i ? ", " : "",
-                cli_enum_name (&kj__stage__descriptor, "STAGE_",
-                               p->stages [i]));
+                cli_enum_label (&kj__stage__descriptor, "STAGE_",
+                                p->stages [i]));
     printf (_ ("\n  requires    "));
     for (size_t i = 0; i < p->n_qualifications; i++)
-        printf ("%s%s", i ? " and " : "",
-                cli_enum_name (&kj__qualification_kind__descriptor, "QUAL_",
-                               p->qualifications [i]));
+        printf ("%s%s", i ? _ (" and ") : "",
+                cli_enum_label (&kj__qualification_kind__descriptor, "QUAL_",
+                                p->qualifications [i]));
     if (p->n_any_qualifications)
         printf (_ ("%sone of "), p->n_qualifications ? "; " : "");
     for (size_t i = 0; i < p->n_any_qualifications; i++)
         printf ("%s%s", i ? ", " : "",
-                cli_enum_name (&kj__qualification_kind__descriptor, "QUAL_",
-                               p->any_qualifications [i]));
+                cli_enum_label (&kj__qualification_kind__descriptor, "QUAL_",
+                                p->any_qualifications [i]));
     if (!p->n_qualifications && !p->n_any_qualifications)
         printf (_ ("no qualification"));
     printf (_ ("\n  min grade   %s\n"), *p->min_grade ? p->min_grade : "-");
@@ -93,15 +94,31 @@ s_print (const Kj__Product *p)
     if (*p->description)
         printf (_ ("  description %s\n"), p->description);
     printf (_ ("  state       %s%s%s\n"),
-            cli_enum_name (&kj__listing_state__descriptor, "LISTING_",
-                           p->state),
+            cli_enum_label (&kj__listing_state__descriptor, "LISTING_",
+                            p->state),
             *p->withdraw_reason ? ": " : "", p->withdraw_reason);
     printf (_ ("  version     %" PRIu64 ", updated %s\n"), p->version,
             cli_time (p->updated_at_us, when, sizeof when));
 }
 
+//  A product reply as JSON or for people, under the line `what` (N_ ()
+//  text) when given.
+static int
+s_show_product (cli_t *cli, const ProtobufCMessage *message, const char *what)
+{
+    const Kj__ProductReply *reply = (const Kj__ProductReply *) message;
+    if (cli->json)
+        cli_print_json (&reply->product->base);
+    else {
+        if (what)
+            printf ("%s\n\n", _ (what));
+        s_print (reply->product);
+    }
+    return CLI_OK;
+}
+
 //  Call a method of the registry that answers with a product, then
-//  print it as JSON or for people, under the line `what` when given.
+//  print it (s_show_product).
 static int
 s_call (cli_t *cli, const char *method, const ProtobufCMessage *request,
         bool read_only, const char *what)
@@ -112,13 +129,7 @@ s_call (cli_t *cli, const char *method, const ProtobufCMessage *request,
                        (ProtobufCMessage **) &reply, read_only);
     if (rc != CLI_OK)
         return rc;
-    if (cli->json)
-        cli_print_json (&reply->product->base);
-    else {
-        if (what)
-            printf ("%s\n\n", what);
-        s_print (reply->product);
-    }
+    s_show_product (cli, &reply->base, what);
     kj__product_reply__free_unpacked (reply, NULL);
     return CLI_OK;
 }
@@ -242,28 +253,36 @@ s_add (cli_t *cli, int argc, char **argv)
         p.institution_id = (char *) cli_args_get (args, "institution");
         Kj__AddProductRequest request = KJ__ADD_PRODUCT_REQUEST__INIT;
         request.product = &p;
-        rc = s_call (cli, "AddProduct", &request.base, false, "Listed:");
+        rc = s_call (cli, "AddProduct", &request.base, false, N_ ("Listed:"));
     }
     s_owned_free (&owned);
     cli_args_destroy (&args);
     return rc;
 }
 
+//  show ID [--history]
 static int
-s_show (cli_t *cli, int argc, char **argv)
+s_shown (cli_t *cli, cli_args_t *args, const ProtobufCMessage *reply)
 {
-    cli_args_t *args = cli_args_verb (argc, argv, "history!", s_usage, 1, NULL,
-                                      "product show takes one id");
-    if (!args)
-        return CLI_USAGE;
-    Kj__GetProductRequest request = KJ__GET_PRODUCT_REQUEST__INIT;
-    request.id = (char *) cli_args_positional (args, 0);
-    int rc = s_call (cli, "GetProduct", &request.base, true, NULL);
-    if (rc == CLI_OK && cli_args_flag (args, "history"))
-        rc = cli_reg_history (cli, "product", request.id, false);
-    cli_args_destroy (&args);
-    return rc;
+    s_show_product (cli, reply, NULL);
+    return cli_args_flag (args, "history")
+             ? cli_reg_history (cli, "product",
+                                ((const Kj__ProductReply *) reply)->product->id,
+                                false)
+             : CLI_OK;
 }
+
+static const cli_call_verb_t s_show = {
+    .spec = "history!",
+    .positional = 1,
+    .complaint = N_ ("product show takes one id"),
+    .service = "registry",
+    .method = "GetProduct",
+    .request_type = &kj__get_product_request__descriptor,
+    .reply_type = &kj__product_reply__descriptor,
+    .read_only = true,
+    .show = s_shown,
+};
 
 //  A page of products as a table, or JSON.
 static void
@@ -273,10 +292,12 @@ s_print_page (cli_t *cli, Kj__SearchProductsReply *reply, const char *empty)
         cli_print_json (&reply->base);
         return;
     }
+    //  A search says why each product matched
+    bool why = reply->n_reasons == reply->n_products && reply->n_reasons;
     cli_table_t *table = cli_table_new (N_ ("ID"), N_ ("NAME"), N_ ("TYPE"),
                                         N_ ("INSTITUTION"), N_ ("AMOUNT"),
                                         N_ ("TERM"), N_ ("RATE"), N_ ("STATE"),
-                                        NULL);
+                                        why ? N_ ("WHY") : NULL, NULL);
     for (size_t i = 0; i < reply->n_products; i++) {
         const Kj__Product *p = reply->products [i];
         char a [64], b [64], amount [140], term [32], rate [32];
@@ -286,13 +307,14 @@ s_print_page (cli_t *cli, Kj__SearchProductsReply *reply, const char *empty)
         snprintf (term, sizeof term, "%d-%dm", p->min_term_months,
                   p->max_term_months);
         cli_table_row (table, p->id, p->name,
-                       cli_enum_name (&kj__product_type__descriptor, "PRODUCT_",
-                                      p->type),
+                       cli_enum_label (&kj__product_type__descriptor,
+                                       "PRODUCT_", p->type),
                        p->institution_name, amount, term,
                        p->rate_bp ? cli_percent (p->rate_bp, rate, sizeof rate)
                                   : "-",
-                       cli_enum_name (&kj__listing_state__descriptor,
-                                      "LISTING_", p->state));
+                       cli_enum_label (&kj__listing_state__descriptor,
+                                       "LISTING_", p->state),
+                       why ? reply->reasons [i] : NULL);
     }
     cli_page_print (&table, reply->n_products, empty, reply->page_info);
 }
@@ -334,7 +356,7 @@ s_list (cli_t *cli, int argc, char **argv)
                        &kj__search_products_reply__descriptor,
                        (ProtobufCMessage **) &reply, true);
         if (rc == CLI_OK) {
-            s_print_page (cli, reply, "no product matches");
+            s_print_page (cli, reply, N_ ("no product matches"));
             kj__search_products_reply__free_unpacked (reply, NULL);
         }
     }
@@ -362,7 +384,10 @@ s_search (cli_t *cli, int argc, char **argv)
     Kj__CollateralSet offered = KJ__COLLATERAL_SET__INIT;
     int types [32], *held_values = NULL, *offered_values = NULL;
     const char *value;
-    bool ok = s_catalogue (args, &request, &page, types) == 0;
+    bool ok = cli_args_needs (args, "intercity", "region enterprise",
+                              N_ ("it widens the region searched"))
+               == 0
+           && s_catalogue (args, &request, &page, types) == 0;
     if (ok && (value = cli_args_get (args, "stage"))) {
         int stage;
         ok = cli_parse_enum ("--stage", value, &kj__stage__descriptor, "STAGE_",
@@ -405,9 +430,9 @@ s_search (cli_t *cli, int argc, char **argv)
                        (ProtobufCMessage **) &reply, true);
         if (rc == CLI_OK) {
             s_print_page (cli, reply,
-                          "no product fits: widen the search "
-                          "(amount, term, --intercity) or check the "
-                          "enterprise's stage and qualifications");
+                          N_ ("no product fits: widen the search "
+                              "(amount, term, --intercity) or check the "
+                              "enterprise's stage and qualifications"));
             kj__search_products_reply__free_unpacked (reply, NULL);
         }
     }
@@ -447,7 +472,7 @@ s_update (cli_t *cli, int argc, char **argv)
             request.n_update_mask = mask.count;
             request.expected_version = (uint64_t) version;
             rc = s_call (cli, "UpdateProduct", &request.base, false,
-                         "Updated:");
+                         N_ ("Updated:"));
         }
     }
     s_owned_free (&owned);
@@ -455,32 +480,34 @@ s_update (cli_t *cli, int argc, char **argv)
     return rc;
 }
 
+//  withdraw ID --reason TEXT
 static int
-s_withdraw (cli_t *cli, int argc, char **argv)
+s_withdrawn (cli_t *cli, cli_args_t *args, const ProtobufCMessage *reply)
 {
-    cli_args_t *args =
-        cli_args_verb (argc, argv, "reason=", s_usage, 1, "reason",
-                       "product withdraw takes one id and --reason TEXT");
-    if (!args)
-        return CLI_USAGE;
-    Kj__WithdrawProductRequest request = KJ__WITHDRAW_PRODUCT_REQUEST__INIT;
-    request.id = (char *) cli_args_positional (args, 0);
-    request.reason = (char *) cli_args_get (args, "reason");
-    int rc = s_call (cli, "WithdrawProduct", &request.base, false,
-                     "Withdrawn:");
-    cli_args_destroy (&args);
-    return rc;
+    return s_show_product (cli, reply, N_ ("Withdrawn:"));
 }
+
+static const cli_call_verb_t s_withdraw = {
+    .spec = "reason=",
+    .positional = 1,
+    .required = "reason",
+    .complaint = N_ ("product withdraw takes one id and --reason TEXT"),
+    .service = "registry",
+    .method = "WithdrawProduct",
+    .request_type = &kj__withdraw_product_request__descriptor,
+    .reply_type = &kj__product_reply__descriptor,
+    .show = s_withdrawn,
+};
 
 int
 cli_product (cli_t *cli, int argc, char **argv)
 {
     static const cli_verb_t verbs [] = { { "add", s_add },
-                                         { "show", s_show },
+                                         { "show", NULL, &s_show },
                                          { "list", s_list },
                                          { "search", s_search },
                                          { "update", s_update },
-                                         { "withdraw", s_withdraw },
+                                         { "withdraw", NULL, &s_withdraw },
                                          { NULL } };
     return cli_reg_run (cli, argc, argv, "product", s_usage, verbs);
 }

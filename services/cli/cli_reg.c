@@ -7,6 +7,7 @@
 
 #include "cli_reg.h"
 #include <ctype.h>
+#include <strings.h>
 
 struct _cli_args_t {
     zhashx_t *options;    //  name -> zlist_t of values ("" for flags)
@@ -194,6 +195,70 @@ cli_args_verb (int argc, char **argv, const char *spec, const char *usage,
     return self;
 }
 
+//  The first of a space-separated list of option names that is given, or
+//  NULL; its name into name.
+static const char *
+s_first_given (cli_args_t *self, const char *names, char *name, size_t size)
+{
+    for (const char *at = names; at && *at;) {
+        at += strspn (at, " ");
+        size_t length = strcspn (at, " ");
+        if (length == 0)
+            break;
+        snprintf (name, size, "%.*s", (int) length, at);
+        if (cli_args_flag (self, name))
+            return name;
+        at += length;
+    }
+    return NULL;
+}
+
+//  --------------------------------------------------------------------------
+//  An option that needs another to take effect (cli_reg.h).
+
+int
+cli_args_needs (cli_args_t *self, const char *options, const char *needs,
+                const char *hint)
+{
+    char option [64], need [64];
+    if (!s_first_given (self, options, option, sizeof option)
+        || s_first_given (self, needs, need, sizeof need))
+        return 0;
+    //  The options needed, as typed: "--set or --clear"
+    char wanted [256] = "";
+    size_t at = 0;
+    for (const char *n = needs; n && *n && at < sizeof wanted;) {
+        n += strspn (n, " ");
+        size_t length = strcspn (n, " ");
+        if (length)
+            at += (size_t) snprintf (wanted + at, sizeof wanted - at,
+                                     "%s--%.*s", at ? _ (" or ") : "",
+                                     (int) length, n);
+        n += length;
+    }
+    fprintf (stderr, _ ("kejin: --%s cannot take effect without %s"), option,
+             wanted);
+    if (hint)
+        fprintf (stderr, ": %s", _ (hint));
+    fprintf (stderr, "\n");
+    return -1;
+}
+
+//  --------------------------------------------------------------------------
+//  Options that cannot take effect beside another (cli_reg.h).
+
+int
+cli_args_refuses (cli_args_t *self, const char *option, const char *others)
+{
+    char other [64];
+    if (!cli_args_flag (self, option)
+        || !s_first_given (self, others, other, sizeof other))
+        return 0;
+    fprintf (stderr, _ ("kejin: --%s cannot take effect with --%s\n"), other,
+             option);
+    return -1;
+}
+
 int
 cli_args_version (cli_args_t *self, int64_t *version)
 {
@@ -223,6 +288,59 @@ cli_args_enums (cli_args_t *self, const char *name,
 //  --------------------------------------------------------------------------
 //  Verbs
 
+//  --------------------------------------------------------------------------
+//  True if line (up to its newline) is the line of a verb in a usage:
+//  two spaces, then the verb and a space, comma or the line's end.
+
+static bool
+s_verb_line (const char *line, const char *verb)
+{
+    size_t length = strlen (verb);
+    return strncmp (line, "  ", 2) == 0 && strncmp (line + 2, verb, length) == 0
+        && (line [2 + length] == ' ' || line [2 + length] == ','
+            || line [2 + length] == '\n');
+}
+
+//  --------------------------------------------------------------------------
+//  One verb's lines of a noun's usage (cli_reg.h).
+
+int
+cli_verb_usage (const char *noun, const char *verb, const char *usage)
+{
+    const char *text = _ (usage);
+    //  The first line's words up to the noun: "Usage: kejin enterprise "
+    const char *name = strstr (text, "kejin ");
+    size_t lead = name && (size_t) (name - text) < strcspn (text, "\n")
+                    ? (size_t) (name - text) + 6 + strlen (noun) + 1
+                    : 0;
+    bool found = false, inside = false;
+    for (const char *line = text; *line;) {
+        size_t length = strcspn (line, "\n");
+        bool verb_line = line [0] == ' ' && line [1] == ' ' && line [2] != ' ';
+        if (verb_line || length == 0)
+            inside = verb_line && s_verb_line (line, verb);
+        if (inside) {
+            if (!found)
+                printf ("%.*s%.*s\n", (int) lead, text, (int) length - 2,
+                        line + 2);
+            else
+                printf ("%.*s\n", (int) length, line);
+            found = true;
+        }
+        line += length + (line [length] == '\n');
+    }
+    //  The notes after the last blank line (types, units), when not verbs
+    const char *notes = NULL;
+    for (const char *at = strstr (text, "\n\n"); at;
+         at = strstr (at + 2, "\n\n"))
+        notes = at + 2;
+    if (found && notes && !(notes [0] == ' ' && notes [1] == ' '))
+        printf ("\n%s", notes);
+    if (!found)
+        fputs (text, stdout);
+    return CLI_OK;
+}
+
 int
 cli_reg_run (cli_t *cli, int argc, char **argv, const char *noun,
              const char *usage, const cli_verb_t *verbs)
@@ -234,11 +352,14 @@ cli_reg_run (cli_t *cli, int argc, char **argv, const char *noun,
         return cli_bulk_import (cli, noun, argc - 1, argv + 1);
     if (streq (verb, "export"))
         return cli_bulk_export (cli, noun, argc - 1, argv + 1);
-    if (cli_wants_help (argc, argv))
-        return cli_usage (usage, false);
     for (const cli_verb_t *v = verbs; v->verb; v++)
         if (streq (v->verb, verb))
-            return v->run (cli, argc, argv);
+            return cli_wants_help (argc, argv)
+                     ? cli_verb_usage (noun, verb, usage)
+                 : v->call ? cli_verb_call (cli, argc, argv, usage, v->call)
+                           : v->run (cli, argc, argv);
+    if (cli_wants_help (argc, argv))
+        return cli_usage (usage, false);
     fprintf (stderr, _ ("kejin: %s has no verb '%s'\n%s"), noun, verb,
              _ (usage));
     return CLI_USAGE;
@@ -322,13 +443,147 @@ cli_reg_history (cli_t *cli, const char *kind, const char *subject, bool titled)
 //  --------------------------------------------------------------------------
 //  Enums
 
+//  The Chinese name of every enum value the registry's nouns and matching
+//  show, by its full name: what the desk reads under a Chinese locale, and
+//  accepted in every locale.
+static const struct {
+    const char *name, *label;
+} s_labels [] = {
+    { "STAGE_UNKNOWN", "未分类" },
+    { "STAGE_INCUBATION", "孵化期" },
+    { "STAGE_STARTUP", "初创期" },
+    { "STAGE_GROWTH", "成长期" },
+    { "STAGE_MATURE", "成熟期" },
+    { "ENTRY_DRAFT", "草稿" },
+    { "ENTRY_SUBMITTED", "待市级审核" },
+    { "ENTRY_CITY_APPROVED", "待省级审核" },
+    { "ENTRY_PUBLICIZED", "公示中" },
+    { "ENTRY_ACTIVE", "已入库" },
+    { "ENTRY_RETURNED", "已退回" },
+    { "ENTRY_REJECTED", "未入库" },
+    { "ENTRY_SUSPENDED", "已暂停" },
+    { "ENTRY_REMOVED", "已出库" },
+    { "ACTION_SUBMIT", "提交" },
+    { "ACTION_CITY_APPROVE", "市级审核通过" },
+    { "ACTION_PROVINCE_APPROVE", "省级审核通过" },
+    { "ACTION_PUBLICITY_PASS", "公示通过" },
+    { "ACTION_PUBLICITY_OBJECTION", "公示异议" },
+    { "ACTION_RETURN", "退回" },
+    { "ACTION_REJECT", "驳回" },
+    { "ACTION_SUSPEND", "暂停" },
+    { "ACTION_REINSTATE", "恢复" },
+    { "ACTION_REMOVE", "出库" },
+    { "ROUND_NONE", "无" },
+    { "ROUND_SEED", "种子轮" },
+    { "ROUND_ANGEL", "天使轮" },
+    { "ROUND_A", "A轮" },
+    { "ROUND_B", "B轮" },
+    { "ROUND_C_PLUS", "C轮及以后" },
+    { "ROUND_PRE_IPO", "Pre-IPO轮" },
+    { "SIZE_UNKNOWN", "未知" },
+    { "SIZE_MICRO", "微型" },
+    { "SIZE_SMALL", "小型" },
+    { "SIZE_MEDIUM", "中型" },
+    { "SIZE_LARGE", "大型" },
+    { "QUAL_HIGH_TECH", "高新技术企业" },
+    { "QUAL_TECH_SME", "科技型中小企业" },
+    { "QUAL_INNOVATIVE_SME", "创新型中小企业" },
+    { "QUAL_SRDI", "专精特新" },
+    { "QUAL_LITTLE_GIANT", "小巨人" },
+    { "QUAL_EAGLET", "雏鹰企业" },
+    { "QUAL_GAZELLE", "瞪羚企业" },
+    { "QUAL_UNICORN", "独角兽企业" },
+    { "QUAL_INCUBATOR_RESIDENT", "孵化载体入驻" },
+    { "QUAL_LISTING_RESERVE", "上市后备企业" },
+    { "LEVEL_CITY", "市级" },
+    { "LEVEL_PROVINCIAL", "省级" },
+    { "LEVEL_NATIONAL", "国家级" },
+    { "INSTITUTION_BANK", "银行" },
+    { "INSTITUTION_GUARANTEE", "融资担保公司" },
+    { "INSTITUTION_ANGEL_FUND", "天使投资基金" },
+    { "INSTITUTION_VC", "创业投资" },
+    { "INSTITUTION_PE", "私募股权" },
+    { "INSTITUTION_INSURER", "保险公司" },
+    { "INSTITUTION_LEASING", "融资租赁公司" },
+    { "INSTITUTION_FACTORING", "商业保理" },
+    { "INSTITUTION_SMALL_LOAN", "小额贷款公司" },
+    { "INSTITUTION_SECURITIES", "证券公司" },
+    { "INSTITUTION_EQUITY_EXCHANGE", "区域性股权市场" },
+    { "PRODUCT_CREDIT", "信用贷" },
+    { "PRODUCT_IP_PLEDGE", "知识产权质押" },
+    { "PRODUCT_GUARANTEED", "担保贷" },
+    { "PRODUCT_FIRST_LOAN", "首贷" },
+    { "PRODUCT_RENEWAL", "无还本续贷" },
+    { "PRODUCT_INVEST_LOAN_LINKAGE", "投贷联动" },
+    { "PRODUCT_LEASING", "融资租赁" },
+    { "PRODUCT_FACTORING", "保理" },
+    { "PRODUCT_TECH_INSURANCE", "科技保险" },
+    { "PRODUCT_BOND", "债券" },
+    { "PRODUCT_EQUITY", "股权投资" },
+    { "COLLATERAL_IP", "知识产权" },
+    { "COLLATERAL_RECEIVABLES", "应收账款" },
+    { "COLLATERAL_GUARANTEE", "第三方担保" },
+    { "COLLATERAL_REAL_ESTATE", "不动产" },
+    { "LISTING_LISTED", "上架" },
+    { "LISTING_WITHDRAWN", "下架" },
+    { "MATCHING_LOAN", "贷款" },
+    { "MATCHING_EQUITY", "股权融资" },
+    { "MATCHING_LEASING", "融资租赁" },
+    { "MATCHING_FACTORING", "保理" },
+    { "MATCHING_GUARANTEE", "担保" },
+    { "MATCHING_INSURANCE", "保险" },
+    { "MATCHING_BOND", "债券" },
+    { "APP_DEMAND_POSTED", "融资需求" },
+    { "APP_MATCHED", "推荐产品" },
+    { "APP_APPLIED", "申请" },
+    { "APP_UNDER_REVIEW", "审查中" },
+    { "APP_APPROVED", "授信" },
+    { "APP_REJECTED", "已拒绝" },
+    { "APP_WITHDRAWN", "已撤回" },
+    { "APP_EXPIRED", "已过期" },
+    { "APP_ACTIVE", "放款" },
+    { "APP_OVERDUE_1_30", "逾期1-30天" },
+    { "APP_OVERDUE_31_60", "逾期31-60天" },
+    { "APP_OVERDUE_61_90", "逾期61-90天" },
+    { "APP_OVERDUE_90_PLUS", "逾期90天以上" },
+    { "APP_RENEWED", "无还本续贷" },
+    { "APP_CLOSED", "已结清" },
+    { "APP_DEFAULTED", "已违约" },
+};
+
+static const char *
+s_label (const char *full_name)
+{
+    for (size_t i = 0; i < sizeof s_labels / sizeof s_labels [0]; i++)
+        if (streq (s_labels [i].name, full_name))
+            return s_labels [i].label;
+    return NULL;
+}
+
+//  --------------------------------------------------------------------------
+//  A value from any form the CLI prints (cli_reg.h).
+
 int
 cli_enum_value (const ProtobufCEnumDescriptor *descriptor, const char *prefix,
                 const char *name)
 {
+    if (!name || !*name)
+        return -1;
+    //  What the tables show under a Chinese locale
+    for (unsigned i = 0; i < descriptor->n_values; i++) {
+        const char *label = s_label (descriptor->values [i].name);
+        if (label && streq (label, name)
+            && strncmp (descriptor->values [i].name, prefix, strlen (prefix))
+                   == 0)
+            return descriptor->values [i].value;
+    }
+    //  The stored name ("growth", "city-approved") or, as JSON shows it,
+    //  the whole name ("STAGE_GROWTH"), in any case
     char full [96];
     size_t at = (size_t) snprintf (full, sizeof full, "%s", prefix);
-    if (!name || !*name || strlen (name) + at >= sizeof full)
+    if (strncasecmp (name, prefix, at) == 0)
+        name += at;
+    if (strlen (name) + at >= sizeof full)
         return -1;
     for (const char *c = name; *c; c++)
         full [at++] = *c == '-' ? '_' : (char) toupper ((unsigned char) *c);
@@ -336,6 +591,21 @@ cli_enum_value (const ProtobufCEnumDescriptor *descriptor, const char *prefix,
     const ProtobufCEnumValue *value =
         protobuf_c_enum_descriptor_get_value_by_name (descriptor, full);
     return value ? value->value : -1;
+}
+
+//  --------------------------------------------------------------------------
+//  A value as tables show it (cli_reg.h).
+
+const char *
+cli_enum_label (const ProtobufCEnumDescriptor *descriptor, const char *prefix,
+                int value)
+{
+    const ProtobufCEnumValue
+        *found = protobuf_c_enum_descriptor_get_value (descriptor, value);
+    const char *label = found ? s_label (found->name) : NULL;
+    if (label && strncmp (kj_i18n_lang (), "zh", 2) == 0)
+        return label;
+    return cli_enum_name (descriptor, prefix, value);
 }
 
 const char *
@@ -357,7 +627,8 @@ cli_enum_name (const ProtobufCEnumDescriptor *descriptor, const char *prefix,
     return buf;
 }
 
-//  The names a descriptor allows, for messages.
+//  The names a descriptor allows, for messages: each value's stored name
+//  and, where it has one, its Chinese name ("growth (成长期)").
 static void
 s_names (const ProtobufCEnumDescriptor *descriptor, const char *prefix,
          bool zero_ok, char *buf, size_t size)
@@ -367,9 +638,12 @@ s_names (const ProtobufCEnumDescriptor *descriptor, const char *prefix,
     for (unsigned i = 0; i < descriptor->n_values && at < size; i++) {
         if (descriptor->values [i].value == 0 && !zero_ok)
             continue;
+        const char *label = s_label (descriptor->values [i].name);
         at += (size_t) snprintf (buf + at, size - at, "%s%s", at ? ", " : "",
                                  cli_enum_name (descriptor, prefix,
                                                 descriptor->values [i].value));
+        if (label && at < size)
+            at += (size_t) snprintf (buf + at, size - at, " (%s)", label);
     }
 }
 
@@ -380,7 +654,7 @@ cli_parse_enum (const char *option, const char *text,
 {
     *value = cli_enum_value (descriptor, prefix, text);
     if (*value < 0 || (*value == 0 && !zero_ok)) {
-        char names [600];
+        char names [1200];
         s_names (descriptor, prefix, zero_ok, names, sizeof names);
         fprintf (stderr, _ ("kejin: %s: '%s' is not one of: %s\n"), option,
                  text, names);

@@ -62,6 +62,18 @@ cli_args_t *
                    size_t positional, const char *required,
                    const char *complaint);
 
+//  Every option must take effect: when one of `options` (space-separated
+//  names) is given but none of `needs`, say "--OPTION cannot take effect
+//  without --NEED[: hint]" and return -1; else 0.
+int
+    cli_args_needs (cli_args_t *self, const char *options, const char *needs,
+                    const char *hint);
+
+//  When `option` is given, none of `others` can take effect: -1 after
+//  saying which, else 0.
+int
+    cli_args_refuses (cli_args_t *self, const char *option, const char *others);
+
 //  --version N into *version: 0 when not given, -1 if not a version.
 int
     cli_args_version (cli_args_t *self, int64_t *version);
@@ -79,14 +91,23 @@ int
 typedef struct {
     const char *verb;
     int (*run) (cli_t *cli, int argc, char **argv);
+    //  Or, for a verb that is one call, its row (run is then NULL)
+    const cli_call_verb_t *call;
 } cli_verb_t;
 
 //  Run `kejin NOUN VERB ...`: the usage when no verb or -h/--help, import
-//  and export through cli_bulk.c, else the function of verbs (ended by a
-//  NULL verb) that VERB names.
+//  and export through cli_bulk.c, else the function (or cli_verb_call of
+//  the call) of verbs (ended by a NULL verb) that VERB names.
 int
     cli_reg_run (cli_t *cli, int argc, char **argv, const char *noun,
                  const char *usage, const cli_verb_t *verbs);
+
+//  `kejin NOUN VERB --help`: the lines of the noun's usage that describe
+//  VERB (those starting "  VERB " and their indented continuations), under
+//  the usage's first words ("Usage: kejin NOUN "), then the usage's closing
+//  notes; the whole usage if VERB has no lines. To stdout; CLI_OK.
+int
+    cli_verb_usage (const char *noun, const char *verb, const char *usage);
 
 //  The fields an update names (its update_mask), in the order given.
 typedef struct {
@@ -128,7 +149,10 @@ int
 //  Values. Each parser returns 0, or -1 after printing
 //  "kejin: --OPTION: what is wrong; what is expected" to stderr.
 
-//  Enum value from a stored name ("growth", "city-approved"); -1 if none.
+//  Enum value from what the CLI shows anywhere: a stored name ("growth",
+//  "city-approved", any case), the whole name JSON shows ("STAGE_GROWTH")
+//  or the Chinese name the tables show under a Chinese locale ("成长期");
+//  -1 if none.
 int
     cli_enum_value (const ProtobufCEnumDescriptor *descriptor,
                     const char *prefix, const char *name);
@@ -138,6 +162,12 @@ int
 const char *
     cli_enum_name (const ProtobufCEnumDescriptor *descriptor,
                    const char *prefix, int value);
+
+//  What a table shows for a value: its Chinese name under a Chinese
+//  locale when it has one, else its stored name. Lives as cli_enum_name's.
+const char *
+    cli_enum_label (const ProtobufCEnumDescriptor *descriptor,
+                    const char *prefix, int value);
 
 //  An enum option: `*value` set from text, or -1 with the names allowed.
 int

@@ -3,9 +3,10 @@
     =========================================================================
 */
 
-#include "cli.h"
+#include "cli_reg.h"
 #include "kj_money.h"
 #include <wchar.h>
+#include <ctype.h>
 #include <unistd.h>
 #include <sys/socket.h>
 #include <poll.h>
@@ -85,6 +86,93 @@ s_broker_listens (const char *endpoint)
     return listens;
 }
 
+//  --------------------------------------------------------------------------
+//  Field names: what a request's field is called where the person typed
+//  it. Proto names that differ from their option, after the message path
+//  ("enterprise.", "figures[0].", "credit.") is dropped.
+
+static const struct {
+    const char *field, *name;
+} s_field_names [] = {
+    { "enterprise_code", "enterprise" },
+    { "revenue_fen", "revenue" },
+    { "rnd_fen", "rnd" },
+    { "net_profit_fen", "net-profit" },
+    { "total_assets_fen", "assets" },
+    { "operating_cash_flow_fen", "cash-flow" },
+    { "high_tech_revenue_fen", "high-tech-revenue" },
+    { "total_cost_fen", "cost" },
+    { "founded_on", "founded" },
+    { "size_class", "size" },
+    { "listing_tutoring", "tutoring" },
+    { "min_amount_fen", "min-amount" },
+    { "max_amount_fen", "max-amount" },
+    { "min_term_months", "min-term" },
+    { "max_term_months", "max-term" },
+    { "rate_bp", "rate" },
+    { "any_qualifications", "requires-any" },
+    { "institution_id", "institution" },
+    { "sponsor_code", "sponsor" },
+    { "expires_on", "expires" },
+    { "granted_on", "granted" },
+    { "amount_fen", "amount" },
+    { "term_months", "term" },
+    { "on_date", "on" },
+    { "name_contains", "name" },
+    { "expected_version", "version" },
+    { "kinds", "held" },
+};
+
+//  Names typed as positional arguments, shown in capitals ("CODE").
+static const char *s_positional [] = { "code", "id", "kind", "action", NULL };
+
+//  --------------------------------------------------------------------------
+//  The documented name of a status's field: its last part without index,
+//  as its option is named.
+
+const char *
+cli_field_name (const char *field, char *buf, size_t size)
+{
+    buf [0] = 0;
+    if (!field || !*field)
+        return buf;
+    const char *last = strrchr (field, '.');
+    const char *name = last ? last + 1 : field;
+    char plain [64];
+    snprintf (plain, sizeof plain, "%.*s", (int) strcspn (name, "["), name);
+    //  offered.kinds is --collateral, held.kinds --held
+    if (streq (plain, "kinds") && strncmp (field, "offered", 7) == 0) {
+        snprintf (buf, size, "collateral");
+        return buf;
+    }
+    for (size_t i = 0; i < sizeof s_field_names / sizeof s_field_names [0]; i++)
+        if (streq (s_field_names [i].field, plain)) {
+            snprintf (buf, size, "%s", s_field_names [i].name);
+            return buf;
+        }
+    size_t at = 0;
+    for (const char *c = plain; *c && at + 1 < size; c++)
+        buf [at++] = *c == '_' ? '-' : *c;
+    buf [at] = 0;
+    return buf;
+}
+
+//  The field as the person typed it: "CODE" or "--revenue".
+static const char *
+s_field_typed (const char *name, char *buf, size_t size)
+{
+    for (const char **p = s_positional; *p; p++)
+        if (streq (*p, name)) {
+            size_t at = 0;
+            for (const char *c = name; *c && at + 1 < size; c++)
+                buf [at++] = (char) toupper ((unsigned char) *c);
+            buf [at] = 0;
+            return buf;
+        }
+    snprintf (buf, size, "--%s", name);
+    return buf;
+}
+
 int
 cli_call (cli_t *cli, const char *service, const char *method,
           const ProtobufCMessage *request,
@@ -113,10 +201,28 @@ cli_call (cli_t *cli, const char *service, const char *method,
                                reply_p, &status, &opts);
     if (code == KJ__CODE__OK)
         return CLI_OK;
+    //  The registry's field under its documented name (docs/cli.md), and
+    //  the message without the request's path it may begin with
+    //  ("enterprise.code: "); other services' fields as they come, until
+    //  their commands document theirs
+    char name [64], typed [72];
+    const char *message = status.message;
+    if (streq (service, "registry")) {
+        cli_field_name (status.field, name, sizeof name);
+        s_field_typed (name, typed, sizeof typed);
+        size_t path = strlen (status.field);
+        if (path && strncmp (message, status.field, path) == 0
+            && strncmp (message + path, ": ", 2) == 0)
+            message += path + 2;
+    }
+    else {
+        snprintf (name, sizeof name, "%s", status.field);
+        snprintf (typed, sizeof typed, "%s", status.field);
+    }
     if (cli->json) {
         json_t *error = json_pack ("{s:s,s:s,s:s}", "error",
-                                   kj_code_name (code), "field", status.field,
-                                   "message", status.message);
+                                   kj_code_name (code), "field", name,
+                                   "message", message);
         char *text = json_dumps (error, JSON_COMPACT | JSON_PRESERVE_ORDER);
         fprintf (stderr, "%s\n", text);
         free (text);
@@ -124,9 +230,9 @@ cli_call (cli_t *cli, const char *service, const char *method,
     }
     else {
         fprintf (stderr, "%s: %s", cli->prog, kj_code_name (code));
-        if (*status.field)
-            fprintf (stderr, " (%s)", status.field);
-        fprintf (stderr, ": %s\n", status.message);
+        if (*name)
+            fprintf (stderr, " (%s)", typed);
+        fprintf (stderr, ": %s\n", message);
         if (code == KJ__CODE__DEADLINE_EXCEEDED
             || code == KJ__CODE__UNAVAILABLE)
             fprintf (stderr,
@@ -136,6 +242,71 @@ cli_call (cli_t *cli, const char *service, const char *method,
                      cli->prog, cli->broker);
     }
     return cli_exit_code (code);
+}
+
+//  --------------------------------------------------------------------------
+//  The string fields of a request from a verb's arguments: the positional
+//  ones into the first fields, in order; each option into the field of its
+//  name ("--reason" into reason).
+
+static void
+s_fill_strings (const cli_call_verb_t *verb, cli_args_t *args,
+                ProtobufCMessage *request)
+{
+    const ProtobufCMessageDescriptor *type = verb->request_type;
+    for (unsigned i = 0; i < type->n_fields; i++) {
+        const ProtobufCFieldDescriptor *field = &type->fields [i];
+        if (field->type != PROTOBUF_C_TYPE_STRING
+            || field->label == PROTOBUF_C_LABEL_REPEATED)
+            continue;
+        const char *value = NULL;
+        if (i < verb->positional)
+            value = cli_args_positional (args, i);
+        else {
+            char option [64];
+            size_t at = 0;
+            for (const char *c = field->name; *c && at + 1 < sizeof option; c++)
+                option [at++] = *c == '_' ? '-' : *c;
+            option [at] = 0;
+            value = cli_args_get (args, option);
+        }
+        if (value)
+            *(const char **) ((char *) request + field->offset) = value;
+    }
+}
+
+//  --------------------------------------------------------------------------
+//  A verb that is one call: parse, fill, call, show, free (cli.h).
+
+int
+cli_verb_call (cli_t *cli, int argc, char **argv, const char *usage,
+               const cli_call_verb_t *verb)
+{
+    cli_args_t *args = cli_args_verb (argc, argv, verb->spec, usage,
+                                      verb->positional, verb->required,
+                                      verb->complaint);
+    if (!args)
+        return CLI_USAGE;
+    ProtobufCMessage *request = (ProtobufCMessage *) zmalloc (
+        verb->request_type->sizeof_message);
+    protobuf_c_message_init (verb->request_type, request);
+    int rc = CLI_USAGE;
+    s_fill_strings (verb, args, request);
+    bool filled = !verb->fill || verb->fill (cli, args, request) == 0;
+    if (filled) {
+        ProtobufCMessage *reply = NULL;
+        rc = cli_call (cli, verb->service, verb->method, request,
+                       verb->reply_type, &reply, verb->read_only);
+        if (rc == CLI_OK && verb->show)
+            rc = verb->show (cli, args, reply);
+        else if (rc == CLI_OK)
+            cli_print_json (reply);
+        if (reply)
+            protobuf_c_message_free_unpacked (reply, NULL);
+    }
+    free (request);
+    cli_args_destroy (&args);
+    return rc;
 }
 
 void
@@ -187,9 +358,11 @@ struct _cli_table_t {
     char **headings;
 };
 
-//  Display width of UTF-8 text: CJK characters take two columns
-static int
-s_width (const char *text)
+//  Display width of UTF-8 text: each character decoded with mbrtowc and
+//  measured with wcwidth (CJK two columns); a byte that is not UTF-8
+//  counts one.
+int
+cli_width (const char *text)
 {
     mbstate_t state;
     memset (&state, 0, sizeof state);
@@ -212,6 +385,17 @@ s_width (const char *text)
         left -= n;
     }
     return width;
+}
+
+//  --------------------------------------------------------------------------
+//  Text padded to a display width.
+
+void
+cli_pad (FILE *out, const char *text, int width)
+{
+    fputs (text, out);
+    for (int w = cli_width (text); w < width; w++)
+        fputc (' ', out);
 }
 
 static char **
@@ -286,9 +470,10 @@ static void
 s_print_row (FILE *out, char **cells, int *widths, int columns)
 {
     for (int i = 0; i < columns; i++) {
-        fputs (cells [i], out);
         if (i + 1 < columns)
-            fprintf (out, "%*s", widths [i] - s_width (cells [i]) + 2, "");
+            cli_pad (out, cells [i], widths [i] + 2);
+        else
+            fputs (cells [i], out);
     }
     fputc ('\n', out);
 }
@@ -298,11 +483,11 @@ cli_table_print (cli_table_t *self, FILE *out)
 {
     int *widths = (int *) zmalloc (self->columns * sizeof (int));
     for (int i = 0; i < self->columns; i++)
-        widths [i] = s_width (self->headings [i]);
+        widths [i] = cli_width (self->headings [i]);
     for (char **cells = (char **) zlistx_first (self->rows); cells;
          cells = (char **) zlistx_next (self->rows))
         for (int i = 0; i < self->columns; i++) {
-            int w = s_width (cells [i]);
+            int w = cli_width (cells [i]);
             if (w > widths [i])
                 widths [i] = w;
         }

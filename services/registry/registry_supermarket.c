@@ -19,6 +19,7 @@
 #include "registry_product.h"
 #include "registry_store.h"
 #include "registry_uscc.h"
+#include "kj_money.h"
 
 static const char *const s_institution_fields [] = {
     "name", "type", "uscc", "regions", "contact", "sponsor_code", NULL
@@ -696,6 +697,108 @@ registry_supermarket_list_products (kj_call_t *call,
     return s_list_products (call, &filter, (Kj__SearchProductsReply *) output);
 }
 
+//  --------------------------------------------------------------------------
+//  One clause more of a reason: "; " and the formatted text, cut at size.
+
+static void
+s_clause (char *buf, size_t size, size_t *at, const char *format, ...)
+{
+    if (*at >= size)
+        return;
+    if (*at)
+        *at += (size_t) snprintf (buf + *at, size - *at, "; ");
+    if (*at >= size)
+        return;
+    va_list args;
+    va_start (args, format);
+    *at += (size_t) vsnprintf (buf + *at, size - *at, format, args);
+    va_end (args);
+}
+
+//  --------------------------------------------------------------------------
+//  The names of the set bits of a mask, comma-separated, into buf.
+
+static const char *
+s_bit_names (const ProtobufCEnumDescriptor *descriptor, const char *prefix,
+             unsigned bits, char *buf, size_t size)
+{
+    size_t at = 0;
+    buf [0] = 0;
+    for (int value = 1; value < 32 && at < size; value++) {
+        char name [48];
+        if ((bits & (1u << value))
+            && kj_check_enum_name (descriptor, prefix, value, name,
+                                   sizeof name))
+            at += (size_t) snprintf (buf + at, size - at, "%s%s",
+                                     at ? ", " : "", name);
+    }
+    return buf;
+}
+
+//  --------------------------------------------------------------------------
+//  Why a product that passed every rule matched the profile, for people:
+//  one clause for each thing the search asked about or the product asks
+//  for ("serves 210100; takes stage growth; amount ..."), in the caller's
+//  language.
+
+static void
+s_match_reason (const registry_product_terms_t *terms,
+                const registry_product_profile_t *profile, char *buf,
+                size_t size)
+{
+    size_t at = 0;
+    char a [48], b [48], c [48], names [200];
+    buf [0] = 0;
+    if (profile->region)
+        s_clause (buf, size, &at, _ ("serves %s"), profile->region);
+    if (profile->stage)
+        s_clause (buf, size, &at, _ ("takes stage %s"),
+                  kj_check_enum_name (&kj__stage__descriptor, "STAGE_",
+                                      profile->stage, a, sizeof a));
+    if (profile->amount_fen)
+        s_clause (buf, size, &at, _ ("amount %s within %s to %s"),
+                  kj_money_yuan (profile->amount_fen, false, a, sizeof a),
+                  kj_money_yuan (terms->min_amount_fen, false, b, sizeof b),
+                  kj_money_yuan (terms->max_amount_fen, false, c, sizeof c));
+    if (profile->term_months)
+        s_clause (buf, size, &at, _ ("term %d months within %d to %d"),
+                  profile->term_months, terms->min_term_months,
+                  terms->max_term_months);
+    if (terms->qualifications)
+        s_clause (buf, size, &at,
+                  profile->has_held ? _ ("holds %s") : _ ("requires %s"),
+                  s_bit_names (&kj__qualification_kind__descriptor, "QUAL_",
+                               terms->qualifications, names, sizeof names));
+    if (terms->any_qualifications)
+        s_clause (buf, size, &at,
+                  profile->has_held ? _ ("holds one of %s")
+                                    : _ ("requires one of %s"),
+                  s_bit_names (&kj__qualification_kind__descriptor, "QUAL_",
+                               profile->has_held
+                                   ? terms->any_qualifications & profile->held
+                                   : terms->any_qualifications,
+                               names, sizeof names));
+    if (terms->collateral)
+        s_clause (buf, size, &at,
+                  profile->has_offered ? _ ("collateral %s offered")
+                                       : _ ("asks collateral %s"),
+                  s_bit_names (&kj__collateral__descriptor, "COLLATERAL_",
+                               terms->collateral, names, sizeof names));
+    else if (profile->has_offered)
+        s_clause (buf, size, &at, _ ("no collateral needed"));
+    if (terms->min_grade && profile->has_grade)
+        s_clause (buf, size, &at, _ ("grade %s at least %s"),
+                  registry_product_grade_name (profile->grade),
+                  registry_product_grade_name (terms->min_grade));
+    if (terms->type == KJ__PRODUCT_TYPE__PRODUCT_FIRST_LOAN
+        && profile->has_first_loan)
+        s_clause (buf, size, &at, _ ("no bank loan on record (first loan)"));
+    if (at == 0)
+        s_clause (buf, size, &at,
+                  _ ("listed and valid; the search named "
+                     "no condition"));
+}
+
 int
 registry_supermarket_search_products (kj_call_t *call,
                                       const ProtobufCMessage *input,
@@ -856,7 +959,10 @@ registry_supermarket_search_products (kj_call_t *call,
     if (s_list_products (call, &filter, reply))
         return -1;
 
-    //  The same rule in C, on what the statement returned
+    //  The same rule in C, on what the statement returned, and why each
+    //  product matched for people
+    reply->reasons = (char **) kj_call_alloc (call, (reply->n_products + 1)
+                                                        * sizeof (char *));
     for (size_t i = 0; i < reply->n_products; i++) {
         registry_product_terms_t terms;
         registry_product_terms (reply->products [i], &terms);
@@ -864,6 +970,9 @@ registry_supermarket_search_products (kj_call_t *call,
         if (!registry_product_eligible (&terms, &profile, why, sizeof why))
             kj_error ("registry.search_mismatch", "product=%s reason=\"%s\"",
                       reply->products [i]->id, why);
+        char reason [1024];
+        s_match_reason (&terms, &profile, reason, sizeof reason);
+        reply->reasons [reply->n_reasons++] = kj_call_strdup (call, reason);
     }
     return 0;
 }

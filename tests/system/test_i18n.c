@@ -146,12 +146,12 @@ test_cli_in_the_locale_language (void **state)
     assert_int_equal (s_cli ("zh_CN.UTF-8", out, sizeof out, "enterprise",
                              "show", CODE, NULL),
                       1);
-    assert_string_equal (out, "kejin: NOT_FOUND (code): 企业 " CODE
+    assert_string_equal (out, "kejin: NOT_FOUND (CODE): 企业 " CODE
                               " 尚未入库；可用 `kejin enterprise add` 登记\n");
     assert_int_equal (s_cli ("C.UTF-8", out, sizeof out, "enterprise", "show",
                              CODE, NULL),
                       1);
-    assert_string_equal (out, "kejin: NOT_FOUND (code): enterprise " CODE
+    assert_string_equal (out, "kejin: NOT_FOUND (CODE): enterprise " CODE
                               " is not registered; `kejin enterprise add` "
                               "registers it\n");
 
@@ -184,10 +184,11 @@ test_cli_in_the_locale_language (void **state)
     assert_int_equal (s_cli ("zh_CN.UTF-8", out, sizeof out, "code", "check",
                              CODE_BAD, NULL),
                       2);
-    assert_string_equal (out, "无效：第 18 位：校验码应为“N”，实为“P”；若只输错"
-                              "了一个字符，应在第 1、2、4 或 18 位\n"
-                              "不是有效的统一社会信用代码：请改正所指位置后再"
-                              "校验\n");
+    assert_string_equal (out, CODE_BAD
+                         "  无效：第 18 位：校验码应为“N”，实为“P”；若只输错"
+                         "了一个字符，应在第 1、2、4 或 18 位\n"
+                         "不是有效的统一社会信用代码：请改正所指位置后再"
+                         "校验\n");
 }
 
 int
