@@ -705,6 +705,29 @@ s_dist_cmd (cli_t *cli, int argc, char **argv)
     return CLI_OK;
 }
 
+//  Counts per band as "1 0 2 ..."
+static char *
+s_bands (const uint64_t *bands, size_t n, char *buf, size_t size)
+{
+    size_t used = 0;
+    buf [0] = 0;
+    for (size_t b = 0; b < n && used < size; b++)
+        used += (size_t) snprintf (buf + used, size - used, "%s%" PRIu64,
+                                   b ? " " : "", bands [b]);
+    return buf;
+}
+
+//  One indicator's PSI as a table row
+static void
+s_print_psi (const Kj__ScoringIndicatorPsi *psi, cli_table_t *table)
+{
+    char value [32], a [256], b [256];
+    s_milli ((psi->psi_e4 + 5) / 10, value, sizeof value);
+    cli_table_row (table, psi->code, psi->label, value,
+                   s_bands (psi->bands_a, psi->n_bands_a, a, sizeof a),
+                   s_bands (psi->bands_b, psi->n_bands_b, b, sizeof b));
+}
+
 static int
 s_compare_cmd (cli_t *cli, int argc, char **argv)
 {
@@ -747,6 +770,18 @@ s_compare_cmd (cli_t *cli, int argc, char **argv)
                    "\nPSI of the grade distributions: %s\n"),
                 reply->only_a, reply->only_b,
                 s_milli ((reply->grade_psi_e4 + 5) / 10, psi, sizeof psi));
+        if (reply->n_indicators) {
+            printf ("%s", _ ("\nPSI per indicator (firms per tenth of the "
+                             "share of the best, lowest first, then not "
+                             "reported):\n"));
+            table = cli_table_new (_ ("COLUMN"), _ ("LABEL"), "PSI",
+                                   _ ("BANDS (first model)"),
+                                   _ ("BANDS (second model)"), NULL);
+            for (size_t i = 0; i < reply->n_indicators; i++)
+                s_print_psi (reply->indicators [i], table);
+            cli_table_print (table, stdout);
+            cli_table_destroy (&table);
+        }
     }
     kj__scoring_compare_reply__free_unpacked (reply, NULL);
     return CLI_OK;

@@ -371,6 +371,24 @@ scoring_batch_cache_destroy (void **cache_p)
     s_cohort_destroy ((s_cohort_t **) cache_p);
 }
 
+//  A member's shares of the best per column as a COPY array, then the
+//  row's end
+static void
+s_shares (zchunk_t *out, scoring_cohort_t *cohort, size_t m)
+{
+    char text [SCORING_COLUMNS_MAX * 7 + 4];
+    size_t used = 0;
+    text [used++] = '{';
+    size_t columns = scoring_model_columns (scoring_cohort_model (cohort));
+    for (size_t i = 0; i < columns; i++)
+        used += (size_t) snprintf (text + used, sizeof text - used, "%s%d",
+                                   i ? "," : "",
+                                   scoring_cohort_share_bp (cohort, m, i));
+    text [used++] = '}';
+    text [used++] = '\n';
+    zchunk_extend (out, text, used);
+}
+
 static int
 s_store_portraits (kj_db_t *db, const char *batch, int year, s_cohort_t *scored,
                    int first, int last, int64_t *stored, int64_t *changed)
@@ -403,7 +421,8 @@ s_store_portraits (kj_db_t *db, const char *batch, int year, s_cohort_t *scored,
         s_raw (data, row);
         s_field (data, reasons, false);
         snprintf (row, sizeof row, "%d", p->missing_count);
-        s_field (data, row, true);
+        s_field (data, row, false);
+        s_shares (data, cohort, (size_t) m);
     }
     int rc = kj_db_run (db,
                         "CREATE TEMP TABLE IF NOT EXISTS portrait_in "
@@ -412,7 +431,8 @@ s_store_portraits (kj_db_t *db, const char *batch, int year, s_cohort_t *scored,
                         "scorecard_milli bigint, flags_milli bigint, "
                         "score_milli bigint, percentile_milli bigint, "
                         "grade text, stop text, line_known boolean, "
-                        "line_fen bigint, reasons text, missing_count int) "
+                        "line_fen bigint, reasons text, missing_count int, "
+                        "shares smallint []) "
                         "ON COMMIT DELETE ROWS",
                         0, NULL)
                    < 0
@@ -431,11 +451,11 @@ s_store_portraits (kj_db_t *db, const char *batch, int year, s_cohort_t *scored,
         "INSERT INTO portrait (code, year, model, version, stage, region, "
         "points_milli, bonus_milli, scorecard_milli, flags_milli, "
         "score_milli, percentile_milli, grade, stop, line_known, line_fen, "
-        "reasons, missing_count, previous_grade, batch_id) "
+        "reasons, missing_count, shares, previous_grade, batch_id) "
         "SELECT i.code, i.year, $1, $2, i.stage, i.region, i.points_milli, "
         "i.bonus_milli, i.scorecard_milli, i.flags_milli, i.score_milli, "
         "i.percentile_milli, i.grade, i.stop, i.line_known, i.line_fen, "
-        "i.reasons, i.missing_count, coalesce ((SELECT p.grade FROM "
+        "i.reasons, i.missing_count, i.shares, coalesce ((SELECT p.grade FROM "
         "portrait p WHERE p.code = i.code AND p.model = $1 AND (p.year, "
         "p.version) < (i.year, $2::int) ORDER BY p.year DESC, p.version "
         "DESC LIMIT 1), ''), $3 FROM portrait_in i ORDER BY i.code "
