@@ -163,10 +163,10 @@ s_model_cmd (cli_t *cli, int argc, char **argv)
                       sizeof a),
             cli_yuan (scoring_model_line_cap (model, SCORING_GROWTH), b,
                       sizeof b));
-    printf ("%s, ", cli_yuan (scoring_model_line_cap (model, SCORING_STABLE), a,
-                              sizeof a));
-    printf (_ ("at most %s)\n"),
-            cli_yuan (scoring_model_line_max (model), a, sizeof a));
+    printf (_ ("%s, at most %s)\n"),
+            cli_yuan (scoring_model_line_cap (model, SCORING_STABLE), a,
+                      sizeof a),
+            cli_yuan (scoring_model_line_max (model), b, sizeof b));
     scoring_model_destroy (&model);
     return CLI_OK;
 }
