@@ -1636,7 +1636,8 @@ registry_bulk_store_export (kj_db_t *db, registry_csv_kind_t kind,
                 "WHERE (f.code, f.year) > ($1, $2::int) "
                 "AND ($3 = '' AND $4 = '' OR EXISTS (SELECT 1 FROM "
                 "enterprise e WHERE e.code = f.code "
-                "AND ($3 = '' OR e.region = $3) AND ($4 = '' OR e.stage = $4))) "
+                "AND ($3 = '' OR e.region = $3) AND ($4 = '' OR e.stage = "
+                "$4))) "
                 "ORDER BY f.code, f.year LIMIT $5",
                 5, params);
             break;
