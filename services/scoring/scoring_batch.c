@@ -20,6 +20,7 @@
 #include "scoring_server.h"
 #include "scoring_source.h"
 #include "registry_bulk.pb-c.h"
+#include <pthread.h>
 
 //  --------------------------------------------------------------------------
 //  Fetching: read the registry's export pages into facts by code
@@ -29,7 +30,8 @@ typedef struct {
     scoring_header_t header;
     bool have_header;
     int year;
-    const char *error;
+    scoring_server_t *server;
+    int rc;  //  of the figures thread
 } s_fetch_t;
 
 static int
@@ -53,8 +55,6 @@ s_each_row (uint32_t row, const char *const *fields, size_t count, void *arg)
     const char *code = scoring_source_code (&self->header, fields, count);
     scoring_facts_t *facts = zhashx_lookup (self->facts, code);
     if (!facts) {
-        if (self->header.kind != SCORING_SOURCE_ENTERPRISES)
-            return 0;  //  figures of an enterprise not listed
         facts = calloc (1, sizeof *facts);
         assert (facts);
         zhashx_insert (self->facts, code, facts);
@@ -63,7 +63,7 @@ s_each_row (uint32_t row, const char *const *fields, size_t count, void *arg)
     return 0;
 }
 
-//  Every page of one kind; 0 or -1 (logged)
+//  Every page of one kind into self->facts; 0 or -1 (logged)
 static int
 s_fetch_kind (scoring_server_t *server, kj_client_t *client, s_fetch_t *self,
               scoring_source_kind_t kind)
@@ -105,6 +105,53 @@ s_fetch_kind (scoring_server_t *server, kj_client_t *client, s_fetch_t *self,
             return -1;
     } while (*after);
     return 0;
+}
+
+//  The figures, fetched by a thread of their own (with its own client)
+//  while the caller fetches the enterprises: the registry's two bulk
+//  workers export both at once, and each side parses its pages while the
+//  other waits for its next one
+static void *
+s_fetch_figures (void *arg)
+{
+    s_fetch_t *self = (s_fetch_t *) arg;
+    kj_client_t *client = kj_client_new (self->server->broker);
+    self->rc = s_fetch_kind (self->server, client, self,
+                             SCORING_SOURCE_FIGURES);
+    kj_client_destroy (&client);
+    return NULL;
+}
+
+//  Enterprises and figures into fetch->facts (the enterprises' rows with
+//  their figures merged); 0 or -1 (logged)
+static int
+s_fetch_both (scoring_server_t *server, kj_client_t *client, s_fetch_t *fetch)
+{
+    s_fetch_t figures = { .facts = zhashx_new (),
+                          .year = fetch->year,
+                          .server = server };
+    zhashx_set_destructor (figures.facts, (zhashx_destructor_fn *) zstr_free);
+    pthread_t thread;
+    bool started = pthread_create (&thread, NULL, s_fetch_figures, &figures)
+                == 0;
+    if (!started)
+        s_fetch_figures (&figures);
+    int rc = s_fetch_kind (server, client, fetch, SCORING_SOURCE_ENTERPRISES);
+    if (started)
+        pthread_join (thread, NULL);
+    if (rc == 0 && figures.rc == 0) {
+        for (scoring_facts_t *f = zhashx_first (figures.facts); f;
+             f = zhashx_next (figures.facts)) {
+            scoring_facts_t *into = zhashx_lookup (fetch->facts,
+                                                   (const char *)
+                                                       zhashx_cursor (
+                                                           figures.facts));
+            if (into)  //  else figures of an enterprise not listed
+                scoring_source_merge (into, f);
+        }
+    }
+    zhashx_destroy (&figures.facts);
+    return rc || figures.rc ? -1 : 0;
 }
 
 //  A COPY text field for an array: {1,2,3}
@@ -259,13 +306,13 @@ s_fetch (scoring_server_t *server, kj_db_t *db)
         return -1;
     }
     kj_client_t *client = kj_client_new (server->broker);
-    s_fetch_t fetch = { .facts = zhashx_new (), .year = year };
+    s_fetch_t fetch = { .facts = zhashx_new (),
+                        .year = year,
+                        .server = server };
     zhashx_set_destructor (fetch.facts, (zhashx_destructor_fn *) zstr_free);
     int64_t total = 0;
     int chunks = 0;
-    int rc = s_fetch_kind (server, client, &fetch, SCORING_SOURCE_ENTERPRISES);
-    if (rc == 0)
-        rc = s_fetch_kind (server, client, &fetch, SCORING_SOURCE_FIGURES);
+    int rc = s_fetch_both (server, client, &fetch);
     if (rc == 0)
         rc = s_store_members (server, db, batch, model, fetch.facts, &total,
                               &chunks);

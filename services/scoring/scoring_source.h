@@ -64,6 +64,12 @@ void
                         const char *const *fields, size_t count,
                         scoring_facts_t *facts);
 
+//  The figures of one enterprise (facts filled from figures rows only)
+//  into its facts from the enterprises' rows
+void
+    scoring_source_merge (scoring_facts_t *facts,
+                          const scoring_facts_t *figures);
+
 //  The cohort's inputs from facts: values [i], present [i] for each of
 //  scoring_cohort_inputs (cohort).
 void
