@@ -10,8 +10,6 @@
 
 #include "scoring_server.h"
 
-#define S_MEMBERS_MAX 10000
-
 //  --------------------------------------------------------------------------
 //  The daemon's state, from its options
 
@@ -54,16 +52,7 @@ scoring_model_t *
 scoring_server_model (scoring_server_t *self, const char *name,
                       kj_status_t *status)
 {
-    if (!name || !*name)
-        name = self->model;
-    if (strchr (name, '/') || !scoring_model_shipped_text (name)) {
-        kj_status_set (status, KJ__CODE__NOT_FOUND, "model",
-                       "model: no model '%.64s'; kejin score model list "
-                       "names them",
-                       name);
-        return NULL;
-    }
-    return scoring_model_load (name, status);
+    return scoring_request_model (name, self->model, status);
 }
 
 //  --------------------------------------------------------------------------
@@ -128,50 +117,6 @@ s_reasons_parse (kj_call_t *call, scoring_model_t *model, const char *text,
 //  --------------------------------------------------------------------------
 //  WhatIf: score members given in the request; nothing is stored
 
-static int
-s_add_member (kj_call_t *call, scoring_cohort_t *cohort, size_t m,
-              const Kj__ScoringMember *member)
-{
-    size_t length = member->id ? strlen (member->id) : 0;
-    if (length < 1 || length > 64)
-        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "id",
-                             "members[%zu].id: %zu bytes; 1 to 64", m, length);
-    int stage = scoring_stage_parse (member->stage);
-    if (stage < 0)
-        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "stage",
-                             "members[%zu].stage: '%.32s' is not a stage; "
-                             "incubation, startup, growth or mature",
-                             m, member->stage);
-    size_t inputs = scoring_cohort_inputs (cohort);
-    int64_t values [SCORING_COLUMNS_MAX + 1] = { 0 };
-    bool present [SCORING_COLUMNS_MAX + 1] = { false };
-    for (size_t v = 0; v < member->n_values; v++) {
-        const char *column = member->values [v]->column;
-        size_t i = 0;
-        while (i < inputs
-               && !streq (scoring_cohort_input_name (cohort, i), column))
-            i++;
-        if (i == inputs)
-            return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "column",
-                                 "members[%zu].values[%zu].column: the "
-                                 "model reads no '%.48s'; kejin score model "
-                                 "show lists its columns",
-                                 m, v, column);
-        if (present [i])
-            return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "column",
-                                 "members[%zu].values[%zu].column: '%.48s' "
-                                 "given twice",
-                                 m, v, column);
-        values [i] = member->values [v]->value;
-        present [i] = true;
-    }
-    kj_status_t status;
-    if (scoring_cohort_add (cohort, member->id, (scoring_stage_t) stage, values,
-                            present, &status))
-        return kj_call_fail_status (call, &status);
-    return 0;
-}
-
 //  A computed portrait into the reply
 static Kj__ScoringPortrait *
 s_portrait (kj_call_t *call, scoring_model_t *model, scoring_cohort_t *cohort,
@@ -212,19 +157,16 @@ s_whatif (kj_call_t *call, const ProtobufCMessage *request,
 {
     const Kj__ScoringWhatIfRequest *in = (const Kj__ScoringWhatIfRequest *)
         request;
-    if (in->n_members < 1 || in->n_members > S_MEMBERS_MAX)
-        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "members",
-                             "members: %zu given; 1 to %d", in->n_members,
-                             S_MEMBERS_MAX);
     kj_status_t status;
     scoring_model_t *model = scoring_server_model (kj_call_state (call),
                                                    in->model, &status);
     if (!model)
         return kj_call_fail_status (call, &status);
     scoring_cohort_t *cohort = scoring_cohort_new (model);
-    int rc = 0;
-    for (size_t m = 0; m < in->n_members && rc == 0; m++)
-        rc = s_add_member (call, cohort, m, in->members [m]);
+    int rc = scoring_request_members (cohort, in->members, in->n_members,
+                                      &status)
+               ? kj_call_fail_status (call, &status)
+               : 0;
     if (rc == 0) {
         scoring_cohort_score (cohort);
         ((Kj__ScoringWhatIfReply *) reply)->portrait = s_portrait (call, model,
@@ -242,12 +184,11 @@ s_whatif (kj_call_t *call, const ProtobufCMessage *request,
 static scoring_model_t *
 s_year_and_model (kj_call_t *call, int year, const char *name)
 {
-    if (year != 0 && (year < 2000 || year > 2100)) {
-        kj_call_fail (call, KJ__CODE__OUT_OF_RANGE, "year",
-                      "year: %d; 2000 to 2100, or 0 for the latest", year);
+    kj_status_t status;
+    if (scoring_request_year (year, &status)) {
+        kj_call_fail_status (call, &status);
         return NULL;
     }
-    kj_status_t status;
     scoring_model_t *model = scoring_server_model (kj_call_state (call), name,
                                                    &status);
     if (!model)
@@ -269,13 +210,10 @@ s_show (kj_call_t *call, const ProtobufCMessage *request,
         ProtobufCMessage *reply)
 {
     const Kj__ScoringShowRequest *in = (const Kj__ScoringShowRequest *) request;
-    size_t length = in->code ? strlen (in->code) : 0;
-    if (length < 1 || length > 18)
-        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "code",
-                             "code: %zu bytes; a credit code has 18", length);
     char code [24];
-    for (size_t i = 0; i <= length; i++)
-        code [i] = (char) toupper ((unsigned char) in->code [i]);
+    kj_status_t status;
+    if (scoring_request_code (in->code, code, &status))
+        return kj_call_fail_status (call, &status);
     scoring_model_t *model = s_year_and_model (call, in->year, in->model);
     if (!model)
         return -1;
@@ -396,18 +334,10 @@ s_run (kj_call_t *call, const ProtobufCMessage *request,
        ProtobufCMessage *reply)
 {
     const Kj__ScoringRunRequest *in = (const Kj__ScoringRunRequest *) request;
-    int year_value = in->year;
-    if (year_value == 0) {
-        time_t now = time (NULL);
-        struct tm tm;
-        gmtime_r (&now, &tm);
-        year_value = tm.tm_year + 1900 - 1;
-    }
-    if (year_value < 2000 || year_value > 2100)
-        return kj_call_fail (call, KJ__CODE__OUT_OF_RANGE, "year",
-                             "year: %d; 2000 to 2100, or 0 for last year",
-                             in->year);
+    int year_value;
     kj_status_t status;
+    if (scoring_request_run_year (in->year, &year_value, &status))
+        return kj_call_fail_status (call, &status);
     scoring_model_t *model = scoring_server_model (kj_call_state (call),
                                                    in->model, &status);
     if (!model)
@@ -490,9 +420,9 @@ s_dist (kj_call_t *call, const ProtobufCMessage *request,
 {
     const Kj__ScoringDistRequest *in = (const Kj__ScoringDistRequest *) request;
     const char *by = in->by ? in->by : "";
-    if (!streq (by, "") && !streq (by, "city") && !streq (by, "stage"))
-        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "by",
-                             "by: '%.32s'; city or stage", by);
+    kj_status_t status;
+    if (scoring_request_by (by, &status))
+        return kj_call_fail_status (call, &status);
     scoring_model_t *model = s_year_and_model (call, in->year, in->model);
     if (!model)
         return -1;
