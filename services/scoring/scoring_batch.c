@@ -31,7 +31,9 @@ typedef struct {
     bool have_header;
     int year;
     scoring_server_t *server;
-    int rc;  //  of the figures thread
+    int rc;            //  of the figures thread
+    int64_t wait_us;   //  waiting for the registry's pages
+    int64_t parse_us;  //  reading them
 } s_fetch_t;
 
 static int
@@ -81,12 +83,15 @@ s_fetch_kind (scoring_server_t *server, kj_client_t *client, s_fetch_t *self,
         Kj__BulkExportReply *reply = NULL;
         kj_status_t status;
         kj_call_opts_t opts = { .read_only = true, .timeout_ms = 30000 };
+        int64_t asked = kj_mono_us ();
         if (kj_client_call (client, "registry.bulk", "Export", &request.base,
                             &kj__bulk_export_reply__descriptor,
                             (ProtobufCMessage **) &reply, &status, &opts)) {
             kj_warn ("scoring.fetch", "registry export: %s", status.message);
             return -1;
         }
+        int64_t answered = kj_mono_us ();
+        self->wait_us += answered - asked;
         int rc = 0;
         if (reply->data.len > 0) {
             FILE *file = fmemopen (reply->data.data, reply->data.len, "r");
@@ -101,6 +106,7 @@ s_fetch_kind (scoring_server_t *server, kj_client_t *client, s_fetch_t *self,
         }
         snprintf (after, sizeof after, "%s", reply->next);
         kj__bulk_export_reply__free_unpacked (reply, NULL);
+        self->parse_us += kj_mono_us () - answered;
         if (rc)
             return -1;
     } while (*after);
@@ -150,6 +156,11 @@ s_fetch_both (scoring_server_t *server, kj_client_t *client, s_fetch_t *fetch)
                 scoring_source_merge (into, f);
         }
     }
+    kj_info ("scoring.fetch",
+             "enterprises: %.3f s waiting for the registry, %.3f s "
+             "reading; figures: %.3f s waiting, %.3f s reading",
+             fetch->wait_us / 1e6, fetch->parse_us / 1e6, figures.wait_us / 1e6,
+             figures.parse_us / 1e6);
     zhashx_destroy (&figures.facts);
     return rc || figures.rc ? -1 : 0;
 }
@@ -312,10 +323,13 @@ s_fetch (scoring_server_t *server, kj_db_t *db)
     zhashx_set_destructor (fetch.facts, (zhashx_destructor_fn *) zstr_free);
     int64_t total = 0;
     int chunks = 0;
+    int64_t started = kj_mono_us ();
     int rc = s_fetch_both (server, client, &fetch);
+    int64_t fetched = kj_mono_us ();
     if (rc == 0)
         rc = s_store_members (server, db, batch, model, fetch.facts, &total,
                               &chunks);
+    int64_t stored = kj_mono_us ();
     if (rc == 0) {
         char total_text [24], chunks_text [16];
         snprintf (total_text, sizeof total_text, "%" PRId64, total);
@@ -336,9 +350,10 @@ s_fetch (scoring_server_t *server, kj_db_t *db)
         kj_db_rollback (db);
     if (rc == 0)
         kj_info ("scoring.fetch",
-                 "batch %s: %" PRId64 " enterprises in %d "
-                 "chunks",
-                 batch, total, chunks);
+                 "batch %s: %" PRId64 " enterprises in %d chunks; fetched "
+                 "in %.3f s, members stored in %.3f s, committed in %.3f s",
+                 batch, total, chunks, (fetched - started) / 1e6,
+                 (stored - fetched) / 1e6, (kj_mono_us () - stored) / 1e6);
     zhashx_destroy (&fetch.facts);
     kj_client_destroy (&client);
     scoring_model_destroy (&model);
@@ -436,114 +451,152 @@ s_shares (zchunk_t *out, scoring_cohort_t *cohort, size_t m)
     zchunk_extend (out, text, used);
 }
 
+//  What is stored already about a chunk's members under the model: for
+//  each (by code), the grade of its latest portrait before (year,
+//  version), or that the portrait of (year, version) itself is there
+typedef struct {
+    const char *grade;  //  previous grade, "" for none
+    bool stored;        //  this very portrait exists: never overwritten
+} s_before_t;
+
+//  One range query over the chunk's codes (by the primary key), into
+//  before [m - first]; 0 or -1
+static int
+s_before (kj_db_t *db, s_cohort_t *scored, int year, int first, int last,
+          s_before_t *before, PGresult **res_p)
+{
+    scoring_cohort_t *cohort = scored->cohort;
+    char year_text [16], version [16];
+    snprintf (year_text, sizeof year_text, "%d", year);
+    snprintf (version, sizeof version, "%d",
+              scoring_model_version (scored->model));
+    const char *params [] = { scoring_model_name (scored->model), year_text,
+                              version,
+                              scoring_cohort_id (cohort, (size_t) first),
+                              scoring_cohort_id (cohort, (size_t) last) };
+    PGresult *res = kj_db_exec (
+        db,
+        "SELECT DISTINCT ON (code) code, grade, year = $2::int AND "
+        "version = $3::int FROM portrait WHERE code BETWEEN $4 AND $5 "
+        "AND model = $1 AND (year, version) <= ($2::int, $3::int) "
+        "ORDER BY code, year DESC, version DESC",
+        5, params);
+    if (!res)
+        return -1;
+    zhashx_t *rows = zhashx_new ();
+    for (int r = 0; r < PQntuples (res); r++)
+        zhashx_insert (rows, PQgetvalue (res, r, 0),
+                       (void *) (intptr_t) (r + 1));
+    for (int m = first; m <= last; m++) {
+        int r = (int) (intptr_t)
+                    zhashx_lookup (rows, scoring_cohort_id (cohort, (size_t) m))
+              - 1;
+        before [m - first].grade = r >= 0 ? PQgetvalue (res, r, 1) : "";
+        before [m - first].stored = r >= 0
+                                 && streq (PQgetvalue (res, r, 2), "t");
+    }
+    zhashx_destroy (&rows);
+    *res_p = res;
+    return 0;
+}
+
+//  Store the portraits of members first .. last that are not stored yet
+//  (COPY straight into portrait, with their previous grade), and their
+//  events; counts into *stored and *changed
 static int
 s_store_portraits (kj_db_t *db, const char *batch, int year, s_cohort_t *scored,
                    int first, int last, int64_t *stored, int64_t *changed)
 {
     scoring_model_t *model = scored->model;
     scoring_cohort_t *cohort = scored->cohort;
-    zchunk_t *data = zchunk_new (NULL, 0);
-    for (int m = first; m <= last; m++) {
+    size_t count = (size_t) (last - first + 1);
+    s_before_t *before = calloc (count, sizeof *before);
+    Kj__ScoringPortraitScored *events = calloc (count, sizeof *events);
+    const ProtobufCMessage **payloads = calloc (count, sizeof *payloads);
+    const char **keys = calloc (count, sizeof *keys);
+    assert (before && events && payloads && keys);
+    PGresult *res = NULL;
+    int rc = s_before (db, scored, year, first, last, before, &res);
+    zchunk_t *data = zchunk_new (NULL, count * 400);
+    char head [160];
+    snprintf (head, sizeof head, "%s\t%d\t", scoring_model_name (model),
+              scoring_model_version (model));
+    size_t n = 0;
+    *changed = 0;
+    for (int m = first; rc == 0 && m <= last; m++) {
+        const s_before_t *was = &before [m - first];
+        if (was->stored)
+            continue;  //  a rerun of this version: never overwritten
         const scoring_portrait_t *p = scoring_cohort_portrait (cohort,
                                                                (size_t) m);
+        const char *code = scoring_cohort_id (cohort, (size_t) m);
         char reasons [1024], row [512];
         scoring_reasons_format (model, p, reasons, sizeof reasons);
-        snprintf (row, sizeof row,
-                  "%d\t%d\t%" PRId64 "\t%" PRId64 "\t%" PRId64 "\t%" PRId64
-                  "\t%" PRId64 "\t%" PRId64,
-                  year, (int) scoring_cohort_stage (cohort, (size_t) m),
-                  p->points_milli, p->bonus_milli, p->scorecard_milli,
-                  p->flags_milli, p->score_milli, p->percentile_milli);
-        s_field (data, scoring_cohort_id (cohort, (size_t) m), false);
-        s_field (data, scored->regions [m], false);
+        s_field (data, code, false);
+        snprintf (row, sizeof row, "%d", year);
         s_raw (data, row);
-        s_field (data, scoring_grade_name (p->grade), false);
+        zchunk_extend (data, head, strlen (head));
+        snprintf (row, sizeof row,
+                  "%d\t%s\t%" PRId64 "\t%" PRId64 "\t%" PRId64 "\t%" PRId64
+                  "\t%" PRId64 "\t%" PRId64,
+                  (int) scoring_cohort_stage (cohort, (size_t) m),
+                  scored->regions [m], p->points_milli, p->bonus_milli,
+                  p->scorecard_milli, p->flags_milli, p->score_milli,
+                  p->percentile_milli);
+        s_raw (data, row);
+        const char *grade = scoring_grade_name (p->grade);
+        s_field (data, grade, false);
         s_field (data,
                  p->stop >= 0
                      ? scoring_model_column (model, (size_t) p->stop)->code
                      : "",
                  false);
-        snprintf (row, sizeof row, "%s\t%" PRId64, p->line_known ? "t" : "f",
-                  p->line_fen);
-        s_raw (data, row);
+        snprintf (row, sizeof row, "%s\t%" PRId64 "\t",
+                  p->line_known ? "t" : "f", p->line_fen);
+        zchunk_extend (data, row, strlen (row));
         s_field (data, reasons, false);
         snprintf (row, sizeof row, "%d", p->missing_count);
         s_field (data, row, false);
+        s_field (data, was->grade, false);
+        zchunk_extend (data, batch, strlen (batch));
+        zchunk_extend (data, "\t", 1);
         s_shares (data, cohort, (size_t) m);
-    }
-    int rc = kj_db_run (db,
-                        "CREATE TEMP TABLE IF NOT EXISTS portrait_in "
-                        "(code text, region text, year int, stage int, "
-                        "points_milli bigint, bonus_milli bigint, "
-                        "scorecard_milli bigint, flags_milli bigint, "
-                        "score_milli bigint, percentile_milli bigint, "
-                        "grade text, stop text, line_known boolean, "
-                        "line_fen bigint, reasons text, missing_count int, "
-                        "shares smallint []) "
-                        "ON COMMIT DELETE ROWS",
-                        0, NULL)
-                   < 0
-               ? -1
-               : 0;
-    if (rc == 0)
-        rc = kj_db_copy (db, "COPY portrait_in FROM STDIN", zchunk_data (data),
-                         zchunk_size (data));
-    zchunk_destroy (&data);
-    if (rc)
-        return -1;
-    char version [16];
-    snprintf (version, sizeof version, "%d", scoring_model_version (model));
-    PGresult *res = kj_db_exec (
-        db,
-        "INSERT INTO portrait (code, year, model, version, stage, region, "
-        "points_milli, bonus_milli, scorecard_milli, flags_milli, "
-        "score_milli, percentile_milli, grade, stop, line_known, line_fen, "
-        "reasons, missing_count, shares, previous_grade, batch_id) "
-        "SELECT i.code, i.year, $1, $2, i.stage, i.region, i.points_milli, "
-        "i.bonus_milli, i.scorecard_milli, i.flags_milli, i.score_milli, "
-        "i.percentile_milli, i.grade, i.stop, i.line_known, i.line_fen, "
-        "i.reasons, i.missing_count, i.shares, coalesce ((SELECT p.grade FROM "
-        "portrait p WHERE p.code = i.code AND p.model = $1 AND (p.year, "
-        "p.version) < (i.year, $2::int) ORDER BY p.year DESC, p.version "
-        "DESC LIMIT 1), ''), $3 FROM portrait_in i ORDER BY i.code "
-        "ON CONFLICT DO NOTHING "
-        "RETURNING code, grade, previous_grade, score_milli",
-        3, (const char *[]){ scoring_model_name (model), version, batch });
-    if (!res)
-        return -1;
-    size_t n = (size_t) PQntuples (res);
-    Kj__ScoringPortraitScored *events = calloc (n + 1, sizeof *events);
-    const ProtobufCMessage **payloads = calloc (n + 1, sizeof *payloads);
-    const char **keys = calloc (n + 1, sizeof *keys);
-    assert (events && payloads && keys);
-    *stored = (int64_t) n;
-    *changed = 0;
-    for (size_t r = 0; r < n; r++) {
-        Kj__ScoringPortraitScored *event = &events [r];
+        Kj__ScoringPortraitScored *event = &events [n];
         kj__scoring_portrait_scored__init (event);
-        event->code = PQgetvalue (res, (int) r, 0);
+        event->code = (char *) code;
         event->year = year;
         event->model = (char *) scoring_model_name (model);
         event->version = scoring_model_version (model);
-        event->grade = PQgetvalue (res, (int) r, 1);
-        event->previous_grade = PQgetvalue (res, (int) r, 2);
-        event->changed = *event->previous_grade
-                      && !streq (event->grade, event->previous_grade);
-        event->score_milli = atoll (PQgetvalue (res, (int) r, 3));
+        event->grade = (char *) grade;
+        event->previous_grade = (char *) was->grade;
+        event->changed = *was->grade && !streq (grade, was->grade);
+        event->score_milli = p->score_milli;
         event->batch_id = strtoull (batch, NULL, 10);
-        if (event->changed)
-            (*changed)++;
-        keys [r] = event->code;
-        payloads [r] = &event->base;
+        *changed += event->changed;
+        keys [n] = code;
+        payloads [n] = &event->base;
+        n++;
     }
-    rc = n ? kj_outbox_add_many (db, "scoring.portrait.scored", n, keys,
-                                 payloads)
-           : 0;
+    if (rc == 0 && n)
+        rc = kj_db_copy (db,
+                         "COPY portrait (code, year, model, version, stage, "
+                         "region, points_milli, bonus_milli, scorecard_milli, "
+                         "flags_milli, score_milli, percentile_milli, grade, "
+                         "stop, line_known, line_fen, reasons, missing_count, "
+                         "previous_grade, batch_id, shares) FROM STDIN",
+                         zchunk_data (data), zchunk_size (data));
+    if (rc == 0 && n)
+        rc = kj_outbox_add_many (db, "scoring.portrait.scored", n, keys,
+                                 payloads);
+    *stored = (int64_t) n;
+    zchunk_destroy (&data);
+    if (res)
+        PQclear (res);
+    free (before);
     free (events);
     free (payloads);
     free (keys);
-    PQclear (res);
-    return rc;
+    return rc ? -1 : 0;
 }
 
 //  The scored cohort of a batch's stage: the one kept, or loaded from the
@@ -637,7 +690,9 @@ s_chunk (scoring_server_t *server, kj_db_t *db)
     int year = atoi (PQgetvalue (res, 0, 5));
     snprintf (model_name, sizeof model_name, "%s", PQgetvalue (res, 0, 6));
     PQclear (res);
+    int64_t claimed = kj_mono_us ();
     s_cohort_t *scored = s_cohort (server, db, batch, atoi (stage), model_name);
+    int64_t computed = kj_mono_us ();
     int rc = scored && last < (int) scoring_cohort_size (scored->cohort) ? 0
                                                                          : -1;
     int64_t stored = 0, changed = 0;
@@ -672,6 +727,7 @@ s_chunk (scoring_server_t *server, kj_db_t *db)
         rc = s_finish (db, batch);
     if (counts)
         PQclear (counts);
+    int64_t written = kj_mono_us ();
     if (rc == 0)
         rc = kj_db_commit (db);
     else {
@@ -679,6 +735,12 @@ s_chunk (scoring_server_t *server, kj_db_t *db)
                  kj_db_error (db));
         kj_db_rollback (db);
     }
+    if (rc == 0)
+        kj_info ("scoring.batch",
+                 "batch %s chunk %s: %d members; cohort %.3f s, stored "
+                 "%.3f s, committed %.3f s",
+                 batch, no, last - first + 1, (computed - claimed) / 1e6,
+                 (written - computed) / 1e6, (kj_mono_us () - written) / 1e6);
     return rc ? -1 : 1;
 }
 

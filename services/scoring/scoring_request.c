@@ -73,15 +73,23 @@ s_member (scoring_cohort_t *cohort, size_t m, const Kj__ScoringMember *member,
 }
 
 int
-scoring_request_members (scoring_cohort_t *cohort,
-                         Kj__ScoringMember *const *members, size_t n,
-                         kj_status_t *status)
+scoring_request_member_count (size_t n, kj_status_t *status)
 {
     kj_status_ok (status);
     if (n < 1 || n > SCORING_REQUEST_MEMBERS_MAX)
         return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "members",
                               "members: %zu given; 1 to %d", n,
                               SCORING_REQUEST_MEMBERS_MAX);
+    return 0;
+}
+
+int
+scoring_request_members (scoring_cohort_t *cohort,
+                         Kj__ScoringMember *const *members, size_t n,
+                         kj_status_t *status)
+{
+    if (scoring_request_member_count (n, status))
+        return -1;
     for (size_t m = 0; m < n; m++)
         if (s_member (cohort, m, members [m], status))
             return -1;

@@ -23,7 +23,12 @@ scoring_model_t *
     scoring_request_model (const char *name, const char *default_name,
                            kj_status_t *status);
 
-//  WhatIf's members (1 to SCORING_REQUEST_MEMBERS_MAX) into cohort
+//  WhatIf's count of members: 1 to SCORING_REQUEST_MEMBERS_MAX (checked
+//  before anything else, the model too)
+int
+    scoring_request_member_count (size_t n, kj_status_t *status);
+
+//  WhatIf's members (their count checked again) into cohort
 int
     scoring_request_members (scoring_cohort_t *cohort,
                              Kj__ScoringMember *const *members, size_t n,

@@ -158,6 +158,8 @@ s_whatif (kj_call_t *call, const ProtobufCMessage *request,
     const Kj__ScoringWhatIfRequest *in = (const Kj__ScoringWhatIfRequest *)
         request;
     kj_status_t status;
+    if (scoring_request_member_count (in->n_members, &status))
+        return kj_call_fail_status (call, &status);
     scoring_model_t *model = scoring_server_model (kj_call_state (call),
                                                    in->model, &status);
     if (!model)

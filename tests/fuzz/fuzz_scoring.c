@@ -81,11 +81,15 @@ s_check_portraits (scoring_cohort_t *cohort, scoring_model_t *model)
 static void
 s_whatif (const Kj__ScoringWhatIfRequest *in)
 {
+    kj_status_t status;
+    if (scoring_request_member_count (in->n_members, &status)) {
+        s_refused (&status);
+        return;
+    }
     scoring_model_t *model = s_model (in->model);
     if (!model)
         return;
     scoring_cohort_t *cohort = scoring_cohort_new (model);
-    kj_status_t status;
     if (scoring_request_members (cohort, in->members, in->n_members, &status))
         s_refused (&status);
     else {
