@@ -9,9 +9,10 @@
       another worker starts the fetch again.
     - scoring: workers claim chunks (FOR UPDATE SKIP LOCKED); each scores
       its stage's whole cohort (percentiles need it; deterministic, so
-      every worker gets the same portraits), stores its chunk's portraits
-      by COPY with ON CONFLICT DO NOTHING (never overwritten), their
-      events, and marks the chunk done, in one transaction. Killed, the
+      every worker gets the same portraits), looks up what is stored of
+      its chunk's codes (one range query), COPYs the portraits not stored
+      yet (never overwritten) with their previous grades, their events,
+      and marks the chunk done, in one transaction. Killed, the
       chunk is claimed again; nothing is scored twice or missed.
     - the worker that does the last chunk finishes the batch.
     =========================================================================
