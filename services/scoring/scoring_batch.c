@@ -166,22 +166,6 @@ s_fetch_both (scoring_server_t *server, kj_client_t *client, s_fetch_t *fetch)
     return rc || figures.rc ? -1 : 0;
 }
 
-//  A COPY text field for an array: {1,2,3}
-static void
-s_array (zchunk_t *out, const int64_t *values, const bool *present, size_t n)
-{
-    zchunk_extend (out, "{", 1);
-    for (size_t i = 0; i < n; i++) {
-        char item [32];
-        int length = values ? snprintf (item, sizeof item, "%s%" PRId64,
-                                        i ? "," : "", values [i])
-                            : snprintf (item, sizeof item, "%s%s", i ? "," : "",
-                                        present [i] ? "t" : "f");
-        zchunk_extend (out, item, (size_t) length);
-    }
-    zchunk_extend (out, "}", 1);
-}
-
 static int
 s_compare_code (const void *a, const void *b)
 {
@@ -222,9 +206,7 @@ s_store_members (scoring_server_t *server, kj_db_t *db, const char *batch,
                                    batch, stage, ord++, all [i]->code,
                                    all [i]->region);
             zchunk_extend (data, head, (size_t) length);
-            s_array (data, values, NULL, inputs);
-            zchunk_extend (data, "\t", 1);
-            s_array (data, NULL, present, inputs);
+            scoring_source_pack (data, values, present, inputs);
             zchunk_extend (data, "\n", 1);
         }
         for (int first = 0; first < ord; first += server->chunk) {
@@ -240,7 +222,7 @@ s_store_members (scoring_server_t *server, kj_db_t *db, const char *batch,
     }
     int rc = kj_db_copy (db,
                          "COPY member (batch_id, stage, ord, code, "
-                         "region, vals, present) FROM STDIN",
+                         "region, packed) FROM STDIN",
                          zchunk_data (data), zchunk_size (data));
     if (rc == 0)
         rc = kj_db_copy (db,
@@ -364,7 +346,8 @@ s_fetch (scoring_server_t *server, kj_db_t *db)
 //  --------------------------------------------------------------------------
 //  Scoring: claim one chunk, score its cohort, store its portraits
 
-//  "{1,2,3}" into values (or present), n at most
+//  "{1,2,3}" into values (or present), n at most (members stored before
+//  003_member_packed.sql)
 static void
 s_parse_array (const char *text, int64_t *values, bool *present, size_t n)
 {
@@ -618,7 +601,8 @@ s_cohort (scoring_server_t *server, kj_db_t *db, const char *batch, int stage,
     snprintf (stage_text, sizeof stage_text, "%d", stage);
     PGresult *members =
         kj_db_exec (db,
-                    "SELECT ord, code, region, vals, present FROM member "
+                    "SELECT ord, code, region, packed, vals, present "
+                    "FROM member "
                     "WHERE batch_id = $1 AND stage = $2 ORDER BY ord",
                     2, (const char *[]){ batch, stage_text });
     if (!members) {
@@ -641,8 +625,16 @@ s_cohort (scoring_server_t *server, kj_db_t *db, const char *batch, int stage,
     for (int m = 0; rc == 0 && m < count; m++) {
         if (atoi (PQgetvalue (members, m, 0)) != m)
             rc = -1;  //  ords are 0 .. count-1 by construction
-        s_parse_array (PQgetvalue (members, m, 3), values, NULL, inputs);
-        s_parse_array (PQgetvalue (members, m, 4), NULL, present, inputs);
+        if (!PQgetisnull (members, m, 3)) {
+            if (scoring_source_unpack (PQgetvalue (members, m, 3), values,
+                                       present, inputs))
+                rc = kj_status_set (&status, KJ__CODE__INTERNAL, "member",
+                                    "its inputs are not %zu long", inputs);
+        }
+        else {
+            s_parse_array (PQgetvalue (members, m, 4), values, NULL, inputs);
+            s_parse_array (PQgetvalue (members, m, 5), NULL, present, inputs);
+        }
         snprintf (self->regions [m], sizeof self->regions [m], "%s",
                   PQgetvalue (members, m, 2));
         if (rc == 0)
