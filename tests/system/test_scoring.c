@@ -438,12 +438,14 @@ test_batch_golden_and_rerun (void **state)
     assert_non_null (strstr (out, "0.555  0 0 0 0 0 2 0 0 0 1 0  "
                                   "0 0 2 0 0 0 0 0 0 1 0"));
 
-    //  kejin score run: follows the batch to its end, then the grades
-    assert_int_equal (s_cli (&fx,
-                             "score run --year 2024 --model v2-2025 "
-                             "2>/dev/null",
+    //  kejin score run: says what it scores, follows the batch with its
+    //  progress to its end (a rerun: nothing new), then the grades
+    assert_int_equal (s_cli (&fx, "score run --year 2024 --model v2-2025 2>&1",
                              out, sizeof out),
                       0);
+    assert_non_null (strstr (out, ": scoring 2024 under v2-2025 v1\n"));
+    assert_non_null (strstr (out, "  finished  3 of 3 scored, 0 new, 0 "
+                                  "changed grade\n"));
     assert_non_null (strstr (out, "finished in"));
     assert_non_null (strstr (out, "all  0    1   0  0  2  3"));
 
