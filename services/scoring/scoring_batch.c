@@ -661,13 +661,24 @@ s_chunk (scoring_server_t *server, kj_db_t *db)
 {
     if (kj_db_begin (db))
         return -1;
+    //  Each worker scores a stage's whole cohort for any chunk of it: it
+    //  takes a chunk of the stage it holds scored first, and else one of
+    //  the stages its process id's parity prefers, so that two workers
+    //  start on different stages rather than both scoring the same one
+    const s_cohort_t *held = (const s_cohort_t *) server->cache;
+    char held_batch [24], held_stage [16], parity [8];
+    snprintf (held_batch, sizeof held_batch, "%s", held ? held->batch : "0");
+    snprintf (held_stage, sizeof held_stage, "%d", held ? held->stage : -1);
+    snprintf (parity, sizeof parity, "%d", (int) (getpid () % 2));
     PGresult *res = kj_db_exec (
         db,
         "SELECT c.batch_id, c.no, c.stage, c.first_ord, c.last_ord, b.year, "
         "b.model FROM chunk c JOIN batch b ON b.id = c.batch_id "
-        "WHERE NOT c.done ORDER BY c.batch_id, c.no LIMIT 1 "
+        "WHERE NOT c.done ORDER BY c.batch_id, "
+        "(c.batch_id = $1::bigint AND c.stage = $2::int) DESC, "
+        "c.stage % 2 = $3::int DESC, c.no LIMIT 1 "
         "FOR UPDATE OF c SKIP LOCKED",
-        0, NULL);
+        3, (const char *[]){ held_batch, held_stage, parity });
     if (!res || PQntuples (res) == 0) {
         if (res)
             PQclear (res);
