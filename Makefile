@@ -276,7 +276,8 @@ $(foreach d,system bench tools,$(eval $(call linked_rule,$(d))))
 
 FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN     := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
-FUZZ_LIBS    := $(BUILD)/lib/libbroker.a $(BUILD)/lib/libregistry.a
+FUZZ_LIBS    := $(BUILD)/lib/libbroker.a $(BUILD)/lib/libregistry.a \
+                $(BUILD)/lib/libscoring.a
 FUZZ_SECONDS ?= 600
 
 $(BUILD)/fuzz/%: $(BUILD)/obj/tests/fuzz/%.o $(FUZZ_LIBS) $(LIBKEJIN)

@@ -20,6 +20,7 @@ Usage: tests/run.sh --build DIR --bin DIR [--valgrind] KIND [NAME]
 
 Logs go to $BUILD/test-logs/<kind>/<...>/<test>.log. A test's own folder
 ($KEJIN_TEST_TMP) is removed when it passes and kept when it fails.
+A benchmark may run KEJIN_BENCH_LIMIT_S seconds (default 1800).
 EOF
 }
 
@@ -169,7 +170,7 @@ for path in "${TESTS[@]}"; do
     limit=120
     case "$kind" in
         system) limit=300 ;;
-        bench) limit=1800 ;;
+        bench) limit=${KEJIN_BENCH_LIMIT_S:-1800} ;;
     esac
     if [ "$VALGRIND" = 1 ] && [ "$kind" = unit ]; then
         command=(valgrind --error-exitcode=99 --leak-check=full

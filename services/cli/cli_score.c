@@ -13,7 +13,7 @@
 #include "scoring_cohort.h"
 #include "scoring.pb-c.h"
 
-static const char *s_usage =
+static const char *s_usage = N_ (
     "Usage: kejin score model list\n"
     "       kejin score model show MODEL\n"
     "       kejin score model validate MODEL\n"
@@ -51,7 +51,7 @@ static const char *s_usage =
     "                   firms move between grades, the grades' PSI\n"
     "\n"
     "Exit code 0 when every row was scored, 2 when a row or the model was\n"
-    "refused (each refusal names the row and the column).\n";
+    "refused (each refusal names the row and the column).\n");
 
 //  "62.345" from milli-units
 static char *
@@ -103,8 +103,9 @@ s_model_cmd (cli_t *cli, int argc, char **argv)
         return CLI_OK;
     }
     if ((!streq (verb, "show") && !streq (verb, "validate")) || argc != 4) {
-        fprintf (stderr, "kejin: score model takes list, show MODEL or "
-                         "validate MODEL\n");
+        fprintf (stderr, "%s",
+                 _ ("kejin: score model takes list, show MODEL "
+                    "or validate MODEL\n"));
         return CLI_USAGE;
     }
     scoring_model_t *model = s_model (argv [3]);
@@ -112,7 +113,7 @@ s_model_cmd (cli_t *cli, int argc, char **argv)
         return CLI_USAGE;
     size_t columns = scoring_model_columns (model);
     if (streq (verb, "validate")) {
-        printf ("%s: valid, model %s version %d, %zu columns\n", argv [3],
+        printf (_ ("%s: valid, model %s version %d, %zu columns\n"), argv [3],
                 scoring_model_name (model), scoring_model_version (model),
                 columns);
         scoring_model_destroy (&model);
@@ -120,8 +121,8 @@ s_model_cmd (cli_t *cli, int argc, char **argv)
     }
     printf ("%s v%d  %s\n\n", scoring_model_name (model),
             scoring_model_version (model), scoring_model_title (model));
-    cli_table_t *table = cli_table_new ("COLUMN", "KIND", "GROUP",
-                                        "初创/成长/稳定", "LABEL", NULL);
+    cli_table_t *table = cli_table_new (_ ("COLUMN"), _ ("KIND"), _ ("GROUP"),
+                                        "初创/成长/稳定", _ ("LABEL"), NULL);
     for (size_t i = 0; i < columns; i++) {
         const scoring_column_t *c = scoring_model_column (model, i);
         char weights [32] = "";
@@ -140,21 +141,21 @@ s_model_cmd (cli_t *cli, int argc, char **argv)
     cli_table_print (table, stdout);
     cli_table_destroy (&table);
     char a [32], b [32];
-    printf ("\nfinal score = scorecard (%s at the start) + %d x (points + "
-            "bonus, bonus at most %d) + flags\n",
+    printf (_ ("\nfinal score = scorecard (%s at the start) + %d x (points + "
+               "bonus, bonus at most %d) + flags\n"),
             s_milli (scoring_model_intercept_milli (model), a, sizeof a),
             scoring_model_combine (model), scoring_model_bonus_cap (model));
-    printf ("grades by %s: AAA >= %" PRId64 ", AA >= %" PRId64 ", A >= %" PRId64
-            ", B >= %" PRId64 ", else C\n",
+    printf (_ ("grades by %s: AAA >= %" PRId64 ", AA >= %" PRId64
+               ", A >= %" PRId64 ", B >= %" PRId64 ", else C\n"),
             scoring_model_grades_by_percentile (model)
-                ? "percentile within the cohort"
-                : "final score",
+                ? _ ("percentile within the cohort")
+                : _ ("final score"),
             scoring_model_grade_at (model, SCORING_AAA),
             scoring_model_grade_at (model, SCORING_AA),
             scoring_model_grade_at (model, SCORING_A),
             scoring_model_grade_at (model, SCORING_B));
-    printf ("credit line (grade %s or better, no stop): min (%d bp of %s, "
-            "stage cap %s / %s / ",
+    printf (_ ("credit line (grade %s or better, no stop): min (%d bp of %s, "
+               "stage cap %s / %s / "),
             scoring_grade_name (scoring_model_line_min_grade (model)),
             scoring_model_line_rate_bp (model),
             scoring_model_revenue_column (model),
@@ -162,10 +163,10 @@ s_model_cmd (cli_t *cli, int argc, char **argv)
                       sizeof a),
             cli_yuan (scoring_model_line_cap (model, SCORING_GROWTH), b,
                       sizeof b));
-    printf ("%s, ", cli_yuan (scoring_model_line_cap (model, SCORING_STABLE), a,
-                              sizeof a));
-    printf ("at most %s)\n",
-            cli_yuan (scoring_model_line_max (model), a, sizeof a));
+    printf (_ ("%s, at most %s)\n"),
+            cli_yuan (scoring_model_line_cap (model, SCORING_STABLE), a,
+                      sizeof a),
+            cli_yuan (scoring_model_line_max (model), b, sizeof b));
     scoring_model_destroy (&model);
     return CLI_OK;
 }
@@ -190,10 +191,11 @@ static int
 s_refuse (s_run_t *self, uint32_t row, const char *column, const char *message)
 {
     if (column)
-        fprintf (stderr, "kejin: %s row %u, column %s: %s\n", self->path, row,
-                 column, message);
+        fprintf (stderr, _ ("kejin: %s row %u, column %s: %s\n"), self->path,
+                 row, column, message);
     else
-        fprintf (stderr, "kejin: %s row %u: %s\n", self->path, row, message);
+        fprintf (stderr, _ ("kejin: %s row %u: %s\n"), self->path, row,
+                 message);
     self->refused++;
     return 0;
 }
@@ -217,8 +219,8 @@ s_header (s_run_t *self, const char *const *fields, size_t count)
                        scoring_cohort_input_name (self->cohort, i))) {
                 if (self->input_at [i] >= 0) {
                     fprintf (stderr,
-                             "kejin: %s row 1: column %s is there "
-                             "twice\n",
+                             _ ("kejin: %s row 1: column %s is there "
+                                "twice\n"),
                              self->path, fields [f]);
                     return 1;
                 }
@@ -226,8 +228,8 @@ s_header (s_run_t *self, const char *const *fields, size_t count)
             }
         if (!known) {
             fprintf (stderr,
-                     "kejin: %s row 1: model %s reads no column "
-                     "'%s' (kejin score model show %s lists them)\n",
+                     _ ("kejin: %s row 1: model %s reads no column "
+                        "'%s' (kejin score model show %s lists them)\n"),
                      self->path, scoring_model_name (self->model), fields [f],
                      scoring_model_name (self->model));
             return 1;
@@ -241,8 +243,8 @@ s_header (s_run_t *self, const char *const *fields, size_t count)
             missing = scoring_cohort_input_name (self->cohort, i);
     if (missing) {
         fprintf (stderr,
-                 "kejin: %s row 1: no column %s, which model %s "
-                 "reads\n",
+                 _ ("kejin: %s row 1: no column %s, which model %s "
+                    "reads\n"),
                  self->path, missing, scoring_model_name (self->model));
         return 1;
     }
@@ -257,19 +259,19 @@ s_each_row (uint32_t row, const char *const *fields, size_t count, void *arg)
         return s_header (self, fields, count);
     if (count != self->fields) {
         char why [96];
-        snprintf (why, sizeof why, "%zu fields where the header has %zu", count,
-                  self->fields);
+        snprintf (why, sizeof why, _ ("%zu fields where the header has %zu"),
+                  count, self->fields);
         return s_refuse (self, row, NULL, why);
     }
     const char *id = fields [self->id_at];
     if (!*id)
-        return s_refuse (self, row, "id", "is empty; give each row an id");
+        return s_refuse (self, row, "id", _ ("is empty; give each row an id"));
     int stage = scoring_stage_parse (fields [self->stage_at]);
     if (stage < 0)
         return s_refuse (self, row, "stage",
-                         "is not a stage: 孵化期, 初创期, "
-                         "成长期, 成熟期 (or incubation, startup, growth, "
-                         "mature)");
+                         _ ("is not a stage: 孵化期, 初创期, "
+                            "成长期, 成熟期 (or incubation, startup, growth, "
+                            "mature)"));
     size_t inputs = scoring_cohort_inputs (self->cohort);
     for (size_t i = 0; i < inputs; i++) {
         const char *text = fields [self->input_at [i]];
@@ -284,8 +286,8 @@ s_each_row (uint32_t row, const char *const *fields, size_t count, void *arg)
         char why [160];
         if (!ok || kj_parse_int64 (text, &self->values [i])) {
             snprintf (why, sizeof why,
-                      "'%.40s' is not a whole number "
-                      "(amounts in fen, rates in basis points)",
+                      _ ("'%.40s' is not a whole number "
+                         "(amounts in fen, rates in basis points)"),
                       text);
             return s_refuse (self, row, name, why);
         }
@@ -348,12 +350,12 @@ s_print_portrait (cli_t *cli, s_run_t *self, size_t m)
             scoring_model_column (self->model, (size_t) p->reasons [r].column);
         snprintf (why + strlen (why), sizeof why - strlen (why), "%s%s%s",
                   r ? ", " : "", c->label,
-                  p->reasons [r].missing ? " (not reported)" : "");
+                  p->reasons [r].missing ? _ (" (not reported)") : "");
     }
     if (p->line_known)
         cli_yuan (p->line_fen, line, sizeof line);
     else
-        snprintf (line, sizeof line, "(revenue not reported)");
+        snprintf (line, sizeof line, "%s", _ ("(revenue not reported)"));
     cli_table_row (self->table, scoring_cohort_id (self->cohort, m),
                    scoring_stage_name (scoring_cohort_stage (self->cohort, m)),
                    s_milli (p->points_milli + p->bonus_milli, points,
@@ -367,8 +369,8 @@ s_cohort_cmd (cli_t *cli, int argc, char **argv)
 {
     cli_args_t *args = cli_args_verb (argc, argv, "csv= model=", s_usage, 0,
                                       "csv model",
-                                      "score cohort needs --csv "
-                                      "FILE and --model MODEL");
+                                      N_ ("score cohort needs --csv "
+                                          "FILE and --model MODEL"));
     if (!args)
         return CLI_USAGE;
     s_run_t self = { .path = cli_args_get (args, "csv") };
@@ -377,7 +379,7 @@ s_cohort_cmd (cli_t *cli, int argc, char **argv)
     if (self.model) {
         file = streq (self.path, "-") ? stdin : fopen (self.path, "r");
         if (!file)
-            fprintf (stderr, "kejin: cannot read %s: %s\n", self.path,
+            fprintf (stderr, _ ("kejin: cannot read %s: %s\n"), self.path,
                      strerror (errno));
     }
     int rc = CLI_USAGE;
@@ -393,14 +395,15 @@ s_cohort_cmd (cli_t *cli, int argc, char **argv)
             fprintf (stderr, "kejin: %s %s\n", self.path, error);
         size_t size = scoring_cohort_size (self.cohort);
         if (read == 0 && size + self.refused == 0)
-            fprintf (stderr, "kejin: %s has no rows below its header\n",
+            fprintf (stderr, _ ("kejin: %s has no rows below its header\n"),
                      self.path);
         if (read == 0 && size) {
             scoring_cohort_score (self.cohort);
             if (!cli->json)
-                self.table = cli_table_new ("ID", "STAGE", "POINTS", "SCORE",
-                                            "GRADE", "LINE",
-                                            "WHY (most points lost first)",
+                self.table = cli_table_new (_ ("ID"), _ ("STAGE"), _ ("POINTS"),
+                                            _ ("SCORE"), _ ("GRADE"),
+                                            _ ("LINE"),
+                                            _ ("WHY (most points lost first)"),
                                             NULL);
             for (size_t m = 0; m < size; m++)
                 s_print_portrait (cli, &self, m);
@@ -436,7 +439,7 @@ s_year (cli_args_t *args, int32_t *year)
     char *end;
     long value = strtol (text, &end, 10);
     if (*end || end == text || value < 0 || value > 9999) {
-        fprintf (stderr, "kejin: --year %s is not a year\n", text);
+        fprintf (stderr, _ ("kejin: --year %s is not a year\n"), text);
         return -1;
     }
     *year = (int32_t) value;
@@ -477,11 +480,13 @@ s_run_cmd (cli_t *cli, int argc, char **argv)
         return rc;
     Kj__ScoringProgressRequest progress = KJ__SCORING_PROGRESS_REQUEST__INIT;
     progress.batch_id = reply->batch->id;
-    fprintf (stderr, "batch %" PRIu64 ": %s %d under %s v%d%s\n",
-             reply->batch->id,
-             reply->joined ? "joined the scoring of" : "scoring",
-             reply->batch->year, reply->batch->model, reply->batch->version,
-             reply->joined ? " (already running)" : "");
+    fprintf (stderr,
+             reply->joined
+                 ? _ ("batch %" PRIu64 ": joined the scoring of %d under "
+                      "%s v%d (already running)\n")
+                 : _ ("batch %" PRIu64 ": scoring %d under %s v%d\n"),
+             reply->batch->id, reply->batch->year, reply->batch->model,
+             reply->batch->version);
     kj__scoring_run_reply__free_unpacked (reply, NULL);
     Kj__ScoringProgressReply *seen = NULL;
     uint64_t shown = UINT64_MAX;
@@ -496,8 +501,8 @@ s_run_cmd (cli_t *cli, int argc, char **argv)
         bool done = streq (batch->state, "finished");
         if (batch->scored != shown || done || !wait) {
             fprintf (stderr,
-                     "  %-9s %" PRIu64 " of %" PRIu64 " scored, %" PRIu64
-                     " new, %" PRIu64 " changed grade\n",
+                     _ ("  %-9s %" PRIu64 " of %" PRIu64 " scored, %" PRIu64
+                        " new, %" PRIu64 " changed grade\n"),
                      batch->state, batch->scored, batch->total, batch->stored,
                      batch->changed);
             shown = batch->scored;
@@ -511,11 +516,11 @@ s_run_cmd (cli_t *cli, int argc, char **argv)
     if (cli->json)
         cli_print_json (&batch->base);
     else if (streq (batch->state, "finished")) {
-        printf ("batch %" PRIu64 " finished in %.1f s\n", batch->id,
+        printf (_ ("batch %" PRIu64 " finished in %.1f s\n"), batch->id,
                 (double) (batch->finished_at_us - batch->started_at_us) / 1e6);
         cli_table_t *table = cli_table_new ("", "AAA", "AA", "A", "B", "C",
-                                            "TOTAL", NULL);
-        s_print_grades ("all", batch->grades, batch->n_grades, batch->total,
+                                            _ ("TOTAL"), NULL);
+        s_print_grades (_ ("all"), batch->grades, batch->n_grades, batch->total,
                         table);
         cli_table_print (table, stdout);
         cli_table_destroy (&table);
@@ -529,31 +534,32 @@ s_print_stored (const Kj__ScoringPortrait *p)
 {
     char score [32], points [32], bonus [32], card [32], flags [32];
     char percentile [32], line [48];
-    printf ("%s  %d  %s v%d  stage %s  region %s\n", p->id, p->year, p->model,
-            p->version, p->stage, *p->region ? p->region : "-");
-    printf ("grade %s  score %s  (percentile %s)%s%s\n", p->grade,
+    printf (_ ("%s  %d  %s v%d  stage %s  region %s\n"), p->id, p->year,
+            p->model, p->version, p->stage, *p->region ? p->region : "-");
+    printf (_ ("grade %s  score %s  (percentile %s)%s%s\n"), p->grade,
             s_milli (p->score_milli, score, sizeof score),
             s_milli (p->percentile_milli, percentile, sizeof percentile),
-            *p->previous_grade ? "  previous grade " : "", p->previous_grade);
-    printf ("points %s  bonus %s  scorecard %s  flags %s\n",
+            *p->previous_grade ? _ ("  previous grade ") : "",
+            p->previous_grade);
+    printf (_ ("points %s  bonus %s  scorecard %s  flags %s\n"),
             s_milli (p->points_milli, points, sizeof points),
             s_milli (p->bonus_milli, bonus, sizeof bonus),
             s_milli (p->scorecard_milli, card, sizeof card),
             s_milli (p->flags_milli, flags, sizeof flags));
     if (*p->stop)
-        printf ("stopped by the negative list: %s\n", p->stop);
-    printf ("pre-approved collateral-free line: %s\n",
+        printf (_ ("stopped by the negative list: %s\n"), p->stop);
+    printf (_ ("pre-approved collateral-free line: %s\n"),
             p->line_known ? cli_yuan (p->line_fen, line, sizeof line)
-                          : "revenue not reported");
-    printf ("%d inputs not reported\n", p->missing_count);
+                          : _ ("revenue not reported"));
+    printf (_ ("%d inputs not reported\n"), p->missing_count);
     if (p->n_reasons) {
-        printf ("why (most points lost first):\n");
+        printf ("%s", _ ("why (most points lost first):\n"));
         for (size_t r = 0; r < p->n_reasons; r++) {
             char lost [32];
             const Kj__ScoringReason *reason = p->reasons [r];
             s_milli ((reason->lost_micro + 500) / 1000, lost, sizeof lost);
             printf ("  %-20s %-24s -%s%s\n", reason->code, reason->label, lost,
-                    reason->missing ? "  (not reported)" : "");
+                    reason->missing ? _ ("  (not reported)") : "");
         }
     }
 }
@@ -572,7 +578,8 @@ static int
 s_show_cmd (cli_t *cli, int argc, char **argv)
 {
     cli_args_t *args = cli_args_verb (argc, argv, "year= model=", s_usage, 1,
-                                      NULL, "score show needs a credit code");
+                                      NULL,
+                                      N_ ("score show needs a credit code"));
     if (!args)
         return CLI_USAGE;
     Kj__ScoringShowRequest request = KJ__SCORING_SHOW_REQUEST__INIT;
@@ -601,8 +608,8 @@ s_whatif_cmd (cli_t *cli, int argc, char **argv)
     size_t n = cli_args_count (args);
     if (!cli_args_get (args, "stage") || n == 0 || n > SCORING_COLUMNS_MAX) {
         fprintf (stderr,
-                 "kejin: score whatif needs --stage and 1 to %d "
-                 "COLUMN=VALUE\n",
+                 _ ("kejin: score whatif needs --stage and 1 to %d "
+                    "COLUMN=VALUE\n"),
                  SCORING_COLUMNS_MAX);
         cli_args_destroy (&args);
         return CLI_USAGE;
@@ -621,8 +628,8 @@ s_whatif_cmd (cli_t *cli, int argc, char **argv)
         if (!equals || equals == item || equals - item >= SCORING_CODE_MAX
             || !end || end == equals + 1 || *end) {
             fprintf (stderr,
-                     "kejin: '%s' is not COLUMN=VALUE (a whole "
-                     "number)\n",
+                     _ ("kejin: '%s' is not COLUMN=VALUE (a whole "
+                        "number)\n"),
                      item);
             rc = CLI_USAGE;
             break;
@@ -677,17 +684,18 @@ s_dist_cmd (cli_t *cli, int argc, char **argv)
     if (cli->json)
         cli_print_json (&reply->base);
     else if (reply->n_rows == 0)
-        printf ("no portraits under %s yet: kejin score run scores a "
-                "year\n",
+        printf (_ ("no portraits under %s yet: kejin score run scores a "
+                   "year\n"),
                 reply->model);
     else {
-        printf ("%d under %s v%d\n", reply->year, reply->model, reply->version);
+        printf (_ ("%d under %s v%d\n"), reply->year, reply->model,
+                reply->version);
         cli_table_t *table = cli_table_new (*request.by ? request.by : "",
-                                            "AAA", "AA", "A", "B", "C", "TOTAL",
-                                            NULL);
+                                            "AAA", "AA", "A", "B", "C",
+                                            _ ("TOTAL"), NULL);
         for (size_t r = 0; r < reply->n_rows; r++)
             s_print_grades (*reply->rows [r]->key ? reply->rows [r]->key
-                                                  : "all",
+                                                  : _ ("all"),
                             reply->rows [r]->grades, reply->rows [r]->n_grades,
                             reply->rows [r]->total, table);
         cli_table_print (table, stdout);
@@ -697,11 +705,34 @@ s_dist_cmd (cli_t *cli, int argc, char **argv)
     return CLI_OK;
 }
 
+//  Counts per band as "1 0 2 ..."
+static char *
+s_bands (const uint64_t *bands, size_t n, char *buf, size_t size)
+{
+    size_t used = 0;
+    buf [0] = 0;
+    for (size_t b = 0; b < n && used < size; b++)
+        used += (size_t) snprintf (buf + used, size - used, "%s%" PRIu64,
+                                   b ? " " : "", bands [b]);
+    return buf;
+}
+
+//  One indicator's PSI as a table row
+static void
+s_print_psi (const Kj__ScoringIndicatorPsi *psi, cli_table_t *table)
+{
+    char value [32], a [256], b [256];
+    s_milli ((psi->psi_e4 + 5) / 10, value, sizeof value);
+    cli_table_row (table, psi->code, psi->label, value,
+                   s_bands (psi->bands_a, psi->n_bands_a, a, sizeof a),
+                   s_bands (psi->bands_b, psi->n_bands_b, b, sizeof b));
+}
+
 static int
 s_compare_cmd (cli_t *cli, int argc, char **argv)
 {
     cli_args_t *args = cli_args_verb (argc, argv, "year=", s_usage, 2, NULL,
-                                      "score compare needs two models");
+                                      N_ ("score compare needs two models"));
     if (!args)
         return CLI_USAGE;
     Kj__ScoringCompareRequest request = KJ__SCORING_COMPARE_REQUEST__INIT;
@@ -719,11 +750,11 @@ s_compare_cmd (cli_t *cli, int argc, char **argv)
     if (cli->json)
         cli_print_json (&reply->base);
     else {
-        printf ("%d: %s v%d (rows) against %s v%d (columns)\n", reply->year,
+        printf (_ ("%d: %s v%d (rows) against %s v%d (columns)\n"), reply->year,
                 reply->model_a, reply->version_a, reply->model_b,
                 reply->version_b);
         cli_table_t *table = cli_table_new ("", "AAA", "AA", "A", "B", "C",
-                                            "TOTAL", NULL);
+                                            _ ("TOTAL"), NULL);
         for (int g = 0; g < SCORING_GRADES; g++) {
             uint64_t total = 0;
             for (int h = 0; h < SCORING_GRADES; h++)
@@ -735,10 +766,22 @@ s_compare_cmd (cli_t *cli, int argc, char **argv)
         cli_table_print (table, stdout);
         cli_table_destroy (&table);
         char psi [32];
-        printf ("scored under one model only: %" PRIu64 " and %" PRIu64
-                "\nPSI of the grade distributions: %s\n",
+        printf (_ ("scored under one model only: %" PRIu64 " and %" PRIu64
+                   "\nPSI of the grade distributions: %s\n"),
                 reply->only_a, reply->only_b,
                 s_milli ((reply->grade_psi_e4 + 5) / 10, psi, sizeof psi));
+        if (reply->n_indicators) {
+            printf ("%s", _ ("\nPSI per indicator (firms per tenth of the "
+                             "share of the best, lowest first, then not "
+                             "reported):\n"));
+            table = cli_table_new (_ ("COLUMN"), _ ("LABEL"), "PSI",
+                                   _ ("BANDS (first model)"),
+                                   _ ("BANDS (second model)"), NULL);
+            for (size_t i = 0; i < reply->n_indicators; i++)
+                s_print_psi (reply->indicators [i], table);
+            cli_table_print (table, stdout);
+            cli_table_destroy (&table);
+        }
     }
     kj__scoring_compare_reply__free_unpacked (reply, NULL);
     return CLI_OK;
@@ -764,8 +807,8 @@ cli_score (cli_t *cli, int argc, char **argv)
     if (streq (argv [1], "compare"))
         return s_compare_cmd (cli, argc, argv);
     fprintf (stderr,
-             "kejin: unknown score command '%s'\nTry 'kejin score "
-             "--help'.\n",
+             _ ("kejin: unknown score command '%s'\nTry 'kejin score "
+                "--help'.\n"),
              argv [1]);
     return CLI_USAGE;
 }

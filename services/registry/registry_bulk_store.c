@@ -1590,29 +1590,38 @@ registry_bulk_store_export (kj_db_t *db, registry_csv_kind_t kind,
             const char *params [] = { after, region, stage, limit };
             res = kj_db_exec (
                 db,
+                //  One page of enterprises, then what each needs from the
+                //  tables beside it read as ranges of the same codes
+                //  (index range scans joined once, no query per row)
+                "WITH e AS MATERIALIZED (SELECT * FROM enterprise "
+                "WHERE code > $1 AND ($2 = '' OR region = $2) "
+                "AND ($3 = '' OR stage = $3) ORDER BY code LIMIT $4), "
+                "last AS (SELECT max (code) AS code FROM e), "
+                "q AS (SELECT q.code, string_agg (q.kind || ':' || "
+                "to_char (q.expires_on, 'YYYY-MM-DD'), '|' ORDER BY "
+                "array_position (ARRAY['high_tech', 'tech_sme', "
+                "'innovative_sme', 'srdi', 'little_giant', 'eaglet', "
+                "'gazelle', 'unicorn', 'incubator_resident', "
+                "'listing_reserve'], q.kind)) AS kinds FROM qualification q "
+                "WHERE q.code > $1 AND q.code <= (SELECT code FROM last) "
+                "GROUP BY q.code), "
+                "r AS (SELECT DISTINCT ON (x.code) x.code, x.round, "
+                "to_char (x.closed_on, 'YYYY-MM-DD') AS closed_on, "
+                "x.amount_fen FROM equity_round x WHERE x.code > $1 "
+                "AND x.code <= (SELECT code FROM last) ORDER BY x.code, "
+                "array_position (ARRAY['seed', 'angel', 'a', 'b', 'c_plus', "
+                "'pre_ipo'], x.round) DESC, x.closed_on DESC), "
+                "t AS (SELECT t.code, t.total FROM techsme_score t "
+                "WHERE t.code > $1 AND t.code <= (SELECT code FROM last)) "
                 "SELECT e.code, e.name, e.region, e.industry, "
                 "coalesce (to_char (e.founded_on, 'YYYY-MM-DD'), ''), "
                 "e.size_class, e.status, e.stage, e.listing_tutoring, "
                 "e.board_standard, e.chain_leader, e.dishonest, e.abnormal, "
                 "e.tax_grade, e.invention_patents, e.class2_ip, e.pledged_ip, "
-                "r.round, r.closed_on, r.amount_fen, "
-                "coalesce ((SELECT string_agg (q.kind || ':' || "
-                "to_char (q.expires_on, 'YYYY-MM-DD'), '|' ORDER BY "
-                "array_position (ARRAY['high_tech', 'tech_sme', "
-                "'innovative_sme', 'srdi', 'little_giant', 'eaglet', "
-                "'gazelle', 'unicorn', 'incubator_resident', "
-                "'listing_reserve'], q.kind)) FROM qualification q "
-                "WHERE q.code = e.code), ''), t.total "
-                "FROM enterprise e "
-                "LEFT JOIN LATERAL (SELECT round, "
-                "to_char (closed_on, 'YYYY-MM-DD') AS closed_on, amount_fen "
-                "FROM equity_round x WHERE x.code = e.code ORDER BY "
-                "array_position (ARRAY['seed', 'angel', 'a', 'b', 'c_plus', "
-                "'pre_ipo'], x.round) DESC, x.closed_on DESC LIMIT 1) r "
-                "ON true "
-                "LEFT JOIN techsme_score t ON t.code = e.code "
-                "WHERE e.code > $1 AND ($2 = '' OR e.region = $2) "
-                "AND ($3 = '' OR e.stage = $3) ORDER BY e.code LIMIT $4",
+                "r.round, r.closed_on, r.amount_fen, coalesce (q.kinds, ''), "
+                "t.total FROM e LEFT JOIN q ON q.code = e.code "
+                "LEFT JOIN r ON r.code = e.code LEFT JOIN t ON t.code = e.code "
+                "ORDER BY e.code",
                 4, params);
             break;
         }
@@ -1624,9 +1633,11 @@ registry_bulk_store_export (kj_db_t *db, registry_csv_kind_t kind,
                 "f.net_profit_fen, f.total_assets_fen, "
                 "f.operating_cash_flow_fen, f.high_tech_revenue_fen, "
                 "f.total_cost_fen, f.staff, f.tech_staff FROM figures f "
-                "JOIN enterprise e ON e.code = f.code "
                 "WHERE (f.code, f.year) > ($1, $2::int) "
-                "AND ($3 = '' OR e.region = $3) AND ($4 = '' OR e.stage = $4) "
+                "AND ($3 = '' AND $4 = '' OR EXISTS (SELECT 1 FROM "
+                "enterprise e WHERE e.code = f.code "
+                "AND ($3 = '' OR e.region = $3) AND ($4 = '' OR e.stage = "
+                "$4))) "
                 "ORDER BY f.code, f.year LIMIT $5",
                 5, params);
             break;

@@ -9,9 +9,10 @@
       another worker starts the fetch again.
     - scoring: workers claim chunks (FOR UPDATE SKIP LOCKED); each scores
       its stage's whole cohort (percentiles need it; deterministic, so
-      every worker gets the same portraits), stores its chunk's portraits
-      by COPY with ON CONFLICT DO NOTHING (never overwritten), their
-      events, and marks the chunk done, in one transaction. Killed, the
+      every worker gets the same portraits), looks up what is stored of
+      its chunk's codes (one range query), COPYs the portraits not stored
+      yet (never overwritten) with their previous grades, their events,
+      and marks the chunk done, in one transaction. Killed, the
       chunk is claimed again; nothing is scored twice or missed.
     - the worker that does the last chunk finishes the batch.
     =========================================================================
@@ -20,6 +21,7 @@
 #include "scoring_server.h"
 #include "scoring_source.h"
 #include "registry_bulk.pb-c.h"
+#include <pthread.h>
 
 //  --------------------------------------------------------------------------
 //  Fetching: read the registry's export pages into facts by code
@@ -29,7 +31,10 @@ typedef struct {
     scoring_header_t header;
     bool have_header;
     int year;
-    const char *error;
+    scoring_server_t *server;
+    int rc;            //  of the figures thread
+    int64_t wait_us;   //  waiting for the registry's pages
+    int64_t parse_us;  //  reading them
 } s_fetch_t;
 
 static int
@@ -53,8 +58,6 @@ s_each_row (uint32_t row, const char *const *fields, size_t count, void *arg)
     const char *code = scoring_source_code (&self->header, fields, count);
     scoring_facts_t *facts = zhashx_lookup (self->facts, code);
     if (!facts) {
-        if (self->header.kind != SCORING_SOURCE_ENTERPRISES)
-            return 0;  //  figures of an enterprise not listed
         facts = calloc (1, sizeof *facts);
         assert (facts);
         zhashx_insert (self->facts, code, facts);
@@ -63,7 +66,7 @@ s_each_row (uint32_t row, const char *const *fields, size_t count, void *arg)
     return 0;
 }
 
-//  Every page of one kind; 0 or -1 (logged)
+//  Every page of one kind into self->facts; 0 or -1 (logged)
 static int
 s_fetch_kind (scoring_server_t *server, kj_client_t *client, s_fetch_t *self,
               scoring_source_kind_t kind)
@@ -81,12 +84,15 @@ s_fetch_kind (scoring_server_t *server, kj_client_t *client, s_fetch_t *self,
         Kj__BulkExportReply *reply = NULL;
         kj_status_t status;
         kj_call_opts_t opts = { .read_only = true, .timeout_ms = 30000 };
+        int64_t asked = kj_mono_us ();
         if (kj_client_call (client, "registry.bulk", "Export", &request.base,
                             &kj__bulk_export_reply__descriptor,
                             (ProtobufCMessage **) &reply, &status, &opts)) {
             kj_warn ("scoring.fetch", "registry export: %s", status.message);
             return -1;
         }
+        int64_t answered = kj_mono_us ();
+        self->wait_us += answered - asked;
         int rc = 0;
         if (reply->data.len > 0) {
             FILE *file = fmemopen (reply->data.data, reply->data.len, "r");
@@ -101,26 +107,63 @@ s_fetch_kind (scoring_server_t *server, kj_client_t *client, s_fetch_t *self,
         }
         snprintf (after, sizeof after, "%s", reply->next);
         kj__bulk_export_reply__free_unpacked (reply, NULL);
+        self->parse_us += kj_mono_us () - answered;
         if (rc)
             return -1;
     } while (*after);
     return 0;
 }
 
-//  A COPY text field for an array: {1,2,3}
-static void
-s_array (zchunk_t *out, const int64_t *values, const bool *present, size_t n)
+//  The figures, fetched by a thread of their own (with its own client)
+//  while the caller fetches the enterprises: the registry's two bulk
+//  workers export both at once, and each side parses its pages while the
+//  other waits for its next one
+static void *
+s_fetch_figures (void *arg)
 {
-    zchunk_extend (out, "{", 1);
-    for (size_t i = 0; i < n; i++) {
-        char item [32];
-        int length = values ? snprintf (item, sizeof item, "%s%" PRId64,
-                                        i ? "," : "", values [i])
-                            : snprintf (item, sizeof item, "%s%s", i ? "," : "",
-                                        present [i] ? "t" : "f");
-        zchunk_extend (out, item, (size_t) length);
+    s_fetch_t *self = (s_fetch_t *) arg;
+    kj_client_t *client = kj_client_new (self->server->broker);
+    self->rc = s_fetch_kind (self->server, client, self,
+                             SCORING_SOURCE_FIGURES);
+    kj_client_destroy (&client);
+    return NULL;
+}
+
+//  Enterprises and figures into fetch->facts (the enterprises' rows with
+//  their figures merged); 0 or -1 (logged)
+static int
+s_fetch_both (scoring_server_t *server, kj_client_t *client, s_fetch_t *fetch)
+{
+    s_fetch_t figures = { .facts = zhashx_new (),
+                          .year = fetch->year,
+                          .server = server };
+    zhashx_set_destructor (figures.facts, (zhashx_destructor_fn *) zstr_free);
+    pthread_t thread;
+    bool started = pthread_create (&thread, NULL, s_fetch_figures, &figures)
+                == 0;
+    if (!started)
+        s_fetch_figures (&figures);
+    int rc = s_fetch_kind (server, client, fetch, SCORING_SOURCE_ENTERPRISES);
+    if (started)
+        pthread_join (thread, NULL);
+    if (rc == 0 && figures.rc == 0) {
+        for (scoring_facts_t *f = zhashx_first (figures.facts); f;
+             f = zhashx_next (figures.facts)) {
+            scoring_facts_t *into = zhashx_lookup (fetch->facts,
+                                                   (const char *)
+                                                       zhashx_cursor (
+                                                           figures.facts));
+            if (into)  //  else figures of an enterprise not listed
+                scoring_source_merge (into, f);
+        }
     }
-    zchunk_extend (out, "}", 1);
+    kj_info ("scoring.fetch",
+             "enterprises: %.3f s waiting for the registry, %.3f s "
+             "reading; figures: %.3f s waiting, %.3f s reading",
+             fetch->wait_us / 1e6, fetch->parse_us / 1e6, figures.wait_us / 1e6,
+             figures.parse_us / 1e6);
+    zhashx_destroy (&figures.facts);
+    return rc || figures.rc ? -1 : 0;
 }
 
 static int
@@ -163,9 +206,7 @@ s_store_members (scoring_server_t *server, kj_db_t *db, const char *batch,
                                    batch, stage, ord++, all [i]->code,
                                    all [i]->region);
             zchunk_extend (data, head, (size_t) length);
-            s_array (data, values, NULL, inputs);
-            zchunk_extend (data, "\t", 1);
-            s_array (data, NULL, present, inputs);
+            scoring_source_pack (data, values, present, inputs);
             zchunk_extend (data, "\n", 1);
         }
         for (int first = 0; first < ord; first += server->chunk) {
@@ -181,7 +222,7 @@ s_store_members (scoring_server_t *server, kj_db_t *db, const char *batch,
     }
     int rc = kj_db_copy (db,
                          "COPY member (batch_id, stage, ord, code, "
-                         "region, vals, present) FROM STDIN",
+                         "region, packed) FROM STDIN",
                          zchunk_data (data), zchunk_size (data));
     if (rc == 0)
         rc = kj_db_copy (db,
@@ -259,16 +300,19 @@ s_fetch (scoring_server_t *server, kj_db_t *db)
         return -1;
     }
     kj_client_t *client = kj_client_new (server->broker);
-    s_fetch_t fetch = { .facts = zhashx_new (), .year = year };
+    s_fetch_t fetch = { .facts = zhashx_new (),
+                        .year = year,
+                        .server = server };
     zhashx_set_destructor (fetch.facts, (zhashx_destructor_fn *) zstr_free);
     int64_t total = 0;
     int chunks = 0;
-    int rc = s_fetch_kind (server, client, &fetch, SCORING_SOURCE_ENTERPRISES);
-    if (rc == 0)
-        rc = s_fetch_kind (server, client, &fetch, SCORING_SOURCE_FIGURES);
+    int64_t started = kj_mono_us ();
+    int rc = s_fetch_both (server, client, &fetch);
+    int64_t fetched = kj_mono_us ();
     if (rc == 0)
         rc = s_store_members (server, db, batch, model, fetch.facts, &total,
                               &chunks);
+    int64_t stored = kj_mono_us ();
     if (rc == 0) {
         char total_text [24], chunks_text [16];
         snprintf (total_text, sizeof total_text, "%" PRId64, total);
@@ -289,9 +333,10 @@ s_fetch (scoring_server_t *server, kj_db_t *db)
         kj_db_rollback (db);
     if (rc == 0)
         kj_info ("scoring.fetch",
-                 "batch %s: %" PRId64 " enterprises in %d "
-                 "chunks",
-                 batch, total, chunks);
+                 "batch %s: %" PRId64 " enterprises in %d chunks; fetched "
+                 "in %.3f s, members stored in %.3f s, committed in %.3f s",
+                 batch, total, chunks, (fetched - started) / 1e6,
+                 (stored - fetched) / 1e6, (kj_mono_us () - stored) / 1e6);
     zhashx_destroy (&fetch.facts);
     kj_client_destroy (&client);
     scoring_model_destroy (&model);
@@ -301,7 +346,8 @@ s_fetch (scoring_server_t *server, kj_db_t *db)
 //  --------------------------------------------------------------------------
 //  Scoring: claim one chunk, score its cohort, store its portraits
 
-//  "{1,2,3}" into values (or present), n at most
+//  "{1,2,3}" into values (or present), n at most (members stored before
+//  003_member_packed.sql)
 static void
 s_parse_array (const char *text, int64_t *values, bool *present, size_t n)
 {
@@ -371,112 +417,170 @@ scoring_batch_cache_destroy (void **cache_p)
     s_cohort_destroy ((s_cohort_t **) cache_p);
 }
 
+//  A member's shares of the best per column as a COPY array, then the
+//  row's end
+static void
+s_shares (zchunk_t *out, scoring_cohort_t *cohort, size_t m)
+{
+    char text [SCORING_COLUMNS_MAX * 7 + 4];
+    size_t used = 0;
+    text [used++] = '{';
+    size_t columns = scoring_model_columns (scoring_cohort_model (cohort));
+    for (size_t i = 0; i < columns; i++)
+        used += (size_t) snprintf (text + used, sizeof text - used, "%s%d",
+                                   i ? "," : "",
+                                   scoring_cohort_share_bp (cohort, m, i));
+    text [used++] = '}';
+    text [used++] = '\n';
+    zchunk_extend (out, text, used);
+}
+
+//  What is stored already about a chunk's members under the model: for
+//  each (by code), the grade of its latest portrait before (year,
+//  version), or that the portrait of (year, version) itself is there
+typedef struct {
+    const char *grade;  //  previous grade, "" for none
+    bool stored;        //  this very portrait exists: never overwritten
+} s_before_t;
+
+//  One range query over the chunk's codes (by the primary key), into
+//  before [m - first]; 0 or -1
+static int
+s_before (kj_db_t *db, s_cohort_t *scored, int year, int first, int last,
+          s_before_t *before, PGresult **res_p)
+{
+    scoring_cohort_t *cohort = scored->cohort;
+    char year_text [16], version [16];
+    snprintf (year_text, sizeof year_text, "%d", year);
+    snprintf (version, sizeof version, "%d",
+              scoring_model_version (scored->model));
+    const char *params [] = { scoring_model_name (scored->model), year_text,
+                              version,
+                              scoring_cohort_id (cohort, (size_t) first),
+                              scoring_cohort_id (cohort, (size_t) last) };
+    PGresult *res = kj_db_exec (
+        db,
+        "SELECT DISTINCT ON (code) code, grade, year = $2::int AND "
+        "version = $3::int FROM portrait WHERE code BETWEEN $4 AND $5 "
+        "AND model = $1 AND (year, version) <= ($2::int, $3::int) "
+        "ORDER BY code, year DESC, version DESC",
+        5, params);
+    if (!res)
+        return -1;
+    zhashx_t *rows = zhashx_new ();
+    for (int r = 0; r < PQntuples (res); r++)
+        zhashx_insert (rows, PQgetvalue (res, r, 0),
+                       (void *) (intptr_t) (r + 1));
+    for (int m = first; m <= last; m++) {
+        int r = (int) (intptr_t)
+                    zhashx_lookup (rows, scoring_cohort_id (cohort, (size_t) m))
+              - 1;
+        before [m - first].grade = r >= 0 ? PQgetvalue (res, r, 1) : "";
+        before [m - first].stored = r >= 0
+                                 && streq (PQgetvalue (res, r, 2), "t");
+    }
+    zhashx_destroy (&rows);
+    *res_p = res;
+    return 0;
+}
+
+//  Store the portraits of members first .. last that are not stored yet
+//  (COPY straight into portrait, with their previous grade), and their
+//  events; counts into *stored and *changed
 static int
 s_store_portraits (kj_db_t *db, const char *batch, int year, s_cohort_t *scored,
                    int first, int last, int64_t *stored, int64_t *changed)
 {
     scoring_model_t *model = scored->model;
     scoring_cohort_t *cohort = scored->cohort;
-    zchunk_t *data = zchunk_new (NULL, 0);
-    for (int m = first; m <= last; m++) {
+    size_t count = (size_t) (last - first + 1);
+    s_before_t *before = calloc (count, sizeof *before);
+    Kj__ScoringPortraitScored *events = calloc (count, sizeof *events);
+    const ProtobufCMessage **payloads = calloc (count, sizeof *payloads);
+    const char **keys = calloc (count, sizeof *keys);
+    assert (before && events && payloads && keys);
+    PGresult *res = NULL;
+    int rc = s_before (db, scored, year, first, last, before, &res);
+    zchunk_t *data = zchunk_new (NULL, count * 400);
+    char head [160];
+    snprintf (head, sizeof head, "%s\t%d\t", scoring_model_name (model),
+              scoring_model_version (model));
+    size_t n = 0;
+    *changed = 0;
+    for (int m = first; rc == 0 && m <= last; m++) {
+        const s_before_t *was = &before [m - first];
+        if (was->stored)
+            continue;  //  a rerun of this version: never overwritten
         const scoring_portrait_t *p = scoring_cohort_portrait (cohort,
                                                                (size_t) m);
+        const char *code = scoring_cohort_id (cohort, (size_t) m);
         char reasons [1024], row [512];
         scoring_reasons_format (model, p, reasons, sizeof reasons);
-        snprintf (row, sizeof row,
-                  "%d\t%d\t%" PRId64 "\t%" PRId64 "\t%" PRId64 "\t%" PRId64
-                  "\t%" PRId64 "\t%" PRId64,
-                  year, (int) scoring_cohort_stage (cohort, (size_t) m),
-                  p->points_milli, p->bonus_milli, p->scorecard_milli,
-                  p->flags_milli, p->score_milli, p->percentile_milli);
-        s_field (data, scoring_cohort_id (cohort, (size_t) m), false);
-        s_field (data, scored->regions [m], false);
+        s_field (data, code, false);
+        snprintf (row, sizeof row, "%d", year);
         s_raw (data, row);
-        s_field (data, scoring_grade_name (p->grade), false);
+        zchunk_extend (data, head, strlen (head));
+        snprintf (row, sizeof row,
+                  "%d\t%s\t%" PRId64 "\t%" PRId64 "\t%" PRId64 "\t%" PRId64
+                  "\t%" PRId64 "\t%" PRId64,
+                  (int) scoring_cohort_stage (cohort, (size_t) m),
+                  scored->regions [m], p->points_milli, p->bonus_milli,
+                  p->scorecard_milli, p->flags_milli, p->score_milli,
+                  p->percentile_milli);
+        s_raw (data, row);
+        const char *grade = scoring_grade_name (p->grade);
+        s_field (data, grade, false);
         s_field (data,
                  p->stop >= 0
                      ? scoring_model_column (model, (size_t) p->stop)->code
                      : "",
                  false);
-        snprintf (row, sizeof row, "%s\t%" PRId64, p->line_known ? "t" : "f",
-                  p->line_fen);
-        s_raw (data, row);
+        snprintf (row, sizeof row, "%s\t%" PRId64 "\t",
+                  p->line_known ? "t" : "f", p->line_fen);
+        zchunk_extend (data, row, strlen (row));
         s_field (data, reasons, false);
         snprintf (row, sizeof row, "%d", p->missing_count);
-        s_field (data, row, true);
-    }
-    int rc = kj_db_run (db,
-                        "CREATE TEMP TABLE IF NOT EXISTS portrait_in "
-                        "(code text, region text, year int, stage int, "
-                        "points_milli bigint, bonus_milli bigint, "
-                        "scorecard_milli bigint, flags_milli bigint, "
-                        "score_milli bigint, percentile_milli bigint, "
-                        "grade text, stop text, line_known boolean, "
-                        "line_fen bigint, reasons text, missing_count int) "
-                        "ON COMMIT DELETE ROWS",
-                        0, NULL)
-                   < 0
-               ? -1
-               : 0;
-    if (rc == 0)
-        rc = kj_db_copy (db, "COPY portrait_in FROM STDIN", zchunk_data (data),
-                         zchunk_size (data));
-    zchunk_destroy (&data);
-    if (rc)
-        return -1;
-    char version [16];
-    snprintf (version, sizeof version, "%d", scoring_model_version (model));
-    PGresult *res = kj_db_exec (
-        db,
-        "INSERT INTO portrait (code, year, model, version, stage, region, "
-        "points_milli, bonus_milli, scorecard_milli, flags_milli, "
-        "score_milli, percentile_milli, grade, stop, line_known, line_fen, "
-        "reasons, missing_count, previous_grade, batch_id) "
-        "SELECT i.code, i.year, $1, $2, i.stage, i.region, i.points_milli, "
-        "i.bonus_milli, i.scorecard_milli, i.flags_milli, i.score_milli, "
-        "i.percentile_milli, i.grade, i.stop, i.line_known, i.line_fen, "
-        "i.reasons, i.missing_count, coalesce ((SELECT p.grade FROM "
-        "portrait p WHERE p.code = i.code AND p.model = $1 AND (p.year, "
-        "p.version) < (i.year, $2::int) ORDER BY p.year DESC, p.version "
-        "DESC LIMIT 1), ''), $3 FROM portrait_in i ORDER BY i.code "
-        "ON CONFLICT DO NOTHING "
-        "RETURNING code, grade, previous_grade, score_milli",
-        3, (const char *[]){ scoring_model_name (model), version, batch });
-    if (!res)
-        return -1;
-    size_t n = (size_t) PQntuples (res);
-    Kj__ScoringPortraitScored *events = calloc (n + 1, sizeof *events);
-    const ProtobufCMessage **payloads = calloc (n + 1, sizeof *payloads);
-    const char **keys = calloc (n + 1, sizeof *keys);
-    assert (events && payloads && keys);
-    *stored = (int64_t) n;
-    *changed = 0;
-    for (size_t r = 0; r < n; r++) {
-        Kj__ScoringPortraitScored *event = &events [r];
+        s_field (data, row, false);
+        s_field (data, was->grade, false);
+        zchunk_extend (data, batch, strlen (batch));
+        zchunk_extend (data, "\t", 1);
+        s_shares (data, cohort, (size_t) m);
+        Kj__ScoringPortraitScored *event = &events [n];
         kj__scoring_portrait_scored__init (event);
-        event->code = PQgetvalue (res, (int) r, 0);
+        event->code = (char *) code;
         event->year = year;
         event->model = (char *) scoring_model_name (model);
         event->version = scoring_model_version (model);
-        event->grade = PQgetvalue (res, (int) r, 1);
-        event->previous_grade = PQgetvalue (res, (int) r, 2);
-        event->changed = *event->previous_grade
-                      && !streq (event->grade, event->previous_grade);
-        event->score_milli = atoll (PQgetvalue (res, (int) r, 3));
+        event->grade = (char *) grade;
+        event->previous_grade = (char *) was->grade;
+        event->changed = *was->grade && !streq (grade, was->grade);
+        event->score_milli = p->score_milli;
         event->batch_id = strtoull (batch, NULL, 10);
-        if (event->changed)
-            (*changed)++;
-        keys [r] = event->code;
-        payloads [r] = &event->base;
+        *changed += event->changed;
+        keys [n] = code;
+        payloads [n] = &event->base;
+        n++;
     }
-    rc = n ? kj_outbox_add_many (db, "scoring.portrait.scored", n, keys,
-                                 payloads)
-           : 0;
+    if (rc == 0 && n)
+        rc = kj_db_copy (db,
+                         "COPY portrait (code, year, model, version, stage, "
+                         "region, points_milli, bonus_milli, scorecard_milli, "
+                         "flags_milli, score_milli, percentile_milli, grade, "
+                         "stop, line_known, line_fen, reasons, missing_count, "
+                         "previous_grade, batch_id, shares) FROM STDIN",
+                         zchunk_data (data), zchunk_size (data));
+    if (rc == 0 && n)
+        rc = kj_outbox_add_many (db, "scoring.portrait.scored", n, keys,
+                                 payloads);
+    *stored = (int64_t) n;
+    zchunk_destroy (&data);
+    if (res)
+        PQclear (res);
+    free (before);
     free (events);
     free (payloads);
     free (keys);
-    PQclear (res);
-    return rc;
+    return rc ? -1 : 0;
 }
 
 //  The scored cohort of a batch's stage: the one kept, or loaded from the
@@ -497,7 +601,8 @@ s_cohort (scoring_server_t *server, kj_db_t *db, const char *batch, int stage,
     snprintf (stage_text, sizeof stage_text, "%d", stage);
     PGresult *members =
         kj_db_exec (db,
-                    "SELECT ord, code, region, vals, present FROM member "
+                    "SELECT ord, code, region, packed, vals, present "
+                    "FROM member "
                     "WHERE batch_id = $1 AND stage = $2 ORDER BY ord",
                     2, (const char *[]){ batch, stage_text });
     if (!members) {
@@ -520,8 +625,16 @@ s_cohort (scoring_server_t *server, kj_db_t *db, const char *batch, int stage,
     for (int m = 0; rc == 0 && m < count; m++) {
         if (atoi (PQgetvalue (members, m, 0)) != m)
             rc = -1;  //  ords are 0 .. count-1 by construction
-        s_parse_array (PQgetvalue (members, m, 3), values, NULL, inputs);
-        s_parse_array (PQgetvalue (members, m, 4), NULL, present, inputs);
+        if (!PQgetisnull (members, m, 3)) {
+            if (scoring_source_unpack (PQgetvalue (members, m, 3), values,
+                                       present, inputs))
+                rc = kj_status_set (&status, KJ__CODE__INTERNAL, "member",
+                                    "its inputs are not %zu long", inputs);
+        }
+        else {
+            s_parse_array (PQgetvalue (members, m, 4), values, NULL, inputs);
+            s_parse_array (PQgetvalue (members, m, 5), NULL, present, inputs);
+        }
         snprintf (self->regions [m], sizeof self->regions [m], "%s",
                   PQgetvalue (members, m, 2));
         if (rc == 0)
@@ -548,13 +661,24 @@ s_chunk (scoring_server_t *server, kj_db_t *db)
 {
     if (kj_db_begin (db))
         return -1;
+    //  Each worker scores a stage's whole cohort for any chunk of it: it
+    //  takes a chunk of the stage it holds scored first, and else one of
+    //  the stages its process id's parity prefers, so that two workers
+    //  start on different stages rather than both scoring the same one
+    const s_cohort_t *held = (const s_cohort_t *) server->cache;
+    char held_batch [24], held_stage [16], parity [8];
+    snprintf (held_batch, sizeof held_batch, "%s", held ? held->batch : "0");
+    snprintf (held_stage, sizeof held_stage, "%d", held ? held->stage : -1);
+    snprintf (parity, sizeof parity, "%d", (int) (getpid () % 2));
     PGresult *res = kj_db_exec (
         db,
         "SELECT c.batch_id, c.no, c.stage, c.first_ord, c.last_ord, b.year, "
         "b.model FROM chunk c JOIN batch b ON b.id = c.batch_id "
-        "WHERE NOT c.done ORDER BY c.batch_id, c.no LIMIT 1 "
+        "WHERE NOT c.done ORDER BY c.batch_id, "
+        "(c.batch_id = $1::bigint AND c.stage = $2::int) DESC, "
+        "c.stage % 2 = $3::int DESC, c.no LIMIT 1 "
         "FOR UPDATE OF c SKIP LOCKED",
-        0, NULL);
+        3, (const char *[]){ held_batch, held_stage, parity });
     if (!res || PQntuples (res) == 0) {
         if (res)
             PQclear (res);
@@ -570,7 +694,9 @@ s_chunk (scoring_server_t *server, kj_db_t *db)
     int year = atoi (PQgetvalue (res, 0, 5));
     snprintf (model_name, sizeof model_name, "%s", PQgetvalue (res, 0, 6));
     PQclear (res);
+    int64_t claimed = kj_mono_us ();
     s_cohort_t *scored = s_cohort (server, db, batch, atoi (stage), model_name);
+    int64_t computed = kj_mono_us ();
     int rc = scored && last < (int) scoring_cohort_size (scored->cohort) ? 0
                                                                          : -1;
     int64_t stored = 0, changed = 0;
@@ -605,6 +731,7 @@ s_chunk (scoring_server_t *server, kj_db_t *db)
         rc = s_finish (db, batch);
     if (counts)
         PQclear (counts);
+    int64_t written = kj_mono_us ();
     if (rc == 0)
         rc = kj_db_commit (db);
     else {
@@ -612,6 +739,12 @@ s_chunk (scoring_server_t *server, kj_db_t *db)
                  kj_db_error (db));
         kj_db_rollback (db);
     }
+    if (rc == 0)
+        kj_info ("scoring.batch",
+                 "batch %s chunk %s: %d members; cohort %.3f s, stored "
+                 "%.3f s, committed %.3f s",
+                 batch, no, last - first + 1, (computed - claimed) / 1e6,
+                 (written - computed) / 1e6, (kj_mono_us () - written) / 1e6);
     return rc ? -1 : 1;
 }
 

@@ -12,6 +12,7 @@
 */
 
 #include "scoring_cohort.h"
+#include <math.h>
 
 typedef struct {
     char id [64];
@@ -20,6 +21,7 @@ typedef struct {
     bool *present;
     scoring_portrait_t portrait;
     int64_t contrib_micro [SCORING_COLUMNS_MAX];  //  per model column
+    int16_t share_bp [SCORING_COLUMNS_MAX];       //  per model column
 } s_member_t;
 
 struct _scoring_cohort_t {
@@ -188,6 +190,7 @@ s_indicator_fn (scoring_cohort_t *self, size_t m, int64_t rank2, int64_t n,
     else if (column->lower_better)
         num = den - num;
     member->contrib_micro [i] = s_round (weight * 1000000 * num, den);
+    member->share_bp [i] = (int16_t) (10000 * num / den);
 }
 
 static void
@@ -224,12 +227,20 @@ s_own (scoring_cohort_t *self, s_member_t *member)
         bool present = member->present [i];
         int64_t value = member->values [i];
         p->missing_count += !present;
+        member->share_bp [i] = column->kind == SCORING_INDICATOR
+                                    || column->kind == SCORING_BONUS
+                                 ? SCORING_SHARE_MISSING
+                                 : SCORING_SHARE_NONE;
         if (column->kind == SCORING_BONUS && present) {
             int step = s_step (column, value);
             int64_t micro = step < 0 ? 0
                                      : column->points
                                            * column->step_value [step] * 10000;
             member->contrib_micro [i] = micro;
+            member->share_bp [i] = (int16_t) (step < 0
+                                                  ? 0
+                                                  : column->step_value [step]
+                                                        * 100);
             bonus_micro += micro;
         }
         else if (column->kind == SCORING_CARD) {
@@ -381,6 +392,12 @@ scoring_cohort_size (scoring_cohort_t *self)
     return self->size;
 }
 
+scoring_model_t *
+scoring_cohort_model (scoring_cohort_t *self)
+{
+    return self->model;
+}
+
 const char *
 scoring_cohort_id (scoring_cohort_t *self, size_t index)
 {
@@ -403,4 +420,44 @@ bool
 scoring_cohort_present (scoring_cohort_t *self, size_t index, size_t column)
 {
     return self->members [index].present [column];
+}
+
+int
+scoring_cohort_share_bp (scoring_cohort_t *self, size_t index, size_t column)
+{
+    return self->members [index].share_bp [column];
+}
+
+//  --------------------------------------------------------------------------
+//  The band of a share: 0 .. 9 for each 10 %, 100 % in the top one; the
+//  last band for a value not reported; -1 for a column with no share
+
+int
+scoring_share_band (int share_bp)
+{
+    if (share_bp == SCORING_SHARE_MISSING)
+        return SCORING_BANDS - 1;
+    if (share_bp < 0)
+        return -1;
+    return share_bp >= 9000 ? 9 : share_bp / 1000;
+}
+
+//  The population stability index of two count vectors, x 10,000: the
+//  sum of (b - a) ln (b / a) over the shares a and b of each bin, an
+//  empty bin counted as half an enterprise so that ln stays finite. A
+//  statistic for people, not money: floating point is fine here.
+int64_t
+scoring_psi_e4 (const uint64_t *a, const uint64_t *b, size_t n)
+{
+    double total_a = 0, total_b = 0, psi = 0;
+    for (size_t i = 0; i < n; i++) {
+        total_a += a [i] ? (double) a [i] : 0.5;
+        total_b += b [i] ? (double) b [i] : 0.5;
+    }
+    for (size_t i = 0; i < n; i++) {
+        double pa = (a [i] ? (double) a [i] : 0.5) / total_a;
+        double pb = (b [i] ? (double) b [i] : 0.5) / total_b;
+        psi += (pb - pa) * log (pb / pa);
+    }
+    return (int64_t) llround (psi * 10000);
 }

@@ -17,6 +17,16 @@
 
 #define SCORING_REASONS 4
 
+//  A column's share of its best, in basis points (rounded down): an
+//  indicator's percentile s, a bonus's percent of its points (before the
+//  cap); these two for a value not reported, or a column of another kind
+#define SCORING_SHARE_MISSING (-1)
+#define SCORING_SHARE_NONE    (-2)
+
+//  Bands of shares for the PSI per indicator: ten of 10 % each, then one
+//  for a value not reported
+#define SCORING_BANDS 11
+
 //  Why points were lost: the column and how many micro-points
 typedef struct {
     int column;          //  index in the model's columns
@@ -72,6 +82,10 @@ void
 size_t
     scoring_cohort_size (scoring_cohort_t *self);
 
+//  The model the cohort is scored under
+scoring_model_t *
+    scoring_cohort_model (scoring_cohort_t *self);
+
 const char *
     scoring_cohort_id (scoring_cohort_t *self, size_t index);
 
@@ -85,5 +99,20 @@ const scoring_portrait_t *
 bool
     scoring_cohort_present (scoring_cohort_t *self, size_t index,
                             size_t column);
+
+//  Column's share of its best for member index (after scoring): 0 to
+//  10000, or SCORING_SHARE_MISSING, or SCORING_SHARE_NONE
+int
+    scoring_cohort_share_bp (scoring_cohort_t *self, size_t index,
+                             size_t column);
+
+//  The band of a share (0 .. SCORING_BANDS - 1), or -1 for SHARE_NONE
+int
+    scoring_share_band (int share_bp);
+
+//  The population stability index of two distributions given as counts
+//  per bin, x 10,000, rounded; an empty bin counts as half an enterprise.
+int64_t
+    scoring_psi_e4 (const uint64_t *a, const uint64_t *b, size_t n);
 
 #endif

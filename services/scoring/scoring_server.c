@@ -9,9 +9,6 @@
 */
 
 #include "scoring_server.h"
-#include <math.h>
-
-#define S_MEMBERS_MAX 10000
 
 //  --------------------------------------------------------------------------
 //  The daemon's state, from its options
@@ -55,16 +52,7 @@ scoring_model_t *
 scoring_server_model (scoring_server_t *self, const char *name,
                       kj_status_t *status)
 {
-    if (!name || !*name)
-        name = self->model;
-    if (strchr (name, '/') || !scoring_model_shipped_text (name)) {
-        kj_status_set (status, KJ__CODE__NOT_FOUND, "model",
-                       "model: no model '%.64s'; kejin score model list "
-                       "names them",
-                       name);
-        return NULL;
-    }
-    return scoring_model_load (name, status);
+    return scoring_request_model (name, self->model, status);
 }
 
 //  --------------------------------------------------------------------------
@@ -129,50 +117,6 @@ s_reasons_parse (kj_call_t *call, scoring_model_t *model, const char *text,
 //  --------------------------------------------------------------------------
 //  WhatIf: score members given in the request; nothing is stored
 
-static int
-s_add_member (kj_call_t *call, scoring_cohort_t *cohort, size_t m,
-              const Kj__ScoringMember *member)
-{
-    size_t length = member->id ? strlen (member->id) : 0;
-    if (length < 1 || length > 64)
-        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "id",
-                             "members[%zu].id: %zu bytes; 1 to 64", m, length);
-    int stage = scoring_stage_parse (member->stage);
-    if (stage < 0)
-        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "stage",
-                             "members[%zu].stage: '%.32s' is not a stage; "
-                             "incubation, startup, growth or mature",
-                             m, member->stage);
-    size_t inputs = scoring_cohort_inputs (cohort);
-    int64_t values [SCORING_COLUMNS_MAX + 1] = { 0 };
-    bool present [SCORING_COLUMNS_MAX + 1] = { false };
-    for (size_t v = 0; v < member->n_values; v++) {
-        const char *column = member->values [v]->column;
-        size_t i = 0;
-        while (i < inputs
-               && !streq (scoring_cohort_input_name (cohort, i), column))
-            i++;
-        if (i == inputs)
-            return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "column",
-                                 "members[%zu].values[%zu].column: the "
-                                 "model reads no '%.48s'; kejin score model "
-                                 "show lists its columns",
-                                 m, v, column);
-        if (present [i])
-            return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "column",
-                                 "members[%zu].values[%zu].column: '%.48s' "
-                                 "given twice",
-                                 m, v, column);
-        values [i] = member->values [v]->value;
-        present [i] = true;
-    }
-    kj_status_t status;
-    if (scoring_cohort_add (cohort, member->id, (scoring_stage_t) stage, values,
-                            present, &status))
-        return kj_call_fail_status (call, &status);
-    return 0;
-}
-
 //  A computed portrait into the reply
 static Kj__ScoringPortrait *
 s_portrait (kj_call_t *call, scoring_model_t *model, scoring_cohort_t *cohort,
@@ -213,19 +157,18 @@ s_whatif (kj_call_t *call, const ProtobufCMessage *request,
 {
     const Kj__ScoringWhatIfRequest *in = (const Kj__ScoringWhatIfRequest *)
         request;
-    if (in->n_members < 1 || in->n_members > S_MEMBERS_MAX)
-        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "members",
-                             "members: %zu given; 1 to %d", in->n_members,
-                             S_MEMBERS_MAX);
     kj_status_t status;
+    if (scoring_request_member_count (in->n_members, &status))
+        return kj_call_fail_status (call, &status);
     scoring_model_t *model = scoring_server_model (kj_call_state (call),
                                                    in->model, &status);
     if (!model)
         return kj_call_fail_status (call, &status);
     scoring_cohort_t *cohort = scoring_cohort_new (model);
-    int rc = 0;
-    for (size_t m = 0; m < in->n_members && rc == 0; m++)
-        rc = s_add_member (call, cohort, m, in->members [m]);
+    int rc = scoring_request_members (cohort, in->members, in->n_members,
+                                      &status)
+               ? kj_call_fail_status (call, &status)
+               : 0;
     if (rc == 0) {
         scoring_cohort_score (cohort);
         ((Kj__ScoringWhatIfReply *) reply)->portrait = s_portrait (call, model,
@@ -243,12 +186,11 @@ s_whatif (kj_call_t *call, const ProtobufCMessage *request,
 static scoring_model_t *
 s_year_and_model (kj_call_t *call, int year, const char *name)
 {
-    if (year != 0 && (year < 2000 || year > 2100)) {
-        kj_call_fail (call, KJ__CODE__OUT_OF_RANGE, "year",
-                      "year: %d; 2000 to 2100, or 0 for the latest", year);
+    kj_status_t status;
+    if (scoring_request_year (year, &status)) {
+        kj_call_fail_status (call, &status);
         return NULL;
     }
-    kj_status_t status;
     scoring_model_t *model = scoring_server_model (kj_call_state (call), name,
                                                    &status);
     if (!model)
@@ -270,13 +212,10 @@ s_show (kj_call_t *call, const ProtobufCMessage *request,
         ProtobufCMessage *reply)
 {
     const Kj__ScoringShowRequest *in = (const Kj__ScoringShowRequest *) request;
-    size_t length = in->code ? strlen (in->code) : 0;
-    if (length < 1 || length > 18)
-        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "code",
-                             "code: %zu bytes; a credit code has 18", length);
     char code [24];
-    for (size_t i = 0; i <= length; i++)
-        code [i] = (char) toupper ((unsigned char) in->code [i]);
+    kj_status_t status;
+    if (scoring_request_code (in->code, code, &status))
+        return kj_call_fail_status (call, &status);
     scoring_model_t *model = s_year_and_model (call, in->year, in->model);
     if (!model)
         return -1;
@@ -397,18 +336,10 @@ s_run (kj_call_t *call, const ProtobufCMessage *request,
        ProtobufCMessage *reply)
 {
     const Kj__ScoringRunRequest *in = (const Kj__ScoringRunRequest *) request;
-    int year_value = in->year;
-    if (year_value == 0) {
-        time_t now = time (NULL);
-        struct tm tm;
-        gmtime_r (&now, &tm);
-        year_value = tm.tm_year + 1900 - 1;
-    }
-    if (year_value < 2000 || year_value > 2100)
-        return kj_call_fail (call, KJ__CODE__OUT_OF_RANGE, "year",
-                             "year: %d; 2000 to 2100, or 0 for last year",
-                             in->year);
+    int year_value;
     kj_status_t status;
+    if (scoring_request_run_year (in->year, &year_value, &status))
+        return kj_call_fail_status (call, &status);
     scoring_model_t *model = scoring_server_model (kj_call_state (call),
                                                    in->model, &status);
     if (!model)
@@ -491,9 +422,9 @@ s_dist (kj_call_t *call, const ProtobufCMessage *request,
 {
     const Kj__ScoringDistRequest *in = (const Kj__ScoringDistRequest *) request;
     const char *by = in->by ? in->by : "";
-    if (!streq (by, "") && !streq (by, "city") && !streq (by, "stage"))
-        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "by",
-                             "by: '%.32s'; city or stage", by);
+    kj_status_t status;
+    if (scoring_request_by (by, &status))
+        return kj_call_fail_status (call, &status);
     scoring_model_t *model = s_year_and_model (call, in->year, in->model);
     if (!model)
         return -1;
@@ -547,43 +478,100 @@ s_dist (kj_call_t *call, const ProtobufCMessage *request,
 //  Compare: two models over one year - grade distributions, the migration
 //  matrix, the PSI of the grade distributions (docs/scoring.md)
 
-//  The population stability index of two count vectors, x 10,000; an
-//  empty bin counts as half an enterprise so that ln stays finite. A
-//  statistic for people, not money: floating point is fine here.
-static int64_t
-s_psi_e4 (const uint64_t *a, const uint64_t *b, size_t n)
+//  Counts per band of each column's share under a model version: counts
+//  [column * SCORING_BANDS + band] (bands as scoring_share_band: each
+//  10 %, 100 % in the top one, -1 not reported in the last); 0 or -1
+static int
+s_bands (kj_call_t *call, const char *model, int year, int version,
+         size_t columns, uint64_t *counts)
 {
-    double total_a = 0, total_b = 0, psi = 0;
-    for (size_t i = 0; i < n; i++) {
-        total_a += a [i] ? (double) a [i] : 0.5;
-        total_b += b [i] ? (double) b [i] : 0.5;
+    char year_text [16], version_text [16];
+    snprintf (year_text, sizeof year_text, "%d", year);
+    snprintf (version_text, sizeof version_text, "%d", version);
+    PGresult *res = kj_db_exec (
+        kj_call_db (call),
+        "SELECT u.i, CASE WHEN u.s < 0 THEN 10 ELSE least (u.s / 1000, 9) "
+        "END, count (*) FROM portrait p, unnest (p.shares) WITH ORDINALITY "
+        "u (s, i) WHERE p.model = $1 AND p.year = $2 AND p.version = $3 "
+        "AND u.s >= -1 GROUP BY 1, 2",
+        3, (const char *[]){ model, year_text, version_text });
+    if (!res)
+        return -1;
+    for (int r = 0; r < PQntuples (res); r++) {
+        size_t column = strtoull (PQgetvalue (res, r, 0), NULL, 10) - 1;
+        size_t band = strtoull (PQgetvalue (res, r, 1), NULL, 10);
+        if (column < columns && band < SCORING_BANDS)
+            counts [column * SCORING_BANDS + band] = strtoull (PQgetvalue (res,
+                                                                           r,
+                                                                           2),
+                                                               NULL, 10);
     }
-    for (size_t i = 0; i < n; i++) {
-        double pa = (a [i] ? (double) a [i] : 0.5) / total_a;
-        double pb = (b [i] ? (double) b [i] : 0.5) / total_b;
-        psi += (pb - pa) * log (pb / pa);
-    }
-    return (int64_t) llround (psi * 10000);
+    PQclear (res);
+    return 0;
 }
 
-static int
-s_compare (kj_call_t *call, const ProtobufCMessage *request,
-           ProtobufCMessage *reply)
+static bool
+s_has_share (const scoring_column_t *column)
 {
-    const Kj__ScoringCompareRequest *in = (const Kj__ScoringCompareRequest *)
-        request;
-    scoring_model_t *a = s_year_and_model (call, in->year, in->model_a);
-    if (!a)
+    return column->kind == SCORING_INDICATOR || column->kind == SCORING_BONUS;
+}
+
+//  The PSI per indicator: each column with a share that both models read,
+//  in a's order; skipped when the portraits are of another version than
+//  the model served (their columns may differ). 0 or -1 (database).
+static int
+s_indicators (kj_call_t *call, Kj__ScoringCompareReply *out, scoring_model_t *a,
+              scoring_model_t *b)
+{
+    if (scoring_model_version (a) != out->version_a
+        || scoring_model_version (b) != out->version_b)
+        return 0;
+    size_t columns_a = scoring_model_columns (a);
+    size_t columns_b = scoring_model_columns (b);
+    uint64_t *bands_a = kj_call_alloc (call, columns_a * SCORING_BANDS
+                                                 * sizeof (uint64_t));
+    uint64_t *bands_b = kj_call_alloc (call, columns_b * SCORING_BANDS
+                                                 * sizeof (uint64_t));
+    if (s_bands (call, out->model_a, out->year, out->version_a, columns_a,
+                 bands_a)
+        || s_bands (call, out->model_b, out->year, out->version_b, columns_b,
+                    bands_b))
         return -1;
+    out->indicators = kj_call_alloc (call,
+                                     (columns_a + 1)
+                                         * sizeof (Kj__ScoringIndicatorPsi *));
+    for (size_t i = 0; i < columns_a; i++) {
+        const scoring_column_t *column = scoring_model_column (a, i);
+        size_t j = 0;
+        while (j < columns_b
+               && !(streq (scoring_model_column (b, j)->code, column->code)
+                    && s_has_share (scoring_model_column (b, j))))
+            j++;
+        if (!s_has_share (column) || j == columns_b)
+            continue;
+        Kj__ScoringIndicatorPsi *psi =
+            kj_call_message (call, &kj__scoring_indicator_psi__descriptor);
+        psi->code = kj_call_strdup (call, column->code);
+        psi->label = kj_call_strdup (call, column->label);
+        psi->bands_a = bands_a + i * SCORING_BANDS;
+        psi->bands_b = bands_b + j * SCORING_BANDS;
+        psi->n_bands_a = psi->n_bands_b = SCORING_BANDS;
+        psi->psi_e4 = scoring_psi_e4 (psi->bands_a, psi->bands_b,
+                                      SCORING_BANDS);
+        out->indicators [out->n_indicators++] = psi;
+    }
+    return 0;
+}
+
+//  Compare's work, with both models loaded
+static int
+s_compare_models (kj_call_t *call, int year_value, scoring_model_t *a,
+                  scoring_model_t *b, Kj__ScoringCompareReply *out)
+{
     const char *name_a = kj_call_strdup (call, scoring_model_name (a));
-    scoring_model_destroy (&a);
-    scoring_model_t *b = s_year_and_model (call, in->year, in->model_b);
-    if (!b)
-        return -1;
     const char *name_b = kj_call_strdup (call, scoring_model_name (b));
-    scoring_model_destroy (&b);
     char year [16];
-    snprintf (year, sizeof year, "%d", in->year);
+    snprintf (year, sizeof year, "%d", year_value);
     PGresult *res = kj_db_exec (
         kj_call_db (call),
         "WITH y AS (SELECT coalesce (nullif ($3::int, 0), (SELECT max (year) "
@@ -603,7 +591,6 @@ s_compare (kj_call_t *call, const ProtobufCMessage *request,
         3, (const char *[]){ name_a, name_b, year });
     if (!res)
         return kj_call_fail_db (call);
-    Kj__ScoringCompareReply *out = (Kj__ScoringCompareReply *) reply;
     out->model_a = (char *) name_a;
     out->model_b = (char *) name_b;
     out->grades_a = kj_call_alloc (call, SCORING_GRADES * sizeof (uint64_t));
@@ -637,8 +624,30 @@ s_compare (kj_call_t *call, const ProtobufCMessage *request,
                              "--model scores a year",
                              out->year,
                              out->version_a ? out->model_b : out->model_a);
-    out->grade_psi_e4 = s_psi_e4 (out->grades_a, out->grades_b, SCORING_GRADES);
-    return 0;
+    out->grade_psi_e4 = scoring_psi_e4 (out->grades_a, out->grades_b,
+                                        SCORING_GRADES);
+    return s_indicators (call, out, a, b) ? kj_call_fail_db (call) : 0;
+}
+
+static int
+s_compare (kj_call_t *call, const ProtobufCMessage *request,
+           ProtobufCMessage *reply)
+{
+    const Kj__ScoringCompareRequest *in = (const Kj__ScoringCompareRequest *)
+        request;
+    scoring_model_t *a = s_year_and_model (call, in->year, in->model_a);
+    if (!a)
+        return -1;
+    scoring_model_t *b = s_year_and_model (call, in->year, in->model_b);
+    if (!b) {
+        scoring_model_destroy (&a);
+        return -1;
+    }
+    int rc = s_compare_models (call, in->year, a, b,
+                               (Kj__ScoringCompareReply *) reply);
+    scoring_model_destroy (&a);
+    scoring_model_destroy (&b);
+    return rc;
 }
 
 const kj_method_t scoring_methods [] = { { "WhatIf", s_whatif, 0 },

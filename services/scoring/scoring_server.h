@@ -16,6 +16,7 @@
 #include "kj_service.h"
 #include "scoring.pb-c.h"
 #include "scoring_cohort.h"
+#include "scoring_request.h"
 
 typedef struct {
     char broker [256];  //  node/broker, for the registry

@@ -184,6 +184,72 @@ scoring_source_row (const scoring_header_t *header, int year,
 #undef F
 }
 
+void
+scoring_source_merge (scoring_facts_t *facts, const scoring_facts_t *figures)
+{
+    for (int i = 0; i < 2; i++) {
+        facts->has_figures [i] = figures->has_figures [i];
+        facts->revenue [i] = figures->revenue [i];
+        facts->rnd [i] = figures->rnd [i];
+        facts->net_profit [i] = figures->net_profit [i];
+        facts->assets [i] = figures->assets [i];
+        facts->hitech [i] = figures->hitech [i];
+        facts->cost [i] = figures->cost [i];
+        facts->staff [i] = figures->staff [i];
+        facts->tech_staff [i] = figures->tech_staff [i];
+    }
+}
+
+//  --------------------------------------------------------------------------
+//  A member's inputs packed for the member table
+
+void
+scoring_source_pack (zchunk_t *out, const int64_t *values, const bool *present,
+                     size_t n)
+{
+    static const char hex [] = "0123456789abcdef";
+    char text [3 + SCORING_COLUMNS_MAX * 18 + 18];
+    size_t used = 0;
+    text [used++] = '\\';
+    text [used++] = '\\';
+    text [used++] = 'x';
+    for (size_t i = 0; i < n; i++) {
+        uint64_t value = (uint64_t) values [i];
+        text [used++] = '0';
+        text [used++] = present [i] ? '1' : '0';
+        for (int b = 0; b < 8; b++, value >>= 8) {
+            text [used++] = hex [(value >> 4) & 15];
+            text [used++] = hex [value & 15];
+        }
+    }
+    zchunk_extend (out, text, used);
+}
+
+int
+scoring_source_unpack (const char *text, int64_t *values, bool *present,
+                       size_t n)
+{
+    if (strlen (text) != 2 + n * 18 || text [0] != '\\' || text [1] != 'x')
+        return -1;
+    text += 2;
+    for (size_t i = 0; i < n; i++, text += 18) {
+        present [i] = text [1] == '1';
+        uint64_t value = 0;
+        for (int b = 7; b >= 0; b--) {
+            const char *digit = text + 2 + 2 * b;
+            int high = isdigit ((unsigned char) digit [0])
+                         ? digit [0] - '0'
+                         : digit [0] - 'a' + 10;
+            int low = isdigit ((unsigned char) digit [1])
+                        ? digit [1] - '0'
+                        : digit [1] - 'a' + 10;
+            value = value << 8 | (uint64_t) (high << 4 | low);
+        }
+        values [i] = (int64_t) value;
+    }
+    return 0;
+}
+
 //  --------------------------------------------------------------------------
 //  The mapping: each returns true with *value when the registry gives it
 

@@ -64,6 +64,23 @@ void
                         const char *const *fields, size_t count,
                         scoring_facts_t *facts);
 
+//  The figures of one enterprise (facts filled from figures rows only)
+//  into its facts from the enterprises' rows
+void
+    scoring_source_merge (scoring_facts_t *facts,
+                          const scoring_facts_t *figures);
+
+//  Inputs packed as a COPY text bytea (\\x, then per input 1 byte,
+//  reported or not, and the value in 8 bytes, little-endian) onto out;
+//  and back from the bytea as the server sends it (\x and hex): -1 if
+//  it is not n inputs long
+void
+    scoring_source_pack (zchunk_t *out, const int64_t *values,
+                         const bool *present, size_t n);
+int
+    scoring_source_unpack (const char *text, int64_t *values, bool *present,
+                           size_t n);
+
 //  The cohort's inputs from facts: values [i], present [i] for each of
 //  scoring_cohort_inputs (cohort).
 void

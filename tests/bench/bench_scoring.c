@@ -20,6 +20,7 @@
 #include "kj_test.h"
 #include "scoring.pb-c.h"
 #include "scoring_cohort.h"
+#include "scoring_source.h"
 
 static double
 s_seconds (int64_t since)
@@ -48,27 +49,23 @@ s_pure (kj_db_t *db, const char *batch)
     for (int stage = 0; stage < SCORING_STAGES; stage++) {
         char stage_text [8];
         snprintf (stage_text, sizeof stage_text, "%d", stage);
-        PGresult *res = kj_db_exec (
-            db,
-            "SELECT code, vals, present FROM member WHERE batch_id = $1 "
-            "AND stage = $2 ORDER BY ord",
-            2, (const char *[]){ batch, stage_text });
+        PGresult *res =
+            kj_db_exec (db,
+                        "SELECT code, packed FROM member WHERE batch_id = $1 "
+                        "AND stage = $2 ORDER BY ord",
+                        2, (const char *[]){ batch, stage_text });
         assert (res);
         int rows = PQntuples (res);
         scoring_cohort_t *cohort = scoring_cohort_new (model);
         size_t inputs = scoring_cohort_inputs (cohort);
         int64_t *values = calloc ((size_t) rows * inputs + 1, sizeof *values);
         bool *present = calloc ((size_t) rows * inputs + 1, sizeof *present);
-        for (int r = 0; r < rows; r++) {
-            const char *v = PQgetvalue (res, r, 1) + 1;
-            const char *p = PQgetvalue (res, r, 2) + 1;
-            for (size_t i = 0; i < inputs; i++) {
-                values [(size_t) r * inputs + i] = strtoll (v, NULL, 10);
-                present [(size_t) r * inputs + i] = *p == 't';
-                v += strcspn (v, ",}") + 1;
-                p += strcspn (p, ",}") + 1;
-            }
-        }
+        for (int r = 0; r < rows; r++)
+            assert (scoring_source_unpack (PQgetvalue (res, r, 1),
+                                           values + (size_t) r * inputs,
+                                           present + (size_t) r * inputs,
+                                           inputs)
+                    == 0);
         int64_t started = kj_mono_us ();
         for (int r = 0; r < rows; r++)
             scoring_cohort_add (cohort, PQgetvalue (res, r, 0),
@@ -153,10 +150,17 @@ main (void)
     }
     printf ("  loaded in %.1f s (not part of the figures)\n",
             s_seconds (started));
+    //  KEJIN_BENCH_HOLD_S: time to look at the loaded registry (EXPLAIN)
+    const char *hold = getenv ("KEJIN_BENCH_HOLD_S");
+    if (hold) {
+        printf ("  holding %s s: %s\n", hold, dsn);
+        fflush (stdout);
+        sleep ((unsigned) atoi (hold));
+    }
     const char *extra [] = { "-s", "scoring/relay=false",
                              "-s", "scoring/chunk=50000",
                              "-s", "scoring/page=10000",
-                             "-s", "log/level=warn",
+                             "-s", "log/level=info",
                              NULL };
     pid_t one = kj_daemon_start ("scoring", &broker, dsn, extra);
     pid_t two = kj_daemon_start ("scoring", &broker, dsn, extra);
@@ -223,6 +227,15 @@ main (void)
     printf ("  %" PRIu64 " enterprises in the batch, %" PRId64 " portraits "
             "stored\n",
             total, stored);
+    //  Where the daemons' time went (their log lines at info)
+    printf ("\n  the daemons' own account:\n");
+    fflush (stdout);
+    snprintf (command, sizeof command,
+              "grep -h 'scoring\\.\\(fetch\\|batch\\)' %s/*.log "
+              "| cut -c1-160 | sed 's/^/    /'",
+              kj_test_tmpdir ());
+    if (system (command) != 0)
+        printf ("    (none)\n");
     kj_db_destroy (&db);
     kj_client_destroy (&client);
     kj_test_kill (one, SIGTERM, 10000);

@@ -119,4 +119,19 @@ run score cohort --csv "$TMP/cohort.csv"
     fail "no --model"
 pass "bad rows refused with row and column, good rows scored; unknown columns and missing options refused"
 
+#  Under a Chinese locale: the usage, the refusals and the tables in Chinese
+LANG=zh_CN.UTF-8 LC_ALL=zh_CN.UTF-8 run score
+[ "$RC" = 2 ] && grep -q "^用法：kejin score model list" "$TMP/err" || \
+    fail "zh_CN usage: $(head -n 2 "$TMP/err")"
+LANG=zh_CN.UTF-8 LC_ALL=zh_CN.UTF-8 run score model frob
+[ "$RC" = 2 ] && grep -qx "kejin：score model 后接 list、show MODEL 或 validate MODEL" "$TMP/err" || \
+    fail "zh_CN model refusal: $(cat "$TMP/err")"
+LANG=zh_CN.UTF-8 LC_ALL=zh_CN.UTF-8 run score model show v2-2025
+[ "$RC" = 0 ] && grep -qx "评级依据总分：AAA >= 100，AA >= 85，A >= 70，B >= 55，其余为 C" "$TMP/out" || \
+    fail "zh_CN model show: $(tail -n 3 "$TMP/out")"
+LANG=zh_CN.UTF-8 LC_ALL=zh_CN.UTF-8 run score cohort --csv "$TMP/badrows.csv" --model v2-2025
+[ "$RC" = 2 ] && grep -qF "kejin：$B 第 7 行，id 列：为空；请为每行填写 id" "$TMP/err" || \
+    fail "zh_CN cohort refusal: $(cat "$TMP/err")"
+pass "under zh_CN: the usage, the refusals and model show in Chinese"
+
 echo "$PASSED passed, 0 failed"

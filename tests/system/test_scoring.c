@@ -205,7 +205,7 @@ test_batch_golden_and_rerun (void **state)
               "%s,甲,2015-01-01,active,no,10,a,2024-03-01,100000000,"
               "high_tech:2027-12-31|tech_sme:2026-12-31\n"
               "%s,乙,2015-01-01,active,no,5,,,,srdi:2026-12-31\n"
-              "%s,丙,2015-01-01,active,yes,1,,,,\n"
+              "%s,丙,2015-01-01,active,yes,1,,,,tech_sme:2026-12-31\n"
               "%s,丁,2015-01-01,draft,no,50,,,,\n",
               a, b, c, d);
     s_import (&fx, KJ__BULK_KIND__BULK_ENTERPRISES, s_enterprise_header, rows,
@@ -399,6 +399,29 @@ test_batch_golden_and_rerun (void **state)
     assert_int_equal (compared->migration [4 * 5 + 4], 1);  //  C -> C
     assert_int_equal (compared->only_a + compared->only_b, 0);
     assert_int_equal (compared->grade_psi_e4, 3947);
+    //  PSI per indicator: the nine indicators of v2-2025 are indicators
+    //  of most-2024 too, percentiles in the same cohort: equal bands,
+    //  PSI 0. Its three bonuses are percentile indicators of most-2024:
+    //  awards and standards not reported by anyone (equal, 0); honours
+    //  a 2, b 1, c 1 is 100, 50, 50 % of the bonus under v2-2025 (bands
+    //  9, 5, 5) but percentiles 100, 25, 25 under most-2024 (bands 9, 2,
+    //  2): (1.5 / 7.5) ln 4 twice = 0.554518 -> 5545
+    assert_int_equal (compared->n_indicators, 12);
+    for (size_t i = 0; i < compared->n_indicators; i++) {
+        Kj__ScoringIndicatorPsi *psi = compared->indicators [i];
+        assert_int_equal (psi->n_bands_a, 11);
+        assert_int_equal (psi->n_bands_b, 11);
+        if (i < 11)
+            assert_int_equal (psi->psi_e4, 0);
+    }
+    assert_string_equal (compared->indicators [0]->code, "rd_expense_fen");
+    Kj__ScoringIndicatorPsi *honours = compared->indicators [11];
+    assert_string_equal (honours->code, "honours");
+    uint64_t bands_v2 [11] = { [5] = 2, [9] = 1 };
+    uint64_t bands_most [11] = { [2] = 2, [9] = 1 };
+    assert_memory_equal (honours->bands_a, bands_v2, sizeof bands_v2);
+    assert_memory_equal (honours->bands_b, bands_most, sizeof bands_most);
+    assert_int_equal (honours->psi_e4, 5545);
     kj__scoring_compare_reply__free_unpacked (compared, NULL);
     compare.year = 2023;
     assert_int_equal (s_call (&fx, "Compare", &compare.base,
@@ -412,13 +435,17 @@ test_batch_golden_and_rerun (void **state)
                              out, sizeof out),
                       0);
     assert_non_null (strstr (out, "PSI"));
+    assert_non_null (strstr (out, "0.555  0 0 0 0 0 2 0 0 0 1 0  "
+                                  "0 0 2 0 0 0 0 0 0 1 0"));
 
-    //  kejin score run: follows the batch to its end, then the grades
-    assert_int_equal (s_cli (&fx,
-                             "score run --year 2024 --model v2-2025 "
-                             "2>/dev/null",
+    //  kejin score run: says what it scores, follows the batch with its
+    //  progress to its end (a rerun: nothing new), then the grades
+    assert_int_equal (s_cli (&fx, "score run --year 2024 --model v2-2025 2>&1",
                              out, sizeof out),
                       0);
+    assert_non_null (strstr (out, ": scoring 2024 under v2-2025 v1\n"));
+    assert_non_null (strstr (out, "  finished  3 of 3 scored, 0 new, 0 "
+                                  "changed grade\n"));
     assert_non_null (strstr (out, "finished in"));
     assert_non_null (strstr (out, "all  0    1   0  0  2  3"));
 

@@ -228,6 +228,63 @@ test_grade_bands_on_both_sides (void **state)
     scoring_cohort_destroy (&cohort);
 }
 
+//  Shares of the best per column and their bands: x (percentiles with a
+//  tie), y lower better, a bonus step, a missing value, columns without a
+//  share; then the PSI of two band distributions, by hand
+static void
+test_shares_bands_and_psi (void **state)
+{
+    scoring_cohort_t *cohort = scoring_cohort_new (s_model);
+    //  x: 10, 20, 20, NA -> 0, 75, 75 %, missing; y: 1, 2, 3, 4 (lower
+    //  better) -> 100, 66.66 (6666 bp, rounded down), 33.33, 0 %;
+    //  b: 0, 1, 3, NA -> 0, 50, 100 %, missing
+    s_add (cohort, "a", SCORING_GROWTH,
+           (int64_t []){ 10, 1, 0, 0, 0, 0, 0, 1000 });
+    s_add (cohort, "b", SCORING_GROWTH,
+           (int64_t []){ 20, 2, 1, 0, 0, 0, 0, 1000 });
+    s_add (cohort, "c", SCORING_GROWTH,
+           (int64_t []){ 20, 3, 3, 0, 0, 0, 0, 1000 });
+    s_add (cohort, "d", SCORING_GROWTH,
+           (int64_t []){ NA, 4, NA, 0, 0, 0, 0, 1000 });
+    scoring_cohort_score (cohort);
+    int x [] = { 0, 7500, 7500, SCORING_SHARE_MISSING };
+    int y [] = { 10000, 6666, 3333, 0 };
+    int b [] = { 0, 5000, 10000, SCORING_SHARE_MISSING };
+    for (size_t m = 0; m < 4; m++) {
+        assert_int_equal (scoring_cohort_share_bp (cohort, m, X), x [m]);
+        assert_int_equal (scoring_cohort_share_bp (cohort, m, Y), y [m]);
+        assert_int_equal (scoring_cohort_share_bp (cohort, m, B), b [m]);
+        assert_int_equal (scoring_cohort_share_bp (cohort, m, C),
+                          SCORING_SHARE_NONE);
+        assert_int_equal (scoring_cohort_share_bp (cohort, m, F),
+                          SCORING_SHARE_NONE);
+    }
+    scoring_cohort_destroy (&cohort);
+    //  Bands: each 10 %, 100 % in the top one, missing last
+    assert_int_equal (scoring_share_band (0), 0);
+    assert_int_equal (scoring_share_band (999), 0);
+    assert_int_equal (scoring_share_band (1000), 1);
+    assert_int_equal (scoring_share_band (8999), 8);
+    assert_int_equal (scoring_share_band (9000), 9);
+    assert_int_equal (scoring_share_band (10000), 9);
+    assert_int_equal (scoring_share_band (SCORING_SHARE_MISSING), 10);
+    assert_int_equal (scoring_share_band (SCORING_SHARE_NONE), -1);
+    //  Equal distributions: 0. Two bins of three, the others empty (half
+    //  a firm each, 9 x 0.5 + 3 = 7.5 on each side): band 2 has 2 under
+    //  b, 0 (0.5) under a; band 5 the other way round. Each term is
+    //  (1.5 / 7.5) ln 4 = 0.277259: PSI 0.554518 -> 5545
+    uint64_t same [SCORING_BANDS] = { 1, 0, 0, 0, 0, 2 };
+    assert_int_equal (scoring_psi_e4 (same, same, SCORING_BANDS), 0);
+    uint64_t pa [SCORING_BANDS] = { [5] = 2, [9] = 1 };
+    uint64_t pb [SCORING_BANDS] = { [2] = 2, [9] = 1 };
+    assert_int_equal (scoring_psi_e4 (pa, pb, SCORING_BANDS), 5545);
+    assert_int_equal (scoring_psi_e4 (pb, pa, SCORING_BANDS), 5545);
+    //  Grades 0 1 0 0 2 against 1 0 1 0 1 (the system test's): 0.5 for
+    //  each empty grade, totals 4.5 and 4.5, PSI 0.394709
+    uint64_t ga [5] = { 0, 1, 0, 0, 2 }, gb [5] = { 1, 0, 1, 0, 1 };
+    assert_int_equal (scoring_psi_e4 (ga, gb, 5), 3947);
+}
+
 static void
 test_refuses_impossible_values (void **state)
 {
@@ -264,6 +321,7 @@ main (void)
         cmocka_unit_test (test_bonus_scorecard_flags_and_stop),
         cmocka_unit_test (test_grade_bands_on_both_sides),
         cmocka_unit_test (test_refuses_impossible_values),
+        cmocka_unit_test (test_shares_bands_and_psi),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }

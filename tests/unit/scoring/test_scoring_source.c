@@ -179,6 +179,35 @@ test_header_missing_column (void **state)
     assert_string_equal (missing, "tech_staff");
 }
 
+//  Inputs packed for the member table and read back as the server sends
+//  a bytea: negative and extreme values, reported or not
+static void
+test_pack_and_unpack (void **state)
+{
+    (void) state;
+    int64_t values [4] = { 0, -1, INT64_MIN, INT64_MAX };
+    bool present [4] = { true, false, true, true };
+    zchunk_t *out = zchunk_new (NULL, 0);
+    scoring_source_pack (out, values, present, 4);
+    //  COPY text: the backslash doubled; the server sends it once
+    assert_int_equal (zchunk_size (out), 3 + 4 * 18);
+    char text [128];
+    snprintf (text, sizeof text, "%.*s", (int) zchunk_size (out) - 1,
+              (char *) zchunk_data (out) + 1);
+    assert_string_equal (text, "\\x"
+                               "010000000000000000"
+                               "00ffffffffffffffff"
+                               "010000000000000080"
+                               "01ffffffffffffff7f");
+    int64_t back [4];
+    bool reported [4];
+    assert_int_equal (scoring_source_unpack (text, back, reported, 4), 0);
+    assert_memory_equal (back, values, sizeof values);
+    assert_memory_equal (reported, present, sizeof present);
+    assert_int_equal (scoring_source_unpack (text, back, reported, 3), -1);
+    zchunk_destroy (&out);
+}
+
 int
 main (void)
 {
@@ -186,6 +215,7 @@ main (void)
         cmocka_unit_test (test_rows_to_inputs),
         cmocka_unit_test (test_no_figures_no_round),
         cmocka_unit_test (test_header_missing_column),
+        cmocka_unit_test (test_pack_and_unpack),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
