@@ -89,6 +89,38 @@ registry_server_trim (kj_call_t *call, const char *text)
     return copy;
 }
 
+//  --------------------------------------------------------------------------
+//  "; did you mean CODE (NAME)?" for the registered enterprises whose codes
+//  are one substitution or one swap of neighbours away from a code typed
+//  wrong, or "" (also when the database fails: the hint is a courtesy).
+//  Only registered codes are named, never a code that merely passes the
+//  checks (docs/rules/credit-code.md §3).
+
+#define DID_YOU_MEAN_MAX 3
+#define DID_YOU_MEAN_NAME 61
+
+const char *
+registry_server_did_you_mean (kj_call_t *call, const char *typed)
+{
+    char near [REGISTRY_USCC_NEIGHBOURS_MAX][19];
+    size_t n = registry_uscc_neighbours (typed ? typed : "", near,
+                                         REGISTRY_USCC_NEIGHBOURS_MAX);
+    char found [DID_YOU_MEAN_MAX][19];
+    char names [DID_YOU_MEAN_MAX * DID_YOU_MEAN_NAME];
+    int rows = registry_store_enterprise_names (kj_call_db (call), near, n,
+                                                DID_YOU_MEAN_MAX, found, names,
+                                                DID_YOU_MEAN_NAME);
+    if (rows <= 0)
+        return "";
+    char text [DID_YOU_MEAN_MAX * (DID_YOU_MEAN_NAME + 40)];
+    size_t at = 0;
+    for (int i = 0; i < rows && at < sizeof text; i++)
+        at += snprintf (text + at, sizeof text - at, "%s%s (%s)",
+                        i == 0 ? "" : _ (" or "), found [i],
+                        names + i * DID_YOU_MEAN_NAME);
+    return kj_call_printf (call, _ ("; did you mean %s?"), text);
+}
+
 //  Normalise a code as typed into out, or fail the call naming field.
 static int
 s_code (kj_call_t *call, const char *input, const char *field, char out [19])
@@ -96,8 +128,9 @@ s_code (kj_call_t *call, const char *input, const char *field, char out [19])
     kj_status_t status;
     if (registry_uscc_normalize (input ? input : "", out, &status) == 0)
         return 0;
-    return kj_call_fail (call, status.code, field, "%s: %s", field,
-                         status.message);
+    return kj_call_fail (call, status.code, field, "%s: %s%s", field,
+                         status.message,
+                         registry_server_did_you_mean (call, input));
 }
 
 static int
@@ -1224,10 +1257,13 @@ s_check_code (kj_call_t *call, const ProtobufCMessage *input,
             kj_call_message (call, &kj__status__descriptor);
         problem->code = status.code;
         problem->field = "code";
-        problem->message = kj_call_strdup (call, status.message);
+        problem->message = kj_call_printf (call, "%s%s", status.message,
+                                           registry_server_did_you_mean (
+                                               call, request->code));
         reply->problem = problem;
         reply->note = (char *) _ ("not a valid unified social credit code: "
-                                  "fix the position named and check again");
+                                  "compare it with the business licence "
+                                  "(营业执照) and check again");
         return 0;
     }
     reply->valid = true;

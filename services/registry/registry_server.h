@@ -51,6 +51,14 @@ const registry_config_t *
 extern const kj_method_t registry_methods [];
 
 //  --------------------------------------------------------------------------
+//  "; did you mean CODE (NAME)?" naming the registered enterprises one
+//  substitution or one swap of neighbours away from a code typed wrong, or
+//  "" when there are none. In the call's memory.
+
+const char *
+    registry_server_did_you_mean (kj_call_t *call, const char *typed);
+
+//  --------------------------------------------------------------------------
 //  For handlers (this class's, registry_supermarket's, the bulk service's)
 
 //  Who called: the caller's identity when the broker vouched for one,

@@ -490,6 +490,48 @@ registry_store_enterprise_exists (kj_db_t *db, const char *code)
 }
 
 int
+registry_store_enterprise_names (kj_db_t *db, const char (*codes) [19],
+                                 size_t n, int max, char (*found) [19],
+                                 char *names, size_t names_size)
+{
+    if (n == 0 || max <= 0)
+        return 0;
+    //  An array literal: codes are of the credit-code set, nothing to quote
+    char *array = (char *) malloc (n * 19 + 3);
+    assert (array);
+    size_t at = 0;
+    array [at++] = '{';
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            array [at++] = ',';
+        memcpy (array + at, codes [i], 18);
+        at += 18;
+    }
+    array [at++] = '}';
+    array [at] = 0;
+    char limit [16];
+    snprintf (limit, sizeof limit, "%d", max);
+    const char *params [] = { array, limit };
+    PGresult *res = kj_db_exec (db,
+                                "SELECT code, name FROM enterprise "
+                                "WHERE code = ANY ($1::text []) "
+                                "ORDER BY code LIMIT $2::int",
+                                2, params);
+    free (array);
+    if (!res)
+        return -1;
+    int rows = PQntuples (res);
+    for (int i = 0; i < rows; i++) {
+        snprintf (found [i], 19, "%s", PQgetvalue (res, i, 0));
+        const char *name = PQgetvalue (res, i, 1);
+        snprintf (names + i * names_size, names_size, "%.*s",
+                  kj_utf8_cut (name, names_size - 1), name);
+    }
+    PQclear (res);
+    return rows;
+}
+
+int
 registry_store_enterprise_save (kj_db_t *db, const Kj__Enterprise *e)
 {
     s_params_t p = { .count = 0 };

@@ -55,6 +55,15 @@ int
 int
     registry_store_enterprise_exists (kj_db_t *db, const char *code);
 
+//  Which of n codes are registered, in one query (code = ANY): writes up
+//  to max of them to found (19 bytes each) and their names, cut to fit,
+//  to names (names_size bytes each), in code order. Returns how many, or
+//  -1 on a database error.
+int
+    registry_store_enterprise_names (kj_db_t *db, const char (*codes) [19],
+                                     size_t n, int max, char (*found) [19],
+                                     char *names, size_t names_size);
+
 //  Write the input columns of e (name, region, industry, founded_on,
 //  size_class, flags, credit, ip) and count a new version.
 int

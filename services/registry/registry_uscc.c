@@ -115,59 +115,6 @@ s_checks_pass (const char *code, bool skip_org)
 }
 
 //  --------------------------------------------------------------------------
-//  Append "; a single mistyped character at position a, b or c would
-//  explain this" for every position where one substitution gives a valid
-//  code, or say that more than one character seems wrong.
-//
-//  Why list positions and not suggest the substitution: for a single typo
-//  the final check alone cannot tell where it is (every position has
-//  exactly one character that satisfies it), and even with the
-//  organisation check two or more positions often fit. Naming the
-//  candidates is true and deterministic; a suggested fix would be a guess
-//  that people would copy in, turning a typo into a valid wrong code.
-
-static void
-s_append_suspects (char *message, size_t size, const char *code)
-{
-    int suspects [REGISTRY_USCC_SIZE];
-    int count = 0;
-    char variant [REGISTRY_USCC_SIZE + 1];
-    for (int pos = 0; pos < REGISTRY_USCC_SIZE; pos++) {
-        memcpy (variant, code, sizeof variant);
-        for (int v = 0; v < CHARSET_SIZE; v++) {
-            char c = s_charset [v];
-            if (c == code [pos] || (pos >= 2 && pos < 8 && v > 9))
-                continue;
-            variant [pos] = c;
-            if (s_checks_pass (variant, s_is_exception (variant))) {
-                suspects [count++] = pos + 1;
-                break;
-            }
-        }
-    }
-    size_t len = strlen (message);
-    if (count == 0) {
-        snprintf (message + len, size - len, "%s",
-                  _ ("; more than one character seems to be wrong"));
-        return;
-    }
-    //  "1, 2, 4 or 18", with the separators of the message's language
-    char positions [REGISTRY_USCC_SIZE * 8] = "";
-    size_t at = 0;
-    for (int i = 0; i < count && at < sizeof positions; i++)
-        at += snprintf (positions + at, sizeof positions - at, "%s%d",
-                        i == 0           ? ""
-                        : i == count - 1 ? _ (" or ")
-                                         : _ (", "),
-                        suspects [i]);
-    if (len < size)
-        snprintf (message + len, size - len,
-                  _ ("; a single mistyped character at position %s would "
-                     "explain this"),
-                  positions);
-}
-
-//  --------------------------------------------------------------------------
 //  Byte length of the UTF-8 character at s (at most `left` bytes), or 1
 //  for a byte that does not start a valid sequence.
 
@@ -311,53 +258,91 @@ s_trim_parse (const char *input, char *out, kj_status_t *status)
 }
 
 //  --------------------------------------------------------------------------
+//  True if the 18 upper-case characters at code are all of the set, with
+//  digits at 3-8.
+
+static bool
+s_valid_chars (const char *code)
+{
+    for (int pos = 0; pos < REGISTRY_USCC_SIZE; pos++)
+        if (s_char_value (code [pos]) < 0
+            || (pos >= 2 && pos < 8 && !(code [pos] >= '0' && code [pos] <= '9')))
+            return false;
+    return true;
+}
+
+//  --------------------------------------------------------------------------
+//  True if a code of valid characters passes every check in force.
+
+static bool
+s_valid (const char *code)
+{
+    return s_valid_chars (code) && s_checks_pass (code, s_is_exception (code));
+}
+
+//  --------------------------------------------------------------------------
 //  Validate the checks of a code that has the right characters.
 //
-//  Order of the checks, for the clearest message after a single typo:
-//  - typo at 9-16: breaks the organisation check (17) and the final (18);
-//  - typo at 17:   breaks both too;
-//  - typo at 18:   breaks only the final check;
-//  - typo at 1-8:  breaks only the final check.
+//  Order of the checks (docs/rules/credit-code.md §3): a typo at 9-17
+//  breaks the organisation check, a typo at 1-8 or 18 only the final one.
 //  So the organisation check goes first: when it fails the typo is within
-//  9-17, a narrower place to look than "anywhere" (the final check alone
-//  cannot locate a typo at all). When only the organisation check fails,
-//  the code is self-consistent, which is what an early pilot code missing
-//  from the exception list looks like, and the message says so.
+//  9-17. When only the organisation check fails, the code is
+//  self-consistent, which is what an early pilot code missing from the
+//  exception list looks like, and the message says so.
+//
+//  The message never names the character a check expects: every position
+//  has a character that satisfies the final check, so "position 18 should
+//  be X" turns a typo anywhere into a valid code of another firm. It says
+//  which check failed, where that puts the typo, and asks for the code to
+//  be compared with the licence (§3, "never a wrong code").
 
 static int
 s_verify (const char *code, kj_status_t *status)
 {
-    char check = s_check_char (code);
-    if (!s_is_exception (code)) {
-        char org_check = s_org_check_char (code);
-        if (org_check != code [16]) {
-            kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "uscc",
-                           "position 17: organisation code check character "
-                           "should be '%c', found '%c'",
-                           org_check, code [16]);
-            if (check == code [17]) {
-                size_t len = strlen (status->message);
-                snprintf (status->message + len, sizeof status->message - len,
-                          "%s",
-                          _ ("; the rest of the code is consistent, so it may "
-                             "be an early pilot code missing from the "
-                             "exception list"));
-            }
-            else
-                s_append_suspects (status->message, sizeof status->message,
-                                   code);
-            return -1;
-        }
-    }
-    if (check != code [17]) {
-        kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "uscc",
-                       "position 18: check character should be '%c', "
-                       "found '%c'",
-                       check, code [17]);
-        s_append_suspects (status->message, sizeof status->message, code);
-        return -1;
-    }
-    return 0;
+    bool final_ok = s_check_char (code) == code [17];
+    bool org_ok = s_is_exception (code) || s_org_check_char (code) == code [16];
+    if (org_ok && final_ok)
+        return 0;
+    char near [1][REGISTRY_USCC_SIZE + 1];
+    bool none_near = registry_uscc_neighbours (code, near, 1) == 0;
+    if (!org_ok && final_ok)
+        return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "uscc",
+                              "the organisation-code check (position 17, "
+                              "over positions 9-17) fails while the check "
+                              "of the whole code (position 18) holds: a "
+                              "character in positions 9-17 is mistyped, or "
+                              "this is an early pilot code missing from the "
+                              "exception list; compare the code with the "
+                              "business licence (营业执照)");
+    if (!org_ok)
+        return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "uscc",
+                              none_near
+                                  ? N_ ("the organisation-code check "
+                                        "(position 17, over positions 9-17) "
+                                        "fails, and no single mistyped or "
+                                        "swapped character explains it: more "
+                                        "than one character is wrong; compare "
+                                        "the code with the business licence "
+                                        "(营业执照)")
+                                  : N_ ("the organisation-code check "
+                                        "(position 17, over positions 9-17) "
+                                        "fails: a character in positions 9-17 "
+                                        "is mistyped; compare the code with "
+                                        "the business licence (营业执照)"));
+    return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "uscc",
+                          none_near
+                              ? N_ ("the check of the whole code (position "
+                                    "18) fails, and no single mistyped or "
+                                    "swapped character explains it: more than "
+                                    "one character is wrong; compare the code "
+                                    "with the business licence (营业执照)")
+                              : N_ ("the check of the whole code (position "
+                                    "18) fails: a character at any of the 18 "
+                                    "positions may be mistyped (the "
+                                    "organisation code, positions 9-17, "
+                                    "checks out, so most likely one of 1-8 or "
+                                    "18); compare the code with the business "
+                                    "licence (营业执照)"));
 }
 
 //  --------------------------------------------------------------------------
@@ -400,9 +385,9 @@ registry_uscc_set_exceptions (const char *const *codes, kj_status_t *status)
         int rc = s_trim_parse (codes [i], list [i], status);
         if (rc == 0 && s_check_char (list [i]) != list [i][17])
             rc = kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "uscc",
-                                "position 18: check character should be "
-                                "'%c', found '%c'",
-                                s_check_char (list [i]), list [i][17]);
+                                "the check of the whole code (position 18) "
+                                "fails; compare the code with the business "
+                                "licence (营业执照)");
         if (rc) {
             //  Say which entry is wrong, then what is wrong with it.
             char reason [sizeof status->message];
@@ -467,4 +452,56 @@ registry_uscc_region (const char *code, kj_region_t *region,
     *region = (kj_region_t) city;
     kj_status_ok (status);
     return REGISTRY_USCC_REGION_CITY;
+}
+
+//  --------------------------------------------------------------------------
+//  Valid codes one substitution or one swap of neighbours away; see the
+//  header.
+
+size_t
+registry_uscc_neighbours (const char *typed, char (*out) [19], size_t max)
+{
+    assert (typed);
+    assert (out || max == 0);
+    size_t size = strlen (typed);
+    size_t skip;
+    while ((skip = s_space_length (typed, size))) {
+        typed += skip;
+        size -= skip;
+    }
+    while ((skip = s_trailing_space_length (typed, size)))
+        size -= skip;
+    if (size != REGISTRY_USCC_SIZE)
+        return 0;
+    char code [REGISTRY_USCC_SIZE + 1];
+    for (size_t i = 0; i < size; i++) {
+        char c = typed [i];
+        code [i] = c >= 'a' && c <= 'z' ? (char) (c - 'a' + 'A') : c;
+    }
+    code [REGISTRY_USCC_SIZE] = 0;
+
+    size_t found = 0;
+    char variant [REGISTRY_USCC_SIZE + 1];
+    for (int pos = 0; pos < REGISTRY_USCC_SIZE && found < max; pos++)
+        for (int v = 0; v < CHARSET_SIZE && found < max; v++) {
+            memcpy (variant, code, sizeof variant);
+            if (variant [pos] == s_charset [v])
+                continue;
+            variant [pos] = s_charset [v];
+            if (s_valid (variant))
+                memcpy (out [found++], variant, sizeof variant);
+        }
+    for (int pos = 0; pos + 1 < REGISTRY_USCC_SIZE && found < max; pos++) {
+        if (code [pos] == code [pos + 1])
+            continue;
+        memcpy (variant, code, sizeof variant);
+        variant [pos] = code [pos + 1];
+        variant [pos + 1] = code [pos];
+        bool seen = false;
+        for (size_t i = 0; i < found && !seen; i++)
+            seen = strcmp (out [i], variant) == 0;
+        if (!seen && s_valid (variant))
+            memcpy (out [found++], variant, sizeof variant);
+    }
+    return found;
 }

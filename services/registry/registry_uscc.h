@@ -37,6 +37,21 @@ int
     registry_uscc_normalize (const char *input, char out [19],
                              kj_status_t *status);
 
+//  Most neighbours registry_uscc_neighbours can find: 18 positions of one
+//  substitution (at most one fits the final check at each) and 17 swaps.
+#define REGISTRY_USCC_NEIGHBOURS_MAX 64
+
+//  --------------------------------------------------------------------------
+//  Codes that pass every check and are one substitution or one swap of
+//  neighbouring characters away from typed (as typed: trimmed and
+//  upper-cased here; NUL-terminated, 18 characters after trimming, else
+//  none). Writes at most max codes to out in a fixed order and returns how
+//  many. For "did you mean": only a code that is registered may be shown,
+//  never a code that merely passes the checks (docs/rules/credit-code.md).
+
+size_t
+    registry_uscc_neighbours (const char *typed, char (*out) [19], size_t max);
+
 //  --------------------------------------------------------------------------
 //  Replace the list of early pilot codes that skip the organisation-code
 //  check (and only that check). codes ends with NULL; NULL clears the list.

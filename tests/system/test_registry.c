@@ -202,16 +202,17 @@ test_code_rules (void **state)
                                        &reply),
                       KJ__CODE__INVALID_ARGUMENT);
     assert_string_equal (status.field, "enterprise.code");
-    assert_non_null (strstr (status.message, "position 17: organisation code "
-                                             "check character should be '6', "
-                                             "found '7'"));
+    assert_non_null (strstr (status.message, "the organisation-code check "
+                                             "(position 17, over positions "
+                                             "9-17) fails"));
+    assert_null (strstr (status.message, "should be"));
     //  At position 3 (2 -> 3): only the final check sees it
     assert_int_equal (s_register_code (&fx, "91310100MA0QEK7B6N", "", &status,
                                        &reply),
                       KJ__CODE__INVALID_ARGUMENT);
-    assert_non_null (strstr (status.message, "position 18"));
-    assert_non_null (strstr (status.message, "a single mistyped character at "
-                                             "position"));
+    assert_non_null (strstr (status.message, "the check of the whole code "
+                                             "(position 18) fails"));
+    assert_null (strstr (status.message, "did you mean"));
     assert_int_equal (s_register_code (&fx, "91210100MA0QEK7B6", "", &status,
                                        &reply),
                       KJ__CODE__INVALID_ARGUMENT);
@@ -284,6 +285,86 @@ test_code_rules (void **state)
                       0);
     assert_true (explained->registered);
     kj__check_code_reply__free_unpacked (explained, NULL);
+    rfx_stop (&fx);
+}
+
+//  --------------------------------------------------------------------------
+//  A code typed wrong names the registered enterprises one substitution or
+//  one swap away, and only those: "19210100MA0QEK7B6N" (1 and 9 swapped)
+//  is one change from five valid codes, of which one is registered.
+
+static void
+s_get_code (rfx_t *fx, const char *code, kj_status_t *status)
+{
+    Kj__GetEnterpriseRequest request = KJ__GET_ENTERPRISE_REQUEST__INIT;
+    request.code = (char *) code;
+    Kj__EnterpriseReply *reply = NULL;
+    assert_int_equal (rfx_call (fx, "GetEnterprise", &request.base,
+                                &kj__enterprise_reply__descriptor, &reply,
+                                status, NULL, true),
+                      KJ__CODE__INVALID_ARGUMENT);
+    assert_null (reply);
+}
+
+static void
+test_code_did_you_mean (void **state)
+{
+    rfx_t fx;
+    rfx_start (&fx, "registry_didyou", NULL);
+    kj_status_t status;
+    Kj__EnterpriseReply *reply = NULL;
+    //  Nothing registered: no hint, and no valid code in the message
+    s_get_code (&fx, "19210100MA0QEK7B6N", &status);
+    assert_null (strstr (status.message, "did you mean"));
+    assert_null (strstr (status.message, "91210100MA0QEK7B6N"));
+
+    assert_int_equal (s_register_code (&fx, "91210100MA0QEK7B6N", "", &status,
+                                       &reply),
+                      0);
+    kj__enterprise_reply__free_unpacked (reply, NULL);
+    const char *typos [] = {
+        "19210100MA0QEK7B6N",  //  swap at 1-2
+        "91210100MA0QEK7B7N",  //  substitution at 17
+        "91210100AM0QEK7B6N",  //  swap at 9-10
+        "91210100MA0QEKB76N",  //  swap at 15-16
+        " 91210100ma0qek7b6x", //  substitution at 18, as typed
+    };
+    for (size_t i = 0; i < sizeof typos / sizeof typos [0]; i++) {
+        s_get_code (&fx, typos [i], &status);
+        assert_string_equal (status.field, "code");
+        if (!strstr (status.message, "; did you mean 91210100MA0QEK7B6N "
+                                     "(代码测试有限公司)?"))
+            fail_msg ("%s: %s", typos [i], status.message);
+    }
+    //  The unregistered valid neighbours are never named
+    s_get_code (&fx, "19210100MA0QEK7B6N", &status);
+    const char *others [] = { "G9210100MA0QEK7B6N", "1E210100MA0QEK7B6N",
+                              "19250100MA0QEK7B6N", "19210100MA0QEK7B66" };
+    for (size_t i = 0; i < sizeof others / sizeof others [0]; i++)
+        assert_null (strstr (status.message, others [i]));
+    //  Two typos: valid neighbours exist (91210100MB0NEK7B7N), none
+    //  registered, so nothing is suggested
+    s_get_code (&fx, "91210100MB0QEK7B7N", &status);
+    assert_null (strstr (status.message, "did you mean"));
+    assert_null (strstr (status.message, "91210100MB0NEK7B7N"));
+
+    //  CheckCode says it too; registering the typo says it
+    Kj__CheckCodeRequest check = KJ__CHECK_CODE_REQUEST__INIT;
+    Kj__CheckCodeReply *explained = NULL;
+    check.code = "91210100MA0QEK7B7N";
+    assert_int_equal (rfx_call (&fx, "CheckCode", &check.base,
+                                &kj__check_code_reply__descriptor, &explained,
+                                &status, NULL, true),
+                      0);
+    assert_false (explained->valid);
+    assert_non_null (strstr (explained->problem->message,
+                             "did you mean 91210100MA0QEK7B6N"));
+    kj__check_code_reply__free_unpacked (explained, NULL);
+    assert_int_equal (s_register_code (&fx, "91210100MA0QEK7B7N", "", &status,
+                                       &reply),
+                      KJ__CODE__INVALID_ARGUMENT);
+    assert_string_equal (status.field, "enterprise.code");
+    assert_non_null (strstr (status.message, "did you mean 91210100MA0QEK7B6N"));
     rfx_stop (&fx);
 }
 
@@ -1030,6 +1111,7 @@ main (void)
         cmocka_unit_test (test_register_race),
         cmocka_unit_test (test_register_idempotent),
         cmocka_unit_test (test_code_rules),
+        cmocka_unit_test (test_code_did_you_mean),
         cmocka_unit_test (test_code_options),
         cmocka_unit_test (test_validation),
         cmocka_unit_test (test_stage_recomputed),
