@@ -124,7 +124,8 @@ s_options (kj_call_t *call, kj_date_t today)
     registry_server_t *server = (registry_server_t *) kj_call_state (call);
     registry_csv_options_t options = {
         .today = today,
-        .allow_outside = registry_server_config (server)->allow_outside
+        .allow_outside = registry_server_config (server)->allow_outside,
+        .allow_authorities = registry_server_config (server)->allow_authorities
     };
     return options;
 }

@@ -28,6 +28,12 @@ const kj_option_t registry_options [] = {
       KJ_INT (0, 64) },
     { "registry/allow_outside", "false",
       "register enterprises whose credit code is not from Liaoning", KJ_BOOL },
+    { "registry/allow_authorities", "",
+      "register codes of these registration authorities besides 9 (market "
+      "regulation, enterprises): characters of 1-8, A, N, Y, "
+      "comma-separated (e.g. 1,5: public institutions, social "
+      "organisations); empty: enterprises only",
+      KJ_TEXT_MAX (31) },
     { "registry/uscc_exceptions", "",
       "early pilot credit codes that skip the organisation-code check, "
       "comma-separated" },

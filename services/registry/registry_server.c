@@ -606,6 +606,10 @@ s_register (kj_call_t *call, const ProtobufCMessage *input,
         || s_region (self, code, e.region, "enterprise.region", region,
                      &status))
         return kj_call_fail_status (call, &status);
+    if (registry_uscc_check_enterprise (code, self->config.allow_authorities,
+                                        &status))
+        return kj_call_fail (call, status.code, "enterprise.code",
+                             "enterprise.code: %s", status.message);
     e.region = region;
     if (s_normalize_links (call, &e))
         return -1;
@@ -1184,62 +1188,23 @@ s_transition (kj_call_t *call, const ProtobufCMessage *input,
 //  --------------------------------------------------------------------------
 //  CheckCode: explain a code without registering it
 
-//  Registration authorities (position 1) and entity types under them
-//  (position 2), GB 32100-2015 Appendix A as far as Kejin needs it.
-static const struct {
-    char authority;
-    const char *name;
-    const char *types;  //  "1:机关|2:事业单位|..."
-} s_authorities [] = {
-    { '1', "机构编制",
-      "1:机关|2:事业单位|3:中央编办直接管理机构编制的群众团体|"
-      "9:其他" },
-    { '2', "外交", "1:外国常驻新闻机构|9:其他" },
-    { '3', "司法行政",
-      "1:律师执业机构|2:公证处|3:基层法律服务所|"
-      "4:司法鉴定机构|5:仲裁委员会|9:其他" },
-    { '4', "文化", "1:外国在华文化中心|9:其他" },
-    { '5', "民政", "1:社会团体|2:民办非企业单位|3:基金会|9:其他" },
-    { '6', "旅游",
-      "1:外国旅游部门常驻代表机构|2:港澳台地区旅游部门常驻内地"
-      "（大陆）代表机构|9:其他" },
-    { '7', "宗教", "1:宗教活动场所|2:宗教院校|9:其他" },
-    { '8', "工会", "1:基层工会|9:其他" },
-    { '9', "工商/市场监管", "1:企业|2:个体工商户|3:农民专业合作社" },
-    { 'A', "中央军委改革和编制办公室", "1:军队事业单位|9:其他" },
-    { 'N', "农业",
-      "1:组级集体经济组织|2:村级集体经济组织|"
-      "3:乡镇级集体经济组织|9:其他" },
-    { 'Y', "其他", "" },
-};
-
 static void
 s_explain_authority (kj_call_t *call, const char *code,
                      Kj__CheckCodeReply *reply)
 {
-    for (size_t i = 0; i < sizeof s_authorities / sizeof s_authorities [0];
-         i++) {
-        if (s_authorities [i].authority != code [0])
-            continue;
-        reply->authority = (char *) s_authorities [i].name;
-        const char *types = s_authorities [i].types;
-        for (const char *at = types; *at;) {
-            const char *end = strchr (at, '|');
-            size_t length = end ? (size_t) (end - at) : strlen (at);
-            if (at [0] == code [1] && at [1] == ':')
-                reply->entity_type = kj_call_printf (call, "%.*s",
-                                                     (int) length - 2, at + 2);
-            at += length + (end ? 1 : 0);
-        }
-        if (!*reply->entity_type)
-            reply->entity_type =
-                kj_call_printf (call, _ ("code %c (not in Kejin's table)"),
-                                code [1]);
-        return;
-    }
-    reply->authority = kj_call_printf (call,
-                                       _ ("code %c (not in Kejin's table)"),
-                                       code [0]);
+    const char *authority, *entity_type;
+    registry_uscc_explain (code, &authority, &entity_type);
+    reply->authority = authority
+                         ? (char *) authority
+                         : kj_call_printf (call,
+                                           _ ("code %c (not in Kejin's table)"),
+                                           code [0]);
+    reply->entity_type = entity_type
+                           ? (char *) entity_type
+                           : kj_call_printf (call,
+                                             _ ("code %c (not in Kejin's "
+                                                "table)"),
+                                             code [1]);
 }
 
 static int
@@ -1297,6 +1262,12 @@ s_check_code (kj_call_t *call, const ProtobufCMessage *input,
                                           ? _ ("; this node takes such codes")
                                           : _ ("; this node registers Liaoning "
                                                "enterprises only"));
+    }
+    if (reply->accepted
+        && registry_uscc_check_enterprise (code, self->config.allow_authorities,
+                                           &status)) {
+        reply->accepted = false;
+        reply->note = kj_call_strdup (call, status.message);
     }
     int rc = registry_store_enterprise_exists (kj_call_db (call), code);
     if (rc < 0)
@@ -1572,6 +1543,11 @@ registry_server_new (kj_service_t *service, kj_db_t *db, kj_status_t *status)
     if (rc)
         return s_refuse (status, "uscc_exceptions", "registry/uscc_exceptions");
 
+    if (registry_uscc_check_authorities (
+            kj_config_get (config, "registry/allow_authorities"), status))
+        return s_refuse (status, "allow_authorities",
+                         "registry/allow_authorities");
+
     char format [2048];
     registry_stage_rules_format (&rules, format, sizeof format);
     rc = registry_store_stage_rules (db, rules.version, format);
@@ -1592,6 +1568,9 @@ registry_server_new (kj_service_t *service, kj_db_t *db, kj_status_t *status)
         sizeof (registry_server_t));
     self->config.allow_outside = kj_config_bool (config,
                                                  "registry/allow_outside");
+    snprintf (self->config.allow_authorities,
+              sizeof self->config.allow_authorities, "%s",
+              kj_config_get (config, "registry/allow_authorities"));
     self->rules = rules;
     kj_info ("registry.rules", "stage_rules=%s allow_outside=%d", rules.version,
              self->config.allow_outside);

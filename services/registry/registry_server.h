@@ -22,6 +22,9 @@
 //  The options handlers read (registry/...), fixed at start.
 typedef struct {
     bool allow_outside;  //  take codes from outside Liaoning
+    //  authority characters other than 9 whose codes may be registered
+    //  (registry/allow_authorities)
+    char allow_authorities [32];
 } registry_config_t;
 
 typedef struct _registry_server_t registry_server_t;

@@ -41,6 +41,62 @@ static pthread_mutex_t s_exceptions_lock = PTHREAD_MUTEX_INITIALIZER;
 static char (*s_exceptions) [REGISTRY_USCC_SIZE + 1];
 static size_t s_exceptions_size;
 
+//  Registration authorities (position 1) and entity types under them
+//  (position 2), GB 32100-2015 Appendix A as far as Kejin needs it
+//  (docs/rules/credit-code.md §4), with what such a code is in words.
+typedef struct {
+    char type;
+    const char *name;
+} s_type_t;
+
+static const struct {
+    char authority;
+    const char *name;
+    const char *what;  //  what a holder of such a code is, for people
+    s_type_t types [8];
+} s_authorities [] = {
+    { '1', "机构编制", N_ ("a government body or public institution"),
+      { { '1', "机关" },
+        { '2', "事业单位" },
+        { '3', "中央编办直接管理机构编制的群众团体" },
+        { '9', "其他" } } },
+    { '2', "外交", N_ ("a foreign affairs body"),
+      { { '1', "外国常驻新闻机构" }, { '9', "其他" } } },
+    { '3', "司法行政", N_ ("a legal services body"),
+      { { '1', "律师执业机构" },
+        { '2', "公证处" },
+        { '3', "基层法律服务所" },
+        { '4', "司法鉴定机构" },
+        { '5', "仲裁委员会" },
+        { '9', "其他" } } },
+    { '4', "文化", N_ ("a cultural body"),
+      { { '1', "外国在华文化中心" }, { '9', "其他" } } },
+    { '5', "民政", N_ ("a social organisation"),
+      { { '1', "社会团体" },
+        { '2', "民办非企业单位" },
+        { '3', "基金会" },
+        { '9', "其他" } } },
+    { '6', "旅游", N_ ("a tourism representative office"),
+      { { '1', "外国旅游部门常驻代表机构" },
+        { '2', "港澳台地区旅游部门常驻内地（大陆）代表机构" },
+        { '9', "其他" } } },
+    { '7', "宗教", N_ ("a religious body"),
+      { { '1', "宗教活动场所" }, { '2', "宗教院校" }, { '9', "其他" } } },
+    { '8', "工会", N_ ("a trade union"),
+      { { '1', "基层工会" }, { '9', "其他" } } },
+    { '9', "工商/市场监管", N_ ("an enterprise"),
+      { { '1', "企业" }, { '2', "个体工商户" }, { '3', "农民专业合作社" } } },
+    { 'A', "中央军委改革和编制办公室", N_ ("a military body"),
+      { { '1', "军队事业单位" }, { '9', "其他" } } },
+    { 'N', "农业", N_ ("a rural collective economic organisation"),
+      { { '1', "组级集体经济组织" },
+        { '2', "村级集体经济组织" },
+        { '3', "乡镇级集体经济组织" },
+        { '9', "其他" } } },
+    { 'Y', "其他", N_ ("an organisation of another kind"), { { 0 } } },
+};
+#define AUTHORITIES (sizeof s_authorities / sizeof s_authorities [0])
+
 //  --------------------------------------------------------------------------
 //  Value of an upper-case character in the 31-character set, or -1.
 
@@ -504,4 +560,85 @@ registry_uscc_neighbours (const char *typed, char (*out) [19], size_t max)
             memcpy (out [found++], variant, sizeof variant);
     }
     return found;
+}
+
+//  --------------------------------------------------------------------------
+//  Index of an authority character in s_authorities, or -1.
+
+static int
+s_authority (char authority)
+{
+    for (size_t i = 0; i < AUTHORITIES; i++)
+        if (s_authorities [i].authority == authority)
+            return (int) i;
+    return -1;
+}
+
+//  --------------------------------------------------------------------------
+//  Authority and entity type of a normalised code; see the header.
+
+void
+registry_uscc_explain (const char *code, const char **authority,
+                       const char **entity_type)
+{
+    assert (code);
+    *authority = NULL;
+    *entity_type = NULL;
+    int i = s_authority (code [0]);
+    if (i < 0)
+        return;
+    *authority = s_authorities [i].name;
+    for (const s_type_t *type = s_authorities [i].types; type->type; type++)
+        if (type->type == code [1])
+            *entity_type = type->name;
+}
+
+//  --------------------------------------------------------------------------
+//  Check a list of authority characters for registry/allow_authorities;
+//  see the header.
+
+int
+registry_uscc_check_authorities (const char *allowed, kj_status_t *status)
+{
+    for (const char *c = allowed; *c; c++) {
+        if (*c == ',' || *c == ' ')
+            continue;
+        if (*c == '9' || s_authority (*c) < 0)
+            return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
+                                  "allow_authorities",
+                                  "'%.*s' is not an authority character to "
+                                  "allow: give characters from 1-8, A, N and "
+                                  "Y, comma-separated (9, enterprises, is "
+                                  "always taken)",
+                                  (int) kj_utf8_cut (c, 4), c);
+    }
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  May a normalised code be registered as an enterprise; see the header.
+
+int
+registry_uscc_check_enterprise (const char *code, const char *allowed,
+                                kj_status_t *status)
+{
+    assert (code);
+    if (code [0] == '9' || (allowed && strchr (allowed, code [0])))
+        return 0;
+    const char *authority, *entity_type;
+    registry_uscc_explain (code, &authority, &entity_type);
+    int i = s_authority (code [0]);
+    return kj_status_set (status, KJ__CODE__FAILED_PRECONDITION, "uscc",
+                          "position 1: '%c' is the registration authority "
+                          "%s, so this is the code of %s%s%s%s, not of an "
+                          "enterprise (enterprises' codes start with 9, "
+                          "issued by market regulation, 工商/市场监管); "
+                          "this node registers such codes only when "
+                          "registry/allow_authorities lists '%c'",
+                          code [0], authority ? authority : "?",
+                          i >= 0 ? _ (s_authorities [i].what)
+                                 : _ ("an organisation of another kind"),
+                          entity_type ? " (" : "",
+                          entity_type ? entity_type : "",
+                          entity_type ? ")" : "", code [0]);
 }

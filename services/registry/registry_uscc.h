@@ -74,4 +74,32 @@ registry_uscc_region_result_t
     registry_uscc_region (const char *code, kj_region_t *region,
                           kj_status_t *status);
 
+//  --------------------------------------------------------------------------
+//  The registration authority (position 1) and entity type (position 2) of
+//  a normalised code, as GB 32100-2015 Appendix A names them in Chinese
+//  (static strings), each NULL when not in Kejin's table.
+
+void
+    registry_uscc_explain (const char *code, const char **authority,
+                           const char **entity_type);
+
+//  --------------------------------------------------------------------------
+//  Check the value of registry/allow_authorities: authority characters
+//  other than 9 (1-8, A, N, Y), separated by commas or spaces. Returns 0,
+//  or -1 with status (INVALID_ARGUMENT) naming the character at fault.
+
+int
+    registry_uscc_check_authorities (const char *allowed, kj_status_t *status);
+
+//  --------------------------------------------------------------------------
+//  May a normalised code be registered in the enterprise library: its
+//  authority is 9 (market regulation, which issues enterprises' codes) or
+//  one of `allowed` (registry/allow_authorities, may be NULL). Returns 0,
+//  or -1 with status FAILED_PRECONDITION (field "uscc") saying what the
+//  code is (docs/rules/credit-code.md §4).
+
+int
+    registry_uscc_check_enterprise (const char *code, const char *allowed,
+                                    kj_status_t *status);
+
 #endif

@@ -401,6 +401,28 @@ test_code_options (void **state)
     assert_int_equal (s_register_code (&fx, pilot, "", &status, &reply),
                       KJ__CODE__INVALID_ARGUMENT);
     assert_non_null (strstr (status.message, "early pilot code"));
+    //  A social organisation's code (authority 5, 民政) is not an
+    //  enterprise's: refused saying what it is; CheckCode says so too
+    assert_int_equal (s_register_code (&fx, "51210100MA0QEK7B6T", "", &status,
+                                       &reply),
+                      KJ__CODE__FAILED_PRECONDITION);
+    assert_string_equal (status.field, "enterprise.code");
+    assert_non_null (strstr (status.message, "'5' is the registration "
+                                             "authority 民政, so this is the "
+                                             "code of a social organisation "
+                                             "(社会团体), not of an "
+                                             "enterprise"));
+    Kj__CheckCodeRequest check = KJ__CHECK_CODE_REQUEST__INIT;
+    Kj__CheckCodeReply *explained = NULL;
+    check.code = "51210100MA0QEK7B6T";
+    assert_int_equal (rfx_call (&fx, "CheckCode", &check.base,
+                                &kj__check_code_reply__descriptor, &explained,
+                                &status, NULL, true),
+                      0);
+    assert_true (explained->valid);
+    assert_false (explained->accepted);
+    assert_non_null (strstr (explained->note, "social organisation"));
+    kj__check_code_reply__free_unpacked (explained, NULL);
     rfx_stop (&fx);
 
     char exceptions [64];
@@ -408,8 +430,13 @@ test_code_options (void **state)
               pilot);
     rfx_start (&fx, "registry_opts1",
                (const char *[]){ "-s", "registry/allow_outside=true", "-s",
-                                 exceptions, NULL });
+                                 exceptions, "-s",
+                                 "registry/allow_authorities=1,5", NULL });
     assert_int_equal (s_register_code (&fx, pilot, "", &status, &reply), 0);
+    kj__enterprise_reply__free_unpacked (reply, NULL);
+    assert_int_equal (s_register_code (&fx, "51210100MA0QEK7B6T", "", &status,
+                                       &reply),
+                      0);
     assert_string_equal (reply->enterprise->region, "210100");
     kj__enterprise_reply__free_unpacked (reply, NULL);
     assert_int_equal (s_register_code (&fx, "91110000600037341L", "", &status,

@@ -741,6 +741,70 @@ test_region_by_name (void **state)
     assert_int_equal (kj_region_by_name ("210100"), KJ_REGION_NONE);
 }
 
+//  Codes not of market regulation (position 1 not 9) are not enterprises'
+//  unless the node allows their authority; the refusal says what they are.
+static void
+test_check_enterprise_authority (void **state)
+{
+    kj_status_t status;
+    assert_int_equal (registry_uscc_check_enterprise ("91210100MA0QEK7B6N",
+                                                      NULL, &status),
+                      0);
+    assert_int_equal (registry_uscc_check_enterprise ("92210100L00000011E",
+                                                      "", &status),
+                      0);
+    assert_int_equal (registry_uscc_check_enterprise ("51210100MA0QEK7B6T",
+                                                      NULL, &status),
+                      -1);
+    assert_int_equal (status.code, KJ__CODE__FAILED_PRECONDITION);
+    assert_string_equal (status.field, "uscc");
+    assert_string_equal (status.message,
+                         "position 1: '5' is the registration authority "
+                         "民政, so this is the code of a social organisation "
+                         "(社会团体), not of an enterprise (enterprises' codes "
+                         "start with 9, issued by market regulation, "
+                         "工商/市场监管); this node registers such codes only "
+                         "when registry/allow_authorities lists '5'");
+    assert_int_equal (registry_uscc_check_enterprise ("12210100MA0QEK7B6U",
+                                                      "5", &status),
+                      -1);
+    assert_non_null (strstr (status.message, "机构编制, so this is the code of "
+                                             "a government body or public "
+                                             "institution (事业单位)"));
+    assert_int_equal (registry_uscc_check_enterprise ("Y1210100MA0QEK7B61",
+                                                      NULL, &status),
+                      -1);
+    assert_non_null (strstr (status.message, "其他, so this is the code of an "
+                                             "organisation of another kind, "
+                                             "not"));
+    assert_int_equal (registry_uscc_check_enterprise ("51210100MA0QEK7B6T",
+                                                      "1,5", &status),
+                      0);
+    assert_int_equal (registry_uscc_check_enterprise ("12210100MA0QEK7B6U",
+                                                      "1,5", &status),
+                      0);
+
+    assert_int_equal (registry_uscc_check_authorities ("", &status), 0);
+    assert_int_equal (registry_uscc_check_authorities ("1, 5,A,N,Y", &status),
+                      0);
+    assert_int_equal (registry_uscc_check_authorities ("1,9", &status), -1);
+    assert_string_equal (status.field, "allow_authorities");
+    assert_non_null (strstr (status.message, "'9' is not an authority"));
+    assert_int_equal (registry_uscc_check_authorities ("5;B", &status), -1);
+    assert_non_null (strstr (status.message, "';B' is not"));
+
+    const char *authority, *type;
+    registry_uscc_explain ("92210100L00000011E", &authority, &type);
+    assert_string_equal (authority, "工商/市场监管");
+    assert_string_equal (type, "个体工商户");
+    registry_uscc_explain ("Y1210100MA0QEK7B61", &authority, &type);
+    assert_string_equal (authority, "其他");
+    assert_null (type);
+    registry_uscc_explain ("B1210100MA0QEK7B61", &authority, &type);
+    assert_null (authority);
+    assert_null (type);
+}
+
 int
 main (void)
 {
@@ -764,6 +828,7 @@ main (void)
         cmocka_unit_test (test_set_exceptions_skips_organisation_check_only),
         cmocka_unit_test (test_set_exceptions_replaces_and_clears),
         cmocka_unit_test (test_set_exceptions_rejects_bad_codes),
+        cmocka_unit_test (test_check_enterprise_authority),
         cmocka_unit_test (test_region_of_vectors),
         cmocka_unit_test (test_region_maps_districts_by_first_four_digits),
         cmocka_unit_test (test_region_province_without_city),
