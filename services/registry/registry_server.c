@@ -399,9 +399,14 @@ s_classify (registry_server_t *self, const Kj__Enterprise *e, kj_date_t today,
     memset (&input, 0, sizeof input);
     const Kj__YearFigures *latest = e->n_figures ? e->figures [e->n_figures - 1]
                                                  : NULL;
+    input.missing = REGISTRY_STAGE_MISSING_LATEST;
     if (latest) {
+        //  A year not reported is unknown, not zero (docs/rules/stages.md)
         const Kj__YearFigures *prev = s_figures_of (e, latest->year - 1);
         const Kj__YearFigures *prev2 = s_figures_of (e, latest->year - 2);
+        input.year = latest->year;
+        input.missing = (prev ? 0 : REGISTRY_STAGE_MISSING_PREV)
+                      | (prev2 ? 0 : REGISTRY_STAGE_MISSING_PREV2);
         input.revenue_fen = latest->revenue_fen;
         input.net_profit_fen = latest->net_profit_fen;
         input.revenue_prev_fen = prev ? prev->revenue_fen : 0;

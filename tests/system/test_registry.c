@@ -605,13 +605,57 @@ test_stage_recomputed (void **state)
     rfx_code ("210100", 9001, code);
     Kj__EnterpriseReply *reply = rfx_register (&fx, code, "阶段测试有限公司",
                                                "2015-01-01");
-    //  Over 5 years old, no revenue: the fallback, flagged for review
+    //  Over 5 years old, no figures: not placed on figures nobody gave
+    //  (the old rules said 初创期, "revenue ¥0.00 <= ¥0.00 the year
+    //  before"), flagged for review
     assert_int_equal (reply->enterprise->stage->stage,
-                      KJ__STAGE__STAGE_STARTUP);
-    assert_string_equal (reply->enterprise->stage->rule, "fallback.flat");
+                      KJ__STAGE__STAGE_UNKNOWN);
+    assert_string_equal (reply->enterprise->stage->rule,
+                         "unknown.missing_figures");
     assert_true (reply->enterprise->stage->needs_review);
     assert_string_equal (reply->enterprise->stage->version, "2023.1");
+    assert_non_null (strstr (reply->enterprise->stage->reason,
+                             "no figures reported"));
+    assert_null (strstr (reply->enterprise->stage->reason, "¥0"));
     kj__enterprise_reply__free_unpacked (reply, NULL);
+
+    //  Another firm, 4 years old, with one year of figures (¥30m): the old
+    //  rules read the two years before as ¥0 and said 成长期 (growth.cagr);
+    //  the figures given support 初创期, and the reason names the years
+    //  not reported
+    char young [19];
+    rfx_code ("210100", 9002, young);
+    char founded [24];
+    snprintf (founded, sizeof founded, "%d-01-01", rfx_year (&fx) - 4);
+    reply = rfx_register (&fx, young, "一年数据有限公司", founded);
+    kj__enterprise_reply__free_unpacked (reply, NULL);
+    {
+        Kj__YearFigures one = KJ__YEAR_FIGURES__INIT;
+        Kj__YearFigures *list [1] = { &one };
+        one.year = rfx_year (&fx) - 1;
+        one.revenue_fen = 3000000000;
+        Kj__SetFiguresRequest request = KJ__SET_FIGURES_REQUEST__INIT;
+        request.code = young;
+        request.figures = list;
+        request.n_figures = 1;
+        kj_status_t why;
+        assert_int_equal (rfx_call (&fx, "SetFigures", &request.base,
+                                    &kj__enterprise_reply__descriptor, &reply,
+                                    &why, NULL, false),
+                          0);
+        assert_int_equal (reply->enterprise->stage->stage,
+                          KJ__STAGE__STAGE_STARTUP);
+        assert_string_equal (reply->enterprise->stage->rule,
+                             "startup.revenue");
+        char expected [160];
+        snprintf (expected, sizeof expected,
+                  "; not reported: figures of %d and %d, so not judged: "
+                  "成长期 by revenue growth over two years",
+                  rfx_year (&fx) - 2, rfx_year (&fx) - 3);
+        if (!strstr (reply->enterprise->stage->reason, expected))
+            fail_msg ("%s", reply->enterprise->stage->reason);
+        kj__enterprise_reply__free_unpacked (reply, NULL);
+    }
 
     //  ¥10m, ¥15m, ¥25m: ¥20m or more and 20% a year -> growth
     kj_status_t status;
@@ -640,17 +684,15 @@ test_stage_recomputed (void **state)
     Kj__StageChanged **events = (Kj__StageChanged **)
         rfx_outbox_payloads (&fx, "registry.enterprise.stage_changed", code,
                              &kj__stage_changed__descriptor, &n);
-    assert_int_equal (n, 3);
+    assert_int_equal (n, 2);
     assert_int_equal (events [0]->from, KJ__STAGE__STAGE_UNKNOWN);
-    assert_int_equal (events [0]->to, KJ__STAGE__STAGE_STARTUP);
-    assert_int_equal (events [1]->from, KJ__STAGE__STAGE_STARTUP);
-    assert_int_equal (events [1]->to, KJ__STAGE__STAGE_GROWTH);
-    assert_string_equal (events [1]->rule, "growth.cagr");
-    assert_string_equal (events [1]->by, "operator");
-    assert_string_equal (events [1]->version, "2023.1");
-    assert_int_equal (events [2]->to, KJ__STAGE__STAGE_MATURE);
-    assert_string_equal (events [2]->rule, "mature.revenue");
-    assert_int_equal (events [2]->enterprise_version, version);
+    assert_int_equal (events [0]->to, KJ__STAGE__STAGE_GROWTH);
+    assert_string_equal (events [0]->rule, "growth.cagr");
+    assert_string_equal (events [0]->by, "operator");
+    assert_string_equal (events [0]->version, "2023.1");
+    assert_int_equal (events [1]->to, KJ__STAGE__STAGE_MATURE);
+    assert_string_equal (events [1]->rule, "mature.revenue");
+    assert_int_equal (events [1]->enterprise_version, version);
     rfx_payloads_free ((ProtobufCMessage **) events, n);
     //  Every change announced as an update, with the whole enterprise
     assert_int_equal (rfx_outbox_count (&fx, "registry.enterprise.updated",
@@ -665,7 +707,7 @@ test_stage_recomputed (void **state)
                                         "registry.enterprise."
                                         "stage_changed",
                                         code),
-                      3);
+                      2);
     rfx_stop (&fx);
 }
 
@@ -721,7 +763,7 @@ test_stage_override_audited (void **state)
     assert_string_equal (reply->enterprise->stage->override_reason,
                          "上市辅导已备案");
     assert_int_equal (reply->enterprise->stage->computed,
-                      KJ__STAGE__STAGE_STARTUP);
+                      KJ__STAGE__STAGE_UNKNOWN);
     kj__enterprise_reply__free_unpacked (reply, NULL);
 
     //  The rules now say growth; the override holds
@@ -758,7 +800,7 @@ test_stage_override_audited (void **state)
         if (streq (entry->action, "stage_override")) {
             overrides++;
             assert_string_equal (entry->who, "operator");
-            assert_string_equal (entry->before, "startup");
+            assert_string_equal (entry->before, "unknown");
             assert_string_equal (entry->after, "mature");
             assert_string_equal (entry->reason, "上市辅导已备案");
         }
@@ -775,14 +817,15 @@ test_stage_override_audited (void **state)
     Kj__StageChanged **events = (Kj__StageChanged **)
         rfx_outbox_payloads (&fx, "registry.enterprise.stage_changed", code,
                              &kj__stage_changed__descriptor, &n);
-    assert_int_equal (n, 3);  //  registration, override, clear
-    assert_int_equal (events [1]->to, KJ__STAGE__STAGE_MATURE);
-    assert_true (events [1]->overridden);
-    assert_string_equal (events [1]->rule, "manual");
-    assert_string_equal (events [1]->reason, "上市辅导已备案");
-    assert_int_equal (events [2]->from, KJ__STAGE__STAGE_MATURE);
-    assert_int_equal (events [2]->to, KJ__STAGE__STAGE_GROWTH);
-    assert_false (events [2]->overridden);
+    //  override, clear (registration without figures: no stage)
+    assert_int_equal (n, 2);
+    assert_int_equal (events [0]->to, KJ__STAGE__STAGE_MATURE);
+    assert_true (events [0]->overridden);
+    assert_string_equal (events [0]->rule, "manual");
+    assert_string_equal (events [0]->reason, "上市辅导已备案");
+    assert_int_equal (events [1]->from, KJ__STAGE__STAGE_MATURE);
+    assert_int_equal (events [1]->to, KJ__STAGE__STAGE_GROWTH);
+    assert_false (events [1]->overridden);
     rfx_payloads_free ((ProtobufCMessage **) events, n);
     rfx_stop (&fx);
 }
