@@ -45,6 +45,10 @@ const kj_option_t registry_options [] = {
     { "registry/expiry_interval_s", "3600",
       "how often expired qualifications are looked for (0: never)",
       KJ_INT (0, 604800) },
+    { "registry/restage_interval_s", "5",
+      "how often enterprises whose stage was computed by older stage rules "
+      "are looked for and recomputed (0: never)",
+      KJ_INT (0, 604800) },
     { "registry/relay", "true",
       "hand this service's outbox to kejin-events (run the relay)", KJ_BOOL },
     { NULL }

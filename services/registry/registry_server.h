@@ -50,6 +50,10 @@ const registry_stage_rules_t *
 const registry_config_t *
     registry_server_config (registry_server_t *self);
 
+//  kj_service job: recompute the stages of enterprises computed by older
+//  stage rules than the set in force, resumably (docs/rules/stages.md §3).
+kj_job_fn registry_server_restage;
+
 //  The methods of the service "registry" (proto/registry.proto).
 extern const kj_method_t registry_methods [];
 
