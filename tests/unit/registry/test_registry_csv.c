@@ -367,7 +367,7 @@ test_figures_rows (void **state)
         "2:91210100MA0QEK7B6N,2025,100000000,-5000000,50,20,60000000\n",
         "3|year|2027 is out of range (1900 to 2026)|2027\n"
         "3|revenue_fen|-1 fen is negative; an amount here is 0 or more|-1\n"
-        "4|tech_staff|20 tech staff, more than the 10 staff in all|\n"
+        "4|tech_staff|2024: 20 tech staff, more than the 10 staff in all|\n"
         "5|year|required, and empty: the year of the figures, e.g. 2025|\n");
 }
 
