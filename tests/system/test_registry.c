@@ -365,6 +365,18 @@ test_code_did_you_mean (void **state)
                       KJ__CODE__INVALID_ARGUMENT);
     assert_string_equal (status.field, "enterprise.code");
     assert_non_null (strstr (status.message, "did you mean 91210100MA0QEK7B6N"));
+
+    //  At a Chinese desk: the check that failed and the registered firm,
+    //  in Chinese, no expected character
+    locale_t previous = kj_i18n_use ("zh_CN");
+    s_get_code (&fx, "91210100MA0QEK7B7N", &status);
+    kj_i18n_restore (previous);
+    if (!strstr (status.message, "组织机构代码校验（第 17 位，校验第 9-17 位）"
+                                 "未通过")
+        || !strstr (status.message, "请与营业执照核对")
+        || !strstr (status.message, "您要找的是不是 91210100MA0QEK7B6N "
+                                    "(代码测试有限公司)？"))
+        fail_msg ("%s", status.message);
     rfx_stop (&fx);
 }
 
