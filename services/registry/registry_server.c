@@ -96,7 +96,7 @@ registry_server_trim (kj_call_t *call, const char *text)
 //  Only registered codes are named, never a code that merely passes the
 //  checks (docs/rules/credit-code.md §3).
 
-#define DID_YOU_MEAN_MAX 3
+#define DID_YOU_MEAN_MAX  3
 #define DID_YOU_MEAN_NAME 61
 
 const char *
@@ -1227,9 +1227,9 @@ s_check_code (kj_call_t *call, const ProtobufCMessage *input,
             kj_call_message (call, &kj__status__descriptor);
         problem->code = status.code;
         problem->field = "code";
-        problem->message = kj_call_printf (call, "%s%s", status.message,
-                                           registry_server_did_you_mean (
-                                               call, request->code));
+        problem->message =
+            kj_call_printf (call, "%s%s", status.message,
+                            registry_server_did_you_mean (call, request->code));
         reply->problem = problem;
         reply->note = (char *) _ ("not a valid unified social credit code: "
                                   "compare it with the business licence "
@@ -1513,8 +1513,8 @@ registry_server_restage (void *state, kj_db_t *db)
     if (left < 0)
         return -1;
     if (left > 0 && registry_store_restage_start (db, version, left) == 1)
-        kj_info ("registry.restage_started",
-                 "version=%s enterprises=%" PRId64, version, left);
+        kj_info ("registry.restage_started", "version=%s enterprises=%" PRId64,
+                 version, left);
     kj_arena_t *arena = kj_arena_new ();
     int total = 0, rc = 0;
     int64_t start = kj_mono_us ();
@@ -1523,7 +1523,8 @@ registry_server_restage (void *state, kj_db_t *db)
         total += rc;
     kj_arena_destroy (&arena);
     if (rc < 0) {
-        kj_warn ("registry.restage_failed", "version=%s sqlstate=%s "
+        kj_warn ("registry.restage_failed",
+                 "version=%s sqlstate=%s "
                  "reason=\"%s\"",
                  version, kj_db_sqlstate (db), kj_db_error (db));
         return -1;

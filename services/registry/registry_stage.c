@@ -452,27 +452,24 @@ s_format_bp (int bp, char *buf, size_t size)
 //  reported (registry_stage_result_t.unjudged), in rule order, and how
 //  the reason names them (docs/rules/stages.md §2).
 
-#define U_MATURE_REVENUE    1
-#define U_MATURE_PROFIT     2
-#define U_GROWTH_REVENUE    4
-#define U_GROWTH_CAGR       8
-#define U_STARTUP_REVENUE   16
-#define U_RESIDENT_REVENUE  32
+#define U_MATURE_REVENUE   1
+#define U_MATURE_PROFIT    2
+#define U_GROWTH_REVENUE   4
+#define U_GROWTH_CAGR      8
+#define U_STARTUP_REVENUE  16
+#define U_RESIDENT_REVENUE 32
 
 //  The stage each of those rules leads to: only a rule above the stage
 //  decided could have changed it.
 static const registry_stage_t s_unjudged_stage [] = {
-    REGISTRY_STAGE_MATURE,  REGISTRY_STAGE_MATURE,  REGISTRY_STAGE_GROWTH,
-    REGISTRY_STAGE_GROWTH,  REGISTRY_STAGE_STARTUP, REGISTRY_STAGE_INCUBATION,
+    REGISTRY_STAGE_MATURE, REGISTRY_STAGE_MATURE,  REGISTRY_STAGE_GROWTH,
+    REGISTRY_STAGE_GROWTH, REGISTRY_STAGE_STARTUP, REGISTRY_STAGE_INCUBATION,
 };
 
 static const char *s_unjudged_words [] = {
-    "成熟期 by revenue",
-    "成熟期 by net profit in two years",
-    "成长期 by revenue",
-    "成长期 by revenue growth over two years",
-    "初创期 by revenue",
-    "孵化期 by an incubator resident's revenue",
+    "成熟期 by revenue", "成熟期 by net profit in two years",
+    "成长期 by revenue", "成长期 by revenue growth over two years",
+    "初创期 by revenue", "孵化期 by an incubator resident's revenue",
 };
 
 //  True if the latest year of figures is reported.
@@ -602,8 +599,7 @@ s_try_mature (const registry_stage_rules_t *rules,
                   "revenue %s >= %s", a, b);
         return true;
     }
-    if (s_has_latest (input)
-        && !(input->missing & REGISTRY_STAGE_MISSING_PREV)
+    if (s_has_latest (input) && !(input->missing & REGISTRY_STAGE_MISSING_PREV)
         && input->net_profit_fen >= rules->mature_net_profit_fen
         && input->net_profit_prev_fen >= rules->mature_net_profit_fen) {
         kj_money_yuan (input->net_profit_prev_fen, false, a, sizeof a);

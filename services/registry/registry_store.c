@@ -1686,9 +1686,9 @@ registry_store_product_list (kj_db_t *db,
 
 //  Enterprises on an older rule set than $1: not $1, not a version first
 //  used after it
-#define RESTAGE_TODO                                                          \
-    "stage_version <> $1 AND stage_version NOT IN ("                         \
-    "SELECT version FROM stage_rules WHERE first_used_at > "                  \
+#define RESTAGE_TODO                                                           \
+    "stage_version <> $1 AND stage_version NOT IN ("                           \
+    "SELECT version FROM stage_rules WHERE first_used_at > "                   \
     "(SELECT first_used_at FROM stage_rules WHERE version = $1))"
 
 int
@@ -1698,11 +1698,12 @@ registry_store_restage_claim (kj_db_t *db, const char *version, int max,
     char limit [16];
     snprintf (limit, sizeof limit, "%d", max);
     const char *params [] = { version, limit };
-    PGresult *res = kj_db_exec (db,
-                                "SELECT code FROM enterprise WHERE " RESTAGE_TODO
-                                " ORDER BY code LIMIT $2::int "
-                                "FOR UPDATE SKIP LOCKED",
-                                2, params);
+    PGresult
+        *res = kj_db_exec (db,
+                           "SELECT code FROM enterprise WHERE " RESTAGE_TODO
+                           " ORDER BY code LIMIT $2::int "
+                           "FOR UPDATE SKIP LOCKED",
+                           2, params);
     if (!res)
         return -1;
     int rows = PQntuples (res);
@@ -1716,10 +1717,9 @@ int64_t
 registry_store_restage_left (kj_db_t *db, const char *version)
 {
     const char *params [] = { version };
-    PGresult *res = kj_db_exec (db,
-                                "SELECT count (*) FROM enterprise WHERE "
-                                RESTAGE_TODO,
-                                1, params);
+    PGresult *res =
+        kj_db_exec (db, "SELECT count (*) FROM enterprise WHERE " RESTAGE_TODO,
+                    1, params);
     if (!res)
         return -1;
     int64_t left = s_int (res, 0, 0);
@@ -1756,7 +1756,7 @@ registry_store_restage_progress (kj_db_t *db, const char *version, int done,
                       "ELSE finished_at END "
                       "WHERE version = $1",
                       4, params)
-                < 0
+                 < 0
              ? -1
              : 0;
 }

@@ -322,7 +322,7 @@ int
 
 //  Count done and moved into the progress row; finished marks it done.
 int
-    registry_store_restage_progress (kj_db_t *db, const char *version,
-                                     int done, int moved, bool finished);
+    registry_store_restage_progress (kj_db_t *db, const char *version, int done,
+                                     int moved, bool finished);
 
 #endif

@@ -55,40 +55,62 @@ static const struct {
     const char *what;  //  what a holder of such a code is, for people
     s_type_t types [8];
 } s_authorities [] = {
-    { '1', "机构编制", N_ ("a government body or public institution"),
+    { '1',
+      "机构编制",
+      N_ ("a government body or public institution"),
       { { '1', "机关" },
         { '2', "事业单位" },
         { '3', "中央编办直接管理机构编制的群众团体" },
         { '9', "其他" } } },
-    { '2', "外交", N_ ("a foreign affairs body"),
+    { '2',
+      "外交",
+      N_ ("a foreign affairs body"),
       { { '1', "外国常驻新闻机构" }, { '9', "其他" } } },
-    { '3', "司法行政", N_ ("a legal services body"),
+    { '3',
+      "司法行政",
+      N_ ("a legal services body"),
       { { '1', "律师执业机构" },
         { '2', "公证处" },
         { '3', "基层法律服务所" },
         { '4', "司法鉴定机构" },
         { '5', "仲裁委员会" },
         { '9', "其他" } } },
-    { '4', "文化", N_ ("a cultural body"),
+    { '4',
+      "文化",
+      N_ ("a cultural body"),
       { { '1', "外国在华文化中心" }, { '9', "其他" } } },
-    { '5', "民政", N_ ("a social organisation"),
+    { '5',
+      "民政",
+      N_ ("a social organisation"),
       { { '1', "社会团体" },
         { '2', "民办非企业单位" },
         { '3', "基金会" },
         { '9', "其他" } } },
-    { '6', "旅游", N_ ("a tourism representative office"),
+    { '6',
+      "旅游",
+      N_ ("a tourism representative office"),
       { { '1', "外国旅游部门常驻代表机构" },
         { '2', "港澳台地区旅游部门常驻内地（大陆）代表机构" },
         { '9', "其他" } } },
-    { '7', "宗教", N_ ("a religious body"),
+    { '7',
+      "宗教",
+      N_ ("a religious body"),
       { { '1', "宗教活动场所" }, { '2', "宗教院校" }, { '9', "其他" } } },
-    { '8', "工会", N_ ("a trade union"),
+    { '8',
+      "工会",
+      N_ ("a trade union"),
       { { '1', "基层工会" }, { '9', "其他" } } },
-    { '9', "工商/市场监管", N_ ("an enterprise"),
+    { '9',
+      "工商/市场监管",
+      N_ ("an enterprise"),
       { { '1', "企业" }, { '2', "个体工商户" }, { '3', "农民专业合作社" } } },
-    { 'A', "中央军委改革和编制办公室", N_ ("a military body"),
+    { 'A',
+      "中央军委改革和编制办公室",
+      N_ ("a military body"),
       { { '1', "军队事业单位" }, { '9', "其他" } } },
-    { 'N', "农业", N_ ("a rural collective economic organisation"),
+    { 'N',
+      "农业",
+      N_ ("a rural collective economic organisation"),
       { { '1', "组级集体经济组织" },
         { '2', "村级集体经济组织" },
         { '3', "乡镇级集体经济组织" },
@@ -217,6 +239,23 @@ s_trailing_space_length (const char *s, size_t size)
 }
 
 //  --------------------------------------------------------------------------
+//  Start of input without white space at either end; its size in *size.
+
+static const char *
+s_trim (const char *input, size_t *size)
+{
+    *size = strlen (input);
+    size_t skip;
+    while ((skip = s_space_length (input, *size))) {
+        input += skip;
+        *size -= skip;
+    }
+    while ((skip = s_trailing_space_length (input, *size)))
+        *size -= skip;
+    return input;
+}
+
+//  --------------------------------------------------------------------------
 //  Refuse the character of `size` bytes at s, found at 1-based position pos.
 
 static int
@@ -302,14 +341,8 @@ s_parse_chars (const char *s, size_t size, char *out, kj_status_t *status)
 static int
 s_trim_parse (const char *input, char *out, kj_status_t *status)
 {
-    size_t size = strlen (input);
-    size_t skip;
-    while ((skip = s_space_length (input, size))) {
-        input += skip;
-        size -= skip;
-    }
-    while ((skip = s_trailing_space_length (input, size)))
-        size -= skip;
+    size_t size;
+    input = s_trim (input, &size);
     return s_parse_chars (input, size, out, status);
 }
 
@@ -322,7 +355,8 @@ s_valid_chars (const char *code)
 {
     for (int pos = 0; pos < REGISTRY_USCC_SIZE; pos++)
         if (s_char_value (code [pos]) < 0
-            || (pos >= 2 && pos < 8 && !(code [pos] >= '0' && code [pos] <= '9')))
+            || (pos >= 2 && pos < 8
+                && !(code [pos] >= '0' && code [pos] <= '9')))
             return false;
     return true;
 }
@@ -519,14 +553,8 @@ registry_uscc_neighbours (const char *typed, char (*out) [19], size_t max)
 {
     assert (typed);
     assert (out || max == 0);
-    size_t size = strlen (typed);
-    size_t skip;
-    while ((skip = s_space_length (typed, size))) {
-        typed += skip;
-        size -= skip;
-    }
-    while ((skip = s_trailing_space_length (typed, size)))
-        size -= skip;
+    size_t size;
+    typed = s_trim (typed, &size);
     if (size != REGISTRY_USCC_SIZE)
         return 0;
     char code [REGISTRY_USCC_SIZE + 1];

@@ -297,8 +297,8 @@ main (int argc, char **argv)
     //  the two layers under it measured in the same run on the same codes:
     //  a raw prepared libpq SELECT of the row, and a broker round trip to
     //  the registry's built-in Health (no database)
-    printf ("\n  %-50s %9s  %9s  %9s   %s\n", "1 in flight, same codes",
-            "p50", "p99", "max", "target");
+    printf ("\n  %-50s %9s  %9s  %9s   %s\n", "1 in flight, same codes", "p50",
+            "p99", "max", "target");
     kj_hist_t *hist = kj_hist_new ();
     uint64_t raw_p50 = 0, raw_p99 = 0, empty_p50 = 0, empty_p99 = 0;
     kj_call_opts_t opts = { .read_only = true, .timeout_ms = 5000 };
@@ -307,9 +307,10 @@ main (int argc, char **argv)
         kj_hist_reset (hist);
         PGconn *conn = kj_db_conn (fx.db);
         if (layer == 0) {
-            PGresult *prepared = PQprepare (
-                conn, "bench_raw",
-                "SELECT * FROM registry.enterprise WHERE code = $1", 1, NULL);
+            PGresult *prepared =
+                PQprepare (conn, "bench_raw",
+                           "SELECT * FROM registry.enterprise WHERE code = $1",
+                           1, NULL);
             if (PQresultStatus (prepared) != PGRES_COMMAND_OK) {
                 fprintf (stderr, "bench_registry: prepare: %s",
                          PQerrorMessage (conn));
@@ -396,8 +397,7 @@ main (int argc, char **argv)
         fflush (stdout);
     }
     printf ("  %-50s %6" PRIu64 " us  %6" PRIu64 " us\n",
-            "raw + empty round trip", raw_p50 + empty_p50,
-            raw_p99 + empty_p99);
+            "raw + empty round trip", raw_p50 + empty_p50, raw_p99 + empty_p99);
     uint64_t state = 88172645463325252ULL;
 
     //  Product searches: enterprises of every region and stage asking for

@@ -323,11 +323,11 @@ test_code_did_you_mean (void **state)
                       0);
     kj__enterprise_reply__free_unpacked (reply, NULL);
     const char *typos [] = {
-        "19210100MA0QEK7B6N",  //  swap at 1-2
-        "91210100MA0QEK7B7N",  //  substitution at 17
-        "91210100AM0QEK7B6N",  //  swap at 9-10
-        "91210100MA0QEKB76N",  //  swap at 15-16
-        " 91210100ma0qek7b6x", //  substitution at 18, as typed
+        "19210100MA0QEK7B6N",   //  swap at 1-2
+        "91210100MA0QEK7B7N",   //  substitution at 17
+        "91210100AM0QEK7B6N",   //  swap at 9-10
+        "91210100MA0QEKB76N",   //  swap at 15-16
+        " 91210100ma0qek7b6x",  //  substitution at 18, as typed
     };
     for (size_t i = 0; i < sizeof typos / sizeof typos [0]; i++) {
         s_get_code (&fx, typos [i], &status);
@@ -364,7 +364,8 @@ test_code_did_you_mean (void **state)
                                        &reply),
                       KJ__CODE__INVALID_ARGUMENT);
     assert_string_equal (status.field, "enterprise.code");
-    assert_non_null (strstr (status.message, "did you mean 91210100MA0QEK7B6N"));
+    assert_non_null (
+        strstr (status.message, "did you mean 91210100MA0QEK7B6N"));
 
     //  At a Chinese desk: the check that failed and the registered firm,
     //  in Chinese, no expected character
@@ -626,8 +627,8 @@ test_stage_recomputed (void **state)
                          "unknown.missing_figures");
     assert_true (reply->enterprise->stage->needs_review);
     assert_string_equal (reply->enterprise->stage->version, "2023.1");
-    assert_non_null (strstr (reply->enterprise->stage->reason,
-                             "no figures reported"));
+    assert_non_null (
+        strstr (reply->enterprise->stage->reason, "no figures reported"));
     assert_null (strstr (reply->enterprise->stage->reason, "¥0"));
     kj__enterprise_reply__free_unpacked (reply, NULL);
 
@@ -657,8 +658,7 @@ test_stage_recomputed (void **state)
                           0);
         assert_int_equal (reply->enterprise->stage->stage,
                           KJ__STAGE__STAGE_STARTUP);
-        assert_string_equal (reply->enterprise->stage->rule,
-                             "startup.revenue");
+        assert_string_equal (reply->enterprise->stage->rule, "startup.revenue");
         char expected [160];
         snprintf (expected, sizeof expected,
                   "; not reported: figures of %d and %d, so not judged: "

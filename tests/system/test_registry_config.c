@@ -208,10 +208,10 @@ test_restage_resumes_after_kill (void **state)
             assert_string_not_equal (PQgetvalue (res, i, 0),
                                      PQgetvalue (res, i - 1, 0));
         size_t size;
-        unsigned char *bytes = PQunescapeBytea (
-            (const unsigned char *) PQgetvalue (res, i, 1), &size);
-        Kj__StageChanged *event = kj__stage_changed__unpack (NULL, size,
-                                                             bytes);
+        unsigned char *bytes = PQunescapeBytea ((const unsigned char *)
+                                                    PQgetvalue (res, i, 1),
+                                                &size);
+        Kj__StageChanged *event = kj__stage_changed__unpack (NULL, size, bytes);
         PQfreemem (bytes);
         assert_non_null (event);
         assert_string_equal (event->code, PQgetvalue (res, i, 0));

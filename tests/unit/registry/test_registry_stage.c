@@ -1044,11 +1044,11 @@ test_classify_no_figures (void **state)
     input.round = REGISTRY_ROUND_SEED;
     result = s_classify (NULL, input);
     assert_string_equal (result.rule, "startup.round");
-    assert_string_equal (result.reason,
-                         "初创期: age 4y <= 5y, latest round seed >= seed; "
-                         "no figures reported, so not judged: "
-                         "成熟期 by revenue, 成熟期 by net profit in two years, "
-                         "成长期 by revenue");
+    assert_string_equal (
+        result.reason, "初创期: age 4y <= 5y, latest round seed >= seed; "
+                       "no figures reported, so not judged: "
+                       "成熟期 by revenue, 成熟期 by net profit in two years, "
+                       "成长期 by revenue");
     assert_null (strstr (result.reason, "¥0"));
 
     //  Under two years: incubation by age, whatever the figures

@@ -93,25 +93,25 @@ s_message_has_valid_code (const char *message, const char *allowed,
     return false;
 }
 
-#define MSG_ORG                                                               \
-    "the organisation-code check (position 17, over positions 9-17) fails: " \
-    "a character in positions 9-17 is mistyped; compare the code with the "  \
+#define MSG_ORG                                                                \
+    "the organisation-code check (position 17, over positions 9-17) fails: "   \
+    "a character in positions 9-17 is mistyped; compare the code with the "    \
     "business licence (营业执照)"
-#define MSG_FINAL                                                             \
-    "the check of the whole code (position 18) fails: a character at any "   \
-    "of the 18 positions may be mistyped (the organisation code, positions " \
-    "9-17, checks out, so most likely one of 1-8 or 18); compare the code "  \
+#define MSG_FINAL                                                              \
+    "the check of the whole code (position 18) fails: a character at any "     \
+    "of the 18 positions may be mistyped (the organisation code, positions "   \
+    "9-17, checks out, so most likely one of 1-8 or 18); compare the code "    \
     "with the business licence (营业执照)"
-#define MSG_ORG_MANY                                                          \
-    "the organisation-code check (position 17, over positions 9-17) fails, " \
-    "and no single mistyped or swapped character explains it: more than "   \
-    "one character is wrong; compare the code with the business licence "    \
+#define MSG_ORG_MANY                                                           \
+    "the organisation-code check (position 17, over positions 9-17) fails, "   \
+    "and no single mistyped or swapped character explains it: more than "      \
+    "one character is wrong; compare the code with the business licence "      \
     "(营业执照)"
-#define MSG_PILOT                                                             \
-    "the organisation-code check (position 17, over positions 9-17) fails "  \
-    "while the check of the whole code (position 18) holds: a character in " \
-    "positions 9-17 is mistyped, or this is an early pilot code missing "    \
-    "from the exception list; compare the code with the business licence "   \
+#define MSG_PILOT                                                              \
+    "the organisation-code check (position 17, over positions 9-17) fails "    \
+    "while the check of the whole code (position 18) holds: a character in "   \
+    "positions 9-17 is mistyped, or this is an early pilot code missing "      \
+    "from the exception list; compare the code with the business licence "     \
     "(营业执照)"
 
 static void
@@ -226,8 +226,9 @@ test_normalize_rejects_every_substitution (void **state)
                         fail_msg ("%s: %s", input, status.message);
                     //  The firm's own code is among the neighbours.
                     char near [REGISTRY_USCC_NEIGHBOURS_MAX][19];
-                    size_t n = registry_uscc_neighbours (
-                        input, near, REGISTRY_USCC_NEIGHBOURS_MAX);
+                    size_t n =
+                        registry_uscc_neighbours (input, near,
+                                                  REGISTRY_USCC_NEIGHBOURS_MAX);
                     bool own = false;
                     for (size_t k = 0; k < n; k++)
                         own |= strcmp (near [k], s_vectors [i]) == 0;
@@ -407,22 +408,23 @@ test_typos_never_lead_to_a_valid_code (void **state)
                 char out [19], found [19];
                 kj_status_t status;
                 if (registry_uscc_normalize (input, out, &status) == 0)
-                    continue;   //  a swap that leaves a valid code: rare
+                    continue;  //  a swap that leaves a valid code: rare
                 typos++;
                 if (strstr (status.message, "should be"))
                     fail_msg ("%s: %s", input, status.message);
                 if (s_message_has_valid_code (status.message, NULL, found))
-                    fail_msg ("%s: %s names %s", input, status.message,
-                              found);
+                    fail_msg ("%s: %s names %s", input, status.message, found);
                 char near [REGISTRY_USCC_NEIGHBOURS_MAX][19];
-                size_t n = registry_uscc_neighbours (
-                    input, near, REGISTRY_USCC_NEIGHBOURS_MAX);
+                size_t n =
+                    registry_uscc_neighbours (input, near,
+                                              REGISTRY_USCC_NEIGHBOURS_MAX);
                 assert_true (n < REGISTRY_USCC_NEIGHBOURS_MAX);
                 bool own = false;
                 for (size_t k = 0; k < n; k++) {
                     own |= strcmp (near [k], s_vectors [i]) == 0;
-                    assert_int_equal (
-                        registry_uscc_normalize (near [k], out, &status), 0);
+                    assert_int_equal (registry_uscc_normalize (near [k], out,
+                                                               &status),
+                                      0);
                     int diff = 0;
                     for (int c = 0; c < 18; c++)
                         diff += near [k][c] != input [c];
@@ -750,8 +752,8 @@ test_check_enterprise_authority (void **state)
     assert_int_equal (registry_uscc_check_enterprise ("91210100MA0QEK7B6N",
                                                       NULL, &status),
                       0);
-    assert_int_equal (registry_uscc_check_enterprise ("92210100L00000011E",
-                                                      "", &status),
+    assert_int_equal (registry_uscc_check_enterprise ("92210100L00000011E", "",
+                                                      &status),
                       0);
     assert_int_equal (registry_uscc_check_enterprise ("51210100MA0QEK7B6T",
                                                       NULL, &status),
@@ -765,8 +767,8 @@ test_check_enterprise_authority (void **state)
                          "start with 9, issued by market regulation, "
                          "工商/市场监管); this node registers such codes only "
                          "when registry/allow_authorities lists '5'");
-    assert_int_equal (registry_uscc_check_enterprise ("12210100MA0QEK7B6U",
-                                                      "5", &status),
+    assert_int_equal (registry_uscc_check_enterprise ("12210100MA0QEK7B6U", "5",
+                                                      &status),
                       -1);
     assert_non_null (strstr (status.message, "机构编制, so this is the code of "
                                              "a government body or public "
