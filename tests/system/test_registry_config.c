@@ -227,6 +227,35 @@ test_restage_resumes_after_kill (void **state)
     assert_int_equal (kj_broker_stop (&broker, SIGTERM), 0);
 }
 
+//  --------------------------------------------------------------------------
+//  registry/allow_authorities is checked at start: 9 (always taken) or a
+//  character that is no authority stops the daemon with exit 2
+
+static void
+test_allow_authorities_checked_at_start (void **state)
+{
+    kj_broker_t broker;
+    assert_int_equal (kj_broker_start (&broker, 0, NULL), 0);
+    char *dsn = kj_test_db_new ("registry_authorities");
+    const char *values [] = { "registry/allow_authorities=1,9",
+                              "registry/allow_authorities=B",
+                              "registry/allow_authorities=1,5" };
+    for (int i = 0; i < 3; i++) {
+        const char *extra [] = { "-s", "registry/relay=false", "-s", values [i],
+                                 NULL };
+        pid_t registry = kj_daemon_start ("registry", &broker, dsn, extra);
+        if (i < 2)
+            assert_int_equal (kj_test_wait_exit (registry, 20000), 2);
+        else {
+            assert_true (
+                kj_broker_wait_workers (broker.endpoint, "registry", 2, 20000));
+            assert_int_equal (kj_test_kill (registry, SIGTERM, 10000), 0);
+        }
+    }
+    free (dsn);
+    assert_int_equal (kj_broker_stop (&broker, SIGTERM), 0);
+}
+
 int
 main (void)
 {
@@ -234,6 +263,7 @@ main (void)
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_rules_file_read_whole),
         cmocka_unit_test (test_restage_resumes_after_kill),
+        cmocka_unit_test (test_allow_authorities_checked_at_start),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
