@@ -124,7 +124,8 @@ s_options (kj_call_t *call, kj_date_t today)
     registry_server_t *server = (registry_server_t *) kj_call_state (call);
     registry_csv_options_t options = {
         .today = today,
-        .allow_outside = registry_server_config (server)->allow_outside
+        .allow_outside = registry_server_config (server)->allow_outside,
+        .allow_authorities = registry_server_config (server)->allow_authorities
     };
     return options;
 }
@@ -140,6 +141,7 @@ typedef struct {
     kj_date_t today;
     const Kj__YearFigures *latest;  //  NULL: no figures
     int64_t revenue_prev, net_profit_prev, revenue_prev2;
+    bool has_prev, has_prev2;  //  a year not reported is unknown, not 0
     bool high_tech, srdi, little_giant, incubator_resident;
     bool listing_tutoring, board_standard;
     int round;
@@ -151,7 +153,11 @@ s_classify (const registry_stage_rules_t *rules, const s_stage_facts_t *facts,
 {
     registry_stage_input_t input;
     memset (&input, 0, sizeof input);
+    input.missing = REGISTRY_STAGE_MISSING_LATEST;
     if (facts->latest) {
+        input.year = facts->latest->year;
+        input.missing = (facts->has_prev ? 0 : REGISTRY_STAGE_MISSING_PREV)
+                      | (facts->has_prev2 ? 0 : REGISTRY_STAGE_MISSING_PREV2);
         input.revenue_fen = facts->latest->revenue_fen;
         input.net_profit_fen = facts->latest->net_profit_fen;
         input.revenue_prev_fen = facts->revenue_prev;
@@ -528,6 +534,8 @@ s_restage (const registry_bulk_touched_t *rows, size_t n,
                                   .revenue_prev = t->revenue_prev,
                                   .net_profit_prev = t->net_profit_prev,
                                   .revenue_prev2 = t->revenue_prev2,
+                                  .has_prev = t->has_prev,
+                                  .has_prev2 = t->has_prev2,
                                   .high_tech = t->high_tech,
                                   .srdi = t->srdi,
                                   .little_giant = t->little_giant,

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "registry_check.h"
+#include "kj_money.h"
 #include "registry_uscc.h"
 #include "kj_util.h"
 
@@ -114,19 +115,24 @@ registry_check_figures (const Kj__YearFigures *figures, const char *prefix,
         || kj_check_count (figures->tech_staff, FIELD ("tech_staff"), 10000000,
                            status))
         return -1;
+    //  The year as people know it, money in yuan (docs/registry.md)
     if (figures->tech_staff > figures->staff)
         return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
                               FIELD ("tech_staff"),
-                              "%s: %d tech staff, more "
-                              "than the %d staff in all",
-                              field, figures->tech_staff, figures->staff);
-    if (figures->high_tech_revenue_fen > figures->revenue_fen)
+                              "%s: %d: %d tech staff, more than the %d staff "
+                              "in all",
+                              field, figures->year, figures->tech_staff,
+                              figures->staff);
+    if (figures->high_tech_revenue_fen > figures->revenue_fen) {
+        char high [48], all [48];
+        kj_money_yuan (figures->high_tech_revenue_fen, true, high, sizeof high);
+        kj_money_yuan (figures->revenue_fen, true, all, sizeof all);
         return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
                               FIELD ("high_tech_revenue_fen"),
-                              "%s: %" PRId64
-                              " fen, more than the revenue of %" PRId64 " fen",
-                              field, figures->high_tech_revenue_fen,
-                              figures->revenue_fen);
+                              "%s: %d: high-tech revenue %s, more than the "
+                              "revenue of %s",
+                              field, figures->year, high, all);
+    }
 #undef FIELD
     return 0;
 }
@@ -280,8 +286,8 @@ s_check_loans (const Kj__Enterprise *e, kj_status_t *status)
         if (loan->amount_fen == 0)
             return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
                                   FIELD ("amount_fen"),
-                                  "%s: a loan of 0 "
-                                  "fen; the amount must be more than 0",
+                                  "%s: a loan of ¥0; the amount must be "
+                                  "more than ¥0",
                                   field);
         if (has_matures && kj_check_date_compare (matures, drawn) < 0)
             return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,

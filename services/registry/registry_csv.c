@@ -971,6 +971,12 @@ s_enterprise_region (registry_csv_t *self, bool code_ok)
         return;
     kj_region_t city;
     kj_status_t status;
+    if (registry_uscc_check_enterprise (r->code,
+                                        self->options.allow_authorities,
+                                        &status)) {
+        s_error_status (self, "code", r->code, &status);
+        return;
+    }
     registry_uscc_region_result_t where = registry_uscc_region (r->code, &city,
                                                                 &status);
     if (where == REGISTRY_USCC_REGION_OUTSIDE && self->options.allow_outside

@@ -72,6 +72,9 @@ typedef struct {
     kj_date_t today;     //  dates may not be after it
     bool allow_outside;  //  accept enterprises outside
                          //  Liaoning (registry/allow_outside)
+    //  authorities besides 9 whose codes are enterprises' here
+    //  (registry/allow_authorities); NULL: none
+    const char *allow_authorities;
 } registry_csv_options_t;
 
 //  A growing byte buffer, for formatting.

@@ -29,6 +29,9 @@ static const kj_serve_t s_services [] = {
 static const kj_job_t s_jobs [] = {
     { "expiry", registry_server_expire, "registry/expiry_interval_s", "3600",
       "how often expired qualifications are looked for (0: never)" },
+    { "restage", registry_server_restage, "registry/restage_interval_s", "5",
+      "how often enterprises whose stage was computed by older stage rules "
+      "are looked for and recomputed (0: never)" },
     { NULL }
 };
 

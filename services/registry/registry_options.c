@@ -28,6 +28,12 @@ const kj_option_t registry_options [] = {
       KJ_INT (0, 64) },
     { "registry/allow_outside", "false",
       "register enterprises whose credit code is not from Liaoning", KJ_BOOL },
+    { "registry/allow_authorities", "",
+      "register codes of these registration authorities besides 9 (market "
+      "regulation, enterprises): characters of 1-8, A, N, Y, "
+      "comma-separated (e.g. 1,5: public institutions, social "
+      "organisations); empty: enterprises only",
+      KJ_TEXT_MAX (31) },
     { "registry/uscc_exceptions", "",
       "early pilot credit codes that skip the organisation-code check, "
       "comma-separated" },
@@ -38,6 +44,10 @@ const kj_option_t registry_options [] = {
       "stage rules inline, lines separated by ';' (used when no file)" },
     { "registry/expiry_interval_s", "3600",
       "how often expired qualifications are looked for (0: never)",
+      KJ_INT (0, 604800) },
+    { "registry/restage_interval_s", "5",
+      "how often enterprises whose stage was computed by older stage rules "
+      "are looked for and recomputed (0: never)",
       KJ_INT (0, 604800) },
     { "registry/relay", "true",
       "hand this service's outbox to kejin-events (run the relay)", KJ_BOOL },

@@ -89,6 +89,38 @@ registry_server_trim (kj_call_t *call, const char *text)
     return copy;
 }
 
+//  --------------------------------------------------------------------------
+//  "; did you mean CODE (NAME)?" for the registered enterprises whose codes
+//  are one substitution or one swap of neighbours away from a code typed
+//  wrong, or "" (also when the database fails: the hint is a courtesy).
+//  Only registered codes are named, never a code that merely passes the
+//  checks (docs/rules/credit-code.md §3).
+
+#define DID_YOU_MEAN_MAX  3
+#define DID_YOU_MEAN_NAME 61
+
+const char *
+registry_server_did_you_mean (kj_call_t *call, const char *typed)
+{
+    char near [REGISTRY_USCC_NEIGHBOURS_MAX][19];
+    size_t n = registry_uscc_neighbours (typed ? typed : "", near,
+                                         REGISTRY_USCC_NEIGHBOURS_MAX);
+    char found [DID_YOU_MEAN_MAX][19];
+    char names [DID_YOU_MEAN_MAX * DID_YOU_MEAN_NAME];
+    int rows = registry_store_enterprise_names (kj_call_db (call), near, n,
+                                                DID_YOU_MEAN_MAX, found, names,
+                                                DID_YOU_MEAN_NAME);
+    if (rows <= 0)
+        return "";
+    char text [DID_YOU_MEAN_MAX * (DID_YOU_MEAN_NAME + 40)];
+    size_t at = 0;
+    for (int i = 0; i < rows && at < sizeof text; i++)
+        at += snprintf (text + at, sizeof text - at, "%s%s (%s)",
+                        i == 0 ? "" : _ (" or "), found [i],
+                        names + i * DID_YOU_MEAN_NAME);
+    return kj_call_printf (call, _ ("; did you mean %s?"), text);
+}
+
 //  Normalise a code as typed into out, or fail the call naming field.
 static int
 s_code (kj_call_t *call, const char *input, const char *field, char out [19])
@@ -96,8 +128,9 @@ s_code (kj_call_t *call, const char *input, const char *field, char out [19])
     kj_status_t status;
     if (registry_uscc_normalize (input ? input : "", out, &status) == 0)
         return 0;
-    return kj_call_fail (call, status.code, field, "%s: %s", field,
-                         status.message);
+    return kj_call_fail (call, status.code, field, "%s: %s%s", field,
+                         status.message,
+                         registry_server_did_you_mean (call, input));
 }
 
 static int
@@ -366,9 +399,14 @@ s_classify (registry_server_t *self, const Kj__Enterprise *e, kj_date_t today,
     memset (&input, 0, sizeof input);
     const Kj__YearFigures *latest = e->n_figures ? e->figures [e->n_figures - 1]
                                                  : NULL;
+    input.missing = REGISTRY_STAGE_MISSING_LATEST;
     if (latest) {
+        //  A year not reported is unknown, not zero (docs/rules/stages.md)
         const Kj__YearFigures *prev = s_figures_of (e, latest->year - 1);
         const Kj__YearFigures *prev2 = s_figures_of (e, latest->year - 2);
+        input.year = latest->year;
+        input.missing = (prev ? 0 : REGISTRY_STAGE_MISSING_PREV)
+                      | (prev2 ? 0 : REGISTRY_STAGE_MISSING_PREV2);
         input.revenue_fen = latest->revenue_fen;
         input.net_profit_fen = latest->net_profit_fen;
         input.revenue_prev_fen = prev ? prev->revenue_fen : 0;
@@ -573,6 +611,10 @@ s_register (kj_call_t *call, const ProtobufCMessage *input,
         || s_region (self, code, e.region, "enterprise.region", region,
                      &status))
         return kj_call_fail_status (call, &status);
+    if (registry_uscc_check_enterprise (code, self->config.allow_authorities,
+                                        &status))
+        return kj_call_fail (call, status.code, "enterprise.code",
+                             "enterprise.code: %s", status.message);
     e.region = region;
     if (s_normalize_links (call, &e))
         return -1;
@@ -1151,62 +1193,23 @@ s_transition (kj_call_t *call, const ProtobufCMessage *input,
 //  --------------------------------------------------------------------------
 //  CheckCode: explain a code without registering it
 
-//  Registration authorities (position 1) and entity types under them
-//  (position 2), GB 32100-2015 Appendix A as far as Kejin needs it.
-static const struct {
-    char authority;
-    const char *name;
-    const char *types;  //  "1:机关|2:事业单位|..."
-} s_authorities [] = {
-    { '1', "机构编制",
-      "1:机关|2:事业单位|3:中央编办直接管理机构编制的群众团体|"
-      "9:其他" },
-    { '2', "外交", "1:外国常驻新闻机构|9:其他" },
-    { '3', "司法行政",
-      "1:律师执业机构|2:公证处|3:基层法律服务所|"
-      "4:司法鉴定机构|5:仲裁委员会|9:其他" },
-    { '4', "文化", "1:外国在华文化中心|9:其他" },
-    { '5', "民政", "1:社会团体|2:民办非企业单位|3:基金会|9:其他" },
-    { '6', "旅游",
-      "1:外国旅游部门常驻代表机构|2:港澳台地区旅游部门常驻内地"
-      "（大陆）代表机构|9:其他" },
-    { '7', "宗教", "1:宗教活动场所|2:宗教院校|9:其他" },
-    { '8', "工会", "1:基层工会|9:其他" },
-    { '9', "工商/市场监管", "1:企业|2:个体工商户|3:农民专业合作社" },
-    { 'A', "中央军委改革和编制办公室", "1:军队事业单位|9:其他" },
-    { 'N', "农业",
-      "1:组级集体经济组织|2:村级集体经济组织|"
-      "3:乡镇级集体经济组织|9:其他" },
-    { 'Y', "其他", "" },
-};
-
 static void
 s_explain_authority (kj_call_t *call, const char *code,
                      Kj__CheckCodeReply *reply)
 {
-    for (size_t i = 0; i < sizeof s_authorities / sizeof s_authorities [0];
-         i++) {
-        if (s_authorities [i].authority != code [0])
-            continue;
-        reply->authority = (char *) s_authorities [i].name;
-        const char *types = s_authorities [i].types;
-        for (const char *at = types; *at;) {
-            const char *end = strchr (at, '|');
-            size_t length = end ? (size_t) (end - at) : strlen (at);
-            if (at [0] == code [1] && at [1] == ':')
-                reply->entity_type = kj_call_printf (call, "%.*s",
-                                                     (int) length - 2, at + 2);
-            at += length + (end ? 1 : 0);
-        }
-        if (!*reply->entity_type)
-            reply->entity_type =
-                kj_call_printf (call, _ ("code %c (not in Kejin's table)"),
-                                code [1]);
-        return;
-    }
-    reply->authority = kj_call_printf (call,
-                                       _ ("code %c (not in Kejin's table)"),
-                                       code [0]);
+    const char *authority, *entity_type;
+    registry_uscc_explain (code, &authority, &entity_type);
+    reply->authority = authority
+                         ? (char *) authority
+                         : kj_call_printf (call,
+                                           _ ("code %c (not in Kejin's table)"),
+                                           code [0]);
+    reply->entity_type = entity_type
+                           ? (char *) entity_type
+                           : kj_call_printf (call,
+                                             _ ("code %c (not in Kejin's "
+                                                "table)"),
+                                             code [1]);
 }
 
 static int
@@ -1224,10 +1227,13 @@ s_check_code (kj_call_t *call, const ProtobufCMessage *input,
             kj_call_message (call, &kj__status__descriptor);
         problem->code = status.code;
         problem->field = "code";
-        problem->message = kj_call_strdup (call, status.message);
+        problem->message =
+            kj_call_printf (call, "%s%s", status.message,
+                            registry_server_did_you_mean (call, request->code));
         reply->problem = problem;
         reply->note = (char *) _ ("not a valid unified social credit code: "
-                                  "fix the position named and check again");
+                                  "compare it with the business licence "
+                                  "(营业执照) and check again");
         return 0;
     }
     reply->valid = true;
@@ -1261,6 +1267,12 @@ s_check_code (kj_call_t *call, const ProtobufCMessage *input,
                                           ? _ ("; this node takes such codes")
                                           : _ ("; this node registers Liaoning "
                                                "enterprises only"));
+    }
+    if (reply->accepted
+        && registry_uscc_check_enterprise (code, self->config.allow_authorities,
+                                           &status)) {
+        reply->accepted = false;
+        reply->note = kj_call_strdup (call, status.message);
     }
     int rc = registry_store_enterprise_exists (kj_call_db (call), code);
     if (rc < 0)
@@ -1442,6 +1454,89 @@ registry_server_expire (void *state, kj_db_t *db)
 }
 
 //  --------------------------------------------------------------------------
+//  The restage job: after the stage rules change (a new version), the
+//  stage of every enterprise still computed by older rules is recomputed,
+//  RESTAGE_CHUNK enterprises a transaction, each move a stage_changed
+//  event naming the new version (by "restage"). The work list is the data
+//  (stage_version), so a pass killed at any moment resumes after the last
+//  commit and no enterprise is done twice; copies share the work through
+//  SKIP LOCKED. Progress: the restage row and a log line a chunk.
+
+#define RESTAGE_CHUNK   100
+#define RESTAGE_PASS_US 5000000  //  then hand the thread back
+
+//  One chunk in one transaction: the number recomputed, 0 when none is
+//  left to claim, -1 when the database failed.
+static int
+s_restage_chunk (registry_server_t *self, kj_db_t *db, kj_arena_t *arena)
+{
+    const char *version = self->rules.version;
+    ProtobufCAllocator mem = *kj_arena_allocator (arena);
+    zlist_t *codes = zlist_new ();
+    zlist_autofree (codes);
+    int moved = 0;
+    int rc = kj_db_begin (db) ? -1 : 0;
+    if (rc == 0)
+        rc = registry_store_restage_claim (db, version, RESTAGE_CHUNK, codes);
+    for (char *code = (char *) zlist_first (codes); code && rc > 0;
+         code = (char *) zlist_next (codes)) {
+        Kj__Enterprise *e = NULL;
+        registry_refresh_t refresh;
+        if (registry_store_enterprise_load (db, code, true, &mem, &e) != 1
+            || registry_server_refresh (self, db, e, &mem, &refresh)
+            || (refresh.moved
+                && registry_server_stage_event (db, e, refresh.from,
+                                                "restage")))
+            rc = -1;
+        moved += refresh.moved;
+    }
+    if (rc > 0
+        && (registry_store_restage_progress (db, version, rc, moved, false)
+            || kj_db_commit (db)))
+        rc = -1;
+    if (rc <= 0)
+        kj_db_rollback (db);
+    if (rc > 0)
+        kj_info ("registry.restage", "version=%s chunk=%d moved=%d", version,
+                 rc, moved);
+    zlist_destroy (&codes);
+    kj_arena_reset (arena);
+    return rc;
+}
+
+int
+registry_server_restage (void *state, kj_db_t *db)
+{
+    registry_server_t *self = (registry_server_t *) state;
+    const char *version = self->rules.version;
+    int64_t left = registry_store_restage_left (db, version);
+    if (left < 0)
+        return -1;
+    if (left > 0 && registry_store_restage_start (db, version, left) == 1)
+        kj_info ("registry.restage_started", "version=%s enterprises=%" PRId64,
+                 version, left);
+    kj_arena_t *arena = kj_arena_new ();
+    int total = 0, rc = 0;
+    int64_t start = kj_mono_us ();
+    while (left > 0 && kj_mono_us () - start < RESTAGE_PASS_US
+           && (rc = s_restage_chunk (self, db, arena)) > 0)
+        total += rc;
+    kj_arena_destroy (&arena);
+    if (rc < 0) {
+        kj_warn ("registry.restage_failed",
+                 "version=%s sqlstate=%s "
+                 "reason=\"%s\"",
+                 version, kj_db_sqlstate (db), kj_db_error (db));
+        return -1;
+    }
+    //  Done when nothing is left, even if locked rows were skipped before
+    if (left > 0 && registry_store_restage_left (db, version) == 0
+        && registry_store_restage_progress (db, version, 0, 0, true) == 0)
+        kj_info ("registry.restage_finished", "version=%s", version);
+    return total;
+}
+
+//  --------------------------------------------------------------------------
 //  Start and stop
 
 //  Split a comma- or space-separated list into a NULL-ended array.
@@ -1536,6 +1631,11 @@ registry_server_new (kj_service_t *service, kj_db_t *db, kj_status_t *status)
     if (rc)
         return s_refuse (status, "uscc_exceptions", "registry/uscc_exceptions");
 
+    if (registry_uscc_check_authorities (
+            kj_config_get (config, "registry/allow_authorities"), status))
+        return s_refuse (status, "allow_authorities",
+                         "registry/allow_authorities");
+
     char format [2048];
     registry_stage_rules_format (&rules, format, sizeof format);
     rc = registry_store_stage_rules (db, rules.version, format);
@@ -1556,6 +1656,9 @@ registry_server_new (kj_service_t *service, kj_db_t *db, kj_status_t *status)
         sizeof (registry_server_t));
     self->config.allow_outside = kj_config_bool (config,
                                                  "registry/allow_outside");
+    snprintf (self->config.allow_authorities,
+              sizeof self->config.allow_authorities, "%s",
+              kj_config_get (config, "registry/allow_authorities"));
     self->rules = rules;
     kj_info ("registry.rules", "stage_rules=%s allow_outside=%d", rules.version,
              self->config.allow_outside);

@@ -22,6 +22,9 @@
 //  The options handlers read (registry/...), fixed at start.
 typedef struct {
     bool allow_outside;  //  take codes from outside Liaoning
+    //  authority characters other than 9 whose codes may be registered
+    //  (registry/allow_authorities)
+    char allow_authorities [32];
 } registry_config_t;
 
 typedef struct _registry_server_t registry_server_t;
@@ -47,8 +50,20 @@ const registry_stage_rules_t *
 const registry_config_t *
     registry_server_config (registry_server_t *self);
 
+//  kj_service job: recompute the stages of enterprises computed by older
+//  stage rules than the set in force, resumably (docs/rules/stages.md §3).
+kj_job_fn registry_server_restage;
+
 //  The methods of the service "registry" (proto/registry.proto).
 extern const kj_method_t registry_methods [];
+
+//  --------------------------------------------------------------------------
+//  "; did you mean CODE (NAME)?" naming the registered enterprises one
+//  substitution or one swap of neighbours away from a code typed wrong, or
+//  "" when there are none. In the call's memory.
+
+const char *
+    registry_server_did_you_mean (kj_call_t *call, const char *typed);
 
 //  --------------------------------------------------------------------------
 //  For handlers (this class's, registry_supermarket's, the bulk service's)

@@ -448,6 +448,80 @@ s_format_bp (int bp, char *buf, size_t size)
 }
 
 //  --------------------------------------------------------------------------
+//  Rules that could not be judged because a year of figures is not
+//  reported (registry_stage_result_t.unjudged), in rule order, and how
+//  the reason names them (docs/rules/stages.md §2).
+
+#define U_MATURE_REVENUE   1
+#define U_MATURE_PROFIT    2
+#define U_GROWTH_REVENUE   4
+#define U_GROWTH_CAGR      8
+#define U_STARTUP_REVENUE  16
+#define U_RESIDENT_REVENUE 32
+
+//  The stage each of those rules leads to: only a rule above the stage
+//  decided could have changed it.
+static const registry_stage_t s_unjudged_stage [] = {
+    REGISTRY_STAGE_MATURE, REGISTRY_STAGE_MATURE,  REGISTRY_STAGE_GROWTH,
+    REGISTRY_STAGE_GROWTH, REGISTRY_STAGE_STARTUP, REGISTRY_STAGE_INCUBATION,
+};
+
+static const char *s_unjudged_words [] = {
+    "成熟期 by revenue", "成熟期 by net profit in two years",
+    "成长期 by revenue", "成长期 by revenue growth over two years",
+    "初创期 by revenue", "孵化期 by an incubator resident's revenue",
+};
+
+//  True if the latest year of figures is reported.
+static bool
+s_has_latest (const registry_stage_input_t *input)
+{
+    return !(input->missing & REGISTRY_STAGE_MISSING_LATEST);
+}
+
+//  --------------------------------------------------------------------------
+//  Append to the reason which years are not reported and which rules that
+//  leaves unjudged: "; not reported: figures of 2022 and 2021, so not
+//  judged: 成长期 by revenue growth over two years". Never a zero revenue
+//  for a year nobody gave.
+
+static void
+s_note_missing (const registry_stage_input_t *input,
+                registry_stage_result_t *result)
+{
+    for (size_t i = 0; i < sizeof s_unjudged_stage / sizeof (int); i++)
+        if (s_unjudged_stage [i] <= result->stage)
+            result->unjudged &= ~(1u << i);
+    if (!result->unjudged)
+        return;
+    char *reason = result->reason;
+    size_t size = sizeof result->reason;
+    size_t at = strlen (reason);
+    if (!s_has_latest (input))
+        at += snprintf (reason + at, size - at, "; no figures reported");
+    else {
+        bool prev = input->missing & REGISTRY_STAGE_MISSING_PREV;
+        bool prev2 = input->missing & REGISTRY_STAGE_MISSING_PREV2;
+        if (prev && prev2)
+            at += snprintf (reason + at, size - at,
+                            "; not reported: figures of %d and %d",
+                            input->year - 1, input->year - 2);
+        else
+            at += snprintf (reason + at, size - at,
+                            "; not reported: figures of %d",
+                            input->year - (prev ? 1 : 2));
+    }
+    const char *separator = ", so not judged: ";
+    for (size_t i = 0; i < sizeof s_unjudged_words / sizeof (char *); i++)
+        if (result->unjudged & (1u << i) && at < size) {
+            at += snprintf (reason + at, size - at, "%s%s", separator,
+                            s_unjudged_words [i]);
+            separator = ", ";
+        }
+    kj_utf8_trim (reason);
+}
+
+//  --------------------------------------------------------------------------
 //  True if revenue grew by at least cagr_bp a year over two years:
 //  now >= before * (1 + g)^2, i.e. now * 10000^2 >= before * (10000 + g)^2,
 //  in 128 bits. Growth from no revenue at all counts when there is revenue
@@ -512,14 +586,21 @@ s_try_mature (const registry_stage_rules_t *rules,
                   "meets a board's listing standard");
         return true;
     }
-    if (input->revenue_fen >= rules->mature_revenue_fen) {
+    if (!s_has_latest (input))
+        result->unjudged |= U_MATURE_REVENUE | U_MATURE_PROFIT;
+    else if (input->net_profit_fen >= rules->mature_net_profit_fen
+             && input->missing & REGISTRY_STAGE_MISSING_PREV)
+        result->unjudged |= U_MATURE_PROFIT;
+    if (s_has_latest (input)
+        && input->revenue_fen >= rules->mature_revenue_fen) {
         kj_money_yuan (input->revenue_fen, false, a, sizeof a);
         kj_money_yuan (rules->mature_revenue_fen, false, b, sizeof b);
         s_decide (result, REGISTRY_STAGE_MATURE, "mature.revenue",
                   "revenue %s >= %s", a, b);
         return true;
     }
-    if (input->net_profit_fen >= rules->mature_net_profit_fen
+    if (s_has_latest (input) && !(input->missing & REGISTRY_STAGE_MISSING_PREV)
+        && input->net_profit_fen >= rules->mature_net_profit_fen
         && input->net_profit_prev_fen >= rules->mature_net_profit_fen) {
         kj_money_yuan (input->net_profit_prev_fen, false, a, sizeof a);
         kj_money_yuan (input->net_profit_fen, false, b, sizeof b);
@@ -546,8 +627,13 @@ s_try_growth (const registry_stage_rules_t *rules,
               const registry_stage_input_t *input,
               registry_stage_result_t *result)
 {
-    if (result->age_months < rules->growth_min_age_months
-        || input->revenue_fen < rules->growth_revenue_fen)
+    if (result->age_months < rules->growth_min_age_months)
+        return false;
+    if (!s_has_latest (input)) {
+        result->unjudged |= U_GROWTH_REVENUE;
+        return false;
+    }
+    if (input->revenue_fen < rules->growth_revenue_fen)
         return false;
 
     char age [24], min_age [24], revenue [48], min_revenue [48], base [48];
@@ -557,8 +643,10 @@ s_try_growth (const registry_stage_rules_t *rules,
     kj_money_yuan (rules->growth_revenue_fen, false, min_revenue,
                    sizeof min_revenue);
 
-    if (s_cagr_reached (input->revenue_fen, input->revenue_prev2_fen,
-                        rules->growth_cagr_bp)) {
+    if (input->missing & REGISTRY_STAGE_MISSING_PREV2)
+        result->unjudged |= U_GROWTH_CAGR;
+    else if (s_cagr_reached (input->revenue_fen, input->revenue_prev2_fen,
+                             rules->growth_cagr_bp)) {
         char rate [16];
         s_format_bp (rules->growth_cagr_bp, rate, sizeof rate);
         kj_money_yuan (input->revenue_prev2_fen, false, base, sizeof base);
@@ -603,7 +691,9 @@ s_try_startup (const registry_stage_rules_t *rules,
     char age [24], max_age [24], revenue [48];
     s_format_age (result->age_months, result->age_days, age, sizeof age);
     s_format_age (rules->startup_max_age_months, 0, max_age, sizeof max_age);
-    if (input->revenue_fen > 0) {
+    if (!s_has_latest (input))
+        result->unjudged |= U_STARTUP_REVENUE;
+    else if (input->revenue_fen > 0) {
         kj_money_yuan (input->revenue_fen, false, revenue, sizeof revenue);
         s_decide (result, REGISTRY_STAGE_STARTUP, "startup.revenue",
                   "age %s <= %s, revenue %s > ¥0", age, max_age, revenue);
@@ -636,8 +726,10 @@ s_try_incubation (const registry_stage_rules_t *rules,
                   "age %s <= %s", a, b);
         return true;
     }
-    if (input->incubator_resident
-        && input->revenue_fen < rules->incubation_resident_revenue_fen) {
+    if (input->incubator_resident && !s_has_latest (input))
+        result->unjudged |= U_RESIDENT_REVENUE;
+    else if (input->incubator_resident
+             && input->revenue_fen < rules->incubation_resident_revenue_fen) {
         kj_money_yuan (input->revenue_fen, false, a, sizeof a);
         kj_money_yuan (rules->incubation_resident_revenue_fen, false, b,
                        sizeof b);
@@ -683,11 +775,33 @@ registry_stage_classify (const registry_stage_rules_t *rules,
         || s_try_growth (rules, input, result)
         || s_try_startup (rules, input, result)
         || s_try_incubation (rules, input, result)) {
+        s_note_missing (input, result);
         kj_status_ok (status);
         return 0;
     }
     char age [24], now [48], before [48];
     s_format_age (result->age_months, result->age_days, age, sizeof age);
+    if (input->missing
+        & (REGISTRY_STAGE_MISSING_LATEST | REGISTRY_STAGE_MISSING_PREV)) {
+        //  The fallback compares two years: without them the figures
+        //  given support no stage
+        s_decide (result, REGISTRY_STAGE_UNKNOWN, "unknown.missing_figures",
+                  "age %s matched no rule on the figures given, and the "
+                  "fallback needs two years of revenue; review by hand",
+                  age);
+        if (s_has_latest (input))
+            snprintf (result->reason + strlen (result->reason),
+                      sizeof result->reason - strlen (result->reason),
+                      "; not reported: figures of %d", input->year - 1);
+        else
+            snprintf (result->reason + strlen (result->reason),
+                      sizeof result->reason - strlen (result->reason),
+                      "; no figures reported");
+        result->unjudged = 0;
+        result->needs_review = true;
+        kj_status_ok (status);
+        return 0;
+    }
     kj_money_yuan (input->revenue_fen, false, now, sizeof now);
     kj_money_yuan (input->revenue_prev_fen, false, before, sizeof before);
     if (input->revenue_fen > input->revenue_prev_fen)
@@ -700,6 +814,7 @@ registry_stage_classify (const registry_stage_rules_t *rules,
                   "fallback, needs review: age %s matched no rule, revenue "
                   "%s <= %s the year before",
                   age, now, before);
+    s_note_missing (input, result);
     result->needs_review = true;
     kj_status_ok (status);
     return 0;

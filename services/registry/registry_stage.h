@@ -57,7 +57,17 @@ typedef struct {
     bool listing_tutoring;   //  listing reserve pool at 辅导备案 or later
     bool board_standard;     //  meets a board's listing standard
     registry_round_t round;  //  latest equity round
+    //  Years of figures not reported (REGISTRY_STAGE_MISSING_*): a year
+    //  not reported is unknown, never zero; its revenue and net profit
+    //  above are ignored. year names them: the latest year of figures.
+    unsigned missing;
+    int year;
 } registry_stage_input_t;
+
+//  Bits of registry_stage_input_t.missing
+#define REGISTRY_STAGE_MISSING_LATEST 1  //  no figures at all
+#define REGISTRY_STAGE_MISSING_PREV   2  //  the year before the latest
+#define REGISTRY_STAGE_MISSING_PREV2  4  //  two years before the latest
 
 //  A rule set. Ages are in months, compared to the day: "age <= 24" holds
 //  up to and including the second anniversary. Money in fen. A round of
@@ -84,11 +94,12 @@ typedef struct {
 typedef struct {
     registry_stage_t stage;
     const char *rule;   //  id of the rule that fired: "growth.cagr"
-    char reason [384];  //  sentence for people
+    char reason [512];  //  sentence for people
     bool needs_review;  //  set by the fallback only
     int age_months;     //  whole months from founding to evaluation
     int age_days;       //  and days past the last whole month
     char version [32];  //  version of the rule set used
+    unsigned unjudged;  //  rules not judged for figures not reported
 } registry_stage_result_t;
 
 //  --------------------------------------------------------------------------

@@ -490,6 +490,48 @@ registry_store_enterprise_exists (kj_db_t *db, const char *code)
 }
 
 int
+registry_store_enterprise_names (kj_db_t *db, const char (*codes) [19],
+                                 size_t n, int max, char (*found) [19],
+                                 char *names, size_t names_size)
+{
+    if (n == 0 || max <= 0)
+        return 0;
+    //  An array literal: codes are of the credit-code set, nothing to quote
+    char *array = (char *) malloc (n * 19 + 3);
+    assert (array);
+    size_t at = 0;
+    array [at++] = '{';
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            array [at++] = ',';
+        memcpy (array + at, codes [i], 18);
+        at += 18;
+    }
+    array [at++] = '}';
+    array [at] = 0;
+    char limit [16];
+    snprintf (limit, sizeof limit, "%d", max);
+    const char *params [] = { array, limit };
+    PGresult *res = kj_db_exec (db,
+                                "SELECT code, name FROM enterprise "
+                                "WHERE code = ANY ($1::text []) "
+                                "ORDER BY code LIMIT $2::int",
+                                2, params);
+    free (array);
+    if (!res)
+        return -1;
+    int rows = PQntuples (res);
+    for (int i = 0; i < rows; i++) {
+        snprintf (found [i], 19, "%s", PQgetvalue (res, i, 0));
+        const char *name = PQgetvalue (res, i, 1);
+        snprintf (names + i * names_size, names_size, "%.*s",
+                  kj_utf8_cut (name, names_size - 1), name);
+    }
+    PQclear (res);
+    return rows;
+}
+
+int
 registry_store_enterprise_save (kj_db_t *db, const Kj__Enterprise *e)
 {
     s_params_t p = { .count = 0 };
@@ -1637,4 +1679,84 @@ registry_store_product_list (kj_db_t *db,
         (*out) [row] = s_product_row (res, (int) row, mem);
     PQclear (res);
     return 1;
+}
+
+//  --------------------------------------------------------------------------
+//  Stage recomputation
+
+//  Enterprises on an older rule set than $1: not $1, not a version first
+//  used after it
+#define RESTAGE_TODO                                                           \
+    "stage_version <> $1 AND stage_version NOT IN ("                           \
+    "SELECT version FROM stage_rules WHERE first_used_at > "                   \
+    "(SELECT first_used_at FROM stage_rules WHERE version = $1))"
+
+int
+registry_store_restage_claim (kj_db_t *db, const char *version, int max,
+                              zlist_t *codes)
+{
+    char limit [16];
+    snprintf (limit, sizeof limit, "%d", max);
+    const char *params [] = { version, limit };
+    PGresult
+        *res = kj_db_exec (db,
+                           "SELECT code FROM enterprise WHERE " RESTAGE_TODO
+                           " ORDER BY code LIMIT $2::int "
+                           "FOR UPDATE SKIP LOCKED",
+                           2, params);
+    if (!res)
+        return -1;
+    int rows = PQntuples (res);
+    for (int i = 0; i < rows; i++)
+        zlist_append (codes, strdup (PQgetvalue (res, i, 0)));
+    PQclear (res);
+    return rows;
+}
+
+int64_t
+registry_store_restage_left (kj_db_t *db, const char *version)
+{
+    const char *params [] = { version };
+    PGresult *res =
+        kj_db_exec (db, "SELECT count (*) FROM enterprise WHERE " RESTAGE_TODO,
+                    1, params);
+    if (!res)
+        return -1;
+    int64_t left = s_int (res, 0, 0);
+    PQclear (res);
+    return left;
+}
+
+int
+registry_store_restage_start (kj_db_t *db, const char *version, int64_t total)
+{
+    char text [24];
+    snprintf (text, sizeof text, "%" PRId64, total);
+    const char *params [] = { version, text };
+    return s_changed (kj_db_run (db,
+                                 "INSERT INTO restage (version, total) "
+                                 "VALUES ($1, $2::bigint) "
+                                 "ON CONFLICT (version) DO NOTHING",
+                                 2, params));
+}
+
+int
+registry_store_restage_progress (kj_db_t *db, const char *version, int done,
+                                 int moved, bool finished)
+{
+    char done_text [16], moved_text [16];
+    snprintf (done_text, sizeof done_text, "%d", done);
+    snprintf (moved_text, sizeof moved_text, "%d", moved);
+    const char *params [] = { version, done_text, moved_text,
+                              finished ? "true" : "false" };
+    return kj_db_run (db,
+                      "UPDATE restage SET done = done + $2::bigint, "
+                      "moved = moved + $3::bigint, finished_at = CASE WHEN "
+                      "$4::boolean THEN coalesce (finished_at, now ()) "
+                      "ELSE finished_at END "
+                      "WHERE version = $1",
+                      4, params)
+                 < 0
+             ? -1
+             : 0;
 }

@@ -55,6 +55,15 @@ int
 int
     registry_store_enterprise_exists (kj_db_t *db, const char *code);
 
+//  Which of n codes are registered, in one query (code = ANY): writes up
+//  to max of them to found (19 bytes each) and their names, cut to fit,
+//  to names (names_size bytes each), in code order. Returns how many, or
+//  -1 on a database error.
+int
+    registry_store_enterprise_names (kj_db_t *db, const char (*codes) [19],
+                                     size_t n, int max, char (*found) [19],
+                                     char *names, size_t names_size);
+
 //  Write the input columns of e (name, region, industry, founded_on,
 //  size_class, flags, credit, ip) and count a new version.
 int
@@ -288,5 +297,32 @@ int
                                  const registry_store_product_filter_t *f,
                                  ProtobufCAllocator *mem, Kj__Product ***out,
                                  size_t *n, uint64_t *total, bool *more);
+
+//  --------------------------------------------------------------------------
+//  Stage recomputation after a change of rules (sql/010_restage.sql). An
+//  enterprise is to do while its stage_version is not `version` and not
+//  a version first used after it (a copy still on older rules never undoes
+//  newer work).
+
+//  Lock up to max enterprises to do, skipping those locked elsewhere, in
+//  code order; append their codes to codes. Returns how many, or -1.
+int
+    registry_store_restage_claim (kj_db_t *db, const char *version, int max,
+                                  zlist_t *codes);
+
+//  How many are to do (0: none), or -1.
+int64_t
+    registry_store_restage_left (kj_db_t *db, const char *version);
+
+//  Start the progress row of version with total, unless there is one.
+//  Returns 1 if started now, 0 if it was there, -1 on error.
+int
+    registry_store_restage_start (kj_db_t *db, const char *version,
+                                  int64_t total);
+
+//  Count done and moved into the progress row; finished marks it done.
+int
+    registry_store_restage_progress (kj_db_t *db, const char *version, int done,
+                                     int moved, bool finished);
 
 #endif

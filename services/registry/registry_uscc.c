@@ -41,6 +41,84 @@ static pthread_mutex_t s_exceptions_lock = PTHREAD_MUTEX_INITIALIZER;
 static char (*s_exceptions) [REGISTRY_USCC_SIZE + 1];
 static size_t s_exceptions_size;
 
+//  Registration authorities (position 1) and entity types under them
+//  (position 2), GB 32100-2015 Appendix A as far as Kejin needs it
+//  (docs/rules/credit-code.md §4), with what such a code is in words.
+typedef struct {
+    char type;
+    const char *name;
+} s_type_t;
+
+static const struct {
+    char authority;
+    const char *name;
+    const char *what;  //  what a holder of such a code is, for people
+    s_type_t types [8];
+} s_authorities [] = {
+    { '1',
+      "机构编制",
+      N_ ("a government body or public institution"),
+      { { '1', "机关" },
+        { '2', "事业单位" },
+        { '3', "中央编办直接管理机构编制的群众团体" },
+        { '9', "其他" } } },
+    { '2',
+      "外交",
+      N_ ("a foreign affairs body"),
+      { { '1', "外国常驻新闻机构" }, { '9', "其他" } } },
+    { '3',
+      "司法行政",
+      N_ ("a legal services body"),
+      { { '1', "律师执业机构" },
+        { '2', "公证处" },
+        { '3', "基层法律服务所" },
+        { '4', "司法鉴定机构" },
+        { '5', "仲裁委员会" },
+        { '9', "其他" } } },
+    { '4',
+      "文化",
+      N_ ("a cultural body"),
+      { { '1', "外国在华文化中心" }, { '9', "其他" } } },
+    { '5',
+      "民政",
+      N_ ("a social organisation"),
+      { { '1', "社会团体" },
+        { '2', "民办非企业单位" },
+        { '3', "基金会" },
+        { '9', "其他" } } },
+    { '6',
+      "旅游",
+      N_ ("a tourism representative office"),
+      { { '1', "外国旅游部门常驻代表机构" },
+        { '2', "港澳台地区旅游部门常驻内地（大陆）代表机构" },
+        { '9', "其他" } } },
+    { '7',
+      "宗教",
+      N_ ("a religious body"),
+      { { '1', "宗教活动场所" }, { '2', "宗教院校" }, { '9', "其他" } } },
+    { '8',
+      "工会",
+      N_ ("a trade union"),
+      { { '1', "基层工会" }, { '9', "其他" } } },
+    { '9',
+      "工商/市场监管",
+      N_ ("an enterprise"),
+      { { '1', "企业" }, { '2', "个体工商户" }, { '3', "农民专业合作社" } } },
+    { 'A',
+      "中央军委改革和编制办公室",
+      N_ ("a military body"),
+      { { '1', "军队事业单位" }, { '9', "其他" } } },
+    { 'N',
+      "农业",
+      N_ ("a rural collective economic organisation"),
+      { { '1', "组级集体经济组织" },
+        { '2', "村级集体经济组织" },
+        { '3', "乡镇级集体经济组织" },
+        { '9', "其他" } } },
+    { 'Y', "其他", N_ ("an organisation of another kind"), { { 0 } } },
+};
+#define AUTHORITIES (sizeof s_authorities / sizeof s_authorities [0])
+
 //  --------------------------------------------------------------------------
 //  Value of an upper-case character in the 31-character set, or -1.
 
@@ -115,59 +193,6 @@ s_checks_pass (const char *code, bool skip_org)
 }
 
 //  --------------------------------------------------------------------------
-//  Append "; a single mistyped character at position a, b or c would
-//  explain this" for every position where one substitution gives a valid
-//  code, or say that more than one character seems wrong.
-//
-//  Why list positions and not suggest the substitution: for a single typo
-//  the final check alone cannot tell where it is (every position has
-//  exactly one character that satisfies it), and even with the
-//  organisation check two or more positions often fit. Naming the
-//  candidates is true and deterministic; a suggested fix would be a guess
-//  that people would copy in, turning a typo into a valid wrong code.
-
-static void
-s_append_suspects (char *message, size_t size, const char *code)
-{
-    int suspects [REGISTRY_USCC_SIZE];
-    int count = 0;
-    char variant [REGISTRY_USCC_SIZE + 1];
-    for (int pos = 0; pos < REGISTRY_USCC_SIZE; pos++) {
-        memcpy (variant, code, sizeof variant);
-        for (int v = 0; v < CHARSET_SIZE; v++) {
-            char c = s_charset [v];
-            if (c == code [pos] || (pos >= 2 && pos < 8 && v > 9))
-                continue;
-            variant [pos] = c;
-            if (s_checks_pass (variant, s_is_exception (variant))) {
-                suspects [count++] = pos + 1;
-                break;
-            }
-        }
-    }
-    size_t len = strlen (message);
-    if (count == 0) {
-        snprintf (message + len, size - len, "%s",
-                  _ ("; more than one character seems to be wrong"));
-        return;
-    }
-    //  "1, 2, 4 or 18", with the separators of the message's language
-    char positions [REGISTRY_USCC_SIZE * 8] = "";
-    size_t at = 0;
-    for (int i = 0; i < count && at < sizeof positions; i++)
-        at += snprintf (positions + at, sizeof positions - at, "%s%d",
-                        i == 0           ? ""
-                        : i == count - 1 ? _ (" or ")
-                                         : _ (", "),
-                        suspects [i]);
-    if (len < size)
-        snprintf (message + len, size - len,
-                  _ ("; a single mistyped character at position %s would "
-                     "explain this"),
-                  positions);
-}
-
-//  --------------------------------------------------------------------------
 //  Byte length of the UTF-8 character at s (at most `left` bytes), or 1
 //  for a byte that does not start a valid sequence.
 
@@ -211,6 +236,23 @@ s_trailing_space_length (const char *s, size_t size)
     if (size >= 3 && memcmp (s + size - 3, "\xE3\x80\x80", 3) == 0)
         return 3;
     return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Start of input without white space at either end; its size in *size.
+
+static const char *
+s_trim (const char *input, size_t *size)
+{
+    *size = strlen (input);
+    size_t skip;
+    while ((skip = s_space_length (input, *size))) {
+        input += skip;
+        *size -= skip;
+    }
+    while ((skip = s_trailing_space_length (input, *size)))
+        *size -= skip;
+    return input;
 }
 
 //  --------------------------------------------------------------------------
@@ -299,65 +341,98 @@ s_parse_chars (const char *s, size_t size, char *out, kj_status_t *status)
 static int
 s_trim_parse (const char *input, char *out, kj_status_t *status)
 {
-    size_t size = strlen (input);
-    size_t skip;
-    while ((skip = s_space_length (input, size))) {
-        input += skip;
-        size -= skip;
-    }
-    while ((skip = s_trailing_space_length (input, size)))
-        size -= skip;
+    size_t size;
+    input = s_trim (input, &size);
     return s_parse_chars (input, size, out, status);
+}
+
+//  --------------------------------------------------------------------------
+//  True if the 18 upper-case characters at code are all of the set, with
+//  digits at 3-8.
+
+static bool
+s_valid_chars (const char *code)
+{
+    for (int pos = 0; pos < REGISTRY_USCC_SIZE; pos++)
+        if (s_char_value (code [pos]) < 0
+            || (pos >= 2 && pos < 8
+                && !(code [pos] >= '0' && code [pos] <= '9')))
+            return false;
+    return true;
+}
+
+//  --------------------------------------------------------------------------
+//  True if a code of valid characters passes every check in force.
+
+static bool
+s_valid (const char *code)
+{
+    return s_valid_chars (code) && s_checks_pass (code, s_is_exception (code));
 }
 
 //  --------------------------------------------------------------------------
 //  Validate the checks of a code that has the right characters.
 //
-//  Order of the checks, for the clearest message after a single typo:
-//  - typo at 9-16: breaks the organisation check (17) and the final (18);
-//  - typo at 17:   breaks both too;
-//  - typo at 18:   breaks only the final check;
-//  - typo at 1-8:  breaks only the final check.
+//  Order of the checks (docs/rules/credit-code.md §3): a typo at 9-17
+//  breaks the organisation check, a typo at 1-8 or 18 only the final one.
 //  So the organisation check goes first: when it fails the typo is within
-//  9-17, a narrower place to look than "anywhere" (the final check alone
-//  cannot locate a typo at all). When only the organisation check fails,
-//  the code is self-consistent, which is what an early pilot code missing
-//  from the exception list looks like, and the message says so.
+//  9-17. When only the organisation check fails, the code is
+//  self-consistent, which is what an early pilot code missing from the
+//  exception list looks like, and the message says so.
+//
+//  The message never names the character a check expects: every position
+//  has a character that satisfies the final check, so "position 18 should
+//  be X" turns a typo anywhere into a valid code of another firm. It says
+//  which check failed, where that puts the typo, and asks for the code to
+//  be compared with the licence (§3, "never a wrong code").
 
 static int
 s_verify (const char *code, kj_status_t *status)
 {
-    char check = s_check_char (code);
-    if (!s_is_exception (code)) {
-        char org_check = s_org_check_char (code);
-        if (org_check != code [16]) {
-            kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "uscc",
-                           "position 17: organisation code check character "
-                           "should be '%c', found '%c'",
-                           org_check, code [16]);
-            if (check == code [17]) {
-                size_t len = strlen (status->message);
-                snprintf (status->message + len, sizeof status->message - len,
-                          "%s",
-                          _ ("; the rest of the code is consistent, so it may "
-                             "be an early pilot code missing from the "
-                             "exception list"));
-            }
-            else
-                s_append_suspects (status->message, sizeof status->message,
-                                   code);
-            return -1;
-        }
-    }
-    if (check != code [17]) {
-        kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "uscc",
-                       "position 18: check character should be '%c', "
-                       "found '%c'",
-                       check, code [17]);
-        s_append_suspects (status->message, sizeof status->message, code);
-        return -1;
-    }
-    return 0;
+    bool final_ok = s_check_char (code) == code [17];
+    bool org_ok = s_is_exception (code) || s_org_check_char (code) == code [16];
+    if (org_ok && final_ok)
+        return 0;
+    char near [1][REGISTRY_USCC_SIZE + 1];
+    bool none_near = registry_uscc_neighbours (code, near, 1) == 0;
+    if (!org_ok && final_ok)
+        return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "uscc",
+                              "the organisation-code check (position 17, "
+                              "over positions 9-17) fails while the check "
+                              "of the whole code (position 18) holds: a "
+                              "character in positions 9-17 is mistyped, or "
+                              "this is an early pilot code missing from the "
+                              "exception list; compare the code with the "
+                              "business licence (营业执照)");
+    if (!org_ok)
+        return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "uscc",
+                              none_near
+                                  ? N_ ("the organisation-code check "
+                                        "(position 17, over positions 9-17) "
+                                        "fails, and no single mistyped or "
+                                        "swapped character explains it: more "
+                                        "than one character is wrong; compare "
+                                        "the code with the business licence "
+                                        "(营业执照)")
+                                  : N_ ("the organisation-code check "
+                                        "(position 17, over positions 9-17) "
+                                        "fails: a character in positions 9-17 "
+                                        "is mistyped; compare the code with "
+                                        "the business licence (营业执照)"));
+    return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "uscc",
+                          none_near
+                              ? N_ ("the check of the whole code (position "
+                                    "18) fails, and no single mistyped or "
+                                    "swapped character explains it: more than "
+                                    "one character is wrong; compare the code "
+                                    "with the business licence (营业执照)")
+                              : N_ ("the check of the whole code (position "
+                                    "18) fails: a character at any of the 18 "
+                                    "positions may be mistyped (the "
+                                    "organisation code, positions 9-17, "
+                                    "checks out, so most likely one of 1-8 or "
+                                    "18); compare the code with the business "
+                                    "licence (营业执照)"));
 }
 
 //  --------------------------------------------------------------------------
@@ -400,9 +475,9 @@ registry_uscc_set_exceptions (const char *const *codes, kj_status_t *status)
         int rc = s_trim_parse (codes [i], list [i], status);
         if (rc == 0 && s_check_char (list [i]) != list [i][17])
             rc = kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "uscc",
-                                "position 18: check character should be "
-                                "'%c', found '%c'",
-                                s_check_char (list [i]), list [i][17]);
+                                "the check of the whole code (position 18) "
+                                "fails; compare the code with the business "
+                                "licence (营业执照)");
         if (rc) {
             //  Say which entry is wrong, then what is wrong with it.
             char reason [sizeof status->message];
@@ -467,4 +542,131 @@ registry_uscc_region (const char *code, kj_region_t *region,
     *region = (kj_region_t) city;
     kj_status_ok (status);
     return REGISTRY_USCC_REGION_CITY;
+}
+
+//  --------------------------------------------------------------------------
+//  Valid codes one substitution or one swap of neighbours away; see the
+//  header.
+
+size_t
+registry_uscc_neighbours (const char *typed, char (*out) [19], size_t max)
+{
+    assert (typed);
+    assert (out || max == 0);
+    size_t size;
+    typed = s_trim (typed, &size);
+    if (size != REGISTRY_USCC_SIZE)
+        return 0;
+    char code [REGISTRY_USCC_SIZE + 1];
+    for (size_t i = 0; i < size; i++) {
+        char c = typed [i];
+        code [i] = c >= 'a' && c <= 'z' ? (char) (c - 'a' + 'A') : c;
+    }
+    code [REGISTRY_USCC_SIZE] = 0;
+
+    size_t found = 0;
+    char variant [REGISTRY_USCC_SIZE + 1];
+    for (int pos = 0; pos < REGISTRY_USCC_SIZE && found < max; pos++)
+        for (int v = 0; v < CHARSET_SIZE && found < max; v++) {
+            memcpy (variant, code, sizeof variant);
+            if (variant [pos] == s_charset [v])
+                continue;
+            variant [pos] = s_charset [v];
+            if (s_valid (variant))
+                memcpy (out [found++], variant, sizeof variant);
+        }
+    for (int pos = 0; pos + 1 < REGISTRY_USCC_SIZE && found < max; pos++) {
+        if (code [pos] == code [pos + 1])
+            continue;
+        memcpy (variant, code, sizeof variant);
+        variant [pos] = code [pos + 1];
+        variant [pos + 1] = code [pos];
+        bool seen = false;
+        for (size_t i = 0; i < found && !seen; i++)
+            seen = strcmp (out [i], variant) == 0;
+        if (!seen && s_valid (variant))
+            memcpy (out [found++], variant, sizeof variant);
+    }
+    return found;
+}
+
+//  --------------------------------------------------------------------------
+//  Index of an authority character in s_authorities, or -1.
+
+static int
+s_authority (char authority)
+{
+    for (size_t i = 0; i < AUTHORITIES; i++)
+        if (s_authorities [i].authority == authority)
+            return (int) i;
+    return -1;
+}
+
+//  --------------------------------------------------------------------------
+//  Authority and entity type of a normalised code; see the header.
+
+void
+registry_uscc_explain (const char *code, const char **authority,
+                       const char **entity_type)
+{
+    assert (code);
+    *authority = NULL;
+    *entity_type = NULL;
+    int i = s_authority (code [0]);
+    if (i < 0)
+        return;
+    *authority = s_authorities [i].name;
+    for (const s_type_t *type = s_authorities [i].types; type->type; type++)
+        if (type->type == code [1])
+            *entity_type = type->name;
+}
+
+//  --------------------------------------------------------------------------
+//  Check a list of authority characters for registry/allow_authorities;
+//  see the header.
+
+int
+registry_uscc_check_authorities (const char *allowed, kj_status_t *status)
+{
+    for (const char *c = allowed; *c; c++) {
+        if (*c == ',' || *c == ' ')
+            continue;
+        if (*c == '9' || s_authority (*c) < 0)
+            return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
+                                  "allow_authorities",
+                                  "'%.*s' is not an authority character to "
+                                  "allow: give characters from 1-8, A, N and "
+                                  "Y, comma-separated (9, enterprises, is "
+                                  "always taken)",
+                                  (int) kj_utf8_cut (c, 4), c);
+    }
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  May a normalised code be registered as an enterprise; see the header.
+
+int
+registry_uscc_check_enterprise (const char *code, const char *allowed,
+                                kj_status_t *status)
+{
+    assert (code);
+    if (code [0] == '9' || (allowed && strchr (allowed, code [0])))
+        return 0;
+    const char *authority, *entity_type;
+    registry_uscc_explain (code, &authority, &entity_type);
+    int i = s_authority (code [0]);
+    return kj_status_set (status, KJ__CODE__FAILED_PRECONDITION, "uscc",
+                          "position 1: '%c' is the registration authority "
+                          "%s, so this is the code of %s%s%s%s, not of an "
+                          "enterprise (enterprises' codes start with 9, "
+                          "issued by market regulation, 工商/市场监管); "
+                          "this node registers such codes only when "
+                          "registry/allow_authorities lists '%c'",
+                          code [0], authority ? authority : "?",
+                          i >= 0 ? _ (s_authorities [i].what)
+                                 : _ ("an organisation of another kind"),
+                          entity_type ? " (" : "",
+                          entity_type ? entity_type : "",
+                          entity_type ? ")" : "", code [0]);
 }

@@ -87,12 +87,13 @@ test_rules_and_worker_messages_in_chinese (void **state)
                                 &status, NULL, true),
                       0);
     assert_false (reply->valid);
+    //  The check that failed, never the character it expects
+    assert_string_equal (reply->problem->message,
+                         "整个代码的校验（第 18 位）未通过：18 位中任何一位都"
+                         "可能录入错误（第 9-17 位的组织机构代码校验通过，因此"
+                         "最可能在第 1-8 位或第 18 位）；请与营业执照核对");
     assert_string_equal (
-        reply->problem->message,
-        "第 18 位：校验码应为“N”，实为“P”；若只输错了一个字符，"
-        "应在第 1、2、4 或 18 位");
-    assert_string_equal (reply->note,
-                         "不是有效的统一社会信用代码：请改正所指位置后再校验");
+        reply->note, "不是有效的统一社会信用代码：请与营业执照核对后再检查");
     kj__check_code_reply__free_unpacked (reply, NULL);
 
     //  The worker's own message: a method the service does not have
@@ -185,10 +186,12 @@ test_cli_in_the_locale_language (void **state)
                              CODE_BAD, NULL),
                       2);
     assert_string_equal (out, CODE_BAD
-                         "  无效：第 18 位：校验码应为“N”，实为“P”；若只输错"
-                         "了一个字符，应在第 1、2、4 或 18 位\n"
-                         "不是有效的统一社会信用代码：请改正所指位置后再"
-                         "校验\n");
+                         "  无效：整个代码的校验（第 18 位）未通过：18 位中任"
+                         "何一位都可能录入错误（第 9-17 位的组织机构代码校"
+                         "验通过，因此最可能在第 1-8 位或第 18 位）；请与营"
+                         "业执照核对\n"
+                         "不是有效的统一社会信用代码：请与营业执照核对后再"
+                         "检查\n");
 }
 
 int

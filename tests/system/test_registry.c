@@ -202,16 +202,17 @@ test_code_rules (void **state)
                                        &reply),
                       KJ__CODE__INVALID_ARGUMENT);
     assert_string_equal (status.field, "enterprise.code");
-    assert_non_null (strstr (status.message, "position 17: organisation code "
-                                             "check character should be '6', "
-                                             "found '7'"));
+    assert_non_null (strstr (status.message, "the organisation-code check "
+                                             "(position 17, over positions "
+                                             "9-17) fails"));
+    assert_null (strstr (status.message, "should be"));
     //  At position 3 (2 -> 3): only the final check sees it
     assert_int_equal (s_register_code (&fx, "91310100MA0QEK7B6N", "", &status,
                                        &reply),
                       KJ__CODE__INVALID_ARGUMENT);
-    assert_non_null (strstr (status.message, "position 18"));
-    assert_non_null (strstr (status.message, "a single mistyped character at "
-                                             "position"));
+    assert_non_null (strstr (status.message, "the check of the whole code "
+                                             "(position 18) fails"));
+    assert_null (strstr (status.message, "did you mean"));
     assert_int_equal (s_register_code (&fx, "91210100MA0QEK7B6", "", &status,
                                        &reply),
                       KJ__CODE__INVALID_ARGUMENT);
@@ -288,6 +289,99 @@ test_code_rules (void **state)
 }
 
 //  --------------------------------------------------------------------------
+//  A code typed wrong names the registered enterprises one substitution or
+//  one swap away, and only those: "19210100MA0QEK7B6N" (1 and 9 swapped)
+//  is one change from five valid codes, of which one is registered.
+
+static void
+s_get_code (rfx_t *fx, const char *code, kj_status_t *status)
+{
+    Kj__GetEnterpriseRequest request = KJ__GET_ENTERPRISE_REQUEST__INIT;
+    request.code = (char *) code;
+    Kj__EnterpriseReply *reply = NULL;
+    assert_int_equal (rfx_call (fx, "GetEnterprise", &request.base,
+                                &kj__enterprise_reply__descriptor, &reply,
+                                status, NULL, true),
+                      KJ__CODE__INVALID_ARGUMENT);
+    assert_null (reply);
+}
+
+static void
+test_code_did_you_mean (void **state)
+{
+    rfx_t fx;
+    rfx_start (&fx, "registry_didyou", NULL);
+    kj_status_t status;
+    Kj__EnterpriseReply *reply = NULL;
+    //  Nothing registered: no hint, and no valid code in the message
+    s_get_code (&fx, "19210100MA0QEK7B6N", &status);
+    assert_null (strstr (status.message, "did you mean"));
+    assert_null (strstr (status.message, "91210100MA0QEK7B6N"));
+
+    assert_int_equal (s_register_code (&fx, "91210100MA0QEK7B6N", "", &status,
+                                       &reply),
+                      0);
+    kj__enterprise_reply__free_unpacked (reply, NULL);
+    const char *typos [] = {
+        "19210100MA0QEK7B6N",   //  swap at 1-2
+        "91210100MA0QEK7B7N",   //  substitution at 17
+        "91210100AM0QEK7B6N",   //  swap at 9-10
+        "91210100MA0QEKB76N",   //  swap at 15-16
+        " 91210100ma0qek7b6x",  //  substitution at 18, as typed
+    };
+    for (size_t i = 0; i < sizeof typos / sizeof typos [0]; i++) {
+        s_get_code (&fx, typos [i], &status);
+        assert_string_equal (status.field, "code");
+        if (!strstr (status.message, "; did you mean 91210100MA0QEK7B6N "
+                                     "(代码测试有限公司)?"))
+            fail_msg ("%s: %s", typos [i], status.message);
+    }
+    //  The unregistered valid neighbours are never named
+    s_get_code (&fx, "19210100MA0QEK7B6N", &status);
+    const char *others [] = { "G9210100MA0QEK7B6N", "1E210100MA0QEK7B6N",
+                              "19250100MA0QEK7B6N", "19210100MA0QEK7B66" };
+    for (size_t i = 0; i < sizeof others / sizeof others [0]; i++)
+        assert_null (strstr (status.message, others [i]));
+    //  Two typos: valid neighbours exist (91210100MB0NEK7B7N), none
+    //  registered, so nothing is suggested
+    s_get_code (&fx, "91210100MB0QEK7B7N", &status);
+    assert_null (strstr (status.message, "did you mean"));
+    assert_null (strstr (status.message, "91210100MB0NEK7B7N"));
+
+    //  CheckCode says it too; registering the typo says it
+    Kj__CheckCodeRequest check = KJ__CHECK_CODE_REQUEST__INIT;
+    Kj__CheckCodeReply *explained = NULL;
+    check.code = "91210100MA0QEK7B7N";
+    assert_int_equal (rfx_call (&fx, "CheckCode", &check.base,
+                                &kj__check_code_reply__descriptor, &explained,
+                                &status, NULL, true),
+                      0);
+    assert_false (explained->valid);
+    assert_non_null (strstr (explained->problem->message,
+                             "did you mean 91210100MA0QEK7B6N"));
+    kj__check_code_reply__free_unpacked (explained, NULL);
+    assert_int_equal (s_register_code (&fx, "91210100MA0QEK7B7N", "", &status,
+                                       &reply),
+                      KJ__CODE__INVALID_ARGUMENT);
+    assert_string_equal (status.field, "enterprise.code");
+    assert_non_null (
+        strstr (status.message, "did you mean 91210100MA0QEK7B6N"));
+
+    //  At a Chinese desk: the check that failed and the registered firm,
+    //  in Chinese, no expected character
+    locale_t previous = kj_i18n_use ("zh_CN");
+    s_get_code (&fx, "91210100MA0QEK7B7N", &status);
+    kj_i18n_restore (previous);
+    if (!strstr (status.message, "组织机构代码校验（第 17 位，校验第 9-17 位）"
+                                 "未通过")
+        || !strstr (status.message, "请与营业执照核对")
+        || !strstr (status.message, "您要找的是不是 91210100MA0QEK7B6N "
+                                    "(代码测试有限公司)？"))
+        fail_msg ("%s", status.message);
+    rfx_stop (&fx);
+}
+
+//  --------------------------------------------------------------------------
 //  The node's options: codes from outside Liaoning when allowed, and early
 //  pilot codes that skip only the organisation-code check when listed
 
@@ -320,6 +414,28 @@ test_code_options (void **state)
     assert_int_equal (s_register_code (&fx, pilot, "", &status, &reply),
                       KJ__CODE__INVALID_ARGUMENT);
     assert_non_null (strstr (status.message, "early pilot code"));
+    //  A social organisation's code (authority 5, 民政) is not an
+    //  enterprise's: refused saying what it is; CheckCode says so too
+    assert_int_equal (s_register_code (&fx, "51210100MA0QEK7B6T", "", &status,
+                                       &reply),
+                      KJ__CODE__FAILED_PRECONDITION);
+    assert_string_equal (status.field, "enterprise.code");
+    assert_non_null (strstr (status.message, "'5' is the registration "
+                                             "authority 民政, so this is the "
+                                             "code of a social organisation "
+                                             "(社会团体), not of an "
+                                             "enterprise"));
+    Kj__CheckCodeRequest check = KJ__CHECK_CODE_REQUEST__INIT;
+    Kj__CheckCodeReply *explained = NULL;
+    check.code = "51210100MA0QEK7B6T";
+    assert_int_equal (rfx_call (&fx, "CheckCode", &check.base,
+                                &kj__check_code_reply__descriptor, &explained,
+                                &status, NULL, true),
+                      0);
+    assert_true (explained->valid);
+    assert_false (explained->accepted);
+    assert_non_null (strstr (explained->note, "social organisation"));
+    kj__check_code_reply__free_unpacked (explained, NULL);
     rfx_stop (&fx);
 
     char exceptions [64];
@@ -327,8 +443,13 @@ test_code_options (void **state)
               pilot);
     rfx_start (&fx, "registry_opts1",
                (const char *[]){ "-s", "registry/allow_outside=true", "-s",
-                                 exceptions, NULL });
+                                 exceptions, "-s",
+                                 "registry/allow_authorities=1,5", NULL });
     assert_int_equal (s_register_code (&fx, pilot, "", &status, &reply), 0);
+    kj__enterprise_reply__free_unpacked (reply, NULL);
+    assert_int_equal (s_register_code (&fx, "51210100MA0QEK7B6T", "", &status,
+                                       &reply),
+                      0);
     assert_string_equal (reply->enterprise->region, "210100");
     kj__enterprise_reply__free_unpacked (reply, NULL);
     assert_int_equal (s_register_code (&fx, "91110000600037341L", "", &status,
@@ -497,13 +618,56 @@ test_stage_recomputed (void **state)
     rfx_code ("210100", 9001, code);
     Kj__EnterpriseReply *reply = rfx_register (&fx, code, "阶段测试有限公司",
                                                "2015-01-01");
-    //  Over 5 years old, no revenue: the fallback, flagged for review
+    //  Over 5 years old, no figures: not placed on figures nobody gave
+    //  (the old rules said 初创期, "revenue ¥0.00 <= ¥0.00 the year
+    //  before"), flagged for review
     assert_int_equal (reply->enterprise->stage->stage,
-                      KJ__STAGE__STAGE_STARTUP);
-    assert_string_equal (reply->enterprise->stage->rule, "fallback.flat");
+                      KJ__STAGE__STAGE_UNKNOWN);
+    assert_string_equal (reply->enterprise->stage->rule,
+                         "unknown.missing_figures");
     assert_true (reply->enterprise->stage->needs_review);
     assert_string_equal (reply->enterprise->stage->version, "2023.1");
+    assert_non_null (
+        strstr (reply->enterprise->stage->reason, "no figures reported"));
+    assert_null (strstr (reply->enterprise->stage->reason, "¥0"));
     kj__enterprise_reply__free_unpacked (reply, NULL);
+
+    //  Another firm, 4 years old, with one year of figures (¥30m): the old
+    //  rules read the two years before as ¥0 and said 成长期 (growth.cagr);
+    //  the figures given support 初创期, and the reason names the years
+    //  not reported
+    char young [19];
+    rfx_code ("210100", 9002, young);
+    char founded [24];
+    snprintf (founded, sizeof founded, "%d-01-01", rfx_year (&fx) - 4);
+    reply = rfx_register (&fx, young, "一年数据有限公司", founded);
+    kj__enterprise_reply__free_unpacked (reply, NULL);
+    {
+        Kj__YearFigures one = KJ__YEAR_FIGURES__INIT;
+        Kj__YearFigures *list [1] = { &one };
+        one.year = rfx_year (&fx) - 1;
+        one.revenue_fen = 3000000000;
+        Kj__SetFiguresRequest request = KJ__SET_FIGURES_REQUEST__INIT;
+        request.code = young;
+        request.figures = list;
+        request.n_figures = 1;
+        kj_status_t why;
+        assert_int_equal (rfx_call (&fx, "SetFigures", &request.base,
+                                    &kj__enterprise_reply__descriptor, &reply,
+                                    &why, NULL, false),
+                          0);
+        assert_int_equal (reply->enterprise->stage->stage,
+                          KJ__STAGE__STAGE_STARTUP);
+        assert_string_equal (reply->enterprise->stage->rule, "startup.revenue");
+        char expected [160];
+        snprintf (expected, sizeof expected,
+                  "; not reported: figures of %d and %d, so not judged: "
+                  "成长期 by revenue growth over two years",
+                  rfx_year (&fx) - 2, rfx_year (&fx) - 3);
+        if (!strstr (reply->enterprise->stage->reason, expected))
+            fail_msg ("%s", reply->enterprise->stage->reason);
+        kj__enterprise_reply__free_unpacked (reply, NULL);
+    }
 
     //  ¥10m, ¥15m, ¥25m: ¥20m or more and 20% a year -> growth
     kj_status_t status;
@@ -532,17 +696,15 @@ test_stage_recomputed (void **state)
     Kj__StageChanged **events = (Kj__StageChanged **)
         rfx_outbox_payloads (&fx, "registry.enterprise.stage_changed", code,
                              &kj__stage_changed__descriptor, &n);
-    assert_int_equal (n, 3);
+    assert_int_equal (n, 2);
     assert_int_equal (events [0]->from, KJ__STAGE__STAGE_UNKNOWN);
-    assert_int_equal (events [0]->to, KJ__STAGE__STAGE_STARTUP);
-    assert_int_equal (events [1]->from, KJ__STAGE__STAGE_STARTUP);
-    assert_int_equal (events [1]->to, KJ__STAGE__STAGE_GROWTH);
-    assert_string_equal (events [1]->rule, "growth.cagr");
-    assert_string_equal (events [1]->by, "operator");
-    assert_string_equal (events [1]->version, "2023.1");
-    assert_int_equal (events [2]->to, KJ__STAGE__STAGE_MATURE);
-    assert_string_equal (events [2]->rule, "mature.revenue");
-    assert_int_equal (events [2]->enterprise_version, version);
+    assert_int_equal (events [0]->to, KJ__STAGE__STAGE_GROWTH);
+    assert_string_equal (events [0]->rule, "growth.cagr");
+    assert_string_equal (events [0]->by, "operator");
+    assert_string_equal (events [0]->version, "2023.1");
+    assert_int_equal (events [1]->to, KJ__STAGE__STAGE_MATURE);
+    assert_string_equal (events [1]->rule, "mature.revenue");
+    assert_int_equal (events [1]->enterprise_version, version);
     rfx_payloads_free ((ProtobufCMessage **) events, n);
     //  Every change announced as an update, with the whole enterprise
     assert_int_equal (rfx_outbox_count (&fx, "registry.enterprise.updated",
@@ -557,7 +719,7 @@ test_stage_recomputed (void **state)
                                         "registry.enterprise."
                                         "stage_changed",
                                         code),
-                      3);
+                      2);
     rfx_stop (&fx);
 }
 
@@ -613,7 +775,7 @@ test_stage_override_audited (void **state)
     assert_string_equal (reply->enterprise->stage->override_reason,
                          "上市辅导已备案");
     assert_int_equal (reply->enterprise->stage->computed,
-                      KJ__STAGE__STAGE_STARTUP);
+                      KJ__STAGE__STAGE_UNKNOWN);
     kj__enterprise_reply__free_unpacked (reply, NULL);
 
     //  The rules now say growth; the override holds
@@ -650,7 +812,7 @@ test_stage_override_audited (void **state)
         if (streq (entry->action, "stage_override")) {
             overrides++;
             assert_string_equal (entry->who, "operator");
-            assert_string_equal (entry->before, "startup");
+            assert_string_equal (entry->before, "unknown");
             assert_string_equal (entry->after, "mature");
             assert_string_equal (entry->reason, "上市辅导已备案");
         }
@@ -667,14 +829,15 @@ test_stage_override_audited (void **state)
     Kj__StageChanged **events = (Kj__StageChanged **)
         rfx_outbox_payloads (&fx, "registry.enterprise.stage_changed", code,
                              &kj__stage_changed__descriptor, &n);
-    assert_int_equal (n, 3);  //  registration, override, clear
-    assert_int_equal (events [1]->to, KJ__STAGE__STAGE_MATURE);
-    assert_true (events [1]->overridden);
-    assert_string_equal (events [1]->rule, "manual");
-    assert_string_equal (events [1]->reason, "上市辅导已备案");
-    assert_int_equal (events [2]->from, KJ__STAGE__STAGE_MATURE);
-    assert_int_equal (events [2]->to, KJ__STAGE__STAGE_GROWTH);
-    assert_false (events [2]->overridden);
+    //  override, clear (registration without figures: no stage)
+    assert_int_equal (n, 2);
+    assert_int_equal (events [0]->to, KJ__STAGE__STAGE_MATURE);
+    assert_true (events [0]->overridden);
+    assert_string_equal (events [0]->rule, "manual");
+    assert_string_equal (events [0]->reason, "上市辅导已备案");
+    assert_int_equal (events [1]->from, KJ__STAGE__STAGE_MATURE);
+    assert_int_equal (events [1]->to, KJ__STAGE__STAGE_GROWTH);
+    assert_false (events [1]->overridden);
     rfx_payloads_free ((ProtobufCMessage **) events, n);
     rfx_stop (&fx);
 }
@@ -1030,6 +1193,7 @@ main (void)
         cmocka_unit_test (test_register_race),
         cmocka_unit_test (test_register_idempotent),
         cmocka_unit_test (test_code_rules),
+        cmocka_unit_test (test_code_did_you_mean),
         cmocka_unit_test (test_code_options),
         cmocka_unit_test (test_validation),
         cmocka_unit_test (test_stage_recomputed),

@@ -219,14 +219,16 @@ test_figures (void **state)
     f.tech_staff = 11;
     s_assert_refused (registry_check_figures (&f, "figures[0]", &status),
                       &status, KJ__CODE__INVALID_ARGUMENT,
-                      "figures[0].tech_staff", "more than the 10 staff");
+                      "figures[0].tech_staff",
+                      "figures[0].tech_staff: 2024: 11 tech staff, more than "
+                      "the 10 staff");
     f.tech_staff = 1;
     f.high_tech_revenue_fen = 101;
     s_assert_refused (registry_check_figures (&f, "figures[0]", &status),
                       &status, KJ__CODE__INVALID_ARGUMENT,
                       "figures[0].high_tech_revenue_fen",
-                      "more than the "
-                      "revenue");
+                      "figures[0].high_tech_revenue_fen: 2024: high-tech "
+                      "revenue ¥1.01, more than the revenue of ¥1.00");
     f.high_tech_revenue_fen = 0;
     f.year = 1800;
     s_assert_refused (registry_check_figures (&f, "figures[0]", &status),
@@ -379,7 +381,7 @@ test_enterprise_lists (void **state)
     e.n_loans = 1;
     s_assert_refused (registry_check_enterprise (&e, NULL, 0, &status), &status,
                       KJ__CODE__INVALID_ARGUMENT,
-                      "enterprise.loans[0].amount_fen", "more than 0");
+                      "enterprise.loans[0].amount_fen", "more than ¥0");
     loan.amount_fen = 500;
     loan.matures_on = "2023-01-01";
     s_assert_refused (registry_check_enterprise (&e, NULL, 0, &status), &status,

@@ -200,8 +200,10 @@ test_enterprise_every_problem_of_a_row (void **state)
     assert_int_equal (result.n_rows, 0);
     assert_string_equal (
         result.errors.data,
-        "2|code|position 18: check character should be 'N', found 'X'; a "
-        "single mistyped character at position 1, 2 or 18 would explain this|"
+        "2|code|the check of the whole code (position 18) fails: a character "
+        "at any of the 18 positions may be mistyped (the organisation code, "
+        "positions 9-17, checks out, so most likely one of 1-8 or 18); "
+        "compare the code with the business licence (营业执照)|"
         "91210100MA0QEK7B6X\n"
         "2|name|required, and empty|\n"
         "2|founded_on|2019-02-30 is not a date: 2019-02 has 28 days|"
@@ -365,7 +367,7 @@ test_figures_rows (void **state)
         "2:91210100MA0QEK7B6N,2025,100000000,-5000000,50,20,60000000\n",
         "3|year|2027 is out of range (1900 to 2026)|2027\n"
         "3|revenue_fen|-1 fen is negative; an amount here is 0 or more|-1\n"
-        "4|tech_staff|20 tech staff, more than the 10 staff in all|\n"
+        "4|tech_staff|2024: 20 tech staff, more than the 10 staff in all|\n"
         "5|year|required, and empty: the year of the figures, e.g. 2025|\n");
 }
 
@@ -386,8 +388,9 @@ test_institution_rows (void **state)
                                                  "empty|\n"));
     assert_non_null (strstr (result.errors.data, "4|type|'atm' is not one of "
                                                  "bank, guarantee, "));
-    assert_non_null (strstr (result.errors.data, "4|uscc|position 18: check "
-                                                 "character should be 'N'"));
+    assert_non_null (strstr (result.errors.data, "4|uscc|the check of the "
+                                                 "whole code (position 18) "
+                                                 "fails"));
     assert_non_null (strstr (
         result.errors.data,
         "5|id|'B 4' is not an id: 1 to 40 ASCII letters, digits, '_', '.' "

@@ -962,6 +962,115 @@ test_round_names (void **state)
     assert_int_equal (registry_stage_round_from_name ("A"), -1);
 }
 
+//  --------------------------------------------------------------------------
+//  Years not reported are unknown, not zero. The old rules read a firm
+//  with one year of figures (¥30m, 4 years old) as grown from ¥0 two years
+//  before: 成长期 by growth.cagr. Now growth over two years is not judged,
+//  the reason says which years are missing, and the stage is what the
+//  figures given support.
+
+static void
+test_classify_missing_years_are_unknown (void **state)
+{
+    registry_stage_input_t input = s_input ();
+    input.year = 2023;
+    input.revenue_fen = 3000000000;  //  ¥30m: over growth's ¥20m
+    input.missing = REGISTRY_STAGE_MISSING_PREV | REGISTRY_STAGE_MISSING_PREV2;
+    registry_stage_result_t result = s_classify (NULL, input);
+    assert_int_equal (result.stage, REGISTRY_STAGE_STARTUP);
+    assert_string_equal (result.rule, "startup.revenue");
+    assert_string_equal (result.reason,
+                         "初创期: age 4y <= 5y, revenue ¥30,000,000 > ¥0; "
+                         "not reported: figures of 2022 and 2021, so not "
+                         "judged: 成长期 by revenue growth over two years");
+    assert_false (result.needs_review);
+
+    //  Only two years before missing: the same, naming that year
+    input.missing = REGISTRY_STAGE_MISSING_PREV2;
+    input.revenue_prev_fen = 2500000000;
+    result = s_classify (NULL, input);
+    assert_string_equal (result.rule, "startup.revenue");
+    assert_non_null (strstr (result.reason, "; not reported: figures of 2021, "
+                                            "so not judged: 成长期 by revenue "
+                                            "growth over two years"));
+
+    //  A qualification decides growth without the missing years
+    input.high_tech = true;
+    result = s_classify (NULL, input);
+    assert_string_equal (result.rule, "growth.qualification");
+    assert_null (strstr (result.reason, "not reported"));
+    input.high_tech = false;
+
+    //  All three years: growth over two years is judged again
+    input.missing = 0;
+    input.revenue_prev2_fen = 1000000000;
+    result = s_classify (NULL, input);
+    assert_string_equal (result.rule, "growth.cagr");
+
+    //  Net profit of the year before not reported: not taken as ¥0, and
+    //  said (¥60m >= ¥50m in the latest year)
+    input = s_input ();
+    input.year = 2023;
+    input.revenue_fen = 100000;
+    input.net_profit_fen = 6000000000;
+    input.missing = REGISTRY_STAGE_MISSING_PREV | REGISTRY_STAGE_MISSING_PREV2;
+    result = s_classify (NULL, input);
+    assert_string_equal (result.rule, "startup.revenue");
+    assert_non_null (strstr (result.reason,
+                             "so not judged: 成熟期 by net profit in two "
+                             "years"));
+}
+
+//  No figures at all: never "revenue ¥0"; young firms are placed by age or
+//  round, old ones are not placed on figures nobody gave.
+static void
+test_classify_no_figures (void **state)
+{
+    registry_stage_input_t input = s_input ();
+    input.missing = REGISTRY_STAGE_MISSING_LATEST;
+    //  4 years old, no round: the old rules said 初创期 "fallback ...
+    //  revenue ¥0.00 <= ¥0.00 the year before"
+    registry_stage_result_t result = s_classify (NULL, input);
+    assert_int_equal (result.stage, REGISTRY_STAGE_UNKNOWN);
+    assert_string_equal (result.rule, "unknown.missing_figures");
+    assert_string_equal (result.reason,
+                         "未分类: age 4y matched no rule on the figures "
+                         "given, and the fallback needs two years of "
+                         "revenue; review by hand; no figures reported");
+    assert_true (result.needs_review);
+    assert_null (strstr (result.reason, "¥0"));
+
+    //  A seed round places it in 初创期, saying revenue was not judged
+    input.round = REGISTRY_ROUND_SEED;
+    result = s_classify (NULL, input);
+    assert_string_equal (result.rule, "startup.round");
+    assert_string_equal (
+        result.reason, "初创期: age 4y <= 5y, latest round seed >= seed; "
+                       "no figures reported, so not judged: "
+                       "成熟期 by revenue, 成熟期 by net profit in two years, "
+                       "成长期 by revenue");
+    assert_null (strstr (result.reason, "¥0"));
+
+    //  Under two years: incubation by age, whatever the figures
+    input = s_input ();
+    input.missing = REGISTRY_STAGE_MISSING_LATEST;
+    input.evaluated_on = D (2021, 6, 1);
+    result = s_classify (NULL, input);
+    assert_string_equal (result.rule, "incubation.age");
+
+    //  One year of figures, old firm, flat: the fallback needs the year
+    //  before, which is not reported
+    input = s_input ();
+    input.evaluated_on = D (2027, 1, 1);
+    input.year = 2026;
+    input.revenue_fen = 100000;
+    input.missing = REGISTRY_STAGE_MISSING_PREV | REGISTRY_STAGE_MISSING_PREV2;
+    result = s_classify (NULL, input);
+    assert_int_equal (result.stage, REGISTRY_STAGE_UNKNOWN);
+    assert_non_null (strstr (result.reason, "; not reported: figures of "
+                                            "2025"));
+}
+
 int
 main (void)
 {
@@ -994,6 +1103,8 @@ main (void)
         cmocka_unit_test (test_classify_growth_precedence),
         cmocka_unit_test (test_classify_startup_revenue),
         cmocka_unit_test (test_classify_startup_round),
+        cmocka_unit_test (test_classify_missing_years_are_unknown),
+        cmocka_unit_test (test_classify_no_figures),
         cmocka_unit_test (test_classify_incubation_age),
         cmocka_unit_test (test_classify_incubation_resident),
         cmocka_unit_test (test_classify_fallback),

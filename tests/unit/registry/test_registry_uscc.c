@@ -65,28 +65,54 @@ s_assert_accepted (const char *input, const char *code)
 }
 
 //  --------------------------------------------------------------------------
-//  True if the suspect list at the end of message names position pos.
+//  A valid code other than `allowed` (may be NULL) that message contains,
+//  written to found, or false. A message that holds one leads people to a
+//  wrong code.
 
 static bool
-s_message_suspects (const char *message, int pos)
+s_message_has_valid_code (const char *message, const char *allowed,
+                          char found [19])
 {
-    const char *list = strstr (message, "character at position ");
-    if (!list)
-        return false;
-    list += strlen ("character at position ");
-    while (*list >= '0' && *list <= '9') {
-        char *end;
-        long n = strtol (list, &end, 10);
-        if (n == pos)
+    size_t length = strlen (message);
+    for (size_t at = 0; at + 18 <= length; at++) {
+        char window [19];
+        memcpy (window, message + at, 18);
+        window [18] = 0;
+        bool plain = true;
+        for (int i = 0; i < 18 && plain; i++)
+            plain = isdigit ((unsigned char) window [i])
+                 || isupper ((unsigned char) window [i]);
+        char out [19];
+        kj_status_t status;
+        if (plain && registry_uscc_normalize (window, out, &status) == 0
+            && !(allowed && strcmp (out, allowed) == 0)) {
+            memcpy (found, out, 19);
             return true;
-        list = end;
-        if (strncmp (list, ", ", 2) == 0)
-            list += 2;
-        else if (strncmp (list, " or ", 4) == 0)
-            list += 4;
+        }
     }
     return false;
 }
+
+#define MSG_ORG                                                                \
+    "the organisation-code check (position 17, over positions 9-17) fails: "   \
+    "a character in positions 9-17 is mistyped; compare the code with the "    \
+    "business licence (营业执照)"
+#define MSG_FINAL                                                              \
+    "the check of the whole code (position 18) fails: a character at any "     \
+    "of the 18 positions may be mistyped (the organisation code, positions "   \
+    "9-17, checks out, so most likely one of 1-8 or 18); compare the code "    \
+    "with the business licence (营业执照)"
+#define MSG_ORG_MANY                                                           \
+    "the organisation-code check (position 17, over positions 9-17) fails, "   \
+    "and no single mistyped or swapped character explains it: more than "      \
+    "one character is wrong; compare the code with the business licence "      \
+    "(营业执照)"
+#define MSG_PILOT                                                              \
+    "the organisation-code check (position 17, over positions 9-17) fails "    \
+    "while the check of the whole code (position 18) holds: a character in "   \
+    "positions 9-17 is mistyped, or this is an early pilot code missing "      \
+    "from the exception list; compare the code with the business licence "     \
+    "(营业执照)"
 
 static void
 test_normalize_accepts_vectors (void **state)
@@ -186,24 +212,29 @@ test_normalize_rejects_every_substitution (void **state)
                     assert_string_equal (status.message, expected);
                 }
                 else {
-                    //  A check failed: the message names the check and
-                    //  lists the position that was really changed. A
-                    //  change at 9-16 by a multiple of 11 (6 -> H) keeps
-                    //  the organisation check, so only the final fails.
-                    const char *org = "position 17: organisation code "
-                                      "check character should be '";
-                    const char *final = "position 18: check character "
-                                        "should be '";
-                    bool org_failed = strncmp (status.message, org,
-                                               strlen (org))
-                                   == 0;
-                    bool final_failed = strncmp (status.message, final,
-                                                 strlen (final))
-                                     == 0;
-                    if (!(final_failed || (org_failed && pos >= 8 && pos < 17)))
+                    //  A check failed: the message names the check, never
+                    //  a character to put anywhere. A change at 9-16 by a
+                    //  multiple of 11 (6 -> H) keeps the organisation
+                    //  check, so only the final fails.
+                    char found [19];
+                    if (s_message_has_valid_code (status.message, NULL, found))
+                        fail_msg ("%s: %s names %s", input, status.message,
+                                  found);
+                    bool org = strcmp (status.message, MSG_ORG) == 0;
+                    bool final = strcmp (status.message, MSG_FINAL) == 0;
+                    if (!(final || (org && pos >= 8 && pos < 17)))
                         fail_msg ("%s: %s", input, status.message);
-                    if (!s_message_suspects (status.message, pos + 1))
-                        fail_msg ("%s: %s", input, status.message);
+                    //  The firm's own code is among the neighbours.
+                    char near [REGISTRY_USCC_NEIGHBOURS_MAX][19];
+                    size_t n =
+                        registry_uscc_neighbours (input, near,
+                                                  REGISTRY_USCC_NEIGHBOURS_MAX);
+                    bool own = false;
+                    for (size_t k = 0; k < n; k++)
+                        own |= strcmp (near [k], s_vectors [i]) == 0;
+                    if (!own)
+                        fail_msg ("%s: %s not among %zu neighbours", input,
+                                  s_vectors [i], n);
                 }
             }
         }
@@ -317,53 +348,102 @@ test_normalize_accepts_letters_at_positions_1_and_2 (void **state)
 static void
 test_normalize_message_typo_at_18 (void **state)
 {
-    s_assert_refused ("91210100MA0QEK7B6X",
-                      "position 18: check character should be 'N', found "
-                      "'X'; a single mistyped character at position 1, 2 or "
-                      "18 would explain this");
-    s_assert_refused ("91110000600037341A",
-                      "position 18: check character should be 'L', found "
-                      "'A'; a single mistyped character at position 1, 2, 3 "
-                      "or 18 would explain this");
+    //  The old message said "check character should be 'N'": following it
+    //  on a typo elsewhere makes a valid code of another firm.
+    s_assert_refused ("91210100MA0QEK7B6X", MSG_FINAL);
+    s_assert_refused ("91110000600037341A", MSG_FINAL);
 }
 
 static void
 test_normalize_message_typo_in_organisation_code (void **state)
 {
     //  Q -> A at position 12.
-    s_assert_refused ("91210100MA0AEK7B6N",
-                      "position 17: organisation code check character should "
-                      "be '1', found '6'; a single mistyped character at "
-                      "position 12 would explain this");
+    s_assert_refused ("91210100MA0AEK7B6N", MSG_ORG);
     //  6 -> 7 at position 17.
-    s_assert_refused ("91210100MA0QEK7B7N",
-                      "position 17: organisation code check character should "
-                      "be '6', found '7'; a single mistyped character at "
-                      "position 17 would explain this");
+    s_assert_refused ("91210100MA0QEK7B7N", MSG_ORG);
 }
 
 static void
 test_normalize_message_two_typos (void **state)
 {
-    s_assert_refused ("91310000MA1FL0RR2T",
-                      "position 17: organisation code check character should "
-                      "be 'X', found '2'; more than one character seems to be "
-                      "wrong");
-    //  Positions 1 and 2 swapped.
-    s_assert_refused ("12210100MA0QEK7B6N",
-                      "position 18: check character should be 'U', found "
-                      "'N'; a single mistyped character at position 1, 2, 3, "
-                      "6, 9, 13 or 18 would explain this");
+    //  A and 0 mistyped at 10 and 11: no one change explains it.
+    s_assert_refused ("91210100MC1QEK7B6N", MSG_ORG_MANY);
+    //  F and L swapped at 12-13: one swap explains it.
+    s_assert_refused ("91310000MA1FL0RR2T", MSG_ORG);
+    //  Positions 1 and 2 swapped: one swap of neighbours.
+    s_assert_refused ("12210100MA0QEK7B6N", MSG_FINAL);
 }
 
 static void
 test_normalize_message_pilot_code (void **state)
 {
-    s_assert_refused (PILOT_A,
-                      "position 17: organisation code check character should "
-                      "be '3', found '9'; the rest of the code is consistent, "
-                      "so it may be an early pilot code missing from the "
-                      "exception list");
+    s_assert_refused (PILOT_A, MSG_PILOT);
+}
+
+//  Typos made from valid codes: every substitution of a character of the
+//  set and every swap of neighbours. No message contains a valid code,
+//  and the code the typo was made from is among its neighbours, each of
+//  which passes every check and is one change away.
+static void
+test_typos_never_lead_to_a_valid_code (void **state)
+{
+    int typos = 0;
+    for (size_t i = 0; i < VECTORS; i++) {
+        for (int pos = 0; pos < 18; pos++) {
+            for (int kind = 0; kind < 32; kind++) {
+                char input [19];
+                memcpy (input, s_vectors [i], sizeof input);
+                if (kind < 31) {
+                    if (s_charset [kind] == input [pos]
+                        || (pos >= 2 && pos < 8 && kind > 9))
+                        continue;
+                    input [pos] = s_charset [kind];
+                }
+                else {
+                    if (pos == 17 || input [pos] == input [pos + 1])
+                        continue;
+                    input [pos] = s_vectors [i][pos + 1];
+                    input [pos + 1] = s_vectors [i][pos];
+                }
+                char out [19], found [19];
+                kj_status_t status;
+                if (registry_uscc_normalize (input, out, &status) == 0)
+                    continue;  //  a swap that leaves a valid code: rare
+                typos++;
+                if (strstr (status.message, "should be"))
+                    fail_msg ("%s: %s", input, status.message);
+                if (s_message_has_valid_code (status.message, NULL, found))
+                    fail_msg ("%s: %s names %s", input, status.message, found);
+                char near [REGISTRY_USCC_NEIGHBOURS_MAX][19];
+                size_t n =
+                    registry_uscc_neighbours (input, near,
+                                              REGISTRY_USCC_NEIGHBOURS_MAX);
+                assert_true (n < REGISTRY_USCC_NEIGHBOURS_MAX);
+                bool own = false;
+                for (size_t k = 0; k < n; k++) {
+                    own |= strcmp (near [k], s_vectors [i]) == 0;
+                    assert_int_equal (registry_uscc_normalize (near [k], out,
+                                                               &status),
+                                      0);
+                    int diff = 0;
+                    for (int c = 0; c < 18; c++)
+                        diff += near [k][c] != input [c];
+                    assert_true (diff == 1 || diff == 2);
+                }
+                if (!own)
+                    fail_msg ("%s: %s not among its neighbours", input,
+                              s_vectors [i]);
+            }
+        }
+    }
+    assert_true (typos > (int) VECTORS * 17 * 30 / 2);
+    //  Lower case and white space as typed; not 18 characters: none.
+    char near [4][19];
+    assert_true (registry_uscc_neighbours (" 91210100ma0qek7b6x ", near, 4)
+                 >= 1);
+    assert_int_equal (registry_uscc_neighbours ("91210100MA0QEK7B6", near, 4),
+                      0);
+    assert_int_equal (registry_uscc_neighbours ("", near, 4), 0);
 }
 
 static void
@@ -376,11 +456,7 @@ test_set_exceptions_skips_organisation_check_only (void **state)
     s_assert_accepted (PILOT_A, PILOT_A);
     s_assert_accepted (" 91350100m000010093 ", PILOT_A);
     //  Only the listed code: another pilot code is still refused.
-    s_assert_refused (PILOT_B,
-                      "position 17: organisation code check character should "
-                      "be '1', found '7'; the rest of the code is consistent, "
-                      "so it may be an early pilot code missing from the "
-                      "exception list");
+    s_assert_refused (PILOT_B, MSG_PILOT);
     //  Final check still applies to a listed code's variants.
     char out [19];
     for (int pos = 0; pos < 18; pos++) {
@@ -452,8 +528,9 @@ test_set_exceptions_rejects_bad_codes (void **state)
 
     assert_int_equal (registry_uscc_set_exceptions (bad_check, &status), -1);
     assert_string_equal (status.message,
-                         "exception 1 ('91350100M000010094'): position 18: "
-                         "check character should be '3', found '4'");
+                         "exception 1 ('91350100M000010094'): the check of "
+                         "the whole code (position 18) fails; compare the "
+                         "code with the business licence (营业执照)");
 
     assert_int_equal (registry_uscc_set_exceptions (bad_char, &status), -1);
     assert_string_equal (status.message,
@@ -666,6 +743,70 @@ test_region_by_name (void **state)
     assert_int_equal (kj_region_by_name ("210100"), KJ_REGION_NONE);
 }
 
+//  Codes not of market regulation (position 1 not 9) are not enterprises'
+//  unless the node allows their authority; the refusal says what they are.
+static void
+test_check_enterprise_authority (void **state)
+{
+    kj_status_t status;
+    assert_int_equal (registry_uscc_check_enterprise ("91210100MA0QEK7B6N",
+                                                      NULL, &status),
+                      0);
+    assert_int_equal (registry_uscc_check_enterprise ("92210100L00000011E", "",
+                                                      &status),
+                      0);
+    assert_int_equal (registry_uscc_check_enterprise ("51210100MA0QEK7B6T",
+                                                      NULL, &status),
+                      -1);
+    assert_int_equal (status.code, KJ__CODE__FAILED_PRECONDITION);
+    assert_string_equal (status.field, "uscc");
+    assert_string_equal (status.message,
+                         "position 1: '5' is the registration authority "
+                         "民政, so this is the code of a social organisation "
+                         "(社会团体), not of an enterprise (enterprises' codes "
+                         "start with 9, issued by market regulation, "
+                         "工商/市场监管); this node registers such codes only "
+                         "when registry/allow_authorities lists '5'");
+    assert_int_equal (registry_uscc_check_enterprise ("12210100MA0QEK7B6U", "5",
+                                                      &status),
+                      -1);
+    assert_non_null (strstr (status.message, "机构编制, so this is the code of "
+                                             "a government body or public "
+                                             "institution (事业单位)"));
+    assert_int_equal (registry_uscc_check_enterprise ("Y1210100MA0QEK7B61",
+                                                      NULL, &status),
+                      -1);
+    assert_non_null (strstr (status.message, "其他, so this is the code of an "
+                                             "organisation of another kind, "
+                                             "not"));
+    assert_int_equal (registry_uscc_check_enterprise ("51210100MA0QEK7B6T",
+                                                      "1,5", &status),
+                      0);
+    assert_int_equal (registry_uscc_check_enterprise ("12210100MA0QEK7B6U",
+                                                      "1,5", &status),
+                      0);
+
+    assert_int_equal (registry_uscc_check_authorities ("", &status), 0);
+    assert_int_equal (registry_uscc_check_authorities ("1, 5,A,N,Y", &status),
+                      0);
+    assert_int_equal (registry_uscc_check_authorities ("1,9", &status), -1);
+    assert_string_equal (status.field, "allow_authorities");
+    assert_non_null (strstr (status.message, "'9' is not an authority"));
+    assert_int_equal (registry_uscc_check_authorities ("5;B", &status), -1);
+    assert_non_null (strstr (status.message, "';B' is not"));
+
+    const char *authority, *type;
+    registry_uscc_explain ("92210100L00000011E", &authority, &type);
+    assert_string_equal (authority, "工商/市场监管");
+    assert_string_equal (type, "个体工商户");
+    registry_uscc_explain ("Y1210100MA0QEK7B61", &authority, &type);
+    assert_string_equal (authority, "其他");
+    assert_null (type);
+    registry_uscc_explain ("B1210100MA0QEK7B61", &authority, &type);
+    assert_null (authority);
+    assert_null (type);
+}
+
 int
 main (void)
 {
@@ -685,9 +826,11 @@ main (void)
         cmocka_unit_test (test_normalize_message_typo_in_organisation_code),
         cmocka_unit_test (test_normalize_message_two_typos),
         cmocka_unit_test (test_normalize_message_pilot_code),
+        cmocka_unit_test (test_typos_never_lead_to_a_valid_code),
         cmocka_unit_test (test_set_exceptions_skips_organisation_check_only),
         cmocka_unit_test (test_set_exceptions_replaces_and_clears),
         cmocka_unit_test (test_set_exceptions_rejects_bad_codes),
+        cmocka_unit_test (test_check_enterprise_authority),
         cmocka_unit_test (test_region_of_vectors),
         cmocka_unit_test (test_region_maps_districts_by_first_four_digits),
         cmocka_unit_test (test_region_province_without_city),
