@@ -23,8 +23,9 @@ const kj_option_t matching_options [] = {
       "worker threads serving the MDP service \"matching\"", KJ_INT (0, 64) },
     { "matching/relay", "true",
       "hand this service's outbox to kejin-events (run the relay)", KJ_BOOL },
-    { "matching/cache_ttl_ms", "5000",
-      "how long the product catalogue read from the registry is reused",
+    { "matching/model_wait_ms", "10000",
+      "how long a request waits for the first load of products and "
+      "enterprises before answering UNAVAILABLE",
       KJ_INT (0, 600000) },
     { "matching/sla_days", "10",
       "institutions' decision target in days, for ranking", KJ_INT (0, 365) },

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "matching_application.h"
+#include "matching_model.h"
 #include "matching_rank.h"
 #include "matching_registry.h"
 #include "matching_server.h"
@@ -30,7 +31,9 @@
 #define LIMIT_MAX      100
 
 typedef struct {
-    matching_registry_t *registry;
+    matching_registry_t *registry;  //  exact reads for AddDemand, Apply
+    matching_model_t *model;        //  what Match reads
+    int model_wait_ms;
     matching_weights_t weights;
     char weights_text [80];
 } server_t;
@@ -47,10 +50,16 @@ matching_server_new (kj_service_t *service, kj_db_t *db, kj_status_t *status)
     kj_config_t *config = kj_service_config (service);
     server_t *self = calloc (1, sizeof *self);
     assert (self);
-    self->registry = matching_registry_new (
-        kj_config_get (config, "node/broker"),
-        (int) kj_config_int (config, "matching/cache_ttl_ms"),
-        (int) kj_config_int (config, "matching/sla_days"));
+    int sla_days = (int) kj_config_int (config, "matching/sla_days");
+    self->registry = matching_registry_new (kj_config_get (config,
+                                                           "node/broker"),
+                                            sla_days);
+    self->model = matching_model_new (kj_config_get (config, "node/broker"),
+                                      kj_config_get (config, "node/pub"),
+                                      sla_days);
+    self->model_wait_ms = (int) kj_config_int (config,
+                                               "matching/model_wait_ms");
+    matching_model_start (self->model);
     self->weights.rate = (int) kj_config_int (config, "matching/weight_rate");
     self->weights.amount = (int) kj_config_int (config,
                                                 "matching/weight_amount");
@@ -73,6 +82,7 @@ matching_server_destroy (void *state)
     server_t *self = state;
     if (!self)
         return;
+    matching_model_destroy (&self->model);
     matching_registry_destroy (&self->registry);
     free (self);
 }
@@ -212,40 +222,47 @@ s_ip_pledged (kj_call_t *call, const char *code)
     return sum;
 }
 
-//  The enterprise profile of a demand; reply to free. 0 or -1 (failed)
+//  The enterprise read through the broker (exact, for decisions that
+//  are stored), put into the model too; reply to free. 0 or -1 (failed)
 static int
-s_profile (kj_call_t *call, const Kj__Demand *demand,
-           Kj__EnterpriseReply **reply_p, matching_enterprise_t *profile)
+s_enterprise_exact (kj_call_t *call, const char *code, const char *field,
+                    Kj__EnterpriseReply **reply_p)
 {
+    server_t *self = STATE (call);
     kj_status_t status;
-    if (matching_registry_enterprise (STATE (call)->registry,
-                                      demand->enterprise_code,
-                                      "enterprise_code", reply_p, &status))
+    if (matching_registry_enterprise (self->registry, code, field, reply_p,
+                                      &status))
         return kj_call_fail_status (call, &status);
-    matching_registry_profile ((*reply_p)->enterprise, profile);
-    int64_t pledged = s_ip_pledged (call, demand->enterprise_code);
-    if (pledged < 0) {
-        kj__enterprise_reply__free_unpacked (*reply_p, NULL);
-        *reply_p = NULL;
-        return kj_call_fail_db (call);
-    }
-    profile->ip_pledged_year_fen = pledged;
+    matching_model_put_enterprise (self->model, (*reply_p)->enterprise, true);
     return 0;
 }
 
-//  What Match and Apply decide with: the catalogue (held), the product
-//  named (at; -1 when none named), the enterprise and the demand as the
-//  filters read them
+//  The model, loaded; or -1 after failing the call (UNAVAILABLE)
+static int
+s_model_ready (kj_call_t *call)
+{
+    server_t *self = STATE (call);
+    if (matching_model_wait (self->model, self->model_wait_ms))
+        return 0;
+    return kj_call_fail (call, KJ__CODE__UNAVAILABLE, NULL,
+                         "matching is still loading products and "
+                         "enterprises from the registry; retry");
+}
+
+//  What Match decides with, from the model (read lock held until
+//  s_context_done): the product named (at; -1 when none named), the
+//  enterprise and the demand as the filters read them
 typedef struct {
-    matching_catalogue_t *catalogue;
+    matching_model_t *model;
     ssize_t at;
-    Kj__EnterpriseReply *enterprise;
+    uint64_t enterprise_version;
     matching_enterprise_t profile;
     matching_demand_t view;
 } context_t;
 
-//  0, or -1 after failing the call (NOT_FOUND at field for a product id
-//  that no listed product has)
+//  0 with the model read-locked, or -1 after failing the call (NOT_FOUND
+//  at field for a product id the registry does not have). A record the
+//  model lacks yet (just added) is read through the broker and put in.
 static int
 s_context (kj_call_t *call, const Kj__Demand *demand, const char *product_id,
            const char *field, context_t *context)
@@ -253,33 +270,56 @@ s_context (kj_call_t *call, const Kj__Demand *demand, const char *product_id,
     server_t *self = STATE (call);
     memset (context, 0, sizeof *context);
     context->at = -1;
-    kj_status_t status;
-    if (matching_registry_catalogue (self->registry, &context->catalogue,
-                                     &status))
-        return kj_call_fail_status (call, &status);
-    if (product_id && product_id [0]) {
-        context->at = matching_registry_find (context->catalogue, product_id);
-        if (context->at < 0) {
-            matching_registry_release (self->registry, &context->catalogue);
-            return kj_call_fail (call, KJ__CODE__NOT_FOUND, field,
-                                 "%s: no listed product %s", field, product_id);
+    context->model = self->model;
+    if (s_model_ready (call))
+        return -1;
+    int64_t pledged = s_ip_pledged (call, demand->enterprise_code);
+    if (pledged < 0)
+        return kj_call_fail_db (call);
+    bool named = product_id && product_id [0];
+    for (int attempt = 0; attempt < 2; attempt++) {
+        matching_model_read (self->model);
+        bool known = matching_model_profile (self->model,
+                                             demand->enterprise_code,
+                                             &context->profile,
+                                             &context->enterprise_version)
+                  == 0;
+        if (named)
+            context->at = matching_model_find (self->model, product_id);
+        bool found = !named || context->at >= 0;
+        if (known && found)
+            break;
+        matching_model_done (self->model);
+        if (attempt == 1)
+            return kj_call_fail (call, KJ__CODE__UNAVAILABLE, NULL,
+                                 "the read model lost a record; retry");
+        if (!known) {
+            Kj__EnterpriseReply *reply = NULL;
+            if (s_enterprise_exact (call, demand->enterprise_code,
+                                    "enterprise_code", &reply))
+                return -1;
+            kj__enterprise_reply__free_unpacked (reply, NULL);
+        }
+        if (!found) {
+            Kj__ProductReply *reply = NULL;
+            kj_status_t status;
+            if (matching_registry_get_product (self->registry, product_id,
+                                               field, &reply, &status))
+                return kj_call_fail_status (call, &status);
+            matching_model_put_product (self->model, reply->product);
+            reply->product = NULL;
+            kj__product_reply__free_unpacked (reply, NULL);
         }
     }
-    if (s_profile (call, demand, &context->enterprise, &context->profile)) {
-        matching_registry_release (self->registry, &context->catalogue);
-        return -1;
-    }
+    context->profile.ip_pledged_year_fen = pledged;
     s_demand_view (demand, &context->view);
     return 0;
 }
 
 static void
-s_context_done (kj_call_t *call, context_t *context)
+s_context_done (context_t *context)
 {
-    matching_registry_release (STATE (call)->registry, &context->catalogue);
-    if (context->enterprise)
-        kj__enterprise_reply__free_unpacked (context->enterprise, NULL);
-    context->enterprise = NULL;
+    matching_model_done (context->model);
 }
 
 //  --------------------------------------------------------------------------
@@ -342,17 +382,18 @@ s_add_demand (kj_call_t *call, const ProtobufCMessage *request,
                              "demand.renews_matures_on",
                              "demand.renews_matures_on: only for a renewal");
 
-    //  The amount must fit some product, and the enterprise must exist
+    //  The amount must fit some listed product, and the enterprise must
+    //  exist
     server_t *self = STATE (call);
-    kj_status_t status;
-    matching_catalogue_t *catalogue = NULL;
-    if (matching_registry_catalogue (self->registry, &catalogue, &status))
-        return kj_call_fail_status (call, &status);
+    if (s_model_ready (call))
+        return -1;
     int64_t largest = 0;
-    for (size_t i = 0; i < catalogue->count; i++)
-        if (catalogue->products [i].max_amount_fen > largest)
-            largest = catalogue->products [i].max_amount_fen;
-    matching_registry_release (self->registry, &catalogue);
+    matching_model_read (self->model);
+    const matching_product_t *products = matching_model_products (self->model);
+    for (size_t i = 0; i < matching_model_count (self->model); i++)
+        if (products [i].listed && products [i].max_amount_fen > largest)
+            largest = products [i].max_amount_fen;
+    matching_model_done (self->model);
     if (largest > 0 && d->amount_fen > largest)
         return kj_call_fail (call, KJ__CODE__OUT_OF_RANGE, "demand.amount_fen",
                              "demand.amount_fen: %" PRId64 " fen is beyond "
@@ -360,10 +401,9 @@ s_add_demand (kj_call_t *call, const ProtobufCMessage *request,
                              " fen)",
                              d->amount_fen, largest);
     Kj__EnterpriseReply *enterprise = NULL;
-    if (matching_registry_enterprise (self->registry, d->enterprise_code,
-                                      "demand.enterprise_code", &enterprise,
-                                      &status))
-        return kj_call_fail_status (call, &status);
+    if (s_enterprise_exact (call, d->enterprise_code, "demand.enterprise_code",
+                            &enterprise))
+        return -1;
     kj__enterprise_reply__free_unpacked (enterprise, NULL);
 
     char matures_text [32] = "";
@@ -529,30 +569,37 @@ s_match (kj_call_t *call, const ProtobufCMessage *request,
     context_t context;
     if (s_context (call, demand, in->why_not, "why_not", &context))
         return -1;
-    const matching_catalogue_t *catalogue = context.catalogue;
     const matching_enterprise_t *profile = &context.profile;
     const matching_demand_t *view = &context.view;
     ssize_t why_not = context.at;
+    const matching_product_t *products = matching_model_products (self->model);
+    size_t count = matching_model_count (self->model);
 
-    matching_ranked_t *ranked = calloc (catalogue->count + 1,
-                                        sizeof (matching_ranked_t));
+    //  The passing products' indexes first, then only those to rank
+    uint32_t *passing = malloc ((count + 1) * sizeof *passing);
+    assert (passing);
+    size_t passed = 0, listed = 0;
+    for (size_t i = 0; i < count; i++) {
+        listed += products [i].listed;
+        if (matching_filter_check (&products [i], profile, view, NULL))
+            passing [passed++] = (uint32_t) i;
+    }
+    matching_ranked_t *ranked = calloc (passed + 1, sizeof *ranked);
     assert (ranked);
-    size_t passed = 0;
-    for (size_t i = 0; i < catalogue->count; i++)
-        if (matching_filter_check (&catalogue->products [i], profile, view,
-                                   NULL))
-            ranked [passed++].product = &catalogue->products [i];
+    for (size_t i = 0; i < passed; i++)
+        ranked [i].product = &products [passing [i]];
+    free (passing);
     matching_rank (ranked, passed, &self->weights, demand->amount_fen, limit);
 
     out->demand_id = demand->id;
-    out->candidates = (uint32_t) catalogue->count;
+    out->candidates = (uint32_t) listed;
     out->rules_version = MATCHING_RULES_VERSION;
-    out->enterprise_version = context.enterprise->enterprise->version;
+    out->enterprise_version = context.enterprise_version;
     size_t shown = passed < limit ? passed : limit;
     out->products = kj_call_alloc (call, (shown + 1) * sizeof (void *));
     for (size_t i = 0; i < shown; i++) {
-        size_t at = (size_t) (ranked [i].product - catalogue->products);
-        const Kj__Product *m = catalogue->messages [at];
+        size_t at = (size_t) (ranked [i].product - products);
+        const Kj__Product *m = matching_model_message (self->model, at);
         Kj__MatchedProduct *p = kj_call_alloc (call, sizeof *p);
         kj__matched_product__init (p);
         p->product_id = kj_call_strdup (call, m->id);
@@ -574,8 +621,8 @@ s_match (kj_call_t *call, const ProtobufCMessage *request,
         matching_verdict_t verdict;
         out->why_not = kj_call_strdup (call, in->why_not);
         out->why_not_eligible =
-            matching_filter_check (&catalogue->products [why_not], profile,
-                                   view, &verdict);
+            matching_filter_check (&products [why_not], profile, view,
+                                   &verdict);
         out->why_not_reasons = kj_call_alloc (call, (verdict.count + 1)
                                                         * sizeof (void *));
         for (size_t i = 0; i < verdict.count; i++) {
@@ -587,7 +634,7 @@ s_match (kj_call_t *call, const ProtobufCMessage *request,
             out->why_not_reasons [out->n_why_not_reasons++] = reason;
         }
     }
-    s_context_done (call, &context);
+    s_context_done (&context);
     if (s_match_store (call, out, demand))
         return kj_call_fail_db (call);
     return 0;
@@ -718,14 +765,34 @@ s_apply (kj_call_t *call, const ProtobufCMessage *request,
                                  old->id,
                                  matching_application_state_name (old->state));
     }
-    context_t context;
-    if (s_context (call, demand, in->product_id, "product_id", &context))
-        return -1;
+    //  Decided on the records as the registry has them now, not the model
+    server_t *self = STATE (call);
+    kj_status_t status;
+    Kj__ProductReply *product = NULL;
+    if (matching_registry_get_product (self->registry, in->product_id,
+                                       "product_id", &product, &status))
+        return kj_call_fail_status (call, &status);
+    const Kj__Product *m = product->product;
+    Kj__EnterpriseReply *enterprise = NULL;
+    int64_t pledged = s_ip_pledged (call, demand->enterprise_code);
+    if (pledged < 0 || s_enterprise_exact (call, demand->enterprise_code,
+                                           "enterprise_code", &enterprise)) {
+        kj__product_reply__free_unpacked (product, NULL);
+        return pledged < 0 ? kj_call_fail_db (call) : -1;
+    }
+    matching_product_t view;
+    matching_registry_product (m, 0, &view);
+    matching_enterprise_t profile;
+    matching_registry_profile (enterprise->enterprise, &profile);
+    profile.grade = matching_model_grade (self->model,
+                                          demand->enterprise_code);
+    profile.ip_pledged_year_fen = pledged;
+    matching_demand_t wanted;
+    s_demand_view (demand, &wanted);
     matching_verdict_t verdict;
-    bool ok = matching_filter_check (&context.catalogue->products [context.at],
-                                     &context.profile, &context.view, &verdict);
-    const Kj__Product *m = context.catalogue->messages [context.at];
-    //  Copies: the catalogue may be freed once released
+    bool ok = matching_filter_check (&view, &profile, &wanted, &verdict);
+    kj__enterprise_reply__free_unpacked (enterprise, NULL);
+    //  Copies: the reply is freed below
     char *product_id = kj_call_strdup (call, m->id);
     const char *params [] = { demand->id,
                               product_id,
@@ -737,7 +804,7 @@ s_apply (kj_call_t *call, const ProtobufCMessage *request,
                               MATCHING_RULES_VERSION,
                               in->renews_id && in->renews_id [0] ? in->renews_id
                                                                  : NULL };
-    s_context_done (call, &context);
+    kj__product_reply__free_unpacked (product, NULL);
     if (!ok)
         return kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION, "product_id",
                              "product_id: %s does not serve "
@@ -856,6 +923,32 @@ s_get_application (kj_call_t *call, const ProtobufCMessage *request,
     return 0;
 }
 
+//  --------------------------------------------------------------------------
+//  Model: how fresh the read model is
+
+static int
+s_model (kj_call_t *call, const ProtobufCMessage *request,
+         ProtobufCMessage *reply)
+{
+    (void) request;
+    matching_model_stats_t stats;
+    matching_model_stats (STATE (call)->model, &stats);
+    Kj__ModelReply *out = (Kj__ModelReply *) reply;
+    out->ready = stats.ready;
+    out->products = stats.products;
+    out->enterprises = stats.enterprises;
+    out->grades = stats.grades;
+    out->registry_next = stats.registry_next;
+    out->scoring_next = stats.scoring_next;
+    out->events = stats.events;
+    out->refetches = stats.refetches;
+    out->loaded_at_us = stats.loaded_at_us;
+    out->event_at_us = stats.event_at_us;
+    out->lag_us = stats.lag_us;
+    out->gaps_repaired = stats.gaps_repaired;
+    return 0;
+}
+
 const kj_method_t matching_methods [] = {
     { "AddDemand", s_add_demand, KJ_WRITE },
     { "GetDemand", s_get_demand, 0 },
@@ -864,5 +957,6 @@ const kj_method_t matching_methods [] = {
     { "Apply", s_apply, KJ_WRITE },
     { "Act", s_act, KJ_WRITE },
     { "GetApplication", s_get_application, 0 },
+    { "Model", s_model, 0 },
     { NULL }
 };
