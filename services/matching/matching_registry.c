@@ -284,6 +284,8 @@ matching_registry_profile (const Kj__Enterprise *e,
             && e->qualifications [i]->kind < 32)
             profile->qualifications |= 1u << e->qualifications [i]->kind;
     profile->n_serving = kj_region_serving (e->region, true, profile->serving);
+    profile->serving_bits = matching_filter_region_bits (profile->serving,
+                                                         profile->n_serving);
     profile->first_loan = e->first_loan;
     if (e->credit) {
         profile->dishonest = e->credit->dishonest;
@@ -315,6 +317,7 @@ matching_registry_product (const Kj__Product *m, int sla_days,
     p->min_grade = s_grade (m->min_grade);
     for (size_t i = 0; i < m->n_regions && i < MATCHING_MAX_REGIONS; i++)
         p->regions [p->n_regions++] = m->regions [i];
+    p->region_bits = matching_filter_region_bits (p->regions, p->n_regions);
     p->valid_from = matching_registry_date (m->valid_from);
     p->valid_to = matching_registry_date (m->valid_to);
     p->listed = m->state == KJ__LISTING_STATE__LISTING_LISTED;

@@ -164,27 +164,48 @@ s_demand_row (kj_call_t *call, PGresult *res, int row)
     return d;
 }
 
-//  One demand by id, or NULL after failing the call
+//  IP pledge loans of the enterprise `code` (an SQL expression) approved
+//  or drawn this year, in fen
+#define IP_PLEDGED_SQL(code)                                                   \
+    "SELECT coalesce (sum (a.amount_fen), 0) FROM application a "             \
+    "WHERE a.enterprise_code = " code " AND a.product_type = 2 "              \
+    "AND a.state IN (5, 9, 10, 11, 12, 13, 14, 15, 16) "                       \
+    "AND date_trunc ('year', a.updated_at) = date_trunc ('year', now ())"
+
+//  One demand by id, or NULL after failing the call; *pledged (may be
+//  NULL) receives its enterprise's IP pledge loans this year, in the
+//  same round trip
 static Kj__Demand *
-s_demand_load (kj_call_t *call, const char *id, const char *field)
+s_demand_load_pledged (kj_call_t *call, const char *id, const char *field,
+                       int64_t *pledged)
 {
     if (s_check_text (call, id, field, ID_MAX, true))
         return NULL;
-    PGresult *res = kj_db_exec (kj_call_db (call),
-                                "SELECT " DEMAND_COLUMNS
-                                " FROM demand WHERE id = $1",
-                                1, (const char *[]){ id });
+    PGresult *res = kj_db_exec (
+        kj_call_db (call),
+        pledged ? "SELECT " DEMAND_COLUMNS ", (" IP_PLEDGED_SQL (
+                      "d.enterprise_code") ") FROM demand d WHERE d.id = $1"
+                : "SELECT " DEMAND_COLUMNS " FROM demand WHERE id = $1",
+        1, (const char *[]){ id });
     if (!res) {
         kj_call_fail_db (call);
         return NULL;
     }
     Kj__Demand *demand = PQntuples (res) == 1 ? s_demand_row (call, res, 0)
                                               : NULL;
+    if (demand && pledged)
+        *pledged = atoll (PQgetvalue (res, 0, 15));
     PQclear (res);
     if (!demand)
         kj_call_fail (call, KJ__CODE__NOT_FOUND, field, "%s: no demand %s",
                       field, id);
     return demand;
+}
+
+static Kj__Demand *
+s_demand_load (kj_call_t *call, const char *id, const char *field)
+{
+    return s_demand_load_pledged (call, id, field, NULL);
 }
 
 //  The filters' view of a demand
@@ -208,13 +229,8 @@ s_demand_view (const Kj__Demand *d, matching_demand_t *view)
 static int64_t
 s_ip_pledged (kj_call_t *call, const char *code)
 {
-    PGresult *res = kj_db_exec (
-        kj_call_db (call),
-        "SELECT coalesce (sum (amount_fen), 0) FROM application "
-        "WHERE enterprise_code = $1 AND product_type = 2 "
-        "AND state IN (5, 9, 10, 11, 12, 13, 14, 15, 16) "
-        "AND date_trunc ('year', updated_at) = date_trunc ('year', now ())",
-        1, (const char *[]){ code });
+    PGresult *res = kj_db_exec (kj_call_db (call), IP_PLEDGED_SQL ("$1"), 1,
+                                (const char *[]){ code });
     if (!res)
         return -1;
     int64_t sum = atoll (PQgetvalue (res, 0, 0));
@@ -264,8 +280,8 @@ typedef struct {
 //  at field for a product id the registry does not have). A record the
 //  model lacks yet (just added) is read through the broker and put in.
 static int
-s_context (kj_call_t *call, const Kj__Demand *demand, const char *product_id,
-           const char *field, context_t *context)
+s_context (kj_call_t *call, const Kj__Demand *demand, int64_t pledged,
+           const char *product_id, const char *field, context_t *context)
 {
     server_t *self = STATE (call);
     memset (context, 0, sizeof *context);
@@ -273,9 +289,6 @@ s_context (kj_call_t *call, const Kj__Demand *demand, const char *product_id,
     context->model = self->model;
     if (s_model_ready (call))
         return -1;
-    int64_t pledged = s_ip_pledged (call, demand->enterprise_code);
-    if (pledged < 0)
-        return kj_call_fail_db (call);
     bool named = product_id && product_id [0];
     for (int attempt = 0; attempt < 2; attempt++) {
         matching_model_read (self->model);
@@ -563,11 +576,13 @@ s_match (kj_call_t *call, const ProtobufCMessage *request,
                              limit);
     if (s_check_text (call, in->why_not, "why_not", ID_MAX, false))
         return -1;
-    Kj__Demand *demand = s_demand_load (call, in->demand_id, "demand_id");
+    int64_t pledged = 0;
+    Kj__Demand *demand = s_demand_load_pledged (call, in->demand_id,
+                                                "demand_id", &pledged);
     if (!demand)
         return -1;
     context_t context;
-    if (s_context (call, demand, in->why_not, "why_not", &context))
+    if (s_context (call, demand, pledged, in->why_not, "why_not", &context))
         return -1;
     const matching_enterprise_t *profile = &context.profile;
     const matching_demand_t *view = &context.view;
