@@ -27,6 +27,8 @@ const kj_option_t matching_options [] = {
       "how long a request waits for the first load of products and "
       "enterprises before answering UNAVAILABLE",
       KJ_INT (0, 600000) },
+    { "matching/batch_threads", "2",
+      "threads matching the demands of one batch", KJ_INT (1, 16) },
     { "matching/sla_days", "10",
       "institutions' decision target in days, for ranking", KJ_INT (0, 365) },
     { "matching/weight_rate", "3000",

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "matching_application.h"
+#include "matching_batch_job.h"
 #include "matching_model.h"
 #include "matching_rank.h"
 #include "matching_registry.h"
@@ -34,6 +35,8 @@ typedef struct {
     matching_registry_t *registry;  //  exact reads for AddDemand, Apply
     matching_model_t *model;        //  what Match reads
     int model_wait_ms;
+    matching_changes_t *changes;    //  for re-matching, from the model
+    int batch_threads;
     matching_weights_t weights;
     char weights_text [80];
 } server_t;
@@ -59,6 +62,14 @@ matching_server_new (kj_service_t *service, kj_db_t *db, kj_status_t *status)
                                       sla_days);
     self->model_wait_ms = (int) kj_config_int (config,
                                                "matching/model_wait_ms");
+    self->changes = matching_changes_new ();
+    matching_model_set_changed (self->model, matching_changes_add,
+                                self->changes);
+    self->batch_threads = (int) kj_config_int (config,
+                                               "matching/batch_threads");
+    //  CZMQ sets itself up on the first socket, unsafely from two threads
+    //  at once: here, before the model's thread makes any
+    zsys_init ();
     matching_model_start (self->model);
     self->weights.rate = (int) kj_config_int (config, "matching/weight_rate");
     self->weights.amount = (int) kj_config_int (config,
@@ -83,22 +94,13 @@ matching_server_destroy (void *state)
     if (!self)
         return;
     matching_model_destroy (&self->model);
+    matching_changes_destroy (&self->changes);
     matching_registry_destroy (&self->registry);
     free (self);
 }
 
 //  --------------------------------------------------------------------------
 //  Helpers
-
-//  Today as yyyymmdd (UTC+8, the province's day).
-static int
-s_today (void)
-{
-    time_t now = time (NULL) + 8 * 3600;
-    struct tm tm;
-    gmtime_r (&now, &tm);
-    return (tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
-}
 
 static const char *
 s_caller (kj_call_t *call)
@@ -168,9 +170,7 @@ s_demand_row (kj_call_t *call, PGresult *res, int row)
 //  or drawn this year, in fen
 #define IP_PLEDGED_SQL(code)                                                   \
     "SELECT coalesce (sum (a.amount_fen), 0) FROM application a "             \
-    "WHERE a.enterprise_code = " code " AND a.product_type = 2 "              \
-    "AND a.state IN (5, 9, 10, 11, 12, 13, 14, 15, 16) "                       \
-    "AND date_trunc ('year', a.updated_at) = date_trunc ('year', now ())"
+    "WHERE a.enterprise_code = " code " AND " MATCHING_IP_PLEDGED_WHERE
 
 //  One demand by id, or NULL after failing the call; *pledged (may be
 //  NULL) receives its enterprise's IP pledge loans this year, in the
@@ -221,7 +221,7 @@ s_demand_view (const Kj__Demand *d, matching_demand_t *view)
     view->renewal = d->renewal;
     view->renew_maturity = matching_registry_date (d->renews_matures_on);
     view->renew_arrears = d->renews_arrears;
-    view->on = s_today ();
+    view->on = matching_today ();
 }
 
 //  IP pledge loans of an enterprise approved or drawn this year, in fen;
@@ -961,7 +961,109 @@ s_model (kj_call_t *call, const ProtobufCMessage *request,
     out->event_at_us = stats.event_at_us;
     out->lag_us = stats.lag_us;
     out->gaps_repaired = stats.gaps_repaired;
+    out->rematch_pending = matching_changes_pending (STATE (call)->changes);
     return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  MatchBatch: queue a batch for the "batch" job; GetBatch: how it went
+
+#define BATCH_COLUMNS                                                          \
+    "id, region, top, state, demands, matched, proposals, ms, requested_by"
+
+static Kj__Batch *
+s_batch_row (kj_call_t *call, PGresult *res)
+{
+    Kj__Batch *b = kj_call_alloc (call, sizeof *b);
+    kj__batch__init (b);
+    b->id = kj_call_strdup (call, PQgetvalue (res, 0, 0));
+    b->region = kj_call_strdup (call, PQgetvalue (res, 0, 1));
+    b->top = (uint32_t) atoi (PQgetvalue (res, 0, 2));
+    b->state = atoi (PQgetvalue (res, 0, 3));
+    b->demands = (uint32_t) atoi (PQgetvalue (res, 0, 4));
+    b->matched = (uint32_t) atoi (PQgetvalue (res, 0, 5));
+    b->proposals = strtoull (PQgetvalue (res, 0, 6), NULL, 10);
+    b->ms = atoll (PQgetvalue (res, 0, 7));
+    b->requested_by = kj_call_strdup (call, PQgetvalue (res, 0, 8));
+    b->source = "batch";
+    return b;
+}
+
+static int
+s_match_batch (kj_call_t *call, const ProtobufCMessage *request,
+               ProtobufCMessage *reply)
+{
+    const Kj__Batch *in = ((const Kj__BatchRequest *) request)->batch;
+    const char *region = in && in->region ? in->region : "";
+    uint32_t top = in && in->top ? in->top : 10;
+    if (s_check_text (call, region, "batch.region", 20, false))
+        return -1;
+    if (!matching_batch_job_region_valid (region))
+        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "batch.region",
+                             "batch.region: a city code (210100 ...), SFDZ, "
+                             "SHENYANG_METRO or empty for every city, not "
+                             "%s",
+                             region);
+    if (top > MATCHING_BATCH_TOP_MAX)
+        return kj_call_fail (call, KJ__CODE__OUT_OF_RANGE, "batch.top",
+                             "batch.top: at most %d products per demand, "
+                             "not %u",
+                             MATCHING_BATCH_TOP_MAX, top);
+    const char *params [] = { region, s_i64 (call, top), s_caller (call) };
+    PGresult *res = kj_db_exec (
+        kj_call_db (call),
+        "INSERT INTO batch (id, region, top, requested_by) VALUES ('B' || "
+        "lpad (nextval ('batch_seq')::text, 6, '0'), $1, $2, $3) "
+        "RETURNING " BATCH_COLUMNS,
+        3, params);
+    if (!res)
+        return kj_call_fail_db (call);
+    ((Kj__BatchReply *) reply)->batch = s_batch_row (call, res);
+    PQclear (res);
+    return 0;
+}
+
+static int
+s_get_batch (kj_call_t *call, const ProtobufCMessage *request,
+             ProtobufCMessage *reply)
+{
+    const char *id = ((const Kj__GetBatchRequest *) request)->id;
+    if (s_check_text (call, id, "id", ID_MAX, true))
+        return -1;
+    PGresult *res = kj_db_exec (kj_call_db (call),
+                                "SELECT " BATCH_COLUMNS
+                                " FROM batch WHERE id = $1",
+                                1, (const char *[]){ id });
+    if (!res)
+        return kj_call_fail_db (call);
+    if (PQntuples (res) == 0) {
+        PQclear (res);
+        return kj_call_fail (call, KJ__CODE__NOT_FOUND, "id", "id: no batch %s",
+                             id);
+    }
+    ((Kj__BatchReply *) reply)->batch = s_batch_row (call, res);
+    PQclear (res);
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  The "batch" job: queued batches, then re-matching what changed
+
+int
+matching_server_batch_work (void *state, kj_db_t *db)
+{
+    server_t *self = state;
+    matching_job_t job = { db, self->model, &self->weights,
+                           self->batch_threads };
+    int done = 0, rc;
+    while ((rc = matching_batch_job_run (&job, NULL)) == 1)
+        done++;
+    if (rc < 0)
+        return -1;
+    if (!matching_model_wait (self->model, 0))
+        return done;
+    rc = matching_batch_job_rematch (&job, self->changes);
+    return rc < 0 ? -1 : done + rc;
 }
 
 const kj_method_t matching_methods [] = {
@@ -973,5 +1075,7 @@ const kj_method_t matching_methods [] = {
     { "Act", s_act, KJ_WRITE },
     { "GetApplication", s_get_application, 0 },
     { "Model", s_model, 0 },
+    { "MatchBatch", s_match_batch, KJ_WRITE },
+    { "GetBatch", s_get_batch, 0 },
     { NULL }
 };

@@ -93,11 +93,12 @@ s_product (mfx_t *m, const char *id, const char *institution,
     kj__product_reply__free_unpacked (reply, NULL);
 }
 
-//  An Anshan small enterprise at the start-up stage; code written
+//  A small enterprise of region at the start-up stage; code written
 static void
-s_enterprise (mfx_t *m, char code [19])
+s_enterprise_in (mfx_t *m, const char *region, unsigned number,
+                 char code [19])
 {
-    rfx_code ("210300", 4242, code);
+    rfx_code (region, number, code);
     Kj__RegisterEnterpriseRequest request =
         KJ__REGISTER_ENTERPRISE_REQUEST__INIT;
     Kj__Enterprise e = KJ__ENTERPRISE__INIT;
@@ -123,6 +124,13 @@ s_enterprise (mfx_t *m, char code [19])
                                 &status, NULL, false),
                       0);
     kj__enterprise_reply__free_unpacked (reply, NULL);
+}
+
+//  The Anshan start-up of most tests
+static void
+s_enterprise (mfx_t *m, char code [19])
+{
+    s_enterprise_in (m, "210300", 4242, code);
 }
 
 static void
@@ -671,12 +679,249 @@ test_bad_input_and_renewal (void **state)
     s_stop (&m);
 }
 
+//  One row of SQL as text (caller frees); "" if none
+static char *
+s_text (mfx_t *m, const char *sql, const char *param)
+{
+    PGresult *res = kj_db_exec (m->db, sql, 1, (const char *[]){ param });
+    assert_non_null (res);
+    char *text = strdup (PQntuples (res) ? PQgetvalue (res, 0, 0) : "");
+    PQclear (res);
+    return text;
+}
+
+//  Queue a batch and wait until it is done; the reply (caller frees)
+static Kj__BatchReply *
+s_batch (mfx_t *m, const char *region)
+{
+    Kj__BatchRequest request = KJ__BATCH_REQUEST__INIT;
+    Kj__Batch batch = KJ__BATCH__INIT;
+    batch.region = (char *) region;
+    request.batch = &batch;
+    Kj__BatchReply *reply = NULL;
+    kj_status_t status;
+    assert_int_equal (s_call (m, "MatchBatch", &request.base,
+                              &kj__batch_reply__descriptor, &reply, &status),
+                      0);
+    assert_int_equal (reply->batch->state, KJ__BATCH_STATE__BATCH_QUEUED);
+    Kj__GetBatchRequest get = KJ__GET_BATCH_REQUEST__INIT;
+    get.id = strdup (reply->batch->id);
+    kj__batch_reply__free_unpacked (reply, NULL);
+    int64_t until = kj_mono_us () + 20000000;
+    while (kj_mono_us () < until) {
+        assert_int_equal (s_call (m, "GetBatch", &get.base,
+                                  &kj__batch_reply__descriptor, &reply,
+                                  &status),
+                          0);
+        if (reply->batch->state == KJ__BATCH_STATE__BATCH_DONE)
+            break;
+        kj__batch_reply__free_unpacked (reply, NULL);
+        reply = NULL;
+        zclock_sleep (50);
+    }
+    free (get.id);
+    assert_non_null (reply);
+    return reply;
+}
+
+//  Wait until demand's proposals come from a source starting with
+//  prefix; its products then (caller frees)
+static char *
+s_rematched (mfx_t *m, const char *demand, const char *prefix)
+{
+    int64_t until = kj_mono_us () + 20000000;
+    while (kj_mono_us () < until) {
+        char *source = s_text (m,
+                               "SELECT source FROM demand_match "
+                               "WHERE demand_id = $1",
+                               demand);
+        bool done = strncmp (source, prefix, strlen (prefix)) == 0;
+        free (source);
+        if (done)
+            return s_text (m,
+                           "SELECT products FROM demand_match "
+                           "WHERE demand_id = $1",
+                           demand);
+        zclock_sleep (50);
+    }
+    fail_msg ("demand %s was not re-matched by %s", demand, prefix);
+    return NULL;
+}
+
+//  Wait until no event arrives and no re-matching is due for 1.5 s
+static void
+s_quiet (mfx_t *m)
+{
+    int64_t until = kj_mono_us () + 30000000;
+    int64_t since = kj_mono_us ();
+    uint64_t events = UINT64_MAX;
+    while (kj_mono_us () < until) {
+        Kj__ModelRequest request = KJ__MODEL_REQUEST__INIT;
+        Kj__ModelReply *reply = NULL;
+        kj_status_t status;
+        assert_int_equal (s_call (m, "Model", &request.base,
+                                  &kj__model_reply__descriptor, &reply,
+                                  &status),
+                          0);
+        if (reply->events != events || reply->rematch_pending) {
+            events = reply->events;
+            since = kj_mono_us ();
+        }
+        kj__model_reply__free_unpacked (reply, NULL);
+        if (kj_mono_us () - since > 1500000)
+            return;
+        zclock_sleep (50);
+    }
+    fail_msg ("matching never went quiet");
+}
+
+//  Match's ranking of a demand as "P1,P2" (caller frees)
+static char *
+s_match_list (mfx_t *m, const char *demand)
+{
+    Kj__MatchRequest match = KJ__MATCH_REQUEST__INIT;
+    match.demand_id = (char *) demand;
+    Kj__MatchReply *matched = NULL;
+    kj_status_t status;
+    assert_int_equal (s_call (m, "Match", &match.base,
+                              &kj__match_reply__descriptor, &matched, &status),
+                      0);
+    char *list = calloc (1, 400);
+    for (size_t i = 0; i < matched->n_products; i++)
+        snprintf (list + strlen (list), 400 - strlen (list), "%s%s",
+                  i ? "," : "", matched->products [i]->product_id);
+    kj__match_reply__free_unpacked (matched, NULL);
+    return list;
+}
+
+//  Batch matching of a region and of every city; re-matching of only the
+//  demands a product's or an enterprise's change affects, driven by the
+//  registry's events through the read model
+static void
+test_batch_and_rematch (void **state)
+{
+    (void) state;
+    mfx_t m;
+    s_start (&m);
+    char anshan [19], dalian [19];
+    s_world (&m, anshan);
+    s_enterprise_in (&m, "210200", 5151, dalian);
+    char d1 [16], d2 [16];
+    s_demand (&m, anshan, NULL, d1);
+    s_demand (&m, dalian, NULL, d2);
+    s_quiet (&m);  //  the setup's own events re-matched, if at all
+
+    //  Bad input: a district code, too many per demand
+    Kj__BatchRequest bad = KJ__BATCH_REQUEST__INIT;
+    Kj__Batch batch = KJ__BATCH__INIT;
+    batch.region = "210102";
+    bad.batch = &batch;
+    Kj__BatchReply *reply = NULL;
+    kj_status_t status;
+    assert_int_equal (s_call (&m, "MatchBatch", &bad.base,
+                              &kj__batch_reply__descriptor, &reply, &status),
+                      KJ__CODE__INVALID_ARGUMENT);
+    assert_string_equal (status.field, "batch.region");
+    batch.region = "";
+    batch.top = 21;
+    assert_int_equal (s_call (&m, "MatchBatch", &bad.base,
+                              &kj__batch_reply__descriptor, &reply, &status),
+                      KJ__CODE__OUT_OF_RANGE);
+    assert_string_equal (status.field, "batch.top");
+
+    //  The metro area: the Anshan demand only, with Match's ranking
+    reply = s_batch (&m, "SHENYANG_METRO");
+    assert_int_equal (reply->batch->demands, 1);
+    assert_int_equal (reply->batch->matched, 1);
+    kj__batch_reply__free_unpacked (reply, NULL);
+    char *products = s_text (&m,
+                             "SELECT products FROM demand_match "
+                             "WHERE demand_id = $1",
+                             d1);
+    char *ranking = s_match_list (&m, d1);
+    assert_string_equal (ranking, "SY2,SY1,DL2");
+    assert_string_equal (products, ranking);
+    free (ranking);
+    free (products);
+    assert_int_equal (s_rows (&m, "SELECT count (*) FROM demand_match "
+                                  "WHERE source = 'B000001'"),
+                      1);
+    //  Every city: both
+    reply = s_batch (&m, "");
+    assert_int_equal (reply->batch->demands, 2);
+    kj__batch_reply__free_unpacked (reply, NULL);
+    products = s_text (&m,
+                       "SELECT products FROM demand_match WHERE demand_id = $1",
+                       d2);
+    ranking = s_match_list (&m, d2);
+    assert_string_equal (products, ranking);
+    assert_int_equal (strlen (ranking), strlen ("DL1,DL2"));
+    free (ranking);
+    free (products);
+    assert_int_equal (s_events (&m, "matching.batch.finished"), 2);
+
+    //  SY1 withdrawn: the Anshan demand re-matched without it, the Dalian
+    //  one (never served by SY1) left alone; Match sees it too
+    Kj__WithdrawProductRequest withdraw = KJ__WITHDRAW_PRODUCT_REQUEST__INIT;
+    withdraw.id = "SY1";
+    withdraw.reason = "test";
+    Kj__ProductReply *product = NULL;
+    assert_int_equal (rfx_call (&m.fx, "WithdrawProduct", &withdraw.base,
+                                &kj__product_reply__descriptor, &product,
+                                &status, NULL, false),
+                      0);
+    kj__product_reply__free_unpacked (product, NULL);
+    products = s_rematched (&m, d1, "product SY1");
+    assert_string_equal (products, "SY2,DL2");
+    free (products);
+    char *source = s_text (&m,
+                           "SELECT source FROM demand_match "
+                           "WHERE demand_id = $1",
+                           d2);
+    assert_string_equal (source, "B000002");
+    free (source);
+    ranking = s_match_list (&m, d1);
+    assert_string_equal (ranking, "SY2,DL2");
+    free (ranking);
+
+    //  The Dalian firm put on the dishonest list: its demand re-matched
+    //  to nothing, the Anshan one left alone
+    Kj__UpdateEnterpriseRequest update = KJ__UPDATE_ENTERPRISE_REQUEST__INIT;
+    Kj__Enterprise e = KJ__ENTERPRISE__INIT;
+    Kj__CreditFlags credit = KJ__CREDIT_FLAGS__INIT;
+    credit.dishonest = true;
+    e.code = dalian;
+    e.credit = &credit;
+    char *mask [] = { "credit.dishonest" };
+    update.enterprise = &e;
+    update.update_mask = mask;
+    update.n_update_mask = 1;
+    Kj__EnterpriseReply *updated = NULL;
+    assert_int_equal (rfx_call (&m.fx, "UpdateEnterprise", &update.base,
+                                &kj__enterprise_reply__descriptor, &updated,
+                                &status, NULL, false),
+                      0);
+    kj__enterprise_reply__free_unpacked (updated, NULL);
+    char prefix [40];
+    snprintf (prefix, sizeof prefix, "enterprise %s", dalian);
+    products = s_rematched (&m, d2, prefix);
+    assert_string_equal (products, "");
+    free (products);
+    source = s_text (&m, "SELECT source FROM demand_match WHERE demand_id = $1",
+                     d1);
+    assert_string_equal (source, "product SY1");
+    free (source);
+    assert_true (s_events (&m, "matching.demands.rematched") >= 2);
+    s_stop (&m);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_demand_match_apply_approve),
         cmocka_unit_test (test_bad_input_and_renewal),
+        cmocka_unit_test (test_batch_and_rematch),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
