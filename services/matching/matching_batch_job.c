@@ -23,6 +23,8 @@
 #include "matching_registry.h"
 
 #define TOP_DEFAULT 10
+//  More changed products than this in one pass: re-match every demand.
+#define REMATCH_ALL_PRODUCTS 64
 
 struct _matching_changes_t {
     pthread_mutex_t lock;
@@ -515,6 +517,10 @@ matching_batch_job_rematch (matching_job_t *job, matching_changes_t *changes)
     if (zhashx_size (keys) > 1 || all)
         snprintf (source, sizeof source, "%zu changes%s",
                   zhashx_size (keys), all ? " and more" : "");
+    //  Many products changed at once (an import): re-matching every open
+    //  demand costs less than finding the affected ones
+    if (zlist_size (products) > REMATCH_ALL_PRODUCTS)
+        all = true;
     bool every = all || zlist_size (products) > 0;
     s_demands_t demands;
     int rc = s_demands_load (job->db,

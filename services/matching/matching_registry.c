@@ -171,6 +171,37 @@ matching_registry_each_enterprise (matching_registry_t *self,
 }
 
 //  --------------------------------------------------------------------------
+//  One institution.
+
+int
+matching_registry_institution (matching_registry_t *self, const char *id,
+                               const char *field,
+                               Kj__InstitutionReply **reply_p,
+                               kj_status_t *status)
+{
+    Kj__GetInstitutionRequest request = KJ__GET_INSTITUTION_REQUEST__INIT;
+    request.id = (char *) id;
+    kj_call_opts_t opts = { .read_only = true };
+    *reply_p = NULL;
+    int rc = kj_client_call (s_client (self), "registry", "GetInstitution",
+                             &request.base, &kj__institution_reply__descriptor,
+                             (ProtobufCMessage **) reply_p, status, &opts);
+    if (rc == KJ__CODE__OK && *reply_p && (*reply_p)->institution)
+        return 0;
+    if (*reply_p)
+        kj__institution_reply__free_unpacked (*reply_p, NULL);
+    *reply_p = NULL;
+    if (rc == KJ__CODE__NOT_FOUND || rc == KJ__CODE__INVALID_ARGUMENT)
+        return kj_status_set (status, KJ__CODE__NOT_FOUND, field,
+                              "%s: no institution %.40s in the registry",
+                              field, id);
+    return kj_status_set (status, KJ__CODE__UNAVAILABLE, NULL,
+                          "the registry did not answer for institution "
+                          "%.40s; retry",
+                          id);
+}
+
+//  --------------------------------------------------------------------------
 //  One product.
 
 int

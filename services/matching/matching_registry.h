@@ -57,6 +57,17 @@ int
                                    kj_status_t *status);
 
 //  --------------------------------------------------------------------------
+//  One institution by id (reply to free with
+//  kj__institution_reply__free_unpacked). 0, or -1 with status:
+//  NOT_FOUND naming field when there is none.
+
+int
+    matching_registry_institution (matching_registry_t *self, const char *id,
+                                   const char *field,
+                                   Kj__InstitutionReply **reply_p,
+                                   kj_status_t *status);
+
+//  --------------------------------------------------------------------------
 //  One enterprise by credit code (reply to free with
 //  kj__enterprise_reply__free_unpacked). 0, or -1 with status: NOT_FOUND
 //  naming field when the registry has no such enterprise.

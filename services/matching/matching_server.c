@@ -1047,6 +1047,338 @@ s_get_batch (kj_call_t *call, const ProtobufCMessage *request,
 }
 
 //  --------------------------------------------------------------------------
+//  Link: an equity investor's offer bundled with a loan application
+
+static int
+s_link (kj_call_t *call, const ProtobufCMessage *request,
+        ProtobufCMessage *reply)
+{
+    const Kj__Linkage *in = ((const Kj__LinkRequest *) request)->linkage;
+    if (!in)
+        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "linkage",
+                             "linkage: required");
+    if (s_check_text (call, in->investor_id, "linkage.investor_id", ID_MAX,
+                      true)
+        || s_check_text (call, in->note, "linkage.note", PURPOSE_MAX, false))
+        return -1;
+    if (in->equity_fen <= 0 || in->equity_fen > AMOUNT_MAX_FEN)
+        return kj_call_fail (call, KJ__CODE__OUT_OF_RANGE,
+                             "linkage.equity_fen",
+                             "linkage.equity_fen: 1 to %" PRId64
+                             " fen, not %" PRId64,
+                             AMOUNT_MAX_FEN, in->equity_fen);
+    if (in->stake_bp < 1 || in->stake_bp > 10000)
+        return kj_call_fail (call, KJ__CODE__OUT_OF_RANGE, "linkage.stake_bp",
+                             "linkage.stake_bp: 1 to 10000 basis points, "
+                             "not %d",
+                             in->stake_bp);
+    Kj__Application *a = s_application_load (call, in->application_id,
+                                             "linkage.application_id", NULL);
+    if (!a)
+        return -1;
+    if (a->state < A (APPLIED) || a->state > A (APPROVED)
+        || a->state == A (REJECTED))
+        return kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION,
+                             "linkage.application_id",
+                             "linkage.application_id: %s is %s; an "
+                             "investor joins a loan applied for, under "
+                             "review or approved",
+                             a->id, matching_application_state_name (a->state));
+    Kj__Demand *demand = s_demand_load (call, a->demand_id,
+                                        "linkage.application_id");
+    if (!demand)
+        return -1;
+    if (!demand->linkage)
+        return kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION,
+                             "linkage.application_id",
+                             "linkage.application_id: demand %s does not "
+                             "seek investment-loan linkage",
+                             demand->id);
+    //  The stage and the investor as the registry has them now
+    server_t *self = STATE (call);
+    Kj__EnterpriseReply *enterprise = NULL;
+    if (s_enterprise_exact (call, a->enterprise_code, "linkage.application_id",
+                            &enterprise))
+        return -1;
+    int stage = enterprise->enterprise->stage
+                  ? (int) enterprise->enterprise->stage->stage
+                  : 0;
+    kj__enterprise_reply__free_unpacked (enterprise, NULL);
+    if (stage != KJ__STAGE__STAGE_STARTUP && stage != KJ__STAGE__STAGE_GROWTH)
+        return kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION,
+                             "linkage.application_id",
+                             "linkage.application_id: linkage serves "
+                             "start-up and growth enterprises (measure 1); "
+                             "%s is not at either stage",
+                             a->enterprise_code);
+    Kj__InstitutionReply *investor = NULL;
+    kj_status_t status;
+    if (matching_registry_institution (self->registry, in->investor_id,
+                                       "linkage.investor_id", &investor,
+                                       &status))
+        return kj_call_fail_status (call, &status);
+    int type = investor->institution->type;
+    bool listed = investor->institution->state
+               == KJ__LISTING_STATE__LISTING_LISTED;
+    kj__institution_reply__free_unpacked (investor, NULL);
+    if (!listed || (type != KJ__INSTITUTION_TYPE__INSTITUTION_ANGEL_FUND
+                    && type != KJ__INSTITUTION_TYPE__INSTITUTION_VC
+                    && type != KJ__INSTITUTION_TYPE__INSTITUTION_PE))
+        return kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION,
+                             "linkage.investor_id",
+                             "linkage.investor_id: %s is not a listed angel "
+                             "fund, venture capital or private equity "
+                             "investor",
+                             in->investor_id);
+    const char *params [] = { a->id,
+                              in->investor_id,
+                              s_i64 (call, in->equity_fen),
+                              s_i64 (call, in->stake_bp),
+                              in->note ? in->note : "",
+                              a->enterprise_code,
+                              s_caller (call) };
+    PGresult *res = kj_db_exec (
+        kj_call_db (call),
+        "INSERT INTO linkage (id, application_id, investor_id, equity_fen, "
+        "stake_bp, note, enterprise_code, offered_by) VALUES ('L' || lpad "
+        "(nextval ('linkage_seq')::text, 6, '0'), $1, $2, $3, $4, $5, $6, "
+        "$7) ON CONFLICT (application_id, investor_id) DO NOTHING RETURNING "
+        "id, (extract (epoch FROM created_at) * 1000000)::bigint",
+        7, params);
+    if (!res)
+        return kj_call_fail_db (call);
+    if (PQntuples (res) == 0) {
+        PQclear (res);
+        return kj_call_fail (call, KJ__CODE__ALREADY_EXISTS,
+                             "linkage.investor_id",
+                             "linkage.investor_id: %s has an offer on "
+                             "application %s already",
+                             in->investor_id, a->id);
+    }
+    Kj__Linkage *out = kj_call_alloc (call, sizeof *out);
+    kj__linkage__init (out);
+    out->id = kj_call_strdup (call, PQgetvalue (res, 0, 0));
+    out->created_at_us = atoll (PQgetvalue (res, 0, 1));
+    PQclear (res);
+    out->application_id = a->id;
+    out->investor_id = kj_call_strdup (call, in->investor_id);
+    out->equity_fen = in->equity_fen;
+    out->stake_bp = in->stake_bp;
+    out->note = kj_call_strdup (call, in->note ? in->note : "");
+    out->enterprise_code = a->enterprise_code;
+    out->offered_by = (char *) s_caller (call);
+    ((Kj__LinkageReply *) reply)->linkage = out;
+    if (kj_outbox_add (kj_call_db (call), "matching.linkage.offered", out->id,
+                       &out->base))
+        return kj_call_fail_db (call);
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Roadshows
+
+#define ROADSHOW_INVITEES_MAX 50
+
+//  A roadshow with its invitees, or NULL after failing the call
+static Kj__Roadshow *
+s_roadshow_load (kj_call_t *call, const char *id, const char *field)
+{
+    if (s_check_text (call, id, field, ID_MAX, true))
+        return NULL;
+    PGresult *res = kj_db_exec (
+        kj_call_db (call),
+        "SELECT r.id, r.demand_id, r.on_date::text, r.created_by, "
+        "i.institution_id, i.response, i.note, i.recorded_by, coalesce "
+        "((extract (epoch FROM i.responded_at) * 1000000)::bigint, 0) "
+        "FROM roadshow r JOIN roadshow_invitee i ON i.roadshow_id = r.id "
+        "WHERE r.id = $1 ORDER BY i.institution_id",
+        1, (const char *[]){ id });
+    if (!res) {
+        kj_call_fail_db (call);
+        return NULL;
+    }
+    int rows = PQntuples (res);
+    if (rows == 0) {
+        PQclear (res);
+        kj_call_fail (call, KJ__CODE__NOT_FOUND, field, "%s: no roadshow %s",
+                      field, id);
+        return NULL;
+    }
+    Kj__Roadshow *r = kj_call_alloc (call, sizeof *r);
+    kj__roadshow__init (r);
+    r->id = kj_call_strdup (call, PQgetvalue (res, 0, 0));
+    r->demand_id = kj_call_strdup (call, PQgetvalue (res, 0, 1));
+    r->on_date = kj_call_strdup (call, PQgetvalue (res, 0, 2));
+    r->created_by = kj_call_strdup (call, PQgetvalue (res, 0, 3));
+    r->invitees = kj_call_alloc (call, (size_t) rows * sizeof (void *));
+    for (int row = 0; row < rows; row++) {
+        Kj__RoadshowInvitee *i = kj_call_alloc (call, sizeof *i);
+        kj__roadshow_invitee__init (i);
+        i->institution_id = kj_call_strdup (call, PQgetvalue (res, row, 4));
+        i->response = atoi (PQgetvalue (res, row, 5));
+        i->note = kj_call_strdup (call, PQgetvalue (res, row, 6));
+        i->recorded_by = kj_call_strdup (call, PQgetvalue (res, row, 7));
+        i->responded_at_us = atoll (PQgetvalue (res, row, 8));
+        r->invitees [r->n_invitees++] = i;
+    }
+    PQclear (res);
+    return r;
+}
+
+static int
+s_add_roadshow (kj_call_t *call, const ProtobufCMessage *request,
+                ProtobufCMessage *reply)
+{
+    const Kj__Roadshow *in = ((const Kj__AddRoadshowRequest *) request)
+                                 ->roadshow;
+    if (!in)
+        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "roadshow",
+                             "roadshow: required");
+    int on = matching_registry_date (in->on_date);
+    if (!on)
+        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT,
+                             "roadshow.on_date",
+                             "roadshow.on_date: a date, YYYY-MM-DD");
+    if (on < matching_today ())
+        return kj_call_fail (call, KJ__CODE__OUT_OF_RANGE, "roadshow.on_date",
+                             "roadshow.on_date: %s is past; today or later",
+                             in->on_date);
+    if (in->n_invitees < 1 || in->n_invitees > ROADSHOW_INVITEES_MAX)
+        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT,
+                             "roadshow.invitees",
+                             "roadshow.invitees: 1 to %d institutions, not "
+                             "%zu",
+                             ROADSHOW_INVITEES_MAX, in->n_invitees);
+    Kj__Demand *demand = s_demand_load (call, in->demand_id,
+                                        "roadshow.demand_id");
+    if (!demand)
+        return -1;
+    if (demand->state != A (DEMAND_POSTED) && demand->state != A (MATCHED))
+        return kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION,
+                             "roadshow.demand_id",
+                             "roadshow.demand_id: %s is no longer open",
+                             demand->id);
+    //  Every institution known to the registry, none twice
+    server_t *self = STATE (call);
+    zchunk_t *ids = zchunk_new ("{", 1);
+    int rc = 0;
+    for (size_t i = 0; i < in->n_invitees && rc == 0; i++) {
+        const char *id = in->invitees [i] ? in->invitees [i]->institution_id
+                                          : NULL;
+        rc = s_check_text (call, id, "roadshow.invitees.institution_id",
+                           ID_MAX, true);
+        for (size_t j = 0; j < i && rc == 0; j++)
+            if (strcmp (in->invitees [j]->institution_id, id) == 0)
+                rc = kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT,
+                                   "roadshow.invitees.institution_id",
+                                   "roadshow.invitees.institution_id: %s "
+                                   "twice",
+                                   id);
+        Kj__InstitutionReply *found = NULL;
+        kj_status_t status;
+        if (rc == 0
+            && matching_registry_institution (self->registry, id,
+                                              "roadshow.invitees."
+                                              "institution_id",
+                                              &found, &status))
+            rc = kj_call_fail_status (call, &status);
+        if (found)
+            kj__institution_reply__free_unpacked (found, NULL);
+        if (rc == 0) {
+            //  An array literal element, quoted
+            zchunk_extend (ids, i ? ",\"" : "\"", i ? 2 : 1);
+            for (const char *c = id; *c; c++) {
+                if (*c == '"' || *c == '\\')
+                    zchunk_extend (ids, "\\", 1);
+                zchunk_extend (ids, c, 1);
+            }
+            zchunk_extend (ids, "\"", 1);
+        }
+    }
+    zchunk_extend (ids, "}", 2);
+    char *array = kj_call_strdup (call, (const char *) zchunk_data (ids));
+    zchunk_destroy (&ids);
+    if (rc)
+        return -1;
+    const char *params [] = { demand->id, in->on_date, s_caller (call),
+                              array };
+    PGresult *res = kj_db_exec (
+        kj_call_db (call),
+        "WITH r AS (INSERT INTO roadshow (id, demand_id, on_date, "
+        "created_by) VALUES ('R' || lpad (nextval ('roadshow_seq')::text, "
+        "6, '0'), $1, $2::date, $3) RETURNING id) "
+        "INSERT INTO roadshow_invitee (roadshow_id, institution_id) "
+        "SELECT r.id, unnest ($4::text[]) FROM r RETURNING roadshow_id",
+        4, params);
+    if (!res)
+        return kj_call_fail_db (call);
+    char *id = kj_call_strdup (call, PQgetvalue (res, 0, 0));
+    PQclear (res);
+    Kj__Roadshow *r = s_roadshow_load (call, id, "id");
+    if (!r)
+        return -1;
+    ((Kj__RoadshowReply *) reply)->roadshow = r;
+    if (kj_outbox_add (kj_call_db (call), "matching.roadshow.scheduled", r->id,
+                       &r->base))
+        return kj_call_fail_db (call);
+    return 0;
+}
+
+static int
+s_respond (kj_call_t *call, const ProtobufCMessage *request,
+           ProtobufCMessage *reply)
+{
+    const Kj__RespondRequest *in = (const Kj__RespondRequest *) request;
+    if (s_check_text (call, in->institution_id, "institution_id", ID_MAX, true)
+        || s_check_text (call, in->note, "note", PURPOSE_MAX, false))
+        return -1;
+    if (in->response < KJ__ROADSHOW_RESPONSE__ROADSHOW_INTERESTED
+        || in->response > KJ__ROADSHOW_RESPONSE__ROADSHOW_DECLINED)
+        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "response",
+                             "response: interested, needs_info or declined");
+    Kj__Roadshow *r = s_roadshow_load (call, in->roadshow_id, "roadshow_id");
+    if (!r)
+        return -1;
+    const char *params [] = { r->id, in->institution_id,
+                              s_i64 (call, in->response),
+                              in->note ? in->note : "", s_caller (call) };
+    int64_t rows = kj_db_run (
+        kj_call_db (call),
+        "UPDATE roadshow_invitee SET response = $3, note = $4, recorded_by "
+        "= $5, responded_at = now () WHERE roadshow_id = $1 AND "
+        "institution_id = $2",
+        5, params);
+    if (rows < 0)
+        return kj_call_fail_db (call);
+    if (rows == 0)
+        return kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION,
+                             "institution_id",
+                             "institution_id: %s is not invited to "
+                             "roadshow %s",
+                             in->institution_id, r->id);
+    r = s_roadshow_load (call, r->id, "roadshow_id");
+    if (!r)
+        return -1;
+    ((Kj__RoadshowReply *) reply)->roadshow = r;
+    if (kj_outbox_add (kj_call_db (call), "matching.roadshow.responded", r->id,
+                       &r->base))
+        return kj_call_fail_db (call);
+    return 0;
+}
+
+static int
+s_get_roadshow (kj_call_t *call, const ProtobufCMessage *request,
+                ProtobufCMessage *reply)
+{
+    Kj__Roadshow *r = s_roadshow_load (
+        call, ((const Kj__GetRoadshowRequest *) request)->id, "id");
+    if (!r)
+        return -1;
+    ((Kj__RoadshowReply *) reply)->roadshow = r;
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
 //  The "batch" job: queued batches, then re-matching what changed
 
 int
@@ -1077,5 +1409,9 @@ const kj_method_t matching_methods [] = {
     { "Model", s_model, 0 },
     { "MatchBatch", s_match_batch, KJ_WRITE },
     { "GetBatch", s_get_batch, 0 },
+    { "Link", s_link, KJ_WRITE },
+    { "AddRoadshow", s_add_roadshow, KJ_WRITE },
+    { "Respond", s_respond, KJ_WRITE },
+    { "GetRoadshow", s_get_roadshow, 0 },
     { NULL }
 };

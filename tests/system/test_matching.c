@@ -39,14 +39,15 @@ s_call (mfx_t *m, const char *method, const ProtobufCMessage *request,
 }
 
 static void
-s_institution (mfx_t *m, const char *id, const char *name)
+s_institution_of (mfx_t *m, const char *id, const char *name,
+                  Kj__InstitutionType type)
 {
     Kj__AddInstitutionRequest request = KJ__ADD_INSTITUTION_REQUEST__INIT;
     Kj__Institution i = KJ__INSTITUTION__INIT;
     char *regions [] = { "PROVINCE" };
     i.id = (char *) id;
     i.name = (char *) name;
-    i.type = KJ__INSTITUTION_TYPE__INSTITUTION_BANK;
+    i.type = type;
     i.regions = regions;
     i.n_regions = 1;
     request.institution = &i;
@@ -57,6 +58,12 @@ s_institution (mfx_t *m, const char *id, const char *name)
                                 &status, NULL, false),
                       0);
     kj__institution_reply__free_unpacked (reply, NULL);
+}
+
+static void
+s_institution (mfx_t *m, const char *id, const char *name)
+{
+    s_institution_of (m, id, name, KJ__INSTITUTION_TYPE__INSTITUTION_BANK);
 }
 
 //  A product of 100..500 万, 6..36 months, at rate_bp, for regions
@@ -915,6 +922,177 @@ test_batch_and_rematch (void **state)
     s_stop (&m);
 }
 
+//  Link application to investor; the status code
+static int
+s_link (mfx_t *m, const char *application, const char *investor, int stake,
+        kj_status_t *status)
+{
+    Kj__LinkRequest request = KJ__LINK_REQUEST__INIT;
+    Kj__Linkage l = KJ__LINKAGE__INIT;
+    l.application_id = (char *) application;
+    l.investor_id = (char *) investor;
+    l.equity_fen = 500 * WAN;
+    l.stake_bp = stake;
+    request.linkage = &l;
+    Kj__LinkageReply *reply = NULL;
+    int rc = s_call (m, "Link", &request.base, &kj__linkage_reply__descriptor,
+                     &reply, status);
+    if (reply)
+        kj__linkage_reply__free_unpacked (reply, NULL);
+    return rc;
+}
+
+//  Respond to a roadshow; the status code
+static int
+s_respond (mfx_t *m, const char *roadshow, const char *institution,
+           Kj__RoadshowResponse response, kj_status_t *status)
+{
+    Kj__RespondRequest request = KJ__RESPOND_REQUEST__INIT;
+    request.roadshow_id = (char *) roadshow;
+    request.institution_id = (char *) institution;
+    request.response = response;
+    request.note = "send the audited accounts";
+    Kj__RoadshowReply *reply = NULL;
+    int rc = s_call (m, "Respond", &request.base,
+                     &kj__roadshow_reply__descriptor, &reply, status);
+    if (reply)
+        kj__roadshow_reply__free_unpacked (reply, NULL);
+    return rc;
+}
+
+//  Investment-loan linkage on a start-up's loan, and a roadshow before
+//  two banks with their responses; bad input named, nothing stored
+static void
+test_linkage_and_roadshow (void **state)
+{
+    (void) state;
+    mfx_t m;
+    s_start (&m);
+    char code [19];
+    s_world (&m, code);
+    s_institution_of (&m, "VC1", "盛京创投", KJ__INSTITUTION_TYPE__INSTITUTION_VC);
+    //  A demand seeking linkage, and one that does not
+    Kj__AddDemandRequest add = KJ__ADD_DEMAND_REQUEST__INIT;
+    Kj__Demand d = KJ__DEMAND__INIT;
+    d.enterprise_code = code;
+    d.amount_fen = 200 * WAN;
+    d.term_months = 12;
+    d.instrument = KJ__MATCHING_INSTRUMENT__MATCHING_LOAN;
+    d.linkage = true;
+    add.demand = &d;
+    Kj__DemandReply *posted = NULL;
+    kj_status_t status;
+    assert_int_equal (s_call (&m, "AddDemand", &add.base,
+                              &kj__demand_reply__descriptor, &posted, &status),
+                      0);
+    char linked [16], plain [16], a1 [16], a2 [16];
+    snprintf (linked, sizeof linked, "%s", posted->demand->id);
+    kj__demand_reply__free_unpacked (posted, NULL);
+    s_demand (&m, code, NULL, plain);
+    uint64_t version;
+    assert_int_equal (s_apply (&m, linked, "SY2", NULL, a1, &version,
+                               &status),
+                      0);
+    assert_int_equal (s_apply (&m, plain, "SY2", NULL, a2, &version, &status),
+                      0);
+
+    //  Linkage: a bank is no investor; a stake out of range; a demand
+    //  that did not ask; then the offer, once
+    assert_int_equal (s_link (&m, a1, "SYB", 1000, &status),
+                      KJ__CODE__FAILED_PRECONDITION);
+    assert_string_equal (status.field, "linkage.investor_id");
+    assert_int_equal (s_link (&m, a1, "VC1", 10001, &status),
+                      KJ__CODE__OUT_OF_RANGE);
+    assert_string_equal (status.field, "linkage.stake_bp");
+    assert_int_equal (s_link (&m, a1, "NOSUCH", 1000, &status),
+                      KJ__CODE__NOT_FOUND);
+    assert_string_equal (status.field, "linkage.investor_id");
+    assert_int_equal (s_link (&m, a2, "VC1", 1000, &status),
+                      KJ__CODE__FAILED_PRECONDITION);
+    assert_string_equal (status.field, "linkage.application_id");
+    assert_int_equal (s_rows (&m, "SELECT count (*) FROM linkage"), 0);
+    assert_int_equal (s_link (&m, a1, "VC1", 1000, &status), 0);
+    assert_int_equal (s_link (&m, a1, "VC1", 1000, &status),
+                      KJ__CODE__ALREADY_EXISTS);
+    assert_int_equal (s_rows (&m, "SELECT count (*) FROM linkage"), 1);
+    assert_int_equal (s_events (&m, "matching.linkage.offered"), 1);
+
+    //  A roadshow: a past date, an unknown institution, one named twice
+    Kj__AddRoadshowRequest request = KJ__ADD_ROADSHOW_REQUEST__INIT;
+    Kj__Roadshow r = KJ__ROADSHOW__INIT;
+    Kj__RoadshowInvitee syb = KJ__ROADSHOW_INVITEE__INIT,
+                        dlb = KJ__ROADSHOW_INVITEE__INIT;
+    syb.institution_id = "SYB";
+    dlb.institution_id = "DLB";
+    Kj__RoadshowInvitee *invitees [] = { &syb, &dlb };
+    r.demand_id = plain;
+    r.on_date = "2020-01-01";
+    r.invitees = invitees;
+    r.n_invitees = 2;
+    request.roadshow = &r;
+    Kj__RoadshowReply *shown = NULL;
+    assert_int_equal (s_call (&m, "AddRoadshow", &request.base,
+                              &kj__roadshow_reply__descriptor, &shown,
+                              &status),
+                      KJ__CODE__OUT_OF_RANGE);
+    assert_string_equal (status.field, "roadshow.on_date");
+    r.on_date = "2099-06-01";
+    dlb.institution_id = "NOSUCH";
+    assert_int_equal (s_call (&m, "AddRoadshow", &request.base,
+                              &kj__roadshow_reply__descriptor, &shown,
+                              &status),
+                      KJ__CODE__NOT_FOUND);
+    assert_string_equal (status.field, "roadshow.invitees.institution_id");
+    dlb.institution_id = "SYB";
+    assert_int_equal (s_call (&m, "AddRoadshow", &request.base,
+                              &kj__roadshow_reply__descriptor, &shown,
+                              &status),
+                      KJ__CODE__INVALID_ARGUMENT);
+    assert_int_equal (s_rows (&m, "SELECT count (*) FROM roadshow"), 0);
+    dlb.institution_id = "DLB";
+    assert_int_equal (s_call (&m, "AddRoadshow", &request.base,
+                              &kj__roadshow_reply__descriptor, &shown,
+                              &status),
+                      0);
+    char roadshow [16];
+    snprintf (roadshow, sizeof roadshow, "%s", shown->roadshow->id);
+    assert_int_equal (shown->roadshow->n_invitees, 2);
+    assert_int_equal (shown->roadshow->invitees [0]->response,
+                      KJ__ROADSHOW_RESPONSE__ROADSHOW_RESPONSE_UNSPECIFIED);
+    kj__roadshow_reply__free_unpacked (shown, NULL);
+
+    //  Responses: only from those invited, only a real answer
+    assert_int_equal (s_respond (&m, roadshow, "VC1",
+                                 KJ__ROADSHOW_RESPONSE__ROADSHOW_INTERESTED,
+                                 &status),
+                      KJ__CODE__FAILED_PRECONDITION);
+    assert_string_equal (status.field, "institution_id");
+    assert_int_equal (s_respond (&m, roadshow, "SYB",
+                                 KJ__ROADSHOW_RESPONSE__ROADSHOW_RESPONSE_UNSPECIFIED,
+                                 &status),
+                      KJ__CODE__INVALID_ARGUMENT);
+    assert_int_equal (s_respond (&m, roadshow, "SYB",
+                                 KJ__ROADSHOW_RESPONSE__ROADSHOW_NEEDS_INFO,
+                                 &status),
+                      0);
+    Kj__GetRoadshowRequest get = KJ__GET_ROADSHOW_REQUEST__INIT;
+    get.id = roadshow;
+    assert_int_equal (s_call (&m, "GetRoadshow", &get.base,
+                              &kj__roadshow_reply__descriptor, &shown,
+                              &status),
+                      0);
+    assert_string_equal (shown->roadshow->invitees [1]->institution_id, "SYB");
+    assert_int_equal (shown->roadshow->invitees [1]->response,
+                      KJ__ROADSHOW_RESPONSE__ROADSHOW_NEEDS_INFO);
+    assert_true (shown->roadshow->invitees [1]->responded_at_us > 0);
+    assert_int_equal (shown->roadshow->invitees [0]->response,
+                      KJ__ROADSHOW_RESPONSE__ROADSHOW_RESPONSE_UNSPECIFIED);
+    kj__roadshow_reply__free_unpacked (shown, NULL);
+    assert_int_equal (s_events (&m, "matching.roadshow.scheduled"), 1);
+    assert_int_equal (s_events (&m, "matching.roadshow.responded"), 1);
+    s_stop (&m);
+}
+
 int
 main (void)
 {
@@ -922,6 +1100,7 @@ main (void)
         cmocka_unit_test (test_demand_match_apply_approve),
         cmocka_unit_test (test_bad_input_and_renewal),
         cmocka_unit_test (test_batch_and_rematch),
+        cmocka_unit_test (test_linkage_and_roadshow),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
