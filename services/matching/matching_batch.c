@@ -45,7 +45,7 @@ matching_batch_one (matching_model_t *model, const matching_weights_t *weights,
             memset (&ranked [passed], 0, offsetof (matching_ranked_t, why));
             ranked [passed++].product = &products [i];
         }
-    matching_rank (ranked, passed, weights, item->view.amount_fen, top);
+    matching_rank_order (ranked, passed, weights, item->view.amount_fen, top);
     item->passed = (uint32_t) passed;
     for (size_t i = 0; i < passed && i < top; i++) {
         item->top [item->n] = (uint32_t) (ranked [i].product - products);

@@ -258,7 +258,7 @@ s_batch (rfx_t *fx)
         for (size_t p = 0; p < count; p++)
             if (matching_filter_check (&products [p], &profile, &view, NULL))
                 ranked [passed++].product = &products [p];
-        matching_rank (ranked, passed, &weights, view.amount_fen, 10);
+        matching_rank_order (ranked, passed, &weights, view.amount_fen, 10);
         proposals += passed < 10 ? passed : 10;
     }
     printf ("  %-44s %6.1f s (%" PRIu64 " proposals)\n",
