@@ -37,6 +37,7 @@ typedef struct {
     int model_wait_ms;
     matching_changes_t *changes;    //  for re-matching, from the model
     int batch_threads;
+    int sla_days;
     matching_weights_t weights;
     char weights_text [80];
 } server_t;
@@ -54,6 +55,7 @@ matching_server_new (kj_service_t *service, kj_db_t *db, kj_status_t *status)
     server_t *self = calloc (1, sizeof *self);
     assert (self);
     int sla_days = (int) kj_config_int (config, "matching/sla_days");
+    self->sla_days = sla_days;
     self->registry = matching_registry_new (kj_config_get (config,
                                                            "node/broker"),
                                             sla_days);
@@ -417,6 +419,10 @@ s_add_demand (kj_call_t *call, const ProtobufCMessage *request,
     if (s_enterprise_exact (call, d->enterprise_code, "demand.enterprise_code",
                             &enterprise))
         return -1;
+    //  The city and stage as posted, for the reports
+    const Kj__Enterprise *ent = enterprise->enterprise;
+    char *region = kj_call_strdup (call, ent->region ? ent->region : "");
+    char *stage = s_i64 (call, ent->stage ? (int64_t) ent->stage->stage : 0);
     kj__enterprise_reply__free_unpacked (enterprise, NULL);
 
     char matures_text [32] = "";
@@ -433,16 +439,18 @@ s_add_demand (kj_call_t *call, const ProtobufCMessage *request,
                               d->renewal ? "t" : "f",
                               matures ? matures_text : NULL,
                               d->renews_arrears ? "t" : "f",
-                              s_caller (call) };
+                              s_caller (call),
+                              region,
+                              stage };
     PGresult *res = kj_db_exec (
         kj_call_db (call),
         "INSERT INTO demand (id, enterprise_code, amount_fen, term_months, "
         "purpose, instrument, collateral, linkage, renewal, "
-        "renews_matures_on, renews_arrears, state, entered_by) "
-        "VALUES ('D' || lpad (nextval ('demand_seq')::text, 6, '0'), $1, $2, "
-        "$3, $4, $5, $6, $7, $8, $9::date, $10, 1, $11) "
+        "renews_matures_on, renews_arrears, state, entered_by, region, "
+        "stage) VALUES ('D' || lpad (nextval ('demand_seq')::text, 6, '0'), "
+        "$1, $2, $3, $4, $5, $6, $7, $8, $9::date, $10, 1, $11, $12, $13) "
         "RETURNING " DEMAND_COLUMNS,
-        11, params);
+        13, params);
     if (!res)
         return kj_call_fail_db (call);
     Kj__Demand *stored = s_demand_row (call, res, 0);
@@ -534,18 +542,20 @@ s_match_store (kj_call_t *call, Kj__MatchReply *out, Kj__Demand *demand)
     };
     for (size_t i = 0; i < out->n_products; i++) {
         const Kj__MatchedProduct *p = out->products [i];
-        const char **row = kj_call_alloc (call, 5 * sizeof (char *));
+        const char **row = kj_call_alloc (call, 7 * sizeof (char *));
         row [0] = s_i64 (call, (int64_t) i + 1);
         row [1] = p->product_id;
         row [2] = s_i64 (call, (int64_t) p->product_version);
         row [3] = s_i64 (call, p->score);
         row [4] = p->explanation;
+        row [5] = p->institution_id;
+        row [6] = p->intercity ? "t" : "f";
         queries [i + 1] = (kj_db_query_t){
             "INSERT INTO match_product (match_id, rank, product_id, "
-            "product_version, score, explanation) "
-            "VALUES ('M' || lpad (currval ('match_seq')::text, 6, '0'), "
-            "$1, $2, $3, $4, $5)",
-            5, row
+            "product_version, score, explanation, institution_id, "
+            "intercity) VALUES ('M' || lpad (currval ('match_seq')::text, "
+            "6, '0'), $1, $2, $3, $4, $5, $6, $7)",
+            7, row
         };
     }
     queries [count - 1] = (kj_db_query_t){
@@ -626,6 +636,12 @@ s_match (kj_call_t *call, const ProtobufCMessage *request,
         p->score = ranked [i].score;
         p->explanation = kj_call_strdup (call, ranked [i].why);
         p->product_version = m->version;
+        //  Intercity: it names neither the enterprise's city nor PROVINCE
+        p->intercity = true;
+        for (size_t r = 0; r < m->n_regions; r++)
+            if ((profile->region && strcmp (m->regions [r], profile->region) == 0)
+                || strcmp (m->regions [r], KJ_REGION_PROVINCE) == 0)
+                p->intercity = false;
         p->regions = kj_call_alloc (call, (m->n_regions + 1) * sizeof (void *));
         for (size_t r = 0; r < m->n_regions; r++)
             p->regions [p->n_regions++] = kj_call_strdup (call, m->regions [r]);
@@ -1379,6 +1395,154 @@ s_get_roadshow (kj_call_t *call, const ProtobufCMessage *request,
 }
 
 //  --------------------------------------------------------------------------
+//  Report: matches, applications, approvals, first loans and decision
+//  times per city, stage or institution (docs/rules/matching.md §7)
+
+//  The row of key in rows (made when new)
+static Kj__ReportRow *
+s_report_row (kj_call_t *call, zhashx_t *rows, const char *key)
+{
+    Kj__ReportRow *row = zhashx_lookup (rows, key);
+    if (!row) {
+        row = kj_call_alloc (call, sizeof *row);
+        kj__report_row__init (row);
+        row->key = kj_call_strdup (call, key);
+        zhashx_insert (rows, key, row);
+    }
+    return row;
+}
+
+static void
+s_report_rates (Kj__ReportRow *row)
+{
+    row->intercity_bp = row->matches
+                          ? (int32_t) (row->intercity * 10000 / row->matches)
+                          : 0;
+    row->first_loan_bp = row->disbursed ? (int32_t) (row->first_loans * 10000
+                                                     / row->disbursed)
+                                        : 0;
+}
+
+static int
+s_report (kj_call_t *call, const ProtobufCMessage *request,
+          ProtobufCMessage *reply)
+{
+    const Kj__ReportRequest *in = (const Kj__ReportRequest *) request;
+    const char *by = in->by && in->by [0] ? in->by : "city";
+    //  Group keys from this fixed table only, never from the request
+    const char *match_key, *application_key;
+    if (strcmp (by, "city") == 0) {
+        match_key = "d.region";
+        application_key = "d.region";
+    }
+    else if (strcmp (by, "stage") == 0) {
+        match_key = "d.stage::text";
+        application_key = "d.stage::text";
+    }
+    else if (strcmp (by, "institution") == 0) {
+        match_key = "mp.institution_id";
+        application_key = "a.institution_id";
+    }
+    else
+        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "by",
+                             "by: city, stage or institution, not %.20s", by);
+    const char *field [] = { "from", "to" };
+    const char *dates [] = { in->from, in->to };
+    for (int i = 0; i < 2; i++)
+        if (dates [i] && dates [i][0] && !matching_registry_date (dates [i]))
+            return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, field [i],
+                                 "%s: a date, YYYY-MM-DD", field [i]);
+    int sla_days = STATE (call)->sla_days;
+    const char *params [] = { in->from && in->from [0] ? in->from : NULL,
+                              in->to && in->to [0] ? in->to : NULL,
+                              s_i64 (call, sla_days) };
+    char *matches_sql = kj_call_printf (
+        call,
+        "SELECT %s, count (*), count (*) FILTER (WHERE mp.intercity) "
+        "FROM match_product mp JOIN match m ON m.id = mp.match_id "
+        "JOIN demand d ON d.id = m.demand_id WHERE ($1::date IS NULL OR "
+        "m.created_at >= $1::date) AND ($2::date IS NULL OR m.created_at < "
+        "$2::date) GROUP BY 1",
+        match_key);
+    char *applications_sql = kj_call_printf (
+        call,
+        "SELECT %s, count (*), count (*) FILTER (WHERE mv.approved), "
+        "count (*) FILTER (WHERE mv.disbursed), count (*) FILTER (WHERE "
+        "mv.disbursed AND a.product_type = %d), count (mv.decided), "
+        "coalesce ((avg (extract (epoch FROM mv.decided - a.created_at)) "
+        "/ 3600)::bigint, 0), count (*) FILTER (WHERE mv.decided - "
+        "a.created_at <= make_interval (days => $3::int)) "
+        "FROM application a JOIN demand d ON d.id = a.demand_id "
+        "LEFT JOIN LATERAL (SELECT min (at) FILTER (WHERE to_state IN "
+        "(5, 6)) AS decided, bool_or (to_state = 5) AS approved, bool_or "
+        "(to_state = 9) AS disbursed FROM application_move WHERE "
+        "application_id = a.id) mv ON true WHERE ($1::date IS NULL OR "
+        "a.created_at >= $1::date) AND ($2::date IS NULL OR a.created_at "
+        "< $2::date) GROUP BY 1",
+        application_key, KJ__PRODUCT_TYPE__PRODUCT_FIRST_LOAN);
+    kj_db_query_t queries [] = { { matches_sql, 2, params },
+                                 { applications_sql, 3, params } };
+    PGresult *results [2];
+    if (kj_db_exec_many (kj_call_db (call), queries, 2, results))
+        return kj_call_fail_db (call);
+    zhashx_t *rows = zhashx_new ();
+    Kj__ReportReply *out = (Kj__ReportReply *) reply;
+    out->total = kj_call_alloc (call, sizeof *out->total);
+    kj__report_row__init (out->total);
+    out->total->key = "";
+    Kj__ReportRow *total = out->total;
+    for (int r = 0; r < PQntuples (results [0]); r++) {
+        Kj__ReportRow *row = s_report_row (call, rows,
+                                           PQgetvalue (results [0], r, 0));
+        row->matches = strtoull (PQgetvalue (results [0], r, 1), NULL, 10);
+        row->intercity = strtoull (PQgetvalue (results [0], r, 2), NULL, 10);
+        total->matches += row->matches;
+        total->intercity += row->intercity;
+    }
+    int64_t hours = 0;
+    for (int r = 0; r < PQntuples (results [1]); r++) {
+        PGresult *res = results [1];
+        Kj__ReportRow *row = s_report_row (call, rows, PQgetvalue (res, r, 0));
+        row->applications = strtoull (PQgetvalue (res, r, 1), NULL, 10);
+        row->approvals = strtoull (PQgetvalue (res, r, 2), NULL, 10);
+        row->disbursed = strtoull (PQgetvalue (res, r, 3), NULL, 10);
+        row->first_loans = strtoull (PQgetvalue (res, r, 4), NULL, 10);
+        row->decisions = strtoull (PQgetvalue (res, r, 5), NULL, 10);
+        row->decision_hours = atoll (PQgetvalue (res, r, 6));
+        row->within_sla = strtoull (PQgetvalue (res, r, 7), NULL, 10);
+        total->applications += row->applications;
+        total->approvals += row->approvals;
+        total->disbursed += row->disbursed;
+        total->first_loans += row->first_loans;
+        total->decisions += row->decisions;
+        total->within_sla += row->within_sla;
+        hours += row->decision_hours * (int64_t) row->decisions;
+    }
+    PQclear (results [0]);
+    PQclear (results [1]);
+    total->decision_hours = total->decisions
+                              ? hours / (int64_t) total->decisions
+                              : 0;
+    s_report_rates (total);
+    //  Rows in key order
+    zlistx_t *keys = zhashx_keys (rows);
+    zlistx_set_comparator (keys, (zlistx_comparator_fn *) strcmp);
+    zlistx_sort (keys);
+    out->rows = kj_call_alloc (call, (zhashx_size (rows) + 1)
+                                         * sizeof (void *));
+    for (const char *key = zlistx_first (keys); key; key = zlistx_next (keys)) {
+        Kj__ReportRow *row = zhashx_lookup (rows, key);
+        s_report_rates (row);
+        out->rows [out->n_rows++] = row;
+    }
+    zlistx_destroy (&keys);
+    zhashx_destroy (&rows);
+    out->by = kj_call_strdup (call, by);
+    out->sla_days = sla_days;
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
 //  The "batch" job: queued batches, then re-matching what changed
 
 int
@@ -1413,5 +1577,6 @@ const kj_method_t matching_methods [] = {
     { "AddRoadshow", s_add_roadshow, KJ_WRITE },
     { "Respond", s_respond, KJ_WRITE },
     { "GetRoadshow", s_get_roadshow, 0 },
+    { "Report", s_report, 0 },
     { NULL }
 };

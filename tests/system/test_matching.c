@@ -523,6 +523,50 @@ test_demand_match_apply_approve (void **state)
     assert_int_equal (s_events (&m, "matching.match.proposed"), 3);
     assert_int_equal (s_events (&m, "matching.application.changed"), 4);
     assert_int_equal (s_events (&m, "matching.loan.disbursed"), 1);
+
+    //  Reports: per city, the Anshan row; per institution, SYB's; the
+    //  grouping named wrong refused
+    Kj__ReportRequest report = KJ__REPORT_REQUEST__INIT;
+    Kj__ReportReply *figures = NULL;
+    assert_int_equal (s_call (&m, "Report", &report.base,
+                              &kj__report_reply__descriptor, &figures,
+                              &status),
+                      0);
+    assert_int_equal (figures->n_rows, 1);
+    Kj__ReportRow *row = figures->rows [0];
+    assert_string_equal (row->key, "210300");
+    assert_int_equal (row->matches,
+                      s_rows (&m, "SELECT count (*) FROM match_product"));
+    assert_int_equal (row->intercity,
+                      s_rows (&m, "SELECT count (*) FROM match_product "
+                                  "WHERE product_id IN ('SY1', 'SY2')"));
+    assert_true (row->intercity > 0 && row->intercity < row->matches);
+    assert_int_equal (row->applications, 1);
+    assert_int_equal (row->approvals, 1);
+    assert_int_equal (row->disbursed, 1);
+    assert_int_equal (row->first_loans, 1);  //  SY2 is a first loan
+    assert_int_equal (row->first_loan_bp, 10000);
+    assert_int_equal (row->decisions, 1);
+    assert_int_equal (row->within_sla, 1);
+    assert_int_equal (figures->total->applications, 1);
+    kj__report_reply__free_unpacked (figures, NULL);
+    report.by = "institution";
+    assert_int_equal (s_call (&m, "Report", &report.base,
+                              &kj__report_reply__descriptor, &figures,
+                              &status),
+                      0);
+    assert_int_equal (figures->n_rows, 2);
+    assert_string_equal (figures->rows [1]->key, "SYB");
+    assert_int_equal (figures->rows [1]->approvals, 1);
+    assert_string_equal (figures->rows [0]->key, "DLB");
+    assert_int_equal (figures->rows [0]->applications, 0);
+    kj__report_reply__free_unpacked (figures, NULL);
+    report.by = "planet";
+    assert_int_equal (s_call (&m, "Report", &report.base,
+                              &kj__report_reply__descriptor, &figures,
+                              &status),
+                      KJ__CODE__INVALID_ARGUMENT);
+    assert_string_equal (status.field, "by");
     assert_int_equal (s_rows (&m, "SELECT count (*) FROM application_move"), 4);
     s_stop (&m);
 }
