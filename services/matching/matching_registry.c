@@ -274,8 +274,14 @@ matching_registry_date (const char *text)
 {
     int y, m, d;
     char extra;
-    if (!text || sscanf (text, "%4d-%2d-%2d%c", &y, &m, &d, &extra) != 3
-        || m < 1 || m > 12 || d < 1 || d > 31)
+    if (!text || strlen (text) != 10
+        || sscanf (text, "%4d-%2d-%2d%c", &y, &m, &d, &extra) != 3
+        || y < 1900 || m < 1 || m > 12 || d < 1)
+        return 0;
+    static const int days [] = { 31, 28, 31, 30, 31, 30,
+                                 31, 31, 30, 31, 30, 31 };
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (d > days [m - 1] + (m == 2 && leap))
         return 0;
     return y * 10000 + m * 100 + d;
 }

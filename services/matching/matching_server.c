@@ -125,6 +125,9 @@ s_check_text (kj_call_t *call, const char *text, const char *field, size_t max,
     if (length > max)
         return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, field,
                              "%s: %zu bytes, at most %zu", field, length, max);
+    kj_status_t status;
+    if (kj_check_text (text, field, max, required, &status))
+        return kj_call_fail_status (call, &status);
     return 0;
 }
 
@@ -1399,13 +1402,13 @@ s_get_roadshow (kj_call_t *call, const ProtobufCMessage *request,
 //  times per city, stage or institution (docs/rules/matching.md §7)
 
 //  The row of key in rows (made when new)
-static Kj__ReportRow *
+static Kj__MatchingReportRow *
 s_report_row (kj_call_t *call, zhashx_t *rows, const char *key)
 {
-    Kj__ReportRow *row = zhashx_lookup (rows, key);
+    Kj__MatchingReportRow *row = zhashx_lookup (rows, key);
     if (!row) {
         row = kj_call_alloc (call, sizeof *row);
-        kj__report_row__init (row);
+        kj__matching_report_row__init (row);
         row->key = kj_call_strdup (call, key);
         zhashx_insert (rows, key, row);
     }
@@ -1413,7 +1416,7 @@ s_report_row (kj_call_t *call, zhashx_t *rows, const char *key)
 }
 
 static void
-s_report_rates (Kj__ReportRow *row)
+s_report_rates (Kj__MatchingReportRow *row)
 {
     row->intercity_bp = row->matches
                           ? (int32_t) (row->intercity * 10000 / row->matches)
@@ -1427,7 +1430,7 @@ static int
 s_report (kj_call_t *call, const ProtobufCMessage *request,
           ProtobufCMessage *reply)
 {
-    const Kj__ReportRequest *in = (const Kj__ReportRequest *) request;
+    const Kj__MatchingReportRequest *in = (const Kj__MatchingReportRequest *) request;
     const char *by = in->by && in->by [0] ? in->by : "city";
     //  Group keys from this fixed table only, never from the request
     const char *match_key, *application_key;
@@ -1486,13 +1489,13 @@ s_report (kj_call_t *call, const ProtobufCMessage *request,
     if (kj_db_exec_many (kj_call_db (call), queries, 2, results))
         return kj_call_fail_db (call);
     zhashx_t *rows = zhashx_new ();
-    Kj__ReportReply *out = (Kj__ReportReply *) reply;
+    Kj__MatchingReportReply *out = (Kj__MatchingReportReply *) reply;
     out->total = kj_call_alloc (call, sizeof *out->total);
-    kj__report_row__init (out->total);
+    kj__matching_report_row__init (out->total);
     out->total->key = "";
-    Kj__ReportRow *total = out->total;
+    Kj__MatchingReportRow *total = out->total;
     for (int r = 0; r < PQntuples (results [0]); r++) {
-        Kj__ReportRow *row = s_report_row (call, rows,
+        Kj__MatchingReportRow *row = s_report_row (call, rows,
                                            PQgetvalue (results [0], r, 0));
         row->matches = strtoull (PQgetvalue (results [0], r, 1), NULL, 10);
         row->intercity = strtoull (PQgetvalue (results [0], r, 2), NULL, 10);
@@ -1502,7 +1505,7 @@ s_report (kj_call_t *call, const ProtobufCMessage *request,
     int64_t hours = 0;
     for (int r = 0; r < PQntuples (results [1]); r++) {
         PGresult *res = results [1];
-        Kj__ReportRow *row = s_report_row (call, rows, PQgetvalue (res, r, 0));
+        Kj__MatchingReportRow *row = s_report_row (call, rows, PQgetvalue (res, r, 0));
         row->applications = strtoull (PQgetvalue (res, r, 1), NULL, 10);
         row->approvals = strtoull (PQgetvalue (res, r, 2), NULL, 10);
         row->disbursed = strtoull (PQgetvalue (res, r, 3), NULL, 10);
@@ -1531,7 +1534,7 @@ s_report (kj_call_t *call, const ProtobufCMessage *request,
     out->rows = kj_call_alloc (call, (zhashx_size (rows) + 1)
                                          * sizeof (void *));
     for (const char *key = zlistx_first (keys); key; key = zlistx_next (keys)) {
-        Kj__ReportRow *row = zhashx_lookup (rows, key);
+        Kj__MatchingReportRow *row = zhashx_lookup (rows, key);
         s_report_rates (row);
         out->rows [out->n_rows++] = row;
     }

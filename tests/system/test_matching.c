@@ -526,14 +526,14 @@ test_demand_match_apply_approve (void **state)
 
     //  Reports: per city, the Anshan row; per institution, SYB's; the
     //  grouping named wrong refused
-    Kj__ReportRequest report = KJ__REPORT_REQUEST__INIT;
-    Kj__ReportReply *figures = NULL;
+    Kj__MatchingReportRequest report = KJ__MATCHING_REPORT_REQUEST__INIT;
+    Kj__MatchingReportReply *figures = NULL;
     assert_int_equal (s_call (&m, "Report", &report.base,
-                              &kj__report_reply__descriptor, &figures,
+                              &kj__matching_report_reply__descriptor, &figures,
                               &status),
                       0);
     assert_int_equal (figures->n_rows, 1);
-    Kj__ReportRow *row = figures->rows [0];
+    Kj__MatchingReportRow *row = figures->rows [0];
     assert_string_equal (row->key, "210300");
     assert_int_equal (row->matches,
                       s_rows (&m, "SELECT count (*) FROM match_product"));
@@ -549,10 +549,10 @@ test_demand_match_apply_approve (void **state)
     assert_int_equal (row->decisions, 1);
     assert_int_equal (row->within_sla, 1);
     assert_int_equal (figures->total->applications, 1);
-    kj__report_reply__free_unpacked (figures, NULL);
+    kj__matching_report_reply__free_unpacked (figures, NULL);
     report.by = "institution";
     assert_int_equal (s_call (&m, "Report", &report.base,
-                              &kj__report_reply__descriptor, &figures,
+                              &kj__matching_report_reply__descriptor, &figures,
                               &status),
                       0);
     assert_int_equal (figures->n_rows, 2);
@@ -560,10 +560,10 @@ test_demand_match_apply_approve (void **state)
     assert_int_equal (figures->rows [1]->approvals, 1);
     assert_string_equal (figures->rows [0]->key, "DLB");
     assert_int_equal (figures->rows [0]->applications, 0);
-    kj__report_reply__free_unpacked (figures, NULL);
+    kj__matching_report_reply__free_unpacked (figures, NULL);
     report.by = "planet";
     assert_int_equal (s_call (&m, "Report", &report.base,
-                              &kj__report_reply__descriptor, &figures,
+                              &kj__matching_report_reply__descriptor, &figures,
                               &status),
                       KJ__CODE__INVALID_ARGUMENT);
     assert_string_equal (status.field, "by");
@@ -1137,14 +1137,222 @@ test_linkage_and_roadshow (void **state)
     s_stop (&m);
 }
 
+//  --------------------------------------------------------------------------
+//  Hostile requests: every request message of proto/matching.proto filled
+//  field by field, nested messages and repeated fields too, with values
+//  that exist (ids of the world below) and values that cannot
+
+#define FUZZ_CALLS 1500
+
+static const char *s_fuzz_strings [] = {
+    "",           "D000001",    "D000002",      "A000001",   "A000002",
+    "B000001",    "R000001",    "L000001",      "SY1",       "SY2",
+    "DL1",        "RN1",        "SYB",          "DLB",       "VC1",
+    "NOPE",       "210300",     "210102",       "SFDZ",      "SHENYANG_METRO",
+    "PROVINCE",   "city",       "stage",        "institution", "2026-12-31",
+    "2099-06-01", "2020-01-01", "2026-02-30",   "9999-99-99", "x'); DROP "
+                                                             "TABLE demand; --",
+    "\xff\xfe",   "a\x01b",     "鞍山初创科技",  NULL, /* the code */ NULL
+};
+static const int64_t s_fuzz_numbers [] = {
+    0,        1,          -1,          12,        360,     361,
+    10000,    10001,      100,         1000000,   5000000, 500000000,
+    INT32_MAX, INT32_MIN, INT64_MAX,   INT64_MIN, 20,      21
+};
+
+//  Freed after each call
+typedef struct {
+    void *blocks [4096];
+    size_t n;
+} s_arena_t;
+
+static void *
+s_arena_alloc (s_arena_t *arena, size_t size)
+{
+    void *block = calloc (1, size ? size : 1);
+    assert_non_null (block);
+    if (arena->n < 4096)
+        arena->blocks [arena->n++] = block;
+    return block;
+}
+
+static const char *
+s_fuzz_string (s_arena_t *arena, const char *code)
+{
+    size_t known = sizeof s_fuzz_strings / sizeof s_fuzz_strings [0] - 1;
+    int pick = randof ((int) known + 4);
+    if ((size_t) pick < known)
+        return s_fuzz_strings [pick] ? s_fuzz_strings [pick] : code;
+    size_t length = pick == (int) known + 3 ? 5000 : (size_t) randof (300);
+    char *junk = s_arena_alloc (arena, length + 1);
+    for (size_t i = 0; i < length; i++)
+        junk [i] = (char) (pick == (int) known + 2 ? 0x80 + randof (0x7F)
+                                                   : 0x20 + randof (0x5F));
+    return junk;
+}
+
+static int64_t
+s_fuzz_number (void)
+{
+    size_t known = sizeof s_fuzz_numbers / sizeof s_fuzz_numbers [0];
+    int pick = randof ((int) known + 4);
+    return (size_t) pick < known ? s_fuzz_numbers [pick]
+                                 : (int64_t) randof (40) - 5;
+}
+
+static void
+s_fuzz_fill (ProtobufCMessage *message, s_arena_t *arena, const char *code,
+             int depth);
+
+//  One value of a field's type at at (a message in a list never NULL)
+static void
+s_fuzz_value (const ProtobufCFieldDescriptor *field, void *at,
+              s_arena_t *arena, const char *code, int depth)
+{
+    bool listed = field->label == PROTOBUF_C_LABEL_REPEATED;
+    switch (field->type) {
+        case PROTOBUF_C_TYPE_INT32:
+        case PROTOBUF_C_TYPE_ENUM:
+            *(int32_t *) at = field->type == PROTOBUF_C_TYPE_ENUM
+                                ? randof (24) - 2
+                                : (int32_t) s_fuzz_number ();
+            break;
+        case PROTOBUF_C_TYPE_UINT32:
+            *(uint32_t *) at = (uint32_t) s_fuzz_number ();
+            break;
+        case PROTOBUF_C_TYPE_INT64:
+        case PROTOBUF_C_TYPE_UINT64:
+            *(int64_t *) at = s_fuzz_number ();
+            break;
+        case PROTOBUF_C_TYPE_BOOL:
+            *(protobuf_c_boolean *) at = randof (2);
+            break;
+        case PROTOBUF_C_TYPE_STRING:
+            *(const char **) at = s_fuzz_string (arena, code);
+            break;
+        case PROTOBUF_C_TYPE_MESSAGE: {
+            const ProtobufCMessageDescriptor *type = field->descriptor;
+            ProtobufCMessage *inner = NULL;
+            if (listed || (depth < 3 && randof (8))) {
+                inner = s_arena_alloc (arena, type->sizeof_message);
+                protobuf_c_message_init (type, inner);
+                s_fuzz_fill (inner, arena, code, depth + 1);
+            }
+            *(ProtobufCMessage **) at = inner;
+            break;
+        }
+        default:
+            break;
+    }
+}
+
+//  Every field of message: scalars, nested messages, repeated ones (0
+//  to 3 values, sometimes 60)
+static void
+s_fuzz_fill (ProtobufCMessage *message, s_arena_t *arena, const char *code,
+             int depth)
+{
+    const ProtobufCMessageDescriptor *type = message->descriptor;
+    for (unsigned i = 0; i < type->n_fields; i++) {
+        const ProtobufCFieldDescriptor *field = &type->fields [i];
+        void *at = (char *) message + field->offset;
+        if (field->label != PROTOBUF_C_LABEL_REPEATED) {
+            if (randof (6))
+                s_fuzz_value (field, at, arena, code, depth);
+            continue;
+        }
+        size_t n = randof (10) == 0 ? 60 : (size_t) randof (4);
+        size_t size = field->type == PROTOBUF_C_TYPE_STRING
+                           || field->type == PROTOBUF_C_TYPE_MESSAGE
+                        ? sizeof (void *)
+                      : field->type == PROTOBUF_C_TYPE_INT64
+                           || field->type == PROTOBUF_C_TYPE_UINT64
+                        ? 8
+                        : 4;
+        char *values = s_arena_alloc (arena, n * size);
+        for (size_t v = 0; v < n; v++)
+            s_fuzz_value (field, values + v * size, arena, code, depth);
+        *(size_t *) ((char *) message + field->quantifier_offset) = n;
+        *(void **) at = values;
+    }
+}
+
+static void
+test_hostile_requests (void **state)
+{
+    (void) state;
+    mfx_t m;
+    s_start (&m);
+    char code [19];
+    s_world (&m, code);
+    char demand [16], application [16];
+    uint64_t version;
+    kj_status_t status;
+    s_demand (&m, code, NULL, demand);
+    assert_int_equal (s_apply (&m, demand, "SY2", NULL, application, &version,
+                               &status),
+                      0);
+    const ProtobufCServiceDescriptor *service = &kj__matching__descriptor;
+    int codes [17] = { 0 };
+    for (int n = 0; n < FUZZ_CALLS; n++) {
+        //  Each method once with nothing set, then at random
+        const ProtobufCMethodDescriptor *method =
+            &service->methods [n < (int) service->n_methods
+                                   ? (unsigned) n
+                                   : (unsigned) randof (service->n_methods)];
+        s_arena_t arena = { .n = 0 };
+        ProtobufCMessage *request = s_arena_alloc (&arena,
+                                                   method->input
+                                                       ->sizeof_message);
+        protobuf_c_message_init (method->input, request);
+        if (n >= (int) service->n_methods)
+            s_fuzz_fill (request, &arena, code, 0);
+        ProtobufCMessage *reply = NULL;
+        int rc = s_call (&m, method->name, request, method->output, &reply,
+                         &status);
+        if (reply)
+            protobuf_c_message_free_unpacked (reply, NULL);
+        for (size_t i = 0; i < arena.n; i++)
+            free (arena.blocks [i]);
+        if (rc == KJ__CODE__INTERNAL || rc == KJ__CODE__UNAVAILABLE
+            || rc == KJ__CODE__DEADLINE_EXCEEDED || rc < 0 || rc > 16)
+            fprintf (stderr, "%s: %s (%s) %s\n", method->name,
+                     kj_code_name (rc), status.field, status.message);
+        assert_true (rc >= 0 && rc <= 16);
+        assert_int_not_equal (rc, KJ__CODE__INTERNAL);
+        assert_int_not_equal (rc, KJ__CODE__UNAVAILABLE);
+        assert_int_not_equal (rc, KJ__CODE__DEADLINE_EXCEEDED);
+        if (rc == KJ__CODE__INVALID_ARGUMENT || rc == KJ__CODE__OUT_OF_RANGE)
+            assert_true (*status.field);
+        codes [rc]++;
+    }
+    printf ("fuzz: %d calls: OK %d, INVALID_ARGUMENT %d, OUT_OF_RANGE %d, "
+            "NOT_FOUND %d, ALREADY_EXISTS %d, FAILED_PRECONDITION %d, "
+            "ABORTED %d\n",
+            FUZZ_CALLS, codes [0], codes [3], codes [11], codes [5],
+            codes [6], codes [9], codes [10]);
+    //  Still serving, and what was there still there
+    assert_int_equal (s_rows (&m, "SELECT count (*) FROM application "
+                                  "WHERE id = 'A000001'"),
+                      1);
+    char *ranking = s_match_list (&m, demand);
+    assert_true (strlen (ranking) > 0);
+    free (ranking);
+    s_stop (&m);
+}
+
 int
 main (void)
 {
+    unsigned seed = (unsigned) getpid ();
+    printf ("fuzz: seed %u\n", seed);
+    srandom (seed);
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_demand_match_apply_approve),
         cmocka_unit_test (test_bad_input_and_renewal),
         cmocka_unit_test (test_batch_and_rematch),
         cmocka_unit_test (test_linkage_and_roadshow),
+        cmocka_unit_test (test_hostile_requests),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
