@@ -126,6 +126,8 @@ int
     cli_match (cli_t *cli, int argc, char **argv);
 int
     cli_application (cli_t *cli, int argc, char **argv);
+int
+    cli_roadshow (cli_t *cli, int argc, char **argv);
 //  The verbs of kejin-ipo (cli_ipo_pipeline.c), handed on by cli_ipo.
 int
     cli_ipo_pipeline (cli_t *cli, int argc, char **argv);

@@ -1134,6 +1134,35 @@ test_linkage_and_roadshow (void **state)
     kj__roadshow_reply__free_unpacked (shown, NULL);
     assert_int_equal (s_events (&m, "matching.roadshow.scheduled"), 1);
     assert_int_equal (s_events (&m, "matching.roadshow.responded"), 1);
+
+    //  The same through the CLI
+    int exit_code;
+    char args [120];
+    snprintf (args, sizeof args, "roadshow show %s", roadshow);
+    char *out = s_cli (&m, args, &exit_code);
+    assert_int_equal (exit_code, 0);
+    assert_non_null (strstr (out, "needs_info"));
+    free (out);
+    snprintf (args, sizeof args, "roadshow respond %s DLB declined", roadshow);
+    out = s_cli (&m, args, &exit_code);
+    assert_int_equal (exit_code, 0);
+    assert_non_null (strstr (out, "declined"));
+    free (out);
+    out = s_cli (&m, "match report --by institution", &exit_code);
+    assert_int_equal (exit_code, 0);
+    assert_non_null (strstr (out, "SYB"));
+    free (out);
+    out = s_cli (&m, "match model", &exit_code);
+    assert_int_equal (exit_code, 0);
+    assert_non_null (strstr (out, "6 products"));
+    free (out);
+    out = s_cli (&m, "match batch SHENYANG_METRO", &exit_code);
+    assert_int_equal (exit_code, 0);
+    assert_non_null (strstr (out, "B000001"));
+    free (out);
+    out = s_cli (&m, "match batch 210102", &exit_code);
+    assert_int_not_equal (exit_code, 0);
+    free (out);
     s_stop (&m);
 }
 
