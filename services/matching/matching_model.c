@@ -174,17 +174,6 @@ matching_model_find (matching_model_t *self, const char *id)
     return at ? (ssize_t) at - 1 : -1;
 }
 
-//  Grade text as 0 (none) .. 5 (AAA)
-static int
-s_grade (const char *text)
-{
-    static const char *grades [] = { "C", "B", "A", "AA", "AAA" };
-    for (int i = 0; text && i < 5; i++)
-        if (strcmp (text, grades [i]) == 0)
-            return i + 1;
-    return 0;
-}
-
 int
 matching_model_profile (matching_model_t *self, const char *code,
                         matching_enterprise_t *profile, uint64_t *version)
@@ -317,7 +306,7 @@ matching_model_put_grade (matching_model_t *self, const char *code,
 {
     if (!code)
         return;
-    int value = s_grade (grade);
+    int value = matching_registry_grade (grade);
     pthread_rwlock_wrlock (&self->lock);
     if (value)
         zhashx_update (self->grades, code, (void *) (uintptr_t) value);

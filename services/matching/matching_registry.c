@@ -296,9 +296,8 @@ s_bits (const int *values, size_t n)
     return bits;
 }
 
-//  Grade text as 0 (none) .. 5 (AAA)
-static int
-s_grade (const char *text)
+int
+matching_registry_grade (const char *text)
 {
     static const char *grades [] = { "C", "B", "A", "AA", "AAA" };
     for (int i = 0; text && i < 5; i++)
@@ -351,7 +350,7 @@ matching_registry_product (const Kj__Product *m, int sla_days,
                                 m->n_qualifications);
     p->any_qualifications = s_bits ((const int *) m->any_qualifications,
                                     m->n_any_qualifications);
-    p->min_grade = s_grade (m->min_grade);
+    p->min_grade = matching_registry_grade (m->min_grade);
     for (size_t i = 0; i < m->n_regions && i < MATCHING_MAX_REGIONS; i++)
         p->regions [p->n_regions++] = m->regions [i];
     p->region_bits = matching_filter_region_bits (p->regions, p->n_regions);

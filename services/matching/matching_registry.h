@@ -89,6 +89,10 @@ void
     matching_registry_product (const Kj__Product *message, int sla_days,
                                matching_product_t *product);
 
+//  A grade "C" .. "AAA" as 1 .. 5; 0 if none or not a grade.
+int
+    matching_registry_grade (const char *text);
+
 //  A date "YYYY-MM-DD" as yyyymmdd; 0 if empty or not a date.
 int
     matching_registry_date (const char *text);
