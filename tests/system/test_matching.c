@@ -140,8 +140,9 @@ s_enterprise (mfx_t *m, char code [19])
     s_enterprise_in (m, "210300", 4242, code);
 }
 
+//  relay: "matching/relay=true" to hand matching's events to kejin-events
 static void
-s_start (mfx_t *m)
+s_start_with (mfx_t *m, const char *relay_option)
 {
     memset (m, 0, sizeof *m);
     //  The registry's events reach matching's read model through
@@ -151,7 +152,7 @@ s_start (mfx_t *m)
     assert_true (rfx_events_start (&m->fx) > 0);
     char pub [200];
     snprintf (pub, sizeof pub, "node/pub=%s", m->fx.broker.pub);
-    const char *extra [] = { "-s", "matching/relay=false", "-s", pub, NULL };
+    const char *extra [] = { "-s", relay_option, "-s", pub, NULL };
     m->matching = kj_daemon_start ("matching", &m->fx.broker, m->fx.dsn, extra);
     assert_true (m->matching > 0);
     assert_true (
@@ -159,6 +160,12 @@ s_start (mfx_t *m)
     m->client = kj_client_new (m->fx.broker.endpoint);
     m->db = kj_db_new (m->fx.dsn, "matching", 5000);
     assert_non_null (m->db);
+}
+
+static void
+s_start (mfx_t *m)
+{
+    s_start_with (m, "matching/relay=false");
 }
 
 static void
@@ -233,8 +240,6 @@ s_cli (mfx_t *m, const char *args, int *exit_code)
     return output;
 }
 
-//  Two banks, their products (SY1-SY3 of Shenyang, DL1-DL2 of Dalian,
-//  RN1 a Shenyang renewal product), the Anshan start-up; code written
 //  Wait until matching's read model holds `products` products (the
 //  registry's events relayed and applied); the last Model reply
 static void
@@ -261,6 +266,8 @@ s_model_wait (mfx_t *m, uint64_t products)
               held, products);
 }
 
+//  Two banks, their products (SY1-SY3 of Shenyang, DL1-DL2 of Dalian,
+//  RN1 a Shenyang renewal product), the Anshan start-up; code written
 static void
 s_world (mfx_t *m, char code [19])
 {
@@ -1370,6 +1377,68 @@ test_hostile_requests (void **state)
     s_stop (&m);
 }
 
+//  Issue 14's "done when", through the CLI: a demand for an Anshan
+//  start-up, ranked products of Shenyang institutions with reasons, why
+//  a Dalian-only product is excluded, applied, approved as the bank, and
+//  each step in `kejin events tail`
+static void
+test_done_when (void **state)
+{
+    (void) state;
+    mfx_t m;
+    s_start_with (&m, "matching/relay=true");
+    char code [19];
+    s_world (&m, code);
+    int exit_code;
+    char args [300];
+    snprintf (args, sizeof args,
+              "demand add --enterprise %s --amount 200万 --term 12", code);
+    char *out = s_cli (&m, args, &exit_code);
+    assert_int_equal (exit_code, 0);
+    assert_non_null (strstr (out, "D000001"));
+    free (out);
+    out = s_cli (&m, "match D000001 --why-not DL1", &exit_code);
+    assert_int_equal (exit_code, 0);
+    assert_non_null (strstr (out, "沈阳银行"));
+    assert_non_null (strstr (out, "(region)"));
+    free (out);
+    out = s_cli (&m, "application apply D000001 SY2", &exit_code);
+    assert_int_equal (exit_code, 0);
+    assert_non_null (strstr (out, "A000001"));
+    free (out);
+    out = s_cli (&m, "application move A000001 under_review", &exit_code);
+    assert_int_equal (exit_code, 0);
+    free (out);
+    out = s_cli (&m,
+                 "application move A000001 approved --amount 200万 "
+                 "--rate 3.5 --term 12",
+                 &exit_code);
+    assert_int_equal (exit_code, 0);
+    assert_non_null (strstr (out, "approved"));
+    free (out);
+    //  Every step in the log: posted, proposed, applied, reviewed,
+    //  approved
+    snprintf (args, sizeof args,
+              "events tail --from 0 --topic matching. --count 5 --pub %s "
+              "--offset-file %s/tail.offset",
+              m.fx.broker.pub, kj_test_tmpdir ());
+    out = s_cli (&m, args, &exit_code);
+    assert_int_equal (exit_code, 0);
+    const char *steps [] = { "matching.demand.posted",
+                             "matching.match.proposed",
+                             "matching.application.changed", NULL };
+    for (int i = 0; steps [i]; i++)
+        if (!strstr (out, steps [i]))
+            fail_msg ("no %s in:\n%s", steps [i], out);
+    int changes = 0;
+    for (const char *at = strstr (out, "matching.application.changed"); at;
+         at = strstr (at + 1, "matching.application.changed"))
+        changes++;
+    assert_int_equal (changes, 3);
+    free (out);
+    s_stop (&m);
+}
+
 int
 main (void)
 {
@@ -1382,6 +1451,7 @@ main (void)
         cmocka_unit_test (test_batch_and_rematch),
         cmocka_unit_test (test_linkage_and_roadshow),
         cmocka_unit_test (test_hostile_requests),
+        cmocka_unit_test (test_done_when),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
