@@ -245,8 +245,8 @@ cli_demand (cli_t *cli, int argc, char **argv)
 static int
 s_match_batch (cli_t *cli, int argc, char **argv)
 {
-    cli_args_t *args = cli_args_new (argc, argv, 2, "top= show=",
-                                     s_match_usage);
+    cli_args_t *args = cli_args_new (argc, argv, 2,
+                                     "top= show=", s_match_usage);
     if (!args)
         return CLI_USAGE;
     int rc = CLI_USAGE;
@@ -299,8 +299,8 @@ done:
 static int
 s_match_report (cli_t *cli, int argc, char **argv)
 {
-    cli_args_t *args = cli_args_verb (argc, argv, "by= from= to=",
-                                      s_match_usage, 0, NULL,
+    cli_args_t *args = cli_args_verb (argc, argv,
+                                      "by= from= to=", s_match_usage, 0, NULL,
                                       "match report takes options only");
     if (!args)
         return CLI_USAGE;
@@ -320,10 +320,12 @@ s_match_report (cli_t *cli, int argc, char **argv)
         kj__matching_report_reply__free_unpacked (reply, NULL);
         return CLI_OK;
     }
-    cli_table_t *table = cli_table_new (
-        reply->by, _ ("matches"), _ ("intercity"), _ ("applications"),
-        _ ("approvals"), _ ("disbursed"), _ ("first loans"),
-        _ ("decided"), _ ("hours to decision"), _ ("within target"), NULL);
+    cli_table_t *table = cli_table_new (reply->by, _ ("matches"),
+                                        _ ("intercity"), _ ("applications"),
+                                        _ ("approvals"), _ ("disbursed"),
+                                        _ ("first loans"), _ ("decided"),
+                                        _ ("hours to decision"),
+                                        _ ("within target"), NULL);
     for (size_t i = 0; i <= reply->n_rows; i++) {
         const Kj__MatchingReportRow *r = i < reply->n_rows ? reply->rows [i]
                                                            : reply->total;
@@ -374,16 +376,15 @@ s_match_model (cli_t *cli)
                    " ms after it happened; next offsets %" PRIu64
                    " (registry), %" PRIu64 " (scoring)\n"),
                 reply->events,
-                reply->event_at_us ? cli_time (reply->event_at_us, last,
-                                               sizeof last)
-                                   : "-",
+                reply->event_at_us
+                    ? cli_time (reply->event_at_us, last, sizeof last)
+                    : "-",
                 reply->lag_us / 1000, reply->registry_next,
                 reply->scoring_next);
         printf (_ ("  %" PRIu64 " records read again, %" PRIu64
                    " gaps repaired, %" PRIu64 " changes waiting to "
                    "re-match\n"),
-                reply->refetches, reply->gaps_repaired,
-                reply->rematch_pending);
+                reply->refetches, reply->gaps_repaired, reply->rematch_pending);
     }
     kj__model_reply__free_unpacked (reply, NULL);
     return CLI_OK;
@@ -570,8 +571,8 @@ s_application_link (cli_t *cli, int argc, char **argv)
     request.linkage = &linkage;
     Kj__LinkageReply *reply = NULL;
     rc = cli_call (cli, "matching", "Link", &request.base,
-                   &kj__linkage_reply__descriptor,
-                   (ProtobufCMessage **) &reply, false);
+                   &kj__linkage_reply__descriptor, (ProtobufCMessage **) &reply,
+                   false);
     if (rc != CLI_OK)
         goto done;
     if (cli->json)
@@ -625,13 +626,13 @@ s_roadshow_reply (cli_t *cli, const char *method,
             const Kj__RoadshowInvitee *v = r->invitees [i];
             char when [32];
             printf ("  %-12s %-12s", v->institution_id,
-                    v->response ? cli_enum_name (
-                                      &kj__roadshow_response__descriptor,
-                                      "ROADSHOW_", v->response)
-                                : _ ("no answer"));
+                    v->response
+                        ? cli_enum_name (&kj__roadshow_response__descriptor,
+                                         "ROADSHOW_", v->response)
+                        : _ ("no answer"));
             if (v->responded_at_us)
-                printf ("  %s  %s", cli_time (v->responded_at_us, when,
-                                              sizeof when),
+                printf ("  %s  %s",
+                        cli_time (v->responded_at_us, when, sizeof when),
                         v->note);
             printf ("\n");
         }
@@ -643,8 +644,9 @@ s_roadshow_reply (cli_t *cli, const char *method,
 static int
 s_roadshow_add (cli_t *cli, int argc, char **argv)
 {
-    cli_args_t *args = cli_args_verb (argc, argv, "on= institutions=",
-                                      s_roadshow_usage, 1, "on institutions",
+    cli_args_t *args = cli_args_verb (argc, argv,
+                                      "on= institutions=", s_roadshow_usage, 1,
+                                      "on institutions",
                                       "roadshow add takes one demand id");
     if (!args)
         return CLI_USAGE;
@@ -676,8 +678,8 @@ s_roadshow_add (cli_t *cli, int argc, char **argv)
 static int
 s_roadshow_respond (cli_t *cli, int argc, char **argv)
 {
-    cli_args_t *args = cli_args_verb (argc, argv, "note=", s_roadshow_usage,
-                                      3, NULL,
+    cli_args_t *args = cli_args_verb (argc, argv, "note=", s_roadshow_usage, 3,
+                                      NULL,
                                       "roadshow respond takes a roadshow, an "
                                       "institution and a response");
     if (!args)
@@ -689,8 +691,9 @@ s_roadshow_respond (cli_t *cli, int argc, char **argv)
     request.institution_id = (char *) cli_args_positional (args, 1);
     request.note = cli_args_text (args, "note");
     if (cli_parse_enum ("RESPONSE", cli_args_positional (args, 2),
-                        &kj__roadshow_response__descriptor, "ROADSHOW_",
-                        false, &response) == 0) {
+                        &kj__roadshow_response__descriptor, "ROADSHOW_", false,
+                        &response)
+        == 0) {
         request.response = (Kj__RoadshowResponse) response;
         rc = s_roadshow_reply (cli, "Respond", &request.base, false);
     }
@@ -701,8 +704,8 @@ s_roadshow_respond (cli_t *cli, int argc, char **argv)
 static int
 s_roadshow_show (cli_t *cli, int argc, char **argv)
 {
-    cli_args_t *args = cli_args_verb (argc, argv, "", s_roadshow_usage, 1,
-                                      NULL, "roadshow show takes one id");
+    cli_args_t *args = cli_args_verb (argc, argv, "", s_roadshow_usage, 1, NULL,
+                                      "roadshow show takes one id");
     if (!args)
         return CLI_USAGE;
     Kj__GetRoadshowRequest request = KJ__GET_ROADSHOW_REQUEST__INIT;

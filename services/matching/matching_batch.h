@@ -28,9 +28,9 @@ typedef struct {
     matching_demand_t view;
     int64_t ip_pledged_fen;  //  the enterprise's IP pledges this year
     //  out
-    bool known;         //  the model holds the enterprise
-    uint32_t passed;    //  products passing every filter
-    uint32_t n;         //  kept, best first
+    bool known;                             //  the model holds the enterprise
+    uint32_t passed;                        //  products passing every filter
+    uint32_t n;                             //  kept, best first
     uint32_t top [MATCHING_BATCH_TOP_MAX];  //  model product indexes
     int64_t score [MATCHING_BATCH_TOP_MAX];
 } matching_batch_item_t;

@@ -275,8 +275,8 @@ s_copy_printf (zchunk_t *data, const char *format, ...)
 //  The COPY rows of the matched items (model read-locked); counts into
 //  batch
 static zchunk_t *
-s_rows (matching_model_t *model, const matching_batch_item_t *items,
-        size_t n, const char *source, Kj__Batch *batch)
+s_rows (matching_model_t *model, const matching_batch_item_t *items, size_t n,
+        const char *source, Kj__Batch *batch)
 {
     zchunk_t *data = zchunk_new (NULL, 1 << 16);
     for (size_t i = 0; i < n; i++) {
@@ -291,8 +291,8 @@ s_rows (matching_model_t *model, const matching_batch_item_t *items,
         for (uint32_t k = 0; k < item->n; k++) {
             if (k)
                 zchunk_extend (data, ",", 1);
-            s_copy_text (data, matching_model_message (model, item->top [k])
-                                   ->id);
+            s_copy_text (data,
+                         matching_model_message (model, item->top [k])->id);
         }
         zchunk_extend (data, "\t", 1);
         for (uint32_t k = 0; k < item->n; k++)
@@ -321,7 +321,7 @@ s_store (kj_db_t *db, zchunk_t *data, Kj__Batch *batch, const char *topic)
                         "scores text, versions text, passed int, "
                         "rules_version text) ON COMMIT DELETE ROWS",
                         0, NULL)
-                  < 0
+                   < 0
                ? -1
                : 0;
     if (rc == 0 && zchunk_size (data))
@@ -340,7 +340,7 @@ s_store (kj_db_t *db, zchunk_t *data, Kj__Batch *batch, const char *topic)
                         "excluded.passed, rules_version = "
                         "excluded.rules_version, at = now ()",
                         0, NULL)
-                     < 0
+                   < 0
                ? -1
                : 0;
     if (rc == 0 && batch->id && batch->id [0]) {
@@ -355,14 +355,14 @@ s_store (kj_db_t *db, zchunk_t *data, Kj__Batch *batch, const char *topic)
                         "$3, proposals = $4, ms = $5, finished_at = now () "
                         "WHERE id = $1",
                         5, params)
-                  < 0
+                   < 0
                ? -1
                : 0;
     }
     if (rc == 0)
-        rc = kj_outbox_add (db, topic, batch->id && batch->id [0]
-                                           ? batch->id
-                                           : batch->source,
+        rc = kj_outbox_add (db, topic,
+                            batch->id && batch->id [0] ? batch->id
+                                                       : batch->source,
                             &batch->base);
     if (rc == 0)
         rc = kj_db_commit (db);
@@ -475,8 +475,7 @@ static bool
 s_proposes (const char *current, const char *id)
 {
     size_t length = strlen (id);
-    for (const char *at = strstr (current, id); at;
-         at = strstr (at + 1, id))
+    for (const char *at = strstr (current, id); at; at = strstr (at + 1, id))
         if ((at == current || at [-1] == ',')
             && (at [length] == ',' || at [length] == 0))
             return true;
@@ -515,8 +514,8 @@ matching_batch_job_rematch (matching_job_t *job, matching_changes_t *changes)
     }
     zchunk_extend (codes, "}", 2);
     if (zhashx_size (keys) > 1 || all)
-        snprintf (source, sizeof source, "%zu changes%s",
-                  zhashx_size (keys), all ? " and more" : "");
+        snprintf (source, sizeof source, "%zu changes%s", zhashx_size (keys),
+                  all ? " and more" : "");
     //  Many products changed at once (an import): re-matching every open
     //  demand costs less than finding the affected ones
     if (zlist_size (products) > REMATCH_ALL_PRODUCTS)
@@ -547,9 +546,10 @@ matching_batch_job_rematch (matching_job_t *job, matching_changes_t *changes)
                 ssize_t at = matching_model_find (job->model, id);
                 affected = s_proposes (demands.current [i], id)
                         || (known && at >= 0
-                            && matching_filter_check (
-                                &matching_model_products (job->model) [at],
-                                &profile, &item->view, NULL));
+                            && matching_filter_check (&matching_model_products (
+                                                          job->model) [at],
+                                                      &profile, &item->view,
+                                                      NULL));
             }
             if (affected) {
                 demands.items [kept] = *item;

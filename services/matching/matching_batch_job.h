@@ -22,7 +22,7 @@
 //  The WHERE of an enterprise's IP pledge loans approved or drawn this
 //  calendar year, on application a (the per-enterprise cap, rules §3).
 #define MATCHING_IP_PLEDGED_WHERE                                              \
-    "a.product_type = 2 AND a.state IN (5, 9, 10, 11, 12, 13, 14, 15, 16) "   \
+    "a.product_type = 2 AND a.state IN (5, 9, 10, 11, 12, 13, 14, 15, 16) "    \
     "AND date_trunc ('year', a.updated_at) = date_trunc ('year', now ())"
 
 //  Changes held for re-matching at most; beyond, every open demand is

@@ -85,8 +85,8 @@ typedef struct {
     int min_points;               //  0: none
     const char *regions [MATCHING_MAX_REGIONS];
     size_t n_regions;
-    unsigned region_bits;  //  matching_filter_region_bits of regions;
-                           //  0: compare the tokens instead
+    unsigned region_bits;      //  matching_filter_region_bits of regions;
+                               //  0: compare the tokens instead
     int valid_from, valid_to;  //  yyyymmdd; 0: open
     bool listed;               //  listed, and its institution too
     int sla_days;              //  institution's decision target

@@ -255,8 +255,8 @@ matching_model_put_product (matching_model_t *self, Kj__Product *message)
 }
 
 bool
-matching_model_put_enterprise (matching_model_t *self,
-                               const Kj__Enterprise *e, bool qualifications)
+matching_model_put_enterprise (matching_model_t *self, const Kj__Enterprise *e,
+                               bool qualifications)
 {
     if (!e || !e->code || strlen (e->code) >= 24)
         return false;
@@ -396,7 +396,8 @@ s_refetch (matching_model_t *self, bool product, const char *key)
     if (product) {
         Kj__ProductReply *reply = NULL;
         if (matching_registry_get_product (self->registry, key, "id", &reply,
-                                           &status) == 0) {
+                                           &status)
+            == 0) {
             changed = matching_model_put_product (self, reply->product);
             reply->product = NULL;
             kj__product_reply__free_unpacked (reply, NULL);
@@ -405,7 +406,8 @@ s_refetch (matching_model_t *self, bool product, const char *key)
     else {
         Kj__EnterpriseReply *reply = NULL;
         if (matching_registry_enterprise (self->registry, key, "code", &reply,
-                                          &status) == 0) {
+                                          &status)
+            == 0) {
             changed = matching_model_put_enterprise (self, reply->enterprise,
                                                      true);
             kj__enterprise_reply__free_unpacked (reply, NULL);
@@ -452,8 +454,9 @@ s_on_registry (const Kj__Envelope *event, void *arg)
             changed = s_refetch (self, true, event->key);
     }
     else if (enterprise && strcmp (type, "kj.Enterprise") == 0) {
-        Kj__Enterprise *message = kj__enterprise__unpack (
-            NULL, event->payload.len, event->payload.data);
+        Kj__Enterprise *message = kj__enterprise__unpack (NULL,
+                                                          event->payload.len,
+                                                          event->payload.data);
         if (message) {
             changed = matching_model_put_enterprise (self, message, true);
             kj__enterprise__free_unpacked (message, NULL);
@@ -471,8 +474,9 @@ static int
 s_on_scoring (const Kj__Envelope *event, void *arg)
 {
     matching_model_t *self = arg;
-    Kj__ScoringPortraitScored *scored = kj__scoring_portrait_scored__unpack (
-        NULL, event->payload.len, event->payload.data);
+    Kj__ScoringPortraitScored
+        *scored = kj__scoring_portrait_scored__unpack (NULL, event->payload.len,
+                                                       event->payload.data);
     if (scored) {
         matching_model_put_grade (self, scored->code, scored->grade);
         kj__scoring_portrait_scored__free_unpacked (scored, NULL);
@@ -485,8 +489,8 @@ s_on_scoring (const Kj__Envelope *event, void *arg)
 //  The thread: subscribe from the head, load, follow
 
 static kj_subscriber_t *
-s_subscribe (matching_model_t *self, const char *const *prefixes,
-             uint64_t from, kj_subscriber_fn *fn)
+s_subscribe (matching_model_t *self, const char *const *prefixes, uint64_t from,
+             kj_subscriber_fn *fn)
 {
     kj_subscriber_config_t config = { .broker = self->broker,
                                       .pub_endpoint = self->pub,
@@ -527,8 +531,8 @@ s_load_until (matching_model_t *self, kj_subscriber_t *registry)
 {
     kj_status_t status;
     while (!atomic_load (&self->stop) && s_load (self, &status)) {
-        kj_warn ("matching.model", "load failed, again in %d ms: %s",
-                 RETRY_MS, status.message);
+        kj_warn ("matching.model", "load failed, again in %d ms: %s", RETRY_MS,
+                 status.message);
         kj_subscriber_poll (registry, RETRY_MS);
     }
 }
@@ -556,7 +560,8 @@ s_run (void *arg)
         kj_subscriber_poll (registry, POLL_MS);
     bool reload = kj_subscriber_next (registry) == 0;
     if (reload)
-        kj_warn ("matching.model", "no head of the event log from %s: "
+        kj_warn ("matching.model",
+                 "no head of the event log from %s: "
                  "loading without events; again once it answers",
                  self->broker);
     s_load_until (self, registry);
@@ -616,10 +621,10 @@ matching_model_wait (matching_model_t *self, int timeout_ms)
         until.tv_nsec -= 1000000000;
     }
     pthread_mutex_lock (&self->ready_lock);
-    while (!self->stats.ready
-           && pthread_cond_timedwait (&self->ready_cond, &self->ready_lock,
-                                      &until)
-                  == 0)
+    while (
+        !self->stats.ready
+        && pthread_cond_timedwait (&self->ready_cond, &self->ready_lock, &until)
+               == 0)
         ;
     bool ready = self->stats.ready;
     pthread_mutex_unlock (&self->ready_lock);

@@ -45,18 +45,18 @@ typedef struct _matching_model_t matching_model_t;
 typedef void (matching_model_fn) (char kind, const char *key, void *arg);
 
 typedef struct {
-    bool ready;             //  the full load is done
-    size_t products;        //  held, withdrawn included
+    bool ready;       //  the full load is done
+    size_t products;  //  held, withdrawn included
     size_t enterprises;
     size_t grades;
-    uint64_t registry_next; //  next registry event offset wanted
-    uint64_t scoring_next;  //  next scoring event offset wanted
-    uint64_t events;        //  events applied since start
-    uint64_t refetches;     //  records read again for an event
-    int64_t loaded_at_us;   //  wall clock, end of the full load
-    int64_t event_at_us;    //  wall clock, last event applied
-    int64_t lag_us;         //  that event: applied minus occurred
-    uint64_t gaps_repaired; //  by the subscribers
+    uint64_t registry_next;  //  next registry event offset wanted
+    uint64_t scoring_next;   //  next scoring event offset wanted
+    uint64_t events;         //  events applied since start
+    uint64_t refetches;      //  records read again for an event
+    int64_t loaded_at_us;    //  wall clock, end of the full load
+    int64_t event_at_us;     //  wall clock, last event applied
+    int64_t lag_us;          //  that event: applied minus occurred
+    uint64_t gaps_repaired;  //  by the subscribers
 } matching_model_stats_t;
 
 //  A model reading through broker and following pub; products' decision
@@ -113,8 +113,7 @@ ssize_t
 //  0, or -1 if the model does not hold it.
 int
     matching_model_profile (matching_model_t *self, const char *code,
-                            matching_enterprise_t *profile,
-                            uint64_t *version);
+                            matching_enterprise_t *profile, uint64_t *version);
 
 //  The grade of an enterprise, 0 (none) .. 5 (AAA); takes the lock.
 int

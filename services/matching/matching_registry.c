@@ -136,8 +136,7 @@ matching_registry_each_product (matching_registry_t *self,
 //  Every enterprise, or those holding a qualification
 
 int
-matching_registry_each_enterprise (matching_registry_t *self,
-                                   int qualification,
+matching_registry_each_enterprise (matching_registry_t *self, int qualification,
                                    matching_registry_fn *fn, void *arg,
                                    kj_status_t *status)
 {
@@ -193,8 +192,8 @@ matching_registry_institution (matching_registry_t *self, const char *id,
     *reply_p = NULL;
     if (rc == KJ__CODE__NOT_FOUND || rc == KJ__CODE__INVALID_ARGUMENT)
         return kj_status_set (status, KJ__CODE__NOT_FOUND, field,
-                              "%s: no institution %.40s in the registry",
-                              field, id);
+                              "%s: no institution %.40s in the registry", field,
+                              id);
     return kj_status_set (status, KJ__CODE__UNAVAILABLE, NULL,
                           "the registry did not answer for institution "
                           "%.40s; retry",
@@ -275,11 +274,12 @@ matching_registry_date (const char *text)
     int y, m, d;
     char extra;
     if (!text || strlen (text) != 10
-        || sscanf (text, "%4d-%2d-%2d%c", &y, &m, &d, &extra) != 3
-        || y < 1900 || m < 1 || m > 12 || d < 1)
+        || sscanf (text, "%4d-%2d-%2d%c", &y, &m, &d, &extra) != 3 || y < 1900
+        || m < 1 || m > 12 || d < 1)
         return 0;
-    static const int days [] = { 31, 28, 31, 30, 31, 30,
-                                 31, 31, 30, 31, 30, 31 };
+    static const int days [] = {
+        31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31
+    };
     bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
     if (d > days [m - 1] + (m == 2 && leap))
         return 0;

@@ -19,8 +19,7 @@
 typedef struct _matching_registry_t matching_registry_t;
 
 //  Called with each record of a list, in order; nonzero stops.
-typedef int (matching_registry_fn) (const ProtobufCMessage *record,
-                                    void *arg);
+typedef int (matching_registry_fn) (const ProtobufCMessage *record, void *arg);
 
 matching_registry_t *
     matching_registry_new (const char *endpoint, int sla_days);

@@ -35,7 +35,7 @@ typedef struct {
     matching_registry_t *registry;  //  exact reads for AddDemand, Apply
     matching_model_t *model;        //  what Match reads
     int model_wait_ms;
-    matching_changes_t *changes;    //  for re-matching, from the model
+    matching_changes_t *changes;  //  for re-matching, from the model
     int batch_threads;
     int sla_days;
     matching_weights_t weights;
@@ -174,7 +174,7 @@ s_demand_row (kj_call_t *call, PGresult *res, int row)
 //  IP pledge loans of the enterprise `code` (an SQL expression) approved
 //  or drawn this year, in fen
 #define IP_PLEDGED_SQL(code)                                                   \
-    "SELECT coalesce (sum (a.amount_fen), 0) FROM application a "             \
+    "SELECT coalesce (sum (a.amount_fen), 0) FROM application a "              \
     "WHERE a.enterprise_code = " code " AND " MATCHING_IP_PLEDGED_WHERE
 
 //  One demand by id, or NULL after failing the call; *pledged (may be
@@ -186,12 +186,13 @@ s_demand_load_pledged (kj_call_t *call, const char *id, const char *field,
 {
     if (s_check_text (call, id, field, ID_MAX, true))
         return NULL;
-    PGresult *res = kj_db_exec (
-        kj_call_db (call),
-        pledged ? "SELECT " DEMAND_COLUMNS ", (" IP_PLEDGED_SQL (
-                      "d.enterprise_code") ") FROM demand d WHERE d.id = $1"
-                : "SELECT " DEMAND_COLUMNS " FROM demand WHERE id = $1",
-        1, (const char *[]){ id });
+    PGresult *res =
+        kj_db_exec (kj_call_db (call),
+                    pledged ? "SELECT " DEMAND_COLUMNS ", (" IP_PLEDGED_SQL (
+                        "d.enterprise_code") ") FROM demand d WHERE d.id = $1"
+                            : "SELECT " DEMAND_COLUMNS
+                              " FROM demand WHERE id = $1",
+                    1, (const char *[]){ id });
     if (!res) {
         kj_call_fail_db (call);
         return NULL;
@@ -642,7 +643,8 @@ s_match (kj_call_t *call, const ProtobufCMessage *request,
         //  Intercity: it names neither the enterprise's city nor PROVINCE
         p->intercity = true;
         for (size_t r = 0; r < m->n_regions; r++)
-            if ((profile->region && strcmp (m->regions [r], profile->region) == 0)
+            if ((profile->region
+                 && strcmp (m->regions [r], profile->region) == 0)
                 || strcmp (m->regions [r], KJ_REGION_PROVINCE) == 0)
                 p->intercity = false;
         p->regions = kj_call_alloc (call, (m->n_regions + 1) * sizeof (void *));
@@ -654,9 +656,8 @@ s_match (kj_call_t *call, const ProtobufCMessage *request,
     if (why_not >= 0) {
         matching_verdict_t verdict;
         out->why_not = kj_call_strdup (call, in->why_not);
-        out->why_not_eligible =
-            matching_filter_check (&products [why_not], profile, view,
-                                   &verdict);
+        out->why_not_eligible = matching_filter_check (&products [why_not],
+                                                       profile, view, &verdict);
         out->why_not_reasons = kj_call_alloc (call, (verdict.count + 1)
                                                         * sizeof (void *));
         for (size_t i = 0; i < verdict.count; i++) {
@@ -809,8 +810,9 @@ s_apply (kj_call_t *call, const ProtobufCMessage *request,
     const Kj__Product *m = product->product;
     Kj__EnterpriseReply *enterprise = NULL;
     int64_t pledged = s_ip_pledged (call, demand->enterprise_code);
-    if (pledged < 0 || s_enterprise_exact (call, demand->enterprise_code,
-                                           "enterprise_code", &enterprise)) {
+    if (pledged < 0
+        || s_enterprise_exact (call, demand->enterprise_code, "enterprise_code",
+                               &enterprise)) {
         kj__product_reply__free_unpacked (product, NULL);
         return pledged < 0 ? kj_call_fail_db (call) : -1;
     }
@@ -818,8 +820,7 @@ s_apply (kj_call_t *call, const ProtobufCMessage *request,
     matching_registry_product (m, 0, &view);
     matching_enterprise_t profile;
     matching_registry_profile (enterprise->enterprise, &profile);
-    profile.grade = matching_model_grade (self->model,
-                                          demand->enterprise_code);
+    profile.grade = matching_model_grade (self->model, demand->enterprise_code);
     profile.ip_pledged_year_fen = pledged;
     matching_demand_t wanted;
     s_demand_view (demand, &wanted);
@@ -1081,8 +1082,7 @@ s_link (kj_call_t *call, const ProtobufCMessage *request,
         || s_check_text (call, in->note, "linkage.note", PURPOSE_MAX, false))
         return -1;
     if (in->equity_fen <= 0 || in->equity_fen > AMOUNT_MAX_FEN)
-        return kj_call_fail (call, KJ__CODE__OUT_OF_RANGE,
-                             "linkage.equity_fen",
+        return kj_call_fail (call, KJ__CODE__OUT_OF_RANGE, "linkage.equity_fen",
                              "linkage.equity_fen: 1 to %" PRId64
                              " fen, not %" PRId64,
                              AMOUNT_MAX_FEN, in->equity_fen);
@@ -1140,9 +1140,10 @@ s_link (kj_call_t *call, const ProtobufCMessage *request,
     bool listed = investor->institution->state
                == KJ__LISTING_STATE__LISTING_LISTED;
     kj__institution_reply__free_unpacked (investor, NULL);
-    if (!listed || (type != KJ__INSTITUTION_TYPE__INSTITUTION_ANGEL_FUND
-                    && type != KJ__INSTITUTION_TYPE__INSTITUTION_VC
-                    && type != KJ__INSTITUTION_TYPE__INSTITUTION_PE))
+    if (!listed
+        || (type != KJ__INSTITUTION_TYPE__INSTITUTION_ANGEL_FUND
+            && type != KJ__INSTITUTION_TYPE__INSTITUTION_VC
+            && type != KJ__INSTITUTION_TYPE__INSTITUTION_PE))
         return kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION,
                              "linkage.investor_id",
                              "linkage.investor_id: %s is not a listed angel "
@@ -1284,8 +1285,8 @@ s_add_roadshow (kj_call_t *call, const ProtobufCMessage *request,
     for (size_t i = 0; i < in->n_invitees && rc == 0; i++) {
         const char *id = in->invitees [i] ? in->invitees [i]->institution_id
                                           : NULL;
-        rc = s_check_text (call, id, "roadshow.invitees.institution_id",
-                           ID_MAX, true);
+        rc = s_check_text (call, id, "roadshow.invitees.institution_id", ID_MAX,
+                           true);
         for (size_t j = 0; j < i && rc == 0; j++)
             if (strcmp (in->invitees [j]->institution_id, id) == 0)
                 rc = kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT,
@@ -1319,8 +1320,7 @@ s_add_roadshow (kj_call_t *call, const ProtobufCMessage *request,
     zchunk_destroy (&ids);
     if (rc)
         return -1;
-    const char *params [] = { demand->id, in->on_date, s_caller (call),
-                              array };
+    const char *params [] = { demand->id, in->on_date, s_caller (call), array };
     PGresult *res = kj_db_exec (
         kj_call_db (call),
         "WITH r AS (INSERT INTO roadshow (id, demand_id, on_date, "
@@ -1389,8 +1389,9 @@ static int
 s_get_roadshow (kj_call_t *call, const ProtobufCMessage *request,
                 ProtobufCMessage *reply)
 {
-    Kj__Roadshow *r = s_roadshow_load (
-        call, ((const Kj__GetRoadshowRequest *) request)->id, "id");
+    Kj__Roadshow *r =
+        s_roadshow_load (call, ((const Kj__GetRoadshowRequest *) request)->id,
+                         "id");
     if (!r)
         return -1;
     ((Kj__RoadshowReply *) reply)->roadshow = r;
@@ -1430,7 +1431,8 @@ static int
 s_report (kj_call_t *call, const ProtobufCMessage *request,
           ProtobufCMessage *reply)
 {
-    const Kj__MatchingReportRequest *in = (const Kj__MatchingReportRequest *) request;
+    const Kj__MatchingReportRequest *in = (const Kj__MatchingReportRequest *)
+        request;
     const char *by = in->by && in->by [0] ? in->by : "city";
     //  Group keys from this fixed table only, never from the request
     const char *match_key, *application_key;
@@ -1496,7 +1498,8 @@ s_report (kj_call_t *call, const ProtobufCMessage *request,
     Kj__MatchingReportRow *total = out->total;
     for (int r = 0; r < PQntuples (results [0]); r++) {
         Kj__MatchingReportRow *row = s_report_row (call, rows,
-                                           PQgetvalue (results [0], r, 0));
+                                                   PQgetvalue (results [0], r,
+                                                               0));
         row->matches = strtoull (PQgetvalue (results [0], r, 1), NULL, 10);
         row->intercity = strtoull (PQgetvalue (results [0], r, 2), NULL, 10);
         total->matches += row->matches;
@@ -1505,7 +1508,8 @@ s_report (kj_call_t *call, const ProtobufCMessage *request,
     int64_t hours = 0;
     for (int r = 0; r < PQntuples (results [1]); r++) {
         PGresult *res = results [1];
-        Kj__MatchingReportRow *row = s_report_row (call, rows, PQgetvalue (res, r, 0));
+        Kj__MatchingReportRow *row = s_report_row (call, rows,
+                                                   PQgetvalue (res, r, 0));
         row->applications = strtoull (PQgetvalue (res, r, 1), NULL, 10);
         row->approvals = strtoull (PQgetvalue (res, r, 2), NULL, 10);
         row->disbursed = strtoull (PQgetvalue (res, r, 3), NULL, 10);
@@ -1531,8 +1535,8 @@ s_report (kj_call_t *call, const ProtobufCMessage *request,
     zlistx_t *keys = zhashx_keys (rows);
     zlistx_set_comparator (keys, (zlistx_comparator_fn *) strcmp);
     zlistx_sort (keys);
-    out->rows = kj_call_alloc (call, (zhashx_size (rows) + 1)
-                                         * sizeof (void *));
+    out->rows = kj_call_alloc (call,
+                               (zhashx_size (rows) + 1) * sizeof (void *));
     for (const char *key = zlistx_first (keys); key; key = zlistx_next (keys)) {
         Kj__MatchingReportRow *row = zhashx_lookup (rows, key);
         s_report_rates (row);

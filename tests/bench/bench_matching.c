@@ -22,11 +22,11 @@
 #include "matching_model.h"
 #include "matching_registry.h"
 
-#define PRODUCTS  10000
+#define PRODUCTS       10000
 #define BATCH_PRODUCTS 2000
-#define ROUNDS    1000
-#define IN_FLIGHT 50
-#define WAN       INT64_C (1000000)
+#define ROUNDS         1000
+#define IN_FLIGHT      50
+#define WAN            INT64_C (1000000)
 
 static const char *s_regions [] = { "210100",         "210200",   "210300",
                                     "SHENYANG_METRO", "PROVINCE", "210800" };
@@ -114,8 +114,7 @@ s_enterprise (rfx_t *fx, const char *region, unsigned number, Kj__Stage stage,
     reg.enterprise = &e;
     Kj__EnterpriseReply *reply = NULL;
     if (rfx_call (fx, "RegisterEnterprise", &reg.base,
-                  &kj__enterprise_reply__descriptor, &reply, NULL, NULL,
-                  false))
+                  &kj__enterprise_reply__descriptor, &reply, NULL, NULL, false))
         return -1;
     kj__enterprise_reply__free_unpacked (reply, NULL);
     Kj__OverrideStageRequest override = KJ__OVERRIDE_STAGE_REQUEST__INIT;
@@ -123,8 +122,7 @@ s_enterprise (rfx_t *fx, const char *region, unsigned number, Kj__Stage stage,
     override.stage = stage;
     override.reason = "bench";
     if (rfx_call (fx, "OverrideStage", &override.base,
-                  &kj__enterprise_reply__descriptor, &reply, NULL, NULL,
-                  false))
+                  &kj__enterprise_reply__descriptor, &reply, NULL, NULL, false))
         return -1;
     kj__enterprise_reply__free_unpacked (reply, NULL);
     return 0;
@@ -135,8 +133,9 @@ s_matching (rfx_t *fx, const char *interval)
 {
     char pub [200];
     snprintf (pub, sizeof pub, "node/pub=%s", fx->broker.pub);
-    const char *extra [] = { "-s", "matching/relay=false", "-s", pub,
-                             "-s", interval,               NULL };
+    const char *extra [] = {
+        "-s", "matching/relay=false", "-s", pub, "-s", interval, NULL
+    };
     pid_t matching = kj_daemon_start ("matching", &fx->broker, fx->dsn, extra);
     if (matching <= 0
         || !kj_broker_wait_workers (fx->broker.endpoint, "matching", 2, 20000))
@@ -170,8 +169,8 @@ s_batch (rfx_t *fx)
     kj_db_t *db = kj_db_new (fx->dsn, "matching", 5000);
     char array [ENTERPRISES * 20 + 4] = "{";
     for (int i = 0; i < ENTERPRISES; i++)
-        snprintf (array + strlen (array), sizeof array - strlen (array),
-                  "%s%s", i ? "," : "", codes [i]);
+        snprintf (array + strlen (array), sizeof array - strlen (array), "%s%s",
+                  i ? "," : "", codes [i]);
     strcat (array, "}");
     int64_t start = kj_mono_us ();
     if (!db
@@ -183,12 +182,11 @@ s_batch (rfx_t *fx)
                       "FROM generate_series (1, 100000) g",
                       1, (const char *[]){ array })
                != BATCH_DEMANDS
-        || kj_db_run (db, "SELECT setval ('demand_seq', 100000)", 0, NULL)
-               < 0)
+        || kj_db_run (db, "SELECT setval ('demand_seq', 100000)", 0, NULL) < 0)
         return -1;
     kj_db_destroy (&db);
-    printf ("  %d demands of %d enterprises stored in %.1f s\n",
-            BATCH_DEMANDS, ENTERPRISES, (kj_mono_us () - start) / 1e6);
+    printf ("  %d demands of %d enterprises stored in %.1f s\n", BATCH_DEMANDS,
+            ENTERPRISES, (kj_mono_us () - start) / 1e6);
 
     kj_client_t *client = kj_client_new (fx->broker.endpoint);
     kj_call_opts_t opts = { .timeout_ms = 30000 };
@@ -220,8 +218,7 @@ s_batch (rfx_t *fx)
     if (!reply)
         return -1;
     double wall = (kj_mono_us () - start) / 1e6;
-    printf ("  batch: %u demands, %u with a product, %" PRIu64
-            " proposals\n",
+    printf ("  batch: %u demands, %u with a product, %" PRIu64 " proposals\n",
             reply->batch->demands, reply->batch->matched,
             reply->batch->proposals);
     printf ("  %-44s %6.1f s (matching %.1f s; asked to stored, 1 s "
@@ -311,8 +308,8 @@ main (void)
             PRODUCTS, ROUNDS);
     start = kj_mono_us ();
     s_products (&fx, BATCH_PRODUCTS, PRODUCTS);
-    printf ("  %d more products added in %.1f s\n",
-            PRODUCTS - BATCH_PRODUCTS, (kj_mono_us () - start) / 1e6);
+    printf ("  %d more products added in %.1f s\n", PRODUCTS - BATCH_PRODUCTS,
+            (kj_mono_us () - start) / 1e6);
 
     char code [19];
     if (s_enterprise (&fx, "210300", 77, KJ__STAGE__STAGE_STARTUP, code))

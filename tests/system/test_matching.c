@@ -102,8 +102,7 @@ s_product (mfx_t *m, const char *id, const char *institution,
 
 //  A small enterprise of region at the start-up stage; code written
 static void
-s_enterprise_in (mfx_t *m, const char *region, unsigned number,
-                 char code [19])
+s_enterprise_in (mfx_t *m, const char *region, unsigned number, char code [19])
 {
     rfx_code (region, number, code);
     Kj__RegisterEnterpriseRequest request =
@@ -262,8 +261,8 @@ s_model_wait (mfx_t *m, uint64_t products)
         }
         zclock_sleep (20);
     }
-    fail_msg ("matching's model holds %" PRIu64 " products, not %" PRIu64,
-              held, products);
+    fail_msg ("matching's model holds %" PRIu64 " products, not %" PRIu64, held,
+              products);
 }
 
 //  Two banks, their products (SY1-SY3 of Shenyang, DL1-DL2 of Dalian,
@@ -1021,7 +1020,8 @@ test_linkage_and_roadshow (void **state)
     s_start (&m);
     char code [19];
     s_world (&m, code);
-    s_institution_of (&m, "VC1", "盛京创投", KJ__INSTITUTION_TYPE__INSTITUTION_VC);
+    s_institution_of (&m, "VC1", "盛京创投",
+                      KJ__INSTITUTION_TYPE__INSTITUTION_VC);
     //  A demand seeking linkage, and one that does not
     Kj__AddDemandRequest add = KJ__ADD_DEMAND_REQUEST__INIT;
     Kj__Demand d = KJ__DEMAND__INIT;
@@ -1041,8 +1041,7 @@ test_linkage_and_roadshow (void **state)
     kj__demand_reply__free_unpacked (posted, NULL);
     s_demand (&m, code, NULL, plain);
     uint64_t version;
-    assert_int_equal (s_apply (&m, linked, "SY2", NULL, a1, &version,
-                               &status),
+    assert_int_equal (s_apply (&m, linked, "SY2", NULL, a1, &version, &status),
                       0);
     assert_int_equal (s_apply (&m, plain, "SY2", NULL, a2, &version, &status),
                       0);
@@ -1083,27 +1082,23 @@ test_linkage_and_roadshow (void **state)
     request.roadshow = &r;
     Kj__RoadshowReply *shown = NULL;
     assert_int_equal (s_call (&m, "AddRoadshow", &request.base,
-                              &kj__roadshow_reply__descriptor, &shown,
-                              &status),
+                              &kj__roadshow_reply__descriptor, &shown, &status),
                       KJ__CODE__OUT_OF_RANGE);
     assert_string_equal (status.field, "roadshow.on_date");
     r.on_date = "2099-06-01";
     dlb.institution_id = "NOSUCH";
     assert_int_equal (s_call (&m, "AddRoadshow", &request.base,
-                              &kj__roadshow_reply__descriptor, &shown,
-                              &status),
+                              &kj__roadshow_reply__descriptor, &shown, &status),
                       KJ__CODE__NOT_FOUND);
     assert_string_equal (status.field, "roadshow.invitees.institution_id");
     dlb.institution_id = "SYB";
     assert_int_equal (s_call (&m, "AddRoadshow", &request.base,
-                              &kj__roadshow_reply__descriptor, &shown,
-                              &status),
+                              &kj__roadshow_reply__descriptor, &shown, &status),
                       KJ__CODE__INVALID_ARGUMENT);
     assert_int_equal (s_rows (&m, "SELECT count (*) FROM roadshow"), 0);
     dlb.institution_id = "DLB";
     assert_int_equal (s_call (&m, "AddRoadshow", &request.base,
-                              &kj__roadshow_reply__descriptor, &shown,
-                              &status),
+                              &kj__roadshow_reply__descriptor, &shown, &status),
                       0);
     char roadshow [16];
     snprintf (roadshow, sizeof roadshow, "%s", shown->roadshow->id);
@@ -1118,10 +1113,11 @@ test_linkage_and_roadshow (void **state)
                                  &status),
                       KJ__CODE__FAILED_PRECONDITION);
     assert_string_equal (status.field, "institution_id");
-    assert_int_equal (s_respond (&m, roadshow, "SYB",
-                                 KJ__ROADSHOW_RESPONSE__ROADSHOW_RESPONSE_UNSPECIFIED,
-                                 &status),
-                      KJ__CODE__INVALID_ARGUMENT);
+    assert_int_equal (
+        s_respond (&m, roadshow, "SYB",
+                   KJ__ROADSHOW_RESPONSE__ROADSHOW_RESPONSE_UNSPECIFIED,
+                   &status),
+        KJ__CODE__INVALID_ARGUMENT);
     assert_int_equal (s_respond (&m, roadshow, "SYB",
                                  KJ__ROADSHOW_RESPONSE__ROADSHOW_NEEDS_INFO,
                                  &status),
@@ -1129,8 +1125,7 @@ test_linkage_and_roadshow (void **state)
     Kj__GetRoadshowRequest get = KJ__GET_ROADSHOW_REQUEST__INIT;
     get.id = roadshow;
     assert_int_equal (s_call (&m, "GetRoadshow", &get.base,
-                              &kj__roadshow_reply__descriptor, &shown,
-                              &status),
+                              &kj__roadshow_reply__descriptor, &shown, &status),
                       0);
     assert_string_equal (shown->roadshow->invitees [1]->institution_id, "SYB");
     assert_int_equal (shown->roadshow->invitees [1]->response,
@@ -1180,20 +1175,46 @@ test_linkage_and_roadshow (void **state)
 
 #define FUZZ_CALLS 1500
 
-static const char *s_fuzz_strings [] = {
-    "",           "D000001",    "D000002",      "A000001",   "A000002",
-    "B000001",    "R000001",    "L000001",      "SY1",       "SY2",
-    "DL1",        "RN1",        "SYB",          "DLB",       "VC1",
-    "NOPE",       "210300",     "210102",       "SFDZ",      "SHENYANG_METRO",
-    "PROVINCE",   "city",       "stage",        "institution", "2026-12-31",
-    "2099-06-01", "2020-01-01", "2026-02-30",   "9999-99-99", "x'); DROP "
-                                                             "TABLE demand; --",
-    "\xff\xfe",   "a\x01b",     "鞍山初创科技",  NULL, /* the code */ NULL
-};
+static const char *s_fuzz_strings [] = { "",
+                                         "D000001",
+                                         "D000002",
+                                         "A000001",
+                                         "A000002",
+                                         "B000001",
+                                         "R000001",
+                                         "L000001",
+                                         "SY1",
+                                         "SY2",
+                                         "DL1",
+                                         "RN1",
+                                         "SYB",
+                                         "DLB",
+                                         "VC1",
+                                         "NOPE",
+                                         "210300",
+                                         "210102",
+                                         "SFDZ",
+                                         "SHENYANG_METRO",
+                                         "PROVINCE",
+                                         "city",
+                                         "stage",
+                                         "institution",
+                                         "2026-12-31",
+                                         "2099-06-01",
+                                         "2020-01-01",
+                                         "2026-02-30",
+                                         "9999-99-99",
+                                         "x'); DROP "
+                                         "TABLE demand; --",
+                                         "\xff\xfe",
+                                         "a\x01b",
+                                         "鞍山初创科技",
+                                         NULL,
+                                         /* the code */ NULL };
 static const int64_t s_fuzz_numbers [] = {
-    0,        1,          -1,          12,        360,     361,
-    10000,    10001,      100,         1000000,   5000000, 500000000,
-    INT32_MAX, INT32_MIN, INT64_MAX,   INT64_MIN, 20,      21
+    0,         1,         -1,        12,        360,     361,
+    10000,     10001,     100,       1000000,   5000000, 500000000,
+    INT32_MAX, INT32_MIN, INT64_MAX, INT64_MIN, 20,      21
 };
 
 //  Freed after each call
@@ -1242,8 +1263,8 @@ s_fuzz_fill (ProtobufCMessage *message, s_arena_t *arena, const char *code,
 
 //  One value of a field's type at at (a message in a list never NULL)
 static void
-s_fuzz_value (const ProtobufCFieldDescriptor *field, void *at,
-              s_arena_t *arena, const char *code, int depth)
+s_fuzz_value (const ProtobufCFieldDescriptor *field, void *at, s_arena_t *arena,
+              const char *code, int depth)
 {
     bool listed = field->label == PROTOBUF_C_LABEL_REPEATED;
     switch (field->type) {
@@ -1301,8 +1322,8 @@ s_fuzz_fill (ProtobufCMessage *message, s_arena_t *arena, const char *code,
         size_t size = field->type == PROTOBUF_C_TYPE_STRING
                            || field->type == PROTOBUF_C_TYPE_MESSAGE
                         ? sizeof (void *)
-                      : field->type == PROTOBUF_C_TYPE_INT64
-                           || field->type == PROTOBUF_C_TYPE_UINT64
+                    : field->type == PROTOBUF_C_TYPE_INT64
+                              || field->type == PROTOBUF_C_TYPE_UINT64
                         ? 8
                         : 4;
         char *values = s_arena_alloc (arena, n * size);
@@ -1337,9 +1358,8 @@ test_hostile_requests (void **state)
                                    ? (unsigned) n
                                    : (unsigned) randof (service->n_methods)];
         s_arena_t arena = { .n = 0 };
-        ProtobufCMessage *request = s_arena_alloc (&arena,
-                                                   method->input
-                                                       ->sizeof_message);
+        ProtobufCMessage
+            *request = s_arena_alloc (&arena, method->input->sizeof_message);
         protobuf_c_message_init (method->input, request);
         if (n >= (int) service->n_methods)
             s_fuzz_fill (request, &arena, code, 0);
@@ -1365,8 +1385,8 @@ test_hostile_requests (void **state)
     printf ("fuzz: %d calls: OK %d, INVALID_ARGUMENT %d, OUT_OF_RANGE %d, "
             "NOT_FOUND %d, ALREADY_EXISTS %d, FAILED_PRECONDITION %d, "
             "ABORTED %d\n",
-            FUZZ_CALLS, codes [0], codes [3], codes [11], codes [5],
-            codes [6], codes [9], codes [10]);
+            FUZZ_CALLS, codes [0], codes [3], codes [11], codes [5], codes [6],
+            codes [9], codes [10]);
     //  Still serving, and what was there still there
     assert_int_equal (s_rows (&m, "SELECT count (*) FROM application "
                                   "WHERE id = 'A000001'"),
