@@ -391,7 +391,7 @@ s_load (matching_model_t *self, kj_status_t *status)
 static bool
 s_refetch (matching_model_t *self, bool product, const char *key)
 {
-    kj_status_t status;
+    kj_status_t status = { .code = KJ__CODE__OK };
     bool changed = false;
     if (product) {
         Kj__ProductReply *reply = NULL;
