@@ -928,7 +928,21 @@ test_batch_and_rematch (void **state)
                                 &status, NULL, false),
                       0);
     kj__product_reply__free_unpacked (product, NULL);
+    //  How fresh: the withdrawal in Match's read model, then re-matched
+    int64_t withdrawn_at = kj_mono_us ();
+    char *seen = s_match_list (&m, d1);
+    while (strstr (seen, "SY1")) {
+        free (seen);
+        assert_true (kj_mono_us () - withdrawn_at < 20000000);
+        zclock_sleep (5);
+        seen = s_match_list (&m, d1);
+    }
+    free (seen);
+    printf ("model: the withdrawal seen by Match after %.0f ms\n",
+            (kj_mono_us () - withdrawn_at) / 1000.0);
     products = s_rematched (&m, d1, "product SY1");
+    printf ("model: the demand re-matched after %.0f ms\n",
+            (kj_mono_us () - withdrawn_at) / 1000.0);
     assert_string_equal (products, "SY2,DL2");
     free (products);
     char *source = s_text (&m,
