@@ -179,6 +179,8 @@ int
 int
     cli_application (cli_t *cli, int argc, char **argv);
 int
+    cli_roadshow (cli_t *cli, int argc, char **argv);
+int
     cli_mirror (cli_t *cli, int argc, char **argv);
 //  The verbs of kejin-ipo (cli_ipo_pipeline.c), handed on by cli_ipo.
 int

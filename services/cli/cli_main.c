@@ -48,8 +48,14 @@ static const command_t s_commands [] = {
       N_ ("rank the products for a demand, and say why not "
           "another"),
       cli_match },
-    { "application", N_ ("applications for a product: apply, move, show"),
+    { "application",
+      N_ ("applications for a product: apply, move, show, link an "
+          "investor"),
       cli_application },
+    { "roadshow",
+      N_ ("put a demand before institutions on a date: add, respond, "
+          "show"),
+      cli_roadshow },
     { "mirror", N_ ("a hub's copies of other cities' event logs: links"),
       cli_mirror },
     { NULL }

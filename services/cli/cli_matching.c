@@ -21,10 +21,26 @@ static const char *s_demand_usage = N_ (
     "insurance, bond. Collateral: ip, receivables, guarantee, real_estate.\n");
 
 static const char *s_match_usage = N_ (
-    "Usage: kejin match DEMAND [--why-not PRODUCT] [--limit N] [--json]\n\n"
+    "Usage: kejin match DEMAND [--why-not PRODUCT] [--limit N] [--json]\n"
+    "       kejin match batch [REGION] [--top N]   |   batch --show ID\n"
+    "       kejin match report [--by city|stage|institution] [--from DATE]\n"
+    "                          [--to DATE]\n"
+    "       kejin match model\n\n"
     "Rank the products that may serve the demand, best first, with the\n"
     "reasons of each score; --why-not names every reason a product is\n"
-    "excluded.\n");
+    "excluded. batch matches every open demand of REGION (a city code,\n"
+    "SFDZ, SHENYANG_METRO; none: every city) in the background; report\n"
+    "counts matches, applications, approvals, first loans and decision\n"
+    "times; model says how fresh the products and enterprises matched\n"
+    "against are.\n");
+
+static const char *s_roadshow_usage = N_ (
+    "Usage: kejin roadshow VERB [ARGS] [--json]\n\n"
+    "  add DEMAND --on YYYY-MM-DD --institutions ID1,ID2\n"
+    "        put a demand before institutions on a date (融资路演)\n"
+    "  respond ROADSHOW INSTITUTION interested|needs_info|declined\n"
+    "          [--note TEXT]\n"
+    "  show ROADSHOW\n");
 
 static const char *s_application_usage = N_ (
     "Usage: kejin application VERB [ARGS] [--json]\n\n"
@@ -34,7 +50,11 @@ static const char *s_application_usage = N_ (
     "       [--term MONTHS] [--reason TEXT]\n"
     "        approved needs --amount, --rate and --term; rejected needs\n"
     "        --reason; --version: the version you saw (a move by someone\n"
-    "        else meanwhile is then refused)\n\n"
+    "        else meanwhile is then refused)\n"
+    "  link ID --investor INSTITUTION --equity YUAN --stake PERCENT\n"
+    "       [--note TEXT]\n"
+    "        investment-loan linkage (投贷联动): an angel, VC or PE\n"
+    "        investor's offer bundled with this loan\n\n"
     "States: under_review, approved, rejected, withdrawn, expired, active,\n"
     "overdue_1_30, overdue_31_60, overdue_61_90, overdue_90_plus, renewed,\n"
     "closed, defaulted.\n");
@@ -222,11 +242,165 @@ cli_demand (cli_t *cli, int argc, char **argv)
 //  --------------------------------------------------------------------------
 //  kejin match
 
+static int
+s_match_batch (cli_t *cli, int argc, char **argv)
+{
+    cli_args_t *args = cli_args_new (argc, argv, 2,
+                                     "top= show=", s_match_usage);
+    if (!args)
+        return CLI_USAGE;
+    int rc = CLI_USAGE;
+    int64_t top = 0;
+    const char *value = cli_args_get (args, "top");
+    if (cli_args_count (args) > 1
+        || (value && cli_parse_int ("--top", value, 1, 20, &top)))
+        goto done;
+    Kj__BatchReply *reply = NULL;
+    if (cli_args_get (args, "show")) {
+        Kj__GetBatchRequest request = KJ__GET_BATCH_REQUEST__INIT;
+        request.id = cli_args_text (args, "show");
+        rc = cli_call (cli, "matching", "GetBatch", &request.base,
+                       &kj__batch_reply__descriptor,
+                       (ProtobufCMessage **) &reply, true);
+    }
+    else {
+        Kj__BatchRequest request = KJ__BATCH_REQUEST__INIT;
+        Kj__Batch batch = KJ__BATCH__INIT;
+        batch.region = cli_args_count (args)
+                         ? (char *) cli_args_positional (args, 0)
+                         : "";
+        batch.top = (uint32_t) top;
+        request.batch = &batch;
+        rc = cli_call (cli, "matching", "MatchBatch", &request.base,
+                       &kj__batch_reply__descriptor,
+                       (ProtobufCMessage **) &reply, false);
+    }
+    if (rc != CLI_OK)
+        goto done;
+    if (cli->json)
+        cli_print_json (&reply->batch->base);
+    else {
+        const Kj__Batch *b = reply->batch;
+        printf (_ ("Batch %s of %s: %s\n"), b->id,
+                *b->region ? b->region : _ ("every city"),
+                cli_enum_name (&kj__batch_state__descriptor, "BATCH_",
+                               b->state));
+        if (b->state == KJ__BATCH_STATE__BATCH_DONE)
+            printf (_ ("  %u open demands, %u with a product, %" PRIu64
+                       " proposals kept, matched in %" PRId64 " ms\n"),
+                    b->demands, b->matched, b->proposals, b->ms);
+    }
+    kj__batch_reply__free_unpacked (reply, NULL);
+done:
+    cli_args_destroy (&args);
+    return rc;
+}
+
+static int
+s_match_report (cli_t *cli, int argc, char **argv)
+{
+    cli_args_t *args = cli_args_verb (argc, argv,
+                                      "by= from= to=", s_match_usage, 0, NULL,
+                                      "match report takes options only");
+    if (!args)
+        return CLI_USAGE;
+    Kj__MatchingReportRequest request = KJ__MATCHING_REPORT_REQUEST__INIT;
+    request.by = cli_args_text (args, "by");
+    request.from = cli_args_text (args, "from");
+    request.to = cli_args_text (args, "to");
+    Kj__MatchingReportReply *reply = NULL;
+    int rc = cli_call (cli, "matching", "Report", &request.base,
+                       &kj__matching_report_reply__descriptor,
+                       (ProtobufCMessage **) &reply, true);
+    cli_args_destroy (&args);
+    if (rc != CLI_OK)
+        return rc;
+    if (cli->json) {
+        cli_print_json (&reply->base);
+        kj__matching_report_reply__free_unpacked (reply, NULL);
+        return CLI_OK;
+    }
+    cli_table_t *table = cli_table_new (reply->by, _ ("matches"),
+                                        _ ("intercity"), _ ("applications"),
+                                        _ ("approvals"), _ ("disbursed"),
+                                        _ ("first loans"), _ ("decided"),
+                                        _ ("hours to decision"),
+                                        _ ("within target"), NULL);
+    for (size_t i = 0; i <= reply->n_rows; i++) {
+        const Kj__MatchingReportRow *r = i < reply->n_rows ? reply->rows [i]
+                                                           : reply->total;
+        char cells [9][32];
+        snprintf (cells [0], 32, "%" PRIu64, r->matches);
+        snprintf (cells [1], 32, "%" PRIu64 " (%d.%02d%%)", r->intercity,
+                  r->intercity_bp / 100, r->intercity_bp % 100);
+        snprintf (cells [2], 32, "%" PRIu64, r->applications);
+        snprintf (cells [3], 32, "%" PRIu64, r->approvals);
+        snprintf (cells [4], 32, "%" PRIu64, r->disbursed);
+        snprintf (cells [5], 32, "%" PRIu64 " (%d.%02d%%)", r->first_loans,
+                  r->first_loan_bp / 100, r->first_loan_bp % 100);
+        snprintf (cells [6], 32, "%" PRIu64, r->decisions);
+        snprintf (cells [7], 32, "%" PRId64, r->decision_hours);
+        snprintf (cells [8], 32, "%" PRIu64, r->within_sla);
+        cli_table_row (table, i < reply->n_rows ? r->key : _ ("total"),
+                       cells [0], cells [1], cells [2], cells [3], cells [4],
+                       cells [5], cells [6], cells [7], cells [8]);
+    }
+    cli_table_print (table, stdout);
+    printf (_ ("Decision target: %d days.\n"), reply->sla_days);
+    cli_table_destroy (&table);
+    kj__matching_report_reply__free_unpacked (reply, NULL);
+    return CLI_OK;
+}
+
+static int
+s_match_model (cli_t *cli)
+{
+    Kj__ModelRequest request = KJ__MODEL_REQUEST__INIT;
+    Kj__ModelReply *reply = NULL;
+    int rc = cli_call (cli, "matching", "Model", &request.base,
+                       &kj__model_reply__descriptor,
+                       (ProtobufCMessage **) &reply, true);
+    if (rc != CLI_OK)
+        return rc;
+    if (cli->json)
+        cli_print_json (&reply->base);
+    else {
+        char loaded [32], last [32];
+        printf (_ ("Read model of one kejin-matching copy: %s\n"),
+                reply->ready ? _ ("loaded") : _ ("loading"));
+        printf (_ ("  %" PRIu64 " products, %" PRIu64 " enterprises, %" PRIu64
+                   " grades; loaded %s\n"),
+                reply->products, reply->enterprises, reply->grades,
+                cli_time (reply->loaded_at_us, loaded, sizeof loaded));
+        printf (_ ("  %" PRIu64 " events applied, the last at %s, %" PRId64
+                   " ms after it happened; next offsets %" PRIu64
+                   " (registry), %" PRIu64 " (scoring)\n"),
+                reply->events,
+                reply->event_at_us
+                    ? cli_time (reply->event_at_us, last, sizeof last)
+                    : "-",
+                reply->lag_us / 1000, reply->registry_next,
+                reply->scoring_next);
+        printf (_ ("  %" PRIu64 " records read again, %" PRIu64
+                   " gaps repaired, %" PRIu64 " changes waiting to "
+                   "re-match\n"),
+                reply->refetches, reply->gaps_repaired, reply->rematch_pending);
+    }
+    kj__model_reply__free_unpacked (reply, NULL);
+    return CLI_OK;
+}
+
 int
 cli_match (cli_t *cli, int argc, char **argv)
 {
     if (argc < 2 || cli_wants_help (argc, argv))
         return cli_usage (s_match_usage, argc < 2);
+    if (strcmp (argv [1], "batch") == 0)
+        return s_match_batch (cli, argc, argv);
+    if (strcmp (argv [1], "report") == 0)
+        return s_match_report (cli, argc, argv);
+    if (strcmp (argv [1], "model") == 0 && argc == 2)
+        return s_match_model (cli);
     cli_args_t *args = cli_args_new (argc, argv, 1,
                                      "why-not= limit=", s_match_usage);
     if (!args)
@@ -373,13 +547,180 @@ done:
     return rc;
 }
 
+static int
+s_application_link (cli_t *cli, int argc, char **argv)
+{
+    cli_args_t *args = cli_args_verb (argc, argv,
+                                      "investor= equity= stake= note=",
+                                      s_application_usage, 1,
+                                      "investor equity stake",
+                                      "application link takes one id");
+    if (!args)
+        return CLI_USAGE;
+    int rc = CLI_USAGE;
+    Kj__LinkRequest request = KJ__LINK_REQUEST__INIT;
+    Kj__Linkage linkage = KJ__LINKAGE__INIT;
+    linkage.application_id = (char *) cli_args_positional (args, 0);
+    linkage.investor_id = cli_args_text (args, "investor");
+    linkage.note = cli_args_text (args, "note");
+    if (cli_parse_yuan ("--equity", cli_args_get (args, "equity"),
+                        &linkage.equity_fen)
+        || cli_parse_percent ("--stake", cli_args_get (args, "stake"),
+                              &linkage.stake_bp))
+        goto done;
+    request.linkage = &linkage;
+    Kj__LinkageReply *reply = NULL;
+    rc = cli_call (cli, "matching", "Link", &request.base,
+                   &kj__linkage_reply__descriptor, (ProtobufCMessage **) &reply,
+                   false);
+    if (rc != CLI_OK)
+        goto done;
+    if (cli->json)
+        cli_print_json (&reply->linkage->base);
+    else {
+        char money [32], stake [16];
+        const Kj__Linkage *l = reply->linkage;
+        printf (_ ("%s: %s invests %s for %s of %s, with loan %s\n"), l->id,
+                l->investor_id, cli_yuan (l->equity_fen, money, sizeof money),
+                cli_percent (l->stake_bp, stake, sizeof stake),
+                l->enterprise_code, l->application_id);
+    }
+    kj__linkage_reply__free_unpacked (reply, NULL);
+done:
+    cli_args_destroy (&args);
+    return rc;
+}
+
 int
 cli_application (cli_t *cli, int argc, char **argv)
 {
     static const cli_verb_t verbs [] = { { "apply", s_application_apply },
                                          { "show", s_application_show },
                                          { "move", s_application_move },
+                                         { "link", s_application_link },
                                          { NULL } };
     return cli_reg_run (cli, argc, argv, "application", s_application_usage,
                         verbs);
+}
+
+//  --------------------------------------------------------------------------
+//  kejin roadshow
+
+static int
+s_roadshow_reply (cli_t *cli, const char *method,
+                  const ProtobufCMessage *request, bool read_only)
+{
+    Kj__RoadshowReply *reply = NULL;
+    int rc = cli_call (cli, "matching", method, request,
+                       &kj__roadshow_reply__descriptor,
+                       (ProtobufCMessage **) &reply, read_only);
+    if (rc != CLI_OK)
+        return rc;
+    if (cli->json)
+        cli_print_json (&reply->roadshow->base);
+    else {
+        const Kj__Roadshow *r = reply->roadshow;
+        printf (_ ("%s: demand %s before %zu institutions on %s\n"), r->id,
+                r->demand_id, r->n_invitees, r->on_date);
+        for (size_t i = 0; i < r->n_invitees; i++) {
+            const Kj__RoadshowInvitee *v = r->invitees [i];
+            char when [32];
+            printf ("  %-12s %-12s", v->institution_id,
+                    v->response
+                        ? cli_enum_name (&kj__roadshow_response__descriptor,
+                                         "ROADSHOW_", v->response)
+                        : _ ("no answer"));
+            if (v->responded_at_us)
+                printf ("  %s  %s",
+                        cli_time (v->responded_at_us, when, sizeof when),
+                        v->note);
+            printf ("\n");
+        }
+    }
+    kj__roadshow_reply__free_unpacked (reply, NULL);
+    return CLI_OK;
+}
+
+static int
+s_roadshow_add (cli_t *cli, int argc, char **argv)
+{
+    cli_args_t *args = cli_args_verb (argc, argv,
+                                      "on= institutions=", s_roadshow_usage, 1,
+                                      "on institutions",
+                                      "roadshow add takes one demand id");
+    if (!args)
+        return CLI_USAGE;
+    //  Institutions comma-separated, at most 50 (more: the daemon says so)
+    char *list = strdup (cli_args_get (args, "institutions"));
+    Kj__RoadshowInvitee invitees [51];
+    Kj__RoadshowInvitee *pointers [51];
+    size_t n = 0;
+    for (char *save = NULL, *id = strtok_r (list, ",", &save); id && n < 51;
+         id = strtok_r (NULL, ",", &save)) {
+        kj__roadshow_invitee__init (&invitees [n]);
+        invitees [n].institution_id = id;
+        pointers [n] = &invitees [n];
+        n++;
+    }
+    Kj__AddRoadshowRequest request = KJ__ADD_ROADSHOW_REQUEST__INIT;
+    Kj__Roadshow roadshow = KJ__ROADSHOW__INIT;
+    roadshow.demand_id = (char *) cli_args_positional (args, 0);
+    roadshow.on_date = cli_args_text (args, "on");
+    roadshow.invitees = pointers;
+    roadshow.n_invitees = n;
+    request.roadshow = &roadshow;
+    int rc = s_roadshow_reply (cli, "AddRoadshow", &request.base, false);
+    free (list);
+    cli_args_destroy (&args);
+    return rc;
+}
+
+static int
+s_roadshow_respond (cli_t *cli, int argc, char **argv)
+{
+    cli_args_t *args = cli_args_verb (argc, argv, "note=", s_roadshow_usage, 3,
+                                      NULL,
+                                      "roadshow respond takes a roadshow, an "
+                                      "institution and a response");
+    if (!args)
+        return CLI_USAGE;
+    int rc = CLI_USAGE;
+    int response;
+    Kj__RespondRequest request = KJ__RESPOND_REQUEST__INIT;
+    request.roadshow_id = (char *) cli_args_positional (args, 0);
+    request.institution_id = (char *) cli_args_positional (args, 1);
+    request.note = cli_args_text (args, "note");
+    if (cli_parse_enum ("RESPONSE", cli_args_positional (args, 2),
+                        &kj__roadshow_response__descriptor, "ROADSHOW_", false,
+                        &response)
+        == 0) {
+        request.response = (Kj__RoadshowResponse) response;
+        rc = s_roadshow_reply (cli, "Respond", &request.base, false);
+    }
+    cli_args_destroy (&args);
+    return rc;
+}
+
+static int
+s_roadshow_show (cli_t *cli, int argc, char **argv)
+{
+    cli_args_t *args = cli_args_verb (argc, argv, "", s_roadshow_usage, 1, NULL,
+                                      "roadshow show takes one id");
+    if (!args)
+        return CLI_USAGE;
+    Kj__GetRoadshowRequest request = KJ__GET_ROADSHOW_REQUEST__INIT;
+    request.id = (char *) cli_args_positional (args, 0);
+    int rc = s_roadshow_reply (cli, "GetRoadshow", &request.base, true);
+    cli_args_destroy (&args);
+    return rc;
+}
+
+int
+cli_roadshow (cli_t *cli, int argc, char **argv)
+{
+    static const cli_verb_t verbs [] = { { "add", s_roadshow_add },
+                                         { "respond", s_roadshow_respond },
+                                         { "show", s_roadshow_show },
+                                         { NULL } };
+    return cli_reg_run (cli, argc, argv, "roadshow", s_roadshow_usage, verbs);
 }

@@ -115,6 +115,26 @@ s_no (matching_verdict_t *verdict, matching_no_t code, const char *format, ...)
 }
 
 //  --------------------------------------------------------------------------
+//  Region tokens as bits.
+
+unsigned
+matching_filter_region_bits (const char *const *tokens, size_t n)
+{
+    unsigned bits = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!tokens [i])
+            continue;
+        if (strcmp (tokens [i], KJ_REGION_METRO) == 0)
+            bits |= BIT (KJ_REGION_COUNT);
+        else if (strcmp (tokens [i], KJ_REGION_PROVINCE) == 0)
+            bits |= BIT (KJ_REGION_COUNT + 1);
+        else if (kj_region_city_valid (tokens [i]))
+            bits |= BIT (kj_region_by_code (tokens [i]));
+    }
+    return bits;
+}
+
+//  --------------------------------------------------------------------------
 //  Measure 1's map.
 
 bool
@@ -274,7 +294,9 @@ matching_filter_check (const matching_product_t *p,
         NO (MATCHING_NO_COLLATERAL,
             _ ("asks for collateral the demand does not offer"));
     bool served = false;
-    if (e->n_serving)
+    if (p->region_bits && e->serving_bits)
+        served = (p->region_bits & e->serving_bits) != 0;
+    else if (e->n_serving)
         for (size_t i = 0; i < p->n_regions && !served; i++)
             for (size_t j = 0; j < e->n_serving && !served; j++)
                 served = strcmp (p->regions [i], e->serving [j]) == 0;

@@ -85,6 +85,8 @@ typedef struct {
     int min_points;               //  0: none
     const char *regions [MATCHING_MAX_REGIONS];
     size_t n_regions;
+    unsigned region_bits;      //  matching_filter_region_bits of regions;
+                               //  0: compare the tokens instead
     int valid_from, valid_to;  //  yyyymmdd; 0: open
     bool listed;               //  listed, and its institution too
     int sla_days;              //  institution's decision target
@@ -108,6 +110,7 @@ typedef struct {
     //  filter works them out each time
     const char *serving [KJ_REGION_MAX_SERVING];
     size_t n_serving;
+    unsigned serving_bits;  //  matching_filter_region_bits of serving
 } matching_enterprise_t;
 
 //  The demand.
@@ -172,6 +175,15 @@ bool
 
 int64_t
     matching_filter_ip_cap (int size);
+
+//  --------------------------------------------------------------------------
+//  Region tokens as a bit set (a table code by its kj_region_t, then
+//  SHENYANG_METRO and PROVINCE), so the region filter is one AND when
+//  both sides have one; tokens of no region add nothing, as they would
+//  match nothing.
+
+unsigned
+    matching_filter_region_bits (const char *const *tokens, size_t n);
 
 //  --------------------------------------------------------------------------
 //  Stable name of a reason code ("region", "ip_cap"), for the wire.

@@ -17,6 +17,13 @@ static const kj_serve_t s_services [] = {
     { NULL }
 };
 
+static const kj_job_t s_jobs [] = {
+    { "batch", matching_server_batch_work, "matching/batch_interval_s", "1",
+      "how often this copy looks for queued batches and re-matches the "
+      "demands that changes of products and enterprises affect (0: never)" },
+    { NULL }
+};
+
 static const kj_service_def_t s_def = {
     .name = "matching",
     .summary = "Loan matching: financing demands matched with the products "
@@ -27,6 +34,7 @@ static const kj_service_def_t s_def = {
     .schema = "matching",
     .migrations = matching_migrations,
     .outbox = true,
+    .jobs = s_jobs,
     .init = matching_server_new,
     .destroy = matching_server_destroy
 };

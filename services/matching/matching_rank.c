@@ -33,9 +33,9 @@ s_compare (const void *a, const void *b)
 //  Components, score, explanation, order.
 
 void
-matching_rank (matching_ranked_t *items, size_t n,
-               const matching_weights_t *weights, int64_t amount_fen,
-               size_t top)
+matching_rank_order (matching_ranked_t *items, size_t n,
+                     const matching_weights_t *weights, int64_t amount_fen,
+                     size_t top)
 {
     assert (items || n == 0);
     assert (weights);
@@ -96,6 +96,16 @@ matching_rank (matching_ranked_t *items, size_t n,
     }
     else if (n > 1)
         qsort (items, n, sizeof items [0], s_compare);
+}
+
+void
+matching_rank (matching_ranked_t *items, size_t n,
+               const matching_weights_t *weights, int64_t amount_fen,
+               size_t top)
+{
+    matching_rank_order (items, n, weights, amount_fen, top);
+    if (top > n)
+        top = n;
     for (size_t i = 0; i < top; i++) {
         matching_ranked_t *item = &items [i];
         snprintf (item->why, sizeof item->why,

@@ -44,4 +44,12 @@ void
                    const matching_weights_t *weights, int64_t amount_fen,
                    size_t top);
 
+//  --------------------------------------------------------------------------
+//  The same order without the explanations (batches keep only scores).
+
+void
+    matching_rank_order (matching_ranked_t *items, size_t n,
+                         const matching_weights_t *weights, int64_t amount_fen,
+                         size_t top);
+
 #endif

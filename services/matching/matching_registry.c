@@ -1,8 +1,7 @@
 /*  =========================================================================
     matching_registry - enterprises and products from kejin-registry
 
-    See the header. The catalogue is replaced, never changed: a call that
-    holds the old one keeps reading it while the next call loads anew.
+    See the header.
     =========================================================================
 */
 
@@ -21,10 +20,7 @@
 
 struct _matching_registry_t {
     char *endpoint;
-    int64_t ttl_us;
     int sla_days;
-    pthread_mutex_t lock;
-    matching_catalogue_t *current;
 };
 
 //  One client per thread, destroyed when the thread ends.
@@ -62,27 +58,14 @@ s_client (matching_registry_t *self)
 //  Constructor and destructor
 
 matching_registry_t *
-matching_registry_new (const char *endpoint, int ttl_ms, int sla_days)
+matching_registry_new (const char *endpoint, int sla_days)
 {
     assert (endpoint);
     matching_registry_t *self = calloc (1, sizeof *self);
     assert (self);
     self->endpoint = strdup (endpoint);
-    self->ttl_us = (int64_t) ttl_ms * 1000;
     self->sla_days = sla_days;
-    pthread_mutex_init (&self->lock, NULL);
     return self;
-}
-
-static void
-s_catalogue_free (matching_catalogue_t *catalogue)
-{
-    for (size_t i = 0; i < catalogue->n_pages; i++)
-        kj__search_products_reply__free_unpacked (catalogue->pages [i], NULL);
-    free (catalogue->pages);
-    free (catalogue->messages);
-    free (catalogue->products);
-    free (catalogue);
 }
 
 void
@@ -92,23 +75,39 @@ matching_registry_destroy (matching_registry_t **self_p)
     matching_registry_t *self = *self_p;
     if (!self)
         return;
-    if (self->current)
-        s_catalogue_free (self->current);
-    pthread_mutex_destroy (&self->lock);
     free (self->endpoint);
     free (self);
     *self_p = NULL;
 }
 
 //  --------------------------------------------------------------------------
-//  Read every listed product, page by page.
+//  A list call failed: UNAVAILABLE (retry), whatever the registry said
 
-static matching_catalogue_t *
-s_load (matching_registry_t *self, kj_status_t *status)
+static int
+s_list_failed (const char *method, kj_status_t *status)
 {
-    matching_catalogue_t *catalogue = calloc (1, sizeof *catalogue);
-    assert (catalogue);
-    size_t room = 0;
+    kj_warn ("matching.registry", "%s: %s", method, status->message);
+    if (status->code == KJ__CODE__UNAVAILABLE
+        || status->code == KJ__CODE__DEADLINE_EXCEEDED) {
+        status->code = KJ__CODE__UNAVAILABLE;
+        return -1;
+    }
+    char message [sizeof status->message];
+    snprintf (message, sizeof message, "%s", status->message);
+    return kj_status_set (status, KJ__CODE__UNAVAILABLE, NULL,
+                          "the registry did not list its records (%s); "
+                          "retry",
+                          message);
+}
+
+//  --------------------------------------------------------------------------
+//  Every listed product, page by page
+
+int
+matching_registry_each_product (matching_registry_t *self,
+                                matching_registry_fn *fn, void *arg,
+                                kj_status_t *status)
+{
     char after [128] = "";
     kj_call_opts_t opts = { .read_only = true };
     do {
@@ -118,111 +117,117 @@ s_load (matching_registry_t *self, kj_status_t *status)
         Kj__SearchProductsRequest request = KJ__SEARCH_PRODUCTS_REQUEST__INIT;
         request.page = &page;
         Kj__SearchProductsReply *reply = NULL;
-        int code = kj_client_call (s_client (self), "registry", "ListProducts",
-                                   &request.base,
-                                   &kj__search_products_reply__descriptor,
-                                   (ProtobufCMessage **) &reply, status, &opts);
-        if (code != KJ__CODE__OK) {
-            kj_warn ("matching.registry", "ListProducts: %s", status->message);
-            if (code != KJ__CODE__UNAVAILABLE
-                && code != KJ__CODE__DEADLINE_EXCEEDED)
-                kj_status_set (status, KJ__CODE__UNAVAILABLE, NULL,
-                               "the registry did not list its products "
-                               "(%s); retry",
-                               status->message);
-            else
-                status->code = KJ__CODE__UNAVAILABLE;
-            s_catalogue_free (catalogue);
-            return NULL;
-        }
-        catalogue->pages = realloc (catalogue->pages,
-                                    (catalogue->n_pages + 1) * sizeof (void *));
-        assert (catalogue->pages);
-        catalogue->pages [catalogue->n_pages++] = reply;
-        if (catalogue->count + reply->n_products
-            > MATCHING_REGISTRY_MAX_PRODUCTS) {
-            kj_status_set (status, KJ__CODE__RESOURCE_EXHAUSTED, NULL,
-                           "the registry lists more than %d products",
-                           MATCHING_REGISTRY_MAX_PRODUCTS);
-            s_catalogue_free (catalogue);
-            return NULL;
-        }
-        if (catalogue->count + reply->n_products > room) {
-            room = (catalogue->count + reply->n_products) * 2;
-            catalogue->messages = realloc (catalogue->messages,
-                                           room * sizeof (void *));
-            assert (catalogue->messages);
-        }
-        for (size_t i = 0; i < reply->n_products; i++)
-            catalogue->messages [catalogue->count++] = reply->products [i];
+        if (kj_client_call (s_client (self), "registry", "ListProducts",
+                            &request.base,
+                            &kj__search_products_reply__descriptor,
+                            (ProtobufCMessage **) &reply, status, &opts))
+            return s_list_failed ("ListProducts", status);
+        int stop = 0;
+        for (size_t i = 0; i < reply->n_products && !stop; i++)
+            stop = fn (&reply->products [i]->base, arg);
         const char *next = reply->page_info ? reply->page_info->next : "";
-        snprintf (after, sizeof after, "%s", next ? next : "");
+        snprintf (after, sizeof after, "%s", next && !stop ? next : "");
+        kj__search_products_reply__free_unpacked (reply, NULL);
     } while (after [0]);
-
-    catalogue->products = calloc (catalogue->count + 1,
-                                  sizeof (matching_product_t));
-    assert (catalogue->products);
-    for (size_t i = 0; i < catalogue->count; i++)
-        matching_registry_product (catalogue->messages [i], self->sla_days,
-                                   &catalogue->products [i]);
-    catalogue->loaded_us = kj_mono_us ();
-    return catalogue;
-}
-
-int
-matching_registry_catalogue (matching_registry_t *self,
-                             matching_catalogue_t **catalogue_p,
-                             kj_status_t *status)
-{
-    assert (self && catalogue_p);
-    pthread_mutex_lock (&self->lock);
-    matching_catalogue_t *current = self->current;
-    if (current && kj_mono_us () - current->loaded_us < self->ttl_us) {
-        current->refs++;
-        pthread_mutex_unlock (&self->lock);
-        *catalogue_p = current;
-        return 0;
-    }
-    pthread_mutex_unlock (&self->lock);
-
-    //  Load outside the lock: two loads at once are fine, the later wins
-    matching_catalogue_t *fresh = s_load (self, status);
-    if (!fresh)
-        return -1;
-    pthread_mutex_lock (&self->lock);
-    fresh->refs = 2;  //  the cache's and the caller's
-    matching_catalogue_t *old = self->current;
-    self->current = fresh;
-    if (old && --old->refs == 0)
-        s_catalogue_free (old);
-    pthread_mutex_unlock (&self->lock);
-    *catalogue_p = fresh;
     return 0;
 }
 
-void
-matching_registry_release (matching_registry_t *self,
-                           matching_catalogue_t **catalogue_p)
+//  --------------------------------------------------------------------------
+//  Every enterprise, or those holding a qualification
+
+int
+matching_registry_each_enterprise (matching_registry_t *self, int qualification,
+                                   matching_registry_fn *fn, void *arg,
+                                   kj_status_t *status)
 {
-    assert (self && catalogue_p);
-    matching_catalogue_t *catalogue = *catalogue_p;
-    if (!catalogue)
-        return;
-    pthread_mutex_lock (&self->lock);
-    bool last = --catalogue->refs == 0;
-    pthread_mutex_unlock (&self->lock);
-    if (last)
-        s_catalogue_free (catalogue);
-    *catalogue_p = NULL;
+    char after [128] = "";
+    kj_call_opts_t opts = { .read_only = true };
+    Kj__QualificationKind kinds [] = { (Kj__QualificationKind) qualification };
+    do {
+        Kj__Page page = KJ__PAGE__INIT;
+        page.limit = PAGE;
+        page.after = after;
+        Kj__ListEnterprisesRequest request = KJ__LIST_ENTERPRISES_REQUEST__INIT;
+        request.page = &page;
+        if (qualification > 0) {
+            request.qualifications = kinds;
+            request.n_qualifications = 1;
+        }
+        Kj__ListEnterprisesReply *reply = NULL;
+        if (kj_client_call (s_client (self), "registry", "ListEnterprises",
+                            &request.base,
+                            &kj__list_enterprises_reply__descriptor,
+                            (ProtobufCMessage **) &reply, status, &opts))
+            return s_list_failed ("ListEnterprises", status);
+        int stop = 0;
+        for (size_t i = 0; i < reply->n_enterprises && !stop; i++)
+            stop = fn (&reply->enterprises [i]->base, arg);
+        const char *next = reply->page_info ? reply->page_info->next : "";
+        snprintf (after, sizeof after, "%s", next && !stop ? next : "");
+        kj__list_enterprises_reply__free_unpacked (reply, NULL);
+    } while (after [0]);
+    return 0;
 }
 
-ssize_t
-matching_registry_find (const matching_catalogue_t *catalogue, const char *id)
+//  --------------------------------------------------------------------------
+//  One institution.
+
+int
+matching_registry_institution (matching_registry_t *self, const char *id,
+                               const char *field,
+                               Kj__InstitutionReply **reply_p,
+                               kj_status_t *status)
 {
-    for (size_t i = 0; id && i < catalogue->count; i++)
-        if (strcmp (catalogue->messages [i]->id, id) == 0)
-            return (ssize_t) i;
-    return -1;
+    Kj__GetInstitutionRequest request = KJ__GET_INSTITUTION_REQUEST__INIT;
+    request.id = (char *) id;
+    kj_call_opts_t opts = { .read_only = true };
+    *reply_p = NULL;
+    int rc = kj_client_call (s_client (self), "registry", "GetInstitution",
+                             &request.base, &kj__institution_reply__descriptor,
+                             (ProtobufCMessage **) reply_p, status, &opts);
+    if (rc == KJ__CODE__OK && *reply_p && (*reply_p)->institution)
+        return 0;
+    if (*reply_p)
+        kj__institution_reply__free_unpacked (*reply_p, NULL);
+    *reply_p = NULL;
+    if (rc == KJ__CODE__NOT_FOUND || rc == KJ__CODE__INVALID_ARGUMENT)
+        return kj_status_set (status, KJ__CODE__NOT_FOUND, field,
+                              "%s: no institution %.40s in the registry", field,
+                              id);
+    return kj_status_set (status, KJ__CODE__UNAVAILABLE, NULL,
+                          "the registry did not answer for institution "
+                          "%.40s; retry",
+                          id);
+}
+
+//  --------------------------------------------------------------------------
+//  One product.
+
+int
+matching_registry_get_product (matching_registry_t *self, const char *id,
+                               const char *field, Kj__ProductReply **reply_p,
+                               kj_status_t *status)
+{
+    Kj__GetProductRequest request = KJ__GET_PRODUCT_REQUEST__INIT;
+    request.id = (char *) id;
+    kj_call_opts_t opts = { .read_only = true };
+    *reply_p = NULL;
+    int rc = kj_client_call (s_client (self), "registry", "GetProduct",
+                             &request.base, &kj__product_reply__descriptor,
+                             (ProtobufCMessage **) reply_p, status, &opts);
+    if (rc == KJ__CODE__OK && *reply_p && (*reply_p)->product)
+        return 0;
+    if (*reply_p)
+        kj__product_reply__free_unpacked (*reply_p, NULL);
+    *reply_p = NULL;
+    if (rc == KJ__CODE__NOT_FOUND || rc == KJ__CODE__INVALID_ARGUMENT)
+        return kj_status_set (status, KJ__CODE__NOT_FOUND, field,
+                              "%s: no product %.40s in the registry", field,
+                              id);
+    return kj_status_set (status, KJ__CODE__UNAVAILABLE, NULL,
+                          "the registry did not answer for product %.40s; "
+                          "retry",
+                          id);
 }
 
 //  --------------------------------------------------------------------------
@@ -268,8 +273,15 @@ matching_registry_date (const char *text)
 {
     int y, m, d;
     char extra;
-    if (!text || sscanf (text, "%4d-%2d-%2d%c", &y, &m, &d, &extra) != 3
-        || m < 1 || m > 12 || d < 1 || d > 31)
+    if (!text || strlen (text) != 10
+        || sscanf (text, "%4d-%2d-%2d%c", &y, &m, &d, &extra) != 3 || y < 1900
+        || m < 1 || m > 12 || d < 1)
+        return 0;
+    static const int days [] = {
+        31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31
+    };
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (d > days [m - 1] + (m == 2 && leap))
         return 0;
     return y * 10000 + m * 100 + d;
 }
@@ -284,9 +296,8 @@ s_bits (const int *values, size_t n)
     return bits;
 }
 
-//  Grade text as 0 (none) .. 5 (AAA)
-static int
-s_grade (const char *text)
+int
+matching_registry_grade (const char *text)
 {
     static const char *grades [] = { "C", "B", "A", "AA", "AAA" };
     for (int i = 0; text && i < 5; i++)
@@ -309,6 +320,8 @@ matching_registry_profile (const Kj__Enterprise *e,
             && e->qualifications [i]->kind < 32)
             profile->qualifications |= 1u << e->qualifications [i]->kind;
     profile->n_serving = kj_region_serving (e->region, true, profile->serving);
+    profile->serving_bits = matching_filter_region_bits (profile->serving,
+                                                         profile->n_serving);
     profile->first_loan = e->first_loan;
     if (e->credit) {
         profile->dishonest = e->credit->dishonest;
@@ -337,9 +350,10 @@ matching_registry_product (const Kj__Product *m, int sla_days,
                                 m->n_qualifications);
     p->any_qualifications = s_bits ((const int *) m->any_qualifications,
                                     m->n_any_qualifications);
-    p->min_grade = s_grade (m->min_grade);
+    p->min_grade = matching_registry_grade (m->min_grade);
     for (size_t i = 0; i < m->n_regions && i < MATCHING_MAX_REGIONS; i++)
         p->regions [p->n_regions++] = m->regions [i];
+    p->region_bits = matching_filter_region_bits (p->regions, p->n_regions);
     p->valid_from = matching_registry_date (m->valid_from);
     p->valid_to = matching_registry_date (m->valid_to);
     p->listed = m->state == KJ__LISTING_STATE__LISTING_LISTED;

@@ -3,10 +3,9 @@
     through the broker, in the form the filters read
 
     The one door to another service's data: kj_client calls (one client
-    per worker thread), never the registry's schema. The product catalogue
-    (listed products of listed institutions) is kept for a short time to
-    live (matching/cache_ttl_ms) and shared by the workers as a snapshot
-    that each call holds until it is done; enterprises are read per call.
+    per thread), never the registry's schema. matching_model loads and
+    refreshes itself through it; AddDemand and Apply read the one record
+    they decide on through it.
     =========================================================================
 */
 
@@ -17,47 +16,55 @@
 #include "matching_filter.h"
 #include "registry.pb-c.h"
 
-//  Most products the catalogue reads; more is refused (RESOURCE_EXHAUSTED).
-#define MATCHING_REGISTRY_MAX_PRODUCTS 50000
-
 typedef struct _matching_registry_t matching_registry_t;
 
-//  The products at one moment: messages [i] and products [i] describe
-//  the same product (products point into messages).
-typedef struct {
-    const Kj__Product **messages;
-    matching_product_t *products;
-    size_t count;
-    //  private
-    Kj__SearchProductsReply **pages;
-    size_t n_pages;
-    int64_t loaded_us;
-    int refs;
-} matching_catalogue_t;
+//  Called with each record of a list, in order; nonzero stops.
+typedef int (matching_registry_fn) (const ProtobufCMessage *record, void *arg);
 
 matching_registry_t *
-    matching_registry_new (const char *endpoint, int ttl_ms, int sla_days);
+    matching_registry_new (const char *endpoint, int sla_days);
 
 void
     matching_registry_destroy (matching_registry_t **self_p);
 
 //  --------------------------------------------------------------------------
-//  The catalogue, fresh within the TTL, held for the caller. 0, or -1
-//  with status (UNAVAILABLE when the registry does not answer).
+//  Every listed product (kj.Product), page by page. 0, or -1 with status
+//  (UNAVAILABLE when the registry does not answer).
 
 int
-    matching_registry_catalogue (matching_registry_t *self,
-                                 matching_catalogue_t **catalogue_p,
-                                 kj_status_t *status);
+    matching_registry_each_product (matching_registry_t *self,
+                                    matching_registry_fn *fn, void *arg,
+                                    kj_status_t *status);
 
-void
-    matching_registry_release (matching_registry_t *self,
-                               matching_catalogue_t **catalogue_p);
+//  Every enterprise (kj.Enterprise without its lists), or with
+//  qualification > 0 those holding it unexpired. 0, or -1 with status.
 
-//  The product of an id in a catalogue, or -1.
-ssize_t
-    matching_registry_find (const matching_catalogue_t *catalogue,
-                            const char *id);
+int
+    matching_registry_each_enterprise (matching_registry_t *self,
+                                       int qualification,
+                                       matching_registry_fn *fn, void *arg,
+                                       kj_status_t *status);
+
+//  --------------------------------------------------------------------------
+//  One product by id (reply to free with kj__product_reply__free_unpacked).
+//  0, or -1 with status: NOT_FOUND naming field when there is none.
+
+int
+    matching_registry_get_product (matching_registry_t *self, const char *id,
+                                   const char *field,
+                                   Kj__ProductReply **reply_p,
+                                   kj_status_t *status);
+
+//  --------------------------------------------------------------------------
+//  One institution by id (reply to free with
+//  kj__institution_reply__free_unpacked). 0, or -1 with status:
+//  NOT_FOUND naming field when there is none.
+
+int
+    matching_registry_institution (matching_registry_t *self, const char *id,
+                                   const char *field,
+                                   Kj__InstitutionReply **reply_p,
+                                   kj_status_t *status);
 
 //  --------------------------------------------------------------------------
 //  One enterprise by credit code (reply to free with
@@ -80,6 +87,10 @@ void
 void
     matching_registry_product (const Kj__Product *message, int sla_days,
                                matching_product_t *product);
+
+//  A grade "C" .. "AAA" as 1 .. 5; 0 if none or not a grade.
+int
+    matching_registry_grade (const char *text);
 
 //  A date "YYYY-MM-DD" as yyyymmdd; 0 if empty or not a date.
 int

@@ -31,4 +31,8 @@ void *
 void
     matching_server_destroy (void *state);
 
+//  The "batch" job (kj_job_fn): queued batches, then re-matching.
+int
+    matching_server_batch_work (void *state, kj_db_t *db);
+
 #endif

@@ -39,14 +39,15 @@ s_call (mfx_t *m, const char *method, const ProtobufCMessage *request,
 }
 
 static void
-s_institution (mfx_t *m, const char *id, const char *name)
+s_institution_of (mfx_t *m, const char *id, const char *name,
+                  Kj__InstitutionType type)
 {
     Kj__AddInstitutionRequest request = KJ__ADD_INSTITUTION_REQUEST__INIT;
     Kj__Institution i = KJ__INSTITUTION__INIT;
     char *regions [] = { "PROVINCE" };
     i.id = (char *) id;
     i.name = (char *) name;
-    i.type = KJ__INSTITUTION_TYPE__INSTITUTION_BANK;
+    i.type = type;
     i.regions = regions;
     i.n_regions = 1;
     request.institution = &i;
@@ -57,6 +58,12 @@ s_institution (mfx_t *m, const char *id, const char *name)
                                 &status, NULL, false),
                       0);
     kj__institution_reply__free_unpacked (reply, NULL);
+}
+
+static void
+s_institution (mfx_t *m, const char *id, const char *name)
+{
+    s_institution_of (m, id, name, KJ__INSTITUTION_TYPE__INSTITUTION_BANK);
 }
 
 //  A product of 100..500 万, 6..36 months, at rate_bp, for regions
@@ -93,11 +100,11 @@ s_product (mfx_t *m, const char *id, const char *institution,
     kj__product_reply__free_unpacked (reply, NULL);
 }
 
-//  An Anshan small enterprise at the start-up stage; code written
+//  A small enterprise of region at the start-up stage; code written
 static void
-s_enterprise (mfx_t *m, char code [19])
+s_enterprise_in (mfx_t *m, const char *region, unsigned number, char code [19])
 {
-    rfx_code ("210300", 4242, code);
+    rfx_code (region, number, code);
     Kj__RegisterEnterpriseRequest request =
         KJ__REGISTER_ENTERPRISE_REQUEST__INIT;
     Kj__Enterprise e = KJ__ENTERPRISE__INIT;
@@ -125,13 +132,26 @@ s_enterprise (mfx_t *m, char code [19])
     kj__enterprise_reply__free_unpacked (reply, NULL);
 }
 
+//  The Anshan start-up of most tests
 static void
-s_start (mfx_t *m)
+s_enterprise (mfx_t *m, char code [19])
+{
+    s_enterprise_in (m, "210300", 4242, code);
+}
+
+//  relay: "matching/relay=true" to hand matching's events to kejin-events
+static void
+s_start_with (mfx_t *m, const char *relay_option)
 {
     memset (m, 0, sizeof *m);
-    rfx_start (&m->fx, "matching", NULL);
-    const char *extra [] = { "-s", "matching/relay=false", "-s",
-                             "matching/cache_ttl_ms=0", NULL };
+    //  The registry's events reach matching's read model through
+    //  kejin-events and the broker's pub
+    const char *relay [] = { "-s", "registry/relay=true", NULL };
+    rfx_start (&m->fx, "matching", relay);
+    assert_true (rfx_events_start (&m->fx) > 0);
+    char pub [200];
+    snprintf (pub, sizeof pub, "node/pub=%s", m->fx.broker.pub);
+    const char *extra [] = { "-s", relay_option, "-s", pub, NULL };
     m->matching = kj_daemon_start ("matching", &m->fx.broker, m->fx.dsn, extra);
     assert_true (m->matching > 0);
     assert_true (
@@ -139,6 +159,12 @@ s_start (mfx_t *m)
     m->client = kj_client_new (m->fx.broker.endpoint);
     m->db = kj_db_new (m->fx.dsn, "matching", 5000);
     assert_non_null (m->db);
+}
+
+static void
+s_start (mfx_t *m)
+{
+    s_start_with (m, "matching/relay=false");
 }
 
 static void
@@ -213,6 +239,32 @@ s_cli (mfx_t *m, const char *args, int *exit_code)
     return output;
 }
 
+//  Wait until matching's read model holds `products` products (the
+//  registry's events relayed and applied); the last Model reply
+static void
+s_model_wait (mfx_t *m, uint64_t products)
+{
+    int64_t until = kj_mono_us () + 20000000;
+    uint64_t held = 0;
+    while (kj_mono_us () < until) {
+        Kj__ModelRequest request = KJ__MODEL_REQUEST__INIT;
+        Kj__ModelReply *reply = NULL;
+        kj_status_t status;
+        if (s_call (m, "Model", &request.base, &kj__model_reply__descriptor,
+                    &reply, &status)
+            == 0) {
+            held = reply->products;
+            bool ready = reply->ready;
+            kj__model_reply__free_unpacked (reply, NULL);
+            if (ready && held >= products)
+                return;
+        }
+        zclock_sleep (20);
+    }
+    fail_msg ("matching's model holds %" PRIu64 " products, not %" PRIu64, held,
+              products);
+}
+
 //  Two banks, their products (SY1-SY3 of Shenyang, DL1-DL2 of Dalian,
 //  RN1 a Shenyang renewal product), the Anshan start-up; code written
 static void
@@ -233,6 +285,7 @@ s_world (mfx_t *m, char code [19])
     s_product (m, "RN1", "SYB", KJ__PRODUCT_TYPE__PRODUCT_RENEWAL, 380,
                "SHENYANG_METRO", NULL, "");
     s_enterprise (m, code);
+    s_model_wait (m, 6);
 }
 
 //  A demand of 200万 over 12 months; its id written. renews: the maturity
@@ -476,6 +529,50 @@ test_demand_match_apply_approve (void **state)
     assert_int_equal (s_events (&m, "matching.match.proposed"), 3);
     assert_int_equal (s_events (&m, "matching.application.changed"), 4);
     assert_int_equal (s_events (&m, "matching.loan.disbursed"), 1);
+
+    //  Reports: per city, the Anshan row; per institution, SYB's; the
+    //  grouping named wrong refused
+    Kj__MatchingReportRequest report = KJ__MATCHING_REPORT_REQUEST__INIT;
+    Kj__MatchingReportReply *figures = NULL;
+    assert_int_equal (s_call (&m, "Report", &report.base,
+                              &kj__matching_report_reply__descriptor, &figures,
+                              &status),
+                      0);
+    assert_int_equal (figures->n_rows, 1);
+    Kj__MatchingReportRow *row = figures->rows [0];
+    assert_string_equal (row->key, "210300");
+    assert_int_equal (row->matches,
+                      s_rows (&m, "SELECT count (*) FROM match_product"));
+    assert_int_equal (row->intercity,
+                      s_rows (&m, "SELECT count (*) FROM match_product "
+                                  "WHERE product_id IN ('SY1', 'SY2')"));
+    assert_true (row->intercity > 0 && row->intercity < row->matches);
+    assert_int_equal (row->applications, 1);
+    assert_int_equal (row->approvals, 1);
+    assert_int_equal (row->disbursed, 1);
+    assert_int_equal (row->first_loans, 1);  //  SY2 is a first loan
+    assert_int_equal (row->first_loan_bp, 10000);
+    assert_int_equal (row->decisions, 1);
+    assert_int_equal (row->within_sla, 1);
+    assert_int_equal (figures->total->applications, 1);
+    kj__matching_report_reply__free_unpacked (figures, NULL);
+    report.by = "institution";
+    assert_int_equal (s_call (&m, "Report", &report.base,
+                              &kj__matching_report_reply__descriptor, &figures,
+                              &status),
+                      0);
+    assert_int_equal (figures->n_rows, 2);
+    assert_string_equal (figures->rows [1]->key, "SYB");
+    assert_int_equal (figures->rows [1]->approvals, 1);
+    assert_string_equal (figures->rows [0]->key, "DLB");
+    assert_int_equal (figures->rows [0]->applications, 0);
+    kj__matching_report_reply__free_unpacked (figures, NULL);
+    report.by = "planet";
+    assert_int_equal (s_call (&m, "Report", &report.base,
+                              &kj__matching_report_reply__descriptor, &figures,
+                              &status),
+                      KJ__CODE__INVALID_ARGUMENT);
+    assert_string_equal (status.field, "by");
     assert_int_equal (s_rows (&m, "SELECT count (*) FROM application_move"), 4);
     s_stop (&m);
 }
@@ -619,24 +716,776 @@ test_bad_input_and_renewal (void **state)
     kj__application_reply__free_unpacked (reply, NULL);
     assert_int_equal (s_act (&m, id, APP (RENEWED), &version, &status), 0);
 
-    //  The registry gone: UNAVAILABLE (retry), nothing recorded
+    //  The registry gone: Match goes on from the read model; Apply, which
+    //  decides on the registry's records as they are now, is UNAVAILABLE
+    //  (retry) and records nothing
     assert_int_equal (kj_test_kill (m.fx.registry, SIGTERM, 10000), 0);
     m.fx.registry = 0;
-    int matches = s_rows (&m, "SELECT count (*) FROM match");
     match.limit = 0;
     assert_int_equal (s_call (&m, "Match", &match.base,
                               &kj__match_reply__descriptor, &matched, &status),
+                      0);
+    assert_int_equal (matched->candidates, 6);
+    kj__match_reply__free_unpacked (matched, NULL);
+    int applications = s_rows (&m, "SELECT count (*) FROM application");
+    assert_int_equal (s_apply (&m, renewal, "RN1", NULL, renewed,
+                               &renewed_version, &status),
                       KJ__CODE__UNAVAILABLE);
-    assert_int_equal (s_rows (&m, "SELECT count (*) FROM match"), matches);
+    assert_int_equal (s_rows (&m, "SELECT count (*) FROM application"),
+                      applications);
+    s_stop (&m);
+}
+
+//  One row of SQL as text (caller frees); "" if none
+static char *
+s_text (mfx_t *m, const char *sql, const char *param)
+{
+    PGresult *res = kj_db_exec (m->db, sql, 1, (const char *[]){ param });
+    assert_non_null (res);
+    char *text = strdup (PQntuples (res) ? PQgetvalue (res, 0, 0) : "");
+    PQclear (res);
+    return text;
+}
+
+//  Queue a batch and wait until it is done; the reply (caller frees)
+static Kj__BatchReply *
+s_batch (mfx_t *m, const char *region)
+{
+    Kj__BatchRequest request = KJ__BATCH_REQUEST__INIT;
+    Kj__Batch batch = KJ__BATCH__INIT;
+    batch.region = (char *) region;
+    request.batch = &batch;
+    Kj__BatchReply *reply = NULL;
+    kj_status_t status;
+    assert_int_equal (s_call (m, "MatchBatch", &request.base,
+                              &kj__batch_reply__descriptor, &reply, &status),
+                      0);
+    assert_int_equal (reply->batch->state, KJ__BATCH_STATE__BATCH_QUEUED);
+    Kj__GetBatchRequest get = KJ__GET_BATCH_REQUEST__INIT;
+    get.id = strdup (reply->batch->id);
+    kj__batch_reply__free_unpacked (reply, NULL);
+    int64_t until = kj_mono_us () + 20000000;
+    while (kj_mono_us () < until) {
+        assert_int_equal (s_call (m, "GetBatch", &get.base,
+                                  &kj__batch_reply__descriptor, &reply,
+                                  &status),
+                          0);
+        if (reply->batch->state == KJ__BATCH_STATE__BATCH_DONE)
+            break;
+        kj__batch_reply__free_unpacked (reply, NULL);
+        reply = NULL;
+        zclock_sleep (50);
+    }
+    free (get.id);
+    assert_non_null (reply);
+    return reply;
+}
+
+//  Wait until demand's proposals come from a source starting with
+//  prefix; its products then (caller frees)
+static char *
+s_rematched (mfx_t *m, const char *demand, const char *prefix)
+{
+    int64_t until = kj_mono_us () + 20000000;
+    while (kj_mono_us () < until) {
+        char *source = s_text (m,
+                               "SELECT source FROM demand_match "
+                               "WHERE demand_id = $1",
+                               demand);
+        bool done = strncmp (source, prefix, strlen (prefix)) == 0;
+        free (source);
+        if (done)
+            return s_text (m,
+                           "SELECT products FROM demand_match "
+                           "WHERE demand_id = $1",
+                           demand);
+        zclock_sleep (50);
+    }
+    fail_msg ("demand %s was not re-matched by %s", demand, prefix);
+    return NULL;
+}
+
+//  Wait until no event arrives and no re-matching is due for 1.5 s
+static void
+s_quiet (mfx_t *m)
+{
+    int64_t until = kj_mono_us () + 30000000;
+    int64_t since = kj_mono_us ();
+    uint64_t events = UINT64_MAX;
+    while (kj_mono_us () < until) {
+        Kj__ModelRequest request = KJ__MODEL_REQUEST__INIT;
+        Kj__ModelReply *reply = NULL;
+        kj_status_t status;
+        assert_int_equal (s_call (m, "Model", &request.base,
+                                  &kj__model_reply__descriptor, &reply,
+                                  &status),
+                          0);
+        if (reply->events != events || reply->rematch_pending) {
+            events = reply->events;
+            since = kj_mono_us ();
+        }
+        kj__model_reply__free_unpacked (reply, NULL);
+        if (kj_mono_us () - since > 1500000)
+            return;
+        zclock_sleep (50);
+    }
+    fail_msg ("matching never went quiet");
+}
+
+//  Match's ranking of a demand as "P1,P2" (caller frees)
+static char *
+s_match_list (mfx_t *m, const char *demand)
+{
+    Kj__MatchRequest match = KJ__MATCH_REQUEST__INIT;
+    match.demand_id = (char *) demand;
+    Kj__MatchReply *matched = NULL;
+    kj_status_t status;
+    assert_int_equal (s_call (m, "Match", &match.base,
+                              &kj__match_reply__descriptor, &matched, &status),
+                      0);
+    char *list = calloc (1, 400);
+    for (size_t i = 0; i < matched->n_products; i++)
+        snprintf (list + strlen (list), 400 - strlen (list), "%s%s",
+                  i ? "," : "", matched->products [i]->product_id);
+    kj__match_reply__free_unpacked (matched, NULL);
+    return list;
+}
+
+//  Batch matching of a region and of every city; re-matching of only the
+//  demands a product's or an enterprise's change affects, driven by the
+//  registry's events through the read model
+static void
+test_batch_and_rematch (void **state)
+{
+    (void) state;
+    mfx_t m;
+    s_start (&m);
+    char anshan [19], dalian [19];
+    s_world (&m, anshan);
+    s_enterprise_in (&m, "210200", 5151, dalian);
+    char d1 [16], d2 [16];
+    s_demand (&m, anshan, NULL, d1);
+    s_demand (&m, dalian, NULL, d2);
+    s_quiet (&m);  //  the setup's own events re-matched, if at all
+
+    //  Bad input: a district code, too many per demand
+    Kj__BatchRequest bad = KJ__BATCH_REQUEST__INIT;
+    Kj__Batch batch = KJ__BATCH__INIT;
+    batch.region = "210102";
+    bad.batch = &batch;
+    Kj__BatchReply *reply = NULL;
+    kj_status_t status;
+    assert_int_equal (s_call (&m, "MatchBatch", &bad.base,
+                              &kj__batch_reply__descriptor, &reply, &status),
+                      KJ__CODE__INVALID_ARGUMENT);
+    assert_string_equal (status.field, "batch.region");
+    batch.region = "";
+    batch.top = 21;
+    assert_int_equal (s_call (&m, "MatchBatch", &bad.base,
+                              &kj__batch_reply__descriptor, &reply, &status),
+                      KJ__CODE__OUT_OF_RANGE);
+    assert_string_equal (status.field, "batch.top");
+
+    //  The metro area: the Anshan demand only, with Match's ranking
+    reply = s_batch (&m, "SHENYANG_METRO");
+    assert_int_equal (reply->batch->demands, 1);
+    assert_int_equal (reply->batch->matched, 1);
+    kj__batch_reply__free_unpacked (reply, NULL);
+    char *products = s_text (&m,
+                             "SELECT products FROM demand_match "
+                             "WHERE demand_id = $1",
+                             d1);
+    char *ranking = s_match_list (&m, d1);
+    assert_string_equal (ranking, "SY2,SY1,DL2");
+    assert_string_equal (products, ranking);
+    free (ranking);
+    free (products);
+    assert_int_equal (s_rows (&m, "SELECT count (*) FROM demand_match "
+                                  "WHERE source = 'B000001'"),
+                      1);
+    //  Every city: both
+    reply = s_batch (&m, "");
+    assert_int_equal (reply->batch->demands, 2);
+    kj__batch_reply__free_unpacked (reply, NULL);
+    products = s_text (&m,
+                       "SELECT products FROM demand_match WHERE demand_id = $1",
+                       d2);
+    ranking = s_match_list (&m, d2);
+    assert_string_equal (products, ranking);
+    assert_int_equal (strlen (ranking), strlen ("DL1,DL2"));
+    free (ranking);
+    free (products);
+    assert_int_equal (s_events (&m, "matching.batch.finished"), 2);
+
+    //  SY1 withdrawn: the Anshan demand re-matched without it, the Dalian
+    //  one (never served by SY1) left alone; Match sees it too
+    Kj__WithdrawProductRequest withdraw = KJ__WITHDRAW_PRODUCT_REQUEST__INIT;
+    withdraw.id = "SY1";
+    withdraw.reason = "test";
+    Kj__ProductReply *product = NULL;
+    assert_int_equal (rfx_call (&m.fx, "WithdrawProduct", &withdraw.base,
+                                &kj__product_reply__descriptor, &product,
+                                &status, NULL, false),
+                      0);
+    kj__product_reply__free_unpacked (product, NULL);
+    //  How fresh: the withdrawal in Match's read model, then re-matched
+    int64_t withdrawn_at = kj_mono_us ();
+    char *seen = s_match_list (&m, d1);
+    while (strstr (seen, "SY1")) {
+        free (seen);
+        assert_true (kj_mono_us () - withdrawn_at < 20000000);
+        zclock_sleep (5);
+        seen = s_match_list (&m, d1);
+    }
+    free (seen);
+    printf ("model: the withdrawal seen by Match after %.0f ms\n",
+            (kj_mono_us () - withdrawn_at) / 1000.0);
+    products = s_rematched (&m, d1, "product SY1");
+    printf ("model: the demand re-matched after %.0f ms\n",
+            (kj_mono_us () - withdrawn_at) / 1000.0);
+    assert_string_equal (products, "SY2,DL2");
+    free (products);
+    char *source = s_text (&m,
+                           "SELECT source FROM demand_match "
+                           "WHERE demand_id = $1",
+                           d2);
+    assert_string_equal (source, "B000002");
+    free (source);
+    ranking = s_match_list (&m, d1);
+    assert_string_equal (ranking, "SY2,DL2");
+    free (ranking);
+
+    //  The Dalian firm put on the dishonest list: its demand re-matched
+    //  to nothing, the Anshan one left alone
+    Kj__UpdateEnterpriseRequest update = KJ__UPDATE_ENTERPRISE_REQUEST__INIT;
+    Kj__Enterprise e = KJ__ENTERPRISE__INIT;
+    Kj__CreditFlags credit = KJ__CREDIT_FLAGS__INIT;
+    credit.dishonest = true;
+    e.code = dalian;
+    e.credit = &credit;
+    char *mask [] = { "credit.dishonest" };
+    update.enterprise = &e;
+    update.update_mask = mask;
+    update.n_update_mask = 1;
+    Kj__EnterpriseReply *updated = NULL;
+    assert_int_equal (rfx_call (&m.fx, "UpdateEnterprise", &update.base,
+                                &kj__enterprise_reply__descriptor, &updated,
+                                &status, NULL, false),
+                      0);
+    kj__enterprise_reply__free_unpacked (updated, NULL);
+    char prefix [40];
+    snprintf (prefix, sizeof prefix, "enterprise %s", dalian);
+    products = s_rematched (&m, d2, prefix);
+    assert_string_equal (products, "");
+    free (products);
+    source = s_text (&m, "SELECT source FROM demand_match WHERE demand_id = $1",
+                     d1);
+    assert_string_equal (source, "product SY1");
+    free (source);
+    assert_true (s_events (&m, "matching.demands.rematched") >= 2);
+    s_stop (&m);
+}
+
+//  Link application to investor; the status code
+static int
+s_link (mfx_t *m, const char *application, const char *investor, int stake,
+        kj_status_t *status)
+{
+    Kj__LinkRequest request = KJ__LINK_REQUEST__INIT;
+    Kj__Linkage l = KJ__LINKAGE__INIT;
+    l.application_id = (char *) application;
+    l.investor_id = (char *) investor;
+    l.equity_fen = 500 * WAN;
+    l.stake_bp = stake;
+    request.linkage = &l;
+    Kj__LinkageReply *reply = NULL;
+    int rc = s_call (m, "Link", &request.base, &kj__linkage_reply__descriptor,
+                     &reply, status);
+    if (reply)
+        kj__linkage_reply__free_unpacked (reply, NULL);
+    return rc;
+}
+
+//  Respond to a roadshow; the status code
+static int
+s_respond (mfx_t *m, const char *roadshow, const char *institution,
+           Kj__RoadshowResponse response, kj_status_t *status)
+{
+    Kj__RespondRequest request = KJ__RESPOND_REQUEST__INIT;
+    request.roadshow_id = (char *) roadshow;
+    request.institution_id = (char *) institution;
+    request.response = response;
+    request.note = "send the audited accounts";
+    Kj__RoadshowReply *reply = NULL;
+    int rc = s_call (m, "Respond", &request.base,
+                     &kj__roadshow_reply__descriptor, &reply, status);
+    if (reply)
+        kj__roadshow_reply__free_unpacked (reply, NULL);
+    return rc;
+}
+
+//  Investment-loan linkage on a start-up's loan, and a roadshow before
+//  two banks with their responses; bad input named, nothing stored
+static void
+test_linkage_and_roadshow (void **state)
+{
+    (void) state;
+    mfx_t m;
+    s_start (&m);
+    char code [19];
+    s_world (&m, code);
+    s_institution_of (&m, "VC1", "盛京创投",
+                      KJ__INSTITUTION_TYPE__INSTITUTION_VC);
+    //  A demand seeking linkage, and one that does not
+    Kj__AddDemandRequest add = KJ__ADD_DEMAND_REQUEST__INIT;
+    Kj__Demand d = KJ__DEMAND__INIT;
+    d.enterprise_code = code;
+    d.amount_fen = 200 * WAN;
+    d.term_months = 12;
+    d.instrument = KJ__MATCHING_INSTRUMENT__MATCHING_LOAN;
+    d.linkage = true;
+    add.demand = &d;
+    Kj__DemandReply *posted = NULL;
+    kj_status_t status;
+    assert_int_equal (s_call (&m, "AddDemand", &add.base,
+                              &kj__demand_reply__descriptor, &posted, &status),
+                      0);
+    char linked [16], plain [16], a1 [16], a2 [16];
+    snprintf (linked, sizeof linked, "%s", posted->demand->id);
+    kj__demand_reply__free_unpacked (posted, NULL);
+    s_demand (&m, code, NULL, plain);
+    uint64_t version;
+    assert_int_equal (s_apply (&m, linked, "SY2", NULL, a1, &version, &status),
+                      0);
+    assert_int_equal (s_apply (&m, plain, "SY2", NULL, a2, &version, &status),
+                      0);
+
+    //  Linkage: a bank is no investor; a stake out of range; a demand
+    //  that did not ask; then the offer, once
+    assert_int_equal (s_link (&m, a1, "SYB", 1000, &status),
+                      KJ__CODE__FAILED_PRECONDITION);
+    assert_string_equal (status.field, "linkage.investor_id");
+    assert_int_equal (s_link (&m, a1, "VC1", 10001, &status),
+                      KJ__CODE__OUT_OF_RANGE);
+    assert_string_equal (status.field, "linkage.stake_bp");
+    assert_int_equal (s_link (&m, a1, "NOSUCH", 1000, &status),
+                      KJ__CODE__NOT_FOUND);
+    assert_string_equal (status.field, "linkage.investor_id");
+    assert_int_equal (s_link (&m, a2, "VC1", 1000, &status),
+                      KJ__CODE__FAILED_PRECONDITION);
+    assert_string_equal (status.field, "linkage.application_id");
+    assert_int_equal (s_rows (&m, "SELECT count (*) FROM linkage"), 0);
+    assert_int_equal (s_link (&m, a1, "VC1", 1000, &status), 0);
+    assert_int_equal (s_link (&m, a1, "VC1", 1000, &status),
+                      KJ__CODE__ALREADY_EXISTS);
+    assert_int_equal (s_rows (&m, "SELECT count (*) FROM linkage"), 1);
+    assert_int_equal (s_events (&m, "matching.linkage.offered"), 1);
+
+    //  A roadshow: a past date, an unknown institution, one named twice
+    Kj__AddRoadshowRequest request = KJ__ADD_ROADSHOW_REQUEST__INIT;
+    Kj__Roadshow r = KJ__ROADSHOW__INIT;
+    Kj__RoadshowInvitee syb = KJ__ROADSHOW_INVITEE__INIT,
+                        dlb = KJ__ROADSHOW_INVITEE__INIT;
+    syb.institution_id = "SYB";
+    dlb.institution_id = "DLB";
+    Kj__RoadshowInvitee *invitees [] = { &syb, &dlb };
+    r.demand_id = plain;
+    r.on_date = "2020-01-01";
+    r.invitees = invitees;
+    r.n_invitees = 2;
+    request.roadshow = &r;
+    Kj__RoadshowReply *shown = NULL;
+    assert_int_equal (s_call (&m, "AddRoadshow", &request.base,
+                              &kj__roadshow_reply__descriptor, &shown, &status),
+                      KJ__CODE__OUT_OF_RANGE);
+    assert_string_equal (status.field, "roadshow.on_date");
+    r.on_date = "2099-06-01";
+    dlb.institution_id = "NOSUCH";
+    assert_int_equal (s_call (&m, "AddRoadshow", &request.base,
+                              &kj__roadshow_reply__descriptor, &shown, &status),
+                      KJ__CODE__NOT_FOUND);
+    assert_string_equal (status.field, "roadshow.invitees.institution_id");
+    dlb.institution_id = "SYB";
+    assert_int_equal (s_call (&m, "AddRoadshow", &request.base,
+                              &kj__roadshow_reply__descriptor, &shown, &status),
+                      KJ__CODE__INVALID_ARGUMENT);
+    assert_int_equal (s_rows (&m, "SELECT count (*) FROM roadshow"), 0);
+    dlb.institution_id = "DLB";
+    assert_int_equal (s_call (&m, "AddRoadshow", &request.base,
+                              &kj__roadshow_reply__descriptor, &shown, &status),
+                      0);
+    char roadshow [16];
+    snprintf (roadshow, sizeof roadshow, "%s", shown->roadshow->id);
+    assert_int_equal (shown->roadshow->n_invitees, 2);
+    assert_int_equal (shown->roadshow->invitees [0]->response,
+                      KJ__ROADSHOW_RESPONSE__ROADSHOW_RESPONSE_UNSPECIFIED);
+    kj__roadshow_reply__free_unpacked (shown, NULL);
+
+    //  Responses: only from those invited, only a real answer
+    assert_int_equal (s_respond (&m, roadshow, "VC1",
+                                 KJ__ROADSHOW_RESPONSE__ROADSHOW_INTERESTED,
+                                 &status),
+                      KJ__CODE__FAILED_PRECONDITION);
+    assert_string_equal (status.field, "institution_id");
+    assert_int_equal (
+        s_respond (&m, roadshow, "SYB",
+                   KJ__ROADSHOW_RESPONSE__ROADSHOW_RESPONSE_UNSPECIFIED,
+                   &status),
+        KJ__CODE__INVALID_ARGUMENT);
+    assert_int_equal (s_respond (&m, roadshow, "SYB",
+                                 KJ__ROADSHOW_RESPONSE__ROADSHOW_NEEDS_INFO,
+                                 &status),
+                      0);
+    Kj__GetRoadshowRequest get = KJ__GET_ROADSHOW_REQUEST__INIT;
+    get.id = roadshow;
+    assert_int_equal (s_call (&m, "GetRoadshow", &get.base,
+                              &kj__roadshow_reply__descriptor, &shown, &status),
+                      0);
+    assert_string_equal (shown->roadshow->invitees [1]->institution_id, "SYB");
+    assert_int_equal (shown->roadshow->invitees [1]->response,
+                      KJ__ROADSHOW_RESPONSE__ROADSHOW_NEEDS_INFO);
+    assert_true (shown->roadshow->invitees [1]->responded_at_us > 0);
+    assert_int_equal (shown->roadshow->invitees [0]->response,
+                      KJ__ROADSHOW_RESPONSE__ROADSHOW_RESPONSE_UNSPECIFIED);
+    kj__roadshow_reply__free_unpacked (shown, NULL);
+    assert_int_equal (s_events (&m, "matching.roadshow.scheduled"), 1);
+    assert_int_equal (s_events (&m, "matching.roadshow.responded"), 1);
+
+    //  The same through the CLI
+    int exit_code;
+    char args [120];
+    snprintf (args, sizeof args, "roadshow show %s", roadshow);
+    char *out = s_cli (&m, args, &exit_code);
+    assert_int_equal (exit_code, 0);
+    assert_non_null (strstr (out, "needs_info"));
+    free (out);
+    snprintf (args, sizeof args, "roadshow respond %s DLB declined", roadshow);
+    out = s_cli (&m, args, &exit_code);
+    assert_int_equal (exit_code, 0);
+    assert_non_null (strstr (out, "declined"));
+    free (out);
+    out = s_cli (&m, "match report --by institution", &exit_code);
+    assert_int_equal (exit_code, 0);
+    assert_non_null (strstr (out, "SYB"));
+    free (out);
+    out = s_cli (&m, "match model", &exit_code);
+    assert_int_equal (exit_code, 0);
+    assert_non_null (strstr (out, "6 products"));
+    free (out);
+    out = s_cli (&m, "match batch SHENYANG_METRO", &exit_code);
+    assert_int_equal (exit_code, 0);
+    assert_non_null (strstr (out, "B000001"));
+    free (out);
+    out = s_cli (&m, "match batch 210102", &exit_code);
+    assert_int_not_equal (exit_code, 0);
+    free (out);
+    s_stop (&m);
+}
+
+//  --------------------------------------------------------------------------
+//  Hostile requests: every request message of proto/matching.proto filled
+//  field by field, nested messages and repeated fields too, with values
+//  that exist (ids of the world below) and values that cannot
+
+#define FUZZ_CALLS 1500
+
+static const char *s_fuzz_strings [] = { "",
+                                         "D000001",
+                                         "D000002",
+                                         "A000001",
+                                         "A000002",
+                                         "B000001",
+                                         "R000001",
+                                         "L000001",
+                                         "SY1",
+                                         "SY2",
+                                         "DL1",
+                                         "RN1",
+                                         "SYB",
+                                         "DLB",
+                                         "VC1",
+                                         "NOPE",
+                                         "210300",
+                                         "210102",
+                                         "SFDZ",
+                                         "SHENYANG_METRO",
+                                         "PROVINCE",
+                                         "city",
+                                         "stage",
+                                         "institution",
+                                         "2026-12-31",
+                                         "2099-06-01",
+                                         "2020-01-01",
+                                         "2026-02-30",
+                                         "9999-99-99",
+                                         "x'); DROP "
+                                         "TABLE demand; --",
+                                         "\xff\xfe",
+                                         "a\x01b",
+                                         "鞍山初创科技",
+                                         NULL,
+                                         /* the code */ NULL };
+static const int64_t s_fuzz_numbers [] = {
+    0,         1,         -1,        12,        360,     361,
+    10000,     10001,     100,       1000000,   5000000, 500000000,
+    INT32_MAX, INT32_MIN, INT64_MAX, INT64_MIN, 20,      21
+};
+
+//  Freed after each call
+typedef struct {
+    void *blocks [4096];
+    size_t n;
+} s_arena_t;
+
+static void *
+s_arena_alloc (s_arena_t *arena, size_t size)
+{
+    void *block = calloc (1, size ? size : 1);
+    assert_non_null (block);
+    if (arena->n < 4096)
+        arena->blocks [arena->n++] = block;
+    return block;
+}
+
+static const char *
+s_fuzz_string (s_arena_t *arena, const char *code)
+{
+    size_t known = sizeof s_fuzz_strings / sizeof s_fuzz_strings [0] - 1;
+    int pick = randof ((int) known + 4);
+    if ((size_t) pick < known)
+        return s_fuzz_strings [pick] ? s_fuzz_strings [pick] : code;
+    size_t length = pick == (int) known + 3 ? 5000 : (size_t) randof (300);
+    char *junk = s_arena_alloc (arena, length + 1);
+    for (size_t i = 0; i < length; i++)
+        junk [i] = (char) (pick == (int) known + 2 ? 0x80 + randof (0x7F)
+                                                   : 0x20 + randof (0x5F));
+    return junk;
+}
+
+static int64_t
+s_fuzz_number (void)
+{
+    size_t known = sizeof s_fuzz_numbers / sizeof s_fuzz_numbers [0];
+    int pick = randof ((int) known + 4);
+    return (size_t) pick < known ? s_fuzz_numbers [pick]
+                                 : (int64_t) randof (40) - 5;
+}
+
+static void
+s_fuzz_fill (ProtobufCMessage *message, s_arena_t *arena, const char *code,
+             int depth);
+
+//  One value of a field's type at at (a message in a list never NULL)
+static void
+s_fuzz_value (const ProtobufCFieldDescriptor *field, void *at, s_arena_t *arena,
+              const char *code, int depth)
+{
+    bool listed = field->label == PROTOBUF_C_LABEL_REPEATED;
+    switch (field->type) {
+        case PROTOBUF_C_TYPE_INT32:
+        case PROTOBUF_C_TYPE_ENUM:
+            *(int32_t *) at = field->type == PROTOBUF_C_TYPE_ENUM
+                                ? randof (24) - 2
+                                : (int32_t) s_fuzz_number ();
+            break;
+        case PROTOBUF_C_TYPE_UINT32:
+            *(uint32_t *) at = (uint32_t) s_fuzz_number ();
+            break;
+        case PROTOBUF_C_TYPE_INT64:
+        case PROTOBUF_C_TYPE_UINT64:
+            *(int64_t *) at = s_fuzz_number ();
+            break;
+        case PROTOBUF_C_TYPE_BOOL:
+            *(protobuf_c_boolean *) at = randof (2);
+            break;
+        case PROTOBUF_C_TYPE_STRING:
+            *(const char **) at = s_fuzz_string (arena, code);
+            break;
+        case PROTOBUF_C_TYPE_MESSAGE: {
+            const ProtobufCMessageDescriptor *type = field->descriptor;
+            ProtobufCMessage *inner = NULL;
+            if (listed || (depth < 3 && randof (8))) {
+                inner = s_arena_alloc (arena, type->sizeof_message);
+                protobuf_c_message_init (type, inner);
+                s_fuzz_fill (inner, arena, code, depth + 1);
+            }
+            *(ProtobufCMessage **) at = inner;
+            break;
+        }
+        default:
+            break;
+    }
+}
+
+//  Every field of message: scalars, nested messages, repeated ones (0
+//  to 3 values, sometimes 60)
+static void
+s_fuzz_fill (ProtobufCMessage *message, s_arena_t *arena, const char *code,
+             int depth)
+{
+    const ProtobufCMessageDescriptor *type = message->descriptor;
+    for (unsigned i = 0; i < type->n_fields; i++) {
+        const ProtobufCFieldDescriptor *field = &type->fields [i];
+        void *at = (char *) message + field->offset;
+        if (field->label != PROTOBUF_C_LABEL_REPEATED) {
+            if (randof (6))
+                s_fuzz_value (field, at, arena, code, depth);
+            continue;
+        }
+        size_t n = randof (10) == 0 ? 60 : (size_t) randof (4);
+        size_t size = field->type == PROTOBUF_C_TYPE_STRING
+                           || field->type == PROTOBUF_C_TYPE_MESSAGE
+                        ? sizeof (void *)
+                    : field->type == PROTOBUF_C_TYPE_INT64
+                              || field->type == PROTOBUF_C_TYPE_UINT64
+                        ? 8
+                        : 4;
+        char *values = s_arena_alloc (arena, n * size);
+        for (size_t v = 0; v < n; v++)
+            s_fuzz_value (field, values + v * size, arena, code, depth);
+        *(size_t *) ((char *) message + field->quantifier_offset) = n;
+        *(void **) at = values;
+    }
+}
+
+static void
+test_hostile_requests (void **state)
+{
+    (void) state;
+    mfx_t m;
+    s_start (&m);
+    char code [19];
+    s_world (&m, code);
+    char demand [16], application [16];
+    uint64_t version;
+    kj_status_t status;
+    s_demand (&m, code, NULL, demand);
+    assert_int_equal (s_apply (&m, demand, "SY2", NULL, application, &version,
+                               &status),
+                      0);
+    const ProtobufCServiceDescriptor *service = &kj__matching__descriptor;
+    int codes [17] = { 0 };
+    for (int n = 0; n < FUZZ_CALLS; n++) {
+        //  Each method once with nothing set, then at random
+        const ProtobufCMethodDescriptor *method =
+            &service->methods [n < (int) service->n_methods
+                                   ? (unsigned) n
+                                   : (unsigned) randof (service->n_methods)];
+        s_arena_t arena = { .n = 0 };
+        ProtobufCMessage
+            *request = s_arena_alloc (&arena, method->input->sizeof_message);
+        protobuf_c_message_init (method->input, request);
+        if (n >= (int) service->n_methods)
+            s_fuzz_fill (request, &arena, code, 0);
+        ProtobufCMessage *reply = NULL;
+        int rc = s_call (&m, method->name, request, method->output, &reply,
+                         &status);
+        if (reply)
+            protobuf_c_message_free_unpacked (reply, NULL);
+        for (size_t i = 0; i < arena.n; i++)
+            free (arena.blocks [i]);
+        if (rc == KJ__CODE__INTERNAL || rc == KJ__CODE__UNAVAILABLE
+            || rc == KJ__CODE__DEADLINE_EXCEEDED || rc < 0 || rc > 16)
+            fprintf (stderr, "%s: %s (%s) %s\n", method->name,
+                     kj_code_name (rc), status.field, status.message);
+        assert_true (rc >= 0 && rc <= 16);
+        assert_int_not_equal (rc, KJ__CODE__INTERNAL);
+        assert_int_not_equal (rc, KJ__CODE__UNAVAILABLE);
+        assert_int_not_equal (rc, KJ__CODE__DEADLINE_EXCEEDED);
+        if (rc == KJ__CODE__INVALID_ARGUMENT || rc == KJ__CODE__OUT_OF_RANGE)
+            assert_true (*status.field);
+        codes [rc]++;
+    }
+    printf ("fuzz: %d calls: OK %d, INVALID_ARGUMENT %d, OUT_OF_RANGE %d, "
+            "NOT_FOUND %d, ALREADY_EXISTS %d, FAILED_PRECONDITION %d, "
+            "ABORTED %d\n",
+            FUZZ_CALLS, codes [0], codes [3], codes [11], codes [5], codes [6],
+            codes [9], codes [10]);
+    //  Still serving, and what was there still there
+    assert_int_equal (s_rows (&m, "SELECT count (*) FROM application "
+                                  "WHERE id = 'A000001'"),
+                      1);
+    char *ranking = s_match_list (&m, demand);
+    assert_true (strlen (ranking) > 0);
+    free (ranking);
+    s_stop (&m);
+}
+
+//  Issue 14's "done when", through the CLI: a demand for an Anshan
+//  start-up, ranked products of Shenyang institutions with reasons, why
+//  a Dalian-only product is excluded, applied, approved as the bank, and
+//  each step in `kejin events tail`
+static void
+test_done_when (void **state)
+{
+    (void) state;
+    mfx_t m;
+    s_start_with (&m, "matching/relay=true");
+    char code [19];
+    s_world (&m, code);
+    int exit_code;
+    char args [300];
+    snprintf (args, sizeof args,
+              "demand add --enterprise %s --amount 200万 --term 12", code);
+    char *out = s_cli (&m, args, &exit_code);
+    assert_int_equal (exit_code, 0);
+    assert_non_null (strstr (out, "D000001"));
+    free (out);
+    out = s_cli (&m, "match D000001 --why-not DL1", &exit_code);
+    assert_int_equal (exit_code, 0);
+    assert_non_null (strstr (out, "沈阳银行"));
+    assert_non_null (strstr (out, "(region)"));
+    free (out);
+    out = s_cli (&m, "application apply D000001 SY2", &exit_code);
+    assert_int_equal (exit_code, 0);
+    assert_non_null (strstr (out, "A000001"));
+    free (out);
+    out = s_cli (&m, "application move A000001 under_review", &exit_code);
+    assert_int_equal (exit_code, 0);
+    free (out);
+    out = s_cli (&m,
+                 "application move A000001 approved --amount 200万 "
+                 "--rate 3.5 --term 12",
+                 &exit_code);
+    assert_int_equal (exit_code, 0);
+    assert_non_null (strstr (out, "approved"));
+    free (out);
+    //  Every step in the log: posted, proposed, applied, reviewed,
+    //  approved
+    snprintf (args, sizeof args,
+              "events tail --from 0 --topic matching. --count 5 --pub %s "
+              "--offset-file %s/tail.offset",
+              m.fx.broker.pub, kj_test_tmpdir ());
+    out = s_cli (&m, args, &exit_code);
+    assert_int_equal (exit_code, 0);
+    const char *steps [] = { "matching.demand.posted",
+                             "matching.match.proposed",
+                             "matching.application.changed", NULL };
+    for (int i = 0; steps [i]; i++)
+        if (!strstr (out, steps [i]))
+            fail_msg ("no %s in:\n%s", steps [i], out);
+    int changes = 0;
+    for (const char *at = strstr (out, "matching.application.changed"); at;
+         at = strstr (at + 1, "matching.application.changed"))
+        changes++;
+    assert_int_equal (changes, 3);
+    free (out);
     s_stop (&m);
 }
 
 int
 main (void)
 {
+    unsigned seed = (unsigned) getpid ();
+    printf ("fuzz: seed %u\n", seed);
+    srandom (seed);
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_demand_match_apply_approve),
         cmocka_unit_test (test_bad_input_and_renewal),
+        cmocka_unit_test (test_batch_and_rematch),
+        cmocka_unit_test (test_linkage_and_roadshow),
+        cmocka_unit_test (test_hostile_requests),
+        cmocka_unit_test (test_done_when),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

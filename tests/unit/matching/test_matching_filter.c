@@ -427,7 +427,16 @@ test_region_prepared (void **state)
             bool each = matching_filter_check (&p, &e, &d, NULL);
             e.n_serving = kj_region_serving (e.region, true, e.serving);
             assert_int_equal (matching_filter_check (&p, &e, &d, NULL), each);
+            //  ... and as bits: the same again
+            p.region_bits = matching_filter_region_bits (p.regions,
+                                                         p.n_regions);
+            e.serving_bits = matching_filter_region_bits (e.serving,
+                                                          e.n_serving);
+            assert_int_equal (matching_filter_check (&p, &e, &d, NULL), each);
         }
+    //  A district code or a lower-case zone is no token: no bit
+    const char *odd [] = { "210102", "sfdz", "NOWHERE" };
+    assert_int_equal (matching_filter_region_bits (odd, 3), 0);
 }
 
 int
