@@ -79,6 +79,36 @@ kj_check_date_compare (kj_date_t a, kj_date_t b)
     return 0;
 }
 
+//  Howard Hinnant's days_from_civil and civil_from_days, exact for every
+//  int64 day of a representable year.
+
+int64_t
+kj_check_date_days (kj_date_t date)
+{
+    int64_t y = date.year - (date.month <= 2);
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (date.month + (date.month > 2 ? -3 : 9)) + 2) / 5
+                + date.day - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+kj_date_t
+kj_check_date_from_days (int64_t days)
+{
+    days += 719468;
+    int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+    int64_t doe = days - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    int day = (int) (doy - (153 * mp + 2) / 5 + 1);
+    int month = (int) (mp < 10 ? mp + 3 : mp - 9);
+    int year = (int) (yoe + era * 400 + (month <= 2));
+    return (kj_date_t){ year, month, day };
+}
+
 void
 kj_check_date_format (kj_date_t date, char buf [11])
 {

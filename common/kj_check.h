@@ -42,6 +42,16 @@ int
     kj_check_date_compare (kj_date_t a, kj_date_t b);
 
 //  --------------------------------------------------------------------------
+//  Days since 1970-01-01 of a date (proleptic Gregorian calendar; any
+//  year), and the date of such a day number: date arithmetic in one place.
+
+int64_t
+    kj_check_date_days (kj_date_t date);
+
+kj_date_t
+    kj_check_date_from_days (int64_t days);
+
+//  --------------------------------------------------------------------------
 //  Write date as "YYYY-MM-DD" into buf (11 bytes).
 
 void

@@ -349,23 +349,6 @@ s_check_date (kj_date_t date, const char *field, kj_status_t *status)
 }
 
 //  --------------------------------------------------------------------------
-//  Days since 1970-01-01 of a valid date (proleptic Gregorian), after
-//  Howard Hinnant's days_from_civil.
-
-static int64_t
-s_day_number (int year, int month, int day)
-{
-    year -= month <= 2;
-    int64_t era = (year >= 0 ? year : year - 399) / 400;
-    int64_t year_of_era = year - era * 400;
-    int64_t day_of_year = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day
-                        - 1;
-    int64_t day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100
-                       + day_of_year;
-    return era * 146097 + day_of_era - 719468;
-}
-
-//  --------------------------------------------------------------------------
 //  Age from `from` to `to`; see the header.
 
 int
@@ -399,8 +382,8 @@ registry_stage_age (kj_date_t from, kj_date_t to, int *months, int *days,
                 ? from.day
                 : s_month_days (year, month);
     *months = whole;
-    *days = (int) (s_day_number (to.year, to.month, to.day)
-                   - s_day_number (year, month, day));
+    *days = (int) (kj_check_date_days (to)
+                   - kj_check_date_days ((kj_date_t){ year, month, day }));
     assert (*days >= 0 && *days < 31);
     kj_status_ok (status);
     return 0;

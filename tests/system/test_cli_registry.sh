@@ -204,6 +204,10 @@ grep -q -- "--year: '99' is not a whole number from 1900 to 2200" "$TMP/err" || 
 run enterprise figures "$A" --year 2024 --revenue 三百
 expect 2 "figures --revenue 三百"
 grep -q -- "--revenue: '三百' is not an amount in yuan" "$TMP/err" || fail "revenue 三百: $(cat "$TMP/err")"
+#  A second year, so that the stage rules can judge growth (a missing
+#  year is unknown, never zero revenue)
+run enterprise figures "$A" --year 2023 --revenue 200万 --staff 18 --tech-staff 4
+expect 0 "figures --year 2023"
 pass "figures: refused without --year naming it (en, zh), set, errors named by option (--json: tech-staff)"
 
 #  -------------------------------------------------------------------------

@@ -1,0 +1,89 @@
+/*  =========================================================================
+    test_kj_check - the field checks every service shares: dates first
+
+    Dates parsed and refused with the field named, compared, formatted,
+    and turned into day numbers and back (the one implementation the
+    registry, its demo generator and the IPO pipeline all use).
+    =========================================================================
+*/
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "kejin.h"
+
+static void
+test_date_parse (void **state)
+{
+    (void) state;
+    kj_date_t date;
+    kj_status_t status;
+    assert_int_equal (kj_check_date ("2024-02-29", "founded_on", &date, &status),
+                      0);
+    assert_int_equal (date.year, 2024);
+    assert_int_equal (date.month, 2);
+    assert_int_equal (date.day, 29);
+    const char *bad [] = { "2023-02-29", "2024-13-01", "2024-1-01",
+                           "1899-12-31", "2201-01-01", "",
+                           "2024-01-01x" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad [0]; i++) {
+        assert_int_equal (kj_check_date (bad [i], "founded_on", &date, &status),
+                          -1);
+        assert_int_equal (status.code, KJ__CODE__INVALID_ARGUMENT);
+        assert_string_equal (status.field, "founded_on");
+    }
+    char text [11];
+    kj_check_date_format ((kj_date_t){ 2026, 3, 7 }, text);
+    assert_string_equal (text, "2026-03-07");
+    assert_true (kj_check_date_compare ((kj_date_t){ 2026, 3, 7 },
+                                        (kj_date_t){ 2026, 3, 8 })
+                 < 0);
+    assert_int_equal (kj_check_date_compare ((kj_date_t){ 2026, 3, 7 },
+                                             (kj_date_t){ 2026, 3, 7 }),
+                      0);
+}
+
+static void
+test_date_days (void **state)
+{
+    (void) state;
+    assert_int_equal (kj_check_date_days ((kj_date_t){ 1970, 1, 1 }), 0);
+    assert_int_equal (kj_check_date_days ((kj_date_t){ 1969, 12, 31 }), -1);
+    assert_int_equal (kj_check_date_days ((kj_date_t){ 2000, 3, 1 }), 11017);
+    assert_int_equal (kj_check_date_days ((kj_date_t){ 2026, 12, 3 }), 20790);
+    //  A leap day, and the century rules: 1900 no, 2000 yes
+    assert_int_equal (kj_check_date_days ((kj_date_t){ 2024, 3, 1 })
+                          - kj_check_date_days ((kj_date_t){ 2024, 2, 28 }),
+                      2);
+    assert_int_equal (kj_check_date_days ((kj_date_t){ 1900, 3, 1 })
+                          - kj_check_date_days ((kj_date_t){ 1900, 2, 28 }),
+                      1);
+    //  Every day from 1899 to 2201 goes there and back, one day apart
+    int64_t first = kj_check_date_days ((kj_date_t){ 1899, 1, 1 });
+    int64_t last = kj_check_date_days ((kj_date_t){ 2201, 12, 31 });
+    kj_date_t previous = kj_check_date_from_days (first - 1);
+    for (int64_t day = first; day <= last; day++) {
+        kj_date_t date = kj_check_date_from_days (day);
+        assert_int_equal (kj_check_date_days (date), day);
+        assert_true (kj_check_date_compare (previous, date) < 0);
+        previous = date;
+    }
+    assert_int_equal (previous.year, 2201);
+    assert_int_equal (previous.month, 12);
+    assert_int_equal (previous.day, 31);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests [] = {
+        cmocka_unit_test (test_date_parse),
+        cmocka_unit_test (test_date_days),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
