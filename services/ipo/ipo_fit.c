@@ -153,6 +153,7 @@ static int
 s_finish (kj_db_t *db, const ipo_board_rules_t *rules, ipo_store_batch_t *batch)
 {
     snprintf (batch->state, sizeof batch->state, "FINISHED");
+    batch->finished_us = kj_wall_us ();  //  the row's is the database's
     if (ipo_store_batch_save (db, batch) < 0)
         return -1;
     char after [65] = "";
@@ -429,7 +430,8 @@ ipo_fit_show (kj_call_t *call, const ProtobufCMessage *request,
 //  --------------------------------------------------------------------------
 //  The registry's export, as the fit job reads it
 
-//  An enterprise of the export: its city and flags, whether it had figures
+//  An enterprise of the export (not rejected or suspended): its city and
+//  flags, whether it had figures
 typedef struct {
     char city [33];
     bool specialized, innovative_sme, fitted;
@@ -445,7 +447,7 @@ typedef struct {
     const ipo_fit_config_t *config;
     kj_db_t *db;
     ipo_store_batch_t *batch;
-    zhashx_t *firms;  //  code -> s_firm_t, active enterprises
+    zhashx_t *firms;  //  code -> s_firm_t
     int columns [8];  //  of the current export's header
     bool have_header;
     bool figures;     //  reading the figures export
@@ -587,7 +589,9 @@ s_export_row (uint32_t row, const char *const *fields, size_t count, void *arg)
                      ? fields [self->columns [c]]
                      : "";
     if (!self->figures) {
-        if (!streq (cell [2], "active") || strlen (cell [0]) > 64)
+        //  Every enterprise of the library, not one refused or suspended
+        if (streq (cell [2], "rejected") || streq (cell [2], "suspended")
+            || strlen (cell [0]) > 64)
             return 0;
         s_firm_t *firm = (s_firm_t *) calloc (1, sizeof *firm);
         assert (firm);
