@@ -2,8 +2,9 @@
 #  demo.sh: load the demo data set into a running node, unless it holds
 #  enterprises already: 2,000 enterprises of all 15 regions (seed 1) with
 #  their yearly figures and qualifications, 40 financial institutions and
-#  100 products. `deploy/kejin-node up` runs it once the services are up;
-#  running it again does nothing twice. Prints one line.
+#  100 products; and, with kejin-ipo, a reserve pool of 36 firms (`kejin
+#  ipo demo`). `deploy/kejin-node up` runs it once the services are up;
+#  running it again does nothing twice. Prints a line for each.
 #
 #  Environment: KEJIN_NODE_BROKER (the node's broker), KEJIN_BIN (where
 #  bin/kejin is), KEJIN_DEMO_ENTERPRISES and KEJIN_DEMO_SEED to load
@@ -18,6 +19,12 @@ KEJIN=${KEJIN_BIN:-$ROOT/bin}/kejin
     exit 1
 }
 
-exec "$KEJIN" demo load --if-empty \
+"$KEJIN" demo load --if-empty \
     --enterprises "${KEJIN_DEMO_ENTERPRISES:-2000}" \
     --seed "${KEJIN_DEMO_SEED:-1}"
+
+#  The IPO reserve pool, from the registry's mature enterprises, when the
+#  node runs kejin-ipo (one more line)
+if [ -x "$(dirname "$KEJIN")/kejin-ipo" ]; then
+    "$KEJIN" ipo demo --if-empty
+fi

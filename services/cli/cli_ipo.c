@@ -16,6 +16,8 @@
 */
 
 #include "cli_reg.h"
+#include "cli_ipo.h"
+#include "ipo.pb-c.h"
 #include "ipo_board.h"
 #include "ipo_subsidy.h"
 #include <errno.h>
@@ -24,8 +26,9 @@
 static const char *s_usage =
     "Usage: kejin ipo fit --csv FILE [--json]\n"
     "       kejin ipo subsidy replay --csv FILE [--json]\n"
-    "       kejin ipo pool|stage|claim|approve|budget|report ... (kejin-ipo;\n"
-    "       each without arguments prints its usage)\n"
+    "       kejin ipo fit [run [--csv FILE]|show [BATCH]|firm CODE] (kejin-ipo)\n"
+    "       kejin ipo pool|stage|raise|claim|approve|budget|report|demo ...\n"
+    "       (kejin-ipo; each without arguments prints its usage)\n"
     "The IPO pipeline's rules on a CSV file (- for standard input),\n"
     "offline: nothing is stored and no node is needed.\n\n"
     "fit: which listing standards each firm meets (STAR-1..4, ChiNext-1..3,\n"
@@ -443,32 +446,39 @@ s_fit_table (void)
 
 //  --------------------------------------------------------------------------
 //  A shortfall for people: money in yuan, ratios in percent, a category
-//  by the value needed.
+//  by the value needed; see the header.
+void
+cli_ipo_short_text (const char *figure, int64_t have, int64_t need,
+                    char *buf, size_t size)
+{
+    char amount [64];
+    size_t length = strlen (figure);
+    if (streq (figure, ipo_board_figure_name (IPO_FIG_NEEQ_TIER)))
+        snprintf (amount, sizeof amount, "needs %s",
+                  ipo_board_neeq_tier_name (need));
+    else if (length > 4 && streq (figure + length - 4, "_fen"))
+        cli_yuan (need - have, amount, sizeof amount);
+    else if (length > 3 && streq (figure + length - 3, "_bp"))
+        cli_percent (need - have, amount, sizeof amount);
+    else
+        snprintf (amount, sizeof amount, "%" PRId64, need - have);
+    snprintf (buf, size, "%s %s", figure, amount);
+}
+
 static void
 s_short_text (const ipo_board_short_t *s, char *buf, size_t size)
 {
-    const char *name = ipo_board_figure_name (s->figure);
-    char amount [64];
-    size_t length = strlen (name);
-    if (s->figure == IPO_FIG_NEEQ_TIER)
-        snprintf (amount, sizeof amount, "needs %s",
-                  ipo_board_neeq_tier_name (s->need));
-    else if (length > 4 && streq (name + length - 4, "_fen"))
-        cli_yuan (s->need - s->have, amount, sizeof amount);
-    else if (length > 3 && streq (name + length - 3, "_bp"))
-        cli_percent (s->need - s->have, amount, sizeof amount);
-    else
-        snprintf (amount, sizeof amount, "%" PRId64, s->need - s->have);
-    snprintf (buf, size, "%s %s", name, amount);
+    cli_ipo_short_text (ipo_board_figure_name (s->figure), s->have, s->need,
+                        buf, size);
 }
 
 //  --------------------------------------------------------------------------
-//  One firm: its figures checked cell by cell, then its fit printed.
+//  One firm's figures checked cell by cell into input; 0, or -1 after
+//  reporting every problem of the row.
 
 static int
-s_fit_row (s_reader_t *reader, void *arg)
+s_fit_cells (s_reader_t *reader, ipo_board_input_t *input_p)
 {
-    s_fit_t *self = (s_fit_t *) arg;
     ipo_board_input_t input;
     memset (&input, 0, sizeof input);
     s_cell_id (reader, 0);
@@ -483,7 +493,19 @@ s_fit_row (s_reader_t *reader, void *arg)
                  && ipo_board_field_check (field, *value, &status))
             s_status_problem (reader, &status);
     }
-    if (reader->bad)
+    *input_p = input;
+    return reader->bad ? -1 : 0;
+}
+
+//  --------------------------------------------------------------------------
+//  One firm: its figures checked cell by cell, then its fit printed.
+
+static int
+s_fit_row (s_reader_t *reader, void *arg)
+{
+    s_fit_t *self = (s_fit_t *) arg;
+    ipo_board_input_t input;
+    if (s_fit_cells (reader, &input))
         return 0;  //  every row stands alone: go on
 
     ipo_board_fit_t fit;
@@ -547,11 +569,135 @@ s_fit_row (s_reader_t *reader, void *arg)
 }
 
 //  --------------------------------------------------------------------------
-//  kejin ipo fit --csv FILE
+//  kejin ipo fit run --csv FILE: the firms of the file sent to kejin-ipo
+//  in pages, as one batch fit
+
+//  Firms per FitBatch call
+#define S_UPLOAD_PAGE 5000
+
+typedef struct {
+    cli_t *cli;
+    uint64_t batch;
+    size_t count, sent;
+    Kj__IpoFitFirm firms [S_UPLOAD_PAGE];
+    Kj__IpoFigures figures [S_UPLOAD_PAGE];
+    Kj__IpoFitFirm *list [S_UPLOAD_PAGE];
+    char ids [S_UPLOAD_PAGE][S_ID_MAX + 1];
+    int rc;  //  of the service, once it refused
+} s_upload_t;
+
+//  Send the page (last: the batch's last); 0, or -1 when the service
+//  refused it (said on stderr)
+static int
+s_upload_send (s_upload_t *self, bool last)
+{
+    Kj__IpoFitBatchRequest request = KJ__IPO_FIT_BATCH_REQUEST__INIT;
+    request.batch = self->batch;
+    request.firms = self->list;
+    request.n_firms = self->count;
+    request.last = last;
+    Kj__IpoFitBatchReply *reply = NULL;
+    int rc = cli_call (self->cli, "ipo", "FitBatch", &request.base,
+                       &kj__ipo_fit_batch_reply__descriptor,
+                       (ProtobufCMessage **) &reply, false);
+    if (rc != CLI_OK) {
+        self->rc = rc;
+        return -1;
+    }
+    self->batch = reply->batch->id;
+    self->sent += self->count;
+    self->count = 0;
+    if (!self->cli->json && isatty (STDERR_FILENO))
+        fprintf (stderr, _ ("\rbatch %llu: %zu firms sent"),
+                 (unsigned long long) self->batch, self->sent);
+    kj__ipo_fit_batch_reply__free_unpacked (reply, NULL);
+    return 0;
+}
+
+static int
+s_upload_row (s_reader_t *reader, void *arg)
+{
+    s_upload_t *self = (s_upload_t *) arg;
+    ipo_board_input_t input;
+    if (s_fit_cells (reader, &input))
+        return 0;  //  reported; the other firms go on
+    size_t i = self->count++;
+    kj__ipo_fit_firm__init (&self->firms [i]);
+    kj__ipo_figures__init (&self->figures [i]);
+    snprintf (self->ids [i], sizeof self->ids [i], "%s", reader->cells [0]);
+    self->firms [i].firm = self->ids [i];
+    self->firms [i].city = "";
+    self->firms [i].figures = &self->figures [i];
+    //  Every field of the input into the message's field of its name
+    for (const ipo_board_field_t *field = ipo_board_fields; field->name;
+         field++) {
+        const ProtobufCFieldDescriptor
+            *to = protobuf_c_message_descriptor_get_field_by_name (
+                &kj__ipo_figures__descriptor, field->name);
+        memcpy ((char *) &self->figures [i] + to->offset,
+                (const char *) &input + field->offset, sizeof (int64_t));
+    }
+    self->list [i] = &self->firms [i];
+    if (self->count == S_UPLOAD_PAGE && s_upload_send (self, false))
+        return -1;
+    return 0;
+}
+
+static int
+s_upload (cli_t *cli, cli_args_t *args)
+{
+    s_upload_t *self = (s_upload_t *) calloc (1, sizeof (s_upload_t));
+    assert (self);
+    self->cli = cli;
+    const char *header [32];
+    size_t n = 0;
+    header [n++] = "id";
+    for (const ipo_board_field_t *field = ipo_board_fields;
+         field->name && field->in_csv; field++)
+        header [n++] = field->name;
+    header [n] = NULL;
+    int rc = s_read (cli, cli_args_get (args, "csv"), header, s_upload_row,
+                     self);
+    if (self->rc == 0 && (self->batch || self->count))
+        s_upload_send (self, true);  //  the rest, and the batch finished
+    if (!cli->json && isatty (STDERR_FILENO) && self->sent)
+        fprintf (stderr, "\n");
+    if (self->rc)
+        rc = self->rc;
+    else if (self->batch) {
+        int shown = cli_ipo_fit_follow (cli, self->batch);
+        if (rc == CLI_OK)
+            rc = shown;
+    }
+    free (self);
+    return rc;
+}
+
+//  --------------------------------------------------------------------------
+//  kejin ipo fit --csv FILE, offline; kejin ipo fit run --csv FILE through
+//  kejin-ipo; the other fit verbs of kejin-ipo
 
 static int
 s_fit (cli_t *cli, int argc, char **argv)
 {
+    if (argc == 2
+        || (argc > 2
+            && (streq (argv [2], "run") || streq (argv [2], "show")
+                || streq (argv [2], "firm")))) {
+        if (argc > 3 && streq (argv [2], "run"))
+            for (int i = 3; i < argc; i++)
+                if (streq (argv [i], "--csv")) {
+                    cli_args_t *args = cli_args_verb (argc - 1, argv + 1,
+                                                      "csv=", s_usage, 0,
+                                                      "csv", NULL);
+                    if (!args)
+                        return CLI_USAGE;
+                    int rc = s_upload (cli, args);
+                    cli_args_destroy (&args);
+                    return rc;
+                }
+        return cli_ipo_fit_service (cli, argc, argv);
+    }
     cli_args_t *args = cli_args_verb (argc, argv, "csv=", s_usage, 0, "csv",
                                       "ipo fit needs --csv FILE");
     if (!args)
@@ -756,8 +902,9 @@ cli_ipo (cli_t *cli, int argc, char **argv)
         return s_fit (cli, argc, argv);
     if (streq (argv [1], "subsidy"))
         return s_subsidy (cli, argc, argv);
-    const char *const service [] = { "pool",   "stage",  "claim", "approve",
-                                     "budget", "report", NULL };
+    const char *const service [] = { "pool",   "stage",  "raise", "claim",
+                                     "approve", "budget", "report", "demo",
+                                     NULL };
     for (int i = 0; service [i]; i++)
         if (streq (argv [1], service [i]))
             return cli_ipo_pipeline (cli, argc, argv);

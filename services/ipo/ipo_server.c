@@ -658,6 +658,58 @@ s_get (kj_call_t *call, const ProtobufCMessage *request,
     return out->firm ? 0 : kj_call_fail_db (call);
 }
 
+//  List: a page of the reserve pool's firms, by code
+static int
+s_list (kj_call_t *call, const ProtobufCMessage *request,
+        ProtobufCMessage *reply)
+{
+    const Kj__IpoListRequest *in = (const Kj__IpoListRequest *) request;
+    ipo_server_t *self = (ipo_server_t *) kj_call_state (call);
+    if (ipo_server_text (call, "city", in->city, 0, 32)
+        || ipo_server_text (call, "after", in->after, 0, 64))
+        return -1;
+    if ((int) in->state < 0 || (int) in->state >= IPO_STATE_END)
+        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "state",
+                             "state: unknown state %d", (int) in->state);
+    if (in->limit > 1000)
+        return kj_call_fail (call, KJ__CODE__OUT_OF_RANGE, "limit",
+                             "limit: %u; at most 1000", in->limit);
+    int limit = in->limit ? (int) in->limit : 100;
+    ipo_store_firm_t *firms = (ipo_store_firm_t *)
+        kj_call_alloc (call, (size_t) limit * sizeof *firms);
+    int rows = ipo_store_firm_list (kj_call_db (call), in->city ? in->city : "",
+                                    (int) in->state, in->after ? in->after : "",
+                                    limit, firms);
+    if (rows < 0)
+        return kj_call_fail_db (call);
+    Kj__IpoListReply *out = (Kj__IpoListReply *) reply;
+    out->firms = (Kj__IpoFirm **) kj_call_alloc (call, (size_t) (rows + 1)
+                                                           * sizeof (void *));
+    char text [16];
+    for (int row = 0; row < rows; row++) {
+        const ipo_store_firm_t *f = &firms [row];
+        Kj__IpoFirm *msg = (Kj__IpoFirm *)
+            kj_call_message (call, &kj__ipo_firm__descriptor);
+        msg->firm = (char *) f->firm;
+        msg->name = (char *) f->name;
+        msg->city = (char *) f->city;
+        msg->state = (Kj__IpoState) f->pipe.state;
+        msg->board = (char *) s_board_code (f->pipe.board);
+        msg->tier = (char *) ipo_pipeline_tiers_of (&self->tiers,
+                                                    f->pipe.state);
+        msg->since = kj_call_strdup (call, ipo_date_text (f->pipe.since, text,
+                                                          sizeof text));
+        msg->refreshed = kj_call_strdup (
+            call, ipo_date_text (f->refreshed, text, sizeof text));
+        msg->stale = ipo_pipeline_stale (f->pipe.state, f->refreshed,
+                                         ipo_server_today (self));
+        out->firms [out->n_firms++] = msg;
+    }
+    if (rows == limit)
+        out->next = (char *) firms [rows - 1].firm;
+    return 0;
+}
+
 //  --------------------------------------------------------------------------
 //  The yearly figures of a firm from kejin-registry into input: t0 its
 //  latest year with figures, t1 and t2 the two before (all three needed)
@@ -1262,6 +1314,7 @@ const kj_method_t ipo_methods [] = { { "Admit", s_admit, KJ_WRITE },
                                      { "Move", s_move, KJ_WRITE },
                                      { "Refresh", s_refresh, KJ_WRITE },
                                      { "Get", s_get, 0 },
+                                     { "List", s_list, 0 },
                                      { "Fit", s_fit, 0 },
                                      { "Claim", s_claim, KJ_WRITE },
                                      { "Approve", s_approve, KJ_WRITE },

@@ -18,6 +18,33 @@ s_copy (char *to, size_t size, const char *from)
 }
 
 //  --------------------------------------------------------------------------
+//  A firm's columns, as s_firm_row reads them
+#define FIRM_COLUMNS                                                           \
+    "firm, name, city, sponsor, auditor, law_firm, state, board, since, "      \
+    "letter, registered, rejected, neeq_since, pool, alerted, refreshed"
+
+static void
+s_firm_row (PGresult *res, int row, ipo_store_firm_t *out)
+{
+    s_copy (out->firm, sizeof out->firm, PQgetvalue (res, row, 0));
+    s_copy (out->name, sizeof out->name, PQgetvalue (res, row, 1));
+    s_copy (out->city, sizeof out->city, PQgetvalue (res, row, 2));
+    s_copy (out->sponsor, sizeof out->sponsor, PQgetvalue (res, row, 3));
+    s_copy (out->auditor, sizeof out->auditor, PQgetvalue (res, row, 4));
+    s_copy (out->law_firm, sizeof out->law_firm, PQgetvalue (res, row, 5));
+    out->pipe.state = atoi (PQgetvalue (res, row, 6));
+    out->pipe.board = atoi (PQgetvalue (res, row, 7));
+    out->pipe.since = atoi (PQgetvalue (res, row, 8));
+    out->pipe.letter = atoi (PQgetvalue (res, row, 9));
+    out->pipe.registered = atoi (PQgetvalue (res, row, 10));
+    out->pipe.rejected = atoi (PQgetvalue (res, row, 11));
+    out->pipe.neeq_since = atoi (PQgetvalue (res, row, 12));
+    out->pool = atoi (PQgetvalue (res, row, 13));
+    s_copy (out->alerted, sizeof out->alerted, PQgetvalue (res, row, 14));
+    out->refreshed = atoi (PQgetvalue (res, row, 15));
+}
+
+//  --------------------------------------------------------------------------
 //  Load a firm; see the header.
 int
 ipo_store_firm_load (kj_db_t *db, const char *firm, bool lock,
@@ -26,41 +53,40 @@ ipo_store_firm_load (kj_db_t *db, const char *firm, bool lock,
     const char *params [] = { firm };
     PGresult *res = kj_db_exec (
         db,
-        lock
-            ? "SELECT firm, name, city, sponsor, auditor, law_firm, state, "
-              "board, "
-              "since, letter, registered, rejected, neeq_since, pool, alerted, "
-              "refreshed "
-              "FROM firm WHERE firm = $1 FOR UPDATE"
-            : "SELECT firm, name, city, sponsor, auditor, law_firm, state, "
-              "board, "
-              "since, letter, registered, rejected, neeq_since, pool, alerted, "
-              "refreshed "
-              "FROM firm WHERE firm = $1",
+        lock ? "SELECT " FIRM_COLUMNS " FROM firm WHERE firm = $1 FOR UPDATE"
+             : "SELECT " FIRM_COLUMNS " FROM firm WHERE firm = $1",
         1, params);
     if (!res)
         return -1;
     int found = PQntuples (res) == 1;
-    if (found) {
-        s_copy (out->firm, sizeof out->firm, PQgetvalue (res, 0, 0));
-        s_copy (out->name, sizeof out->name, PQgetvalue (res, 0, 1));
-        s_copy (out->city, sizeof out->city, PQgetvalue (res, 0, 2));
-        s_copy (out->sponsor, sizeof out->sponsor, PQgetvalue (res, 0, 3));
-        s_copy (out->auditor, sizeof out->auditor, PQgetvalue (res, 0, 4));
-        s_copy (out->law_firm, sizeof out->law_firm, PQgetvalue (res, 0, 5));
-        out->pipe.state = atoi (PQgetvalue (res, 0, 6));
-        out->pipe.board = atoi (PQgetvalue (res, 0, 7));
-        out->pipe.since = atoi (PQgetvalue (res, 0, 8));
-        out->pipe.letter = atoi (PQgetvalue (res, 0, 9));
-        out->pipe.registered = atoi (PQgetvalue (res, 0, 10));
-        out->pipe.rejected = atoi (PQgetvalue (res, 0, 11));
-        out->pipe.neeq_since = atoi (PQgetvalue (res, 0, 12));
-        out->pool = atoi (PQgetvalue (res, 0, 13));
-        s_copy (out->alerted, sizeof out->alerted, PQgetvalue (res, 0, 14));
-        out->refreshed = atoi (PQgetvalue (res, 0, 15));
-    }
+    if (found)
+        s_firm_row (res, 0, out);
     PQclear (res);
     return found;
+}
+
+//  --------------------------------------------------------------------------
+//  A page of firms; see the header.
+int
+ipo_store_firm_list (kj_db_t *db, const char *city, int state,
+                     const char *after, int limit, ipo_store_firm_t *out)
+{
+    char v [2][16];
+    const char *params [] = { city, NUM (v [0], state), after,
+                              NUM (v [1], limit) };
+    PGresult *res = kj_db_exec (
+        db,
+        "SELECT " FIRM_COLUMNS " FROM firm WHERE ($1 = '' OR city = $1) "
+        "AND ($2::int = 0 OR state = $2) AND firm > $3 ORDER BY firm "
+        "LIMIT $4",
+        4, params);
+    if (!res)
+        return -1;
+    int rows = PQntuples (res);
+    for (int row = 0; row < rows; row++)
+        s_firm_row (res, row, &out [row]);
+    PQclear (res);
+    return rows;
 }
 
 //  --------------------------------------------------------------------------

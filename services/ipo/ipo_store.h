@@ -62,6 +62,12 @@ int
     ipo_store_firm_load (kj_db_t *db, const char *firm, bool lock,
                          ipo_store_firm_t *out);
 
+//  A page of at most limit firms into out, by code after `after`, of a
+//  city ("" any) in a state (0 any); the count, or -1.
+int
+    ipo_store_firm_list (kj_db_t *db, const char *city, int state,
+                         const char *after, int limit, ipo_store_firm_t *out);
+
 //  Add a new firm; 0 if one of that code exists.
 int
     ipo_store_firm_insert (kj_db_t *db, const ipo_store_firm_t *firm);
