@@ -26,7 +26,8 @@
 static const char *s_usage =
     "Usage: kejin ipo fit --csv FILE [--json]\n"
     "       kejin ipo subsidy replay --csv FILE [--json]\n"
-    "       kejin ipo fit [run [--csv FILE]|show [BATCH]|firm CODE] (kejin-ipo)\n"
+    "       kejin ipo fit [run [--csv FILE]|show [BATCH]|firm CODE] "
+    "(kejin-ipo)\n"
     "       kejin ipo pool|stage|raise|claim|approve|budget|report|demo ...\n"
     "       (kejin-ipo; each without arguments prints its usage)\n"
     "The IPO pipeline's rules on a CSV file (- for standard input),\n"
@@ -448,8 +449,8 @@ s_fit_table (void)
 //  A shortfall for people: money in yuan, ratios in percent, a category
 //  by the value needed; see the header.
 void
-cli_ipo_short_text (const char *figure, int64_t have, int64_t need,
-                    char *buf, size_t size)
+cli_ipo_short_text (const char *figure, int64_t have, int64_t need, char *buf,
+                    size_t size)
 {
     char amount [64];
     size_t length = strlen (figure);
@@ -688,8 +689,8 @@ s_fit (cli_t *cli, int argc, char **argv)
             for (int i = 3; i < argc; i++)
                 if (streq (argv [i], "--csv")) {
                     cli_args_t *args = cli_args_verb (argc - 1, argv + 1,
-                                                      "csv=", s_usage, 0,
-                                                      "csv", NULL);
+                                                      "csv=", s_usage, 0, "csv",
+                                                      NULL);
                     if (!args)
                         return CLI_USAGE;
                     int rc = s_upload (cli, args);
@@ -902,9 +903,9 @@ cli_ipo (cli_t *cli, int argc, char **argv)
         return s_fit (cli, argc, argv);
     if (streq (argv [1], "subsidy"))
         return s_subsidy (cli, argc, argv);
-    const char *const service [] = { "pool",   "stage",  "raise", "claim",
-                                     "approve", "budget", "report", "demo",
-                                     NULL };
+    const char *const service [] = { "pool",   "stage",   "raise",
+                                     "claim",  "approve", "budget",
+                                     "report", "demo",    NULL };
     for (int i = 0; service [i]; i++)
         if (streq (argv [1], service [i]))
             return cli_ipo_pipeline (cli, argc, argv);

@@ -220,8 +220,8 @@ s_print_list (const ProtobufCMessage *reply)
 {
     const Kj__IpoListReply *r = (const Kj__IpoListReply *) reply;
     cli_table_t *table = cli_table_new (N_ ("FIRM"), N_ ("NAME"), N_ ("CITY"),
-                                        N_ ("STATE"), N_ ("BOARD"),
-                                        N_ ("TIER"), N_ ("SINCE"), NULL);
+                                        N_ ("STATE"), N_ ("BOARD"), N_ ("TIER"),
+                                        N_ ("SINCE"), NULL);
     for (size_t i = 0; i < r->n_firms; i++) {
         const Kj__IpoFirm *f = r->firms [i];
         cli_table_row (table, f->firm, f->name, f->city,
@@ -404,8 +404,8 @@ s_raise (cli_t *cli, int argc, char **argv)
     if (cli_parse_yuan ("YUAN", cli_args_positional (args, 1),
                         &raise.amount_raised_fen)
         == 0)
-        rc = s_call (cli, "Raise", &raise.base,
-                     &kj__ipo_move_reply__descriptor, false, s_print_move);
+        rc = s_call (cli, "Raise", &raise.base, &kj__ipo_move_reply__descriptor,
+                     false, s_print_move);
     cli_args_destroy (&args);
     return rc;
 }
@@ -510,9 +510,8 @@ s_print_show (const ProtobufCMessage *reply)
     s_print_batch (r->batch);
     if (r->n_firms == 0)
         return;
-    cli_table_t *table = cli_table_new (N_ ("FIRM"), N_ ("CITY"),
-                                        N_ ("MEETS"), N_ ("NEWLY MEETS"),
-                                        NULL);
+    cli_table_t *table = cli_table_new (N_ ("FIRM"), N_ ("CITY"), N_ ("MEETS"),
+                                        N_ ("NEWLY MEETS"), NULL);
     char meets [512], newly [512];
     for (size_t i = 0; i < r->n_firms; i++) {
         const Kj__IpoFitNew *f = r->firms [i];
@@ -584,8 +583,8 @@ s_print_fit (const ProtobufCMessage *reply)
         for (size_t i = 0; i < counts [k]; i++) {
             cli_ipo_short_text (shorts [k][i]->figure, shorts [k][i]->have,
                                 shorts [k][i]->need, text, sizeof text);
-            snprintf (list + strlen (list), sizeof list - strlen (list),
-                      "%s%s", i ? "; " : "", text);
+            snprintf (list + strlen (list), sizeof list - strlen (list), "%s%s",
+                      i ? "; " : "", text);
         }
         printf (k == 0 ? _ ("nearest missed: %s, short by %s\n")
                        : _ ("nearest on the board asked: %s, short by %s\n"),
@@ -596,8 +595,8 @@ s_print_fit (const ProtobufCMessage *reply)
 static int
 s_fit_firm (cli_t *cli, int argc, char **argv)
 {
-    cli_args_t *args = cli_args_new (argc, argv, 3, "market-cap= toward=",
-                                     s_usage);
+    cli_args_t *args = cli_args_new (argc, argv, 3,
+                                     "market-cap= toward=", s_usage);
     if (!args)
         return CLI_USAGE;
     int rc = CLI_USAGE;
@@ -623,8 +622,8 @@ s_fit_firm (cli_t *cli, int argc, char **argv)
 static int
 s_fit_show (cli_t *cli, int argc, char **argv)
 {
-    cli_args_t *args = cli_args_new (argc, argv, 3, "all! after= limit=",
-                                     s_usage);
+    cli_args_t *args = cli_args_new (argc, argv, 3,
+                                     "all! after= limit=", s_usage);
     if (!args)
         return CLI_USAGE;
     Kj__IpoFitShowRequest show = KJ__IPO_FIT_SHOW_REQUEST__INIT;
@@ -639,7 +638,8 @@ s_fit_show (cli_t *cli, int argc, char **argv)
               || cli_parse_int ("BATCH", cli_args_positional (args, 0), 1,
                                 INT64_MAX, &batch)
                      == 0)
-             && (!text || cli_parse_int ("limit", text, 1, 10000, &limit) == 0)) {
+             && (!text
+                 || cli_parse_int ("limit", text, 1, 10000, &limit) == 0)) {
         show.batch = (uint64_t) batch;
         show.limit = (uint32_t) limit;
         rc = s_call (cli, "FitShow", &show.base,

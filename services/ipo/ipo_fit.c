@@ -165,8 +165,7 @@ s_finish (kj_db_t *db, const ipo_board_rules_t *rules, ipo_store_batch_t *batch)
         int rows = PQntuples (res);
         Kj__IpoFitNew *events = (Kj__IpoFitNew *) calloc ((size_t) rows + 1,
                                                           sizeof *events);
-        char (*names) [2][24][16] = calloc ((size_t) rows + 1,
-                                            sizeof *names);
+        char (*names) [2][24][16] = calloc ((size_t) rows + 1, sizeof *names);
         char **lists = (char **) calloc ((size_t) rows * 48 + 1,
                                          sizeof (char *));
         const char **keys = (const char **) calloc ((size_t) rows + 1,
@@ -197,8 +196,7 @@ s_finish (kj_db_t *db, const ipo_board_rules_t *rules, ipo_store_batch_t *batch)
                                             keys, payloads)
                       : 0;
         if (rows)
-            snprintf (after, sizeof after, "%s",
-                      PQgetvalue (res, rows - 1, 0));
+            snprintf (after, sizeof after, "%s", PQgetvalue (res, rows - 1, 0));
         free (events);
         free (names);
         free (lists);
@@ -222,8 +220,7 @@ int
 ipo_fit_batch (kj_call_t *call, const ProtobufCMessage *request,
                ProtobufCMessage *reply)
 {
-    const Kj__IpoFitBatchRequest *in = (const Kj__IpoFitBatchRequest *)
-        request;
+    const Kj__IpoFitBatchRequest *in = (const Kj__IpoFitBatchRequest *) request;
     const ipo_fit_config_t *config = ipo_server_fit_config (
         kj_call_state (call));
     kj_db_t *db = kj_call_db (call);
@@ -461,13 +458,11 @@ typedef struct {
 
 static const char *s_enterprise_columns [] = { "code", "region", "status",
                                                "qualifications", NULL };
-static const char *s_figure_columns [] = { "code",
-                                           "year",
-                                           "net_profit_fen",
-                                           "revenue_fen",
-                                           "rnd_fen",
-                                           "operating_cash_flow_fen",
-                                           NULL };
+static const char *s_figure_columns [] = {
+    "code",        "year",    "net_profit_fen",
+    "revenue_fen", "rnd_fen", "operating_cash_flow_fen",
+    NULL
+};
 
 //  Store the items fitted so far, in a transaction of their own; 0 or -1
 static int
@@ -513,8 +508,8 @@ s_fit_firm (s_fetch_t *self, const char *code, s_firm_t *firm,
         __int128 growth = ((__int128) input.rev_fen [0] - input.rev_fen [1])
                         * 10000 / input.rev_fen [1];
         input.rev_growth_t0_bp = growth > 10000000 ? 10000000
-                               : growth < -10000  ? -10000
-                                                  : (int64_t) growth;
+                               : growth < -10000   ? -10000
+                                                   : (int64_t) growth;
     }
     input.specialized = firm->specialized;
     input.innovative_sme = firm->innovative_sme;
@@ -648,9 +643,9 @@ s_export (s_fetch_t *self, kj_client_t *client, bool figures)
         if (reply->data.len > 0) {
             FILE *file = fmemopen (reply->data.data, reply->data.len, "r");
             char error [256];
-            rc = file ? kj_csv_read (file, s_export_row, self, error,
-                                     sizeof error)
-                      : -1;
+            rc = file
+                   ? kj_csv_read (file, s_export_row, self, error, sizeof error)
+                   : -1;
             if (file)
                 fclose (file);
             if (rc && !*self->error)
@@ -729,10 +724,8 @@ s_fetch (const ipo_fit_config_t *config, void *state, kj_db_t *db,
         return -1;  //  another copy, or this one restarted, takes it up
     snprintf (batch->state, sizeof batch->state, "FAILED");
     snprintf (batch->error, sizeof batch->error, "%s", self.error);
-    if (ipo_store_batch_save (db, batch) < 0
-        || kj_db_begin (db)
-        || s_batch_event (db, "ipo.fit.finished", batch)
-        || kj_db_commit (db))
+    if (ipo_store_batch_save (db, batch) < 0 || kj_db_begin (db)
+        || s_batch_event (db, "ipo.fit.finished", batch) || kj_db_commit (db))
         kj_db_rollback (db);
     return -1;
 }

@@ -249,9 +249,9 @@ s_record (ipo_server_t *self, kj_db_t *db, ipo_store_firm_t *firm,
                                .event_board = -1,
                                .raised_fen = raised };
     int board = IPO_BOARD_NEEQ;
-    int event = raised ? IPO_EVENT_EQUITY_RAISED
-                       : ipo_pipeline_subsidy_event (step->to, step->board,
-                                                     &board);
+    int event = raised
+                  ? IPO_EVENT_EQUITY_RAISED
+                  : ipo_pipeline_subsidy_event (step->to, step->board, &board);
     if (event) {
         ipo_subsidy_firm_t subsidy;
         if (ipo_store_subsidy_firm (db, firm->firm, self->subsidy, &subsidy)
@@ -407,7 +407,8 @@ s_admit (kj_call_t *call, const ProtobufCMessage *request,
         || ipo_server_text (call, "city", in->city, 1, 32)
         || ipo_server_text (call, "advisers.sponsor", advisers->sponsor, 0, 200)
         || ipo_server_text (call, "advisers.auditor", advisers->auditor, 0, 200)
-        || ipo_server_text (call, "advisers.law_firm", advisers->law_firm, 0, 200)
+        || ipo_server_text (call, "advisers.law_firm", advisers->law_firm, 0,
+                            200)
         || s_date (call, in->date, &date))
         return -1;
     ipo_store_firm_t firm = { .pool = 0 };
@@ -507,8 +508,8 @@ s_review (kj_call_t *call, const ProtobufCMessage *request,
     kj_status_t status;
     if (ipo_pipeline_move (&firm.pipe, to, -1, date, &step, &status))
         return kj_call_fail_status (call, &status);
-    if (s_record (self, db, &firm, &step, date, ipo_server_who (call), in->note, false, 0,
-                  &rec, &id))
+    if (s_record (self, db, &firm, &step, date, ipo_server_who (call), in->note,
+                  false, 0, &rec, &id))
         return kj_call_fail_db (call);
     return s_move_reply (call, &firm, &rec, id, (Kj__IpoMoveReply *) reply);
 }
@@ -550,8 +551,8 @@ s_move (kj_call_t *call, const ProtobufCMessage *request,
         return kj_call_fail_status (call, &status);
     ipo_store_move_t rec;
     int64_t id;
-    if (s_record (self, kj_call_db (call), &firm, &step, date, ipo_server_who (call),
-                  in->note, false, 0, &rec, &id))
+    if (s_record (self, kj_call_db (call), &firm, &step, date,
+                  ipo_server_who (call), in->note, false, 0, &rec, &id))
         return kj_call_fail_db (call);
     return s_move_reply (call, &firm, &rec, id, (Kj__IpoMoveReply *) reply);
 }
@@ -595,8 +596,8 @@ s_raise (kj_call_t *call, const ProtobufCMessage *request,
                                  .board = firm.pipe.board };
     ipo_store_move_t rec;
     int64_t id;
-    if (s_record (self, db, &firm, &step, date, ipo_server_who (call),
-                  in->note, false, in->amount_raised_fen, &rec, &id))
+    if (s_record (self, db, &firm, &step, date, ipo_server_who (call), in->note,
+                  false, in->amount_raised_fen, &rec, &id))
         return kj_call_fail_db (call);
     return s_move_reply (call, &firm, &rec, id, (Kj__IpoMoveReply *) reply);
 }
@@ -614,7 +615,8 @@ s_refresh (kj_call_t *call, const ProtobufCMessage *request,
     int32_t date;
     if (ipo_server_text (call, "advisers.sponsor", advisers->sponsor, 0, 200)
         || ipo_server_text (call, "advisers.auditor", advisers->auditor, 0, 200)
-        || ipo_server_text (call, "advisers.law_firm", advisers->law_firm, 0, 200)
+        || ipo_server_text (call, "advisers.law_firm", advisers->law_firm, 0,
+                            200)
         || s_date (call, in->date, &date)
         || s_firm (call, in->firm, true, &firm))
         return -1;
@@ -699,8 +701,9 @@ s_list (kj_call_t *call, const ProtobufCMessage *request,
                                                     f->pipe.state);
         msg->since = kj_call_strdup (call, ipo_date_text (f->pipe.since, text,
                                                           sizeof text));
-        msg->refreshed = kj_call_strdup (
-            call, ipo_date_text (f->refreshed, text, sizeof text));
+        msg->refreshed = kj_call_strdup (call,
+                                         ipo_date_text (f->refreshed, text,
+                                                        sizeof text));
         msg->stale = ipo_pipeline_stale (f->pipe.state, f->refreshed,
                                          ipo_server_today (self));
         out->firms [out->n_firms++] = msg;
@@ -775,8 +778,8 @@ s_registry_figures (kj_call_t *call, const char *code, ipo_board_input_t *input)
 static Kj__IpoShort **
 s_shorts (kj_call_t *call, const ipo_board_outcome_t *near)
 {
-    Kj__IpoShort **shorts = (Kj__IpoShort **) kj_call_alloc (
-        call, (near->shorts + 1) * sizeof (void *));
+    Kj__IpoShort **shorts = (Kj__IpoShort **)
+        kj_call_alloc (call, (near->shorts + 1) * sizeof (void *));
     for (size_t i = 0; i < near->shorts; i++) {
         Kj__IpoShort *s = (Kj__IpoShort *)
             kj_call_message (call, &kj__ipo_short__descriptor);
@@ -853,9 +856,10 @@ s_fit (kj_call_t *call, const ProtobufCMessage *request,
             met |= board.outcome [i].met;
         if (!met && board.nearest >= 0) {
             const ipo_board_outcome_t *near = &board.outcome [board.nearest];
-            out->toward_nearest = kj_call_strdup (
-                call,
-                ipo_board_standard_name (near->standard, name, sizeof name));
+            out->toward_nearest =
+                kj_call_strdup (call,
+                                ipo_board_standard_name (near->standard, name,
+                                                         sizeof name));
             out->n_toward_shorts = near->shorts;
             out->toward_shorts = s_shorts (call, near);
         }
@@ -1111,7 +1115,8 @@ s_report (kj_call_t *call, const ProtobufCMessage *request,
     if (ipo_server_text (call, "city", in->city, 0, 32))
         return -1;
     const char *city = in->city ? in->city : "";
-    PGresult *res = ipo_store_funnel (kj_call_db (call), city, ipo_server_today (self));
+    PGresult *res = ipo_store_funnel (kj_call_db (call), city,
+                                      ipo_server_today (self));
     if (!res)
         return kj_call_fail_db (call);
     int rows = PQntuples (res);
@@ -1255,8 +1260,8 @@ ipo_server_sweep (void *state, kj_db_t *db)
 {
     ipo_server_t *self = (ipo_server_t *) state;
     uint32_t lapsed = 0, alerts = 0;
-    if (s_sweep_all (self, db, ipo_server_today (self), self->warn_days, &lapsed,
-                     &alerts))
+    if (s_sweep_all (self, db, ipo_server_today (self), self->warn_days,
+                     &lapsed, &alerts))
         return -1;
     return (int) (lapsed + alerts);
 }

@@ -51,11 +51,12 @@ ipo_store_firm_load (kj_db_t *db, const char *firm, bool lock,
                      ipo_store_firm_t *out)
 {
     const char *params [] = { firm };
-    PGresult *res = kj_db_exec (
-        db,
-        lock ? "SELECT " FIRM_COLUMNS " FROM firm WHERE firm = $1 FOR UPDATE"
-             : "SELECT " FIRM_COLUMNS " FROM firm WHERE firm = $1",
-        1, params);
+    PGresult *res = kj_db_exec (db,
+                                lock ? "SELECT " FIRM_COLUMNS
+                                       " FROM firm WHERE firm = $1 FOR UPDATE"
+                                     : "SELECT " FIRM_COLUMNS
+                                       " FROM firm WHERE firm = $1",
+                                1, params);
     if (!res)
         return -1;
     int found = PQntuples (res) == 1;
@@ -337,12 +338,12 @@ ipo_store_claim_find (kj_db_t *db, const char *firm, const char *stage,
     char id [24];
     const char *params [] = { firm, stage, NUM (id, move) };
     return s_claim_one (
-        kj_db_exec (
-            db,
-            "SELECT " CLAIM_COLUMNS " FROM claim c JOIN firm f USING (firm) "
-            "WHERE c.firm = $1 AND c.stage = $2 AND c.move = $3 "
-            "AND c.status <> 'REFUSED'",
-            3, params),
+        kj_db_exec (db,
+                    "SELECT " CLAIM_COLUMNS
+                    " FROM claim c JOIN firm f USING (firm) "
+                    "WHERE c.firm = $1 AND c.stage = $2 AND c.move = $3 "
+                    "AND c.status <> 'REFUSED'",
+                    3, params),
         out);
 }
 
@@ -350,9 +351,10 @@ int
 ipo_store_last_day (kj_db_t *db, const char *firm, int32_t *day)
 {
     const char *params [] = { firm };
-    PGresult *res = kj_db_exec (
-        db, "SELECT coalesce (max (day), 0) FROM move WHERE firm = $1", 1,
-        params);
+    PGresult *res =
+        kj_db_exec (db,
+                    "SELECT coalesce (max (day), 0) FROM move WHERE firm = $1",
+                    1, params);
     if (!res)
         return -1;
     *day = atoi (PQgetvalue (res, 0, 0));
@@ -619,11 +621,12 @@ int
 ipo_store_batch_save (kj_db_t *db, const ipo_store_batch_t *batch)
 {
     char v [5][24];
-    const char *params [] = { NUM (v [0], batch->id),    batch->state,
-                              NUM (v [1], batch->firms), NUM (v [2],
-                                                              batch->meeting),
-                              NUM (v [3], batch->newly), NUM (v [4],
-                                                              batch->pages),
+    const char *params [] = { NUM (v [0], batch->id),
+                              batch->state,
+                              NUM (v [1], batch->firms),
+                              NUM (v [2], batch->meeting),
+                              NUM (v [3], batch->newly),
+                              NUM (v [4], batch->pages),
                               batch->error };
     return kj_db_run (db,
                       "UPDATE fit_batch SET state = $2, firms = $3, meeting = "
@@ -700,8 +703,8 @@ ipo_store_fit_page (kj_db_t *db, const ipo_store_batch_t *batch,
 }
 
 PGresult *
-ipo_store_fit_results (kj_db_t *db, int64_t batch, const char *after,
-                       int limit, bool all)
+ipo_store_fit_results (kj_db_t *db, int64_t batch, const char *after, int limit,
+                       bool all)
 {
     char v [2][24];
     const char *params [] = { NUM (v [0], batch), after, NUM (v [1], limit),

@@ -146,11 +146,11 @@ s_upload (const char *endpoint, const char *path, kj_client_t *client,
 static int
 s_registry (kj_broker_t *broker, const char *dsn, kj_client_t *client, int n)
 {
-    pid_t registry = kj_daemon_start (
-        "registry", broker, dsn,
-        (const char *[]){ "-s", "registry/relay=false", "-s",
-                          "registry/bulk_workers=2", "-s", "log/level=warn",
-                          NULL });
+    pid_t registry = kj_daemon_start ("registry", broker, dsn,
+                                      (const char *[]){
+                                          "-s", "registry/relay=false", "-s",
+                                          "registry/bulk_workers=2", "-s",
+                                          "log/level=warn", NULL });
     if (registry <= 0
         || !kj_broker_wait_workers (broker->endpoint, "registry.bulk", 2,
                                     30000))
@@ -185,8 +185,7 @@ s_registry (kj_broker_t *broker, const char *dsn, kj_client_t *client, int n)
             if (kj_client_call (client, "registry.bulk", "Export",
                                 &request.base,
                                 &kj__bulk_export_reply__descriptor,
-                                (ProtobufCMessage **) &reply, &status,
-                                &opts)) {
+                                (ProtobufCMessage **) &reply, &status, &opts)) {
                 fprintf (stderr, "bench_ipo: Export: %s\n", status.message);
                 return -1;
             }
@@ -277,8 +276,7 @@ main (void)
     double bare_all = s_now () - start;
     s_sink = nearest;
     printf ("  %-40s %7.2f s  %10.0f firms/s\n",
-            "bare ipo_board_fit, every board (18)", bare_all,
-            FIRMS / bare_all);
+            "bare ipo_board_fit, every board (18)", bare_all, FIRMS / bare_all);
     fflush (stdout);
 
     //  The same firms as a CSV file, through the command
@@ -335,8 +333,7 @@ main (void)
         return 1;
     pid_t ipo = kj_daemon_start ("ipo", &broker, dsn,
                                  (const char *[]){ "-s", "ipo/relay=false",
-                                                   "-s",
-                                                   "ipo/fit_interval_s=1",
+                                                   "-s", "ipo/fit_interval_s=1",
                                                    "-s", "log/level=warn",
                                                    NULL });
     if (ipo <= 0 || !kj_broker_wait_workers (broker.endpoint, "ipo", 2, 30000))

@@ -79,9 +79,9 @@ s_figures (const Kj__IpoFigures *figures)
             assert (o->met == (o->unmet == 0));
             assert (o->shorts <= IPO_BOARD_MAX_SHORTS);
             for (size_t k = 0; k < o->shorts; k++)
-                assert (o->short_of [k].need > o->short_of [k].have
-                        || ipo_board_figure_categorical (
-                            o->short_of [k].figure));
+                assert (
+                    o->short_of [k].need > o->short_of [k].have
+                    || ipo_board_figure_categorical (o->short_of [k].figure));
         }
         if (fit.nearest >= 0)
             assert (!fit.outcome [fit.nearest].met);
@@ -108,8 +108,7 @@ s_move (const Kj__IpoMoveRequest *in)
         before = firm;
         ipo_pipeline_step_t step;
         kj_status_t status;
-        if (ipo_pipeline_move (&firm, (int) in->to, board, date, &step,
-                               &status)
+        if (ipo_pipeline_move (&firm, (int) in->to, board, date, &step, &status)
             == 0) {
             assert (firm.state == (int) in->to);
             assert (ipo_pipeline_allowed (state) & (1u << (int) in->to));

@@ -993,8 +993,7 @@ test_neeq_equity (void **state)
                                     &status),
                       KJ__CODE__OK);
     assert_int_equal (amount, 2 * M);
-    assert_int_equal (s_claim_move (fx, firm, "EQUITY", none, &amount,
-                                    &status),
+    assert_int_equal (s_claim_move (fx, firm, "EQUITY", none, &amount, &status),
                       KJ__CODE__FAILED_PRECONDITION);
     assert_string_equal (status.field, "stage");
     //  A raise of another firm is not this firm's
@@ -1018,8 +1017,7 @@ test_neeq_equity (void **state)
 //  previous batch, an event each; bad pages refused whole
 
 static Kj__IpoFitFirm *
-s_fit_firm (Kj__IpoFitFirm *f, Kj__IpoFigures *g, const char *firm,
-            int64_t np)
+s_fit_firm (Kj__IpoFitFirm *f, Kj__IpoFigures *g, const char *firm, int64_t np)
 {
     kj__ipo_fit_firm__init (f);
     kj__ipo_figures__init (g);
@@ -1104,8 +1102,7 @@ test_fit_batch_upload (void **state)
     const int64_t np_ab [] = { 25 * M, 0 }, np_c [] = { 70 * M };
     //  Batch 1 in two calls: A meets STAR-1, B nothing, C STAR-1 and
     //  ChiNext-1; all newly (no batch before)
-    assert_int_equal (s_fit_batch (fx, 0, 2, ab, np_ab, false, &batch,
-                                   &status),
+    assert_int_equal (s_fit_batch (fx, 0, 2, ab, np_ab, false, &batch, &status),
                       KJ__CODE__OK);
     uint64_t first = batch.id;
     assert_int_equal (batch.firms, 2);
