@@ -117,28 +117,30 @@ s_copy_text (zchunk_t *out, const char *text, char end)
 //  failed.
 static int
 s_page (kj_db_t *db, ipo_store_batch_t *batch, const s_item_t *items,
-        size_t count, size_t fitted, char *dup, size_t dup_size)
+        size_t count, char *dup, size_t dup_size)
 {
     zchunk_t *rows = zchunk_new (NULL, 64 * (count + 1));
+    char id [24];
+    snprintf (id, sizeof id, "%lld\t", (long long) batch->id);
+    int64_t meeting = 0;
     for (size_t i = 0; i < count; i++) {
         if (!items [i].meets)
             continue;
         char meets [16];
         snprintf (meets, sizeof meets, "%u\n", items [i].meets);
+        zchunk_extend (rows, id, strlen (id));
         s_copy_text (rows, items [i].firm, '\t');
         s_copy_text (rows, items [i].city, '\t');
         zchunk_extend (rows, meets, strlen (meets));
+        meeting++;
     }
-    int64_t stored, newly;
-    int rc = ipo_store_fit_page (db, batch, (const char *) zchunk_data (rows),
-                                 zchunk_size (rows), &stored, &newly, dup,
-                                 dup_size);
+    int rc = ipo_store_fit_page (db, (const char *) zchunk_data (rows),
+                                 zchunk_size (rows), dup, dup_size);
     zchunk_destroy (&rows);
     if (rc <= 0)
         return rc;
-    batch->firms += (int64_t) fitted;
-    batch->meeting += stored;
-    batch->newly += newly;
+    batch->firms += (int64_t) count;
+    batch->meeting += meeting;
     batch->pages++;
     if (ipo_store_batch_save (db, batch) < 0
         || s_batch_event (db, "ipo.fit.progress", batch))
@@ -154,7 +156,8 @@ s_finish (kj_db_t *db, const ipo_board_rules_t *rules, ipo_store_batch_t *batch)
 {
     snprintf (batch->state, sizeof batch->state, "FINISHED");
     batch->finished_us = kj_wall_us ();  //  the row's is the database's
-    if (ipo_store_batch_save (db, batch) < 0)
+    if (ipo_store_batch_newly (db, batch->id, &batch->newly) < 0
+        || ipo_store_batch_save (db, batch) < 0)
         return -1;
     char after [65] = "";
     while (true) {
@@ -324,8 +327,7 @@ ipo_fit_batch (kj_call_t *call, const ProtobufCMessage *request,
     zhashx_destroy (&seen);
     char dup [65] = "";
     if (rc == 0 && in->n_firms) {
-        int stored = s_page (db, &batch, items, in->n_firms, in->n_firms, dup,
-                             sizeof dup);
+        int stored = s_page (db, &batch, items, in->n_firms, dup, sizeof dup);
         if (stored < 0)
             rc = kj_call_fail_db (call);
         else if (stored == 0)
@@ -473,8 +475,8 @@ s_flush (s_fetch_t *self)
     char dup [65];
     if (kj_db_begin (self->db))
         return -1;
-    int rc = s_page (self->db, self->batch, self->items, self->count,
-                     self->count, dup, sizeof dup);
+    int rc = s_page (self->db, self->batch, self->items, self->count, dup,
+                     sizeof dup);
     if (rc == 1 && kj_db_commit (self->db) == 0) {
         self->count = 0;
         return 0;

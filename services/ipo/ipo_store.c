@@ -653,48 +653,36 @@ ipo_store_batch_reset (kj_db_t *db, ipo_store_batch_t *batch)
 }
 
 //  --------------------------------------------------------------------------
-//  A page of results; see the header. The rows go through a temporary
-//  table, joined with the previous batch's results in one statement.
+//  A page of results; see the header. One COPY straight into fit_result
+//  under a savepoint; only when a firm is there already (23505) are the
+//  rows staged again to name it.
 int
-ipo_store_fit_page (kj_db_t *db, const ipo_store_batch_t *batch,
-                    const char *rows, size_t size, int64_t *stored,
-                    int64_t *newly, char *dup, size_t dup_size)
+ipo_store_fit_page (kj_db_t *db, const char *rows, size_t size, char *dup,
+                    size_t dup_size)
 {
-    *stored = *newly = 0;
-    if (kj_db_run (db,
-                   "CREATE TEMP TABLE IF NOT EXISTS fit_page (firm text, "
-                   "city text, meets int) ON COMMIT DELETE ROWS",
-                   0, NULL)
-            < 0
-        || kj_db_run (db, "TRUNCATE fit_page", 0, NULL) < 0)
-        return -1;
-    if (size && kj_db_copy (db, "COPY fit_page FROM STDIN", rows, size))
-        return -1;
-    char v [2][24];
-    const char *params [] = { NUM (v [0], batch->id),
-                              NUM (v [1], batch->previous) };
-    PGresult *res = kj_db_exec (
-        db,
-        "WITH added AS (INSERT INTO fit_result (batch, firm, city, meets, "
-        "newly) SELECT $1, n.firm, n.city, n.meets, n.meets & ~coalesce "
-        "(p.meets, 0) FROM fit_page n LEFT JOIN fit_result p ON p.batch = $2 "
-        "AND p.firm = n.firm ON CONFLICT DO NOTHING RETURNING newly) "
-        "SELECT count (*), count (*) FILTER (WHERE newly <> 0), "
-        "(SELECT count (*) FROM fit_page) FROM added",
-        2, params);
-    if (!res)
-        return -1;
-    *stored = atoll (PQgetvalue (res, 0, 0));
-    *newly = atoll (PQgetvalue (res, 0, 1));
-    int64_t sent = atoll (PQgetvalue (res, 0, 2));
-    PQclear (res);
-    if (*stored == sent)
+    if (size == 0)
         return 1;
-    //  A firm of an earlier page: name one
-    res = kj_db_exec (db,
-                      "SELECT n.firm FROM fit_page n JOIN fit_result r ON "
-                      "r.batch = $1 AND r.firm = n.firm LIMIT 1",
-                      1, params);
+    if (kj_db_run (db, "SAVEPOINT fit_page", 0, NULL) < 0)
+        return -1;
+    if (kj_db_copy (db, "COPY fit_result (batch, firm, city, meets) FROM STDIN",
+                    rows, size)
+        == 0)
+        return kj_db_run (db, "RELEASE SAVEPOINT fit_page", 0, NULL) < 0 ? -1
+                                                                          : 1;
+    if (!streq (kj_db_sqlstate (db), "23505")
+        || kj_db_run (db, "ROLLBACK TO SAVEPOINT fit_page", 0, NULL) < 0
+        || kj_db_run (db,
+                      "CREATE TEMP TABLE IF NOT EXISTS fit_page (batch "
+                      "bigint, firm text, city text, meets int) ON COMMIT "
+                      "DELETE ROWS",
+                      0, NULL)
+               < 0
+        || kj_db_copy (db, "COPY fit_page FROM STDIN", rows, size))
+        return -1;
+    PGresult *res = kj_db_exec (db,
+                                "SELECT n.firm FROM fit_page n JOIN "
+                                "fit_result r USING (batch, firm) LIMIT 1",
+                                0, NULL);
     if (!res)
         return -1;
     s_copy (dup, dup_size, PQntuples (res) ? PQgetvalue (res, 0, 0) : "");
@@ -702,17 +690,41 @@ ipo_store_fit_page (kj_db_t *db, const ipo_store_batch_t *batch,
     return 0;
 }
 
+//  The results of a batch beside the previous batch's: firm, city, meets,
+//  the bits newly met
+#define RESULT_JOIN                                                            \
+    "SELECT r.firm, r.city, r.meets, r.meets & ~coalesce (p.meets, 0) FROM "   \
+    "fit_result r JOIN fit_batch b ON b.id = r.batch LEFT JOIN fit_result p "  \
+    "ON p.batch = b.previous AND p.firm = r.firm WHERE r.batch = $1 "
+
+int
+ipo_store_batch_newly (kj_db_t *db, int64_t batch, int64_t *newly)
+{
+    char id [24];
+    const char *params [] = { NUM (id, batch) };
+    PGresult *res = kj_db_exec (db,
+                                "SELECT count (*) FROM (" RESULT_JOIN
+                                ") x (firm, city, meets, newly) WHERE newly "
+                                "<> 0",
+                                1, params);
+    if (!res)
+        return -1;
+    *newly = atoll (PQgetvalue (res, 0, 0));
+    PQclear (res);
+    return 1;
+}
+
 PGresult *
-ipo_store_fit_results (kj_db_t *db, int64_t batch, const char *after, int limit,
-                       bool all)
+ipo_store_fit_results (kj_db_t *db, int64_t batch, const char *after,
+                       int limit, bool all)
 {
     char v [2][24];
     const char *params [] = { NUM (v [0], batch), after, NUM (v [1], limit),
                               all ? "t" : "f" };
     return kj_db_exec (db,
-                       "SELECT firm, city, meets, newly FROM fit_result WHERE "
-                       "batch = $1 AND firm > $2 AND ($4::bool OR newly <> 0) "
-                       "ORDER BY firm LIMIT $3",
+                       RESULT_JOIN "AND r.firm > $2 AND ($4::bool OR r.meets & "
+                                   "~coalesce (p.meets, 0) <> 0) ORDER BY "
+                                   "r.firm LIMIT $3",
                        4, params);
 }
 

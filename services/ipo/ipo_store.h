@@ -194,14 +194,17 @@ int
 int
     ipo_store_batch_reset (kj_db_t *db, ipo_store_batch_t *batch);
 
-//  Add a page of results (COPY text rows "firm\tcity\tmeets\n", firms
-//  that meet a standard), each compared with the batch's previous:
-//  *stored and *newly counted. 0 when a firm of them is in the batch
-//  already (its code in dup, nothing stored), 1 done, -1 failed.
+//  Add a page of results: COPY text rows "batch\tfirm\tcity\tmeets\n" of
+//  the firms that meet a standard. 1 done, 0 when a firm of them is in
+//  the batch already (its code in dup, nothing stored), -1 failed.
 int
-    ipo_store_fit_page (kj_db_t *db, const ipo_store_batch_t *batch,
-                        const char *rows, size_t size, int64_t *stored,
-                        int64_t *newly, char *dup, size_t dup_size);
+    ipo_store_fit_page (kj_db_t *db, const char *rows, size_t size,
+                        char *dup, size_t dup_size);
+
+//  How many firms of a batch meet a standard they did not meet in the
+//  batch's previous one (or were not in it).
+int
+    ipo_store_batch_newly (kj_db_t *db, int64_t batch, int64_t *newly);
 
 //  Results of a batch by firm after `after`: firm, city, meets, newly;
 //  only the newly fit unless all. PQclear it.

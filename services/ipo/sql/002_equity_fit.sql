@@ -32,12 +32,12 @@ CREATE TABLE fit_batch (
 CREATE INDEX fit_batch_state ON fit_batch (state, id);
 
 --  The firms of a batch that meet at least one standard: a bit per
---  standard of the table (its index), and the bits newly met
+--  standard of the table (its index). What a firm newly meets is read
+--  against the batch's previous one when asked.
 CREATE TABLE fit_result (
     batch bigint NOT NULL REFERENCES fit_batch ON DELETE CASCADE,
     firm text NOT NULL,
     city text NOT NULL DEFAULT '',
     meets int NOT NULL,
-    newly int NOT NULL DEFAULT 0,
     PRIMARY KEY (batch, firm)
 );
