@@ -609,8 +609,9 @@ s_upload_send (s_upload_t *self, bool last)
     self->sent += self->count;
     self->count = 0;
     if (!self->cli->json && isatty (STDERR_FILENO))
-        fprintf (stderr, _ ("\rbatch %llu: %zu firms sent"),
-                 (unsigned long long) self->batch, self->sent);
+        fprintf (stderr, "\r");
+    fprintf (stderr, _ ("batch %llu: %zu firms sent"),
+             (unsigned long long) self->batch, self->sent);
     kj__ipo_fit_batch_reply__free_unpacked (reply, NULL);
     return 0;
 }

@@ -551,8 +551,9 @@ cli_ipo_fit_follow (cli_t *cli, uint64_t batch)
         }
         if (reply->batch->firms != shown && !cli->json) {
             shown = reply->batch->firms;
+            fprintf (stderr, "\r");
             fprintf (stderr,
-                     _ ("\rbatch %llu: fetching the registry, %llu firms "
+                     _ ("batch %llu: fetching the registry, %llu firms "
                         "fitted"),
                      (unsigned long long) reply->batch->id,
                      (unsigned long long) shown);
