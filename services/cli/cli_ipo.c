@@ -23,7 +23,7 @@
 #include <errno.h>
 #include <wchar.h>
 
-static const char *s_usage =
+static const char *s_usage = N_ (
     "Usage: kejin ipo fit --csv FILE [--json]\n"
     "       kejin ipo subsidy replay --csv FILE [--json]\n"
     "       kejin ipo fit [run [--csv FILE]|show [BATCH]|firm CODE] "
@@ -47,7 +47,7 @@ static const char *s_usage =
     "whole number rising within a firm; amount_raised_fen for EQUITY_RAISED\n"
     "only).\n\n"
     "Exit code 0, or 2 after any bad row (reported on stderr as row and\n"
-    "column; row 1 is the header).\n";
+    "column; row 1 is the header).\n");
 
 //  Longest cell read, in bytes; a longer one stops the file
 #define S_CELL_MAX (64 * 1024)
@@ -146,10 +146,11 @@ s_report (s_reader_t *self, int code, const char *column, const char *text)
         json_decref (error);
     }
     else if (column)
-        fprintf (stderr, "kejin: %s row %zu, column %s: %s\n", path, self->row,
-                 column, message);
+        fprintf (stderr, _ ("kejin: %s row %zu, column %s: %s\n"), path,
+                 self->row, column, message);
     else
-        fprintf (stderr, "kejin: %s row %zu: %s\n", path, self->row, message);
+        fprintf (stderr, _ ("kejin: %s row %zu: %s\n"), path, self->row,
+                 message);
 }
 
 //  --------------------------------------------------------------------------
@@ -189,14 +190,14 @@ s_check_header (s_reader_t *self)
                   self->header [k]);
     if (i < self->count && i < self->columns)
         s_problem (self, NULL,
-                   "the header must be exactly '%s'; column %zu "
-                   "is '%.64s' where '%s' was expected",
+                   _ ("the header must be exactly '%s'; column %zu "
+                      "is '%.64s' where '%s' was expected"),
                    expected, i + 1, self->cells [i] ? self->cells [i] : "",
                    self->header [i]);
     else
         s_problem (self, NULL,
-                   "the header must be exactly '%s'; it has %zu "
-                   "columns where %zu were expected",
+                   _ ("the header must be exactly '%s'; it has %zu "
+                      "columns where %zu were expected"),
                    expected, self->count, self->columns);
     self->stop = true;
 }
@@ -215,7 +216,7 @@ s_on_row (uint32_t row, const char *const *fields, size_t count, void *arg)
     if (self->row == 1)
         s_check_header (self);
     else if (self->count != self->columns)
-        s_problem (self, NULL, "%zu columns where the header has %zu",
+        s_problem (self, NULL, _ ("%zu columns where the header has %zu"),
                    self->count, self->columns);
     else if (self->on_row (self, self->arg))
         self->stop = true;
@@ -240,7 +241,8 @@ s_read (cli_t *cli, const char *path, const char *const *header,
         self.columns++;
     FILE *file = streq (path, "-") ? stdin : fopen (path, "rb");
     if (!file) {
-        fprintf (stderr, "kejin: cannot read %s: %s\n", path, strerror (errno));
+        fprintf (stderr, _ ("kejin: cannot read %s: %s\n"), path,
+                 strerror (errno));
         return CLI_USAGE;
     }
     char error [256];
@@ -261,12 +263,12 @@ s_read (cli_t *cli, const char *path, const char *const *header,
     if (self.row == 0 && rc == 0) {
         self.row = 1;
         s_problem (&self, NULL,
-                   "the file is empty; the first row must be "
-                   "the header");
+                   _ ("the file is empty; the first row must be "
+                      "the header"));
     }
     else if (self.row == 1 && !self.stop) {
         self.row = 2;
-        s_problem (&self, NULL, "no rows below the header");
+        s_problem (&self, NULL, _ ("no rows below the header"));
     }
     fflush (stdout);
     return self.bad_rows ? CLI_USAGE : CLI_OK;
@@ -283,27 +285,27 @@ s_cell_id (s_reader_t *self, size_t column)
     const char *cell = self->cells [column];
     size_t length = strlen (cell);
     if (length == 0) {
-        s_problem (self, self->header [column], "empty; required");
+        s_problem (self, self->header [column], _ ("empty; required"));
         return -1;
     }
     if (length > S_ID_MAX) {
-        s_problem (self, self->header [column], "%zu bytes; at most %d", length,
-                   S_ID_MAX);
+        s_problem (self, self->header [column], _ ("%zu bytes; at most %d"),
+                   length, S_ID_MAX);
         return -1;
     }
     for (const char *at = cell; *at;) {
         size_t n = s_utf8_char (at, length - (at - cell));
         if (n == 0) {
             s_problem (self, self->header [column],
-                       "not valid UTF-8 at "
-                       "byte %zu",
+                       _ ("not valid UTF-8 at "
+                          "byte %zu"),
                        (size_t) (at - cell) + 1);
             return -1;
         }
         if (n == 1 && ((unsigned char) *at < 0x20 || *at == 0x7f)) {
             s_problem (self, self->header [column],
-                       "holds a control "
-                       "character");
+                       _ ("holds a control "
+                          "character"));
             return -1;
         }
         at += n;
@@ -323,13 +325,14 @@ s_cell_int (s_reader_t *self, size_t column, int64_t *value)
         ok = *at >= '0' && *at <= '9';
     if (!ok) {
         s_problem (self, self->header [column],
-                   "'%.64s' is not a whole "
-                   "number%s",
+                   _ ("'%.64s' is not a whole "
+                      "number%s"),
                    cell, *cell ? "" : " (empty)");
         return -1;
     }
     if (kj_parse_int64 (cell, value)) {
-        s_problem (self, self->header [column], "'%.64s' is too large", cell);
+        s_problem (self, self->header [column], _ ("'%.64s' is too large"),
+                   cell);
         return -1;
     }
     return 0;
@@ -350,7 +353,7 @@ s_cell_enum (s_reader_t *self, size_t column, const char *const *names,
     for (size_t i = 0; names [i]; i++)
         snprintf (allowed + strlen (allowed), sizeof allowed - strlen (allowed),
                   "%s%s", i ? ", " : "", names [i]);
-    s_problem (self, self->header [column], "'%.64s' is not one of %s",
+    s_problem (self, self->header [column], _ ("'%.64s' is not one of %s"),
                self->cells [column], allowed);
     return -1;
 }
@@ -442,7 +445,8 @@ typedef struct {
 static cli_table_t *
 s_fit_table (void)
 {
-    return cli_table_new ("ID", "MEETS", "NEAREST MISSED", "SHORT BY", NULL);
+    return cli_table_new (N_ ("ID"), N_ ("MEETS"), N_ ("NEAREST MISSED"),
+                          N_ ("SHORT BY"), NULL);
 }
 
 //  --------------------------------------------------------------------------
@@ -455,7 +459,7 @@ cli_ipo_short_text (const char *figure, int64_t have, int64_t need, char *buf,
     char amount [64];
     size_t length = strlen (figure);
     if (streq (figure, ipo_board_figure_name (IPO_FIG_NEEQ_TIER)))
-        snprintf (amount, sizeof amount, "needs %s",
+        snprintf (amount, sizeof amount, _ ("needs %s"),
                   ipo_board_neeq_tier_name (need));
     else if (length > 4 && streq (figure + length - 4, "_fen"))
         cli_yuan (need - have, amount, sizeof amount);
@@ -561,7 +565,7 @@ s_fit_row (s_reader_t *reader, void *arg)
         snprintf (lacks + strlen (lacks), sizeof lacks - strlen (lacks), "%s%s",
                   *lacks ? "; " : "", text);
     }
-    cli_table_row (s_pages_row (&self->out), id, *met ? met : "none",
+    cli_table_row (s_pages_row (&self->out), id, *met ? met : _ ("none"),
                    nearest ? ipo_board_standard_name (nearest->standard, name,
                                                       sizeof name)
                            : "",
@@ -746,8 +750,9 @@ typedef struct {
 static cli_table_t *
 s_replay_table (void)
 {
-    return cli_table_new ("FIRM", "STEP", "DATE", "BOARD", "EVENT", "PAYMENT",
-                          "PAID TOTAL", "RULE", NULL);
+    return cli_table_new (N_ ("FIRM"), N_ ("STEP"), N_ ("DATE"), N_ ("BOARD"),
+                          N_ ("EVENT"), N_ ("PAYMENT"), N_ ("PAID TOTAL"),
+                          N_ ("RULE"), NULL);
 }
 
 //  --------------------------------------------------------------------------
@@ -764,18 +769,18 @@ s_replay_row (s_reader_t *reader, void *arg)
     s_cell_id (reader, S_FIRM);
     if (s_cell_int (reader, S_STEP, &step) == 0 && step < 1)
         s_problem (reader, "step",
-                   "%" PRId64 " is out of range; expected a "
-                   "whole number from 1",
+                   _ ("%" PRId64 " is out of range; expected a "
+                      "whole number from 1"),
                    step);
     if (ipo_subsidy_date_parse (cells [S_DATE], &event.date))
         s_problem (reader, "date",
-                   "'%.64s' is not a date YYYY-MM-DD from "
-                   "2000 to 2099",
+                   _ ("'%.64s' is not a date YYYY-MM-DD from "
+                      "2000 to 2099"),
                    cells [S_DATE]);
     if ((event.board = ipo_subsidy_board_from_code (cells [S_BOARD])) < 0)
         s_problem (reader, "board",
-                   "'%.64s' is not one of MAIN, CHINEXT, "
-                   "STAR, BSE, NEEQ",
+                   _ ("'%.64s' is not one of MAIN, CHINEXT, "
+                      "STAR, BSE, NEEQ"),
                    cells [S_BOARD]);
     if ((event.event = ipo_subsidy_event_from_name (cells [S_EVENT])) < 0) {
         char allowed [400] = "";
@@ -783,8 +788,8 @@ s_replay_row (s_reader_t *reader, void *arg)
             snprintf (allowed + strlen (allowed),
                       sizeof allowed - strlen (allowed), "%s%s",
                       e > 1 ? ", " : "", ipo_subsidy_event_name (e));
-        s_problem (reader, "event", "'%.64s' is not one of %s", cells [S_EVENT],
-                   allowed);
+        s_problem (reader, "event", _ ("'%.64s' is not one of %s"),
+                   cells [S_EVENT], allowed);
     }
     event.has_amount = *cells [S_AMOUNT] != 0;
     if (event.has_amount)
@@ -797,8 +802,8 @@ s_replay_row (s_reader_t *reader, void *arg)
     if (!firm) {
         if (zhashx_size (self->firms) == S_FIRMS_MAX) {
             s_problem (reader, "firm",
-                       "a file may hold at most %d firms; "
-                       "split it by firm",
+                       _ ("a file may hold at most %d firms; "
+                          "split it by firm"),
                        S_FIRMS_MAX);
             return -1;
         }
@@ -807,8 +812,8 @@ s_replay_row (s_reader_t *reader, void *arg)
     }
     if (step <= firm->step) {
         s_problem (reader, "step",
-                   "%" PRId64 " does not follow step %" PRId64
-                   " of firm %s (row %zu); steps rise within a firm",
+                   _ ("%" PRId64 " does not follow step %" PRId64
+                      " of firm %s (row %zu); steps rise within a firm"),
                    step, firm->step, cells [S_FIRM], firm->row);
         return -1;
     }
@@ -870,7 +875,7 @@ s_subsidy (cli_t *cli, int argc, char **argv)
 {
     //  kejin ipo subsidy replay ...: argv [1] is "subsidy"
     if (argc < 3 || !streq (argv [2], "replay")) {
-        fprintf (stderr, "kejin: ipo subsidy has one verb, replay\n");
+        fprintf (stderr, _ ("kejin: ipo subsidy has one verb, replay\n"));
         return cli_usage (s_usage, true);
     }
     cli_args_t *args = cli_args_verb (argc - 1, argv + 1, "csv=", s_usage, 0,
@@ -910,6 +915,7 @@ cli_ipo (cli_t *cli, int argc, char **argv)
     for (int i = 0; service [i]; i++)
         if (streq (argv [1], service [i]))
             return cli_ipo_pipeline (cli, argc, argv);
-    fprintf (stderr, "kejin: ipo has no verb '%s'\n%s", argv [1], s_usage);
+    fprintf (stderr, _ ("kejin: ipo has no verb '%s'\n"), argv [1]);
+    fputs (_ (s_usage), stderr);
     return CLI_USAGE;
 }

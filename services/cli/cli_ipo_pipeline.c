@@ -15,7 +15,7 @@
 #include "registry_bulk.pb-c.h"
 #include <time.h>
 
-static const char *s_usage =
+static const char *s_usage = N_ (
     "Usage: kejin ipo pool admit FIRM --name NAME --city CODE [--sponsor S]\n"
     "                 [--auditor A] [--law-firm L] [--date YYYY-MM-DD]\n"
     "       kejin ipo pool review FIRM --level city|province [--refuse]\n"
@@ -49,7 +49,7 @@ static const char *s_usage =
     "APPLICATION, REGISTRATION, TOP_UP, NEEQ_LISTING, EQUITY (with --move,\n"
     "the raise's move in the firm's file). raise: equity raised on the NEEQ.\n"
     "fit firm: the firm's yearly figures from the registry, the market cap\n"
-    "as given; --toward STAR also says what it lacks for that board.\n";
+    "as given; --toward STAR also says what it lacks for that board.\n");
 
 //  --------------------------------------------------------------------------
 //  Print a firm's file for people
