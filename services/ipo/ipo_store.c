@@ -668,7 +668,7 @@ ipo_store_fit_page (kj_db_t *db, const char *rows, size_t size, char *dup,
                     rows, size)
         == 0)
         return kj_db_run (db, "RELEASE SAVEPOINT fit_page", 0, NULL) < 0 ? -1
-                                                                          : 1;
+                                                                         : 1;
     if (!streq (kj_db_sqlstate (db), "23505")
         || kj_db_run (db, "ROLLBACK TO SAVEPOINT fit_page", 0, NULL) < 0
         || kj_db_run (db,
@@ -715,8 +715,8 @@ ipo_store_batch_newly (kj_db_t *db, int64_t batch, int64_t *newly)
 }
 
 PGresult *
-ipo_store_fit_results (kj_db_t *db, int64_t batch, const char *after,
-                       int limit, bool all)
+ipo_store_fit_results (kj_db_t *db, int64_t batch, const char *after, int limit,
+                       bool all)
 {
     char v [2][24];
     const char *params [] = { NUM (v [0], batch), after, NUM (v [1], limit),

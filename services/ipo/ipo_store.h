@@ -198,8 +198,8 @@ int
 //  the firms that meet a standard. 1 done, 0 when a firm of them is in
 //  the batch already (its code in dup, nothing stored), -1 failed.
 int
-    ipo_store_fit_page (kj_db_t *db, const char *rows, size_t size,
-                        char *dup, size_t dup_size);
+    ipo_store_fit_page (kj_db_t *db, const char *rows, size_t size, char *dup,
+                        size_t dup_size);
 
 //  How many firms of a batch meet a standard they did not meet in the
 //  batch's previous one (or were not in it).
