@@ -8,7 +8,8 @@
 #
 #  Environment: KEJIN_NODE_BROKER (the node's broker), KEJIN_BIN (where
 #  bin/kejin is), KEJIN_DEMO_ENTERPRISES and KEJIN_DEMO_SEED to load
-#  another set (100 to 1,000,000 enterprises).
+#  another set (100 to 1,000,000 enterprises), KEJIN_DEMO_IPO=0 for no IPO
+#  reserve pool.
 
 set -euo pipefail
 
@@ -24,7 +25,7 @@ KEJIN=${KEJIN_BIN:-$ROOT/bin}/kejin
     --seed "${KEJIN_DEMO_SEED:-1}"
 
 #  The IPO reserve pool, from the registry's mature enterprises, when the
-#  node runs kejin-ipo (one more line)
-if [ -x "$(dirname "$KEJIN")/kejin-ipo" ]; then
+#  node runs kejin-ipo (one more line; KEJIN_DEMO_IPO=0 leaves it out)
+if [ "${KEJIN_DEMO_IPO:-1}" != 0 ] && [ -x "$(dirname "$KEJIN")/kejin-ipo" ]; then
     "$KEJIN" ipo demo --if-empty
 fi
