@@ -612,10 +612,11 @@ s_upload_send (s_upload_t *self, bool last)
     self->batch = reply->batch->id;
     self->sent += self->count;
     self->count = 0;
-    if (!self->cli->json && isatty (STDERR_FILENO))
+    if (!self->cli->json && isatty (STDERR_FILENO)) {
         fprintf (stderr, "\r");
-    fprintf (stderr, _ ("batch %llu: %zu firms sent"),
-             (unsigned long long) self->batch, self->sent);
+        fprintf (stderr, _ ("batch %llu: %zu firms sent"),
+                 (unsigned long long) self->batch, self->sent);
+    }
     kj__ipo_fit_batch_reply__free_unpacked (reply, NULL);
     return 0;
 }

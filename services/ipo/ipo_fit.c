@@ -633,7 +633,11 @@ s_export (s_fetch_t *self, kj_client_t *client, bool figures)
         request.limit = (uint32_t) self->config->page;
         Kj__BulkExportReply *reply = NULL;
         kj_status_t status;
-        kj_call_opts_t opts = { .read_only = true, .timeout_ms = 60000 };
+        //  One attempt, waited for long: a page the registry is slow to
+        //  give is only slower when asked again while it still works on it
+        kj_call_opts_t opts = { .read_only = true,
+                                .timeout_ms = 300000,
+                                .retries = -1 };
         if (kj_client_call (client, "registry.bulk", "Export", &request.base,
                             &kj__bulk_export_reply__descriptor,
                             (ProtobufCMessage **) &reply, &status, &opts)) {
