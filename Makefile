@@ -272,12 +272,12 @@ endef
 $(foreach d,system bench tools,$(eval $(call linked_rule,$(d))))
 
 #  tests/fuzz/fuzz_*.c -> libFuzzer harnesses, built with FUZZ=1 only.
-#  They link the broker's and the registry's classes and libkejin.
+#  They link the broker's, the registry's and ipo's classes and libkejin.
 
 FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN     := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 FUZZ_LIBS    := $(BUILD)/lib/libbroker.a $(BUILD)/lib/libregistry.a \
-                $(BUILD)/lib/libscoring.a
+                $(BUILD)/lib/libscoring.a $(BUILD)/lib/libipo.a
 FUZZ_SECONDS ?= 600
 
 $(BUILD)/fuzz/%: $(BUILD)/obj/tests/fuzz/%.o $(FUZZ_LIBS) $(LIBKEJIN)

@@ -16,16 +16,20 @@
 */
 
 #include "cli_reg.h"
+#include "cli_ipo.h"
+#include "ipo.pb-c.h"
 #include "ipo_board.h"
 #include "ipo_subsidy.h"
 #include <errno.h>
 #include <wchar.h>
 
-static const char *s_usage =
+static const char *s_usage = N_ (
     "Usage: kejin ipo fit --csv FILE [--json]\n"
     "       kejin ipo subsidy replay --csv FILE [--json]\n"
-    "       kejin ipo pool|stage|claim|approve|budget|report ... (kejin-ipo;\n"
-    "       each without arguments prints its usage)\n"
+    "       kejin ipo fit [run [--csv FILE]|show [BATCH]|firm CODE] "
+    "(kejin-ipo)\n"
+    "       kejin ipo pool|stage|raise|claim|approve|budget|report|demo ...\n"
+    "       (kejin-ipo; each without arguments prints its usage)\n"
     "The IPO pipeline's rules on a CSV file (- for standard input),\n"
     "offline: nothing is stored and no node is needed.\n\n"
     "fit: which listing standards each firm meets (STAR-1..4, ChiNext-1..3,\n"
@@ -43,7 +47,7 @@ static const char *s_usage =
     "whole number rising within a firm; amount_raised_fen for EQUITY_RAISED\n"
     "only).\n\n"
     "Exit code 0, or 2 after any bad row (reported on stderr as row and\n"
-    "column; row 1 is the header).\n";
+    "column; row 1 is the header).\n");
 
 //  Longest cell read, in bytes; a longer one stops the file
 #define S_CELL_MAX (64 * 1024)
@@ -142,10 +146,11 @@ s_report (s_reader_t *self, int code, const char *column, const char *text)
         json_decref (error);
     }
     else if (column)
-        fprintf (stderr, "kejin: %s row %zu, column %s: %s\n", path, self->row,
-                 column, message);
+        fprintf (stderr, _ ("kejin: %s row %zu, column %s: %s\n"), path,
+                 self->row, column, message);
     else
-        fprintf (stderr, "kejin: %s row %zu: %s\n", path, self->row, message);
+        fprintf (stderr, _ ("kejin: %s row %zu: %s\n"), path, self->row,
+                 message);
 }
 
 //  --------------------------------------------------------------------------
@@ -185,14 +190,14 @@ s_check_header (s_reader_t *self)
                   self->header [k]);
     if (i < self->count && i < self->columns)
         s_problem (self, NULL,
-                   "the header must be exactly '%s'; column %zu "
-                   "is '%.64s' where '%s' was expected",
+                   _ ("the header must be exactly '%s'; column %zu "
+                      "is '%.64s' where '%s' was expected"),
                    expected, i + 1, self->cells [i] ? self->cells [i] : "",
                    self->header [i]);
     else
         s_problem (self, NULL,
-                   "the header must be exactly '%s'; it has %zu "
-                   "columns where %zu were expected",
+                   _ ("the header must be exactly '%s'; it has %zu "
+                      "columns where %zu were expected"),
                    expected, self->count, self->columns);
     self->stop = true;
 }
@@ -211,7 +216,7 @@ s_on_row (uint32_t row, const char *const *fields, size_t count, void *arg)
     if (self->row == 1)
         s_check_header (self);
     else if (self->count != self->columns)
-        s_problem (self, NULL, "%zu columns where the header has %zu",
+        s_problem (self, NULL, _ ("%zu columns where the header has %zu"),
                    self->count, self->columns);
     else if (self->on_row (self, self->arg))
         self->stop = true;
@@ -236,7 +241,8 @@ s_read (cli_t *cli, const char *path, const char *const *header,
         self.columns++;
     FILE *file = streq (path, "-") ? stdin : fopen (path, "rb");
     if (!file) {
-        fprintf (stderr, "kejin: cannot read %s: %s\n", path, strerror (errno));
+        fprintf (stderr, _ ("kejin: cannot read %s: %s\n"), path,
+                 strerror (errno));
         return CLI_USAGE;
     }
     char error [256];
@@ -257,12 +263,12 @@ s_read (cli_t *cli, const char *path, const char *const *header,
     if (self.row == 0 && rc == 0) {
         self.row = 1;
         s_problem (&self, NULL,
-                   "the file is empty; the first row must be "
-                   "the header");
+                   _ ("the file is empty; the first row must be "
+                      "the header"));
     }
     else if (self.row == 1 && !self.stop) {
         self.row = 2;
-        s_problem (&self, NULL, "no rows below the header");
+        s_problem (&self, NULL, _ ("no rows below the header"));
     }
     fflush (stdout);
     return self.bad_rows ? CLI_USAGE : CLI_OK;
@@ -279,27 +285,27 @@ s_cell_id (s_reader_t *self, size_t column)
     const char *cell = self->cells [column];
     size_t length = strlen (cell);
     if (length == 0) {
-        s_problem (self, self->header [column], "empty; required");
+        s_problem (self, self->header [column], _ ("empty; required"));
         return -1;
     }
     if (length > S_ID_MAX) {
-        s_problem (self, self->header [column], "%zu bytes; at most %d", length,
-                   S_ID_MAX);
+        s_problem (self, self->header [column], _ ("%zu bytes; at most %d"),
+                   length, S_ID_MAX);
         return -1;
     }
     for (const char *at = cell; *at;) {
         size_t n = s_utf8_char (at, length - (at - cell));
         if (n == 0) {
             s_problem (self, self->header [column],
-                       "not valid UTF-8 at "
-                       "byte %zu",
+                       _ ("not valid UTF-8 at "
+                          "byte %zu"),
                        (size_t) (at - cell) + 1);
             return -1;
         }
         if (n == 1 && ((unsigned char) *at < 0x20 || *at == 0x7f)) {
             s_problem (self, self->header [column],
-                       "holds a control "
-                       "character");
+                       _ ("holds a control "
+                          "character"));
             return -1;
         }
         at += n;
@@ -319,13 +325,14 @@ s_cell_int (s_reader_t *self, size_t column, int64_t *value)
         ok = *at >= '0' && *at <= '9';
     if (!ok) {
         s_problem (self, self->header [column],
-                   "'%.64s' is not a whole "
-                   "number%s",
+                   _ ("'%.64s' is not a whole "
+                      "number%s"),
                    cell, *cell ? "" : " (empty)");
         return -1;
     }
     if (kj_parse_int64 (cell, value)) {
-        s_problem (self, self->header [column], "'%.64s' is too large", cell);
+        s_problem (self, self->header [column], _ ("'%.64s' is too large"),
+                   cell);
         return -1;
     }
     return 0;
@@ -346,7 +353,7 @@ s_cell_enum (s_reader_t *self, size_t column, const char *const *names,
     for (size_t i = 0; names [i]; i++)
         snprintf (allowed + strlen (allowed), sizeof allowed - strlen (allowed),
                   "%s%s", i ? ", " : "", names [i]);
-    s_problem (self, self->header [column], "'%.64s' is not one of %s",
+    s_problem (self, self->header [column], _ ("'%.64s' is not one of %s"),
                self->cells [column], allowed);
     return -1;
 }
@@ -438,37 +445,45 @@ typedef struct {
 static cli_table_t *
 s_fit_table (void)
 {
-    return cli_table_new ("ID", "MEETS", "NEAREST MISSED", "SHORT BY", NULL);
+    return cli_table_new (N_ ("ID"), N_ ("MEETS"), N_ ("NEAREST MISSED"),
+                          N_ ("SHORT BY"), NULL);
 }
 
 //  --------------------------------------------------------------------------
 //  A shortfall for people: money in yuan, ratios in percent, a category
-//  by the value needed.
+//  by the value needed; see the header.
+void
+cli_ipo_short_text (const char *figure, int64_t have, int64_t need, char *buf,
+                    size_t size)
+{
+    char amount [64];
+    size_t length = strlen (figure);
+    if (streq (figure, ipo_board_figure_name (IPO_FIG_NEEQ_TIER)))
+        snprintf (amount, sizeof amount, _ ("needs %s"),
+                  ipo_board_neeq_tier_name (need));
+    else if (length > 4 && streq (figure + length - 4, "_fen"))
+        cli_yuan (need - have, amount, sizeof amount);
+    else if (length > 3 && streq (figure + length - 3, "_bp"))
+        cli_percent (need - have, amount, sizeof amount);
+    else
+        snprintf (amount, sizeof amount, "%" PRId64, need - have);
+    snprintf (buf, size, "%s %s", figure, amount);
+}
+
 static void
 s_short_text (const ipo_board_short_t *s, char *buf, size_t size)
 {
-    const char *name = ipo_board_figure_name (s->figure);
-    char amount [64];
-    size_t length = strlen (name);
-    if (s->figure == IPO_FIG_NEEQ_TIER)
-        snprintf (amount, sizeof amount, "needs %s",
-                  ipo_board_neeq_tier_name (s->need));
-    else if (length > 4 && streq (name + length - 4, "_fen"))
-        cli_yuan (s->need - s->have, amount, sizeof amount);
-    else if (length > 3 && streq (name + length - 3, "_bp"))
-        cli_percent (s->need - s->have, amount, sizeof amount);
-    else
-        snprintf (amount, sizeof amount, "%" PRId64, s->need - s->have);
-    snprintf (buf, size, "%s %s", name, amount);
+    cli_ipo_short_text (ipo_board_figure_name (s->figure), s->have, s->need,
+                        buf, size);
 }
 
 //  --------------------------------------------------------------------------
-//  One firm: its figures checked cell by cell, then its fit printed.
+//  One firm's figures checked cell by cell into input; 0, or -1 after
+//  reporting every problem of the row.
 
 static int
-s_fit_row (s_reader_t *reader, void *arg)
+s_fit_cells (s_reader_t *reader, ipo_board_input_t *input_p)
 {
-    s_fit_t *self = (s_fit_t *) arg;
     ipo_board_input_t input;
     memset (&input, 0, sizeof input);
     s_cell_id (reader, 0);
@@ -483,7 +498,19 @@ s_fit_row (s_reader_t *reader, void *arg)
                  && ipo_board_field_check (field, *value, &status))
             s_status_problem (reader, &status);
     }
-    if (reader->bad)
+    *input_p = input;
+    return reader->bad ? -1 : 0;
+}
+
+//  --------------------------------------------------------------------------
+//  One firm: its figures checked cell by cell, then its fit printed.
+
+static int
+s_fit_row (s_reader_t *reader, void *arg)
+{
+    s_fit_t *self = (s_fit_t *) arg;
+    ipo_board_input_t input;
+    if (s_fit_cells (reader, &input))
         return 0;  //  every row stands alone: go on
 
     ipo_board_fit_t fit;
@@ -538,7 +565,7 @@ s_fit_row (s_reader_t *reader, void *arg)
         snprintf (lacks + strlen (lacks), sizeof lacks - strlen (lacks), "%s%s",
                   *lacks ? "; " : "", text);
     }
-    cli_table_row (s_pages_row (&self->out), id, *met ? met : "none",
+    cli_table_row (s_pages_row (&self->out), id, *met ? met : _ ("none"),
                    nearest ? ipo_board_standard_name (nearest->standard, name,
                                                       sizeof name)
                            : "",
@@ -547,11 +574,137 @@ s_fit_row (s_reader_t *reader, void *arg)
 }
 
 //  --------------------------------------------------------------------------
-//  kejin ipo fit --csv FILE
+//  kejin ipo fit run --csv FILE: the firms of the file sent to kejin-ipo
+//  in pages, as one batch fit
+
+//  Firms per FitBatch call
+#define S_UPLOAD_PAGE 5000
+
+typedef struct {
+    cli_t *cli;
+    uint64_t batch;
+    size_t count, sent;
+    Kj__IpoFitFirm firms [S_UPLOAD_PAGE];
+    Kj__IpoFigures figures [S_UPLOAD_PAGE];
+    Kj__IpoFitFirm *list [S_UPLOAD_PAGE];
+    char ids [S_UPLOAD_PAGE][S_ID_MAX + 1];
+    int rc;  //  of the service, once it refused
+} s_upload_t;
+
+//  Send the page (last: the batch's last); 0, or -1 when the service
+//  refused it (said on stderr)
+static int
+s_upload_send (s_upload_t *self, bool last)
+{
+    Kj__IpoFitBatchRequest request = KJ__IPO_FIT_BATCH_REQUEST__INIT;
+    request.batch = self->batch;
+    request.firms = self->list;
+    request.n_firms = self->count;
+    request.last = last;
+    Kj__IpoFitBatchReply *reply = NULL;
+    int rc = cli_call (self->cli, "ipo", "FitBatch", &request.base,
+                       &kj__ipo_fit_batch_reply__descriptor,
+                       (ProtobufCMessage **) &reply, false);
+    if (rc != CLI_OK) {
+        self->rc = rc;
+        return -1;
+    }
+    self->batch = reply->batch->id;
+    self->sent += self->count;
+    self->count = 0;
+    if (!self->cli->json && isatty (STDERR_FILENO)) {
+        fprintf (stderr, "\r");
+        fprintf (stderr, _ ("batch %llu: %zu firms sent"),
+                 (unsigned long long) self->batch, self->sent);
+    }
+    kj__ipo_fit_batch_reply__free_unpacked (reply, NULL);
+    return 0;
+}
+
+static int
+s_upload_row (s_reader_t *reader, void *arg)
+{
+    s_upload_t *self = (s_upload_t *) arg;
+    ipo_board_input_t input;
+    if (s_fit_cells (reader, &input))
+        return 0;  //  reported; the other firms go on
+    size_t i = self->count++;
+    kj__ipo_fit_firm__init (&self->firms [i]);
+    kj__ipo_figures__init (&self->figures [i]);
+    snprintf (self->ids [i], sizeof self->ids [i], "%s", reader->cells [0]);
+    self->firms [i].firm = self->ids [i];
+    self->firms [i].city = "";
+    self->firms [i].figures = &self->figures [i];
+    //  Every field of the input into the message's field of its name
+    for (const ipo_board_field_t *field = ipo_board_fields; field->name;
+         field++) {
+        const ProtobufCFieldDescriptor
+            *to = protobuf_c_message_descriptor_get_field_by_name (
+                &kj__ipo_figures__descriptor, field->name);
+        memcpy ((char *) &self->figures [i] + to->offset,
+                (const char *) &input + field->offset, sizeof (int64_t));
+    }
+    self->list [i] = &self->firms [i];
+    if (self->count == S_UPLOAD_PAGE && s_upload_send (self, false))
+        return -1;
+    return 0;
+}
+
+static int
+s_upload (cli_t *cli, cli_args_t *args)
+{
+    s_upload_t *self = (s_upload_t *) calloc (1, sizeof (s_upload_t));
+    assert (self);
+    self->cli = cli;
+    const char *header [32];
+    size_t n = 0;
+    header [n++] = "id";
+    for (const ipo_board_field_t *field = ipo_board_fields;
+         field->name && field->in_csv; field++)
+        header [n++] = field->name;
+    header [n] = NULL;
+    int rc = s_read (cli, cli_args_get (args, "csv"), header, s_upload_row,
+                     self);
+    if (self->rc == 0 && (self->batch || self->count))
+        s_upload_send (self, true);  //  the rest, and the batch finished
+    if (!cli->json && isatty (STDERR_FILENO) && self->sent)
+        fprintf (stderr, "\n");
+    if (self->rc)
+        rc = self->rc;
+    else if (self->batch) {
+        int shown = cli_ipo_fit_follow (cli, self->batch);
+        if (rc == CLI_OK)
+            rc = shown;
+    }
+    free (self);
+    return rc;
+}
+
+//  --------------------------------------------------------------------------
+//  kejin ipo fit --csv FILE, offline; kejin ipo fit run --csv FILE through
+//  kejin-ipo; the other fit verbs of kejin-ipo
 
 static int
 s_fit (cli_t *cli, int argc, char **argv)
 {
+    if (argc == 2
+        || (argc > 2
+            && (streq (argv [2], "run") || streq (argv [2], "show")
+                || streq (argv [2], "firm")))) {
+        if (argc > 3 && streq (argv [2], "run"))
+            for (int i = 3; i < argc; i++)
+                if (streq (argv [i], "--csv")) {
+                    cli_args_t *args = cli_args_verb (argc - 1, argv + 1,
+                                                      "csv=", s_usage, 0, "csv",
+                                                      NULL);
+                    if (!args)
+                        return CLI_USAGE;
+                    int rc = s_upload (cli, args);
+                    cli_args_destroy (&args);
+                    return rc;
+                }
+        return cli_ipo_fit_service (cli, argc, argv);
+    }
     cli_args_t *args = cli_args_verb (argc, argv, "csv=", s_usage, 0, "csv",
                                       "ipo fit needs --csv FILE");
     if (!args)
@@ -598,8 +751,9 @@ typedef struct {
 static cli_table_t *
 s_replay_table (void)
 {
-    return cli_table_new ("FIRM", "STEP", "DATE", "BOARD", "EVENT", "PAYMENT",
-                          "PAID TOTAL", "RULE", NULL);
+    return cli_table_new (N_ ("FIRM"), N_ ("STEP"), N_ ("DATE"), N_ ("BOARD"),
+                          N_ ("EVENT"), N_ ("PAYMENT"), N_ ("PAID TOTAL"),
+                          N_ ("RULE"), NULL);
 }
 
 //  --------------------------------------------------------------------------
@@ -616,18 +770,18 @@ s_replay_row (s_reader_t *reader, void *arg)
     s_cell_id (reader, S_FIRM);
     if (s_cell_int (reader, S_STEP, &step) == 0 && step < 1)
         s_problem (reader, "step",
-                   "%" PRId64 " is out of range; expected a "
-                   "whole number from 1",
+                   _ ("%" PRId64 " is out of range; expected a "
+                      "whole number from 1"),
                    step);
     if (ipo_subsidy_date_parse (cells [S_DATE], &event.date))
         s_problem (reader, "date",
-                   "'%.64s' is not a date YYYY-MM-DD from "
-                   "2000 to 2099",
+                   _ ("'%.64s' is not a date YYYY-MM-DD from "
+                      "2000 to 2099"),
                    cells [S_DATE]);
     if ((event.board = ipo_subsidy_board_from_code (cells [S_BOARD])) < 0)
         s_problem (reader, "board",
-                   "'%.64s' is not one of MAIN, CHINEXT, "
-                   "STAR, BSE, NEEQ",
+                   _ ("'%.64s' is not one of MAIN, CHINEXT, "
+                      "STAR, BSE, NEEQ"),
                    cells [S_BOARD]);
     if ((event.event = ipo_subsidy_event_from_name (cells [S_EVENT])) < 0) {
         char allowed [400] = "";
@@ -635,8 +789,8 @@ s_replay_row (s_reader_t *reader, void *arg)
             snprintf (allowed + strlen (allowed),
                       sizeof allowed - strlen (allowed), "%s%s",
                       e > 1 ? ", " : "", ipo_subsidy_event_name (e));
-        s_problem (reader, "event", "'%.64s' is not one of %s", cells [S_EVENT],
-                   allowed);
+        s_problem (reader, "event", _ ("'%.64s' is not one of %s"),
+                   cells [S_EVENT], allowed);
     }
     event.has_amount = *cells [S_AMOUNT] != 0;
     if (event.has_amount)
@@ -649,8 +803,8 @@ s_replay_row (s_reader_t *reader, void *arg)
     if (!firm) {
         if (zhashx_size (self->firms) == S_FIRMS_MAX) {
             s_problem (reader, "firm",
-                       "a file may hold at most %d firms; "
-                       "split it by firm",
+                       _ ("a file may hold at most %d firms; "
+                          "split it by firm"),
                        S_FIRMS_MAX);
             return -1;
         }
@@ -659,8 +813,8 @@ s_replay_row (s_reader_t *reader, void *arg)
     }
     if (step <= firm->step) {
         s_problem (reader, "step",
-                   "%" PRId64 " does not follow step %" PRId64
-                   " of firm %s (row %zu); steps rise within a firm",
+                   _ ("%" PRId64 " does not follow step %" PRId64
+                      " of firm %s (row %zu); steps rise within a firm"),
                    step, firm->step, cells [S_FIRM], firm->row);
         return -1;
     }
@@ -722,7 +876,7 @@ s_subsidy (cli_t *cli, int argc, char **argv)
 {
     //  kejin ipo subsidy replay ...: argv [1] is "subsidy"
     if (argc < 3 || !streq (argv [2], "replay")) {
-        fprintf (stderr, "kejin: ipo subsidy has one verb, replay\n");
+        fprintf (stderr, _ ("kejin: ipo subsidy has one verb, replay\n"));
         return cli_usage (s_usage, true);
     }
     cli_args_t *args = cli_args_verb (argc - 1, argv + 1, "csv=", s_usage, 0,
@@ -756,11 +910,13 @@ cli_ipo (cli_t *cli, int argc, char **argv)
         return s_fit (cli, argc, argv);
     if (streq (argv [1], "subsidy"))
         return s_subsidy (cli, argc, argv);
-    const char *const service [] = { "pool",   "stage",  "claim", "approve",
-                                     "budget", "report", NULL };
+    const char *const service [] = { "pool",   "stage",   "raise",
+                                     "claim",  "approve", "budget",
+                                     "report", "demo",    NULL };
     for (int i = 0; service [i]; i++)
         if (streq (argv [1], service [i]))
             return cli_ipo_pipeline (cli, argc, argv);
-    fprintf (stderr, "kejin: ipo has no verb '%s'\n%s", argv [1], s_usage);
+    fprintf (stderr, _ ("kejin: ipo has no verb '%s'\n"), argv [1]);
+    fputs (_ (s_usage), stderr);
     return CLI_USAGE;
 }

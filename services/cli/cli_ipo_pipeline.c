@@ -10,30 +10,46 @@
 
 #include "cli.h"
 #include "cli_reg.h"
+#include "cli_ipo.h"
 #include "ipo.pb-c.h"
+#include "registry_bulk.pb-c.h"
+#include <time.h>
 
-static const char *s_usage =
+static const char *s_usage = N_ (
     "Usage: kejin ipo pool admit FIRM --name NAME --city CODE [--sponsor S]\n"
     "                 [--auditor A] [--law-firm L] [--date YYYY-MM-DD]\n"
     "       kejin ipo pool review FIRM --level city|province [--refuse]\n"
     "                 [--date D] [--note TEXT]\n"
     "       kejin ipo pool show FIRM\n"
+    "       kejin ipo pool list [--city CODE] [--state STATE] [--after FIRM]\n"
+    "                 [--limit N]\n"
     "       kejin ipo pool refresh FIRM [--date D] [--sponsor S] [--auditor "
     "A]\n"
     "                 [--law-firm L]\n"
     "       kejin ipo stage FIRM STATE [--board MAIN|CHINEXT|STAR|BSE]\n"
     "                 [--date D] [--note TEXT]\n"
-    "       kejin ipo claim FIRM STAGE [--date D]\n"
+    "       kejin ipo raise FIRM YUAN [--date D] [--note TEXT]\n"
+    "       kejin ipo claim FIRM STAGE [--move ID] [--date D]\n"
     "       kejin ipo approve CLAIM --level city|province [--refuse]\n"
     "                 [--note TEXT]\n"
     "       kejin ipo budget YEAR [--set YUAN]\n"
     "       kejin ipo report [--city CODE]\n"
+    "       kejin ipo demo [--if-empty]   a demo reserve pool from the\n"
+    "                 registry's enterprises (what `make up` loads)\n"
+    "       kejin ipo fit                  the latest batch fit\n"
+    "       kejin ipo fit run [--csv FILE] a batch fit of the registry (or of\n"
+    "                 the firms of FILE, as `kejin ipo fit --csv` reads it)\n"
+    "       kejin ipo fit show [BATCH] [--all] [--after FIRM] [--limit N]\n"
+    "       kejin ipo fit firm CODE [--market-cap YUAN] [--toward BOARD]\n"
     "The listing reserve pool in kejin-ipo (add --json for JSON lines).\n"
     "STATE: shareholding_reformed, tutoring_filed, tutoring_accepted,\n"
     "application_accepted, under_inquiry, committee_review,\n"
     "registration_submitted, registered, listed, withdrawn, terminated,\n"
     "rejected, neeq_basic, neeq_innovation. STAGE: REFORM, TUTORING,\n"
-    "APPLICATION, REGISTRATION, TOP_UP, NEEQ_LISTING.\n";
+    "APPLICATION, REGISTRATION, TOP_UP, NEEQ_LISTING, EQUITY (with --move,\n"
+    "the raise's move in the firm's file). raise: equity raised on the NEEQ.\n"
+    "fit firm: the firm's yearly figures from the registry, the market cap\n"
+    "as given; --toward STAR also says what it lacks for that board.\n");
 
 //  --------------------------------------------------------------------------
 //  Print a firm's file for people
@@ -77,6 +93,12 @@ s_print_file (const Kj__IpoFirm *f)
         printf (_ ("  claim %lld  %s %s  %s\n"), (long long) c->id, c->stage,
                 cli_yuan (c->amount_fen, yuan, sizeof yuan), c->status);
     }
+    for (size_t i = 0; i < f->n_moves; i++)
+        if (f->moves [i]->amount_raised_fen)
+            printf (_ ("  raise %lld on %s: %s raised\n"),
+                    (long long) f->moves [i]->id, f->moves [i]->date,
+                    cli_yuan (f->moves [i]->amount_raised_fen, yuan,
+                              sizeof yuan));
 }
 
 //  Call kejin-ipo; print the reply as JSON, or with print for people
@@ -192,6 +214,57 @@ s_advisers (cli_args_t *args, Kj__IpoAdvisers *advisers)
 }
 
 //  --------------------------------------------------------------------------
+//  kejin ipo pool list ...
+static void
+s_print_list (const ProtobufCMessage *reply)
+{
+    const Kj__IpoListReply *r = (const Kj__IpoListReply *) reply;
+    cli_table_t *table = cli_table_new (N_ ("FIRM"), N_ ("NAME"), N_ ("CITY"),
+                                        N_ ("STATE"), N_ ("BOARD"), N_ ("TIER"),
+                                        N_ ("SINCE"), NULL);
+    for (size_t i = 0; i < r->n_firms; i++) {
+        const Kj__IpoFirm *f = r->firms [i];
+        cli_table_row (table, f->firm, f->name, f->city,
+                       cli_enum_name (&kj__ipo_state__descriptor, "IPO_",
+                                      f->state),
+                       *f->board ? f->board : "-", f->tier, f->since);
+    }
+    cli_table_print (table, stdout);
+    cli_table_destroy (&table);
+    if (*r->next)
+        printf (_ ("more: --after %s\n"), r->next);
+}
+
+static int
+s_pool_list (cli_t *cli, int argc, char **argv)
+{
+    cli_args_t *args = cli_args_verb (argc - 1, argv + 1,
+                                      "city= state= after= limit=", s_usage, 0,
+                                      NULL, NULL);
+    if (!args)
+        return CLI_USAGE;
+    Kj__IpoListRequest list = KJ__IPO_LIST_REQUEST__INIT;
+    list.city = cli_args_text (args, "city");
+    list.after = cli_args_text (args, "after");
+    const char *state = cli_args_get (args, "state");
+    const char *limit = cli_args_get (args, "limit");
+    int value = 0, rc = CLI_USAGE;
+    int64_t count = 100;
+    if ((!state
+         || cli_parse_enum ("state", state, &kj__ipo_state__descriptor, "IPO_",
+                            false, &value)
+                == 0)
+        && (!limit || cli_parse_int ("limit", limit, 1, 1000, &count) == 0)) {
+        list.state = (Kj__IpoState) value;
+        list.limit = (uint32_t) count;
+        rc = s_call (cli, "List", &list.base, &kj__ipo_list_reply__descriptor,
+                     true, s_print_list);
+    }
+    cli_args_destroy (&args);
+    return rc;
+}
+
+//  --------------------------------------------------------------------------
 //  kejin ipo pool admit|review|refresh|show FIRM ...
 static int
 s_pool (cli_t *cli, int argc, char **argv)
@@ -262,6 +335,8 @@ s_pool (cli_t *cli, int argc, char **argv)
                      true, s_print_firm);
         cli_args_destroy (&args);
     }
+    else if (streq (verb, "list"))
+        rc = s_pool_list (cli, argc, argv);
     else
         return cli_usage (s_usage, true);
     return rc;
@@ -296,16 +371,41 @@ s_stage (cli_t *cli, int argc, char **argv)
 static int
 s_claim (cli_t *cli, int argc, char **argv)
 {
-    cli_args_t *args = cli_args_verb (argc, argv, "date=", s_usage, 2, NULL,
-                                      NULL);
+    cli_args_t *args = cli_args_verb (argc, argv, "date= move=", s_usage, 2,
+                                      NULL, NULL);
     if (!args)
         return CLI_USAGE;
     Kj__IpoClaimRequest claim = KJ__IPO_CLAIM_REQUEST__INIT;
     claim.firm = (char *) cli_args_positional (args, 0);
     claim.stage = (char *) cli_args_positional (args, 1);
     claim.date = cli_args_text (args, "date");
-    int rc = s_call (cli, "Claim", &claim.base,
+    const char *move = cli_args_get (args, "move");
+    int rc = CLI_USAGE;
+    if (!move || cli_parse_int ("move", move, 1, INT64_MAX, &claim.move) == 0)
+        rc = s_call (cli, "Claim", &claim.base,
                      &kj__ipo_claim_reply__descriptor, false, s_print_claim);
+    cli_args_destroy (&args);
+    return rc;
+}
+
+//  kejin ipo raise FIRM YUAN ...: equity raised on the NEEQ
+static int
+s_raise (cli_t *cli, int argc, char **argv)
+{
+    cli_args_t *args = cli_args_verb (argc, argv, "date= note=", s_usage, 2,
+                                      NULL, NULL);
+    if (!args)
+        return CLI_USAGE;
+    Kj__IpoRaiseRequest raise = KJ__IPO_RAISE_REQUEST__INIT;
+    raise.firm = (char *) cli_args_positional (args, 0);
+    raise.date = cli_args_text (args, "date");
+    raise.note = cli_args_text (args, "note");
+    int rc = CLI_USAGE;
+    if (cli_parse_yuan ("YUAN", cli_args_positional (args, 1),
+                        &raise.amount_raised_fen)
+        == 0)
+        rc = s_call (cli, "Raise", &raise.base, &kj__ipo_move_reply__descriptor,
+                     false, s_print_move);
     cli_args_destroy (&args);
     return rc;
 }
@@ -374,6 +474,434 @@ s_report (cli_t *cli, int argc, char **argv)
 }
 
 //  --------------------------------------------------------------------------
+//  Batch fit
+
+//  A batch for people: one line
+static void
+s_print_batch (const Kj__IpoFitBatch *b)
+{
+    printf (_ ("batch %llu (%s, standards %s) %s: %llu firms fitted, %llu "
+               "meet a standard, %llu newly"),
+            (unsigned long long) b->id, b->source, b->version, b->state,
+            (unsigned long long) b->firms, (unsigned long long) b->meeting,
+            (unsigned long long) b->newly);
+    if (b->previous)
+        printf (_ (" (against batch %llu)"), (unsigned long long) b->previous);
+    printf ("\n");
+    if (*b->error)
+        printf (_ ("  failed: %s\n"), b->error);
+}
+
+//  A list of names as "A, B"
+static const char *
+s_list (char **names, size_t count, char *buf, size_t size)
+{
+    *buf = 0;
+    for (size_t i = 0; i < count; i++)
+        snprintf (buf + strlen (buf), size - strlen (buf), "%s%s",
+                  i ? ", " : "", names [i]);
+    return buf;
+}
+
+static void
+s_print_show (const ProtobufCMessage *reply)
+{
+    const Kj__IpoFitShowReply *r = (const Kj__IpoFitShowReply *) reply;
+    s_print_batch (r->batch);
+    if (r->n_firms == 0)
+        return;
+    cli_table_t *table = cli_table_new (N_ ("FIRM"), N_ ("CITY"), N_ ("MEETS"),
+                                        N_ ("NEWLY MEETS"), NULL);
+    char meets [512], newly [512];
+    for (size_t i = 0; i < r->n_firms; i++) {
+        const Kj__IpoFitNew *f = r->firms [i];
+        cli_table_row (table, f->firm, *f->city ? f->city : "-",
+                       s_list (f->meets, f->n_meets, meets, sizeof meets),
+                       s_list (f->newly, f->n_newly, newly, sizeof newly));
+    }
+    cli_table_print (table, stdout);
+    cli_table_destroy (&table);
+    if (*r->next)
+        printf (_ ("more: --after %s\n"), r->next);
+}
+
+//  Show a batch, following it while it is fetched; see the header
+int
+cli_ipo_fit_follow (cli_t *cli, uint64_t batch)
+{
+    Kj__IpoFitShowRequest show = KJ__IPO_FIT_SHOW_REQUEST__INIT;
+    show.batch = batch;
+    uint64_t shown = UINT64_MAX;
+    while (true) {
+        Kj__IpoFitShowReply *reply = NULL;
+        int rc = cli_call (cli, "ipo", "FitShow", &show.base,
+                           &kj__ipo_fit_show_reply__descriptor,
+                           (ProtobufCMessage **) &reply, true);
+        if (rc != CLI_OK)
+            return rc;
+        if (!streq (reply->batch->state, "FETCHING")) {
+            if (shown != UINT64_MAX && !cli->json)
+                fprintf (stderr, "\n");
+            if (cli->json)
+                cli_print_json (&reply->base);
+            else
+                s_print_show (&reply->base);
+            kj__ipo_fit_show_reply__free_unpacked (reply, NULL);
+            return CLI_OK;
+        }
+        if (reply->batch->firms != shown && !cli->json) {
+            shown = reply->batch->firms;
+            fprintf (stderr, "\r");
+            fprintf (stderr,
+                     _ ("batch %llu: fetching the registry, %llu firms "
+                        "fitted"),
+                     (unsigned long long) reply->batch->id,
+                     (unsigned long long) shown);
+        }
+        show.batch = reply->batch->id;
+        kj__ipo_fit_show_reply__free_unpacked (reply, NULL);
+        zclock_sleep (500);
+    }
+}
+
+//  kejin ipo fit firm CODE [--market-cap YUAN] [--toward BOARD]
+static void
+s_print_fit (const ProtobufCMessage *reply)
+{
+    const Kj__IpoFitReply *r = (const Kj__IpoFitReply *) reply;
+    char list [512], text [160];
+    printf (_ ("meets: %s (standards %s)\n"),
+            r->n_meets ? s_list (r->meets, r->n_meets, list, sizeof list)
+                       : _ ("none"),
+            r->version);
+    const char *what [2] = { r->nearest, r->toward_nearest };
+    Kj__IpoShort **shorts [2] = { r->shorts, r->toward_shorts };
+    size_t counts [2] = { r->n_shorts, r->n_toward_shorts };
+    for (int k = 0; k < 2; k++) {
+        if (!*what [k])
+            continue;
+        *list = 0;
+        for (size_t i = 0; i < counts [k]; i++) {
+            cli_ipo_short_text (shorts [k][i]->figure, shorts [k][i]->have,
+                                shorts [k][i]->need, text, sizeof text);
+            snprintf (list + strlen (list), sizeof list - strlen (list), "%s%s",
+                      i ? "; " : "", text);
+        }
+        printf (k == 0 ? _ ("nearest missed: %s, short by %s\n")
+                       : _ ("nearest on the board asked: %s, short by %s\n"),
+                what [k], list);
+    }
+}
+
+static int
+s_fit_firm (cli_t *cli, int argc, char **argv)
+{
+    cli_args_t *args = cli_args_new (argc, argv, 3,
+                                     "market-cap= toward=", s_usage);
+    if (!args)
+        return CLI_USAGE;
+    int rc = CLI_USAGE;
+    Kj__IpoFigures figures = KJ__IPO_FIGURES__INIT;
+    Kj__IpoFitRequest fit = KJ__IPO_FIT_REQUEST__INIT;
+    fit.firm = (char *) cli_args_positional (args, 0);
+    fit.figures = &figures;
+    fit.from_registry = true;
+    fit.toward = cli_args_text (args, "toward");
+    const char *cap = cli_args_get (args, "market-cap");
+    if (cli_args_count (args) != 1)
+        fprintf (stderr, _ ("kejin: ipo fit firm needs one CODE\n"));
+    else if (!cap
+             || cli_parse_yuan ("market-cap", cap, &figures.market_cap_fen)
+                    == 0)
+        rc = s_call (cli, "Fit", &fit.base, &kj__ipo_fit_reply__descriptor,
+                     true, s_print_fit);
+    cli_args_destroy (&args);
+    return rc;
+}
+
+//  kejin ipo fit show [BATCH] [--all] [--after FIRM] [--limit N]
+static int
+s_fit_show (cli_t *cli, int argc, char **argv)
+{
+    cli_args_t *args = cli_args_new (argc, argv, 3,
+                                     "all! after= limit=", s_usage);
+    if (!args)
+        return CLI_USAGE;
+    Kj__IpoFitShowRequest show = KJ__IPO_FIT_SHOW_REQUEST__INIT;
+    show.all = cli_args_flag (args, "all");
+    show.after = cli_args_text (args, "after");
+    int64_t batch = 0, limit = 100;
+    const char *text = cli_args_get (args, "limit");
+    int rc = CLI_USAGE;
+    if (cli_args_count (args) > 1)
+        fprintf (stderr, _ ("kejin: ipo fit show takes one BATCH at most\n"));
+    else if ((cli_args_count (args) == 0
+              || cli_parse_int ("BATCH", cli_args_positional (args, 0), 1,
+                                INT64_MAX, &batch)
+                     == 0)
+             && (!text
+                 || cli_parse_int ("limit", text, 1, 10000, &limit) == 0)) {
+        show.batch = (uint64_t) batch;
+        show.limit = (uint32_t) limit;
+        rc = s_call (cli, "FitShow", &show.base,
+                     &kj__ipo_fit_show_reply__descriptor, true, s_print_show);
+    }
+    cli_args_destroy (&args);
+    return rc;
+}
+
+//  kejin ipo fit [run|show|firm] ... through kejin-ipo; see the header
+int
+cli_ipo_fit_service (cli_t *cli, int argc, char **argv)
+{
+    if (argc == 2)
+        return cli_ipo_fit_follow (cli, 0);
+    if (streq (argv [2], "show"))
+        return s_fit_show (cli, argc, argv);
+    if (streq (argv [2], "firm"))
+        return s_fit_firm (cli, argc, argv);
+    cli_args_t *args = cli_args_new (argc, argv, 3, "", s_usage);
+    if (!args)
+        return CLI_USAGE;
+    bool extra = cli_args_count (args) > 0;
+    cli_args_destroy (&args);
+    if (extra)
+        return cli_usage (s_usage, true);
+    Kj__IpoFitBatchRequest start = KJ__IPO_FIT_BATCH_REQUEST__INIT;
+    start.from_registry = true;
+    Kj__IpoFitBatchReply *reply = NULL;
+    int rc = cli_call (cli, "ipo", "FitBatch", &start.base,
+                       &kj__ipo_fit_batch_reply__descriptor,
+                       (ProtobufCMessage **) &reply, false);
+    if (rc != CLI_OK)
+        return rc;
+    uint64_t batch = reply->batch->id;
+    kj__ipo_fit_batch_reply__free_unpacked (reply, NULL);
+    return cli_ipo_fit_follow (cli, batch);
+}
+
+//  --------------------------------------------------------------------------
+//  kejin ipo demo: a reserve pool made from the registry's enterprises in
+//  their maturity stage, so that a new user has a provincial funnel, firms
+//  at every level of the pool, three firms reformed for STAR with three
+//  years of figures (to fit, and to move on), and this year's budget
+
+//  Firms of the demo pool: three per city, from the registry's mature
+//  enterprises, in code order
+#define S_DEMO_FIRMS 36
+
+typedef struct {
+    char code [65], name [201], city [33];
+} s_demo_firm_t;
+
+typedef struct {
+    int columns [3];  //  code, name, region
+    bool have_header;
+    s_demo_firm_t firms [S_DEMO_FIRMS];
+    size_t count;
+    zhashx_t *per_city;  //  city -> firms taken
+} s_demo_t;
+
+static int
+s_demo_row (uint32_t row, const char *const *fields, size_t count, void *arg)
+{
+    (void) row;
+    s_demo_t *self = (s_demo_t *) arg;
+    static const char *names [] = { "code", "name", "region" };
+    if (!self->have_header) {
+        for (int c = 0; c < 3; c++) {
+            self->columns [c] = -1;
+            for (size_t f = 0; f < count; f++)
+                if (streq (fields [f], names [c]))
+                    self->columns [c] = (int) f;
+            if (self->columns [c] < 0)
+                return -1;
+        }
+        self->have_header = true;
+        return 0;
+    }
+    const char *city = fields [self->columns [2]];
+    size_t taken = (size_t) zhashx_lookup (self->per_city, city);
+    if (self->count == S_DEMO_FIRMS || taken == 3 || !*city)
+        return 0;
+    zhashx_update (self->per_city, city, (void *) (taken + 1));
+    s_demo_firm_t *firm = &self->firms [self->count++];
+    snprintf (firm->code, sizeof firm->code, "%s", fields [self->columns [0]]);
+    snprintf (firm->name, sizeof firm->name, "%s", fields [self->columns [1]]);
+    snprintf (firm->city, sizeof firm->city, "%s", city);
+    return 0;
+}
+
+//  The date `days` ago in China Standard Time, as YYYY-MM-DD
+static const char *
+s_days_ago (int days, char *buf, size_t size)
+{
+    time_t when = time (NULL) + 8 * 3600 - (time_t) days * 86400;
+    struct tm tm;
+    gmtime_r (&when, &tm);
+    strftime (buf, size, "%Y-%m-%d", &tm);
+    return buf;
+}
+
+//  One call of the demo, quiet on success; 0 or the exit code
+static int
+s_demo_call (cli_t *cli, const char *method, const ProtobufCMessage *request,
+             const ProtobufCMessageDescriptor *type)
+{
+    ProtobufCMessage *reply = NULL;
+    int rc = cli_call (cli, "ipo", method, request, type, &reply, false);
+    if (reply)
+        protobuf_c_message_free_unpacked (reply, NULL);
+    return rc;
+}
+
+//  Whether a firm has three years of figures running in the registry
+static bool
+s_demo_figures (cli_t *cli, const char *code)
+{
+    Kj__IpoFigures figures = KJ__IPO_FIGURES__INIT;
+    Kj__IpoFitRequest fit = KJ__IPO_FIT_REQUEST__INIT;
+    fit.firm = (char *) code;
+    fit.figures = &figures;
+    fit.from_registry = true;
+    ProtobufCMessage *reply = NULL;
+    kj_status_t status;
+    kj_call_opts_t opts = { .read_only = true };
+    int rc = kj_client_call (cli_client (cli), "ipo", "Fit", &fit.base,
+                             &kj__ipo_fit_reply__descriptor, &reply, &status,
+                             &opts);
+    if (reply)
+        protobuf_c_message_free_unpacked (reply, NULL);
+    return rc == KJ__CODE__OK;
+}
+
+static int
+s_demo (cli_t *cli, int argc, char **argv)
+{
+    cli_args_t *args = cli_args_verb (argc, argv, "if-empty!", s_usage, 0, NULL,
+                                      NULL);
+    if (!args)
+        return CLI_USAGE;
+    bool if_empty = cli_args_flag (args, "if-empty");
+    cli_args_destroy (&args);
+    Kj__IpoListRequest list = KJ__IPO_LIST_REQUEST__INIT;
+    list.limit = 1;
+    Kj__IpoListReply *held = NULL;
+    int rc = cli_call (cli, "ipo", "List", &list.base,
+                       &kj__ipo_list_reply__descriptor,
+                       (ProtobufCMessage **) &held, true);
+    if (rc != CLI_OK)
+        return rc;
+    size_t firms = held->n_firms;
+    kj__ipo_list_reply__free_unpacked (held, NULL);
+    if (firms && if_empty) {
+        printf (_ ("kejin ipo demo: the reserve pool holds firms already; "
+                   "nothing loaded\n"));
+        return CLI_OK;
+    }
+    //  The registry's mature enterprises, three per city
+    Kj__BulkExportRequest export = KJ__BULK_EXPORT_REQUEST__INIT;
+    export.kind = KJ__BULK_KIND__BULK_ENTERPRISES;
+    export.stage = "mature";
+    export.limit = 2000;
+    Kj__BulkExportReply *page = NULL;
+    rc = cli_call (cli, "registry.bulk", "Export", &export.base,
+                   &kj__bulk_export_reply__descriptor,
+                   (ProtobufCMessage **) &page, true);
+    if (rc != CLI_OK)
+        return rc;
+    s_demo_t *demo = (s_demo_t *) calloc (1, sizeof (s_demo_t));
+    assert (demo);
+    demo->per_city = zhashx_new ();
+    FILE *file = page->data.len
+                   ? fmemopen (page->data.data, page->data.len, "r")
+                   : NULL;
+    char error [256];
+    if (file) {
+        kj_csv_read (file, s_demo_row, demo, error, sizeof error);
+        fclose (file);
+    }
+    kj__bulk_export_reply__free_unpacked (page, NULL);
+    char date [5][16];
+    s_days_ago (400, date [0], sizeof date [0]);
+    s_days_ago (380, date [1], sizeof date [1]);
+    s_days_ago (300, date [2], sizeof date [2]);
+    s_days_ago (200, date [3], sizeof date [3]);
+    s_days_ago (0, date [4], sizeof date [4]);
+    size_t pool = 0, province = 0, reformed = 0;
+    for (size_t i = 0; i < demo->count && rc == CLI_OK; i++) {
+        s_demo_firm_t *f = &demo->firms [i];
+        Kj__IpoAdmitRequest admit = KJ__IPO_ADMIT_REQUEST__INIT;
+        Kj__IpoAdvisers advisers = KJ__IPO_ADVISERS__INIT;
+        admit.firm = f->code;
+        admit.name = f->name;
+        admit.city = f->city;
+        admit.date = date [0];
+        admit.advisers = &advisers;
+        if (i % 3 == 0) {
+            advisers.sponsor = "中信证券";
+            advisers.auditor = "容诚会计师事务所";
+            advisers.law_firm = "北京德恒律师事务所";
+        }
+        rc = s_demo_call (cli, "Admit", &admit.base,
+                          &kj__ipo_firm_reply__descriptor);
+        if (rc != CLI_OK || i % 3 == 2)
+            continue;  //  every third stays a candidate
+        Kj__IpoReviewRequest review = KJ__IPO_REVIEW_REQUEST__INIT;
+        review.firm = f->code;
+        review.approve = true;
+        review.level = KJ__IPO_LEVEL__IPO_CITY;
+        review.date = date [1];
+        rc = s_demo_call (cli, "Review", &review.base,
+                          &kj__ipo_move_reply__descriptor);
+        pool++;
+        if (rc != CLI_OK || i % 3 == 1)
+            continue;
+        review.level = KJ__IPO_LEVEL__IPO_PROVINCE;
+        review.date = date [2];
+        rc = s_demo_call (cli, "Review", &review.base,
+                          &kj__ipo_move_reply__descriptor);
+        province++;
+        if (rc != CLI_OK || reformed == 3 || !s_demo_figures (cli, f->code))
+            continue;
+        Kj__IpoMoveRequest move = KJ__IPO_MOVE_REQUEST__INIT;
+        move.firm = f->code;
+        move.to = KJ__IPO_STATE__IPO_SHAREHOLDING_REFORMED;
+        move.board = "STAR";
+        move.date = date [3];
+        move.note = "demo";
+        rc = s_demo_call (cli, "Move", &move.base,
+                          &kj__ipo_move_reply__descriptor);
+        reformed++;
+    }
+    //  This year's budget (¥100m), unless one is set
+    Kj__IpoBudgetRequest budget = KJ__IPO_BUDGET_REQUEST__INIT;
+    budget.year = atoi (date [4]);
+    Kj__IpoBudgetReply *set = NULL;
+    if (rc == CLI_OK)
+        rc = cli_call (cli, "ipo", "Budget", &budget.base,
+                       &kj__ipo_budget_reply__descriptor,
+                       (ProtobufCMessage **) &set, true);
+    if (rc == CLI_OK && set->budget->budget_fen == 0) {
+        budget.budget_fen = INT64_C (10000000000);
+        rc = s_demo_call (cli, "SetBudget", &budget.base,
+                          &kj__ipo_budget_reply__descriptor);
+    }
+    if (set)
+        kj__ipo_budget_reply__free_unpacked (set, NULL);
+    if (rc == CLI_OK)
+        printf (_ ("kejin ipo demo: %zu firms in the reserve pool of %zu "
+                   "cities, %zu in city pools, %zu in the provincial pool, "
+                   "%zu reformed for STAR; a budget for %d. Try: kejin ipo "
+                   "report\n"),
+                demo->count, zhashx_size (demo->per_city), pool, province,
+                reformed, budget.year);
+    zhashx_destroy (&demo->per_city);
+    free (demo);
+    return rc;
+}
+
+//  --------------------------------------------------------------------------
 //  kejin ipo VERB ... for the verbs of the service; CLI_USAGE after the
 //  usage for any other
 int
@@ -388,11 +916,15 @@ cli_ipo_pipeline (cli_t *cli, int argc, char **argv)
         return s_stage (cli, argc, argv);
     if (streq (verb, "claim"))
         return s_claim (cli, argc, argv);
+    if (streq (verb, "raise"))
+        return s_raise (cli, argc, argv);
     if (streq (verb, "approve"))
         return s_approve (cli, argc, argv);
     if (streq (verb, "budget"))
         return s_budget (cli, argc, argv);
     if (streq (verb, "report"))
         return s_report (cli, argc, argv);
+    if (streq (verb, "demo"))
+        return s_demo (cli, argc, argv);
     return cli_usage (s_usage, true);
 }

@@ -9,6 +9,7 @@
 */
 
 #include "ipo_server.h"
+#include "ipo_fit.h"
 
 extern const kj_migration_t ipo_migrations [];
 
@@ -20,6 +21,9 @@ static const kj_serve_t s_services [] = {
 static const kj_job_t s_jobs [] = {
     { "sweep", ipo_server_sweep, "ipo/sweep_interval_s", "3600",
       "how often letters, registrations and stuck firms are looked at "
+      "(0: never)" },
+    { "fit", ipo_fit_work, "ipo/fit_interval_s", "2",
+      "how often this copy looks for a batch fit of the registry to fetch "
       "(0: never)" },
     { NULL }
 };

@@ -45,6 +45,13 @@ const kj_option_t ipo_options [] = {
       "how often letters, registrations and stuck firms are looked at "
       "(0: never)",
       KJ_INT (0, 604800) },
+    { "ipo/fit_page", "5000",
+      "rows per page of the registry's export read by a batch fit",
+      KJ_INT (100, 100000) },
+    { "ipo/fit_interval_s", "2",
+      "how often this copy looks for a batch fit of the registry to fetch "
+      "(0: never)",
+      KJ_INT (0, 86400) },
     { "ipo/relay", "true",
       "hand this service's outbox to kejin-events (run the relay)", KJ_BOOL },
     { NULL }

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "kj_check.h"
 #include "kj_i18n.h"
 #include "ipo_pipeline.h"
 #include "ipo_subsidy.h"
@@ -432,33 +433,20 @@ ipo_pipeline_tier (int state)
 }
 
 //  --------------------------------------------------------------------------
-//  Days since 1970-01-01 of a date YYYYMMDD, and back (H. Hinnant's
-//  civil calendar algorithms)
+//  Days since 1970-01-01 of a date YYYYMMDD, and back (kj_check's)
+
 static int64_t
 s_days (int32_t date)
 {
-    int64_t y = date / 10000, m = date / 100 % 100, d = date % 100;
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
+    return kj_check_date_days (
+        (kj_date_t){ date / 10000, date / 100 % 100, date % 100 });
 }
 
 static int32_t
 s_date (int64_t days)
 {
-    days += 719468;
-    int64_t era = (days >= 0 ? days : days - 146096) / 146097;
-    int64_t doe = days - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    int64_t d = doy - (153 * mp + 2) / 5 + 1;
-    int64_t m = mp < 10 ? mp + 3 : mp - 9;
-    int64_t y = yoe + era * 400 + (m <= 2);
-    return (int32_t) (y * 10000 + m * 100 + d);
+    kj_date_t date = kj_check_date_from_days (days);
+    return (int32_t) (date.year * 10000 + date.month * 100 + date.day);
 }
 
 //  --------------------------------------------------------------------------

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "ipo_server.h"
+#include "ipo_fit.h"
 #include "ipo_board.h"
 #include "ipo_pipeline.h"
 #include "ipo_store.h"
@@ -28,6 +29,7 @@ struct _ipo_server_t {
     const ipo_subsidy_table_t *subsidy;
     const ipo_board_rules_t *board;
     ipo_pipeline_tiers_t tiers;  //  ipo/tiers
+    ipo_fit_config_t fit;        //  for batch fit (ipo_fit)
 };
 
 //  Longest note a person may add to a move, a review or an approval
@@ -48,15 +50,17 @@ static const struct {
                   { "REGISTRATION", IPO_EVENT_REGISTERED },
                   { "TOP_UP", 0 },
                   { "NEEQ_LISTING", 0 },
+                  { "EQUITY", IPO_EVENT_EQUITY_RAISED },
                   { NULL } };
 
 //  --------------------------------------------------------------------------
 //  Today as YYYYMMDD: ipo/today, else the clock's date in China Standard
 //  Time (UTC+8), the province's day whatever the host's time zone: a date
 //  a person types in Shenyang before 08:00 is not "after today"
-static int32_t
-s_today (ipo_server_t *self)
+int32_t
+ipo_server_today (void *state)
 {
+    ipo_server_t *self = (ipo_server_t *) state;
     if (self->today)
         return self->today;
     time_t now = time (NULL) + 8 * 3600;
@@ -65,9 +69,9 @@ s_today (ipo_server_t *self)
     return (tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
 }
 
-//  The caller, as the request header names it
-static const char *
-s_who (kj_call_t *call)
+//  The caller, as the request header names it; see the header.
+const char *
+ipo_server_who (kj_call_t *call)
 {
     const Kj__RequestHeader *header = kj_call_header (call);
     if (header && header->caller && header->caller->identity
@@ -82,7 +86,7 @@ static int
 s_date (kj_call_t *call, const char *text, int32_t *date)
 {
     ipo_server_t *self = (ipo_server_t *) kj_call_state (call);
-    int32_t today = s_today (self);
+    int32_t today = ipo_server_today (self);
     if (!text || !*text) {
         *date = today;
         return 0;
@@ -123,10 +127,10 @@ s_clean (const char *text)
     return true;
 }
 
-//  A text field: min to max bytes of clean UTF-8
-static int
-s_text (kj_call_t *call, const char *field, const char *text, size_t min,
-        size_t max)
+//  A text field: min to max bytes of clean UTF-8; see the header.
+int
+ipo_server_text (kj_call_t *call, const char *field, const char *text,
+                 size_t min, size_t max)
 {
     size_t length = strlen (text ? text : "");
     if (length < min || length > max)
@@ -145,7 +149,7 @@ s_text (kj_call_t *call, const char *field, const char *text, size_t min,
 static int
 s_firm (kj_call_t *call, const char *code, bool lock, ipo_store_firm_t *firm)
 {
-    if (s_text (call, "firm", code, 1, 64))
+    if (ipo_server_text (call, "firm", code, 1, 64))
         return -1;
     int found = ipo_store_firm_load (kj_call_db (call), code, lock, firm);
     if (found < 0)
@@ -201,6 +205,7 @@ s_move_fill (Kj__IpoMove *msg, const char *firm, const ipo_store_move_t *rec,
     msg->rule = (char *) (rec->rule ? rec->rule : "");
     msg->lapsed = rec->lapsed;
     msg->at_us = rec->at_us;
+    msg->amount_raised_fen = rec->raised_fen;
 }
 
 //  The stage a subsidy decision makes due, or NULL
@@ -213,6 +218,9 @@ s_stage_due (const ipo_subsidy_decision_t *decision, int event)
         return "TOP_UP";
     if (decision->rule == IPO_RULE_NEEQ_LISTING)
         return "NEEQ_LISTING";
+    if (decision->rule == IPO_RULE_EQUITY
+        || decision->rule == IPO_RULE_EQUITY_CAPPED)
+        return "EQUITY";
     for (int i = 0; s_stages [i].name; i++)
         if (decision->rule == IPO_RULE_STAGE && s_stages [i].event == event)
             return s_stages [i].name;
@@ -220,13 +228,16 @@ s_stage_due (const ipo_subsidy_decision_t *decision, int event)
 }
 
 //  --------------------------------------------------------------------------
-//  Record a move the pipeline made (step): the subsidy it makes due, the
-//  firm saved, the move row and its event "ipo.firm.moved". The record
-//  in *rec, its id in *id. 0, or -1 when the database failed.
+//  Record a move the pipeline made (step), or with raised > 0 an equity
+//  raise on the NEEQ (a step that keeps the state): the subsidy it makes
+//  due, the firm saved, the move row and its event ("ipo.firm.moved",
+//  "ipo.firm.raised"). The record in *rec, its id in *id. 0, or -1 when
+//  the database failed.
 static int
 s_record (ipo_server_t *self, kj_db_t *db, ipo_store_firm_t *firm,
           const ipo_pipeline_step_t *step, int32_t date, const char *by,
-          const char *note, bool lapsed, ipo_store_move_t *rec, int64_t *id)
+          const char *note, bool lapsed, int64_t raised, ipo_store_move_t *rec,
+          int64_t *id)
 {
     *rec = (ipo_store_move_t){ .from = step->from,
                                .to = step->to,
@@ -235,9 +246,12 @@ s_record (ipo_server_t *self, kj_db_t *db, ipo_store_firm_t *firm,
                                .by = by,
                                .note = note,
                                .lapsed = lapsed,
-                               .event_board = -1 };
-    int board;
-    int event = ipo_pipeline_subsidy_event (step->to, step->board, &board);
+                               .event_board = -1,
+                               .raised_fen = raised };
+    int board = IPO_BOARD_NEEQ;
+    int event = raised
+                  ? IPO_EVENT_EQUITY_RAISED
+                  : ipo_pipeline_subsidy_event (step->to, step->board, &board);
     if (event) {
         ipo_subsidy_firm_t subsidy;
         if (ipo_store_subsidy_firm (db, firm->firm, self->subsidy, &subsidy)
@@ -245,7 +259,9 @@ s_record (ipo_server_t *self, kj_db_t *db, ipo_store_firm_t *firm,
             return -1;
         ipo_subsidy_event_t input = { .board = board,
                                       .event = event,
-                                      .date = date };
+                                      .date = date,
+                                      .has_amount = raised > 0,
+                                      .amount_raised_fen = raised };
         ipo_subsidy_decision_t decision;
         kj_status_t status;
         if (ipo_subsidy_apply (self->subsidy, &subsidy, &input, &decision,
@@ -270,7 +286,8 @@ s_record (ipo_server_t *self, kj_db_t *db, ipo_store_firm_t *firm,
     Kj__IpoMove msg = KJ__IPO_MOVE__INIT;
     char text [16];
     s_move_fill (&msg, firm->firm, rec, *id, text, sizeof text);
-    return kj_outbox_add (db, "ipo.firm.moved", firm->firm, &msg.base);
+    return kj_outbox_add (db, raised ? "ipo.firm.raised" : "ipo.firm.moved",
+                          firm->firm, &msg.base);
 }
 
 //  --------------------------------------------------------------------------
@@ -302,7 +319,7 @@ s_file (kj_call_t *call, const ipo_store_firm_t *firm)
     out->refreshed = kj_call_strdup (call, ipo_date_text (firm->refreshed, text,
                                                           sizeof text));
     out->stale = ipo_pipeline_stale (pipe->state, firm->refreshed,
-                                     s_today (self));
+                                     ipo_server_today (self));
     if (pipe->state == IPO_STATE_TUTORING_ACCEPTED)
         out->letter_expires = kj_call_strdup (
             call, ipo_date_text (ipo_date_add_months (pipe->letter,
@@ -335,7 +352,8 @@ s_file (kj_call_t *call, const ipo_store_firm_t *firm)
             .due_fen = atoll (PQgetvalue (res, row, 8)),
             .rule = kj_call_strdup (call, PQgetvalue (res, row, 9)),
             .lapsed = *PQgetvalue (res, row, 10) == 't',
-            .at_us = atoll (PQgetvalue (res, row, 11))
+            .at_us = atoll (PQgetvalue (res, row, 11)),
+            .raised_fen = atoll (PQgetvalue (res, row, 12))
         };
         s_move_fill (move, out->firm, &rec, atoll (PQgetvalue (res, row, 0)),
                      (char *) kj_call_alloc (call, 16), 16);
@@ -367,6 +385,7 @@ s_file (kj_call_t *call, const ipo_store_firm_t *firm)
         msg->city_by = kj_call_strdup (call, claim.city_by);
         msg->province_by = kj_call_strdup (call, claim.province_by);
         msg->note = kj_call_strdup (call, claim.note);
+        msg->move = claim.move;
         out->claims [row] = msg;
     }
     PQclear (res);
@@ -383,12 +402,13 @@ s_admit (kj_call_t *call, const ProtobufCMessage *request,
     Kj__IpoAdvisers none = KJ__IPO_ADVISERS__INIT;
     const Kj__IpoAdvisers *advisers = in->advisers ? in->advisers : &none;
     int32_t date;
-    if (s_text (call, "firm", in->firm, 1, 64)
-        || s_text (call, "name", in->name, 1, 200)
-        || s_text (call, "city", in->city, 1, 32)
-        || s_text (call, "advisers.sponsor", advisers->sponsor, 0, 200)
-        || s_text (call, "advisers.auditor", advisers->auditor, 0, 200)
-        || s_text (call, "advisers.law_firm", advisers->law_firm, 0, 200)
+    if (ipo_server_text (call, "firm", in->firm, 1, 64)
+        || ipo_server_text (call, "name", in->name, 1, 200)
+        || ipo_server_text (call, "city", in->city, 1, 32)
+        || ipo_server_text (call, "advisers.sponsor", advisers->sponsor, 0, 200)
+        || ipo_server_text (call, "advisers.auditor", advisers->auditor, 0, 200)
+        || ipo_server_text (call, "advisers.law_firm", advisers->law_firm, 0,
+                            200)
         || s_date (call, in->date, &date))
         return -1;
     ipo_store_firm_t firm = { .pool = 0 };
@@ -445,7 +465,7 @@ s_review (kj_call_t *call, const ProtobufCMessage *request,
         && in->level != KJ__IPO_LEVEL__IPO_PROVINCE)
         return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "level",
                              "level: CITY or PROVINCE");
-    if (s_text (call, "note", in->note, 0, NOTE_MAX)
+    if (ipo_server_text (call, "note", in->note, 0, NOTE_MAX)
         || s_date (call, in->date, &date)
         || s_firm (call, in->firm, true, &firm))
         return -1;
@@ -466,7 +486,7 @@ s_review (kj_call_t *call, const ProtobufCMessage *request,
                                   .to = from,
                                   .board = firm.pipe.board,
                                   .day = date,
-                                  .by = s_who (call),
+                                  .by = ipo_server_who (call),
                                   .note = in->note,
                                   .at_us = kj_wall_us () };
         Kj__IpoMove msg = KJ__IPO_MOVE__INIT;
@@ -488,8 +508,8 @@ s_review (kj_call_t *call, const ProtobufCMessage *request,
     kj_status_t status;
     if (ipo_pipeline_move (&firm.pipe, to, -1, date, &step, &status))
         return kj_call_fail_status (call, &status);
-    if (s_record (self, db, &firm, &step, date, s_who (call), in->note, false,
-                  &rec, &id))
+    if (s_record (self, db, &firm, &step, date, ipo_server_who (call), in->note,
+                  false, 0, &rec, &id))
         return kj_call_fail_db (call);
     return s_move_reply (call, &firm, &rec, id, (Kj__IpoMoveReply *) reply);
 }
@@ -521,7 +541,7 @@ s_move (kj_call_t *call, const ProtobufCMessage *request,
     }
     ipo_store_firm_t firm;
     int32_t date;
-    if (s_text (call, "note", in->note, 0, NOTE_MAX)
+    if (ipo_server_text (call, "note", in->note, 0, NOTE_MAX)
         || s_date (call, in->date, &date)
         || s_firm (call, in->firm, true, &firm) || s_room (call, firm.firm))
         return -1;
@@ -531,8 +551,53 @@ s_move (kj_call_t *call, const ProtobufCMessage *request,
         return kj_call_fail_status (call, &status);
     ipo_store_move_t rec;
     int64_t id;
-    if (s_record (self, kj_call_db (call), &firm, &step, date, s_who (call),
-                  in->note, false, &rec, &id))
+    if (s_record (self, kj_call_db (call), &firm, &step, date,
+                  ipo_server_who (call), in->note, false, 0, &rec, &id))
+        return kj_call_fail_db (call);
+    return s_move_reply (call, &firm, &rec, id, (Kj__IpoMoveReply *) reply);
+}
+
+//  Raise: an equity raise of a firm listed on the NEEQ, recorded in its
+//  file as a move that keeps its state; the 1% award it makes due (within
+//  the year's cap) is decided then, claimed as stage EQUITY
+static int
+s_raise (kj_call_t *call, const ProtobufCMessage *request,
+         ProtobufCMessage *reply)
+{
+    const Kj__IpoRaiseRequest *in = (const Kj__IpoRaiseRequest *) request;
+    ipo_server_t *self = (ipo_server_t *) kj_call_state (call);
+    kj_db_t *db = kj_call_db (call);
+    if (in->amount_raised_fen < 1 || in->amount_raised_fen > IPO_MONEY_MAX)
+        return kj_call_fail (call, KJ__CODE__OUT_OF_RANGE, "amount_raised_fen",
+                             "amount_raised_fen: %lld; 1 to %lld",
+                             (long long) in->amount_raised_fen,
+                             (long long) IPO_MONEY_MAX);
+    ipo_store_firm_t firm;
+    int32_t date, last;
+    if (ipo_server_text (call, "note", in->note, 0, NOTE_MAX)
+        || s_date (call, in->date, &date)
+        || s_firm (call, in->firm, true, &firm) || s_room (call, firm.firm))
+        return -1;
+    if (!firm.pipe.neeq_since)
+        return kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION, "firm",
+                             "firm: %s is not listed on the NEEQ; only "
+                             "equity raised there earns the award",
+                             firm.firm);
+    if (ipo_store_last_day (db, firm.firm, &last) < 0)
+        return kj_call_fail_db (call);
+    if (date < last) {
+        char text [16];
+        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "date",
+                             "date: before the firm's last move on %s",
+                             ipo_date_text (last, text, sizeof text));
+    }
+    ipo_pipeline_step_t step = { .from = firm.pipe.state,
+                                 .to = firm.pipe.state,
+                                 .board = firm.pipe.board };
+    ipo_store_move_t rec;
+    int64_t id;
+    if (s_record (self, db, &firm, &step, date, ipo_server_who (call), in->note,
+                  false, in->amount_raised_fen, &rec, &id))
         return kj_call_fail_db (call);
     return s_move_reply (call, &firm, &rec, id, (Kj__IpoMoveReply *) reply);
 }
@@ -548,9 +613,10 @@ s_refresh (kj_call_t *call, const ProtobufCMessage *request,
     const Kj__IpoAdvisers *advisers = in->advisers ? in->advisers : &none;
     ipo_store_firm_t firm;
     int32_t date;
-    if (s_text (call, "advisers.sponsor", advisers->sponsor, 0, 200)
-        || s_text (call, "advisers.auditor", advisers->auditor, 0, 200)
-        || s_text (call, "advisers.law_firm", advisers->law_firm, 0, 200)
+    if (ipo_server_text (call, "advisers.sponsor", advisers->sponsor, 0, 200)
+        || ipo_server_text (call, "advisers.auditor", advisers->auditor, 0, 200)
+        || ipo_server_text (call, "advisers.law_firm", advisers->law_firm, 0,
+                            200)
         || s_date (call, in->date, &date)
         || s_firm (call, in->firm, true, &firm))
         return -1;
@@ -592,6 +658,59 @@ s_get (kj_call_t *call, const ProtobufCMessage *request,
     Kj__IpoFirmReply *out = (Kj__IpoFirmReply *) reply;
     out->firm = s_file (call, &firm);
     return out->firm ? 0 : kj_call_fail_db (call);
+}
+
+//  List: a page of the reserve pool's firms, by code
+static int
+s_list (kj_call_t *call, const ProtobufCMessage *request,
+        ProtobufCMessage *reply)
+{
+    const Kj__IpoListRequest *in = (const Kj__IpoListRequest *) request;
+    ipo_server_t *self = (ipo_server_t *) kj_call_state (call);
+    if (ipo_server_text (call, "city", in->city, 0, 32)
+        || ipo_server_text (call, "after", in->after, 0, 64))
+        return -1;
+    if ((int) in->state < 0 || (int) in->state >= IPO_STATE_END)
+        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "state",
+                             "state: unknown state %d", (int) in->state);
+    if (in->limit > 1000)
+        return kj_call_fail (call, KJ__CODE__OUT_OF_RANGE, "limit",
+                             "limit: %u; at most 1000", in->limit);
+    int limit = in->limit ? (int) in->limit : 100;
+    ipo_store_firm_t *firms = (ipo_store_firm_t *)
+        kj_call_alloc (call, (size_t) limit * sizeof *firms);
+    int rows = ipo_store_firm_list (kj_call_db (call), in->city ? in->city : "",
+                                    (int) in->state, in->after ? in->after : "",
+                                    limit, firms);
+    if (rows < 0)
+        return kj_call_fail_db (call);
+    Kj__IpoListReply *out = (Kj__IpoListReply *) reply;
+    out->firms = (Kj__IpoFirm **) kj_call_alloc (call, (size_t) (rows + 1)
+                                                           * sizeof (void *));
+    char text [16];
+    for (int row = 0; row < rows; row++) {
+        const ipo_store_firm_t *f = &firms [row];
+        Kj__IpoFirm *msg = (Kj__IpoFirm *)
+            kj_call_message (call, &kj__ipo_firm__descriptor);
+        msg->firm = (char *) f->firm;
+        msg->name = (char *) f->name;
+        msg->city = (char *) f->city;
+        msg->state = (Kj__IpoState) f->pipe.state;
+        msg->board = (char *) s_board_code (f->pipe.board);
+        msg->tier = (char *) ipo_pipeline_tiers_of (&self->tiers,
+                                                    f->pipe.state);
+        msg->since = kj_call_strdup (call, ipo_date_text (f->pipe.since, text,
+                                                          sizeof text));
+        msg->refreshed = kj_call_strdup (call,
+                                         ipo_date_text (f->refreshed, text,
+                                                        sizeof text));
+        msg->stale = ipo_pipeline_stale (f->pipe.state, f->refreshed,
+                                         ipo_server_today (self));
+        out->firms [out->n_firms++] = msg;
+    }
+    if (rows == limit)
+        out->next = (char *) firms [rows - 1].firm;
+    return 0;
 }
 
 //  --------------------------------------------------------------------------
@@ -655,6 +774,23 @@ s_registry_figures (kj_call_t *call, const char *code, ipo_board_input_t *input)
     return 0;
 }
 
+//  The shortfalls of an outcome for a reply, on the call's memory
+static Kj__IpoShort **
+s_shorts (kj_call_t *call, const ipo_board_outcome_t *near)
+{
+    Kj__IpoShort **shorts = (Kj__IpoShort **)
+        kj_call_alloc (call, (near->shorts + 1) * sizeof (void *));
+    for (size_t i = 0; i < near->shorts; i++) {
+        Kj__IpoShort *s = (Kj__IpoShort *)
+            kj_call_message (call, &kj__ipo_short__descriptor);
+        s->figure = (char *) ipo_board_figure_name (near->short_of [i].figure);
+        s->have = near->short_of [i].have;
+        s->need = near->short_of [i].need;
+        shorts [i] = s;
+    }
+    return shorts;
+}
+
 //  Fit: which standards the firm meets, and what it lacks for the nearest
 static int
 s_fit (kj_call_t *call, const ProtobufCMessage *request,
@@ -666,20 +802,19 @@ s_fit (kj_call_t *call, const ProtobufCMessage *request,
         return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "figures",
                              "figures: required (market cap, ROE and NEEQ "
                              "at least)");
-    //  Every field of the input, by name, from the message's field
     ipo_board_input_t input;
-    memset (&input, 0, sizeof input);
-    for (const ipo_board_field_t *field = ipo_board_fields; field->name;
-         field++) {
-        const ProtobufCFieldDescriptor
-            *from = protobuf_c_message_descriptor_get_field_by_name (
-                &kj__ipo_figures__descriptor, field->name);
-        assert (from && from->type == PROTOBUF_C_TYPE_INT64);
-        memcpy ((char *) &input + field->offset,
-                (const char *) in->figures + from->offset, sizeof (int64_t));
+    ipo_fit_input (in->figures, &input);
+    int toward = -1;
+    if (in->toward && *in->toward) {
+        toward = ipo_board_from_code (in->toward);
+        if (toward < 0)
+            return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "toward",
+                                 "toward: unknown board '%.32s'; STAR, "
+                                 "CHINEXT, MAIN, BSE, NEEQ or REGIONAL",
+                                 in->toward);
     }
     if (in->from_registry) {
-        if (s_text (call, "firm", in->firm, 1, 64)
+        if (ipo_server_text (call, "firm", in->firm, 1, 64)
             || s_registry_figures (call, in->firm, &input))
             return -1;
     }
@@ -708,17 +843,25 @@ s_fit (kj_call_t *call, const ProtobufCMessage *request,
                                                                 name,
                                                                 sizeof name));
         out->n_shorts = near->shorts;
-        out->shorts = (Kj__IpoShort **) kj_call_alloc (call,
-                                                       (near->shorts + 1)
-                                                           * sizeof (void *));
-        for (size_t i = 0; i < near->shorts; i++) {
-            Kj__IpoShort *s = (Kj__IpoShort *)
-                kj_call_message (call, &kj__ipo_short__descriptor);
-            s->figure = (char *) ipo_board_figure_name (
-                near->short_of [i].figure);
-            s->have = near->short_of [i].have;
-            s->need = near->short_of [i].need;
-            out->shorts [i] = s;
+        out->shorts = s_shorts (call, near);
+    }
+    //  Toward one board: the nearest of its standards, unless one is met
+    ipo_board_fit_t board;
+    if (toward >= 0
+        && ipo_board_fit (self->board, &input, IPO_BOARD_BIT (toward), &board,
+                          &status)
+               == 0) {
+        bool met = false;
+        for (size_t i = 0; i < board.count; i++)
+            met |= board.outcome [i].met;
+        if (!met && board.nearest >= 0) {
+            const ipo_board_outcome_t *near = &board.outcome [board.nearest];
+            out->toward_nearest =
+                kj_call_strdup (call,
+                                ipo_board_standard_name (near->standard, name,
+                                                         sizeof name));
+            out->n_toward_shorts = near->shorts;
+            out->toward_shorts = s_shorts (call, near);
         }
     }
     return 0;
@@ -745,6 +888,7 @@ s_claim_msg (kj_call_t *call, const ipo_store_claim_t *claim)
     msg->city_by = kj_call_strdup (call, claim->city_by);
     msg->province_by = kj_call_strdup (call, claim->province_by);
     msg->note = kj_call_strdup (call, claim->note);
+    msg->move = claim->move;
     return msg;
 }
 
@@ -763,15 +907,26 @@ s_claim (kj_call_t *call, const ProtobufCMessage *request,
     if (!s_stages [stage].name)
         return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "stage",
                              "stage: unknown '%s'; REFORM, TUTORING, "
-                             "APPLICATION, REGISTRATION, TOP_UP or "
-                             "NEEQ_LISTING",
+                             "APPLICATION, REGISTRATION, TOP_UP, "
+                             "NEEQ_LISTING or EQUITY",
                              in->stage ? in->stage : "");
+    bool equity = s_stages [stage].event == IPO_EVENT_EQUITY_RAISED;
+    if (equity && in->move <= 0)
+        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "move",
+                             "move: an EQUITY claim names the raise it is "
+                             "for (the id of its move in the firm's file)");
+    if (!equity && in->move != 0)
+        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "move",
+                             "move: only an EQUITY claim names a move; a "
+                             "stage is claimed once");
     ipo_store_firm_t firm;
     int32_t date;
     if (s_date (call, in->date, &date) || s_firm (call, in->firm, true, &firm))
         return -1;
-    ipo_store_claim_t claim = { .filed = date, .year = date / 10000 };
-    int rc = ipo_store_claim_find (db, firm.firm, in->stage, &claim);
+    ipo_store_claim_t claim = { .filed = date,
+                                .year = date / 10000,
+                                .move = in->move };
+    int rc = ipo_store_claim_find (db, firm.firm, in->stage, in->move, &claim);
     if (rc < 0)
         return kj_call_fail_db (call);
     if (rc)
@@ -779,8 +934,8 @@ s_claim (kj_call_t *call, const ProtobufCMessage *request,
                              "stage: claim %lld for %s is %s already; a "
                              "stage is paid once",
                              (long long) claim.id, in->stage, claim.status);
-    rc = ipo_store_stage_due (db, firm.firm, in->stage, &claim.amount_fen,
-                              &claim.board);
+    rc = ipo_store_stage_due (db, firm.firm, in->stage, in->move,
+                              &claim.amount_fen, &claim.board);
     if (rc < 0)
         return kj_call_fail_db (call);
     if (!rc)
@@ -837,7 +992,7 @@ s_approve (kj_call_t *call, const ProtobufCMessage *request,
         return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "level",
                              "level: CITY or PROVINCE");
     int32_t date;
-    if (s_text (call, "note", in->note, 0, NOTE_MAX)
+    if (ipo_server_text (call, "note", in->note, 0, NOTE_MAX)
         || s_date (call, in->date, &date))
         return -1;
     ipo_store_claim_t claim;
@@ -860,7 +1015,7 @@ s_approve (kj_call_t *call, const ProtobufCMessage *request,
               : city       ? "CITY_APPROVED"
                            : "PAID");
     snprintf (city ? claim.city_by : claim.province_by, sizeof claim.city_by,
-              "%s", s_who (call));
+              "%s", ipo_server_who (call));
     if (in->note && *in->note)
         snprintf (claim.note, sizeof claim.note, "%s", in->note);
     if (ipo_store_claim_save (db, &claim) < 0)
@@ -957,10 +1112,11 @@ s_report (kj_call_t *call, const ProtobufCMessage *request,
     const Kj__IpoReportRequest *in = (const Kj__IpoReportRequest *) request;
     ipo_server_t *self = (ipo_server_t *) kj_call_state (call);
     Kj__IpoReportReply *out = (Kj__IpoReportReply *) reply;
-    if (s_text (call, "city", in->city, 0, 32))
+    if (ipo_server_text (call, "city", in->city, 0, 32))
         return -1;
     const char *city = in->city ? in->city : "";
-    PGresult *res = ipo_store_funnel (kj_call_db (call), city, s_today (self));
+    PGresult *res = ipo_store_funnel (kj_call_db (call), city,
+                                      ipo_server_today (self));
     if (!res)
         return kj_call_fail_db (call);
     int rows = PQntuples (res);
@@ -1022,7 +1178,7 @@ s_sweep_firm (ipo_server_t *self, kj_db_t *db, const char *code, int32_t today,
         ipo_store_move_t rec;
         int64_t id;
         if (s_record (self, db, &firm, &step, firm.pipe.since, "kejin-ipo", "",
-                      true, &rec, &id))
+                      true, 0, &rec, &id))
             return -1;
         (*lapsed)++;
     }
@@ -1104,8 +1260,8 @@ ipo_server_sweep (void *state, kj_db_t *db)
 {
     ipo_server_t *self = (ipo_server_t *) state;
     uint32_t lapsed = 0, alerts = 0;
-    if (s_sweep_all (self, db, s_today (self), self->warn_days, &lapsed,
-                     &alerts))
+    if (s_sweep_all (self, db, ipo_server_today (self), self->warn_days,
+                     &lapsed, &alerts))
         return -1;
     return (int) (lapsed + alerts);
 }
@@ -1139,6 +1295,9 @@ ipo_server_new (kj_service_t *service, kj_db_t *db, kj_status_t *status)
               kj_config_get (config, "node/broker"));
     self->subsidy = ipo_subsidy_table (NULL);
     self->board = ipo_board_rules (NULL);
+    snprintf (self->fit.broker, sizeof self->fit.broker, "%s", self->broker);
+    self->fit.page = (int) kj_config_int (config, "ipo/fit_page");
+    self->fit.board = self->board;
     return self;
 }
 
@@ -1148,11 +1307,19 @@ ipo_server_destroy (void *self)
     free (self);
 }
 
+//  The batch fit's part of the state; see the header.
+const ipo_fit_config_t *
+ipo_server_fit_config (void *state)
+{
+    return &((ipo_server_t *) state)->fit;
+}
+
 const kj_method_t ipo_methods [] = { { "Admit", s_admit, KJ_WRITE },
                                      { "Review", s_review, KJ_WRITE },
                                      { "Move", s_move, KJ_WRITE },
                                      { "Refresh", s_refresh, KJ_WRITE },
                                      { "Get", s_get, 0 },
+                                     { "List", s_list, 0 },
                                      { "Fit", s_fit, 0 },
                                      { "Claim", s_claim, KJ_WRITE },
                                      { "Approve", s_approve, KJ_WRITE },
@@ -1160,4 +1327,7 @@ const kj_method_t ipo_methods [] = { { "Admit", s_admit, KJ_WRITE },
                                      { "Budget", s_budget, 0 },
                                      { "Report", s_report, 0 },
                                      { "Sweep", s_sweep, KJ_WRITE },
+                                     { "Raise", s_raise, KJ_WRITE },
+                                     { "FitBatch", ipo_fit_batch, KJ_WRITE },
+                                     { "FitShow", ipo_fit_show, 0 },
                                      { NULL } };

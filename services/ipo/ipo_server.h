@@ -36,4 +36,22 @@ void
 int
     ipo_server_sweep (void *self, kj_db_t *db);
 
+//  --------------------------------------------------------------------------
+//  For the service's other handlers (ipo_fit)
+
+//  Today as YYYYMMDD: ipo/today, else the date in China Standard Time.
+int32_t
+    ipo_server_today (void *state);
+
+//  The caller, as the request header names it ("operator" when none).
+const char *
+    ipo_server_who (kj_call_t *call);
+
+//  Check a text field: min to max bytes of UTF-8 without control
+//  characters. 0, or -1 after failing the call INVALID_ARGUMENT naming
+//  field.
+int
+    ipo_server_text (kj_call_t *call, const char *field, const char *text,
+                     size_t min, size_t max);
+
 #endif

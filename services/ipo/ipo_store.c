@@ -18,49 +18,76 @@ s_copy (char *to, size_t size, const char *from)
 }
 
 //  --------------------------------------------------------------------------
+//  A firm's columns, as s_firm_row reads them
+#define FIRM_COLUMNS                                                           \
+    "firm, name, city, sponsor, auditor, law_firm, state, board, since, "      \
+    "letter, registered, rejected, neeq_since, pool, alerted, refreshed"
+
+static void
+s_firm_row (PGresult *res, int row, ipo_store_firm_t *out)
+{
+    s_copy (out->firm, sizeof out->firm, PQgetvalue (res, row, 0));
+    s_copy (out->name, sizeof out->name, PQgetvalue (res, row, 1));
+    s_copy (out->city, sizeof out->city, PQgetvalue (res, row, 2));
+    s_copy (out->sponsor, sizeof out->sponsor, PQgetvalue (res, row, 3));
+    s_copy (out->auditor, sizeof out->auditor, PQgetvalue (res, row, 4));
+    s_copy (out->law_firm, sizeof out->law_firm, PQgetvalue (res, row, 5));
+    out->pipe.state = atoi (PQgetvalue (res, row, 6));
+    out->pipe.board = atoi (PQgetvalue (res, row, 7));
+    out->pipe.since = atoi (PQgetvalue (res, row, 8));
+    out->pipe.letter = atoi (PQgetvalue (res, row, 9));
+    out->pipe.registered = atoi (PQgetvalue (res, row, 10));
+    out->pipe.rejected = atoi (PQgetvalue (res, row, 11));
+    out->pipe.neeq_since = atoi (PQgetvalue (res, row, 12));
+    out->pool = atoi (PQgetvalue (res, row, 13));
+    s_copy (out->alerted, sizeof out->alerted, PQgetvalue (res, row, 14));
+    out->refreshed = atoi (PQgetvalue (res, row, 15));
+}
+
+//  --------------------------------------------------------------------------
 //  Load a firm; see the header.
 int
 ipo_store_firm_load (kj_db_t *db, const char *firm, bool lock,
                      ipo_store_firm_t *out)
 {
     const char *params [] = { firm };
-    PGresult *res = kj_db_exec (
-        db,
-        lock
-            ? "SELECT firm, name, city, sponsor, auditor, law_firm, state, "
-              "board, "
-              "since, letter, registered, rejected, neeq_since, pool, alerted, "
-              "refreshed "
-              "FROM firm WHERE firm = $1 FOR UPDATE"
-            : "SELECT firm, name, city, sponsor, auditor, law_firm, state, "
-              "board, "
-              "since, letter, registered, rejected, neeq_since, pool, alerted, "
-              "refreshed "
-              "FROM firm WHERE firm = $1",
-        1, params);
+    PGresult *res = kj_db_exec (db,
+                                lock ? "SELECT " FIRM_COLUMNS
+                                       " FROM firm WHERE firm = $1 FOR UPDATE"
+                                     : "SELECT " FIRM_COLUMNS
+                                       " FROM firm WHERE firm = $1",
+                                1, params);
     if (!res)
         return -1;
     int found = PQntuples (res) == 1;
-    if (found) {
-        s_copy (out->firm, sizeof out->firm, PQgetvalue (res, 0, 0));
-        s_copy (out->name, sizeof out->name, PQgetvalue (res, 0, 1));
-        s_copy (out->city, sizeof out->city, PQgetvalue (res, 0, 2));
-        s_copy (out->sponsor, sizeof out->sponsor, PQgetvalue (res, 0, 3));
-        s_copy (out->auditor, sizeof out->auditor, PQgetvalue (res, 0, 4));
-        s_copy (out->law_firm, sizeof out->law_firm, PQgetvalue (res, 0, 5));
-        out->pipe.state = atoi (PQgetvalue (res, 0, 6));
-        out->pipe.board = atoi (PQgetvalue (res, 0, 7));
-        out->pipe.since = atoi (PQgetvalue (res, 0, 8));
-        out->pipe.letter = atoi (PQgetvalue (res, 0, 9));
-        out->pipe.registered = atoi (PQgetvalue (res, 0, 10));
-        out->pipe.rejected = atoi (PQgetvalue (res, 0, 11));
-        out->pipe.neeq_since = atoi (PQgetvalue (res, 0, 12));
-        out->pool = atoi (PQgetvalue (res, 0, 13));
-        s_copy (out->alerted, sizeof out->alerted, PQgetvalue (res, 0, 14));
-        out->refreshed = atoi (PQgetvalue (res, 0, 15));
-    }
+    if (found)
+        s_firm_row (res, 0, out);
     PQclear (res);
     return found;
+}
+
+//  --------------------------------------------------------------------------
+//  A page of firms; see the header.
+int
+ipo_store_firm_list (kj_db_t *db, const char *city, int state,
+                     const char *after, int limit, ipo_store_firm_t *out)
+{
+    char v [2][16];
+    const char *params [] = { city, NUM (v [0], state), after,
+                              NUM (v [1], limit) };
+    PGresult *res = kj_db_exec (
+        db,
+        "SELECT " FIRM_COLUMNS " FROM firm WHERE ($1 = '' OR city = $1) "
+        "AND ($2::int = 0 OR state = $2) AND firm > $3 ORDER BY firm "
+        "LIMIT $4",
+        4, params);
+    if (!res)
+        return -1;
+    int rows = PQntuples (res);
+    for (int row = 0; row < rows; row++)
+        s_firm_row (res, row, &out [row]);
+    PQclear (res);
+    return rows;
 }
 
 //  --------------------------------------------------------------------------
@@ -151,8 +178,8 @@ ipo_store_subsidy_firm (kj_db_t *db, const char *firm,
     const char *params [] = { firm };
     PGresult *res =
         kj_db_exec (db,
-                    "SELECT event, event_board, day FROM move WHERE firm = $1 "
-                    "AND event > 0 ORDER BY id",
+                    "SELECT event, event_board, day, amount_fen FROM move "
+                    "WHERE firm = $1 AND event > 0 ORDER BY id",
                     1, params);
     if (!res)
         return -1;
@@ -161,6 +188,8 @@ ipo_store_subsidy_firm (kj_db_t *db, const char *firm,
         ipo_subsidy_event_t event = { .event = atoi (PQgetvalue (res, row, 0)),
                                       .board = atoi (PQgetvalue (res, row, 1)),
                                       .date = atoi (PQgetvalue (res, row, 2)) };
+        event.has_amount = event.event == IPO_EVENT_EQUITY_RAISED;
+        event.amount_raised_fen = atoll (PQgetvalue (res, row, 3));
         ipo_subsidy_decision_t decision;
         kj_status_t status;
         //  Recorded events were applied once already: they apply again
@@ -178,7 +207,7 @@ int
 ipo_store_move_add (kj_db_t *db, const char *firm, ipo_store_move_t *move,
                     int64_t *id)
 {
-    char v [8][24];
+    char v [9][24];
     const char *params [] = { firm,
                               NUM (v [0], move->from),
                               NUM (v [1], move->to),
@@ -191,14 +220,16 @@ ipo_store_move_add (kj_db_t *db, const char *firm, ipo_store_move_t *move,
                               move->stage,
                               NUM (v [6], move->due_fen),
                               move->rule ? move->rule : "",
-                              move->lapsed ? "true" : "false" };
+                              move->lapsed ? "true" : "false",
+                              NUM (v [7], move->raised_fen) };
     PGresult *res = kj_db_exec (
         db,
         "INSERT INTO move (firm, from_state, to_state, board, day, by_whom, "
-        "note, event, event_board, stage, due_fen, rule, lapsed) VALUES "
-        "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) "
+        "note, event, event_board, stage, due_fen, rule, lapsed, "
+        "amount_fen) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
+        "$12, $13, $14) "
         "RETURNING id, (extract (epoch FROM at) * 1000000)::bigint",
-        13, params);
+        14, params);
     if (!res)
         return -1;
     *id = atoll (PQgetvalue (res, 0, 0));
@@ -233,7 +264,7 @@ ipo_store_moves (kj_db_t *db, const char *firm)
         db,
         "SELECT id, from_state, to_state, board, day, by_whom, note, "
         "coalesce (stage, ''), due_fen, rule, lapsed, "
-        "(extract (epoch FROM at) * 1000000)::bigint FROM move "
+        "(extract (epoch FROM at) * 1000000)::bigint, amount_fen FROM move "
         "WHERE firm = $1 ORDER BY id",
         1, params);
 }
@@ -242,14 +273,15 @@ ipo_store_moves (kj_db_t *db, const char *firm)
 //  The move that made a stage due; see the header.
 int
 ipo_store_stage_due (kj_db_t *db, const char *firm, const char *stage,
-                     int64_t *due_fen, int *board)
+                     int64_t move, int64_t *due_fen, int *board)
 {
-    const char *params [] = { firm, stage };
-    PGresult *res =
-        kj_db_exec (db,
-                    "SELECT due_fen, event_board FROM move WHERE firm = $1 "
-                    "AND stage = $2 ORDER BY id LIMIT 1",
-                    2, params);
+    char id [24];
+    const char *params [] = { firm, stage, NUM (id, move) };
+    PGresult *res = kj_db_exec (
+        db,
+        "SELECT due_fen, event_board FROM move WHERE firm = $1 "
+        "AND stage = $2 AND ($3::bigint = 0 OR id = $3) ORDER BY id LIMIT 1",
+        3, params);
     if (!res)
         return -1;
     int found = PQntuples (res) == 1;
@@ -265,7 +297,7 @@ ipo_store_stage_due (kj_db_t *db, const char *firm, const char *stage,
 //  Claims: the columns every query reads, and a row of them
 #define CLAIM_COLUMNS                                                          \
     "c.id, c.firm, f.city, c.stage, c.board, c.amount_fen, c.status, "         \
-    "c.filed, c.year, c.city_by, c.province_by, c.note"
+    "c.filed, c.year, c.city_by, c.province_by, c.note, c.move"
 
 void
 ipo_store_claim_row (PGresult *res, int row, ipo_store_claim_t *out)
@@ -283,6 +315,7 @@ ipo_store_claim_row (PGresult *res, int row, ipo_store_claim_t *out)
     s_copy (out->province_by, sizeof out->province_by,
             PQgetvalue (res, row, 10));
     s_copy (out->note, sizeof out->note, PQgetvalue (res, row, 11));
+    out->move = atoll (PQgetvalue (res, row, 12));
 }
 
 //  One claim from a query, or none
@@ -300,16 +333,33 @@ s_claim_one (PGresult *res, ipo_store_claim_t *out)
 
 int
 ipo_store_claim_find (kj_db_t *db, const char *firm, const char *stage,
-                      ipo_store_claim_t *out)
+                      int64_t move, ipo_store_claim_t *out)
 {
-    const char *params [] = { firm, stage };
+    char id [24];
+    const char *params [] = { firm, stage, NUM (id, move) };
     return s_claim_one (
-        kj_db_exec (
-            db,
-            "SELECT " CLAIM_COLUMNS " FROM claim c JOIN firm f USING (firm) "
-            "WHERE c.firm = $1 AND c.stage = $2 AND c.status <> 'REFUSED'",
-            2, params),
+        kj_db_exec (db,
+                    "SELECT " CLAIM_COLUMNS
+                    " FROM claim c JOIN firm f USING (firm) "
+                    "WHERE c.firm = $1 AND c.stage = $2 AND c.move = $3 "
+                    "AND c.status <> 'REFUSED'",
+                    3, params),
         out);
+}
+
+int
+ipo_store_last_day (kj_db_t *db, const char *firm, int32_t *day)
+{
+    const char *params [] = { firm };
+    PGresult *res =
+        kj_db_exec (db,
+                    "SELECT coalesce (max (day), 0) FROM move WHERE firm = $1",
+                    1, params);
+    if (!res)
+        return -1;
+    *day = atoi (PQgetvalue (res, 0, 0));
+    PQclear (res);
+    return 1;
 }
 
 int
@@ -335,19 +385,20 @@ ipo_store_claim_load (kj_db_t *db, int64_t id, bool lock,
 int
 ipo_store_claim_insert (kj_db_t *db, ipo_store_claim_t *claim)
 {
-    char v [4][24];
+    char v [5][24];
     const char *params [] = { claim->firm,
                               claim->stage,
                               NUM (v [0], claim->board),
                               NUM (v [1], claim->amount_fen),
                               NUM (v [2], claim->filed),
-                              NUM (v [3], claim->year) };
+                              NUM (v [3], claim->year),
+                              NUM (v [4], claim->move) };
     PGresult *res = kj_db_exec (
         db,
-        "INSERT INTO claim (firm, stage, board, amount_fen, filed, year) "
-        "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING "
+        "INSERT INTO claim (firm, stage, board, amount_fen, filed, year, "
+        "move) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING "
         "RETURNING id",
-        6, params);
+        7, params);
     if (!res)
         return -1;
     int added = PQntuples (res) == 1;
@@ -476,4 +527,217 @@ ipo_store_paid (kj_db_t *db, const char *city)
         "JOIN firm f USING (firm) WHERE c.status = 'PAID' "
         "AND ($1 = '' OR f.city = $1) GROUP BY 1, 2 ORDER BY 1, 2",
         1, params);
+}
+
+//  --------------------------------------------------------------------------
+//  Batch board fit: the columns every query of a batch reads, and a row
+#define BATCH_COLUMNS                                                          \
+    "id, source, state, previous, version, firms, meeting, newly, pages, "     \
+    "error, by_whom, (extract (epoch FROM started) * 1000000)::bigint, "       \
+    "coalesce ((extract (epoch FROM finished) * 1000000)::bigint, 0)"
+
+static int
+s_batch_one (PGresult *res, ipo_store_batch_t *out)
+{
+    if (!res)
+        return -1;
+    int found = PQntuples (res) == 1;
+    if (found) {
+        out->id = atoll (PQgetvalue (res, 0, 0));
+        s_copy (out->source, sizeof out->source, PQgetvalue (res, 0, 1));
+        s_copy (out->state, sizeof out->state, PQgetvalue (res, 0, 2));
+        out->previous = atoll (PQgetvalue (res, 0, 3));
+        s_copy (out->version, sizeof out->version, PQgetvalue (res, 0, 4));
+        out->firms = atoll (PQgetvalue (res, 0, 5));
+        out->meeting = atoll (PQgetvalue (res, 0, 6));
+        out->newly = atoll (PQgetvalue (res, 0, 7));
+        out->pages = atoi (PQgetvalue (res, 0, 8));
+        s_copy (out->error, sizeof out->error, PQgetvalue (res, 0, 9));
+        s_copy (out->by, sizeof out->by, PQgetvalue (res, 0, 10));
+        out->started_us = atoll (PQgetvalue (res, 0, 11));
+        out->finished_us = atoll (PQgetvalue (res, 0, 12));
+    }
+    PQclear (res);
+    return found;
+}
+
+//  --------------------------------------------------------------------------
+//  A new batch; see the header.
+int
+ipo_store_batch_insert (kj_db_t *db, ipo_store_batch_t *batch)
+{
+    const char *params [] = { batch->source, batch->state, batch->version,
+                              batch->by };
+    return s_batch_one (
+        kj_db_exec (db,
+                    "INSERT INTO fit_batch (source, state, version, by_whom, "
+                    "previous) VALUES ($1, $2, $3, $4, coalesce ((SELECT "
+                    "max (id) FROM fit_batch WHERE source = $1 AND state = "
+                    "'FINISHED'), 0)) RETURNING " BATCH_COLUMNS,
+                    4, params),
+        batch);
+}
+
+int
+ipo_store_batch_load (kj_db_t *db, int64_t id, bool lock,
+                      ipo_store_batch_t *out)
+{
+    char text [24];
+    const char *params [] = { NUM (text, id) };
+    return s_batch_one (
+        kj_db_exec (db,
+                    lock ? "SELECT " BATCH_COLUMNS " FROM fit_batch WHERE "
+                           "id = $1 FOR UPDATE"
+                         : "SELECT " BATCH_COLUMNS " FROM fit_batch WHERE "
+                           "id = $1 OR $1 = 0 ORDER BY id DESC LIMIT 1",
+                    1, params),
+        out);
+}
+
+int
+ipo_store_batch_running (kj_db_t *db, const char *source,
+                         ipo_store_batch_t *out)
+{
+    const char *params [] = { source };
+    return s_batch_one (
+        kj_db_exec (db,
+                    "SELECT " BATCH_COLUMNS " FROM fit_batch WHERE source = "
+                    "$1 AND state IN ('FETCHING', 'RECEIVING') ORDER BY id "
+                    "LIMIT 1",
+                    1, params),
+        out);
+}
+
+PGresult *
+ipo_store_batch_fetching (kj_db_t *db)
+{
+    return kj_db_exec (db,
+                       "SELECT id FROM fit_batch WHERE state = 'FETCHING' "
+                       "ORDER BY id",
+                       0, NULL);
+}
+
+int
+ipo_store_batch_save (kj_db_t *db, const ipo_store_batch_t *batch)
+{
+    char v [5][24];
+    const char *params [] = { NUM (v [0], batch->id),
+                              batch->state,
+                              NUM (v [1], batch->firms),
+                              NUM (v [2], batch->meeting),
+                              NUM (v [3], batch->newly),
+                              NUM (v [4], batch->pages),
+                              batch->error };
+    return kj_db_run (db,
+                      "UPDATE fit_batch SET state = $2, firms = $3, meeting = "
+                      "$4, newly = $5, pages = $6, error = $7, finished = "
+                      "CASE WHEN $2 IN ('FINISHED', 'FAILED') THEN now () "
+                      "END WHERE id = $1",
+                      7, params)
+                 < 0
+             ? -1
+             : 1;
+}
+
+int
+ipo_store_batch_reset (kj_db_t *db, ipo_store_batch_t *batch)
+{
+    char id [24];
+    const char *params [] = { NUM (id, batch->id) };
+    if (kj_db_run (db, "DELETE FROM fit_result WHERE batch = $1", 1, params)
+        < 0)
+        return -1;
+    batch->firms = batch->meeting = batch->newly = 0;
+    batch->pages = 0;
+    return ipo_store_batch_save (db, batch);
+}
+
+//  --------------------------------------------------------------------------
+//  A page of results; see the header. One COPY straight into fit_result
+//  under a savepoint; only when a firm is there already (23505) are the
+//  rows staged again to name it.
+int
+ipo_store_fit_page (kj_db_t *db, const char *rows, size_t size, char *dup,
+                    size_t dup_size)
+{
+    if (size == 0)
+        return 1;
+    if (kj_db_run (db, "SAVEPOINT fit_page", 0, NULL) < 0)
+        return -1;
+    if (kj_db_copy (db, "COPY fit_result (batch, firm, city, meets) FROM STDIN",
+                    rows, size)
+        == 0)
+        return kj_db_run (db, "RELEASE SAVEPOINT fit_page", 0, NULL) < 0 ? -1
+                                                                         : 1;
+    if (!streq (kj_db_sqlstate (db), "23505")
+        || kj_db_run (db, "ROLLBACK TO SAVEPOINT fit_page", 0, NULL) < 0
+        || kj_db_run (db,
+                      "CREATE TEMP TABLE IF NOT EXISTS fit_page (batch "
+                      "bigint, firm text, city text, meets int) ON COMMIT "
+                      "DELETE ROWS",
+                      0, NULL)
+               < 0
+        || kj_db_copy (db, "COPY fit_page FROM STDIN", rows, size))
+        return -1;
+    PGresult *res = kj_db_exec (db,
+                                "SELECT n.firm FROM fit_page n JOIN "
+                                "fit_result r USING (batch, firm) LIMIT 1",
+                                0, NULL);
+    if (!res)
+        return -1;
+    s_copy (dup, dup_size, PQntuples (res) ? PQgetvalue (res, 0, 0) : "");
+    PQclear (res);
+    return 0;
+}
+
+//  The results of a batch beside the previous batch's: firm, city, meets,
+//  the bits newly met
+#define RESULT_JOIN                                                            \
+    "SELECT r.firm, r.city, r.meets, r.meets & ~coalesce (p.meets, 0) FROM "   \
+    "fit_result r JOIN fit_batch b ON b.id = r.batch LEFT JOIN fit_result p "  \
+    "ON p.batch = b.previous AND p.firm = r.firm WHERE r.batch = $1 "
+
+int
+ipo_store_batch_newly (kj_db_t *db, int64_t batch, int64_t *newly)
+{
+    char id [24];
+    const char *params [] = { NUM (id, batch) };
+    PGresult *res = kj_db_exec (db,
+                                "SELECT count (*) FROM (" RESULT_JOIN
+                                ") x (firm, city, meets, newly) WHERE newly "
+                                "<> 0",
+                                1, params);
+    if (!res)
+        return -1;
+    *newly = atoll (PQgetvalue (res, 0, 0));
+    PQclear (res);
+    return 1;
+}
+
+PGresult *
+ipo_store_fit_results (kj_db_t *db, int64_t batch, const char *after, int limit,
+                       bool all)
+{
+    char v [2][24];
+    const char *params [] = { NUM (v [0], batch), after, NUM (v [1], limit),
+                              all ? "t" : "f" };
+    return kj_db_exec (db,
+                       RESULT_JOIN "AND r.firm > $2 AND ($4::bool OR r.meets & "
+                                   "~coalesce (p.meets, 0) <> 0) ORDER BY "
+                                   "r.firm LIMIT $3",
+                       4, params);
+}
+
+int
+ipo_store_batch_prune (kj_db_t *db, const char *source, int64_t keep)
+{
+    char id [24];
+    const char *params [] = { source, NUM (id, keep) };
+    return kj_db_run (db,
+                      "DELETE FROM fit_batch WHERE source = $1 AND id < $2 "
+                      "AND state IN ('FINISHED', 'FAILED')",
+                      2, params)
+                 < 0
+             ? -1
+             : 1;
 }

@@ -37,7 +37,8 @@ typedef struct {
     int64_t due_fen;
     const char *rule;
     bool lapsed;
-    int64_t at_us;  //  when recorded: set by move_add
+    int64_t at_us;       //  when recorded: set by move_add
+    int64_t raised_fen;  //  an equity raise; 0 for a move of state
 } ipo_store_move_t;
 
 //  One claim's row.
@@ -53,12 +54,19 @@ typedef struct {
     int year;
     char city_by [128], province_by [128];
     char note [501];
+    int64_t move;  //  EQUITY: the raise's move; 0 for a stage
 } ipo_store_claim_t;
 
 //  Load a firm, locked FOR UPDATE with lock.
 int
     ipo_store_firm_load (kj_db_t *db, const char *firm, bool lock,
                          ipo_store_firm_t *out);
+
+//  A page of at most limit firms into out, by code after `after`, of a
+//  city ("" any) in a state (0 any); the count, or -1.
+int
+    ipo_store_firm_list (kj_db_t *db, const char *city, int state,
+                         const char *after, int limit, ipo_store_firm_t *out);
 
 //  Add a new firm; 0 if one of that code exists.
 int
@@ -94,15 +102,21 @@ int
 PGresult *
     ipo_store_moves (kj_db_t *db, const char *firm);
 
-//  The first move that made `stage` due: its due amount and board.
+//  The first move that made `stage` due (move: that move only, for
+//  EQUITY; 0 any): its due amount and board.
 int
     ipo_store_stage_due (kj_db_t *db, const char *firm, const char *stage,
-                         int64_t *due_fen, int *board);
+                         int64_t move, int64_t *due_fen, int *board);
 
-//  The claim of a firm for a stage that is not refused; 0 if none.
+//  The claim of a firm for a stage (and move) that is not refused; 0 if
+//  none.
 int
     ipo_store_claim_find (kj_db_t *db, const char *firm, const char *stage,
-                          ipo_store_claim_t *out);
+                          int64_t move, ipo_store_claim_t *out);
+
+//  The date of the firm's latest move, or 0.
+int
+    ipo_store_last_day (kj_db_t *db, const char *firm, int32_t *day);
 
 //  A claim by id, locked FOR UPDATE with lock.
 int
@@ -134,6 +148,73 @@ int
 //  Set a year's budget.
 int
     ipo_store_budget_set (kj_db_t *db, int year, int64_t budget_fen);
+
+//  --------------------------------------------------------------------------
+//  Batch board fit (fit_batch, fit_result)
+
+//  One batch's row.
+typedef struct {
+    int64_t id;
+    char source [16];  //  REGISTRY or UPLOAD
+    char state [16];   //  FETCHING, RECEIVING, FINISHED, FAILED
+    int64_t previous;
+    char version [16];
+    int64_t firms, meeting, newly;
+    int pages;
+    char error [256];
+    char by [128];
+    int64_t started_us, finished_us;
+} ipo_store_batch_t;
+
+//  A new batch (its id set), compared with the latest finished batch of
+//  its source (previous set).
+int
+    ipo_store_batch_insert (kj_db_t *db, ipo_store_batch_t *batch);
+
+//  A batch by id (0: the latest), locked FOR UPDATE with lock; 0 if none.
+int
+    ipo_store_batch_load (kj_db_t *db, int64_t id, bool lock,
+                          ipo_store_batch_t *out);
+
+//  The batch of a source that is running (FETCHING or RECEIVING); 0 if
+//  none.
+int
+    ipo_store_batch_running (kj_db_t *db, const char *source,
+                             ipo_store_batch_t *out);
+
+//  Ids of batches waiting for the fit job (FETCHING); PQclear it.
+PGresult *
+    ipo_store_batch_fetching (kj_db_t *db);
+
+//  Save a batch's state, counts, error and finish.
+int
+    ipo_store_batch_save (kj_db_t *db, const ipo_store_batch_t *batch);
+
+//  Forget what a batch fitted (a fetch that starts again).
+int
+    ipo_store_batch_reset (kj_db_t *db, ipo_store_batch_t *batch);
+
+//  Add a page of results: COPY text rows "batch\tfirm\tcity\tmeets\n" of
+//  the firms that meet a standard. 1 done, 0 when a firm of them is in
+//  the batch already (its code in dup, nothing stored), -1 failed.
+int
+    ipo_store_fit_page (kj_db_t *db, const char *rows, size_t size, char *dup,
+                        size_t dup_size);
+
+//  How many firms of a batch meet a standard they did not meet in the
+//  batch's previous one (or were not in it).
+int
+    ipo_store_batch_newly (kj_db_t *db, int64_t batch, int64_t *newly);
+
+//  Results of a batch by firm after `after`: firm, city, meets, newly;
+//  only the newly fit unless all. PQclear it.
+PGresult *
+    ipo_store_fit_results (kj_db_t *db, int64_t batch, const char *after,
+                           int limit, bool all);
+
+//  Drop the batches of a source older than `keep` (their results too).
+int
+    ipo_store_batch_prune (kj_db_t *db, const char *source, int64_t keep);
 
 //  Codes of firms a sweep looks at (in a state that lapses or gets
 //  stuck); NULL when the database failed. PQclear it.

@@ -22,6 +22,7 @@
 #include "kj_node.h"
 #include "ipo.pb-c.h"
 #include "registry.pb-c.h"
+#include "registry_fixture.h"
 
 //  ¥1m in fen
 #define M INT64_C (100000000)
@@ -878,6 +879,421 @@ test_refresh (void **state)
 }
 
 //  --------------------------------------------------------------------------
+//  The NEEQ programme in the daemon: the listing award when the firm is
+//  listed on the NEEQ, then 1% of each equity raise within the ¥5m cap
+//  of its calendar year, each raise claimed on its own (stage EQUITY)
+
+static int
+s_raise (s_fx_t *fx, const char *firm, int64_t amount, const char *date,
+         Kj__IpoMoveReply **reply, kj_status_t *status)
+{
+    Kj__IpoRaiseRequest raise = KJ__IPO_RAISE_REQUEST__INIT;
+    raise.firm = (char *) firm;
+    raise.amount_raised_fen = amount;
+    raise.date = (char *) date;
+    return s_call (fx, "Raise", &raise.base, &kj__ipo_move_reply__descriptor,
+                   reply, status);
+}
+
+//  A raise of amount on date that makes due `due` at stage `stage`; its id
+static int64_t
+s_raise_due (s_fx_t *fx, const char *firm, int64_t amount, const char *date,
+             int64_t due, const char *stage)
+{
+    Kj__IpoMoveReply *reply;
+    kj_status_t status;
+    int code = s_raise (fx, firm, amount, date, &reply, &status);
+    if (code != KJ__CODE__OK)
+        fail_msg ("raise on %s: %s %s", date, kj_code_name (code),
+                  status.message);
+    assert_int_equal (reply->move->amount_raised_fen, amount);
+    assert_int_equal (reply->move->due_fen, due);
+    assert_string_equal (reply->move->stage, stage);
+    assert_int_equal (reply->move->from, reply->move->to);
+    assert_int_equal (reply->firm->state, KJ__IPO_STATE__IPO_NEEQ_BASIC);
+    int64_t id = reply->move->id;
+    kj__ipo_move_reply__free_unpacked (reply, NULL);
+    return id;
+}
+
+static int
+s_claim_move (s_fx_t *fx, const char *firm, const char *stage, int64_t move,
+              int64_t *amount, kj_status_t *status)
+{
+    Kj__IpoClaimRequest claim = KJ__IPO_CLAIM_REQUEST__INIT;
+    claim.firm = (char *) firm;
+    claim.stage = (char *) stage;
+    claim.move = move;
+    Kj__IpoClaimReply *reply;
+    int code = s_call (fx, "Claim", &claim.base,
+                       &kj__ipo_claim_reply__descriptor, &reply, status);
+    if (code == KJ__CODE__OK) {
+        *amount = reply->claim->amount_fen;
+        assert_int_equal (reply->claim->move, move);
+        kj__ipo_claim_reply__free_unpacked (reply, NULL);
+    }
+    return code;
+}
+
+static void
+test_neeq_equity (void **state)
+{
+    s_fx_t *fx = (s_fx_t *) *state;
+    const char *firm = "91210900MA0IPO0040";
+    kj_status_t status;
+    s_admit (fx, firm, "210900", "2024-01-05");
+    assert_int_equal (s_review (fx, firm, KJ__IPO_LEVEL__IPO_CITY, true,
+                                "2024-01-06", &status),
+                      KJ__CODE__OK);
+    //  Not on the NEEQ: its raises earn nothing, and are not taken
+    assert_int_equal (s_raise (fx, firm, 100 * M, "2024-02-01", NULL, &status),
+                      KJ__CODE__FAILED_PRECONDITION);
+    assert_string_equal (status.field, "firm");
+    int64_t due = -1;
+    assert_int_equal (s_move (fx, firm, KJ__IPO_STATE__IPO_NEEQ_BASIC, "",
+                              "2024-03-01", &due, &status),
+                      KJ__CODE__OK);
+    assert_int_equal (due, 150000000);  //  the listing award, ¥1.5m
+    //  ¥300m raised: ¥3m; again ¥300m: cut to the ¥2m left of 2024's ¥5m;
+    //  then nothing left in 2024; a new year starts again
+    int64_t first = s_raise_due (fx, firm, 300 * M, "2024-04-01", 3 * M,
+                                 "EQUITY");
+    int64_t second = s_raise_due (fx, firm, 300 * M, "2024-05-01", 2 * M,
+                                  "EQUITY");
+    int64_t none = s_raise_due (fx, firm, 100 * M, "2024-06-01", 0, "");
+    int64_t next = s_raise_due (fx, firm, 100 * M + 99, "2025-01-10", 1 * M,
+                                "EQUITY");
+    assert_true (first < second && second < none && none < next);
+    //  Bad raises: a date before the last move, an amount out of range
+    assert_int_equal (s_raise (fx, firm, 100 * M, "2024-12-01", NULL, &status),
+                      KJ__CODE__INVALID_ARGUMENT);
+    assert_string_equal (status.field, "date");
+    assert_int_equal (s_raise (fx, firm, 0, "2025-02-01", NULL, &status),
+                      KJ__CODE__OUT_OF_RANGE);
+    assert_string_equal (status.field, "amount_raised_fen");
+
+    //  Claims: each raise on its own, once; the listing award once
+    int64_t amount = 0;
+    assert_int_equal (s_claim_move (fx, firm, "EQUITY", 0, &amount, &status),
+                      KJ__CODE__INVALID_ARGUMENT);
+    assert_string_equal (status.field, "move");
+    assert_int_equal (s_claim_move (fx, firm, "NEEQ_LISTING", first, &amount,
+                                    &status),
+                      KJ__CODE__INVALID_ARGUMENT);
+    assert_string_equal (status.field, "move");
+    assert_int_equal (s_claim_move (fx, firm, "EQUITY", first, &amount,
+                                    &status),
+                      KJ__CODE__OK);
+    assert_int_equal (amount, 3 * M);
+    assert_int_equal (s_claim_move (fx, firm, "EQUITY", first, &amount,
+                                    &status),
+                      KJ__CODE__ALREADY_EXISTS);
+    assert_string_equal (status.field, "stage");
+    assert_int_equal (s_claim_move (fx, firm, "EQUITY", second, &amount,
+                                    &status),
+                      KJ__CODE__OK);
+    assert_int_equal (amount, 2 * M);
+    assert_int_equal (s_claim_move (fx, firm, "EQUITY", none, &amount, &status),
+                      KJ__CODE__FAILED_PRECONDITION);
+    assert_string_equal (status.field, "stage");
+    //  A raise of another firm is not this firm's
+    assert_int_equal (s_claim_move (fx, "91210100MA0IPO0001", "EQUITY", next,
+                                    &amount, &status),
+                      KJ__CODE__FAILED_PRECONDITION);
+    assert_int_equal (s_claim_move (fx, firm, "NEEQ_LISTING", 0, &amount,
+                                    &status),
+                      KJ__CODE__OK);
+    assert_int_equal (amount, 150000000);
+    assert_int_equal (s_events (fx, "ipo.firm.raised", firm), 4);
+    Kj__IpoFirmReply *file = s_get (fx, firm);
+    assert_int_equal (file->firm->n_claims, 3);
+    assert_int_equal (file->firm->claims [0]->move, first);
+    assert_int_equal (file->firm->moves [2]->amount_raised_fen, 300 * M);
+    kj__ipo_firm_reply__free_unpacked (file, NULL);
+}
+
+//  --------------------------------------------------------------------------
+//  Batch fit of firms sent in pages: stored, newly fit against the
+//  previous batch, an event each; bad pages refused whole
+
+static Kj__IpoFitFirm *
+s_fit_firm (Kj__IpoFitFirm *f, Kj__IpoFigures *g, const char *firm, int64_t np)
+{
+    kj__ipo_fit_firm__init (f);
+    kj__ipo_figures__init (g);
+    f->firm = (char *) firm;
+    f->city = "210100";
+    f->figures = g;
+    g->market_cap_fen = 3000 * M;
+    g->rev_t0_fen = 297 * M;
+    g->np_t1_fen = np;
+    g->np_t0_fen = np;
+    return f;
+}
+
+//  One FitBatch call of n firms (names and net profits); its code, the
+//  batch in *batch
+static int
+s_fit_batch (s_fx_t *fx, uint64_t id, size_t n, const char *const *firms,
+             const int64_t *np, bool last, Kj__IpoFitBatch *batch,
+             kj_status_t *status)
+{
+    Kj__IpoFitFirm f [8];
+    Kj__IpoFigures g [8];
+    Kj__IpoFitFirm *list [8];
+    for (size_t i = 0; i < n; i++)
+        list [i] = s_fit_firm (&f [i], &g [i], firms [i], np [i]);
+    Kj__IpoFitBatchRequest request = KJ__IPO_FIT_BATCH_REQUEST__INIT;
+    request.batch = id;
+    request.firms = list;
+    request.n_firms = n;
+    request.last = last;
+    Kj__IpoFitBatchReply *reply;
+    int code = s_call (fx, "FitBatch", &request.base,
+                       &kj__ipo_fit_batch_reply__descriptor, &reply, status);
+    if (code == KJ__CODE__OK) {
+        *batch = *reply->batch;
+        batch->source = batch->state = batch->error = batch->version = NULL;
+        batch->by = NULL;
+        assert_string_equal (reply->batch->source, "UPLOAD");
+        assert_string_equal (reply->batch->state,
+                             last ? "FINISHED" : "RECEIVING");
+        kj__ipo_fit_batch_reply__free_unpacked (reply, NULL);
+    }
+    return code;
+}
+
+//  FitShow of a batch: its firms as "FIRM:A,B/NEWLY,..;" into out
+static Kj__IpoFitShowReply *
+s_fit_show (s_fx_t *fx, uint64_t id, bool all, char *out, size_t size)
+{
+    Kj__IpoFitShowRequest show = KJ__IPO_FIT_SHOW_REQUEST__INIT;
+    show.batch = id;
+    show.all = all;
+    Kj__IpoFitShowReply *reply;
+    kj_status_t status;
+    int code = s_call (fx, "FitShow", &show.base,
+                       &kj__ipo_fit_show_reply__descriptor, &reply, &status);
+    if (code != KJ__CODE__OK)
+        fail_msg ("FitShow: %s %s", kj_code_name (code), status.message);
+    *out = 0;
+    for (size_t i = 0; i < reply->n_firms; i++) {
+        const Kj__IpoFitNew *f = reply->firms [i];
+        snprintf (out + strlen (out), size - strlen (out), "%s:", f->firm);
+        for (size_t k = 0; k < f->n_meets; k++)
+            snprintf (out + strlen (out), size - strlen (out), "%s%s",
+                      k ? "," : "", f->meets [k]);
+        snprintf (out + strlen (out), size - strlen (out), "/");
+        for (size_t k = 0; k < f->n_newly; k++)
+            snprintf (out + strlen (out), size - strlen (out), "%s%s",
+                      k ? "," : "", f->newly [k]);
+        snprintf (out + strlen (out), size - strlen (out), ";");
+    }
+    return reply;
+}
+
+static void
+test_fit_batch_upload (void **state)
+{
+    s_fx_t *fx = (s_fx_t *) *state;
+    kj_status_t status;
+    Kj__IpoFitBatch batch;
+    const char *ab [] = { "FIT-A", "FIT-B" }, *c [] = { "FIT-C" };
+    const int64_t np_ab [] = { 25 * M, 0 }, np_c [] = { 70 * M };
+    //  Batch 1 in two calls: A meets STAR-1, B nothing, C STAR-1 and
+    //  ChiNext-1; all newly (no batch before)
+    assert_int_equal (s_fit_batch (fx, 0, 2, ab, np_ab, false, &batch, &status),
+                      KJ__CODE__OK);
+    uint64_t first = batch.id;
+    assert_int_equal (batch.firms, 2);
+    assert_int_equal (batch.meeting, 1);
+    assert_int_equal (s_fit_batch (fx, first, 1, c, np_c, true, &batch,
+                                   &status),
+                      KJ__CODE__OK);
+    assert_int_equal (batch.firms, 3);
+    assert_int_equal (batch.meeting, 2);
+    assert_int_equal (batch.newly, 2);
+    assert_int_equal (batch.pages, 2);
+    assert_int_equal (batch.previous, 0);
+    assert_true (batch.finished_us > 0);
+    char out [1024];
+    Kj__IpoFitShowReply *show = s_fit_show (fx, first, false, out, sizeof out);
+    assert_string_equal (out, "FIT-A:STAR-1/STAR-1;"
+                              "FIT-C:STAR-1,ChiNext-1/STAR-1,ChiNext-1;");
+    kj__ipo_fit_show_reply__free_unpacked (show, NULL);
+
+    //  Batch 2 in one call: A newly meets ChiNext-1, B STAR-1; C the same
+    const char *abc [] = { "FIT-A", "FIT-B", "FIT-C" };
+    const int64_t np_abc [] = { 70 * M, 25 * M, 70 * M };
+    assert_int_equal (s_fit_batch (fx, 0, 3, abc, np_abc, true, &batch,
+                                   &status),
+                      KJ__CODE__OK);
+    uint64_t second = batch.id;
+    assert_int_equal (batch.previous, first);
+    assert_int_equal (batch.meeting, 3);
+    assert_int_equal (batch.newly, 2);
+    show = s_fit_show (fx, 0, false, out, sizeof out);  //  the latest
+    assert_int_equal (show->batch->id, second);
+    assert_string_equal (out, "FIT-A:STAR-1,ChiNext-1/ChiNext-1;"
+                              "FIT-B:STAR-1/STAR-1;");
+    kj__ipo_fit_show_reply__free_unpacked (show, NULL);
+    show = s_fit_show (fx, second, true, out, sizeof out);
+    assert_int_equal (show->n_firms, 3);
+    kj__ipo_fit_show_reply__free_unpacked (show, NULL);
+    assert_int_equal (s_events (fx, "ipo.fit.newly", "FIT-A"), 2);
+    assert_int_equal (s_events (fx, "ipo.fit.newly", "FIT-B"), 1);
+    assert_int_equal (s_events (fx, "ipo.fit.newly", "FIT-C"), 1);
+    assert_int_equal (s_events (fx, "ipo.fit.finished", "UPLOAD"), 2);
+    assert_int_equal (s_events (fx, "ipo.fit.progress", "UPLOAD"), 3);
+
+    //  Refused whole: a firm twice in one call, a firm of an earlier call,
+    //  a call to a finished batch, a figure out of range
+    const char *twice [] = { "FIT-D", "FIT-D" };
+    assert_int_equal (s_fit_batch (fx, 0, 2, twice, np_ab, false, &batch,
+                                   &status),
+                      KJ__CODE__INVALID_ARGUMENT);
+    assert_string_equal (status.field, "firms[1].firm");
+    assert_int_equal (s_fit_batch (fx, 0, 1, c, np_c, false, &batch, &status),
+                      KJ__CODE__OK);
+    uint64_t third = batch.id;
+    assert_int_equal (s_fit_batch (fx, third, 1, c, np_c, false, &batch,
+                                   &status),
+                      KJ__CODE__ALREADY_EXISTS);
+    assert_string_equal (status.field, "firms");
+    assert_non_null (strstr (status.message, "FIT-C"));
+    assert_int_equal (s_fit_batch (fx, second, 1, c, np_c, false, &batch,
+                                   &status),
+                      KJ__CODE__FAILED_PRECONDITION);
+    assert_string_equal (status.field, "batch");
+    const int64_t huge [] = { INT64_C (1000000000000000000) };
+    assert_int_equal (s_fit_batch (fx, third, 1, ab, huge, false, &batch,
+                                   &status),
+                      KJ__CODE__OUT_OF_RANGE);
+    assert_string_equal (status.field, "firms[0].figures.np_t1_fen");
+    assert_int_equal (s_fit_batch (fx, 99999, 1, ab, np_ab, false, &batch,
+                                   &status),
+                      KJ__CODE__NOT_FOUND);
+    Kj__IpoFitShowRequest missing = KJ__IPO_FIT_SHOW_REQUEST__INIT;
+    missing.batch = 99999;
+    assert_int_equal (s_call (fx, "FitShow", &missing.base,
+                              &kj__ipo_fit_show_reply__descriptor, NULL,
+                              &status),
+                      KJ__CODE__NOT_FOUND);
+    //  The batch still takes a good call
+    assert_int_equal (s_fit_batch (fx, third, 1, ab, np_ab, true, &batch,
+                                   &status),
+                      KJ__CODE__OK);
+    assert_int_equal (batch.firms, 2);
+}
+
+//  --------------------------------------------------------------------------
+//  Batch fit of the whole registry by the fit job: the registry's yearly
+//  figures and flags, newly fit firms listed with an event each
+
+static void
+s_register (s_fx_t *fx, const char *code, int64_t np, bool srdi)
+{
+    Kj__YearFigures years [3] = { KJ__YEAR_FIGURES__INIT,
+                                  KJ__YEAR_FIGURES__INIT,
+                                  KJ__YEAR_FIGURES__INIT };
+    Kj__YearFigures *list [3] = { &years [0], &years [1], &years [2] };
+    for (int i = 0; i < 3; i++) {
+        years [i].year = 2022 + i;
+        years [i].revenue_fen = 500 * M;
+        years [i].net_profit_fen = np;
+        years [i].total_assets_fen = 900 * M;
+        years [i].total_cost_fen = 400 * M;
+        years [i].staff = 300;
+    }
+    Kj__Qualification qualification = KJ__QUALIFICATION__INIT;
+    qualification.kind = KJ__QUALIFICATION_KIND__QUAL_SRDI;
+    qualification.level = KJ__LEVEL__LEVEL_PROVINCIAL;
+    qualification.expires_on = "2027-12-31";
+    Kj__Qualification *quals [1] = { &qualification };
+    Kj__Enterprise e = KJ__ENTERPRISE__INIT;
+    e.code = (char *) code;
+    e.name = "沈阳批量拟合科技";
+    e.founded_on = "2012-03-01";
+    e.figures = srdi ? NULL : list;
+    e.n_figures = srdi ? 0 : 3;
+    e.qualifications = srdi ? quals : NULL;
+    e.n_qualifications = srdi ? 1 : 0;
+    Kj__RegisterEnterpriseRequest add = KJ__REGISTER_ENTERPRISE_REQUEST__INIT;
+    add.enterprise = &e;
+    kj_status_t status;
+    int rc = kj_client_call (fx->client, "registry", "RegisterEnterprise",
+                             &add.base, &kj__enterprise_reply__descriptor, NULL,
+                             &status, NULL);
+    if (rc != KJ__CODE__OK)
+        fail_msg ("register %s: %s %s", code, kj_code_name (rc),
+                  status.message);
+}
+
+static void
+test_fit_batch_registry (void **state)
+{
+    s_fx_t *fx = (s_fx_t *) *state;
+    char profit [19], flagged [19], small [19];
+    rfx_code ("210100", 7001, profit);
+    rfx_code ("210200", 7002, flagged);
+    rfx_code ("210300", 7003, small);
+    s_register (fx, profit, 70 * M, false);  //  ChiNext-1
+    s_register (fx, flagged, 0, true);       //  Regional-1 (专精特新)
+    s_register (fx, small, 1 * M, false);    //  nothing
+    Kj__IpoFitBatchRequest start = KJ__IPO_FIT_BATCH_REQUEST__INIT;
+    start.from_registry = true;
+    Kj__IpoFitBatchReply *started;
+    kj_status_t status;
+    assert_int_equal (s_call (fx, "FitBatch", &start.base,
+                              &kj__ipo_fit_batch_reply__descriptor, &started,
+                              &status),
+                      KJ__CODE__OK);
+    uint64_t id = started->batch->id;
+    assert_string_equal (started->batch->source, "REGISTRY");
+    assert_string_equal (started->batch->state, "FETCHING");
+    kj__ipo_fit_batch_reply__free_unpacked (started, NULL);
+    //  The fit job (every 2 s) fetches, fits and finishes it
+    char out [1024];
+    Kj__IpoFitShowReply *show = NULL;
+    for (int wait = 0; wait < 300; wait++) {
+        show = s_fit_show (fx, id, false, out, sizeof out);
+        if (!streq (show->batch->state, "FETCHING"))
+            break;
+        kj__ipo_fit_show_reply__free_unpacked (show, NULL);
+        show = NULL;
+        zclock_sleep (100);
+    }
+    assert_non_null (show);
+    assert_string_equal (show->batch->state, "FINISHED");
+    assert_true (show->batch->firms >= 3);  //  test_fit's firm too
+    assert_int_equal (show->batch->meeting, 2);
+    assert_int_equal (show->batch->newly, 2);
+    char expect [256];
+    bool profit_first = strcmp (profit, flagged) < 0;
+    snprintf (expect, sizeof expect, "%s:%s/%s;%s:%s/%s;",
+              profit_first ? profit : flagged,
+              profit_first ? "ChiNext-1" : "Regional-1",
+              profit_first ? "ChiNext-1" : "Regional-1",
+              profit_first ? flagged : profit,
+              profit_first ? "Regional-1" : "ChiNext-1",
+              profit_first ? "Regional-1" : "ChiNext-1");
+    assert_string_equal (out, expect);
+    kj__ipo_fit_show_reply__free_unpacked (show, NULL);
+    assert_int_equal (s_events (fx, "ipo.fit.newly", profit), 1);
+    assert_int_equal (s_events (fx, "ipo.fit.newly", flagged), 1);
+    assert_int_equal (s_events (fx, "ipo.fit.newly", small), 0);
+    assert_true (s_events (fx, "ipo.fit.progress", "REGISTRY") >= 1);
+    assert_int_equal (s_events (fx, "ipo.fit.finished", "REGISTRY"), 1);
+    //  A registry batch carries no firms
+    start.last = true;
+    assert_int_equal (s_call (fx, "FitBatch", &start.base,
+                              &kj__ipo_fit_batch_reply__descriptor, NULL,
+                              &status),
+                      KJ__CODE__INVALID_ARGUMENT);
+    assert_string_equal (status.field, "firms");
+}
+
+//  --------------------------------------------------------------------------
 //  Fuzz: every method gets requests with random values in every field
 //  (random bytes for text, invalid UTF-8 included, numbers at and past
 //  every edge, unknown enum values), with a fixed seed. Each gets a status
@@ -1011,6 +1427,9 @@ main (void)
         cmocka_unit_test (test_sweep_job),
         cmocka_unit_test (test_bad_options),
         cmocka_unit_test (test_refresh),
+        cmocka_unit_test (test_neeq_equity),
+        cmocka_unit_test (test_fit_batch_upload),
+        cmocka_unit_test (test_fit_batch_registry),
         cmocka_unit_test (test_fuzz),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);

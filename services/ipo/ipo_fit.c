@@ -1,0 +1,783 @@
+/*  =========================================================================
+    ipo_fit - batch board fit in kejin-ipo: the whole registry, or firms a
+    caller sends in pages
+
+    See the header. Each firm is fitted against every standard of the
+    table (ipo_board_fit, the same code as Fit and `kejin ipo fit`); a
+    firm meeting at least one is stored with a bit per standard met and
+    the bits it did not meet in the previous batch of the source.
+    =========================================================================
+*/
+
+#include "ipo_server.h"
+#include "ipo_fit.h"
+#include "ipo_store.h"
+#include "registry_bulk.pb-c.h"
+
+//  One firm to store: its code, city and the standards it meets
+typedef struct {
+    char firm [65];
+    char city [33];
+    unsigned meets;
+} s_item_t;
+
+//  --------------------------------------------------------------------------
+//  The figures of a request as the rules read them; see the header.
+void
+ipo_fit_input (const Kj__IpoFigures *figures, ipo_board_input_t *input)
+{
+    memset (input, 0, sizeof *input);
+    for (const ipo_board_field_t *field = ipo_board_fields; field->name;
+         field++) {
+        const ProtobufCFieldDescriptor
+            *from = protobuf_c_message_descriptor_get_field_by_name (
+                &kj__ipo_figures__descriptor, field->name);
+        assert (from && from->type == PROTOBUF_C_TYPE_INT64);
+        memcpy ((char *) input + field->offset,
+                (const char *) figures + from->offset, sizeof (int64_t));
+    }
+}
+
+//  --------------------------------------------------------------------------
+//  The standards input meets, a bit per standard of the table; 0, or -1
+//  with status set when a figure is out of range
+static int
+s_meets (const ipo_board_rules_t *rules, const ipo_board_input_t *input,
+         unsigned *meets, kj_status_t *status)
+{
+    ipo_board_fit_t fit;
+    if (ipo_board_fit (rules, input, IPO_BOARD_ALL, &fit, status))
+        return -1;
+    *meets = 0;
+    for (size_t i = 0; i < fit.count; i++)
+        if (fit.outcome [i].met)
+            *meets |= 1u << i;
+    return 0;
+}
+
+//  The names of the standards in bits into names (each 16 bytes); their
+//  count
+static size_t
+s_names (const ipo_board_rules_t *rules, unsigned bits, char names [][16])
+{
+    size_t count = 0;
+    for (size_t i = 0; i < rules->count && i < 32; i++)
+        if (bits & (1u << i))
+            ipo_board_standard_name (&rules->standards [i], names [count++],
+                                     16);
+    return count;
+}
+
+//  --------------------------------------------------------------------------
+//  A batch as a message; strings point into batch
+static void
+s_batch_fill (Kj__IpoFitBatch *msg, const ipo_store_batch_t *batch)
+{
+    msg->id = (uint64_t) batch->id;
+    msg->source = (char *) batch->source;
+    msg->state = (char *) batch->state;
+    msg->firms = (uint64_t) batch->firms;
+    msg->meeting = (uint64_t) batch->meeting;
+    msg->newly = (uint64_t) batch->newly;
+    msg->pages = (uint32_t) batch->pages;
+    msg->previous = (uint64_t) batch->previous;
+    msg->started_us = batch->started_us;
+    msg->finished_us = batch->finished_us;
+    msg->error = (char *) batch->error;
+    msg->version = (char *) batch->version;
+    msg->by = (char *) batch->by;
+}
+
+//  An event of the batch as it stands
+static int
+s_batch_event (kj_db_t *db, const char *topic, const ipo_store_batch_t *batch)
+{
+    Kj__IpoFitBatch msg = KJ__IPO_FIT_BATCH__INIT;
+    s_batch_fill (&msg, batch);
+    return kj_outbox_add (db, topic, batch->source, &msg.base);
+}
+
+//  --------------------------------------------------------------------------
+//  COPY text of a value: a backslash doubled (texts hold no control
+//  characters: they are checked, or codes of the registry's)
+static void
+s_copy_text (zchunk_t *out, const char *text, char end)
+{
+    for (const char *c = text; *c; c++) {
+        if (*c == '\\')
+            zchunk_extend (out, "\\", 1);
+        zchunk_extend (out, *c == '\t' || *c == '\n' ? " " : c, 1);
+    }
+    zchunk_extend (out, &end, 1);
+}
+
+//  Store a page of fitted firms and count it into the batch, with its
+//  progress event, in the caller's transaction. 1, 0 when a firm of the
+//  page is in the batch already (named in dup), -1 when the database
+//  failed.
+static int
+s_page (kj_db_t *db, ipo_store_batch_t *batch, const s_item_t *items,
+        size_t count, char *dup, size_t dup_size)
+{
+    zchunk_t *rows = zchunk_new (NULL, 64 * (count + 1));
+    char id [24];
+    snprintf (id, sizeof id, "%lld\t", (long long) batch->id);
+    int64_t meeting = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (!items [i].meets)
+            continue;
+        char meets [16];
+        snprintf (meets, sizeof meets, "%u\n", items [i].meets);
+        zchunk_extend (rows, id, strlen (id));
+        s_copy_text (rows, items [i].firm, '\t');
+        s_copy_text (rows, items [i].city, '\t');
+        zchunk_extend (rows, meets, strlen (meets));
+        meeting++;
+    }
+    int rc = ipo_store_fit_page (db, (const char *) zchunk_data (rows),
+                                 zchunk_size (rows), dup, dup_size);
+    zchunk_destroy (&rows);
+    if (rc <= 0)
+        return rc;
+    batch->firms += (int64_t) count;
+    batch->meeting += meeting;
+    batch->pages++;
+    if (ipo_store_batch_save (db, batch) < 0
+        || s_batch_event (db, "ipo.fit.progress", batch))
+        return -1;
+    return 1;
+}
+
+//  Finish a batch in the caller's transaction: its state, an event per
+//  newly fit firm (ipo.fit.newly, a thousand at a time), the finished
+//  event, and the batches before its previous dropped. 0 or -1.
+static int
+s_finish (kj_db_t *db, const ipo_board_rules_t *rules, ipo_store_batch_t *batch)
+{
+    snprintf (batch->state, sizeof batch->state, "FINISHED");
+    batch->finished_us = kj_wall_us ();  //  the row's is the database's
+    if (ipo_store_batch_newly (db, batch->id, &batch->newly) < 0
+        || ipo_store_batch_save (db, batch) < 0)
+        return -1;
+    char after [65] = "";
+    while (true) {
+        PGresult *res = ipo_store_fit_results (db, batch->id, after, 1000,
+                                               false);
+        if (!res)
+            return -1;
+        int rows = PQntuples (res);
+        Kj__IpoFitNew *events = (Kj__IpoFitNew *) calloc ((size_t) rows + 1,
+                                                          sizeof *events);
+        char (*names) [2][24][16] = calloc ((size_t) rows + 1, sizeof *names);
+        char **lists = (char **) calloc ((size_t) rows * 48 + 1,
+                                         sizeof (char *));
+        const char **keys = (const char **) calloc ((size_t) rows + 1,
+                                                    sizeof (char *));
+        const ProtobufCMessage **payloads = (const ProtobufCMessage **)
+            calloc ((size_t) rows + 1, sizeof (void *));
+        assert (events && names && lists && keys && payloads);
+        for (int row = 0; row < rows; row++) {
+            Kj__IpoFitNew *e = &events [row];
+            kj__ipo_fit_new__init (e);
+            e->batch = (uint64_t) batch->id;
+            e->firm = PQgetvalue (res, row, 0);
+            e->city = PQgetvalue (res, row, 1);
+            unsigned meets = (unsigned) atol (PQgetvalue (res, row, 2));
+            unsigned newly = (unsigned) atol (PQgetvalue (res, row, 3));
+            e->n_meets = s_names (rules, meets, names [row][0]);
+            e->n_newly = s_names (rules, newly, names [row][1]);
+            e->meets = lists + (size_t) row * 48;
+            e->newly = e->meets + 24;
+            for (size_t i = 0; i < e->n_meets; i++)
+                e->meets [i] = names [row][0][i];
+            for (size_t i = 0; i < e->n_newly; i++)
+                e->newly [i] = names [row][1][i];
+            keys [row] = e->firm;
+            payloads [row] = &e->base;
+        }
+        int rc = rows ? kj_outbox_add_many (db, "ipo.fit.newly", (size_t) rows,
+                                            keys, payloads)
+                      : 0;
+        if (rows)
+            snprintf (after, sizeof after, "%s", PQgetvalue (res, rows - 1, 0));
+        free (events);
+        free (names);
+        free (lists);
+        free (keys);
+        free (payloads);
+        PQclear (res);
+        if (rc)
+            return -1;
+        if (rows < 1000)
+            break;
+    }
+    if (s_batch_event (db, "ipo.fit.finished", batch)
+        || ipo_store_batch_prune (db, batch->source, batch->previous) < 0)
+        return -1;
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  FitBatch: start a batch, or add a page of firms to one; see the header
+int
+ipo_fit_batch (kj_call_t *call, const ProtobufCMessage *request,
+               ProtobufCMessage *reply)
+{
+    const Kj__IpoFitBatchRequest *in = (const Kj__IpoFitBatchRequest *) request;
+    const ipo_fit_config_t *config = ipo_server_fit_config (
+        kj_call_state (call));
+    kj_db_t *db = kj_call_db (call);
+    if (in->n_firms > IPO_FIT_PAGE_MAX)
+        return kj_call_fail (call, KJ__CODE__RESOURCE_EXHAUSTED, "firms",
+                             "firms: %zu in one call; at most %d, send the "
+                             "rest in further calls",
+                             in->n_firms, IPO_FIT_PAGE_MAX);
+    ipo_store_batch_t batch = { .id = 0 };
+    if (in->batch == 0) {
+        if (in->from_registry && (in->n_firms || in->last))
+            return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "firms",
+                                 "firms: a batch of the registry is fetched "
+                                 "by the service; send no firms");
+        if (in->from_registry) {
+            int rc = ipo_store_batch_running (db, "REGISTRY", &batch);
+            if (rc < 0)
+                return kj_call_fail_db (call);
+            if (rc)
+                return kj_call_fail (call, KJ__CODE__ALREADY_EXISTS,
+                                     "from_registry",
+                                     "from_registry: batch %lld is fitting "
+                                     "the registry already; follow it with "
+                                     "`kejin ipo fit show %lld`",
+                                     (long long) batch.id,
+                                     (long long) batch.id);
+        }
+        snprintf (batch.source, sizeof batch.source, "%s",
+                  in->from_registry ? "REGISTRY" : "UPLOAD");
+        snprintf (batch.state, sizeof batch.state, "%s",
+                  in->from_registry ? "FETCHING" : "RECEIVING");
+        snprintf (batch.version, sizeof batch.version, "%s",
+                  config->board->version);
+        snprintf (batch.by, sizeof batch.by, "%s", ipo_server_who (call));
+        if (ipo_store_batch_insert (db, &batch) <= 0
+            || s_batch_event (db, "ipo.fit.started", &batch))
+            return kj_call_fail_db (call);
+    }
+    else {
+        if (in->from_registry)
+            return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT,
+                                 "from_registry",
+                                 "from_registry: only when a batch starts "
+                                 "(batch 0)");
+        int rc = ipo_store_batch_load (db, (int64_t) in->batch, true, &batch);
+        if (rc < 0)
+            return kj_call_fail_db (call);
+        if (!rc || in->batch > INT64_MAX)
+            return kj_call_fail (call, KJ__CODE__NOT_FOUND, "batch",
+                                 "batch: no batch %llu",
+                                 (unsigned long long) in->batch);
+        if (strcmp (batch.state, "RECEIVING"))
+            return kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION, "batch",
+                                 "batch: batch %lld is %s; firms are sent "
+                                 "only to an uploaded batch still RECEIVING",
+                                 (long long) batch.id, batch.state);
+    }
+    //  Every firm checked and fitted before anything is stored
+    s_item_t *items = (s_item_t *) calloc (in->n_firms + 1, sizeof *items);
+    zhashx_t *seen = zhashx_new ();
+    assert (items && seen);
+    int rc = 0;
+    for (size_t i = 0; i < in->n_firms && rc == 0; i++) {
+        const Kj__IpoFitFirm *f = in->firms [i];
+        char field [64];
+        snprintf (field, sizeof field, "firms[%zu].firm", i);
+        if (ipo_server_text (call, field, f->firm, 1, 64)) {
+            rc = -1;
+            break;
+        }
+        if (zhashx_insert (seen, f->firm, (void *) 1)) {
+            rc = kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, field,
+                               "%s: %s is in this call twice", field, f->firm);
+            break;
+        }
+        snprintf (field, sizeof field, "firms[%zu].city", i);
+        if (ipo_server_text (call, field, f->city, 0, 32)) {
+            rc = -1;
+            break;
+        }
+        if (!f->figures) {
+            snprintf (field, sizeof field, "firms[%zu].figures", i);
+            rc = kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, field,
+                               "%s: required", field);
+            break;
+        }
+        ipo_board_input_t input;
+        ipo_fit_input (f->figures, &input);
+        kj_status_t status;
+        if (s_meets (config->board, &input, &items [i].meets, &status)) {
+            char name [sizeof status.field];
+            memcpy (name, status.field, sizeof name);
+            snprintf (status.field, sizeof status.field,
+                      "firms[%d].figures.%.32s", (int) i, name);
+            rc = kj_call_fail_status (call, &status);
+            break;
+        }
+        snprintf (items [i].firm, sizeof items [i].firm, "%s", f->firm);
+        snprintf (items [i].city, sizeof items [i].city, "%s", f->city);
+    }
+    zhashx_destroy (&seen);
+    char dup [65] = "";
+    if (rc == 0 && in->n_firms) {
+        int stored = s_page (db, &batch, items, in->n_firms, dup, sizeof dup);
+        if (stored < 0)
+            rc = kj_call_fail_db (call);
+        else if (stored == 0)
+            rc = kj_call_fail (call, KJ__CODE__ALREADY_EXISTS, "firms",
+                               "firms: %s was sent in an earlier call of "
+                               "batch %lld",
+                               dup, (long long) batch.id);
+    }
+    free (items);
+    if (rc)
+        return -1;
+    if (in->last && s_finish (db, config->board, &batch))
+        return kj_call_fail_db (call);
+    Kj__IpoFitBatchReply *out = (Kj__IpoFitBatchReply *) reply;
+    out->batch = (Kj__IpoFitBatch *)
+        kj_call_message (call, &kj__ipo_fit_batch__descriptor);
+    ipo_store_batch_t *kept = (ipo_store_batch_t *)
+        kj_call_alloc (call, sizeof *kept);
+    *kept = batch;
+    s_batch_fill (out->batch, kept);
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  FitShow: a batch (the latest for 0) and a page of its newly fit firms
+//  (or of every firm meeting a standard)
+int
+ipo_fit_show (kj_call_t *call, const ProtobufCMessage *request,
+              ProtobufCMessage *reply)
+{
+    const Kj__IpoFitShowRequest *in = (const Kj__IpoFitShowRequest *) request;
+    const ipo_fit_config_t *config = ipo_server_fit_config (
+        kj_call_state (call));
+    if (in->limit > IPO_FIT_PAGE_MAX)
+        return kj_call_fail (call, KJ__CODE__OUT_OF_RANGE, "limit",
+                             "limit: %u; at most %d", in->limit,
+                             IPO_FIT_PAGE_MAX);
+    if (ipo_server_text (call, "after", in->after, 0, 64))
+        return -1;
+    if (in->batch > INT64_MAX)
+        return kj_call_fail (call, KJ__CODE__NOT_FOUND, "batch",
+                             "batch: no batch %llu",
+                             (unsigned long long) in->batch);
+    ipo_store_batch_t *batch = (ipo_store_batch_t *)
+        kj_call_alloc (call, sizeof *batch);
+    kj_db_t *db = kj_call_db (call);
+    int rc = ipo_store_batch_load (db, (int64_t) in->batch, false, batch);
+    if (rc < 0)
+        return kj_call_fail_db (call);
+    if (!rc && in->batch == 0)
+        return kj_call_fail (call, KJ__CODE__NOT_FOUND, "batch",
+                             "batch: no batch fit yet; start one with "
+                             "`kejin ipo fit run`");
+    if (!rc)
+        return kj_call_fail (call, KJ__CODE__NOT_FOUND, "batch",
+                             "batch: no batch %llu",
+                             (unsigned long long) in->batch);
+    int limit = in->limit ? (int) in->limit : 100;
+    PGresult *res = ipo_store_fit_results (db, batch->id,
+                                           in->after ? in->after : "", limit,
+                                           in->all);
+    if (!res)
+        return kj_call_fail_db (call);
+    Kj__IpoFitShowReply *out = (Kj__IpoFitShowReply *) reply;
+    out->batch = (Kj__IpoFitBatch *)
+        kj_call_message (call, &kj__ipo_fit_batch__descriptor);
+    s_batch_fill (out->batch, batch);
+    int rows = PQntuples (res);
+    out->firms = (Kj__IpoFitNew **) kj_call_alloc (call, (size_t) (rows + 1)
+                                                             * sizeof (void *));
+    for (int row = 0; row < rows; row++) {
+        Kj__IpoFitNew *f = (Kj__IpoFitNew *)
+            kj_call_message (call, &kj__ipo_fit_new__descriptor);
+        f->batch = (uint64_t) batch->id;
+        f->firm = kj_call_strdup (call, PQgetvalue (res, row, 0));
+        f->city = kj_call_strdup (call, PQgetvalue (res, row, 1));
+        char (*names) [24][16] = (char (*) [24][16])
+            kj_call_alloc (call, 2 * sizeof *names);
+        f->n_meets = s_names (config->board,
+                              (unsigned) atol (PQgetvalue (res, row, 2)),
+                              names [0]);
+        f->n_newly = s_names (config->board,
+                              (unsigned) atol (PQgetvalue (res, row, 3)),
+                              names [1]);
+        f->meets = (char **) kj_call_alloc (call, 48 * sizeof (char *));
+        f->newly = f->meets + 24;
+        for (size_t i = 0; i < f->n_meets; i++)
+            f->meets [i] = names [0][i];
+        for (size_t i = 0; i < f->n_newly; i++)
+            f->newly [i] = names [1][i];
+        out->firms [out->n_firms++] = f;
+    }
+    if (rows == limit && rows > 0)
+        out->next = kj_call_strdup (call, PQgetvalue (res, rows - 1, 0));
+    PQclear (res);
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  The registry's export, as the fit job reads it
+
+//  An enterprise of the export (not rejected or suspended): its city and
+//  flags, whether it had figures
+typedef struct {
+    char city [33];
+    bool specialized, innovative_sme, fitted;
+} s_firm_t;
+
+//  The latest three years of figures of the firm being read
+typedef struct {
+    int year [3];  //  0: none
+    int64_t np [3], rev [3], rd [3], ocf [3];
+} s_years_t;
+
+typedef struct {
+    const ipo_fit_config_t *config;
+    kj_db_t *db;
+    ipo_store_batch_t *batch;
+    zhashx_t *firms;  //  code -> s_firm_t
+    int columns [8];  //  of the current export's header
+    bool have_header;
+    bool figures;     //  reading the figures export
+    char today [16];  //  qualifications held on it
+    char code [65];   //  the firm whose years are being read
+    s_years_t years;
+    s_item_t *items;  //  fitted, to store
+    size_t count;
+    char error [256];
+} s_fetch_t;
+
+static const char *s_enterprise_columns [] = { "code", "region", "status",
+                                               "qualifications", NULL };
+static const char *s_figure_columns [] = {
+    "code",        "year",    "net_profit_fen",
+    "revenue_fen", "rnd_fen", "operating_cash_flow_fen",
+    NULL
+};
+
+//  Store the items fitted so far, in a transaction of their own; 0 or -1
+static int
+s_flush (s_fetch_t *self)
+{
+    if (self->count == 0)
+        return 0;
+    char dup [65];
+    if (kj_db_begin (self->db))
+        return -1;
+    int rc = s_page (self->db, self->batch, self->items, self->count, dup,
+                     sizeof dup);
+    if (rc == 1 && kj_db_commit (self->db) == 0) {
+        self->count = 0;
+        return 0;
+    }
+    kj_db_rollback (self->db);
+    snprintf (self->error, sizeof self->error, "%s",
+              rc == 0 ? "a firm came twice in the registry's export"
+                      : "the database failed storing a page");
+    return -1;
+}
+
+//  Fit one firm from its years and flags (figures of years it lacks are
+//  0); add it to the items, stored a page at a time
+static int
+s_fit_firm (s_fetch_t *self, const char *code, s_firm_t *firm,
+            const s_years_t *years)
+{
+    ipo_board_input_t input;
+    memset (&input, 0, sizeof input);
+    int latest = years ? years->year [0] : 0;
+    for (int i = 0; years && i < 3; i++) {
+        int t = latest - years->year [i];
+        if (!years->year [i] || t < 0 || t > 2)
+            continue;
+        input.np_fen [t] = years->np [i];
+        input.rev_fen [t] = years->rev [i];
+        input.rd_fen [t] = years->rd [i];
+        input.ocf_fen [t] = years->ocf [i];
+    }
+    if (input.rev_fen [1] > 0) {
+        __int128 growth = ((__int128) input.rev_fen [0] - input.rev_fen [1])
+                        * 10000 / input.rev_fen [1];
+        input.rev_growth_t0_bp = growth > 10000000 ? 10000000
+                               : growth < -10000   ? -10000
+                                                   : (int64_t) growth;
+    }
+    input.specialized = firm->specialized;
+    input.innovative_sme = firm->innovative_sme;
+    firm->fitted = true;
+    s_item_t *item = &self->items [self->count];
+    kj_status_t status;
+    if (s_meets (self->config->board, &input, &item->meets, &status)) {
+        //  A figure out of the rules' range: the firm cannot be fitted
+        kj_warn ("ipo.fit", "firm %s: %s", code, status.message);
+        item->meets = 0;
+    }
+    snprintf (item->firm, sizeof item->firm, "%s", code);
+    snprintf (item->city, sizeof item->city, "%s", firm->city);
+    self->count++;
+    return self->count >= (size_t) self->config->page ? s_flush (self) : 0;
+}
+
+//  The firm whose years were read, fitted; 0 or -1
+static int
+s_fit_current (s_fetch_t *self)
+{
+    if (!*self->code)
+        return 0;
+    s_firm_t *firm = (s_firm_t *) zhashx_lookup (self->firms, self->code);
+    int rc = firm ? s_fit_firm (self, self->code, firm, &self->years) : 0;
+    *self->code = 0;
+    memset (&self->years, 0, sizeof self->years);
+    return rc;
+}
+
+//  Whether a list of qualifications "kind:expiry|..." holds kind on today
+static bool
+s_holds (const char *list, const char *kind, const char *today)
+{
+    size_t length = strlen (kind);
+    for (const char *at = list; at && *at;) {
+        if (strncmp (at, kind, length) == 0 && at [length] == ':'
+            && strncmp (at + length + 1, today, 10) >= 0)
+            return true;
+        at = strchr (at, '|');
+        at = at ? at + 1 : NULL;
+    }
+    return false;
+}
+
+//  One row of an export page
+static int
+s_export_row (uint32_t row, const char *const *fields, size_t count, void *arg)
+{
+    (void) row;
+    s_fetch_t *self = (s_fetch_t *) arg;
+    const char **names = self->figures ? s_figure_columns
+                                       : s_enterprise_columns;
+    if (!self->have_header) {
+        for (int c = 0; names [c]; c++) {
+            self->columns [c] = -1;
+            for (size_t f = 0; f < count; f++)
+                if (streq (fields [f], names [c]))
+                    self->columns [c] = (int) f;
+            if (self->columns [c] < 0) {
+                snprintf (self->error, sizeof self->error,
+                          "the registry's export has no column %s", names [c]);
+                return -1;
+            }
+        }
+        self->have_header = true;
+        return 0;
+    }
+    const char *cell [8];
+    for (int c = 0; names [c]; c++)
+        cell [c] = (size_t) self->columns [c] < count
+                     ? fields [self->columns [c]]
+                     : "";
+    if (!self->figures) {
+        //  Every enterprise of the library, not one refused or suspended
+        if (streq (cell [2], "rejected") || streq (cell [2], "suspended")
+            || strlen (cell [0]) > 64)
+            return 0;
+        s_firm_t *firm = (s_firm_t *) calloc (1, sizeof *firm);
+        assert (firm);
+        snprintf (firm->city, sizeof firm->city, "%s", cell [1]);
+        firm->specialized = s_holds (cell [3], "srdi", self->today)
+                         || s_holds (cell [3], "little_giant", self->today);
+        firm->innovative_sme = s_holds (cell [3], "innovative_sme",
+                                        self->today);
+        zhashx_update (self->firms, cell [0], firm);
+        return 0;
+    }
+    if (strcmp (cell [0], self->code) && s_fit_current (self))
+        return -1;
+    snprintf (self->code, sizeof self->code, "%s", cell [0]);
+    //  Years come in order: keep the latest three, newest first
+    s_years_t *y = &self->years;
+    memmove (&y->year [1], &y->year [0], 2 * sizeof y->year [0]);
+    memmove (&y->np [1], &y->np [0], 2 * sizeof y->np [0]);
+    memmove (&y->rev [1], &y->rev [0], 2 * sizeof y->rev [0]);
+    memmove (&y->rd [1], &y->rd [0], 2 * sizeof y->rd [0]);
+    memmove (&y->ocf [1], &y->ocf [0], 2 * sizeof y->ocf [0]);
+    y->year [0] = atoi (cell [1]);
+    y->np [0] = strtoll (cell [2], NULL, 10);
+    y->rev [0] = strtoll (cell [3], NULL, 10);
+    y->rd [0] = strtoll (cell [4], NULL, 10);
+    y->ocf [0] = strtoll (cell [5], NULL, 10);
+    return 0;
+}
+
+//  Every page of one export; 0 or -1 (why in self->error)
+static int
+s_export (s_fetch_t *self, kj_client_t *client, bool figures)
+{
+    self->figures = figures;
+    self->have_header = false;
+    char after [256] = "";
+    do {
+        Kj__BulkExportRequest request = KJ__BULK_EXPORT_REQUEST__INIT;
+        request.kind = figures ? KJ__BULK_KIND__BULK_FIGURES
+                               : KJ__BULK_KIND__BULK_ENTERPRISES;
+        request.after = after;
+        request.limit = (uint32_t) self->config->page;
+        Kj__BulkExportReply *reply = NULL;
+        kj_status_t status;
+        //  One attempt, waited for long: a page the registry is slow to
+        //  give is only slower when asked again while it still works on it
+        kj_call_opts_t opts = { .read_only = true,
+                                .timeout_ms = 300000,
+                                .retries = -1 };
+        if (kj_client_call (client, "registry.bulk", "Export", &request.base,
+                            &kj__bulk_export_reply__descriptor,
+                            (ProtobufCMessage **) &reply, &status, &opts)) {
+            snprintf (self->error, sizeof self->error,
+                      "the registry's export: %.200s", status.message);
+            return -1;
+        }
+        int rc = 0;
+        if (reply->data.len > 0) {
+            FILE *file = fmemopen (reply->data.data, reply->data.len, "r");
+            char error [256];
+            rc = file
+                   ? kj_csv_read (file, s_export_row, self, error, sizeof error)
+                   : -1;
+            if (file)
+                fclose (file);
+            if (rc && !*self->error)
+                snprintf (self->error, sizeof self->error,
+                          "the registry's export is not CSV: %.200s", error);
+        }
+        snprintf (after, sizeof after, "%s", reply->next);
+        kj__bulk_export_reply__free_unpacked (reply, NULL);
+        if (rc)
+            return -1;
+        if (kj_stopping ()) {
+            snprintf (self->error, sizeof self->error, "stopped");
+            return -1;
+        }
+    } while (*after);
+    return 0;
+}
+
+//  Fetch, fit and finish one batch of the registry (this copy holds its
+//  lock). 0, or -1 with the batch marked FAILED and why.
+static int
+s_fetch (const ipo_fit_config_t *config, void *state, kj_db_t *db,
+         ipo_store_batch_t *batch)
+{
+    s_fetch_t self = { .config = config, .db = db, .batch = batch };
+    char today [16];
+    ipo_date_text (ipo_server_today (state), today, sizeof today);
+    snprintf (self.today, sizeof self.today, "%s", today);
+    self.firms = zhashx_new ();
+    zhashx_set_destructor (self.firms, (zhashx_destructor_fn *) zstr_free);
+    self.items = (s_item_t *) calloc ((size_t) config->page + 1,
+                                      sizeof (s_item_t));
+    assert (self.items);
+    kj_client_t *client = kj_client_new (config->broker);
+    int rc = ipo_store_batch_reset (db, batch) < 0 ? -1 : 0;
+    if (rc)
+        snprintf (self.error, sizeof self.error, "the database failed");
+    if (rc == 0)
+        rc = s_export (&self, client, false);
+    if (rc == 0)
+        rc = s_export (&self, client, true);
+    if (rc == 0)
+        rc = s_fit_current (&self);
+    //  Firms without figures: their flags alone may meet a standard
+    for (s_firm_t *firm = (s_firm_t *) zhashx_first (self.firms);
+         rc == 0 && firm; firm = (s_firm_t *) zhashx_next (self.firms))
+        if (!firm->fitted)
+            rc = s_fit_firm (&self, (const char *) zhashx_cursor (self.firms),
+                             firm, NULL);
+    if (rc == 0)
+        rc = s_flush (&self);
+    if (rc == 0) {
+        rc = kj_db_begin (db) == 0 && s_finish (db, config->board, batch) == 0
+                  && kj_db_commit (db) == 0
+               ? 0
+               : -1;
+        if (rc) {
+            kj_db_rollback (db);
+            snprintf (self.error, sizeof self.error,
+                      "the database failed finishing it");
+        }
+    }
+    kj_client_destroy (&client);
+    zhashx_destroy (&self.firms);
+    free (self.items);
+    if (rc == 0) {
+        kj_info ("ipo.fit",
+                 "batch %lld: %lld firms, %lld meet a standard, %lld newly",
+                 (long long) batch->id, (long long) batch->firms,
+                 (long long) batch->meeting, (long long) batch->newly);
+        return 0;
+    }
+    kj_warn ("ipo.fit", "batch %lld failed: %s", (long long) batch->id,
+             self.error);
+    if (kj_stopping ())
+        return -1;  //  another copy, or this one restarted, takes it up
+    snprintf (batch->state, sizeof batch->state, "FAILED");
+    snprintf (batch->error, sizeof batch->error, "%s", self.error);
+    if (ipo_store_batch_save (db, batch) < 0 || kj_db_begin (db)
+        || s_batch_event (db, "ipo.fit.finished", batch) || kj_db_commit (db))
+        kj_db_rollback (db);
+    return -1;
+}
+
+//  A session lock on a batch: held by the copy fetching it, released by
+//  its end or its death
+static bool
+s_lock (kj_db_t *db, int64_t id, bool take)
+{
+    char text [24];
+    snprintf (text, sizeof text, "%lld", (long long) id);
+    const char *params [] = { text };
+    PGresult *res = kj_db_exec (db,
+                                take ? "SELECT pg_try_advisory_lock (hashtext "
+                                       "('ipo.fit'), $1::int)"
+                                     : "SELECT pg_advisory_unlock (hashtext "
+                                       "('ipo.fit'), $1::int)",
+                                1, params);
+    bool held = res && streq (PQgetvalue (res, 0, 0), "t");
+    if (res)
+        PQclear (res);
+    return held;
+}
+
+//  --------------------------------------------------------------------------
+//  The job; see the header.
+int
+ipo_fit_work (void *state, kj_db_t *db)
+{
+    const ipo_fit_config_t *config = ipo_server_fit_config (state);
+    PGresult *res = ipo_store_batch_fetching (db);
+    if (!res)
+        return -1;
+    int done = 0;
+    for (int row = 0; row < PQntuples (res) && !kj_stopping (); row++) {
+        int64_t id = atoll (PQgetvalue (res, row, 0));
+        if (!s_lock (db, id, true))
+            continue;
+        ipo_store_batch_t batch;
+        //  Still waiting, now that it is ours?
+        if (ipo_store_batch_load (db, id, false, &batch) == 1
+            && streq (batch.state, "FETCHING")
+            && s_fetch (config, state, db, &batch) == 0)
+            done++;
+        s_lock (db, id, false);
+    }
+    PQclear (res);
+    return done;
+}
