@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+#  test_audit: the audit trail on a node as `make up` runs it (keys on,
+#  each service logging in as its own role, the trail made by the
+#  node's superuser through db/admin_dsn).
+#
+#  Starts a node with deploy/kejin-node (registry and events only, no demo
+#  data). An operator registers an enterprise and updates it; a change
+#  refused by the service (an invalid code) is recorded too; an
+#  integrator's change is refused at the broker. Checks the rows (caller
+#  as the broker stamped it, method, object, code, before and after);
+#  `kejin audit verify` passes (per service and for all); the registry's
+#  role cannot UPDATE, DELETE or TRUNCATE its trail (X7); a row edited by
+#  hand as the database owner makes `kejin audit verify` fail, naming it.
+#
+#  Run by tests/run.sh, or by hand: tests/system/test_audit.sh
+
+set -euo pipefail
+
+ROOT=${KEJIN_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+BIN=$(realpath -m -- "${KEJIN_BIN:-$ROOT/bin}")
+NODE=$ROOT/deploy/kejin-node
+export KEJIN_PG_FAST=1
+unset KEJIN_CONFIG KEJIN_DB_DSN KEJIN_PORT_BASE KEJIN_BROKER_ENDPOINT
+unset KEJIN_NODE_BROKER KEJIN_NODE_PUB KEJIN_NODE_SUB KEJIN_KEY
+
+if [ -n "${KEJIN_TEST_TMP:-}" ]; then
+    TMP=$KEJIN_TEST_TMP
+    OWN_TMP=0
+    mkdir -p "$TMP"
+else
+    TMP=$(mktemp -d /tmp/test_audit.XXXXXX)
+    OWN_TMP=1
+fi
+chmod 755 "$TMP"
+RUN=$TMP/run
+PASSED=0
+COUNT=0
+
+fail () {
+    echo "FAIL: $*" >&2
+    exit 1
+}
+
+pass () {
+    COUNT=$((COUNT + 1))
+    echo "ok $COUNT - $*"
+}
+
+cleanup () {
+    local rc=$?
+    trap - EXIT
+    if [ -d "$RUN" ]; then
+        "$NODE" down --run "$RUN" >/dev/null 2>&1 || true
+    fi
+    if [ "$PASSED" = 1 ] && [ "$OWN_TMP" = 1 ]; then
+        rm -rf "$TMP"
+    elif [ "$PASSED" = 0 ]; then
+        echo "files kept in $TMP" >&2
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+port_free () {
+    [ -z "$(ss -Hltn "sport = :$1" 2>/dev/null)" ]
+}
+
+BASE=
+for ((try = 0; try < 100; try++)); do
+    b=$((20000 + RANDOM % 30000))
+    if port_free "$b" && port_free $((b + 1)) && port_free $((b + 2)); then
+        BASE=$b
+        break
+    fi
+done
+[ -n "$BASE" ] || fail "no three free ports in a row"
+
+#  The command must fail with exit code $1; its output goes to $OUT
+OUT=
+fails_with () {
+    local want=$1 rc=0
+    shift
+    OUT=$("$@" 2>&1) || rc=$?
+    [ "$rc" = "$want" ] || { echo "$OUT" >&2; fail "exit $rc, expected $want: $*"; }
+}
+
+#  A valid unified social credit code of region 210100, number n
+code () {
+    /usr/bin/python3 - "$1" <<'EOF'
+import sys
+cs = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+s = "91210100%08d" % int(sys.argv[1])
+w = [3, 7, 9, 10, 5, 8, 4, 2]
+c = 11 - sum(int(s[8 + i]) * w[i] for i in range(8)) % 11
+s += "X" if c == 10 else "0" if c == 11 else str(c)
+t, k = 0, 1
+for ch in s:
+    t += cs.index(ch) * k
+    k = k * 3 % 31
+print(s + cs[(31 - t % 31) % 31])
+EOF
+}
+
+cat >"$TMP/node.conf" <<'EOF_CONF'
+launcher
+    services = events registry
+EOF_CONF
+out=$(KEJIN_BIN=$BIN "$NODE" up --run "$RUN" --config "$TMP/node.conf" \
+      --port-base "$BASE" --no-demo 2>&1) || { echo "$out"; fail "kejin-node up failed"; }
+# shellcheck source=/dev/null
+source "$RUN/node.env"
+PG=$KEJIN_PG_DSN
+q () {
+    psql -X -q -t -A -w -v ON_ERROR_STOP=1 "$@"
+}
+kejin () {
+    "$BIN/kejin" "$@"
+}
+
+#  An operator's changes, and one the service refuses
+CODE=$(code 4711)
+kejin enterprise add "$CODE" --name "审计测试" >/dev/null || fail "enterprise add failed"
+kejin enterprise update "$CODE" --name "审计测试二" >/dev/null || fail "update failed"
+fails_with 2 kejin enterprise add 91210100000000000X --name bad
+#  An integrator's change never reaches the service: refused at the broker
+kejin keys new bank-a --role integrator --topics registry. >/dev/null
+fails_with 1 env KEJIN_KEY=bank-a "$BIN/kejin" enterprise update "$CODE" --name x
+grep -q PERMISSION_DENIED <<<"$OUT" || { echo "$OUT"; fail "integrator not refused"; }
+
+rows=$(q "$PG" -c "SELECT method, key, role, code, object <> '' OR before IS NOT NULL
+                  FROM registry_audit.trail ORDER BY id")
+want=$'RegisterEnterprise|operator|operator|0|t\nUpdateEnterprise|operator|operator|0|t\nRegisterEnterprise|operator|operator|3|t'
+[ "$rows" = "$want" ] || { echo "$rows"; fail "trail rows are not as written"; }
+[ "$(q "$PG" -c "SELECT after->>'name' IS NOT NULL OR after IS NOT NULL
+                 FROM registry_audit.trail WHERE method = 'UpdateEnterprise'")" = t ] || \
+    fail "the update has no after image"
+[ "$(q "$PG" -c "SELECT count (*) FROM registry_audit.trail WHERE key = 'bank-a'")" = 0 ] || \
+    fail "a call refused at the broker reached the trail"
+pass "writes and a refusal recorded with the caller the broker stamped"
+
+kejin audit verify --service registry >"$TMP/verify.out" || \
+    { cat "$TMP/verify.out"; fail "verify of an untouched trail failed"; }
+grep -q "registry_audit *ok: 3 rows chained" "$TMP/verify.out" || \
+    { cat "$TMP/verify.out"; fail "verify did not report 3 rows"; }
+kejin audit verify >"$TMP/verify.out" || \
+    { cat "$TMP/verify.out"; fail "verify of every service failed"; }
+grep -q "^registry .*ok" "$TMP/verify.out" || \
+    { cat "$TMP/verify.out"; fail "verify of every service skipped registry"; }
+pass "kejin audit verify passes"
+
+#  X7: the service's own role
+REG=$("$ROOT/deploy/pg.sh" role "$RUN/pg" registry | tail -n 1)
+[ "$(q "$REG" -c 'SELECT current_user')" = registry ] || fail "cannot log in as registry"
+for sql in "UPDATE registry_audit.trail SET code = 0" \
+           "DELETE FROM registry_audit.trail" \
+           "TRUNCATE registry_audit.trail" \
+           "DELETE FROM registry_audit.chain" \
+           "DROP TABLE registry_audit.trail"; do
+    fails_with 1 q "$REG" -c "$sql"
+    grep -qE "permission denied|must be owner" <<<"$OUT" || \
+        { echo "$OUT"; fail "$sql: not a permission refusal"; }
+done
+[ "$(q "$REG" -c 'SELECT count (*) FROM registry_audit.trail')" = 3 ] || \
+    fail "registry cannot read its trail"
+pass "the registry's role may not update, delete or truncate its trail"
+
+#  Edited by hand as the database owner: verify fails, naming the row
+ROW=$(q "$PG" -c "SELECT id FROM registry_audit.trail WHERE method = 'UpdateEnterprise'")
+q "$PG" -c "UPDATE registry_audit.trail SET key = 'someone-else' WHERE id = $ROW" >/dev/null
+fails_with 1 kejin audit verify --service registry
+grep -q "BROKEN at row $ROW: row $ROW does not match its hash" <<<"$OUT" || \
+    { echo "$OUT"; fail "verify did not name row $ROW"; }
+fails_with 1 kejin audit verify
+grep -q "BROKEN at row $ROW" <<<"$OUT" || { echo "$OUT"; fail "verify of all did not name row $ROW"; }
+pass "a row edited by hand: kejin audit verify fails, naming row $ROW"
+
+PASSED=1
+echo "$COUNT passed, 0 failed"
