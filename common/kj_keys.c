@@ -366,9 +366,15 @@ kj_keys_find (kj_keys_t *self, const char *name, kj_key_info_t *info)
 int
 kj_keys_server (zsock_t *sock, zcert_t *cert)
 {
+    return kj_keys_server_domain (sock, cert, KJ_ZAP_DOMAIN);
+}
+
+int
+kj_keys_server_domain (zsock_t *sock, zcert_t *cert, const char *domain)
+{
     zcert_apply (cert, sock);
     zsock_set_curve_server (sock, 1);
-    zsock_set_zap_domain (sock, KJ_ZAP_DOMAIN);
+    zsock_set_zap_domain (sock, domain);
     //  ZMQ_ZAP_ENFORCE_DOMAIN (93, draft in libzmq 4.3): without a ZAP
     //  handler the handshake then fails instead of letting everyone in
     int one = 1;
@@ -492,7 +498,8 @@ s_zap_request (s_zap_t *self)
     char key_txt [41] = "";
     if (!version || !streq (version, "1.0") || !mechanism)
         why = "not a ZAP 1.0 request";
-    else if (!streq (domain, KJ_ZAP_DOMAIN))
+    else if (!streq (domain, KJ_ZAP_DOMAIN)
+             && !streq (domain, KJ_ZAP_DOMAIN_SERVICE))
         why = "wrong ZAP domain";
     else if (!streq (mechanism, "CURVE"))
         why = "only CURVE keys may connect";
@@ -505,6 +512,9 @@ s_zap_request (s_zap_t *self)
             why = "unknown or revoked key";
         else
             s_info_of (cert, &info);
+        if (cert && streq (domain, KJ_ZAP_DOMAIN_SERVICE)
+            && !streq (info.role, "service"))
+            why = "only service keys may connect here";
     }
     if (why) {
         self->refused++;

@@ -185,7 +185,11 @@ s_socket (void *ctx, int type, const char *spec, char *bound, size_t size,
 {
     void *sock = zmq_socket (ctx, type);
     //  CZMQ's option setters take a bare libzmq socket as well (zsock_resolve)
-    if (config->cert && kj_keys_server ((zsock_t *) sock, config->cert)) {
+    //  Only services publish: other keys are refused at the XSUB's handshake
+    const char *domain = type == ZMQ_XSUB ? KJ_ZAP_DOMAIN_SERVICE
+                                          : KJ_ZAP_DOMAIN;
+    if (config->cert
+        && kj_keys_server_domain ((zsock_t *) sock, config->cert, domain)) {
         zmq_close (sock);
         return NULL;
     }
