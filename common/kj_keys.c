@@ -360,6 +360,23 @@ kj_keys_find (kj_keys_t *self, const char *name, kj_key_info_t *info)
     return 0;
 }
 
+bool
+kj_keys_topic_allowed (const char *topics, const char *topic, size_t size)
+{
+    if (!topics)
+        return false;
+    if (streq (topics, "*"))
+        return true;
+    for (const char *item = topics; item && *item;) {
+        const char *end = strchr (item, ',');
+        size_t length = end ? (size_t) (end - item) : strlen (item);
+        if (length && size >= length && memcmp (topic, item, length) == 0)
+            return true;
+        item = end ? end + 1 : NULL;
+    }
+    return false;
+}
+
 //  --------------------------------------------------------------------------
 //  Sockets
 

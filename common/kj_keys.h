@@ -88,6 +88,11 @@ zcert_t *
 int
     kj_keys_find (kj_keys_t *self, const char *name, kj_key_info_t *info);
 
+//  May a holder of topics (a certificate's: comma-separated prefixes, or
+//  "*") read topic (size bytes, not terminated)? Empty topics allow none.
+bool
+    kj_keys_topic_allowed (const char *topics, const char *topic, size_t size);
+
 //  --------------------------------------------------------------------------
 //  Sockets
 

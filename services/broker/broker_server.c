@@ -414,18 +414,9 @@ s_drain_router (broker_server_t *self, int wait_ms)
 static bool
 s_topic_allowed (const char *topics, const byte *topic, size_t size)
 {
-    if (!topics)
-        return false;
-    if (streq (topics, "*") || (size == 6 && memcmp (topic, "$batch", 6) == 0))
+    if (topics && size == 6 && memcmp (topic, "$batch", 6) == 0)
         return true;
-    for (const char *item = topics; item && *item;) {
-        const char *end = strchr (item, ',');
-        size_t length = end ? (size_t) (end - item) : strlen (item);
-        if (length && size >= length && memcmp (topic, item, length) == 0)
-            return true;
-        item = end ? end + 1 : NULL;
-    }
-    return false;
+    return kj_keys_topic_allowed (topics, (const char *) topic, size);
 }
 
 //  Bind the XPUB afresh on the same endpoint: every subscriber reconnects

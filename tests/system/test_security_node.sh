@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-#  test_audit: the audit trail on a node as `make up` runs it (keys on,
-#  each service logging in as its own role, the trail made by the
-#  node's superuser through db/admin_dsn).
+#  test_security_node: the audit trail and the replay of events by topic
+#  on a node as `make up` runs it (keys on, each service logging in as its
+#  own role, the trail made by the node's superuser through db/admin_dsn).
 #
 #  Starts a node with deploy/kejin-node (registry and events only, no demo
 #  data). An operator registers an enterprise and updates it; a change
@@ -11,8 +11,11 @@
 #  `kejin audit verify` passes (per service and for all); the registry's
 #  role cannot UPDATE, DELETE or TRUNCATE its trail (X7); a row edited by
 #  hand as the database owner makes `kejin audit verify` fail, naming it.
+#  Replay keeps to an integrator's topics as the live stream does: a key
+#  for `guarantee.` replays none of the node's `registry.` events and is
+#  refused when it asks for them; a key for `registry.` replays them.
 #
-#  Run by tests/run.sh, or by hand: tests/system/test_audit.sh
+#  Run by tests/run.sh, or by hand: tests/system/test_security_node.sh
 
 set -euo pipefail
 
@@ -28,7 +31,7 @@ if [ -n "${KEJIN_TEST_TMP:-}" ]; then
     OWN_TMP=0
     mkdir -p "$TMP"
 else
-    TMP=$(mktemp -d /tmp/test_audit.XXXXXX)
+    TMP=$(mktemp -d /tmp/test_security_node.XXXXXX)
     OWN_TMP=1
 fi
 chmod 755 "$TMP"
@@ -175,6 +178,26 @@ grep -q "BROKEN at row $ROW: row $ROW does not match its hash" <<<"$OUT" || \
 fails_with 1 kejin audit verify
 grep -q "BROKEN at row $ROW" <<<"$OUT" || { echo "$OUT"; fail "verify of all did not name row $ROW"; }
 pass "a row edited by hand: kejin audit verify fails, naming row $ROW"
+
+#  Replay by the topics of the key (the live stream's rule)
+kejin keys new bank-g --role integrator --topics guarantee. >/dev/null
+tail_events () {
+    local key=$1
+    shift
+    timeout 8 env KEJIN_KEY="$key" "$BIN/kejin" events tail --from 0 --json \
+        --offset-file "$TMP/$key.offset" "$@" 2>"$TMP/$key.err" || true
+}
+n=$(tail_events bank-a --count 2 | grep -c '"topic": *"registry\.' || true)
+[ "$n" = 2 ] || { cat "$TMP/bank-a.err"; fail "a registry. key replayed $n registry events, expected 2"; }
+rm -f "$TMP"/*.offset
+n=$(tail_events bank-g --count 1 | grep -c '"topic"' || true)
+[ "$n" = 0 ] || fail "a guarantee. key replayed $n registry events"
+rm -f "$TMP"/*.offset
+n=$(tail_events bank-g --count 1 --topic registry. | grep -c '"topic"' || true)
+[ "$n" = 0 ] || fail "a guarantee. key replayed $n events asking for registry."
+grep -q "PERMISSION_DENIED.*outside the topics the key bank-g may read" "$TMP/bank-g.err" || \
+    { cat "$TMP/bank-g.err"; fail "asking for registry. with a guarantee. key was not refused"; }
+pass "replay keeps to the key's topics: guarantee. replays no registry. events"
 
 PASSED=1
 echo "$COUNT passed, 0 failed"
