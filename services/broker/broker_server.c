@@ -23,6 +23,8 @@
 #include <pthread.h>
 #include <sys/stat.h>
 
+#define HANDSHAKE_MS 5000  //  to finish a ZMTP/CURVE handshake
+
 #define BATCH         4096    //  messages taken per socket per poll
 #define KEYS_CHECK_US 250000  //  how often public/ is looked at
 
@@ -214,6 +216,10 @@ s_socket (void *ctx, int type, const char *spec, char *bound, size_t size,
         zmq_setsockopt (sock, ZMQ_HEARTBEAT_TIMEOUT, &timeout, sizeof timeout);
         zmq_setsockopt (sock, ZMQ_HEARTBEAT_TTL, &timeout, sizeof timeout);
     }
+    //  A peer that does not finish its handshake (CURVE or not) within
+    //  5 s is disconnected: half-open handshakes cannot pile up
+    int handshake = HANDSHAKE_MS;
+    zmq_setsockopt (sock, ZMQ_HANDSHAKE_IVL, &handshake, sizeof handshake);
     int linger = 1000;
     zmq_setsockopt (sock, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt (sock, ZMQ_MAXMSGSIZE, &config->max_message,
