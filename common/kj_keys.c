@@ -64,6 +64,9 @@ s_path (const char *dir, const char *name, const char *suffix)
     return zsys_sprintf ("%s/%s%s", dir, name, suffix);
 }
 
+//  Make the folder with mode, or narrow an existing one that allows more
+//  than mode; one that allows less is left as it is, so that a daemon on
+//  a read-only /etc (systemd's ProtectSystem=strict) opens it unchanged.
 static int
 s_mkdir (const char *path, mode_t mode)
 {
@@ -72,7 +75,17 @@ s_mkdir (const char *path, mode_t mode)
                   strerror (errno));
         return -1;
     }
-    return chmod (path, mode);
+    struct stat st;
+    if (stat (path, &st) == 0 && !(st.st_mode & 0777 & ~mode))
+        return 0;
+    if (chmod (path, mode)) {
+        kj_error ("keys.mkdir_failed",
+                  "path=%s error=\"%s\" reason=\"allows "
+                  "more than mode %o\"",
+                  path, strerror (errno), (unsigned) mode);
+        return -1;
+    }
+    return 0;
 }
 
 //  --------------------------------------------------------------------------
