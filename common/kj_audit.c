@@ -18,7 +18,7 @@
 
 //  Rows a seal chains at most per call, and how far below the newest
 //  chained id it looks for rows that committed late
-#define SEAL_BATCH 10000
+#define SEAL_BATCH  10000
 #define SEAL_WINDOW "100000"
 
 struct _kj_audit_t {
@@ -190,8 +190,7 @@ s_script (kj_db_t *db, const char *sql, const char *what)
         kj_error ("audit.install_failed",
                   "step=%s sqlstate=%s "
                   "error=\"%s\"",
-                  what, state ? state : "",
-                  PQerrorMessage (kj_db_conn (db)));
+                  what, state ? state : "", PQerrorMessage (kj_db_conn (db)));
         PQclear (PQexec (kj_db_conn (db), "ROLLBACK"));
     }
     PQclear (result);
@@ -241,10 +240,10 @@ kj_audit_write (kj_audit_t *self, kj_db_t *db, const kj_audit_row_t *row)
 {
     char code [16];
     snprintf (code, sizeof code, "%d", row->code);
-    const char *params [] = { row->service, row->method,     row->key,
-                              row->role,    row->city,       row->object,
-                              row->request_id, code,         row->message,
-                              row->before,  row->after };
+    const char *params [] = { row->service,    row->method, row->key,
+                              row->role,       row->city,   row->object,
+                              row->request_id, code,        row->message,
+                              row->before,     row->after };
     return kj_db_run (db, self->insert_sql, 11, params) == 1 ? 0 : -1;
 }
 

@@ -248,19 +248,19 @@ s_audit (void *hooks, kj_call_t *call, const ProtobufCMethodDescriptor *md,
     char *request_json = !before && request ? kj_json_string (request, false)
                                             : NULL;
     char *reply_json = !after && reply ? kj_json_string (reply, false) : NULL;
-    kj_audit_row_t row = {
-        .service = self->serve->name,
-        .method = md->name,
-        .key = caller->identity ? caller->identity : "",
-        .role = caller->role ? caller->role : "",
-        .city = caller->city ? caller->city : "",
-        .object = object,
-        .request_id = request_id,
-        .code = code,
-        .message = code == KJ__CODE__OK ? "" : kj_call_status (call)->message,
-        .before = before ? before : request_json,
-        .after = after ? after : reply_json
-    };
+    kj_audit_row_t row = { .service = self->serve->name,
+                           .method = md->name,
+                           .key = caller->identity ? caller->identity : "",
+                           .role = caller->role ? caller->role : "",
+                           .city = caller->city ? caller->city : "",
+                           .object = object,
+                           .request_id = request_id,
+                           .code = code,
+                           .message = code == KJ__CODE__OK
+                                        ? ""
+                                        : kj_call_status (call)->message,
+                           .before = before ? before : request_json,
+                           .after = after ? after : reply_json };
     int rc = kj_audit_write (audit, db, &row);
     free (request_json);
     free (reply_json);
@@ -652,9 +652,9 @@ kj_service_start (kj_service_t *self)
             return 1;
     }
     snprintf (path, sizeof path, "%s/audit_seal", def->name);
-    int64_t seal = self->audit ? s_ranged (self, path, 0, INTERVAL_MAX,
-                                           "seconds")
-                               : 0;
+    int64_t seal = self->audit
+                     ? s_ranged (self, path, 0, INTERVAL_MAX, "seconds")
+                     : 0;
     if (seal < 0)
         return 2;
     if (seal > 0) {

@@ -27,7 +27,7 @@ struct _kj_call_t {
     const Kj__RequestHeader *header;
     kj_status_t status;
     block_t *blocks;
-    void *note;  //  the hooks' (kj_call_set_note)
+    void *note;                     //  the hooks' (kj_call_set_note)
     const ProtobufCMessage *reply;  //  the handler's, once it succeeded
 };
 
@@ -511,8 +511,7 @@ s_audit (kj_call_t *call, const ProtobufCMethodDescriptor *md,
     if (!self->config.audit)
         return 0;
     return self->config.audit (self->config.hooks, call, md, input,
-                               code == KJ__CODE__OK ? call->reply : NULL,
-                               code);
+                               code == KJ__CODE__OK ? call->reply : NULL, code);
 }
 
 //  A write: transaction, idempotency, and a retry of the whole thing when
@@ -626,8 +625,7 @@ s_dispatch (kj_worker_t *self, kj_call_t *call, zframe_t *payload, int *index)
         *index = (int) desc->n_methods;
         return s_health (call);
     }
-    if (!md && streq (header->method, "AuditVerify")
-        && self->config.verify) {
+    if (!md && streq (header->method, "AuditVerify") && self->config.verify) {
         Kj__AuditVerify *verify = (Kj__AuditVerify *)
             kj_call_message (call, &kj__audit_verify__descriptor);
         if (self->config.verify (self->config.hooks, call, verify)) {

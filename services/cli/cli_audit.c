@@ -107,8 +107,8 @@ cli_audit (cli_t *cli, int argc, char **argv)
                  argv [1]);
         return CLI_USAGE;
     }
-    cli_args_t *args = cli_args_verb (argc, argv, "service=", s_usage, 0,
-                                      NULL, N_ ("audit verify takes no NAME"));
+    cli_args_t *args = cli_args_verb (argc, argv, "service=", s_usage, 0, NULL,
+                                      N_ ("audit verify takes no NAME"));
     if (!args)
         return CLI_USAGE;
     const char *service = cli_args_get (args, "service");

@@ -43,10 +43,9 @@ s_open (cli_args_t *args)
     if (!dir)
         dir = getenv ("KEJIN_NODE_KEYS");
     if (!dir || !*dir) {
-        fprintf (stderr,
-                 _ ("kejin: which key directory? Give --dir DIR, or "
-                    "`source run/node.env` for the node's "
-                    "(KEJIN_NODE_KEYS)\n"));
+        fprintf (stderr, _ ("kejin: which key directory? Give --dir DIR, or "
+                            "`source run/node.env` for the node's "
+                            "(KEJIN_NODE_KEYS)\n"));
         return NULL;
     }
     kj_keys_t *keys = kj_keys_new (dir);
@@ -67,11 +66,12 @@ s_refused (const kj_status_t *status)
 static int
 s_new (cli_t *cli, int argc, char **argv)
 {
-    cli_args_t *args = cli_args_verb (argc, argv,
-                                      "role= city= services= "
-                                      "topics= out= dir=",
-                                      s_usage, 1, "role",
-                                      N_ ("keys new needs NAME and --role ROLE"));
+    cli_args_t
+        *args = cli_args_verb (argc, argv,
+                               "role= city= services= "
+                               "topics= out= dir=",
+                               s_usage, 1, "role",
+                               N_ ("keys new needs NAME and --role ROLE"));
     if (!args)
         return CLI_USAGE;
     kj_keys_t *keys = s_open (args);
@@ -155,8 +155,9 @@ s_list (cli_t *cli, int argc, char **argv)
 static int
 s_revoke (cli_t *cli, int argc, char **argv)
 {
-    cli_args_t *args = cli_args_verb (argc, argv, "dir=", s_usage, 1, NULL,
-                                      N_ ("keys revoke needs the NAME of a key"));
+    cli_args_t
+        *args = cli_args_verb (argc, argv, "dir=", s_usage, 1, NULL,
+                               N_ ("keys revoke needs the NAME of a key"));
     if (!args)
         return CLI_USAGE;
     kj_keys_t *keys = s_open (args);

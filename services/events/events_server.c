@@ -443,8 +443,8 @@ s_replay_topics (kj_call_t *call, const Kj__ReplayRequest *request,
     for (char *item = strtok_r (list, ",", &rest);
          item && n_allowed < PREFIXES_MAX; item = strtok_r (NULL, ",", &rest))
         allowed [n_allowed++] = item;
-    char **prefixes = (char **) kj_call_alloc (call, PREFIXES_MAX
-                                                         * sizeof (char *));
+    char **prefixes = (char **) kj_call_alloc (call,
+                                               PREFIXES_MAX * sizeof (char *));
     size_t count = 0;
     if (request->n_prefixes == 0) {
         memcpy (prefixes, allowed, n_allowed * sizeof (char *));
@@ -470,8 +470,7 @@ s_replay_topics (kj_call_t *call, const Kj__ReplayRequest *request,
     }
     if (count == 0)
         return kj_call_fail (call, KJ__CODE__PERMISSION_DENIED, "prefixes",
-                             "the key %s may read no topic",
-                             caller->identity);
+                             "the key %s may read no topic", caller->identity);
     *prefixes_p = prefixes;
     *count_p = count;
     return 0;
@@ -506,8 +505,8 @@ s_replay (kj_call_t *call, const ProtobufCMessage *input,
     kj_call_allocator (call, &allocator);
     events_replay_t replay;
     if (events_store_replay (kj_call_db (call), request->from_offset,
-                             request->to_offset, prefixes, n_prefixes, max, REPLAY_SCAN,
-                             REPLAY_BYTES, &allocator, &replay))
+                             request->to_offset, prefixes, n_prefixes, max,
+                             REPLAY_SCAN, REPLAY_BYTES, &allocator, &replay))
         return kj_call_fail (call, KJ__CODE__UNAVAILABLE, NULL,
                              "the log's database is unavailable; retry");
     if (request->from_offset && request->from_offset < replay.tail)

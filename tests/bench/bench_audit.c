@@ -42,11 +42,17 @@ s_thread (void *arg)
     char id [16];
     snprintf (id, sizeof id, "%d", run->index);
     const char *params [] = { id };
-    kj_audit_row_t row = { .service = "bench", .method = "Change",
-                           .key = "ops-1", .role = "operator",
-                           .city = "210100", .object = id,
-                           .request_id = "1", .code = 0, .message = "",
-                           .before = "{\"n\": 1}", .after = "{\"n\": 2}" };
+    kj_audit_row_t row = { .service = "bench",
+                           .method = "Change",
+                           .key = "ops-1",
+                           .role = "operator",
+                           .city = "210100",
+                           .object = id,
+                           .request_id = "1",
+                           .code = 0,
+                           .message = "",
+                           .before = "{\"n\": 1}",
+                           .after = "{\"n\": 2}" };
     for (int i = 0; i < TXNS && !run->failed; i++) {
         bool ok = kj_db_begin (db) == 0
                && kj_db_run (db,
@@ -58,7 +64,7 @@ s_thread (void *arg)
             ok = kj_audit_write (run->audit, db, &row) == 0;
         if (ok && run->mode == LOCKED)
             ok = kj_db_run (db, "SELECT 1 FROM bench.head FOR UPDATE", 0, NULL)
-                     == 1
+                  == 1
               && kj_audit_write (run->audit, db, &row) == 0;
         if (!ok || kj_db_commit (db)) {
             kj_db_rollback (db);
@@ -77,8 +83,9 @@ s_measure (const char *dsn, kj_audit_t *audit, mode_t_ mode)
     pthread_t threads [THREADS];
     int64_t start = kj_mono_us ();
     for (int i = 0; i < THREADS; i++) {
-        runs [i] = (s_run_t){ .dsn = dsn, .audit = audit, .mode = mode,
-                              .index = i };
+        runs [i] = (s_run_t){
+            .dsn = dsn, .audit = audit, .mode = mode, .index = i
+        };
         pthread_create (&threads [i], NULL, s_thread, &runs [i]);
     }
     int failed = 0;
@@ -128,8 +135,8 @@ main (void)
         sealed += count;
     double seal_s = (kj_mono_us () - start) / 1e6;
 
-    printf ("\nbench_audit: %d threads x %d write transactions each\n",
-            THREADS, TXNS);
+    printf ("\nbench_audit: %d threads x %d write transactions each\n", THREADS,
+            TXNS);
     printf ("  %-46s %10s  %s\n", "write", "txn/s", "vs baseline");
     printf ("  %-46s %10.0f  %s\n", "no audit row (baseline)", plain, "1.00x");
     printf ("  %-46s %10.0f  %.2fx (target >= 0.50x)\n",

@@ -513,11 +513,12 @@ s_publisher_admitted (const char *name)
     zcert_destroy (&cert);
     char monitor [64];
     snprintf (monitor, sizeof monitor, "inproc://pub-monitor-%d", n++);
-    assert_int_equal (zmq_socket_monitor (zsock_resolve (pub), monitor,
-                                          ZMQ_EVENT_HANDSHAKE_SUCCEEDED
-                                              | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
-                                              | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL),
-                      0);
+    assert_int_equal (
+        zmq_socket_monitor (zsock_resolve (pub), monitor,
+                            ZMQ_EVENT_HANDSHAKE_SUCCEEDED
+                                | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
+                                | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL),
+        0);
     zsock_t *events = zsock_new (ZMQ_PAIR);
     assert_int_equal (zsock_connect (events, "%s", monitor), 0);
     zsock_set_rcvtimeo (events, 5000);

@@ -20,34 +20,15 @@
 set -euo pipefail
 
 ROOT=${KEJIN_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-BIN=$(realpath -m -- "${KEJIN_BIN:-$ROOT/bin}")
+# shellcheck source=../support/shell.sh
+. "$ROOT/tests/support/shell.sh"
 NODE=$ROOT/deploy/kejin-node
 export KEJIN_PG_FAST=1
 unset KEJIN_CONFIG KEJIN_DB_DSN KEJIN_PORT_BASE KEJIN_BROKER_ENDPOINT
 unset KEJIN_NODE_BROKER KEJIN_NODE_PUB KEJIN_NODE_SUB KEJIN_KEY
-
-if [ -n "${KEJIN_TEST_TMP:-}" ]; then
-    TMP=$KEJIN_TEST_TMP
-    OWN_TMP=0
-    mkdir -p "$TMP"
-else
-    TMP=$(mktemp -d /tmp/test_security_node.XXXXXX)
-    OWN_TMP=1
-fi
-chmod 755 "$TMP"
+chmod 755 "$TMP"                #  PostgreSQL runs as postgres when we are root
 RUN=$TMP/run
-PASSED=0
-COUNT=0
-
-fail () {
-    echo "FAIL: $*" >&2
-    exit 1
-}
-
-pass () {
-    COUNT=$((COUNT + 1))
-    echo "ok $COUNT - $*"
-}
+DONE=0
 
 cleanup () {
     local rc=$?
@@ -55,9 +36,9 @@ cleanup () {
     if [ -d "$RUN" ]; then
         "$NODE" down --run "$RUN" >/dev/null 2>&1 || true
     fi
-    if [ "$PASSED" = 1 ] && [ "$OWN_TMP" = 1 ]; then
+    if [ "$DONE" = 1 ] && [ -z "${KEJIN_TEST_TMP:-}" ]; then
         rm -rf "$TMP"
-    elif [ "$PASSED" = 0 ]; then
+    elif [ "$DONE" = 0 ]; then
         echo "files kept in $TMP" >&2
     fi
     exit "$rc"
@@ -199,5 +180,5 @@ grep -q "PERMISSION_DENIED.*outside the topics the key bank-g may read" "$TMP/ba
     { cat "$TMP/bank-g.err"; fail "asking for registry. with a guarantee. key was not refused"; }
 pass "replay keeps to the key's topics: guarantee. replays no registry. events"
 
-PASSED=1
-echo "$COUNT passed, 0 failed"
+DONE=1
+echo "$PASSED passed, 0 failed"

@@ -101,8 +101,10 @@ test_chain_verifies_and_names_an_edited_row (void **state)
     assert_int_equal (v.checked, 6);
 
     //  Edited by hand, as the owner: the row is named
-    PGresult *res = kj_db_exec (db, "SELECT min (id) + 2 FROM "
-                                    "aud_chain_audit.trail", 0, NULL);
+    PGresult *res = kj_db_exec (db,
+                                "SELECT min (id) + 2 FROM "
+                                "aud_chain_audit.trail",
+                                0, NULL);
     int64_t third = atoll (PQgetvalue (res, 0, 0));
     PQclear (res);
     char sql [200];
@@ -122,8 +124,7 @@ test_chain_verifies_and_names_an_edited_row (void **state)
 
     //  Deleted by hand: named too
     snprintf (sql, sizeof sql,
-              "DELETE FROM aud_chain_audit.trail WHERE id = %" PRId64,
-              third);
+              "DELETE FROM aud_chain_audit.trail WHERE id = %" PRId64, third);
     assert_string_equal (s_try (db, sql), "");
     v = s_verify (audit, db);
     assert_false (v.ok);

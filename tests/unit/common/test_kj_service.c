@@ -93,10 +93,11 @@ test_options_with_database (void **state)
                              .options = s_own };
     kj_option_t *options = kj_service_options (&def);
     const char *paths [] = {
-        "node/city", "node/broker", "node/pub",     "node/sub",
-        "log/level", "db/dsn",      "db/admin_dsn", "svc/instance",
-        "svc/role",  "svc/workers", "svc/others",   "svc/tick_s",
-        "svc/relay", "svc/audit_seal", "svc/copies", "svc/colour", NULL
+        "node/city", "node/broker",    "node/pub",     "node/sub",
+        "log/level", "db/dsn",         "db/admin_dsn", "svc/instance",
+        "svc/role",  "svc/workers",    "svc/others",   "svc/tick_s",
+        "svc/relay", "svc/audit_seal", "svc/copies",   "svc/colour",
+        NULL
     };
     size_t count = 0;
     for (; options [count].path; count++) {
