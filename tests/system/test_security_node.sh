@@ -178,7 +178,10 @@ n=$(tail_events bank-g --count 1 --topic registry. | grep -c '"topic"' || true)
 [ "$n" = 0 ] || fail "a guarantee. key replayed $n events asking for registry."
 grep -q "PERMISSION_DENIED.*outside the topics the key bank-g may read" "$TMP/bank-g.err" || \
     { cat "$TMP/bank-g.err"; fail "asking for registry. with a guarantee. key was not refused"; }
-pass "replay keeps to the key's topics: guarantee. replays no registry. events"
+[ "$(q "$PG" -c "SELECT count (*) > 0 FROM events_audit.trail WHERE key = 'bank-g'
+                 AND role = 'integrator' AND method = 'Replay' AND code = 7")" = t ] || \
+    fail "the refused replay is not in the event log's audit trail"
+pass "replay keeps to the key's topics: guarantee. replays no registry. events; the refusal audited"
 
 DONE=1
 echo "$PASSED passed, 0 failed"
