@@ -11,6 +11,8 @@
 #  `kejin audit verify` passes (per service and for all); the registry's
 #  role cannot UPDATE, DELETE or TRUNCATE its trail (X7); a row edited by
 #  hand as the database owner makes `kejin audit verify` fail, naming it.
+#  X6 with keys: the submitter of a claim cannot approve it whatever --as
+#  says, a second approval is refused, the database's constraint holds.
 #  Replay keeps to an integrator's topics as the live stream does: a key
 #  for `guarantee.` replays none of the node's `registry.` events and is
 #  refused when it asks for them; a key for `registry.` replays them.
@@ -89,7 +91,7 @@ EOF
 
 cat >"$TMP/node.conf" <<'EOF_CONF'
 launcher
-    services = events registry
+    services = events registry guarantee
 EOF_CONF
 out=$(KEJIN_BIN=$BIN "$NODE" up --run "$RUN" --config "$TMP/node.conf" \
       --port-base "$BASE" --no-demo 2>&1) || { echo "$out"; fail "kejin-node up failed"; }
@@ -182,6 +184,44 @@ grep -q "PERMISSION_DENIED.*outside the topics the key bank-g may read" "$TMP/ba
                  AND role = 'integrator' AND method = 'Replay' AND code = 7")" = t ] || \
     fail "the refused replay is not in the event log's audit trail"
 pass "replay keeps to the key's topics: guarantee. replays no registry. events; the refusal audited"
+
+#  X6: four eyes and double approval, with the caller the broker stamps
+#  (the key's name, whatever --as says)
+kejin keys new ops-2 --role operator >/dev/null
+kejin keys new ops-3 --role operator >/dev/null
+g () {
+    local key=$1
+    shift
+    KEJIN_KEY=$key "$BIN/kejin" guarantee "$@"
+}
+g operator guarantor add G1 --name 担保一 --yearly-cap 1000000 --qualified >/dev/null
+g operator agreement add A1 --guarantor G1 --bank 工行 --bank-share 20 \
+    --system-share 80 --rate 40 --per-claim-cap 50000 \
+    --from 2026-01-01 --to 2027-12-31 >/dev/null
+g operator guarantee add L1 --guarantor G1 --agreement A1 \
+    --enterprise 91210100MA00000001 --category 创业类 --amount 100000 \
+    --date 2026-01-15 >/dev/null
+DC=$(g operator default L1 --amount 80000 --paid-on 2026-06-30 --json |
+     /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+CLAIM=$(g operator claim submit "$DC" --as ops-2 --json |
+        /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+g ops-2 claim review "$CLAIM" --level city >/dev/null
+g ops-2 claim review "$CLAIM" --level province >/dev/null
+fails_with 1 g operator approve "$CLAIM" --as ops-3
+grep -q "PERMISSION_DENIED.*four eyes" <<<"$OUT" || { echo "$OUT"; fail "the submitter approved"; }
+g ops-2 approve "$CLAIM" >/dev/null || fail "ops-2 could not approve"
+fails_with 1 g ops-3 approve "$CLAIM"
+grep -q "FAILED_PRECONDITION.*already approved by ops-2" <<<"$OUT" || \
+    { echo "$OUT"; fail "a second approval was not refused"; }
+[ "$(q "$PG" -c "SELECT submitted_by || ',' || approved_by FROM guarantee.claim
+                 WHERE id = $CLAIM")" = "operator,ops-2" ] || fail "claim not as approved"
+#  The database holds the rule too: not even the owner makes them equal
+fails_with 1 q "$PG" -c "UPDATE guarantee.claim SET approved_by = submitted_by WHERE id = $CLAIM"
+grep -q "claim_four_eyes" <<<"$OUT" || { echo "$OUT"; fail "the database let four eyes go"; }
+[ "$(q "$PG" -c "SELECT count (*) FROM guarantee_audit.trail WHERE method = 'ApproveClaim'
+                 AND key = 'operator' AND code = 7")" = 1 ] || \
+    fail "the refused approval is not in the audit trail"
+pass "X6: the submitter cannot approve (as the broker stamps it, --as ignored), nor anyone twice; the database holds it too; the refusal audited"
 
 DONE=1
 echo "$PASSED passed, 0 failed"
