@@ -235,15 +235,34 @@ kj_audit_installed (kj_audit_t *self, kj_db_t *db)
 //  --------------------------------------------------------------------------
 //  Write, seal, verify
 
+//  An image as stored: itself, or, above KJ_AUDIT_IMAGE_MAX bytes (a bulk
+//  chunk), a note of its size in buf
+static const char *
+s_image (const char *json, char *buf, size_t size)
+{
+    size_t length = json ? strlen (json) : 0;
+    if (length <= KJ_AUDIT_IMAGE_MAX)
+        return json;
+    snprintf (buf, size, "{\"omitted_bytes\": %zu}", length);
+    return buf;
+}
+
 int
 kj_audit_write (kj_audit_t *self, kj_db_t *db, const kj_audit_row_t *row)
 {
-    char code [16];
+    char code [16], before [48], after [48];
     snprintf (code, sizeof code, "%d", row->code);
-    const char *params [] = { row->service,    row->method, row->key,
-                              row->role,       row->city,   row->object,
-                              row->request_id, code,        row->message,
-                              row->before,     row->after };
+    const char *params [] = { row->service,
+                              row->method,
+                              row->key,
+                              row->role,
+                              row->city,
+                              row->object,
+                              row->request_id,
+                              code,
+                              row->message,
+                              s_image (row->before, before, sizeof before),
+                              s_image (row->after, after, sizeof after) };
     return kj_db_run (db, self->insert_sql, 11, params) == 1 ? 0 : -1;
 }
 

@@ -33,6 +33,10 @@
 
 typedef struct _kj_audit_t kj_audit_t;
 
+//  Largest image kept in a row; a larger one (a bulk import's chunk) is
+//  stored as {"omitted_bytes": N}
+#define KJ_AUDIT_IMAGE_MAX 16384
+
 //  One audited call. Strings never NULL; before and after are JSON text,
 //  or NULL for none.
 typedef struct {

@@ -89,22 +89,47 @@ test_chain_verifies_and_names_an_edited_row (void **state)
     kj_db_rollback (db);
     for (int i = 0; i < 5; i++)
         s_write (audit, db, "enterprise 1", i == 3 ? 7 : 0);
+    //  An image above KJ_AUDIT_IMAGE_MAX is kept as its size
+    char *big = (char *) zmalloc (KJ_AUDIT_IMAGE_MAX + 20);
+    memset (big, 'x', KJ_AUDIT_IMAGE_MAX + 10);
+    char *json = zsys_sprintf ("\"%s\"", big);
+    kj_audit_row_t row = { .service = "thing",
+                           .method = "Import",
+                           .key = "ops-1",
+                           .role = "operator",
+                           .city = "",
+                           .object = "chunk",
+                           .request_id = "8",
+                           .code = 0,
+                           .message = "",
+                           .before = json,
+                           .after = NULL };
+    assert_int_equal (kj_audit_write (audit, db, &row), 0);
+    PGresult *res = kj_db_exec (db,
+                                "SELECT before::text FROM "
+                                "aud_chain_audit.trail WHERE method = 'Import'",
+                                0, NULL);
+    assert_non_null (res);
+    assert_string_equal (PQgetvalue (res, 0, 0), "{\"omitted_bytes\": 16396}");
+    PQclear (res);
+    free (json);
+    free (big);
     Kj__AuditVerify v = s_verify (audit, db);
     assert_true (v.ok);
-    assert_int_equal (v.checked, 5);
+    assert_int_equal (v.checked, 6);
     assert_int_equal (v.pending, 0);
     //  A second seal chains nothing more; new rows extend the chain
     assert_int_equal (kj_audit_seal (audit, db), 0);
     s_write (audit, db, "enterprise 2", 0);
     v = s_verify (audit, db);
     assert_true (v.ok);
-    assert_int_equal (v.checked, 6);
+    assert_int_equal (v.checked, 7);
 
     //  Edited by hand, as the owner: the row is named
-    PGresult *res = kj_db_exec (db,
-                                "SELECT min (id) + 2 FROM "
-                                "aud_chain_audit.trail",
-                                0, NULL);
+    res = kj_db_exec (db,
+                      "SELECT min (id) + 2 FROM "
+                      "aud_chain_audit.trail",
+                      0, NULL);
     int64_t third = atoll (PQgetvalue (res, 0, 0));
     PQclear (res);
     char sql [200];
