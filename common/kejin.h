@@ -38,6 +38,7 @@
 #include "kj_db.h"
 #include "kj_worker.h"
 #include "kj_service.h"
+#include "kj_audit.h"
 #include "kj_outbox.h"
 #include "kj_relay.h"
 #include "kj_check.h"

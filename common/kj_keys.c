@@ -64,6 +64,9 @@ s_path (const char *dir, const char *name, const char *suffix)
     return zsys_sprintf ("%s/%s%s", dir, name, suffix);
 }
 
+//  Make the folder with mode, or narrow an existing one that allows more
+//  than mode; one that allows less is left as it is, so that a daemon on
+//  a read-only /etc (systemd's ProtectSystem=strict) opens it unchanged.
 static int
 s_mkdir (const char *path, mode_t mode)
 {
@@ -72,7 +75,17 @@ s_mkdir (const char *path, mode_t mode)
                   strerror (errno));
         return -1;
     }
-    return chmod (path, mode);
+    struct stat st;
+    if (stat (path, &st) == 0 && !(st.st_mode & 0777 & ~mode))
+        return 0;
+    if (chmod (path, mode)) {
+        kj_error ("keys.mkdir_failed",
+                  "path=%s error=\"%s\" reason=\"allows "
+                  "more than mode %o\"",
+                  path, strerror (errno), (unsigned) mode);
+        return -1;
+    }
+    return 0;
 }
 
 //  --------------------------------------------------------------------------
@@ -360,15 +373,38 @@ kj_keys_find (kj_keys_t *self, const char *name, kj_key_info_t *info)
     return 0;
 }
 
+bool
+kj_keys_topic_allowed (const char *topics, const char *topic, size_t size)
+{
+    if (!topics)
+        return false;
+    if (streq (topics, "*"))
+        return true;
+    for (const char *item = topics; item && *item;) {
+        const char *end = strchr (item, ',');
+        size_t length = end ? (size_t) (end - item) : strlen (item);
+        if (length && size >= length && memcmp (topic, item, length) == 0)
+            return true;
+        item = end ? end + 1 : NULL;
+    }
+    return false;
+}
+
 //  --------------------------------------------------------------------------
 //  Sockets
 
 int
 kj_keys_server (zsock_t *sock, zcert_t *cert)
 {
+    return kj_keys_server_domain (sock, cert, KJ_ZAP_DOMAIN);
+}
+
+int
+kj_keys_server_domain (zsock_t *sock, zcert_t *cert, const char *domain)
+{
     zcert_apply (cert, sock);
     zsock_set_curve_server (sock, 1);
-    zsock_set_zap_domain (sock, KJ_ZAP_DOMAIN);
+    zsock_set_zap_domain (sock, domain);
     //  ZMQ_ZAP_ENFORCE_DOMAIN (93, draft in libzmq 4.3): without a ZAP
     //  handler the handshake then fails instead of letting everyone in
     int one = 1;
@@ -492,7 +528,8 @@ s_zap_request (s_zap_t *self)
     char key_txt [41] = "";
     if (!version || !streq (version, "1.0") || !mechanism)
         why = "not a ZAP 1.0 request";
-    else if (!streq (domain, KJ_ZAP_DOMAIN))
+    else if (!streq (domain, KJ_ZAP_DOMAIN)
+             && !streq (domain, KJ_ZAP_DOMAIN_SERVICE))
         why = "wrong ZAP domain";
     else if (!streq (mechanism, "CURVE"))
         why = "only CURVE keys may connect";
@@ -505,6 +542,9 @@ s_zap_request (s_zap_t *self)
             why = "unknown or revoked key";
         else
             s_info_of (cert, &info);
+        if (cert && streq (domain, KJ_ZAP_DOMAIN_SERVICE)
+            && !streq (info.role, "service"))
+            why = "only service keys may connect here";
     }
     if (why) {
         self->refused++;

@@ -29,6 +29,10 @@
 
 //  The ZAP domain of every Kejin server socket
 #define KJ_ZAP_DOMAIN "kejin"
+//  The ZAP domain of a socket only services may connect to (the broker's
+//  XSUB, where kejin-events publishes): any other valid key is refused at
+//  the handshake
+#define KJ_ZAP_DOMAIN_SERVICE "kejin.service"
 
 //  What a certificate says of its holder (metadata of the public file, and
 //  ZAP metadata on every message the holder sends: zframe_meta (frame,
@@ -84,6 +88,11 @@ zcert_t *
 int
     kj_keys_find (kj_keys_t *self, const char *name, kj_key_info_t *info);
 
+//  May a holder of topics (a certificate's: comma-separated prefixes, or
+//  "*") read topic (size bytes, not terminated)? Empty topics allow none.
+bool
+    kj_keys_topic_allowed (const char *topics, const char *topic, size_t size);
+
 //  --------------------------------------------------------------------------
 //  Sockets
 
@@ -91,6 +100,10 @@ int
 //  Call before bind. -1 if an option is refused.
 int
     kj_keys_server (zsock_t *sock, zcert_t *cert);
+
+//  The same in ZAP domain `domain` (KJ_ZAP_DOMAIN or KJ_ZAP_DOMAIN_SERVICE).
+int
+    kj_keys_server_domain (zsock_t *sock, zcert_t *cert, const char *domain);
 
 //  Make sock a CURVE client with cert, of the server whose public key is
 //  server_key (Z85). Call before connect.
@@ -110,7 +123,8 @@ int
 //  started before any server socket binds. Lets in CURVE clients whose key
 //  is in public/ (reloaded when the folder changes), with their name as
 //  User-Id and kj-name, kj-role, kj-city, kj-services, kj-topics as
-//  metadata; refuses every other key, every other mechanism and domain,
+//  metadata (in KJ_ZAP_DOMAIN_SERVICE only service keys); refuses every
+//  other key, every other mechanism and domain,
 //  each refusal logged and counted. `$COUNT` on its pipe answers the
 //  number of refusals. NULL (logged) if a handler runs already.
 zactor_t *

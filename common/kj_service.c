@@ -35,6 +35,7 @@ typedef struct {
     kj_service_t *service;
     s_counters_t *counters;
     const kj_job_t *job;
+    void *arg;  //  given to job->run: the daemon's state, or the audit
     int64_t interval_us;
     int index;
     pthread_t thread;
@@ -49,6 +50,7 @@ struct _kj_service_t {
     char role [64];
     void *state;
     kj_relay_t *relay;
+    kj_audit_t *audit;       //  with a schema: its trail
     s_counters_t *counters;  //  one per def->services row
     size_t n_services;
     pthread_mutex_t lock;  //  guards the threads' worker pointers
@@ -162,6 +164,13 @@ kj_service_options (const kj_service_def_t *def)
                       "outbox to kejin-events (run the relay)",
                       KJ_BOOL);
     }
+    if (def->schema) {
+        snprintf (path, sizeof path, "%s/audit_seal", def->name);
+        s_option_add (table, &count, path, "1",
+                      "seconds between chaining the audit trail's new "
+                      "rows (0: only at `kejin audit verify`)",
+                      KJ_INT (0, INTERVAL_MAX));
+    }
     //  Read by the launcher, in the daemon's own section
     snprintf (path, sizeof path, "%s/copies", def->name);
     s_option_add (table, &count, path, "1",
@@ -216,6 +225,75 @@ s_counters_fini (s_counters_t *self)
     free (self->errors);
     pthread_mutex_destroy (&self->lock);
 }
+
+//  The audit hook: one row per audited call, on the worker's connection
+//  (in the write's transaction when there is one). The caller is the one
+//  the broker stamped; before and after default to the request and reply.
+static int
+s_audit (void *hooks, kj_call_t *call, const ProtobufCMethodDescriptor *md,
+         const ProtobufCMessage *request, const ProtobufCMessage *reply,
+         int code)
+{
+    s_counters_t *self = (s_counters_t *) hooks;
+    kj_audit_t *audit = self->service->audit;
+    kj_db_t *db = kj_call_db (call);
+    if (!audit || !db)
+        return 0;
+    const Kj__Caller *caller = kj_call_caller (call);
+    const Kj__RequestHeader *header = kj_call_header (call);
+    const char *object, *before, *after;
+    kj_audit_noted (call, &object, &before, &after);
+    char request_id [24];
+    snprintf (request_id, sizeof request_id, "%" PRIu64, header->request_id);
+    char *request_json = !before && request ? kj_json_string (request, false)
+                                            : NULL;
+    char *reply_json = !after && reply ? kj_json_string (reply, false) : NULL;
+    kj_audit_row_t row = { .service = self->serve->name,
+                           .method = md->name,
+                           .key = caller->identity ? caller->identity : "",
+                           .role = caller->role ? caller->role : "",
+                           .city = caller->city ? caller->city : "",
+                           .object = object,
+                           .request_id = request_id,
+                           .code = code,
+                           .message = code == KJ__CODE__OK
+                                        ? ""
+                                        : kj_call_status (call)->message,
+                           .before = before ? before : request_json,
+                           .after = after ? after : reply_json };
+    int rc = kj_audit_write (audit, db, &row);
+    free (request_json);
+    free (reply_json);
+    return rc;
+}
+
+//  The built-in AuditVerify: seal, then check the chain
+static int
+s_verify (void *hooks, kj_call_t *call, Kj__AuditVerify *reply)
+{
+    s_counters_t *self = (s_counters_t *) hooks;
+    kj_audit_t *audit = self->service->audit;
+    if (!audit || !kj_call_db (call))
+        return kj_call_fail (call, KJ__CODE__UNIMPLEMENTED, NULL,
+                             "service '%s' keeps no audit trail",
+                             self->serve->name);
+    reply->service = (char *) self->serve->name;
+    if (kj_audit_verify (audit, kj_call_db (call), reply, call))
+        return kj_call_fail_db (call);
+    if (!reply->ok)
+        kj_error ("audit.broken", "schema=%s row=%" PRId64 " reason=\"%s\"",
+                  kj_audit_schema (audit), reply->bad_row, reply->reason);
+    return 0;
+}
+
+//  The audit seal job: chain the rows committed since the last pass
+static int
+s_seal (void *arg, kj_db_t *db)
+{
+    return kj_audit_seal ((kj_audit_t *) arg, db);
+}
+
+static const kj_job_t s_seal_job = { .name = "audit_seal", .run = s_seal };
 
 //  Every call is admitted for now. This is where the caller the broker
 //  stamps into the header will be checked against the method's rights.
@@ -314,7 +392,9 @@ s_worker_thread (void *arg)
                               .hooks = thread->counters,
                               .admit = s_admit,
                               .done = s_done,
-                              .health = s_health };
+                              .health = s_health,
+                              .audit = s_audit,
+                              .verify = s_verify };
     kj_worker_t *worker = kj_worker_new (&wc);
     pthread_mutex_lock (&self->lock);
     thread->worker = worker;
@@ -351,7 +431,7 @@ s_job_thread (void *arg)
         due = kj_mono_us () + thread->interval_us;
         if (!db && !(db = kj_db_new (dsn, self->def->schema, 0)))
             continue;
-        int count = thread->job->run (self->state, db);
+        int count = thread->job->run (thread->arg, db);
         if (count > 0)
             kj_info (event, "count=%d", count);
         else if (count < 0)
@@ -424,6 +504,38 @@ s_role (kj_service_t *self)
     return self->role;
 }
 
+//  The audit trail: made by db/admin_dsn's role, which owns it, with only
+//  SELECT and INSERT for the service's; without db/admin_dsn the service's
+//  own role makes it when missing (it then owns it: said in the log).
+//  0, or the exit code.
+static int
+s_start_audit (kj_service_t *self, const char *admin)
+{
+    self->audit = kj_audit_new (self->def->schema);
+    if (!self->audit)
+        return 1;
+    kj_db_t *db = kj_db_new (*admin ? admin
+                                    : kj_config_get (self->config, "db/dsn"),
+                             self->def->schema, 30000);
+    int rc = db ? 0 : 1;
+    if (rc == 0 && *admin)
+        rc = kj_audit_install (self->audit, db, self->role) ? 1 : 0;
+    else if (rc == 0 && !kj_audit_installed (self->audit, db)) {
+        kj_warn ("audit.owned_by_service",
+                 "schema=%s reason=\"no db/admin_dsn: the "
+                 "service's own role makes and owns its audit trail\"",
+                 kj_audit_schema (self->audit));
+        rc = kj_audit_install (self->audit, db, NULL) ? 1 : 0;
+    }
+    if (rc)
+        kj_error ("service.start_failed",
+                  "field=%s reason=\"could not "
+                  "make the audit trail %s (see the log above)\"",
+                  *admin ? "admin_dsn" : "dsn", kj_audit_schema (self->audit));
+    kj_db_destroy (&db);
+    return rc;
+}
+
 //  Bootstrap and migrate the schema, then make the state with a
 //  connection to it. 0, or the exit code.
 static int
@@ -454,6 +566,10 @@ s_start_state (kj_service_t *self)
                       "field=dsn reason=\"could not "
                       "migrate schema %s (see the log above)\"",
                       def->schema);
+            kj_db_destroy (&db);
+            return 1;
+        }
+        if (s_start_audit (self, admin)) {
             kj_db_destroy (&db);
             return 1;
         }
@@ -530,7 +646,22 @@ kj_service_start (kj_service_t *self)
         assert (def->schema);
         s_thread_t *thread = (s_thread_t *) zmalloc (sizeof (s_thread_t));
         thread->job = job;
+        thread->arg = self->state;
         thread->interval_us = interval * 1000000;
+        if (s_thread_start (self, thread))
+            return 1;
+    }
+    snprintf (path, sizeof path, "%s/audit_seal", def->name);
+    int64_t seal = self->audit
+                     ? s_ranged (self, path, 0, INTERVAL_MAX, "seconds")
+                     : 0;
+    if (seal < 0)
+        return 2;
+    if (seal > 0) {
+        s_thread_t *thread = (s_thread_t *) zmalloc (sizeof (s_thread_t));
+        thread->job = &s_seal_job;
+        thread->arg = self->audit;
+        thread->interval_us = seal * 1000000;
         if (s_thread_start (self, thread))
             return 1;
     }
@@ -621,6 +752,7 @@ kj_service_destroy (kj_service_t **self_p)
         free (self->counters);
         zlist_destroy (&self->threads);
         pthread_mutex_destroy (&self->lock);
+        kj_audit_destroy (&self->audit);
         kj_config_destroy (&self->config);
         kj_service_options_free (&self->options);
         free (self);

@@ -27,6 +27,8 @@ struct _kj_call_t {
     const Kj__RequestHeader *header;
     kj_status_t status;
     block_t *blocks;
+    void *note;                     //  the hooks' (kj_call_set_note)
+    const ProtobufCMessage *reply;  //  the handler's, once it succeeded
 };
 
 struct _kj_worker_t {
@@ -117,6 +119,8 @@ s_call_reset (kj_call_t *call)
             free (call->blocks);
         call->blocks = next;
     }
+    call->note = NULL;
+    call->reply = NULL;
     kj_status_ok (&call->status);
 }
 
@@ -172,6 +176,24 @@ const char *
 kj_call_instance (kj_call_t *call)
 {
     return call->worker->instance;
+}
+
+const kj_status_t *
+kj_call_status (kj_call_t *call)
+{
+    return &call->status;
+}
+
+void
+kj_call_set_note (kj_call_t *call, void *note)
+{
+    call->note = note;
+}
+
+void *
+kj_call_note (kj_call_t *call)
+{
+    return call->note;
 }
 
 int
@@ -476,7 +498,20 @@ s_invoke (kj_call_t *call, const ProtobufCMethodDescriptor *md,
         return NULL;
     }
     call->status.code = KJ__CODE__OK;
+    call->reply = output;
     return kj_proto_frame (output, false);
+}
+
+//  Record the call in the daemon's audit trail, if it keeps one: 0 or -1.
+static int
+s_audit (kj_call_t *call, const ProtobufCMethodDescriptor *md,
+         const ProtobufCMessage *input, int code)
+{
+    kj_worker_t *self = call->worker;
+    if (!self->config.audit)
+        return 0;
+    return self->config.audit (self->config.hooks, call, md, input,
+                               code == KJ__CODE__OK ? call->reply : NULL, code);
 }
 
 //  A write: transaction, idempotency, and a retry of the whole thing when
@@ -508,6 +543,10 @@ s_invoke_write (kj_call_t *call, const ProtobufCMethodDescriptor *md,
             }
             if (seen == 0)
                 reply = s_invoke (call, md, handler, input);
+            if (reply && s_audit (call, md, input, KJ__CODE__OK)) {
+                kj_call_fail_db (call);
+                zframe_destroy (&reply);
+            }
             if (reply
                 && (!keyed
                     || s_idempotency_store (call, md->name, hash, reply) == 0)
@@ -562,6 +601,14 @@ s_health (kj_call_t *call)
     return kj_proto_frame (&health->base, false);
 }
 
+//  A refusal of who called, audited whatever the method
+static bool
+s_refused (int code)
+{
+    return code == KJ__CODE__PERMISSION_DENIED
+        || code == KJ__CODE__UNAUTHENTICATED;
+}
+
 //  Decode the payload and run the method's handler, or the built-in
 //  Health; sets *index for the done hook. The reply payload, or NULL with
 //  call->status saying why.
@@ -578,6 +625,17 @@ s_dispatch (kj_worker_t *self, kj_call_t *call, zframe_t *payload, int *index)
         *index = (int) desc->n_methods;
         return s_health (call);
     }
+    if (!md && streq (header->method, "AuditVerify") && self->config.verify) {
+        Kj__AuditVerify *verify = (Kj__AuditVerify *)
+            kj_call_message (call, &kj__audit_verify__descriptor);
+        if (self->config.verify (self->config.hooks, call, verify)) {
+            if (call->status.code == KJ__CODE__OK)
+                kj_call_fail (call, KJ__CODE__INTERNAL, NULL,
+                              "AuditVerify failed without saying why");
+            return NULL;
+        }
+        return kj_proto_frame (&verify->base, false);
+    }
     if (!md) {
         kj_call_fail (call, KJ__CODE__UNIMPLEMENTED, "method",
                       "service '%s' has no method '%s'", self->config.service,
@@ -590,6 +648,9 @@ s_dispatch (kj_worker_t *self, kj_call_t *call, zframe_t *payload, int *index)
         if (call->status.code == KJ__CODE__OK)
             kj_call_fail (call, KJ__CODE__PERMISSION_DENIED, NULL, "%s refused",
                           md->name);
+        if (s_audit (call, md, NULL, call->status.code))
+            kj_warn ("worker.audit_failed", "method=%s code=%s", md->name,
+                     kj_code_name (call->status.code));
         return NULL;
     }
     //  Size, depth and count limits checked before protobuf-c allocates
@@ -606,11 +667,17 @@ s_dispatch (kj_worker_t *self, kj_call_t *call, zframe_t *payload, int *index)
         return NULL;
     }
     zframe_t *reply;
-    if (self->flags [*index] & KJ_WRITE)
+    bool write = self->flags [*index] & KJ_WRITE;
+    if (write)
         reply = s_invoke_write (call, md, self->handlers [*index], input,
                                 payload);
     else
         reply = s_invoke (call, md, self->handlers [*index], input);
+    //  A failed write is recorded after its rollback, on its own
+    if (!reply && (write || s_refused (call->status.code))
+        && s_audit (call, md, input, call->status.code))
+        kj_warn ("worker.audit_failed", "method=%s code=%s", md->name,
+                 kj_code_name (call->status.code));
     protobuf_c_message_free_unpacked (input, NULL);
     return reply;
 }

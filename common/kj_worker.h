@@ -63,6 +63,20 @@ typedef int (kj_admit_fn) (void *hooks, kj_call_t *call,
 typedef void (kj_done_fn) (void *hooks, kj_call_t *call, int index, int code,
                            int64_t latency_us);
 typedef int (kj_health_fn) (void *hooks, kj_call_t *call, Kj__Health *reply);
+//  - audit records a call: every call of a KJ_WRITE method (inside its
+//    transaction before the commit when it succeeds, with the decoded
+//    request and reply; on its own after the rollback when it fails), and
+//    every call refused with PERMISSION_DENIED or UNAUTHENTICATED (request
+//    NULL when refused before decoding). 0, or -1 when the database
+//    failed: a write is then rolled back and answered UNAVAILABLE;
+//  - verify answers the built-in "AuditVerify" (unless the .proto has a
+//    method of that name); NULL: the worker answers UNIMPLEMENTED.
+typedef int (kj_audit_fn) (void *hooks, kj_call_t *call,
+                           const ProtobufCMethodDescriptor *method,
+                           const ProtobufCMessage *request,
+                           const ProtobufCMessage *reply, int code);
+typedef int (kj_verify_fn) (void *hooks, kj_call_t *call,
+                            Kj__AuditVerify *reply);
 
 typedef struct {
     const char *endpoint;  //  broker ROUTER endpoint
@@ -79,6 +93,8 @@ typedef struct {
     kj_admit_fn *admit;          //  NULL: every call is admitted
     kj_done_fn *done;            //  NULL: nothing counts replies
     kj_health_fn *health;        //  NULL: Health says what the worker knows
+    kj_audit_fn *audit;          //  NULL: no audit trail
+    kj_verify_fn *verify;        //  NULL: no AuditVerify
 } kj_worker_config_t;
 
 //  Create a worker; it connects when kj_worker_run starts. Asserts that
@@ -125,6 +141,17 @@ const Kj__Caller *
 
 const char *
     kj_call_instance (kj_call_t *call);
+
+//  The call's status so far (what a failed call will answer).
+const kj_status_t *
+    kj_call_status (kj_call_t *call);
+
+//  A pointer the daemon's hooks keep with the call (kj_audit_object sets
+//  it); NULL at the start of every call and of every retry of a write.
+void
+    kj_call_set_note (kj_call_t *call, void *note);
+void *
+    kj_call_note (kj_call_t *call);
 
 //  Fail the call with code (kj.Code), the field at fault (or NULL) and a
 //  message, translated into the language of the request (kj_i18n);

@@ -23,6 +23,8 @@
 #include <pthread.h>
 #include <sys/stat.h>
 
+#define HANDSHAKE_MS 5000  //  to finish a ZMTP/CURVE handshake
+
 #define BATCH         4096    //  messages taken per socket per poll
 #define KEYS_CHECK_US 250000  //  how often public/ is looked at
 
@@ -185,7 +187,11 @@ s_socket (void *ctx, int type, const char *spec, char *bound, size_t size,
 {
     void *sock = zmq_socket (ctx, type);
     //  CZMQ's option setters take a bare libzmq socket as well (zsock_resolve)
-    if (config->cert && kj_keys_server ((zsock_t *) sock, config->cert)) {
+    //  Only services publish: other keys are refused at the XSUB's handshake
+    const char *domain = type == ZMQ_XSUB ? KJ_ZAP_DOMAIN_SERVICE
+                                          : KJ_ZAP_DOMAIN;
+    if (config->cert
+        && kj_keys_server_domain ((zsock_t *) sock, config->cert, domain)) {
         zmq_close (sock);
         return NULL;
     }
@@ -210,6 +216,10 @@ s_socket (void *ctx, int type, const char *spec, char *bound, size_t size,
         zmq_setsockopt (sock, ZMQ_HEARTBEAT_TIMEOUT, &timeout, sizeof timeout);
         zmq_setsockopt (sock, ZMQ_HEARTBEAT_TTL, &timeout, sizeof timeout);
     }
+    //  A peer that does not finish its handshake (CURVE or not) within
+    //  5 s is disconnected: half-open handshakes cannot pile up
+    int handshake = HANDSHAKE_MS;
+    zmq_setsockopt (sock, ZMQ_HANDSHAKE_IVL, &handshake, sizeof handshake);
     int linger = 1000;
     zmq_setsockopt (sock, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt (sock, ZMQ_MAXMSGSIZE, &config->max_message,
@@ -410,18 +420,9 @@ s_drain_router (broker_server_t *self, int wait_ms)
 static bool
 s_topic_allowed (const char *topics, const byte *topic, size_t size)
 {
-    if (!topics)
-        return false;
-    if (streq (topics, "*") || (size == 6 && memcmp (topic, "$batch", 6) == 0))
+    if (topics && size == 6 && memcmp (topic, "$batch", 6) == 0)
         return true;
-    for (const char *item = topics; item && *item;) {
-        const char *end = strchr (item, ',');
-        size_t length = end ? (size_t) (end - item) : strlen (item);
-        if (length && size >= length && memcmp (topic, item, length) == 0)
-            return true;
-        item = end ? end + 1 : NULL;
-    }
-    return false;
+    return kj_keys_topic_allowed (topics, (const char *) topic, size);
 }
 
 //  Bind the XPUB afresh on the same endpoint: every subscriber reconnects

@@ -165,6 +165,8 @@ int
 int
     cli_keys (cli_t *cli, int argc, char **argv);
 int
+    cli_audit (cli_t *cli, int argc, char **argv);
+int
     cli_guarantee (cli_t *cli, int argc, char **argv);
 int
     cli_ipo (cli_t *cli, int argc, char **argv);

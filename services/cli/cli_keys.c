@@ -10,7 +10,7 @@
 
 #include "cli_reg.h"
 
-static const char *s_usage =
+static const char *s_usage = N_ (
     "Usage: kejin keys new NAME --role ROLE [--city CODE] [--services LIST]\n"
     "                      [--topics LIST] [--out FILE] [--dir DIR]\n"
     "       kejin keys list [--dir DIR] [--json]\n"
@@ -34,7 +34,7 @@ static const char *s_usage =
     "  --topics LIST     integrator keys: event topic prefixes it may read,\n"
     "                    comma-separated (default *: all)\n"
     "  --dir DIR         the key directory (default $KEJIN_NODE_KEYS, set\n"
-    "                    by `source run/node.env`)\n";
+    "                    by `source run/node.env`)\n");
 
 static kj_keys_t *
 s_open (cli_args_t *args)
@@ -43,15 +43,15 @@ s_open (cli_args_t *args)
     if (!dir)
         dir = getenv ("KEJIN_NODE_KEYS");
     if (!dir || !*dir) {
-        fprintf (stderr,
-                 "kejin: which key directory? Give --dir DIR, or "
-                 "`source run/node.env` for the node's (KEJIN_NODE_KEYS)\n");
+        fprintf (stderr, _ ("kejin: which key directory? Give --dir DIR, or "
+                            "`source run/node.env` for the node's "
+                            "(KEJIN_NODE_KEYS)\n"));
         return NULL;
     }
     kj_keys_t *keys = kj_keys_new (dir);
     if (!keys)
-        fprintf (stderr, "kejin: cannot use the key directory %s: %s\n", dir,
-                 strerror (errno));
+        fprintf (stderr, _ ("kejin: cannot use the key directory %s: %s\n"),
+                 dir, strerror (errno));
     return keys;
 }
 
@@ -66,11 +66,12 @@ s_refused (const kj_status_t *status)
 static int
 s_new (cli_t *cli, int argc, char **argv)
 {
-    cli_args_t *args = cli_args_verb (argc, argv,
-                                      "role= city= services= "
-                                      "topics= out= dir=",
-                                      s_usage, 1, "role",
-                                      "keys new needs NAME and --role ROLE");
+    cli_args_t
+        *args = cli_args_verb (argc, argv,
+                               "role= city= services= "
+                               "topics= out= dir=",
+                               s_usage, 1, "role",
+                               N_ ("keys new needs NAME and --role ROLE"));
     if (!args)
         return CLI_USAGE;
     kj_keys_t *keys = s_open (args);
@@ -102,9 +103,9 @@ s_new (cli_t *cli, int argc, char **argv)
                                          info.city, "key", info.key,
                                          "secret_file", secret));
         else
-            printf ("issued %s (%s%s%s)\n  public key   %s\n  secret file  "
-                    "%s  (give it to its holder only)\n",
-                    info.name, info.role, *info.city ? ", city " : "",
+            printf (_ ("issued %s (%s%s%s)\n  public key   %s\n  secret "
+                       "file  %s  (give it to its holder only)\n"),
+                    info.name, info.role, *info.city ? _ (", city ") : "",
                     info.city, info.key, secret);
         free (secret);
     }
@@ -127,22 +128,23 @@ s_list_one (const kj_key_info_t *info, bool revoked, void *arg)
     else
         printf ("%-20s %-11s %-7s %-24s %-8s %s\n", info->name, info->role,
                 *info->city ? info->city : "-", *rights ? rights : "-",
-                revoked ? "revoked" : "valid", info->key);
+                revoked ? _ ("revoked") : _ ("valid"), info->key);
 }
 
 static int
 s_list (cli_t *cli, int argc, char **argv)
 {
     cli_args_t *args = cli_args_verb (argc, argv, "dir=", s_usage, 0, NULL,
-                                      "keys list takes no NAME");
+                                      N_ ("keys list takes no NAME"));
     if (!args)
         return CLI_USAGE;
     kj_keys_t *keys = s_open (args);
     int rc = keys ? CLI_OK : CLI_USAGE;
     if (keys) {
         if (!cli->json)
-            printf ("%-20s %-11s %-7s %-24s %-8s %s\n", "NAME", "ROLE", "CITY",
-                    "SERVICES/TOPICS", "STATE", "PUBLIC KEY");
+            printf ("%-20s %-11s %-7s %-24s %-8s %s\n", _ ("NAME"), _ ("ROLE"),
+                    _ ("CITY"), _ ("SERVICES/TOPICS"), _ ("STATE"),
+                    _ ("PUBLIC KEY"));
         kj_keys_list (keys, s_list_one, cli);
     }
     kj_keys_destroy (&keys);
@@ -153,8 +155,9 @@ s_list (cli_t *cli, int argc, char **argv)
 static int
 s_revoke (cli_t *cli, int argc, char **argv)
 {
-    cli_args_t *args = cli_args_verb (argc, argv, "dir=", s_usage, 1, NULL,
-                                      "keys revoke needs the NAME of a key");
+    cli_args_t
+        *args = cli_args_verb (argc, argv, "dir=", s_usage, 1, NULL,
+                               N_ ("keys revoke needs the NAME of a key"));
     if (!args)
         return CLI_USAGE;
     kj_keys_t *keys = s_open (args);
@@ -165,7 +168,8 @@ s_revoke (cli_t *cli, int argc, char **argv)
         rc = kj_keys_revoke (keys, name, &status) ? s_refused (&status)
                                                   : CLI_OK;
         if (rc == CLI_OK && !cli->json)
-            printf ("revoked %s: every new handshake with it fails\n", name);
+            printf (_ ("revoked %s: every new handshake with it fails\n"),
+                    name);
         else if (rc == CLI_OK)
             cli_print_object (
                 json_pack ("{s:s, s:b}", "name", name, "revoked", 1));
@@ -190,8 +194,8 @@ cli_keys (cli_t *cli, int argc, char **argv)
         if (streq (argv [1], verbs [i].verb))
             return verbs [i].run (cli, argc, argv);
     fprintf (stderr,
-             "kejin: unknown keys command '%s'\nTry 'kejin keys "
-             "--help'.\n",
+             _ ("kejin: unknown keys command '%s'\nTry 'kejin keys "
+                "--help'.\n"),
              argv [1]);
     return CLI_USAGE;
 }

@@ -35,6 +35,8 @@ static const command_t s_commands [] = {
           "what-if, models"),
       cli_score },
     { "keys", N_ ("the node's CURVE keys: new, list, revoke"), cli_keys },
+    { "audit", N_ ("check the services' hash-chained audit trails"),
+      cli_audit },
     { "guarantee",
       N_ ("guarantee compensation: calc (offline, from a CSV "
           "file)"),

@@ -408,6 +408,74 @@ static const kj_method_t s_writer_methods [] = { { "Append", s_append, 0 },
 //  --------------------------------------------------------------------------
 //  Events.Replay, Info, Report, on the reader's own connection
 
+//  The topic prefixes an integrator may replay, as the live stream allows
+//  it: its certificate's topics (from the node's key directory,
+//  KEJIN_NODE_KEYS, by the name the broker stamped) narrow what it asked.
+//  A prefix wider than its topics becomes the topics within it; one
+//  outside them is refused. Other roles read every topic. 0 with
+//  *prefixes_p and *count_p set, or -1 (the call failed).
+
+static int
+s_replay_topics (kj_call_t *call, const Kj__ReplayRequest *request,
+                 char ***prefixes_p, size_t *count_p)
+{
+    *prefixes_p = request->prefixes;
+    *count_p = request->n_prefixes;
+    const Kj__Caller *caller = kj_call_caller (call);
+    if (!caller->role || !streq (caller->role, "integrator"))
+        return 0;
+    const char *dir = getenv ("KEJIN_NODE_KEYS");
+    kj_keys_t *keys = dir && *dir ? kj_keys_new (dir) : NULL;
+    kj_key_info_t info;
+    int found = keys ? kj_keys_find (keys, caller->identity, &info) : -1;
+    kj_keys_destroy (&keys);
+    if (found)
+        return kj_call_fail (call, KJ__CODE__PERMISSION_DENIED, NULL,
+                             "the event log does not find the key %s among "
+                             "the node's keys",
+                             caller->identity);
+    if (streq (info.topics, "*"))
+        return 0;
+    //  Its topics, split in the call's memory
+    char *allowed [PREFIXES_MAX];
+    size_t n_allowed = 0;
+    char *list = kj_call_strdup (call, info.topics), *rest = NULL;
+    for (char *item = strtok_r (list, ",", &rest);
+         item && n_allowed < PREFIXES_MAX; item = strtok_r (NULL, ",", &rest))
+        allowed [n_allowed++] = item;
+    char **prefixes = (char **) kj_call_alloc (call,
+                                               PREFIXES_MAX * sizeof (char *));
+    size_t count = 0;
+    if (request->n_prefixes == 0) {
+        memcpy (prefixes, allowed, n_allowed * sizeof (char *));
+        count = n_allowed;
+    }
+    for (size_t i = 0; i < request->n_prefixes; i++) {
+        const char *prefix = request->prefixes [i];
+        size_t size = strlen (prefix);
+        bool kept = kj_keys_topic_allowed (info.topics, prefix, size);
+        if (kept && count < PREFIXES_MAX)
+            prefixes [count++] = (char *) prefix;
+        for (size_t a = 0; !kept && a < n_allowed; a++)
+            if (strncmp (allowed [a], prefix, size) == 0) {
+                if (count < PREFIXES_MAX)
+                    prefixes [count++] = allowed [a];
+                kept = true;
+            }
+        if (!kept)
+            return kj_call_fail (call, KJ__CODE__PERMISSION_DENIED, "prefixes",
+                                 "prefix %zu '%s' is outside the topics the "
+                                 "key %s may read (%s)",
+                                 i, prefix, caller->identity, info.topics);
+    }
+    if (count == 0)
+        return kj_call_fail (call, KJ__CODE__PERMISSION_DENIED, "prefixes",
+                             "the key %s may read no topic", caller->identity);
+    *prefixes_p = prefixes;
+    *count_p = count;
+    return 0;
+}
+
 static int
 s_replay (kj_call_t *call, const ProtobufCMessage *input,
           ProtobufCMessage *output)
@@ -425,6 +493,10 @@ s_replay (kj_call_t *call, const ProtobufCMessage *input,
                                  "prefix %zu is not a topic's start: UTF-8 "
                                  "text of at most %d bytes",
                                  i, EVENTS_TOPIC_MAX);
+    char **prefixes;
+    size_t n_prefixes;
+    if (s_replay_topics (call, request, &prefixes, &n_prefixes))
+        return -1;
     uint32_t max = request->max_events ? request->max_events : REPLAY_DEFAULT;
     if (max > REPLAY_MAX)
         max = REPLAY_MAX;
@@ -433,9 +505,8 @@ s_replay (kj_call_t *call, const ProtobufCMessage *input,
     kj_call_allocator (call, &allocator);
     events_replay_t replay;
     if (events_store_replay (kj_call_db (call), request->from_offset,
-                             request->to_offset, request->prefixes,
-                             request->n_prefixes, max, REPLAY_SCAN,
-                             REPLAY_BYTES, &allocator, &replay))
+                             request->to_offset, prefixes, n_prefixes, max,
+                             REPLAY_SCAN, REPLAY_BYTES, &allocator, &replay))
         return kj_call_fail (call, KJ__CODE__UNAVAILABLE, NULL,
                              "the log's database is unavailable; retry");
     if (request->from_offset && request->from_offset < replay.tail)

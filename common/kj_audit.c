@@ -1,0 +1,333 @@
+/*  =========================================================================
+    kj_audit - the audit trail of a service: append-only, hash-chained
+
+    The hashing is PostgreSQL's (sha256, built in), in two functions the
+    installer makes in the trail's schema, so that sealing and verifying
+    read a row's content through one definition: `content (trail)`, the
+    row as a JSON array (jsonb's text is canonical, the time in
+    microseconds since 1970, so no session setting changes it).
+
+    chain.hash of the n-th row = sha256 (chain.hash of row n-1 || content),
+    the first row's previous hash being empty.
+    =========================================================================
+*/
+
+#include "kejin.h"
+#include "kj_audit.h"
+#include "kj_json.h"
+
+//  Rows a seal chains at most per call, and how far below the newest
+//  chained id it looks for rows that committed late
+#define SEAL_BATCH  10000
+#define SEAL_WINDOW "100000"
+
+struct _kj_audit_t {
+    char schema [64];  //  "registry_audit"
+    char *insert_sql;
+    char *seal_sql;
+    char *verify_sql;
+    char *exists_sql;
+};
+
+//  What kj_audit_object keeps with the call
+typedef struct {
+    const char *object;
+    const char *before;
+    const char *after;
+} s_note_t;
+
+//  The installer's script; %1$s is the trail's schema. Run as one
+//  transaction, under the lock kj_db's bootstrap takes.
+static const char *s_install_sql =
+    "BEGIN;"
+    "SELECT pg_advisory_xact_lock (hashtext ('kejin.bootstrap'));"
+    "CREATE SCHEMA IF NOT EXISTS %1$s;"
+    "CREATE TABLE IF NOT EXISTS %1$s.trail ("
+    "  id bigserial PRIMARY KEY,"
+    "  at timestamptz NOT NULL DEFAULT clock_timestamp (),"
+    "  service text NOT NULL, method text NOT NULL,"
+    "  key text NOT NULL, role text NOT NULL, city text NOT NULL,"
+    "  object text NOT NULL, request_id text NOT NULL,"
+    "  code integer NOT NULL, message text NOT NULL,"
+    "  before jsonb, after jsonb);"
+    "CREATE TABLE IF NOT EXISTS %1$s.chain ("
+    "  seq bigint PRIMARY KEY,"
+    "  id bigint NOT NULL UNIQUE,"
+    "  hash bytea NOT NULL);"
+    "CREATE OR REPLACE FUNCTION %1$s.content (r %1$s.trail) RETURNS bytea"
+    "  LANGUAGE sql IMMUTABLE SET search_path = pg_catalog AS $f$"
+    "  SELECT convert_to (jsonb_build_array (r.id,"
+    "    (extract (epoch FROM r.at) * 1000000)::bigint, r.service, r.method,"
+    "    r.key, r.role, r.city, r.object, r.request_id, r.code, r.message,"
+    "    r.before, r.after)::text, 'UTF8') $f$;"
+    "CREATE OR REPLACE FUNCTION %1$s.seal (batch integer) RETURNS integer"
+    "  LANGUAGE plpgsql SET search_path = pg_catalog AS $f$"
+    "DECLARE prev bytea; last_seq bigint; last_id bigint; n integer := 0;"
+    "  r %1$s.trail;"
+    "BEGIN"
+    "  IF NOT pg_try_advisory_xact_lock (hashtext ('%1$s.seal')) THEN"
+    "    RETURN 0;"
+    "  END IF;"
+    "  SELECT c.seq, c.hash INTO last_seq, prev FROM %1$s.chain c"
+    "    ORDER BY c.seq DESC LIMIT 1;"
+    "  IF NOT FOUND THEN last_seq := 0; prev := ''::bytea; END IF;"
+    "  SELECT coalesce (max (c.id), 0) INTO last_id FROM %1$s.chain c;"
+    "  FOR r IN SELECT t.* FROM %1$s.trail t"
+    "      WHERE t.id > last_id - " SEAL_WINDOW
+    "      AND NOT EXISTS (SELECT 1 FROM %1$s.chain c WHERE c.id = t.id)"
+    "      ORDER BY t.id LIMIT batch LOOP"
+    "    last_seq := last_seq + 1;"
+    "    prev := sha256 (prev || %1$s.content (r));"
+    "    INSERT INTO %1$s.chain VALUES (last_seq, r.id, prev);"
+    "    n := n + 1;"
+    "  END LOOP;"
+    "  RETURN n;"
+    "END $f$;"
+    "CREATE OR REPLACE FUNCTION %1$s.verify (OUT checked bigint,"
+    "    OUT pending bigint, OUT bad_row bigint, OUT reason text)"
+    "  LANGUAGE plpgsql STABLE SET search_path = pg_catalog AS $f$"
+    "DECLARE prev bytea := ''::bytea; h bytea; c record;"
+    "BEGIN"
+    "  checked := 0; bad_row := 0; reason := '';"
+    "  FOR c IN SELECT k.seq, k.id, k.hash, t AS trow, t.id AS found"
+    "      FROM %1$s.chain k LEFT JOIN %1$s.trail t ON t.id = k.id"
+    "      ORDER BY k.seq LOOP"
+    "    IF c.seq <> checked + 1 THEN"
+    "      bad_row := c.id;"
+    "      reason := format ('chain entry %%s is missing before row %%s',"
+    "                        checked + 1, c.id);"
+    "      EXIT;"
+    "    END IF;"
+    "    IF c.found IS NULL THEN"
+    "      bad_row := c.id;"
+    "      reason := format ('row %%s was deleted', c.id);"
+    "      EXIT;"
+    "    END IF;"
+    "    h := sha256 (prev || %1$s.content (c.trow));"
+    "    IF h <> c.hash THEN"
+    "      bad_row := c.id;"
+    "      reason := format ('row %%s does not match its hash: edited', c.id);"
+    "      EXIT;"
+    "    END IF;"
+    "    prev := h;"
+    "    checked := checked + 1;"
+    "  END LOOP;"
+    "  SELECT count (*) INTO pending FROM %1$s.trail t"
+    "    WHERE NOT EXISTS (SELECT 1 FROM %1$s.chain k WHERE k.id = t.id);"
+    "END $f$;"
+    "REVOKE ALL ON %1$s.trail, %1$s.chain FROM PUBLIC;"
+    "COMMIT";
+
+//  The grants to the service's role; %1$s the trail's schema, %2$s the role
+static const char *s_grant_sql =
+    "GRANT USAGE ON SCHEMA %1$s TO %2$s;"
+    "REVOKE UPDATE, DELETE, TRUNCATE ON %1$s.trail, %1$s.chain FROM %2$s;"
+    "GRANT SELECT, INSERT ON %1$s.trail, %1$s.chain TO %2$s;"
+    "GRANT USAGE ON SEQUENCE %1$s.trail_id_seq TO %2$s";
+
+//  --------------------------------------------------------------------------
+//  New and destroy
+
+kj_audit_t *
+kj_audit_new (const char *schema)
+{
+    assert (schema);
+    if (strlen (schema) + strlen ("_audit") > 63) {
+        kj_error ("audit.bad_schema", "schema=%s reason=\"name too long\"",
+                  schema);
+        return NULL;
+    }
+    kj_audit_t *self = (kj_audit_t *) zmalloc (sizeof (kj_audit_t));
+    snprintf (self->schema, sizeof self->schema, "%s_audit", schema);
+    self->insert_sql = zsys_sprintf (
+        "INSERT INTO \"%s\".trail (service, method, key, role, city, object,"
+        " request_id, code, message, before, after)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        self->schema);
+    self->seal_sql = zsys_sprintf ("SELECT \"%s\".seal (%d)", self->schema,
+                                   SEAL_BATCH);
+    self->verify_sql = zsys_sprintf ("SELECT checked, pending, bad_row, "
+                                     "reason FROM \"%s\".verify ()",
+                                     self->schema);
+    self->exists_sql = zsys_sprintf ("SELECT to_regclass ('\"%s\".chain') IS "
+                                     "NOT NULL",
+                                     self->schema);
+    return self;
+}
+
+void
+kj_audit_destroy (kj_audit_t **self_p)
+{
+    if (*self_p) {
+        kj_audit_t *self = *self_p;
+        zstr_free (&self->insert_sql);
+        zstr_free (&self->seal_sql);
+        zstr_free (&self->verify_sql);
+        zstr_free (&self->exists_sql);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+const char *
+kj_audit_schema (kj_audit_t *self)
+{
+    return self->schema;
+}
+
+//  --------------------------------------------------------------------------
+//  Install
+
+//  Run a script of several statements; 0, or -1 (logged).
+static int
+s_script (kj_db_t *db, const char *sql, const char *what)
+{
+    PGresult *result = PQexec (kj_db_conn (db), sql);
+    ExecStatusType status = PQresultStatus (result);
+    int rc = status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK ? 0 : -1;
+    if (rc) {
+        const char *state = PQresultErrorField (result, PG_DIAG_SQLSTATE);
+        kj_error ("audit.install_failed",
+                  "step=%s sqlstate=%s "
+                  "error=\"%s\"",
+                  what, state ? state : "", PQerrorMessage (kj_db_conn (db)));
+        PQclear (PQexec (kj_db_conn (db), "ROLLBACK"));
+    }
+    PQclear (result);
+    return rc;
+}
+
+int
+kj_audit_install (kj_audit_t *self, kj_db_t *db, const char *grantee)
+{
+    char schema [70], role [70];
+    snprintf (schema, sizeof schema, "\"%s\"", self->schema);
+    char *sql = zsys_sprintf (s_install_sql, schema);
+    int rc = s_script (db, sql, "tables");
+    zstr_free (&sql);
+    if (rc == 0 && grantee && *grantee) {
+        if (strchr (grantee, '"')) {
+            kj_error ("audit.install_failed", "role=\"%s\" reason=\"bad name\"",
+                      grantee);
+            return -1;
+        }
+        snprintf (role, sizeof role, "\"%s\"", grantee);
+        sql = zsys_sprintf (s_grant_sql, schema, role);
+        rc = s_script (db, sql, "grants");
+        zstr_free (&sql);
+    }
+    if (rc == 0)
+        kj_info ("audit.installed", "schema=%s grantee=%s", self->schema,
+                 grantee && *grantee ? grantee : "-");
+    return rc;
+}
+
+bool
+kj_audit_installed (kj_audit_t *self, kj_db_t *db)
+{
+    PGresult *result = kj_db_exec (db, self->exists_sql, 0, NULL);
+    bool exists = result && PQntuples (result) == 1
+               && streq (PQgetvalue (result, 0, 0), "t");
+    PQclear (result);
+    return exists;
+}
+
+//  --------------------------------------------------------------------------
+//  Write, seal, verify
+
+//  An image as stored: itself, or, above KJ_AUDIT_IMAGE_MAX bytes (a bulk
+//  chunk), a note of its size in buf
+static const char *
+s_image (const char *json, char *buf, size_t size)
+{
+    size_t length = json ? strlen (json) : 0;
+    if (length <= KJ_AUDIT_IMAGE_MAX)
+        return json;
+    snprintf (buf, size, "{\"omitted_bytes\": %zu}", length);
+    return buf;
+}
+
+int
+kj_audit_write (kj_audit_t *self, kj_db_t *db, const kj_audit_row_t *row)
+{
+    char code [16], before [48], after [48];
+    snprintf (code, sizeof code, "%d", row->code);
+    const char *params [] = { row->service,
+                              row->method,
+                              row->key,
+                              row->role,
+                              row->city,
+                              row->object,
+                              row->request_id,
+                              code,
+                              row->message,
+                              s_image (row->before, before, sizeof before),
+                              s_image (row->after, after, sizeof after) };
+    return kj_db_run (db, self->insert_sql, 11, params) == 1 ? 0 : -1;
+}
+
+int
+kj_audit_seal (kj_audit_t *self, kj_db_t *db)
+{
+    PGresult *result = kj_db_exec (db, self->seal_sql, 0, NULL);
+    int count = result && PQntuples (result) == 1
+                  ? atoi (PQgetvalue (result, 0, 0))
+                  : -1;
+    PQclear (result);
+    return count;
+}
+
+int
+kj_audit_verify (kj_audit_t *self, kj_db_t *db, Kj__AuditVerify *reply,
+                 kj_call_t *call)
+{
+    if (kj_audit_seal (self, db) < 0)
+        return -1;
+    PGresult *result = kj_db_exec (db, self->verify_sql, 0, NULL);
+    if (!result || PQntuples (result) != 1) {
+        PQclear (result);
+        return -1;
+    }
+    reply->schema = kj_call_strdup (call, self->schema);
+    reply->checked = strtoull (PQgetvalue (result, 0, 0), NULL, 10);
+    reply->pending = strtoull (PQgetvalue (result, 0, 1), NULL, 10);
+    reply->bad_row = strtoll (PQgetvalue (result, 0, 2), NULL, 10);
+    reply->reason = kj_call_strdup (call, PQgetvalue (result, 0, 3));
+    reply->ok = reply->bad_row == 0;
+    PQclear (result);
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Inside a handler
+
+//  The message as one line of JSON in the call's memory
+static const char *
+s_json (kj_call_t *call, const ProtobufCMessage *message)
+{
+    char *text = kj_json_string (message, false);
+    const char *copy = text ? kj_call_strdup (call, text) : NULL;
+    free (text);
+    return copy;
+}
+
+void
+kj_audit_object (kj_call_t *call, const char *object,
+                 const ProtobufCMessage *before, const ProtobufCMessage *after)
+{
+    s_note_t *note = (s_note_t *) kj_call_alloc (call, sizeof (s_note_t));
+    note->object = kj_call_strdup (call, object ? object : "");
+    note->before = before ? s_json (call, before) : NULL;
+    note->after = after ? s_json (call, after) : NULL;
+    kj_call_set_note (call, note);
+}
+
+void
+kj_audit_noted (kj_call_t *call, const char **object, const char **before,
+                const char **after)
+{
+    s_note_t *note = (s_note_t *) kj_call_note (call);
+    *object = note ? note->object : "";
+    *before = note ? note->before : NULL;
+    *after = note ? note->after : NULL;
+}

@@ -1,0 +1,227 @@
+#!/usr/bin/env bash
+#  test_security_node: the audit trail and the replay of events by topic
+#  on a node as `make up` runs it (keys on, each service logging in as its
+#  own role, the trail made by the node's superuser through db/admin_dsn).
+#
+#  Starts a node with deploy/kejin-node (registry and events only, no demo
+#  data). An operator registers an enterprise and updates it; a change
+#  refused by the service (an invalid code) is recorded too; an
+#  integrator's change is refused at the broker. Checks the rows (caller
+#  as the broker stamped it, method, object, code, before and after);
+#  `kejin audit verify` passes (per service and for all); the registry's
+#  role cannot UPDATE, DELETE or TRUNCATE its trail (X7); a row edited by
+#  hand as the database owner makes `kejin audit verify` fail, naming it.
+#  X6 with keys: the submitter of a claim cannot approve it whatever --as
+#  says, a second approval is refused, the database's constraint holds.
+#  Replay keeps to an integrator's topics as the live stream does: a key
+#  for `guarantee.` replays none of the node's `registry.` events and is
+#  refused when it asks for them; a key for `registry.` replays them.
+#
+#  Run by tests/run.sh, or by hand: tests/system/test_security_node.sh
+
+set -euo pipefail
+
+ROOT=${KEJIN_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+# shellcheck source=../support/shell.sh
+. "$ROOT/tests/support/shell.sh"
+NODE=$ROOT/deploy/kejin-node
+export KEJIN_PG_FAST=1
+unset KEJIN_CONFIG KEJIN_DB_DSN KEJIN_PORT_BASE KEJIN_BROKER_ENDPOINT
+unset KEJIN_NODE_BROKER KEJIN_NODE_PUB KEJIN_NODE_SUB KEJIN_KEY
+chmod 755 "$TMP"                #  PostgreSQL runs as postgres when we are root
+RUN=$TMP/run
+DONE=0
+
+cleanup () {
+    local rc=$?
+    trap - EXIT
+    if [ -d "$RUN" ]; then
+        "$NODE" down --run "$RUN" >/dev/null 2>&1 || true
+    fi
+    if [ "$DONE" = 1 ] && [ -z "${KEJIN_TEST_TMP:-}" ]; then
+        rm -rf "$TMP"
+    elif [ "$DONE" = 0 ]; then
+        echo "files kept in $TMP" >&2
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+port_free () {
+    [ -z "$(ss -Hltn "sport = :$1" 2>/dev/null)" ]
+}
+
+BASE=
+for ((try = 0; try < 100; try++)); do
+    b=$((20000 + RANDOM % 30000))
+    if port_free "$b" && port_free $((b + 1)) && port_free $((b + 2)); then
+        BASE=$b
+        break
+    fi
+done
+[ -n "$BASE" ] || fail "no three free ports in a row"
+
+#  The command must fail with exit code $1; its output goes to $OUT
+OUT=
+fails_with () {
+    local want=$1 rc=0
+    shift
+    OUT=$("$@" 2>&1) || rc=$?
+    [ "$rc" = "$want" ] || { echo "$OUT" >&2; fail "exit $rc, expected $want: $*"; }
+}
+
+#  A valid unified social credit code of region 210100, number n
+code () {
+    /usr/bin/python3 - "$1" <<'EOF'
+import sys
+cs = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+s = "91210100%08d" % int(sys.argv[1])
+w = [3, 7, 9, 10, 5, 8, 4, 2]
+c = 11 - sum(int(s[8 + i]) * w[i] for i in range(8)) % 11
+s += "X" if c == 10 else "0" if c == 11 else str(c)
+t, k = 0, 1
+for ch in s:
+    t += cs.index(ch) * k
+    k = k * 3 % 31
+print(s + cs[(31 - t % 31) % 31])
+EOF
+}
+
+cat >"$TMP/node.conf" <<'EOF_CONF'
+launcher
+    services = events registry guarantee
+EOF_CONF
+out=$(KEJIN_BIN=$BIN "$NODE" up --run "$RUN" --config "$TMP/node.conf" \
+      --port-base "$BASE" --no-demo 2>&1) || { echo "$out"; fail "kejin-node up failed"; }
+# shellcheck source=/dev/null
+source "$RUN/node.env"
+PG=$KEJIN_PG_DSN
+q () {
+    psql -X -q -t -A -w -v ON_ERROR_STOP=1 "$@"
+}
+kejin () {
+    "$BIN/kejin" "$@"
+}
+
+#  An operator's changes, and one the service refuses
+CODE=$(code 4711)
+kejin enterprise add "$CODE" --name "审计测试" >/dev/null || fail "enterprise add failed"
+kejin enterprise update "$CODE" --name "审计测试二" >/dev/null || fail "update failed"
+fails_with 2 kejin enterprise add 91210100000000000X --name bad
+#  An integrator's change never reaches the service: refused at the broker
+kejin keys new bank-a --role integrator --topics registry. >/dev/null
+fails_with 1 env KEJIN_KEY=bank-a "$BIN/kejin" enterprise update "$CODE" --name x
+grep -q PERMISSION_DENIED <<<"$OUT" || { echo "$OUT"; fail "integrator not refused"; }
+
+rows=$(q "$PG" -c "SELECT method, key, role, code, object <> '' OR before IS NOT NULL
+                  FROM registry_audit.trail ORDER BY id")
+want=$'RegisterEnterprise|operator|operator|0|t\nUpdateEnterprise|operator|operator|0|t\nRegisterEnterprise|operator|operator|3|t'
+[ "$rows" = "$want" ] || { echo "$rows"; fail "trail rows are not as written"; }
+[ "$(q "$PG" -c "SELECT after->>'name' IS NOT NULL OR after IS NOT NULL
+                 FROM registry_audit.trail WHERE method = 'UpdateEnterprise'")" = t ] || \
+    fail "the update has no after image"
+[ "$(q "$PG" -c "SELECT count (*) FROM registry_audit.trail WHERE key = 'bank-a'")" = 0 ] || \
+    fail "a call refused at the broker reached the trail"
+pass "writes and a refusal recorded with the caller the broker stamped"
+
+kejin audit verify --service registry >"$TMP/verify.out" || \
+    { cat "$TMP/verify.out"; fail "verify of an untouched trail failed"; }
+grep -q "registry_audit *ok: 3 rows chained" "$TMP/verify.out" || \
+    { cat "$TMP/verify.out"; fail "verify did not report 3 rows"; }
+kejin audit verify >"$TMP/verify.out" || \
+    { cat "$TMP/verify.out"; fail "verify of every service failed"; }
+grep -q "^registry .*ok" "$TMP/verify.out" || \
+    { cat "$TMP/verify.out"; fail "verify of every service skipped registry"; }
+pass "kejin audit verify passes"
+
+#  X7: the service's own role
+REG=$("$ROOT/deploy/pg.sh" role "$RUN/pg" registry | tail -n 1)
+[ "$(q "$REG" -c 'SELECT current_user')" = registry ] || fail "cannot log in as registry"
+for sql in "UPDATE registry_audit.trail SET code = 0" \
+           "DELETE FROM registry_audit.trail" \
+           "TRUNCATE registry_audit.trail" \
+           "DELETE FROM registry_audit.chain" \
+           "DROP TABLE registry_audit.trail"; do
+    fails_with 1 q "$REG" -c "$sql"
+    grep -qE "permission denied|must be owner" <<<"$OUT" || \
+        { echo "$OUT"; fail "$sql: not a permission refusal"; }
+done
+[ "$(q "$REG" -c 'SELECT count (*) FROM registry_audit.trail')" = 3 ] || \
+    fail "registry cannot read its trail"
+pass "the registry's role may not update, delete or truncate its trail"
+
+#  Edited by hand as the database owner: verify fails, naming the row
+ROW=$(q "$PG" -c "SELECT id FROM registry_audit.trail WHERE method = 'UpdateEnterprise'")
+q "$PG" -c "UPDATE registry_audit.trail SET key = 'someone-else' WHERE id = $ROW" >/dev/null
+fails_with 1 kejin audit verify --service registry
+grep -q "BROKEN at row $ROW: row $ROW does not match its hash" <<<"$OUT" || \
+    { echo "$OUT"; fail "verify did not name row $ROW"; }
+fails_with 1 kejin audit verify
+grep -q "BROKEN at row $ROW" <<<"$OUT" || { echo "$OUT"; fail "verify of all did not name row $ROW"; }
+pass "a row edited by hand: kejin audit verify fails, naming row $ROW"
+
+#  Replay by the topics of the key (the live stream's rule)
+kejin keys new bank-g --role integrator --topics guarantee. >/dev/null
+tail_events () {
+    local key=$1
+    shift
+    timeout 8 env KEJIN_KEY="$key" "$BIN/kejin" events tail --from 0 --json \
+        --offset-file "$TMP/$key.offset" "$@" 2>"$TMP/$key.err" || true
+}
+n=$(tail_events bank-a --count 2 | grep -c '"topic": *"registry\.' || true)
+[ "$n" = 2 ] || { cat "$TMP/bank-a.err"; fail "a registry. key replayed $n registry events, expected 2"; }
+rm -f "$TMP"/*.offset
+n=$(tail_events bank-g --count 1 | grep -c '"topic"' || true)
+[ "$n" = 0 ] || fail "a guarantee. key replayed $n registry events"
+rm -f "$TMP"/*.offset
+n=$(tail_events bank-g --count 1 --topic registry. | grep -c '"topic"' || true)
+[ "$n" = 0 ] || fail "a guarantee. key replayed $n events asking for registry."
+grep -q "PERMISSION_DENIED.*outside the topics the key bank-g may read" "$TMP/bank-g.err" || \
+    { cat "$TMP/bank-g.err"; fail "asking for registry. with a guarantee. key was not refused"; }
+[ "$(q "$PG" -c "SELECT count (*) > 0 FROM events_audit.trail WHERE key = 'bank-g'
+                 AND role = 'integrator' AND method = 'Replay' AND code = 7")" = t ] || \
+    fail "the refused replay is not in the event log's audit trail"
+pass "replay keeps to the key's topics: guarantee. replays no registry. events; the refusal audited"
+
+#  X6: four eyes and double approval, with the caller the broker stamps
+#  (the key's name, whatever --as says)
+kejin keys new ops-2 --role operator >/dev/null
+kejin keys new ops-3 --role operator >/dev/null
+g () {
+    local key=$1
+    shift
+    KEJIN_KEY=$key "$BIN/kejin" guarantee "$@"
+}
+g operator guarantor add G1 --name 担保一 --yearly-cap 1000000 --qualified >/dev/null
+g operator agreement add A1 --guarantor G1 --bank 工行 --bank-share 20 \
+    --system-share 80 --rate 40 --per-claim-cap 50000 \
+    --from 2026-01-01 --to 2027-12-31 >/dev/null
+g operator guarantee add L1 --guarantor G1 --agreement A1 \
+    --enterprise 91210100MA00000001 --category 创业类 --amount 100000 \
+    --date 2026-01-15 >/dev/null
+DC=$(g operator default L1 --amount 80000 --paid-on 2026-06-30 --json |
+     /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+CLAIM=$(g operator claim submit "$DC" --as ops-2 --json |
+        /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+g ops-2 claim review "$CLAIM" --level city >/dev/null
+g ops-2 claim review "$CLAIM" --level province >/dev/null
+fails_with 1 g operator approve "$CLAIM" --as ops-3
+grep -q "PERMISSION_DENIED.*four eyes" <<<"$OUT" || { echo "$OUT"; fail "the submitter approved"; }
+g ops-2 approve "$CLAIM" >/dev/null || fail "ops-2 could not approve"
+fails_with 1 g ops-3 approve "$CLAIM"
+grep -q "FAILED_PRECONDITION.*already approved by ops-2" <<<"$OUT" || \
+    { echo "$OUT"; fail "a second approval was not refused"; }
+[ "$(q "$PG" -c "SELECT submitted_by || ',' || approved_by FROM guarantee.claim
+                 WHERE id = $CLAIM")" = "operator,ops-2" ] || fail "claim not as approved"
+#  The database holds the rule too: not even the owner makes them equal
+fails_with 1 q "$PG" -c "UPDATE guarantee.claim SET approved_by = submitted_by WHERE id = $CLAIM"
+grep -q "claim_four_eyes" <<<"$OUT" || { echo "$OUT"; fail "the database let four eyes go"; }
+[ "$(q "$PG" -c "SELECT count (*) FROM guarantee_audit.trail WHERE method = 'ApproveClaim'
+                 AND key = 'operator' AND code = 7")" = 1 ] || \
+    fail "the refused approval is not in the audit trail"
+pass "X6: the submitter cannot approve (as the broker stamps it, --as ignored), nor anyone twice; the database holds it too; the refusal audited"
+
+DONE=1
+echo "$PASSED passed, 0 failed"
