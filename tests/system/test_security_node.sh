@@ -196,7 +196,7 @@ g () {
 }
 g operator guarantor add G1 --name 担保一 --yearly-cap 1000000 --qualified >/dev/null
 g operator agreement add A1 --guarantor G1 --bank 工行 --bank-share 20 \
-    --system-share 80 --rate 40 --per-claim-cap 50000 \
+    --system-share 80 --national-share 40 --provincial-share 20 --rate 40 --per-claim-cap 50000 \
     --from 2026-01-01 --to 2027-12-31 >/dev/null
 g operator guarantee add L1 --guarantor G1 --agreement A1 \
     --enterprise 91210100MA00000001 --category 创业类 --amount 100000 \
