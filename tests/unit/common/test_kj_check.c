@@ -23,7 +23,8 @@ test_date_parse (void **state)
     (void) state;
     kj_date_t date;
     kj_status_t status;
-    assert_int_equal (kj_check_date ("2024-02-29", "founded_on", &date, &status),
+    assert_int_equal (kj_check_date ("2024-02-29", "founded_on", &date,
+                                     &status),
                       0);
     assert_int_equal (date.year, 2024);
     assert_int_equal (date.month, 2);
