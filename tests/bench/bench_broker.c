@@ -465,8 +465,8 @@ s_profile (const char *kind, int workers, int seconds)
         int depth = getenv ("DEPTH") ? atoi (getenv ("DEPTH")) : 100;
         result_t r = s_run (broker.endpoint, &request, depth, broker.pid);
         printf ("%s, %d workers, %d in flight: %.0f req/s, %.1f us CPU per "
-                "request\n",
-                kind, workers, depth, r.rate, r.cpu_us);
+                "request, %" PRIu64 " replies\n",
+                kind, workers, depth, r.rate, r.cpu_us, r.total);
         fflush (stdout);
     }
     s_stop_workers ();
