@@ -231,7 +231,9 @@ kj_client_recv (kj_client_t *self, int timeout_ms, uint64_t *request_id,
                 const ProtobufCMessageDescriptor *reply_type,
                 ProtobufCMessage **reply_p, kj_status_t *status)
 {
-    zmq_pollitem_t item = { zsock_resolve (self->sock), 0, ZMQ_POLLIN, 0 };
+    //  A blocking receive with what is left of the timeout: a reply
+    //  already waiting costs no system call (zmq_poll, then a receive,
+    //  cost two or three)
     int64_t deadline = kj_mono_us () + (int64_t) timeout_ms * 1000;
     while (true) {
         int wait = timeout_ms < 0
@@ -239,15 +241,13 @@ kj_client_recv (kj_client_t *self, int timeout_ms, uint64_t *request_id,
                      : (int) ((deadline - kj_mono_us () + 999) / 1000);
         if (timeout_ms >= 0 && wait < 0)
             wait = 0;
-        int rc = zmq_poll (&item, 1, wait);
-        if (rc < 0 && zmq_errno () == EINTR && !kj_stopping ())
-            continue;
-        if (rc <= 0)
-            return -1;
+        zsock_set_rcvtimeo (self->sock, wait);
         zmsg_t *msg = zmsg_recv (self->sock);
+        if (!msg && zmq_errno () == EINTR && !kj_stopping ())
+            continue;
         if (!msg)
             return -1;
-        rc = s_decode (msg, request_id, reply_type, reply_p, status);
+        int rc = s_decode (msg, request_id, reply_type, reply_p, status);
         zmsg_destroy (&msg);
         if (rc == 0)
             return status->code;

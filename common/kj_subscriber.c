@@ -510,22 +510,22 @@ kj_subscriber_poll (kj_subscriber_t *self, int timeout_ms)
         if (rc)
             return rc;
     }
-    //  Live messages: wait for the first, then take what is waiting
-    zmq_pollitem_t item = { zsock_resolve (self->sub), 0, ZMQ_POLLIN, 0 };
-    int rc = zmq_poll (&item, 1, inner ? 0 : timeout_ms);
-    if (rc > 0) {
-        for (int count = 0;
-             count < 10000 && (zsock_events (self->sub) & ZMQ_POLLIN);
-             count++) {
-            zmsg_t *msg = zmsg_recv (self->sub);
-            if (!msg)
-                break;
-            s_on_message (self, msg);
-            zmsg_destroy (&msg);
-        }
+    //  Live messages: wait for the first, then take what is waiting, each
+    //  with a receive (one that finds a message waiting costs no system
+    //  call; a look at the socket's events before each cost one)
+    zsock_set_rcvtimeo (self->sub, inner ? 0 : timeout_ms);
+    for (int count = 0; count < 10000; count++) {
+        zmsg_t *msg = zmsg_recv (self->sub);
+        if (!msg)
+            break;
+        if (count == 0 && !inner && timeout_ms)
+            zsock_set_rcvtimeo (self->sub, 0);
+        s_on_message (self, msg);
+        zmsg_destroy (&msg);
     }
     if (inner)
         return 0;
+    int rc;
     if (self->repair_to && kj_mono_us () >= self->retry_at) {
         int rc = s_repair (self);
         if (rc == -1 || rc == 1)

@@ -2,9 +2,11 @@
     broker_server - the broker's sockets and loop around broker_core
 
     The request loop waits on the ROUTER with a blocking receive and a
-    timeout (the next tick). After a wake-up it takes every message
-    waiting, not one, so that under load the broker pays one wait per batch
-    instead of one per message. Events go through a thread of their own.
+    timeout (the next tick), and goes on taking messages the same way until
+    the tick is due: a message already waiting costs no system call, so
+    under load the broker pays one wait per batch instead of one per
+    message, and the timers are looked at only when due. Events go through
+    a thread of their own.
 
     With a certificate every socket is a CURVE server (kj_keys_server) and
     each message's User-Id (the key's name, from the ZAP handler) is looked
@@ -372,27 +374,38 @@ s_recv_message (void *sock, zmq_msg_t *frames, bool *oversized, int flags)
     }
 }
 
-//  Wait up to wait_ms for a message on the ROUTER (a blocking receive
-//  with a timeout costs fewer calls per wake-up than a poll, then a
-//  receive), then take every message waiting, up to a batch. Returns -1
-//  if the socket failed for good.
+//  Take messages off the ROUTER until `until` (the next tick), a batch
+//  was taken, or nothing came. Every receive is a blocking one with what
+//  is left of the wait as its timeout: libzmq hands over a waiting message
+//  without a system call, and waits with one poll when there is none (a
+//  non-blocking receive that finds nothing costs a poll of its own, then
+//  the wait another). Returns -1 if the socket failed for good.
 
 static int
-s_drain_router (broker_server_t *self, int wait_ms)
+s_drain_router (broker_server_t *self, int64_t until)
 {
     zmq_msg_t frames [BROKER_MAX_FRAMES + 1];
-    zmq_setsockopt (self->router, ZMQ_RCVTIMEO, &wait_ms, sizeof wait_ms);
+    int timeout = -2;  //  as last set on the socket
     for (int taken = 0; taken < BATCH; taken++) {
+        int64_t now = kj_mono_us ();
+        int wait = until > now ? (int) ((until - now + 999) / 1000) : 0;
+        if (wait > 100)
+            wait = 100;
+        if (taken && (wait == 0 || kj_stopping ()))
+            return 0;  //  the tick is due, or the loop has a stop to see
+        if (wait != timeout) {
+            zmq_setsockopt (self->router, ZMQ_RCVTIMEO, &wait, sizeof wait);
+            timeout = wait;
+        }
         bool oversized;
-        int count = s_recv_message (self->router, frames, &oversized,
-                                    taken ? ZMQ_DONTWAIT : 0);
+        int count = s_recv_message (self->router, frames, &oversized, 0);
         if (count == 0)
             return taken == 0 && zmq_errno () != EAGAIN && zmq_errno () != EINTR
                      ? -1
                      : 0;
         //  A message too long to carry is still answered: the core
         //  refuses the request, or fails the one a reply was for
-        int64_t now = kj_mono_us ();
+        now = kj_mono_us ();
         broker_caller_t caller;
         const broker_caller_t *from = NULL;
         if (self->cache) {
@@ -611,12 +624,7 @@ broker_server_run (broker_server_t *self)
         if (drain_until
             && (broker_core_pending (self->core) == 0 || now >= drain_until))
             break;
-        int64_t wait = (broker_core_next_tick (self->core) - now) / 1000 + 1;
-        if (wait < 0)
-            wait = 0;
-        if (wait > 100)
-            wait = 100;
-        if (s_drain_router (self, (int) wait))
+        if (s_drain_router (self, broker_core_next_tick (self->core) + 1000))
             break;
         now = kj_mono_us ();
         if (now >= broker_core_next_tick (self->core))

@@ -19,11 +19,18 @@
 #include "kejin.h"
 #include "kj_test.h"
 #include "kj_node.h"
+#include <dirent.h>
 
 #define BODY    64
 #define RUNS    3
 #define RUN_US  1500000
 #define WARM_US 300000
+
+//  Frames a credit request crosses on the wire, each sealed and opened
+//  once under CURVE: client -> broker 5 ([] MDPC01 service header body),
+//  broker -> worker 7 ([] MDPW01 0x02 handle [] header body), the reply
+//  back 7 and 5
+#define CREDIT_FRAMES 24
 
 typedef struct {
     double rate;        //  requests per second
@@ -31,6 +38,9 @@ typedef struct {
     uint64_t count;     //  replies inside the measured windows
     uint64_t total;     //  replies, warm-up included
     double cpu_us;      //  CPU of the measured process per reply
+    double switches;    //  its threads' context switches per reply
+    double path_us;     //  CPU of every process on the path per reply:
+                        //  this one (the client), the hop, its workers
 } result_t;
 
 typedef enum { REPLY_SAME, REPLY_KEJIN } check_t;
@@ -46,6 +56,10 @@ typedef struct {
 
 static uint64_t s_bad_replies;
 
+//  The worker processes running now
+static pid_t s_workers [8];
+static int s_nworkers;
+
 //  With CURVE on: the client's key and the broker's public key, and the
 //  workers' environment (KEJIN_NODE_KEYS, KEJIN_KEY)
 static zcert_t *s_client_cert;
@@ -53,15 +67,27 @@ static char s_server_key [41];
 static const char *s_worker_env [3];
 
 //  --------------------------------------------------------------------------
-//  The baseline: a ROUTER that echoes every message, in a thread
+//  The baseline: a ROUTER that echoes every message, in a thread; a CURVE
+//  server when given a certificate (no ZAP handler: any client key)
+
+typedef struct {
+    char endpoint [256];  //  as bound
+    zcert_t *cert;        //  or NULL
+} echo_t;
 
 static void
-s_echo_actor (zsock_t *pipe, void *endpoint_out)
+s_echo_actor (zsock_t *pipe, void *arg)
 {
-    zsock_t *router = zsock_new_router ("tcp://127.0.0.1:*");
+    echo_t *echo = (echo_t *) arg;
+    zsock_t *router = zsock_new (ZMQ_ROUTER);
+    if (echo->cert) {
+        zcert_apply (echo->cert, router);
+        zsock_set_curve_server (router, 1);
+    }
     zsock_set_sndhwm (router, 0);
     zsock_set_rcvhwm (router, 0);
-    strcpy ((char *) endpoint_out, zsock_endpoint (router));
+    zsock_bind (router, "tcp://127.0.0.1:*");
+    strcpy (echo->endpoint, zsock_endpoint (router));
     zsock_signal (pipe, 0);
     zpoller_t *poller = zpoller_new (pipe, router, NULL);
     while (true) {
@@ -104,6 +130,50 @@ s_cpu_ns (pid_t pid)
                != 2)
         return 0;
     return (utime + stime) * 1000000000ULL / (uint64_t) sysconf (_SC_CLK_TCK);
+}
+
+//  Context switches so far of every thread of pid, voluntary (it slept:
+//  a wake-up) and not (it was preempted), from /proc/PID/task/*/status
+
+static uint64_t
+s_switches (pid_t pid)
+{
+    char path [64];
+    snprintf (path, sizeof path, "/proc/%d/task", (int) pid);
+    DIR *dir = opendir (path);
+    if (!dir)
+        return 0;
+    uint64_t total = 0;
+    struct dirent *entry;
+    while ((entry = readdir (dir))) {
+        if (entry->d_name [0] == '.')
+            continue;
+        char file [600], line [256];
+        snprintf (file, sizeof file, "%s/%s/status", path, entry->d_name);
+        FILE *status = fopen (file, "r");
+        if (!status)
+            continue;
+        unsigned long long count;
+        while (fgets (line, sizeof line, status))
+            if (sscanf (line, "voluntary_ctxt_switches: %llu", &count) == 1
+                || sscanf (line, "nonvoluntary_ctxt_switches: %llu", &count)
+                       == 1)
+                total += count;
+        fclose (status);
+    }
+    closedir (dir);
+    return total;
+}
+
+//  CPU so far of every process on the path: this one, the hop (0: none)
+//  and the workers
+static uint64_t
+s_path_cpu_ns (pid_t hop)
+{
+    uint64_t total = s_cpu_ns (getpid ()) + (hop ? s_cpu_ns (hop) : 0);
+    for (int i = 0; i < s_nworkers; i++)
+        total += s_cpu_ns (s_workers [i]);
+    return total;
 }
 
 //  Check one reply, all its frames received in msg; counts bad ones
@@ -160,6 +230,8 @@ s_run (const char *endpoint, request_t *request, int in_flight, pid_t cpu_pid)
     double rates [RUNS];
     kj_hist_t *hist = kj_hist_new ();
     uint64_t cpu_before = cpu_pid ? s_cpu_ns (cpu_pid) : 0;
+    uint64_t switches_before = cpu_pid ? s_switches (cpu_pid) : 0;
+    uint64_t path_before = s_path_cpu_ns (cpu_pid);
     for (int run = 0; run < RUNS; run++) {
         zsock_t *client = zsock_new (ZMQ_DEALER);
         if (s_client_cert)
@@ -235,9 +307,15 @@ s_run (const char *endpoint, request_t *request, int in_flight, pid_t cpu_pid)
                 rates [j] = t;
             }
     result.rate = rates [RUNS / 2];
-    if (cpu_pid && result.total)
+    if (cpu_pid && result.total) {
         result.cpu_us = (double) (s_cpu_ns (cpu_pid) - cpu_before) / 1000.0
                       / (double) result.total;
+        result.switches = (double) (s_switches (cpu_pid) - switches_before)
+                        / (double) result.total;
+    }
+    if (result.total)
+        result.path_us = (double) (s_path_cpu_ns (cpu_pid) - path_before)
+                       / 1000.0 / (double) result.total;
     result.p50 = kj_hist_percentile (hist, 500);
     result.p99 = kj_hist_percentile (hist, 990);
     kj_hist_destroy (&hist);
@@ -300,9 +378,6 @@ s_request_free (request_t *request)
 
 //  --------------------------------------------------------------------------
 //  Worker processes: mdp_echo, diag_worker, or this program as a REP echo
-
-static pid_t s_workers [8];
-static int s_nworkers;
 
 static void
 s_start_workers (const char *endpoint, int count, const char *kind)
@@ -428,15 +503,17 @@ s_proxy_start (char *front, char *back, size_t size)
 static void
 s_line (const char *setup, result_t r, double base, const char *target)
 {
-    char p50 [32] = "", p99 [32] = "", cpu [32] = "";
+    char p50 [32] = "", p99 [32] = "", cpu [32] = "", switches [32] = "";
     if (r.p50) {
         snprintf (p50, sizeof p50, "%" PRIu64 " us", r.p50);
         snprintf (p99, sizeof p99, "%" PRIu64 " us", r.p99);
     }
-    if (r.cpu_us > 0)
+    if (r.cpu_us > 0) {
         snprintf (cpu, sizeof cpu, "%.1f us", r.cpu_us);
-    printf ("  %-42s %9.0f  %7s  %7s  %8s  %5.2f  %s\n", setup, r.rate, p50,
-            p99, cpu, base > 0 ? r.rate / base : 0, target);
+        snprintf (switches, sizeof switches, "%.2f", r.switches);
+    }
+    printf ("  %-42s %9.0f  %7s  %7s  %8s  %5s  %5.2f  %s\n", setup, r.rate,
+            p50, p99, cpu, switches, base > 0 ? r.rate / base : 0, target);
     fflush (stdout);
 }
 
@@ -465,8 +542,8 @@ s_profile (const char *kind, int workers, int seconds)
         int depth = getenv ("DEPTH") ? atoi (getenv ("DEPTH")) : 100;
         result_t r = s_run (broker.endpoint, &request, depth, broker.pid);
         printf ("%s, %d workers, %d in flight: %.0f req/s, %.1f us CPU per "
-                "request\n",
-                kind, workers, depth, r.rate, r.cpu_us);
+                "request, %" PRIu64 " replies\n",
+                kind, workers, depth, r.rate, r.cpu_us, r.total);
         fflush (stdout);
     }
     s_stop_workers ();
@@ -492,14 +569,17 @@ main (int argc, char **argv)
             "%ld cores, load average %.2f before the run (other work on the\n"
             "machine skews every figure: compare within one run); each rate "
             "the median of %d runs of %.1f s.\nCPU: the whole hop process "
-            "(every thread) per request. Every reply is checked.\n\n",
+            "(every thread) per request; sw/rq its threads' context "
+            "switches per\nrequest (wake-ups, mostly). Every reply is "
+            "checked.\n\n",
             BODY, sysconf (_SC_NPROCESSORS_ONLN), load [0], RUNS, RUN_US / 1e6);
-    printf ("  %-42s %9s  %7s  %7s  %8s  %5s  %s\n", "setup", "req/s", "p50",
-            "p99", "hop CPU", "ratio", "ratio is to / target");
+    printf ("  %-42s %9s  %7s  %7s  %8s  %5s  %5s  %s\n", "setup", "req/s",
+            "p50", "p99", "hop CPU", "sw/rq", "ratio", "ratio is to / target");
 
     //  Direct echo: no hop at all
-    char direct_endpoint [256] = "";
-    zactor_t *echo = zactor_new (s_echo_actor, direct_endpoint);
+    echo_t direct = { "", NULL };
+    zactor_t *echo = zactor_new (s_echo_actor, &direct);
+    const char *direct_endpoint = direct.endpoint;
     request_t direct_request;
     s_request_raw (&direct_request, false);
     result_t direct1 = s_run (direct_endpoint, &direct_request, 1, 0);
@@ -617,6 +697,63 @@ main (int argc, char **argv)
     s_line ("CURVE: broker, 2 credit workers, 1 in flight", curve_lat,
             credit_lat.rate, "CURVE off (latency)");
     s_stop_workers ();
+
+    //  ZMQ's own CURVE cost, without the broker: the client's frames of a
+    //  credit request echoed straight back, CURVE off then on, all in
+    //  this process (client, echo thread, both I/O threads); each frame
+    //  is sealed and opened twice per round trip
+    request_t floor_request, one_frame;
+    s_request_kejin (&floor_request);
+    floor_request.check = REPLY_SAME;
+    s_request_raw (&one_frame, false);
+    double floor_us [2] = { 0, 0 }, one_us [2] = { 0, 0 };
+    double floor_rate [2] = { 0, 0 };
+    for (int curve = 0; curve < 2; curve++) {
+        echo_t plain_echo = { "", curve ? zcert_new () : NULL };
+        zactor_t *actor = zactor_new (s_echo_actor, &plain_echo);
+        zcert_t *client_cert = s_client_cert;
+        if (!curve)
+            s_client_cert = NULL;
+        else
+            kj_strlcpy (s_server_key, zcert_public_txt (plain_echo.cert),
+                        sizeof s_server_key);
+        result_t r = s_run (plain_echo.endpoint, &floor_request, 100, 0);
+        s_client_cert = client_cert;
+        floor_us [curve] = r.path_us;
+        floor_rate [curve] = r.rate;
+        if (!curve)
+            s_client_cert = NULL;
+        one_us [curve] = s_run (plain_echo.endpoint, &one_frame, 100, 0)
+                             .path_us;
+        s_client_cert = client_cert;
+        zactor_destroy (&actor);
+        zcert_destroy (&plain_echo.cert);
+    }
+    //  Each way, what CURVE adds to a message is fixed + frames x per_frame
+    double frames = (double) floor_request.count;
+    double per_frame = (floor_us [1] - floor_us [0] - one_us [1] + one_us [0])
+                     / (2 * (frames - 1));
+    double fixed = (one_us [1] - one_us [0]) / 2 - per_frame;
+    printf ("  ZMQ's CURVE alone, direct echo, 100 in flight, CPU per round "
+            "trip off / on:\n    a credit request's %d frames %.1f / %.1f us "
+            "(%.0f / %.0f req/s), one frame %.1f / %.1f us:\n    %.2f us per "
+            "frame sent (seal + open) and %.2f us per message; a credit "
+            "request\n    crosses %d frames in 4 messages through the "
+            "broker\n",
+            floor_request.count, floor_us [0], floor_us [1], floor_rate [0],
+            floor_rate [1], one_us [0], one_us [1], per_frame, fixed,
+            CREDIT_FRAMES);
+    double added = CREDIT_FRAMES * per_frame + 4 * fixed;
+    printf ("  CPU per request on the whole path (client, broker, workers), "
+            "credit path, 2 workers,\n    100 in flight: %.1f us off, %.1f "
+            "us on; ZMQ's CURVE work for its frames is %.1f us:\n    with "
+            "only that added the path would run at %.2fx of CURVE off (the "
+            "floor on 2 cores)\n",
+            credit2.path_us, curve2.path_us, added,
+            credit2.path_us > 0 ? credit2.path_us / (credit2.path_us + added)
+                                : 0);
+    s_request_free (&floor_request);
+    s_request_free (&one_frame);
     zcert_destroy (&s_client_cert);
 
     double cpu_ratio = proxy100.cpu_us > 0 ? plain4.cpu_us / proxy100.cpu_us
