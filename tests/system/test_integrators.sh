@@ -76,10 +76,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-port_free () {
-    [ -z "$(ss -Hltn "sport = :$1" 2>/dev/null)" ]
-}
-
+. "$ROOT/tests/support/ports.sh"
 eventually () {
     local seconds=$1 i
     shift
@@ -113,15 +110,7 @@ mkdir -p "$TMP/py"
 (cd "$ROOT" && protoc --python_out="$TMP/py" -Iproto proto/*.proto) || fail "protoc failed"
 
 #  -------------------------------------------------------------------------
-BASE=
-for ((try = 0; try < 100; try++)); do
-    b=$((20000 + RANDOM % 30000))
-    if port_free "$b" && port_free $((b + 1)) && port_free $((b + 2)); then
-        BASE=$b
-        break
-    fi
-done
-[ -n "$BASE" ] || fail "no three free ports in a row"
+free_port_base || fail "no three free ports in a row"
 
 say "up with the demo data: run $RUN, ports $BASE-$((BASE + 2))"
 #  The log holds the registry's events only (bank-2 below reads registry.

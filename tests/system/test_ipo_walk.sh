@@ -55,18 +55,8 @@ trap 'exit 143' TERM
 [ -x "$BIN/kejin-ipo" ] && [ -x "$BIN/kejin-registry" ] || \
     fail "$BIN/kejin-ipo or kejin-registry missing: run make first"
 
-port_free () {
-    [ -z "$(ss -Hltn "sport = :$1" 2>/dev/null)" ]
-}
-BASE=
-for ((try = 0; try < 100; try++)); do
-    b=$((20000 + RANDOM % 30000))
-    if port_free "$b" && port_free $((b + 1)) && port_free $((b + 2)); then
-        BASE=$b
-        break
-    fi
-done
-[ -n "$BASE" ] || fail "no three free ports in a row"
+. "$ROOT/tests/support/ports.sh"
+free_port_base || fail "no three free ports in a row"
 
 KEJIN_BIN=$BIN "$NODE" up --run "$RUN" --port-base "$BASE" \
     >"$TMP/up.out" 2>&1 || { cat "$TMP/up.out" >&2; fail "kejin-node up"; }

@@ -76,20 +76,8 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-port_free () {
-    [ -z "$(ss -Hltn "sport = :$1" 2>/dev/null)" ]
-}
-
-#  Three free ports in a row, from a random start
-BASE=
-for ((try = 0; try < 100; try++)); do
-    b=$((20000 + RANDOM % 30000))
-    if port_free "$b" && port_free $((b + 1)) && port_free $((b + 2)); then
-        BASE=$b
-        break
-    fi
-done
-[ -n "$BASE" ] || fail "no three free ports in a row"
+. "$ROOT/tests/support/ports.sh"
+free_port_base || fail "no three free ports in a row"
 EP=tcp://127.0.0.1:$BASE
 
 #  Field of one copy in `kejin-node status`: DAEMON COPY PID STATE RESTARTS

@@ -49,19 +49,8 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-port_free () {
-    [ -z "$(ss -Hltn "sport = :$1" 2>/dev/null)" ]
-}
-
-BASE=
-for ((try = 0; try < 100; try++)); do
-    b=$((20000 + RANDOM % 30000))
-    if port_free "$b" && port_free $((b + 1)) && port_free $((b + 2)); then
-        BASE=$b
-        break
-    fi
-done
-[ -n "$BASE" ] || fail "no three free ports in a row"
+. "$ROOT/tests/support/ports.sh"
+free_port_base || fail "no three free ports in a row"
 
 #  The command must fail with exit code $1; its output goes to $OUT
 OUT=
