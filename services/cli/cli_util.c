@@ -233,8 +233,21 @@ cli_call (cli_t *cli, const char *service, const char *method,
         if (*name)
             fprintf (stderr, " (%s)", typed);
         fprintf (stderr, ": %s\n", message);
-        if (code == KJ__CODE__DEADLINE_EXCEEDED
-            || code == KJ__CODE__UNAVAILABLE)
+        const char *keys = getenv ("KEJIN_NODE_KEYS");
+        if ((code == KJ__CODE__DEADLINE_EXCEEDED
+             || code == KJ__CODE__UNAVAILABLE)
+            && listens && (!keys || !*keys))
+            //  Something listens but does not answer a client without a
+            //  key: a node with keys (make up's) lets in no one else
+            fprintf (stderr,
+                     _ ("%s: the broker at %s listens but did not answer, "
+                        "and no key was given: a node with keys (`make "
+                        "up` makes them) answers only clients with one. "
+                        "Run `source run/node.env`, or set "
+                        "KEJIN_NODE_KEYS to the node's key folder\n"),
+                     cli->prog, cli->broker);
+        else if (code == KJ__CODE__DEADLINE_EXCEEDED
+                 || code == KJ__CODE__UNAVAILABLE)
             fprintf (stderr,
                      _ ("%s: is the node up? `make status` shows it; "
                         "`make up` starts it. Broker: %s (--broker or "

@@ -94,6 +94,11 @@ kejin () {
     "$BIN/kejin" "$@"
 }
 
+#  Without a key the CLI says that the node wants one, not that it is down
+fails_with 3 env -u KEJIN_NODE_KEYS "$BIN/kejin" --timeout 500 status
+grep -q "no key was given" <<<"$OUT" && ! grep -q "is the node up" <<<"$OUT" || \
+    { echo "$OUT"; fail "a keyless client was not told to use a key"; }
+
 #  An operator's changes, and one the service refuses
 CODE=$(code 4711)
 kejin enterprise add "$CODE" --name "审计测试" >/dev/null || fail "enterprise add failed"
@@ -113,7 +118,7 @@ want=$'RegisterEnterprise|operator|operator|0|t\nUpdateEnterprise|operator|opera
     fail "the update has no after image"
 [ "$(q "$PG" -c "SELECT count (*) FROM registry_audit.trail WHERE key = 'bank-a'")" = 0 ] || \
     fail "a call refused at the broker reached the trail"
-pass "writes and a refusal recorded with the caller the broker stamped"
+pass "writes and a refusal recorded with the caller the broker stamped; a keyless CLI told to use a key"
 
 kejin audit verify --service registry >"$TMP/verify.out" || \
     { cat "$TMP/verify.out"; fail "verify of an untouched trail failed"; }
