@@ -85,6 +85,20 @@ s_check_year (int year, const char *field, kj_status_t *status)
 
 //  --------------------------------------------------------------------------
 
+const char *const registry_check_figure_names [REGISTRY_FIGURES] = {
+    "revenue",           "rnd",  "net-profit", "assets",    "cash-flow",
+    "high-tech-revenue", "cost", "staff",      "tech-staff"
+};
+
+int
+registry_check_figure (const char *name)
+{
+    for (int i = 0; i < REGISTRY_FIGURES; i++)
+        if (streq (registry_check_figure_names [i], name))
+            return i;
+    return -1;
+}
+
 int
 registry_check_figures (const Kj__YearFigures *figures, const char *prefix,
                         kj_status_t *status)
@@ -115,6 +129,32 @@ registry_check_figures (const Kj__YearFigures *figures, const char *prefix,
         || kj_check_count (figures->tech_staff, FIELD ("tech_staff"), 10000000,
                            status))
         return -1;
+    //  Figures not reported: known names, once each, and no value given
+    int64_t values [] = { figures->revenue_fen,
+                          figures->rnd_fen,
+                          figures->net_profit_fen,
+                          figures->total_assets_fen,
+                          figures->operating_cash_flow_fen,
+                          figures->high_tech_revenue_fen,
+                          figures->total_cost_fen,
+                          figures->staff,
+                          figures->tech_staff };
+    bool seen [REGISTRY_FIGURES] = { false };
+    for (size_t i = 0; i < figures->n_not_reported; i++) {
+        const char *name = figures->not_reported [i];
+        int at = registry_check_figure (name);
+        if (at < 0 || seen [at] || values [at] != 0)
+            return kj_status_set (
+                status, KJ__CODE__INVALID_ARGUMENT, FIELD ("not_reported"),
+                at < 0 ? "%s: %d: '%.*s' is no figure: revenue, rnd, "
+                         "net-profit, assets, cash-flow, high-tech-revenue, "
+                         "cost, staff or tech-staff"
+                : seen [at]
+                    ? "%s: %d: '%.*s' is named twice"
+                    : "%s: %d: '%.*s' is given and not reported at once",
+                field, figures->year, (int) kj_utf8_cut (name, 40), name);
+        seen [at] = true;
+    }
     //  The year as people know it, money in yuan (docs/registry.md)
     if (figures->tech_staff > figures->staff)
         return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,

@@ -29,7 +29,19 @@
 extern const char *const registry_check_enterprise_fields [];
 
 //  --------------------------------------------------------------------------
+//  The figures of a year by the names people use (docs/cli.md), in the
+//  order of YearFigures' fields: those a YearFigures lists in not_reported.
+
+#define REGISTRY_FIGURES 9
+extern const char *const registry_check_figure_names [REGISTRY_FIGURES];
+
+//  The index of a figure's name, or -1.
+int
+    registry_check_figure (const char *name);
+
+//  --------------------------------------------------------------------------
 //  One year of figures, at `prefix` ("figures[2]" or "enterprise.figures[0]").
+//  Figures it names not reported must be known, named once and 0.
 
 int
     registry_check_figures (const Kj__YearFigures *figures, const char *prefix,

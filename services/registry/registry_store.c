@@ -618,6 +618,19 @@ s_parse_figures (PGresult *res, Kj__Enterprise *e, ProtobufCAllocator *mem)
         f->total_cost_fen = s_int (res, (int) row, 7);
         f->staff = (int32_t) s_int (res, (int) row, 8);
         f->tech_staff = (int32_t) s_int (res, (int) row, 9);
+        //  "rnd,staff": names of [a-z-] only (checked when stored)
+        const char *names = PQgetvalue (res, (int) row, 10);
+        size_t count = *names ? 1 : 0;
+        for (const char *c = names; *c; c++)
+            count += *c == ',';
+        f->not_reported = (char **) s_pointers (mem, count);
+        for (const char *c = names; *c;) {
+            size_t size = strcspn (c, ",");
+            char *name = (char *) s_alloc (mem, size + 1);
+            memcpy (name, c, size);
+            f->not_reported [f->n_not_reported++] = name;
+            c += size + (c [size] == ',');
+        }
         e->figures [row] = f;
     }
     e->n_figures = n;
@@ -745,7 +758,8 @@ s_parse_techsme (PGresult *res, Kj__Enterprise *e, ProtobufCAllocator *mem)
 static const char *const s_part_sql [] = {
     "SELECT year, revenue_fen, rnd_fen, net_profit_fen, total_assets_fen, "
     "operating_cash_flow_fen, high_tech_revenue_fen, total_cost_fen, "
-    "staff, tech_staff FROM figures WHERE code = $1 ORDER BY year",
+    "staff, tech_staff, array_to_string (not_reported, ',') FROM figures "
+    "WHERE code = $1 ORDER BY year",
     "SELECT kind, level, certificate, "
     "coalesce (" DAY ("granted_on") ", ''), " DAY (
         "expires_on") ", "
@@ -865,12 +879,20 @@ registry_store_figures_put (kj_db_t *db, const char *code,
         s_add_int (&p, f->total_cost_fen);
         s_add_int (&p, f->staff);
         s_add_int (&p, f->tech_staff);
+        //  As an array literal: the names were checked ([a-z-] only)
+        char names [160] = "{";
+        for (size_t n = 0; n < f->n_not_reported; n++)
+            snprintf (names + strlen (names), sizeof names - strlen (names),
+                      "%s%s", n ? "," : "", f->not_reported [n]);
+        strcat (names, "}");
+        s_add (&p, names);
         if (s_run (
                 db,
                 "INSERT INTO figures (code, year, revenue_fen, rnd_fen, "
                 "net_profit_fen, total_assets_fen, operating_cash_flow_fen, "
-                "high_tech_revenue_fen, total_cost_fen, staff, tech_staff) "
-                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
+                "high_tech_revenue_fen, total_cost_fen, staff, tech_staff, "
+                "not_reported) "
+                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) "
                 "ON CONFLICT (code, year) DO UPDATE SET "
                 "revenue_fen = excluded.revenue_fen, rnd_fen = "
                 "excluded.rnd_fen, "
@@ -880,7 +902,7 @@ registry_store_figures_put (kj_db_t *db, const char *code,
                 "high_tech_revenue_fen = excluded.high_tech_revenue_fen, "
                 "total_cost_fen = excluded.total_cost_fen, "
                 "staff = excluded.staff, tech_staff = excluded.tech_staff, "
-                "updated_at = now ()",
+                "not_reported = excluded.not_reported, updated_at = now ()",
                 &p)
             != 1)
             return -1;

@@ -193,6 +193,17 @@ grep -q "^2024  ¥3,000,000.00 " "$TMP/out" || fail "figures set: $(cat "$TMP/ou
 run --json enterprise figures "$A"
 [ "$(json 'j["code"], [(f["year"], f["revenue_fen"], f["staff"]) for f in j["figures"]]')" = "$A [(2024, 300000000, 20)]" ] || \
     fail "figures --json: $(cat "$TMP/out")"
+#  What was never given is stored as not reported, and shown so, not ¥0.00
+[ "$(json '",".join(j["figures"][0]["not_reported"])')" = "rnd,net-profit,assets,cash-flow,high-tech-revenue,cost" ] || \
+    fail "figures not reported: $(cat "$TMP/out")"
+run enterprise figures "$A"
+grep -q "^2024  ¥3,000,000.00 " "$TMP/out" && ! grep -q "¥0.00" "$TMP/out" || \
+    fail "a figure never given shown as ¥0.00: $(cat "$TMP/out")"
+run enterprise figures "$A" --year 2024 --rnd 10万
+expect 0 "figures --rnd later"
+run --json enterprise figures "$A"
+[ "$(json '",".join(j["figures"][0]["not_reported"]), j["figures"][0]["revenue_fen"], j["figures"][0]["rnd_fen"]')" = "net-profit,assets,cash-flow,high-tech-revenue,cost 300000000 10000000" ] || \
+    fail "a figure given later is reported, the others kept: $(cat "$TMP/out")"
 run --json enterprise figures "$A" --year 2025 --staff 3 --tech-staff 5
 expect 2 "more tech staff than staff"
 [ "$(json_err 'j["field"]')" = tech-staff ] || fail "tech staff error field: $(cat "$TMP/err")"

@@ -236,6 +236,36 @@ test_figures (void **state)
                       "out of range");
 }
 
+//  Figures not reported: known names, once each, and never with a value
+
+static void
+test_figures_not_reported (void **state)
+{
+    kj_status_t status;
+    Kj__YearFigures f = KJ__YEAR_FIGURES__INIT;
+    f.year = 2024;
+    f.revenue_fen = 100;
+    char *names [] = { "rnd", "tech-staff", "x" };
+    f.not_reported = names;
+    f.n_not_reported = 2;
+    assert_int_equal (registry_check_figures (&f, "figures[0]", &status), 0);
+    names [1] = "revenue";
+    s_assert_refused (registry_check_figures (&f, "figures[0]", &status),
+                      &status, KJ__CODE__INVALID_ARGUMENT,
+                      "figures[0].not_reported",
+                      "2024: 'revenue' is given and not reported at once");
+    names [1] = "rnd";
+    s_assert_refused (registry_check_figures (&f, "figures[0]", &status),
+                      &status, KJ__CODE__INVALID_ARGUMENT,
+                      "figures[0].not_reported", "'rnd' is named twice");
+    names [1] = "profit";
+    s_assert_refused (registry_check_figures (&f, "figures[0]", &status),
+                      &status, KJ__CODE__INVALID_ARGUMENT,
+                      "figures[0].not_reported", "'profit' is no figure");
+    assert_int_equal (registry_check_figure ("tech-staff"), 8);
+    assert_int_equal (registry_check_figure ("tech_staff"), -1);
+}
+
 static void
 test_figures_list_twice (void **state)
 {
@@ -424,6 +454,7 @@ main (void)
         cmocka_unit_test (test_enum_names),
         cmocka_unit_test (test_mask),
         cmocka_unit_test (test_figures),
+        cmocka_unit_test (test_figures_not_reported),
         cmocka_unit_test (test_figures_list_twice),
         cmocka_unit_test (test_qualification),
         cmocka_unit_test (test_enterprise),
