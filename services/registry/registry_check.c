@@ -143,16 +143,26 @@ registry_check_figures (const Kj__YearFigures *figures, const char *prefix,
     for (size_t i = 0; i < figures->n_not_reported; i++) {
         const char *name = figures->not_reported [i];
         int at = registry_check_figure (name);
-        if (at < 0 || seen [at] || values [at] != 0)
-            return kj_status_set (
-                status, KJ__CODE__INVALID_ARGUMENT, FIELD ("not_reported"),
-                at < 0 ? "%s: %d: '%.*s' is no figure: revenue, rnd, "
-                         "net-profit, assets, cash-flow, high-tech-revenue, "
-                         "cost, staff or tech-staff"
-                : seen [at]
-                    ? "%s: %d: '%.*s' is named twice"
-                    : "%s: %d: '%.*s' is given and not reported at once",
-                field, figures->year, (int) kj_utf8_cut (name, 40), name);
+        int size = (int) kj_utf8_cut (name, 40);
+        if (at < 0)
+            return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
+                                  FIELD ("not_reported"),
+                                  "%s: %d: '%.*s' is no figure: revenue, rnd, "
+                                  "net-profit, assets, cash-flow, "
+                                  "high-tech-revenue, cost, staff or "
+                                  "tech-staff",
+                                  field, figures->year, size, name);
+        if (seen [at])
+            return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
+                                  FIELD ("not_reported"),
+                                  "%s: %d: '%.*s' is named twice", field,
+                                  figures->year, size, name);
+        if (values [at] != 0)
+            return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
+                                  FIELD ("not_reported"),
+                                  "%s: %d: '%.*s' is given and not reported "
+                                  "at once",
+                                  field, figures->year, size, name);
         seen [at] = true;
     }
     //  The year as people know it, money in yuan (docs/registry.md)
