@@ -358,32 +358,45 @@ s_list_links (kj_call_t *call, const ProtobufCMessage *request,
 {
     (void) request;
     Kj__ListLinksReply *out = (Kj__ListLinksReply *) reply;
-    PGresult *result =
-        kj_db_exec (kj_call_db (call),
-                    "SELECT city, state, hub_head, origin_head, reason, "
-                    "(extract (epoch FROM checked_at) * 1000000)::bigint, "
-                    "(extract (epoch FROM changed_at) * 1000000)::bigint "
-                    "FROM links ORDER BY city",
-                    0, NULL);
+    PGresult *result = kj_db_exec (
+        kj_call_db (call),
+        "SELECT city, state, hub_head, origin_head, reason, "
+        "(extract (epoch FROM checked_at) * 1000000)::bigint AS checked_us, "
+        "(extract (epoch FROM changed_at) * 1000000)::bigint AS changed_us "
+        "FROM links ORDER BY city",
+        0, NULL);
     if (!result)
         return kj_call_fail (call, KJ__CODE__UNAVAILABLE, NULL,
                              "the links cannot be read now");
     int rows = PQntuples (result);
     out->links = kj_call_alloc (call, sizeof (void *) * (size_t) (rows + 1));
-    for (int r = 0; r < rows; r++) {
+    int rc = 0;
+    for (int r = 0; r < rows && rc == 0; r++) {
         Kj__MirrorLink *link = kj_call_alloc (call, sizeof *link);
         kj__mirror_link__init (link);
-        link->city = kj_call_strdup (call, PQgetvalue (result, r, 0));
-        link->state = (Kj__LinkState) atoi (PQgetvalue (result, r, 1));
-        link->hub_head = strtoull (PQgetvalue (result, r, 2), NULL, 10);
-        link->origin_head = strtoull (PQgetvalue (result, r, 3), NULL, 10);
-        const char *reason = PQgetvalue (result, r, 4);
+        int state = 0;
+        int64_t hub = 0, origin = 0;
+        const char *city = kj_sql_text (result, r, "city");
+        const char *reason = kj_sql_text (result, r, "reason");
+        if (!city || !reason || kj_sql_int (result, r, "state", &state)
+            || kj_sql_int64 (result, r, "hub_head", &hub)
+            || kj_sql_int64 (result, r, "origin_head", &origin)
+            || kj_sql_int64 (result, r, "checked_us", &link->checked_at_us)
+            || kj_sql_int64 (result, r, "changed_us", &link->changed_at_us)) {
+            rc = -1;
+            break;
+        }
+        link->city = kj_call_strdup (call, city);
+        link->state = (Kj__LinkState) state;
+        link->hub_head = (uint64_t) hub;
+        link->origin_head = (uint64_t) origin;
         link->reason = kj_call_strdup (call, *reason ? _ (reason) : "");
-        link->checked_at_us = strtoll (PQgetvalue (result, r, 5), NULL, 10);
-        link->changed_at_us = strtoll (PQgetvalue (result, r, 6), NULL, 10);
         out->links [out->n_links++] = link;
     }
     PQclear (result);
+    if (rc)
+        return kj_call_fail (call, KJ__CODE__INTERNAL, NULL,
+                             "the links table gave a row that cannot be read");
     return 0;
 }
 
