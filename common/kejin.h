@@ -37,6 +37,7 @@
 #include "kj_client.h"
 #include "kj_db.h"
 #include "kj_sql.h"
+#include "kj_locks.h"
 #include "kj_worker.h"
 #include "kj_service.h"
 #include "kj_audit.h"

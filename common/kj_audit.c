@@ -40,7 +40,7 @@ typedef struct {
 //  transaction, under the lock kj_db's bootstrap takes.
 static const char *s_install_sql =
     "BEGIN;"
-    "SELECT pg_advisory_xact_lock (hashtext ('kejin.bootstrap'));"
+    "SELECT pg_advisory_xact_lock (" KJ_LOCK_BOOTSTRAP ", 0);"
     "CREATE SCHEMA IF NOT EXISTS %1$s;"
     "CREATE TABLE IF NOT EXISTS %1$s.trail ("
     "  id bigserial PRIMARY KEY,"
@@ -65,7 +65,8 @@ static const char *s_install_sql =
     "DECLARE prev bytea; last_seq bigint; last_id bigint; n integer := 0;"
     "  r %1$s.trail;"
     "BEGIN"
-    "  IF NOT pg_try_advisory_xact_lock (hashtext ('%1$s.seal')) THEN"
+    "  IF NOT pg_try_advisory_xact_lock (" KJ_LOCK_AUDIT_SEAL ","
+    " hashtext ('%1$s')) THEN"
     "    RETURN 0;"
     "  END IF;"
     "  SELECT c.seq, c.hash INTO last_seq, prev FROM %1$s.chain c"

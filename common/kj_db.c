@@ -395,7 +395,8 @@ kj_db_lock_key (kj_db_t *self, const char *kind, const char *key)
     const char *params [] = { kind, key };
     int64_t rows = kj_db_run (
         self,
-        "SELECT pg_advisory_xact_lock (hashtextextended ($1 || ':' || $2, 0))",
+        "SELECT pg_advisory_xact_lock (" KJ_LOCK_ENTITY
+        ", hashtext ($1 || ':' || $2))",
         2, params);
     return rows < 0 ? -1 : 0;
 }
@@ -806,7 +807,7 @@ kj_db_migrate (kj_db_t *self, const kj_migration_t *migrations)
     }
     const char *params [] = { self->schema };
     PGresult *result = kj_db_exec (
-        self, "SELECT pg_advisory_lock (hashtext ('kejin.migrate.' || $1))", 1,
+        self, "SELECT pg_advisory_lock (" KJ_LOCK_MIGRATE ", hashtext ($1))", 1,
         params);
     if (!result) {
         kj_error ("db.migrate_failed",
@@ -842,7 +843,7 @@ kj_db_migrate (kj_db_t *self, const kj_migration_t *migrations)
         memcpy (error, self->error, sizeof error);
         result = PQexecParams (
             self->conn,
-            "SELECT pg_advisory_unlock (hashtext ('kejin.migrate.' || $1))", 1,
+            "SELECT pg_advisory_unlock (" KJ_LOCK_MIGRATE ", hashtext ($1))", 1,
             NULL, params, NULL, NULL, 0);
         PQclear (result);
         memcpy (self->sqlstate, sqlstate, sizeof sqlstate);
@@ -875,7 +876,7 @@ s_bootstrap (kj_db_t *db, const char *schema, const char *role)
         return -1;
     const char *params [] = { role };
     PGresult *result = kj_db_exec (
-        db, "SELECT pg_advisory_xact_lock (hashtext ('kejin.bootstrap'))", 0,
+        db, "SELECT pg_advisory_xact_lock (" KJ_LOCK_BOOTSTRAP ", 0)", 0,
         NULL);
     bool locked = result != NULL;
     PQclear (result);

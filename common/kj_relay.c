@@ -353,13 +353,13 @@ s_relay_thread (void *arg)
             s_sleep (self, 1000);
             continue;
         }
-        //  One lock per producer: class 0x4b4b ("KK"), the schema's hash
+        //  One lock per producer (kj_locks.h)
         const char *params [] = { self->schema };
         int pid = 0, taken = 0;
         while (!s_stopping (self)) {
             PGresult *res = kj_db_exec (
                 db,
-                "SELECT pg_try_advisory_lock (19275, hashtext ($1)), "
+                "SELECT pg_try_advisory_lock (" KJ_LOCK_RELAY ", hashtext ($1)), "
                 "pg_backend_pid ()",
                 1, params);
             if (!res)

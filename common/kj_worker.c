@@ -431,7 +431,8 @@ s_idempotency_claim (kj_call_t *call, const char *method, zframe_t *payload,
     const char *params [] = { key };
     PGresult *res =
         kj_db_exec (db,
-                    "SELECT pg_advisory_xact_lock (hashtextextended ($1, 7))",
+                    "SELECT pg_advisory_xact_lock (" KJ_LOCK_IDEMPOTENCY
+                    ", hashtext ($1))",
                     1, params);
     if (!res)
         return -1;

@@ -6,7 +6,7 @@
 #include "events_store.h"
 
 //  The writer lock is an advisory lock of the database: pg_locks shows it
-//  as classid 19274 (0x4b4a, "KJ"), objid 1.
+//  as classid KJ_LOCK_EVENTS_WRITER (kj_locks.h), objid 1.
 
 //  Microseconds from the Unix epoch to PostgreSQL's (2000-01-01)
 #define PG_EPOCH_US INT64_C (946684800000000)
@@ -65,10 +65,10 @@ s_text_u64 (const PGresult *res, int row, int col)
 int
 events_store_try_lock (kj_db_t *db, int *pid_p)
 {
-    const char *params [] = { "19274", "1" };
-    PGresult *res = kj_db_exec (
-        db, "SELECT pg_try_advisory_lock ($1::int, $2::int), pg_backend_pid ()",
-        2, params);
+    PGresult *res = kj_db_exec (db,
+                                "SELECT pg_try_advisory_lock ("
+                                KJ_LOCK_EVENTS_WRITER ", 1), pg_backend_pid ()",
+                                0, NULL);
     if (!res)
         return -1;
     int taken = streq (PQgetvalue (res, 0, 0), "t");

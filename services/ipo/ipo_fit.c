@@ -745,10 +745,10 @@ s_lock (kj_db_t *db, int64_t id, bool take)
     snprintf (text, sizeof text, "%lld", (long long) id);
     const char *params [] = { text };
     PGresult *res = kj_db_exec (db,
-                                take ? "SELECT pg_try_advisory_lock (hashtext "
-                                       "('ipo.fit'), $1::int)"
-                                     : "SELECT pg_advisory_unlock (hashtext "
-                                       "('ipo.fit'), $1::int)",
+                                take ? "SELECT pg_try_advisory_lock ("
+                                       KJ_LOCK_IPO_FIT ", $1::int)"
+                                     : "SELECT pg_advisory_unlock ("
+                                       KJ_LOCK_IPO_FIT ", $1::int)",
                                 1, params);
     bool held = res && streq (PQgetvalue (res, 0, 0), "t");
     if (res)

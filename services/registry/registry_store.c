@@ -1614,8 +1614,8 @@ registry_store_products_listed_of (kj_db_t *db, const char *institution,
     //  Each product's key lock before any row lock, in id order
     PGresult *res = kj_db_exec (
         db,
-        "SELECT pg_advisory_xact_lock (hashtextextended ("
-        "'registry.product:' || id, 0)) FROM product WHERE institution_id = $1 "
+        "SELECT pg_advisory_xact_lock (" KJ_LOCK_ENTITY ", hashtext ("
+        "'registry.product:' || id)) FROM product WHERE institution_id = $1 "
         "AND status = 'listed' ORDER BY id",
         1, params);
     if (!res)
