@@ -93,7 +93,8 @@ mirror_server_destroy (void *state)
 //  --------------------------------------------------------------------------
 //  DDL that must run outside a transaction block (CREATE DATABASE, CREATE
 //  SUBSCRIPTION), on the simple protocol; 0, or -1 with the error in
-//  `error` (static until the next call).
+//  `error` (static until the next call). A database or subscription that
+//  already exists (another copy made it) counts as made.
 
 static int
 s_ddl (PGconn *conn, const char *sql, const char **error)
@@ -101,6 +102,11 @@ s_ddl (PGconn *conn, const char *sql, const char **error)
     static __thread char text [256];
     PGresult *result = PQexec (conn, sql);
     int rc = PQresultStatus (result) == PGRES_COMMAND_OK ? 0 : -1;
+    //  Another copy of the mirror made it first: made is made
+    const char *state = PQresultErrorField (result, PG_DIAG_SQLSTATE);
+    if (rc && state
+        && (streq (state, "42P04") || streq (state, "42710")))
+        rc = 0;
     if (rc) {
         snprintf (text, sizeof text, "%s", PQerrorMessage (conn));
         text [strcspn (text, "\n")] = 0;
@@ -254,6 +260,17 @@ s_record (kj_db_t *db, const char *city, Kj__LinkState state,
     const char *params [] = { city, state_text, hub, origin, reason };
     if (kj_db_begin (db))
         return -1;
+    //  Copies of the mirror check the same links: the link's lock, then
+    //  the state as it is now, so that one change makes one event.
+    Kj__LinkState previous = KJ__LINK_STATE__LINK_UNKNOWN;
+    if (kj_db_lock_key (db, "mirror.link", city)) {
+        kj_db_rollback (db);
+        return -1;
+    }
+    int64_t was = s_number (
+        kj_db_exec (db, "SELECT state FROM links WHERE city = $1", 1, &city));
+    if (was >= 0)
+        previous = (Kj__LinkState) was;
     int64_t rows = kj_db_run (
         db,
         "INSERT INTO links (city, state, hub_head, origin_head, reason) "
@@ -265,7 +282,7 @@ s_record (kj_db_t *db, const char *city, Kj__LinkState state,
         "ELSE now () END",
         5, params);
     int rc = rows == 1 ? 0 : -1;
-    if (rc == 0 && state != seen->previous) {
+    if (rc == 0 && state != previous) {
         Kj__MirrorLink event = KJ__MIRROR_LINK__INIT;
         event.city = (char *) city;
         event.state = state;

@@ -8,6 +8,11 @@
 #  the writer. At the hub, a broker and kejin-mirror with one link.
 #    G1  steady: 5,000 events, then 5,000 more while the link runs: all
 #        at the hub, once each, and ListLinks says OK with both heads.
+#    G3  flapping: the city's walsender and the hub's apply worker cut
+#        48 times while 20,000 events are appended: all arrive once.
+#    G4  a redundant second copy of kejin-mirror on the same link: one
+#        subscription, each event once, one event per change of state;
+#        one copy killed, the other goes on.
 #    G2  partition: the hub's cluster stopped while the city appends
 #        20,000, then started: the backlog drains, nothing twice.
 #    G5  kill -9 of kejin-mirror and an immediate stop of the hub's
@@ -110,6 +115,10 @@ pass "the link's role is refused outside events.log"
 #  -- the hub ----------------------------------------------------------
 "$PG" start "$HUB" >/dev/null
 HUB_ADMIN=$("$PG" dsn "$HUB")
+#  A cut apply worker comes back after 0.2 s, not PostgreSQL's 5 s: the
+#  flapping of G3 then costs the test seconds, not minutes
+sql "$HUB" "ALTER SYSTEM SET wal_retrieve_retry_interval = '200ms'"
+sql "$HUB" "SELECT pg_reload_conf ()" >/dev/null
 "$BIN/kejin-broker" -s "broker/endpoint=tcp://127.0.0.1:*" \
     -s "broker/pub_endpoint=tcp://127.0.0.1:*" \
     -s "broker/sub_endpoint=tcp://127.0.0.1:*" \
@@ -166,13 +175,59 @@ until_ok '[ "$(hub_rows)" = "80010 80010 80010" ]' 30 \
     || fail "G5: hub has $(hub_rows) after origin retention"
 pass "G5: mirror and hub killed mid-copy: 80,010 events once each; retention not copied"
 
+#  G4: a second copy of kejin-mirror on the same link. G3: the link
+#  flaps: while the city appends 20,000 events, its walsender and the
+#  hub's apply worker are cut again and again.
+FIRST=$MIRROR
+start_mirror
+flap () {
+    local i
+    for ((i = 0; i < 12; i++)); do
+        sql "$CITY" "SELECT count (pg_terminate_backend (pid))
+                     FROM pg_stat_replication" >/dev/null 2>&1 || true
+        sleep 0.4
+        sql "$HUB" kejin_mirror_anshan "SELECT count (pg_terminate_backend
+            (pid)) FROM pg_stat_subscription WHERE pid IS NOT NULL" \
+            >/dev/null 2>&1 || true
+        sleep 0.4
+    done
+}
+append 80011 90010 &
+APPENDER=$!
+flap
+wait "$APPENDER"
+append 90011 100010 &
+APPENDER=$!
+flap
+wait "$APPENDER"
+until_ok '[ "$(hub_rows)" = "100010 100010 100010" ]' 90 \
+    || fail "G3: hub has $(hub_rows) after the flapping, want 100010 once each"
+until_ok '[ "$(link)" = "1 100010 100010" ]' 20 \
+    || fail "G3: link is $(link) after the flapping"
+pass "G3: a link cut 48 times while 20,000 events went: all arrived once"
+[ "$(sql "$HUB" kejin_mirror_anshan "SELECT count (*) FROM pg_subscription")" = 1 ] \
+    || fail "G4: two copies made more than one subscription"
+#  Each change of state, one event, though two copies saw it
+[ "$(sql "$HUB" "SELECT count (*) FROM (SELECT id, topic, lag (topic) OVER
+     (ORDER BY id) AS before FROM mirror.kj_outbox
+     WHERE topic LIKE 'mirror.link.%') t WHERE topic = before")" = 0 ] \
+    || fail "G4: a state change was told twice: $(sql "$HUB" "SELECT
+            string_agg (topic, ' ' ORDER BY id) FROM mirror.kj_outbox")"
+{ kill -KILL "$FIRST"; wait "$FIRST"; } 2>/dev/null || true
+append 100011 100020
+until_ok '[ "$(hub_rows)" = "100020 100020 100020" ]' 30 \
+    || fail "G4: hub has $(hub_rows) after one copy was killed"
+until_ok '[ "$(link)" = "1 100020 100020" ]' 20 \
+    || fail "G4: the copy left does not watch the link: $(link)"
+pass "G4: two mirror copies on one link: one subscription, each event once, one event per change; one killed, the other goes on"
+
 #  G6: the hub away past the origin's max_slot_wal_keep_size
 kill -TERM "$MIRROR"; wait "$MIRROR" 2>/dev/null || true
 "$PG" stop "$HUB" >/dev/null
 sql "$CITY" "INSERT INTO events.log (off, topic, producer, envelope,
     appended_at) SELECT g, 't', 'p', convert_to ((SELECT string_agg (md5
     (random ()::text || i || g), '') FROM generate_series (1, 64) i), 'UTF8'),
-    now () FROM generate_series (80011, 120010) g"
+    now () FROM generate_series (100021, 140020) g"
 sql "$CITY" "SELECT pg_switch_wal ()" >/dev/null
 sql "$CITY" "CHECKPOINT"
 sql "$CITY" "SELECT pg_switch_wal ()" >/dev/null
