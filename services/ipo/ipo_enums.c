@@ -1,10 +1,8 @@
 /*  =========================================================================
     ipo_enums - the C enums that mirror proto enums, checked
 
-    The C enums of the rules classes carry the numbers of the proto enums
-    they mirror, so that a value goes from the wire to the rules by a cast.
-    Each pair is checked here, value by value, at compile time: a proto
-    enum that grows or is renumbered without its C twin stops the build.
+    Each pair of numbers checked at compile time, as registry_enums.c
+    explains.
     =========================================================================
 */
 
