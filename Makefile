@@ -164,7 +164,7 @@ binname   = $(if $(filter cli,$(1)),kejin,kejin-$(1))
 
 #  <name>_USES: the folders whose rules classes <name> links as well, so
 #  that the CLI's offline checks run the very code of the service.
-cli_USES := guarantee scoring ipo
+cli_USES := guarantee scoring ipo registry
 mirror_USES := events
 
 define service_rules

@@ -2,8 +2,10 @@
     cli_demo - `kejin demo generate` and `kejin demo load`: realistic
     synthetic data for a node
 
-    The registry generates the rows (its Demo method, registry_demo): the
-    same seed, count and date give the same files anywhere. generate
+    The rows are made here, by the registry's generator (registry_demo,
+    rules only, linked into the CLI and never into the daemon): the same
+    seed, count and date give the same files anywhere. The date is the
+    registry's today (from its Counts) unless --today gives one. generate
     writes the four CSV files; load writes them to a temporary folder and
     imports them through the same path as `kejin ... import`, in the order
     their references need: institutions, products, enterprises, figures.
@@ -14,7 +16,10 @@
 
 #include "cli_reg.h"
 #include "kj_money.h"
+#include "kj_region.h"
 #include "registry_bulk.pb-c.h"
+#include "registry_csv.h"
+#include "registry_demo.h"
 #include <sys/stat.h>
 
 int
@@ -48,10 +53,17 @@ typedef struct {
     char today [11];
 } s_stats_t;
 
-//  Fetch kind from the registry's generator into dir/file.
+//  Rows of institutions or products, as registry_demo makes them.
+static void
+s_row (const registry_csv_row_t *row, void *arg)
+{
+    registry_csv_format (NULL, row, (registry_csv_buf_t *) arg);
+}
+
+//  Write kind into dir/file, a megabyte at a time.
 static int
-s_fetch (cli_t *cli, Kj__BulkKind kind, uint64_t seed, uint32_t enterprises,
-         const char *dir, s_stats_t *stats)
+s_write (cli_t *cli, registry_demo_t *demo, Kj__BulkKind kind,
+         uint32_t enterprises, const char *dir, s_stats_t *stats)
 {
     char path [1024];
     snprintf (path, sizeof path, "%s/%s", dir, s_files [kind]);
@@ -60,46 +72,57 @@ s_fetch (cli_t *cli, Kj__BulkKind kind, uint64_t seed, uint32_t enterprises,
         fprintf (stderr, "%s: %s: %s\n", cli->prog, path, strerror (errno));
         return CLI_FAILED;
     }
-    uint32_t after = 0;
-    int rc = CLI_OK;
-    do {
-        Kj__DemoRequest request = KJ__DEMO_REQUEST__INIT;
-        request.kind = kind;
-        request.seed = seed;
-        request.enterprises = enterprises;
-        request.today = stats->today;
-        request.after = after;
-        request.limit = 10000;
-        Kj__DemoReply *reply = NULL;
-        rc = cli_call (cli, "registry.bulk", "Demo", &request.base,
-                       &kj__demo_reply__descriptor,
-                       (ProtobufCMessage **) &reply, true);
-        if (rc != CLI_OK)
-            break;
-        if (fwrite (reply->data.data, 1, reply->data.len, file)
-            != reply->data.len) {
-            fprintf (stderr, "%s: %s: %s\n", cli->prog, path, strerror (errno));
-            rc = CLI_FAILED;
+    registry_csv_kind_t csv = (registry_csv_kind_t) kind;
+    registry_csv_buf_t out = { 0 };
+    registry_csv_header (csv, &out);
+    size_t header = out.size;
+    bool written = true;
+    if (kind == KJ__BULK_KIND__BULK_ENTERPRISES
+        || kind == KJ__BULK_KIND__BULK_FIGURES) {
+        for (uint32_t index = 0; index < enterprises && written; index++) {
+            const Kj__Enterprise *e = registry_demo_enterprise (demo, index);
+            if (kind == KJ__BULK_KIND__BULK_ENTERPRISES) {
+                registry_csv_row_t row = { .kind = csv, .enterprise = e };
+                registry_csv_format (NULL, &row, &out);
+                stats->rows [kind]++;
+                stats->by_stage [e->stage ? e->stage->stage : 0]++;
+                stats->by_region [streq (e->region, KJ_REGION_SHENFU_CODE)
+                                      ? KJ_REGION_SHENFU
+                                      : kj_region_by_code (e->region)]++;
+            }
+            else
+                for (size_t k = 0; k < e->n_figures; k++) {
+                    registry_csv_row_t row = { .kind = csv,
+                                               .code = e->code,
+                                               .figures = e->figures [k] };
+                    registry_csv_format (NULL, &row, &out);
+                    stats->rows [kind]++;
+                }
+            if (out.size >= 1 << 20) {
+                written = fwrite (out.data, 1, out.size, file) == out.size;
+                registry_csv_buf_reset (&out);
+            }
         }
-        stats->rows [kind] += reply->rows;
-        if (kind == KJ__BULK_KIND__BULK_ENTERPRISES) {
-            for (size_t i = 0; i < reply->n_by_stage && i < 5; i++)
-                stats->by_stage [i] += reply->by_stage [i];
-            for (size_t i = 0; i < reply->n_by_region && i < 16; i++)
-                stats->by_region [i] += reply->by_region [i];
-        }
-        kj_strlcpy (stats->today, reply->today, sizeof stats->today);
-        after = reply->next;
-        kj__demo_reply__free_unpacked (reply, NULL);
-    } while (rc == CLI_OK && after && !kj_stopping ());
-    if (fclose (file) && rc == CLI_OK) {
-        fprintf (stderr, "%s: %s: %s\n", cli->prog, path, strerror (errno));
-        rc = CLI_FAILED;
     }
-    return rc;
+    else {
+        if (kind == KJ__BULK_KIND__BULK_INSTITUTIONS)
+            registry_demo_institutions (demo, s_row, &out);
+        else
+            registry_demo_products (demo, s_row, &out);
+        for (size_t at = header; at < out.size; at++)
+            stats->rows [kind] += out.data [at] == '\n';
+    }
+    written = written && fwrite (out.data, 1, out.size, file) == out.size;
+    registry_csv_buf_free (&out);
+    if (fclose (file) || !written) {
+        fprintf (stderr, "%s: %s: %s\n", cli->prog, path, strerror (errno));
+        return CLI_FAILED;
+    }
+    return CLI_OK;
 }
 
-//  Generate the four files into dir, institutions first.
+//  Generate the four files into dir, institutions first, as of
+//  stats->today.
 static int
 s_generate (cli_t *cli, uint64_t seed, uint32_t enterprises, const char *dir,
             s_stats_t *stats)
@@ -108,12 +131,21 @@ s_generate (cli_t *cli, uint64_t seed, uint32_t enterprises, const char *dir,
                                            KJ__BULK_KIND__BULK_PRODUCTS,
                                            KJ__BULK_KIND__BULK_ENTERPRISES,
                                            KJ__BULK_KIND__BULK_FIGURES };
-    for (size_t i = 0; i < 4; i++) {
-        int rc = s_fetch (cli, order [i], seed, enterprises, dir, stats);
-        if (rc != CLI_OK)
-            return rc;
+    kj_status_t status;
+    registry_demo_config_t config = { .seed = seed,
+                                      .enterprises = enterprises };
+    registry_demo_t *demo = NULL;
+    if (kj_check_date (stats->today, "--today", &config.today, &status) == 0)
+        demo = registry_demo_new (&config, &status);
+    if (!demo) {
+        fprintf (stderr, "%s: demo: %s\n", cli->prog, status.message);
+        return CLI_USAGE;
     }
-    return CLI_OK;
+    int rc = CLI_OK;
+    for (size_t i = 0; i < 4 && rc == CLI_OK; i++)
+        rc = s_write (cli, demo, order [i], enterprises, dir, stats);
+    registry_demo_destroy (&demo);
+    return rc;
 }
 
 static int
@@ -225,11 +257,14 @@ cli_demo (cli_t *cli, int argc, char **argv)
         goto done;
     }
     int64_t started = kj_mono_us ();
-    if (load) {
+    //  The node's counts, and its today unless --today says
+    if (load || !*stats.today) {
         rc = s_counts (cli, &counts);
         if (rc != CLI_OK)
             goto done;
-        if (cli_args_flag (args, "if-empty") && counts->enterprises) {
+        if (!*stats.today)
+            kj_strlcpy (stats.today, counts->today, sizeof stats.today);
+        if (load && cli_args_flag (args, "if-empty") && counts->enterprises) {
             char summary [400];
             s_summary (counts, summary, sizeof summary);
             printf (_ ("demo data: already there, nothing loaded: %s\n"),

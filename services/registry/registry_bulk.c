@@ -19,7 +19,6 @@
 #include "registry_bulk_store.h"
 #include "registry_check.h"
 #include "registry_csv.h"
-#include "registry_demo.h"
 #include "registry_server.h"
 #include "registry_store.h"
 #include "registry_uscc.h"
@@ -932,92 +931,9 @@ s_counts (kj_call_t *call, const ProtobufCMessage *input,
     reply->by_stage = (uint64_t *) kj_call_alloc (call, sizeof counts.by_stage);
     memcpy (reply->by_stage, counts.by_stage, sizeof counts.by_stage);
     reply->n_by_stage = 5;
-    return 0;
-}
-
-//  --------------------------------------------------------------------------
-//  Demo: a page of generated rows
-
-static void
-s_demo_row (const registry_csv_row_t *row, void *arg)
-{
-    registry_csv_format (NULL, row, (registry_csv_buf_t *) arg);
-}
-
-static int
-s_demo (kj_call_t *call, const ProtobufCMessage *input,
-        ProtobufCMessage *output)
-{
-    const Kj__DemoRequest *request = (const Kj__DemoRequest *) input;
-    Kj__DemoReply *reply = (Kj__DemoReply *) output;
-    if (s_check_kind (call, request->kind, ""))
-        return -1;
-    kj_status_t status;
     kj_date_t today;
-    if (request->today && *request->today) {
-        if (kj_check_date (request->today, "today", &today, &status))
-            return kj_call_fail_status (call, &status);
-    }
-    else if (registry_store_today (kj_call_db (call), &today) < 0)
+    if (registry_store_today (kj_call_db (call), &today) < 0)
         return registry_server_db_failed (call);
-    registry_demo_config_t config = { .seed = request->seed,
-                                      .enterprises = request->enterprises,
-                                      .today = today };
-    registry_demo_t *demo = registry_demo_new (&config, &status);
-    if (!demo)
-        return kj_call_fail_status (call, &status);
-    registry_csv_kind_t kind = (registry_csv_kind_t) request->kind;
-    registry_csv_buf_t out = { 0 };
-    if (request->after == 0)
-        registry_csv_header (kind, &out);
-    reply->by_stage = (uint64_t *) kj_call_alloc (call, 5 * sizeof (uint64_t));
-    reply->n_by_stage = 5;
-    reply->by_region = (uint64_t *) kj_call_alloc (call,
-                                                   16 * sizeof (uint64_t));
-    reply->n_by_region = 16;
-    if (kind == REGISTRY_CSV_ENTERPRISES || kind == REGISTRY_CSV_FIGURES) {
-        uint32_t limit = request->limit ? request->limit : 10000;
-        if (limit > 100000)
-            limit = 100000;
-        uint32_t end = request->after + limit;
-        if (end > request->enterprises || end < request->after)
-            end = request->enterprises;
-        for (uint32_t index = request->after; index < end; index++) {
-            const Kj__Enterprise *e = registry_demo_enterprise (demo, index);
-            if (kind == REGISTRY_CSV_ENTERPRISES) {
-                registry_csv_row_t row = { .kind = kind, .enterprise = e };
-                registry_csv_format (NULL, &row, &out);
-                reply->rows++;
-            }
-            else
-                for (size_t k = 0; k < e->n_figures; k++) {
-                    registry_csv_row_t row = { .kind = kind,
-                                               .code = e->code,
-                                               .figures = e->figures [k] };
-                    registry_csv_format (NULL, &row, &out);
-                    reply->rows++;
-                }
-            reply->by_stage [e->stage ? e->stage->stage : 0]++;
-            kj_region_t region = streq (e->region, KJ_REGION_SHENFU_CODE)
-                                   ? KJ_REGION_SHENFU
-                                   : kj_region_by_code (e->region);
-            reply->by_region [region]++;
-            if ((index & 1023) == 0)
-                kj_call_keepalive (call);
-        }
-        reply->next = end < request->enterprises ? end : 0;
-    }
-    else {
-        size_t before = out.size;
-        if (kind == REGISTRY_CSV_INSTITUTIONS)
-            registry_demo_institutions (demo, s_demo_row, &out);
-        else
-            registry_demo_products (demo, s_demo_row, &out);
-        for (size_t at = before; at < out.size; at++)
-            reply->rows += out.data [at] == '\n';
-    }
-    registry_demo_destroy (&demo);
-    s_reply_data (call, &out, &reply->data);
     char date [11];
     kj_check_date_format (today, date);
     reply->today = kj_call_strdup (call, date);
@@ -1031,6 +947,5 @@ const kj_method_t registry_bulk_methods [] = {
     { "ImportAbort", s_import_abort, KJ_WRITE },
     { "Export", s_export, 0 },
     { "Counts", s_counts, 0 },
-    { "Demo", s_demo, 0 },
     { NULL }
 };
