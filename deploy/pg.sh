@@ -36,6 +36,11 @@ Usage: deploy/pg.sh COMMAND DIR [PORT]
 Environment:
   KEJIN_PG_FAST=1    fsync, synchronous_commit and full_page_writes off: for
                      unit tests only, a crash may then lose committed data
+  KEJIN_PG_LISTEN=ADDRESSES
+                     also listen on these IP addresses (comma-separated),
+                     for a hub in another city: only the link role
+                     kejin_link may log in over TCP, with its password;
+                     `publish` then names the first address
 EOF
 }
 
@@ -133,12 +138,14 @@ init_cluster () {
 #  Settings rewritten at every start, so KEJIN_PG_FAST and the port apply
 #  to an existing cluster too.
 write_conf () {
-    local port=$1 durable=on
+    local port=$1 durable=on listen=${KEJIN_PG_LISTEN:-}
     [ "${KEJIN_PG_FAST:-0}" = 1 ] && durable=off
+    [[ $listen =~ ^[0-9a-fA-F.:,]*$ ]] || \
+        die "KEJIN_PG_LISTEN must be IP addresses separated by commas: $listen"
     cat >"$DIR/data/kejin.conf" <<EOF
 # Written by deploy/pg.sh at each start: edits here are lost.
 port = $port
-listen_addresses = ''
+listen_addresses = '$listen'
 unix_socket_directories = '$DIR'
 unix_socket_permissions = 0700
 password_encryption = scram-sha-256
@@ -160,7 +167,9 @@ EOF
     me=$(id -un)
     printf '%s\n' "# Written by deploy/pg.sh at each start: edits here are lost." \
         "local all postgres peer map=owner" \
-        "local all all scram-sha-256" >"$DIR/data/kejin_hba.conf"
+        "local all all scram-sha-256" \
+        ${listen:+"host all kejin_link all scram-sha-256"} \
+        >"$DIR/data/kejin_hba.conf"
     {
         echo "# Written by deploy/pg.sh at each start: edits here are lost."
         echo "owner $me postgres"
@@ -241,9 +250,10 @@ cmd_role () {
     fi
     chmod 600 "$DIR/pgpass"
     #  The name is [a-z0-9_] and the password [A-Za-z0-9]: safe in SQL.
-    #  The bootstrap lock keeps two creators of one role from racing.
+    #  The bootstrap lock (KJ_LOCK_BOOTSTRAP of common/kj_locks.h, which
+    #  kj_db takes too) keeps two creators of one role from racing.
     "$BINDIR/psql" -X -q -v ON_ERROR_STOP=1 -c "
-        SELECT pg_advisory_lock (hashtext ('kejin.bootstrap'));
+        SELECT pg_advisory_lock (19270, 0);
         DO \$\$ BEGIN
             IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '$name')
             THEN CREATE ROLE $name LOGIN;
@@ -276,7 +286,13 @@ cmd_publish () {
         "host=$DIR port=$(cat "$DIR/port") user=postgres dbname=postgres" \
         >/dev/null || die "could not publish events.log (has kejin-events" \
                           "made its schema in $DIR?)"
-    echo "${dsn% passfile=*} password=$pass"
+    dsn="${dsn% passfile=*} password=$pass"
+    #  Over TCP when the cluster listens on an address
+    local address
+    address=$(sed -n "s/^listen_addresses = '\([^,']*\).*/\1/p" \
+              "$DIR/data/kejin.conf")
+    [ -z "$address" ] || dsn="host=$address ${dsn#host=* }"
+    echo "$dsn"
 }
 
 cmd_status () {

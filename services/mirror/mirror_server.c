@@ -210,8 +210,13 @@ s_look_at_origin (mirror_server_t *self, mirror_link_t *link,
         link->origin = NULL;
     }
     if (!link->origin) {
-        char *conninfo = zsys_sprintf ("%s connect_timeout=2",
-                                       link->peer.conninfo);
+        //  A partition must not hang the check: over TCP, a query whose
+        //  bytes go unacknowledged for 5 s fails (tcp_user_timeout), and
+        //  an idle connection is probed (keepalives)
+        char *conninfo = zsys_sprintf (
+            "%s connect_timeout=2 keepalives=1 keepalives_idle=5 "
+            "keepalives_interval=2 keepalives_count=2 tcp_user_timeout=5000",
+            link->peer.conninfo);
         link->origin = PQconnectdb (conninfo);
         zstr_free (&conninfo);
     }

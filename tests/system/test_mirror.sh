@@ -15,6 +15,10 @@
 #        one copy killed, the other goes on.
 #    G2  partition: the hub's cluster stopped while the city appends
 #        20,000, then started: the backlog drains, nothing twice.
+#    G2n where the machine has network namespaces: the city in one of its
+#        own, the hub linked over TCP, the veth pair between them cut
+#        while the city appends 10,000: the link goes DOWN, and healed,
+#        the backlog arrives once.
 #    G5  kill -9 of kejin-mirror and an immediate stop of the hub's
 #        cluster in the middle of a 50,000-event copy: exactly once.
 #        Retention at the origin (rows deleted there) is not mirrored.
@@ -34,14 +38,40 @@ chmod 755 "$TMP"
 CITY=$TMP/city HUB=$TMP/hub
 PIDS=()
 
+NS=kjm$$ VH=kjh$$ VC=kjc$$ NET=""
+
 cleanup () {
     local pid
+    [ -z "$NET" ] || ip link set "$VH" up 2>/dev/null || true
     for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
     for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
     "$PG" stop "$CITY" >/dev/null 2>&1 || true
     "$PG" stop "$HUB" >/dev/null 2>&1 || true
+    if [ -n "$NET" ]; then
+        ip link del "$VH" 2>/dev/null || true
+        ip netns del "$NS" 2>/dev/null || true
+    fi
 }
 trap cleanup EXIT
+
+#  The city in a network namespace of its own where the machine allows it
+#  (root, ip netns): its cluster listens on a veth address, the hub comes
+#  in over TCP, and a partition is that veth pair taken down. Elsewhere the
+#  city is on this host's sockets and G2n is skipped.
+if ip netns add "$NS" 2>/dev/null; then
+    octet=$(($$ % 250 + 1))
+    if ip link add "$VH" type veth peer name "$VC" 2>/dev/null \
+        && ip link set "$VC" netns "$NS" \
+        && ip addr add "10.213.$octet.1/30" dev "$VH" && ip link set "$VH" up \
+        && ip netns exec "$NS" ip addr add "10.213.$octet.2/30" dev "$VC" \
+        && ip netns exec "$NS" ip link set "$VC" up \
+        && ip netns exec "$NS" ip link set lo up; then
+        NET=10.213.$octet.2
+    else
+        ip link del "$VH" 2>/dev/null || true
+        ip netns del "$NS" 2>/dev/null || true
+    fi
+fi
 
 #  psql as the superuser: sql DIR [DB] SQL
 sql () {
@@ -89,7 +119,11 @@ start_mirror () {
 }
 
 #  -- the city ---------------------------------------------------------
-"$PG" start "$CITY" >/dev/null
+if [ -n "$NET" ]; then
+    KEJIN_PG_LISTEN=$NET ip netns exec "$NS" "$PG" start "$CITY" >/dev/null
+else
+    "$PG" start "$CITY" >/dev/null
+fi
 CITY_ADMIN=$("$PG" dsn "$CITY")
 "$BIN/kejin-events" -s "node/broker=tcp://127.0.0.1:1" \
     -s "db/admin_dsn=$CITY_ADMIN" -s "db/dsn=$CITY_ADMIN" \
@@ -100,6 +134,15 @@ until_ok '[ "$(sql "$CITY" "SELECT to_regclass ('"'events.log'"') IS NOT NULL")"
     || fail "kejin-events made no schema: $(tail -3 "$TMP/events.log")"
 LINK=$("$PG" publish "$CITY") || fail "pg.sh publish failed"
 [[ $LINK == *"user=kejin_link"* ]] || fail "publish printed: $LINK"
+if [ -n "$NET" ]; then
+    [[ $LINK == "host=$NET "* ]] || fail "publish did not name $NET: $LINK"
+    #  Over TCP only the link role gets in
+    if PGCONNECT_TIMEOUT=2 psql -X -qAt "host=$NET port=$(cat "$CITY/port")
+            user=postgres dbname=postgres" -c "SELECT 1" >/dev/null 2>&1; then
+        fail "the superuser got in over TCP"
+    fi
+    pass "the city is in a network namespace: the hub links over TCP to $NET"
+fi
 [ "$(sql "$CITY" "SELECT pubinsert, pubupdate, pubdelete FROM pg_publication
                   WHERE pubname = 'kejin_events'")" = "t|f|f" ] \
     || fail "the publication is not inserts only"
@@ -221,13 +264,32 @@ until_ok '[ "$(link)" = "1 100020 100020" ]' 20 \
     || fail "G4: the copy left does not watch the link: $(link)"
 pass "G4: two mirror copies on one link: one subscription, each event once, one event per change; one killed, the other goes on"
 
+#  G2n: the network between the city and the hub cut while both go on
+if [ -n "$NET" ]; then
+    ip link set "$VH" down
+    append 100021 110020
+    until_ok '[ "$(link | cut -d" " -f1)" = 3 ]' 20 \
+        || fail "G2n: the hub did not see the link down: $(link)"
+    [ "$(hub_rows)" = "100020 100020 100020" ] \
+        || fail "G2n: the hub has $(hub_rows) across a cut link"
+    ip link set "$VH" up
+    until_ok '[ "$(hub_rows)" = "110020 110020 110020" ]' 120 \
+        || fail "G2n: hub has $(hub_rows) after healing, want 110020 once each"
+    until_ok '[ "$(link)" = "1 110020 110020" ]' 20 \
+        || fail "G2n: link is $(link) after healing"
+    pass "G2n: the network cut (link DOWN), 10,000 appended meanwhile, healed: all once"
+else
+    append 100021 110020
+    echo "# G2n skipped: no network namespaces here"
+fi
+
 #  G6: the hub away past the origin's max_slot_wal_keep_size
 kill -TERM "$MIRROR"; wait "$MIRROR" 2>/dev/null || true
 "$PG" stop "$HUB" >/dev/null
 sql "$CITY" "INSERT INTO events.log (off, topic, producer, envelope,
     appended_at) SELECT g, 't', 'p', convert_to ((SELECT string_agg (md5
     (random ()::text || i || g), '') FROM generate_series (1, 64) i), 'UTF8'),
-    now () FROM generate_series (100021, 140020) g"
+    now () FROM generate_series (110021, 150020) g"
 sql "$CITY" "SELECT pg_switch_wal ()" >/dev/null
 sql "$CITY" "CHECKPOINT"
 sql "$CITY" "SELECT pg_switch_wal ()" >/dev/null
