@@ -169,7 +169,7 @@ guarantee_submit_claim (kj_call_t *call, const ProtobufCMessage *request,
         "  greatest (r.yearly_cap_fen - (SELECT coalesce (sum (amount_fen), 0)"
         "    FROM payment p WHERE p.guarantor_id = g.guarantor_id"
         "    AND p.year = y.year), 0),"
-        "  coalesce ((SELECT remaining_fen FROM budget b"
+        "  coalesce ((SELECT remaining_fen FROM budget_left b"
         "             WHERE b.year = y.year), 0),"
         "  y.year, (SELECT id FROM claim WHERE daichang_id = d.id) "
         "FROM daichang d JOIN guarantee g ON g.loan_id = d.loan_id "
@@ -477,7 +477,7 @@ guarantee_pay_claim (kj_call_t *call, const ProtobufCMessage *request,
           "   c.id) ORDER BY q.queued_at, q.id LIMIT 1),"
           " b.remaining_fen, r.yearly_cap_fen "
           "FROM claim c JOIN guarantor r ON r.id = c.guarantor_id"
-          " LEFT JOIN budget b ON b.year = c.budget_year "
+          " LEFT JOIN budget_left b ON b.year = c.budget_year "
           "WHERE c.id = $1::bigint FOR UPDATE OF r",
           1, params },
         //  after the guarantor's lock: every payment of it committed
@@ -608,7 +608,8 @@ guarantee_pay_claim (kj_call_t *call, const ProtobufCMessage *request,
     if (at_commit)
         return 0;  //  the trigger takes the budget, or the commit fails
     int taken = guarantee_budget_take (db, guard, claim->budget_year, amount,
-                                       left);
+                                       left, config ? config->slices : 1,
+                                       (int) (claim->id % 256));
     if (taken < 0)
         return kj_call_fail_db (call);
     if (taken == 1)

@@ -30,18 +30,33 @@ guarantee_ledger_post (kj_db_t *db, const char *kind, int64_t claim_id,
 
 //  --------------------------------------------------------------------------
 //  The budget guards: never read-then-written unless the row is locked
-//  (LOCK) or the isolation level refuses the lost update (SERIALIZABLE).
+//  (LOCK) or the isolation level refuses the lost update (SERIALIZABLE);
+//  SLICE takes from one slice of the year in the database's own function.
 
 int
 guarantee_budget_take (kj_db_t *db, int guard, int year, int64_t amount_fen,
-                       int64_t left_fen)
+                       int64_t left_fen, int slices, int hint)
 {
+    assert (guard != GUARANTEE_GUARD_SLICE || (slices > 0 && hint >= 0));
     char year_text [16], amount [24], left [24];
     snprintf (year_text, sizeof year_text, "%d", year);
     snprintf (amount, sizeof amount, "%" PRId64, amount_fen);
     snprintf (left, sizeof left, "%" PRId64, left_fen - amount_fen);
     int64_t rows;
-    if (guard == GUARANTEE_GUARD_SERIALIZABLE)
+    if (guard == GUARANTEE_GUARD_SLICE) {
+        char slices_text [16], hint_text [16];
+        snprintf (slices_text, sizeof slices_text, "%d", slices);
+        snprintf (hint_text, sizeof hint_text, "%d", hint % slices);
+        PGresult *res = kj_db_exec (
+            db,
+            "SELECT budget_take_slice ($1::int, $2::bigint, $3::int, $4::int)",
+            4, (const char *[]){ year_text, amount, slices_text, hint_text });
+        if (!res)
+            return -1;
+        rows = streq (PQgetvalue (res, 0, 0), "t");
+        PQclear (res);
+    }
+    else if (guard == GUARANTEE_GUARD_SERIALIZABLE)
         rows = left_fen < amount_fen
                  ? 0
                  : kj_db_run (db,
@@ -90,7 +105,8 @@ guarantee_ledger_check (kj_call_t *call, Kj__LedgerReport *check)
         "SELECT format ('budget %s: %s left, account budget:%s holds %s',"
         "               b.year, b.remaining_fen, b.year,"
         "               coalesce (bal.balance, 0)) "
-        "FROM budget b LEFT JOIN bal ON bal.account = 'budget:' || b.year "
+        "FROM budget_left b "
+        "LEFT JOIN bal ON bal.account = 'budget:' || b.year "
         "WHERE coalesce (bal.balance, 0) <> b.remaining_fen "
         "UNION ALL "
         "SELECT format ('budget %s: %s allotted, account appropriation:%s "
@@ -103,7 +119,7 @@ guarantee_ledger_check (kj_call_t *call, Kj__LedgerReport *check)
         "SELECT format ('budget %s: %s allotted, %s left, %s paid',"
         "               b.year, b.total_fen, b.remaining_fen,"
         "               coalesce (p.paid, 0)) "
-        "FROM budget b LEFT JOIN (SELECT year, sum (amount_fen) AS paid"
+        "FROM budget_left b LEFT JOIN (SELECT year, sum (amount_fen) AS paid"
         "                         FROM payment GROUP BY year) p"
         "  ON p.year = b.year "
         "WHERE b.total_fen - b.remaining_fen <> coalesce (p.paid, 0) "

@@ -46,12 +46,13 @@ int
 //  (guarantee_guard_t of guarantee_server.h): UPDATE, a conditional
 //  UPDATE; LOCK, an UPDATE of the row the caller locked and checked;
 //  SERIALIZABLE, the remaining amount the caller read, less amount_fen,
-//  written back (the isolation level refuses a lost update). 1 taken, 0
-//  not enough left (or no budget for the year), -1 when the database
-//  failed.
+//  written back (the isolation level refuses a lost update); SLICE, from
+//  one of `slices` slices, the first free one at or after `hint` (the
+//  function budget_take_slice). 1 taken, 0 not enough left (or no budget
+//  for the year), -1 when the database failed.
 int
     guarantee_budget_take (kj_db_t *db, int guard, int year, int64_t amount_fen,
-                           int64_t left_fen);
+                           int64_t left_fen, int slices, int hint);
 
 //  Check every ledger transaction balances, and that the accounts agree
 //  with the budgets, payments and refunds. Fills check (problems on the

@@ -14,6 +14,9 @@
       lock          SELECT ... FOR UPDATE of the budget row, then UPDATE
       serializable  read, check, write back, under SERIALIZABLE; the
                     worker runs a transaction again on 40001
+      slice         the budget left dealt into 16 slices; a payment takes
+                    from the first with enough that no other payer holds
+                    (SKIP LOCKED), all dealt again when none has
     Reported per guard: calls per second (payments and queueings), p50
     and p99 latency, client retries, server retries (transactions rolled
     back: the worker's runs again), and the overspend (must be 0), with the
@@ -292,9 +295,10 @@ main (int argc, char **argv)
     printf ("  %-13s %10s %9s %10s %7s %8s %9s\n", "guard", "calls", "p50",
             "p99", "retries", "server", "overspend");
     fflush (stdout);
-    const char *guards [] = { "update", "commit", "lock", "serializable" };
+    const char *guards [] = { "update", "commit", "lock", "serializable",
+                              "slice" };
     int bad = 0;
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < 5; i++) {
         run_t run;
         s_run (guards [i], &run);
         bad += run.failed || run.overspend || !run.balanced

@@ -437,7 +437,7 @@ test_bad_input (void **state)
     //  whole, no payment; events for the approval, the second loan's
     //  four steps and the rejection only
     assert_int_equal (gfx_count (&fx, "SELECT count (*) FROM ledger_entry"), 2);
-    assert_int_equal (gfx_count (&fx, "SELECT remaining_fen FROM budget"),
+    assert_int_equal (gfx_count (&fx, "SELECT remaining_fen FROM budget_left"),
                       1000000);
     assert_int_equal (gfx_count (&fx, "SELECT count (*) FROM payment"), 0);
     assert_int_equal (gfx_count (&fx, "SELECT count (*) FROM kj_outbox"),
@@ -519,7 +519,7 @@ test_versions_binding_and_queue (void **state)
     assert_string_equal (claim->state, "PAID");
     assert_int_equal (claim->paid_fen, 3000000);
     kj__claim__free_unpacked (claim, NULL);
-    assert_int_equal (gfx_count (&fx, "SELECT remaining_fen FROM budget "
+    assert_int_equal (gfx_count (&fx, "SELECT remaining_fen FROM budget_left "
                                       "ORDER BY year LIMIT 1"),
                       1000000);
     Kj__LedgerReport *report = gfx_ledger (&fx);
