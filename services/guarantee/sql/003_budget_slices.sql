@@ -29,6 +29,10 @@ FROM budget b;
 --  the rest dealt again into p_slices even slices (the first ones a fen
 --  more when it does not divide). True when taken; false when the year
 --  has less than p_amount left, or no budget.
+--  The budget row is locked FOR NO KEY UPDATE, as an UPDATE locks it: a
+--  payment's row already holds it FOR KEY SHARE (its year's foreign key),
+--  and FOR UPDATE would wait for every other payer doing the same, each
+--  for each other (a deadlock).
 CREATE FUNCTION budget_take_slice (p_year int, p_amount bigint, p_slices int,
                                    p_hint int) RETURNS boolean
 LANGUAGE plpgsql AS $$
@@ -39,19 +43,19 @@ BEGIN
     SELECT slice INTO v_slice FROM budget_slice
     WHERE year = p_year AND remaining_fen >= p_amount
     ORDER BY slice < p_hint, slice
-    LIMIT 1 FOR UPDATE SKIP LOCKED;
+    LIMIT 1 FOR NO KEY UPDATE SKIP LOCKED;
     IF FOUND THEN
         UPDATE budget_slice SET remaining_fen = remaining_fen - p_amount
         WHERE year = p_year AND slice = v_slice;
         RETURN true;
     END IF;
     SELECT remaining_fen INTO v_left FROM budget WHERE year = p_year
-    FOR UPDATE;
+    FOR NO KEY UPDATE;
     IF NOT FOUND THEN
         RETURN false;
     END IF;
     PERFORM 1 FROM budget_slice WHERE year = p_year ORDER BY slice
-    FOR UPDATE;
+    FOR NO KEY UPDATE;
     SELECT v_left + coalesce (sum (remaining_fen), 0) INTO v_left
     FROM budget_slice WHERE year = p_year;
     IF v_left < p_amount THEN
@@ -76,7 +80,7 @@ CREATE FUNCTION budget_fold_slices () RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM 1 FROM budget WHERE year IN (SELECT year FROM budget_slice)
-    ORDER BY year FOR UPDATE;
+    ORDER BY year FOR NO KEY UPDATE;
     WITH gone AS (DELETE FROM budget_slice RETURNING year, remaining_fen),
          dealt AS (SELECT year, sum (remaining_fen) AS fen FROM gone
                    GROUP BY year)
