@@ -30,33 +30,18 @@ guarantee_ledger_post (kj_db_t *db, const char *kind, int64_t claim_id,
 
 //  --------------------------------------------------------------------------
 //  The budget guards: never read-then-written unless the row is locked
-//  (LOCK) or the isolation level refuses the lost update (SERIALIZABLE);
-//  SLICE takes from one slice of the year in the database's own function.
+//  (LOCK) or the isolation level refuses the lost update (SERIALIZABLE).
 
 int
 guarantee_budget_take (kj_db_t *db, int guard, int year, int64_t amount_fen,
-                       int64_t left_fen, int slices, int hint)
+                       int64_t left_fen)
 {
-    assert (guard != GUARANTEE_GUARD_SLICE || (slices > 0 && hint >= 0));
     char year_text [16], amount [24], left [24];
     snprintf (year_text, sizeof year_text, "%d", year);
     snprintf (amount, sizeof amount, "%" PRId64, amount_fen);
     snprintf (left, sizeof left, "%" PRId64, left_fen - amount_fen);
     int64_t rows;
-    if (guard == GUARANTEE_GUARD_SLICE) {
-        char slices_text [16], hint_text [16];
-        snprintf (slices_text, sizeof slices_text, "%d", slices);
-        snprintf (hint_text, sizeof hint_text, "%d", hint % slices);
-        PGresult *res = kj_db_exec (
-            db,
-            "SELECT budget_take_slice ($1::int, $2::bigint, $3::int, $4::int)",
-            4, (const char *[]){ year_text, amount, slices_text, hint_text });
-        if (!res)
-            return -1;
-        rows = streq (PQgetvalue (res, 0, 0), "t");
-        PQclear (res);
-    }
-    else if (guard == GUARANTEE_GUARD_SERIALIZABLE)
+    if (guard == GUARANTEE_GUARD_SERIALIZABLE)
         rows = left_fen < amount_fen
                  ? 0
                  : kj_db_run (db,
