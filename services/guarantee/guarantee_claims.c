@@ -459,7 +459,7 @@ guarantee_pay_claim (kj_call_t *call, const ProtobufCMessage *request,
     if (!caller || s_check_claim_id (call, in->claim_id))
         return -1;
     const guarantee_config_t *config = kj_call_state (call);
-    int guard = config ? (int) config->guard : GUARANTEE_GUARD_UPDATE;
+    int guard = config ? (int) config->guard : GUARANTEE_GUARD_SLICE;
     bool pro_rata = config && config->pro_rata;
     kj_db_t *db = kj_call_db (call);
     char id [24];

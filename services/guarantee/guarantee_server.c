@@ -69,8 +69,8 @@ guarantee_server_new (kj_service_t *service, kj_db_t *db, kj_status_t *status)
     self->guard = streq (guard, "lock")         ? GUARANTEE_GUARD_LOCK
                 : streq (guard, "serializable") ? GUARANTEE_GUARD_SERIALIZABLE
                 : streq (guard, "commit")       ? GUARANTEE_GUARD_COMMIT
-                : streq (guard, "slice")        ? GUARANTEE_GUARD_SLICE
-                                                : GUARANTEE_GUARD_UPDATE;
+                : streq (guard, "update")       ? GUARANTEE_GUARD_UPDATE
+                                                : GUARANTEE_GUARD_SLICE;
     self->slices = atoi (kj_config_get (config, "guarantee/budget_slices"));
     //  Pro rata reads what is left under the budget row's lock: its slices
     //  are folded back, and payments take from the row
