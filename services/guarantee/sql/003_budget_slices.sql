@@ -3,7 +3,7 @@
 --  another only when two pick the same slice. The budget row's
 --  remaining_fen is then the part not dealt yet; what is left of a year is
 --  that plus its slices (the view budget_left), each slice never negative.
---  docs/rules/guarantee.md, "The budget guards".
+--  docs/rules/guarantee.md, "Payment and the budget guard".
 
 CREATE TABLE budget_slice (
     year int NOT NULL REFERENCES budget,
