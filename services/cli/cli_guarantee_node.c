@@ -14,7 +14,7 @@
 #include "cli_reg.h"
 #include "guarantee.pb-c.h"
 
-static const char *s_usage =
+static const char *s_usage = N_ (
     "Usage: kejin guarantee VERB ... [--as OPERATOR] [--json]\n"
     "  guarantor add ID --name NAME --yearly-cap YUAN [--qualified]\n"
     "  agreement add ID --guarantor G --bank BANK --bank-share PCT\n"
@@ -45,7 +45,7 @@ static const char *s_usage =
     "      (the next version; options not given keep their value)\n"
     "  calc --csv FILE [--json]   (offline: kejin guarantee calc --help)\n"
     "Steps are recorded with --as OPERATOR, else $KEJIN_OPERATOR, else\n"
-    "$USER.\n";
+    "$USER.\n");
 
 //  --------------------------------------------------------------------------
 //  The operator for the request header.
@@ -92,27 +92,27 @@ s_print_claim (cli_t *cli, const Kj__Claim *c)
         return;
     }
     char a [64], b [64], d [64];
-    printf ("claim %" PRId64 "  %s\n", c->id, c->state);
-    printf ("  代偿 %" PRId64 " on loan %s of guarantor %s: %s\n",
+    printf (_ ("claim %" PRId64 "  %s\n"), c->id, c->state);
+    printf (_ ("  代偿 %" PRId64 " on loan %s of guarantor %s: %s\n"),
             c->daichang_id, c->loan_id, c->guarantor_id,
             cli_yuan (c->daichang_fen, a, sizeof a));
-    printf ("  entitled %s at %s; payable at submission %s (binding:",
+    printf (_ ("  entitled %s at %s; payable at submission %s (binding:"),
             cli_yuan (c->entitled_fen, b, sizeof b),
             cli_percent (c->rate_bp, d, sizeof d),
             cli_yuan (c->payable_fen, a, sizeof a));
     for (size_t i = 0; i < c->n_binding; i++)
         printf (" %s", c->binding [i]);
-    printf (")\n  paid %s from the %d budget\n",
+    printf (_ (")\n  paid %s from the %d budget\n"),
             cli_yuan (c->paid_fen, a, sizeof a), c->budget_year);
-    printf ("  submitted by %s; city review %s (due %s); province review %s"
-            " (due %s); approved by %s\n",
+    printf (_ ("  submitted by %s; city review %s (due %s); province review "
+               "%s (due %s); approved by %s\n"),
             c->submitted_by, *c->city_reviewed_by ? c->city_reviewed_by : "-",
             c->city_due,
             *c->province_reviewed_by ? c->province_reviewed_by : "-",
             *c->province_due ? c->province_due : "-",
             *c->approved_by ? c->approved_by : "-");
     if (c->recovered_fen)
-        printf ("  recovered %s, refunded to the province %s\n",
+        printf (_ ("  recovered %s, refunded to the province %s\n"),
                 cli_yuan (c->recovered_fen, a, sizeof a),
                 cli_yuan (c->refunded_fen, b, sizeof b));
     if (*c->reason)
@@ -127,8 +127,8 @@ s_print_budget (cli_t *cli, const Kj__Budget *b)
         return;
     }
     char t [64], r [64], p [64], f [64], q [64];
-    printf ("budget %d: allotted %s, left %s, paid %s, refunded %s, "
-            "queued for it %s\n",
+    printf (_ ("budget %d: allotted %s, left %s, paid %s, refunded %s, "
+               "queued for it %s\n"),
             b->year, cli_yuan (b->total_fen, t, 64),
             cli_yuan (b->remaining_fen, r, 64), cli_yuan (b->paid_fen, p, 64),
             cli_yuan (b->refunded_fen, f, 64), cli_yuan (b->queued_fen, q, 64));
@@ -143,7 +143,8 @@ s_guarantor (cli_t *cli, int argc, char **argv)
     cli_args_t *args =
         cli_args_verb (argc - 1, argv + 1, "as= name= yearly-cap= qualified!",
                        s_usage, 1, "name yearly-cap",
-                       "guarantor add needs ID --name NAME --yearly-cap YUAN");
+                       N_ ("guarantor add needs ID --name NAME --yearly-cap "
+                           "YUAN"));
     if (!args)
         return CLI_USAGE;
     Kj__GuarantorAddRequest request = KJ__GUARANTOR_ADD_REQUEST__INIT;
@@ -160,8 +161,9 @@ s_guarantor (cli_t *cli, int argc, char **argv)
     if (rc == CLI_OK && cli->json)
         cli_print_json (&reply->base);
     else if (rc == CLI_OK)
-        printf ("guarantor %s added (%s)\n", reply->id,
-                reply->qualified ? "qualified" : "not qualified");
+        printf (reply->qualified ? _ ("guarantor %s added (qualified)\n")
+                                 : _ ("guarantor %s added (not qualified)\n"),
+                reply->id);
     if (reply)
         kj__guarantor__free_unpacked (reply, NULL);
     cli_args_destroy (&args);
@@ -178,7 +180,8 @@ s_agreement (cli_t *cli, int argc, char **argv)
         s_usage, 1,
         "guarantor bank bank-share system-share national-share "
         "provincial-share rate per-claim-cap from to",
-        "agreement add needs ID and every option: kejin guarantee --help");
+        N_ ("agreement add needs ID and every option: kejin guarantee "
+            "--help"));
     if (!args)
         return CLI_USAGE;
     Kj__AgreementAddRequest request = KJ__AGREEMENT_ADD_REQUEST__INIT;
@@ -212,7 +215,8 @@ s_agreement (cli_t *cli, int argc, char **argv)
     if (rc == CLI_OK && cli->json)
         cli_print_json (&reply->base);
     else if (rc == CLI_OK)
-        printf ("agreement %s version %d added\n", reply->id, reply->version);
+        printf (_ ("agreement %s version %d added\n"), reply->id,
+                reply->version);
     if (reply)
         kj__agreement__free_unpacked (reply, NULL);
     cli_args_destroy (&args);
@@ -227,8 +231,8 @@ s_guarantee (cli_t *cli, int argc, char **argv)
         "as= guarantor= agreement= enterprise= category= amount= date= fee= "
         "reguarantee-fee= city=",
         s_usage, 1, "guarantor enterprise category amount date",
-        "guarantee add needs LOAN --guarantor --enterprise --category "
-        "--amount --date");
+        N_ ("guarantee add needs LOAN --guarantor --enterprise --category "
+            "--amount --date"));
     if (!args)
         return CLI_USAGE;
     Kj__GuaranteeAddRequest request = KJ__GUARANTEE_ADD_REQUEST__INIT;
@@ -257,7 +261,7 @@ s_guarantee (cli_t *cli, int argc, char **argv)
     if (rc == CLI_OK && cli->json)
         cli_print_json (&reply->base);
     else if (rc == CLI_OK)
-        printf ("guarantee of loan %s added: %s\n", reply->loan_id,
+        printf (_ ("guarantee of loan %s added: %s\n"), reply->loan_id,
                 reply->reason);
     if (reply)
         kj__loan_guarantee__free_unpacked (reply, NULL);
@@ -268,10 +272,11 @@ s_guarantee (cli_t *cli, int argc, char **argv)
 static int
 s_default (cli_t *cli, int argc, char **argv)
 {
-    cli_args_t *args =
-        cli_args_verb (argc, argv, "as= amount= paid-on=", s_usage, 1,
-                       "amount paid-on",
-                       "default needs LOAN --amount YUAN --paid-on YYYY-MM-DD");
+    cli_args_t
+        *args = cli_args_verb (argc, argv, "as= amount= paid-on=", s_usage, 1,
+                               "amount paid-on",
+                               N_ ("default needs LOAN --amount YUAN --paid-on "
+                                   "YYYY-MM-DD"));
     if (!args)
         return CLI_USAGE;
     Kj__DaichangRecordRequest request = KJ__DAICHANG_RECORD_REQUEST__INIT;
@@ -289,8 +294,8 @@ s_default (cli_t *cli, int argc, char **argv)
         cli_print_json (&reply->base);
     else if (rc == CLI_OK) {
         char n [64], p [64], g [64];
-        printf ("代偿 %" PRId64 " of %s recorded on loan %s: national fund "
-                "%s, provincial re-guarantee %s, guarantor %s\n",
+        printf (_ ("代偿 %" PRId64 " of %s recorded on loan %s: national "
+                   "fund %s, provincial re-guarantee %s, guarantor %s\n"),
                 reply->id, cli_yuan (reply->amount_fen, yuan, sizeof yuan),
                 reply->loan_id, cli_yuan (reply->national_fen, n, 64),
                 cli_yuan (reply->provincial_fen, p, 64),
@@ -325,7 +330,8 @@ s_claim_list (cli_t *cli, int argc, char **argv)
 {
     cli_args_t *args = cli_args_verb (argc - 1, argv + 1,
                                       "as= state= after= limit=", s_usage, 0,
-                                      NULL, "claim list takes no arguments");
+                                      NULL,
+                                      N_ ("claim list takes no arguments"));
     if (!args)
         return CLI_USAGE;
     Kj__ClaimListRequest request = KJ__CLAIM_LIST_REQUEST__INIT;
@@ -346,9 +352,10 @@ s_claim_list (cli_t *cli, int argc, char **argv)
         rc = s_call (cli, args, "ListClaims", &request.base,
                      &kj__claim_list__descriptor, (ProtobufCMessage **) &reply);
     if (rc == CLI_OK && !cli->json) {
-        cli_table_t *table = cli_table_new ("CLAIM", "STATE", "LOAN",
-                                            "GUARANTOR", "ENTITLED", "PAID",
-                                            "YEAR", NULL);
+        cli_table_t *table = cli_table_new (_ ("CLAIM"), _ ("STATE"),
+                                            _ ("LOAN"), _ ("GUARANTOR"),
+                                            _ ("ENTITLED"), _ ("PAID"),
+                                            _ ("YEAR"), NULL);
         for (size_t i = 0; i < reply->n_claims; i++) {
             const Kj__Claim *c = reply->claims [i];
             char id [24], year [16], e [64], p [64];
@@ -380,8 +387,8 @@ s_claim (cli_t *cli, int argc, char **argv)
                                               : "as=";
     cli_args_t *args = cli_args_verb (argc - 1, argv + 1, spec, s_usage, 1,
                                       streq (verb, "review") ? "level" : NULL,
-                                      "claim submit|show|review takes one id; "
-                                      "kejin guarantee --help");
+                                      N_ ("claim submit|show|review takes one "
+                                          "id; kejin guarantee --help"));
     if (!args)
         return CLI_USAGE;
     int64_t id;
@@ -409,8 +416,8 @@ s_claim (cli_t *cli, int argc, char **argv)
     }
     cli_args_destroy (&args);
     fprintf (stderr,
-             "kejin: claim %s: unknown; submit, show, list or "
-             "review\n",
+             _ ("kejin: claim %s: unknown; submit, show, list or "
+                "review\n"),
              verb);
     return CLI_USAGE;
 }
@@ -421,8 +428,8 @@ s_approve_or_pay (cli_t *cli, int argc, char **argv)
 {
     bool approve = streq (argv [1], "approve");
     cli_args_t *args = cli_args_verb (argc, argv, "as=", s_usage, 1, NULL,
-                                      approve ? "approve takes a claim id"
-                                              : "pay takes a claim id");
+                                      approve ? N_ ("approve takes a claim id")
+                                              : N_ ("pay takes a claim id"));
     if (!args)
         return CLI_USAGE;
     int64_t id;
@@ -444,8 +451,8 @@ static int
 s_recover (cli_t *cli, int argc, char **argv)
 {
     cli_args_t *args = cli_args_verb (argc, argv, "as= net=", s_usage, 1, "net",
-                                      "recover needs CLAIM_ID --net "
-                                      "YUAN");
+                                      N_ ("recover needs CLAIM_ID --net "
+                                          "YUAN"));
     if (!args)
         return CLI_USAGE;
     Kj__RecoverRequest request = KJ__RECOVER_REQUEST__INIT;
@@ -461,8 +468,8 @@ s_recover (cli_t *cli, int argc, char **argv)
     if (rc == CLI_OK && cli->json)
         cli_print_json (&reply->base);
     else if (rc == CLI_OK)
-        printf ("claim %" PRId64 ": recovered %s in all; refund to the "
-                "province now %s, %s in all\n",
+        printf (_ ("claim %" PRId64 ": recovered %s in all; refund to the "
+                   "province now %s, %s in all\n"),
                 reply->claim_id,
                 cli_yuan (reply->cumulative_recovery_fen, a, 64),
                 cli_yuan (reply->refund_fen, b, 64),
@@ -480,15 +487,15 @@ s_budget (cli_t *cli, int argc, char **argv)
     bool list = streq (verb, "list");
     bool allot = streq (verb, "allot");
     if (!list && !allot && !streq (verb, "show")) {
-        fprintf (stderr, "kejin: budget %s: unknown; allot, show or list\n",
+        fprintf (stderr, _ ("kejin: budget %s: unknown; allot, show or list\n"),
                  verb);
         return CLI_USAGE;
     }
     cli_args_t *args = cli_args_verb (argc - 1, argv + 1,
                                       "as= amount=", s_usage, list ? 0 : 1,
                                       allot ? "amount" : NULL,
-                                      "budget allot YEAR --amount YUAN | "
-                                      "budget show YEAR | budget list");
+                                      N_ ("budget allot YEAR --amount YUAN | "
+                                          "budget show YEAR | budget list"));
     if (!args)
         return CLI_USAGE;
     int64_t year = 0;
@@ -535,11 +542,12 @@ static int
 s_ledger (cli_t *cli, int argc, char **argv)
 {
     if (argc < 3 || !streq (argv [2], "check")) {
-        fprintf (stderr, "kejin: ledger: the verb is check\n");
+        fprintf (stderr, _ ("kejin: ledger: the verb is check\n"));
         return CLI_USAGE;
     }
     cli_args_t *args = cli_args_verb (argc - 1, argv + 1, "as=", s_usage, 0,
-                                      NULL, "ledger check takes no arguments");
+                                      NULL,
+                                      N_ ("ledger check takes no arguments"));
     if (!args)
         return CLI_USAGE;
     Kj__LedgerCheckRequest request = KJ__LEDGER_CHECK_REQUEST__INIT;
@@ -550,8 +558,11 @@ s_ledger (cli_t *cli, int argc, char **argv)
     if (rc == CLI_OK && cli->json)
         cli_print_json (&reply->base);
     else if (rc == CLI_OK) {
-        printf ("ledger %s: %" PRIu64 " transactions, %" PRIu64 " entries\n",
-                reply->balanced ? "balanced" : "DOES NOT BALANCE",
+        printf (reply->balanced
+                    ? _ ("ledger balanced: %" PRIu64 " transactions, %" PRIu64
+                         " entries\n")
+                    : _ ("ledger DOES NOT BALANCE: %" PRIu64 " transactions, "
+                         "%" PRIu64 " entries\n"),
                 reply->transactions, reply->entries);
         for (size_t i = 0; i < reply->n_problems; i++)
             printf ("  %s\n", reply->problems [i]);
@@ -574,16 +585,16 @@ s_print_lines (const char *title, const char *key,
 {
     if (count == 0)
         return;
-    printf ("\n%s\n  %-20s %18s %18s %18s %18s %18s %7s %s\n", title, key,
-            "allotted/cap", "committed", "paid", "left", "recovered", "claims",
-            losses ? "loss ratio" : "");
+    printf ("\n%s\n  %-20s %18s %18s %18s %18s %18s %7s %s\n", title, _ (key),
+            _ ("allotted/cap"), _ ("committed"), _ ("paid"), _ ("left"),
+            _ ("recovered"), _ ("claims"), losses ? _ ("loss ratio") : "");
     for (size_t i = 0; i < count; i++) {
         const Kj__GuaranteeReportLine *l = lines [i];
         char t [64], c [64], p [64], f [64], r [64], ratio [32] = "";
         if (losses)
             snprintf (ratio, sizeof ratio, "%s%s",
                       cli_percent (l->loss_ratio_bp, t, sizeof t),
-                      l->suspended ? " suspended" : "");
+                      l->suspended ? _ (" suspended") : "");
         printf ("  %-20s %18s %18s %18s %18s %18s %7u %s\n", l->key,
                 cli_yuan (l->total_fen, t, 64),
                 cli_yuan (l->committed_fen, c, 64),
@@ -599,7 +610,7 @@ s_report (cli_t *cli, int argc, char **argv)
     bool year_given = argc >= 3 && argv [2][0] != '-';
     cli_args_t *args = cli_args_verb (argc, argv, "as=", s_usage,
                                       year_given ? 1 : 0, NULL,
-                                      "report [YEAR]");
+                                      N_ ("report [YEAR]"));
     if (!args)
         return CLI_USAGE;
     Kj__GuaranteeReportRequest request = KJ__GUARANTEE_REPORT_REQUEST__INIT;
@@ -618,23 +629,24 @@ s_report (cli_t *cli, int argc, char **argv)
     else if (rc == CLI_OK) {
         const Kj__GuaranteeReportLine *t = reply->total;
         char p [64], r [64], f [64], d [64];
-        printf ("compensation paid %s, net recoveries %s, refunded to the "
-                "province %s; 代偿 %s\n",
+        printf (_ ("compensation paid %s, net recoveries %s, refunded to "
+                   "the province %s; 代偿 %s\n"),
                 cli_yuan (t->paid_fen, p, 64),
                 cli_yuan (t->recovered_fen, r, 64),
                 cli_yuan (t->refunded_fen, f, 64),
                 cli_yuan (t->daichang_fen, d, 64));
-        s_print_lines ("budget by year", "year", reply->years, reply->n_years,
-                       false);
+        s_print_lines (_ ("budget by year"), N_ ("year"), reply->years,
+                       reply->n_years, false);
         char title [64];
-        snprintf (title, sizeof title, "claims on the %d budget by city",
+        snprintf (title, sizeof title, _ ("claims on the %d budget by city"),
                   reply->year);
-        s_print_lines (title, "city", reply->cities, reply->n_cities, false);
-        snprintf (title, sizeof title, "claims on the %d budget by guarantor",
-                  reply->year);
-        s_print_lines (title, "guarantor", reply->guarantors,
+        s_print_lines (title, N_ ("city"), reply->cities, reply->n_cities,
+                       false);
+        snprintf (title, sizeof title,
+                  _ ("claims on the %d budget by guarantor"), reply->year);
+        s_print_lines (title, N_ ("guarantor"), reply->guarantors,
                        reply->n_guarantors, true);
-        s_print_lines ("loss ratios by bank", "bank", reply->banks,
+        s_print_lines (_ ("loss ratios by bank"), N_ ("bank"), reply->banks,
                        reply->n_banks, true);
     }
     if (reply)
@@ -651,7 +663,7 @@ s_policy (cli_t *cli, int argc, char **argv)
     const char *verb = argc >= 3 ? argv [2] : "";
     bool set = streq (verb, "set");
     if (!set && !streq (verb, "show")) {
-        fprintf (stderr, "kejin: policy %s: unknown; show or set\n", verb);
+        fprintf (stderr, _ ("kejin: policy %s: unknown; show or set\n"), verb);
         return CLI_USAGE;
     }
     cli_args_t *args = cli_args_verb (
@@ -659,7 +671,7 @@ s_policy (cli_t *cli, int argc, char **argv)
         "as= bank-share-min= system-share-max= national-share-max= "
         "provincial-share-min= fee-max= reguarantee-fee-small-max= "
         "reguarantee-fee-large-max= reguarantee-large-above= balance-cap=",
-        s_usage, 0, NULL, "policy show | policy set [OPTIONS]");
+        s_usage, 0, NULL, N_ ("policy show | policy set [OPTIONS]"));
     if (!args)
         return CLI_USAGE;
     Kj__PolicyGetRequest get = KJ__POLICY_GET_REQUEST__INIT;
@@ -710,11 +722,11 @@ s_policy (cli_t *cli, int argc, char **argv)
     else if (rc == CLI_OK) {
         char a [32], b [32], c [32], d [32], e [32], f [32], g [32];
         char h [64], i [64];
-        printf ("policy %d (set by %s): bank share at least %s, guarantee "
-                "system at most %s, national fund at most %s, provincial "
-                "re-guarantee at least %s; guarantee fee at most %s a year; "
-                "re-guarantee fee at most %s, or %s above %s; an "
-                "enterprise's guaranteed balance at most %s\n",
+        printf (_ ("policy %d (set by %s): bank share at least %s, guarantee "
+                   "system at most %s, national fund at most %s, provincial "
+                   "re-guarantee at least %s; guarantee fee at most %s a "
+                   "year; re-guarantee fee at most %s, or %s above %s; an "
+                   "enterprise's guaranteed balance at most %s\n"),
                 policy->version, policy->set_by,
                 cli_percent (policy->bank_share_min_bp, a, 32),
                 cli_percent (policy->system_share_max_bp, b, 32),
@@ -762,12 +774,12 @@ cli_guarantee_node (cli_t *cli, int argc, char **argv)
         if (streq (argv [1], s_verbs [i].noun)) {
             if (s_verbs [i].verb
                 && (argc < 3 || !streq (argv [2], s_verbs [i].verb))) {
-                fprintf (stderr, "kejin: guarantee %s: the verb is %s\n",
+                fprintf (stderr, _ ("kejin: guarantee %s: the verb is %s\n"),
                          argv [1], s_verbs [i].verb);
                 return CLI_USAGE;
             }
             return s_verbs [i].run (cli, argc, argv);
         }
-    fprintf (stderr, "kejin: unknown guarantee command '%s'\n", argv [1]);
+    fprintf (stderr, _ ("kejin: unknown guarantee command '%s'\n"), argv [1]);
     return cli_usage (s_usage, true);
 }

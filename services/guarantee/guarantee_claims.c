@@ -169,7 +169,7 @@ guarantee_submit_claim (kj_call_t *call, const ProtobufCMessage *request,
         "  greatest (r.yearly_cap_fen - (SELECT coalesce (sum (amount_fen), 0)"
         "    FROM payment p WHERE p.guarantor_id = g.guarantor_id"
         "    AND p.year = y.year), 0),"
-        "  coalesce ((SELECT remaining_fen FROM budget b"
+        "  coalesce ((SELECT remaining_fen FROM budget_left b"
         "             WHERE b.year = y.year), 0),"
         "  y.year, (SELECT id FROM claim WHERE daichang_id = d.id) "
         "FROM daichang d JOIN guarantee g ON g.loan_id = d.loan_id "
@@ -459,7 +459,7 @@ guarantee_pay_claim (kj_call_t *call, const ProtobufCMessage *request,
     if (!caller || s_check_claim_id (call, in->claim_id))
         return -1;
     const guarantee_config_t *config = kj_call_state (call);
-    int guard = config ? (int) config->guard : GUARANTEE_GUARD_UPDATE;
+    int guard = config ? (int) config->guard : GUARANTEE_GUARD_SLICE;
     bool pro_rata = config && config->pro_rata;
     kj_db_t *db = kj_call_db (call);
     char id [24];
@@ -477,7 +477,7 @@ guarantee_pay_claim (kj_call_t *call, const ProtobufCMessage *request,
           "   c.id) ORDER BY q.queued_at, q.id LIMIT 1),"
           " b.remaining_fen, r.yearly_cap_fen "
           "FROM claim c JOIN guarantor r ON r.id = c.guarantor_id"
-          " LEFT JOIN budget b ON b.year = c.budget_year "
+          " LEFT JOIN budget_left b ON b.year = c.budget_year "
           "WHERE c.id = $1::bigint FOR UPDATE OF r",
           1, params },
         //  after the guarantor's lock: every payment of it committed
@@ -575,11 +575,19 @@ guarantee_pay_claim (kj_call_t *call, const ProtobufCMessage *request,
     snprintf (budget_account, sizeof budget_account, "budget:%d",
               claim->budget_year);
     bool at_commit = guard == GUARANTEE_GUARD_COMMIT;
+    //  The slice guard takes in the same round trip: its rows are many,
+    //  so holding one a round trip longer costs no other payer a wait
+    bool sliced = guard == GUARANTEE_GUARD_SLICE;
     const char *post [] = { "pay",          id,         year, account,
                             budget_account, amount_text };
     const char *pay [] = { id,          year,   claim->guarantor_id,
                            amount_text, caller, at_commit ? "t" : "f",
                            reason };
+    char slices [16], hint [16];
+    snprintf (slices, sizeof slices, "%d", config ? config->slices : 1);
+    snprintf (hint, sizeof hint, "%d",
+              (int) (claim->id % (config ? config->slices : 1)));
+    const char *take [] = { year, amount_text, slices, hint };
     const kj_db_query_t writes [] = {
         { "SAVEPOINT guarantee_pay", 0, NULL },
         { GUARANTEE_LEDGER_POST_SQL, 6, post },
@@ -588,25 +596,30 @@ guarantee_pay_claim (kj_call_t *call, const ProtobufCMessage *request,
           "  $3, $4::bigint, $5, $6::boolean)) "
           "UPDATE claim SET state = 'PAID', paid_fen = $4::bigint, reason = $7"
           " WHERE id = $1::bigint RETURNING " GUARANTEE_CLAIM_FIELDS,
-          7, pay }
+          7, pay },
+        { GUARANTEE_BUDGET_TAKE_SLICE_SQL, 4, take }
     };
-    PGresult *done [3];
-    if (kj_db_exec_many (db, writes, 3, done))
+    int count = sliced ? 4 : 3;
+    PGresult *done [4];
+    if (kj_db_exec_many (db, writes, count, done))
         return kj_call_fail_db (call);
     bool posted = PQntuples (done [2]) == 1
                && streq (PQcmdTuples (done [1]), "2");
-    if (posted)
+    bool short_slices = sliced && !streq (PQgetvalue (done [3], 0, 0), "t");
+    if (posted && !short_slices)
         *(Kj__Claim *) reply = *guarantee_store_claim_row (call, done [2], 0);
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < count; i++)
         PQclear (done [i]);
     if (!posted)
         return kj_call_fail (call, KJ__CODE__INTERNAL, "claim_id",
                              "claim_id: claim %" PRId64 " was not written",
                              claim->id);
+    if (short_slices)
+        return s_claim_queue (call, claim, left, amount, true, reply);
     if (guarantee_server_event (call, "guarantee.claim.paid", id, reply))
         return -1;
-    if (at_commit)
-        return 0;  //  the trigger takes the budget, or the commit fails
+    if (at_commit || sliced)
+        return 0;  //  taken above, or by the trigger at commit
     int taken = guarantee_budget_take (db, guard, claim->budget_year, amount,
                                        left);
     if (taken < 0)

@@ -34,6 +34,13 @@
     "SELECT id, $4, $6::bigint, 0 FROM txn "                                   \
     "UNION ALL SELECT id, $5, 0, $6::bigint FROM txn"
 
+//  The slice guard's take, one statement for a pipeline: $1 year, $2 the
+//  amount in fen, $3 how many slices, $4 the slice to try first; one row,
+//  "t" when taken, "f" when the year has less left
+//  (sql/003_budget_slices.sql).
+#define GUARANTEE_BUDGET_TAKE_SLICE_SQL                                        \
+    "SELECT budget_take_slice ($1::int, $2::bigint, $3::int, $4::int)"
+
 //  Post one movement: `amount_fen` (> 0) debited to `debit` and credited
 //  to `credit`, as a transaction of `kind` ("allot", "pay", "refund") for
 //  claim_id (0: none) and year. 0, or -1 when the database failed.
@@ -48,7 +55,7 @@ int
 //  SERIALIZABLE, the remaining amount the caller read, less amount_fen,
 //  written back (the isolation level refuses a lost update). 1 taken, 0
 //  not enough left (or no budget for the year), -1 when the database
-//  failed.
+//  failed. (SLICE takes with GUARANTEE_BUDGET_TAKE_SLICE_SQL.)
 int
     guarantee_budget_take (kj_db_t *db, int guard, int year, int64_t amount_fen,
                            int64_t left_fen);

@@ -34,12 +34,16 @@ const kj_option_t guarantee_options [] = {
       "in order for the next year's) or pro_rata (paid the share the budget "
       "left bears of the claims approved and unpaid)",
       KJ_CHOICE ("queue pro_rata") },
-    { "guarantee/budget_guard", "update",
-      "how a payment guards the budget row: update (a conditional UPDATE, "
-      "the payment's last statement), commit (the same UPDATE run by a "
-      "trigger at commit: the row is held least), lock (SELECT ... FOR "
-      "UPDATE first) or serializable (db/dsn must set "
-      "default_transaction_isolation=serializable)",
-      KJ_CHOICE ("update commit lock serializable") },
+    { "guarantee/budget_guard", "slice",
+      "how a payment guards the budget: slice (the budget left dealt into "
+      "guarantee/budget_slices rows, a payment taking from one no other "
+      "payer holds), update (a conditional UPDATE of the budget row, the "
+      "payment's last statement), commit (the same UPDATE run by a trigger "
+      "at commit), lock (SELECT ... FOR UPDATE first) or serializable "
+      "(db/dsn must set default_transaction_isolation=serializable)",
+      KJ_CHOICE ("update commit lock serializable slice") },
+    { "guarantee/budget_slices", "16",
+      "how many slices the slice guard deals a year's budget left into",
+      KJ_INT (1, 256) },
     { NULL }
 };

@@ -41,7 +41,7 @@ static const char *s_years =
     "  JOIN payment p ON p.claim_id = c.id WHERE p.year = b.year),"
     " 0, 0, (SELECT count (*) FROM claim c WHERE c.budget_year = b.year"
     "  AND c.state <> 'REJECTED') "
-    "FROM budget b WHERE $1::int > 0 ORDER BY b.year";
+    "FROM budget_left b WHERE $1::int > 0 ORDER BY b.year";
 
 static const char *s_cities = REPORT_CLAIMS
     "SELECT c.city, 0, sum (committed), sum (paid_fen), 0,"
@@ -81,7 +81,7 @@ static const char *s_total =
     " (SELECT coalesce (sum (entitled_fen), 0) FROM claim"
     "  WHERE state IN " REPORT_OPEN_STATES "),"
     " (SELECT coalesce (sum (amount_fen), 0) FROM payment),"
-    " (SELECT coalesce (sum (remaining_fen), 0) FROM budget),"
+    " (SELECT coalesce (sum (remaining_fen), 0) FROM budget_left),"
     " (SELECT coalesce (sum (recovered_fen), 0) FROM claim),"
     " (SELECT coalesce (sum (refunded_fen), 0) FROM claim),"
     " (SELECT coalesce (sum (amount_fen), 0) FROM guarantee),"

@@ -69,7 +69,13 @@ guarantee_server_new (kj_service_t *service, kj_db_t *db, kj_status_t *status)
     self->guard = streq (guard, "lock")         ? GUARANTEE_GUARD_LOCK
                 : streq (guard, "serializable") ? GUARANTEE_GUARD_SERIALIZABLE
                 : streq (guard, "commit")       ? GUARANTEE_GUARD_COMMIT
-                                                : GUARANTEE_GUARD_UPDATE;
+                : streq (guard, "update")       ? GUARANTEE_GUARD_UPDATE
+                                                : GUARANTEE_GUARD_SLICE;
+    self->slices = atoi (kj_config_get (config, "guarantee/budget_slices"));
+    //  Pro rata reads what is left under the budget row's lock: its slices
+    //  are folded back, and payments take from the row
+    if (self->pro_rata && self->guard == GUARANTEE_GUARD_SLICE)
+        self->guard = GUARANTEE_GUARD_LOCK;
     kj_strlcpy (self->city, kj_config_get (config, "node/city"),
                 sizeof self->city);
     //  SERIALIZABLE is the connection's default, set in db/dsn: a handler
@@ -90,6 +96,17 @@ guarantee_server_new (kj_service_t *service, kj_db_t *db, kj_status_t *status)
                            "default_transaction_isolation=serializable'");
             return NULL;
         }
+    }
+    //  Any other guard takes from the budget row: slices dealt by a slice
+    //  daemon before go back into it
+    if (self->guard != GUARANTEE_GUARD_SLICE && db
+        && kj_db_run (db, "SELECT budget_fold_slices ()", 0, NULL) < 0) {
+        free (self);
+        kj_status_set (status, KJ__CODE__UNAVAILABLE, "db/dsn",
+                       "db/dsn: the budget slices could not be folded back: "
+                       "%s",
+                       kj_db_error (db));
+        return NULL;
     }
     return self;
 }

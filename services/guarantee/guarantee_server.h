@@ -27,7 +27,8 @@ typedef enum {
     GUARANTEE_GUARD_UPDATE,        //  UPDATE ... WHERE remaining >= amount
     GUARANTEE_GUARD_LOCK,          //  SELECT ... FOR UPDATE, then UPDATE
     GUARANTEE_GUARD_SERIALIZABLE,  //  read, then write, SERIALIZABLE
-    GUARANTEE_GUARD_COMMIT         //  the conditional UPDATE at commit
+    GUARANTEE_GUARD_COMMIT,        //  the conditional UPDATE at commit
+    GUARANTEE_GUARD_SLICE          //  from one of the year's slices
 } guarantee_guard_t;
 
 typedef struct {
@@ -38,6 +39,9 @@ typedef struct {
     //  the next year's budget (false) (guarantee/shortfall)
     bool pro_rata;
     guarantee_guard_t guard;
+    //  How many slices the slice guard deals a year's budget into
+    //  (guarantee/budget_slices)
+    int slices;
     //  This node's city (node/city): a guarantee's city when none is given
     char city [65];
 } guarantee_config_t;

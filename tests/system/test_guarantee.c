@@ -437,7 +437,7 @@ test_bad_input (void **state)
     //  whole, no payment; events for the approval, the second loan's
     //  four steps and the rejection only
     assert_int_equal (gfx_count (&fx, "SELECT count (*) FROM ledger_entry"), 2);
-    assert_int_equal (gfx_count (&fx, "SELECT remaining_fen FROM budget"),
+    assert_int_equal (gfx_count (&fx, "SELECT remaining_fen FROM budget_left"),
                       1000000);
     assert_int_equal (gfx_count (&fx, "SELECT count (*) FROM payment"), 0);
     assert_int_equal (gfx_count (&fx, "SELECT count (*) FROM kj_outbox"),
@@ -519,7 +519,7 @@ test_versions_binding_and_queue (void **state)
     assert_string_equal (claim->state, "PAID");
     assert_int_equal (claim->paid_fen, 3000000);
     kj__claim__free_unpacked (claim, NULL);
-    assert_int_equal (gfx_count (&fx, "SELECT remaining_fen FROM budget "
+    assert_int_equal (gfx_count (&fx, "SELECT remaining_fen FROM budget_left "
                                       "ORDER BY year LIMIT 1"),
                       1000000);
     Kj__LedgerReport *report = gfx_ledger (&fx);
@@ -675,10 +675,11 @@ test_pro_rata (void **state)
 //  stdout into out; returns its exit code
 
 static int
-s_kejin (gfx_t *fx, char *out, size_t size, const char *args)
+s_kejin_env (gfx_t *fx, const char *env, char *out, size_t size,
+             const char *args)
 {
     char command [1024];
-    snprintf (command, sizeof command, "%s --broker %s %s 2>&1",
+    snprintf (command, sizeof command, "%s %s --broker %s %s 2>&1", env,
               kj_test_bin ("kejin"), fx->broker.endpoint, args);
     FILE *pipe = popen (command, "r");
     assert_non_null (pipe);
@@ -687,6 +688,12 @@ s_kejin (gfx_t *fx, char *out, size_t size, const char *args)
     int status = pclose (pipe);
     fprintf (stderr, "kejin %s\n%s", args, out);
     return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+}
+
+static int
+s_kejin (gfx_t *fx, char *out, size_t size, const char *args)
+{
+    return s_kejin_env (fx, "", out, size, args);
 }
 
 //  The "Done when", by the command line as a new user would: one
@@ -851,6 +858,88 @@ test_cli (void **state)
 }
 
 //  --------------------------------------------------------------------------
+//  Every node verb in Chinese under a Chinese locale: its output, its
+//  refusals and its usage; no English sentence of the CLI's own left
+
+#define ZH "LANG=zh_CN.UTF-8 LC_ALL=zh_CN.UTF-8"
+
+static void
+s_zh (gfx_t *fx, int code, const char *args, const char *expected)
+{
+    char out [8192];
+    assert_int_equal (s_kejin_env (fx, ZH, out, sizeof out, args), code);
+    if (!strstr (out, expected))
+        fail_msg ("kejin %s: no '%s' in\n%s", args, expected, out);
+    const char *english [] = { " added",
+                               "recorded on",
+                               "entitled ",
+                               "submitted by",
+                               "ledger balanced",
+                               "compensation paid",
+                               "bank share at least",
+                               "budget by year",
+                               "Usage:",
+                               "unknown",
+                               NULL };
+    for (int i = 0; english [i]; i++)
+        if (strstr (out, english [i]))
+            fail_msg ("kejin %s: '%s' in\n%s", args, english [i], out);
+}
+
+static void
+test_cli_chinese (void **state)
+{
+    gfx_t fx;
+    gfx_start (&fx, 1, NULL);
+    char args [256];
+    s_zh (&fx, 0,
+          "guarantee guarantor add G9 --name 科担 --yearly-cap 100万 "
+          "--qualified --as ops",
+          "已添加担保机构 G9（合格）\n");
+    s_zh (&fx, 0,
+          "guarantee agreement add A9 --guarantor G9 --bank 银行 "
+          "--bank-share 20 --system-share 80 --national-share 40 "
+          "--provincial-share 20 --rate 40 --per-claim-cap 50000 "
+          "--from 2020-01-01 --to 2099-12-31 --as ops",
+          "已添加协议 A9 第 1 版\n");
+    snprintf (args, sizeof args,
+              "guarantee budget allot %d --amount 10万 --as ops", fx.year);
+    s_zh (&fx, 0, args, "年度预算：已拨付 ¥100,000.00，剩余 ¥100,000.00");
+    s_zh (&fx, 0,
+          "guarantee guarantee add L9 --guarantor G9 --agreement A9 "
+          "--enterprise 91210100MA0000009X --category 创业类 --amount 100000 "
+          "--date 2026-02-01 --as ops",
+          "已添加贷款 L9 的担保：");
+    s_zh (&fx, 0,
+          "guarantee default L9 --amount 80000.01 --paid-on 2026-07-01 "
+          "--as ops",
+          "已记录代偿 1，金额 ¥80,000.01，贷款 L9：国家融资担保基金 "
+          "¥40,000.00，省级再担保 ¥20,000.00，担保机构 ¥20,000.01\n");
+    s_zh (&fx, 0, "guarantee claim submit 1 --as alice",
+          "补偿申请 1  SUBMITTED\n  代偿 1，贷款 L9，担保机构 G9：¥80,000.01\n"
+          "  应补偿 ¥32,000.00");
+    s_zh (&fx, 0, "guarantee claim review 1 --level city --as bob",
+          "市级审核 bob");
+    s_zh (&fx, 0, "guarantee claim review 1 --level province --as bob",
+          "省级审核 bob");
+    s_zh (&fx, 0, "guarantee approve 1 --as carol", "批准人 carol");
+    s_zh (&fx, 0, "guarantee pay 1 --as carol", "已支付 ¥32,000.00，来自 ");
+    s_zh (&fx, 0, "guarantee recover 1 --net 10000 --as ops",
+          "补偿申请 1：累计追偿 ¥10,000.00；本次返还省级 ¥3,999.99");
+    s_zh (&fx, 0, "guarantee ledger check", "账簿平衡：3 笔交易，6 条分录\n");
+    s_zh (&fx, 0, "guarantee report", "已付补偿 ¥32,000.00，净追偿");
+    s_zh (&fx, 0, "guarantee report", "按银行的损失率");
+    s_zh (&fx, 0, "guarantee claim list", "补偿申请");
+    s_zh (&fx, 0, "guarantee policy show", "政策第 1 版（设定人 ");
+    s_zh (&fx, 0, "guarantee --help", "用法：kejin guarantee 动词");
+    s_zh (&fx, 2, "guarantee budget nope", "kejin: budget nope：未知");
+    s_zh (&fx, 2, "guarantee ledger nope", "动词为 check");
+    s_zh (&fx, 2, "guarantee nope", "未知的 guarantee 命令 'nope'");
+    s_zh (&fx, 2, "guarantee pay", "pay 需要一个申请 id");
+    gfx_stop (&fx);
+}
+
+//  --------------------------------------------------------------------------
 //  The demo for a node after make up (deploy/demo-guarantee.sh): a
 //  guarantor, its agreement and this year's budget, once however often it
 //  runs; a 创业类 loan under them qualifies, so the walk above can be
@@ -914,6 +1003,7 @@ main (void)
         cmocka_unit_test (test_suspension),
         cmocka_unit_test (test_pro_rata),
         cmocka_unit_test (test_cli),
+        cmocka_unit_test (test_cli_chinese),
         cmocka_unit_test (test_demo_data),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

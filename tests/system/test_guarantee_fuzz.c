@@ -172,7 +172,7 @@ test_hostile_requests (void **state)
     kj__health__free_unpacked (reply, NULL);
     Kj__LedgerReport *report = gfx_ledger (&fx);
     kj__ledger_report__free_unpacked (report, NULL);
-    assert_true (gfx_count (&fx, "SELECT count (*) FROM budget WHERE "
+    assert_true (gfx_count (&fx, "SELECT count (*) FROM budget_left WHERE "
                                  "remaining_fen < 0 OR remaining_fen > "
                                  "total_fen")
                  == 0);
