@@ -459,10 +459,12 @@ static const char *s_unjudged_words [] = {
 #define REVENUE REGISTRY_STAGE_REVENUE
 #define NET_PROFIT REGISTRY_STAGE_NET_PROFIT
 
-//  Every figure the rules read.
-#define READ_ALL                                                 \
-    (NR (REVENUE, 0) | NR (NET_PROFIT, 0) | NR (REVENUE, 1)      \
-     | NR (NET_PROFIT, 1) | NR (REVENUE, 2))
+//  The figures each of those rules reads.
+static const unsigned s_unjudged_needs [] = {
+    NR (REVENUE, 0), NR (NET_PROFIT, 0) | NR (NET_PROFIT, 1),
+    NR (REVENUE, 0), NR (REVENUE, 0) | NR (REVENUE, 2),
+    NR (REVENUE, 0), NR (REVENUE, 0),
+};
 
 //  The bit of registry_stage_input_t.missing for the year `back` before
 //  the latest.
@@ -534,20 +536,23 @@ s_note_unknown (const registry_stage_input_t *input,
 }
 
 //  --------------------------------------------------------------------------
-//  Append to the reason which figures the rules read are not reported
-//  and which rules that leaves unjudged: "; not reported: figures of 2022
-//  and 2021, so not judged: 成长期 by revenue growth over two years".
+//  Append to the reason which rules could not be judged, and the figures
+//  they needed that are not reported: "; not reported: figures of 2021, so
+//  not judged: 成长期 by revenue growth over two years".
 
 static void
 s_note_missing (const registry_stage_input_t *input,
                 registry_stage_result_t *result)
 {
+    unsigned needed = 0;
     for (size_t i = 0; i < sizeof s_unjudged_stage / sizeof (int); i++)
         if (s_unjudged_stage [i] <= result->stage)
             result->unjudged &= ~(1u << i);
+        else if (result->unjudged & (1u << i))
+            needed |= s_unjudged_needs [i];
     if (!result->unjudged)
         return;
-    s_note_unknown (input, result, READ_ALL);
+    s_note_unknown (input, result, needed);
     char *reason = result->reason;
     size_t size = sizeof result->reason;
     size_t at = strlen (reason);

@@ -221,6 +221,26 @@ run enterprise figures "$A" --year 2023 --revenue 200万 --staff 18 --tech-staff
 expect 0 "figures --year 2023"
 pass "figures: refused without --year naming it (en, zh), set, errors named by option (--json: tech-staff)"
 
+#  A figure a year left out is unknown to the stage rules, never ¥0: net
+#  profit of 2024 not given, ¥60m in 2023, so 成熟期 by net profit in two
+#  years is not judged, and the reason names the figure and the year (the
+#  old rules read it as ¥0 and said nothing)
+C=$(code 210100 34567890)
+run enterprise add "$C" --name 沈阳未报科技有限公司 --founded 2018-03-15 --industry 机器人
+expect 0 "enterprise add C"
+run enterprise figures "$C" --year 2023 --revenue 200万 --net-profit 6000万
+expect 0 "figures C 2023"
+run --json enterprise figures "$C" --year 2024 --revenue 300万
+expect 0 "figures C 2024, net profit not given"
+run --json enterprise show "$C"
+[ "$(json 'j["stage"]["rule"]')" = fallback.growing ] || fail "stage C: $(cat "$TMP/out")"
+json 'j["stage"]["reason"]' | grep -q "; not reported: net profit of 2024, so not judged: 成熟期 by net profit in two years$" || \
+    fail "a figure not reported is not judged, named with its year: $(cat "$TMP/out")"
+run enterprise show "$C"
+grep -q "not reported: net profit of 2024" "$TMP/out" && ! grep -q "net profit ¥0" "$TMP/out" || \
+    fail "show C: $(cat "$TMP/out")"
+pass "stage: a figure left out of a year is not judged, the reason names it and its year"
+
 #  -------------------------------------------------------------------------
 #  What the CLI prints it accepts: stage, status, kind, type in every form
 

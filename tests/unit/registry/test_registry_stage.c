@@ -966,8 +966,8 @@ test_round_names (void **state)
 //  Years not reported are unknown, not zero. The old rules read a firm
 //  with one year of figures (¥30m, 4 years old) as grown from ¥0 two years
 //  before: 成长期 by growth.cagr. Now growth over two years is not judged,
-//  the reason says which years are missing, and the stage is what the
-//  figures given support.
+//  the reason names the year it needed, and the stage is what the figures
+//  given support.
 
 static void
 test_classify_missing_years_are_unknown (void **state)
@@ -981,8 +981,8 @@ test_classify_missing_years_are_unknown (void **state)
     assert_string_equal (result.rule, "startup.revenue");
     assert_string_equal (result.reason,
                          "初创期: age 4y <= 5y, revenue ¥30,000,000 > ¥0; "
-                         "not reported: figures of 2022 and 2021, so not "
-                         "judged: 成长期 by revenue growth over two years");
+                         "not reported: figures of 2021, so not judged: "
+                         "成长期 by revenue growth over two years");
     assert_false (result.needs_review);
 
     //  Only two years before missing: the same, naming that year
@@ -1169,8 +1169,8 @@ test_classify_figures_not_reported (void **state)
     result = s_classify (NULL, input);
     assert_string_equal (result.rule, "startup.revenue");
     assert_non_null (strstr (result.reason,
-                             "; not reported: revenue of 2022, net profit "
-                             "of 2022 and figures of 2021, so not judged: "
+                             "; not reported: net profit of 2022 and "
+                             "figures of 2021, so not judged: "
                              "成熟期 by net profit in two years, 成长期 by "
                              "revenue growth over two years"));
 }
