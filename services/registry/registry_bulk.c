@@ -394,6 +394,17 @@ s_chunk_error (const registry_csv_error_t *error, void *arg)
     self->counts.errors++;
     if (self->counts.errors > REGISTRY_BULK_CHUNK_ERRORS_MAX)
         return;
+    //  A code typed wrong: "did you mean CODE (NAME)?" for registered
+    //  enterprises near it, as at the desk; stored so with the row
+    registry_csv_error_t hinted = *error;
+    if (error->bad_code) {
+        const char *hint = registry_server_did_you_mean (self->call,
+                                                         error->bad_code);
+        if (*hint)
+            hinted.reason = kj_call_printf (self->call, "%s%s",
+                                            error->reason, hint);
+    }
+    error = &hinted;
     registry_bulk_store_error_row (&self->problems, self->import->id,
                                    (int32_t) self->seq, error);
     zlistx_add_end (self->errors, s_row_error (self->call, error));

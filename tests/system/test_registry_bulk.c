@@ -355,6 +355,20 @@ test_bad_rows_reported_nothing_written (void **state)
     s_change_field (bad, good, 17, 0, typo);
     //  line 100: February 30th
     s_change_field (bad, good, 100, 4, "2021-02-30");
+    //  line 300: a registered enterprise's code with its check character
+    //  mistyped: "did you mean" names that enterprise, as at the desk
+    line = s_line (before.files [1].data, 7);
+    char code7 [19], typo7 [19];
+    snprintf (code7, sizeof code7, "%.18s", line);
+    memcpy (typo7, code7, sizeof typo7);
+    typo7 [17] = typo7 [17] == 'X' ? 'Y' : 'X';
+    memcpy (line, typo7, 18);
+    s_replace_line (bad, 300, line);
+    free (line);
+    kj_status_t why7;
+    assert_int_equal (registry_uscc_normalize (typo7, (char [19]){ 0 },
+                                               &why7),
+                      -1);
     //  line 500: the row of line 2 again
     line = s_line (good, 2);
     s_replace_line (bad, 500, line);
@@ -385,12 +399,14 @@ test_bad_rows_reported_nothing_written (void **state)
     char *errors = s_read ("errors.csv");
     char expected [4096];
     char *name5 = s_name_of (&fx, code5);
+    char *name7 = s_name_of (&fx, code7);
     snprintf (
         expected, sizeof expected,
         "line,field,reason,value\n"
         "17,code,\"%s\",%s\n"
         "100,founded_on,2021-02-30 is not a date: 2021-02 has 28 days,"
         "2021-02-30\n"
+        "300,code,\"%s; did you mean %s (%s)?\",%s\n"
         "500,code,given again: the code is also on line 2,%s\n"
         "700,region,\"'火星' is not a region: a city code (210100 .. 211400) "
         "or name (沈阳, 沈阳市, Shenyang), or SFDZ (沈抚示范区)\",火星\n"
@@ -399,8 +415,10 @@ test_bad_rows_reported_nothing_written (void **state)
         "950,status,\"'asleep' is not an entry status; one of draft, "
         "submitted, city_approved, publicized, active, returned, rejected, "
         "suspended or removed\",asleep\n",
-        why.message, typo, code2, name5, code5);
+        why.message, typo, why7.message, code7, name7, typo7, code2, name5,
+        code5);
     free (name5);
+    free (name7);
     assert_string_equal (errors, expected);
     free (errors);
     char *refused = s_last_import (&fx, "refused");
