@@ -298,6 +298,11 @@ int
                                  ProtobufCAllocator *mem, Kj__Product ***out,
                                  size_t *n, uint64_t *total, bool *more);
 
+//  The statement registry_store_product_list runs, with its 16 parameters
+//  in the order of that function: tests/bench/bench_registry.c runs it raw
+//  beside SearchProducts.
+extern const char registry_store_product_list_sql [];
+
 //  --------------------------------------------------------------------------
 //  Stage recomputation after a change of rules (sql/010_restage.sql). An
 //  enterprise is to do while its stage_version is not `version` and not
