@@ -1635,7 +1635,8 @@ registry_store_products_listed_of (kj_db_t *db, const char *institution,
 
 //  The statement of registry_store_product_list; see the header.
 const char registry_store_product_list_sql [] =
-    "SELECT * FROM (SELECT " PRODUCT_COLUMNS ", count (*) OVER () "
+    "SELECT *, " DAY ("coalesce ($5::date, current_date)") " FROM (SELECT "
+    PRODUCT_COLUMNS ", count (*) OVER () "
     "FROM product p JOIN institution i ON i.id = p.institution_id WHERE "
     "($1::text[] IS NULL OR p.type = ANY ($1::text[])) "
     "AND ($2::text IS NULL OR p.institution_id = $2::text) "
@@ -1697,6 +1698,11 @@ registry_store_product_list (kj_db_t *db,
     if (!res)
         return -1;
     *n = s_page_rows (res, f->limit, 25, total, more);
+    //  The date the statement judged validity on, for the C rules: no
+    //  second round trip for current_date
+    if (f->used_on && *n)
+        kj_check_date (PQgetvalue (res, 0, 26), "on_date", f->used_on,
+                       &(kj_status_t){ 0 });
     *out = (Kj__Product **) s_pointers (mem, *n);
     for (size_t row = 0; row < *n; row++)
         (*out) [row] = s_product_row (res, (int) row, mem);

@@ -288,6 +288,7 @@ typedef struct {
     bool has_first_loan;
     bool first_loan;
     const char *on_date;  //  "YYYY-MM-DD"; NULL: today (search only)
+    kj_date_t *used_on;   //  if set, receives the date judged on (if rows)
     const char *after;
     int limit;
 } registry_store_product_filter_t;
