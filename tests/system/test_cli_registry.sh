@@ -451,4 +451,56 @@ grep -q "^kejin: --instrument: '贷' is not one of: loan (贷款), equity (股�
     fail "instrument: $(cat "$TMP/err")"
 pass "other nouns' enum options list their Chinese names too"
 
+#  -------------------------------------------------------------------------
+#  Issue 12's "Done when", as a new user with a Chinese locale walks it:
+#  adds an enterprise with a typo in its code, reads a Chinese message that
+#  names no valid code (so cannot send them to a wrong one), fixes the
+#  code, enters two years of figures and sees the stage and why
+
+D=$(code 210100 45678901)
+#  Two neighbouring characters of the organisation part swapped
+DTYPO=${D:0:10}${D:11:1}${D:10:1}${D:12}
+[ "$DTYPO" != "$D" ] || fail "walk: the swap changed nothing"
+YEAR=$(date +%Y)
+run_zh enterprise add "$DTYPO" --name 沈阳走查科技有限公司 --founded $((YEAR - 4))-01-01 --industry 软件
+expect 2 "walk: add with a typo"
+grep -q "校验.*未通过.*请与营业执照核对" "$TMP/err" || \
+    fail "walk: not a Chinese message saying which check failed, to compare with the licence: $(cat "$TMP/err")"
+#  No 18-character token in the message is a valid code (D's own, or any
+#  other): the message never leads to a wrong code
+$PY - "$TMP/err" <<'PY' || fail "walk: the message names a valid code: $(cat "$TMP/err")"
+import re, sys
+cs = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+def valid (c):
+    if any (ch not in cs for ch in c):
+        return False
+    s, w = 0, 1
+    for ch in c [:17]:
+        s += cs.index (ch) * w
+        w = w * 3 % 31
+    if cs [(31 - s % 31) % 31] != c [17]:
+        return False
+    if not c [8:16].isdigit ():
+        return True
+    s = sum (int (c [8 + i]) * w for i, w in enumerate ([3, 7, 9, 10, 5, 8, 4, 2]))
+    k = 11 - s % 11
+    return c [16] == ("X" if k == 10 else "0" if k == 11 else str (k))
+text = open (sys.argv [1]).read ()
+assert not [t for t in re.findall (r"[0-9A-Z]{18}", text) if valid (t)], text
+PY
+run_zh enterprise add "$D" --name 沈阳走查科技有限公司 --founded $((YEAR - 4))-01-01 --industry 软件
+expect 0 "walk: add with the code fixed"
+run_zh enterprise figures "$D" --year $((YEAR - 2)) --revenue 300万 --net-profit 20万 --staff 30 --tech-staff 9
+expect 0 "walk: figures of the year before last"
+run_zh enterprise figures "$D" --year $((YEAR - 1)) --revenue 500万 --net-profit 40万 --staff 35 --tech-staff 10
+expect 0 "walk: figures of last year"
+run_zh enterprise show "$D"
+expect 0 "walk: show"
+grep -q "^  生命周期阶段 初创期  规则 startup.revenue" "$TMP/out" || fail "walk: the stage: $(cat "$TMP/out")"
+grep -q "初创期: age 4y[0-9md]* <= 5y, revenue ¥5,000,000 > ¥0$" "$TMP/out" || \
+    fail "walk: why the firm is in its stage: $(cat "$TMP/out")"
+grep -q "^$((YEAR - 1))  ¥5,000,000.00 " "$TMP/out" && grep -q "^$((YEAR - 2))  ¥3,000,000.00 " "$TMP/out" || \
+    fail "walk: both years shown: $(cat "$TMP/out")"
+pass "walk (zh): a typo refused in Chinese naming no valid code, fixed, two years of figures, the stage and why"
+
 echo "$PASSED passed, 0 failed"
