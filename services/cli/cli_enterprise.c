@@ -102,7 +102,9 @@ s_print_stage (const Kj__Enterprise *e)
             cli_enum_label (&kj__stage__descriptor, "STAGE_", s->stage));
     printf (_ ("  rule %s, rules %s%s\n"), s->rule, s->version,
             s->needs_review ? _ (", needs review") : "");
-    printf ("              %s\n", s->reason);
+    char reason [1024];
+    printf ("              %s\n",
+            cli_stage_reason (s->reason, reason, sizeof reason));
     if (s->overridden)
         printf (_ ("              set by hand (%s); the rules say %s\n"),
                 s->override_reason,
