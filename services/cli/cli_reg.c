@@ -887,10 +887,26 @@ cli_page_print (cli_table_t **table_p, size_t shown, const char *empty,
 }
 
 //  --------------------------------------------------------------------------
-//  The phrases of a stage reason (services/registry/registry_stage.c), each
-//  translated whole; at each place the longest that matches is taken.
+//  The phrases of the stage and tech-SME reasons (registry_stage.c,
+//  registry_techsme.c), each translated whole; at each place the longest
+//  that matches is taken.
 
 static const char *s_reason_phrases [] = {
+    N_ ("tech staff part scores 0 (no staff)"),
+    N_ ("tech staff part scores 0 (tech staff "),
+    N_ (" of "),
+    N_ (" is below "),
+    N_ ("score "),
+    N_ (" (tech staff "),
+    N_ (", R&D "),
+    N_ (", IP "),
+    N_ ("staff "),
+    N_ ("sales "),
+    N_ ("total assets "),
+    N_ (" is over the limit of "),
+    N_ (" are over the limit of "),
+    N_ ("on the list of abnormal operations (经营异常名录)"),
+    N_ ("on the list of serious violations and dishonesty (严重违法失信名单)"),
     N_ ("meets a board's listing standard"),
     N_ ("in the listing reserve pool at tutoring filed (辅导备案) or later"),
     N_ (" in each of the last 2 years"),
@@ -951,7 +967,7 @@ s_age_length (const char *text)
 }
 
 const char *
-cli_stage_reason (const char *reason, char *buf, size_t size)
+cli_reason (const char *reason, char *buf, size_t size)
 {
     assert (size);
     bool zh = strncmp (kj_i18n_lang (), "zh", 2) == 0;

@@ -497,8 +497,10 @@ expect 0 "walk: figures of last year"
 run_zh enterprise show "$D"
 expect 0 "walk: show"
 grep -q "^  生命周期阶段 初创期  规则 startup.revenue" "$TMP/out" || fail "walk: the stage: $(cat "$TMP/out")"
-grep -q "初创期: age 4y[0-9md]* <= 5y, revenue ¥5,000,000 > ¥0$" "$TMP/out" || \
+grep -q "^              初创期: 成立 4年[0-9个月天]* <= 5年，营业收入 ¥5,000,000 > ¥0$" "$TMP/out" || \
     fail "walk: why the firm is in its stage: $(cat "$TMP/out")"
+grep -q "^              总分 [0-9]* 低于 60 (科技人员 [0-9]*，研发投入 0，科技成果 0)$" "$TMP/out" || \
+    fail "walk: the tech-SME reason in Chinese: $(cat "$TMP/out")"
 grep -q "^$((YEAR - 1))  ¥5,000,000.00 " "$TMP/out" && grep -q "^$((YEAR - 2))  ¥3,000,000.00 " "$TMP/out" || \
     fail "walk: both years shown: $(cat "$TMP/out")"
 pass "walk (zh): a typo refused in Chinese naming no valid code, fixed, two years of figures, the stage and why"
