@@ -84,6 +84,22 @@ s_seconds (int64_t since)
 }
 
 //  --------------------------------------------------------------------------
+//  The target of a call beside its layers: p99 at most 1 ms and at most
+//  2 x (raw + empty round trip), and whether it is met.
+
+static void
+s_target (char *buf, size_t size, uint64_t p99, uint64_t raw_p99,
+          uint64_t empty_p99)
+{
+    snprintf (buf, size,
+              "p99 <= 1000 us and <= 2 x (%" PRIu64 " + %" PRIu64
+              ") = %" PRIu64 " us%s",
+              raw_p99, empty_p99, 2 * (raw_p99 + empty_p99),
+              p99 <= 1000 && p99 <= 2 * (raw_p99 + empty_p99) ? ": met"
+                                                               : ": NOT met");
+}
+
+//  --------------------------------------------------------------------------
 //  One product search of the bench: a region, a stage, an amount, a term
 //  and whether across the metro area, from a xorshift state.
 typedef struct {
@@ -418,13 +434,7 @@ main (int argc, char **argv)
             snprintf (target, sizeof target, "baseline");
         }
         else
-            snprintf (target, sizeof target,
-                      "p99 <= 1000 us and <= 2 x (%" PRIu64 " + %" PRIu64
-                      ") = %" PRIu64 " us%s",
-                      raw_p99, empty_p99, 2 * (raw_p99 + empty_p99),
-                      p99 <= 1000 && p99 <= 2 * (raw_p99 + empty_p99)
-                          ? ": met"
-                          : ": NOT met");
+            s_target (target, sizeof target, p99, raw_p99, empty_p99);
         static const char *labels [] = {
             "raw prepared libpq SELECT of the row",
             "broker round trip, registry Health (no database)",
@@ -535,14 +545,7 @@ main (int argc, char **argv)
             snprintf (target, sizeof target, "baseline");
         }
         else
-            snprintf (target, sizeof target,
-                      "p99 <= 1000 us and <= 2 x (%" PRIu64 " + %" PRIu64
-                      ") = %" PRIu64 " us%s",
-                      raw_search_p99, empty_p99,
-                      2 * (raw_search_p99 + empty_p99),
-                      p99 <= 1000 && p99 <= 2 * (raw_search_p99 + empty_p99)
-                          ? ": met"
-                          : ": NOT met");
+            s_target (target, sizeof target, p99, raw_search_p99, empty_p99);
         printf ("  %-50s %6" PRIu64 " us  %6" PRIu64 " us  %6" PRIu64
                 " us   %s\n",
                 label, kj_hist_percentile (hist, 500), p99,
