@@ -888,6 +888,59 @@ test_figures_import_recomputes_stage (void **state)
 }
 
 //  --------------------------------------------------------------------------
+//  A figures import restages on the years on file as they are: a figure a
+//  year left out (figures.not_reported) is unknown, not 0. The old restage
+//  read the year before's net profit as ¥0 and said nothing of it.
+
+static void
+test_figures_import_reads_not_reported (void **state)
+{
+    rfx_t fx;
+    rfx_start (&fx, "bulk_not_reported", NULL);
+    kj_date_t today = s_today (&fx);
+    char founded [16], c [19];
+    kj_check_date_format ((kj_date_t){ today.year - 4, 1, 1 }, founded);
+    rfx_code ("210100", 7004, c);
+    char text [1024];
+    snprintf (text, sizeof text,
+              "code,name,founded_on\n%s,沈阳未报测试有限公司,%s\n", c,
+              founded);
+    s_write ("one.csv", text, strlen (text));
+    assert_int_equal (s_import (&fx, "enterprise", "one.csv", NULL), CLI_OK);
+    //  The year before last on file with revenue but no net profit
+    char year [16];
+    snprintf (year, sizeof year, "%d", today.year - 2);
+    const char *params [] = { c, year };
+    assert_int_equal (kj_db_run (fx.db,
+                                 "INSERT INTO figures (code, year, revenue_fen, "
+                                 "not_reported) VALUES ($1, $2::int, "
+                                 "2500000000, '{net-profit}')",
+                                 2, params),
+                      1);
+    //  Last year: ¥30m revenue, ¥60m net profit
+    snprintf (text, sizeof text,
+              "code,year,revenue_fen,net_profit_fen,staff,tech_staff\n"
+              "%s,%d,3000000000,6000000000,10,5\n",
+              c, today.year - 1);
+    s_write ("figures.csv", text, strlen (text));
+    assert_int_equal (s_import (&fx, "enterprise", "figures.csv", NULL),
+                      CLI_OK);
+    Kj__EnterpriseReply *holder = NULL;
+    Kj__Enterprise *e = rfx_get (&fx, c, &holder);
+    assert_string_equal (e->stage->rule, "startup.revenue");
+    char expected [200];
+    snprintf (expected, sizeof expected,
+              "; not reported: net profit of %d and figures of %d, so not "
+              "judged: 成熟期 by net profit in two years, 成长期 by revenue "
+              "growth over two years",
+              today.year - 2, today.year - 3);
+    if (!strstr (e->stage->reason, expected))
+        fail_msg ("%s", e->stage->reason);
+    kj__enterprise_reply__free_unpacked (holder, NULL);
+    rfx_stop (&fx);
+}
+
+//  --------------------------------------------------------------------------
 //  `kejin demo load`: the demo set of 300, the stages the generator
 //  computed, loaded once only
 
@@ -935,6 +988,7 @@ main (void)
         cmocka_unit_test (test_chunk_retried_not_duplicated),
         cmocka_unit_test (test_export_import_round_trip),
         cmocka_unit_test (test_figures_import_recomputes_stage),
+        cmocka_unit_test (test_figures_import_reads_not_reported),
         cmocka_unit_test (test_demo_load),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
