@@ -912,9 +912,9 @@ test_figures_import_reads_not_reported (void **state)
     snprintf (year, sizeof year, "%d", today.year - 2);
     const char *params [] = { c, year };
     assert_int_equal (kj_db_run (fx.db,
-                                 "INSERT INTO figures (code, year, revenue_fen, "
-                                 "not_reported) VALUES ($1, $2::int, "
-                                 "2500000000, '{net-profit}')",
+                                 "INSERT INTO figures (code, year, "
+                                 "revenue_fen, not_reported) VALUES ($1, "
+                                 "$2::int, 2500000000, '{net-profit}')",
                                  2, params),
                       1);
     //  Last year: ¥30m revenue, ¥60m net profit
