@@ -976,8 +976,7 @@ cli_reason (const char *reason, char *buf, size_t size)
     const char *c = reason;
     while (*c && at + 1 < size) {
         size_t best = 0, match = 0;
-        for (size_t i = 0; i < sizeof s_reason_phrases / sizeof (char *);
-             i++) {
+        for (size_t i = 0; i < sizeof s_reason_phrases / sizeof (char *); i++) {
             size_t length = strlen (s_reason_phrases [i]);
             if (length > match
                 && strncmp (c, s_reason_phrases [i], length) == 0) {

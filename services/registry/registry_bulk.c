@@ -401,8 +401,8 @@ s_chunk_error (const registry_csv_error_t *error, void *arg)
         const char *hint = registry_server_did_you_mean (self->call,
                                                          error->bad_code);
         if (*hint)
-            hinted.reason = kj_call_printf (self->call, "%s%s",
-                                            error->reason, hint);
+            hinted.reason = kj_call_printf (self->call, "%s%s", error->reason,
+                                            hint);
     }
     error = &hinted;
     registry_bulk_store_error_row (&self->problems, self->import->id,

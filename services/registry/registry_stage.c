@@ -455,8 +455,8 @@ static const char *s_unjudged_words [] = {
     "初创期 by revenue", "孵化期 by an incubator resident's revenue",
 };
 
-#define NR REGISTRY_STAGE_NR
-#define REVENUE REGISTRY_STAGE_REVENUE
+#define NR         REGISTRY_STAGE_NR
+#define REVENUE    REGISTRY_STAGE_REVENUE
 #define NET_PROFIT REGISTRY_STAGE_NET_PROFIT
 
 //  The figures each of those rules reads.
@@ -527,7 +527,7 @@ s_note_unknown (const registry_stage_input_t *input,
     else
         for (size_t i = 0; i < count && at < size; i++)
             at += snprintf (reason + at, size - at, "%s%s%d",
-                            i == 0             ? "; not reported: "
+                            i == 0           ? "; not reported: "
                             : i + 1 == count ? " and "
                                              : ", ",
                             i && words [i] == words [i - 1] ? "" : words [i],

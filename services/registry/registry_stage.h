@@ -74,8 +74,8 @@ typedef struct {
 
 //  Bits of registry_stage_input_t.not_reported: a figure the rules read,
 //  `back` years before the latest (0, 1 or 2).
-#define REGISTRY_STAGE_REVENUE         1
-#define REGISTRY_STAGE_NET_PROFIT      2
+#define REGISTRY_STAGE_REVENUE          1
+#define REGISTRY_STAGE_NET_PROFIT       2
 #define REGISTRY_STAGE_NR(figure, back) ((unsigned) (figure) << (2 * (back)))
 
 //  A rule set. Ages are in months, compared to the day: "age <= 24" holds

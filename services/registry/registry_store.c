@@ -1633,7 +1633,9 @@ registry_store_products_listed_of (kj_db_t *db, const char *institution,
     return 1;
 }
 
-//  The statement of registry_store_product_list; see the header.
+//  The statement of registry_store_product_list; see the header. Built
+//  with the DAY macro: laid out by hand
+// clang-format off
 const char registry_store_product_list_sql [] =
     "SELECT *, " DAY ("coalesce ($5::date, current_date)") " FROM (SELECT "
     PRODUCT_COLUMNS ", count (*) OVER () "
@@ -1661,6 +1663,7 @@ const char registry_store_product_list_sql [] =
     "AND ($14::boolean IS NULL OR $14::boolean "
     "OR p.type <> 'first_loan')) s "
     "WHERE s.id > $15::text ORDER BY s.id LIMIT $16::int";
+// clang-format on
 
 int
 registry_store_product_list (kj_db_t *db,

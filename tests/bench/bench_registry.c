@@ -92,11 +92,11 @@ s_target (char *buf, size_t size, uint64_t p99, uint64_t raw_p99,
           uint64_t empty_p99)
 {
     snprintf (buf, size,
-              "p99 <= 1000 us and <= 2 x (%" PRIu64 " + %" PRIu64
-              ") = %" PRIu64 " us%s",
+              "p99 <= 1000 us and <= 2 x (%" PRIu64 " + %" PRIu64 ") = %" PRIu64
+              " us%s",
               raw_p99, empty_p99, 2 * (raw_p99 + empty_p99),
               p99 <= 1000 && p99 <= 2 * (raw_p99 + empty_p99) ? ": met"
-                                                               : ": NOT met");
+                                                              : ": NOT met");
 }
 
 //  --------------------------------------------------------------------------
@@ -476,8 +476,7 @@ main (int argc, char **argv)
             size_t rows = 0;
             if (layer == 0) {
                 char amount [24], term [16], stage [48], serving [160];
-                snprintf (amount, sizeof amount, "%" PRId64,
-                          search.amount_fen);
+                snprintf (amount, sizeof amount, "%" PRId64, search.amount_fen);
                 snprintf (term, sizeof term, "%d", search.term_months);
                 kj_check_enum_name (&kj__stage__descriptor, "STAGE_",
                                     search.stage, stage, sizeof stage);
@@ -490,13 +489,12 @@ main (int argc, char **argv)
                                              "%s\"%s\"", t ? "," : "",
                                              tokens [t]);
                 snprintf (serving + at, sizeof serving - at, "}");
-                const char *params [16] = {
-                    NULL,  NULL, NULL,  "true", today, "false", serving, stage,
-                    amount, term, NULL, NULL,  NULL, NULL,  "",    "21"
-                };
-                PGresult *found_rows = PQexecPrepared (conn, "bench_search",
-                                                       16, params, NULL, NULL,
-                                                       0);
+                const char *params [16] = { NULL,   NULL,    NULL,    "true",
+                                            today,  "false", serving, stage,
+                                            amount, term,    NULL,    NULL,
+                                            NULL,   NULL,    "",      "21" };
+                PGresult *found_rows = PQexecPrepared (conn, "bench_search", 16,
+                                                       params, NULL, NULL, 0);
                 if (PQresultStatus (found_rows) != PGRES_TUPLES_OK) {
                     fprintf (stderr, "bench_registry: raw search: %s",
                              PQerrorMessage (conn));
@@ -518,10 +516,12 @@ main (int argc, char **argv)
                 request.term_months = search.term_months;
                 request.intercity = search.intercity;
                 Kj__SearchProductsReply *reply = NULL;
-                int code = kj_client_call (
-                    fx.client, "registry", "SearchProducts", &request.base,
-                    &kj__search_products_reply__descriptor,
-                    (ProtobufCMessage **) &reply, &status, &opts);
+                int code =
+                    kj_client_call (fx.client, "registry", "SearchProducts",
+                                    &request.base,
+                                    &kj__search_products_reply__descriptor,
+                                    (ProtobufCMessage **) &reply, &status,
+                                    &opts);
                 if (code) {
                     fprintf (stderr, "bench_registry: SearchProducts: %s\n",
                              status.message);
@@ -548,8 +548,8 @@ main (int argc, char **argv)
             s_target (target, sizeof target, p99, raw_search_p99, empty_p99);
         printf ("  %-50s %6" PRIu64 " us  %6" PRIu64 " us  %6" PRIu64
                 " us   %s\n",
-                label, kj_hist_percentile (hist, 500), p99,
-                kj_hist_max (hist), target);
+                label, kj_hist_percentile (hist, 500), p99, kj_hist_max (hist),
+                target);
         fflush (stdout);
     }
     printf ("\n");

@@ -366,8 +366,7 @@ test_bad_rows_reported_nothing_written (void **state)
     s_replace_line (bad, 300, line);
     free (line);
     kj_status_t why7;
-    assert_int_equal (registry_uscc_normalize (typo7, (char [19]){ 0 },
-                                               &why7),
+    assert_int_equal (registry_uscc_normalize (typo7, (char [19]){ 0 }, &why7),
                       -1);
     //  line 500: the row of line 2 again
     line = s_line (good, 2);
@@ -903,8 +902,7 @@ test_figures_import_reads_not_reported (void **state)
     rfx_code ("210100", 7004, c);
     char text [1024];
     snprintf (text, sizeof text,
-              "code,name,founded_on\n%s,沈阳未报测试有限公司,%s\n", c,
-              founded);
+              "code,name,founded_on\n%s,沈阳未报测试有限公司,%s\n", c, founded);
     s_write ("one.csv", text, strlen (text));
     assert_int_equal (s_import (&fx, "enterprise", "one.csv", NULL), CLI_OK);
     //  The year before last on file with revenue but no net profit
