@@ -102,7 +102,9 @@ s_print_stage (const Kj__Enterprise *e)
             cli_enum_label (&kj__stage__descriptor, "STAGE_", s->stage));
     printf (_ ("  rule %s, rules %s%s\n"), s->rule, s->version,
             s->needs_review ? _ (", needs review") : "");
-    printf ("              %s\n", s->reason);
+    char reason [1024];
+    printf ("              %s\n",
+            cli_reason (s->reason, reason, sizeof reason));
     if (s->overridden)
         printf (_ ("              set by hand (%s); the rules say %s\n"),
                 s->override_reason,
@@ -175,8 +177,10 @@ s_print_enterprise (const Kj__Enterprise *e)
                    "科技成果 %d), %s\n"),
                 t->year, t->total, t->tech_staff_score, t->rnd_score,
                 t->ip_score, t->eligible ? _ ("eligible") : _ ("not eligible"));
+        char reason [1024];
         if (!t->eligible && *t->reason)
-            printf ("              %s\n", t->reason);
+            printf ("              %s\n",
+                    cli_reason (t->reason, reason, sizeof reason));
     }
     printf (_ ("  version     %" PRIu64 ", updated %s\n"), e->version,
             cli_time (e->updated_at_us, a, sizeof a));

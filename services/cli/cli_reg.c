@@ -885,3 +885,128 @@ cli_page_print (cli_table_t **table_p, size_t shown, const char *empty,
         printf (_ ("; next page: --after %s"), info->next);
     printf ("\n");
 }
+
+//  --------------------------------------------------------------------------
+//  The phrases of the stage and tech-SME reasons (registry_stage.c,
+//  registry_techsme.c), each translated whole; at each place the longest
+//  that matches is taken.
+
+static const char *s_reason_phrases [] = {
+    N_ ("tech staff part scores 0 (no staff)"),
+    N_ ("tech staff part scores 0 (tech staff "),
+    N_ (" of "),
+    N_ (" is below "),
+    N_ ("score "),
+    N_ (" (tech staff "),
+    N_ (", R&D "),
+    N_ (", IP "),
+    N_ ("staff "),
+    N_ ("sales "),
+    N_ ("total assets "),
+    N_ (" is over the limit of "),
+    N_ (" are over the limit of "),
+    N_ ("on the list of abnormal operations (经营异常名录)"),
+    N_ ("on the list of serious violations and dishonesty (严重违法失信名单)"),
+    N_ ("meets a board's listing standard"),
+    N_ ("in the listing reserve pool at tutoring filed (辅导备案) or later"),
+    N_ (" in each of the last 2 years"),
+    N_ (", grown from "),
+    N_ (" two years before (>= "),
+    N_ (" a year)"),
+    N_ (", holds "),
+    N_ ("latest round "),
+    N_ (", latest round "),
+    N_ ("incubator resident, revenue "),
+    N_ (" matched no rule on the figures given, and the fallback needs two "
+        "years of revenue; review by hand"),
+    N_ ("fallback, needs review: age "),
+    N_ (" matched no rule, revenue "),
+    N_ (" the year before"),
+    N_ ("age "),
+    N_ (", revenue "),
+    N_ ("revenue "),
+    N_ ("net profit "),
+    N_ ("; not reported: "),
+    N_ ("figures of "),
+    N_ ("revenue of "),
+    N_ ("net profit of "),
+    N_ (" and "),
+    N_ (", so not judged: "),
+    N_ ("; no figures reported"),
+    N_ ("成熟期 by revenue"),
+    N_ ("成熟期 by net profit in two years"),
+    N_ ("成长期 by revenue"),
+    N_ ("成长期 by revenue growth over two years"),
+    N_ ("初创期 by revenue"),
+    N_ ("孵化期 by an incubator resident's revenue"),
+    N_ ("the founding date is not known"),
+    N_ ("seed"),
+    N_ ("angel"),
+    N_ ("Series A"),
+    N_ ("Series B"),
+    N_ ("Series C or later"),
+};
+
+//  If text starts with an age ("4y11m2d", "5m3d", "0d") followed by
+//  neither a letter nor a digit, its length; else 0.
+static size_t
+s_age_length (const char *text)
+{
+    size_t at = 0;
+    int parts = 0;
+    while (isdigit ((unsigned char) text [at])) {
+        size_t digits = at;
+        while (isdigit ((unsigned char) text [at]))
+            at++;
+        if (!strchr ("ymd", text [at]) || !text [at])
+            return parts ? digits : 0;
+        at++;
+        parts++;
+    }
+    return parts && !isalnum ((unsigned char) text [at]) ? at : 0;
+}
+
+const char *
+cli_reason (const char *reason, char *buf, size_t size)
+{
+    assert (size);
+    bool zh = strncmp (kj_i18n_lang (), "zh", 2) == 0;
+    size_t at = 0;
+    buf [0] = 0;
+    const char *c = reason;
+    while (*c && at + 1 < size) {
+        size_t best = 0, match = 0;
+        for (size_t i = 0; i < sizeof s_reason_phrases / sizeof (char *); i++) {
+            size_t length = strlen (s_reason_phrases [i]);
+            if (length > match
+                && strncmp (c, s_reason_phrases [i], length) == 0) {
+                best = i;
+                match = length;
+            }
+        }
+        //  An age after a space or at the start, under Chinese
+        size_t age = zh && (c == reason || c [-1] == ' ') ? s_age_length (c)
+                                                          : 0;
+        if (match) {
+            at += (size_t) snprintf (buf + at, size - at, "%s",
+                                     _ (s_reason_phrases [best]));
+            c += match;
+        }
+        else if (age) {
+            static const char *units [] = { "年", "个月", "天" };
+            for (const char *end = c + age; c < end && at + 1 < size;) {
+                long number = strtol (c, (char **) &c, 10);
+                at += (size_t) snprintf (buf + at, size - at, "%ld%s", number,
+                                         units [strchr ("ymd", *c) - "ymd"]);
+                c++;
+            }
+        }
+        else
+            buf [at++] = *c++;
+        if (at >= size)
+            at = size - 1;
+        buf [at] = 0;
+    }
+    kj_utf8_trim (buf);
+    return buf;
+}

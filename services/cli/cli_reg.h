@@ -226,4 +226,12 @@ void
     cli_page_print (cli_table_t **table_p, size_t shown, const char *empty,
                     const Kj__PageInfo *info);
 
+//  A stage or tech-SME reason as the registry stores it (in English, with
+//  the stages' Chinese names; it goes out in events so) in the user's
+//  language: its fixed phrases through the catalogue, ages as 4年11个月2天
+//  under Chinese. Words it does not know stay as they are. Into buf,
+//  which it returns.
+const char *
+    cli_reason (const char *reason, char *buf, size_t size);
+
 #endif

@@ -141,6 +141,7 @@ typedef struct {
     const Kj__YearFigures *latest;  //  NULL: no figures
     int64_t revenue_prev, net_profit_prev, revenue_prev2;
     bool has_prev, has_prev2;  //  a year not reported is unknown, not 0
+    unsigned not_reported;     //  and so is a figure a year left out
     bool high_tech, srdi, little_giant, incubator_resident;
     bool listing_tutoring, board_standard;
     int round;
@@ -162,6 +163,7 @@ s_classify (const registry_stage_rules_t *rules, const s_stage_facts_t *facts,
         input.revenue_prev_fen = facts->revenue_prev;
         input.net_profit_prev_fen = facts->net_profit_prev;
         input.revenue_prev2_fen = facts->revenue_prev2;
+        input.not_reported = facts->not_reported;
     }
     input.high_tech = facts->high_tech;
     input.srdi = facts->srdi;
@@ -391,6 +393,17 @@ s_chunk_error (const registry_csv_error_t *error, void *arg)
     self->counts.errors++;
     if (self->counts.errors > REGISTRY_BULK_CHUNK_ERRORS_MAX)
         return;
+    //  A code typed wrong: "did you mean CODE (NAME)?" for registered
+    //  enterprises near it, as at the desk; stored so with the row
+    registry_csv_error_t hinted = *error;
+    if (error->bad_code) {
+        const char *hint = registry_server_did_you_mean (self->call,
+                                                         error->bad_code);
+        if (*hint)
+            hinted.reason = kj_call_printf (self->call, "%s%s", error->reason,
+                                            hint);
+    }
+    error = &hinted;
     registry_bulk_store_error_row (&self->problems, self->import->id,
                                    (int32_t) self->seq, error);
     zlistx_add_end (self->errors, s_row_error (self->call, error));
@@ -535,6 +548,7 @@ s_restage (const registry_bulk_touched_t *rows, size_t n,
                                   .revenue_prev2 = t->revenue_prev2,
                                   .has_prev = t->has_prev,
                                   .has_prev2 = t->has_prev2,
+                                  .not_reported = t->not_reported,
                                   .high_tech = t->high_tech,
                                   .srdi = t->srdi,
                                   .little_giant = t->little_giant,

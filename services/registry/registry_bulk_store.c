@@ -1268,6 +1268,17 @@ s_touched (PGresult *res, void *arg)
         t->net_profit_prev = s_value (res, row, c++);
         t->has_prev2 = !PQgetisnull (res, row, c);
         t->revenue_prev2 = s_value (res, row, c++);
+        //  Figures a year on file left out: unknown, not 0
+        static const unsigned left_out [] = {
+            REGISTRY_STAGE_NR (REGISTRY_STAGE_REVENUE, 0),
+            REGISTRY_STAGE_NR (REGISTRY_STAGE_NET_PROFIT, 0),
+            REGISTRY_STAGE_NR (REGISTRY_STAGE_REVENUE, 1),
+            REGISTRY_STAGE_NR (REGISTRY_STAGE_NET_PROFIT, 1),
+            REGISTRY_STAGE_NR (REGISTRY_STAGE_REVENUE, 2)
+        };
+        for (size_t i = 0; i < sizeof left_out / sizeof left_out [0]; i++)
+            if (s_true (res, row, c++))
+                t->not_reported |= left_out [i];
     }
     int rc = self->fn (rows, (size_t) count, &self->out, self->arg);
     free (rows);
@@ -1394,7 +1405,12 @@ registry_bulk_store_restage (kj_db_t *db, const registry_bulk_import_t *import,
         "f.year, f.revenue_fen, f.rnd_fen, f.net_profit_fen, "
         "f.total_assets_fen, f.operating_cash_flow_fen, "
         "f.high_tech_revenue_fen, f.total_cost_fen, f.staff, f.tech_staff, "
-        "p1.revenue_fen, p1.net_profit_fen, p2.revenue_fen "
+        "p1.revenue_fen, p1.net_profit_fen, p2.revenue_fen, "
+        "'revenue' = ANY (f.not_reported), "
+        "'net-profit' = ANY (f.not_reported), "
+        "'revenue' = ANY (p1.not_reported), "
+        "'net-profit' = ANY (p1.not_reported), "
+        "'revenue' = ANY (p2.not_reported) "
         "FROM enterprise e "
         "LEFT JOIN LATERAL (SELECT bool_or (kind = 'high_tech') AS high_tech, "
         "bool_or (kind = 'srdi') AS srdi, "

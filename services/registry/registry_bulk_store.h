@@ -238,6 +238,7 @@ typedef struct {
     Kj__YearFigures latest;  //  the latest year on file
     bool has_prev, has_prev2;
     int64_t revenue_prev, net_profit_prev, revenue_prev2;
+    unsigned not_reported;  //  registry_stage_input_t.not_reported
 } registry_bulk_touched_t;
 
 //  What to write back for one enterprise.

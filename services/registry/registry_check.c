@@ -99,6 +99,20 @@ registry_check_figure (const char *name)
     return -1;
 }
 
+//  --------------------------------------------------------------------------
+
+unsigned
+registry_check_stage_not_reported (const Kj__YearFigures *figures, int back)
+{
+    unsigned bits = 0;
+    for (size_t i = 0; i < figures->n_not_reported; i++)
+        if (streq (figures->not_reported [i], "revenue"))
+            bits |= REGISTRY_STAGE_NR (REGISTRY_STAGE_REVENUE, back);
+        else if (streq (figures->not_reported [i], "net-profit"))
+            bits |= REGISTRY_STAGE_NR (REGISTRY_STAGE_NET_PROFIT, back);
+    return bits;
+}
+
 int
 registry_check_figures (const Kj__YearFigures *figures, const char *prefix,
                         kj_status_t *status)

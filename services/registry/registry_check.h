@@ -75,6 +75,14 @@ int
                                size_t n_mask, kj_status_t *status);
 
 //  --------------------------------------------------------------------------
+//  The bits of registry_stage_input_t.not_reported for the figures the
+//  year `back` before the latest left out (its not_reported names).
+
+unsigned
+    registry_check_stage_not_reported (const Kj__YearFigures *figures,
+                                       int back);
+
+//  --------------------------------------------------------------------------
 //  The stage of an enterprise founded on `founded_on` ("YYYY-MM-DD"),
 //  evaluated on `today`, from `input` with every field but the two dates
 //  filled in. Never fails: no founding date, or input the rules refuse,

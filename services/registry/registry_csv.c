@@ -370,6 +370,7 @@ struct _registry_csv_t {
     uint32_t line;                  //  line being fed
     bool broken;                    //  already reported as malformed
     bool failed;                    //  a problem was reported
+    const char *bad_code;           //  the credit code being reported
     s_row_t row;
     //  Callbacks of the parse in progress
     registry_csv_row_fn *row_fn;
@@ -556,9 +557,11 @@ s_error (registry_csv_t *self, const char *field, const char *value,
         else
             memcpy (shown, value, length + 1);
     }
-    registry_csv_error_t error = {
-        .line = self->row_line, .field = field, .reason = reason, .value = shown
-    };
+    registry_csv_error_t error = { .line = self->row_line,
+                                   .field = field,
+                                   .reason = reason,
+                                   .value = shown,
+                                   .bad_code = self->bad_code };
     self->failed = true;
     if (self->error_fn)
         self->error_fn (&error, self->arg);
@@ -913,7 +916,9 @@ s_code (registry_csv_t *self, s_col_t id, bool required,
         return true;
     kj_status_t status;
     if (registry_uscc_normalize (cell ? cell : "", buf, &status)) {
+        self->bad_code = cell ? cell : "";
         s_error_status (self, s_name (self, id), cell ? cell : "", &status);
+        self->bad_code = NULL;
         return false;
     }
     return true;

@@ -61,6 +61,9 @@ typedef struct {
     const char *field;   //  column name; "" for the whole row
     const char *reason;  //  for people
     const char *value;   //  the value found, cut short
+    //  A credit code that failed its checks, as typed, so that the caller
+    //  can say which registered code it may be; else NULL
+    const char *bad_code;
 } registry_csv_error_t;
 
 typedef void (registry_csv_row_fn) (const registry_csv_row_t *row, void *arg);

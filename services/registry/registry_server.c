@@ -412,6 +412,12 @@ s_classify (registry_server_t *self, const Kj__Enterprise *e, kj_date_t today,
         input.revenue_prev_fen = prev ? prev->revenue_fen : 0;
         input.net_profit_prev_fen = prev ? prev->net_profit_fen : 0;
         input.revenue_prev2_fen = prev2 ? prev2->revenue_fen : 0;
+        input.not_reported = registry_check_stage_not_reported (latest, 0)
+                           | (prev ? registry_check_stage_not_reported (prev, 1)
+                                   : 0)
+                           | (prev2
+                                  ? registry_check_stage_not_reported (prev2, 2)
+                                  : 0);
     }
     input.high_tech = s_holds (e, KJ__QUALIFICATION_KIND__QUAL_HIGH_TECH);
     input.srdi = s_holds (e, KJ__QUALIFICATION_KIND__QUAL_SRDI);

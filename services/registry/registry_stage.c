@@ -455,6 +455,23 @@ static const char *s_unjudged_words [] = {
     "初创期 by revenue", "孵化期 by an incubator resident's revenue",
 };
 
+#define NR         REGISTRY_STAGE_NR
+#define REVENUE    REGISTRY_STAGE_REVENUE
+#define NET_PROFIT REGISTRY_STAGE_NET_PROFIT
+
+//  The figures each of those rules reads.
+static const unsigned s_unjudged_needs [] = {
+    NR (REVENUE, 0), NR (NET_PROFIT, 0) | NR (NET_PROFIT, 1),
+    NR (REVENUE, 0), NR (REVENUE, 0) | NR (REVENUE, 2),
+    NR (REVENUE, 0), NR (REVENUE, 0),
+};
+
+//  The bit of registry_stage_input_t.missing for the year `back` before
+//  the latest.
+static const unsigned s_missing_year [] = { REGISTRY_STAGE_MISSING_LATEST,
+                                            REGISTRY_STAGE_MISSING_PREV,
+                                            REGISTRY_STAGE_MISSING_PREV2 };
+
 //  True if the latest year of figures is reported.
 static bool
 s_has_latest (const registry_stage_input_t *input)
@@ -462,38 +479,83 @@ s_has_latest (const registry_stage_input_t *input)
     return !(input->missing & REGISTRY_STAGE_MISSING_LATEST);
 }
 
+//  True if a figure of the year `back` before the latest is known: that
+//  year is reported and the figure was not left out of it.
+static bool
+s_known (const registry_stage_input_t *input, unsigned figure, int back)
+{
+    return s_has_latest (input) && !(input->missing & s_missing_year [back])
+        && !(input->not_reported & NR (figure, back));
+}
+
 //  --------------------------------------------------------------------------
-//  Append to the reason which years are not reported and which rules that
-//  leaves unjudged: "; not reported: figures of 2022 and 2021, so not
-//  judged: 成长期 by revenue growth over two years". Never a zero revenue
-//  for a year nobody gave.
+//  Append to the reason which of the `needed` figures are not known, by
+//  figure and year: "; not reported: net profit of 2023 and figures of
+//  2022", a whole year as "figures of"; "; no figures reported" without
+//  any. Never a zero for a figure nobody gave.
+
+static void
+s_note_unknown (const registry_stage_input_t *input,
+                registry_stage_result_t *result, unsigned needed)
+{
+    //  What is unknown, latest year first: a word and a year each; a word
+    //  the item before had is not said again ("figures of 2022 and 2021")
+    const char *words [6];
+    int years [6];
+    size_t count = 0;
+    for (int back = 0; back < 3; back++) {
+        bool revenue = needed & NR (REVENUE, back)
+                    && !s_known (input, REVENUE, back);
+        bool profit = needed & NR (NET_PROFIT, back)
+                   && !s_known (input, NET_PROFIT, back);
+        bool whole = (revenue || profit)
+                  && input->missing & s_missing_year [back];
+        if (whole || revenue) {
+            words [count] = whole ? "figures of " : "revenue of ";
+            years [count++] = input->year - back;
+        }
+        if (profit && !whole) {
+            words [count] = "net profit of ";
+            years [count++] = input->year - back;
+        }
+    }
+    char *reason = result->reason;
+    size_t size = sizeof result->reason;
+    size_t at = strlen (reason);
+    if (count && !s_has_latest (input))
+        snprintf (reason + at, size - at, "; no figures reported");
+    else
+        for (size_t i = 0; i < count && at < size; i++)
+            at += snprintf (reason + at, size - at, "%s%s%d",
+                            i == 0           ? "; not reported: "
+                            : i + 1 == count ? " and "
+                                             : ", ",
+                            i && words [i] == words [i - 1] ? "" : words [i],
+                            years [i]);
+    kj_utf8_trim (reason);
+}
+
+//  --------------------------------------------------------------------------
+//  Append to the reason which rules could not be judged, and the figures
+//  they needed that are not reported: "; not reported: figures of 2021, so
+//  not judged: 成长期 by revenue growth over two years".
 
 static void
 s_note_missing (const registry_stage_input_t *input,
                 registry_stage_result_t *result)
 {
+    unsigned needed = 0;
     for (size_t i = 0; i < sizeof s_unjudged_stage / sizeof (int); i++)
         if (s_unjudged_stage [i] <= result->stage)
             result->unjudged &= ~(1u << i);
+        else if (result->unjudged & (1u << i))
+            needed |= s_unjudged_needs [i];
     if (!result->unjudged)
         return;
+    s_note_unknown (input, result, needed);
     char *reason = result->reason;
     size_t size = sizeof result->reason;
     size_t at = strlen (reason);
-    if (!s_has_latest (input))
-        at += snprintf (reason + at, size - at, "; no figures reported");
-    else {
-        bool prev = input->missing & REGISTRY_STAGE_MISSING_PREV;
-        bool prev2 = input->missing & REGISTRY_STAGE_MISSING_PREV2;
-        if (prev && prev2)
-            at += snprintf (reason + at, size - at,
-                            "; not reported: figures of %d and %d",
-                            input->year - 1, input->year - 2);
-        else
-            at += snprintf (reason + at, size - at,
-                            "; not reported: figures of %d",
-                            input->year - (prev ? 1 : 2));
-    }
     const char *separator = ", so not judged: ";
     for (size_t i = 0; i < sizeof s_unjudged_words / sizeof (char *); i++)
         if (result->unjudged & (1u << i) && at < size) {
@@ -569,22 +631,25 @@ s_try_mature (const registry_stage_rules_t *rules,
                   "meets a board's listing standard");
         return true;
     }
-    if (!s_has_latest (input))
-        result->unjudged |= U_MATURE_REVENUE | U_MATURE_PROFIT;
-    else if (input->net_profit_fen >= rules->mature_net_profit_fen
-             && input->missing & REGISTRY_STAGE_MISSING_PREV)
-        result->unjudged |= U_MATURE_PROFIT;
-    if (s_has_latest (input)
-        && input->revenue_fen >= rules->mature_revenue_fen) {
+    if (!s_known (input, REVENUE, 0))
+        result->unjudged |= U_MATURE_REVENUE;
+    else if (input->revenue_fen >= rules->mature_revenue_fen) {
         kj_money_yuan (input->revenue_fen, false, a, sizeof a);
         kj_money_yuan (rules->mature_revenue_fen, false, b, sizeof b);
         s_decide (result, REGISTRY_STAGE_MATURE, "mature.revenue",
                   "revenue %s >= %s", a, b);
         return true;
     }
-    if (s_has_latest (input) && !(input->missing & REGISTRY_STAGE_MISSING_PREV)
-        && input->net_profit_fen >= rules->mature_net_profit_fen
-        && input->net_profit_prev_fen >= rules->mature_net_profit_fen) {
+    //  Both years at least the floor: a known year below it decides no,
+    //  else a year not known leaves the rule unjudged
+    bool known = s_known (input, NET_PROFIT, 0);
+    bool known_prev = s_known (input, NET_PROFIT, 1);
+    bool below = (known && input->net_profit_fen < rules->mature_net_profit_fen)
+              || (known_prev
+                  && input->net_profit_prev_fen < rules->mature_net_profit_fen);
+    if (!below && !(known && known_prev))
+        result->unjudged |= U_MATURE_PROFIT;
+    else if (!below) {
         kj_money_yuan (input->net_profit_prev_fen, false, a, sizeof a);
         kj_money_yuan (input->net_profit_fen, false, b, sizeof b);
         kj_money_yuan (rules->mature_net_profit_fen, false, c, sizeof c);
@@ -612,7 +677,7 @@ s_try_growth (const registry_stage_rules_t *rules,
 {
     if (result->age_months < rules->growth_min_age_months)
         return false;
-    if (!s_has_latest (input)) {
+    if (!s_known (input, REVENUE, 0)) {
         result->unjudged |= U_GROWTH_REVENUE;
         return false;
     }
@@ -626,7 +691,7 @@ s_try_growth (const registry_stage_rules_t *rules,
     kj_money_yuan (rules->growth_revenue_fen, false, min_revenue,
                    sizeof min_revenue);
 
-    if (input->missing & REGISTRY_STAGE_MISSING_PREV2)
+    if (!s_known (input, REVENUE, 2))
         result->unjudged |= U_GROWTH_CAGR;
     else if (s_cagr_reached (input->revenue_fen, input->revenue_prev2_fen,
                              rules->growth_cagr_bp)) {
@@ -674,7 +739,7 @@ s_try_startup (const registry_stage_rules_t *rules,
     char age [24], max_age [24], revenue [48];
     s_format_age (result->age_months, result->age_days, age, sizeof age);
     s_format_age (rules->startup_max_age_months, 0, max_age, sizeof max_age);
-    if (!s_has_latest (input))
+    if (!s_known (input, REVENUE, 0))
         result->unjudged |= U_STARTUP_REVENUE;
     else if (input->revenue_fen > 0) {
         kj_money_yuan (input->revenue_fen, false, revenue, sizeof revenue);
@@ -709,7 +774,7 @@ s_try_incubation (const registry_stage_rules_t *rules,
                   "age %s <= %s", a, b);
         return true;
     }
-    if (input->incubator_resident && !s_has_latest (input))
+    if (input->incubator_resident && !s_known (input, REVENUE, 0))
         result->unjudged |= U_RESIDENT_REVENUE;
     else if (input->incubator_resident
              && input->revenue_fen < rules->incubation_resident_revenue_fen) {
@@ -764,22 +829,14 @@ registry_stage_classify (const registry_stage_rules_t *rules,
     }
     char age [24], now [48], before [48];
     s_format_age (result->age_months, result->age_days, age, sizeof age);
-    if (input->missing
-        & (REGISTRY_STAGE_MISSING_LATEST | REGISTRY_STAGE_MISSING_PREV)) {
+    if (!s_known (input, REVENUE, 0) || !s_known (input, REVENUE, 1)) {
         //  The fallback compares two years: without them the figures
         //  given support no stage
         s_decide (result, REGISTRY_STAGE_UNKNOWN, "unknown.missing_figures",
                   "age %s matched no rule on the figures given, and the "
                   "fallback needs two years of revenue; review by hand",
                   age);
-        if (s_has_latest (input))
-            snprintf (result->reason + strlen (result->reason),
-                      sizeof result->reason - strlen (result->reason),
-                      "; not reported: figures of %d", input->year - 1);
-        else
-            snprintf (result->reason + strlen (result->reason),
-                      sizeof result->reason - strlen (result->reason),
-                      "; no figures reported");
+        s_note_unknown (input, result, NR (REVENUE, 0) | NR (REVENUE, 1));
         result->unjudged = 0;
         result->needs_review = true;
         kj_status_ok (status);

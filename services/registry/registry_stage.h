@@ -62,12 +62,21 @@ typedef struct {
     //  above are ignored. year names them: the latest year of figures.
     unsigned missing;
     int year;
+    //  Figures of a reported year that were not reported in it
+    //  (REGISTRY_STAGE_NR): unknown too, never zero; the value is ignored.
+    unsigned not_reported;
 } registry_stage_input_t;
 
 //  Bits of registry_stage_input_t.missing
 #define REGISTRY_STAGE_MISSING_LATEST 1  //  no figures at all
 #define REGISTRY_STAGE_MISSING_PREV   2  //  the year before the latest
 #define REGISTRY_STAGE_MISSING_PREV2  4  //  two years before the latest
+
+//  Bits of registry_stage_input_t.not_reported: a figure the rules read,
+//  `back` years before the latest (0, 1 or 2).
+#define REGISTRY_STAGE_REVENUE          1
+#define REGISTRY_STAGE_NET_PROFIT       2
+#define REGISTRY_STAGE_NR(figure, back) ((unsigned) (figure) << (2 * (back)))
 
 //  A rule set. Ages are in months, compared to the day: "age <= 24" holds
 //  up to and including the second anniversary. Money in fen. A round of

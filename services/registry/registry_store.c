@@ -1633,6 +1633,38 @@ registry_store_products_listed_of (kj_db_t *db, const char *institution,
     return 1;
 }
 
+//  The statement of registry_store_product_list; see the header. Built
+//  with the DAY macro: laid out by hand
+// clang-format off
+const char registry_store_product_list_sql [] =
+    "SELECT *, " DAY ("coalesce ($5::date, current_date)") " FROM (SELECT "
+    PRODUCT_COLUMNS ", count (*) OVER () "
+    "FROM product p JOIN institution i ON i.id = p.institution_id WHERE "
+    "($1::text[] IS NULL OR p.type = ANY ($1::text[])) "
+    "AND ($2::text IS NULL OR p.institution_id = $2::text) "
+    "AND ($3::text IS NULL OR p.name ILIKE $3::text) "
+    "AND (CASE WHEN $4::boolean THEN p.status = 'listed' "
+    "AND i.status = 'listed' "
+    "AND p.valid_from <= coalesce ($5::date, current_date) "
+    "AND (p.valid_to IS NULL "
+    "OR p.valid_to >= coalesce ($5::date, current_date)) "
+    "ELSE $6::boolean OR p.status = 'listed' END) "
+    "AND ($7::text[] IS NULL OR p.regions && $7::text[]) "
+    "AND ($8::text IS NULL OR p.stages @> ARRAY[$8::text]) "
+    "AND ($9::bigint IS NULL "
+    "OR $9::bigint BETWEEN p.min_amount_fen AND p.max_amount_fen) "
+    "AND ($10::int IS NULL "
+    "OR $10::int BETWEEN p.min_term_months AND p.max_term_months) "
+    "AND ($11::text[] IS NULL OR (p.qualifications <@ $11::text[] "
+    "AND (cardinality (p.any_qualifications) = 0 "
+    "OR p.any_qualifications && $11::text[]))) "
+    "AND ($12::text[] IS NULL OR p.collateral <@ $12::text[]) "
+    "AND ($13::text[] IS NULL OR p.min_grade = ANY ($13::text[])) "
+    "AND ($14::boolean IS NULL OR $14::boolean "
+    "OR p.type <> 'first_loan')) s "
+    "WHERE s.id > $15::text ORDER BY s.id LIMIT $16::int";
+// clang-format on
+
 int
 registry_store_product_list (kj_db_t *db,
                              const registry_store_product_filter_t *f,
@@ -1665,37 +1697,15 @@ registry_store_product_list (kj_db_t *db,
         s_add (&p, NULL);
     s_add (&p, f->after ? f->after : "");    //  15
     s_add_int (&p, s_limit (f->limit) + 1);  //  16
-    PGresult *res = s_exec (
-        db,
-        "SELECT * FROM (SELECT " PRODUCT_COLUMNS ", count (*) OVER () "
-        "FROM product p JOIN institution i ON i.id = p.institution_id WHERE "
-        "($1::text[] IS NULL OR p.type = ANY ($1::text[])) "
-        "AND ($2::text IS NULL OR p.institution_id = $2::text) "
-        "AND ($3::text IS NULL OR p.name ILIKE $3::text) "
-        "AND (CASE WHEN $4::boolean THEN p.status = 'listed' "
-        "AND i.status = 'listed' "
-        "AND p.valid_from <= coalesce ($5::date, current_date) "
-        "AND (p.valid_to IS NULL "
-        "OR p.valid_to >= coalesce ($5::date, current_date)) "
-        "ELSE $6::boolean OR p.status = 'listed' END) "
-        "AND ($7::text[] IS NULL OR p.regions && $7::text[]) "
-        "AND ($8::text IS NULL OR p.stages @> ARRAY[$8::text]) "
-        "AND ($9::bigint IS NULL "
-        "OR $9::bigint BETWEEN p.min_amount_fen AND p.max_amount_fen) "
-        "AND ($10::int IS NULL "
-        "OR $10::int BETWEEN p.min_term_months AND p.max_term_months) "
-        "AND ($11::text[] IS NULL OR (p.qualifications <@ $11::text[] "
-        "AND (cardinality (p.any_qualifications) = 0 "
-        "OR p.any_qualifications && $11::text[]))) "
-        "AND ($12::text[] IS NULL OR p.collateral <@ $12::text[]) "
-        "AND ($13::text[] IS NULL OR p.min_grade = ANY ($13::text[])) "
-        "AND ($14::boolean IS NULL OR $14::boolean "
-        "OR p.type <> 'first_loan')) s "
-        "WHERE s.id > $15::text ORDER BY s.id LIMIT $16::int",
-        &p);
+    PGresult *res = s_exec (db, registry_store_product_list_sql, &p);
     if (!res)
         return -1;
     *n = s_page_rows (res, f->limit, 25, total, more);
+    //  The date the statement judged validity on, for the C rules: no
+    //  second round trip for current_date
+    if (f->used_on && *n)
+        kj_check_date (PQgetvalue (res, 0, 26), "on_date", f->used_on,
+                       &(kj_status_t){ 0 });
     *out = (Kj__Product **) s_pointers (mem, *n);
     for (size_t row = 0; row < *n; row++)
         (*out) [row] = s_product_row (res, (int) row, mem);

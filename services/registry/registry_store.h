@@ -288,6 +288,7 @@ typedef struct {
     bool has_first_loan;
     bool first_loan;
     const char *on_date;  //  "YYYY-MM-DD"; NULL: today (search only)
+    kj_date_t *used_on;   //  if set, receives the date judged on (if rows)
     const char *after;
     int limit;
 } registry_store_product_filter_t;
@@ -297,6 +298,11 @@ int
                                  const registry_store_product_filter_t *f,
                                  ProtobufCAllocator *mem, Kj__Product ***out,
                                  size_t *n, uint64_t *total, bool *more);
+
+//  The statement registry_store_product_list runs, with its 16 parameters
+//  in the order of that function: tests/bench/bench_registry.c runs it raw
+//  beside SearchProducts.
+extern const char registry_store_product_list_sql [];
 
 //  --------------------------------------------------------------------------
 //  Stage recomputation after a change of rules (sql/010_restage.sql). An

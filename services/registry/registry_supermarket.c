@@ -909,17 +909,18 @@ registry_supermarket_search_products (kj_call_t *call,
         profile.has_grade = true;
         profile.grade = (registry_grade_t) grade;
     }
+    //  Today is the database's: the statement says which date it used
     if (request->on_date && *request->on_date) {
         if (kj_check_date (request->on_date, "on_date", &profile.on, &status))
             return kj_call_fail_status (call, &status);
+        char on [11];
+        kj_check_date_format (profile.on, on);
+        filter.on_date = kj_call_strdup (call, on);
     }
-    else if (registry_store_today (db, &profile.on) < 0)
-        return registry_server_db_failed (call);
+    else
+        filter.used_on = &profile.on;
 
     //  The profile as the statement's sets
-    char on [11];
-    kj_check_date_format (profile.on, on);
-    filter.on_date = kj_call_strdup (call, on);
     if (profile.region) {
         filter.has_serving = true;
         filter.serving = (const char **)

@@ -221,6 +221,26 @@ run enterprise figures "$A" --year 2023 --revenue 200万 --staff 18 --tech-staff
 expect 0 "figures --year 2023"
 pass "figures: refused without --year naming it (en, zh), set, errors named by option (--json: tech-staff)"
 
+#  A figure a year left out is unknown to the stage rules, never ¥0: net
+#  profit of 2024 not given, ¥60m in 2023, so 成熟期 by net profit in two
+#  years is not judged, and the reason names the figure and the year (the
+#  old rules read it as ¥0 and said nothing)
+C=$(code 210100 34567890)
+run enterprise add "$C" --name 沈阳未报科技有限公司 --founded 2018-03-15 --industry 机器人
+expect 0 "enterprise add C"
+run enterprise figures "$C" --year 2023 --revenue 200万 --net-profit 6000万
+expect 0 "figures C 2023"
+run --json enterprise figures "$C" --year 2024 --revenue 300万
+expect 0 "figures C 2024, net profit not given"
+run --json enterprise show "$C"
+[ "$(json 'j["stage"]["rule"]')" = fallback.growing ] || fail "stage C: $(cat "$TMP/out")"
+json 'j["stage"]["reason"]' | grep -q "; not reported: net profit of 2024, so not judged: 成熟期 by net profit in two years$" || \
+    fail "a figure not reported is not judged, named with its year: $(cat "$TMP/out")"
+run enterprise show "$C"
+grep -q "not reported: net profit of 2024" "$TMP/out" && ! grep -q "net profit ¥0" "$TMP/out" || \
+    fail "show C: $(cat "$TMP/out")"
+pass "stage: a figure left out of a year is not judged, the reason names it and its year"
+
 #  -------------------------------------------------------------------------
 #  What the CLI prints it accepts: stage, status, kind, type in every form
 
@@ -430,5 +450,59 @@ expect 2 "demand add --instrument 贷"
 grep -q "^kejin: --instrument: '贷' is not one of: loan (贷款), equity (股权融资)" "$TMP/err" || \
     fail "instrument: $(cat "$TMP/err")"
 pass "other nouns' enum options list their Chinese names too"
+
+#  -------------------------------------------------------------------------
+#  Issue 12's "Done when", as a new user with a Chinese locale walks it:
+#  adds an enterprise with a typo in its code, reads a Chinese message that
+#  names no valid code (so cannot send them to a wrong one), fixes the
+#  code, enters two years of figures and sees the stage and why
+
+D=$(code 210100 45678901)
+#  Two neighbouring characters of the organisation part swapped
+DTYPO=${D:0:10}${D:11:1}${D:10:1}${D:12}
+[ "$DTYPO" != "$D" ] || fail "walk: the swap changed nothing"
+YEAR=$(date +%Y)
+run_zh enterprise add "$DTYPO" --name 沈阳走查科技有限公司 --founded $((YEAR - 4))-01-01 --industry 软件
+expect 2 "walk: add with a typo"
+grep -q "校验.*未通过.*请与营业执照核对" "$TMP/err" || \
+    fail "walk: not a Chinese message saying which check failed, to compare with the licence: $(cat "$TMP/err")"
+#  No 18-character token in the message is a valid code (D's own, or any
+#  other): the message never leads to a wrong code
+$PY - "$TMP/err" <<'PY' || fail "walk: the message names a valid code: $(cat "$TMP/err")"
+import re, sys
+cs = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+def valid (c):
+    if any (ch not in cs for ch in c):
+        return False
+    s, w = 0, 1
+    for ch in c [:17]:
+        s += cs.index (ch) * w
+        w = w * 3 % 31
+    if cs [(31 - s % 31) % 31] != c [17]:
+        return False
+    if not c [8:16].isdigit ():
+        return True
+    s = sum (int (c [8 + i]) * w for i, w in enumerate ([3, 7, 9, 10, 5, 8, 4, 2]))
+    k = 11 - s % 11
+    return c [16] == ("X" if k == 10 else "0" if k == 11 else str (k))
+text = open (sys.argv [1]).read ()
+assert not [t for t in re.findall (r"[0-9A-Z]{18}", text) if valid (t)], text
+PY
+run_zh enterprise add "$D" --name 沈阳走查科技有限公司 --founded $((YEAR - 4))-01-01 --industry 软件
+expect 0 "walk: add with the code fixed"
+run_zh enterprise figures "$D" --year $((YEAR - 2)) --revenue 300万 --net-profit 20万 --staff 30 --tech-staff 9
+expect 0 "walk: figures of the year before last"
+run_zh enterprise figures "$D" --year $((YEAR - 1)) --revenue 500万 --net-profit 40万 --staff 35 --tech-staff 10
+expect 0 "walk: figures of last year"
+run_zh enterprise show "$D"
+expect 0 "walk: show"
+grep -q "^  生命周期阶段 初创期  规则 startup.revenue" "$TMP/out" || fail "walk: the stage: $(cat "$TMP/out")"
+grep -q "^              初创期: 成立 4年[0-9个月天]* <= 5年，营业收入 ¥5,000,000 > ¥0$" "$TMP/out" || \
+    fail "walk: why the firm is in its stage: $(cat "$TMP/out")"
+grep -q "^              总分 [0-9]* 低于 60 (科技人员 [0-9]*，研发投入 0，科技成果 0)$" "$TMP/out" || \
+    fail "walk: the tech-SME reason in Chinese: $(cat "$TMP/out")"
+grep -q "^$((YEAR - 1))  ¥5,000,000.00 " "$TMP/out" && grep -q "^$((YEAR - 2))  ¥3,000,000.00 " "$TMP/out" || \
+    fail "walk: both years shown: $(cat "$TMP/out")"
+pass "walk (zh): a typo refused in Chinese naming no valid code, fixed, two years of figures, the stage and why"
 
 echo "$PASSED passed, 0 failed"

@@ -355,6 +355,19 @@ test_bad_rows_reported_nothing_written (void **state)
     s_change_field (bad, good, 17, 0, typo);
     //  line 100: February 30th
     s_change_field (bad, good, 100, 4, "2021-02-30");
+    //  line 300: a registered enterprise's code with its check character
+    //  mistyped: "did you mean" names that enterprise, as at the desk
+    line = s_line (before.files [1].data, 7);
+    char code7 [19], typo7 [19];
+    snprintf (code7, sizeof code7, "%.18s", line);
+    memcpy (typo7, code7, sizeof typo7);
+    typo7 [17] = typo7 [17] == 'X' ? 'Y' : 'X';
+    memcpy (line, typo7, 18);
+    s_replace_line (bad, 300, line);
+    free (line);
+    kj_status_t why7;
+    assert_int_equal (registry_uscc_normalize (typo7, (char [19]){ 0 }, &why7),
+                      -1);
     //  line 500: the row of line 2 again
     line = s_line (good, 2);
     s_replace_line (bad, 500, line);
@@ -385,12 +398,14 @@ test_bad_rows_reported_nothing_written (void **state)
     char *errors = s_read ("errors.csv");
     char expected [4096];
     char *name5 = s_name_of (&fx, code5);
+    char *name7 = s_name_of (&fx, code7);
     snprintf (
         expected, sizeof expected,
         "line,field,reason,value\n"
         "17,code,\"%s\",%s\n"
         "100,founded_on,2021-02-30 is not a date: 2021-02 has 28 days,"
         "2021-02-30\n"
+        "300,code,\"%s; did you mean %s (%s)?\",%s\n"
         "500,code,given again: the code is also on line 2,%s\n"
         "700,region,\"'火星' is not a region: a city code (210100 .. 211400) "
         "or name (沈阳, 沈阳市, Shenyang), or SFDZ (沈抚示范区)\",火星\n"
@@ -399,8 +414,10 @@ test_bad_rows_reported_nothing_written (void **state)
         "950,status,\"'asleep' is not an entry status; one of draft, "
         "submitted, city_approved, publicized, active, returned, rejected, "
         "suspended or removed\",asleep\n",
-        why.message, typo, code2, name5, code5);
+        why.message, typo, why7.message, code7, name7, typo7, code2, name5,
+        code5);
     free (name5);
+    free (name7);
     assert_string_equal (errors, expected);
     free (errors);
     char *refused = s_last_import (&fx, "refused");
@@ -870,6 +887,58 @@ test_figures_import_recomputes_stage (void **state)
 }
 
 //  --------------------------------------------------------------------------
+//  A figures import restages on the years on file as they are: a figure a
+//  year left out (figures.not_reported) is unknown, not 0. The old restage
+//  read the year before's net profit as ¥0 and said nothing of it.
+
+static void
+test_figures_import_reads_not_reported (void **state)
+{
+    rfx_t fx;
+    rfx_start (&fx, "bulk_not_reported", NULL);
+    kj_date_t today = s_today (&fx);
+    char founded [16], c [19];
+    kj_check_date_format ((kj_date_t){ today.year - 4, 1, 1 }, founded);
+    rfx_code ("210100", 7004, c);
+    char text [1024];
+    snprintf (text, sizeof text,
+              "code,name,founded_on\n%s,沈阳未报测试有限公司,%s\n", c, founded);
+    s_write ("one.csv", text, strlen (text));
+    assert_int_equal (s_import (&fx, "enterprise", "one.csv", NULL), CLI_OK);
+    //  The year before last on file with revenue but no net profit
+    char year [16];
+    snprintf (year, sizeof year, "%d", today.year - 2);
+    const char *params [] = { c, year };
+    assert_int_equal (kj_db_run (fx.db,
+                                 "INSERT INTO figures (code, year, "
+                                 "revenue_fen, not_reported) VALUES ($1, "
+                                 "$2::int, 2500000000, '{net-profit}')",
+                                 2, params),
+                      1);
+    //  Last year: ¥30m revenue, ¥60m net profit
+    snprintf (text, sizeof text,
+              "code,year,revenue_fen,net_profit_fen,staff,tech_staff\n"
+              "%s,%d,3000000000,6000000000,10,5\n",
+              c, today.year - 1);
+    s_write ("figures.csv", text, strlen (text));
+    assert_int_equal (s_import (&fx, "enterprise", "figures.csv", NULL),
+                      CLI_OK);
+    Kj__EnterpriseReply *holder = NULL;
+    Kj__Enterprise *e = rfx_get (&fx, c, &holder);
+    assert_string_equal (e->stage->rule, "startup.revenue");
+    char expected [200];
+    snprintf (expected, sizeof expected,
+              "; not reported: net profit of %d and figures of %d, so not "
+              "judged: 成熟期 by net profit in two years, 成长期 by revenue "
+              "growth over two years",
+              today.year - 2, today.year - 3);
+    if (!strstr (e->stage->reason, expected))
+        fail_msg ("%s", e->stage->reason);
+    kj__enterprise_reply__free_unpacked (holder, NULL);
+    rfx_stop (&fx);
+}
+
+//  --------------------------------------------------------------------------
 //  `kejin demo load`: the demo set of 300, the stages the generator
 //  computed, loaded once only
 
@@ -917,6 +986,7 @@ main (void)
         cmocka_unit_test (test_chunk_retried_not_duplicated),
         cmocka_unit_test (test_export_import_round_trip),
         cmocka_unit_test (test_figures_import_recomputes_stage),
+        cmocka_unit_test (test_figures_import_reads_not_reported),
         cmocka_unit_test (test_demo_load),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

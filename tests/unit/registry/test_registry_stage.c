@@ -966,8 +966,8 @@ test_round_names (void **state)
 //  Years not reported are unknown, not zero. The old rules read a firm
 //  with one year of figures (¥30m, 4 years old) as grown from ¥0 two years
 //  before: 成长期 by growth.cagr. Now growth over two years is not judged,
-//  the reason says which years are missing, and the stage is what the
-//  figures given support.
+//  the reason names the year it needed, and the stage is what the figures
+//  given support.
 
 static void
 test_classify_missing_years_are_unknown (void **state)
@@ -981,8 +981,8 @@ test_classify_missing_years_are_unknown (void **state)
     assert_string_equal (result.rule, "startup.revenue");
     assert_string_equal (result.reason,
                          "初创期: age 4y <= 5y, revenue ¥30,000,000 > ¥0; "
-                         "not reported: figures of 2022 and 2021, so not "
-                         "judged: 成长期 by revenue growth over two years");
+                         "not reported: figures of 2021, so not judged: "
+                         "成长期 by revenue growth over two years");
     assert_false (result.needs_review);
 
     //  Only two years before missing: the same, naming that year
@@ -1071,6 +1071,110 @@ test_classify_no_figures (void **state)
                                             "2025"));
 }
 
+//  A figure a reported year left out (figures.not_reported) is unknown,
+//  not zero: the old rules read net profit not reported as ¥0 and revenue
+//  not reported as ¥0. A rule needing it is not judged, and the reason
+//  names the figure and its year.
+static void
+test_classify_figures_not_reported (void **state)
+{
+    //  Revenue given, net profit not, in 2023; ¥60m net profit in 2022:
+    //  mature by net profit in two years is not judged, not "no"
+    registry_stage_input_t input = s_input ();
+    input.year = 2023;
+    input.revenue_fen = 3000000000;
+    input.revenue_prev_fen = 2900000000;
+    input.revenue_prev2_fen = 2900000000;
+    input.net_profit_prev_fen = 6000000000;
+    input.not_reported = REGISTRY_STAGE_NR (REGISTRY_STAGE_NET_PROFIT, 0);
+    registry_stage_result_t result = s_classify (NULL, input);
+    assert_string_equal (result.rule, "startup.revenue");
+    assert_string_equal (result.reason,
+                         "初创期: age 4y <= 5y, revenue ¥30,000,000 > ¥0; "
+                         "not reported: net profit of 2023, so not judged: "
+                         "成熟期 by net profit in two years");
+
+    //  The year before ¥40m: below the floor, so judged no whatever 2023
+    //  was, and nothing to say
+    input.net_profit_prev_fen = 4000000000;
+    result = s_classify (NULL, input);
+    assert_string_equal (result.rule, "startup.revenue");
+    assert_null (strstr (result.reason, "not reported"));
+
+    //  Net profit of the year before left out, ¥60m in 2023: not judged
+    input.not_reported = REGISTRY_STAGE_NR (REGISTRY_STAGE_NET_PROFIT, 1);
+    input.net_profit_fen = 6000000000;
+    input.net_profit_prev_fen = 0;
+    result = s_classify (NULL, input);
+    assert_non_null (strstr (result.reason,
+                             "; not reported: net profit of 2022, so not "
+                             "judged: 成熟期 by net profit in two years"));
+
+    //  Revenue two years before left out: growth over two years not
+    //  judged (the old rules read it as grown from ¥0: 成长期)
+    input = s_input ();
+    input.year = 2023;
+    input.revenue_fen = 3000000000;
+    input.revenue_prev_fen = 2500000000;
+    input.not_reported = REGISTRY_STAGE_NR (REGISTRY_STAGE_REVENUE, 2);
+    result = s_classify (NULL, input);
+    assert_string_equal (result.rule, "startup.revenue");
+    assert_string_equal (result.reason,
+                         "初创期: age 4y <= 5y, revenue ¥30,000,000 > ¥0; "
+                         "not reported: revenue of 2021, so not judged: "
+                         "成长期 by revenue growth over two years");
+
+    //  Latest revenue left out, a seed round: 初创期 by the round, and
+    //  every rule on revenue named as not judged
+    input = s_input ();
+    input.year = 2023;
+    input.revenue_prev_fen = 100000;
+    input.round = REGISTRY_ROUND_SEED;
+    input.not_reported = REGISTRY_STAGE_NR (REGISTRY_STAGE_REVENUE, 0);
+    result = s_classify (NULL, input);
+    assert_string_equal (result.rule, "startup.round");
+    assert_string_equal (result.reason,
+                         "初创期: age 4y <= 5y, latest round seed >= seed; "
+                         "not reported: revenue of 2023, so not judged: "
+                         "成熟期 by revenue, 成长期 by revenue");
+
+    //  An old firm whose latest revenue was left out: the fallback cannot
+    //  compare (the old rules said "revenue ¥0.00 <= ¥1,000.00")
+    input = s_input ();
+    input.evaluated_on = D (2027, 1, 1);
+    input.year = 2026;
+    input.net_profit_fen = 100000;
+    input.revenue_prev_fen = 100000;
+    input.revenue_prev2_fen = 100000;
+    input.not_reported = REGISTRY_STAGE_NR (REGISTRY_STAGE_REVENUE, 0)
+                       | REGISTRY_STAGE_NR (REGISTRY_STAGE_NET_PROFIT, 1);
+    result = s_classify (NULL, input);
+    assert_int_equal (result.stage, REGISTRY_STAGE_UNKNOWN);
+    assert_string_equal (result.rule, "unknown.missing_figures");
+    assert_string_equal (result.reason,
+                         "未分类: age 7y matched no rule on the figures "
+                         "given, and the fallback needs two years of "
+                         "revenue; review by hand; not reported: revenue of "
+                         "2026");
+    assert_true (result.needs_review);
+
+    //  Several figures and a whole year: each named once, in year order
+    input = s_input ();
+    input.year = 2023;
+    input.revenue_fen = 3000000000;
+    input.net_profit_fen = 6000000000;
+    input.missing = REGISTRY_STAGE_MISSING_PREV2;
+    input.not_reported = REGISTRY_STAGE_NR (REGISTRY_STAGE_REVENUE, 1)
+                       | REGISTRY_STAGE_NR (REGISTRY_STAGE_NET_PROFIT, 1);
+    result = s_classify (NULL, input);
+    assert_string_equal (result.rule, "startup.revenue");
+    assert_non_null (strstr (result.reason,
+                             "; not reported: net profit of 2022 and "
+                             "figures of 2021, so not judged: "
+                             "成熟期 by net profit in two years, 成长期 by "
+                             "revenue growth over two years"));
+}
+
 int
 main (void)
 {
@@ -1105,6 +1209,7 @@ main (void)
         cmocka_unit_test (test_classify_startup_round),
         cmocka_unit_test (test_classify_missing_years_are_unknown),
         cmocka_unit_test (test_classify_no_figures),
+        cmocka_unit_test (test_classify_figures_not_reported),
         cmocka_unit_test (test_classify_incubation_age),
         cmocka_unit_test (test_classify_incubation_resident),
         cmocka_unit_test (test_classify_fallback),
