@@ -234,22 +234,6 @@ scoring_source_row (const scoring_header_t *header, int year,
 #undef F
 }
 
-void
-scoring_source_merge (scoring_facts_t *facts, const scoring_facts_t *figures)
-{
-    for (int i = 0; i < 2; i++) {
-        facts->has_figures [i] = figures->has_figures [i];
-        facts->revenue [i] = figures->revenue [i];
-        facts->rnd [i] = figures->rnd [i];
-        facts->net_profit [i] = figures->net_profit [i];
-        facts->assets [i] = figures->assets [i];
-        facts->hitech [i] = figures->hitech [i];
-        facts->cost [i] = figures->cost [i];
-        facts->staff [i] = figures->staff [i];
-        facts->tech_staff [i] = figures->tech_staff [i];
-    }
-}
-
 //  --------------------------------------------------------------------------
 //  A member's inputs packed for the member table
 

@@ -2,8 +2,10 @@
     scoring_source - what the registry gives about an enterprise, and the
     one table that maps it to a model's input columns
 
-    A batch reads the registry's CSV export (enterprises, then figures)
-    page by page; each row goes into the enterprise's facts here, and the
+    A batch reads the registry's compact CSV export (each enterprise with
+    its figures of Y and Y-1 in one row; the full exports of enterprises
+    and of figures read the same way) page by page; each row goes into the
+    enterprise's facts here, and the
     facts become a model's inputs through s_map (docs/scoring.md lists
     it). Columns the registry does not carry are not reported: they score
     0 and are flagged missing, never taken as 0. Pure rules, no I/O.
@@ -67,12 +69,6 @@ void
     scoring_source_row (const scoring_header_t *header, int year,
                         const char *const *fields, size_t count,
                         scoring_facts_t *facts);
-
-//  The figures of one enterprise (facts filled from figures rows only)
-//  into its facts from the enterprises' rows
-void
-    scoring_source_merge (scoring_facts_t *facts,
-                          const scoring_facts_t *figures);
 
 //  Inputs packed as a COPY text bytea (\\x, then per input 1 byte,
 //  reported or not, and the value in 8 bytes, little-endian) onto out;
