@@ -1587,13 +1587,6 @@ s_export_facts (kj_db_t *db, const registry_bulk_export_t *filter,
     const char *params [] = { filter->after ? filter->after : "",
                               filter->region ? filter->region : "",
                               filter->stage ? filter->stage : "", limit, year };
-    //  A year's figures as 9 columns, or 9 empty ones
-#define S_FIGURES(f)                                                           \
-    "coalesce (" f ".year || ',' || " f ".revenue_fen || ',' || " f            \
-    ".rnd_fen || ',' || " f ".net_profit_fen || ',' || " f                     \
-    ".total_assets_fen || ',' || " f ".high_tech_revenue_fen || ',' || " f     \
-    ".total_cost_fen || ',' || " f ".staff || ',' || " f ".tech_staff, "       \
-    "',,,,,,,,')"
     PGresult *res = kj_db_exec (
         db,
         "WITH e AS MATERIALIZED (SELECT code, region, status, stage, "
@@ -1618,15 +1611,22 @@ s_export_facts (kj_db_t *db, const registry_bulk_export_t *filter,
         "|| e.abnormal || ',' || coalesce (e.tax_grade, '') || ',' "
         "|| e.invention_patents || ',' "
         "|| coalesce (r.amount_fen::text, '') || ',' "
-        "|| coalesce (q.kinds, '') || ',' || " S_FIGURES ("f0") " || ',' "
-        "|| " S_FIGURES ("f1") ", e.code "
+        "|| coalesce (q.kinds, '') || ',' "
+        //  Each year's figures as 9 columns, or 9 empty ones
+        "|| coalesce (f0.year || ',' || f0.revenue_fen || ',' || f0.rnd_fen "
+        "|| ',' || f0.net_profit_fen || ',' || f0.total_assets_fen || ',' "
+        "|| f0.high_tech_revenue_fen || ',' || f0.total_cost_fen || ',' "
+        "|| f0.staff || ',' || f0.tech_staff, ',,,,,,,,') || ',' "
+        "|| coalesce (f1.year || ',' || f1.revenue_fen || ',' || f1.rnd_fen "
+        "|| ',' || f1.net_profit_fen || ',' || f1.total_assets_fen || ',' "
+        "|| f1.high_tech_revenue_fen || ',' || f1.total_cost_fen || ',' "
+        "|| f1.staff || ',' || f1.tech_staff, ',,,,,,,,'), e.code "
         "FROM e LEFT JOIN q ON q.code = e.code "
         "LEFT JOIN r ON r.code = e.code "
         "LEFT JOIN f f0 ON f0.code = e.code AND f0.year = $5::int "
         "LEFT JOIN f f1 ON f1.code = e.code AND f1.year = $5::int - 1 "
         "ORDER BY e.code",
         5, params);
-#undef S_FIGURES
     if (!res) {
         s_failed ("export", NULL, db);
         return -1;

@@ -124,8 +124,8 @@ typedef struct {
     bool have_header;
     int plan [SCORING_COLUMNS_MAX + 1];  //  scoring_source_plan
     size_t inputs;
-    int64_t members [SCORING_STAGES];    //  ords given, per stage
-    zchunk_t *rows;                      //  this page's member rows
+    int64_t members [SCORING_STAGES];  //  ords given, per stage
+    zchunk_t *rows;                    //  this page's member rows
 } s_fetch_t;
 
 static int
@@ -137,8 +137,8 @@ s_each_row (uint32_t row, const char *const *fields, size_t count, void *arg)
         const char *missing = NULL;
         if (scoring_source_header (&self->header, SCORING_SOURCE_COMBINED,
                                    fields, count, &missing)) {
-            kj_error ("scoring.fetch",
-                      "the registry's export has no column %s", missing);
+            kj_error ("scoring.fetch", "the registry's export has no column %s",
+                      missing);
             return -1;
         }
         self->have_header = true;
@@ -151,8 +151,7 @@ s_each_row (uint32_t row, const char *const *fields, size_t count, void *arg)
         return 0;
     int64_t values [SCORING_COLUMNS_MAX + 1];
     bool present [SCORING_COLUMNS_MAX + 1];
-    scoring_source_planned (&facts, self->plan, self->inputs, values,
-                            present);
+    scoring_source_planned (&facts, self->plan, self->inputs, values, present);
     char head [128];
     int length = snprintf (head, sizeof head, "%s\t%d\t%" PRId64 "\t%s\t%s\t",
                            self->batch, facts.stage,
@@ -349,8 +348,8 @@ s_fetch (scoring_server_t *server, kj_db_t *db)
                  "batch %s: %" PRId64 " enterprises in %d chunks; fetched "
                  "and stored in %.3f s (%.3f s of it waiting for the "
                  "registry), committed in %.3f s",
-                 batch, total, chunks, (stored - started) / 1e6,
-                 wait_us / 1e6, (kj_mono_us () - stored) / 1e6);
+                 batch, total, chunks, (stored - started) / 1e6, wait_us / 1e6,
+                 (kj_mono_us () - stored) / 1e6);
     scoring_model_destroy (&model);
     return rc ? -1 : 1;
 }

@@ -101,8 +101,8 @@ scoring_source_header (scoring_header_t *header, scoring_source_kind_t kind,
 {
     const char **names = kind == SCORING_SOURCE_ENTERPRISES
                            ? s_enterprise_columns
-                         : kind == SCORING_SOURCE_FIGURES ? s_figure_columns
-                                                          : s_combined_columns;
+                       : kind == SCORING_SOURCE_FIGURES ? s_figure_columns
+                                                        : s_combined_columns;
     header->kind = kind;
     for (int c = 0; names [c]; c++) {
         header->index [c] = -1;
@@ -189,7 +189,7 @@ static void
 s_figures (const scoring_header_t *header, int base, int year,
            const char *const *fields, size_t count, scoring_facts_t *facts)
 {
-#define F(c) s_field (header, base + (c) - F_YEAR, fields, count)
+#define F(c) s_field (header, base - F_YEAR + (c), fields, count)
     int y = (int) s_int (F (F_YEAR));
     if (y != year && y != year - 1)
         return;
@@ -425,7 +425,8 @@ scoring_source_planned (const scoring_facts_t *facts, const int *plan,
 {
     for (size_t i = 0; i < inputs; i++) {
         values [i] = 0;
-        present [i] = plan [i] >= 0 && s_map [plan [i]].get (facts, &values [i]);
+        present [i] = plan [i] >= 0
+                   && s_map [plan [i]].get (facts, &values [i]);
         if (!present [i])
             values [i] = 0;
     }

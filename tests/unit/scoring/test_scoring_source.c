@@ -140,16 +140,34 @@ static void
 test_combined_row (void **state)
 {
     (void) state;
-    const char *names [] = {
-        "code", "region", "status", "stage", "dishonest", "abnormal",
-        "tax_grade", "invention_patents", "round_amount_fen",
-        "qualifications", "year", "revenue_fen", "rnd_fen",
-        "net_profit_fen", "total_assets_fen", "high_tech_revenue_fen",
-        "total_cost_fen", "staff", "tech_staff", "prev_year",
-        "prev_revenue_fen", "prev_rnd_fen", "prev_net_profit_fen",
-        "prev_total_assets_fen", "prev_high_tech_revenue_fen",
-        "prev_total_cost_fen", "prev_staff", "prev_tech_staff"
-    };
+    const char *names [] = { "code",
+                             "region",
+                             "status",
+                             "stage",
+                             "dishonest",
+                             "abnormal",
+                             "tax_grade",
+                             "invention_patents",
+                             "round_amount_fen",
+                             "qualifications",
+                             "year",
+                             "revenue_fen",
+                             "rnd_fen",
+                             "net_profit_fen",
+                             "total_assets_fen",
+                             "high_tech_revenue_fen",
+                             "total_cost_fen",
+                             "staff",
+                             "tech_staff",
+                             "prev_year",
+                             "prev_revenue_fen",
+                             "prev_rnd_fen",
+                             "prev_net_profit_fen",
+                             "prev_total_assets_fen",
+                             "prev_high_tech_revenue_fen",
+                             "prev_total_cost_fen",
+                             "prev_staff",
+                             "prev_tech_staff" };
     scoring_header_t header;
     const char *missing = NULL;
     assert_int_equal (scoring_source_header (&header, SCORING_SOURCE_COMBINED,
@@ -163,10 +181,20 @@ test_combined_row (void **state)
                                              names, 28, &missing),
                       0);
     const char *row [] = {
-        "91210100X", "210100", "active", "growth", "true", "false", "A", "7",
-        "500", "high_tech:2024-06-30|srdi:2023-12-31|tech_sme:2025-01-01",
-        "2024", "20000", "3000", "1", "1", "5000", "1", "12", "4",
-        "2023", "16000", "4000", "1", "1", "5000", "1", "0", "4"
+        "91210100X", "210100",
+        "active",    "growth",
+        "true",      "false",
+        "A",         "7",
+        "500",       "high_tech:2024-06-30|srdi:2023-12-31|tech_sme:2025-01-01",
+        "2024",      "20000",
+        "3000",      "1",
+        "1",         "5000",
+        "1",         "12",
+        "4",         "2023",
+        "16000",     "4000",
+        "1",         "1",
+        "5000",      "1",
+        "0",         "4"
     };
     scoring_facts_t facts = { 0 };
     scoring_source_row (&header, 2024, row, 28, &facts);
@@ -197,9 +225,9 @@ test_combined_row (void **state)
 
     //  No figures on file for either year, no round: empty columns
     const char *bare [] = {
-        "C", "210200", "active", "startup", "false", "false", "", "0", "",
-        "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "",
-        "", ""
+        "C", "210200", "active", "startup", "false", "false", "", "0", "", "",
+        "",  "",       "",       "",        "",      "",      "", "",  "", "",
+        "",  "",       "",       "",        "",      "",      "", ""
     };
     scoring_facts_t none = { 0 };
     scoring_source_row (&header, 2024, bare, 28, &none);
