@@ -10,7 +10,7 @@
     - scoring: workers claim chunks (FOR UPDATE SKIP LOCKED); each scores
       its stage's whole cohort (percentiles need it; deterministic, so
       every worker gets the same portraits), looks up what is stored of
-      its chunk's codes (one range query), COPYs the portraits not stored
+      its chunk's codes (one query by them), COPYs the portraits not stored
       yet (never overwritten) with their previous grades, their events,
       and marks the chunk done, in one transaction. Killed, the
       chunk is claimed again; nothing is scored twice or missed.
@@ -458,8 +458,9 @@ typedef struct {
     bool stored;        //  this very portrait exists: never overwritten
 } s_before_t;
 
-//  One range query over the chunk's codes (by the primary key), into
-//  before [m - first]; 0 or -1
+//  One query over the chunk's codes (as an array, by the primary key;
+//  not as a range: a small stage's chunk spans every code, and a range
+//  would read every portrait stored), into before [m - first]; 0 or -1
 static int
 s_before (kj_db_t *db, s_cohort_t *scored, int year, int first, int last,
           s_before_t *before, PGresult **res_p)
@@ -469,17 +470,29 @@ s_before (kj_db_t *db, s_cohort_t *scored, int year, int first, int last,
     snprintf (year_text, sizeof year_text, "%d", year);
     snprintf (version, sizeof version, "%d",
               scoring_model_version (scored->model));
+    //  {"code","code",...}: each quoted, its quotes and backslashes escaped
+    zchunk_t *codes = zchunk_new ("{", 1);
+    for (int m = first; m <= last; m++) {
+        const char *code = scoring_cohort_id (cohort, (size_t) m);
+        zchunk_extend (codes, m > first ? ",\"" : "\"", m > first ? 2 : 1);
+        for (const char *c = code; *c; c++) {
+            if (*c == '"' || *c == '\\')
+                zchunk_extend (codes, "\\", 1);
+            zchunk_extend (codes, c, 1);
+        }
+        zchunk_extend (codes, "\"", 1);
+    }
+    zchunk_extend (codes, "}", 2);  //  with its NUL
     const char *params [] = { scoring_model_name (scored->model), year_text,
-                              version,
-                              scoring_cohort_id (cohort, (size_t) first),
-                              scoring_cohort_id (cohort, (size_t) last) };
+                              version, (const char *) zchunk_data (codes) };
     PGresult *res = kj_db_exec (
         db,
         "SELECT DISTINCT ON (code) code, grade, year = $2::int AND "
-        "version = $3::int FROM portrait WHERE code BETWEEN $4 AND $5 "
+        "version = $3::int FROM portrait WHERE code = ANY ($4::text []) "
         "AND model = $1 AND (year, version) <= ($2::int, $3::int) "
         "ORDER BY code, year DESC, version DESC",
-        5, params);
+        4, params);
+    zchunk_destroy (&codes);
     if (!res)
         return -1;
     zhashx_t *rows = zhashx_new ();
