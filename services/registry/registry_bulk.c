@@ -867,6 +867,15 @@ s_export (kj_call_t *call, const ProtobufCMessage *input,
                                                  : 10000 };
     if (filter.limit > 100000)
         filter.limit = 100000;
+    if (request->with_figures_of
+        && (kind != REGISTRY_CSV_ENTERPRISES || request->with_figures_of < 1900
+            || request->with_figures_of > 9999))
+        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT,
+                             "with_figures_of",
+                             "with_figures_of: %d is not a year of figures "
+                             "(1900 .. 9999) for an enterprises export",
+                             request->with_figures_of);
+    filter.with_figures_of = request->with_figures_of;
     if (request->city && *request->city) {
         filter.region = registry_csv_region (request->city, false);
         if (!filter.region)
@@ -911,7 +920,10 @@ s_export (kj_call_t *call, const ProtobufCMessage *input,
         filter.type = kj_check_enum_name (d, prefix, value, type, sizeof type);
     }
     registry_csv_buf_t out = { 0 };
-    if (!filter.after || !*filter.after)
+    if ((!filter.after || !*filter.after) && filter.with_figures_of)
+        registry_csv_buf_append (&out, registry_bulk_store_facts_header,
+                                 strlen (registry_bulk_store_facts_header));
+    else if (!filter.after || !*filter.after)
         registry_csv_header (kind, &out);
     char next [64];
     if (registry_bulk_store_export (kj_call_db (call), kind, &filter, &out,

@@ -292,7 +292,13 @@ typedef struct {
     const char *type;    //  institutions, products: stored name
     const char *after;   //  cursor: code, "code:year", or id
     int limit;
+    int with_figures_of;  //  enterprises: 0, or Y for the compact rows with
+                          //  the figures of Y and Y-1 (registry_bulk.proto)
 } registry_bulk_export_t;
+
+//  The header line of the compact enterprises export (with_figures_of),
+//  with its newline.
+extern const char registry_bulk_store_facts_header [];
 
 //  One page of a kind as CSV rows (no header) appended to out; *rows is
 //  how many, next the cursor of the last one ("" if fewer than limit).

@@ -10,7 +10,7 @@
     - scoring: workers claim chunks (FOR UPDATE SKIP LOCKED); each scores
       its stage's whole cohort (percentiles need it; deterministic, so
       every worker gets the same portraits), looks up what is stored of
-      its chunk's codes (one range query), COPYs the portraits not stored
+      its chunk's codes (one query by them), COPYs the portraits not stored
       yet (never overwritten) with their previous grades, their events,
       and marks the chunk done, in one transaction. Killed, the
       chunk is claimed again; nothing is scored twice or missed.
@@ -24,17 +24,108 @@
 #include <pthread.h>
 
 //  --------------------------------------------------------------------------
-//  Fetching: read the registry's export pages into facts by code
+//  Fetching: the registry's compact export (enterprises with their figures
+//  of Y and Y-1, registry_bulk.proto with_figures_of), fetched a page at a
+//  time by a thread of its own while the caller reads the page before and
+//  stores its active enterprises as members
+
+//  Pages fetched and not read yet, at most
+#define S_PAGES_HELD 2
 
 typedef struct {
-    zhashx_t *facts;  //  code -> scoring_facts_t
+    scoring_server_t *server;
+    int year;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    Kj__BulkExportReply *held [S_PAGES_HELD];  //  a ring, oldest first
+    size_t first, count;
+    bool ended;       //  the fetcher is done: rc says how
+    bool stop;        //  the reader gave up: fetch no more
+    int rc;           //  0 every page fetched, -1 failed (logged)
+    int64_t wait_us;  //  waiting for the registry's pages
+} s_pages_t;
+
+//  The fetcher's thread: every page into self->held, in order
+static void *
+s_fetcher (void *arg)
+{
+    s_pages_t *self = (s_pages_t *) arg;
+    kj_client_t *client = kj_client_new (self->server->broker);
+    char after [256] = "";
+    int rc = 0;
+    do {
+        Kj__BulkExportRequest request = KJ__BULK_EXPORT_REQUEST__INIT;
+        request.kind = KJ__BULK_KIND__BULK_ENTERPRISES;
+        request.with_figures_of = self->year;
+        request.after = after;
+        request.limit = (uint32_t) self->server->page;
+        Kj__BulkExportReply *reply = NULL;
+        kj_status_t status;
+        kj_call_opts_t opts = { .read_only = true, .timeout_ms = 30000 };
+        int64_t asked = kj_mono_us ();
+        if (kj_client_call (client, "registry.bulk", "Export", &request.base,
+                            &kj__bulk_export_reply__descriptor,
+                            (ProtobufCMessage **) &reply, &status, &opts)) {
+            kj_warn ("scoring.fetch", "registry export: %s", status.message);
+            rc = -1;
+            break;
+        }
+        self->wait_us += kj_mono_us () - asked;
+        snprintf (after, sizeof after, "%s", reply->next);
+        pthread_mutex_lock (&self->lock);
+        while (self->count == S_PAGES_HELD && !self->stop)
+            pthread_cond_wait (&self->cond, &self->lock);
+        bool stop = self->stop;
+        if (!stop) {
+            self->held [(self->first + self->count) % S_PAGES_HELD] = reply;
+            self->count++;
+            pthread_cond_broadcast (&self->cond);
+        }
+        pthread_mutex_unlock (&self->lock);
+        if (stop) {
+            kj__bulk_export_reply__free_unpacked (reply, NULL);
+            break;
+        }
+    } while (*after);
+    kj_client_destroy (&client);
+    pthread_mutex_lock (&self->lock);
+    self->ended = true;
+    self->rc = rc;
+    pthread_cond_broadcast (&self->cond);
+    pthread_mutex_unlock (&self->lock);
+    return NULL;
+}
+
+//  The next page fetched, or NULL when there is none left (or the fetcher
+//  failed: self->rc after the join)
+static Kj__BulkExportReply *
+s_next_page (s_pages_t *self)
+{
+    pthread_mutex_lock (&self->lock);
+    while (self->count == 0 && !self->ended)
+        pthread_cond_wait (&self->cond, &self->lock);
+    Kj__BulkExportReply *page = NULL;
+    if (self->count) {
+        page = self->held [self->first];
+        self->first = (self->first + 1) % S_PAGES_HELD;
+        self->count--;
+        pthread_cond_broadcast (&self->cond);
+    }
+    pthread_mutex_unlock (&self->lock);
+    return page;
+}
+
+//  The reader's side: each page's members as COPY rows, numbered within
+//  their stage in the registry's order (by code)
+typedef struct {
+    const char *batch;
+    int year;
     scoring_header_t header;
     bool have_header;
-    int year;
-    scoring_server_t *server;
-    int rc;            //  of the figures thread
-    int64_t wait_us;   //  waiting for the registry's pages
-    int64_t parse_us;  //  reading them
+    int plan [SCORING_COLUMNS_MAX + 1];  //  scoring_source_plan
+    size_t inputs;
+    int64_t members [SCORING_STAGES];  //  ords given, per stage
+    zchunk_t *rows;                    //  this page's member rows
 } s_fetch_t;
 
 static int
@@ -44,195 +135,124 @@ s_each_row (uint32_t row, const char *const *fields, size_t count, void *arg)
     s_fetch_t *self = (s_fetch_t *) arg;
     if (!self->have_header) {
         const char *missing = NULL;
-        if (scoring_source_header (&self->header, self->header.kind, fields,
-                                   count, &missing)) {
-            kj_error ("scoring.fetch",
-                      "the registry's export has no "
-                      "column %s",
+        if (scoring_source_header (&self->header, SCORING_SOURCE_COMBINED,
+                                   fields, count, &missing)) {
+            kj_error ("scoring.fetch", "the registry's export has no column %s",
                       missing);
             return -1;
         }
         self->have_header = true;
         return 0;
     }
-    const char *code = scoring_source_code (&self->header, fields, count);
-    scoring_facts_t *facts = zhashx_lookup (self->facts, code);
-    if (!facts) {
-        facts = calloc (1, sizeof *facts);
-        assert (facts);
-        zhashx_insert (self->facts, code, facts);
-    }
-    scoring_source_row (&self->header, self->year, fields, count, facts);
-    return 0;
-}
-
-//  Every page of one kind into self->facts; 0 or -1 (logged)
-static int
-s_fetch_kind (scoring_server_t *server, kj_client_t *client, s_fetch_t *self,
-              scoring_source_kind_t kind)
-{
-    self->header.kind = kind;
-    self->have_header = false;
-    char after [256] = "";
-    do {
-        Kj__BulkExportRequest request = KJ__BULK_EXPORT_REQUEST__INIT;
-        request.kind = kind == SCORING_SOURCE_ENTERPRISES
-                         ? KJ__BULK_KIND__BULK_ENTERPRISES
-                         : KJ__BULK_KIND__BULK_FIGURES;
-        request.after = after;
-        request.limit = (uint32_t) server->page;
-        Kj__BulkExportReply *reply = NULL;
-        kj_status_t status;
-        kj_call_opts_t opts = { .read_only = true, .timeout_ms = 30000 };
-        int64_t asked = kj_mono_us ();
-        if (kj_client_call (client, "registry.bulk", "Export", &request.base,
-                            &kj__bulk_export_reply__descriptor,
-                            (ProtobufCMessage **) &reply, &status, &opts)) {
-            kj_warn ("scoring.fetch", "registry export: %s", status.message);
-            return -1;
-        }
-        int64_t answered = kj_mono_us ();
-        self->wait_us += answered - asked;
-        int rc = 0;
-        if (reply->data.len > 0) {
-            FILE *file = fmemopen (reply->data.data, reply->data.len, "r");
-            char error [256];
-            rc = file
-                   ? kj_csv_read (file, s_each_row, self, error, sizeof error)
-                   : -1;
-            if (file)
-                fclose (file);
-            if (rc)
-                kj_warn ("scoring.fetch", "registry export unreadable");
-        }
-        snprintf (after, sizeof after, "%s", reply->next);
-        kj__bulk_export_reply__free_unpacked (reply, NULL);
-        self->parse_us += kj_mono_us () - answered;
-        if (rc)
-            return -1;
-    } while (*after);
-    return 0;
-}
-
-//  The figures, fetched by a thread of their own (with its own client)
-//  while the caller fetches the enterprises: the registry's two bulk
-//  workers export both at once, and each side parses its pages while the
-//  other waits for its next one
-static void *
-s_fetch_figures (void *arg)
-{
-    s_fetch_t *self = (s_fetch_t *) arg;
-    kj_client_t *client = kj_client_new (self->server->broker);
-    self->rc = s_fetch_kind (self->server, client, self,
-                             SCORING_SOURCE_FIGURES);
-    kj_client_destroy (&client);
-    return NULL;
-}
-
-//  Enterprises and figures into fetch->facts (the enterprises' rows with
-//  their figures merged); 0 or -1 (logged)
-static int
-s_fetch_both (scoring_server_t *server, kj_client_t *client, s_fetch_t *fetch)
-{
-    s_fetch_t figures = { .facts = zhashx_new (),
-                          .year = fetch->year,
-                          .server = server };
-    zhashx_set_destructor (figures.facts, (zhashx_destructor_fn *) zstr_free);
-    pthread_t thread;
-    bool started = pthread_create (&thread, NULL, s_fetch_figures, &figures)
-                == 0;
-    if (!started)
-        s_fetch_figures (&figures);
-    int rc = s_fetch_kind (server, client, fetch, SCORING_SOURCE_ENTERPRISES);
-    if (started)
-        pthread_join (thread, NULL);
-    if (rc == 0 && figures.rc == 0) {
-        for (scoring_facts_t *f = zhashx_first (figures.facts); f;
-             f = zhashx_next (figures.facts)) {
-            scoring_facts_t *into = zhashx_lookup (fetch->facts,
-                                                   (const char *)
-                                                       zhashx_cursor (
-                                                           figures.facts));
-            if (into)  //  else figures of an enterprise not listed
-                scoring_source_merge (into, f);
-        }
-    }
-    kj_info ("scoring.fetch",
-             "enterprises: %.3f s waiting for the registry, %.3f s "
-             "reading; figures: %.3f s waiting, %.3f s reading",
-             fetch->wait_us / 1e6, fetch->parse_us / 1e6, figures.wait_us / 1e6,
-             figures.parse_us / 1e6);
-    zhashx_destroy (&figures.facts);
-    return rc || figures.rc ? -1 : 0;
-}
-
-static int
-s_compare_code (const void *a, const void *b)
-{
-    return strcmp (((const scoring_facts_t *const *) a) [0]->code,
-                   ((const scoring_facts_t *const *) b) [0]->code);
-}
-
-//  Store the members of each stage (by code) and cut them into chunks
-static int
-s_store_members (scoring_server_t *server, kj_db_t *db, const char *batch,
-                 scoring_model_t *model, zhashx_t *facts, int64_t *total,
-                 int *chunks)
-{
-    scoring_cohort_t *cohort = scoring_cohort_new (model);
-    size_t inputs = scoring_cohort_inputs (cohort);
-    size_t count = zhashx_size (facts);
-    scoring_facts_t **all = calloc (count + 1, sizeof *all);
-    assert (all);
-    size_t n = 0;
-    for (scoring_facts_t *f = zhashx_first (facts); f; f = zhashx_next (facts))
-        if (f->active && f->stage >= 0)
-            all [n++] = f;
-    qsort (all, n, sizeof *all, s_compare_code);
-    zchunk_t *data = zchunk_new (NULL, 0);
-    zchunk_t *cuts = zchunk_new (NULL, 0);
+    scoring_facts_t facts;
+    memset (&facts, 0, sizeof facts);
+    scoring_source_row (&self->header, self->year, fields, count, &facts);
+    if (!facts.active || facts.stage < 0)
+        return 0;
     int64_t values [SCORING_COLUMNS_MAX + 1];
     bool present [SCORING_COLUMNS_MAX + 1];
+    scoring_source_planned (&facts, self->plan, self->inputs, values, present);
+    char head [128];
+    int length = snprintf (head, sizeof head, "%s\t%d\t%" PRId64 "\t%s\t%s\t",
+                           self->batch, facts.stage,
+                           self->members [facts.stage]++, facts.code,
+                           facts.region);
+    zchunk_extend (self->rows, head, (size_t) length);
+    scoring_source_pack (self->rows, values, present, self->inputs);
+    zchunk_extend (self->rows, "\n", 1);
+    return 0;
+}
+
+//  One page read and its members COPYed; 0 or -1 (logged)
+static int
+s_store_page (kj_db_t *db, s_fetch_t *self, const Kj__BulkExportReply *page)
+{
+    if (page->data.len == 0)
+        return 0;
+    FILE *file = fmemopen (page->data.data, page->data.len, "r");
+    char error [256] = "";
+    int rc = file ? kj_csv_read (file, s_each_row, self, error, sizeof error)
+                  : -1;
+    if (file)
+        fclose (file);
+    if (rc)
+        kj_warn ("scoring.fetch", "registry export unreadable: %s", error);
+    if (rc == 0 && zchunk_size (self->rows))
+        rc = kj_db_copy (db,
+                         "COPY member (batch_id, stage, ord, code, region, "
+                         "packed) FROM STDIN",
+                         zchunk_data (self->rows), zchunk_size (self->rows));
+    zchunk_set (self->rows, NULL, 0);
+    return rc;
+}
+
+//  Every page of the export, its members stored; then each stage's cohort
+//  cut into chunks. *total members, *chunks; 0 or -1 (logged)
+static int
+s_fetch_members (scoring_server_t *server, kj_db_t *db, const char *batch,
+                 int year, scoring_model_t *model, int64_t *total, int *chunks,
+                 int64_t *wait_us)
+{
+    s_pages_t pages = { .server = server, .year = year };
+    pthread_mutex_init (&pages.lock, NULL);
+    pthread_cond_init (&pages.cond, NULL);
+    scoring_cohort_t *cohort = scoring_cohort_new (model);
+    s_fetch_t fetch = { .batch = batch,
+                        .year = year,
+                        .rows = zchunk_new (NULL, 0) };
+    fetch.inputs = scoring_source_plan (cohort, fetch.plan);
+    scoring_cohort_destroy (&cohort);
+    pthread_t thread;
+    int rc = pthread_create (&thread, NULL, s_fetcher, &pages) ? -1 : 0;
+    if (rc)
+        kj_error ("scoring.fetch", "no thread to fetch with");
+    else {
+        Kj__BulkExportReply *page;
+        while ((page = s_next_page (&pages))) {
+            if (rc == 0)
+                rc = s_store_page (db, &fetch, page);
+            kj__bulk_export_reply__free_unpacked (page, NULL);
+            if (rc) {  //  the fetcher stops at its next page
+                pthread_mutex_lock (&pages.lock);
+                pages.stop = true;
+                pthread_cond_broadcast (&pages.cond);
+                pthread_mutex_unlock (&pages.lock);
+            }
+        }
+        pthread_join (thread, NULL);
+        if (pages.rc)
+            rc = -1;
+        if (rc == 0 && !fetch.have_header) {
+            kj_warn ("scoring.fetch", "the registry's export was empty");
+            rc = -1;
+        }
+    }
+    *wait_us = pages.wait_us;
+    pthread_mutex_destroy (&pages.lock);
+    pthread_cond_destroy (&pages.cond);
+    zchunk_t *cuts = fetch.rows;
     *total = 0;
     *chunks = 0;
-    for (int stage = 0; stage < SCORING_STAGES; stage++) {
-        int ord = 0;
-        for (size_t i = 0; i < n; i++) {
-            if (all [i]->stage != stage)
-                continue;
-            scoring_source_inputs (all [i], cohort, values, present);
-            char head [128];
-            int length = snprintf (head, sizeof head, "%s\t%d\t%d\t%s\t%s\t",
-                                   batch, stage, ord++, all [i]->code,
-                                   all [i]->region);
-            zchunk_extend (data, head, (size_t) length);
-            scoring_source_pack (data, values, present, inputs);
-            zchunk_extend (data, "\n", 1);
-        }
-        for (int first = 0; first < ord; first += server->chunk) {
-            int last = first + server->chunk - 1 < ord - 1
-                         ? first + server->chunk - 1
-                         : ord - 1;
+    for (int stage = 0; rc == 0 && stage < SCORING_STAGES; stage++) {
+        int64_t count = fetch.members [stage];
+        for (int64_t first = 0; first < count; first += server->chunk) {
+            int64_t last = first + server->chunk - 1 < count - 1
+                             ? first + server->chunk - 1
+                             : count - 1;
             char row [96];
-            int length = snprintf (row, sizeof row, "%s\t%d\t%d\t%d\t%d\n",
+            int length = snprintf (row, sizeof row,
+                                   "%s\t%d\t%d\t%" PRId64 "\t%" PRId64 "\n",
                                    batch, (*chunks)++, stage, first, last);
             zchunk_extend (cuts, row, (size_t) length);
         }
-        *total += ord;
+        *total += count;
     }
-    int rc = kj_db_copy (db,
-                         "COPY member (batch_id, stage, ord, code, "
-                         "region, packed) FROM STDIN",
-                         zchunk_data (data), zchunk_size (data));
-    if (rc == 0)
+    if (rc == 0 && zchunk_size (cuts))
         rc = kj_db_copy (db,
                          "COPY chunk (batch_id, no, stage, first_ord, "
                          "last_ord) FROM STDIN",
                          zchunk_data (cuts), zchunk_size (cuts));
-    zchunk_destroy (&data);
-    zchunk_destroy (&cuts);
-    free (all);
-    scoring_cohort_destroy (&cohort);
+    zchunk_destroy (&fetch.rows);
     return rc;
 }
 
@@ -299,19 +319,11 @@ s_fetch (scoring_server_t *server, kj_db_t *db)
         kj_db_rollback (db);
         return -1;
     }
-    kj_client_t *client = kj_client_new (server->broker);
-    s_fetch_t fetch = { .facts = zhashx_new (),
-                        .year = year,
-                        .server = server };
-    zhashx_set_destructor (fetch.facts, (zhashx_destructor_fn *) zstr_free);
-    int64_t total = 0;
+    int64_t total = 0, wait_us = 0;
     int chunks = 0;
     int64_t started = kj_mono_us ();
-    int rc = s_fetch_both (server, client, &fetch);
-    int64_t fetched = kj_mono_us ();
-    if (rc == 0)
-        rc = s_store_members (server, db, batch, model, fetch.facts, &total,
-                              &chunks);
+    int rc = s_fetch_members (server, db, batch, year, model, &total, &chunks,
+                              &wait_us);
     int64_t stored = kj_mono_us ();
     if (rc == 0) {
         char total_text [24], chunks_text [16];
@@ -334,11 +346,10 @@ s_fetch (scoring_server_t *server, kj_db_t *db)
     if (rc == 0)
         kj_info ("scoring.fetch",
                  "batch %s: %" PRId64 " enterprises in %d chunks; fetched "
-                 "in %.3f s, members stored in %.3f s, committed in %.3f s",
-                 batch, total, chunks, (fetched - started) / 1e6,
-                 (stored - fetched) / 1e6, (kj_mono_us () - stored) / 1e6);
-    zhashx_destroy (&fetch.facts);
-    kj_client_destroy (&client);
+                 "and stored in %.3f s (%.3f s of it waiting for the "
+                 "registry), committed in %.3f s",
+                 batch, total, chunks, (stored - started) / 1e6, wait_us / 1e6,
+                 (kj_mono_us () - stored) / 1e6);
     scoring_model_destroy (&model);
     return rc ? -1 : 1;
 }
@@ -371,11 +382,15 @@ s_parse_array (const char *text, int64_t *values, bool *present, size_t n)
 static void
 s_field (zchunk_t *out, const char *text, bool last)
 {
-    for (const char *c = text; *c; c++)
-        if (*c == '\t' || *c == '\n' || *c == '\\')
+    while (*text) {
+        size_t plain = strcspn (text, "\t\n\\");
+        zchunk_extend (out, text, plain);
+        text += plain;
+        if (*text) {
             zchunk_extend (out, " ", 1);
-        else
-            zchunk_extend (out, c, 1);
+            text++;
+        }
+    }
     zchunk_extend (out, last ? "\n" : "\t", 1);
 }
 
@@ -443,8 +458,9 @@ typedef struct {
     bool stored;        //  this very portrait exists: never overwritten
 } s_before_t;
 
-//  One range query over the chunk's codes (by the primary key), into
-//  before [m - first]; 0 or -1
+//  One query over the chunk's codes (as an array, by the primary key;
+//  not as a range: a small stage's chunk spans every code, and a range
+//  would read every portrait stored), into before [m - first]; 0 or -1
 static int
 s_before (kj_db_t *db, s_cohort_t *scored, int year, int first, int last,
           s_before_t *before, PGresult **res_p)
@@ -454,17 +470,29 @@ s_before (kj_db_t *db, s_cohort_t *scored, int year, int first, int last,
     snprintf (year_text, sizeof year_text, "%d", year);
     snprintf (version, sizeof version, "%d",
               scoring_model_version (scored->model));
+    //  {"code","code",...}: each quoted, its quotes and backslashes escaped
+    zchunk_t *codes = zchunk_new ("{", 1);
+    for (int m = first; m <= last; m++) {
+        const char *code = scoring_cohort_id (cohort, (size_t) m);
+        zchunk_extend (codes, m > first ? ",\"" : "\"", m > first ? 2 : 1);
+        for (const char *c = code; *c; c++) {
+            if (*c == '"' || *c == '\\')
+                zchunk_extend (codes, "\\", 1);
+            zchunk_extend (codes, c, 1);
+        }
+        zchunk_extend (codes, "\"", 1);
+    }
+    zchunk_extend (codes, "}", 2);  //  with its NUL
     const char *params [] = { scoring_model_name (scored->model), year_text,
-                              version,
-                              scoring_cohort_id (cohort, (size_t) first),
-                              scoring_cohort_id (cohort, (size_t) last) };
+                              version, (const char *) zchunk_data (codes) };
     PGresult *res = kj_db_exec (
         db,
         "SELECT DISTINCT ON (code) code, grade, year = $2::int AND "
-        "version = $3::int FROM portrait WHERE code BETWEEN $4 AND $5 "
+        "version = $3::int FROM portrait WHERE code = ANY ($4::text []) "
         "AND model = $1 AND (year, version) <= ($2::int, $3::int) "
         "ORDER BY code, year DESC, version DESC",
-        5, params);
+        4, params);
+    zchunk_destroy (&codes);
     if (!res)
         return -1;
     zhashx_t *rows = zhashx_new ();
@@ -489,7 +517,8 @@ s_before (kj_db_t *db, s_cohort_t *scored, int year, int first, int last,
 //  events; counts into *stored and *changed
 static int
 s_store_portraits (kj_db_t *db, const char *batch, int year, s_cohort_t *scored,
-                   int first, int last, int64_t *stored, int64_t *changed)
+                   int first, int last, int64_t *stored, int64_t *changed,
+                   int64_t *spent_us)
 {
     scoring_model_t *model = scored->model;
     scoring_cohort_t *cohort = scored->cohort;
@@ -500,7 +529,10 @@ s_store_portraits (kj_db_t *db, const char *batch, int year, s_cohort_t *scored,
     const char **keys = calloc (count, sizeof *keys);
     assert (before && events && payloads && keys);
     PGresult *res = NULL;
+    int64_t at = kj_mono_us ();
     int rc = s_before (db, scored, year, first, last, before, &res);
+    spent_us [0] = kj_mono_us () - at;
+    at = kj_mono_us ();
     zchunk_t *data = zchunk_new (NULL, count * 400);
     char head [160];
     snprintf (head, sizeof head, "%s\t%d\t", scoring_model_name (model),
@@ -561,6 +593,8 @@ s_store_portraits (kj_db_t *db, const char *batch, int year, s_cohort_t *scored,
         payloads [n] = &event->base;
         n++;
     }
+    spent_us [1] = kj_mono_us () - at;
+    at = kj_mono_us ();
     if (rc == 0 && n)
         rc = kj_db_copy (db,
                          "COPY portrait (code, year, model, version, stage, "
@@ -569,9 +603,12 @@ s_store_portraits (kj_db_t *db, const char *batch, int year, s_cohort_t *scored,
                          "stop, line_known, line_fen, reasons, missing_count, "
                          "previous_grade, batch_id, shares) FROM STDIN",
                          zchunk_data (data), zchunk_size (data));
+    spent_us [2] = kj_mono_us () - at;
+    at = kj_mono_us ();
     if (rc == 0 && n)
         rc = kj_outbox_add_many (db, "scoring.portrait.scored", n, keys,
                                  payloads);
+    spent_us [3] = kj_mono_us () - at;
     *stored = (int64_t) n;
     zchunk_destroy (&data);
     if (res)
@@ -700,9 +737,10 @@ s_chunk (scoring_server_t *server, kj_db_t *db)
     int rc = scored && last < (int) scoring_cohort_size (scored->cohort) ? 0
                                                                          : -1;
     int64_t stored = 0, changed = 0;
+    int64_t spent_us [4] = { 0 };  //  before, rows, COPY, events
     if (rc == 0)
         rc = s_store_portraits (db, batch, year, scored, first, last, &stored,
-                                &changed);
+                                &changed, spent_us);
     char scored_text [24], stored_text [24], changed_text [24];
     snprintf (scored_text, sizeof scored_text, "%d", last - first + 1);
     snprintf (stored_text, sizeof stored_text, "%" PRId64, stored);
@@ -742,9 +780,12 @@ s_chunk (scoring_server_t *server, kj_db_t *db)
     if (rc == 0)
         kj_info ("scoring.batch",
                  "batch %s chunk %s: %d members; cohort %.3f s, stored "
-                 "%.3f s, committed %.3f s",
+                 "%.3f s (looked up %.3f, rows made %.3f, COPY %.3f, "
+                 "events %.3f), committed %.3f s",
                  batch, no, last - first + 1, (computed - claimed) / 1e6,
-                 (written - computed) / 1e6, (kj_mono_us () - written) / 1e6);
+                 (written - computed) / 1e6, spent_us [0] / 1e6,
+                 spent_us [1] / 1e6, spent_us [2] / 1e6, spent_us [3] / 1e6,
+                 (kj_mono_us () - written) / 1e6);
     return rc ? -1 : 1;
 }
 

@@ -57,6 +57,40 @@ enum {
     F_TECH_STAFF
 };
 
+//  The compact export (with_figures_of): the enterprise's columns, then
+//  its figures of Y and of Y-1 after them, in the order of F_YEAR ..
+static const char *s_combined_columns [] = { "code",
+                                             "region",
+                                             "status",
+                                             "stage",
+                                             "dishonest",
+                                             "abnormal",
+                                             "tax_grade",
+                                             "invention_patents",
+                                             "round_amount_fen",
+                                             "qualifications",
+                                             "year",
+                                             "revenue_fen",
+                                             "rnd_fen",
+                                             "net_profit_fen",
+                                             "total_assets_fen",
+                                             "high_tech_revenue_fen",
+                                             "total_cost_fen",
+                                             "staff",
+                                             "tech_staff",
+                                             "prev_year",
+                                             "prev_revenue_fen",
+                                             "prev_rnd_fen",
+                                             "prev_net_profit_fen",
+                                             "prev_total_assets_fen",
+                                             "prev_high_tech_revenue_fen",
+                                             "prev_total_cost_fen",
+                                             "prev_staff",
+                                             "prev_tech_staff",
+                                             NULL };
+//  Where each year's figures start among them
+enum { C_THIS_YEAR = E_QUALS + 1, C_PREV_YEAR = C_THIS_YEAR + F_TECH_STAFF };
+
 //  --------------------------------------------------------------------------
 //  Find each needed column in the header
 
@@ -67,7 +101,8 @@ scoring_source_header (scoring_header_t *header, scoring_source_kind_t kind,
 {
     const char **names = kind == SCORING_SOURCE_ENTERPRISES
                            ? s_enterprise_columns
-                           : s_figure_columns;
+                       : kind == SCORING_SOURCE_FIGURES ? s_figure_columns
+                                                        : s_combined_columns;
     header->kind = kind;
     for (int c = 0; names [c]; c++) {
         header->index [c] = -1;
@@ -148,26 +183,13 @@ s_qualifications (scoring_facts_t *facts, const char *text, int year)
 //  --------------------------------------------------------------------------
 //  Take one data row into facts
 
-void
-scoring_source_row (const scoring_header_t *header, int year,
-                    const char *const *fields, size_t count,
-                    scoring_facts_t *facts)
+//  One year's figures, their year column at position base, the others
+//  after it in the order of F_YEAR ..; ignored unless of year or year-1
+static void
+s_figures (const scoring_header_t *header, int base, int year,
+           const char *const *fields, size_t count, scoring_facts_t *facts)
 {
-#define F(c) s_field (header, (c), fields, count)
-    if (header->kind == SCORING_SOURCE_ENTERPRISES) {
-        snprintf (facts->code, sizeof facts->code, "%s", F (E_CODE));
-        snprintf (facts->region, sizeof facts->region, "%s", F (E_REGION));
-        facts->active = streq (F (E_STATUS), "active");
-        facts->stage = scoring_stage_parse (F (E_STAGE));
-        facts->dishonest = s_yes (F (E_DISHONEST));
-        facts->abnormal = s_yes (F (E_ABNORMAL));
-        snprintf (facts->tax_grade, sizeof facts->tax_grade, "%s", F (E_TAX));
-        facts->invention_patents = s_int (F (E_PATENTS));
-        facts->has_round = *F (E_ROUND) != 0;
-        facts->round_fen = s_int (F (E_ROUND));
-        s_qualifications (facts, F (E_QUALS), year);
-        return;
-    }
+#define F(c) s_field (header, base - F_YEAR + (c), fields, count)
     int y = (int) s_int (F (F_YEAR));
     if (y != year && y != year - 1)
         return;
@@ -185,19 +207,31 @@ scoring_source_row (const scoring_header_t *header, int year,
 }
 
 void
-scoring_source_merge (scoring_facts_t *facts, const scoring_facts_t *figures)
+scoring_source_row (const scoring_header_t *header, int year,
+                    const char *const *fields, size_t count,
+                    scoring_facts_t *facts)
 {
-    for (int i = 0; i < 2; i++) {
-        facts->has_figures [i] = figures->has_figures [i];
-        facts->revenue [i] = figures->revenue [i];
-        facts->rnd [i] = figures->rnd [i];
-        facts->net_profit [i] = figures->net_profit [i];
-        facts->assets [i] = figures->assets [i];
-        facts->hitech [i] = figures->hitech [i];
-        facts->cost [i] = figures->cost [i];
-        facts->staff [i] = figures->staff [i];
-        facts->tech_staff [i] = figures->tech_staff [i];
+#define F(c) s_field (header, (c), fields, count)
+    if (header->kind == SCORING_SOURCE_FIGURES) {
+        s_figures (header, F_YEAR, year, fields, count, facts);
+        return;
     }
+    snprintf (facts->code, sizeof facts->code, "%s", F (E_CODE));
+    snprintf (facts->region, sizeof facts->region, "%s", F (E_REGION));
+    facts->active = streq (F (E_STATUS), "active");
+    facts->stage = scoring_stage_parse (F (E_STAGE));
+    facts->dishonest = s_yes (F (E_DISHONEST));
+    facts->abnormal = s_yes (F (E_ABNORMAL));
+    snprintf (facts->tax_grade, sizeof facts->tax_grade, "%s", F (E_TAX));
+    facts->invention_patents = s_int (F (E_PATENTS));
+    facts->has_round = *F (E_ROUND) != 0;
+    facts->round_fen = s_int (F (E_ROUND));
+    s_qualifications (facts, F (E_QUALS), year);
+    if (header->kind == SCORING_SOURCE_COMBINED) {
+        s_figures (header, C_THIS_YEAR, year, fields, count, facts);
+        s_figures (header, C_PREV_YEAR, year, fields, count, facts);
+    }
+#undef F
 }
 
 //  --------------------------------------------------------------------------
@@ -369,23 +403,42 @@ static const struct {
 //  --------------------------------------------------------------------------
 //  The cohort's inputs from facts
 
-void
-scoring_source_inputs (const scoring_facts_t *facts, scoring_cohort_t *cohort,
-                       int64_t *values, bool *present)
+size_t
+scoring_source_plan (scoring_cohort_t *cohort, int *plan)
 {
     size_t inputs = scoring_cohort_inputs (cohort);
     for (size_t i = 0; i < inputs; i++) {
         const char *name = scoring_cohort_input_name (cohort, i);
-        values [i] = 0;
-        present [i] = false;
+        plan [i] = -1;
         for (int m = 0; s_map [m].column; m++)
             if (streq (s_map [m].column, name)) {
-                present [i] = s_map [m].get (facts, &values [i]);
+                plan [i] = m;
                 break;
             }
+    }
+    return inputs;
+}
+
+void
+scoring_source_planned (const scoring_facts_t *facts, const int *plan,
+                        size_t inputs, int64_t *values, bool *present)
+{
+    for (size_t i = 0; i < inputs; i++) {
+        values [i] = 0;
+        present [i] = plan [i] >= 0
+                   && s_map [plan [i]].get (facts, &values [i]);
         if (!present [i])
             values [i] = 0;
     }
+}
+
+void
+scoring_source_inputs (const scoring_facts_t *facts, scoring_cohort_t *cohort,
+                       int64_t *values, bool *present)
+{
+    int plan [SCORING_COLUMNS_MAX + 1];
+    size_t inputs = scoring_source_plan (cohort, plan);
+    scoring_source_planned (facts, plan, inputs, values, present);
 }
 
 bool

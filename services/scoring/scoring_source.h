@@ -2,8 +2,10 @@
     scoring_source - what the registry gives about an enterprise, and the
     one table that maps it to a model's input columns
 
-    A batch reads the registry's CSV export (enterprises, then figures)
-    page by page; each row goes into the enterprise's facts here, and the
+    A batch reads the registry's compact CSV export (each enterprise with
+    its figures of Y and Y-1 in one row; the full exports of enterprises
+    and of figures read the same way) page by page; each row goes into the
+    enterprise's facts here, and the
     facts become a model's inputs through s_map (docs/scoring.md lists
     it). Columns the registry does not carry are not reported: they score
     0 and are flagged missing, never taken as 0. Pure rules, no I/O.
@@ -34,15 +36,19 @@ typedef struct {
         cost [2], staff [2], tech_staff [2];
 } scoring_facts_t;
 
+//  The registry's full CSV of enterprises, of figures, or the compact
+//  export made for scoring (with_figures_of Y): one row per enterprise
+//  with its figures of Y and Y-1
 typedef enum {
     SCORING_SOURCE_ENTERPRISES,
-    SCORING_SOURCE_FIGURES
+    SCORING_SOURCE_FIGURES,
+    SCORING_SOURCE_COMBINED
 } scoring_source_kind_t;
 
 //  Column positions of an export's header
 typedef struct {
     scoring_source_kind_t kind;
-    int index [24];
+    int index [32];
 } scoring_header_t;
 
 //  Read an export's header row. -1 if a column the mapping needs is
@@ -58,17 +64,11 @@ const char *
                          const char *const *fields, size_t count);
 
 //  Take one data row of the export into facts (enterprises: its own row;
-//  figures: the rows of years Y and Y-1, others ignored).
+//  figures: the rows of years Y and Y-1, others ignored; combined: both).
 void
     scoring_source_row (const scoring_header_t *header, int year,
                         const char *const *fields, size_t count,
                         scoring_facts_t *facts);
-
-//  The figures of one enterprise (facts filled from figures rows only)
-//  into its facts from the enterprises' rows
-void
-    scoring_source_merge (scoring_facts_t *facts,
-                          const scoring_facts_t *figures);
 
 //  Inputs packed as a COPY text bytea (\\x, then per input 1 byte,
 //  reported or not, and the value in 8 bytes, little-endian) onto out;
@@ -87,6 +87,15 @@ void
     scoring_source_inputs (const scoring_facts_t *facts,
                            scoring_cohort_t *cohort, int64_t *values,
                            bool *present);
+
+//  The same in two steps, for many members: the mapping of each of the
+//  cohort's inputs looked up once into plan [SCORING_COLUMNS_MAX + 1]
+//  (returns how many inputs), then each member's inputs by it
+size_t
+    scoring_source_plan (scoring_cohort_t *cohort, int *plan);
+void
+    scoring_source_planned (const scoring_facts_t *facts, const int *plan,
+                            size_t inputs, int64_t *values, bool *present);
 
 //  True if the model column is one the registry gives
 bool

@@ -232,7 +232,7 @@ main (void)
     fflush (stdout);
     snprintf (command, sizeof command,
               "grep -h 'scoring\\.\\(fetch\\|batch\\)' %s/*.log "
-              "| cut -c1-160 | sed 's/^/    /'",
+              "| cut -c25-260 | sed 's/^/    /'",
               kj_test_tmpdir ());
     if (system (command) != 0)
         printf ("    (none)\n");

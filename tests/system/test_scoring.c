@@ -189,6 +189,35 @@ static const char *s_figure_header =
     "code,year,revenue_fen,rnd_fen,net_profit_fen,total_assets_fen,"
     "high_tech_revenue_fen,total_cost_fen,staff,tech_staff";
 
+//  The registry's compact export for scoring (with_figures_of): the row of
+//  each code, NULL if none; the caller frees
+static char *
+s_compact_row (rfx_t *fx, int year, const char *code, kj_status_t *status)
+{
+    Kj__BulkExportRequest request = KJ__BULK_EXPORT_REQUEST__INIT;
+    request.kind = KJ__BULK_KIND__BULK_ENTERPRISES;
+    request.with_figures_of = year;
+    Kj__BulkExportReply *reply = NULL;
+    kj_call_opts_t opts = { .timeout_ms = 20000 };
+    if (kj_client_call (fx->client, "registry.bulk", "Export", &request.base,
+                        &kj__bulk_export_reply__descriptor,
+                        (ProtobufCMessage **) &reply, status, &opts))
+        return NULL;
+    char *text = strndup ((char *) reply->data.data, reply->data.len);
+    assert_non_null (text);
+    assert_string_equal (reply->next, "");
+    kj__bulk_export_reply__free_unpacked (reply, NULL);
+    //  The header first, then a row per enterprise
+    assert_true (strncmp (text, "code,region,status,stage,", 25) == 0);
+    char *row = NULL;
+    for (char *line = strtok (text, "\n"); line; line = strtok (NULL, "\n"))
+        if (strncmp (line, code, strlen (code)) == 0
+            && line [strlen (code)] == ',')
+            row = strdup (line);
+    free (text);
+    return row;
+}
+
 static void
 test_batch_golden_and_rerun (void **state)
 {
@@ -223,6 +252,49 @@ test_batch_golden_and_rerun (void **state)
     s_override (&fx, a, KJ__STAGE__STAGE_GROWTH);
     s_override (&fx, b, KJ__STAGE__STAGE_GROWTH);
     s_override (&fx, c, KJ__STAGE__STAGE_GROWTH);
+
+    //  What the batch reads: each enterprise in one row with its figures
+    //  of the year and the year before (empty where none is on file)
+    kj_status_t status;
+    char expected [512];
+    snprintf (expected, sizeof expected,
+              "%s,210100,active,growth,false,false,,10,100000000,"
+              "high_tech:2027-12-31|tech_sme:2026-12-31,"
+              "2024,50000000,3000000,1,1,20000000,30000000,50,30,"
+              "2023,40000000,2000000,1,1,10000000,30000000,50,30",
+              a);
+    char *compact = s_compact_row (&fx, 2024, a, &status);
+    assert_non_null (compact);
+    assert_string_equal (compact, expected);
+    free (compact);
+    compact = s_compact_row (&fx, 2024, d, &status);
+    assert_non_null (compact);
+    snprintf (expected, sizeof expected, "%s,210100,draft,", d);
+    assert_true (strncmp (compact, expected, strlen (expected)) == 0);
+    assert_non_null (strstr (compact, ",,50,,,2024,90000000,"));
+    const char *tail = ",90,90,,,,,,,,,";  //  no figures of 2023
+    assert_true (strlen (compact) > strlen (tail));
+    assert_string_equal (compact + strlen (compact) - strlen (tail), tail);
+    free (compact);
+    //  Only for enterprises, only a year
+    Kj__BulkExportRequest refused = KJ__BULK_EXPORT_REQUEST__INIT;
+    refused.kind = KJ__BULK_KIND__BULK_FIGURES;
+    refused.with_figures_of = 2024;
+    kj_call_opts_t opts = { .timeout_ms = 20000 };
+    assert_int_equal (kj_client_call (fx.client, "registry.bulk", "Export",
+                                      &refused.base,
+                                      &kj__bulk_export_reply__descriptor, NULL,
+                                      &status, &opts),
+                      KJ__CODE__INVALID_ARGUMENT);
+    assert_string_equal (status.field, "with_figures_of");
+    refused.kind = KJ__BULK_KIND__BULK_ENTERPRISES;
+    refused.with_figures_of = 24;
+    assert_int_equal (kj_client_call (fx.client, "registry.bulk", "Export",
+                                      &refused.base,
+                                      &kj__bulk_export_reply__descriptor, NULL,
+                                      &status, &opts),
+                      KJ__CODE__INVALID_ARGUMENT);
+    assert_string_equal (status.field, "with_figures_of");
 
     pid_t scoring = s_scoring_start (&fx, "scoring/instance=scoring.t1",
                                      "scoring/chunk=2", "scoring/pause_ms=0");
@@ -302,7 +374,6 @@ test_batch_golden_and_rerun (void **state)
     Kj__ScoringShowRequest show = KJ__SCORING_SHOW_REQUEST__INIT;
     show.code = d;
     show.model = "v2-2025";
-    kj_status_t status;
     assert_int_equal (s_call (&fx, "Show", &show.base,
                               &kj__scoring_show_reply__descriptor, NULL,
                               &status),

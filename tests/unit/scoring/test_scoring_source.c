@@ -134,6 +134,114 @@ test_rows_to_inputs (void **state)
     scoring_model_destroy (&model);
 }
 
+//  The compact export (with_figures_of 2024): the same enterprise as above
+//  in one row, its figures of 2024 and 2023 beside it; read through a plan
+static void
+test_combined_row (void **state)
+{
+    (void) state;
+    const char *names [] = { "code",
+                             "region",
+                             "status",
+                             "stage",
+                             "dishonest",
+                             "abnormal",
+                             "tax_grade",
+                             "invention_patents",
+                             "round_amount_fen",
+                             "qualifications",
+                             "year",
+                             "revenue_fen",
+                             "rnd_fen",
+                             "net_profit_fen",
+                             "total_assets_fen",
+                             "high_tech_revenue_fen",
+                             "total_cost_fen",
+                             "staff",
+                             "tech_staff",
+                             "prev_year",
+                             "prev_revenue_fen",
+                             "prev_rnd_fen",
+                             "prev_net_profit_fen",
+                             "prev_total_assets_fen",
+                             "prev_high_tech_revenue_fen",
+                             "prev_total_cost_fen",
+                             "prev_staff",
+                             "prev_tech_staff" };
+    scoring_header_t header;
+    const char *missing = NULL;
+    assert_int_equal (scoring_source_header (&header, SCORING_SOURCE_COMBINED,
+                                             names, 28, &missing),
+                      0);
+    assert_int_equal (scoring_source_header (&header, SCORING_SOURCE_COMBINED,
+                                             names, 27, &missing),
+                      -1);
+    assert_string_equal (missing, "prev_tech_staff");
+    assert_int_equal (scoring_source_header (&header, SCORING_SOURCE_COMBINED,
+                                             names, 28, &missing),
+                      0);
+    const char *row [] = {
+        "91210100X", "210100",
+        "active",    "growth",
+        "true",      "false",
+        "A",         "7",
+        "500",       "high_tech:2024-06-30|srdi:2023-12-31|tech_sme:2025-01-01",
+        "2024",      "20000",
+        "3000",      "1",
+        "1",         "5000",
+        "1",         "12",
+        "4",         "2023",
+        "16000",     "4000",
+        "1",         "1",
+        "5000",      "1",
+        "0",         "4"
+    };
+    scoring_facts_t facts = { 0 };
+    scoring_source_row (&header, 2024, row, 28, &facts);
+    assert_string_equal (facts.code, "91210100X");
+    assert_true (facts.active);
+    assert_int_equal (facts.stage, SCORING_GROWTH);
+    assert_true (facts.has_figures [0] && facts.has_figures [1]);
+
+    kj_status_t status;
+    scoring_model_t *model = scoring_model_load ("most-2024", &status);
+    assert_non_null (model);
+    scoring_cohort_t *cohort = scoring_cohort_new (model);
+    int plan [SCORING_COLUMNS_MAX + 1];
+    size_t inputs = scoring_source_plan (cohort, plan);
+    assert_int_equal (inputs, scoring_cohort_inputs (cohort));
+    int64_t values [SCORING_COLUMNS_MAX + 1];
+    bool present [SCORING_COLUMNS_MAX + 1];
+    scoring_source_planned (&facts, plan, inputs, values, present);
+    EXPECT ("rd_expense_fen", 3000);
+    EXPECT ("rd_growth_bp", -2500);
+    EXPECT ("rd_intensity_bp", 1500);
+    EXPECT ("revenue_growth_bp", 2500);
+    ABSENT ("staff_growth_bp");
+    EXPECT ("vc_raised_fen", 500);
+    EXPECT ("honours", 2);
+    EXPECT ("serious_dishonesty", 1);
+    ABSENT ("tech_contract_fen");
+
+    //  No figures on file for either year, no round: empty columns
+    const char *bare [] = {
+        "C", "210200", "active", "startup", "false", "false", "", "0", "", "",
+        "",  "",       "",       "",        "",      "",      "", "",  "", "",
+        "",  "",       "",       "",        "",      "",      "", ""
+    };
+    scoring_facts_t none = { 0 };
+    scoring_source_row (&header, 2024, bare, 28, &none);
+    assert_false (none.has_figures [0] || none.has_figures [1]);
+    scoring_source_planned (&none, plan, inputs, values, present);
+    ABSENT ("rd_expense_fen");
+    ABSENT ("revenue_growth_bp");
+    ABSENT ("vc_raised_fen");
+    ABSENT ("tax_grade_a");
+    EXPECT ("honours", 0);
+    scoring_cohort_destroy (&cohort);
+    scoring_model_destroy (&model);
+}
+
 static void
 test_no_figures_no_round (void **state)
 {
@@ -213,6 +321,7 @@ main (void)
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_rows_to_inputs),
+        cmocka_unit_test (test_combined_row),
         cmocka_unit_test (test_no_figures_no_round),
         cmocka_unit_test (test_header_missing_column),
         cmocka_unit_test (test_pack_and_unpack),
