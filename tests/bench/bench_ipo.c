@@ -3,8 +3,14 @@
     service's batch fit end to end, in one run
 
     - bare: ipo_board_fit over firms already in memory, one core: the four
-      exchanges' 14 standards (what `kejin ipo fit` reports), and every
-      board's 18 (what a batch fit stores)
+      exchanges' 14 standards with shortfalls (what `kejin ipo fit`
+      reports), every board's 18, and ipo_board_meets over the 18 (the
+      bits alone, what a batch fit stores)
+    - each stage of the service's batch fit alone, in this process: the
+      CSV cut into cells (kj_csv_read, every number parsed), the pages
+      encoded and decoded (protobuf-c); from the daemon's log, the time
+      its calls spent checking and fitting, storing, and finishing (the
+      newly fit counted and their events written)
     - kejin ipo fit --csv --json: the same firms from a CSV file, offline
     - kejin ipo fit run --csv: the same file through kejin-ipo (a broker,
       one daemon, a fresh database): read and checked by the CLI, sent in
@@ -28,6 +34,7 @@
 #include "kejin.h"
 #include "ipo.pb-c.h"
 #include "ipo_board.h"
+#include "ipo_fit.h"
 #include "kj_node.h"
 #include "kj_test.h"
 #include "registry_bulk.pb-c.h"
@@ -87,6 +94,106 @@ s_firm (ipo_board_input_t *in)
 }
 
 //  --------------------------------------------------------------------------
+//  The stages alone: the CSV file cut into cells with every number parsed
+
+static int
+s_csv_row (uint32_t row, const char *const *fields, size_t count, void *arg)
+{
+    int64_t *sum = (int64_t *) arg;
+    for (size_t i = 1; row > 1 && i < count; i++) {
+        int64_t value = 0;
+        if (kj_parse_int64 (fields [i], &value) == 0)
+            *sum += value;
+    }
+    return 0;
+}
+
+//  The firms as FitBatch requests of IPO_FIT_PAGE_MAX firms, each encoded
+//  then decoded; seconds of each into *encode and *decode
+static void
+s_codec (const ipo_board_input_t *firms, double *encode, double *decode)
+{
+    size_t page = IPO_FIT_PAGE_MAX;
+    Kj__IpoFitFirm *f = (Kj__IpoFitFirm *) calloc (page, sizeof *f);
+    Kj__IpoFigures *g = (Kj__IpoFigures *) calloc (page, sizeof *g);
+    Kj__IpoFitFirm **list = (Kj__IpoFitFirm **) calloc (page, sizeof *list);
+    char (*ids) [16] = calloc (page, sizeof *ids);
+    uint8_t *buffer = (uint8_t *) malloc (KJ_PROTO_MAX_SIZE);
+    assert (f && g && list && ids && buffer);
+    *encode = *decode = 0;
+    for (int first = 0; first < FIRMS; first += (int) page) {
+        size_t n = (size_t) (FIRMS - first) < page ? (size_t) (FIRMS - first)
+                                                    : page;
+        double start = s_now ();
+        for (size_t i = 0; i < n; i++) {
+            const ipo_board_input_t *in = &firms [first + i];
+            kj__ipo_fit_firm__init (&f [i]);
+            kj__ipo_figures__init (&g [i]);
+            snprintf (ids [i], sizeof ids [i], "F%07zu", first + i);
+            f [i].firm = ids [i];
+            f [i].city = "";
+            f [i].figures = &g [i];
+            for (const ipo_board_field_t *field = ipo_board_fields;
+                 field->name; field++) {
+                const ProtobufCFieldDescriptor
+                    *to = protobuf_c_message_descriptor_get_field_by_name (
+                        &kj__ipo_figures__descriptor, field->name);
+                memcpy ((char *) &g [i] + to->offset,
+                        (const char *) in + field->offset, sizeof (int64_t));
+            }
+            list [i] = &f [i];
+        }
+        Kj__IpoFitBatchRequest request = KJ__IPO_FIT_BATCH_REQUEST__INIT;
+        request.batch = 1;
+        request.firms = list;
+        request.n_firms = n;
+        size_t size = kj__ipo_fit_batch_request__pack (&request, buffer);
+        double packed = s_now ();
+        Kj__IpoFitBatchRequest *back = kj__ipo_fit_batch_request__unpack (
+            NULL, size, buffer);
+        assert (back && back->n_firms == n);
+        kj__ipo_fit_batch_request__free_unpacked (back, NULL);
+        *encode += packed - start;
+        *decode += s_now () - packed;
+    }
+    free (f);
+    free (g);
+    free (list);
+    free (ids);
+    free (buffer);
+}
+
+//  The daemon's own account of a batch, summed from its log (lines
+//  "ipo.fit.page batch=N firms=N fit_us=N store_us=N finish_us=N");
+//  seconds into stages [0..2]
+static void
+s_daemon_stages (uint64_t batch, double stages [3])
+{
+    char path [600], line [1024];
+    snprintf (path, sizeof path, "%s/kejin-ipo.log", kj_test_tmpdir ());
+    stages [0] = stages [1] = stages [2] = 0;
+    FILE *file = fopen (path, "r");
+    while (file && fgets (line, sizeof line, file)) {
+        const char *at = strstr (line, "ipo.fit.page");
+        at = at ? strstr (at, "batch=") : NULL;
+        unsigned long long id, firms;
+        long long fit, store, finish;
+        if (at
+            && sscanf (at, "batch=%llu firms=%llu fit_us=%lld store_us=%lld "
+                           "finish_us=%lld",
+                       &id, &firms, &fit, &store, &finish)
+                   == 5
+            && id == batch) {
+            stages [0] += fit / 1e6;
+            stages [1] += store / 1e6;
+            stages [2] += finish / 1e6;
+        }
+    }
+    if (file)
+        fclose (file);
+}
+
+//  --------------------------------------------------------------------------
 //  A batch as the service has it: its line of figures
 
 static Kj__IpoFitBatch *
@@ -136,6 +243,12 @@ s_upload (const char *endpoint, const char *path, kj_client_t *client,
             (unsigned long long) batch->firms,
             (unsigned long long) batch->meeting,
             (unsigned long long) batch->newly);
+    double stages [3];
+    s_daemon_stages (batch->id, stages);
+    printf ("  %-40s %7.2f s checking and fitting, %.2f s storing, %.2f s "
+            "finishing\n",
+            "  of which in kejin-ipo's calls", stages [0], stages [1],
+            stages [2]);
     kj__ipo_fit_show_reply__free_unpacked (reply, NULL);
     fflush (stdout);
     return took;
@@ -277,6 +390,18 @@ main (void)
     s_sink = nearest;
     printf ("  %-40s %7.2f s  %10.0f firms/s\n",
             "bare ipo_board_fit, every board (18)", bare_all, FIRMS / bare_all);
+    start = s_now ();
+    for (int i = 0; i < FIRMS; i++) {
+        uint32_t meets;
+        kj_status_t status;
+        ipo_board_meets (rules, &firms [i], IPO_BOARD_ALL, &meets, &status);
+        nearest += meets;
+    }
+    double bare_meets = s_now () - start;
+    s_sink = nearest;
+    printf ("  %-40s %7.2f s  %10.0f firms/s  (what a batch fit stores)\n",
+            "bare ipo_board_meets, every board (18)", bare_meets,
+            FIRMS / bare_meets);
     fflush (stdout);
 
     //  The same firms as a CSV file, through the command
@@ -309,6 +434,26 @@ main (void)
                  in->neeq_listed_months);
     }
     fclose (file);
+    file = fopen (path, "r");
+    int64_t sum = 0;
+    char error [256];
+    start = s_now ();
+    if (!file || kj_csv_read (file, s_csv_row, &sum, error, sizeof error)) {
+        fprintf (stderr, "bench_ipo: cannot read %s back\n", path);
+        return 1;
+    }
+    double parse = s_now () - start;
+    fclose (file);
+    s_sink = sum;
+    double encode, decode;
+    s_codec (firms, &encode, &decode);
+    printf ("  %-40s %7.2f s  %10.0f firms/s\n"
+            "  %-40s %7.2f s  %10.0f firms/s\n"
+            "  %-40s %7.2f s  %10.0f firms/s\n",
+            "stage: CSV cut into cells, parsed", parse, FIRMS / parse,
+            "stage: pages encoded (protobuf-c)", encode, FIRMS / encode,
+            "stage: pages decoded (protobuf-c)", decode, FIRMS / decode);
+    fflush (stdout);
     snprintf (command, sizeof command,
               "%s ipo fit --csv %s --json "
               "> /dev/null",
@@ -334,7 +479,7 @@ main (void)
     pid_t ipo = kj_daemon_start ("ipo", &broker, dsn,
                                  (const char *[]){ "-s", "ipo/relay=false",
                                                    "-s", "ipo/fit_interval_s=1",
-                                                   "-s", "log/level=warn",
+                                                   "-s", "log/level=info",
                                                    NULL });
     if (ipo <= 0 || !kj_broker_wait_workers (broker.endpoint, "ipo", 2, 30000))
         return 1;
