@@ -94,71 +94,97 @@ s_batch_event (kj_db_t *db, const char *topic, const ipo_store_batch_t *batch)
 }
 
 //  --------------------------------------------------------------------------
-//  COPY text of a value: a backslash doubled (texts hold no control
-//  characters: they are checked, or codes of the registry's)
+//  A text as an element of an array literal: quoted, a backslash or a
+//  quote escaped (texts hold no control characters: they are checked, or
+//  codes of the registry's)
 static void
-s_copy_text (zchunk_t *out, const char *text, char end)
+s_element (zchunk_t *out, const char *text)
 {
+    zchunk_extend (out, zchunk_size (out) > 1 ? ",\"" : "\"", 
+                   zchunk_size (out) > 1 ? 2 : 1);
     for (const char *c = text; *c; c++) {
-        if (*c == '\\')
+        if (*c == '\\' || *c == '"')
             zchunk_extend (out, "\\", 1);
-        zchunk_extend (out, *c == '\t' || *c == '\n' ? " " : c, 1);
+        zchunk_extend (out, c, 1);
     }
-    zchunk_extend (out, &end, 1);
+    zchunk_extend (out, "\"", 1);
 }
 
-//  Store a page of fitted firms and count it into the batch, with its
-//  progress event, in the caller's transaction. 1, 0 when a firm of the
-//  page is in the batch already (named in dup), -1 when the database
+//  Store a page of fitted firms (those meeting a standard, with what they
+//  newly meet against the batch's previous one) in the caller's
+//  transaction; *meeting and *newly get their counts. 1, 0 when a firm of
+//  the page is in the batch already (named in dup), -1 when the database
 //  failed.
 static int
-s_page (kj_db_t *db, ipo_store_batch_t *batch, const s_item_t *items,
-        size_t count, char *dup, size_t dup_size)
+s_page_store (kj_db_t *db, const ipo_store_batch_t *batch,
+              const s_item_t *items, size_t count, int64_t *meeting,
+              int64_t *newly, char *dup, size_t dup_size)
 {
-    zchunk_t *rows = zchunk_new (NULL, 64 * (count + 1));
-    char id [24];
-    snprintf (id, sizeof id, "%lld\t", (long long) batch->id);
-    int64_t meeting = 0;
+    zchunk_t *firms = zchunk_new ("{", 1), *cities = zchunk_new ("{", 1),
+             *meets = zchunk_new ("{", 1);
+    assert (firms && cities && meets);
+    *meeting = 0;
     for (size_t i = 0; i < count; i++) {
         if (!items [i].meets)
             continue;
-        char meets [16];
-        snprintf (meets, sizeof meets, "%u\n", items [i].meets);
-        zchunk_extend (rows, id, strlen (id));
-        s_copy_text (rows, items [i].firm, '\t');
-        s_copy_text (rows, items [i].city, '\t');
-        zchunk_extend (rows, meets, strlen (meets));
-        meeting++;
+        char bits [16];
+        int length = snprintf (bits, sizeof bits, *meeting ? ",%u" : "%u",
+                               items [i].meets);
+        s_element (firms, items [i].firm);
+        s_element (cities, items [i].city);
+        zchunk_extend (meets, bits, (size_t) length);
+        (*meeting)++;
     }
-    int rc = ipo_store_fit_page (db, (const char *) zchunk_data (rows),
-                                 zchunk_size (rows), dup, dup_size);
-    zchunk_destroy (&rows);
-    if (rc <= 0)
-        return rc;
+    zchunk_extend (firms, "}", 2);  //  and a NUL
+    zchunk_extend (cities, "}", 2);
+    zchunk_extend (meets, "}", 2);
+    int rc = *meeting ? ipo_store_fit_page (
+                 db, batch->id, batch->previous,
+                 (const char *) zchunk_data (firms),
+                 (const char *) zchunk_data (cities),
+                 (const char *) zchunk_data (meets), newly, dup, dup_size)
+                      : 1;
+    if (!*meeting)
+        *newly = 0;
+    zchunk_destroy (&firms);
+    zchunk_destroy (&cities);
+    zchunk_destroy (&meets);
+    return rc;
+}
+
+//  Count a stored page into the batch, with its progress event, in the
+//  caller's transaction; 0 or -1
+static int
+s_page_count (kj_db_t *db, ipo_store_batch_t *batch, size_t count,
+              int64_t meeting, int64_t newly)
+{
     batch->firms += (int64_t) count;
     batch->meeting += meeting;
+    batch->newly += newly;
     batch->pages++;
-    if (ipo_store_batch_save (db, batch) < 0
-        || s_batch_event (db, "ipo.fit.progress", batch))
-        return -1;
-    return 1;
+    return ipo_store_batch_save (db, batch) < 0
+                || s_batch_event (db, "ipo.fit.progress", batch)
+             ? -1
+             : 0;
 }
 
 //  Finish a batch in the caller's transaction: its state, an event per
-//  newly fit firm (ipo.fit.newly, a thousand at a time), the finished
-//  event, and the batches before its previous dropped. 0 or -1.
+//  newly fit firm (ipo.fit.newly, S_EVENTS at a time, read from what the
+//  pages stored), the finished event, and the batches before its previous
+//  dropped. 0 or -1.
+#define S_EVENTS 10000
+
 static int
 s_finish (kj_db_t *db, const ipo_board_rules_t *rules, ipo_store_batch_t *batch)
 {
     snprintf (batch->state, sizeof batch->state, "FINISHED");
     batch->finished_us = kj_wall_us ();  //  the row's is the database's
-    if (ipo_store_batch_newly (db, batch->id, &batch->newly) < 0
-        || ipo_store_batch_save (db, batch) < 0)
+    if (ipo_store_batch_save (db, batch) < 0)
         return -1;
     char after [65] = "";
     while (true) {
-        PGresult *res = ipo_store_fit_results (db, batch->id, after, 1000,
-                                               false);
+        PGresult *res = ipo_store_fit_results (db, batch->id, after,
+                                               S_EVENTS, false);
         if (!res)
             return -1;
         int rows = PQntuples (res);
@@ -204,13 +230,24 @@ s_finish (kj_db_t *db, const ipo_board_rules_t *rules, ipo_store_batch_t *batch)
         PQclear (res);
         if (rc)
             return -1;
-        if (rows < 1000)
+        if (rows < S_EVENTS)
             break;
     }
     if (s_batch_event (db, "ipo.fit.finished", batch)
         || ipo_store_batch_prune (db, batch->source, batch->previous) < 0)
         return -1;
     return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  The refusal of firms for a batch no longer receiving them
+static int
+s_not_receiving (kj_call_t *call, const ipo_store_batch_t *batch)
+{
+    return kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION, "batch",
+                         "batch: batch %lld is %s; firms are sent only to an "
+                         "uploaded batch still RECEIVING",
+                         (long long) batch->id, batch->state);
 }
 
 //  --------------------------------------------------------------------------
@@ -264,7 +301,12 @@ ipo_fit_batch (kj_call_t *call, const ProtobufCMessage *request,
                                  "from_registry",
                                  "from_registry: only when a batch starts "
                                  "(batch 0)");
-        int rc = ipo_store_batch_load (db, (int64_t) in->batch, true, &batch);
+        //  Not locked yet: pages of a batch are fitted and stored side by
+        //  side, each taking the batch's row only to count itself in
+        int rc = in->batch > INT64_MAX ? 0
+                                       : ipo_store_batch_load (
+                                           db, (int64_t) in->batch, false,
+                                           &batch);
         if (rc < 0)
             return kj_call_fail_db (call);
         if (!rc || in->batch > INT64_MAX)
@@ -272,10 +314,7 @@ ipo_fit_batch (kj_call_t *call, const ProtobufCMessage *request,
                                  "batch: no batch %llu",
                                  (unsigned long long) in->batch);
         if (strcmp (batch.state, "RECEIVING"))
-            return kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION, "batch",
-                                 "batch: batch %lld is %s; firms are sent "
-                                 "only to an uploaded batch still RECEIVING",
-                                 (long long) batch.id, batch.state);
+            return s_not_receiving (call, &batch);
     }
     //  Every firm checked and fitted before anything is stored
     int64_t started = kj_mono_us ();
@@ -327,8 +366,10 @@ ipo_fit_batch (kj_call_t *call, const ProtobufCMessage *request,
     zhashx_destroy (&seen);
     int64_t fitted = kj_mono_us ();
     char dup [65] = "";
+    int64_t meeting = 0, newly = 0;
     if (rc == 0 && in->n_firms) {
-        int stored = s_page (db, &batch, items, in->n_firms, dup, sizeof dup);
+        int stored = s_page_store (db, &batch, items, in->n_firms, &meeting,
+                                   &newly, dup, sizeof dup);
         if (stored < 0)
             rc = kj_call_fail_db (call);
         else if (stored == 0)
@@ -340,6 +381,19 @@ ipo_fit_batch (kj_call_t *call, const ProtobufCMessage *request,
     free (items);
     if (rc)
         return -1;
+    //  The batch's row, locked now, as the pages stored before this one
+    //  left it: still RECEIVING, or a call that finished it came first
+    if (in->batch) {
+        int found = ipo_store_batch_load (db, batch.id, true, &batch);
+        if (found < 0)
+            return kj_call_fail_db (call);
+        if (found == 0)
+            snprintf (batch.state, sizeof batch.state, "gone");
+        if (strcmp (batch.state, "RECEIVING"))
+            return s_not_receiving (call, &batch);
+    }
+    if (in->n_firms && s_page_count (db, &batch, in->n_firms, meeting, newly))
+        return kj_call_fail_db (call);
     int64_t stored = kj_mono_us ();
     if (in->last && s_finish (db, config->board, &batch))
         return kj_call_fail_db (call);
@@ -483,8 +537,12 @@ s_flush (s_fetch_t *self)
     char dup [65];
     if (kj_db_begin (self->db))
         return -1;
-    int rc = s_page (self->db, self->batch, self->items, self->count, dup,
-                     sizeof dup);
+    int64_t meeting, newly;
+    int rc = s_page_store (self->db, self->batch, self->items, self->count,
+                           &meeting, &newly, dup, sizeof dup);
+    if (rc == 1
+        && s_page_count (self->db, self->batch, self->count, meeting, newly))
+        rc = -1;
     if (rc == 1 && kj_db_commit (self->db) == 0) {
         self->count = 0;
         return 0;
