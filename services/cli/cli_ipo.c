@@ -27,7 +27,7 @@
 static const char *s_usage = N_ (
     "Usage: kejin ipo fit --csv FILE [--json]\n"
     "       kejin ipo subsidy replay --csv FILE [--json]\n"
-    "       kejin ipo fit [run [--csv FILE]|show [BATCH]|firm CODE] "
+    "       kejin ipo fit [run [--csv FILE [--page N]]|show [BATCH]|firm CODE] "
     "(kejin-ipo)\n"
     "       kejin ipo pool|stage|raise|claim|approve|budget|report|demo ...\n"
     "       (kejin-ipo; each without arguments prints its usage)\n"
@@ -582,8 +582,9 @@ s_fit_row (s_reader_t *reader, void *arg)
 //  and copies store them side by side); the last, sent once every other
 //  page is stored, finishes the batch.
 
-//  Firms per FitBatch call: the service's limit, which keeps a call of
-//  the longest ids and figures far below the broker's 64 MiB
+//  Firms per FitBatch call unless --page says fewer: the service's limit,
+//  which keeps a call of the longest ids and figures far below the
+//  broker's 64 MiB
 #define S_UPLOAD_PAGE IPO_FIT_PAGE_MAX
 //  Pages in flight at once
 #define S_UPLOAD_FLIGHT 3
@@ -595,21 +596,52 @@ typedef struct {
     uint64_t request;  //  in flight as this request; 0: not sent
     unsigned seq;      //  the page's number in the batch
     int attempts;
-    Kj__IpoFitFirm firms [S_UPLOAD_PAGE];
-    Kj__IpoFigures figures [S_UPLOAD_PAGE];
-    Kj__IpoFitFirm *list [S_UPLOAD_PAGE];
-    char ids [S_UPLOAD_PAGE][S_ID_MAX + 1];
+    Kj__IpoFitFirm *firms;
+    Kj__IpoFigures *figures;
+    Kj__IpoFitFirm **list;
+    char (*ids) [S_ID_MAX + 1];
 } s_page_t;
 
 typedef struct {
     cli_t *cli;
     uint64_t batch;
+    size_t size;  //  firms a page
     size_t sent;  //  firms the service took
     unsigned pages;
     size_t offsets [IPO_FIG_COUNT + 32];  //  of each input field in figures
     s_page_t *page [S_UPLOAD_FLIGHT + 1];  //  the last is being filled
     int rc;  //  once the service refused, or did not answer
 } s_upload_t;
+
+//  A page of size firms, or NULL
+static s_page_t *
+s_page_new (size_t size)
+{
+    s_page_t *self = (s_page_t *) calloc (1, sizeof (s_page_t));
+    if (self) {
+        self->firms = (Kj__IpoFitFirm *) calloc (size, sizeof *self->firms);
+        self->figures = (Kj__IpoFigures *) calloc (size,
+                                                   sizeof *self->figures);
+        self->list = (Kj__IpoFitFirm **) calloc (size, sizeof *self->list);
+        self->ids = calloc (size, sizeof *self->ids);
+    }
+    assert (self && self->firms && self->figures && self->list && self->ids);
+    return self;
+}
+
+static void
+s_page_destroy (s_page_t **self_p)
+{
+    s_page_t *self = *self_p;
+    if (self) {
+        free (self->firms);
+        free (self->figures);
+        free (self->list);
+        free (self->ids);
+        free (self);
+        *self_p = NULL;
+    }
+}
 
 //  The request of a page (last: the batch's last)
 static void
@@ -787,7 +819,7 @@ s_upload_row (s_reader_t *reader, void *arg)
         memcpy ((char *) &page->figures [i] + self->offsets [f],
                 (const char *) &input + field->offset, sizeof (int64_t));
     page->list [i] = &page->firms [i];
-    if (page->count == S_UPLOAD_PAGE && s_upload_send (self, false))
+    if (page->count == self->size && s_upload_send (self, false))
         return -1;
     return 0;
 }
@@ -795,13 +827,16 @@ s_upload_row (s_reader_t *reader, void *arg)
 static int
 s_upload (cli_t *cli, cli_args_t *args)
 {
+    int64_t size = S_UPLOAD_PAGE;
+    const char *page = cli_args_get (args, "page");
+    if (page && cli_parse_int ("page", page, 1, S_UPLOAD_PAGE, &size))
+        return CLI_USAGE;
     s_upload_t *self = (s_upload_t *) calloc (1, sizeof (s_upload_t));
     assert (self);
     self->cli = cli;
-    for (int i = 0; i <= S_UPLOAD_FLIGHT; i++) {
-        self->page [i] = (s_page_t *) calloc (1, sizeof (s_page_t));
-        assert (self->page [i]);
-    }
+    self->size = (size_t) size;
+    for (int i = 0; i <= S_UPLOAD_FLIGHT; i++)
+        self->page [i] = s_page_new (self->size);
     const char *header [32];
     size_t n = 0;
     header [n++] = "id";
@@ -831,7 +866,7 @@ s_upload (cli_t *cli, cli_args_t *args)
             rc = shown;
     }
     for (int i = 0; i <= S_UPLOAD_FLIGHT; i++)
-        free (self->page [i]);
+        s_page_destroy (&self->page [i]);
     free (self);
     return rc;
 }
@@ -851,8 +886,8 @@ s_fit (cli_t *cli, int argc, char **argv)
             for (int i = 3; i < argc; i++)
                 if (streq (argv [i], "--csv")) {
                     cli_args_t *args = cli_args_verb (argc - 1, argv + 1,
-                                                      "csv=", s_usage, 0, "csv",
-                                                      NULL);
+                                                      "csv= page=", s_usage, 0,
+                                                      "csv", NULL);
                     if (!args)
                         return CLI_USAGE;
                     int rc = s_upload (cli, args);
