@@ -9,6 +9,8 @@
     =========================================================================
 */
 
+#include <pthread.h>
+
 #include "ipo_server.h"
 #include "ipo_fit.h"
 #include "ipo_store.h"
@@ -23,19 +25,38 @@ typedef struct {
 
 //  --------------------------------------------------------------------------
 //  The figures of a request as the rules read them; see the header.
-void
-ipo_fit_input (const Kj__IpoFigures *figures, ipo_board_input_t *input)
+
+//  Offset in Kj__IpoFigures of each field of ipo_board_fields, by name
+static size_t s_offsets [64];
+
+static void
+s_input_offsets (void)
 {
-    memset (input, 0, sizeof *input);
+    size_t f = 0;
     for (const ipo_board_field_t *field = ipo_board_fields; field->name;
-         field++) {
+         field++, f++) {
         const ProtobufCFieldDescriptor
             *from = protobuf_c_message_descriptor_get_field_by_name (
                 &kj__ipo_figures__descriptor, field->name);
-        assert (from && from->type == PROTOBUF_C_TYPE_INT64);
-        memcpy ((char *) input + field->offset,
-                (const char *) figures + from->offset, sizeof (int64_t));
+        assert (from && from->type == PROTOBUF_C_TYPE_INT64
+                && f < sizeof s_offsets / sizeof s_offsets [0]);
+        s_offsets [f] = from->offset;
     }
+}
+
+void
+ipo_fit_input (const Kj__IpoFigures *figures, ipo_board_input_t *input)
+{
+    //  Where each field of the input is in the message, looked up by
+    //  name once (the table is constant; the same on every thread)
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once (&once, s_input_offsets);
+    memset (input, 0, sizeof *input);
+    size_t f = 0;
+    for (const ipo_board_field_t *field = ipo_board_fields; field->name;
+         field++, f++)
+        memcpy ((char *) input + field->offset,
+                (const char *) figures + s_offsets [f], sizeof (int64_t));
 }
 
 //  --------------------------------------------------------------------------
@@ -260,6 +281,16 @@ ipo_fit_batch (kj_call_t *call, const ProtobufCMessage *request,
     const ipo_fit_config_t *config = ipo_server_fit_config (
         kj_call_state (call));
     kj_db_t *db = kj_call_db (call);
+    //  The audit trail's image of the call: the request without its
+    //  firms (a page of them as JSON is megabytes, only to be dropped for
+    //  its size), and the reply
+    Kj__IpoFitBatchRequest image = *in;
+    image.firms = NULL;
+    image.n_firms = 0;
+    char object [48];
+    snprintf (object, sizeof object, "fit batch %llu: %zu firms",
+              (unsigned long long) in->batch, in->n_firms);
+    kj_audit_object (call, object, &image.base, NULL);
     if (in->n_firms > IPO_FIT_PAGE_MAX)
         return kj_call_fail (call, KJ__CODE__RESOURCE_EXHAUSTED, "firms",
                              "firms: %zu in one call; at most %d, send the "
@@ -327,20 +358,22 @@ ipo_fit_batch (kj_call_t *call, const ProtobufCMessage *request,
     int rc = 0;
     for (size_t i = 0; i < in->n_firms && rc == 0; i++) {
         const Kj__IpoFitFirm *f = in->firms [i];
+        //  Each field's name is written out only for a refusal
         char field [64];
-        snprintf (field, sizeof field, "firms[%zu].firm", i);
-        if (ipo_server_text (call, field, f->firm, 1, 64)) {
-            rc = -1;
+        if (ipo_server_text (NULL, NULL, f->firm, 1, 64)) {
+            snprintf (field, sizeof field, "firms[%zu].firm", i);
+            rc = ipo_server_text (call, field, f->firm, 1, 64);
             break;
         }
         if (zhashx_insert (seen, f->firm, (void *) 1)) {
+            snprintf (field, sizeof field, "firms[%zu].firm", i);
             rc = kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, field,
                                "%s: %s is in this call twice", field, f->firm);
             break;
         }
-        snprintf (field, sizeof field, "firms[%zu].city", i);
-        if (ipo_server_text (call, field, f->city, 0, 32)) {
-            rc = -1;
+        if (ipo_server_text (NULL, NULL, f->city, 0, 32)) {
+            snprintf (field, sizeof field, "firms[%zu].city", i);
+            rc = ipo_server_text (call, field, f->city, 0, 32);
             break;
         }
         if (!f->figures) {

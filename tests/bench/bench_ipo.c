@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 
 #include "kejin.h"
 #include "ipo.pb-c.h"
@@ -194,6 +195,61 @@ s_daemon_stages (uint64_t batch, double stages [3])
 }
 
 //  --------------------------------------------------------------------------
+//  CPU seconds a process has used so far (its /proc stat), 0 if gone
+
+static double
+s_cpu_of (pid_t pid)
+{
+    char path [64], line [2048];
+    snprintf (path, sizeof path, "/proc/%d/stat", (int) pid);
+    FILE *file = fopen (path, "r");
+    if (!file)
+        return 0;
+    size_t size = fread (line, 1, sizeof line - 1, file);
+    fclose (file);
+    line [size] = 0;
+    //  After the command in parentheses: state, then fields 4.. ; utime
+    //  and stime are fields 14 and 15
+    const char *at = strrchr (line, ')');
+    unsigned long long utime = 0, stime = 0;
+    if (at
+        && sscanf (at + 2,
+                   "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+                   &utime, &stime)
+               != 2)
+        return 0;
+    return (double) (utime + stime) / sysconf (_SC_CLK_TCK);
+}
+
+//  Where the CPU of a run goes: the CLI (children of this process), the
+//  daemon, the broker, and the database's backends of the bench's
+//  database (its own background writers not counted)
+typedef struct {
+    double cli, daemon, broker, database;
+} s_cpu_t;
+
+static void
+s_cpu (pid_t daemon, pid_t broker, kj_db_t *db, s_cpu_t *cpu)
+{
+    struct rusage usage;
+    getrusage (RUSAGE_CHILDREN, &usage);
+    cpu->cli = usage.ru_utime.tv_sec + usage.ru_utime.tv_usec / 1e6
+             + usage.ru_stime.tv_sec + usage.ru_stime.tv_usec / 1e6;
+    cpu->daemon = s_cpu_of (daemon);
+    cpu->broker = s_cpu_of (broker);
+    cpu->database = 0;
+    PGresult *res = kj_db_exec (db,
+                                "SELECT pid FROM pg_stat_activity WHERE "
+                                "datname = current_database () AND pid <> "
+                                "pg_backend_pid ()",
+                                0, NULL);
+    for (int row = 0; res && row < PQntuples (res); row++)
+        cpu->database += s_cpu_of ((pid_t) atoi (PQgetvalue (res, row, 0)));
+    if (res)
+        PQclear (res);
+}
+
+//  --------------------------------------------------------------------------
 //  A batch as the service has it: its line of figures
 
 static Kj__IpoFitBatch *
@@ -215,9 +271,12 @@ s_batch (kj_client_t *client, uint64_t id, Kj__IpoFitShowReply **reply)
 //  One upload of the file through the CLI and the service; seconds, or
 //  a negative number when it failed
 static double
-s_upload (const char *endpoint, const char *path, kj_client_t *client,
-          double bare)
+s_upload (const kj_broker_t *broker, pid_t daemon, kj_db_t *db,
+          const char *path, kj_client_t *client, double bare)
 {
+    const char *endpoint = broker->endpoint;
+    s_cpu_t before, after;
+    s_cpu (daemon, broker->pid, db, &before);
     char command [1400];
     snprintf (command, sizeof command,
               "%s --broker %s --timeout 600000 --json ipo fit run --csv %s "
@@ -230,6 +289,7 @@ s_upload (const char *endpoint, const char *path, kj_client_t *client,
         fprintf (stderr, "bench_ipo: %s: exit %d\n", command, rc);
         return -1;
     }
+    s_cpu (daemon, broker->pid, db, &after);
     Kj__IpoFitShowReply *reply = NULL;
     Kj__IpoFitBatch *batch = s_batch (client, 0, &reply);
     if (!batch)
@@ -249,6 +309,14 @@ s_upload (const char *endpoint, const char *path, kj_client_t *client,
             "finishing\n",
             "  of which in kejin-ipo's calls", stages [0], stages [1],
             stages [2]);
+    double total = after.cli - before.cli + after.daemon - before.daemon
+                 + after.broker - before.broker + after.database
+                 - before.database;
+    printf ("  %-40s %7.2f s CPU: CLI %.2f, kejin-ipo %.2f, broker %.2f, "
+            "PostgreSQL %.2f\n",
+            "  CPU used, all processes", total, after.cli - before.cli,
+            after.daemon - before.daemon, after.broker - before.broker,
+            after.database - before.database);
     kj__ipo_fit_show_reply__free_unpacked (reply, NULL);
     fflush (stdout);
     return took;
@@ -485,8 +553,12 @@ main (void)
         return 1;
     kj_client_t *client = kj_client_new (broker.endpoint);
     kj_client_set_timeout (client, 600000);
-    double first = s_upload (broker.endpoint, path, client, bare_all);
-    double second = s_upload (broker.endpoint, path, client, bare_all);
+    kj_db_t *db = kj_db_new (dsn, "ipo", 5000);
+    if (!db)
+        return 1;
+    double first = s_upload (&broker, ipo, db, path, client, bare_all);
+    double second = s_upload (&broker, ipo, db, path, client, bare_all);
+    kj_db_destroy (&db);
     if (first < 0 || second < 0)
         return 1;
     printf ("  target (the service's batch fit of 1,000,000, end to end): "
