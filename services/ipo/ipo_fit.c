@@ -72,16 +72,29 @@ s_meets (const ipo_board_rules_t *rules, const ipo_board_input_t *input,
     return rc;
 }
 
-//  The names of the standards in bits into names (each 16 bytes); their
-//  count
+//  The names of the standards of the table, by bit ("STAR-1", ...): made
+//  once for a finish or a page shown, not once per firm
+typedef char s_names_t [32][16];
+
+static void
+s_name_table (const ipo_board_rules_t *rules, s_names_t table)
+{
+    for (size_t i = 0; i < 32; i++)
+        if (i < rules->count)
+            ipo_board_standard_name (&rules->standards [i], table [i], 16);
+        else
+            table [i][0] = 0;
+}
+
+//  The names of the standards in bits, pointing into table, into names;
+//  their count
 static size_t
-s_names (const ipo_board_rules_t *rules, unsigned bits, char names [][16])
+s_names (s_names_t table, unsigned bits, char **names)
 {
     size_t count = 0;
-    for (size_t i = 0; i < rules->count && i < 32; i++)
-        if (bits & (1u << i))
-            ipo_board_standard_name (&rules->standards [i], names [count++],
-                                     16);
+    for (size_t i = 0; i < 32; i++)
+        if ((bits & (1u << i)) && table [i][0])
+            names [count++] = table [i];
     return count;
 }
 
@@ -202,6 +215,8 @@ s_finish (kj_db_t *db, const ipo_board_rules_t *rules, ipo_store_batch_t *batch)
     batch->finished_us = kj_wall_us ();  //  the row's is the database's
     if (ipo_store_batch_save (db, batch) < 0)
         return -1;
+    s_names_t table;
+    s_name_table (rules, table);
     char after [65] = "";
     while (true) {
         PGresult *res = ipo_store_fit_results (db, batch->id, after,
@@ -211,14 +226,13 @@ s_finish (kj_db_t *db, const ipo_board_rules_t *rules, ipo_store_batch_t *batch)
         int rows = PQntuples (res);
         Kj__IpoFitNew *events = (Kj__IpoFitNew *) calloc ((size_t) rows + 1,
                                                           sizeof *events);
-        char (*names) [2][24][16] = calloc ((size_t) rows + 1, sizeof *names);
-        char **lists = (char **) calloc ((size_t) rows * 48 + 1,
+        char **lists = (char **) calloc ((size_t) rows * 64 + 1,
                                          sizeof (char *));
         const char **keys = (const char **) calloc ((size_t) rows + 1,
                                                     sizeof (char *));
         const ProtobufCMessage **payloads = (const ProtobufCMessage **)
             calloc ((size_t) rows + 1, sizeof (void *));
-        assert (events && names && lists && keys && payloads);
+        assert (events && lists && keys && payloads);
         for (int row = 0; row < rows; row++) {
             Kj__IpoFitNew *e = &events [row];
             kj__ipo_fit_new__init (e);
@@ -227,14 +241,10 @@ s_finish (kj_db_t *db, const ipo_board_rules_t *rules, ipo_store_batch_t *batch)
             e->city = PQgetvalue (res, row, 1);
             unsigned meets = (unsigned) atol (PQgetvalue (res, row, 2));
             unsigned newly = (unsigned) atol (PQgetvalue (res, row, 3));
-            e->n_meets = s_names (rules, meets, names [row][0]);
-            e->n_newly = s_names (rules, newly, names [row][1]);
-            e->meets = lists + (size_t) row * 48;
-            e->newly = e->meets + 24;
-            for (size_t i = 0; i < e->n_meets; i++)
-                e->meets [i] = names [row][0][i];
-            for (size_t i = 0; i < e->n_newly; i++)
-                e->newly [i] = names [row][1][i];
+            e->meets = lists + (size_t) row * 64;
+            e->newly = e->meets + 32;
+            e->n_meets = s_names (table, meets, e->meets);
+            e->n_newly = s_names (table, newly, e->newly);
             keys [row] = e->firm;
             payloads [row] = &e->base;
         }
@@ -244,7 +254,6 @@ s_finish (kj_db_t *db, const ipo_board_rules_t *rules, ipo_store_batch_t *batch)
         if (rows)
             snprintf (after, sizeof after, "%s", PQgetvalue (res, rows - 1, 0));
         free (events);
-        free (names);
         free (lists);
         free (keys);
         free (payloads);
@@ -491,6 +500,8 @@ ipo_fit_show (kj_call_t *call, const ProtobufCMessage *request,
         kj_call_message (call, &kj__ipo_fit_batch__descriptor);
     s_batch_fill (out->batch, batch);
     int rows = PQntuples (res);
+    s_names_t *table = (s_names_t *) kj_call_alloc (call, sizeof *table);
+    s_name_table (config->board, *table);
     out->firms = (Kj__IpoFitNew **) kj_call_alloc (call, (size_t) (rows + 1)
                                                              * sizeof (void *));
     for (int row = 0; row < rows; row++) {
@@ -499,20 +510,14 @@ ipo_fit_show (kj_call_t *call, const ProtobufCMessage *request,
         f->batch = (uint64_t) batch->id;
         f->firm = kj_call_strdup (call, PQgetvalue (res, row, 0));
         f->city = kj_call_strdup (call, PQgetvalue (res, row, 1));
-        char (*names) [24][16] = (char (*) [24][16])
-            kj_call_alloc (call, 2 * sizeof *names);
-        f->n_meets = s_names (config->board,
+        f->meets = (char **) kj_call_alloc (call, 64 * sizeof (char *));
+        f->newly = f->meets + 32;
+        f->n_meets = s_names (*table,
                               (unsigned) atol (PQgetvalue (res, row, 2)),
-                              names [0]);
-        f->n_newly = s_names (config->board,
+                              f->meets);
+        f->n_newly = s_names (*table,
                               (unsigned) atol (PQgetvalue (res, row, 3)),
-                              names [1]);
-        f->meets = (char **) kj_call_alloc (call, 48 * sizeof (char *));
-        f->newly = f->meets + 24;
-        for (size_t i = 0; i < f->n_meets; i++)
-            f->meets [i] = names [0][i];
-        for (size_t i = 0; i < f->n_newly; i++)
-            f->newly [i] = names [1][i];
+                              f->newly);
         out->firms [out->n_firms++] = f;
     }
     if (rows == limit && rows > 0)
