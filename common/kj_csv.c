@@ -50,9 +50,9 @@ kj_csv_cut (const char *data, size_t size, size_t want, bool eof,
 //  KJ_CSV_MAX_FIELDS fields of KJ_CSV_MAX_FIELD bytes.
 
 typedef struct {
-    char *text;                          //  the row's fields, each NUL-ended
-    size_t used, size;                   //  bytes of text in use, allocated
-    size_t start [KJ_CSV_MAX_FIELDS];    //  where each field begins in text
+    char *text;                        //  the row's fields, each NUL-ended
+    size_t used, size;                 //  bytes of text in use, allocated
+    size_t start [KJ_CSV_MAX_FIELDS];  //  where each field begins in text
     const char *fields [KJ_CSV_MAX_FIELDS];
     size_t count;   //  fields in the row so far
     uint32_t row;   //  rows handed to fn so far

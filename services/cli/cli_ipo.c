@@ -608,7 +608,7 @@ typedef struct {
     size_t size;  //  firms a page
     size_t sent;  //  firms the service took
     unsigned pages;
-    size_t offsets [IPO_FIG_COUNT + 32];  //  of each input field in figures
+    size_t offsets [IPO_FIG_COUNT + 32];   //  of each input field in figures
     s_page_t *page [S_UPLOAD_FLIGHT + 1];  //  the last is being filled
     int rc;  //  once the service refused, or did not answer
 } s_upload_t;
@@ -620,8 +620,7 @@ s_page_new (size_t size)
     s_page_t *self = (s_page_t *) calloc (1, sizeof (s_page_t));
     if (self) {
         self->firms = (Kj__IpoFitFirm *) calloc (size, sizeof *self->firms);
-        self->figures = (Kj__IpoFigures *) calloc (size,
-                                                   sizeof *self->figures);
+        self->figures = (Kj__IpoFigures *) calloc (size, sizeof *self->figures);
         self->list = (Kj__IpoFitFirm **) calloc (size, sizeof *self->list);
         self->ids = calloc (size, sizeof *self->ids);
     }
@@ -853,8 +852,7 @@ s_upload (cli_t *cli, cli_args_t *args)
     header [n] = NULL;
     int rc = s_read (cli, cli_args_get (args, "csv"), header, s_upload_row,
                      self);
-    if (self->rc == 0
-        && (self->batch || self->page [S_UPLOAD_FLIGHT]->count))
+    if (self->rc == 0 && (self->batch || self->page [S_UPLOAD_FLIGHT]->count))
         s_upload_send (self, true);  //  the rest, and the batch finished
     if (!cli->json && isatty (STDERR_FILENO) && self->sent)
         fprintf (stderr, "\n");

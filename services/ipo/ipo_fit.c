@@ -134,7 +134,7 @@ s_batch_event (kj_db_t *db, const char *topic, const ipo_store_batch_t *batch)
 static void
 s_element (zchunk_t *out, const char *text)
 {
-    zchunk_extend (out, zchunk_size (out) > 1 ? ",\"" : "\"", 
+    zchunk_extend (out, zchunk_size (out) > 1 ? ",\"" : "\"",
                    zchunk_size (out) > 1 ? 2 : 1);
     for (const char *c = text; *c; c++) {
         if (*c == '\\' || *c == '"')
@@ -172,11 +172,11 @@ s_page_store (kj_db_t *db, const ipo_store_batch_t *batch,
     zchunk_extend (firms, "}", 2);  //  and a NUL
     zchunk_extend (cities, "}", 2);
     zchunk_extend (meets, "}", 2);
-    int rc = *meeting ? ipo_store_fit_page (
-                 db, batch->id, batch->previous,
-                 (const char *) zchunk_data (firms),
-                 (const char *) zchunk_data (cities),
-                 (const char *) zchunk_data (meets), newly, dup, dup_size)
+    int rc = *meeting ? ipo_store_fit_page (db, batch->id, batch->previous,
+                                            (const char *) zchunk_data (firms),
+                                            (const char *) zchunk_data (cities),
+                                            (const char *) zchunk_data (meets),
+                                            newly, dup, dup_size)
                       : 1;
     if (!*meeting)
         *newly = 0;
@@ -219,8 +219,8 @@ s_finish (kj_db_t *db, const ipo_board_rules_t *rules, ipo_store_batch_t *batch)
     s_name_table (rules, table);
     char after [65] = "";
     while (true) {
-        PGresult *res = ipo_store_fit_results (db, batch->id, after,
-                                               S_EVENTS, false);
+        PGresult *res = ipo_store_fit_results (db, batch->id, after, S_EVENTS,
+                                               false);
         if (!res)
             return -1;
         int rows = PQntuples (res);
@@ -343,9 +343,9 @@ ipo_fit_batch (kj_call_t *call, const ProtobufCMessage *request,
                                  "(batch 0)");
         //  Not locked yet: pages of a batch are fitted and stored side by
         //  side, each taking the batch's row only to count itself in
-        int rc = in->batch > INT64_MAX ? 0
-                                       : ipo_store_batch_load (
-                                           db, (int64_t) in->batch, false,
+        int rc = in->batch > INT64_MAX
+                   ? 0
+                   : ipo_store_batch_load (db, (int64_t) in->batch, false,
                                            &batch);
         if (rc < 0)
             return kj_call_fail_db (call);

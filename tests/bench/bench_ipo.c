@@ -126,7 +126,7 @@ s_codec (const ipo_board_input_t *firms, double *encode, double *decode)
     *encode = *decode = 0;
     for (int first = 0; first < FIRMS; first += (int) page) {
         size_t n = (size_t) (FIRMS - first) < page ? (size_t) (FIRMS - first)
-                                                    : page;
+                                                   : page;
         double start = s_now ();
         for (size_t i = 0; i < n; i++) {
             const ipo_board_input_t *in = &firms [first + i];
@@ -136,8 +136,8 @@ s_codec (const ipo_board_input_t *firms, double *encode, double *decode)
             f [i].firm = ids [i];
             f [i].city = "";
             f [i].figures = &g [i];
-            for (const ipo_board_field_t *field = ipo_board_fields;
-                 field->name; field++) {
+            for (const ipo_board_field_t *field = ipo_board_fields; field->name;
+                 field++) {
                 const ProtobufCFieldDescriptor
                     *to = protobuf_c_message_descriptor_get_field_by_name (
                         &kj__ipo_figures__descriptor, field->name);
@@ -152,8 +152,8 @@ s_codec (const ipo_board_input_t *firms, double *encode, double *decode)
         request.n_firms = n;
         size_t size = kj__ipo_fit_batch_request__pack (&request, buffer);
         double packed = s_now ();
-        Kj__IpoFitBatchRequest *back = kj__ipo_fit_batch_request__unpack (
-            NULL, size, buffer);
+        Kj__IpoFitBatchRequest
+            *back = kj__ipo_fit_batch_request__unpack (NULL, size, buffer);
         assert (back && back->n_firms == n);
         kj__ipo_fit_batch_request__free_unpacked (back, NULL);
         *encode += packed - start;
@@ -182,8 +182,9 @@ s_daemon_stages (uint64_t batch, double stages [3])
         unsigned long long id, firms;
         long long fit, store, finish;
         if (at
-            && sscanf (at, "batch=%llu firms=%llu fit_us=%lld store_us=%lld "
-                           "finish_us=%lld",
+            && sscanf (at,
+                       "batch=%llu firms=%llu fit_us=%lld store_us=%lld "
+                       "finish_us=%lld",
                        &id, &firms, &fit, &store, &finish)
                    == 5
             && id == batch) {

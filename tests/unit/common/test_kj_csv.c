@@ -177,8 +177,8 @@ s_ref_row (int end, void *arg)
     (void) end;
     s_ref_t *self = (s_ref_t *) arg;
     self->row++;
-    self->used += (size_t) sprintf (self->out + self->used, "%u:%s|",
-                                    self->row, self->line);
+    self->used += (size_t) sprintf (self->out + self->used, "%u:%s|", self->row,
+                                    self->line);
     self->line_size = 0;
     self->line [0] = 0;
 }
@@ -206,8 +206,7 @@ s_reference (const char *text, char *out)
 }
 
 static int
-s_collect_all (uint32_t row, const char *const *fields, size_t count,
-               void *arg)
+s_collect_all (uint32_t row, const char *const *fields, size_t count, void *arg)
 {
     char *out = (char *) arg;
     size_t at = strlen (out);

@@ -840,8 +840,8 @@ test_meets_agrees_with_fit (void **state)
             uint32_t meets, expected = 0;
             for (size_t i = 0; i < fit.count; i++)
                 if (fit.outcome [i].met)
-                    expected |= UINT32_C (1) << (fit.outcome [i].standard
-                                                 - rules->standards);
+                    expected |= UINT32_C (1)
+                             << (fit.outcome [i].standard - rules->standards);
             assert_int_equal (ipo_board_meets (rules, &in, sets [k], &meets,
                                                &status),
                               0);
