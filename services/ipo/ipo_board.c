@@ -256,58 +256,38 @@ ipo_board_input_check (const ipo_board_input_t *input, kj_status_t *status)
 }
 
 //  --------------------------------------------------------------------------
-//  The value of a figure for a firm. Sums of checked inputs fit in int64.
+//  Every figure of a firm, worked out once: the sums over years that
+//  several standards read are added once per firm, not once per criterion.
+//  Sums of checked inputs fit in int64.
 
-static int64_t
-s_figure (const ipo_board_input_t *in, ipo_figure_t figure)
+typedef int64_t s_figures_t [IPO_FIG_COUNT];
+
+static void
+s_figures (const ipo_board_input_t *in, s_figures_t fig)
 {
-    switch (figure) {
-        case IPO_FIG_MARKET_CAP:
-            return in->market_cap_fen;
-        case IPO_FIG_NP_T0:
-            return in->np_fen [0];
-        case IPO_FIG_NP_T1:
-            return in->np_fen [1];
-        case IPO_FIG_NP_T2:
-            return in->np_fen [2];
-        case IPO_FIG_NP_T1_T0:
-            return in->np_fen [1] + in->np_fen [0];
-        case IPO_FIG_NP_T2_T0:
-            return in->np_fen [2] + in->np_fen [1] + in->np_fen [0];
-        case IPO_FIG_REV_T0:
-            return in->rev_fen [0];
-        case IPO_FIG_REV_T1_T0:
-            return in->rev_fen [1] + in->rev_fen [0];
-        case IPO_FIG_REV_T2_T0:
-            return in->rev_fen [2] + in->rev_fen [1] + in->rev_fen [0];
-        case IPO_FIG_RD_T1_T0:
-            return in->rd_fen [1] + in->rd_fen [0];
-        case IPO_FIG_RD_T2_T0:
-            return in->rd_fen [2] + in->rd_fen [1] + in->rd_fen [0];
-        case IPO_FIG_OCF_T0:
-            return in->ocf_fen [0];
-        case IPO_FIG_OCF_T2_T0:
-            return in->ocf_fen [2] + in->ocf_fen [1] + in->ocf_fen [0];
-        case IPO_FIG_ROE_T0:
-            return in->roe_bp [0];
-        case IPO_FIG_ROE_T1_T0:
-            return in->roe_bp [1] + in->roe_bp [0];
-        case IPO_FIG_REV_GROWTH_T0:
-            return in->rev_growth_t0_bp;
-        case IPO_FIG_NEEQ_TIER:
-            return in->neeq_tier;
-        case IPO_FIG_NEEQ_MONTHS:
-            return in->neeq_listed_months;
-        case IPO_FIG_SHARE_CAPITAL:
-            return in->share_capital_fen;
-        case IPO_FIG_SPECIALIZED:
-            return in->specialized;
-        case IPO_FIG_INNOVATIVE_SME:
-            return in->innovative_sme;
-        default:
-            assert (false);
-            return 0;
-    }
+    fig [IPO_FIG_NONE] = 0;
+    fig [IPO_FIG_MARKET_CAP] = in->market_cap_fen;
+    fig [IPO_FIG_NP_T0] = in->np_fen [0];
+    fig [IPO_FIG_NP_T1] = in->np_fen [1];
+    fig [IPO_FIG_NP_T2] = in->np_fen [2];
+    fig [IPO_FIG_NP_T1_T0] = in->np_fen [1] + in->np_fen [0];
+    fig [IPO_FIG_NP_T2_T0] = fig [IPO_FIG_NP_T1_T0] + in->np_fen [2];
+    fig [IPO_FIG_REV_T0] = in->rev_fen [0];
+    fig [IPO_FIG_REV_T1_T0] = in->rev_fen [1] + in->rev_fen [0];
+    fig [IPO_FIG_REV_T2_T0] = fig [IPO_FIG_REV_T1_T0] + in->rev_fen [2];
+    fig [IPO_FIG_RD_T1_T0] = in->rd_fen [1] + in->rd_fen [0];
+    fig [IPO_FIG_RD_T2_T0] = fig [IPO_FIG_RD_T1_T0] + in->rd_fen [2];
+    fig [IPO_FIG_OCF_T0] = in->ocf_fen [0];
+    fig [IPO_FIG_OCF_T2_T0] = in->ocf_fen [2] + in->ocf_fen [1]
+                            + in->ocf_fen [0];
+    fig [IPO_FIG_ROE_T0] = in->roe_bp [0];
+    fig [IPO_FIG_ROE_T1_T0] = in->roe_bp [1] + in->roe_bp [0];
+    fig [IPO_FIG_REV_GROWTH_T0] = in->rev_growth_t0_bp;
+    fig [IPO_FIG_NEEQ_TIER] = in->neeq_tier;
+    fig [IPO_FIG_NEEQ_MONTHS] = in->neeq_listed_months;
+    fig [IPO_FIG_SHARE_CAPITAL] = in->share_capital_fen;
+    fig [IPO_FIG_SPECIALIZED] = in->specialized;
+    fig [IPO_FIG_INNOVATIVE_SME] = in->innovative_sme;
 }
 
 //  --------------------------------------------------------------------------
@@ -319,16 +299,16 @@ s_figure (const ipo_board_input_t *in, ipo_figure_t figure)
 //  of at most 0, counts the whole 10000.
 
 static void
-s_tally (const ipo_board_input_t *input, const ipo_criterion_t *list,
+s_tally (const s_figures_t fig, const ipo_criterion_t *list,
          ipo_board_outcome_t *outcome)
 {
     for (const ipo_criterion_t *c = list;
          c < list + IPO_BOARD_MAX_CRITERIA && c->figure != IPO_FIG_NONE; c++) {
-        int64_t have = s_figure (input, c->figure);
+        int64_t have = fig [c->figure];
         int64_t need = c->min;
         bool met;
         if (c->per != IPO_FIG_NONE) {
-            __int128 product = (__int128) c->min * s_figure (input, c->per);
+            __int128 product = (__int128) c->min * fig [c->per];
             met = (__int128) have * 10000 >= product;
             __int128 least = product > 0 ? (product + 9999) / 10000 : 0;
             need = (int64_t) least;
@@ -372,22 +352,32 @@ s_nearer (const ipo_board_outcome_t *a, const ipo_board_outcome_t *b)
 
 static void
 s_evaluate (const ipo_board_rules_t *rules, const ipo_standard_t *standard,
-            const ipo_board_input_t *input, ipo_board_outcome_t *outcome)
+            const s_figures_t fig, ipo_board_outcome_t *outcome)
 {
-    memset (outcome, 0, sizeof *outcome);
     outcome->standard = standard;
-    s_tally (input, rules->prerequisite [standard->board], outcome);
-    s_tally (input, standard->all, outcome);
+    outcome->met = false;
+    outcome->unmet = 0;
+    outcome->gap_bp = 0;
+    outcome->shorts = 0;
+    s_tally (fig, rules->prerequisite [standard->board], outcome);
+    s_tally (fig, standard->all, outcome);
     ipo_board_outcome_t best;
     bool branches = false;
     for (int b = 0; b < IPO_BOARD_MAX_BRANCHES; b++) {
         if (standard->any [b][0].figure == IPO_FIG_NONE)
             continue;
         ipo_board_outcome_t branch;
-        memset (&branch, 0, sizeof branch);
-        s_tally (input, standard->any [b], &branch);
-        if (!branches || s_nearer (&branch, &best))
-            best = branch;
+        branch.unmet = 0;
+        branch.gap_bp = 0;
+        branch.shorts = 0;
+        s_tally (fig, standard->any [b], &branch);
+        if (!branches || s_nearer (&branch, &best)) {
+            best.unmet = branch.unmet;
+            best.gap_bp = branch.gap_bp;
+            best.shorts = branch.shorts;
+            memcpy (best.short_of, branch.short_of,
+                    branch.shorts * sizeof branch.short_of [0]);
+        }
         branches = true;
     }
     if (branches) {
@@ -412,23 +402,82 @@ ipo_board_fit (const ipo_board_rules_t *rules, const ipo_board_input_t *input,
     assert (rules);
     assert (input);
     assert (fit);
-    memset (fit, 0, sizeof *fit);
+    //  Only the outcomes counted are written: the table is 11 KB
+    fit->count = 0;
     fit->nearest = -1;
     if (ipo_board_input_check (input, status))
         return -1;
+    s_figures_t fig;
+    s_figures (input, fig);
     for (size_t i = 0; i < rules->count; i++) {
         const ipo_standard_t *standard = &rules->standards [i];
         if (!(boards & IPO_BOARD_BIT (standard->board)))
             continue;
         assert (fit->count < IPO_BOARD_MAX_STANDARDS);
         ipo_board_outcome_t *outcome = &fit->outcome [fit->count];
-        s_evaluate (rules, standard, input, outcome);
+        s_evaluate (rules, standard, fig, outcome);
         if (!outcome->met
             && (fit->nearest < 0
                 || s_nearer (outcome, &fit->outcome [fit->nearest])))
             fit->nearest = (int) fit->count;
         fit->count++;
     }
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  True if the firm meets every criterion of a list: the comparisons of
+//  s_tally, without the shortfalls.
+
+static inline bool
+s_list_met (const s_figures_t fig, const ipo_criterion_t *list)
+{
+    for (const ipo_criterion_t *c = list;
+         c < list + IPO_BOARD_MAX_CRITERIA && c->figure != IPO_FIG_NONE; c++)
+        if (c->per == IPO_FIG_NONE ? fig [c->figure] < c->min
+                                   : (__int128) fig [c->figure] * 10000
+                                         < (__int128) c->min * fig [c->per])
+            return false;
+    return true;
+}
+
+//  --------------------------------------------------------------------------
+//  The standards a firm meets, a bit each; see the header.
+
+int
+ipo_board_meets (const ipo_board_rules_t *rules, const ipo_board_input_t *input,
+                 unsigned boards, uint32_t *meets, kj_status_t *status)
+{
+    assert (rules);
+    assert (input);
+    assert (meets);
+    assert (rules->count <= 32);
+    *meets = 0;
+    if (ipo_board_input_check (input, status))
+        return -1;
+    s_figures_t fig;
+    s_figures (input, fig);
+    //  A board's prerequisite once, not once per standard
+    unsigned open = 0;
+    for (int board = 0; board < IPO_BOARD_COUNT; board++)
+        if ((boards & IPO_BOARD_BIT (board))
+            && s_list_met (fig, rules->prerequisite [board]))
+            open |= IPO_BOARD_BIT (board);
+    uint32_t bits = 0;
+    for (size_t i = 0; i < rules->count; i++) {
+        const ipo_standard_t *standard = &rules->standards [i];
+        if (!(open & IPO_BOARD_BIT (standard->board))
+            || !s_list_met (fig, standard->all))
+            continue;
+        bool met = standard->any [0][0].figure == IPO_FIG_NONE
+                && standard->any [1][0].figure == IPO_FIG_NONE;
+        for (int b = 0; !met && b < IPO_BOARD_MAX_BRANCHES; b++)
+            met = standard->any [b][0].figure != IPO_FIG_NONE
+               && s_list_met (fig, standard->any [b]);
+        if (met)
+            bits |= UINT32_C (1) << i;
+    }
+    *meets = bits;
     return 0;
 }
 

@@ -201,6 +201,18 @@ int
                    ipo_board_fit_t *fit, kj_status_t *status);
 
 //  --------------------------------------------------------------------------
+//  The batch fit's question alone: which standards of the boards in
+//  `boards` input meets, bit i for rules->standards [i] (table order, not
+//  the order of ipo_board_fit's outcomes when boards leaves some out).
+//  The same comparisons as ipo_board_fit, without working out shortfalls.
+//  Returns 0, or -1 with status set when the input is out of range.
+
+int
+    ipo_board_meets (const ipo_board_rules_t *rules,
+                     const ipo_board_input_t *input, unsigned boards,
+                     uint32_t *meets, kj_status_t *status);
+
+//  --------------------------------------------------------------------------
 //  Names for people and files.
 
 //  "STAR-1", "ChiNext-2", "Main-3", "BSE-4", "NEEQ-1", "Regional-1".

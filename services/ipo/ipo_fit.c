@@ -9,6 +9,8 @@
     =========================================================================
 */
 
+#include <pthread.h>
+
 #include "ipo_server.h"
 #include "ipo_fit.h"
 #include "ipo_store.h"
@@ -23,19 +25,38 @@ typedef struct {
 
 //  --------------------------------------------------------------------------
 //  The figures of a request as the rules read them; see the header.
-void
-ipo_fit_input (const Kj__IpoFigures *figures, ipo_board_input_t *input)
+
+//  Offset in Kj__IpoFigures of each field of ipo_board_fields, by name
+static size_t s_offsets [64];
+
+static void
+s_input_offsets (void)
 {
-    memset (input, 0, sizeof *input);
+    size_t f = 0;
     for (const ipo_board_field_t *field = ipo_board_fields; field->name;
-         field++) {
+         field++, f++) {
         const ProtobufCFieldDescriptor
             *from = protobuf_c_message_descriptor_get_field_by_name (
                 &kj__ipo_figures__descriptor, field->name);
-        assert (from && from->type == PROTOBUF_C_TYPE_INT64);
-        memcpy ((char *) input + field->offset,
-                (const char *) figures + from->offset, sizeof (int64_t));
+        assert (from && from->type == PROTOBUF_C_TYPE_INT64
+                && f < sizeof s_offsets / sizeof s_offsets [0]);
+        s_offsets [f] = from->offset;
     }
+}
+
+void
+ipo_fit_input (const Kj__IpoFigures *figures, ipo_board_input_t *input)
+{
+    //  Where each field of the input is in the message, looked up by
+    //  name once (the table is constant; the same on every thread)
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once (&once, s_input_offsets);
+    memset (input, 0, sizeof *input);
+    size_t f = 0;
+    for (const ipo_board_field_t *field = ipo_board_fields; field->name;
+         field++, f++)
+        memcpy ((char *) input + field->offset,
+                (const char *) figures + s_offsets [f], sizeof (int64_t));
 }
 
 //  --------------------------------------------------------------------------
@@ -45,26 +66,35 @@ static int
 s_meets (const ipo_board_rules_t *rules, const ipo_board_input_t *input,
          unsigned *meets, kj_status_t *status)
 {
-    ipo_board_fit_t fit;
-    if (ipo_board_fit (rules, input, IPO_BOARD_ALL, &fit, status))
-        return -1;
-    *meets = 0;
-    for (size_t i = 0; i < fit.count; i++)
-        if (fit.outcome [i].met)
-            *meets |= 1u << i;
-    return 0;
+    uint32_t bits;
+    int rc = ipo_board_meets (rules, input, IPO_BOARD_ALL, &bits, status);
+    *meets = bits;
+    return rc;
 }
 
-//  The names of the standards in bits into names (each 16 bytes); their
-//  count
+//  The names of the standards of the table, by bit ("STAR-1", ...): made
+//  once for a finish or a page shown, not once per firm
+typedef char s_names_t [32][16];
+
+static void
+s_name_table (const ipo_board_rules_t *rules, s_names_t table)
+{
+    for (size_t i = 0; i < 32; i++)
+        if (i < rules->count)
+            ipo_board_standard_name (&rules->standards [i], table [i], 16);
+        else
+            table [i][0] = 0;
+}
+
+//  The names of the standards in bits, pointing into table, into names;
+//  their count
 static size_t
-s_names (const ipo_board_rules_t *rules, unsigned bits, char names [][16])
+s_names (s_names_t table, unsigned bits, char **names)
 {
     size_t count = 0;
-    for (size_t i = 0; i < rules->count && i < 32; i++)
-        if (bits & (1u << i))
-            ipo_board_standard_name (&rules->standards [i], names [count++],
-                                     16);
+    for (size_t i = 0; i < 32; i++)
+        if ((bits & (1u << i)) && table [i][0])
+            names [count++] = table [i];
     return count;
 }
 
@@ -98,84 +128,111 @@ s_batch_event (kj_db_t *db, const char *topic, const ipo_store_batch_t *batch)
 }
 
 //  --------------------------------------------------------------------------
-//  COPY text of a value: a backslash doubled (texts hold no control
-//  characters: they are checked, or codes of the registry's)
+//  A text as an element of an array literal: quoted, a backslash or a
+//  quote escaped (texts hold no control characters: they are checked, or
+//  codes of the registry's)
 static void
-s_copy_text (zchunk_t *out, const char *text, char end)
+s_element (zchunk_t *out, const char *text)
 {
+    zchunk_extend (out, zchunk_size (out) > 1 ? ",\"" : "\"",
+                   zchunk_size (out) > 1 ? 2 : 1);
     for (const char *c = text; *c; c++) {
-        if (*c == '\\')
+        if (*c == '\\' || *c == '"')
             zchunk_extend (out, "\\", 1);
-        zchunk_extend (out, *c == '\t' || *c == '\n' ? " " : c, 1);
+        zchunk_extend (out, c, 1);
     }
-    zchunk_extend (out, &end, 1);
+    zchunk_extend (out, "\"", 1);
 }
 
-//  Store a page of fitted firms and count it into the batch, with its
-//  progress event, in the caller's transaction. 1, 0 when a firm of the
-//  page is in the batch already (named in dup), -1 when the database
+//  Store a page of fitted firms (those meeting a standard, with what they
+//  newly meet against the batch's previous one) in the caller's
+//  transaction; *meeting and *newly get their counts. 1, 0 when a firm of
+//  the page is in the batch already (named in dup), -1 when the database
 //  failed.
 static int
-s_page (kj_db_t *db, ipo_store_batch_t *batch, const s_item_t *items,
-        size_t count, char *dup, size_t dup_size)
+s_page_store (kj_db_t *db, const ipo_store_batch_t *batch,
+              const s_item_t *items, size_t count, int64_t *meeting,
+              int64_t *newly, char *dup, size_t dup_size)
 {
-    zchunk_t *rows = zchunk_new (NULL, 64 * (count + 1));
-    char id [24];
-    snprintf (id, sizeof id, "%lld\t", (long long) batch->id);
-    int64_t meeting = 0;
+    zchunk_t *firms = zchunk_new ("{", 1), *cities = zchunk_new ("{", 1),
+             *meets = zchunk_new ("{", 1);
+    assert (firms && cities && meets);
+    *meeting = 0;
     for (size_t i = 0; i < count; i++) {
         if (!items [i].meets)
             continue;
-        char meets [16];
-        snprintf (meets, sizeof meets, "%u\n", items [i].meets);
-        zchunk_extend (rows, id, strlen (id));
-        s_copy_text (rows, items [i].firm, '\t');
-        s_copy_text (rows, items [i].city, '\t');
-        zchunk_extend (rows, meets, strlen (meets));
-        meeting++;
+        char bits [16];
+        int length = snprintf (bits, sizeof bits, *meeting ? ",%u" : "%u",
+                               items [i].meets);
+        s_element (firms, items [i].firm);
+        s_element (cities, items [i].city);
+        zchunk_extend (meets, bits, (size_t) length);
+        (*meeting)++;
     }
-    int rc = ipo_store_fit_page (db, (const char *) zchunk_data (rows),
-                                 zchunk_size (rows), dup, dup_size);
-    zchunk_destroy (&rows);
-    if (rc <= 0)
-        return rc;
+    zchunk_extend (firms, "}", 2);  //  and a NUL
+    zchunk_extend (cities, "}", 2);
+    zchunk_extend (meets, "}", 2);
+    int rc = *meeting ? ipo_store_fit_page (db, batch->id, batch->previous,
+                                            (const char *) zchunk_data (firms),
+                                            (const char *) zchunk_data (cities),
+                                            (const char *) zchunk_data (meets),
+                                            newly, dup, dup_size)
+                      : 1;
+    if (!*meeting)
+        *newly = 0;
+    zchunk_destroy (&firms);
+    zchunk_destroy (&cities);
+    zchunk_destroy (&meets);
+    return rc;
+}
+
+//  Count a stored page into the batch, with its progress event, in the
+//  caller's transaction; 0 or -1
+static int
+s_page_count (kj_db_t *db, ipo_store_batch_t *batch, size_t count,
+              int64_t meeting, int64_t newly)
+{
     batch->firms += (int64_t) count;
     batch->meeting += meeting;
+    batch->newly += newly;
     batch->pages++;
-    if (ipo_store_batch_save (db, batch) < 0
-        || s_batch_event (db, "ipo.fit.progress", batch))
-        return -1;
-    return 1;
+    return ipo_store_batch_save (db, batch) < 0
+                || s_batch_event (db, "ipo.fit.progress", batch)
+             ? -1
+             : 0;
 }
 
 //  Finish a batch in the caller's transaction: its state, an event per
-//  newly fit firm (ipo.fit.newly, a thousand at a time), the finished
-//  event, and the batches before its previous dropped. 0 or -1.
+//  newly fit firm (ipo.fit.newly, S_EVENTS at a time, read from what the
+//  pages stored), the finished event, and the batches before its previous
+//  dropped. 0 or -1.
+#define S_EVENTS 10000
+
 static int
 s_finish (kj_db_t *db, const ipo_board_rules_t *rules, ipo_store_batch_t *batch)
 {
     snprintf (batch->state, sizeof batch->state, "FINISHED");
     batch->finished_us = kj_wall_us ();  //  the row's is the database's
-    if (ipo_store_batch_newly (db, batch->id, &batch->newly) < 0
-        || ipo_store_batch_save (db, batch) < 0)
+    if (ipo_store_batch_save (db, batch) < 0)
         return -1;
+    s_names_t table;
+    s_name_table (rules, table);
     char after [65] = "";
     while (true) {
-        PGresult *res = ipo_store_fit_results (db, batch->id, after, 1000,
+        PGresult *res = ipo_store_fit_results (db, batch->id, after, S_EVENTS,
                                                false);
         if (!res)
             return -1;
         int rows = PQntuples (res);
         Kj__IpoFitNew *events = (Kj__IpoFitNew *) calloc ((size_t) rows + 1,
                                                           sizeof *events);
-        char (*names) [2][24][16] = calloc ((size_t) rows + 1, sizeof *names);
-        char **lists = (char **) calloc ((size_t) rows * 48 + 1,
+        char **lists = (char **) calloc ((size_t) rows * 64 + 1,
                                          sizeof (char *));
         const char **keys = (const char **) calloc ((size_t) rows + 1,
                                                     sizeof (char *));
         const ProtobufCMessage **payloads = (const ProtobufCMessage **)
             calloc ((size_t) rows + 1, sizeof (void *));
-        assert (events && names && lists && keys && payloads);
+        assert (events && lists && keys && payloads);
         for (int row = 0; row < rows; row++) {
             Kj__IpoFitNew *e = &events [row];
             kj__ipo_fit_new__init (e);
@@ -184,14 +241,10 @@ s_finish (kj_db_t *db, const ipo_board_rules_t *rules, ipo_store_batch_t *batch)
             e->city = PQgetvalue (res, row, 1);
             unsigned meets = (unsigned) atol (PQgetvalue (res, row, 2));
             unsigned newly = (unsigned) atol (PQgetvalue (res, row, 3));
-            e->n_meets = s_names (rules, meets, names [row][0]);
-            e->n_newly = s_names (rules, newly, names [row][1]);
-            e->meets = lists + (size_t) row * 48;
-            e->newly = e->meets + 24;
-            for (size_t i = 0; i < e->n_meets; i++)
-                e->meets [i] = names [row][0][i];
-            for (size_t i = 0; i < e->n_newly; i++)
-                e->newly [i] = names [row][1][i];
+            e->meets = lists + (size_t) row * 64;
+            e->newly = e->meets + 32;
+            e->n_meets = s_names (table, meets, e->meets);
+            e->n_newly = s_names (table, newly, e->newly);
             keys [row] = e->firm;
             payloads [row] = &e->base;
         }
@@ -201,20 +254,30 @@ s_finish (kj_db_t *db, const ipo_board_rules_t *rules, ipo_store_batch_t *batch)
         if (rows)
             snprintf (after, sizeof after, "%s", PQgetvalue (res, rows - 1, 0));
         free (events);
-        free (names);
         free (lists);
         free (keys);
         free (payloads);
         PQclear (res);
         if (rc)
             return -1;
-        if (rows < 1000)
+        if (rows < S_EVENTS)
             break;
     }
     if (s_batch_event (db, "ipo.fit.finished", batch)
         || ipo_store_batch_prune (db, batch->source, batch->previous) < 0)
         return -1;
     return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  The refusal of firms for a batch no longer receiving them
+static int
+s_not_receiving (kj_call_t *call, const ipo_store_batch_t *batch)
+{
+    return kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION, "batch",
+                         "batch: batch %lld is %s; firms are sent only to an "
+                         "uploaded batch still RECEIVING",
+                         (long long) batch->id, batch->state);
 }
 
 //  --------------------------------------------------------------------------
@@ -227,6 +290,16 @@ ipo_fit_batch (kj_call_t *call, const ProtobufCMessage *request,
     const ipo_fit_config_t *config = ipo_server_fit_config (
         kj_call_state (call));
     kj_db_t *db = kj_call_db (call);
+    //  The audit trail's image of the call: the request without its
+    //  firms (a page of them as JSON is megabytes, only to be dropped for
+    //  its size), and the reply
+    Kj__IpoFitBatchRequest image = *in;
+    image.firms = NULL;
+    image.n_firms = 0;
+    char object [48];
+    snprintf (object, sizeof object, "fit batch %llu: %zu firms",
+              (unsigned long long) in->batch, in->n_firms);
+    kj_audit_object (call, object, &image.base, NULL);
     if (in->n_firms > IPO_FIT_PAGE_MAX)
         return kj_call_fail (call, KJ__CODE__RESOURCE_EXHAUSTED, "firms",
                              "firms: %zu in one call; at most %d, send the "
@@ -268,7 +341,12 @@ ipo_fit_batch (kj_call_t *call, const ProtobufCMessage *request,
                                  "from_registry",
                                  "from_registry: only when a batch starts "
                                  "(batch 0)");
-        int rc = ipo_store_batch_load (db, (int64_t) in->batch, true, &batch);
+        //  Not locked yet: pages of a batch are fitted and stored side by
+        //  side, each taking the batch's row only to count itself in
+        int rc = in->batch > INT64_MAX
+                   ? 0
+                   : ipo_store_batch_load (db, (int64_t) in->batch, false,
+                                           &batch);
         if (rc < 0)
             return kj_call_fail_db (call);
         if (!rc || in->batch > INT64_MAX)
@@ -276,32 +354,35 @@ ipo_fit_batch (kj_call_t *call, const ProtobufCMessage *request,
                                  "batch: no batch %llu",
                                  (unsigned long long) in->batch);
         if (strcmp (batch.state, "RECEIVING"))
-            return kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION, "batch",
-                                 "batch: batch %lld is %s; firms are sent "
-                                 "only to an uploaded batch still RECEIVING",
-                                 (long long) batch.id, batch.state);
+            return s_not_receiving (call, &batch);
     }
     //  Every firm checked and fitted before anything is stored
+    int64_t started = kj_mono_us ();
     s_item_t *items = (s_item_t *) calloc (in->n_firms + 1, sizeof *items);
+    //  Keys are the request's own strings: nothing copied per firm
     zhashx_t *seen = zhashx_new ();
     assert (items && seen);
+    zhashx_set_key_duplicator (seen, NULL);
+    zhashx_set_key_destructor (seen, NULL);
     int rc = 0;
     for (size_t i = 0; i < in->n_firms && rc == 0; i++) {
         const Kj__IpoFitFirm *f = in->firms [i];
+        //  Each field's name is written out only for a refusal
         char field [64];
-        snprintf (field, sizeof field, "firms[%zu].firm", i);
-        if (ipo_server_text (call, field, f->firm, 1, 64)) {
-            rc = -1;
+        if (ipo_server_text (NULL, NULL, f->firm, 1, 64)) {
+            snprintf (field, sizeof field, "firms[%zu].firm", i);
+            rc = ipo_server_text (call, field, f->firm, 1, 64);
             break;
         }
         if (zhashx_insert (seen, f->firm, (void *) 1)) {
+            snprintf (field, sizeof field, "firms[%zu].firm", i);
             rc = kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, field,
                                "%s: %s is in this call twice", field, f->firm);
             break;
         }
-        snprintf (field, sizeof field, "firms[%zu].city", i);
-        if (ipo_server_text (call, field, f->city, 0, 32)) {
-            rc = -1;
+        if (ipo_server_text (NULL, NULL, f->city, 0, 32)) {
+            snprintf (field, sizeof field, "firms[%zu].city", i);
+            rc = ipo_server_text (call, field, f->city, 0, 32);
             break;
         }
         if (!f->figures) {
@@ -325,9 +406,12 @@ ipo_fit_batch (kj_call_t *call, const ProtobufCMessage *request,
         snprintf (items [i].city, sizeof items [i].city, "%s", f->city);
     }
     zhashx_destroy (&seen);
+    int64_t fitted = kj_mono_us ();
     char dup [65] = "";
+    int64_t meeting = 0, newly = 0;
     if (rc == 0 && in->n_firms) {
-        int stored = s_page (db, &batch, items, in->n_firms, dup, sizeof dup);
+        int stored = s_page_store (db, &batch, items, in->n_firms, &meeting,
+                                   &newly, dup, sizeof dup);
         if (stored < 0)
             rc = kj_call_fail_db (call);
         else if (stored == 0)
@@ -339,8 +423,28 @@ ipo_fit_batch (kj_call_t *call, const ProtobufCMessage *request,
     free (items);
     if (rc)
         return -1;
+    //  The batch's row, locked now, as the pages stored before this one
+    //  left it: still RECEIVING, or a call that finished it came first
+    if (in->batch) {
+        int found = ipo_store_batch_load (db, batch.id, true, &batch);
+        if (found < 0)
+            return kj_call_fail_db (call);
+        if (found == 0)
+            snprintf (batch.state, sizeof batch.state, "gone");
+        if (strcmp (batch.state, "RECEIVING"))
+            return s_not_receiving (call, &batch);
+    }
+    if (in->n_firms && s_page_count (db, &batch, in->n_firms, meeting, newly))
+        return kj_call_fail_db (call);
+    int64_t stored = kj_mono_us ();
     if (in->last && s_finish (db, config->board, &batch))
         return kj_call_fail_db (call);
+    //  Where a page's time goes (bench_ipo sums these)
+    kj_info ("ipo.fit.page",
+             "batch=%lld firms=%zu fit_us=%lld store_us=%lld finish_us=%lld",
+             (long long) batch.id, in->n_firms, (long long) (fitted - started),
+             (long long) (stored - fitted),
+             (long long) (kj_mono_us () - stored));
     Kj__IpoFitBatchReply *out = (Kj__IpoFitBatchReply *) reply;
     out->batch = (Kj__IpoFitBatch *)
         kj_call_message (call, &kj__ipo_fit_batch__descriptor);
@@ -396,6 +500,8 @@ ipo_fit_show (kj_call_t *call, const ProtobufCMessage *request,
         kj_call_message (call, &kj__ipo_fit_batch__descriptor);
     s_batch_fill (out->batch, batch);
     int rows = PQntuples (res);
+    s_names_t *table = (s_names_t *) kj_call_alloc (call, sizeof *table);
+    s_name_table (config->board, *table);
     out->firms = (Kj__IpoFitNew **) kj_call_alloc (call, (size_t) (rows + 1)
                                                              * sizeof (void *));
     for (int row = 0; row < rows; row++) {
@@ -404,20 +510,14 @@ ipo_fit_show (kj_call_t *call, const ProtobufCMessage *request,
         f->batch = (uint64_t) batch->id;
         f->firm = kj_call_strdup (call, PQgetvalue (res, row, 0));
         f->city = kj_call_strdup (call, PQgetvalue (res, row, 1));
-        char (*names) [24][16] = (char (*) [24][16])
-            kj_call_alloc (call, 2 * sizeof *names);
-        f->n_meets = s_names (config->board,
+        f->meets = (char **) kj_call_alloc (call, 64 * sizeof (char *));
+        f->newly = f->meets + 32;
+        f->n_meets = s_names (*table,
                               (unsigned) atol (PQgetvalue (res, row, 2)),
-                              names [0]);
-        f->n_newly = s_names (config->board,
+                              f->meets);
+        f->n_newly = s_names (*table,
                               (unsigned) atol (PQgetvalue (res, row, 3)),
-                              names [1]);
-        f->meets = (char **) kj_call_alloc (call, 48 * sizeof (char *));
-        f->newly = f->meets + 24;
-        for (size_t i = 0; i < f->n_meets; i++)
-            f->meets [i] = names [0][i];
-        for (size_t i = 0; i < f->n_newly; i++)
-            f->newly [i] = names [1][i];
+                              f->newly);
         out->firms [out->n_firms++] = f;
     }
     if (rows == limit && rows > 0)
@@ -475,8 +575,12 @@ s_flush (s_fetch_t *self)
     char dup [65];
     if (kj_db_begin (self->db))
         return -1;
-    int rc = s_page (self->db, self->batch, self->items, self->count, dup,
-                     sizeof dup);
+    int64_t meeting, newly;
+    int rc = s_page_store (self->db, self->batch, self->items, self->count,
+                           &meeting, &newly, dup, sizeof dup);
+    if (rc == 1
+        && s_page_count (self->db, self->batch, self->count, meeting, newly))
+        rc = -1;
     if (rc == 1 && kj_db_commit (self->db) == 0) {
         self->count = 0;
         return 0;

@@ -133,6 +133,9 @@ ipo_server_text (kj_call_t *call, const char *field, const char *text,
                  size_t min, size_t max)
 {
     size_t length = strlen (text ? text : "");
+    if (!call)
+        return length < min || length > max || !s_clean (text ? text : "") ? -1
+                                                                           : 0;
     if (length < min || length > max)
         return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, field,
                              "%s: %zu bytes; %zu to %zu", field, length, min,

@@ -49,7 +49,8 @@ const char *
 
 //  Check a text field: min to max bytes of UTF-8 without control
 //  characters. 0, or -1 after failing the call INVALID_ARGUMENT naming
-//  field.
+//  field (call NULL: -1 alone, for a caller that names the field only
+//  when it must).
 int
     ipo_server_text (kj_call_t *call, const char *field, const char *text,
                      size_t min, size_t max);

@@ -194,17 +194,17 @@ int
 int
     ipo_store_batch_reset (kj_db_t *db, ipo_store_batch_t *batch);
 
-//  Add a page of results: COPY text rows "batch\tfirm\tcity\tmeets\n" of
-//  the firms that meet a standard. 1 done, 0 when a firm of them is in
-//  the batch already (its code in dup, nothing stored), -1 failed.
+//  Add a page of results to batch: the firms that meet a standard as
+//  array literals of their codes, cities and bits met ("{...}"), each
+//  stored with the bits it did not meet in the batch `previous` (newly);
+//  *newly gets how many firms newly meet one. 1 done, 0 when a firm of
+//  them is in the batch already (its code in dup, or "" when it came
+//  twice in the page; nothing stored), -1 failed.
 int
-    ipo_store_fit_page (kj_db_t *db, const char *rows, size_t size, char *dup,
+    ipo_store_fit_page (kj_db_t *db, int64_t batch, int64_t previous,
+                        const char *firms, const char *cities,
+                        const char *meets, int64_t *newly, char *dup,
                         size_t dup_size);
-
-//  How many firms of a batch meet a standard they did not meet in the
-//  batch's previous one (or were not in it).
-int
-    ipo_store_batch_newly (kj_db_t *db, int64_t batch, int64_t *newly);
 
 //  Results of a batch by firm after `after`: firm, city, meets, newly;
 //  only the newly fit unless all. PQclear it.

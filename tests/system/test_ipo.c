@@ -1187,6 +1187,101 @@ test_fit_batch_upload (void **state)
 }
 
 //  --------------------------------------------------------------------------
+//  kejin ipo fit run --csv: a file of 1,000 firms sent 100 a call, three
+//  calls in flight at once, every fourth firm meeting ChiNext-1. Sent
+//  again, none is newly fit. A firm of an early call sent again in a
+//  later one (in flight) is refused, ALREADY_EXISTS naming it; a page
+//  past the service's limit is refused before anything is sent.
+
+static void
+s_fit_csv (const char *path, int firms, int dup_at)
+{
+    FILE *file = fopen (path, "w");
+    assert_non_null (file);
+    fprintf (file, "id,market_cap_fen,np_t2_fen,np_t1_fen,np_t0_fen,"
+                   "rev_t2_fen,rev_t1_fen,rev_t0_fen,rd_t2_fen,rd_t1_fen,"
+                   "rd_t0_fen,ocf_t2_fen,ocf_t1_fen,ocf_t0_fen,roe_t1_bp,"
+                   "roe_t0_bp,rev_growth_t0_bp,neeq_tier,"
+                   "neeq_listed_months\n");
+    for (int i = 0; i < firms; i++) {
+        int64_t np = i % 4 == 0 ? 1 : 0;
+        fprintf (file,
+                 "CSV-%04d,0,0,%" PRId64 ",%" PRId64 ",0,0,0,0,0,0,0,0,0,0,0,"
+                 "0,NONE,0\n",
+                 i == dup_at ? 4 : i, np * 50 * M, np * 60 * M);
+    }
+    fclose (file);
+}
+
+//  The latest batch
+static Kj__IpoFitShowReply *
+s_latest (s_fx_t *fx)
+{
+    Kj__IpoFitShowRequest show = KJ__IPO_FIT_SHOW_REQUEST__INIT;
+    show.limit = 1;
+    Kj__IpoFitShowReply *reply;
+    kj_status_t status;
+    assert_int_equal (s_call (fx, "FitShow", &show.base,
+                              &kj__ipo_fit_show_reply__descriptor, &reply,
+                              &status),
+                      KJ__CODE__OK);
+    return reply;
+}
+
+static void
+test_fit_batch_csv (void **state)
+{
+    s_fx_t *fx = (s_fx_t *) *state;
+    char path [600], out [8192];
+    snprintf (path, sizeof path, "%s/firms.csv", kj_test_tmpdir ());
+    s_fit_csv (path, 1000, -1);
+    const char *en = "C.UTF-8";
+    assert_int_equal (s_cli (fx, en, out, sizeof out, "--json", "ipo", "fit",
+                             "run", "--csv", path, "--page", "100", NULL),
+                      0);
+    Kj__IpoFitShowReply *show = s_latest (fx);
+    uint64_t first = show->batch->id;
+    assert_string_equal (show->batch->state, "FINISHED");
+    assert_int_equal (show->batch->firms, 1000);
+    assert_int_equal (show->batch->meeting, 250);
+    assert_int_equal (show->batch->newly, 250);
+    assert_int_equal (show->batch->pages, 10);
+    assert_int_equal (show->n_firms, 1);
+    assert_string_equal (show->firms [0]->firm, "CSV-0000");
+    assert_string_equal (show->firms [0]->newly [0], "ChiNext-1");
+    kj__ipo_fit_show_reply__free_unpacked (show, NULL);
+    assert_int_equal (s_events (fx, "ipo.fit.newly", "CSV-0996"), 1);
+    assert_int_equal (s_events (fx, "ipo.fit.newly", "CSV-0997"), 0);
+
+    //  The same firms again: nothing newly fit, no event
+    assert_int_equal (s_cli (fx, en, out, sizeof out, "--json", "ipo", "fit",
+                             "run", "--csv", path, "--page", "100", NULL),
+                      0);
+    show = s_latest (fx);
+    assert_int_equal (show->batch->previous, first);
+    assert_int_equal (show->batch->meeting, 250);
+    assert_int_equal (show->batch->newly, 0);
+    kj__ipo_fit_show_reply__free_unpacked (show, NULL);
+    assert_int_equal (s_events (fx, "ipo.fit.newly", "CSV-0996"), 1);
+
+    //  CSV-0004 again in the ninth call
+    s_fit_csv (path, 1000, 804);
+    assert_int_equal (s_cli (fx, en, out, sizeof out, "ipo", "fit", "run",
+                             "--csv", path, "--page", "100", NULL),
+                      1);
+    assert_non_null (strstr (out, "ALREADY_EXISTS"));
+    assert_non_null (strstr (out, "CSV-0004 was sent in an earlier call"));
+    show = s_latest (fx);
+    assert_string_equal (show->batch->state, "RECEIVING");
+    kj__ipo_fit_show_reply__free_unpacked (show, NULL);
+
+    assert_int_equal (s_cli (fx, en, out, sizeof out, "ipo", "fit", "run",
+                             "--csv", path, "--page", "25001", NULL),
+                      2);
+    assert_non_null (strstr (out, "page"));
+}
+
+//  --------------------------------------------------------------------------
 //  Batch fit of the whole registry by the fit job: the registry's yearly
 //  figures and flags, newly fit firms listed with an event each
 
@@ -1429,6 +1524,7 @@ main (void)
         cmocka_unit_test (test_refresh),
         cmocka_unit_test (test_neeq_equity),
         cmocka_unit_test (test_fit_batch_upload),
+        cmocka_unit_test (test_fit_batch_csv),
         cmocka_unit_test (test_fit_batch_registry),
         cmocka_unit_test (test_fuzz),
     };

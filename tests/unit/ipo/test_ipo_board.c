@@ -24,7 +24,9 @@
 #define M INT64_C (100000000)
 
 //  --------------------------------------------------------------------------
-//  How a firm stands against every standard of every board.
+//  How a firm stands against every standard of every board; the batch
+//  fit's bits (ipo_board_meets) must say the same, so every boundary
+//  below checks both.
 
 static ipo_board_fit_t
 s_fit (ipo_board_input_t input)
@@ -34,6 +36,14 @@ s_fit (ipo_board_input_t input)
     assert_int_equal (ipo_board_fit (ipo_board_rules (NULL), &input,
                                      IPO_BOARD_ALL, &fit, &status),
                       0);
+    uint32_t meets, expected = 0;
+    for (size_t i = 0; i < fit.count; i++)
+        if (fit.outcome [i].met)
+            expected |= UINT32_C (1) << i;
+    assert_int_equal (ipo_board_meets (ipo_board_rules (NULL), &input,
+                                       IPO_BOARD_ALL, &meets, &status),
+                      0);
+    assert_int_equal (meets, expected);
     return fit;
 }
 
@@ -781,11 +791,82 @@ test_input_out_of_range (void **state)
               3 * IPO_MONEY_MAX / 10000 * 1500);
 }
 
+//  --------------------------------------------------------------------------
+//  ipo_board_meets agrees with ipo_board_fit on random firms around the
+//  thresholds, for every board and for the exchanges alone; and refuses
+//  what ipo_board_fit refuses.
+
+static uint64_t s_state = 88172645463325252ULL;
+
+static int64_t
+s_random (int64_t lo, int64_t hi)
+{
+    s_state ^= s_state << 13;
+    s_state ^= s_state >> 7;
+    s_state ^= s_state << 17;
+    return lo + (int64_t) (s_state % (uint64_t) (hi - lo + 1));
+}
+
+static void
+test_meets_agrees_with_fit (void **state)
+{
+    (void) state;
+    const ipo_board_rules_t *rules = ipo_board_rules (NULL);
+    for (int n = 0; n < 200000; n++) {
+        ipo_board_input_t in;
+        memset (&in, 0, sizeof in);
+        in.market_cap_fen = s_random (0, 12000 * M);
+        for (int y = 0; y < 3; y++) {
+            in.np_fen [y] = s_random (-50 * M, 150 * M);
+            in.rev_fen [y] = s_random (0, 1200 * M);
+            in.rd_fen [y] = s_random (0, 150 * M);
+            in.ocf_fen [y] = s_random (-50 * M, 150 * M);
+        }
+        in.roe_bp [0] = s_random (-500, 1500);
+        in.roe_bp [1] = s_random (-500, 1500);
+        in.rev_growth_t0_bp = s_random (-5000, 8000);
+        in.neeq_tier = s_random (0, 2);
+        in.neeq_listed_months = s_random (0, 30);
+        in.share_capital_fen = s_random (0, 40 * M);
+        in.specialized = s_random (0, 1);
+        in.innovative_sme = s_random (0, 1);
+        unsigned sets [] = { IPO_BOARD_ALL, IPO_BOARD_EXCHANGES };
+        for (int k = 0; k < 2; k++) {
+            ipo_board_fit_t fit;
+            kj_status_t status;
+            assert_int_equal (ipo_board_fit (rules, &in, sets [k], &fit,
+                                             &status),
+                              0);
+            uint32_t meets, expected = 0;
+            for (size_t i = 0; i < fit.count; i++)
+                if (fit.outcome [i].met)
+                    expected |= UINT32_C (1)
+                             << (fit.outcome [i].standard - rules->standards);
+            assert_int_equal (ipo_board_meets (rules, &in, sets [k], &meets,
+                                               &status),
+                              0);
+            assert_int_equal (meets, expected);
+        }
+    }
+    ipo_board_input_t bad;
+    memset (&bad, 0, sizeof bad);
+    bad.rev_fen [0] = -1;
+    uint32_t meets = 7;
+    kj_status_t status;
+    assert_int_equal (ipo_board_meets (rules, &bad, IPO_BOARD_ALL, &meets,
+                                       &status),
+                      -1);
+    assert_int_equal (status.code, KJ__CODE__OUT_OF_RANGE);
+    assert_string_equal (status.field, "rev_t0_fen");
+    assert_int_equal (meets, 0);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_star_1_profit_branch),
+        cmocka_unit_test (test_meets_agrees_with_fit),
         cmocka_unit_test (test_star_1_revenue_branch),
         cmocka_unit_test (test_star_2),
         cmocka_unit_test (test_star_3),
