@@ -1434,6 +1434,9 @@ test_done_when (void **state)
     s_start_with (&m, "matching/relay=true");
     char code [19];
     s_world (&m, code);
+    //  The world's records applied and re-matched before the walk, so the
+    //  walk's five events are the only matching.* ones after the demand
+    s_quiet (&m);
     int exit_code;
     char args [300];
     snprintf (args, sizeof args,
