@@ -105,6 +105,9 @@ s_application_print (const Kj__Application *a)
 //  kejin demand
 
 static int
+s_demand_shown (cli_t *cli, cli_args_t *args, const ProtobufCMessage *reply);
+
+static int
 s_demand_reply (cli_t *cli, const char *method, const ProtobufCMessage *request,
                 bool read_only)
 {
@@ -114,12 +117,9 @@ s_demand_reply (cli_t *cli, const char *method, const ProtobufCMessage *request,
                        (ProtobufCMessage **) &reply, read_only);
     if (rc != CLI_OK)
         return rc;
-    if (cli->json)
-        cli_print_json (&reply->demand->base);
-    else
-        s_demand_print (reply->demand);
+    rc = s_demand_shown (cli, NULL, &reply->base);
     kj__demand_reply__free_unpacked (reply, NULL);
-    return CLI_OK;
+    return rc;
 }
 
 static int
@@ -172,18 +172,27 @@ done:
 }
 
 static int
-s_demand_show (cli_t *cli, int argc, char **argv)
+s_demand_shown (cli_t *cli, cli_args_t *args, const ProtobufCMessage *reply)
 {
-    cli_args_t *args = cli_args_verb (argc, argv, "", s_demand_usage, 1, NULL,
-                                      "demand show takes one id");
-    if (!args)
-        return CLI_USAGE;
-    Kj__GetDemandRequest request = KJ__GET_DEMAND_REQUEST__INIT;
-    request.id = (char *) cli_args_positional (args, 0);
-    int rc = s_demand_reply (cli, "GetDemand", &request.base, true);
-    cli_args_destroy (&args);
-    return rc;
+    (void) args;
+    const Kj__Demand *d = ((const Kj__DemandReply *) reply)->demand;
+    if (cli->json)
+        cli_print_json (&d->base);
+    else
+        s_demand_print (d);
+    return CLI_OK;
 }
+
+static const cli_call_verb_t s_demand_show = {
+    .positional = 1,
+    .complaint = N_ ("demand show takes one id"),
+    .service = "matching",
+    .method = "GetDemand",
+    .request_type = &kj__get_demand_request__descriptor,
+    .reply_type = &kj__demand_reply__descriptor,
+    .read_only = true,
+    .show = s_demand_shown,
+};
 
 static int
 s_demand_list (cli_t *cli, int argc, char **argv)
@@ -233,7 +242,7 @@ int
 cli_demand (cli_t *cli, int argc, char **argv)
 {
     static const cli_verb_t verbs [] = { { "add", s_demand_add },
-                                         { "show", s_demand_show },
+                                         { "show", NULL, &s_demand_show },
                                          { "list", s_demand_list },
                                          { NULL } };
     return cli_reg_run (cli, argc, argv, "demand", s_demand_usage, verbs);
@@ -463,67 +472,58 @@ done:
 //  kejin application
 
 static int
-s_application_reply (cli_t *cli, const char *method,
-                     const ProtobufCMessage *request, bool read_only)
+s_application_shown (cli_t *cli, cli_args_t *args,
+                     const ProtobufCMessage *reply)
 {
-    Kj__ApplicationReply *reply = NULL;
-    int rc = cli_call (cli, "matching", method, request,
-                       &kj__application_reply__descriptor,
-                       (ProtobufCMessage **) &reply, read_only);
-    if (rc != CLI_OK)
-        return rc;
+    (void) args;
+    const Kj__Application *a = ((const Kj__ApplicationReply *) reply)
+                                   ->application;
     if (cli->json)
-        cli_print_json (&reply->application->base);
+        cli_print_json (&a->base);
     else
-        s_application_print (reply->application);
-    kj__application_reply__free_unpacked (reply, NULL);
+        s_application_print (a);
     return CLI_OK;
 }
 
 static int
-s_application_apply (cli_t *cli, int argc, char **argv)
+s_application_apply_fill (cli_t *cli, cli_args_t *args,
+                          ProtobufCMessage *request)
 {
-    cli_args_t *args = cli_args_verb (argc, argv,
-                                      "renews=", s_application_usage, 2, NULL,
-                                      "application apply takes a demand id "
-                                      "and a product id");
-    if (!args)
-        return CLI_USAGE;
-    Kj__ApplyRequest request = KJ__APPLY_REQUEST__INIT;
-    request.demand_id = (char *) cli_args_positional (args, 0);
-    request.product_id = (char *) cli_args_positional (args, 1);
-    request.renews_id = cli_args_text (args, "renews");
-    int rc = s_application_reply (cli, "Apply", &request.base, false);
-    cli_args_destroy (&args);
-    return rc;
+    (void) cli;
+    ((Kj__ApplyRequest *) request)->renews_id = cli_args_text (args, "renews");
+    return 0;
 }
 
-static int
-s_application_show (cli_t *cli, int argc, char **argv)
-{
-    cli_args_t *args = cli_args_verb (argc, argv, "", s_application_usage, 1,
-                                      NULL, "application show takes one id");
-    if (!args)
-        return CLI_USAGE;
-    Kj__GetApplicationRequest request = KJ__GET_APPLICATION_REQUEST__INIT;
-    request.id = (char *) cli_args_positional (args, 0);
-    int rc = s_application_reply (cli, "GetApplication", &request.base, true);
-    cli_args_destroy (&args);
-    return rc;
-}
+static const cli_call_verb_t s_application_apply = {
+    .spec = "renews=",
+    .positional = 2,
+    .complaint = N_ ("application apply takes a demand id and a product id"),
+    .service = "matching",
+    .method = "Apply",
+    .request_type = &kj__apply_request__descriptor,
+    .reply_type = &kj__application_reply__descriptor,
+    .fill = s_application_apply_fill,
+    .show = s_application_shown,
+};
 
+static const cli_call_verb_t s_application_show = {
+    .positional = 1,
+    .complaint = N_ ("application show takes one id"),
+    .service = "matching",
+    .method = "GetApplication",
+    .request_type = &kj__get_application_request__descriptor,
+    .reply_type = &kj__application_reply__descriptor,
+    .read_only = true,
+    .show = s_application_shown,
+};
+
+//  The state, version and terms of a move (id and --reason are strings)
 static int
-s_application_move (cli_t *cli, int argc, char **argv)
+s_application_move_fill (cli_t *cli, cli_args_t *args,
+                         ProtobufCMessage *message)
 {
-    cli_args_t *args =
-        cli_args_verb (argc, argv, "version= amount= rate= term= reason=",
-                       s_application_usage, 2, NULL,
-                       "application move takes an id and a state");
-    if (!args)
-        return CLI_USAGE;
-    int rc = CLI_USAGE;
-    Kj__ActRequest request = KJ__ACT_REQUEST__INIT;
-    request.id = (char *) cli_args_positional (args, 0);
+    (void) cli;
+    Kj__ActRequest *request = (Kj__ActRequest *) message;
     int to;
     int64_t version = 0, term = 0;
     const char *value;
@@ -531,21 +531,29 @@ s_application_move (cli_t *cli, int argc, char **argv)
                         &kj__application_state__descriptor, "APP_", false, &to)
         || cli_args_version (args, &version) < 0
         || ((value = cli_args_get (args, "amount"))
-            && cli_parse_yuan ("--amount", value, &request.amount_fen))
+            && cli_parse_yuan ("--amount", value, &request->amount_fen))
         || ((value = cli_args_get (args, "rate"))
-            && cli_parse_percent ("--rate", value, &request.rate_bp))
+            && cli_parse_percent ("--rate", value, &request->rate_bp))
         || ((value = cli_args_get (args, "term"))
             && cli_parse_int ("--term", value, 1, 360, &term)))
-        goto done;
-    request.to = (Kj__ApplicationState) to;
-    request.expected_version = (uint64_t) version;
-    request.term_months = (int32_t) term;
-    request.reason = cli_args_text (args, "reason");
-    rc = s_application_reply (cli, "Act", &request.base, false);
-done:
-    cli_args_destroy (&args);
-    return rc;
+        return -1;
+    request->to = (Kj__ApplicationState) to;
+    request->expected_version = (uint64_t) version;
+    request->term_months = (int32_t) term;
+    return 0;
 }
+
+static const cli_call_verb_t s_application_move = {
+    .spec = "version= amount= rate= term= reason=",
+    .positional = 2,
+    .complaint = N_ ("application move takes an id and a state"),
+    .service = "matching",
+    .method = "Act",
+    .request_type = &kj__act_request__descriptor,
+    .reply_type = &kj__application_reply__descriptor,
+    .fill = s_application_move_fill,
+    .show = s_application_shown,
+};
 
 static int
 s_application_link (cli_t *cli, int argc, char **argv)
@@ -594,9 +602,10 @@ done:
 int
 cli_application (cli_t *cli, int argc, char **argv)
 {
-    static const cli_verb_t verbs [] = { { "apply", s_application_apply },
-                                         { "show", s_application_show },
-                                         { "move", s_application_move },
+    static const cli_verb_t verbs [] = { { "apply", NULL,
+                                           &s_application_apply },
+                                         { "show", NULL, &s_application_show },
+                                         { "move", NULL, &s_application_move },
                                          { "link", s_application_link },
                                          { NULL } };
     return cli_reg_run (cli, argc, argv, "application", s_application_usage,
@@ -607,37 +616,28 @@ cli_application (cli_t *cli, int argc, char **argv)
 //  kejin roadshow
 
 static int
-s_roadshow_reply (cli_t *cli, const char *method,
-                  const ProtobufCMessage *request, bool read_only)
+s_roadshow_shown (cli_t *cli, cli_args_t *args, const ProtobufCMessage *reply)
 {
-    Kj__RoadshowReply *reply = NULL;
-    int rc = cli_call (cli, "matching", method, request,
-                       &kj__roadshow_reply__descriptor,
-                       (ProtobufCMessage **) &reply, read_only);
-    if (rc != CLI_OK)
-        return rc;
-    if (cli->json)
-        cli_print_json (&reply->roadshow->base);
-    else {
-        const Kj__Roadshow *r = reply->roadshow;
-        printf (_ ("%s: demand %s before %zu institutions on %s\n"), r->id,
-                r->demand_id, r->n_invitees, r->on_date);
-        for (size_t i = 0; i < r->n_invitees; i++) {
-            const Kj__RoadshowInvitee *v = r->invitees [i];
-            char when [32];
-            printf ("  %-12s %-12s", v->institution_id,
-                    v->response
-                        ? cli_enum_name (&kj__roadshow_response__descriptor,
-                                         "ROADSHOW_", v->response)
-                        : _ ("no answer"));
-            if (v->responded_at_us)
-                printf ("  %s  %s",
-                        cli_time (v->responded_at_us, when, sizeof when),
-                        v->note);
-            printf ("\n");
-        }
+    (void) args;
+    const Kj__Roadshow *r = ((const Kj__RoadshowReply *) reply)->roadshow;
+    if (cli->json) {
+        cli_print_json (&r->base);
+        return CLI_OK;
     }
-    kj__roadshow_reply__free_unpacked (reply, NULL);
+    printf (_ ("%s: demand %s before %zu institutions on %s\n"), r->id,
+            r->demand_id, r->n_invitees, r->on_date);
+    for (size_t i = 0; i < r->n_invitees; i++) {
+        const Kj__RoadshowInvitee *v = r->invitees [i];
+        char when [32];
+        printf ("  %-12s %-12s", v->institution_id,
+                v->response ? cli_enum_name (&kj__roadshow_response__descriptor,
+                                             "ROADSHOW_", v->response)
+                            : _ ("no answer"));
+        if (v->responded_at_us)
+            printf ("  %s  %s",
+                    cli_time (v->responded_at_us, when, sizeof when), v->note);
+        printf ("\n");
+    }
     return CLI_OK;
 }
 
@@ -669,58 +669,66 @@ s_roadshow_add (cli_t *cli, int argc, char **argv)
     roadshow.invitees = pointers;
     roadshow.n_invitees = n;
     request.roadshow = &roadshow;
-    int rc = s_roadshow_reply (cli, "AddRoadshow", &request.base, false);
+    Kj__RoadshowReply *reply = NULL;
+    int rc = cli_call (cli, "matching", "AddRoadshow", &request.base,
+                       &kj__roadshow_reply__descriptor,
+                       (ProtobufCMessage **) &reply, false);
+    if (rc == CLI_OK)
+        rc = s_roadshow_shown (cli, args, &reply->base);
+    if (reply)
+        kj__roadshow_reply__free_unpacked (reply, NULL);
     free (list);
     cli_args_destroy (&args);
     return rc;
 }
 
+//  The response (roadshow, institution and --note are strings)
 static int
-s_roadshow_respond (cli_t *cli, int argc, char **argv)
+s_roadshow_respond_fill (cli_t *cli, cli_args_t *args,
+                         ProtobufCMessage *message)
 {
-    cli_args_t *args = cli_args_verb (argc, argv, "note=", s_roadshow_usage, 3,
-                                      NULL,
-                                      "roadshow respond takes a roadshow, an "
-                                      "institution and a response");
-    if (!args)
-        return CLI_USAGE;
-    int rc = CLI_USAGE;
+    (void) cli;
     int response;
-    Kj__RespondRequest request = KJ__RESPOND_REQUEST__INIT;
-    request.roadshow_id = (char *) cli_args_positional (args, 0);
-    request.institution_id = (char *) cli_args_positional (args, 1);
-    request.note = cli_args_text (args, "note");
     if (cli_parse_enum ("RESPONSE", cli_args_positional (args, 2),
                         &kj__roadshow_response__descriptor, "ROADSHOW_", false,
-                        &response)
-        == 0) {
-        request.response = (Kj__RoadshowResponse) response;
-        rc = s_roadshow_reply (cli, "Respond", &request.base, false);
-    }
-    cli_args_destroy (&args);
-    return rc;
+                        &response))
+        return -1;
+    ((Kj__RespondRequest *) message)->response = (Kj__RoadshowResponse)
+        response;
+    return 0;
 }
 
-static int
-s_roadshow_show (cli_t *cli, int argc, char **argv)
-{
-    cli_args_t *args = cli_args_verb (argc, argv, "", s_roadshow_usage, 1, NULL,
-                                      "roadshow show takes one id");
-    if (!args)
-        return CLI_USAGE;
-    Kj__GetRoadshowRequest request = KJ__GET_ROADSHOW_REQUEST__INIT;
-    request.id = (char *) cli_args_positional (args, 0);
-    int rc = s_roadshow_reply (cli, "GetRoadshow", &request.base, true);
-    cli_args_destroy (&args);
-    return rc;
-}
+static const cli_call_verb_t s_roadshow_respond = {
+    .spec = "note=",
+    .positional = 3,
+    .complaint = N_ ("roadshow respond takes a roadshow, an institution and a "
+                     "response"),
+    .service = "matching",
+    .method = "Respond",
+    .request_type = &kj__respond_request__descriptor,
+    .reply_type = &kj__roadshow_reply__descriptor,
+    .fill = s_roadshow_respond_fill,
+    .show = s_roadshow_shown,
+};
+
+static const cli_call_verb_t s_roadshow_show = {
+    .positional = 1,
+    .complaint = N_ ("roadshow show takes one id"),
+    .service = "matching",
+    .method = "GetRoadshow",
+    .request_type = &kj__get_roadshow_request__descriptor,
+    .reply_type = &kj__roadshow_reply__descriptor,
+    .read_only = true,
+    .show = s_roadshow_shown,
+};
 
 int
 cli_roadshow (cli_t *cli, int argc, char **argv)
 {
     static const cli_verb_t verbs [] = { { "add", s_roadshow_add },
-                                         { "respond", s_roadshow_respond },
-                                         { "show", s_roadshow_show },
+                                         { "respond", NULL,
+                                           &s_roadshow_respond },
+                                         { "show", NULL, &s_roadshow_show },
                                          { NULL } };
     return cli_reg_run (cli, argc, argv, "roadshow", s_roadshow_usage, verbs);
 }

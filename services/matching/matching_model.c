@@ -28,6 +28,9 @@
 #define POLL_MS  20
 //  How long the start waits for the head of the log before loading.
 #define HEAD_WAIT_MS 3000
+//  How long a load waits for scoring's first page of grades before
+//  replaying its events instead.
+#define GRADES_WAIT_MS 1000
 
 typedef struct {
     char code [24];
@@ -58,6 +61,11 @@ struct _matching_model_t {
     matching_model_fn *changed;
     void *changed_arg;
     bool loading;  //  the model's thread only: no change hook yet
+    //  The model's thread only: the grades loaded are of this model and
+    //  year, so events of others are ignored; "" when they come from
+    //  replaying every scoring event instead (scoring did not answer)
+    char grade_model [64];
+    int grade_year;
 };
 
 //  --------------------------------------------------------------------------
@@ -358,6 +366,50 @@ s_load_qualified (const ProtobufCMessage *record, void *arg)
     return 0;
 }
 
+//  A grade listed by scoring, into the hash being loaded
+static int
+s_load_grade (const ProtobufCMessage *record, void *arg)
+{
+    const Kj__ScoringGrade *grade = (const Kj__ScoringGrade *) record;
+    int value = matching_registry_grade (grade->grade);
+    if (grade->code && value)
+        zhashx_update ((zhashx_t *) arg, grade->code,
+                       (void *) (uintptr_t) value);
+    return 0;
+}
+
+//  The grades from scoring's ListGrades, in place of those held once all
+//  are read; if scoring does not answer, grade_model is "" and the
+//  caller replays its events instead
+static void
+s_load_grades (matching_model_t *self)
+{
+    kj_status_t status;
+    int year;
+    char model [sizeof self->grade_model];
+    self->grade_model [0] = 0;
+    self->grade_year = 0;
+    zhashx_t *grades = zhashx_new ();
+    if (matching_registry_each_grade (self->registry, GRADES_WAIT_MS, &year,
+                                      model, sizeof model, s_load_grade, grades,
+                                      &status)) {
+        kj_warn ("matching.model",
+                 "no grades from scoring (%s): replaying its events",
+                 status.message);
+        zhashx_destroy (&grades);
+        return;
+    }
+    snprintf (self->grade_model, sizeof self->grade_model, "%s", model);
+    self->grade_year = year;
+    size_t count = zhashx_size (grades);
+    pthread_rwlock_wrlock (&self->lock);
+    zhashx_destroy (&self->grades);
+    self->grades = grades;
+    pthread_rwlock_unlock (&self->lock);
+    kj_info ("matching.grades_loaded", "model=%s year=%d grades=%zu", model,
+             year, count);
+}
+
 static int
 s_load (matching_model_t *self, kj_status_t *status)
 {
@@ -374,6 +426,7 @@ s_load (matching_model_t *self, kj_status_t *status)
                                                s_load_qualified, &pass, status))
             return -1;
     }
+    s_load_grades (self);
     pthread_rwlock_rdlock (&self->lock);
     size_t products = self->count;
     size_t enterprises = zhashx_size (self->enterprises);
@@ -477,11 +530,19 @@ s_on_scoring (const Kj__Envelope *event, void *arg)
     Kj__ScoringPortraitScored
         *scored = kj__scoring_portrait_scored__unpack (NULL, event->payload.len,
                                                        event->payload.data);
-    if (scored) {
+    //  Only the model and year loaded, or a later year of that model
+    bool taken = scored
+              && (!self->grade_model [0]
+                  || (scored->model
+                      && strcmp (scored->model, self->grade_model) == 0
+                      && scored->year >= self->grade_year));
+    if (taken) {
         matching_model_put_grade (self, scored->code, scored->grade);
-        kj__scoring_portrait_scored__free_unpacked (scored, NULL);
+        self->grade_year = scored->year;
     }
-    s_applied (self, event, 'e', scored != NULL);
+    if (scored)
+        kj__scoring_portrait_scored__free_unpacked (scored, NULL);
+    s_applied (self, event, 'e', taken);
     return 0;
 }
 
@@ -522,6 +583,9 @@ s_stats_offsets (matching_model_t *self, kj_subscriber_t *registry,
     self->stats.products = products;
     self->stats.enterprises = enterprises;
     self->stats.grades = grades;
+    snprintf (self->stats.grade_model, sizeof self->stats.grade_model, "%s",
+              self->grade_model);
+    self->stats.grade_year = self->grade_year;
     pthread_mutex_unlock (&self->ready_lock);
 }
 
@@ -537,6 +601,26 @@ s_load_until (matching_model_t *self, kj_subscriber_t *registry)
     }
 }
 
+//  The scoring events from the head (the grades are loaded after it is
+//  known), or every one from the oldest held
+static kj_subscriber_t *
+s_scoring (matching_model_t *self, bool from_head)
+{
+    static const char *const topics [] = { "scoring.portrait.scored", NULL };
+    return s_subscribe (self, topics, from_head ? KJ_SUBSCRIBER_HEAD : 0,
+                        s_on_scoring);
+}
+
+//  After a load: scoring did not list its grades, so replay its events
+static kj_subscriber_t *
+s_scoring_loaded (matching_model_t *self, kj_subscriber_t *scoring)
+{
+    if (self->grade_model [0])
+        return scoring;
+    kj_subscriber_destroy (&scoring);
+    return s_scoring (self, false);
+}
+
 static void *
 s_run (void *arg)
 {
@@ -544,20 +628,21 @@ s_run (void *arg)
     static const char *const registry_topics [] = { "registry.product.",
                                                     "registry.enterprise.",
                                                     NULL };
-    static const char *const scoring_topics [] = { "scoring.portrait.scored",
-                                                   NULL };
     kj_subscriber_t *registry = s_subscribe (self, registry_topics,
                                              KJ_SUBSCRIBER_HEAD, s_on_registry);
-    kj_subscriber_t *scoring = s_subscribe (self, scoring_topics, 0,
-                                            s_on_scoring);
-    //  The head first: whatever is appended after it comes as an event.
-    //  Without kejin-events the model loads anyway, and loads again once
-    //  the head is known
+    kj_subscriber_t *scoring = s_scoring (self, true);
+    //  The heads first: whatever is appended after them comes as an
+    //  event. Without kejin-events the model loads anyway, and loads
+    //  again once the head is known
     self->loading = true;
     int64_t until = kj_mono_us () + HEAD_WAIT_MS * 1000;
-    while (!atomic_load (&self->stop) && kj_subscriber_next (registry) == 0
-           && kj_mono_us () < until)
+    while (!atomic_load (&self->stop)
+           && (kj_subscriber_next (registry) == 0
+               || kj_subscriber_next (scoring) == 0)
+           && kj_mono_us () < until) {
         kj_subscriber_poll (registry, POLL_MS);
+        kj_subscriber_poll (scoring, POLL_MS);
+    }
     bool reload = kj_subscriber_next (registry) == 0;
     if (reload)
         kj_warn ("matching.model",
@@ -565,6 +650,7 @@ s_run (void *arg)
                  "loading without events; again once it answers",
                  self->broker);
     s_load_until (self, registry);
+    scoring = s_scoring_loaded (self, scoring);
     self->loading = false;
     s_stats_offsets (self, registry, scoring);
     pthread_mutex_lock (&self->ready_lock);
@@ -586,11 +672,12 @@ s_run (void *arg)
             kj_subscriber_destroy (&scoring);
             registry = s_subscribe (self, registry_topics, KJ_SUBSCRIBER_HEAD,
                                     s_on_registry);
-            scoring = s_subscribe (self, scoring_topics, 0, s_on_scoring);
+            scoring = s_scoring (self, true);
             reload = true;
         }
         if (reload && kj_subscriber_next (registry) > 0) {
             s_load_until (self, registry);
+            scoring = s_scoring_loaded (self, scoring);
             reload = false;
         }
         s_stats_offsets (self, registry, scoring);

@@ -57,6 +57,11 @@ typedef struct {
     int64_t event_at_us;     //  wall clock, last event applied
     int64_t lag_us;          //  that event: applied minus occurred
     uint64_t gaps_repaired;  //  by the subscribers
+    //  The grades held are of this scoring model and year (the latest
+    //  followed); "" when scoring did not list them and its events were
+    //  replayed instead
+    char grade_model [64];
+    int grade_year;
 } matching_model_stats_t;
 
 //  A model reading through broker and following pub; products' decision

@@ -27,6 +27,11 @@ const kj_option_t matching_options [] = {
       "how long a request waits for the first load of products and "
       "enterprises before answering UNAVAILABLE",
       KJ_INT (0, 600000) },
+    { "matching/match_durable", "false",
+      "Match waits for its record to be flushed to disk before answering "
+      "(false: committed, flushed by PostgreSQL within a fraction of a "
+      "second; see docs/rules/matching.md)",
+      KJ_BOOL },
     { "matching/batch_threads", "2",
       "threads matching the demands of one batch", KJ_INT (1, 16) },
     { "matching/sla_days", "10",

@@ -6,6 +6,7 @@
 */
 
 #include <assert.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,74 @@ s_compare (const void *a, const void *b)
 }
 
 //  --------------------------------------------------------------------------
+//  The explanation of a scored candidate, for people
+
+static void
+s_explain (matching_ranked_t *item)
+{
+    snprintf (item->why, sizeof item->why,
+              _ ("rate %d/10000, amount %d/10000, collateral-free "
+                 "%d/10000, policy %d/10000, decision time %d/10000"),
+              item->rate, item->amount, item->collateral, item->policy,
+              item->sla);
+}
+
+//  --------------------------------------------------------------------------
+//  The lowest and highest rate among the candidates (0: none has one)
+
+static void
+s_rates (const matching_product_t *const *products, size_t n, int *low,
+         int *high)
+{
+    *low = *high = 0;
+    for (size_t i = 0; i < n; i++) {
+        int rate = products [i]->rate_bp;
+        if (rate > 0 && (*low == 0 || rate < *low))
+            *low = rate;
+        if (rate > *high)
+            *high = rate;
+    }
+}
+
+//  --------------------------------------------------------------------------
+//  One candidate's components and score
+
+static void
+s_score (matching_ranked_t *item, const matching_weights_t *weights,
+         int64_t amount_fen, int low, int high)
+{
+    const matching_product_t *p = item->product;
+    //  Best rate 10000, worst 0, all equal 10000; no rate: 0
+    if (p->rate_bp <= 0)
+        item->rate = 0;
+    else if (high == low)
+        item->rate = 10000;
+    else
+        item->rate = (int) ((int64_t) (high - p->rate_bp) * 10000
+                            / (high - low));
+    if (amount_fen <= 0 || p->max_amount_fen >= amount_fen)
+        item->amount = 10000;
+    else
+        item->amount = (int) (p->max_amount_fen * 10000 / amount_fen);
+    item->collateral = p->collateral ? 0 : 10000;
+    item->policy = p->type == KJ__PRODUCT_TYPE__PRODUCT_GUARANTEED
+                        || p->type == KJ__PRODUCT_TYPE__PRODUCT_IP_PLEDGE
+                        || p->type == KJ__PRODUCT_TYPE__PRODUCT_FIRST_LOAN
+                        || p->type == KJ__PRODUCT_TYPE__PRODUCT_RENEWAL
+                     ? 10000
+                     : 0;
+    if (p->sla_days <= 0 || p->sla_days >= SLA_DAYS_ZERO)
+        item->sla = 0;
+    else
+        item->sla = (SLA_DAYS_ZERO - p->sla_days) * 10000 / SLA_DAYS_ZERO;
+    item->score = (int64_t) weights->rate * item->rate
+                + (int64_t) weights->amount * item->amount
+                + (int64_t) weights->collateral * item->collateral
+                + (int64_t) weights->policy * item->policy
+                + (int64_t) weights->sla * item->sla;
+}
+
+//  --------------------------------------------------------------------------
 //  Components, score, explanation, order.
 
 void
@@ -47,38 +116,8 @@ matching_rank_order (matching_ranked_t *items, size_t n,
         if (rate > high)
             high = rate;
     }
-    for (size_t i = 0; i < n; i++) {
-        matching_ranked_t *item = &items [i];
-        const matching_product_t *p = item->product;
-        //  Best rate 10000, worst 0, all equal 10000; no rate: 0
-        if (p->rate_bp <= 0)
-            item->rate = 0;
-        else if (high == low)
-            item->rate = 10000;
-        else
-            item->rate = (int) ((int64_t) (high - p->rate_bp) * 10000
-                                / (high - low));
-        if (amount_fen <= 0 || p->max_amount_fen >= amount_fen)
-            item->amount = 10000;
-        else
-            item->amount = (int) (p->max_amount_fen * 10000 / amount_fen);
-        item->collateral = p->collateral ? 0 : 10000;
-        item->policy = p->type == KJ__PRODUCT_TYPE__PRODUCT_GUARANTEED
-                            || p->type == KJ__PRODUCT_TYPE__PRODUCT_IP_PLEDGE
-                            || p->type == KJ__PRODUCT_TYPE__PRODUCT_FIRST_LOAN
-                            || p->type == KJ__PRODUCT_TYPE__PRODUCT_RENEWAL
-                         ? 10000
-                         : 0;
-        if (p->sla_days <= 0 || p->sla_days >= SLA_DAYS_ZERO)
-            item->sla = 0;
-        else
-            item->sla = (SLA_DAYS_ZERO - p->sla_days) * 10000 / SLA_DAYS_ZERO;
-        item->score = (int64_t) weights->rate * item->rate
-                    + (int64_t) weights->amount * item->amount
-                    + (int64_t) weights->collateral * item->collateral
-                    + (int64_t) weights->policy * item->policy
-                    + (int64_t) weights->sla * item->sla;
-    }
+    for (size_t i = 0; i < n; i++)
+        s_score (&items [i], weights, amount_fen, low, high);
     //  The best `top` in order: a partial selection when few are wanted
     //  of many, else a sort of all
     if (top > n)
@@ -98,6 +137,103 @@ matching_rank_order (matching_ranked_t *items, size_t n,
         qsort (items, n, sizeof items [0], s_compare);
 }
 
+//  --------------------------------------------------------------------------
+//  The bounded heap of matching_rank_best: the worst kept at the root.
+
+typedef struct {
+    int64_t score;
+    const matching_product_t *product;
+} s_kept_t;
+
+//  True if a ranks below b (lower score, or equal and the larger id)
+static inline bool
+s_below (const s_kept_t *a, const s_kept_t *b)
+{
+    if (a->score != b->score)
+        return a->score < b->score;
+    return strcmp (a->product->id, b->product->id) > 0;
+}
+
+static void
+s_sift_down (s_kept_t *heap, size_t n, size_t i)
+{
+    while (true) {
+        size_t worst = i, left = 2 * i + 1, right = left + 1;
+        if (left < n && s_below (&heap [left], &heap [worst]))
+            worst = left;
+        if (right < n && s_below (&heap [right], &heap [worst]))
+            worst = right;
+        if (worst == i)
+            return;
+        s_kept_t swap = heap [i];
+        heap [i] = heap [worst];
+        heap [worst] = swap;
+        i = worst;
+    }
+}
+
+static void
+s_sift_up (s_kept_t *heap, size_t i)
+{
+    while (i > 0) {
+        size_t parent = (i - 1) / 2;
+        if (!s_below (&heap [i], &heap [parent]))
+            return;
+        s_kept_t swap = heap [i];
+        heap [i] = heap [parent];
+        heap [parent] = swap;
+        i = parent;
+    }
+}
+
+//  --------------------------------------------------------------------------
+//  The best `top` of n candidates into best [], in order and explained,
+//  through a heap of `top` entries: no copy of the candidates.
+
+size_t
+matching_rank_best (const matching_product_t *const *products, size_t n,
+                    const matching_weights_t *weights, int64_t amount_fen,
+                    matching_ranked_t *best, size_t top)
+{
+    assert (products || n == 0);
+    assert (weights);
+    assert (best || top == 0);
+    if (top > n)
+        top = n;
+    if (top == 0)
+        return 0;
+    int low, high;
+    s_rates (products, n, &low, &high);
+    s_kept_t heap [MATCHING_RANK_TOP_MAX];
+    if (top > MATCHING_RANK_TOP_MAX)
+        top = MATCHING_RANK_TOP_MAX;
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        matching_ranked_t item = { .product = products [i] };
+        s_score (&item, weights, amount_fen, low, high);
+        s_kept_t entry = { item.score, item.product };
+        if (kept < top) {
+            heap [kept] = entry;
+            s_sift_up (heap, kept++);
+        }
+        else if (s_below (&heap [0], &entry)) {
+            heap [0] = entry;
+            s_sift_down (heap, kept, 0);
+        }
+    }
+    //  Worst out first, so best [] fills from its end
+    for (size_t i = kept; i-- > 0;) {
+        best [i] = (matching_ranked_t){ .product = heap [0].product };
+        heap [0] = heap [i];
+        s_sift_down (heap, i, 0);
+    }
+    for (size_t i = 0; i < kept; i++) {
+        s_score (&best [i], weights, amount_fen, low, high);
+        s_explain (&best [i]);
+    }
+    return kept;
+}
+
 void
 matching_rank (matching_ranked_t *items, size_t n,
                const matching_weights_t *weights, int64_t amount_fen,
@@ -106,12 +242,6 @@ matching_rank (matching_ranked_t *items, size_t n,
     matching_rank_order (items, n, weights, amount_fen, top);
     if (top > n)
         top = n;
-    for (size_t i = 0; i < top; i++) {
-        matching_ranked_t *item = &items [i];
-        snprintf (item->why, sizeof item->why,
-                  _ ("rate %d/10000, amount %d/10000, collateral-free "
-                     "%d/10000, policy %d/10000, decision time %d/10000"),
-                  item->rate, item->amount, item->collateral, item->policy,
-                  item->sla);
-    }
+    for (size_t i = 0; i < top; i++)
+        s_explain (&items [i]);
 }

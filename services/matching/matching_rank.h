@@ -52,4 +52,17 @@ void
                          const matching_weights_t *weights, int64_t amount_fen,
                          size_t top);
 
+//  --------------------------------------------------------------------------
+//  The best `top` (at most MATCHING_RANK_TOP_MAX) of the n candidates
+//  products [], scored as matching_rank scores them, into best [0..top)
+//  in order and explained; the candidates are not copied or moved.
+//  Returns how many were written: min (n, top).
+
+#define MATCHING_RANK_TOP_MAX 100
+
+size_t
+    matching_rank_best (const matching_product_t *const *products, size_t n,
+                        const matching_weights_t *weights, int64_t amount_fen,
+                        matching_ranked_t *best, size_t top);
+
 #endif

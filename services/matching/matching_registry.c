@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "matching_registry.h"
+#include "scoring.pb-c.h"
 
 //  Products asked per page (the registry's page maximum).
 #define PAGE 1000
@@ -165,6 +166,48 @@ matching_registry_each_enterprise (matching_registry_t *self, int qualification,
         const char *next = reply->page_info ? reply->page_info->next : "";
         snprintf (after, sizeof after, "%s", next && !stop ? next : "");
         kj__list_enterprises_reply__free_unpacked (reply, NULL);
+    } while (after [0]);
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Every grade of scoring's default model in its latest year
+
+int
+matching_registry_each_grade (matching_registry_t *self, int wait_ms, int *year,
+                              char *model, size_t size,
+                              matching_registry_fn *fn, void *arg,
+                              kj_status_t *status)
+{
+    char after [64] = "";
+    *year = 0;
+    model [0] = 0;
+    kj_call_opts_t first = { .read_only = true,
+                             .timeout_ms = wait_ms,
+                             .retries = -1 },
+                   next = { .read_only = true };
+    do {
+        Kj__ScoringListGradesRequest request =
+            KJ__SCORING_LIST_GRADES_REQUEST__INIT;
+        request.year = *year;
+        request.model = model;
+        request.after = after;
+        request.limit = PAGE;
+        Kj__ScoringListGradesReply *reply = NULL;
+        if (kj_client_call (s_client (self), "scoring", "ListGrades",
+                            &request.base,
+                            &kj__scoring_list_grades_reply__descriptor,
+                            (ProtobufCMessage **) &reply, status,
+                            after [0] ? &next : &first))
+            return s_list_failed ("ListGrades", status);
+        *year = reply->year;
+        snprintf (model, size, "%s", reply->model ? reply->model : "");
+        int stop = 0;
+        for (size_t i = 0; i < reply->n_grades && !stop; i++)
+            stop = fn (&reply->grades [i]->base, arg);
+        snprintf (after, sizeof after, "%s",
+                  reply->next && !stop ? reply->next : "");
+        kj__scoring_list_grades_reply__free_unpacked (reply, NULL);
     } while (after [0]);
     return 0;
 }

@@ -46,6 +46,19 @@ int
                                        kj_status_t *status);
 
 //  --------------------------------------------------------------------------
+//  Every enterprise's grade from scoring (kj.ScoringGrade, its latest
+//  portrait) under scoring's default model for its latest year scored,
+//  page by page (scoring ListGrades); *year (0: none scored) and model
+//  (size bytes) say which. The first page waits at most wait_ms, once.
+//  0, or -1 with status (UNAVAILABLE when scoring does not answer).
+
+int
+    matching_registry_each_grade (matching_registry_t *self, int wait_ms,
+                                  int *year, char *model, size_t size,
+                                  matching_registry_fn *fn, void *arg,
+                                  kj_status_t *status);
+
+//  --------------------------------------------------------------------------
 //  One product by id (reply to free with kj__product_reply__free_unpacked).
 //  0, or -1 with status: NOT_FOUND naming field when there is none.
 

@@ -29,7 +29,7 @@
 #define CODE_MAX       40
 #define ID_MAX         40
 #define LIMIT_DEFAULT  10
-#define LIMIT_MAX      100
+#define LIMIT_MAX      MATCHING_RANK_TOP_MAX
 
 typedef struct {
     matching_registry_t *registry;  //  exact reads for AddDemand, Apply
@@ -40,6 +40,7 @@ typedef struct {
     int sla_days;
     matching_weights_t weights;
     char weights_text [80];
+    bool match_durable;  //  Match waits for the WAL flush
 } server_t;
 
 #define STATE(call) ((server_t *) kj_call_state (call))
@@ -64,6 +65,7 @@ matching_server_new (kj_service_t *service, kj_db_t *db, kj_status_t *status)
                                       sla_days);
     self->model_wait_ms = (int) kj_config_int (config,
                                                "matching/model_wait_ms");
+    self->match_durable = kj_config_bool (config, "matching/match_durable");
     self->changes = matching_changes_new ();
     matching_model_set_changed (self->model, matching_changes_add,
                                 self->changes);
@@ -524,6 +526,34 @@ s_list_demands (kj_call_t *call, const ProtobufCMessage *request,
 //  Match: filter the catalogue, rank, record the match with the versions
 //  relied on, answer a why-not
 
+//  The rows of match_product for n products in one statement: a
+//  multi-row INSERT, 7 parameters a row, each naming the match just
+//  inserted (currval: the same session)
+static const char *
+s_match_rows_sql (kj_call_t *call, size_t n)
+{
+    static const char head [] =
+        "INSERT INTO match_product (match_id, rank, product_id, "
+        "product_version, score, explanation, institution_id, intercity) "
+        "VALUES ";
+    static const char id [] = "'M' || lpad (currval ('match_seq')::text, "
+                              "6, '0')";
+    size_t size = sizeof head + n * (sizeof id + 64);
+    char *sql = kj_call_alloc (call, size);
+    size_t at = (size_t) snprintf (sql, size, "%s", head);
+    for (size_t i = 0; i < n; i++)
+        at += (size_t) snprintf (sql + at, size - at,
+                                 "%s(%s, $%zu, $%zu, $%zu, $%zu, $%zu, "
+                                 "$%zu, $%zu)",
+                                 i ? ", " : "", id, 7 * i + 1, 7 * i + 2,
+                                 7 * i + 3, 7 * i + 4, 7 * i + 5, 7 * i + 6,
+                                 7 * i + 7);
+    return sql;
+}
+
+//  The match, its rows and the demand now MATCHED in one pipelined round
+//  trip, then its event. Unless matching/match_durable, the transaction
+//  commits without waiting for the WAL flush (docs/rules/matching.md §6.1)
 static int
 s_match_store (kj_call_t *call, Kj__MatchReply *out, Kj__Demand *demand)
 {
@@ -533,20 +563,11 @@ s_match_store (kj_call_t *call, Kj__MatchReply *out, Kj__Demand *demand)
                               s_i64 (call, (int64_t) out->enterprise_version),
                               self->weights_text,
                               s_i64 (call, out->candidates) };
-    //  One round trip: the match, its rows (currval: the same session),
-    //  the demand now MATCHED
-    size_t count = out->n_products + 2;
-    kj_db_query_t *queries = kj_call_alloc (call, count * sizeof *queries);
-    PGresult **results = kj_call_alloc (call, count * sizeof *results);
-    queries [0] = (kj_db_query_t){
-        "INSERT INTO match (id, demand_id, rules_version, enterprise_version, "
-        "weights, candidates) VALUES ('M' || lpad (nextval ('match_seq')::"
-        "text, 6, '0'), $1, $2, $3, $4, $5) RETURNING id",
-        5, params
-    };
-    for (size_t i = 0; i < out->n_products; i++) {
+    size_t n = out->n_products;
+    const char **rows = kj_call_alloc (call, (7 * n + 1) * sizeof (char *));
+    for (size_t i = 0; i < n; i++) {
         const Kj__MatchedProduct *p = out->products [i];
-        const char **row = kj_call_alloc (call, 7 * sizeof (char *));
+        const char **row = rows + 7 * i;
         row [0] = s_i64 (call, (int64_t) i + 1);
         row [1] = p->product_id;
         row [2] = s_i64 (call, (int64_t) p->product_version);
@@ -554,23 +575,33 @@ s_match_store (kj_call_t *call, Kj__MatchReply *out, Kj__Demand *demand)
         row [4] = p->explanation;
         row [5] = p->institution_id;
         row [6] = p->intercity ? "t" : "f";
-        queries [i + 1] = (kj_db_query_t){
-            "INSERT INTO match_product (match_id, rank, product_id, "
-            "product_version, score, explanation, institution_id, "
-            "intercity) VALUES ('M' || lpad (currval ('match_seq')::text, "
-            "6, '0'), $1, $2, $3, $4, $5, $6, $7)",
-            7, row
-        };
     }
-    queries [count - 1] = (kj_db_query_t){
+    kj_db_query_t queries [4];
+    PGresult *results [4];
+    int count = 0;
+    if (!self->match_durable)
+        queries [count++] = (kj_db_query_t){
+            "SELECT set_config ('synchronous_commit', 'off', true)", 0, NULL
+        };
+    int first = count;
+    queries [count++] = (kj_db_query_t){
+        "INSERT INTO match (id, demand_id, rules_version, enterprise_version, "
+        "weights, candidates) VALUES ('M' || lpad (nextval ('match_seq')::"
+        "text, 6, '0'), $1, $2, $3, $4, $5) RETURNING id",
+        5, params
+    };
+    if (n > 0)
+        queries [count++] = (kj_db_query_t){ s_match_rows_sql (call, n),
+                                             (int) (7 * n), rows };
+    queries [count++] = (kj_db_query_t){
         "UPDATE demand SET state = 2, version = version + 1 "
         "WHERE id = $1 AND state = 1",
         1, params
     };
-    if (kj_db_exec_many (db, queries, (int) count, results))
+    if (kj_db_exec_many (db, queries, count, results))
         return -1;
-    out->match_id = kj_call_strdup (call, PQgetvalue (results [0], 0, 0));
-    for (size_t i = 0; i < count; i++)
+    out->match_id = kj_call_strdup (call, PQgetvalue (results [first], 0, 0));
+    for (int i = 0; i < count; i++)
         PQclear (results [i]);
     return kj_outbox_add (db, "matching.match.proposed", demand->id,
                           &out->base);
@@ -604,27 +635,25 @@ s_match (kj_call_t *call, const ProtobufCMessage *request,
     const matching_product_t *products = matching_model_products (self->model);
     size_t count = matching_model_count (self->model);
 
-    //  The passing products' indexes first, then only those to rank
-    uint32_t *passing = malloc ((count + 1) * sizeof *passing);
+    //  The passing products first, then the best `limit` of them kept
+    //  in a bounded heap: nothing copied per product
+    const matching_product_t **passing = malloc ((count + 1) * sizeof *passing);
     assert (passing);
     size_t passed = 0, listed = 0;
     for (size_t i = 0; i < count; i++) {
         listed += products [i].listed;
         if (matching_filter_check (&products [i], profile, view, NULL))
-            passing [passed++] = (uint32_t) i;
+            passing [passed++] = &products [i];
     }
-    matching_ranked_t *ranked = calloc (passed + 1, sizeof *ranked);
-    assert (ranked);
-    for (size_t i = 0; i < passed; i++)
-        ranked [i].product = &products [passing [i]];
+    matching_ranked_t ranked [MATCHING_RANK_TOP_MAX];
+    size_t shown = matching_rank_best (passing, passed, &self->weights,
+                                       demand->amount_fen, ranked, limit);
     free (passing);
-    matching_rank (ranked, passed, &self->weights, demand->amount_fen, limit);
 
     out->demand_id = demand->id;
     out->candidates = (uint32_t) listed;
     out->rules_version = MATCHING_RULES_VERSION;
     out->enterprise_version = context.enterprise_version;
-    size_t shown = passed < limit ? passed : limit;
     out->products = kj_call_alloc (call, (shown + 1) * sizeof (void *));
     for (size_t i = 0; i < shown; i++) {
         size_t at = (size_t) (ranked [i].product - products);
@@ -652,7 +681,6 @@ s_match (kj_call_t *call, const ProtobufCMessage *request,
             p->regions [p->n_regions++] = kj_call_strdup (call, m->regions [r]);
         out->products [out->n_products++] = p;
     }
-    free (ranked);
     if (why_not >= 0) {
         matching_verdict_t verdict;
         out->why_not = kj_call_strdup (call, in->why_not);

@@ -9,6 +9,7 @@
 */
 
 #include "scoring_server.h"
+#include "scoring_list.h"
 
 //  --------------------------------------------------------------------------
 //  The daemon's state, from its options
@@ -656,4 +657,6 @@ const kj_method_t scoring_methods [] = { { "WhatIf", s_whatif, 0 },
                                          { "Progress", s_progress, 0 },
                                          { "Dist", s_dist, 0 },
                                          { "Compare", s_compare, 0 },
+                                         { "ListGrades", scoring_list_grades,
+                                           0 },
                                          { NULL } };

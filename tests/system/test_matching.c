@@ -199,6 +199,17 @@ s_rows (mfx_t *m, const char *sql)
 }
 
 //  Act on an application; returns the code, *version updated on OK
+//  A count (the first column of one row) of sql with $1 and $2
+static int
+s_text_count (mfx_t *m, const char *sql, const char *one, const char *two)
+{
+    PGresult *res = kj_db_exec (m->db, sql, 2, (const char *[]){ one, two });
+    assert_non_null (res);
+    int count = atoi (PQgetvalue (res, 0, 0));
+    PQclear (res);
+    return count;
+}
+
 static int
 s_act (mfx_t *m, const char *id, Kj__ApplicationState to, uint64_t *version,
        kj_status_t *status)
@@ -1423,6 +1434,9 @@ test_done_when (void **state)
     s_start_with (&m, "matching/relay=true");
     char code [19];
     s_world (&m, code);
+    //  The world's records applied and re-matched before the walk, so the
+    //  walk's five events are the only matching.* ones after the demand
+    s_quiet (&m);
     int exit_code;
     char args [300];
     snprintf (args, sizeof args,
@@ -1473,6 +1487,86 @@ test_done_when (void **state)
     s_stop (&m);
 }
 
+//  --------------------------------------------------------------------------
+//  A Match is stored before it is answered: kejin-matching killed (-9)
+//  the moment the answer arrives loses nothing of it - the match, its
+//  rows in rank order, the demand MATCHED, its event and its idempotency
+//  key, whose replay after a restart is the same answer. (Only a crash of
+//  PostgreSQL itself could lose a Match whose commit was not yet flushed:
+//  docs/rules/matching.md §6.1.)
+
+static void
+test_match_killed_after_answer (void **state)
+{
+    (void) state;
+    mfx_t m;
+    s_start (&m);
+    char code [19], demand [16];
+    s_world (&m, code);
+    s_demand (&m, code, NULL, demand);
+    Kj__MatchRequest request = KJ__MATCH_REQUEST__INIT;
+    request.demand_id = demand;
+    const char *key = "test-match-killed-after-answer";
+    kj_call_opts_t opts = { .timeout_ms = 10000, .idempotency_key = key };
+    Kj__MatchReply *reply = NULL;
+    kj_status_t status;
+    assert_int_equal (kj_client_call (m.client, "matching", "Match",
+                                      &request.base,
+                                      &kj__match_reply__descriptor,
+                                      (ProtobufCMessage **) &reply, &status,
+                                      &opts),
+                      0);
+    kj_test_kill (m.matching, SIGKILL, 10000);
+    assert_true (reply->n_products >= 2);
+
+    const char *id = reply->match_id;
+    PGresult *res = kj_db_exec (m.db,
+                                "SELECT product_id FROM match_product "
+                                "WHERE match_id = $1 ORDER BY rank",
+                                1, (const char *[]){ id });
+    assert_non_null (res);
+    assert_int_equal (PQntuples (res), (int) reply->n_products);
+    for (size_t i = 0; i < reply->n_products; i++)
+        assert_string_equal (PQgetvalue (res, (int) i, 0),
+                             reply->products [i]->product_id);
+    PQclear (res);
+    assert_int_equal (s_text_count (&m,
+                                    "SELECT count (*) FROM match WHERE id = $1 "
+                                    "AND demand_id = $2",
+                                    id, demand),
+                      1);
+    assert_int_equal (s_text_count (&m,
+                                    "SELECT count (*) FROM demand WHERE id = "
+                                    "$1 AND state = 2 AND $2 <> ''",
+                                    demand, id),
+                      1);
+    assert_int_equal (s_text_count (&m,
+                                    "SELECT count (*) FROM kj_outbox WHERE "
+                                    "topic = 'matching.match.proposed' AND "
+                                    "key = $1 AND $2 <> ''",
+                                    demand, id),
+                      1);
+
+    //  Started again: the same key gives the first answer, nothing new
+    char pub [200];
+    snprintf (pub, sizeof pub, "node/pub=%s", m.fx.broker.pub);
+    const char *extra [] = { "-s", "matching/relay=false", "-s", pub, NULL };
+    m.matching = kj_daemon_start ("matching", &m.fx.broker, m.fx.dsn, extra);
+    assert_true (m.matching > 0);
+    Kj__MatchReply *again = NULL;
+    assert_int_equal (kj_client_call (m.client, "matching", "Match",
+                                      &request.base,
+                                      &kj__match_reply__descriptor,
+                                      (ProtobufCMessage **) &again, &status,
+                                      &opts),
+                      0);
+    assert_string_equal (again->match_id, id);
+    assert_int_equal (s_rows (&m, "SELECT count (*) FROM match"), 1);
+    kj__match_reply__free_unpacked (again, NULL);
+    kj__match_reply__free_unpacked (reply, NULL);
+    s_stop (&m);
+}
+
 int
 main (void)
 {
@@ -1486,6 +1580,7 @@ main (void)
         cmocka_unit_test (test_linkage_and_roadshow),
         cmocka_unit_test (test_hostile_requests),
         cmocka_unit_test (test_done_when),
+        cmocka_unit_test (test_match_killed_after_answer),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
