@@ -139,21 +139,25 @@ link_routes_parse (const char *routes, const char *peers,
 //  --------------------------------------------------------------------------
 //  Sockets
 
-static void
+static int
 s_send_frames (zsock_t *sock, zmsg_t **msg_p)
 {
     //  Never block: a peer that cannot take it is one that is not there
+    //  (ZMQ_IMMEDIATE: nothing queues for a broker not connected)
     zmsg_t *msg = *msg_p;
     size_t count = zmsg_size (msg);
     size_t i = 0;
+    int rc = 0;
     for (zframe_t *frame = zmsg_pop (msg); frame; frame = zmsg_pop (msg)) {
         int flags = ZFRAME_DONTWAIT | (++i < count ? ZFRAME_MORE : 0);
         if (zframe_send (&frame, sock, flags)) {
             zframe_destroy (&frame);
+            rc = -1;
             break;
         }
     }
     zmsg_destroy (msg_p);
+    return rc;
 }
 
 static void
@@ -324,8 +328,17 @@ s_forward (link_t *self, route_t *route, zmsg_t *msg, int64_t now)
     zmsg_append (out, &frame);
     for (zframe_t *rest = zmsg_next (msg); rest; rest = zmsg_next (msg))
         zmsg_addmem (out, zframe_data (rest), zframe_size (rest));
+    if (s_send_frames (route->far, &out)) {
+        char message [384];
+        snprintf (message, sizeof message,
+                  "the link cannot reach the broker of city %s now; retry",
+                  route->route.peer);
+        s_local_fail (route, key, held->request_id, KJ__CODE__UNAVAILABLE,
+                      NULL, message);
+        free (held);
+        return;
+    }
     zhashx_insert (route->held, held->key, held);
-    s_send_frames (route->far, &out);
     route->forwarded++;
 }
 
@@ -436,7 +449,8 @@ s_beat (link_t *self, route_t *route, int64_t now)
                                  ? "the peer has no worker for it any more"
                                  : "the peer city does not answer");
     if (route->local
-        && now - route->local_heard_us > interval * self->config.liveness) {
+        && now - route->local_heard_us
+               > (int64_t) self->config.broker_silence_ms * 1000) {
         kj_warn ("link.broker_silent", "service=%s", route->route.service);
         zhashx_purge (route->held);
         zsock_destroy (&route->local);

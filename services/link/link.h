@@ -52,7 +52,8 @@ typedef struct {
     const char *status_file;  //  written every heartbeat ("" none)
     int heartbeat_ms;
     int liveness;
-    int credit;  //  requests one route holds at once
+    int broker_silence_ms;  //  the local broker silent this long is gone
+    int credit;             //  requests one route holds at once
 } link_config_t;
 
 //  NULL (logged) when a peer's keys cannot be read.

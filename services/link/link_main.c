@@ -40,6 +40,8 @@ main (int argc, char **argv)
         .status_file = kj_config_get (config, "link/status_file"),
         .heartbeat_ms = (int) kj_config_int (config, "link/heartbeat_ms"),
         .liveness = (int) kj_config_int (config, "link/liveness"),
+        .broker_silence_ms = (int) kj_config_int (config,
+                                                  "link/broker_silence_ms"),
         .credit = (int) kj_config_int (config, "link/credit")
     };
     link_t *link = link_new (&lc);

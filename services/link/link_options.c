@@ -29,6 +29,10 @@ const kj_option_t link_options [] = {
       KJ_INT (50, 60000) },
     { "link/liveness", "3",
       "heartbeats without an answer before a peer is dead", KJ_INT (1, 100) },
+    { "link/broker_silence_ms", "10000",
+      "the local broker silent this long (it heartbeats every "
+      "broker/heartbeat_ms) is gone: the link says READY again",
+      KJ_INT (100, 600000) },
     { "link/credit", "100", "requests one route holds at once",
       KJ_INT (1, 10000) },
     { "link/status_file", "",
