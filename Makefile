@@ -357,6 +357,7 @@ down: ## stop the node started by `make up`; leaves nothing running
 
 status: ## show each daemon, its workers per service and its endpoints
 	@deploy/kejin-node status
+	@[ ! -f run/cities/cities ] || deploy/kejin-cities status
 
 format: ## format every C file (.clang-format, .clang-format-headers for .h)
 	@clang-format -i $$(git ls-files --cached --others --exclude-standard '*.c')
