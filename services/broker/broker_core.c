@@ -41,11 +41,11 @@ typedef struct {
 } rule_t;
 
 //  Why the broker refused a caller, counted in Stats
-static const char *s_reasons [] = { "unauthenticated", "revoked",
-                                    "worker_role",     "worker_service",
-                                    "method_role",     "topic",
-                                    "publisher",       "peer_city",
-                                    "hops" };
+static const char *s_reasons [] = {
+    "unauthenticated", "revoked",     "worker_role",
+    "worker_service",  "method_role", "topic",
+    "publisher",       "peer_city",   "hops"
+};
 #define REFUSAL_REASONS 9
 enum {
     REFUSED_UNAUTHENTICATED,
@@ -923,8 +923,7 @@ s_next_worker (service_t *service)
 //  federation/carry ("PEER=CITY,CITY PEER=*") gives its name?
 
 static bool
-s_may_carry (broker_core_t *self, const broker_caller_t *peer,
-             const char *city)
+s_may_carry (broker_core_t *self, const broker_caller_t *peer, const char *city)
 {
     if (!*city)
         return false;
@@ -954,8 +953,7 @@ s_may_carry (broker_core_t *self, const broker_caller_t *peer,
 static int
 s_federation_admit (broker_core_t *self, zmq_msg_t *frames, int count,
                     Kj__RequestHeader *header, const char *name,
-                    const broker_caller_t **caller_p,
-                    broker_caller_t *carried)
+                    const broker_caller_t **caller_p, broker_caller_t *carried)
 {
     const broker_caller_t *caller = *caller_p;
     if (header && header->hops > (uint32_t) self->max_hops) {
@@ -1005,7 +1003,8 @@ broker_core_set_federation (broker_core_t *self, int max_hops,
         item += strspn (item, " \t");
         size_t length = strcspn (item, " \t");
         const char *equals = memchr (item, '=', length);
-        if (length && (!equals || equals == item || equals == item + length - 1)) {
+        if (length
+            && (!equals || equals == item || equals == item + length - 1)) {
             kj_error ("broker.bad_carry",
                       "rule=\"%.*s\" reason=\"a rule is PEER=CITY,CITY "
                       "(or PEER=*)\"",

@@ -22,10 +22,10 @@ typedef struct {
 
 typedef struct {
     link_route_t route;
-    zsock_t *far;    //  client of the peer's broker
-    zsock_t *local;  //  worker at the local broker, NULL while not one
-    bool alive;      //  the peer answered within the liveness
-    bool served;     //  its last answer: it has workers for the service
+    zsock_t *far;            //  client of the peer's broker
+    zsock_t *local;          //  worker at the local broker, NULL while not one
+    bool alive;              //  the peer answered within the liveness
+    bool served;             //  its last answer: it has workers for the service
     int64_t heard_us;        //  the peer's last answer
     int64_t local_heard_us;  //  the local broker's last message
     int64_t local_beat_us;   //  our last heartbeat to it
@@ -67,8 +67,8 @@ s_lookup (const char *list, const char *name, char *value, size_t size)
 }
 
 int
-link_routes_parse (const char *routes, const char *peers,
-                   link_route_t *list, int max, char *error, size_t size)
+link_routes_parse (const char *routes, const char *peers, link_route_t *list,
+                   int max, char *error, size_t size)
 {
     int count = 0;
     *error = 0;
@@ -76,8 +76,9 @@ link_routes_parse (const char *routes, const char *peers,
         item += strspn (item, " \t");
         size_t n = strcspn (item, " \t");
         const char *equals = memchr (item, '=', n);
-        if (n && (!equals || equals == item || equals == item + n - 1
-                  || equals - item > 63)) {
+        if (n
+            && (!equals || equals == item || equals == item + n - 1
+                || equals - item > 63)) {
             snprintf (error, size,
                       "link/peers: \"%.*s\" is not PEER=ENDPOINT (PEER "
                       "up to 63 characters)",
@@ -94,9 +95,8 @@ link_routes_parse (const char *routes, const char *peers,
         const char *equals = memchr (item, '=', n);
         if (!equals || equals == item || equals == item + n - 1
             || equals - item > 255 || item + n - equals > 64) {
-            snprintf (error, size,
-                      "link/routes: \"%.*s\" is not SERVICE=PEER", (int) n,
-                      item);
+            snprintf (error, size, "link/routes: \"%.*s\" is not SERVICE=PEER",
+                      (int) n, item);
             return -1;
         }
         if (count == max) {
@@ -116,11 +116,14 @@ link_routes_parse (const char *routes, const char *peers,
                       route->service);
             return -1;
         }
+        //  A service may go to two peers (each route a worker: the local
+        //  broker shares the requests, and one peer that dies leaves the
+        //  other), but to one peer once
         for (int i = 0; i < count; i++)
-            if (streq (list [i].service, route->service)) {
-                snprintf (error, size,
-                          "link/routes: service %s is routed twice",
-                          route->service);
+            if (streq (list [i].service, route->service)
+                && streq (list [i].peer, route->peer)) {
+                snprintf (error, size, "link/routes: %s=%s is given twice",
+                          route->service, route->peer);
                 return -1;
             }
         if (!s_lookup (peers, route->peer, route->endpoint,
@@ -192,8 +195,8 @@ s_local_reply (route_t *route, const byte *handle, zmsg_t **body_p)
 //  Answer a request the link cannot carry, in Kejin form
 
 static void
-s_local_fail (route_t *route, const byte *handle, uint64_t request_id,
-              int code, const char *field, const char *message)
+s_local_fail (route_t *route, const byte *handle, uint64_t request_id, int code,
+              const char *field, const char *message)
 {
     kj_status_t status;
     kj_status_set (&status, code, field, "%s", message);
@@ -333,8 +336,8 @@ s_forward (link_t *self, route_t *route, zmsg_t *msg, int64_t now)
         snprintf (message, sizeof message,
                   "the link cannot reach the broker of city %s now; retry",
                   route->route.peer);
-        s_local_fail (route, key, held->request_id, KJ__CODE__UNAVAILABLE,
-                      NULL, message);
+        s_local_fail (route, key, held->request_id, KJ__CODE__UNAVAILABLE, NULL,
+                      message);
         free (held);
         return;
     }
@@ -436,7 +439,8 @@ s_beat (link_t *self, route_t *route, int64_t now)
     zmsg_addstr (ask, route->route.service);
     s_send_frames (route->far, &ask);
 
-    if (route->alive && now - route->heard_us > interval * self->config.liveness) {
+    if (route->alive
+        && now - route->heard_us > interval * self->config.liveness) {
         route->alive = false;
         route->served = false;
         kj_warn ("link.peer_dead", "peer=%s endpoint=%s silent_ms=%" PRId64,
@@ -496,9 +500,9 @@ s_write_status (link_t *self)
                      " answered=%" PRIu64 " failed=%" PRIu64 "\n",
                      route->route.service, route->route.peer,
                      route->route.endpoint, route->alive ? "yes" : "no",
-                     route->served ? "yes" : "no",
-                     route->local ? "yes" : "no", zhashx_size (route->held),
-                     route->forwarded, route->answered, route->failed);
+                     route->served ? "yes" : "no", route->local ? "yes" : "no",
+                     zhashx_size (route->held), route->forwarded,
+                     route->answered, route->failed);
         }
         if (fclose (file) == 0)
             rename (temp, self->config.status_file);
@@ -532,10 +536,9 @@ link_new (const link_config_t *config)
                                          route->route.peer);
             zcert_t *cert = zcert_load (mine);
             zcert_t *server = zcert_load (theirs);
-            int rc = cert && server
-                         ? kj_keys_client (route->far, cert,
-                                           zcert_public_txt (server))
-                         : -1;
+            int rc = cert && server ? kj_keys_client (route->far, cert,
+                                                      zcert_public_txt (server))
+                                    : -1;
             if (rc)
                 kj_error ("link.no_keys",
                           "peer=%s mine=%s theirs=%s reason=\"both "
@@ -598,12 +601,13 @@ link_run (link_t *self)
         for (int i = 0; i < n; i++) {
             route_t *route = &self->routes [i];
             owner [count] = route;
-            items [count++] = (zmq_pollitem_t) {
-                zsock_resolve (route->far), 0, ZMQ_POLLIN, 0 };
+            items [count++] = (zmq_pollitem_t){ zsock_resolve (route->far), 0,
+                                                ZMQ_POLLIN, 0 };
             if (route->local) {
                 owner [count] = route;
-                items [count++] = (zmq_pollitem_t) {
-                    zsock_resolve (route->local), 0, ZMQ_POLLIN, 0 };
+                items [count++] = (zmq_pollitem_t){
+                    zsock_resolve (route->local), 0, ZMQ_POLLIN, 0
+                };
             }
         }
         long wait = (long) ((beat_at - now) / 1000) + 1;

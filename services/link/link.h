@@ -35,17 +35,17 @@ typedef struct {
 //  Parse link/routes ("SERVICE=PEER ...") against link/peers ("PEER=
 //  ENDPOINT ..."), both space-separated, into routes (at most max).
 //  Returns how many, or -1 with a message for people in error (naming the
-//  option and the item): a malformed item, an unknown peer, a service
-//  named twice, a name the broker answers itself (mmi.*, kejin.*).
+//  option and the item): a malformed item, an unknown peer, a route
+//  given twice, a name the broker answers itself (mmi.*, kejin.*). A
+//  service may go to two peers: two routes, two workers.
 int
     link_routes_parse (const char *routes, const char *peers,
-                       link_route_t *list, int max, char *error,
-                       size_t size);
+                       link_route_t *list, int max, char *error, size_t size);
 
 typedef struct _link_t link_t;
 
 typedef struct {
-    const char *broker;       //  the local broker's endpoint
+    const char *broker;  //  the local broker's endpoint
     const link_route_t *routes;
     int nroutes;
     const char *keys;         //  folder of the peers' keys ("" none)

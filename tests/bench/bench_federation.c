@@ -21,8 +21,8 @@ static char s_last [600];  //  the last failure
 
 //  Issue a key in dir
 static void
-s_issue (const char *dir, const char *name, const char *role,
-         const char *city, const char *services)
+s_issue (const char *dir, const char *name, const char *role, const char *city,
+         const char *services)
 {
     kj_keys_t *keys = kj_keys_new (dir);
     kj_key_info_t info;
@@ -55,16 +55,21 @@ static pid_t
 s_broker (const char *tmp, const char *city, int port, const char *keys)
 {
     char endpoint [80], keys_arg [600], log [600];
-    snprintf (endpoint, sizeof endpoint,
-              "broker/endpoint=tcp://127.0.0.1:%d", port);
+    snprintf (endpoint, sizeof endpoint, "broker/endpoint=tcp://127.0.0.1:%d",
+              port);
     snprintf (keys_arg, sizeof keys_arg, "broker/keys=%s", keys);
     snprintf (log, sizeof log, "%s/%s-broker.log", tmp, city);
     const char *argv [] = { kj_test_bin ("kejin-broker"),
-                            "-s", endpoint,
-                            "-s", "broker/pub_endpoint=",
-                            "-s", "broker/sub_endpoint=",
-                            "-s", keys_arg,
-                            "-s", "log/level=warn",
+                            "-s",
+                            endpoint,
+                            "-s",
+                            "broker/pub_endpoint=",
+                            "-s",
+                            "broker/sub_endpoint=",
+                            "-s",
+                            keys_arg,
+                            "-s",
+                            "log/level=warn",
                             NULL };
     return kj_test_spawn (argv, NULL, log);
 }
@@ -148,8 +153,10 @@ main (void)
               hub_port);
     snprintf (env_keys, sizeof env_keys, "KEJIN_NODE_KEYS=%s", hub);
     snprintf (log, sizeof log, "%s/diag.log", tmp);
-    const char *diag_argv [] = { kj_test_bin ("kejin-diag"), "-s",
-                                 broker_arg, "-s", "log/level=warn", NULL };
+    const char *diag_argv [] = {
+        kj_test_bin ("kejin-diag"), "-s", broker_arg, "-s",
+        "log/level=warn",           NULL
+    };
     const char *diag_env [] = { env_keys, "KEJIN_KEY=diag", NULL };
     pid_t diag = kj_test_spawn (diag_argv, diag_env, log);
 
@@ -161,9 +168,17 @@ main (void)
     snprintf (keys_arg, sizeof keys_arg, "link/keys=%s", kit);
     snprintf (city_env, sizeof city_env, "KEJIN_NODE_KEYS=%s", city);
     snprintf (log, sizeof log, "%s/link.log", tmp);
-    const char *link_argv [] = { kj_test_bin ("kejin-link"), "-s", city_arg,
-                                 "-s", "link/routes=diag=hub", "-s", peers,
-                                 "-s", keys_arg, "-s", "log/level=warn",
+    const char *link_argv [] = { kj_test_bin ("kejin-link"),
+                                 "-s",
+                                 city_arg,
+                                 "-s",
+                                 "link/routes=diag=hub",
+                                 "-s",
+                                 peers,
+                                 "-s",
+                                 keys_arg,
+                                 "-s",
+                                 "log/level=warn",
                                  NULL };
     const char *link_env [] = { city_env, "KEJIN_KEY=link", NULL };
     pid_t link = kj_test_spawn (link_argv, link_env, log);
@@ -183,8 +198,10 @@ main (void)
     }
     int rc = 0;
     if (ready < 2) {
-        fprintf (stderr, "bench_federation: the cities did not come up: "
-                         "%s (logs in %s)\n", s_last, tmp);
+        fprintf (stderr,
+                 "bench_federation: the cities did not come up: "
+                 "%s (logs in %s)\n",
+                 s_last, tmp);
         rc = 1;
     }
     kj_hist_t *here = kj_hist_new (), *there = kj_hist_new ();

@@ -1346,7 +1346,6 @@ test_rights_and_stamp (void **state)
     broker_core_destroy (&core);
 }
 
-
 //  Federation: a peer key's worker serves only while no local worker
 //  does (even a busy one); a peer's carried caller is kept when its city
 //  is the peer's own or federation/carry gives it, refused otherwise;
@@ -1415,8 +1414,7 @@ test_federation (void **state)
     broker_core_t *core = s_core (NULL);
     assert_int_equal (broker_core_set_rights (core, "", "Get"), 0);
     assert_int_equal (broker_core_set_federation (core, 2, "bad"), -1);
-    assert_int_equal (broker_core_set_federation (core, 2, "dalian=210300"),
-                      0);
+    assert_int_equal (broker_core_set_federation (core, 2, "dalian=210300"), 0);
     broker_caller_t link = { "link", "peer", "210100", "match", false };
     broker_caller_t other = { "link2", "peer", "210100", "", false };
     broker_caller_t svc = { "svc", "service", "210100", "match", false };

@@ -41,7 +41,12 @@ test_routes_parse (void **state)
     assert_int_equal (link_routes_parse ("m=a m=a", "a=tcp://x:1", list, 4,
                                          error, sizeof error),
                       -1);
-    assert_non_null (strstr (error, "service m is routed twice"));
+    assert_non_null (strstr (error, "m=a is given twice"));
+    //  One service to two peers: two routes
+    assert_int_equal (link_routes_parse ("m=a m=b", "a=tcp://x:1 b=tcp://y:2",
+                                         list, 4, error, sizeof error),
+                      2);
+    assert_string_equal (list [1].endpoint, "tcp://y:2");
     assert_int_equal (link_routes_parse ("mmi.service=a", "a=tcp://x:1", list,
                                          4, error, sizeof error),
                       -1);
