@@ -27,6 +27,9 @@
 #    F7  a link whose key Shenyang never issued, or revoked, is refused at
 #        the handshake: the link never registers, Anshan's client gets
 #        UNAVAILABLE.
+#    F8  routed around: one link with matching=shenyang and
+#        matching=dalian (a third broker with a plain worker); Shenyang
+#        silent, every request is served by Dalian.
 #  Run by tests/run.sh, or by hand: tests/system/test_federation.sh
 
 set -euo pipefail
@@ -360,5 +363,38 @@ until_ok 'status_has "registered=no"' 10 ||
 T=1000 at anshan demand show "$ID"
 [ "$RC" != 0 ] || fail "F7: served through a revoked key"
 pass "F7: a revoked peer key is refused: the link leaves Anshan's broker"
+
+#  F8: routed around. A second city (Dalian: a broker and a plain matching
+#  worker) and one link with both routes; Shenyang silent: every request
+#  goes to Dalian
+stop anshan-link
+KD=$TMP/dalian/keys
+mkdir -p "$TMP/dalian"
+key "$KD" broker --role peer --city 210200
+key "$KD" matching --role service --city 210200 --services matching
+key "$KD" anshan --role peer --city 210300
+kit "$TMP/two" "$KS" anshan "$KS" shenyang
+kit "$TMP/two" "$KD" anshan "$KD" dalian
+start_broker dalian
+/usr/bin/python3 "$ROOT/tests/system/test_federation_worker.py" \
+    "$(endpoint_of dalian)" "$KD" "$TMP/dalian/served" Dalian \
+    2>"$TMP/dalian/worker.log" &
+PID[dalian-worker]=$!
+: >"$TMP/anshan/link.status"
+start_link anshan "matching=shenyang matching=dalian" \
+    "shenyang=$(endpoint_of shenyang) dalian=$(endpoint_of dalian)" "$TMP/two"
+until_ok '[ "$(grep -c "registered=yes" "$TMP/anshan/link.status")" = 2 ]' 15 ||
+    fail "F8: both routes did not register: $(cat "$TMP/anshan/link.status")"
+SILENT=$(broker_pid)
+kill -STOP "$SILENT"
+until_ok 'status_has "peer=shenyang .*alive=no"' 5 ||
+    { kill -CONT "$SILENT"; fail "F8: Shenyang's silence not noticed"; }
+for ((n = 0; n < 5; n++)); do
+    at anshan demand show "$ID"
+    grep -q "served by Dalian" "$TMP/err" ||
+        { kill -CONT "$SILENT"; fail "F8: not routed around: $(cat "$TMP/out" "$TMP/err")"; }
+done
+kill -CONT "$SILENT"
+pass "F8: Shenyang silent, a second route to Dalian serves (5 of 5)"
 DONE=1
 echo "all $PASSED passed"

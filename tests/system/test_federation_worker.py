@@ -1,11 +1,12 @@
-#  test_federation_worker.py ENDPOINT KEYDIR COUNTFILE: a plain MDP worker
-#  for "matching" with the key directory's `matching` service key, that
-#  answers every Kejin request UNIMPLEMENTED "served by Anshan's own
-#  worker" and writes how many it served to COUNTFILE (test_federation.sh,
-#  F6: a local worker).
+#  test_federation_worker.py ENDPOINT KEYDIR COUNTFILE [WHO]: a plain MDP
+#  worker for "matching" with the key directory's `matching` service key,
+#  that answers every Kejin request UNIMPLEMENTED "served by WHO" (default
+#  Anshan's own worker) and writes how many it served to COUNTFILE
+#  (test_federation.sh: F6, a local worker; F8, a second peer city).
 import sys, time, zmq, zmq.auth
 
 endpoint, keys, served = sys.argv[1], sys.argv[2], sys.argv[3]
+who = sys.argv[4] if len(sys.argv) > 4 else "Anshan's own worker"
 pub, sec = zmq.auth.load_certificate(keys + "/secret/matching.key_secret")
 server, _ = zmq.auth.load_certificate(keys + "/public/broker.key")
 sock = zmq.Context().socket(zmq.DEALER)
@@ -43,7 +44,7 @@ while True:
     if sock.poll(500):
         frames = sock.recv_multipart()
         if frames[2] == b"\x02":
-            text = b"served by Anshan's own worker"
+            text = ("served by " + who).encode()
             status = b"\x08\x0c\x12" + bytes([len(text)]) + text
             head = (b"KJ\x01\x08" + varint(request_id(frames[5])) + b"\x12"
                     + bytes([len(status)]) + status)
