@@ -356,7 +356,7 @@ down: ## stop the node started by `make up`; leaves nothing running
 	@[ ! -f run/cities/cities ] || deploy/kejin-cities down
 
 status: ## show each daemon, its workers per service and its endpoints
-	@deploy/kejin-node status
+	@if [ -f run/cities/cities ]; then deploy/kejin-cities status; else deploy/kejin-node status; fi
 
 format: ## format every C file (.clang-format, .clang-format-headers for .h)
 	@clang-format -i $$(git ls-files --cached --others --exclude-standard '*.c')

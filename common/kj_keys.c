@@ -185,10 +185,18 @@ kj_keys_issue (kj_keys_t *self, kj_key_info_t *info, const char *secret_path,
                               "a service key names the MDP services it may "
                               "serve, comma-separated (or *), not '%s'",
                               info->services);
-    if (!service && *info->services)
+    //  A peer key (kejin-link) may name the services it brings from
+    //  another city
+    bool peer = streq (info->role, "peer");
+    if (peer && *info->services && !s_valid_list (info->services))
         return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "services",
-                              "only a service key names services; this is "
-                              "a%s %s key",
+                              "a peer key names the MDP services its link "
+                              "may serve, comma-separated (or *), not '%s'",
+                              info->services);
+    if (!service && !peer && *info->services)
+        return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "services",
+                              "only a service or peer key names services; "
+                              "this is a%s %s key",
                               streq (info->role, "operator") ? "n" : "",
                               info->role);
     if (integrator && !*info->topics)

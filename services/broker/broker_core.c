@@ -41,18 +41,22 @@ typedef struct {
 } rule_t;
 
 //  Why the broker refused a caller, counted in Stats
-static const char *s_reasons [] = { "unauthenticated", "revoked",
-                                    "worker_role",     "worker_service",
-                                    "method_role",     "topic",
-                                    "publisher" };
-#define REFUSAL_REASONS 7
+static const char *s_reasons [] = {
+    "unauthenticated", "revoked",     "worker_role",
+    "worker_service",  "method_role", "topic",
+    "publisher",       "peer_city",   "hops"
+};
+#define REFUSAL_REASONS 9
 enum {
     REFUSED_UNAUTHENTICATED,
     REFUSED_REVOKED,
     REFUSED_WORKER_ROLE,
     REFUSED_WORKER_SERVICE,
     REFUSED_METHOD_ROLE,
-    REFUSED_TOPIC
+    REFUSED_TOPIC,
+    REFUSED_PUBLISHER,
+    REFUSED_PEER_CITY,
+    REFUSED_HOPS
 };
 
 struct _request_t {
@@ -86,6 +90,7 @@ struct _worker_t {
     uint32_t in_flight;
     bool kejin;   //  sent the credit extension
     bool listed;  //  in the service's list of workers with credit
+    bool peer;    //  another city's, by a link (used when no local one)
     int64_t last_seen_us;
     request_t *requests;  //  held, doubly linked
     request_t *requests_tail;
@@ -109,6 +114,7 @@ struct _service_t {
     size_t queued_bytes;
     worker_t *ready_head, *ready_tail;  //  workers with credit left, LRU
     uint32_t workers;
+    uint32_t peer_workers;  //  of them, links to other cities
     uint32_t credit;
     uint32_t in_flight;
     bool retry_safe;    //  plain requests may be re-sent
@@ -148,6 +154,8 @@ struct _broker_core_t {
     rule_t *rules;  //  broker/rights, in order
     size_t nrules;
     char *read_methods;  //  method name prefixes that only read
+    int max_hops;        //  federation/max_hops
+    char *carry;         //  federation/carry: PEER=CITY,CITY ...
     atomic_uint_fast64_t refusals [REFUSAL_REASONS];
 };
 
@@ -552,6 +560,8 @@ s_send_command (broker_core_t *self, zmq_msg_t *id, int command)
 
 static void
 s_dispatch (broker_core_t *self, service_t *service, int64_t now);
+static worker_t *
+s_next_worker (service_t *service);
 
 //  A worker is gone (it said DISCONNECT, fell silent, broke the protocol,
 //  or could not be reached). What it held goes back to the front of the
@@ -592,6 +602,7 @@ s_worker_remove (broker_core_t *self, worker_t *worker, bool disconnect,
                       "(not safe to retry)");
     }
     service->workers--;
+    service->peer_workers -= worker->peer;
     service->credit -= worker->credit;
     service->idle_since_us = now;
     zhashx_delete (self->workers, worker->key);
@@ -628,7 +639,8 @@ s_worker_free (void **item)
 static void
 s_dispatch (broker_core_t *self, service_t *service, int64_t now)
 {
-    while (service->head && service->ready_head) {
+    worker_t *worker;
+    while (service->head && (worker = s_next_worker (service))) {
         request_t *request = service->head;
         s_queue_remove (service, request);
         if (now >= request->expires_us) {
@@ -638,7 +650,6 @@ s_dispatch (broker_core_t *self, service_t *service, int64_t now)
                             service->name);
             continue;
         }
-        worker_t *worker = service->ready_head;
         s_ready_remove (service, worker);
 
         int count = 6 + request->nbody;
@@ -885,6 +896,127 @@ s_stamp (broker_core_t *self, request_t *request, Kj__RequestHeader *header,
 }
 
 //  --------------------------------------------------------------------------
+//  Federation (docs/federation.md): requests of other cities come through
+//  kejin-link, which holds a peer key here. The rules, all in this section:
+//  - a request that crossed more links than federation/max_hops allows is
+//    refused, so routes that make a loop cannot bounce a request forever;
+//  - a peer key's request keeps the caller it carries (stamped by the
+//    first broker) if the peer may carry callers of that city: its own
+//    city, or the cities federation/carry gives its name; rights are then
+//    checked against the carried caller's role;
+//  - a peer key's workers get requests only while the service has no
+//    local worker (s_next_worker).
+
+static worker_t *
+s_next_worker (service_t *service)
+{
+    worker_t *worker = service->ready_head;
+    if (!service->peer_workers || service->peer_workers == service->workers)
+        return worker;
+    //  Local workers exist: only they get requests, even when all are busy
+    while (worker && worker->peer)
+        worker = worker->next;
+    return worker;
+}
+
+//  May the peer key carry callers of city: its own city, or one that
+//  federation/carry ("PEER=CITY,CITY PEER=*") gives its name?
+
+static bool
+s_may_carry (broker_core_t *self, const broker_caller_t *peer, const char *city)
+{
+    if (!*city)
+        return false;
+    if (peer->city && streq (peer->city, city))
+        return true;
+    size_t size = strlen (peer->name);
+    for (const char *item = self->carry; item && *item;) {
+        item += strspn (item, " \t");
+        size_t length = strcspn (item, " \t");
+        char cities [256];
+        if (length > size + 1 && length - size - 1 < sizeof cities
+            && item [size] == '=' && memcmp (item, peer->name, size) == 0) {
+            memcpy (cities, item + size + 1, length - size - 1);
+            cities [length - size - 1] = 0;
+            if (s_listed (cities, city))
+                return true;
+        }
+        item += length;
+    }
+    return false;
+}
+
+//  Before the rights: the hop limit, and the caller a peer carries. 0 to
+//  go on (*caller_p is then the carried caller, in *carried, when a peer
+//  carries one), -1 when refused (frames closed).
+
+static int
+s_federation_admit (broker_core_t *self, zmq_msg_t *frames, int count,
+                    Kj__RequestHeader *header, const char *name,
+                    const broker_caller_t **caller_p, broker_caller_t *carried)
+{
+    const broker_caller_t *caller = *caller_p;
+    if (header && header->hops > (uint32_t) self->max_hops) {
+        s_refused (self, REFUSED_HOPS, caller, name, header->method);
+        s_refuse (self, frames, count, header, KJ__CODE__FAILED_PRECONDITION,
+                  "hops", "508",
+                  "the request to %s crossed %u links between cities, more "
+                  "than federation/max_hops (%d) allows: the cities' link "
+                  "routes make a loop or too long a chain",
+                  name, header->hops, self->max_hops);
+        return -1;
+    }
+    if (!self->secure || !caller || caller->revoked
+        || !streq (caller->role, "peer") || !header || !header->caller
+        || !*header->caller->identity)
+        return 0;
+    Kj__Caller *theirs = header->caller;
+    if (!s_listed ("service,operator,integrator,peer", theirs->role)
+        || !s_may_carry (self, caller, theirs->city)) {
+        s_refused (self, REFUSED_PEER_CITY, caller, name, header->method);
+        s_refuse (self, frames, count, header, KJ__CODE__PERMISSION_DENIED,
+                  "caller.city", "403",
+                  "the peer key %s (city %s) may not carry the caller %s "
+                  "(role %s, city %s): a peer carries callers of its own "
+                  "city and of those federation/carry gives it",
+                  caller->name, caller->city ? caller->city : "",
+                  theirs->identity, theirs->role, theirs->city);
+        return -1;
+    }
+    memset (carried, 0, sizeof *carried);
+    carried->name = theirs->identity;
+    carried->role = theirs->role;
+    carried->city = theirs->city;
+    carried->services = "";
+    *caller_p = carried;
+    return 0;
+}
+
+int
+broker_core_set_federation (broker_core_t *self, int max_hops,
+                            const char *carry)
+{
+    self->max_hops = max_hops;
+    free (self->carry);
+    self->carry = strdup (carry ? carry : "");
+    for (const char *item = self->carry; *item;) {
+        item += strspn (item, " \t");
+        size_t length = strcspn (item, " \t");
+        const char *equals = memchr (item, '=', length);
+        if (length
+            && (!equals || equals == item || equals == item + length - 1)) {
+            kj_error ("broker.bad_carry",
+                      "rule=\"%.*s\" reason=\"a rule is PEER=CITY,CITY "
+                      "(or PEER=*)\"",
+                      (int) length, item);
+            return -1;
+        }
+        item += length;
+    }
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
 //  A client request: [client] [] [MDPC01] [service] [body]... `cut` says
 //  the receiver dropped frames past `count`. Every refusal names the bound.
 
@@ -926,6 +1058,10 @@ s_client_message (broker_core_t *self, zmq_msg_t *frames, int count, bool cut,
         goto done;
     }
     const char *method = header ? header->method : "";
+    broker_caller_t carried;
+    if (s_federation_admit (self, frames, count, header, name, &caller,
+                            &carried))
+        goto done;
     if (self->secure && (!caller || caller->revoked)) {
         s_refused (self, caller ? REFUSED_REVOKED : REFUSED_UNAUTHENTICATED,
                    caller, name, method);
@@ -1137,11 +1273,13 @@ s_worker_ready (broker_core_t *self, const char *key, zmq_msg_t *frames,
     }
     memcpy (name, zmq_msg_data (&frames [4]), size);
     name [size] = 0;
-    //  Only a service key registers, for the services it names
+    //  Only a service key registers, for the services it names; a peer
+    //  key (a link to another city) too, used when no local worker is
+    bool peer = self->secure && streq (caller->role, "peer");
     if (self->secure
-        && (!streq (caller->role, "service")
+        && ((!streq (caller->role, "service") && !peer)
             || !s_serves (caller->services, name))) {
-        bool role = !streq (caller->role, "service");
+        bool role = !streq (caller->role, "service") && !peer;
         s_refused (self, role ? REFUSED_WORKER_ROLE : REFUSED_WORKER_SERVICE,
                    caller, name, NULL);
         s_send_command (self, &frames [0], KJ_MDPW_DISCONNECT);
@@ -1163,6 +1301,7 @@ s_worker_ready (broker_core_t *self, const char *key, zmq_msg_t *frames,
     zmq_msg_init (&worker->id);
     zmq_msg_move (&worker->id, &frames [0]);
     worker->service = service;
+    worker->peer = peer;
     worker->credit = 1;
     worker->last_seen_us = now;
     if (count > 5) {
@@ -1197,10 +1336,12 @@ s_worker_ready (broker_core_t *self, const char *key, zmq_msg_t *frames,
     service->had_worker = true;
     s_service_uncharge (self, service);
     service->workers++;
+    service->peer_workers += worker->peer;
     service->credit += worker->credit;
     s_ready_push (service, worker);
-    kj_info ("broker.worker_ready", "service=%s worker=%s credit=%u kejin=%d",
-             name, worker->key, worker->credit, worker->kejin);
+    kj_info ("broker.worker_ready",
+             "service=%s worker=%s credit=%u kejin=%d peer=%d", name,
+             worker->key, worker->credit, worker->kejin, worker->peer);
     s_dispatch (self, service, now);
 }
 
@@ -1305,6 +1446,8 @@ broker_core_new (const broker_limits_t *limits, broker_send_fn *send, void *arg)
     self->clients = zhashx_new ();
     zhashx_set_destructor (self->clients, (zhashx_destructor_fn *) zstr_free);
     self->expiry_at = INT64_MAX;
+    self->max_hops = 2;
+    self->carry = strdup ("");
     return self;
 }
 
@@ -1330,6 +1473,7 @@ broker_core_destroy (broker_core_t **self_p)
         free (self->retry_safe);
         free (self->rules);
         free (self->read_methods);
+        free (self->carry);
         if (self->info)
             kj__broker_stats__free_unpacked (self->info, NULL);
         free (self);

@@ -99,6 +99,15 @@ int
     broker_core_set_rights (broker_core_t *self, const char *rights,
                             const char *read_methods);
 
+//  Federation (docs/federation.md): a request that crossed more than
+//  max_hops links between cities is refused; a peer key's request keeps
+//  the caller it carries when the caller's city is the peer's own or one
+//  carry ("PEER=CITY,CITY PEER=*", space-separated) gives it. Returns -1
+//  (logged) for a rule it cannot parse. Defaults: 2 hops, no carry rules.
+int
+    broker_core_set_federation (broker_core_t *self, int max_hops,
+                                const char *carry);
+
 //  broker_core_message with the sender's caller (NULL: none known).
 void
     broker_core_message_as (broker_core_t *self, zmq_msg_t *frames, int count,

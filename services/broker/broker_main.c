@@ -57,6 +57,8 @@ main (int argc, char **argv)
     bc.keys = kj_config_get (config, "broker/keys");
     bc.rights = kj_config_get (config, "broker/rights");
     bc.read_methods = kj_config_get (config, "broker/read_methods");
+    bc.max_hops = (int) kj_config_int (config, "federation/max_hops");
+    bc.carry = kj_config_get (config, "federation/carry");
     zactor_t *zap = NULL;
     if (bc.keys && *bc.keys) {
         kj_keys_t *keys = kj_keys_new (bc.keys);

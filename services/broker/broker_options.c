@@ -82,6 +82,14 @@ const kj_option_t broker_options [] = {
       "Health,Query,Find,Count,Verify,Lookup,Describe,Explain,Export,Counts,"
       "History,Echo",
       "method name prefixes that only read: integrators may call them" },
+    { "federation/max_hops", "2",
+      "links between cities a request may cross; past it the broker "
+      "refuses it (FAILED_PRECONDITION), so routes in a loop cannot bounce "
+      "it forever",
+      KJ_INT (0, 16) },
+    { "federation/carry", "",
+      "PEER=CITY,CITY rules, space-separated (CITY may be *): the cities "
+      "whose callers a peer key may carry besides its own" },
     { "broker/drain_ms", "5000",
       "on SIGTERM, time given to pending requests before they fail",
       KJ_INT (0, 600000) },

@@ -293,6 +293,11 @@ broker_server_new (const broker_config_t *config)
         }
     }
     self->core = broker_core_new (&config->limits, s_router_send, self);
+    if (broker_core_set_federation (self->core, config->max_hops,
+                                    config->carry)) {
+        broker_server_destroy (&self);
+        return NULL;
+    }
     if (config->cert) {
         self->cache = s_keycache_new (config->keys);
         if (!self->cache->keys

@@ -27,6 +27,8 @@ typedef struct {
     const char *keys;          //  the key directory (with cert)
     const char *rights;        //  broker/rights rules
     const char *read_methods;  //  broker/read_methods prefixes
+    int max_hops;              //  federation/max_hops
+    const char *carry;         //  federation/carry rules
 } broker_config_t;
 
 typedef struct _broker_server_t broker_server_t;

@@ -1346,12 +1346,201 @@ test_rights_and_stamp (void **state)
     broker_core_destroy (&core);
 }
 
+//  Federation: a peer key's worker serves only while no local worker
+//  does (even a busy one); a peer's carried caller is kept when its city
+//  is the peer's own or federation/carry gives it, refused otherwise;
+//  hops past federation/max_hops are refused
+
+static zframe_t *
+s_header_from (const char *method, const char *who, const char *role,
+               const char *city, uint32_t hops)
+{
+    Kj__RequestHeader header = KJ__REQUEST_HEADER__INIT;
+    Kj__Caller caller = KJ__CALLER__INIT;
+    header.request_id = 9;
+    header.method = (char *) method;
+    header.hops = hops;
+    caller.identity = (char *) who;
+    caller.role = (char *) role;
+    caller.city = (char *) city;
+    header.caller = &caller;
+    return kj_proto_frame (&header.base, true);
+}
+
+//  A worker's REPLY "ok" to a request it got, as caller (rights on)
+static void
+s_reply_as (broker_core_t *core, const broker_caller_t *caller,
+            const char *worker, zmsg_t *request)
+{
+    zframe_t *handle = zmsg_first (request);
+    for (int i = 0; i < 4; i++)
+        handle = zmsg_next (request);
+    zmq_msg_t frames [7];
+    const char *parts [] = { worker, "", "MDPW01", "\003" };
+    for (int i = 0; i < 4; i++) {
+        zmq_msg_init_size (&frames [i], strlen (parts [i]));
+        memcpy (zmq_msg_data (&frames [i]), parts [i], strlen (parts [i]));
+    }
+    zmq_msg_init_size (&frames [4], zframe_size (handle));
+    memcpy (zmq_msg_data (&frames [4]), zframe_data (handle),
+            zframe_size (handle));
+    zmq_msg_init (&frames [5]);
+    zmq_msg_init_size (&frames [6], 2);
+    memcpy (zmq_msg_data (&frames [6]), "ok", 2);
+    broker_core_message_as (core, frames, 7, false, caller, 0);
+}
+
+//  The caller a worker got in the request sent to it
+static void
+s_assert_caller (zmsg_t *request, const char *who, const char *role,
+                 const char *city)
+{
+    assert_non_null (request);
+    zframe_t *frame = zmsg_first (request);
+    for (int i = 0; i < 6; i++)
+        frame = zmsg_next (request);
+    Kj__RequestHeader *seen = kj_proto_request_header (zframe_data (frame),
+                                                       zframe_size (frame));
+    assert_non_null (seen);
+    assert_string_equal (seen->caller->identity, who);
+    assert_string_equal (seen->caller->role, role);
+    assert_string_equal (seen->caller->city, city);
+    kj__request_header__free_unpacked (seen, NULL);
+}
+
+static void
+test_federation (void **state)
+{
+    broker_core_t *core = s_core (NULL);
+    assert_int_equal (broker_core_set_rights (core, "", "Get"), 0);
+    assert_int_equal (broker_core_set_federation (core, 2, "bad"), -1);
+    assert_int_equal (broker_core_set_federation (core, 2, "dalian=210300"), 0);
+    broker_caller_t link = { "link", "peer", "210100", "match", false };
+    broker_caller_t other = { "link2", "peer", "210100", "", false };
+    broker_caller_t svc = { "svc", "service", "210100", "match", false };
+    broker_caller_t anshan = { "anshan", "peer", "210300", "", false };
+    broker_caller_t dalian = { "dalian", "peer", "210200", "", false };
+    broker_caller_t ops = { "ops", "operator", "210100", "", false };
+    Kj__WorkerHello hello = KJ__WORKER_HELLO__INIT;
+    hello.credit = 1;
+    zframe_t *ext = kj_proto_frame (&hello.base, true);
+
+    //  A peer key registers only for the services it names
+    s_feed_as (core, &other, "X1", "MDPW01", READY, "match", ext);
+    zmsg_t *command = s_next_to ("X1");
+    assert_true (s_frame_is (command, 3, "\005"));
+    zmsg_destroy (&command);
+    s_feed_as (core, &link, "L1", "MDPW01", READY, "match", ext);
+    assert_null (s_next_sent ());
+
+    //  Alone, the link's worker serves
+    zframe_t *head = s_header_from ("SetThing", "", "", "", 0);
+    s_feed_as (core, &ops, "C1", "MDPC01", NULL, "match", head);
+    zmsg_t *request = s_next_to ("L1");
+    assert_non_null (request);
+    s_reply_as (core, &link, "L1", request);
+    zmsg_destroy (&request);
+    zmsg_t *reply = s_next_to ("C1");
+    assert_non_null (reply);
+    zmsg_destroy (&reply);
+
+    //  A local worker comes: it gets every request, even while busy
+    s_feed_as (core, &svc, "S1", "MDPW01", READY, "match", ext);
+    s_feed_as (core, &ops, "C1", "MDPC01", NULL, "match", head);
+    s_feed_as (core, &ops, "C1", "MDPC01", NULL, "match", head);
+    request = s_next_to ("S1");
+    assert_non_null (request);
+    assert_null (s_next_sent ());  //  the second waits for S1, not L1
+    s_reply_as (core, &svc, "S1", request);
+    zmsg_destroy (&request);
+    reply = s_next_to ("C1");
+    zmsg_destroy (&reply);
+    request = s_next_to ("S1");
+    assert_non_null (request);
+    s_reply_as (core, &svc, "S1", request);
+    zmsg_destroy (&request);
+    s_clear_sent ();
+    //  The local worker leaves: the link serves again
+    s_feed_as (core, &svc, "S1", "MDPW01", "\005", NULL, NULL);
+    s_feed_as (core, &ops, "C1", "MDPC01", NULL, "match", head);
+    request = s_next_to ("L1");
+    assert_non_null (request);
+    s_reply_as (core, &link, "L1", request);
+    zmsg_destroy (&request);
+    s_clear_sent ();
+    zframe_destroy (&head);
+
+    //  Carried callers: Anshan's peer carries Anshan's, kept as carried
+    head = s_header_from ("GetThing", "bank", "integrator", "210300", 1);
+    s_feed_as (core, &anshan, "A1", "MDPC01", NULL, "match", head);
+    request = s_next_to ("L1");
+    s_assert_caller (request, "bank", "integrator", "210300");
+    s_reply_as (core, &link, "L1", request);
+    zmsg_destroy (&request);
+    s_clear_sent ();
+    //  ... and rights follow the carried role: no change by an integrator
+    zframe_destroy (&head);
+    head = s_header_from ("SetThing", "bank", "integrator", "210300", 1);
+    s_feed_as (core, &anshan, "A1", "MDPC01", NULL, "match", head);
+    reply = s_next_to ("A1");
+    assert_int_equal (s_kejin_code (reply), KJ__CODE__PERMISSION_DENIED);
+    zmsg_destroy (&reply);
+    zframe_destroy (&head);
+    //  Anshan's peer carrying a Shenyang caller: refused
+    head = s_header_from ("GetThing", "ops", "operator", "210100", 1);
+    s_feed_as (core, &anshan, "A1", "MDPC01", NULL, "match", head);
+    reply = s_next_to ("A1");
+    assert_int_equal (s_kejin_code (reply), KJ__CODE__PERMISSION_DENIED);
+    zmsg_destroy (&reply);
+    zframe_destroy (&head);
+    assert_int_equal (s_refusal (core, "peer_city"), 1);
+    //  Dalian's carries Anshan's by federation/carry, not a made-up role
+    head = s_header_from ("GetThing", "bank", "integrator", "210300", 1);
+    s_feed_as (core, &dalian, "D1", "MDPC01", NULL, "match", head);
+    request = s_next_to ("L1");
+    s_assert_caller (request, "bank", "integrator", "210300");
+    s_reply_as (core, &link, "L1", request);
+    zmsg_destroy (&request);
+    s_clear_sent ();
+    zframe_destroy (&head);
+    head = s_header_from ("GetThing", "x", "admin", "210300", 1);
+    s_feed_as (core, &dalian, "D1", "MDPC01", NULL, "match", head);
+    reply = s_next_to ("D1");
+    assert_int_equal (s_kejin_code (reply), KJ__CODE__PERMISSION_DENIED);
+    zmsg_destroy (&reply);
+    zframe_destroy (&head);
+
+    //  Hops: 2 pass, 3 are refused, whoever asks
+    head = s_header_from ("GetThing", "bank", "integrator", "210300", 2);
+    s_feed_as (core, &anshan, "A1", "MDPC01", NULL, "match", head);
+    request = s_next_to ("L1");
+    assert_non_null (request);
+    s_reply_as (core, &link, "L1", request);
+    zmsg_destroy (&request);
+    s_clear_sent ();
+    zframe_destroy (&head);
+    head = s_header_from ("GetThing", "bank", "integrator", "210300", 3);
+    s_feed_as (core, &anshan, "A1", "MDPC01", NULL, "match", head);
+    reply = s_next_to ("A1");
+    assert_int_equal (s_kejin_code (reply), KJ__CODE__FAILED_PRECONDITION);
+    zmsg_destroy (&reply);
+    s_feed_as (core, &ops, "C1", "MDPC01", NULL, "match", head);
+    reply = s_next_to ("C1");
+    assert_int_equal (s_kejin_code (reply), KJ__CODE__FAILED_PRECONDITION);
+    zmsg_destroy (&reply);
+    zframe_destroy (&head);
+    assert_int_equal (s_refusal (core, "hops"), 2);
+    zframe_destroy (&ext);
+    broker_core_destroy (&core);
+}
+
 int
 main (void)
 {
     kj_log_init ("test_broker_core", "error");
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_dispatch_plain_request_and_reply),
+        cmocka_unit_test (test_federation),
         cmocka_unit_test (test_dispatch_least_recently_used),
         cmocka_unit_test (test_credit_worker_holds_many),
         cmocka_unit_test (test_mmi_service),
