@@ -79,7 +79,7 @@ kj_client_set_timeout (kj_client_t *self, int timeout_ms)
 void
 kj_client_set_retries (kj_client_t *self, int retries)
 {
-    self->retries = retries;
+    self->retries = retries < 0 ? 0 : retries;  //  as a call's < 0: none
 }
 
 void

@@ -37,7 +37,8 @@ kj_client_t *
 void
     kj_client_destroy (kj_client_t **self_p);
 
-//  Defaults for calls without their own: 5000 ms per attempt, 2 retries.
+//  Defaults for calls without their own: 5000 ms per attempt, 2 retries
+//  (a negative count: none).
 void
     kj_client_set_timeout (kj_client_t *self, int timeout_ms);
 void

@@ -176,6 +176,11 @@ s_demand_shown (cli_t *cli, cli_args_t *args, const ProtobufCMessage *reply)
 {
     (void) args;
     const Kj__Demand *d = ((const Kj__DemandReply *) reply)->demand;
+    if (!d) {
+        fprintf (stderr, _ ("%s: the service answered without the demand\n"),
+                 cli->prog);
+        return CLI_FAILED;
+    }
     if (cli->json)
         cli_print_json (&d->base);
     else

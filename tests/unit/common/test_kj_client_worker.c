@@ -373,6 +373,19 @@ test_client_calls (void **state)
     kj__request_header__free_unpacked (second, NULL);
     zmsg_destroy (&request);
     zmsg_destroy (&again);
+
+    //  No retries set on the client (a negative count): one attempt, not
+    //  none (it used to send nothing at all)
+    kj_client_set_retries (client, -1);
+    kj_client_set_timeout (client, 100);
+    assert_int_equal (kj_client_call (client, "diag", "Echo", &echo.base,
+                                      &kj__echo_reply__descriptor, &reply,
+                                      &status, NULL),
+                      KJ__CODE__DEADLINE_EXCEEDED);
+    request = s_client_request ("diag", &header);
+    kj__request_header__free_unpacked (header, NULL);
+    zmsg_destroy (&request);
+    assert_false (zsock_events (s_router) & ZMQ_POLLIN);  //  just the one
     kj_client_destroy (&client);
 }
 
