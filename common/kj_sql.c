@@ -29,7 +29,6 @@ void
 kj_params_add_owned (kj_params_t *self, char *value)
 {
     assert (self->count < KJ_PARAMS_MAX);
-    assert (value);
     self->owned [self->count] = value;
     self->values [self->count++] = value;
 }

@@ -37,7 +37,7 @@ typedef struct {
 void
     kj_params_add (kj_params_t *self, const char *value);
 
-//  A value the params free on reset.
+//  A value the params free on reset (NULL: SQL NULL).
 void
     kj_params_add_owned (kj_params_t *self, char *value);
 

@@ -18,95 +18,14 @@
 #define US(column)  "(extract (epoch FROM " column ") * 1000000)::bigint"
 #define DAY(column) "to_char (" column ", 'YYYY-MM-DD')"
 
-//  --------------------------------------------------------------------------
-//  Parameters: up to 32 text values, some owned
-
-#define PARAMS_MAX 32
-
-typedef struct {
-    const char *values [PARAMS_MAX];
-    char *owned [PARAMS_MAX];
-    int count;
-} s_params_t;
-
-static void
-s_add (s_params_t *p, const char *value)
-{
-    assert (p->count < PARAMS_MAX);
-    p->owned [p->count] = NULL;
-    p->values [p->count++] = value;
-}
-
-static void
-s_add_owned (s_params_t *p, char *value)
-{
-    assert (p->count < PARAMS_MAX);
-    p->owned [p->count] = value;
-    p->values [p->count++] = value;
-}
-
-static void
-s_add_int (s_params_t *p, int64_t value)
-{
-    s_add_owned (p, zsys_sprintf ("%" PRId64, value));
-}
-
-static void
-s_add_bool (s_params_t *p, bool value)
-{
-    s_add (p, value ? "true" : "false");
-}
-
-//  An optional text: NULL or "" is SQL NULL.
-static void
-s_add_opt (s_params_t *p, const char *value)
-{
-    s_add (p, value && *value ? value : NULL);
-}
-
-//  A text[] literal: {"a","b"}, each element quoted and escaped.
-static void
-s_add_array (s_params_t *p, const char *const *items, size_t n)
-{
-    size_t size = 3;
-    for (size_t i = 0; i < n; i++)
-        size += 2 * strlen (items [i]) + 3;
-    char *text = (char *) malloc (size);
-    assert (text);
-    size_t at = 0;
-    text [at++] = '{';
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            text [at++] = ',';
-        text [at++] = '"';
-        for (const char *c = items [i]; *c; c++) {
-            if (*c == '"' || *c == '\\')
-                text [at++] = '\\';
-            text [at++] = *c;
-        }
-        text [at++] = '"';
-    }
-    text [at++] = '}';
-    text [at] = 0;
-    s_add_owned (p, text);
-}
-
 //  A set that filters only when `given`.
 static void
-s_add_set (s_params_t *p, bool given, const char *const *items, size_t n)
+s_add_set (kj_params_t *p, bool given, const char *const *items, size_t n)
 {
     if (given)
-        s_add_array (p, items, n);
+        kj_params_add_array (p, items, n);
     else
-        s_add (p, NULL);
-}
-
-static void
-s_params_free (s_params_t *p)
-{
-    for (int i = 0; i < p->count; i++)
-        free (p->owned [i]);
-    p->count = 0;
+        kj_params_add (p, NULL);
 }
 
 //  What running a statement that changes one row says: 1 if it did, 0 if
@@ -118,18 +37,18 @@ s_changed (int64_t rows)
 }
 
 static PGresult *
-s_exec (kj_db_t *db, const char *sql, s_params_t *p)
+s_exec (kj_db_t *db, const char *sql, kj_params_t *p)
 {
     PGresult *res = kj_db_exec (db, sql, p->count, p->values);
-    s_params_free (p);
+    kj_params_reset (p);
     return res;
 }
 
 static int64_t
-s_run (kj_db_t *db, const char *sql, s_params_t *p)
+s_run (kj_db_t *db, const char *sql, kj_params_t *p)
 {
     int64_t rows = kj_db_run (db, sql, p->count, p->values);
-    s_params_free (p);
+    kj_params_reset (p);
     return rows;
 }
 
@@ -248,7 +167,7 @@ s_enum_array (PGresult *res, int row, int column, ProtobufCAllocator *mem,
 
 //  Stored names of enum values, as a text[] parameter.
 static void
-s_add_enum_array (s_params_t *p, const int *values, size_t n,
+s_add_enum_array (kj_params_t *p, const int *values, size_t n,
                   const ProtobufCEnumDescriptor *descriptor, const char *prefix)
 {
     const char *names [64];
@@ -263,17 +182,17 @@ s_add_enum_array (s_params_t *p, const int *values, size_t n,
         if (name && !seen)
             names [count++] = name;
     }
-    s_add_array (p, names, count);
+    kj_params_add_array (p, names, count);
 }
 
 static void
-s_add_enum (s_params_t *p, const ProtobufCEnumDescriptor *descriptor,
+s_add_enum (kj_params_t *p, const ProtobufCEnumDescriptor *descriptor,
             const char *prefix, int value)
 {
     char buffer [48];
     const char *name = kj_check_enum_name (descriptor, prefix, value, buffer,
                                            sizeof buffer);
-    s_add_owned (p, strdup (name ? name : ""));
+    kj_params_add_owned (p, strdup (name ? name : ""));
 }
 
 //  A pattern for ILIKE that matches text anywhere, literally.
@@ -415,22 +334,22 @@ s_enterprise_row (PGresult *res, int row, ProtobufCAllocator *mem)
 
 //  The enterprise's own columns as parameters $2.. (after the code).
 static void
-s_add_enterprise_columns (s_params_t *p, const Kj__Enterprise *e)
+s_add_enterprise_columns (kj_params_t *p, const Kj__Enterprise *e)
 {
-    s_add (p, e->name);
-    s_add (p, e->region);
-    s_add (p, e->industry ? e->industry : "");
-    s_add_opt (p, e->founded_on);
+    kj_params_add (p, e->name);
+    kj_params_add (p, e->region);
+    kj_params_add (p, e->industry ? e->industry : "");
+    kj_params_add_opt (p, e->founded_on);
     s_add_enum (p, &kj__size_class__descriptor, "SIZE_", e->size_class);
-    s_add_bool (p, e->listing_tutoring);
-    s_add_bool (p, e->board_standard);
-    s_add_bool (p, e->chain_leader);
-    s_add_bool (p, e->credit && e->credit->dishonest);
-    s_add_bool (p, e->credit && e->credit->abnormal);
-    s_add (p, e->credit && e->credit->tax_grade ? e->credit->tax_grade : "");
-    s_add_int (p, e->ip ? e->ip->invention_patents : 0);
-    s_add_int (p, e->ip ? e->ip->class2_ip : 0);
-    s_add_int (p, e->ip ? e->ip->pledged_ip : 0);
+    kj_params_add_bool (p, e->listing_tutoring);
+    kj_params_add_bool (p, e->board_standard);
+    kj_params_add_bool (p, e->chain_leader);
+    kj_params_add_bool (p, e->credit && e->credit->dishonest);
+    kj_params_add_bool (p, e->credit && e->credit->abnormal);
+    kj_params_add (p, e->credit && e->credit->tax_grade ? e->credit->tax_grade : "");
+    kj_params_add_int (p, e->ip ? e->ip->invention_patents : 0);
+    kj_params_add_int (p, e->ip ? e->ip->class2_ip : 0);
+    kj_params_add_int (p, e->ip ? e->ip->pledged_ip : 0);
 }
 
 int
@@ -439,10 +358,10 @@ registry_store_enterprise_insert (kj_db_t *db, const Kj__Enterprise *e,
 {
     if (kj_db_lock_key (db, "registry.enterprise", e->code))
         return -1;
-    s_params_t p = { .count = 0 };
-    s_add (&p, e->code);
+    kj_params_t p = { .count = 0 };
+    kj_params_add (&p, e->code);
     s_add_enterprise_columns (&p, e);
-    s_add (&p, by);
+    kj_params_add (&p, by);
     return s_changed (s_run (
         db,
         "INSERT INTO enterprise (code, name, region, industry, founded_on, "
@@ -534,8 +453,8 @@ registry_store_enterprise_names (kj_db_t *db, const char (*codes) [19],
 int
 registry_store_enterprise_save (kj_db_t *db, const Kj__Enterprise *e)
 {
-    s_params_t p = { .count = 0 };
-    s_add (&p, e->code);
+    kj_params_t p = { .count = 0 };
+    kj_params_add (&p, e->code);
     s_add_enterprise_columns (&p, e);
     return s_changed (
         s_run (db,
@@ -575,17 +494,17 @@ int
 registry_store_enterprise_stage (kj_db_t *db, const char *code,
                                  const Kj__StageInfo *info, bool moved)
 {
-    s_params_t p = { .count = 0 };
-    s_add (&p, code);
-    s_add (&p, registry_stage_name ((registry_stage_t) info->stage));
-    s_add (&p, registry_stage_name ((registry_stage_t) info->computed));
-    s_add (&p, info->rule);
-    s_add (&p, info->reason);
-    s_add (&p, info->version);
-    s_add_bool (&p, info->needs_review);
-    s_add_bool (&p, info->overridden);
-    s_add (&p, info->override_reason ? info->override_reason : "");
-    s_add_bool (&p, moved);
+    kj_params_t p = { .count = 0 };
+    kj_params_add (&p, code);
+    kj_params_add (&p, registry_stage_name ((registry_stage_t) info->stage));
+    kj_params_add (&p, registry_stage_name ((registry_stage_t) info->computed));
+    kj_params_add (&p, info->rule);
+    kj_params_add (&p, info->reason);
+    kj_params_add (&p, info->version);
+    kj_params_add_bool (&p, info->needs_review);
+    kj_params_add_bool (&p, info->overridden);
+    kj_params_add (&p, info->override_reason ? info->override_reason : "");
+    kj_params_add_bool (&p, moved);
     return s_changed (s_run (
         db,
         "UPDATE enterprise SET stage = $2, stage_computed = $3, "
@@ -822,17 +741,17 @@ registry_store_enterprise_list (kj_db_t *db,
                                 ProtobufCAllocator *mem, Kj__Enterprise ***out,
                                 size_t *n, uint64_t *total, bool *more)
 {
-    s_params_t p = { .count = 0 };
+    kj_params_t p = { .count = 0 };
     s_add_set (&p, f->n_regions > 0, (const char *const *) f->regions,
                f->n_regions);
     s_add_set (&p, f->n_stages > 0, f->stages, f->n_stages);
     s_add_set (&p, f->n_statuses > 0, f->statuses, f->n_statuses);
     s_add_set (&p, f->n_qualifications > 0, f->qualifications,
                f->n_qualifications);
-    s_add_owned (&p, s_like (f->name_contains));
-    s_add_opt (&p, f->industry);
-    s_add (&p, f->after ? f->after : "");
-    s_add_int (&p, s_limit (f->limit) + 1);
+    kj_params_add_owned (&p, s_like (f->name_contains));
+    kj_params_add_opt (&p, f->industry);
+    kj_params_add (&p, f->after ? f->after : "");
+    kj_params_add_int (&p, s_limit (f->limit) + 1);
     PGresult *res = s_exec (
         db,
         "SELECT * FROM (SELECT " ENTERPRISE_COLUMNS ", count (*) OVER () "
@@ -867,25 +786,25 @@ registry_store_figures_put (kj_db_t *db, const char *code,
 {
     for (size_t i = 0; i < n; i++) {
         const Kj__YearFigures *f = figures [i];
-        s_params_t p = { .count = 0 };
-        s_add (&p, code);
-        s_add_int (&p, f->year);
-        s_add_int (&p, f->revenue_fen);
-        s_add_int (&p, f->rnd_fen);
-        s_add_int (&p, f->net_profit_fen);
-        s_add_int (&p, f->total_assets_fen);
-        s_add_int (&p, f->operating_cash_flow_fen);
-        s_add_int (&p, f->high_tech_revenue_fen);
-        s_add_int (&p, f->total_cost_fen);
-        s_add_int (&p, f->staff);
-        s_add_int (&p, f->tech_staff);
+        kj_params_t p = { .count = 0 };
+        kj_params_add (&p, code);
+        kj_params_add_int (&p, f->year);
+        kj_params_add_int (&p, f->revenue_fen);
+        kj_params_add_int (&p, f->rnd_fen);
+        kj_params_add_int (&p, f->net_profit_fen);
+        kj_params_add_int (&p, f->total_assets_fen);
+        kj_params_add_int (&p, f->operating_cash_flow_fen);
+        kj_params_add_int (&p, f->high_tech_revenue_fen);
+        kj_params_add_int (&p, f->total_cost_fen);
+        kj_params_add_int (&p, f->staff);
+        kj_params_add_int (&p, f->tech_staff);
         //  As an array literal: the names were checked ([a-z-] only)
         char names [160] = "{";
         for (size_t n = 0; n < f->n_not_reported; n++)
             snprintf (names + strlen (names), sizeof names - strlen (names),
                       "%s%s", n ? "," : "", f->not_reported [n]);
         strcat (names, "}");
-        s_add (&p, names);
+        kj_params_add (&p, names);
         if (s_run (
                 db,
                 "INSERT INTO figures (code, year, revenue_fen, rnd_fen, "
@@ -911,7 +830,7 @@ registry_store_figures_put (kj_db_t *db, const char *code,
 }
 
 //  The parameters $2.. of the i-th of a part's items (the code is $1).
-typedef void (s_item_fn) (s_params_t *p, const void *items, size_t i);
+typedef void (s_item_fn) (kj_params_t *p, const void *items, size_t i);
 
 //  Replace the rows of one of an enterprise's parts: delete them, then
 //  insert each of the n items with the parameters add_item gives.
@@ -923,8 +842,8 @@ s_replace (kj_db_t *db, const char *delete_sql, const char *insert_sql,
     if (kj_db_run (db, delete_sql, 1, params) < 0)
         return -1;
     for (size_t i = 0; i < n; i++) {
-        s_params_t p = { .count = 0 };
-        s_add (&p, code);
+        kj_params_t p = { .count = 0 };
+        kj_params_add (&p, code);
         add_item (&p, items, i);
         if (s_run (db, insert_sql, &p) != 1)
             return -1;
@@ -933,13 +852,13 @@ s_replace (kj_db_t *db, const char *delete_sql, const char *insert_sql,
 }
 
 static void
-s_add_award (s_params_t *p, const void *items, size_t i)
+s_add_award (kj_params_t *p, const void *items, size_t i)
 {
     const Kj__Award *a = ((Kj__Award *const *) items) [i];
-    s_add (p, a->name);
+    kj_params_add (p, a->name);
     s_add_enum (p, &kj__level__descriptor, "LEVEL_", a->level);
-    s_add_int (p, a->year);
-    s_add (p, a->rank ? a->rank : "");
+    kj_params_add_int (p, a->year);
+    kj_params_add (p, a->rank ? a->rank : "");
 }
 
 int
@@ -953,13 +872,13 @@ registry_store_awards_replace (kj_db_t *db, const char *code,
 }
 
 static void
-s_add_round (s_params_t *p, const void *items, size_t i)
+s_add_round (kj_params_t *p, const void *items, size_t i)
 {
     const Kj__EquityRound *r = ((Kj__EquityRound *const *) items) [i];
     s_add_enum (p, &kj__round__descriptor, "ROUND_", r->round);
-    s_add_int (p, r->amount_fen);
-    s_add (p, r->closed_on);
-    s_add (p, r->investors ? r->investors : "");
+    kj_params_add_int (p, r->amount_fen);
+    kj_params_add (p, r->closed_on);
+    kj_params_add (p, r->investors ? r->investors : "");
 }
 
 int
@@ -974,14 +893,14 @@ registry_store_rounds_replace (kj_db_t *db, const char *code,
 }
 
 static void
-s_add_loan (s_params_t *p, const void *items, size_t i)
+s_add_loan (kj_params_t *p, const void *items, size_t i)
 {
     const Kj__BankLoan *l = ((Kj__BankLoan *const *) items) [i];
-    s_add (p, l->lender);
-    s_add_int (p, l->amount_fen);
-    s_add (p, l->drawn_on);
-    s_add_opt (p, l->matures_on);
-    s_add_bool (p, l->outstanding);
+    kj_params_add (p, l->lender);
+    kj_params_add_int (p, l->amount_fen);
+    kj_params_add (p, l->drawn_on);
+    kj_params_add_opt (p, l->matures_on);
+    kj_params_add_bool (p, l->outstanding);
 }
 
 int
@@ -996,11 +915,11 @@ registry_store_loans_replace (kj_db_t *db, const char *code,
 }
 
 static void
-s_add_link (s_params_t *p, const void *items, size_t i)
+s_add_link (kj_params_t *p, const void *items, size_t i)
 {
     const Kj__ChainLink *l = ((Kj__ChainLink *const *) items) [i];
-    s_add (p, l->leader_code);
-    s_add (p, l->chain ? l->chain : "");
+    kj_params_add (p, l->leader_code);
+    kj_params_add (p, l->chain ? l->chain : "");
 }
 
 int
@@ -1020,16 +939,16 @@ int
 registry_store_qualification_put (kj_db_t *db, const char *code,
                                   const Kj__Qualification *q)
 {
-    s_params_t p = { .count = 0 };
-    s_add (&p, code);
+    kj_params_t p = { .count = 0 };
+    kj_params_add (&p, code);
     s_add_enum (&p, &kj__qualification_kind__descriptor, "QUAL_", q->kind);
     if (q->level)
         s_add_enum (&p, &kj__level__descriptor, "LEVEL_", q->level);
     else
-        s_add (&p, "");
-    s_add (&p, q->certificate ? q->certificate : "");
-    s_add_opt (&p, q->granted_on);
-    s_add (&p, q->expires_on);
+        kj_params_add (&p, "");
+    kj_params_add (&p, q->certificate ? q->certificate : "");
+    kj_params_add_opt (&p, q->granted_on);
+    kj_params_add (&p, q->expires_on);
     return s_run (
                db,
                "INSERT INTO qualification (code, kind, level, certificate, "
@@ -1049,8 +968,8 @@ registry_store_qualification_put (kj_db_t *db, const char *code,
 int
 registry_store_qualification_delete (kj_db_t *db, const char *code, int kind)
 {
-    s_params_t p = { .count = 0 };
-    s_add (&p, code);
+    kj_params_t p = { .count = 0 };
+    kj_params_add (&p, code);
     s_add_enum (&p, &kj__qualification_kind__descriptor, "QUAL_", kind);
     return s_changed (
         s_run (db, "DELETE FROM qualification WHERE code = $1 AND kind = $2",
@@ -1069,21 +988,21 @@ registry_store_techsme_put (kj_db_t *db, const char *code, int year,
                  ? -1
                  : 1;
     }
-    s_params_t p = { .count = 0 };
-    s_add (&p, code);
-    s_add_int (&p, year);
-    s_add_int (&p, r->tech_staff_bp);
-    s_add_int (&p, r->rnd_sales_bp);
-    s_add_int (&p, r->rnd_cost_bp);
-    s_add_int (&p, r->tech_staff_score);
-    s_add_int (&p, r->rnd_sales_score);
-    s_add_int (&p, r->rnd_cost_score);
-    s_add_int (&p, r->rnd_score);
-    s_add_int (&p, r->ip_score);
-    s_add_int (&p, r->total);
-    s_add_bool (&p, r->eligible);
-    s_add_int (&p, (int64_t) r->reasons);
-    s_add (&p, r->reason);
+    kj_params_t p = { .count = 0 };
+    kj_params_add (&p, code);
+    kj_params_add_int (&p, year);
+    kj_params_add_int (&p, r->tech_staff_bp);
+    kj_params_add_int (&p, r->rnd_sales_bp);
+    kj_params_add_int (&p, r->rnd_cost_bp);
+    kj_params_add_int (&p, r->tech_staff_score);
+    kj_params_add_int (&p, r->rnd_sales_score);
+    kj_params_add_int (&p, r->rnd_cost_score);
+    kj_params_add_int (&p, r->rnd_score);
+    kj_params_add_int (&p, r->ip_score);
+    kj_params_add_int (&p, r->total);
+    kj_params_add_bool (&p, r->eligible);
+    kj_params_add_int (&p, (int64_t) r->reasons);
+    kj_params_add (&p, r->reason);
     return s_run (
                db,
                "INSERT INTO techsme_score (code, year, tech_staff_bp, "
@@ -1184,11 +1103,11 @@ registry_store_history (kj_db_t *db, const char *kind, const char *subject,
                         Kj__AuditEntry ***out, size_t *n, int64_t *last,
                         uint64_t *total, bool *more)
 {
-    s_params_t p = { .count = 0 };
-    s_add (&p, kind);
-    s_add (&p, subject);
-    s_add_int (&p, after);
-    s_add_int (&p, s_limit (limit) + 1);
+    kj_params_t p = { .count = 0 };
+    kj_params_add (&p, kind);
+    kj_params_add (&p, subject);
+    kj_params_add_int (&p, after);
+    kj_params_add_int (&p, s_limit (limit) + 1);
     PGresult *res = s_exec (
         db,
         "SELECT * FROM (SELECT id, " US (
@@ -1273,20 +1192,20 @@ s_institution_row (PGresult *res, int row, ProtobufCAllocator *mem)
 
 //  The institution's input columns as parameters, after its id.
 static void
-s_add_institution_columns (s_params_t *p, const Kj__Institution *i)
+s_add_institution_columns (kj_params_t *p, const Kj__Institution *i)
 {
-    s_add (p, i->name);
+    kj_params_add (p, i->name);
     s_add_enum (p, &kj__institution_type__descriptor, "INSTITUTION_", i->type);
-    s_add (p, i->uscc ? i->uscc : "");
-    s_add_array (p, (const char *const *) i->regions, i->n_regions);
-    s_add (p, i->contact ? i->contact : "");
-    s_add (p, i->sponsor_code ? i->sponsor_code : "");
+    kj_params_add (p, i->uscc ? i->uscc : "");
+    kj_params_add_array (p, (const char *const *) i->regions, i->n_regions);
+    kj_params_add (p, i->contact ? i->contact : "");
+    kj_params_add (p, i->sponsor_code ? i->sponsor_code : "");
 }
 
 //  Run an INSERT ... RETURNING id: 1 with the id in id_out (48 bytes), 0
 //  when it inserted nothing (a conflict), -1 on error.
 static int
-s_insert_id (kj_db_t *db, const char *sql, s_params_t *p, char *id_out)
+s_insert_id (kj_db_t *db, const char *sql, kj_params_t *p, char *id_out)
 {
     PGresult *res = s_exec (db, sql, p);
     if (!res)
@@ -1304,8 +1223,8 @@ registry_store_institution_insert (kj_db_t *db, const Kj__Institution *i,
 {
     //  A made id may meet one given by hand earlier: take the next
     for (int attempt = 0; attempt < 10; attempt++) {
-        s_params_t p = { .count = 0 };
-        s_add_opt (&p, i->id);
+        kj_params_t p = { .count = 0 };
+        kj_params_add_opt (&p, i->id);
         s_add_institution_columns (&p, i);
         int rc = s_insert_id (
             db,
@@ -1369,8 +1288,8 @@ registry_store_institution_named (kj_db_t *db, const char *name, char *id_out)
 int
 registry_store_institution_save (kj_db_t *db, const Kj__Institution *i)
 {
-    s_params_t p = { .count = 0 };
-    s_add (&p, i->id);
+    kj_params_t p = { .count = 0 };
+    kj_params_add (&p, i->id);
     s_add_institution_columns (&p, i);
     int64_t rows =
         s_run (db,
@@ -1402,13 +1321,13 @@ registry_store_institution_list (kj_db_t *db,
                                  Kj__Institution ***out, size_t *n,
                                  uint64_t *total, bool *more)
 {
-    s_params_t p = { .count = 0 };
+    kj_params_t p = { .count = 0 };
     s_add_set (&p, f->n_types > 0, f->types, f->n_types);
     s_add_set (&p, f->serving != NULL, f->serving, f->n_serving);
-    s_add_owned (&p, s_like (f->name_contains));
-    s_add_bool (&p, f->include_withdrawn);
-    s_add (&p, f->after ? f->after : "");
-    s_add_int (&p, s_limit (f->limit) + 1);
+    kj_params_add_owned (&p, s_like (f->name_contains));
+    kj_params_add_bool (&p, f->include_withdrawn);
+    kj_params_add (&p, f->after ? f->after : "");
+    kj_params_add_int (&p, s_limit (f->limit) + 1);
     PGresult
         *res = s_exec (db,
                        "SELECT * FROM (SELECT " INSTITUTION_COLUMNS
@@ -1493,15 +1412,15 @@ s_product_row (PGresult *res, int row, ProtobufCAllocator *mem)
 
 //  The product's input columns as parameters, after its id.
 static void
-s_add_product_columns (s_params_t *p, const Kj__Product *product)
+s_add_product_columns (kj_params_t *p, const Kj__Product *product)
 {
-    s_add (p, product->name);
+    kj_params_add (p, product->name);
     s_add_enum (p, &kj__product_type__descriptor, "PRODUCT_", product->type);
-    s_add_int (p, product->min_amount_fen);
-    s_add_int (p, product->max_amount_fen);
-    s_add_int (p, product->min_term_months);
-    s_add_int (p, product->max_term_months);
-    s_add_int (p, product->rate_bp);
+    kj_params_add_int (p, product->min_amount_fen);
+    kj_params_add_int (p, product->max_amount_fen);
+    kj_params_add_int (p, product->min_term_months);
+    kj_params_add_int (p, product->max_term_months);
+    kj_params_add_int (p, product->rate_bp);
     s_add_enum_array (p, (const int *) product->collateral,
                       product->n_collateral, &kj__collateral__descriptor,
                       "COLLATERAL_");
@@ -1513,11 +1432,11 @@ s_add_product_columns (s_params_t *p, const Kj__Product *product)
     s_add_enum_array (p, (const int *) product->any_qualifications,
                       product->n_any_qualifications,
                       &kj__qualification_kind__descriptor, "QUAL_");
-    s_add (p, product->min_grade ? product->min_grade : "");
-    s_add_array (p, (const char *const *) product->regions, product->n_regions);
-    s_add (p, product->valid_from);
-    s_add_opt (p, product->valid_to);
-    s_add (p, product->description ? product->description : "");
+    kj_params_add (p, product->min_grade ? product->min_grade : "");
+    kj_params_add_array (p, (const char *const *) product->regions, product->n_regions);
+    kj_params_add (p, product->valid_from);
+    kj_params_add_opt (p, product->valid_to);
+    kj_params_add (p, product->description ? product->description : "");
 }
 
 int
@@ -1525,9 +1444,9 @@ registry_store_product_insert (kj_db_t *db, const Kj__Product *product,
                                char *id_out)
 {
     for (int attempt = 0; attempt < 10; attempt++) {
-        s_params_t p = { .count = 0 };
-        s_add_opt (&p, product->id);
-        s_add (&p, product->institution_id);
+        kj_params_t p = { .count = 0 };
+        kj_params_add_opt (&p, product->id);
+        kj_params_add (&p, product->institution_id);
         s_add_product_columns (&p, product);
         int rc = s_insert_id (
             db,
@@ -1579,8 +1498,8 @@ registry_store_product_load (kj_db_t *db, const char *id, bool lock,
 int
 registry_store_product_save (kj_db_t *db, const Kj__Product *product)
 {
-    s_params_t p = { .count = 0 };
-    s_add (&p, product->id);
+    kj_params_t p = { .count = 0 };
+    kj_params_add (&p, product->id);
     s_add_product_columns (&p, product);
     return s_changed (s_run (
         db,
@@ -1671,32 +1590,32 @@ registry_store_product_list (kj_db_t *db,
                              ProtobufCAllocator *mem, Kj__Product ***out,
                              size_t *n, uint64_t *total, bool *more)
 {
-    s_params_t p = { .count = 0 };
+    kj_params_t p = { .count = 0 };
     s_add_set (&p, f->n_types > 0, f->types, f->n_types);      //  1
-    s_add_opt (&p, f->institution_id);                         //  2
-    s_add_owned (&p, s_like (f->name_contains));               //  3
-    s_add_bool (&p, f->search);                                //  4
-    s_add_opt (&p, f->on_date);                                //  5
-    s_add_bool (&p, f->include_withdrawn);                     //  6
+    kj_params_add_opt (&p, f->institution_id);                         //  2
+    kj_params_add_owned (&p, s_like (f->name_contains));               //  3
+    kj_params_add_bool (&p, f->search);                                //  4
+    kj_params_add_opt (&p, f->on_date);                                //  5
+    kj_params_add_bool (&p, f->include_withdrawn);                     //  6
     s_add_set (&p, f->has_serving, f->serving, f->n_serving);  //  7
-    s_add_opt (&p, f->stage);                                  //  8
+    kj_params_add_opt (&p, f->stage);                                  //  8
     if (f->amount_fen)                                         //  9
-        s_add_int (&p, f->amount_fen);
+        kj_params_add_int (&p, f->amount_fen);
     else
-        s_add (&p, NULL);
+        kj_params_add (&p, NULL);
     if (f->term_months)  //  10
-        s_add_int (&p, f->term_months);
+        kj_params_add_int (&p, f->term_months);
     else
-        s_add (&p, NULL);
+        kj_params_add (&p, NULL);
     s_add_set (&p, f->has_held, f->held, f->n_held);           //  11
     s_add_set (&p, f->has_offered, f->offered, f->n_offered);  //  12
     s_add_set (&p, f->has_grade, f->grades, f->n_grades);      //  13
     if (f->has_first_loan)                                     //  14
-        s_add_bool (&p, f->first_loan);
+        kj_params_add_bool (&p, f->first_loan);
     else
-        s_add (&p, NULL);
-    s_add (&p, f->after ? f->after : "");    //  15
-    s_add_int (&p, s_limit (f->limit) + 1);  //  16
+        kj_params_add (&p, NULL);
+    kj_params_add (&p, f->after ? f->after : "");    //  15
+    kj_params_add_int (&p, s_limit (f->limit) + 1);  //  16
     PGresult *res = s_exec (db, registry_store_product_list_sql, &p);
     if (!res)
         return -1;

@@ -23,7 +23,8 @@ test_params (void **state)
     kj_params_add_opt (&p, NULL);
     kj_params_add_opt (&p, "x");
     kj_params_add (&p, NULL);
-    assert_int_equal (p.count, 8);
+    kj_params_add_owned (&p, NULL);  //  an owned NULL is SQL NULL too
+    assert_int_equal (p.count, 9);
     assert_string_equal (p.values [0], "plain");
     assert_string_equal (p.values [1], "-9223372036854775808");
     assert_string_equal (p.values [2], "true");
@@ -32,6 +33,7 @@ test_params (void **state)
     assert_null (p.values [5]);
     assert_string_equal (p.values [6], "x");
     assert_null (p.values [7]);
+    assert_null (p.values [8]);
     kj_params_reset (&p);
     assert_int_equal (p.count, 0);
     kj_params_add_int (&p, 42);  //  usable again after a reset
