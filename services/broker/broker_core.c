@@ -67,6 +67,7 @@ struct _request_t {
     int64_t expires_us;      //  deadline while queued
     uint64_t request_id;     //  Kejin request id (0 for plain MDP)
     bool kejin;              //  body starts with a Kejin header
+    bool compact;            //  came, and is answered, in KJC01 framing
     bool retry_safe;         //  may go to another worker
     int retries;             //  times re-sent after a worker died
     size_t bytes;            //  of the body
@@ -84,7 +85,8 @@ struct _worker_t {
     service_t *service;
     uint32_t credit;  //  requests it may hold (1 for plain MDP)
     uint32_t in_flight;
-    bool kejin;   //  sent the credit extension
+    bool kejin;    //  sent the credit extension
+    bool compact;  //  takes requests in KJW01 framing
     bool listed;  //  in the service's list of workers with credit
     int64_t last_seen_us;
     request_t *requests;  //  held, doubly linked
@@ -461,36 +463,81 @@ s_request_destroy (broker_core_t *self, request_t **request_p)
 //  client understands: a Kejin reply header, or two text frames for a
 //  plain MDP client.
 
-//  An error to a client: [client] [] [MDPC01] [service] then a Kejin reply
-//  header when `header` (the request's, or NULL for a plain client), else
-//  [plain code] [message]. Takes the client id and service frames.
+//  To a client: [client] [] [MDPC01] [service] [body]..., or when compact
+//  [client] ["KJC01" record] (kj_mdp.h). Takes the id, service and body
+//  frames, and leaves them empty.
+
+static int
+s_send_client (broker_core_t *self, zmq_msg_t *client_id,
+               zmq_msg_t *service_frame, zmq_msg_t *body, int nbody,
+               bool compact)
+{
+    zmq_msg_t out [4 + BROKER_MAX_BODY];
+    zmq_msg_init (&out [0]);
+    zmq_msg_move (&out [0], client_id);
+    if (compact) {
+        size_t service_size = zmq_msg_size (service_frame);
+        if (service_size > 255)
+            service_size = 0;  //  never: compact names have a size byte
+        size_t size = KJ_KJX_SIZE + 4 + 1 + service_size;
+        for (int i = 0; i < nbody; i++)
+            size += KJ_PART_HEAD + zmq_msg_size (&body [i]);
+        zmq_msg_init_size (&out [1], size);
+        uint8_t *at = (uint8_t *) zmq_msg_data (&out [1]);
+        memcpy (at, KJ_KJC, KJ_KJX_SIZE);
+        kj_put_u32 (at + KJ_KJX_SIZE, (uint32_t) (size - KJ_KJX_SIZE - 4));
+        at += KJ_KJX_SIZE + 4;
+        *at++ = (uint8_t) service_size;
+        memcpy (at, zmq_msg_data (service_frame), service_size);
+        at += service_size;
+        for (int i = 0; i < nbody; i++) {
+            at += kj_compact_put_part (at, zmq_msg_data (&body [i]),
+                                       zmq_msg_size (&body [i]));
+            zmq_msg_close (&body [i]);
+            zmq_msg_init (&body [i]);
+        }
+        zmq_msg_close (service_frame);
+        zmq_msg_init (service_frame);
+        return s_send (self, out, 2);
+    }
+    zmq_msg_init (&out [1]);
+    s_frame_str (&out [2], KJ_MDPC);
+    zmq_msg_init (&out [3]);
+    zmq_msg_move (&out [3], service_frame);
+    for (int i = 0; i < nbody; i++) {
+        zmq_msg_init (&out [4 + i]);
+        zmq_msg_move (&out [4 + i], &body [i]);
+    }
+    return s_send (self, out, 4 + nbody);
+}
+
+//  An error to a client: a Kejin reply header when `header` (the
+//  request's, or NULL for a plain client), else [plain code] [message], in
+//  the framing the request came in. Takes the client id and service
+//  frames.
 
 static void
 s_send_error (broker_core_t *self, zmq_msg_t *client_id,
               zmq_msg_t *service_frame, Kj__RequestHeader *header, int code,
-              const char *field, const char *plain_code, const char *message)
+              const char *field, const char *plain_code, const char *message,
+              bool compact)
 {
-    zmq_msg_t frames [6];
+    zmq_msg_t body [2];
     int count = 0;
-    zmq_msg_init (&frames [count]);
-    zmq_msg_move (&frames [count++], client_id);
-    zmq_msg_init (&frames [count++]);
-    s_frame_str (&frames [count++], KJ_MDPC);
-    zmq_msg_init (&frames [count]);
-    zmq_msg_move (&frames [count++], service_frame);
     if (header) {
         kj_status_t status;
         kj_status_set (&status, code, field, "%s", message);
         zframe_t *reply = kj_proto_reply_frame (header->request_id, &status);
-        s_frame_mem (&frames [count++], zframe_data (reply),
+        s_frame_mem (&body [count++], zframe_data (reply),
                      zframe_size (reply));
         zframe_destroy (&reply);
     }
     else {
-        s_frame_str (&frames [count++], plain_code);
-        s_frame_str (&frames [count++], message);
+        s_frame_str (&body [count++], plain_code);
+        s_frame_str (&body [count++], message);
     }
-    s_send (self, frames, count);
+    s_send_client (self, client_id, service_frame, body, count, compact);
+    s_close_frames (body, count);
 }
 
 static void
@@ -508,7 +555,7 @@ s_request_fail (broker_core_t *self, request_t **request_p, int code,
     header.request_id = request->request_id;
     s_send_error (self, &request->client_id, &request->service_frame,
                   request->kejin ? &header : NULL, code, NULL, plain_code,
-                  message);
+                  message, request->compact);
     request->service->failed++;
     kj_debug ("broker.request_failed", "service=%s code=%s message=\"%s\"",
               request->service->name, kj_code_name (code), message);
@@ -516,7 +563,8 @@ s_request_fail (broker_core_t *self, request_t **request_p, int code,
 }
 
 //  Refuse a client message before it became a request: frames are
-//  [client] [] [MDPC01] [service] ...; closes them.
+//  [client] [] [MDPC01] [service] ... (KJC01 in place of MDPC01 for one
+//  that came compact); closes them.
 
 static void
 s_refuse (broker_core_t *self, zmq_msg_t *frames, int count,
@@ -529,7 +577,7 @@ s_refuse (broker_core_t *self, zmq_msg_t *frames, int count,
     vsnprintf (message, sizeof message, format, args);
     va_end (args);
     s_send_error (self, &frames [0], &frames [3], header, code, field,
-                  plain_code, message);
+                  plain_code, message, s_frame_is (&frames [2], KJ_KJC));
     s_close_frames (frames, count);
     kj_debug ("broker.request_refused", "code=%s message=\"%s\"",
               kj_code_name (code), message);
@@ -620,6 +668,58 @@ s_worker_free (void **item)
 }
 
 //  --------------------------------------------------------------------------
+//  A request as worker gets it: [worker] [] [MDPW01] [0x02] [handle] []
+//  [body]..., or [worker] ["KJW01" record] for a worker that asked for the
+//  compact framing; returns the frame count. The body goes as copies
+//  (zmq_msg_copy shares large frames); a Kejin worker gets the header
+//  with the caller stamped.
+
+static int
+s_request_frames (request_t *request, worker_t *worker, zmq_msg_t *frames)
+{
+    uint64_t handle = ((uint64_t) request->generation << 32) | request->slot;
+    zmq_msg_init (&frames [0]);
+    zmq_msg_copy (&frames [0], &worker->id);
+    if (worker->compact) {
+        size_t size = KJ_KJX_SIZE + KJ_KJW_HEAD;
+        for (int i = 0; i < request->nbody; i++)
+            size += KJ_PART_HEAD
+                  + zmq_msg_size (i == 0 && request->has_stamp
+                                      ? &request->stamped
+                                      : &request->body [i]);
+        zmq_msg_init_size (&frames [1], size);
+        uint8_t *at = (uint8_t *) zmq_msg_data (&frames [1]);
+        memcpy (at, KJ_KJW, KJ_KJX_SIZE);
+        kj_put_u32 (at + KJ_KJX_SIZE, (uint32_t) (size - KJ_KJX_SIZE - 4));
+        at [KJ_KJX_SIZE + 4] = KJ_MDPW_REQUEST;
+        kj_put_u64 (at + KJ_KJX_SIZE + 5, handle);
+        at += KJ_KJX_SIZE + KJ_KJW_HEAD;
+        for (int i = 0; i < request->nbody; i++) {
+            zmq_msg_t *part = i == 0 && request->has_stamp ? &request->stamped
+                                                           : &request->body [i];
+            at += kj_compact_put_part (at, zmq_msg_data (part),
+                                       zmq_msg_size (part));
+        }
+        return 2;
+    }
+    zmq_msg_init (&frames [1]);
+    s_frame_str (&frames [2], KJ_MDPW);
+    s_frame_mem (&frames [3], &(byte){ KJ_MDPW_REQUEST }, 1);
+    byte bytes [8];
+    kj_put_u64 (bytes, handle);
+    s_frame_mem (&frames [4], bytes, 8);
+    zmq_msg_init (&frames [5]);
+    for (int i = 0; i < request->nbody; i++) {
+        zmq_msg_init (&frames [6 + i]);
+        zmq_msg_copy (&frames [6 + i],
+                      i == 0 && request->has_stamp && worker->kejin
+                          ? &request->stamped
+                          : &request->body [i]);
+    }
+    return 6 + request->nbody;
+}
+
+//  --------------------------------------------------------------------------
 //  Send the head of the queue to the least recently used worker with
 //  credit, while both exist. The body goes out as copies (zmq_msg_copy
 //  shares large frames), so that a hand-off that fails loses nothing; a
@@ -641,25 +741,8 @@ s_dispatch (broker_core_t *self, service_t *service, int64_t now)
         worker_t *worker = service->ready_head;
         s_ready_remove (service, worker);
 
-        int count = 6 + request->nbody;
         zmq_msg_t frames [BROKER_MAX_FRAMES];
-        zmq_msg_init (&frames [0]);
-        zmq_msg_copy (&frames [0], &worker->id);
-        zmq_msg_init (&frames [1]);
-        s_frame_str (&frames [2], KJ_MDPW);
-        s_frame_mem (&frames [3], &(byte){ KJ_MDPW_REQUEST }, 1);
-        byte handle [8];
-        kj_put_u64 (handle,
-                    ((uint64_t) request->generation << 32) | request->slot);
-        s_frame_mem (&frames [4], handle, 8);
-        zmq_msg_init (&frames [5]);
-        for (int i = 0; i < request->nbody; i++) {
-            zmq_msg_init (&frames [6 + i]);
-            zmq_msg_copy (&frames [6 + i],
-                          i == 0 && request->has_stamp && worker->kejin
-                              ? &request->stamped
-                              : &request->body [i]);
-        }
+        int count = s_request_frames (request, worker, frames);
         int rc = s_send (self, frames, count);
         if (rc) {
             //  Not delivered, so not done: the request goes back to the
@@ -692,18 +775,10 @@ static void
 s_reply_internal (broker_core_t *self, zmq_msg_t *frames, int count,
                   zmq_msg_t *body, int nbody)
 {
-    //  frames: [client] [] [MDPC01] [service] + body
-    zmq_msg_t out [5 + 1];
-    int n = 0;
-    for (int i = 0; i < 4; i++) {
-        zmq_msg_init (&out [n]);
-        zmq_msg_move (&out [n++], &frames [i]);
-    }
-    for (int i = 0; i < nbody && n < 6; i++) {
-        zmq_msg_init (&out [n]);
-        zmq_msg_move (&out [n++], &body [i]);
-    }
-    s_send (self, out, n);
+    //  frames: [client] [] [MDPC01 or KJC01] [service]
+    s_send_client (self, &frames [0], &frames [3], body, nbody,
+                   s_frame_is (&frames [2], KJ_KJC));
+    s_close_frames (body, nbody);
     s_close_frames (frames, count);
 }
 
@@ -735,7 +810,13 @@ s_handle_kejin (broker_core_t *self, zmq_msg_t *frames, int count,
     zmq_msg_t body [2];
     int nbody = 0;
     zframe_t *head, *payload = NULL;
-    if (header && streq (header->method, "Stats")) {
+    if (header && streq (header->method, "Hello")) {
+        //  A kj_client asking whether this broker takes KJC01: it does
+        kj_status_t ok;
+        kj_status_ok (&ok);
+        head = kj_proto_reply_frame (header->request_id, &ok);
+    }
+    else if (header && streq (header->method, "Stats")) {
         Kj__BrokerStats *stats = broker_core_stats (self, now);
         kj_status_t ok;
         kj_status_ok (&ok);
@@ -746,7 +827,8 @@ s_handle_kejin (broker_core_t *self, zmq_msg_t *frames, int count,
     else {
         kj_status_t status;
         kj_status_set (&status, KJ__CODE__UNIMPLEMENTED, "method",
-                       "kejin.broker has no method '%s'; it has Stats",
+                       "kejin.broker has no method '%s'; it has Stats "
+                       "and Hello",
                        header ? header->method : "");
         head = kj_proto_reply_frame (header ? header->request_id : 0, &status);
     }
@@ -897,6 +979,7 @@ s_client_message (broker_core_t *self, zmq_msg_t *frames, int count, bool cut,
         s_close_frames (frames, count);
         return;
     }
+    bool compact = s_frame_is (&frames [2], KJ_KJC);
     //  A Kejin body starts with a header frame: deadline, retry rule, id
     Kj__RequestHeader *header = NULL;
     if (count > 4)
@@ -939,7 +1022,9 @@ s_client_message (broker_core_t *self, zmq_msg_t *frames, int count, bool cut,
         goto done;
     }
     const char *allowed = NULL;
-    if (self->secure && strncmp (name, "mmi.", 4)
+    //  kejin.broker Hello only says which framing the broker takes
+    bool hello = streq (name, "kejin.broker") && streq (method, "Hello");
+    if (self->secure && strncmp (name, "mmi.", 4) && !hello
         && !s_may_call (self, caller, name, method, &allowed)) {
         s_refused (self, REFUSED_METHOD_ROLE, caller, name, method);
         s_refuse (self, frames, count, header, KJ__CODE__PERMISSION_DENIED,
@@ -1032,6 +1117,7 @@ s_client_message (broker_core_t *self, zmq_msg_t *frames, int count, bool cut,
     request->received_us = now;
     request->service = service;
     request->client = client;
+    request->compact = compact;
     client->pending++;
     //  Any 32-bit timeout_ms is taken, capped to max_wait_ms
     int64_t wait_ms = self->limits.default_wait_ms;
@@ -1099,21 +1185,10 @@ s_worker_reply (broker_core_t *self, worker_t *worker, zmq_msg_t *frames,
         s_dispatch (self, service, now);
         return;
     }
-    //  To the client: [client] [] [MDPC01] [service] [body]...
-    int total = 4 + nbody;
-    zmq_msg_t out [BROKER_MAX_FRAMES];
-    zmq_msg_init (&out [0]);
-    zmq_msg_move (&out [0], &request->client_id);
-    zmq_msg_init (&out [1]);
-    s_frame_str (&out [2], KJ_MDPC);
-    zmq_msg_init (&out [3]);
-    zmq_msg_move (&out [3], &request->service_frame);
-    for (int i = 0; i < nbody; i++) {
-        zmq_msg_init (&out [4 + i]);
-        zmq_msg_move (&out [4 + i], &frames [6 + i]);
-    }
+    //  To the client, in the framing its request came in
+    s_send_client (self, &request->client_id, &request->service_frame,
+                   &frames [6], nbody, request->compact);
     s_close_frames (frames, count);
-    s_send (self, out, total);
     service->served++;
     kj_hist_record (service->latency, (uint64_t) (now - request->received_us));
     s_request_destroy (self, &request);
@@ -1183,6 +1258,7 @@ s_worker_ready (broker_core_t *self, const char *key, zmq_msg_t *frames,
             worker->credit = hello->credit < 1     ? 1
                            : hello->credit > 10000 ? 10000
                                                    : hello->credit;
+            worker->compact = hello->compact;
             worker->pid = hello->pid;
             kj_strlcpy (worker->host, hello->host, sizeof worker->host);
             kj_strlcpy (worker->copy, hello->instance, sizeof worker->copy);
@@ -1199,8 +1275,9 @@ s_worker_ready (broker_core_t *self, const char *key, zmq_msg_t *frames,
     service->workers++;
     service->credit += worker->credit;
     s_ready_push (service, worker);
-    kj_info ("broker.worker_ready", "service=%s worker=%s credit=%u kejin=%d",
-             name, worker->key, worker->credit, worker->kejin);
+    kj_info ("broker.worker_ready",
+             "service=%s worker=%s credit=%u kejin=%d compact=%d", name,
+             worker->key, worker->credit, worker->kejin, worker->compact);
     s_dispatch (self, service, now);
 }
 
@@ -1265,6 +1342,152 @@ s_worker_message (broker_core_t *self, zmq_msg_t *frames, int count, bool cut,
             s_send_command (self, &frames [0], KJ_MDPW_DISCONNECT);
         s_close_frames (frames, count);
     }
+}
+
+//  --------------------------------------------------------------------------
+//  Compact framing (kj_mdp.h). Each record becomes the frames its MDP form
+//  would have had, and goes the same way as those: one set of rules, one
+//  set of refusals, whichever framing a peer speaks.
+
+//  A KJC01 message the broker cannot read to its end: the client hears
+//  where it broke (request id 0: no record can be trusted past there).
+
+static void
+s_compact_refuse (broker_core_t *self, zmq_msg_t *id, const char *format,
+                  ...)
+{
+    char message [256];
+    va_list args;
+    va_start (args, format);
+    vsnprintf (message, sizeof message, format, args);
+    va_end (args);
+    self->malformed++;
+    Kj__RequestHeader header = KJ__REQUEST_HEADER__INIT;
+    zmq_msg_t client_id, service;
+    zmq_msg_init (&client_id);
+    zmq_msg_copy (&client_id, id);
+    zmq_msg_init (&service);
+    s_send_error (self, &client_id, &service, &header,
+                  KJ__CODE__INVALID_ARGUMENT, NULL, "400", message, true);
+    zmq_msg_close (&client_id);
+    zmq_msg_close (&service);
+}
+
+//  [client] ["KJC01" record...]: each record a request
+//  [service-size] [service] [part]...
+
+static void
+s_client_compact (broker_core_t *self, zmq_msg_t *frames, int count, bool cut,
+                  const broker_caller_t *caller, int64_t now)
+{
+    if (count != 2 || cut) {
+        s_compact_refuse (self, &frames [0],
+                          "a KJC01 message is one frame; this one has %s%d",
+                          cut ? "more than " : "", count - 1);
+        s_close_frames (frames, count);
+        return;
+    }
+    const uint8_t *data = (const uint8_t *) zmq_msg_data (&frames [1]);
+    const uint8_t *at = data + KJ_KJX_SIZE;
+    const uint8_t *end = data + zmq_msg_size (&frames [1]);
+    const uint8_t *record;
+    size_t size;
+    int rc;
+    while ((rc = kj_compact_next (&at, end, &record, &size)) == 1) {
+        kj_part_t parts [BROKER_MAX_BODY];
+        int nparts = size >= 1 && size - 1 >= record [0]
+                       ? kj_compact_parts (record + 1 + record [0],
+                                           size - 1 - record [0], parts,
+                                           BROKER_MAX_BODY)
+                       : -1;
+        if (nparts < 0) {
+            rc = -1;
+            break;
+        }
+        int kept = nparts > BROKER_MAX_BODY ? BROKER_MAX_BODY : nparts;
+        zmq_msg_t request [4 + BROKER_MAX_BODY];
+        zmq_msg_init (&request [0]);
+        zmq_msg_copy (&request [0], &frames [0]);
+        zmq_msg_init (&request [1]);
+        s_frame_mem (&request [2], KJ_KJC, KJ_KJX_SIZE);
+        s_frame_mem (&request [3], record + 1, record [0]);
+        for (int i = 0; i < kept; i++)
+            s_frame_mem (&request [4 + i], parts [i].data, parts [i].size);
+        s_client_message (self, request, 4 + kept, nparts > kept, caller,
+                          now);
+    }
+    if (rc < 0)
+        s_compact_refuse (self, &frames [0],
+                          "the KJC01 message breaks at byte %zu: a size runs "
+                          "past its end",
+                          (size_t) (at - data));
+    s_close_frames (frames, count);
+}
+
+//  [worker] ["KJW01" record...]: each record a REPLY
+//  [0x03] [handle] [part]...; a worker that breaks the framing is an
+//  invalid peer, told to go.
+
+static void
+s_worker_compact (broker_core_t *self, zmq_msg_t *frames, int count, bool cut,
+                  const broker_caller_t *caller, int64_t now)
+{
+    char key [MAX_KEY];
+    s_hex_key (&frames [0], key);
+    worker_t *worker = (worker_t *) zhashx_lookup (self->workers, key);
+    if (!worker) {
+        //  Not registered here: READY again, as for MDP
+        s_send_command (self, &frames [0], KJ_MDPW_DISCONNECT);
+        s_close_frames (frames, count);
+        return;
+    }
+    worker->last_seen_us = now;
+    if (self->secure && (!caller || caller->revoked)) {
+        s_refused (self, caller ? REFUSED_REVOKED : REFUSED_UNAUTHENTICATED,
+                   caller, worker->service->name, NULL);
+        s_worker_delete (self, worker, true, "revoked", now);
+        s_close_frames (frames, count);
+        return;
+    }
+    int rc = count == 2 && !cut && worker->compact ? 0 : -1;
+    const uint8_t *data = (const uint8_t *) zmq_msg_data (&frames [1]);
+    const uint8_t *at = data + KJ_KJX_SIZE;
+    const uint8_t *end = data + zmq_msg_size (&frames [1]);
+    const uint8_t *record;
+    size_t size;
+    while (rc == 0 && (rc = kj_compact_next (&at, end, &record, &size)) == 1) {
+        kj_part_t parts [BROKER_MAX_BODY];
+        int nparts = size >= 9 && record [0] == KJ_MDPW_REPLY
+                       ? kj_compact_parts (record + 9, size - 9, parts,
+                                           BROKER_MAX_BODY)
+                       : -1;
+        if (nparts < 0) {
+            rc = -1;
+            break;
+        }
+        int kept = nparts > BROKER_MAX_BODY ? BROKER_MAX_BODY : nparts;
+        zmq_msg_t reply [6 + BROKER_MAX_BODY];
+        zmq_msg_init (&reply [0]);
+        zmq_msg_copy (&reply [0], &frames [0]);
+        zmq_msg_init (&reply [1]);
+        zmq_msg_init (&reply [2]);
+        s_frame_mem (&reply [3], record, 1);
+        s_frame_mem (&reply [4], record + 1, 8);
+        zmq_msg_init (&reply [5]);
+        for (int i = 0; i < kept; i++)
+            s_frame_mem (&reply [6 + i], parts [i].data, parts [i].size);
+        s_worker_reply (self, worker, reply, 6 + kept, nparts > kept, now);
+        //  Handing on work may have found the worker gone
+        if (at != end
+            && !(worker = (worker_t *) zhashx_lookup (self->workers, key)))
+            break;
+        rc = 0;
+    }
+    if (rc < 0) {
+        self->malformed++;
+        s_worker_delete (self, worker, true, "malformed", now);
+    }
+    s_close_frames (frames, count);
 }
 
 //  --------------------------------------------------------------------------
@@ -1341,8 +1564,14 @@ static void
 s_message (broker_core_t *self, zmq_msg_t *frames, int count, bool cut,
            const broker_caller_t *caller, int64_t now)
 {
-    //  [peer] [] [protocol] ...
-    if (count < 3 || zmq_msg_size (&frames [1]) != 0) {
+    //  [peer] [] [protocol] ..., or [peer] ["KJC01" or "KJW01" records]
+    size_t size = count >= 2 ? zmq_msg_size (&frames [1]) : 0;
+    const void *data = count >= 2 ? zmq_msg_data (&frames [1]) : NULL;
+    if (kj_compact_is (data, size, KJ_KJC))
+        s_client_compact (self, frames, count, cut, caller, now);
+    else if (kj_compact_is (data, size, KJ_KJW))
+        s_worker_compact (self, frames, count, cut, caller, now);
+    else if (count < 3 || size != 0) {
         self->malformed++;
         s_close_frames (frames, count);
     }
