@@ -17,6 +17,15 @@
     the rules give it; a revoked key is refused and its workers dropped;
     and every request to a Kejin worker carries the caller in its header,
     written here over whatever the client put there.
+
+    Kejin's own clients and workers may speak the compact framing
+    (kj_mdp.h): one frame per message, several requests or replies to a
+    frame. What the broker sends them is gathered per peer while it takes
+    the messages waiting, and goes out when broker_core_flush is called
+    (the server calls it before it waits): a worker sent ten requests in
+    one wake-up gets one frame. A request in a batch is the worker's as if
+    sent; if the batch cannot go, or the worker goes first, the requests
+    in it return to the head of their queue, never counted as re-sent.
     =========================================================================
 */
 
@@ -25,6 +34,8 @@
 #include <stdatomic.h>
 
 #define MAX_KEY           512  //  hex of a routing id (up to 255 bytes)
+#define BATCH_BYTES       (256 * 1024)  //  a gathered frame, before the
+                                        //  next one for the same peer
 #define LATENCY_WINDOW_US (60 * 1000000LL)
 #define SERVICE_IDLE_US   (60 * 1000000LL)
 
@@ -32,6 +43,17 @@ typedef struct _service_t service_t;
 typedef struct _worker_t worker_t;
 typedef struct _client_t client_t;
 typedef struct _request_t request_t;
+
+//  Compact messages gathered for one peer until broker_core_flush
+typedef struct {
+    zmq_msg_t id;       //  the peer's routing id
+    worker_t *worker;   //  a worker's batch: its requests are held
+    uint8_t *data;      //  "KJC01" or "KJW01", then records; NULL once sent
+    size_t size, cap;
+    uint64_t *handles;  //  a worker's batch: the requests in it, in order
+    size_t nhandles, handles_cap;
+    bool dead;  //  its worker went: not sent
+} batch_t;
 
 //  One rule of broker/rights: SERVICE/METHOD=ROLE,ROLE
 typedef struct {
@@ -95,6 +117,8 @@ struct _worker_t {
     uint32_t pid;           //  from its WorkerHello, for Stats' copies
     char host [64];
     char copy [64];  //  its instance name up to the last '.'
+    uint64_t batch_epoch;  //  its batch, if batch_epoch is the core's
+    size_t batch;
 };
 
 struct _client_t {
@@ -102,6 +126,8 @@ struct _client_t {
     size_t pending;  //  its requests queued or in flight
     size_t created;  //  services it created that have no worker
                      //  yet; it is kept while either is not 0
+    uint64_t batch_epoch;  //  its batch, if batch_epoch is the core's
+    size_t batch;
 };
 
 struct _service_t {
@@ -151,6 +177,9 @@ struct _broker_core_t {
     size_t nrules;
     char *read_methods;  //  method name prefixes that only read
     atomic_uint_fast64_t refusals [REFUSAL_REASONS];
+    batch_t *batches;  //  gathered since the last flush
+    size_t nbatches, batches_cap;
+    uint64_t epoch;  //  changes at every flush
 };
 
 //  --------------------------------------------------------------------------
@@ -463,14 +492,108 @@ s_request_destroy (broker_core_t *self, request_t **request_p)
 //  client understands: a Kejin reply header, or two text frames for a
 //  plain MDP client.
 
+//  --------------------------------------------------------------------------
+//  Batches: room for a record of `room` bytes in the peer's batch, opened
+//  if it has none since the last flush or its batch is full. *epoch and
+//  *index are the peer's note of its batch.
+
+static uint8_t *
+s_batch_room (broker_core_t *self, zmq_msg_t *id, worker_t *worker,
+              uint64_t *epoch, size_t *index, const char *protocol,
+              size_t room)
+{
+    batch_t *batch = *epoch == self->epoch && *index < self->nbatches
+                       ? &self->batches [*index]
+                       : NULL;
+    if (!batch || !batch->data || batch->dead
+        || batch->size + room > BATCH_BYTES) {
+        if (self->nbatches == self->batches_cap) {
+            self->batches_cap = self->batches_cap ? 2 * self->batches_cap
+                                                  : 64;
+            self->batches = (batch_t *) realloc (self->batches,
+                                                 self->batches_cap
+                                                     * sizeof (batch_t));
+            assert (self->batches);
+        }
+        *epoch = self->epoch;
+        *index = self->nbatches++;
+        batch = &self->batches [*index];
+        memset (batch, 0, sizeof *batch);
+        zmq_msg_init (&batch->id);
+        zmq_msg_copy (&batch->id, id);
+        batch->worker = worker;
+        batch->cap = KJ_KJX_SIZE + room > 4096 ? KJ_KJX_SIZE + room : 4096;
+        batch->data = (uint8_t *) malloc (batch->cap);
+        assert (batch->data);
+        memcpy (batch->data, protocol, KJ_KJX_SIZE);
+        batch->size = KJ_KJX_SIZE;
+    }
+    if (batch->size + room > batch->cap) {
+        batch->cap = batch->size + room > 2 * batch->cap ? batch->size + room
+                                                         : 2 * batch->cap;
+        batch->data = (uint8_t *) realloc (batch->data, batch->cap);
+        assert (batch->data);
+    }
+    uint8_t *at = batch->data + batch->size;
+    batch->size += room;
+    return at;
+}
+
+//  The request a handle names, if it is still the same one
+static request_t *
+s_request_of (broker_core_t *self, uint64_t handle)
+{
+    uint32_t slot = (uint32_t) handle;
+    request_t *request = slot < self->nslots ? self->slots [slot] : NULL;
+    return request && request->generation == (uint32_t) (handle >> 32)
+             ? request
+             : NULL;
+}
+
+//  The requests of a worker's batch that did not go return to the head of
+//  their queue, in their order; the batch is done with.
+
+static void
+s_batch_unsend (broker_core_t *self, batch_t *batch)
+{
+    for (size_t i = batch->nhandles; i-- > 0;) {
+        request_t *request = s_request_of (self, batch->handles [i]);
+        if (request && request->worker == batch->worker) {
+            s_release (batch->worker, request);
+            s_queue_push (self, request->service, request, true);
+        }
+    }
+    batch->nhandles = 0;
+    batch->dead = true;
+}
+
+//  A worker goes: what it was about to be sent was not sent.
+static void
+s_batch_forget (broker_core_t *self, worker_t *worker)
+{
+    if (worker->batch_epoch != self->epoch)
+        return;
+    for (size_t i = self->nbatches; i-- > 0;)
+        if (self->batches [i].worker == worker && !self->batches [i].dead
+            && self->batches [i].data)
+            s_batch_unsend (self, &self->batches [i]);
+}
+
+static void
+s_free_data (void *data, void *hint)
+{
+    free (data);
+}
+
 //  To a client: [client] [] [MDPC01] [service] [body]..., or when compact
-//  [client] ["KJC01" record] (kj_mdp.h). Takes the id, service and body
-//  frames, and leaves them empty.
+//  [client] ["KJC01" record] (kj_mdp.h), into the client's batch when
+//  `client` is known. Takes the id, service and body frames, and leaves
+//  them empty.
 
 static int
 s_send_client (broker_core_t *self, zmq_msg_t *client_id,
                zmq_msg_t *service_frame, zmq_msg_t *body, int nbody,
-               bool compact)
+               bool compact, client_t *client)
 {
     zmq_msg_t out [4 + BROKER_MAX_BODY];
     zmq_msg_init (&out [0]);
@@ -479,14 +602,21 @@ s_send_client (broker_core_t *self, zmq_msg_t *client_id,
         size_t service_size = zmq_msg_size (service_frame);
         if (service_size > 255)
             service_size = 0;  //  never: compact names have a size byte
-        size_t size = KJ_KJX_SIZE + 4 + 1 + service_size;
+        size_t size = 4 + 1 + service_size;
         for (int i = 0; i < nbody; i++)
             size += KJ_PART_HEAD + zmq_msg_size (&body [i]);
-        zmq_msg_init_size (&out [1], size);
-        uint8_t *at = (uint8_t *) zmq_msg_data (&out [1]);
-        memcpy (at, KJ_KJC, KJ_KJX_SIZE);
-        kj_put_u32 (at + KJ_KJX_SIZE, (uint32_t) (size - KJ_KJX_SIZE - 4));
-        at += KJ_KJX_SIZE + 4;
+        uint8_t *at;
+        if (client)
+            at = s_batch_room (self, &out [0], NULL, &client->batch_epoch,
+                               &client->batch, KJ_KJC, size);
+        else {
+            zmq_msg_init_size (&out [1], KJ_KJX_SIZE + size);
+            at = (uint8_t *) zmq_msg_data (&out [1]);
+            memcpy (at, KJ_KJC, KJ_KJX_SIZE);
+            at += KJ_KJX_SIZE;
+        }
+        kj_put_u32 (at, (uint32_t) (size - 4));
+        at += 4;
         *at++ = (uint8_t) service_size;
         memcpy (at, zmq_msg_data (service_frame), service_size);
         at += service_size;
@@ -498,6 +628,10 @@ s_send_client (broker_core_t *self, zmq_msg_t *client_id,
         }
         zmq_msg_close (service_frame);
         zmq_msg_init (service_frame);
+        if (client) {
+            zmq_msg_close (&out [0]);
+            return 0;
+        }
         return s_send (self, out, 2);
     }
     zmq_msg_init (&out [1]);
@@ -520,7 +654,7 @@ static void
 s_send_error (broker_core_t *self, zmq_msg_t *client_id,
               zmq_msg_t *service_frame, Kj__RequestHeader *header, int code,
               const char *field, const char *plain_code, const char *message,
-              bool compact)
+              bool compact, client_t *client)
 {
     zmq_msg_t body [2];
     int count = 0;
@@ -536,7 +670,8 @@ s_send_error (broker_core_t *self, zmq_msg_t *client_id,
         s_frame_str (&body [count++], plain_code);
         s_frame_str (&body [count++], message);
     }
-    s_send_client (self, client_id, service_frame, body, count, compact);
+    s_send_client (self, client_id, service_frame, body, count, compact,
+                   client);
     s_close_frames (body, count);
 }
 
@@ -555,7 +690,7 @@ s_request_fail (broker_core_t *self, request_t **request_p, int code,
     header.request_id = request->request_id;
     s_send_error (self, &request->client_id, &request->service_frame,
                   request->kejin ? &header : NULL, code, NULL, plain_code,
-                  message, request->compact);
+                  message, request->compact, request->client);
     request->service->failed++;
     kj_debug ("broker.request_failed", "service=%s code=%s message=\"%s\"",
               request->service->name, kj_code_name (code), message);
@@ -577,7 +712,7 @@ s_refuse (broker_core_t *self, zmq_msg_t *frames, int count,
     vsnprintf (message, sizeof message, format, args);
     va_end (args);
     s_send_error (self, &frames [0], &frames [3], header, code, field,
-                  plain_code, message, s_frame_is (&frames [2], KJ_KJC));
+                  plain_code, message, s_frame_is (&frames [2], KJ_KJC), NULL);
     s_close_frames (frames, count);
     kj_debug ("broker.request_refused", "code=%s message=\"%s\"",
               kj_code_name (code), message);
@@ -611,6 +746,7 @@ s_worker_remove (broker_core_t *self, worker_t *worker, bool disconnect,
                  const char *reason, int64_t now)
 {
     service_t *service = worker->service;
+    s_batch_forget (self, worker);
     if (disconnect)
         s_send_command (self, &worker->id, KJ_MDPW_DISCONNECT);
     kj_info ("broker.worker_gone",
@@ -668,11 +804,46 @@ s_worker_free (void **item)
 }
 
 //  --------------------------------------------------------------------------
-//  A request as worker gets it: [worker] [] [MDPW01] [0x02] [handle] []
-//  [body]..., or [worker] ["KJW01" record] for a worker that asked for the
-//  compact framing; returns the frame count. The body goes as copies
-//  (zmq_msg_copy shares large frames); a Kejin worker gets the header
-//  with the caller stamped.
+//  A request into a compact worker's batch: [0x02] [handle] [part]...,
+//  the header with the caller stamped.
+
+static void
+s_batch_request (broker_core_t *self, request_t *request, worker_t *worker)
+{
+    uint64_t handle = ((uint64_t) request->generation << 32) | request->slot;
+    size_t size = KJ_KJW_HEAD;
+    for (int i = 0; i < request->nbody; i++)
+        size += KJ_PART_HEAD
+              + zmq_msg_size (i == 0 && request->has_stamp ? &request->stamped
+                                                           : &request->body [i]);
+    uint8_t *at = s_batch_room (self, &worker->id, worker, &worker->batch_epoch,
+                                &worker->batch, KJ_KJW, size);
+    kj_put_u32 (at, (uint32_t) (size - 4));
+    at [4] = KJ_MDPW_REQUEST;
+    kj_put_u64 (at + 5, handle);
+    at += KJ_KJW_HEAD;
+    for (int i = 0; i < request->nbody; i++) {
+        zmq_msg_t *part = i == 0 && request->has_stamp ? &request->stamped
+                                                       : &request->body [i];
+        at += kj_compact_put_part (at, zmq_msg_data (part),
+                                   zmq_msg_size (part));
+    }
+    batch_t *batch = &self->batches [worker->batch];
+    if (batch->nhandles == batch->handles_cap) {
+        batch->handles_cap = batch->handles_cap ? 2 * batch->handles_cap : 16;
+        batch->handles = (uint64_t *) realloc (batch->handles,
+                                               batch->handles_cap
+                                                   * sizeof (uint64_t));
+        assert (batch->handles);
+    }
+    batch->handles [batch->nhandles++] = handle;
+}
+
+//  --------------------------------------------------------------------------
+//  A request as a plain or Kejin MDP worker gets it: [worker] [] [MDPW01]
+//  [0x02] [handle] [] [body]...; returns the frame count. The body goes as
+//  copies (zmq_msg_copy shares large frames); a Kejin worker gets the
+//  header with the caller stamped.
 
 static int
 s_request_frames (request_t *request, worker_t *worker, zmq_msg_t *frames)
@@ -680,28 +851,6 @@ s_request_frames (request_t *request, worker_t *worker, zmq_msg_t *frames)
     uint64_t handle = ((uint64_t) request->generation << 32) | request->slot;
     zmq_msg_init (&frames [0]);
     zmq_msg_copy (&frames [0], &worker->id);
-    if (worker->compact) {
-        size_t size = KJ_KJX_SIZE + KJ_KJW_HEAD;
-        for (int i = 0; i < request->nbody; i++)
-            size += KJ_PART_HEAD
-                  + zmq_msg_size (i == 0 && request->has_stamp
-                                      ? &request->stamped
-                                      : &request->body [i]);
-        zmq_msg_init_size (&frames [1], size);
-        uint8_t *at = (uint8_t *) zmq_msg_data (&frames [1]);
-        memcpy (at, KJ_KJW, KJ_KJX_SIZE);
-        kj_put_u32 (at + KJ_KJX_SIZE, (uint32_t) (size - KJ_KJX_SIZE - 4));
-        at [KJ_KJX_SIZE + 4] = KJ_MDPW_REQUEST;
-        kj_put_u64 (at + KJ_KJX_SIZE + 5, handle);
-        at += KJ_KJX_SIZE + KJ_KJW_HEAD;
-        for (int i = 0; i < request->nbody; i++) {
-            zmq_msg_t *part = i == 0 && request->has_stamp ? &request->stamped
-                                                           : &request->body [i];
-            at += kj_compact_put_part (at, zmq_msg_data (part),
-                                       zmq_msg_size (part));
-        }
-        return 2;
-    }
     zmq_msg_init (&frames [1]);
     s_frame_str (&frames [2], KJ_MDPW);
     s_frame_mem (&frames [3], &(byte){ KJ_MDPW_REQUEST }, 1);
@@ -740,6 +889,14 @@ s_dispatch (broker_core_t *self, service_t *service, int64_t now)
         }
         worker_t *worker = service->ready_head;
         s_ready_remove (service, worker);
+        if (worker->compact) {
+            //  Goes at the next flush; its body stays until then
+            s_batch_request (self, request, worker);
+            s_hold (worker, request);
+            if (worker->in_flight < worker->credit)
+                s_ready_push (service, worker);
+            continue;
+        }
 
         zmq_msg_t frames [BROKER_MAX_FRAMES];
         int count = s_request_frames (request, worker, frames);
@@ -777,7 +934,7 @@ s_reply_internal (broker_core_t *self, zmq_msg_t *frames, int count,
 {
     //  frames: [client] [] [MDPC01 or KJC01] [service]
     s_send_client (self, &frames [0], &frames [3], body, nbody,
-                   s_frame_is (&frames [2], KJ_KJC));
+                   s_frame_is (&frames [2], KJ_KJC), NULL);
     s_close_frames (body, nbody);
     s_close_frames (frames, count);
 }
@@ -1187,7 +1344,7 @@ s_worker_reply (broker_core_t *self, worker_t *worker, zmq_msg_t *frames,
     }
     //  To the client, in the framing its request came in
     s_send_client (self, &request->client_id, &request->service_frame,
-                   &frames [6], nbody, request->compact);
+                   &frames [6], nbody, request->compact, request->client);
     s_close_frames (frames, count);
     service->served++;
     kj_hist_record (service->latency, (uint64_t) (now - request->received_us));
@@ -1368,7 +1525,8 @@ s_compact_refuse (broker_core_t *self, zmq_msg_t *id, const char *format,
     zmq_msg_copy (&client_id, id);
     zmq_msg_init (&service);
     s_send_error (self, &client_id, &service, &header,
-                  KJ__CODE__INVALID_ARGUMENT, NULL, "400", message, true);
+                  KJ__CODE__INVALID_ARGUMENT, NULL, "400", message, true,
+                  NULL);
     zmq_msg_close (&client_id);
     zmq_msg_close (&service);
 }
@@ -1528,6 +1686,7 @@ broker_core_new (const broker_limits_t *limits, broker_send_fn *send, void *arg)
     self->clients = zhashx_new ();
     zhashx_set_destructor (self->clients, (zhashx_destructor_fn *) zstr_free);
     self->expiry_at = INT64_MAX;
+    self->epoch = 1;
     return self;
 }
 
@@ -1536,6 +1695,12 @@ broker_core_destroy (broker_core_t **self_p)
 {
     if (*self_p) {
         broker_core_t *self = *self_p;
+        for (size_t i = 0; i < self->nbatches; i++) {
+            free (self->batches [i].data);
+            free (self->batches [i].handles);
+            zmq_msg_close (&self->batches [i].id);
+        }
+        free (self->batches);
         //  Requests first: they point at services and clients
         for (uint32_t slot = 0; slot < self->nslots; slot++) {
             request_t *request = self->slots [slot];
@@ -1773,6 +1938,66 @@ broker_core_next_tick (broker_core_t *self)
     return self->tick_at < self->expiry_at ? self->tick_at : self->expiry_at;
 }
 
+//  --------------------------------------------------------------------------
+//  Send what was gathered. A worker's batch that went: the requests in it
+//  that may not be re-sent drop their body. One that could not go: its
+//  requests return to the head of their queue, the worker gets nothing
+//  more until it replies (or is dropped, when gone or holding nothing),
+//  and the queue goes to the others. Batches opened meanwhile are sent in
+//  the same call.
+
+void
+broker_core_flush (broker_core_t *self, int64_t now)
+{
+    for (size_t i = 0; i < self->nbatches; i++) {
+        batch_t *batch = &self->batches [i];
+        if (batch->data && !batch->dead) {
+            zmq_msg_t frames [2];
+            zmq_msg_init (&frames [0]);
+            zmq_msg_copy (&frames [0], &batch->id);
+            zmq_msg_init_data (&frames [1], batch->data, batch->size,
+                               s_free_data, NULL);
+            batch->data = NULL;
+            int rc = s_send (self, frames, 2);
+            worker_t *worker = batch->worker;
+            if (worker && rc == 0)
+                for (size_t h = 0; h < batch->nhandles; h++) {
+                    request_t *request = s_request_of (self,
+                                                       batch->handles [h]);
+                    if (request && !request->retry_safe) {
+                        s_close_frames (request->body, request->nbody);
+                        request->nbody = 0;
+                        if (request->has_stamp)
+                            zmq_msg_close (&request->stamped);
+                        request->has_stamp = false;
+                    }
+                }
+            else if (worker) {
+                service_t *service = worker->service;
+                s_batch_unsend (self, batch);
+                s_ready_remove (service, worker);
+                if (rc == BROKER_GONE || worker->in_flight == 0)
+                    s_worker_remove (self, worker, false, "unreachable", now);
+                s_dispatch (self, service, now);
+            }
+        }
+        batch = &self->batches [i];  //  dispatch may have moved them
+        free (batch->data);
+        batch->data = NULL;
+        free (batch->handles);
+        batch->handles = NULL;
+        zmq_msg_close (&batch->id);
+    }
+    self->nbatches = 0;
+    self->epoch++;
+}
+
+bool
+broker_core_gathered (broker_core_t *self)
+{
+    return self->nbatches > 0;
+}
+
 void
 broker_core_drain (broker_core_t *self)
 {
@@ -1801,6 +2026,7 @@ broker_core_close (broker_core_t *self, int64_t now)
                         "the broker stopped before the request was answered; "
                         "retry");
     }
+    broker_core_flush (self, now);
     for (worker_t *worker = (worker_t *) zhashx_first (self->workers); worker;
          worker = (worker_t *) zhashx_next (self->workers))
         s_send_command (self, &worker->id, KJ_MDPW_DISCONNECT);
