@@ -897,6 +897,15 @@ main (int argc, char **argv)
             compact1.rate > 0 ? ccurve1.rate / compact1.rate : 0,
             compact2.rate > 0 ? ccurve2.rate / compact2.rate : 0,
             ccurve_lat.p50, compact_lat.p50);
+    printf ("  whole path CPU per request (client, broker, workers), KJC01, "
+            "100 in flight: 1 worker %.1f us off, %.1f us on (%.2fx); 2 "
+            "workers %.1f / %.1f us (%.2fx):\n    on 2 cores the path's "
+            "CPU bounds throughput, so these ratios are what load leaves "
+            "of the rates\n",
+            compact1.path_us, ccurve1.path_us,
+            ccurve1.path_us > 0 ? compact1.path_us / ccurve1.path_us : 0,
+            compact2.path_us, ccurve2.path_us,
+            ccurve2.path_us > 0 ? compact2.path_us / ccurve2.path_us : 0);
     printf ("  replies checked: every one; wrong or missing: %" PRIu64 "\n\n",
             s_bad_replies);
     s_request_free (&compact);
