@@ -1531,6 +1531,31 @@ s_compact_refuse (broker_core_t *self, zmq_msg_t *id, const char *format,
     zmq_msg_close (&service);
 }
 
+//  A record as the MDP message it stands for, into frames: [peer], the
+//  `nlead` frames of lead, then the parts of tail. Returns the frame
+//  count, or -1 when a part runs past the end; *cut when there were more
+//  parts than BROKER_MAX_BODY (those are not kept).
+
+static int
+s_record_frames (zmq_msg_t *peer, const kj_part_t *lead, int nlead,
+                 const uint8_t *tail, size_t size, zmq_msg_t *frames,
+                 bool *cut)
+{
+    kj_part_t parts [BROKER_MAX_BODY];
+    int nparts = kj_compact_parts (tail, size, parts, BROKER_MAX_BODY);
+    if (nparts < 0)
+        return -1;
+    *cut = nparts > BROKER_MAX_BODY;
+    int count = 0;
+    zmq_msg_init (&frames [count]);
+    zmq_msg_copy (&frames [count++], peer);
+    for (int i = 0; i < nlead; i++)
+        s_frame_mem (&frames [count++], lead [i].data, lead [i].size);
+    for (int i = 0; i < nparts && i < BROKER_MAX_BODY; i++)
+        s_frame_mem (&frames [count++], parts [i].data, parts [i].size);
+    return count;
+}
+
 //  [client] ["KJC01" record...]: each record a request
 //  [service-size] [service] [part]...
 
@@ -1552,27 +1577,23 @@ s_client_compact (broker_core_t *self, zmq_msg_t *frames, int count, bool cut,
     size_t size;
     int rc;
     while ((rc = kj_compact_next (&at, end, &record, &size)) == 1) {
-        kj_part_t parts [BROKER_MAX_BODY];
-        int nparts = size >= 1 && size - 1 >= record [0]
-                       ? kj_compact_parts (record + 1 + record [0],
-                                           size - 1 - record [0], parts,
-                                           BROKER_MAX_BODY)
-                       : -1;
-        if (nparts < 0) {
+        //  [client] [] [KJC01] [service] [part]...
+        kj_part_t lead [3] = { { NULL, 0 },
+                               { (const uint8_t *) KJ_KJC, KJ_KJX_SIZE },
+                               { record + 1, size >= 1 ? record [0] : 0 } };
+        zmq_msg_t request [4 + BROKER_MAX_BODY];
+        bool over = false;
+        int nframes = size >= 1 && size - 1 >= record [0]
+                        ? s_record_frames (&frames [0], lead, 3,
+                                           record + 1 + record [0],
+                                           size - 1 - record [0], request,
+                                           &over)
+                        : -1;
+        if (nframes < 0) {
             rc = -1;
             break;
         }
-        int kept = nparts > BROKER_MAX_BODY ? BROKER_MAX_BODY : nparts;
-        zmq_msg_t request [4 + BROKER_MAX_BODY];
-        zmq_msg_init (&request [0]);
-        zmq_msg_copy (&request [0], &frames [0]);
-        zmq_msg_init (&request [1]);
-        s_frame_mem (&request [2], KJ_KJC, KJ_KJX_SIZE);
-        s_frame_mem (&request [3], record + 1, record [0]);
-        for (int i = 0; i < kept; i++)
-            s_frame_mem (&request [4 + i], parts [i].data, parts [i].size);
-        s_client_message (self, request, 4 + kept, nparts > kept, caller,
-                          now);
+        s_client_message (self, request, nframes, over, caller, now);
     }
     if (rc < 0)
         s_compact_refuse (self, &frames [0],
@@ -1614,27 +1635,23 @@ s_worker_compact (broker_core_t *self, zmq_msg_t *frames, int count, bool cut,
     const uint8_t *record;
     size_t size;
     while (rc == 0 && (rc = kj_compact_next (&at, end, &record, &size)) == 1) {
-        kj_part_t parts [BROKER_MAX_BODY];
-        int nparts = size >= 9 && record [0] == KJ_MDPW_REPLY
-                       ? kj_compact_parts (record + 9, size - 9, parts,
-                                           BROKER_MAX_BODY)
-                       : -1;
-        if (nparts < 0) {
+        //  [worker] [] [] [0x03] [handle] [] [part]...
+        kj_part_t lead [5] = { { NULL, 0 },
+                               { NULL, 0 },
+                               { record, 1 },
+                               { record + 1, 8 },
+                               { NULL, 0 } };
+        zmq_msg_t reply [6 + BROKER_MAX_BODY];
+        bool over = false;
+        int nframes = size >= 9 && record [0] == KJ_MDPW_REPLY
+                        ? s_record_frames (&frames [0], lead, 5, record + 9,
+                                           size - 9, reply, &over)
+                        : -1;
+        if (nframes < 0) {
             rc = -1;
             break;
         }
-        int kept = nparts > BROKER_MAX_BODY ? BROKER_MAX_BODY : nparts;
-        zmq_msg_t reply [6 + BROKER_MAX_BODY];
-        zmq_msg_init (&reply [0]);
-        zmq_msg_copy (&reply [0], &frames [0]);
-        zmq_msg_init (&reply [1]);
-        zmq_msg_init (&reply [2]);
-        s_frame_mem (&reply [3], record, 1);
-        s_frame_mem (&reply [4], record + 1, 8);
-        zmq_msg_init (&reply [5]);
-        for (int i = 0; i < kept; i++)
-            s_frame_mem (&reply [6 + i], parts [i].data, parts [i].size);
-        s_worker_reply (self, worker, reply, 6 + kept, nparts > kept, now);
+        s_worker_reply (self, worker, reply, nframes, over, now);
         //  Handing on work may have found the worker gone
         if (at != end
             && !(worker = (worker_t *) zhashx_lookup (self->workers, key)))

@@ -139,8 +139,9 @@ s_expect_reply (uint64_t id, int code, Kj__ReplyHeader **header_p)
     return msg;
 }
 
-static void
-test_worker_serves_and_refuses (void **state)
+//  A diag worker with credit 3 on a thread of its own
+static kj_worker_t *
+s_worker_start (const char *instance, pthread_t *thread)
 {
     kj_worker_config_t config = { .endpoint = s_endpoint,
                                   .service = "diag",
@@ -148,11 +149,18 @@ test_worker_serves_and_refuses (void **state)
                                   .methods = s_methods,
                                   .credit = 3,
                                   .heartbeat_ms = 200,
-                                  .instance = "diag.7" };
+                                  .instance = instance };
     kj_worker_t *worker = kj_worker_new (&config);
-    pthread_t thread;
-    assert_int_equal (pthread_create (&thread, NULL, s_worker_thread, worker),
+    assert_int_equal (pthread_create (thread, NULL, s_worker_thread, worker),
                       0);
+    return worker;
+}
+
+static void
+test_worker_serves_and_refuses (void **state)
+{
+    pthread_t thread;
+    kj_worker_t *worker = s_worker_start ("diag.7", &thread);
 
     //  READY with the service name and a Kejin hello carrying the credit
     zmsg_t *ready = s_recv ();
@@ -411,17 +419,8 @@ s_record (uint8_t *at, const void *lead, size_t lead_size, zframe_t *head,
 static void
 test_worker_compact (void **state)
 {
-    kj_worker_config_t config = { .endpoint = s_endpoint,
-                                  .service = "diag",
-                                  .descriptor = &kj__diag__descriptor,
-                                  .methods = s_methods,
-                                  .credit = 3,
-                                  .heartbeat_ms = 200,
-                                  .instance = "diag.8" };
-    kj_worker_t *worker = kj_worker_new (&config);
     pthread_t thread;
-    assert_int_equal (pthread_create (&thread, NULL, s_worker_thread, worker),
-                      0);
+    kj_worker_t *worker = s_worker_start ("diag.8", &thread);
     //  The hello asks for the compact framing
     zmsg_t *ready = s_recv ();
     zframe_t *worker_id = zframe_dup (s_frame (ready, 0));
