@@ -30,6 +30,8 @@
 #define HANDSHAKE_MS 5000  //  to finish a ZMTP/CURVE handshake
 
 #define BATCH         4096    //  messages taken per socket per poll
+#define GATHER        128     //  messages taken, at most, while what was
+                              //  gathered for compact peers waits
 #define KEYS_CHECK_US 250000  //  how often public/ is looked at
 
 //  The valid keys of the key directory by name, read again when public/
@@ -389,6 +391,7 @@ s_drain_router (broker_server_t *self, int64_t until)
     zmq_msg_t frames [BROKER_MAX_FRAMES + 1];
     int timeout = -2;  //  as last set on the socket
     int rc = 0;
+    int since_flush = 0;
     for (int taken = 0; taken < BATCH; taken++) {
         int64_t now = kj_mono_us ();
         int wait = until > now ? (int) ((until - now + 999) / 1000) : 0;
@@ -396,8 +399,15 @@ s_drain_router (broker_server_t *self, int64_t until)
             wait = 100;
         if (taken && (wait == 0 || kj_stopping ()))
             break;  //  the tick is due, or the loop has a stop to see
-        //  With something gathered, look without waiting first
+        //  With something gathered, look without waiting first; under a
+        //  steady stream, send it every GATHER messages all the same
         bool gathered = broker_core_gathered (self->core);
+        if (gathered && ++since_flush > GATHER) {
+            broker_core_flush (self->core, now);
+            gathered = false;
+        }
+        if (!gathered)
+            since_flush = 0;
         int want = gathered ? 0 : wait;
         if (want != timeout) {
             zmq_setsockopt (self->router, ZMQ_RCVTIMEO, &want, sizeof want);
