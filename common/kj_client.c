@@ -292,8 +292,7 @@ s_next_record (kj_client_t *self)
                    : -1;
     if (rc != 1 || nparts < 0) {
         if (rc != 0)
-            kj_warn ("client.bad_reply", "framing=KJC01 at=%zu",
-                     self->read);
+            kj_warn ("client.bad_reply", "framing=KJC01 at=%zu", self->read);
         zframe_destroy (&self->batch);
         return NULL;
     }

@@ -18,8 +18,8 @@
                 | command:u8 handle:u64 part...       (KJW01)
         part    = size:u32 bytes                      (an MDP body frame)
 
-    Numbers are big-endian. The functions below read and write them; none
-    allocates, none trusts a size it did not check.
+    Numbers are big-endian. The functions below (kj_mdp.c) read and write
+    them; none allocates, none trusts a size it did not check.
     =========================================================================
 */
 
@@ -29,7 +29,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <string.h>
 
 #define KJ_MDPC "MDPC01"  //  protocol frame of clients
 #define KJ_MDPW "MDPW01"  //  protocol frame of workers
@@ -43,11 +42,11 @@ enum {
     KJ_MDPW_DISCONNECT = 5
 };
 
-#define KJ_KJC        "KJC01"  //  compact framing of Kejin clients
-#define KJ_KJW        "KJW01"  //  compact framing of Kejin workers
-#define KJ_KJX_SIZE   5        //  either name's size
-#define KJ_PART_HEAD  4        //  a part's size field
-#define KJ_KJW_HEAD   (4 + 1 + 8)  //  a KJW01 record before its parts
+#define KJ_KJC       "KJC01"      //  compact framing of Kejin clients
+#define KJ_KJW       "KJW01"      //  compact framing of Kejin workers
+#define KJ_KJX_SIZE  5            //  either name's size
+#define KJ_PART_HEAD 4            //  a part's size field
+#define KJ_KJW_HEAD  (4 + 1 + 8)  //  a KJW01 record before its parts
 
 //  One part of a record: a pointer into the frame
 typedef struct {
@@ -55,79 +54,33 @@ typedef struct {
     size_t size;
 } kj_part_t;
 
-static inline void
-kj_put_u32 (uint8_t *dst, uint32_t value)
-{
-    dst [0] = (uint8_t) (value >> 24);
-    dst [1] = (uint8_t) (value >> 16);
-    dst [2] = (uint8_t) (value >> 8);
-    dst [3] = (uint8_t) value;
-}
-
-static inline uint32_t
-kj_get_u32 (const uint8_t *src)
-{
-    return ((uint32_t) src [0] << 24) | ((uint32_t) src [1] << 16)
-         | ((uint32_t) src [2] << 8) | (uint32_t) src [3];
-}
+//  Store a uint32 as 4 big-endian bytes, and read it back.
+void
+    kj_put_u32 (uint8_t *dst, uint32_t value);
+uint32_t
+    kj_get_u32 (const uint8_t *src);
 
 //  Is frame data a compact frame of that protocol (KJ_KJC or KJ_KJW)?
-static inline bool
-kj_compact_is (const void *data, size_t size, const char *protocol)
-{
-    return size >= KJ_KJX_SIZE && memcmp (data, protocol, KJ_KJX_SIZE) == 0;
-}
+bool
+    kj_compact_is (const void *data, size_t size, const char *protocol);
 
 //  The next record of a frame: *at moves past it, *record and *size say
 //  where its content is. 1 for a record, 0 at the end, -1 when the frame
 //  is cut short (a size that runs past its end).
-static inline int
-kj_compact_next (const uint8_t **at, const uint8_t *end,
-                 const uint8_t **record, size_t *size)
-{
-    if (*at == end)
-        return 0;
-    if ((size_t) (end - *at) < 4)
-        return -1;
-    size_t length = kj_get_u32 (*at);
-    if ((size_t) (end - *at) - 4 < length)
-        return -1;
-    *record = *at + 4;
-    *size = length;
-    *at += 4 + length;
-    return 1;
-}
+int
+    kj_compact_next (const uint8_t **at, const uint8_t *end,
+                     const uint8_t **record, size_t *size);
 
 //  The parts of a record's tail: up to max into parts; returns how many
 //  there are (more than max: only max were kept), -1 when a size runs
 //  past the end.
-static inline int
-kj_compact_parts (const uint8_t *data, size_t size, kj_part_t *parts, int max)
-{
-    int count = 0;
-    const uint8_t *at = data, *end = data + size;
-    const uint8_t *part;
-    size_t length;
-    int rc;
-    while ((rc = kj_compact_next (&at, end, &part, &length)) == 1) {
-        if (count < max) {
-            parts [count].data = part;
-            parts [count].size = length;
-        }
-        count++;
-    }
-    return rc < 0 ? -1 : count;
-}
+int
+    kj_compact_parts (const uint8_t *data, size_t size, kj_part_t *parts,
+                      int max);
 
 //  Write one part (its size, then its bytes) at dst; returns the bytes
 //  written (KJ_PART_HEAD + size).
-static inline size_t
-kj_compact_put_part (uint8_t *dst, const void *data, size_t size)
-{
-    kj_put_u32 (dst, (uint32_t) size);
-    if (size)
-        memcpy (dst + KJ_PART_HEAD, data, size);
-    return KJ_PART_HEAD + size;
-}
+size_t
+    kj_compact_put_part (uint8_t *dst, const void *data, size_t size);
 
 #endif

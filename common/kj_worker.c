@@ -20,6 +20,9 @@
 #include "kejin.h"
 #include <stdatomic.h>
 
+#define FLUSH_REPLIES 16   //  KJW01 replies sent together, at most
+#define FLUSH_US      250  //  time a gathered reply waits, at most
+
 //  Per-call memory: a list of blocks freed after the reply is sent.
 typedef struct _block_t {
     struct _block_t *next;
@@ -48,7 +51,7 @@ struct _kj_worker_t {
     uint64_t served;
     int64_t started_us;  //  mono clock at kj_worker_new, for Health
     char instance [64];
-    block_t *spare;  //  a first block kept between calls
+    block_t *spare;      //  a first block kept between calls
     zchunk_t *batch;     //  KJW01 replies gathered
     bool batching;       //  replies go into batch (else: MDP REPLY)
     int64_t batch_from;  //  when the first of them was gathered
@@ -811,7 +814,9 @@ done:
 
 //  ["KJW01" record...]: each record a REQUEST [0x02] [handle] [part]...,
 //  served as its MDP form would be; the replies go back gathered, sent
-//  when the message is done or every millisecond of a long one.
+//  when the message is done, and every FLUSH_REPLIES replies or
+//  FLUSH_US of a long one, so that the broker and the clients work on
+//  the first replies while this worker serves the rest.
 
 static void
 s_handle_compact (kj_worker_t *self, zframe_t *frame)
@@ -826,6 +831,7 @@ s_handle_compact (kj_worker_t *self, zframe_t *frame)
     zchunk_set (self->batch, KJ_KJW, KJ_KJX_SIZE);
     self->batch_from = kj_mono_us ();
     self->batching = true;
+    int gathered = 0;
     while ((rc = kj_compact_next (&at, end, &record, &size)) == 1) {
         kj_part_t parts [2];
         int nparts = size >= 9 && record [0] == KJ_MDPW_REQUEST
@@ -843,9 +849,11 @@ s_handle_compact (kj_worker_t *self, zframe_t *frame)
             zmsg_addmem (msg, parts [i].data, parts [i].size);
         s_handle_request (self, msg);
         zmsg_destroy (&msg);
-        if (kj_mono_us () - self->batch_from > 1000) {
+        if (++gathered >= FLUSH_REPLIES
+            || kj_mono_us () - self->batch_from > FLUSH_US) {
             s_batch_flush (self);
             self->batch_from = kj_mono_us ();
+            gathered = 0;
         }
     }
     if (rc < 0)

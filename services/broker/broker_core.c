@@ -34,8 +34,7 @@
 #include <stdatomic.h>
 
 #define MAX_KEY           512  //  hex of a routing id (up to 255 bytes)
-#define BATCH_BYTES       (256 * 1024)  //  a gathered frame, before the
-                                        //  next one for the same peer
+#define BATCH_BYTES       (256 * 1024)  //  a gathered frame, at most
 #define LATENCY_WINDOW_US (60 * 1000000LL)
 #define SERVICE_IDLE_US   (60 * 1000000LL)
 
@@ -46,9 +45,9 @@ typedef struct _request_t request_t;
 
 //  Compact messages gathered for one peer until broker_core_flush
 typedef struct {
-    zmq_msg_t id;       //  the peer's routing id
-    worker_t *worker;   //  a worker's batch: its requests are held
-    uint8_t *data;      //  "KJC01" or "KJW01", then records; NULL once sent
+    zmq_msg_t id;      //  the peer's routing id
+    worker_t *worker;  //  a worker's batch: its requests are held
+    uint8_t *data;     //  "KJC01" or "KJW01", then records; NULL once sent
     size_t size, cap;
     uint64_t *handles;  //  a worker's batch: the requests in it, in order
     size_t nhandles, handles_cap;
@@ -109,23 +108,23 @@ struct _worker_t {
     uint32_t in_flight;
     bool kejin;    //  sent the credit extension
     bool compact;  //  takes requests in KJW01 framing
-    bool listed;  //  in the service's list of workers with credit
+    bool listed;   //  in the service's list of workers with credit
     int64_t last_seen_us;
     request_t *requests;  //  held, doubly linked
     request_t *requests_tail;
     worker_t *prev, *next;  //  in the service's list of workers with credit
     uint32_t pid;           //  from its WorkerHello, for Stats' copies
     char host [64];
-    char copy [64];  //  its instance name up to the last '.'
+    char copy [64];        //  its instance name up to the last '.'
     uint64_t batch_epoch;  //  its batch, if batch_epoch is the core's
     size_t batch;
 };
 
 struct _client_t {
     char key [MAX_KEY];
-    size_t pending;  //  its requests queued or in flight
-    size_t created;  //  services it created that have no worker
-                     //  yet; it is kept while either is not 0
+    size_t pending;        //  its requests queued or in flight
+    size_t created;        //  services it created that have no worker
+                           //  yet; it is kept while either is not 0
     uint64_t batch_epoch;  //  its batch, if batch_epoch is the core's
     size_t batch;
 };
@@ -499,8 +498,7 @@ s_request_destroy (broker_core_t *self, request_t **request_p)
 
 static uint8_t *
 s_batch_room (broker_core_t *self, zmq_msg_t *id, worker_t *worker,
-              uint64_t *epoch, size_t *index, const char *protocol,
-              size_t room)
+              uint64_t *epoch, size_t *index, const char *protocol, size_t room)
 {
     batch_t *batch = *epoch == self->epoch && *index < self->nbatches
                        ? &self->batches [*index]
@@ -508,8 +506,7 @@ s_batch_room (broker_core_t *self, zmq_msg_t *id, worker_t *worker,
     if (!batch || !batch->data || batch->dead
         || batch->size + room > BATCH_BYTES) {
         if (self->nbatches == self->batches_cap) {
-            self->batches_cap = self->batches_cap ? 2 * self->batches_cap
-                                                  : 64;
+            self->batches_cap = self->batches_cap ? 2 * self->batches_cap : 64;
             self->batches = (batch_t *) realloc (self->batches,
                                                  self->batches_cap
                                                      * sizeof (batch_t));
@@ -545,9 +542,8 @@ s_request_of (broker_core_t *self, uint64_t handle)
 {
     uint32_t slot = (uint32_t) handle;
     request_t *request = slot < self->nslots ? self->slots [slot] : NULL;
-    return request && request->generation == (uint32_t) (handle >> 32)
-             ? request
-             : NULL;
+    return request && request->generation == (uint32_t) (handle >> 32) ? request
+                                                                       : NULL;
 }
 
 //  The requests of a worker's batch that did not go return to the head of
@@ -662,8 +658,7 @@ s_send_error (broker_core_t *self, zmq_msg_t *client_id,
         kj_status_t status;
         kj_status_set (&status, code, field, "%s", message);
         zframe_t *reply = kj_proto_reply_frame (header->request_id, &status);
-        s_frame_mem (&body [count++], zframe_data (reply),
-                     zframe_size (reply));
+        s_frame_mem (&body [count++], zframe_data (reply), zframe_size (reply));
         zframe_destroy (&reply);
     }
     else {
@@ -804,6 +799,17 @@ s_worker_free (void **item)
 }
 
 //  --------------------------------------------------------------------------
+//  Body frame i as a Kejin worker gets it: the header with the caller the
+//  broker stamped, in place of the client's.
+
+static zmq_msg_t *
+s_stamped_part (request_t *request, int i)
+{
+    return i == 0 && request->has_stamp ? &request->stamped
+                                        : &request->body [i];
+}
+
+//  --------------------------------------------------------------------------
 //  A request into a compact worker's batch: [0x02] [handle] [part]...,
 //  the header with the caller stamped.
 
@@ -813,9 +819,7 @@ s_batch_request (broker_core_t *self, request_t *request, worker_t *worker)
     uint64_t handle = ((uint64_t) request->generation << 32) | request->slot;
     size_t size = KJ_KJW_HEAD;
     for (int i = 0; i < request->nbody; i++)
-        size += KJ_PART_HEAD
-              + zmq_msg_size (i == 0 && request->has_stamp ? &request->stamped
-                                                           : &request->body [i]);
+        size += KJ_PART_HEAD + zmq_msg_size (s_stamped_part (request, i));
     uint8_t *at = s_batch_room (self, &worker->id, worker, &worker->batch_epoch,
                                 &worker->batch, KJ_KJW, size);
     kj_put_u32 (at, (uint32_t) (size - 4));
@@ -823,8 +827,7 @@ s_batch_request (broker_core_t *self, request_t *request, worker_t *worker)
     kj_put_u64 (at + 5, handle);
     at += KJ_KJW_HEAD;
     for (int i = 0; i < request->nbody; i++) {
-        zmq_msg_t *part = i == 0 && request->has_stamp ? &request->stamped
-                                                       : &request->body [i];
+        zmq_msg_t *part = s_stamped_part (request, i);
         at += kj_compact_put_part (at, zmq_msg_data (part),
                                    zmq_msg_size (part));
     }
@@ -1510,8 +1513,7 @@ s_worker_message (broker_core_t *self, zmq_msg_t *frames, int count, bool cut,
 //  where it broke (request id 0: no record can be trusted past there).
 
 static void
-s_compact_refuse (broker_core_t *self, zmq_msg_t *id, const char *format,
-                  ...)
+s_compact_refuse (broker_core_t *self, zmq_msg_t *id, const char *format, ...)
 {
     char message [256];
     va_list args;
@@ -1525,8 +1527,7 @@ s_compact_refuse (broker_core_t *self, zmq_msg_t *id, const char *format,
     zmq_msg_copy (&client_id, id);
     zmq_msg_init (&service);
     s_send_error (self, &client_id, &service, &header,
-                  KJ__CODE__INVALID_ARGUMENT, NULL, "400", message, true,
-                  NULL);
+                  KJ__CODE__INVALID_ARGUMENT, NULL, "400", message, true, NULL);
     zmq_msg_close (&client_id);
     zmq_msg_close (&service);
 }
@@ -1538,8 +1539,7 @@ s_compact_refuse (broker_core_t *self, zmq_msg_t *id, const char *format,
 
 static int
 s_record_frames (zmq_msg_t *peer, const kj_part_t *lead, int nlead,
-                 const uint8_t *tail, size_t size, zmq_msg_t *frames,
-                 bool *cut)
+                 const uint8_t *tail, size_t size, zmq_msg_t *frames, bool *cut)
 {
     kj_part_t parts [BROKER_MAX_BODY];
     int nparts = kj_compact_parts (tail, size, parts, BROKER_MAX_BODY);

@@ -30,8 +30,7 @@
 #define HANDSHAKE_MS 5000  //  to finish a ZMTP/CURVE handshake
 
 #define BATCH         4096    //  messages taken per socket per poll
-#define GATHER        128     //  messages taken, at most, while what was
-                              //  gathered for compact peers waits
+#define GATHER        128     //  taken at most while a batch waits
 #define KEYS_CHECK_US 250000  //  how often public/ is looked at
 
 //  The valid keys of the key directory by name, read again when public/

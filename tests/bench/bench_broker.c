@@ -185,9 +185,9 @@ s_kejin_good (const void *head, size_t head_size, const void *body,
               size_t body_size)
 {
     Kj__ReplyHeader *header = kj_proto_reply_header (head, head_size);
-    Kj__EchoReply *echo = header ? kj__echo_reply__unpack (NULL, body_size,
-                                                           body)
-                                 : NULL;
+    Kj__EchoReply *echo = header
+                            ? kj__echo_reply__unpack (NULL, body_size, body)
+                            : NULL;
     bool good = header && echo && header->status
              && header->status->code == KJ__CODE__OK && echo->data.len == BODY;
     for (size_t i = 0; good && i < BODY; i++)
@@ -216,7 +216,12 @@ s_check_compact (zmq_msg_t *frame)
     }
     while ((rc = kj_compact_next (&at, end, &record, &size)) == 1) {
         kj_part_t parts [2];
-        bool good = size >= 5 && memcmp (record, "\x04" "diag", 5) == 0
+        bool good = size >= 5
+                 && memcmp (record,
+                            "\x04"
+                            "diag",
+                            5)
+                        == 0
                  && kj_compact_parts (record + 5, size - 5, parts, 2) == 2
                  && s_kejin_good (parts [0].data, parts [0].size,
                                   parts [1].data, parts [1].size);
@@ -409,7 +414,10 @@ s_request_compact (request_t *request)
     uint8_t *at = zframe_data (frame);
     memcpy (at, KJ_KJC, KJ_KJX_SIZE);
     kj_put_u32 (at + KJ_KJX_SIZE, (uint32_t) (size - KJ_KJX_SIZE - 4));
-    memcpy (at + KJ_KJX_SIZE + 4, "\x04" "diag", 5);
+    memcpy (at + KJ_KJX_SIZE + 4,
+            "\x04"
+            "diag",
+            5);
     at += KJ_KJX_SIZE + 9;
     at += kj_compact_put_part (at, zframe_data (head), zframe_size (head));
     kj_compact_put_part (at, zframe_data (body), zframe_size (body));

@@ -163,8 +163,8 @@ s_init (void)
 //  246); false when length names none of them. May read a length byte
 //  and bytes from data.
 static bool
-s_compact_frame (zmq_msg_t *frame, size_t length, int peer,
-                 const uint8_t *data, size_t size, size_t *at)
+s_compact_frame (zmq_msg_t *frame, size_t length, int peer, const uint8_t *data,
+                 size_t size, size_t *at)
 {
     uint8_t buffer [512];
     size_t used = KJ_KJX_SIZE;
@@ -174,7 +174,10 @@ s_compact_frame (zmq_msg_t *frame, size_t length, int peer,
         //  [size] [4] "echo" [header] []
         size_t record = 5 + 2 * KJ_PART_HEAD + s_header_size;
         kj_put_u32 (buffer + used, (uint32_t) record);
-        memcpy (buffer + used + 4, "\x04" "echo", 5);
+        memcpy (buffer + used + 4,
+                "\x04"
+                "echo",
+                5);
         used += 9;
         used += kj_compact_put_part (buffer + used, s_header, s_header_size);
         used += kj_compact_put_part (buffer + used, NULL, 0);

@@ -1471,7 +1471,7 @@ test_compact_batches_both_ways (void **state)
     size_t rsize = KJ_KJX_SIZE;
     memcpy (reply, KJ_KJW, KJ_KJX_SIZE);
     for (int i = 2; i >= 0; i--) {
-        assert_int_equal (records [i] [0], KJ_MDPW_REQUEST);
+        assert_int_equal (records [i][0], KJ_MDPW_REQUEST);
         kj_part_t parts [2];
         assert_int_equal (kj_compact_parts (records [i] + 9, sizes [i] - 9,
                                             parts, 2),
@@ -1507,7 +1507,7 @@ test_compact_batches_both_ways (void **state)
         assert_int_equal (s_reply_id (records [i], sizes [i], &code),
                           (uint64_t) (102 - i));
         assert_int_equal (code, KJ__CODE__OK);
-        assert_int_equal (records [i] [0], 4);
+        assert_int_equal (records [i][0], 4);
         assert_memory_equal (records [i] + 1, "echo", 4);
     }
     zmsg_destroy (&msg);
@@ -1589,8 +1589,8 @@ test_compact_refusals (void **state)
     size_t sizes [4];
     assert_int_equal (s_records (msg, KJ_KJC, records, sizes, 4), 1);
     kj_part_t parts [2];
-    assert_int_equal (kj_compact_parts (records [0] + 12, sizes [0] - 12,
-                                        parts, 2),
+    assert_int_equal (kj_compact_parts (records [0] + 12, sizes [0] - 12, parts,
+                                        2),
                       1);
     assert_int_equal (parts [0].size, 3);
     assert_memory_equal (parts [0].data, "404", 3);

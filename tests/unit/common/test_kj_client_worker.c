@@ -514,8 +514,7 @@ test_client_compact (void **state)
     kj_client_t *client = kj_client_new (s_endpoint);
     Kj__EchoRequest echo = KJ__ECHO_REQUEST__INIT;
     kj_call_opts_t opts = { .timeout_ms = 2000, .read_only = true };
-    uint64_t first = kj_client_send (client, "diag", "Echo", &echo.base,
-                                     &opts);
+    uint64_t first = kj_client_send (client, "diag", "Echo", &echo.base, &opts);
     //  Hello, answered OK: the request sent beside it was MDP
     Kj__RequestHeader *header;
     zmsg_t *hello = s_client_request ("kejin.broker", &header);
@@ -531,8 +530,7 @@ test_client_compact (void **state)
     s_client_reply (request, first, &ok, kj_proto_frame (&out.base, false));
     uint64_t got;
     kj_status_t status;
-    assert_int_equal (kj_client_recv (client, 5000, &got, NULL, NULL,
-                                      &status),
+    assert_int_equal (kj_client_recv (client, 5000, &got, NULL, NULL, &status),
                       KJ__CODE__OK);
     assert_int_equal (got, first);
 
@@ -575,11 +573,15 @@ test_client_compact (void **state)
     memcpy (frame, KJ_KJC, KJ_KJX_SIZE);
     kj_status_t bad;
     kj_status_set (&bad, KJ__CODE__NOT_FOUND, "code", "no such thing");
-    size += s_record (frame + size, "\x04" "diag", 5,
-                      kj_proto_reply_frame (ids [0], &ok),
+    size += s_record (frame + size,
+                      "\x04"
+                      "diag",
+                      5, kj_proto_reply_frame (ids [0], &ok),
                       kj_proto_frame (&out.base, false));
-    size += s_record (frame + size, "\x04" "diag", 5,
-                      kj_proto_reply_frame (ids [1], &bad), NULL);
+    size += s_record (frame + size,
+                      "\x04"
+                      "diag",
+                      5, kj_proto_reply_frame (ids [1], &bad), NULL);
     memcpy (frame + size, "\x00\x00\x00\x09\x04", 5);
     size += 5;
     zmsg_t *msg = zmsg_new ();
@@ -600,8 +602,7 @@ test_client_compact (void **state)
                       KJ__CODE__NOT_FOUND);
     assert_int_equal (got, ids [1]);
     assert_string_equal (status.message, "no such thing");
-    assert_int_equal (kj_client_recv (client, 100, &got, NULL, NULL,
-                                      &status),
+    assert_int_equal (kj_client_recv (client, 100, &got, NULL, NULL, &status),
                       -1);
     zmsg_destroy (&request);
     kj_client_destroy (&client);
