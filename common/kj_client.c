@@ -7,6 +7,12 @@
         [] ["MDPC01"] [service] ["KJ\x01" ReplyHeader] [payload, on OK]
     Replies are matched by the request id in their header, so a late reply
     to an attempt that timed out is recognised and dropped.
+
+    Before its first request the client asks kejin.broker Hello; once a
+    broker answers OK, requests go in the compact framing (kj_mdp.h), one
+    frame each, ["KJC01" [size] [service-size] [service] [header]
+    [payload]], and replies may come several to a frame. A broker that
+    does not know Hello answers UNIMPLEMENTED, and MDP goes on.
     =========================================================================
 */
 
@@ -19,6 +25,11 @@ struct _kj_client_t {
     int timeout_ms;    //  default per attempt
     int retries;       //  default attempts after the first
     char *caller;      //  identity claimed in each header, or NULL
+    bool compact;      //  the broker takes KJC01
+    uint64_t hello;    //  request id of the Hello in flight, or 0
+    bool asked;        //  the Hello went out
+    zframe_t *batch;   //  a KJC01 reply frame being read, or NULL
+    size_t read;       //  how far into batch
 };
 
 static zsock_t *
@@ -63,6 +74,7 @@ kj_client_destroy (kj_client_t **self_p)
     if (*self_p) {
         kj_client_t *self = *self_p;
         zsock_destroy (&self->sock);
+        zframe_destroy (&self->batch);
         free (self->caller);
         free (self->endpoint);
         free (self);
@@ -104,6 +116,15 @@ s_send (kj_client_t *self, uint64_t request_id, const char *service,
         const char *method, const ProtobufCMessage *request, int timeout_ms,
         const char *key, bool retry_safe)
 {
+    if (!self->asked) {
+        //  Does the broker take KJC01? Its answer comes with the replies
+        self->asked = true;
+        self->hello = self->next_id++;
+        Kj__BrokerStatsRequest hello = KJ__BROKER_STATS_REQUEST__INIT;
+        if (s_send (self, self->hello, "kejin.broker", "Hello", &hello.base,
+                    timeout_ms, NULL, true))
+            self->hello = 0;
+    }
     Kj__RequestHeader header = KJ__REQUEST_HEADER__INIT;
     header.request_id = request_id;
     header.method = (char *) method;
@@ -121,12 +142,35 @@ s_send (kj_client_t *self, uint64_t request_id, const char *service,
         header.caller = &caller;
     }
 
+    zframe_t *head = kj_proto_frame (&header.base, true);
+    zframe_t *body = kj_proto_frame (request, false);
     zmsg_t *msg = zmsg_new ();
-    zmsg_addmem (msg, NULL, 0);
-    zmsg_addstr (msg, KJ_MDPC);
-    zmsg_addstr (msg, service);
-    zmsg_append (msg, &(zframe_t *){ kj_proto_frame (&header.base, true) });
-    zmsg_append (msg, &(zframe_t *){ kj_proto_frame (request, false) });
+    size_t service_size = strlen (service);
+    if (self->compact && service_size <= 255) {
+        //  ["KJC01" [size] [service-size] [service] [header] [payload]]
+        size_t size = KJ_KJX_SIZE + 4 + 1 + service_size + 2 * KJ_PART_HEAD
+                    + zframe_size (head) + zframe_size (body);
+        zframe_t *frame = zframe_new (NULL, size);
+        uint8_t *at = zframe_data (frame);
+        memcpy (at, KJ_KJC, KJ_KJX_SIZE);
+        kj_put_u32 (at + KJ_KJX_SIZE, (uint32_t) (size - KJ_KJX_SIZE - 4));
+        at += KJ_KJX_SIZE + 4;
+        *at++ = (uint8_t) service_size;
+        memcpy (at, service, service_size);
+        at += service_size;
+        at += kj_compact_put_part (at, zframe_data (head), zframe_size (head));
+        kj_compact_put_part (at, zframe_data (body), zframe_size (body));
+        zmsg_append (msg, &frame);
+        zframe_destroy (&head);
+        zframe_destroy (&body);
+    }
+    else {
+        zmsg_addmem (msg, NULL, 0);
+        zmsg_addstr (msg, KJ_MDPC);
+        zmsg_addstr (msg, service);
+        zmsg_append (msg, &head);
+        zmsg_append (msg, &body);
+    }
     //  A broker that refused our handshake (no key, or the wrong one)
     //  leaves no pipe to queue in: give up after the call's timeout
     zsock_set_sndtimeo (self->sock, timeout_ms > 0 ? timeout_ms : -1);
@@ -226,6 +270,42 @@ s_decode (zmsg_t *msg, uint64_t *request_id,
     return 0;
 }
 
+//  The next record of the KJC01 frame being read, as the MDP message it
+//  stands for ([] [MDPC01] [service] [part]...); NULL when none is left.
+//  A frame that breaks off is logged and left.
+
+static zmsg_t *
+s_next_record (kj_client_t *self)
+{
+    if (!self->batch)
+        return NULL;
+    const uint8_t *data = zframe_data (self->batch);
+    const uint8_t *at = data + self->read;
+    const uint8_t *end = data + zframe_size (self->batch);
+    const uint8_t *record;
+    size_t size;
+    int rc = kj_compact_next (&at, end, &record, &size);
+    kj_part_t parts [4];
+    int nparts = rc == 1 && size >= 1 && size - 1 >= record [0]
+                   ? kj_compact_parts (record + 1 + record [0],
+                                       size - 1 - record [0], parts, 4)
+                   : -1;
+    if (rc != 1 || nparts < 0) {
+        if (rc != 0)
+            kj_warn ("client.bad_reply", "framing=KJC01 at=%zu", self->read);
+        zframe_destroy (&self->batch);
+        return NULL;
+    }
+    self->read = (size_t) (at - data);
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addmem (msg, NULL, 0);
+    zmsg_addstr (msg, KJ_MDPC);
+    zmsg_addmem (msg, record + 1, record [0]);
+    for (int i = 0; i < nparts && i < 4; i++)
+        zmsg_addmem (msg, parts [i].data, parts [i].size);
+    return msg;
+}
+
 int
 kj_client_recv (kj_client_t *self, int timeout_ms, uint64_t *request_id,
                 const ProtobufCMessageDescriptor *reply_type,
@@ -241,14 +321,37 @@ kj_client_recv (kj_client_t *self, int timeout_ms, uint64_t *request_id,
                      : (int) ((deadline - kj_mono_us () + 999) / 1000);
         if (timeout_ms >= 0 && wait < 0)
             wait = 0;
-        zsock_set_rcvtimeo (self->sock, wait);
-        zmsg_t *msg = zmsg_recv (self->sock);
+        zmsg_t *msg = s_next_record (self);
+        if (!msg) {
+            zsock_set_rcvtimeo (self->sock, wait);
+            msg = zmsg_recv (self->sock);
+        }
         if (!msg && zmq_errno () == EINTR && !kj_stopping ())
             continue;
         if (!msg)
             return -1;
+        zframe_t *first = zmsg_first (msg);
+        if (zmsg_size (msg) == 1
+            && kj_compact_is (zframe_data (first), zframe_size (first),
+                              KJ_KJC)) {
+            zframe_destroy (&self->batch);
+            self->batch = zmsg_pop (msg);
+            self->read = KJ_KJX_SIZE;
+            zmsg_destroy (&msg);
+            continue;
+        }
         int rc = s_decode (msg, request_id, reply_type, reply_p, status);
         zmsg_destroy (&msg);
+        if (rc == 0 && self->hello && *request_id == self->hello) {
+            //  The broker's answer to Hello, not a caller's reply
+            self->hello = 0;
+            self->compact = status->code == KJ__CODE__OK;
+            if (reply_p && *reply_p)
+                protobuf_c_message_free_unpacked (*reply_p, NULL);
+            if (reply_p)
+                *reply_p = NULL;
+            continue;
+        }
         if (rc == 0)
             return status->code;
     }

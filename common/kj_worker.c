@@ -8,12 +8,20 @@
         HEARTBEAT   [] ["MDPW01"] [0x04]
         DISCONNECT  [] ["MDPW01"] [0x05]
     The extra READY frame is Kejin's credit extension; the broker answers a
-    worker that sent it exactly as it answers any other.
+    worker that sent it exactly as it answers any other. Its WorkerHello
+    also asks for the compact framing (kj_mdp.h): a broker that takes it
+    sends REQUEST as ["KJW01" record...], one frame holding one or more
+    requests, and this worker answers them the same way, every reply of
+    one message in one frame; HEARTBEAT, DISCONNECT and anything from a
+    broker that sends MDP stay as above.
     =========================================================================
 */
 
 #include "kejin.h"
 #include <stdatomic.h>
+
+#define FLUSH_REPLIES 16   //  KJW01 replies sent together, at most
+#define FLUSH_US      250  //  time a gathered reply waits, at most
 
 //  Per-call memory: a list of blocks freed after the reply is sent.
 typedef struct _block_t {
@@ -43,7 +51,10 @@ struct _kj_worker_t {
     uint64_t served;
     int64_t started_us;  //  mono clock at kj_worker_new, for Health
     char instance [64];
-    block_t *spare;  //  a first block kept between calls
+    block_t *spare;      //  a first block kept between calls
+    zchunk_t *batch;     //  KJW01 replies gathered
+    bool batching;       //  replies go into batch (else: MDP REPLY)
+    int64_t batch_from;  //  when the first of them was gathered
 };
 
 //  --------------------------------------------------------------------------
@@ -282,6 +293,7 @@ s_connect (kj_worker_t *self)
     gethostname (host, sizeof host - 1);
     host [strcspn (host, ".")] = 0;  //  the short name, as `hostname -s`
     hello.host = host;
+    hello.compact = true;
     zmsg_t *msg = zmsg_new ();
     zmsg_addstr (msg, self->config.service);
     zmsg_append (msg, &(zframe_t *){ kj_proto_frame (&hello.base, true) });
@@ -346,6 +358,7 @@ kj_worker_destroy (kj_worker_t **self_p)
         kj_worker_t *self = *self_p;
         zsock_destroy (&self->sock);
         free (self->spare);
+        zchunk_destroy (&self->batch);
         free (self->handlers);
         free (self->flags);
         free (self);
@@ -379,10 +392,53 @@ kj_call_keepalive (kj_call_t *call)
 //  --------------------------------------------------------------------------
 //  Replies
 
+//  Send the KJW01 replies gathered so far, as one frame.
+
+static void
+s_batch_flush (kj_worker_t *self)
+{
+    if (zchunk_size (self->batch) <= KJ_KJX_SIZE)
+        return;
+    if (zmq_send (zsock_resolve (self->sock), zchunk_data (self->batch),
+                  zchunk_size (self->batch), 0)
+        < 0)
+        kj_warn ("worker.send_failed", "service=%s command=%d reason=\"%s\"",
+                 self->config.service, KJ_MDPW_REPLY,
+                 zmq_strerror (zmq_errno ()));
+    zchunk_set (self->batch, KJ_KJW, KJ_KJX_SIZE);
+}
+
+//  A reply: into the KJW01 batch while one is open, else an MDP REPLY.
+//  Takes the frames.
+
 static void
 s_send_reply (kj_worker_t *self, zframe_t **address_p, zframe_t *header,
               zframe_t *payload)
 {
+    if (self->batching) {
+        size_t hsize = zframe_size (header);
+        size_t psize = payload ? zframe_size (payload) : 0;
+        size_t size = 1 + 8 + KJ_PART_HEAD + hsize
+                    + (payload ? KJ_PART_HEAD + psize : 0);
+        uint8_t head [4 + 1 + 8 + KJ_PART_HEAD];
+        kj_put_u32 (head, (uint32_t) size);
+        head [4] = KJ_MDPW_REPLY;
+        memcpy (head + 5, zframe_data (*address_p), 8);
+        kj_put_u32 (head + 13, (uint32_t) hsize);
+        zchunk_extend (self->batch, head, sizeof head);
+        zchunk_extend (self->batch, zframe_data (header), hsize);
+        if (payload) {
+            uint8_t psize_bytes [KJ_PART_HEAD];
+            kj_put_u32 (psize_bytes, (uint32_t) psize);
+            zchunk_extend (self->batch, psize_bytes, KJ_PART_HEAD);
+            zchunk_extend (self->batch, zframe_data (payload), psize);
+        }
+        zframe_destroy (address_p);
+        zframe_destroy (&header);
+        zframe_destroy (&payload);
+        self->served++;
+        return;
+    }
     zmsg_t *msg = zmsg_new ();
     zmsg_append (msg, address_p);
     zmsg_addmem (msg, NULL, 0);
@@ -757,6 +813,57 @@ done:
 //  Take one message from the broker. Anything malformed is logged and
 //  dropped: the broker is trusted, but not to the point of asserting.
 
+//  ["KJW01" record...]: each record a REQUEST [0x02] [handle] [part]...,
+//  served as its MDP form would be; the replies go back gathered, sent
+//  when the message is done, and every FLUSH_REPLIES replies or
+//  FLUSH_US of a long one, so that the broker and the clients work on
+//  the first replies while this worker serves the rest.
+
+static void
+s_handle_compact (kj_worker_t *self, zframe_t *frame)
+{
+    const uint8_t *data = zframe_data (frame);
+    const uint8_t *at = data + KJ_KJX_SIZE, *end = data + zframe_size (frame);
+    const uint8_t *record;
+    size_t size;
+    int rc;
+    if (!self->batch)
+        self->batch = zchunk_new (NULL, 4096);
+    zchunk_set (self->batch, KJ_KJW, KJ_KJX_SIZE);
+    self->batch_from = kj_mono_us ();
+    self->batching = true;
+    int gathered = 0;
+    while ((rc = kj_compact_next (&at, end, &record, &size)) == 1) {
+        kj_part_t parts [2];
+        int nparts = size >= 9 && record [0] == KJ_MDPW_REQUEST
+                       ? kj_compact_parts (record + 9, size - 9, parts, 2)
+                       : -1;
+        if (nparts < 0) {
+            rc = -1;
+            break;
+        }
+        //  As MDP has it: [address] [] [header] [payload]
+        zmsg_t *msg = zmsg_new ();
+        zmsg_addmem (msg, record + 1, 8);
+        zmsg_addmem (msg, NULL, 0);
+        for (int i = 0; i < nparts && i < 2; i++)
+            zmsg_addmem (msg, parts [i].data, parts [i].size);
+        s_handle_request (self, msg);
+        zmsg_destroy (&msg);
+        if (++gathered >= FLUSH_REPLIES
+            || kj_mono_us () - self->batch_from > FLUSH_US) {
+            s_batch_flush (self);
+            self->batch_from = kj_mono_us ();
+            gathered = 0;
+        }
+    }
+    if (rc < 0)
+        kj_warn ("worker.bad_message", "service=%s framing=KJW01 at=%zu",
+                 self->config.service, (size_t) (at - data));
+    s_batch_flush (self);
+    self->batching = false;
+}
+
 static void
 s_handle_message (kj_worker_t *self, zmsg_t *msg)
 {
@@ -764,6 +871,15 @@ s_handle_message (kj_worker_t *self, zmsg_t *msg)
     self->expiry_at = now
                     + (int64_t) self->config.heartbeat_ms * 1000
                           * self->config.liveness;
+    zframe_t *first = zmsg_first (msg);
+    if (zmsg_size (msg) == 1
+        && kj_compact_is (zframe_data (first), zframe_size (first), KJ_KJW)) {
+        s_handle_compact (self, first);
+        self->expiry_at = kj_mono_us ()
+                        + (int64_t) self->config.heartbeat_ms * 1000
+                              * self->config.liveness;
+        return;
+    }
     zframe_t *empty = zmsg_pop (msg);
     zframe_t *proto = zmsg_pop (msg);
     zframe_t *command = zmsg_pop (msg);

@@ -17,6 +17,15 @@
     the rules give it; a revoked key is refused and its workers dropped;
     and every request to a Kejin worker carries the caller in its header,
     written here over whatever the client put there.
+
+    Kejin's own clients and workers may speak the compact framing
+    (kj_mdp.h): one frame per message, several requests or replies to a
+    frame. What the broker sends them is gathered per peer while it takes
+    the messages waiting, and goes out when broker_core_flush is called
+    (the server calls it before it waits): a worker sent ten requests in
+    one wake-up gets one frame. A request in a batch is the worker's as if
+    sent; if the batch cannot go, or the worker goes first, the requests
+    in it return to the head of their queue, never counted as re-sent.
     =========================================================================
 */
 
@@ -25,6 +34,7 @@
 #include <stdatomic.h>
 
 #define MAX_KEY           512  //  hex of a routing id (up to 255 bytes)
+#define BATCH_BYTES       (256 * 1024)  //  a gathered frame, at most
 #define LATENCY_WINDOW_US (60 * 1000000LL)
 #define SERVICE_IDLE_US   (60 * 1000000LL)
 
@@ -32,6 +42,17 @@ typedef struct _service_t service_t;
 typedef struct _worker_t worker_t;
 typedef struct _client_t client_t;
 typedef struct _request_t request_t;
+
+//  Compact messages gathered for one peer until broker_core_flush
+typedef struct {
+    zmq_msg_t id;      //  the peer's routing id
+    worker_t *worker;  //  a worker's batch: its requests are held
+    uint8_t *data;     //  "KJC01" or "KJW01", then records; NULL once sent
+    size_t size, cap;
+    uint64_t *handles;  //  a worker's batch: the requests in it, in order
+    size_t nhandles, handles_cap;
+    bool dead;  //  its worker went: not sent
+} batch_t;
 
 //  One rule of broker/rights: SERVICE/METHOD=ROLE,ROLE
 typedef struct {
@@ -71,6 +92,7 @@ struct _request_t {
     int64_t expires_us;      //  deadline while queued
     uint64_t request_id;     //  Kejin request id (0 for plain MDP)
     bool kejin;              //  body starts with a Kejin header
+    bool compact;            //  came, and is answered, in KJC01 framing
     bool retry_safe;         //  may go to another worker
     int retries;             //  times re-sent after a worker died
     size_t bytes;            //  of the body
@@ -88,23 +110,28 @@ struct _worker_t {
     service_t *service;
     uint32_t credit;  //  requests it may hold (1 for plain MDP)
     uint32_t in_flight;
-    bool kejin;   //  sent the credit extension
-    bool listed;  //  in the service's list of workers with credit
-    bool peer;    //  another city's, by a link (used when no local one)
+    bool kejin;    //  sent the credit extension
+    bool compact;  //  takes requests in KJW01 framing
+    bool listed;   //  in the service's list of workers with credit
+    bool peer;     //  another city's, by a link (used when no local one)
     int64_t last_seen_us;
     request_t *requests;  //  held, doubly linked
     request_t *requests_tail;
     worker_t *prev, *next;  //  in the service's list of workers with credit
     uint32_t pid;           //  from its WorkerHello, for Stats' copies
     char host [64];
-    char copy [64];  //  its instance name up to the last '.'
+    char copy [64];        //  its instance name up to the last '.'
+    uint64_t batch_epoch;  //  its batch, if batch_epoch is the core's
+    size_t batch;
 };
 
 struct _client_t {
     char key [MAX_KEY];
-    size_t pending;  //  its requests queued or in flight
-    size_t created;  //  services it created that have no worker
-                     //  yet; it is kept while either is not 0
+    size_t pending;        //  its requests queued or in flight
+    size_t created;        //  services it created that have no worker
+                           //  yet; it is kept while either is not 0
+    uint64_t batch_epoch;  //  its batch, if batch_epoch is the core's
+    size_t batch;
 };
 
 struct _service_t {
@@ -157,6 +184,9 @@ struct _broker_core_t {
     int max_hops;        //  federation/max_hops
     char *carry;         //  federation/carry: PEER=CITY,CITY ...
     atomic_uint_fast64_t refusals [REFUSAL_REASONS];
+    batch_t *batches;  //  gathered since the last flush
+    size_t nbatches, batches_cap;
+    uint64_t epoch;  //  changes at every flush
 };
 
 //  --------------------------------------------------------------------------
@@ -469,36 +499,183 @@ s_request_destroy (broker_core_t *self, request_t **request_p)
 //  client understands: a Kejin reply header, or two text frames for a
 //  plain MDP client.
 
-//  An error to a client: [client] [] [MDPC01] [service] then a Kejin reply
-//  header when `header` (the request's, or NULL for a plain client), else
-//  [plain code] [message]. Takes the client id and service frames.
+//  --------------------------------------------------------------------------
+//  Batches: room for a record of `room` bytes in the peer's batch, opened
+//  if it has none since the last flush or its batch is full. *epoch and
+//  *index are the peer's note of its batch.
+
+static uint8_t *
+s_batch_room (broker_core_t *self, zmq_msg_t *id, worker_t *worker,
+              uint64_t *epoch, size_t *index, const char *protocol, size_t room)
+{
+    batch_t *batch = *epoch == self->epoch && *index < self->nbatches
+                       ? &self->batches [*index]
+                       : NULL;
+    if (!batch || !batch->data || batch->dead
+        || batch->size + room > BATCH_BYTES) {
+        if (self->nbatches == self->batches_cap) {
+            self->batches_cap = self->batches_cap ? 2 * self->batches_cap : 64;
+            self->batches = (batch_t *) realloc (self->batches,
+                                                 self->batches_cap
+                                                     * sizeof (batch_t));
+            assert (self->batches);
+        }
+        *epoch = self->epoch;
+        *index = self->nbatches++;
+        batch = &self->batches [*index];
+        memset (batch, 0, sizeof *batch);
+        zmq_msg_init (&batch->id);
+        zmq_msg_copy (&batch->id, id);
+        batch->worker = worker;
+        batch->cap = KJ_KJX_SIZE + room > 4096 ? KJ_KJX_SIZE + room : 4096;
+        batch->data = (uint8_t *) malloc (batch->cap);
+        assert (batch->data);
+        memcpy (batch->data, protocol, KJ_KJX_SIZE);
+        batch->size = KJ_KJX_SIZE;
+    }
+    if (batch->size + room > batch->cap) {
+        batch->cap = batch->size + room > 2 * batch->cap ? batch->size + room
+                                                         : 2 * batch->cap;
+        batch->data = (uint8_t *) realloc (batch->data, batch->cap);
+        assert (batch->data);
+    }
+    uint8_t *at = batch->data + batch->size;
+    batch->size += room;
+    return at;
+}
+
+//  The request a handle names, if it is still the same one
+static request_t *
+s_request_of (broker_core_t *self, uint64_t handle)
+{
+    uint32_t slot = (uint32_t) handle;
+    request_t *request = slot < self->nslots ? self->slots [slot] : NULL;
+    return request && request->generation == (uint32_t) (handle >> 32) ? request
+                                                                       : NULL;
+}
+
+//  The requests of a worker's batch that did not go return to the head of
+//  their queue, in their order; the batch is done with.
+
+static void
+s_batch_unsend (broker_core_t *self, batch_t *batch)
+{
+    for (size_t i = batch->nhandles; i-- > 0;) {
+        request_t *request = s_request_of (self, batch->handles [i]);
+        if (request && request->worker == batch->worker) {
+            s_release (batch->worker, request);
+            s_queue_push (self, request->service, request, true);
+        }
+    }
+    batch->nhandles = 0;
+    batch->dead = true;
+}
+
+//  A worker goes: what it was about to be sent was not sent.
+static void
+s_batch_forget (broker_core_t *self, worker_t *worker)
+{
+    if (worker->batch_epoch != self->epoch)
+        return;
+    for (size_t i = self->nbatches; i-- > 0;)
+        if (self->batches [i].worker == worker && !self->batches [i].dead
+            && self->batches [i].data)
+            s_batch_unsend (self, &self->batches [i]);
+}
+
+static void
+s_free_data (void *data, void *hint)
+{
+    free (data);
+}
+
+//  To a client: [client] [] [MDPC01] [service] [body]..., or when compact
+//  [client] ["KJC01" record] (kj_mdp.h), into the client's batch when
+//  `client` is known. Takes the id, service and body frames, and leaves
+//  them empty.
+
+static int
+s_send_client (broker_core_t *self, zmq_msg_t *client_id,
+               zmq_msg_t *service_frame, zmq_msg_t *body, int nbody,
+               bool compact, client_t *client)
+{
+    zmq_msg_t out [4 + BROKER_MAX_BODY];
+    zmq_msg_init (&out [0]);
+    zmq_msg_move (&out [0], client_id);
+    if (compact) {
+        size_t service_size = zmq_msg_size (service_frame);
+        if (service_size > 255)
+            service_size = 0;  //  never: compact names have a size byte
+        size_t size = 4 + 1 + service_size;
+        for (int i = 0; i < nbody; i++)
+            size += KJ_PART_HEAD + zmq_msg_size (&body [i]);
+        uint8_t *at;
+        if (client)
+            at = s_batch_room (self, &out [0], NULL, &client->batch_epoch,
+                               &client->batch, KJ_KJC, size);
+        else {
+            zmq_msg_init_size (&out [1], KJ_KJX_SIZE + size);
+            at = (uint8_t *) zmq_msg_data (&out [1]);
+            memcpy (at, KJ_KJC, KJ_KJX_SIZE);
+            at += KJ_KJX_SIZE;
+        }
+        kj_put_u32 (at, (uint32_t) (size - 4));
+        at += 4;
+        *at++ = (uint8_t) service_size;
+        memcpy (at, zmq_msg_data (service_frame), service_size);
+        at += service_size;
+        for (int i = 0; i < nbody; i++) {
+            at += kj_compact_put_part (at, zmq_msg_data (&body [i]),
+                                       zmq_msg_size (&body [i]));
+            zmq_msg_close (&body [i]);
+            zmq_msg_init (&body [i]);
+        }
+        zmq_msg_close (service_frame);
+        zmq_msg_init (service_frame);
+        if (client) {
+            zmq_msg_close (&out [0]);
+            return 0;
+        }
+        return s_send (self, out, 2);
+    }
+    zmq_msg_init (&out [1]);
+    s_frame_str (&out [2], KJ_MDPC);
+    zmq_msg_init (&out [3]);
+    zmq_msg_move (&out [3], service_frame);
+    for (int i = 0; i < nbody; i++) {
+        zmq_msg_init (&out [4 + i]);
+        zmq_msg_move (&out [4 + i], &body [i]);
+    }
+    return s_send (self, out, 4 + nbody);
+}
+
+//  An error to a client: a Kejin reply header when `header` (the
+//  request's, or NULL for a plain client), else [plain code] [message], in
+//  the framing the request came in. Takes the client id and service
+//  frames.
 
 static void
 s_send_error (broker_core_t *self, zmq_msg_t *client_id,
               zmq_msg_t *service_frame, Kj__RequestHeader *header, int code,
-              const char *field, const char *plain_code, const char *message)
+              const char *field, const char *plain_code, const char *message,
+              bool compact, client_t *client)
 {
-    zmq_msg_t frames [6];
+    zmq_msg_t body [2];
     int count = 0;
-    zmq_msg_init (&frames [count]);
-    zmq_msg_move (&frames [count++], client_id);
-    zmq_msg_init (&frames [count++]);
-    s_frame_str (&frames [count++], KJ_MDPC);
-    zmq_msg_init (&frames [count]);
-    zmq_msg_move (&frames [count++], service_frame);
     if (header) {
         kj_status_t status;
         kj_status_set (&status, code, field, "%s", message);
         zframe_t *reply = kj_proto_reply_frame (header->request_id, &status);
-        s_frame_mem (&frames [count++], zframe_data (reply),
-                     zframe_size (reply));
+        s_frame_mem (&body [count++], zframe_data (reply), zframe_size (reply));
         zframe_destroy (&reply);
     }
     else {
-        s_frame_str (&frames [count++], plain_code);
-        s_frame_str (&frames [count++], message);
+        s_frame_str (&body [count++], plain_code);
+        s_frame_str (&body [count++], message);
     }
-    s_send (self, frames, count);
+    s_send_client (self, client_id, service_frame, body, count, compact,
+                   client);
+    s_close_frames (body, count);
 }
 
 static void
@@ -516,7 +693,7 @@ s_request_fail (broker_core_t *self, request_t **request_p, int code,
     header.request_id = request->request_id;
     s_send_error (self, &request->client_id, &request->service_frame,
                   request->kejin ? &header : NULL, code, NULL, plain_code,
-                  message);
+                  message, request->compact, request->client);
     request->service->failed++;
     kj_debug ("broker.request_failed", "service=%s code=%s message=\"%s\"",
               request->service->name, kj_code_name (code), message);
@@ -524,7 +701,8 @@ s_request_fail (broker_core_t *self, request_t **request_p, int code,
 }
 
 //  Refuse a client message before it became a request: frames are
-//  [client] [] [MDPC01] [service] ...; closes them.
+//  [client] [] [MDPC01] [service] ... (KJC01 in place of MDPC01 for one
+//  that came compact); closes them.
 
 static void
 s_refuse (broker_core_t *self, zmq_msg_t *frames, int count,
@@ -537,7 +715,7 @@ s_refuse (broker_core_t *self, zmq_msg_t *frames, int count,
     vsnprintf (message, sizeof message, format, args);
     va_end (args);
     s_send_error (self, &frames [0], &frames [3], header, code, field,
-                  plain_code, message);
+                  plain_code, message, s_frame_is (&frames [2], KJ_KJC), NULL);
     s_close_frames (frames, count);
     kj_debug ("broker.request_refused", "code=%s message=\"%s\"",
               kj_code_name (code), message);
@@ -573,6 +751,7 @@ s_worker_remove (broker_core_t *self, worker_t *worker, bool disconnect,
                  const char *reason, int64_t now)
 {
     service_t *service = worker->service;
+    s_batch_forget (self, worker);
     if (disconnect)
         s_send_command (self, &worker->id, KJ_MDPW_DISCONNECT);
     kj_info ("broker.worker_gone",
@@ -631,6 +810,79 @@ s_worker_free (void **item)
 }
 
 //  --------------------------------------------------------------------------
+//  Body frame i as a Kejin worker gets it: the header with the caller the
+//  broker stamped, in place of the client's.
+
+static zmq_msg_t *
+s_stamped_part (request_t *request, int i)
+{
+    return i == 0 && request->has_stamp ? &request->stamped
+                                        : &request->body [i];
+}
+
+//  --------------------------------------------------------------------------
+//  A request into a compact worker's batch: [0x02] [handle] [part]...,
+//  the header with the caller stamped.
+
+static void
+s_batch_request (broker_core_t *self, request_t *request, worker_t *worker)
+{
+    uint64_t handle = ((uint64_t) request->generation << 32) | request->slot;
+    size_t size = KJ_KJW_HEAD;
+    for (int i = 0; i < request->nbody; i++)
+        size += KJ_PART_HEAD + zmq_msg_size (s_stamped_part (request, i));
+    uint8_t *at = s_batch_room (self, &worker->id, worker, &worker->batch_epoch,
+                                &worker->batch, KJ_KJW, size);
+    kj_put_u32 (at, (uint32_t) (size - 4));
+    at [4] = KJ_MDPW_REQUEST;
+    kj_put_u64 (at + 5, handle);
+    at += KJ_KJW_HEAD;
+    for (int i = 0; i < request->nbody; i++) {
+        zmq_msg_t *part = s_stamped_part (request, i);
+        at += kj_compact_put_part (at, zmq_msg_data (part),
+                                   zmq_msg_size (part));
+    }
+    batch_t *batch = &self->batches [worker->batch];
+    if (batch->nhandles == batch->handles_cap) {
+        batch->handles_cap = batch->handles_cap ? 2 * batch->handles_cap : 16;
+        batch->handles = (uint64_t *) realloc (batch->handles,
+                                               batch->handles_cap
+                                                   * sizeof (uint64_t));
+        assert (batch->handles);
+    }
+    batch->handles [batch->nhandles++] = handle;
+}
+
+//  --------------------------------------------------------------------------
+//  A request as a plain or Kejin MDP worker gets it: [worker] [] [MDPW01]
+//  [0x02] [handle] [] [body]...; returns the frame count. The body goes as
+//  copies (zmq_msg_copy shares large frames); a Kejin worker gets the
+//  header with the caller stamped.
+
+static int
+s_request_frames (request_t *request, worker_t *worker, zmq_msg_t *frames)
+{
+    uint64_t handle = ((uint64_t) request->generation << 32) | request->slot;
+    zmq_msg_init (&frames [0]);
+    zmq_msg_copy (&frames [0], &worker->id);
+    zmq_msg_init (&frames [1]);
+    s_frame_str (&frames [2], KJ_MDPW);
+    s_frame_mem (&frames [3], &(byte){ KJ_MDPW_REQUEST }, 1);
+    byte bytes [8];
+    kj_put_u64 (bytes, handle);
+    s_frame_mem (&frames [4], bytes, 8);
+    zmq_msg_init (&frames [5]);
+    for (int i = 0; i < request->nbody; i++) {
+        zmq_msg_init (&frames [6 + i]);
+        zmq_msg_copy (&frames [6 + i],
+                      i == 0 && request->has_stamp && worker->kejin
+                          ? &request->stamped
+                          : &request->body [i]);
+    }
+    return 6 + request->nbody;
+}
+
+//  --------------------------------------------------------------------------
 //  Send the head of the queue to the least recently used worker with
 //  credit, while both exist. The body goes out as copies (zmq_msg_copy
 //  shares large frames), so that a hand-off that fails loses nothing; a
@@ -651,26 +903,17 @@ s_dispatch (broker_core_t *self, service_t *service, int64_t now)
             continue;
         }
         s_ready_remove (service, worker);
-
-        int count = 6 + request->nbody;
-        zmq_msg_t frames [BROKER_MAX_FRAMES];
-        zmq_msg_init (&frames [0]);
-        zmq_msg_copy (&frames [0], &worker->id);
-        zmq_msg_init (&frames [1]);
-        s_frame_str (&frames [2], KJ_MDPW);
-        s_frame_mem (&frames [3], &(byte){ KJ_MDPW_REQUEST }, 1);
-        byte handle [8];
-        kj_put_u64 (handle,
-                    ((uint64_t) request->generation << 32) | request->slot);
-        s_frame_mem (&frames [4], handle, 8);
-        zmq_msg_init (&frames [5]);
-        for (int i = 0; i < request->nbody; i++) {
-            zmq_msg_init (&frames [6 + i]);
-            zmq_msg_copy (&frames [6 + i],
-                          i == 0 && request->has_stamp && worker->kejin
-                              ? &request->stamped
-                              : &request->body [i]);
+        if (worker->compact) {
+            //  Goes at the next flush; its body stays until then
+            s_batch_request (self, request, worker);
+            s_hold (worker, request);
+            if (worker->in_flight < worker->credit)
+                s_ready_push (service, worker);
+            continue;
         }
+
+        zmq_msg_t frames [BROKER_MAX_FRAMES];
+        int count = s_request_frames (request, worker, frames);
         int rc = s_send (self, frames, count);
         if (rc) {
             //  Not delivered, so not done: the request goes back to the
@@ -703,18 +946,10 @@ static void
 s_reply_internal (broker_core_t *self, zmq_msg_t *frames, int count,
                   zmq_msg_t *body, int nbody)
 {
-    //  frames: [client] [] [MDPC01] [service] + body
-    zmq_msg_t out [5 + 1];
-    int n = 0;
-    for (int i = 0; i < 4; i++) {
-        zmq_msg_init (&out [n]);
-        zmq_msg_move (&out [n++], &frames [i]);
-    }
-    for (int i = 0; i < nbody && n < 6; i++) {
-        zmq_msg_init (&out [n]);
-        zmq_msg_move (&out [n++], &body [i]);
-    }
-    s_send (self, out, n);
+    //  frames: [client] [] [MDPC01 or KJC01] [service]
+    s_send_client (self, &frames [0], &frames [3], body, nbody,
+                   s_frame_is (&frames [2], KJ_KJC), NULL);
+    s_close_frames (body, nbody);
     s_close_frames (frames, count);
 }
 
@@ -746,7 +981,13 @@ s_handle_kejin (broker_core_t *self, zmq_msg_t *frames, int count,
     zmq_msg_t body [2];
     int nbody = 0;
     zframe_t *head, *payload = NULL;
-    if (header && streq (header->method, "Stats")) {
+    if (header && streq (header->method, "Hello")) {
+        //  A kj_client asking whether this broker takes KJC01: it does
+        kj_status_t ok;
+        kj_status_ok (&ok);
+        head = kj_proto_reply_frame (header->request_id, &ok);
+    }
+    else if (header && streq (header->method, "Stats")) {
         Kj__BrokerStats *stats = broker_core_stats (self, now);
         kj_status_t ok;
         kj_status_ok (&ok);
@@ -757,7 +998,8 @@ s_handle_kejin (broker_core_t *self, zmq_msg_t *frames, int count,
     else {
         kj_status_t status;
         kj_status_set (&status, KJ__CODE__UNIMPLEMENTED, "method",
-                       "kejin.broker has no method '%s'; it has Stats",
+                       "kejin.broker has no method '%s'; it has Stats "
+                       "and Hello",
                        header ? header->method : "");
         head = kj_proto_reply_frame (header ? header->request_id : 0, &status);
     }
@@ -1029,6 +1271,7 @@ s_client_message (broker_core_t *self, zmq_msg_t *frames, int count, bool cut,
         s_close_frames (frames, count);
         return;
     }
+    bool compact = s_frame_is (&frames [2], KJ_KJC);
     //  A Kejin body starts with a header frame: deadline, retry rule, id
     Kj__RequestHeader *header = NULL;
     if (count > 4)
@@ -1075,7 +1318,9 @@ s_client_message (broker_core_t *self, zmq_msg_t *frames, int count, bool cut,
         goto done;
     }
     const char *allowed = NULL;
-    if (self->secure && strncmp (name, "mmi.", 4)
+    //  kejin.broker Hello only says which framing the broker takes
+    bool hello = streq (name, "kejin.broker") && streq (method, "Hello");
+    if (self->secure && strncmp (name, "mmi.", 4) && !hello
         && !s_may_call (self, caller, name, method, &allowed)) {
         s_refused (self, REFUSED_METHOD_ROLE, caller, name, method);
         s_refuse (self, frames, count, header, KJ__CODE__PERMISSION_DENIED,
@@ -1168,6 +1413,7 @@ s_client_message (broker_core_t *self, zmq_msg_t *frames, int count, bool cut,
     request->received_us = now;
     request->service = service;
     request->client = client;
+    request->compact = compact;
     client->pending++;
     //  Any 32-bit timeout_ms is taken, capped to max_wait_ms
     int64_t wait_ms = self->limits.default_wait_ms;
@@ -1235,21 +1481,10 @@ s_worker_reply (broker_core_t *self, worker_t *worker, zmq_msg_t *frames,
         s_dispatch (self, service, now);
         return;
     }
-    //  To the client: [client] [] [MDPC01] [service] [body]...
-    int total = 4 + nbody;
-    zmq_msg_t out [BROKER_MAX_FRAMES];
-    zmq_msg_init (&out [0]);
-    zmq_msg_move (&out [0], &request->client_id);
-    zmq_msg_init (&out [1]);
-    s_frame_str (&out [2], KJ_MDPC);
-    zmq_msg_init (&out [3]);
-    zmq_msg_move (&out [3], &request->service_frame);
-    for (int i = 0; i < nbody; i++) {
-        zmq_msg_init (&out [4 + i]);
-        zmq_msg_move (&out [4 + i], &frames [6 + i]);
-    }
+    //  To the client, in the framing its request came in
+    s_send_client (self, &request->client_id, &request->service_frame,
+                   &frames [6], nbody, request->compact, request->client);
     s_close_frames (frames, count);
-    s_send (self, out, total);
     service->served++;
     kj_hist_record (service->latency, (uint64_t) (now - request->received_us));
     s_request_destroy (self, &request);
@@ -1322,6 +1557,7 @@ s_worker_ready (broker_core_t *self, const char *key, zmq_msg_t *frames,
             worker->credit = hello->credit < 1     ? 1
                            : hello->credit > 10000 ? 10000
                                                    : hello->credit;
+            worker->compact = hello->compact;
             worker->pid = hello->pid;
             kj_strlcpy (worker->host, hello->host, sizeof worker->host);
             kj_strlcpy (worker->copy, hello->instance, sizeof worker->copy);
@@ -1340,8 +1576,9 @@ s_worker_ready (broker_core_t *self, const char *key, zmq_msg_t *frames,
     service->credit += worker->credit;
     s_ready_push (service, worker);
     kj_info ("broker.worker_ready",
-             "service=%s worker=%s credit=%u kejin=%d peer=%d", name,
-             worker->key, worker->credit, worker->kejin, worker->peer);
+             "service=%s worker=%s credit=%u kejin=%d compact=%d peer=%d",
+             name, worker->key, worker->credit, worker->kejin,
+             worker->compact, worker->peer);
     s_dispatch (self, service, now);
 }
 
@@ -1409,6 +1646,167 @@ s_worker_message (broker_core_t *self, zmq_msg_t *frames, int count, bool cut,
 }
 
 //  --------------------------------------------------------------------------
+//  Compact framing (kj_mdp.h). Each record becomes the frames its MDP form
+//  would have had, and goes the same way as those: one set of rules, one
+//  set of refusals, whichever framing a peer speaks.
+
+//  A KJC01 message the broker cannot read to its end: the client hears
+//  where it broke (request id 0: no record can be trusted past there).
+
+static void
+s_compact_refuse (broker_core_t *self, zmq_msg_t *id, const char *format, ...)
+{
+    char message [256];
+    va_list args;
+    va_start (args, format);
+    vsnprintf (message, sizeof message, format, args);
+    va_end (args);
+    self->malformed++;
+    Kj__RequestHeader header = KJ__REQUEST_HEADER__INIT;
+    zmq_msg_t client_id, service;
+    zmq_msg_init (&client_id);
+    zmq_msg_copy (&client_id, id);
+    zmq_msg_init (&service);
+    s_send_error (self, &client_id, &service, &header,
+                  KJ__CODE__INVALID_ARGUMENT, NULL, "400", message, true, NULL);
+    zmq_msg_close (&client_id);
+    zmq_msg_close (&service);
+}
+
+//  A record as the MDP message it stands for, into frames: [peer], the
+//  `nlead` frames of lead, then the parts of tail. Returns the frame
+//  count, or -1 when a part runs past the end; *cut when there were more
+//  parts than BROKER_MAX_BODY (those are not kept).
+
+static int
+s_record_frames (zmq_msg_t *peer, const kj_part_t *lead, int nlead,
+                 const uint8_t *tail, size_t size, zmq_msg_t *frames, bool *cut)
+{
+    kj_part_t parts [BROKER_MAX_BODY];
+    int nparts = kj_compact_parts (tail, size, parts, BROKER_MAX_BODY);
+    if (nparts < 0)
+        return -1;
+    *cut = nparts > BROKER_MAX_BODY;
+    int count = 0;
+    zmq_msg_init (&frames [count]);
+    zmq_msg_copy (&frames [count++], peer);
+    for (int i = 0; i < nlead; i++)
+        s_frame_mem (&frames [count++], lead [i].data, lead [i].size);
+    for (int i = 0; i < nparts && i < BROKER_MAX_BODY; i++)
+        s_frame_mem (&frames [count++], parts [i].data, parts [i].size);
+    return count;
+}
+
+//  [client] ["KJC01" record...]: each record a request
+//  [service-size] [service] [part]...
+
+static void
+s_client_compact (broker_core_t *self, zmq_msg_t *frames, int count, bool cut,
+                  const broker_caller_t *caller, int64_t now)
+{
+    if (count != 2 || cut) {
+        s_compact_refuse (self, &frames [0],
+                          "a KJC01 message is one frame; this one has %s%d",
+                          cut ? "more than " : "", count - 1);
+        s_close_frames (frames, count);
+        return;
+    }
+    const uint8_t *data = (const uint8_t *) zmq_msg_data (&frames [1]);
+    const uint8_t *at = data + KJ_KJX_SIZE;
+    const uint8_t *end = data + zmq_msg_size (&frames [1]);
+    const uint8_t *record;
+    size_t size;
+    int rc;
+    while ((rc = kj_compact_next (&at, end, &record, &size)) == 1) {
+        //  [client] [] [KJC01] [service] [part]...
+        kj_part_t lead [3] = { { NULL, 0 },
+                               { (const uint8_t *) KJ_KJC, KJ_KJX_SIZE },
+                               { record + 1, size >= 1 ? record [0] : 0 } };
+        zmq_msg_t request [4 + BROKER_MAX_BODY];
+        bool over = false;
+        int nframes = size >= 1 && size - 1 >= record [0]
+                        ? s_record_frames (&frames [0], lead, 3,
+                                           record + 1 + record [0],
+                                           size - 1 - record [0], request,
+                                           &over)
+                        : -1;
+        if (nframes < 0) {
+            rc = -1;
+            break;
+        }
+        s_client_message (self, request, nframes, over, caller, now);
+    }
+    if (rc < 0)
+        s_compact_refuse (self, &frames [0],
+                          "the KJC01 message breaks at byte %zu: a size runs "
+                          "past its end",
+                          (size_t) (at - data));
+    s_close_frames (frames, count);
+}
+
+//  [worker] ["KJW01" record...]: each record a REPLY
+//  [0x03] [handle] [part]...; a worker that breaks the framing is an
+//  invalid peer, told to go.
+
+static void
+s_worker_compact (broker_core_t *self, zmq_msg_t *frames, int count, bool cut,
+                  const broker_caller_t *caller, int64_t now)
+{
+    char key [MAX_KEY];
+    s_hex_key (&frames [0], key);
+    worker_t *worker = (worker_t *) zhashx_lookup (self->workers, key);
+    if (!worker) {
+        //  Not registered here: READY again, as for MDP
+        s_send_command (self, &frames [0], KJ_MDPW_DISCONNECT);
+        s_close_frames (frames, count);
+        return;
+    }
+    worker->last_seen_us = now;
+    if (self->secure && (!caller || caller->revoked)) {
+        s_refused (self, caller ? REFUSED_REVOKED : REFUSED_UNAUTHENTICATED,
+                   caller, worker->service->name, NULL);
+        s_worker_delete (self, worker, true, "revoked", now);
+        s_close_frames (frames, count);
+        return;
+    }
+    int rc = count == 2 && !cut && worker->compact ? 0 : -1;
+    const uint8_t *data = (const uint8_t *) zmq_msg_data (&frames [1]);
+    const uint8_t *at = data + KJ_KJX_SIZE;
+    const uint8_t *end = data + zmq_msg_size (&frames [1]);
+    const uint8_t *record;
+    size_t size;
+    while (rc == 0 && (rc = kj_compact_next (&at, end, &record, &size)) == 1) {
+        //  [worker] [] [] [0x03] [handle] [] [part]...
+        kj_part_t lead [5] = { { NULL, 0 },
+                               { NULL, 0 },
+                               { record, 1 },
+                               { record + 1, 8 },
+                               { NULL, 0 } };
+        zmq_msg_t reply [6 + BROKER_MAX_BODY];
+        bool over = false;
+        int nframes = size >= 9 && record [0] == KJ_MDPW_REPLY
+                        ? s_record_frames (&frames [0], lead, 5, record + 9,
+                                           size - 9, reply, &over)
+                        : -1;
+        if (nframes < 0) {
+            rc = -1;
+            break;
+        }
+        s_worker_reply (self, worker, reply, nframes, over, now);
+        //  Handing on work may have found the worker gone
+        if (at != end
+            && !(worker = (worker_t *) zhashx_lookup (self->workers, key)))
+            break;
+        rc = 0;
+    }
+    if (rc < 0) {
+        self->malformed++;
+        s_worker_delete (self, worker, true, "malformed", now);
+    }
+    s_close_frames (frames, count);
+}
+
+//  --------------------------------------------------------------------------
 
 void
 broker_limits_default (broker_limits_t *limits)
@@ -1448,6 +1846,7 @@ broker_core_new (const broker_limits_t *limits, broker_send_fn *send, void *arg)
     self->expiry_at = INT64_MAX;
     self->max_hops = 2;
     self->carry = strdup ("");
+    self->epoch = 1;
     return self;
 }
 
@@ -1456,6 +1855,12 @@ broker_core_destroy (broker_core_t **self_p)
 {
     if (*self_p) {
         broker_core_t *self = *self_p;
+        for (size_t i = 0; i < self->nbatches; i++) {
+            free (self->batches [i].data);
+            free (self->batches [i].handles);
+            zmq_msg_close (&self->batches [i].id);
+        }
+        free (self->batches);
         //  Requests first: they point at services and clients
         for (uint32_t slot = 0; slot < self->nslots; slot++) {
             request_t *request = self->slots [slot];
@@ -1485,8 +1890,14 @@ static void
 s_message (broker_core_t *self, zmq_msg_t *frames, int count, bool cut,
            const broker_caller_t *caller, int64_t now)
 {
-    //  [peer] [] [protocol] ...
-    if (count < 3 || zmq_msg_size (&frames [1]) != 0) {
+    //  [peer] [] [protocol] ..., or [peer] ["KJC01" or "KJW01" records]
+    size_t size = count >= 2 ? zmq_msg_size (&frames [1]) : 0;
+    const void *data = count >= 2 ? zmq_msg_data (&frames [1]) : NULL;
+    if (kj_compact_is (data, size, KJ_KJC))
+        s_client_compact (self, frames, count, cut, caller, now);
+    else if (kj_compact_is (data, size, KJ_KJW))
+        s_worker_compact (self, frames, count, cut, caller, now);
+    else if (count < 3 || size != 0) {
         self->malformed++;
         s_close_frames (frames, count);
     }
@@ -1688,6 +2099,66 @@ broker_core_next_tick (broker_core_t *self)
     return self->tick_at < self->expiry_at ? self->tick_at : self->expiry_at;
 }
 
+//  --------------------------------------------------------------------------
+//  Send what was gathered. A worker's batch that went: the requests in it
+//  that may not be re-sent drop their body. One that could not go: its
+//  requests return to the head of their queue, the worker gets nothing
+//  more until it replies (or is dropped, when gone or holding nothing),
+//  and the queue goes to the others. Batches opened meanwhile are sent in
+//  the same call.
+
+void
+broker_core_flush (broker_core_t *self, int64_t now)
+{
+    for (size_t i = 0; i < self->nbatches; i++) {
+        batch_t *batch = &self->batches [i];
+        if (batch->data && !batch->dead) {
+            zmq_msg_t frames [2];
+            zmq_msg_init (&frames [0]);
+            zmq_msg_copy (&frames [0], &batch->id);
+            zmq_msg_init_data (&frames [1], batch->data, batch->size,
+                               s_free_data, NULL);
+            batch->data = NULL;
+            int rc = s_send (self, frames, 2);
+            worker_t *worker = batch->worker;
+            if (worker && rc == 0)
+                for (size_t h = 0; h < batch->nhandles; h++) {
+                    request_t *request = s_request_of (self,
+                                                       batch->handles [h]);
+                    if (request && !request->retry_safe) {
+                        s_close_frames (request->body, request->nbody);
+                        request->nbody = 0;
+                        if (request->has_stamp)
+                            zmq_msg_close (&request->stamped);
+                        request->has_stamp = false;
+                    }
+                }
+            else if (worker) {
+                service_t *service = worker->service;
+                s_batch_unsend (self, batch);
+                s_ready_remove (service, worker);
+                if (rc == BROKER_GONE || worker->in_flight == 0)
+                    s_worker_remove (self, worker, false, "unreachable", now);
+                s_dispatch (self, service, now);
+            }
+        }
+        batch = &self->batches [i];  //  dispatch may have moved them
+        free (batch->data);
+        batch->data = NULL;
+        free (batch->handles);
+        batch->handles = NULL;
+        zmq_msg_close (&batch->id);
+    }
+    self->nbatches = 0;
+    self->epoch++;
+}
+
+bool
+broker_core_gathered (broker_core_t *self)
+{
+    return self->nbatches > 0;
+}
+
 void
 broker_core_drain (broker_core_t *self)
 {
@@ -1716,6 +2187,7 @@ broker_core_close (broker_core_t *self, int64_t now)
                         "the broker stopped before the request was answered; "
                         "retry");
     }
+    broker_core_flush (self, now);
     for (worker_t *worker = (worker_t *) zhashx_first (self->workers); worker;
          worker = (worker_t *) zhashx_next (self->workers))
         s_send_command (self, &worker->id, KJ_MDPW_DISCONNECT);

@@ -130,6 +130,15 @@ void
     broker_core_message_cut (broker_core_t *self, zmq_msg_t *frames, int count,
                              int64_t now_us);
 
+//  Send what was gathered for peers that speak the compact framing: call
+//  before waiting for more messages, and after broker_core_tick.
+void
+    broker_core_flush (broker_core_t *self, int64_t now_us);
+
+//  Is something gathered and not sent yet?
+bool
+    broker_core_gathered (broker_core_t *self);
+
 //  Heartbeats, dead workers, expired requests. Call at least every
 //  broker_core_next_tick.
 void

@@ -5,8 +5,10 @@
     timeout (the next tick), and goes on taking messages the same way until
     the tick is due: a message already waiting costs no system call, so
     under load the broker pays one wait per batch instead of one per
-    message, and the timers are looked at only when due. Events go through
-    a thread of their own.
+    message, and the timers are looked at only when due. What the core
+    gathered for compact peers goes out when nothing more is waiting, just
+    before the loop would wait, and after every tick. Events go through a
+    thread of their own.
 
     With a certificate every socket is a CURVE server (kj_keys_server) and
     each message's User-Id (the key's name, from the ZAP handler) is looked
@@ -28,6 +30,7 @@
 #define HANDSHAKE_MS 5000  //  to finish a ZMTP/CURVE handshake
 
 #define BATCH         4096    //  messages taken per socket per poll
+#define GATHER        128     //  taken at most while a batch waits
 #define KEYS_CHECK_US 250000  //  how often public/ is looked at
 
 //  The valid keys of the key directory by name, read again when public/
@@ -391,23 +394,42 @@ s_drain_router (broker_server_t *self, int64_t until)
 {
     zmq_msg_t frames [BROKER_MAX_FRAMES + 1];
     int timeout = -2;  //  as last set on the socket
+    int rc = 0;
+    int since_flush = 0;
     for (int taken = 0; taken < BATCH; taken++) {
         int64_t now = kj_mono_us ();
         int wait = until > now ? (int) ((until - now + 999) / 1000) : 0;
         if (wait > 100)
             wait = 100;
         if (taken && (wait == 0 || kj_stopping ()))
-            return 0;  //  the tick is due, or the loop has a stop to see
-        if (wait != timeout) {
-            zmq_setsockopt (self->router, ZMQ_RCVTIMEO, &wait, sizeof wait);
-            timeout = wait;
+            break;  //  the tick is due, or the loop has a stop to see
+        //  With something gathered, look without waiting first; under a
+        //  steady stream, send it every GATHER messages all the same
+        bool gathered = broker_core_gathered (self->core);
+        if (gathered && ++since_flush > GATHER) {
+            broker_core_flush (self->core, now);
+            gathered = false;
+        }
+        if (!gathered)
+            since_flush = 0;
+        int want = gathered ? 0 : wait;
+        if (want != timeout) {
+            zmq_setsockopt (self->router, ZMQ_RCVTIMEO, &want, sizeof want);
+            timeout = want;
         }
         bool oversized;
         int count = s_recv_message (self->router, frames, &oversized, 0);
-        if (count == 0)
-            return taken == 0 && zmq_errno () != EAGAIN && zmq_errno () != EINTR
-                     ? -1
-                     : 0;
+        if (count == 0 && gathered && zmq_errno () == EAGAIN) {
+            broker_core_flush (self->core, kj_mono_us ());
+            taken--;  //  nothing taken: now wait
+            continue;
+        }
+        if (count == 0) {
+            rc = taken == 0 && zmq_errno () != EAGAIN && zmq_errno () != EINTR
+                   ? -1
+                   : 0;
+            break;
+        }
         //  A message too long to carry is still answered: the core
         //  refuses the request, or fails the one a reply was for
         now = kj_mono_us ();
@@ -421,7 +443,8 @@ s_drain_router (broker_server_t *self, int64_t until)
         broker_core_message_as (self->core, frames, count, oversized, from,
                                 now);
     }
-    return 0;
+    broker_core_flush (self->core, kj_mono_us ());
+    return rc;
 }
 
 //  The event stream has a thread of its own, so that fanning events out to
@@ -632,8 +655,10 @@ broker_server_run (broker_server_t *self)
         if (s_drain_router (self, broker_core_next_tick (self->core) + 1000))
             break;
         now = kj_mono_us ();
-        if (now >= broker_core_next_tick (self->core))
+        if (now >= broker_core_next_tick (self->core)) {
             broker_core_tick (self->core, now);
+            broker_core_flush (self->core, now);
+        }
     }
     size_t left = broker_core_pending (self->core);
     broker_core_close (self->core, kj_mono_us ());

@@ -52,6 +52,9 @@ typedef struct {
     int count;
     zframe_t *frames [6];
     check_t check;
+    bool compact;  //  one KJC01 frame, frames [0]: a client sends every
+                   //  request ready in one message, replies come several
+                   //  to a message
 } request_t;
 
 static uint64_t s_bad_replies;
@@ -176,6 +179,61 @@ s_path_cpu_ns (pid_t hop)
     return total;
 }
 
+//  Is this a Kejin OK reply with the body echoed?
+static bool
+s_kejin_good (const void *head, size_t head_size, const void *body,
+              size_t body_size)
+{
+    Kj__ReplyHeader *header = kj_proto_reply_header (head, head_size);
+    Kj__EchoReply *echo = header
+                            ? kj__echo_reply__unpack (NULL, body_size, body)
+                            : NULL;
+    bool good = header && echo && header->status
+             && header->status->code == KJ__CODE__OK && echo->data.len == BODY;
+    for (size_t i = 0; good && i < BODY; i++)
+        good = echo->data.data [i] == 'x';
+    if (header)
+        kj__reply_header__free_unpacked (header, NULL);
+    if (echo)
+        kj__echo_reply__free_unpacked (echo, NULL);
+    return good;
+}
+
+//  Check the replies of one KJC01 frame, each record
+//  [4] "diag" [header] [EchoReply]; returns how many it held
+static int
+s_check_compact (zmq_msg_t *frame)
+{
+    const uint8_t *data = (const uint8_t *) zmq_msg_data (frame);
+    const uint8_t *at = data + KJ_KJX_SIZE;
+    const uint8_t *end = data + zmq_msg_size (frame);
+    const uint8_t *record;
+    size_t size;
+    int count = 0, rc;
+    if (!kj_compact_is (data, zmq_msg_size (frame), KJ_KJC)) {
+        s_bad_replies++;
+        return 1;
+    }
+    while ((rc = kj_compact_next (&at, end, &record, &size)) == 1) {
+        kj_part_t parts [2];
+        bool good = size >= 5
+                 && memcmp (record,
+                            "\x04"
+                            "diag",
+                            5)
+                        == 0
+                 && kj_compact_parts (record + 5, size - 5, parts, 2) == 2
+                 && s_kejin_good (parts [0].data, parts [0].size,
+                                  parts [1].data, parts [1].size);
+        if (!good)
+            s_bad_replies++;
+        count++;
+    }
+    if (rc < 0)
+        s_bad_replies++;
+    return count ? count : 1;
+}
+
 //  Check one reply, all its frames received in msg; counts bad ones
 static void
 s_check (request_t *request, zmq_msg_t *frames, int count)
@@ -191,29 +249,13 @@ s_check (request_t *request, zmq_msg_t *frames, int count)
                            zmq_msg_size (&frames [i]))
                        == 0;
     }
-    else {
+    else
         //  [] [MDPC01] [diag] [reply header] [EchoReply]
-        Kj__ReplyHeader *header = count == 5
-                                    ? kj_proto_reply_header (zmq_msg_data (
-                                                                 &frames [3]),
-                                                             zmq_msg_size (
-                                                                 &frames [3]))
-                                    : NULL;
-        Kj__EchoReply *echo = header ? kj__echo_reply__unpack (NULL,
-                                                               zmq_msg_size (
-                                                                   &frames [4]),
-                                                               zmq_msg_data (
-                                                                   &frames [4]))
-                                     : NULL;
-        good = header && echo && header->status
-            && header->status->code == KJ__CODE__OK && echo->data.len == BODY;
-        for (size_t i = 0; good && i < BODY; i++)
-            good = echo->data.data [i] == 'x';
-        if (header)
-            kj__reply_header__free_unpacked (header, NULL);
-        if (echo)
-            kj__echo_reply__free_unpacked (echo, NULL);
-    }
+        good = count == 5
+            && s_kejin_good (zmq_msg_data (&frames [3]),
+                             zmq_msg_size (&frames [3]),
+                             zmq_msg_data (&frames [4]),
+                             zmq_msg_size (&frames [4]));
     if (!good)
         s_bad_replies++;
 }
@@ -247,8 +289,19 @@ s_run (const char *endpoint, request_t *request, int in_flight, pid_t cpu_pid)
         int64_t sent_at = 0;
         uint64_t counted = 0;
         int outstanding = 0;
+        zchunk_t *batch = zchunk_new (NULL, 65536);
         while (true) {
             int64_t now = kj_mono_us ();
+            if (request->compact && outstanding < in_flight && now < end) {
+                //  Every request ready in one KJC01 frame
+                zframe_t *one = request->frames [0];
+                zchunk_set (batch, KJ_KJC, KJ_KJX_SIZE);
+                for (; outstanding < in_flight; outstanding++)
+                    zchunk_extend (batch, zframe_data (one) + KJ_KJX_SIZE,
+                                   zframe_size (one) - KJ_KJX_SIZE);
+                zmq_send (sock, zchunk_data (batch), zchunk_size (batch), 0);
+                sent_at = now;
+            }
             while (outstanding < in_flight && now < end) {
                 for (int i = 0; i < request->count; i++)
                     zmq_send (sock, zframe_data (request->frames [i]),
@@ -282,18 +335,27 @@ s_run (const char *endpoint, request_t *request, int in_flight, pid_t cpu_pid)
                     zmq_msg_close (&frames [i]);
                 break;
             }
-            s_check (request, frames, count);
+            int replies = 1;
+            if (request->compact && count == 1)
+                replies = s_check_compact (&frames [0]);
+            else
+                s_check (request, frames, count);
             for (int i = 0; i < count; i++)
                 zmq_msg_close (&frames [i]);
-            outstanding--;
-            result.total++;
+            outstanding -= replies;
+            result.total += replies;
             now = kj_mono_us ();
             if (now >= measured_from && now < end) {
-                counted++;
+                counted += replies;
                 if (in_flight == 1)
                     kj_hist_record (hist, (uint64_t) (now - sent_at));
             }
+            //  The compact client answers every reply waiting at once
+            if (request->compact && outstanding > 0
+                && (zsock_events (client) & ZMQ_POLLIN))
+                continue;
         }
+        zchunk_destroy (&batch);
         rates [run] = (double) counted * 1e6 / RUN_US;
         result.count += counted;
         zsock_destroy (&client);
@@ -329,10 +391,43 @@ s_request_plain (request_t *request, const char *service)
     memset (body, 'x', BODY);
     request->count = 4;
     request->check = REPLY_SAME;
+    request->compact = false;
     request->frames [0] = zframe_new (NULL, 0);
     request->frames [1] = zframe_new ("MDPC01", 6);
     request->frames [2] = zframe_new (service, strlen (service));
     request->frames [3] = zframe_new (body, BODY);
+}
+
+static void
+s_request_kejin (request_t *request);
+
+//  The same request in the compact framing: one KJC01 frame
+static void
+s_request_compact (request_t *request)
+{
+    request_t mdp;
+    s_request_kejin (&mdp);
+    zframe_t *head = mdp.frames [3], *body = mdp.frames [4];
+    size_t size = KJ_KJX_SIZE + 4 + 5 + 2 * KJ_PART_HEAD + zframe_size (head)
+                + zframe_size (body);
+    zframe_t *frame = zframe_new (NULL, size);
+    uint8_t *at = zframe_data (frame);
+    memcpy (at, KJ_KJC, KJ_KJX_SIZE);
+    kj_put_u32 (at + KJ_KJX_SIZE, (uint32_t) (size - KJ_KJX_SIZE - 4));
+    memcpy (at + KJ_KJX_SIZE + 4,
+            "\x04"
+            "diag",
+            5);
+    at += KJ_KJX_SIZE + 9;
+    at += kj_compact_put_part (at, zframe_data (head), zframe_size (head));
+    kj_compact_put_part (at, zframe_data (body), zframe_size (body));
+    for (int i = 0; i < mdp.count; i++)
+        zframe_destroy (&mdp.frames [i]);
+    memset (request, 0, sizeof *request);
+    request->count = 1;
+    request->frames [0] = frame;
+    request->check = REPLY_KEJIN;
+    request->compact = true;
 }
 
 static void
@@ -349,6 +444,7 @@ s_request_kejin (request_t *request)
     echo.data.len = BODY;
     request->count = 5;
     request->check = REPLY_KEJIN;
+    request->compact = false;
     request->frames [0] = zframe_new (NULL, 0);
     request->frames [1] = zframe_new ("MDPC01", 6);
     request->frames [2] = zframe_new ("diag", 4);
@@ -364,6 +460,7 @@ s_request_raw (request_t *request, bool envelope)
     memset (body, 'x', BODY);
     request->count = 0;
     request->check = REPLY_SAME;
+    request->compact = false;
     if (envelope)
         request->frames [request->count++] = zframe_new (NULL, 0);
     request->frames [request->count++] = zframe_new (body, BODY);
@@ -517,7 +614,7 @@ s_line (const char *setup, result_t r, double base, const char *target)
     fflush (stdout);
 }
 
-//  `bench_broker plain N SECONDS` or `bench_broker credit N SECONDS`: one
+//  `bench_broker plain|credit|compact N SECONDS`: one
 //  configuration only, for profiling the broker (perf, strace) while it
 //  runs; prints the broker's pid first. DEPTH=n sets the requests in
 //  flight (100).
@@ -532,11 +629,14 @@ s_profile (const char *kind, int workers, int seconds)
     fflush (stdout);
     bool credit = streq (kind, "credit");
     request_t request;
-    if (credit)
+    if (streq (kind, "compact"))
+        s_request_compact (&request);
+    else if (credit)
         s_request_kejin (&request);
     else
         s_request_plain (&request, "echo");
-    s_start_workers (broker.endpoint, workers, kind);
+    s_start_workers (broker.endpoint, workers,
+                     streq (kind, "compact") ? "credit" : kind);
     int64_t end = kj_mono_us () + (int64_t) seconds * 1000000;
     while (kj_mono_us () < end) {
         int depth = getenv ("DEPTH") ? atoi (getenv ("DEPTH")) : 100;
@@ -619,9 +719,10 @@ main (int argc, char **argv)
         fprintf (stderr, "bench_broker: the broker did not start\n");
         return 1;
     }
-    request_t plain, kejin;
+    request_t plain, kejin, compact;
     s_request_plain (&plain, "echo");
     s_request_kejin (&kejin);
+    s_request_compact (&compact);
 
     s_start_workers (broker.endpoint, 1, "plain");
     result_t r = s_run (broker.endpoint, &plain, 1, 0);
@@ -653,6 +754,19 @@ main (int argc, char **argv)
     r = s_run (broker.endpoint, &kejin, 200, broker.pid);
     s_line ("broker, 2 credit workers, 200 in flight", r, proxy100.rate,
             "(deeper: latency-bound)");
+    s_stop_workers ();
+    //  Kejin's compact framing end to end (KJC01 client, KJW01 workers)
+    s_start_workers (broker.endpoint, 1, "credit");
+    result_t compact1 = s_run (broker.endpoint, &compact, 100, broker.pid);
+    s_line ("KJC01: broker, 1 credit worker, 100 in flight", compact1,
+            proxy100_1.rate, "proxy hop, 1 worker: >= 0.6");
+    s_start_workers (broker.endpoint, 1, "credit");
+    result_t compact2 = s_run (broker.endpoint, &compact, 100, broker.pid);
+    s_line ("KJC01: broker, 2 credit workers, 100 in flight", compact2,
+            proxy100.rate, "proxy hop, 4 workers: >= 0.6");
+    result_t compact_lat = s_run (broker.endpoint, &compact, 1, broker.pid);
+    s_line ("KJC01: broker, 2 credit workers, 1 in flight", compact_lat,
+            credit_lat.rate, "MDP client (latency)");
     s_stop_workers ();
     kj_broker_stop (&broker, SIGTERM);
 
@@ -696,6 +810,18 @@ main (int argc, char **argv)
     result_t curve_lat = s_run (broker.endpoint, &kejin, 1, broker.pid);
     s_line ("CURVE: broker, 2 credit workers, 1 in flight", curve_lat,
             credit_lat.rate, "CURVE off (latency)");
+    s_stop_workers ();
+    s_start_workers (broker.endpoint, 1, "credit");
+    result_t ccurve1 = s_run (broker.endpoint, &compact, 100, broker.pid);
+    s_line ("CURVE KJC01: broker, 1 credit worker, 100 fl.", ccurve1,
+            compact1.rate, "KJC01 off: >= 0.7");
+    s_start_workers (broker.endpoint, 1, "credit");
+    result_t ccurve2 = s_run (broker.endpoint, &compact, 100, broker.pid);
+    s_line ("CURVE KJC01: broker, 2 credit workers, 100 fl.", ccurve2,
+            compact2.rate, "KJC01 off: >= 0.7");
+    result_t ccurve_lat = s_run (broker.endpoint, &compact, 1, broker.pid);
+    s_line ("CURVE KJC01: broker, 2 credit workers, 1 in fl.", ccurve_lat,
+            compact_lat.rate, "KJC01 off (latency)");
     s_stop_workers ();
 
     //  ZMQ's own CURVE cost, without the broker: the client's frames of a
@@ -771,8 +897,26 @@ main (int argc, char **argv)
             credit1.rate > 0 ? curve1.rate / credit1.rate : 0,
             credit2.rate > 0 ? curve2.rate / credit2.rate : 0, curve_lat.p50,
             credit_lat.p50);
+    printf ("  compact framing (KJC01/KJW01), 100 in flight: %.2fx the proxy "
+            "hop's throughput with 1 worker (target >= 0.6x); CURVE on at "
+            "%.2fx (1 worker) and %.2fx (2 workers) of off (target >= 0.7x); "
+            "p50 at 1 in flight %" PRIu64 " us beside %" PRIu64 " us\n",
+            proxy100_1.rate > 0 ? compact1.rate / proxy100_1.rate : 0,
+            compact1.rate > 0 ? ccurve1.rate / compact1.rate : 0,
+            compact2.rate > 0 ? ccurve2.rate / compact2.rate : 0,
+            ccurve_lat.p50, compact_lat.p50);
+    printf ("  whole path CPU per request (client, broker, workers), KJC01, "
+            "100 in flight: 1 worker %.1f us off, %.1f us on (%.2fx); 2 "
+            "workers %.1f / %.1f us (%.2fx):\n    on 2 cores the path's "
+            "CPU bounds throughput, so these ratios are what load leaves "
+            "of the rates\n",
+            compact1.path_us, ccurve1.path_us,
+            ccurve1.path_us > 0 ? compact1.path_us / ccurve1.path_us : 0,
+            compact2.path_us, ccurve2.path_us,
+            ccurve2.path_us > 0 ? compact2.path_us / ccurve2.path_us : 0);
     printf ("  replies checked: every one; wrong or missing: %" PRIu64 "\n\n",
             s_bad_replies);
+    s_request_free (&compact);
     s_request_free (&plain);
     s_request_free (&kejin);
     kj_broker_stop (&broker, SIGTERM);

@@ -17,6 +17,14 @@
                     request header, 251 a Kejin worker hello. With
                     branch broker's core, op & 0x80 hands the message
                     over as one cut short (broker_core_message_cut).
+                    With the compact framing (kj_mdp.h has KJ_KJC): 250
+                    a KJC01 frame with one request to "echo", 249 a
+                    KJW01 frame with one REPLY to the last handle, 248
+                    and 247 "KJC01" and "KJW01" followed by the next
+                    length byte's bytes; 246 a hello asking for the
+                    compact framing. What is gathered for compact peers
+                    is sent at every tick and every look at the
+                    statistics, as the server sends it before it waits.
     Frame 0 (the routing id) is always the peer's.
     =========================================================================
 */
@@ -34,6 +42,12 @@ static uint8_t s_header [64];
 static size_t s_header_size;
 static uint8_t s_hello [64];
 static size_t s_hello_size;
+#ifdef KJ_KJC
+static uint8_t s_hello_compact [64];
+static size_t s_hello_compact_size;
+static uint8_t s_reply [64];  //  a Kejin OK reply header
+static size_t s_reply_size;
+#endif
 
 //  Sent messages are checked for form and dropped; a REQUEST's handle
 //  (frame 4) is kept for the peer to echo.
@@ -51,6 +65,16 @@ s_send (void *arg, zmq_msg_t *frames, int count)
         memcpy (s_handle [peer], zmq_msg_data (&frames [4]),
                 s_handle_size [peer]);
     }
+#ifdef KJ_KJC
+    //  A KJW01 frame: the first record's handle
+    const uint8_t *data = (const uint8_t *) zmq_msg_data (&frames [count - 1]);
+    size_t size = zmq_msg_size (&frames [count - 1]);
+    if (count == 2 && kj_compact_is (data, size, KJ_KJW)
+        && size >= KJ_KJX_SIZE + KJ_KJW_HEAD) {
+        s_handle_size [peer] = 8;
+        memcpy (s_handle [peer], data + KJ_KJX_SIZE + 5, 8);
+    }
+#endif
     for (int i = 0; i < count; i++)
         zmq_msg_close (&frames [i]);
     return s_gone [peer] ? BROKER_GONE : 0;
@@ -119,7 +143,74 @@ s_init (void)
     s_hello_size = zframe_size (frame);
     memcpy (s_hello, zframe_data (frame), s_hello_size);
     zframe_destroy (&frame);
+#ifdef KJ_KJC
+    hello.compact = true;
+    frame = kj_proto_frame (&hello.base, true);
+    s_hello_compact_size = zframe_size (frame);
+    memcpy (s_hello_compact, zframe_data (frame), s_hello_compact_size);
+    zframe_destroy (&frame);
+    kj_status_t ok;
+    kj_status_ok (&ok);
+    frame = kj_proto_reply_frame (1, &ok);
+    s_reply_size = zframe_size (frame);
+    memcpy (s_reply, zframe_data (frame), s_reply_size);
+    zframe_destroy (&frame);
+#endif
 }
+
+#ifdef KJ_KJC
+//  Frame i as one of the compact forms the `length` byte names (250 to
+//  246); false when length names none of them. May read a length byte
+//  and bytes from data.
+static bool
+s_compact_frame (zmq_msg_t *frame, size_t length, int peer, const uint8_t *data,
+                 size_t size, size_t *at)
+{
+    uint8_t buffer [512];
+    size_t used = KJ_KJX_SIZE;
+    memcpy (buffer, length == 250 || length == 248 ? KJ_KJC : KJ_KJW,
+            KJ_KJX_SIZE);
+    if (length == 250) {
+        //  [size] [4] "echo" [header] []
+        size_t record = 5 + 2 * KJ_PART_HEAD + s_header_size;
+        kj_put_u32 (buffer + used, (uint32_t) record);
+        memcpy (buffer + used + 4,
+                "\x04"
+                "echo",
+                5);
+        used += 9;
+        used += kj_compact_put_part (buffer + used, s_header, s_header_size);
+        used += kj_compact_put_part (buffer + used, NULL, 0);
+    }
+    else if (length == 249) {
+        //  [size] [0x03] [handle] [reply header]
+        size_t record = 9 + KJ_PART_HEAD + s_reply_size;
+        kj_put_u32 (buffer + used, (uint32_t) record);
+        buffer [used + 4] = KJ_MDPW_REPLY;
+        memset (buffer + used + 5, 0, 8);
+        if (s_handle_size [peer] == 8)
+            memcpy (buffer + used + 5, s_handle [peer], 8);
+        used += 13;
+        used += kj_compact_put_part (buffer + used, s_reply, s_reply_size);
+    }
+    else if (length == 248 || length == 247) {
+        size_t raw = *at < size ? data [(*at)++] : 0;
+        if (raw > size - *at)
+            raw = size - *at;
+        memcpy (buffer + used, data + *at, raw);
+        used += raw;
+        *at += raw;
+    }
+    else if (length == 246) {
+        s_frame (frame, s_hello_compact, s_hello_compact_size);
+        return true;
+    }
+    else
+        return false;
+    s_frame (frame, buffer, used);
+    return true;
+}
+#endif
 
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
@@ -145,11 +236,17 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         if (op % 8 == 0) {
             now += (int64_t) (at < size ? data [at++] : 1) * 10000;
             broker_core_tick (core, now);
+#ifdef KJ_KJC
+            broker_core_flush (core, now);
+#endif
             continue;
         }
         if (op % 8 == 1) {
             Kj__BrokerStats *stats = broker_core_stats (core, now);
             kj__broker_stats__free_unpacked (stats, NULL);
+#ifdef KJ_KJC
+            broker_core_flush (core, now);
+#endif
             continue;
         }
         int peer = (op / 8) % PEERS;
@@ -173,6 +270,11 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
                 s_frame (&frames [i], s_header, s_header_size);
             else if (length == 251)
                 s_frame (&frames [i], s_hello, s_hello_size);
+#ifdef KJ_KJC
+            else if (s_compact_frame (&frames [i], length, peer, data, size,
+                                      &at))
+                ;
+#endif
             else {
                 if (length > size - at)
                     length = size - at;

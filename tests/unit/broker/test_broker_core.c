@@ -1534,6 +1534,300 @@ test_federation (void **state)
     broker_core_destroy (&core);
 }
 
+//  --------------------------------------------------------------------------
+//  The compact framing (kj_mdp.h)
+
+//  Feed [peer] [data]
+static void
+s_feed_raw (broker_core_t *core, int64_t now, const char *peer,
+            const void *data, size_t size)
+{
+    zmq_msg_t frames [2];
+    zmq_msg_init_size (&frames [0], strlen (peer));
+    memcpy (zmq_msg_data (&frames [0]), peer, strlen (peer));
+    zmq_msg_init_size (&frames [1], size);
+    memcpy (zmq_msg_data (&frames [1]), data, size);
+    broker_core_message (core, frames, 2, now);
+}
+
+//  A KJC01 record to service with a Kejin header (request id, retry rule)
+//  and the payload text; returns its size
+static size_t
+s_kjc_record (uint8_t *at, const char *service, uint64_t id, bool retry_safe,
+              const char *payload)
+{
+    Kj__RequestHeader header = KJ__REQUEST_HEADER__INIT;
+    header.request_id = id;
+    header.method = "Echo";
+    header.retry_safe = retry_safe;
+    zframe_t *head = kj_proto_frame (&header.base, true);
+    size_t size = 1 + strlen (service) + 2 * KJ_PART_HEAD + zframe_size (head)
+                + strlen (payload);
+    kj_put_u32 (at, (uint32_t) size);
+    at [4] = (uint8_t) strlen (service);
+    memcpy (at + 5, service, strlen (service));
+    uint8_t *part = at + 5 + strlen (service);
+    part += kj_compact_put_part (part, zframe_data (head), zframe_size (head));
+    kj_compact_put_part (part, payload, strlen (payload));
+    zframe_destroy (&head);
+    return 4 + size;
+}
+
+//  READY of a Kejin worker asking for the compact framing
+static void
+s_ready_compact (broker_core_t *core, int64_t now, const char *worker,
+                 const char *service, uint32_t credit)
+{
+    Kj__WorkerHello hello = KJ__WORKER_HELLO__INIT;
+    hello.credit = credit;
+    hello.compact = true;
+    zframe_t *frame = kj_proto_frame (&hello.base, true);
+    char *ext = (char *) zmalloc (zframe_size (frame) + 1);
+    memcpy (ext, zframe_data (frame), zframe_size (frame));
+    assert_int_equal (strlen (ext), zframe_size (frame));
+    s_feed (core, now, worker, "", "MDPW01", READY, service, ext, NULL);
+    zframe_destroy (&frame);
+    free (ext);
+}
+
+//  The records of a compact frame (frame 1 of msg), each checked to be of
+//  that protocol; returns how many, their contents in records
+static int
+s_records (zmsg_t *msg, const char *protocol, const uint8_t **records,
+           size_t *sizes, int max)
+{
+    assert_int_equal (zmsg_size (msg), 2);
+    zframe_t *frame = zmsg_last (msg);
+    const uint8_t *at = zframe_data (frame);
+    const uint8_t *end = at + zframe_size (frame);
+    assert_true (kj_compact_is (at, zframe_size (frame), protocol));
+    at += KJ_KJX_SIZE;
+    int count = 0, rc;
+    const uint8_t *record = NULL;
+    size_t size = 0;
+    while ((rc = kj_compact_next (&at, end, &record, &size)) == 1) {
+        assert_true (count < max);
+        records [count] = record;
+        sizes [count++] = size;
+    }
+    assert_int_equal (rc, 0);
+    return count;
+}
+
+//  The request id of a compact reply record ([4] "echo" [header] ...)
+static uint64_t
+s_reply_id (const uint8_t *record, size_t size, int *code)
+{
+    kj_part_t parts [2];
+    assert_true (kj_compact_parts (record + 1 + record [0],
+                                   size - 1 - record [0], parts, 2)
+                 >= 1);
+    Kj__ReplyHeader *header = kj_proto_reply_header (parts [0].data,
+                                                     parts [0].size);
+    assert_non_null (header);
+    uint64_t id = header->request_id;
+    *code = header->status ? header->status->code : 0;
+    kj__reply_header__free_unpacked (header, NULL);
+    return id;
+}
+
+static void
+test_compact_batches_both_ways (void **state)
+{
+    broker_core_t *core = s_core (NULL);
+    s_ready_compact (core, 0, "K1", "echo", 3);
+    //  Four requests in one KJC01 frame: three go to the worker in one
+    //  KJW01 frame at the flush, not before; one waits
+    uint8_t frame [2048];
+    size_t size = KJ_KJX_SIZE;
+    memcpy (frame, KJ_KJC, KJ_KJX_SIZE);
+    for (int i = 0; i < 4; i++)
+        size += s_kjc_record (frame + size, "echo", 100 + i, false, "x");
+    s_feed_raw (core, 1, "C1", frame, size);
+    assert_null (s_next_sent ());
+    assert_true (broker_core_gathered (core));
+    broker_core_flush (core, 1);
+    assert_false (broker_core_gathered (core));
+    zmsg_t *msg = s_next_sent ();
+    assert_true (s_frame_is (msg, 0, "K1"));
+    assert_null (s_next_sent ());
+    const uint8_t *records [8];
+    size_t sizes [8];
+    assert_int_equal (s_records (msg, KJ_KJW, records, sizes, 8), 3);
+    //  The worker answers all three in one frame, the last first
+    uint8_t reply [1024];
+    size_t rsize = KJ_KJX_SIZE;
+    memcpy (reply, KJ_KJW, KJ_KJX_SIZE);
+    for (int i = 2; i >= 0; i--) {
+        assert_int_equal (records [i][0], KJ_MDPW_REQUEST);
+        kj_part_t parts [2];
+        assert_int_equal (kj_compact_parts (records [i] + 9, sizes [i] - 9,
+                                            parts, 2),
+                          2);
+        Kj__RequestHeader *header = kj_proto_request_header (parts [0].data,
+                                                             parts [0].size);
+        assert_int_equal (header->request_id, (uint64_t) (100 + i));
+        kj_status_t ok;
+        kj_status_ok (&ok);
+        zframe_t *head = kj_proto_reply_frame (header->request_id, &ok);
+        kj__request_header__free_unpacked (header, NULL);
+        size_t length = 9 + 2 * KJ_PART_HEAD + zframe_size (head) + 1;
+        kj_put_u32 (reply + rsize, (uint32_t) length);
+        reply [rsize + 4] = KJ_MDPW_REPLY;
+        memcpy (reply + rsize + 5, records [i] + 1, 8);
+        uint8_t *part = reply + rsize + 13;
+        part += kj_compact_put_part (part, zframe_data (head),
+                                     zframe_size (head));
+        kj_compact_put_part (part, "y", 1);
+        rsize += 4 + length;
+        zframe_destroy (&head);
+    }
+    zmsg_destroy (&msg);
+    s_feed_raw (core, 2, "K1", reply, rsize);
+    broker_core_flush (core, 2);
+    //  The three replies to the client, the fourth request to the worker:
+    //  one frame each
+    msg = s_next_sent ();
+    assert_true (s_frame_is (msg, 0, "C1"));
+    assert_int_equal (s_records (msg, KJ_KJC, records, sizes, 8), 3);
+    for (int i = 0; i < 3; i++) {
+        int code;
+        assert_int_equal (s_reply_id (records [i], sizes [i], &code),
+                          (uint64_t) (102 - i));
+        assert_int_equal (code, KJ__CODE__OK);
+        assert_int_equal (records [i][0], 4);
+        assert_memory_equal (records [i] + 1, "echo", 4);
+    }
+    zmsg_destroy (&msg);
+    msg = s_next_sent ();
+    assert_true (s_frame_is (msg, 0, "K1"));
+    assert_int_equal (s_records (msg, KJ_KJW, records, sizes, 8), 1);
+    zmsg_destroy (&msg);
+    assert_null (s_next_sent ());
+    broker_core_destroy (&core);
+}
+
+static void
+test_compact_unsent_requests_return (void **state)
+{
+    broker_core_t *core = s_core (NULL);
+    //  Two requests not safe to retry, gathered for K1; K1 says
+    //  DISCONNECT before the flush: they were never sent, so they wait
+    //  for the next worker instead of failing
+    s_ready_compact (core, 0, "K1", "echo", 2);
+    uint8_t frame [1024];
+    size_t size = KJ_KJX_SIZE;
+    memcpy (frame, KJ_KJC, KJ_KJX_SIZE);
+    for (int i = 0; i < 2; i++)
+        size += s_kjc_record (frame + size, "echo", 200 + i, false, "x");
+    s_feed_raw (core, 1, "C1", frame, size);
+    s_feed (core, 1, "K1", "", "MDPW01", DISCONNECT, NULL);
+    broker_core_flush (core, 1);
+    assert_null (s_next_sent ());
+    s_ready_compact (core, 2, "K2", "echo", 2);
+    broker_core_flush (core, 2);
+    zmsg_t *msg = s_next_sent ();
+    assert_true (s_frame_is (msg, 0, "K2"));
+    const uint8_t *records [4];
+    size_t sizes [4];
+    assert_int_equal (s_records (msg, KJ_KJW, records, sizes, 4), 2);
+    zmsg_destroy (&msg);
+
+    //  A batch that cannot go: back to the queue, and a worker that holds
+    //  nothing more is dropped as unreachable
+    s_feed (core, 3, "K2", "", "MDPW01", DISCONNECT, NULL);
+    broker_core_flush (core, 3);
+    s_clear_sent ();  //  the two are failed: they had gone out
+    s_ready_compact (core, 4, "K3", "echo", 2);
+    size = KJ_KJX_SIZE;
+    size += s_kjc_record (frame + size, "echo", 300, false, "x");
+    s_feed_raw (core, 5, "C1", frame, size);
+    s_fail_sends = 1;
+    broker_core_flush (core, 5);
+    assert_null (s_next_sent ());
+    assert_int_equal (s_workers_of (core, "echo"), 0);
+    s_ready_compact (core, 6, "K4", "echo", 2);
+    broker_core_flush (core, 6);
+    msg = s_next_sent ();
+    assert_true (s_frame_is (msg, 0, "K4"));
+    assert_int_equal (s_records (msg, KJ_KJW, records, sizes, 4), 1);
+    zmsg_destroy (&msg);
+    Kj__BrokerStats *stats = broker_core_stats (core, 7);
+    assert_int_equal (stats->services [0]->retried, 0);
+    assert_int_equal (stats->services [0]->failed, 2);
+    kj__broker_stats__free_unpacked (stats, NULL);
+    broker_core_destroy (&core);
+}
+
+static void
+test_compact_refusals (void **state)
+{
+    broker_core_t *core = s_core (NULL);
+    //  A record that runs past the frame: the one before it is taken, the
+    //  client hears where the frame broke (request id 0)
+    uint8_t frame [4096];
+    size_t size = KJ_KJX_SIZE;
+    memcpy (frame, KJ_KJC, KJ_KJX_SIZE);
+    size += s_kjc_record (frame + size, "mmi.service", 7, true, "echo");
+    memcpy (frame + size, "\x00\x00\x01\x00\x04", 5);
+    size += 5;
+    s_feed_raw (core, 1, "C1", frame, size);
+    zmsg_t *msg = s_next_sent ();
+    const uint8_t *records [4];
+    size_t sizes [4];
+    assert_int_equal (s_records (msg, KJ_KJC, records, sizes, 4), 1);
+    kj_part_t parts [2];
+    assert_int_equal (kj_compact_parts (records [0] + 12, sizes [0] - 12, parts,
+                                        2),
+                      1);
+    assert_int_equal (parts [0].size, 3);
+    assert_memory_equal (parts [0].data, "404", 3);
+    zmsg_destroy (&msg);
+    msg = s_next_sent ();
+    assert_int_equal (s_records (msg, KJ_KJC, records, sizes, 4), 1);
+    int code;
+    assert_int_equal (s_reply_id (records [0], sizes [0], &code), 0);
+    assert_int_equal (code, KJ__CODE__INVALID_ARGUMENT);
+    zmsg_destroy (&msg);
+    assert_int_equal (broker_core_malformed (core), 1);
+
+    //  More body parts than the broker carries: OUT_OF_RANGE, in KJC01
+    size = KJ_KJX_SIZE;
+    size_t length = 1 + 4 + (BROKER_MAX_BODY + 1) * KJ_PART_HEAD;
+    kj_put_u32 (frame + size, (uint32_t) length);
+    frame [size + 4] = 4;
+    memcpy (frame + size + 5, "echo", 4);
+    memset (frame + size + 9, 0, (BROKER_MAX_BODY + 1) * KJ_PART_HEAD);
+    size += 4 + length;
+    s_feed_raw (core, 2, "C1", frame, size);
+    msg = s_next_sent ();
+    assert_int_equal (s_records (msg, KJ_KJC, records, sizes, 4), 1);
+    assert_int_equal (kj_compact_parts (records [0] + 5, sizes [0] - 5, parts,
+                                        2),
+                      2);
+    assert_int_equal (parts [0].size, 3);
+    assert_memory_equal (parts [0].data, "413", 3);
+    zmsg_destroy (&msg);
+
+    //  KJW01 from a worker that never asked for it: an invalid peer
+    s_feed (core, 3, "W1", "", "MDPW01", READY, "echo", NULL);
+    s_feed_raw (core, 4, "W1", "KJW01", 5);
+    msg = s_next_sent ();
+    assert_true (s_frame_is (msg, 0, "W1"));
+    assert_true (s_frame_is (msg, 3, DISCONNECT));
+    zmsg_destroy (&msg);
+    assert_int_equal (s_workers_of (core, "echo"), 0);
+    //  ... and one that asked but breaks the framing
+    s_ready_compact (core, 5, "K1", "echo", 2);
+    s_feed_raw (core, 6, "K1", "KJW01\x00\x00\x00\x01", 9);
+    msg = s_next_sent ();
+    assert_true (s_frame_is (msg, 3, DISCONNECT));
+    zmsg_destroy (&msg);
+    assert_int_equal (s_workers_of (core, "echo"), 0);
+    assert_int_equal (broker_core_malformed (core), 3);
+    broker_core_destroy (&core);
+}
+
 int
 main (void)
 {
@@ -1568,6 +1862,9 @@ main (void)
         cmocka_unit_test (test_byte_budget),
         cmocka_unit_test (test_peer_service_cap),
         cmocka_unit_test (test_rights_and_stamp),
+        cmocka_unit_test (test_compact_batches_both_ways),
+        cmocka_unit_test (test_compact_unsent_requests_return),
+        cmocka_unit_test (test_compact_refusals),
     };
     int rc = cmocka_run_group_tests (tests, NULL, NULL);
     s_clear_sent ();

@@ -139,8 +139,9 @@ s_expect_reply (uint64_t id, int code, Kj__ReplyHeader **header_p)
     return msg;
 }
 
-static void
-test_worker_serves_and_refuses (void **state)
+//  A diag worker with credit 3 on a thread of its own
+static kj_worker_t *
+s_worker_start (const char *instance, pthread_t *thread)
 {
     kj_worker_config_t config = { .endpoint = s_endpoint,
                                   .service = "diag",
@@ -148,11 +149,18 @@ test_worker_serves_and_refuses (void **state)
                                   .methods = s_methods,
                                   .credit = 3,
                                   .heartbeat_ms = 200,
-                                  .instance = "diag.7" };
+                                  .instance = instance };
     kj_worker_t *worker = kj_worker_new (&config);
-    pthread_t thread;
-    assert_int_equal (pthread_create (&thread, NULL, s_worker_thread, worker),
+    assert_int_equal (pthread_create (thread, NULL, s_worker_thread, worker),
                       0);
+    return worker;
+}
+
+static void
+test_worker_serves_and_refuses (void **state)
+{
+    pthread_t thread;
+    kj_worker_t *worker = s_worker_start ("diag.7", &thread);
 
     //  READY with the service name and a Kejin hello carrying the credit
     zmsg_t *ready = s_recv ();
@@ -299,7 +307,17 @@ test_client_calls (void **state)
     uint64_t id = kj_client_send (client, "diag", "Echo", &echo.base, &opts);
     assert_true (id != 0);
     Kj__RequestHeader *header;
-    zmsg_t *request = s_client_request ("diag", &header);
+    //  First the client asks whether the broker takes KJC01; this one
+    //  does not know the method, as a broker before it would say
+    zmsg_t *request = s_client_request ("kejin.broker", &header);
+    assert_string_equal (header->method, "Hello");
+    kj_status_t unknown;
+    kj_status_set (&unknown, KJ__CODE__UNIMPLEMENTED, "method",
+                   "kejin.broker has no method 'Hello'; it has Stats");
+    s_client_reply (request, header->request_id, &unknown, NULL);
+    kj__request_header__free_unpacked (header, NULL);
+    zmsg_destroy (&request);
+    request = s_client_request ("diag", &header);
     assert_int_equal (header->request_id, id);
     assert_string_equal (header->method, "Echo");
     assert_int_equal (header->timeout_ms, 900);
@@ -389,12 +407,228 @@ test_client_calls (void **state)
     kj_client_destroy (&client);
 }
 
+//  --------------------------------------------------------------------------
+//  The compact framing (kj_mdp.h)
+
+//  A KJW01 or KJC01 record: [size] [lead, lead_size bytes] [part]...
+static size_t
+s_record (uint8_t *at, const void *lead, size_t lead_size, zframe_t *head,
+          zframe_t *payload)
+{
+    size_t size = lead_size + KJ_PART_HEAD + zframe_size (head)
+                + (payload ? KJ_PART_HEAD + zframe_size (payload) : 0);
+    kj_put_u32 (at, (uint32_t) size);
+    memcpy (at + 4, lead, lead_size);
+    uint8_t *part = at + 4 + lead_size;
+    part += kj_compact_put_part (part, zframe_data (head), zframe_size (head));
+    if (payload)
+        kj_compact_put_part (part, zframe_data (payload),
+                             zframe_size (payload));
+    zframe_destroy (&head);
+    zframe_destroy (&payload);
+    return 4 + size;
+}
+
+static void
+test_worker_compact (void **state)
+{
+    pthread_t thread;
+    kj_worker_t *worker = s_worker_start ("diag.8", &thread);
+    //  The hello asks for the compact framing
+    zmsg_t *ready = s_recv ();
+    zframe_t *worker_id = zframe_dup (s_frame (ready, 0));
+    zframe_t *hello_frame = s_frame (ready, 5);
+    Kj__WorkerHello *hello = (Kj__WorkerHello *)
+        kj_proto_unpack (&kj__worker_hello__descriptor,
+                         zframe_data (hello_frame) + 3,
+                         zframe_size (hello_frame) - 3, NULL);
+    assert_non_null (hello);
+    assert_true (hello->compact);
+    kj__worker_hello__free_unpacked (hello, NULL);
+    zmsg_destroy (&ready);
+
+    //  Two requests in one KJW01 frame: both replies in one KJW01 frame,
+    //  each with its handle, in order
+    uint8_t frame [512];
+    size_t size = KJ_KJX_SIZE;
+    memcpy (frame, KJ_KJW, KJ_KJX_SIZE);
+    const char *words [] = { "one", "two" };
+    for (int i = 0; i < 2; i++) {
+        Kj__EchoRequest echo = KJ__ECHO_REQUEST__INIT;
+        echo.data.data = (uint8_t *) words [i];
+        echo.data.len = 3;
+        uint8_t lead [9] = { KJ_MDPW_REQUEST, 0, 0, 0, 0, 0, 0, 0, 0 };
+        lead [8] = (uint8_t) (10 + i);
+        size += s_record (frame + size, lead, 9, s_header (10 + i, "Echo"),
+                          kj_proto_frame (&echo.base, false));
+    }
+    zmsg_t *msg = zmsg_new ();
+    zmsg_append (msg, &(zframe_t *){ zframe_dup (worker_id) });
+    zmsg_addmem (msg, frame, size);
+    assert_int_equal (zmsg_send (&msg, s_router), 0);
+    zmsg_t *reply = s_recv ();
+    assert_int_equal (zmsg_size (reply), 2);
+    zframe_t *batch = s_frame (reply, 1);
+    const uint8_t *at = zframe_data (batch);
+    const uint8_t *end = at + zframe_size (batch);
+    assert_true (kj_compact_is (at, zframe_size (batch), KJ_KJW));
+    at += KJ_KJX_SIZE;
+    for (int i = 0; i < 2; i++) {
+        const uint8_t *record = NULL;
+        size_t length = 0;
+        assert_int_equal (kj_compact_next (&at, end, &record, &length), 1);
+        assert_int_equal (record [0], KJ_MDPW_REPLY);
+        assert_int_equal (kj_get_u64 (record + 1), (uint64_t) (10 + i));
+        kj_part_t parts [2];
+        assert_int_equal (kj_compact_parts (record + 9, length - 9, parts, 2),
+                          2);
+        Kj__ReplyHeader *header = kj_proto_reply_header (parts [0].data,
+                                                         parts [0].size);
+        assert_non_null (header);
+        assert_int_equal (header->request_id, (uint64_t) (10 + i));
+        assert_int_equal (header->status ? header->status->code : 0,
+                          KJ__CODE__OK);
+        kj__reply_header__free_unpacked (header, NULL);
+        Kj__EchoReply *out = (Kj__EchoReply *)
+            kj_proto_unpack (&kj__echo_reply__descriptor, parts [1].data,
+                             parts [1].size, NULL);
+        assert_non_null (out);
+        assert_memory_equal (out->data.data, words [i], 3);
+        kj__echo_reply__free_unpacked (out, NULL);
+    }
+    assert_true (at == end);
+    zmsg_destroy (&reply);
+
+    //  A KJW01 frame that breaks off: nothing served, and MDP still works
+    msg = zmsg_new ();
+    zmsg_append (msg, &(zframe_t *){ zframe_dup (worker_id) });
+    zmsg_addmem (msg, "KJW01\x00\x00\x01\x00\x02", 10);
+    assert_int_equal (zmsg_send (&msg, s_router), 0);
+    Kj__EchoRequest echo = KJ__ECHO_REQUEST__INIT;
+    s_request (worker_id, s_header (12, "Echo"),
+               kj_proto_frame (&echo.base, false));
+    Kj__ReplyHeader *header;
+    reply = s_expect_reply (12, KJ__CODE__OK, &header);
+    kj__reply_header__free_unpacked (header, NULL);
+    zmsg_destroy (&reply);
+
+    kj_worker_stop (worker);
+    zmsg_t *bye = s_recv ();
+    zmsg_destroy (&bye);
+    pthread_join (thread, NULL);
+    assert_int_equal (kj_worker_served (worker), 3);
+    kj_worker_destroy (&worker);
+    zframe_destroy (&worker_id);
+}
+
+static void
+test_client_compact (void **state)
+{
+    kj_client_t *client = kj_client_new (s_endpoint);
+    Kj__EchoRequest echo = KJ__ECHO_REQUEST__INIT;
+    kj_call_opts_t opts = { .timeout_ms = 2000, .read_only = true };
+    uint64_t first = kj_client_send (client, "diag", "Echo", &echo.base, &opts);
+    //  Hello, answered OK: the request sent beside it was MDP
+    Kj__RequestHeader *header;
+    zmsg_t *hello = s_client_request ("kejin.broker", &header);
+    assert_string_equal (header->method, "Hello");
+    kj_status_t ok;
+    kj_status_ok (&ok);
+    s_client_reply (hello, header->request_id, &ok, NULL);
+    kj__request_header__free_unpacked (header, NULL);
+    zmsg_destroy (&hello);
+    zmsg_t *request = s_client_request ("diag", &header);
+    kj__request_header__free_unpacked (header, NULL);
+    Kj__EchoReply out = KJ__ECHO_REPLY__INIT;
+    s_client_reply (request, first, &ok, kj_proto_frame (&out.base, false));
+    uint64_t got;
+    kj_status_t status;
+    assert_int_equal (kj_client_recv (client, 5000, &got, NULL, NULL, &status),
+                      KJ__CODE__OK);
+    assert_int_equal (got, first);
+
+    //  From now on one KJC01 frame per request, exactly
+    uint64_t ids [2];
+    for (int i = 0; i < 2; i++) {
+        ids [i] = kj_client_send (client, "diag", "Echo", &echo.base, &opts);
+        zmsg_t *msg = s_recv ();
+        assert_int_equal (zmsg_size (msg), 2);
+        zframe_t *frame = s_frame (msg, 1);
+        const uint8_t *at = zframe_data (frame);
+        const uint8_t *end = at + zframe_size (frame);
+        assert_true (kj_compact_is (at, zframe_size (frame), KJ_KJC));
+        at += KJ_KJX_SIZE;
+        const uint8_t *record = NULL;
+        size_t length = 0;
+        assert_int_equal (kj_compact_next (&at, end, &record, &length), 1);
+        assert_true (at == end);
+        assert_int_equal (record [0], 4);
+        assert_memory_equal (record + 1, "diag", 4);
+        kj_part_t parts [2];
+        assert_int_equal (kj_compact_parts (record + 5, length - 5, parts, 2),
+                          2);
+        header = kj_proto_request_header (parts [0].data, parts [0].size);
+        assert_non_null (header);
+        assert_int_equal (header->request_id, ids [i]);
+        assert_string_equal (header->method, "Echo");
+        kj__request_header__free_unpacked (header, NULL);
+        if (i == 0)
+            zmsg_destroy (&request);
+        else
+            zmsg_destroy (&msg);
+        if (i == 0)
+            request = msg;
+    }
+    //  Both replies in one frame, then a record that breaks off: the two
+    //  come in order, the broken one is dropped (and logged)
+    uint8_t frame [512];
+    size_t size = KJ_KJX_SIZE;
+    memcpy (frame, KJ_KJC, KJ_KJX_SIZE);
+    kj_status_t bad;
+    kj_status_set (&bad, KJ__CODE__NOT_FOUND, "code", "no such thing");
+    size += s_record (frame + size,
+                      "\x04"
+                      "diag",
+                      5, kj_proto_reply_frame (ids [0], &ok),
+                      kj_proto_frame (&out.base, false));
+    size += s_record (frame + size,
+                      "\x04"
+                      "diag",
+                      5, kj_proto_reply_frame (ids [1], &bad), NULL);
+    memcpy (frame + size, "\x00\x00\x00\x09\x04", 5);
+    size += 5;
+    zmsg_t *msg = zmsg_new ();
+    zmsg_append (msg, &(zframe_t *){ zframe_dup (s_frame (request, 0)) });
+    zmsg_addmem (msg, frame, size);
+    assert_int_equal (zmsg_send (&msg, s_router), 0);
+    ProtobufCMessage *reply;
+    assert_int_equal (kj_client_recv (client, 5000, &got,
+                                      &kj__echo_reply__descriptor, &reply,
+                                      &status),
+                      KJ__CODE__OK);
+    assert_int_equal (got, ids [0]);
+    assert_non_null (reply);
+    protobuf_c_message_free_unpacked (reply, NULL);
+    assert_int_equal (kj_client_recv (client, 5000, &got,
+                                      &kj__echo_reply__descriptor, &reply,
+                                      &status),
+                      KJ__CODE__NOT_FOUND);
+    assert_int_equal (got, ids [1]);
+    assert_string_equal (status.message, "no such thing");
+    assert_int_equal (kj_client_recv (client, 100, &got, NULL, NULL, &status),
+                      -1);
+    zmsg_destroy (&request);
+    kj_client_destroy (&client);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_worker_serves_and_refuses),
         cmocka_unit_test (test_client_calls),
+        cmocka_unit_test (test_worker_compact),
+        cmocka_unit_test (test_client_compact),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }
