@@ -122,8 +122,7 @@ s_date (int64_t us, char date [11])
 
 //  matching.loan.disbursed: the backed application's guarantee, live.
 static int
-s_disbursed (guarantee_config_t *self, kj_db_t *db, const Kj__Application *a,
-             int64_t at_us)
+s_disbursed (kj_db_t *db, const Kj__Application *a, int64_t at_us)
 {
     PGresult *res = kj_db_exec (
         db,
@@ -311,7 +310,7 @@ s_apply (const Kj__Envelope *event, void *arg)
         const Kj__Application *a = changed->application;
         int64_t at_us = a->updated_at_us > 0 ? a->updated_at_us
                                              : event->occurred_at_us;
-        rc = disbursed ? s_disbursed (follow->self, db, a, at_us)
+        rc = disbursed ? s_disbursed (db, a, at_us)
                        : s_defaulted (db, a, event->offset, at_us);
     }
     if (changed)
