@@ -22,7 +22,7 @@
 #include "kj_subscriber.h"
 #include "matching.pb-c.h"
 
-#define FOLLOW_STREAM "matching.loan"
+#define FOLLOW_STREAM  "matching.loan"
 #define FOLLOW_POLL_MS 900
 
 //  --------------------------------------------------------------------------
@@ -106,8 +106,8 @@ s_skip (kj_db_t *db, const char *topic, const char *id, const char *why)
     if (!res)
         return -1;
     if (atoll (PQgetvalue (res, 0, 0)) == 1)
-        kj_info ("guarantee.follow", "%s for application %s skipped: %s",
-                 topic, id, why);
+        kj_info ("guarantee.follow", "%s for application %s skipped: %s", topic,
+                 id, why);
     PQclear (res);
     return 0;
 }
@@ -173,7 +173,8 @@ s_disbursed (kj_db_t *db, const Kj__Application *a, int64_t at_us)
                        "is above 0 and at most %" PRId64 " fen",
                        in.amount_fen, policy.balance_cap_fen);
     else if (guarantee_fees_check (&policy, in.amount_fen, in.guarantee_fee_bp,
-                                   in.reguarantee_fee_bp, &status) == 0) {
+                                   in.reguarantee_fee_bp, &status)
+             == 0) {
         rc = guarantee_parties_insert (db, &policy, &in, city, &out, reason,
                                        sizeof reason, &status);
         if (rc == -2)
@@ -188,8 +189,10 @@ s_disbursed (kj_db_t *db, const Kj__Application *a, int64_t at_us)
                      : -1;
     }
     //  A rule refuses it: the backing says why, and so does its event
-    kj_warn ("guarantee.follow", "application %s disbursed, its guarantee "
-             "refused: %s", a->id, status.message);
+    kj_warn ("guarantee.follow",
+             "application %s disbursed, its guarantee "
+             "refused: %s",
+             a->id, status.message);
     if (kj_db_run (db,
                    "UPDATE backing SET state = 'REFUSED', reason = $2 "
                    "WHERE application_id = $1",
@@ -248,8 +251,7 @@ s_defaulted (kj_db_t *db, const Kj__Application *a, uint64_t offset,
     snprintf (reason, sizeof reason, "default noticed on %s (event %s)", date,
               offset_text);
     out.reason = reason;
-    int rc = kj_outbox_add (db, "guarantee.default.noticed", a->id,
-                            &out.base);
+    int rc = kj_outbox_add (db, "guarantee.default.noticed", a->id, &out.base);
     PQclear (res);
     return rc;
 }
@@ -297,9 +299,9 @@ s_apply (const Kj__Envelope *event, void *arg)
     if (disbursed || defaulted) {
         changed = kj__application_changed__unpack (NULL, event->payload.len,
                                                    event->payload.data);
-        if (!changed || !changed->application
-            || !*changed->application->id) {
-            kj_warn ("guarantee.follow", "%s at offset %s: not an "
+        if (!changed || !changed->application || !*changed->application->id) {
+            kj_warn ("guarantee.follow",
+                     "%s at offset %s: not an "
                      "ApplicationChanged with an application; skipped",
                      event->topic, offset);
             disbursed = defaulted = false;
@@ -327,8 +329,10 @@ s_apply (const Kj__Envelope *event, void *arg)
     follow->applied++;
     return 0;
 failed:
-    kj_warn ("guarantee.follow", "event %s not applied: %s; again from the "
-             "stored offset", offset, kj_db_error (db));
+    kj_warn ("guarantee.follow",
+             "event %s not applied: %s; again from the "
+             "stored offset",
+             offset, kj_db_error (db));
     kj_db_rollback (db);
     follow->failed = true;
     return 1;

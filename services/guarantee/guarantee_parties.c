@@ -284,7 +284,8 @@ guarantee_parties_insert (kj_db_t *db, const guarantee_policy_t *policy,
     else if (*in->agreement_id)
         snprintf (terms, sizeof terms, "agreement %s not in force on %s",
                   in->agreement_id, in->loan_date);
-    snprintf (reason, reason_size, "%s: product %s %s 创业类; guarantor %s %s "
+    snprintf (reason, reason_size,
+              "%s: product %s %s 创业类; guarantor %s %s "
               "qualified; %s",
               qualifies ? "qualifies" : "does not qualify",
               in->product_category, category ? "is" : "is not",
@@ -353,8 +354,8 @@ guarantee_add_guarantee (kj_call_t *call, const ProtobufCMessage *request,
         return kj_call_fail_status (call, &status);
     char *reason = kj_call_alloc (call, 512);
     int rc = guarantee_parties_insert (kj_call_db (call), &policy, in, city,
-                                       (Kj__LoanGuarantee *) reply, reason,
-                                       512, &status);
+                                       (Kj__LoanGuarantee *) reply, reason, 512,
+                                       &status);
     if (rc == -1)
         return kj_call_fail_status (call, &status);
     if (rc == -2)

@@ -19,9 +19,9 @@
 #include "matching.pb-c.h"
 
 typedef struct {
-    fx_t log;      //  broker, kejin-events, the database
-    gfx_t g;       //  kejin-guarantee's clients and its schema
-    uint64_t txid; //  the fake matching relay's cursor
+    fx_t log;       //  broker, kejin-events, the database
+    gfx_t g;        //  kejin-guarantee's clients and its schema
+    uint64_t txid;  //  the fake matching relay's cursor
 } s_t;
 
 //  Start kejin-guarantee on the log's broker and database (its own events
@@ -38,8 +38,8 @@ s_guarantee_start (s_t *s)
     pid_t pid = kj_daemon_start ("guarantee", &s->log.broker, s->log.dsn,
                                  extra);
     assert_true (pid > 0);
-    assert_true (kj_broker_wait_workers (s->log.broker.endpoint, "guarantee",
-                                         2, 20000));
+    assert_true (
+        kj_broker_wait_workers (s->log.broker.endpoint, "guarantee", 2, 20000));
     return pid;
 }
 
@@ -205,8 +205,7 @@ test_follow_once (void **state)
                                            "'guarantee.default.noticed'"),
                           1);
         if (round == 0) {  //  a restart reads from the stored offset
-            assert_int_equal (kj_test_kill (s.g.daemon [0], SIGTERM, 10000),
-                              0);
+            assert_int_equal (kj_test_kill (s.g.daemon [0], SIGTERM, 10000), 0);
             s.g.daemon [0] = s_guarantee_start (&s);
             zclock_sleep (2500);
             assert_int_equal (s_next (&s), (int64_t) first + 4);
@@ -256,8 +255,7 @@ test_follow_kill (void **state)
         last = at + CHUNK - 1;
         if (c == 4) {  //  in the middle of applying them
             int64_t end = kj_mono_us () + 10000000;
-            while (s_next (&s) <= (int64_t) first + 10
-                   && kj_mono_us () < end)
+            while (s_next (&s) <= (int64_t) first + 10 && kj_mono_us () < end)
                 zclock_sleep (1);
             int64_t at_kill = s_next (&s);
             assert_int_equal (kj_test_kill (s.g.daemon [0], SIGKILL, 10000),
@@ -289,8 +287,7 @@ test_follow_kill (void **state)
                                        "WHERE topic = "
                                        "'guarantee.default.noticed'"),
                       LOANS);
-    assert_int_equal (gfx_count (&s.g, "SELECT count (*) FROM follow_skip"),
-                      0);
+    assert_int_equal (gfx_count (&s.g, "SELECT count (*) FROM follow_skip"), 0);
     s_stop (&s);
 }
 
