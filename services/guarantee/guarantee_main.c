@@ -12,6 +12,12 @@ static const kj_serve_t s_services [] = {
     { "guarantee", &kj__guarantee__descriptor, guarantee_methods }, { NULL }
 };
 
+static const kj_job_t s_jobs [] = {
+    { "follow", guarantee_follow_run, "guarantee/follow_interval_s", "1",
+      "how often matching's loan events are followed (0: never)" },
+    { NULL }
+};
+
 static const kj_service_def_t s_def = {
     .name = "guarantee",
     .summary = "Provincial risk compensation for guarantors' 代偿 "
@@ -21,6 +27,7 @@ static const kj_service_def_t s_def = {
     .schema = "guarantee",
     .migrations = guarantee_migrations,
     .outbox = true,
+    .jobs = s_jobs,
     .init = guarantee_server_new,
     .destroy = guarantee_server_destroy
 };

@@ -204,24 +204,18 @@ s_check_guarantee (const guarantee_policy_t *policy,
                                  in->reguarantee_fee_bp, status);
 }
 
+//  The guarantee of in->loan_id written with its event, in db's
+//  transaction: 0; -1 with *status set when a rule refuses it; -2 when the
+//  database failed. out points into `in`, `city` and `reason`.
 int
-guarantee_add_guarantee (kj_call_t *call, const ProtobufCMessage *request,
-                         ProtobufCMessage *reply)
+guarantee_parties_insert (kj_db_t *db, const guarantee_policy_t *policy,
+                          const Kj__GuaranteeAddRequest *in, const char *city,
+                          Kj__LoanGuarantee *out, char *reason,
+                          size_t reason_size, kj_status_t *status)
 {
-    const Kj__GuaranteeAddRequest *in = (const Kj__GuaranteeAddRequest *)
-        request;
-    kj_status_t status;
-    guarantee_policy_t policy;
-    if (guarantee_store_policy (call, &policy, NULL))
-        return -1;
-    if (s_check_guarantee (&policy, in, &status))
-        return kj_call_fail_status (call, &status);
-    const guarantee_config_t *config = kj_call_state (call);
-    const char *city = *in->city ? in->city : config ? config->city : "";
-    kj_db_t *db = kj_call_db (call);
     //  The enterprise's balance is a sum over rows: one writer at a time
     if (kj_db_lock_key (db, "guarantee.enterprise", in->enterprise))
-        return kj_call_fail_db (call);
+        return -2;
     char amount [24];
     snprintf (amount, sizeof amount, "%" PRId64, in->amount_fen);
     PGresult *res = kj_db_exec (
@@ -241,60 +235,66 @@ guarantee_add_guarantee (kj_call_t *call, const ProtobufCMessage *request,
         (const char *[]){ in->guarantor_id, in->agreement_id, in->loan_date,
                           in->enterprise, in->loan_id });
     if (!res)
-        return kj_call_fail_db (call);
+        return -2;
     int found = PQntuples (res);
     bool qualified = found && streq (PQgetvalue (res, 0, 0), "t");
     int versions = found ? atoi (PQgetvalue (res, 0, 1)) : 0;
     int version = found && !PQgetisnull (res, 0, 2)
                     ? atoi (PQgetvalue (res, 0, 2))
                     : 0;
-    char *owner = found ? kj_call_strdup (call, PQgetvalue (res, 0, 3)) : "";
+    char owner [128] = "";
+    if (found)
+        kj_strlcpy (owner, PQgetvalue (res, 0, 3), sizeof owner);
     int64_t balance = found ? atoll (PQgetvalue (res, 0, 4)) : 0;
     bool exists = found && atoi (PQgetvalue (res, 0, 5)) > 0;
     PQclear (res);
     if (!found)
-        return kj_call_fail (call, KJ__CODE__NOT_FOUND, "guarantor_id",
-                             "guarantor_id: no guarantor %s", in->guarantor_id);
+        return kj_status_set (status, KJ__CODE__NOT_FOUND, "guarantor_id",
+                              "guarantor_id: no guarantor %s",
+                              in->guarantor_id);
     if (exists)
-        return kj_call_fail (call, KJ__CODE__ALREADY_EXISTS, "loan_id",
-                             "loan_id: loan %s already has its guarantee",
-                             in->loan_id);
+        return kj_status_set (status, KJ__CODE__ALREADY_EXISTS, "loan_id",
+                              "loan_id: loan %s already has its guarantee",
+                              in->loan_id);
     if (*in->agreement_id && versions == 0)
-        return kj_call_fail (call, KJ__CODE__NOT_FOUND, "agreement_id",
-                             "agreement_id: no agreement %s", in->agreement_id);
+        return kj_status_set (status, KJ__CODE__NOT_FOUND, "agreement_id",
+                              "agreement_id: no agreement %s",
+                              in->agreement_id);
     if (version && !streq (owner, in->guarantor_id))
-        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "agreement_id",
-                             "agreement_id: agreement %s is guarantor %s's, "
-                             "not %s's",
-                             in->agreement_id, owner, in->guarantor_id);
-    if (balance > policy.balance_cap_fen - in->amount_fen)
-        return kj_call_fail (call, KJ__CODE__OUT_OF_RANGE, "amount_fen",
-                             "amount_fen: %s already has %" PRId64 " fen "
-                             "guaranteed; with %" PRId64 " more it would pass "
-                             "the cap of %" PRId64 " fen (policy %" PRId64
-                             ": an enterprise's guaranteed balance cap)",
-                             in->enterprise, balance, in->amount_fen,
-                             policy.balance_cap_fen, policy.version);
+        return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
+                              "agreement_id",
+                              "agreement_id: agreement %s is guarantor %s's, "
+                              "not %s's",
+                              in->agreement_id, owner, in->guarantor_id);
+    if (balance > policy->balance_cap_fen - in->amount_fen)
+        return kj_status_set (status, KJ__CODE__OUT_OF_RANGE, "amount_fen",
+                              "amount_fen: %s already has %" PRId64 " fen "
+                              "guaranteed; with %" PRId64 " more it would "
+                              "pass the cap of %" PRId64 " fen (policy %" PRId64
+                              ": an enterprise's guaranteed balance cap)",
+                              in->enterprise, balance, in->amount_fen,
+                              policy->balance_cap_fen, policy->version);
 
     bool category = streq (in->product_category, GUARANTEE_CATEGORY_QUALIFIES);
     bool qualifies = category && qualified && version > 0;
-    const char *terms = "no risk-sharing agreement";
+    char terms [200] = "no risk-sharing agreement";
     if (version)
-        terms = kj_call_printf (call, "agreement %s version %d in force on %s",
-                                in->agreement_id, version, in->loan_date);
+        snprintf (terms, sizeof terms, "agreement %s version %d in force on %s",
+                  in->agreement_id, version, in->loan_date);
     else if (*in->agreement_id)
-        terms = kj_call_printf (call, "agreement %s not in force on %s",
-                                in->agreement_id, in->loan_date);
-    char *reason = kj_call_printf (
-        call, "%s: product %s %s 创业类; guarantor %s %s qualified; %s",
-        qualifies ? "qualifies" : "does not qualify", in->product_category,
-        category ? "is" : "is not", in->guarantor_id,
-        qualified ? "is" : "is not", terms);
+        snprintf (terms, sizeof terms, "agreement %s not in force on %s",
+                  in->agreement_id, in->loan_date);
+    snprintf (reason, reason_size,
+              "%s: product %s %s 创业类; guarantor %s %s "
+              "qualified; %s",
+              qualifies ? "qualifies" : "does not qualify",
+              in->product_category, category ? "is" : "is not",
+              in->guarantor_id, qualified ? "is" : "is not", terms);
     char version_text [16], fees [3][24];
     snprintf (version_text, sizeof version_text, "%d", version);
     snprintf (fees [0], 24, "%d", in->guarantee_fee_bp);
     snprintf (fees [1], 24, "%d", in->reguarantee_fee_bp);
-    snprintf (fees [2], 24, "%" PRId64, policy.version);
+    snprintf (fees [2], 24, "%" PRId64, policy->version);
     if (kj_db_run (
             db,
             "INSERT INTO guarantee (loan_id, guarantor_id, agreement_id, "
@@ -311,8 +311,7 @@ guarantee_add_guarantee (kj_call_t *call, const ProtobufCMessage *request,
                               qualifies ? "t" : "f", reason, city, fees [0],
                               fees [1], fees [2] })
         != 1)
-        return kj_call_fail_db (call);
-    Kj__LoanGuarantee *out = (Kj__LoanGuarantee *) reply;
+        return -2;
     out->loan_id = (char *) in->loan_id;
     out->guarantor_id = (char *) in->guarantor_id;
     out->agreement_id = (char *) in->agreement_id;
@@ -327,9 +326,41 @@ guarantee_add_guarantee (kj_call_t *call, const ProtobufCMessage *request,
     out->guarantee_fee_bp = in->guarantee_fee_bp;
     out->reguarantee_fee_bp = in->reguarantee_fee_bp;
     out->city = (char *) city;
-    out->policy_version = (int32_t) policy.version;
-    return guarantee_server_event (call, "guarantee.guarantee.added",
-                                   in->loan_id, reply);
+    out->policy_version = (int32_t) policy->version;
+    if (kj_outbox_add (db, "guarantee.guarantee.added", in->loan_id,
+                       &out->base))
+        return -2;
+    return 0;
+}
+
+//  AddGuarantee with an amount and a loan date: the guarantee now. With
+//  neither: the guarantor backs application loan_id, and matching's
+//  disbursement event makes the guarantee (guarantee_follow.c).
+int
+guarantee_add_guarantee (kj_call_t *call, const ProtobufCMessage *request,
+                         ProtobufCMessage *reply)
+{
+    const Kj__GuaranteeAddRequest *in = (const Kj__GuaranteeAddRequest *)
+        request;
+    kj_status_t status;
+    guarantee_policy_t policy;
+    if (guarantee_store_policy (call, &policy, NULL))
+        return -1;
+    const guarantee_config_t *config = kj_call_state (call);
+    const char *city = *in->city ? in->city : config ? config->city : "";
+    if (in->amount_fen == 0 && !*in->loan_date)
+        return guarantee_follow_back (call, &policy, in, city, reply);
+    if (s_check_guarantee (&policy, in, &status))
+        return kj_call_fail_status (call, &status);
+    char *reason = kj_call_alloc (call, 512);
+    int rc = guarantee_parties_insert (kj_call_db (call), &policy, in, city,
+                                       (Kj__LoanGuarantee *) reply, reason, 512,
+                                       &status);
+    if (rc == -1)
+        return kj_call_fail_status (call, &status);
+    if (rc == -2)
+        return kj_call_fail_db (call);
+    return 0;
 }
 
 //  --------------------------------------------------------------------------

@@ -78,6 +78,10 @@ guarantee_server_new (kj_service_t *service, kj_db_t *db, kj_status_t *status)
         self->guard = GUARANTEE_GUARD_LOCK;
     kj_strlcpy (self->city, kj_config_get (config, "node/city"),
                 sizeof self->city);
+    kj_strlcpy (self->broker, kj_config_get (config, "node/broker"),
+                sizeof self->broker);
+    kj_strlcpy (self->pub, kj_config_get (config, "node/pub"),
+                sizeof self->pub);
     //  SERIALIZABLE is the connection's default, set in db/dsn: a handler
     //  runs after its transaction's first statement and cannot set it
     if (self->guard == GUARANTEE_GUARD_SERIALIZABLE && db) {
@@ -114,6 +118,7 @@ guarantee_server_new (kj_service_t *service, kj_db_t *db, kj_status_t *status)
 void
 guarantee_server_destroy (void *state)
 {
+    guarantee_follow_stop (state);
     free (state);
 }
 

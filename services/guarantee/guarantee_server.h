@@ -14,6 +14,7 @@
 
 #include "kejin.h"
 #include "guarantee.pb-c.h"
+#include "guarantee_policy.h"
 
 //  The methods of the service "guarantee" (proto/guarantee.proto).
 extern const kj_method_t guarantee_methods [];
@@ -44,6 +45,11 @@ typedef struct {
     int slices;
     //  This node's city (node/city): a guarantee's city when none is given
     char city [65];
+    //  Where the follower of matching's loan events reads the log
+    //  (node/broker, node/pub) and its subscriber (the job's thread only)
+    char broker [256];
+    char pub [256];
+    struct _guarantee_follow_t *follow;
 } guarantee_config_t;
 
 //  kj_service's init: the options read and checked (INVALID_ARGUMENT
@@ -78,6 +84,32 @@ kj_handler_fn guarantee_add_guarantee;
 kj_handler_fn guarantee_record_daichang;
 kj_handler_fn guarantee_set_policy;
 kj_handler_fn guarantee_get_policy;
+
+//  The guarantee of in->loan_id and its event, in db's transaction
+//  (guarantee_parties.c): 0; -1 with *status set when a rule refuses it;
+//  -2 when the database failed. out points into in, city and reason.
+int
+    guarantee_parties_insert (kj_db_t *db, const guarantee_policy_t *policy,
+                              const Kj__GuaranteeAddRequest *in,
+                              const char *city, Kj__LoanGuarantee *out,
+                              char *reason, size_t reason_size,
+                              kj_status_t *status);
+
+//  AddGuarantee for an application not yet disbursed: the guarantor backs
+//  it, and matching's disbursement event makes the guarantee
+//  (guarantee_follow.c).
+int
+    guarantee_follow_back (kj_call_t *call, const guarantee_policy_t *policy,
+                           const Kj__GuaranteeAddRequest *in, const char *city,
+                           ProtobufCMessage *reply);
+
+//  The job following matching's loan events (guarantee_follow.c).
+int
+    guarantee_follow_run (void *state, kj_db_t *db);
+
+//  Close the follower's subscriber (at stop, after the jobs).
+void
+    guarantee_follow_stop (guarantee_config_t *config);
 
 //  Handlers of guarantee_report.c
 kj_handler_fn guarantee_report;

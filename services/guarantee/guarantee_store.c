@@ -162,25 +162,21 @@ guarantee_store_budgets (kj_call_t *call, Kj__BudgetList *list)
 
 //  --------------------------------------------------------------------------
 
-int
-guarantee_store_policy (kj_call_t *call, guarantee_policy_t *policy,
-                        const char **set_by)
+//  The policy's row: the result (clear it), or NULL when the database
+//  failed; no rows when none is recorded.
+static PGresult *
+s_policy_row (kj_db_t *db, guarantee_policy_t *policy)
 {
     PGresult *res = kj_db_exec (
-        kj_call_db (call),
+        db,
         "SELECT version, bank_share_min_bp, system_share_max_bp,"
         " national_share_max_bp, provincial_share_min_bp,"
         " guarantee_fee_max_bp, reguarantee_fee_small_max_bp,"
         " reguarantee_fee_large_max_bp, reguarantee_large_above_fen,"
         " balance_cap_fen, set_by FROM policy ORDER BY version DESC LIMIT 1",
         0, NULL);
-    if (!res)
-        return kj_call_fail_db (call);
-    if (PQntuples (res) != 1) {
-        PQclear (res);
-        return kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION, NULL,
-                             "no guarantee policy is recorded");
-    }
+    if (!res || PQntuples (res) != 1)
+        return res;
     int64_t *fields [] = { &policy->version,
                            &policy->bank_share_min_bp,
                            &policy->system_share_max_bp,
@@ -193,10 +189,38 @@ guarantee_store_policy (kj_call_t *call, guarantee_policy_t *policy,
                            &policy->balance_cap_fen };
     for (int i = 0; i < 10; i++)
         *fields [i] = atoll (PQgetvalue (res, 0, i));
+    return res;
+}
+
+int
+guarantee_store_policy (kj_call_t *call, guarantee_policy_t *policy,
+                        const char **set_by)
+{
+    PGresult *res = s_policy_row (kj_call_db (call), policy);
+    if (!res)
+        return kj_call_fail_db (call);
+    if (PQntuples (res) != 1) {
+        PQclear (res);
+        return kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION, NULL,
+                             "no guarantee policy is recorded");
+    }
     if (set_by)
         *set_by = kj_call_strdup (call, PQgetvalue (res, 0, 10));
     PQclear (res);
     return 0;
+}
+
+//  --------------------------------------------------------------------------
+
+int
+guarantee_store_policy_db (kj_db_t *db, guarantee_policy_t *policy)
+{
+    PGresult *res = s_policy_row (db, policy);
+    if (!res)
+        return -2;
+    int rows = PQntuples (res);
+    PQclear (res);
+    return rows == 1 ? 0 : -1;
 }
 
 Kj__Policy *

@@ -63,6 +63,11 @@ int
     guarantee_store_policy (kj_call_t *call, guarantee_policy_t *policy,
                             const char **set_by);
 
+//  The same without a call (guarantee_follow.c): 0, -1 when no policy is
+//  recorded, -2 when the database failed.
+int
+    guarantee_store_policy_db (kj_db_t *db, guarantee_policy_t *policy);
+
 //  A policy as a message on the call's memory, and back.
 Kj__Policy *
     guarantee_store_policy_message (kj_call_t *call,

@@ -31,7 +31,8 @@ typedef struct {
 } gfx_t;
 
 //  Start a broker and `daemons` copies (1 or 2) of kejin-guarantee on a
-//  fresh database, relay off (events stay in kj_outbox to be read), with
+//  fresh database, relay off (events stay in kj_outbox to be read), the
+//  follower of matching's events off (test_guarantee_follow runs it), with
 //  one more option "path=value" (or NULL).
 static inline void
     gfx_start (gfx_t *fx, int daemons, const char *option)
@@ -43,6 +44,8 @@ static inline void
                              "guarantee/relay=false",
                              "-s",
                              "guarantee/workers=3",
+                             "-s",  //  no kejin-events here to follow
+                             "guarantee/follow_interval_s=0",
                              option ? "-s" : NULL,
                              option,
                              NULL };

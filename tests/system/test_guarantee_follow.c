@@ -1,0 +1,302 @@
+/*  =========================================================================
+    test_guarantee_follow - kejin-guarantee follows matching's loan events
+
+    A real broker, kejin-events and kejin-guarantee on one database;
+    matching's events appended to the log through events.writer Append, as
+    kejin-matching's relay would. A backed application disbursed: its
+    guarantee live once; defaulted: one default notice; an application no
+    guarantor backs: skipped and counted; kill -9 in the middle of 200
+    events: each applied once after the restart.
+    =========================================================================
+*/
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include "events_fixture.h"
+#include "guarantee_fixture.h"
+#include "matching.pb-c.h"
+
+typedef struct {
+    fx_t log;       //  broker, kejin-events, the database
+    gfx_t g;        //  kejin-guarantee's clients and its schema
+    uint64_t txid;  //  the fake matching relay's cursor
+} s_t;
+
+//  Start kejin-guarantee on the log's broker and database (its own events
+//  stay in kj_outbox).
+static pid_t
+s_guarantee_start (s_t *s)
+{
+    char pub [160];
+    snprintf (pub, sizeof pub, "node/pub=%s", s->log.broker.pub);
+    const char *extra [] = { "-s", "guarantee/relay=false",
+                             "-s", "guarantee/workers=2",
+                             "-s", pub,
+                             NULL };
+    pid_t pid = kj_daemon_start ("guarantee", &s->log.broker, s->log.dsn,
+                                 extra);
+    assert_true (pid > 0);
+    assert_true (
+        kj_broker_wait_workers (s->log.broker.endpoint, "guarantee", 2, 20000));
+    return pid;
+}
+
+static void
+s_start (s_t *s)
+{
+    memset (s, 0, sizeof *s);
+    fx_start (&s->log, "guarantee_follow", 1, NULL);
+    s->g.broker = s->log.broker;
+    s->g.daemon [0] = s_guarantee_start (s);
+    s->g.db = kj_db_new (s->log.dsn, "guarantee", 5000);
+    assert_non_null (s->g.db);
+    s->g.carol = kj_client_new (s->log.broker.endpoint);
+    kj_client_set_caller (s->g.carol, "carol");
+    gfx_parties (&s->g);
+}
+
+static void
+s_stop (s_t *s)
+{
+    kj_client_destroy (&s->g.carol);
+    kj_db_destroy (&s->g.db);
+    if (s->g.daemon [0] > 0)
+        assert_int_equal (kj_test_kill (s->g.daemon [0], SIGTERM, 10000), 0);
+    fx_stop (&s->log);
+}
+
+//  Staff: guarantor G1 backs application `id` under agreement A1.
+static void
+s_back (s_t *s, const char *id)
+{
+    Kj__GuaranteeAddRequest request = KJ__GUARANTEE_ADD_REQUEST__INIT;
+    request.loan_id = (char *) id;
+    request.guarantor_id = "G1";
+    request.agreement_id = "A1";
+    request.product_category = "创业类";
+    request.guarantee_fee_bp = 100;
+    request.reguarantee_fee_bp = 30;
+    Kj__LoanGuarantee *reply = gfx_ok (s->g.carol, "AddGuarantee", &request,
+                                       &kj__loan_guarantee__descriptor);
+    assert_string_equal (reply->state, "PENDING");
+    kj__loan_guarantee__free_unpacked (reply, NULL);
+}
+
+//  Append n of matching's loan events (topic[i], application ids[i]) as
+//  kejin-matching's relay would; the first offset.
+static uint64_t
+s_append (s_t *s, int n, const char *const *topics, char *const *ids)
+{
+    Kj__OutboxEvent rows [n], *row_p [n];
+    Kj__Envelope envelopes [n];
+    Kj__Application applications [n];
+    Kj__ApplicationChanged changes [n];
+    uint8_t *buffers [n];
+    for (int i = 0; i < n; i++) {
+        Kj__Application *a = &applications [i];
+        kj__application__init (a);
+        a->id = ids [i];
+        a->enterprise_code = "91210100MA0000001X";
+        a->product_id = "P1";
+        a->institution_id = "I1";
+        a->amount_fen = 1000000;
+        a->updated_at_us = (int64_t) time (NULL) * 1000000;
+        kj__application_changed__init (&changes [i]);
+        changes [i].application = a;
+        size_t size = kj__application_changed__get_packed_size (&changes [i]);
+        buffers [i] = malloc (size ? size : 1);
+        kj__application_changed__pack (&changes [i], buffers [i]);
+        kj__envelope__init (&envelopes [i]);
+        envelopes [i].topic = (char *) topics [i];
+        envelopes [i].key = ids [i];
+        envelopes [i].producer = "matching";
+        envelopes [i].payload_type = "kj.ApplicationChanged";
+        envelopes [i].payload.data = buffers [i];
+        envelopes [i].payload.len = size;
+        envelopes [i].occurred_at_us = a->updated_at_us;
+        kj__outbox_event__init (&rows [i]);
+        rows [i].txid = ++s->txid;
+        rows [i].id = s->txid;
+        rows [i].event = &envelopes [i];
+        row_p [i] = &rows [i];
+    }
+    Kj__AppendRequest request = KJ__APPEND_REQUEST__INIT;
+    request.producer = "matching";
+    request.events = row_p;
+    request.n_events = n;
+    Kj__AppendReply *reply = NULL;
+    kj_status_t status;
+    assert_int_equal (kj_client_call (s->log.client, "events.writer", "Append",
+                                      &request.base,
+                                      &kj__append_reply__descriptor,
+                                      (ProtobufCMessage **) &reply, &status,
+                                      NULL),
+                      KJ__CODE__OK);
+    assert_int_equal (reply->appended, n);
+    uint64_t first = reply->first_offset;
+    kj__append_reply__free_unpacked (reply, NULL);
+    for (int i = 0; i < n; i++)
+        free (buffers [i]);
+    return first;
+}
+
+//  The follower's next offset (0: none stored yet).
+static int64_t
+s_next (s_t *s)
+{
+    return gfx_count (&s->g, "SELECT coalesce (max (next_offset), 0) "
+                             "FROM follow");
+}
+
+//  Wait up to 30 s until the follower has applied everything up to last.
+static void
+s_wait (s_t *s, uint64_t last)
+{
+    int64_t end = kj_mono_us () + 30000000;
+    while (s_next (s) <= (int64_t) last && kj_mono_us () < end)
+        zclock_sleep (50);
+    assert_int_equal (s_next (s), (int64_t) last + 1);
+}
+
+//  --------------------------------------------------------------------------
+//  Disbursed: live once; defaulted: one notice; unbacked: skipped, counted;
+//  a restart repeats nothing.
+
+static void
+test_follow_once (void **state)
+{
+    s_t s;
+    s_start (&s);
+    s_back (&s, "APP1");
+    const char *topics [] = { "matching.loan.disbursed",
+                              "matching.loan.disbursed",
+                              "matching.loan.defaulted",
+                              "matching.loan.defaulted" };
+    char *ids [] = { "APP1", "APP9", "APP1", "APP9" };
+    uint64_t first = s_append (&s, 4, topics, ids);
+    s_wait (&s, first + 3);
+    for (int round = 0; round < 2; round++) {
+        assert_int_equal (gfx_count (&s.g, "SELECT count (*) FROM guarantee "
+                                           "WHERE loan_id = 'APP1' AND "
+                                           "amount_fen = 1000000 AND "
+                                           "qualifies AND state = 'ACTIVE' "
+                                           "AND guarantor_id = 'G1'"),
+                          1);
+        assert_int_equal (gfx_count (&s.g, "SELECT count (*) FROM guarantee"),
+                          1);
+        assert_int_equal (gfx_count (&s.g, "SELECT count (*) FROM backing "
+                                           "WHERE state = 'LIVE'"),
+                          1);
+        assert_int_equal (gfx_count (&s.g, "SELECT count (*) FROM "
+                                           "default_notice WHERE loan_id = "
+                                           "'APP1'"),
+                          1);
+        assert_int_equal (gfx_count (&s.g, "SELECT events FROM follow_skip "
+                                           "WHERE application_id = 'APP9'"),
+                          2);
+        assert_int_equal (gfx_count (&s.g, "SELECT count (*) FROM kj_outbox "
+                                           "WHERE topic = "
+                                           "'guarantee.guarantee.added'"),
+                          1);
+        assert_int_equal (gfx_count (&s.g, "SELECT count (*) FROM kj_outbox "
+                                           "WHERE topic = "
+                                           "'guarantee.default.noticed'"),
+                          1);
+        if (round == 0) {  //  a restart reads from the stored offset
+            assert_int_equal (kj_test_kill (s.g.daemon [0], SIGTERM, 10000), 0);
+            s.g.daemon [0] = s_guarantee_start (&s);
+            zclock_sleep (2500);
+            assert_int_equal (s_next (&s), (int64_t) first + 4);
+        }
+    }
+    //  Backed twice: refused, naming the field
+    Kj__GuaranteeAddRequest again = KJ__GUARANTEE_ADD_REQUEST__INIT;
+    again.loan_id = "APP1";
+    again.guarantor_id = "G1";
+    again.product_category = "创业类";
+    kj_status_t status;
+    Kj__LoanGuarantee *reply = NULL;
+    assert_int_equal (gfx_call (s.g.carol, "AddGuarantee", &again,
+                                &kj__loan_guarantee__descriptor, &reply,
+                                &status, NULL),
+                      KJ__CODE__ALREADY_EXISTS);
+    assert_string_equal (status.field, "loan_id");
+    s_stop (&s);
+}
+
+//  --------------------------------------------------------------------------
+//  200 events (100 disbursements, 100 defaults) in chunks; kill -9 of
+//  kejin-guarantee while it applies them, more appended while it is down:
+//  after the restart each is applied exactly once.
+
+static void
+test_follow_kill (void **state)
+{
+    s_t s;
+    s_start (&s);
+    enum { LOANS = 100, CHUNK = 20 };
+    char names [LOANS][8];
+    char *ids [LOANS * 2];
+    const char *topics [LOANS * 2];
+    for (int i = 0; i < LOANS; i++) {
+        snprintf (names [i], sizeof names [i], "K%03d", i);
+        ids [i] = ids [LOANS + i] = names [i];
+        topics [i] = "matching.loan.disbursed";
+        topics [LOANS + i] = "matching.loan.defaulted";
+        s_back (&s, ids [i]);
+    }
+    uint64_t first = 0, last = 0;
+    for (int c = 0; c < LOANS * 2 / CHUNK; c++) {
+        uint64_t at = s_append (&s, CHUNK, topics + c * CHUNK, ids + c * CHUNK);
+        if (!first)
+            first = at;
+        last = at + CHUNK - 1;
+        if (c == 4) {  //  in the middle of applying them
+            int64_t end = kj_mono_us () + 10000000;
+            while (s_next (&s) <= (int64_t) first + 10 && kj_mono_us () < end)
+                zclock_sleep (1);
+            int64_t at_kill = s_next (&s);
+            assert_int_equal (kj_test_kill (s.g.daemon [0], SIGKILL, 10000),
+                              128 + SIGKILL);
+            s.g.daemon [0] = -1;
+            print_message ("kill -9 with next offset %" PRId64 " of %" PRIu64
+                           "..%" PRIu64 "\n",
+                           at_kill, first, last);
+        }
+        if (c == 6)
+            s.g.daemon [0] = s_guarantee_start (&s);
+    }
+    s_wait (&s, last);
+    assert_int_equal (gfx_count (&s.g, "SELECT count (*) FROM guarantee"),
+                      LOANS);
+    assert_int_equal (gfx_count (&s.g, "SELECT count (*) FROM backing "
+                                       "WHERE state = 'LIVE'"),
+                      LOANS);
+    assert_int_equal (gfx_count (&s.g, "SELECT count (DISTINCT loan_id) FROM "
+                                       "default_notice"),
+                      LOANS);
+    assert_int_equal (gfx_count (&s.g, "SELECT count (*) FROM default_notice"),
+                      LOANS);
+    assert_int_equal (gfx_count (&s.g, "SELECT count (*) FROM kj_outbox "
+                                       "WHERE topic = "
+                                       "'guarantee.guarantee.added'"),
+                      LOANS);
+    assert_int_equal (gfx_count (&s.g, "SELECT count (*) FROM kj_outbox "
+                                       "WHERE topic = "
+                                       "'guarantee.default.noticed'"),
+                      LOANS);
+    assert_int_equal (gfx_count (&s.g, "SELECT count (*) FROM follow_skip"), 0);
+    s_stop (&s);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests [] = {
+        cmocka_unit_test (test_follow_once),
+        cmocka_unit_test (test_follow_kill),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
