@@ -24,6 +24,9 @@ static const char *s_usage = N_ (
     "  guarantee add LOAN --guarantor G [--agreement A] --enterprise USCC\n"
     "      --category 创业类 --amount YUAN --date YYYY-MM-DD\n"
     "      [--fee PCT] [--reguarantee-fee PCT] [--city CODE]\n"
+    "  guarantee back APPLICATION --guarantor G [--agreement A]\n"
+    "      --category 创业类 [--fee PCT] [--reguarantee-fee PCT]\n"
+    "      (live when matching reports the loan disbursed)\n"
     "  default LOAN --amount YUAN --paid-on YYYY-MM-DD   (the 代偿 paid)\n"
     "  claim submit DAICHANG_ID | claim show ID | claim list [--state S]\n"
     "      [--after ID] [--limit N]\n"
@@ -223,16 +226,33 @@ s_agreement (cli_t *cli, int argc, char **argv)
     return rc;
 }
 
+//  guarantee add LOAN ...: a guarantee of a loan disbursed; guarantee
+//  back APPLICATION ...: a guarantor backs a matching application, and
+//  the guarantee goes live when matching's disbursement event comes.
 static int
 s_guarantee (cli_t *cli, int argc, char **argv)
 {
-    cli_args_t *args = cli_args_verb (
-        argc - 1, argv + 1,
-        "as= guarantor= agreement= enterprise= category= amount= date= fee= "
-        "reguarantee-fee= city=",
-        s_usage, 1, "guarantor enterprise category amount date",
-        N_ ("guarantee add needs LOAN --guarantor --enterprise --category "
-            "--amount --date"));
+    bool back = argc > 2 && streq (argv [2], "back");
+    if (argc < 3 || (!back && !streq (argv [2], "add"))) {
+        fprintf (stderr, _ ("kejin: guarantee guarantee: the verb is add or "
+                            "back\n"));
+        return CLI_USAGE;
+    }
+    cli_args_t *args =
+        back ? cli_args_verb (argc - 1, argv + 1,
+                              "as= guarantor= agreement= enterprise= "
+                              "category= fee= reguarantee-fee= city=",
+                              s_usage, 1, "guarantor category",
+                              N_ ("guarantee back needs APPLICATION "
+                                  "--guarantor --category"))
+             : cli_args_verb (argc - 1, argv + 1,
+                              "as= guarantor= agreement= enterprise= "
+                              "category= amount= date= fee= "
+                              "reguarantee-fee= city=",
+                              s_usage, 1,
+                              "guarantor enterprise category amount date",
+                              N_ ("guarantee add needs LOAN --guarantor "
+                                  "--enterprise --category --amount --date"));
     if (!args)
         return CLI_USAGE;
     Kj__GuaranteeAddRequest request = KJ__GUARANTEE_ADD_REQUEST__INIT;
@@ -246,8 +266,9 @@ s_guarantee (cli_t *cli, int argc, char **argv)
     Kj__LoanGuarantee *reply = NULL;
     const char *fee = cli_args_get (args, "fee");
     const char *refee = cli_args_get (args, "reguarantee-fee");
-    int rc = cli_parse_yuan ("--amount", cli_args_get (args, "amount"),
-                             &request.amount_fen)
+    int rc = (!back
+              && cli_parse_yuan ("--amount", cli_args_get (args, "amount"),
+                                 &request.amount_fen))
                   || (fee
                       && cli_parse_percent ("--fee", fee,
                                             &request.guarantee_fee_bp))
@@ -260,6 +281,10 @@ s_guarantee (cli_t *cli, int argc, char **argv)
                          (ProtobufCMessage **) &reply);
     if (rc == CLI_OK && cli->json)
         cli_print_json (&reply->base);
+    else if (rc == CLI_OK && back)
+        printf (_ ("application %s backed: its guarantee goes live when "
+                   "matching reports the loan disbursed\n"),
+                reply->loan_id);
     else if (rc == CLI_OK)
         printf (_ ("guarantee of loan %s added: %s\n"), reply->loan_id,
                 reply->reason);
@@ -755,7 +780,7 @@ cli_guarantee_node (cli_t *cli, int argc, char **argv)
         int (*run) (cli_t *cli, int argc, char **argv);
     } s_verbs [] = { { "guarantor", "add", s_guarantor },
                      { "agreement", "add", s_agreement },
-                     { "guarantee", "add", s_guarantee },
+                     { "guarantee", NULL, s_guarantee },
                      { "default", NULL, s_default },
                      { "claim", NULL, s_claim },
                      { "approve", NULL, s_approve_or_pay },

@@ -169,7 +169,18 @@ test_follow_once (void **state)
 {
     s_t s;
     s_start (&s);
-    s_back (&s, "APP1");
+    //  As staff would: the backing through the CLI
+    char command [1024];
+    snprintf (command, sizeof command,
+              "%s --broker %s guarantee guarantee back APP1 --as carol --guarantor G1 "
+              "--agreement A1 --category 创业类 --fee 1 --reguarantee-fee 0.3 "
+              "> %s/back.out 2>&1",
+              kj_test_bin ("kejin"), s.log.broker.endpoint, kj_test_tmpdir ());
+    assert_int_equal (system (command), 0);
+    assert_int_equal (gfx_count (&s.g, "SELECT count (*) FROM backing "
+                                       "WHERE application_id = 'APP1' AND "
+                                       "state = 'PENDING'"),
+                      1);
     const char *topics [] = { "matching.loan.disbursed",
                               "matching.loan.disbursed",
                               "matching.loan.defaulted",
