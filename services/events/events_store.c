@@ -319,8 +319,8 @@ s_append_one (PGconn *conn, const events_batch_t *batches, size_t n,
     lengths [8] = lengths [9] = 8;
     for (int i = 0; i < 10; i++)
         formats [i] = 1;
-    PGresult *res = PQexecParams (conn, s_append_sql, 10, NULL, values,
-                                  lengths, formats, 0);
+    PGresult *res = PQexecParams (conn, s_append_sql, 10, NULL, values, lengths,
+                                  formats, 0);
     for (int i = 0; i < 8; i++)
         zchunk_destroy (&arrays [i]);
     int rc = -1;
@@ -336,8 +336,7 @@ s_append_one (PGconn *conn, const events_batch_t *batches, size_t n,
     }
     if (rc == -1)
         kj_warn ("events.append_failed",
-                 "batches=%zu first=%" PRIu64 " head=%" PRIu64
-                 " reason=\"%s\"",
+                 "batches=%zu first=%" PRIu64 " head=%" PRIu64 " reason=\"%s\"",
                  n, batches [0].first, head,
                  PQresultStatus (res) == PGRES_TUPLES_OK
                      ? "unexpected counts"
@@ -359,8 +358,7 @@ events_store_append (kj_db_t *db, int lock_pid, const events_batch_t *batches,
         //  On the raw connection: kj_db would reconnect on its own, and a
         //  new backend does not hold the lock
         PGconn *conn = kj_db_conn (db);
-        if (PQstatus (conn) != CONNECTION_OK
-            || PQbackendPID (conn) != lock_pid)
+        if (PQstatus (conn) != CONNECTION_OK || PQbackendPID (conn) != lock_pid)
             return -2;
         uint64_t bytes = 0;
         for (size_t b = 0; b < n; b++)
