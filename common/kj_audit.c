@@ -311,15 +311,51 @@ s_json (kj_call_t *call, const ProtobufCMessage *message)
     return copy;
 }
 
-void
-kj_audit_object (kj_call_t *call, const char *object,
-                 const ProtobufCMessage *before, const ProtobufCMessage *after)
+//  The call's note, made on first use
+static s_note_t *
+s_note (kj_call_t *call)
 {
-    s_note_t *note = (s_note_t *) kj_call_alloc (call, sizeof (s_note_t));
-    note->object = kj_call_strdup (call, object ? object : "");
+    s_note_t *note = (s_note_t *) kj_call_note (call);
+    if (!note) {
+        note = (s_note_t *) kj_call_alloc (call, sizeof (s_note_t));
+        note->object = "";
+        note->before = note->after = NULL;
+        kj_call_set_note (call, note);
+    }
+    return note;
+}
+
+void
+kj_audit_object (kj_call_t *call, const char *kind, const char *key)
+{
+    assert (kind && *kind);
+    s_note_t *note = s_note (call);
+    //  The key as the caller sent it, cut on a character boundary; text
+    //  the database would refuse is not kept
+    if (!key || !kj_utf8_valid (key))
+        key = key ? "(not text)" : "";
+    char *object = *key ? zsys_sprintf ("%s %s", kind, key)
+                        : zsys_sprintf ("%s", kind);
+    object [kj_utf8_cut (object, KJ_AUDIT_OBJECT_MAX)] = 0;
+    note->object = kj_call_strdup (call, object);
+    zstr_free (&object);
+}
+
+void
+kj_audit_object_n (kj_call_t *call, const char *kind, int64_t key)
+{
+    char text [24];
+    snprintf (text, sizeof text, "%" PRId64, key);
+    kj_audit_object (call, kind, text);
+}
+
+void
+kj_audit_images (kj_call_t *call, const ProtobufCMessage *before,
+                 const ProtobufCMessage *after)
+{
+    s_note_t *note = s_note (call);
     note->before = before ? s_json (call, before) : NULL;
     note->after = after ? s_json (call, after) : NULL;
-    kj_call_set_note (call, note);
 }
 
 void

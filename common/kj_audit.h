@@ -18,9 +18,9 @@
     DELETE or TRUNCATE. kj_audit_verify walks the chain and names the first
     row that does not match.
 
-    A handler names the object it changed, and its images before and after,
-    with kj_audit_object; by default the object is empty, "before" is the
-    request and "after" the reply.
+    A handler names the object it changed with kj_audit_object, and may
+    give its images before and after with kj_audit_images; by default the
+    object is empty, "before" is the request and "after" the reply.
     =========================================================================
 */
 
@@ -36,6 +36,9 @@ typedef struct _kj_audit_t kj_audit_t;
 //  Largest image kept in a row; a larger one (a bulk import's chunk) is
 //  stored as {"omitted_bytes": N}
 #define KJ_AUDIT_IMAGE_MAX 16384
+
+//  Longest object name kept in a row (bytes)
+#define KJ_AUDIT_OBJECT_MAX 256
 
 //  One audited call. Strings never NULL; before and after are JSON text,
 //  or NULL for none.
@@ -96,12 +99,20 @@ int
 //  --------------------------------------------------------------------------
 //  Inside a handler
 
-//  Name what this call acts on (object, e.g. "enterprise 9121..."), and
-//  its images before and after the change (either NULL: the request, or
-//  the reply). Copied at once: the messages may change afterwards.
+//  Name what this call acts on: its kind and key as the caller sent them
+//  ("enterprise", "91210100..."), stored as "kind key", cut to
+//  KJ_AUDIT_OBJECT_MAX bytes. One line at the top of a write handler.
 void
-    kj_audit_object (kj_call_t *call, const char *object,
-                     const ProtobufCMessage *before,
+    kj_audit_object (kj_call_t *call, const char *kind, const char *key);
+
+//  The same with a number for key ("claim", 42)
+void
+    kj_audit_object_n (kj_call_t *call, const char *kind, int64_t key);
+
+//  The call's images before and after the change, in place of the request
+//  and the reply (either NULL: keep that default). Copied at once.
+void
+    kj_audit_images (kj_call_t *call, const ProtobufCMessage *before,
                      const ProtobufCMessage *after);
 
 //  What kj_audit_object noted for the call, for the daemon's audit hook:
