@@ -15,6 +15,7 @@
 #include "kejin.h"
 #include "kj_audit.h"
 #include "kj_json.h"
+#include <stdatomic.h>
 
 //  Rows a seal chains at most per call, and how far below the newest
 //  chained id it looks for rows that committed late
@@ -27,6 +28,9 @@ struct _kj_audit_t {
     char *seal_sql;
     char *verify_sql;
     char *exists_sql;
+    char *head_sql;         //  the chain's last place, row and hash
+    char *anchor_sql;       //  the chain's last place, and the hash at $1
+    atomic_int has_outbox;  //  -1 not known yet, 0 no, 1 yes
 };
 
 //  What kj_audit_object keeps with the call
@@ -152,6 +156,14 @@ kj_audit_new (const char *schema)
     self->exists_sql = zsys_sprintf ("SELECT to_regclass ('\"%s\".chain') IS "
                                      "NOT NULL",
                                      self->schema);
+    self->head_sql = zsys_sprintf ("SELECT seq, id, hash FROM \"%s\".chain "
+                                   "ORDER BY seq DESC LIMIT 1",
+                                   self->schema);
+    self->anchor_sql = zsys_sprintf (
+        "SELECT coalesce ((SELECT max (seq) FROM \"%1$s\".chain), 0), "
+        "(SELECT hash FROM \"%1$s\".chain WHERE seq = $1::bigint)",
+        self->schema);
+    self->has_outbox = -1;
     return self;
 }
 
@@ -164,6 +176,8 @@ kj_audit_destroy (kj_audit_t **self_p)
         zstr_free (&self->seal_sql);
         zstr_free (&self->verify_sql);
         zstr_free (&self->exists_sql);
+        zstr_free (&self->head_sql);
+        zstr_free (&self->anchor_sql);
         free (self);
         *self_p = NULL;
     }
@@ -266,19 +280,125 @@ kj_audit_write (kj_audit_t *self, kj_db_t *db, const kj_audit_row_t *row)
     return kj_db_run (db, self->insert_sql, 11, params) == 1 ? 0 : -1;
 }
 
+//  The chain's head in the outbox as `audit.sealed`, in db's transaction.
+//  0 or -1.
+static int
+s_anchor (kj_audit_t *self, kj_db_t *db)
+{
+    PGresult *result = kj_db_exec (db, self->head_sql, 0, NULL);
+    if (!result || PQntuples (result) != 1) {
+        PQclear (result);
+        return -1;
+    }
+    size_t size = 0;
+    unsigned char *hash = PQunescapeBytea ((const unsigned char *)
+                                               PQgetvalue (result, 0, 2),
+                                           &size);
+    Kj__AuditSealed sealed = KJ__AUDIT_SEALED__INIT;
+    sealed.schema = self->schema;
+    sealed.seq = strtoull (PQgetvalue (result, 0, 0), NULL, 10);
+    sealed.row = strtoll (PQgetvalue (result, 0, 1), NULL, 10);
+    sealed.hash.data = hash;
+    sealed.hash.len = size;
+    PQclear (result);
+    int rc = hash
+               ? kj_outbox_add (db, "audit.sealed", self->schema, &sealed.base)
+               : -1;
+    PQfreemem (hash);
+    return rc;
+}
+
 int
 kj_audit_seal (kj_audit_t *self, kj_db_t *db)
 {
+    if (kj_db_begin (db))
+        return -1;
     PGresult *result = kj_db_exec (db, self->seal_sql, 0, NULL);
     int count = result && PQntuples (result) == 1
                   ? atoi (PQgetvalue (result, 0, 0))
                   : -1;
     PQclear (result);
+    //  A service without an outbox (no schema of its own for events)
+    //  chains all the same, without an anchor
+    if (count > 0 && self->has_outbox < 0) {
+        result = kj_db_exec (db, "SELECT to_regclass ('kj_outbox') IS NOT NULL",
+                             0, NULL);
+        self->has_outbox = result && PQntuples (result) == 1
+                        && streq (PQgetvalue (result, 0, 0), "t");
+        PQclear (result);
+    }
+    if (count > 0 && self->has_outbox == 1 && s_anchor (self, db))
+        count = -1;
+    if (count < 0 || kj_db_commit (db)) {
+        kj_db_rollback (db);
+        return -1;
+    }
     return count;
 }
 
+//  The anchors of this trail among the request's, oldest first, checked
+//  against the chain: reply->ok false with the reason for the first the
+//  chain lost. 0, or -1 when the database failed.
+static int
+s_check_anchors (kj_audit_t *self, kj_db_t *db,
+                 const Kj__AuditVerifyRequest *request, Kj__AuditVerify *reply,
+                 kj_call_t *call)
+{
+    for (size_t i = 0; request && i < request->n_anchors; i++) {
+        const Kj__AuditSealed *anchor = request->anchors [i];
+        if (!anchor->schema || !streq (anchor->schema, self->schema)
+            || anchor->seq == 0)
+            continue;
+        if (anchor->seq > reply->anchored_seq)
+            reply->anchored_seq = anchor->seq;
+        char seq [24];
+        snprintf (seq, sizeof seq, "%" PRIu64, anchor->seq);
+        const char *params [] = { seq };
+        PGresult *result = kj_db_exec (db, self->anchor_sql, 1, params);
+        if (!result || PQntuples (result) != 1) {
+            PQclear (result);
+            return -1;
+        }
+        uint64_t last = strtoull (PQgetvalue (result, 0, 0), NULL, 10);
+        size_t size = 0;
+        unsigned char *hash = PQgetisnull (result, 0, 1)
+                                ? NULL
+                                : PQunescapeBytea ((const unsigned char *)
+                                                       PQgetvalue (result, 0,
+                                                                   1),
+                                                   &size);
+        PQclear (result);
+        bool same = hash && size == anchor->hash.len
+                 && memcmp (hash, anchor->hash.data, size) == 0;
+        PQfreemem (hash);
+        if (same)
+            continue;
+        reply->ok = false;
+        if (reply->bad_row == 0)
+            reply->bad_row = anchor->row;
+        if (reply->checked >= anchor->seq)
+            reply->checked = anchor->seq - 1;  //  what still holds for sure
+        char *reason =
+            last < anchor->seq
+                ? zsys_sprintf ("the chain ends at place %" PRIu64 ", before "
+                                "place %" PRIu64 " that the event log "
+                                "anchored (offset %" PRIu64 "): rows were "
+                                "removed",
+                                last, anchor->seq, anchor->offset)
+                : zsys_sprintf ("place %" PRIu64 " of the chain does not hold "
+                                "the hash the event log anchored (offset "
+                                "%" PRIu64 "): the chain was rewritten",
+                                anchor->seq, anchor->offset);
+        reply->reason = kj_call_strdup (call, reason);
+        zstr_free (&reason);
+        return 0;
+    }
+    return 0;
+}
+
 int
-kj_audit_verify (kj_audit_t *self, kj_db_t *db, Kj__AuditVerify *reply,
+kj_audit_verify (kj_audit_t *self, kj_db_t *db,
+                 const Kj__AuditVerifyRequest *request, Kj__AuditVerify *reply,
                  kj_call_t *call)
 {
     if (kj_audit_seal (self, db) < 0)
@@ -295,7 +415,7 @@ kj_audit_verify (kj_audit_t *self, kj_db_t *db, Kj__AuditVerify *reply,
     reply->reason = kj_call_strdup (call, PQgetvalue (result, 0, 3));
     reply->ok = reply->bad_row == 0;
     PQclear (result);
-    return 0;
+    return s_check_anchors (self, db, request, reply, call);
 }
 
 //  --------------------------------------------------------------------------

@@ -84,17 +84,22 @@ int
     kj_audit_write (kj_audit_t *self, kj_db_t *db, const kj_audit_row_t *row);
 
 //  Chain the rows committed since the last seal (at most 10,000), unless
-//  another connection is sealing. Outside a transaction. The rows chained,
-//  or -1.
+//  another connection is sealing, and in the same transaction put the new
+//  head in the service's outbox as the event `audit.sealed` (an
+//  AuditSealed, key: the trail's schema), which anchors it in the event
+//  log. Outside a transaction. The rows chained, or -1.
 int
     kj_audit_seal (kj_audit_t *self, kj_db_t *db);
 
 //  Seal, then check the whole chain in one snapshot: reply->ok, with
 //  checked, pending, and bad_row and reason for the first row that fails.
-//  0, or -1 when the database failed.
+//  Each anchor of this trail among request->anchors must still be in the
+//  chain (that hash at that place): a chain cut short or rewritten by
+//  whoever owns the database fails too, naming the first anchor it lost. 0, or -1 when the database failed.
 int
-    kj_audit_verify (kj_audit_t *self, kj_db_t *db, Kj__AuditVerify *reply,
-                     kj_call_t *call);
+    kj_audit_verify (kj_audit_t *self, kj_db_t *db,
+                     const Kj__AuditVerifyRequest *request,
+                     Kj__AuditVerify *reply, kj_call_t *call);
 
 //  --------------------------------------------------------------------------
 //  Inside a handler

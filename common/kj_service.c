@@ -267,9 +267,10 @@ s_audit (void *hooks, kj_call_t *call, const ProtobufCMethodDescriptor *md,
     return rc;
 }
 
-//  The built-in AuditVerify: seal, then check the chain
+//  The built-in AuditVerify: seal, then check the chain and the anchor
 static int
-s_verify (void *hooks, kj_call_t *call, Kj__AuditVerify *reply)
+s_verify (void *hooks, kj_call_t *call, const Kj__AuditVerifyRequest *request,
+          Kj__AuditVerify *reply)
 {
     s_counters_t *self = (s_counters_t *) hooks;
     kj_audit_t *audit = self->service->audit;
@@ -278,7 +279,7 @@ s_verify (void *hooks, kj_call_t *call, Kj__AuditVerify *reply)
                              "service '%s' keeps no audit trail",
                              self->serve->name);
     reply->service = (char *) self->serve->name;
-    if (kj_audit_verify (audit, kj_call_db (call), reply, call))
+    if (kj_audit_verify (audit, kj_call_db (call), request, reply, call))
         return kj_call_fail_db (call);
     if (!reply->ok)
         kj_error ("audit.broken", "schema=%s row=%" PRId64 " reason=\"%s\"",

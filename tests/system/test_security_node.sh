@@ -10,7 +10,9 @@
 #  as the broker stamped it, method, object, code, before and after);
 #  `kejin audit verify` passes (per service and for all); the registry's
 #  role cannot UPDATE, DELETE or TRUNCATE its trail (X7); a row edited by
-#  hand as the database owner makes `kejin audit verify` fail, naming it.
+#  hand as the database owner makes `kejin audit verify` fail, naming it;
+#  so does a chain the owner rewrites or empties, against the head the
+#  seal anchored in the event log (audit.sealed).
 #  X6 with keys: the submitter of a claim cannot approve it whatever --as
 #  says, a second approval is refused, the database's constraint holds.
 #  Replay keeps to an integrator's topics as the live stream does: a key
@@ -172,6 +174,30 @@ grep -q "BROKEN at row $ROW: row $ROW does not match its hash" <<<"$OUT" || \
 fails_with 1 kejin audit verify
 grep -q "BROKEN at row $ROW" <<<"$OUT" || { echo "$OUT"; fail "verify of all did not name row $ROW"; }
 pass "a row edited by hand: kejin audit verify fails, naming row $ROW"
+
+#  The chain's head is anchored in the event log (audit.sealed, by the
+#  seal that chained it): a chain the owner rewrites to match the edited
+#  row, or a trail the owner empties, fails against the anchor
+n=0
+until [ "$(q "$PG" -c "SELECT count (*) FROM events.log WHERE topic = 'audit.sealed'
+                       AND producer = 'registry'")" -gt 0 ]; do
+    n=$((n + 1)); [ $n -lt 50 ] || fail "no audit.sealed event reached the log"
+    sleep 0.1
+done
+q "$PG" -c "DELETE FROM registry_audit.chain" >/dev/null
+q "$PG" -c "SELECT registry_audit.seal (100000)" >/dev/null
+[ "$(q "$PG" -c "SELECT bad_row FROM registry_audit.verify ()")" = 0 ] || \
+    fail "the rewritten chain does not hold on its own"
+fails_with 1 kejin audit verify --service registry
+grep -q "BROKEN at row .*place [0-9]* of the chain does not hold the hash the event log anchored" \
+    <<<"$OUT" || { echo "$OUT"; fail "a rewritten chain passed verify"; }
+q "$PG" -c "TRUNCATE registry_audit.trail, registry_audit.chain" >/dev/null
+fails_with 1 kejin audit verify --service registry
+grep -q "the chain ends at place 0, before place [0-9]* that the event log anchored" \
+    <<<"$OUT" || { echo "$OUT"; fail "an emptied trail passed verify"; }
+fails_with 1 kejin audit verify
+grep -q "^registry .*BROKEN" <<<"$OUT" || { echo "$OUT"; fail "verify of all passed an emptied trail"; }
+pass "a chain rewritten or emptied by the database owner fails against the head anchored in the event log"
 
 #  Replay by the topics of the key (the live stream's rule)
 kejin keys new bank-g --role integrator --topics guarantee. >/dev/null
