@@ -62,9 +62,9 @@ static const char *s_usage = N_ (
     "per refusal (who, role, city, method, object, result, before and\n"
     "after); a row edited or deleted by hand breaks the chain, and the\n"
     "first such row is named. Each service also publishes its chain's head\n"
-    "to the event log (audit.sealed); the newest is checked against the\n"
-    "chain, so a trail cut short or rewritten by the database's owner fails\n"
-    "too. Exit 1 if any trail is broken.\n");
+    "to the event log (audit.sealed) at every seal; the chain must still\n"
+    "hold each, so a trail cut short or rewritten by the database's owner\n"
+    "fails too. Exit 1 if any trail is broken.\n");
 
 //  --------------------------------------------------------------------------
 //  The `audit.sealed` events of each trail in the event log (the chain's
