@@ -138,10 +138,27 @@ done
     fail "a refused change was applied"
 pass "X4: 100 of 100 calls refused at the broker are in the registry's trail; none ran"
 
+#  A bulk import: a row per call in the trail, the import named, the
+#  commit's counts in its after image, written in each call's transaction
+CODE2=$(code 4712)
+printf 'code,name,founded_on\n%s,批量一,2020-01-01\n' "$CODE2" >"$TMP/bulk.csv"
+kejin enterprise import "$TMP/bulk.csv" >/dev/null || fail "bulk import failed"
+rows=$(q "$PG" -c "SELECT method, key, code, object LIKE 'import %',
+                          coalesce (after->>'imported', '-')
+                   FROM registry_audit.trail WHERE method LIKE 'Import%' ORDER BY id")
+want="ImportBegin|operator|0|t|-
+ImportChunk|operator|0|t|-
+ImportCommit|operator|0|t|1"
+[ "$rows" = "$want" ] || { echo "$rows"; fail "the bulk import is not in the trail as it ran"; }
+[ "$(q "$PG" -c "SELECT count (DISTINCT object) FROM registry_audit.trail
+                 WHERE method IN ('ImportChunk', 'ImportCommit')")" = 1 ] || \
+    fail "the import's calls do not name one import"
+pass "a bulk import: one trail row per call, the import named, the commit's counts kept"
+
 kejin audit verify --service registry >"$TMP/verify.out" || \
     { cat "$TMP/verify.out"; fail "verify of an untouched trail failed"; }
-grep -q "registry_audit *ok: 103 rows chained" "$TMP/verify.out" || \
-    { cat "$TMP/verify.out"; fail "verify did not report 103 rows"; }
+grep -q "registry_audit *ok: 106 rows chained" "$TMP/verify.out" || \
+    { cat "$TMP/verify.out"; fail "verify did not report 106 rows"; }
 kejin audit verify >"$TMP/verify.out" || \
     { cat "$TMP/verify.out"; fail "verify of every service failed"; }
 grep -q "^registry .*ok" "$TMP/verify.out" || \
@@ -160,7 +177,7 @@ for sql in "UPDATE registry_audit.trail SET code = 0" \
     grep -qE "permission denied|must be owner" <<<"$OUT" || \
         { echo "$OUT"; fail "$sql: not a permission refusal"; }
 done
-[ "$(q "$REG" -c 'SELECT count (*) FROM registry_audit.trail')" = 103 ] || \
+[ "$(q "$REG" -c 'SELECT count (*) FROM registry_audit.trail')" = 106 ] || \
     fail "registry cannot read its trail"
 pass "the registry's role may not update, delete or truncate its trail"
 
