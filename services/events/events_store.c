@@ -352,19 +352,19 @@ events_store_append (kj_db_t *db, int lock_pid, const events_batch_t *batches,
     assert (n > 0);
     *xmin_p = 0;
     size_t rows = 0;
-    for (size_t b = 0; b < n; b++)
+    uint64_t bytes = 0;
+    for (size_t b = 0; b < n; b++) {
         rows += batches [b].count;
+        for (size_t i = 0; i < batches [b].count; i++)
+            bytes += batches [b].sizes [i];
+    }
+    const events_batch_t *last = &batches [n - 1];
     if (rows <= EVENTS_APPEND_ONE_MAX) {
         //  On the raw connection: kj_db would reconnect on its own, and a
         //  new backend does not hold the lock
         PGconn *conn = kj_db_conn (db);
         if (PQstatus (conn) != CONNECTION_OK || PQbackendPID (conn) != lock_pid)
             return -2;
-        uint64_t bytes = 0;
-        for (size_t b = 0; b < n; b++)
-            for (size_t i = 0; i < batches [b].count; i++)
-                bytes += batches [b].sizes [i];
-        const events_batch_t *last = &batches [n - 1];
         int rc = s_append_one (conn, batches, n, rows,
                                last->first + last->count - 1, bytes, xmin_p,
                                refused_p);
@@ -380,11 +380,6 @@ events_store_append (kj_db_t *db, int lock_pid, const events_batch_t *batches,
         kj_db_rollback (db);
         return -2;
     }
-    uint64_t bytes = 0;
-    for (size_t b = 0; b < n; b++)
-        for (size_t i = 0; i < batches [b].count; i++)
-            bytes += batches [b].sizes [i];
-    const events_batch_t *last = &batches [n - 1];
     char head [24], bytes_text [24];
     snprintf (head, sizeof head, "%" PRIu64, last->first + last->count - 1);
     snprintf (bytes_text, sizeof bytes_text, "%" PRIu64, bytes);

@@ -125,11 +125,13 @@ s_send_request (zsock_t *client, const char *service, const char *method,
     return header.request_id;
 }
 
+//  The reply to request_id: its status code (and *message_p a copy of the
+//  message, if asked), -1 if none came within timeout_ms
+
 static int
-s_call (zsock_t *client, const char *service, const char *method,
-        const char *claim, int timeout_ms, Kj__BrokerStats **stats)
+s_reply (zsock_t *client, uint64_t request_id, int timeout_ms,
+         Kj__BrokerStats **stats, char **message_p)
 {
-    uint64_t request_id = s_send_request (client, service, method, claim);
     zsock_set_rcvtimeo (client, timeout_ms);
     zmsg_t *reply = zmsg_recv (client);
     if (!reply)
@@ -143,6 +145,8 @@ s_call (zsock_t *client, const char *service, const char *method,
     assert_non_null (rh);
     assert_int_equal (rh->request_id, request_id);
     int code = rh->status ? rh->status->code : 0;
+    if (message_p)
+        *message_p = strdup (rh->status ? rh->status->message : "");
     if (stats && code == 0) {
         zframe_t *payload = zmsg_next (reply);
         assert_non_null (payload);
@@ -152,6 +156,14 @@ s_call (zsock_t *client, const char *service, const char *method,
     kj__reply_header__free_unpacked (rh, NULL);
     zmsg_destroy (&reply);
     return code;
+}
+
+static int
+s_call (zsock_t *client, const char *service, const char *method,
+        const char *claim, int timeout_ms, Kj__BrokerStats **stats)
+{
+    uint64_t request_id = s_send_request (client, service, method, claim);
+    return s_reply (client, request_id, timeout_ms, stats, NULL);
 }
 
 //  The broker's count of refusals for reason, asked with the operator key
@@ -320,21 +332,11 @@ s_call_refused (zsock_t *client, zsock_t *worker, const char *service,
     if (s_worker_serve (worker, 3000, NULL, NULL, NULL) != KJ_MDPW_REQUEST
         || s_refused_served != served + 1)
         return -2;
-    zsock_set_rcvtimeo (client, 3000);
-    zmsg_t *reply = zmsg_recv (client);
-    if (!reply)
-        return -1;
-    zframe_t *head = zmsg_first (reply);
-    for (int i = 0; i < 3; i++)
-        head = zmsg_next (reply);
-    Kj__ReplyHeader *rh = kj_proto_reply_header (zframe_data (head),
-                                                 zframe_size (head));
-    assert_non_null (rh);
-    assert_int_equal (rh->request_id, request_id);
-    int code = rh->status ? rh->status->code : 0;
-    assert_non_null (strstr (rh->status->message, "may not call"));
-    kj__reply_header__free_unpacked (rh, NULL);
-    zmsg_destroy (&reply);
+    char *message = NULL;
+    int code = s_reply (client, request_id, 3000, NULL, &message);
+    assert_non_null (message);
+    assert_non_null (strstr (message, "may not call"));
+    free (message);
     return code;
 }
 
