@@ -28,9 +28,11 @@ struct _kj_audit_t {
     char *seal_sql;
     char *verify_sql;
     char *exists_sql;
-    char *head_sql;         //  the chain's last place, row and hash
-    char *anchor_sql;       //  the chain's last place, and the hash at $1
-    atomic_int has_outbox;  //  -1 not known yet, 0 no, 1 yes
+    char *head_sql;            //  the chain's last place, row and hash
+    char *anchor_sql;          //  the chain's last place, and the hash at $1
+    atomic_int has_outbox;     //  -1 not known yet, 0 no, 1 yes
+    atomic_bool anchor_seals;  //  every seal anchors, not only verify's
+    atomic_uint_fast64_t anchored;  //  the place this process anchored last
 };
 
 //  What kj_audit_object keeps with the call
@@ -163,7 +165,9 @@ kj_audit_new (const char *schema)
         "SELECT coalesce ((SELECT max (seq) FROM \"%1$s\".chain), 0), "
         "(SELECT hash FROM \"%1$s\".chain WHERE seq = $1::bigint)",
         self->schema);
-    self->has_outbox = -1;
+    atomic_init (&self->has_outbox, -1);
+    atomic_init (&self->anchor_seals, false);
+    atomic_init (&self->anchored, 0);
     return self;
 }
 
@@ -282,13 +286,22 @@ kj_audit_write (kj_audit_t *self, kj_db_t *db, const kj_audit_row_t *row)
 
 //  The chain's head in the outbox as `audit.sealed`, in db's transaction.
 //  0 or -1.
+//  *anchored_p is the place anchored, or left alone when the head is the
+//  one this process anchored last (or the chain is empty). 0 or -1.
 static int
-s_anchor (kj_audit_t *self, kj_db_t *db)
+s_anchor (kj_audit_t *self, kj_db_t *db, uint64_t *anchored_p)
 {
     PGresult *result = kj_db_exec (db, self->head_sql, 0, NULL);
-    if (!result || PQntuples (result) != 1) {
+    if (!result) {
         PQclear (result);
         return -1;
+    }
+    uint64_t seq = PQntuples (result) == 1
+                     ? strtoull (PQgetvalue (result, 0, 0), NULL, 10)
+                     : 0;
+    if (seq == 0 || seq == atomic_load (&self->anchored)) {
+        PQclear (result);
+        return 0;
     }
     size_t size = 0;
     unsigned char *hash = PQunescapeBytea ((const unsigned char *)
@@ -296,7 +309,7 @@ s_anchor (kj_audit_t *self, kj_db_t *db)
                                            &size);
     Kj__AuditSealed sealed = KJ__AUDIT_SEALED__INIT;
     sealed.schema = self->schema;
-    sealed.seq = strtoull (PQgetvalue (result, 0, 0), NULL, 10);
+    sealed.seq = seq;
     sealed.row = strtoll (PQgetvalue (result, 0, 1), NULL, 10);
     sealed.hash.data = hash;
     sealed.hash.len = size;
@@ -305,11 +318,15 @@ s_anchor (kj_audit_t *self, kj_db_t *db)
                ? kj_outbox_add (db, "audit.sealed", self->schema, &sealed.base)
                : -1;
     PQfreemem (hash);
+    if (rc == 0)
+        *anchored_p = seq;
     return rc;
 }
 
-int
-kj_audit_seal (kj_audit_t *self, kj_db_t *db)
+//  Seal, and with anchor put the head in the outbox when it moved since
+//  this process last anchored it; one transaction.
+static int
+s_seal (kj_audit_t *self, kj_db_t *db, bool anchor)
 {
     if (kj_db_begin (db))
         return -1;
@@ -320,20 +337,37 @@ kj_audit_seal (kj_audit_t *self, kj_db_t *db)
     PQclear (result);
     //  A service without an outbox (no schema of its own for events)
     //  chains all the same, without an anchor
-    if (count > 0 && self->has_outbox < 0) {
+    if (anchor && count >= 0 && atomic_load (&self->has_outbox) < 0) {
         result = kj_db_exec (db, "SELECT to_regclass ('kj_outbox') IS NOT NULL",
                              0, NULL);
-        self->has_outbox = result && PQntuples (result) == 1
-                        && streq (PQgetvalue (result, 0, 0), "t");
+        atomic_store (&self->has_outbox,
+                      result && PQntuples (result) == 1
+                          && streq (PQgetvalue (result, 0, 0), "t"));
         PQclear (result);
     }
-    if (count > 0 && self->has_outbox == 1 && s_anchor (self, db))
+    uint64_t anchored = 0;
+    if (anchor && count >= 0 && atomic_load (&self->has_outbox) == 1
+        && s_anchor (self, db, &anchored))
         count = -1;
     if (count < 0 || kj_db_commit (db)) {
         kj_db_rollback (db);
         return -1;
     }
+    if (anchored)
+        atomic_store (&self->anchored, anchored);
     return count;
+}
+
+int
+kj_audit_seal (kj_audit_t *self, kj_db_t *db)
+{
+    return s_seal (self, db, atomic_load (&self->anchor_seals));
+}
+
+void
+kj_audit_set_anchoring (kj_audit_t *self, bool every_seal)
+{
+    atomic_store (&self->anchor_seals, every_seal);
 }
 
 //  The anchors of this trail among the request's, oldest first, checked
@@ -401,7 +435,7 @@ kj_audit_verify (kj_audit_t *self, kj_db_t *db,
                  const Kj__AuditVerifyRequest *request, Kj__AuditVerify *reply,
                  kj_call_t *call)
 {
-    if (kj_audit_seal (self, db) < 0)
+    if (s_seal (self, db, true) < 0)
         return -1;
     PGresult *result = kj_db_exec (db, self->verify_sql, 0, NULL);
     if (!result || PQntuples (result) != 1) {

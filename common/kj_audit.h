@@ -84,14 +84,22 @@ int
     kj_audit_write (kj_audit_t *self, kj_db_t *db, const kj_audit_row_t *row);
 
 //  Chain the rows committed since the last seal (at most 10,000), unless
-//  another connection is sealing, and in the same transaction put the new
-//  head in the service's outbox as the event `audit.sealed` (an
-//  AuditSealed, key: the trail's schema), which anchors it in the event
-//  log. Outside a transaction. The rows chained, or -1.
+//  another connection is sealing. With anchoring on (kj_audit_set_
+//  anchoring), the same transaction puts the new head in the service's
+//  outbox as the event `audit.sealed` (an AuditSealed, key: the trail's
+//  schema), which anchors it in the event log. Outside a transaction. The
+//  rows chained, or -1.
 int
     kj_audit_seal (kj_audit_t *self, kj_db_t *db);
 
-//  Seal, then check the whole chain in one snapshot: reply->ok, with
+//  Whether every seal anchors the head (the option NAME/audit_anchor; off:
+//  only kj_audit_verify's seal does, when the head moved since this
+//  process anchored it last).
+void
+    kj_audit_set_anchoring (kj_audit_t *self, bool every_seal);
+
+//  Seal and anchor the head (as above, whether or not anchoring is on),
+//  then check the whole chain in one snapshot: reply->ok, with
 //  checked, pending, and bad_row and reason for the first row that fails.
 //  Each anchor of this trail among request->anchors must still be in the
 //  chain (that hash at that place): a chain cut short or rewritten by
