@@ -15,6 +15,7 @@
 #include "kejin.h"
 #include "kj_audit.h"
 #include "kj_json.h"
+#include <stdatomic.h>
 
 //  Rows a seal chains at most per call, and how far below the newest
 //  chained id it looks for rows that committed late
@@ -27,6 +28,11 @@ struct _kj_audit_t {
     char *seal_sql;
     char *verify_sql;
     char *exists_sql;
+    char *head_sql;            //  the chain's last place, row and hash
+    char *anchor_sql;          //  the chain's last place, and the hash at $1
+    atomic_int has_outbox;     //  -1 not known yet, 0 no, 1 yes
+    atomic_bool anchor_seals;  //  every seal anchors, not only verify's
+    atomic_uint_fast64_t anchored;  //  the place this process anchored last
 };
 
 //  What kj_audit_object keeps with the call
@@ -153,6 +159,16 @@ kj_audit_new (const char *schema)
     self->exists_sql = zsys_sprintf ("SELECT to_regclass ('\"%s\".chain') IS "
                                      "NOT NULL",
                                      self->schema);
+    self->head_sql = zsys_sprintf ("SELECT seq, id, hash FROM \"%s\".chain "
+                                   "ORDER BY seq DESC LIMIT 1",
+                                   self->schema);
+    self->anchor_sql = zsys_sprintf (
+        "SELECT coalesce ((SELECT max (seq) FROM \"%1$s\".chain), 0), "
+        "(SELECT hash FROM \"%1$s\".chain WHERE seq = $1::bigint)",
+        self->schema);
+    atomic_init (&self->has_outbox, -1);
+    atomic_init (&self->anchor_seals, false);
+    atomic_init (&self->anchored, 0);
     return self;
 }
 
@@ -165,6 +181,8 @@ kj_audit_destroy (kj_audit_t **self_p)
         zstr_free (&self->seal_sql);
         zstr_free (&self->verify_sql);
         zstr_free (&self->exists_sql);
+        zstr_free (&self->head_sql);
+        zstr_free (&self->anchor_sql);
         free (self);
         *self_p = NULL;
     }
@@ -267,22 +285,158 @@ kj_audit_write (kj_audit_t *self, kj_db_t *db, const kj_audit_row_t *row)
     return kj_db_run (db, self->insert_sql, 11, params) == 1 ? 0 : -1;
 }
 
-int
-kj_audit_seal (kj_audit_t *self, kj_db_t *db)
+//  The chain's head in the outbox as `audit.sealed`, in db's transaction.
+//  0 or -1.
+//  *anchored_p is the place anchored, or left alone when the head is the
+//  one this process anchored last (or the chain is empty). 0 or -1.
+static int
+s_anchor (kj_audit_t *self, kj_db_t *db, uint64_t *anchored_p)
 {
+    PGresult *result = kj_db_exec (db, self->head_sql, 0, NULL);
+    if (!result) {
+        PQclear (result);
+        return -1;
+    }
+    uint64_t seq = PQntuples (result) == 1
+                     ? strtoull (PQgetvalue (result, 0, 0), NULL, 10)
+                     : 0;
+    if (seq == 0 || seq == atomic_load (&self->anchored)) {
+        PQclear (result);
+        return 0;
+    }
+    size_t size = 0;
+    unsigned char *hash = PQunescapeBytea ((const unsigned char *)
+                                               PQgetvalue (result, 0, 2),
+                                           &size);
+    Kj__AuditSealed sealed = KJ__AUDIT_SEALED__INIT;
+    sealed.schema = self->schema;
+    sealed.seq = seq;
+    sealed.row = strtoll (PQgetvalue (result, 0, 1), NULL, 10);
+    sealed.hash.data = hash;
+    sealed.hash.len = size;
+    PQclear (result);
+    int rc = hash
+               ? kj_outbox_add (db, "audit.sealed", self->schema, &sealed.base)
+               : -1;
+    PQfreemem (hash);
+    if (rc == 0)
+        *anchored_p = seq;
+    return rc;
+}
+
+//  Seal, and with anchor put the head in the outbox when it moved since
+//  this process last anchored it; one transaction.
+static int
+s_seal (kj_audit_t *self, kj_db_t *db, bool anchor)
+{
+    if (kj_db_begin (db))
+        return -1;
     PGresult *result = kj_db_exec (db, self->seal_sql, 0, NULL);
     int count = result && PQntuples (result) == 1
                   ? atoi (PQgetvalue (result, 0, 0))
                   : -1;
     PQclear (result);
+    //  A service without an outbox (no schema of its own for events)
+    //  chains all the same, without an anchor
+    if (anchor && count >= 0 && atomic_load (&self->has_outbox) < 0) {
+        result = kj_db_exec (db, "SELECT to_regclass ('kj_outbox') IS NOT NULL",
+                             0, NULL);
+        atomic_store (&self->has_outbox,
+                      result && PQntuples (result) == 1
+                          && streq (PQgetvalue (result, 0, 0), "t"));
+        PQclear (result);
+    }
+    uint64_t anchored = 0;
+    if (anchor && count >= 0 && atomic_load (&self->has_outbox) == 1
+        && s_anchor (self, db, &anchored))
+        count = -1;
+    if (count < 0 || kj_db_commit (db)) {
+        kj_db_rollback (db);
+        return -1;
+    }
+    if (anchored)
+        atomic_store (&self->anchored, anchored);
     return count;
 }
 
 int
-kj_audit_verify (kj_audit_t *self, kj_db_t *db, Kj__AuditVerify *reply,
+kj_audit_seal (kj_audit_t *self, kj_db_t *db)
+{
+    return s_seal (self, db, atomic_load (&self->anchor_seals));
+}
+
+void
+kj_audit_set_anchoring (kj_audit_t *self, bool every_seal)
+{
+    atomic_store (&self->anchor_seals, every_seal);
+}
+
+//  The anchors of this trail among the request's, oldest first, checked
+//  against the chain: reply->ok false with the reason for the first the
+//  chain lost. 0, or -1 when the database failed.
+static int
+s_check_anchors (kj_audit_t *self, kj_db_t *db,
+                 const Kj__AuditVerifyRequest *request, Kj__AuditVerify *reply,
                  kj_call_t *call)
 {
-    if (kj_audit_seal (self, db) < 0)
+    for (size_t i = 0; request && i < request->n_anchors; i++) {
+        const Kj__AuditSealed *anchor = request->anchors [i];
+        if (!anchor->schema || !streq (anchor->schema, self->schema)
+            || anchor->seq == 0)
+            continue;
+        if (anchor->seq > reply->anchored_seq)
+            reply->anchored_seq = anchor->seq;
+        char seq [24];
+        snprintf (seq, sizeof seq, "%" PRIu64, anchor->seq);
+        const char *params [] = { seq };
+        PGresult *result = kj_db_exec (db, self->anchor_sql, 1, params);
+        if (!result || PQntuples (result) != 1) {
+            PQclear (result);
+            return -1;
+        }
+        uint64_t last = strtoull (PQgetvalue (result, 0, 0), NULL, 10);
+        size_t size = 0;
+        unsigned char *hash = PQgetisnull (result, 0, 1)
+                                ? NULL
+                                : PQunescapeBytea ((const unsigned char *)
+                                                       PQgetvalue (result, 0,
+                                                                   1),
+                                                   &size);
+        PQclear (result);
+        bool same = hash && size == anchor->hash.len
+                 && memcmp (hash, anchor->hash.data, size) == 0;
+        PQfreemem (hash);
+        if (same)
+            continue;
+        reply->ok = false;
+        if (reply->bad_row == 0)
+            reply->bad_row = anchor->row;
+        if (reply->checked >= anchor->seq)
+            reply->checked = anchor->seq - 1;  //  what still holds for sure
+        char *reason =
+            last < anchor->seq
+                ? zsys_sprintf ("the chain ends at place %" PRIu64 ", before "
+                                "place %" PRIu64 " that the event log "
+                                "anchored (offset %" PRIu64 "): rows were "
+                                "removed",
+                                last, anchor->seq, anchor->offset)
+                : zsys_sprintf ("place %" PRIu64 " of the chain does not hold "
+                                "the hash the event log anchored (offset "
+                                "%" PRIu64 "): the chain was rewritten",
+                                anchor->seq, anchor->offset);
+        reply->reason = kj_call_strdup (call, reason);
+        zstr_free (&reason);
+        return 0;
+    }
+    return 0;
+}
+
+int
+kj_audit_verify (kj_audit_t *self, kj_db_t *db,
+                 const Kj__AuditVerifyRequest *request, Kj__AuditVerify *reply,
+                 kj_call_t *call)
+{
+    if (s_seal (self, db, true) < 0)
         return -1;
     PGresult *result = kj_db_exec (db, self->verify_sql, 0, NULL);
     if (!result || PQntuples (result) != 1) {
@@ -296,7 +450,7 @@ kj_audit_verify (kj_audit_t *self, kj_db_t *db, Kj__AuditVerify *reply,
     reply->reason = kj_call_strdup (call, PQgetvalue (result, 0, 3));
     reply->ok = reply->bad_row == 0;
     PQclear (result);
-    return 0;
+    return s_check_anchors (self, db, request, reply, call);
 }
 
 //  --------------------------------------------------------------------------
@@ -312,15 +466,51 @@ s_json (kj_call_t *call, const ProtobufCMessage *message)
     return copy;
 }
 
-void
-kj_audit_object (kj_call_t *call, const char *object,
-                 const ProtobufCMessage *before, const ProtobufCMessage *after)
+//  The call's note, made on first use
+static s_note_t *
+s_note (kj_call_t *call)
 {
-    s_note_t *note = (s_note_t *) kj_call_alloc (call, sizeof (s_note_t));
-    note->object = kj_call_strdup (call, object ? object : "");
+    s_note_t *note = (s_note_t *) kj_call_note (call);
+    if (!note) {
+        note = (s_note_t *) kj_call_alloc (call, sizeof (s_note_t));
+        note->object = "";
+        note->before = note->after = NULL;
+        kj_call_set_note (call, note);
+    }
+    return note;
+}
+
+void
+kj_audit_object (kj_call_t *call, const char *kind, const char *key)
+{
+    assert (kind && *kind);
+    s_note_t *note = s_note (call);
+    //  The key as the caller sent it, cut on a character boundary; text
+    //  the database would refuse is not kept
+    if (!key || !kj_utf8_valid (key))
+        key = key ? "(not text)" : "";
+    char *object = *key ? zsys_sprintf ("%s %s", kind, key)
+                        : zsys_sprintf ("%s", kind);
+    object [kj_utf8_cut (object, KJ_AUDIT_OBJECT_MAX)] = 0;
+    note->object = kj_call_strdup (call, object);
+    zstr_free (&object);
+}
+
+void
+kj_audit_object_n (kj_call_t *call, const char *kind, int64_t key)
+{
+    char text [24];
+    snprintf (text, sizeof text, "%" PRId64, key);
+    kj_audit_object (call, kind, text);
+}
+
+void
+kj_audit_images (kj_call_t *call, const ProtobufCMessage *before,
+                 const ProtobufCMessage *after)
+{
+    s_note_t *note = s_note (call);
     note->before = before ? s_json (call, before) : NULL;
     note->after = after ? s_json (call, after) : NULL;
-    kj_call_set_note (call, note);
 }
 
 void

@@ -18,9 +18,9 @@
     DELETE or TRUNCATE. kj_audit_verify walks the chain and names the first
     row that does not match.
 
-    A handler names the object it changed, and its images before and after,
-    with kj_audit_object; by default the object is empty, "before" is the
-    request and "after" the reply.
+    A handler names the object it changed with kj_audit_object, and may
+    give its images before and after with kj_audit_images; by default the
+    object is empty, "before" is the request and "after" the reply.
     =========================================================================
 */
 
@@ -36,6 +36,9 @@ typedef struct _kj_audit_t kj_audit_t;
 //  Largest image kept in a row; a larger one (a bulk import's chunk) is
 //  stored as {"omitted_bytes": N}
 #define KJ_AUDIT_IMAGE_MAX 16384
+
+//  Longest object name kept in a row (bytes)
+#define KJ_AUDIT_OBJECT_MAX 256
 
 //  One audited call. Strings never NULL; before and after are JSON text,
 //  or NULL for none.
@@ -81,27 +84,48 @@ int
     kj_audit_write (kj_audit_t *self, kj_db_t *db, const kj_audit_row_t *row);
 
 //  Chain the rows committed since the last seal (at most 10,000), unless
-//  another connection is sealing. Outside a transaction. The rows chained,
-//  or -1.
+//  another connection is sealing. With anchoring on (kj_audit_set_
+//  anchoring), the same transaction puts the new head in the service's
+//  outbox as the event `audit.sealed` (an AuditSealed, key: the trail's
+//  schema), which anchors it in the event log. Outside a transaction. The
+//  rows chained, or -1.
 int
     kj_audit_seal (kj_audit_t *self, kj_db_t *db);
 
-//  Seal, then check the whole chain in one snapshot: reply->ok, with
+//  Whether every seal anchors the head (the option NAME/audit_anchor; off:
+//  only kj_audit_verify's seal does, when the head moved since this
+//  process anchored it last).
+void
+    kj_audit_set_anchoring (kj_audit_t *self, bool every_seal);
+
+//  Seal and anchor the head (as above, whether or not anchoring is on),
+//  then check the whole chain in one snapshot: reply->ok, with
 //  checked, pending, and bad_row and reason for the first row that fails.
-//  0, or -1 when the database failed.
+//  Each anchor of this trail among request->anchors must still be in the
+//  chain (that hash at that place): a chain cut short or rewritten by
+//  whoever owns the database fails too, naming the first anchor it lost. 0, or -1 when the database failed.
 int
-    kj_audit_verify (kj_audit_t *self, kj_db_t *db, Kj__AuditVerify *reply,
-                     kj_call_t *call);
+    kj_audit_verify (kj_audit_t *self, kj_db_t *db,
+                     const Kj__AuditVerifyRequest *request,
+                     Kj__AuditVerify *reply, kj_call_t *call);
 
 //  --------------------------------------------------------------------------
 //  Inside a handler
 
-//  Name what this call acts on (object, e.g. "enterprise 9121..."), and
-//  its images before and after the change (either NULL: the request, or
-//  the reply). Copied at once: the messages may change afterwards.
+//  Name what this call acts on: its kind and key as the caller sent them
+//  ("enterprise", "91210100..."), stored as "kind key", cut to
+//  KJ_AUDIT_OBJECT_MAX bytes. One line at the top of a write handler.
 void
-    kj_audit_object (kj_call_t *call, const char *object,
-                     const ProtobufCMessage *before,
+    kj_audit_object (kj_call_t *call, const char *kind, const char *key);
+
+//  The same with a number for key ("claim", 42)
+void
+    kj_audit_object_n (kj_call_t *call, const char *kind, int64_t key);
+
+//  The call's images before and after the change, in place of the request
+//  and the reply (either NULL: keep that default). Copied at once.
+void
+    kj_audit_images (kj_call_t *call, const ProtobufCMessage *before,
                      const ProtobufCMessage *after);
 
 //  What kj_audit_object noted for the call, for the daemon's audit hook:

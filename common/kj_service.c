@@ -170,6 +170,12 @@ kj_service_options (const kj_service_def_t *def)
                       "seconds between chaining the audit trail's new "
                       "rows (0: only at `kejin audit verify`)",
                       KJ_INT (0, INTERVAL_MAX));
+        snprintf (path, sizeof path, "%s/audit_anchor", def->name);
+        s_option_add (table, &count, path, "false",
+                      "anchor the audit chain's head in the event log "
+                      "(audit.sealed) at every seal, not only at "
+                      "`kejin audit verify`",
+                      KJ_BOOL);
     }
     //  Read by the launcher, in the daemon's own section
     snprintf (path, sizeof path, "%s/copies", def->name);
@@ -267,9 +273,10 @@ s_audit (void *hooks, kj_call_t *call, const ProtobufCMethodDescriptor *md,
     return rc;
 }
 
-//  The built-in AuditVerify: seal, then check the chain
+//  The built-in AuditVerify: seal, then check the chain and the anchor
 static int
-s_verify (void *hooks, kj_call_t *call, Kj__AuditVerify *reply)
+s_verify (void *hooks, kj_call_t *call, const Kj__AuditVerifyRequest *request,
+          Kj__AuditVerify *reply)
 {
     s_counters_t *self = (s_counters_t *) hooks;
     kj_audit_t *audit = self->service->audit;
@@ -278,7 +285,7 @@ s_verify (void *hooks, kj_call_t *call, Kj__AuditVerify *reply)
                              "service '%s' keeps no audit trail",
                              self->serve->name);
     reply->service = (char *) self->serve->name;
-    if (kj_audit_verify (audit, kj_call_db (call), reply, call))
+    if (kj_audit_verify (audit, kj_call_db (call), request, reply, call))
         return kj_call_fail_db (call);
     if (!reply->ok)
         kj_error ("audit.broken", "schema=%s row=%" PRId64 " reason=\"%s\"",
@@ -651,6 +658,10 @@ kj_service_start (kj_service_t *self)
         if (s_thread_start (self, thread))
             return 1;
     }
+    snprintf (path, sizeof path, "%s/audit_anchor", def->name);
+    if (self->audit)
+        kj_audit_set_anchoring (self->audit,
+                                kj_config_bool (self->config, path));
     snprintf (path, sizeof path, "%s/audit_seal", def->name);
     int64_t seal = self->audit
                      ? s_ranged (self, path, 0, INTERVAL_MAX, "seconds")

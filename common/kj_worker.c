@@ -678,14 +678,41 @@ s_dispatch (kj_worker_t *self, kj_call_t *call, zframe_t *payload, int *index)
     const ProtobufCMethodDescriptor *md =
         protobuf_c_service_descriptor_get_method_by_name (desc, header->method);
     *index = -1;
+    //  A call the broker refused for the caller's rights comes without a
+    //  body: it is recorded, as a refusal, and answered with the broker's
+    //  reason; nothing runs, whatever the method
+    const char *refused = kj_call_caller (call)->refused;
+    if (refused && *refused) {
+        ProtobufCMethodDescriptor named = { header->method, NULL, NULL };
+        if (md)
+            *index = (int) (md - desc->methods);
+        kj_call_fail (call, KJ__CODE__PERMISSION_DENIED, "method", "%s",
+                      refused);
+        if (s_audit (call, md ? md : &named, NULL, call->status.code))
+            kj_warn ("worker.audit_failed", "method=%s code=%s", header->method,
+                     kj_code_name (call->status.code));
+        return NULL;
+    }
     if (!md && streq (header->method, "Health")) {
         *index = (int) desc->n_methods;
         return s_health (call);
     }
     if (!md && streq (header->method, "AuditVerify") && self->config.verify) {
+        kj_status_t bad;
+        Kj__AuditVerifyRequest *ask = (Kj__AuditVerifyRequest *)
+            kj_proto_unpack (&kj__audit_verify_request__descriptor,
+                             payload ? zframe_data (payload) : NULL,
+                             payload ? zframe_size (payload) : 0, &bad);
+        if (!ask) {
+            kj_call_fail (call, bad.code, bad.field, "request body: %s",
+                          bad.message);
+            return NULL;
+        }
         Kj__AuditVerify *verify = (Kj__AuditVerify *)
             kj_call_message (call, &kj__audit_verify__descriptor);
-        if (self->config.verify (self->config.hooks, call, verify)) {
+        int rc = self->config.verify (self->config.hooks, call, ask, verify);
+        protobuf_c_message_free_unpacked (&ask->base, NULL);
+        if (rc) {
             if (call->status.code == KJ__CODE__OK)
                 kj_call_fail (call, KJ__CODE__INTERNAL, NULL,
                               "AuditVerify failed without saying why");

@@ -76,6 +76,7 @@ typedef int (kj_audit_fn) (void *hooks, kj_call_t *call,
                            const ProtobufCMessage *request,
                            const ProtobufCMessage *reply, int code);
 typedef int (kj_verify_fn) (void *hooks, kj_call_t *call,
+                            const Kj__AuditVerifyRequest *request,
                             Kj__AuditVerify *reply);
 
 typedef struct {

@@ -1123,6 +1123,7 @@ s_stamp (broker_core_t *self, request_t *request, Kj__RequestHeader *header,
         stamp.identity = (char *) (caller->name ? caller->name : "");
         stamp.role = (char *) (caller->role ? caller->role : "");
         stamp.city = (char *) (caller->city ? caller->city : "");
+        stamp.refused = (char *) (caller->refused ? caller->refused : "");
     }
     Kj__Caller *theirs = header->caller;
     header->caller = &stamp;
@@ -1320,16 +1321,35 @@ s_client_message (broker_core_t *self, zmq_msg_t *frames, int count, bool cut,
     const char *allowed = NULL;
     //  kejin.broker Hello only says which framing the broker takes
     bool hello = streq (name, "kejin.broker") && streq (method, "Hello");
+    broker_caller_t refused;
+    char why [512];
     if (self->secure && strncmp (name, "mmi.", 4) && !hello
         && !s_may_call (self, caller, name, method, &allowed)) {
         s_refused (self, REFUSED_METHOD_ROLE, caller, name, method);
-        s_refuse (self, frames, count, header, KJ__CODE__PERMISSION_DENIED,
-                  "method", "403",
-                  "the key %s (role %s) may not call %s%s%s;"
-                  " only %s keys may",
+        snprintf (why, sizeof why,
+                  "the key %s (role %s) may not call %s%s%s; only %s keys may",
                   caller->name, caller->role, name, *method ? " " : "",
                   *method ? method : "", allowed);
-        goto done;
+        //  A Kejin call to a service that has workers goes on without its
+        //  body, the refusal stamped: the service writes it to its audit
+        //  trail and answers PERMISSION_DENIED, so that every refusal the
+        //  caller hears of is on record (docs/security.md)
+        service_t *target = header
+                              ? (service_t *) zhashx_lookup (self->services,
+                                                             name)
+                              : NULL;
+        if (!target || target->workers == 0) {
+            s_refuse (self, frames, count, header, KJ__CODE__PERMISSION_DENIED,
+                      "method", "403", "%s", why);
+            goto done;
+        }
+        s_close_frames (frames + 5, count - 5);
+        count = 5;
+        nbody = 1;
+        refused = *caller;
+        refused.refused = why;
+        caller = &refused;
+        header->retry_safe = true;  //  nothing runs: any worker may take it
     }
     if (strncmp (name, "mmi.", 4) == 0) {
         s_handle_mmi (self, frames, count, name);

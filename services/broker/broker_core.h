@@ -87,6 +87,7 @@ typedef struct {
     const char *city;
     const char *services;  //  a service key's services, "a,b" or "*"
     bool revoked;
+    const char *refused;  //  set by broker_core only: why it refused
 } broker_caller_t;
 
 //  Turn rights on: from now on every message needs a caller (NULL is

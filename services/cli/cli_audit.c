@@ -1,15 +1,59 @@
 /*  =========================================================================
     cli_audit - `kejin audit verify [--service S]`: check the audit trails
 
-    Asks a service (or every service the broker knows) for the built-in
-    AuditVerify, which kj_service answers: it chains the trail's newest
-    rows, then checks the whole chain and names the first row that does
-    not match its hash. Exit 0 when every trail checked holds, 1 when one
+    Reads the newest `audit.sealed` event of each trail from the event log
+    (the chain's head, anchored outside the service's database), then asks
+    a service (or every service the broker knows) for the built-in
+    AuditVerify with those anchors, which kj_service answers: it chains
+    the trail's newest rows, checks the whole chain, names the first row
+    that does not match its hash, and checks that the chain still holds
+    the anchored hash at the anchored place. Exit 0 when every trail checked holds, 1 when one
     does not.
     =========================================================================
 */
 
 #include "cli_reg.h"
+
+static void
+s_anchor_destroy (Kj__AuditSealed **anchor_p)
+{
+    if (*anchor_p) {
+        kj__audit_sealed__free_unpacked (*anchor_p, NULL);
+        *anchor_p = NULL;
+    }
+}
+
+//  Anchors kept per trail, the newest: each is checked against the chain
+#define ANCHORS_MAX 2000
+
+//  Keep event's anchor, after those of the same trail (dropping the oldest
+//  past ANCHORS_MAX)
+static void
+s_anchor_keep (zlistx_t *anchors, const Kj__Envelope *event)
+{
+    Kj__AuditSealed *anchor = kj__audit_sealed__unpack (NULL,
+                                                        event->payload.len,
+                                                        event->payload.data);
+    char owner [128];
+    snprintf (owner, sizeof owner, "%s_audit",
+              event->producer ? event->producer : "");
+    if (!anchor || !anchor->schema || !streq (anchor->schema, owner)
+        || !event->key || !streq (event->key, owner)) {
+        if (anchor)
+            kj__audit_sealed__free_unpacked (anchor, NULL);
+        return;
+    }
+    anchor->offset = event->offset;
+    void *oldest = NULL;
+    size_t count = 0;
+    for (Kj__AuditSealed *known = (Kj__AuditSealed *) zlistx_first (anchors);
+         known; known = (Kj__AuditSealed *) zlistx_next (anchors))
+        if (streq (known->schema, anchor->schema) && count++ == 0)
+            oldest = zlistx_cursor (anchors);
+    if (count >= ANCHORS_MAX)
+        zlistx_delete (anchors, oldest);
+    zlistx_add_end (anchors, anchor);
+}
 
 static const char *s_usage = N_ (
     "Usage: kejin audit verify [--service SERVICE] [--json]\n"
@@ -17,7 +61,61 @@ static const char *s_usage = N_ (
     "service the broker knows). Each service keeps one row per change and\n"
     "per refusal (who, role, city, method, object, result, before and\n"
     "after); a row edited or deleted by hand breaks the chain, and the\n"
-    "first such row is named. Exit 1 if any trail is broken.\n");
+    "first such row is named. Each service also publishes its chain's head\n"
+    "to the event log (audit.sealed) at every seal; the chain must still\n"
+    "hold each, so a trail cut short or rewritten by the database's owner\n"
+    "fails too. Exit 1 if any trail is broken.\n");
+
+//  --------------------------------------------------------------------------
+//  The `audit.sealed` events of each trail in the event log (the chain's
+//  head each time the service sealed it; the newest ANCHORS_MAX), kept
+//  only when the producer that put them there owns the trail: "registry"
+//  for "registry_audit". Every one is checked, not only the newest: after
+//  a rewrite the sealer would anchor the rewritten head, but the anchors
+//  from before it no longer match.
+//  Returns the anchors (an empty list when the log cannot be read: the
+//  chain is then checked on its own, and a note says so).
+
+static zlistx_t *
+s_anchors (cli_t *cli)
+{
+    zlistx_t *anchors = zlistx_new ();
+    zlistx_set_destructor (anchors, (czmq_destructor *) s_anchor_destroy);
+    char *prefixes [] = { "audit.sealed" };
+    uint64_t from = 0;
+    while (true) {
+        Kj__ReplayRequest ask = KJ__REPLAY_REQUEST__INIT;
+        ask.from_offset = from;
+        ask.prefixes = prefixes;
+        ask.n_prefixes = 1;
+        ask.max_events = 10000;
+        Kj__ReplayReply *reply = NULL;
+        kj_status_t status;
+        kj_call_opts_t opts = { .read_only = true };
+        int code = kj_client_call (cli_client (cli), "events", "Replay",
+                                   &ask.base, &kj__replay_reply__descriptor,
+                                   (ProtobufCMessage **) &reply, &status,
+                                   &opts);
+        if (code != KJ__CODE__OK) {
+            if (!cli->json)
+                fprintf (stderr,
+                         _ ("kejin: the event log could not be read (%s: "
+                            "%s); chains are checked without their "
+                            "anchors\n"),
+                         kj_code_name (code), status.message);
+            break;
+        }
+        for (size_t i = 0; i < reply->n_events; i++)
+            s_anchor_keep (anchors, reply->events [i]);
+        bool more = reply->next_offset > from
+                 && reply->next_offset <= reply->head;
+        from = reply->next_offset;
+        kj__replay_reply__free_unpacked (reply, NULL);
+        if (!more)
+            break;
+    }
+    return anchors;
+}
 
 //  Print one answer; true when the trail holds.
 static bool
@@ -25,6 +123,12 @@ s_print (cli_t *cli, const Kj__AuditVerify *reply)
 {
     if (cli->json)
         cli_print_json (&reply->base);
+    else if (reply->ok && reply->anchored_seq)
+        printf (_ ("%-16s %-20s ok: %" PRIu64 " rows chained, %" PRIu64
+                   " waiting; place %" PRIu64 " holds the hash anchored "
+                   "in the event log\n"),
+                reply->service, reply->schema, reply->checked, reply->pending,
+                reply->anchored_seq);
     else if (reply->ok)
         printf (_ ("%-16s %-20s ok: %" PRIu64 " rows chained, %" PRIu64
                    " waiting\n"),
@@ -39,7 +143,7 @@ s_print (cli_t *cli, const Kj__AuditVerify *reply)
 
 //  Every Kejin service the broker knows, verified once per trail
 static int
-s_verify_all (cli_t *cli)
+s_verify_all (cli_t *cli, Kj__AuditVerifyRequest *ask)
 {
     Kj__BrokerStatsRequest request = KJ__BROKER_STATS_REQUEST__INIT;
     Kj__BrokerStats *stats = NULL;
@@ -57,12 +161,11 @@ s_verify_all (cli_t *cli)
         if (strncmp (name, "kejin.", 6) == 0 || strncmp (name, "mmi.", 4) == 0
             || stats->services [i]->workers == 0)
             continue;
-        Kj__AuditVerifyRequest ask = KJ__AUDIT_VERIFY_REQUEST__INIT;
         Kj__AuditVerify *reply = NULL;
         kj_status_t status;
         kj_call_opts_t opts = { .read_only = true };
         int code = kj_client_call (cli_client (cli), name, "AuditVerify",
-                                   &ask.base, &kj__audit_verify__descriptor,
+                                   &ask->base, &kj__audit_verify__descriptor,
                                    (ProtobufCMessage **) &reply, &status,
                                    &opts);
         if (code == KJ__CODE__OK) {
@@ -113,8 +216,19 @@ cli_audit (cli_t *cli, int argc, char **argv)
         return CLI_USAGE;
     const char *service = cli_args_get (args, "service");
     int rc;
+    //  The anchors go with every request; a service checks those of its
+    //  own trail
+    zlistx_t *anchors = s_anchors (cli);
+    Kj__AuditSealed **list = (Kj__AuditSealed **)
+        calloc (zlistx_size (anchors) + 1, sizeof (Kj__AuditSealed *));
+    size_t n = 0;
+    for (Kj__AuditSealed *anchor = (Kj__AuditSealed *) zlistx_first (anchors);
+         anchor; anchor = (Kj__AuditSealed *) zlistx_next (anchors))
+        list [n++] = anchor;
+    Kj__AuditVerifyRequest ask = KJ__AUDIT_VERIFY_REQUEST__INIT;
+    ask.anchors = list;
+    ask.n_anchors = n;
     if (service) {
-        Kj__AuditVerifyRequest ask = KJ__AUDIT_VERIFY_REQUEST__INIT;
         Kj__AuditVerify *reply = NULL;
         rc = cli_call (cli, service, "AuditVerify", &ask.base,
                        &kj__audit_verify__descriptor,
@@ -125,7 +239,9 @@ cli_audit (cli_t *cli, int argc, char **argv)
             protobuf_c_message_free_unpacked (&reply->base, NULL);
     }
     else
-        rc = s_verify_all (cli);
+        rc = s_verify_all (cli, &ask);
+    free (list);
+    zlistx_destroy (&anchors);
     cli_args_destroy (&args);
     return rc;
 }

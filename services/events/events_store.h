@@ -2,8 +2,9 @@
     events_store - every SQL statement of kejin-events
 
     Schema "events" (services/events/sql): log, producers, meta,
-    subscribers. The writer appends with binary COPY on the connection that
-    holds the writer lock; readers serve replay with binary results, so an
+    subscribers. The writer appends on the connection that holds the
+    writer lock: a small group in one statement (one round trip, one
+    fsync), a large one with binary COPY in a transaction; readers serve replay with binary results, so an
     envelope goes from the table to the wire without hex on the way.
     =========================================================================
 */
@@ -51,6 +52,10 @@ typedef struct {
 //  and rolled back (the caller reloads its state); -2 the connection is
 //  not the lock holder's any more (the caller steps down); -3 batch
 //  *refused_p's txid is not below *xmin_p: all rolled back.
+//  Groups of at most this many events go in one statement (one round
+//  trip), larger ones by COPY in a transaction (the faster per event).
+#define EVENTS_APPEND_ONE_MAX 256
+
 int
     events_store_append (kj_db_t *db, int lock_pid,
                          const events_batch_t *batches, size_t n,

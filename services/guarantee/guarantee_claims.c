@@ -149,6 +149,7 @@ guarantee_submit_claim (kj_call_t *call, const ProtobufCMessage *request,
                         ProtobufCMessage *reply)
 {
     const Kj__ClaimSubmitRequest *in = (const Kj__ClaimSubmitRequest *) request;
+    kj_audit_object_n (call, "daichang", in->daichang_id);
     const char *caller = guarantee_server_caller (call);
     if (!caller)
         return -1;
@@ -263,6 +264,7 @@ guarantee_review_claim (kj_call_t *call, const ProtobufCMessage *request,
                         ProtobufCMessage *reply)
 {
     const Kj__ClaimReviewRequest *in = (const Kj__ClaimReviewRequest *) request;
+    kj_audit_object_n (call, "claim", in->claim_id);
     const char *caller = guarantee_server_caller (call);
     if (!caller || s_check_claim_id (call, in->claim_id))
         return -1;
@@ -330,6 +332,7 @@ guarantee_approve_claim (kj_call_t *call, const ProtobufCMessage *request,
 {
     const Kj__ClaimApproveRequest *in = (const Kj__ClaimApproveRequest *)
         request;
+    kj_audit_object_n (call, "claim", in->claim_id);
     const char *caller = guarantee_server_caller (call);
     if (!caller || s_check_claim_id (call, in->claim_id))
         return -1;
@@ -455,6 +458,7 @@ guarantee_pay_claim (kj_call_t *call, const ProtobufCMessage *request,
                      ProtobufCMessage *reply)
 {
     const Kj__ClaimPayRequest *in = (const Kj__ClaimPayRequest *) request;
+    kj_audit_object_n (call, "claim", in->claim_id);
     const char *caller = guarantee_server_caller (call);
     if (!caller || s_check_claim_id (call, in->claim_id))
         return -1;
@@ -638,6 +642,7 @@ guarantee_recover (kj_call_t *call, const ProtobufCMessage *request,
                    ProtobufCMessage *reply)
 {
     const Kj__RecoverRequest *in = (const Kj__RecoverRequest *) request;
+    kj_audit_object_n (call, "claim", in->claim_id);
     if (guarantee_server_caller (call) == NULL
         || s_check_claim_id (call, in->claim_id))
         return -1;
@@ -715,6 +720,7 @@ guarantee_allot_budget (kj_call_t *call, const ProtobufCMessage *request,
                         ProtobufCMessage *reply)
 {
     const Kj__BudgetAllotRequest *in = (const Kj__BudgetAllotRequest *) request;
+    kj_audit_object_n (call, "budget", in->year);
     if (guarantee_server_caller (call) == NULL)
         return -1;
     if (in->year < 2000 || in->year > 2100)

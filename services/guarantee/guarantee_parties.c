@@ -26,6 +26,7 @@ guarantee_add_guarantor (kj_call_t *call, const ProtobufCMessage *request,
 {
     const Kj__GuarantorAddRequest *in = (const Kj__GuarantorAddRequest *)
         request;
+    kj_audit_object (call, "guarantor", in->id);
     kj_status_t status;
     if (kj_check_id (in->id, "id", &status)
         || kj_check_text (in->name, "name", 200, true, &status))
@@ -104,6 +105,7 @@ guarantee_add_agreement (kj_call_t *call, const ProtobufCMessage *request,
 {
     const Kj__AgreementAddRequest *in = (const Kj__AgreementAddRequest *)
         request;
+    kj_audit_object (call, "agreement", in->id);
     kj_status_t status;
     guarantee_policy_t policy;
     if (guarantee_store_policy (call, &policy, NULL))
@@ -342,6 +344,7 @@ guarantee_add_guarantee (kj_call_t *call, const ProtobufCMessage *request,
 {
     const Kj__GuaranteeAddRequest *in = (const Kj__GuaranteeAddRequest *)
         request;
+    kj_audit_object (call, "guarantee", in->loan_id);
     kj_status_t status;
     guarantee_policy_t policy;
     if (guarantee_store_policy (call, &policy, NULL))
@@ -373,6 +376,7 @@ guarantee_record_daichang (kj_call_t *call, const ProtobufCMessage *request,
 {
     const Kj__DaichangRecordRequest *in = (const Kj__DaichangRecordRequest *)
         request;
+    kj_audit_object (call, "guarantee", in->loan_id);
     kj_status_t status;
     kj_date_t date;
     if (kj_check_id (in->loan_id, "loan_id", &status)
@@ -473,6 +477,7 @@ guarantee_set_policy (kj_call_t *call, const ProtobufCMessage *request,
         return -1;
     guarantee_policy_t policy;
     guarantee_store_policy_from ((const Kj__Policy *) request, &policy);
+    kj_audit_object (call, "policy", "");
     kj_status_t status;
     if (guarantee_policy_check (&policy, &status))
         return kj_call_fail_status (call, &status);

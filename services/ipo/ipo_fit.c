@@ -297,9 +297,10 @@ ipo_fit_batch (kj_call_t *call, const ProtobufCMessage *request,
     image.firms = NULL;
     image.n_firms = 0;
     char object [48];
-    snprintf (object, sizeof object, "fit batch %llu: %zu firms",
+    snprintf (object, sizeof object, "%llu: %zu firms",
               (unsigned long long) in->batch, in->n_firms);
-    kj_audit_object (call, object, &image.base, NULL);
+    kj_audit_object (call, "fit batch", object);
+    kj_audit_images (call, &image.base, NULL);
     if (in->n_firms > IPO_FIT_PAGE_MAX)
         return kj_call_fail (call, KJ__CODE__RESOURCE_EXHAUSTED, "firms",
                              "firms: %zu in one call; at most %d, send the "

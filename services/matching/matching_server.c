@@ -352,6 +352,7 @@ s_add_demand (kj_call_t *call, const ProtobufCMessage *request,
               ProtobufCMessage *reply)
 {
     const Kj__Demand *d = ((const Kj__AddDemandRequest *) request)->demand;
+    kj_audit_object (call, "enterprise", d ? d->enterprise_code : NULL);
     if (!d)
         return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "demand",
                              "demand: required");
@@ -612,6 +613,7 @@ s_match (kj_call_t *call, const ProtobufCMessage *request,
          ProtobufCMessage *reply)
 {
     const Kj__MatchRequest *in = (const Kj__MatchRequest *) request;
+    kj_audit_object (call, "demand", in->demand_id);
     Kj__MatchReply *out = (Kj__MatchReply *) reply;
     server_t *self = STATE (call);
     uint32_t limit = in->limit ? in->limit : LIMIT_DEFAULT;
@@ -806,6 +808,7 @@ s_apply (kj_call_t *call, const ProtobufCMessage *request,
          ProtobufCMessage *reply)
 {
     const Kj__ApplyRequest *in = (const Kj__ApplyRequest *) request;
+    kj_audit_object (call, "demand", in->demand_id);
     if (s_check_text (call, in->product_id, "product_id", ID_MAX, true)
         || s_check_text (call, in->renews_id, "renews_id", ID_MAX, false))
         return -1;
@@ -914,6 +917,7 @@ s_act (kj_call_t *call, const ProtobufCMessage *request,
        ProtobufCMessage *reply)
 {
     const Kj__ActRequest *in = (const Kj__ActRequest *) request;
+    kj_audit_object (call, "application", in->id);
     if (s_check_text (call, in->reason, "reason", PURPOSE_MAX, false))
         return -1;
     int64_t max_fen = 0;
@@ -1042,6 +1046,7 @@ s_match_batch (kj_call_t *call, const ProtobufCMessage *request,
                ProtobufCMessage *reply)
 {
     const Kj__Batch *in = ((const Kj__BatchRequest *) request)->batch;
+    kj_audit_object (call, "region", in ? in->region : NULL);
     const char *region = in && in->region ? in->region : "";
     uint32_t top = in && in->top ? in->top : 10;
     if (s_check_text (call, region, "batch.region", 20, false))
@@ -1102,6 +1107,7 @@ s_link (kj_call_t *call, const ProtobufCMessage *request,
         ProtobufCMessage *reply)
 {
     const Kj__Linkage *in = ((const Kj__LinkRequest *) request)->linkage;
+    kj_audit_object (call, "application", in ? in->application_id : NULL);
     if (!in)
         return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "linkage",
                              "linkage: required");
@@ -1279,6 +1285,7 @@ s_add_roadshow (kj_call_t *call, const ProtobufCMessage *request,
 {
     const Kj__Roadshow *in = ((const Kj__AddRoadshowRequest *) request)
                                  ->roadshow;
+    kj_audit_object (call, "demand", in ? in->demand_id : NULL);
     if (!in)
         return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "roadshow",
                              "roadshow: required");
@@ -1376,6 +1383,7 @@ s_respond (kj_call_t *call, const ProtobufCMessage *request,
            ProtobufCMessage *reply)
 {
     const Kj__RespondRequest *in = (const Kj__RespondRequest *) request;
+    kj_audit_object (call, "roadshow", in->roadshow_id);
     if (s_check_text (call, in->institution_id, "institution_id", ID_MAX, true)
         || s_check_text (call, in->note, "note", PURPOSE_MAX, false))
         return -1;

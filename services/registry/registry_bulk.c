@@ -269,6 +269,7 @@ s_import_begin (kj_call_t *call, const ProtobufCMessage *input,
 {
     const Kj__ImportBeginRequest *request = (const Kj__ImportBeginRequest *)
         input;
+    kj_audit_object (call, "import of", request->file_name);
     Kj__ImportBeginReply *reply = (Kj__ImportBeginReply *) output;
     kj_db_t *db = kj_call_db (call);
     if (s_check_kind (call, request->kind,
@@ -440,6 +441,7 @@ s_import_chunk (kj_call_t *call, const ProtobufCMessage *input,
 {
     const Kj__ImportChunkRequest *request = (const Kj__ImportChunkRequest *)
         input;
+    kj_audit_object (call, "import", request->import_id);
     Kj__ImportChunkReply *reply = (Kj__ImportChunkReply *) output;
     registry_server_t *server = (registry_server_t *) kj_call_state (call);
     kj_db_t *db = kj_call_db (call);
@@ -677,6 +679,7 @@ s_import_commit (kj_call_t *call, const ProtobufCMessage *input,
 {
     const Kj__ImportCommitRequest *request = (const Kj__ImportCommitRequest *)
         input;
+    kj_audit_object (call, "import", request->import_id);
     Kj__ImportCommitReply *reply = (Kj__ImportCommitReply *) output;
     registry_server_t *server = (registry_server_t *) kj_call_state (call);
     kj_db_t *db = kj_call_db (call);
@@ -829,6 +832,7 @@ s_import_abort (kj_call_t *call, const ProtobufCMessage *input,
 {
     const Kj__ImportAbortRequest *request = (const Kj__ImportAbortRequest *)
         input;
+    kj_audit_object (call, "import", request->import_id);
     Kj__ImportAbortReply *reply = (Kj__ImportAbortReply *) output;
     int64_t id;
     if (s_import_id (call, request->import_id, &id))

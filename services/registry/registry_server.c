@@ -597,6 +597,8 @@ s_register (kj_call_t *call, const ProtobufCMessage *input,
     registry_server_t *self = (registry_server_t *) kj_call_state (call);
     const Kj__RegisterEnterpriseRequest
         *request = (const Kj__RegisterEnterpriseRequest *) input;
+    kj_audit_object (call, "enterprise",
+                     request->enterprise ? request->enterprise->code : NULL);
     Kj__EnterpriseReply *reply = (Kj__EnterpriseReply *) output;
     kj_db_t *db = kj_call_db (call);
     if (!request->enterprise)
@@ -788,6 +790,8 @@ s_update (kj_call_t *call, const ProtobufCMessage *input,
     registry_server_t *self = (registry_server_t *) kj_call_state (call);
     const Kj__UpdateEnterpriseRequest
         *request = (const Kj__UpdateEnterpriseRequest *) input;
+    kj_audit_object (call, "enterprise",
+                     request->enterprise ? request->enterprise->code : NULL);
     Kj__EnterpriseReply *reply = (Kj__EnterpriseReply *) output;
     kj_db_t *db = kj_call_db (call);
     if (!request->enterprise)
@@ -892,6 +896,7 @@ s_set_figures (kj_call_t *call, const ProtobufCMessage *input,
 {
     const Kj__SetFiguresRequest *request = (const Kj__SetFiguresRequest *)
         input;
+    kj_audit_object (call, "enterprise", request->code);
     Kj__EnterpriseReply *reply = (Kj__EnterpriseReply *) output;
     kj_db_t *db = kj_call_db (call);
     char code [19];
@@ -930,6 +935,7 @@ s_qualify (kj_call_t *call, const ProtobufCMessage *input,
            ProtobufCMessage *output)
 {
     const Kj__QualifyRequest *request = (const Kj__QualifyRequest *) input;
+    kj_audit_object (call, "enterprise", request->code);
     Kj__EnterpriseReply *reply = (Kj__EnterpriseReply *) output;
     kj_db_t *db = kj_call_db (call);
     char code [19];
@@ -1016,6 +1022,7 @@ s_override_stage (kj_call_t *call, const ProtobufCMessage *input,
 {
     const Kj__OverrideStageRequest *request = (const Kj__OverrideStageRequest *)
         input;
+    kj_audit_object (call, "enterprise", request->code);
     Kj__EnterpriseReply *reply = (Kj__EnterpriseReply *) output;
     kj_db_t *db = kj_call_db (call);
     char code [19];
@@ -1099,6 +1106,7 @@ s_recompute_stage (kj_call_t *call, const ProtobufCMessage *input,
 {
     const Kj__RecomputeStageRequest
         *request = (const Kj__RecomputeStageRequest *) input;
+    kj_audit_object (call, "enterprise", request->code);
     Kj__EnterpriseReply *reply = (Kj__EnterpriseReply *) output;
     kj_db_t *db = kj_call_db (call);
     char code [19];
@@ -1134,6 +1142,7 @@ s_transition (kj_call_t *call, const ProtobufCMessage *input,
 {
     const Kj__TransitionRequest *request = (const Kj__TransitionRequest *)
         input;
+    kj_audit_object (call, "enterprise", request->code);
     Kj__EnterpriseReply *reply = (Kj__EnterpriseReply *) output;
     kj_db_t *db = kj_call_db (call);
     char code [19];

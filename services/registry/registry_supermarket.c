@@ -143,6 +143,8 @@ registry_supermarket_add_institution (kj_call_t *call,
 {
     const Kj__AddInstitutionRequest
         *request = (const Kj__AddInstitutionRequest *) input;
+    kj_audit_object (call, "institution",
+                     request->institution ? request->institution->id : NULL);
     Kj__InstitutionReply *reply = (Kj__InstitutionReply *) output;
     kj_db_t *db = kj_call_db (call);
     if (!request->institution)
@@ -254,6 +256,8 @@ registry_supermarket_update_institution (kj_call_t *call,
 {
     const Kj__UpdateInstitutionRequest
         *request = (const Kj__UpdateInstitutionRequest *) input;
+    kj_audit_object (call, "institution",
+                     request->institution ? request->institution->id : NULL);
     Kj__InstitutionReply *reply = (Kj__InstitutionReply *) output;
     if (!request->institution)
         return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "institution",
@@ -337,6 +341,7 @@ registry_supermarket_withdraw_institution (kj_call_t *call,
 {
     const Kj__WithdrawInstitutionRequest
         *request = (const Kj__WithdrawInstitutionRequest *) input;
+    kj_audit_object (call, "institution", request->id);
     Kj__InstitutionReply *reply = (Kj__InstitutionReply *) output;
     kj_db_t *db = kj_call_db (call);
     char *id;
@@ -446,6 +451,8 @@ registry_supermarket_add_product (kj_call_t *call,
 {
     const Kj__AddProductRequest *request = (const Kj__AddProductRequest *)
         input;
+    kj_audit_object (call, "product",
+                     request->product ? request->product->id : NULL);
     Kj__ProductReply *reply = (Kj__ProductReply *) output;
     kj_db_t *db = kj_call_db (call);
     if (!request->product)
@@ -524,6 +531,8 @@ registry_supermarket_update_product (kj_call_t *call,
 {
     const Kj__UpdateProductRequest *request = (const Kj__UpdateProductRequest *)
         input;
+    kj_audit_object (call, "product",
+                     request->product ? request->product->id : NULL);
     Kj__ProductReply *reply = (Kj__ProductReply *) output;
     kj_db_t *db = kj_call_db (call);
     if (!request->product)
@@ -617,6 +626,7 @@ registry_supermarket_withdraw_product (kj_call_t *call,
 {
     const Kj__WithdrawProductRequest
         *request = (const Kj__WithdrawProductRequest *) input;
+    kj_audit_object (call, "product", request->id);
     Kj__ProductReply *reply = (Kj__ProductReply *) output;
     char *id;
     Kj__Product *current;

@@ -125,11 +125,13 @@ s_send_request (zsock_t *client, const char *service, const char *method,
     return header.request_id;
 }
 
+//  The reply to request_id: its status code (and *message_p a copy of the
+//  message, if asked), -1 if none came within timeout_ms
+
 static int
-s_call (zsock_t *client, const char *service, const char *method,
-        const char *claim, int timeout_ms, Kj__BrokerStats **stats)
+s_reply (zsock_t *client, uint64_t request_id, int timeout_ms,
+         Kj__BrokerStats **stats, char **message_p)
 {
-    uint64_t request_id = s_send_request (client, service, method, claim);
     zsock_set_rcvtimeo (client, timeout_ms);
     zmsg_t *reply = zmsg_recv (client);
     if (!reply)
@@ -143,6 +145,8 @@ s_call (zsock_t *client, const char *service, const char *method,
     assert_non_null (rh);
     assert_int_equal (rh->request_id, request_id);
     int code = rh->status ? rh->status->code : 0;
+    if (message_p)
+        *message_p = strdup (rh->status ? rh->status->message : "");
     if (stats && code == 0) {
         zframe_t *payload = zmsg_next (reply);
         assert_non_null (payload);
@@ -152,6 +156,14 @@ s_call (zsock_t *client, const char *service, const char *method,
     kj__reply_header__free_unpacked (rh, NULL);
     zmsg_destroy (&reply);
     return code;
+}
+
+static int
+s_call (zsock_t *client, const char *service, const char *method,
+        const char *claim, int timeout_ms, Kj__BrokerStats **stats)
+{
+    uint64_t request_id = s_send_request (client, service, method, claim);
+    return s_reply (client, request_id, timeout_ms, stats, NULL);
 }
 
 //  The broker's count of refusals for reason, asked with the operator key
@@ -203,6 +215,9 @@ s_wait_workers (const char *service, uint32_t workers, int timeout_ms)
 //  --------------------------------------------------------------------------
 //  A raw Kejin worker: READY with the hello; returns the first command
 //  byte the broker sends within timeout_ms (KJ_MDPW_*), -1 for none.
+
+//  Calls refused by the broker that a worker of this test was sent
+static int s_refused_served;
 
 static zsock_t *
 s_worker (const char *name, const char *service)
@@ -257,8 +272,18 @@ s_worker_serve (zsock_t *worker, int timeout_ms, char *identity, char *role,
                 strcpy (role, header->caller->role);
                 strcpy (city, header->caller->city);
             }
+            //  A call the broker refused comes stamped and without a body:
+            //  answered as kj_worker does, with the broker's reason
+            const char *refused = header->caller ? header->caller->refused
+                                                 : NULL;
             kj_status_t ok;
             kj_status_ok (&ok);
+            if (refused && *refused) {
+                assert_null (zmsg_next (msg));
+                s_refused_served++;
+                kj_status_set (&ok, KJ__CODE__PERMISSION_DENIED, "method", "%s",
+                               refused);
+            }
             zmsg_t *reply = zmsg_new ();
             zmsg_addstr (reply, "");
             zmsg_addstr (reply, KJ_MDPW);
@@ -293,6 +318,26 @@ s_call_served (zsock_t *client, zsock_t *worker, const char *service,
         return -1;
     zmsg_destroy (&reply);
     return 0;
+}
+
+//  A request the broker refuses, served by worker: the code the client
+//  gets, -1 if none, -2 if the worker got no refusal
+
+static int
+s_call_refused (zsock_t *client, zsock_t *worker, const char *service,
+                const char *method)
+{
+    int served = s_refused_served;
+    uint64_t request_id = s_send_request (client, service, method, "ops");
+    if (s_worker_serve (worker, 3000, NULL, NULL, NULL) != KJ_MDPW_REQUEST
+        || s_refused_served != served + 1)
+        return -2;
+    char *message = NULL;
+    int code = s_reply (client, request_id, 3000, NULL, &message);
+    assert_non_null (message);
+    assert_non_null (strstr (message, "may not call"));
+    free (message);
+    return code;
 }
 
 //  --------------------------------------------------------------------------
@@ -438,18 +483,23 @@ test_rights_and_stamp (void **state)
     zsock_t *ops = s_socket (ZMQ_DEALER, s_broker.endpoint, "ops", NULL);
     zclock_sleep (300);
 
+    //  Each refused call goes on to the service, body-less, the refusal
+    //  stamped, so that the service records it (X4: 100 of 100)
     uint64_t before = s_refusals ("method_role");
-    int refused = 0;
+    s_refused_served = 0;
     for (int i = 0; i < 100; i++)
-        refused += s_call (bank, "echo", "SetStatus", "ops", 3000, NULL)
-                == KJ__CODE__PERMISSION_DENIED;
-    assert_int_equal (refused, 100);
-    assert_int_equal (s_call (ops, "events.writer", "Append", NULL, 3000, NULL),
+        assert_int_equal (s_call_refused (bank, worker, "echo", "SetStatus"),
+                          KJ__CODE__PERMISSION_DENIED);
+    assert_int_equal (s_call_refused (ops, writer, "events.writer", "Append"),
                       KJ__CODE__PERMISSION_DENIED);
-    assert_int_equal (s_call (bank, "events.writer", "Append", NULL, 3000,
-                              NULL),
+    assert_int_equal (s_call_refused (bank, writer, "events.writer", "Append"),
                       KJ__CODE__PERMISSION_DENIED);
+    assert_int_equal (s_refused_served, 102);
     assert_int_equal (s_refusals ("method_role"), before + 102);
+    //  A service with no worker: refused at once by the broker
+    assert_int_equal (s_call (bank, "nobody", "SetStatus", NULL, 3000, NULL),
+                      KJ__CODE__PERMISSION_DENIED);
+    assert_int_equal (s_refused_served, 102);
 
     char identity [64] = "", role [16] = "", city [16] = "";
     assert_int_equal (s_call_served (bank, worker, "echo", "GetEcho", "ops",

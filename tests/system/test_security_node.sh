@@ -10,7 +10,9 @@
 #  as the broker stamped it, method, object, code, before and after);
 #  `kejin audit verify` passes (per service and for all); the registry's
 #  role cannot UPDATE, DELETE or TRUNCATE its trail (X7); a row edited by
-#  hand as the database owner makes `kejin audit verify` fail, naming it.
+#  hand as the database owner makes `kejin audit verify` fail, naming it;
+#  so does a chain the owner rewrites or empties, against the head the
+#  seal anchored in the event log (audit.sealed).
 #  X6 with keys: the submitter of a claim cannot approve it whatever --as
 #  says, a second approval is refused, the database's constraint holds.
 #  Replay keeps to an integrator's topics as the live stream does: a key
@@ -104,26 +106,59 @@ CODE=$(code 4711)
 kejin enterprise add "$CODE" --name "审计测试" >/dev/null || fail "enterprise add failed"
 kejin enterprise update "$CODE" --name "审计测试二" >/dev/null || fail "update failed"
 fails_with 2 kejin enterprise add 91210100000000000X --name bad
-#  An integrator's change never reaches the service: refused at the broker
+#  An integrator's change is refused at the broker: the registry never runs
+#  it, but records the refusal (X4: 100 of 100)
 kejin keys new bank-a --role integrator --topics registry. >/dev/null
 fails_with 1 env KEJIN_KEY=bank-a "$BIN/kejin" enterprise update "$CODE" --name x
-grep -q PERMISSION_DENIED <<<"$OUT" || { echo "$OUT"; fail "integrator not refused"; }
+grep -q "PERMISSION_DENIED.*bank-a (role integrator) may not call registry UpdateEnterprise" \
+    <<<"$OUT" || { echo "$OUT"; fail "integrator not refused"; }
 
-rows=$(q "$PG" -c "SELECT method, key, role, code, object <> '' OR before IS NOT NULL
-                  FROM registry_audit.trail ORDER BY id")
-want=$'RegisterEnterprise|operator|operator|0|t\nUpdateEnterprise|operator|operator|0|t\nRegisterEnterprise|operator|operator|3|t'
+rows=$(q "$PG" -c "SELECT method, key, role, code, object, before IS NOT NULL
+                  FROM registry_audit.trail WHERE key <> 'bank-a' ORDER BY id")
+want="RegisterEnterprise|operator|operator|0|enterprise $CODE|t
+UpdateEnterprise|operator|operator|0|enterprise $CODE|t
+RegisterEnterprise|operator|operator|3|enterprise 91210100000000000X|t"
 [ "$rows" = "$want" ] || { echo "$rows"; fail "trail rows are not as written"; }
 [ "$(q "$PG" -c "SELECT after->>'name' IS NOT NULL OR after IS NOT NULL
-                 FROM registry_audit.trail WHERE method = 'UpdateEnterprise'")" = t ] || \
+                 FROM registry_audit.trail WHERE method = 'UpdateEnterprise'
+                 AND key = 'operator'")" = t ] || \
     fail "the update has no after image"
-[ "$(q "$PG" -c "SELECT count (*) FROM registry_audit.trail WHERE key = 'bank-a'")" = 0 ] || \
-    fail "a call refused at the broker reached the trail"
-pass "writes and a refusal recorded with the caller the broker stamped; a keyless CLI told to use a key"
+pass "writes and a refusal recorded with the caller the broker stamped and the object named; a keyless CLI told to use a key"
+
+for i in $(seq 2 100); do
+    fails_with 1 env KEJIN_KEY=bank-a "$BIN/kejin" enterprise update "$CODE" --name "x$i"
+done
+[ "$(q "$PG" -c "SELECT count (*) FROM registry_audit.trail WHERE key = 'bank-a'
+                 AND role = 'integrator' AND method = 'UpdateEnterprise' AND code = 7
+                 AND message LIKE '%may not call registry UpdateEnterprise%'
+                 AND before IS NULL")" = 100 ] || \
+    { q "$PG" -c "SELECT * FROM registry_audit.trail WHERE key = 'bank-a'"; \
+      fail "not every call refused at the broker is in the trail"; }
+[ "$(q "$PG" -c "SELECT name FROM registry.enterprise WHERE code = '$CODE'")" = "审计测试二" ] || \
+    fail "a refused change was applied"
+pass "X4: 100 of 100 calls refused at the broker are in the registry's trail; none ran"
+
+#  A bulk import: a row per call in the trail, the import named, the
+#  commit's counts in its after image, written in each call's transaction
+CODE2=$(code 4712)
+printf 'code,name,founded_on\n%s,批量一,2020-01-01\n' "$CODE2" >"$TMP/bulk.csv"
+kejin enterprise import "$TMP/bulk.csv" >/dev/null || fail "bulk import failed"
+rows=$(q "$PG" -c "SELECT method, key, code, object LIKE 'import %',
+                          coalesce (after->>'imported', '-')
+                   FROM registry_audit.trail WHERE method LIKE 'Import%' ORDER BY id")
+want="ImportBegin|operator|0|t|-
+ImportChunk|operator|0|t|-
+ImportCommit|operator|0|t|1"
+[ "$rows" = "$want" ] || { echo "$rows"; fail "the bulk import is not in the trail as it ran"; }
+[ "$(q "$PG" -c "SELECT count (DISTINCT object) FROM registry_audit.trail
+                 WHERE method IN ('ImportChunk', 'ImportCommit')")" = 1 ] || \
+    fail "the import's calls do not name one import"
+pass "a bulk import: one trail row per call, the import named, the commit's counts kept"
 
 kejin audit verify --service registry >"$TMP/verify.out" || \
     { cat "$TMP/verify.out"; fail "verify of an untouched trail failed"; }
-grep -q "registry_audit *ok: 3 rows chained" "$TMP/verify.out" || \
-    { cat "$TMP/verify.out"; fail "verify did not report 3 rows"; }
+grep -q "registry_audit *ok: 106 rows chained" "$TMP/verify.out" || \
+    { cat "$TMP/verify.out"; fail "verify did not report 106 rows"; }
 kejin audit verify >"$TMP/verify.out" || \
     { cat "$TMP/verify.out"; fail "verify of every service failed"; }
 grep -q "^registry .*ok" "$TMP/verify.out" || \
@@ -142,12 +177,13 @@ for sql in "UPDATE registry_audit.trail SET code = 0" \
     grep -qE "permission denied|must be owner" <<<"$OUT" || \
         { echo "$OUT"; fail "$sql: not a permission refusal"; }
 done
-[ "$(q "$REG" -c 'SELECT count (*) FROM registry_audit.trail')" = 3 ] || \
+[ "$(q "$REG" -c 'SELECT count (*) FROM registry_audit.trail')" = 106 ] || \
     fail "registry cannot read its trail"
 pass "the registry's role may not update, delete or truncate its trail"
 
 #  Edited by hand as the database owner: verify fails, naming the row
-ROW=$(q "$PG" -c "SELECT id FROM registry_audit.trail WHERE method = 'UpdateEnterprise'")
+ROW=$(q "$PG" -c "SELECT id FROM registry_audit.trail WHERE method = 'UpdateEnterprise'
+                   AND key = 'operator'")
 q "$PG" -c "UPDATE registry_audit.trail SET key = 'someone-else' WHERE id = $ROW" >/dev/null
 fails_with 1 kejin audit verify --service registry
 grep -q "BROKEN at row $ROW: row $ROW does not match its hash" <<<"$OUT" || \
@@ -155,6 +191,30 @@ grep -q "BROKEN at row $ROW: row $ROW does not match its hash" <<<"$OUT" || \
 fails_with 1 kejin audit verify
 grep -q "BROKEN at row $ROW" <<<"$OUT" || { echo "$OUT"; fail "verify of all did not name row $ROW"; }
 pass "a row edited by hand: kejin audit verify fails, naming row $ROW"
+
+#  The chain's head is anchored in the event log (audit.sealed, by the
+#  seal that chained it): a chain the owner rewrites to match the edited
+#  row, or a trail the owner empties, fails against the anchor
+n=0
+until [ "$(q "$PG" -c "SELECT count (*) FROM events.log WHERE topic = 'audit.sealed'
+                       AND producer = 'registry'")" -gt 0 ]; do
+    n=$((n + 1)); [ $n -lt 50 ] || fail "no audit.sealed event reached the log"
+    sleep 0.1
+done
+q "$PG" -c "DELETE FROM registry_audit.chain" >/dev/null
+q "$PG" -c "SELECT registry_audit.seal (100000)" >/dev/null
+[ "$(q "$PG" -c "SELECT bad_row FROM registry_audit.verify ()")" = 0 ] || \
+    fail "the rewritten chain does not hold on its own"
+fails_with 1 kejin audit verify --service registry
+grep -q "BROKEN at row .*place [0-9]* of the chain does not hold the hash the event log anchored" \
+    <<<"$OUT" || { echo "$OUT"; fail "a rewritten chain passed verify"; }
+q "$PG" -c "TRUNCATE registry_audit.trail, registry_audit.chain" >/dev/null
+fails_with 1 kejin audit verify --service registry
+grep -q "the chain ends at place 0, before place [0-9]* that the event log anchored" \
+    <<<"$OUT" || { echo "$OUT"; fail "an emptied trail passed verify"; }
+fails_with 1 kejin audit verify
+grep -q "^registry .*BROKEN" <<<"$OUT" || { echo "$OUT"; fail "verify of all passed an emptied trail"; }
+pass "a chain rewritten or emptied by the database owner fails against the head anchored in the event log"
 
 #  Replay by the topics of the key (the live stream's rule)
 kejin keys new bank-g --role integrator --topics guarantee. >/dev/null

@@ -1295,16 +1295,19 @@ test_rights_and_stamp (void **state)
     zmsg_destroy (&request);
     zframe_destroy (&head);
 
-    //  A change by an integrator, Append by anyone but a service
+    //  A change by an integrator: counted, and not answered by the broker
+    //  but sent on to the service, which records the refusal (its worker
+    //  is busy here, so it waits in the queue; test_security follows it
+    //  to the worker)
     head = s_header ("SetThing", "ops");
     s_feed_as (core, &bank, "C1", "MDPC01", NULL, "kjsvc", head);
-    zmsg_t *reply = s_next_to ("C1");
-    assert_int_equal (s_kejin_code (reply), KJ__CODE__PERMISSION_DENIED);
-    zmsg_destroy (&reply);
+    assert_null (s_next_sent ());
     zframe_destroy (&head);
+    //  Append by anyone but a service, to a service with no worker:
+    //  refused by the broker at once
     head = s_header ("Append", "");
     s_feed_as (core, &bank, "C1", "MDPC01", NULL, "events.writer", head);
-    reply = s_next_to ("C1");
+    zmsg_t *reply = s_next_to ("C1");
     assert_int_equal (s_kejin_code (reply), KJ__CODE__PERMISSION_DENIED);
     zmsg_destroy (&reply);
     assert_int_equal (s_refusal (core, "method_role"), 2);

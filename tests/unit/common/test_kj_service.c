@@ -93,11 +93,12 @@ test_options_with_database (void **state)
                              .options = s_own };
     kj_option_t *options = kj_service_options (&def);
     const char *paths [] = {
-        "node/city", "node/broker",    "node/pub",     "node/sub",
-        "log/level", "db/dsn",         "db/admin_dsn", "svc/instance",
-        "svc/role",  "svc/workers",    "svc/others",   "svc/tick_s",
-        "svc/relay", "svc/audit_seal", "svc/copies",   "svc/colour",
-        NULL
+        "node/city",    "node/broker",    "node/pub",
+        "node/sub",     "log/level",      "db/dsn",
+        "db/admin_dsn", "svc/instance",   "svc/role",
+        "svc/workers",  "svc/others",     "svc/tick_s",
+        "svc/relay",    "svc/audit_seal", "svc/audit_anchor",
+        "svc/copies",   "svc/colour",     NULL
     };
     size_t count = 0;
     for (; options [count].path; count++) {
@@ -113,7 +114,9 @@ test_options_with_database (void **state)
     assert_string_equal (options [12].dflt, "true");
     assert_string_equal (options [13].dflt, "1");
     assert_int_equal (options [13].kind, KJ_KIND_INT);
-    assert_string_equal (options [15].dflt, "blue");
+    assert_string_equal (options [14].dflt, "false");
+    assert_int_equal (options [14].kind, KJ_KIND_BOOL);
+    assert_string_equal (options [16].dflt, "blue");
     //  The skeleton's options carry their kinds, for kj_config to check
     assert_int_equal (options [7].kind, KJ_KIND_TEXT);
     assert_int_equal (options [7].max, 63);
@@ -122,7 +125,7 @@ test_options_with_database (void **state)
     assert_int_equal (options [11].kind, KJ_KIND_INT);
     assert_int_equal (options [11].max, 604800);
     assert_int_equal (options [12].kind, KJ_KIND_BOOL);
-    assert_string_equal (options [14].dflt, "1");
+    assert_string_equal (options [15].dflt, "1");
     kj_service_options_free (&options);
     assert_null (options);
 }
