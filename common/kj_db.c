@@ -393,11 +393,10 @@ kj_db_lock_key (kj_db_t *self, const char *kind, const char *key)
 {
     assert (self->in_tx);
     const char *params [] = { kind, key };
-    int64_t rows = kj_db_run (
-        self,
-        "SELECT pg_advisory_xact_lock (" KJ_LOCK_ENTITY
-        ", hashtext ($1 || ':' || $2))",
-        2, params);
+    int64_t rows = kj_db_run (self,
+                              "SELECT pg_advisory_xact_lock (" KJ_LOCK_ENTITY
+                              ", hashtext ($1 || ':' || $2))",
+                              2, params);
     return rows < 0 ? -1 : 0;
 }
 
@@ -806,9 +805,10 @@ kj_db_migrate (kj_db_t *self, const kj_migration_t *migrations)
         previous = m->version;
     }
     const char *params [] = { self->schema };
-    PGresult *result = kj_db_exec (
-        self, "SELECT pg_advisory_lock (" KJ_LOCK_MIGRATE ", hashtext ($1))", 1,
-        params);
+    PGresult *result = kj_db_exec (self,
+                                   "SELECT pg_advisory_lock (" KJ_LOCK_MIGRATE
+                                   ", hashtext ($1))",
+                                   1, params);
     if (!result) {
         kj_error ("db.migrate_failed",
                   "schema=%s step=lock sqlstate=%s "
@@ -841,10 +841,10 @@ kj_db_migrate (kj_db_t *self, const kj_migration_t *migrations)
         char error [sizeof self->error];
         memcpy (sqlstate, self->sqlstate, sizeof sqlstate);
         memcpy (error, self->error, sizeof error);
-        result = PQexecParams (
-            self->conn,
-            "SELECT pg_advisory_unlock (" KJ_LOCK_MIGRATE ", hashtext ($1))", 1,
-            NULL, params, NULL, NULL, 0);
+        result = PQexecParams (self->conn,
+                               "SELECT pg_advisory_unlock (" KJ_LOCK_MIGRATE
+                               ", hashtext ($1))",
+                               1, NULL, params, NULL, NULL, 0);
         PQclear (result);
         memcpy (self->sqlstate, sqlstate, sizeof sqlstate);
         memcpy (self->error, error, sizeof error);
@@ -875,9 +875,10 @@ s_bootstrap (kj_db_t *db, const char *schema, const char *role)
     if (kj_db_begin (db))
         return -1;
     const char *params [] = { role };
-    PGresult *result = kj_db_exec (
-        db, "SELECT pg_advisory_xact_lock (" KJ_LOCK_BOOTSTRAP ", 0)", 0,
-        NULL);
+    PGresult *result =
+        kj_db_exec (db,
+                    "SELECT pg_advisory_xact_lock (" KJ_LOCK_BOOTSTRAP ", 0)",
+                    0, NULL);
     bool locked = result != NULL;
     PQclear (result);
     //  A statement of its own, so that its snapshot follows the lock.

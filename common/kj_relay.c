@@ -357,11 +357,12 @@ s_relay_thread (void *arg)
         const char *params [] = { self->schema };
         int pid = 0, taken = 0;
         while (!s_stopping (self)) {
-            PGresult *res = kj_db_exec (
-                db,
-                "SELECT pg_try_advisory_lock (" KJ_LOCK_RELAY ", hashtext ($1)), "
-                "pg_backend_pid ()",
-                1, params);
+            PGresult
+                *res = kj_db_exec (db,
+                                   "SELECT pg_try_advisory_lock (" KJ_LOCK_RELAY
+                                   ", hashtext ($1)), "
+                                   "pg_backend_pid ()",
+                                   1, params);
             if (!res)
                 break;
             taken = streq (PQgetvalue (res, 0, 0), "t");

@@ -142,8 +142,10 @@ s_required (const PGresult *res, int row, const char *name)
     if (column < 0)
         return NULL;
     if (PQgetisnull (res, row, column)) {
-        kj_error ("sql.null", "column %s of row %d is NULL where a value "
-                  "is required", name, row);
+        kj_error ("sql.null",
+                  "column %s of row %d is NULL where a value "
+                  "is required",
+                  name, row);
         return NULL;
     }
     return PQgetvalue (res, row, column);
@@ -171,8 +173,8 @@ kj_sql_int64 (const PGresult *res, int row, const char *name, int64_t *value)
     if (!text)
         return -1;
     if (s_parse (text, value)) {
-        kj_error ("sql.type", "column %s of row %d is not a whole number",
-                  name, row);
+        kj_error ("sql.type", "column %s of row %d is not a whole number", name,
+                  row);
         return -1;
     }
     return 0;
@@ -217,8 +219,8 @@ kj_sql_int64_or (const PGresult *res, int row, const char *name,
         return fallback;
     int64_t value;
     if (s_parse (PQgetvalue (res, row, column), &value)) {
-        kj_error ("sql.type", "column %s of row %d is not a whole number",
-                  name, row);
+        kj_error ("sql.type", "column %s of row %d is not a whole number", name,
+                  row);
         return fallback;
     }
     return value;

@@ -53,8 +53,7 @@ void
 
 //  A text[] literal {"a","b"}, each element quoted and escaped.
 void
-    kj_params_add_array (kj_params_t *self, const char *const *items,
-                         size_t n);
+    kj_params_add_array (kj_params_t *self, const char *const *items, size_t n);
 
 //  Free what was made; count back to 0.
 void

@@ -485,11 +485,11 @@ s_idempotency_claim (kj_call_t *call, const char *method, zframe_t *payload,
     zdigest_destroy (&digest);
 
     const char *params [] = { key };
-    PGresult *res =
-        kj_db_exec (db,
-                    "SELECT pg_advisory_xact_lock (" KJ_LOCK_IDEMPOTENCY
-                    ", hashtext ($1))",
-                    1, params);
+    PGresult
+        *res = kj_db_exec (db,
+                           "SELECT pg_advisory_xact_lock (" KJ_LOCK_IDEMPOTENCY
+                           ", hashtext ($1))",
+                           1, params);
     if (!res)
         return -1;
     PQclear (res);

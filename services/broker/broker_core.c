@@ -1596,9 +1596,9 @@ s_worker_ready (broker_core_t *self, const char *key, zmq_msg_t *frames,
     service->credit += worker->credit;
     s_ready_push (service, worker);
     kj_info ("broker.worker_ready",
-             "service=%s worker=%s credit=%u kejin=%d compact=%d peer=%d",
-             name, worker->key, worker->credit, worker->kejin,
-             worker->compact, worker->peer);
+             "service=%s worker=%s credit=%u kejin=%d compact=%d peer=%d", name,
+             worker->key, worker->credit, worker->kejin, worker->compact,
+             worker->peer);
     s_dispatch (self, service, now);
 }
 

@@ -65,10 +65,11 @@ s_text_u64 (const PGresult *res, int row, int col)
 int
 events_store_try_lock (kj_db_t *db, int *pid_p)
 {
-    PGresult *res = kj_db_exec (db,
-                                "SELECT pg_try_advisory_lock ("
-                                KJ_LOCK_EVENTS_WRITER ", 1), pg_backend_pid ()",
-                                0, NULL);
+    PGresult
+        *res = kj_db_exec (db,
+                           "SELECT pg_try_advisory_lock (" KJ_LOCK_EVENTS_WRITER
+                           ", 1), pg_backend_pid ()",
+                           0, NULL);
     if (!res)
         return -1;
     int taken = streq (PQgetvalue (res, 0, 0), "t");

@@ -849,12 +849,13 @@ s_lock (kj_db_t *db, int64_t id, bool take)
     char text [24];
     snprintf (text, sizeof text, "%lld", (long long) id);
     const char *params [] = { text };
-    PGresult *res = kj_db_exec (db,
-                                take ? "SELECT pg_try_advisory_lock ("
-                                       KJ_LOCK_IPO_FIT ", $1::int)"
-                                     : "SELECT pg_advisory_unlock ("
-                                       KJ_LOCK_IPO_FIT ", $1::int)",
-                                1, params);
+    PGresult *res =
+        kj_db_exec (db,
+                    take ? "SELECT pg_try_advisory_lock (" KJ_LOCK_IPO_FIT
+                           ", $1::int)"
+                         : "SELECT pg_advisory_unlock (" KJ_LOCK_IPO_FIT
+                           ", $1::int)",
+                    1, params);
     bool held = res && streq (PQgetvalue (res, 0, 0), "t");
     if (res)
         PQclear (res);

@@ -104,8 +104,7 @@ s_ddl (PGconn *conn, const char *sql, const char **error)
     int rc = PQresultStatus (result) == PGRES_COMMAND_OK ? 0 : -1;
     //  Another copy of the mirror made it first: made is made
     const char *state = PQresultErrorField (result, PG_DIAG_SQLSTATE);
-    if (rc && state
-        && (streq (state, "42P04") || streq (state, "42710")))
+    if (rc && state && (streq (state, "42P04") || streq (state, "42710")))
         rc = 0;
     if (rc) {
         snprintf (text, sizeof text, "%s", PQerrorMessage (conn));

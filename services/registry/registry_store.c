@@ -346,7 +346,8 @@ s_add_enterprise_columns (kj_params_t *p, const Kj__Enterprise *e)
     kj_params_add_bool (p, e->chain_leader);
     kj_params_add_bool (p, e->credit && e->credit->dishonest);
     kj_params_add_bool (p, e->credit && e->credit->abnormal);
-    kj_params_add (p, e->credit && e->credit->tax_grade ? e->credit->tax_grade : "");
+    kj_params_add (p, e->credit && e->credit->tax_grade ? e->credit->tax_grade
+                                                        : "");
     kj_params_add_int (p, e->ip ? e->ip->invention_patents : 0);
     kj_params_add_int (p, e->ip ? e->ip->class2_ip : 0);
     kj_params_add_int (p, e->ip ? e->ip->pledged_ip : 0);
@@ -1433,7 +1434,8 @@ s_add_product_columns (kj_params_t *p, const Kj__Product *product)
                       product->n_any_qualifications,
                       &kj__qualification_kind__descriptor, "QUAL_");
     kj_params_add (p, product->min_grade ? product->min_grade : "");
-    kj_params_add_array (p, (const char *const *) product->regions, product->n_regions);
+    kj_params_add_array (p, (const char *const *) product->regions,
+                         product->n_regions);
     kj_params_add (p, product->valid_from);
     kj_params_add_opt (p, product->valid_to);
     kj_params_add (p, product->description ? product->description : "");
@@ -1592,13 +1594,13 @@ registry_store_product_list (kj_db_t *db,
 {
     kj_params_t p = { .count = 0 };
     s_add_set (&p, f->n_types > 0, f->types, f->n_types);      //  1
-    kj_params_add_opt (&p, f->institution_id);                         //  2
-    kj_params_add_owned (&p, s_like (f->name_contains));               //  3
-    kj_params_add_bool (&p, f->search);                                //  4
-    kj_params_add_opt (&p, f->on_date);                                //  5
-    kj_params_add_bool (&p, f->include_withdrawn);                     //  6
+    kj_params_add_opt (&p, f->institution_id);                 //  2
+    kj_params_add_owned (&p, s_like (f->name_contains));       //  3
+    kj_params_add_bool (&p, f->search);                        //  4
+    kj_params_add_opt (&p, f->on_date);                        //  5
+    kj_params_add_bool (&p, f->include_withdrawn);             //  6
     s_add_set (&p, f->has_serving, f->serving, f->n_serving);  //  7
-    kj_params_add_opt (&p, f->stage);                                  //  8
+    kj_params_add_opt (&p, f->stage);                          //  8
     if (f->amount_fen)                                         //  9
         kj_params_add_int (&p, f->amount_fen);
     else

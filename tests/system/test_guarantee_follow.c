@@ -172,7 +172,8 @@ test_follow_once (void **state)
     //  As staff would: the backing through the CLI
     char command [1024];
     snprintf (command, sizeof command,
-              "%s --broker %s guarantee guarantee back APP1 --as carol --guarantor G1 "
+              "%s --broker %s guarantee guarantee back APP1 --as carol "
+              "--guarantor G1 "
               "--agreement A1 --category 创业类 --fee 1 --reguarantee-fee 0.3 "
               "> %s/back.out 2>&1",
               kj_test_bin ("kejin"), s.log.broker.endpoint, kj_test_tmpdir ());

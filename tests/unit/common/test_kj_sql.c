@@ -73,9 +73,9 @@ s_result (void)
     for (int r = 0; r < 3; r++)
         for (int c = 0; c < 3; c++) {
             const char *v = rows [r][c];
-            assert_int_equal (
-                PQsetvalue (res, r, c, (char *) v, v ? (int) strlen (v) : -1),
-                1);
+            assert_int_equal (PQsetvalue (res, r, c, (char *) v,
+                                          v ? (int) strlen (v) : -1),
+                              1);
         }
     return res;
 }
@@ -132,12 +132,13 @@ static void
 test_int_range (void **state)
 {
     PGresult *res = PQmakeEmptyPGresult (NULL, PGRES_TUPLES_OK);
-    PGresAttDesc attr = { .name = "n", .typid = 20, .typlen = 8,
-                          .atttypmod = -1 };
+    PGresAttDesc attr = {
+        .name = "n", .typid = 20, .typlen = 8, .atttypmod = -1
+    };
     assert_int_equal (PQsetResultAttrs (res, 1, &attr), 1);
-    const char *values [] = { "2147483647", "2147483648", "-2147483648",
-                              "-2147483649", "9223372036854775807",
-                              "9223372036854775808" };
+    const char *values [] = { "2147483647",          "2147483648",
+                              "-2147483648",         "-2147483649",
+                              "9223372036854775807", "9223372036854775808" };
     for (int r = 0; r < 6; r++)
         assert_int_equal (PQsetvalue (res, r, 0, (char *) values [r],
                                       (int) strlen (values [r])),
