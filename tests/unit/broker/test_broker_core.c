@@ -1481,13 +1481,27 @@ test_federation (void **state)
     s_reply_as (core, &link, "L1", request);
     zmsg_destroy (&request);
     s_clear_sent ();
-    //  ... and rights follow the carried role: no change by an integrator
+    //  ... and rights follow the carried role: no change by an integrator.
+    //  Refused, and sent on without its body so that the service records
+    //  the refusal (docs/security.md): the link is that service here
     zframe_destroy (&head);
     head = s_header_from ("SetThing", "bank", "integrator", "210300", 1);
     s_feed_as (core, &anshan, "A1", "MDPC01", NULL, "match", head);
-    reply = s_next_to ("A1");
-    assert_int_equal (s_kejin_code (reply), KJ__CODE__PERMISSION_DENIED);
-    zmsg_destroy (&reply);
+    request = s_next_sent ();  //  to the link, not answered by the broker
+    assert_non_null (request);
+    assert_true (zframe_streq (zmsg_first (request), "L1"));
+    assert_int_equal (zmsg_size (request), 7);  //  no body
+    s_assert_caller (request, "bank", "integrator", "210300");
+    Kj__RequestHeader
+        *stamped = kj_proto_request_header (zframe_data (zmsg_last (request)),
+                                            zframe_size (zmsg_last (request)));
+    assert_non_null (stamped);
+    assert_non_null (stamped->caller);
+    assert_non_null (strstr (stamped->caller->refused, "may not call"));
+    kj__request_header__free_unpacked (stamped, NULL);
+    s_reply_as (core, &link, "L1", request);
+    zmsg_destroy (&request);
+    s_clear_sent ();
     zframe_destroy (&head);
     //  Anshan's peer carrying a Shenyang caller: refused
     head = s_header_from ("GetThing", "ops", "operator", "210100", 1);
