@@ -34,7 +34,7 @@ const kj_option_t guarantee_options [] = {
       "in order for the next year's) or pro_rata (paid the share the budget "
       "left bears of the claims approved and unpaid)",
       KJ_CHOICE ("queue pro_rata") },
-    { "guarantee/budget_guard", "slice",
+    { "guarantee/budget_guard", "commit",
       "how a payment guards the budget: slice (the budget left dealt into "
       "guarantee/budget_slices rows, a payment taking from one no other "
       "payer holds), update (a conditional UPDATE of the budget row, the "

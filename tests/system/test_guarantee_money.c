@@ -236,17 +236,18 @@ s_m1 (const char *option)
     gfx_stop (&fx);
 }
 
-//  Under the default guard, slice: the budget dealt into slices, each
+//  Under the slice guard: the budget dealt into slices, each
 //  payment taking from one no other payer holds, and dealt again when none
 //  has enough; the killed daemon may die holding a slice, and the small
 //  budget runs every slice dry
 static void
 test_m1_budget_under_contention_and_crash (void **state)
 {
-    s_m1 (NULL);
+    s_m1 ("guarantee/budget_guard=slice");
 }
 
-//  The same with the conditional UPDATE run at commit by a trigger: a
+//  The same with the default guard, the conditional UPDATE run at
+//  commit by a trigger: a
 //  commit that finds too little left fails, the worker runs the payment
 //  again, and it queues
 static void
@@ -290,7 +291,7 @@ static void
 test_slices_folded_back (void **state)
 {
     gfx_t fx;
-    gfx_start (&fx, 1, NULL);
+    gfx_start (&fx, 1, "guarantee/budget_guard=slice");
     gfx_parties (&fx);
     gfx_allot (&fx, fx.year, 10000001);
     int64_t first = gfx_claim (&fx, 1000000, 2, true);
