@@ -196,22 +196,47 @@ kj_test_db_new (const char *name)
 
 //  --------------------------------------------------------------------------
 
+//  A port below the kernel's ephemeral range that no socket holds now. A
+//  port the kernel hands out for bind(0) is one that any outgoing connection
+//  may take a moment later, and the test's daemon then cannot bind it. Never
+//  the same port twice in one process.
+
 int
 kj_test_free_port (void)
 {
-    int fd = socket (AF_INET, SOCK_STREAM, 0);
-    assert (fd >= 0);
-    struct sockaddr_in address;
-    memset (&address, 0, sizeof address);
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-    socklen_t size = sizeof address;
-    int rc = bind (fd, (struct sockaddr *) &address, sizeof address);
-    assert (rc == 0);
-    rc = getsockname (fd, (struct sockaddr *) &address, &size);
-    assert (rc == 0);
-    close (fd);
-    return ntohs (address.sin_port);
+    static int given [64];
+    static size_t given_count;
+    int low = 32768, high = 60999;
+    FILE *file = fopen ("/proc/sys/net/ipv4/ip_local_port_range", "r");
+    if (file) {
+        if (fscanf (file, "%d %d", &low, &high) != 2 || low <= 12000)
+            low = 32768;
+        fclose (file);
+    }
+    for (int try = 0; try < 1000; try++) {
+        int port = 10000 + (int) (zclock_usecs () % (uint64_t) (low - 10000));
+        bool seen = false;
+        for (size_t i = 0; i < given_count; i++)
+            seen |= given [i] == port;
+        if (seen)
+            continue;
+        int fd = socket (AF_INET, SOCK_STREAM, 0);
+        assert (fd >= 0);
+        struct sockaddr_in address;
+        memset (&address, 0, sizeof address);
+        address.sin_family = AF_INET;
+        address.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+        address.sin_port = htons ((uint16_t) port);
+        int rc = bind (fd, (struct sockaddr *) &address, sizeof address);
+        close (fd);
+        if (rc == 0) {
+            if (given_count < sizeof given / sizeof given [0])
+                given [given_count++] = port;
+            return port;
+        }
+    }
+    assert (!"no free port below the ephemeral range");
+    return -1;
 }
 
 //  True if entry ("K=V") sets a variable that one of env sets too.
