@@ -446,6 +446,20 @@ s_year (cli_args_t *args, int32_t *year)
     return 0;
 }
 
+//  A batch's state as people read it: fetching, scoring, finished
+
+static const char *
+s_state_name (const char *state)
+{
+    if (streq (state, "fetching"))
+        return _ ("fetching");
+    if (streq (state, "scoring"))
+        return _ ("scoring");
+    if (streq (state, "finished"))
+        return _ ("finished");
+    return state;
+}
+
 static void
 s_print_grades (const char *key, const uint64_t *grades, size_t n,
                 uint64_t total, cli_table_t *table)
@@ -500,10 +514,12 @@ s_run_cmd (cli_t *cli, int argc, char **argv)
         Kj__ScoringBatch *batch = seen->batch;
         bool done = streq (batch->state, "finished");
         if (batch->scored != shown || done || !wait) {
+            fputs ("  ", stderr);
+            cli_pad (stderr, s_state_name (batch->state), 10);
             fprintf (stderr,
-                     _ ("  %-9s %" PRIu64 " of %" PRIu64 " scored, %" PRIu64
+                     _ ("%" PRIu64 " of %" PRIu64 " scored, %" PRIu64
                         " new, %" PRIu64 " changed grade\n"),
-                     batch->state, batch->scored, batch->total, batch->stored,
+                     batch->scored, batch->total, batch->stored,
                      batch->changed);
             shown = batch->scored;
         }
@@ -558,7 +574,9 @@ s_print_stored (const Kj__ScoringPortrait *p)
             char lost [32];
             const Kj__ScoringReason *reason = p->reasons [r];
             s_milli ((reason->lost_micro + 500) / 1000, lost, sizeof lost);
-            printf ("  %-20s %-24s -%s%s\n", reason->code, reason->label, lost,
+            printf ("  %-20s ", reason->code);
+            cli_pad (stdout, reason->label, 24);
+            printf (" -%s%s\n", lost,
                     reason->missing ? _ ("  (not reported)") : "");
         }
     }
