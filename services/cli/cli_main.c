@@ -85,6 +85,10 @@ s_help (FILE *out)
         cli_pad (out, command->name, 12);
         fprintf (out, " %s\n", _ (command->summary));
     }
+    fprintf (out, "%s",
+             _ ("\nKeys: with KEJIN_NODE_KEYS set (`source run/node.env` sets "
+                "it), kejin\nconnects with the key that KEJIN_KEY names "
+                "(default operator) from its secret/.\n"));
     fprintf (
         out,
         _ ("\nExit codes: 0 done, 1 refused by the service, 2 bad arguments or "

@@ -173,6 +173,55 @@ s_field_typed (const char *name, char *buf, size_t size)
     return buf;
 }
 
+//  The broker listens but a keyed client got no answer: a broker refuses
+//  a revoked or unknown key at the handshake without a word, so say which
+//  key was used and what the key folder says of it. True if it said so.
+
+typedef struct {
+    const char *name;  //  the key looked for
+    int state;         //  0 not seen, 1 valid, 2 revoked
+} s_key_look_t;
+
+static void
+s_key_seen (const kj_key_info_t *info, bool revoked, void *arg)
+{
+    s_key_look_t *look = (s_key_look_t *) arg;
+    if (streq (info->name, look->name))
+        look->state = revoked ? 2 : 1;
+}
+
+static bool
+s_key_hint (cli_t *cli)
+{
+    const char *dir = getenv ("KEJIN_NODE_KEYS");
+    if (!dir || !*dir)
+        return false;
+    const char *name = getenv ("KEJIN_KEY");
+    if (!name || !*name)
+        name = "operator";
+    kj_keys_t *keys = kj_keys_new (dir);
+    s_key_look_t look = { name, 0 };
+    if (keys)
+        kj_keys_list (keys, s_key_seen, &look);
+    kj_keys_destroy (&keys);
+    if (look.state == 2)
+        fprintf (stderr,
+                 _ ("%s: the key %s (KEJIN_KEY) was revoked, and the broker "
+                    "at %s refuses it at the handshake: use another key "
+                    "(`kejin keys list` shows them) or ask the node's "
+                    "operator for a new one\n"),
+                 cli->prog, name, cli->broker);
+    else if (look.state == 0)
+        fprintf (stderr,
+                 _ ("%s: there is no key %s (KEJIN_KEY) in %s "
+                    "(KEJIN_NODE_KEYS): `kejin keys list` shows the keys "
+                    "there\n"),
+                 cli->prog, name, dir);
+    else
+        return false;
+    return true;
+}
+
 int
 cli_call (cli_t *cli, const char *service, const char *method,
           const ProtobufCMessage *request,
@@ -246,6 +295,10 @@ cli_call (cli_t *cli, const char *service, const char *method,
                         "Run `source run/node.env`, or set "
                         "KEJIN_NODE_KEYS to the node's key folder\n"),
                      cli->prog, cli->broker);
+        else if ((code == KJ__CODE__DEADLINE_EXCEEDED
+                  || code == KJ__CODE__UNAVAILABLE)
+                 && listens && s_key_hint (cli))
+            ;  //  the key is why, and the hint said so
         else if (code == KJ__CODE__DEADLINE_EXCEEDED
                  || code == KJ__CODE__UNAVAILABLE)
             fprintf (stderr,

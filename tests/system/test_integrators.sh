@@ -350,6 +350,11 @@ eventually 120 settled || fail "events did not settle"
 want=$(registry_events)
 eventually 60 at_least "$bank2" "$want" || fail "bank-2: not caught up to $want registry events"
 [ "$(lines "$bank2")" = "$want" ] || fail "bank-2: $(lines "$bank2") events, $want of them registry.: another topic came through"
+KEJIN_KEY=bank-2 kejin events tail --topic registry. >"$TMP/tail.out" \
+    2>"$TMP/tail.err" &
+tail_pid=$!
+STARTED+=("$tail_pid")
+sleep 1
 kejin keys revoke bank-2 >/dev/null || fail "kejin keys revoke bank-2"
 sleep 2
 cut=$(lines "$bank2")
@@ -360,6 +365,18 @@ sleep 2
     fail "bank-2 revoked, yet got $(( $(lines "$bank2") - cut )) more events"
 kill -TERM "$pid" 2>/dev/null || true
 wait_exit "$pid" || true
+#  kejin events tail with the revoked key ends, saying why, instead of
+#  asking again for ever; a new command with it is told the key is revoked
+rc=0
+wait "$tail_pid" || rc=$?
+[ "$rc" = 1 ] || fail "events tail with a revoked key: exit $rc, not 1"
+grep -q "^kejin: the key bank-2 was revoked" "$TMP/tail.err" || \
+    fail "events tail: $(tail -n 2 "$TMP/tail.err")"
+rc=0
+KEJIN_KEY=bank-2 kejin --timeout 1000 status >/dev/null 2>"$TMP/status.err" || rc=$?
+[ "$rc" = 3 ] || fail "status with a revoked key: exit $rc"
+grep -q "^kejin: the key bank-2 (KEJIN_KEY) was revoked" "$TMP/status.err" || \
+    fail "status with a revoked key: $(cat "$TMP/status.err")"
 say "bank-2: read $code, refused its change, cut at $cut lines once revoked"
 
 PASSED=1
