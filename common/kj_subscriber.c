@@ -244,8 +244,7 @@ s_repair (kj_subscriber_t *self)
         //  A request that can never succeed ends the subscription: a
         //  revoked key, a key without these topics, a start past the
         //  log's retention. Only UNAVAILABLE and no answer are retried.
-        if (code == KJ__CODE__OUT_OF_RANGE
-            || code == KJ__CODE__UNAUTHENTICATED
+        if (code == KJ__CODE__OUT_OF_RANGE || code == KJ__CODE__UNAUTHENTICATED
             || code == KJ__CODE__PERMISSION_DENIED
             || code == KJ__CODE__INVALID_ARGUMENT)
             return s_fail (self, "%s", status.message);

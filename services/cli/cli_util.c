@@ -279,7 +279,9 @@ cli_call (cli_t *cli, const char *service, const char *method,
     }
     else {
         fprintf (stderr, "%s: %s", cli->prog, kj_code_name (code));
-        if (*name)
+        //  A refusal of the caller names no option the person typed
+        if (*name && code != KJ__CODE__PERMISSION_DENIED
+            && code != KJ__CODE__UNAUTHENTICATED)
             fprintf (stderr, " (%s)", typed);
         fprintf (stderr, ": %s\n", message);
         const char *keys = getenv ("KEJIN_NODE_KEYS");

@@ -786,7 +786,9 @@ test_cli (void **state)
                                "guarantee approve 1 "
                                "--as alice"),
                       1);
-    assert_non_null (strstr (out, "PERMISSION_DENIED (caller)"));
+    assert_non_null (
+        strstr (out, "PERMISSION_DENIED: caller: alice submitted claim 1 and "
+                     "cannot approve it (four eyes)"));
     assert_int_equal (s_kejin (&fx, out, sizeof out,
                                "guarantee approve 1 "
                                "--as carol"),
