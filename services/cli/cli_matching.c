@@ -67,15 +67,15 @@ s_demand_print (const Kj__Demand *d)
     printf (_ ("  amount      %s over %d months\n"),
             cli_yuan (d->amount_fen, money, sizeof money), d->term_months);
     printf (_ ("  instrument  %s\n"),
-            cli_enum_name (&kj__matching_instrument__descriptor, "MATCHING_",
-                           d->instrument));
+            cli_enum_label (&kj__matching_instrument__descriptor, "MATCHING_",
+                            d->instrument));
     if (*d->purpose)
         printf (_ ("  purpose     %s\n"), d->purpose);
     if (d->renewal)
         printf (_ ("  renews      a loan maturing %s\n"), d->renews_matures_on);
     printf (_ ("  state       %s, version %" PRIu64 ", posted %s\n"),
-            cli_enum_name (&kj__application_state__descriptor, "APP_",
-                           d->state),
+            cli_enum_label (&kj__application_state__descriptor, "APP_",
+                            d->state),
             d->version, cli_time (d->created_at_us, when, sizeof when));
 }
 
@@ -86,8 +86,8 @@ s_application_print (const Kj__Application *a)
     printf ("%s  %s -> %s (%s)\n", a->id, a->demand_id, a->product_id,
             a->institution_id);
     printf (_ ("  state       %s, version %" PRIu64 "\n"),
-            cli_enum_name (&kj__application_state__descriptor, "APP_",
-                           a->state),
+            cli_enum_label (&kj__application_state__descriptor, "APP_",
+                            a->state),
             a->version);
     if (a->amount_fen)
         printf (_ ("  approved    %s at %s over %d months\n"),
@@ -230,8 +230,8 @@ s_demand_list (cli_t *cli, int argc, char **argv)
                 cli_table_row (
                     table, d->id, d->enterprise_code,
                     cli_yuan (d->amount_fen, money, sizeof money), term,
-                    cli_enum_name (&kj__application_state__descriptor, "APP_",
-                                   d->state));
+                    cli_enum_label (&kj__application_state__descriptor, "APP_",
+                                    d->state));
             }
             cli_page_print (&table, reply->n_demands, _ ("No demands."),
                             reply->page_info);
@@ -297,8 +297,8 @@ s_match_batch (cli_t *cli, int argc, char **argv)
         const Kj__Batch *b = reply->batch;
         printf (_ ("Batch %s of %s: %s\n"), b->id,
                 *b->region ? b->region : _ ("every city"),
-                cli_enum_name (&kj__batch_state__descriptor, "BATCH_",
-                               b->state));
+                cli_enum_label (&kj__batch_state__descriptor, "BATCH_",
+                                b->state));
         if (b->state == KJ__BATCH_STATE__BATCH_DONE)
             printf (_ ("  %u open demands, %u with a product, %" PRIu64
                        " proposals kept, matched in %" PRId64 " ms\n"),
@@ -635,9 +635,10 @@ s_roadshow_shown (cli_t *cli, cli_args_t *args, const ProtobufCMessage *reply)
         const Kj__RoadshowInvitee *v = r->invitees [i];
         char when [32];
         printf ("  %-12s %-12s", v->institution_id,
-                v->response ? cli_enum_name (&kj__roadshow_response__descriptor,
-                                             "ROADSHOW_", v->response)
-                            : _ ("no answer"));
+                v->response
+                    ? cli_enum_label (&kj__roadshow_response__descriptor,
+                                      "ROADSHOW_", v->response)
+                    : _ ("no answer"));
         if (v->responded_at_us)
             printf ("  %s  %s",
                     cli_time (v->responded_at_us, when, sizeof when), v->note);

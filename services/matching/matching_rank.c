@@ -36,11 +36,16 @@ s_compare (const void *a, const void *b)
 static void
 s_explain (matching_ranked_t *item)
 {
+    //  Each component 0-10000 as a percentage with one decimal: 6666 is
+    //  66.6%, not the 6666/10000 people had to divide themselves
+    int c [5] = { item->rate, item->amount, item->collateral, item->policy,
+                  item->sla };
     snprintf (item->why, sizeof item->why,
-              _ ("rate %d/10000, amount %d/10000, collateral-free "
-                 "%d/10000, policy %d/10000, decision time %d/10000"),
-              item->rate, item->amount, item->collateral, item->policy,
-              item->sla);
+              _ ("rate %d.%d%%, amount %d.%d%%, collateral-free %d.%d%%, "
+                 "policy %d.%d%%, decision time %d.%d%%"),
+              c [0] / 100, c [0] % 100 / 10, c [1] / 100, c [1] % 100 / 10,
+              c [2] / 100, c [2] % 100 / 10, c [3] / 100, c [3] % 100 / 10,
+              c [4] / 100, c [4] % 100 / 10);
 }
 
 //  --------------------------------------------------------------------------

@@ -235,11 +235,11 @@ s_act (mfx_t *m, const char *id, Kj__ApplicationState to, uint64_t *version,
 //  Run the CLI against the test's broker; its output (caller frees) and
 //  exit code
 static char *
-s_cli (mfx_t *m, const char *args, int *exit_code)
+s_cli_in (mfx_t *m, const char *locale, const char *args, int *exit_code)
 {
     char command [1024];
-    snprintf (command, sizeof command, "LC_ALL=C %s --broker %s %s 2>&1",
-              kj_test_bin ("kejin"), m->fx.broker.endpoint, args);
+    snprintf (command, sizeof command, "LC_ALL=%s %s --broker %s %s 2>&1",
+              locale, kj_test_bin ("kejin"), m->fx.broker.endpoint, args);
     FILE *pipe = popen (command, "r");
     assert_non_null (pipe);
     char *output = calloc (1, 65536);
@@ -248,6 +248,12 @@ s_cli (mfx_t *m, const char *args, int *exit_code)
     int status = pclose (pipe);
     *exit_code = WIFEXITED (status) ? WEXITSTATUS (status) : -1;
     return output;
+}
+
+static char *
+s_cli (mfx_t *m, const char *args, int *exit_code)
+{
+    return s_cli_in (m, "C", args, exit_code);
 }
 
 //  Wait until matching's read model holds `products` products (the
@@ -445,10 +451,18 @@ test_demand_match_apply_approve (void **state)
     assert_non_null (strstr (output, "Why not DL1:\n  - does not serve "
                                      "210300"));
     assert_non_null (strstr (output, "(region)"));
+    assert_non_null (strstr (output, "\n    rate 100.0%, amount 100.0%, "));
     free (output);
     output = s_cli (&m, "demand show D000001", &exit_code);
     assert_int_equal (exit_code, 0);
     assert_non_null (strstr (output, "over 12 months"));
+    free (output);
+    //  At the desk, in Chinese: the instrument and the state by their
+    //  Chinese names
+    output = s_cli_in (&m, "zh_CN.UTF-8", "demand show D000001", &exit_code);
+    assert_int_equal (exit_code, 0);
+    assert_non_null (strstr (output, "  融资方式    贷款\n"));
+    assert_non_null (strstr (output, "  状态        推荐产品，版本 "));
     free (output);
     output = s_cli (&m, "demand add --enterprise X --amount 0 --term 12",
                     &exit_code);

@@ -59,7 +59,9 @@ test_golden_order (void **state)
     assert_string_equal (items [3].product->id, "P4");
     assert_int_equal (items [2].score, items [3].score);
     assert_int_equal (items [2].score, 40000000);
-    assert_non_null (strstr (items [0].why, "rate 10000/10000"));
+    assert_non_null (strstr (items [0].why, "rate 100.0%, amount "));
+    assert_non_null (strstr (items [1].why, "rate 50.0%, amount "));
+    assert_non_null (strstr (items [1].why, ", policy 100.0%, "));
 
     //  other weights, other order: policy alone puts P2 first
     matching_weights_t policy = { 0, 0, 0, 10000, 0 };
