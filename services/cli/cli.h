@@ -111,6 +111,11 @@ bool
 char *
     cli_yuan (int64_t fen, char *buf, size_t size);
 
+//  A region's Chinese name ("沈阳市") from its table code ("210100",
+//  "SFDZ"); "outside Liaoning" for any other text.
+const char *
+    cli_region_name (const char *code);
+
 //  Columns UTF-8 text takes on a terminal (wcwidth of each character
 //  mbrtowc decodes: a Chinese character is two), not its bytes. Every
 //  column the CLI lines up is measured with it.

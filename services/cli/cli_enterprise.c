@@ -73,25 +73,6 @@ s_yes (bool value)
     return value ? _ ("yes") : _ ("no");
 }
 
-static const char *
-s_region_name (const char *code)
-{
-    static const struct {
-        const char *code, *name;
-    } names [] = { { "210100", "沈阳市" },  { "210200", "大连市" },
-                   { "210300", "鞍山市" },  { "210400", "抚顺市" },
-                   { "210500", "本溪市" },  { "210600", "丹东市" },
-                   { "210700", "锦州市" },  { "210800", "营口市" },
-                   { "210900", "阜新市" },  { "211000", "辽阳市" },
-                   { "211100", "盘锦市" },  { "211200", "铁岭市" },
-                   { "211300", "朝阳市" },  { "211400", "葫芦岛市" },
-                   { "SFDZ", "沈抚示范区" } };
-    for (size_t i = 0; i < sizeof names / sizeof names [0]; i++)
-        if (streq (names [i].code, code))
-            return names [i].name;
-    return "outside Liaoning";
-}
-
 static void
 s_print_stage (const Kj__Enterprise *e)
 {
@@ -146,7 +127,8 @@ s_print_enterprise (const Kj__Enterprise *e)
 {
     char a [64], b [64], c [64], d [64];
     printf ("%s  %s\n", e->code, e->name);
-    printf (_ ("  region      %s %s\n"), e->region, s_region_name (e->region));
+    printf (_ ("  region      %s %s\n"), e->region,
+            cli_region_name (e->region));
     //  What was never given is not reported, not a value
     const char *none = _ ("not reported");
     printf (_ ("  industry    %s\n"), *e->industry ? e->industry : none);
@@ -607,7 +589,7 @@ s_list (cli_t *cli, int argc, char **argv)
                     const Kj__Enterprise *e = reply->enterprises [i];
                     char region [64], version [24];
                     snprintf (region, sizeof region, "%s %s", e->region,
-                              s_region_name (e->region));
+                              cli_region_name (e->region));
                     snprintf (version, sizeof version, "%" PRIu64, e->version);
                     cli_table_row (
                         table, e->code, e->name, region,

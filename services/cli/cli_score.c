@@ -12,6 +12,7 @@
 #include "cli_reg.h"
 #include "scoring_cohort.h"
 #include "scoring.pb-c.h"
+#include "kj_region.h"
 
 static const char *s_usage = N_ (
     "Usage: kejin score model list\n"
@@ -711,11 +712,19 @@ s_dist_cmd (cli_t *cli, int argc, char **argv)
         cli_table_t *table = cli_table_new (*request.by ? request.by : "",
                                             "AAA", "AA", "A", "B", "C",
                                             _ ("TOTAL"), NULL);
-        for (size_t r = 0; r < reply->n_rows; r++)
-            s_print_grades (*reply->rows [r]->key ? reply->rows [r]->key
-                                                  : _ ("all"),
-                            reply->rows [r]->grades, reply->rows [r]->n_grades,
-                            reply->rows [r]->total, table);
+        for (size_t r = 0; r < reply->n_rows; r++) {
+            const char *key = reply->rows [r]->key;
+            char city [64];
+            if (streq (request.by, "city") && kj_region_city_valid (key)) {
+                //  The city's name beside its code, as the registry shows it
+                snprintf (city, sizeof city, "%s %s", key,
+                          cli_region_name (key));
+                key = city;
+            }
+            s_print_grades (*key ? key : _ ("all"), reply->rows [r]->grades,
+                            reply->rows [r]->n_grades, reply->rows [r]->total,
+                            table);
+        }
         cli_table_print (table, stdout);
         cli_table_destroy (&table);
     }

@@ -5,6 +5,7 @@
 
 #include "cli_reg.h"
 #include "kj_money.h"
+#include "kj_region.h"
 #include <wchar.h>
 #include <ctype.h>
 #include <unistd.h>
@@ -564,4 +565,15 @@ cli_table_print (cli_table_t *self, FILE *out)
          cells = (char **) zlistx_next (self->rows))
         s_print_row (out, cells, widths, self->columns);
     free (widths);
+}
+
+//  --------------------------------------------------------------------------
+//  A region's Chinese name from its table code (cli.h).
+
+const char *
+cli_region_name (const char *code)
+{
+    if (!kj_region_city_valid (code))
+        return "outside Liaoning";
+    return kj_region_info (kj_region_by_code (code))->name_zh;
 }

@@ -344,7 +344,7 @@ test_batch_golden_and_rerun (void **state)
     assert_int_equal (s_cli (&fx, "score dist --by city --model v2-2025", out,
                              sizeof out),
                       0);
-    assert_non_null (strstr (out, "210200"));
+    assert_non_null (strstr (out, "\n210200 大连市  "));
     assert_int_equal (s_cli (&fx,
                              "score whatif --stage growth --model "
                              "v2-2025 rd_expense_fen=100 awards=2",
