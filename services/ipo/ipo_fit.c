@@ -203,9 +203,11 @@ s_page_count (kj_db_t *db, ipo_store_batch_t *batch, size_t count,
 }
 
 //  Finish a batch in the caller's transaction: its state, an event per
-//  newly fit firm (ipo.fit.newly, S_EVENTS at a time, read from what the
-//  pages stored), the finished event, and the batches before its previous
-//  dropped. 0 or -1.
+//  firm whose fit changed against the previous batch (ipo.fit.newly,
+//  S_EVENTS at a time, read from what the pages stored; none for the
+//  first batch of a source, which changes nothing: docs/rules/ipo.md,
+//  "Events of a batch"), the finished event, and the batches before its
+//  previous dropped. 0 or -1.
 #define S_EVENTS 10000
 
 static int
@@ -218,7 +220,7 @@ s_finish (kj_db_t *db, const ipo_board_rules_t *rules, ipo_store_batch_t *batch)
     s_names_t table;
     s_name_table (rules, table);
     char after [65] = "";
-    while (true) {
+    while (batch->previous) {
         PGresult *res = ipo_store_fit_results (db, batch->id, after, S_EVENTS,
                                                false);
         if (!res)

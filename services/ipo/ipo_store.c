@@ -719,9 +719,13 @@ ipo_store_batch_prune (kj_db_t *db, const char *source, int64_t keep)
 {
     char id [24];
     const char *params [] = { source, NUM (id, keep) };
+    //  Results first, by the batch's key (no foreign key cascades them:
+    //  sql/004_fit_store.sql)
     return kj_db_run (db,
-                      "DELETE FROM fit_batch WHERE source = $1 AND id < $2 "
-                      "AND state IN ('FINISHED', 'FAILED')",
+                      "WITH dropped AS (DELETE FROM fit_batch WHERE source = "
+                      "$1 AND id < $2 AND state IN ('FINISHED', 'FAILED') "
+                      "RETURNING id) DELETE FROM fit_result WHERE batch IN "
+                      "(SELECT id FROM dropped)",
                       2, params)
                  < 0
              ? -1
