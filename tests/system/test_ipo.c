@@ -734,6 +734,16 @@ test_cli (void **state)
     assert_string_equal (out, "kejin: FAILED_PRECONDITION (state): state: no "
                               "move from TUTORING_FILED to LISTED; from "
                               "here: TUTORING_ACCEPTED, WITHDRAWN\n");
+    //  A verb with an argument missing says which (it said "(null)")
+    assert_int_equal (s_cli (fx, en, out, sizeof out, "ipo", "stage", firm,
+                             NULL),
+                      2);
+    assert_string_equal (out, "kejin: stage takes a FIRM and a STATE\n");
+    assert_int_equal (s_cli (fx, en, out, sizeof out, "ipo", "pool", "admit",
+                             firm, "--name", "大连测试", NULL),
+                      2);
+    assert_string_equal (out, "kejin: pool admit takes one FIRM, with --name "
+                              "and --city\n");
     //  The same refusal for centre staff, in Chinese
     assert_int_equal (s_cli (fx, "zh_CN.UTF-8", out, sizeof out, "ipo", "stage",
                              firm, "listed", NULL),
