@@ -138,6 +138,24 @@ s_element (zchunk_t *out, const char *text)
     zchunk_extend (out, "\"", 1);
 }
 
+//  A text as a field of COPY text: a backslash, tab, newline or carriage
+//  return escaped (texts hold none but the backslash: they are checked)
+static void
+s_copy_field (zchunk_t *out, const char *text)
+{
+    for (const char *c = text; *c; c++) {
+        const char *escape = *c == '\\' ? "\\\\"
+                           : *c == '\t' ? "\\t"
+                           : *c == '\n' ? "\\n"
+                           : *c == '\r' ? "\\r"
+                                        : NULL;
+        if (escape)
+            zchunk_extend (out, escape, 2);
+        else
+            zchunk_extend (out, c, 1);
+    }
+}
+
 //  Store a page of fitted firms (those meeting a standard, with what they
 //  newly meet against the batch's previous one) in the caller's
 //  transaction; *meeting and *newly get their counts. 1, 0 when a firm of
@@ -150,33 +168,57 @@ ipo_fit_page_store (kj_db_t *db, const ipo_store_batch_t *batch,
 {
     zchunk_t *firms = zchunk_new ("{", 1), *cities = zchunk_new ("{", 1),
              *meets = zchunk_new ("{", 1);
+    //  The first batch of a source: the rows as COPY text instead, every
+    //  firm newly meeting all it meets
+    zchunk_t *rows = batch->previous ? NULL : zchunk_new (NULL, 65536);
     assert (firms && cities && meets);
     *meeting = 0;
     for (size_t i = 0; i < count; i++) {
         if (!items [i].meets)
             continue;
-        char bits [16];
-        int length = snprintf (bits, sizeof bits, *meeting ? ",%u" : "%u",
-                               items [i].meets);
+        char bits [32];
         s_element (firms, items [i].firm);
-        s_element (cities, items [i].city);
-        zchunk_extend (meets, bits, (size_t) length);
+        if (rows) {
+            int length = snprintf (bits, sizeof bits, "%lld\t",
+                                   (long long) batch->id);
+            zchunk_extend (rows, bits, (size_t) length);
+            s_copy_field (rows, items [i].firm);
+            zchunk_extend (rows, "\t", 1);
+            s_copy_field (rows, items [i].city);
+            length = snprintf (bits, sizeof bits, "\t%u\t%u\n", items [i].meets,
+                               items [i].meets);
+            zchunk_extend (rows, bits, (size_t) length);
+        }
+        else {
+            int length = snprintf (bits, sizeof bits, *meeting ? ",%u" : "%u",
+                                   items [i].meets);
+            s_element (cities, items [i].city);
+            zchunk_extend (meets, bits, (size_t) length);
+        }
         (*meeting)++;
     }
     zchunk_extend (firms, "}", 2);  //  and a NUL
     zchunk_extend (cities, "}", 2);
     zchunk_extend (meets, "}", 2);
-    int rc = *meeting ? ipo_store_fit_page (db, batch->id, batch->previous,
-                                            (const char *) zchunk_data (firms),
-                                            (const char *) zchunk_data (cities),
-                                            (const char *) zchunk_data (meets),
-                                            newly, dup, dup_size)
-                      : 1;
-    if (!*meeting)
-        *newly = 0;
+    int rc = 1;
+    *newly = 0;
+    if (*meeting && rows) {
+        rc = ipo_store_fit_copy (db, batch->id,
+                                 (const char *) zchunk_data (firms),
+                                 (const char *) zchunk_data (rows),
+                                 zchunk_size (rows), dup, dup_size);
+        *newly = *meeting;
+    }
+    else if (*meeting)
+        rc = ipo_store_fit_page (db, batch->id, batch->previous,
+                                 (const char *) zchunk_data (firms),
+                                 (const char *) zchunk_data (cities),
+                                 (const char *) zchunk_data (meets), newly, dup,
+                                 dup_size);
     zchunk_destroy (&firms);
     zchunk_destroy (&cities);
     zchunk_destroy (&meets);
+    zchunk_destroy (&rows);
     return rc;
 }
 

@@ -1117,6 +1117,12 @@ test_fit_batch_upload (void **state)
     uint64_t first = batch.id;
     assert_int_equal (batch.firms, 2);
     assert_int_equal (batch.meeting, 1);
+    //  A firm of an earlier call again, in the first batch (its pages go
+    //  in by COPY): refused whole, naming it
+    assert_int_equal (s_fit_batch (fx, first, 1, ab, np_ab, false, &batch,
+                                   &status),
+                      KJ__CODE__ALREADY_EXISTS);
+    assert_non_null (strstr (status.message, "FIT-A"));
     assert_int_equal (s_fit_batch (fx, first, 1, c, np_c, true, &batch,
                                    &status),
                       KJ__CODE__OK);
