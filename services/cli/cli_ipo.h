@@ -1,7 +1,8 @@
 /*  =========================================================================
     cli_ipo - what the two files of `kejin ipo` share: cli_ipo.c (the
     offline checks on CSV files, and the upload of a CSV file for a batch
-    fit) and cli_ipo_pipeline.c (the verbs of kejin-ipo through the broker)
+    fit), cli_ipo_pipeline.c (the verbs of kejin-ipo through the broker)
+    and cli_ipo_demo.c (`kejin ipo demo`)
     =========================================================================
 */
 
@@ -20,6 +21,12 @@ void
 //  argv as cli_ipo has it.
 int
     cli_ipo_fit_service (cli_t *cli, int argc, char **argv);
+
+//  kejin ipo demo [--if-empty] (cli_ipo_demo.c): a demo reserve pool from
+//  the registry's enterprises; usage is the noun's, for refusals. The
+//  exit code.
+int
+    cli_ipo_demo (cli_t *cli, int argc, char **argv, const char *usage);
 
 //  Show a batch fit (follow it while the service fetches it) and its
 //  newly fit firms; the exit code.

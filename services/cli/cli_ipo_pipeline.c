@@ -12,8 +12,6 @@
 #include "cli_reg.h"
 #include "cli_ipo.h"
 #include "ipo.pb-c.h"
-#include "registry_bulk.pb-c.h"
-#include <time.h>
 
 static const char *s_usage = N_ (
     "Usage: kejin ipo pool admit FIRM --name NAME --city CODE [--sponsor S]\n"
@@ -103,49 +101,52 @@ s_print_file (const Kj__IpoFirm *f)
                               sizeof yuan));
 }
 
-//  Call kejin-ipo; print the reply as JSON, or with print for people
-static int
-s_call (cli_t *cli, const char *method, const ProtobufCMessage *request,
-        const ProtobufCMessageDescriptor *type, bool read_only,
-        void (*print) (const ProtobufCMessage *reply))
+//  Show a reply as JSON under --json (true), else leave it to the caller
+static bool
+s_json (cli_t *cli, const ProtobufCMessage *reply)
 {
-    ProtobufCMessage *reply = NULL;
-    int rc = cli_call (cli, "ipo", method, request, type, &reply, read_only);
-    if (rc != CLI_OK)
-        return rc;
     if (cli->json)
         cli_print_json (reply);
-    else
-        print (reply);
-    protobuf_c_message_free_unpacked (reply, NULL);
+    return cli->json;
+}
+
+//  A verb's show (cli_call_verb_t) for each kind of reply: JSON under
+//  --json, else for people
+
+static int
+s_firm_shown (cli_t *cli, cli_args_t *args, const ProtobufCMessage *reply)
+{
+    if (!s_json (cli, reply))
+        s_print_file (((const Kj__IpoFirmReply *) reply)->firm);
     return CLI_OK;
 }
 
-static void
-s_print_firm (const ProtobufCMessage *reply)
+static int
+s_move_shown (cli_t *cli, cli_args_t *args, const ProtobufCMessage *reply)
 {
-    s_print_file (((const Kj__IpoFirmReply *) reply)->firm);
+    if (!s_json (cli, reply))
+        s_print_file (((const Kj__IpoMoveReply *) reply)->firm);
+    return CLI_OK;
 }
 
-static void
-s_print_move (const ProtobufCMessage *reply)
+static int
+s_claim_shown (cli_t *cli, cli_args_t *args, const ProtobufCMessage *reply)
 {
-    s_print_file (((const Kj__IpoMoveReply *) reply)->firm);
-}
-
-static void
-s_print_claim (const ProtobufCMessage *reply)
-{
+    if (s_json (cli, reply))
+        return CLI_OK;
     const Kj__IpoClaim *c = ((const Kj__IpoClaimReply *) reply)->claim;
     char yuan [48];
     printf (_ ("claim %lld  %s  %s %s on %s: %s\n"), (long long) c->id, c->firm,
             c->stage, cli_yuan (c->amount_fen, yuan, sizeof yuan), c->board,
             c->status);
+    return CLI_OK;
 }
 
-static void
-s_print_budget (const ProtobufCMessage *reply)
+static int
+s_budget_shown (cli_t *cli, cli_args_t *args, const ProtobufCMessage *reply)
 {
+    if (s_json (cli, reply))
+        return CLI_OK;
     const Kj__IpoBudget *b = ((const Kj__IpoBudgetReply *) reply)->budget;
     char v [4][48];
     printf (_ ("budget %d: %s, committed %s, paid %s, left %s\n"), b->year,
@@ -153,11 +154,14 @@ s_print_budget (const ProtobufCMessage *reply)
             cli_yuan (b->committed_fen, v [1], sizeof v [1]),
             cli_yuan (b->paid_fen, v [2], sizeof v [2]),
             cli_yuan (b->left_fen, v [3], sizeof v [3]));
+    return CLI_OK;
 }
 
-static void
-s_print_report (const ProtobufCMessage *reply)
+static int
+s_report_shown (cli_t *cli, cli_args_t *args, const ProtobufCMessage *reply)
 {
+    if (s_json (cli, reply))
+        return CLI_OK;
     const Kj__IpoReportReply *r = (const Kj__IpoReportReply *) reply;
     cli_table_t *table = cli_table_new (N_ ("CITY"), N_ ("CANDIDATES"),
                                         N_ ("POOL"), N_ ("TARGET"),
@@ -187,6 +191,46 @@ s_print_report (const ProtobufCMessage *reply)
     for (size_t i = 0; i < r->n_paid; i++)
         printf (_ ("paid %s %s: %s\n"), r->paid [i]->city, r->paid [i]->board,
                 cli_yuan (r->paid [i]->paid_fen, yuan, sizeof yuan));
+    return CLI_OK;
+}
+
+static int
+s_list_shown (cli_t *cli, cli_args_t *args, const ProtobufCMessage *reply)
+{
+    if (s_json (cli, reply))
+        return CLI_OK;
+    const Kj__IpoListReply *r = (const Kj__IpoListReply *) reply;
+    cli_table_t *table = cli_table_new (N_ ("FIRM"), N_ ("NAME"), N_ ("CITY"),
+                                        N_ ("STATE"), N_ ("BOARD"), N_ ("TIER"),
+                                        N_ ("SINCE"), NULL);
+    for (size_t i = 0; i < r->n_firms; i++) {
+        const Kj__IpoFirm *f = r->firms [i];
+        cli_table_row (table, f->firm, f->name, f->city,
+                       cli_enum_name (&kj__ipo_state__descriptor, "IPO_",
+                                      f->state),
+                       *f->board ? f->board : "-", f->tier, f->since);
+    }
+    cli_table_print (table, stdout);
+    cli_table_destroy (&table);
+    if (*r->next)
+        printf (_ ("more: --after %s\n"), r->next);
+    return CLI_OK;
+}
+
+//  Call kejin-ipo and show the reply with show, for the verbs that are
+//  not one row of a table (the method depends on the options)
+static int
+s_call (cli_t *cli, const char *method, const ProtobufCMessage *request,
+        const ProtobufCMessageDescriptor *type, bool read_only,
+        int (*show) (cli_t *, cli_args_t *, const ProtobufCMessage *))
+{
+    ProtobufCMessage *reply = NULL;
+    int rc = cli_call (cli, "ipo", method, request, type, &reply, read_only);
+    if (rc == CLI_OK)
+        rc = show (cli, NULL, reply);
+    if (reply)
+        protobuf_c_message_free_unpacked (reply, NULL);
+    return rc;
 }
 
 //  --level city|province into *level
@@ -205,243 +249,262 @@ s_level (cli_args_t *args, Kj__IpoLevel *level)
     return 0;
 }
 
-//  --sponsor, --auditor, --law-firm into advisers ("" where not given)
-static void
-s_advisers (cli_args_t *args, Kj__IpoAdvisers *advisers)
+//  --sponsor, --auditor, --law-firm as the request's advisers ("" where
+//  not given); the message is the command's, kept until it exits (the
+//  request is freed without its sub-messages)
+static Kj__IpoAdvisers *
+s_advisers (cli_args_t *args)
 {
-    kj__ipo_advisers__init (advisers);
-    advisers->sponsor = cli_args_text (args, "sponsor");
-    advisers->auditor = cli_args_text (args, "auditor");
-    advisers->law_firm = cli_args_text (args, "law-firm");
+    static Kj__IpoAdvisers advisers;
+    kj__ipo_advisers__init (&advisers);
+    advisers.sponsor = cli_args_text (args, "sponsor");
+    advisers.auditor = cli_args_text (args, "auditor");
+    advisers.law_firm = cli_args_text (args, "law-firm");
+    return &advisers;
 }
 
 //  --------------------------------------------------------------------------
-//  kejin ipo pool list ...
-static void
-s_print_list (const ProtobufCMessage *reply)
-{
-    const Kj__IpoListReply *r = (const Kj__IpoListReply *) reply;
-    cli_table_t *table = cli_table_new (N_ ("FIRM"), N_ ("NAME"), N_ ("CITY"),
-                                        N_ ("STATE"), N_ ("BOARD"), N_ ("TIER"),
-                                        N_ ("SINCE"), NULL);
-    for (size_t i = 0; i < r->n_firms; i++) {
-        const Kj__IpoFirm *f = r->firms [i];
-        cli_table_row (table, f->firm, f->name, f->city,
-                       cli_enum_name (&kj__ipo_state__descriptor, "IPO_",
-                                      f->state),
-                       *f->board ? f->board : "-", f->tier, f->since);
-    }
-    cli_table_print (table, stdout);
-    cli_table_destroy (&table);
-    if (*r->next)
-        printf (_ ("more: --after %s\n"), r->next);
-}
+//  kejin ipo pool admit|review|refresh|show|list ...: each verb one call
 
 static int
-s_pool_list (cli_t *cli, int argc, char **argv)
+s_admit_fill (cli_t *cli, cli_args_t *args, ProtobufCMessage *request)
 {
-    cli_args_t *args = cli_args_verb (argc - 1, argv + 1,
-                                      "city= state= after= limit=", s_usage, 0,
-                                      NULL, NULL);
-    if (!args)
-        return CLI_USAGE;
-    Kj__IpoListRequest list = KJ__IPO_LIST_REQUEST__INIT;
-    list.city = cli_args_text (args, "city");
-    list.after = cli_args_text (args, "after");
+    ((Kj__IpoAdmitRequest *) request)->advisers = s_advisers (args);
+    return 0;
+}
+
+static const cli_call_verb_t s_pool_admit = {
+    .complaint = N_ ("pool admit takes one FIRM, with --name and --city"),
+    .spec = "name= city= sponsor= auditor= law-firm= date=",
+    .positional = 1,
+    .required = "name city",
+    .service = "ipo",
+    .method = "Admit",
+    .request_type = &kj__ipo_admit_request__descriptor,
+    .reply_type = &kj__ipo_firm_reply__descriptor,
+    .fill = s_admit_fill,
+    .show = s_firm_shown,
+};
+
+static int
+s_review_fill (cli_t *cli, cli_args_t *args, ProtobufCMessage *request)
+{
+    Kj__IpoReviewRequest *review = (Kj__IpoReviewRequest *) request;
+    review->approve = !cli_args_flag (args, "refuse");
+    return s_level (args, &review->level);
+}
+
+static const cli_call_verb_t s_pool_review = {
+    .complaint = N_ ("pool review takes one FIRM, with --level"),
+    .spec = "level= refuse! date= note=",
+    .positional = 1,
+    .required = "level",
+    .service = "ipo",
+    .method = "Review",
+    .request_type = &kj__ipo_review_request__descriptor,
+    .reply_type = &kj__ipo_move_reply__descriptor,
+    .fill = s_review_fill,
+    .show = s_move_shown,
+};
+
+static int
+s_refresh_fill (cli_t *cli, cli_args_t *args, ProtobufCMessage *request)
+{
+    ((Kj__IpoRefreshRequest *) request)->advisers = s_advisers (args);
+    return 0;
+}
+
+static const cli_call_verb_t s_pool_refresh = {
+    .complaint = N_ ("pool refresh takes one FIRM"),
+    .spec = "date= sponsor= auditor= law-firm=",
+    .positional = 1,
+    .service = "ipo",
+    .method = "Refresh",
+    .request_type = &kj__ipo_refresh_request__descriptor,
+    .reply_type = &kj__ipo_firm_reply__descriptor,
+    .fill = s_refresh_fill,
+    .show = s_firm_shown,
+};
+
+static const cli_call_verb_t s_pool_show = {
+    .complaint = N_ ("pool show takes one FIRM"),
+    .positional = 1,
+    .service = "ipo",
+    .method = "Get",
+    .request_type = &kj__ipo_get_request__descriptor,
+    .reply_type = &kj__ipo_firm_reply__descriptor,
+    .read_only = true,
+    .show = s_firm_shown,
+};
+
+static int
+s_list_fill (cli_t *cli, cli_args_t *args, ProtobufCMessage *request)
+{
+    Kj__IpoListRequest *list = (Kj__IpoListRequest *) request;
     const char *state = cli_args_get (args, "state");
     const char *limit = cli_args_get (args, "limit");
-    int value = 0, rc = CLI_USAGE;
+    int value = 0;
     int64_t count = 100;
-    if ((!state
-         || cli_parse_enum ("state", state, &kj__ipo_state__descriptor, "IPO_",
-                            false, &value)
-                == 0)
-        && (!limit || cli_parse_int ("limit", limit, 1, 1000, &count) == 0)) {
-        list.state = (Kj__IpoState) value;
-        list.limit = (uint32_t) count;
-        rc = s_call (cli, "List", &list.base, &kj__ipo_list_reply__descriptor,
-                     true, s_print_list);
-    }
-    cli_args_destroy (&args);
-    return rc;
+    if ((state
+         && cli_parse_enum ("state", state, &kj__ipo_state__descriptor, "IPO_",
+                            false, &value))
+        || (limit && cli_parse_int ("limit", limit, 1, 1000, &count)))
+        return -1;
+    list->state = (Kj__IpoState) value;
+    list->limit = (uint32_t) count;
+    return 0;
 }
 
+static const cli_call_verb_t s_pool_list = {
+    .complaint = N_ ("pool list takes options only"),
+    .spec = "city= state= after= limit=",
+    .service = "ipo",
+    .method = "List",
+    .request_type = &kj__ipo_list_request__descriptor,
+    .reply_type = &kj__ipo_list_reply__descriptor,
+    .read_only = true,
+    .fill = s_list_fill,
+    .show = s_list_shown,
+};
+
 //  --------------------------------------------------------------------------
-//  kejin ipo pool admit|review|refresh|show FIRM ...
-static int
-s_pool (cli_t *cli, int argc, char **argv)
-{
-    if (argc < 3)
-        return cli_usage (s_usage, true);
-    const char *verb = argv [2];
-    int rc = CLI_USAGE;
-    if (streq (verb, "admit")) {
-        cli_args_t *args =
-            cli_args_verb (argc - 1, argv + 1,
-                           "name= city= sponsor= auditor= law-firm= date=",
-                           s_usage, 1, "name city", NULL);
-        if (!args)
-            return CLI_USAGE;
-        Kj__IpoAdvisers advisers;
-        s_advisers (args, &advisers);
-        Kj__IpoAdmitRequest admit = KJ__IPO_ADMIT_REQUEST__INIT;
-        admit.firm = (char *) cli_args_positional (args, 0);
-        admit.name = cli_args_text (args, "name");
-        admit.city = cli_args_text (args, "city");
-        admit.date = cli_args_text (args, "date");
-        admit.advisers = &advisers;
-        rc = s_call (cli, "Admit", &admit.base, &kj__ipo_firm_reply__descriptor,
-                     false, s_print_firm);
-        cli_args_destroy (&args);
-    }
-    else if (streq (verb, "review")) {
-        cli_args_t *args = cli_args_verb (argc - 1, argv + 1,
-                                          "level= refuse! date= note=", s_usage,
-                                          1, "level", NULL);
-        if (!args)
-            return CLI_USAGE;
-        Kj__IpoReviewRequest review = KJ__IPO_REVIEW_REQUEST__INIT;
-        review.firm = (char *) cli_args_positional (args, 0);
-        review.approve = !cli_args_flag (args, "refuse");
-        review.date = cli_args_text (args, "date");
-        review.note = cli_args_text (args, "note");
-        if (s_level (args, &review.level) == 0)
-            rc = s_call (cli, "Review", &review.base,
-                         &kj__ipo_move_reply__descriptor, false, s_print_move);
-        cli_args_destroy (&args);
-    }
-    else if (streq (verb, "refresh")) {
-        cli_args_t *args = cli_args_verb (argc - 1, argv + 1,
-                                          "date= sponsor= auditor= law-firm=",
-                                          s_usage, 1, NULL, NULL);
-        if (!args)
-            return CLI_USAGE;
-        Kj__IpoAdvisers advisers;
-        s_advisers (args, &advisers);
-        Kj__IpoRefreshRequest refresh = KJ__IPO_REFRESH_REQUEST__INIT;
-        refresh.firm = (char *) cli_args_positional (args, 0);
-        refresh.date = cli_args_text (args, "date");
-        refresh.advisers = &advisers;
-        rc = s_call (cli, "Refresh", &refresh.base,
-                     &kj__ipo_firm_reply__descriptor, false, s_print_firm);
-        cli_args_destroy (&args);
-    }
-    else if (streq (verb, "show")) {
-        cli_args_t *args = cli_args_verb (argc - 1, argv + 1, "", s_usage, 1,
-                                          NULL, NULL);
-        if (!args)
-            return CLI_USAGE;
-        Kj__IpoGetRequest get = KJ__IPO_GET_REQUEST__INIT;
-        get.firm = (char *) cli_args_positional (args, 0);
-        rc = s_call (cli, "Get", &get.base, &kj__ipo_firm_reply__descriptor,
-                     true, s_print_firm);
-        cli_args_destroy (&args);
-    }
-    else if (streq (verb, "list"))
-        rc = s_pool_list (cli, argc, argv);
-    else
-        return cli_usage (s_usage, true);
-    return rc;
-}
+//  kejin ipo stage|claim|raise|approve|report ...: each verb one call
 
 //  kejin ipo stage FIRM STATE ...
 static int
-s_stage (cli_t *cli, int argc, char **argv)
+s_stage_fill (cli_t *cli, cli_args_t *args, ProtobufCMessage *request)
 {
-    cli_args_t *args = cli_args_verb (argc, argv, "board= date= note=", s_usage,
-                                      2, NULL, NULL);
-    if (!args)
-        return CLI_USAGE;
-    Kj__IpoMoveRequest move = KJ__IPO_MOVE_REQUEST__INIT;
-    move.firm = (char *) cli_args_positional (args, 0);
-    move.board = cli_args_text (args, "board");
-    move.date = cli_args_text (args, "date");
-    move.note = cli_args_text (args, "note");
-    int to, rc = CLI_USAGE;
+    int to;
     if (cli_parse_enum ("STATE", cli_args_positional (args, 1),
-                        &kj__ipo_state__descriptor, "IPO_", false, &to)
-        == 0) {
-        move.to = (Kj__IpoState) to;
-        rc = s_call (cli, "Move", &move.base, &kj__ipo_move_reply__descriptor,
-                     false, s_print_move);
-    }
-    cli_args_destroy (&args);
-    return rc;
+                        &kj__ipo_state__descriptor, "IPO_", false, &to))
+        return -1;
+    ((Kj__IpoMoveRequest *) request)->to = (Kj__IpoState) to;
+    return 0;
 }
 
-//  kejin ipo claim FIRM STAGE ...
+static const cli_call_verb_t s_stage = {
+    .complaint = N_ ("stage takes a FIRM and a STATE"),
+    .spec = "board= date= note=",
+    .positional = 2,
+    .service = "ipo",
+    .method = "Move",
+    .request_type = &kj__ipo_move_request__descriptor,
+    .reply_type = &kj__ipo_move_reply__descriptor,
+    .fill = s_stage_fill,
+    .show = s_move_shown,
+};
+
+//  kejin ipo claim FIRM STAGE [--move ID] ...
 static int
-s_claim (cli_t *cli, int argc, char **argv)
+s_claim_fill (cli_t *cli, cli_args_t *args, ProtobufCMessage *request)
 {
-    cli_args_t *args = cli_args_verb (argc, argv, "date= move=", s_usage, 2,
-                                      NULL, NULL);
-    if (!args)
-        return CLI_USAGE;
-    Kj__IpoClaimRequest claim = KJ__IPO_CLAIM_REQUEST__INIT;
-    claim.firm = (char *) cli_args_positional (args, 0);
-    claim.stage = (char *) cli_args_positional (args, 1);
-    claim.date = cli_args_text (args, "date");
     const char *move = cli_args_get (args, "move");
-    int rc = CLI_USAGE;
-    if (!move || cli_parse_int ("move", move, 1, INT64_MAX, &claim.move) == 0)
-        rc = s_call (cli, "Claim", &claim.base,
-                     &kj__ipo_claim_reply__descriptor, false, s_print_claim);
-    cli_args_destroy (&args);
-    return rc;
+    return move ? cli_parse_int ("move", move, 1, INT64_MAX,
+                                 &((Kj__IpoClaimRequest *) request)->move)
+                : 0;
 }
+
+static const cli_call_verb_t s_claim = {
+    .complaint = N_ ("claim takes a FIRM and a STAGE"),
+    .spec = "date= move=",
+    .positional = 2,
+    .service = "ipo",
+    .method = "Claim",
+    .request_type = &kj__ipo_claim_request__descriptor,
+    .reply_type = &kj__ipo_claim_reply__descriptor,
+    .fill = s_claim_fill,
+    .show = s_claim_shown,
+};
 
 //  kejin ipo raise FIRM YUAN ...: equity raised on the NEEQ
 static int
-s_raise (cli_t *cli, int argc, char **argv)
+s_raise_fill (cli_t *cli, cli_args_t *args, ProtobufCMessage *request)
 {
-    cli_args_t *args = cli_args_verb (argc, argv, "date= note=", s_usage, 2,
-                                      NULL, NULL);
-    if (!args)
-        return CLI_USAGE;
-    Kj__IpoRaiseRequest raise = KJ__IPO_RAISE_REQUEST__INIT;
-    raise.firm = (char *) cli_args_positional (args, 0);
-    raise.date = cli_args_text (args, "date");
-    raise.note = cli_args_text (args, "note");
-    int rc = CLI_USAGE;
-    if (cli_parse_yuan ("YUAN", cli_args_positional (args, 1),
-                        &raise.amount_raised_fen)
-        == 0)
-        rc = s_call (cli, "Raise", &raise.base, &kj__ipo_move_reply__descriptor,
-                     false, s_print_move);
-    cli_args_destroy (&args);
-    return rc;
+    return cli_parse_yuan ("YUAN", cli_args_positional (args, 1),
+                           &((Kj__IpoRaiseRequest *) request)
+                                ->amount_raised_fen);
 }
 
-//  kejin ipo approve CLAIM ...
+static const cli_call_verb_t s_raise = {
+    .complaint = N_ ("raise takes a FIRM and an amount in YUAN"),
+    .spec = "date= note=",
+    .positional = 2,
+    .service = "ipo",
+    .method = "Raise",
+    .request_type = &kj__ipo_raise_request__descriptor,
+    .reply_type = &kj__ipo_move_reply__descriptor,
+    .fill = s_raise_fill,
+    .show = s_move_shown,
+};
+
+//  kejin ipo approve CLAIM --level city|province ...
 static int
-s_approve (cli_t *cli, int argc, char **argv)
+s_approve_fill (cli_t *cli, cli_args_t *args, ProtobufCMessage *request)
 {
-    cli_args_t *args = cli_args_verb (argc, argv,
-                                      "level= refuse! date= note=", s_usage, 1,
-                                      "level", NULL);
-    if (!args)
-        return CLI_USAGE;
-    Kj__IpoApproveRequest approve = KJ__IPO_APPROVE_REQUEST__INIT;
-    approve.approve = !cli_args_flag (args, "refuse");
-    approve.date = cli_args_text (args, "date");
-    approve.note = cli_args_text (args, "note");
-    int rc = CLI_USAGE;
+    Kj__IpoApproveRequest *approve = (Kj__IpoApproveRequest *) request;
+    approve->approve = !cli_args_flag (args, "refuse");
     if (cli_parse_int ("CLAIM", cli_args_positional (args, 0), 1, INT64_MAX,
-                       &approve.claim)
-            == 0
-        && s_level (args, &approve.level) == 0)
-        rc = s_call (cli, "Approve", &approve.base,
-                     &kj__ipo_claim_reply__descriptor, false, s_print_claim);
-    cli_args_destroy (&args);
-    return rc;
+                       &approve->claim))
+        return -1;
+    return s_level (args, &approve->level);
 }
 
-//  kejin ipo budget YEAR [--set YUAN]
+static const cli_call_verb_t s_approve = {
+    .complaint = N_ ("approve takes one CLAIM, with --level"),
+    .spec = "level= refuse! date= note=",
+    .positional = 1,
+    .required = "level",
+    .service = "ipo",
+    .method = "Approve",
+    .request_type = &kj__ipo_approve_request__descriptor,
+    .reply_type = &kj__ipo_claim_reply__descriptor,
+    .fill = s_approve_fill,
+    .show = s_claim_shown,
+};
+
+//  kejin ipo report [--city CODE]
+static const cli_call_verb_t s_report = {
+    .complaint = N_ ("report takes options only"),
+    .spec = "city=",
+    .service = "ipo",
+    .method = "Report",
+    .request_type = &kj__ipo_report_request__descriptor,
+    .reply_type = &kj__ipo_report_reply__descriptor,
+    .read_only = true,
+    .show = s_report_shown,
+};
+
+//  Run the verb argv [1] of verbs: its function, or cli_verb_call of its
+//  row; the usage for a verb not there
+static int
+s_run (cli_t *cli, int argc, char **argv, const cli_verb_t *verbs)
+{
+    for (const cli_verb_t *v = verbs; argc > 1 && v->verb; v++)
+        if (streq (v->verb, argv [1]))
+            return v->call ? cli_verb_call (cli, argc, argv, s_usage, v->call)
+                           : v->run (cli, argc, argv);
+    return cli_usage (s_usage, true);
+}
+
+//  kejin ipo pool admit|review|refresh|show|list ...
+static int
+s_pool (cli_t *cli, int argc, char **argv)
+{
+    static const cli_verb_t verbs [] = { { "admit", NULL, &s_pool_admit },
+                                         { "review", NULL, &s_pool_review },
+                                         { "refresh", NULL, &s_pool_refresh },
+                                         { "show", NULL, &s_pool_show },
+                                         { "list", NULL, &s_pool_list },
+                                         { NULL } };
+    return s_run (cli, argc - 1, argv + 1, verbs);
+}
+
+//  kejin ipo budget YEAR [--set YUAN]: Budget, or SetBudget with --set
 static int
 s_budget (cli_t *cli, int argc, char **argv)
 {
     cli_args_t *args = cli_args_verb (argc, argv, "set=", s_usage, 1, NULL,
-                                      NULL);
+                                      N_ ("budget takes one YEAR"));
     if (!args)
         return CLI_USAGE;
     Kj__IpoBudgetRequest budget = KJ__IPO_BUDGET_REQUEST__INIT;
@@ -453,24 +516,8 @@ s_budget (cli_t *cli, int argc, char **argv)
         && (!set || cli_parse_yuan ("set", set, &budget.budget_fen) == 0)) {
         budget.year = (int32_t) year;
         rc = s_call (cli, set ? "SetBudget" : "Budget", &budget.base,
-                     &kj__ipo_budget_reply__descriptor, !set, s_print_budget);
+                     &kj__ipo_budget_reply__descriptor, !set, s_budget_shown);
     }
-    cli_args_destroy (&args);
-    return rc;
-}
-
-//  kejin ipo report [--city CODE]
-static int
-s_report (cli_t *cli, int argc, char **argv)
-{
-    cli_args_t *args = cli_args_verb (argc, argv, "city=", s_usage, 0, NULL,
-                                      NULL);
-    if (!args)
-        return CLI_USAGE;
-    Kj__IpoReportRequest report = KJ__IPO_REPORT_REQUEST__INIT;
-    report.city = cli_args_text (args, "city");
-    int rc = s_call (cli, "Report", &report.base,
-                     &kj__ipo_report_reply__descriptor, true, s_print_report);
     cli_args_destroy (&args);
     return rc;
 }
@@ -527,6 +574,14 @@ s_print_show (const ProtobufCMessage *reply)
         printf (_ ("more: --after %s\n"), r->next);
 }
 
+static int
+s_show_shown (cli_t *cli, cli_args_t *args, const ProtobufCMessage *reply)
+{
+    if (!s_json (cli, reply))
+        s_print_show (reply);
+    return CLI_OK;
+}
+
 //  Show a batch, following it while it is fetched; see the header
 int
 cli_ipo_fit_follow (cli_t *cli, uint64_t batch)
@@ -544,10 +599,7 @@ cli_ipo_fit_follow (cli_t *cli, uint64_t batch)
         if (!streq (reply->batch->state, "FETCHING")) {
             if (shown != UINT64_MAX && !cli->json)
                 fprintf (stderr, "\n");
-            if (cli->json)
-                cli_print_json (&reply->base);
-            else
-                s_print_show (&reply->base);
+            s_show_shown (cli, NULL, &reply->base);
             kj__ipo_fit_show_reply__free_unpacked (reply, NULL);
             return CLI_OK;
         }
@@ -596,30 +648,40 @@ s_print_fit (const ProtobufCMessage *reply)
 }
 
 static int
-s_fit_firm (cli_t *cli, int argc, char **argv)
+s_fit_shown (cli_t *cli, cli_args_t *args, const ProtobufCMessage *reply)
 {
-    cli_args_t *args = cli_args_new (argc, argv, 3,
-                                     "market-cap= toward=", s_usage);
-    if (!args)
-        return CLI_USAGE;
-    int rc = CLI_USAGE;
-    Kj__IpoFigures figures = KJ__IPO_FIGURES__INIT;
-    Kj__IpoFitRequest fit = KJ__IPO_FIT_REQUEST__INIT;
-    fit.firm = (char *) cli_args_positional (args, 0);
-    fit.figures = &figures;
-    fit.from_registry = true;
-    fit.toward = cli_args_text (args, "toward");
-    const char *cap = cli_args_get (args, "market-cap");
-    if (cli_args_count (args) != 1)
-        fprintf (stderr, _ ("kejin: ipo fit firm needs one CODE\n"));
-    else if (!cap
-             || cli_parse_yuan ("market-cap", cap, &figures.market_cap_fen)
-                    == 0)
-        rc = s_call (cli, "Fit", &fit.base, &kj__ipo_fit_reply__descriptor,
-                     true, s_print_fit);
-    cli_args_destroy (&args);
-    return rc;
+    if (!s_json (cli, reply))
+        s_print_fit (reply);
+    return CLI_OK;
 }
+
+//  The figures from the registry, the market cap as given (the message is
+//  the command's, kept until it exits)
+static int
+s_fit_fill (cli_t *cli, cli_args_t *args, ProtobufCMessage *request)
+{
+    static Kj__IpoFigures figures;
+    kj__ipo_figures__init (&figures);
+    Kj__IpoFitRequest *fit = (Kj__IpoFitRequest *) request;
+    fit->figures = &figures;
+    fit->from_registry = true;
+    const char *cap = cli_args_get (args, "market-cap");
+    return cap ? cli_parse_yuan ("market-cap", cap, &figures.market_cap_fen)
+               : 0;
+}
+
+static const cli_call_verb_t s_fit_firm = {
+    .spec = "market-cap= toward=",
+    .positional = 1,
+    .complaint = N_ ("ipo fit firm needs one CODE"),
+    .service = "ipo",
+    .method = "Fit",
+    .request_type = &kj__ipo_fit_request__descriptor,
+    .reply_type = &kj__ipo_fit_reply__descriptor,
+    .read_only = true,
+    .fill = s_fit_fill,
+    .show = s_fit_shown,
+};
 
 //  kejin ipo fit show [BATCH] [--all] [--after FIRM] [--limit N]
 static int
@@ -646,7 +708,7 @@ s_fit_show (cli_t *cli, int argc, char **argv)
         show.batch = (uint64_t) batch;
         show.limit = (uint32_t) limit;
         rc = s_call (cli, "FitShow", &show.base,
-                     &kj__ipo_fit_show_reply__descriptor, true, s_print_show);
+                     &kj__ipo_fit_show_reply__descriptor, true, s_show_shown);
     }
     cli_args_destroy (&args);
     return rc;
@@ -661,7 +723,7 @@ cli_ipo_fit_service (cli_t *cli, int argc, char **argv)
     if (streq (argv [2], "show"))
         return s_fit_show (cli, argc, argv);
     if (streq (argv [2], "firm"))
-        return s_fit_firm (cli, argc, argv);
+        return cli_verb_call (cli, argc - 1, argv + 1, s_usage, &s_fit_firm);
     cli_args_t *args = cli_args_new (argc, argv, 3, "", s_usage);
     if (!args)
         return CLI_USAGE;
@@ -682,225 +744,11 @@ cli_ipo_fit_service (cli_t *cli, int argc, char **argv)
     return cli_ipo_fit_follow (cli, batch);
 }
 
-//  --------------------------------------------------------------------------
-//  kejin ipo demo: a reserve pool made from the registry's enterprises in
-//  their maturity stage, so that a new user has a provincial funnel, firms
-//  at every level of the pool, three firms reformed for STAR with three
-//  years of figures (to fit, and to move on), and this year's budget
-
-//  Firms of the demo pool: three per city, from the registry's mature
-//  enterprises, in code order
-#define S_DEMO_FIRMS 36
-
-typedef struct {
-    char code [65], name [201], city [33];
-} s_demo_firm_t;
-
-typedef struct {
-    int columns [3];  //  code, name, region
-    bool have_header;
-    s_demo_firm_t firms [S_DEMO_FIRMS];
-    size_t count;
-    zhashx_t *per_city;  //  city -> firms taken
-} s_demo_t;
-
-static int
-s_demo_row (uint32_t row, const char *const *fields, size_t count, void *arg)
-{
-    (void) row;
-    s_demo_t *self = (s_demo_t *) arg;
-    static const char *names [] = { "code", "name", "region" };
-    if (!self->have_header) {
-        for (int c = 0; c < 3; c++) {
-            self->columns [c] = -1;
-            for (size_t f = 0; f < count; f++)
-                if (streq (fields [f], names [c]))
-                    self->columns [c] = (int) f;
-            if (self->columns [c] < 0)
-                return -1;
-        }
-        self->have_header = true;
-        return 0;
-    }
-    const char *city = fields [self->columns [2]];
-    size_t taken = (size_t) zhashx_lookup (self->per_city, city);
-    if (self->count == S_DEMO_FIRMS || taken == 3 || !*city)
-        return 0;
-    zhashx_update (self->per_city, city, (void *) (taken + 1));
-    s_demo_firm_t *firm = &self->firms [self->count++];
-    snprintf (firm->code, sizeof firm->code, "%s", fields [self->columns [0]]);
-    snprintf (firm->name, sizeof firm->name, "%s", fields [self->columns [1]]);
-    snprintf (firm->city, sizeof firm->city, "%s", city);
-    return 0;
-}
-
-//  The date `days` ago in China Standard Time, as YYYY-MM-DD
-static const char *
-s_days_ago (int days, char *buf, size_t size)
-{
-    time_t when = time (NULL) + 8 * 3600 - (time_t) days * 86400;
-    struct tm tm;
-    gmtime_r (&when, &tm);
-    strftime (buf, size, "%Y-%m-%d", &tm);
-    return buf;
-}
-
-//  One call of the demo, quiet on success; 0 or the exit code
-static int
-s_demo_call (cli_t *cli, const char *method, const ProtobufCMessage *request,
-             const ProtobufCMessageDescriptor *type)
-{
-    ProtobufCMessage *reply = NULL;
-    int rc = cli_call (cli, "ipo", method, request, type, &reply, false);
-    if (reply)
-        protobuf_c_message_free_unpacked (reply, NULL);
-    return rc;
-}
-
-//  Whether a firm has three years of figures running in the registry
-static bool
-s_demo_figures (cli_t *cli, const char *code)
-{
-    Kj__IpoFigures figures = KJ__IPO_FIGURES__INIT;
-    Kj__IpoFitRequest fit = KJ__IPO_FIT_REQUEST__INIT;
-    fit.firm = (char *) code;
-    fit.figures = &figures;
-    fit.from_registry = true;
-    ProtobufCMessage *reply = NULL;
-    kj_status_t status;
-    kj_call_opts_t opts = { .read_only = true };
-    int rc = kj_client_call (cli_client (cli), "ipo", "Fit", &fit.base,
-                             &kj__ipo_fit_reply__descriptor, &reply, &status,
-                             &opts);
-    if (reply)
-        protobuf_c_message_free_unpacked (reply, NULL);
-    return rc == KJ__CODE__OK;
-}
-
+//  kejin ipo demo (cli_ipo_demo.c)
 static int
 s_demo (cli_t *cli, int argc, char **argv)
 {
-    cli_args_t *args = cli_args_verb (argc, argv, "if-empty!", s_usage, 0, NULL,
-                                      NULL);
-    if (!args)
-        return CLI_USAGE;
-    bool if_empty = cli_args_flag (args, "if-empty");
-    cli_args_destroy (&args);
-    Kj__IpoListRequest list = KJ__IPO_LIST_REQUEST__INIT;
-    list.limit = 1;
-    Kj__IpoListReply *held = NULL;
-    int rc = cli_call (cli, "ipo", "List", &list.base,
-                       &kj__ipo_list_reply__descriptor,
-                       (ProtobufCMessage **) &held, true);
-    if (rc != CLI_OK)
-        return rc;
-    size_t firms = held->n_firms;
-    kj__ipo_list_reply__free_unpacked (held, NULL);
-    if (firms && if_empty) {
-        printf (_ ("kejin ipo demo: the reserve pool holds firms already; "
-                   "nothing loaded\n"));
-        return CLI_OK;
-    }
-    //  The registry's mature enterprises, three per city
-    Kj__BulkExportRequest export = KJ__BULK_EXPORT_REQUEST__INIT;
-    export.kind = KJ__BULK_KIND__BULK_ENTERPRISES;
-    export.stage = "mature";
-    export.limit = 2000;
-    Kj__BulkExportReply *page = NULL;
-    rc = cli_call (cli, "registry.bulk", "Export", &export.base,
-                   &kj__bulk_export_reply__descriptor,
-                   (ProtobufCMessage **) &page, true);
-    if (rc != CLI_OK)
-        return rc;
-    s_demo_t *demo = (s_demo_t *) calloc (1, sizeof (s_demo_t));
-    assert (demo);
-    demo->per_city = zhashx_new ();
-    FILE *file = page->data.len
-                   ? fmemopen (page->data.data, page->data.len, "r")
-                   : NULL;
-    char error [256];
-    if (file) {
-        kj_csv_read (file, s_demo_row, demo, error, sizeof error);
-        fclose (file);
-    }
-    kj__bulk_export_reply__free_unpacked (page, NULL);
-    char date [5][16];
-    s_days_ago (400, date [0], sizeof date [0]);
-    s_days_ago (380, date [1], sizeof date [1]);
-    s_days_ago (300, date [2], sizeof date [2]);
-    s_days_ago (200, date [3], sizeof date [3]);
-    s_days_ago (0, date [4], sizeof date [4]);
-    size_t pool = 0, province = 0, reformed = 0;
-    for (size_t i = 0; i < demo->count && rc == CLI_OK; i++) {
-        s_demo_firm_t *f = &demo->firms [i];
-        Kj__IpoAdmitRequest admit = KJ__IPO_ADMIT_REQUEST__INIT;
-        Kj__IpoAdvisers advisers = KJ__IPO_ADVISERS__INIT;
-        admit.firm = f->code;
-        admit.name = f->name;
-        admit.city = f->city;
-        admit.date = date [0];
-        admit.advisers = &advisers;
-        if (i % 3 == 0) {
-            advisers.sponsor = "中信证券";
-            advisers.auditor = "容诚会计师事务所";
-            advisers.law_firm = "北京德恒律师事务所";
-        }
-        rc = s_demo_call (cli, "Admit", &admit.base,
-                          &kj__ipo_firm_reply__descriptor);
-        if (rc != CLI_OK || i % 3 == 2)
-            continue;  //  every third stays a candidate
-        Kj__IpoReviewRequest review = KJ__IPO_REVIEW_REQUEST__INIT;
-        review.firm = f->code;
-        review.approve = true;
-        review.level = KJ__IPO_LEVEL__IPO_CITY;
-        review.date = date [1];
-        rc = s_demo_call (cli, "Review", &review.base,
-                          &kj__ipo_move_reply__descriptor);
-        pool++;
-        if (rc != CLI_OK || i % 3 == 1)
-            continue;
-        review.level = KJ__IPO_LEVEL__IPO_PROVINCE;
-        review.date = date [2];
-        rc = s_demo_call (cli, "Review", &review.base,
-                          &kj__ipo_move_reply__descriptor);
-        province++;
-        if (rc != CLI_OK || reformed == 3 || !s_demo_figures (cli, f->code))
-            continue;
-        Kj__IpoMoveRequest move = KJ__IPO_MOVE_REQUEST__INIT;
-        move.firm = f->code;
-        move.to = KJ__IPO_STATE__IPO_SHAREHOLDING_REFORMED;
-        move.board = "STAR";
-        move.date = date [3];
-        move.note = "demo";
-        rc = s_demo_call (cli, "Move", &move.base,
-                          &kj__ipo_move_reply__descriptor);
-        reformed++;
-    }
-    //  This year's budget (¥100m), unless one is set
-    Kj__IpoBudgetRequest budget = KJ__IPO_BUDGET_REQUEST__INIT;
-    budget.year = atoi (date [4]);
-    Kj__IpoBudgetReply *set = NULL;
-    if (rc == CLI_OK)
-        rc = cli_call (cli, "ipo", "Budget", &budget.base,
-                       &kj__ipo_budget_reply__descriptor,
-                       (ProtobufCMessage **) &set, true);
-    if (rc == CLI_OK && set->budget->budget_fen == 0) {
-        budget.budget_fen = INT64_C (10000000000);
-        rc = s_demo_call (cli, "SetBudget", &budget.base,
-                          &kj__ipo_budget_reply__descriptor);
-    }
-    if (set)
-        kj__ipo_budget_reply__free_unpacked (set, NULL);
-    if (rc == CLI_OK)
-        printf (_ ("kejin ipo demo: %zu firms in the reserve pool of %zu "
-                   "cities, %zu in city pools, %zu in the provincial pool, "
-                   "%zu reformed for STAR; a budget for %d. Try: kejin ipo "
-                   "report\n"),
-                demo->count, zhashx_size (demo->per_city), pool, province,
-                reformed, budget.year);
-    zhashx_destroy (&demo->per_city);
-    free (demo);
-    return rc;
+    return cli_ipo_demo (cli, argc, argv, s_usage);
 }
 
 //  --------------------------------------------------------------------------
@@ -909,24 +757,16 @@ s_demo (cli_t *cli, int argc, char **argv)
 int
 cli_ipo_pipeline (cli_t *cli, int argc, char **argv)
 {
-    const char *verb = argv [1];
+    static const cli_verb_t verbs [] = { { "stage", NULL, &s_stage },
+                                         { "claim", NULL, &s_claim },
+                                         { "raise", NULL, &s_raise },
+                                         { "approve", NULL, &s_approve },
+                                         { "report", NULL, &s_report },
+                                         { "budget", s_budget },
+                                         { "demo", s_demo },
+                                         { "pool", s_pool },
+                                         { NULL } };
     if (cli_wants_help (argc, argv))
         return cli_usage (s_usage, false);
-    if (streq (verb, "pool"))
-        return s_pool (cli, argc, argv);
-    if (streq (verb, "stage"))
-        return s_stage (cli, argc, argv);
-    if (streq (verb, "claim"))
-        return s_claim (cli, argc, argv);
-    if (streq (verb, "raise"))
-        return s_raise (cli, argc, argv);
-    if (streq (verb, "approve"))
-        return s_approve (cli, argc, argv);
-    if (streq (verb, "budget"))
-        return s_budget (cli, argc, argv);
-    if (streq (verb, "report"))
-        return s_report (cli, argc, argv);
-    if (streq (verb, "demo"))
-        return s_demo (cli, argc, argv);
-    return cli_usage (s_usage, true);
+    return s_run (cli, argc, argv, verbs);
 }

@@ -16,13 +16,6 @@
 #include "ipo_store.h"
 #include "registry_bulk.pb-c.h"
 
-//  One firm to store: its code, city and the standards it meets
-typedef struct {
-    char firm [65];
-    char city [33];
-    unsigned meets;
-} s_item_t;
-
 //  --------------------------------------------------------------------------
 //  The figures of a request as the rules read them; see the header.
 
@@ -62,9 +55,9 @@ ipo_fit_input (const Kj__IpoFigures *figures, ipo_board_input_t *input)
 //  --------------------------------------------------------------------------
 //  The standards input meets, a bit per standard of the table; 0, or -1
 //  with status set when a figure is out of range
-static int
-s_meets (const ipo_board_rules_t *rules, const ipo_board_input_t *input,
-         unsigned *meets, kj_status_t *status)
+int
+ipo_fit_meets (const ipo_board_rules_t *rules, const ipo_board_input_t *input,
+               unsigned *meets, kj_status_t *status)
 {
     uint32_t bits;
     int rc = ipo_board_meets (rules, input, IPO_BOARD_ALL, &bits, status);
@@ -119,8 +112,9 @@ s_batch_fill (Kj__IpoFitBatch *msg, const ipo_store_batch_t *batch)
 }
 
 //  An event of the batch as it stands
-static int
-s_batch_event (kj_db_t *db, const char *topic, const ipo_store_batch_t *batch)
+int
+ipo_fit_batch_event (kj_db_t *db, const char *topic,
+                     const ipo_store_batch_t *batch)
 {
     Kj__IpoFitBatch msg = KJ__IPO_FIT_BATCH__INIT;
     s_batch_fill (&msg, batch);
@@ -144,72 +138,117 @@ s_element (zchunk_t *out, const char *text)
     zchunk_extend (out, "\"", 1);
 }
 
+//  A text as a field of COPY text: a backslash, tab, newline or carriage
+//  return escaped (texts hold none but the backslash: they are checked)
+static void
+s_copy_field (zchunk_t *out, const char *text)
+{
+    for (const char *c = text; *c; c++) {
+        const char *escape = *c == '\\' ? "\\\\"
+                           : *c == '\t' ? "\\t"
+                           : *c == '\n' ? "\\n"
+                           : *c == '\r' ? "\\r"
+                                        : NULL;
+        if (escape)
+            zchunk_extend (out, escape, 2);
+        else
+            zchunk_extend (out, c, 1);
+    }
+}
+
 //  Store a page of fitted firms (those meeting a standard, with what they
 //  newly meet against the batch's previous one) in the caller's
 //  transaction; *meeting and *newly get their counts. 1, 0 when a firm of
 //  the page is in the batch already (named in dup), -1 when the database
 //  failed.
-static int
-s_page_store (kj_db_t *db, const ipo_store_batch_t *batch,
-              const s_item_t *items, size_t count, int64_t *meeting,
-              int64_t *newly, char *dup, size_t dup_size)
+int
+ipo_fit_page_store (kj_db_t *db, const ipo_store_batch_t *batch,
+                    const ipo_fit_item_t *items, size_t count, int64_t *meeting,
+                    int64_t *newly, char *dup, size_t dup_size)
 {
     zchunk_t *firms = zchunk_new ("{", 1), *cities = zchunk_new ("{", 1),
              *meets = zchunk_new ("{", 1);
+    //  The first batch of a source: the rows as COPY text instead, every
+    //  firm newly meeting all it meets
+    zchunk_t *rows = batch->previous ? NULL : zchunk_new (NULL, 65536);
     assert (firms && cities && meets);
     *meeting = 0;
     for (size_t i = 0; i < count; i++) {
         if (!items [i].meets)
             continue;
-        char bits [16];
-        int length = snprintf (bits, sizeof bits, *meeting ? ",%u" : "%u",
-                               items [i].meets);
+        char bits [32];
         s_element (firms, items [i].firm);
-        s_element (cities, items [i].city);
-        zchunk_extend (meets, bits, (size_t) length);
+        if (rows) {
+            int length = snprintf (bits, sizeof bits, "%lld\t",
+                                   (long long) batch->id);
+            zchunk_extend (rows, bits, (size_t) length);
+            s_copy_field (rows, items [i].firm);
+            zchunk_extend (rows, "\t", 1);
+            s_copy_field (rows, items [i].city);
+            length = snprintf (bits, sizeof bits, "\t%u\t%u\n", items [i].meets,
+                               items [i].meets);
+            zchunk_extend (rows, bits, (size_t) length);
+        }
+        else {
+            int length = snprintf (bits, sizeof bits, *meeting ? ",%u" : "%u",
+                                   items [i].meets);
+            s_element (cities, items [i].city);
+            zchunk_extend (meets, bits, (size_t) length);
+        }
         (*meeting)++;
     }
     zchunk_extend (firms, "}", 2);  //  and a NUL
     zchunk_extend (cities, "}", 2);
     zchunk_extend (meets, "}", 2);
-    int rc = *meeting ? ipo_store_fit_page (db, batch->id, batch->previous,
-                                            (const char *) zchunk_data (firms),
-                                            (const char *) zchunk_data (cities),
-                                            (const char *) zchunk_data (meets),
-                                            newly, dup, dup_size)
-                      : 1;
-    if (!*meeting)
-        *newly = 0;
+    int rc = 1;
+    *newly = 0;
+    if (*meeting && rows) {
+        rc = ipo_store_fit_copy (db, batch->id,
+                                 (const char *) zchunk_data (firms),
+                                 (const char *) zchunk_data (rows),
+                                 zchunk_size (rows), dup, dup_size);
+        *newly = *meeting;
+    }
+    else if (*meeting)
+        rc = ipo_store_fit_page (db, batch->id, batch->previous,
+                                 (const char *) zchunk_data (firms),
+                                 (const char *) zchunk_data (cities),
+                                 (const char *) zchunk_data (meets), newly, dup,
+                                 dup_size);
     zchunk_destroy (&firms);
     zchunk_destroy (&cities);
     zchunk_destroy (&meets);
+    zchunk_destroy (&rows);
     return rc;
 }
 
 //  Count a stored page into the batch, with its progress event, in the
 //  caller's transaction; 0 or -1
-static int
-s_page_count (kj_db_t *db, ipo_store_batch_t *batch, size_t count,
-              int64_t meeting, int64_t newly)
+int
+ipo_fit_page_count (kj_db_t *db, ipo_store_batch_t *batch, size_t count,
+                    int64_t meeting, int64_t newly)
 {
     batch->firms += (int64_t) count;
     batch->meeting += meeting;
     batch->newly += newly;
     batch->pages++;
     return ipo_store_batch_save (db, batch) < 0
-                || s_batch_event (db, "ipo.fit.progress", batch)
+                || ipo_fit_batch_event (db, "ipo.fit.progress", batch)
              ? -1
              : 0;
 }
 
 //  Finish a batch in the caller's transaction: its state, an event per
-//  newly fit firm (ipo.fit.newly, S_EVENTS at a time, read from what the
-//  pages stored), the finished event, and the batches before its previous
-//  dropped. 0 or -1.
+//  firm whose fit changed against the previous batch (ipo.fit.newly,
+//  S_EVENTS at a time, read from what the pages stored; none for the
+//  first batch of a source, which changes nothing: docs/rules/ipo.md,
+//  "Events of a batch"), the finished event, and the batches before its
+//  previous dropped. 0 or -1.
 #define S_EVENTS 10000
 
-static int
-s_finish (kj_db_t *db, const ipo_board_rules_t *rules, ipo_store_batch_t *batch)
+int
+ipo_fit_finish (kj_db_t *db, const ipo_board_rules_t *rules,
+                ipo_store_batch_t *batch)
 {
     snprintf (batch->state, sizeof batch->state, "FINISHED");
     batch->finished_us = kj_wall_us ();  //  the row's is the database's
@@ -218,7 +257,7 @@ s_finish (kj_db_t *db, const ipo_board_rules_t *rules, ipo_store_batch_t *batch)
     s_names_t table;
     s_name_table (rules, table);
     char after [65] = "";
-    while (true) {
+    while (batch->previous) {
         PGresult *res = ipo_store_fit_results (db, batch->id, after, S_EVENTS,
                                                false);
         if (!res)
@@ -263,7 +302,7 @@ s_finish (kj_db_t *db, const ipo_board_rules_t *rules, ipo_store_batch_t *batch)
         if (rows < S_EVENTS)
             break;
     }
-    if (s_batch_event (db, "ipo.fit.finished", batch)
+    if (ipo_fit_batch_event (db, "ipo.fit.finished", batch)
         || ipo_store_batch_prune (db, batch->source, batch->previous) < 0)
         return -1;
     return 0;
@@ -333,7 +372,7 @@ ipo_fit_batch (kj_call_t *call, const ProtobufCMessage *request,
                   config->board->version);
         snprintf (batch.by, sizeof batch.by, "%s", ipo_server_who (call));
         if (ipo_store_batch_insert (db, &batch) <= 0
-            || s_batch_event (db, "ipo.fit.started", &batch))
+            || ipo_fit_batch_event (db, "ipo.fit.started", &batch))
             return kj_call_fail_db (call);
     }
     else {
@@ -359,7 +398,8 @@ ipo_fit_batch (kj_call_t *call, const ProtobufCMessage *request,
     }
     //  Every firm checked and fitted before anything is stored
     int64_t started = kj_mono_us ();
-    s_item_t *items = (s_item_t *) calloc (in->n_firms + 1, sizeof *items);
+    ipo_fit_item_t *items = (ipo_fit_item_t *) calloc (in->n_firms + 1,
+                                                       sizeof *items);
     //  Keys are the request's own strings: nothing copied per firm
     zhashx_t *seen = zhashx_new ();
     assert (items && seen);
@@ -395,7 +435,7 @@ ipo_fit_batch (kj_call_t *call, const ProtobufCMessage *request,
         ipo_board_input_t input;
         ipo_fit_input (f->figures, &input);
         kj_status_t status;
-        if (s_meets (config->board, &input, &items [i].meets, &status)) {
+        if (ipo_fit_meets (config->board, &input, &items [i].meets, &status)) {
             char name [sizeof status.field];
             memcpy (name, status.field, sizeof name);
             snprintf (status.field, sizeof status.field,
@@ -411,8 +451,8 @@ ipo_fit_batch (kj_call_t *call, const ProtobufCMessage *request,
     char dup [65] = "";
     int64_t meeting = 0, newly = 0;
     if (rc == 0 && in->n_firms) {
-        int stored = s_page_store (db, &batch, items, in->n_firms, &meeting,
-                                   &newly, dup, sizeof dup);
+        int stored = ipo_fit_page_store (db, &batch, items, in->n_firms,
+                                         &meeting, &newly, dup, sizeof dup);
         if (stored < 0)
             rc = kj_call_fail_db (call);
         else if (stored == 0)
@@ -435,10 +475,11 @@ ipo_fit_batch (kj_call_t *call, const ProtobufCMessage *request,
         if (strcmp (batch.state, "RECEIVING"))
             return s_not_receiving (call, &batch);
     }
-    if (in->n_firms && s_page_count (db, &batch, in->n_firms, meeting, newly))
+    if (in->n_firms
+        && ipo_fit_page_count (db, &batch, in->n_firms, meeting, newly))
         return kj_call_fail_db (call);
     int64_t stored = kj_mono_us ();
-    if (in->last && s_finish (db, config->board, &batch))
+    if (in->last && ipo_fit_finish (db, config->board, &batch))
         return kj_call_fail_db (call);
     //  Where a page's time goes (bench_ipo sums these)
     kj_info ("ipo.fit.page",
@@ -525,365 +566,4 @@ ipo_fit_show (kj_call_t *call, const ProtobufCMessage *request,
         out->next = kj_call_strdup (call, PQgetvalue (res, rows - 1, 0));
     PQclear (res);
     return 0;
-}
-
-//  --------------------------------------------------------------------------
-//  The registry's export, as the fit job reads it
-
-//  An enterprise of the export (not rejected or suspended): its city and
-//  flags, whether it had figures
-typedef struct {
-    char city [33];
-    bool specialized, innovative_sme, fitted;
-} s_firm_t;
-
-//  The latest three years of figures of the firm being read
-typedef struct {
-    int year [3];  //  0: none
-    int64_t np [3], rev [3], rd [3], ocf [3];
-} s_years_t;
-
-typedef struct {
-    const ipo_fit_config_t *config;
-    kj_db_t *db;
-    ipo_store_batch_t *batch;
-    zhashx_t *firms;  //  code -> s_firm_t
-    int columns [8];  //  of the current export's header
-    bool have_header;
-    bool figures;     //  reading the figures export
-    char today [16];  //  qualifications held on it
-    char code [65];   //  the firm whose years are being read
-    s_years_t years;
-    s_item_t *items;  //  fitted, to store
-    size_t count;
-    char error [256];
-} s_fetch_t;
-
-static const char *s_enterprise_columns [] = { "code", "region", "status",
-                                               "qualifications", NULL };
-static const char *s_figure_columns [] = {
-    "code",        "year",    "net_profit_fen",
-    "revenue_fen", "rnd_fen", "operating_cash_flow_fen",
-    NULL
-};
-
-//  Store the items fitted so far, in a transaction of their own; 0 or -1
-static int
-s_flush (s_fetch_t *self)
-{
-    if (self->count == 0)
-        return 0;
-    char dup [65];
-    if (kj_db_begin (self->db))
-        return -1;
-    int64_t meeting, newly;
-    int rc = s_page_store (self->db, self->batch, self->items, self->count,
-                           &meeting, &newly, dup, sizeof dup);
-    if (rc == 1
-        && s_page_count (self->db, self->batch, self->count, meeting, newly))
-        rc = -1;
-    if (rc == 1 && kj_db_commit (self->db) == 0) {
-        self->count = 0;
-        return 0;
-    }
-    kj_db_rollback (self->db);
-    snprintf (self->error, sizeof self->error, "%s",
-              rc == 0 ? "a firm came twice in the registry's export"
-                      : "the database failed storing a page");
-    return -1;
-}
-
-//  Fit one firm from its years and flags (figures of years it lacks are
-//  0); add it to the items, stored a page at a time
-static int
-s_fit_firm (s_fetch_t *self, const char *code, s_firm_t *firm,
-            const s_years_t *years)
-{
-    ipo_board_input_t input;
-    memset (&input, 0, sizeof input);
-    int latest = years ? years->year [0] : 0;
-    for (int i = 0; years && i < 3; i++) {
-        int t = latest - years->year [i];
-        if (!years->year [i] || t < 0 || t > 2)
-            continue;
-        input.np_fen [t] = years->np [i];
-        input.rev_fen [t] = years->rev [i];
-        input.rd_fen [t] = years->rd [i];
-        input.ocf_fen [t] = years->ocf [i];
-    }
-    if (input.rev_fen [1] > 0) {
-        __int128 growth = ((__int128) input.rev_fen [0] - input.rev_fen [1])
-                        * 10000 / input.rev_fen [1];
-        input.rev_growth_t0_bp = growth > 10000000 ? 10000000
-                               : growth < -10000   ? -10000
-                                                   : (int64_t) growth;
-    }
-    input.specialized = firm->specialized;
-    input.innovative_sme = firm->innovative_sme;
-    firm->fitted = true;
-    s_item_t *item = &self->items [self->count];
-    kj_status_t status;
-    if (s_meets (self->config->board, &input, &item->meets, &status)) {
-        //  A figure out of the rules' range: the firm cannot be fitted
-        kj_warn ("ipo.fit", "firm %s: %s", code, status.message);
-        item->meets = 0;
-    }
-    snprintf (item->firm, sizeof item->firm, "%s", code);
-    snprintf (item->city, sizeof item->city, "%s", firm->city);
-    self->count++;
-    return self->count >= (size_t) self->config->page ? s_flush (self) : 0;
-}
-
-//  The firm whose years were read, fitted; 0 or -1
-static int
-s_fit_current (s_fetch_t *self)
-{
-    if (!*self->code)
-        return 0;
-    s_firm_t *firm = (s_firm_t *) zhashx_lookup (self->firms, self->code);
-    int rc = firm ? s_fit_firm (self, self->code, firm, &self->years) : 0;
-    *self->code = 0;
-    memset (&self->years, 0, sizeof self->years);
-    return rc;
-}
-
-//  Whether a list of qualifications "kind:expiry|..." holds kind on today
-static bool
-s_holds (const char *list, const char *kind, const char *today)
-{
-    size_t length = strlen (kind);
-    for (const char *at = list; at && *at;) {
-        if (strncmp (at, kind, length) == 0 && at [length] == ':'
-            && strncmp (at + length + 1, today, 10) >= 0)
-            return true;
-        at = strchr (at, '|');
-        at = at ? at + 1 : NULL;
-    }
-    return false;
-}
-
-//  One row of an export page
-static int
-s_export_row (uint32_t row, const char *const *fields, size_t count, void *arg)
-{
-    (void) row;
-    s_fetch_t *self = (s_fetch_t *) arg;
-    const char **names = self->figures ? s_figure_columns
-                                       : s_enterprise_columns;
-    if (!self->have_header) {
-        for (int c = 0; names [c]; c++) {
-            self->columns [c] = -1;
-            for (size_t f = 0; f < count; f++)
-                if (streq (fields [f], names [c]))
-                    self->columns [c] = (int) f;
-            if (self->columns [c] < 0) {
-                snprintf (self->error, sizeof self->error,
-                          "the registry's export has no column %s", names [c]);
-                return -1;
-            }
-        }
-        self->have_header = true;
-        return 0;
-    }
-    const char *cell [8];
-    for (int c = 0; names [c]; c++)
-        cell [c] = (size_t) self->columns [c] < count
-                     ? fields [self->columns [c]]
-                     : "";
-    if (!self->figures) {
-        //  Every enterprise of the library, not one refused or suspended
-        if (streq (cell [2], "rejected") || streq (cell [2], "suspended")
-            || strlen (cell [0]) > 64)
-            return 0;
-        s_firm_t *firm = (s_firm_t *) calloc (1, sizeof *firm);
-        assert (firm);
-        snprintf (firm->city, sizeof firm->city, "%s", cell [1]);
-        firm->specialized = s_holds (cell [3], "srdi", self->today)
-                         || s_holds (cell [3], "little_giant", self->today);
-        firm->innovative_sme = s_holds (cell [3], "innovative_sme",
-                                        self->today);
-        zhashx_update (self->firms, cell [0], firm);
-        return 0;
-    }
-    if (strcmp (cell [0], self->code) && s_fit_current (self))
-        return -1;
-    snprintf (self->code, sizeof self->code, "%s", cell [0]);
-    //  Years come in order: keep the latest three, newest first
-    s_years_t *y = &self->years;
-    memmove (&y->year [1], &y->year [0], 2 * sizeof y->year [0]);
-    memmove (&y->np [1], &y->np [0], 2 * sizeof y->np [0]);
-    memmove (&y->rev [1], &y->rev [0], 2 * sizeof y->rev [0]);
-    memmove (&y->rd [1], &y->rd [0], 2 * sizeof y->rd [0]);
-    memmove (&y->ocf [1], &y->ocf [0], 2 * sizeof y->ocf [0]);
-    y->year [0] = atoi (cell [1]);
-    y->np [0] = strtoll (cell [2], NULL, 10);
-    y->rev [0] = strtoll (cell [3], NULL, 10);
-    y->rd [0] = strtoll (cell [4], NULL, 10);
-    y->ocf [0] = strtoll (cell [5], NULL, 10);
-    return 0;
-}
-
-//  Every page of one export; 0 or -1 (why in self->error)
-static int
-s_export (s_fetch_t *self, kj_client_t *client, bool figures)
-{
-    self->figures = figures;
-    self->have_header = false;
-    char after [256] = "";
-    do {
-        Kj__BulkExportRequest request = KJ__BULK_EXPORT_REQUEST__INIT;
-        request.kind = figures ? KJ__BULK_KIND__BULK_FIGURES
-                               : KJ__BULK_KIND__BULK_ENTERPRISES;
-        request.after = after;
-        request.limit = (uint32_t) self->config->page;
-        Kj__BulkExportReply *reply = NULL;
-        kj_status_t status;
-        //  One attempt, waited for long: a page the registry is slow to
-        //  give is only slower when asked again while it still works on it
-        kj_call_opts_t opts = { .read_only = true,
-                                .timeout_ms = 300000,
-                                .retries = -1 };
-        if (kj_client_call (client, "registry.bulk", "Export", &request.base,
-                            &kj__bulk_export_reply__descriptor,
-                            (ProtobufCMessage **) &reply, &status, &opts)) {
-            snprintf (self->error, sizeof self->error,
-                      "the registry's export: %.200s", status.message);
-            return -1;
-        }
-        int rc = 0;
-        if (reply->data.len > 0) {
-            FILE *file = fmemopen (reply->data.data, reply->data.len, "r");
-            char error [256];
-            rc = file
-                   ? kj_csv_read (file, s_export_row, self, error, sizeof error)
-                   : -1;
-            if (file)
-                fclose (file);
-            if (rc && !*self->error)
-                snprintf (self->error, sizeof self->error,
-                          "the registry's export is not CSV: %.200s", error);
-        }
-        snprintf (after, sizeof after, "%s", reply->next);
-        kj__bulk_export_reply__free_unpacked (reply, NULL);
-        if (rc)
-            return -1;
-        if (kj_stopping ()) {
-            snprintf (self->error, sizeof self->error, "stopped");
-            return -1;
-        }
-    } while (*after);
-    return 0;
-}
-
-//  Fetch, fit and finish one batch of the registry (this copy holds its
-//  lock). 0, or -1 with the batch marked FAILED and why.
-static int
-s_fetch (const ipo_fit_config_t *config, void *state, kj_db_t *db,
-         ipo_store_batch_t *batch)
-{
-    s_fetch_t self = { .config = config, .db = db, .batch = batch };
-    char today [16];
-    ipo_date_text (ipo_server_today (state), today, sizeof today);
-    snprintf (self.today, sizeof self.today, "%s", today);
-    self.firms = zhashx_new ();
-    zhashx_set_destructor (self.firms, (zhashx_destructor_fn *) zstr_free);
-    self.items = (s_item_t *) calloc ((size_t) config->page + 1,
-                                      sizeof (s_item_t));
-    assert (self.items);
-    kj_client_t *client = kj_client_new (config->broker);
-    int rc = ipo_store_batch_reset (db, batch) < 0 ? -1 : 0;
-    if (rc)
-        snprintf (self.error, sizeof self.error, "the database failed");
-    if (rc == 0)
-        rc = s_export (&self, client, false);
-    if (rc == 0)
-        rc = s_export (&self, client, true);
-    if (rc == 0)
-        rc = s_fit_current (&self);
-    //  Firms without figures: their flags alone may meet a standard
-    for (s_firm_t *firm = (s_firm_t *) zhashx_first (self.firms);
-         rc == 0 && firm; firm = (s_firm_t *) zhashx_next (self.firms))
-        if (!firm->fitted)
-            rc = s_fit_firm (&self, (const char *) zhashx_cursor (self.firms),
-                             firm, NULL);
-    if (rc == 0)
-        rc = s_flush (&self);
-    if (rc == 0) {
-        rc = kj_db_begin (db) == 0 && s_finish (db, config->board, batch) == 0
-                  && kj_db_commit (db) == 0
-               ? 0
-               : -1;
-        if (rc) {
-            kj_db_rollback (db);
-            snprintf (self.error, sizeof self.error,
-                      "the database failed finishing it");
-        }
-    }
-    kj_client_destroy (&client);
-    zhashx_destroy (&self.firms);
-    free (self.items);
-    if (rc == 0) {
-        kj_info ("ipo.fit",
-                 "batch %lld: %lld firms, %lld meet a standard, %lld newly",
-                 (long long) batch->id, (long long) batch->firms,
-                 (long long) batch->meeting, (long long) batch->newly);
-        return 0;
-    }
-    kj_warn ("ipo.fit", "batch %lld failed: %s", (long long) batch->id,
-             self.error);
-    if (kj_stopping ())
-        return -1;  //  another copy, or this one restarted, takes it up
-    snprintf (batch->state, sizeof batch->state, "FAILED");
-    snprintf (batch->error, sizeof batch->error, "%s", self.error);
-    if (ipo_store_batch_save (db, batch) < 0 || kj_db_begin (db)
-        || s_batch_event (db, "ipo.fit.finished", batch) || kj_db_commit (db))
-        kj_db_rollback (db);
-    return -1;
-}
-
-//  A session lock on a batch: held by the copy fetching it, released by
-//  its end or its death
-static bool
-s_lock (kj_db_t *db, int64_t id, bool take)
-{
-    char text [24];
-    snprintf (text, sizeof text, "%lld", (long long) id);
-    const char *params [] = { text };
-    PGresult *res =
-        kj_db_exec (db,
-                    take ? "SELECT pg_try_advisory_lock (" KJ_LOCK_IPO_FIT
-                           ", $1::int)"
-                         : "SELECT pg_advisory_unlock (" KJ_LOCK_IPO_FIT
-                           ", $1::int)",
-                    1, params);
-    bool held = res && streq (PQgetvalue (res, 0, 0), "t");
-    if (res)
-        PQclear (res);
-    return held;
-}
-
-//  --------------------------------------------------------------------------
-//  The job; see the header.
-int
-ipo_fit_work (void *state, kj_db_t *db)
-{
-    const ipo_fit_config_t *config = ipo_server_fit_config (state);
-    PGresult *res = ipo_store_batch_fetching (db);
-    if (!res)
-        return -1;
-    int done = 0;
-    for (int row = 0; row < PQntuples (res) && !kj_stopping (); row++) {
-        int64_t id = atoll (PQgetvalue (res, row, 0));
-        if (!s_lock (db, id, true))
-            continue;
-        ipo_store_batch_t batch;
-        //  Still waiting, now that it is ours?
-        if (ipo_store_batch_load (db, id, false, &batch) == 1
-            && streq (batch.state, "FETCHING")
-            && s_fetch (config, state, db, &batch) == 0)
-            done++;
-        s_lock (db, id, false);
-    }
-    PQclear (res);
-    return done;
 }

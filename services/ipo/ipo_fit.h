@@ -22,6 +22,7 @@
 #include "kejin.h"
 #include "ipo.pb-c.h"
 #include "ipo_board.h"
+#include "ipo_store.h"
 
 //  What batch fit needs of the daemon's state.
 typedef struct {
@@ -53,7 +54,55 @@ int
     ipo_fit_show (kj_call_t *call, const ProtobufCMessage *request,
                   ProtobufCMessage *reply);
 
-//  The job "fit": fetch and fit each batch of the registry waiting.
+//  --------------------------------------------------------------------------
+//  The pages and finish of a batch, shared by FitBatch (ipo_fit.c) and the
+//  job "fit" (ipo_fit_fetch.c)
+
+//  One firm to store: its code, city and the standards it meets
+typedef struct {
+    char firm [65];
+    char city [33];
+    unsigned meets;
+} ipo_fit_item_t;
+
+//  The standards input meets, a bit per standard of the table; 0, or -1
+//  with status set when a figure is out of range.
+int
+    ipo_fit_meets (const ipo_board_rules_t *rules,
+                   const ipo_board_input_t *input, unsigned *meets,
+                   kj_status_t *status);
+
+//  An event of the batch as it stands (topic "ipo.fit.*"); 0 or -1.
+int
+    ipo_fit_batch_event (kj_db_t *db, const char *topic,
+                         const ipo_store_batch_t *batch);
+
+//  Store a page of fitted firms (those meeting a standard, with what they
+//  newly meet against the batch's previous one) in the caller's
+//  transaction; *meeting and *newly get their counts. 1, 0 when a firm of
+//  the page is in the batch already (named in dup), -1 when the database
+//  failed.
+int
+    ipo_fit_page_store (kj_db_t *db, const ipo_store_batch_t *batch,
+                        const ipo_fit_item_t *items, size_t count,
+                        int64_t *meeting, int64_t *newly, char *dup,
+                        size_t dup_size);
+
+//  Count a stored page into the batch, with its progress event, in the
+//  caller's transaction; 0 or -1.
+int
+    ipo_fit_page_count (kj_db_t *db, ipo_store_batch_t *batch, size_t count,
+                        int64_t meeting, int64_t newly);
+
+//  Finish a batch in the caller's transaction: its state, the events of
+//  its changed firms, the finished event, older batches dropped; 0 or -1.
+int
+    ipo_fit_finish (kj_db_t *db, const ipo_board_rules_t *rules,
+                    ipo_store_batch_t *batch);
+
+//  --------------------------------------------------------------------------
+//  The job "fit" (ipo_fit_fetch.c): fetch and fit each batch of the
+//  registry waiting.
 //  Returns the batches done, or -1 when the database failed.
 int
     ipo_fit_work (void *state, kj_db_t *db);

@@ -206,6 +206,16 @@ int
                         const char *meets, int64_t *newly, char *dup,
                         size_t dup_size);
 
+//  The same for a batch with no previous one (every firm newly meets what
+//  it meets): rows, size bytes of COPY text "batch firm city meets
+//  newly" (tab-separated, a line each), stored with one COPY; firms the
+//  array literal of their codes, read only to name a firm already in the
+//  batch. 1, 0 (dup), -1 as above.
+int
+    ipo_store_fit_copy (kj_db_t *db, int64_t batch, const char *firms,
+                        const char *rows, size_t size, char *dup,
+                        size_t dup_size);
+
 //  Results of a batch by firm after `after`: firm, city, meets, newly;
 //  only the newly fit unless all. PQclear it.
 PGresult *

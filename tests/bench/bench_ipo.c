@@ -252,6 +252,20 @@ s_cpu (pid_t daemon, pid_t broker, kj_db_t *db, s_cpu_t *cpu)
         PQclear (res);
 }
 
+//  Events ipo.fit.newly written so far (the relay is off: all stay)
+static int64_t
+s_newly_events (kj_db_t *db)
+{
+    PGresult *res = kj_db_exec (db,
+                                "SELECT count (*) FROM kj_outbox WHERE topic "
+                                "= 'ipo.fit.newly'",
+                                0, NULL);
+    int64_t count = res ? atoll (PQgetvalue (res, 0, 0)) : -1;
+    if (res)
+        PQclear (res);
+    return count;
+}
+
 //  --------------------------------------------------------------------------
 //  A batch as the service has it: its line of figures
 
@@ -280,6 +294,7 @@ s_upload (const kj_broker_t *broker, pid_t daemon, kj_db_t *db,
     const char *endpoint = broker->endpoint;
     s_cpu_t before, after;
     s_cpu (daemon, broker->pid, db, &before);
+    int64_t events = s_newly_events (db);
     char command [1400];
     snprintf (command, sizeof command,
               "%s --broker %s --timeout 600000 --json ipo fit run --csv %s "
@@ -301,11 +316,13 @@ s_upload (const kj_broker_t *broker, pid_t daemon, kj_db_t *db,
     snprintf (label, sizeof label, "kejin ipo fit run --csv, batch %llu",
               (unsigned long long) batch->id);
     printf ("  %-40s %7.2f s  %10.0f firms/s  (%.1fx the bare fit)\n"
-            "  %-40s %llu firms, %llu meet a standard, %llu newly (events)\n",
+            "  %-40s %llu firms, %llu meet a standard, %llu newly, "
+            "%lld events ipo.fit.newly\n",
             label, took, FIRMS / took, took / bare, "",
             (unsigned long long) batch->firms,
             (unsigned long long) batch->meeting,
-            (unsigned long long) batch->newly);
+            (unsigned long long) batch->newly,
+            (long long) (s_newly_events (db) - events));
     double stages [3];
     s_daemon_stages (batch->id, stages);
     printf ("  %-40s %7.2f s checking and fitting, %.2f s storing, %.2f s "

@@ -734,6 +734,16 @@ test_cli (void **state)
     assert_string_equal (out, "kejin: FAILED_PRECONDITION (state): state: no "
                               "move from TUTORING_FILED to LISTED; from "
                               "here: TUTORING_ACCEPTED, WITHDRAWN\n");
+    //  A verb with an argument missing says which (it said "(null)")
+    assert_int_equal (s_cli (fx, en, out, sizeof out, "ipo", "stage", firm,
+                             NULL),
+                      2);
+    assert_string_equal (out, "kejin: stage takes a FIRM and a STATE\n");
+    assert_int_equal (s_cli (fx, en, out, sizeof out, "ipo", "pool", "admit",
+                             firm, "--name", "大连测试", NULL),
+                      2);
+    assert_string_equal (out, "kejin: pool admit takes one FIRM, with --name "
+                              "and --city\n");
     //  The same refusal for centre staff, in Chinese
     assert_int_equal (s_cli (fx, "zh_CN.UTF-8", out, sizeof out, "ipo", "stage",
                              firm, "listed", NULL),
@@ -1107,6 +1117,12 @@ test_fit_batch_upload (void **state)
     uint64_t first = batch.id;
     assert_int_equal (batch.firms, 2);
     assert_int_equal (batch.meeting, 1);
+    //  A firm of an earlier call again, in the first batch (its pages go
+    //  in by COPY): refused whole, naming it
+    assert_int_equal (s_fit_batch (fx, first, 1, ab, np_ab, false, &batch,
+                                   &status),
+                      KJ__CODE__ALREADY_EXISTS);
+    assert_non_null (strstr (status.message, "FIT-A"));
     assert_int_equal (s_fit_batch (fx, first, 1, c, np_c, true, &batch,
                                    &status),
                       KJ__CODE__OK);
@@ -1140,9 +1156,12 @@ test_fit_batch_upload (void **state)
     show = s_fit_show (fx, second, true, out, sizeof out);
     assert_int_equal (show->n_firms, 3);
     kj__ipo_fit_show_reply__free_unpacked (show, NULL);
-    assert_int_equal (s_events (fx, "ipo.fit.newly", "FIT-A"), 2);
+    //  An event per firm whose fit changed against batch 1 (A and B);
+    //  batch 1, the first, changed nothing: its pages' progress and its
+    //  finish are its events, FitShow its list
+    assert_int_equal (s_events (fx, "ipo.fit.newly", "FIT-A"), 1);
     assert_int_equal (s_events (fx, "ipo.fit.newly", "FIT-B"), 1);
-    assert_int_equal (s_events (fx, "ipo.fit.newly", "FIT-C"), 1);
+    assert_int_equal (s_events (fx, "ipo.fit.newly", "FIT-C"), 0);
     assert_int_equal (s_events (fx, "ipo.fit.finished", "UPLOAD"), 2);
     assert_int_equal (s_events (fx, "ipo.fit.progress", "UPLOAD"), 3);
 
@@ -1184,6 +1203,20 @@ test_fit_batch_upload (void **state)
                                    &status),
                       KJ__CODE__OK);
     assert_int_equal (batch.firms, 2);
+    //  Its finish dropped the batches before its previous (the first),
+    //  their results with them (no foreign key cascades them)
+    char id [24];
+    snprintf (id, sizeof id, "%llu", (unsigned long long) first);
+    const char *params [] = { id };
+    PGresult *res = kj_db_exec (fx->db,
+                                "SELECT (SELECT count (*) FROM ipo.fit_batch "
+                                "WHERE id = $1), (SELECT count (*) FROM "
+                                "ipo.fit_result WHERE batch = $1)",
+                                1, params);
+    assert_non_null (res);
+    assert_string_equal (PQgetvalue (res, 0, 0), "0");
+    assert_string_equal (PQgetvalue (res, 0, 1), "0");
+    PQclear (res);
 }
 
 //  --------------------------------------------------------------------------
@@ -1249,6 +1282,9 @@ test_fit_batch_csv (void **state)
     assert_int_equal (show->n_firms, 1);
     assert_string_equal (show->firms [0]->firm, "CSV-0000");
     assert_string_equal (show->firms [0]->newly [0], "ChiNext-1");
+    //  Against the previous UPLOAD batch (test_fit_batch_upload's last),
+    //  which lacked these firms: an event per newly fit firm
+    assert_true (show->batch->previous > 0);
     kj__ipo_fit_show_reply__free_unpacked (show, NULL);
     assert_int_equal (s_events (fx, "ipo.fit.newly", "CSV-0996"), 1);
     assert_int_equal (s_events (fx, "ipo.fit.newly", "CSV-0997"), 0);
@@ -1373,9 +1409,12 @@ test_fit_batch_registry (void **state)
               profit_first ? "Regional-1" : "ChiNext-1",
               profit_first ? "Regional-1" : "ChiNext-1");
     assert_string_equal (out, expect);
+    uint64_t show_previous = show->batch->previous;
     kj__ipo_fit_show_reply__free_unpacked (show, NULL);
-    assert_int_equal (s_events (fx, "ipo.fit.newly", profit), 1);
-    assert_int_equal (s_events (fx, "ipo.fit.newly", flagged), 1);
+    //  The first REGISTRY batch changed no firm's fit: no event per firm
+    assert_int_equal (show_previous, 0);
+    assert_int_equal (s_events (fx, "ipo.fit.newly", profit), 0);
+    assert_int_equal (s_events (fx, "ipo.fit.newly", flagged), 0);
     assert_int_equal (s_events (fx, "ipo.fit.newly", small), 0);
     assert_true (s_events (fx, "ipo.fit.progress", "REGISTRY") >= 1);
     assert_int_equal (s_events (fx, "ipo.fit.finished", "REGISTRY"), 1);
