@@ -16,6 +16,7 @@
 #include "events_server.h"
 #include "events_log.h"
 #include "events_store.h"
+#include "events_refusals.h"
 #include <pthread.h>
 #include <stdatomic.h>
 
@@ -48,13 +49,15 @@ struct _events_server_t {
     bool is_writer;                         //  holds the writer lock now
     bool step_down;                         //  lost it: stop serving
     kj_worker_t *writers [EVENTS_WRITERS];  //  events.writer workers
-    kj_db_t *wdb;          //  the lock's connection, while writer
-    int lock_pid;          //  backend holding the lock
-    uint64_t head;         //  last offset appended
-    uint64_t published;    //  last offset published
-    int64_t published_at;  //  when we last published (mono us)
-    zhashx_t *cursors;     //  producer -> events_cursor_t
-    zsock_t *pub;          //  PUB to the broker's XSUB
+    kj_db_t *wdb;                 //  the lock's connection, while writer
+    int lock_pid;                 //  backend holding the lock
+    uint64_t head;                //  last offset appended
+    uint64_t published;           //  last offset published
+    int64_t published_at;         //  when we last published (mono us)
+    zhashx_t *cursors;            //  producer -> events_cursor_t
+    zsock_t *pub;                 //  XPUB to the broker's XSUB
+    kj_audit_t *audit;            //  the log's trail (events_audit)
+    events_refusals_t *refusals;  //  the ticker's alone
 };
 
 //  events_publish.c, under self->lock: a batch marker for first..last
@@ -71,5 +74,11 @@ void
 void
     events_writer_step_down (events_server_t *self, const char *reason);
 extern const kj_method_t events_writer_methods [];
+
+//  events_refused.c, by the ticker every pass, outside self->lock: take the
+//  broker's reports of refused subscriptions off the XPUB and, as the
+//  writer, audit them (coalesced) on *db_p, opened when needed.
+void
+    events_refused_tick (events_server_t *self, kj_db_t **db_p, int64_t now);
 
 #endif

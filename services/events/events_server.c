@@ -158,6 +158,7 @@ s_ticker_thread (void *arg)
         }
         uint64_t head = self->head;
         pthread_mutex_unlock (&self->lock);
+        events_refused_tick (self, &db, now);
         if (!writer) {
             n_samples = 0;
             continue;
@@ -229,8 +230,13 @@ events_server_new (const events_config_t *config)
     self->cursors = zhashx_new ();
     zhashx_set_destructor (self->cursors, s_cursor_destroy);
 
-    self->pub = zsock_new (ZMQ_PUB);
+    //  An XPUB, which publishes as a PUB does and also hands over what
+    //  comes up from the broker: its reports of refused subscriptions
+    self->pub = zsock_new (ZMQ_XPUB);
     assert (self->pub);
+    self->audit = kj_audit_new ("events");
+    self->refusals = events_refusals_new (EVENTS_REFUSAL_WINDOW_US,
+                                          EVENTS_REFUSAL_PAIRS);
     zsock_set_sndhwm (self->pub,
                       config->pub_hwm > 0 ? config->pub_hwm : 100000);
     zsock_set_linger (self->pub, 1000);
@@ -240,6 +246,8 @@ events_server_new (const events_config_t *config)
         kj_error ("events.publish_endpoint", "endpoint=%s reason=\"%s\"",
                   config->publish_endpoint, zmq_strerror (zmq_errno ()));
         zsock_destroy (&self->pub);
+        kj_audit_destroy (&self->audit);
+        events_refusals_destroy (&self->refusals);
         zhashx_destroy (&self->cursors);
         free (self);
         return NULL;
@@ -254,6 +262,8 @@ events_server_new (const events_config_t *config)
         if (self->ticker_running)
             pthread_join (self->ticker_thread, NULL);
         zsock_destroy (&self->pub);
+        kj_audit_destroy (&self->audit);
+        events_refusals_destroy (&self->refusals);
         zhashx_destroy (&self->cursors);
         pthread_mutex_destroy (&self->lock);
         free (self);
@@ -278,6 +288,8 @@ events_server_destroy (events_server_t **self_p)
         pthread_join (self->writer_thread, NULL);
         pthread_join (self->ticker_thread, NULL);
         zsock_destroy (&self->pub);
+        kj_audit_destroy (&self->audit);
+        events_refusals_destroy (&self->refusals);
         zhashx_destroy (&self->cursors);
         pthread_mutex_destroy (&self->lock);
         pthread_mutex_destroy (&self->queue_lock);
