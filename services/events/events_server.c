@@ -10,7 +10,8 @@
       concurrent Appends commit together (group commit).
     - ticker: while this copy is the writer, publishes an idle marker when
       nothing was appended for tick_ms, checks that the lock's session is
-      alive, runs retention and records the append rate.
+      alive, runs retention, records the append rate, and audits the
+      subscriptions the broker refused (events_refused.c).
     - readers: kj_service's worker threads on "events" (Replay, Info,
       Report, events_reader_methods), each on its own connection; the
       daemon's table is in events_main.c.
