@@ -88,6 +88,13 @@ zcert_t *
 int
     kj_keys_find (kj_keys_t *self, const char *name, kj_key_info_t *info);
 
+//  A live subscription the broker refused is reported up its XSUB to the
+//  event log, which audits it: one frame, this byte (0 and 1 begin
+//  subscriptions) and a kj.SubscriptionRefused, its topic cut to
+//  KJ_REFUSAL_TOPIC_MAX bytes.
+#define KJ_REFUSAL_FRAME     2
+#define KJ_REFUSAL_TOPIC_MAX 256
+
 //  May a holder of topics (a certificate's: comma-separated prefixes, or
 //  "*") read topic (size bytes, not terminated)? Empty topics allow none.
 bool

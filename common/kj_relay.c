@@ -239,19 +239,41 @@ s_relay_batch (kj_relay_t *self, kj_db_t *db, kj_client_t *client,
 //  The log holds everything at or below the cursor: those rows can go. A
 //  delete that fails, or is lost in a crash (the session commits without
 //  waiting for the disk), only leaves rows that the next read skips.
+//
+//  On a connection of its own (*ddb_p, opened at need), sent without
+//  waiting for its end, so that a delete never holds up the next read
+//  and Append: the relay's turn is the latency of every event. True if
+//  sent; false if the previous one is still running (try again later).
+//  Without that connection, on the lock's session, waiting.
 
-static void
-s_delete_below (kj_relay_t *self, kj_db_t *db, uint64_t cursor_txid,
-                uint64_t cursor_id)
+static bool
+s_delete_below (kj_relay_t *self, kj_db_t *db, kj_db_t **ddb_p,
+                uint64_t cursor_txid, uint64_t cursor_id)
 {
     char txid [24], id [24];
     snprintf (txid, sizeof txid, "%" PRIu64, cursor_txid);
     snprintf (id, sizeof id, "%" PRIu64, cursor_id);
     const char *cursor [] = { txid, id };
-    kj_db_run (db,
-               "DELETE FROM kj_outbox WHERE (txid, id) <= "
-               "($1::xid8, $2::bigint)",
-               2, cursor);
+    const char *sql = "DELETE FROM kj_outbox WHERE (txid, id) <= "
+                      "($1::xid8, $2::bigint)";
+    if (*ddb_p && PQstatus (kj_db_conn (*ddb_p)) != CONNECTION_OK)
+        kj_db_destroy (ddb_p);
+    if (!*ddb_p) {
+        *ddb_p = kj_db_new (self->dsn, self->schema, 0);
+        if (*ddb_p)
+            kj_db_run (*ddb_p, "SET synchronous_commit = off", 0, NULL);
+    }
+    if (!*ddb_p) {
+        kj_db_run (db, sql, 2, cursor);
+        return true;
+    }
+    PGconn *conn = kj_db_conn (*ddb_p);
+    if (!PQconsumeInput (conn) || PQisBusy (conn))
+        return false;
+    PGresult *res;
+    while ((res = PQgetResult (conn)))
+        PQclear (res);
+    return PQsendQueryParams (conn, sql, 2, NULL, cursor, NULL, NULL, 0) == 1;
 }
 
 static void
@@ -286,11 +308,12 @@ s_serve (kj_relay_t *self, kj_db_t *db, int pid, kj_client_t *client)
     //  does. Without the LISTEN the relay still polls.
     kj_db_run (db, "SET synchronous_commit = off", 0, NULL);
     s_listen (self, db);
+    kj_db_t *ddb = NULL;  //  for deletes (s_delete_below)
     while (!s_stopping (self)) {
         //  kj_db reconnects by itself: a new backend has no lock
         if (PQbackendPID (kj_db_conn (db)) != pid) {
             kj_warn ("relay.lock_lost", "producer=%s", self->schema);
-            return;
+            break;
         }
         if (!known) {
             if (s_fetch_cursor (self, client, &txid, &id)) {
@@ -323,8 +346,8 @@ s_serve (kj_relay_t *self, kj_db_t *db, int pid, kj_client_t *client)
         //  (a round trip and a commit, up to 1,000 a second at 5,000
         //  events/s) took the database's time and held up the next wait
         int64_t now = kj_mono_us ();
-        if ((txid != deleted_txid || id != deleted_id) && now >= delete_at) {
-            s_delete_below (self, db, txid, id);
+        if ((txid != deleted_txid || id != deleted_id) && now >= delete_at
+            && s_delete_below (self, db, &ddb, txid, id)) {
             deleted_txid = txid;
             deleted_id = id;
             delete_at = now + 100000;
@@ -339,6 +362,9 @@ s_serve (kj_relay_t *self, kj_db_t *db, int pid, kj_client_t *client)
                 pending_until = kj_mono_us () + KJ_RELAY_PENDING_US;
         }
     }
+    //  A delete still running ends on the server or not at all: either way
+    //  only rows the next read skips are left
+    kj_db_destroy (&ddb);
 }
 
 static void *

@@ -526,6 +526,38 @@ s_proxy_event (broker_server_t *self, s_keycache_t *cache)
     }
 }
 
+//  Tell the event log of a refused subscription, so that it is audited:
+//  up the XSUB, where only the log's publishers are, one frame, the byte
+//  KJ_REFUSAL_FRAME and a SubscriptionRefused. A full pipe drops it (the
+//  refusal is still counted and logged here).
+
+static void
+s_report_refusal (broker_server_t *self, const broker_caller_t *from,
+                  const char *topics, const byte *data, size_t size)
+{
+    char topic [KJ_REFUSAL_TOPIC_MAX + 1] = "";
+    size_t length = size > 1 ? size - 1 : 0;
+    if (length > KJ_REFUSAL_TOPIC_MAX)
+        length = KJ_REFUSAL_TOPIC_MAX;
+    memcpy (topic, data + 1, length);
+    topic [length] = 0;
+    topic [kj_utf8_cut (topic, length)] = 0;  //  never half a character
+    Kj__SubscriptionRefused report = KJ__SUBSCRIPTION_REFUSED__INIT;
+    report.key = (char *) (from ? from->name : "");
+    report.role = (char *) (from ? from->role : "");
+    report.city = (char *) (from ? from->city : "");
+    report.topic = topic;
+    report.allowed = (char *) (topics ? topics : "");
+    size_t packed = kj__subscription_refused__get_packed_size (&report);
+    zmq_msg_t msg;
+    zmq_msg_init_size (&msg, packed + 1);
+    byte *out = (byte *) zmq_msg_data (&msg);
+    out [0] = KJ_REFUSAL_FRAME;
+    kj__subscription_refused__pack (&report, out + 1);
+    if (zmq_msg_send (&msg, self->xsub, ZMQ_DONTWAIT) < 0)
+        zmq_msg_close (&msg);
+}
+
 //  One subscription message ([1|0] topic) of a subscriber.
 
 static void
@@ -554,6 +586,7 @@ s_proxy_subscription (broker_server_t *self, s_keycache_t *cache)
     }
     else {
         broker_core_count_refusal (self->core, "topic");
+        s_report_refusal (self, from, topics, data, size);
         kj_warn ("broker.subscription_refused",
                  "key=%s role=%s topic=%.*s "
                  "allowed=%s",

@@ -18,6 +18,8 @@
 #  Replay keeps to an integrator's topics as the live stream does: a key
 #  for `guarantee.` replays none of the node's `registry.` events and is
 #  refused when it asks for them; a key for `registry.` replays them.
+#  Live subscriptions to foreign topics are refused by the broker and
+#  audited by the event log, 100 of 100, repeats coalesced.
 #
 #  Run by tests/run.sh, or by hand: tests/system/test_security_node.sh
 
@@ -238,6 +240,61 @@ grep -q "PERMISSION_DENIED.*outside the topics the key bank-g may read" "$TMP/ba
                  AND role = 'integrator' AND method = 'Replay' AND code = 7")" = t ] || \
     fail "the refused replay is not in the event log's audit trail"
 pass "replay keeps to the key's topics: guarantee. replays no registry. events; the refusal audited"
+
+#  X4 for live topics: each subscription the broker refuses is reported to
+#  the event log, which audits it: a row per key and topic at once, and a
+#  repeat of the same within 10 s counted in one row when the window
+#  closes (docs/security.md)
+/usr/bin/python3 - "$KEJIN_NODE_KEYS" "$KEJIN_NODE_PUB" <<'EOF_PY' || fail "the subscriber script failed"
+import sys, time, zmq, zmq.auth
+keys, endpoint = sys.argv[1], sys.argv[2]
+sock = zmq.Context.instance().socket(zmq.SUB)
+sock.linger = 0
+public, secret = zmq.auth.load_certificate(keys + "/secret/bank-g.key_secret")
+server, _ = zmq.auth.load_certificate(keys + "/public/broker.key")
+sock.curve_publickey, sock.curve_secretkey, sock.curve_serverkey = public, secret, server
+#  Subscribe once connected: a subscription made before goes out once per
+#  topic at the handshake, repeats and all folded into one
+monitor = sock.get_monitor_socket(zmq.EVENT_HANDSHAKE_SUCCEEDED)
+sock.connect(endpoint)
+if not monitor.poll(5000):
+    raise SystemExit("no handshake with the broker's XPUB")
+for i in range(100):
+    sock.setsockopt(zmq.SUBSCRIBE, b"registry.x%d" % i)
+for i in range(100):
+    sock.setsockopt(zmq.SUBSCRIBE, b"registry.same")
+time.sleep(1)
+sock.close()
+EOF_PY
+subs () {
+    q "$PG" -c "SELECT count (*) FROM events_audit.trail WHERE key = 'bank-g'
+                AND role = 'integrator' AND method = 'Subscribe' AND code = 7 $1"
+}
+n=0
+until [ "$(subs "AND object LIKE 'topic registry.x%'")" = 100 ]; do
+    n=$((n + 1)); [ $n -lt 100 ] || \
+        { subs "" ; fail "not every refused subscription is in the event log's trail"; }
+    sleep 0.1
+done
+[ "$(subs "AND object = 'topic registry.x7'
+           AND message LIKE '%subscription to ''registry.x7'' refused: the key bank-g (role integrator) may read only ''guarantee.''%'")" = 1 ] || \
+    fail "a refused subscription's row does not say what was refused"
+n=0
+until [ "$(subs "AND object = 'topic registry.same'")" = 2 ]; do
+    n=$((n + 1)); [ $n -lt 200 ] || \
+        { subs "AND object = 'topic registry.same'"; fail "the repeats were not coalesced into one row"; }
+    sleep 0.1
+done
+[ "$(subs "AND object = 'topic registry.same' AND message LIKE 'refused 99 more times within 10 s%'")" = 1 ] || \
+    fail "the coalesced row does not count the 99 repeats"
+sleep 1
+#  (The refusals of `kejin events tail` above are there too: its "" and
+#  "registry.")
+mine="AND (object LIKE 'topic registry.x%' OR object = 'topic registry.same')"
+[ "$(subs "$mine")" = 102 ] || fail "$(subs "$mine") rows, not 102"
+kejin audit verify --service events >"$TMP/verify.out" || \
+    { cat "$TMP/verify.out"; fail "verify of the event log's trail failed"; }
+pass "X4 for live topics: 100 of 100 refused subscriptions audited by the event log, 100 repeats in 2 rows; kejin audit verify passes"
 
 #  X6: four eyes and double approval, with the caller the broker stamps
 #  (the key's name, whatever --as says)
