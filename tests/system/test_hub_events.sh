@@ -18,6 +18,8 @@
 #        (PERMISSION_DENIED naming the prefix, and its live subscription
 #        refused at the broker); a key for dalian/ only is refused Anshan;
 #        a city the hub does not mirror is NOT_FOUND.
+#    H4  docs/examples/subscriber.py --city anshan: Anshan's 8,000 events,
+#        offsets 1..8000 in order.
 #  Run by tests/run.sh, or by hand: tests/system/test_hub_events.sh
 
 set -euo pipefail
@@ -231,5 +233,17 @@ timeout 20 bash -c "$(declare -f subscribe); KEYS=$KEYS SUBSCRIBER=$SUBSCRIBER \
 [ "$rc" = 1 ] && grep -q "city: fushun is not a mirrored city this node serves (events/follow: anshan)" "$TMP/h3n.err" \
     || fail "H3: an unknown city ($rc): $(cat "$TMP/h3n.err")"
 pass "H3: a key without Anshan's topics is refused, replay and live; a city not mirrored is NOT_FOUND"
+
+#  H4: the Python example
+mkdir -p "$TMP/py"
+(cd "$ROOT" && protoc --python_out="$TMP/py" -Iproto proto/*.proto) || fail "protoc failed"
+PYTHONPATH="$TMP/py" timeout 60 /usr/bin/python3 "$ROOT/docs/examples/subscriber.py" \
+    --broker "$BROKER" --pub "$PUB" --key "$KEYS/secret/bank.key_secret" \
+    --server-key "$KEYS/public/broker.key" --city anshan --from 1 \
+    --count 8000 --out "$TMP/h4.txt" 2>"$TMP/h4.err" \
+    || fail "H4: subscriber.py failed: $(tail -3 "$TMP/h4.err")"
+[ "$(awk '{ print $1 }' "$TMP/h4.txt" | tr '\n' ' ')" = "$(seq -s ' ' 1 8000) " ] \
+    || fail "H4: subscriber.py wrote $(wc -l <"$TMP/h4.txt") lines, not offsets 1..8000"
+pass "H4: subscriber.py --city anshan: offsets 1..8000, in order"
 
 DONE=1
