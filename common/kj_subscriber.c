@@ -40,8 +40,8 @@ struct _kj_subscriber_t {
     char **prefixes;  //  our copies, n_prefixes of them
     size_t n_prefixes;
     char *name;
-    char *city;             //  a mirrored city's log, or NULL
-    char *stream;           //  "<city>/", its stream's prefix, or NULL
+    char *city;    //  a mirrored city's log, or NULL
+    char *stream;  //  "<city>/", its stream's prefix, or NULL
     size_t stream_size;
     char *pub;              //  the pub endpoint, for the warning
     zsock_t *sub;           //  SUB to the broker's XPUB
@@ -103,8 +103,7 @@ s_matches (kj_subscriber_t *self, const char *topic)
 static void
 s_subscribe (kj_subscriber_t *self, const char *topic)
 {
-    char *full = zsys_sprintf ("%s%s", self->stream ? self->stream : "",
-                               topic);
+    char *full = zsys_sprintf ("%s%s", self->stream ? self->stream : "", topic);
     zsock_set_subscribe (self->sub, full);
     zstr_free (&full);
 }
@@ -268,8 +267,10 @@ s_repair (kj_subscriber_t *self)
                                    &opts);
         //  What can never succeed: gone past retention, a prefix or a
         //  city the key may not read, a city the node does not serve
-        if (code == KJ__CODE__OUT_OF_RANGE || code == KJ__CODE__PERMISSION_DENIED
-            || code == KJ__CODE__INVALID_ARGUMENT || code == KJ__CODE__NOT_FOUND)
+        if (code == KJ__CODE__OUT_OF_RANGE
+            || code == KJ__CODE__PERMISSION_DENIED
+            || code == KJ__CODE__INVALID_ARGUMENT
+            || code == KJ__CODE__NOT_FOUND)
             return s_fail (self, "%s", status.message);
         if (code != KJ__CODE__OK) {
             kj_warn ("subscriber.replay_failed",

@@ -64,10 +64,10 @@ s_print_links (cli_t *cli, const Kj__BrokerStats *stats)
                   true)
         != CLI_OK)
         return;  //  said why
-    cli_table_t *table = cli_table_new (N_ ("ROUTE"), N_ ("PEER"),
-                                        N_ ("ALIVE"), N_ ("REGISTERED"),
-                                        N_ ("HELD"), N_ ("FORWARDED"),
-                                        N_ ("ANSWERED"), N_ ("FAILED"), NULL);
+    cli_table_t *table = cli_table_new (N_ ("ROUTE"), N_ ("PEER"), N_ ("ALIVE"),
+                                        N_ ("REGISTERED"), N_ ("HELD"),
+                                        N_ ("FORWARDED"), N_ ("ANSWERED"),
+                                        N_ ("FAILED"), NULL);
     for (size_t i = 0; i < links->n_routes; i++) {
         const Kj__LinkRoute *route = links->routes [i];
         char held [16], forwarded [24], answered [24], failed [24];
@@ -76,9 +76,9 @@ s_print_links (cli_t *cli, const Kj__BrokerStats *stats)
         snprintf (answered, sizeof answered, "%" PRIu64, route->answered);
         snprintf (failed, sizeof failed, "%" PRIu64, route->failed);
         cli_table_row (table, route->service, route->peer,
-                       route->alive ? (route->served ? _ ("yes")
-                                                     : _ ("no workers"))
-                                    : _ ("no"),
+                       route->alive
+                           ? (route->served ? _ ("yes") : _ ("no workers"))
+                           : _ ("no"),
                        route->registered ? _ ("yes") : _ ("no"), held,
                        forwarded, answered, failed);
     }

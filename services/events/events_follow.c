@@ -27,12 +27,12 @@
 
 typedef struct {
     char name [KJ_KEYS_CITY_MAX + 1];
-    char *dsn;               //  db/dsn with dbname=kejin_mirror_<name>
-    kj_db_t *db;             //  the publisher's
-    bool started;            //  published holds: this city is live
-    bool said_down;          //  its copy could not be read: logged
-    uint64_t published;      //  last offset published
-    int64_t published_at;    //  when anything was (mono us)
+    char *dsn;                 //  db/dsn with dbname=kejin_mirror_<name>
+    kj_db_t *db;               //  the publisher's
+    bool started;              //  published holds: this city is live
+    bool said_down;            //  its copy could not be read: logged
+    uint64_t published;        //  last offset published
+    int64_t published_at;      //  when anything was (mono us)
     kj_db_t *idle [IDLE_MAX];  //  readers', under the pool lock
     size_t n_idle;
 } s_city_t;
@@ -88,8 +88,9 @@ s_parse (events_follow_t *self, kj_status_t *status)
         char name [KJ_KEYS_CITY_MAX + 2] = "";
         if (size <= KJ_KEYS_CITY_MAX)
             memcpy (name, start, size), name [size] = 0;
-        if (size && (!s_name_ok (name, size) || s_city_find (self, name)
-                     || self->n_cities == EVENTS_FOLLOW_MAX))
+        if (size
+            && (!s_name_ok (name, size) || s_city_find (self, name)
+                || self->n_cities == EVENTS_FOLLOW_MAX))
             return kj_status_set (
                 status, KJ__CODE__INVALID_ARGUMENT, "events/follow",
                 "events/follow: \"%.*s\" is not a mirrored city's name (a-z, "
@@ -231,8 +232,8 @@ s_poll_city (events_follow_t *self, s_city_t *city)
     }
     else if (kj_mono_us () - city->published_at
              >= (int64_t) self->config.tick_ms * 1000)
-        s_marker (self, city, city->published + 1, city->published, head,
-                  NULL, 0);
+        s_marker (self, city, city->published + 1, city->published, head, NULL,
+                  0);
 }
 
 static void *
@@ -323,8 +324,7 @@ events_follow_destroy (events_follow_t **self_p)
 //  The readers' connections
 
 kj_db_t *
-events_follow_acquire (events_follow_t *self, kj_call_t *call,
-                       const char *city)
+events_follow_acquire (events_follow_t *self, kj_call_t *call, const char *city)
 {
     size_t size = strlen (city);
     if (!s_name_ok (city, size)) {
@@ -351,14 +351,12 @@ events_follow_acquire (events_follow_t *self, kj_call_t *call,
         db = kj_db_new (entry->dsn, "events", 0);
     if (!db)
         kj_call_fail (call, KJ__CODE__UNAVAILABLE, "city",
-                      "the mirrored log of %s cannot be read now; retry",
-                      city);
+                      "the mirrored log of %s cannot be read now; retry", city);
     return db;
 }
 
 void
-events_follow_release (events_follow_t *self, const char *city,
-                       kj_db_t **db_p)
+events_follow_release (events_follow_t *self, const char *city, kj_db_t **db_p)
 {
     s_city_t *entry = s_city_find (self, city);
     if (entry && *db_p) {

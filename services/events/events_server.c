@@ -523,8 +523,8 @@ s_replay (kj_call_t *call, const ProtobufCMessage *input,
     kj_call_allocator (call, &allocator);
     events_replay_t replay;
     int rc = events_store_replay (db, city != NULL, request->from_offset,
-                                  request->to_offset, prefixes, n_prefixes,
-                                  max, REPLAY_SCAN, REPLAY_BYTES, &allocator,
+                                  request->to_offset, prefixes, n_prefixes, max,
+                                  REPLAY_SCAN, REPLAY_BYTES, &allocator,
                                   &replay);
     if (city)
         events_follow_release (self->follow, city, &db);

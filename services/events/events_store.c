@@ -445,19 +445,19 @@ s_array_literal (char **items, size_t count)
 
 //  Replay's statement, with META the row of head and tail: the table
 //  meta of a city's own log, or what a mirrored log holds.
-#define S_REPLAY_SQL(META)                                                   \
-    "SELECT head, tail, NULL::bigint AS off, NULL::bytea AS envelope "       \
-    "FROM " META " "                                                         \
-    "UNION ALL (SELECT NULL, NULL, off, envelope FROM log "                  \
-    "  WHERE off >= $1::bigint AND off <= $2::bigint "                       \
-    "    AND off < greatest ($1::bigint, (SELECT tail FROM " META "))"       \
-    "              + $4::bigint "                                            \
-    "    AND (cardinality ($3::text []) = 0 OR EXISTS "                      \
-    "      (SELECT 1 FROM unnest ($3::text []) p "                           \
-    "       WHERE starts_with (topic, p))) "                                 \
+#define S_REPLAY_SQL(META)                                                     \
+    "SELECT head, tail, NULL::bigint AS off, NULL::bytea AS envelope "         \
+    "FROM " META " "                                                           \
+    "UNION ALL (SELECT NULL, NULL, off, envelope FROM log "                    \
+    "  WHERE off >= $1::bigint AND off <= $2::bigint "                         \
+    "    AND off < greatest ($1::bigint, (SELECT tail FROM " META "))"         \
+    "              + $4::bigint "                                              \
+    "    AND (cardinality ($3::text []) = 0 OR EXISTS "                        \
+    "      (SELECT 1 FROM unnest ($3::text []) p "                             \
+    "       WHERE starts_with (topic, p))) "                                   \
     "  ORDER BY off LIMIT $5::int)"
-#define S_MIRROR_META                                                        \
-    "(SELECT coalesce (max (off), 0) AS head, coalesce (min (off), 1) AS "   \
+#define S_MIRROR_META                                                          \
+    "(SELECT coalesce (max (off), 0) AS head, coalesce (min (off), 1) AS "     \
     "tail FROM log) AS mirror_meta"
 
 int
@@ -757,8 +757,8 @@ int
 events_store_mirror_head (kj_db_t *db, uint64_t *head)
 {
     PGresult *res = s_exec_binary (db,
-                                   "SELECT coalesce (max (off), 0) FROM log",
-                                   0, NULL);
+                                   "SELECT coalesce (max (off), 0) FROM log", 0,
+                                   NULL);
     if (!res)
         return -1;
     *head = s_u64 (res, 0, 0);

@@ -629,12 +629,13 @@ s_stats (kj_call_t *call, const ProtobufCMessage *input,
 {
     link_t *self = (link_t *) kj_call_state (call);
     Kj__LinkStats *reply = (Kj__LinkStats *) output;
-    reply->routes = (Kj__LinkRoute **) kj_call_alloc (
-        call, ((size_t) self->nroutes + 1) * sizeof (Kj__LinkRoute *));
+    reply->routes = (Kj__LinkRoute **)
+        kj_call_alloc (call,
+                       ((size_t) self->nroutes + 1) * sizeof (Kj__LinkRoute *));
     pthread_mutex_lock (&self->stats_lock);
     for (int i = 0; i < self->nroutes; i++) {
-        Kj__LinkRoute *route = (Kj__LinkRoute *) kj_call_alloc (
-            call, sizeof (Kj__LinkRoute));
+        Kj__LinkRoute *route = (Kj__LinkRoute *)
+            kj_call_alloc (call, sizeof (Kj__LinkRoute));
         *route = self->counts [i];
         route->refused = kj_call_strdup (call, self->refusals [i]);
         reply->routes [i] = route;

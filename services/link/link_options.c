@@ -38,7 +38,8 @@ const kj_option_t link_options [] = {
     { "link/stats_service", "link",
       "the MDP service this link's counts are served as, for `kejin "
       "status` (Link.Stats; the link's local key must name it); empty: "
-      "none", KJ_TEXT_MAX (63) },
+      "none",
+      KJ_TEXT_MAX (63) },
     { "link/status_file", "",
       "written every heartbeat: one line per route (alive, registered, "
       "counts); empty: none" },

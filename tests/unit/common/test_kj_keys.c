@@ -286,7 +286,7 @@ test_issue_refuses_bad_fields (void **state)
 static void
 test_city_topics (void **state)
 {
-#define ALLOWED(topics, topic) \
+#define ALLOWED(topics, topic)                                                 \
     kj_keys_topic_allowed (topics, topic, strlen (topic))
     assert_int_equal (kj_keys_topic_city ("anshan/registry.x", 17), 7);
     assert_int_equal (kj_keys_topic_city ("registry.x", 10), 0);
@@ -304,7 +304,8 @@ test_city_topics (void **state)
     assert_true (ALLOWED ("*", "anshan/registry.x"));
 #undef ALLOWED
     kj_status_t status;
-    kj_key_info_t info = { .name = "hub-bank", .role = "integrator",
+    kj_key_info_t info = { .name = "hub-bank",
+                           .role = "integrator",
                            .topics = "anshan/,dalian/registry.,guarantee." };
     assert_int_equal (kj_keys_issue (s_keys, &info, NULL, &status), 0);
 }
