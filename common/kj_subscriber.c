@@ -267,11 +267,12 @@ s_repair (kj_subscriber_t *self)
                                    &opts);
         //  What can never succeed: gone past retention, a prefix or a
         //  city the key may not read, a city the node does not serve
-        if (code == KJ__CODE__OUT_OF_RANGE
-            || code == KJ__CODE__PERMISSION_DENIED
+        if (code == KJ__CODE__OUT_OF_RANGE)
+            return s_fail (self, "%s", status.message);
+        if (code == KJ__CODE__PERMISSION_DENIED
             || code == KJ__CODE__INVALID_ARGUMENT
             || code == KJ__CODE__NOT_FOUND)
-            return s_fail (self, "%s", status.message);
+            return s_fail (self, "%s: %s", kj_code_name (code), status.message);
         if (code != KJ__CODE__OK) {
             kj_warn ("subscriber.replay_failed",
                      "from=%" PRIu64 " code=%s "
