@@ -11,6 +11,7 @@
 #include "kj_keys.h"
 #include "kj_log.h"
 #include "kj_util.h"
+#include <ctype.h>
 #include <dirent.h>
 #include <sys/stat.h>
 
@@ -56,6 +57,35 @@ s_valid_list (const char *list)
               || (*c == ',' && c [1] != ',')))
             return false;
     return true;
+}
+
+//  An integrator's topics: a list as above, whose items may name one
+//  mirrored city first ("anshan/registry.", "anshan/": all of Anshan).
+
+static bool
+s_valid_topics (const char *list)
+{
+    if (streq (list, "*"))
+        return true;
+    char *copy = strdup (list);
+    size_t at = 0, size = strlen (copy);
+    for (const char *item = list; *item;) {
+        size_t length = strcspn (item, ",");
+        size_t city = kj_keys_topic_city (item, length);
+        //  Drop the city: the rest is checked as a plain prefix
+        memcpy (copy + at, item + city, length - city);
+        at += length - city;
+        if (city == length)
+            copy [at++] = 'x';  //  "anshan/": a whole city
+        if (item [length] == ',')
+            copy [at++] = ',';
+        item += length + (item [length] == ',');
+    }
+    assert (at <= size);
+    copy [at] = 0;
+    bool valid = *list && s_valid_list (copy);
+    free (copy);
+    return valid;
 }
 
 static char *
@@ -201,10 +231,12 @@ kj_keys_issue (kj_keys_t *self, kj_key_info_t *info, const char *secret_path,
                               info->role);
     if (integrator && !*info->topics)
         kj_strlcpy (info->topics, "*", sizeof info->topics);
-    if (integrator && !s_valid_list (info->topics))
+    if (integrator && !s_valid_topics (info->topics))
         return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "topics",
                               "an integrator key names the topic prefixes it "
-                              "may read, comma-separated (or *), not '%s'",
+                              "may read, comma-separated (or *), each maybe "
+                              "of one mirrored city (anshan/registry.), not "
+                              "'%s'",
                               info->topics);
     if (!integrator && *info->topics)
         return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "topics",
@@ -381,6 +413,21 @@ kj_keys_find (kj_keys_t *self, const char *name, kj_key_info_t *info)
     return 0;
 }
 
+size_t
+kj_keys_topic_city (const char *topic, size_t size)
+{
+    if (size == 0 || !islower ((unsigned char) topic [0]))
+        return 0;
+    for (size_t i = 1; i < size && i <= KJ_KEYS_CITY_MAX; i++) {
+        if (topic [i] == '/')
+            return i + 1;
+        if (!islower ((unsigned char) topic [i])
+            && !isdigit ((unsigned char) topic [i]) && topic [i] != '_')
+            return 0;
+    }
+    return 0;
+}
+
 bool
 kj_keys_topic_allowed (const char *topics, const char *topic, size_t size)
 {
@@ -388,10 +435,16 @@ kj_keys_topic_allowed (const char *topics, const char *topic, size_t size)
         return false;
     if (streq (topics, "*"))
         return true;
+    size_t city = kj_keys_topic_city (topic, size);
     for (const char *item = topics; item && *item;) {
         const char *end = strchr (item, ',');
         size_t length = end ? (size_t) (end - item) : strlen (item);
         if (length && size >= length && memcmp (topic, item, length) == 0)
+            return true;
+        //  A plain prefix allows it in every mirrored city too
+        if (length && city && !kj_keys_topic_city (item, length)
+            && size - city >= length
+            && memcmp (topic + city, item, length) == 0)
             return true;
         item = end ? end + 1 : NULL;
     }

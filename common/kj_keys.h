@@ -97,8 +97,18 @@ int
 
 //  May a holder of topics (a certificate's: comma-separated prefixes, or
 //  "*") read topic (size bytes, not terminated)? Empty topics allow none.
+//  A mirrored city's topic ("anshan/registry.x", as a hub publishes it)
+//  is allowed by the same prefixes without the city ("registry.") or with
+//  it ("anshan/registry.").
 bool
     kj_keys_topic_allowed (const char *topics, const char *topic, size_t size);
+
+#define KJ_KEYS_CITY_MAX 31  //  bytes of a mirrored city's name
+
+//  The length of topic's city prefix ("anshan/": a lower-case name of
+//  a-z, 0-9 and _ and a slash), 0 when it has none (a local topic).
+size_t
+    kj_keys_topic_city (const char *topic, size_t size);
 
 //  --------------------------------------------------------------------------
 //  Sockets

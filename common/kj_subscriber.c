@@ -40,6 +40,9 @@ struct _kj_subscriber_t {
     char **prefixes;  //  our copies, n_prefixes of them
     size_t n_prefixes;
     char *name;
+    char *city;    //  a mirrored city's log, or NULL
+    char *stream;  //  "<city>/", its stream's prefix, or NULL
+    size_t stream_size;
     char *pub;              //  the pub endpoint, for the warning
     zsock_t *sub;           //  SUB to the broker's XPUB
     kj_client_t *client;    //  for Replay and Report
@@ -95,6 +98,16 @@ s_matches (kj_subscriber_t *self, const char *topic)
     return false;
 }
 
+//  Subscribe to topic, in the mirrored city's stream when we follow one.
+
+static void
+s_subscribe (kj_subscriber_t *self, const char *topic)
+{
+    char *full = zsys_sprintf ("%s%s", self->stream ? self->stream : "", topic);
+    zsock_set_subscribe (self->sub, full);
+    zstr_free (&full);
+}
+
 kj_subscriber_t *
 kj_subscriber_new (const kj_subscriber_config_t *config)
 {
@@ -122,6 +135,14 @@ kj_subscriber_new (const kj_subscriber_config_t *config)
         if (*config->prefixes [i])
             self->prefixes [self->n_prefixes++] = strdup (config->prefixes [i]);
     self->name = config->name ? strdup (config->name) : NULL;
+    if (config->city && *config->city) {
+        self->city = strdup (config->city);
+        self->stream = zsys_sprintf ("%s/", config->city);
+        self->stream_size = strlen (self->stream);
+        //  Positions reported are of the node's own log
+        zstr_free (&self->name);
+    }
+    self->config.city = NULL;
     self->pub = strdup (config->pub_endpoint);
     self->config.pub_endpoint = self->pub;
     self->config.prefixes = NULL;
@@ -136,11 +157,11 @@ kj_subscriber_new (const kj_subscriber_config_t *config)
     zsock_set_rcvhwm (self->sub, self->config.rcvhwm);
     zsock_set_maxmsgsize (self->sub, KJ_MAX_MSG_SIZE);
     zsock_set_linger (self->sub, 0);
-    zsock_set_subscribe (self->sub, "$batch");
+    s_subscribe (self, "$batch");
     if (self->n_prefixes == 0)
-        zsock_set_subscribe (self->sub, "");
+        s_subscribe (self, "");
     for (size_t i = 0; i < self->n_prefixes; i++)
-        zsock_set_subscribe (self->sub, self->prefixes [i]);
+        s_subscribe (self, self->prefixes [i]);
     //  With the node's keys, the same key as the process's requests
     kj_keys_client_env (self->sub, "operator");
     self->client = kj_client_new (config->broker);
@@ -169,6 +190,8 @@ kj_subscriber_destroy (kj_subscriber_t **self_p)
             free (self->prefixes [i]);
         free (self->prefixes);
         free (self->name);
+        zstr_free (&self->city);
+        zstr_free (&self->stream);
         free (self->pub);
         free (self);
         *self_p = NULL;
@@ -234,6 +257,7 @@ s_repair (kj_subscriber_t *self)
         request.prefixes = self->prefixes;
         request.n_prefixes = self->n_prefixes;
         request.max_events = (uint32_t) self->config.replay_batch;
+        request.city = self->city ? self->city : "";
         Kj__ReplayReply *reply = NULL;
         kj_status_t status;
         kj_call_opts_t opts = { .read_only = true, .retries = -1 };
@@ -241,13 +265,17 @@ s_repair (kj_subscriber_t *self)
                                    &request.base, &kj__replay_reply__descriptor,
                                    (ProtobufCMessage **) &reply, &status,
                                    &opts);
-        //  A request that can never succeed ends the subscription: a
-        //  revoked key, a key without these topics, a start past the
-        //  log's retention. Only UNAVAILABLE and no answer are retried.
-        if (code == KJ__CODE__OUT_OF_RANGE || code == KJ__CODE__UNAUTHENTICATED
-            || code == KJ__CODE__PERMISSION_DENIED
-            || code == KJ__CODE__INVALID_ARGUMENT)
+        //  What can never succeed ends the subscription: gone past
+        //  retention, a revoked key, a prefix or a city the key may not
+        //  read, a city the node does not serve. Only UNAVAILABLE and no
+        //  answer are retried.
+        if (code == KJ__CODE__OUT_OF_RANGE)
             return s_fail (self, "%s", status.message);
+        if (code == KJ__CODE__UNAUTHENTICATED
+            || code == KJ__CODE__PERMISSION_DENIED
+            || code == KJ__CODE__INVALID_ARGUMENT
+            || code == KJ__CODE__NOT_FOUND)
+            return s_fail (self, "%s: %s", kj_code_name (code), status.message);
         if (code != KJ__CODE__OK) {
             kj_warn ("subscriber.replay_failed",
                      "from=%" PRIu64 " code=%s "
@@ -389,7 +417,15 @@ s_on_message (kj_subscriber_t *self, zmsg_t *msg)
         return;
     }
     uint64_t off = kj_get_u64 (zframe_data (offset));
-    if (zframe_streq (topic, "$batch")) {
+    //  Only our log's: the node's own (no city prefix), or the one city's
+    //  we follow. A subscription to everything at a hub gets all cities.
+    const char *name = (const char *) zframe_data (topic);
+    size_t size = zframe_size (topic);
+    size_t city = kj_keys_topic_city (name, size);
+    if (city != self->stream_size
+        || (city && memcmp (name, self->stream, city) != 0))
+        return;
+    if (size - city == 6 && memcmp (name + city, "$batch", 6) == 0) {
         Kj__BatchMarker *marker = (Kj__BatchMarker *)
             kj_proto_unpack (&kj__batch_marker__descriptor, zframe_data (body),
                              zframe_size (body), NULL);
@@ -451,6 +487,40 @@ s_report (kj_subscriber_t *self)
 }
 
 //  --------------------------------------------------------------------------
+//  The log's head: from Info, or for a mirrored city, from a Replay of one
+//  event (Info tells of the node's own log). 0 or -1 with status set.
+
+static int
+s_head (kj_subscriber_t *self, uint64_t *head, kj_status_t *status)
+{
+    kj_call_opts_t opts = { .read_only = true, .retries = -1 };
+    if (self->city) {
+        Kj__ReplayRequest request = KJ__REPLAY_REQUEST__INIT;
+        request.max_events = 1;
+        request.city = self->city;
+        request.prefixes = self->prefixes;
+        request.n_prefixes = self->n_prefixes;
+        Kj__ReplayReply *reply = NULL;
+        if (kj_client_call (self->client, "events", "Replay", &request.base,
+                            &kj__replay_reply__descriptor,
+                            (ProtobufCMessage **) &reply, status, &opts))
+            return -1;
+        *head = reply->head;
+        kj__replay_reply__free_unpacked (reply, NULL);
+        return 0;
+    }
+    Kj__EventsInfoRequest request = KJ__EVENTS_INFO_REQUEST__INIT;
+    Kj__EventsInfo *info = NULL;
+    if (kj_client_call (self->client, "events", "Info", &request.base,
+                        &kj__events_info__descriptor,
+                        (ProtobufCMessage **) &info, status, &opts))
+        return -1;
+    *head = info->head;
+    kj__events_info__free_unpacked (info, NULL);
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
 
 int
 kj_subscriber_poll (kj_subscriber_t *self, int timeout_ms)
@@ -463,21 +533,16 @@ kj_subscriber_poll (kj_subscriber_t *self, int timeout_ms)
         if (self->stopped)
             self->stopped = false;  //  the application goes on
         if (!self->started && self->config.from == KJ_SUBSCRIBER_HEAD) {
-            Kj__EventsInfoRequest request = KJ__EVENTS_INFO_REQUEST__INIT;
-            Kj__EventsInfo *info = NULL;
+            uint64_t head;
             kj_status_t status;
-            kj_call_opts_t opts = { .read_only = true, .retries = -1 };
-            if (kj_client_call (self->client, "events", "Info", &request.base,
-                                &kj__events_info__descriptor,
-                                (ProtobufCMessage **) &info, &status, &opts)) {
+            if (s_head (self, &head, &status)) {
                 kj_warn ("subscriber.info_failed", "reason=\"%s\"",
                          status.message);
                 zclock_sleep (timeout_ms > 0 ? timeout_ms : 0);
                 return 0;
             }
-            self->next = info->head + 1;
+            self->next = head + 1;
             self->started = true;
-            kj__events_info__free_unpacked (info, NULL);
         }
         if (!self->started)
             self->repair_to = REPAIR_TO_HEAD;

@@ -11,6 +11,11 @@
     subscriber replays it. Nothing is delivered twice or out of order;
     counters show the gaps found and repaired.
 
+    At a hub, `.city` follows one mirrored city's log instead, with the
+    same rules and that city's offsets (its stream is "<city>/<topic>");
+    the whole province is one subscriber per city, each with its own
+    next offset.
+
         kj_subscriber_config_t config = {
             .broker = "tcp://127.0.0.1:5555",
             .pub_endpoint = "tcp://127.0.0.1:5557",
@@ -52,6 +57,9 @@ typedef struct {
     int timeout_ms;    //  per Replay attempt (3000)
     int buffer_max;    //  live events held at most (100000)
     int rcvhwm;        //  live messages queued at most (100000)
+    const char *city;  //  at a hub: a mirrored city's log (its name,
+                       //  "anshan"), with that city's offsets; NULL:
+                       //  the node's own log
 } kj_subscriber_config_t;
 
 typedef struct {
@@ -77,7 +85,8 @@ void
 
 //  Do what is due, waiting up to timeout_ms for live messages. Returns 0
 //  (go on), 1 when the callback asked to stop, -1 on an error that replay
-//  cannot fix (e.g. the next offset fell behind retention): see
+//  cannot fix (the next offset fell behind retention, a prefix or city
+//  the key may not read, a city the node does not mirror): see
 //  kj_subscriber_error. A replay that fails for lack of an answer is tried
 //  again on the next poll.
 int

@@ -40,6 +40,8 @@ require("protobufjs/ext/descriptor");
 const MDPC = Buffer.from("MDPC01");
 const MAGIC = Buffer.from([0x4b, 0x4a, 0x01]);      // "KJ\x01"
 const OUT_OF_RANGE = 11;
+//  Refusals a retry cannot change: an argument, a right, a city not served
+const FOR_GOOD = [3, 5, 7, OUT_OF_RANGE];
 const SILENCE_MS = 3000;        // no marker this long: ask for the head
 const NO_MARKER_MS = 5000;      // no marker ever this long: say so
 const BUFFER_MAX = 100000;
@@ -60,7 +62,8 @@ const BOOT = protobuf.Root.fromJSON({ nested: { kj: { nested: {
         files: { rule: "repeated", type: "string", id: 2 } } }
 } } } });
 
-class ReplayError extends Error {}      // refused for good (retention)
+class ReplayError extends Error {}      // refused for good (retention,
+                                        // rights, a city not mirrored)
 class Stop extends Error {}             // the callback asked to stop
 
 const num = (v) => (v === undefined || v === null) ? 0
@@ -137,7 +140,7 @@ class Client {
                 const status = reply.status || {};
                 if (status.code) {
                     const text = `${service}.${method}: ${status.message}`;
-                    if (status.code === OUT_OF_RANGE)
+                    if (FOR_GOOD.includes(status.code))
                         throw new ReplayError(text);
                     throw new Error(text);
                 }
@@ -167,15 +170,21 @@ class Client {
     }
 }
 
+//  A mirrored city's stream at a hub: "anshan/registry.enterprise.updated"
+const CITY_PREFIX = /^[a-z][a-z0-9_]{0,30}\//;
+
 class Subscriber {
-    constructor(client, pub, prefixes, start, callback, drop = 0) {
+    constructor(client, pub, prefixes, start, callback, drop = 0, city = "") {
         this.client = client;
         this.pubEndpoint = pub;
+        //  At a hub, a mirrored city's log: its stream is "<city>/<topic>"
+        this.city = city;
+        this.stream = city ? `${city}/` : "";
         this.sub = new zmq.Subscriber({ receiveHighWaterMark: 100000,
                                         linger: 0, ...CURVE });
-        this.sub.subscribe("$batch");
+        this.sub.subscribe(this.stream + "$batch");
         for (const prefix of prefixes.length ? prefixes : [""])
-            this.sub.subscribe(prefix);
+            this.sub.subscribe(this.stream + prefix);
         this.sub.connect(pub);
         this.prefixes = prefixes;
         this.start = start;     // first offset wanted; 0: the oldest held
@@ -238,7 +247,8 @@ class Subscriber {
                 this.T.replayRequest,
                 { from_offset: from,
                   to_offset: this.repairTo === "head" ? 0 : this.repairTo,
-                  prefixes: this.prefixes, max_events: 1000 },
+                  prefixes: this.prefixes, max_events: 1000,
+                  city: this.city },
                 this.T.replayReply);
             if (this.next === null)
                 this.next = from || num(reply.tail);
@@ -289,7 +299,12 @@ class Subscriber {
         if (this.drop && Math.random() * 1000 < this.drop)
             return;
         const offset = Number(frames[1].readBigUInt64BE(0));
-        if (frames[0].toString() === "$batch") {
+        //  Only our log's: the node's own, or the one city's we follow
+        const topic = frames[0].toString();
+        const city = CITY_PREFIX.exec(topic);
+        if ((city ? city[0] : "") !== this.stream)
+            return;
+        if (topic.slice(this.stream.length) === "$batch") {
             this.stats.markers++;
             this.markerAt = Date.now();
             this.markers.push(this.T.marker.decode(frames[2]));
@@ -378,7 +393,7 @@ function writeOffsetFile(path, next, size) {
 function parseArgs(argv) {
     const args = { broker: process.env.KEJIN_NODE_BROKER || "tcp://127.0.0.1:5555",
                    pub: process.env.KEJIN_NODE_PUB || "tcp://127.0.0.1:5557",
-                   from: null, since: null, topics: [], offsetFile: null,
+                   from: null, since: null, topics: [], city: "", offsetFile: null,
                    out: null, count: 0, seconds: 0, drop: 0, decode: false,
                    schemas: null, key: process.env.KEJIN_KEY_FILE || null,
                    serverKey: process.env.KEJIN_SERVER_KEY_FILE
@@ -387,7 +402,8 @@ function parseArgs(argv) {
                            : null) };
     const usage = "usage: subscriber.js [--broker EP] [--pub EP] [--key FILE "
         + "--server-key FILE] [--from N | "
-        + "--since TIME] [--topic PREFIX]... [--offset-file PATH] [--out FILE] "
+        + "--since TIME] [--topic PREFIX]... [--city CITY] [--offset-file PATH] "
+        + "[--out FILE] "
         + "[--decode] [--schemas FILE] [--count N] [--seconds S]";
     for (let i = 2; i < argv.length; i++) {
         const arg = argv[i], value = argv[i + 1];
@@ -407,6 +423,7 @@ function parseArgs(argv) {
             case "--from": args.from = Number(need()); break;
             case "--since": args.since = need(); break;
             case "--topic": args.topics.push(need()); break;
+            case "--city": args.city = need(); break;
             case "--offset-file": args.offsetFile = need(); break;
             case "--out": args.out = need(); break;
             case "--count": args.count = Number(need()); break;
@@ -421,6 +438,10 @@ function parseArgs(argv) {
     }
     if (args.from !== null && !(Number.isInteger(args.from) && args.from >= 0)) {
         console.error(`--from: '${argv[argv.indexOf("--from") + 1]}' is not an offset (0, 1, 2, ...)`);
+        process.exit(2);
+    }
+    if (args.city && args.since !== null) {
+        console.error("--since: not served for a mirrored city's log; give --from");
         process.exit(2);
     }
     return args;
@@ -517,7 +538,7 @@ async function main() {
     };
 
     const subscriber = new Subscriber(client, args.pub, args.topics, start,
-                                      onEvent, args.drop);
+                                      onEvent, args.drop, args.city);
     let saved = null;
     const save = () => {
         if (args.offsetFile && subscriber.next !== null

@@ -37,6 +37,7 @@ import calendar
 import json
 import os
 import random
+import re
 import signal
 import struct
 import sys
@@ -51,12 +52,15 @@ import events_pb2
 MDPC = b"MDPC01"
 MAGIC = b"KJ\x01"
 OUT_OF_RANGE = 11
+# Refusals a retry cannot change: an argument, a right, a city not served
+FOR_GOOD = (3, 5, 7, OUT_OF_RANGE)
 SILENCE_S = 3           # no marker this long: ask for the head by replay
 NO_MARKER_S = 5         # no marker at all this long: say so
 
 
 class ReplayError(Exception):
-    """Replay refused for good (e.g. an offset before retention)."""
+    """Replay refused for good (an offset before retention, a topic or
+    city the key may not read, a city the node does not mirror)."""
 
 
 class Stop(Exception):
@@ -118,7 +122,7 @@ class Client:
                 if reply.request_id != request_id:
                     continue            # a late answer to an earlier call
                 if reply.status.code != 0:
-                    if reply.status.code == OUT_OF_RANGE:
+                    if reply.status.code in FOR_GOOD:
                         raise ReplayError(reply.status.message)
                     raise RuntimeError(reply.status.message)
                 result = reply_type()
@@ -127,17 +131,25 @@ class Client:
         raise TimeoutError("no answer from %s.%s" % (service, method))
 
 
+# A mirrored city's stream at a hub: "anshan/registry.enterprise.updated"
+CITY_PREFIX = re.compile(rb"[a-z][a-z0-9_]{0,30}/")
+
+
 class Subscriber:
-    def __init__(self, broker, pub, prefixes, start, callback, drop=0):
+    def __init__(self, broker, pub, prefixes, start, callback, drop=0,
+                 city=""):
         self.ctx = zmq.Context.instance()
+        # At a hub, a mirrored city's log: its stream is "<city>/<topic>"
+        self.city = city
+        self.stream = (city + "/").encode() if city else b""
         self.client = Client(self.ctx, broker)
         self.pub_endpoint = pub
         self.sub = self.ctx.socket(zmq.SUB)
         self.sub.rcvhwm = 100000
         self.sub.linger = 0
-        self.sub.setsockopt(zmq.SUBSCRIBE, b"$batch")
+        self.sub.setsockopt(zmq.SUBSCRIBE, self.stream + b"$batch")
         for prefix in prefixes or [""]:
-            self.sub.setsockopt(zmq.SUBSCRIBE, prefix.encode())
+            self.sub.setsockopt(zmq.SUBSCRIBE, self.stream + prefix.encode())
         use_keys(self.sub)
         self.sub.connect(pub)
         self.prefixes = prefixes
@@ -182,7 +194,7 @@ class Subscriber:
             request = events_pb2.ReplayRequest(
                 from_offset=self.start if self.next is None else self.next,
                 to_offset=0 if self.repair_to == "head" else self.repair_to,
-                prefixes=self.prefixes, max_events=1000)
+                prefixes=self.prefixes, max_events=1000, city=self.city)
             reply = self.client.call("events", "Replay", request,
                                      events_pb2.ReplayReply)
             if self.next is None:
@@ -228,7 +240,11 @@ class Subscriber:
         if self.drop and random.randrange(1000) < self.drop:
             return
         offset = struct.unpack(">Q", frames[1])[0]
-        if frames[0] == b"$batch":
+        # Only our log's: the node's own, or the one city's we follow
+        city = CITY_PREFIX.match(frames[0])
+        if (city.group(0) if city else b"") != self.stream:
+            return
+        if frames[0][len(self.stream):] == b"$batch":
             marker = events_pb2.BatchMarker()
             marker.ParseFromString(frames[2])
             self.stats["markers"] += 1
@@ -361,6 +377,9 @@ def main():
                        help="first event appended at or after this UTC "
                             "time, e.g. 2026-12-01T08:00")
     parser.add_argument("--topic", action="append", default=[])
+    parser.add_argument("--city", default="",
+                        help="at a hub: a mirrored city's log (its name, "
+                             "e.g. anshan), with that city's offsets")
     parser.add_argument("--offset-file",
                         help="keep the next offset here across restarts")
     parser.add_argument("--out", help="append the lines to this file")
@@ -382,6 +401,9 @@ def main():
                          "certificate")
         global KEYS
         KEYS = (args.key, args.server_key)
+    if args.city and args.since is not None:
+        parser.error("--since: not served for a mirrored city's log; "
+                     "give --from")
     if args.start is not None and args.start < 0:
         parser.error("--from: %d is not an offset (0, 1, 2, ...)" % args.start)
 
@@ -439,7 +461,7 @@ def main():
         return args.count and count[0] >= args.count
 
     subscriber = Subscriber(args.broker, args.pub, args.topic, first,
-                            on_event, args.drop)
+                            on_event, args.drop, args.city)
     saved = [None]
 
     def save():

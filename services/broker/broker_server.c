@@ -456,12 +456,14 @@ s_drain_router (broker_server_t *self, int64_t until)
 
 //  May an integrator whose certificate names topics (prefixes,
 //  comma-separated, or *) subscribe to topic? The batch markers carry
-//  offsets only, and every subscriber needs them.
+//  offsets only, and every subscriber needs them, a mirrored city's too
+//  ("anshan/$batch", at a hub).
 
 static bool
 s_topic_allowed (const char *topics, const byte *topic, size_t size)
 {
-    if (topics && size == 6 && memcmp (topic, "$batch", 6) == 0)
+    size_t city = kj_keys_topic_city ((const char *) topic, size);
+    if (topics && size - city == 6 && memcmp (topic + city, "$batch", 6) == 0)
         return true;
     return kj_keys_topic_allowed (topics, (const char *) topic, size);
 }

@@ -4,13 +4,16 @@
 */
 
 #include "cli.h"
+#include "link.pb-c.h"
 
 static const char *s_usage = N_ (
     "Usage: kejin status [--json]\n"
     "Show the broker (endpoints, uptime) and, for every service it knows,\n"
     "its workers, credit, queue, requests in flight, counters and latency\n"
     "(p50/p99 over the last one to two minutes); then each copy of each\n"
-    "service: the daemon process (instance, host, pid) and its workers.\n");
+    "service: the daemon process (instance, host, pid) and its workers;\n"
+    "then, where kejin-link runs, each route to another city: whether the\n"
+    "peer answers and serves it, and the requests forwarded and failed.\n");
 
 //  --------------------------------------------------------------------------
 //  Each copy of each service: the process behind its workers, so that an
@@ -38,6 +41,51 @@ s_print_copies (const Kj__BrokerStats *stats)
     printf ("\n");
     cli_table_print (table, stdout);
     cli_table_destroy (&table);
+}
+
+//  --------------------------------------------------------------------------
+//  Each route of the city's kejin-link (Link.Stats, when the broker has a
+//  worker for "link"): the counts of its last heartbeat.
+
+static void
+s_print_links (cli_t *cli, const Kj__BrokerStats *stats)
+{
+    bool linked = false;
+    for (size_t i = 0; i < stats->n_services; i++)
+        linked = linked
+              || (streq (stats->services [i]->name, "link")
+                  && stats->services [i]->workers > 0);
+    if (!linked)
+        return;
+    Kj__LinkStatsRequest request = KJ__LINK_STATS_REQUEST__INIT;
+    Kj__LinkStats *links = NULL;
+    if (cli_call (cli, "link", "Stats", &request.base,
+                  &kj__link_stats__descriptor, (ProtobufCMessage **) &links,
+                  true)
+        != CLI_OK)
+        return;  //  said why
+    cli_table_t *table = cli_table_new (N_ ("ROUTE"), N_ ("PEER"), N_ ("ALIVE"),
+                                        N_ ("REGISTERED"), N_ ("HELD"),
+                                        N_ ("FORWARDED"), N_ ("ANSWERED"),
+                                        N_ ("FAILED"), NULL);
+    for (size_t i = 0; i < links->n_routes; i++) {
+        const Kj__LinkRoute *route = links->routes [i];
+        char held [16], forwarded [24], answered [24], failed [24];
+        snprintf (held, sizeof held, "%u", route->held);
+        snprintf (forwarded, sizeof forwarded, "%" PRIu64, route->forwarded);
+        snprintf (answered, sizeof answered, "%" PRIu64, route->answered);
+        snprintf (failed, sizeof failed, "%" PRIu64, route->failed);
+        cli_table_row (table, route->service, route->peer,
+                       route->alive
+                           ? (route->served ? _ ("yes") : _ ("no workers"))
+                           : _ ("no"),
+                       route->registered ? _ ("yes") : _ ("no"), held,
+                       forwarded, answered, failed);
+    }
+    printf ("\n");
+    cli_table_print (table, stdout);
+    cli_table_destroy (&table);
+    kj__link_stats__free_unpacked (links, NULL);
 }
 
 int
@@ -113,6 +161,7 @@ cli_status (cli_t *cli, int argc, char **argv)
         else {
             cli_table_print (table, stdout);
             s_print_copies (stats);
+            s_print_links (cli, stats);
         }
         cli_table_destroy (&table);
     }

@@ -39,12 +39,13 @@ events_log_check (const Kj__AppendRequest *request, kj_status_t *status)
                                   "events.event", "event %zu has no envelope",
                                   i);
         const char *topic = event->event->topic;
-        if (!topic || !*topic || *topic == '$'
+        //  '/' is kept for a hub's mirrored cities ("anshan/registry.")
+        if (!topic || !*topic || *topic == '$' || strchr (topic, '/')
             || strlen (topic) > EVENTS_TOPIC_MAX)
             return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
                                   "events.event.topic",
-                                  "event %zu: a topic is 1 to %d bytes and "
-                                  "does not start with '$'",
+                                  "event %zu: a topic is 1 to %d bytes, "
+                                  "does not start with '$' and has no '/'",
                                   i, EVENTS_TOPIC_MAX);
         if (!kj_utf8_valid (topic))
             return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,

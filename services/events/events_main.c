@@ -14,6 +14,7 @@
 
 #include "kejin.h"
 #include "events_server.h"
+#include "events_follow.h"
 #include "events_store.h"
 
 static const kj_serve_t s_services [] = {
@@ -52,9 +53,24 @@ s_init (kj_service_t *service, kj_db_t *db, kj_status_t *status)
         .retention_days = (uint32_t) days
     };
     events_server_t *server = events_server_new (&ec);
-    if (!server)
+    if (!server) {
         kj_status_set (status, KJ__CODE__UNAVAILABLE, "node/sub",
                        "the writer could not start (see the log above)");
+        return NULL;
+    }
+    events_follow_config_t fc = {
+        .cities = kj_config_get (config, "events/follow"),
+        .dsn = ec.dsn,
+        .publish_endpoint = ec.publish_endpoint,
+        .pub_hwm = ec.pub_hwm,
+        .tick_ms = ec.tick_ms,
+        .poll_ms = (int) kj_config_int (config, "events/follow_poll_ms")
+    };
+    events_follow_t *follow = events_follow_new (&fc, server, status);
+    if (!follow)
+        events_server_destroy (&server);
+    else
+        events_server_set_follow (server, follow);
     return server;
 }
 

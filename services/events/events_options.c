@@ -37,5 +37,12 @@ const kj_option_t events_options [] = {
       KJ_INT (0, INT64_C (1) << 50) },
     { "events/retention_check_ms", "10000", "how often retention runs",
       KJ_INT (100, 86400000) },
+    { "events/follow", "",
+      "at a hub: the mirrored cities (kejin_mirror_CITY, comma-separated) "
+      "served to integrators live as CITY/TOPIC and by Replay with a city",
+      KJ_TEXT_MAX (1023) },
+    { "events/follow_poll_ms", "50",
+      "how often each mirrored city's log is looked at for new events",
+      KJ_INT (1, 60000) },
     { NULL }
 };

@@ -14,6 +14,7 @@
 #define EVENTS_PRIVATE_H_INCLUDED
 
 #include "events_server.h"
+#include "events_follow.h"
 #include "events_log.h"
 #include "events_store.h"
 #include "events_refusals.h"
@@ -58,6 +59,7 @@ struct _events_server_t {
     zsock_t *pub;                 //  XPUB to the broker's XSUB
     kj_audit_t *audit;            //  the log's trail (events_audit)
     events_refusals_t *refusals;  //  the ticker's alone
+    events_follow_t *follow;      //  mirrored cities served (or NULL)
 };
 
 //  events_publish.c, under self->lock: a batch marker for first..last

@@ -26,7 +26,7 @@
 
 static int
 s_replay_topics (kj_call_t *call, const Kj__ReplayRequest *request,
-                 char ***prefixes_p, size_t *count_p)
+                 const char *city, char ***prefixes_p, size_t *count_p)
 {
     *prefixes_p = request->prefixes;
     *count_p = request->n_prefixes;
@@ -45,13 +45,20 @@ s_replay_topics (kj_call_t *call, const Kj__ReplayRequest *request,
                              caller->identity);
     if (streq (info.topics, "*"))
         return 0;
-    //  Its topics, split in the call's memory
+    //  Its topics, split in the call's memory; those of one mirrored city
+    //  ("anshan/registry.") count for that city's log only
     char *allowed [PREFIXES_MAX];
     size_t n_allowed = 0;
     char *list = kj_call_strdup (call, info.topics), *rest = NULL;
     for (char *item = strtok_r (list, ",", &rest);
-         item && n_allowed < PREFIXES_MAX; item = strtok_r (NULL, ",", &rest))
-        allowed [n_allowed++] = item;
+         item && n_allowed < PREFIXES_MAX; item = strtok_r (NULL, ",", &rest)) {
+        size_t named = kj_keys_topic_city (item, strlen (item));
+        if (named == 0)
+            allowed [n_allowed++] = item;
+        else if (city && named == strlen (city) + 1
+                 && strncmp (item, city, named - 1) == 0)
+            allowed [n_allowed++] = item + named;
+    }
     char **prefixes = (char **) kj_call_alloc (call,
                                                PREFIXES_MAX * sizeof (char *));
     size_t count = 0;
@@ -62,7 +69,9 @@ s_replay_topics (kj_call_t *call, const Kj__ReplayRequest *request,
     for (size_t i = 0; i < request->n_prefixes; i++) {
         const char *prefix = request->prefixes [i];
         size_t size = strlen (prefix);
-        bool kept = kj_keys_topic_allowed (info.topics, prefix, size);
+        bool kept = false;
+        for (size_t a = 0; !kept && a < n_allowed; a++)
+            kept = strncmp (prefix, allowed [a], strlen (allowed [a])) == 0;
         if (kept && count < PREFIXES_MAX)
             prefixes [count++] = (char *) prefix;
         for (size_t a = 0; !kept && a < n_allowed; a++)
@@ -102,9 +111,16 @@ s_replay (kj_call_t *call, const ProtobufCMessage *input,
                                  "prefix %zu is not a topic's start: UTF-8 "
                                  "text of at most %d bytes",
                                  i, EVENTS_TOPIC_MAX);
+    //  A mirrored city's log, at a hub (events_follow)
+    events_server_t *self = (events_server_t *) kj_call_state (call);
+    const char *city = request->city && *request->city ? request->city : NULL;
     char **prefixes;
     size_t n_prefixes;
-    if (s_replay_topics (call, request, &prefixes, &n_prefixes))
+    if (s_replay_topics (call, request, city, &prefixes, &n_prefixes))
+        return -1;
+    kj_db_t *db = city ? events_follow_acquire (self->follow, call, city)
+                       : kj_call_db (call);
+    if (!db)
         return -1;
     uint32_t max = request->max_events ? request->max_events : REPLAY_DEFAULT;
     if (max > REPLAY_MAX)
@@ -113,9 +129,13 @@ s_replay (kj_call_t *call, const ProtobufCMessage *input,
     ProtobufCAllocator allocator;
     kj_call_allocator (call, &allocator);
     events_replay_t replay;
-    if (events_store_replay (kj_call_db (call), request->from_offset,
-                             request->to_offset, prefixes, n_prefixes, max,
-                             REPLAY_SCAN, REPLAY_BYTES, &allocator, &replay))
+    int rc = events_store_replay (db, city != NULL, request->from_offset,
+                                  request->to_offset, prefixes, n_prefixes, max,
+                                  REPLAY_SCAN, REPLAY_BYTES, &allocator,
+                                  &replay);
+    if (city)
+        events_follow_release (self->follow, city, &db);
+    if (rc)
         return kj_call_fail (call, KJ__CODE__UNAVAILABLE, NULL,
                              "the log's database is unavailable; retry");
     if (request->from_offset && request->from_offset < replay.tail)

@@ -280,6 +280,7 @@ events_server_destroy (events_server_t **self_p)
 {
     if (*self_p) {
         events_server_t *self = *self_p;
+        events_follow_destroy (&self->follow);
         pthread_mutex_lock (&self->lock);
         atomic_store (&self->stop, true);
         for (int index = 0; index < EVENTS_WRITERS; index++)
@@ -297,6 +298,12 @@ events_server_destroy (events_server_t **self_p)
         free (self);
         *self_p = NULL;
     }
+}
+
+void
+events_server_set_follow (events_server_t *self, events_follow_t *follow)
+{
+    self->follow = follow;
 }
 
 bool

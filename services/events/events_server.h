@@ -46,6 +46,12 @@ events_server_t *
 void
     events_server_destroy (events_server_t **self_p);
 
+//  Serve the mirrored cities of follow too (events_follow.h); the server
+//  owns it from now on and destroys it first.
+typedef struct _events_follow_t events_follow_t;
+void
+    events_server_set_follow (events_server_t *self, events_follow_t *follow);
+
 //  True while this copy holds the writer lock.
 bool
     events_server_is_writer (events_server_t *self);

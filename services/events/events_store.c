@@ -443,11 +443,28 @@ s_array_literal (char **items, size_t count)
     return text;
 }
 
+//  Replay's statement, with META the row of head and tail: the table
+//  meta of a city's own log, or what a mirrored log holds.
+#define S_REPLAY_SQL(META)                                                     \
+    "SELECT head, tail, NULL::bigint AS off, NULL::bytea AS envelope "         \
+    "FROM " META " "                                                           \
+    "UNION ALL (SELECT NULL, NULL, off, envelope FROM log "                    \
+    "  WHERE off >= $1::bigint AND off <= $2::bigint "                         \
+    "    AND off < greatest ($1::bigint, (SELECT tail FROM " META "))"         \
+    "              + $4::bigint "                                              \
+    "    AND (cardinality ($3::text []) = 0 OR EXISTS "                        \
+    "      (SELECT 1 FROM unnest ($3::text []) p "                             \
+    "       WHERE starts_with (topic, p))) "                                   \
+    "  ORDER BY off LIMIT $5::int)"
+#define S_MIRROR_META                                                          \
+    "(SELECT coalesce (max (off), 0) AS head, coalesce (min (off), 1) AS "     \
+    "tail FROM log) AS mirror_meta"
+
 int
-events_store_replay (kj_db_t *db, uint64_t from, uint64_t to, char **prefixes,
-                     size_t n_prefixes, uint32_t max_events, uint64_t scan,
-                     size_t max_bytes, ProtobufCAllocator *allocator,
-                     events_replay_t *out)
+events_store_replay (kj_db_t *db, bool mirror, uint64_t from, uint64_t to,
+                     char **prefixes, size_t n_prefixes, uint32_t max_events,
+                     uint64_t scan, size_t max_bytes,
+                     ProtobufCAllocator *allocator, events_replay_t *out)
 {
     memset (out, 0, sizeof *out);
     char from_text [24], to_text [24], scan_text [24], max_text [24];
@@ -462,19 +479,10 @@ events_store_replay (kj_db_t *db, uint64_t from, uint64_t to, char **prefixes,
     //  the log holds exactly the offsets up to meta.head. The meta row is
     //  the one whose offset is NULL. Plain bounds on off, so that the
     //  primary key's range scan is the plan whatever the statistics say.
-    PGresult *res = s_exec_binary (
-        db,
-        "SELECT head, tail, NULL::bigint AS off, NULL::bytea AS envelope "
-        "FROM meta "
-        "UNION ALL (SELECT NULL, NULL, off, envelope FROM log "
-        "  WHERE off >= $1::bigint AND off <= $2::bigint "
-        "    AND off < greatest ($1::bigint, (SELECT tail FROM meta)) "
-        "              + $4::bigint "
-        "    AND (cardinality ($3::text []) = 0 OR EXISTS "
-        "      (SELECT 1 FROM unnest ($3::text []) p "
-        "       WHERE starts_with (topic, p))) "
-        "  ORDER BY off LIMIT $5::int)",
-        5, params);
+    PGresult *res = s_exec_binary (db,
+                                   mirror ? S_REPLAY_SQL (S_MIRROR_META)
+                                          : S_REPLAY_SQL ("meta"),
+                                   5, params);
     free (array);
     if (!res)
         return -1;
@@ -739,4 +747,35 @@ events_store_offset_for_time (kj_db_t *db, int64_t time_us, uint64_t *offset_p,
     *head_p = head;
     *tail_p = tail;
     return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  A hub's copy of a city's log (events_follow): its last offset, and its
+//  rows from..to as (off, topic, envelope) in binary.
+
+int
+events_store_mirror_head (kj_db_t *db, uint64_t *head)
+{
+    PGresult *res = s_exec_binary (db,
+                                   "SELECT coalesce (max (off), 0) FROM log", 0,
+                                   NULL);
+    if (!res)
+        return -1;
+    *head = s_u64 (res, 0, 0);
+    PQclear (res);
+    return 0;
+}
+
+PGresult *
+events_store_mirror_rows (kj_db_t *db, uint64_t from, uint64_t to)
+{
+    char from_text [24], to_text [24];
+    snprintf (from_text, sizeof from_text, "%" PRIu64, from);
+    snprintf (to_text, sizeof to_text, "%" PRIu64, to);
+    const char *params [] = { from_text, to_text };
+    return s_exec_binary (db,
+                          "SELECT off, topic, envelope FROM log "
+                          "WHERE off >= $1::bigint AND off <= $2::bigint "
+                          "ORDER BY off",
+                          2, params);
 }

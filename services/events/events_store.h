@@ -76,9 +76,11 @@ typedef struct {
 //  Read up to max_events matching events from `from` (0: the tail) to
 //  `to` (0: the head), scanning at most scan offsets and stopping past
 //  max_bytes. If from is before the tail, returns no events and
-//  out->tail says where the log starts. 0 or -1.
+//  out->tail says where the log starts. mirror: db is a hub's copy of a
+//  city's log (kejin_mirror_<city>), whose meta is not copied: head and
+//  tail are then the log's own last and first offsets. 0 or -1.
 int
-    events_store_replay (kj_db_t *db, uint64_t from, uint64_t to,
+    events_store_replay (kj_db_t *db, bool mirror, uint64_t from, uint64_t to,
                          char **prefixes, size_t n_prefixes,
                          uint32_t max_events, uint64_t scan, size_t max_bytes,
                          ProtobufCAllocator *allocator, events_replay_t *out);
@@ -113,5 +115,15 @@ int
 //  Store the append rate that Info shows. 0 or -1.
 int
     events_store_set_rate (kj_db_t *db, uint64_t rate_per_s);
+
+//  A hub's copy of a city's log (events_follow): its last offset (0 when
+//  empty). 0 or -1.
+int
+    events_store_mirror_head (kj_db_t *db, uint64_t *head);
+
+//  Its rows from..to, (off, topic, envelope) in binary, in offset order;
+//  NULL (logged) on failure. PQclear it.
+PGresult *
+    events_store_mirror_rows (kj_db_t *db, uint64_t from, uint64_t to);
 
 #endif

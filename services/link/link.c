@@ -6,11 +6,15 @@
     workers for the service, a DEALER to the local broker (an MDP worker
     with credit). Requests held are kept by the link's own request id,
     with the local broker's handle and the caller's request id, so that
-    the answer goes back to the right place unchanged.
+    the answer goes back to the right place unchanged. The counts of
+    each heartbeat are served by a worker of their own, on a thread, as
+    the MDP service link/stats_service (Link.Stats, for `kejin status`).
     =========================================================================
 */
 
 #include "link.h"
+#include "link.pb-c.h"
+#include <pthread.h>
 
 //  A request held: sent to the peer, not answered yet
 typedef struct {
@@ -39,6 +43,11 @@ struct _link_t {
     link_config_t config;
     route_t *routes;
     int nroutes;
+    pthread_mutex_t stats_lock;  //  guards counts, the last heartbeat's
+    Kj__LinkRoute *counts;       //  one per route, for the Stats worker
+    char (*refusals) [256];      //  their refused texts
+    kj_worker_t *stats;          //  the MDP service link/stats_service
+    pthread_t stats_thread;
 };
 
 //  --------------------------------------------------------------------------
@@ -482,11 +491,26 @@ s_beat (link_t *self, route_t *route, int64_t now)
     zlistx_destroy (&late);
 }
 
-//  The state of every route, for `deploy/kejin-cities status`
+//  The state of every route, for `kejin status` (the counts the Stats
+//  worker serves) and `deploy/kejin-cities status` (the status file)
 
 static void
 s_write_status (link_t *self)
 {
+    pthread_mutex_lock (&self->stats_lock);
+    for (int i = 0; i < self->nroutes; i++) {
+        route_t *route = &self->routes [i];
+        Kj__LinkRoute *counts = &self->counts [i];
+        counts->alive = route->alive;
+        counts->served = route->served;
+        counts->registered = route->local != NULL;
+        counts->held = (uint32_t) zhashx_size (route->held);
+        counts->forwarded = route->forwarded;
+        counts->answered = route->answered;
+        counts->failed = route->failed;
+        kj_strlcpy (self->refusals [i], route->refused, 256);
+    }
+    pthread_mutex_unlock (&self->stats_lock);
     if (!*self->config.status_file)
         return;
     char *temp = zsys_sprintf ("%s.tmp", self->config.status_file);
@@ -519,9 +543,20 @@ link_new (const link_config_t *config)
     self->config = *config;
     self->nroutes = config->nroutes;
     self->routes = (route_t *) calloc (config->nroutes + 1, sizeof (route_t));
+    self->counts = (Kj__LinkRoute *) calloc (config->nroutes + 1,
+                                             sizeof (Kj__LinkRoute));
+    self->refusals = (char (*) [256]) calloc (config->nroutes + 1, 256);
+    assert (self->routes && self->counts && self->refusals);
+    pthread_mutex_init (&self->stats_lock, NULL);
+    if (!self->config.stats_service)
+        self->config.stats_service = "";
     for (int i = 0; i < self->nroutes; i++) {
         route_t *route = &self->routes [i];
         route->route = config->routes [i];
+        kj__link_route__init (&self->counts [i]);
+        self->counts [i].service = route->route.service;
+        self->counts [i].peer = route->route.peer;
+        self->counts [i].endpoint = route->route.endpoint;
         route->held = zhashx_new ();
         zhashx_set_destructor (route->held, (zhashx_destructor_fn *) zstr_free);
         route->far = zsock_new (ZMQ_DEALER);
@@ -576,14 +611,68 @@ link_destroy (link_t **self_p)
             zsock_destroy (&route->far);
         }
         free (self->routes);
+        free (self->counts);
+        free (self->refusals);
+        pthread_mutex_destroy (&self->stats_lock);
         free (self);
         *self_p = NULL;
     }
 }
 
+//  --------------------------------------------------------------------------
+//  Link.Stats, on the Stats worker's thread: the routes as of the last
+//  heartbeat.
+
+static int
+s_stats (kj_call_t *call, const ProtobufCMessage *input,
+         ProtobufCMessage *output)
+{
+    link_t *self = (link_t *) kj_call_state (call);
+    Kj__LinkStats *reply = (Kj__LinkStats *) output;
+    reply->routes = (Kj__LinkRoute **)
+        kj_call_alloc (call,
+                       ((size_t) self->nroutes + 1) * sizeof (Kj__LinkRoute *));
+    pthread_mutex_lock (&self->stats_lock);
+    for (int i = 0; i < self->nroutes; i++) {
+        Kj__LinkRoute *route = (Kj__LinkRoute *)
+            kj_call_alloc (call, sizeof (Kj__LinkRoute));
+        *route = self->counts [i];
+        route->refused = kj_call_strdup (call, self->refusals [i]);
+        reply->routes [i] = route;
+    }
+    pthread_mutex_unlock (&self->stats_lock);
+    reply->n_routes = (size_t) self->nroutes;
+    reply->instance = (char *) self->config.instance;
+    return 0;
+}
+
+static const kj_method_t s_stats_methods [] = { { "Stats", s_stats, 0 },
+                                                { NULL } };
+
+static void *
+s_stats_thread (void *arg)
+{
+    kj_worker_run ((kj_worker_t *) arg);
+    return NULL;
+}
+
 int
 link_run (link_t *self)
 {
+    if (*self->config.stats_service) {
+        kj_worker_config_t wc = { .endpoint = self->config.broker,
+                                  .service = self->config.stats_service,
+                                  .descriptor = &kj__link__descriptor,
+                                  .methods = s_stats_methods,
+                                  .state = self,
+                                  .instance = self->config.instance };
+        self->stats = kj_worker_new (&wc);
+        if (pthread_create (&self->stats_thread, NULL, s_stats_thread,
+                            self->stats)) {
+            kj_error ("link.stats_failed", "reason=\"no thread\"");
+            kj_worker_destroy (&self->stats);
+        }
+    }
     int n = self->nroutes;
     zmq_pollitem_t *items = (zmq_pollitem_t *) calloc (2 * n + 1,
                                                        sizeof *items);
@@ -643,5 +732,10 @@ link_run (link_t *self)
     s_write_status (self);
     free (items);
     free (owner);
+    if (self->stats) {
+        kj_worker_stop (self->stats);
+        pthread_join (self->stats_thread, NULL);
+        kj_worker_destroy (&self->stats);
+    }
     return 0;
 }

@@ -52,8 +52,10 @@ typedef struct {
     const char *status_file;  //  written every heartbeat ("" none)
     int heartbeat_ms;
     int liveness;
-    int broker_silence_ms;  //  the local broker silent this long is gone
-    int credit;             //  requests one route holds at once
+    int broker_silence_ms;      //  the local broker silent this long is gone
+    int credit;                 //  requests one route holds at once
+    const char *stats_service;  //  Link.Stats served as this ("" none)
+    const char *instance;       //  this copy, in Stats and logs
 } link_config_t;
 
 //  NULL (logged) when a peer's keys cannot be read.

@@ -32,6 +32,8 @@ main (int argc, char **argv)
     if (nroutes == 0)
         kj_warn ("link.no_routes", "reason=\"link/routes is empty: nothing "
                                    "to carry\"");
+    char instance [64];
+    snprintf (instance, sizeof instance, "link-%d", (int) getpid ());
     link_config_t lc = {
         .broker = kj_config_get (config, "node/broker"),
         .routes = routes,
@@ -42,7 +44,9 @@ main (int argc, char **argv)
         .liveness = (int) kj_config_int (config, "link/liveness"),
         .broker_silence_ms = (int) kj_config_int (config,
                                                   "link/broker_silence_ms"),
-        .credit = (int) kj_config_int (config, "link/credit")
+        .credit = (int) kj_config_int (config, "link/credit"),
+        .stats_service = kj_config_get (config, "link/stats_service"),
+        .instance = instance
     };
     link_t *link = link_new (&lc);
     if (!link) {

@@ -35,6 +35,11 @@ const kj_option_t link_options [] = {
       KJ_INT (100, 600000) },
     { "link/credit", "100", "requests one route holds at once",
       KJ_INT (1, 10000) },
+    { "link/stats_service", "link",
+      "the MDP service this link's counts are served as, for `kejin "
+      "status` (Link.Stats; the link's local key must name it); empty: "
+      "none",
+      KJ_TEXT_MAX (63) },
     { "link/status_file", "",
       "written every heartbeat: one line per route (alive, registered, "
       "counts); empty: none" },

@@ -28,6 +28,11 @@ const kj_option_t mirror_options [] = {
       KJ_TEXT_MAX (8192) },
     { "mirror/publication", "kejin_events",
       "the publication of events.log each origin offers", KJ_TEXT_MAX (63) },
+    { "mirror/readers", "events",
+      "database roles that may read each copy (kejin-events serving the "
+      "mirrored cities with events/follow), comma-separated; a role that "
+      "does not exist is skipped",
+      KJ_TEXT_MAX (255) },
     { "mirror/check_interval_s", "2",
       "how often each link is made where missing and looked at (0: never)",
       KJ_INT (0, 3600) },

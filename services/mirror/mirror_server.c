@@ -26,11 +26,13 @@ typedef struct {
     char database [64];  //  kejin_mirror_<city>
     kj_db_t *db;         //  as the admin, to that database
     PGconn *origin;      //  to the origin, as the link's role
+    bool granted;        //  the readers may read it
 } mirror_link_t;
 
 typedef struct {
     char *admin_dsn;
     char *publication;
+    char *readers;   //  roles that read the copies (mirror/readers)
     char slot [64];  //  this hub's slot name at every origin
     kj_db_t *admin;
     mirror_link_t links [MIRROR_LINKS_MAX];
@@ -61,6 +63,7 @@ mirror_server_new (kj_service_t *service, kj_db_t *db, kj_status_t *status)
     mirror_server_t *self = (mirror_server_t *) zmalloc (sizeof *self);
     self->admin_dsn = strdup (admin);
     self->publication = strdup (kj_config_get (config, "mirror/publication"));
+    self->readers = strdup (kj_config_get (config, "mirror/readers"));
     snprintf (self->slot, sizeof self->slot, "kejin_hub_%s",
               kj_config_get (config, "node/city"));
     self->count = count;
@@ -87,6 +90,7 @@ mirror_server_destroy (void *state)
     kj_db_destroy (&self->admin);
     free (self->admin_dsn);
     free (self->publication);
+    free (self->readers);
     free (self);
 }
 
@@ -124,6 +128,43 @@ s_exists (kj_db_t *db, const char *sql, const char *name)
     return found;
 }
 
+//  Let the readers (mirror/readers: kejin-events with events/follow) read
+//  the link's copy: each role that exists gets USAGE on its schema and
+//  SELECT on events.log, nothing else. Done once per start, when every
+//  role named exists; one made later is granted at a later check.
+
+static void
+s_grant (mirror_server_t *self, mirror_link_t *link)
+{
+    bool all = true;
+    char *list = strdup (self->readers), *rest = NULL;
+    for (char *role = strtok_r (list, ", ", &rest); role;
+         role = strtok_r (NULL, ", ", &rest)) {
+        if (!s_exists (link->db,
+                       "SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1",
+                       role)) {
+            all = false;
+            continue;
+        }
+        char *name = PQescapeIdentifier (kj_db_conn (link->db), role,
+                                         strlen (role));
+        char *sql = name ? zsys_sprintf ("GRANT USAGE ON SCHEMA events TO %s; "
+                                         "GRANT SELECT ON events.log TO %s",
+                                         name, name)
+                         : NULL;
+        const char *error = "";
+        if (!sql || s_ddl (kj_db_conn (link->db), sql, &error)) {
+            kj_warn ("mirror.grant_failed", "city=%s role=%s reason=\"%s\"",
+                     link->peer.city, role, error);
+            all = false;
+        }
+        zstr_free (&sql);
+        PQfreemem (name);
+    }
+    free (list);
+    link->granted = all;
+}
+
 //  The link's database, its schema and its subscription, made where
 //  missing. 0, or -1 with why in `error`.
 
@@ -159,6 +200,8 @@ s_ensure (mirror_server_t *self, mirror_link_t *link, const char **error)
             return -1;
         }
     }
+    if (!link->granted && *self->readers)
+        s_grant (self, link);
     if (s_exists (link->db,
                   "SELECT 1 FROM pg_catalog.pg_subscription WHERE subname = $1",
                   link->database))

@@ -10,7 +10,8 @@
 #    F1  `kejin match model` and `kejin demand` at Anshan are served by
 #        Shenyang: the answers are the ones Shenyang gives directly; a
 #        demand posted at Anshan by Anshan's operator is recorded at
-#        Shenyang with that operator as caller (carried, not the link's).
+#        Shenyang with that operator as caller (carried, not the link's);
+#        `kejin status` at Anshan shows the route and its counts.
 #    F2  rights are checked at the far end against the carried caller: an
 #        Anshan integrator's write is refused by Shenyang's broker.
 #    F3  a peer key carrying a caller of another city (a forged city) is
@@ -80,12 +81,12 @@ key "$KS" bank --role integrator --city 210100
 key "$KS" anshan --role peer --city 210300
 key "$KS" dalian --role peer --city 210200
 key "$KS" anshan-old --role peer --city 210300
-key "$KS" link-anshan --role peer --city 210100 --services matching
+key "$KS" link-anshan --role peer --city 210100 --services matching,link
 key "$KA" broker --role peer --city 210300
 key "$KA" operator --role operator --city 210300
 key "$KA" bank --role integrator --city 210300
 key "$KA" matching --role service --city 210300 --services matching
-key "$KA" link --role peer --city 210300 --services matching
+key "$KA" link --role peer --city 210300 --services matching,link
 key "$KA" shenyang --role peer --city 210100
 #  kit DIR PEERDIR NAME BROKERDIR: the keys a link needs for one peer
 #  (ours there, NAME, with its secret; the peer broker's public key)
@@ -213,6 +214,15 @@ WHO=$(psql "$PG_S" -qAtX -c "SELECT key || ' ' || role || ' ' || city
 [ "$WHO" = "operator operator 210300" ] ||
     fail "F1: Shenyang recorded the caller as '$WHO', not Anshan's operator"
 pass "F1: the caller (key, role, city) travelled with the request: $WHO"
+
+#  The link's counts in `kejin status` at Anshan (Link.Stats)
+links_shown () {
+    at anshan status
+    [ "$RC" = 0 ] && grep -Eq '^matching +shenyang +yes +yes +0 +([3-9]|[1-9][0-9]+) +([3-9]|[1-9][0-9]+) +0 *$' "$TMP/out"
+}
+until_ok links_shown 5 ||
+    fail "F1: kejin status at Anshan does not show the link's route: $(cat "$TMP/out" "$TMP/err")"
+pass "F1: kejin status at Anshan shows the route to Shenyang: alive, registered, $(grep -E '^matching +shenyang' "$TMP/out" | awk '{ print $6 }') forwarded, none failed"
 
 #  F2: the carried role is what Shenyang checks
 at anshan --key bank demand add --enterprise $CODE --amount 100 --term 6

@@ -376,7 +376,7 @@ wait_exit "$pid" || true
 rc=0
 wait "$tail_pid" || rc=$?
 [ "$rc" = 1 ] || fail "events tail with a revoked key: exit $rc, not 1"
-grep -q "^kejin: the key bank-2 was revoked" "$TMP/tail.err" || \
+grep -q "^kejin: UNAUTHENTICATED: the key bank-2 was revoked" "$TMP/tail.err" || \
     fail "events tail: $(tail -n 2 "$TMP/tail.err")"
 rc=0
 KEJIN_KEY=bank-2 kejin --timeout 1000 status >/dev/null 2>"$TMP/status.err" || rc=$?

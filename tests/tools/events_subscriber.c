@@ -7,6 +7,8 @@
         [--topic P]...   topic prefixes
         [--drop N]       drop N per mille of live messages
         [--name NAME]    report the position under this name
+        [--city CITY]    a mirrored city's log, at a hub
+        [--origin CODE]  count events whose origin_city is not CODE
 
     Checks order itself: with no prefixes every offset must follow the one
     before. Prints one line at the end:
@@ -20,6 +22,8 @@ typedef struct {
     uint64_t first, last, delivered, disorder;
     bool check_contiguous;
     uint64_t until;
+    const char *origin;
+    uint64_t foreign;
 } state_t;
 
 static int
@@ -32,6 +36,9 @@ s_on_event (const Kj__Envelope *event, void *arg)
              || (state->check_contiguous && event->offset != state->last + 1))
         state->disorder++;
     state->last = event->offset;
+    if (state->origin
+        && (!event->origin_city || !streq (event->origin_city, state->origin)))
+        state->foreign++;
     state->delivered++;
     return state->until && event->offset >= state->until;
 }
@@ -59,6 +66,10 @@ main (int argc, char **argv)
             drop = atoi (value);
         else if (streq (arg, "--name"))
             config.name = value;
+        else if (streq (arg, "--city"))
+            config.city = value;
+        else if (streq (arg, "--origin"))
+            state.origin = value;
     }
     kj_log_init ("events_subscriber", getenv ("KEJIN_LOG_LEVEL"));
     kj_signals_init ();
@@ -76,9 +87,10 @@ main (int argc, char **argv)
     printf ("delivered=%" PRIu64 " first=%" PRIu64 " last=%" PRIu64
             " disorder=%" PRIu64 " gaps_found=%" PRIu64
             " gaps_repaired=%" PRIu64 " replayed=%" PRIu64 " live=%" PRIu64
-            "\n",
+            " foreign=%" PRIu64 "\n",
             state.delivered, state.first, state.last, state.disorder,
-            stats.gaps_found, stats.gaps_repaired, stats.replayed, stats.live);
+            stats.gaps_found, stats.gaps_repaired, stats.replayed, stats.live,
+            state.foreign);
     fflush (stdout);
     if (rc < 0)
         fprintf (stderr, "events_subscriber: %s\n",

@@ -265,6 +265,11 @@ test_issue_refuses_bad_fields (void **state)
         { { .name = "x6", .role = "operator", .topics = "registry." },
           "topics" },
         { { .name = "x7", .role = "integrator", .topics = "a b" }, "topics" },
+        { { .name = "x8", .role = "integrator", .topics = "a/b/c" }, "topics" },
+        { { .name = "x9", .role = "integrator", .topics = "/registry." },
+          "topics" },
+        { { .name = "x10", .role = "integrator", .topics = "An/registry." },
+          "topics" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases [0]; i++) {
         assert_int_equal (kj_keys_issue (s_keys, &cases [i].info, NULL,
@@ -273,6 +278,36 @@ test_issue_refuses_bad_fields (void **state)
         assert_int_equal (status.code, KJ__CODE__INVALID_ARGUMENT);
         assert_string_equal (status.field, cases [i].field);
     }
+}
+
+//  A mirrored city's topics (anshan/registry.x, at a hub): a plain prefix
+//  allows them in every city, a city's prefix in that city only; a key
+//  may name them.
+static void
+test_city_topics (void **state)
+{
+#define ALLOWED(topics, topic)                                                 \
+    kj_keys_topic_allowed (topics, topic, strlen (topic))
+    assert_int_equal (kj_keys_topic_city ("anshan/registry.x", 17), 7);
+    assert_int_equal (kj_keys_topic_city ("registry.x", 10), 0);
+    assert_int_equal (kj_keys_topic_city ("Anshan/x", 8), 0);
+    assert_int_equal (kj_keys_topic_city ("anshan", 6), 0);
+    assert_int_equal (kj_keys_topic_city ("an.shan/x", 9), 0);
+    assert_true (ALLOWED ("registry.", "anshan/registry.enterprise"));
+    assert_true (ALLOWED ("registry.", "registry.enterprise"));
+    assert_false (ALLOWED ("guarantee.", "anshan/registry.enterprise"));
+    assert_true (ALLOWED ("anshan/registry.", "anshan/registry.x"));
+    assert_false (ALLOWED ("anshan/registry.", "dalian/registry.x"));
+    assert_false (ALLOWED ("anshan/registry.", "registry.x"));
+    assert_true (ALLOWED ("dalian/,anshan/", "anshan/guarantee.x"));
+    assert_false (ALLOWED ("dalian/", "anshan/"));
+    assert_true (ALLOWED ("*", "anshan/registry.x"));
+#undef ALLOWED
+    kj_status_t status;
+    kj_key_info_t info = { .name = "hub-bank",
+                           .role = "integrator",
+                           .topics = "anshan/,dalian/registry.,guarantee." };
+    assert_int_equal (kj_keys_issue (s_keys, &info, NULL, &status), 0);
 }
 
 static void
@@ -339,6 +374,7 @@ main (void)
         cmocka_unit_test (test_issue_refuses_bad_fields),
         cmocka_unit_test (test_list_sorted_with_revoked),
         cmocka_unit_test (test_client_env),
+        cmocka_unit_test (test_city_topics),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }

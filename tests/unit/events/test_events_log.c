@@ -73,6 +73,10 @@ test_check_refuses_non_utf8 (void **state)
     assert_string_equal (status.field, "events.event.topic");
     append.envelopes [1].topic = (char *) "registry.企业";
     assert_int_equal (events_log_check (&append.request, &status), 0);
+    //  '/' would pass for a mirrored city's topic at a hub
+    append.envelopes [1].topic = (char *) "anshan/registry.x";
+    assert_int_equal (events_log_check (&append.request, &status), -1);
+    assert_string_equal (status.field, "events.event.topic");
     append.request.producer = (char *) "reg\nistry";
     assert_int_equal (events_log_check (&append.request, &status), -1);
     assert_string_equal (status.field, "producer");
