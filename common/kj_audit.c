@@ -282,7 +282,8 @@ kj_audit_write (kj_audit_t *self, kj_db_t *db, const kj_audit_row_t *row)
                               row->message,
                               s_image (row->before, before, sizeof before),
                               s_image (row->after, after, sizeof after) };
-    return kj_db_run (db, self->insert_sql, 11, params) == 1 ? 0 : -1;
+    //  In a transaction the row goes with its next statement or COMMIT
+    return kj_db_defer (db, self->insert_sql, 11, params);
 }
 
 //  The chain's head in the outbox as `audit.sealed`, in db's transaction.

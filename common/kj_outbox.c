@@ -61,13 +61,14 @@ kj_outbox_add (kj_db_t *db, const char *topic, const char *key,
     char *hex = s_hex (payload, &size);
 
     const char *params [] = { topic, key ? key : "", type, hex };
-    int64_t rows =
-        kj_db_run (db,
-                   "INSERT INTO kj_outbox (topic, key, payload_type, payload) "
-                   "VALUES ($1, $2, $3, decode ($4, 'hex'))",
-                   4, params);
+    //  Goes with the next statement or COMMIT (kj_db_defer), which fail
+    //  if it does
+    int rc = kj_db_defer (db,
+                          "INSERT INTO kj_outbox (topic, key, payload_type, "
+                          "payload) VALUES ($1, $2, $3, decode ($4, 'hex'))",
+                          4, params);
     free (hex);
-    if (rows != 1) {
+    if (rc) {
         kj_warn ("outbox.add_failed", "topic=%s sqlstate=%s reason=\"%s\"",
                  topic, kj_db_sqlstate (db), kj_db_error (db));
         return -1;

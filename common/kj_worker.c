@@ -484,16 +484,15 @@ s_idempotency_claim (kj_call_t *call, const char *method, zframe_t *payload,
     kj_strlcpy (hash, zdigest_string (digest), 41);
     zdigest_destroy (&digest);
 
+    //  BEGIN, the lock and the look-up in one round trip: each its own
+    //  statement, so that the look-up's snapshot follows the lock
     const char *params [] = { key };
-    PGresult
-        *res = kj_db_exec (db,
-                           "SELECT pg_advisory_xact_lock (" KJ_LOCK_IDEMPOTENCY
-                           ", hashtext ($1))",
-                           1, params);
-    if (!res)
+    if (kj_db_defer (db,
+                     "SELECT pg_advisory_xact_lock (" KJ_LOCK_IDEMPOTENCY
+                     ", hashtext ($1))",
+                     1, params))
         return -1;
-    PQclear (res);
-    res = kj_db_exec (
+    PGresult *res = kj_db_exec (
         db,
         "SELECT method, encode (request_hash, 'hex'), encode (reply, 'hex') "
         "FROM kj_idempotency WHERE key = $1",
@@ -529,13 +528,14 @@ s_idempotency_store (kj_call_t *call, const char *method, const char *hash,
     char *hex = zframe_strhex (reply);
     const char *params [] = { call->header->idempotency_key, method, hash,
                               hex };
-    int64_t rows = kj_db_run (
+    //  Goes with COMMIT (kj_db_defer): a failure fails the commit
+    int rc = kj_db_defer (
         call->worker->config.db,
         "INSERT INTO kj_idempotency (key, method, request_hash, reply) "
         "VALUES ($1, $2, decode ($3, 'hex'), decode ($4, 'hex'))",
         4, params);
     free (hex);
-    return rows == 1 ? 0 : -1;
+    return rc;
 }
 
 //  --------------------------------------------------------------------------
