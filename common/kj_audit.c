@@ -316,7 +316,8 @@ s_anchor (kj_audit_t *self, kj_db_t *db, uint64_t *anchored_p)
     sealed.hash.data = hash;
     sealed.hash.len = size;
     PQclear (result);
-    int rc = hash
+    //  The trail is the event's entity: locked, as kj_outbox checks
+    int rc = hash && kj_db_lock_key (db, "audit.trail", self->schema) == 0
                ? kj_outbox_add (db, "audit.sealed", self->schema, &sealed.base)
                : -1;
     PQfreemem (hash);

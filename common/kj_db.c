@@ -34,6 +34,8 @@
 #define KJ_DB_NAME_MAX 63
 //  Statements kj_db_defer holds at most before it sends them on its own
 #define KJ_DB_DEFER_MAX 16
+//  Entity keys a transaction's kj_db_lock_key calls are remembered for
+#define KJ_DB_LOCKED_MAX 32
 
 //  A statement held by kj_db_defer: copies of its text and parameters
 typedef struct {
@@ -65,6 +67,8 @@ struct _kj_db_t {
     s_deferred_t deferred [KJ_DB_DEFER_MAX];  //  kj_db_defer's, in order
     int n_deferred;
     uint64_t round_trips;  //  to the server, for kj_db_round_trips
+    char *locked [KJ_DB_LOCKED_MAX];  //  keys kj_db_lock_key took in this tx
+    int n_locked;                     //  -1: more than the table holds
     char notify [KJ_DB_NAME_MAX + 1];  //  channel to wake after commit
     char sqlstate [6];                 //  of the last error, "" if none
     char error [512];                  //  message of the last error, one line
@@ -403,6 +407,15 @@ s_pipeline_once (kj_db_t *self, const s_item_t *items, int count,
     return rc;
 }
 
+//  The transaction ended: its entity locks went with it
+static void
+s_locked_clear (kj_db_t *self)
+{
+    for (int i = 0; i < self->n_locked; i++)
+        free (self->locked [i]);
+    self->n_locked = 0;
+}
+
 static void
 s_deferred_clear (kj_db_t *self)
 {
@@ -541,11 +554,32 @@ kj_db_round_trips (kj_db_t *self)
     return self->round_trips;
 }
 
+bool
+kj_db_holds_key (kj_db_t *self, const char *key)
+{
+    assert (self && key);
+    if (!self->in_tx)
+        return false;
+    if (self->n_locked < 0)
+        return true;
+    for (int i = 0; i < self->n_locked; i++)
+        if (streq (self->locked [i], key))
+            return true;
+    return false;
+}
+
 int
 kj_db_lock_key (kj_db_t *self, const char *kind, const char *key)
 {
     assert (self->in_tx);
     const char *params [] = { kind, key };
+    if (self->n_locked >= 0 && self->n_locked < KJ_DB_LOCKED_MAX) {
+        self->locked [self->n_locked] = strdup (key);
+        assert (self->locked [self->n_locked]);
+        self->n_locked++;
+    }
+    else
+        self->n_locked = -1;  //  too many to tell: kj_db_holds_key says yes
     return kj_db_defer (self,
                         "SELECT pg_advisory_xact_lock (" KJ_LOCK_ENTITY
                         ", hashtext ($1 || ':' || $2))",
@@ -586,6 +620,7 @@ kj_db_destroy (kj_db_t **self_p)
         if (self->conn)
             PQfinish (self->conn);
         s_deferred_clear (self);
+        s_locked_clear (self);
         zhashx_destroy (&self->statements);
         free (self->dsn);
         free (self->schema);
@@ -728,6 +763,7 @@ kj_db_begin (kj_db_t *self)
     self->in_tx = true;
     self->begun = false;
     *self->notify = 0;
+    s_locked_clear (self);
     return 0;
 }
 
@@ -754,6 +790,7 @@ kj_db_commit (kj_db_t *self)
     }
     if (!self->begun && self->n_deferred == 0) {
         self->in_tx = false;  //  nothing was sent: nothing to commit
+        s_locked_clear (self);
         s_clear_error (self);
         return 0;
     }
@@ -786,6 +823,7 @@ kj_db_commit (kj_db_t *self)
     }
     self->in_tx = false;
     *self->notify = 0;
+    s_locked_clear (self);
     //  COMMIT of a transaction that failed answers ROLLBACK, not an error.
     bool rolled_back = streq (PQcmdStatus (results [0]), "ROLLBACK");
     PQclear (results [0]);
@@ -814,6 +852,7 @@ kj_db_rollback (kj_db_t *self)
     self->in_tx = false;
     *self->notify = 0;
     s_deferred_clear (self);
+    s_locked_clear (self);
     if (PQstatus (self->conn) != CONNECTION_OK
         || PQtransactionStatus (self->conn) == PQTRANS_IDLE)
         return;  //  a lost connection is re-opened on next use

@@ -148,9 +148,17 @@ void
 //  transaction that writes an entity's events takes its lock BEFORE its
 //  first write; then transactions of one entity get their ids, and their
 //  events their place in the log, in the order they ran (the relay sends
-//  in transaction id order; see kj_relay.h). Inside a transaction; 0 or -1.
+//  in transaction id order; see kj_relay.h). Inside a transaction; the
+//  lock goes to the server with the next statement (kj_db_defer), so
+//  taking it costs no round trip of its own. 0 or -1.
 int
     kj_db_lock_key (kj_db_t *self, const char *kind, const char *key);
+
+//  Whether this transaction took the lock of an entity whose key is key
+//  (kj_db_lock_key, any kind); false outside a transaction. For the
+//  outbox's check that an event's key is locked.
+bool
+    kj_db_holds_key (kj_db_t *self, const char *key);
 
 //  Create the schema if missing and apply every migration not yet
 //  recorded, under an advisory lock so that copies starting together apply

@@ -146,6 +146,18 @@ s_i64 (kj_call_t *call, int64_t value)
     "renews_arrears, state, version, "                                         \
     "(extract (epoch FROM created_at) * 1000000)::bigint, entered_by"
 
+//  Lock the entity whose events the call writes (kind "matching.demand",
+//  key its id), before its first write: its events then reach the log in
+//  the order its transactions ran (kj_db_lock_key). 0, or -1 after
+//  failing the call
+static int
+s_lock (kj_call_t *call, const char *kind, const char *id)
+{
+    if (kj_db_lock_key (kj_call_db (call), kind, id))
+        return kj_call_fail_db (call);
+    return 0;
+}
+
 static Kj__Demand *
 s_demand_row (kj_call_t *call, PGresult *res, int row)
 {
@@ -463,8 +475,11 @@ s_add_demand (kj_call_t *call, const ProtobufCMessage *request,
     Kj__Demand *stored = s_demand_row (call, res, 0);
     PQclear (res);
     ((Kj__DemandReply *) reply)->demand = stored;
-    if (kj_outbox_add (kj_call_db (call), "matching.demand.posted", stored->id,
-                       &stored->base))
+    //  A new demand: its lock orders nothing yet, and is what the outbox
+    //  checks (it costs no round trip)
+    if (s_lock (call, "matching.demand", stored->id)
+        || kj_outbox_add (kj_call_db (call), "matching.demand.posted",
+                          stored->id, &stored->base))
         return kj_call_fail_db (call);
     return 0;
 }
@@ -626,7 +641,7 @@ s_match (kj_call_t *call, const ProtobufCMessage *request,
     int64_t pledged = 0;
     Kj__Demand *demand = s_demand_load_pledged (call, in->demand_id,
                                                 "demand_id", &pledged);
-    if (!demand)
+    if (!demand || s_lock (call, "matching.demand", demand->id))
         return -1;
     context_t context;
     if (s_context (call, demand, pledged, in->why_not, "why_not", &context))
@@ -905,6 +920,8 @@ s_apply (kj_call_t *call, const ProtobufCMessage *request,
     Kj__Application *a = s_application_row (call, res, 0);
     PQclear (res);
     ((Kj__ApplicationReply *) reply)->application = a;
+    if (s_lock (call, "matching.application", a->id))
+        return -1;
     if (s_announce (call, a, A (MATCHED), NULL))
         return kj_call_fail_db (call);
     return 0;
@@ -922,7 +939,7 @@ s_act (kj_call_t *call, const ProtobufCMessage *request,
         return -1;
     int64_t max_fen = 0;
     Kj__Application *a = s_application_load (call, in->id, "id", &max_fen);
-    if (!a)
+    if (!a || s_lock (call, "matching.application", a->id))
         return -1;
     if (in->expected_version && in->expected_version != a->version)
         return kj_call_fail (call, KJ__CODE__ABORTED, "expected_version",
@@ -1222,8 +1239,9 @@ s_link (kj_call_t *call, const ProtobufCMessage *request,
     out->enterprise_code = a->enterprise_code;
     out->offered_by = (char *) s_caller (call);
     ((Kj__LinkageReply *) reply)->linkage = out;
-    if (kj_outbox_add (kj_call_db (call), "matching.linkage.offered", out->id,
-                       &out->base))
+    if (s_lock (call, "matching.linkage", out->id)
+        || kj_outbox_add (kj_call_db (call), "matching.linkage.offered",
+                          out->id, &out->base))
         return kj_call_fail_db (call);
     return 0;
 }
@@ -1372,8 +1390,9 @@ s_add_roadshow (kj_call_t *call, const ProtobufCMessage *request,
     if (!r)
         return -1;
     ((Kj__RoadshowReply *) reply)->roadshow = r;
-    if (kj_outbox_add (kj_call_db (call), "matching.roadshow.scheduled", r->id,
-                       &r->base))
+    if (s_lock (call, "matching.roadshow", r->id)
+        || kj_outbox_add (kj_call_db (call), "matching.roadshow.scheduled",
+                          r->id, &r->base))
         return kj_call_fail_db (call);
     return 0;
 }
@@ -1392,7 +1411,7 @@ s_respond (kj_call_t *call, const ProtobufCMessage *request,
         return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "response",
                              "response: interested, needs_info or declined");
     Kj__Roadshow *r = s_roadshow_load (call, in->roadshow_id, "roadshow_id");
-    if (!r)
+    if (!r || s_lock (call, "matching.roadshow", r->id))
         return -1;
     const char *params [] = { r->id, in->institution_id,
                               s_i64 (call, in->response),

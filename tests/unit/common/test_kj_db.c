@@ -398,6 +398,41 @@ test_tx_round_trips (void **state)
     kj_db_destroy (&db);
 }
 
+//  The keys a transaction locked, for the outbox's check; the lock itself
+//  goes with the next statement, and is held from there to the end
+
+static void
+test_lock_key_held (void **state)
+{
+    kj_db_t *db = s_db ("t_held");
+    kj_db_t *other = s_db ("t_held");
+    const char *held = "SELECT count (*) FROM pg_locks WHERE locktype = "
+                       "'advisory' AND classid = " KJ_LOCK_ENTITY
+                       " AND granted AND pid <> pg_backend_pid ()";
+    assert_false (kj_db_holds_key (db, "D000001"));
+    assert_int_equal (kj_db_begin (db), 0);
+    assert_false (kj_db_holds_key (db, "D000001"));
+    uint64_t before = kj_db_round_trips (db);
+    assert_int_equal (kj_db_lock_key (db, "matching.demand", "D000001"), 0);
+    assert_int_equal (kj_db_round_trips (db), before);
+    assert_true (kj_db_holds_key (db, "D000001"));
+    assert_false (kj_db_holds_key (db, "D000002"));
+    s_assert_value (db, "SELECT 1", NULL, "1");
+    s_assert_value (other, held, NULL, "1");
+    assert_int_equal (kj_db_commit (db), 0);
+    assert_false (kj_db_holds_key (db, "D000001"));
+    s_assert_value (other, held, NULL, "0");
+    //  A rollback forgets them too
+    assert_int_equal (kj_db_begin (db), 0);
+    assert_int_equal (kj_db_lock_key (db, "matching.demand", "D000003"), 0);
+    kj_db_rollback (db);
+    assert_int_equal (kj_db_begin (db), 0);
+    assert_false (kj_db_holds_key (db, "D000003"));
+    kj_db_rollback (db);
+    kj_db_destroy (&other);
+    kj_db_destroy (&db);
+}
+
 //  COPY: rows in, or the error recorded and the transaction failed
 
 static void
@@ -923,6 +958,7 @@ main (void)
         cmocka_unit_test (test_tx_commit_and_rollback),
         cmocka_unit_test (test_tx_failed_statement_fails_commit),
         cmocka_unit_test (test_tx_round_trips),
+        cmocka_unit_test (test_lock_key_held),
         cmocka_unit_test (test_copy_rows_and_errors),
         cmocka_unit_test (test_migrate_applies_once),
         cmocka_unit_test (test_migrate_failure_records_nothing),
