@@ -441,6 +441,8 @@ s_run (kj_db_t *self, const s_item_t *tail, int ntail, PGresult **results,
        bool once)
 {
     int count = (self->in_tx && !self->begun) + self->n_deferred + ntail;
+    if (count == 0)
+        return 0;
     s_item_t items [count];
     PGresult *all [count];
     int at = 0;
