@@ -68,7 +68,8 @@ struct _kj_db_t {
     int n_deferred;
     uint64_t round_trips;  //  to the server, for kj_db_round_trips
     char *locked [KJ_DB_LOCKED_MAX];  //  keys kj_db_lock_key took in this tx
-    int n_locked;                     //  -1: more than the table holds
+    int n_locked;
+    bool locked_many;  //  more than the table holds: any key counts as held
     char notify [KJ_DB_NAME_MAX + 1];  //  channel to wake after commit
     char sqlstate [6];                 //  of the last error, "" if none
     char error [512];                  //  message of the last error, one line
@@ -414,6 +415,7 @@ s_locked_clear (kj_db_t *self)
     for (int i = 0; i < self->n_locked; i++)
         free (self->locked [i]);
     self->n_locked = 0;
+    self->locked_many = false;
 }
 
 static void
@@ -562,7 +564,7 @@ kj_db_holds_key (kj_db_t *self, const char *key)
     assert (self && key);
     if (!self->in_tx)
         return false;
-    if (self->n_locked < 0)
+    if (self->locked_many)
         return true;
     for (int i = 0; i < self->n_locked; i++)
         if (streq (self->locked [i], key))
@@ -575,13 +577,13 @@ kj_db_lock_key (kj_db_t *self, const char *kind, const char *key)
 {
     assert (self->in_tx);
     const char *params [] = { kind, key };
-    if (self->n_locked >= 0 && self->n_locked < KJ_DB_LOCKED_MAX) {
+    if (self->n_locked < KJ_DB_LOCKED_MAX) {
         self->locked [self->n_locked] = strdup (key);
         assert (self->locked [self->n_locked]);
         self->n_locked++;
     }
     else
-        self->n_locked = -1;  //  too many to tell: kj_db_holds_key says yes
+        self->locked_many = true;  //  too many to tell: any key is held
     return kj_db_defer (self,
                         "SELECT pg_advisory_xact_lock (" KJ_LOCK_ENTITY
                         ", hashtext ($1 || ':' || $2))",
