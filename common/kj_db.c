@@ -66,7 +66,7 @@ struct _kj_db_t {
     bool begun;       //  in_tx, and BEGIN went to the server
     s_deferred_t deferred [KJ_DB_DEFER_MAX];  //  kj_db_defer's, in order
     int n_deferred;
-    uint64_t round_trips;  //  to the server, for kj_db_round_trips
+    uint64_t round_trips;             //  to the server, for kj_db_round_trips
     char *locked [KJ_DB_LOCKED_MAX];  //  keys kj_db_lock_key took in this tx
     int n_locked;
     bool locked_many;  //  more than the table holds: any key counts as held
@@ -348,9 +348,9 @@ s_pipeline_once (kj_db_t *self, const s_item_t *items, int count,
     const char *names [count];
     for (int i = 0; i < count; i++) {
         results [i] = NULL;
-        names [i] = items [i].plain ? NULL
-                                    : s_prepared (self, items [i].sql,
-                                                  items [i].nparams);
+        names [i] = items [i].plain
+                      ? NULL
+                      : s_prepared (self, items [i].sql, items [i].nparams);
         if (!items [i].plain && !names [i])
             return -1;
     }
@@ -362,12 +362,11 @@ s_pipeline_once (kj_db_t *self, const s_item_t *items, int count,
     bool sent = true;
     for (int i = 0; i < count && sent; i++) {
         const s_item_t *item = &items [i];
-        sent = (item->plain ? PQsendQueryParams (self->conn, item->sql,
-                                                 item->nparams, NULL,
-                                                 item->params, NULL, NULL, 0)
-                            : PQsendQueryPrepared (self->conn, names [i],
-                                                   item->nparams, item->params,
-                                                   NULL, NULL, 0))
+        sent = (item->plain
+                    ? PQsendQueryParams (self->conn, item->sql, item->nparams,
+                                         NULL, item->params, NULL, NULL, 0)
+                    : PQsendQueryPrepared (self->conn, names [i], item->nparams,
+                                           item->params, NULL, NULL, 0))
             == 1;
         if (sent && (item->sync || i == count - 1))
             sent = PQpipelineSync (self->conn) == 1;
@@ -503,7 +502,8 @@ s_exec (kj_db_t *self, const char *sql, int nparams, const char *const *params,
     if (s_pending (self)) {
         if (prepared) {
             PGresult *result = NULL;
-            s_item_t item = { .sql = sql, .nparams = nparams,
+            s_item_t item = { .sql = sql,
+                              .nparams = nparams,
                               .params = params };
             s_run (self, &item, 1, &result, false);
             return result;

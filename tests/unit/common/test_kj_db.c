@@ -322,7 +322,8 @@ test_tx_round_trips (void **state)
     uint64_t before = kj_db_round_trips (db);
     assert_int_equal (s_keyed_write (db, "2"), 0);
     assert_int_equal (kj_db_round_trips (db) - before, 3);
-    s_assert_value (db, "SELECT string_agg (k::text, ',' ORDER BY k) FROM audit",
+    s_assert_value (db,
+                    "SELECT string_agg (k::text, ',' ORDER BY k) FROM audit",
                     NULL, "-2,-1,1,2");
     //  The wake-up came, after each commit
     PQconsumeInput (listener);
