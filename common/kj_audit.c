@@ -282,7 +282,8 @@ kj_audit_write (kj_audit_t *self, kj_db_t *db, const kj_audit_row_t *row)
                               row->message,
                               s_image (row->before, before, sizeof before),
                               s_image (row->after, after, sizeof after) };
-    return kj_db_run (db, self->insert_sql, 11, params) == 1 ? 0 : -1;
+    //  In a transaction the row goes with its next statement or COMMIT
+    return kj_db_defer (db, self->insert_sql, 11, params);
 }
 
 //  The chain's head in the outbox as `audit.sealed`, in db's transaction.
@@ -315,7 +316,8 @@ s_anchor (kj_audit_t *self, kj_db_t *db, uint64_t *anchored_p)
     sealed.hash.data = hash;
     sealed.hash.len = size;
     PQclear (result);
-    int rc = hash
+    //  The trail is the event's entity: locked, as kj_outbox checks
+    int rc = hash && kj_db_lock_key (db, "audit.trail", self->schema) == 0
                ? kj_outbox_add (db, "audit.sealed", self->schema, &sealed.base)
                : -1;
     PQfreemem (hash);

@@ -79,7 +79,8 @@ int
 bool
     kj_audit_installed (kj_audit_t *self, kj_db_t *db);
 
-//  Insert one row, in the connection's transaction if one is open. 0 or -1.
+//  Insert one row, in the connection's transaction if one is open (then
+//  it goes with the next statement or COMMIT, kj_db_defer). 0 or -1.
 int
     kj_audit_write (kj_audit_t *self, kj_db_t *db, const kj_audit_row_t *row);
 

@@ -7,6 +7,14 @@
     current connection. Migrations and transaction control, which may hold
     several statements or none with parameters, go through PQexec.
 
+    Round trips, not statements, are what a short transaction costs. So
+    BEGIN is not sent by kj_db_begin but goes with the transaction's first
+    statement, and statements whose answer is only "done" (kj_db_defer:
+    locks, the audit row, the outbox row, the idempotency row) wait for the
+    next statement or for COMMIT; each such group is one pipeline (libpq's
+    pipeline mode), one round trip. COMMIT and the wake-up after it
+    (kj_db_notify_after_commit) also go as one.
+
     A lost connection is re-opened only outside a transaction: inside one,
     the work done so far is gone with the session, so the statement fails
     with a retryable state and the caller runs the whole transaction again.
@@ -24,6 +32,27 @@
 #define KJ_DB_BACKOFF_MAX_MS 1000
 //  PostgreSQL's identifier length limit (NAMEDATALEN - 1).
 #define KJ_DB_NAME_MAX 63
+//  Statements kj_db_defer holds at most before it sends them on its own
+#define KJ_DB_DEFER_MAX 16
+//  Entity keys a transaction's kj_db_lock_key calls are remembered for
+#define KJ_DB_LOCKED_MAX 32
+
+//  A statement held by kj_db_defer: copies of its text and parameters
+typedef struct {
+    char *sql;
+    int nparams;
+    char **params;
+} s_deferred_t;
+
+//  One statement of a pipeline
+typedef struct {
+    const char *sql;
+    int nparams;
+    const char *const *params;
+    bool plain;   //  sent as it is (BEGIN, COMMIT), not prepared
+    bool sync;    //  a Sync follows: the end of a segment
+    bool ignore;  //  its result is nobody's (the wake-up after COMMIT)
+} s_item_t;
 
 struct _kj_db_t {
     PGconn *conn;                      //  the connection, never NULL once open
@@ -34,6 +63,13 @@ struct _kj_db_t {
     int prepared;                      //  statements prepared so far, for names
     int connections;  //  connections opened, to notice a reconnect
     bool in_tx;       //  between kj_db_begin and commit/rollback
+    bool begun;       //  in_tx, and BEGIN went to the server
+    s_deferred_t deferred [KJ_DB_DEFER_MAX];  //  kj_db_defer's, in order
+    int n_deferred;
+    uint64_t round_trips;             //  to the server, for kj_db_round_trips
+    char *locked [KJ_DB_LOCKED_MAX];  //  keys kj_db_lock_key took in this tx
+    int n_locked;
+    bool locked_many;  //  more than the table holds: any key counts as held
     char notify [KJ_DB_NAME_MAX + 1];  //  channel to wake after commit
     char sqlstate [6];                 //  of the last error, "" if none
     char error [512];                  //  message of the last error, one line
@@ -243,6 +279,7 @@ s_prepared (kj_db_t *self, const char *sql, int nparams)
     if (!name) {
         char fresh [16];
         snprintf (fresh, sizeof fresh, "kj_s%d", ++self->prepared);
+        self->round_trips++;
         PGresult *result = PQprepare (self->conn, fresh, sql, nparams, NULL);
         bool ok = s_result_ok (self, result);
         PQclear (result);
@@ -259,6 +296,7 @@ s_exec_once (kj_db_t *self, const char *sql, int nparams,
              const char *const *params, bool prepared)
 {
     PGresult *result;
+    self->round_trips++;
     if (prepared) {
         const char *name = s_prepared (self, sql, nparams);
         if (!name)
@@ -276,7 +314,8 @@ s_exec_once (kj_db_t *self, const char *sql, int nparams,
 
 //  Before a statement: forget the last error (unless it failed the
 //  transaction in hand), and re-open a lost connection when that cannot
-//  lose work, that is, outside a transaction. 0 or -1.
+//  lose work, that is, outside a transaction or before its BEGIN went.
+//  0 or -1.
 
 static int
 s_ready (kj_db_t *self)
@@ -285,7 +324,7 @@ s_ready (kj_db_t *self)
         s_clear_error (self);
     if (PQstatus (self->conn) == CONNECTION_OK)
         return 0;
-    if (self->in_tx) {
+    if (self->in_tx && self->begun) {
         if (!s_is_connection_state (self->sqlstate))
             s_set_error (self, "08003", "connection lost inside a transaction");
         return -1;
@@ -294,50 +333,44 @@ s_ready (kj_db_t *self)
     return s_reconnect (self);
 }
 
-//  Runs sql, re-opening a lost connection and trying once more when that
-//  cannot lose work, that is, outside a transaction.
-
-static PGresult *
-s_exec (kj_db_t *self, const char *sql, int nparams, const char *const *params,
-        bool prepared)
-{
-    if (s_ready (self))
-        return NULL;
-    PGresult *result = s_exec_once (self, sql, nparams, params, prepared);
-    if (!result && !self->in_tx && s_is_connection_state (self->sqlstate)
-        && s_reconnect (self) == 0)
-        result = s_exec_once (self, sql, nparams, params, prepared);
-    return result;
-}
-
 //  --------------------------------------------------------------------------
-//  One attempt at a batch in pipeline mode. Every statement is prepared
-//  first (a one-time cost per connection); then all are sent, with one
-//  sync, and their results read in order. After a failure the server
-//  answers the rest with PGRES_PIPELINE_ABORTED: only the first error is
-//  recorded.
+//  Pipelines. One attempt at a batch in pipeline mode: every statement
+//  that is not plain is prepared first (a one-time cost per connection);
+//  then all are sent, with a Sync after each segment, and their results
+//  read in order. After a failure the server answers the rest of that
+//  segment with PGRES_PIPELINE_ABORTED: only the first error is recorded.
+//  results [i] receives item i's result unless the item is ignored.
 
 static int
-s_exec_many_once (kj_db_t *self, const kj_db_query_t *queries, int count,
-                  PGresult **results)
+s_pipeline_once (kj_db_t *self, const s_item_t *items, int count,
+                 PGresult **results)
 {
     const char *names [count];
     for (int i = 0; i < count; i++) {
         results [i] = NULL;
-        names [i] = s_prepared (self, queries [i].sql, queries [i].nparams);
-        if (!names [i])
+        names [i] = items [i].plain
+                      ? NULL
+                      : s_prepared (self, items [i].sql, items [i].nparams);
+        if (!items [i].plain && !names [i])
             return -1;
     }
     if (!PQenterPipelineMode (self->conn)) {
         s_set_error (self, "08000", PQerrorMessage (self->conn));
         return -1;
     }
+    self->round_trips++;
     bool sent = true;
-    for (int i = 0; i < count && sent; i++)
-        sent = PQsendQueryPrepared (self->conn, names [i], queries [i].nparams,
-                                    queries [i].params, NULL, NULL, 0)
+    for (int i = 0; i < count && sent; i++) {
+        const s_item_t *item = &items [i];
+        sent = (item->plain
+                    ? PQsendQueryParams (self->conn, item->sql, item->nparams,
+                                         NULL, item->params, NULL, NULL, 0)
+                    : PQsendQueryPrepared (self->conn, names [i], item->nparams,
+                                           item->params, NULL, NULL, 0))
             == 1;
-    sent = sent && PQpipelineSync (self->conn) == 1;
+        if (sent && (item->sync || i == count - 1))
+            sent = PQpipelineSync (self->conn) == 1;
+    }
     int rc = sent ? 0 : -1;
     if (!sent)
         s_result_ok (self, NULL);
@@ -349,7 +382,9 @@ s_exec_many_once (kj_db_t *self, const kj_db_query_t *queries, int count,
             rc = -1;
             break;
         }
-        if (rc == 0 && s_result_ok (self, result))
+        if (items [i].ignore)
+            PQclear (result);
+        else if (rc == 0 && s_result_ok (self, result))
             results [i] = result;
         else {
             rc = -1;
@@ -358,10 +393,9 @@ s_exec_many_once (kj_db_t *self, const kj_db_query_t *queries, int count,
         //  Each statement's results end with a NULL
         while ((result = PQgetResult (self->conn)))
             PQclear (result);
-    }
-    if (sent && PQstatus (self->conn) == CONNECTION_OK) {
-        PGresult *sync = PQgetResult (self->conn);  //  PIPELINE_SYNC
-        PQclear (sync);
+        if ((items [i].sync || i == count - 1)
+            && PQstatus (self->conn) == CONNECTION_OK)
+            PQclear (PQgetResult (self->conn));  //  PIPELINE_SYNC
     }
     if (PQstatus (self->conn) == CONNECTION_OK)
         PQexitPipelineMode (self->conn);
@@ -373,19 +407,169 @@ s_exec_many_once (kj_db_t *self, const kj_db_query_t *queries, int count,
     return rc;
 }
 
+//  The transaction ended: its entity locks went with it
+static void
+s_locked_clear (kj_db_t *self)
+{
+    for (int i = 0; i < self->n_locked; i++)
+        free (self->locked [i]);
+    self->n_locked = 0;
+    self->locked_many = false;
+}
+
+static void
+s_deferred_clear (kj_db_t *self)
+{
+    for (int i = 0; i < self->n_deferred; i++) {
+        s_deferred_t *d = &self->deferred [i];
+        for (int p = 0; p < d->nparams; p++)
+            free (d->params [p]);
+        free (d->params);
+        free (d->sql);
+    }
+    self->n_deferred = 0;
+}
+
+//  Run the tail statements, preceded by what waits to be sent: BEGIN if
+//  it has not gone yet, and the deferred statements. One round trip. When
+//  nothing of the transaction had reached the server, or there is none,
+//  a lost connection is re-opened and the whole run once more, unless
+//  once (a COMMIT: whether it happened is not known). results [i] for the
+//  tail, as s_pipeline_once. 0 or -1.
+
+static int
+s_run (kj_db_t *self, const s_item_t *tail, int ntail, PGresult **results,
+       bool once)
+{
+    int count = (self->in_tx && !self->begun) + self->n_deferred + ntail;
+    if (count == 0)
+        return 0;
+    s_item_t items [count];
+    PGresult *all [count];
+    int at = 0;
+    if (self->in_tx && !self->begun)
+        items [at++] = (s_item_t){ .sql = "BEGIN", .plain = true };
+    for (int i = 0; i < self->n_deferred; i++)
+        items [at++] = (s_item_t){
+            .sql = self->deferred [i].sql,
+            .nparams = self->deferred [i].nparams,
+            .params = (const char *const *) self->deferred [i].params
+        };
+    int first = at;
+    for (int i = 0; i < ntail; i++)
+        items [at++] = tail [i];
+    bool fresh = !self->in_tx || !self->begun;
+    if (s_ready (self))
+        return -1;
+    int rc = s_pipeline_once (self, items, count, all);
+    if (rc && fresh && !once && s_is_connection_state (self->sqlstate)
+        && s_reconnect (self) == 0)
+        rc = s_pipeline_once (self, items, count, all);
+    if (self->in_tx)
+        self->begun = true;
+    s_deferred_clear (self);
+    for (int i = 0; i < count; i++)
+        if (i < first)
+            PQclear (all [i]);
+        else if (results)
+            results [i - first] = all [i];
+        else
+            PQclear (all [i]);
+    return rc;
+}
+
+//  Whether statements wait to go with the next one
+static bool
+s_pending (kj_db_t *self)
+{
+    return self->in_tx && (!self->begun || self->n_deferred > 0);
+}
+
+//  Send what waits (BEGIN, deferred statements) on its own; 0 or -1.
+static int
+s_flush (kj_db_t *self)
+{
+    return s_pending (self) ? s_run (self, NULL, 0, NULL, false) : 0;
+}
+
+//  Runs sql, re-opening a lost connection and trying once more when that
+//  cannot lose work, that is, outside a transaction.
+
+static PGresult *
+s_exec (kj_db_t *self, const char *sql, int nparams, const char *const *params,
+        bool prepared)
+{
+    if (s_pending (self)) {
+        if (prepared) {
+            PGresult *result = NULL;
+            s_item_t item = { .sql = sql,
+                              .nparams = nparams,
+                              .params = params };
+            s_run (self, &item, 1, &result, false);
+            return result;
+        }
+        if (s_flush (self))
+            return NULL;
+    }
+    if (s_ready (self))
+        return NULL;
+    PGresult *result = s_exec_once (self, sql, nparams, params, prepared);
+    if (!result && !self->in_tx && s_is_connection_state (self->sqlstate)
+        && s_reconnect (self) == 0)
+        result = s_exec_once (self, sql, nparams, params, prepared);
+    return result;
+}
+
 int
 kj_db_exec_many (kj_db_t *self, const kj_db_query_t *queries, int count,
                  PGresult **results)
 {
+    s_item_t items [count];
     for (int i = 0; i < count; i++)
-        results [i] = NULL;
-    if (s_ready (self))
+        items [i] = (s_item_t){ .sql = queries [i].sql,
+                                .nparams = queries [i].nparams,
+                                .params = queries [i].params };
+    return s_run (self, items, count, results, false);
+}
+
+int
+kj_db_defer (kj_db_t *self, const char *sql, int nparams,
+             const char *const *params)
+{
+    assert (self && sql);
+    if (!self->in_tx)
+        return kj_db_run (self, sql, nparams, params) < 0 ? -1 : 0;
+    if (self->n_deferred == KJ_DB_DEFER_MAX && s_flush (self))
         return -1;
-    int rc = s_exec_many_once (self, queries, count, results);
-    if (rc && !self->in_tx && s_is_connection_state (self->sqlstate)
-        && s_reconnect (self) == 0)
-        rc = s_exec_many_once (self, queries, count, results);
-    return rc;
+    s_deferred_t *d = &self->deferred [self->n_deferred++];
+    d->sql = strdup (sql);
+    d->nparams = nparams;
+    d->params = (char **) zmalloc ((size_t) (nparams + 1) * sizeof (char *));
+    assert (d->sql && d->params);
+    for (int p = 0; p < nparams; p++)
+        d->params [p] = params [p] ? strdup (params [p]) : NULL;
+    return 0;
+}
+
+uint64_t
+kj_db_round_trips (kj_db_t *self)
+{
+    assert (self);
+    return self->round_trips;
+}
+
+bool
+kj_db_holds_key (kj_db_t *self, const char *key)
+{
+    assert (self && key);
+    if (!self->in_tx)
+        return false;
+    if (self->locked_many)
+        return true;
+    for (int i = 0; i < self->n_locked; i++)
+        if (streq (self->locked [i], key))
+            return true;
+    return false;
 }
 
 int
@@ -393,11 +577,17 @@ kj_db_lock_key (kj_db_t *self, const char *kind, const char *key)
 {
     assert (self->in_tx);
     const char *params [] = { kind, key };
-    int64_t rows = kj_db_run (self,
-                              "SELECT pg_advisory_xact_lock (" KJ_LOCK_ENTITY
-                              ", hashtext ($1 || ':' || $2))",
-                              2, params);
-    return rows < 0 ? -1 : 0;
+    if (self->n_locked < KJ_DB_LOCKED_MAX) {
+        self->locked [self->n_locked] = strdup (key);
+        assert (self->locked [self->n_locked]);
+        self->n_locked++;
+    }
+    else
+        self->locked_many = true;  //  too many to tell: any key is held
+    return kj_db_defer (self,
+                        "SELECT pg_advisory_xact_lock (" KJ_LOCK_ENTITY
+                        ", hashtext ($1 || ':' || $2))",
+                        2, params);
 }
 
 //  --------------------------------------------------------------------------
@@ -433,6 +623,8 @@ kj_db_destroy (kj_db_t **self_p)
         kj_db_t *self = *self_p;
         if (self->conn)
             PQfinish (self->conn);
+        s_deferred_clear (self);
+        s_locked_clear (self);
         zhashx_destroy (&self->statements);
         free (self->dsn);
         free (self->schema);
@@ -445,6 +637,7 @@ PGconn *
 kj_db_conn (kj_db_t *self)
 {
     assert (self);
+    s_flush (self);  //  what the caller sends next follows BEGIN
     return self->conn;
 }
 
@@ -481,7 +674,10 @@ kj_db_copy (kj_db_t *self, const char *sql, const void *data, size_t size)
 {
     assert (self);
     assert (sql);
+    if (s_flush (self))
+        return -1;
     s_clear_error (self);
+    self->round_trips++;
     PGresult *result = PQexec (self->conn, sql);
     if (PQresultStatus (result) != PGRES_COPY_IN) {
         s_result_ok (self, result);
@@ -564,42 +760,28 @@ kj_db_begin (kj_db_t *self)
         kj_error ("db.nested_begin", "schema=%s", self->schema);
         return -1;
     }
-    PGresult *result = s_exec (self, "BEGIN", 0, NULL, false);
-    if (!result)
+    //  BEGIN goes with the first statement; a lost connection is
+    //  re-opened now if it is known, else by that statement
+    if (s_ready (self))
         return -1;
-    PQclear (result);
     self->in_tx = true;
+    self->begun = false;
     *self->notify = 0;
+    s_locked_clear (self);
     return 0;
 }
 
 //  --------------------------------------------------------------------------
-//  The wake-up that kj_db_notify_after_commit asked for: a transaction of
-//  its own, after ours committed, so a full notification queue can never
-//  fail a commit that matters. It skips when the queue is half full, and
-//  does not wait for the disk (a lost wake-up only delays the listener
-//  until it polls). Its errors are ignored for the same reason.
-
-static void
-s_notify (kj_db_t *self)
-{
-    char sql [256];
-    snprintf (sql, sizeof sql,
-              "BEGIN; SET LOCAL synchronous_commit = off; "
-              "SELECT pg_notify ('%s', '') "
-              "WHERE pg_notification_queue_usage () < 0.5; COMMIT",
-              self->notify);
-    *self->notify = 0;
-    PGresult *result = PQexec (self->conn, sql);
-    PQclear (result);
-    if (PQtransactionStatus (self->conn) == PQTRANS_INERROR
-        || PQtransactionStatus (self->conn) == PQTRANS_INTRANS)
-        PQclear (PQexec (self->conn, "ROLLBACK"));
-}
-
 //  A failed commit ends the transaction too. When the connection broke
 //  during COMMIT the outcome is unknown: the state is retryable, and the
 //  caller's idempotency makes a retry safe.
+//
+//  The wake-up that kj_db_notify_after_commit asked for goes in the same
+//  round trip, as a segment of its own after COMMIT's: a transaction of
+//  its own, which a failed COMMIT skips and whose failure is ignored, so
+//  a full notification queue can never fail a commit that matters. It
+//  skips when the queue is half full, and does not wait for the disk (a
+//  lost wake-up only delays the listener until it polls).
 
 int
 kj_db_commit (kj_db_t *self)
@@ -610,7 +792,13 @@ kj_db_commit (kj_db_t *self)
         kj_error ("db.commit_outside_tx", "schema=%s", self->schema);
         return -1;
     }
-    if (PQstatus (self->conn) == CONNECTION_OK
+    if (!self->begun && self->n_deferred == 0) {
+        self->in_tx = false;  //  nothing was sent: nothing to commit
+        s_locked_clear (self);
+        s_clear_error (self);
+        return 0;
+    }
+    if (self->begun && PQstatus (self->conn) == CONNECTION_OK
         && PQtransactionStatus (self->conn) == PQTRANS_INERROR) {
         //  A statement failed; its error stays the one the caller sees.
         if (!*self->sqlstate)
@@ -618,19 +806,35 @@ kj_db_commit (kj_db_t *self)
         kj_db_rollback (self);
         return -1;
     }
-    PGresult *result = s_exec (self, "COMMIT", 0, NULL, false);
-    self->in_tx = false;
-    if (!result)
+    const char *channel [] = { self->notify };
+    s_item_t items [] = {
+        { .sql = "COMMIT", .plain = true, .sync = true },
+        { .sql = "SELECT pg_notify ($1, '') FROM (SELECT set_config "
+                 "('synchronous_commit', 'off', true)) s "
+                 "WHERE pg_notification_queue_usage () < 0.5",
+          .nparams = 1,
+          .params = channel,
+          .sync = true,
+          .ignore = true }
+    };
+    PGresult *results [2] = { NULL, NULL };
+    int rc = s_run (self, items, *self->notify ? 2 : 1, results, true);
+    if (rc) {
+        //  A deferred statement failed before COMMIT: the server's
+        //  transaction is still open, failed
+        kj_db_rollback (self);
         return -1;
+    }
+    self->in_tx = false;
+    *self->notify = 0;
+    s_locked_clear (self);
     //  COMMIT of a transaction that failed answers ROLLBACK, not an error.
-    bool rolled_back = streq (PQcmdStatus (result), "ROLLBACK");
-    PQclear (result);
+    bool rolled_back = streq (PQcmdStatus (results [0]), "ROLLBACK");
+    PQclear (results [0]);
     if (rolled_back) {
         s_set_error (self, "25P02", "the transaction had failed; rolled back");
         return -1;
     }
-    if (*self->notify)
-        s_notify (self);
     return 0;
 }
 
@@ -651,9 +855,12 @@ kj_db_rollback (kj_db_t *self)
     assert (self);
     self->in_tx = false;
     *self->notify = 0;
+    s_deferred_clear (self);
+    s_locked_clear (self);
     if (PQstatus (self->conn) != CONNECTION_OK
         || PQtransactionStatus (self->conn) == PQTRANS_IDLE)
         return;  //  a lost connection is re-opened on next use
+    self->round_trips++;
     PGresult *result = PQexec (self->conn, "ROLLBACK");
     PQclear (result);
     if (PQstatus (self->conn) == CONNECTION_OK

@@ -39,7 +39,8 @@ void
     kj_db_destroy (kj_db_t **self_p);
 
 //  The raw connection, for COPY and what else this class does not wrap.
-//  Valid until the next kj_db call that may reconnect.
+//  Valid until the next kj_db call that may reconnect. In a transaction,
+//  what waits to be sent (BEGIN, kj_db_defer's) is sent first.
 PGconn *
     kj_db_conn (kj_db_t *self);
 
@@ -73,6 +74,22 @@ typedef struct {
 int
     kj_db_exec_many (kj_db_t *self, const kj_db_query_t *queries, int count,
                      PGresult **results);
+
+//  A statement of the open transaction whose answer is only "done" (a
+//  lock, an INSERT of one row): it waits, copied, and goes to the server
+//  in the same round trip as the next statement that needs an answer, or
+//  as COMMIT; in order, after BEGIN, which kj_db_begin also leaves to go
+//  with the first statement. Its failure fails that statement or the
+//  commit (kj_db_sqlstate names it), and the transaction. Outside a
+//  transaction it runs at once. 0, or -1 when it failed now.
+int
+    kj_db_defer (kj_db_t *self, const char *sql, int nparams,
+                 const char *const *params);
+
+//  Round trips to the server on this connection so far (statements,
+//  pipelines, prepares, COMMIT and ROLLBACK), to count what a call costs.
+uint64_t
+    kj_db_round_trips (kj_db_t *self);
 
 //  As kj_db_exec, for statements whose result is not needed: returns the
 //  number of rows affected, or -1 on error.
@@ -131,9 +148,17 @@ void
 //  transaction that writes an entity's events takes its lock BEFORE its
 //  first write; then transactions of one entity get their ids, and their
 //  events their place in the log, in the order they ran (the relay sends
-//  in transaction id order; see kj_relay.h). Inside a transaction; 0 or -1.
+//  in transaction id order; see kj_relay.h). Inside a transaction; the
+//  lock goes to the server with the next statement (kj_db_defer), so
+//  taking it costs no round trip of its own. 0 or -1.
 int
     kj_db_lock_key (kj_db_t *self, const char *kind, const char *key);
+
+//  Whether this transaction took the lock of an entity whose key is key
+//  (kj_db_lock_key, any kind); false outside a transaction. For the
+//  outbox's check that an event's key is locked.
+bool
+    kj_db_holds_key (kj_db_t *self, const char *key);
 
 //  Create the schema if missing and apply every migration not yet
 //  recorded, under an advisory lock so that copies starting together apply

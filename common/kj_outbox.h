@@ -23,8 +23,11 @@
 //  starting with '$'), key (the entity, e.g. a credit code; NULL for none)
 //  and payload, a message of proto/ (payload_type is its full name, e.g.
 //  "kj.Enterprise"; NULL for an empty payload). Must be called inside a
-//  transaction of db. 0, or -1 when the insert failed (the transaction is
-//  then failed too: roll it back, and retry it if kj_db_retryable).
+//  transaction of db. The row goes to the server with the transaction's
+//  next statement or its COMMIT (kj_db_defer), so that a failure of the
+//  insert fails that statement or the commit. 0, or -1 when it failed
+//  already (the transaction is then failed too: roll it back, and retry
+//  it if kj_db_retryable).
 int
     kj_outbox_add (kj_db_t *db, const char *topic, const char *key,
                    const ProtobufCMessage *payload);

@@ -484,16 +484,15 @@ s_idempotency_claim (kj_call_t *call, const char *method, zframe_t *payload,
     kj_strlcpy (hash, zdigest_string (digest), 41);
     zdigest_destroy (&digest);
 
+    //  BEGIN, the lock and the look-up in one round trip: each its own
+    //  statement, so that the look-up's snapshot follows the lock
     const char *params [] = { key };
-    PGresult
-        *res = kj_db_exec (db,
-                           "SELECT pg_advisory_xact_lock (" KJ_LOCK_IDEMPOTENCY
-                           ", hashtext ($1))",
-                           1, params);
-    if (!res)
+    if (kj_db_defer (db,
+                     "SELECT pg_advisory_xact_lock (" KJ_LOCK_IDEMPOTENCY
+                     ", hashtext ($1))",
+                     1, params))
         return -1;
-    PQclear (res);
-    res = kj_db_exec (
+    PGresult *res = kj_db_exec (
         db,
         "SELECT method, encode (request_hash, 'hex'), encode (reply, 'hex') "
         "FROM kj_idempotency WHERE key = $1",
@@ -529,13 +528,14 @@ s_idempotency_store (kj_call_t *call, const char *method, const char *hash,
     char *hex = zframe_strhex (reply);
     const char *params [] = { call->header->idempotency_key, method, hash,
                               hex };
-    int64_t rows = kj_db_run (
+    //  Goes with COMMIT (kj_db_defer): a failure fails the commit
+    int rc = kj_db_defer (
         call->worker->config.db,
         "INSERT INTO kj_idempotency (key, method, request_hash, reply) "
         "VALUES ($1, $2, decode ($3, 'hex'), decode ($4, 'hex'))",
         4, params);
     free (hex);
-    return rows == 1 ? 0 : -1;
+    return rc;
 }
 
 //  --------------------------------------------------------------------------
@@ -571,6 +571,30 @@ s_audit (kj_call_t *call, const ProtobufCMethodDescriptor *md,
                                code == KJ__CODE__OK ? call->reply : NULL, code);
 }
 
+//  Time and round trips of a write's phases (BEGIN and the claim, the
+//  handler, the audit row with the key's row and COMMIT), for the debug
+//  log line worker.write
+typedef struct {
+    int64_t at;
+    uint64_t trips_at;
+    int64_t us [3];
+    int64_t trips [3];
+} s_phases_t;
+
+//  End phase `phase` now (-1: start the first)
+static void
+s_phase (s_phases_t *self, kj_db_t *db, int phase)
+{
+    int64_t now = kj_mono_us ();
+    uint64_t trips = kj_db_round_trips (db);
+    if (phase >= 0) {
+        self->us [phase] = now - self->at;
+        self->trips [phase] = (int64_t) (trips - self->trips_at);
+    }
+    self->at = now;
+    self->trips_at = trips;
+}
+
 //  A write: transaction, idempotency, and a retry of the whole thing when
 //  PostgreSQL asks for one (serialization failure, deadlock, lost
 //  connection).
@@ -587,6 +611,8 @@ s_invoke_write (kj_call_t *call, const ProtobufCMethodDescriptor *md,
         s_call_reset (call);
         zframe_t *reply = NULL;
         char hash [41] = "";
+        s_phases_t phases;
+        s_phase (&phases, db, -1);
         if (kj_db_begin (db) == 0) {
             int seen = keyed ? s_idempotency_claim (call, md->name, payload,
                                                     hash, &reply)
@@ -598,8 +624,10 @@ s_invoke_write (kj_call_t *call, const ProtobufCMethodDescriptor *md,
                               md->name, call->header->idempotency_key);
                 return reply;  //  the first answer, or the status says why
             }
+            s_phase (&phases, db, 0);
             if (seen == 0)
                 reply = s_invoke (call, md, handler, input);
+            s_phase (&phases, db, 1);
             if (reply && s_audit (call, md, input, KJ__CODE__OK)) {
                 kj_call_fail_db (call);
                 zframe_destroy (&reply);
@@ -607,8 +635,17 @@ s_invoke_write (kj_call_t *call, const ProtobufCMethodDescriptor *md,
             if (reply
                 && (!keyed
                     || s_idempotency_store (call, md->name, hash, reply) == 0)
-                && kj_db_commit (db) == 0)
+                && kj_db_commit (db) == 0) {
+                s_phase (&phases, db, 2);
+                kj_debug ("worker.write",
+                          "method=%s claim_us=%" PRId64 " claim_trips=%" PRId64
+                          " handler_us=%" PRId64 " handler_trips=%" PRId64
+                          " commit_us=%" PRId64 " commit_trips=%" PRId64,
+                          md->name, phases.us [0], phases.trips [0],
+                          phases.us [1], phases.trips [1], phases.us [2],
+                          phases.trips [2]);
                 return reply;
+            }
             if (reply && call->status.code == KJ__CODE__OK)
                 kj_call_fail (call, kj_db_status_code (kj_db_sqlstate (db)),
                               NULL, "could not commit: %s", kj_db_error (db));
@@ -755,8 +792,16 @@ s_dispatch (kj_worker_t *self, kj_call_t *call, zframe_t *payload, int *index)
     if (write)
         reply = s_invoke_write (call, md, self->handlers [*index], input,
                                 payload);
-    else
+    else {
+        kj_db_t *db = self->config.db;
+        uint64_t trips = db ? kj_db_round_trips (db) : 0;
+        int64_t at = kj_mono_us ();
         reply = s_invoke (call, md, self->handlers [*index], input);
+        kj_debug ("worker.read",
+                  "method=%s handler_us=%" PRId64 " handler_trips=%" PRIu64,
+                  md->name, kj_mono_us () - at,
+                  db ? kj_db_round_trips (db) - trips : 0);
+    }
     //  A failed write is recorded after its rollback, on its own
     if (!reply && (write || s_refused (call->status.code))
         && s_audit (call, md, input, call->status.code))

@@ -313,8 +313,15 @@ s_rows (matching_model_t *model, const matching_batch_item_t *items, size_t n,
 static int
 s_store (kj_db_t *db, zchunk_t *data, Kj__Batch *batch, const char *topic)
 {
-    if (kj_db_begin (db))
+    //  The event's entity (the batch, else its source) locked before the
+    //  first write, as kj_outbox checks
+    if (kj_db_begin (db)
+        || kj_db_lock_key (db, "matching.batch",
+                           batch->id && batch->id [0] ? batch->id
+                                                      : batch->source)) {
+        kj_db_rollback (db);
         return -1;
+    }
     int rc = kj_db_run (db,
                         "CREATE TEMP TABLE IF NOT EXISTS demand_match_in "
                         "(demand_id text, source text, products text, "

@@ -9,6 +9,7 @@
 
 #include "kejin.h"
 #include "kj_test.h"
+#include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -275,6 +276,174 @@ test_tx_failed_statement_fails_commit (void **state)
     assert_string_equal (kj_db_sqlstate (db), "23505");
     assert_false (kj_db_in_tx (db));
     s_assert_value (db, "SELECT string_agg (k::text, ',') FROM t", NULL, "1");
+    kj_db_destroy (&db);
+}
+
+//  A keyed write as kj_worker makes it: BEGIN, the key's lock and look-up,
+//  the handler's statement, the audit row, the key's row, COMMIT and the
+//  wake-up. Once prepared, that is three round trips (it was eight, one
+//  per statement), and it does what the eight did.
+
+//  Notifications the listener gets within ms (delivery is asynchronous),
+//  counting until want
+static int
+s_wakeups (PGconn *listener, int want, int ms)
+{
+    int woken = 0;
+    int64_t deadline = zclock_mono () + ms;
+    while (woken < want && zclock_mono () < deadline) {
+        struct pollfd item = { PQsocket (listener), POLLIN, 0 };
+        poll (&item, 1, 50);
+        PQconsumeInput (listener);
+        PGnotify *note;
+        while ((note = PQnotifies (listener))) {
+            woken++;
+            PQfreemem (note);
+        }
+    }
+    return woken;
+}
+
+static int
+s_keyed_write (kj_db_t *db, const char *k)
+{
+    const char *key [] = { k };
+    if (kj_db_begin (db)
+        || kj_db_defer (db, "SELECT pg_advisory_xact_lock (1, hashtext ($1))",
+                        1, key))
+        return -1;
+    PGresult *seen = kj_db_exec (db, "SELECT 1 FROM t WHERE k = $1::int", 1,
+                                 key);
+    if (!seen)
+        return -1;
+    PQclear (seen);
+    if (kj_db_run (db, "INSERT INTO t VALUES ($1::int)", 1, key) != 1
+        || kj_db_defer (db, "INSERT INTO audit VALUES ($1::int)", 1, key)
+        || kj_db_defer (db, "INSERT INTO audit VALUES (-$1::int)", 1, key))
+        return -1;
+    kj_db_notify_after_commit (db, "t_trips");
+    return kj_db_commit (db);
+}
+
+static void
+test_tx_round_trips (void **state)
+{
+    kj_db_t *db = s_db ("t_trips");
+    assert_int_equal (kj_db_run (db, "CREATE TABLE t (k int PRIMARY KEY)", 0,
+                                 NULL),
+                      0);
+    assert_int_equal (kj_db_run (db, "CREATE TABLE audit (k int PRIMARY KEY)",
+                                 0, NULL),
+                      0);
+    PGconn *listener = PQconnectdb (s_dsn);
+    assert_int_equal (PQstatus (listener), CONNECTION_OK);
+    PQclear (PQexec (listener, "LISTEN t_trips"));
+
+    assert_int_equal (s_keyed_write (db, "1"), 0);  //  prepares
+    uint64_t before = kj_db_round_trips (db);
+    assert_int_equal (s_keyed_write (db, "2"), 0);
+    assert_int_equal (kj_db_round_trips (db) - before, 3);
+    s_assert_value (db,
+                    "SELECT string_agg (k::text, ',' ORDER BY k) FROM audit",
+                    NULL, "-2,-1,1,2");
+    //  The wake-up came, after each commit
+    assert_int_equal (s_wakeups (listener, 2, 5000), 2);
+
+    //  A transaction that sends nothing costs nothing
+    before = kj_db_round_trips (db);
+    assert_int_equal (kj_db_begin (db), 0);
+    assert_int_equal (kj_db_commit (db), 0);
+    assert_int_equal (kj_db_begin (db), 0);
+    kj_db_rollback (db);
+    assert_int_equal (kj_db_round_trips (db) - before, 0);
+
+    //  A deferred row that fails fails the commit, with its own state;
+    //  nothing of the transaction stays, no wake-up goes, and the
+    //  connection serves on
+    assert_int_equal (kj_db_begin (db), 0);
+    assert_int_equal (kj_db_run (db, "INSERT INTO t VALUES ($1::int)", 1,
+                                 (const char *[]){ "3" }),
+                      1);
+    assert_int_equal (kj_db_defer (db, "INSERT INTO audit VALUES ($1::int)", 1,
+                                   (const char *[]){ "1" }),
+                      0);
+    kj_db_notify_after_commit (db, "t_trips");
+    assert_int_equal (kj_db_commit (db), -1);
+    assert_string_equal (kj_db_sqlstate (db), "23505");
+    assert_false (kj_db_in_tx (db));
+    s_assert_value (db, "SELECT count (*) FROM t", NULL, "2");
+    assert_int_equal (s_wakeups (listener, 1, 300), 0);
+
+    //  ... and fails the next statement that goes with it
+    assert_int_equal (kj_db_begin (db), 0);
+    assert_int_equal (kj_db_defer (db, "INSERT INTO audit VALUES ($1::int)", 1,
+                                   (const char *[]){ "2" }),
+                      0);
+    assert_null (kj_db_exec (db, "SELECT count (*) FROM t", 0, NULL));
+    assert_string_equal (kj_db_sqlstate (db), "23505");
+    assert_null (kj_db_exec (db, "SELECT 1", 0, NULL));
+    assert_string_equal (kj_db_sqlstate (db), "23505");
+    assert_int_equal (kj_db_commit (db), -1);
+    assert_false (kj_db_in_tx (db));
+    assert_int_equal (s_keyed_write (db, "4"), 0);
+    s_assert_value (db, "SELECT count (*) FROM audit", NULL, "6");
+
+    //  Outside a transaction a deferred statement runs at once
+    assert_int_equal (kj_db_defer (db, "INSERT INTO audit VALUES ($1::int)", 1,
+                                   (const char *[]){ "9" }),
+                      0);
+    s_assert_value (db, "SELECT count (*) FROM audit", NULL, "7");
+    assert_int_equal (kj_db_defer (db, "INSERT INTO audit VALUES ($1::int)", 1,
+                                   (const char *[]){ "9" }),
+                      -1);
+    assert_string_equal (kj_db_sqlstate (db), "23505");
+
+    //  A session lost before the transaction's first statement went: it
+    //  runs on a new one, as a lone statement would
+    char *pid = s_backend_pid (db);
+    s_terminate (pid);
+    assert_int_equal (s_keyed_write (db, "5"), 0);
+    char *after = s_backend_pid (db);
+    assert_string_not_equal (after, pid);
+    s_assert_value (db, "SELECT count (*) FROM t WHERE k = 5", NULL, "1");
+    free (pid);
+    free (after);
+    PQfinish (listener);
+    kj_db_destroy (&db);
+}
+
+//  The keys a transaction locked, for the outbox's check; the lock itself
+//  goes with the next statement, and is held from there to the end
+
+static void
+test_lock_key_held (void **state)
+{
+    kj_db_t *db = s_db ("t_held");
+    kj_db_t *other = s_db ("t_held");
+    const char *held = "SELECT count (*) FROM pg_locks WHERE locktype = "
+                       "'advisory' AND classid = " KJ_LOCK_ENTITY
+                       " AND granted AND pid <> pg_backend_pid ()";
+    assert_false (kj_db_holds_key (db, "D000001"));
+    assert_int_equal (kj_db_begin (db), 0);
+    assert_false (kj_db_holds_key (db, "D000001"));
+    uint64_t before = kj_db_round_trips (db);
+    assert_int_equal (kj_db_lock_key (db, "matching.demand", "D000001"), 0);
+    assert_int_equal (kj_db_round_trips (db), before);
+    assert_true (kj_db_holds_key (db, "D000001"));
+    assert_false (kj_db_holds_key (db, "D000002"));
+    s_assert_value (db, "SELECT 1", NULL, "1");
+    s_assert_value (other, held, NULL, "1");
+    assert_int_equal (kj_db_commit (db), 0);
+    assert_false (kj_db_holds_key (db, "D000001"));
+    s_assert_value (other, held, NULL, "0");
+    //  A rollback forgets them too
+    assert_int_equal (kj_db_begin (db), 0);
+    assert_int_equal (kj_db_lock_key (db, "matching.demand", "D000003"), 0);
+    kj_db_rollback (db);
+    assert_int_equal (kj_db_begin (db), 0);
+    assert_false (kj_db_holds_key (db, "D000003"));
+    kj_db_rollback (db);
+    kj_db_destroy (&other);
     kj_db_destroy (&db);
 }
 
@@ -802,6 +971,8 @@ main (void)
         cmocka_unit_test (test_new_refuses_bad_schema),
         cmocka_unit_test (test_tx_commit_and_rollback),
         cmocka_unit_test (test_tx_failed_statement_fails_commit),
+        cmocka_unit_test (test_tx_round_trips),
+        cmocka_unit_test (test_lock_key_held),
         cmocka_unit_test (test_copy_rows_and_errors),
         cmocka_unit_test (test_migrate_applies_once),
         cmocka_unit_test (test_migrate_failure_records_nothing),
