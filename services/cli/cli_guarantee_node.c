@@ -26,7 +26,10 @@ static const char *s_usage = N_ (
     "      [--fee PCT] [--reguarantee-fee PCT] [--city CODE]\n"
     "  guarantee back APPLICATION --guarantor G [--agreement A]\n"
     "      --category 创业类 [--fee PCT] [--reguarantee-fee PCT]\n"
-    "      (live when matching reports the loan disbursed)\n"
+    "      (live when matching reports the loan disbursed, or at once if\n"
+    "      it did before)\n"
+    "  guarantee pending [--state PENDING|LIVE|REFUSED|EXPIRED]\n"
+    "      [--after APPLICATION] [--limit N]   (backings waiting, or in S)\n"
     "  default LOAN --amount YUAN --paid-on YYYY-MM-DD   (the 代偿 paid)\n"
     "  claim submit DAICHANG_ID | claim show ID | claim list [--state S]\n"
     "      [--after ID] [--limit N]\n"
@@ -226,16 +229,83 @@ s_agreement (cli_t *cli, int argc, char **argv)
     return rc;
 }
 
+//  --------------------------------------------------------------------------
+//  guarantee pending: the backings waiting for their disbursement (or in
+//  the state --state names), a table for people, a line each under --json
+
+static int
+s_fill_operator (cli_t *cli, cli_args_t *args, ProtobufCMessage *request)
+{
+    s_operator (cli, args);
+    return 0;
+}
+
+static int
+s_fill_pending (cli_t *cli, cli_args_t *args, ProtobufCMessage *request)
+{
+    Kj__BackingListRequest *in = (Kj__BackingListRequest *) request;
+    const char *after = cli_args_get (args, "after");
+    const char *limit = cli_args_get (args, "limit");
+    int64_t n = 0;
+    if (limit && cli_parse_int ("--limit", limit, 1, 1000, &n))
+        return -1;
+    in->after_id = after ? (char *) after : "";
+    in->limit = (uint32_t) n;
+    return s_fill_operator (cli, args, request);
+}
+
+static int
+s_show_pending (cli_t *cli, cli_args_t *args, const ProtobufCMessage *message)
+{
+    const Kj__BackingList *reply = (const Kj__BackingList *) message;
+    if (cli->json) {
+        for (size_t i = 0; i < reply->n_backings; i++)
+            cli_print_json (&reply->backings [i]->base);
+        return CLI_OK;
+    }
+    cli_table_t *table = cli_table_new (
+        _ ("APPLICATION"), _ ("GUARANTOR"), _ ("AGREEMENT"), _ ("CATEGORY"),
+        _ ("STATE"), _ ("BACKED BY"), _ ("BACKED AT (UTC)"),
+        _ ("EXPIRES (UTC)"), _ ("REASON"), NULL);
+    for (size_t i = 0; i < reply->n_backings; i++) {
+        const Kj__LoanGuarantee *b = reply->backings [i];
+        cli_table_row (table, b->loan_id, b->guarantor_id, b->agreement_id,
+                       b->product_category, b->state, b->backed_by,
+                       b->backed_at, *b->expires_at ? b->expires_at : "-",
+                       b->reason);
+    }
+    cli_table_print (table, stdout);
+    cli_table_destroy (&table);
+    if (reply->n_backings == 0)
+        printf (_ ("no backings\n"));
+    return CLI_OK;
+}
+
+static const cli_call_verb_t s_pending = {
+    .spec = "as= state= after= limit=",
+    .complaint = N_ ("guarantee pending takes no arguments; kejin guarantee "
+                     "--help"),
+    .service = "guarantee",
+    .method = "ListBackings",
+    .request_type = &kj__backing_list_request__descriptor,
+    .reply_type = &kj__backing_list__descriptor,
+    .read_only = true,
+    .fill = s_fill_pending,
+    .show = s_show_pending,
+};
+
 //  guarantee add LOAN ...: a guarantee of a loan disbursed; guarantee
 //  back APPLICATION ...: a guarantor backs a matching application, and
 //  the guarantee goes live when matching's disbursement event comes.
 static int
 s_guarantee (cli_t *cli, int argc, char **argv)
 {
+    if (argc > 2 && streq (argv [2], "pending"))
+        return cli_verb_call (cli, argc - 1, argv + 1, s_usage, &s_pending);
     bool back = argc > 2 && streq (argv [2], "back");
     if (argc < 3 || (!back && !streq (argv [2], "add"))) {
-        fprintf (stderr, _ ("kejin: guarantee guarantee: the verb is add or "
-                            "back\n"));
+        fprintf (stderr, _ ("kejin: guarantee guarantee: the verb is add, "
+                            "back or pending\n"));
         return CLI_USAGE;
     }
     cli_args_t *args =
@@ -281,10 +351,15 @@ s_guarantee (cli_t *cli, int argc, char **argv)
                          (ProtobufCMessage **) &reply);
     if (rc == CLI_OK && cli->json)
         cli_print_json (&reply->base);
-    else if (rc == CLI_OK && back)
+    else if (rc == CLI_OK && back && streq (reply->state, "PENDING"))
         printf (_ ("application %s backed: its guarantee goes live when "
-                   "matching reports the loan disbursed\n"),
-                reply->loan_id);
+                   "matching reports the loan disbursed (or expires at %s "
+                   "UTC)\n"),
+                reply->loan_id, reply->expires_at);
+    else if (rc == CLI_OK && back)
+        printf (_ ("application %s backed after its disbursement: the "
+                   "guarantee is live: %s\n"),
+                reply->loan_id, reply->reason);
     else if (rc == CLI_OK)
         printf (_ ("guarantee of loan %s added: %s\n"), reply->loan_id,
                 reply->reason);

@@ -50,6 +50,16 @@ typedef struct {
     char broker [256];
     char pub [256];
     struct _guarantee_follow_t *follow;
+    //  Backings and remembered disbursements (guarantee_follow.c): a
+    //  pending backing expires after backing_expire_s; a disbursement of
+    //  an unbacked application is kept disbursement_keep_s, at most
+    //  disbursements_max of them
+    int64_t backing_expire_s;
+    int64_t disbursement_keep_s;
+    int64_t disbursements_max;
+    //  Product types (bits of Kj__ProductType) that are 创业类
+    //  (guarantee/startup_product_types)
+    uint32_t startup_types;
 } guarantee_config_t;
 
 //  kj_service's init: the options read and checked (INVALID_ARGUMENT
@@ -106,6 +116,20 @@ int
 //  The job following matching's loan events (guarantee_follow.c).
 int
     guarantee_follow_run (void *state, kj_db_t *db);
+
+//  The job expiring pending backings and trimming the disbursements
+//  remembered (guarantee_follow.c).
+int
+    guarantee_follow_expire (void *state, kj_db_t *db);
+
+//  ListBackings (guarantee_follow.c).
+kj_handler_fn guarantee_list_backings;
+
+//  The product types of guarantee/startup_product_types as bits of
+//  Kj__ProductType: 0, or -1 with *status naming the option.
+int
+    guarantee_follow_types (const char *text, uint32_t *bits,
+                            kj_status_t *status);
 
 //  Close the follower's subscriber (at stop, after the jobs).
 void

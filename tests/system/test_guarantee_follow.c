@@ -6,7 +6,12 @@
     kejin-matching's relay would. A backed application disbursed: its
     guarantee live once; defaulted: one default notice; an application no
     guarantor backs: skipped and counted; kill -9 in the middle of 200
-    events: each applied once after the restart.
+    events: each applied once after the restart. A backing recorded after
+    its disbursement: live at once from the disbursement remembered (also
+    across a kill -9). A pending backing expires, with its event, and
+    `kejin guarantee guarantee pending` lists what waits. A backing's
+    category against the product's type, as a stand-in registry in this
+    process tells it (P1 担保贷: 创业类; P2 信用贷: not; others unknown).
     =========================================================================
 */
 
@@ -17,23 +22,95 @@
 #include "events_fixture.h"
 #include "guarantee_fixture.h"
 #include "matching.pb-c.h"
+#include "registry.pb-c.h"
+#include <pthread.h>
 
 typedef struct {
     fx_t log;       //  broker, kejin-events, the database
     gfx_t g;        //  kejin-guarantee's clients and its schema
     uint64_t txid;  //  the fake matching relay's cursor
+    kj_worker_t *registry;  //  the stand-in registry
+    pthread_t registry_thread;
 } s_t;
 
-//  Start kejin-guarantee on the log's broker and database (its own events
-//  stay in kj_outbox).
-static pid_t
-s_guarantee_start (s_t *s)
+//  --------------------------------------------------------------------------
+//  The stand-in registry: GetProduct knows P1 (担保贷) and P2 (信用贷);
+//  every other method is not implemented.
+
+static int
+s_registry_call (kj_call_t *call, const ProtobufCMessage *request,
+                 ProtobufCMessage *reply)
 {
-    char pub [160];
+    if (request->descriptor != &kj__get_product_request__descriptor)
+        return kj_call_fail (call, KJ__CODE__UNIMPLEMENTED, NULL,
+                             "not in the stand-in");
+    const char *id = ((const Kj__GetProductRequest *) request)->id;
+    if (!streq (id, "P1") && !streq (id, "P2"))
+        return kj_call_fail (call, KJ__CODE__NOT_FOUND, "id", "no product %s",
+                             id);
+    Kj__Product *product = kj_call_alloc (call, sizeof *product);
+    kj__product__init (product);
+    product->id = kj_call_strdup (call, id);
+    product->type = streq (id, "P1") ? KJ__PRODUCT_TYPE__PRODUCT_GUARANTEED
+                                     : KJ__PRODUCT_TYPE__PRODUCT_CREDIT;
+    ((Kj__ProductReply *) reply)->product = product;
+    return 0;
+}
+
+static void *
+s_registry_run (void *arg)
+{
+    kj_worker_run (arg);
+    return NULL;
+}
+
+static void
+s_registry_start (s_t *s)
+{
+    static kj_method_t methods [200];
+    const ProtobufCServiceDescriptor *d = &kj__registry__descriptor;
+    assert_true (d->n_methods < 200);
+    for (unsigned i = 0; i < d->n_methods; i++)
+        methods [i] = (kj_method_t){ d->methods [i].name, s_registry_call, 0 };
+    methods [d->n_methods] = (kj_method_t){ NULL };
+    kj_worker_config_t config = { .endpoint = s->log.broker.endpoint,
+                                  .service = "registry",
+                                  .descriptor = d,
+                                  .methods = methods,
+                                  .instance = "registry.stand-in" };
+    s->registry = kj_worker_new (&config);
+    assert_int_equal (pthread_create (&s->registry_thread, NULL,
+                                      s_registry_run, s->registry),
+                      0);
+    assert_true (
+        kj_broker_wait_workers (s->log.broker.endpoint, "registry", 1, 20000));
+}
+
+static void
+s_registry_stop (s_t *s)
+{
+    if (!s->registry)
+        return;
+    kj_worker_stop (s->registry);
+    pthread_join (s->registry_thread, NULL);
+    kj_worker_destroy (&s->registry);
+}
+
+//  Start kejin-guarantee on the log's broker and database (its own events
+//  stay in kj_outbox); backings expire after `expire_s`, checked every
+//  second.
+static pid_t
+s_guarantee_start_expiring (s_t *s, int expire_s)
+{
+    char pub [160], expire [64];
     snprintf (pub, sizeof pub, "node/pub=%s", s->log.broker.pub);
+    snprintf (expire, sizeof expire, "guarantee/backing_expire_s=%d",
+              expire_s);
     const char *extra [] = { "-s", "guarantee/relay=false",
                              "-s", "guarantee/workers=2",
                              "-s", pub,
+                             "-s", expire,
+                             "-s", "guarantee/expire_interval_s=1",
                              NULL };
     pid_t pid = kj_daemon_start ("guarantee", &s->log.broker, s->log.dsn,
                                  extra);
@@ -43,11 +120,18 @@ s_guarantee_start (s_t *s)
     return pid;
 }
 
+static pid_t
+s_guarantee_start (s_t *s)
+{
+    return s_guarantee_start_expiring (s, 3600);
+}
+
 static void
 s_start (s_t *s)
 {
     memset (s, 0, sizeof *s);
     fx_start (&s->log, "guarantee_follow", 1, NULL);
+    s_registry_start (s);
     s->g.broker = s->log.broker;
     s->g.daemon [0] = s_guarantee_start (s);
     s->g.db = kj_db_new (s->log.dsn, "guarantee", 5000);
@@ -64,6 +148,7 @@ s_stop (s_t *s)
     kj_db_destroy (&s->g.db);
     if (s->g.daemon [0] > 0)
         assert_int_equal (kj_test_kill (s->g.daemon [0], SIGTERM, 10000), 0);
+    s_registry_stop (s);
     fx_stop (&s->log);
 }
 
