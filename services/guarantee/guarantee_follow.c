@@ -138,14 +138,20 @@ s_check_category (const guarantee_config_t *config, const s_backing_t *b,
     const ProtobufCEnumValue *value =
         protobuf_c_enum_descriptor_get_value (&kj__product_type__descriptor,
                                               type);
+    const char *name = value ? value->name + strlen ("PRODUCT_") : "?";
+    if (startup)
+        return kj_status_set (status, KJ__CODE__FAILED_PRECONDITION,
+                              "product_category",
+                              "product_category: %s given, but application "
+                              "%s is for product %s of type %s, which is "
+                              "创业类 (guarantee/startup_product_types)",
+                              b->category, loan->id, loan->product, name);
     return kj_status_set (status, KJ__CODE__FAILED_PRECONDITION,
                           "product_category",
                           "product_category: %s given, but application %s is "
-                          "for product %s of type %s, which %s 创业类 "
+                          "for product %s of type %s, which is not 创业类 "
                           "(guarantee/startup_product_types)",
-                          b->category, loan->id, loan->product,
-                          value ? value->name + strlen ("PRODUCT_") : "?",
-                          startup ? "is" : "is not");
+                          b->category, loan->id, loan->product, name);
 }
 
 //  --------------------------------------------------------------------------
