@@ -910,6 +910,13 @@ test_cli_chinese (void **state)
           "--enterprise 91210100MA0000009X --category 创业类 --amount 100000 "
           "--date 2026-02-01 --as ops",
           "已添加贷款 L9 的担保：");
+    s_zh (&fx, 0, "guarantee guarantee pending", "没有担保登记\n");
+    s_zh (&fx, 0,
+          "guarantee guarantee back APP9 --guarantor G9 --agreement A9 "
+          "--category 创业类 --as ops",
+          "已登记为申请 APP9 担保：撮合报告贷款已发放时担保生效");
+    s_zh (&fx, 0, "guarantee guarantee pending", "登记人");
+    s_zh (&fx, 2, "guarantee guarantee nope", "动词为 add、back 或 pending");
     s_zh (&fx, 0,
           "guarantee default L9 --amount 80000.01 --paid-on 2026-07-01 "
           "--as ops",
