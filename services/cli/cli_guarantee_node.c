@@ -263,10 +263,12 @@ s_show_pending (cli_t *cli, cli_args_t *args, const ProtobufCMessage *message)
             cli_print_json (&reply->backings [i]->base);
         return CLI_OK;
     }
-    cli_table_t *table = cli_table_new (
-        _ ("APPLICATION"), _ ("GUARANTOR"), _ ("AGREEMENT"), _ ("CATEGORY"),
-        _ ("STATE"), _ ("BACKED BY"), _ ("BACKED AT (UTC)"),
-        _ ("EXPIRES (UTC)"), _ ("REASON"), NULL);
+    cli_table_t *table = cli_table_new (_ ("APPLICATION"), _ ("GUARANTOR"),
+                                        _ ("AGREEMENT"), _ ("CATEGORY"),
+                                        _ ("STATE"), _ ("BACKED BY"),
+                                        _ ("BACKED AT (UTC)"),
+                                        _ ("EXPIRES (UTC)"), _ ("REASON"),
+                                        NULL);
     for (size_t i = 0; i < reply->n_backings; i++) {
         const Kj__LoanGuarantee *b = reply->backings [i];
         cli_table_row (table, b->loan_id, b->guarantor_id, b->agreement_id,

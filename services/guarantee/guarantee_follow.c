@@ -69,8 +69,8 @@ guarantee_follow_types (const char *text, uint32_t *bits, kj_status_t *status)
          word = strtok_r (NULL, " ,", &save)) {
         char name [64];
         snprintf (name, sizeof name, "PRODUCT_%s", word);
-        const ProtobufCEnumValue *value =
-            protobuf_c_enum_descriptor_get_value_by_name (
+        const ProtobufCEnumValue
+            *value = protobuf_c_enum_descriptor_get_value_by_name (
                 &kj__product_type__descriptor, name);
         if (!value || value->value <= 0 || value->value > 31)
             return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
@@ -283,10 +283,14 @@ guarantee_follow_back (kj_call_t *call, const guarantee_policy_t *policy,
     snprintf (fees [1], 24, "%d", in->reguarantee_fee_bp);
     snprintf (expire, 24, "%" PRId64, config ? config->backing_expire_s : 0);
     //  A backing that expired may be recorded again
-    const char *params [] = { in->loan_id,        in->guarantor_id,
-                              in->agreement_id,   in->product_category,
-                              fees [0],           fees [1],
-                              city,               caller,
+    const char *params [] = { in->loan_id,
+                              in->guarantor_id,
+                              in->agreement_id,
+                              in->product_category,
+                              fees [0],
+                              fees [1],
+                              city,
+                              caller,
                               expire };
     const kj_db_query_t queries [] = {
         { "INSERT INTO backing AS b (application_id, guarantor_id, "
@@ -736,12 +740,12 @@ guarantee_follow_expire (void *state, kj_db_t *db)
                              "DELETE FROM disbursement WHERE seen_at < now () "
                              "- $1::bigint * interval '1 second'",
                              1, (const char *[]){ keep });
-    int64_t over = kj_db_run (
-        db,
-        "DELETE FROM disbursement WHERE application_id IN (SELECT "
-        "application_id FROM disbursement ORDER BY seen_at DESC, "
-        "application_id DESC OFFSET $1::bigint)",
-        1, (const char *[]){ max });
+    int64_t over =
+        kj_db_run (db,
+                   "DELETE FROM disbursement WHERE application_id IN (SELECT "
+                   "application_id FROM disbursement ORDER BY seen_at DESC, "
+                   "application_id DESC OFFSET $1::bigint)",
+                   1, (const char *[]){ max });
     if (old < 0 || over < 0 || kj_db_commit (db))
         goto failed;
     return done + (int) old + (int) over;
@@ -759,8 +763,7 @@ int
 guarantee_list_backings (kj_call_t *call, const ProtobufCMessage *request,
                          ProtobufCMessage *reply)
 {
-    const Kj__BackingListRequest *in = (const Kj__BackingListRequest *)
-        request;
+    const Kj__BackingListRequest *in = (const Kj__BackingListRequest *) request;
     static const char *states [] = { "PENDING", "LIVE", "REFUSED", "EXPIRED",
                                      NULL };
     const char *state = *in->state ? in->state : "PENDING";
@@ -774,8 +777,8 @@ guarantee_list_backings (kj_call_t *call, const ProtobufCMessage *request,
                              in->state);
     if (in->limit > GUARANTEE_LIST_MAX)
         return kj_call_fail (call, KJ__CODE__OUT_OF_RANGE, "limit",
-                             "limit: %u; at most %d backings a page",
-                             in->limit, GUARANTEE_LIST_MAX);
+                             "limit: %u; at most %d backings a page", in->limit,
+                             GUARANTEE_LIST_MAX);
     kj_status_t status;
     if (*in->after_id && kj_check_id (in->after_id, "after_id", &status))
         return kj_call_fail_status (call, &status);

@@ -4,7 +4,8 @@
     The parties and contracts (guarantee_parties.c: guarantors,
     risk-sharing agreements, guarantees per loan, 代偿) and the money path
     (guarantee_claims.c: claims, reviews, four-eyes approval, payment
-    within the budget, recoveries, budgets and the ledger check), with the
+    within the budget, recoveries; guarantee_budget.c: budgets and the
+    ledger check; guarantee_follow.c: backings), with the
     helpers they share here. The rules are docs/rules/guarantee.md.
     =========================================================================
 */
@@ -144,9 +145,11 @@ kj_handler_fn guarantee_review_claim;
 kj_handler_fn guarantee_approve_claim;
 kj_handler_fn guarantee_pay_claim;
 kj_handler_fn guarantee_recover;
-kj_handler_fn guarantee_allot_budget;
 kj_handler_fn guarantee_get_claim;
 kj_handler_fn guarantee_list_claims;
+
+//  Handlers of guarantee_budget.c
+kj_handler_fn guarantee_allot_budget;
 kj_handler_fn guarantee_get_budget;
 kj_handler_fn guarantee_list_budgets;
 kj_handler_fn guarantee_ledger_check_handler;

@@ -26,9 +26,9 @@
 #include <pthread.h>
 
 typedef struct {
-    fx_t log;       //  broker, kejin-events, the database
-    gfx_t g;        //  kejin-guarantee's clients and its schema
-    uint64_t txid;  //  the fake matching relay's cursor
+    fx_t log;               //  broker, kejin-events, the database
+    gfx_t g;                //  kejin-guarantee's clients and its schema
+    uint64_t txid;          //  the fake matching relay's cursor
     kj_worker_t *registry;  //  the stand-in registry
     pthread_t registry_thread;
     const char *product;  //  of the applications appended; NULL: P1
@@ -80,8 +80,8 @@ s_registry_start (s_t *s)
                                   .methods = methods,
                                   .instance = "registry.stand-in" };
     s->registry = kj_worker_new (&config);
-    assert_int_equal (pthread_create (&s->registry_thread, NULL,
-                                      s_registry_run, s->registry),
+    assert_int_equal (pthread_create (&s->registry_thread, NULL, s_registry_run,
+                                      s->registry),
                       0);
     assert_true (
         kj_broker_wait_workers (s->log.broker.endpoint, "registry", 1, 20000));
@@ -105,8 +105,7 @@ s_guarantee_start_expiring (s_t *s, int expire_s)
 {
     char pub [160], expire [64];
     snprintf (pub, sizeof pub, "node/pub=%s", s->log.broker.pub);
-    snprintf (expire, sizeof expire, "guarantee/backing_expire_s=%d",
-              expire_s);
+    snprintf (expire, sizeof expire, "guarantee/backing_expire_s=%d", expire_s);
     const char *extra [] = { "-s", "guarantee/relay=false",
                              "-s", "guarantee/workers=2",
                              "-s", pub,
@@ -406,8 +405,7 @@ s_back_as (s_t *s, const char *id, const char *category, char state [16],
     request.reguarantee_fee_bp = 30;
     Kj__LoanGuarantee *reply = NULL;
     int code = gfx_call (s->g.carol, "AddGuarantee", &request,
-                         &kj__loan_guarantee__descriptor, &reply, status,
-                         NULL);
+                         &kj__loan_guarantee__descriptor, &reply, status, NULL);
     snprintf (state, 16, "%s", reply ? reply->state : "");
     if (reply)
         kj__loan_guarantee__free_unpacked (reply, NULL);
@@ -545,8 +543,8 @@ test_follow_expire (void **state)
                       0);
     assert_non_null (strstr (out, "申请"));
     assert_null (strstr (out, "APPLICATION"));
-    assert_int_equal (s_cli (&s, "", "guarantee guarantee pending --json",
-                             out, sizeof out),
+    assert_int_equal (s_cli (&s, "", "guarantee guarantee pending --json", out,
+                             sizeof out),
                       0);
     assert_non_null (strstr (out, "\"loan_id\":\"EXP1\""));
     assert_int_equal (s_cli (&s, "", "guarantee guarantee pending --state X",
