@@ -916,7 +916,8 @@ test_cli_chinese (void **state)
           "--category 创业类 --as ops",
           "已登记为申请 APP9 担保：撮合报告贷款已发放时担保生效");
     s_zh (&fx, 0, "guarantee guarantee pending", "登记人");
-    s_zh (&fx, 2, "guarantee guarantee nope", "动词为 add、back 或 pending");
+    s_zh (&fx, 2, "guarantee guarantee nope",
+          "没有动词“nope”；动词为 add, back, pending");
     s_zh (&fx, 0,
           "guarantee default L9 --amount 80000.01 --paid-on 2026-07-01 "
           "--as ops",
@@ -939,7 +940,8 @@ test_cli_chinese (void **state)
     s_zh (&fx, 0, "guarantee claim list", "补偿申请");
     s_zh (&fx, 0, "guarantee policy show", "政策第 1 版（设定人 ");
     s_zh (&fx, 0, "guarantee --help", "用法：kejin guarantee 动词");
-    s_zh (&fx, 2, "guarantee budget nope", "kejin: budget nope：未知");
+    s_zh (&fx, 2, "guarantee budget nope",
+          "kejin：guarantee budget：没有动词“nope”；动词为 allot, show, list");
     s_zh (&fx, 2, "guarantee ledger nope", "动词为 check");
     s_zh (&fx, 2, "guarantee nope", "未知的 guarantee 命令 'nope'");
     s_zh (&fx, 2, "guarantee pay", "pay 需要一个申请 id");
