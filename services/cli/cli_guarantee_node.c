@@ -11,10 +11,9 @@
     =========================================================================
 */
 
-#include "cli_reg.h"
-#include "guarantee.pb-c.h"
+#include "cli_guarantee.h"
 
-static const char *s_usage = N_ (
+const char *cli_guarantee_usage = N_ (
     "Usage: kejin guarantee VERB ... [--as OPERATOR] [--json]\n"
     "  guarantor add ID --name NAME --yearly-cap YUAN [--qualified]\n"
     "  agreement add ID --guarantor G --bank BANK --bank-share PCT\n"
@@ -56,8 +55,8 @@ static const char *s_usage = N_ (
 //  --------------------------------------------------------------------------
 //  The operator for the request header.
 
-static void
-s_operator (cli_t *cli, cli_args_t *args)
+void
+cli_guarantee_operator (cli_t *cli, cli_args_t *args)
 {
     const char *who = cli_args_get (args, "as");
     if (!who)
@@ -67,19 +66,6 @@ s_operator (cli_t *cli, cli_args_t *args)
     kj_client_t *client = cli_client (cli);
     if (client)
         kj_client_set_caller (client, who);
-}
-
-//  Call a write or read of the guarantee service as the operator.
-static int
-s_call (cli_t *cli, cli_args_t *args, const char *method,
-        const ProtobufCMessage *request, const ProtobufCMessageDescriptor *type,
-        ProtobufCMessage **reply_p)
-{
-    s_operator (cli, args);
-    bool read = strncmp (method, "Get", 3) == 0
-             || strncmp (method, "List", 4) == 0
-             || streq (method, "LedgerCheck");
-    return cli_call (cli, "guarantee", method, request, type, reply_p, read);
 }
 
 //  A claim or budget id given as the verb's one positional argument
@@ -146,16 +132,17 @@ s_print_budget (cli_t *cli, const Kj__Budget *b)
 //  the reply for people, or as JSON under --json.
 
 //  The operator for the request header, and nothing more to fill.
-static int
-s_fill_operator (cli_t *cli, cli_args_t *args, ProtobufCMessage *request)
+int
+cli_guarantee_fill_operator (cli_t *cli, cli_args_t *args,
+                             ProtobufCMessage *request)
 {
-    s_operator (cli, args);
+    cli_guarantee_operator (cli, args);
     return 0;
 }
 
 //  True when the reply went out as JSON (--json)
-static bool
-s_json (cli_t *cli, const ProtobufCMessage *reply)
+bool
+cli_guarantee_json (cli_t *cli, const ProtobufCMessage *reply)
 {
     if (cli->json)
         cli_print_json (reply);
@@ -172,14 +159,14 @@ s_fill_guarantor (cli_t *cli, cli_args_t *args, ProtobufCMessage *request)
     if (cli_parse_yuan ("--yearly-cap", cli_args_get (args, "yearly-cap"),
                         &in->yearly_cap_fen))
         return -1;
-    return s_fill_operator (cli, args, request);
+    return cli_guarantee_fill_operator (cli, args, request);
 }
 
 static int
 s_show_guarantor (cli_t *cli, cli_args_t *args, const ProtobufCMessage *message)
 {
     const Kj__Guarantor *reply = (const Kj__Guarantor *) message;
-    if (!s_json (cli, message))
+    if (!cli_guarantee_json (cli, message))
         printf (reply->qualified ? _ ("guarantor %s added (qualified)\n")
                                  : _ ("guarantor %s added (not qualified)\n"),
                 reply->id);
@@ -191,12 +178,8 @@ static const cli_call_verb_t s_guarantor_add = {
     .positional = 1,
     .required = "name yearly-cap",
     .complaint = N_ ("guarantor add needs ID --name NAME --yearly-cap YUAN"),
-    .service = "guarantee",
-    .method = "AddGuarantor",
-    .request_type = &kj__guarantor_add_request__descriptor,
-    .reply_type = &kj__guarantor__descriptor,
-    .fill = s_fill_guarantor,
-    .show = s_show_guarantor,
+    CLI_GUARANTEE_CALL ("AddGuarantor", kj__guarantor_add_request,
+                        kj__guarantor, s_fill_guarantor, s_show_guarantor),
 };
 
 //  agreement add ID --guarantor G --bank BANK ... (every option)
@@ -226,14 +209,14 @@ s_fill_agreement (cli_t *cli, cli_args_t *args, ProtobufCMessage *request)
     if (cli_parse_yuan ("--per-claim-cap", cli_args_get (args, "per-claim-cap"),
                         &in->per_claim_cap_fen))
         return -1;
-    return s_fill_operator (cli, args, request);
+    return cli_guarantee_fill_operator (cli, args, request);
 }
 
 static int
 s_show_agreement (cli_t *cli, cli_args_t *args, const ProtobufCMessage *message)
 {
     const Kj__Agreement *reply = (const Kj__Agreement *) message;
-    if (!s_json (cli, message))
+    if (!cli_guarantee_json (cli, message))
         printf (_ ("agreement %s version %d added\n"), reply->id,
                 reply->version);
     return CLI_OK;
@@ -247,12 +230,8 @@ static const cli_call_verb_t s_agreement_add = {
                 "provincial-share rate per-claim-cap from to",
     .complaint = N_ ("agreement add needs ID and every option: kejin "
                      "guarantee --help"),
-    .service = "guarantee",
-    .method = "AddAgreement",
-    .request_type = &kj__agreement_add_request__descriptor,
-    .reply_type = &kj__agreement__descriptor,
-    .fill = s_fill_agreement,
-    .show = s_show_agreement,
+    CLI_GUARANTEE_CALL ("AddAgreement", kj__agreement_add_request,
+                        kj__agreement, s_fill_agreement, s_show_agreement),
 };
 
 //  guarantee add LOAN ...: a guarantee of a loan disbursed; guarantee
@@ -277,14 +256,14 @@ s_fill_guarantee (cli_t *cli, cli_args_t *args, ProtobufCMessage *request)
             && cli_parse_percent ("--reguarantee-fee", refee,
                                   &in->reguarantee_fee_bp)))
         return -1;
-    return s_fill_operator (cli, args, request);
+    return cli_guarantee_fill_operator (cli, args, request);
 }
 
 static int
 s_show_guarantee (cli_t *cli, cli_args_t *args, const ProtobufCMessage *message)
 {
     const Kj__LoanGuarantee *reply = (const Kj__LoanGuarantee *) message;
-    if (s_json (cli, message))
+    if (cli_guarantee_json (cli, message))
         return CLI_OK;
     if (streq (reply->state, "PENDING"))
         printf (_ ("application %s backed: its guarantee goes live when "
@@ -308,12 +287,8 @@ static const cli_call_verb_t s_guarantee_add = {
     .required = "guarantor enterprise category amount date",
     .complaint = N_ ("guarantee add needs LOAN --guarantor --enterprise "
                      "--category --amount --date"),
-    .service = "guarantee",
-    .method = "AddGuarantee",
-    .request_type = &kj__guarantee_add_request__descriptor,
-    .reply_type = &kj__loan_guarantee__descriptor,
-    .fill = s_fill_guarantee,
-    .show = s_show_guarantee,
+    CLI_GUARANTEE_CALL ("AddGuarantee", kj__guarantee_add_request,
+                        kj__loan_guarantee, s_fill_guarantee, s_show_guarantee),
 };
 
 static const cli_call_verb_t s_guarantee_back = {
@@ -323,12 +298,8 @@ static const cli_call_verb_t s_guarantee_back = {
     .required = "guarantor category",
     .complaint = N_ ("guarantee back needs APPLICATION --guarantor "
                      "--category"),
-    .service = "guarantee",
-    .method = "AddGuarantee",
-    .request_type = &kj__guarantee_add_request__descriptor,
-    .reply_type = &kj__loan_guarantee__descriptor,
-    .fill = s_fill_guarantee,
-    .show = s_show_guarantee,
+    CLI_GUARANTEE_CALL ("AddGuarantee", kj__guarantee_add_request,
+                        kj__loan_guarantee, s_fill_guarantee, s_show_guarantee),
 };
 
 //  guarantee pending: the backings waiting for their disbursement (or in
@@ -344,7 +315,7 @@ s_fill_pending (cli_t *cli, cli_args_t *args, ProtobufCMessage *request)
         return -1;
     in->after_id = cli_args_text (args, "after");
     in->limit = (uint32_t) n;
-    return s_fill_operator (cli, args, request);
+    return cli_guarantee_fill_operator (cli, args, request);
 }
 
 static int
@@ -380,13 +351,9 @@ static const cli_call_verb_t s_guarantee_pending = {
     .spec = "as= state= after= limit=",
     .complaint = N_ ("guarantee pending takes no arguments; kejin guarantee "
                      "--help"),
-    .service = "guarantee",
-    .method = "ListBackings",
-    .request_type = &kj__backing_list_request__descriptor,
-    .reply_type = &kj__backing_list__descriptor,
     .read_only = true,
-    .fill = s_fill_pending,
-    .show = s_show_pending,
+    CLI_GUARANTEE_CALL ("ListBackings", kj__backing_list_request,
+                        kj__backing_list, s_fill_pending, s_show_pending),
 };
 
 //  default LOAN --amount YUAN --paid-on YYYY-MM-DD: the 代偿 paid
@@ -398,14 +365,14 @@ s_fill_default (cli_t *cli, cli_args_t *args, ProtobufCMessage *request)
     if (cli_parse_yuan ("--amount", cli_args_get (args, "amount"),
                         &in->amount_fen))
         return -1;
-    return s_fill_operator (cli, args, request);
+    return cli_guarantee_fill_operator (cli, args, request);
 }
 
 static int
 s_show_default (cli_t *cli, cli_args_t *args, const ProtobufCMessage *message)
 {
     const Kj__Daichang *reply = (const Kj__Daichang *) message;
-    if (s_json (cli, message))
+    if (cli_guarantee_json (cli, message))
         return CLI_OK;
     char yuan [64], n [64], p [64], g [64];
     printf (_ ("代偿 %" PRId64 " of %s recorded on loan %s: national "
@@ -423,12 +390,8 @@ static const cli_call_verb_t s_default = {
     .required = "amount paid-on",
     .complaint = N_ ("default needs LOAN --amount YUAN --paid-on "
                      "YYYY-MM-DD"),
-    .service = "guarantee",
-    .method = "RecordDaichang",
-    .request_type = &kj__daichang_record_request__descriptor,
-    .reply_type = &kj__daichang__descriptor,
-    .fill = s_fill_default,
-    .show = s_show_default,
+    CLI_GUARANTEE_CALL ("RecordDaichang", kj__daichang_record_request,
+                        kj__daichang, s_fill_default, s_show_default),
 };
 
 //  --------------------------------------------------------------------------
@@ -443,7 +406,7 @@ s_fill_claim_id (cli_t *cli, cli_args_t *args, ProtobufCMessage *request,
                                + request->descriptor->fields [0].offset);
     if (s_id (args, what, id))
         return -1;
-    return s_fill_operator (cli, args, request);
+    return cli_guarantee_fill_operator (cli, args, request);
 }
 
 static int
@@ -479,17 +442,13 @@ s_show_claim (cli_t *cli, cli_args_t *args, const ProtobufCMessage *message)
     return CLI_OK;
 }
 
-#define S_CLAIM_VERB(method_, type_, fill_)                                    \
-    .service = "guarantee", .method = method_,                                 \
-    .request_type = &type_##__descriptor,                                      \
-    .reply_type = &kj__claim__descriptor, .fill = fill_, .show = s_show_claim
-
 static const cli_call_verb_t s_claim_submit = {
     .spec = "as=",
     .positional = 1,
     .complaint = N_ ("claim submit|show|review takes one id; kejin guarantee "
                      "--help"),
-    S_CLAIM_VERB ("SubmitClaim", kj__claim_submit_request, s_fill_daichang)
+    CLI_GUARANTEE_CALL ("SubmitClaim", kj__claim_submit_request, kj__claim,
+                        s_fill_daichang, s_show_claim),
 };
 static const cli_call_verb_t s_claim_show = {
     .spec = "as=",
@@ -497,7 +456,8 @@ static const cli_call_verb_t s_claim_show = {
     .complaint = N_ ("claim submit|show|review takes one id; kejin guarantee "
                      "--help"),
     .read_only = true,
-    S_CLAIM_VERB ("GetClaim", kj__claim_get_request, s_fill_id)
+    CLI_GUARANTEE_CALL ("GetClaim", kj__claim_get_request, kj__claim, s_fill_id,
+                        s_show_claim),
 };
 static const cli_call_verb_t s_claim_review = {
     .spec = "as= level= reject! reason=",
@@ -505,19 +465,22 @@ static const cli_call_verb_t s_claim_review = {
     .required = "level",
     .complaint = N_ ("claim submit|show|review takes one id; kejin guarantee "
                      "--help"),
-    S_CLAIM_VERB ("ReviewClaim", kj__claim_review_request, s_fill_review)
+    CLI_GUARANTEE_CALL ("ReviewClaim", kj__claim_review_request, kj__claim,
+                        s_fill_review, s_show_claim),
 };
 static const cli_call_verb_t s_approve = {
     .spec = "as=",
     .positional = 1,
     .complaint = N_ ("approve takes a claim id"),
-    S_CLAIM_VERB ("ApproveClaim", kj__claim_approve_request, s_fill_claim)
+    CLI_GUARANTEE_CALL ("ApproveClaim", kj__claim_approve_request, kj__claim,
+                        s_fill_claim, s_show_claim),
 };
 static const cli_call_verb_t s_pay = {
     .spec = "as=",
     .positional = 1,
     .complaint = N_ ("pay takes a claim id"),
-    S_CLAIM_VERB ("PayClaim", kj__claim_pay_request, s_fill_claim)
+    CLI_GUARANTEE_CALL ("PayClaim", kj__claim_pay_request, kj__claim,
+                        s_fill_claim, s_show_claim),
 };
 
 //  claim list [--state S] [--after ID] [--limit N]
@@ -533,7 +496,7 @@ s_fill_claim_list (cli_t *cli, cli_args_t *args, ProtobufCMessage *request)
         || (limit && cli_parse_int ("--limit", limit, 1, 1000, &n)))
         return -1;
     in->limit = (uint32_t) n;
-    return s_fill_operator (cli, args, request);
+    return cli_guarantee_fill_operator (cli, args, request);
 }
 
 static int
@@ -566,13 +529,9 @@ s_show_claim_list (cli_t *cli, cli_args_t *args,
 static const cli_call_verb_t s_claim_list = {
     .spec = "as= state= after= limit=",
     .complaint = N_ ("claim list takes no arguments"),
-    .service = "guarantee",
-    .method = "ListClaims",
-    .request_type = &kj__claim_list_request__descriptor,
-    .reply_type = &kj__claim_list__descriptor,
     .read_only = true,
-    .fill = s_fill_claim_list,
-    .show = s_show_claim_list,
+    CLI_GUARANTEE_CALL ("ListClaims", kj__claim_list_request, kj__claim_list,
+                        s_fill_claim_list, s_show_claim_list),
 };
 
 //  recover CLAIM_ID --net YUAN
@@ -592,7 +551,7 @@ s_show_recover (cli_t *cli, cli_args_t *args, const ProtobufCMessage *message)
 {
     const Kj__Recovery *reply = (const Kj__Recovery *) message;
     char a [64], b [64], c [64];
-    if (!s_json (cli, message))
+    if (!cli_guarantee_json (cli, message))
         printf (_ ("claim %" PRId64 ": recovered %s in all; refund to the "
                    "province now %s, %s in all\n"),
                 reply->claim_id,
@@ -607,19 +566,16 @@ static const cli_call_verb_t s_recover = {
     .positional = 1,
     .required = "net",
     .complaint = N_ ("recover needs CLAIM_ID --net YUAN"),
-    .service = "guarantee",
-    .method = "Recover",
-    .request_type = &kj__recover_request__descriptor,
-    .reply_type = &kj__recovery__descriptor,
-    .fill = s_fill_recover,
-    .show = s_show_recover,
+    CLI_GUARANTEE_CALL ("Recover", kj__recover_request, kj__recovery,
+                        s_fill_recover, s_show_recover),
 };
 
 //  --------------------------------------------------------------------------
 //  budget allot YEAR --amount YUAN | budget show YEAR | budget list
 
-static int
-s_fill_year (cli_t *cli, cli_args_t *args, ProtobufCMessage *request)
+int
+cli_guarantee_fill_year (cli_t *cli, cli_args_t *args,
+                         ProtobufCMessage *request)
 {
     //  The year is the first field of BudgetAllotRequest and BudgetGetRequest
     int64_t year;
@@ -628,7 +584,7 @@ s_fill_year (cli_t *cli, cli_args_t *args, ProtobufCMessage *request)
         return -1;
     *(int32_t *) ((char *) request
                   + request->descriptor->fields [0].offset) = (int32_t) year;
-    return s_fill_operator (cli, args, request);
+    return cli_guarantee_fill_operator (cli, args, request);
 }
 
 static int
@@ -637,7 +593,7 @@ s_fill_allot (cli_t *cli, cli_args_t *args, ProtobufCMessage *request)
     if (cli_parse_yuan ("--amount", cli_args_get (args, "amount"),
                         &((Kj__BudgetAllotRequest *) request)->amount_fen))
         return -1;
-    return s_fill_year (cli, args, request);
+    return cli_guarantee_fill_year (cli, args, request);
 }
 
 static int
@@ -662,37 +618,25 @@ static const cli_call_verb_t s_budget_allot = {
     .required = "amount",
     .complaint = N_ ("budget allot YEAR --amount YUAN | budget show YEAR | "
                      "budget list"),
-    .service = "guarantee",
-    .method = "AllotBudget",
-    .request_type = &kj__budget_allot_request__descriptor,
-    .reply_type = &kj__budget__descriptor,
-    .fill = s_fill_allot,
-    .show = s_show_budget,
+    CLI_GUARANTEE_CALL ("AllotBudget", kj__budget_allot_request, kj__budget,
+                        s_fill_allot, s_show_budget),
 };
 static const cli_call_verb_t s_budget_show = {
     .spec = "as=",
     .positional = 1,
     .complaint = N_ ("budget allot YEAR --amount YUAN | budget show YEAR | "
                      "budget list"),
-    .service = "guarantee",
-    .method = "GetBudget",
-    .request_type = &kj__budget_get_request__descriptor,
-    .reply_type = &kj__budget__descriptor,
     .read_only = true,
-    .fill = s_fill_year,
-    .show = s_show_budget,
+    CLI_GUARANTEE_CALL ("GetBudget", kj__budget_get_request, kj__budget,
+                        cli_guarantee_fill_year, s_show_budget),
 };
 static const cli_call_verb_t s_budget_list = {
     .spec = "as=",
     .complaint = N_ ("budget allot YEAR --amount YUAN | budget show YEAR | "
                      "budget list"),
-    .service = "guarantee",
-    .method = "ListBudgets",
-    .request_type = &kj__budget_list_request__descriptor,
-    .reply_type = &kj__budget_list__descriptor,
     .read_only = true,
-    .fill = s_fill_operator,
-    .show = s_show_budgets,
+    CLI_GUARANTEE_CALL ("ListBudgets", kj__budget_list_request, kj__budget_list,
+                        cli_guarantee_fill_operator, s_show_budgets),
 };
 
 //  ledger check: exit 1 when it does not balance
@@ -701,7 +645,7 @@ static int
 s_show_ledger (cli_t *cli, cli_args_t *args, const ProtobufCMessage *message)
 {
     const Kj__LedgerReport *reply = (const Kj__LedgerReport *) message;
-    if (!s_json (cli, message)) {
+    if (!cli_guarantee_json (cli, message)) {
         printf (reply->balanced
                     ? _ ("ledger balanced: %" PRIu64 " transactions, %" PRIu64
                          " entries\n")
@@ -717,179 +661,11 @@ s_show_ledger (cli_t *cli, cli_args_t *args, const ProtobufCMessage *message)
 static const cli_call_verb_t s_ledger_check = {
     .spec = "as=",
     .complaint = N_ ("ledger check takes no arguments"),
-    .service = "guarantee",
-    .method = "LedgerCheck",
-    .request_type = &kj__ledger_check_request__descriptor,
-    .reply_type = &kj__ledger_report__descriptor,
     .read_only = true,
-    .fill = s_fill_operator,
-    .show = s_show_ledger,
+    CLI_GUARANTEE_CALL ("LedgerCheck", kj__ledger_check_request,
+                        kj__ledger_report, cli_guarantee_fill_operator,
+                        s_show_ledger),
 };
-
-//  --------------------------------------------------------------------------
-//  report [YEAR]: the budget by year, the year's claims by city and by
-//  guarantor, loss ratios by bank, and the totals
-
-static void
-s_print_lines (const char *title, const char *key,
-               Kj__GuaranteeReportLine **lines, size_t count, bool losses)
-{
-    if (count == 0)
-        return;
-    printf ("\n%s\n  %-20s %18s %18s %18s %18s %18s %7s %s\n", title, _ (key),
-            _ ("allotted/cap"), _ ("committed"), _ ("paid"), _ ("left"),
-            _ ("recovered"), _ ("claims"), losses ? _ ("loss ratio") : "");
-    for (size_t i = 0; i < count; i++) {
-        const Kj__GuaranteeReportLine *l = lines [i];
-        char t [64], c [64], p [64], f [64], r [64], ratio [32] = "";
-        if (losses)
-            snprintf (ratio, sizeof ratio, "%s%s",
-                      cli_percent (l->loss_ratio_bp, t, sizeof t),
-                      l->suspended ? _ (" suspended") : "");
-        printf ("  %-20s %18s %18s %18s %18s %18s %7u %s\n", l->key,
-                cli_yuan (l->total_fen, t, 64),
-                cli_yuan (l->committed_fen, c, 64),
-                cli_yuan (l->paid_fen, p, 64), cli_yuan (l->left_fen, f, 64),
-                cli_yuan (l->recovered_fen, r, 64), l->claims, ratio);
-    }
-}
-
-static int
-s_show_report (cli_t *cli, cli_args_t *args, const ProtobufCMessage *message)
-{
-    const Kj__GuaranteeReport *reply = (const Kj__GuaranteeReport *) message;
-    if (s_json (cli, message))
-        return CLI_OK;
-    const Kj__GuaranteeReportLine *t = reply->total;
-    char p [64], r [64], f [64], d [64];
-    printf (_ ("compensation paid %s, net recoveries %s, refunded to "
-               "the province %s; 代偿 %s\n"),
-            cli_yuan (t->paid_fen, p, 64), cli_yuan (t->recovered_fen, r, 64),
-            cli_yuan (t->refunded_fen, f, 64),
-            cli_yuan (t->daichang_fen, d, 64));
-    s_print_lines (_ ("budget by year"), N_ ("year"), reply->years,
-                   reply->n_years, false);
-    char title [64];
-    snprintf (title, sizeof title, _ ("claims on the %d budget by city"),
-              reply->year);
-    s_print_lines (title, N_ ("city"), reply->cities, reply->n_cities, false);
-    snprintf (title, sizeof title, _ ("claims on the %d budget by guarantor"),
-              reply->year);
-    s_print_lines (title, N_ ("guarantor"), reply->guarantors,
-                   reply->n_guarantors, true);
-    s_print_lines (_ ("loss ratios by bank"), N_ ("bank"), reply->banks,
-                   reply->n_banks, true);
-    return CLI_OK;
-}
-
-//  YEAR is optional: this year's report without it
-static const cli_call_verb_t s_report = {
-    .spec = "as=",
-    .complaint = N_ ("report [YEAR]"),
-    .service = "guarantee",
-    .method = "Report",
-    .request_type = &kj__guarantee_report_request__descriptor,
-    .reply_type = &kj__guarantee_report__descriptor,
-    .read_only = true,
-    .fill = s_fill_operator,
-    .show = s_show_report,
-};
-static const cli_call_verb_t s_report_year = {
-    .spec = "as=",
-    .positional = 1,
-    .complaint = N_ ("report [YEAR]"),
-    .service = "guarantee",
-    .method = "Report",
-    .request_type = &kj__guarantee_report_request__descriptor,
-    .reply_type = &kj__guarantee_report__descriptor,
-    .read_only = true,
-    .fill = s_fill_year,
-    .show = s_show_report,
-};
-
-//  policy show | policy set: the limits in force, or their next version
-
-static int
-s_policy (cli_t *cli, int argc, char **argv)
-{
-    bool set = streq (argv [2], "set");  //  else show
-    cli_args_t *args = cli_args_verb (
-        argc - 1, argv + 1,
-        "as= bank-share-min= system-share-max= national-share-max= "
-        "provincial-share-min= fee-max= reguarantee-fee-small-max= "
-        "reguarantee-fee-large-max= reguarantee-large-above= balance-cap=",
-        s_usage, 0, NULL, N_ ("policy show | policy set [OPTIONS]"));
-    if (!args)
-        return CLI_USAGE;
-    Kj__PolicyGetRequest get = KJ__POLICY_GET_REQUEST__INIT;
-    Kj__Policy *policy = NULL;
-    int rc = s_call (cli, args, "GetPolicy", &get.base, &kj__policy__descriptor,
-                     (ProtobufCMessage **) &policy);
-    if (rc == CLI_OK && set) {
-        struct {
-            const char *option;
-            int32_t *bp;
-        } shares [] = {
-            { "bank-share-min", &policy->bank_share_min_bp },
-            { "system-share-max", &policy->system_share_max_bp },
-            { "national-share-max", &policy->national_share_max_bp },
-            { "provincial-share-min", &policy->provincial_share_min_bp },
-            { "fee-max", &policy->guarantee_fee_max_bp },
-            { "reguarantee-fee-small-max",
-              &policy->reguarantee_fee_small_max_bp },
-            { "reguarantee-fee-large-max",
-              &policy->reguarantee_fee_large_max_bp }
-        };
-        for (size_t i = 0; rc == CLI_OK && i < 7; i++) {
-            const char *text = cli_args_get (args, shares [i].option);
-            char option [48];
-            snprintf (option, sizeof option, "--%s", shares [i].option);
-            if (text && cli_parse_percent (option, text, shares [i].bp))
-                rc = CLI_USAGE;
-        }
-        const char *above = cli_args_get (args, "reguarantee-large-above");
-        const char *cap = cli_args_get (args, "balance-cap");
-        if (rc == CLI_OK
-            && ((above
-                 && cli_parse_yuan ("--reguarantee-large-above", above,
-                                    &policy->reguarantee_large_above_fen))
-                || (cap
-                    && cli_parse_yuan ("--balance-cap", cap,
-                                       &policy->balance_cap_fen))))
-            rc = CLI_USAGE;
-        Kj__Policy *next = NULL;
-        if (rc == CLI_OK)
-            rc = s_call (cli, args, "SetPolicy", &policy->base,
-                         &kj__policy__descriptor, (ProtobufCMessage **) &next);
-        kj__policy__free_unpacked (policy, NULL);
-        policy = next;
-    }
-    if (rc == CLI_OK && cli->json)
-        cli_print_json (&policy->base);
-    else if (rc == CLI_OK) {
-        char a [32], b [32], c [32], d [32], e [32], f [32], g [32];
-        char h [64], i [64];
-        printf (_ ("policy %d (set by %s): bank share at least %s, guarantee "
-                   "system at most %s, national fund at most %s, provincial "
-                   "re-guarantee at least %s; guarantee fee at most %s a "
-                   "year; re-guarantee fee at most %s, or %s above %s; an "
-                   "enterprise's guaranteed balance at most %s\n"),
-                policy->version, policy->set_by,
-                cli_percent (policy->bank_share_min_bp, a, 32),
-                cli_percent (policy->system_share_max_bp, b, 32),
-                cli_percent (policy->national_share_max_bp, c, 32),
-                cli_percent (policy->provincial_share_min_bp, d, 32),
-                cli_percent (policy->guarantee_fee_max_bp, e, 32),
-                cli_percent (policy->reguarantee_fee_small_max_bp, f, 32),
-                cli_percent (policy->reguarantee_fee_large_max_bp, g, 32),
-                cli_yuan (policy->reguarantee_large_above_fen, h, 64),
-                cli_yuan (policy->balance_cap_fen, i, 64));
-    }
-    if (policy)
-        kj__policy__free_unpacked (policy, NULL);
-    cli_args_destroy (&args);
-    return rc;
-}
 
 //  --------------------------------------------------------------------------
 
@@ -902,28 +678,29 @@ typedef struct {
     int (*run) (cli_t *cli, int argc, char **argv);
 } s_verb_t;
 
-static const s_verb_t s_verbs [] = { { "guarantor", "add", &s_guarantor_add },
-                                     { "agreement", "add", &s_agreement_add },
-                                     { "guarantee", "add", &s_guarantee_add },
-                                     { "guarantee", "back", &s_guarantee_back },
-                                     { "guarantee", "pending",
-                                       &s_guarantee_pending },
-                                     { "default", NULL, &s_default },
-                                     { "claim", "submit", &s_claim_submit },
-                                     { "claim", "show", &s_claim_show },
-                                     { "claim", "list", &s_claim_list },
-                                     { "claim", "review", &s_claim_review },
-                                     { "approve", NULL, &s_approve },
-                                     { "pay", NULL, &s_pay },
-                                     { "recover", NULL, &s_recover },
-                                     { "budget", "allot", &s_budget_allot },
-                                     { "budget", "show", &s_budget_show },
-                                     { "budget", "list", &s_budget_list },
-                                     { "ledger", "check", &s_ledger_check },
-                                     { "report", NULL, &s_report },
-                                     { "policy", "show", NULL, s_policy },
-                                     { "policy", "set", NULL, s_policy },
-                                     { NULL } };
+static const s_verb_t s_verbs [] = {
+    { "guarantor", "add", &s_guarantor_add },
+    { "agreement", "add", &s_agreement_add },
+    { "guarantee", "add", &s_guarantee_add },
+    { "guarantee", "back", &s_guarantee_back },
+    { "guarantee", "pending", &s_guarantee_pending },
+    { "default", NULL, &s_default },
+    { "claim", "submit", &s_claim_submit },
+    { "claim", "show", &s_claim_show },
+    { "claim", "list", &s_claim_list },
+    { "claim", "review", &s_claim_review },
+    { "approve", NULL, &s_approve },
+    { "pay", NULL, &s_pay },
+    { "recover", NULL, &s_recover },
+    { "budget", "allot", &s_budget_allot },
+    { "budget", "show", &s_budget_show },
+    { "budget", "list", &s_budget_list },
+    { "ledger", "check", &s_ledger_check },
+    { "report", NULL, &cli_guarantee_report },
+    { "policy", "show", NULL, cli_guarantee_policy },
+    { "policy", "set", NULL, cli_guarantee_policy },
+    { NULL }
+};
 
 int
 cli_guarantee_node (cli_t *cli, int argc, char **argv)
@@ -931,7 +708,7 @@ cli_guarantee_node (cli_t *cli, int argc, char **argv)
     //  argv [0] is "guarantee", argv [1] the noun or verb: a verb of one
     //  word parses its arguments from argv [2], of two from argv [3]
     if (argc < 2 || cli_wants_help (argc, argv))
-        return cli_usage (s_usage, argc < 2);
+        return cli_usage (cli_guarantee_usage, argc < 2);
     const char *word = argc >= 3 ? argv [2] : "";
     char verbs [128] = "";
     for (const s_verb_t *v = s_verbs; v->noun; v++) {
@@ -945,12 +722,14 @@ cli_guarantee_node (cli_t *cli, int argc, char **argv)
         if (v->run)
             return v->run (cli, argc, argv);
         //  report YEAR: the year's report
-        const cli_call_verb_t *call = v->call == &s_report && *word
+        const cli_call_verb_t *call = v->call == &cli_guarantee_report && *word
                                            && *word != '-'
-                                        ? &s_report_year
+                                        ? &cli_guarantee_report_year
                                         : v->call;
-        return v->verb ? cli_verb_call (cli, argc - 1, argv + 1, s_usage, call)
-                       : cli_verb_call (cli, argc, argv, s_usage, call);
+        return v->verb
+                 ? cli_verb_call (cli, argc - 1, argv + 1, cli_guarantee_usage,
+                                  call)
+                 : cli_verb_call (cli, argc, argv, cli_guarantee_usage, call);
     }
     if (*verbs) {
         fprintf (stderr,
@@ -959,5 +738,5 @@ cli_guarantee_node (cli_t *cli, int argc, char **argv)
         return CLI_USAGE;
     }
     fprintf (stderr, _ ("kejin: unknown guarantee command '%s'\n"), argv [1]);
-    return cli_usage (s_usage, true);
+    return cli_usage (cli_guarantee_usage, true);
 }
