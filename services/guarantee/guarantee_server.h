@@ -119,11 +119,11 @@ int
     guarantee_follow_run (void *state, kj_db_t *db);
 
 //  The job expiring pending backings and trimming the disbursements
-//  remembered (guarantee_follow.c).
+//  remembered (guarantee_backing.c).
 int
     guarantee_follow_expire (void *state, kj_db_t *db);
 
-//  ListBackings (guarantee_follow.c).
+//  ListBackings (guarantee_backing.c).
 kj_handler_fn guarantee_list_backings;
 
 //  The product types of guarantee/startup_product_types as bits of
