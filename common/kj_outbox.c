@@ -74,38 +74,56 @@ s_check_locked (kj_db_t *db, const char *topic, const char *key)
 }
 
 //  --------------------------------------------------------------------------
-//  One event, one INSERT, in the caller's transaction.
+//  One event, one INSERT, in the caller's transaction: as a statement of
+//  the caller's batch (kj_outbox_row), or on its own (kj_outbox_add).
 
-int
-kj_outbox_add (kj_db_t *db, const char *topic, const char *key,
-               const ProtobufCMessage *payload)
+#define S_INSERT_SQL                                                           \
+    "INSERT INTO kj_outbox (topic, key, payload_type, payload) "               \
+    "VALUES ($1, $2, $3, decode ($4, 'hex'))"
+
+kj_db_query_t
+kj_outbox_row (kj_db_t *db, const char *topic, const char *key,
+               const ProtobufCMessage *payload, kj_outbox_row_t *row)
 {
     //  An event outside a transaction could commit without its change:
     //  that is a mistake of the caller, not of its input
     assert (kj_db_in_tx (db));
     assert (topic && *topic && *topic != '$');
     s_check_locked (db, topic, key);
-
-    const char *type = payload ? payload->descriptor->name : "";
     size_t size;
-    char *hex = s_hex (payload, &size);
+    row->hex = s_hex (payload, &size);
+    row->params [0] = topic;
+    row->params [1] = key ? key : "";
+    row->params [2] = payload ? payload->descriptor->name : "";
+    row->params [3] = row->hex;
+    char channel [64];
+    kj_outbox_channel (kj_db_schema (db), channel);
+    kj_db_notify_after_commit (db, channel);
+    return (kj_db_query_t){ S_INSERT_SQL, 4, row->params };
+}
 
-    const char *params [] = { topic, key ? key : "", type, hex };
+void
+kj_outbox_row_free (kj_outbox_row_t *row)
+{
+    free (row->hex);
+    row->hex = NULL;
+}
+
+int
+kj_outbox_add (kj_db_t *db, const char *topic, const char *key,
+               const ProtobufCMessage *payload)
+{
+    kj_outbox_row_t row;
+    kj_db_query_t query = kj_outbox_row (db, topic, key, payload, &row);
     //  Goes with the next statement or COMMIT (kj_db_defer), which fail
     //  if it does
-    int rc = kj_db_defer (db,
-                          "INSERT INTO kj_outbox (topic, key, payload_type, "
-                          "payload) VALUES ($1, $2, $3, decode ($4, 'hex'))",
-                          4, params);
-    free (hex);
+    int rc = kj_db_defer (db, query.sql, query.nparams, query.params);
+    kj_outbox_row_free (&row);
     if (rc) {
         kj_warn ("outbox.add_failed", "topic=%s sqlstate=%s reason=\"%s\"",
                  topic, kj_db_sqlstate (db), kj_db_error (db));
         return -1;
     }
-    char channel [64];
-    kj_outbox_channel (kj_db_schema (db), channel);
-    kj_db_notify_after_commit (db, channel);
     return 0;
 }
 

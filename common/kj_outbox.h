@@ -32,6 +32,23 @@ int
     kj_outbox_add (kj_db_t *db, const char *topic, const char *key,
                    const ProtobufCMessage *payload);
 
+//  The same event as one statement of the caller's batch
+//  (kj_db_exec_many), so that it costs no round trip of its own: the
+//  statement (its parameters in *row), to run in db's transaction, the
+//  relay woken after the commit. Its result is the insert's (PGRES_COMMAND_OK,
+//  one row). kj_outbox_row_free (row) after the batch ran.
+typedef struct {
+    const char *params [4];
+    char *hex;
+} kj_outbox_row_t;
+
+kj_db_query_t
+    kj_outbox_row (kj_db_t *db, const char *topic, const char *key,
+                   const ProtobufCMessage *payload, kj_outbox_row_t *row);
+
+void
+    kj_outbox_row_free (kj_outbox_row_t *row);
+
 //  Add n events of one topic at COPY speed, for bulk changes that emit an
 //  event per row: keys [i] (NULL for none) and payloads [i] (NULL for an
 //  empty one) as kj_outbox_add takes them, written with one COPY in the

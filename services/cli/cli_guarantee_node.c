@@ -11,10 +11,9 @@
     =========================================================================
 */
 
-#include "cli_reg.h"
-#include "guarantee.pb-c.h"
+#include "cli_guarantee.h"
 
-static const char *s_usage = N_ (
+const char *cli_guarantee_usage = N_ (
     "Usage: kejin guarantee VERB ... [--as OPERATOR] [--json]\n"
     "  guarantor add ID --name NAME --yearly-cap YUAN [--qualified]\n"
     "  agreement add ID --guarantor G --bank BANK --bank-share PCT\n"
@@ -26,7 +25,10 @@ static const char *s_usage = N_ (
     "      [--fee PCT] [--reguarantee-fee PCT] [--city CODE]\n"
     "  guarantee back APPLICATION --guarantor G [--agreement A]\n"
     "      --category 创业类 [--fee PCT] [--reguarantee-fee PCT]\n"
-    "      (live when matching reports the loan disbursed)\n"
+    "      (live when matching reports the loan disbursed, or at once if\n"
+    "      it did before)\n"
+    "  guarantee pending [--state PENDING|LIVE|REFUSED|EXPIRED]\n"
+    "      [--after APPLICATION] [--limit N]   (backings waiting, or in S)\n"
     "  default LOAN --amount YUAN --paid-on YYYY-MM-DD   (the 代偿 paid)\n"
     "  claim submit DAICHANG_ID | claim show ID | claim list [--state S]\n"
     "      [--after ID] [--limit N]\n"
@@ -53,8 +55,8 @@ static const char *s_usage = N_ (
 //  --------------------------------------------------------------------------
 //  The operator for the request header.
 
-static void
-s_operator (cli_t *cli, cli_args_t *args)
+void
+cli_guarantee_operator (cli_t *cli, cli_args_t *args)
 {
     const char *who = cli_args_get (args, "as");
     if (!who)
@@ -64,19 +66,6 @@ s_operator (cli_t *cli, cli_args_t *args)
     kj_client_t *client = cli_client (cli);
     if (client)
         kj_client_set_caller (client, who);
-}
-
-//  Call a write or read of the guarantee service as the operator.
-static int
-s_call (cli_t *cli, cli_args_t *args, const char *method,
-        const ProtobufCMessage *request, const ProtobufCMessageDescriptor *type,
-        ProtobufCMessage **reply_p)
-{
-    s_operator (cli, args);
-    bool read = strncmp (method, "Get", 3) == 0
-             || strncmp (method, "List", 4) == 0
-             || streq (method, "LedgerCheck");
-    return cli_call (cli, "guarantee", method, request, type, reply_p, read);
 }
 
 //  A claim or budget id given as the verb's one positional argument
@@ -138,451 +127,525 @@ s_print_budget (cli_t *cli, const Kj__Budget *b)
 }
 
 //  --------------------------------------------------------------------------
-//  guarantor add, agreement add, guarantee add, default
+//  Each verb is one call (cli_verb_call): its fill parses what is not
+//  text (yuan, percentages, ids) and names the operator; its show prints
+//  the reply for people, or as JSON under --json.
+
+//  The operator for the request header, and nothing more to fill.
+int
+cli_guarantee_fill_operator (cli_t *cli, cli_args_t *args,
+                             ProtobufCMessage *request)
+{
+    cli_guarantee_operator (cli, args);
+    return 0;
+}
+
+//  True when the reply went out as JSON (--json)
+bool
+cli_guarantee_json (cli_t *cli, const ProtobufCMessage *reply)
+{
+    if (cli->json)
+        cli_print_json (reply);
+    return cli->json;
+}
+
+//  guarantor add ID --name NAME --yearly-cap YUAN [--qualified]
 
 static int
-s_guarantor (cli_t *cli, int argc, char **argv)
+s_fill_guarantor (cli_t *cli, cli_args_t *args, ProtobufCMessage *request)
 {
-    cli_args_t *args =
-        cli_args_verb (argc - 1, argv + 1, "as= name= yearly-cap= qualified!",
-                       s_usage, 1, "name yearly-cap",
-                       N_ ("guarantor add needs ID --name NAME --yearly-cap "
-                           "YUAN"));
-    if (!args)
-        return CLI_USAGE;
-    Kj__GuarantorAddRequest request = KJ__GUARANTOR_ADD_REQUEST__INIT;
-    request.id = (char *) cli_args_positional (args, 0);
-    request.name = cli_args_text (args, "name");
-    request.qualified = cli_args_flag (args, "qualified");
-    Kj__Guarantor *reply = NULL;
-    int rc = cli_parse_yuan ("--yearly-cap", cli_args_get (args, "yearly-cap"),
-                             &request.yearly_cap_fen)
-               ? CLI_USAGE
-               : s_call (cli, args, "AddGuarantor", &request.base,
-                         &kj__guarantor__descriptor,
-                         (ProtobufCMessage **) &reply);
-    if (rc == CLI_OK && cli->json)
-        cli_print_json (&reply->base);
-    else if (rc == CLI_OK)
+    Kj__GuarantorAddRequest *in = (Kj__GuarantorAddRequest *) request;
+    in->qualified = cli_args_flag (args, "qualified");
+    if (cli_parse_yuan ("--yearly-cap", cli_args_get (args, "yearly-cap"),
+                        &in->yearly_cap_fen))
+        return -1;
+    return cli_guarantee_fill_operator (cli, args, request);
+}
+
+static int
+s_show_guarantor (cli_t *cli, cli_args_t *args, const ProtobufCMessage *message)
+{
+    const Kj__Guarantor *reply = (const Kj__Guarantor *) message;
+    if (!cli_guarantee_json (cli, message))
         printf (reply->qualified ? _ ("guarantor %s added (qualified)\n")
                                  : _ ("guarantor %s added (not qualified)\n"),
                 reply->id);
-    if (reply)
-        kj__guarantor__free_unpacked (reply, NULL);
-    cli_args_destroy (&args);
-    return rc;
+    return CLI_OK;
+}
+
+static const cli_call_verb_t s_guarantor_add = {
+    .spec = "as= name= yearly-cap= qualified!",
+    .positional = 1,
+    .required = "name yearly-cap",
+    .complaint = N_ ("guarantor add needs ID --name NAME --yearly-cap YUAN"),
+    CLI_GUARANTEE_CALL ("AddGuarantor", kj__guarantor_add_request,
+                        kj__guarantor, s_fill_guarantor, s_show_guarantor),
+};
+
+//  agreement add ID --guarantor G --bank BANK ... (every option)
+
+static int
+s_fill_agreement (cli_t *cli, cli_args_t *args, ProtobufCMessage *request)
+{
+    Kj__AgreementAddRequest *in = (Kj__AgreementAddRequest *) request;
+    in->guarantor_id = cli_args_text (args, "guarantor");
+    in->valid_from = cli_args_text (args, "from");
+    in->valid_to = cli_args_text (args, "to");
+    const struct {
+        const char *option;
+        int32_t *bp;
+    } shares [] = { { "bank-share", &in->bank_share_bp },
+                    { "system-share", &in->system_share_bp },
+                    { "national-share", &in->national_share_bp },
+                    { "provincial-share", &in->provincial_share_bp },
+                    { "rate", &in->rate_bp } };
+    for (size_t i = 0; i < sizeof shares / sizeof shares [0]; i++) {
+        char option [48];
+        snprintf (option, sizeof option, "--%s", shares [i].option);
+        if (cli_parse_percent (option, cli_args_get (args, shares [i].option),
+                               shares [i].bp))
+            return -1;
+    }
+    if (cli_parse_yuan ("--per-claim-cap", cli_args_get (args, "per-claim-cap"),
+                        &in->per_claim_cap_fen))
+        return -1;
+    return cli_guarantee_fill_operator (cli, args, request);
 }
 
 static int
-s_agreement (cli_t *cli, int argc, char **argv)
+s_show_agreement (cli_t *cli, cli_args_t *args, const ProtobufCMessage *message)
 {
-    cli_args_t *args = cli_args_verb (
-        argc - 1, argv + 1,
-        "as= guarantor= bank= bank-share= system-share= national-share= "
-        "provincial-share= rate= per-claim-cap= from= to=",
-        s_usage, 1,
-        "guarantor bank bank-share system-share national-share "
-        "provincial-share rate per-claim-cap from to",
-        N_ ("agreement add needs ID and every option: kejin guarantee "
-            "--help"));
-    if (!args)
-        return CLI_USAGE;
-    Kj__AgreementAddRequest request = KJ__AGREEMENT_ADD_REQUEST__INIT;
-    request.id = (char *) cli_args_positional (args, 0);
-    request.guarantor_id = cli_args_text (args, "guarantor");
-    request.bank = cli_args_text (args, "bank");
-    request.valid_from = cli_args_text (args, "from");
-    request.valid_to = cli_args_text (args, "to");
-    Kj__Agreement *reply = NULL;
-    int rc = cli_parse_percent ("--bank-share",
-                                cli_args_get (args, "bank-share"),
-                                &request.bank_share_bp)
-                  || cli_parse_percent ("--system-share",
-                                        cli_args_get (args, "system-share"),
-                                        &request.system_share_bp)
-                  || cli_parse_percent ("--national-share",
-                                        cli_args_get (args, "national-share"),
-                                        &request.national_share_bp)
-                  || cli_parse_percent ("--provincial-share",
-                                        cli_args_get (args, "provincial-share"),
-                                        &request.provincial_share_bp)
-                  || cli_parse_percent ("--rate", cli_args_get (args, "rate"),
-                                        &request.rate_bp)
-                  || cli_parse_yuan ("--per-claim-cap",
-                                     cli_args_get (args, "per-claim-cap"),
-                                     &request.per_claim_cap_fen)
-               ? CLI_USAGE
-               : s_call (cli, args, "AddAgreement", &request.base,
-                         &kj__agreement__descriptor,
-                         (ProtobufCMessage **) &reply);
-    if (rc == CLI_OK && cli->json)
-        cli_print_json (&reply->base);
-    else if (rc == CLI_OK)
+    const Kj__Agreement *reply = (const Kj__Agreement *) message;
+    if (!cli_guarantee_json (cli, message))
         printf (_ ("agreement %s version %d added\n"), reply->id,
                 reply->version);
-    if (reply)
-        kj__agreement__free_unpacked (reply, NULL);
-    cli_args_destroy (&args);
-    return rc;
+    return CLI_OK;
 }
+
+static const cli_call_verb_t s_agreement_add = {
+    .spec = "as= guarantor= bank= bank-share= system-share= national-share= "
+            "provincial-share= rate= per-claim-cap= from= to=",
+    .positional = 1,
+    .required = "guarantor bank bank-share system-share national-share "
+                "provincial-share rate per-claim-cap from to",
+    .complaint = N_ ("agreement add needs ID and every option: kejin "
+                     "guarantee --help"),
+    CLI_GUARANTEE_CALL ("AddAgreement", kj__agreement_add_request,
+                        kj__agreement, s_fill_agreement, s_show_agreement),
+};
 
 //  guarantee add LOAN ...: a guarantee of a loan disbursed; guarantee
 //  back APPLICATION ...: a guarantor backs a matching application, and
-//  the guarantee goes live when matching's disbursement event comes.
+//  the guarantee goes live when matching's disbursement event comes (at
+//  once when it came before).
+
 static int
-s_guarantee (cli_t *cli, int argc, char **argv)
+s_fill_guarantee (cli_t *cli, cli_args_t *args, ProtobufCMessage *request)
 {
-    bool back = argc > 2 && streq (argv [2], "back");
-    if (argc < 3 || (!back && !streq (argv [2], "add"))) {
-        fprintf (stderr, _ ("kejin: guarantee guarantee: the verb is add or "
-                            "back\n"));
-        return CLI_USAGE;
-    }
-    cli_args_t *args =
-        back ? cli_args_verb (argc - 1, argv + 1,
-                              "as= guarantor= agreement= enterprise= "
-                              "category= fee= reguarantee-fee= city=",
-                              s_usage, 1, "guarantor category",
-                              N_ ("guarantee back needs APPLICATION "
-                                  "--guarantor --category"))
-             : cli_args_verb (argc - 1, argv + 1,
-                              "as= guarantor= agreement= enterprise= "
-                              "category= amount= date= fee= "
-                              "reguarantee-fee= city=",
-                              s_usage, 1,
-                              "guarantor enterprise category amount date",
-                              N_ ("guarantee add needs LOAN --guarantor "
-                                  "--enterprise --category --amount --date"));
-    if (!args)
-        return CLI_USAGE;
-    Kj__GuaranteeAddRequest request = KJ__GUARANTEE_ADD_REQUEST__INIT;
-    request.loan_id = (char *) cli_args_positional (args, 0);
-    request.guarantor_id = cli_args_text (args, "guarantor");
-    request.agreement_id = cli_args_text (args, "agreement");
-    request.enterprise = cli_args_text (args, "enterprise");
-    request.product_category = cli_args_text (args, "category");
-    request.loan_date = cli_args_text (args, "date");
-    request.city = cli_args_text (args, "city");
-    Kj__LoanGuarantee *reply = NULL;
+    Kj__GuaranteeAddRequest *in = (Kj__GuaranteeAddRequest *) request;
+    in->guarantor_id = cli_args_text (args, "guarantor");
+    in->agreement_id = cli_args_text (args, "agreement");
+    in->product_category = cli_args_text (args, "category");
+    in->loan_date = cli_args_text (args, "date");
+    const char *amount = cli_args_get (args, "amount");
     const char *fee = cli_args_get (args, "fee");
     const char *refee = cli_args_get (args, "reguarantee-fee");
-    int rc = (!back
-              && cli_parse_yuan ("--amount", cli_args_get (args, "amount"),
-                                 &request.amount_fen))
-                  || (fee
-                      && cli_parse_percent ("--fee", fee,
-                                            &request.guarantee_fee_bp))
-                  || (refee
-                      && cli_parse_percent ("--reguarantee-fee", refee,
-                                            &request.reguarantee_fee_bp))
-               ? CLI_USAGE
-               : s_call (cli, args, "AddGuarantee", &request.base,
-                         &kj__loan_guarantee__descriptor,
-                         (ProtobufCMessage **) &reply);
-    if (rc == CLI_OK && cli->json)
-        cli_print_json (&reply->base);
-    else if (rc == CLI_OK && back)
+    if ((amount && cli_parse_yuan ("--amount", amount, &in->amount_fen))
+        || (fee && cli_parse_percent ("--fee", fee, &in->guarantee_fee_bp))
+        || (refee
+            && cli_parse_percent ("--reguarantee-fee", refee,
+                                  &in->reguarantee_fee_bp)))
+        return -1;
+    return cli_guarantee_fill_operator (cli, args, request);
+}
+
+static int
+s_show_guarantee (cli_t *cli, cli_args_t *args, const ProtobufCMessage *message)
+{
+    const Kj__LoanGuarantee *reply = (const Kj__LoanGuarantee *) message;
+    if (cli_guarantee_json (cli, message))
+        return CLI_OK;
+    if (streq (reply->state, "PENDING"))
         printf (_ ("application %s backed: its guarantee goes live when "
-                   "matching reports the loan disbursed\n"),
-                reply->loan_id);
-    else if (rc == CLI_OK)
+                   "matching reports the loan disbursed (or expires at %s "
+                   "UTC)\n"),
+                reply->loan_id, reply->expires_at);
+    else if (*reply->backed_by)
+        printf (_ ("application %s backed after its disbursement: the "
+                   "guarantee is live: %s\n"),
+                reply->loan_id, reply->reason);
+    else
         printf (_ ("guarantee of loan %s added: %s\n"), reply->loan_id,
                 reply->reason);
-    if (reply)
-        kj__loan_guarantee__free_unpacked (reply, NULL);
-    cli_args_destroy (&args);
-    return rc;
+    return CLI_OK;
+}
+
+static const cli_call_verb_t s_guarantee_add = {
+    .spec = "as= guarantor= agreement= enterprise= category= amount= date= "
+            "fee= reguarantee-fee= city=",
+    .positional = 1,
+    .required = "guarantor enterprise category amount date",
+    .complaint = N_ ("guarantee add needs LOAN --guarantor --enterprise "
+                     "--category --amount --date"),
+    CLI_GUARANTEE_CALL ("AddGuarantee", kj__guarantee_add_request,
+                        kj__loan_guarantee, s_fill_guarantee, s_show_guarantee),
+};
+
+static const cli_call_verb_t s_guarantee_back = {
+    .spec = "as= guarantor= agreement= enterprise= category= fee= "
+            "reguarantee-fee= city=",
+    .positional = 1,
+    .required = "guarantor category",
+    .complaint = N_ ("guarantee back needs APPLICATION --guarantor "
+                     "--category"),
+    CLI_GUARANTEE_CALL ("AddGuarantee", kj__guarantee_add_request,
+                        kj__loan_guarantee, s_fill_guarantee, s_show_guarantee),
+};
+
+//  guarantee pending: the backings waiting for their disbursement (or in
+//  the state --state names), a table for people, a line each under --json
+
+static int
+s_fill_pending (cli_t *cli, cli_args_t *args, ProtobufCMessage *request)
+{
+    Kj__BackingListRequest *in = (Kj__BackingListRequest *) request;
+    const char *limit = cli_args_get (args, "limit");
+    int64_t n = 0;
+    if (limit && cli_parse_int ("--limit", limit, 1, 1000, &n))
+        return -1;
+    in->after_id = cli_args_text (args, "after");
+    in->limit = (uint32_t) n;
+    return cli_guarantee_fill_operator (cli, args, request);
 }
 
 static int
-s_default (cli_t *cli, int argc, char **argv)
+s_show_pending (cli_t *cli, cli_args_t *args, const ProtobufCMessage *message)
 {
-    cli_args_t
-        *args = cli_args_verb (argc, argv, "as= amount= paid-on=", s_usage, 1,
-                               "amount paid-on",
-                               N_ ("default needs LOAN --amount YUAN --paid-on "
-                                   "YYYY-MM-DD"));
-    if (!args)
-        return CLI_USAGE;
-    Kj__DaichangRecordRequest request = KJ__DAICHANG_RECORD_REQUEST__INIT;
-    request.loan_id = (char *) cli_args_positional (args, 0);
-    request.paid_on = cli_args_text (args, "paid-on");
-    Kj__Daichang *reply = NULL;
-    int rc = cli_parse_yuan ("--amount", cli_args_get (args, "amount"),
-                             &request.amount_fen)
-               ? CLI_USAGE
-               : s_call (cli, args, "RecordDaichang", &request.base,
-                         &kj__daichang__descriptor,
-                         (ProtobufCMessage **) &reply);
-    char yuan [64];
-    if (rc == CLI_OK && cli->json)
-        cli_print_json (&reply->base);
-    else if (rc == CLI_OK) {
-        char n [64], p [64], g [64];
-        printf (_ ("代偿 %" PRId64 " of %s recorded on loan %s: national "
-                   "fund %s, provincial re-guarantee %s, guarantor %s\n"),
-                reply->id, cli_yuan (reply->amount_fen, yuan, sizeof yuan),
-                reply->loan_id, cli_yuan (reply->national_fen, n, 64),
-                cli_yuan (reply->provincial_fen, p, 64),
-                cli_yuan (reply->guarantor_fen, g, 64));
+    const Kj__BackingList *reply = (const Kj__BackingList *) message;
+    if (cli->json) {
+        for (size_t i = 0; i < reply->n_backings; i++)
+            cli_print_json (&reply->backings [i]->base);
+        return CLI_OK;
     }
-    if (reply)
-        kj__daichang__free_unpacked (reply, NULL);
-    cli_args_destroy (&args);
-    return rc;
+    cli_table_t *table = cli_table_new (_ ("APPLICATION"), _ ("GUARANTOR"),
+                                        _ ("AGREEMENT"), _ ("CATEGORY"),
+                                        _ ("STATE"), _ ("BACKED BY"),
+                                        _ ("BACKED AT (UTC)"),
+                                        _ ("EXPIRES (UTC)"), _ ("REASON"),
+                                        NULL);
+    for (size_t i = 0; i < reply->n_backings; i++) {
+        const Kj__LoanGuarantee *b = reply->backings [i];
+        cli_table_row (table, b->loan_id, b->guarantor_id, b->agreement_id,
+                       b->product_category, b->state, b->backed_by,
+                       b->backed_at, *b->expires_at ? b->expires_at : "-",
+                       b->reason);
+    }
+    cli_table_print (table, stdout);
+    cli_table_destroy (&table);
+    if (reply->n_backings == 0)
+        printf (_ ("no backings\n"));
+    return CLI_OK;
 }
+
+static const cli_call_verb_t s_guarantee_pending = {
+    .spec = "as= state= after= limit=",
+    .complaint = N_ ("guarantee pending takes no arguments; kejin guarantee "
+                     "--help"),
+    .read_only = true,
+    CLI_GUARANTEE_CALL ("ListBackings", kj__backing_list_request,
+                        kj__backing_list, s_fill_pending, s_show_pending),
+};
+
+//  default LOAN --amount YUAN --paid-on YYYY-MM-DD: the 代偿 paid
+
+static int
+s_fill_default (cli_t *cli, cli_args_t *args, ProtobufCMessage *request)
+{
+    Kj__DaichangRecordRequest *in = (Kj__DaichangRecordRequest *) request;
+    if (cli_parse_yuan ("--amount", cli_args_get (args, "amount"),
+                        &in->amount_fen))
+        return -1;
+    return cli_guarantee_fill_operator (cli, args, request);
+}
+
+static int
+s_show_default (cli_t *cli, cli_args_t *args, const ProtobufCMessage *message)
+{
+    const Kj__Daichang *reply = (const Kj__Daichang *) message;
+    if (cli_guarantee_json (cli, message))
+        return CLI_OK;
+    char yuan [64], n [64], p [64], g [64];
+    printf (_ ("代偿 %" PRId64 " of %s recorded on loan %s: national "
+               "fund %s, provincial re-guarantee %s, guarantor %s\n"),
+            reply->id, cli_yuan (reply->amount_fen, yuan, sizeof yuan),
+            reply->loan_id, cli_yuan (reply->national_fen, n, 64),
+            cli_yuan (reply->provincial_fen, p, 64),
+            cli_yuan (reply->guarantor_fen, g, 64));
+    return CLI_OK;
+}
+
+static const cli_call_verb_t s_default = {
+    .spec = "as= amount= paid-on=",
+    .positional = 1,
+    .required = "amount paid-on",
+    .complaint = N_ ("default needs LOAN --amount YUAN --paid-on "
+                     "YYYY-MM-DD"),
+    CLI_GUARANTEE_CALL ("RecordDaichang", kj__daichang_record_request,
+                        kj__daichang, s_fill_default, s_show_default),
+};
 
 //  --------------------------------------------------------------------------
-//  claim submit|show|list|review, approve, pay: each answers a claim
+//  claim submit|show|review, approve, pay: each answers a claim; the id is
+//  the verb's one positional argument, into the request's first field
 
 static int
-s_claim_call (cli_t *cli, cli_args_t *args, const char *method,
-              const ProtobufCMessage *request)
+s_fill_claim_id (cli_t *cli, cli_args_t *args, ProtobufCMessage *request,
+                 const char *what)
 {
-    Kj__Claim *reply = NULL;
-    int rc = s_call (cli, args, method, request, &kj__claim__descriptor,
-                     (ProtobufCMessage **) &reply);
-    if (rc == CLI_OK)
-        s_print_claim (cli, reply);
-    if (reply)
-        kj__claim__free_unpacked (reply, NULL);
-    cli_args_destroy (&args);
-    return rc;
+    int64_t *id = (int64_t *) ((char *) request
+                               + request->descriptor->fields [0].offset);
+    if (s_id (args, what, id))
+        return -1;
+    return cli_guarantee_fill_operator (cli, args, request);
 }
 
 static int
-s_claim_list (cli_t *cli, int argc, char **argv)
+s_fill_daichang (cli_t *cli, cli_args_t *args, ProtobufCMessage *request)
 {
-    cli_args_t *args = cli_args_verb (argc - 1, argv + 1,
-                                      "as= state= after= limit=", s_usage, 0,
-                                      NULL,
-                                      N_ ("claim list takes no arguments"));
-    if (!args)
-        return CLI_USAGE;
-    Kj__ClaimListRequest request = KJ__CLAIM_LIST_REQUEST__INIT;
-    request.state = cli_args_text (args, "state");
-    int64_t after = 0, limit = 0;
-    Kj__ClaimList *reply = NULL;
-    int rc = (cli_args_get (args, "after")
-              && cli_parse_int ("--after", cli_args_get (args, "after"), 0,
-                                INT64_MAX, &after))
-                  || (cli_args_get (args, "limit")
-                      && cli_parse_int ("--limit", cli_args_get (args, "limit"),
-                                        1, 1000, &limit))
-               ? CLI_USAGE
-               : CLI_OK;
-    request.after_id = after;
-    request.limit = (uint32_t) limit;
-    if (rc == CLI_OK)
-        rc = s_call (cli, args, "ListClaims", &request.base,
-                     &kj__claim_list__descriptor, (ProtobufCMessage **) &reply);
-    if (rc == CLI_OK && !cli->json) {
-        cli_table_t *table = cli_table_new (_ ("CLAIM"), _ ("STATE"),
-                                            _ ("LOAN"), _ ("GUARANTOR"),
-                                            _ ("ENTITLED"), _ ("PAID"),
-                                            _ ("YEAR"), NULL);
-        for (size_t i = 0; i < reply->n_claims; i++) {
-            const Kj__Claim *c = reply->claims [i];
-            char id [24], year [16], e [64], p [64];
-            snprintf (id, sizeof id, "%" PRId64, c->id);
-            snprintf (year, sizeof year, "%d", c->budget_year);
-            cli_table_row (table, id, c->state, c->loan_id, c->guarantor_id,
-                           cli_yuan (c->entitled_fen, e, 64),
-                           cli_yuan (c->paid_fen, p, 64), year);
-        }
-        cli_table_print (table, stdout);
-        cli_table_destroy (&table);
-    }
-    else if (rc == CLI_OK)
+    return s_fill_claim_id (cli, args, request, "DAICHANG_ID");
+}
+
+static int
+s_fill_id (cli_t *cli, cli_args_t *args, ProtobufCMessage *request)
+{
+    return s_fill_claim_id (cli, args, request, "ID");
+}
+
+static int
+s_fill_claim (cli_t *cli, cli_args_t *args, ProtobufCMessage *request)
+{
+    return s_fill_claim_id (cli, args, request, "CLAIM_ID");
+}
+
+static int
+s_fill_review (cli_t *cli, cli_args_t *args, ProtobufCMessage *request)
+{
+    ((Kj__ClaimReviewRequest *) request)->reject = cli_args_flag (args,
+                                                                  "reject");
+    return s_fill_id (cli, args, request);
+}
+
+static int
+s_show_claim (cli_t *cli, cli_args_t *args, const ProtobufCMessage *message)
+{
+    s_print_claim (cli, (const Kj__Claim *) message);
+    return CLI_OK;
+}
+
+static const cli_call_verb_t s_claim_submit = {
+    .spec = "as=",
+    .positional = 1,
+    .complaint = N_ ("claim submit|show|review takes one id; kejin guarantee "
+                     "--help"),
+    CLI_GUARANTEE_CALL ("SubmitClaim", kj__claim_submit_request, kj__claim,
+                        s_fill_daichang, s_show_claim),
+};
+static const cli_call_verb_t s_claim_show = {
+    .spec = "as=",
+    .positional = 1,
+    .complaint = N_ ("claim submit|show|review takes one id; kejin guarantee "
+                     "--help"),
+    .read_only = true,
+    CLI_GUARANTEE_CALL ("GetClaim", kj__claim_get_request, kj__claim, s_fill_id,
+                        s_show_claim),
+};
+static const cli_call_verb_t s_claim_review = {
+    .spec = "as= level= reject! reason=",
+    .positional = 1,
+    .required = "level",
+    .complaint = N_ ("claim submit|show|review takes one id; kejin guarantee "
+                     "--help"),
+    CLI_GUARANTEE_CALL ("ReviewClaim", kj__claim_review_request, kj__claim,
+                        s_fill_review, s_show_claim),
+};
+static const cli_call_verb_t s_approve = {
+    .spec = "as=",
+    .positional = 1,
+    .complaint = N_ ("approve takes a claim id"),
+    CLI_GUARANTEE_CALL ("ApproveClaim", kj__claim_approve_request, kj__claim,
+                        s_fill_claim, s_show_claim),
+};
+static const cli_call_verb_t s_pay = {
+    .spec = "as=",
+    .positional = 1,
+    .complaint = N_ ("pay takes a claim id"),
+    CLI_GUARANTEE_CALL ("PayClaim", kj__claim_pay_request, kj__claim,
+                        s_fill_claim, s_show_claim),
+};
+
+//  claim list [--state S] [--after ID] [--limit N]
+
+static int
+s_fill_claim_list (cli_t *cli, cli_args_t *args, ProtobufCMessage *request)
+{
+    Kj__ClaimListRequest *in = (Kj__ClaimListRequest *) request;
+    const char *after = cli_args_get (args, "after");
+    const char *limit = cli_args_get (args, "limit");
+    int64_t n = 0;
+    if ((after && cli_parse_int ("--after", after, 0, INT64_MAX, &in->after_id))
+        || (limit && cli_parse_int ("--limit", limit, 1, 1000, &n)))
+        return -1;
+    in->limit = (uint32_t) n;
+    return cli_guarantee_fill_operator (cli, args, request);
+}
+
+static int
+s_show_claim_list (cli_t *cli, cli_args_t *args,
+                   const ProtobufCMessage *message)
+{
+    const Kj__ClaimList *reply = (const Kj__ClaimList *) message;
+    if (cli->json) {
         for (size_t i = 0; i < reply->n_claims; i++)
             cli_print_json (&reply->claims [i]->base);
-    if (reply)
-        kj__claim_list__free_unpacked (reply, NULL);
-    cli_args_destroy (&args);
-    return rc;
+        return CLI_OK;
+    }
+    cli_table_t *table = cli_table_new (_ ("CLAIM"), _ ("STATE"), _ ("LOAN"),
+                                        _ ("GUARANTOR"), _ ("ENTITLED"),
+                                        _ ("PAID"), _ ("YEAR"), NULL);
+    for (size_t i = 0; i < reply->n_claims; i++) {
+        const Kj__Claim *c = reply->claims [i];
+        char id [24], year [16], e [64], p [64];
+        snprintf (id, sizeof id, "%" PRId64, c->id);
+        snprintf (year, sizeof year, "%d", c->budget_year);
+        cli_table_row (table, id, c->state, c->loan_id, c->guarantor_id,
+                       cli_yuan (c->entitled_fen, e, 64),
+                       cli_yuan (c->paid_fen, p, 64), year);
+    }
+    cli_table_print (table, stdout);
+    cli_table_destroy (&table);
+    return CLI_OK;
+}
+
+static const cli_call_verb_t s_claim_list = {
+    .spec = "as= state= after= limit=",
+    .complaint = N_ ("claim list takes no arguments"),
+    .read_only = true,
+    CLI_GUARANTEE_CALL ("ListClaims", kj__claim_list_request, kj__claim_list,
+                        s_fill_claim_list, s_show_claim_list),
+};
+
+//  recover CLAIM_ID --net YUAN
+
+static int
+s_fill_recover (cli_t *cli, cli_args_t *args, ProtobufCMessage *request)
+{
+    Kj__RecoverRequest *in = (Kj__RecoverRequest *) request;
+    if (cli_parse_yuan ("--net", cli_args_get (args, "net"),
+                        &in->net_recovery_fen))
+        return -1;
+    return s_fill_claim (cli, args, request);
 }
 
 static int
-s_claim (cli_t *cli, int argc, char **argv)
+s_show_recover (cli_t *cli, cli_args_t *args, const ProtobufCMessage *message)
 {
-    const char *verb = argc >= 3 ? argv [2] : "";
-    if (streq (verb, "list"))
-        return s_claim_list (cli, argc, argv);
-    const char *spec = streq (verb, "review") ? "as= level= reject! reason="
-                                              : "as=";
-    cli_args_t *args = cli_args_verb (argc - 1, argv + 1, spec, s_usage, 1,
-                                      streq (verb, "review") ? "level" : NULL,
-                                      N_ ("claim submit|show|review takes one "
-                                          "id; kejin guarantee --help"));
-    if (!args)
-        return CLI_USAGE;
-    int64_t id;
-    if (s_id (args, streq (verb, "submit") ? "DAICHANG_ID" : "ID", &id)) {
-        cli_args_destroy (&args);
-        return CLI_USAGE;
-    }
-    if (streq (verb, "submit")) {
-        Kj__ClaimSubmitRequest request = KJ__CLAIM_SUBMIT_REQUEST__INIT;
-        request.daichang_id = id;
-        return s_claim_call (cli, args, "SubmitClaim", &request.base);
-    }
-    if (streq (verb, "show")) {
-        Kj__ClaimGetRequest request = KJ__CLAIM_GET_REQUEST__INIT;
-        request.claim_id = id;
-        return s_claim_call (cli, args, "GetClaim", &request.base);
-    }
-    if (streq (verb, "review")) {
-        Kj__ClaimReviewRequest request = KJ__CLAIM_REVIEW_REQUEST__INIT;
-        request.claim_id = id;
-        request.level = cli_args_text (args, "level");
-        request.reject = cli_args_flag (args, "reject");
-        request.reason = cli_args_text (args, "reason");
-        return s_claim_call (cli, args, "ReviewClaim", &request.base);
-    }
-    cli_args_destroy (&args);
-    fprintf (stderr,
-             _ ("kejin: claim %s: unknown; submit, show, list or "
-                "review\n"),
-             verb);
-    return CLI_USAGE;
-}
-
-//  approve ID, pay ID
-static int
-s_approve_or_pay (cli_t *cli, int argc, char **argv)
-{
-    bool approve = streq (argv [1], "approve");
-    cli_args_t *args = cli_args_verb (argc, argv, "as=", s_usage, 1, NULL,
-                                      approve ? N_ ("approve takes a claim id")
-                                              : N_ ("pay takes a claim id"));
-    if (!args)
-        return CLI_USAGE;
-    int64_t id;
-    if (s_id (args, "CLAIM_ID", &id)) {
-        cli_args_destroy (&args);
-        return CLI_USAGE;
-    }
-    Kj__ClaimApproveRequest approval = KJ__CLAIM_APPROVE_REQUEST__INIT;
-    Kj__ClaimPayRequest payment = KJ__CLAIM_PAY_REQUEST__INIT;
-    approval.claim_id = payment.claim_id = id;
-    return s_claim_call (cli, args, approve ? "ApproveClaim" : "PayClaim",
-                         approve ? &approval.base : &payment.base);
-}
-
-//  --------------------------------------------------------------------------
-//  recover, budget, ledger
-
-static int
-s_recover (cli_t *cli, int argc, char **argv)
-{
-    cli_args_t *args = cli_args_verb (argc, argv, "as= net=", s_usage, 1, "net",
-                                      N_ ("recover needs CLAIM_ID --net "
-                                          "YUAN"));
-    if (!args)
-        return CLI_USAGE;
-    Kj__RecoverRequest request = KJ__RECOVER_REQUEST__INIT;
-    Kj__Recovery *reply = NULL;
-    int rc = s_id (args, "CLAIM_ID", &request.claim_id)
-                  || cli_parse_yuan ("--net", cli_args_get (args, "net"),
-                                     &request.net_recovery_fen)
-               ? CLI_USAGE
-               : s_call (cli, args, "Recover", &request.base,
-                         &kj__recovery__descriptor,
-                         (ProtobufCMessage **) &reply);
+    const Kj__Recovery *reply = (const Kj__Recovery *) message;
     char a [64], b [64], c [64];
-    if (rc == CLI_OK && cli->json)
-        cli_print_json (&reply->base);
-    else if (rc == CLI_OK)
+    if (!cli_guarantee_json (cli, message))
         printf (_ ("claim %" PRId64 ": recovered %s in all; refund to the "
                    "province now %s, %s in all\n"),
                 reply->claim_id,
                 cli_yuan (reply->cumulative_recovery_fen, a, 64),
                 cli_yuan (reply->refund_fen, b, 64),
                 cli_yuan (reply->cumulative_refund_fen, c, 64));
-    if (reply)
-        kj__recovery__free_unpacked (reply, NULL);
-    cli_args_destroy (&args);
-    return rc;
+    return CLI_OK;
+}
+
+static const cli_call_verb_t s_recover = {
+    .spec = "as= net=",
+    .positional = 1,
+    .required = "net",
+    .complaint = N_ ("recover needs CLAIM_ID --net YUAN"),
+    CLI_GUARANTEE_CALL ("Recover", kj__recover_request, kj__recovery,
+                        s_fill_recover, s_show_recover),
+};
+
+//  --------------------------------------------------------------------------
+//  budget allot YEAR --amount YUAN | budget show YEAR | budget list
+
+int
+cli_guarantee_fill_year (cli_t *cli, cli_args_t *args,
+                         ProtobufCMessage *request)
+{
+    //  The year is the first field of BudgetAllotRequest and BudgetGetRequest
+    int64_t year;
+    if (cli_parse_int ("YEAR", cli_args_positional (args, 0), 2000, 2100,
+                       &year))
+        return -1;
+    *(int32_t *) ((char *) request
+                  + request->descriptor->fields [0].offset) = (int32_t) year;
+    return cli_guarantee_fill_operator (cli, args, request);
 }
 
 static int
-s_budget (cli_t *cli, int argc, char **argv)
+s_fill_allot (cli_t *cli, cli_args_t *args, ProtobufCMessage *request)
 {
-    const char *verb = argc >= 3 ? argv [2] : "";
-    bool list = streq (verb, "list");
-    bool allot = streq (verb, "allot");
-    if (!list && !allot && !streq (verb, "show")) {
-        fprintf (stderr, _ ("kejin: budget %s: unknown; allot, show or list\n"),
-                 verb);
-        return CLI_USAGE;
-    }
-    cli_args_t *args = cli_args_verb (argc - 1, argv + 1,
-                                      "as= amount=", s_usage, list ? 0 : 1,
-                                      allot ? "amount" : NULL,
-                                      N_ ("budget allot YEAR --amount YUAN | "
-                                          "budget show YEAR | budget list"));
-    if (!args)
-        return CLI_USAGE;
-    int64_t year = 0;
-    int rc = !list
-                  && cli_parse_int ("YEAR", cli_args_positional (args, 0), 2000,
-                                    2100, &year)
-               ? CLI_USAGE
-               : CLI_OK;
-    if (rc == CLI_OK && list) {
-        Kj__BudgetListRequest request = KJ__BUDGET_LIST_REQUEST__INIT;
-        Kj__BudgetList *reply = NULL;
-        rc = s_call (cli, args, "ListBudgets", &request.base,
-                     &kj__budget_list__descriptor,
-                     (ProtobufCMessage **) &reply);
-        for (size_t i = 0; rc == CLI_OK && i < reply->n_budgets; i++)
-            s_print_budget (cli, reply->budgets [i]);
-        if (reply)
-            kj__budget_list__free_unpacked (reply, NULL);
-    }
-    else if (rc == CLI_OK) {
-        Kj__BudgetAllotRequest allotment = KJ__BUDGET_ALLOT_REQUEST__INIT;
-        Kj__BudgetGetRequest get = KJ__BUDGET_GET_REQUEST__INIT;
-        allotment.year = get.year = (int32_t) year;
-        Kj__Budget *reply = NULL;
-        if (allot
-            && cli_parse_yuan ("--amount", cli_args_get (args, "amount"),
-                               &allotment.amount_fen))
-            rc = CLI_USAGE;
-        else
-            rc = s_call (cli, args, allot ? "AllotBudget" : "GetBudget",
-                         allot ? &allotment.base : &get.base,
-                         &kj__budget__descriptor, (ProtobufCMessage **) &reply);
-        if (rc == CLI_OK)
-            s_print_budget (cli, reply);
-        if (reply)
-            kj__budget__free_unpacked (reply, NULL);
-    }
-    cli_args_destroy (&args);
-    return rc;
+    if (cli_parse_yuan ("--amount", cli_args_get (args, "amount"),
+                        &((Kj__BudgetAllotRequest *) request)->amount_fen))
+        return -1;
+    return cli_guarantee_fill_year (cli, args, request);
 }
+
+static int
+s_show_budget (cli_t *cli, cli_args_t *args, const ProtobufCMessage *message)
+{
+    s_print_budget (cli, (const Kj__Budget *) message);
+    return CLI_OK;
+}
+
+static int
+s_show_budgets (cli_t *cli, cli_args_t *args, const ProtobufCMessage *message)
+{
+    const Kj__BudgetList *reply = (const Kj__BudgetList *) message;
+    for (size_t i = 0; i < reply->n_budgets; i++)
+        s_print_budget (cli, reply->budgets [i]);
+    return CLI_OK;
+}
+
+static const cli_call_verb_t s_budget_allot = {
+    .spec = "as= amount=",
+    .positional = 1,
+    .required = "amount",
+    .complaint = N_ ("budget allot YEAR --amount YUAN | budget show YEAR | "
+                     "budget list"),
+    CLI_GUARANTEE_CALL ("AllotBudget", kj__budget_allot_request, kj__budget,
+                        s_fill_allot, s_show_budget),
+};
+static const cli_call_verb_t s_budget_show = {
+    .spec = "as=",
+    .positional = 1,
+    .complaint = N_ ("budget allot YEAR --amount YUAN | budget show YEAR | "
+                     "budget list"),
+    .read_only = true,
+    CLI_GUARANTEE_CALL ("GetBudget", kj__budget_get_request, kj__budget,
+                        cli_guarantee_fill_year, s_show_budget),
+};
+static const cli_call_verb_t s_budget_list = {
+    .spec = "as=",
+    .complaint = N_ ("budget allot YEAR --amount YUAN | budget show YEAR | "
+                     "budget list"),
+    .read_only = true,
+    CLI_GUARANTEE_CALL ("ListBudgets", kj__budget_list_request, kj__budget_list,
+                        cli_guarantee_fill_operator, s_show_budgets),
+};
 
 //  ledger check: exit 1 when it does not balance
+
 static int
-s_ledger (cli_t *cli, int argc, char **argv)
+s_show_ledger (cli_t *cli, cli_args_t *args, const ProtobufCMessage *message)
 {
-    if (argc < 3 || !streq (argv [2], "check")) {
-        fprintf (stderr, _ ("kejin: ledger: the verb is check\n"));
-        return CLI_USAGE;
-    }
-    cli_args_t *args = cli_args_verb (argc - 1, argv + 1, "as=", s_usage, 0,
-                                      NULL,
-                                      N_ ("ledger check takes no arguments"));
-    if (!args)
-        return CLI_USAGE;
-    Kj__LedgerCheckRequest request = KJ__LEDGER_CHECK_REQUEST__INIT;
-    Kj__LedgerReport *reply = NULL;
-    int rc = s_call (cli, args, "LedgerCheck", &request.base,
-                     &kj__ledger_report__descriptor,
-                     (ProtobufCMessage **) &reply);
-    if (rc == CLI_OK && cli->json)
-        cli_print_json (&reply->base);
-    else if (rc == CLI_OK) {
+    const Kj__LedgerReport *reply = (const Kj__LedgerReport *) message;
+    if (!cli_guarantee_json (cli, message)) {
         printf (reply->balanced
                     ? _ ("ledger balanced: %" PRIu64 " transactions, %" PRIu64
                          " entries\n")
@@ -592,219 +655,88 @@ s_ledger (cli_t *cli, int argc, char **argv)
         for (size_t i = 0; i < reply->n_problems; i++)
             printf ("  %s\n", reply->problems [i]);
     }
-    if (rc == CLI_OK && !reply->balanced)
-        rc = CLI_FAILED;
-    if (reply)
-        kj__ledger_report__free_unpacked (reply, NULL);
-    cli_args_destroy (&args);
-    return rc;
+    return reply->balanced ? CLI_OK : CLI_FAILED;
 }
+
+static const cli_call_verb_t s_ledger_check = {
+    .spec = "as=",
+    .complaint = N_ ("ledger check takes no arguments"),
+    .read_only = true,
+    CLI_GUARANTEE_CALL ("LedgerCheck", kj__ledger_check_request,
+                        kj__ledger_report, cli_guarantee_fill_operator,
+                        s_show_ledger),
+};
 
 //  --------------------------------------------------------------------------
-//  report [YEAR]: the budget by year, the year's claims by city and by
-//  guarantor, loss ratios by bank, and the totals
 
-static void
-s_print_lines (const char *title, const char *key,
-               Kj__GuaranteeReportLine **lines, size_t count, bool losses)
-{
-    if (count == 0)
-        return;
-    printf ("\n%s\n  %-20s %18s %18s %18s %18s %18s %7s %s\n", title, _ (key),
-            _ ("allotted/cap"), _ ("committed"), _ ("paid"), _ ("left"),
-            _ ("recovered"), _ ("claims"), losses ? _ ("loss ratio") : "");
-    for (size_t i = 0; i < count; i++) {
-        const Kj__GuaranteeReportLine *l = lines [i];
-        char t [64], c [64], p [64], f [64], r [64], ratio [32] = "";
-        if (losses)
-            snprintf (ratio, sizeof ratio, "%s%s",
-                      cli_percent (l->loss_ratio_bp, t, sizeof t),
-                      l->suspended ? _ (" suspended") : "");
-        printf ("  %-20s %18s %18s %18s %18s %18s %7u %s\n", l->key,
-                cli_yuan (l->total_fen, t, 64),
-                cli_yuan (l->committed_fen, c, 64),
-                cli_yuan (l->paid_fen, p, 64), cli_yuan (l->left_fen, f, 64),
-                cli_yuan (l->recovered_fen, r, 64), l->claims, ratio);
-    }
-}
+//  The verbs: NOUN VERB (argv [1], argv [2]) or a VERB of one word
+//  (argv [1]), each one call, but policy's (a read, then a write)
+typedef struct {
+    const char *noun;
+    const char *verb;  //  the second word, or NULL
+    const cli_call_verb_t *call;
+    int (*run) (cli_t *cli, int argc, char **argv);
+} s_verb_t;
 
-static int
-s_report (cli_t *cli, int argc, char **argv)
-{
-    //  YEAR is optional: this year's report without it
-    bool year_given = argc >= 3 && argv [2][0] != '-';
-    cli_args_t *args = cli_args_verb (argc, argv, "as=", s_usage,
-                                      year_given ? 1 : 0, NULL,
-                                      N_ ("report [YEAR]"));
-    if (!args)
-        return CLI_USAGE;
-    Kj__GuaranteeReportRequest request = KJ__GUARANTEE_REPORT_REQUEST__INIT;
-    int64_t year = 0;
-    const char *text = cli_args_positional (args, 0);
-    int rc = text && cli_parse_int ("YEAR", text, 2000, 2100, &year) ? CLI_USAGE
-                                                                     : CLI_OK;
-    request.year = (int32_t) year;
-    Kj__GuaranteeReport *reply = NULL;
-    if (rc == CLI_OK)
-        rc = s_call (cli, args, "Report", &request.base,
-                     &kj__guarantee_report__descriptor,
-                     (ProtobufCMessage **) &reply);
-    if (rc == CLI_OK && cli->json)
-        cli_print_json (&reply->base);
-    else if (rc == CLI_OK) {
-        const Kj__GuaranteeReportLine *t = reply->total;
-        char p [64], r [64], f [64], d [64];
-        printf (_ ("compensation paid %s, net recoveries %s, refunded to "
-                   "the province %s; 代偿 %s\n"),
-                cli_yuan (t->paid_fen, p, 64),
-                cli_yuan (t->recovered_fen, r, 64),
-                cli_yuan (t->refunded_fen, f, 64),
-                cli_yuan (t->daichang_fen, d, 64));
-        s_print_lines (_ ("budget by year"), N_ ("year"), reply->years,
-                       reply->n_years, false);
-        char title [64];
-        snprintf (title, sizeof title, _ ("claims on the %d budget by city"),
-                  reply->year);
-        s_print_lines (title, N_ ("city"), reply->cities, reply->n_cities,
-                       false);
-        snprintf (title, sizeof title,
-                  _ ("claims on the %d budget by guarantor"), reply->year);
-        s_print_lines (title, N_ ("guarantor"), reply->guarantors,
-                       reply->n_guarantors, true);
-        s_print_lines (_ ("loss ratios by bank"), N_ ("bank"), reply->banks,
-                       reply->n_banks, true);
-    }
-    if (reply)
-        kj__guarantee_report__free_unpacked (reply, NULL);
-    cli_args_destroy (&args);
-    return rc;
-}
-
-//  policy show | policy set: the limits in force, or their next version
-
-static int
-s_policy (cli_t *cli, int argc, char **argv)
-{
-    const char *verb = argc >= 3 ? argv [2] : "";
-    bool set = streq (verb, "set");
-    if (!set && !streq (verb, "show")) {
-        fprintf (stderr, _ ("kejin: policy %s: unknown; show or set\n"), verb);
-        return CLI_USAGE;
-    }
-    cli_args_t *args = cli_args_verb (
-        argc - 1, argv + 1,
-        "as= bank-share-min= system-share-max= national-share-max= "
-        "provincial-share-min= fee-max= reguarantee-fee-small-max= "
-        "reguarantee-fee-large-max= reguarantee-large-above= balance-cap=",
-        s_usage, 0, NULL, N_ ("policy show | policy set [OPTIONS]"));
-    if (!args)
-        return CLI_USAGE;
-    Kj__PolicyGetRequest get = KJ__POLICY_GET_REQUEST__INIT;
-    Kj__Policy *policy = NULL;
-    int rc = s_call (cli, args, "GetPolicy", &get.base, &kj__policy__descriptor,
-                     (ProtobufCMessage **) &policy);
-    if (rc == CLI_OK && set) {
-        struct {
-            const char *option;
-            int32_t *bp;
-        } shares [] = {
-            { "bank-share-min", &policy->bank_share_min_bp },
-            { "system-share-max", &policy->system_share_max_bp },
-            { "national-share-max", &policy->national_share_max_bp },
-            { "provincial-share-min", &policy->provincial_share_min_bp },
-            { "fee-max", &policy->guarantee_fee_max_bp },
-            { "reguarantee-fee-small-max",
-              &policy->reguarantee_fee_small_max_bp },
-            { "reguarantee-fee-large-max",
-              &policy->reguarantee_fee_large_max_bp }
-        };
-        for (size_t i = 0; rc == CLI_OK && i < 7; i++) {
-            const char *text = cli_args_get (args, shares [i].option);
-            char option [48];
-            snprintf (option, sizeof option, "--%s", shares [i].option);
-            if (text && cli_parse_percent (option, text, shares [i].bp))
-                rc = CLI_USAGE;
-        }
-        const char *above = cli_args_get (args, "reguarantee-large-above");
-        const char *cap = cli_args_get (args, "balance-cap");
-        if (rc == CLI_OK
-            && ((above
-                 && cli_parse_yuan ("--reguarantee-large-above", above,
-                                    &policy->reguarantee_large_above_fen))
-                || (cap
-                    && cli_parse_yuan ("--balance-cap", cap,
-                                       &policy->balance_cap_fen))))
-            rc = CLI_USAGE;
-        Kj__Policy *next = NULL;
-        if (rc == CLI_OK)
-            rc = s_call (cli, args, "SetPolicy", &policy->base,
-                         &kj__policy__descriptor, (ProtobufCMessage **) &next);
-        kj__policy__free_unpacked (policy, NULL);
-        policy = next;
-    }
-    if (rc == CLI_OK && cli->json)
-        cli_print_json (&policy->base);
-    else if (rc == CLI_OK) {
-        char a [32], b [32], c [32], d [32], e [32], f [32], g [32];
-        char h [64], i [64];
-        printf (_ ("policy %d (set by %s): bank share at least %s, guarantee "
-                   "system at most %s, national fund at most %s, provincial "
-                   "re-guarantee at least %s; guarantee fee at most %s a "
-                   "year; re-guarantee fee at most %s, or %s above %s; an "
-                   "enterprise's guaranteed balance at most %s\n"),
-                policy->version, policy->set_by,
-                cli_percent (policy->bank_share_min_bp, a, 32),
-                cli_percent (policy->system_share_max_bp, b, 32),
-                cli_percent (policy->national_share_max_bp, c, 32),
-                cli_percent (policy->provincial_share_min_bp, d, 32),
-                cli_percent (policy->guarantee_fee_max_bp, e, 32),
-                cli_percent (policy->reguarantee_fee_small_max_bp, f, 32),
-                cli_percent (policy->reguarantee_fee_large_max_bp, g, 32),
-                cli_yuan (policy->reguarantee_large_above_fen, h, 64),
-                cli_yuan (policy->balance_cap_fen, i, 64));
-    }
-    if (policy)
-        kj__policy__free_unpacked (policy, NULL);
-    cli_args_destroy (&args);
-    return rc;
-}
-
-//  --------------------------------------------------------------------------
+static const s_verb_t s_verbs [] = {
+    { "guarantor", "add", &s_guarantor_add },
+    { "agreement", "add", &s_agreement_add },
+    { "guarantee", "add", &s_guarantee_add },
+    { "guarantee", "back", &s_guarantee_back },
+    { "guarantee", "pending", &s_guarantee_pending },
+    { "default", NULL, &s_default },
+    { "claim", "submit", &s_claim_submit },
+    { "claim", "show", &s_claim_show },
+    { "claim", "list", &s_claim_list },
+    { "claim", "review", &s_claim_review },
+    { "approve", NULL, &s_approve },
+    { "pay", NULL, &s_pay },
+    { "recover", NULL, &s_recover },
+    { "budget", "allot", &s_budget_allot },
+    { "budget", "show", &s_budget_show },
+    { "budget", "list", &s_budget_list },
+    { "ledger", "check", &s_ledger_check },
+    { "report", NULL, &cli_guarantee_report },
+    { "policy", "show", NULL, cli_guarantee_policy },
+    { "policy", "set", NULL, cli_guarantee_policy },
+    { NULL }
+};
 
 int
 cli_guarantee_node (cli_t *cli, int argc, char **argv)
 {
-    static const struct {
-        const char *noun;
-        const char *verb;  //  required second word, or NULL
-        int (*run) (cli_t *cli, int argc, char **argv);
-    } s_verbs [] = { { "guarantor", "add", s_guarantor },
-                     { "agreement", "add", s_agreement },
-                     { "guarantee", NULL, s_guarantee },
-                     { "default", NULL, s_default },
-                     { "claim", NULL, s_claim },
-                     { "approve", NULL, s_approve_or_pay },
-                     { "pay", NULL, s_approve_or_pay },
-                     { "recover", NULL, s_recover },
-                     { "budget", NULL, s_budget },
-                     { "ledger", NULL, s_ledger },
-                     { "report", NULL, s_report },
-                     { "policy", NULL, s_policy },
-                     { NULL } };
     //  argv [0] is "guarantee", argv [1] the noun or verb: a verb of one
     //  word parses its arguments from argv [2], of two from argv [3]
     if (argc < 2 || cli_wants_help (argc, argv))
-        return cli_usage (s_usage, argc < 2);
-    for (int i = 0; s_verbs [i].noun; i++)
-        if (streq (argv [1], s_verbs [i].noun)) {
-            if (s_verbs [i].verb
-                && (argc < 3 || !streq (argv [2], s_verbs [i].verb))) {
-                fprintf (stderr, _ ("kejin: guarantee %s: the verb is %s\n"),
-                         argv [1], s_verbs [i].verb);
-                return CLI_USAGE;
-            }
-            return s_verbs [i].run (cli, argc, argv);
+        return cli_usage (cli_guarantee_usage, argc < 2);
+    const char *word = argc >= 3 ? argv [2] : "";
+    char verbs [128] = "";
+    for (const s_verb_t *v = s_verbs; v->noun; v++) {
+        if (!streq (argv [1], v->noun))
+            continue;
+        if (v->verb && !streq (word, v->verb)) {
+            snprintf (verbs + strlen (verbs), sizeof verbs - strlen (verbs),
+                      "%s%s", *verbs ? ", " : "", v->verb);
+            continue;
         }
+        if (v->run)
+            return v->run (cli, argc, argv);
+        //  report YEAR: the year's report
+        const cli_call_verb_t *call = v->call == &cli_guarantee_report && *word
+                                           && *word != '-'
+                                        ? &cli_guarantee_report_year
+                                        : v->call;
+        return v->verb
+                 ? cli_verb_call (cli, argc - 1, argv + 1, cli_guarantee_usage,
+                                  call)
+                 : cli_verb_call (cli, argc, argv, cli_guarantee_usage, call);
+    }
+    if (*verbs) {
+        fprintf (stderr,
+                 _ ("kejin: guarantee %s: no verb '%s'; the verbs are %s\n"),
+                 argv [1], word, verbs);
+        return CLI_USAGE;
+    }
     fprintf (stderr, _ ("kejin: unknown guarantee command '%s'\n"), argv [1]);
-    return cli_usage (s_usage, true);
+    return cli_usage (cli_guarantee_usage, true);
 }

@@ -2,7 +2,8 @@
     guarantee_claims - the money path of kejin-guarantee: a claim per
     代偿, its city and provincial reviews, approval by a second operator,
     payment within the year's budget (or a place in the queue for the next
-    year's), recoveries shared back, budgets and the ledger check
+    year's), recoveries shared back (the budget's allotment and reads:
+    guarantee_budget.c)
 
     The amounts come from the rules class guarantee_claim (payable with its
     binding terms, the recovery refund); this file decides the states and
@@ -447,11 +448,12 @@ s_pro_rata (kj_call_t *call, const Kj__Claim *claim, int64_t *amount_p,
 //  claim waits, QUEUED, for the next year's budget, or with
 //  guarantee/shortfall=pro_rata is paid its share of what is left.
 //
-//  Round trips: the claim's lock; its row, its guarantor's and the
-//  budget's in one pipeline; the payment, the claim and the ledger in one
-//  pipeline; the event; the budget, last, so that the row every payer
+//  Round trips: the claim's lock, its row, its guarantor's and the
+//  budget's in one pipeline; the payment, the claim, the ledger and the
+//  event in one pipeline; the budget, last, so that the row every payer
 //  waits for is held only until the commit (with the commit guard, not
-//  even that: a trigger takes it at commit).
+//  even that: a trigger takes it at commit; with the slice guard, in the
+//  pipeline before).
 
 int
 guarantee_pay_claim (kj_call_t *call, const ProtobufCMessage *request,
@@ -468,10 +470,12 @@ guarantee_pay_claim (kj_call_t *call, const ProtobufCMessage *request,
     kj_db_t *db = kj_call_db (call);
     char id [24];
     snprintf (id, sizeof id, "%" PRId64, in->claim_id);
-    if (kj_db_lock_key (db, "guarantee.claim", id))
-        return kj_call_fail_db (call);
     const char *params [] = { id };
     const kj_db_query_t reads [] = {
+        //  The claim's lock (kj_db_lock_key's), before its row
+        { "SELECT pg_advisory_xact_lock (" KJ_LOCK_ENTITY
+          ", hashtext ('guarantee.claim:' || $1))",
+          1, params },
         { "SELECT " GUARANTEE_CLAIM_FIELDS " FROM claim"
           " WHERE id = $1::bigint FOR UPDATE",
           1, params },
@@ -491,20 +495,20 @@ guarantee_pay_claim (kj_call_t *call, const ProtobufCMessage *request,
           " AND p.year = c.budget_year WHERE c.id = $1::bigint",
           1, params }
     };
-    PGresult *res [3];
-    if (kj_db_exec_many (db, reads, 3, res))
+    PGresult *res [4];
+    if (kj_db_exec_many (db, reads, 4, res))
         return kj_call_fail_db (call);
-    bool found = PQntuples (res [0]) == 1 && PQntuples (res [1]) == 1;
-    Kj__Claim *claim = found ? guarantee_store_claim_row (call, res [0], 0)
+    bool found = PQntuples (res [1]) == 1 && PQntuples (res [2]) == 1;
+    Kj__Claim *claim = found ? guarantee_store_claim_row (call, res [1], 0)
                              : NULL;
-    char *ahead = found && !PQgetisnull (res [1], 0, 0)
-                    ? kj_call_strdup (call, PQgetvalue (res [1], 0, 0))
+    char *ahead = found && !PQgetisnull (res [2], 0, 0)
+                    ? kj_call_strdup (call, PQgetvalue (res [2], 0, 0))
                     : NULL;
-    bool budgeted = found && !PQgetisnull (res [1], 0, 1);
-    int64_t left = budgeted ? atoll (PQgetvalue (res [1], 0, 1)) : 0;
-    int64_t cap = found ? atoll (PQgetvalue (res [1], 0, 2)) : 0;
-    int64_t paid = atoll (PQgetvalue (res [2], 0, 0));
-    for (int i = 0; i < 3; i++)
+    bool budgeted = found && !PQgetisnull (res [2], 0, 1);
+    int64_t left = budgeted ? atoll (PQgetvalue (res [2], 0, 1)) : 0;
+    int64_t cap = found ? atoll (PQgetvalue (res [2], 0, 2)) : 0;
+    int64_t paid = atoll (PQgetvalue (res [3], 0, 0));
+    for (int i = 0; i < 4; i++)
         PQclear (res [i]);
     if (!found)
         return kj_call_fail (call, KJ__CODE__NOT_FOUND, "claim_id",
@@ -570,8 +574,10 @@ guarantee_pay_claim (kj_call_t *call, const ProtobufCMessage *request,
     if (amount == 0 || left < amount)
         return s_claim_queue (call, claim, left, needed, false, reply);
 
-    //  The payment, the ledger and the claim in one round trip; the
-    //  savepoint lets a conditional UPDATE that finds too little undo them
+    //  The payment, the ledger, the claim and its event in one round trip;
+    //  the savepoint lets a conditional UPDATE that finds too little undo
+    //  them. The claim paid is the claim read above with the three fields
+    //  the UPDATE sets: the reply and the event's payload
     char year [16], amount_text [24], account [80], budget_account [24];
     snprintf (year, sizeof year, "%d", claim->budget_year);
     snprintf (amount_text, sizeof amount_text, "%" PRId64, amount);
@@ -592,6 +598,12 @@ guarantee_pay_claim (kj_call_t *call, const ProtobufCMessage *request,
     snprintf (hint, sizeof hint, "%d",
               (int) (claim->id % (config ? config->slices : 1)));
     const char *take [] = { year, amount_text, slices, hint };
+    Kj__Claim *paid_claim = (Kj__Claim *) reply;
+    *paid_claim = *claim;
+    paid_claim->state = "PAID";
+    paid_claim->paid_fen = amount;
+    paid_claim->reason = (char *) reason;
+    kj_outbox_row_t event;
     const kj_db_query_t writes [] = {
         { "SAVEPOINT guarantee_pay", 0, NULL },
         { GUARANTEE_LEDGER_POST_SQL, 6, post },
@@ -599,19 +611,21 @@ guarantee_pay_claim (kj_call_t *call, const ProtobufCMessage *request,
           "  amount_fen, paid_by, take_at_commit) VALUES ($1::bigint, $2::int,"
           "  $3, $4::bigint, $5, $6::boolean)) "
           "UPDATE claim SET state = 'PAID', paid_fen = $4::bigint, reason = $7"
-          " WHERE id = $1::bigint RETURNING " GUARANTEE_CLAIM_FIELDS,
+          " WHERE id = $1::bigint RETURNING id",
           7, pay },
+        kj_outbox_row (db, "guarantee.claim.paid", id, reply, &event),
         { GUARANTEE_BUDGET_TAKE_SLICE_SQL, 4, take }
     };
-    int count = sliced ? 4 : 3;
-    PGresult *done [4];
-    if (kj_db_exec_many (db, writes, count, done))
+    int count = sliced ? 5 : 4;
+    PGresult *done [5];
+    int rc = kj_db_exec_many (db, writes, count, done);
+    kj_outbox_row_free (&event);
+    if (rc)
         return kj_call_fail_db (call);
     bool posted = PQntuples (done [2]) == 1
-               && streq (PQcmdTuples (done [1]), "2");
-    bool short_slices = sliced && !streq (PQgetvalue (done [3], 0, 0), "t");
-    if (posted && !short_slices)
-        *(Kj__Claim *) reply = *guarantee_store_claim_row (call, done [2], 0);
+               && streq (PQcmdTuples (done [1]), "2")
+               && streq (PQcmdTuples (done [3]), "1");
+    bool short_slices = sliced && !streq (PQgetvalue (done [4], 0, 0), "t");
     for (int i = 0; i < count; i++)
         PQclear (done [i]);
     if (!posted)
@@ -620,8 +634,6 @@ guarantee_pay_claim (kj_call_t *call, const ProtobufCMessage *request,
                              claim->id);
     if (short_slices)
         return s_claim_queue (call, claim, left, amount, true, reply);
-    if (guarantee_server_event (call, "guarantee.claim.paid", id, reply))
-        return -1;
     if (at_commit || sliced)
         return 0;  //  taken above, or by the trigger at commit
     int taken = guarantee_budget_take (db, guard, claim->budget_year, amount,
@@ -713,59 +725,6 @@ guarantee_recover (kj_call_t *call, const ProtobufCMessage *request,
 }
 
 //  --------------------------------------------------------------------------
-//  AllotBudget: add to a year's provincial budget (created on first use).
-
-int
-guarantee_allot_budget (kj_call_t *call, const ProtobufCMessage *request,
-                        ProtobufCMessage *reply)
-{
-    const Kj__BudgetAllotRequest *in = (const Kj__BudgetAllotRequest *) request;
-    kj_audit_object_n (call, "budget", in->year);
-    if (guarantee_server_caller (call) == NULL)
-        return -1;
-    if (in->year < 2000 || in->year > 2100)
-        return kj_call_fail (call, KJ__CODE__OUT_OF_RANGE, "year",
-                             "year: %d; 2000 to 2100", in->year);
-    if (in->amount_fen <= 0)
-        return kj_call_fail (call, KJ__CODE__OUT_OF_RANGE, "amount_fen",
-                             "amount_fen: %" PRId64 "; an allotment is above "
-                             "0",
-                             in->amount_fen);
-    kj_db_t *db = kj_call_db (call);
-    char year [16], amount [24];
-    snprintf (year, sizeof year, "%d", in->year);
-    snprintf (amount, sizeof amount, "%" PRId64, in->amount_fen);
-    //  The year's lock before the first write: its events in order
-    if (kj_db_lock_key (db, "guarantee.budget", year))
-        return kj_call_fail_db (call);
-    int64_t rows =
-        kj_db_run (db,
-                   "INSERT INTO budget AS b (year, total_fen, remaining_fen) "
-                   "VALUES ($1::int, $2::bigint, $2::bigint) "
-                   "ON CONFLICT (year) DO UPDATE SET"
-                   " total_fen = b.total_fen + $2::bigint,"
-                   " remaining_fen = b.remaining_fen + $2::bigint "
-                   "WHERE b.total_fen <= 9223372036854775807 - $2::bigint",
-                   2, (const char *[]){ year, amount });
-    if (rows < 0)
-        return kj_call_fail_db (call);
-    if (rows == 0)
-        return kj_call_fail (call, KJ__CODE__OUT_OF_RANGE, "amount_fen",
-                             "amount_fen: %" PRId64 " more would pass the "
-                             "largest budget a year can hold",
-                             in->amount_fen);
-    if (guarantee_ledger_post (db, "allot", 0, in->year,
-                               kj_call_printf (call, "budget:%d", in->year),
-                               kj_call_printf (call, "appropriation:%d",
-                                               in->year),
-                               in->amount_fen)
-        || guarantee_store_budget (call, in->year, (Kj__Budget *) reply))
-        return kj_call_fail_db (call);
-    return guarantee_server_event (call, "guarantee.budget.allotted", year,
-                                   reply);
-}
-
-//  --------------------------------------------------------------------------
 //  The reads
 
 int
@@ -808,27 +767,4 @@ guarantee_list_claims (kj_call_t *call, const ProtobufCMessage *request,
                                    in->limit ? in->limit
                                              : GUARANTEE_LIST_DEFAULT,
                                    (Kj__ClaimList *) reply);
-}
-
-int
-guarantee_get_budget (kj_call_t *call, const ProtobufCMessage *request,
-                      ProtobufCMessage *reply)
-{
-    const Kj__BudgetGetRequest *in = (const Kj__BudgetGetRequest *) request;
-    return guarantee_store_budget (call, in->year, (Kj__Budget *) reply);
-}
-
-int
-guarantee_list_budgets (kj_call_t *call, const ProtobufCMessage *request,
-                        ProtobufCMessage *reply)
-{
-    return guarantee_store_budgets (call, (Kj__BudgetList *) reply);
-}
-
-int
-guarantee_ledger_check_handler (kj_call_t *call,
-                                const ProtobufCMessage *request,
-                                ProtobufCMessage *reply)
-{
-    return guarantee_ledger_check (call, (Kj__LedgerReport *) reply);
 }

@@ -1,6 +1,6 @@
 /*  =========================================================================
     guarantee_follow - guarantees and default notices from matching's
-    loan events
+    loan events; backings of applications, their expiry and their list
 
     Staff record that a guarantor backs an application (AddGuarantee with
     the application's id and neither amount nor loan date); the job
@@ -10,9 +10,14 @@
     default records a default notice. Each event is applied in one
     transaction with the follower's next offset (table follow), so a
     restart or kill -9 repeats nothing and loses nothing; two copies of the
-    daemon take the offset row's lock and skip what the other applied. An
-    event for an application no guarantor backs is counted in follow_skip
-    and logged once per application. docs/rules/guarantee.md.
+    daemon take the offset row's lock and skip what the other applied.
+
+    A disbursement of an application no guarantor backs yet is remembered
+    (table disbursement, bounded by age and count), so that a backing
+    recorded after it goes live at once. Either way the backing's product
+    category is checked against the application's product (its type, from
+    the registry). Their expiry and list: guarantee_backing.c.
+    docs/rules/guarantee.md.
     =========================================================================
 */
 
@@ -21,13 +26,227 @@
 #include "guarantee_store.h"
 #include "kj_subscriber.h"
 #include "matching.pb-c.h"
+#include "registry.pb-c.h"
 
 #define FOLLOW_STREAM  "matching.loan"
 #define FOLLOW_POLL_MS 900
+//  The registry's answer on a product, per attempt (ms)
+#define FOLLOW_REGISTRY_MS 3000
+//  The category a start-up product has
+#define FOLLOW_STARTUP "创业类"
+
+//  A disbursed loan: from matching's event, or remembered from it
+typedef struct {
+    const char *id;  //  the application's
+    const char *enterprise;
+    const char *product;
+    int64_t amount_fen;
+    char date [11];  //  of the disbursement, UTC
+} s_loan_t;
+
+//  What a backing says (a row of table backing, or a request)
+typedef struct {
+    const char *guarantor;
+    const char *agreement;
+    const char *category;
+    int32_t guarantee_fee_bp;
+    int32_t reguarantee_fee_bp;
+    const char *city;
+} s_backing_t;
 
 //  --------------------------------------------------------------------------
-//  AddGuarantee for an application: the guarantor backs it; the guarantee
-//  waits for the disbursement (state PENDING in the reply).
+//  guarantee/startup_product_types: registry product type names without
+//  their PRODUCT_ prefix ("FIRST_LOAN GUARANTEED"), as bits.
+
+int
+guarantee_follow_types (const char *text, uint32_t *bits, kj_status_t *status)
+{
+    *bits = 0;
+    char copy [256];
+    kj_strlcpy (copy, text, sizeof copy);
+    char *save = NULL;
+    for (char *word = strtok_r (copy, " ,", &save); word;
+         word = strtok_r (NULL, " ,", &save)) {
+        char name [64];
+        snprintf (name, sizeof name, "PRODUCT_%s", word);
+        const ProtobufCEnumValue
+            *value = protobuf_c_enum_descriptor_get_value_by_name (
+                &kj__product_type__descriptor, name);
+        if (!value || value->value <= 0 || value->value > 31)
+            return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
+                                  "guarantee/startup_product_types",
+                                  "guarantee/startup_product_types: '%.40s' "
+                                  "is not a product type (CREDIT, "
+                                  "FIRST_LOAN, GUARANTEED, ...)",
+                                  word);
+        *bits |= 1u << value->value;
+    }
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  The backing's category against the application's product: a product
+//  of a type guarantee/startup_product_types lists is 创业类, any other is
+//  not, and the backing must say the same. 0; -1 with *status set when
+//  they differ or the registry has no such product; -2 when the registry
+//  did not answer (UNAVAILABLE in *status: try again).
+
+static int
+s_check_category (const guarantee_config_t *config, const s_backing_t *b,
+                  const s_loan_t *loan, kj_status_t *status)
+{
+    if (!*loan->product)
+        return kj_status_set (status, KJ__CODE__FAILED_PRECONDITION,
+                              "product_category",
+                              "product_category: matching names no product "
+                              "for application %s, so %s cannot be checked",
+                              loan->id, b->category);
+    kj_client_t *client = kj_client_new (config->broker);
+    assert (client);
+    Kj__GetProductRequest request = KJ__GET_PRODUCT_REQUEST__INIT;
+    request.id = (char *) loan->product;
+    Kj__ProductReply *reply = NULL;
+    kj_status_t answer;
+    kj_call_opts_t opts = { .timeout_ms = FOLLOW_REGISTRY_MS,
+                            .retries = 1,
+                            .read_only = true };
+    int code = kj_client_call (client, "registry", "GetProduct", &request.base,
+                               &kj__product_reply__descriptor,
+                               (ProtobufCMessage **) &reply, &answer, &opts);
+    kj_client_destroy (&client);
+    if (code == KJ__CODE__NOT_FOUND)
+        return kj_status_set (status, KJ__CODE__FAILED_PRECONDITION,
+                              "product_category",
+                              "product_category: application %s is for "
+                              "product %s, which the registry does not know",
+                              loan->id, loan->product);
+    if (code != KJ__CODE__OK || !reply->product) {
+        if (reply)
+            kj__product_reply__free_unpacked (reply, NULL);
+        kj_status_set (status, KJ__CODE__UNAVAILABLE, "product_category",
+                       "product_category: the registry did not say what "
+                       "product %s is (%s); try again",
+                       loan->product, kj_code_name (code));
+        return -2;
+    }
+    int type = reply->product->type;
+    kj__product_reply__free_unpacked (reply, NULL);
+    bool startup = type > 0 && type < 32
+                && (config->startup_types & (1u << type));
+    if (startup == streq (b->category, FOLLOW_STARTUP))
+        return 0;
+    const ProtobufCEnumValue *value =
+        protobuf_c_enum_descriptor_get_value (&kj__product_type__descriptor,
+                                              type);
+    const char *name = value ? value->name + strlen ("PRODUCT_") : "?";
+    if (startup)
+        return kj_status_set (status, KJ__CODE__FAILED_PRECONDITION,
+                              "product_category",
+                              "product_category: %s given, but application "
+                              "%s is for product %s of type %s, which is "
+                              "创业类 (guarantee/startup_product_types)",
+                              b->category, loan->id, loan->product, name);
+    return kj_status_set (status, KJ__CODE__FAILED_PRECONDITION,
+                          "product_category",
+                          "product_category: %s given, but application %s is "
+                          "for product %s of type %s, which is not 创业类 "
+                          "(guarantee/startup_product_types)",
+                          b->category, loan->id, loan->product, name);
+}
+
+//  --------------------------------------------------------------------------
+//  The guarantee of a backed, disbursed loan, checked as AddGuarantee
+//  checks one entered by hand, with its event; *out and reason filled.
+//  0; -1 with *status set when a rule refuses it; -2 when the database
+//  failed; -3 when the registry did not answer.
+
+static int
+s_make_live (kj_db_t *db, const guarantee_config_t *config,
+             const s_backing_t *b, const s_loan_t *loan, Kj__LoanGuarantee *out,
+             char *reason, size_t reason_size, kj_status_t *status)
+{
+    guarantee_policy_t policy;
+    int rc = guarantee_store_policy_db (db, &policy);
+    if (rc == -2)
+        return -2;
+    if (rc == -1)
+        return kj_status_set (status, KJ__CODE__FAILED_PRECONDITION, NULL,
+                              "no guarantee policy is recorded");
+    if (loan->amount_fen <= 0 || loan->amount_fen > policy.balance_cap_fen)
+        return kj_status_set (status, KJ__CODE__OUT_OF_RANGE, "amount_fen",
+                              "amount_fen: %" PRId64 " fen disbursed; a "
+                              "guarantee is above 0 and at most %" PRId64
+                              " fen",
+                              loan->amount_fen, policy.balance_cap_fen);
+    if (guarantee_fees_check (&policy, loan->amount_fen, b->guarantee_fee_bp,
+                              b->reguarantee_fee_bp, status))
+        return -1;
+    rc = s_check_category (config, b, loan, status);
+    if (rc)
+        return rc == -2 ? -3 : -1;
+    Kj__GuaranteeAddRequest in = KJ__GUARANTEE_ADD_REQUEST__INIT;
+    in.loan_id = (char *) loan->id;
+    in.guarantor_id = (char *) b->guarantor;
+    in.agreement_id = (char *) b->agreement;
+    in.enterprise = (char *) loan->enterprise;
+    in.product_category = (char *) b->category;
+    in.amount_fen = loan->amount_fen;
+    in.loan_date = (char *) loan->date;
+    in.guarantee_fee_bp = b->guarantee_fee_bp;
+    in.reguarantee_fee_bp = b->reguarantee_fee_bp;
+    in.city = (char *) b->city;
+    return guarantee_parties_insert (db, &policy, &in, b->city, out, reason,
+                                     reason_size, status);
+}
+
+//  The backing of an application into *b (strings in buf), locked; 1
+//  when there is one in `state`, 0 when not, -1 (database).
+static int
+s_backing_row (kj_db_t *db, const char *id, const char *state, s_backing_t *b,
+               char buf [4][128])
+{
+    PGresult *res = kj_db_exec (
+        db,
+        "SELECT guarantor_id, agreement_id, product_category, city, "
+        "guarantee_fee_bp, reguarantee_fee_bp FROM backing "
+        "WHERE application_id = $1 AND state = $2 FOR UPDATE",
+        2, (const char *[]){ id, state });
+    if (!res)
+        return -1;
+    int found = PQntuples (res);
+    if (found) {
+        for (int i = 0; i < 4; i++)
+            kj_strlcpy (buf [i], PQgetvalue (res, 0, i), 128);
+        *b = (s_backing_t){ .guarantor = buf [0],
+                            .agreement = buf [1],
+                            .category = buf [2],
+                            .city = buf [3],
+                            .guarantee_fee_bp = atoi (PQgetvalue (res, 0, 4)),
+                            .reguarantee_fee_bp = atoi (
+                                PQgetvalue (res, 0, 5)) };
+    }
+    PQclear (res);
+    return found;
+}
+
+//  A backing's new state and reason. 0 or -1 (database).
+static int
+s_backing_set (kj_db_t *db, const char *id, const char *state,
+               const char *reason)
+{
+    return kj_db_run (db,
+                      "UPDATE backing SET state = $2, reason = $3 "
+                      "WHERE application_id = $1",
+                      3, (const char *[]){ id, state, reason })
+                == 1
+             ? 0
+             : -1;
+}
+
+//  --------------------------------------------------------------------------
+//  AddGuarantee for an application: the guarantor backs it. Before its
+//  disbursement the guarantee waits (state PENDING in the reply); after
+//  it, the guarantee is made now from the disbursement remembered.
 
 int
 guarantee_follow_back (kj_call_t *call, const guarantee_policy_t *policy,
@@ -52,29 +271,51 @@ guarantee_follow_back (kj_call_t *call, const guarantee_policy_t *policy,
                                  in->guarantee_fee_bp, in->reguarantee_fee_bp,
                                  &status))
         return kj_call_fail_status (call, &status);
-    char fees [2][24];
+    const guarantee_config_t *config = kj_call_state (call);
+    kj_db_t *db = kj_call_db (call);
+    //  One writer of an application's backing at a time: the follower
+    //  takes the same lock, so a disbursement is either seen here or
+    //  finds the backing
+    if (kj_db_lock_key (db, "guarantee.application", in->loan_id))
+        return kj_call_fail_db (call);
+    char fees [2][24], expire [24];
     snprintf (fees [0], 24, "%d", in->guarantee_fee_bp);
     snprintf (fees [1], 24, "%d", in->reguarantee_fee_bp);
-    PGresult *res = kj_db_exec (
-        kj_call_db (call),
-        "INSERT INTO backing (application_id, guarantor_id, agreement_id, "
-        "product_category, guarantee_fee_bp, reguarantee_fee_bp, city, "
-        "backed_by) SELECT $1, $2, $3, $4, $5::int, $6::int, $7, $8 "
-        "WHERE NOT EXISTS (SELECT 1 FROM guarantee WHERE loan_id = $1) "
-        "ON CONFLICT (application_id) DO NOTHING RETURNING 1",
-        8,
-        (const char *[]){ in->loan_id, in->guarantor_id, in->agreement_id,
-                          in->product_category, fees [0], fees [1], city,
-                          caller });
-    if (!res)
+    snprintf (expire, 24, "%" PRId64, config ? config->backing_expire_s : 0);
+    //  A backing that expired may be recorded again
+    const char *params [] = { in->loan_id,
+                              in->guarantor_id,
+                              in->agreement_id,
+                              in->product_category,
+                              fees [0],
+                              fees [1],
+                              city,
+                              caller,
+                              expire };
+    const kj_db_query_t queries [] = {
+        { "INSERT INTO backing AS b (application_id, guarantor_id, "
+          "agreement_id, product_category, guarantee_fee_bp, "
+          "reguarantee_fee_bp, city, backed_by) SELECT $1, $2, $3, $4, "
+          "$5::int, $6::int, $7, $8 "
+          "WHERE NOT EXISTS (SELECT 1 FROM guarantee WHERE loan_id = $1) "
+          "ON CONFLICT (application_id) DO UPDATE SET "
+          "guarantor_id = $2, agreement_id = $3, product_category = $4, "
+          "guarantee_fee_bp = $5::int, reguarantee_fee_bp = $6::int, "
+          "city = $7, backed_by = $8, state = 'PENDING', reason = '', "
+          "created_at = now () WHERE b.state = 'EXPIRED' "
+          "RETURNING to_char (created_at AT TIME ZONE 'UTC', "
+          "'YYYY-MM-DD HH24:MI:SS'), to_char ((created_at + $9::bigint "
+          "* interval '1 second') AT TIME ZONE 'UTC', "
+          "'YYYY-MM-DD HH24:MI:SS')",
+          9, params },
+        { "SELECT enterprise, product_id, amount_fen, loan_date::text "
+          "FROM disbursement WHERE application_id = $1",
+          1, params }
+    };
+    PGresult *res [2];
+    if (kj_db_exec_many (db, queries, 2, res))
         return kj_call_fail_db (call);
-    int added = PQntuples (res);
-    PQclear (res);
-    if (!added)
-        return kj_call_fail (call, KJ__CODE__ALREADY_EXISTS, "loan_id",
-                             "loan_id: application %s is already backed or "
-                             "guaranteed",
-                             in->loan_id);
+    bool added = PQntuples (res [0]) == 1;
     Kj__LoanGuarantee *out = (Kj__LoanGuarantee *) reply;
     out->loan_id = (char *) in->loan_id;
     out->guarantor_id = (char *) in->guarantor_id;
@@ -83,11 +324,63 @@ guarantee_follow_back (kj_call_t *call, const guarantee_policy_t *policy,
     out->guarantee_fee_bp = in->guarantee_fee_bp;
     out->reguarantee_fee_bp = in->reguarantee_fee_bp;
     out->city = (char *) city;
-    out->state = "PENDING";
-    out->reason = "waits for matching.loan.disbursed";
     out->policy_version = (int32_t) policy->version;
-    return guarantee_server_event (call, "guarantee.backing.added", in->loan_id,
-                                   reply);
+    out->backed_by = (char *) caller;
+    if (added) {
+        out->backed_at = kj_call_strdup (call, PQgetvalue (res [0], 0, 0));
+        out->expires_at = kj_call_strdup (call, PQgetvalue (res [0], 0, 1));
+    }
+    s_loan_t loan = { .id = in->loan_id };
+    bool disbursed = PQntuples (res [1]) == 1;
+    if (disbursed) {
+        loan.enterprise = kj_call_strdup (call, PQgetvalue (res [1], 0, 0));
+        loan.product = kj_call_strdup (call, PQgetvalue (res [1], 0, 1));
+        loan.amount_fen = atoll (PQgetvalue (res [1], 0, 2));
+        kj_strlcpy (loan.date, PQgetvalue (res [1], 0, 3), sizeof loan.date);
+    }
+    PQclear (res [0]);
+    PQclear (res [1]);
+    if (!added)
+        return kj_call_fail (call, KJ__CODE__ALREADY_EXISTS, "loan_id",
+                             "loan_id: application %s is already backed or "
+                             "guaranteed",
+                             in->loan_id);
+    if (!disbursed) {
+        out->state = "PENDING";
+        out->reason = "waits for matching.loan.disbursed";
+        return guarantee_server_event (call, "guarantee.backing.added",
+                                       in->loan_id, reply);
+    }
+    //  Disbursed before it was backed: live now, or refused with nothing
+    //  written (the whole call rolls back)
+    s_backing_t b = { .guarantor = in->guarantor_id,
+                      .agreement = in->agreement_id,
+                      .category = in->product_category,
+                      .guarantee_fee_bp = in->guarantee_fee_bp,
+                      .reguarantee_fee_bp = in->reguarantee_fee_bp,
+                      .city = city };
+    char *reason = kj_call_alloc (call, 512);
+    Kj__LoanGuarantee live = KJ__LOAN_GUARANTEE__INIT;
+    int rc = s_make_live (db, config, &b, &loan, &live, reason, 512, &status);
+    if (rc == -2)
+        return kj_call_fail_db (call);
+    if (rc)
+        return kj_call_fail_status (call, &status);
+    out->state = "LIVE";
+    out->reason = reason;
+    if (s_backing_set (db, in->loan_id, "LIVE", reason)
+        || kj_db_run (db, "DELETE FROM disbursement WHERE application_id = $1",
+                      1, (const char *[]){ in->loan_id })
+               != 1)
+        return kj_call_fail_db (call);
+    if (guarantee_server_event (call, "guarantee.backing.added", in->loan_id,
+                                reply))
+        return -1;
+    live.backed_by = out->backed_by;
+    live.backed_at = out->backed_at;
+    live.loan_date = kj_call_strdup (call, loan.date);
+    *out = live;
+    return 0;
 }
 
 //  --------------------------------------------------------------------------
@@ -120,95 +413,77 @@ s_date (int64_t us, char date [11])
     kj_check_date_format (day, date);
 }
 
-//  matching.loan.disbursed: the backed application's guarantee, live.
+//  A disbursement of an application no guarantor backs yet: remembered
+//  for a backing recorded later (trimmed by the job "expire").
 static int
-s_disbursed (kj_db_t *db, const Kj__Application *a, int64_t at_us)
+s_remember (kj_db_t *db, const s_loan_t *loan, uint64_t offset)
 {
-    PGresult *res = kj_db_exec (
-        db,
-        "SELECT guarantor_id, agreement_id, product_category, "
-        "guarantee_fee_bp, reguarantee_fee_bp, city FROM backing "
-        "WHERE application_id = $1 AND state = 'PENDING' FOR UPDATE",
-        1, (const char *[]){ a->id });
-    if (!res)
+    char amount [24], at [24];
+    snprintf (amount, sizeof amount, "%" PRId64, loan->amount_fen);
+    snprintf (at, sizeof at, "%" PRIu64, offset);
+    if (kj_db_run (db,
+                   "INSERT INTO disbursement (application_id, enterprise, "
+                   "product_id, amount_fen, loan_date, event_offset) VALUES "
+                   "($1, $2, $3, $4::bigint, $5::date, $6::bigint) "
+                   "ON CONFLICT (application_id) DO NOTHING",
+                   6,
+                   (const char *[]){ loan->id, loan->enterprise, loan->product,
+                                     amount, loan->date, at })
+        < 0)
         return -1;
-    if (PQntuples (res) == 0) {
-        PQclear (res);
-        return s_skip (db, "matching.loan.disbursed", a->id,
-                       "no guarantor backs it");
-    }
-    char guarantor [128], agreement [128], category [128], city [65];
-    char date [11];
-    kj_strlcpy (guarantor, PQgetvalue (res, 0, 0), sizeof guarantor);
-    kj_strlcpy (agreement, PQgetvalue (res, 0, 1), sizeof agreement);
-    kj_strlcpy (category, PQgetvalue (res, 0, 2), sizeof category);
-    kj_strlcpy (city, PQgetvalue (res, 0, 5), sizeof city);
-    s_date (at_us, date);
-    Kj__GuaranteeAddRequest in = KJ__GUARANTEE_ADD_REQUEST__INIT;
-    in.loan_id = a->id;
-    in.guarantor_id = guarantor;
-    in.agreement_id = agreement;
-    in.enterprise = a->enterprise_code;
-    in.product_category = category;
-    in.amount_fen = a->amount_fen;
-    in.loan_date = date;
-    in.guarantee_fee_bp = atoi (PQgetvalue (res, 0, 3));
-    in.reguarantee_fee_bp = atoi (PQgetvalue (res, 0, 4));
-    in.city = city;
-    PQclear (res);
+    return s_skip (db, "matching.loan.disbursed", loan->id,
+                   "no guarantor backs it yet; remembered for a backing");
+}
 
-    guarantee_policy_t policy;
+//  matching.loan.disbursed: the backed application's guarantee, live. 0;
+//  -1 when the database failed or the registry did not answer (the event
+//  is applied again).
+static int
+s_disbursed (kj_db_t *db, const guarantee_config_t *config,
+             const Kj__Application *a, uint64_t offset, int64_t at_us)
+{
+    s_loan_t loan = { .id = a->id,
+                      .enterprise = a->enterprise_code,
+                      .product = a->product_id,
+                      .amount_fen = a->amount_fen };
+    s_date (at_us, loan.date);
+    if (kj_db_lock_key (db, "guarantee.application", a->id))
+        return -1;
+    s_backing_t b;
+    char buf [4][128];
+    int found = s_backing_row (db, a->id, "PENDING", &b, buf);
+    if (found <= 0)
+        return found < 0 ? -1 : s_remember (db, &loan, offset);
+
     kj_status_t status = { 0 };
     char reason [512] = "";
     Kj__LoanGuarantee out = KJ__LOAN_GUARANTEE__INIT;
-    int rc = guarantee_store_policy_db (db, &policy);
-    if (rc == -2)
+    int rc = s_make_live (db, config, &b, &loan, &out, reason, sizeof reason,
+                          &status);
+    if (rc == 0)
+        return s_backing_set (db, a->id, "LIVE", reason);
+    if (rc == -3)
+        kj_warn ("guarantee.follow", "application %s disbursed: %s", a->id,
+                 status.message);
+    if (rc < -1)
         return -1;
-    if (rc == -1)
-        kj_status_set (&status, KJ__CODE__FAILED_PRECONDITION, NULL,
-                       "no guarantee policy is recorded");
-    else if (in.amount_fen <= 0 || in.amount_fen > policy.balance_cap_fen)
-        kj_status_set (&status, KJ__CODE__OUT_OF_RANGE, "amount_fen",
-                       "amount_fen: %" PRId64 " fen disbursed; a guarantee "
-                       "is above 0 and at most %" PRId64 " fen",
-                       in.amount_fen, policy.balance_cap_fen);
-    else if (guarantee_fees_check (&policy, in.amount_fen, in.guarantee_fee_bp,
-                                   in.reguarantee_fee_bp, &status)
-             == 0) {
-        rc = guarantee_parties_insert (db, &policy, &in, city, &out, reason,
-                                       sizeof reason, &status);
-        if (rc == -2)
-            return -1;
-        if (rc == 0)
-            return kj_db_run (db,
-                              "UPDATE backing SET state = 'LIVE', reason = $2 "
-                              "WHERE application_id = $1",
-                              2, (const char *[]){ a->id, reason })
-                        == 1
-                     ? 0
-                     : -1;
-    }
     //  A rule refuses it: the backing says why, and so does its event
     kj_warn ("guarantee.follow",
              "application %s disbursed, its guarantee "
              "refused: %s",
              a->id, status.message);
-    if (kj_db_run (db,
-                   "UPDATE backing SET state = 'REFUSED', reason = $2 "
-                   "WHERE application_id = $1",
-                   2, (const char *[]){ a->id, status.message })
-        != 1)
+    if (s_backing_set (db, a->id, "REFUSED", status.message))
         return -1;
     out.loan_id = a->id;
-    out.guarantor_id = guarantor;
-    out.agreement_id = agreement;
+    out.guarantor_id = (char *) b.guarantor;
+    out.agreement_id = (char *) b.agreement;
     out.enterprise = a->enterprise_code;
-    out.product_category = category;
+    out.product_category = (char *) b.category;
     out.amount_fen = a->amount_fen;
-    out.loan_date = date;
+    out.loan_date = loan.date;
     out.state = "REFUSED";
     out.reason = status.message;
-    out.city = city;
+    out.city = (char *) b.city;
     return kj_outbox_add (db, "guarantee.backing.refused", a->id, &out.base);
 }
 
@@ -312,7 +587,7 @@ s_apply (const Kj__Envelope *event, void *arg)
         const Kj__Application *a = changed->application;
         int64_t at_us = a->updated_at_us > 0 ? a->updated_at_us
                                              : event->occurred_at_us;
-        rc = disbursed ? s_disbursed (db, a, at_us)
+        rc = disbursed ? s_disbursed (db, follow->self, a, event->offset, at_us)
                        : s_defaulted (db, a, event->offset, at_us);
     }
     if (changed)

@@ -15,6 +15,9 @@ static const kj_serve_t s_services [] = {
 static const kj_job_t s_jobs [] = {
     { "follow", guarantee_follow_run, "guarantee/follow_interval_s", "1",
       "how often matching's loan events are followed (0: never)" },
+    { "expire", guarantee_follow_expire, "guarantee/expire_interval_s", "60",
+      "how often pending backings are expired and remembered disbursements "
+      "trimmed (0: never)" },
     { NULL }
 };
 

@@ -45,5 +45,20 @@ const kj_option_t guarantee_options [] = {
     { "guarantee/budget_slices", "16",
       "how many slices the slice guard deals a year's budget left into",
       KJ_INT (1, 256) },
+    { "guarantee/backing_expire_s", "7776000",
+      "a backing of an application with no disbursement this many seconds "
+      "after it was recorded expires (7776000: 90 days)",
+      KJ_INT (1, 315360000) },
+    { "guarantee/disbursement_keep_s", "7776000",
+      "disbursements of applications no guarantor backs yet are remembered "
+      "this many seconds, for a backing recorded later",
+      KJ_INT (1, 315360000) },
+    { "guarantee/disbursements_max", "100000",
+      "... and at most this many of them (the oldest forgotten first)",
+      KJ_INT (1, 10000000) },
+    { "guarantee/startup_product_types", "FIRST_LOAN GUARANTEED",
+      "registry product types whose products are 创业类 (start-up loans): "
+      "a backing's category is checked against its application's product",
+      KJ_TEXT_MAX (200) },
     { NULL }
 };

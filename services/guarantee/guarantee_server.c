@@ -82,6 +82,18 @@ guarantee_server_new (kj_service_t *service, kj_db_t *db, kj_status_t *status)
                 sizeof self->broker);
     kj_strlcpy (self->pub, kj_config_get (config, "node/pub"),
                 sizeof self->pub);
+    self->backing_expire_s = atoll (
+        kj_config_get (config, "guarantee/backing_expire_s"));
+    self->disbursement_keep_s = atoll (
+        kj_config_get (config, "guarantee/disbursement_keep_s"));
+    self->disbursements_max = atoll (
+        kj_config_get (config, "guarantee/disbursements_max"));
+    if (guarantee_follow_types (
+            kj_config_get (config, "guarantee/startup_product_types"),
+            &self->startup_types, status)) {
+        free (self);
+        return NULL;
+    }
     //  SERIALIZABLE is the connection's default, set in db/dsn: a handler
     //  runs after its transaction's first statement and cannot set it
     if (self->guard == GUARANTEE_GUARD_SERIALIZABLE && db) {
@@ -143,5 +155,6 @@ const kj_method_t guarantee_methods [] = {
     { "SetPolicy", guarantee_set_policy, KJ_WRITE },
     { "GetPolicy", guarantee_get_policy, 0 },
     { "Report", guarantee_report, 0 },
+    { "ListBackings", guarantee_list_backings, 0 },
     { NULL }
 };

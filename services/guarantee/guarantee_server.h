@@ -4,7 +4,8 @@
     The parties and contracts (guarantee_parties.c: guarantors,
     risk-sharing agreements, guarantees per loan, 代偿) and the money path
     (guarantee_claims.c: claims, reviews, four-eyes approval, payment
-    within the budget, recoveries, budgets and the ledger check), with the
+    within the budget, recoveries; guarantee_budget.c: budgets and the
+    ledger check; guarantee_follow.c: backings), with the
     helpers they share here. The rules are docs/rules/guarantee.md.
     =========================================================================
 */
@@ -50,6 +51,16 @@ typedef struct {
     char broker [256];
     char pub [256];
     struct _guarantee_follow_t *follow;
+    //  Backings and remembered disbursements (guarantee_follow.c): a
+    //  pending backing expires after backing_expire_s; a disbursement of
+    //  an unbacked application is kept disbursement_keep_s, at most
+    //  disbursements_max of them
+    int64_t backing_expire_s;
+    int64_t disbursement_keep_s;
+    int64_t disbursements_max;
+    //  Product types (bits of Kj__ProductType) that are 创业类
+    //  (guarantee/startup_product_types)
+    uint32_t startup_types;
 } guarantee_config_t;
 
 //  kj_service's init: the options read and checked (INVALID_ARGUMENT
@@ -107,6 +118,20 @@ int
 int
     guarantee_follow_run (void *state, kj_db_t *db);
 
+//  The job expiring pending backings and trimming the disbursements
+//  remembered (guarantee_backing.c).
+int
+    guarantee_follow_expire (void *state, kj_db_t *db);
+
+//  ListBackings (guarantee_backing.c).
+kj_handler_fn guarantee_list_backings;
+
+//  The product types of guarantee/startup_product_types as bits of
+//  Kj__ProductType: 0, or -1 with *status naming the option.
+int
+    guarantee_follow_types (const char *text, uint32_t *bits,
+                            kj_status_t *status);
+
 //  Close the follower's subscriber (at stop, after the jobs).
 void
     guarantee_follow_stop (guarantee_config_t *config);
@@ -120,9 +145,11 @@ kj_handler_fn guarantee_review_claim;
 kj_handler_fn guarantee_approve_claim;
 kj_handler_fn guarantee_pay_claim;
 kj_handler_fn guarantee_recover;
-kj_handler_fn guarantee_allot_budget;
 kj_handler_fn guarantee_get_claim;
 kj_handler_fn guarantee_list_claims;
+
+//  Handlers of guarantee_budget.c
+kj_handler_fn guarantee_allot_budget;
 kj_handler_fn guarantee_get_budget;
 kj_handler_fn guarantee_list_budgets;
 kj_handler_fn guarantee_ledger_check_handler;

@@ -24,7 +24,7 @@
     and p99 latency, client retries, server retries (transactions rolled
     back: the worker's runs again), and the overspend (must be 0), with the
     ledger checked. The baseline is the issue's target, 2,000 payments a
-    second.
+    second. BENCH_GUARDS (e.g. "commit slice") runs only the guards named.
     =========================================================================
 */
 
@@ -311,8 +311,16 @@ main (int argc, char **argv)
     fflush (stdout);
     const char *guards [] = { "update",       "commit", "lock",
                               "serializable", "slice",  "slice+gc" };
+    //  BENCH_GUARDS="commit slice": only those (for a quick before/after)
+    const char *only = getenv ("BENCH_GUARDS");
     int bad = 0;
     for (int i = 0; i < 6; i++) {
+        char word [24];
+        snprintf (word, sizeof word, " %s ", guards [i]);
+        char padded [256];
+        snprintf (padded, sizeof padded, " %s ", only ? only : "");
+        if (only && *only && !strstr (padded, word))
+            continue;
         run_t run;
         s_run (guards [i], &run);
         bad += run.failed || run.overspend || !run.balanced

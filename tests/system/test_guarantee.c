@@ -132,6 +132,38 @@ test_happy_path (void **state)
                       KJ__CODE__OK);
     assert_string_equal (paid->state, "PAID");
     assert_int_equal (paid->paid_fen, 3200000);
+    //  The reply, the claim read back and the event's payload: the same
+    //  bytes (PayClaim makes the event from the claim it read, without
+    //  reading it back)
+    Kj__ClaimGetRequest read = KJ__CLAIM_GET_REQUEST__INIT;
+    read.claim_id = id;
+    Kj__Claim *stored = gfx_ok (fx.alice, "GetClaim", &read,
+                                &kj__claim__descriptor);
+    char *hex [2];
+    for (int i = 0; i < 2; i++) {
+        Kj__Claim *c = i ? stored : paid;
+        size_t size = kj__claim__get_packed_size (c);
+        uint8_t *bytes = malloc (size + 1);
+        kj__claim__pack (c, bytes);
+        hex [i] = malloc (2 * size + 1);
+        for (size_t b = 0; b < size; b++)
+            sprintf (hex [i] + 2 * b, "%02x", bytes [b]);
+        hex [i][2 * size] = 0;
+        free (bytes);
+    }
+    assert_string_equal (hex [0], hex [1]);
+    PGresult *event = kj_db_exec (fx.db,
+                                  "SELECT encode (payload, 'hex') FROM "
+                                  "kj_outbox WHERE topic = "
+                                  "'guarantee.claim.paid'",
+                                  0, NULL);
+    assert_non_null (event);
+    assert_int_equal (PQntuples (event), 1);
+    assert_string_equal (PQgetvalue (event, 0, 0), hex [0]);
+    PQclear (event);
+    free (hex [0]);
+    free (hex [1]);
+    kj__claim__free_unpacked (stored, NULL);
     kj__claim__free_unpacked (paid, NULL);
     assert_int_equal (gfx_call (fx.carol, "PayClaim", &pay,
                                 &kj__claim__descriptor, &paid, &status,
@@ -912,6 +944,14 @@ test_cli_chinese (void **state)
           "--enterprise 91210100MA0000009X --category 创业类 --amount 100000 "
           "--date 2026-02-01 --as ops",
           "已添加贷款 L9 的担保：");
+    s_zh (&fx, 0, "guarantee guarantee pending", "没有担保登记\n");
+    s_zh (&fx, 0,
+          "guarantee guarantee back APP9 --guarantor G9 --agreement A9 "
+          "--category 创业类 --as ops",
+          "已登记为申请 APP9 担保：撮合报告贷款已发放时担保生效");
+    s_zh (&fx, 0, "guarantee guarantee pending", "登记人");
+    s_zh (&fx, 2, "guarantee guarantee nope",
+          "没有动词“nope”；动词为 add, back, pending");
     s_zh (&fx, 0,
           "guarantee default L9 --amount 80000.01 --paid-on 2026-07-01 "
           "--as ops",
@@ -934,7 +974,8 @@ test_cli_chinese (void **state)
     s_zh (&fx, 0, "guarantee claim list", "补偿申请");
     s_zh (&fx, 0, "guarantee policy show", "政策第 1 版（设定人 ");
     s_zh (&fx, 0, "guarantee --help", "用法：kejin guarantee 动词");
-    s_zh (&fx, 2, "guarantee budget nope", "kejin: budget nope：未知");
+    s_zh (&fx, 2, "guarantee budget nope",
+          "kejin：guarantee budget：没有动词“nope”；动词为 allot, show, list");
     s_zh (&fx, 2, "guarantee ledger nope", "动词为 check");
     s_zh (&fx, 2, "guarantee nope", "未知的 guarantee 命令 'nope'");
     s_zh (&fx, 2, "guarantee pay", "pay 需要一个申请 id");
