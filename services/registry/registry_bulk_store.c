@@ -183,6 +183,22 @@ s_date (registry_csv_buf_t *buf, const char *text)
         s_null (buf);
 }
 
+//  Split "a|b|c" (modified in place) into items; returns their count.
+static size_t
+s_split (char *text, char **items, size_t max)
+{
+    size_t n = 0;
+    while (*text && n < max) {
+        items [n++] = text;
+        char *bar = strchr (text, '|');
+        if (!bar)
+            break;
+        *bar = 0;
+        text = bar + 1;
+    }
+    return n;
+}
+
 static void
 s_end (registry_csv_buf_t *buf)
 {
@@ -732,6 +748,8 @@ s_stage_figures (registry_csv_buf_t *buf, const char *code,
         s_tab (buf);
         s_int (buf, values [i]);
     }
+    s_tab (buf);
+    s_words (buf, (const char *const *) f->not_reported, f->n_not_reported);
 }
 
 static void
@@ -837,8 +855,8 @@ registry_bulk_store_stage (kj_db_t *db, registry_csv_kind_t kind,
         "qual_kinds, qual_expires) FROM STDIN",
         "COPY bulk_figures (import_id, line, code, year, revenue_fen, rnd_fen, "
         "net_profit_fen, total_assets_fen, operating_cash_flow_fen, "
-        "high_tech_revenue_fen, total_cost_fen, staff, tech_staff) "
-        "FROM STDIN",
+        "high_tech_revenue_fen, total_cost_fen, staff, tech_staff, "
+        "not_reported) FROM STDIN",
         "COPY bulk_institution (import_id, line, id, name, type, uscc, "
         "regions, contact, sponsor_code) FROM STDIN",
         "COPY bulk_product (import_id, line, id, institution_id, name, type, "
@@ -881,10 +899,11 @@ static const char *s_insert_rounds =
 static const char *s_insert_figures =
     "WITH up AS (INSERT INTO figures (code, year, revenue_fen, rnd_fen, "
     "net_profit_fen, total_assets_fen, operating_cash_flow_fen, "
-    "high_tech_revenue_fen, total_cost_fen, staff, tech_staff) "
+    "high_tech_revenue_fen, total_cost_fen, staff, tech_staff, "
+    "not_reported) "
     "SELECT code, year, revenue_fen, rnd_fen, net_profit_fen, "
     "total_assets_fen, operating_cash_flow_fen, high_tech_revenue_fen, "
-    "total_cost_fen, staff, tech_staff FROM bulk_figures "
+    "total_cost_fen, staff, tech_staff, not_reported FROM bulk_figures "
     "WHERE import_id = $1 "
     "ON CONFLICT (code, year) DO UPDATE SET "
     "revenue_fen = EXCLUDED.revenue_fen, rnd_fen = EXCLUDED.rnd_fen, "
@@ -893,7 +912,8 @@ static const char *s_insert_figures =
     "operating_cash_flow_fen = EXCLUDED.operating_cash_flow_fen, "
     "high_tech_revenue_fen = EXCLUDED.high_tech_revenue_fen, "
     "total_cost_fen = EXCLUDED.total_cost_fen, staff = EXCLUDED.staff, "
-    "tech_staff = EXCLUDED.tech_staff, updated_at = now () "
+    "tech_staff = EXCLUDED.tech_staff, "
+    "not_reported = EXCLUDED.not_reported, updated_at = now () "
     "RETURNING xmax = 0 AS inserted) "
     "SELECT count (*) FILTER (WHERE inserted), "
     "count (*) FILTER (WHERE NOT inserted) FROM up";
@@ -1279,6 +1299,13 @@ s_touched (PGresult *res, void *arg)
         for (size_t i = 0; i < sizeof left_out / sizeof left_out [0]; i++)
             if (s_true (res, row, c++))
                 t->not_reported |= left_out [i];
+        //  and their names, for the tech-SME grid
+        t->latest.not_reported = t->latest_not_reported;
+        if (t->has_figures)
+            t->latest.n_not_reported =
+                s_split (PQgetvalue (res, row, c), t->latest_not_reported,
+                         REGISTRY_FIGURES);
+        c++;
     }
     int rc = self->fn (rows, (size_t) count, &self->out, self->arg);
     free (rows);
@@ -1410,7 +1437,8 @@ registry_bulk_store_restage (kj_db_t *db, const registry_bulk_import_t *import,
         "'net-profit' = ANY (f.not_reported), "
         "'revenue' = ANY (p1.not_reported), "
         "'net-profit' = ANY (p1.not_reported), "
-        "'revenue' = ANY (p2.not_reported) "
+        "'revenue' = ANY (p2.not_reported), "
+        "array_to_string (f.not_reported, '|') "
         "FROM enterprise e "
         "LEFT JOIN LATERAL (SELECT bool_or (kind = 'high_tech') AS high_tech, "
         "bool_or (kind = 'srdi') AS srdi, "
@@ -1549,22 +1577,6 @@ s_export_enterprise (PGresult *res, int row, Kj__Enterprise *e,
     }
 }
 
-//  Split "a|b|c" (modified in place) into items; returns their count.
-static size_t
-s_split (char *text, char **items, size_t max)
-{
-    size_t n = 0;
-    while (*text && n < max) {
-        items [n++] = text;
-        char *bar = strchr (text, '|');
-        if (!bar)
-            break;
-        *bar = 0;
-        text = bar + 1;
-    }
-    return n;
-}
-
 //  Enum values of "a|b" stored names into values; returns their count.
 static size_t
 s_split_enums (char *text, const ProtobufCEnumDescriptor *d, const char *prefix,
@@ -1590,6 +1602,22 @@ const char registry_bulk_store_facts_header [] =
     "prev_year,prev_revenue_fen,prev_rnd_fen,prev_net_profit_fen,"
     "prev_total_assets_fen,prev_high_tech_revenue_fen,prev_total_cost_fen,"
     "prev_staff,prev_tech_staff\n";
+
+//  A figure of year t in the compact export: its value, or '' when not
+//  reported; NULL (as the whole year) when the year has no row
+#define S_FACTS_FIGURE(t, column, name)                                        \
+    "CASE WHEN '" name "' = ANY (" t ".not_reported) THEN '' ELSE " t          \
+    "." column "::text END"
+#define S_FACTS_YEAR(t)                                                        \
+    t ".year || ',' || " S_FACTS_FIGURE (t, "revenue_fen", "revenue")          \
+    " || ',' || " S_FACTS_FIGURE (t, "rnd_fen", "rnd")                         \
+    " || ',' || " S_FACTS_FIGURE (t, "net_profit_fen", "net-profit")           \
+    " || ',' || " S_FACTS_FIGURE (t, "total_assets_fen", "assets")             \
+    " || ',' || " S_FACTS_FIGURE (t, "high_tech_revenue_fen",                  \
+                                  "high-tech-revenue")                         \
+    " || ',' || " S_FACTS_FIGURE (t, "total_cost_fen", "cost")                 \
+    " || ',' || " S_FACTS_FIGURE (t, "staff", "staff")                         \
+    " || ',' || " S_FACTS_FIGURE (t, "tech_staff", "tech-staff")
 
 //  One page of the compact export; as registry_bulk_store_export
 static int
@@ -1628,15 +1656,10 @@ s_export_facts (kj_db_t *db, const registry_bulk_export_t *filter,
         "|| e.invention_patents || ',' "
         "|| coalesce (r.amount_fen::text, '') || ',' "
         "|| coalesce (q.kinds, '') || ',' "
-        //  Each year's figures as 9 columns, or 9 empty ones
-        "|| coalesce (f0.year || ',' || f0.revenue_fen || ',' || f0.rnd_fen "
-        "|| ',' || f0.net_profit_fen || ',' || f0.total_assets_fen || ',' "
-        "|| f0.high_tech_revenue_fen || ',' || f0.total_cost_fen || ',' "
-        "|| f0.staff || ',' || f0.tech_staff, ',,,,,,,,') || ',' "
-        "|| coalesce (f1.year || ',' || f1.revenue_fen || ',' || f1.rnd_fen "
-        "|| ',' || f1.net_profit_fen || ',' || f1.total_assets_fen || ',' "
-        "|| f1.high_tech_revenue_fen || ',' || f1.total_cost_fen || ',' "
-        "|| f1.staff || ',' || f1.tech_staff, ',,,,,,,,'), e.code "
+        //  Each year's figures as 9 columns, or 9 empty ones; a figure
+        //  not reported is an empty cell (unknown, not 0)
+        "|| coalesce (" S_FACTS_YEAR ("f0") ", ',,,,,,,,') || ',' "
+        "|| coalesce (" S_FACTS_YEAR ("f1") ", ',,,,,,,,'), e.code "
         "FROM e LEFT JOIN q ON q.code = e.code "
         "LEFT JOIN r ON r.code = e.code "
         "LEFT JOIN f f0 ON f0.code = e.code AND f0.year = $5::int "
@@ -1732,7 +1755,8 @@ registry_bulk_store_export (kj_db_t *db, registry_csv_kind_t kind,
                 "SELECT f.code, f.year, f.revenue_fen, f.rnd_fen, "
                 "f.net_profit_fen, f.total_assets_fen, "
                 "f.operating_cash_flow_fen, f.high_tech_revenue_fen, "
-                "f.total_cost_fen, f.staff, f.tech_staff FROM figures f "
+                "f.total_cost_fen, f.staff, f.tech_staff, "
+                "array_to_string (f.not_reported, '|') FROM figures f "
                 "WHERE (f.code, f.year) > ($1, $2::int) "
                 "AND ($3 = '' AND $4 = '' OR EXISTS (SELECT 1 FROM "
                 "enterprise e WHERE e.code = f.code "
@@ -1810,6 +1834,10 @@ registry_bulk_store_export (kj_db_t *db, registry_csv_kind_t kind,
                 f.total_cost_fen = s_value (res, row, 8);
                 f.staff = (int32_t) s_value (res, row, 9);
                 f.tech_staff = (int32_t) s_value (res, row, 10);
+                char *unreported [REGISTRY_FIGURES];
+                f.not_reported = unreported;
+                f.n_not_reported = s_split (PQgetvalue (res, row, 11),
+                                            unreported, REGISTRY_FIGURES);
                 line.code = PQgetvalue (res, row, 0);
                 line.figures = &f;
                 registry_csv_format (NULL, &line, out);

@@ -343,6 +343,7 @@ typedef struct {
     Kj__EquityRound round;
     Kj__EquityRound *round_ptr;
     Kj__YearFigures figures;
+    char *not_reported [REGISTRY_FIGURES];  //  figures' empty cells
     Kj__Institution institution;
     Kj__Product product;
     char *regions [REGISTRY_PRODUCT_MAX_REGIONS];
@@ -1239,13 +1240,27 @@ s_figures_row (registry_csv_t *self)
         { F_HIGH_TECH_REVENUE, &f->high_tech_revenue_fen, false },
         { F_COST, &f->total_cost_fen, false },
     };
-    for (size_t i = 0; i < COUNT (money); i++)
+    //  An empty or missing cell is a figure not reported: unknown, stored
+    //  as 0 and named in not_reported (docs/rules/stages.md), never zero.
+    //  money [] and the two counts after it are in the order of
+    //  registry_check_figure_names.
+    f->not_reported = r->not_reported;
+    for (size_t i = 0; i < COUNT (money); i++) {
+        if (!s_given (self, money [i].id))
+            f->not_reported [f->n_not_reported++] =
+                (char *) registry_check_figure_names [i];
         s_int (self, money [i].id, money [i].may_be_negative ? INT64_MIN : 0,
                INT64_MAX, 0, money [i].field);
-    s_int (self, F_STAFF, 0, 10000000, 0, &value);
-    f->staff = (int32_t) value;
-    s_int (self, F_TECH_STAFF, 0, 10000000, 0, &value);
-    f->tech_staff = (int32_t) value;
+    }
+    s_col_t counts [] = { F_STAFF, F_TECH_STAFF };
+    int32_t *count_fields [] = { &f->staff, &f->tech_staff };
+    for (size_t i = 0; i < COUNT (counts); i++) {
+        if (!s_given (self, counts [i]))
+            f->not_reported [f->n_not_reported++] =
+                (char *) registry_check_figure_names [COUNT (money) + i];
+        s_int (self, counts [i], 0, 10000000, 0, &value);
+        *count_fields [i] = (int32_t) value;
+    }
     if (!self->failed) {
         kj_status_t status;
         s_check_status (self, registry_check_figures (f, "figures", &status),
@@ -1754,6 +1769,21 @@ s_put_int (registry_csv_buf_t *out, int64_t value, bool first)
     s_put (out, text, first);
 }
 
+//  A figure of a year: an empty cell when it was not reported, so that the
+//  file imports back as it was (unknown, not 0)
+static void
+s_put_figure (registry_csv_buf_t *out, const Kj__YearFigures *f,
+              const char *name, int64_t value, bool first)
+{
+    for (size_t i = 0; i < f->n_not_reported; i++)
+        if (streq (f->not_reported [i], name)) {
+            if (!first)
+                registry_csv_buf_append (out, ",", 1);
+            return;
+        }
+    s_put_int (out, value, first);
+}
+
 static void
 s_put_bool (registry_csv_buf_t *out, bool value, bool first)
 {
@@ -1926,31 +1956,31 @@ s_format_cell (const registry_csv_row_t *row, s_col_t id,
             s_put_int (out, f->year, first);
             break;
         case F_REVENUE:
-            s_put_int (out, f->revenue_fen, first);
+            s_put_figure (out, f, "revenue", f->revenue_fen, first);
             break;
         case F_RND:
-            s_put_int (out, f->rnd_fen, first);
+            s_put_figure (out, f, "rnd", f->rnd_fen, first);
             break;
         case F_NET_PROFIT:
-            s_put_int (out, f->net_profit_fen, first);
+            s_put_figure (out, f, "net-profit", f->net_profit_fen, first);
             break;
         case F_ASSETS:
-            s_put_int (out, f->total_assets_fen, first);
+            s_put_figure (out, f, "assets", f->total_assets_fen, first);
             break;
         case F_CASH_FLOW:
-            s_put_int (out, f->operating_cash_flow_fen, first);
+            s_put_figure (out, f, "cash-flow", f->operating_cash_flow_fen, first);
             break;
         case F_HIGH_TECH_REVENUE:
-            s_put_int (out, f->high_tech_revenue_fen, first);
+            s_put_figure (out, f, "high-tech-revenue", f->high_tech_revenue_fen, first);
             break;
         case F_COST:
-            s_put_int (out, f->total_cost_fen, first);
+            s_put_figure (out, f, "cost", f->total_cost_fen, first);
             break;
         case F_STAFF:
-            s_put_int (out, f->staff, first);
+            s_put_figure (out, f, "staff", f->staff, first);
             break;
         case F_TECH_STAFF:
-            s_put_int (out, f->tech_staff, first);
+            s_put_figure (out, f, "tech-staff", f->tech_staff, first);
             break;
         case I_ID:
             s_put (out, s_str (i->id), first);

@@ -671,6 +671,7 @@ s_parse_techsme (PGresult *res, Kj__Enterprise *e, ProtobufCAllocator *mem)
     t->total = (int32_t) s_int (res, 0, 9);
     t->eligible = s_bool (res, 0, 10);
     t->reason = s_text (res, 0, 11, mem);
+    t->undecided = REGISTRY_TECHSME_UNDECIDED ((unsigned) s_int (res, 0, 12));
     e->techsme = t;
 }
 
@@ -699,7 +700,8 @@ static const char *const s_part_sql [] = {
     "ORDER BY leader_code",
     "SELECT year, tech_staff_bp, rnd_sales_bp, rnd_cost_bp, "
     "tech_staff_score, rnd_sales_score, rnd_cost_score, rnd_score, "
-    "ip_score, total, eligible, reason FROM techsme_score WHERE code = $1"
+    "ip_score, total, eligible, reason, reasons FROM techsme_score "
+    "WHERE code = $1"
 };
 
 typedef void (s_parser_fn) (PGresult *, Kj__Enterprise *, ProtobufCAllocator *);
