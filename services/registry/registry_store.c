@@ -270,6 +270,7 @@ registry_store_today (kj_db_t *db, kj_date_t *today)
     return 1;
 }
 
+//  --------------------------------------------------------------------------
 //  Audit trail and rule sets
 
 int
@@ -355,6 +356,7 @@ registry_store_stage_rules (kj_db_t *db, const char *version, const char *text)
     return same;
 }
 
+//  --------------------------------------------------------------------------
 //  Stage recomputation
 
 //  Enterprises on an older rule set than $1: not $1, not a version first

@@ -551,5 +551,3 @@ registry_store_enterprise_list (kj_db_t *db,
     PQclear (res);
     return 1;
 }
-
-//  --------------------------------------------------------------------------

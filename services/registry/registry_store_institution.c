@@ -205,5 +205,3 @@ registry_store_institution_list (kj_db_t *db,
     PQclear (res);
     return 1;
 }
-
-//  --------------------------------------------------------------------------

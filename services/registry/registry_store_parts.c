@@ -13,6 +13,7 @@
 #include "registry_store.h"
 #include "registry_store_private.h"
 
+//  --------------------------------------------------------------------------
 //  Parts, written
 
 int
@@ -308,5 +309,3 @@ registry_store_expire (kj_db_t *db, const char *code, ProtobufCAllocator *mem,
     PQclear (res);
     return *n > 0;
 }
-
-//  --------------------------------------------------------------------------

@@ -11,6 +11,7 @@
 #include "registry_store.h"
 #include "registry_store_private.h"
 
+//  --------------------------------------------------------------------------
 //  Products
 
 //  SQL built with the DAY and US macros: laid out by hand
@@ -304,5 +305,3 @@ registry_store_product_list (kj_db_t *db,
     PQclear (res);
     return 1;
 }
-
-//  --------------------------------------------------------------------------
