@@ -6,7 +6,6 @@
     =========================================================================
 */
 
-
 #include "kejin.h"
 #include "registry_bulk_store.h"
 #include "registry_bulk_store_private.h"
