@@ -42,7 +42,7 @@
 //  Randomness
 
 static uint64_t
-s_next (s_rng_t *rng)
+s_next (registry_demo_rng_t *rng)
 {
     uint64_t z = (rng->state += UINT64_C (0x9E3779B97F4A7C15));
     z = (z ^ (z >> 30)) * UINT64_C (0xBF58476D1CE4E5B9);
@@ -52,7 +52,7 @@ s_next (s_rng_t *rng)
 
 //  Uniform in [lo, hi].
 int64_t
-registry_demo_range (s_rng_t *rng, int64_t lo, int64_t hi)
+registry_demo_range (registry_demo_rng_t *rng, int64_t lo, int64_t hi)
 {
     assert (hi >= lo);
     uint64_t span = (uint64_t) (hi - lo) + 1;
@@ -62,7 +62,7 @@ registry_demo_range (s_rng_t *rng, int64_t lo, int64_t hi)
 //  In [lo, hi], small values more likely (cube of a uniform draw), as
 //  firm sizes are.
 static int64_t
-s_skewed (s_rng_t *rng, int64_t lo, int64_t hi)
+s_skewed (registry_demo_rng_t *rng, int64_t lo, int64_t hi)
 {
     int64_t t = registry_demo_range (rng, 0, 1000);
     __int128 cube = (__int128) t * t * t;
@@ -70,7 +70,7 @@ s_skewed (s_rng_t *rng, int64_t lo, int64_t hi)
 }
 
 bool
-registry_demo_chance (s_rng_t *rng, int per_mille)
+registry_demo_chance (registry_demo_rng_t *rng, int per_mille)
 {
     return registry_demo_range (rng, 0, 999) < per_mille;
 }
@@ -242,7 +242,7 @@ registry_demo_new (const registry_demo_config_t *config, kj_status_t *status)
     self->config = *config;
     self->today = s_days (config->today);
     registry_stage_rules_default (&self->rules);
-    s_rng_t rng = { config->seed ^ UINT64_C (0x5DEECE66D) };
+    registry_demo_rng_t rng = { config->seed ^ UINT64_C (0x5DEECE66D) };
     //  Multipliers coprime to their modulus: not a multiple of 31; odd and
     //  not a multiple of 5
     do
@@ -276,7 +276,7 @@ registry_demo_stats (registry_demo_t *self)
 //  The credit code of enterprise i, founded on `founded` in `region`.
 
 static void
-s_make_code (registry_demo_t *self, s_rng_t *rng, int64_t index,
+s_make_code (registry_demo_t *self, registry_demo_rng_t *rng, int64_t index,
              const s_region_t *region, int64_t founded, char *code)
 {
     //  The zone's districts all qualify; a city registers 40% of its firms
@@ -329,7 +329,8 @@ s_make_code (registry_demo_t *self, s_rng_t *rng, int64_t index,
 //  A draw of age, figures, round and flags aimed at a stage.
 
 static void
-s_draw (registry_demo_t *self, s_rng_t *rng, s_enterprise_t *x)
+s_draw (registry_demo_t *self, registry_demo_rng_t *rng,
+        registry_demo_enterprise_t *x)
 {
     Kj__Enterprise *e = &x->enterprise;
     int64_t revenue = 0, profit = 0;
@@ -467,7 +468,7 @@ s_draw (registry_demo_t *self, s_rng_t *rng, s_enterprise_t *x)
 //  Enterprise i.
 
 static const s_region_t *
-s_pick_region (s_rng_t *rng, int64_t index)
+s_pick_region (registry_demo_rng_t *rng, int64_t index)
 {
     //  The first fifteen cover every region, whatever the count
     if (index < (int64_t) REGIONS)
@@ -482,7 +483,7 @@ s_pick_region (s_rng_t *rng, int64_t index)
 }
 
 static registry_stage_t
-s_pick_stage (s_rng_t *rng)
+s_pick_stage (registry_demo_rng_t *rng)
 {
     int64_t draw = registry_demo_range (rng, 0, 999);
     return draw < 200 ? REGISTRY_STAGE_INCUBATION
@@ -495,10 +496,12 @@ const Kj__Enterprise *
 registry_demo_enterprise (registry_demo_t *self, int64_t index)
 {
     assert (index >= 0 && index < self->config.enterprises);
-    s_enterprise_t *x = &self->e;
+    registry_demo_enterprise_t *x = &self->e;
     memset (x, 0, sizeof *x);
-    s_rng_t rng = { self->config.seed * UINT64_C (0x9E3779B97F4A7C15)
-                    ^ (uint64_t) index * UINT64_C (0xD1B54A32D192ED03) };
+    registry_demo_rng_t rng = {
+        self->config.seed * UINT64_C (0x9E3779B97F4A7C15)
+        ^ (uint64_t) index * UINT64_C (0xD1B54A32D192ED03)
+    };
     s_next (&rng);
     const s_region_t *region = s_pick_region (&rng, index);
     x->target = s_pick_stage (&rng);

@@ -24,8 +24,8 @@
 //  Figures rows of the years drawn.
 
 void
-registry_demo_make_figures (s_rng_t *rng, registry_demo_t *self,
-                            s_enterprise_t *x)
+registry_demo_make_figures (registry_demo_rng_t *rng, registry_demo_t *self,
+                            registry_demo_enterprise_t *x)
 {
     Kj__Enterprise *e = &x->enterprise;
     int latest = self->config.today.year - 1;
@@ -70,7 +70,7 @@ registry_demo_make_figures (s_rng_t *rng, registry_demo_t *self,
 //  that hold one), each expiring after today.
 
 static void
-s_qualify (s_enterprise_t *x, int kind, const char *expires)
+s_qualify (registry_demo_enterprise_t *x, int kind, const char *expires)
 {
     Kj__Enterprise *e = &x->enterprise;
     size_t n = e->n_qualifications;
@@ -90,8 +90,8 @@ s_year_end (int year, char buf [11])
 }
 
 void
-registry_demo_earn (registry_demo_t *self, s_rng_t *rng, s_enterprise_t *x,
-                    bool force_high_tech)
+registry_demo_earn (registry_demo_t *self, registry_demo_rng_t *rng,
+                    registry_demo_enterprise_t *x, bool force_high_tech)
 {
     Kj__Enterprise *e = &x->enterprise;
     e->qualifications = x->qual_ptrs;
@@ -199,7 +199,7 @@ registry_demo_earn (registry_demo_t *self, s_rng_t *rng, s_enterprise_t *x,
 //  The stage, as the registry computes it from the message.
 
 registry_stage_t
-registry_demo_classify (registry_demo_t *self, s_enterprise_t *x)
+registry_demo_classify (registry_demo_t *self, registry_demo_enterprise_t *x)
 {
     Kj__Enterprise *e = &x->enterprise;
     registry_stage_input_t input = {
@@ -251,7 +251,7 @@ registry_demo_classify (registry_demo_t *self, s_enterprise_t *x)
 
 //  The tech-SME grid on the latest year, into the message.
 void
-registry_demo_techsme (s_enterprise_t *x)
+registry_demo_techsme (registry_demo_enterprise_t *x)
 {
     Kj__Enterprise *e = &x->enterprise;
     e->techsme = NULL;

@@ -25,7 +25,7 @@
 
 typedef struct {
     uint64_t state;
-} s_rng_t;
+} registry_demo_rng_t;
 
 //  Dates as days since 1970-01-01
 #define s_days kj_check_date_days
@@ -66,7 +66,7 @@ typedef struct {
     char reason [384];
     char version [32];
     char techsme_reason [512];
-} s_enterprise_t;
+} registry_demo_enterprise_t;
 
 struct _registry_demo_t {
     registry_demo_config_t config;
@@ -75,7 +75,7 @@ struct _registry_demo_t {
     uint64_t digit_mul, digit_add;
     registry_stage_rules_t rules;
     registry_demo_stats_t stats;
-    s_enterprise_t e;
+    registry_demo_enterprise_t e;
 };
 
 //  value * bp / 10000, rounded down.
@@ -83,25 +83,26 @@ int64_t
     registry_demo_bp (int64_t value, int64_t bp);
 
 bool
-    registry_demo_chance (s_rng_t *rng, int per_mille);
+    registry_demo_chance (registry_demo_rng_t *rng, int per_mille);
 
 //  Uniform in [lo, hi].
 int64_t
-    registry_demo_range (s_rng_t *rng, int64_t lo, int64_t hi);
+    registry_demo_range (registry_demo_rng_t *rng, int64_t lo, int64_t hi);
 
 registry_stage_t
-    registry_demo_classify (registry_demo_t *self, s_enterprise_t *x);
+    registry_demo_classify (registry_demo_t *self,
+                            registry_demo_enterprise_t *x);
 
 void
-    registry_demo_earn (registry_demo_t *self, s_rng_t *rng, s_enterprise_t *x,
-                        bool force_high_tech);
+    registry_demo_earn (registry_demo_t *self, registry_demo_rng_t *rng,
+                        registry_demo_enterprise_t *x, bool force_high_tech);
 
 void
-    registry_demo_make_figures (s_rng_t *rng, registry_demo_t *self,
-                                s_enterprise_t *x);
+    registry_demo_make_figures (registry_demo_rng_t *rng, registry_demo_t *self,
+                                registry_demo_enterprise_t *x);
 
 //  The tech-SME grid on the latest year, into the message.
 void
-    registry_demo_techsme (s_enterprise_t *x);
+    registry_demo_techsme (registry_demo_enterprise_t *x);
 
 #endif
