@@ -236,7 +236,7 @@ typedef struct {
     int latest_round;  //  registry_round_t
     bool high_tech, srdi, little_giant, incubator_resident;  //  unexpired
     bool has_figures;
-    Kj__YearFigures latest;  //  the latest year on file
+    Kj__YearFigures latest;                        //  the latest year on file
     char *latest_not_reported [REGISTRY_FIGURES];  //  latest.not_reported
     bool has_prev, has_prev2;
     int64_t revenue_prev, net_profit_prev, revenue_prev2;

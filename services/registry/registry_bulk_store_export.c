@@ -121,24 +121,24 @@ const char registry_bulk_store_facts_header [] =
     "prev_staff,prev_tech_staff\n";
 
 //  A figure of year t in the compact export: its value, or '' when not
-//  reported; NULL (as the whole year) when the year has no row
-#define S_FACTS_FIGURE(t, column, name)                                        \
-    "CASE WHEN '" name "' = ANY (" t ".not_reported) THEN '' ELSE " t          \
-    "." column "::text END"
-#define S_FACTS_YEAR(t)                                                                                                                                                                                                                                                                                                                                                                                                                            \
-    t                                                                                                                                                                                                                                                                                                                                                                                                                                              \
-        ".year || ',' || " S_FACTS_FIGURE (t,                                                                                                                                                                                                                                                                                                                                                                                                      \
-                                           "revenue_fen", "revenue") " || "                                                                                                                                                                                                                                                                                                                                                                        \
-                                                                     "',' "                                                                                                                                                                                                                                                                                                                                                                        \
-                                                                     "||"                                                                                                                                                                                                                                                                                                                                                                          \
-                                                                     " " S_FACTS_FIGURE (t,                                                                                                                                                                                                                                                                                                                                                        \
-                                                                                         "rnd_fen", "rnd") " || ',' || " S_FACTS_FIGURE (t, "net_profit_fen", "net-profit") " || ',' || " S_FACTS_FIGURE (t, "total_assets_fen", "assets") " || ',' || " S_FACTS_FIGURE (t, "high_tech_revenue_fen", "high-tech-revenue") " || ',' || " S_FACTS_FIGURE (t,                                                                                         \
-                                                                                                                                                                                                                                                                                                                                                        "total_cost_fen",                                                                          \
-                                                                                                                                                                                                                                                                                                                                                        "cost") " || ',' || " S_FACTS_FIGURE (t,                                                   \
-                                                                                                                                                                                                                                                                                                                                                                                              "staff",                                             \
-                                                                                                                                                                                                                                                                                                                                                                                              "staff") " || ',' || " S_FACTS_FIGURE (t,            \
-                                                                                                                                                                                                                                                                                                                                                                                                                                     "tech_staff", \
-                                                                                                                                                                                                                                                                                                                                                                                                                                     "tech-staff")
+//  reported; NULL (as the whole year) when the year has no row. SQL built
+//  with macros: laid out by hand
+// clang-format off
+#define S_FACTS_FIGURE(t, column, name) \
+    "CASE WHEN '" name "' = ANY (" t ".not_reported) THEN '' ELSE " \
+    t "." column "::text END"
+#define S_FACTS_YEAR(t) \
+    t ".year || ',' || " \
+    S_FACTS_FIGURE (t, "revenue_fen", "revenue") " || ',' || " \
+    S_FACTS_FIGURE (t, "rnd_fen", "rnd") " || ',' || " \
+    S_FACTS_FIGURE (t, "net_profit_fen", "net-profit") " || ',' || " \
+    S_FACTS_FIGURE (t, "total_assets_fen", "assets") " || ',' || " \
+    S_FACTS_FIGURE (t, "high_tech_revenue_fen", "high-tech-revenue") \
+    " || ',' || " \
+    S_FACTS_FIGURE (t, "total_cost_fen", "cost") " || ',' || " \
+    S_FACTS_FIGURE (t, "staff", "staff") " || ',' || " \
+    S_FACTS_FIGURE (t, "tech_staff", "tech-staff")
+// clang-format on
 
 //  One page of the compact export; as registry_bulk_store_export
 static int

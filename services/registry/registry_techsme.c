@@ -121,15 +121,18 @@ s_not_judged (const registry_techsme_input_t *input, bool tech_known,
                        | REGISTRY_TECHSME_UNKNOWN_SALES
                        | REGISTRY_TECHSME_UNKNOWN_ASSETS);
     if (!tech_known)
-        needed |= input->unknown & (REGISTRY_TECHSME_UNKNOWN_STAFF
-                                    | REGISTRY_TECHSME_UNKNOWN_TECH_STAFF);
+        needed |= input->unknown
+                & (REGISTRY_TECHSME_UNKNOWN_STAFF
+                   | REGISTRY_TECHSME_UNKNOWN_TECH_STAFF);
     if (!rnd_part_known) {
         if (!option_a)
-            needed |= input->unknown & (REGISTRY_TECHSME_UNKNOWN_RND
-                                        | REGISTRY_TECHSME_UNKNOWN_SALES);
+            needed |= input->unknown
+                    & (REGISTRY_TECHSME_UNKNOWN_RND
+                       | REGISTRY_TECHSME_UNKNOWN_SALES);
         if (!option_b)
-            needed |= input->unknown & (REGISTRY_TECHSME_UNKNOWN_RND
-                                        | REGISTRY_TECHSME_UNKNOWN_COST);
+            needed |= input->unknown
+                    & (REGISTRY_TECHSME_UNKNOWN_RND
+                       | REGISTRY_TECHSME_UNKNOWN_COST);
     }
     if (!needed)
         return;
@@ -147,10 +150,10 @@ s_not_judged (const registry_techsme_input_t *input, bool tech_known,
         parts [n_parts++] = "the R&D part (研发投入)";
     char text [384];
     size_t used = 0;
-    #define S_APPEND(...)                                                      \
-        used += (size_t) snprintf (text + used,                                \
-                                   used < sizeof text ? sizeof text - used : 0, \
-                                   __VA_ARGS__)
+#define S_APPEND(...)                                                          \
+    used += (size_t) snprintf (text + used,                                    \
+                               used < sizeof text ? sizeof text - used : 0,    \
+                               __VA_ARGS__)
     S_APPEND ("not reported: ");
     size_t named = 0;
     for (size_t i = 0; i < sizeof figures / sizeof figures [0]; i++)
@@ -160,7 +163,7 @@ s_not_judged (const registry_techsme_input_t *input, bool tech_known,
     for (size_t i = 0; i < n_parts; i++)
         S_APPEND ("%s%s", i ? ", " : "", parts [i]);
     S_APPEND ("; supply %s to decide", named > 1 ? "them" : "it");
-    #undef S_APPEND
+#undef S_APPEND
     s_add_reason (result, REGISTRY_TECHSME_NOT_JUDGED, text);
 }
 
@@ -202,38 +205,40 @@ registry_techsme_evaluate (const registry_techsme_input_t *input,
 
     //  A part whose figures were not reported scores 0 here but is not
     //  judged: the pass mark is then judged on the best it could score
-    result->tech_staff_bp =
-        tech_known ? s_ratio_bp (input->tech_staff, input->staff) : -1;
-    result->rnd_sales_bp =
-        option_a ? s_ratio_bp (input->rnd_fen, input->sales_fen) : -1;
-    result->rnd_cost_bp =
-        option_b ? s_ratio_bp (input->rnd_fen, input->cost_fen) : -1;
-    result->tech_staff_score =
-        tech_known
-            ? s_band_points (input->tech_staff, input->staff, s_tech_staff_bands)
-            : 0;
-    result->rnd_sales_score =
-        option_a
-            ? s_band_points (input->rnd_fen, input->sales_fen, s_rnd_sales_bands)
-            : 0;
-    result->rnd_cost_score =
-        option_b
-            ? s_band_points (input->rnd_fen, input->cost_fen, s_rnd_cost_bands)
-            : 0;
+    result->tech_staff_bp = tech_known
+                              ? s_ratio_bp (input->tech_staff, input->staff)
+                              : -1;
+    result->rnd_sales_bp = option_a
+                             ? s_ratio_bp (input->rnd_fen, input->sales_fen)
+                             : -1;
+    result->rnd_cost_bp = option_b
+                            ? s_ratio_bp (input->rnd_fen, input->cost_fen)
+                            : -1;
+    result->tech_staff_score = tech_known ? s_band_points (input->tech_staff,
+                                                           input->staff,
+                                                           s_tech_staff_bands)
+                                          : 0;
+    result->rnd_sales_score = option_a ? s_band_points (input->rnd_fen,
+                                                        input->sales_fen,
+                                                        s_rnd_sales_bands)
+                                       : 0;
+    result->rnd_cost_score = option_b
+                               ? s_band_points (input->rnd_fen, input->cost_fen,
+                                                s_rnd_cost_bands)
+                               : 0;
     result->rnd_score = result->rnd_sales_score > result->rnd_cost_score
                           ? result->rnd_sales_score
                           : result->rnd_cost_score;
     int rnd_max = s_rnd_sales_bands [0].points;
-    bool rnd_part_known =
-        (option_a && option_b) || result->rnd_score == rnd_max;
+    bool rnd_part_known = (option_a && option_b)
+                       || result->rnd_score == rnd_max;
     result->ip_score =
         input->ip_class1 > 0
             ? IP_CLASS1_POINTS
             : s_ip_class2_points [input->ip_class2 < 4 ? input->ip_class2 : 4];
     result->total = result->tech_staff_score + result->rnd_score
                   + result->ip_score;
-    int best = result->total
-             + (tech_known ? 0 : s_tech_staff_bands [0].points)
+    int best = result->total + (tech_known ? 0 : s_tech_staff_bands [0].points)
              + (rnd_part_known ? 0 : rnd_max - result->rnd_score);
 
     char text [192], limit [48], found [48];

@@ -994,8 +994,7 @@ test_figures_import_empty_cells_not_reported (void **state)
     char *exported = s_read ("out.csv");
     char expected [256];
     snprintf (expected, sizeof expected,
-              "\n%s,%d,3000000000,,,4000000000,,0,2000000000,10,5\n", c,
-              year);
+              "\n%s,%d,3000000000,,,4000000000,,0,2000000000,10,5\n", c, year);
     if (!strstr (exported, expected))
         fail_msg ("%s", exported);
     free (exported);
@@ -1016,8 +1015,7 @@ test_figures_import_empty_cells_not_reported (void **state)
     char *compact = strndup ((char *) reply->data.data, reply->data.len);
     kj__bulk_export_reply__free_unpacked (reply, NULL);
     snprintf (expected, sizeof expected,
-              ",%d,3000000000,,,4000000000,0,2000000000,10,5,,,,,,,,,\n",
-              year);
+              ",%d,3000000000,,,4000000000,0,2000000000,10,5,,,,,,,,,\n", year);
     if (!strstr (compact, expected))
         fail_msg ("%s", compact);
     free (compact);
