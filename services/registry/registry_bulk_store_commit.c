@@ -105,19 +105,11 @@ s_stage_figures (registry_csv_buf_t *buf, const char *code,
                  const Kj__YearFigures *f)
 {
     registry_bulk_store_text (buf, code);
-    int64_t values [] = { f->year,
-                          f->revenue_fen,
-                          f->rnd_fen,
-                          f->net_profit_fen,
-                          f->total_assets_fen,
-                          f->operating_cash_flow_fen,
-                          f->high_tech_revenue_fen,
-                          f->total_cost_fen,
-                          f->staff,
-                          f->tech_staff };
-    for (size_t i = 0; i < sizeof values / sizeof values [0]; i++) {
+    registry_bulk_store_tab (buf);
+    registry_bulk_store_int (buf, f->year);
+    for (int i = 0; i < REGISTRY_FIGURES; i++) {
         registry_bulk_store_tab (buf);
-        registry_bulk_store_int (buf, values [i]);
+        registry_bulk_store_int (buf, registry_check_figure_value (f, i));
     }
     registry_bulk_store_tab (buf);
     registry_bulk_store_words (buf, (const char *const *) f->not_reported,

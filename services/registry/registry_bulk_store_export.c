@@ -350,18 +350,9 @@ registry_bulk_store_export (kj_db_t *db, registry_csv_kind_t kind,
                 Kj__YearFigures f;
                 kj__year_figures__init (&f);
                 f.year = (int32_t) registry_bulk_store_value (res, row, 1);
-                f.revenue_fen = registry_bulk_store_value (res, row, 2);
-                f.rnd_fen = registry_bulk_store_value (res, row, 3);
-                f.net_profit_fen = registry_bulk_store_value (res, row, 4);
-                f.total_assets_fen = registry_bulk_store_value (res, row, 5);
-                f.operating_cash_flow_fen = registry_bulk_store_value (res, row,
-                                                                       6);
-                f.high_tech_revenue_fen = registry_bulk_store_value (res, row,
-                                                                     7);
-                f.total_cost_fen = registry_bulk_store_value (res, row, 8);
-                f.staff = (int32_t) registry_bulk_store_value (res, row, 9);
-                f.tech_staff = (int32_t) registry_bulk_store_value (res, row,
-                                                                    10);
+                for (int i = 0; i < REGISTRY_FIGURES; i++)
+                    registry_check_figure_set (
+                        &f, i, registry_bulk_store_value (res, row, 2 + i));
                 char *unreported [REGISTRY_FIGURES];
                 f.not_reported = unreported;
                 f.n_not_reported = registry_bulk_store_split (PQgetvalue (res,

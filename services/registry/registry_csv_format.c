@@ -65,19 +65,17 @@ s_put_int (registry_csv_buf_t *out, int64_t value, bool first)
     s_put (out, text, first);
 }
 
-//  A figure of a year: an empty cell when it was not reported, so that the
-//  file imports back as it was (unknown, not 0)
+//  Figure i of a year (registry_check_figure_table): an empty cell when
+//  it was not reported, so that the file imports back as it was (unknown,
+//  not 0)
 static void
-s_put_figure (registry_csv_buf_t *out, const Kj__YearFigures *f,
-              const char *name, int64_t value, bool first)
+s_put_figure (registry_csv_buf_t *out, const Kj__YearFigures *f, int i,
+              bool first)
 {
-    for (size_t i = 0; i < f->n_not_reported; i++)
-        if (streq (f->not_reported [i], name)) {
-            if (!first)
-                registry_csv_buf_append (out, ",", 1);
-            return;
-        }
-    s_put_int (out, value, first);
+    if (registry_check_figure_reported (f, i))
+        s_put_int (out, registry_check_figure_value (f, i), first);
+    else if (!first)
+        registry_csv_buf_append (out, ",", 1);
 }
 
 static void
@@ -258,33 +256,15 @@ s_format_cell (const registry_csv_row_t *row, registry_csv_col_t id,
             s_put_int (out, f->year, first);
             break;
         case F_REVENUE:
-            s_put_figure (out, f, "revenue", f->revenue_fen, first);
-            break;
         case F_RND:
-            s_put_figure (out, f, "rnd", f->rnd_fen, first);
-            break;
         case F_NET_PROFIT:
-            s_put_figure (out, f, "net-profit", f->net_profit_fen, first);
-            break;
         case F_ASSETS:
-            s_put_figure (out, f, "assets", f->total_assets_fen, first);
-            break;
         case F_CASH_FLOW:
-            s_put_figure (out, f, "cash-flow", f->operating_cash_flow_fen,
-                          first);
-            break;
         case F_HIGH_TECH_REVENUE:
-            s_put_figure (out, f, "high-tech-revenue", f->high_tech_revenue_fen,
-                          first);
-            break;
         case F_COST:
-            s_put_figure (out, f, "cost", f->total_cost_fen, first);
-            break;
         case F_STAFF:
-            s_put_figure (out, f, "staff", f->staff, first);
-            break;
         case F_TECH_STAFF:
-            s_put_figure (out, f, "tech-staff", f->tech_staff, first);
+            s_put_figure (out, f, (int) (id - F_REVENUE), first);
             break;
         case I_ID:
             s_put (out, s_str (i->id), first);

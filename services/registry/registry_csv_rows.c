@@ -319,40 +319,22 @@ registry_csv_figures_row (registry_csv_t *self)
     else if (registry_csv_int (self, F_YEAR, 1900, self->options.today.year, 0,
                                &value))
         f->year = (int32_t) value;
-    struct {
-        registry_csv_col_t id;
-        int64_t *field;
-        bool may_be_negative;
-    } money [] = {
-        { F_REVENUE, &f->revenue_fen, false },
-        { F_RND, &f->rnd_fen, false },
-        { F_NET_PROFIT, &f->net_profit_fen, true },
-        { F_ASSETS, &f->total_assets_fen, false },
-        { F_CASH_FLOW, &f->operating_cash_flow_fen, true },
-        { F_HIGH_TECH_REVENUE, &f->high_tech_revenue_fen, false },
-        { F_COST, &f->total_cost_fen, false },
-    };
     //  An empty or missing cell is a figure not reported: unknown, stored
     //  as 0 and named in not_reported (docs/rules/stages.md), never zero.
-    //  money [] and the two counts after it are in the order of
-    //  registry_check_figure_names.
+    //  The columns F_REVENUE .. F_TECH_STAFF are in the order of
+    //  registry_check_figure_table.
     f->not_reported = r->not_reported;
-    for (size_t i = 0; i < COUNT (money); i++) {
-        if (!registry_csv_given (self, money [i].id))
-            f->not_reported [f->n_not_reported++] = (char *)
-                registry_check_figure_names [i];
-        registry_csv_int (self, money [i].id,
-                          money [i].may_be_negative ? INT64_MIN : 0, INT64_MAX,
-                          0, money [i].field);
-    }
-    registry_csv_col_t counts [] = { F_STAFF, F_TECH_STAFF };
-    int32_t *count_fields [] = { &f->staff, &f->tech_staff };
-    for (size_t i = 0; i < COUNT (counts); i++) {
-        if (!registry_csv_given (self, counts [i]))
-            f->not_reported [f->n_not_reported++] = (char *)
-                registry_check_figure_names [COUNT (money) + i];
-        registry_csv_int (self, counts [i], 0, 10000000, 0, &value);
-        *count_fields [i] = (int32_t) value;
+    for (int i = 0; i < REGISTRY_FIGURES; i++) {
+        const registry_figure_t *figure = &registry_check_figure_table [i];
+        registry_csv_col_t id = (registry_csv_col_t) (F_REVENUE + i);
+        if (!registry_csv_given (self, id))
+            f->not_reported [f->n_not_reported++] = (char *) figure->name;
+        registry_csv_int (self, id,
+                          figure->count             ? 0
+                          : figure->may_be_negative ? INT64_MIN
+                                                    : 0,
+                          figure->count ? 10000000 : INT64_MAX, 0, &value);
+        registry_check_figure_set (f, i, value);
     }
     if (!self->failed) {
         kj_status_t status;

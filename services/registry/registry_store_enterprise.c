@@ -288,15 +288,10 @@ s_parse_figures (PGresult *res, Kj__Enterprise *e, ProtobufCAllocator *mem)
             registry_store_alloc (mem, sizeof *f);
         kj__year_figures__init (f);
         f->year = (int32_t) registry_store_int (res, (int) row, 0);
-        f->revenue_fen = registry_store_int (res, (int) row, 1);
-        f->rnd_fen = registry_store_int (res, (int) row, 2);
-        f->net_profit_fen = registry_store_int (res, (int) row, 3);
-        f->total_assets_fen = registry_store_int (res, (int) row, 4);
-        f->operating_cash_flow_fen = registry_store_int (res, (int) row, 5);
-        f->high_tech_revenue_fen = registry_store_int (res, (int) row, 6);
-        f->total_cost_fen = registry_store_int (res, (int) row, 7);
-        f->staff = (int32_t) registry_store_int (res, (int) row, 8);
-        f->tech_staff = (int32_t) registry_store_int (res, (int) row, 9);
+        for (int i = 0; i < REGISTRY_FIGURES; i++)
+            registry_check_figure_set (f, i,
+                                       registry_store_int (res, (int) row,
+                                                           1 + i));
         //  "rnd,staff": names of [a-z-] only (checked when stored)
         const char *names = PQgetvalue (res, (int) row, 10);
         size_t count = *names ? 1 : 0;

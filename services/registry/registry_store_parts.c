@@ -25,15 +25,8 @@ registry_store_figures_put (kj_db_t *db, const char *code,
         kj_params_t p = { .count = 0 };
         kj_params_add (&p, code);
         kj_params_add_int (&p, f->year);
-        kj_params_add_int (&p, f->revenue_fen);
-        kj_params_add_int (&p, f->rnd_fen);
-        kj_params_add_int (&p, f->net_profit_fen);
-        kj_params_add_int (&p, f->total_assets_fen);
-        kj_params_add_int (&p, f->operating_cash_flow_fen);
-        kj_params_add_int (&p, f->high_tech_revenue_fen);
-        kj_params_add_int (&p, f->total_cost_fen);
-        kj_params_add_int (&p, f->staff);
-        kj_params_add_int (&p, f->tech_staff);
+        for (int at = 0; at < REGISTRY_FIGURES; at++)
+            kj_params_add_int (&p, registry_check_figure_value (f, at));
         //  As an array literal: the names were checked ([a-z-] only)
         char names [160] = "{";
         for (size_t n = 0; n < f->n_not_reported; n++)
