@@ -85,26 +85,22 @@ s_check_year (int year, const char *field, kj_status_t *status)
 
 //  --------------------------------------------------------------------------
 
-#define S_MONEY(name, column, label, negative)                                 \
-    {                                                                          \
-        name, #column, label, offsetof (Kj__YearFigures, column), false,       \
-            negative                                                           \
-    }
-#define S_COUNT(name, column, label)                                           \
-    {                                                                          \
-        name, #column, label, offsetof (Kj__YearFigures, column), true, false  \
-    }
+// clang-format off
+#define S_MONEY(name, column, negative) \
+    { name, #column, offsetof (Kj__YearFigures, column), false, negative }
+#define S_COUNT(name, column) \
+    { name, #column, offsetof (Kj__YearFigures, column), true, false }
+// clang-format on
 const registry_figure_t registry_check_figure_table [REGISTRY_FIGURES] = {
-    S_MONEY ("revenue", revenue_fen, "营业收入_分", false),
-    S_MONEY ("rnd", rnd_fen, "研发费用_分", false),
-    S_MONEY ("net-profit", net_profit_fen, "净利润_分", true),
-    S_MONEY ("assets", total_assets_fen, "资产总额_分", false),
-    S_MONEY ("cash-flow", operating_cash_flow_fen, "经营活动现金流_分", true),
-    S_MONEY ("high-tech-revenue", high_tech_revenue_fen, "高新技术产品收入_分",
-             false),
-    S_MONEY ("cost", total_cost_fen, "成本费用支出总额_分", false),
-    S_COUNT ("staff", staff, "职工总数"),
-    S_COUNT ("tech-staff", tech_staff, "科技人员"),
+    S_MONEY ("revenue", revenue_fen, false),
+    S_MONEY ("rnd", rnd_fen, false),
+    S_MONEY ("net-profit", net_profit_fen, true),
+    S_MONEY ("assets", total_assets_fen, false),
+    S_MONEY ("cash-flow", operating_cash_flow_fen, true),
+    S_MONEY ("high-tech-revenue", high_tech_revenue_fen, false),
+    S_MONEY ("cost", total_cost_fen, false),
+    S_COUNT ("staff", staff),
+    S_COUNT ("tech-staff", tech_staff),
 };
 #undef S_MONEY
 #undef S_COUNT

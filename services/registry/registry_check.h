@@ -39,7 +39,6 @@ extern const char *const registry_check_enterprise_fields [];
 typedef struct {
     const char *name;      //  "net-profit"
     const char *column;    //  "net_profit_fen"
-    const char *label_zh;  //  the Chinese CSV header, "净利润_分"
     size_t offset;         //  of the field in Kj__YearFigures
     bool count;            //  an int32 count of people, else int64 fen
     bool may_be_negative;  //  net profit and cash flow
