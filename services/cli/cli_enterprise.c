@@ -158,7 +158,10 @@ s_print_enterprise (const Kj__Enterprise *e)
         printf (_ ("  tech-SME    %d: %d/100 (科技人员 %d, 研发投入 %d, "
                    "科技成果 %d), %s\n"),
                 t->year, t->total, t->tech_staff_score, t->rnd_score,
-                t->ip_score, t->eligible ? _ ("eligible") : _ ("not eligible"));
+                t->ip_score,
+                t->eligible    ? _ ("eligible")
+                : t->undecided ? _ ("not judged")
+                               : _ ("not eligible"));
         char reason [1024];
         if (!t->eligible && *t->reason)
             printf ("              %s\n",

@@ -590,7 +590,8 @@ s_restage (const registry_bulk_touched_t *rows, size_t n,
                 .ip_class1 = t->invention_patents,
                 .ip_class2 = t->class2_ip,
                 .abnormal = t->abnormal,
-                .dishonest = t->dishonest
+                .dishonest = t->dishonest,
+                .unknown = registry_techsme_unknown (&t->latest)
             };
             kj_status_t status;
             if (registry_techsme_evaluate (&grid, &score, &status) == 0) {

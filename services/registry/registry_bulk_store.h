@@ -24,6 +24,7 @@
 
 #include "kj_db.h"
 #include "registry.pb-c.h"
+#include "registry_check.h"
 #include "registry_csv.h"
 #include "registry_stage.h"
 #include "registry_techsme.h"
@@ -235,7 +236,8 @@ typedef struct {
     int latest_round;  //  registry_round_t
     bool high_tech, srdi, little_giant, incubator_resident;  //  unexpired
     bool has_figures;
-    Kj__YearFigures latest;  //  the latest year on file
+    Kj__YearFigures latest;                        //  the latest year on file
+    char *latest_not_reported [REGISTRY_FIGURES];  //  latest.not_reported
     bool has_prev, has_prev2;
     int64_t revenue_prev, net_profit_prev, revenue_prev2;
     unsigned not_reported;  //  registry_stage_input_t.not_reported

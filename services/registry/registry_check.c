@@ -85,16 +85,58 @@ s_check_year (int year, const char *field, kj_status_t *status)
 
 //  --------------------------------------------------------------------------
 
-const char *const registry_check_figure_names [REGISTRY_FIGURES] = {
-    "revenue",           "rnd",  "net-profit", "assets",    "cash-flow",
-    "high-tech-revenue", "cost", "staff",      "tech-staff"
+// clang-format off
+#define S_MONEY(name, column, negative) \
+    { name, #column, offsetof (Kj__YearFigures, column), false, negative }
+#define S_COUNT(name, column) \
+    { name, #column, offsetof (Kj__YearFigures, column), true, false }
+// clang-format on
+const registry_figure_t registry_check_figure_table [REGISTRY_FIGURES] = {
+    S_MONEY ("revenue", revenue_fen, false),
+    S_MONEY ("rnd", rnd_fen, false),
+    S_MONEY ("net-profit", net_profit_fen, true),
+    S_MONEY ("assets", total_assets_fen, false),
+    S_MONEY ("cash-flow", operating_cash_flow_fen, true),
+    S_MONEY ("high-tech-revenue", high_tech_revenue_fen, false),
+    S_MONEY ("cost", total_cost_fen, false),
+    S_COUNT ("staff", staff),
+    S_COUNT ("tech-staff", tech_staff),
 };
+#undef S_MONEY
+#undef S_COUNT
+
+int64_t
+registry_check_figure_value (const Kj__YearFigures *f, int i)
+{
+    const char *at = (const char *) f + registry_check_figure_table [i].offset;
+    return registry_check_figure_table [i].count ? *(const int32_t *) at
+                                                 : *(const int64_t *) at;
+}
+
+void
+registry_check_figure_set (Kj__YearFigures *f, int i, int64_t value)
+{
+    char *at = (char *) f + registry_check_figure_table [i].offset;
+    if (registry_check_figure_table [i].count)
+        *(int32_t *) at = (int32_t) value;
+    else
+        *(int64_t *) at = value;
+}
+
+bool
+registry_check_figure_reported (const Kj__YearFigures *f, int i)
+{
+    for (size_t n = 0; n < f->n_not_reported; n++)
+        if (streq (f->not_reported [n], registry_check_figure_table [i].name))
+            return false;
+    return true;
+}
 
 int
 registry_check_figure (const char *name)
 {
     for (int i = 0; i < REGISTRY_FIGURES; i++)
-        if (streq (registry_check_figure_names [i], name))
+        if (streq (registry_check_figure_table [i].name, name))
             return i;
     return -1;
 }
@@ -122,37 +164,17 @@ registry_check_figures (const Kj__YearFigures *figures, const char *prefix,
     (snprintf (field, sizeof field, "%s.%s", prefix, name), field)
     if (s_check_year (figures->year, FIELD ("year"), status))
         return -1;
-    struct {
-        const char *name;
-        int64_t value;
-        bool may_be_negative;
-    } money [] = {
-        { "revenue_fen", figures->revenue_fen, false },
-        { "rnd_fen", figures->rnd_fen, false },
-        { "net_profit_fen", figures->net_profit_fen, true },
-        { "total_assets_fen", figures->total_assets_fen, false },
-        { "operating_cash_flow_fen", figures->operating_cash_flow_fen, true },
-        { "high_tech_revenue_fen", figures->high_tech_revenue_fen, false },
-        { "total_cost_fen", figures->total_cost_fen, false },
-    };
-    for (size_t i = 0; i < sizeof money / sizeof money [0]; i++)
-        if (kj_check_money (money [i].value, FIELD (money [i].name),
-                            money [i].may_be_negative, status))
+    int64_t values [REGISTRY_FIGURES];
+    for (int i = 0; i < REGISTRY_FIGURES; i++) {
+        const registry_figure_t *figure = &registry_check_figure_table [i];
+        values [i] = registry_check_figure_value (figures, i);
+        if (figure->count ? kj_check_count (values [i], FIELD (figure->column),
+                                            10000000, status)
+                          : kj_check_money (values [i], FIELD (figure->column),
+                                            figure->may_be_negative, status))
             return -1;
-    if (kj_check_count (figures->staff, FIELD ("staff"), 10000000, status)
-        || kj_check_count (figures->tech_staff, FIELD ("tech_staff"), 10000000,
-                           status))
-        return -1;
+    }
     //  Figures not reported: known names, once each, and no value given
-    int64_t values [] = { figures->revenue_fen,
-                          figures->rnd_fen,
-                          figures->net_profit_fen,
-                          figures->total_assets_fen,
-                          figures->operating_cash_flow_fen,
-                          figures->high_tech_revenue_fen,
-                          figures->total_cost_fen,
-                          figures->staff,
-                          figures->tech_staff };
     bool seen [REGISTRY_FIGURES] = { false };
     for (size_t i = 0; i < figures->n_not_reported; i++) {
         const char *name = figures->not_reported [i];

@@ -29,15 +29,35 @@
 extern const char *const registry_check_enterprise_fields [];
 
 //  --------------------------------------------------------------------------
-//  The figures of a year by the names people use (docs/cli.md), in the
-//  order of YearFigures' fields: those a YearFigures lists in not_reported.
+//  The figures of a year: one table, in the order of YearFigures' fields,
+//  naming each figure everywhere it appears, so that a figure is one line
+//  in one place (docs/registry.md). name is what people use (docs/cli.md:
+//  the CLI option, the not_reported name), column the proto field, the
+//  SQL column and the CSV header.
 
 #define REGISTRY_FIGURES 9
-extern const char *const registry_check_figure_names [REGISTRY_FIGURES];
+typedef struct {
+    const char *name;      //  "net-profit"
+    const char *column;    //  "net_profit_fen"
+    size_t offset;         //  of the field in Kj__YearFigures
+    bool count;            //  an int32 count of people, else int64 fen
+    bool may_be_negative;  //  net profit and cash flow
+} registry_figure_t;
+extern const registry_figure_t registry_check_figure_table [REGISTRY_FIGURES];
 
 //  The index of a figure's name, or -1.
 int
     registry_check_figure (const char *name);
+
+//  Figure i of f (registry_check_figure_table's order), and setting it.
+int64_t
+    registry_check_figure_value (const Kj__YearFigures *f, int i);
+void
+    registry_check_figure_set (Kj__YearFigures *f, int i, int64_t value);
+
+//  True unless f names figure i in not_reported.
+bool
+    registry_check_figure_reported (const Kj__YearFigures *f, int i);
 
 //  --------------------------------------------------------------------------
 //  One year of figures, at `prefix` ("figures[2]" or "enterprise.figures[0]").

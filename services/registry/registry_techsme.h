@@ -17,6 +17,17 @@
 #include "kj_proto.h"
 #include "registry.pb-c.h"
 
+//  Figures of the grid's input that were not reported: unknown, not 0
+//  (their value in the input is ignored).
+typedef enum {
+    REGISTRY_TECHSME_UNKNOWN_STAFF = 1 << 0,
+    REGISTRY_TECHSME_UNKNOWN_TECH_STAFF = 1 << 1,
+    REGISTRY_TECHSME_UNKNOWN_SALES = 1 << 2,
+    REGISTRY_TECHSME_UNKNOWN_RND = 1 << 3,
+    REGISTRY_TECHSME_UNKNOWN_COST = 1 << 4,
+    REGISTRY_TECHSME_UNKNOWN_ASSETS = 1 << 5
+} registry_techsme_unknown_t;
+
 //  What the grid reads. Counts and money are >= 0; money is in fen.
 typedef struct {
     int64_t staff;       //  职工总数, total staff
@@ -29,6 +40,7 @@ typedef struct {
     int64_t ip_class2;         //  valid Class-II IP
     bool abnormal;             //  on the 经营异常名录
     bool dishonest;            //  on the 严重违法失信 list
+    unsigned unknown;          //  registry_techsme_unknown_t bits
 } registry_techsme_input_t;
 
 //  Why an enterprise is not eligible; a result may carry several.
@@ -39,8 +51,18 @@ typedef enum {
     REGISTRY_TECHSME_ABNORMAL = 1 << 3,             //  经营异常
     REGISTRY_TECHSME_DISHONEST = 1 << 4,            //  严重违法失信
     REGISTRY_TECHSME_NO_TECH_STAFF_SCORE = 1 << 5,  //  科技人员 part is 0
-    REGISTRY_TECHSME_SCORE_TOO_LOW = 1 << 6         //  total < 60
+    REGISTRY_TECHSME_SCORE_TOO_LOW = 1 << 6,        //  total < 60
+    //  Not a failure: a figure a condition or a part needs was not
+    //  reported, so that part is not judged (scored 0 in the parts but
+    //  neither met nor failed). Alone, the result is undecided.
+    REGISTRY_TECHSME_NOT_JUDGED = 1 << 7
 } registry_techsme_reason_t;
+
+//  True if reasons (registry_techsme_reason_t bits) say "not judged" and
+//  nothing failed: neither eligible nor not eligible until the figures
+//  named in the reason are supplied.
+#define REGISTRY_TECHSME_UNDECIDED(reasons)                                    \
+    ((reasons) == REGISTRY_TECHSME_NOT_JUDGED)
 
 //  Limits and pass mark of the grid (国科发政〔2017〕115号).
 #define REGISTRY_TECHSME_MAX_STAFF      500
@@ -60,6 +82,7 @@ typedef struct {
     int ip_score;           //  科技成果, 0..30
     int total;              //  0..100
     bool eligible;          //  every condition holds
+    bool undecided;         //  nothing failed, but not all could be judged
     unsigned reasons;       //  registry_techsme_reason_t bits
     char reason [512];      //  the reasons for people, "; "-joined
 } registry_techsme_result_t;
@@ -75,11 +98,17 @@ int
                                kj_status_t *status);
 
 //  --------------------------------------------------------------------------
-//  What the grid reads of an enterprise: its figures f of one year, its
-//  IP and its credit flags (0 and false where e has none).
+//  What the grid reads of an enterprise: its figures f of one year (those
+//  f names in not_reported unknown), its IP and its credit flags (0 and
+//  false where e has none).
 
 registry_techsme_input_t
     registry_techsme_input (const Kj__Enterprise *e, const Kj__YearFigures *f);
+
+//  The registry_techsme_unknown_t bits of the figures f names in
+//  not_reported (by their docs/cli.md names).
+unsigned
+    registry_techsme_unknown (const Kj__YearFigures *f);
 
 //  A result as the score of year in a message; t->reason is set to reason,
 //  the caller's copy of result->reason.

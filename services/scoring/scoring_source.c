@@ -195,6 +195,10 @@ s_figures (const scoring_header_t *header, int base, int year,
         return;
     int i = y == year ? 0 : 1;
     facts->has_figures [i] = true;
+    facts->reported [i] = 0;
+    for (int c = F_REVENUE; c <= F_TECH_STAFF; c++)
+        if (*F (c))
+            facts->reported [i] |= 1u << c;
     facts->revenue [i] = s_int (F (F_REVENUE));
     facts->rnd [i] = s_int (F (F_RND));
     facts->net_profit [i] = s_int (F (F_PROFIT));
@@ -287,49 +291,58 @@ scoring_source_unpack (const char *text, int64_t *values, bool *present,
 //  --------------------------------------------------------------------------
 //  The mapping: each returns true with *value when the registry gives it
 
+//  True if the figure of column c (F_REVENUE ..) of year i was reported
+static bool
+s_reported (const scoring_facts_t *f, int i, int c)
+{
+    return f->has_figures [i] && (f->reported [i] & (1u << c));
+}
+
 //  A year-on-year growth in basis points, when last year's figure is > 0
 static bool
-s_growth (const scoring_facts_t *f, const int64_t *figure, int64_t *value)
+s_growth (const scoring_facts_t *f, const int64_t *figure, int c,
+          int64_t *value)
 {
-    if (!f->has_figures [0] || !f->has_figures [1] || figure [1] <= 0)
+    if (!s_reported (f, 0, c) || !s_reported (f, 1, c) || figure [1] <= 0)
         return false;
     *value = (figure [0] - figure [1]) * 10000 / figure [1];
     return true;
 }
 
-#define S_THIS_YEAR(name, field)                                               \
+#define S_THIS_YEAR(name, field, column)                                       \
     static bool name (const scoring_facts_t *f, int64_t *value)                \
     {                                                                          \
         *value = f->field [0];                                                 \
-        return f->has_figures [0];                                             \
+        return s_reported (f, 0, column);                                      \
     }
-S_THIS_YEAR (s_rd_expense, rnd)
-S_THIS_YEAR (s_rd_staff, tech_staff)
-S_THIS_YEAR (s_hitech_revenue, hitech)
-S_THIS_YEAR (s_revenue, revenue)
+S_THIS_YEAR (s_rd_expense, rnd, F_RND)
+S_THIS_YEAR (s_rd_staff, tech_staff, F_TECH_STAFF)
+S_THIS_YEAR (s_hitech_revenue, hitech, F_HITECH)
+S_THIS_YEAR (s_revenue, revenue, F_REVENUE)
 
 static bool
 s_rd_growth (const scoring_facts_t *f, int64_t *value)
 {
-    return s_growth (f, f->rnd, value);
+    return s_growth (f, f->rnd, F_RND, value);
 }
 
 static bool
 s_revenue_growth (const scoring_facts_t *f, int64_t *value)
 {
-    return s_growth (f, f->revenue, value);
+    return s_growth (f, f->revenue, F_REVENUE, value);
 }
 
 static bool
 s_staff_growth (const scoring_facts_t *f, int64_t *value)
 {
-    return s_growth (f, f->staff, value);
+    return s_growth (f, f->staff, F_STAFF, value);
 }
 
 static bool
 s_rd_intensity (const scoring_facts_t *f, int64_t *value)
 {
-    if (!f->has_figures [0] || f->revenue [0] <= 0)
+    if (!s_reported (f, 0, F_RND) || !s_reported (f, 0, F_REVENUE)
+        || f->revenue [0] <= 0)
         return false;
     *value = f->rnd [0] * 10000 / f->revenue [0];
     return true;

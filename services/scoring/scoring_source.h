@@ -32,6 +32,10 @@ typedef struct {
     bool high_tech, srdi, little_giant, tech_sme;
     int64_t qualifications;  //  held in year Y
     bool has_figures [2];
+    //  Of a year on file, the figures reported: bit 1 << F for each
+    //  column F of the export that is not empty (an empty cell is a
+    //  figure not reported: unknown, not 0)
+    unsigned reported [2];
     int64_t revenue [2], rnd [2], net_profit [2], assets [2], hitech [2],
         cost [2], staff [2], tech_staff [2];
 } scoring_facts_t;

@@ -499,7 +499,11 @@ expect 0 "walk: show"
 grep -q "^  生命周期阶段 初创期  规则 startup.revenue" "$TMP/out" || fail "walk: the stage: $(cat "$TMP/out")"
 grep -q "^              初创期: 成立 4年[0-9个月天]* <= 5年，营业收入 ¥5,000,000 > ¥0$" "$TMP/out" || \
     fail "walk: why the firm is in its stage: $(cat "$TMP/out")"
-grep -q "^              总分 [0-9]* 低于 60 (科技人员 [0-9]*，研发投入 0，科技成果 0)$" "$TMP/out" || \
+#  R&D, cost and assets were never given: the grid is not judged (the old
+#  grid scored R&D 0 and said "总分 16 低于 60"), and says what to supply
+grep -q "^  科技型中小企业 $((YEAR - 1))：16/100（科技人员 16，研发投入 0，科技成果 0），未判定$" "$TMP/out" || \
+    fail "walk: the tech-SME grid not judged: $(cat "$TMP/out")"
+grep -q "^              未报送：研发费用, 成本费用支出总额, 资产总额，因此未判断：资产总额上限, 研发投入指标；补报后即可判定$" "$TMP/out" || \
     fail "walk: the tech-SME reason in Chinese: $(cat "$TMP/out")"
 grep -q "^$((YEAR - 1))  ¥5,000,000.00 " "$TMP/out" && grep -q "^$((YEAR - 2))  ¥3,000,000.00 " "$TMP/out" || \
     fail "walk: both years shown: $(cat "$TMP/out")"

@@ -939,6 +939,90 @@ test_figures_import_reads_not_reported (void **state)
 }
 
 //  --------------------------------------------------------------------------
+//  Empty figure cells in a figures CSV are not reported (unknown), never
+//  0: read back through GetEnterprise, the figures export and the compact
+//  export scoring reads, and the tech-SME grid does not judge the R&D it
+//  lacks. The old import stored the empty cells as 0 and scored R&D 0.
+
+static void
+test_figures_import_empty_cells_not_reported (void **state)
+{
+    rfx_t fx;
+    rfx_start (&fx, "bulk_empty_cells", NULL);
+    kj_date_t today = s_today (&fx);
+    char c [19];
+    rfx_code ("210100", 7005, c);
+    char text [1024];
+    snprintf (text, sizeof text,
+              "code,name,founded_on,invention_patents\n"
+              "%s,沈阳空格测试有限公司,2015-01-01,1\n",
+              c);
+    s_write ("one.csv", text, strlen (text));
+    assert_int_equal (s_import (&fx, "enterprise", "one.csv", NULL), CLI_OK);
+    //  R&D and net profit empty, cash flow not a column at all
+    int year = today.year - 1;
+    snprintf (text, sizeof text,
+              "code,year,revenue_fen,rnd_fen,net_profit_fen,"
+              "total_assets_fen,high_tech_revenue_fen,total_cost_fen,staff,"
+              "tech_staff\n%s,%d,3000000000,,,4000000000,0,2000000000,10,5\n",
+              c, year);
+    s_write ("figures.csv", text, strlen (text));
+    assert_int_equal (s_import (&fx, "enterprise", "figures.csv", NULL),
+                      CLI_OK);
+
+    Kj__EnterpriseReply *holder = NULL;
+    Kj__Enterprise *e = rfx_get (&fx, c, &holder);
+    assert_int_equal (e->n_figures, 1);
+    const Kj__YearFigures *f = e->figures [0];
+    assert_int_equal (f->revenue_fen, 3000000000);
+    assert_int_equal (f->n_not_reported, 3);
+    assert_string_equal (f->not_reported [0], "rnd");
+    assert_string_equal (f->not_reported [1], "net-profit");
+    assert_string_equal (f->not_reported [2], "cash-flow");
+    //  The grid: R&D not judged, so neither met nor failed
+    assert_non_null (e->techsme);
+    assert_false (e->techsme->eligible);
+    assert_true (e->techsme->undecided);
+    assert_int_equal (e->techsme->rnd_score, 0);
+    assert_string_equal (e->techsme->reason,
+                         "not reported: R&D expense, so not judged: the R&D "
+                         "part (研发投入); supply it to decide");
+    kj__enterprise_reply__free_unpacked (holder, NULL);
+
+    //  The figures export gives the empty cells back
+    assert_int_equal (s_export (&fx, "enterprise", true, "out.csv"), CLI_OK);
+    char *exported = s_read ("out.csv");
+    char expected [256];
+    snprintf (expected, sizeof expected,
+              "\n%s,%d,3000000000,,,4000000000,,0,2000000000,10,5\n", c, year);
+    if (!strstr (exported, expected))
+        fail_msg ("%s", exported);
+    free (exported);
+
+    //  So does the compact export scoring reads (with_figures_of)
+    Kj__BulkExportRequest request = KJ__BULK_EXPORT_REQUEST__INIT;
+    request.kind = KJ__BULK_KIND__BULK_ENTERPRISES;
+    request.with_figures_of = year;
+    Kj__BulkExportReply *reply = NULL;
+    kj_status_t status;
+    kj_call_opts_t opts = { .timeout_ms = 20000 };
+    assert_int_equal (kj_client_call (fx.client, "registry.bulk", "Export",
+                                      &request.base,
+                                      &kj__bulk_export_reply__descriptor,
+                                      (ProtobufCMessage **) &reply, &status,
+                                      &opts),
+                      0);
+    char *compact = strndup ((char *) reply->data.data, reply->data.len);
+    kj__bulk_export_reply__free_unpacked (reply, NULL);
+    snprintf (expected, sizeof expected,
+              ",%d,3000000000,,,4000000000,0,2000000000,10,5,,,,,,,,,\n", year);
+    if (!strstr (compact, expected))
+        fail_msg ("%s", compact);
+    free (compact);
+    rfx_stop (&fx);
+}
+
+//  --------------------------------------------------------------------------
 //  `kejin demo load`: the demo set of 300, the stages the generator
 //  computed, loaded once only
 
@@ -987,6 +1071,7 @@ main (void)
         cmocka_unit_test (test_export_import_round_trip),
         cmocka_unit_test (test_figures_import_recomputes_stage),
         cmocka_unit_test (test_figures_import_reads_not_reported),
+        cmocka_unit_test (test_figures_import_empty_cells_not_reported),
         cmocka_unit_test (test_demo_load),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

@@ -266,6 +266,39 @@ test_figures_not_reported (void **state)
     assert_int_equal (registry_check_figure ("tech_staff"), -1);
 }
 
+//  The figure table reaches each field of YearFigures once, in the order
+//  of the message, counts as int32 and money as int64
+static void
+test_figure_table (void **state)
+{
+    Kj__YearFigures f = KJ__YEAR_FIGURES__INIT;
+    for (int i = 0; i < REGISTRY_FIGURES; i++)
+        registry_check_figure_set (&f, i, 100 + i);
+    assert_int_equal (f.revenue_fen, 100);
+    assert_int_equal (f.rnd_fen, 101);
+    assert_int_equal (f.net_profit_fen, 102);
+    assert_int_equal (f.total_assets_fen, 103);
+    assert_int_equal (f.operating_cash_flow_fen, 104);
+    assert_int_equal (f.high_tech_revenue_fen, 105);
+    assert_int_equal (f.total_cost_fen, 106);
+    assert_int_equal (f.staff, 107);
+    assert_int_equal (f.tech_staff, 108);
+    char *names [] = { "cost" };
+    f.not_reported = names;
+    f.n_not_reported = 1;
+    for (int i = 0; i < REGISTRY_FIGURES; i++) {
+        assert_int_equal (registry_check_figure_value (&f, i), 100 + i);
+        assert_int_equal (registry_check_figure (
+                              registry_check_figure_table [i].name),
+                          i);
+        assert_int_equal (registry_check_figure_reported (&f, i), i != 6);
+    }
+    assert_string_equal (registry_check_figure_table [4].column,
+                         "operating_cash_flow_fen");
+    assert_true (registry_check_figure_table [4].may_be_negative);
+    assert_true (registry_check_figure_table [8].count);
+}
+
 static void
 test_figures_list_twice (void **state)
 {
@@ -455,6 +488,7 @@ main (void)
         cmocka_unit_test (test_mask),
         cmocka_unit_test (test_figures),
         cmocka_unit_test (test_figures_not_reported),
+        cmocka_unit_test (test_figure_table),
         cmocka_unit_test (test_figures_list_twice),
         cmocka_unit_test (test_qualification),
         cmocka_unit_test (test_enterprise),

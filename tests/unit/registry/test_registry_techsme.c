@@ -481,6 +481,92 @@ test_evaluate_rejects_more_tech_staff_than_staff (void **state)
     assert_int_equal (registry_techsme_evaluate (&input, &result, &status), 0);
 }
 
+//  --------------------------------------------------------------------------
+//  R&D not reported is unknown, not 0: the R&D part is not judged, so the
+//  grid is neither met nor failed, and the reason says what to supply.
+//  The old grid scored it 0 and said "score 50 is below 60".
+
+static void
+test_evaluate_rnd_not_reported (void **state)
+{
+    registry_techsme_input_t input = s_good ();
+    input.rnd_fen = 0;
+    input.unknown = REGISTRY_TECHSME_UNKNOWN_RND;
+    registry_techsme_result_t result = s_evaluate (input);
+    assert_false (result.eligible);
+    assert_true (result.undecided);
+    assert_int_equal (result.reasons, REGISTRY_TECHSME_NOT_JUDGED);
+    assert_true (REGISTRY_TECHSME_UNDECIDED (result.reasons));
+    assert_int_equal (result.rnd_sales_bp, -1);
+    assert_int_equal (result.rnd_cost_bp, -1);
+    assert_int_equal (result.rnd_score, 0);
+    assert_int_equal (result.total, 50);
+    assert_string_equal (result.reason,
+                         "not reported: R&D expense, so not judged: the R&D "
+                         "part (研发投入); supply it to decide");
+
+    //  A failure that holds whatever R&D is stays a failure, and the
+    //  unknown part is still named
+    input.dishonest = true;
+    result = s_evaluate (input);
+    assert_false (result.eligible);
+    assert_false (result.undecided);
+    assert_int_equal (result.reasons,
+                      REGISTRY_TECHSME_DISHONEST | REGISTRY_TECHSME_NOT_JUDGED);
+
+    //  Without IP and tech staff, even the best R&D cannot reach 60:
+    //  failed, on the best it could score
+    input = s_good ();
+    input.unknown = REGISTRY_TECHSME_UNKNOWN_RND;
+    input.ip_class1 = 0;
+    input.tech_staff = 10;  //  10% -> 4
+    result = s_evaluate (input);
+    assert_false (result.undecided);
+    assert_int_equal (result.reasons, REGISTRY_TECHSME_SCORE_TOO_LOW
+                                          | REGISTRY_TECHSME_NOT_JUDGED);
+    assert_string_equal (result.reason,
+                         "score at most 54 is below 60 (tech staff 4, R&D 0, "
+                         "IP 0); not reported: R&D expense, so not judged: "
+                         "the R&D part (研发投入); supply it to decide");
+
+    //  Cost unknown but R&D / sales at the top band: the part is judged
+    input = s_good ();
+    input.unknown = REGISTRY_TECHSME_UNKNOWN_COST;
+    result = s_evaluate (input);
+    assert_true (result.eligible);
+    assert_false (result.undecided);
+    assert_int_equal (result.rnd_score, 50);
+    assert_int_equal (result.rnd_cost_bp, -1);
+
+    //  Staff unknown: the staff limit and the tech staff part
+    input = s_good ();
+    input.unknown = REGISTRY_TECHSME_UNKNOWN_STAFF;
+    result = s_evaluate (input);
+    assert_true (result.undecided);
+    assert_int_equal (result.tech_staff_bp, -1);
+    assert_string_equal (result.reason,
+                         "not reported: staff, so not judged: the staff "
+                         "limit, the tech staff part (科技人员); supply it "
+                         "to decide");
+}
+
+//  The grid's unknown figures from a year's not_reported names
+static void
+test_unknown_from_figures (void **state)
+{
+    Kj__YearFigures f = KJ__YEAR_FIGURES__INIT;
+    char *names [] = { "rnd", "net-profit", "cost" };
+    f.not_reported = names;
+    f.n_not_reported = 3;
+    assert_int_equal (registry_techsme_unknown (&f),
+                      REGISTRY_TECHSME_UNKNOWN_RND
+                          | REGISTRY_TECHSME_UNKNOWN_COST);
+    Kj__Enterprise e = KJ__ENTERPRISE__INIT;
+    registry_techsme_input_t input = registry_techsme_input (&e, &f);
+    assert_int_equal (input.unknown, REGISTRY_TECHSME_UNKNOWN_RND
+                                         | REGISTRY_TECHSME_UNKNOWN_COST);
+}
+
 int
 main (void)
 {
@@ -504,6 +590,8 @@ main (void)
         cmocka_unit_test (test_evaluate_all_zero),
         cmocka_unit_test (test_evaluate_rejects_negative_values),
         cmocka_unit_test (test_evaluate_rejects_more_tech_staff_than_staff),
+        cmocka_unit_test (test_evaluate_rnd_not_reported),
+        cmocka_unit_test (test_unknown_from_figures),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

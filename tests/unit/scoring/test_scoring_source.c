@@ -238,6 +238,19 @@ test_combined_row (void **state)
     ABSENT ("vc_raised_fen");
     ABSENT ("tax_grade_a");
     EXPECT ("honours", 0);
+
+    //  A year on file whose R&D was not reported (an empty cell): unknown,
+    //  not 0, in every input read from it; the old reader took 0
+    row [12] = "";
+    scoring_facts_t unreported = { 0 };
+    scoring_source_row (&header, 2024, row, 28, &unreported);
+    assert_true (unreported.has_figures [0]);
+    scoring_source_planned (&unreported, plan, inputs, values, present);
+    ABSENT ("rd_expense_fen");
+    ABSENT ("rd_growth_bp");
+    ABSENT ("rd_intensity_bp");
+    EXPECT ("revenue_fen", 20000);
+    EXPECT ("revenue_growth_bp", 2500);
     scoring_cohort_destroy (&cohort);
     scoring_model_destroy (&model);
 }

@@ -1,0 +1,460 @@
+/*  =========================================================================
+    registry_bulk_store_export - the export's pages of each kind, keyset
+    paged, and the compact export for scoring (with_figures_of)
+
+    Part of registry_bulk_store (registry_bulk_store.h).
+    =========================================================================
+*/
+
+#include "kejin.h"
+#include "registry_bulk_store.h"
+#include "registry_bulk_store_private.h"
+#include "registry_check.h"
+#include "registry_entry.h"
+
+//  --------------------------------------------------------------------------
+//  Export
+
+//  An enterprise row of the export query into a message (strings point
+//  into res).
+static void
+s_export_enterprise (PGresult *res, int row, Kj__Enterprise *e,
+                     Kj__CreditFlags *credit, Kj__IpAssets *ip,
+                     Kj__StageInfo *stage, Kj__TechSmeScore *techsme,
+                     Kj__EquityRound *round, Kj__EquityRound **round_ptr,
+                     Kj__Qualification *quals, Kj__Qualification **qual_ptrs,
+                     char *qual_text)
+{
+    kj__enterprise__init (e);
+    kj__credit_flags__init (credit);
+    kj__ip_assets__init (ip);
+    kj__stage_info__init (stage);
+    e->credit = credit;
+    e->ip = ip;
+    e->stage = stage;
+    int c = 0;
+    e->code = PQgetvalue (res, row, c++);
+    e->name = PQgetvalue (res, row, c++);
+    e->region = PQgetvalue (res, row, c++);
+    e->industry = PQgetvalue (res, row, c++);
+    e->founded_on = PQgetvalue (res, row, c++);
+    int size = kj_check_enum_value (&kj__size_class__descriptor, "SIZE_",
+                                    PQgetvalue (res, row, c++));
+    e->size_class = size < 0 ? 0 : (Kj__SizeClass) size;
+    int status = registry_entry_state_from_name (PQgetvalue (res, row, c++));
+    e->status = status < 0 ? 0 : (Kj__EntryStatus) status;
+    int value = registry_stage_from_name (PQgetvalue (res, row, c++));
+    stage->stage = value < 0 ? 0 : (Kj__Stage) value;
+    e->listing_tutoring = registry_bulk_store_true (res, row, c++);
+    e->board_standard = registry_bulk_store_true (res, row, c++);
+    e->chain_leader = registry_bulk_store_true (res, row, c++);
+    credit->dishonest = registry_bulk_store_true (res, row, c++);
+    credit->abnormal = registry_bulk_store_true (res, row, c++);
+    credit->tax_grade = PQgetvalue (res, row, c++);
+    ip->invention_patents = (int32_t) registry_bulk_store_value (res, row, c++);
+    ip->class2_ip = (int32_t) registry_bulk_store_value (res, row, c++);
+    ip->pledged_ip = (int32_t) registry_bulk_store_value (res, row, c++);
+    if (!PQgetisnull (res, row, c)) {
+        kj__equity_round__init (round);
+        value = registry_stage_round_from_name (PQgetvalue (res, row, c));
+        round->round = value < 0 ? 0 : (Kj__Round) value;
+        round->closed_on = PQgetvalue (res, row, c + 1);
+        round->amount_fen = registry_bulk_store_value (res, row, c + 2);
+        *round_ptr = round;
+        e->rounds = round_ptr;
+        e->n_rounds = 1;
+    }
+    c += 3;
+    //  "kind:expires|kind:expires", in the order of the enum
+    kj_strlcpy (qual_text, PQgetvalue (res, row, c++), 1024);
+    e->qualifications = qual_ptrs;
+    for (char *item = qual_text; *item && e->n_qualifications < 11;) {
+        char *end = strchr (item, '|');
+        if (end)
+            *end = 0;
+        char *colon = strchr (item, ':');
+        if (colon) {
+            *colon = 0;
+            Kj__Qualification *q = &quals [e->n_qualifications];
+            kj__qualification__init (q);
+            value = kj_check_enum_value (&kj__qualification_kind__descriptor,
+                                         "QUAL_", item);
+            q->kind = value < 0 ? 0 : (Kj__QualificationKind) value;
+            q->expires_on = colon + 1;
+            qual_ptrs [e->n_qualifications++] = q;
+        }
+        if (!end)
+            break;
+        item = end + 1;
+    }
+    if (!PQgetisnull (res, row, c)) {
+        kj__tech_sme_score__init (techsme);
+        techsme->total = (int32_t) registry_bulk_store_value (res, row, c);
+        e->techsme = techsme;
+    }
+}
+
+//  Enum values of "a|b" stored names into values; returns their count.
+static size_t
+s_split_enums (char *text, const ProtobufCEnumDescriptor *d, const char *prefix,
+               int *values, size_t max)
+{
+    char *items [32];
+    size_t n = registry_bulk_store_split (text, items, max < 32 ? max : 32);
+    for (size_t i = 0; i < n; i++) {
+        int value = kj_check_enum_value (d, prefix, items [i]);
+        values [i] = value < 0 ? 0 : value;
+    }
+    return n;
+}
+
+//  The compact enterprises export (with_figures_of): columns in the order
+//  of this header, each row made whole by the query, so that a page costs
+//  one index range read per table and a copy per row, no formatting here
+const char registry_bulk_store_facts_header [] =
+    "code,region,status,stage,dishonest,abnormal,tax_grade,"
+    "invention_patents,round_amount_fen,qualifications,"
+    "year,revenue_fen,rnd_fen,net_profit_fen,total_assets_fen,"
+    "high_tech_revenue_fen,total_cost_fen,staff,tech_staff,"
+    "prev_year,prev_revenue_fen,prev_rnd_fen,prev_net_profit_fen,"
+    "prev_total_assets_fen,prev_high_tech_revenue_fen,prev_total_cost_fen,"
+    "prev_staff,prev_tech_staff\n";
+
+//  A figure of year t in the compact export: its value, or '' when not
+//  reported; NULL (as the whole year) when the year has no row. SQL built
+//  with macros: laid out by hand
+// clang-format off
+#define S_FACTS_FIGURE(t, column, name) \
+    "CASE WHEN '" name "' = ANY (" t ".not_reported) THEN '' ELSE " \
+    t "." column "::text END"
+#define S_FACTS_YEAR(t) \
+    t ".year || ',' || " \
+    S_FACTS_FIGURE (t, "revenue_fen", "revenue") " || ',' || " \
+    S_FACTS_FIGURE (t, "rnd_fen", "rnd") " || ',' || " \
+    S_FACTS_FIGURE (t, "net_profit_fen", "net-profit") " || ',' || " \
+    S_FACTS_FIGURE (t, "total_assets_fen", "assets") " || ',' || " \
+    S_FACTS_FIGURE (t, "high_tech_revenue_fen", "high-tech-revenue") \
+    " || ',' || " \
+    S_FACTS_FIGURE (t, "total_cost_fen", "cost") " || ',' || " \
+    S_FACTS_FIGURE (t, "staff", "staff") " || ',' || " \
+    S_FACTS_FIGURE (t, "tech_staff", "tech-staff")
+// clang-format on
+
+//  One page of the compact export; as registry_bulk_store_export
+static int
+s_export_facts (kj_db_t *db, const registry_bulk_export_t *filter,
+                registry_csv_buf_t *out, uint32_t *rows, char *next,
+                size_t next_size)
+{
+    char limit [16], year [16];
+    snprintf (limit, sizeof limit, "%d", filter->limit);
+    snprintf (year, sizeof year, "%d", filter->with_figures_of);
+    const char *params [] = { filter->after ? filter->after : "",
+                              filter->region ? filter->region : "",
+                              filter->stage ? filter->stage : "", limit, year };
+    PGresult *res = kj_db_exec (
+        db,
+        "WITH e AS MATERIALIZED (SELECT code, region, status, stage, "
+        "dishonest, abnormal, tax_grade, invention_patents FROM enterprise "
+        "WHERE code > $1 AND ($2 = '' OR region = $2) "
+        "AND ($3 = '' OR stage = $3) ORDER BY code LIMIT $4), "
+        "span AS (SELECT min (code) AS lo, max (code) AS hi FROM e), "
+        "q AS (SELECT q.code, string_agg (q.kind || ':' || "
+        "to_char (q.expires_on, 'YYYY-MM-DD'), '|' ORDER BY q.kind) AS kinds "
+        "FROM qualification q WHERE q.code BETWEEN (SELECT lo FROM span) "
+        "AND (SELECT hi FROM span) GROUP BY q.code), "
+        "r AS (SELECT DISTINCT ON (x.code) x.code, x.amount_fen "
+        "FROM equity_round x WHERE x.code BETWEEN (SELECT lo FROM span) "
+        "AND (SELECT hi FROM span) ORDER BY x.code, "
+        "array_position (ARRAY['seed', 'angel', 'a', 'b', 'c_plus', "
+        "'pre_ipo'], x.round) DESC, x.closed_on DESC), "
+        "f AS (SELECT * FROM figures WHERE code BETWEEN (SELECT lo FROM "
+        "span) AND (SELECT hi FROM span) "
+        "AND year IN ($5::int, $5::int - 1)) "
+        "SELECT e.code || ',' || e.region || ',' || e.status || ',' "
+        "|| coalesce (e.stage, '') || ',' || e.dishonest || ',' "
+        "|| e.abnormal || ',' || coalesce (e.tax_grade, '') || ',' "
+        "|| e.invention_patents || ',' "
+        "|| coalesce (r.amount_fen::text, '') || ',' "
+        "|| coalesce (q.kinds, '') || ',' "
+        //  Each year's figures as 9 columns, or 9 empty ones; a figure
+        //  not reported is an empty cell (unknown, not 0)
+        "|| coalesce (" S_FACTS_YEAR (
+            "f0") ", ',,,,,,,,') || ',' "
+                  "|| coalesce (" S_FACTS_YEAR (
+                      "f1") ", ',,,,,,,,'), e.code "
+                            "FROM e LEFT JOIN q ON q.code = e.code "
+                            "LEFT JOIN r ON r.code = e.code "
+                            "LEFT JOIN f f0 ON f0.code = e.code AND f0.year = "
+                            "$5::int "
+                            "LEFT JOIN f f1 ON f1.code = e.code AND f1.year = "
+                            "$5::int - 1 "
+                            "ORDER BY e.code",
+        5, params);
+    if (!res) {
+        registry_bulk_store_failed ("export", NULL, db);
+        return -1;
+    }
+    int count = PQntuples (res);
+    for (int row = 0; row < count; row++) {
+        registry_csv_buf_append (out, PQgetvalue (res, row, 0),
+                                 (size_t) PQgetlength (res, row, 0));
+        registry_csv_buf_append (out, "\n", 1);
+    }
+    *rows = (uint32_t) count;
+    kj_strlcpy (next,
+                count == filter->limit ? PQgetvalue (res, count - 1, 1) : "",
+                next_size);
+    PQclear (res);
+    return 0;
+}
+
+int
+registry_bulk_store_export (kj_db_t *db, registry_csv_kind_t kind,
+                            const registry_bulk_export_t *filter,
+                            registry_csv_buf_t *out, uint32_t *rows, char *next,
+                            size_t next_size)
+{
+    if (kind == REGISTRY_CSV_ENTERPRISES && filter->with_figures_of)
+        return s_export_facts (db, filter, out, rows, next, next_size);
+    char limit [16], after_year [16] = "0";
+    snprintf (limit, sizeof limit, "%d", filter->limit);
+    char after [64];
+    kj_strlcpy (after, filter->after ? filter->after : "", sizeof after);
+    if (kind == REGISTRY_CSV_FIGURES) {
+        //  The cursor is "code:year"
+        char *colon = strchr (after, ':');
+        if (colon) {
+            *colon = 0;
+            kj_strlcpy (after_year, colon + 1, sizeof after_year);
+        }
+    }
+    const char *region = filter->region ? filter->region : "";
+    const char *stage = filter->stage ? filter->stage : "";
+    const char *type = filter->type ? filter->type : "";
+    PGresult *res = NULL;
+    switch (kind) {
+        case REGISTRY_CSV_ENTERPRISES: {
+            const char *params [] = { after, region, stage, limit };
+            res = kj_db_exec (
+                db,
+                //  One page of enterprises, then what each needs from the
+                //  tables beside it read as ranges of the same codes
+                //  (index range scans joined once, no query per row)
+                "WITH e AS MATERIALIZED (SELECT * FROM enterprise "
+                "WHERE code > $1 AND ($2 = '' OR region = $2) "
+                "AND ($3 = '' OR stage = $3) ORDER BY code LIMIT $4), "
+                "last AS (SELECT max (code) AS code FROM e), "
+                "q AS (SELECT q.code, string_agg (q.kind || ':' || "
+                "to_char (q.expires_on, 'YYYY-MM-DD'), '|' ORDER BY "
+                "array_position (ARRAY['high_tech', 'tech_sme', "
+                "'innovative_sme', 'srdi', 'little_giant', 'eaglet', "
+                "'gazelle', 'unicorn', 'incubator_resident', "
+                "'listing_reserve'], q.kind)) AS kinds FROM qualification q "
+                "WHERE q.code > $1 AND q.code <= (SELECT code FROM last) "
+                "GROUP BY q.code), "
+                "r AS (SELECT DISTINCT ON (x.code) x.code, x.round, "
+                "to_char (x.closed_on, 'YYYY-MM-DD') AS closed_on, "
+                "x.amount_fen FROM equity_round x WHERE x.code > $1 "
+                "AND x.code <= (SELECT code FROM last) ORDER BY x.code, "
+                "array_position (ARRAY['seed', 'angel', 'a', 'b', 'c_plus', "
+                "'pre_ipo'], x.round) DESC, x.closed_on DESC), "
+                "t AS (SELECT t.code, t.total FROM techsme_score t "
+                "WHERE t.code > $1 AND t.code <= (SELECT code FROM last)) "
+                "SELECT e.code, e.name, e.region, e.industry, "
+                "coalesce (to_char (e.founded_on, 'YYYY-MM-DD'), ''), "
+                "e.size_class, e.status, e.stage, e.listing_tutoring, "
+                "e.board_standard, e.chain_leader, e.dishonest, e.abnormal, "
+                "e.tax_grade, e.invention_patents, e.class2_ip, e.pledged_ip, "
+                "r.round, r.closed_on, r.amount_fen, coalesce (q.kinds, ''), "
+                "t.total FROM e LEFT JOIN q ON q.code = e.code "
+                "LEFT JOIN r ON r.code = e.code LEFT JOIN t ON t.code = e.code "
+                "ORDER BY e.code",
+                4, params);
+            break;
+        }
+        case REGISTRY_CSV_FIGURES: {
+            const char *params [] = { after, after_year, region, stage, limit };
+            res = kj_db_exec (
+                db,
+                "SELECT f.code, f.year, f.revenue_fen, f.rnd_fen, "
+                "f.net_profit_fen, f.total_assets_fen, "
+                "f.operating_cash_flow_fen, f.high_tech_revenue_fen, "
+                "f.total_cost_fen, f.staff, f.tech_staff, "
+                "array_to_string (f.not_reported, '|') FROM figures f "
+                "WHERE (f.code, f.year) > ($1, $2::int) "
+                "AND ($3 = '' AND $4 = '' OR EXISTS (SELECT 1 FROM "
+                "enterprise e WHERE e.code = f.code "
+                "AND ($3 = '' OR e.region = $3) AND ($4 = '' OR e.stage = "
+                "$4))) "
+                "ORDER BY f.code, f.year LIMIT $5",
+                5, params);
+            break;
+        }
+        case REGISTRY_CSV_INSTITUTIONS: {
+            const char *params [] = { after, type, limit };
+            res = kj_db_exec (
+                db,
+                "SELECT id, name, type, uscc, array_to_string (regions, '|'), "
+                "contact, sponsor_code, status FROM institution "
+                "WHERE id > $1 AND ($2 = '' OR type = $2) ORDER BY id "
+                "LIMIT $3",
+                3, params);
+            break;
+        }
+        case REGISTRY_CSV_PRODUCTS: {
+            const char *params [] = { after, type, limit };
+            res = kj_db_exec (
+                db,
+                "SELECT id, institution_id, name, type, min_amount_fen, "
+                "max_amount_fen, min_term_months, max_term_months, rate_bp, "
+                "array_to_string (collateral, '|'), "
+                "array_to_string (stages, '|'), "
+                "array_to_string (qualifications, '|'), "
+                "array_to_string (any_qualifications, '|'), min_grade, "
+                "array_to_string (regions, '|'), "
+                "to_char (valid_from, 'YYYY-MM-DD'), "
+                "coalesce (to_char (valid_to, 'YYYY-MM-DD'), ''), "
+                "description, status FROM product "
+                "WHERE id > $1 AND ($2 = '' OR type = $2) ORDER BY id "
+                "LIMIT $3",
+                3, params);
+            break;
+        }
+    }
+    if (!res) {
+        registry_bulk_store_failed ("export", NULL, db);
+        return -1;
+    }
+    int count = PQntuples (res);
+    for (int row = 0; row < count; row++) {
+        registry_csv_row_t line = { .kind = kind };
+        switch (kind) {
+            case REGISTRY_CSV_ENTERPRISES: {
+                Kj__Enterprise e;
+                Kj__CreditFlags credit;
+                Kj__IpAssets ip;
+                Kj__StageInfo stage_info;
+                Kj__TechSmeScore techsme;
+                Kj__EquityRound round, *round_ptr;
+                Kj__Qualification quals [11], *qual_ptrs [11];
+                char qual_text [1024];
+                s_export_enterprise (res, row, &e, &credit, &ip, &stage_info,
+                                     &techsme, &round, &round_ptr, quals,
+                                     qual_ptrs, qual_text);
+                line.enterprise = &e;
+                registry_csv_format (NULL, &line, out);
+                break;
+            }
+            case REGISTRY_CSV_FIGURES: {
+                Kj__YearFigures f;
+                kj__year_figures__init (&f);
+                f.year = (int32_t) registry_bulk_store_value (res, row, 1);
+                for (int i = 0; i < REGISTRY_FIGURES; i++)
+                    registry_check_figure_set (
+                        &f, i, registry_bulk_store_value (res, row, 2 + i));
+                char *unreported [REGISTRY_FIGURES];
+                f.not_reported = unreported;
+                f.n_not_reported = registry_bulk_store_split (PQgetvalue (res,
+                                                                          row,
+                                                                          11),
+                                                              unreported,
+                                                              REGISTRY_FIGURES);
+                line.code = PQgetvalue (res, row, 0);
+                line.figures = &f;
+                registry_csv_format (NULL, &line, out);
+                break;
+            }
+            case REGISTRY_CSV_INSTITUTIONS: {
+                Kj__Institution i;
+                kj__institution__init (&i);
+                char *regions [32];
+                i.id = PQgetvalue (res, row, 0);
+                i.name = PQgetvalue (res, row, 1);
+                int type_value =
+                    kj_check_enum_value (&kj__institution_type__descriptor,
+                                         "INSTITUTION_",
+                                         PQgetvalue (res, row, 2));
+                i.type = type_value < 0 ? 0 : (Kj__InstitutionType) type_value;
+                i.uscc = PQgetvalue (res, row, 3);
+                i.regions = regions;
+                i.n_regions = registry_bulk_store_split (PQgetvalue (res, row,
+                                                                     4),
+                                                         regions, 32);
+                i.contact = PQgetvalue (res, row, 5);
+                i.sponsor_code = PQgetvalue (res, row, 6);
+                i.state = streq (PQgetvalue (res, row, 7), "withdrawn")
+                            ? KJ__LISTING_STATE__LISTING_WITHDRAWN
+                            : KJ__LISTING_STATE__LISTING_LISTED;
+                line.institution = &i;
+                registry_csv_format (NULL, &line, out);
+                break;
+            }
+            case REGISTRY_CSV_PRODUCTS: {
+                Kj__Product p;
+                kj__product__init (&p);
+                int collateral [32], stages [32], quals [32], any [32];
+                char *regions [32];
+                p.id = PQgetvalue (res, row, 0);
+                p.institution_id = PQgetvalue (res, row, 1);
+                p.name = PQgetvalue (res, row, 2);
+                int type_value =
+                    kj_check_enum_value (&kj__product_type__descriptor,
+                                         "PRODUCT_", PQgetvalue (res, row, 3));
+                p.type = type_value < 0 ? 0 : (Kj__ProductType) type_value;
+                p.min_amount_fen = registry_bulk_store_value (res, row, 4);
+                p.max_amount_fen = registry_bulk_store_value (res, row, 5);
+                p.min_term_months = (int32_t) registry_bulk_store_value (res,
+                                                                         row,
+                                                                         6);
+                p.max_term_months = (int32_t) registry_bulk_store_value (res,
+                                                                         row,
+                                                                         7);
+                p.rate_bp = (int32_t) registry_bulk_store_value (res, row, 8);
+                p.collateral = (Kj__Collateral *) collateral;
+                p.n_collateral = s_split_enums (PQgetvalue (res, row, 9),
+                                                &kj__collateral__descriptor,
+                                                "COLLATERAL_", collateral, 32);
+                p.stages = (Kj__Stage *) stages;
+                p.n_stages = s_split_enums (PQgetvalue (res, row, 10),
+                                            &kj__stage__descriptor, "STAGE_",
+                                            stages, 32);
+                p.qualifications = (Kj__QualificationKind *) quals;
+                p.n_qualifications =
+                    s_split_enums (PQgetvalue (res, row, 11),
+                                   &kj__qualification_kind__descriptor, "QUAL_",
+                                   quals, 32);
+                p.any_qualifications = (Kj__QualificationKind *) any;
+                p.n_any_qualifications =
+                    s_split_enums (PQgetvalue (res, row, 12),
+                                   &kj__qualification_kind__descriptor, "QUAL_",
+                                   any, 32);
+                p.min_grade = PQgetvalue (res, row, 13);
+                p.regions = regions;
+                p.n_regions = registry_bulk_store_split (PQgetvalue (res, row,
+                                                                     14),
+                                                         regions, 32);
+                p.valid_from = PQgetvalue (res, row, 15);
+                p.valid_to = PQgetvalue (res, row, 16);
+                p.description = PQgetvalue (res, row, 17);
+                p.state = streq (PQgetvalue (res, row, 18), "withdrawn")
+                            ? KJ__LISTING_STATE__LISTING_WITHDRAWN
+                            : KJ__LISTING_STATE__LISTING_LISTED;
+                line.product = &p;
+                registry_csv_format (NULL, &line, out);
+                break;
+            }
+        }
+    }
+    *rows = (uint32_t) count;
+    next [0] = 0;
+    if (count > 0 && count == filter->limit) {
+        if (kind == REGISTRY_CSV_FIGURES)
+            snprintf (next, next_size, "%s:%s", PQgetvalue (res, count - 1, 0),
+                      PQgetvalue (res, count - 1, 1));
+        else
+            kj_strlcpy (next, PQgetvalue (res, count - 1, 0), next_size);
+    }
+    PQclear (res);
+    return 1;
+}

@@ -1,0 +1,397 @@
+/*  =========================================================================
+    registry_csv_format - messages of each kind into CSV rows, in the
+    columns of the header, so that an exported file imports as it was
+
+    Part of registry_csv (registry_csv.h).
+    =========================================================================
+*/
+
+#include <assert.h>
+#include <ctype.h>
+#include <csv.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "kj_util.h"
+#include "kj_i18n.h"
+#include "registry_check.h"
+#include "registry_csv.h"
+#include "registry_csv_private.h"
+#include "registry_entry.h"
+#include "registry_product.h"
+#include "registry_uscc.h"
+
+//  --------------------------------------------------------------------------
+//  Formatting
+
+//  One field: quoted when it holds a comma, quote, newline or white space
+//  at either end, or is empty (so that PostgreSQL's COPY ... CSV reads an
+//  empty string, not NULL).
+static void
+s_put (registry_csv_buf_t *out, const char *text, bool first)
+{
+    if (!first)
+        registry_csv_buf_append (out, ",", 1);
+    size_t length = strlen (text);
+    bool quote = length == 0 || strpbrk (text, ",\"\r\n") || text [0] == ' '
+              || text [0] == '\t' || text [length - 1] == ' '
+              || text [length - 1] == '\t';
+    if (!quote) {
+        registry_csv_buf_append (out, text, length);
+        return;
+    }
+    registry_csv_buf_append (out, "\"", 1);
+    for (const char *c = text; *c;) {
+        const char *q = strchr (c, '"');
+        size_t run = q ? (size_t) (q - c) : strlen (c);
+        registry_csv_buf_append (out, c, run);
+        if (!q)
+            break;
+        registry_csv_buf_append (out, "\"\"", 2);
+        c = q + 1;
+    }
+    registry_csv_buf_append (out, "\"", 1);
+}
+
+static void
+s_put_int (registry_csv_buf_t *out, int64_t value, bool first)
+{
+    char text [24];
+    snprintf (text, sizeof text, "%" PRId64, value);
+    s_put (out, text, first);
+}
+
+//  Figure i of a year (registry_check_figure_table): an empty cell when
+//  it was not reported, so that the file imports back as it was (unknown,
+//  not 0)
+static void
+s_put_figure (registry_csv_buf_t *out, const Kj__YearFigures *f, int i,
+              bool first)
+{
+    if (registry_check_figure_reported (f, i))
+        s_put_int (out, registry_check_figure_value (f, i), first);
+    else if (!first)
+        registry_csv_buf_append (out, ",", 1);
+}
+
+static void
+s_put_bool (registry_csv_buf_t *out, bool value, bool first)
+{
+    s_put (out, value ? "true" : "false", first);
+}
+
+static void
+s_put_enum (registry_csv_buf_t *out, const registry_csv_enum_t *e, int value,
+            bool first)
+{
+    char name [48];
+    s_put (out,
+           value == 0 && !e->zero_ok
+               ? ""
+               : registry_csv_enum_name (e, value, name, sizeof name),
+           first);
+}
+
+//  A list of enum values joined by '|'.
+static void
+s_put_enums (registry_csv_buf_t *out, const registry_csv_enum_t *e,
+             const int *values, size_t n, bool first)
+{
+    char text [400] = "", name [48];
+    size_t at = 0;
+    for (size_t i = 0; i < n && at < sizeof text; i++)
+        at += snprintf (text + at, sizeof text - at, "%s%s", i ? "|" : "",
+                        registry_csv_enum_name (e, values [i], name,
+                                                sizeof name));
+    s_put (out, text, first);
+}
+
+static void
+s_put_strings (registry_csv_buf_t *out, char **values, size_t n, bool first)
+{
+    char text [400] = "";
+    size_t at = 0;
+    for (size_t i = 0; i < n && at < sizeof text; i++)
+        at += snprintf (text + at, sizeof text - at, "%s%s", i ? "|" : "",
+                        values [i]);
+    s_put (out, text, first);
+}
+
+static const char *
+s_str (const char *text)
+{
+    return text ? text : "";
+}
+
+//  One cell of a row, by column id.
+static void
+s_format_cell (const registry_csv_row_t *row, registry_csv_col_t id,
+               registry_csv_buf_t *out, bool first)
+{
+    const Kj__Enterprise *e = row->enterprise;
+    const Kj__YearFigures *f = row->figures;
+    const Kj__Institution *i = row->institution;
+    const Kj__Product *p = row->product;
+    char name [48];
+    switch (id) {
+        case E_CODE:
+            s_put (out, s_str (e->code), first);
+            break;
+        case E_NAME:
+            s_put (out, s_str (e->name), first);
+            break;
+        case E_REGION:
+            s_put (out, s_str (e->region), first);
+            break;
+        case E_INDUSTRY:
+            s_put (out, s_str (e->industry), first);
+            break;
+        case E_FOUNDED_ON:
+            s_put (out, s_str (e->founded_on), first);
+            break;
+        case E_SIZE_CLASS:
+            s_put_enum (out, &registry_csv_enum_size, e->size_class, first);
+            break;
+        case E_STATUS:
+            s_put (out,
+                   registry_entry_state_name (
+                       (registry_entry_state_t) e->status),
+                   first);
+            break;
+        case E_LISTING_TUTORING:
+            s_put_bool (out, e->listing_tutoring, first);
+            break;
+        case E_BOARD_STANDARD:
+            s_put_bool (out, e->board_standard, first);
+            break;
+        case E_CHAIN_LEADER:
+            s_put_bool (out, e->chain_leader, first);
+            break;
+        case E_DISHONEST:
+            s_put_bool (out, e->credit && e->credit->dishonest, first);
+            break;
+        case E_ABNORMAL:
+            s_put_bool (out, e->credit && e->credit->abnormal, first);
+            break;
+        case E_TAX_GRADE:
+            s_put (out, e->credit ? s_str (e->credit->tax_grade) : "", first);
+            break;
+        case E_INVENTION_PATENTS:
+            s_put_int (out, e->ip ? e->ip->invention_patents : 0, first);
+            break;
+        case E_CLASS2_IP:
+            s_put_int (out, e->ip ? e->ip->class2_ip : 0, first);
+            break;
+        case E_PLEDGED_IP:
+            s_put_int (out, e->ip ? e->ip->pledged_ip : 0, first);
+            break;
+        case E_ROUND:
+        case E_ROUND_CLOSED_ON:
+        case E_ROUND_AMOUNT: {
+            //  The latest round, as the registry counts it: the furthest
+            //  (seed < angel < a < b < c_plus < pre_ipo), the later closed
+            //  on a tie
+            const Kj__EquityRound *latest = NULL;
+            for (size_t r = 0; r < e->n_rounds; r++) {
+                const Kj__EquityRound *round = e->rounds [r];
+                if (!latest || round->round > latest->round
+                    || (round->round == latest->round
+                        && strcmp (s_str (round->closed_on),
+                                   s_str (latest->closed_on))
+                               > 0))
+                    latest = round;
+            }
+            if (id == E_ROUND)
+                s_put (out,
+                       latest
+                           ? registry_csv_enum_name (&registry_csv_enum_round,
+                                                     latest->round, name,
+                                                     sizeof name)
+                           : "none",
+                       first);
+            else if (id == E_ROUND_CLOSED_ON)
+                s_put (out, latest ? s_str (latest->closed_on) : "", first);
+            else if (latest)
+                s_put_int (out, latest->amount_fen, first);
+            else
+                s_put (out, "", first);
+            break;
+        }
+        case E_QUALIFICATIONS: {
+            char text [600] = "";
+            size_t at = 0;
+            for (size_t q = 0; q < e->n_qualifications && at < sizeof text; q++)
+                at += snprintf (text + at, sizeof text - at, "%s%s:%s",
+                                q ? "|" : "",
+                                registry_csv_enum_name (&registry_csv_enum_qual,
+                                                        e->qualifications [q]
+                                                            ->kind,
+                                                        name, sizeof name),
+                                s_str (e->qualifications [q]->expires_on));
+            s_put (out, text, first);
+            break;
+        }
+        case E_STAGE:
+            s_put (out,
+                   e->stage ? registry_csv_enum_name (&registry_csv_enum_stage,
+                                                      e->stage->stage, name,
+                                                      sizeof name)
+                            : "",
+                   first);
+            break;
+        case E_TECHSME:
+            if (e->techsme)
+                s_put_int (out, e->techsme->total, first);
+            else
+                s_put (out, "", first);
+            break;
+        case F_CODE:
+            s_put (out, s_str (row->code), first);
+            break;
+        case F_YEAR:
+            s_put_int (out, f->year, first);
+            break;
+        case F_REVENUE:
+        case F_RND:
+        case F_NET_PROFIT:
+        case F_ASSETS:
+        case F_CASH_FLOW:
+        case F_HIGH_TECH_REVENUE:
+        case F_COST:
+        case F_STAFF:
+        case F_TECH_STAFF:
+            s_put_figure (out, f, (int) (id - F_REVENUE), first);
+            break;
+        case I_ID:
+            s_put (out, s_str (i->id), first);
+            break;
+        case I_NAME:
+            s_put (out, s_str (i->name), first);
+            break;
+        case I_TYPE:
+            s_put_enum (out, &registry_csv_enum_institution, i->type, first);
+            break;
+        case I_USCC:
+            s_put (out, s_str (i->uscc), first);
+            break;
+        case I_REGIONS:
+            s_put_strings (out, i->regions, i->n_regions, first);
+            break;
+        case I_CONTACT:
+            s_put (out, s_str (i->contact), first);
+            break;
+        case I_SPONSOR:
+            s_put (out, s_str (i->sponsor_code), first);
+            break;
+        case I_STATUS:
+            s_put (out,
+                   i->state == KJ__LISTING_STATE__LISTING_WITHDRAWN
+                       ? "withdrawn"
+                       : "listed",
+                   first);
+            break;
+        case P_ID:
+            s_put (out, s_str (p->id), first);
+            break;
+        case P_INSTITUTION:
+            s_put (out, s_str (p->institution_id), first);
+            break;
+        case P_NAME:
+            s_put (out, s_str (p->name), first);
+            break;
+        case P_TYPE:
+            s_put_enum (out, &registry_csv_enum_product, p->type, first);
+            break;
+        case P_MIN_AMOUNT:
+            s_put_int (out, p->min_amount_fen, first);
+            break;
+        case P_MAX_AMOUNT:
+            s_put_int (out, p->max_amount_fen, first);
+            break;
+        case P_MIN_TERM:
+            s_put_int (out, p->min_term_months, first);
+            break;
+        case P_MAX_TERM:
+            s_put_int (out, p->max_term_months, first);
+            break;
+        case P_RATE:
+            s_put_int (out, p->rate_bp, first);
+            break;
+        case P_COLLATERAL:
+            s_put_enums (out, &registry_csv_enum_collateral,
+                         (const int *) p->collateral, p->n_collateral, first);
+            break;
+        case P_STAGES:
+            s_put_enums (out, &registry_csv_enum_stage, (const int *) p->stages,
+                         p->n_stages, first);
+            break;
+        case P_QUALS:
+            s_put_enums (out, &registry_csv_enum_qual,
+                         (const int *) p->qualifications, p->n_qualifications,
+                         first);
+            break;
+        case P_ANY_QUALS:
+            s_put_enums (out, &registry_csv_enum_qual,
+                         (const int *) p->any_qualifications,
+                         p->n_any_qualifications, first);
+            break;
+        case P_MIN_GRADE:
+            s_put (out, s_str (p->min_grade), first);
+            break;
+        case P_REGIONS:
+            s_put_strings (out, p->regions, p->n_regions, first);
+            break;
+        case P_VALID_FROM:
+            s_put (out, s_str (p->valid_from), first);
+            break;
+        case P_VALID_TO:
+            s_put (out, s_str (p->valid_to), first);
+            break;
+        case P_DESCRIPTION:
+            s_put (out, s_str (p->description), first);
+            break;
+        case P_STATUS:
+            s_put (out,
+                   p->state == KJ__LISTING_STATE__LISTING_WITHDRAWN
+                       ? "withdrawn"
+                       : "listed",
+                   first);
+            break;
+        case S_COLUMNS:
+            break;
+    }
+}
+
+void
+registry_csv_header (registry_csv_kind_t kind, registry_csv_buf_t *out)
+{
+    const registry_csv_column_t *table;
+    size_t size;
+    registry_csv_table_of (kind, &table, &size);
+    for (size_t c = 0; c < size; c++)
+        s_put (out, table [c].name, c == 0);
+    registry_csv_buf_append (out, "\n", 1);
+}
+
+void
+registry_csv_format (const registry_csv_t *layout,
+                     const registry_csv_row_t *row, registry_csv_buf_t *out)
+{
+    if (layout) {
+        assert (layout->kind == row->kind);
+        for (size_t c = 0; c < layout->n_columns; c++)
+            s_format_cell (row, layout->columns [c]->id, out, c == 0);
+    }
+    else {
+        const registry_csv_column_t *table;
+        size_t size;
+        registry_csv_table_of (row->kind, &table, &size);
+        for (size_t c = 0; c < size; c++)
+            s_format_cell (row, table [c].id, out, c == 0);
+    }
+    registry_csv_buf_append (out, "\n", 1);
+}

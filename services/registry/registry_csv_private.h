@@ -1,0 +1,308 @@
+/*  =========================================================================
+    registry_csv_private - what the registry_csv_* files share
+
+    The CSV class is split (registry_csv.c: the columns of each kind, enum
+    names and aliases, buffers, libcsv's callbacks, the header, new and
+    destroy; _cells: problems and the typed cells of a row; _rows: the
+    row of each kind into its message; _format: rows into CSV). These are
+    the column ids, the row storage, the object and the helpers they
+    share. Private to those files.
+    =========================================================================
+*/
+
+#ifndef REGISTRY_CSV_PRIVATE_H_INCLUDED
+#define REGISTRY_CSV_PRIVATE_H_INCLUDED
+
+#include <stdarg.h>
+#include "registry_csv.h"
+#include "registry_product.h"
+#include "registry_check.h"
+#include "registry_uscc.h"
+
+//  Columns of every kind, one id each.
+typedef enum {
+    //  enterprises
+    E_CODE,
+    E_NAME,
+    E_REGION,
+    E_INDUSTRY,
+    E_FOUNDED_ON,
+    E_SIZE_CLASS,
+    E_STATUS,
+    E_LISTING_TUTORING,
+    E_BOARD_STANDARD,
+    E_CHAIN_LEADER,
+    E_DISHONEST,
+    E_ABNORMAL,
+    E_TAX_GRADE,
+    E_INVENTION_PATENTS,
+    E_CLASS2_IP,
+    E_PLEDGED_IP,
+    E_ROUND,
+    E_ROUND_CLOSED_ON,
+    E_ROUND_AMOUNT,
+    E_QUALIFICATIONS,
+    E_STAGE,
+    E_TECHSME,
+    //  figures
+    F_CODE,
+    F_YEAR,
+    F_REVENUE,
+    F_RND,
+    F_NET_PROFIT,
+    F_ASSETS,
+    F_CASH_FLOW,
+    F_HIGH_TECH_REVENUE,
+    F_COST,
+    F_STAFF,
+    F_TECH_STAFF,
+    //  institutions
+    I_ID,
+    I_NAME,
+    I_TYPE,
+    I_USCC,
+    I_REGIONS,
+    I_CONTACT,
+    I_SPONSOR,
+    I_STATUS,
+    //  products
+    P_ID,
+    P_INSTITUTION,
+    P_NAME,
+    P_TYPE,
+    P_MIN_AMOUNT,
+    P_MAX_AMOUNT,
+    P_MIN_TERM,
+    P_MAX_TERM,
+    P_RATE,
+    P_COLLATERAL,
+    P_STAGES,
+    P_QUALS,
+    P_ANY_QUALS,
+    P_MIN_GRADE,
+    P_REGIONS,
+    P_VALID_FROM,
+    P_VALID_TO,
+    P_DESCRIPTION,
+    P_STATUS,
+    S_COLUMNS  //  number of column ids
+} registry_csv_col_t;
+
+typedef struct {
+    registry_csv_col_t id;
+    const char *name;  //  canonical header name
+    const char *zh;    //  Chinese header name, accepted too
+    bool required;     //  must be in the header
+    bool computed;     //  written by export, ignored on import
+} registry_csv_column_t;
+
+#define COUNT(table) (sizeof table / sizeof table [0])
+
+//  Most columns a header may have, and fields a row may have.
+#define MAX_COLUMNS 64
+
+//  Names people write for enum values, beside the stored names.
+typedef struct {
+    const char *alias;
+    int value;
+} registry_csv_alias_t;
+
+//  An enum as the columns read it: its descriptor, the prefix of its value
+//  names, the aliases, and the names for people in messages.
+typedef struct {
+    const ProtobufCEnumDescriptor *descriptor;
+    const char *prefix;
+    const registry_csv_alias_t *aliases;
+    bool zero_ok;  //  the 0 value is a valid choice
+} registry_csv_enum_t;
+
+//  Storage for the message of one row.
+typedef struct {
+    char code [REGISTRY_USCC_SIZE + 1];
+    char region [8];
+    char founded_on [11];
+    char closed_on [11];
+    char sponsor [REGISTRY_USCC_SIZE + 1];
+    char uscc [REGISTRY_USCC_SIZE + 1];
+    char tax_grade [2];
+    char valid_from [11];
+    char valid_to [11];
+    char expires [REGISTRY_CSV_MAX_QUALS][11];
+    Kj__Enterprise enterprise;
+    Kj__CreditFlags credit;
+    Kj__IpAssets ip;
+    Kj__Qualification quals [REGISTRY_CSV_MAX_QUALS];
+    Kj__Qualification *qual_ptrs [REGISTRY_CSV_MAX_QUALS];
+    Kj__EquityRound round;
+    Kj__EquityRound *round_ptr;
+    Kj__YearFigures figures;
+    char *not_reported [REGISTRY_FIGURES];  //  figures' empty cells
+    Kj__Institution institution;
+    Kj__Product product;
+    char *regions [REGISTRY_PRODUCT_MAX_REGIONS];
+    Kj__Collateral collateral [REGISTRY_PRODUCT_MAX_REGIONS];
+    Kj__Stage stages [REGISTRY_PRODUCT_MAX_REGIONS];
+    Kj__QualificationKind all_quals [REGISTRY_PRODUCT_MAX_REGIONS];
+    Kj__QualificationKind any_quals [REGISTRY_PRODUCT_MAX_REGIONS];
+} registry_csv_storage_t;
+
+struct _registry_csv_t {
+    registry_csv_kind_t kind;
+    registry_csv_options_t options;
+    const registry_csv_column_t *table;  //  columns of the kind
+    size_t table_size;
+    int file_column [S_COLUMNS];  //  column id -> field index, or -1
+    const registry_csv_column_t
+        *columns [MAX_COLUMNS];  //  field index -> column
+    size_t n_columns;
+    struct csv_parser parser;
+    //  The row being read
+    char *arena;  //  its fields, each NUL-terminated
+    size_t arena_used, arena_size;
+    size_t field_at [MAX_COLUMNS];  //  offset of each field in arena
+    size_t n_fields;                //  fields seen, maybe > MAX_COLUMNS
+    uint32_t row_line;              //  line where it started
+    uint32_t line;                  //  line being fed
+    bool broken;                    //  already reported as malformed
+    bool failed;                    //  a problem was reported
+    const char *bad_code;           //  the credit code being reported
+    registry_csv_storage_t row;
+    //  Callbacks of the parse in progress
+    registry_csv_row_fn *row_fn;
+    registry_csv_error_fn *error_fn;
+    void *arg;
+    uint32_t rows;
+};
+
+//  A yes/no cell; empty or missing is false.
+bool
+    registry_csv_bool (registry_csv_t *self, registry_csv_col_t id);
+
+//  The cell of a column, trimmed; NULL if the header lacks the column.
+const char *
+    registry_csv_cell (registry_csv_t *self, registry_csv_col_t id);
+
+//  Report what a registry check of the whole message found, unless the
+//  row was refused already (the first problem would be the same one).
+void
+    registry_csv_check_status (registry_csv_t *self, int rc,
+                               const kj_status_t *status);
+
+//  A credit code, normalised into buf; an empty cell is "" unless
+//  required. False if reported.
+bool
+    registry_csv_code (registry_csv_t *self, registry_csv_col_t id,
+                       bool required, char buf [REGISTRY_USCC_SIZE + 1]);
+
+//  A date "YYYY-MM-DD" into buf, not after today. Empty or missing is ""
+//  (reported if required). False if reported.
+bool
+    registry_csv_date (registry_csv_t *self, registry_csv_col_t id,
+                       bool required, char buf [11], kj_date_t *date);
+
+void
+    registry_csv_enterprise_row (registry_csv_t *self);
+
+//  An enum value; an empty or missing cell is dflt (reported when
+//  required). -1 if reported.
+int
+    registry_csv_enum (registry_csv_t *self, registry_csv_col_t id,
+                       const registry_csv_enum_t *e, bool required, int dflt);
+
+//  "a, b or c": the stored names of an enum, for messages.
+void
+    registry_csv_enum_choices (const registry_csv_enum_t *e, char *buf,
+                               size_t size);
+
+//  A list of enum values into values; -1 if reported.
+int
+    registry_csv_enum_list (registry_csv_t *self, registry_csv_col_t id,
+                            const registry_csv_enum_t *e, int *values, int max);
+
+const char *
+    registry_csv_enum_name (const registry_csv_enum_t *e, int value, char *buf,
+                            size_t size);
+
+//  Value of an enum cell: a stored name (any case) or an alias; -1 if
+//  neither.
+int
+    registry_csv_enum_value (const registry_csv_enum_t *e, const char *text);
+
+//  Report a problem with the current row. value may be NULL.
+void
+    registry_csv_error (registry_csv_t *self, const char *field,
+                        const char *value, const char *format, ...)
+        __attribute__ ((format (printf, 4, 5)));
+
+//  Report a status from the registry's rules. Its message starts with the
+//  request field ("product.max_amount_fen: ..."); the column says that
+//  already, so the reason is the rest.
+void
+    registry_csv_error_status (registry_csv_t *self, const char *column,
+                               const char *value, const kj_status_t *status);
+
+void
+    registry_csv_figures_row (registry_csv_t *self);
+
+//  True if the cell of a column is there and not empty.
+bool
+    registry_csv_given (registry_csv_t *self, registry_csv_col_t id);
+
+//  An id of an institution or product.
+const char *
+    registry_csv_id (registry_csv_t *self, registry_csv_col_t id);
+
+void
+    registry_csv_institution_row (registry_csv_t *self);
+
+//  A whole number in [min, max]; an empty or missing cell is dflt. False
+//  (reported) if the cell is not one.
+bool
+    registry_csv_int (registry_csv_t *self, registry_csv_col_t id, int64_t min,
+                      int64_t max, int64_t dflt, int64_t *value);
+
+//  Split a list cell in place at '|', ';', ',' and their full-width
+//  forms and '、', into at most max trimmed, non-empty items. Returns the
+//  count, or -1 (reported) if there are more than max.
+int
+    registry_csv_list (registry_csv_t *self, registry_csv_col_t id,
+                       char **items, int max);
+
+//  A date that may not be after today.
+bool
+    registry_csv_past_date (registry_csv_t *self, registry_csv_col_t id,
+                            bool required, char buf [11], kj_date_t *date);
+
+void
+    registry_csv_product_row (registry_csv_t *self);
+
+//  A list of region tokens; -1 if reported. Empty is reported when
+//  required.
+int
+    registry_csv_region_list (registry_csv_t *self, registry_csv_col_t id,
+                              bool required);
+
+void
+    registry_csv_table_of (registry_csv_kind_t kind,
+                           const registry_csv_column_t **table, size_t *size);
+
+//  Text: valid UTF-8, no control characters, at most max characters.
+const char *
+    registry_csv_text (registry_csv_t *self, registry_csv_col_t id, size_t max,
+                       bool required);
+
+extern const registry_csv_enum_t registry_csv_enum_stage;
+
+extern const registry_csv_enum_t registry_csv_enum_size;
+
+extern const registry_csv_enum_t registry_csv_enum_round;
+
+extern const registry_csv_enum_t registry_csv_enum_qual;
+
+extern const registry_csv_enum_t registry_csv_enum_institution;
+
+extern const registry_csv_enum_t registry_csv_enum_product;
+
+extern const registry_csv_enum_t registry_csv_enum_collateral;
+
+#endif

@@ -1,0 +1,548 @@
+/*  =========================================================================
+    registry_store_enterprise - the statements of an enterprise: its row,
+    and the enterprise read whole with its parts in one round trip
+
+    Part of registry_store (registry_store.h), split by entity.
+    =========================================================================
+*/
+
+#include "kejin.h"
+#include "registry_check.h"
+#include "registry_entry.h"
+#include "registry_store.h"
+#include "registry_store_private.h"
+
+//  --------------------------------------------------------------------------
+//  Enterprises
+
+//  SQL built with the DAY and US macros: laid out by hand
+// clang-format off
+#define ENTERPRISE_COLUMNS \
+    "e.code, e.name, e.region, e.industry, " \
+    "coalesce (" DAY ("e.founded_on") ", ''), e.size_class, e.status, " \
+    "e.stage, e.stage_computed, e.stage_rule, e.stage_reason, " \
+    "e.stage_version, e.stage_review, e.stage_override, " \
+    "e.stage_override_reason, coalesce (" US ("e.stage_at") ", 0), " \
+    "e.listing_tutoring, e.board_standard, e.chain_leader, e.dishonest, " \
+    "e.abnormal, e.tax_grade, e.invention_patents, e.class2_ip, " \
+    "e.pledged_ip, e.version, " US ("e.created_at") ", " \
+    US ("e.updated_at") ", " \
+    "NOT EXISTS (SELECT 1 FROM loan l WHERE l.code = e.code), " \
+    "coalesce ((SELECT max (array_position (ARRAY['seed', 'angel', 'a', " \
+    "'b', 'c_plus', 'pre_ipo'], r.round)) FROM equity_round r " \
+    "WHERE r.code = e.code), 0)"
+// clang-format on
+
+static Kj__Enterprise *
+s_enterprise_row (PGresult *res, int row, ProtobufCAllocator *mem)
+{
+    Kj__Enterprise *e = (Kj__Enterprise *) registry_store_alloc (mem,
+                                                                 sizeof *e);
+    kj__enterprise__init (e);
+    e->code = registry_store_text (res, row, 0, mem);
+    e->name = registry_store_text (res, row, 1, mem);
+    e->region = registry_store_text (res, row, 2, mem);
+    e->industry = registry_store_text (res, row, 3, mem);
+    e->founded_on = registry_store_text (res, row, 4, mem);
+    e->size_class = (Kj__SizeClass)
+        registry_store_enum (res, row, 5, &kj__size_class__descriptor, "SIZE_");
+    int status = registry_entry_state_from_name (PQgetvalue (res, row, 6));
+    e->status = (Kj__EntryStatus) (status < 0 ? 0 : status);
+
+    Kj__StageInfo *stage = (Kj__StageInfo *)
+        registry_store_alloc (mem, sizeof *stage);
+    kj__stage_info__init (stage);
+    int value = registry_stage_from_name (PQgetvalue (res, row, 7));
+    stage->stage = (Kj__Stage) (value < 0 ? 0 : value);
+    value = registry_stage_from_name (PQgetvalue (res, row, 8));
+    stage->computed = (Kj__Stage) (value < 0 ? 0 : value);
+    stage->rule = registry_store_text (res, row, 9, mem);
+    stage->reason = registry_store_text (res, row, 10, mem);
+    stage->version = registry_store_text (res, row, 11, mem);
+    stage->needs_review = registry_store_bool (res, row, 12);
+    stage->overridden = registry_store_bool (res, row, 13);
+    stage->override_reason = registry_store_text (res, row, 14, mem);
+    stage->changed_at_us = registry_store_int (res, row, 15);
+    e->stage = stage;
+
+    e->listing_tutoring = registry_store_bool (res, row, 16);
+    e->board_standard = registry_store_bool (res, row, 17);
+    e->chain_leader = registry_store_bool (res, row, 18);
+    Kj__CreditFlags *credit = (Kj__CreditFlags *)
+        registry_store_alloc (mem, sizeof *credit);
+    kj__credit_flags__init (credit);
+    credit->dishonest = registry_store_bool (res, row, 19);
+    credit->abnormal = registry_store_bool (res, row, 20);
+    credit->tax_grade = registry_store_text (res, row, 21, mem);
+    e->credit = credit;
+    Kj__IpAssets *ip = (Kj__IpAssets *) registry_store_alloc (mem, sizeof *ip);
+    kj__ip_assets__init (ip);
+    ip->invention_patents = (int32_t) registry_store_int (res, row, 22);
+    ip->class2_ip = (int32_t) registry_store_int (res, row, 23);
+    ip->pledged_ip = (int32_t) registry_store_int (res, row, 24);
+    e->ip = ip;
+    e->version = (uint64_t) registry_store_int (res, row, 25);
+    e->created_at_us = registry_store_int (res, row, 26);
+    e->updated_at_us = registry_store_int (res, row, 27);
+    e->first_loan = registry_store_bool (res, row, 28);
+    e->latest_round = (Kj__Round) registry_store_int (res, row, 29);
+    return e;
+}
+
+//  The enterprise's own columns as parameters $2.. (after the code).
+static void
+s_add_enterprise_columns (kj_params_t *p, const Kj__Enterprise *e)
+{
+    kj_params_add (p, e->name);
+    kj_params_add (p, e->region);
+    kj_params_add (p, e->industry ? e->industry : "");
+    kj_params_add_opt (p, e->founded_on);
+    registry_store_add_enum (p, &kj__size_class__descriptor, "SIZE_",
+                             e->size_class);
+    kj_params_add_bool (p, e->listing_tutoring);
+    kj_params_add_bool (p, e->board_standard);
+    kj_params_add_bool (p, e->chain_leader);
+    kj_params_add_bool (p, e->credit && e->credit->dishonest);
+    kj_params_add_bool (p, e->credit && e->credit->abnormal);
+    kj_params_add (p, e->credit && e->credit->tax_grade ? e->credit->tax_grade
+                                                        : "");
+    kj_params_add_int (p, e->ip ? e->ip->invention_patents : 0);
+    kj_params_add_int (p, e->ip ? e->ip->class2_ip : 0);
+    kj_params_add_int (p, e->ip ? e->ip->pledged_ip : 0);
+}
+
+int
+registry_store_enterprise_insert (kj_db_t *db, const Kj__Enterprise *e,
+                                  const char *by)
+{
+    if (kj_db_lock_key (db, "registry.enterprise", e->code))
+        return -1;
+    kj_params_t p = { .count = 0 };
+    kj_params_add (&p, e->code);
+    s_add_enterprise_columns (&p, e);
+    kj_params_add (&p, by);
+    return registry_store_changed (registry_store_run (
+        db,
+        "INSERT INTO enterprise (code, name, region, industry, founded_on, "
+        "size_class, listing_tutoring, board_standard, chain_leader, "
+        "dishonest, abnormal, tax_grade, invention_patents, class2_ip, "
+        "pledged_ip, created_by) VALUES ($1, $2, $3, $4, $5::date, $6, $7, "
+        "$8, $9, $10, $11, $12, $13, $14, $15, $16) "
+        "ON CONFLICT (code) DO NOTHING",
+        &p));
+}
+
+int
+registry_store_enterprise_lock (kj_db_t *db, const char *code,
+                                uint64_t *version)
+{
+    //  The key's lock first, then the row's (which gives the transaction
+    //  its id): see kj_db_lock_key
+    if (kj_db_lock_key (db, "registry.enterprise", code))
+        return -1;
+    const char *params [] = { code };
+    PGresult *res =
+        kj_db_exec (db,
+                    "SELECT version FROM enterprise WHERE code = $1 FOR UPDATE",
+                    1, params);
+    if (!res)
+        return -1;
+    int found = PQntuples (res) == 1;
+    if (found && version)
+        *version = (uint64_t) registry_store_int (res, 0, 0);
+    PQclear (res);
+    return found;
+}
+
+int
+registry_store_enterprise_exists (kj_db_t *db, const char *code)
+{
+    const char *params [] = { code };
+    PGresult *res = kj_db_exec (db, "SELECT 1 FROM enterprise WHERE code = $1",
+                                1, params);
+    if (!res)
+        return -1;
+    int found = PQntuples (res) == 1;
+    PQclear (res);
+    return found;
+}
+
+int
+registry_store_enterprise_names (kj_db_t *db, const char (*codes) [19],
+                                 size_t n, int max, char (*found) [19],
+                                 char *names, size_t names_size)
+{
+    if (n == 0 || max <= 0)
+        return 0;
+    //  An array literal: codes are of the credit-code set, nothing to quote
+    char *array = (char *) malloc (n * 19 + 3);
+    assert (array);
+    size_t at = 0;
+    array [at++] = '{';
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            array [at++] = ',';
+        memcpy (array + at, codes [i], 18);
+        at += 18;
+    }
+    array [at++] = '}';
+    array [at] = 0;
+    char limit [16];
+    snprintf (limit, sizeof limit, "%d", max);
+    const char *params [] = { array, limit };
+    PGresult *res = kj_db_exec (db,
+                                "SELECT code, name FROM enterprise "
+                                "WHERE code = ANY ($1::text []) "
+                                "ORDER BY code LIMIT $2::int",
+                                2, params);
+    free (array);
+    if (!res)
+        return -1;
+    int rows = PQntuples (res);
+    for (int i = 0; i < rows; i++) {
+        snprintf (found [i], 19, "%s", PQgetvalue (res, i, 0));
+        const char *name = PQgetvalue (res, i, 1);
+        snprintf (names + i * names_size, names_size, "%.*s",
+                  kj_utf8_cut (name, names_size - 1), name);
+    }
+    PQclear (res);
+    return rows;
+}
+
+int
+registry_store_enterprise_save (kj_db_t *db, const Kj__Enterprise *e)
+{
+    kj_params_t p = { .count = 0 };
+    kj_params_add (&p, e->code);
+    s_add_enterprise_columns (&p, e);
+    return registry_store_changed (registry_store_run (
+        db,
+        "UPDATE enterprise SET name = $2, region = $3, industry = $4, "
+        "founded_on = $5::date, size_class = $6, listing_tutoring = $7, "
+        "board_standard = $8, chain_leader = $9, dishonest = $10, "
+        "abnormal = $11, tax_grade = $12, invention_patents = $13, "
+        "class2_ip = $14, pledged_ip = $15, version = version + 1, "
+        "updated_at = now () WHERE code = $1",
+        &p));
+}
+
+int
+registry_store_enterprise_touch (kj_db_t *db, const char *code)
+{
+    const char *params [] = { code };
+    return registry_store_changed (kj_db_run (
+        db,
+        "UPDATE enterprise SET version = version + 1, updated_at = now () "
+        "WHERE code = $1",
+        1, params));
+}
+
+int
+registry_store_enterprise_status (kj_db_t *db, const char *code,
+                                  const char *status)
+{
+    const char *params [] = { code, status };
+    return registry_store_changed (
+        kj_db_run (db,
+                   "UPDATE enterprise SET status = $2, version = version + 1, "
+                   "updated_at = now () WHERE code = $1",
+                   2, params));
+}
+
+int
+registry_store_enterprise_stage (kj_db_t *db, const char *code,
+                                 const Kj__StageInfo *info, bool moved)
+{
+    kj_params_t p = { .count = 0 };
+    kj_params_add (&p, code);
+    kj_params_add (&p, registry_stage_name ((registry_stage_t) info->stage));
+    kj_params_add (&p, registry_stage_name ((registry_stage_t) info->computed));
+    kj_params_add (&p, info->rule);
+    kj_params_add (&p, info->reason);
+    kj_params_add (&p, info->version);
+    kj_params_add_bool (&p, info->needs_review);
+    kj_params_add_bool (&p, info->overridden);
+    kj_params_add (&p, info->override_reason ? info->override_reason : "");
+    kj_params_add_bool (&p, moved);
+    return registry_store_changed (registry_store_run (
+        db,
+        "UPDATE enterprise SET stage = $2, stage_computed = $3, "
+        "stage_rule = $4, stage_reason = $5, stage_version = $6, "
+        "stage_review = $7, stage_override = $8, stage_override_reason = $9, "
+        "stage_at = CASE WHEN $10::boolean THEN now () ELSE stage_at END "
+        "WHERE code = $1",
+        &p));
+}
+
+//  --------------------------------------------------------------------------
+//  Parts, read. An enterprise and its seven parts are eight statements
+//  sent in one round trip (kj_db_exec_many); each s_parse_* reads one.
+
+static void
+s_parse_figures (PGresult *res, Kj__Enterprise *e, ProtobufCAllocator *mem)
+{
+    size_t n = (size_t) PQntuples (res);
+    e->figures = (Kj__YearFigures **) registry_store_pointers (mem, n);
+    for (size_t row = 0; row < n; row++) {
+        Kj__YearFigures *f = (Kj__YearFigures *)
+            registry_store_alloc (mem, sizeof *f);
+        kj__year_figures__init (f);
+        f->year = (int32_t) registry_store_int (res, (int) row, 0);
+        for (int i = 0; i < REGISTRY_FIGURES; i++)
+            registry_check_figure_set (f, i,
+                                       registry_store_int (res, (int) row,
+                                                           1 + i));
+        //  "rnd,staff": names of [a-z-] only (checked when stored)
+        const char *names = PQgetvalue (res, (int) row, 10);
+        size_t count = *names ? 1 : 0;
+        for (const char *c = names; *c; c++)
+            count += *c == ',';
+        f->not_reported = (char **) registry_store_pointers (mem, count);
+        for (const char *c = names; *c;) {
+            size_t size = strcspn (c, ",");
+            char *name = (char *) registry_store_alloc (mem, size + 1);
+            memcpy (name, c, size);
+            f->not_reported [f->n_not_reported++] = name;
+            c += size + (c [size] == ',');
+        }
+        e->figures [row] = f;
+    }
+    e->n_figures = n;
+}
+
+Kj__Qualification *
+registry_store_qualification_row (PGresult *res, int row,
+                                  ProtobufCAllocator *mem)
+{
+    Kj__Qualification *q = (Kj__Qualification *)
+        registry_store_alloc (mem, sizeof *q);
+    kj__qualification__init (q);
+    q->kind = (Kj__QualificationKind)
+        registry_store_enum (res, row, 0, &kj__qualification_kind__descriptor,
+                             "QUAL_");
+    q->level = (Kj__Level) registry_store_enum (res, row, 1,
+                                                &kj__level__descriptor,
+                                                "LEVEL_");
+    q->certificate = registry_store_text (res, row, 2, mem);
+    q->granted_on = registry_store_text (res, row, 3, mem);
+    q->expires_on = registry_store_text (res, row, 4, mem);
+    q->expired = registry_store_bool (res, row, 5);
+    return q;
+}
+
+static void
+s_parse_qualifications (PGresult *res, Kj__Enterprise *e,
+                        ProtobufCAllocator *mem)
+{
+    size_t n = (size_t) PQntuples (res);
+    e->qualifications = (Kj__Qualification **) registry_store_pointers (mem, n);
+    for (size_t row = 0; row < n; row++)
+        e->qualifications [row] = registry_store_qualification_row (res,
+                                                                    (int) row,
+                                                                    mem);
+    e->n_qualifications = n;
+}
+
+static void
+s_parse_awards (PGresult *res, Kj__Enterprise *e, ProtobufCAllocator *mem)
+{
+    size_t n = (size_t) PQntuples (res);
+    e->awards = (Kj__Award **) registry_store_pointers (mem, n);
+    for (size_t row = 0; row < n; row++) {
+        Kj__Award *a = (Kj__Award *) registry_store_alloc (mem, sizeof *a);
+        kj__award__init (a);
+        a->name = registry_store_text (res, (int) row, 0, mem);
+        a->level = (Kj__Level) registry_store_enum (res, (int) row, 1,
+                                                    &kj__level__descriptor,
+                                                    "LEVEL_");
+        a->year = (int32_t) registry_store_int (res, (int) row, 2);
+        a->rank = registry_store_text (res, (int) row, 3, mem);
+        e->awards [row] = a;
+    }
+    e->n_awards = n;
+}
+
+static void
+s_parse_rounds (PGresult *res, Kj__Enterprise *e, ProtobufCAllocator *mem)
+{
+    size_t n = (size_t) PQntuples (res);
+    e->rounds = (Kj__EquityRound **) registry_store_pointers (mem, n);
+    for (size_t row = 0; row < n; row++) {
+        Kj__EquityRound *r = (Kj__EquityRound *)
+            registry_store_alloc (mem, sizeof *r);
+        kj__equity_round__init (r);
+        r->round = (Kj__Round) registry_store_enum (res, (int) row, 0,
+                                                    &kj__round__descriptor,
+                                                    "ROUND_");
+        r->amount_fen = registry_store_int (res, (int) row, 1);
+        r->closed_on = registry_store_text (res, (int) row, 2, mem);
+        r->investors = registry_store_text (res, (int) row, 3, mem);
+        e->rounds [row] = r;
+    }
+    e->n_rounds = n;
+}
+
+static void
+s_parse_loans (PGresult *res, Kj__Enterprise *e, ProtobufCAllocator *mem)
+{
+    size_t n = (size_t) PQntuples (res);
+    e->loans = (Kj__BankLoan **) registry_store_pointers (mem, n);
+    for (size_t row = 0; row < n; row++) {
+        Kj__BankLoan *l = (Kj__BankLoan *) registry_store_alloc (mem,
+                                                                 sizeof *l);
+        kj__bank_loan__init (l);
+        l->lender = registry_store_text (res, (int) row, 0, mem);
+        l->amount_fen = registry_store_int (res, (int) row, 1);
+        l->drawn_on = registry_store_text (res, (int) row, 2, mem);
+        l->matures_on = registry_store_text (res, (int) row, 3, mem);
+        l->outstanding = registry_store_bool (res, (int) row, 4);
+        e->loans [row] = l;
+    }
+    e->n_loans = n;
+}
+
+static void
+s_parse_chain_links (PGresult *res, Kj__Enterprise *e, ProtobufCAllocator *mem)
+{
+    size_t n = (size_t) PQntuples (res);
+    e->chain_links = (Kj__ChainLink **) registry_store_pointers (mem, n);
+    for (size_t row = 0; row < n; row++) {
+        Kj__ChainLink *c = (Kj__ChainLink *) registry_store_alloc (mem,
+                                                                   sizeof *c);
+        kj__chain_link__init (c);
+        c->leader_code = registry_store_text (res, (int) row, 0, mem);
+        c->chain = registry_store_text (res, (int) row, 1, mem);
+        e->chain_links [row] = c;
+    }
+    e->n_chain_links = n;
+}
+
+static void
+s_parse_techsme (PGresult *res, Kj__Enterprise *e, ProtobufCAllocator *mem)
+{
+    if (PQntuples (res) != 1)
+        return;
+    Kj__TechSmeScore *t = (Kj__TechSmeScore *) registry_store_alloc (mem,
+                                                                     sizeof *t);
+    kj__tech_sme_score__init (t);
+    t->year = (int32_t) registry_store_int (res, 0, 0);
+    t->tech_staff_bp = registry_store_int (res, 0, 1);
+    t->rnd_sales_bp = registry_store_int (res, 0, 2);
+    t->rnd_cost_bp = registry_store_int (res, 0, 3);
+    t->tech_staff_score = (int32_t) registry_store_int (res, 0, 4);
+    t->rnd_sales_score = (int32_t) registry_store_int (res, 0, 5);
+    t->rnd_cost_score = (int32_t) registry_store_int (res, 0, 6);
+    t->rnd_score = (int32_t) registry_store_int (res, 0, 7);
+    t->ip_score = (int32_t) registry_store_int (res, 0, 8);
+    t->total = (int32_t) registry_store_int (res, 0, 9);
+    t->eligible = registry_store_bool (res, 0, 10);
+    t->reason = registry_store_text (res, 0, 11, mem);
+    t->undecided = REGISTRY_TECHSME_UNDECIDED (
+        (unsigned) registry_store_int (res, 0, 12));
+    e->techsme = t;
+}
+
+//  The parts of an enterprise, in the order of s_parsers
+static const char *const s_part_sql [] = {
+    "SELECT year, revenue_fen, rnd_fen, net_profit_fen, total_assets_fen, "
+    "operating_cash_flow_fen, high_tech_revenue_fen, total_cost_fen, "
+    "staff, tech_staff, array_to_string (not_reported, ',') FROM figures "
+    "WHERE code = $1 ORDER BY year",
+    "SELECT kind, level, certificate, "
+    "coalesce (" DAY ("granted_on") ", ''), " DAY (
+        "expires_on") ", "
+                      "expires_on < current_date FROM qualification WHERE code "
+                      "= $1 "
+                      "ORDER BY kind",
+    "SELECT name, level, year, rank FROM award WHERE code = $1 ORDER BY id",
+    "SELECT round, amount_fen, " DAY (
+        "closed_on") ", investors "
+                     "FROM equity_round WHERE code = $1 ORDER BY closed_on, id",
+    "SELECT lender, amount_fen, " DAY (
+        "drawn_on") ", "
+                    "coalesce (" DAY (
+                        "matures_on") ", ''), outstanding FROM loan "
+                                      "WHERE code = $1 ORDER BY drawn_on, id",
+    "SELECT leader_code, chain FROM chain_link WHERE code = $1 "
+    "ORDER BY leader_code",
+    "SELECT year, tech_staff_bp, rnd_sales_bp, rnd_cost_bp, "
+    "tech_staff_score, rnd_sales_score, rnd_cost_score, rnd_score, "
+    "ip_score, total, eligible, reason, reasons FROM techsme_score "
+    "WHERE code = $1"
+};
+
+typedef void (s_parser_fn) (PGresult *, Kj__Enterprise *, ProtobufCAllocator *);
+static s_parser_fn *const s_parsers [] = {
+    s_parse_figures, s_parse_qualifications, s_parse_awards, s_parse_rounds,
+    s_parse_loans,   s_parse_chain_links,    s_parse_techsme
+};
+#define PARTS (int) (sizeof s_parsers / sizeof s_parsers [0])
+
+int
+registry_store_enterprise_load (kj_db_t *db, const char *code, bool parts,
+                                ProtobufCAllocator *mem, Kj__Enterprise **out)
+{
+    const char *params [] = { code };
+    kj_db_query_t queries [1 + PARTS];
+    queries [0] = (kj_db_query_t){ "SELECT " ENTERPRISE_COLUMNS
+                                   " FROM enterprise e WHERE e.code = $1",
+                                   1, params };
+    for (int i = 0; i < PARTS; i++)
+        queries [1 + i] = (kj_db_query_t){ s_part_sql [i], 1, params };
+    PGresult *results [1 + PARTS];
+    int count = parts ? 1 + PARTS : 1;
+    if (kj_db_exec_many (db, queries, count, results))
+        return -1;
+    int found = PQntuples (results [0]) == 1;
+    if (found) {
+        Kj__Enterprise *e = s_enterprise_row (results [0], 0, mem);
+        for (int i = 1; i < count; i++)
+            s_parsers [i - 1](results [i], e, mem);
+        *out = e;
+    }
+    for (int i = 0; i < count; i++)
+        PQclear (results [i]);
+    return found;
+}
+
+int
+registry_store_enterprise_list (kj_db_t *db,
+                                const registry_store_enterprise_filter_t *f,
+                                ProtobufCAllocator *mem, Kj__Enterprise ***out,
+                                size_t *n, uint64_t *total, bool *more)
+{
+    kj_params_t p = { .count = 0 };
+    registry_store_add_set (&p, f->n_regions > 0,
+                            (const char *const *) f->regions, f->n_regions);
+    registry_store_add_set (&p, f->n_stages > 0, f->stages, f->n_stages);
+    registry_store_add_set (&p, f->n_statuses > 0, f->statuses, f->n_statuses);
+    registry_store_add_set (&p, f->n_qualifications > 0, f->qualifications,
+                            f->n_qualifications);
+    kj_params_add_owned (&p, registry_store_like (f->name_contains));
+    kj_params_add_opt (&p, f->industry);
+    kj_params_add (&p, f->after ? f->after : "");
+    kj_params_add_int (&p, registry_store_limit (f->limit) + 1);
+    PGresult *res = registry_store_exec (
+        db,
+        "SELECT * FROM (SELECT " ENTERPRISE_COLUMNS ", count (*) OVER () "
+        "FROM enterprise e WHERE "
+        "($1::text[] IS NULL OR e.region = ANY ($1::text[])) "
+        "AND ($2::text[] IS NULL OR e.stage = ANY ($2::text[])) "
+        "AND ($3::text[] IS NULL OR e.status = ANY ($3::text[])) "
+        "AND ($4::text[] IS NULL OR NOT EXISTS (SELECT 1 FROM unnest "
+        "($4::text[]) k WHERE NOT EXISTS (SELECT 1 FROM qualification q "
+        "WHERE q.code = e.code AND q.kind = k "
+        "AND q.expires_on >= current_date))) "
+        "AND ($5::text IS NULL OR e.name ILIKE $5::text) "
+        "AND ($6::text IS NULL OR e.industry = $6::text)) s "
+        "WHERE s.code > $7::text ORDER BY s.code LIMIT $8::int",
+        &p);
+    if (!res)
+        return -1;
+    *n = registry_store_page_rows (res, f->limit, 30, total, more);
+    *out = (Kj__Enterprise **) registry_store_pointers (mem, *n);
+    for (size_t row = 0; row < *n; row++)
+        (*out) [row] = s_enterprise_row (res, (int) row, mem);
+    PQclear (res);
+    return 1;
+}

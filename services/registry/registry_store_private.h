@@ -1,0 +1,106 @@
+/*  =========================================================================
+    registry_store_private - what the registry_store_* files share
+
+    The statements of kejin-registry are split by entity (registry_store.c:
+    helpers, audit trail, rule sets and restaging; _enterprise, _parts,
+    _institution, _product). These are the helpers they share: running a
+    statement, reading typed values and arrays, building parameters.
+    Private to those files.
+    =========================================================================
+*/
+
+#ifndef REGISTRY_STORE_PRIVATE_H_INCLUDED
+#define REGISTRY_STORE_PRIVATE_H_INCLUDED
+
+#include "kejin.h"
+#include "registry_store.h"
+
+#define US(column)  "(extract (epoch FROM " column ") * 1000000)::bigint"
+#define DAY(column) "to_char (" column ", 'YYYY-MM-DD')"
+
+void
+    registry_store_add_enum (kj_params_t *p,
+                             const ProtobufCEnumDescriptor *descriptor,
+                             const char *prefix, int value);
+
+//  Stored names of enum values, as a text[] parameter.
+void
+    registry_store_add_enum_array (kj_params_t *p, const int *values, size_t n,
+                                   const ProtobufCEnumDescriptor *descriptor,
+                                   const char *prefix);
+
+//  A set that filters only when `given`.
+void
+    registry_store_add_set (kj_params_t *p, bool given,
+                            const char *const *items, size_t n);
+
+void *
+    registry_store_alloc (ProtobufCAllocator *mem, size_t size);
+
+//  The elements of a text[] as PostgreSQL writes it ({a,b} or {"a b"}).
+char **
+    registry_store_array (PGresult *res, int row, int column,
+                          ProtobufCAllocator *mem, size_t *n);
+
+bool
+    registry_store_bool (PGresult *res, int row, int column);
+
+//  What running a statement that changes one row says: 1 if it did, 0 if
+//  no row matched, -1 on error.
+int
+    registry_store_changed (int64_t rows);
+
+int
+    registry_store_enum (PGresult *res, int row, int column,
+                         const ProtobufCEnumDescriptor *descriptor,
+                         const char *prefix);
+
+//  An enum array column as values.
+int *
+    registry_store_enum_array (PGresult *res, int row, int column,
+                               ProtobufCAllocator *mem,
+                               const ProtobufCEnumDescriptor *descriptor,
+                               const char *prefix, size_t *n);
+
+PGresult *
+    registry_store_exec (kj_db_t *db, const char *sql, kj_params_t *p);
+
+//  Run an INSERT ... RETURNING id: 1 with the id in id_out (48 bytes), 0
+//  when it inserted nothing (a conflict), -1 on error.
+int
+    registry_store_insert_id (kj_db_t *db, const char *sql, kj_params_t *p,
+                              char *id_out);
+
+int64_t
+    registry_store_int (PGresult *res, int row, int column);
+
+//  A pattern for ILIKE that matches text anywhere, literally.
+char *
+    registry_store_like (const char *text);
+
+int
+    registry_store_limit (int limit);
+
+//  The rows of a page to read: at most limit of those res holds (a list
+//  asks one more, to tell whether more follow), with the count of all
+//  matching rows from its column total_column (count (*) OVER ()).
+size_t
+    registry_store_page_rows (PGresult *res, int limit, int total_column,
+                              uint64_t *total, bool *more);
+
+//  An array of n pointers (of the items of a repeated field); NULL if none.
+void *
+    registry_store_pointers (ProtobufCAllocator *mem, size_t n);
+
+Kj__Qualification *
+    registry_store_qualification_row (PGresult *res, int row,
+                                      ProtobufCAllocator *mem);
+
+int64_t
+    registry_store_run (kj_db_t *db, const char *sql, kj_params_t *p);
+
+char *
+    registry_store_text (PGresult *res, int row, int column,
+                         ProtobufCAllocator *mem);
+
+#endif

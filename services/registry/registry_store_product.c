@@ -1,0 +1,307 @@
+/*  =========================================================================
+    registry_store_product - the statements of the supermarket's products
+
+    Part of registry_store (registry_store.h), split by entity.
+    =========================================================================
+*/
+
+#include "kejin.h"
+#include "registry_check.h"
+#include "registry_entry.h"
+#include "registry_store.h"
+#include "registry_store_private.h"
+
+//  --------------------------------------------------------------------------
+//  Products
+
+//  SQL built with the DAY and US macros: laid out by hand
+// clang-format off
+#define PRODUCT_COLUMNS \
+    "p.id, p.institution_id, p.name, p.type, p.min_amount_fen, " \
+    "p.max_amount_fen, p.min_term_months, p.max_term_months, p.rate_bp, " \
+    "p.collateral::text, p.stages::text, p.qualifications::text, " \
+    "p.any_qualifications::text, p.min_grade, p.regions::text, " \
+    DAY ("p.valid_from") ", coalesce (" DAY ("p.valid_to") ", ''), " \
+    "p.description, p.status, p.withdraw_reason, p.version, " \
+    US ("p.created_at") ", " US ("p.updated_at") ", i.name, i.type"
+// clang-format on
+
+static Kj__Product *
+s_product_row (PGresult *res, int row, ProtobufCAllocator *mem)
+{
+    Kj__Product *p = (Kj__Product *) registry_store_alloc (mem, sizeof *p);
+    kj__product__init (p);
+    p->id = registry_store_text (res, row, 0, mem);
+    p->institution_id = registry_store_text (res, row, 1, mem);
+    p->name = registry_store_text (res, row, 2, mem);
+    p->type = (Kj__ProductType)
+        registry_store_enum (res, row, 3, &kj__product_type__descriptor,
+                             "PRODUCT_");
+    p->min_amount_fen = registry_store_int (res, row, 4);
+    p->max_amount_fen = registry_store_int (res, row, 5);
+    p->min_term_months = (int32_t) registry_store_int (res, row, 6);
+    p->max_term_months = (int32_t) registry_store_int (res, row, 7);
+    p->rate_bp = (int32_t) registry_store_int (res, row, 8);
+    p->collateral = (Kj__Collateral *)
+        registry_store_enum_array (res, row, 9, mem,
+                                   &kj__collateral__descriptor, "COLLATERAL_",
+                                   &p->n_collateral);
+    p->stages = (Kj__Stage *) registry_store_enum_array (res, row, 10, mem,
+                                                         &kj__stage__descriptor,
+                                                         "STAGE_",
+                                                         &p->n_stages);
+    p->qualifications = (Kj__QualificationKind *)
+        registry_store_enum_array (res, row, 11, mem,
+                                   &kj__qualification_kind__descriptor, "QUAL_",
+                                   &p->n_qualifications);
+    p->any_qualifications = (Kj__QualificationKind *)
+        registry_store_enum_array (res, row, 12, mem,
+                                   &kj__qualification_kind__descriptor, "QUAL_",
+                                   &p->n_any_qualifications);
+    p->min_grade = registry_store_text (res, row, 13, mem);
+    p->regions = registry_store_array (res, row, 14, mem, &p->n_regions);
+    p->valid_from = registry_store_text (res, row, 15, mem);
+    p->valid_to = registry_store_text (res, row, 16, mem);
+    p->description = registry_store_text (res, row, 17, mem);
+    p->state = registry_store_enum (res, row, 18,
+                                    &kj__listing_state__descriptor, "LISTING_");
+    p->withdraw_reason = registry_store_text (res, row, 19, mem);
+    p->version = (uint64_t) registry_store_int (res, row, 20);
+    p->created_at_us = registry_store_int (res, row, 21);
+    p->updated_at_us = registry_store_int (res, row, 22);
+    p->institution_name = registry_store_text (res, row, 23, mem);
+    p->institution_type = (Kj__InstitutionType)
+        registry_store_enum (res, row, 24, &kj__institution_type__descriptor,
+                             "INSTITUTION_");
+    return p;
+}
+
+//  The product's input columns as parameters, after its id.
+static void
+s_add_product_columns (kj_params_t *p, const Kj__Product *product)
+{
+    kj_params_add (p, product->name);
+    registry_store_add_enum (p, &kj__product_type__descriptor, "PRODUCT_",
+                             product->type);
+    kj_params_add_int (p, product->min_amount_fen);
+    kj_params_add_int (p, product->max_amount_fen);
+    kj_params_add_int (p, product->min_term_months);
+    kj_params_add_int (p, product->max_term_months);
+    kj_params_add_int (p, product->rate_bp);
+    registry_store_add_enum_array (p, (const int *) product->collateral,
+                                   product->n_collateral,
+                                   &kj__collateral__descriptor, "COLLATERAL_");
+    registry_store_add_enum_array (p, (const int *) product->stages,
+                                   product->n_stages, &kj__stage__descriptor,
+                                   "STAGE_");
+    registry_store_add_enum_array (p, (const int *) product->qualifications,
+                                   product->n_qualifications,
+                                   &kj__qualification_kind__descriptor,
+                                   "QUAL_");
+    registry_store_add_enum_array (p, (const int *) product->any_qualifications,
+                                   product->n_any_qualifications,
+                                   &kj__qualification_kind__descriptor,
+                                   "QUAL_");
+    kj_params_add (p, product->min_grade ? product->min_grade : "");
+    kj_params_add_array (p, (const char *const *) product->regions,
+                         product->n_regions);
+    kj_params_add (p, product->valid_from);
+    kj_params_add_opt (p, product->valid_to);
+    kj_params_add (p, product->description ? product->description : "");
+}
+
+int
+registry_store_product_insert (kj_db_t *db, const Kj__Product *product,
+                               char *id_out)
+{
+    for (int attempt = 0; attempt < 10; attempt++) {
+        kj_params_t p = { .count = 0 };
+        kj_params_add_opt (&p, product->id);
+        kj_params_add (&p, product->institution_id);
+        s_add_product_columns (&p, product);
+        int rc = registry_store_insert_id (
+            db,
+            "INSERT INTO product (id, institution_id, name, type, "
+            "min_amount_fen, max_amount_fen, min_term_months, "
+            "max_term_months, rate_bp, collateral, stages, qualifications, "
+            "any_qualifications, min_grade, regions, valid_from, valid_to, "
+            "description) VALUES (coalesce ($1, 'P' || lpad (nextval "
+            "('product_seq')::text, 6, '0')), $2, $3, $4, $5, $6, $7, $8, "
+            "$9, $10::text[], $11::text[], $12::text[], $13::text[], $14, "
+            "$15::text[], $16::date, $17::date, $18) "
+            "ON CONFLICT DO NOTHING RETURNING id",
+            &p, id_out);
+        if (rc != 0)
+            return rc;
+        if (product->id && *product->id)
+            return 0;
+    }
+    return 0;
+}
+
+int
+registry_store_product_load (kj_db_t *db, const char *id, bool lock,
+                             ProtobufCAllocator *mem, Kj__Product **out)
+{
+    const char *params [] = { id };
+    if (lock && kj_db_lock_key (db, "registry.product", id))
+        return -1;
+    PGresult *res =
+        lock ? kj_db_exec (db,
+                           "SELECT " PRODUCT_COLUMNS " FROM product p "
+                           "JOIN institution i ON i.id = p.institution_id "
+                           "WHERE p.id = $1 FOR UPDATE OF p",
+                           1, params)
+             : kj_db_exec (db,
+                           "SELECT " PRODUCT_COLUMNS " FROM product p "
+                           "JOIN institution i ON i.id = p.institution_id "
+                           "WHERE p.id = $1",
+                           1, params);
+    if (!res)
+        return -1;
+    int found = PQntuples (res) == 1;
+    if (found)
+        *out = s_product_row (res, 0, mem);
+    PQclear (res);
+    return found;
+}
+
+int
+registry_store_product_save (kj_db_t *db, const Kj__Product *product)
+{
+    kj_params_t p = { .count = 0 };
+    kj_params_add (&p, product->id);
+    s_add_product_columns (&p, product);
+    return registry_store_changed (registry_store_run (
+        db,
+        "UPDATE product SET name = $2, type = $3, min_amount_fen = $4, "
+        "max_amount_fen = $5, min_term_months = $6, max_term_months = $7, "
+        "rate_bp = $8, collateral = $9::text[], stages = $10::text[], "
+        "qualifications = $11::text[], any_qualifications = $12::text[], "
+        "min_grade = $13, regions = $14::text[], valid_from = $15::date, "
+        "valid_to = $16::date, description = $17, version = version + 1, "
+        "updated_at = now () WHERE id = $1",
+        &p));
+}
+
+int
+registry_store_product_withdraw (kj_db_t *db, const char *id,
+                                 const char *reason)
+{
+    const char *params [] = { id, reason };
+    return registry_store_changed (kj_db_run (
+        db,
+        "UPDATE product SET status = 'withdrawn', withdraw_reason = $2, "
+        "version = version + 1, updated_at = now () WHERE id = $1",
+        2, params));
+}
+
+int
+registry_store_products_listed_of (kj_db_t *db, const char *institution,
+                                   zlist_t *ids)
+{
+    const char *params [] = { institution };
+    //  Each product's key lock before any row lock, in id order
+    PGresult *res = kj_db_exec (
+        db,
+        "SELECT pg_advisory_xact_lock (" KJ_LOCK_ENTITY ", hashtext ("
+        "'registry.product:' || id)) FROM product WHERE institution_id = $1 "
+        "AND status = 'listed' ORDER BY id",
+        1, params);
+    if (!res)
+        return -1;
+    PQclear (res);
+    res = kj_db_exec (db,
+                      "SELECT id FROM product WHERE institution_id = $1 "
+                      "AND status = 'listed' ORDER BY id FOR UPDATE",
+                      1, params);
+    if (!res)
+        return -1;
+    for (int row = 0; row < PQntuples (res); row++)
+        zlist_append (ids, PQgetvalue (res, row, 0));
+    PQclear (res);
+    return 1;
+}
+
+//  The statement of registry_store_product_list; see the header. Built
+//  with the DAY macro: laid out by hand
+// clang-format off
+const char registry_store_product_list_sql [] =
+    "SELECT *, " DAY ("coalesce ($5::date, current_date)") " FROM (SELECT "
+    PRODUCT_COLUMNS ", count (*) OVER () "
+    "FROM product p JOIN institution i ON i.id = p.institution_id WHERE "
+    "($1::text[] IS NULL OR p.type = ANY ($1::text[])) "
+    "AND ($2::text IS NULL OR p.institution_id = $2::text) "
+    "AND ($3::text IS NULL OR p.name ILIKE $3::text) "
+    "AND (CASE WHEN $4::boolean THEN p.status = 'listed' "
+    "AND i.status = 'listed' "
+    "AND p.valid_from <= coalesce ($5::date, current_date) "
+    "AND (p.valid_to IS NULL "
+    "OR p.valid_to >= coalesce ($5::date, current_date)) "
+    "ELSE $6::boolean OR p.status = 'listed' END) "
+    "AND ($7::text[] IS NULL OR p.regions && $7::text[]) "
+    "AND ($8::text IS NULL OR p.stages @> ARRAY[$8::text]) "
+    "AND ($9::bigint IS NULL "
+    "OR $9::bigint BETWEEN p.min_amount_fen AND p.max_amount_fen) "
+    "AND ($10::int IS NULL "
+    "OR $10::int BETWEEN p.min_term_months AND p.max_term_months) "
+    "AND ($11::text[] IS NULL OR (p.qualifications <@ $11::text[] "
+    "AND (cardinality (p.any_qualifications) = 0 "
+    "OR p.any_qualifications && $11::text[]))) "
+    "AND ($12::text[] IS NULL OR p.collateral <@ $12::text[]) "
+    "AND ($13::text[] IS NULL OR p.min_grade = ANY ($13::text[])) "
+    "AND ($14::boolean IS NULL OR $14::boolean "
+    "OR p.type <> 'first_loan')) s "
+    "WHERE s.id > $15::text ORDER BY s.id LIMIT $16::int";
+// clang-format on
+
+int
+registry_store_product_list (kj_db_t *db,
+                             const registry_store_product_filter_t *f,
+                             ProtobufCAllocator *mem, Kj__Product ***out,
+                             size_t *n, uint64_t *total, bool *more)
+{
+    kj_params_t p = { .count = 0 };
+    registry_store_add_set (&p, f->n_types > 0, f->types, f->n_types);  //  1
+    kj_params_add_opt (&p, f->institution_id);                          //  2
+    kj_params_add_owned (&p, registry_store_like (f->name_contains));   //  3
+    kj_params_add_bool (&p, f->search);                                 //  4
+    kj_params_add_opt (&p, f->on_date);                                 //  5
+    kj_params_add_bool (&p, f->include_withdrawn);                      //  6
+    registry_store_add_set (&p, f->has_serving, f->serving,
+                            f->n_serving);  //  7
+    kj_params_add_opt (&p, f->stage);       //  8
+    if (f->amount_fen)                      //  9
+        kj_params_add_int (&p, f->amount_fen);
+    else
+        kj_params_add (&p, NULL);
+    if (f->term_months)  //  10
+        kj_params_add_int (&p, f->term_months);
+    else
+        kj_params_add (&p, NULL);
+    registry_store_add_set (&p, f->has_held, f->held, f->n_held);  //  11
+    registry_store_add_set (&p, f->has_offered, f->offered,
+                            f->n_offered);                              //  12
+    registry_store_add_set (&p, f->has_grade, f->grades, f->n_grades);  //  13
+    if (f->has_first_loan)                                              //  14
+        kj_params_add_bool (&p, f->first_loan);
+    else
+        kj_params_add (&p, NULL);
+    kj_params_add (&p, f->after ? f->after : "");                 //  15
+    kj_params_add_int (&p, registry_store_limit (f->limit) + 1);  //  16
+    PGresult *res = registry_store_exec (db, registry_store_product_list_sql,
+                                         &p);
+    if (!res)
+        return -1;
+    *n = registry_store_page_rows (res, f->limit, 25, total, more);
+    //  The date the statement judged validity on, for the C rules: no
+    //  second round trip for current_date
+    if (f->used_on && *n)
+        kj_check_date (PQgetvalue (res, 0, 26), "on_date", f->used_on,
+                       &(kj_status_t){ 0 });
+    *out = (Kj__Product **) registry_store_pointers (mem, *n);
+    for (size_t row = 0; row < *n; row++)
+        (*out) [row] = s_product_row (res, (int) row, mem);
+    PQclear (res);
+    return 1;
+}
