@@ -83,6 +83,90 @@ s_handle_kejin (broker_core_t *self, zmq_msg_t *frames, int count,
     s_reply_internal (self, frames, count, body, nbody);
 }
 //  --------------------------------------------------------------------------
+//  A call refused for the caller's rights that no worker of its own
+//  service will record goes to the audit sink (limits.audit_sink, which
+//  kejin-events serves): without its body, the refusal stamped, the
+//  method named SERVICE/METHOD. The sink writes the row and answers
+//  PERMISSION_DENIED; a plain MDP client gets "403" and the reason
+//  instead. Bounded in total and per client, so that a stranger's
+//  refusals cannot grow a queue; 0 when it went (frames taken), -1 (a
+//  refusal counted "unaudited") when the caller must be refused at once.
+
+static int
+s_refusal_to_sink (broker_core_t *self, zmq_msg_t *frames, int count,
+                   Kj__RequestHeader *header, const char *name,
+                   const broker_caller_t *caller, const char *why, int64_t now)
+{
+    service_t *sink = *self->audit_sink
+                        ? (service_t *) zhashx_lookup (self->services,
+                                                       self->audit_sink)
+                        : NULL;
+    size_t cost = sizeof (request_t) + sizeof (zmq_msg_t) + strlen (why) + 1
+                + zmq_msg_size (&frames [0]) + zmq_msg_size (&frames [3]);
+    char key [MAX_KEY];
+    broker_hex_key (&frames [0], key);
+    client_t *client = (client_t *) zhashx_lookup (self->clients, key);
+    if (!sink || !sink->workers || self->draining
+        || self->audit_pending >= self->limits.audit_max
+        || (client
+            && (client->audit_pending >= self->limits.audit_client_max
+                || client->pending >= self->limits.client_max))
+        || sink->queued >= self->limits.queue_max
+        || self->bytes + cost > self->limits.max_bytes) {
+        broker_count_refused (self, REFUSED_UNAUDITED, caller, name,
+                              header ? header->method : "");
+        return -1;
+    }
+    client = broker_client_require (self, key);
+    request_t *request = broker_request_new (self, 1);
+    zmq_msg_init (&request->client_id);
+    zmq_msg_move (&request->client_id, &frames [0]);
+    zmq_msg_init (&request->service_frame);
+    zmq_msg_move (&request->service_frame, &frames [3]);
+    zmq_msg_init (&request->body [0]);  //  the stamp goes in its place
+    bool compact = broker_frame_is (&frames [2], KJ_KJC);
+    broker_close_frames (frames, count);
+    request->refusal = strdup (why);
+    request->cost = cost;
+    self->bytes += cost;
+    request->received_us = now;
+    request->service = sink;
+    request->client = client;
+    request->compact = compact;
+    request->kejin = header != NULL;
+    request->request_id = header ? header->request_id : 0;
+    request->retry_safe = true;  //  nothing runs: any worker may take it
+    client->pending++;
+    client->audit_pending++;
+    self->audit_pending++;
+
+    Kj__RequestHeader plain = KJ__REQUEST_HEADER__INIT;
+    Kj__RequestHeader *stamp = header ? header : &plain;
+    char method [320];
+    snprintf (method, sizeof method, "%s/%s", name,
+              header ? header->method : "");
+    char *theirs = stamp->method;
+    stamp->method = method;
+    broker_caller_t refused = *caller;
+    refused.refused = why;
+    broker_stamp (self, request, stamp, &refused);
+    stamp->method = theirs;
+
+    //  The client hears within its deadline, and no later than the sink's
+    //  own wait: a refusal is not worth waiting on
+    int64_t wait_ms = self->limits.default_wait_ms;
+    if (header && header->timeout_ms)
+        wait_ms = header->timeout_ms;
+    if (wait_ms > AUDIT_WAIT_MS)
+        wait_ms = AUDIT_WAIT_MS;
+    request->expires_us = now + wait_ms * 1000;
+    sink->idle_since_us = now;
+    broker_queue_push (self, sink, request, false);
+    broker_dispatch (self, sink, now);
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
 //  A client request: [client] [] [MDPC01] [service] [body]... `cut` says
 //  the receiver dropped frames past `count`. Every refusal names the bound.
 
@@ -164,10 +248,15 @@ broker_client_message (broker_core_t *self, zmq_msg_t *frames, int count,
                               ? (service_t *) zhashx_lookup (self->services,
                                                              name)
                               : NULL;
+        //  Any other refused call (a service with no worker, a plain MDP
+        //  call, a name the broker answers itself) goes to the audit sink
+        //  the same way, or is refused at once when none can take it
         if (!target || target->workers == 0) {
-            broker_refuse (self, frames, count, header,
-                           KJ__CODE__PERMISSION_DENIED, "method", "403", "%s",
-                           why);
+            if (s_refusal_to_sink (self, frames, count, header, name, caller,
+                                   why, now))
+                broker_refuse (self, frames, count, header,
+                               KJ__CODE__PERMISSION_DENIED, "method", "403",
+                               "%s", why);
             goto done;
         }
         broker_close_frames (frames + 5, count - 5);

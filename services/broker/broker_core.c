@@ -111,6 +111,9 @@ broker_limits_default (broker_limits_t *limits)
     limits->max_bytes = 1024 * 1024 * 1024;
     limits->max_retries = 3;
     limits->retry_safe = "";
+    limits->audit_sink = "events.audit";
+    limits->audit_max = 10000;
+    limits->audit_client_max = 100;
 }
 
 broker_core_t *
@@ -120,6 +123,8 @@ broker_core_new (const broker_limits_t *limits, broker_send_fn *send, void *arg)
     self->limits = *limits;
     self->retry_safe = strdup (limits->retry_safe ? limits->retry_safe : "");
     self->limits.retry_safe = self->retry_safe;
+    self->audit_sink = strdup (limits->audit_sink ? limits->audit_sink : "");
+    self->limits.audit_sink = self->audit_sink;
     self->send = send;
     self->arg = arg;
     self->services = zhashx_new ();
@@ -162,6 +167,7 @@ broker_core_destroy (broker_core_t **self_p)
         free (self->generations);
         free (self->free_slots);
         free (self->retry_safe);
+        free (self->audit_sink);
         free (self->rules);
         free (self->read_methods);
         free (self->carry);

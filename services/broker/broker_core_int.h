@@ -25,6 +25,7 @@
 #define BATCH_BYTES       (256 * 1024)  //  a gathered frame, at most
 #define LATENCY_WINDOW_US (60 * 1000000LL)
 #define SERVICE_IDLE_US   (60 * 1000000LL)
+#define AUDIT_WAIT_MS     2000  //  longest a refusal waits for the sink
 
 typedef struct _service_t service_t;
 typedef struct _worker_t worker_t;
@@ -51,7 +52,7 @@ typedef struct {
 
 //  Why the broker refused a caller, counted in Stats (broker_rights.c)
 extern const char *broker_reasons [];
-#define REFUSAL_REASONS 9
+#define REFUSAL_REASONS 10
 enum {
     REFUSED_UNAUTHENTICATED,
     REFUSED_REVOKED,
@@ -61,7 +62,8 @@ enum {
     REFUSED_TOPIC,
     REFUSED_PUBLISHER,
     REFUSED_PEER_CITY,
-    REFUSED_HOPS
+    REFUSED_HOPS,
+    REFUSED_UNAUDITED  //  a refusal the audit sink could not take
 };
 
 struct _request_t {
@@ -84,6 +86,9 @@ struct _request_t {
     request_t *prev, *next;  //  in the service queue or the worker's list
     bool has_stamp;          //  stamped holds the header with the caller
     zmq_msg_t stamped;       //  body [0] as Kejin workers get it
+    char *refusal;           //  a refusal on its way to the audit sink:
+                             //  the broker's reason, what the client
+                             //  hears whatever happens
     int nbody;               //  body frames, kept while retry is possible
     zmq_msg_t body [];
 };
@@ -114,6 +119,7 @@ struct _client_t {
     size_t pending;        //  its requests queued or in flight
     size_t created;        //  services it created that have no worker
                            //  yet; it is kept while either is not 0
+    size_t audit_pending;  //  of pending, refusals going to the sink
     uint64_t batch_epoch;  //  its batch, if batch_epoch is the core's
     size_t batch;
 };
@@ -141,7 +147,9 @@ struct _service_t {
 
 struct _broker_core_t {
     broker_limits_t limits;
-    char *retry_safe;  //  copy of limits.retry_safe
+    char *retry_safe;      //  copy of limits.retry_safe
+    char *audit_sink;      //  copy of limits.audit_sink
+    size_t audit_pending;  //  requests on their way to the audit sink
     broker_send_fn *send;
     void *arg;
     zhashx_t *services;  //  name -> service_t

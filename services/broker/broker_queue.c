@@ -207,6 +207,12 @@ broker_request_destroy (broker_core_t *self, request_t **request_p)
     self->slots [request->slot] = NULL;
     self->generations [request->slot]++;
     self->free_slots [self->nfree++] = request->slot;
+    if (request->refusal) {
+        free (request->refusal);
+        self->audit_pending--;
+        if (request->client)
+            request->client->audit_pending--;
+    }
     if (request->client) {
         request->client->pending--;
         broker_client_release (self, request->client);
@@ -318,6 +324,16 @@ broker_request_fail (broker_core_t *self, request_t **request_p, int code,
     va_start (args, format);
     vsnprintf (message, sizeof message, format, args);
     va_end (args);
+    if (request->refusal) {
+        //  A refusal the sink did not take in time: the client hears the
+        //  refusal all the same, never "unavailable" (counted and logged
+        //  as "unaudited")
+        broker_count_refused (self, REFUSED_UNAUDITED, NULL,
+                              request->service->name, "");
+        code = KJ__CODE__PERMISSION_DENIED;
+        plain_code = "403";
+        kj_strlcpy (message, request->refusal, sizeof message);
+    }
 
     Kj__RequestHeader header = KJ__REQUEST_HEADER__INIT;
     header.request_id = request->request_id;

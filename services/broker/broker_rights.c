@@ -14,7 +14,8 @@
 const char *broker_reasons [] = {
     "unauthenticated", "revoked",     "worker_role",
     "worker_service",  "method_role", "topic",
-    "publisher",       "peer_city",   "hops"
+    "publisher",       "peer_city",   "hops",
+    "unaudited"
 };
 
 //  --------------------------------------------------------------------------

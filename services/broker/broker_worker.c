@@ -131,6 +131,17 @@ broker_worker_reply (broker_core_t *self, worker_t *worker, zmq_msg_t *frames,
         broker_dispatch (self, service, now);
         return;
     }
+    if (request->refusal && !request->kejin) {
+        //  The sink recorded a plain client's refusal: "403", the reason
+        broker_close_frames (frames, count);
+        broker_send_error (self, &request->client_id, &request->service_frame,
+                           NULL, KJ__CODE__PERMISSION_DENIED, NULL, "403",
+                           request->refusal, request->compact, request->client);
+        service->served++;
+        broker_request_destroy (self, &request);
+        broker_dispatch (self, service, now);
+        return;
+    }
     //  To the client, in the framing its request came in
     broker_send_client (self, &request->client_id, &request->service_frame,
                         &frames [6], nbody, request->compact, request->client);
