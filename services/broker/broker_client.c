@@ -147,6 +147,7 @@ s_refusal_to_sink (broker_core_t *self, zmq_msg_t *frames, int count,
               header ? header->method : "");
     char *theirs = stamp->method;
     stamp->method = method;
+    stamp->retry_safe = true;
     broker_caller_t refused = *caller;
     refused.refused = why;
     broker_stamp (self, request, stamp, &refused);
