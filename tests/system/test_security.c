@@ -125,8 +125,8 @@ s_send_request (zsock_t *client, const char *service, const char *method,
     return header.request_id;
 }
 
-//  The reply to request_id: its status code (and *message_p a copy of the
-//  message, if asked), -1 if none came within timeout_ms
+//  The reply to request_id (0: any): its status code (and *message_p a
+//  copy of the message, if asked), -1 if none came within timeout_ms
 
 static int
 s_reply (zsock_t *client, uint64_t request_id, int timeout_ms,
@@ -143,7 +143,8 @@ s_reply (zsock_t *client, uint64_t request_id, int timeout_ms,
     Kj__ReplyHeader *rh = kj_proto_reply_header (zframe_data (head),
                                                  zframe_size (head));
     assert_non_null (rh);
-    assert_int_equal (rh->request_id, request_id);
+    if (request_id)
+        assert_int_equal (rh->request_id, request_id);
     int code = rh->status ? rh->status->code : 0;
     if (message_p)
         *message_p = strdup (rh->status ? rh->status->message : "");
@@ -597,17 +598,9 @@ test_refusals_to_the_sink (void **state)
     int denied = 0;
     int64_t start = kj_mono_us ();
     int64_t first_us = 0;
-    zsock_set_rcvtimeo (bank, 4000);
-    while (denied < 101 && (reply = zmsg_recv (bank))) {
-        zframe_t *head = zmsg_first (reply);
-        for (int i = 0; i < 3; i++)
-            head = zmsg_next (reply);
-        Kj__ReplyHeader *rh = kj_proto_reply_header (zframe_data (head),
-                                                     zframe_size (head));
-        assert_non_null (rh);
-        assert_int_equal (rh->status->code, KJ__CODE__PERMISSION_DENIED);
-        kj__reply_header__free_unpacked (rh, NULL);
-        zmsg_destroy (&reply);
+    int code;
+    while (denied < 101 && (code = s_reply (bank, 0, 4000, NULL, NULL)) >= 0) {
+        assert_int_equal (code, KJ__CODE__PERMISSION_DENIED);
         if (denied++ == 0)
             first_us = kj_mono_us () - start;
         if (denied == 100)
