@@ -82,6 +82,7 @@ s_handle_kejin (broker_core_t *self, zmq_msg_t *frames, int count,
     }
     s_reply_internal (self, frames, count, body, nbody);
 }
+
 //  --------------------------------------------------------------------------
 //  A call refused for the caller's rights that no worker of its own
 //  service will record goes to the audit sink (limits.audit_sink, which
@@ -145,6 +146,7 @@ s_refusal_to_sink (broker_core_t *self, zmq_msg_t *frames, int count,
     char method [320];
     snprintf (method, sizeof method, "%s/%s", name,
               header ? header->method : "");
+    kj_utf8_trim (method);  //  never half a character in the trail
     char *theirs = stamp->method;
     stamp->method = method;
     stamp->retry_safe = true;
