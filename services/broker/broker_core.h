@@ -30,23 +30,27 @@
 //  timeout_ms is taken and capped to it.
 
 typedef struct {
-    int heartbeat_ms;        //  interval of heartbeats both ways
-    int liveness;            //  silent intervals before an idle worker
-                             //  is dead
-    int busy_timeout_ms;     //  silence before a busy worker is dead
-    int default_wait_ms;     //  deadline of a request that names none
-    int max_wait_ms;         //  cap on any request's deadline
-    size_t queue_max;        //  requests queued per service
-    size_t queue_max_bytes;  //  bytes queued per service
-    size_t client_max;       //  requests pending per client
-    size_t max_services;     //  services known at once
-    size_t peer_services;    //  services one client may have created
-                             //  that no worker serves yet
-    size_t max_bytes;        //  bytes held for every pending request
-                             //  together; past it new ones are refused
-    int max_retries;         //  re-sends of one request after worker deaths
-    const char *retry_safe;  //  plain MDP services that may be re-sent,
-                             //  comma-separated ("" none)
+    int heartbeat_ms;         //  interval of heartbeats both ways
+    int liveness;             //  silent intervals before an idle worker
+                              //  is dead
+    int busy_timeout_ms;      //  silence before a busy worker is dead
+    int default_wait_ms;      //  deadline of a request that names none
+    int max_wait_ms;          //  cap on any request's deadline
+    size_t queue_max;         //  requests queued per service
+    size_t queue_max_bytes;   //  bytes queued per service
+    size_t client_max;        //  requests pending per client
+    size_t max_services;      //  services known at once
+    size_t peer_services;     //  services one client may have created
+                              //  that no worker serves yet
+    size_t max_bytes;         //  bytes held for every pending request
+                              //  together; past it new ones are refused
+    int max_retries;          //  re-sends of one request after worker deaths
+    const char *retry_safe;   //  plain MDP services that may be re-sent,
+                              //  comma-separated ("" none)
+    const char *audit_sink;   //  service that records the refusals no
+                              //  service of their own records ("" none)
+    size_t audit_max;         //  refusals on their way to it, in total
+    size_t audit_client_max;  //  and from one client
 } broker_limits_t;
 
 //  Fill limits with the defaults.

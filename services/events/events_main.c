@@ -22,6 +22,9 @@ static const kj_serve_t s_services [] = {
       .workers = "events/readers", .workers_default = "4",
       .workers_help = "worker threads serving replay (service events)",
       .credit = 2, .tag = "r" },
+    { "events.audit", &kj__audit_sink__descriptor, events_audit_sink_methods,
+      .workers = "events/audit_workers", .workers_default = "1", .credit = 4,
+      .tag = "a" },
     { NULL }
 };
 

@@ -61,4 +61,8 @@ bool
 //  handler gets the server as kj_call_state.
 extern const kj_method_t events_reader_methods [];
 
+//  The audit sink's one method (events_audit_sink.c, the MDP service
+//  "events.audit"): the broker's refusals, recorded by kj_worker.
+extern const kj_method_t events_audit_sink_methods [];
+
 #endif

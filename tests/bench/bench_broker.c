@@ -21,8 +21,12 @@
 #include "kj_node.h"
 #include <dirent.h>
 
-#define BODY    64
-#define RUNS    3
+#define BODY 64
+#define RUNS 3
+//  CURVE on/off pairs, interleaved (CURVE_ROUNDS), each run of a pair
+//  short, so that both see the same load
+#define ROUNDS  15
+#define LEG_US  500000
 #define RUN_US  1500000
 #define WARM_US 300000
 
@@ -66,6 +70,8 @@ static int s_nworkers;
 //  With CURVE on: the client's key and the broker's public key, and the
 //  workers' environment (KEJIN_NODE_KEYS, KEJIN_KEY)
 static zcert_t *s_client_cert;
+static int s_runs = RUNS;          //  runs of s_run, 1 while interleaving
+static int64_t s_run_us = RUN_US;  //  how long each run measures
 static char s_server_key [41];
 static const char *s_worker_env [3];
 
@@ -260,6 +266,13 @@ s_check (request_t *request, zmq_msg_t *frames, int count)
         s_bad_replies++;
 }
 
+static int
+s_double_cmp (const void *a, const void *b)
+{
+    double x = *(const double *) a, y = *(const double *) b;
+    return (x > y) - (x < y);
+}
+
 //  --------------------------------------------------------------------------
 //  Keep `in_flight` requests going for the run; count and check replies,
 //  and record latency when one at a time. With cpu_pid, CPU per reply of
@@ -269,12 +282,13 @@ static result_t
 s_run (const char *endpoint, request_t *request, int in_flight, pid_t cpu_pid)
 {
     result_t result = { 0 };
-    double rates [RUNS];
+    double rates [RUNS] = { 0 };
+    int runs = s_runs;
     kj_hist_t *hist = kj_hist_new ();
     uint64_t cpu_before = cpu_pid ? s_cpu_ns (cpu_pid) : 0;
     uint64_t switches_before = cpu_pid ? s_switches (cpu_pid) : 0;
     uint64_t path_before = s_path_cpu_ns (cpu_pid);
-    for (int run = 0; run < RUNS; run++) {
+    for (int run = 0; run < runs; run++) {
         zsock_t *client = zsock_new (ZMQ_DEALER);
         if (s_client_cert)
             kj_keys_client (client, s_client_cert, s_server_key);
@@ -285,7 +299,7 @@ s_run (const char *endpoint, request_t *request, int in_flight, pid_t cpu_pid)
         void *sock = zsock_resolve (client);
         zclock_sleep (50);
         int64_t start = kj_mono_us (), measured_from = start + WARM_US;
-        int64_t end = measured_from + RUN_US;
+        int64_t end = measured_from + s_run_us;
         int64_t sent_at = 0;
         uint64_t counted = 0;
         int outstanding = 0;
@@ -356,19 +370,19 @@ s_run (const char *endpoint, request_t *request, int in_flight, pid_t cpu_pid)
                 continue;
         }
         zchunk_destroy (&batch);
-        rates [run] = (double) counted * 1e6 / RUN_US;
+        rates [run] = (double) counted * 1e6 / s_run_us;
         result.count += counted;
         zsock_destroy (&client);
     }
     //  median of the runs
-    for (int i = 0; i < RUNS; i++)
-        for (int j = i + 1; j < RUNS; j++)
+    for (int i = 0; i < runs; i++)
+        for (int j = i + 1; j < runs; j++)
             if (rates [j] < rates [i]) {
                 double t = rates [i];
                 rates [i] = rates [j];
                 rates [j] = t;
             }
-    result.rate = rates [RUNS / 2];
+    result.rate = rates [runs / 2];
     if (cpu_pid && result.total) {
         result.cpu_us = (double) (s_cpu_ns (cpu_pid) - cpu_before) / 1000.0
                       / (double) result.total;
@@ -824,6 +838,59 @@ main (int argc, char **argv)
             compact_lat.rate, "KJC01 off (latency)");
     s_stop_workers ();
 
+    //  CURVE on beside off, interleaved: a broker of each kind up at once,
+    //  each with its own credit workers; round by round one run off and
+    //  one on (the order alternating), so that what the rest of the
+    //  machine does falls on both alike. The ratio of each round's pair;
+    //  the median and the spread of the rounds.
+    kj_broker_t broker_off;
+    if (kj_broker_start (&broker_off, 0,
+                         (const char *[]){ "-s", "log/level=warn", NULL })) {
+        fprintf (stderr, "bench_broker: the broker without keys did not "
+                         "start\n");
+        return 1;
+    }
+    int rounds = getenv ("CURVE_ROUNDS") ? atoi (getenv ("CURVE_ROUNDS"))
+                                         : ROUNDS;
+    if (rounds < 1 || rounds > 99)
+        rounds = ROUNDS;
+    double ratios [2][99], path_ratios [2][99];
+    for (int workers = 1; workers <= 2; workers++) {
+        const char *env = s_worker_env [0];
+        s_worker_env [0] = NULL;
+        s_start_workers (broker_off.endpoint, 1, "credit");
+        s_worker_env [0] = env;
+        s_start_workers (broker.endpoint, 1, "credit");
+        s_runs = 1;
+        s_run_us = LEG_US;
+        for (int round = 0; round < rounds; round++) {
+            result_t on = { 0 }, off = { 0 };
+            for (int leg = 0; leg < 2; leg++) {
+                bool curve = (leg + round) % 2 == 1;
+                zcert_t *cert = s_client_cert;
+                if (!curve)
+                    s_client_cert = NULL;
+                result_t r = s_run (curve ? broker.endpoint
+                                          : broker_off.endpoint,
+                                    &compact, 100,
+                                    curve ? broker.pid : broker_off.pid);
+                s_client_cert = cert;
+                if (curve)
+                    on = r;
+                else
+                    off = r;
+            }
+            ratios [workers - 1][round] = off.rate > 0 ? on.rate / off.rate : 0;
+            path_ratios [workers - 1][round] = on.path_us > 0
+                                                 ? off.path_us / on.path_us
+                                                 : 0;
+        }
+        s_runs = RUNS;
+        s_run_us = RUN_US;
+    }
+    s_stop_workers ();
+    kj_broker_stop (&broker_off, SIGTERM);
+
     //  ZMQ's own CURVE cost, without the broker: the client's frames of a
     //  credit request echoed straight back, CURVE off then on, all in
     //  this process (client, echo thread, both I/O threads); each frame
@@ -905,6 +972,18 @@ main (int argc, char **argv)
             compact1.rate > 0 ? ccurve1.rate / compact1.rate : 0,
             compact2.rate > 0 ? ccurve2.rate / compact2.rate : 0,
             ccurve_lat.p50, compact_lat.p50);
+    for (int w = 0; w < 2; w++) {
+        qsort (ratios [w], rounds, sizeof (double), s_double_cmp);
+        qsort (path_ratios [w], rounds, sizeof (double), s_double_cmp);
+        printf ("  CURVE on/off interleaved, KJC01, %d worker%s, 100 in "
+                "flight, %d rounds of %.1f s each way: median %.2fx "
+                "(%.2f-%.2fx) the throughput off (target >= 0.7x); whole "
+                "path CPU per request off/on median %.2fx (%.2f-%.2fx)\n",
+                w + 1, w ? "s" : "", rounds, LEG_US / 1e6,
+                ratios [w][rounds / 2], ratios [w][0], ratios [w][rounds - 1],
+                path_ratios [w][rounds / 2], path_ratios [w][0],
+                path_ratios [w][rounds - 1]);
+    }
     printf ("  whole path CPU per request (client, broker, workers), KJC01, "
             "100 in flight: 1 worker %.1f us off, %.1f us on (%.2fx); 2 "
             "workers %.1f / %.1f us (%.2fx):\n    on 2 cores the path's "

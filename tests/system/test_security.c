@@ -125,8 +125,8 @@ s_send_request (zsock_t *client, const char *service, const char *method,
     return header.request_id;
 }
 
-//  The reply to request_id: its status code (and *message_p a copy of the
-//  message, if asked), -1 if none came within timeout_ms
+//  The reply to request_id (0: any): its status code (and *message_p a
+//  copy of the message, if asked), -1 if none came within timeout_ms
 
 static int
 s_reply (zsock_t *client, uint64_t request_id, int timeout_ms,
@@ -143,7 +143,8 @@ s_reply (zsock_t *client, uint64_t request_id, int timeout_ms,
     Kj__ReplyHeader *rh = kj_proto_reply_header (zframe_data (head),
                                                  zframe_size (head));
     assert_non_null (rh);
-    assert_int_equal (rh->request_id, request_id);
+    if (request_id)
+        assert_int_equal (rh->request_id, request_id);
     int code = rh->status ? rh->status->code : 0;
     if (message_p)
         *message_p = strdup (rh->status ? rh->status->message : "");
@@ -216,8 +217,10 @@ s_wait_workers (const char *service, uint32_t workers, int timeout_ms)
 //  A raw Kejin worker: READY with the hello; returns the first command
 //  byte the broker sends within timeout_ms (KJ_MDPW_*), -1 for none.
 
-//  Calls refused by the broker that a worker of this test was sent
+//  Calls refused by the broker that a worker of this test was sent, and
+//  the method the last one named
 static int s_refused_served;
+static char s_refused_method [320];
 
 static zsock_t *
 s_worker (const char *name, const char *service)
@@ -281,6 +284,8 @@ s_worker_serve (zsock_t *worker, int timeout_ms, char *identity, char *role,
             if (refused && *refused) {
                 assert_null (zmsg_next (msg));
                 s_refused_served++;
+                kj_strlcpy (s_refused_method, header->method,
+                            sizeof s_refused_method);
                 kj_status_set (&ok, KJ__CODE__PERMISSION_DENIED, "method", "%s",
                                refused);
             }
@@ -524,6 +529,91 @@ test_rights_and_stamp (void **state)
     zsock_destroy (&ops);
     zsock_destroy (&writer);
     zsock_destroy (&worker);
+}
+
+//  X4 for calls no service of their own records: to a service with no
+//  worker, and plain MDP calls. With an audit sink up (events.audit, a
+//  service key's worker as kejin-events runs it) each goes there without
+//  its body, stamped, named SERVICE/METHOD, and the client hears the
+//  sink's PERMISSION_DENIED (a plain client "403" and the reason); with
+//  none, or past its bound, the client is refused at once all the same,
+//  counted "unaudited".
+
+static void
+test_refusals_to_the_sink (void **state)
+{
+    (void) state;
+    zsock_t *bank = s_socket (ZMQ_DEALER, s_broker.endpoint, "bank", NULL);
+    uint64_t unaudited = s_refusals ("unaudited");
+    assert_int_equal (s_call (bank, "nobody", "SetStatus", NULL, 3000, NULL),
+                      KJ__CODE__PERMISSION_DENIED);
+    assert_int_equal (s_refusals ("unaudited"), unaudited + 1);
+
+    zsock_t *sink = s_worker ("events", "events.audit");
+    assert_true (s_wait_workers ("events.audit", 1, 3000));
+    s_refused_served = 0;
+    for (int i = 0; i < 100; i++) {
+        s_refused_method [0] = 0;
+        assert_int_equal (s_call_refused (bank, sink, "nobody", "SetStatus"),
+                          KJ__CODE__PERMISSION_DENIED);
+        assert_string_equal (s_refused_method, "nobody/SetStatus");
+    }
+    assert_int_equal (s_refused_served, 100);
+    //  A name the broker answers itself: refused, to the sink too
+    assert_int_equal (s_call_refused (bank, sink, "kejin.broker", "Reset"),
+                      KJ__CODE__PERMISSION_DENIED);
+    assert_string_equal (s_refused_method, "kejin.broker/Reset");
+
+    //  A plain MDP call: the sink records it, the client hears "403"
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addstr (msg, "");
+    zmsg_addstr (msg, KJ_MDPC);
+    zmsg_addstr (msg, "echo");
+    zmsg_addstr (msg, "hello");
+    zmsg_send (&msg, bank);
+    assert_int_equal (s_worker_serve (sink, 3000, NULL, NULL, NULL),
+                      KJ_MDPW_REQUEST);
+    assert_int_equal (s_refused_served, 102);
+    assert_string_equal (s_refused_method, "echo/");
+    zsock_set_rcvtimeo (bank, 3000);
+    zmsg_t *reply = zmsg_recv (bank);
+    assert_non_null (reply);
+    assert_int_equal (zmsg_size (reply), 5);
+    zmsg_first (reply);
+    zmsg_next (reply);
+    assert_true (zframe_streq (zmsg_next (reply), "echo"));
+    assert_true (zframe_streq (zmsg_next (reply), "403"));
+    char *why = zframe_strdup (zmsg_next (reply));
+    assert_non_null (strstr (why, "bank (role integrator) may not call echo"));
+    free (why);
+    zmsg_destroy (&reply);
+    assert_int_equal (s_refusals ("unaudited"), unaudited + 1);
+
+    //  Bounded: a sink that takes nothing holds one refusal, the queue
+    //  takes 99 more of this client's (audit_client_max 100), the next is
+    //  refused at once; the 99 are refused within the sink's 2 s wait,
+    //  and the one it held once it is gone
+    for (int i = 0; i < 101; i++)
+        s_send_request (bank, "nobody", "SetStatus", NULL);
+    int denied = 0;
+    int64_t start = kj_mono_us ();
+    int64_t first_us = 0;
+    int code;
+    while (denied < 101 && (code = s_reply (bank, 0, 4000, NULL, NULL)) >= 0) {
+        assert_int_equal (code, KJ__CODE__PERMISSION_DENIED);
+        if (denied++ == 0)
+            first_us = kj_mono_us () - start;
+        if (denied == 100)
+            zsock_destroy (&sink);  //  the one it held is answered too
+    }
+    assert_int_equal (denied, 101);
+    assert_true (first_us < 1000000);  //  the one over the bound, at once
+    assert_int_equal (s_refusals ("unaudited"), unaudited + 1 + 101);
+    //  The sink gone, refusals are answered at once again
+    assert_true (s_wait_workers ("events.audit", 0, 3000));
+    assert_int_equal (s_call (bank, "nobody", "SetStatus", NULL, 3000, NULL),
+                      KJ__CODE__PERMISSION_DENIED);
+    zsock_destroy (&bank);
 }
 
 //  X4 for topics, and the forged publisher: the integrator bank (topics
@@ -798,6 +888,7 @@ main (void)
         cmocka_unit_test (test_unknown_null_plain_wrong_key),
         cmocka_unit_test (test_rogue_worker_refused),
         cmocka_unit_test (test_rights_and_stamp),
+        cmocka_unit_test (test_refusals_to_the_sink),
         cmocka_unit_test (test_topics_and_publishers),
         cmocka_unit_test (test_revocation_while_connected),
         cmocka_unit_test (test_client_without_key_gives_up),

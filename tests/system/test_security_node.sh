@@ -140,6 +140,49 @@ done
     fail "a refused change was applied"
 pass "X4: 100 of 100 calls refused at the broker are in the registry's trail; none ran"
 
+#  X4 where no service of their own records them: 100 Kejin calls to a
+#  service with no worker here (matching), and plain MDP calls, go to the
+#  event log's audit sink (events.audit) and are in its trail
+for i in $(seq 1 100); do
+    fails_with 1 env KEJIN_KEY=bank-a "$BIN/kejin" --timeout 3000 demand add \
+        --enterprise "$CODE" --amount 100 --term 12
+done
+grep -q "PERMISSION_DENIED.*bank-a (role integrator) may not call matching AddDemand" \
+    <<<"$OUT" || { echo "$OUT"; fail "integrator not refused by the sink"; }
+/usr/bin/python3 - "$KEJIN_NODE_BROKER" "$RUN/keys" <<'EOF_PY' || fail "plain MDP refusals"
+import sys, zmq, zmq.auth
+endpoint, keys = sys.argv[1], sys.argv[2]
+public, secret = zmq.auth.load_certificate(keys + "/secret/bank-a.key_secret")
+server, _ = zmq.auth.load_certificate(keys + "/public/broker.key")
+sock = zmq.Context.instance().socket(zmq.DEALER)
+sock.linger = 0
+sock.curve_publickey, sock.curve_secretkey, sock.curve_serverkey = \
+    public, secret, server
+sock.connect(endpoint)
+for i in range(3):
+    sock.send_multipart([b"", b"MDPC01", b"nosuch.plain", b"hello"])
+    if not sock.poll(5000):
+        sys.exit("no answer to a plain MDP call")
+    reply = sock.recv_multipart()
+    if reply[3:4] != [b"403"] or b"may not call nosuch.plain" not in reply[4]:
+        sys.exit("plain answer: %r" % reply)
+EOF_PY
+[ "$(q "$PG" -c "SELECT count (*) FROM events_audit.trail WHERE key = 'bank-a'
+                 AND role = 'integrator' AND service = 'events.audit'
+                 AND method = 'matching/AddDemand' AND code = 7
+                 AND message LIKE '%may not call matching AddDemand%'")" = 100 ] || \
+    { q "$PG" -c "SELECT * FROM events_audit.trail"; \
+      fail "not every call refused for a service with no worker is in the trail"; }
+[ "$(q "$PG" -c "SELECT count (*) FROM events_audit.trail WHERE key = 'bank-a'
+                 AND method = 'nosuch.plain/' AND code = 7")" = 3 ] || \
+    { q "$PG" -c "SELECT * FROM events_audit.trail"; \
+      fail "a plain MDP call refused is not in the trail"; }
+kejin audit verify >"$TMP/verify.out" || \
+    { cat "$TMP/verify.out"; fail "verify with the sink's rows failed"; }
+grep -q "^events[. ].*events_audit *ok: 103 rows chained" "$TMP/verify.out" || \
+    { cat "$TMP/verify.out"; fail "verify did not check the event log's 103 rows"; }
+pass "X4: 100 of 100 calls refused for a service with no worker, and 3 plain MDP calls, are in the event log's trail; verify passes"
+
 #  A bulk import: a row per call in the trail, the import named, the
 #  commit's counts in its after image, written in each call's transaction
 CODE2=$(code 4712)

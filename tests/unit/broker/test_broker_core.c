@@ -87,10 +87,11 @@ s_feed (broker_core_t *core, int64_t now, const char *peer, ...)
     broker_core_message (core, frames, count, now);
 }
 
-//  Feed a worker REPLY for a REQUEST it got, echoing the handle
+//  Feed a worker REPLY for a REQUEST it got, echoing the handle, from
+//  caller (NULL: none, rights off)
 static void
-s_reply (broker_core_t *core, int64_t now, const char *worker, zmsg_t *request,
-         const char *body)
+s_reply_as (broker_core_t *core, int64_t now, const broker_caller_t *caller,
+            const char *worker, zmsg_t *request, const char *body)
 {
     //  request: [worker] [] [MDPW01] [0x02] [handle] [] [body]...
     zframe_t *handle = zmsg_first (request);
@@ -108,7 +109,14 @@ s_reply (broker_core_t *core, int64_t now, const char *worker, zmsg_t *request,
     zmq_msg_init (&frames [5]);
     zmq_msg_init_size (&frames [6], strlen (body));
     memcpy (zmq_msg_data (&frames [6]), body, strlen (body));
-    broker_core_message (core, frames, 7, now);
+    broker_core_message_as (core, frames, 7, false, caller, now);
+}
+
+static void
+s_reply (broker_core_t *core, int64_t now, const char *worker, zmsg_t *request,
+         const char *body)
+{
+    s_reply_as (core, now, NULL, worker, request, body);
 }
 
 //  Feed [peer] + the `nhead` frames in head + `nbody` frames "b"; through
@@ -1249,6 +1257,96 @@ s_refusal (broker_core_t *core, const char *reason)
     return count;
 }
 
+//  A refusal no service of its own records goes to the audit sink,
+//  stamped and bodyless, named SERVICE/METHOD; a plain client hears "403"
+//  once the sink answered; past the sink's bound per client, or when the
+//  sink does not answer in time, PERMISSION_DENIED all the same, counted
+//  "unaudited"
+
+static void
+test_refusals_to_audit_sink (void **state)
+{
+    broker_limits_t limits;
+    broker_limits_default (&limits);
+    limits.audit_client_max = 2;
+    broker_core_t *core = s_core (&limits);
+    assert_int_equal (broker_core_set_rights (core, "", "Get"), 0);
+    broker_caller_t events = { "events", "service", "210100", "events", false };
+    broker_caller_t bank = { "bank", "integrator", "210300", "", false };
+    //  No sink yet: refused at once
+    zframe_t *head = s_header ("SetThing", "ops");
+    s_feed_as (core, &bank, "C1", "MDPC01", NULL, "nobody", head);
+    zmsg_t *reply = s_next_to ("C1");
+    assert_int_equal (s_kejin_code (reply), KJ__CODE__PERMISSION_DENIED);
+    zmsg_destroy (&reply);
+    assert_int_equal (s_refusal (core, "unaudited"), 1);
+
+    Kj__WorkerHello hello = KJ__WORKER_HELLO__INIT;
+    zframe_t *ext = kj_proto_frame (&hello.base, true);
+    s_feed_as (core, &events, "S1", "MDPW01", READY, "events.audit", ext);
+    zframe_destroy (&ext);
+    assert_null (s_next_sent ());
+
+    //  A plain call: to the sink, then "403" and the reason to the client
+    zframe_t *body = zframe_new ("hello", 5);
+    s_feed_as (core, &bank, "C1", "MDPC01", NULL, "plainsvc", body);
+    zframe_destroy (&body);
+    zmsg_t *request = s_next_to ("S1");
+    assert_non_null (request);
+    assert_int_equal (zmsg_size (request), 7);  //  the stamp, no body
+    Kj__RequestHeader *seen = kj_proto_request_header (zframe_data (
+                                                           zmsg_last (request)),
+                                                       zframe_size (zmsg_last (
+                                                           request)));
+    assert_non_null (seen);
+    assert_string_equal (seen->method, "plainsvc/");
+    assert_string_equal (seen->caller->identity, "bank");
+    assert_non_null (strstr (seen->caller->refused,
+                             "bank (role integrator) may not call plainsvc"));
+    assert_true (seen->retry_safe);
+    kj__request_header__free_unpacked (seen, NULL);
+    assert_null (s_next_sent ());
+    s_reply_as (core, 0, &events, "S1", request, "recorded");
+    zmsg_destroy (&request);
+    reply = s_next_to ("C1");
+    assert_non_null (reply);
+    assert_int_equal (zmsg_size (reply), 6);
+    assert_true (s_frame_is (reply, 3, "plainsvc"));
+    assert_true (s_frame_is (reply, 4, "403"));
+    zmsg_destroy (&reply);
+
+    //  Three Kejin calls from one client: the sink holds one, one waits,
+    //  the third is past audit_client_max and refused at once
+    for (int i = 0; i < 3; i++)
+        s_feed_as (core, &bank, "C2", "MDPC01", NULL, "nobody", head);
+    request = s_next_to ("S1");
+    assert_non_null (request);
+    reply = s_next_to ("C2");
+    assert_int_equal (s_kejin_code (reply), KJ__CODE__PERMISSION_DENIED);
+    zmsg_destroy (&reply);
+    assert_null (s_next_sent ());
+    assert_int_equal (s_refusal (core, "unaudited"), 2);
+    //  The one waiting is refused when the sink's 2 s are up, not 503
+    broker_core_tick (core, 1900 * MS);
+    assert_null (s_next_to ("C2"));
+    broker_core_tick (core, 2100 * MS);
+    reply = s_next_to ("C2");
+    assert_non_null (reply);
+    assert_int_equal (s_kejin_code (reply), KJ__CODE__PERMISSION_DENIED);
+    zmsg_destroy (&reply);
+    assert_int_equal (s_refusal (core, "unaudited"), 3);
+    //  The sink answers the one it held: passed on as it is
+    s_reply_as (core, 2100 * MS, &events, "S1", request, "as recorded");
+    zmsg_destroy (&request);
+    reply = s_next_to ("C2");
+    assert_non_null (reply);
+    assert_true (zframe_streq (zmsg_last (reply), "as recorded"));
+    zmsg_destroy (&reply);
+    assert_int_equal (broker_core_pending (core), 0);
+    zframe_destroy (&head);
+    broker_core_destroy (&core);
+}
+
 static void
 test_rights_and_stamp (void **state)
 {
@@ -1370,29 +1468,6 @@ s_header_from (const char *method, const char *who, const char *role,
     return kj_proto_frame (&header.base, true);
 }
 
-//  A worker's REPLY "ok" to a request it got, as caller (rights on)
-static void
-s_reply_as (broker_core_t *core, const broker_caller_t *caller,
-            const char *worker, zmsg_t *request)
-{
-    zframe_t *handle = zmsg_first (request);
-    for (int i = 0; i < 4; i++)
-        handle = zmsg_next (request);
-    zmq_msg_t frames [7];
-    const char *parts [] = { worker, "", "MDPW01", "\003" };
-    for (int i = 0; i < 4; i++) {
-        zmq_msg_init_size (&frames [i], strlen (parts [i]));
-        memcpy (zmq_msg_data (&frames [i]), parts [i], strlen (parts [i]));
-    }
-    zmq_msg_init_size (&frames [4], zframe_size (handle));
-    memcpy (zmq_msg_data (&frames [4]), zframe_data (handle),
-            zframe_size (handle));
-    zmq_msg_init (&frames [5]);
-    zmq_msg_init_size (&frames [6], 2);
-    memcpy (zmq_msg_data (&frames [6]), "ok", 2);
-    broker_core_message_as (core, frames, 7, false, caller, 0);
-}
-
 //  The caller a worker got in the request sent to it
 static void
 s_assert_caller (zmsg_t *request, const char *who, const char *role,
@@ -1441,7 +1516,7 @@ test_federation (void **state)
     s_feed_as (core, &ops, "C1", "MDPC01", NULL, "match", head);
     zmsg_t *request = s_next_to ("L1");
     assert_non_null (request);
-    s_reply_as (core, &link, "L1", request);
+    s_reply_as (core, 0, &link, "L1", request, "ok");
     zmsg_destroy (&request);
     zmsg_t *reply = s_next_to ("C1");
     assert_non_null (reply);
@@ -1454,13 +1529,13 @@ test_federation (void **state)
     request = s_next_to ("S1");
     assert_non_null (request);
     assert_null (s_next_sent ());  //  the second waits for S1, not L1
-    s_reply_as (core, &svc, "S1", request);
+    s_reply_as (core, 0, &svc, "S1", request, "ok");
     zmsg_destroy (&request);
     reply = s_next_to ("C1");
     zmsg_destroy (&reply);
     request = s_next_to ("S1");
     assert_non_null (request);
-    s_reply_as (core, &svc, "S1", request);
+    s_reply_as (core, 0, &svc, "S1", request, "ok");
     zmsg_destroy (&request);
     s_clear_sent ();
     //  The local worker leaves: the link serves again
@@ -1468,7 +1543,7 @@ test_federation (void **state)
     s_feed_as (core, &ops, "C1", "MDPC01", NULL, "match", head);
     request = s_next_to ("L1");
     assert_non_null (request);
-    s_reply_as (core, &link, "L1", request);
+    s_reply_as (core, 0, &link, "L1", request, "ok");
     zmsg_destroy (&request);
     s_clear_sent ();
     zframe_destroy (&head);
@@ -1478,7 +1553,7 @@ test_federation (void **state)
     s_feed_as (core, &anshan, "A1", "MDPC01", NULL, "match", head);
     request = s_next_to ("L1");
     s_assert_caller (request, "bank", "integrator", "210300");
-    s_reply_as (core, &link, "L1", request);
+    s_reply_as (core, 0, &link, "L1", request, "ok");
     zmsg_destroy (&request);
     s_clear_sent ();
     //  ... and rights follow the carried role: no change by an integrator.
@@ -1499,7 +1574,7 @@ test_federation (void **state)
     assert_non_null (stamped->caller);
     assert_non_null (strstr (stamped->caller->refused, "may not call"));
     kj__request_header__free_unpacked (stamped, NULL);
-    s_reply_as (core, &link, "L1", request);
+    s_reply_as (core, 0, &link, "L1", request, "ok");
     zmsg_destroy (&request);
     s_clear_sent ();
     zframe_destroy (&head);
@@ -1516,7 +1591,7 @@ test_federation (void **state)
     s_feed_as (core, &dalian, "D1", "MDPC01", NULL, "match", head);
     request = s_next_to ("L1");
     s_assert_caller (request, "bank", "integrator", "210300");
-    s_reply_as (core, &link, "L1", request);
+    s_reply_as (core, 0, &link, "L1", request, "ok");
     zmsg_destroy (&request);
     s_clear_sent ();
     zframe_destroy (&head);
@@ -1532,7 +1607,7 @@ test_federation (void **state)
     s_feed_as (core, &anshan, "A1", "MDPC01", NULL, "match", head);
     request = s_next_to ("L1");
     assert_non_null (request);
-    s_reply_as (core, &link, "L1", request);
+    s_reply_as (core, 0, &link, "L1", request, "ok");
     zmsg_destroy (&request);
     s_clear_sent ();
     zframe_destroy (&head);
@@ -1879,6 +1954,7 @@ main (void)
         cmocka_unit_test (test_byte_budget),
         cmocka_unit_test (test_peer_service_cap),
         cmocka_unit_test (test_rights_and_stamp),
+        cmocka_unit_test (test_refusals_to_audit_sink),
         cmocka_unit_test (test_compact_batches_both_ways),
         cmocka_unit_test (test_compact_unsent_requests_return),
         cmocka_unit_test (test_compact_refusals),
