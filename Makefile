@@ -136,6 +136,8 @@ XGETTEXT := xgettext --language=C --from-code=UTF-8 --add-comments=TRANSLATORS \
             --keyword=kj_status_set:4 --flag=kj_call_fail:4:c-format \
             --flag=kj_status_set:4:c-format --package-name=kejin \
             --keyword=s_error:4 --flag=s_error:4:c-format \
+            --keyword=registry_csv_error:4 \
+            --flag=registry_csv_error:4:c-format \
             --keyword=s_problem:4 --flag=s_problem:4:c-format \
             --keyword=PROBLEM:1 --flag=PROBLEM:1:c-format \
             --keyword=s_refuse:2 --flag=s_refuse:2:c-format \

@@ -252,7 +252,7 @@ run_example () {
     #  the catch-up was all read by replay once, at load 20)
     for round in 1 2 3; do
         sleep 1
-        kejin demo load --enterprises 30 --seed "$SEED" >/dev/null || fail "demo load seed $SEED"
+        kejin demo load --enterprises 100 --seed "$SEED" >/dev/null || fail "demo load seed $SEED"
         SEED=$((SEED + 1))
         eventually 120 settled || fail "the new events did not settle in the log"
         head=$(head_now)
