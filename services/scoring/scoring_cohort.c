@@ -118,9 +118,9 @@ s_grow (scoring_cohort_t *self)
                                                           * sizeof (int64_t));
     self->present = (bool *) realloc (self->present,
                                       allocated * self->inputs * sizeof (bool));
-    self->contrib = (int64_t *) realloc (self->contrib,
-                                         allocated * self->columns
-                                             * sizeof (int64_t));
+    self->contrib = (int64_t *) realloc (self->contrib, allocated
+                                                            * self->columns
+                                                            * sizeof (int64_t));
     self->shares = (int16_t *) realloc (self->shares, allocated * self->columns
                                                           * sizeof (int16_t));
     assert (self->members && self->values && self->present && self->contrib

@@ -449,3 +449,61 @@ scoring_source_known (const char *column)
             return true;
     return false;
 }
+
+//  --------------------------------------------------------------------------
+//  Cutting the export into ranges of codes: codes as numbers of base 36
+//  in the order of their characters ("0" .. "9" < "A" .. "Z")
+
+static const char s_digits [] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+#define S_CUT_DIGITS (SCORING_CUT_SIZE - 4)
+
+//  A code's character as a digit (others to the nearest: a cut is checked
+//  to fall between the two ends afterwards)
+static int
+s_digit (char c)
+{
+    const char *at = c ? strchr (s_digits, c) : NULL;
+    if (at)
+        return (int) (at - s_digits);
+    return c < '0' ? 0 : c > 'Z' ? 35 : 10;
+}
+
+bool
+scoring_source_cut (const char *lo, const char *hi, char *cut)
+{
+    //  lo + hi, one digit more at the top for the carry
+    int sum [S_CUT_DIGITS + 1] = { 0 };
+    size_t lo_size = strlen (lo), hi_size = strlen (hi);
+    int carry = 0;
+    for (int i = S_CUT_DIGITS - 1; i >= 0; i--) {
+        int a = (size_t) i < lo_size ? s_digit (lo [i]) : 0;
+        int b = !*hi ? 35 : (size_t) i < hi_size ? s_digit (hi [i]) : 0;
+        sum [i + 1] = (a + b + carry) % 36;
+        carry = (a + b + carry) / 36;
+    }
+    sum [0] = carry;
+    //  Halved, the top digit gone; trailing zeros cut
+    int rest = sum [0];
+    for (int i = 1; i <= S_CUT_DIGITS; i++) {
+        int value = rest * 36 + sum [i];
+        cut [i - 1] = s_digits [value / 2];
+        rest = value % 2;
+    }
+    int size = S_CUT_DIGITS;
+    while (size > 1 && cut [size - 1] == '0')
+        size--;
+    cut [size] = 0;
+    return strcmp (lo, cut) < 0 && (!*hi || strcmp (cut, hi) < 0);
+}
+
+double
+scoring_source_fraction (const char *key, bool no_end)
+{
+    double value = 0, unit = 1;
+    size_t size = strlen (key);
+    for (size_t i = 0; i < 8; i++) {
+        unit /= 36;
+        value += (no_end ? 35 : i < size ? s_digit (key [i]) : 0) * unit;
+    }
+    return value;
+}

@@ -237,6 +237,49 @@ test_batch_golden_and_rerun (void **state)
                                       &status, &opts),
                       KJ__CODE__INVALID_ARGUMENT);
     assert_string_equal (status.field, "with_figures_of");
+    //  A range of it: the codes after `after` up to and including `until`
+    //  (four firms: those of a .. d in code order that lie in it)
+    const char *codes [] = { a, b, c, d };
+    const char *lo = a, *hi = a;
+    for (int i = 0; i < 4; i++) {
+        if (strcmp (codes [i], lo) < 0)
+            lo = codes [i];
+        if (strcmp (codes [i], hi) > 0)
+            hi = codes [i];
+    }
+    Kj__BulkExportRequest range = KJ__BULK_EXPORT_REQUEST__INIT;
+    range.kind = KJ__BULK_KIND__BULK_ENTERPRISES;
+    range.with_figures_of = 2024;
+    range.after = (char *) lo;
+    range.until = (char *) hi;
+    Kj__BulkExportReply *page = NULL;
+    assert_int_equal (kj_client_call (fx.client, "registry.bulk", "Export",
+                                      &range.base,
+                                      &kj__bulk_export_reply__descriptor,
+                                      (ProtobufCMessage **) &page, &status,
+                                      &opts),
+                      0);
+    assert_int_equal (page->rows, 3);  //  not lo, up to hi
+    assert_string_equal (page->next, "");
+    kj__bulk_export_reply__free_unpacked (page, NULL);
+    range.until = (char *) lo;  //  nothing after lo up to lo
+    assert_int_equal (kj_client_call (fx.client, "registry.bulk", "Export",
+                                      &range.base,
+                                      &kj__bulk_export_reply__descriptor,
+                                      (ProtobufCMessage **) &page, &status,
+                                      &opts),
+                      0);
+    assert_int_equal (page->rows, 0);
+    kj__bulk_export_reply__free_unpacked (page, NULL);
+    //  An end of a range is for the compact export only
+    refused.with_figures_of = 0;
+    refused.until = (char *) hi;
+    assert_int_equal (kj_client_call (fx.client, "registry.bulk", "Export",
+                                      &refused.base,
+                                      &kj__bulk_export_reply__descriptor, NULL,
+                                      &status, &opts),
+                      KJ__CODE__INVALID_ARGUMENT);
+    assert_string_equal (status.field, "until");
 
     pid_t scoring = s_scoring_start (&fx, "scoring/instance=scoring.t1",
                                      "scoring/chunk=2", "scoring/pause_ms=0");

@@ -367,12 +367,12 @@ test_fixed_cohort_same_as_before (void **state)
         scoring_cohort_score (cohort);
         for (size_t m = 0; m < scoring_cohort_size (cohort); m++) {
             const scoring_portrait_t *p = scoring_cohort_portrait (cohort, m);
-            int64_t fields [] = { p->points_milli,     p->bonus_milli,
-                                  p->scorecard_milli,  p->flags_milli,
-                                  p->score_milli,      p->percentile_milli,
-                                  p->grade,            p->stop,
-                                  p->line_known,       p->line_fen,
-                                  p->reason_count,     p->missing_count };
+            int64_t fields [] = { p->points_milli,    p->bonus_milli,
+                                  p->scorecard_milli, p->flags_milli,
+                                  p->score_milli,     p->percentile_milli,
+                                  p->grade,           p->stop,
+                                  p->line_known,      p->line_fen,
+                                  p->reason_count,    p->missing_count };
             for (size_t f = 0; f < sizeof fields / sizeof fields [0]; f++)
                 digest = s_fold (digest, fields [f]);
             for (int r = 0; r < p->reason_count; r++) {
@@ -381,13 +381,14 @@ test_fixed_cohort_same_as_before (void **state)
                 digest = s_fold (digest, p->reasons [r].missing);
             }
             for (size_t i = 0; i < columns; i++)
-                digest = s_fold (digest, scoring_cohort_share_bp (cohort, m, i));
+                digest = s_fold (digest,
+                                 scoring_cohort_share_bp (cohort, m, i));
             grades [p->grade]++;
         }
         scoring_cohort_destroy (&cohort);
     }
-    print_message ("digest %" PRIu64 ", grades %" PRIu64 " %" PRIu64
-                   " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
+    print_message ("digest %" PRIu64 ", grades %" PRIu64 " %" PRIu64 " %" PRIu64
+                   " %" PRIu64 " %" PRIu64 "\n",
                    digest, grades [0], grades [1], grades [2], grades [3],
                    grades [4]);
     assert_int_equal (digest, S_FIXED_DIGEST);
