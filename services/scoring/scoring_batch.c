@@ -31,9 +31,10 @@
 //  active enterprises into one COPY of members.
 //
 //  The export starts as one range, "" .. (no end). Once its first page
-//  (with the header) is in, a fetcher with no range splits the one with
-//  the widest rest at a code half-way (scoring_source_cut): the other keeps the
-//  first half, it takes the second. A page asked for before its range
+//  (with the header) is in, a fetcher with no range cuts the one with the
+//  widest rest two pages on from where it stands (as far as its last
+//  pages reached), or half-way (scoring_source_cut): the other keeps the
+//  first part, it takes the rest. A page asked for before its range
 //  was cut may hold rows past the range's new end: the reader drops them,
 //  since the new range has them.
 
@@ -46,6 +47,7 @@
 typedef struct {
     char after [S_KEY_SIZE];  //  the last code fetched ("" none yet)
     char until [S_KEY_SIZE];  //  the last code of the range, "" no end
+    double span;              //  of its last full page, as a fraction
     bool taken;               //  a fetcher works on it
     bool done;
 } s_range_t;
@@ -70,6 +72,7 @@ typedef struct {
     int rc;           //  0, or -1 a fetch failed (logged)
     int64_t wait_us;  //  the registry answering, summed over fetchers
     int splits;
+    double span;  //  the last full page's, of any range
 } s_pages_t;
 
 //  How wide the rest of a range is, roughly, to split the widest
@@ -99,11 +102,21 @@ s_take (s_pages_t *self)
             widest = (int) r;
             width = s_width (&self->ranges [r]);
         }
-    char cut [S_KEY_SIZE];
-    if (widest < 0
-        || !scoring_source_cut (self->ranges [widest].after,
-                                self->ranges [widest].until, cut))
+    if (widest < 0)
         return -1;
+    //  Two pages on from where the range stands, as far as its pages
+    //  reach (so that cuts do not probe the empty space after the last
+    //  code); else, or when that is not inside it, half-way
+    const s_range_t *cut_off = &self->ranges [widest];
+    double span = cut_off->span > 0 ? cut_off->span : self->span;
+    double from = scoring_source_fraction (cut_off->after, false);
+    char cut [S_KEY_SIZE] = "";
+    if (span > 0)
+        scoring_source_at (from + 2 * span, cut);
+    if (!*cut || strcmp (cut_off->after, cut) >= 0
+        || (*cut_off->until && strcmp (cut, cut_off->until) >= 0))
+        if (!scoring_source_cut (cut_off->after, cut_off->until, cut))
+            return -1;
     s_range_t *half = &self->ranges [self->range_count];
     snprintf (half->after, sizeof half->after, "%s", cut);
     memcpy (half->until, self->ranges [widest].until, sizeof half->until);
@@ -164,6 +177,12 @@ s_fetcher (void *arg)
         //  The range may have been cut while the page was asked for
         s_page_t page = { .reply = reply };
         snprintf (page.until, sizeof page.until, "%s", range->until);
+        if (*after && reply->rows == request.limit && *reply->next) {
+            range->span = scoring_source_fraction (reply->next, false)
+                        - scoring_source_fraction (after, false);
+            if (range->span > 0)
+                self->span = range->span;
+        }
         snprintf (range->after, sizeof range->after, "%s", reply->next);
         if (!*reply->next
             || (*range->until && strcmp (reply->next, range->until) >= 0)) {

@@ -496,14 +496,47 @@ scoring_source_cut (const char *lo, const char *hi, char *cut)
     return strcmp (lo, cut) < 0 && (!*hi || strcmp (cut, hi) < 0);
 }
 
+//  Fractions read and write the first S_FRACTION_DIGITS digits (36^10
+//  is below 2^53: a double holds them exactly)
+#define S_FRACTION_DIGITS 10
+
+//  36^S_FRACTION_DIGITS, exact in a double
+static double
+s_whole (void)
+{
+    double whole = 1;
+    for (int i = 0; i < S_FRACTION_DIGITS; i++)
+        whole *= 36;
+    return whole;
+}
+
 double
 scoring_source_fraction (const char *key, bool no_end)
 {
-    double value = 0, unit = 1;
+    uint64_t value = 0;
     size_t size = strlen (key);
-    for (size_t i = 0; i < 8; i++) {
-        unit /= 36;
-        value += (no_end ? 35 : i < size ? s_digit (key [i]) : 0) * unit;
+    for (size_t i = 0; i < S_FRACTION_DIGITS; i++)
+        value = value * 36
+              + (uint64_t) (no_end     ? 35
+                            : i < size ? s_digit (key [i])
+                                       : 0);
+    return (double) value / s_whole ();
+}
+
+void
+scoring_source_at (double fraction, char *cut)
+{
+    double whole = s_whole ();
+    double scaled = fraction <= 0 ? 0
+                  : fraction >= 1 ? whole - 1
+                                  : fraction * whole + 0.5;
+    uint64_t value = (uint64_t) (scaled < whole ? scaled : whole - 1);
+    for (int i = S_FRACTION_DIGITS - 1; i >= 0; i--) {
+        cut [i] = s_digits [value % 36];
+        value /= 36;
     }
-    return value;
+    int size = S_FRACTION_DIGITS;
+    while (size > 1 && cut [size - 1] == '0')
+        size--;
+    cut [size] = 0;
 }

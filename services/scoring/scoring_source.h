@@ -111,5 +111,9 @@ bool
     scoring_source_cut (const char *lo, const char *hi, char *cut);
 double
     scoring_source_fraction (const char *key, bool no_end);
+//  The code at a fraction of that order (its first digits), into cut
+//  (SCORING_CUT_SIZE bytes)
+void
+    scoring_source_at (double fraction, char *cut);
 
 #endif

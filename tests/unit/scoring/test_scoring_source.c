@@ -350,6 +350,13 @@ test_cuts_between_codes (void **state)
                  < scoring_source_fraction ("9122", false));
     assert_true (scoring_source_fraction ("", true) > 0.99);
     assert_true (scoring_source_fraction ("", false) == 0);
+    //  And back: a code at a fraction, as far as its first ten digits
+    scoring_source_at (scoring_source_fraction ("91210102MA", false), cut);
+    assert_string_equal (cut, "91210102MA");
+    scoring_source_at (scoring_source_fraction ("9121", false), cut);
+    assert_string_equal (cut, "9121");
+    scoring_source_at (0, cut);
+    assert_string_equal (cut, "0");
 }
 
 int
