@@ -95,13 +95,19 @@ s_take (s_pages_t *self)
         }
     if (!self->split_ok || self->range_count == S_RANGES_MAX)
         return -1;
+    //  A range two pages wide or less is not worth a cut (nor is any
+    //  before a full page said how wide a page is)
     int widest = -1;
     double width = 0;
-    for (size_t r = 0; r < self->range_count; r++)
-        if (!self->ranges [r].done && s_width (&self->ranges [r]) > width) {
+    for (size_t r = 0; r < self->range_count; r++) {
+        const s_range_t *range = &self->ranges [r];
+        double page = range->span > 0 ? range->span : self->span;
+        if (!range->done && page > 0 && s_width (range) > 2 * page
+            && s_width (range) > width) {
             widest = (int) r;
-            width = s_width (&self->ranges [r]);
+            width = s_width (range);
         }
+    }
     if (widest < 0)
         return -1;
     //  Two pages on from where the range stands, as far as its pages
