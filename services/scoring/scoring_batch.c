@@ -145,9 +145,13 @@ s_fetcher (void *arg)
         if (r < 0)
             r = s_take (self);
         if (r < 0) {
-            //  Nothing to take: before the first page, wait for it; then
-            //  the others finish what is left
-            if (self->split_ok || self->running == 1)
+            //  Nothing to take: until a full page after the first has said
+            //  how wide a page is, wait for the next; then (or once every
+            //  range is done) the others finish what is left
+            bool active = false;
+            for (size_t k = 0; k < self->range_count; k++)
+                active = active || !self->ranges [k].done;
+            if (!active || (self->split_ok && self->span > 0))
                 break;
             pthread_cond_wait (&self->cond, &self->lock);
             continue;
