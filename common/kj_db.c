@@ -70,6 +70,7 @@ struct _kj_db_t {
     char *locked [KJ_DB_LOCKED_MAX];  //  keys kj_db_lock_key took in this tx
     int n_locked;
     bool locked_many;  //  more than the table holds: any key counts as held
+    bool copying;     //  between kj_db_copy_begin and kj_db_copy_end
     char notify [KJ_DB_NAME_MAX + 1];  //  channel to wake after commit
     char sqlstate [6];                 //  of the last error, "" if none
     char error [512];                  //  message of the last error, one line
@@ -672,6 +673,18 @@ kj_db_run (kj_db_t *self, const char *sql, int nparams,
 int
 kj_db_copy (kj_db_t *self, const char *sql, const void *data, size_t size)
 {
+    int rc = kj_db_copy_begin (self, sql);
+    if (rc == 0)
+        rc = kj_db_copy_put (self, data, size);
+    return kj_db_copy_end (self, rc != 0) || rc ? -1 : 0;
+}
+
+//  --------------------------------------------------------------------------
+//  A COPY ... FROM STDIN as a stream
+
+int
+kj_db_copy_begin (kj_db_t *self, const char *sql)
+{
     assert (self);
     assert (sql);
     if (s_flush (self))
@@ -685,20 +698,44 @@ kj_db_copy (kj_db_t *self, const char *sql, const void *data, size_t size)
         return -1;
     }
     PQclear (result);
-    int ok = 1;
+    self->copying = true;
+    return 0;
+}
+
+int
+kj_db_copy_put (kj_db_t *self, const void *data, size_t size)
+{
+    assert (self);
+    if (!self->copying)
+        return -1;
     //  In pieces: libpq copies each into its output buffer
-    for (size_t at = 0; at < size && ok == 1;) {
+    for (size_t at = 0; at < size;) {
         size_t piece = size - at > 262144 ? 262144 : size - at;
-        ok = PQputCopyData (self->conn, (const char *) data + at, (int) piece);
+        if (PQputCopyData (self->conn, (const char *) data + at, (int) piece)
+            != 1) {
+            s_set_error (self, "08006", PQerrorMessage (self->conn));
+            return -1;
+        }
         at += piece;
     }
-    if (PQputCopyEnd (self->conn, ok == 1 ? NULL : "client failed") != 1)
-        ok = 0;
-    int rc = ok == 1 ? 0 : -1;
-    if (rc)
+    return 0;
+}
+
+int
+kj_db_copy_end (kj_db_t *self, bool failed)
+{
+    assert (self);
+    if (!self->copying)
+        return -1;
+    self->copying = false;
+    int rc = failed ? -1 : 0;
+    if (PQputCopyEnd (self->conn, failed ? "client failed" : NULL) != 1) {
         s_set_error (self, "08006", PQerrorMessage (self->conn));
+        rc = -1;
+    }
+    PGresult *result;
     while ((result = PQgetResult (self->conn)) != NULL) {
-        if (!s_result_ok (self, result))
+        if (!s_result_ok (self, result) && !failed)
             rc = -1;
         PQclear (result);
     }

@@ -103,6 +103,18 @@ int64_t
 int
     kj_db_copy (kj_db_t *self, const char *sql, const void *data, size_t size);
 
+//  The same as a stream: begin the COPY ... FROM STDIN, put data as it
+//  comes (the server stores each piece while the caller makes the next),
+//  end it (failed: give up the COPY and its transaction's work). Each 0,
+//  or -1 with kj_db_sqlstate and kj_db_error set; after a -1 from begin
+//  or put, call end with failed true.
+int
+    kj_db_copy_begin (kj_db_t *self, const char *sql);
+int
+    kj_db_copy_put (kj_db_t *self, const void *data, size_t size);
+int
+    kj_db_copy_end (kj_db_t *self, bool failed);
+
 //  SQLSTATE of the last error ("23505" unique violation, "40001"
 //  serialization failure, ...), "" if none; and its message.
 const char *

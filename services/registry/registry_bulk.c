@@ -881,6 +881,13 @@ s_export (kj_call_t *call, const ProtobufCMessage *input,
                              "(1900 .. 9999) for an enterprises export",
                              request->with_figures_of);
     filter.with_figures_of = request->with_figures_of;
+    if (request->until && *request->until
+        && (!request->with_figures_of || strlen (request->until) > 64))
+        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "until",
+                             "until: an end of the range is for an export "
+                             "with_figures_of, and a credit code (at most 64 "
+                             "characters)");
+    filter.until = request->until;
     if (request->city && *request->city) {
         filter.region = registry_csv_region (request->city, false);
         if (!filter.region)

@@ -296,6 +296,7 @@ typedef struct {
     int limit;
     int with_figures_of;  //  enterprises: 0, or Y for the compact rows with
                           //  the figures of Y and Y-1 (registry_bulk.proto)
+    const char *until;    //  with with_figures_of: the last code, or none
 } registry_bulk_export_t;
 
 //  The header line of the compact enterprises export (with_figures_of),

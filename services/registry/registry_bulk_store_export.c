@@ -138,6 +138,40 @@ const char registry_bulk_store_facts_header [] =
     S_FACTS_FIGURE (t, "total_cost_fen", "cost") " || ',' || " \
     S_FACTS_FIGURE (t, "staff", "staff") " || ',' || " \
     S_FACTS_FIGURE (t, "tech_staff", "tech-staff")
+//  The compact export's page query, with a condition on code more: each
+//  row whole, each year's figures as 9 columns or 9 empty ones, a figure
+//  not reported an empty cell (unknown, not 0)
+#define S_FACTS_QUERY(more) \
+    "WITH e AS MATERIALIZED (SELECT code, region, status, stage, " \
+    "dishonest, abnormal, tax_grade, invention_patents FROM enterprise " \
+    "WHERE code > $1 " more "AND ($2 = '' OR region = $2) " \
+    "AND ($3 = '' OR stage = $3) ORDER BY code LIMIT $4), " \
+    "span AS (SELECT min (code) AS lo, max (code) AS hi FROM e), " \
+    "q AS (SELECT q.code, string_agg (q.kind || ':' || " \
+    "to_char (q.expires_on, 'YYYY-MM-DD'), '|' ORDER BY q.kind) AS kinds " \
+    "FROM qualification q WHERE q.code BETWEEN (SELECT lo FROM span) " \
+    "AND (SELECT hi FROM span) GROUP BY q.code), " \
+    "r AS (SELECT DISTINCT ON (x.code) x.code, x.amount_fen " \
+    "FROM equity_round x WHERE x.code BETWEEN (SELECT lo FROM span) " \
+    "AND (SELECT hi FROM span) ORDER BY x.code, " \
+    "array_position (ARRAY['seed', 'angel', 'a', 'b', 'c_plus', " \
+    "'pre_ipo'], x.round) DESC, x.closed_on DESC), " \
+    "f AS (SELECT * FROM figures WHERE code BETWEEN (SELECT lo FROM " \
+    "span) AND (SELECT hi FROM span) " \
+    "AND year IN ($5::int, $5::int - 1)) " \
+    "SELECT e.code || ',' || e.region || ',' || e.status || ',' " \
+    "|| coalesce (e.stage, '') || ',' || e.dishonest || ',' " \
+    "|| e.abnormal || ',' || coalesce (e.tax_grade, '') || ',' " \
+    "|| e.invention_patents || ',' " \
+    "|| coalesce (r.amount_fen::text, '') || ',' " \
+    "|| coalesce (q.kinds, '') || ',' " \
+    "|| coalesce (" S_FACTS_YEAR ("f0") ", ',,,,,,,,') || ',' " \
+    "|| coalesce (" S_FACTS_YEAR ("f1") ", ',,,,,,,,'), e.code " \
+    "FROM e LEFT JOIN q ON q.code = e.code " \
+    "LEFT JOIN r ON r.code = e.code " \
+    "LEFT JOIN f f0 ON f0.code = e.code AND f0.year = $5::int " \
+    "LEFT JOIN f f1 ON f1.code = e.code AND f1.year = $5::int - 1 " \
+    "ORDER BY e.code"
 // clang-format on
 
 //  One page of the compact export; as registry_bulk_store_export
@@ -151,46 +185,17 @@ s_export_facts (kj_db_t *db, const registry_bulk_export_t *filter,
     snprintf (year, sizeof year, "%d", filter->with_figures_of);
     const char *params [] = { filter->after ? filter->after : "",
                               filter->region ? filter->region : "",
-                              filter->stage ? filter->stage : "", limit, year };
-    PGresult *res = kj_db_exec (
-        db,
-        "WITH e AS MATERIALIZED (SELECT code, region, status, stage, "
-        "dishonest, abnormal, tax_grade, invention_patents FROM enterprise "
-        "WHERE code > $1 AND ($2 = '' OR region = $2) "
-        "AND ($3 = '' OR stage = $3) ORDER BY code LIMIT $4), "
-        "span AS (SELECT min (code) AS lo, max (code) AS hi FROM e), "
-        "q AS (SELECT q.code, string_agg (q.kind || ':' || "
-        "to_char (q.expires_on, 'YYYY-MM-DD'), '|' ORDER BY q.kind) AS kinds "
-        "FROM qualification q WHERE q.code BETWEEN (SELECT lo FROM span) "
-        "AND (SELECT hi FROM span) GROUP BY q.code), "
-        "r AS (SELECT DISTINCT ON (x.code) x.code, x.amount_fen "
-        "FROM equity_round x WHERE x.code BETWEEN (SELECT lo FROM span) "
-        "AND (SELECT hi FROM span) ORDER BY x.code, "
-        "array_position (ARRAY['seed', 'angel', 'a', 'b', 'c_plus', "
-        "'pre_ipo'], x.round) DESC, x.closed_on DESC), "
-        "f AS (SELECT * FROM figures WHERE code BETWEEN (SELECT lo FROM "
-        "span) AND (SELECT hi FROM span) "
-        "AND year IN ($5::int, $5::int - 1)) "
-        "SELECT e.code || ',' || e.region || ',' || e.status || ',' "
-        "|| coalesce (e.stage, '') || ',' || e.dishonest || ',' "
-        "|| e.abnormal || ',' || coalesce (e.tax_grade, '') || ',' "
-        "|| e.invention_patents || ',' "
-        "|| coalesce (r.amount_fen::text, '') || ',' "
-        "|| coalesce (q.kinds, '') || ',' "
-        //  Each year's figures as 9 columns, or 9 empty ones; a figure
-        //  not reported is an empty cell (unknown, not 0)
-        "|| coalesce (" S_FACTS_YEAR (
-            "f0") ", ',,,,,,,,') || ',' "
-                  "|| coalesce (" S_FACTS_YEAR (
-                      "f1") ", ',,,,,,,,'), e.code "
-                            "FROM e LEFT JOIN q ON q.code = e.code "
-                            "LEFT JOIN r ON r.code = e.code "
-                            "LEFT JOIN f f0 ON f0.code = e.code AND f0.year = "
-                            "$5::int "
-                            "LEFT JOIN f f1 ON f1.code = e.code AND f1.year = "
-                            "$5::int - 1 "
-                            "ORDER BY e.code",
-        5, params);
+                              filter->stage ? filter->stage : "",
+                              limit,
+                              year,
+                              filter->until };
+    //  The range's end as a bound of the index scan (a condition that may
+    //  be off would be a filter, and a range would read to the end)
+    bool until = filter->until && *filter->until;
+    PGresult *res = kj_db_exec (db,
+                                until ? S_FACTS_QUERY ("AND code <= $6 ")
+                                      : S_FACTS_QUERY (""),
+                                until ? 6 : 5, params);
     if (!res) {
         registry_bulk_store_failed ("export", NULL, db);
         return -1;

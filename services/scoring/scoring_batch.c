@@ -25,101 +25,224 @@
 
 //  --------------------------------------------------------------------------
 //  Fetching: the registry's compact export (enterprises with their figures
-//  of Y and Y-1, registry_bulk.proto with_figures_of), fetched a page at a
-//  time by a thread of its own while the caller reads the page before and
-//  stores its active enterprises as members
+//  of Y and Y-1, registry_bulk.proto with_figures_of), in ranges of codes
+//  fetched at once by scoring/fetchers threads of their own, while the
+//  caller reads the pages in the order they come and streams each page's
+//  active enterprises into one COPY of members.
+//
+//  The export starts as one range, "" .. (no end). Once its first page
+//  (with the header) is in, a fetcher with no range cuts the one with the
+//  widest rest two pages on from where it stands (as far as its last
+//  pages reached), or half-way (scoring_source_cut): the other keeps the
+//  first part, it takes the rest. A page asked for before its range
+//  was cut may hold rows past the range's new end: the reader drops them,
+//  since the new range has them.
 
-//  Pages fetched and not read yet, at most
-#define S_PAGES_HELD 2
+//  Ranges at most (each split makes one), pages held not read yet
+#define S_RANGES_MAX 256
+#define S_PAGES_HELD 4
+//  Codes and cuts: a credit code is 18 characters, a cut at most 20
+#define S_KEY_SIZE SCORING_CUT_SIZE
+
+typedef struct {
+    char after [S_KEY_SIZE];  //  the last code fetched ("" none yet)
+    char until [S_KEY_SIZE];  //  the last code of the range, "" no end
+    double span;              //  of its last full page, as a fraction
+    bool taken;               //  a fetcher works on it
+    bool done;
+} s_range_t;
+
+typedef struct {
+    Kj__BulkExportReply *reply;
+    char until [S_KEY_SIZE];  //  rows past it are another range's
+} s_page_t;
 
 typedef struct {
     scoring_server_t *server;
     int year;
     pthread_mutex_t lock;
     pthread_cond_t cond;
-    Kj__BulkExportReply *held [S_PAGES_HELD];  //  a ring, oldest first
+    s_range_t ranges [S_RANGES_MAX];
+    size_t range_count;
+    bool split_ok;                 //  the first page is in: ranges may split
+    s_page_t held [S_PAGES_HELD];  //  a ring, oldest first
     size_t first, count;
-    bool ended;       //  the fetcher is done: rc says how
-    bool stop;        //  the reader gave up: fetch no more
-    int rc;           //  0 every page fetched, -1 failed (logged)
-    int64_t wait_us;  //  waiting for the registry's pages
+    int running;      //  fetchers not ended yet
+    bool stop;        //  the reader gave up, or a fetch failed
+    int rc;           //  0, or -1 a fetch failed (logged)
+    int64_t wait_us;  //  the registry answering, summed over fetchers
+    int splits;
+    double span;  //  the last full page's, of any range
 } s_pages_t;
 
-//  The fetcher's thread: every page into self->held, in order
+//  How wide the rest of a range is, roughly, to split the widest
+static double
+s_width (const s_range_t *range)
+{
+    return scoring_source_fraction (range->until, !*range->until)
+         - scoring_source_fraction (range->after, false);
+}
+
+//  A range for a fetcher, under the lock: one nobody works on, or a new
+//  one split off the widest; -1 if there is none
+static int
+s_take (s_pages_t *self)
+{
+    for (size_t r = 0; r < self->range_count; r++)
+        if (!self->ranges [r].taken && !self->ranges [r].done) {
+            self->ranges [r].taken = true;
+            return (int) r;
+        }
+    if (!self->split_ok || self->range_count == S_RANGES_MAX)
+        return -1;
+    //  A range two pages wide or less is not worth a cut (nor is any
+    //  before a full page said how wide a page is)
+    int widest = -1;
+    double width = 0;
+    for (size_t r = 0; r < self->range_count; r++) {
+        const s_range_t *range = &self->ranges [r];
+        double page = range->span > 0 ? range->span : self->span;
+        if (!range->done && page > 0 && s_width (range) > 2 * page
+            && s_width (range) > width) {
+            widest = (int) r;
+            width = s_width (range);
+        }
+    }
+    if (widest < 0)
+        return -1;
+    //  Two pages on from where the range stands, as far as its pages
+    //  reach (so that cuts do not probe the empty space after the last
+    //  code); else, or when that is not inside it, half-way
+    const s_range_t *cut_off = &self->ranges [widest];
+    double span = cut_off->span > 0 ? cut_off->span : self->span;
+    double from = scoring_source_fraction (cut_off->after, false);
+    char cut [S_KEY_SIZE] = "";
+    if (span > 0)
+        scoring_source_at (from + 2 * span, cut);
+    if (!*cut || strcmp (cut_off->after, cut) >= 0
+        || (*cut_off->until && strcmp (cut, cut_off->until) >= 0))
+        if (!scoring_source_cut (cut_off->after, cut_off->until, cut))
+            return -1;
+    s_range_t *half = &self->ranges [self->range_count];
+    snprintf (half->after, sizeof half->after, "%s", cut);
+    memcpy (half->until, self->ranges [widest].until, sizeof half->until);
+    half->taken = true;
+    half->done = false;
+    snprintf (self->ranges [widest].until, sizeof half->until, "%s", cut);
+    self->splits++;
+    return (int) self->range_count++;
+}
+
+//  A fetcher's thread: ranges' pages into self->held until none is left
 static void *
 s_fetcher (void *arg)
 {
     s_pages_t *self = (s_pages_t *) arg;
     kj_client_t *client = kj_client_new (self->server->broker);
-    char after [256] = "";
-    int rc = 0;
-    do {
+    pthread_mutex_lock (&self->lock);
+    int r = -1;
+    while (!self->stop) {
+        if (r < 0)
+            r = s_take (self);
+        if (r < 0) {
+            //  Nothing to take: until a full page after the first has said
+            //  how wide a page is, wait for the next; then (or once every
+            //  range is done) the others finish what is left
+            bool active = false;
+            for (size_t k = 0; k < self->range_count; k++)
+                active = active || !self->ranges [k].done;
+            if (!active || (self->split_ok && self->span > 0))
+                break;
+            pthread_cond_wait (&self->cond, &self->lock);
+            continue;
+        }
+        s_range_t *range = &self->ranges [r];
+        char after [S_KEY_SIZE], until [S_KEY_SIZE];
+        snprintf (after, sizeof after, "%s", range->after);
+        snprintf (until, sizeof until, "%s", range->until);
+        pthread_mutex_unlock (&self->lock);
         Kj__BulkExportRequest request = KJ__BULK_EXPORT_REQUEST__INIT;
         request.kind = KJ__BULK_KIND__BULK_ENTERPRISES;
         request.with_figures_of = self->year;
         request.after = after;
+        request.until = until;
         request.limit = (uint32_t) self->server->page;
         Kj__BulkExportReply *reply = NULL;
         kj_status_t status;
         kj_call_opts_t opts = { .read_only = true, .timeout_ms = 30000 };
         int64_t asked = kj_mono_us ();
-        if (kj_client_call (client, "registry.bulk", "Export", &request.base,
-                            &kj__bulk_export_reply__descriptor,
-                            (ProtobufCMessage **) &reply, &status, &opts)) {
+        int rc = kj_client_call (client, "registry.bulk", "Export",
+                                 &request.base,
+                                 &kj__bulk_export_reply__descriptor,
+                                 (ProtobufCMessage **) &reply, &status, &opts);
+        if (rc)
             kj_warn ("scoring.fetch", "registry export: %s", status.message);
-            rc = -1;
+        pthread_mutex_lock (&self->lock);
+        self->wait_us += kj_mono_us () - asked;
+        if (rc) {
+            self->rc = -1;
+            self->stop = true;
             break;
         }
-        self->wait_us += kj_mono_us () - asked;
-        snprintf (after, sizeof after, "%s", reply->next);
-        pthread_mutex_lock (&self->lock);
+        //  The range may have been cut while the page was asked for
+        s_page_t page = { .reply = reply };
+        snprintf (page.until, sizeof page.until, "%s", range->until);
+        if (*after && reply->rows == request.limit && *reply->next) {
+            range->span = scoring_source_fraction (reply->next, false)
+                        - scoring_source_fraction (after, false);
+            if (range->span > 0)
+                self->span = range->span;
+        }
+        snprintf (range->after, sizeof range->after, "%s", reply->next);
+        if (!*reply->next
+            || (*range->until && strcmp (reply->next, range->until) >= 0)) {
+            range->done = true;
+            range->taken = false;
+            r = -1;
+        }
         while (self->count == S_PAGES_HELD && !self->stop)
             pthread_cond_wait (&self->cond, &self->lock);
-        bool stop = self->stop;
-        if (!stop) {
-            self->held [(self->first + self->count) % S_PAGES_HELD] = reply;
-            self->count++;
-            pthread_cond_broadcast (&self->cond);
-        }
-        pthread_mutex_unlock (&self->lock);
-        if (stop) {
+        if (self->stop) {
             kj__bulk_export_reply__free_unpacked (reply, NULL);
             break;
         }
-    } while (*after);
-    kj_client_destroy (&client);
-    pthread_mutex_lock (&self->lock);
-    self->ended = true;
-    self->rc = rc;
+        self->held [(self->first + self->count) % S_PAGES_HELD] = page;
+        self->count++;
+        self->split_ok = true;  //  the first page, with the header, is in
+        pthread_cond_broadcast (&self->cond);
+    }
+    self->running--;
     pthread_cond_broadcast (&self->cond);
     pthread_mutex_unlock (&self->lock);
+    kj_client_destroy (&client);
     return NULL;
 }
 
-//  The next page fetched, or NULL when there is none left (or the fetcher
-//  failed: self->rc after the join)
-static Kj__BulkExportReply *
-s_next_page (s_pages_t *self)
+//  The next page fetched (the caller frees its reply), or false when
+//  there is none left (or the fetchers failed: self->rc)
+static bool
+s_next_page (s_pages_t *self, s_page_t *page)
 {
     pthread_mutex_lock (&self->lock);
-    while (self->count == 0 && !self->ended)
+    while (self->count == 0 && self->running > 0)
         pthread_cond_wait (&self->cond, &self->lock);
-    Kj__BulkExportReply *page = NULL;
-    if (self->count) {
-        page = self->held [self->first];
+    bool got = self->count > 0;
+    if (got) {
+        *page = self->held [self->first];
         self->first = (self->first + 1) % S_PAGES_HELD;
         self->count--;
         pthread_cond_broadcast (&self->cond);
     }
     pthread_mutex_unlock (&self->lock);
-    return page;
+    return got;
 }
 
 //  The reader's side: each page's members as COPY rows, numbered within
-//  their stage in the registry's order (by code)
+//  their stage in the order they come
 typedef struct {
     const char *batch;
     int year;
+    const char *until;  //  of the page read: rows past it are dropped
     scoring_header_t header;
     bool have_header;
     int plan [SCORING_COLUMNS_MAX + 1];  //  scoring_source_plan
@@ -144,6 +267,11 @@ s_each_row (uint32_t row, const char *const *fields, size_t count, void *arg)
         self->have_header = true;
         return 0;
     }
+    if (*self->until
+        && strcmp (scoring_source_code (&self->header, fields, count),
+                   self->until)
+               > 0)
+        return 0;  //  another range's
     scoring_facts_t facts;
     memset (&facts, 0, sizeof facts);
     scoring_source_row (&self->header, self->year, fields, count, &facts);
@@ -163,13 +291,16 @@ s_each_row (uint32_t row, const char *const *fields, size_t count, void *arg)
     return 0;
 }
 
-//  One page read and its members COPYed; 0 or -1 (logged)
+//  One page read and its members put into the members' COPY; 0 or -1
+//  (logged)
 static int
-s_store_page (kj_db_t *db, s_fetch_t *self, const Kj__BulkExportReply *page)
+s_store_page (kj_db_t *db, s_fetch_t *self, const s_page_t *page)
 {
-    if (page->data.len == 0)
+    const Kj__BulkExportReply *reply = page->reply;
+    if (reply->data.len == 0)
         return 0;
-    FILE *file = fmemopen (page->data.data, page->data.len, "r");
+    self->until = page->until;
+    FILE *file = fmemopen (reply->data.data, reply->data.len, "r");
     char error [256] = "";
     int rc = file ? kj_csv_read (file, s_each_row, self, error, sizeof error)
                   : -1;
@@ -178,10 +309,8 @@ s_store_page (kj_db_t *db, s_fetch_t *self, const Kj__BulkExportReply *page)
     if (rc)
         kj_warn ("scoring.fetch", "registry export unreadable: %s", error);
     if (rc == 0 && zchunk_size (self->rows))
-        rc = kj_db_copy (db,
-                         "COPY member (batch_id, stage, ord, code, region, "
-                         "packed) FROM STDIN",
-                         zchunk_data (self->rows), zchunk_size (self->rows));
+        rc = kj_db_copy_put (db, zchunk_data (self->rows),
+                             zchunk_size (self->rows));
     zchunk_set (self->rows, NULL, 0);
     return rc;
 }
@@ -193,7 +322,7 @@ s_fetch_members (scoring_server_t *server, kj_db_t *db, const char *batch,
                  int year, scoring_model_t *model, int64_t *total, int *chunks,
                  int64_t *wait_us)
 {
-    s_pages_t pages = { .server = server, .year = year };
+    s_pages_t pages = { .server = server, .year = year, .range_count = 1 };
     pthread_mutex_init (&pages.lock, NULL);
     pthread_cond_init (&pages.cond, NULL);
     scoring_cohort_t *cohort = scoring_cohort_new (model);
@@ -202,32 +331,50 @@ s_fetch_members (scoring_server_t *server, kj_db_t *db, const char *batch,
                         .rows = zchunk_new (NULL, 0) };
     fetch.inputs = scoring_source_plan (cohort, fetch.plan);
     scoring_cohort_destroy (&cohort);
-    pthread_t thread;
-    int rc = pthread_create (&thread, NULL, s_fetcher, &pages) ? -1 : 0;
-    if (rc)
+    int rc = kj_db_copy_begin (db, "COPY member (batch_id, stage, ord, code, "
+                                   "region, packed) FROM STDIN");
+    pthread_t threads [8];
+    int started = 0;
+    int wanted = server->fetchers < 1 ? 1
+               : server->fetchers > 8 ? 8
+                                      : server->fetchers;
+    pthread_mutex_lock (&pages.lock);
+    for (; rc == 0 && started < wanted; started++) {
+        if (pthread_create (&threads [started], NULL, s_fetcher, &pages))
+            break;
+        pages.running++;
+    }
+    pthread_mutex_unlock (&pages.lock);
+    if (rc == 0 && started == 0) {
         kj_error ("scoring.fetch", "no thread to fetch with");
-    else {
-        Kj__BulkExportReply *page;
-        while ((page = s_next_page (&pages))) {
-            if (rc == 0)
-                rc = s_store_page (db, &fetch, page);
-            kj__bulk_export_reply__free_unpacked (page, NULL);
-            if (rc) {  //  the fetcher stops at its next page
-                pthread_mutex_lock (&pages.lock);
-                pages.stop = true;
-                pthread_cond_broadcast (&pages.cond);
-                pthread_mutex_unlock (&pages.lock);
-            }
-        }
-        pthread_join (thread, NULL);
-        if (pages.rc)
-            rc = -1;
-        if (rc == 0 && !fetch.have_header) {
-            kj_warn ("scoring.fetch", "the registry's export was empty");
-            rc = -1;
+        rc = -1;
+    }
+    s_page_t page;
+    while (started && s_next_page (&pages, &page)) {
+        if (rc == 0)
+            rc = s_store_page (db, &fetch, &page);
+        kj__bulk_export_reply__free_unpacked (page.reply, NULL);
+        if (rc) {  //  the fetchers stop at their next page
+            pthread_mutex_lock (&pages.lock);
+            pages.stop = true;
+            pthread_cond_broadcast (&pages.cond);
+            pthread_mutex_unlock (&pages.lock);
         }
     }
+    for (int t = 0; t < started; t++)
+        pthread_join (threads [t], NULL);
+    if (pages.rc)
+        rc = -1;
+    if (rc == 0 && !fetch.have_header) {
+        kj_warn ("scoring.fetch", "the registry's export was empty");
+        rc = -1;
+    }
+    if (kj_db_copy_end (db, rc != 0))
+        rc = -1;
     *wait_us = pages.wait_us;
+    kj_info ("scoring.fetch",
+             "batch %s: the export in %zu ranges by %d fetchers (%d cuts)",
+             batch, pages.range_count, started, pages.splits);
     pthread_mutex_destroy (&pages.lock);
     pthread_cond_destroy (&pages.cond);
     zchunk_t *cuts = fetch.rows;

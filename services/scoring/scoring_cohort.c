@@ -14,14 +14,17 @@
 #include "scoring_cohort.h"
 #include <math.h>
 
+//  A member; its inputs and per-column figures are rows of the cohort's
+//  arrays (no allocation per member): values and present [inputs],
+//  contrib_micro and share_bp [columns], at the member's index
 typedef struct {
     char id [64];
     scoring_stage_t stage;
     int64_t *values;
     bool *present;
+    int64_t *contrib_micro;  //  per model column
+    int16_t *share_bp;       //  per model column
     scoring_portrait_t portrait;
-    int64_t contrib_micro [SCORING_COLUMNS_MAX];  //  per model column
-    int16_t share_bp [SCORING_COLUMNS_MAX];       //  per model column
 } s_member_t;
 
 struct _scoring_cohort_t {
@@ -30,8 +33,23 @@ struct _scoring_cohort_t {
     size_t inputs;   //  columns + the revenue column if extra
     int revenue;     //  input index of revenue
     s_member_t *members;
+    int64_t *values;   //  [allocated x inputs]
+    bool *present;     //  [allocated x inputs]
+    int64_t *contrib;  //  [allocated x columns]
+    int16_t *shares;   //  [allocated x columns]
     size_t size, allocated;
 };
+
+//  Member m's rows of the cohort's arrays
+static void
+s_rows (scoring_cohort_t *self, size_t m)
+{
+    s_member_t *member = &self->members [m];
+    member->values = self->values + m * self->inputs;
+    member->present = self->present + m * self->inputs;
+    member->contrib_micro = self->contrib + m * self->columns;
+    member->share_bp = self->shares + m * self->columns;
+}
 
 //  a / b rounded half up, for a >= 0, b > 0
 static int64_t
@@ -62,11 +80,11 @@ scoring_cohort_destroy (scoring_cohort_t **self_p)
 {
     if (*self_p) {
         scoring_cohort_t *self = *self_p;
-        for (size_t i = 0; i < self->size; i++) {
-            free (self->members [i].values);
-            free (self->members [i].present);
-        }
         free (self->members);
+        free (self->values);
+        free (self->present);
+        free (self->contrib);
+        free (self->shares);
         free (self);
         *self_p = NULL;
     }
@@ -87,6 +105,30 @@ scoring_cohort_input_name (scoring_cohort_t *self, size_t index)
 }
 
 //  --------------------------------------------------------------------------
+//  Room for twice the members: the arrays grown, each member's rows
+//  pointed at again (realloc may move them)
+
+static void
+s_grow (scoring_cohort_t *self)
+{
+    size_t allocated = self->allocated ? self->allocated * 2 : 64;
+    self->members = (s_member_t *) realloc (self->members,
+                                            allocated * sizeof (s_member_t));
+    self->values = (int64_t *) realloc (self->values, allocated * self->inputs
+                                                          * sizeof (int64_t));
+    self->present = (bool *) realloc (self->present,
+                                      allocated * self->inputs * sizeof (bool));
+    self->contrib = (int64_t *) realloc (self->contrib, allocated
+                                                            * self->columns
+                                                            * sizeof (int64_t));
+    self->shares = (int16_t *) realloc (self->shares, allocated * self->columns
+                                                          * sizeof (int16_t));
+    assert (self->members && self->values && self->present && self->contrib
+            && self->shares);
+    self->allocated = allocated;
+    for (size_t m = 0; m < allocated; m++)
+        s_rows (self, m);
+}
 
 int
 scoring_cohort_add (scoring_cohort_t *self, const char *id,
@@ -117,20 +159,13 @@ scoring_cohort_add (scoring_cohort_t *self, const char *id,
                                   "rates (_bp) can",
                                   name, values [i]);
     }
-    if (self->size == self->allocated) {
-        self->allocated = self->allocated ? self->allocated * 2 : 64;
-        self->members = (s_member_t *) realloc (self->members,
-                                                self->allocated
-                                                    * sizeof (s_member_t));
-        assert (self->members);
-    }
-    s_member_t *member = &self->members [self->size++];
+    if (self->size == self->allocated)
+        s_grow (self);
+    s_member_t *member = &self->members [self->size];
     memset (member, 0, sizeof *member);
+    s_rows (self, self->size++);
     kj_strlcpy (member->id, id, sizeof member->id);
     member->stage = stage;
-    member->values = (int64_t *) malloc (self->inputs * sizeof (int64_t));
-    member->present = (bool *) malloc (self->inputs * sizeof (bool));
-    assert (member->values && member->present);
     memcpy (member->values, values, self->inputs * sizeof (int64_t));
     memcpy (member->present, present, self->inputs * sizeof (bool));
     return 0;
@@ -343,7 +378,7 @@ scoring_cohort_score (scoring_cohort_t *self)
     for (size_t m = 0; m < self->size; m++) {
         memset (&self->members [m].portrait, 0, sizeof (scoring_portrait_t));
         memset (self->members [m].contrib_micro, 0,
-                sizeof self->members [m].contrib_micro);
+                self->columns * sizeof (int64_t));
         s_own (self, &self->members [m]);
     }
     for (int stage = 0; stage < SCORING_STAGES; stage++) {

@@ -29,6 +29,10 @@ const kj_option_t scoring_options [] = {
     { "scoring/page", "10000",
       "rows of each page fetched from the registry's export",
       KJ_INT (100, 100000) },
+    { "scoring/fetchers", "1",
+      "ranges of the registry's export a batch fetches at once (at most "
+      "as many as the registry's bulk workers; 2 measured no faster)",
+      KJ_INT (1, 8) },
     { "scoring/pause_ms", "0",
       "pause after each chunk, to leave the machine to others",
       KJ_INT (0, 60000) },

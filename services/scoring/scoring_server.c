@@ -27,6 +27,7 @@ scoring_server_new (kj_service_t *service, kj_db_t *db, kj_status_t *status)
               kj_config_get (config, "scoring/model"));
     self->chunk = (int) kj_config_int (config, "scoring/chunk");
     self->page = (int) kj_config_int (config, "scoring/page");
+    self->fetchers = (int) kj_config_int (config, "scoring/fetchers");
     self->pause_ms = (int) kj_config_int (config, "scoring/pause_ms");
     scoring_model_t *model = scoring_server_model (self, "", status);
     if (!model) {

@@ -23,6 +23,7 @@ typedef struct {
     char model [64];    //  scoring/model: the default model
     int chunk;          //  scoring/chunk: members per chunk
     int page;           //  scoring/page: rows per export page
+    int fetchers;       //  scoring/fetchers: export ranges fetched at once
     int pause_ms;       //  scoring/pause_ms: between chunks
     void *cache;        //  the job's scored cohort (scoring_batch.c)
 } scoring_server_t;

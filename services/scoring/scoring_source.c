@@ -462,3 +462,94 @@ scoring_source_known (const char *column)
             return true;
     return false;
 }
+
+//  --------------------------------------------------------------------------
+//  Cutting the export into ranges of codes: codes as numbers of base 36
+//  in the order of their characters ("0" .. "9" < "A" .. "Z")
+
+static const char s_digits [] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+#define S_CUT_DIGITS (SCORING_CUT_SIZE - 4)
+
+//  A code's character as a digit (others to the nearest: a cut is checked
+//  to fall between the two ends afterwards)
+static int
+s_digit (char c)
+{
+    const char *at = c ? strchr (s_digits, c) : NULL;
+    if (at)
+        return (int) (at - s_digits);
+    return c < '0' ? 0 : c > 'Z' ? 35 : 10;
+}
+
+bool
+scoring_source_cut (const char *lo, const char *hi, char *cut)
+{
+    //  lo + hi, one digit more at the top for the carry
+    int sum [S_CUT_DIGITS + 1] = { 0 };
+    size_t lo_size = strlen (lo), hi_size = strlen (hi);
+    int carry = 0;
+    for (int i = S_CUT_DIGITS - 1; i >= 0; i--) {
+        int a = (size_t) i < lo_size ? s_digit (lo [i]) : 0;
+        int b = !*hi ? 35 : (size_t) i < hi_size ? s_digit (hi [i]) : 0;
+        sum [i + 1] = (a + b + carry) % 36;
+        carry = (a + b + carry) / 36;
+    }
+    sum [0] = carry;
+    //  Halved, the top digit gone; trailing zeros cut
+    int rest = sum [0];
+    for (int i = 1; i <= S_CUT_DIGITS; i++) {
+        int value = rest * 36 + sum [i];
+        cut [i - 1] = s_digits [value / 2];
+        rest = value % 2;
+    }
+    int size = S_CUT_DIGITS;
+    while (size > 1 && cut [size - 1] == '0')
+        size--;
+    cut [size] = 0;
+    return strcmp (lo, cut) < 0 && (!*hi || strcmp (cut, hi) < 0);
+}
+
+//  Fractions read and write the first S_FRACTION_DIGITS digits (36^10
+//  is below 2^53: a double holds them exactly)
+#define S_FRACTION_DIGITS 10
+
+//  36^S_FRACTION_DIGITS, exact in a double
+static double
+s_whole (void)
+{
+    double whole = 1;
+    for (int i = 0; i < S_FRACTION_DIGITS; i++)
+        whole *= 36;
+    return whole;
+}
+
+double
+scoring_source_fraction (const char *key, bool no_end)
+{
+    uint64_t value = 0;
+    size_t size = strlen (key);
+    for (size_t i = 0; i < S_FRACTION_DIGITS; i++)
+        value = value * 36
+              + (uint64_t) (no_end     ? 35
+                            : i < size ? s_digit (key [i])
+                                       : 0);
+    return (double) value / s_whole ();
+}
+
+void
+scoring_source_at (double fraction, char *cut)
+{
+    double whole = s_whole ();
+    double scaled = fraction <= 0 ? 0
+                  : fraction >= 1 ? whole - 1
+                                  : fraction * whole + 0.5;
+    uint64_t value = (uint64_t) (scaled < whole ? scaled : whole - 1);
+    for (int i = S_FRACTION_DIGITS - 1; i >= 0; i--) {
+        cut [i] = s_digits [value % 36];
+        value /= 36;
+    }
+    int size = S_FRACTION_DIGITS;
+    while (size > 1 && cut [size - 1] == '0')
+        size--;
+    cut [size] = 0;
+}

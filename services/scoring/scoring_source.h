@@ -105,4 +105,19 @@ void
 bool
     scoring_source_known (const char *column);
 
+//  Ranges of the export, to fetch several at once: a code half-way
+//  between lo and hi ("": no end) into cut (SCORING_CUT_SIZE bytes), so
+//  that lo < cut < hi; false if no such code was found. And a code's
+//  place in the order of all codes, as a fraction (no_end: 1, roughly),
+//  to tell a wide range from a narrow one.
+#define SCORING_CUT_SIZE 24
+bool
+    scoring_source_cut (const char *lo, const char *hi, char *cut);
+double
+    scoring_source_fraction (const char *key, bool no_end);
+//  The code at a fraction of that order (its first digits), into cut
+//  (SCORING_CUT_SIZE bytes)
+void
+    scoring_source_at (double fraction, char *cut);
+
 #endif

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "registry_fixture.h"
+#include "kj_calls.h"
 #include "registry_bulk.pb-c.h"
 #include "scoring.pb-c.h"
 #include "matching_model.h"
@@ -21,49 +22,13 @@
 //  Helpers
 
 static void
-s_bulk (rfx_t *fx, const char *method, const ProtobufCMessage *request,
-        const ProtobufCMessageDescriptor *type, void *reply)
-{
-    kj_call_opts_t opts = { .timeout_ms = 20000 };
-    kj_status_t status;
-    assert_int_equal (kj_client_call (fx->client, "registry.bulk", method,
-                                      request, type,
-                                      (ProtobufCMessage **) reply, &status,
-                                      &opts),
-                      0);
-}
-
-static void
 s_import (rfx_t *fx, Kj__BulkKind kind, const char *header, const char *rows,
           uint32_t count)
 {
-    Kj__ImportBeginRequest begin = KJ__IMPORT_BEGIN_REQUEST__INIT;
-    begin.kind = kind;
-    begin.file_name = "test.csv";
-    begin.header = (char *) header;
-    Kj__ImportBeginReply *begun = NULL;
-    s_bulk (fx, "ImportBegin", &begin.base, &kj__import_begin_reply__descriptor,
-            &begun);
-    Kj__ImportChunkRequest chunk = KJ__IMPORT_CHUNK_REQUEST__INIT;
-    chunk.import_id = begun->import_id;
-    chunk.first_line = 2;
-    chunk.data.data = (uint8_t *) rows;
-    chunk.data.len = strlen (rows);
-    Kj__ImportChunkReply *chunked = NULL;
-    s_bulk (fx, "ImportChunk", &chunk.base, &kj__import_chunk_reply__descriptor,
-            &chunked);
-    assert_int_equal (chunked->rejected, 0);
-    kj__import_chunk_reply__free_unpacked (chunked, NULL);
-    Kj__ImportCommitRequest commit = KJ__IMPORT_COMMIT_REQUEST__INIT;
-    commit.import_id = begun->import_id;
-    commit.chunks = 1;
-    commit.rows = count;
-    Kj__ImportCommitReply *committed = NULL;
-    s_bulk (fx, "ImportCommit", &commit.base,
-            &kj__import_commit_reply__descriptor, &committed);
-    assert_true (committed->committed);
-    kj__import_commit_reply__free_unpacked (committed, NULL);
-    kj__import_begin_reply__free_unpacked (begun, NULL);
+    char error [512];
+    if (kj_calls_import (fx->client, kind, header, rows, count, error,
+                         sizeof error))
+        fail_msg ("%s", error);
 }
 
 static int
@@ -80,32 +45,13 @@ s_call (rfx_t *fx, const char *method, const ProtobufCMessage *request,
 static void
 s_run (rfx_t *fx, int year, const char *model)
 {
-    Kj__ScoringRunRequest run = KJ__SCORING_RUN_REQUEST__INIT;
-    run.year = year;
-    run.model = (char *) model;
-    Kj__ScoringRunReply *started = NULL;
-    kj_status_t status;
-    assert_int_equal (s_call (fx, "Run", &run.base,
-                              &kj__scoring_run_reply__descriptor, &started,
-                              &status),
-                      0);
-    Kj__ScoringProgressRequest progress = KJ__SCORING_PROGRESS_REQUEST__INIT;
-    progress.batch_id = started->batch->id;
-    kj__scoring_run_reply__free_unpacked (started, NULL);
-    int64_t end = kj_mono_us () + 120 * INT64_C (1000000);
-    while (kj_mono_us () < end) {
-        Kj__ScoringProgressReply *reply = NULL;
-        assert_int_equal (s_call (fx, "Progress", &progress.base,
-                                  &kj__scoring_progress_reply__descriptor,
-                                  &reply, &status),
-                          0);
-        bool done = streq (reply->batch->state, "finished");
-        kj__scoring_progress_reply__free_unpacked (reply, NULL);
-        if (done)
-            return;
-        zclock_sleep (100);
-    }
-    fail_msg ("batch not finished in time");
+    char error [512];
+    Kj__ScoringProgressReply *reply = kj_calls_score_run (fx->client, year,
+                                                          model, 120000, error,
+                                                          sizeof error);
+    if (!reply)
+        fail_msg ("%s", error);
+    kj__scoring_progress_reply__free_unpacked (reply, NULL);
 }
 
 //  ListGrades; the status code

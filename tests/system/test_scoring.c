@@ -11,6 +11,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include "registry_fixture.h"
+#include "kj_calls.h"
 #include "registry_bulk.pb-c.h"
 #include "scoring.pb-c.h"
 
@@ -21,49 +22,10 @@ static void
 s_import (rfx_t *fx, Kj__BulkKind kind, const char *header, const char *rows,
           uint32_t count)
 {
-    kj_call_opts_t opts = { .timeout_ms = 20000 };
-    kj_status_t status;
-    Kj__ImportBeginRequest begin = KJ__IMPORT_BEGIN_REQUEST__INIT;
-    begin.kind = kind;
-    begin.file_name = "test.csv";
-    begin.header = (char *) header;
-    Kj__ImportBeginReply *begun = NULL;
-    assert_int_equal (kj_client_call (fx->client, "registry.bulk",
-                                      "ImportBegin", &begin.base,
-                                      &kj__import_begin_reply__descriptor,
-                                      (ProtobufCMessage **) &begun, &status,
-                                      &opts),
-                      0);
-    Kj__ImportChunkRequest chunk = KJ__IMPORT_CHUNK_REQUEST__INIT;
-    chunk.import_id = begun->import_id;
-    chunk.first_line = 2;
-    chunk.data.data = (uint8_t *) rows;
-    chunk.data.len = strlen (rows);
-    Kj__ImportChunkReply *chunked = NULL;
-    assert_int_equal (kj_client_call (fx->client, "registry.bulk",
-                                      "ImportChunk", &chunk.base,
-                                      &kj__import_chunk_reply__descriptor,
-                                      (ProtobufCMessage **) &chunked, &status,
-                                      &opts),
-                      0);
-    if (chunked->rejected)
-        fail_msg ("row refused: %s %s", chunked->errors [0]->field,
-                  chunked->errors [0]->reason);
-    kj__import_chunk_reply__free_unpacked (chunked, NULL);
-    Kj__ImportCommitRequest commit = KJ__IMPORT_COMMIT_REQUEST__INIT;
-    commit.import_id = begun->import_id;
-    commit.chunks = 1;
-    commit.rows = count;
-    Kj__ImportCommitReply *committed = NULL;
-    assert_int_equal (kj_client_call (fx->client, "registry.bulk",
-                                      "ImportCommit", &commit.base,
-                                      &kj__import_commit_reply__descriptor,
-                                      (ProtobufCMessage **) &committed, &status,
-                                      &opts),
-                      0);
-    assert_true (committed->committed);
-    kj__import_commit_reply__free_unpacked (committed, NULL);
-    kj__import_begin_reply__free_unpacked (begun, NULL);
+    char error [512];
+    if (kj_calls_import (fx->client, kind, header, rows, count, error,
+                         sizeof error))
+        fail_msg ("%s", error);
 }
 
 static void
@@ -107,32 +69,12 @@ s_call (rfx_t *fx, const char *method, const ProtobufCMessage *request,
 static Kj__ScoringBatch *
 s_run (rfx_t *fx, int year, const char *model, Kj__ScoringProgressReply **hold)
 {
-    Kj__ScoringRunRequest run = KJ__SCORING_RUN_REQUEST__INIT;
-    run.year = year;
-    run.model = (char *) model;
-    Kj__ScoringRunReply *started = NULL;
-    kj_status_t status;
-    assert_int_equal (s_call (fx, "Run", &run.base,
-                              &kj__scoring_run_reply__descriptor, &started,
-                              &status),
-                      0);
-    Kj__ScoringProgressRequest progress = KJ__SCORING_PROGRESS_REQUEST__INIT;
-    progress.batch_id = started->batch->id;
-    kj__scoring_run_reply__free_unpacked (started, NULL);
-    int64_t end = kj_mono_us () + 120 * 1000000LL;
-    while (kj_mono_us () < end) {
-        *hold = NULL;
-        assert_int_equal (s_call (fx, "Progress", &progress.base,
-                                  &kj__scoring_progress_reply__descriptor, hold,
-                                  &status),
-                          0);
-        if (streq ((*hold)->batch->state, "finished"))
-            return (*hold)->batch;
-        kj__scoring_progress_reply__free_unpacked (*hold, NULL);
-        zclock_sleep (100);
-    }
-    fail_msg ("batch not finished in time");
-    return NULL;
+    char error [512];
+    *hold = kj_calls_score_run (fx->client, year, model, 120000, error,
+                                sizeof error);
+    if (!*hold)
+        fail_msg ("%s", error);
+    return (*hold)->batch;
 }
 
 static Kj__ScoringShowReply *
@@ -295,6 +237,49 @@ test_batch_golden_and_rerun (void **state)
                                       &status, &opts),
                       KJ__CODE__INVALID_ARGUMENT);
     assert_string_equal (status.field, "with_figures_of");
+    //  A range of it: the codes after `after` up to and including `until`
+    //  (four firms: those of a .. d in code order that lie in it)
+    const char *codes [] = { a, b, c, d };
+    const char *lo = a, *hi = a;
+    for (int i = 0; i < 4; i++) {
+        if (strcmp (codes [i], lo) < 0)
+            lo = codes [i];
+        if (strcmp (codes [i], hi) > 0)
+            hi = codes [i];
+    }
+    Kj__BulkExportRequest range = KJ__BULK_EXPORT_REQUEST__INIT;
+    range.kind = KJ__BULK_KIND__BULK_ENTERPRISES;
+    range.with_figures_of = 2024;
+    range.after = (char *) lo;
+    range.until = (char *) hi;
+    Kj__BulkExportReply *page = NULL;
+    assert_int_equal (kj_client_call (fx.client, "registry.bulk", "Export",
+                                      &range.base,
+                                      &kj__bulk_export_reply__descriptor,
+                                      (ProtobufCMessage **) &page, &status,
+                                      &opts),
+                      0);
+    assert_int_equal (page->rows, 3);  //  not lo, up to hi
+    assert_string_equal (page->next, "");
+    kj__bulk_export_reply__free_unpacked (page, NULL);
+    range.until = (char *) lo;  //  nothing after lo up to lo
+    assert_int_equal (kj_client_call (fx.client, "registry.bulk", "Export",
+                                      &range.base,
+                                      &kj__bulk_export_reply__descriptor,
+                                      (ProtobufCMessage **) &page, &status,
+                                      &opts),
+                      0);
+    assert_int_equal (page->rows, 0);
+    kj__bulk_export_reply__free_unpacked (page, NULL);
+    //  An end of a range is for the compact export only
+    refused.with_figures_of = 0;
+    refused.until = (char *) hi;
+    assert_int_equal (kj_client_call (fx.client, "registry.bulk", "Export",
+                                      &refused.base,
+                                      &kj__bulk_export_reply__descriptor, NULL,
+                                      &status, &opts),
+                      KJ__CODE__INVALID_ARGUMENT);
+    assert_string_equal (status.field, "until");
 
     pid_t scoring = s_scoring_start (&fx, "scoring/instance=scoring.t1",
                                      "scoring/chunk=2", "scoring/pause_ms=0");

@@ -473,6 +473,22 @@ test_copy_rows_and_errors (void **state)
     //  Not a COPY, or no such table: -1 with the reason
     assert_int_equal (kj_db_copy (db, "COPY nowhere FROM STDIN", "", 0), -1);
     assert_string_equal (kj_db_sqlstate (db), "42P01");
+    //  As a stream: pieces cut anywhere, stored once the COPY ends; a
+    //  stream the caller gives up stores nothing
+    assert_int_equal (kj_db_copy_begin (db, "COPY c FROM STDIN"), 0);
+    assert_int_equal (kj_db_copy_put (db, "5\tfi", 4), 0);
+    assert_int_equal (kj_db_copy_put (db, "ve\n6\tsix\n", 9), 0);
+    assert_int_equal (kj_db_copy_end (db, false), 0);
+    s_assert_value (db,
+                    "SELECT string_agg (v, ',' ORDER BY k) FROM c "
+                    "WHERE k > 4",
+                    NULL, "five,six");
+    assert_int_equal (kj_db_copy_begin (db, "COPY c FROM STDIN"), 0);
+    assert_int_equal (kj_db_copy_put (db, "7\tseven\n", 8), 0);
+    assert_int_equal (kj_db_copy_end (db, true), -1);
+    s_assert_value (db, "SELECT count (*) FROM c", NULL, "5");
+    assert_int_equal (kj_db_copy_put (db, "8\teight\n", 8), -1);
+    assert_int_equal (kj_db_copy_end (db, false), -1);
     kj_db_destroy (&db);
 }
 

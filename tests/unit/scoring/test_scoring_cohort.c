@@ -32,6 +32,9 @@ enum { X, Y, B, E, C, F, S, REV, INPUTS };
 
 static scoring_model_t *s_model;
 
+//  test_fixed_cohort_same_as_before: its digest under the code of main
+#define S_FIXED_DIGEST 9093295345937867415u
+
 static int
 s_setup (void **state)
 {
@@ -311,6 +314,87 @@ test_refuses_impossible_values (void **state)
     scoring_cohort_destroy (&cohort);
 }
 
+//  --------------------------------------------------------------------------
+//  A fixed cohort under the shipped most-2024 model: every figure stored
+//  and sent (grades, points, reasons, shares) folded into one digest, the
+//  one the code gave before its memory was laid out per cohort (issue 13:
+//  faster, the same results). Values from small ranges, so that ties are
+//  many; about one value in six not reported.
+
+static uint64_t
+s_fold (uint64_t hash, int64_t value)
+{
+    for (int b = 0; b < 8; b++, value >>= 8)
+        hash = (hash ^ (uint64_t) (value & 0xff)) * 1099511628211u;
+    return hash;
+}
+
+static void
+test_fixed_cohort_same_as_before (void **state)
+{
+    kj_status_t status;
+    scoring_model_t *model = scoring_model_load ("most-2024", &status);
+    assert_non_null (model);
+    uint64_t digest = 14695981039346656037u;
+    uint64_t grades [5] = { 0 };
+    uint64_t seed = 42;
+    for (int stage = 0; stage < SCORING_STAGES; stage++) {
+        scoring_cohort_t *cohort = scoring_cohort_new (model);
+        size_t inputs = scoring_cohort_inputs (cohort);
+        size_t columns = scoring_model_columns (model);
+        for (int m = 0; m < 3000; m++) {
+            int64_t values [SCORING_COLUMNS_MAX + 1];
+            bool present [SCORING_COLUMNS_MAX + 1];
+            for (size_t i = 0; i < inputs; i++) {
+                seed = seed * 6364136223846793005u + 1442695040888963407u;
+                uint64_t draw = seed >> 33;
+                const scoring_column_t *column =
+                    i < columns ? scoring_model_column (model, i) : NULL;
+                bool binary = column
+                           && (column->kind == SCORING_FLAG
+                               || column->kind == SCORING_STOP);
+                present [i] = draw % 6 != 0;
+                values [i] = binary ? (int64_t) (draw % 23 == 0)
+                                    : (int64_t) (draw % 97) * 100000;
+            }
+            char id [24];
+            snprintf (id, sizeof id, "m%d-%d", stage, m);
+            assert_int_equal (scoring_cohort_add (cohort, id,
+                                                  (scoring_stage_t) stage,
+                                                  values, present, &status),
+                              0);
+        }
+        scoring_cohort_score (cohort);
+        for (size_t m = 0; m < scoring_cohort_size (cohort); m++) {
+            const scoring_portrait_t *p = scoring_cohort_portrait (cohort, m);
+            int64_t fields [] = { p->points_milli,    p->bonus_milli,
+                                  p->scorecard_milli, p->flags_milli,
+                                  p->score_milli,     p->percentile_milli,
+                                  p->grade,           p->stop,
+                                  p->line_known,      p->line_fen,
+                                  p->reason_count,    p->missing_count };
+            for (size_t f = 0; f < sizeof fields / sizeof fields [0]; f++)
+                digest = s_fold (digest, fields [f]);
+            for (int r = 0; r < p->reason_count; r++) {
+                digest = s_fold (digest, p->reasons [r].column);
+                digest = s_fold (digest, p->reasons [r].lost_micro);
+                digest = s_fold (digest, p->reasons [r].missing);
+            }
+            for (size_t i = 0; i < columns; i++)
+                digest = s_fold (digest,
+                                 scoring_cohort_share_bp (cohort, m, i));
+            grades [p->grade]++;
+        }
+        scoring_cohort_destroy (&cohort);
+    }
+    print_message ("digest %" PRIu64 ", grades %" PRIu64 " %" PRIu64 " %" PRIu64
+                   " %" PRIu64 " %" PRIu64 "\n",
+                   digest, grades [0], grades [1], grades [2], grades [3],
+                   grades [4]);
+    assert_int_equal (digest, S_FIXED_DIGEST);
+    scoring_model_destroy (&model);
+}
+
 int
 main (void)
 {
@@ -322,6 +406,7 @@ main (void)
         cmocka_unit_test (test_grade_bands_on_both_sides),
         cmocka_unit_test (test_refuses_impossible_values),
         cmocka_unit_test (test_shares_bands_and_psi),
+        cmocka_unit_test (test_fixed_cohort_same_as_before),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }

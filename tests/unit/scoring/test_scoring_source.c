@@ -329,6 +329,49 @@ test_pack_and_unpack (void **state)
     zchunk_destroy (&out);
 }
 
+//  Cuts of the export's ranges: strictly between their ends, halving
+//  again and again down to neighbours that have nothing between them
+static void
+test_cuts_between_codes (void **state)
+{
+    char cut [SCORING_CUT_SIZE];
+    //  The whole export: half-way through the digits and letters
+    assert_true (scoring_source_cut ("", "", cut));
+    assert_string_equal (cut, "HZZZZZZZZZZZZZZZZZZZ");
+    assert_true (scoring_source_cut ("A", "C", cut));
+    assert_string_equal (cut, "B");
+    assert_true (scoring_source_cut ("91210100", "", cut));
+    assert_true (strcmp (cut, "91210100") > 0);
+    //  Nothing lies between a code and itself, or itself and a "0" more
+    assert_false (scoring_source_cut ("A", "A", cut));
+    assert_false (scoring_source_cut ("A", "A0", cut));
+    assert_false (scoring_source_cut ("B", "A", cut));
+    //  Halving a range of two real codes converges, always in between
+    const char *lo = "91210100MA0QEK7B6N", *hi = "91210102MA0P5LNA6X";
+    char from [SCORING_CUT_SIZE], to [SCORING_CUT_SIZE];
+    snprintf (from, sizeof from, "%s", lo);
+    snprintf (to, sizeof to, "%s", hi);
+    int cuts = 0;
+    while (scoring_source_cut (from, to, cut)) {
+        assert_true (strcmp (from, cut) < 0 && strcmp (cut, to) < 0);
+        snprintf (to, sizeof to, "%s", cut);
+        cuts++;
+    }
+    assert_true (cuts > 10 && cuts < 200);
+    //  Fractions order the codes; no end is (almost) the whole
+    assert_true (scoring_source_fraction ("9121", false)
+                 < scoring_source_fraction ("9122", false));
+    assert_true (scoring_source_fraction ("", true) > 0.99);
+    assert_true (scoring_source_fraction ("", false) == 0);
+    //  And back: a code at a fraction, as far as its first ten digits
+    scoring_source_at (scoring_source_fraction ("91210102MA", false), cut);
+    assert_string_equal (cut, "91210102MA");
+    scoring_source_at (scoring_source_fraction ("9121", false), cut);
+    assert_string_equal (cut, "9121");
+    scoring_source_at (0, cut);
+    assert_string_equal (cut, "0");
+}
+
 int
 main (void)
 {
@@ -338,6 +381,7 @@ main (void)
         cmocka_unit_test (test_no_figures_no_round),
         cmocka_unit_test (test_header_missing_column),
         cmocka_unit_test (test_pack_and_unpack),
+        cmocka_unit_test (test_cuts_between_codes),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
