@@ -70,7 +70,7 @@ struct _kj_db_t {
     char *locked [KJ_DB_LOCKED_MAX];  //  keys kj_db_lock_key took in this tx
     int n_locked;
     bool locked_many;  //  more than the table holds: any key counts as held
-    bool copying;     //  between kj_db_copy_begin and kj_db_copy_end
+    bool copying;      //  between kj_db_copy_begin and kj_db_copy_end
     char notify [KJ_DB_NAME_MAX + 1];  //  channel to wake after commit
     char sqlstate [6];                 //  of the last error, "" if none
     char error [512];                  //  message of the last error, one line
