@@ -132,6 +132,26 @@ s_fetch_cursor (kj_relay_t *self, kj_client_t *client, uint64_t *txid,
     return 0;
 }
 
+//  Tell the trace callback about a batch the log answered.
+
+static void
+s_trace (kj_relay_t *self, const Kj__Envelope *envelopes, int rows,
+         int64_t read_at, int64_t read_done, const Kj__AppendReply *reply)
+{
+    const char **keys = (const char **) calloc ((size_t) rows, sizeof (char *));
+    assert (keys);
+    for (int row = 0; row < rows; row++)
+        keys [row] = envelopes [row].key;
+    kj_relay_trace_t trace = { .rows = (size_t) rows,
+                               .keys = keys,
+                               .read_at_us = read_at,
+                               .read_done_us = read_done,
+                               .committed_at_us = reply->committed_at_us,
+                               .reply_at_us = kj_wall_us () };
+    self->config.trace (&trace, self->config.trace_arg);
+    free (keys);
+}
+
 //  Read one batch above the cursor and hand it over. Returns the rows
 //  handed over (0: the outbox had nothing ready), or -1 if the read or the
 //  Append failed.
@@ -145,6 +165,7 @@ s_relay_batch (kj_relay_t *self, kj_db_t *db, kj_client_t *client,
     snprintf (id, sizeof id, "%" PRIu64, *cursor_id);
     snprintf (limit, sizeof limit, "%d", self->config.batch);
     const char *params [] = { txid, id, limit };
+    int64_t read_at = self->config.trace ? kj_wall_us () : 0;
     //  Only transactions older than every running one: their rows are all
     //  visible now, and no row can appear below them later
     PGresult *res = kj_db_exec (
@@ -166,6 +187,7 @@ s_relay_batch (kj_relay_t *self, kj_db_t *db, kj_client_t *client,
         PQclear (res);
         return 0;
     }
+    int64_t read_done = self->config.trace ? kj_wall_us () : 0;
     Kj__OutboxEvent *items = (Kj__OutboxEvent *)
         calloc ((size_t) rows, sizeof (Kj__OutboxEvent));
     Kj__Envelope *envelopes = (Kj__Envelope *) calloc ((size_t) rows,
@@ -210,6 +232,8 @@ s_relay_batch (kj_relay_t *self, kj_db_t *db, kj_client_t *client,
     int code = kj_client_call (client, "events.writer", "Append", &request.base,
                                &kj__append_reply__descriptor,
                                (ProtobufCMessage **) &reply, &status, &opts);
+    if (code == KJ__CODE__OK && self->config.trace)
+        s_trace (self, envelopes, rows, read_at, read_done, reply);
     for (int row = 0; row < rows; row++)
         free (envelopes [row].payload.data);
     free (items);

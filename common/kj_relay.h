@@ -29,6 +29,20 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+//  One batch's times (wall clock, us), for measuring where an event's
+//  time goes (bench_events): when the relay began and ended reading it,
+//  when the writer's group committed it, when the relay had the reply
+typedef struct {
+    size_t rows;
+    const char *const *keys;  //  each row's key, in the batch's order
+    int64_t read_at_us;
+    int64_t read_done_us;
+    int64_t committed_at_us;
+    int64_t reply_at_us;
+} kj_relay_trace_t;
+
+typedef void (kj_relay_trace_fn) (const kj_relay_trace_t *trace, void *arg);
+
 typedef struct {
     const char *dsn;     //  the service's connection string
     const char *schema;  //  its schema: also the producer name
@@ -38,6 +52,8 @@ typedef struct {
     int idle_ms;         //  poll when no NOTIFY wakes the relay (200)
     int timeout_ms;      //  wait for one Append (5000)
     int lock_retry_ms;   //  stand-by's interval (500)
+    kj_relay_trace_fn *trace;  //  if set, called with each batch appended,
+    void *trace_arg;           //  on the relay's thread
 } kj_relay_config_t;
 
 typedef struct {

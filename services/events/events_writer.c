@@ -138,6 +138,8 @@ s_commit_group (events_server_t *self, events_pending_t *group)
         kj_warn ("events.append_refused", "producer=%s reason=\"%s\"",
                  entry->request->producer, entry->status.message);
     }
+    //  When the group became durable: the end of the writer's part
+    int64_t committed_at = kj_wall_us ();
     if (!self->is_writer || self->step_down)
         rc = -2;
     else if (rc == -2)
@@ -182,6 +184,7 @@ s_commit_group (events_server_t *self, events_pending_t *group)
         }
         entry->reply->cursor_txid = batch->cursor.txid;
         entry->reply->cursor_id = batch->cursor.id;
+        entry->reply->committed_at_us = committed_at;
     }
     free (batches);
     free (owners);

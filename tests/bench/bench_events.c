@@ -302,10 +302,26 @@ s_bench_replay (fx_t *fx, uint64_t *events, bool decode)
 //  --------------------------------------------------------------------------
 //  Commit -> deliver at a steady rate
 
+//  Each event's way, stage by stage (wall clock, us; 0 not seen): the
+//  producer's COMMIT returned, the relay began and ended the read that
+//  found it, the writer began its group (the envelope's appended_at),
+//  the group committed, the relay had the Append's reply, the subscriber
+//  delivered it
+enum {
+    STAGE_COMMIT,
+    STAGE_READ,
+    STAGE_READ_DONE,
+    STAGE_GROUP,
+    STAGE_COMMITTED,
+    STAGE_REPLY,
+    STAGE_DELIVERED,
+    STAGES
+};
+
 typedef struct {
     const char *dsn;
     int index;
-    int64_t *committed_at;  //  by sequence number, wall us
+    int64_t (*at) [STAGES];  //  by sequence number
     volatile int *stop;
 } producer_t;
 
@@ -342,17 +358,15 @@ s_producer (void *arg)
         //  Committed: from here on the event is the log's to deliver
         int64_t at = kj_wall_us ();
         for (int e = 0; e < LATENCY_PER_TX; e++)
-            self->committed_at [seq [e]] = at;
+            self->at [seq [e]][STAGE_COMMIT] = at;
     }
     kj_db_destroy (&db);
     return NULL;
 }
 
 typedef struct {
-    int64_t *committed_at;
-    kj_hist_t *hist;    //  commit -> deliver
-    kj_hist_t *to_log;  //  commit -> appended (relay and writer)
-    kj_hist_t *to_app;  //  appended -> deliver (publication)
+    int64_t (*at) [STAGES];  //  by sequence number
+    int total;
     uint64_t received;
 } latency_t;
 
@@ -362,18 +376,53 @@ s_on_latency (const Kj__Envelope *event, void *arg)
     latency_t *self = (latency_t *) arg;
     if (strcmp (event->topic, "bench.latency"))
         return 0;
-    int64_t now = kj_wall_us ();
     int seq = atoi (event->key);
-    //  Not yet recorded: delivered before COMMIT even returned
-    int64_t at = self->committed_at [seq];
-    int64_t appended = event->appended_at_us;
-    kj_hist_record (self->hist, at && now > at ? (uint64_t) (now - at) : 0);
-    kj_hist_record (self->to_log,
-                    at && appended > at ? (uint64_t) (appended - at) : 0);
-    kj_hist_record (self->to_app,
-                    now > appended ? (uint64_t) (now - appended) : 0);
+    if (seq < 0 || seq >= self->total)
+        return 0;
+    self->at [seq][STAGE_DELIVERED] = kj_wall_us ();
+    self->at [seq][STAGE_GROUP] = event->appended_at_us;
     self->received++;
     return 0;
+}
+
+//  The relay's times for a batch, on its thread (each event's slots are
+//  written by one thread, and read once every thread is done)
+
+static void
+s_on_relayed (const kj_relay_trace_t *trace, void *arg)
+{
+    latency_t *self = (latency_t *) arg;
+    for (size_t row = 0; row < trace->rows; row++) {
+        int seq = atoi (trace->keys [row]);
+        if (seq < 0 || seq >= self->total)
+            continue;
+        self->at [seq][STAGE_READ] = trace->read_at_us;
+        self->at [seq][STAGE_READ_DONE] = trace->read_done_us;
+        self->at [seq][STAGE_COMMITTED] = trace->committed_at_us;
+        self->at [seq][STAGE_REPLY] = trace->reply_at_us;
+    }
+}
+
+//  One hop's p50 and p99 over the events that have both stamps (a stamp
+//  before the one it follows counts 0: COMMIT's return is stamped after
+//  its round trip, by which time the relay may be reading)
+
+static void
+s_print_hop (latency_t *self, const char *name, int from, int to)
+{
+    kj_hist_t *hist = kj_hist_new ();
+    uint64_t n = 0;
+    for (int seq = 0; seq < self->total; seq++) {
+        int64_t a = self->at [seq][from], b = self->at [seq][to];
+        if (!a || !b)
+            continue;
+        kj_hist_record (hist, b > a ? (uint64_t) (b - a) : 0);
+        n++;
+    }
+    printf ("    %-40s p50 %6.2f ms  p99 %6.2f ms  (%" PRIu64 ")\n", name,
+            kj_hist_percentile (hist, 500) / 1000.0,
+            kj_hist_percentile (hist, 990) / 1000.0, n);
+    kj_hist_destroy (&hist);
 }
 
 static void
@@ -386,10 +435,10 @@ s_bench_latency (fx_t *fx, uint64_t *p50, uint64_t *p99, uint64_t *count,
     kj_db_destroy (&db);
 
     int total = RATE * LATENCY_S;
-    int64_t *committed_at = (int64_t *) calloc ((size_t) total + 1,
-                                                sizeof (int64_t));
-    latency_t latency = { committed_at, kj_hist_new (), kj_hist_new (),
-                          kj_hist_new (), 0 };
+    latency_t latency = { (int64_t (*) [STAGES]) calloc ((size_t) total,
+                                                         sizeof *latency.at),
+                          total, 0 };
+    assert_non_null (latency.at);
     kj_subscriber_config_t config = { .broker = fx->broker.endpoint,
                                       .pub_endpoint = fx->broker.pub,
                                       .from = KJ_SUBSCRIBER_HEAD,
@@ -403,7 +452,9 @@ s_bench_latency (fx_t *fx, uint64_t *p50, uint64_t *p99, uint64_t *count,
     kj_relay_config_t rc = { .dsn = fx->dsn,
                              .schema = "latency",
                              .broker = fx->broker.endpoint,
-                             .city = "210100" };
+                             .city = "210100",
+                             .trace = s_on_relayed,
+                             .trace_arg = &latency };
     kj_relay_t *relay = kj_relay_new (&rc);
 
     volatile int stop = 0;
@@ -411,7 +462,7 @@ s_bench_latency (fx_t *fx, uint64_t *p50, uint64_t *p99, uint64_t *count,
     pthread_t threads [LATENCY_THREADS];
     int64_t start = kj_mono_us ();
     for (int i = 0; i < LATENCY_THREADS; i++) {
-        producers [i] = (producer_t){ fx->dsn, i, committed_at, &stop };
+        producers [i] = (producer_t){ fx->dsn, i, latency.at, &stop };
         pthread_create (&threads [i], NULL, s_producer, &producers [i]);
     }
     int64_t end = start + (LATENCY_S + 20) * 1000000LL;
@@ -425,24 +476,42 @@ s_bench_latency (fx_t *fx, uint64_t *p50, uint64_t *p99, uint64_t *count,
     kj_subscriber_stats (subscriber, &stats);
     kj_relay_destroy (&relay);
     kj_subscriber_destroy (&subscriber);
-    *p50 = kj_hist_percentile (latency.hist, 500);
-    *p99 = kj_hist_percentile (latency.hist, 990);
+
+    //  Every thread is done: the stamps are all in
+    kj_hist_t *hist = kj_hist_new ();
+    for (int seq = 0; seq < total; seq++) {
+        int64_t at = latency.at [seq][STAGE_COMMIT];
+        int64_t now = latency.at [seq][STAGE_DELIVERED];
+        if (now)
+            kj_hist_record (hist, at && now > at ? (uint64_t) (now - at) : 0);
+    }
+    *p50 = kj_hist_percentile (hist, 500);
+    *p99 = kj_hist_percentile (hist, 990);
     *count = latency.received;
     *rate = latency.received / seconds;
     printf ("    (subscriber: live %" PRIu64 ", replayed %" PRIu64
-            ", gaps found %" PRIu64 ", repaired %" PRIu64 ")\n",
-            stats.live, stats.replayed, stats.gaps_found, stats.gaps_repaired);
-    printf ("    (commit -> appended p50 %.1f ms p99 %.1f ms; appended -> "
-            "delivered p50 %.1f ms p99 %.1f ms; max %.1f ms)\n",
-            kj_hist_percentile (latency.to_log, 500) / 1000.0,
-            kj_hist_percentile (latency.to_log, 990) / 1000.0,
-            kj_hist_percentile (latency.to_app, 500) / 1000.0,
-            kj_hist_percentile (latency.to_app, 990) / 1000.0,
-            kj_hist_max (latency.hist) / 1000.0);
-    kj_hist_destroy (&latency.hist);
-    kj_hist_destroy (&latency.to_log);
-    kj_hist_destroy (&latency.to_app);
-    free (committed_at);
+            ", gaps found %" PRIu64 ", repaired %" PRIu64 "; max %.1f ms)\n",
+            stats.live, stats.replayed, stats.gaps_found, stats.gaps_repaired,
+            kj_hist_max (hist) / 1000.0);
+    printf ("  commit->deliver by stage (docs/events-design.md):\n");
+    s_print_hop (&latency, "commit -> relay reads (wake, turn)",
+                 STAGE_COMMIT, STAGE_READ);
+    s_print_hop (&latency, "relay's read of the outbox", STAGE_READ,
+                 STAGE_READ_DONE);
+    s_print_hop (&latency, "read -> writer's group (Append's way)",
+                 STAGE_READ_DONE, STAGE_GROUP);
+    s_print_hop (&latency, "writer's group -> committed", STAGE_GROUP,
+                 STAGE_COMMITTED);
+    s_print_hop (&latency, "committed -> delivered (pub, subscriber)",
+                 STAGE_COMMITTED, STAGE_DELIVERED);
+    s_print_hop (&latency, "committed -> relay has the reply",
+                 STAGE_COMMITTED, STAGE_REPLY);
+    s_print_hop (&latency, "commit -> appended (writer's group)",
+                 STAGE_COMMIT, STAGE_GROUP);
+    s_print_hop (&latency, "appended -> delivered", STAGE_GROUP,
+                 STAGE_DELIVERED);
+    kj_hist_destroy (&hist);
+    free (latency.at);
 }
 
 static const char *
