@@ -280,6 +280,32 @@ s_array_new (uint32_t oid, size_t n)
     return chunk;
 }
 
+//  s_append_sql, prepared once per session: planning its WITH clauses
+//  each time cost more CPU than running them. Prepared when the session
+//  does not know it yet (its first use, and after a reconnect).
+
+#define S_APPEND_NAME "events_append_one"
+
+static PGresult *
+s_append_exec (PGconn *conn, const char *const *values, const int *lengths,
+               const int *formats)
+{
+    PGresult *res = PQexecPrepared (conn, S_APPEND_NAME, 10, values, lengths,
+                                    formats, 0);
+    const char *state = PQresultErrorField (res, PG_DIAG_SQLSTATE);
+    if (state && streq (state, "26000")) {  //  invalid_sql_statement_name
+        PQclear (res);
+        res = PQprepare (conn, S_APPEND_NAME, s_append_sql, 10, NULL);
+        bool prepared = PQresultStatus (res) == PGRES_COMMAND_OK;
+        if (!prepared)
+            return res;
+        PQclear (res);
+        res = PQexecPrepared (conn, S_APPEND_NAME, 10, values, lengths,
+                              formats, 0);
+    }
+    return res;
+}
+
 static int
 s_append_one (PGconn *conn, const events_batch_t *batches, size_t n,
               size_t rows, uint64_t head, uint64_t bytes, uint64_t *xmin_p,
@@ -320,8 +346,7 @@ s_append_one (PGconn *conn, const events_batch_t *batches, size_t n,
     lengths [8] = lengths [9] = 8;
     for (int i = 0; i < 10; i++)
         formats [i] = 1;
-    PGresult *res = PQexecParams (conn, s_append_sql, 10, NULL, values, lengths,
-                                  formats, 0);
+    PGresult *res = s_append_exec (conn, values, lengths, formats);
     for (int i = 0; i < 8; i++)
         zchunk_destroy (&arrays [i]);
     int rc = -1;
