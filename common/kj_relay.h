@@ -44,14 +44,14 @@ typedef struct {
 typedef void (kj_relay_trace_fn) (const kj_relay_trace_t *trace, void *arg);
 
 typedef struct {
-    const char *dsn;     //  the service's connection string
-    const char *schema;  //  its schema: also the producer name
-    const char *broker;  //  broker endpoint
-    const char *city;    //  origin_city of the events
-    int batch;           //  rows per Append (1000)
-    int idle_ms;         //  poll when no NOTIFY wakes the relay (200)
-    int timeout_ms;      //  wait for one Append (5000)
-    int lock_retry_ms;   //  stand-by's interval (500)
+    const char *dsn;           //  the service's connection string
+    const char *schema;        //  its schema: also the producer name
+    const char *broker;        //  broker endpoint
+    const char *city;          //  origin_city of the events
+    int batch;                 //  rows per Append (1000)
+    int idle_ms;               //  poll when no NOTIFY wakes the relay (200)
+    int timeout_ms;            //  wait for one Append (5000)
+    int lock_retry_ms;         //  stand-by's interval (500)
     kj_relay_trace_fn *trace;  //  if set, called with each batch appended,
     void *trace_arg;           //  on the relay's thread
 } kj_relay_config_t;

@@ -300,8 +300,8 @@ s_append_exec (PGconn *conn, const char *const *values, const int *lengths,
         if (!prepared)
             return res;
         PQclear (res);
-        res = PQexecPrepared (conn, S_APPEND_NAME, 10, values, lengths,
-                              formats, 0);
+        res = PQexecPrepared (conn, S_APPEND_NAME, 10, values, lengths, formats,
+                              0);
     }
     return res;
 }

@@ -10,7 +10,8 @@
     - commit->deliver: producers commit 5,000 events/s into an outbox; the
       real relay hands them over; a kj_subscriber receives them live;
       latency from COMMIT's return in the producer to the callback, p50
-      and p99
+      and p99, and the same for each hop on the way (the relay's wake-up
+      and read, the Append's way, the writer's commit, publication)
     Targets (docs/events-design.md): append >= 50,000 events/s and >= 80%
     of raw COPY at batch 5,000; replay >= 200,000 events/s;
     commit->deliver p99 <= 5 ms at 5,000 events/s.
@@ -494,8 +495,8 @@ s_bench_latency (fx_t *fx, uint64_t *p50, uint64_t *p99, uint64_t *count,
             stats.live, stats.replayed, stats.gaps_found, stats.gaps_repaired,
             kj_hist_max (hist) / 1000.0);
     printf ("  commit->deliver by stage (docs/events-design.md):\n");
-    s_print_hop (&latency, "commit -> relay reads (wake, turn)",
-                 STAGE_COMMIT, STAGE_READ);
+    s_print_hop (&latency, "commit -> relay reads (wake, turn)", STAGE_COMMIT,
+                 STAGE_READ);
     s_print_hop (&latency, "relay's read of the outbox", STAGE_READ,
                  STAGE_READ_DONE);
     s_print_hop (&latency, "read -> writer's group (Append's way)",
@@ -504,10 +505,10 @@ s_bench_latency (fx_t *fx, uint64_t *p50, uint64_t *p99, uint64_t *count,
                  STAGE_COMMITTED);
     s_print_hop (&latency, "committed -> delivered (pub, subscriber)",
                  STAGE_COMMITTED, STAGE_DELIVERED);
-    s_print_hop (&latency, "committed -> relay has the reply",
-                 STAGE_COMMITTED, STAGE_REPLY);
-    s_print_hop (&latency, "commit -> appended (writer's group)",
-                 STAGE_COMMIT, STAGE_GROUP);
+    s_print_hop (&latency, "committed -> relay has the reply", STAGE_COMMITTED,
+                 STAGE_REPLY);
+    s_print_hop (&latency, "commit -> appended (writer's group)", STAGE_COMMIT,
+                 STAGE_GROUP);
     s_print_hop (&latency, "appended -> delivered", STAGE_GROUP,
                  STAGE_DELIVERED);
     kj_hist_destroy (&hist);
