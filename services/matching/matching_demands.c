@@ -376,9 +376,8 @@ s_match_rows_sql (kj_call_t *call, size_t n)
         at += (size_t) snprintf (sql + at, size - at,
                                  "%s($1, $%zu, $%zu, $%zu, $%zu, $%zu, "
                                  "$%zu, $%zu)",
-                                 i ? ", " : "", 7 * i + 2, 7 * i + 3,
-                                 7 * i + 4, 7 * i + 5, 7 * i + 6, 7 * i + 7,
-                                 7 * i + 8);
+                                 i ? ", " : "", 7 * i + 2, 7 * i + 3, 7 * i + 4,
+                                 7 * i + 5, 7 * i + 6, 7 * i + 7, 7 * i + 8);
     return sql;
 }
 
@@ -393,9 +392,12 @@ s_match_store (kj_call_t *call, Kj__MatchReply *out, Kj__Demand *demand)
     server_t *self = STATE (call);
     kj_db_t *db = kj_call_db (call);
     const char *params [] = {
-        out->match_id, demand->id, MATCHING_RULES_VERSION,
+        out->match_id,
+        demand->id,
+        MATCHING_RULES_VERSION,
         matching_server_i64 (call, (int64_t) out->enterprise_version),
-        self->weights_text, matching_server_i64 (call, out->candidates)
+        self->weights_text,
+        matching_server_i64 (call, out->candidates)
     };
     size_t n = out->n_products;
     const char **rows = kj_call_alloc (call, (7 * n + 2) * sizeof (char *));

@@ -377,9 +377,9 @@ s_batch (rfx_t *fx)
 //  One run of Match rounds: wall clock, and CPU per Match of the daemon
 //  and of its PostgreSQL sessions (load-proof), and the load
 typedef struct {
-    double p50, p99;   //  ms
-    double cpu, db;    //  us per Match
-    double load;       //  1-minute load average at the end
+    double p50, p99;  //  ms
+    double cpu, db;   //  us per Match
+    double load;      //  1-minute load average at the end
 } s_leg_t;
 
 //  Rounds of Match for one demand (added on the first call, *demand_p)
@@ -443,8 +443,7 @@ s_match_rounds (rfx_t *fx, pid_t matching, Kj__Demand *d, const char *what,
             int64_t t0 = kj_mono_us ();
             if (kj_client_call (client, "matching", "Health", &ask.base,
                                 &kj__health__descriptor,
-                                (ProtobufCMessage **) &reply, &status,
-                                &opts)) {
+                                (ProtobufCMessage **) &reply, &status, &opts)) {
                 fprintf (stderr, "bench_matching: Health: %s\n",
                          status.message);
                 return -1;
@@ -479,8 +478,7 @@ s_median (double *values, int n)
 #define PAIRS 3
 
 static int
-s_match_legs (rfx_t *fx, Kj__Demand *d, int64_t *us,
-              Kj__DemandReply **demand_p)
+s_match_legs (rfx_t *fx, Kj__Demand *d, int64_t *us, Kj__DemandReply **demand_p)
 {
     const char *old = getenv ("KJ_BENCH_MATCHING_OLD");
     if (old && !*old)
@@ -495,7 +493,9 @@ s_match_legs (rfx_t *fx, Kj__Demand *d, int64_t *us,
                                          "matching/match_durable=false");
         char what [64];
         snprintf (what, sizeof what, "Match through the broker%s",
-                  !old ? " (1 in flight)" : is_old ? ", old" : ", new");
+                  !old     ? " (1 in flight)"
+                  : is_old ? ", old"
+                           : ", new");
         s_leg_t figure;
         if (matching <= 0
             || s_match_rounds (fx, matching, d, what, leg == 0, us, demand_p,

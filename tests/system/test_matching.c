@@ -1613,7 +1613,8 @@ s_head (mfx_t *m)
     kj_status_t status;
     kj_call_opts_t opts = { .timeout_ms = 10000 };
     assert_int_equal (kj_client_call (m->client, "events", "Info",
-                                      &request.base, &kj__events_info__descriptor,
+                                      &request.base,
+                                      &kj__events_info__descriptor,
                                       (ProtobufCMessage **) &info, &status,
                                       &opts),
                       0);
