@@ -356,7 +356,7 @@ s_match_load (kj_call_t *call, const char *id, int64_t *pledged,
     PQclear (res);
     if (!demand)
         kj_call_fail (call, KJ__CODE__NOT_FOUND, "demand_id",
-                      "demand_id: no demand %s", id);
+                      "%s: no demand %s", "demand_id", id);
     return demand;
 }
 
