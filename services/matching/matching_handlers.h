@@ -73,9 +73,6 @@ Kj__Demand *
     matching_server_demand_load (kj_call_t *call, const char *id,
                                  const char *field);
 Kj__Demand *
-    matching_server_demand_load_pledged (kj_call_t *call, const char *id,
-                                         const char *field, int64_t *pledged);
-Kj__Demand *
     matching_server_demand_row (kj_call_t *call, PGresult *res, int row);
 void
     matching_server_demand_view (const Kj__Demand *d, matching_demand_t *view);

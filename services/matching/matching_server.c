@@ -148,22 +148,16 @@ matching_server_demand_row (kj_call_t *call, PGresult *res, int row)
     return d;
 }
 
-//  One demand by id, or NULL after failing the call; *pledged (may be
-//  NULL) receives its enterprise's IP pledge loans this year, in the
-//  same round trip
+//  One demand by id, or NULL after failing the call
 Kj__Demand *
-matching_server_demand_load_pledged (kj_call_t *call, const char *id,
-                                     const char *field, int64_t *pledged)
+matching_server_demand_load (kj_call_t *call, const char *id, const char *field)
 {
     if (matching_server_check_text (call, id, field, ID_MAX, true))
         return NULL;
-    PGresult *res =
-        kj_db_exec (kj_call_db (call),
-                    pledged ? "SELECT " DEMAND_COLUMNS ", (" IP_PLEDGED_SQL (
-                        "d.enterprise_code") ") FROM demand d WHERE d.id = $1"
-                            : "SELECT " DEMAND_COLUMNS
-                              " FROM demand WHERE id = $1",
-                    1, (const char *[]){ id });
+    PGresult *res = kj_db_exec (kj_call_db (call),
+                                "SELECT " DEMAND_COLUMNS
+                                " FROM demand WHERE id = $1",
+                                1, (const char *[]){ id });
     if (!res) {
         kj_call_fail_db (call);
         return NULL;
@@ -171,19 +165,11 @@ matching_server_demand_load_pledged (kj_call_t *call, const char *id,
     Kj__Demand *demand = PQntuples (res) == 1
                            ? matching_server_demand_row (call, res, 0)
                            : NULL;
-    if (demand && pledged)
-        *pledged = atoll (PQgetvalue (res, 0, 15));
     PQclear (res);
     if (!demand)
         kj_call_fail (call, KJ__CODE__NOT_FOUND, field, "%s: no demand %s",
                       field, id);
     return demand;
-}
-
-Kj__Demand *
-matching_server_demand_load (kj_call_t *call, const char *id, const char *field)
-{
-    return matching_server_demand_load_pledged (call, id, field, NULL);
 }
 
 //  The filters' view of a demand

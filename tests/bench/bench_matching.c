@@ -7,7 +7,10 @@
     matched by the daemon on 2 threads beside a plain one-thread loop here
 
     The issue's targets: p99 of Match at most 2 ms; the batch in at most
-    30 s.
+    30 s. Beside each Match figure, the CPU per Match of the daemon and of
+    its PostgreSQL sessions (/proc, load-proof). KJ_BENCH_MATCHING_OLD=
+    path alternates this build's kejin-matching with that binary, 3 legs
+    each, and prints the medians side by side.
     =========================================================================
 */
 
@@ -43,12 +46,23 @@ s_compare (const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+//  Sorts us and prints its p50 and p99; *p50 and *p99 (may be NULL) in ms
 static void
-s_report (const char *what, int64_t *us, int n)
+s_report_at (const char *what, int64_t *us, int n, double *p50, double *p99)
 {
     qsort (us, (size_t) n, sizeof us [0], s_compare);
     printf ("  %-44s p50 %6.3f ms  p99 %6.3f ms\n", what, us [n / 2] / 1000.0,
             us [n * 99 / 100] / 1000.0);
+    if (p50)
+        *p50 = us [n / 2] / 1000.0;
+    if (p99)
+        *p99 = us [n * 99 / 100] / 1000.0;
+}
+
+static void
+s_report (const char *what, int64_t *us, int n)
+{
+    s_report_at (what, us, n, NULL, NULL);
 }
 
 //  Add products from .. to - 1, IN_FLIGHT at a time
@@ -128,20 +142,135 @@ s_enterprise (rfx_t *fx, const char *region, unsigned number, Kj__Stage stage,
     return 0;
 }
 
+//  kejin-matching from binary (NULL: this build's), batch job interval
+//  and durability as given
 static pid_t
-s_matching (rfx_t *fx, const char *interval, const char *durable)
+s_matching_bin (rfx_t *fx, const char *binary, const char *interval,
+                const char *durable)
 {
-    char pub [200];
+    char pub [200], broker [256], dsn [600], log [512];
     snprintf (pub, sizeof pub, "node/pub=%s", fx->broker.pub);
-    const char *extra [] = {
-        "-s", "matching/relay=false", "-s", pub, "-s", interval, "-s", durable,
-        NULL
-    };
-    pid_t matching = kj_daemon_start ("matching", &fx->broker, fx->dsn, extra);
+    snprintf (broker, sizeof broker, "node/broker=%s", fx->broker.endpoint);
+    snprintf (dsn, sizeof dsn, "db/dsn=%s", fx->dsn);
+    //  KJ_BENCH_MATCHING_DEBUG=dir: the daemon logs each call's phases
+    //  (worker.write, matching.match) in its log there, kept
+    const char *debug = getenv ("KJ_BENCH_MATCHING_DEBUG");
+    if (debug && !*debug)
+        debug = NULL;
+    static int started = 0;
+    snprintf (log, sizeof log, "%s/kejin-matching-%d%s.log",
+              debug ? debug : kj_test_tmpdir (), ++started,
+              binary ? "-old" : "");
+    const char *argv [] = { binary ? binary : kj_test_bin ("kejin-matching"),
+                            "-s",
+                            broker,
+                            "-s",
+                            dsn,
+                            "-s",
+                            "matching/relay=false",
+                            "-s",
+                            pub,
+                            "-s",
+                            interval,
+                            "-s",
+                            durable,
+                            NULL,
+                            NULL,
+                            NULL };
+    if (debug) {
+        argv [13] = "-s";
+        argv [14] = "log/level=debug";
+    }
+    pid_t matching = kj_test_spawn (argv, NULL, log);
     if (matching <= 0
         || !kj_broker_wait_workers (fx->broker.endpoint, "matching", 2, 20000))
         return -1;
+    //  Its read model loaded before anything is asked or measured (a
+    //  loaded machine takes more than the 10 s a call waits for it)
+    kj_client_t *client = kj_client_new (fx->broker.endpoint);
+    kj_call_opts_t opts = { .timeout_ms = 10000 };
+    bool ready = false;
+    int64_t until = kj_mono_us () + 120 * INT64_C (1000000);
+    while (!ready && kj_mono_us () < until) {
+        Kj__ModelRequest ask = KJ__MODEL_REQUEST__INIT;
+        Kj__ModelReply *model = NULL;
+        kj_status_t status;
+        if (kj_client_call (client, "matching", "Model", &ask.base,
+                            &kj__model_reply__descriptor,
+                            (ProtobufCMessage **) &model, &status, &opts)
+            == 0) {
+            ready = model->ready;
+            kj__model_reply__free_unpacked (model, NULL);
+        }
+        if (!ready)
+            zclock_sleep (50);
+    }
+    kj_client_destroy (&client);
+    if (!ready) {
+        fprintf (stderr, "bench_matching: the read model did not load\n");
+        return -1;
+    }
     return matching;
+}
+
+static pid_t
+s_matching (rfx_t *fx, const char *interval, const char *durable)
+{
+    return s_matching_bin (fx, NULL, interval, durable);
+}
+
+//  CPU time of a process so far, all its threads, in clock ticks
+static int64_t
+s_cpu_ticks (pid_t pid)
+{
+    char path [64], line [1024];
+    snprintf (path, sizeof path, "/proc/%d/stat", (int) pid);
+    FILE *file = fopen (path, "r");
+    if (!file)
+        return 0;
+    size_t size = fread (line, 1, sizeof line - 1, file);
+    fclose (file);
+    line [size] = 0;
+    //  After "pid (comm) ": state is field 3, utime 14 and stime 15
+    const char *at = strrchr (line, ')');
+    long long utime = 0, stime = 0;
+    if (!at
+        || sscanf (at + 2,
+                   "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lld %lld",
+                   &utime, &stime)
+               != 2)
+        return 0;
+    return utime + stime;
+}
+
+//  CPU ticks so far of the PostgreSQL sessions of kejin-matching
+static int64_t
+s_backend_ticks (rfx_t *fx)
+{
+    PGresult *res = kj_db_exec (fx->db,
+                                "SELECT pid FROM pg_stat_activity WHERE "
+                                "application_name = 'kejin-matching' "
+                                "AND datname = current_database ()",
+                                0, NULL);
+    int64_t ticks = 0;
+    for (int i = 0; res && i < PQntuples (res); i++)
+        ticks += s_cpu_ticks (atoi (PQgetvalue (res, i, 0)));
+    PQclear (res);
+    return ticks;
+}
+
+//  The 1-minute load average, as /proc/loadavg has it
+static double
+s_load (void)
+{
+    double load = -1;
+    FILE *file = fopen ("/proc/loadavg", "r");
+    if (file) {
+        if (fscanf (file, "%lf", &load) != 1)
+            load = -1;
+        fclose (file);
+    }
+    return load;
 }
 
 //  The batch: BATCH_DEMANDS open demands of ENTERPRISES enterprises (the
@@ -197,6 +326,7 @@ s_batch (rfx_t *fx)
     request.batch = &batch;
     Kj__BatchReply *reply = NULL;
     kj_status_t status;
+    int64_t cpu = s_cpu_ticks (matching), db_cpu = s_backend_ticks (fx);
     start = kj_mono_us ();
     if (kj_client_call (client, "matching", "MatchBatch", &request.base,
                         &kj__batch_reply__descriptor,
@@ -227,6 +357,11 @@ s_batch (rfx_t *fx)
             "job tick included)\n",
             "batch in kejin-matching, 2 threads", wall,
             reply->batch->ms / 1000.0);
+    double tick_s = 1.0 / (double) sysconf (_SC_CLK_TCK);
+    printf ("  %-44s %6.1f s daemon, %.1f s PostgreSQL; load %.1f\n",
+            "  CPU of the batch",
+            (double) (s_cpu_ticks (matching) - cpu) * tick_s,
+            (double) (s_backend_ticks (fx) - db_cpu) * tick_s, s_load ());
     kj__batch_reply__free_unpacked (reply, NULL);
     free (get.id);
     kj_client_destroy (&client);
@@ -270,12 +405,21 @@ s_batch (rfx_t *fx)
     return 0;
 }
 
-//  Rounds of Match for one demand (added on the first call, *demand_p),
-//  then the same number of Health calls to the same worker: the broker's
-//  round trip with nothing to do
+//  One run of Match rounds: wall clock, and CPU per Match of the daemon
+//  and of its PostgreSQL sessions (load-proof), and the load
+typedef struct {
+    double p50, p99;  //  ms
+    double cpu, db;   //  us per Match
+    double load;      //  1-minute load average at the end
+} s_leg_t;
+
+//  Rounds of Match for one demand (added on the first call, *demand_p)
+//  against the daemon `matching`, then (health) the same number of Health
+//  calls to the same worker: the broker's round trip with nothing to do
 static int
-s_match_rounds (rfx_t *fx, Kj__Demand *d, int durable, int64_t *us,
-                Kj__DemandReply **demand_p)
+s_match_rounds (rfx_t *fx, pid_t matching, Kj__Demand *d, const char *what,
+                bool health, int64_t *us, Kj__DemandReply **demand_p,
+                s_leg_t *leg)
 {
     kj_client_t *client = kj_client_new (fx->broker.endpoint);
     kj_call_opts_t opts = { .timeout_ms = 30000 };
@@ -294,7 +438,12 @@ s_match_rounds (rfx_t *fx, Kj__Demand *d, int durable, int64_t *us,
     match.demand_id = (*demand_p)->demand->id;
     size_t shown = 0;
     uint32_t candidates = 0;
+    int64_t cpu = 0, db = 0;
     for (int i = -10; i < ROUNDS; i++) {
+        if (i == 0) {
+            cpu = s_cpu_ticks (matching);
+            db = s_backend_ticks (fx);
+        }
         Kj__MatchReply *reply = NULL;
         int64_t t0 = kj_mono_us ();
         if (kj_client_call (client, "matching", "Match", &match.base,
@@ -309,31 +458,113 @@ s_match_rounds (rfx_t *fx, Kj__Demand *d, int durable, int64_t *us,
         candidates = reply->candidates;
         kj__match_reply__free_unpacked (reply, NULL);
     }
-    if (!durable)
+    double tick_us = 1e6 / (double) sysconf (_SC_CLK_TCK);
+    leg->cpu = (double) (s_cpu_ticks (matching) - cpu) * tick_us / ROUNDS;
+    leg->db = (double) (s_backend_ticks (fx) - db) * tick_us / ROUNDS;
+    leg->load = s_load ();
+    if (health)
         printf ("  %u candidates, top %zu\n", candidates, shown);
-    s_report (durable ? "Match, waiting for the WAL flush (durable)"
-                      : "Match through the broker (1 in flight)",
-              us, ROUNDS);
-    if (!durable) {
+    s_report_at (what, us, ROUNDS, &leg->p50, &leg->p99);
+    printf ("  %-44s %6.0f us daemon, %6.0f us PostgreSQL; load %.1f\n",
+            "  CPU per Match", leg->cpu, leg->db, leg->load);
+    if (health) {
         for (int i = -10; i < ROUNDS; i++) {
             Kj__HealthRequest ask = KJ__HEALTH_REQUEST__INIT;
-            Kj__Health *health = NULL;
+            Kj__Health *reply = NULL;
             int64_t t0 = kj_mono_us ();
             if (kj_client_call (client, "matching", "Health", &ask.base,
                                 &kj__health__descriptor,
-                                (ProtobufCMessage **) &health, &status,
-                                &opts)) {
+                                (ProtobufCMessage **) &reply, &status, &opts)) {
                 fprintf (stderr, "bench_matching: Health: %s\n",
                          status.message);
                 return -1;
             }
             if (i >= 0)
                 us [i] = kj_mono_us () - t0;
-            kj__health__free_unpacked (health, NULL);
+            kj__health__free_unpacked (reply, NULL);
         }
         s_report ("empty round trip (Health) through the broker", us, ROUNDS);
     }
     kj_client_destroy (&client);
+    return 0;
+}
+
+static int
+s_compare_double (const void *a, const void *b)
+{
+    double x = *(const double *) a, y = *(const double *) b;
+    return x < y ? -1 : x > y;
+}
+
+//  The median of n values (sorts them)
+static double
+s_median (double *values, int n)
+{
+    qsort (values, (size_t) n, sizeof values [0], s_compare_double);
+    return n % 2 ? values [n / 2] : (values [n / 2 - 1] + values [n / 2]) / 2;
+}
+
+//  KJ_BENCH_MATCHING_OLD=path: legs of this build's kejin-matching and of
+//  that binary, alternated, and the medians of each side
+#define PAIRS 3
+
+static int
+s_match_legs (rfx_t *fx, Kj__Demand *d, int64_t *us, Kj__DemandReply **demand_p)
+{
+    const char *old = getenv ("KJ_BENCH_MATCHING_OLD");
+    if (old && !*old)
+        old = NULL;
+    int legs = old ? 2 * PAIRS : 1;
+    double figures [2][4][PAIRS];
+    for (int leg = 0; leg < legs; leg++) {
+        //  new, old, old, new, new, old: each side first as often
+        bool is_old = old && ((leg % 4 == 1) || (leg % 4 == 2));
+        pid_t matching = s_matching_bin (fx, is_old ? old : NULL,
+                                         "matching/batch_interval_s=0",
+                                         "matching/match_durable=false");
+        char what [64];
+        snprintf (what, sizeof what, "Match through the broker%s",
+                  !old     ? " (1 in flight)"
+                  : is_old ? ", old"
+                           : ", new");
+        s_leg_t figure;
+        if (matching <= 0
+            || s_match_rounds (fx, matching, d, what, leg == 0, us, demand_p,
+                               &figure))
+            return -1;
+        kj_test_kill (matching, SIGTERM, 10000);
+        if (old) {
+            int side = is_old, at = leg / 2;
+            figures [side][0][at] = figure.p50;
+            figures [side][1][at] = figure.p99;
+            figures [side][2][at] = figure.cpu;
+            figures [side][3][at] = figure.db;
+        }
+    }
+    if (old) {
+        double m [2][4];
+        for (int side = 0; side < 2; side++)
+            for (int f = 0; f < 4; f++)
+                m [side][f] = s_median (figures [side][f], PAIRS);
+        printf ("  medians of %d legs each, new / old:\n", PAIRS);
+        printf ("    p50 %.3f / %.3f ms (%.2fx), p99 %.3f / %.3f ms (%.2fx)\n",
+                m [0][0], m [1][0], m [0][0] / m [1][0], m [0][1], m [1][1],
+                m [0][1] / m [1][1]);
+        printf ("    CPU per Match: daemon %.0f / %.0f us (%.2fx), "
+                "PostgreSQL %.0f / %.0f us (%.2fx)\n",
+                m [0][2], m [1][2], m [0][2] / m [1][2], m [0][3], m [1][3],
+                m [0][3] / m [1][3]);
+    }
+    //  Then waiting for the WAL flush, this build only
+    pid_t matching = s_matching (fx, "matching/batch_interval_s=0",
+                                 "matching/match_durable=true");
+    s_leg_t figure;
+    if (matching <= 0
+        || s_match_rounds (fx, matching, d,
+                           "Match, waiting for the WAL flush (durable)", false,
+                           us, demand_p, &figure))
+        return -1;
+    kj_test_kill (matching, SIGTERM, 10000);
     return 0;
 }
 
@@ -396,14 +627,8 @@ main (void)
     d.amount_fen = 200 * WAN;
     d.term_months = 12;
     d.instrument = KJ__MATCHING_INSTRUMENT__MATCHING_LOAN;
-    for (int durable = 0; durable < 2; durable++) {
-        pid_t matching = s_matching (&fx, "matching/batch_interval_s=0",
-                                     durable ? "matching/match_durable=true"
-                                             : "matching/match_durable=false");
-        if (matching <= 0 || s_match_rounds (&fx, &d, durable, us, &demand))
-            return 1;
-        kj_test_kill (matching, SIGTERM, 10000);
-    }
+    if (s_match_legs (&fx, &d, us, &demand))
+        return 1;
 
     //  The same filters and ranking in a plain loop over the same products,
     //  loaded the same way (a read model in this process)

@@ -1581,6 +1581,153 @@ test_match_killed_after_answer (void **state)
     s_stop (&m);
 }
 
+//  The matched product SY1 of a Match of demand: its version and rate
+static void
+s_match_sy1 (mfx_t *m, const char *demand, uint64_t *version, int *rate_bp,
+             char match_id [16])
+{
+    Kj__MatchRequest request = KJ__MATCH_REQUEST__INIT;
+    request.demand_id = (char *) demand;
+    Kj__MatchReply *reply = NULL;
+    kj_status_t status;
+    assert_int_equal (s_call (m, "Match", &request.base,
+                              &kj__match_reply__descriptor, &reply, &status),
+                      0);
+    *version = 0;
+    for (size_t i = 0; i < reply->n_products; i++)
+        if (streq (reply->products [i]->product_id, "SY1")) {
+            *version = reply->products [i]->product_version;
+            *rate_bp = reply->products [i]->rate_bp;
+        }
+    snprintf (match_id, 16, "%s", reply->match_id);
+    kj__match_reply__free_unpacked (reply, NULL);
+    assert_true (*version > 0);
+}
+
+//  The log's head now (events Info)
+static uint64_t
+s_head (mfx_t *m)
+{
+    Kj__EventsInfoRequest request = KJ__EVENTS_INFO_REQUEST__INIT;
+    Kj__EventsInfo *info = NULL;
+    kj_status_t status;
+    kj_call_opts_t opts = { .timeout_ms = 10000 };
+    assert_int_equal (kj_client_call (m->client, "events", "Info",
+                                      &request.base,
+                                      &kj__events_info__descriptor,
+                                      (ProtobufCMessage **) &info, &status,
+                                      &opts),
+                      0);
+    uint64_t head = info->head;
+    kj__events_info__free_unpacked (info, NULL);
+    return head;
+}
+
+//  The offset of the first event after `after` with key `key` under
+//  prefix, once kejin-events has it (waits up to 20 s)
+static uint64_t
+s_event_offset (mfx_t *m, uint64_t after, const char *prefix, const char *key)
+{
+    int64_t until = kj_mono_us () + 20000000;
+    char *prefixes [] = { (char *) prefix };
+    while (kj_mono_us () < until) {
+        Kj__ReplayRequest request = KJ__REPLAY_REQUEST__INIT;
+        request.from_offset = after + 1;
+        request.prefixes = prefixes;
+        request.n_prefixes = 1;
+        Kj__ReplayReply *reply = NULL;
+        kj_status_t status;
+        kj_call_opts_t opts = { .timeout_ms = 10000 };
+        assert_int_equal (kj_client_call (m->client, "events", "Replay",
+                                          &request.base,
+                                          &kj__replay_reply__descriptor,
+                                          (ProtobufCMessage **) &reply, &status,
+                                          &opts),
+                          0);
+        uint64_t offset = 0;
+        for (size_t i = 0; i < reply->n_events && !offset; i++)
+            if (streq (reply->events [i]->key, key))
+                offset = reply->events [i]->offset;
+        kj__replay_reply__free_unpacked (reply, NULL);
+        if (offset)
+            return offset;
+        zclock_sleep (5);
+    }
+    fail_msg ("no %s event for %s in the log", prefix, key);
+    return 0;
+}
+
+//  Freshness (docs/rules/matching.md §6): a product changed in the
+//  registry is in Match's decision, with its new version recorded, by the
+//  first Match after the read model reports the change's event applied
+//  (Model's registry_next beyond its offset); nothing in between serves
+//  an older copy
+static void
+test_match_sees_a_change (void **state)
+{
+    (void) state;
+    mfx_t m;
+    s_start (&m);
+    char code [19], demand [16], match_id [16];
+    s_world (&m, code);
+    s_demand (&m, code, NULL, demand);
+    uint64_t version = 0;
+    int rate = 0;
+    s_match_sy1 (&m, demand, &version, &rate, match_id);
+    assert_int_equal (rate, 400);
+
+    //  SY1's rate changed, and Match asked again as soon as the model
+    //  has the change's offset: the new version, the new rate, recorded
+    uint64_t head = s_head (&m);
+    Kj__UpdateProductRequest update = KJ__UPDATE_PRODUCT_REQUEST__INIT;
+    Kj__Product changes = KJ__PRODUCT__INIT;
+    char *mask [] = { "rate_bp" };
+    changes.id = "SY1";
+    changes.rate_bp = 250;
+    update.product = &changes;
+    update.update_mask = mask;
+    update.n_update_mask = 1;
+    update.expected_version = version;
+    Kj__ProductReply *product = NULL;
+    kj_status_t status;
+    assert_int_equal (rfx_call (&m.fx, "UpdateProduct", &update.base,
+                                &kj__product_reply__descriptor, &product,
+                                &status, NULL, false),
+                      0);
+    uint64_t changed = product->product->version;
+    kj__product_reply__free_unpacked (product, NULL);
+    assert_true (changed > version);
+    int64_t updated_at = kj_mono_us ();
+    uint64_t offset = s_event_offset (&m, head, "registry.product.", "SY1");
+    uint64_t next = 0;
+    while (next <= offset) {
+        assert_true (kj_mono_us () - updated_at < 20000000);
+        Kj__ModelRequest ask = KJ__MODEL_REQUEST__INIT;
+        Kj__ModelReply *model = NULL;
+        assert_int_equal (s_call (&m, "Model", &ask.base,
+                                  &kj__model_reply__descriptor, &model,
+                                  &status),
+                          0);
+        next = model->registry_next;
+        kj__model_reply__free_unpacked (model, NULL);
+    }
+    printf ("model: SY1's change (offset %" PRIu64 ") applied %.0f ms after "
+            "the registry answered\n",
+            offset, (kj_mono_us () - updated_at) / 1000.0);
+    s_match_sy1 (&m, demand, &version, &rate, match_id);
+    assert_int_equal (version, changed);
+    assert_int_equal (rate, 250);
+    char text [24];
+    snprintf (text, sizeof text, "%" PRIu64, changed);
+    assert_int_equal (s_text_count (&m,
+                                    "SELECT count (*) FROM match_product "
+                                    "WHERE match_id = $1 AND product_id = "
+                                    "'SY1' AND product_version = $2",
+                                    match_id, text),
+                      1);
+    s_stop (&m);
+}
+
 int
 main (void)
 {
@@ -1595,6 +1742,7 @@ main (void)
         cmocka_unit_test (test_hostile_requests),
         cmocka_unit_test (test_done_when),
         cmocka_unit_test (test_match_killed_after_answer),
+        cmocka_unit_test (test_match_sees_a_change),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
