@@ -1450,8 +1450,7 @@ test_fit_batch_registry (void **state)
     assert_int_equal (show->batch->newly, 3);
     char rows [3][64], expect [256] = "";
     snprintf (rows [0], sizeof rows [0], "%s:ChiNext-1/ChiNext-1;", profit);
-    snprintf (rows [1], sizeof rows [1], "%s:Regional-1/Regional-1;",
-              flagged);
+    snprintf (rows [1], sizeof rows [1], "%s:Regional-1/Regional-1;", flagged);
     snprintf (rows [2], sizeof rows [2], "%s:ChiNext-1/ChiNext-1;", unknown);
     const char *sorted [3] = { rows [0], rows [1], rows [2] };
     qsort (sorted, 3, sizeof sorted [0], s_by_code);
@@ -1476,8 +1475,7 @@ test_fit_batch_registry (void **state)
     fit.toward = "MAIN";
     Kj__IpoFitReply *fitted;
     assert_int_equal (s_call (fx, "Fit", &fit.base,
-                              &kj__ipo_fit_reply__descriptor, &fitted,
-                              &status),
+                              &kj__ipo_fit_reply__descriptor, &fitted, &status),
                       KJ__CODE__OK);
     assert_int_equal (fitted->n_meets, 1);
     assert_string_equal (fitted->meets [0], "ChiNext-1");

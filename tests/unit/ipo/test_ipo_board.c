@@ -120,8 +120,7 @@ s_nothing (void)
 //  revenue left out would shrink the denominator of the R&D ratio.
 
 static void
-s_misses_unknown (ipo_board_input_t input, const char *name,
-                  const char *figure)
+s_misses_unknown (ipo_board_input_t input, const char *name, const char *figure)
 {
     ipo_board_fit_t fit = s_fit (input);
     const ipo_board_outcome_t *outcome = s_outcome (&fit, name);
