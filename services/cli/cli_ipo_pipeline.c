@@ -636,8 +636,12 @@ s_print_fit (const ProtobufCMessage *reply)
             continue;
         *list = 0;
         for (size_t i = 0; i < counts [k]; i++) {
-            cli_ipo_short_text (shorts [k][i]->figure, shorts [k][i]->have,
-                                shorts [k][i]->need, text, sizeof text);
+            if (shorts [k][i]->missing)
+                snprintf (text, sizeof text, _ ("%s not reported"),
+                          shorts [k][i]->figure);
+            else
+                cli_ipo_short_text (shorts [k][i]->figure, shorts [k][i]->have,
+                                    shorts [k][i]->need, text, sizeof text);
             snprintf (list + strlen (list), sizeof list - strlen (list), "%s%s",
                       i ? "; " : "", text);
         }

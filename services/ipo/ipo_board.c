@@ -262,6 +262,37 @@ ipo_board_input_check (const ipo_board_input_t *input, kj_status_t *status)
 
 typedef int64_t s_figures_t [IPO_FIG_COUNT];
 
+//  The figures that read a yearly figure not reported, a bit each
+//  (1 << ipo_figure_t): every sum that holds one is unknown too
+static uint32_t
+s_unknown (uint32_t missing)
+{
+    if (!missing)
+        return 0;
+    uint32_t np = missing, rev = missing >> 3, rd = missing >> 6,
+             ocf = missing >> 9;
+    uint32_t unknown = 0;
+#define S_IF(cond, figure)                                                     \
+    if (cond)                                                                  \
+    unknown |= 1u << (figure)
+    S_IF (np & 1, IPO_FIG_NP_T0);
+    S_IF (np & 2, IPO_FIG_NP_T1);
+    S_IF (np & 4, IPO_FIG_NP_T2);
+    S_IF (np & 3, IPO_FIG_NP_T1_T0);
+    S_IF (np & 7, IPO_FIG_NP_T2_T0);
+    S_IF (rev & 1, IPO_FIG_REV_T0);
+    S_IF (rev & 3, IPO_FIG_REV_T1_T0);
+    S_IF (rev & 7, IPO_FIG_REV_T2_T0);
+    //  Growth of t0 over t1 reads both revenues
+    S_IF (rev & 3, IPO_FIG_REV_GROWTH_T0);
+    S_IF (rd & 3, IPO_FIG_RD_T1_T0);
+    S_IF (rd & 7, IPO_FIG_RD_T2_T0);
+    S_IF (ocf & 1, IPO_FIG_OCF_T0);
+    S_IF (ocf & 7, IPO_FIG_OCF_T2_T0);
+#undef S_IF
+    return unknown;
+}
+
 static void
 s_figures (const ipo_board_input_t *in, s_figures_t fig)
 {
@@ -299,7 +330,7 @@ s_figures (const ipo_board_input_t *in, s_figures_t fig)
 //  of at most 0, counts the whole 10000.
 
 static void
-s_tally (const s_figures_t fig, const ipo_criterion_t *list,
+s_tally (const s_figures_t fig, uint32_t unknown, const ipo_criterion_t *list,
          ipo_board_outcome_t *outcome)
 {
     for (const ipo_criterion_t *c = list;
@@ -307,6 +338,19 @@ s_tally (const s_figures_t fig, const ipo_criterion_t *list,
         int64_t have = fig [c->figure];
         int64_t need = c->min;
         bool met;
+        //  A figure not reported: unknown, so not met, the whole 10000
+        bool missing = unknown & ((1u << c->figure) | (1u << c->per));
+        if (missing) {
+            outcome->unmet++;
+            outcome->gap_bp += 10000;
+            assert (outcome->shorts < IPO_BOARD_MAX_SHORTS);
+            ipo_board_short_t *s = &outcome->short_of [outcome->shorts++];
+            s->figure = c->figure;
+            s->have = 0;
+            s->need = c->min > 0 ? c->min : 1;
+            s->missing = true;
+            continue;
+        }
         if (c->per != IPO_FIG_NONE) {
             __int128 product = (__int128) c->min * fig [c->per];
             met = (__int128) have * 10000 >= product;
@@ -331,6 +375,7 @@ s_tally (const s_figures_t fig, const ipo_criterion_t *list,
         s->figure = c->figure;
         s->have = have;
         s->need = need;
+        s->missing = false;
     }
 }
 
@@ -352,15 +397,16 @@ s_nearer (const ipo_board_outcome_t *a, const ipo_board_outcome_t *b)
 
 static void
 s_evaluate (const ipo_board_rules_t *rules, const ipo_standard_t *standard,
-            const s_figures_t fig, ipo_board_outcome_t *outcome)
+            const s_figures_t fig, uint32_t unknown,
+            ipo_board_outcome_t *outcome)
 {
     outcome->standard = standard;
     outcome->met = false;
     outcome->unmet = 0;
     outcome->gap_bp = 0;
     outcome->shorts = 0;
-    s_tally (fig, rules->prerequisite [standard->board], outcome);
-    s_tally (fig, standard->all, outcome);
+    s_tally (fig, unknown, rules->prerequisite [standard->board], outcome);
+    s_tally (fig, unknown, standard->all, outcome);
     ipo_board_outcome_t best;
     bool branches = false;
     for (int b = 0; b < IPO_BOARD_MAX_BRANCHES; b++) {
@@ -370,7 +416,7 @@ s_evaluate (const ipo_board_rules_t *rules, const ipo_standard_t *standard,
         branch.unmet = 0;
         branch.gap_bp = 0;
         branch.shorts = 0;
-        s_tally (fig, standard->any [b], &branch);
+        s_tally (fig, unknown, standard->any [b], &branch);
         if (!branches || s_nearer (&branch, &best)) {
             best.unmet = branch.unmet;
             best.gap_bp = branch.gap_bp;
@@ -409,13 +455,14 @@ ipo_board_fit (const ipo_board_rules_t *rules, const ipo_board_input_t *input,
         return -1;
     s_figures_t fig;
     s_figures (input, fig);
+    uint32_t unknown = s_unknown (input->missing);
     for (size_t i = 0; i < rules->count; i++) {
         const ipo_standard_t *standard = &rules->standards [i];
         if (!(boards & IPO_BOARD_BIT (standard->board)))
             continue;
         assert (fit->count < IPO_BOARD_MAX_STANDARDS);
         ipo_board_outcome_t *outcome = &fit->outcome [fit->count];
-        s_evaluate (rules, standard, fig, outcome);
+        s_evaluate (rules, standard, fig, unknown, outcome);
         if (!outcome->met
             && (fit->nearest < 0
                 || s_nearer (outcome, &fit->outcome [fit->nearest])))
@@ -430,13 +477,16 @@ ipo_board_fit (const ipo_board_rules_t *rules, const ipo_board_input_t *input,
 //  s_tally, without the shortfalls.
 
 static inline bool
-s_list_met (const s_figures_t fig, const ipo_criterion_t *list)
+s_list_met (const s_figures_t fig, uint32_t unknown,
+            const ipo_criterion_t *list)
 {
     for (const ipo_criterion_t *c = list;
          c < list + IPO_BOARD_MAX_CRITERIA && c->figure != IPO_FIG_NONE; c++)
-        if (c->per == IPO_FIG_NONE ? fig [c->figure] < c->min
-                                   : (__int128) fig [c->figure] * 10000
-                                         < (__int128) c->min * fig [c->per])
+        if ((unknown & ((1u << c->figure) | (1u << c->per)))
+            || (c->per == IPO_FIG_NONE
+                    ? fig [c->figure] < c->min
+                    : (__int128) fig [c->figure] * 10000
+                          < (__int128) c->min * fig [c->per]))
             return false;
     return true;
 }
@@ -457,23 +507,24 @@ ipo_board_meets (const ipo_board_rules_t *rules, const ipo_board_input_t *input,
         return -1;
     s_figures_t fig;
     s_figures (input, fig);
+    uint32_t unknown = s_unknown (input->missing);
     //  A board's prerequisite once, not once per standard
     unsigned open = 0;
     for (int board = 0; board < IPO_BOARD_COUNT; board++)
         if ((boards & IPO_BOARD_BIT (board))
-            && s_list_met (fig, rules->prerequisite [board]))
+            && s_list_met (fig, unknown, rules->prerequisite [board]))
             open |= IPO_BOARD_BIT (board);
     uint32_t bits = 0;
     for (size_t i = 0; i < rules->count; i++) {
         const ipo_standard_t *standard = &rules->standards [i];
         if (!(open & IPO_BOARD_BIT (standard->board))
-            || !s_list_met (fig, standard->all))
+            || !s_list_met (fig, unknown, standard->all))
             continue;
         bool met = standard->any [0][0].figure == IPO_FIG_NONE
                 && standard->any [1][0].figure == IPO_FIG_NONE;
         for (int b = 0; !met && b < IPO_BOARD_MAX_BRANCHES; b++)
             met = standard->any [b][0].figure != IPO_FIG_NONE
-               && s_list_met (fig, standard->any [b]);
+               && s_list_met (fig, unknown, standard->any [b]);
         if (met)
             bits |= UINT32_C (1) << i;
     }

@@ -66,7 +66,17 @@ typedef struct {
     int64_t share_capital_fen;   //  share capital; 0 if not known
     int64_t specialized;         //  1: holds the 专精特新 flag
     int64_t innovative_sme;      //  1: holds the 创新型中小企业 flag
+    //  Yearly figures not reported (IPO_MISSING_* bits): unknown, never
+    //  0. A criterion that reads one is not met, and its shortfall says
+    //  the figure is missing. 0: every figure known (a CSV row).
+    uint32_t missing;
 } ipo_board_input_t;
+
+//  Bits of ipo_board_input_t.missing, for year t (0: t0, 1: t1, 2: t2).
+#define IPO_MISSING_NP(t)  (1u << (t))
+#define IPO_MISSING_REV(t) (1u << (3 + (t)))
+#define IPO_MISSING_RD(t)  (1u << (6 + (t)))
+#define IPO_MISSING_OCF(t) (1u << (9 + (t)))
 
 //  One field of the input: its name (the CSV column of `kejin ipo fit`
 //  where there is one), where it lives, and the values it may take.
@@ -143,10 +153,13 @@ typedef struct {
     const ipo_standard_t *standards;  //  in board order, then number
 } ipo_board_rules_t;
 
-//  What a firm lacks on one criterion: it has `have`, needs `need`.
+//  What a firm lacks on one criterion: it has `have`, needs `need`; or,
+//  when missing, the figure (or its denominator) reads a year's figure
+//  that was not reported (have 0).
 typedef struct {
     ipo_figure_t figure;
     int64_t have, need;
+    bool missing;
 } ipo_board_short_t;
 
 //  How a firm stands against one standard. For a missed standard with

@@ -24,11 +24,17 @@ typedef struct {
     bool specialized, innovative_sme, fitted;
 } s_firm_t;
 
-//  The latest three years of figures of the firm being read
+//  The latest three years of figures of the firm being read; an empty
+//  cell of the export is a figure not reported (unknown, not 0)
 typedef struct {
     int year [3];  //  0: none
     int64_t np [3], rev [3], rd [3], ocf [3];
+    unsigned unknown [3];  //  S_NP | S_REV | S_RD | S_OCF: not reported
 } s_years_t;
+#define S_NP  1u
+#define S_REV 2u
+#define S_RD  4u
+#define S_OCF 8u
 
 typedef struct {
     const ipo_fit_config_t *config;
@@ -83,7 +89,8 @@ s_flush (s_fetch_t *self)
 }
 
 //  Fit one firm from its years and flags (figures of years it lacks are
-//  0); add it to the items, stored a page at a time
+//  0; figures of a year that were not reported are missing, never 0);
+//  add it to the items, stored a page at a time
 static int
 s_fit_firm (s_fetch_t *self, const char *code, s_firm_t *firm,
             const s_years_t *years)
@@ -99,6 +106,11 @@ s_fit_firm (s_fetch_t *self, const char *code, s_firm_t *firm,
         input.rev_fen [t] = years->rev [i];
         input.rd_fen [t] = years->rd [i];
         input.ocf_fen [t] = years->ocf [i];
+        unsigned unknown = years->unknown [i];
+        input.missing |= (unknown & S_NP ? IPO_MISSING_NP (t) : 0)
+                       | (unknown & S_REV ? IPO_MISSING_REV (t) : 0)
+                       | (unknown & S_RD ? IPO_MISSING_RD (t) : 0)
+                       | (unknown & S_OCF ? IPO_MISSING_OCF (t) : 0);
     }
     if (input.rev_fen [1] > 0) {
         __int128 growth = ((__int128) input.rev_fen [0] - input.rev_fen [1])
@@ -204,7 +216,10 @@ s_export_row (uint32_t row, const char *const *fields, size_t count, void *arg)
     memmove (&y->rev [1], &y->rev [0], 2 * sizeof y->rev [0]);
     memmove (&y->rd [1], &y->rd [0], 2 * sizeof y->rd [0]);
     memmove (&y->ocf [1], &y->ocf [0], 2 * sizeof y->ocf [0]);
+    memmove (&y->unknown [1], &y->unknown [0], 2 * sizeof y->unknown [0]);
     y->year [0] = atoi (cell [1]);
+    y->unknown [0] = (*cell [2] ? 0 : S_NP) | (*cell [3] ? 0 : S_REV)
+                   | (*cell [4] ? 0 : S_RD) | (*cell [5] ? 0 : S_OCF);
     y->np [0] = strtoll (cell [2], NULL, 10);
     y->rev [0] = strtoll (cell [3], NULL, 10);
     y->rd [0] = strtoll (cell [4], NULL, 10);

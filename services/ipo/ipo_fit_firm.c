@@ -14,7 +14,8 @@
 #include "registry.pb-c.h"
 
 //  The yearly figures of a firm from kejin-registry into input: t0 its
-//  latest year with figures, t1 and t2 the two before (all three needed)
+//  latest year with figures, t1 and t2 the two before (all three needed);
+//  a figure the firm did not report is missing (unknown), never 0
 static int
 s_registry_figures (kj_call_t *call, const char *code, ipo_board_input_t *input)
 {
@@ -61,6 +62,14 @@ s_registry_figures (kj_call_t *call, const char *code, ipo_board_input_t *input)
         input->rev_fen [t] = year->revenue_fen;
         input->rd_fen [t] = year->rnd_fen;
         input->ocf_fen [t] = year->operating_cash_flow_fen;
+        for (size_t n = 0; n < year->n_not_reported; n++) {
+            const char *name = year->not_reported [n];
+            input->missing |= streq (name, "net-profit") ? IPO_MISSING_NP (t)
+                            : streq (name, "revenue")    ? IPO_MISSING_REV (t)
+                            : streq (name, "rnd")        ? IPO_MISSING_RD (t)
+                            : streq (name, "cash-flow")  ? IPO_MISSING_OCF (t)
+                                                         : 0;
+        }
         found |= 1 << t;
     }
     kj__enterprise_reply__free_unpacked (got, NULL);
@@ -85,6 +94,7 @@ s_shorts (kj_call_t *call, const ipo_board_outcome_t *near)
         s->figure = (char *) ipo_board_figure_name (near->short_of [i].figure);
         s->have = near->short_of [i].have;
         s->need = near->short_of [i].need;
+        s->missing = near->short_of [i].missing;
         shorts [i] = s;
     }
     return shorts;

@@ -345,7 +345,8 @@ s_upload (const kj_broker_t *broker, pid_t daemon, kj_db_t *db,
 //  The registry's route: load n demo enterprises, read its export alone,
 //  then a batch fit of the registry by the fit job; 0 or -1
 static int
-s_registry (kj_broker_t *broker, const char *dsn, kj_client_t *client, int n)
+s_registry (kj_broker_t *broker, const char *dsn, kj_client_t *client, int n,
+            pid_t ipo)
 {
     pid_t registry = kj_daemon_start ("registry", broker, dsn,
                                       (const char *[]){
@@ -369,7 +370,15 @@ s_registry (kj_broker_t *broker, const char *dsn, kj_client_t *client, int n)
         fprintf (stderr, "bench_ipo: kejin demo load failed\n");
         return -1;
     }
-    //  The export alone, page by page as the fit job reads it
+    //  The export alone, page by page as the fit job reads it; the CPU of
+    //  each process beside the wall time (which on this shared machine is
+    //  mostly waiting for a core)
+    kj_db_t *db = kj_db_new (dsn, "ipo", 5000);
+    if (!db)
+        return -1;
+    s_cpu_t before, after;
+    s_cpu (registry, broker->pid, db, &before);
+    double own = s_clock (CLOCK_PROCESS_CPUTIME_ID);
     double start = s_now ();
     uint64_t rows = 0;
     for (int kind = 0; kind < 2; kind++) {
@@ -396,15 +405,23 @@ s_registry (kj_broker_t *broker, const char *dsn, kj_client_t *client, int n)
         } while (*after);
     }
     double exported = s_now () - start;
-    printf ("  %-40s %7.2f s  %10.0f firms/s  (%llu rows)\n",
+    own = s_clock (CLOCK_PROCESS_CPUTIME_ID) - own;
+    s_cpu (registry, broker->pid, db, &after);
+    printf ("  %-40s %7.2f s  %10.0f firms/s  (%llu rows)\n"
+            "    CPU: registry %.2f s, its database %.2f s, broker %.2f s, "
+            "the reader (this process) %.2f s\n",
             "the registry's export alone", exported, n / exported,
-            (unsigned long long) rows);
+            (unsigned long long) rows, after.daemon - before.daemon,
+            after.database - before.database, after.broker - before.broker,
+            own);
     fflush (stdout);
     //  The batch fit of the registry, by the fit job (every second)
     Kj__IpoFitBatchRequest run = KJ__IPO_FIT_BATCH_REQUEST__INIT;
     run.from_registry = true;
     Kj__IpoFitBatchReply *started = NULL;
     kj_status_t status;
+    s_cpu (registry, broker->pid, db, &before);
+    double ipo_cpu = s_cpu_of (ipo);
     start = s_now ();
     if (kj_client_call (client, "ipo", "FitBatch", &run.base,
                         &kj__ipo_fit_batch_reply__descriptor,
@@ -424,10 +441,17 @@ s_registry (kj_broker_t *broker, const char *dsn, kj_client_t *client, int n)
     if (!batch)
         return -1;
     double fitted = s_now () - start;
+    ipo_cpu = s_cpu_of (ipo) - ipo_cpu;
+    s_cpu (registry, broker->pid, db, &after);
+    kj_db_destroy (&db);
     printf ("  %-40s %7.2f s  %10.0f firms/s  (%s; the export alone is "
-            "%.0f%% of it)\n",
+            "%.0f%% of it)\n"
+            "    CPU: registry %.2f s, kejin-ipo %.2f s, the databases' "
+            "backends %.2f s, broker %.2f s\n",
             "batch fit of the registry (fit job)", fitted,
-            batch->firms / fitted, batch->state, 100 * exported / fitted);
+            batch->firms / fitted, batch->state, 100 * exported / fitted,
+            after.daemon - before.daemon, ipo_cpu,
+            after.database - before.database, after.broker - before.broker);
     kj__ipo_fit_show_reply__free_unpacked (reply, NULL);
     return kj_test_kill (registry, SIGTERM, 10000) == 0 ? 0 : -1;
 }
@@ -587,7 +611,7 @@ main (void)
     free (firms);
     const char *registry_n = getenv ("KEJIN_BENCH_IPO_REGISTRY_N");
     int n = registry_n ? atoi (registry_n) : 20000;
-    rc = n >= 100 ? s_registry (&broker, dsn, client, n) : 0;
+    rc = n >= 100 ? s_registry (&broker, dsn, client, n, ipo) : 0;
     kj_client_destroy (&client);
     kj_test_kill (ipo, SIGTERM, 10000);
     kj_broker_stop (&broker, SIGTERM);

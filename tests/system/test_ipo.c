@@ -1360,6 +1360,52 @@ s_register (s_fx_t *fx, const char *code, int64_t np, bool srdi)
                   status.message);
 }
 
+//  A firm whose cash flow (and revenue) of its earliest year was not
+//  reported: net profit fits Main-1, and the cash flow of the two years
+//  it reported reaches Main-1's ¥200m alone. Unknown is not 0: Main-1 is
+//  not met, and Fit says the figure is missing.
+static void
+s_register_unreported (s_fx_t *fx, const char *code)
+{
+    Kj__YearFigures years [3] = { KJ__YEAR_FIGURES__INIT,
+                                  KJ__YEAR_FIGURES__INIT,
+                                  KJ__YEAR_FIGURES__INIT };
+    Kj__YearFigures *list [3] = { &years [0], &years [1], &years [2] };
+    char *unreported [2] = { "revenue", "cash-flow" };
+    for (int i = 0; i < 3; i++) {
+        years [i].year = 2022 + i;
+        years [i].revenue_fen = i == 0 ? 0 : 400 * M;
+        years [i].net_profit_fen = 110 * M;
+        years [i].operating_cash_flow_fen = i == 0 ? 0 : (50 + 50 * i) * M;
+        years [i].total_assets_fen = 900 * M;
+        years [i].total_cost_fen = 250 * M;
+        years [i].staff = 300;
+    }
+    years [0].not_reported = unreported;
+    years [0].n_not_reported = 2;
+    Kj__Enterprise e = KJ__ENTERPRISE__INIT;
+    e.code = (char *) code;
+    e.name = "沈阳未报现金流科技";
+    e.founded_on = "2012-03-01";
+    e.figures = list;
+    e.n_figures = 3;
+    Kj__RegisterEnterpriseRequest add = KJ__REGISTER_ENTERPRISE_REQUEST__INIT;
+    add.enterprise = &e;
+    kj_status_t status;
+    int rc = kj_client_call (fx->client, "registry", "RegisterEnterprise",
+                             &add.base, &kj__enterprise_reply__descriptor, NULL,
+                             &status, NULL);
+    if (rc != KJ__CODE__OK)
+        fail_msg ("register %s: %s %s", code, kj_code_name (rc),
+                  status.message);
+}
+
+static int
+s_by_code (const void *a, const void *b)
+{
+    return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
 static void
 test_fit_batch_registry (void **state)
 {
@@ -1371,6 +1417,9 @@ test_fit_batch_registry (void **state)
     s_register (fx, profit, 70 * M, false);  //  ChiNext-1
     s_register (fx, flagged, 0, true);       //  Regional-1 (专精特新)
     s_register (fx, small, 1 * M, false);    //  nothing
+    char unknown [19];
+    rfx_code ("210400", 7004, unknown);
+    s_register_unreported (fx, unknown);  //  ChiNext-1, not Main-1
     Kj__IpoFitBatchRequest start = KJ__IPO_FIT_BATCH_REQUEST__INIT;
     start.from_registry = true;
     Kj__IpoFitBatchReply *started;
@@ -1396,18 +1445,17 @@ test_fit_batch_registry (void **state)
     }
     assert_non_null (show);
     assert_string_equal (show->batch->state, "FINISHED");
-    assert_true (show->batch->firms >= 3);  //  test_fit's firm too
-    assert_int_equal (show->batch->meeting, 2);
-    assert_int_equal (show->batch->newly, 2);
-    char expect [256];
-    bool profit_first = strcmp (profit, flagged) < 0;
-    snprintf (expect, sizeof expect, "%s:%s/%s;%s:%s/%s;",
-              profit_first ? profit : flagged,
-              profit_first ? "ChiNext-1" : "Regional-1",
-              profit_first ? "ChiNext-1" : "Regional-1",
-              profit_first ? flagged : profit,
-              profit_first ? "Regional-1" : "ChiNext-1",
-              profit_first ? "Regional-1" : "ChiNext-1");
+    assert_true (show->batch->firms >= 4);  //  test_fit's firm too
+    assert_int_equal (show->batch->meeting, 3);
+    assert_int_equal (show->batch->newly, 3);
+    char rows [3][64], expect [256] = "";
+    snprintf (rows [0], sizeof rows [0], "%s:ChiNext-1/ChiNext-1;", profit);
+    snprintf (rows [1], sizeof rows [1], "%s:Regional-1/Regional-1;", flagged);
+    snprintf (rows [2], sizeof rows [2], "%s:ChiNext-1/ChiNext-1;", unknown);
+    const char *sorted [3] = { rows [0], rows [1], rows [2] };
+    qsort (sorted, 3, sizeof sorted [0], s_by_code);
+    for (int i = 0; i < 3; i++)
+        strcat (expect, sorted [i]);
     assert_string_equal (out, expect);
     uint64_t show_previous = show->batch->previous;
     kj__ipo_fit_show_reply__free_unpacked (show, NULL);
@@ -1417,6 +1465,26 @@ test_fit_batch_registry (void **state)
     assert_int_equal (s_events (fx, "ipo.fit.newly", flagged), 0);
     assert_int_equal (s_events (fx, "ipo.fit.newly", small), 0);
     assert_true (s_events (fx, "ipo.fit.progress", "REGISTRY") >= 1);
+    //  One firm's Fit from the registry says the same, and toward the
+    //  main board what it lacks: the cash flow not reported
+    Kj__IpoFigures given = KJ__IPO_FIGURES__INIT;
+    Kj__IpoFitRequest fit = KJ__IPO_FIT_REQUEST__INIT;
+    fit.figures = &given;
+    fit.firm = unknown;
+    fit.from_registry = true;
+    fit.toward = "MAIN";
+    Kj__IpoFitReply *fitted;
+    assert_int_equal (s_call (fx, "Fit", &fit.base,
+                              &kj__ipo_fit_reply__descriptor, &fitted, &status),
+                      KJ__CODE__OK);
+    assert_int_equal (fitted->n_meets, 1);
+    assert_string_equal (fitted->meets [0], "ChiNext-1");
+    assert_string_equal (fitted->toward_nearest, "Main-1");
+    assert_int_equal (fitted->n_toward_shorts, 1);
+    assert_string_equal (fitted->toward_shorts [0]->figure, "ocf_t2_t0_fen");
+    assert_true (fitted->toward_shorts [0]->missing);
+    assert_int_equal (fitted->toward_shorts [0]->have, 0);
+    kj__ipo_fit_reply__free_unpacked (fitted, NULL);
     assert_int_equal (s_events (fx, "ipo.fit.finished", "REGISTRY"), 1);
     //  A registry batch carries no firms
     start.last = true;

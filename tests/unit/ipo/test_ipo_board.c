@@ -113,6 +113,75 @@ s_nothing (void)
 }
 
 //  --------------------------------------------------------------------------
+//  A figure not reported is unknown, never 0: a criterion that reads it,
+//  or a sum or ratio that holds it, is not met, and the shortfall says it
+//  is missing. Counted as 0 (the old batch), cash flow of two years could
+//  pass a three-year sum that a loss-making third year would fail, and a
+//  revenue left out would shrink the denominator of the R&D ratio.
+
+static void
+s_misses_unknown (ipo_board_input_t input, const char *name, const char *figure)
+{
+    ipo_board_fit_t fit = s_fit (input);
+    const ipo_board_outcome_t *outcome = s_outcome (&fit, name);
+    assert_false (outcome->met);
+    assert_int_equal (outcome->unmet, 1);
+    assert_int_equal (outcome->gap_bp, 10000);
+    assert_int_equal (outcome->shorts, 1);
+    assert_string_equal (ipo_board_figure_name (outcome->short_of [0].figure),
+                         figure);
+    assert_true (outcome->short_of [0].missing);
+    assert_int_equal (outcome->short_of [0].have, 0);
+}
+
+static void
+test_not_reported_is_not_zero (void **state)
+{
+    //  Main-1 by cash flow: t0 and t1 reach the ¥200m alone
+    ipo_board_input_t base = s_nothing (), in;
+    for (int t = 0; t < 3; t++)
+        base.np_fen [t] = 110 * M;
+    base.rev_fen [0] = 400 * M;
+    base.rev_fen [1] = 400 * M;
+    base.ocf_fen [0] = 150 * M;
+    base.ocf_fen [1] = 100 * M;
+    base.ocf_fen [2] = 0;
+    s_meets (base, "Main-1");
+    //  t2's cash flow not reported (nor its revenue, the other branch)
+    in = base;
+    in.missing = IPO_MISSING_OCF (2) | IPO_MISSING_REV (2);
+    s_misses_unknown (in, "Main-1", "ocf_t2_t0_fen");
+    //  A net profit not reported: each year must be positive, unknown
+    //  is not
+    in = base;
+    in.missing = IPO_MISSING_NP (1);
+    ipo_board_fit_t fit = s_fit (in);
+    assert_false (s_outcome (&fit, "Main-1")->met);
+    assert_false (s_outcome (&fit, "ChiNext-1")->met);
+    //  STAR-2: a revenue of t1 not reported is no smaller denominator
+    base = s_nothing ();
+    base.market_cap_fen = 1500 * M;
+    base.rev_fen [0] = 200 * M;
+    base.rev_fen [1] = 0;
+    base.rev_fen [2] = 100 * M;
+    base.rd_fen [0] = 20 * M;
+    base.rd_fen [1] = 20 * M;
+    base.rd_fen [2] = 5 * M;
+    s_meets (base, "STAR-2");
+    in = base;
+    in.missing = IPO_MISSING_REV (1);
+    s_misses_unknown (in, "STAR-2", "rd_t2_t0_fen");
+    //  R&D of t0 not reported: the same
+    in = base;
+    in.missing = IPO_MISSING_RD (0);
+    s_misses_unknown (in, "STAR-2", "rd_t2_t0_fen");
+    //  A figure no criterion of the standard reads changes nothing
+    in = base;
+    in.missing = IPO_MISSING_OCF (0) | IPO_MISSING_NP (2);
+    s_meets (in, "STAR-2");
+}
+
+//  --------------------------------------------------------------------------
 //  STAR
 
 static void
@@ -886,6 +955,7 @@ main (void)
         cmocka_unit_test (test_neeq_and_regional),
         cmocka_unit_test (test_years_read),
         cmocka_unit_test (test_nearest),
+        cmocka_unit_test (test_not_reported_is_not_zero),
         cmocka_unit_test (test_table_order_and_keys),
         cmocka_unit_test (test_input_out_of_range),
     };
