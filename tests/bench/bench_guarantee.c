@@ -25,10 +25,22 @@
     back: the worker's runs again), and the overspend (must be 0), with the
     ledger checked. The baseline is the issue's target, 2,000 payments a
     second. BENCH_GUARDS (e.g. "commit slice") runs only the guards named.
+
+    Beside each guard, the CPU of one call in each process (the bench's
+    clients, the broker, kejin-guarantee, PostgreSQL's processes), read
+    from /proc before and after the payments: what the machine's load does
+    not distort, and the ceiling it sets (cores / CPU of a call). Then one
+    client alone pays 500 claims under the commit guard with the daemon's
+    debug log: each phase of a payment in time and round trips (the
+    worker's BEGIN and key, the handler, the COMMIT), the commit phase
+    being how long the budget row is held (the trigger takes it at
+    commit). BENCH_PROFILE=0 leaves that pass out.
     =========================================================================
 */
 
 #include <pthread.h>
+#include <dirent.h>
+#include <sys/resource.h>
 #include "../system/guarantee_fixture.h"
 #include "kj_money.h"
 
@@ -37,6 +49,7 @@
 #define GUARANTORS 50
 #define CLAIM_FEN  400000
 #define WORKERS    "8"
+#define PROFILE_PAYS 500
 typedef struct {
     const char *endpoint;
     int64_t first;  //  claim ids first .. first + count - 1
@@ -105,6 +118,132 @@ s_compare (const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+//  CPU time of one process, user and system, in microseconds (0 when it
+//  is gone); *ppid_p its parent
+static int64_t
+s_proc_cpu_us (pid_t pid, int *ppid_p)
+{
+    char path [64], line [1024];
+    snprintf (path, sizeof path, "/proc/%d/stat", (int) pid);
+    FILE *file = fopen (path, "r");
+    if (!file)
+        return 0;
+    size_t size = fread (line, 1, sizeof line - 1, file);
+    fclose (file);
+    line [size] = 0;
+    //  After the command's closing parenthesis: state, ppid, four ids,
+    //  five counts, then utime and stime (fields 14 and 15), in ticks
+    const char *at = strrchr (line, ')');
+    unsigned long utime, stime;
+    int ppid;
+    if (!at
+        || sscanf (at + 2, "%*c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+                   &ppid, &utime, &stime)
+               != 3)
+        return 0;
+    if (ppid_p)
+        *ppid_p = ppid;
+    return (int64_t) (utime + stime) * 1000000 / sysconf (_SC_CLK_TCK);
+}
+
+//  The CPU of every process of the scratch cluster: the postmaster and its
+//  children (the daemon's backends among them)
+static int64_t
+s_postgres_cpu_us (void)
+{
+    char path [600];
+    snprintf (path, sizeof path, "%s/data/postmaster.pid", kj_test_pg_dir ());
+    FILE *file = fopen (path, "r");
+    int postmaster = 0;
+    if (!file || fscanf (file, "%d", &postmaster) != 1)
+        postmaster = 0;
+    if (file)
+        fclose (file);
+    if (postmaster <= 0)
+        return 0;
+    int64_t total = s_proc_cpu_us (postmaster, NULL);
+    DIR *proc = opendir ("/proc");
+    struct dirent *entry;
+    while (proc && (entry = readdir (proc))) {
+        int pid = atoi (entry->d_name), ppid = 0;
+        if (pid <= 0)
+            continue;
+        int64_t cpu = s_proc_cpu_us (pid, &ppid);
+        if (ppid == postmaster)
+            total += cpu;
+    }
+    if (proc)
+        closedir (proc);
+    return total;
+}
+
+//  CPU so far of each process a payment passes through
+typedef struct {
+    int64_t client, broker, daemon, postgres;
+} cpu_t;
+
+static void
+s_cpu (gfx_t *fx, cpu_t *cpu)
+{
+    struct rusage usage;
+    getrusage (RUSAGE_SELF, &usage);
+    cpu->client = (int64_t) usage.ru_utime.tv_sec * 1000000
+                + usage.ru_utime.tv_usec
+                + (int64_t) usage.ru_stime.tv_sec * 1000000
+                + usage.ru_stime.tv_usec;
+    cpu->broker = s_proc_cpu_us (fx->broker.pid, NULL);
+    cpu->daemon = s_proc_cpu_us (fx->daemon [0], NULL);
+    cpu->postgres = s_postgres_cpu_us ();
+}
+
+//  The phases of a payment from the daemon's debug log (worker.write):
+//  means over the PayClaim lines, in microseconds and round trips
+typedef struct {
+    int count;
+    double claim_us, claim_trips, handler_us, handler_trips, commit_us,
+        commit_trips;
+} phases_t;
+
+static void
+s_phases (phases_t *phases)
+{
+    memset (phases, 0, sizeof *phases);
+    char path [600];
+    snprintf (path, sizeof path, "%s/kejin-guarantee.log", kj_test_tmpdir ());
+    FILE *file = fopen (path, "r");
+    char line [1024];
+    while (file && fgets (line, sizeof line, file)) {
+        const char *at = strstr (line, "worker.write method=PayClaim ");
+        long v [6];
+        if (!at
+            || sscanf (at,
+                       "worker.write method=PayClaim claim_us=%ld "
+                       "claim_trips=%ld handler_us=%ld handler_trips=%ld "
+                       "commit_us=%ld commit_trips=%ld",
+                       &v [0], &v [1], &v [2], &v [3], &v [4], &v [5])
+                   != 6)
+            continue;
+        phases->count++;
+        phases->claim_us += v [0];
+        phases->claim_trips += v [1];
+        phases->handler_us += v [2];
+        phases->handler_trips += v [3];
+        phases->commit_us += v [4];
+        phases->commit_trips += v [5];
+    }
+    if (file)
+        fclose (file);
+    if (phases->count) {
+        double n = phases->count;
+        phases->claim_us /= n;
+        phases->claim_trips /= n;
+        phases->handler_us /= n;
+        phases->handler_trips /= n;
+        phases->commit_us /= n;
+        phases->commit_trips /= n;
+    }
+}
+
 //  The outcome of one guard's run
 typedef struct {
     const char *guard;
@@ -115,6 +254,7 @@ typedef struct {
     int64_t overspend;
     bool balanced;
     double seconds;
+    cpu_t cpu;  //  per call, microseconds
 } run_t;
 
 static int64_t
@@ -180,9 +320,11 @@ s_seed (gfx_t *fx)
     gfx_allot (fx, fx->year, (int64_t) CLAIMS / 2 * CLAIM_FEN);
 }
 
-//  One guard: a fresh database and daemon, the claims paid, the figures
+//  One guard: a fresh database and daemon, `pays` of the claims paid by
+//  `clients` clients (the daemon's log at debug level when `debug`), the
+//  figures
 static void
-s_run (const char *guard, run_t *run)
+s_run (const char *guard, int clients, int pays, bool debug, run_t *run)
 {
     gfx_t fx;
     memset (&fx, 0, sizeof fx);
@@ -219,7 +361,9 @@ s_run (const char *guard, run_t *run)
                                      (const char *[]){
                                          "-s", "guarantee/relay=false", "-s",
                                          "guarantee/workers=" WORKERS, "-s",
-                                         guard_option, "-s", "log/level=warn",
+                                         guard_option, "-s",
+                                         debug ? "log/level=debug"
+                                               : "log/level=warn",
                                          NULL });
     assert_true (kj_broker_wait_workers (fx.broker.endpoint, "guarantee",
                                          atoi (WORKERS), 30000));
@@ -237,13 +381,15 @@ s_run (const char *guard, run_t *run)
 
     payer_t payers [CLIENTS];
     pthread_t threads [CLIENTS];
-    int share = CLAIMS / CLIENTS;
+    int share = pays / clients;
+    cpu_t before, after;
+    s_cpu (&fx, &before);
     int64_t start = kj_mono_us ();
-    for (int i = 0; i < CLIENTS; i++) {
+    for (int i = 0; i < clients; i++) {
         payers [i] = (payer_t){
             .endpoint = fx.broker.endpoint,
             .first = first + i * share,
-            .count = i == CLIENTS - 1 ? CLAIMS - i * share : share,
+            .count = i == clients - 1 ? pays - i * share : share,
             .offset = i,
             .latency_us = calloc (CLAIMS, sizeof (int64_t))
         };
@@ -252,7 +398,7 @@ s_run (const char *guard, run_t *run)
                           0);
     }
     int64_t *latency = calloc (CLAIMS * 5, sizeof (int64_t));
-    for (int i = 0; i < CLIENTS; i++) {
+    for (int i = 0; i < clients; i++) {
         assert_int_equal (pthread_join (threads [i], NULL), 0);
         memcpy (latency + run->calls, payers [i].latency_us,
                 payers [i].calls * sizeof (int64_t));
@@ -264,6 +410,12 @@ s_run (const char *guard, run_t *run)
         free (payers [i].latency_us);
     }
     run->seconds = (kj_mono_us () - start) / 1e6;
+    s_cpu (&fx, &after);
+    int calls = run->calls ? run->calls : 1;
+    run->cpu.client = (after.client - before.client) / calls;
+    run->cpu.broker = (after.broker - before.broker) / calls;
+    run->cpu.daemon = (after.daemon - before.daemon) / calls;
+    run->cpu.postgres = (after.postgres - before.postgres) / calls;
     qsort (latency, run->calls, sizeof (int64_t), s_compare);
     run->rate = run->calls / run->seconds;
     run->p50_us = run->calls ? latency [run->calls / 2] : 0;
@@ -288,6 +440,14 @@ s_run (const char *guard, run_t *run)
             run->retries, run->server_retries, run->overspend, run->paid,
             run->queued, run->failed,
             run->balanced ? "balanced" : "UNBALANCED");
+    int64_t cpu = run->cpu.client + run->cpu.broker + run->cpu.daemon
+                + run->cpu.postgres;
+    printf ("  %-13s cpu a call: clients %" PRId64 ", broker %" PRId64
+            ", daemon %" PRId64 ", postgres %" PRId64 " = %" PRId64
+            " us; %ld cores: at most %.0f/s\n",
+            "", run->cpu.client, run->cpu.broker, run->cpu.daemon,
+            run->cpu.postgres, cpu, sysconf (_SC_NPROCESSORS_ONLN),
+            cpu ? sysconf (_SC_NPROCESSORS_ONLN) * 1e6 / cpu : 0.0);
     fflush (stdout);
     kj_db_destroy (&fx.db);
     kj_broker_stop (&fx.broker, SIGTERM);
@@ -322,9 +482,30 @@ main (int argc, char **argv)
         if (only && *only && !strstr (padded, word))
             continue;
         run_t run;
-        s_run (guards [i], &run);
+        s_run (guards [i], CLIENTS, CLAIMS, false, &run);
         bad += run.failed || run.overspend || !run.balanced
             || run.paid + run.queued != CLAIMS;
+    }
+    //  One payer alone: a payment's phases, nothing waiting on the lock
+    const char *profile = getenv ("BENCH_PROFILE");
+    if (!profile || !streq (profile, "0")) {
+        printf ("\n  one client alone, 500 payments, commit guard, the "
+                "daemon's debug log:\n");
+        run_t run;
+        s_run ("commit", 1, PROFILE_PAYS, true, &run);
+        bad += run.failed || run.overspend || !run.balanced
+            || run.paid != PROFILE_PAYS;
+        phases_t phases;
+        s_phases (&phases);
+        printf ("  %d payments, means: BEGIN and key %.0f us (%.1f round "
+                "trips), handler %.0f us (%.1f), COMMIT %.0f us (%.1f);\n"
+                "  the budget row is held through the COMMIT: at most "
+                "%.0f payments/s on one budget\n",
+                phases.count, phases.claim_us, phases.claim_trips,
+                phases.handler_us, phases.handler_trips, phases.commit_us,
+                phases.commit_trips,
+                phases.commit_us > 0 ? 1e6 / phases.commit_us : 0.0);
+        bad += phases.count != PROFILE_PAYS;
     }
     getloadavg (load, 3);
     printf ("\n  calls are payments and queueings; retries: the client's "
