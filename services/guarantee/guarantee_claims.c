@@ -590,8 +590,8 @@ guarantee_pay_claim (kj_call_t *call, const ProtobufCMessage *request,
     //  The slice guard takes in the same round trip: its rows are many,
     //  so holding one a round trip longer costs no other payer a wait
     bool sliced = guard == GUARANTEE_GUARD_SLICE;
-    const char *pay [] = { id,          year,   claim->guarantor_id,
-                           amount_text, caller, at_commit ? "t" : "f",
+    const char *pay [] = { id,          year,    claim->guarantor_id,
+                           amount_text, caller,  at_commit ? "t" : "f",
                            reason,      account, budget_account };
     char slices [16], hint [16];
     snprintf (slices, sizeof slices, "%d", config ? config->slices : 1);

@@ -44,11 +44,11 @@
 #include "../system/guarantee_fixture.h"
 #include "kj_money.h"
 
-#define CLAIMS     6000
-#define CLIENTS    32
-#define GUARANTORS 50
-#define CLAIM_FEN  400000
-#define WORKERS    "8"
+#define CLAIMS       6000
+#define CLIENTS      32
+#define GUARANTORS   50
+#define CLAIM_FEN    400000
+#define WORKERS      "8"
 #define PROFILE_PAYS 500
 typedef struct {
     const char *endpoint;
