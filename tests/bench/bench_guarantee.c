@@ -321,7 +321,8 @@ s_seed (gfx_t *fx)
 
 //  Last year's claims, all paid, as a node that has run a year has them:
 //  their guarantees, 代偿, payments, ledger (the allotment and a payment
-//  a claim, balanced) and the payers' idempotency keys. Without them the
+//  a claim, balanced), the payers' idempotency keys, and their audit rows,
+//  which the daemon's seal job chains before the run. Without them the
 //  tables a payment reads start empty, every worker's connection plans its
 //  statements once on them (sequential scans) and keeps those plans for
 //  the run: each payment then reads every row written before it.
@@ -388,12 +389,26 @@ s_seed_history (gfx_t *fx)
         { "INSERT INTO kj_idempotency (key, method, request_hash)"
           " SELECT 'history-' || i, 'PayClaim', '\\x00'::bytea"
           " FROM generate_series (1, $1::int) i",
+          1, (const char *[]){ count } },
+        { "INSERT INTO guarantee_audit.trail (service, method, key, role,"
+          " city, object, request_id, code, message)"
+          " SELECT 'guarantee', 'PayClaim', 'carol', '', '', 'claim:' || i,"
+          " 'history-' || i, 0, '' FROM generate_series (1, $1::int) i",
           1, (const char *[]){ count } }
     };
     for (size_t i = 0; i < sizeof steps / sizeof steps [0]; i++)
         assert_true (kj_db_run (fx->db, steps [i].sql, steps [i].nparams,
                                 steps [i].params)
                      > 0);
+    //  The seal job (every second) chains the trail's rows
+    int64_t pending = 1;
+    for (int wait = 0; wait < 600 && pending > 0; wait++) {
+        zclock_sleep (100);
+        pending = gfx_count (fx, "SELECT count (*) FROM guarantee_audit.trail"
+                                 " t WHERE NOT EXISTS (SELECT 1 FROM"
+                                 " guarantee_audit.chain c WHERE c.id = t.id)");
+    }
+    assert_int_equal (pending, 0);
 }
 
 //  One guard: a fresh database and daemon, `pays` of the claims paid by
