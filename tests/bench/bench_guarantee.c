@@ -35,6 +35,11 @@
     worker's BEGIN and key, the handler, the COMMIT), the commit phase
     being how long the budget row is held (the trigger takes it at
     commit). BENCH_PROFILE=0 leaves that pass out.
+
+    Old against new in one run: with BENCH_OLD=1 each guard runs
+    BENCH_PAIRS times (3 unless set) with bin/kejin-guarantee-old (the
+    build to compare with, copied there by hand), each time followed by
+    bin/kejin-guarantee, on the same machine at about the same load.
     =========================================================================
 */
 
@@ -415,7 +420,8 @@ s_seed_history (gfx_t *fx)
 //  `clients` clients (the daemon's log at debug level when `debug`), the
 //  figures
 static void
-s_run (const char *guard, int clients, int pays, bool debug, run_t *run)
+s_run (const char *guard, int clients, int pays, bool debug, bool old,
+       run_t *run)
 {
     gfx_t fx;
     memset (&fx, 0, sizeof fx);
@@ -448,7 +454,8 @@ s_run (const char *guard, int clients, int pays, bool debug, run_t *run)
     char guard_option [64];
     snprintf (guard_option, sizeof guard_option, "guarantee/budget_guard=%s",
               group_commit ? "slice" : guard);
-    fx.daemon [0] = kj_daemon_start ("guarantee", &fx.broker, dsn,
+    fx.daemon [0] = kj_daemon_start (old ? "guarantee-old" : "guarantee",
+                                     &fx.broker, dsn,
                                      (const char *[]){
                                          "-s", "guarantee/relay=false", "-s",
                                          "guarantee/workers=" WORKERS, "-s",
@@ -529,9 +536,11 @@ s_run (const char *guard, int clients, int pays, bool debug, run_t *run)
     kj_test_kill (fx.daemon [0], SIGTERM, 10000);
     zclock_sleep (600);
     run->server_retries = s_rollbacks (fx.db) - rollbacks;
+    char label [32];
+    snprintf (label, sizeof label, "%s%s", guard, old ? " old" : "");
     printf ("  %-13s %8.0f/s %6.1f ms %7.1f ms %7d %8" PRId64 " %9" PRId64
             "   %d paid, %d queued, %d refused, ledger %s\n",
-            guard, run->rate, run->p50_us / 1000.0, run->p99_us / 1000.0,
+            label, run->rate, run->p50_us / 1000.0, run->p99_us / 1000.0,
             run->retries, run->server_retries, run->overspend, run->paid,
             run->queued, run->failed,
             run->balanced ? "balanced" : "UNBALANCED");
@@ -568,6 +577,11 @@ main (int argc, char **argv)
                               "serializable", "slice",  "slice+gc" };
     //  BENCH_GUARDS="commit slice": only those (for a quick before/after)
     const char *only = getenv ("BENCH_GUARDS");
+    //  BENCH_OLD=1: bin/kejin-guarantee-old, then the new, BENCH_PAIRS times
+    bool old = getenv ("BENCH_OLD") && streq (getenv ("BENCH_OLD"), "1");
+    int pairs = old && getenv ("BENCH_PAIRS") ? atoi (getenv ("BENCH_PAIRS"))
+              : old                           ? 3
+                                              : 1;
     int bad = 0;
     for (int i = 0; i < 6; i++) {
         char word [24];
@@ -576,10 +590,13 @@ main (int argc, char **argv)
         snprintf (padded, sizeof padded, " %s ", only ? only : "");
         if (only && *only && !strstr (padded, word))
             continue;
-        run_t run;
-        s_run (guards [i], CLIENTS, CLAIMS, false, &run);
-        bad += run.failed || run.overspend || !run.balanced
-            || run.paid + run.queued != CLAIMS;
+        for (int pair = 0; pair < pairs; pair++)
+            for (int side = old ? 0 : 1; side < 2; side++) {
+                run_t run;
+                s_run (guards [i], CLIENTS, CLAIMS, false, side == 0, &run);
+                bad += run.failed || run.overspend || !run.balanced
+                    || run.paid + run.queued != CLAIMS;
+            }
     }
     //  One payer alone: a payment's phases, nothing waiting on the lock
     const char *profile = getenv ("BENCH_PROFILE");
@@ -587,7 +604,7 @@ main (int argc, char **argv)
         printf ("\n  one client alone, 500 payments, commit guard, the "
                 "daemon's debug log:\n");
         run_t run;
-        s_run ("commit", 1, PROFILE_PAYS, true, &run);
+        s_run ("commit", 1, PROFILE_PAYS, true, false, &run);
         bad += run.failed || run.overspend || !run.balanced
             || run.paid != PROFILE_PAYS;
         phases_t phases;
