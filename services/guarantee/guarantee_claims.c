@@ -574,10 +574,12 @@ guarantee_pay_claim (kj_call_t *call, const ProtobufCMessage *request,
     if (amount == 0 || left < amount)
         return s_claim_queue (call, claim, left, needed, false, reply);
 
-    //  The payment, the ledger, the claim and its event in one round trip;
-    //  the savepoint lets a conditional UPDATE that finds too little undo
-    //  them. The claim paid is the claim read above with the three fields
-    //  the UPDATE sets: the reply and the event's payload
+    //  The payment, the ledger, the claim and its event in one round trip,
+    //  the first three in one statement; the savepoint lets a conditional
+    //  UPDATE that finds too little undo them (the commit guard needs none:
+    //  a short budget fails the commit, and the worker runs the payment
+    //  again). The claim paid is the claim read above with the three
+    //  fields the UPDATE sets: the reply and the event's payload
     char year [16], amount_text [24], account [80], budget_account [24];
     snprintf (year, sizeof year, "%d", claim->budget_year);
     snprintf (amount_text, sizeof amount_text, "%" PRId64, amount);
@@ -588,11 +590,9 @@ guarantee_pay_claim (kj_call_t *call, const ProtobufCMessage *request,
     //  The slice guard takes in the same round trip: its rows are many,
     //  so holding one a round trip longer costs no other payer a wait
     bool sliced = guard == GUARANTEE_GUARD_SLICE;
-    const char *post [] = { "pay",          id,         year, account,
-                            budget_account, amount_text };
-    const char *pay [] = { id,          year,   claim->guarantor_id,
-                           amount_text, caller, at_commit ? "t" : "f",
-                           reason };
+    const char *pay [] = { id,          year,    claim->guarantor_id,
+                           amount_text, caller,  at_commit ? "t" : "f",
+                           reason,      account, budget_account };
     char slices [16], hint [16];
     snprintf (slices, sizeof slices, "%d", config ? config->slices : 1);
     snprintf (hint, sizeof hint, "%d",
@@ -606,26 +606,36 @@ guarantee_pay_claim (kj_call_t *call, const ProtobufCMessage *request,
     kj_outbox_row_t event;
     const kj_db_query_t writes [] = {
         { "SAVEPOINT guarantee_pay", 0, NULL },
-        { GUARANTEE_LEDGER_POST_SQL, 6, post },
-        { "WITH pay AS (INSERT INTO payment (claim_id, year, guarantor_id,"
+        //  The ledger's transaction (as GUARANTEE_LEDGER_POST_SQL posts
+        //  it: the guarantor's compensation debited, the budget credited),
+        //  the payment and the claim; one row, the entries posted
+        { "WITH txn AS (INSERT INTO ledger_txn (kind, claim_id, year)"
+          "  VALUES ('pay', $1::bigint, $2::int) RETURNING id),"
+          " entry AS (INSERT INTO ledger_entry (txn_id, account, debit_fen,"
+          "  credit_fen) SELECT id, $8, $4::bigint, 0 FROM txn"
+          "  UNION ALL SELECT id, $9, 0, $4::bigint FROM txn RETURNING id),"
+          " pay AS (INSERT INTO payment (claim_id, year, guarantor_id,"
           "  amount_fen, paid_by, take_at_commit) VALUES ($1::bigint, $2::int,"
           "  $3, $4::bigint, $5, $6::boolean)) "
           "UPDATE claim SET state = 'PAID', paid_fen = $4::bigint, reason = $7"
-          " WHERE id = $1::bigint RETURNING id",
-          7, pay },
+          " WHERE id = $1::bigint RETURNING (SELECT count (*) FROM entry)",
+          9, pay },
         kj_outbox_row (db, "guarantee.claim.paid", id, reply, &event),
         { GUARANTEE_BUDGET_TAKE_SLICE_SQL, 4, take }
     };
-    int count = sliced ? 5 : 4;
-    PGresult *done [5];
-    int rc = kj_db_exec_many (db, writes, count, done);
+    //  From the savepoint, or (commit guard) from the payment
+    const kj_db_query_t *from = at_commit ? writes + 1 : writes;
+    int count = at_commit ? 2 : sliced ? 4 : 3;
+    PGresult *done [4];
+    int rc = kj_db_exec_many (db, from, count, done);
     kj_outbox_row_free (&event);
     if (rc)
         return kj_call_fail_db (call);
-    bool posted = PQntuples (done [2]) == 1
-               && streq (PQcmdTuples (done [1]), "2")
-               && streq (PQcmdTuples (done [3]), "1");
-    bool short_slices = sliced && !streq (PQgetvalue (done [4], 0, 0), "t");
+    PGresult **paid_res = at_commit ? done : done + 1;
+    bool posted = PQntuples (paid_res [0]) == 1
+               && streq (PQgetvalue (paid_res [0], 0, 0), "2")
+               && streq (PQcmdTuples (paid_res [1]), "1");
+    bool short_slices = sliced && !streq (PQgetvalue (done [3], 0, 0), "t");
     for (int i = 0; i < count; i++)
         PQclear (done [i]);
     if (!posted)

@@ -25,18 +25,36 @@
     back: the worker's runs again), and the overspend (must be 0), with the
     ledger checked. The baseline is the issue's target, 2,000 payments a
     second. BENCH_GUARDS (e.g. "commit slice") runs only the guards named.
+
+    Beside each guard, the CPU of one call in each process (the bench's
+    clients, the broker, kejin-guarantee, PostgreSQL's processes), read
+    from /proc before and after the payments: what the machine's load does
+    not distort, and the ceiling it sets (cores / CPU of a call). Then one
+    client alone pays 500 claims under the commit guard with the daemon's
+    debug log: each phase of a payment in time and round trips (the
+    worker's BEGIN and key, the handler, the COMMIT), the commit phase
+    being how long the budget row is held (the trigger takes it at
+    commit). BENCH_PROFILE=0 leaves that pass out.
+
+    Old against new in one run: with BENCH_OLD=1 each guard runs
+    BENCH_PAIRS times (3 unless set) with bin/kejin-guarantee-old (the
+    build to compare with, copied there by hand), each time followed by
+    bin/kejin-guarantee, on the same machine at about the same load.
     =========================================================================
 */
 
 #include <pthread.h>
+#include <dirent.h>
+#include <sys/resource.h>
 #include "../system/guarantee_fixture.h"
 #include "kj_money.h"
 
-#define CLAIMS     6000
-#define CLIENTS    32
-#define GUARANTORS 50
-#define CLAIM_FEN  400000
-#define WORKERS    "8"
+#define CLAIMS       6000
+#define CLIENTS      32
+#define GUARANTORS   50
+#define CLAIM_FEN    400000
+#define WORKERS      "8"
+#define PROFILE_PAYS 500
 typedef struct {
     const char *endpoint;
     int64_t first;  //  claim ids first .. first + count - 1
@@ -105,6 +123,132 @@ s_compare (const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+//  CPU time of one process, user and system, in microseconds (0 when it
+//  is gone); *ppid_p its parent
+static int64_t
+s_proc_cpu_us (pid_t pid, int *ppid_p)
+{
+    char path [64], line [1024];
+    snprintf (path, sizeof path, "/proc/%d/stat", (int) pid);
+    FILE *file = fopen (path, "r");
+    if (!file)
+        return 0;
+    size_t size = fread (line, 1, sizeof line - 1, file);
+    fclose (file);
+    line [size] = 0;
+    //  After the command's closing parenthesis: state, ppid, four ids,
+    //  five counts, then utime and stime (fields 14 and 15), in ticks
+    const char *at = strrchr (line, ')');
+    unsigned long utime, stime;
+    int ppid;
+    if (!at
+        || sscanf (at + 2, "%*c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+                   &ppid, &utime, &stime)
+               != 3)
+        return 0;
+    if (ppid_p)
+        *ppid_p = ppid;
+    return (int64_t) (utime + stime) * 1000000 / sysconf (_SC_CLK_TCK);
+}
+
+//  The CPU of every process of the scratch cluster: the postmaster and its
+//  children (the daemon's backends among them)
+static int64_t
+s_postgres_cpu_us (void)
+{
+    char path [600];
+    snprintf (path, sizeof path, "%s/data/postmaster.pid", kj_test_pg_dir ());
+    FILE *file = fopen (path, "r");
+    int postmaster = 0;
+    if (!file || fscanf (file, "%d", &postmaster) != 1)
+        postmaster = 0;
+    if (file)
+        fclose (file);
+    if (postmaster <= 0)
+        return 0;
+    int64_t total = s_proc_cpu_us (postmaster, NULL);
+    DIR *proc = opendir ("/proc");
+    struct dirent *entry;
+    while (proc && (entry = readdir (proc))) {
+        int pid = atoi (entry->d_name), ppid = 0;
+        if (pid <= 0)
+            continue;
+        int64_t cpu = s_proc_cpu_us (pid, &ppid);
+        if (ppid == postmaster)
+            total += cpu;
+    }
+    if (proc)
+        closedir (proc);
+    return total;
+}
+
+//  CPU so far of each process a payment passes through
+typedef struct {
+    int64_t client, broker, daemon, postgres;
+} cpu_t;
+
+static void
+s_cpu (gfx_t *fx, cpu_t *cpu)
+{
+    struct rusage usage;
+    getrusage (RUSAGE_SELF, &usage);
+    cpu->client = (int64_t) usage.ru_utime.tv_sec * 1000000
+                + usage.ru_utime.tv_usec
+                + (int64_t) usage.ru_stime.tv_sec * 1000000
+                + usage.ru_stime.tv_usec;
+    cpu->broker = s_proc_cpu_us (fx->broker.pid, NULL);
+    cpu->daemon = s_proc_cpu_us (fx->daemon [0], NULL);
+    cpu->postgres = s_postgres_cpu_us ();
+}
+
+//  The phases of a payment from the daemon's debug log (worker.write):
+//  means over the PayClaim lines, in microseconds and round trips
+typedef struct {
+    int count;
+    double claim_us, claim_trips, handler_us, handler_trips, commit_us,
+        commit_trips;
+} phases_t;
+
+static void
+s_phases (phases_t *phases)
+{
+    memset (phases, 0, sizeof *phases);
+    char path [600];
+    snprintf (path, sizeof path, "%s/kejin-guarantee.log", kj_test_tmpdir ());
+    FILE *file = fopen (path, "r");
+    char line [1024];
+    while (file && fgets (line, sizeof line, file)) {
+        const char *at = strstr (line, "worker.write method=PayClaim ");
+        long v [6];
+        if (!at
+            || sscanf (at,
+                       "worker.write method=PayClaim claim_us=%ld "
+                       "claim_trips=%ld handler_us=%ld handler_trips=%ld "
+                       "commit_us=%ld commit_trips=%ld",
+                       &v [0], &v [1], &v [2], &v [3], &v [4], &v [5])
+                   != 6)
+            continue;
+        phases->count++;
+        phases->claim_us += v [0];
+        phases->claim_trips += v [1];
+        phases->handler_us += v [2];
+        phases->handler_trips += v [3];
+        phases->commit_us += v [4];
+        phases->commit_trips += v [5];
+    }
+    if (file)
+        fclose (file);
+    if (phases->count) {
+        double n = phases->count;
+        phases->claim_us /= n;
+        phases->claim_trips /= n;
+        phases->handler_us /= n;
+        phases->handler_trips /= n;
+        phases->commit_us /= n;
+        phases->commit_trips /= n;
+    }
+}
+
 //  The outcome of one guard's run
 typedef struct {
     const char *guard;
@@ -115,6 +259,7 @@ typedef struct {
     int64_t overspend;
     bool balanced;
     double seconds;
+    cpu_t cpu;  //  per call, microseconds
 } run_t;
 
 static int64_t
@@ -176,13 +321,107 @@ s_seed (gfx_t *fx)
             " WHERE $1::int > 0 AND $2::int > 0",
             3, params)
         == CLAIMS);
-    assert_true (kj_db_run (fx->db, "ANALYZE", 0, NULL) >= 0);
     gfx_allot (fx, fx->year, (int64_t) CLAIMS / 2 * CLAIM_FEN);
 }
 
-//  One guard: a fresh database and daemon, the claims paid, the figures
+//  Last year's claims, all paid, as a node that has run a year has them:
+//  their guarantees, 代偿, payments, ledger (the allotment and a payment
+//  a claim, balanced), the payers' idempotency keys, and their audit rows,
+//  which the daemon's seal job chains before the run. Without them the
+//  tables a payment reads start empty, every worker's connection plans its
+//  statements once on them (sequential scans) and keeps those plans for
+//  the run: each payment then reads every row written before it.
 static void
-s_run (const char *guard, run_t *run)
+s_seed_history (gfx_t *fx)
+{
+    char count [16], guarantors [16], claim_fen [24], year [16], total [24];
+    snprintf (count, sizeof count, "%d", CLAIMS);
+    snprintf (guarantors, sizeof guarantors, "%d", GUARANTORS);
+    snprintf (claim_fen, sizeof claim_fen, "%d", CLAIM_FEN);
+    snprintf (year, sizeof year, "%d", fx->year - 1);
+    snprintf (total, sizeof total, "%" PRId64, (int64_t) CLAIMS * CLAIM_FEN);
+    //  $1 the year, $2 a claim's amount or the year's total, $3 and $4 the
+    //  claims and the guarantors
+    const char *year_total [] = { year, total };
+    const char *loans [] = { year, claim_fen, count, guarantors };
+    const char *paid [] = { year, claim_fen };
+    const struct {
+        const char *sql;
+        int nparams;
+        const char *const *params;
+    } steps [] = {
+        { "INSERT INTO budget (year, total_fen, remaining_fen)"
+          " VALUES ($1::int, $2::bigint, 0)",
+          2, year_total },
+        { "INSERT INTO guarantee (loan_id, guarantor_id, enterprise,"
+          " product_category, amount_fen, loan_date, qualifies, reason,"
+          " state) SELECT 'H' || i, 'G' || (i % $4::int), 'H' || i, '创业类',"
+          " 10000000, make_date ($1::int, 1, 1), false, 'bench',"
+          " 'DAICHANG_PAID' FROM generate_series (1, $3::int) i"
+          " WHERE $2::bigint > 0",
+          4, loans },
+        { "INSERT INTO daichang (loan_id, amount_fen, paid_on, guarantor_fen)"
+          " SELECT loan_id, 1000000, make_date ($1::int, 6, 30), 1000000"
+          " FROM guarantee WHERE loan_id LIKE 'H%'",
+          1, paid },
+        { "INSERT INTO claim (daichang_id, loan_id, guarantor_id, state,"
+          " daichang_fen, rate_bp, entitled_fen, payable_fen, paid_fen,"
+          " binding, budget_year, submitted_by, city_due, approved_by,"
+          " approved_at) SELECT d.id, d.loan_id, g.guarantor_id, 'PAID',"
+          " 1000000, 4000, $2::bigint, $2::bigint, $2::bigint, 'rate',"
+          " $1::int, 'alice', make_date ($1::int, 7, 1), 'bob', now ()"
+          " FROM daichang d JOIN guarantee g USING (loan_id)"
+          " WHERE d.loan_id LIKE 'H%'",
+          2, paid },
+        { "INSERT INTO payment (claim_id, year, guarantor_id, amount_fen,"
+          " paid_by) SELECT id, $1::int, guarantor_id, $2::bigint, 'carol'"
+          " FROM claim WHERE budget_year = $1::int",
+          2, paid },
+        { "WITH txn AS (INSERT INTO ledger_txn (kind, year) VALUES ('allot',"
+          " $1::int) RETURNING id) INSERT INTO ledger_entry (txn_id, account,"
+          " debit_fen, credit_fen) SELECT id, 'budget:' || $1, $2::bigint, 0"
+          " FROM txn UNION ALL SELECT id, 'appropriation:' || $1, 0,"
+          " $2::bigint FROM txn",
+          2, year_total },
+        { "WITH txn AS (INSERT INTO ledger_txn (kind, claim_id, year)"
+          " SELECT 'pay', id, $1::int FROM claim WHERE budget_year = $1::int"
+          " RETURNING id, claim_id) INSERT INTO ledger_entry (txn_id, account,"
+          " debit_fen, credit_fen) SELECT t.id, 'compensation:' ||"
+          " c.guarantor_id, $2::bigint, 0 FROM txn t JOIN claim c"
+          " ON c.id = t.claim_id UNION ALL SELECT id, 'budget:' || $1, 0,"
+          " $2::bigint FROM txn",
+          2, paid },
+        { "INSERT INTO kj_idempotency (key, method, request_hash)"
+          " SELECT 'history-' || i, 'PayClaim', '\\x00'::bytea"
+          " FROM generate_series (1, $1::int) i",
+          1, (const char *[]){ count } },
+        { "INSERT INTO guarantee_audit.trail (service, method, key, role,"
+          " city, object, request_id, code, message)"
+          " SELECT 'guarantee', 'PayClaim', 'carol', '', '', 'claim:' || i,"
+          " 'history-' || i, 0, '' FROM generate_series (1, $1::int) i",
+          1, (const char *[]){ count } }
+    };
+    for (size_t i = 0; i < sizeof steps / sizeof steps [0]; i++)
+        assert_true (kj_db_run (fx->db, steps [i].sql, steps [i].nparams,
+                                steps [i].params)
+                     > 0);
+    //  The seal job (every second) chains the trail's rows
+    int64_t pending = 1;
+    for (int wait = 0; wait < 600 && pending > 0; wait++) {
+        zclock_sleep (100);
+        pending = gfx_count (fx, "SELECT count (*) FROM guarantee_audit.trail"
+                                 " t WHERE NOT EXISTS (SELECT 1 FROM"
+                                 " guarantee_audit.chain c WHERE c.id = t.id)");
+    }
+    assert_int_equal (pending, 0);
+}
+
+//  One guard: a fresh database and daemon, `pays` of the claims paid by
+//  `clients` clients (the daemon's log at debug level when `debug`), the
+//  figures
+static void
+s_run (const char *guard, int clients, int pays, bool debug, bool old,
+       run_t *run)
 {
     gfx_t fx;
     memset (&fx, 0, sizeof fx);
@@ -215,11 +454,14 @@ s_run (const char *guard, run_t *run)
     char guard_option [64];
     snprintf (guard_option, sizeof guard_option, "guarantee/budget_guard=%s",
               group_commit ? "slice" : guard);
-    fx.daemon [0] = kj_daemon_start ("guarantee", &fx.broker, dsn,
+    fx.daemon [0] = kj_daemon_start (old ? "guarantee-old" : "guarantee",
+                                     &fx.broker, dsn,
                                      (const char *[]){
                                          "-s", "guarantee/relay=false", "-s",
                                          "guarantee/workers=" WORKERS, "-s",
-                                         guard_option, "-s", "log/level=warn",
+                                         guard_option, "-s",
+                                         debug ? "log/level=debug"
+                                               : "log/level=warn",
                                          NULL });
     assert_true (kj_broker_wait_workers (fx.broker.endpoint, "guarantee",
                                          atoi (WORKERS), 30000));
@@ -232,18 +474,23 @@ s_run (const char *guard, run_t *run)
     gmtime_r (&now, &tm);
     fx.year = tm.tm_year + 1900;
     s_seed (&fx);
-    int64_t first = gfx_count (&fx, "SELECT min (id) FROM claim");
+    s_seed_history (&fx);
+    assert_true (kj_db_run (fx.db, "ANALYZE", 0, NULL) >= 0);
+    int64_t first = gfx_count (&fx, "SELECT min (id) FROM claim"
+                                    " WHERE state = 'APPROVED'");
     int64_t rollbacks = s_rollbacks (fx.db);
 
     payer_t payers [CLIENTS];
     pthread_t threads [CLIENTS];
-    int share = CLAIMS / CLIENTS;
+    int share = pays / clients;
+    cpu_t before, after;
+    s_cpu (&fx, &before);
     int64_t start = kj_mono_us ();
-    for (int i = 0; i < CLIENTS; i++) {
+    for (int i = 0; i < clients; i++) {
         payers [i] = (payer_t){
             .endpoint = fx.broker.endpoint,
             .first = first + i * share,
-            .count = i == CLIENTS - 1 ? CLAIMS - i * share : share,
+            .count = i == clients - 1 ? pays - i * share : share,
             .offset = i,
             .latency_us = calloc (CLAIMS, sizeof (int64_t))
         };
@@ -252,7 +499,7 @@ s_run (const char *guard, run_t *run)
                           0);
     }
     int64_t *latency = calloc (CLAIMS * 5, sizeof (int64_t));
-    for (int i = 0; i < CLIENTS; i++) {
+    for (int i = 0; i < clients; i++) {
         assert_int_equal (pthread_join (threads [i], NULL), 0);
         memcpy (latency + run->calls, payers [i].latency_us,
                 payers [i].calls * sizeof (int64_t));
@@ -264,13 +511,20 @@ s_run (const char *guard, run_t *run)
         free (payers [i].latency_us);
     }
     run->seconds = (kj_mono_us () - start) / 1e6;
+    s_cpu (&fx, &after);
+    int calls = run->calls ? run->calls : 1;
+    run->cpu.client = (after.client - before.client) / calls;
+    run->cpu.broker = (after.broker - before.broker) / calls;
+    run->cpu.daemon = (after.daemon - before.daemon) / calls;
+    run->cpu.postgres = (after.postgres - before.postgres) / calls;
     qsort (latency, run->calls, sizeof (int64_t), s_compare);
     run->rate = run->calls / run->seconds;
     run->p50_us = run->calls ? latency [run->calls / 2] : 0;
     run->p99_us = run->calls ? latency [run->calls * 99 / 100] : 0;
     free (latency);
     int64_t total_paid = gfx_count (&fx, "SELECT coalesce (sum (amount_fen), "
-                                         "0) FROM payment");
+                                         "0) FROM payment WHERE year = "
+                                         "(SELECT max (year) FROM budget)");
     int64_t budget = (int64_t) CLAIMS / 2 * CLAIM_FEN;
     run->overspend = total_paid > budget ? total_paid - budget : 0;
     Kj__LedgerReport *report = gfx_ledger (&fx);
@@ -282,12 +536,22 @@ s_run (const char *guard, run_t *run)
     kj_test_kill (fx.daemon [0], SIGTERM, 10000);
     zclock_sleep (600);
     run->server_retries = s_rollbacks (fx.db) - rollbacks;
+    char label [32];
+    snprintf (label, sizeof label, "%s%s", guard, old ? " old" : "");
     printf ("  %-13s %8.0f/s %6.1f ms %7.1f ms %7d %8" PRId64 " %9" PRId64
             "   %d paid, %d queued, %d refused, ledger %s\n",
-            guard, run->rate, run->p50_us / 1000.0, run->p99_us / 1000.0,
+            label, run->rate, run->p50_us / 1000.0, run->p99_us / 1000.0,
             run->retries, run->server_retries, run->overspend, run->paid,
             run->queued, run->failed,
             run->balanced ? "balanced" : "UNBALANCED");
+    int64_t cpu = run->cpu.client + run->cpu.broker + run->cpu.daemon
+                + run->cpu.postgres;
+    printf ("  %-13s cpu a call: clients %" PRId64 ", broker %" PRId64
+            ", daemon %" PRId64 ", postgres %" PRId64 " = %" PRId64
+            " us; %ld cores: at most %.0f/s\n",
+            "", run->cpu.client, run->cpu.broker, run->cpu.daemon,
+            run->cpu.postgres, cpu, sysconf (_SC_NPROCESSORS_ONLN),
+            cpu ? sysconf (_SC_NPROCESSORS_ONLN) * 1e6 / cpu : 0.0);
     fflush (stdout);
     kj_db_destroy (&fx.db);
     kj_broker_stop (&fx.broker, SIGTERM);
@@ -313,6 +577,11 @@ main (int argc, char **argv)
                               "serializable", "slice",  "slice+gc" };
     //  BENCH_GUARDS="commit slice": only those (for a quick before/after)
     const char *only = getenv ("BENCH_GUARDS");
+    //  BENCH_OLD=1: bin/kejin-guarantee-old, then the new, BENCH_PAIRS times
+    bool old = getenv ("BENCH_OLD") && streq (getenv ("BENCH_OLD"), "1");
+    int pairs = old && getenv ("BENCH_PAIRS") ? atoi (getenv ("BENCH_PAIRS"))
+              : old                           ? 3
+                                              : 1;
     int bad = 0;
     for (int i = 0; i < 6; i++) {
         char word [24];
@@ -321,10 +590,34 @@ main (int argc, char **argv)
         snprintf (padded, sizeof padded, " %s ", only ? only : "");
         if (only && *only && !strstr (padded, word))
             continue;
+        for (int pair = 0; pair < pairs; pair++)
+            for (int side = old ? 0 : 1; side < 2; side++) {
+                run_t run;
+                s_run (guards [i], CLIENTS, CLAIMS, false, side == 0, &run);
+                bad += run.failed || run.overspend || !run.balanced
+                    || run.paid + run.queued != CLAIMS;
+            }
+    }
+    //  One payer alone: a payment's phases, nothing waiting on the lock
+    const char *profile = getenv ("BENCH_PROFILE");
+    if (!profile || !streq (profile, "0")) {
+        printf ("\n  one client alone, 500 payments, commit guard, the "
+                "daemon's debug log:\n");
         run_t run;
-        s_run (guards [i], &run);
+        s_run ("commit", 1, PROFILE_PAYS, true, false, &run);
         bad += run.failed || run.overspend || !run.balanced
-            || run.paid + run.queued != CLAIMS;
+            || run.paid != PROFILE_PAYS;
+        phases_t phases;
+        s_phases (&phases);
+        printf ("  %d payments, means: BEGIN and key %.0f us (%.1f round "
+                "trips), handler %.0f us (%.1f), COMMIT %.0f us (%.1f);\n"
+                "  the budget row is held through the COMMIT: at most "
+                "%.0f payments/s on one budget\n",
+                phases.count, phases.claim_us, phases.claim_trips,
+                phases.handler_us, phases.handler_trips, phases.commit_us,
+                phases.commit_trips,
+                phases.commit_us > 0 ? 1e6 / phases.commit_us : 0.0);
+        bad += phases.count != PROFILE_PAYS;
     }
     getloadavg (load, 3);
     printf ("\n  calls are payments and queueings; retries: the client's "

@@ -434,6 +434,131 @@ test_m3_two_approvers_at_once (void **state)
     gfx_stop (&fx);
 }
 
+//  --------------------------------------------------------------------------
+//  Under the commit guard a payment is written without a savepoint, and a
+//  budget found short at commit fails its whole transaction. Two payers
+//  of different guarantors are held at the budget row (the test locks it)
+//  until both have read that enough is left for each; the budget holds
+//  one. One is paid; the other's commit fails, its worker runs it again,
+//  and it is queued with nothing of the failed payment left: no payment,
+//  no ledger transaction, no event.
+
+typedef struct {
+    const char *endpoint;
+    int64_t claim_id;
+    int code;
+    char state [16];
+} short_payer_t;
+
+static void *
+s_short_payer (void *arg)
+{
+    short_payer_t *self = (short_payer_t *) arg;
+    kj_client_t *client = kj_client_new (self->endpoint);
+    kj_client_set_caller (client, "carol");
+    Kj__ClaimPayRequest pay = KJ__CLAIM_PAY_REQUEST__INIT;
+    pay.claim_id = self->claim_id;
+    Kj__Claim *claim = NULL;
+    kj_status_t status;
+    self->code = gfx_call (client, "PayClaim", &pay, &kj__claim__descriptor,
+                           &claim, &status, NULL);
+    if (claim) {
+        kj_strlcpy (self->state, claim->state, sizeof self->state);
+        kj__claim__free_unpacked (claim, NULL);
+    }
+    kj_client_destroy (&client);
+    return NULL;
+}
+
+static void
+test_commit_guard_short_at_commit (void **state)
+{
+    gfx_t fx;
+    gfx_start (&fx, 1, "guarantee/budget_guard=commit");
+    gfx_parties (&fx);
+    //  Two claims of 400,000 fen (40% of 1,000,000), the second moved to
+    //  guarantor G2 so that the payers do not wait on one guarantor's row
+    short_payer_t payers [2];
+    for (int i = 0; i < 2; i++)
+        payers [i] = (short_payer_t){ .endpoint = fx.broker.endpoint,
+                                      .claim_id = gfx_claim (&fx, 1000000, 2,
+                                                             true) };
+    char id [24];
+    snprintf (id, sizeof id, "%" PRId64, payers [1].claim_id);
+    assert_int_equal (kj_db_run (fx.db,
+                                 "INSERT INTO guarantor VALUES ('G2', 'G2',"
+                                 " true, 100000000)",
+                                 0, NULL),
+                      1);
+    assert_int_equal (kj_db_run (fx.db,
+                                 "UPDATE claim SET guarantor_id = 'G2'"
+                                 " WHERE id = $1::bigint",
+                                 1, (const char *[]){ id }),
+                      1);
+    gfx_allot (&fx, fx.year, 600000);
+
+    //  The budget row locked: each payer reads 600,000 fen left, writes,
+    //  and waits at the row (its payment's foreign key)
+    PGconn *holder = PQconnectdb (fx.dsn);
+    assert_int_equal (PQstatus (holder), CONNECTION_OK);
+    PGresult *res = PQexec (holder, "BEGIN; SELECT 1 FROM guarantee.budget "
+                                    "FOR UPDATE");
+    assert_int_equal (PQresultStatus (res), PGRES_TUPLES_OK);
+    PQclear (res);
+    pthread_t threads [2];
+    for (int i = 0; i < 2; i++)
+        assert_int_equal (pthread_create (&threads [i], NULL, s_short_payer,
+                                          &payers [i]),
+                          0);
+    int64_t waiting = 0;
+    for (int wait = 0; wait < 1000 && waiting < 2; wait++) {
+        usleep (10000);
+        waiting = gfx_count (&fx, "SELECT count (*) FROM pg_stat_activity"
+                                  " WHERE datname = current_database ()"
+                                  " AND wait_event_type = 'Lock'");
+    }
+    assert_int_equal (waiting, 2);
+    res = PQexec (holder, "COMMIT");
+    assert_int_equal (PQresultStatus (res), PGRES_COMMAND_OK);
+    PQclear (res);
+    PQfinish (holder);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal (pthread_join (threads [i], NULL), 0);
+
+    //  One paid, one queued after its commit failed
+    assert_int_equal (payers [0].code, KJ__CODE__OK);
+    assert_int_equal (payers [1].code, KJ__CODE__OK);
+    int paid = streq (payers [0].state, "PAID") ? 0 : 1;
+    assert_string_equal (payers [paid].state, "PAID");
+    assert_string_equal (payers [1 - paid].state, "QUEUED");
+    assert_int_equal (gfx_count (&fx, "SELECT count (*) FROM payment"), 1);
+    assert_int_equal (gfx_count (&fx, "SELECT remaining_fen FROM budget"),
+                      200000);
+    assert_int_equal (gfx_count (&fx, "SELECT count (*) FROM ledger_txn"), 2);
+    assert_int_equal (gfx_count (&fx, "SELECT count (*) FROM kj_outbox"
+                                      " WHERE topic = 'guarantee.claim.paid'"),
+                      1);
+    assert_int_equal (gfx_count (&fx, "SELECT count (*) FROM kj_outbox WHERE"
+                                      " topic = 'guarantee.claim.queued'"),
+                      1);
+    Kj__LedgerReport *report = gfx_ledger (&fx);
+    assert_int_equal (report->transactions, 2);
+    kj__ledger_report__free_unpacked (report, NULL);
+    //  The queued one's worker ran it again after the failed commit
+    char *log = zsys_sprintf ("%s/kejin-guarantee.log", kj_test_tmpdir ());
+    FILE *file = fopen (log, "r");
+    assert_non_null (file);
+    char line [1024];
+    int retries = 0;
+    while (fgets (line, sizeof line, file))
+        retries += strstr (line, "worker.retry_transaction method=PayClaim")
+                != NULL;
+    fclose (file);
+    zstr_free (&log);
+    assert_true (retries >= 1);
+    gfx_stop (&fx);
+}
+
 int
 main (void)
 {
@@ -444,6 +569,7 @@ main (void)
         cmocka_unit_test (test_m1_update_guard),
         cmocka_unit_test (test_slices_folded_back),
         cmocka_unit_test (test_m3_two_approvers_at_once),
+        cmocka_unit_test (test_commit_guard_short_at_commit),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
