@@ -482,6 +482,7 @@ s_report (kj_subscriber_t *self)
     Kj__ReportRequest request = KJ__REPORT_REQUEST__INIT;
     request.name = self->name;
     request.offset = self->next ? self->next - 1 : 0;
+    request.city = self->city ? self->city : "";  //  its offsets, at a hub
     kj_call_opts_t opts = { .read_only = true, .timeout_ms = 2000 };
     kj_client_send (self->client, "events", "Report", &request.base, &opts);
 }
