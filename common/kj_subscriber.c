@@ -139,8 +139,7 @@ kj_subscriber_new (const kj_subscriber_config_t *config)
         self->city = strdup (config->city);
         self->stream = zsys_sprintf ("%s/", config->city);
         self->stream_size = strlen (self->stream);
-        //  Positions reported are of the node's own log
-        zstr_free (&self->name);
+        //  Its position is reported with the city (ReportRequest.city)
     }
     self->config.city = NULL;
     self->pub = strdup (config->pub_endpoint);
