@@ -64,11 +64,13 @@ cli_mirror (cli_t *cli, int argc, char **argv)
             continue;
         }
         //  The lag: events the origin has that this hub has not (as of
-        //  the last check; unknown while the origin cannot be asked)
+        //  the last check; unknown while the origin cannot be asked, DOWN
+        //  or GAP)
         char here [24], origin [24], lag [24] = "?";
         snprintf (here, sizeof here, "%" PRIu64, link->hub_head);
         snprintf (origin, sizeof origin, "%" PRIu64, link->origin_head);
-        if (link->origin_head)
+        if (link->state == KJ__LINK_STATE__LINK_OK
+            || link->state == KJ__LINK_STATE__LINK_CATCHING_UP)
             snprintf (lag, sizeof lag, "%" PRIu64,
                       link->origin_head > link->hub_head
                           ? link->origin_head - link->hub_head
