@@ -247,6 +247,7 @@ main (void)
     kj_test_kill (city_broker, SIGTERM, 5000);
     kj_test_kill (hub_broker, SIGTERM, 5000);
     //  The event half drives two PostgreSQL clusters: a script
+    fflush (stdout);  //  the request half's figures first
     if (rc == 0) {
         const char *root = getenv ("KEJIN_ROOT");
         char *command = zsys_sprintf ("'%s/tests/bench/federation_mirror.sh'",

@@ -132,9 +132,15 @@ t0=$(now)
 sql "$CITY" postgres "ALTER ROLE kejin_link LOGIN" >/dev/null
 wait_head $((1000 + 2 * N)) 1200
 t1=$(now)
+#  The apply worker and the walsender of the healed link began at the
+#  heal: their whole CPU time is the catch-up's
+CA=$(cpu_us "$(apply_pid)") CS=$(cpu_us "$(sender_pid)")
 once=$(sql "$HUB" kejin_mirror_anshan "SELECT count (*) = count (DISTINCT off)
     AND count (*) = max (off) FROM events.log")
 printf '  %-44s %10s %12s\n' "catch-up of $N after a partition (link $state)" "$(secs "$t0" "$t1")" "$(rate "$N" "$t0" "$t1")"
+printf '  CPU per event of the catch-up: hub apply worker %s us, city walsender %s us\n' \
+    "$(awk -v c="$CA" -v n="$N" 'BEGIN { printf "%.2f", c / n }')" \
+    "$(awk -v c="$CS" -v n="$N" 'BEGIN { printf "%.2f", c / n }')"
 printf '  every offset once at the hub: %s (%s rows)\n' "$([ "$once" = t ] && echo yes || echo NO)" "$(hub_head)"
 printf '  (from the heal: includes the subscription reconnecting, at most wal_retrieve_retry_interval, 5 s)\n'
 [ "$once" = t ]
