@@ -206,11 +206,10 @@ s_tail (cli_t *cli, int argc, char **argv)
         mkdir (dir, 0700);
         //  Offsets are a city's own: one file per city followed
         if (*city)
-            snprintf (offset_file, sizeof offset_file, "%s/tail-%s.offset",
-                      dir, city);
+            snprintf (offset_file, sizeof offset_file, "%s/tail-%s.offset", dir,
+                      city);
         else
-            snprintf (offset_file, sizeof offset_file, "%s/tail.offset",
-                      dir);
+            snprintf (offset_file, sizeof offset_file, "%s/tail.offset", dir);
     }
     if (!from_given)
         s_read_offset (offset_file, &from);

@@ -146,7 +146,7 @@ s_publish_rows (events_follow_t *self, s_city_t *city, PGresult *res,
         events_publish_frame (self->pub, topic, strlen (topic), true);
         events_publish_frame (self->pub, PQgetvalue (res, row, 0), 8, true);
         events_publish_frame (self->pub, PQgetvalue (res, row, 2),
-                (size_t) PQgetlength (res, row, 2), false);
+                              (size_t) PQgetlength (res, row, 2), false);
         //  Counts per topic: few topics per batch, a linear look-up
         size_t index = 0;
         while (index < n_counts && !streq (items [index].topic, plain))

@@ -76,8 +76,8 @@ void
     events_publish_frame (zsock_t *sock, const void *data, size_t size,
                           bool more);
 void
-    events_publish_marker_on (zsock_t *sock, const char *topic,
-                              uint64_t first, uint64_t last, uint64_t head,
+    events_publish_marker_on (zsock_t *sock, const char *topic, uint64_t first,
+                              uint64_t last, uint64_t head,
                               Kj__TopicCount **counts, size_t n_counts);
 
 //  events_writer.c: stop serving events.writer (under self->lock), and

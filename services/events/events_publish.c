@@ -75,7 +75,8 @@ events_publish_batch (events_server_t *self, const events_batch_t *batch)
         kj_put_u64 (offset, batch->first + i);
         events_publish_frame (self->pub, topic, strlen (topic), true);
         events_publish_frame (self->pub, offset, 8, true);
-        events_publish_frame (self->pub, batch->envelopes [i], batch->sizes [i], false);
+        events_publish_frame (self->pub, batch->envelopes [i], batch->sizes [i],
+                              false);
         size_t count = (size_t) zhashx_lookup (counts, topic);
         if (count == 0)
             zlistx_add_end (topics, (void *) topic);
