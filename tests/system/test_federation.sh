@@ -226,6 +226,7 @@ pass "F1: kejin status at Anshan shows the route to Shenyang: alive, registered,
 
 #  A plain MDP client (docs/examples/mdp_client.py, as the zguide's) asks
 #  Anshan for matching: the link refuses it, saying why, and carries none
+# shellcheck disable=SC2034  # read in until_ok's eval below
 FORWARDED=$(sed -n 's/^route=matching peer=shenyang .*forwarded=\([0-9]*\).*/\1/p' "$TMP/anshan/link.status")
 RC=0
 /usr/bin/python3 "$ROOT/docs/examples/mdp_client.py" --broker "$(endpoint_of anshan)" \
