@@ -139,8 +139,7 @@ kj_subscriber_new (const kj_subscriber_config_t *config)
         self->city = strdup (config->city);
         self->stream = zsys_sprintf ("%s/", config->city);
         self->stream_size = strlen (self->stream);
-        //  Positions reported are of the node's own log
-        zstr_free (&self->name);
+        //  Its position is reported with the city (ReportRequest.city)
     }
     self->config.city = NULL;
     self->pub = strdup (config->pub_endpoint);
@@ -482,6 +481,7 @@ s_report (kj_subscriber_t *self)
     Kj__ReportRequest request = KJ__REPORT_REQUEST__INIT;
     request.name = self->name;
     request.offset = self->next ? self->next - 1 : 0;
+    request.city = self->city ? self->city : "";  //  its offsets, at a hub
     kj_call_opts_t opts = { .read_only = true, .timeout_ms = 2000 };
     kj_client_send (self->client, "events", "Report", &request.base, &opts);
 }

@@ -52,7 +52,8 @@ typedef struct {
     kj_subscriber_fn *callback;
     void *arg;
     const char *name;  //  report our position under this name
-                       //  (shown as lag in stats); NULL: never
+                       //  (shown as lag in stats; with .city, in that
+                       //  city's stats at the hub); NULL: never
     int replay_batch;  //  events per Replay request (1000)
     int timeout_ms;    //  per Replay attempt (3000)
     int buffer_max;    //  live events held at most (100000)

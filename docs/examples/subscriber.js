@@ -440,10 +440,6 @@ function parseArgs(argv) {
         console.error(`--from: '${argv[argv.indexOf("--from") + 1]}' is not an offset (0, 1, 2, ...)`);
         process.exit(2);
     }
-    if (args.city && args.since !== null) {
-        console.error("--since: not served for a mirrored city's log; give --from");
-        process.exit(2);
-    }
     return args;
 }
 
@@ -500,7 +496,7 @@ async function main() {
     if (args.since !== null) {
         const reply = await client.call("events", "OffsetForTime",
             types.lookupType("kj.OffsetForTimeRequest"),
-            { time_us: parseSince(args.since) },
+            { time_us: parseSince(args.since), city: args.city },
             types.lookupType("kj.OffsetForTimeReply"));
         start = num(reply.offset);
         process.stderr.write(`--since ${args.since}: from offset ${start}\n`);

@@ -401,9 +401,6 @@ def main():
                          "certificate")
         global KEYS
         KEYS = (args.key, args.server_key)
-    if args.city and args.since is not None:
-        parser.error("--since: not served for a mirrored city's log; "
-                     "give --from")
     if args.start is not None and args.start < 0:
         parser.error("--from: %d is not an offset (0, 1, 2, ...)" % args.start)
 
@@ -423,7 +420,7 @@ def main():
         client = Client(zmq.Context.instance(), args.broker)
         reply = client.call("events", "OffsetForTime",
                             events_pb2.OffsetForTimeRequest(
-                                time_us=args.since),
+                                time_us=args.since, city=args.city),
                             events_pb2.OffsetForTimeReply)
         first = reply.offset
         print("--since: from offset %d" % first, file=sys.stderr, flush=True)

@@ -15,8 +15,8 @@
 static const char *s_usage = N_ (
     "Usage: kejin events tail [--from N | --since TIME] [--topic PREFIX]...\n"
     "                         [--json] [--offset-file PATH] [--count N]\n"
-    "                         [--pub ENDPOINT]\n"
-    "       kejin events stats [--json]\n\n"
+    "                         [--pub ENDPOINT] [--city CITY]\n"
+    "       kejin events stats [--json] [--city CITY]\n\n"
     "tail   print events as they are appended, one per line: offset, time,\n"
     "       topic, key and a short payload; --json prints each whole event\n"
     "       as a JSON object. Starts at --from N (0: the oldest held), or at\n"
@@ -27,8 +27,12 @@ static const char *s_usage = N_ (
     "       is updated as it goes. --count N stops after N events; --pub\n"
     "       names the node's pub endpoint, the broker's XPUB (default:\n"
     "       env KEJIN_NODE_PUB, else asked from the broker).\n"
+    "       At a hub, --city CITY (e.g. anshan) follows that mirrored city's\n"
+    "       log, with its offsets (default offset file\n"
+    "       ~/.kejin/tail-CITY.offset).\n"
     "stats  head, tail, events and bytes held, append rate, the writer,\n"
-    "       retention, and each reporting subscriber's position and lag.\n");
+    "       retention, and each reporting subscriber's position and lag;\n"
+    "       --city CITY: of that mirrored city's copy, at a hub.\n");
 
 typedef struct {
     cli_t *cli;
@@ -126,10 +130,11 @@ s_parse_since (const char *text, int64_t *us)
 
 //  The first offset appended at or after `since` (Events.OffsetForTime).
 static int
-s_offset_for_time (cli_t *cli, int64_t since, uint64_t *from)
+s_offset_for_time (cli_t *cli, const char *city, int64_t since, uint64_t *from)
 {
     Kj__OffsetForTimeRequest request = KJ__OFFSET_FOR_TIME_REQUEST__INIT;
     request.time_us = since;
+    request.city = (char *) city;
     Kj__OffsetForTimeReply *reply = NULL;
     int rc = cli_call (cli, "events", "OffsetForTime", &request.base,
                        &kj__offset_for_time_reply__descriptor,
@@ -151,6 +156,7 @@ s_tail (cli_t *cli, int argc, char **argv)
     int n_prefixes = 0;
     char offset_file [1024] = "";
     const char *pub = getenv ("KEJIN_NODE_PUB");
+    const char *city = "";
     tail_t tail = { .cli = cli };
     for (int i = 1; i < argc; i++) {
         const char *arg = argv [i];
@@ -185,6 +191,8 @@ s_tail (cli_t *cli, int argc, char **argv)
             tail.count = (uint64_t) number;
         else if (streq (arg, "--pub"))
             pub = value;
+        else if (streq (arg, "--city"))
+            city = value;
         else
             return cli_usage (s_usage, true);
     }
@@ -196,12 +204,17 @@ s_tail (cli_t *cli, int argc, char **argv)
         char dir [900];
         snprintf (dir, sizeof dir, "%s/.kejin", home ? home : ".");
         mkdir (dir, 0700);
-        snprintf (offset_file, sizeof offset_file, "%s/tail.offset", dir);
+        //  Offsets are a city's own: one file per city followed
+        if (*city)
+            snprintf (offset_file, sizeof offset_file, "%s/tail-%s.offset", dir,
+                      city);
+        else
+            snprintf (offset_file, sizeof offset_file, "%s/tail.offset", dir);
     }
     if (!from_given)
         s_read_offset (offset_file, &from);
     if (since >= 0) {
-        int rc = s_offset_for_time (cli, since, &from);
+        int rc = s_offset_for_time (cli, city, since, &from);
         if (rc != CLI_OK)
             return rc;
     }
@@ -231,6 +244,7 @@ s_tail (cli_t *cli, int argc, char **argv)
                                       .pub_endpoint = pub_endpoint,
                                       .prefixes = prefixes,
                                       .from = from,
+                                      .city = *city ? city : NULL,
                                       .callback = s_print_event,
                                       .arg = &tail,
                                       .timeout_ms = cli->timeout_ms };
@@ -265,10 +279,12 @@ s_tail (cli_t *cli, int argc, char **argv)
 static int
 s_stats (cli_t *cli, int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++)
-        if (!streq (argv [i], "--json"))
-            return cli_usage (s_usage, true);
     Kj__EventsInfoRequest request = KJ__EVENTS_INFO_REQUEST__INIT;
+    for (int i = 1; i < argc; i++)
+        if (streq (argv [i], "--city") && i + 1 < argc)
+            request.city = argv [++i];
+        else if (!streq (argv [i], "--json"))
+            return cli_usage (s_usage, true);
     Kj__EventsInfo *info = NULL;
     int rc = cli_call (cli, "events", "Info", &request.base,
                        &kj__events_info__descriptor,
@@ -287,11 +303,17 @@ s_stats (cli_t *cli, int argc, char **argv)
                 info->events, info->bytes);
         printf (_ ("rate     %" PRIu64 " events/s (last minute)\n"),
                 info->rate_per_s);
-        printf (_ ("writer   %s\n"), *info->writer ? info->writer : "(none)");
-        printf (_ ("retain   %u days"), info->retention_days);
-        if (info->retention_bytes)
-            printf (_ (", at most %" PRIu64 " bytes"), info->retention_bytes);
-        printf ("\n");
+        if (request.city && *request.city)
+            printf (_ ("copy     of %s, mirrored at this hub\n"), request.city);
+        else {
+            printf (_ ("writer   %s\n"),
+                    *info->writer ? info->writer : "(none)");
+            printf (_ ("retain   %u days"), info->retention_days);
+            if (info->retention_bytes)
+                printf (_ (", at most %" PRIu64 " bytes"),
+                        info->retention_bytes);
+            printf ("\n");
+        }
         if (info->n_subscribers) {
             printf ("\n");
             cli_table_t *table = cli_table_new (N_ ("SUBSCRIBER"),

@@ -52,7 +52,8 @@ cli_mirror (cli_t *cli, int argc, char **argv)
     if (rc != CLI_OK)
         return rc;
     cli_table_t *table = cli_table_new (_ ("CITY"), _ ("STATE"), _ ("HERE"),
-                                        _ ("ORIGIN"), _ ("REASON"), NULL);
+                                        _ ("ORIGIN"), _ ("LAG"), _ ("REASON"),
+                                        NULL);
     for (size_t i = 0; i < reply->n_links; i++) {
         Kj__MirrorLink *link = reply->links [i];
         if (link->state == KJ__LINK_STATE__LINK_DOWN
@@ -62,11 +63,20 @@ cli_mirror (cli_t *cli, int argc, char **argv)
             cli_print_json (&link->base);
             continue;
         }
-        char here [24], origin [24];
+        //  The lag: events the origin has that this hub has not (as of
+        //  the last check; unknown while the origin cannot be asked, DOWN
+        //  or GAP)
+        char here [24], origin [24], lag [24] = "?";
         snprintf (here, sizeof here, "%" PRIu64, link->hub_head);
         snprintf (origin, sizeof origin, "%" PRIu64, link->origin_head);
+        if (link->state == KJ__LINK_STATE__LINK_OK
+            || link->state == KJ__LINK_STATE__LINK_CATCHING_UP)
+            snprintf (lag, sizeof lag, "%" PRIu64,
+                      link->origin_head > link->hub_head
+                          ? link->origin_head - link->hub_head
+                          : 0);
         cli_table_row (table, link->city, s_state (link->state), here, origin,
-                       link->reason);
+                       lag, link->reason);
     }
     if (!cli->json) {
         if (reply->n_links)

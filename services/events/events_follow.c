@@ -15,9 +15,7 @@
     =========================================================================
 */
 
-#include "events_follow.h"
-#include "events_log.h"
-#include "events_store.h"
+#include "events_private.h"
 #include <ctype.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -115,35 +113,16 @@ s_parse (events_follow_t *self, kj_status_t *status)
 //  --------------------------------------------------------------------------
 //  Publishing, on the thread
 
-static void
-s_send (zsock_t *sock, const void *data, size_t size, bool more)
-{
-    zmq_send (zsock_resolve (sock), data, size,
-              ZMQ_DONTWAIT | (more ? ZMQ_SNDMORE : 0));
-}
+//  A marker of city's for first..last (the publisher's, events_publish.c)
 
 static void
 s_marker (events_follow_t *self, s_city_t *city, uint64_t first, uint64_t last,
           uint64_t head, Kj__TopicCount **counts, size_t n_counts)
 {
-    Kj__BatchMarker marker = KJ__BATCH_MARKER__INIT;
-    marker.first = first;
-    marker.last = last;
-    marker.head = head;
-    marker.counts = counts;
-    marker.n_counts = n_counts;
-    size_t size = kj__batch_marker__get_packed_size (&marker);
-    uint8_t *packed = (uint8_t *) malloc (size + 1);
-    assert (packed);
-    kj__batch_marker__pack (&marker, packed);
     char topic [KJ_KEYS_CITY_MAX + 16];
     snprintf (topic, sizeof topic, "%s/$batch", city->name);
-    uint8_t offset [8];
-    kj_put_u64 (offset, last);
-    s_send (self->pub, topic, strlen (topic), true);
-    s_send (self->pub, offset, 8, true);
-    s_send (self->pub, packed, size, false);
-    free (packed);
+    events_publish_marker_on (self->pub, topic, first, last, head, counts,
+                              n_counts);
     city->published_at = kj_mono_us ();
 }
 
@@ -164,10 +143,10 @@ s_publish_rows (events_follow_t *self, s_city_t *city, PGresult *res,
     for (int row = 0; row < rows; row++) {
         const char *plain = PQgetvalue (res, row, 1);
         snprintf (topic, sizeof topic, "%s/%s", city->name, plain);
-        s_send (self->pub, topic, strlen (topic), true);
-        s_send (self->pub, PQgetvalue (res, row, 0), 8, true);
-        s_send (self->pub, PQgetvalue (res, row, 2),
-                (size_t) PQgetlength (res, row, 2), false);
+        events_publish_frame (self->pub, topic, strlen (topic), true);
+        events_publish_frame (self->pub, PQgetvalue (res, row, 0), 8, true);
+        events_publish_frame (self->pub, PQgetvalue (res, row, 2),
+                              (size_t) PQgetlength (res, row, 2), false);
         //  Counts per topic: few topics per batch, a linear look-up
         size_t index = 0;
         while (index < n_counts && !streq (items [index].topic, plain))

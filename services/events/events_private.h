@@ -70,6 +70,15 @@ void
                            Kj__TopicCount **counts, size_t n_counts);
 void
     events_publish_batch (events_server_t *self, const events_batch_t *batch);
+//  ... and what events_follow.c shares: one frame without blocking, and a
+//  marker under any topic (a mirrored city's "<city>/$batch").
+void
+    events_publish_frame (zsock_t *sock, const void *data, size_t size,
+                          bool more);
+void
+    events_publish_marker_on (zsock_t *sock, const char *topic, uint64_t first,
+                              uint64_t last, uint64_t head,
+                              Kj__TopicCount **counts, size_t n_counts);
 
 //  events_writer.c: stop serving events.writer (under self->lock), and
 //  the methods of "events.writer" (Append, Cursor).

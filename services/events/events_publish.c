@@ -13,24 +13,27 @@
 //  One frame, never blocking: a full pipe to the broker drops (the
 //  subscriber sees the gap by the marker and replays).
 
-static void
-s_send_frame (zsock_t *sock, const void *data, size_t size, bool more)
+void
+events_publish_frame (zsock_t *sock, const void *data, size_t size, bool more)
 {
     zmq_send (zsock_resolve (sock), data, size,
               ZMQ_DONTWAIT | (more ? ZMQ_SNDMORE : 0));
 }
 
 //  --------------------------------------------------------------------------
-//  A marker for first..last with the counts per topic (none: idle).
+//  A marker under topic ("$batch", or "<city>/$batch" at a hub) for
+//  first..last with the counts per topic (none: idle). The local log's
+//  and each mirrored city's (events_follow.c) go out here.
 
 void
-events_publish_marker (events_server_t *self, uint64_t first, uint64_t last,
-                       Kj__TopicCount **counts, size_t n_counts)
+events_publish_marker_on (zsock_t *sock, const char *topic, uint64_t first,
+                          uint64_t last, uint64_t head, Kj__TopicCount **counts,
+                          size_t n_counts)
 {
     Kj__BatchMarker marker = KJ__BATCH_MARKER__INIT;
     marker.first = first;
     marker.last = last;
-    marker.head = self->head;
+    marker.head = head;
     marker.counts = counts;
     marker.n_counts = n_counts;
     size_t size = kj__batch_marker__get_packed_size (&marker);
@@ -39,10 +42,21 @@ events_publish_marker (events_server_t *self, uint64_t first, uint64_t last,
     kj__batch_marker__pack (&marker, packed);
     uint8_t offset [8];
     kj_put_u64 (offset, last);
-    s_send_frame (self->pub, "$batch", 6, true);
-    s_send_frame (self->pub, offset, 8, true);
-    s_send_frame (self->pub, packed, size, false);
+    events_publish_frame (sock, topic, strlen (topic), true);
+    events_publish_frame (sock, offset, 8, true);
+    events_publish_frame (sock, packed, size, false);
     free (packed);
+}
+
+//  --------------------------------------------------------------------------
+//  The local log's marker for first..last.
+
+void
+events_publish_marker (events_server_t *self, uint64_t first, uint64_t last,
+                       Kj__TopicCount **counts, size_t n_counts)
+{
+    events_publish_marker_on (self->pub, "$batch", first, last, self->head,
+                              counts, n_counts);
     self->published_at = kj_mono_us ();
 }
 
@@ -59,9 +73,10 @@ events_publish_batch (events_server_t *self, const events_batch_t *batch)
         const char *topic = batch->topics [i];
         uint8_t offset [8];
         kj_put_u64 (offset, batch->first + i);
-        s_send_frame (self->pub, topic, strlen (topic), true);
-        s_send_frame (self->pub, offset, 8, true);
-        s_send_frame (self->pub, batch->envelopes [i], batch->sizes [i], false);
+        events_publish_frame (self->pub, topic, strlen (topic), true);
+        events_publish_frame (self->pub, offset, 8, true);
+        events_publish_frame (self->pub, batch->envelopes [i], batch->sizes [i],
+                              false);
         size_t count = (size_t) zhashx_lookup (counts, topic);
         if (count == 0)
             zlistx_add_end (topics, (void *) topic);

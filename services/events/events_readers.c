@@ -17,6 +17,15 @@
 //  --------------------------------------------------------------------------
 //  Events.Replay, Info, Report, on the reader's own connection
 
+//  The city a call names, at a hub (events_follow), or NULL for this
+//  node's own log
+
+static const char *
+s_city (const char *city)
+{
+    return city && *city ? city : NULL;
+}
+
 //  The topic prefixes an integrator may replay, as the live stream allows
 //  it: its certificate's topics (from the node's key directory,
 //  KEJIN_NODE_KEYS, by the name the broker stamped) narrow what it asked.
@@ -113,7 +122,7 @@ s_replay (kj_call_t *call, const ProtobufCMessage *input,
                                  i, EVENTS_TOPIC_MAX);
     //  A mirrored city's log, at a hub (events_follow)
     events_server_t *self = (events_server_t *) kj_call_state (call);
-    const char *city = request->city && *request->city ? request->city : NULL;
+    const char *city = s_city (request->city);
     char **prefixes;
     size_t n_prefixes;
     if (s_replay_topics (call, request, city, &prefixes, &n_prefixes))
@@ -172,15 +181,33 @@ static int
 s_info (kj_call_t *call, const ProtobufCMessage *input,
         ProtobufCMessage *output)
 {
+    const Kj__EventsInfoRequest *request = (const Kj__EventsInfoRequest *)
+        input;
     events_server_t *self = (events_server_t *) kj_call_state (call);
     Kj__EventsInfo *info = (Kj__EventsInfo *) output;
     ProtobufCAllocator allocator;
     kj_call_allocator (call, &allocator);
-    if (events_store_info (kj_call_db (call), info, &allocator))
+    const char *city = s_city (request->city);
+    int rc;
+    if (city) {
+        //  The copy's own figures; its subscribers are in our database
+        kj_db_t *db = events_follow_acquire (self->follow, call, city);
+        if (!db)
+            return -1;
+        rc = events_store_mirror_info (db, info);
+        events_follow_release (self->follow, city, &db);
+        rc = rc ? rc
+                : events_store_subscribers (kj_call_db (call), city, info,
+                                            &allocator);
+    }
+    else {
+        rc = events_store_info (kj_call_db (call), info, &allocator);
+        info->retention_days = self->config.retention_days;
+        info->retention_bytes = self->config.retention_bytes;
+    }
+    if (rc)
         return kj_call_fail (call, KJ__CODE__UNAVAILABLE, NULL,
                              "the log's database is unavailable; retry");
-    info->retention_days = self->config.retention_days;
-    info->retention_bytes = self->config.retention_bytes;
     return 0;
 }
 
@@ -189,11 +216,28 @@ s_report (kj_call_t *call, const ProtobufCMessage *input,
           ProtobufCMessage *output)
 {
     const Kj__ReportRequest *request = (const Kj__ReportRequest *) input;
+    events_server_t *self = (events_server_t *) kj_call_state (call);
     if (!request->name || !*request->name
         || strlen (request->name) > EVENTS_NAME_MAX)
         return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "name",
                              "name is 1 to %d bytes", EVENTS_NAME_MAX);
-    if (events_store_report (kj_call_db (call), request->name, request->offset))
+    //  A city's subscriber is kept as "<city>/<name>": a name with "/"
+    //  could pass for one
+    if (strchr (request->name, '/'))
+        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "name",
+                             "name '%s' has a '/'; give the city in city",
+                             request->name);
+    const char *city = s_city (request->city);
+    char *name = request->name;
+    if (city) {
+        kj_db_t *db = events_follow_acquire (self->follow, call, city);
+        if (!db)
+            return -1;  //  not a city this hub follows: NOT_FOUND
+        events_follow_release (self->follow, city, &db);
+        name = kj_call_alloc (call, strlen (city) + strlen (request->name) + 2);
+        sprintf (name, "%s/%s", city, request->name);
+    }
+    if (events_store_report (kj_call_db (call), name, request->offset))
         return kj_call_fail (call, KJ__CODE__UNAVAILABLE, NULL,
                              "the log's database is unavailable; retry");
     return 0;
@@ -207,14 +251,24 @@ s_offset_for_time (kj_call_t *call, const ProtobufCMessage *input,
     const Kj__OffsetForTimeRequest *request = (const Kj__OffsetForTimeRequest *)
         input;
     Kj__OffsetForTimeReply *reply = (Kj__OffsetForTimeReply *) output;
+    events_server_t *self = (events_server_t *) kj_call_state (call);
     if (request->time_us < 0)
         return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "time_us",
                              "time_us: %" PRId64 " is before 1970; give "
                              "microseconds since the epoch",
                              request->time_us);
-    if (events_store_offset_for_time (kj_call_db (call), request->time_us,
-                                      &reply->offset, &reply->appended_at_us,
-                                      &reply->head, &reply->tail))
+    const char *city = s_city (request->city);
+    kj_db_t *db = city ? events_follow_acquire (self->follow, call, city)
+                       : kj_call_db (call);
+    if (!db)
+        return -1;
+    int rc = events_store_offset_for_time (db, city != NULL, request->time_us,
+                                           &reply->offset,
+                                           &reply->appended_at_us, &reply->head,
+                                           &reply->tail);
+    if (city)
+        events_follow_release (self->follow, city, &db);
+    if (rc)
         return kj_call_fail (call, KJ__CODE__UNAVAILABLE, NULL,
                              "the log's database is unavailable; retry");
     return 0;

@@ -603,11 +603,52 @@ events_store_info (kj_db_t *db, Kj__EventsInfo *info,
     info->head_at_us = (int64_t) s_text_u64 (res, 0, 5);
     PQclear (res);
 
-    res = kj_db_exec (
+    return events_store_subscribers (db, "", info, allocator);
+}
+
+int
+events_store_mirror_info (kj_db_t *db, Kj__EventsInfo *info)
+{
+    //  Offsets are contiguous in a copy (the origin's retention is not
+    //  copied): events from head and tail, the rate over the last minute
+    //  from at most the last 100,000 rows, by the primary key
+    PGresult *res = kj_db_exec (
         db,
-        "SELECT name, off, floor (extract (epoch FROM seen_at) * 1000000)"
-        "::bigint FROM subscribers ORDER BY name LIMIT 1000",
+        "WITH h AS (SELECT coalesce (max (off), 0) AS head, "
+        "  coalesce (min (off), 1) AS tail FROM log) "
+        "SELECT head, tail, pg_table_size ('log'), "
+        "  (SELECT count (*) FROM log WHERE off > head - 100000 "
+        "     AND appended_at > now () - interval '1 minute') / 60, "
+        "  coalesce ((SELECT floor (extract (epoch FROM appended_at) "
+        "     * 1000000)::bigint FROM log WHERE off = head), 0) FROM h",
         0, NULL);
+    if (!res)
+        return -1;
+    info->head = s_text_u64 (res, 0, 0);
+    info->tail = s_text_u64 (res, 0, 1);
+    info->events = info->head >= info->tail ? info->head - info->tail + 1 : 0;
+    info->bytes = s_text_u64 (res, 0, 2);
+    info->rate_per_s = s_text_u64 (res, 0, 3);
+    info->writer = (char *) "";
+    info->head_at_us = (int64_t) s_text_u64 (res, 0, 4);
+    PQclear (res);
+    return 0;
+}
+
+int
+events_store_subscribers (kj_db_t *db, const char *city, Kj__EventsInfo *info,
+                          ProtobufCAllocator *allocator)
+{
+    //  A city's subscribers are kept as "<city>/<name>"; a local name has
+    //  no "/" (Report refuses it)
+    const char *params [] = { city };
+    PGresult *res = kj_db_exec (
+        db,
+        "SELECT substr (name, length ($1) + 2 - (($1 = '')::int)), off, "
+        "floor (extract (epoch FROM seen_at) * 1000000)::bigint "
+        "FROM subscribers WHERE CASE WHEN $1 = '' THEN strpos (name, '/') = 0 "
+        "ELSE starts_with (name, $1 || '/') END ORDER BY name LIMIT 1000",
+        1, params);
     if (!res)
         return -1;
     int rows = PQntuples (res);
@@ -742,11 +783,14 @@ s_appended_at (kj_db_t *db, uint64_t off)
 }
 
 int
-events_store_offset_for_time (kj_db_t *db, int64_t time_us, uint64_t *offset_p,
-                              int64_t *at_us_p, uint64_t *head_p,
-                              uint64_t *tail_p)
+events_store_offset_for_time (kj_db_t *db, bool mirror, int64_t time_us,
+                              uint64_t *offset_p, int64_t *at_us_p,
+                              uint64_t *head_p, uint64_t *tail_p)
 {
-    PGresult *res = kj_db_exec (db, "SELECT head, tail FROM meta", 0, NULL);
+    PGresult *res = kj_db_exec (db,
+                                mirror ? "SELECT head, tail FROM " S_MIRROR_META
+                                       : "SELECT head, tail FROM meta",
+                                0, NULL);
     if (!res)
         return -1;
     uint64_t head = s_text_u64 (res, 0, 0);

@@ -91,6 +91,18 @@ int
     events_store_info (kj_db_t *db, Kj__EventsInfo *info,
                        ProtobufCAllocator *allocator);
 
+//  At a hub: fill info from a city's mirrored log (head, tail, events,
+//  bytes, the rate of the last minute, head_at_us; no writer). 0 or -1.
+int
+    events_store_mirror_info (kj_db_t *db, Kj__EventsInfo *info);
+
+//  Add to info the subscribers that reported on city's log ("": this
+//  node's own), from the node's own db; names without the city. 0 or -1.
+int
+    events_store_subscribers (kj_db_t *db, const char *city,
+                              Kj__EventsInfo *info,
+                              ProtobufCAllocator *allocator);
+
 //  Record a subscriber's reported position. 0 or -1.
 int
     events_store_report (kj_db_t *db, const char *name, uint64_t offset);
@@ -107,8 +119,9 @@ int64_t
 //  epoch): a binary search on the primary key, as appended_at grows with
 //  the offset. *offset_p is head + 1 when every event is older, and
 //  *at_us_p that event's appended_at (0 for none). 0 or -1.
+//  mirror: db is a hub's copy of a city's log (no meta table).
 int
-    events_store_offset_for_time (kj_db_t *db, int64_t time_us,
+    events_store_offset_for_time (kj_db_t *db, bool mirror, int64_t time_us,
                                   uint64_t *offset_p, int64_t *at_us_p,
                                   uint64_t *head_p, uint64_t *tail_p);
 

@@ -301,11 +301,20 @@ s_forward (link_t *self, route_t *route, zmsg_t *msg, int64_t now)
     Kj__RequestHeader *header = kj_proto_request_header (zframe_data (head),
                                                          zframe_size (head));
     if (!header) {
-        //  A plain MDP request has no id to match its answer by
+        //  A plain MDP request is refused, not carried: it has no id to
+        //  match its answer by (the peer's broker answers a client's
+        //  requests in any order), and no caller stamped that the far
+        //  city could check (docs/federation.md, "Plain MDP requests")
+        char message [1024];
+        snprintf (message, sizeof message,
+                  "%s is served in city %s, and the link between cities "
+                  "carries Kejin requests only (a request header: its id "
+                  "matches the answer, its caller is checked there); send "
+                  "it as a Kejin request (docs/protocol.md)",
+                  route->route.service, route->route.peer);
         zmsg_t *body = zmsg_new ();
         zmsg_addstr (body, "501");
-        zmsg_addstr (body, "kejin-link carries Kejin requests only (with a "
-                           "request header); this one is plain MDP");
+        zmsg_addstr (body, message);
         route->failed++;
         s_local_reply (route, key, &body);
         return;

@@ -224,6 +224,22 @@ until_ok links_shown 5 ||
     fail "F1: kejin status at Anshan does not show the link's route: $(cat "$TMP/out" "$TMP/err")"
 pass "F1: kejin status at Anshan shows the route to Shenyang: alive, registered, $(grep -E '^matching +shenyang' "$TMP/out" | awk '{ print $6 }') forwarded, none failed"
 
+#  A plain MDP client (docs/examples/mdp_client.py, as the zguide's) asks
+#  Anshan for matching: the link refuses it, saying why, and carries none
+# shellcheck disable=SC2034  # read in until_ok's eval below
+FORWARDED=$(sed -n 's/^route=matching peer=shenyang .*forwarded=\([0-9]*\).*/\1/p' "$TMP/anshan/link.status")
+RC=0
+/usr/bin/python3 "$ROOT/docs/examples/mdp_client.py" --broker "$(endpoint_of anshan)" \
+    --key "$TMP/anshan/keys/secret/operator.key_secret" \
+    --server-key "$TMP/anshan/keys/public/broker.key" matching hello \
+    >"$TMP/out" 2>"$TMP/err" || RC=$?
+[ "$RC" = 0 ] && [ "$(sed -n 1p "$TMP/out")" = 501 ] &&
+    grep -q "matching is served in city shenyang, and the link between cities carries Kejin requests only" "$TMP/out" ||
+    fail "F1: a plain MDP request through the link: rc $RC $(cat "$TMP/out" "$TMP/err")"
+until_ok 'grep -Eq "^route=matching peer=shenyang .* forwarded=$FORWARDED answered=[0-9]+ failed=1\$" "$TMP/anshan/link.status"' 5 ||
+    fail "F1: the plain request was not counted failed only: $(cat "$TMP/anshan/link.status")"
+pass "F1: a plain MDP request for a service of another city is refused 501, saying why: $(sed -n 2p "$TMP/out" | cut -c1-60)..."
+
 #  F2: the carried role is what Shenyang checks
 at anshan --key bank demand add --enterprise $CODE --amount 100 --term 6
 [ "$RC" != 0 ] && grep -q "bank (role integrator) may not call matching AddDemand" "$TMP/err" ||

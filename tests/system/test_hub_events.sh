@@ -20,6 +20,14 @@
 #        a city the hub does not mirror is NOT_FOUND.
 #    H4  docs/examples/subscriber.py --city anshan: Anshan's 8,000 events,
 #        offsets 1..8000 in order.
+#    H5  Info, Report and OffsetForTime for Anshan: `kejin events stats
+#        --city anshan` shows its copy (head 8000, tail 1, 8,000 events)
+#        and a subscriber that reported its position on Anshan (and the
+#        hub's own stats do not; a name with "/" and a city not mirrored
+#        are refused); `kejin events tail --city anshan --since`
+#        starts at Anshan's first event of that second (6001);
+#        subscriber.py --city --since does too; in Chinese under zh_CN; a
+#        city not mirrored is NOT_FOUND.
 #  Run by tests/run.sh, or by hand: tests/system/test_hub_events.sh
 
 set -euo pipefail
@@ -245,5 +253,76 @@ PYTHONPATH="$TMP/py" timeout 60 /usr/bin/python3 "$ROOT/docs/examples/subscriber
 [ "$(awk '{ print $1 }' "$TMP/h4.txt" | tr '\n' ' ')" = "$(seq -s ' ' 1 8000) " ] \
     || fail "H4: subscriber.py wrote $(wc -l <"$TMP/h4.txt") lines, not offsets 1..8000"
 pass "H4: subscriber.py --city anshan: offsets 1..8000, in order"
+
+#  H5: Info, Report and OffsetForTime of a mirrored city
+hub_cli () {  #  hub_cli KEY ARGS...: bin/kejin at the hub
+    local key=$1
+    shift
+    RC=0
+    HOME=$TMP KEJIN_NODE_KEYS=$KEYS KEJIN_KEY=$key KEJIN_NODE_BROKER=$BROKER \
+        KEJIN_NODE_PUB=$PUB "$BIN/kejin" --timeout 5000 "$@" >"$TMP/out" 2>"$TMP/err" || RC=$?
+}
+#  report NAME CITY OFFSET: Events.Report by the Python example's client
+report () {
+    PYTHONPATH="$TMP/py:$ROOT/docs/examples" /usr/bin/python3 -c '
+import sys, zmq, events_pb2, subscriber
+subscriber.KEYS = (sys.argv[1], sys.argv[2])
+client = subscriber.Client(zmq.Context.instance(), sys.argv[3])
+client.call("events", "Report", events_pb2.ReportRequest(
+    name=sys.argv[4], city=sys.argv[5], offset=int(sys.argv[6])),
+    events_pb2.ReportReply)' "$KEYS/secret/bank.key_secret" \
+        "$KEYS/public/broker.key" "$BROKER" "$@" 2>"$TMP/report.err"
+}
+report h5bank anshan 8000 || fail "H5: Report for Anshan: $(tail -2 "$TMP/report.err")"
+! report h5/bank "" 1 && grep -q "name 'h5/bank' has a '/'" "$TMP/report.err" ||
+    fail "H5: a Report name with '/': $(tail -2 "$TMP/report.err")"
+! report h5bank fushun 1 && grep -q "fushun is not a mirrored city" "$TMP/report.err" ||
+    fail "H5: a Report for a city not mirrored: $(tail -2 "$TMP/report.err")"
+shown () {
+    hub_cli bank-all events stats --city anshan --json
+    [ "$RC" = 0 ] && /usr/bin/python3 -c '
+import json, sys
+info = json.load(sys.stdin)
+subs = {s["name"]: int(s["offset"]) for s in info.get("subscribers", [])}
+sys.exit(0 if int(info["head"]) == 8000 and int(info["tail"]) == 1
+         and int(info["events"]) == 8000 and subs == {"h5bank": 8000} else 1)' <"$TMP/out"
+}
+until_ok shown 5 || fail "H5: events stats --city anshan: rc $RC $(cat "$TMP/out" "$TMP/err")"
+#  kj_subscriber with .name and .city reports on Anshan's offsets too
+KEJIN_NODE_KEYS=$KEYS KEJIN_KEY=bank "$SUBSCRIBER" --broker "$BROKER" \
+    --pub "$PUB" --city anshan --from 7990 --name h5sub >"$TMP/h5.out" 2>"$TMP/h5.err" &
+H5=$!
+PIDS+=("$H5")
+until_ok 'hub_cli bank-all events stats --city anshan; grep -Eq "^h5sub +8000 +0 " "$TMP/out"' 15 ||
+    fail "H5: kj_subscriber's report on Anshan: $(cat "$TMP/out" "$TMP/err"; tail -5 "$TMP/h5.err")"
+kill -TERM "$H5" 2>/dev/null || true
+hub_cli bank-all events stats --json
+[ "$RC" = 0 ] && ! grep -q h5bank "$TMP/out" ||
+    fail "H5: the hub's own stats list Anshan's subscriber: $(cat "$TMP/out" "$TMP/err")"
+LANG=zh_CN.UTF-8 LC_ALL=zh_CN.UTF-8 hub_cli bank-all events stats --city anshan
+[ "$RC" = 0 ] && grep -q "^head     8000" "$TMP/out" && grep -q "镜像" "$TMP/out" &&
+    grep -Eq "^h5bank +8000 +0 " "$TMP/out" ||
+    fail "H5: events stats --city anshan in Chinese: rc $RC $(cat "$TMP/out" "$TMP/err")"
+hub_cli bank-all events stats --city fushun
+[ "$RC" != 0 ] && grep -q "fushun is not a mirrored city this node serves" "$TMP/err" ||
+    fail "H5: stats of a city not mirrored: rc $RC $(cat "$TMP/out" "$TMP/err")"
+#  Anshan appended 6001..8000 two seconds after 6000: from that second on
+SINCE=$(sql "$HUB" kejin_mirror_anshan "SELECT to_char (date_trunc ('second',
+    appended_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD\"T\"HH24:MI:SS') FROM events.log WHERE off = 6001")
+hub_cli bank-all events tail --city anshan --since "$SINCE" --count 1 --json
+[ "$RC" = 0 ] && /usr/bin/python3 -c '
+import json, sys
+event = json.loads(sys.stdin.readline())
+sys.exit(0 if int(event["offset"]) == 6001 and event["origin_city"] == "210300" else 1)' <"$TMP/out" ||
+    fail "H5: events tail --city anshan --since $SINCE: rc $RC $(cat "$TMP/out" "$TMP/err")"
+[ -s "$TMP/.kejin/tail-anshan.offset" ] || fail "H5: no tail-anshan.offset"
+PYTHONPATH="$TMP/py" timeout 60 /usr/bin/python3 "$ROOT/docs/examples/subscriber.py" \
+    --broker "$BROKER" --pub "$PUB" --key "$KEYS/secret/bank.key_secret" \
+    --server-key "$KEYS/public/broker.key" --city anshan --since "$SINCE" \
+    --count 1 >"$TMP/h5py.txt" 2>"$TMP/h5py.err" ||
+    fail "H5: subscriber.py --city --since failed: $(tail -3 "$TMP/h5py.err")"
+[ "$(awk '{ print $1 }' "$TMP/h5py.txt")" = 6001 ] ||
+    fail "H5: subscriber.py --city anshan --since $SINCE: $(cat "$TMP/h5py.txt")"
+pass "H5: stats, reports and --since for Anshan's copy at the hub (head 8000, h5bank at 8000, from $SINCE: 6001), in Chinese too"
 
 DONE=1
