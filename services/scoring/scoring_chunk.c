@@ -38,29 +38,25 @@ s_parse_array (const char *text, int64_t *values, bool *present, size_t n)
     }
 }
 
-//  COPY text escape of a plain value (no tabs, newlines or backslashes
-//  come from the model or the registry's codes, but be safe)
-static void
-s_field (zchunk_t *out, const char *text, bool last)
+//  COPY text of a plain value and a tab: tabs, newlines and backslashes
+//  as spaces (none come from the model or the registry's codes, but be
+//  safe); size bytes at most
+static char *
+s_text (char *at, const char *text, size_t size)
 {
-    while (*text) {
-        size_t plain = strcspn (text, "\t\n\\");
-        zchunk_extend (out, text, plain);
-        text += plain;
-        if (*text) {
-            zchunk_extend (out, " ", 1);
-            text++;
-        }
-    }
-    zchunk_extend (out, last ? "\n" : "\t", 1);
+    for (; *text && size; text++, size--)
+        *at++ = *text == '\t' || *text == '\n' || *text == '\\' ? ' ' : *text;
+    *at++ = '\t';
+    return at;
 }
 
-//  Numbers and separators, as they are, then a tab
-static void
-s_raw (zchunk_t *out, const char *text)
+//  A number and a tab
+static char *
+s_int (char *at, int64_t value)
 {
-    zchunk_extend (out, text, strlen (text));
-    zchunk_extend (out, "\t", 1);
+    at = scoring_put_int (at, value);
+    *at++ = '\t';
+    return at;
 }
 
 //  A scored cohort, kept by the job between chunks of one stage of one
@@ -91,24 +87,6 @@ void
 scoring_batch_cache_destroy (void **cache_p)
 {
     s_cohort_destroy ((s_cohort_t **) cache_p);
-}
-
-//  A member's shares of the best per column as a COPY array, then the
-//  row's end
-static void
-s_shares (zchunk_t *out, scoring_cohort_t *cohort, size_t m)
-{
-    char text [SCORING_COLUMNS_MAX * 7 + 4];
-    size_t used = 0;
-    text [used++] = '{';
-    size_t columns = scoring_model_columns (scoring_cohort_model (cohort));
-    for (size_t i = 0; i < columns; i++)
-        used += (size_t) snprintf (text + used, sizeof text - used, "%s%d",
-                                   i ? "," : "",
-                                   scoring_cohort_share_bp (cohort, m, i));
-    text [used++] = '}';
-    text [used++] = '\n';
-    zchunk_extend (out, text, used);
 }
 
 //  What is stored already about a chunk's members under the model: for
@@ -173,6 +151,54 @@ s_before (kj_db_t *db, s_cohort_t *scored, int year, int first, int last,
     return 0;
 }
 
+//  Member m's portrait as a COPY row of portrait at `at` (room for 4096),
+//  head its year, model and version; returns the row's end
+static char *
+s_row (char *at, s_cohort_t *scored, int m, const char *head,
+       const s_before_t *was)
+{
+    scoring_model_t *model = scored->model;
+    scoring_cohort_t *cohort = scored->cohort;
+    const scoring_portrait_t *p = scoring_cohort_portrait (cohort, (size_t) m);
+    at = s_text (at, scoring_cohort_id (cohort, (size_t) m), 64);
+    at = stpcpy (at, head);
+    at = s_int (at, scoring_cohort_stage (cohort, (size_t) m));
+    at = stpcpy (at, scored->regions [m]);
+    *at++ = '\t';
+    const int64_t figures [] = { p->points_milli,    p->bonus_milli,
+                                 p->scorecard_milli, p->flags_milli,
+                                 p->score_milli,     p->percentile_milli };
+    for (size_t f = 0; f < sizeof figures / sizeof figures [0]; f++)
+        at = s_int (at, figures [f]);
+    at = s_text (at, scoring_grade_name (p->grade), 8);
+    at = s_text (at,
+                 p->stop >= 0
+                     ? scoring_model_column (model, (size_t) p->stop)->code
+                     : "",
+                 SCORING_CODE_MAX);
+    at = stpcpy (at, p->line_known ? "t\t" : "f\t");
+    at = s_int (at, p->line_fen);
+    char reasons [1024];
+    scoring_reasons_format (model, p, reasons, sizeof reasons);
+    at = s_text (at, reasons, sizeof reasons);
+    at = s_int (at, p->missing_count);
+    at = s_text (at, was->grade, 8);
+    at = stpcpy (at, scored->batch);
+    *at++ = '\t';
+    //  The shares of the best per column, as an array
+    *at++ = '{';
+    size_t columns = scoring_model_columns (model);
+    for (size_t i = 0; i < columns; i++) {
+        if (i)
+            *at++ = ',';
+        at = scoring_put_int (at,
+                              scoring_cohort_share_bp (cohort, (size_t) m, i));
+    }
+    *at++ = '}';
+    *at++ = '\n';
+    return at;
+}
+
 //  Store the portraits of members first .. last that are not stored yet
 //  (COPY straight into portrait, with their previous grade), and their
 //  events; counts into *stored and *changed
@@ -195,9 +221,9 @@ s_store_portraits (kj_db_t *db, const char *batch, int year, s_cohort_t *scored,
     spent_us [0] = kj_mono_us () - at;
     at = kj_mono_us ();
     zchunk_t *data = zchunk_new (NULL, count * 400);
-    char head [160];
-    snprintf (head, sizeof head, "%s\t%d\t", scoring_model_name (model),
-              scoring_model_version (model));
+    char head [160];  //  year, model, version
+    snprintf (head, sizeof head, "%d\t%s\t%d\t", year,
+              scoring_model_name (model), scoring_model_version (model));
     size_t n = 0;
     *changed = 0;
     for (int m = first; rc == 0 && m <= last; m++) {
@@ -207,37 +233,10 @@ s_store_portraits (kj_db_t *db, const char *batch, int year, s_cohort_t *scored,
         const scoring_portrait_t *p = scoring_cohort_portrait (cohort,
                                                                (size_t) m);
         const char *code = scoring_cohort_id (cohort, (size_t) m);
-        char reasons [1024], row [512];
-        scoring_reasons_format (model, p, reasons, sizeof reasons);
-        s_field (data, code, false);
-        snprintf (row, sizeof row, "%d", year);
-        s_raw (data, row);
-        zchunk_extend (data, head, strlen (head));
-        snprintf (row, sizeof row,
-                  "%d\t%s\t%" PRId64 "\t%" PRId64 "\t%" PRId64 "\t%" PRId64
-                  "\t%" PRId64 "\t%" PRId64,
-                  (int) scoring_cohort_stage (cohort, (size_t) m),
-                  scored->regions [m], p->points_milli, p->bonus_milli,
-                  p->scorecard_milli, p->flags_milli, p->score_milli,
-                  p->percentile_milli);
-        s_raw (data, row);
         const char *grade = scoring_grade_name (p->grade);
-        s_field (data, grade, false);
-        s_field (data,
-                 p->stop >= 0
-                     ? scoring_model_column (model, (size_t) p->stop)->code
-                     : "",
-                 false);
-        snprintf (row, sizeof row, "%s\t%" PRId64 "\t",
-                  p->line_known ? "t" : "f", p->line_fen);
-        zchunk_extend (data, row, strlen (row));
-        s_field (data, reasons, false);
-        snprintf (row, sizeof row, "%d", p->missing_count);
-        s_field (data, row, false);
-        s_field (data, was->grade, false);
-        zchunk_extend (data, batch, strlen (batch));
-        zchunk_extend (data, "\t", 1);
-        s_shares (data, cohort, (size_t) m);
+        char row [4096];
+        zchunk_extend (data, row,
+                       (size_t) (s_row (row, scored, m, head, was) - row));
         Kj__ScoringPortraitScored *event = &events [n];
         kj__scoring_portrait_scored__init (event);
         event->code = (char *) code;
