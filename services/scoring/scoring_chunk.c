@@ -220,7 +220,20 @@ s_store_portraits (kj_db_t *db, const char *batch, int year, s_cohort_t *scored,
     int rc = s_before (db, scored, year, first, last, before, &res);
     spent_us [0] = kj_mono_us () - at;
     at = kj_mono_us ();
-    zchunk_t *data = zchunk_new (NULL, count * 400);
+    //  The rows stream into the COPY as they are made (the database
+    //  stores a piece while the next is made), in pieces of about 256 KB
+    size_t fresh = 0;
+    for (size_t k = 0; k < count; k++)
+        fresh += !before [k].stored;
+    bool copying = rc == 0 && fresh > 0;
+    if (copying)
+        rc = kj_db_copy_begin (
+            db, "COPY portrait (code, year, model, version, stage, "
+                "region, points_milli, bonus_milli, scorecard_milli, "
+                "flags_milli, score_milli, percentile_milli, grade, "
+                "stop, line_known, line_fen, reasons, missing_count, "
+                "previous_grade, batch_id, shares) FROM STDIN");
+    zchunk_t *data = zchunk_new (NULL, 300 * 1024);
     char head [160];  //  year, model, version
     snprintf (head, sizeof head, "%d\t%s\t%d\t", year,
               scoring_model_name (model), scoring_model_version (model));
@@ -237,6 +250,10 @@ s_store_portraits (kj_db_t *db, const char *batch, int year, s_cohort_t *scored,
         char row [4096];
         zchunk_extend (data, row,
                        (size_t) (s_row (row, scored, m, head, was) - row));
+        if (zchunk_size (data) >= 256 * 1024) {
+            rc = kj_db_copy_put (db, zchunk_data (data), zchunk_size (data));
+            zchunk_set (data, NULL, 0);
+        }
         Kj__ScoringPortraitScored *event = &events [n];
         kj__scoring_portrait_scored__init (event);
         event->code = (char *) code;
@@ -253,16 +270,12 @@ s_store_portraits (kj_db_t *db, const char *batch, int year, s_cohort_t *scored,
         payloads [n] = &event->base;
         n++;
     }
+    if (rc == 0 && zchunk_size (data))
+        rc = kj_db_copy_put (db, zchunk_data (data), zchunk_size (data));
     spent_us [1] = kj_mono_us () - at;
     at = kj_mono_us ();
-    if (rc == 0 && n)
-        rc = kj_db_copy (db,
-                         "COPY portrait (code, year, model, version, stage, "
-                         "region, points_milli, bonus_milli, scorecard_milli, "
-                         "flags_milli, score_milli, percentile_milli, grade, "
-                         "stop, line_known, line_fen, reasons, missing_count, "
-                         "previous_grade, batch_id, shares) FROM STDIN",
-                         zchunk_data (data), zchunk_size (data));
+    if (copying && kj_db_copy_end (db, rc != 0))
+        rc = -1;
     spent_us [2] = kj_mono_us () - at;
     at = kj_mono_us ();
     if (rc == 0 && n)
@@ -477,7 +490,7 @@ scoring_chunk_work (scoring_server_t *server, kj_db_t *db)
     int rc = scored && last < (int) scoring_cohort_size (scored->cohort) ? 0
                                                                          : -1;
     int64_t stored = 0, changed = 0;
-    int64_t spent_us [4] = { 0 };  //  before, rows, COPY, events
+    int64_t spent_us [4] = { 0 };  //  before, rows sent, COPY end, events
     if (rc == 0)
         rc = s_store_portraits (db, batch, year, scored, first, last, &stored,
                                 &changed, spent_us);
@@ -520,8 +533,8 @@ scoring_chunk_work (scoring_server_t *server, kj_db_t *db)
     if (rc == 0)
         kj_info ("scoring.batch",
                  "batch %s chunk %s: %d members; cohort %.3f s, stored "
-                 "%.3f s (looked up %.3f, rows made %.3f, COPY %.3f, "
-                 "events %.3f), committed %.3f s",
+                 "%.3f s (looked up %.3f, rows made and sent %.3f, COPY ended "
+                 "%.3f, events %.3f), committed %.3f s",
                  batch, no, last - first + 1, (computed - claimed) / 1e6,
                  (written - computed) / 1e6, spent_us [0] / 1e6,
                  spent_us [1] / 1e6, spent_us [2] / 1e6, spent_us [3] / 1e6,
