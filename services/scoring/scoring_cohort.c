@@ -38,6 +38,10 @@ struct _scoring_cohort_t {
     int64_t *contrib;  //  [allocated x columns]
     int16_t *shares;   //  [allocated x columns]
     size_t size, allocated;
+    //  Per input, looked up once: may it be negative (a rate, _bp), is
+    //  it 0 or 1 only (a flag or a stop)
+    bool signed_ [SCORING_COLUMNS_MAX + 1];
+    bool binary [SCORING_COLUMNS_MAX + 1];
 };
 
 //  Member m's rows of the cohort's arrays
@@ -72,6 +76,17 @@ scoring_cohort_new (scoring_model_t *model)
             self->revenue = (int) i;
     if (self->revenue < 0)
         self->revenue = (int) self->inputs++;
+    for (size_t i = 0; i < self->inputs; i++) {
+        const char *name = scoring_cohort_input_name (self, i);
+        size_t size = strlen (name);
+        self->signed_ [i] = size > 3 && streq (name + size - 3, "_bp");
+        const scoring_column_t *column = i < self->columns
+                                           ? scoring_model_column (model, i)
+                                           : NULL;
+        self->binary [i] = column
+                        && (column->kind == SCORING_FLAG
+                            || column->kind == SCORING_STOP);
+    }
     return self;
 }
 
@@ -137,27 +152,19 @@ scoring_cohort_add (scoring_cohort_t *self, const char *id,
 {
     kj_status_ok (status);
     for (size_t i = 0; i < self->inputs; i++) {
-        if (!present [i])
+        bool bad_flag = self->binary [i] && values [i] != 0 && values [i] != 1;
+        if (!present [i]
+            || (!bad_flag && (values [i] >= 0 || self->signed_ [i])))
             continue;
         const char *name = scoring_cohort_input_name (self, i);
-        size_t size = strlen (name);
-        bool may_be_negative = size > 3 && streq (name + size - 3, "_bp");
-        const scoring_column_t *column = i < self->columns
-                                           ? scoring_model_column (self->model,
-                                                                   i)
-                                           : NULL;
-        bool binary = column
-                   && (column->kind == SCORING_FLAG
-                       || column->kind == SCORING_STOP);
-        if (binary && values [i] != 0 && values [i] != 1)
+        if (bad_flag)
             return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, name,
                                   "%s is 1 (yes) or 0 (no), not %" PRId64, name,
                                   values [i]);
-        if (values [i] < 0 && !may_be_negative)
-            return kj_status_set (status, KJ__CODE__OUT_OF_RANGE, name,
-                                  "%s cannot be negative (%" PRId64 "); only "
-                                  "rates (_bp) can",
-                                  name, values [i]);
+        return kj_status_set (status, KJ__CODE__OUT_OF_RANGE, name,
+                              "%s cannot be negative (%" PRId64 "); only "
+                              "rates (_bp) can",
+                              name, values [i]);
     }
     if (self->size == self->allocated)
         s_grow (self);
