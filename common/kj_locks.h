@@ -38,6 +38,9 @@
 #define KJ_LOCK_AUDIT_SEAL "19276"
 //  One IPO fit batch's runner (session, tried; the batch id).
 #define KJ_LOCK_IPO_FIT "19277"
+//  One scoring batch's stage, scored by one worker at a time (session,
+//  tried; batch id mod 500,000,000 x 4 + stage).
+#define KJ_LOCK_SCORING_STAGE "19278"
 
 //  One row of the table, for tools and tests.
 typedef struct {

@@ -38,6 +38,10 @@ struct _scoring_cohort_t {
     int64_t *contrib;  //  [allocated x columns]
     int16_t *shares;   //  [allocated x columns]
     size_t size, allocated;
+    //  Per input, looked up once: may it be negative (a rate, _bp), is
+    //  it 0 or 1 only (a flag or a stop)
+    bool signed_ [SCORING_COLUMNS_MAX + 1];
+    bool binary [SCORING_COLUMNS_MAX + 1];
 };
 
 //  Member m's rows of the cohort's arrays
@@ -72,6 +76,17 @@ scoring_cohort_new (scoring_model_t *model)
             self->revenue = (int) i;
     if (self->revenue < 0)
         self->revenue = (int) self->inputs++;
+    for (size_t i = 0; i < self->inputs; i++) {
+        const char *name = scoring_cohort_input_name (self, i);
+        size_t size = strlen (name);
+        self->signed_ [i] = size > 3 && streq (name + size - 3, "_bp");
+        const scoring_column_t *column = i < self->columns
+                                           ? scoring_model_column (model, i)
+                                           : NULL;
+        self->binary [i] = column
+                        && (column->kind == SCORING_FLAG
+                            || column->kind == SCORING_STOP);
+    }
     return self;
 }
 
@@ -137,27 +152,19 @@ scoring_cohort_add (scoring_cohort_t *self, const char *id,
 {
     kj_status_ok (status);
     for (size_t i = 0; i < self->inputs; i++) {
-        if (!present [i])
+        bool bad_flag = self->binary [i] && values [i] != 0 && values [i] != 1;
+        if (!present [i]
+            || (!bad_flag && (values [i] >= 0 || self->signed_ [i])))
             continue;
         const char *name = scoring_cohort_input_name (self, i);
-        size_t size = strlen (name);
-        bool may_be_negative = size > 3 && streq (name + size - 3, "_bp");
-        const scoring_column_t *column = i < self->columns
-                                           ? scoring_model_column (self->model,
-                                                                   i)
-                                           : NULL;
-        bool binary = column
-                   && (column->kind == SCORING_FLAG
-                       || column->kind == SCORING_STOP);
-        if (binary && values [i] != 0 && values [i] != 1)
+        if (bad_flag)
             return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, name,
                                   "%s is 1 (yes) or 0 (no), not %" PRId64, name,
                                   values [i]);
-        if (values [i] < 0 && !may_be_negative)
-            return kj_status_set (status, KJ__CODE__OUT_OF_RANGE, name,
-                                  "%s cannot be negative (%" PRId64 "); only "
-                                  "rates (_bp) can",
-                                  name, values [i]);
+        return kj_status_set (status, KJ__CODE__OUT_OF_RANGE, name,
+                              "%s cannot be negative (%" PRId64 "); only "
+                              "rates (_bp) can",
+                              name, values [i]);
     }
     if (self->size == self->allocated)
         s_grow (self);
@@ -172,70 +179,103 @@ scoring_cohort_add (scoring_cohort_t *self, const char *id,
 }
 
 //  --------------------------------------------------------------------------
-//  Percentiles: members of one stage with a value, sorted by it
+//  Percentiles: members of one stage with a value, sorted by it. A radix
+//  sort (stable, so ties stay in member order, as the tie rule needs no
+//  order at all) of the value's bytes, skipping the bytes every value
+//  shares: sorted once per indicator per stage, no comparison callback
 
 typedef struct {
-    int64_t value;
-    size_t member;
+    uint64_t key;  //  the value, its sign bit flipped: unsigned order
+    uint32_t member;
 } s_rank_t;
 
-static int
-s_by_value (const void *a, const void *b)
+static s_rank_t
+s_ranked (int64_t value, size_t member)
 {
-    const s_rank_t *x = (const s_rank_t *) a, *y = (const s_rank_t *) b;
-    if (x->value != y->value)
-        return x->value < y->value ? -1 : 1;
-    return x->member < y->member ? -1 : x->member > y->member;
+    return (s_rank_t){ (uint64_t) value ^ ((uint64_t) 1 << 63),
+                       (uint32_t) member };
 }
 
-//  For each ranked entry, call fn with its doubled average rank and n
-typedef void (s_rank_fn) (scoring_cohort_t *self, size_t member, int64_t rank2,
-                          int64_t n, void *arg);
-
-static void
-s_rank (scoring_cohort_t *self, s_rank_t *ranks, size_t n, s_rank_fn *fn,
-        void *arg)
+//  ranks [0 .. n) sorted by key, with room [n] to sort through; returns
+//  the sorted array (ranks or room)
+static s_rank_t *
+s_sort (s_rank_t *ranks, s_rank_t *room, size_t n)
 {
-    qsort (ranks, n, sizeof *ranks, s_by_value);
-    for (size_t first = 0; first < n;) {
-        size_t last = first;
-        while (last + 1 < n && ranks [last + 1].value == ranks [first].value)
-            last++;
-        //  positions first+1 .. last+1; doubled average rank
-        int64_t rank2 = (int64_t) (first + 1) + (int64_t) (last + 1);
-        for (size_t k = first; k <= last; k++)
-            fn (self, ranks [k].member, rank2, (int64_t) n, arg);
-        first = last + 1;
+    size_t counts [8][256];
+    memset (counts, 0, sizeof counts);
+    for (size_t k = 0; k < n; k++)
+        for (int byte = 0; byte < 8; byte++)
+            counts [byte][(ranks [k].key >> (8 * byte)) & 255]++;
+    for (int byte = 0; byte < 8; byte++) {
+        size_t *count = counts [byte];
+        if (n == 0 || count [(ranks [0].key >> (8 * byte)) & 255] == n)
+            continue;  //  every key has this byte
+        size_t at = 0;
+        for (int b = 0; b < 256; b++) {
+            size_t here = count [b];
+            count [b] = at;
+            at += here;
+        }
+        for (size_t k = 0; k < n; k++)
+            room [count [(ranks [k].key >> (8 * byte)) & 255]++] = ranks [k];
+        s_rank_t *swap = ranks;
+        ranks = room;
+        room = swap;
+    }
+    return ranks;
+}
+
+//  The next group of equal keys from first: its doubled average rank
+//  (positions first+1 .. last+1), *last set
+static int64_t
+s_ties (const s_rank_t *ranks, size_t n, size_t first, size_t *last)
+{
+    size_t end = first;
+    while (end + 1 < n && ranks [end + 1].key == ranks [first].key)
+        end++;
+    *last = end;
+    return (int64_t) (first + 1) + (int64_t) (end + 1);
+}
+
+//  Indicator i over the n ranked members of one stage (weight its
+//  weight there): contribution = weight x s / 100, in micro-points, and
+//  the share of the best; once per group of ties
+static void
+s_indicator (scoring_cohort_t *self, size_t i, int64_t weight,
+             const s_rank_t *ranks, size_t n)
+{
+    const scoring_column_t *column = scoring_model_column (self->model, i);
+    for (size_t first = 0, last; first < n; first = last + 1) {
+        int64_t rank2 = s_ties (ranks, n, first, &last);
+        //  s / 100 = (rank2 - 2) / (2 (n - 1)); inverted when lower is
+        //  better
+        int64_t num = rank2 - 2, den = 2 * ((int64_t) n - 1);
+        if (n == 1)
+            num = den = 1;
+        else if (column->lower_better)
+            num = den - num;
+        int64_t contrib = s_round (weight * 1000000 * num, den);
+        int16_t share = (int16_t) (10000 * num / den);
+        for (size_t k = first; k <= last; k++) {
+            size_t m = ranks [k].member;
+            self->contrib [m * self->columns + i] = contrib;
+            self->shares [m * self->columns + i] = share;
+        }
     }
 }
 
-//  Indicator i: contribution = weight x s / 100, in micro-points
+//  The final scores' percentiles over the n ranked members of one stage
 static void
-s_indicator_fn (scoring_cohort_t *self, size_t m, int64_t rank2, int64_t n,
-                void *arg)
+s_percentiles (scoring_cohort_t *self, const s_rank_t *ranks, size_t n)
 {
-    size_t i = *(size_t *) arg;
-    const scoring_column_t *column = scoring_model_column (self->model, i);
-    s_member_t *member = &self->members [m];
-    int64_t weight = column->weight [member->stage];
-    //  s / 100 = (rank2 - 2) / (2 (n - 1)); inverted when lower is better
-    int64_t num = rank2 - 2, den = 2 * (n - 1);
-    if (n == 1)
-        num = den = 1;
-    else if (column->lower_better)
-        num = den - num;
-    member->contrib_micro [i] = s_round (weight * 1000000 * num, den);
-    member->share_bp [i] = (int16_t) (10000 * num / den);
-}
-
-static void
-s_percentile_fn (scoring_cohort_t *self, size_t m, int64_t rank2, int64_t n,
-                 void *arg)
-{
-    s_member_t *member = &self->members [m];
-    member->portrait.percentile_milli = n == 1 ? 100000
-                                               : s_round (100000 * (rank2 - 2),
-                                                          2 * (n - 1));
+    for (size_t first = 0, last; first < n; first = last + 1) {
+        int64_t rank2 = s_ties (ranks, n, first, &last);
+        int64_t milli = n == 1 ? 100000
+                               : s_round (100000 * (rank2 - 2),
+                                          2 * ((int64_t) n - 1));
+        for (size_t k = first; k <= last; k++)
+            self->members [ranks [k].member].portrait.percentile_milli = milli;
+    }
 }
 
 //  The step a value falls in: the last with at <= value, or -1
@@ -370,55 +410,81 @@ s_grade_and_line (scoring_cohort_t *self, s_member_t *member)
         p->line_fen = max;
 }
 
+//  A member of one of the stages (any other is ranked in none)
+static bool
+s_staged (const s_member_t *member)
+{
+    return member->stage >= 0 && member->stage < SCORING_STAGES;
+}
+
 void
 scoring_cohort_score (scoring_cohort_t *self)
 {
-    s_rank_t *ranks = (s_rank_t *) malloc ((self->size + 1) * sizeof *ranks);
-    assert (ranks);
-    for (size_t m = 0; m < self->size; m++) {
+    size_t size = self->size;
+    s_rank_t *ranks = (s_rank_t *) malloc ((size + 1) * sizeof *ranks);
+    s_rank_t *room = (s_rank_t *) malloc ((size + 1) * sizeof *room);
+    //  Members by stage, in their order: first [stage] .. first [stage+1]
+    size_t *order = (size_t *) malloc ((size + 1) * sizeof *order);
+    size_t first [SCORING_STAGES + 1] = { 0 };
+    assert (ranks && room && order);
+    memset (self->contrib, 0, size * self->columns * sizeof (int64_t));
+    for (size_t m = 0; m < size; m++) {
         memset (&self->members [m].portrait, 0, sizeof (scoring_portrait_t));
-        memset (self->members [m].contrib_micro, 0,
-                self->columns * sizeof (int64_t));
         s_own (self, &self->members [m]);
+        if (s_staged (&self->members [m]))
+            first [self->members [m].stage + 1]++;
     }
+    for (int stage = 0; stage < SCORING_STAGES; stage++)
+        first [stage + 1] += first [stage];
+    size_t at [SCORING_STAGES];
+    memcpy (at, first, sizeof at);
+    for (size_t m = 0; m < size; m++)
+        if (s_staged (&self->members [m]))
+            order [at [self->members [m].stage]++] = m;
     for (int stage = 0; stage < SCORING_STAGES; stage++) {
+        const size_t *members = order + first [stage];
+        size_t count = first [stage + 1] - first [stage];
         //  Each indicator, over the stage's members that reported it
-        for (size_t i = 0; i < self->columns; i++) {
-            if (scoring_model_column (self->model, i)->kind
-                != SCORING_INDICATOR)
+        for (size_t i = 0; count && i < self->columns; i++) {
+            const scoring_column_t *column = scoring_model_column (self->model,
+                                                                   i);
+            if (column->kind != SCORING_INDICATOR)
                 continue;
             size_t n = 0;
-            for (size_t m = 0; m < self->size; m++)
-                if (self->members [m].stage == (scoring_stage_t) stage
-                    && self->members [m].present [i])
-                    ranks [n++] = (s_rank_t){ self->members [m].values [i], m };
-            s_rank (self, ranks, n, s_indicator_fn, &i);
+            for (size_t k = 0; k < count; k++) {
+                size_t m = members [k];
+                if (self->present [m * self->inputs + i])
+                    ranks [n++] = s_ranked (self->values [m * self->inputs + i],
+                                            m);
+            }
+            s_indicator (self, i, column->weight [stage],
+                         s_sort (ranks, room, n), n);
         }
         //  Final scores, then their percentile within the stage
-        size_t n = 0;
-        for (size_t m = 0; m < self->size; m++) {
-            s_member_t *member = &self->members [m];
-            if (member->stage != (scoring_stage_t) stage)
-                continue;
+        for (size_t k = 0; k < count; k++) {
+            size_t m = members [k];
+            const int64_t *contrib = self->contrib + m * self->columns;
             int64_t micro = 0;
             for (size_t i = 0; i < self->columns; i++)
                 if (scoring_model_column (self->model, i)->kind
                     == SCORING_INDICATOR)
-                    micro += member->contrib_micro [i];
-            scoring_portrait_t *p = &member->portrait;
+                    micro += contrib [i];
+            scoring_portrait_t *p = &self->members [m].portrait;
             p->points_milli = s_round (micro, 1000);
             p->score_milli = p->scorecard_milli + p->flags_milli
                            + scoring_model_combine (self->model)
                                  * (p->points_milli + p->bonus_milli);
-            ranks [n++] = (s_rank_t){ p->score_milli, m };
+            ranks [k] = s_ranked (p->score_milli, m);
         }
-        s_rank (self, ranks, n, s_percentile_fn, NULL);
+        s_percentiles (self, s_sort (ranks, room, count), count);
     }
-    for (size_t m = 0; m < self->size; m++) {
+    for (size_t m = 0; m < size; m++) {
         s_reasons (self, &self->members [m]);
         s_grade_and_line (self, &self->members [m]);
     }
     free (ranks);
+    free (room);
+    free (order);
 }
 
 size_t
@@ -461,6 +527,26 @@ int
 scoring_cohort_share_bp (scoring_cohort_t *self, size_t index, size_t column)
 {
     return self->members [index].share_bp [column];
+}
+
+//  --------------------------------------------------------------------------
+//  A number as text, for the rows a batch stores (scoring_cohort.h)
+
+char *
+scoring_put_int (char *at, int64_t value)
+{
+    char digits [20];
+    int count = 0;
+    uint64_t rest = value < 0 ? 0 - (uint64_t) value : (uint64_t) value;
+    do {
+        digits [count++] = (char) ('0' + rest % 10);
+        rest /= 10;
+    } while (rest);
+    if (value < 0)
+        *at++ = '-';
+    while (count)
+        *at++ = digits [--count];
+    return at;
 }
 
 //  --------------------------------------------------------------------------

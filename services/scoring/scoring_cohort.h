@@ -106,6 +106,11 @@ int
     scoring_cohort_share_bp (scoring_cohort_t *self, size_t index,
                              size_t column);
 
+//  value in decimal at `at` (room for 20 characters), not NUL-ended;
+//  returns the end. No printf in the loops that store a million rows.
+char *
+    scoring_put_int (char *at, int64_t value);
+
 //  The band of a share (0 .. SCORING_BANDS - 1), or -1 for SHARE_NONE
 int
     scoring_share_band (int share_bp);

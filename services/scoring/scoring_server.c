@@ -65,15 +65,26 @@ scoring_reasons_format (scoring_model_t *model,
                         const scoring_portrait_t *portrait, char *buf,
                         size_t size)
 {
-    size_t used = 0;
-    buf [0] = 0;
-    for (int r = 0; r < portrait->reason_count && used < size; r++) {
+    char *at = buf, *end = buf + size;
+    if (size == 0)
+        return;
+    for (int r = 0; r < portrait->reason_count; r++) {
         const scoring_reason_t *reason = &portrait->reasons [r];
-        used += (size_t) snprintf (
-            buf + used, size - used, "%s%s:%" PRId64 ":%d", r ? "|" : "",
-            scoring_model_column (model, (size_t) reason->column)->code,
-            reason->lost_micro, reason->missing);
+        const char *code = scoring_model_column (model, (size_t) reason->column)
+                               ->code;
+        size_t length = strlen (code);
+        if (end - at < (ptrdiff_t) (length + 26))
+            break;  //  "|", code, ":", 20 digits, ":", 0 or 1, NUL
+        if (r)
+            *at++ = '|';
+        memcpy (at, code, length);
+        at += length;
+        *at++ = ':';
+        at = scoring_put_int (at, reason->lost_micro);
+        *at++ = ':';
+        *at++ = reason->missing ? '1' : '0';
     }
+    *at = 0;
 }
 
 //  The label of a model column by its code, or the code

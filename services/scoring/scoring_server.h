@@ -4,8 +4,8 @@
     distributions (proto/scoring.proto, docs/scoring.md)
 
     The handlers are in scoring_server.c; the batch work (fetch from the
-    registry, claim chunks, score, store) in scoring_batch.c, run as a
-    kj_service job by every copy of the daemon.
+    registry in scoring_batch.c; claim chunks, score, store in
+    scoring_chunk.c), run as a kj_service job by every copy of the daemon.
     =========================================================================
 */
 
@@ -25,7 +25,9 @@ typedef struct {
     int page;           //  scoring/page: rows per export page
     int fetchers;       //  scoring/fetchers: export ranges fetched at once
     int pause_ms;       //  scoring/pause_ms: between chunks
-    void *cache;        //  the job's scored cohort (scoring_batch.c)
+    void *cache;        //  the job's scored cohort (scoring_chunk.c)
+    char locked [24];   //  the batch whose stage's lock the job holds, or ""
+    int locked_stage;   //  and that stage (scoring_chunk.c)
 } scoring_server_t;
 
 //  The methods of the MDP service "scoring"
@@ -45,6 +47,15 @@ void
 //  until none is left; returns chunks done, or -1 if the database failed.
 int
     scoring_batch_work (void *state, kj_db_t *db);
+
+//  Claim one chunk of a batch and do it (scoring_chunk.c): 1 done, 0 none
+//  left for this worker, -1 failed (rolled back)
+int
+    scoring_chunk_work (scoring_server_t *self, kj_db_t *db);
+
+//  Mark a batch finished and write its event, in the caller's transaction
+int
+    scoring_batch_finish (kj_db_t *db, const char *batch);
 
 //  Free the job's scored cohort
 void

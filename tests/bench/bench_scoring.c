@@ -83,6 +83,30 @@ s_pure (kj_db_t *db, const char *batch)
     return seconds;
 }
 
+//  CPU seconds (user + system) a process has used so far, -1 if unknown
+static double
+s_cpu (pid_t pid)
+{
+    char path [64], text [1024];
+    snprintf (path, sizeof path, "/proc/%d/stat", (int) pid);
+    FILE *file = fopen (path, "r");
+    size_t size = file ? fread (text, 1, sizeof text - 1, file) : 0;
+    if (file)
+        fclose (file);
+    text [size] = 0;
+    //  After the command's ")": state, then fields 4 .. 13; utime and
+    //  stime are the 14th and 15th
+    const char *at = strrchr (text, ')');
+    unsigned long utime, stime;
+    if (!at
+        || sscanf (at + 2,
+                   "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+                   &utime, &stime)
+               != 2)
+        return -1;
+    return (double) (utime + stime) / (double) sysconf (_SC_CLK_TCK);
+}
+
 //  The raw COPY: the stored rows into an empty table of the same shape
 static double
 s_raw_copy (kj_db_t *db)
@@ -231,6 +255,7 @@ main (void)
         zclock_sleep (100);
     }
     total_seconds = s_seconds (started);
+    double cpu = s_cpu (one) + s_cpu (two);
     kj_db_t *db = kj_db_new (dsn, "scoring", 5000);
     int64_t stored = s_value (db, "SELECT count (*) FROM portrait");
     double pure = s_pure (db, batch);
@@ -246,6 +271,13 @@ main (void)
             "  of which the fetch (export + "
             "members)",
             (double) total / fetched, fetched);
+    printf ("  %-44s %12.0f  %6.1f s  >= 0.5 x raw COPY (%.2f)\n",
+            "  after the fetch (compute, store)",
+            (double) total / (total_seconds - fetched), total_seconds - fetched,
+            (double) total / (total_seconds - fetched) / raw_rate);
+    printf ("  %-44s %12.1f  %6.1f s  (load-independent)\n",
+            "  daemons' CPU, us per enterprise", cpu * 1e6 / (double) total,
+            cpu);
     printf ("  %-44s %12.0f  %6.1f s\n", "pure computation (one core)",
             (double) total / pure, pure);
     printf ("  %-44s %12.0f  %6.1f s  baseline\n",

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <sys/stat.h>
 #include "registry_fixture.h"
 #include "kj_calls.h"
 #include "registry_bulk.pb-c.h"
@@ -611,16 +612,14 @@ test_whatif (void **state)
 
 #define S_FIRMS 200
 
+//  count firms of 2016 with figures of 2024 and 2023, codes 1000 on
 static void
-test_worker_killed_mid_batch (void **state)
+s_firms (rfx_t *fx, unsigned count)
 {
-    (void) state;
-    rfx_t fx;
-    rfx_start (&fx, "scoring_kill", NULL);
-    size_t size = S_FIRMS * 160;
+    size_t size = count * 160;
     char *enterprises = calloc (1, size), *figures = calloc (1, size);
     size_t e_at = 0, f_at = 0;
-    for (unsigned i = 0; i < S_FIRMS; i++) {
+    for (unsigned i = 0; i < count; i++) {
         char code [19];
         rfx_code ("210100", 1000 + i, code);
         e_at += (size_t) snprintf (enterprises + e_at, size - e_at,
@@ -636,12 +635,21 @@ test_worker_killed_mid_batch (void **state)
         f_at += (size_t) snprintf (figures + f_at, size - f_at,
                                    "%s,2023,%u,0,0,0,0,0,0,0\n", code, 500000);
     }
-    s_import (&fx, KJ__BULK_KIND__BULK_ENTERPRISES, s_enterprise_header,
-              enterprises, S_FIRMS);
-    s_import (&fx, KJ__BULK_KIND__BULK_FIGURES, s_figure_header, figures,
-              2 * S_FIRMS);
+    s_import (fx, KJ__BULK_KIND__BULK_ENTERPRISES, s_enterprise_header,
+              enterprises, count);
+    s_import (fx, KJ__BULK_KIND__BULK_FIGURES, s_figure_header, figures,
+              2 * count);
     free (enterprises);
     free (figures);
+}
+
+static void
+test_worker_killed_mid_batch (void **state)
+{
+    (void) state;
+    rfx_t fx;
+    rfx_start (&fx, "scoring_kill", NULL);
+    s_firms (&fx, S_FIRMS);
     pid_t one = s_scoring_start (&fx, "scoring/instance=scoring.k1",
                                  "scoring/chunk=10", "scoring/pause_ms=150");
     pid_t two = s_scoring_start (&fx, "scoring/instance=scoring.k2",
@@ -707,6 +715,83 @@ test_worker_killed_mid_batch (void **state)
     rfx_stop (&fx);
 }
 
+//  --------------------------------------------------------------------------
+//  Two daemons share a batch of three stages, chunks of 10: a stage's
+//  cohort is scored by one of them only (its log line "stage S: a cohort
+//  of N scored" appears once per stage over both daemons' logs)
+
+#define S_STAGES 3  //  the scoring stages: 初创, 成长, 稳定
+
+static void
+test_stage_scored_once (void **state)
+{
+    (void) state;
+    rfx_t fx;
+    rfx_start (&fx, "scoring_stages", NULL);
+    s_firms (&fx, 150);
+    const Kj__Stage stages [] = { KJ__STAGE__STAGE_STARTUP,
+                                  KJ__STAGE__STAGE_GROWTH,
+                                  KJ__STAGE__STAGE_MATURE };
+    for (unsigned i = 0; i < 150; i++) {
+        char code [19];
+        rfx_code ("210100", 1000 + i, code);
+        s_override (&fx, code, stages [i % 3]);
+    }
+    //  The daemons' log (every kejin-scoring of this run appends to it):
+    //  read from its end as it is now
+    char path [512];
+    snprintf (path, sizeof path, "%s/kejin-scoring.log", kj_test_tmpdir ());
+    struct stat before;
+    off_t from = stat (path, &before) == 0 ? before.st_size : 0;
+    pid_t daemons [2];
+    for (int d = 0; d < 2; d++) {
+        const char *extra [] = {
+            "-s",
+            "scoring/relay=false",
+            "-s",
+            d ? "scoring/instance=scoring.s2" : "scoring/instance=scoring.s1",
+            "-s",
+            "scoring/chunk=10",
+            "-s",
+            "scoring/pause_ms=100",
+            "-s",
+            "log/level=info",
+            NULL
+        };
+        daemons [d] = kj_daemon_start ("scoring", &fx.broker, fx.dsn, extra);
+    }
+    assert_true (
+        kj_broker_wait_workers (fx.broker.endpoint, "scoring", 4, 20000));
+    Kj__ScoringProgressReply *hold = NULL;
+    Kj__ScoringBatch *batch = s_run (&fx, 2024, "most-2024", &hold);
+    assert_string_equal (batch->state, "finished");
+    assert_int_equal (batch->total, 150);
+    assert_int_equal (batch->stored, 150);
+    assert_int_equal (batch->chunks, 15);
+    char wanted [64];
+    snprintf (wanted, sizeof wanted, "batch %" PRIu64 " stage ", batch->id);
+    kj__scoring_progress_reply__free_unpacked (hold, NULL);
+    for (int d = 0; d < 2; d++)
+        assert_int_equal (kj_test_kill (daemons [d], SIGTERM, 10000), 0);
+    FILE *file = fopen (path, "r");
+    assert_non_null (file);
+    assert_int_equal (fseeko (file, from, SEEK_SET), 0);
+    int scored [S_STAGES] = { 0 };
+    char line [1024];
+    while (fgets (line, sizeof line, file)) {
+        char *at = strstr (line, wanted);
+        if (!at || !strstr (at, ": a cohort of 50 scored"))
+            continue;
+        int stage = atoi (at + strlen (wanted));
+        assert_true (stage >= 0 && stage < S_STAGES);
+        scored [stage]++;
+    }
+    fclose (file);
+    for (int stage = 0; stage < S_STAGES; stage++)
+        assert_int_equal (scored [stage], 1);
+    rfx_stop (&fx);
+}
+
 int
 main (void)
 {
@@ -714,6 +799,7 @@ main (void)
         cmocka_unit_test (test_batch_golden_and_rerun),
         cmocka_unit_test (test_whatif),
         cmocka_unit_test (test_worker_killed_mid_batch),
+        cmocka_unit_test (test_stage_scored_once),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -395,6 +395,54 @@ test_fixed_cohort_same_as_before (void **state)
     scoring_model_destroy (&model);
 }
 
+//  --------------------------------------------------------------------------
+//  Rates below zero rank below zero (the sort reads values as signed),
+//  ties share their rank whatever their order; numbers as stored text
+
+static void
+test_negative_rates_and_numbers (void **state)
+{
+    kj_status_t status;
+    scoring_model_t *model = scoring_model_load ("most-2024", &status);
+    assert_non_null (model);
+    scoring_cohort_t *cohort = scoring_cohort_new (model);
+    size_t inputs = scoring_cohort_inputs (cohort);
+    size_t rate = SIZE_MAX;
+    for (size_t i = 0; i < inputs; i++)
+        if (streq (scoring_cohort_input_name (cohort, i), "rd_growth_bp"))
+            rate = i;
+    assert_true (rate < inputs);
+    //  Added out of order, two tied at -1
+    const int64_t rates [] = { 7, -500, INT64_MAX, -1, 0, -1, INT64_MIN };
+    const int expected [] = { 8333, 1666, 10000, 4166, 6666, 4166, 0 };
+    for (size_t m = 0; m < 7; m++) {
+        int64_t values [SCORING_COLUMNS_MAX + 1] = { 0 };
+        bool present [SCORING_COLUMNS_MAX + 1] = { false };
+        values [rate] = rates [m];
+        present [rate] = true;
+        char id [8];
+        snprintf (id, sizeof id, "r%zu", m);
+        assert_int_equal (scoring_cohort_add (cohort, id, SCORING_GROWTH,
+                                              values, present, &status),
+                          0);
+    }
+    scoring_cohort_score (cohort);
+    for (size_t m = 0; m < 7; m++)
+        assert_int_equal (scoring_cohort_share_bp (cohort, m, rate),
+                          expected [m]);
+    scoring_cohort_destroy (&cohort);
+    scoring_model_destroy (&model);
+    const int64_t numbers [] = { 0,         7,        -1,
+                                 10,        -10,      1234567890123,
+                                 INT64_MAX, INT64_MIN };
+    for (size_t k = 0; k < sizeof numbers / sizeof numbers [0]; k++) {
+        char text [24], expect [24];
+        *scoring_put_int (text, numbers [k]) = 0;
+        snprintf (expect, sizeof expect, "%" PRId64, numbers [k]);
+        assert_string_equal (text, expect);
+    }
+}
+
 int
 main (void)
 {
@@ -407,6 +455,7 @@ main (void)
         cmocka_unit_test (test_refuses_impossible_values),
         cmocka_unit_test (test_shares_bands_and_psi),
         cmocka_unit_test (test_fixed_cohort_same_as_before),
+        cmocka_unit_test (test_negative_rates_and_numbers),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }

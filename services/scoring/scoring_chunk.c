@@ -1,0 +1,543 @@
+/*  =========================================================================
+    scoring_chunk - scoring a batch's chunks: claim one, score its stage's
+    cohort, store its portraits and their events (docs/scoring.md)
+
+    Workers claim chunks (FOR UPDATE SKIP LOCKED). Percentiles need the
+    whole cohort of a stage, so a worker scores the whole stage once and
+    keeps it while it stores that stage's chunks one by one; a stage is
+    scored by one worker at a time, the one that holds its session lock
+    (KJ_LOCK_SCORING_STAGE), so that two workers never score the same
+    cohort. A chunk looks up what is stored of its codes (one query by
+    them), COPYs the portraits not stored yet (never overwritten) with
+    their previous grades, their events, and marks the chunk done, in one
+    transaction. Killed, the chunk is claimed again and the lock is free
+    for another worker; nothing is scored twice or missed.
+    =========================================================================
+*/
+
+#include "scoring_server.h"
+#include "scoring_source.h"
+
+//  "{1,2,3}" into values (or present), n at most (members stored before
+//  003_member_packed.sql)
+static void
+s_parse_array (const char *text, int64_t *values, bool *present, size_t n)
+{
+    size_t i = 0;
+    if (*text == '{')
+        text++;
+    while (*text && *text != '}' && i < n) {
+        if (values)
+            values [i] = strtoll (text, NULL, 10);
+        else
+            present [i] = *text == 't';
+        i++;
+        text += strcspn (text, ",}");
+        if (*text == ',')
+            text++;
+    }
+}
+
+//  COPY text of a plain value and a tab: tabs, newlines and backslashes
+//  as spaces (none come from the model or the registry's codes, but be
+//  safe); size bytes at most
+static char *
+s_text (char *at, const char *text, size_t size)
+{
+    for (; *text && size; text++, size--)
+        *at++ = *text == '\t' || *text == '\n' || *text == '\\' ? ' ' : *text;
+    *at++ = '\t';
+    return at;
+}
+
+//  A number and a tab
+static char *
+s_int (char *at, int64_t value)
+{
+    at = scoring_put_int (at, value);
+    *at++ = '\t';
+    return at;
+}
+
+//  A scored cohort, kept by the job between chunks of one stage of one
+//  batch: scoring is deterministic, so a worker scores a stage once and
+//  stores it chunk by chunk
+typedef struct {
+    char batch [24];
+    int stage;
+    scoring_model_t *model;
+    scoring_cohort_t *cohort;  //  member i has ord i
+    char (*regions) [16];
+} s_cohort_t;
+
+static void
+s_cohort_destroy (s_cohort_t **self_p)
+{
+    s_cohort_t *self = *self_p;
+    if (!self)
+        return;
+    scoring_cohort_destroy (&self->cohort);
+    scoring_model_destroy (&self->model);
+    free (self->regions);
+    free (self);
+    *self_p = NULL;
+}
+
+void
+scoring_batch_cache_destroy (void **cache_p)
+{
+    s_cohort_destroy ((s_cohort_t **) cache_p);
+}
+
+//  What is stored already about a chunk's members under the model: for
+//  each (by code), the grade of its latest portrait before (year,
+//  version), or that the portrait of (year, version) itself is there
+typedef struct {
+    const char *grade;  //  previous grade, "" for none
+    bool stored;        //  this very portrait exists: never overwritten
+} s_before_t;
+
+//  One query over the chunk's codes (as an array, by the primary key;
+//  not as a range: a small stage's chunk spans every code, and a range
+//  would read every portrait stored), into before [m - first]; 0 or -1
+static int
+s_before (kj_db_t *db, s_cohort_t *scored, int year, int first, int last,
+          s_before_t *before, PGresult **res_p)
+{
+    scoring_cohort_t *cohort = scored->cohort;
+    char year_text [16], version [16];
+    snprintf (year_text, sizeof year_text, "%d", year);
+    snprintf (version, sizeof version, "%d",
+              scoring_model_version (scored->model));
+    //  {"code","code",...}: each quoted, its quotes and backslashes escaped
+    zchunk_t *codes = zchunk_new ("{", 1);
+    for (int m = first; m <= last; m++) {
+        const char *code = scoring_cohort_id (cohort, (size_t) m);
+        zchunk_extend (codes, m > first ? ",\"" : "\"", m > first ? 2 : 1);
+        for (const char *c = code; *c; c++) {
+            if (*c == '"' || *c == '\\')
+                zchunk_extend (codes, "\\", 1);
+            zchunk_extend (codes, c, 1);
+        }
+        zchunk_extend (codes, "\"", 1);
+    }
+    zchunk_extend (codes, "}", 2);  //  with its NUL
+    const char *params [] = { scoring_model_name (scored->model), year_text,
+                              version, (const char *) zchunk_data (codes) };
+    PGresult *res = kj_db_exec (
+        db,
+        "SELECT DISTINCT ON (code) code, grade, year = $2::int AND "
+        "version = $3::int FROM portrait WHERE code = ANY ($4::text []) "
+        "AND model = $1 AND (year, version) <= ($2::int, $3::int) "
+        "ORDER BY code, year DESC, version DESC",
+        4, params);
+    zchunk_destroy (&codes);
+    if (!res)
+        return -1;
+    zhashx_t *rows = zhashx_new ();
+    for (int r = 0; r < PQntuples (res); r++)
+        zhashx_insert (rows, PQgetvalue (res, r, 0),
+                       (void *) (intptr_t) (r + 1));
+    for (int m = first; m <= last; m++) {
+        int r = (int) (intptr_t)
+                    zhashx_lookup (rows, scoring_cohort_id (cohort, (size_t) m))
+              - 1;
+        before [m - first].grade = r >= 0 ? PQgetvalue (res, r, 1) : "";
+        before [m - first].stored = r >= 0
+                                 && streq (PQgetvalue (res, r, 2), "t");
+    }
+    zhashx_destroy (&rows);
+    *res_p = res;
+    return 0;
+}
+
+//  Member m's portrait as a COPY row of portrait at `at` (room for 4096),
+//  head its year, model and version; returns the row's end
+static char *
+s_row (char *at, s_cohort_t *scored, int m, const char *head,
+       const s_before_t *was)
+{
+    scoring_model_t *model = scored->model;
+    scoring_cohort_t *cohort = scored->cohort;
+    const scoring_portrait_t *p = scoring_cohort_portrait (cohort, (size_t) m);
+    at = s_text (at, scoring_cohort_id (cohort, (size_t) m), 64);
+    at = stpcpy (at, head);
+    at = s_int (at, scoring_cohort_stage (cohort, (size_t) m));
+    at = stpcpy (at, scored->regions [m]);
+    *at++ = '\t';
+    const int64_t figures [] = { p->points_milli,    p->bonus_milli,
+                                 p->scorecard_milli, p->flags_milli,
+                                 p->score_milli,     p->percentile_milli };
+    for (size_t f = 0; f < sizeof figures / sizeof figures [0]; f++)
+        at = s_int (at, figures [f]);
+    at = s_text (at, scoring_grade_name (p->grade), 8);
+    at = s_text (at,
+                 p->stop >= 0
+                     ? scoring_model_column (model, (size_t) p->stop)->code
+                     : "",
+                 SCORING_CODE_MAX);
+    at = stpcpy (at, p->line_known ? "t\t" : "f\t");
+    at = s_int (at, p->line_fen);
+    char reasons [1024];
+    scoring_reasons_format (model, p, reasons, sizeof reasons);
+    at = s_text (at, reasons, sizeof reasons);
+    at = s_int (at, p->missing_count);
+    at = s_text (at, was->grade, 8);
+    at = stpcpy (at, scored->batch);
+    *at++ = '\t';
+    //  The shares of the best per column, as an array
+    *at++ = '{';
+    size_t columns = scoring_model_columns (model);
+    for (size_t i = 0; i < columns; i++) {
+        if (i)
+            *at++ = ',';
+        at = scoring_put_int (at,
+                              scoring_cohort_share_bp (cohort, (size_t) m, i));
+    }
+    *at++ = '}';
+    *at++ = '\n';
+    return at;
+}
+
+//  Store the portraits of members first .. last that are not stored yet
+//  (COPY straight into portrait, with their previous grade), and their
+//  events; counts into *stored and *changed
+static int
+s_store_portraits (kj_db_t *db, const char *batch, int year, s_cohort_t *scored,
+                   int first, int last, int64_t *stored, int64_t *changed,
+                   int64_t *spent_us)
+{
+    scoring_model_t *model = scored->model;
+    scoring_cohort_t *cohort = scored->cohort;
+    size_t count = (size_t) (last - first + 1);
+    s_before_t *before = calloc (count, sizeof *before);
+    Kj__ScoringPortraitScored *events = calloc (count, sizeof *events);
+    const ProtobufCMessage **payloads = calloc (count, sizeof *payloads);
+    const char **keys = calloc (count, sizeof *keys);
+    assert (before && events && payloads && keys);
+    PGresult *res = NULL;
+    int64_t at = kj_mono_us ();
+    int rc = s_before (db, scored, year, first, last, before, &res);
+    spent_us [0] = kj_mono_us () - at;
+    at = kj_mono_us ();
+    //  The rows stream into the COPY as they are made (the database
+    //  stores a piece while the next is made), in pieces of about 256 KB
+    size_t fresh = 0;
+    for (size_t k = 0; k < count; k++)
+        fresh += !before [k].stored;
+    bool copying = rc == 0 && fresh > 0;
+    if (copying)
+        rc = kj_db_copy_begin (
+            db, "COPY portrait (code, year, model, version, stage, "
+                "region, points_milli, bonus_milli, scorecard_milli, "
+                "flags_milli, score_milli, percentile_milli, grade, "
+                "stop, line_known, line_fen, reasons, missing_count, "
+                "previous_grade, batch_id, shares) FROM STDIN");
+    zchunk_t *data = zchunk_new (NULL, 300 * 1024);
+    char head [160];  //  year, model, version
+    snprintf (head, sizeof head, "%d\t%s\t%d\t", year,
+              scoring_model_name (model), scoring_model_version (model));
+    size_t n = 0;
+    *changed = 0;
+    for (int m = first; rc == 0 && m <= last; m++) {
+        const s_before_t *was = &before [m - first];
+        if (was->stored)
+            continue;  //  a rerun of this version: never overwritten
+        const scoring_portrait_t *p = scoring_cohort_portrait (cohort,
+                                                               (size_t) m);
+        const char *code = scoring_cohort_id (cohort, (size_t) m);
+        const char *grade = scoring_grade_name (p->grade);
+        char row [4096];
+        zchunk_extend (data, row,
+                       (size_t) (s_row (row, scored, m, head, was) - row));
+        if (zchunk_size (data) >= 256 * 1024) {
+            rc = kj_db_copy_put (db, zchunk_data (data), zchunk_size (data));
+            zchunk_set (data, NULL, 0);
+        }
+        Kj__ScoringPortraitScored *event = &events [n];
+        kj__scoring_portrait_scored__init (event);
+        event->code = (char *) code;
+        event->year = year;
+        event->model = (char *) scoring_model_name (model);
+        event->version = scoring_model_version (model);
+        event->grade = (char *) grade;
+        event->previous_grade = (char *) was->grade;
+        event->changed = *was->grade && !streq (grade, was->grade);
+        event->score_milli = p->score_milli;
+        event->batch_id = strtoull (batch, NULL, 10);
+        *changed += event->changed;
+        keys [n] = code;
+        payloads [n] = &event->base;
+        n++;
+    }
+    if (rc == 0 && zchunk_size (data))
+        rc = kj_db_copy_put (db, zchunk_data (data), zchunk_size (data));
+    spent_us [1] = kj_mono_us () - at;
+    at = kj_mono_us ();
+    if (copying && kj_db_copy_end (db, rc != 0))
+        rc = -1;
+    spent_us [2] = kj_mono_us () - at;
+    at = kj_mono_us ();
+    if (rc == 0 && n)
+        rc = kj_outbox_add_many (db, "scoring.portrait.scored", n, keys,
+                                 payloads);
+    spent_us [3] = kj_mono_us () - at;
+    *stored = (int64_t) n;
+    zchunk_destroy (&data);
+    if (res)
+        PQclear (res);
+    free (before);
+    free (events);
+    free (payloads);
+    free (keys);
+    return rc ? -1 : 0;
+}
+
+//  The scored cohort of a batch's stage: the one kept, or loaded from the
+//  members and scored now (then kept); NULL if that failed
+static s_cohort_t *
+s_cohort (scoring_server_t *server, kj_db_t *db, const char *batch, int stage,
+          const char *model_name)
+{
+    s_cohort_t *self = (s_cohort_t *) server->cache;
+    if (self && streq (self->batch, batch) && self->stage == stage)
+        return self;
+    s_cohort_destroy ((s_cohort_t **) &server->cache);
+    kj_status_t status;
+    scoring_model_t *model = scoring_server_model (server, model_name, &status);
+    if (!model)
+        return NULL;
+    char stage_text [16];
+    snprintf (stage_text, sizeof stage_text, "%d", stage);
+    int64_t started = kj_mono_us ();
+    PGresult *members =
+        kj_db_exec (db,
+                    "SELECT ord, code, region, packed, vals, present "
+                    "FROM member "
+                    "WHERE batch_id = $1 AND stage = $2 ORDER BY ord",
+                    2, (const char *[]){ batch, stage_text });
+    if (!members) {
+        scoring_model_destroy (&model);
+        return NULL;
+    }
+    self = calloc (1, sizeof *self);
+    assert (self);
+    snprintf (self->batch, sizeof self->batch, "%s", batch);
+    self->stage = stage;
+    self->model = model;
+    self->cohort = scoring_cohort_new (model);
+    int count = PQntuples (members);
+    self->regions = calloc ((size_t) count + 1, sizeof self->regions [0]);
+    assert (self->regions);
+    size_t inputs = scoring_cohort_inputs (self->cohort);
+    int64_t values [SCORING_COLUMNS_MAX + 1];
+    bool present [SCORING_COLUMNS_MAX + 1];
+    int rc = 0;
+    for (int m = 0; rc == 0 && m < count; m++) {
+        if (atoi (PQgetvalue (members, m, 0)) != m)
+            rc = -1;  //  ords are 0 .. count-1 by construction
+        if (!PQgetisnull (members, m, 3)) {
+            if (scoring_source_unpack (PQgetvalue (members, m, 3), values,
+                                       present, inputs))
+                rc = kj_status_set (&status, KJ__CODE__INTERNAL, "member",
+                                    "its inputs are not %zu long", inputs);
+        }
+        else {
+            s_parse_array (PQgetvalue (members, m, 4), values, NULL, inputs);
+            s_parse_array (PQgetvalue (members, m, 5), NULL, present, inputs);
+        }
+        snprintf (self->regions [m], sizeof self->regions [m], "%s",
+                  PQgetvalue (members, m, 2));
+        if (rc == 0)
+            rc = scoring_cohort_add (self->cohort, PQgetvalue (members, m, 1),
+                                     (scoring_stage_t) stage, values, present,
+                                     &status);
+        if (rc)
+            kj_error ("scoring.batch", "batch %s: member %d (%s) refused: %s",
+                      batch, m, PQgetvalue (members, m, 1), status.message);
+    }
+    PQclear (members);
+    if (rc) {
+        s_cohort_destroy (&self);
+        return NULL;
+    }
+    scoring_cohort_score (self->cohort);
+    server->cache = self;
+    kj_info ("scoring.batch",
+             "batch %s stage %d: a cohort of %d scored in "
+             "%.3f s",
+             batch, stage, count, (kj_mono_us () - started) / 1e6);
+    return self;
+}
+
+//  A stage's session lock (KJ_LOCK_SCORING_STAGE) taken (tried) or given
+//  up; true if it is held after a take. Its key: batch id x 4 + stage
+static bool
+s_stage_lock (kj_db_t *db, const char *batch, int stage, bool take)
+{
+    char key [24];
+    snprintf (key, sizeof key, "%lld",
+              strtoll (batch, NULL, 10) % 500000000 * 4 + stage);
+    PGresult *res =
+        kj_db_exec (db,
+                    take ? "SELECT pg_try_advisory_lock (" KJ_LOCK_SCORING_STAGE
+                           ", $1::int)"
+                         : "SELECT pg_advisory_unlock (" KJ_LOCK_SCORING_STAGE
+                           ", $1::int)",
+                    1, (const char *[]){ key });
+    bool held = res && streq (PQgetvalue (res, 0, 0), "t");
+    if (res)
+        PQclear (res);
+    return held;
+}
+
+//  A chunk not done of a stage whose lock this session holds (pg_locks:
+//  a reconnect loses it), claimed; NULL if the query failed
+static PGresult *
+s_claim (kj_db_t *db, const char *batch, int stage)
+{
+    char stage_text [16], key [24];
+    snprintf (stage_text, sizeof stage_text, "%d", stage);
+    snprintf (key, sizeof key, "%lld",
+              strtoll (batch, NULL, 10) % 500000000 * 4 + stage);
+    return kj_db_exec (
+        db,
+        "SELECT c.batch_id, c.no, c.stage, c.first_ord, c.last_ord, b.year, "
+        "b.model FROM chunk c JOIN batch b ON b.id = c.batch_id "
+        "WHERE c.batch_id = $1::bigint AND c.stage = $2::int AND NOT c.done "
+        "AND EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' "
+        "AND pid = pg_backend_pid () AND granted AND objsubid = 2 "
+        "AND classid = " KJ_LOCK_SCORING_STAGE " AND objid = $3::int::oid) "
+        "ORDER BY c.no LIMIT 1 FOR UPDATE OF c SKIP LOCKED",
+        3, (const char *[]){ batch, stage_text, key });
+}
+
+//  A chunk of the stage this worker holds, or else of the largest stage
+//  left whose lock it can take (the lock held then), into *res_p: 1
+//  claimed, 0 none for this worker, -1 the database failed
+static int
+s_claim_any (scoring_server_t *server, kj_db_t *db, PGresult **res_p)
+{
+    PGresult *res = NULL;
+    if (*server->locked) {
+        res = s_claim (db, server->locked, server->locked_stage);
+        if (!res || PQntuples (res) > 0)
+            return (*res_p = res) ? 1 : -1;
+        //  The stage is done (its chunks committed): give it up
+        PQclear (res);
+        s_stage_lock (db, server->locked, server->locked_stage, false);
+        *server->locked = 0;
+    }
+    PGresult *stages =
+        kj_db_exec (db,
+                    "SELECT batch_id, stage FROM chunk WHERE NOT done "
+                    "GROUP BY batch_id, stage "
+                    "ORDER BY batch_id, sum (last_ord - first_ord) DESC, stage",
+                    0, NULL);
+    int rc = stages ? 0 : -1;
+    for (int r = 0; rc == 0 && r < PQntuples (stages); r++) {
+        const char *batch = PQgetvalue (stages, r, 0);
+        int stage = atoi (PQgetvalue (stages, r, 1));
+        if (!s_stage_lock (db, batch, stage, true))
+            continue;  //  another worker scores it
+        res = s_claim (db, batch, stage);
+        if (res && PQntuples (res) > 0) {
+            snprintf (server->locked, sizeof server->locked, "%s", batch);
+            server->locked_stage = stage;
+            *res_p = res;
+            rc = 1;
+        }
+        else {
+            s_stage_lock (db, batch, stage, false);  //  done meanwhile
+            rc = res ? 0 : -1;
+            if (res)
+                PQclear (res);
+        }
+    }
+    if (stages)
+        PQclear (stages);
+    return rc;
+}
+
+//  Claim one chunk of a batch and do it (scoring_server.h). Percentiles
+//  need a stage's whole cohort, so a worker scores it once, for the first
+//  of its chunks, and does the stage's chunks while it holds its lock:
+//  two workers never score the same stage (unless the one that held it
+//  died)
+int
+scoring_chunk_work (scoring_server_t *server, kj_db_t *db)
+{
+    if (kj_db_begin (db))
+        return -1;
+    PGresult *res = NULL;
+    int got = s_claim_any (server, db, &res);
+    if (got <= 0) {
+        kj_db_rollback (db);
+        return got;
+    }
+    char batch [24], no [16], stage [16], model_name [64];
+    snprintf (batch, sizeof batch, "%s", PQgetvalue (res, 0, 0));
+    snprintf (no, sizeof no, "%s", PQgetvalue (res, 0, 1));
+    snprintf (stage, sizeof stage, "%s", PQgetvalue (res, 0, 2));
+    int first = atoi (PQgetvalue (res, 0, 3));
+    int last = atoi (PQgetvalue (res, 0, 4));
+    int year = atoi (PQgetvalue (res, 0, 5));
+    snprintf (model_name, sizeof model_name, "%s", PQgetvalue (res, 0, 6));
+    PQclear (res);
+    int64_t claimed = kj_mono_us ();
+    s_cohort_t *scored = s_cohort (server, db, batch, atoi (stage), model_name);
+    int64_t computed = kj_mono_us ();
+    int rc = scored && last < (int) scoring_cohort_size (scored->cohort) ? 0
+                                                                         : -1;
+    int64_t stored = 0, changed = 0;
+    int64_t spent_us [4] = { 0 };  //  before, rows sent, COPY end, events
+    if (rc == 0)
+        rc = s_store_portraits (db, batch, year, scored, first, last, &stored,
+                                &changed, spent_us);
+    char scored_text [24], stored_text [24], changed_text [24];
+    snprintf (scored_text, sizeof scored_text, "%d", last - first + 1);
+    snprintf (stored_text, sizeof stored_text, "%" PRId64, stored);
+    snprintf (changed_text, sizeof changed_text, "%" PRId64, changed);
+    if (rc == 0)
+        rc = kj_db_run (db,
+                        "UPDATE chunk SET done = true WHERE batch_id = $1 "
+                        "AND no = $2",
+                        2, (const char *[]){ batch, no })
+                  == 1
+               ? 0
+               : -1;
+    PGresult *counts =
+        rc ? NULL
+           : kj_db_exec (
+               db,
+               "UPDATE batch SET scored = scored + $2, stored = stored + $3, "
+               "changed = changed + $4, chunks_done = chunks_done + 1 "
+               "WHERE id = $1 RETURNING chunks_done = chunks",
+               4,
+               (const char *[]){ batch, scored_text, stored_text,
+                                 changed_text });
+    if (!counts)
+        rc = -1;
+    if (rc == 0 && streq (PQgetvalue (counts, 0, 0), "t"))
+        rc = scoring_batch_finish (db, batch);
+    if (counts)
+        PQclear (counts);
+    int64_t written = kj_mono_us ();
+    if (rc == 0)
+        rc = kj_db_commit (db);
+    else {
+        kj_warn ("scoring.batch", "batch %s chunk %s: %s", batch, no,
+                 kj_db_error (db));
+        kj_db_rollback (db);
+    }
+    if (rc == 0)
+        kj_info ("scoring.batch",
+                 "batch %s chunk %s: %d members; cohort %.3f s, stored "
+                 "%.3f s (looked up %.3f, rows made and sent %.3f, COPY ended "
+                 "%.3f, events %.3f), committed %.3f s",
+                 batch, no, last - first + 1, (computed - claimed) / 1e6,
+                 (written - computed) / 1e6, spent_us [0] / 1e6,
+                 spent_us [1] / 1e6, spent_us [2] / 1e6, spent_us [3] / 1e6,
+                 (kj_mono_us () - written) / 1e6);
+    return rc ? -1 : 1;
+}
