@@ -275,25 +275,27 @@ registry_store_enterprise_stage (kj_db_t *db, const char *code,
 }
 
 //  --------------------------------------------------------------------------
-//  Parts, read. An enterprise and its seven parts are eight statements
-//  sent in one round trip (kj_db_exec_many); each s_parse_* reads one.
+//  Parts, read. Each s_parse_* reads one part from n rows of res from
+//  row on, its values in the columns from column on: the rows of its own
+//  statement (registry_store_enterprise_load_each), or its rows of the
+//  one statement that reads the enterprise whole.
 
 static void
-s_parse_figures (PGresult *res, Kj__Enterprise *e, ProtobufCAllocator *mem)
+s_parse_figures (PGresult *res, int row, int n, int column, Kj__Enterprise *e,
+                 ProtobufCAllocator *mem)
 {
-    size_t n = (size_t) PQntuples (res);
-    e->figures = (Kj__YearFigures **) registry_store_pointers (mem, n);
-    for (size_t row = 0; row < n; row++) {
+    e->figures = (Kj__YearFigures **) registry_store_pointers (mem, (size_t) n);
+    for (int i = 0; i < n; i++, row++) {
         Kj__YearFigures *f = (Kj__YearFigures *)
             registry_store_alloc (mem, sizeof *f);
         kj__year_figures__init (f);
-        f->year = (int32_t) registry_store_int (res, (int) row, 0);
-        for (int i = 0; i < REGISTRY_FIGURES; i++)
-            registry_check_figure_set (f, i,
-                                       registry_store_int (res, (int) row,
-                                                           1 + i));
+        f->year = (int32_t) registry_store_int (res, row, column);
+        for (int at = 0; at < REGISTRY_FIGURES; at++)
+            registry_check_figure_set (f, at,
+                                       registry_store_int (res, row,
+                                                           column + 1 + at));
         //  "rnd,staff": names of [a-z-] only (checked when stored)
-        const char *names = PQgetvalue (res, (int) row, 10);
+        const char *names = PQgetvalue (res, row, column + 10);
         size_t count = *names ? 1 : 0;
         for (const char *c = names; *c; c++)
             count += *c == ',';
@@ -305,144 +307,237 @@ s_parse_figures (PGresult *res, Kj__Enterprise *e, ProtobufCAllocator *mem)
             f->not_reported [f->n_not_reported++] = name;
             c += size + (c [size] == ',');
         }
-        e->figures [row] = f;
+        e->figures [i] = f;
     }
-    e->n_figures = n;
+    e->n_figures = (size_t) n;
 }
 
 Kj__Qualification *
-registry_store_qualification_row (PGresult *res, int row,
+registry_store_qualification_row (PGresult *res, int row, int column,
                                   ProtobufCAllocator *mem)
 {
     Kj__Qualification *q = (Kj__Qualification *)
         registry_store_alloc (mem, sizeof *q);
     kj__qualification__init (q);
     q->kind = (Kj__QualificationKind)
-        registry_store_enum (res, row, 0, &kj__qualification_kind__descriptor,
-                             "QUAL_");
-    q->level = (Kj__Level) registry_store_enum (res, row, 1,
+        registry_store_enum (res, row, column,
+                             &kj__qualification_kind__descriptor, "QUAL_");
+    q->level = (Kj__Level) registry_store_enum (res, row, column + 1,
                                                 &kj__level__descriptor,
                                                 "LEVEL_");
-    q->certificate = registry_store_text (res, row, 2, mem);
-    q->granted_on = registry_store_text (res, row, 3, mem);
-    q->expires_on = registry_store_text (res, row, 4, mem);
-    q->expired = registry_store_bool (res, row, 5);
+    q->certificate = registry_store_text (res, row, column + 2, mem);
+    q->granted_on = registry_store_text (res, row, column + 3, mem);
+    q->expires_on = registry_store_text (res, row, column + 4, mem);
+    q->expired = registry_store_bool (res, row, column + 5);
     return q;
 }
 
 static void
-s_parse_qualifications (PGresult *res, Kj__Enterprise *e,
-                        ProtobufCAllocator *mem)
+s_parse_qualifications (PGresult *res, int row, int n, int column,
+                        Kj__Enterprise *e, ProtobufCAllocator *mem)
 {
-    size_t n = (size_t) PQntuples (res);
-    e->qualifications = (Kj__Qualification **) registry_store_pointers (mem, n);
-    for (size_t row = 0; row < n; row++)
-        e->qualifications [row] = registry_store_qualification_row (res,
-                                                                    (int) row,
-                                                                    mem);
-    e->n_qualifications = n;
+    e->qualifications = (Kj__Qualification **)
+        registry_store_pointers (mem, (size_t) n);
+    for (int i = 0; i < n; i++)
+        e->qualifications [i] = registry_store_qualification_row (res, row + i,
+                                                                  column, mem);
+    e->n_qualifications = (size_t) n;
 }
 
 static void
-s_parse_awards (PGresult *res, Kj__Enterprise *e, ProtobufCAllocator *mem)
+s_parse_awards (PGresult *res, int row, int n, int column, Kj__Enterprise *e,
+                ProtobufCAllocator *mem)
 {
-    size_t n = (size_t) PQntuples (res);
-    e->awards = (Kj__Award **) registry_store_pointers (mem, n);
-    for (size_t row = 0; row < n; row++) {
+    e->awards = (Kj__Award **) registry_store_pointers (mem, (size_t) n);
+    for (int i = 0; i < n; i++, row++) {
         Kj__Award *a = (Kj__Award *) registry_store_alloc (mem, sizeof *a);
         kj__award__init (a);
-        a->name = registry_store_text (res, (int) row, 0, mem);
-        a->level = (Kj__Level) registry_store_enum (res, (int) row, 1,
+        a->name = registry_store_text (res, row, column, mem);
+        a->level = (Kj__Level) registry_store_enum (res, row, column + 1,
                                                     &kj__level__descriptor,
                                                     "LEVEL_");
-        a->year = (int32_t) registry_store_int (res, (int) row, 2);
-        a->rank = registry_store_text (res, (int) row, 3, mem);
-        e->awards [row] = a;
+        a->year = (int32_t) registry_store_int (res, row, column + 2);
+        a->rank = registry_store_text (res, row, column + 3, mem);
+        e->awards [i] = a;
     }
-    e->n_awards = n;
+    e->n_awards = (size_t) n;
 }
 
 static void
-s_parse_rounds (PGresult *res, Kj__Enterprise *e, ProtobufCAllocator *mem)
+s_parse_rounds (PGresult *res, int row, int n, int column, Kj__Enterprise *e,
+                ProtobufCAllocator *mem)
 {
-    size_t n = (size_t) PQntuples (res);
-    e->rounds = (Kj__EquityRound **) registry_store_pointers (mem, n);
-    for (size_t row = 0; row < n; row++) {
+    e->rounds = (Kj__EquityRound **) registry_store_pointers (mem, (size_t) n);
+    for (int i = 0; i < n; i++, row++) {
         Kj__EquityRound *r = (Kj__EquityRound *)
             registry_store_alloc (mem, sizeof *r);
         kj__equity_round__init (r);
-        r->round = (Kj__Round) registry_store_enum (res, (int) row, 0,
+        r->round = (Kj__Round) registry_store_enum (res, row, column,
                                                     &kj__round__descriptor,
                                                     "ROUND_");
-        r->amount_fen = registry_store_int (res, (int) row, 1);
-        r->closed_on = registry_store_text (res, (int) row, 2, mem);
-        r->investors = registry_store_text (res, (int) row, 3, mem);
-        e->rounds [row] = r;
+        r->amount_fen = registry_store_int (res, row, column + 1);
+        r->closed_on = registry_store_text (res, row, column + 2, mem);
+        r->investors = registry_store_text (res, row, column + 3, mem);
+        e->rounds [i] = r;
     }
-    e->n_rounds = n;
+    e->n_rounds = (size_t) n;
 }
 
 static void
-s_parse_loans (PGresult *res, Kj__Enterprise *e, ProtobufCAllocator *mem)
+s_parse_loans (PGresult *res, int row, int n, int column, Kj__Enterprise *e,
+               ProtobufCAllocator *mem)
 {
-    size_t n = (size_t) PQntuples (res);
-    e->loans = (Kj__BankLoan **) registry_store_pointers (mem, n);
-    for (size_t row = 0; row < n; row++) {
+    e->loans = (Kj__BankLoan **) registry_store_pointers (mem, (size_t) n);
+    for (int i = 0; i < n; i++, row++) {
         Kj__BankLoan *l = (Kj__BankLoan *) registry_store_alloc (mem,
                                                                  sizeof *l);
         kj__bank_loan__init (l);
-        l->lender = registry_store_text (res, (int) row, 0, mem);
-        l->amount_fen = registry_store_int (res, (int) row, 1);
-        l->drawn_on = registry_store_text (res, (int) row, 2, mem);
-        l->matures_on = registry_store_text (res, (int) row, 3, mem);
-        l->outstanding = registry_store_bool (res, (int) row, 4);
-        e->loans [row] = l;
+        l->lender = registry_store_text (res, row, column, mem);
+        l->amount_fen = registry_store_int (res, row, column + 1);
+        l->drawn_on = registry_store_text (res, row, column + 2, mem);
+        l->matures_on = registry_store_text (res, row, column + 3, mem);
+        l->outstanding = registry_store_bool (res, row, column + 4);
+        e->loans [i] = l;
     }
-    e->n_loans = n;
+    e->n_loans = (size_t) n;
 }
 
 static void
-s_parse_chain_links (PGresult *res, Kj__Enterprise *e, ProtobufCAllocator *mem)
+s_parse_chain_links (PGresult *res, int row, int n, int column,
+                     Kj__Enterprise *e, ProtobufCAllocator *mem)
 {
-    size_t n = (size_t) PQntuples (res);
-    e->chain_links = (Kj__ChainLink **) registry_store_pointers (mem, n);
-    for (size_t row = 0; row < n; row++) {
+    e->chain_links = (Kj__ChainLink **) registry_store_pointers (mem,
+                                                                 (size_t) n);
+    for (int i = 0; i < n; i++, row++) {
         Kj__ChainLink *c = (Kj__ChainLink *) registry_store_alloc (mem,
                                                                    sizeof *c);
         kj__chain_link__init (c);
-        c->leader_code = registry_store_text (res, (int) row, 0, mem);
-        c->chain = registry_store_text (res, (int) row, 1, mem);
-        e->chain_links [row] = c;
+        c->leader_code = registry_store_text (res, row, column, mem);
+        c->chain = registry_store_text (res, row, column + 1, mem);
+        e->chain_links [i] = c;
     }
-    e->n_chain_links = n;
+    e->n_chain_links = (size_t) n;
 }
 
 static void
-s_parse_techsme (PGresult *res, Kj__Enterprise *e, ProtobufCAllocator *mem)
+s_parse_techsme (PGresult *res, int row, int n, int column, Kj__Enterprise *e,
+                 ProtobufCAllocator *mem)
 {
-    if (PQntuples (res) != 1)
+    if (n != 1)
         return;
     Kj__TechSmeScore *t = (Kj__TechSmeScore *) registry_store_alloc (mem,
                                                                      sizeof *t);
     kj__tech_sme_score__init (t);
-    t->year = (int32_t) registry_store_int (res, 0, 0);
-    t->tech_staff_bp = registry_store_int (res, 0, 1);
-    t->rnd_sales_bp = registry_store_int (res, 0, 2);
-    t->rnd_cost_bp = registry_store_int (res, 0, 3);
-    t->tech_staff_score = (int32_t) registry_store_int (res, 0, 4);
-    t->rnd_sales_score = (int32_t) registry_store_int (res, 0, 5);
-    t->rnd_cost_score = (int32_t) registry_store_int (res, 0, 6);
-    t->rnd_score = (int32_t) registry_store_int (res, 0, 7);
-    t->ip_score = (int32_t) registry_store_int (res, 0, 8);
-    t->total = (int32_t) registry_store_int (res, 0, 9);
-    t->eligible = registry_store_bool (res, 0, 10);
-    t->reason = registry_store_text (res, 0, 11, mem);
-    t->undecided = REGISTRY_TECHSME_UNDECIDED (
-        (unsigned) registry_store_int (res, 0, 12));
+    int64_t values [13];
+    for (int i = 0; i < 13; i++)
+        values [i] = registry_store_int (res, row, column + i);
+    t->year = (int32_t) values [0];
+    t->tech_staff_bp = values [1];
+    t->rnd_sales_bp = values [2];
+    t->rnd_cost_bp = values [3];
+    t->tech_staff_score = (int32_t) values [4];
+    t->rnd_sales_score = (int32_t) values [5];
+    t->rnd_cost_score = (int32_t) values [6];
+    t->rnd_score = (int32_t) values [7];
+    t->ip_score = (int32_t) values [8];
+    t->total = (int32_t) values [9];
+    t->eligible = registry_store_bool (res, row, column + 10);
+    t->reason = registry_store_text (res, row, column + 11, mem);
+    t->undecided = REGISTRY_TECHSME_UNDECIDED ((unsigned) values [12]);
     e->techsme = t;
 }
 
-//  The parts of an enterprise, in the order of s_parsers
+typedef void (s_parser_fn) (PGresult *, int, int, int, Kj__Enterprise *,
+                            ProtobufCAllocator *);
+static s_parser_fn *const s_parsers [] = {
+    s_parse_figures, s_parse_qualifications, s_parse_awards, s_parse_rounds,
+    s_parse_loans,   s_parse_chain_links,    s_parse_techsme
+};
+#define PARTS (int) (sizeof s_parsers / sizeof s_parsers [0])
+
+//  The enterprise whole, in one statement: its row (the columns of
+//  ENTERPRISE_COLUMNS, 0-29) beside each row of each of its parts, the
+//  part's number (1-7, in the order of s_parsers) in column 30, its place
+//  in the part's order in 31 and its values, as text, from 32 on. An
+//  enterprise without parts is one row, its part NULL.
+#define PART_COLUMN 30
+// clang-format off
+static const char s_whole_sql [] =
+    "SELECT e.*, p.* FROM (SELECT " ENTERPRISE_COLUMNS " FROM enterprise e "
+    "WHERE e.code = $1 OFFSET 0) e LEFT JOIN ("
+    //  1, figures by year: 11 values
+    "SELECT 1 AS part, year AS ord, year::text AS v1, revenue_fen::text AS v2, "
+    "rnd_fen::text AS v3, net_profit_fen::text AS v4, "
+    "total_assets_fen::text AS v5, operating_cash_flow_fen::text AS v6, "
+    "high_tech_revenue_fen::text AS v7, total_cost_fen::text AS v8, "
+    "staff::text AS v9, tech_staff::text AS v10, "
+    "array_to_string (not_reported, ',') AS v11, NULL::text AS v12, "
+    "NULL::text AS v13 FROM figures WHERE code = $1 "
+    //  2, qualifications by kind: 6
+    "UNION ALL SELECT 2, row_number () OVER (ORDER BY kind), kind, level, "
+    "certificate, coalesce (" DAY ("granted_on") ", ''), "
+    DAY ("expires_on") ", (expires_on < current_date)::text, NULL, NULL, "
+    "NULL, NULL, NULL, NULL, NULL FROM qualification WHERE code = $1 "
+    //  3, awards as added: 4
+    "UNION ALL SELECT 3, row_number () OVER (ORDER BY id), name, level, "
+    "year::text, rank, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL "
+    "FROM award WHERE code = $1 "
+    //  4, rounds by date closed: 4
+    "UNION ALL SELECT 4, row_number () OVER (ORDER BY closed_on, id), round, "
+    "amount_fen::text, " DAY ("closed_on") ", investors, NULL, NULL, NULL, "
+    "NULL, NULL, NULL, NULL, NULL, NULL FROM equity_round WHERE code = $1 "
+    //  5, loans by date drawn: 5
+    "UNION ALL SELECT 5, row_number () OVER (ORDER BY drawn_on, id), lender, "
+    "amount_fen::text, " DAY ("drawn_on") ", "
+    "coalesce (" DAY ("matures_on") ", ''), outstanding::text, NULL, NULL, "
+    "NULL, NULL, NULL, NULL, NULL, NULL FROM loan WHERE code = $1 "
+    //  6, chain links by leader: 2
+    "UNION ALL SELECT 6, row_number () OVER (ORDER BY leader_code), "
+    "leader_code, chain, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "
+    "NULL, NULL, NULL FROM chain_link WHERE code = $1 "
+    //  7, the tech-SME score: 13
+    "UNION ALL SELECT 7, 1, year::text, tech_staff_bp::text, "
+    "rnd_sales_bp::text, rnd_cost_bp::text, tech_staff_score::text, "
+    "rnd_sales_score::text, rnd_cost_score::text, rnd_score::text, "
+    "ip_score::text, total::text, eligible::text, reason, reasons::text "
+    "FROM techsme_score WHERE code = $1"
+    ") p ON true ORDER BY p.part, p.ord";
+// clang-format on
+
+int
+registry_store_enterprise_load (kj_db_t *db, const char *code, bool parts,
+                                ProtobufCAllocator *mem, Kj__Enterprise **out)
+{
+    const char *params [] = { code };
+    PGresult *res = kj_db_exec (db,
+                                parts ? s_whole_sql
+                                      : "SELECT " ENTERPRISE_COLUMNS
+                                        " FROM enterprise e WHERE e.code = $1",
+                                1, params);
+    if (!res)
+        return -1;
+    int rows = PQntuples (res);
+    if (rows > 0) {
+        Kj__Enterprise *e = s_enterprise_row (res, 0, mem);
+        //  Each part's rows follow one another, in the parts' order
+        for (int row = 0; parts && row < rows;) {
+            int part = (int) registry_store_int (res, row, PART_COLUMN);
+            int n = 1;
+            while (row + n < rows
+                   && registry_store_int (res, row + n, PART_COLUMN) == part)
+                n++;
+            if (part >= 1 && part <= PARTS)
+                s_parsers [part - 1](res, row, n, PART_COLUMN + 2, e, mem);
+            row += n;
+        }
+        *out = e;
+    }
+    PQclear (res);
+    return rows > 0;
+}
+
+//  The parts of an enterprise, one statement each, in the order of
+//  s_parsers: the reference the one statement is tested against
 static const char *const s_part_sql [] = {
     "SELECT year, revenue_fen, rnd_fen, net_profit_fen, total_assets_fen, "
     "operating_cash_flow_fen, high_tech_revenue_fen, total_cost_fen, "
@@ -471,16 +566,10 @@ static const char *const s_part_sql [] = {
     "WHERE code = $1"
 };
 
-typedef void (s_parser_fn) (PGresult *, Kj__Enterprise *, ProtobufCAllocator *);
-static s_parser_fn *const s_parsers [] = {
-    s_parse_figures, s_parse_qualifications, s_parse_awards, s_parse_rounds,
-    s_parse_loans,   s_parse_chain_links,    s_parse_techsme
-};
-#define PARTS (int) (sizeof s_parsers / sizeof s_parsers [0])
-
 int
-registry_store_enterprise_load (kj_db_t *db, const char *code, bool parts,
-                                ProtobufCAllocator *mem, Kj__Enterprise **out)
+registry_store_enterprise_load_each (kj_db_t *db, const char *code,
+                                     ProtobufCAllocator *mem,
+                                     Kj__Enterprise **out)
 {
     const char *params [] = { code };
     kj_db_query_t queries [1 + PARTS];
@@ -490,17 +579,17 @@ registry_store_enterprise_load (kj_db_t *db, const char *code, bool parts,
     for (int i = 0; i < PARTS; i++)
         queries [1 + i] = (kj_db_query_t){ s_part_sql [i], 1, params };
     PGresult *results [1 + PARTS];
-    int count = parts ? 1 + PARTS : 1;
-    if (kj_db_exec_many (db, queries, count, results))
+    if (kj_db_exec_many (db, queries, 1 + PARTS, results))
         return -1;
     int found = PQntuples (results [0]) == 1;
     if (found) {
         Kj__Enterprise *e = s_enterprise_row (results [0], 0, mem);
-        for (int i = 1; i < count; i++)
-            s_parsers [i - 1](results [i], e, mem);
+        for (int i = 1; i <= PARTS; i++)
+            s_parsers [i - 1](results [i], 0, PQntuples (results [i]), 0, e,
+                              mem);
         *out = e;
     }
-    for (int i = 0; i < count; i++)
+    for (int i = 0; i <= PARTS; i++)
         PQclear (results [i]);
     return found;
 }
