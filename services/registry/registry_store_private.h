@@ -93,7 +93,7 @@ void *
     registry_store_pointers (ProtobufCAllocator *mem, size_t n);
 
 Kj__Qualification *
-    registry_store_qualification_row (PGresult *res, int row, int column,
+    registry_store_qualification_row (PGresult *res, int row,
                                       ProtobufCAllocator *mem);
 
 int64_t

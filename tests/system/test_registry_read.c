@@ -88,37 +88,21 @@ s_hand_made (rfx_t *fx)
                "30, 35, false, 6, 'undecided, \"staff\"')");
 }
 
-static void *
-s_alloc (void *data, size_t size)
-{
-    (void) data;
-    return malloc (size);
-}
-
-static void
-s_free (void *data, void *pointer)
-{
-    (void) data;
-    free (pointer);
-}
-
-static ProtobufCAllocator s_mem = { s_alloc, s_free, NULL };
-
 //  An enterprise as packed bytes, from either read.
 static ProtobufCBinaryData
 s_packed (rfx_t *fx, const char *code, bool each)
 {
     Kj__Enterprise *e = NULL;
-    int rc = each
-               ? registry_store_enterprise_load_each (fx->db, code, &s_mem, &e)
-               : registry_store_enterprise_load (fx->db, code, true, &s_mem,
-                                                 &e);
+    int rc = each ? registry_store_enterprise_load_each (fx->db, code,
+                                                         rfx_mem (), &e)
+                  : registry_store_enterprise_load (fx->db, code, true,
+                                                    rfx_mem (), &e);
     assert_int_equal (rc, 1);
     ProtobufCBinaryData data;
     data.len = kj__enterprise__get_packed_size (e);
     data.data = (uint8_t *) malloc (data.len + 1);
     kj__enterprise__pack (e, data.data);
-    kj__enterprise__free_unpacked (e, &s_mem);
+    kj__enterprise__free_unpacked (e, rfx_mem ());
     return data;
 }
 
@@ -232,11 +216,11 @@ test_one_statement_same_bytes (void **state)
     Kj__Enterprise *none = NULL;
     assert_int_equal (registry_store_enterprise_load (fx.db,
                                                       "91210100READ000004",
-                                                      true, &s_mem, &none),
+                                                      true, rfx_mem (), &none),
                       0);
     assert_int_equal (registry_store_enterprise_load_each (fx.db,
                                                            "91210100READ000004",
-                                                           &s_mem, &none),
+                                                           rfx_mem (), &none),
                       0);
     assert_null (none);
     rfx_stop (&fx);
