@@ -1,6 +1,6 @@
 /*  =========================================================================
     registry_store_enterprise - the statements of an enterprise: its row,
-    and the enterprise read whole with its parts in one round trip
+    and the enterprise read whole with its parts in one statement
 
     Part of registry_store (registry_store.h), split by entity.
     =========================================================================
