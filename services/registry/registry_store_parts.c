@@ -298,8 +298,7 @@ registry_store_expire (kj_db_t *db, const char *code, ProtobufCAllocator *mem,
     *n = (size_t) PQntuples (res);
     *out = (Kj__Qualification **) registry_store_pointers (mem, *n);
     for (size_t row = 0; row < *n; row++)
-        (*out) [row] = registry_store_qualification_row (res, (int) row,
-                                                         mem);
+        (*out) [row] = registry_store_qualification_row (res, (int) row, mem);
     PQclear (res);
     return *n > 0;
 }
