@@ -201,15 +201,18 @@ registry_check_figures (const Kj__YearFigures *figures, const char *prefix,
                                   field, figures->year, size, name);
         seen [at] = true;
     }
-    //  The year as people know it, money in yuan (docs/registry.md)
-    if (figures->tech_staff > figures->staff)
+    //  The year as people know it, money in yuan (docs/registry.md). A
+    //  bound not reported is unknown, not 0: nothing to hold a figure to
+    if (figures->tech_staff > figures->staff
+        && !seen [registry_check_figure ("staff")])
         return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
                               FIELD ("tech_staff"),
                               "%s: %d: %d tech staff, more than the %d staff "
                               "in all",
                               field, figures->year, figures->tech_staff,
                               figures->staff);
-    if (figures->high_tech_revenue_fen > figures->revenue_fen) {
+    if (figures->high_tech_revenue_fen > figures->revenue_fen
+        && !seen [registry_check_figure ("revenue")]) {
         char high [48], all [48];
         kj_money_yuan (figures->high_tech_revenue_fen, true, high, sizeof high);
         kj_money_yuan (figures->revenue_fen, true, all, sizeof all);

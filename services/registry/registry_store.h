@@ -85,12 +85,20 @@ int
                                      const Kj__StageInfo *info, bool moved);
 
 //  Read an enterprise; with parts, its figures (by year), qualifications,
-//  awards, rounds, loans, chain links and tech-SME score too. 1, or 0 if
-//  no such enterprise.
+//  awards, rounds, loans, chain links and tech-SME score too, all in one
+//  statement. 1, or 0 if no such enterprise.
 int
     registry_store_enterprise_load (kj_db_t *db, const char *code, bool parts,
                                     ProtobufCAllocator *mem,
                                     Kj__Enterprise **out);
+
+//  The same read with parts as one statement per part (nine in one round
+//  trip): the reference that test_registry_read holds the one statement
+//  to, reply byte for reply byte.
+int
+    registry_store_enterprise_load_each (kj_db_t *db, const char *code,
+                                         ProtobufCAllocator *mem,
+                                         Kj__Enterprise **out);
 
 //  A page of enterprises (without parts), ordered by code, after `after`.
 //  Every list gives the page's items, the count of all matching items

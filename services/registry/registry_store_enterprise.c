@@ -1,12 +1,13 @@
 /*  =========================================================================
     registry_store_enterprise - the statements of an enterprise: its row,
-    and the enterprise read whole with its parts in one round trip
+    and the enterprise read whole with its parts in one statement
 
     Part of registry_store (registry_store.h), split by entity.
     =========================================================================
 */
 
 #include "kejin.h"
+#include <jansson.h>
 #include "registry_check.h"
 #include "registry_entry.h"
 #include "registry_store.h"
@@ -17,7 +18,10 @@
 
 //  SQL built with the DAY and US macros: laid out by hand
 // clang-format off
-#define ENTERPRISE_COLUMNS \
+//  The enterprise's own columns (0-27), then two it derives from its
+//  loans and rounds (28, 29), which the read with parts takes from the
+//  parts themselves instead
+#define ENTERPRISE_OWN_COLUMNS \
     "e.code, e.name, e.region, e.industry, " \
     "coalesce (" DAY ("e.founded_on") ", ''), e.size_class, e.status, " \
     "e.stage, e.stage_computed, e.stage_rule, e.stage_reason, " \
@@ -26,15 +30,18 @@
     "e.listing_tutoring, e.board_standard, e.chain_leader, e.dishonest, " \
     "e.abnormal, e.tax_grade, e.invention_patents, e.class2_ip, " \
     "e.pledged_ip, e.version, " US ("e.created_at") ", " \
-    US ("e.updated_at") ", " \
+    US ("e.updated_at")
+#define ENTERPRISE_COLUMNS \
+    ENTERPRISE_OWN_COLUMNS ", " \
     "NOT EXISTS (SELECT 1 FROM loan l WHERE l.code = e.code), " \
     "coalesce ((SELECT max (array_position (ARRAY['seed', 'angel', 'a', " \
     "'b', 'c_plus', 'pre_ipo'], r.round)) FROM equity_round r " \
     "WHERE r.code = e.code), 0)"
 // clang-format on
 
+//  An enterprise from its own columns, and with derived the two after
 static Kj__Enterprise *
-s_enterprise_row (PGresult *res, int row, ProtobufCAllocator *mem)
+s_enterprise_row (PGresult *res, int row, bool derived, ProtobufCAllocator *mem)
 {
     Kj__Enterprise *e = (Kj__Enterprise *) registry_store_alloc (mem,
                                                                  sizeof *e);
@@ -84,8 +91,10 @@ s_enterprise_row (PGresult *res, int row, ProtobufCAllocator *mem)
     e->version = (uint64_t) registry_store_int (res, row, 25);
     e->created_at_us = registry_store_int (res, row, 26);
     e->updated_at_us = registry_store_int (res, row, 27);
-    e->first_loan = registry_store_bool (res, row, 28);
-    e->latest_round = (Kj__Round) registry_store_int (res, row, 29);
+    if (derived) {
+        e->first_loan = registry_store_bool (res, row, 28);
+        e->latest_round = (Kj__Round) registry_store_int (res, row, 29);
+    }
     return e;
 }
 
@@ -275,25 +284,88 @@ registry_store_enterprise_stage (kj_db_t *db, const char *code,
 }
 
 //  --------------------------------------------------------------------------
-//  Parts, read. An enterprise and its seven parts are eight statements
-//  sent in one round trip (kj_db_exec_many); each s_parse_* reads one.
+//  Parts, read. A part's rows come either as the rows of its own
+//  statement (registry_store_enterprise_load_each) or as JSON, an array
+//  of rows each an array of values, from the one statement that reads
+//  the enterprise whole. Each s_parse_* reads one part through s_text,
+//  s_int, s_bool and s_enum, which read either the same way: NULL is ""
+//  (text), 0 or false, as PQgetvalue gives it.
+
+typedef struct {
+    PGresult *res;  //  the part's own statement, or
+    json_t *rows;   //  the part as JSON (NULL: no rows)
+} s_part_t;
+
+static int
+s_count (const s_part_t *part)
+{
+    return part->res ? PQntuples (part->res)
+                     : (int) json_array_size (part->rows);
+}
+
+//  The text of value i of row, "" when NULL.
+static const char *
+s_value (const s_part_t *part, int row, int i)
+{
+    if (part->res)
+        return PQgetvalue (part->res, row, i);
+    const char *text = json_string_value (
+        json_array_get (json_array_get (part->rows, (size_t) row), (size_t) i));
+    return text ? text : "";
+}
+
+static char *
+s_text (const s_part_t *part, int row, int i, ProtobufCAllocator *mem)
+{
+    const char *text = s_value (part, row, i);
+    size_t size = strlen (text) + 1;
+    char *copy = (char *) registry_store_alloc (mem, size);
+    memcpy (copy, text, size);
+    return copy;
+}
+
+static int64_t
+s_int (const s_part_t *part, int row, int i)
+{
+    if (part->res)
+        return registry_store_int (part->res, row, i);
+    return (int64_t) json_integer_value (
+        json_array_get (json_array_get (part->rows, (size_t) row), (size_t) i));
+}
+
+static bool
+s_bool (const s_part_t *part, int row, int i)
+{
+    if (part->res)
+        return registry_store_bool (part->res, row, i);
+    return json_is_true (
+        json_array_get (json_array_get (part->rows, (size_t) row), (size_t) i));
+}
+
+static int
+s_enum (const s_part_t *part, int row, int i,
+        const ProtobufCEnumDescriptor *descriptor, const char *prefix)
+{
+    int value = kj_check_enum_value (descriptor, prefix,
+                                     s_value (part, row, i));
+    return value < 0 ? 0 : value;
+}
 
 static void
-s_parse_figures (PGresult *res, Kj__Enterprise *e, ProtobufCAllocator *mem)
+s_parse_figures (const s_part_t *part, Kj__Enterprise *e,
+                 ProtobufCAllocator *mem)
 {
-    size_t n = (size_t) PQntuples (res);
-    e->figures = (Kj__YearFigures **) registry_store_pointers (mem, n);
-    for (size_t row = 0; row < n; row++) {
+    int n = s_count (part);
+    e->figures = (Kj__YearFigures **) registry_store_pointers (mem, (size_t) n);
+    for (int row = 0; row < n; row++) {
         Kj__YearFigures *f = (Kj__YearFigures *)
             registry_store_alloc (mem, sizeof *f);
         kj__year_figures__init (f);
-        f->year = (int32_t) registry_store_int (res, (int) row, 0);
+        f->year = (int32_t) s_int (part, row, 0);
         for (int i = 0; i < REGISTRY_FIGURES; i++)
-            registry_check_figure_set (f, i,
-                                       registry_store_int (res, (int) row,
-                                                           1 + i));
+            registry_check_figure_set (f, i, s_int (part, row, 1 + i));
         //  "rnd,staff": names of [a-z-] only (checked when stored)
-        const char *names = PQgetvalue (res, (int) row, 10);
+        const char *names = s_value (part, row, 10);
         size_t count = *names ? 1 : 0;
         for (const char *c = names; *c; c++)
             count += *c == ',';
@@ -307,180 +379,268 @@ s_parse_figures (PGresult *res, Kj__Enterprise *e, ProtobufCAllocator *mem)
         }
         e->figures [row] = f;
     }
-    e->n_figures = n;
+    e->n_figures = (size_t) n;
+}
+
+static Kj__Qualification *
+s_qualification (const s_part_t *part, int row, ProtobufCAllocator *mem)
+{
+    Kj__Qualification *q = (Kj__Qualification *)
+        registry_store_alloc (mem, sizeof *q);
+    kj__qualification__init (q);
+    q->kind = (Kj__QualificationKind)
+        s_enum (part, row, 0, &kj__qualification_kind__descriptor, "QUAL_");
+    q->level = (Kj__Level) s_enum (part, row, 1, &kj__level__descriptor,
+                                   "LEVEL_");
+    q->certificate = s_text (part, row, 2, mem);
+    q->granted_on = s_text (part, row, 3, mem);
+    q->expires_on = s_text (part, row, 4, mem);
+    q->expired = s_bool (part, row, 5);
+    return q;
 }
 
 Kj__Qualification *
 registry_store_qualification_row (PGresult *res, int row,
                                   ProtobufCAllocator *mem)
 {
-    Kj__Qualification *q = (Kj__Qualification *)
-        registry_store_alloc (mem, sizeof *q);
-    kj__qualification__init (q);
-    q->kind = (Kj__QualificationKind)
-        registry_store_enum (res, row, 0, &kj__qualification_kind__descriptor,
-                             "QUAL_");
-    q->level = (Kj__Level) registry_store_enum (res, row, 1,
-                                                &kj__level__descriptor,
-                                                "LEVEL_");
-    q->certificate = registry_store_text (res, row, 2, mem);
-    q->granted_on = registry_store_text (res, row, 3, mem);
-    q->expires_on = registry_store_text (res, row, 4, mem);
-    q->expired = registry_store_bool (res, row, 5);
-    return q;
+    s_part_t part = { .res = res };
+    return s_qualification (&part, row, mem);
 }
 
 static void
-s_parse_qualifications (PGresult *res, Kj__Enterprise *e,
+s_parse_qualifications (const s_part_t *part, Kj__Enterprise *e,
                         ProtobufCAllocator *mem)
 {
-    size_t n = (size_t) PQntuples (res);
-    e->qualifications = (Kj__Qualification **) registry_store_pointers (mem, n);
-    for (size_t row = 0; row < n; row++)
-        e->qualifications [row] = registry_store_qualification_row (res,
-                                                                    (int) row,
-                                                                    mem);
-    e->n_qualifications = n;
+    int n = s_count (part);
+    e->qualifications = (Kj__Qualification **)
+        registry_store_pointers (mem, (size_t) n);
+    for (int row = 0; row < n; row++)
+        e->qualifications [row] = s_qualification (part, row, mem);
+    e->n_qualifications = (size_t) n;
 }
 
 static void
-s_parse_awards (PGresult *res, Kj__Enterprise *e, ProtobufCAllocator *mem)
+s_parse_awards (const s_part_t *part, Kj__Enterprise *e,
+                ProtobufCAllocator *mem)
 {
-    size_t n = (size_t) PQntuples (res);
-    e->awards = (Kj__Award **) registry_store_pointers (mem, n);
-    for (size_t row = 0; row < n; row++) {
+    int n = s_count (part);
+    e->awards = (Kj__Award **) registry_store_pointers (mem, (size_t) n);
+    for (int row = 0; row < n; row++) {
         Kj__Award *a = (Kj__Award *) registry_store_alloc (mem, sizeof *a);
         kj__award__init (a);
-        a->name = registry_store_text (res, (int) row, 0, mem);
-        a->level = (Kj__Level) registry_store_enum (res, (int) row, 1,
-                                                    &kj__level__descriptor,
-                                                    "LEVEL_");
-        a->year = (int32_t) registry_store_int (res, (int) row, 2);
-        a->rank = registry_store_text (res, (int) row, 3, mem);
+        a->name = s_text (part, row, 0, mem);
+        a->level = (Kj__Level) s_enum (part, row, 1, &kj__level__descriptor,
+                                       "LEVEL_");
+        a->year = (int32_t) s_int (part, row, 2);
+        a->rank = s_text (part, row, 3, mem);
         e->awards [row] = a;
     }
-    e->n_awards = n;
+    e->n_awards = (size_t) n;
 }
 
 static void
-s_parse_rounds (PGresult *res, Kj__Enterprise *e, ProtobufCAllocator *mem)
+s_parse_rounds (const s_part_t *part, Kj__Enterprise *e,
+                ProtobufCAllocator *mem)
 {
-    size_t n = (size_t) PQntuples (res);
-    e->rounds = (Kj__EquityRound **) registry_store_pointers (mem, n);
-    for (size_t row = 0; row < n; row++) {
+    int n = s_count (part);
+    e->rounds = (Kj__EquityRound **) registry_store_pointers (mem, (size_t) n);
+    for (int row = 0; row < n; row++) {
         Kj__EquityRound *r = (Kj__EquityRound *)
             registry_store_alloc (mem, sizeof *r);
         kj__equity_round__init (r);
-        r->round = (Kj__Round) registry_store_enum (res, (int) row, 0,
-                                                    &kj__round__descriptor,
-                                                    "ROUND_");
-        r->amount_fen = registry_store_int (res, (int) row, 1);
-        r->closed_on = registry_store_text (res, (int) row, 2, mem);
-        r->investors = registry_store_text (res, (int) row, 3, mem);
+        r->round = (Kj__Round) s_enum (part, row, 0, &kj__round__descriptor,
+                                       "ROUND_");
+        r->amount_fen = s_int (part, row, 1);
+        r->closed_on = s_text (part, row, 2, mem);
+        r->investors = s_text (part, row, 3, mem);
         e->rounds [row] = r;
     }
-    e->n_rounds = n;
+    e->n_rounds = (size_t) n;
 }
 
 static void
-s_parse_loans (PGresult *res, Kj__Enterprise *e, ProtobufCAllocator *mem)
+s_parse_loans (const s_part_t *part, Kj__Enterprise *e, ProtobufCAllocator *mem)
 {
-    size_t n = (size_t) PQntuples (res);
-    e->loans = (Kj__BankLoan **) registry_store_pointers (mem, n);
-    for (size_t row = 0; row < n; row++) {
+    int n = s_count (part);
+    e->loans = (Kj__BankLoan **) registry_store_pointers (mem, (size_t) n);
+    for (int row = 0; row < n; row++) {
         Kj__BankLoan *l = (Kj__BankLoan *) registry_store_alloc (mem,
                                                                  sizeof *l);
         kj__bank_loan__init (l);
-        l->lender = registry_store_text (res, (int) row, 0, mem);
-        l->amount_fen = registry_store_int (res, (int) row, 1);
-        l->drawn_on = registry_store_text (res, (int) row, 2, mem);
-        l->matures_on = registry_store_text (res, (int) row, 3, mem);
-        l->outstanding = registry_store_bool (res, (int) row, 4);
+        l->lender = s_text (part, row, 0, mem);
+        l->amount_fen = s_int (part, row, 1);
+        l->drawn_on = s_text (part, row, 2, mem);
+        l->matures_on = s_text (part, row, 3, mem);
+        l->outstanding = s_bool (part, row, 4);
         e->loans [row] = l;
     }
-    e->n_loans = n;
+    e->n_loans = (size_t) n;
 }
 
 static void
-s_parse_chain_links (PGresult *res, Kj__Enterprise *e, ProtobufCAllocator *mem)
+s_parse_chain_links (const s_part_t *part, Kj__Enterprise *e,
+                     ProtobufCAllocator *mem)
 {
-    size_t n = (size_t) PQntuples (res);
-    e->chain_links = (Kj__ChainLink **) registry_store_pointers (mem, n);
-    for (size_t row = 0; row < n; row++) {
+    int n = s_count (part);
+    e->chain_links = (Kj__ChainLink **) registry_store_pointers (mem,
+                                                                 (size_t) n);
+    for (int row = 0; row < n; row++) {
         Kj__ChainLink *c = (Kj__ChainLink *) registry_store_alloc (mem,
                                                                    sizeof *c);
         kj__chain_link__init (c);
-        c->leader_code = registry_store_text (res, (int) row, 0, mem);
-        c->chain = registry_store_text (res, (int) row, 1, mem);
+        c->leader_code = s_text (part, row, 0, mem);
+        c->chain = s_text (part, row, 1, mem);
         e->chain_links [row] = c;
     }
-    e->n_chain_links = n;
+    e->n_chain_links = (size_t) n;
 }
 
 static void
-s_parse_techsme (PGresult *res, Kj__Enterprise *e, ProtobufCAllocator *mem)
+s_parse_techsme (const s_part_t *part, Kj__Enterprise *e,
+                 ProtobufCAllocator *mem)
 {
-    if (PQntuples (res) != 1)
+    if (s_count (part) != 1)
         return;
     Kj__TechSmeScore *t = (Kj__TechSmeScore *) registry_store_alloc (mem,
                                                                      sizeof *t);
     kj__tech_sme_score__init (t);
-    t->year = (int32_t) registry_store_int (res, 0, 0);
-    t->tech_staff_bp = registry_store_int (res, 0, 1);
-    t->rnd_sales_bp = registry_store_int (res, 0, 2);
-    t->rnd_cost_bp = registry_store_int (res, 0, 3);
-    t->tech_staff_score = (int32_t) registry_store_int (res, 0, 4);
-    t->rnd_sales_score = (int32_t) registry_store_int (res, 0, 5);
-    t->rnd_cost_score = (int32_t) registry_store_int (res, 0, 6);
-    t->rnd_score = (int32_t) registry_store_int (res, 0, 7);
-    t->ip_score = (int32_t) registry_store_int (res, 0, 8);
-    t->total = (int32_t) registry_store_int (res, 0, 9);
-    t->eligible = registry_store_bool (res, 0, 10);
-    t->reason = registry_store_text (res, 0, 11, mem);
-    t->undecided = REGISTRY_TECHSME_UNDECIDED (
-        (unsigned) registry_store_int (res, 0, 12));
+    t->year = (int32_t) s_int (part, 0, 0);
+    t->tech_staff_bp = s_int (part, 0, 1);
+    t->rnd_sales_bp = s_int (part, 0, 2);
+    t->rnd_cost_bp = s_int (part, 0, 3);
+    t->tech_staff_score = (int32_t) s_int (part, 0, 4);
+    t->rnd_sales_score = (int32_t) s_int (part, 0, 5);
+    t->rnd_cost_score = (int32_t) s_int (part, 0, 6);
+    t->rnd_score = (int32_t) s_int (part, 0, 7);
+    t->ip_score = (int32_t) s_int (part, 0, 8);
+    t->total = (int32_t) s_int (part, 0, 9);
+    t->eligible = s_bool (part, 0, 10);
+    t->reason = s_text (part, 0, 11, mem);
+    t->undecided = REGISTRY_TECHSME_UNDECIDED ((unsigned) s_int (part, 0, 12));
     e->techsme = t;
 }
 
-//  The parts of an enterprise, in the order of s_parsers
-static const char *const s_part_sql [] = {
-    "SELECT year, revenue_fen, rnd_fen, net_profit_fen, total_assets_fen, "
-    "operating_cash_flow_fen, high_tech_revenue_fen, total_cost_fen, "
-    "staff, tech_staff, array_to_string (not_reported, ',') FROM figures "
-    "WHERE code = $1 ORDER BY year",
-    "SELECT kind, level, certificate, "
-    "coalesce (" DAY ("granted_on") ", ''), " DAY (
-        "expires_on") ", "
-                      "expires_on < current_date FROM qualification WHERE code "
-                      "= $1 "
-                      "ORDER BY kind",
-    "SELECT name, level, year, rank FROM award WHERE code = $1 ORDER BY id",
-    "SELECT round, amount_fen, " DAY (
-        "closed_on") ", investors "
-                     "FROM equity_round WHERE code = $1 ORDER BY closed_on, id",
-    "SELECT lender, amount_fen, " DAY (
-        "drawn_on") ", "
-                    "coalesce (" DAY (
-                        "matures_on") ", ''), outstanding FROM loan "
-                                      "WHERE code = $1 ORDER BY drawn_on, id",
-    "SELECT leader_code, chain FROM chain_link WHERE code = $1 "
-    "ORDER BY leader_code",
-    "SELECT year, tech_staff_bp, rnd_sales_bp, rnd_cost_bp, "
-    "tech_staff_score, rnd_sales_score, rnd_cost_score, rnd_score, "
-    "ip_score, total, eligible, reason, reasons FROM techsme_score "
-    "WHERE code = $1"
-};
-
-typedef void (s_parser_fn) (PGresult *, Kj__Enterprise *, ProtobufCAllocator *);
+typedef void (s_parser_fn) (const s_part_t *, Kj__Enterprise *,
+                            ProtobufCAllocator *);
 static s_parser_fn *const s_parsers [] = {
     s_parse_figures, s_parse_qualifications, s_parse_awards, s_parse_rounds,
     s_parse_loans,   s_parse_chain_links,    s_parse_techsme
 };
 #define PARTS (int) (sizeof s_parsers / sizeof s_parsers [0])
 
+//  Each part's values, in the order its parser reads them, and its order
+//  (SQL built with the DAY macro: laid out by hand)
+// clang-format off
+#define FIGURES_VALUES \
+    "year, revenue_fen, rnd_fen, net_profit_fen, total_assets_fen, " \
+    "operating_cash_flow_fen, high_tech_revenue_fen, total_cost_fen, " \
+    "staff, tech_staff, array_to_string (not_reported, ',')"
+#define FIGURES_ORDER "year"
+#define QUALIFICATIONS_VALUES \
+    "kind, level, certificate, coalesce (" DAY ("granted_on") ", ''), " \
+    DAY ("expires_on") ", expires_on < current_date"
+#define QUALIFICATIONS_ORDER "kind"
+#define AWARDS_VALUES "name, level, year, rank"
+#define AWARDS_ORDER  "id"
+#define ROUNDS_VALUES \
+    "round, amount_fen, " DAY ("closed_on") ", investors"
+#define ROUNDS_ORDER "closed_on, id"
+#define LOANS_VALUES \
+    "lender, amount_fen, " DAY ("drawn_on") ", " \
+    "coalesce (" DAY ("matures_on") ", ''), outstanding"
+#define LOANS_ORDER  "drawn_on, id"
+#define LINKS_VALUES "leader_code, chain"
+#define LINKS_ORDER  "leader_code"
+#define TECHSME_VALUES \
+    "year, tech_staff_bp, rnd_sales_bp, rnd_cost_bp, tech_staff_score, " \
+    "rnd_sales_score, rnd_cost_score, rnd_score, ip_score, total, " \
+    "eligible, reason, reasons"
+#define TECHSME_ORDER "code"
+
+//  A part as the JSON array of its rows (NULL when none)
+#define PART_JSON(values, table, order) \
+    "(SELECT json_agg (json_build_array (" values ") ORDER BY " order ") " \
+    "FROM " table " p WHERE p.code = e.code)"
+//  A part as its own statement
+#define PART_SQL(values, table, order) \
+    "SELECT " values " FROM " table " WHERE code = $1 ORDER BY " order
+
+//  The enterprise whole, in one statement: its columns, then its parts in
+//  the order of s_parsers as one JSON array of seven
+static const char s_whole_sql [] =
+    "SELECT " ENTERPRISE_OWN_COLUMNS ", json_build_array ("
+    PART_JSON (FIGURES_VALUES, "figures", FIGURES_ORDER) ", "
+    PART_JSON (QUALIFICATIONS_VALUES, "qualification", QUALIFICATIONS_ORDER)
+    ", " PART_JSON (AWARDS_VALUES, "award", AWARDS_ORDER) ", "
+    PART_JSON (ROUNDS_VALUES, "equity_round", ROUNDS_ORDER) ", "
+    PART_JSON (LOANS_VALUES, "loan", LOANS_ORDER) ", "
+    PART_JSON (LINKS_VALUES, "chain_link", LINKS_ORDER) ", "
+    PART_JSON (TECHSME_VALUES, "techsme_score", TECHSME_ORDER) ") "
+    "FROM enterprise e WHERE e.code = $1";
+
+//  The parts one statement each, in the order of s_parsers
+static const char *const s_part_sql [] = {
+    PART_SQL (FIGURES_VALUES, "figures", FIGURES_ORDER),
+    PART_SQL (QUALIFICATIONS_VALUES, "qualification", QUALIFICATIONS_ORDER),
+    PART_SQL (AWARDS_VALUES, "award", AWARDS_ORDER),
+    PART_SQL (ROUNDS_VALUES, "equity_round", ROUNDS_ORDER),
+    PART_SQL (LOANS_VALUES, "loan", LOANS_ORDER),
+    PART_SQL (LINKS_VALUES, "chain_link", LINKS_ORDER),
+    PART_SQL (TECHSME_VALUES, "techsme_score", TECHSME_ORDER)
+};
+// clang-format on
+#define PARTS_COLUMN 28  //  after the 28 of ENTERPRISE_OWN_COLUMNS
+
 int
 registry_store_enterprise_load (kj_db_t *db, const char *code, bool parts,
                                 ProtobufCAllocator *mem, Kj__Enterprise **out)
+{
+    const char *params [] = { code };
+    PGresult *res = kj_db_exec (db,
+                                parts ? s_whole_sql
+                                      : "SELECT " ENTERPRISE_COLUMNS
+                                        " FROM enterprise e WHERE e.code = $1",
+                                1, params);
+    if (!res)
+        return -1;
+    int found = PQntuples (res) == 1;
+    json_t *all = NULL;
+    if (found && parts) {
+        json_error_t error;
+        all = json_loads (PQgetvalue (res, 0, PARTS_COLUMN), 0, &error);
+        if (json_array_size (all) != PARTS) {
+            //  PostgreSQL wrote it: only a broken server gets here
+            kj_error ("registry.parts_json", "code=%s error=\"%s\"", code,
+                      error.text);
+            json_decref (all);
+            PQclear (res);
+            return -1;
+        }
+    }
+    if (found) {
+        Kj__Enterprise *e = s_enterprise_row (res, 0, !parts, mem);
+        for (int i = 0; all && i < PARTS; i++) {
+            s_part_t part = { .rows = json_array_get (all, (size_t) i) };
+            s_parsers [i](&part, e, mem);
+        }
+        if (parts) {
+            //  What ENTERPRISE_COLUMNS derives, from the parts read
+            e->first_loan = e->n_loans == 0;
+            for (size_t i = 0; i < e->n_rounds; i++)
+                if (e->rounds [i]->round > e->latest_round)
+                    e->latest_round = e->rounds [i]->round;
+        }
+        *out = e;
+    }
+    json_decref (all);
+    PQclear (res);
+    return found;
+}
+
+int
+registry_store_enterprise_load_each (kj_db_t *db, const char *code,
+                                     ProtobufCAllocator *mem,
+                                     Kj__Enterprise **out)
 {
     const char *params [] = { code };
     kj_db_query_t queries [1 + PARTS];
@@ -490,17 +650,18 @@ registry_store_enterprise_load (kj_db_t *db, const char *code, bool parts,
     for (int i = 0; i < PARTS; i++)
         queries [1 + i] = (kj_db_query_t){ s_part_sql [i], 1, params };
     PGresult *results [1 + PARTS];
-    int count = parts ? 1 + PARTS : 1;
-    if (kj_db_exec_many (db, queries, count, results))
+    if (kj_db_exec_many (db, queries, 1 + PARTS, results))
         return -1;
     int found = PQntuples (results [0]) == 1;
     if (found) {
-        Kj__Enterprise *e = s_enterprise_row (results [0], 0, mem);
-        for (int i = 1; i < count; i++)
-            s_parsers [i - 1](results [i], e, mem);
+        Kj__Enterprise *e = s_enterprise_row (results [0], 0, true, mem);
+        for (int i = 0; i < PARTS; i++) {
+            s_part_t part = { .res = results [1 + i] };
+            s_parsers [i](&part, e, mem);
+        }
         *out = e;
     }
-    for (int i = 0; i < count; i++)
+    for (int i = 0; i <= PARTS; i++)
         PQclear (results [i]);
     return found;
 }
@@ -542,7 +703,7 @@ registry_store_enterprise_list (kj_db_t *db,
     *n = registry_store_page_rows (res, f->limit, 30, total, more);
     *out = (Kj__Enterprise **) registry_store_pointers (mem, *n);
     for (size_t row = 0; row < *n; row++)
-        (*out) [row] = s_enterprise_row (res, (int) row, mem);
+        (*out) [row] = s_enterprise_row (res, (int) row, true, mem);
     PQclear (res);
     return 1;
 }

@@ -100,6 +100,131 @@ s_target (char *buf, size_t size, uint64_t p99, uint64_t raw_p99,
 }
 
 //  --------------------------------------------------------------------------
+//  CPU time, which the load of a shared machine distorts far less than
+//  wall time: a process's (every thread, in clock ticks) and a PostgreSQL
+//  backend's (one thread: the scheduler's nanoseconds), in us.
+
+static uint64_t
+s_process_cpu_us (pid_t pid)
+{
+    char path [64], text [1024];
+    snprintf (path, sizeof path, "/proc/%d/stat", (int) pid);
+    FILE *file = fopen (path, "r");
+    if (!file)
+        return 0;
+    size_t size = fread (text, 1, sizeof text - 1, file);
+    fclose (file);
+    text [size] = 0;
+    //  Fields 14 and 15 (utime, stime), counted after the ")" of the name
+    const char *at = strrchr (text, ')');
+    unsigned long long user = 0, system = 0;
+    if (!at
+        || sscanf (at + 2,
+                   "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu "
+                   "%llu",
+                   &user, &system)
+               != 2)
+        return 0;
+    return (user + system) * 1000000ULL / (uint64_t) sysconf (_SC_CLK_TCK);
+}
+
+static uint64_t
+s_backend_cpu_us (pid_t pid)
+{
+    char path [64];
+    snprintf (path, sizeof path, "/proc/%d/schedstat", (int) pid);
+    FILE *file = fopen (path, "r");
+    unsigned long long ns = 0;
+    if (file) {
+        if (fscanf (file, "%llu", &ns) != 1)
+            ns = 0;
+        fclose (file);
+    }
+    return ns / 1000;
+}
+
+//  The CPU time of every backend of kejin-registry's connections, in us.
+static uint64_t
+s_registry_backends_us (rfx_t *fx)
+{
+    PGresult *res = kj_db_exec (fx->db,
+                                "SELECT pid FROM pg_stat_activity "
+                                "WHERE application_name = 'kejin-registry'",
+                                0, NULL);
+    uint64_t us = 0;
+    for (int row = 0; res && row < PQntuples (res); row++)
+        us += s_backend_cpu_us ((pid_t) atoi (PQgetvalue (res, row, 0)));
+    PQclear (res);
+    return us;
+}
+
+static uint64_t
+s_thread_cpu_us (void)
+{
+    struct timespec now;
+    clock_gettime (CLOCK_THREAD_CPUTIME_ID, &now);
+    return (uint64_t) now.tv_sec * 1000000 + (uint64_t) now.tv_nsec / 1000;
+}
+
+//  GetEnterprise's read (registry_store_enterprise_load), here in this
+//  process on its own connection: one statement (now) against one
+//  statement per part (before), alternated in rounds of 1,000 reads of
+//  the same codes; CPU per read of this thread and of its backend, and
+//  the wall time's median over the rounds.
+static void
+s_read_alternated (rfx_t *fx, char (*codes) [19], size_t n_codes)
+{
+    PGresult *res = kj_db_exec (fx->db, "SELECT pg_backend_pid ()", 0, NULL);
+    pid_t backend = (pid_t) atoi (PQgetvalue (res, 0, 0));
+    PQclear (res);
+    enum { ROUNDS = 10, READS = 1000 };
+    uint64_t own [2] = { 0 }, db [2] = { 0 };
+    kj_hist_t *wall [2] = { kj_hist_new (), kj_hist_new () };
+    for (int round = 0; round < 2 * ROUNDS + 2; round++) {
+        int each = round % 2;
+        uint64_t state = 88172645463325252ULL + (uint64_t) (round / 2);
+        uint64_t own_at = s_thread_cpu_us (),
+                 db_at = s_backend_cpu_us (backend);
+        int64_t started = kj_mono_us ();
+        for (int i = 0; i < READS; i++) {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            const char *code = codes [state % n_codes];
+            Kj__Enterprise *e = NULL;
+            int rc = each ? registry_store_enterprise_load_each (fx->db, code,
+                                                                 rfx_mem (), &e)
+                          : registry_store_enterprise_load (fx->db, code, true,
+                                                            rfx_mem (), &e);
+            if (rc == 1)
+                kj__enterprise__free_unpacked (e, rfx_mem ());
+            else {
+                fprintf (stderr, "bench_registry: read %s: %d\n", code, rc);
+                exit (1);
+            }
+        }
+        //  The first pair warms the statements up
+        if (round >= 2) {
+            own [each] += s_thread_cpu_us () - own_at;
+            db [each] += s_backend_cpu_us (backend) - db_at;
+            kj_hist_record (wall [each],
+                            (uint64_t) (kj_mono_us () - started) / READS);
+        }
+    }
+    static const char *labels [] = {
+        "read whole, one statement (now)",
+        "read, one statement per part (before)",
+    };
+    for (int each = 0; each < 2; each++)
+        printf ("  %-50s %6.1f us  %6.1f us  %6" PRIu64 " us\n", labels [each],
+                (double) own [each] / (ROUNDS * READS),
+                (double) db [each] / (ROUNDS * READS),
+                kj_hist_percentile (wall [each], 500));
+    kj_hist_destroy (&wall [0]);
+    kj_hist_destroy (&wall [1]);
+}
+
+//  --------------------------------------------------------------------------
 //  One product search of the bench: a region, a stage, an amount, a term
 //  and whether across the metro area, from a xorshift state.
 typedef struct {
@@ -373,7 +498,12 @@ main (int argc, char **argv)
             }
             PQclear (prepared);
         }
+        uint64_t registry_at = 0, backends_at = 0;
         for (int i = 0; i < WARM_UP + LOOKUPS; i++) {
+            if (i == WARM_UP) {
+                registry_at = s_process_cpu_us (fx.registry);
+                backends_at = s_registry_backends_us (&fx);
+            }
             state ^= state << 13;
             state ^= state >> 7;
             state ^= state << 17;
@@ -443,10 +573,21 @@ main (int argc, char **argv)
         printf ("  %-50s %6" PRIu64 " us  %6" PRIu64 " us  %6" PRIu64
                 " us   %s\n",
                 labels [layer], p50, p99, kj_hist_max (hist), target);
+        if (layer > 0)
+            printf ("  %-50s %6.1f us  %6.1f us\n",
+                    "  CPU per call: kejin-registry, its backends",
+                    (double) (s_process_cpu_us (fx.registry) - registry_at)
+                        / LOOKUPS,
+                    (double) (s_registry_backends_us (&fx) - backends_at)
+                        / LOOKUPS);
         fflush (stdout);
     }
     printf ("  %-50s %6" PRIu64 " us  %6" PRIu64 " us\n",
             "raw + empty round trip", raw_p50 + empty_p50, raw_p99 + empty_p99);
+    printf ("\n  %-50s %9s  %9s  %9s\n",
+            "GetEnterprise's read here, alternated", "CPU here", "CPU PG",
+            "p50 wall");
+    s_read_alternated (&fx, file.codes, file.n_codes);
 
     //  Product searches: enterprises of every region and stage asking for
     //  amounts and terms, some across the metro area; first the statement
@@ -466,11 +607,20 @@ main (int argc, char **argv)
     }
     PQclear (prepared);
     uint64_t raw_search_p99 = 0;
+    //  Under its generic plan, as registry_store_product_list runs it
+    PQclear (PQexec (conn, "SET plan_cache_mode = force_generic_plan"));
     for (int layer = 0; layer < 2; layer++) {
+        if (layer == 1)
+            PQclear (PQexec (conn, "RESET plan_cache_mode"));
         uint64_t state = 88172645463325252ULL;
         uint64_t found = 0;
         kj_hist_reset (hist);
+        uint64_t registry_at = 0, backends_at = 0;
         for (int i = 0; i < WARM_UP + SEARCHES; i++) {
+            if (i == WARM_UP) {
+                registry_at = s_process_cpu_us (fx.registry);
+                backends_at = s_registry_backends_us (&fx);
+            }
             s_search_t search = s_search_next (&state);
             int64_t sent = kj_mono_us ();
             size_t rows = 0;
@@ -550,6 +700,13 @@ main (int argc, char **argv)
                 " us   %s\n",
                 label, kj_hist_percentile (hist, 500), p99, kj_hist_max (hist),
                 target);
+        if (layer > 0)
+            printf ("  %-50s %6.1f us  %6.1f us\n",
+                    "  CPU per call: kejin-registry, its backends",
+                    (double) (s_process_cpu_us (fx.registry) - registry_at)
+                        / SEARCHES,
+                    (double) (s_registry_backends_us (&fx) - backends_at)
+                        / SEARCHES);
         fflush (stdout);
     }
     printf ("\n");

@@ -27,6 +27,30 @@ typedef struct {
 //  Daemons started by this test process, for log names
 static int rfx_spawned;
 
+//  A protobuf allocator on malloc, for the registry_store_* reads that
+//  take one: what they return is freed with <message>__free_unpacked
+//  (msg, rfx_mem ()).
+static inline void *
+    rfx_alloc (void *data, size_t size)
+{
+    (void) data;
+    return malloc (size);
+}
+
+static inline void
+    rfx_free (void *data, void *pointer)
+{
+    (void) data;
+    free (pointer);
+}
+
+static inline ProtobufCAllocator *
+    rfx_mem (void)
+{
+    static ProtobufCAllocator mem = { rfx_alloc, rfx_free, NULL };
+    return &mem;
+}
+
 //  --------------------------------------------------------------------------
 //  Valid credit codes, computed here independently of registry_uscc:
 //  "91" + region + an 8-digit organisation number + both check characters.

@@ -606,6 +606,59 @@ test_validation (void **state)
 }
 
 //  --------------------------------------------------------------------------
+//  A count or a sum not reported is unknown, not 0: tech staff with the
+//  staff not reported, and high-tech revenue with revenue not reported,
+//  are taken and stored as given (both were refused as "more than 0")
+
+static void
+test_bound_not_reported (void **state)
+{
+    rfx_t fx;
+    rfx_start (&fx, "registry_unknown_bound", NULL);
+    char code [19];
+    rfx_code ("210100", 57, code);
+    Kj__EnterpriseReply *reply = rfx_register (&fx, code, "未报人数有限公司",
+                                               "2018-03-01");
+    kj__enterprise_reply__free_unpacked (reply, NULL);
+    Kj__YearFigures f = KJ__YEAR_FIGURES__INIT;
+    f.year = rfx_year (&fx) - 1;
+    f.tech_staff = 5;
+    f.high_tech_revenue_fen = 100000000;
+    char *names [] = { "staff", "revenue" };
+    f.not_reported = names;
+    f.n_not_reported = 2;
+    Kj__YearFigures *list [] = { &f };
+    Kj__SetFiguresRequest request = KJ__SET_FIGURES_REQUEST__INIT;
+    request.code = code;
+    request.figures = list;
+    request.n_figures = 1;
+    kj_status_t status;
+    reply = NULL;
+    int rc = rfx_call (&fx, "SetFigures", &request.base,
+                       &kj__enterprise_reply__descriptor, &reply, &status, NULL,
+                       false);
+    if (rc)
+        fail_msg ("SetFigures: %s %s", kj_code_name (rc), status.message);
+    kj__enterprise_reply__free_unpacked (reply, NULL);
+    Kj__Enterprise *e = rfx_get (&fx, code, &reply);
+    assert_int_equal (e->n_figures, 1);
+    assert_int_equal (e->figures [0]->tech_staff, 5);
+    assert_int_equal (e->figures [0]->high_tech_revenue_fen, 100000000);
+    assert_int_equal (e->figures [0]->n_not_reported, 2);
+    kj__enterprise_reply__free_unpacked (reply, NULL);
+
+    //  A staff count reported still bounds the tech staff
+    names [0] = "rnd";
+    f.staff = 4;
+    assert_int_equal (rfx_call (&fx, "SetFigures", &request.base,
+                                &kj__enterprise_reply__descriptor, &reply,
+                                &status, NULL, false),
+                      KJ__CODE__INVALID_ARGUMENT);
+    assert_string_equal (status.field, "figures[0].tech_staff");
+    rfx_stop (&fx);
+}
+
+//  --------------------------------------------------------------------------
 //  New figures move the stage; each move is a stage_changed event with the
 //  rule that fired, in order
 
@@ -1201,6 +1254,7 @@ main (void)
         cmocka_unit_test (test_transitions),
         cmocka_unit_test (test_qualification_expiry),
         cmocka_unit_test (test_list_filters_paging),
+        cmocka_unit_test (test_bound_not_reported),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -264,6 +264,25 @@ test_figures_not_reported (void **state)
                       "figures[0].not_reported", "'profit' is no figure");
     assert_int_equal (registry_check_figure ("tech-staff"), 8);
     assert_int_equal (registry_check_figure ("tech_staff"), -1);
+
+    //  A bound not reported is unknown, not 0: nothing to exceed
+    Kj__YearFigures g = KJ__YEAR_FIGURES__INIT;
+    g.year = 2024;
+    g.tech_staff = 5;
+    g.high_tech_revenue_fen = 100;
+    char *unknown [] = { "staff", "revenue" };
+    g.not_reported = unknown;
+    g.n_not_reported = 2;
+    assert_int_equal (registry_check_figures (&g, "figures[0]", &status), 0);
+    g.n_not_reported = 1;
+    s_assert_refused (registry_check_figures (&g, "figures[0]", &status),
+                      &status, KJ__CODE__INVALID_ARGUMENT,
+                      "figures[0].high_tech_revenue_fen",
+                      "more than the revenue");
+    unknown [0] = "revenue";
+    s_assert_refused (registry_check_figures (&g, "figures[0]", &status),
+                      &status, KJ__CODE__INVALID_ARGUMENT,
+                      "figures[0].tech_staff", "more than the 0 staff");
 }
 
 //  The figure table reaches each field of YearFigures once, in the order
