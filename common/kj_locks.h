@@ -38,6 +38,9 @@
 #define KJ_LOCK_AUDIT_SEAL "19276"
 //  One IPO fit batch's runner (session, tried; the batch id).
 #define KJ_LOCK_IPO_FIT "19277"
+//  One topic's events, for batches that write thousands of its keys in
+//  one transaction, kj_db_lock_topic (xact; hashtext of the topic).
+#define KJ_LOCK_TOPIC "19278"
 
 //  One row of the table, for tools and tests.
 typedef struct {

@@ -495,6 +495,9 @@ s_defaulted (kj_db_t *db, const Kj__Application *a, uint64_t offset,
     char date [11], offset_text [24];
     s_date (at_us, date);
     snprintf (offset_text, sizeof offset_text, "%" PRIu64, offset);
+    //  The application's lock, as s_disbursed's, before the first write
+    if (kj_db_lock_key (db, "guarantee.application", a->id))
+        return -1;
     PGresult *res = kj_db_exec (
         db,
         "WITH n AS (INSERT INTO default_notice (loan_id, source, "

@@ -169,7 +169,10 @@ ipo_claims_approve (kj_call_t *call, const ProtobufCMessage *request,
               "%s", ipo_server_who (call));
     if (in->note && *in->note)
         snprintf (claim.note, sizeof claim.note, "%s", in->note);
-    if (ipo_store_claim_save (db, &claim) < 0)
+    //  The claim's events are its firm's: the firm's lock before the
+    //  first write (no transaction holds it and then waits for a claim)
+    if (kj_db_lock_key (db, "ipo.firm", claim.firm)
+        || ipo_store_claim_save (db, &claim) < 0)
         return kj_call_fail_db (call);
     Kj__IpoClaimReply *out = (Kj__IpoClaimReply *) reply;
     out->claim = s_claim_msg (call, &claim);

@@ -843,8 +843,17 @@ s_cohort (scoring_server_t *server, kj_db_t *db, const char *batch, int stage,
 static int
 s_chunk (scoring_server_t *server, kj_db_t *db)
 {
+    //  The chunk's events are ordered by their topics' locks, shared:
+    //  chunks store side by side, none writes a second event of a
+    //  portrait or a batch another wrote (docs/events-design.md, "Which
+    //  lock orders an event"). Before the claim, the first write.
     if (kj_db_begin (db))
         return -1;
+    if (kj_db_lock_topic (db, "scoring.portrait.scored", true)
+        || kj_db_lock_topic (db, "scoring.batch.finished", true)) {
+        kj_db_rollback (db);
+        return -1;
+    }
     //  Each worker scores a stage's whole cohort for any chunk of it: it
     //  takes a chunk of the stage it holds scored first, and else one of
     //  the stages its process id's parity prefers, so that two workers
