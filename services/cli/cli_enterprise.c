@@ -65,6 +65,26 @@ const char *const cli_enterprise_usage = N_ (
     "Dates are YYYY-MM-DD.\n");
 
 //  --------------------------------------------------------------------------
+//  The option spec of the enterprise's own fields: the flags and counts
+//  as the registry's field table names them.
+
+const char *
+cli_enterprise_own_spec (bool flags_are_switches, char *buf, size_t size)
+{
+    size_t at = (size_t) snprintf (buf, size, "%s",
+                                   "name= region= industry= founded= size= "
+                                   "tax-grade=");
+    for (int i = 0; i < REGISTRY_ENTERPRISE_FIELDS && at < size; i++) {
+        const registry_field_t *f = &registry_check_enterprise_table [i];
+        bool flag = f->kind == REGISTRY_FIELD_FLAG;
+        at += (size_t) snprintf (buf + at, size - at, " %s%s", f->option,
+                                 flag && flags_are_switches ? "!" : "=");
+    }
+    assert (at < size);
+    return buf;
+}
+
+//  --------------------------------------------------------------------------
 //  Options shared by add and update: the enterprise's own fields. Sets
 //  what is given in e (strings point into args) and names it in mask.
 
@@ -125,11 +145,9 @@ cli_enterprise_own_fields (cli_args_t *args, Kj__Enterprise *e,
 static int
 s_add (cli_t *cli, int argc, char **argv)
 {
+    char spec [512];
     cli_args_t *args = cli_args_verb (
-        argc, argv,
-        "name= region= industry= founded= size= tutoring! board-standard! "
-        "chain-leader! dishonest! abnormal! tax-grade= invention-patents= "
-        "class2-ip= pledged-ip=",
+        argc, argv, cli_enterprise_own_spec (true, spec, sizeof spec),
         cli_enterprise_usage, 1, "name",
         "enterprise add takes a credit code and --name, e.g.\n  kejin "
         "enterprise add 91210100MA0QEK7B6N --name 沈阳新松科技有限公司 "

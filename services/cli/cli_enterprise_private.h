@@ -51,6 +51,12 @@ int
     cli_enterprise_get (cli_t *cli, const char *code,
                         Kj__EnterpriseReply **reply);
 
+//  The option spec (cli_args_verb's) of the enterprise's own fields, the
+//  flags and counts from the registry's field table; flags are switches
+//  (add) or take yes|no (update). Into buf, which it returns.
+const char *
+    cli_enterprise_own_spec (bool flags_are_switches, char *buf, size_t size);
+
 //  Options shared by add and update: the enterprise's own fields. Sets
 //  what is given in e (strings point into args) and names it in mask.
 int

@@ -218,13 +218,13 @@ s_free_added (Kj__Enterprise *current, Kj__Enterprise *e, cli_args_t *args)
 int
 cli_enterprise_update (cli_t *cli, int argc, char **argv)
 {
+    char own [512], spec [640];
+    snprintf (spec, sizeof spec,
+              "%s award= round= loan= link= clear-awards! clear-rounds! "
+              "clear-loans! clear-links! version=",
+              cli_enterprise_own_spec (false, own, sizeof own));
     cli_args_t *args = cli_args_verb (
-        argc, argv,
-        "name= region= industry= founded= size= tutoring= board-standard= "
-        "chain-leader= dishonest= abnormal= tax-grade= invention-patents= "
-        "class2-ip= pledged-ip= award= round= loan= link= clear-awards! "
-        "clear-rounds! clear-loans! clear-links! version=",
-        cli_enterprise_usage, 1, NULL,
+        argc, argv, spec, cli_enterprise_usage, 1, NULL,
         "enterprise update takes one credit code and the fields to change, "
         "e.g.\n  kejin enterprise update 91210100MA0QEK7B6N --tax-grade A "
         "--dishonest no");
