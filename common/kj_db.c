@@ -34,8 +34,6 @@
 #define KJ_DB_NAME_MAX 63
 //  Statements kj_db_defer holds at most before it sends them on its own
 #define KJ_DB_DEFER_MAX 16
-//  Entity keys a transaction's kj_db_lock_key calls are remembered for
-#define KJ_DB_LOCKED_MAX 32
 //  Topics a transaction's kj_db_lock_topic calls are remembered for
 #define KJ_DB_TOPICS_MAX 8
 
@@ -68,10 +66,11 @@ struct _kj_db_t {
     bool begun;       //  in_tx, and BEGIN went to the server
     s_deferred_t deferred [KJ_DB_DEFER_MAX];  //  kj_db_defer's, in order
     int n_deferred;
-    uint64_t round_trips;             //  to the server, for kj_db_round_trips
-    char *locked [KJ_DB_LOCKED_MAX];  //  keys kj_db_lock_key took in this tx
-    int n_locked;
-    bool locked_many;  //  more than the table holds: any key counts as held
+    uint64_t round_trips;  //  to the server, for kj_db_round_trips
+    //  Keys kj_db_lock_key took in this transaction, each once (as many
+    //  as PostgreSQL's lock table let it take: it fails before this grows
+    //  past a few thousand)
+    zhashx_t *locked;
     char *topics [KJ_DB_TOPICS_MAX];  //  topics kj_db_lock_topic took
     int n_topics;
     bool refused;            //  kj_db_refuse: the tx fails whole
@@ -423,10 +422,8 @@ s_pipeline_once (kj_db_t *self, const s_item_t *items, int count,
 static void
 s_locked_clear (kj_db_t *self)
 {
-    for (int i = 0; i < self->n_locked; i++)
-        free (self->locked [i]);
-    self->n_locked = 0;
-    self->locked_many = false;
+    if (self->locked)
+        zhashx_purge (self->locked);
     for (int i = 0; i < self->n_topics; i++)
         free (self->topics [i]);
     self->n_topics = 0;
@@ -580,28 +577,17 @@ kj_db_holds_key (kj_db_t *self, const char *topic, const char *key)
     assert (self && key);
     if (!self->in_tx)
         return false;
-    if (self->locked_many)
-        return true;
     for (int i = 0; topic && i < self->n_topics; i++)
         if (streq (self->topics [i], topic))
             return true;
-    for (int i = 0; i < self->n_locked; i++)
-        if (streq (self->locked [i], key))
-            return true;
-    return false;
+    return zhashx_lookup (self->locked, key) != NULL;
 }
 
 void
 kj_db_locked_key (kj_db_t *self, const char *key)
 {
     assert (self->in_tx && key);
-    if (self->n_locked < KJ_DB_LOCKED_MAX) {
-        self->locked [self->n_locked] = strdup (key);
-        assert (self->locked [self->n_locked]);
-        self->n_locked++;
-    }
-    else
-        self->locked_many = true;  //  too many to tell: any key is held
+    zhashx_insert (self->locked, key, (void *) 1);  //  or there already
 }
 
 int
@@ -670,6 +656,8 @@ kj_db_new (const char *dsn, const char *schema, int wait_ms)
     zhashx_set_duplicator (self->statements, (zhashx_duplicator_fn *) strdup);
     zhashx_set_destructor (self->statements,
                            (zhashx_destructor_fn *) zstr_free);
+    self->locked = zhashx_new ();  //  keys copied, values a mark
+    assert (self->locked);
     if (s_connect (self, wait_ms))
         kj_db_destroy (&self);
     return self;
@@ -685,6 +673,7 @@ kj_db_destroy (kj_db_t **self_p)
             PQfinish (self->conn);
         s_deferred_clear (self);
         s_locked_clear (self);
+        zhashx_destroy (&self->locked);
         zhashx_destroy (&self->statements);
         free (self->dsn);
         free (self->schema);
