@@ -34,8 +34,8 @@
 #define KJ_DB_NAME_MAX 63
 //  Statements kj_db_defer holds at most before it sends them on its own
 #define KJ_DB_DEFER_MAX 16
-//  Entity keys a transaction's kj_db_lock_key calls are remembered for
-#define KJ_DB_LOCKED_MAX 32
+//  Topics a transaction's kj_db_lock_topic calls are remembered for
+#define KJ_DB_TOPICS_MAX 8
 
 //  A statement held by kj_db_defer: copies of its text and parameters
 typedef struct {
@@ -66,11 +66,17 @@ struct _kj_db_t {
     bool begun;       //  in_tx, and BEGIN went to the server
     s_deferred_t deferred [KJ_DB_DEFER_MAX];  //  kj_db_defer's, in order
     int n_deferred;
-    uint64_t round_trips;             //  to the server, for kj_db_round_trips
-    char *locked [KJ_DB_LOCKED_MAX];  //  keys kj_db_lock_key took in this tx
-    int n_locked;
-    bool locked_many;  //  more than the table holds: any key counts as held
-    bool copying;      //  between kj_db_copy_begin and kj_db_copy_end
+    uint64_t round_trips;  //  to the server, for kj_db_round_trips
+    //  Keys kj_db_lock_key took in this transaction, each once (as many
+    //  as PostgreSQL's lock table let it take: it fails before this grows
+    //  past a few thousand)
+    zhashx_t *locked;
+    char *topics [KJ_DB_TOPICS_MAX];  //  topics kj_db_lock_topic took
+    int n_topics;
+    bool refused;            //  kj_db_refuse: the tx fails whole
+    char refused_state [6];  //  its sqlstate and message
+    char refused_error [256];
+    bool copying;  //  between kj_db_copy_begin and kj_db_copy_end
     char notify [KJ_DB_NAME_MAX + 1];  //  channel to wake after commit
     char sqlstate [6];                 //  of the last error, "" if none
     char error [512];                  //  message of the last error, one line
@@ -321,6 +327,10 @@ s_exec_once (kj_db_t *self, const char *sql, int nparams,
 static int
 s_ready (kj_db_t *self)
 {
+    if (self->in_tx && self->refused) {
+        s_set_error (self, self->refused_state, self->refused_error);
+        return -1;
+    }
     if (!(self->in_tx && PQtransactionStatus (self->conn) == PQTRANS_INERROR))
         s_clear_error (self);
     if (PQstatus (self->conn) == CONNECTION_OK)
@@ -412,10 +422,12 @@ s_pipeline_once (kj_db_t *self, const s_item_t *items, int count,
 static void
 s_locked_clear (kj_db_t *self)
 {
-    for (int i = 0; i < self->n_locked; i++)
-        free (self->locked [i]);
-    self->n_locked = 0;
-    self->locked_many = false;
+    if (self->locked)
+        zhashx_purge (self->locked);
+    for (int i = 0; i < self->n_topics; i++)
+        free (self->topics [i]);
+    self->n_topics = 0;
+    self->refused = false;
 }
 
 static void
@@ -560,17 +572,22 @@ kj_db_round_trips (kj_db_t *self)
 }
 
 bool
-kj_db_holds_key (kj_db_t *self, const char *key)
+kj_db_holds_key (kj_db_t *self, const char *topic, const char *key)
 {
     assert (self && key);
     if (!self->in_tx)
         return false;
-    if (self->locked_many)
-        return true;
-    for (int i = 0; i < self->n_locked; i++)
-        if (streq (self->locked [i], key))
+    for (int i = 0; topic && i < self->n_topics; i++)
+        if (streq (self->topics [i], topic))
             return true;
-    return false;
+    return zhashx_lookup (self->locked, key) != NULL;
+}
+
+void
+kj_db_locked_key (kj_db_t *self, const char *key)
+{
+    assert (self->in_tx && key);
+    zhashx_insert (self->locked, key, (void *) 1);  //  or there already
 }
 
 int
@@ -578,17 +595,45 @@ kj_db_lock_key (kj_db_t *self, const char *kind, const char *key)
 {
     assert (self->in_tx);
     const char *params [] = { kind, key };
-    if (self->n_locked < KJ_DB_LOCKED_MAX) {
-        self->locked [self->n_locked] = strdup (key);
-        assert (self->locked [self->n_locked]);
-        self->n_locked++;
-    }
-    else
-        self->locked_many = true;  //  too many to tell: any key is held
+    kj_db_locked_key (self, key);
     return kj_db_defer (self,
                         "SELECT pg_advisory_xact_lock (" KJ_LOCK_ENTITY
                         ", hashtext ($1 || ':' || $2))",
                         2, params);
+}
+
+int
+kj_db_lock_topic (kj_db_t *self, const char *topic, bool shared)
+{
+    assert (self->in_tx && topic && *topic);
+    for (int i = 0; i < self->n_topics; i++)
+        if (streq (self->topics [i], topic))
+            return 0;  //  held already
+    //  A batch locks one topic or two: more is a mistake of the caller
+    assert (self->n_topics < KJ_DB_TOPICS_MAX);
+    self->topics [self->n_topics] = strdup (topic);
+    assert (self->topics [self->n_topics]);
+    self->n_topics++;
+    const char *params [] = { topic };
+    return kj_db_defer (
+        self,
+        shared ? "SELECT pg_advisory_xact_lock_shared (" KJ_LOCK_TOPIC
+                 ", hashtext ($1))"
+               : "SELECT pg_advisory_xact_lock (" KJ_LOCK_TOPIC
+                 ", hashtext ($1))",
+        1, params);
+}
+
+void
+kj_db_refuse (kj_db_t *self, const char *message)
+{
+    assert (self->in_tx && message);
+    if (self->refused)
+        return;  //  the first reason stays
+    self->refused = true;
+    kj_strlcpy (self->refused_state, "XX000", sizeof self->refused_state);
+    kj_strlcpy (self->refused_error, message, sizeof self->refused_error);
+    s_set_error (self, self->refused_state, self->refused_error);
 }
 
 //  --------------------------------------------------------------------------
@@ -611,6 +656,8 @@ kj_db_new (const char *dsn, const char *schema, int wait_ms)
     zhashx_set_duplicator (self->statements, (zhashx_duplicator_fn *) strdup);
     zhashx_set_destructor (self->statements,
                            (zhashx_destructor_fn *) zstr_free);
+    self->locked = zhashx_new ();  //  keys copied, values a mark
+    assert (self->locked);
     if (s_connect (self, wait_ms))
         kj_db_destroy (&self);
     return self;
@@ -626,6 +673,7 @@ kj_db_destroy (kj_db_t **self_p)
             PQfinish (self->conn);
         s_deferred_clear (self);
         s_locked_clear (self);
+        zhashx_destroy (&self->locked);
         zhashx_destroy (&self->statements);
         free (self->dsn);
         free (self->schema);
@@ -687,7 +735,7 @@ kj_db_copy_begin (kj_db_t *self, const char *sql)
 {
     assert (self);
     assert (sql);
-    if (s_flush (self))
+    if (s_flush (self) || s_ready (self))
         return -1;
     s_clear_error (self);
     self->round_trips++;
@@ -782,6 +830,8 @@ kj_db_status_code (const char *sqlstate)
         return KJ__CODE__ALREADY_EXISTS;
     if (streq (sqlstate, "23503"))
         return KJ__CODE__FAILED_PRECONDITION;
+    if (strncmp (sqlstate, "XX", 2) == 0)
+        return KJ__CODE__INTERNAL;  //  a bug or a broken server: no retry
     return KJ__CODE__UNAVAILABLE;
 }
 
@@ -827,6 +877,12 @@ kj_db_commit (kj_db_t *self)
     if (!self->in_tx) {
         s_set_error (self, "25P01", "commit outside a transaction");
         kj_error ("db.commit_outside_tx", "schema=%s", self->schema);
+        return -1;
+    }
+    if (self->refused) {
+        //  Refused by the client (kj_db_refuse): nothing of it commits
+        kj_db_rollback (self);
+        s_set_error (self, "XX000", "the transaction was refused; rolled back");
         return -1;
     }
     if (!self->begun && self->n_deferred == 0) {

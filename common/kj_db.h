@@ -132,7 +132,8 @@ bool
 //  exception) is INVALID_ARGUMENT, or OUT_OF_RANGE for 22003 (numeric)
 //  and 22008 (date and time); 23502 (not null) and 23514 (check)
 //  INVALID_ARGUMENT; 23505 (unique) ALREADY_EXISTS; 23503 (foreign key)
-//  FAILED_PRECONDITION. Anything else is UNAVAILABLE: retry.
+//  FAILED_PRECONDITION; class XX (internal error, and kj_db_refuse's)
+//  INTERNAL. Anything else is UNAVAILABLE: retry.
 int
     kj_db_status_code (const char *sqlstate);
 
@@ -166,11 +167,42 @@ void
 int
     kj_db_lock_key (kj_db_t *self, const char *kind, const char *key);
 
-//  Whether this transaction took the lock of an entity whose key is key
-//  (kj_db_lock_key, any kind); false outside a transaction. For the
-//  outbox's check that an event's key is locked.
+//  Take the lock of a topic (KJ_LOCK_TOPIC, e.g. "ipo.fit.newly") until
+//  the transaction ends: for a batch that writes thousands of keyed events
+//  of one topic in one transaction, where a lock per key would fill
+//  PostgreSQL's lock table (max_locks_per_transaction x connections). It
+//  orders the topic's events only because EVERY transaction that writes
+//  the topic takes it, before its first write: a topic is ordered by its
+//  keys' locks or by its topic lock, never by a mix. shared: for writers
+//  that may run side by side because none writes a second event of an
+//  entity another wrote (each event is its entity's only one: a scoring
+//  chunk's portraits); they are ordered against every exclusive holder
+//  (docs/events-design.md, "Which lock orders an event"). Deferred as
+//  kj_db_lock_key's. 0 or -1.
+int
+    kj_db_lock_topic (kj_db_t *self, const char *topic, bool shared);
+
+//  Record that the caller took key's entity lock (kj_db_lock_key's SQL:
+//  KJ_LOCK_ENTITY, hashtext (kind ':' key)) with a statement of its own,
+//  such as one that locks every product of an institution, or a lock in
+//  a kj_db_exec_many batch. Inside a transaction.
+void
+    kj_db_locked_key (kj_db_t *self, const char *key);
+
+//  Whether this transaction holds a lock that orders topic's event of key:
+//  key's entity lock (kj_db_lock_key, any kind, or kj_db_locked_key) or
+//  topic's lock (kj_db_lock_topic; topic may be NULL); false outside a
+//  transaction. For the outbox's check before it writes a keyed event.
 bool
-    kj_db_holds_key (kj_db_t *self, const char *key);
+    kj_db_holds_key (kj_db_t *self, const char *topic, const char *key);
+
+//  Refuse the open transaction from the client's side (a caller's
+//  mistake that kj_outbox finds, say): from now on every statement of it
+//  fails at once without going to the server, with SQLSTATE XX000 and
+//  message (kj_db_sqlstate, kj_db_error), and kj_db_commit rolls it back
+//  and fails. The first reason stays. Inside a transaction.
+void
+    kj_db_refuse (kj_db_t *self, const char *message);
 
 //  Create the schema if missing and apply every migration not yet
 //  recorded, under an advisory lock so that copies starting together apply

@@ -19,6 +19,7 @@ const kj_lock_t kj_locks [] = {
     { 19276, "KJ_LOCK_AUDIT_SEAL", "xact", "hashtext (trail schema)" },
     { 19277, "KJ_LOCK_IPO_FIT", "session", "batch id" },
     { 19278, "KJ_LOCK_SCORING_STAGE", "session", "batch id x 4 + stage" },
+    { 19279, "KJ_LOCK_TOPIC", "xact", "hashtext (topic)" },
     { 0, NULL, NULL, NULL }
 };
 

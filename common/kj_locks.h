@@ -41,6 +41,9 @@
 //  One scoring batch's stage, scored by one worker at a time (session,
 //  tried; batch id mod 500,000,000 x 4 + stage).
 #define KJ_LOCK_SCORING_STAGE "19278"
+//  One topic's events, for batches that write thousands of its keys in
+//  one transaction, kj_db_lock_topic (xact; hashtext of the topic).
+#define KJ_LOCK_TOPIC "19279"
 
 //  One row of the table, for tools and tests.
 typedef struct {

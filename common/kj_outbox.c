@@ -46,31 +46,41 @@ s_hex (const ProtobufCMessage *payload, size_t *size_p)
 }
 
 //  --------------------------------------------------------------------------
-//  The check that a keyed event's entity is locked (kj_db_lock_key) in
-//  its transaction: without the lock, two transactions of one entity can
-//  put its events in the log in another order than they ran. Logged once
-//  per topic and process (outbox.unlocked): a warning, not a refusal, as
-//  long as some services (ipo, scoring) still write keyed events without
-//  the lock; docs/events-design.md says which.
+//  The check that a keyed event is ordered: its entity locked
+//  (kj_db_lock_key) or its topic (kj_db_lock_topic) in its transaction.
+//  Without it, two transactions of one entity can put its events in the
+//  log in another order than they ran, which no subscriber can repair: so
+//  the event is refused, and with it the transaction (kj_db_refuse; the
+//  handler's call fails INTERNAL), logged once per topic and process.
+//  keys [i] for i < n, or the one key.
 
-static void
-s_check_locked (kj_db_t *db, const char *topic, const char *key)
+static int
+s_check_locked (kj_db_t *db, const char *topic, size_t n,
+                const char *const *keys)
 {
     static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-    static zhashx_t *warned = NULL;
-    if (!key || !*key || kj_db_holds_key (db, key))
-        return;
+    static zhashx_t *logged = NULL;
+    const char *key = NULL;
+    for (size_t i = 0; i < n && !key; i++)
+        if (keys [i] && *keys [i] && !kj_db_holds_key (db, topic, keys [i]))
+            key = keys [i];
+    if (!key)
+        return 0;
     pthread_mutex_lock (&lock);
-    if (!warned)
-        warned = zhashx_new ();  //  lives as long as the process
-    bool first = zhashx_insert (warned, topic, (void *) 1) == 0;
+    if (!logged)
+        logged = zhashx_new ();  //  lives as long as the process
+    bool first = zhashx_insert (logged, topic, (void *) 1) == 0;
     pthread_mutex_unlock (&lock);
     if (first)
-        kj_warn ("outbox.unlocked",
-                 "topic=%s key=%s reason=\"the event's entity is not "
-                 "locked in its transaction (kj_db_lock_key): its events "
-                 "may reach the log out of order\"",
-                 topic, key);
+        kj_error ("outbox.unlocked",
+                  "topic=%s key=%s reason=\"the event's entity is not "
+                  "locked in its transaction (kj_db_lock_key, or "
+                  "kj_db_lock_topic for a batch): refused, or its events "
+                  "could reach the log out of order\"",
+                  topic, key);
+    kj_db_refuse (db, "outbox: a keyed event whose entity is not locked "
+                      "in its transaction (kj_db_lock_key)");
+    return -1;
 }
 
 //  --------------------------------------------------------------------------
@@ -81,15 +91,10 @@ s_check_locked (kj_db_t *db, const char *topic, const char *key)
     "INSERT INTO kj_outbox (topic, key, payload_type, payload) "               \
     "VALUES ($1, $2, $3, decode ($4, 'hex'))"
 
-kj_db_query_t
-kj_outbox_row (kj_db_t *db, const char *topic, const char *key,
-               const ProtobufCMessage *payload, kj_outbox_row_t *row)
+static kj_db_query_t
+s_row (kj_db_t *db, const char *topic, const char *key,
+       const ProtobufCMessage *payload, kj_outbox_row_t *row)
 {
-    //  An event outside a transaction could commit without its change:
-    //  that is a mistake of the caller, not of its input
-    assert (kj_db_in_tx (db));
-    assert (topic && *topic && *topic != '$');
-    s_check_locked (db, topic, key);
     size_t size;
     row->hex = s_hex (payload, &size);
     row->params [0] = topic;
@@ -100,6 +105,19 @@ kj_outbox_row (kj_db_t *db, const char *topic, const char *key,
     kj_outbox_channel (kj_db_schema (db), channel);
     kj_db_notify_after_commit (db, channel);
     return (kj_db_query_t){ S_INSERT_SQL, 4, row->params };
+}
+
+kj_db_query_t
+kj_outbox_row (kj_db_t *db, const char *topic, const char *key,
+               const ProtobufCMessage *payload, kj_outbox_row_t *row)
+{
+    //  An event outside a transaction could commit without its change:
+    //  that is a mistake of the caller, not of its input
+    assert (kj_db_in_tx (db));
+    assert (topic && *topic && *topic != '$');
+    //  Refused, the transaction fails, and the batch this row goes into
+    s_check_locked (db, topic, 1, &key);
+    return s_row (db, topic, key, payload, row);
 }
 
 void
@@ -113,8 +131,12 @@ int
 kj_outbox_add (kj_db_t *db, const char *topic, const char *key,
                const ProtobufCMessage *payload)
 {
+    assert (kj_db_in_tx (db));
+    assert (topic && *topic && *topic != '$');
+    if (s_check_locked (db, topic, 1, &key))
+        return -1;
     kj_outbox_row_t row;
-    kj_db_query_t query = kj_outbox_row (db, topic, key, payload, &row);
+    kj_db_query_t query = s_row (db, topic, key, payload, &row);
     //  Goes with the next statement or COMMIT (kj_db_defer), which fail
     //  if it does
     int rc = kj_db_defer (db, query.sql, query.nparams, query.params);
@@ -182,6 +204,8 @@ kj_outbox_add_many (kj_db_t *db, const char *topic, size_t n,
     assert (topic && *topic && *topic != '$');
     if (n == 0)
         return 0;
+    if (keys && s_check_locked (db, topic, n, keys))
+        return -1;
     zchunk_t *buf = zchunk_new (NULL, n * 128);
     assert (buf);
     for (size_t i = 0; i < n; i++)

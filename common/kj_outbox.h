@@ -9,7 +9,10 @@
 
     So that one key's events reach the log in the order of its changes, the
     transaction takes the key's lock (kj_db_lock_key) before its first
-    write.
+    write, or, for a batch of thousands of one topic's events, the topic's
+    lock (kj_db_lock_topic) that every writer of that topic takes. A keyed
+    event without either is refused, and its transaction with it
+    (docs/events-design.md, "Which lock orders an event").
     =========================================================================
 */
 
@@ -27,7 +30,9 @@
 //  next statement or its COMMIT (kj_db_defer), so that a failure of the
 //  insert fails that statement or the commit. 0, or -1 when it failed
 //  already (the transaction is then failed too: roll it back, and retry
-//  it if kj_db_retryable).
+//  it if kj_db_retryable), or was refused: a key whose lock this
+//  transaction does not hold (kj_db_holds_key), logged once per topic
+//  (outbox.unlocked), the transaction refused (kj_db_refuse).
 int
     kj_outbox_add (kj_db_t *db, const char *topic, const char *key,
                    const ProtobufCMessage *payload);
@@ -36,7 +41,9 @@ int
 //  (kj_db_exec_many), so that it costs no round trip of its own: the
 //  statement (its parameters in *row), to run in db's transaction, the
 //  relay woken after the commit. Its result is the insert's (PGRES_COMMAND_OK,
-//  one row). kj_outbox_row_free (row) after the batch ran.
+//  one row). An unlocked key refuses the transaction as kj_outbox_add
+//  does, so that the batch fails. kj_outbox_row_free (row) after the batch
+//  ran.
 typedef struct {
     const char *params [4];
     char *hex;
@@ -54,7 +61,8 @@ void
 //  empty one) as kj_outbox_add takes them, written with one COPY in the
 //  order given (ids, and so the log, follow it). Must be called inside a
 //  transaction of db. 0, or -1 when the COPY failed (the transaction is
-//  then failed too).
+//  then failed too) or a key is not locked (as kj_outbox_add; a batch
+//  takes the topic's lock, kj_db_lock_topic).
 int
     kj_outbox_add_many (kj_db_t *db, const char *topic, size_t n,
                         const char *const *keys,

@@ -193,12 +193,19 @@ int
 int
     cli_ipo_pipeline (cli_t *cli, int argc, char **argv);
 
-//  Bulk CSV of the registry (cli_bulk.c): `kejin KIND import|export ...`
+//  Bulk CSV of the registry (cli_bulk.c, cli_bulk_export.c): `kejin KIND import|export ...`
 //  with kind "enterprise", "institution" or "product"; argv [0] is the
 //  verb.
 int
     cli_bulk_import (cli_t *cli, const char *kind, int argc, char **argv);
 int
     cli_bulk_export (cli_t *cli, const char *kind, int argc, char **argv);
+
+//  The kj.BulkKind of a noun ("enterprise", "institution", "product",
+//  "figures"), 0 for none; and what the CLI calls a kind ("enterprises").
+int
+    cli_bulk_kind_of (const char *noun);
+const char *
+    cli_bulk_kind_name (int kind);
 
 #endif

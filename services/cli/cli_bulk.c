@@ -42,15 +42,14 @@ static const char *s_import_usage = N_ (
     "it goes, else every 5 seconds. Exit codes: 0 imported, 2 refused (the\n"
     "file has problems) or bad arguments, 3 no answer, 4 internal error.\n");
 
-static const char *s_export_usage = N_ (
-    "Usage: kejin %s export [--out FILE]%s\n\n"
-    "Write every %s as CSV (UTF-8, a header row, the columns `kejin %s\n"
-    "import` reads, plus the ones the registry computes, which import\n"
-    "ignores) to stdout or FILE, a page at a time. Filters:\n%s");
-
 //  What the nouns call the kinds (kj.BulkKind).
-static const char *s_kind_names [] = { "", "enterprises", "figures",
-                                       "institutions", "products" };
+const char *
+cli_bulk_kind_name (int kind)
+{
+    static const char *names [] = { "", "enterprises", "figures",
+                                    "institutions", "products" };
+    return kind > 0 && kind < 5 ? names [kind] : "";
+}
 
 //  --------------------------------------------------------------------------
 //  An import in progress
@@ -525,7 +524,7 @@ s_print_done (s_import_t *self, const Kj__ImportCommitReply *reply)
     kj_money_grouped (reply->rows, rows, sizeof rows);
     const char *what = self->kind == KJ__BULK_KIND__BULK_FIGURES
                          ? "new years of figures"
-                         : s_kind_names [self->kind];
+                         : cli_bulk_kind_name (self->kind);
     printf (_ ("imported %s %s from %s in %.1f s (%.0f rows/s)"), imported,
             what, self->path, seconds, seconds > 0 ? reply->rows / seconds : 0);
     if (self->kind == KJ__BULK_KIND__BULK_FIGURES)
@@ -539,8 +538,8 @@ s_print_done (s_import_t *self, const Kj__ImportCommitReply *reply)
 //  Import
 
 //  The kind of a noun ("enterprise", "institution", "product", "figures").
-static Kj__BulkKind
-s_kind_of (const char *noun)
+int
+cli_bulk_kind_of (const char *noun)
 {
     return streq (noun, "enterprise")  ? KJ__BULK_KIND__BULK_ENTERPRISES
          : streq (noun, "figures")     ? KJ__BULK_KIND__BULK_FIGURES
@@ -583,7 +582,7 @@ cli_bulk_import (cli_t *cli, const char *noun, int argc, char **argv)
     s_import_t self = { .cli = cli, .fd = -1 };
     char *header = NULL;
     int64_t value;
-    self.kind = s_kind_of (noun);
+    self.kind = (Kj__BulkKind) cli_bulk_kind_of (noun);
     self.in_flight = 4;
     self.chunk_bytes = 1024 * 1024;
     if (cli_args_count (args) != 1) {
@@ -739,104 +738,6 @@ done:
     free (header);
     if (self.fd > STDIN_FILENO)
         close (self.fd);
-    cli_args_destroy (&args);
-    return rc;
-}
-
-//  --------------------------------------------------------------------------
-//  Export
-
-int
-cli_bulk_export (cli_t *cli, const char *noun, int argc, char **argv)
-{
-    Kj__BulkKind kind = s_kind_of (noun);
-    bool enterprise = kind == KJ__BULK_KIND__BULK_ENTERPRISES;
-    char usage [2048];
-    snprintf (
-        usage, sizeof usage, s_export_usage, noun,
-        enterprise ? " [--figures] [--city C] [--stage S]" : " [--type T]",
-        noun, noun,
-        enterprise
-            ? "  --city C     a city code (210100), SFDZ, or a name (沈阳)\n"
-              "  --stage S    incubation, startup, growth, mature (or "
-              "孵化期 ...)\n"
-              "  --figures    the yearly figures of those enterprises "
-              "instead\n"
-            : "  --type T     a type's stored name: bank, ip_pledge, ...\n");
-    if (cli_wants_help (argc, argv))
-        return cli_usage (usage, false);
-    cli_args_t *args = cli_args_new (argc, argv, 1,
-                                     enterprise ? "figures! city= stage= out= "
-                                                  "quiet!"
-                                                : "type= out= quiet!",
-                                     usage);
-    if (!args)
-        return CLI_USAGE;
-    int rc = CLI_USAGE;
-    FILE *out = stdout;
-    if (kind == KJ__BULK_KIND__BULK_KIND_UNSPECIFIED
-        || cli_args_count (args) != 0) {
-        fprintf (stderr, "%s", _ (usage));
-        goto done;
-    }
-    if (cli_args_flag (args, "figures"))
-        kind = KJ__BULK_KIND__BULK_FIGURES;
-    const char *path = cli_args_get (args, "out");
-    if (path && !(out = fopen (path, "w"))) {
-        fprintf (stderr, _ ("%s: --out %s: %s\n"), cli->prog, path,
-                 strerror (errno));
-        out = stdout;
-        goto done;
-    }
-    uint64_t rows = 0;
-    char after [128] = "";
-    do {
-        Kj__BulkExportRequest request = KJ__BULK_EXPORT_REQUEST__INIT;
-        request.kind = kind;
-        request.city = (char *) (cli_args_get (args, "city")
-                                     ? cli_args_get (args, "city")
-                                     : "");
-        request.stage = (char *) (cli_args_get (args, "stage")
-                                      ? cli_args_get (args, "stage")
-                                      : "");
-        request.type = (char *) (cli_args_get (args, "type")
-                                     ? cli_args_get (args, "type")
-                                     : "");
-        request.after = after;
-        request.limit = 10000;
-        Kj__BulkExportReply *reply = NULL;
-        rc = cli_call (cli, "registry.bulk", "Export", &request.base,
-                       &kj__bulk_export_reply__descriptor,
-                       (ProtobufCMessage **) &reply, true);
-        if (rc != CLI_OK)
-            goto done;
-        if (fwrite (reply->data.data, 1, reply->data.len, out)
-            != reply->data.len) {
-            fprintf (stderr, _ ("%s: writing: %s\n"), cli->prog,
-                     strerror (errno));
-            kj__bulk_export_reply__free_unpacked (reply, NULL);
-            rc = CLI_FAILED;
-            goto done;
-        }
-        rows += reply->rows;
-        kj_strlcpy (after, reply->next, sizeof after);
-        kj__bulk_export_reply__free_unpacked (reply, NULL);
-    } while (*after && !kj_stopping ());
-    if (fflush (out)) {
-        fprintf (stderr, _ ("%s: writing: %s\n"), cli->prog, strerror (errno));
-        rc = CLI_FAILED;
-        goto done;
-    }
-    if (!cli_args_flag (args, "quiet") && (path || isatty (STDERR_FILENO))) {
-        char count [32];
-        kj_money_grouped (rows, count, sizeof count);
-        fprintf (stderr, _ ("exported %s %s%s%s\n"), count, s_kind_names [kind],
-                 path ? _ (" to ") : "", path ? path : "");
-    }
-    rc = CLI_OK;
-done:
-    if (out != stdout)
-        fclose (out);
     cli_args_destroy (&args);
     return rc;
 }

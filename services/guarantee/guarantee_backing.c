@@ -32,19 +32,47 @@ guarantee_follow_expire (void *state, kj_db_t *db)
     int done = 0;
     if (kj_db_begin (db))
         return -1;
+    //  Each application's lock (its events' order: kj_db_lock_key), in
+    //  id order, before the first write; then those still pending expire
     PGresult *res = kj_db_exec (
         db,
-        "UPDATE backing b SET state = 'EXPIRED', reason = "
-        "'no disbursement came within ' || $1 || ' s of the backing "
-        "(guarantee/backing_expire_s)' FROM (SELECT application_id FROM "
-        "backing WHERE state = 'PENDING' AND created_at < now () - $1::bigint "
-        "* interval '1 second' ORDER BY created_at LIMIT " EXPIRE_BATCH
-        " FOR UPDATE SKIP LOCKED) x WHERE b.application_id = x.application_id "
-        "RETURNING b.application_id, b.guarantor_id, b.agreement_id, "
-        "b.product_category, b.guarantee_fee_bp, b.reguarantee_fee_bp, b.city, "
-        "b.backed_by, to_char (b.created_at AT TIME ZONE 'UTC', "
-        "'YYYY-MM-DD HH24:MI:SS'), b.reason",
+        "SELECT application_id FROM backing WHERE state = 'PENDING' AND "
+        "created_at < now () - $1::bigint * interval '1 second' ORDER BY "
+        "application_id LIMIT " EXPIRE_BATCH,
         1, (const char *[]){ expire });
+    if (!res)
+        goto failed;
+    int n = PQntuples (res);
+    const char **ids = (const char **) calloc ((size_t) n + 1, sizeof *ids);
+    assert (ids);
+    int rc = 0;
+    for (int row = 0; row < n && rc == 0; row++) {
+        ids [row] = PQgetvalue (res, row, 0);
+        rc = kj_db_lock_key (db, "guarantee.application", ids [row]);
+    }
+    kj_params_t params = { 0 };
+    kj_params_add (&params, expire);
+    kj_params_add_array (&params, ids, (size_t) n);
+    free (ids);
+    PQclear (res);
+    res = NULL;
+    if (rc == 0)
+        res = kj_db_exec (
+            db,
+            "UPDATE backing b SET state = 'EXPIRED', reason = "
+            "'no disbursement came within ' || $1 || ' s of the backing "
+            "(guarantee/backing_expire_s)' FROM (SELECT application_id FROM "
+            "backing WHERE state = 'PENDING' AND created_at < now () - "
+            "$1::bigint "
+            "* interval '1 second' AND application_id = ANY ($2::text[]) "
+            " FOR UPDATE) x WHERE b.application_id = x.application_id "
+            "RETURNING b.application_id, b.guarantor_id, b.agreement_id, "
+            "b.product_category, b.guarantee_fee_bp, b.reguarantee_fee_bp, "
+            "b.city, "
+            "b.backed_by, to_char (b.created_at AT TIME ZONE 'UTC', "
+            "'YYYY-MM-DD HH24:MI:SS'), b.reason",
+            params.count, params.values);
+    kj_params_reset (&params);
     if (!res)
         goto failed;
     for (int row = 0; row < PQntuples (res); row++) {

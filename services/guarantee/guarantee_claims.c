@@ -252,6 +252,13 @@ guarantee_submit_claim (kj_call_t *call, const ProtobufCMessage *request,
     }
     int64_t id = atoll (PQgetvalue (res, 0, 0));
     PQclear (res);
+    //  A new claim: no transaction can know its id before this one
+    //  commits, so its lock, taken now, still comes before any other
+    //  transaction's change of it (kj_db_lock_key)
+    char key [24];
+    snprintf (key, sizeof key, "%" PRId64, id);
+    if (kj_db_lock_key (db, "guarantee.claim", key))
+        return kj_call_fail_db (call);
     return s_claim_changed (call, id, "guarantee.claim.submitted", reply);
 }
 
@@ -471,6 +478,7 @@ guarantee_pay_claim (kj_call_t *call, const ProtobufCMessage *request,
     char id [24];
     snprintf (id, sizeof id, "%" PRId64, in->claim_id);
     const char *params [] = { id };
+    kj_db_locked_key (db, id);  //  the first statement below takes it
     const kj_db_query_t reads [] = {
         //  The claim's lock (kj_db_lock_key's), before its row
         { "SELECT pg_advisory_xact_lock (" KJ_LOCK_ENTITY

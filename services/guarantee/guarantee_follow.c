@@ -447,8 +447,7 @@ s_disbursed (kj_db_t *db, const guarantee_config_t *config,
                       .product = a->product_id,
                       .amount_fen = a->amount_fen };
     s_date (at_us, loan.date);
-    if (kj_db_lock_key (db, "guarantee.application", a->id))
-        return -1;
+    //  s_apply took the application's lock
     s_backing_t b;
     char buf [4][128];
     int found = s_backing_row (db, a->id, "PENDING", &b, buf);
@@ -553,21 +552,6 @@ s_apply (const Kj__Envelope *event, void *arg)
     char offset [24], next [24];
     snprintf (offset, sizeof offset, "%" PRIu64, event->offset);
     snprintf (next, sizeof next, "%" PRIu64, event->offset + 1);
-    if (kj_db_begin (db))
-        goto failed;
-    PGresult *res = kj_db_exec (db,
-                                "SELECT next_offset FROM follow "
-                                "WHERE stream = $1 FOR UPDATE",
-                                1, (const char *[]){ FOLLOW_STREAM });
-    if (!res)
-        goto failed;
-    bool done = PQntuples (res) == 1
-             && (uint64_t) atoll (PQgetvalue (res, 0, 0)) > event->offset;
-    PQclear (res);
-    if (done) {  //  another copy of the daemon applied it
-        kj_db_rollback (db);
-        return 0;
-    }
     bool disbursed = streq (event->topic, "matching.loan.disbursed");
     bool defaulted = streq (event->topic, "matching.loan.defaulted");
     Kj__ApplicationChanged *changed = NULL;
@@ -581,6 +565,32 @@ s_apply (const Kj__Envelope *event, void *arg)
                      event->topic, offset);
             disbursed = defaulted = false;
         }
+    }
+    //  The application's lock (its events' order, kj_db_lock_key) before
+    //  the stream's row lock, which gives the transaction its id
+    if (kj_db_begin (db)
+        || ((disbursed || defaulted)
+            && kj_db_lock_key (db, "guarantee.application",
+                               changed->application->id))) {
+        if (changed)
+            kj__application_changed__free_unpacked (changed, NULL);
+        goto failed;
+    }
+    PGresult *res = kj_db_exec (db,
+                                "SELECT next_offset FROM follow "
+                                "WHERE stream = $1 FOR UPDATE",
+                                1, (const char *[]){ FOLLOW_STREAM });
+    bool done = res && PQntuples (res) == 1
+             && (uint64_t) atoll (PQgetvalue (res, 0, 0)) > event->offset;
+    if (res)
+        PQclear (res);
+    if (!res || done) {
+        if (changed)
+            kj__application_changed__free_unpacked (changed, NULL);
+        if (!res)
+            goto failed;
+        kj_db_rollback (db);  //  another copy of the daemon applied it
+        return 0;
     }
     int rc = 0;
     if (disbursed || defaulted) {

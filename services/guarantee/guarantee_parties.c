@@ -37,6 +37,8 @@ guarantee_add_guarantor (kj_call_t *call, const ProtobufCMessage *request,
                              in->yearly_cap_fen);
     char cap [24];
     snprintf (cap, sizeof cap, "%" PRId64, in->yearly_cap_fen);
+    if (kj_db_lock_key (kj_call_db (call), "guarantee.guarantor", in->id))
+        return kj_call_fail_db (call);
     int64_t rows = kj_db_run (
         kj_call_db (call),
         "INSERT INTO guarantor (id, name, qualified, yearly_cap_fen) "
@@ -215,8 +217,10 @@ guarantee_parties_insert (kj_db_t *db, const guarantee_policy_t *policy,
                           Kj__LoanGuarantee *out, char *reason,
                           size_t reason_size, kj_status_t *status)
 {
-    //  The enterprise's balance is a sum over rows: one writer at a time
-    if (kj_db_lock_key (db, "guarantee.enterprise", in->enterprise))
+    //  The enterprise's balance is a sum over rows: one writer at a time;
+    //  the loan's lock orders the loan's events
+    if (kj_db_lock_key (db, "guarantee.enterprise", in->enterprise)
+        || kj_db_lock_key (db, "guarantee.loan", in->loan_id))
         return -2;
     char amount [24];
     snprintf (amount, sizeof amount, "%" PRId64, in->amount_fen);
@@ -482,7 +486,10 @@ guarantee_set_policy (kj_call_t *call, const ProtobufCMessage *request,
     if (guarantee_policy_check (&policy, &status))
         return kj_call_fail_status (call, &status);
     kj_db_t *db = kj_call_db (call);
-    if (kj_db_lock_key (db, "guarantee.policy", "policy"))
+    //  guarantee.policy.set's key is the new version: its topic's lock,
+    //  which every policy change takes, orders it
+    if (kj_db_lock_key (db, "guarantee.policy", "policy")
+        || kj_db_lock_topic (db, "guarantee.policy.set", false))
         return kj_call_fail_db (call);
     char text [10][24];
     const int64_t values [] = { policy.bank_share_min_bp,

@@ -147,7 +147,14 @@ ipo_claims_approve (kj_call_t *call, const ProtobufCMessage *request,
         || ipo_server_date (call, in->date, &date))
         return -1;
     ipo_store_claim_t claim;
-    int rc = ipo_store_claim_load (db, in->claim, true, &claim);
+    //  The claim's events are its firm's: the firm's lock before the
+    //  claim's row lock, which gives the transaction its id (kj_db_lock_key),
+    //  so the firm is read first
+    int rc = ipo_store_claim_load (db, in->claim, false, &claim);
+    if (rc == 1
+        && (kj_db_lock_key (db, "ipo.firm", claim.firm)
+            || (rc = ipo_store_claim_load (db, in->claim, true, &claim)) < 0))
+        rc = -1;
     if (rc < 0)
         return kj_call_fail_db (call);
     if (!rc)

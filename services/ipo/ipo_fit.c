@@ -111,6 +111,14 @@ s_batch_fill (Kj__IpoFitBatch *msg, const ipo_store_batch_t *batch)
     msg->by = (char *) batch->by;
 }
 
+//  A batch's events are keyed by its source: the source's lock, before
+//  the transaction's first write
+int
+ipo_fit_lock (kj_db_t *db, const ipo_store_batch_t *batch)
+{
+    return kj_db_lock_key (db, "ipo.fit", batch->source);
+}
+
 //  An event of the batch as it stands
 int
 ipo_fit_batch_event (kj_db_t *db, const char *topic,
@@ -252,7 +260,13 @@ ipo_fit_finish (kj_db_t *db, const ipo_board_rules_t *rules,
 {
     snprintf (batch->state, sizeof batch->state, "FINISHED");
     batch->finished_us = kj_wall_us ();  //  the row's is the database's
-    if (ipo_store_batch_save (db, batch) < 0)
+    //  ipo.fit.newly is written by this function alone, thousands of firms
+    //  at once: its topic's lock orders it (docs/rules/ipo.md, "Events of
+    //  a batch"), taken, as the source's, before the first write of a
+    //  transaction that did not take them at its start
+    if (ipo_fit_lock (db, batch)
+        || kj_db_lock_topic (db, "ipo.fit.newly", false)
+        || ipo_store_batch_save (db, batch) < 0)
         return -1;
     s_names_t table;
     s_name_table (rules, table);
@@ -371,7 +385,8 @@ ipo_fit_batch (kj_call_t *call, const ProtobufCMessage *request,
         snprintf (batch.version, sizeof batch.version, "%s",
                   config->board->version);
         snprintf (batch.by, sizeof batch.by, "%s", ipo_server_who (call));
-        if (ipo_store_batch_insert (db, &batch) <= 0
+        if (ipo_fit_lock (db, &batch)
+            || ipo_store_batch_insert (db, &batch) <= 0
             || ipo_fit_batch_event (db, "ipo.fit.started", &batch))
             return kj_call_fail_db (call);
     }
@@ -450,6 +465,13 @@ ipo_fit_batch (kj_call_t *call, const ProtobufCMessage *request,
     int64_t fitted = kj_mono_us ();
     char dup [65] = "";
     int64_t meeting = 0, newly = 0;
+    //  The locks of what this transaction writes, before its first write:
+    //  the source's (its progress event), and on the last page the
+    //  topic's of ipo.fit.newly (ipo_fit_finish)
+    if (rc == 0
+        && (ipo_fit_lock (db, &batch)
+            || (in->last && kj_db_lock_topic (db, "ipo.fit.newly", false))))
+        rc = kj_call_fail_db (call);
     if (rc == 0 && in->n_firms) {
         int stored = ipo_fit_page_store (db, &batch, items, in->n_firms,
                                          &meeting, &newly, dup, sizeof dup);

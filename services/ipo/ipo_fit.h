@@ -72,6 +72,11 @@ int
                    const ipo_board_input_t *input, unsigned *meets,
                    kj_status_t *status);
 
+//  Take the lock that orders a batch's events (its source's,
+//  kj_db_lock_key), before the transaction's first write. 0 or -1.
+int
+    ipo_fit_lock (kj_db_t *db, const ipo_store_batch_t *batch);
+
 //  An event of the batch as it stands (topic "ipo.fit.*"); 0 or -1.
 int
     ipo_fit_batch_event (kj_db_t *db, const char *topic,

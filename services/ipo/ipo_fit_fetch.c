@@ -70,9 +70,11 @@ s_flush (s_fetch_t *self)
     if (kj_db_begin (self->db))
         return -1;
     int64_t meeting, newly;
-    int rc = ipo_fit_page_store (self->db, self->batch, self->items,
-                                 self->count, &meeting, &newly, dup,
-                                 sizeof dup);
+    int rc = ipo_fit_lock (self->db, self->batch)
+               ? -1
+               : ipo_fit_page_store (self->db, self->batch, self->items,
+                                     self->count, &meeting, &newly, dup,
+                                     sizeof dup);
     if (rc == 1
         && ipo_fit_page_count (self->db, self->batch, self->count, meeting,
                                newly))
@@ -341,6 +343,7 @@ s_fetch (const ipo_fit_config_t *config, void *state, kj_db_t *db,
     snprintf (batch->state, sizeof batch->state, "FAILED");
     snprintf (batch->error, sizeof batch->error, "%s", self.error);
     if (ipo_store_batch_save (db, batch) < 0 || kj_db_begin (db)
+        || ipo_fit_lock (db, batch)
         || ipo_fit_batch_event (db, "ipo.fit.finished", batch)
         || kj_db_commit (db))
         kj_db_rollback (db);

@@ -269,7 +269,9 @@ ipo_pool_admit (kj_call_t *call, const ProtobufCMessage *request,
     ipo_pipeline_firm_init (&firm.pipe, date);
     firm.refreshed = date;
     kj_db_t *db = kj_call_db (call);
-    int added = ipo_store_firm_insert (db, &firm);
+    int added = kj_db_lock_key (db, "ipo.firm", firm.firm)
+                  ? -1
+                  : ipo_store_firm_insert (db, &firm);
     if (added < 0)
         return kj_call_fail_db (call);
     if (!added)

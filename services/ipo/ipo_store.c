@@ -51,6 +51,10 @@ ipo_store_firm_load (kj_db_t *db, const char *firm, bool lock,
                      ipo_store_firm_t *out)
 {
     const char *params [] = { firm };
+    //  The firm's events are ordered by its lock, taken before the row's
+    //  and before any write (kj_db_lock_key); it goes with the SELECT
+    if (lock && kj_db_lock_key (db, "ipo.firm", firm))
+        return -1;
     PGresult *res = kj_db_exec (db,
                                 lock ? "SELECT " FIRM_COLUMNS
                                        " FROM firm WHERE firm = $1 FOR UPDATE"

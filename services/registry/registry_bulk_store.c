@@ -347,6 +347,17 @@ registry_bulk_store_sweep (kj_db_t *db, int max_age_s)
     return count;
 }
 
+const char *
+registry_bulk_store_topic (int kind)
+{
+    static const char *topics [] = { "", "registry.enterprise.imported",
+                                     "registry.figures.imported",
+                                     "registry.institution.imported",
+                                     "registry.product.imported" };
+    assert (kind > 0 && kind < (int) (sizeof topics / sizeof topics [0]));
+    return topics [kind];
+}
+
 int
 registry_bulk_store_lock_targets (kj_db_t *db, int64_t id)
 {
@@ -359,10 +370,16 @@ registry_bulk_store_lock_targets (kj_db_t *db, int64_t id)
                                    1, params);
     if (!res)
         return -1;
-    bool figures = PQntuples (res) == 1
-                && registry_csv_kind_from_name (PQgetvalue (res, 0, 0))
-                       == REGISTRY_CSV_FIGURES;
+    int kind = PQntuples (res) == 1
+                 ? (int) registry_csv_kind_from_name (PQgetvalue (res, 0, 0))
+                 : -1;
+    bool figures = kind == REGISTRY_CSV_FIGURES;
     PQclear (res);
+    //  registry.<kind>.imported is written by imports' commits alone, a
+    //  thousand keys at a time: its topic's lock orders it
+    if (kind > 0
+        && kj_db_lock_topic (db, registry_bulk_store_topic (kind), false))
+        return -1;
     if (figures
         && kj_db_run (db, "LOCK TABLE enterprise IN EXCLUSIVE MODE", 0, NULL)
                < 0) {

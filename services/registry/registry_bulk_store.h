@@ -77,9 +77,16 @@ int
 //  before commit first, those after wait, and each enterprise's events stay
 //  in the order of its changes (kj_db_lock_key explains why the lock must
 //  come before the first write). Other kinds only add rows: no lock.
-//  0 or -1.
+//  Every kind takes the lock of its topic (registry_bulk_store_topic,
+//  kj_db_lock_topic), written by import commits alone, a thousand keys
+//  at a time: that lock orders the topic's events. 0 or -1.
 int
     registry_bulk_store_lock_targets (kj_db_t *db, int64_t id);
+
+//  The topic of an import's events: registry.<kind>.imported, the kind a
+//  registry_csv_kind_t other than 0.
+const char *
+    registry_bulk_store_topic (int kind);
 
 int
     registry_bulk_store_load (kj_db_t *db, int64_t id, bool for_update,

@@ -105,6 +105,66 @@ const registry_figure_t registry_check_figure_table [REGISTRY_FIGURES] = {
 #undef S_MONEY
 #undef S_COUNT
 
+//  --------------------------------------------------------------------------
+//  The enterprise's own flags and counts (see the header). The order is
+//  the CSV columns' and the CLI usage's.
+
+const registry_field_t
+    registry_check_enterprise_table [REGISTRY_ENTERPRISE_FIELDS] = {
+        { "listing_tutoring", "listing_tutoring", "上市辅导备案", "tutoring",
+          "上市辅导备案", "listing tutoring filed", REGISTRY_FIELD_FLAG },
+        { "board_standard", "board_standard", "符合上市标准", "board-standard",
+          "符合上市标准", "meets a board's listing standard",
+          REGISTRY_FIELD_FLAG },
+        { "chain_leader", "chain_leader", "链主企业", "chain-leader",
+          "链主企业", "chain leader", REGISTRY_FIELD_FLAG },
+        { "credit.dishonest", "dishonest", "严重违法失信", "dishonest",
+          "严重违法失信", "seriously dishonest", REGISTRY_FIELD_FLAG },
+        { "credit.abnormal", "abnormal", "经营异常", "abnormal", "经营异常",
+          "abnormal operation", REGISTRY_FIELD_FLAG },
+        { "ip.invention_patents", "invention_patents", "发明专利",
+          "invention-patents", "发明专利", "invention patents",
+          REGISTRY_FIELD_COUNT },
+        { "ip.class2_ip", "class2_ip", "二类知识产权", "class2-ip",
+          "二类知识产权", "class-II IP", REGISTRY_FIELD_COUNT },
+        { "ip.pledged_ip", "pledged_ip", "已质押知识产权", "pledged-ip",
+          "已质押知识产权", "pledged IP", REGISTRY_FIELD_COUNT },
+    };
+
+void *
+registry_check_enterprise_field (const Kj__Enterprise *e,
+                                 const registry_field_t *f)
+{
+    const ProtobufCMessage *message = &e->base;
+    const char *name = f->path;
+    const char *dot;
+    char part [64];
+    while ((dot = strchr (name, '.'))) {
+        //  A part of the message: the field holding the next one
+        snprintf (part, sizeof part, "%.*s", (int) (dot - name), name);
+        const ProtobufCFieldDescriptor *field =
+            protobuf_c_message_descriptor_get_field_by_name (message
+                                                                 ->descriptor,
+                                                             part);
+        if (!field || field->type != PROTOBUF_C_TYPE_MESSAGE
+            || field->label == PROTOBUF_C_LABEL_REPEATED)
+            return NULL;
+        message = *(const ProtobufCMessage *const *) ((const char *) message
+                                                      + field->offset);
+        if (!message)
+            return NULL;
+        name = dot + 1;
+    }
+    const ProtobufCFieldDescriptor *field =
+        protobuf_c_message_descriptor_get_field_by_name (message->descriptor,
+                                                         name);
+    bool fits = field && field->label != PROTOBUF_C_LABEL_REPEATED
+             && (f->kind == REGISTRY_FIELD_FLAG
+                     ? field->type == PROTOBUF_C_TYPE_BOOL
+                     : field->type == PROTOBUF_C_TYPE_INT32);
+    return fits ? (char *) message + field->offset : NULL;
+}
+
 int64_t
 registry_check_figure_value (const Kj__YearFigures *f, int i)
 {
@@ -470,18 +530,15 @@ registry_check_enterprise (const Kj__Enterprise *e, char **mask, size_t n_mask,
                                   "C, D, or empty",
                                   kj_utf8_cut (grade, 20), grade);
     }
-    if (e->ip) {
-        if ((WANTS ("ip.invention_patents")
-             && kj_check_count (e->ip->invention_patents,
-                                "enterprise.ip.invention_patents", 1000000,
-                                status))
-            || (WANTS ("ip.class2_ip")
-                && kj_check_count (e->ip->class2_ip, "enterprise.ip.class2_ip",
-                                   1000000, status))
-            || (WANTS ("ip.pledged_ip")
-                && kj_check_count (e->ip->pledged_ip,
-                                   "enterprise.ip.pledged_ip", 1000000,
-                                   status)))
+    for (int i = 0; i < REGISTRY_ENTERPRISE_FIELDS; i++) {
+        const registry_field_t *f = &registry_check_enterprise_table [i];
+        const int32_t *count = f->kind == REGISTRY_FIELD_COUNT
+                                 ? registry_check_enterprise_field (e, f)
+                                 : NULL;
+        char field [80];
+        snprintf (field, sizeof field, "enterprise.%s", f->path);
+        if (count && WANTS (f->path)
+            && kj_check_count (*count, field, REGISTRY_CHECK_COUNT_MAX, status))
             return -1;
     }
     if (all

@@ -29,6 +29,46 @@
 extern const char *const registry_check_enterprise_fields [];
 
 //  --------------------------------------------------------------------------
+//  The enterprise's own flags and counts: one table naming each field
+//  everywhere it appears, so that a new one is one line here (and its
+//  proto field and SQL column): path is the field in Kj__Enterprise, the
+//  update_mask name, what an error names after "enterprise." and the JSON
+//  key (kj_json nests by it: {"ip": {"pledged_ip": 3}}); csv and csv_zh the
+//  CSV header in its two spellings; option the CLI's (--pledged-ip); the
+//  labels what people read. The check, the CSV reader and writer and the
+//  CLI's add and update go through it (test_registry_fields checks that
+//  the proto, the CSV columns and the JSON agree with it).
+
+typedef enum {
+    REGISTRY_FIELD_FLAG,  //  a protobuf_c_boolean
+    REGISTRY_FIELD_COUNT  //  an int32_t, 0 .. REGISTRY_CHECK_COUNT_MAX
+} registry_field_kind_t;
+
+#define REGISTRY_CHECK_COUNT_MAX 1000000
+
+typedef struct {
+    const char *path;      //  "ip.pledged_ip"
+    const char *csv;       //  "pledged_ip"
+    const char *csv_zh;    //  "已质押知识产权"
+    const char *option;    //  "pledged-ip"
+    const char *label_zh;  //  "已质押知识产权"
+    const char *label_en;  //  "pledged IP"
+    registry_field_kind_t kind;
+} registry_field_t;
+
+#define REGISTRY_ENTERPRISE_FIELDS 8
+extern const registry_field_t
+    registry_check_enterprise_table [REGISTRY_ENTERPRISE_FIELDS];
+
+//  The field of e at f's path: a protobuf_c_boolean * (FLAG) or an int32_t
+//  * (COUNT); NULL when the message that holds it (e->credit, e->ip) is
+//  not there, or the path is not a field of that kind (a mistake in the
+//  table, which the unit test catches).
+void *
+    registry_check_enterprise_field (const Kj__Enterprise *e,
+                                     const registry_field_t *f);
+
+//  --------------------------------------------------------------------------
 //  The figures of a year: one table, in the order of YearFigures' fields,
 //  naming each figure everywhere it appears, so that a figure is one line
 //  in one place (docs/registry.md). name is what people use (docs/cli.md:

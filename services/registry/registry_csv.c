@@ -27,6 +27,7 @@
 #include <csv.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -727,6 +728,42 @@ registry_csv_ignored (registry_csv_t *self, const char **names, size_t max)
         if (self->columns [i] && self->columns [i]->computed)
             names [count++] = self->columns [i]->name;
     return count;
+}
+
+//  The enterprise field table's rows and the columns, matched once by
+//  header name
+static const registry_field_t *s_field_of [S_COLUMNS];
+static registry_csv_col_t s_column_of [REGISTRY_ENTERPRISE_FIELDS];
+
+static void
+s_fields_match (void)
+{
+    for (int i = 0; i < REGISTRY_ENTERPRISE_FIELDS; i++) {
+        const registry_field_t *f = &registry_check_enterprise_table [i];
+        s_column_of [i] = S_COLUMNS;
+        for (size_t c = 0; c < COUNT (s_enterprise_columns); c++)
+            if (streq (s_enterprise_columns [c].name, f->csv)) {
+                s_column_of [i] = s_enterprise_columns [c].id;
+                s_field_of [s_enterprise_columns [c].id] = f;
+            }
+    }
+}
+
+static pthread_once_t s_fields_once = PTHREAD_ONCE_INIT;
+
+const registry_field_t *
+registry_csv_field_of (registry_csv_col_t id)
+{
+    pthread_once (&s_fields_once, s_fields_match);
+    return id < S_COLUMNS ? s_field_of [id] : NULL;
+}
+
+registry_csv_col_t
+registry_csv_column_of_field (int i)
+{
+    assert (i >= 0 && i < REGISTRY_ENTERPRISE_FIELDS);
+    pthread_once (&s_fields_once, s_fields_match);
+    return s_column_of [i];
 }
 
 void

@@ -137,6 +137,17 @@ s_format_cell (const registry_csv_row_t *row, registry_csv_col_t id,
     const Kj__Institution *i = row->institution;
     const Kj__Product *p = row->product;
     char name [48];
+    //  The enterprise's own flags and counts: the field table's rows
+    const registry_field_t *field = e ? registry_csv_field_of (id) : NULL;
+    if (field) {
+        const void *value = registry_check_enterprise_field (e, field);
+        if (field->kind == REGISTRY_FIELD_FLAG)
+            s_put_bool (out, value && *(const protobuf_c_boolean *) value,
+                        first);
+        else
+            s_put_int (out, value ? *(const int32_t *) value : 0, first);
+        return;
+    }
     switch (id) {
         case E_CODE:
             s_put (out, s_str (e->code), first);
@@ -162,32 +173,8 @@ s_format_cell (const registry_csv_row_t *row, registry_csv_col_t id,
                        (registry_entry_state_t) e->status),
                    first);
             break;
-        case E_LISTING_TUTORING:
-            s_put_bool (out, e->listing_tutoring, first);
-            break;
-        case E_BOARD_STANDARD:
-            s_put_bool (out, e->board_standard, first);
-            break;
-        case E_CHAIN_LEADER:
-            s_put_bool (out, e->chain_leader, first);
-            break;
-        case E_DISHONEST:
-            s_put_bool (out, e->credit && e->credit->dishonest, first);
-            break;
-        case E_ABNORMAL:
-            s_put_bool (out, e->credit && e->credit->abnormal, first);
-            break;
         case E_TAX_GRADE:
             s_put (out, e->credit ? s_str (e->credit->tax_grade) : "", first);
-            break;
-        case E_INVENTION_PATENTS:
-            s_put_int (out, e->ip ? e->ip->invention_patents : 0, first);
-            break;
-        case E_CLASS2_IP:
-            s_put_int (out, e->ip ? e->ip->class2_ip : 0, first);
-            break;
-        case E_PLEDGED_IP:
-            s_put_int (out, e->ip ? e->ip->pledged_ip : 0, first);
             break;
         case E_ROUND:
         case E_ROUND_CLOSED_ON:
@@ -362,6 +349,8 @@ s_format_cell (const registry_csv_row_t *row, registry_csv_col_t id,
                    first);
             break;
         case S_COLUMNS:
+            break;
+        default:  //  the field table's columns, written above
             break;
     }
 }

@@ -286,6 +286,15 @@ void
     registry_csv_table_of (registry_csv_kind_t kind,
                            const registry_csv_column_t **table, size_t *size);
 
+//  The row of registry_check's enterprise field table that an enterprise
+//  column is (by its header name), or NULL; and the column of row i of
+//  that table, or S_COLUMNS when the CSV has none (test_registry_fields
+//  checks every row has one, with the same headers).
+const registry_field_t *
+    registry_csv_field_of (registry_csv_col_t id);
+registry_csv_col_t
+    registry_csv_column_of_field (int i);
+
 //  Text: valid UTF-8, no control characters, at most max characters.
 const char *
     registry_csv_text (registry_csv_t *self, registry_csv_col_t id, size_t max,

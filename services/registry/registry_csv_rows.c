@@ -173,6 +173,28 @@ s_enterprise_qualifications (registry_csv_t *self)
     e->qualifications = r->qual_ptrs;
 }
 
+//  The enterprise's own flags or counts, each from its column as the
+//  field table names it (registry_check.h)
+static void
+s_fields (registry_csv_t *self, Kj__Enterprise *e, registry_field_kind_t kind)
+{
+    for (int i = 0; i < REGISTRY_ENTERPRISE_FIELDS; i++) {
+        const registry_field_t *f = &registry_check_enterprise_table [i];
+        registry_csv_col_t id = registry_csv_column_of_field (i);
+        void *target = registry_check_enterprise_field (e, f);
+        assert (target && id < S_COLUMNS);  //  the unit tests hold it
+        if (f->kind != kind)
+            continue;
+        if (kind == REGISTRY_FIELD_FLAG)
+            *(protobuf_c_boolean *) target = registry_csv_bool (self, id);
+        else {
+            int64_t value;
+            registry_csv_int (self, id, 0, REGISTRY_CHECK_COUNT_MAX, 0, &value);
+            *(int32_t *) target = (int32_t) value;
+        }
+    }
+}
+
 void
 registry_csv_enterprise_row (registry_csv_t *self)
 {
@@ -220,11 +242,8 @@ registry_csv_enterprise_row (registry_csv_t *self)
         else
             e->status = (Kj__EntryStatus) state;
     }
-    e->listing_tutoring = registry_csv_bool (self, E_LISTING_TUTORING);
-    e->board_standard = registry_csv_bool (self, E_BOARD_STANDARD);
-    e->chain_leader = registry_csv_bool (self, E_CHAIN_LEADER);
-    r->credit.dishonest = registry_csv_bool (self, E_DISHONEST);
-    r->credit.abnormal = registry_csv_bool (self, E_ABNORMAL);
+    //  Flags, then the tax grade, then counts: the field table's rows
+    s_fields (self, e, REGISTRY_FIELD_FLAG);
     const char *grade = registry_csv_cell (self, E_TAX_GRADE);
     r->tax_grade [0] = 0;
     if (grade && *grade) {
@@ -240,13 +259,7 @@ registry_csv_enterprise_row (registry_csv_t *self)
         }
     }
     r->credit.tax_grade = r->tax_grade;
-    int64_t value;
-    registry_csv_int (self, E_INVENTION_PATENTS, 0, 1000000, 0, &value);
-    r->ip.invention_patents = (int32_t) value;
-    registry_csv_int (self, E_CLASS2_IP, 0, 1000000, 0, &value);
-    r->ip.class2_ip = (int32_t) value;
-    registry_csv_int (self, E_PLEDGED_IP, 0, 1000000, 0, &value);
-    r->ip.pledged_ip = (int32_t) value;
+    s_fields (self, e, REGISTRY_FIELD_COUNT);
 
     //  The latest equity round, if any
     int round = registry_csv_enum (self, E_ROUND, &registry_csv_enum_round,

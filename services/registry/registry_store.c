@@ -373,17 +373,44 @@ registry_store_restage_claim (kj_db_t *db, const char *version, int max,
     char limit [16];
     snprintf (limit, sizeof limit, "%d", max);
     const char *params [] = { version, limit };
-    PGresult
-        *res = kj_db_exec (db,
-                           "SELECT code FROM enterprise WHERE " RESTAGE_TODO
-                           " ORDER BY code LIMIT $2::int "
-                           "FOR UPDATE SKIP LOCKED",
-                           2, params);
+    //  Each enterprise's lock before the first write (kj_db_lock_key: its
+    //  events' order), tried, in a statement that writes nothing, on at
+    //  most ten times max candidates: a code another transaction holds is
+    //  left for a later chunk, and no lock is waited for while rows are
+    //  held. Then the rows of those still to do.
+    PGresult *res = kj_db_exec (
+        db,
+        "SELECT code FROM (SELECT code FROM enterprise WHERE " RESTAGE_TODO
+        " ORDER BY code LIMIT $2::int * 10 OFFSET 0) c WHERE "
+        "pg_try_advisory_xact_lock (" KJ_LOCK_ENTITY ", hashtext "
+        "('registry.enterprise:' || code)) LIMIT $2::int",
+        2, params);
     if (!res)
         return -1;
     int rows = PQntuples (res);
+    const char **locked = (const char **) calloc ((size_t) rows + 1,
+                                                  sizeof *locked);
+    assert (locked);
     for (int i = 0; i < rows; i++)
+        locked [i] = PQgetvalue (res, i, 0);
+    kj_params_t p = { .count = 0 };
+    kj_params_add (&p, version);
+    kj_params_add_array (&p, locked, (size_t) rows);
+    free (locked);
+    PQclear (res);
+    res =
+        kj_db_exec (db,
+                    "SELECT code FROM enterprise WHERE code = ANY ($2::text[]) "
+                    "AND " RESTAGE_TODO " ORDER BY code FOR UPDATE SKIP LOCKED",
+                    p.count, p.values);
+    kj_params_reset (&p);
+    if (!res)
+        return -1;
+    rows = PQntuples (res);
+    for (int i = 0; i < rows; i++) {
         zlist_append (codes, strdup (PQgetvalue (res, i, 0)));
+        kj_db_locked_key (db, PQgetvalue (res, i, 0));  //  tried above
+    }
     PQclear (res);
     return rows;
 }

@@ -91,6 +91,12 @@ registry_store_institution_insert (kj_db_t *db, const Kj__Institution *i,
             "('institution_seq')::text, 6, '0')), $2, $3, $4, $5::text[], $6, "
             "$7) ON CONFLICT DO NOTHING RETURNING id",
             &p, id_out);
+        //  A new institution: no other transaction can change it before
+        //  this one commits (one inserting the same id waits, then
+        //  fails), so its lock, taken now, still orders its events
+        //  (kj_db_lock_key)
+        if (rc > 0 && kj_db_lock_key (db, "registry.institution", id_out))
+            return -1;
         if (rc != 0)
             return rc;
         char named [48];

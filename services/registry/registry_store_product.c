@@ -131,6 +131,10 @@ registry_store_product_insert (kj_db_t *db, const Kj__Product *product,
             "$15::text[], $16::date, $17::date, $18) "
             "ON CONFLICT DO NOTHING RETURNING id",
             &p, id_out);
+        //  A new product: its lock, taken now, still orders its events
+        //  (as a new institution's, registry_store_institution_insert)
+        if (rc > 0 && kj_db_lock_key (db, "registry.product", id_out))
+            return -1;
         if (rc != 0)
             return rc;
         if (product->id && *product->id)
@@ -217,8 +221,10 @@ registry_store_products_listed_of (kj_db_t *db, const char *institution,
                       1, params);
     if (!res)
         return -1;
-    for (int row = 0; row < PQntuples (res); row++)
+    for (int row = 0; row < PQntuples (res); row++) {
         zlist_append (ids, PQgetvalue (res, row, 0));
+        kj_db_locked_key (db, PQgetvalue (res, row, 0));  //  locked above
+    }
     PQclear (res);
     return 1;
 }

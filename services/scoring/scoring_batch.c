@@ -479,8 +479,12 @@ s_fetch (scoring_server_t *server, kj_db_t *db)
                ? 0
                : -1;
     }
+    //  A batch of no chunks finishes here: its event under the topic's
+    //  lock, as a chunk's (scoring_chunk_work)
     if (rc == 0 && chunks == 0)
-        rc = scoring_batch_finish (db, batch);
+        rc = kj_db_lock_topic (db, "scoring.batch.finished", true) == 0
+               ? scoring_batch_finish (db, batch)
+               : -1;
     if (rc == 0)
         rc = kj_db_commit (db);
     else

@@ -467,8 +467,17 @@ s_claim_any (scoring_server_t *server, kj_db_t *db, PGresult **res_p)
 int
 scoring_chunk_work (scoring_server_t *server, kj_db_t *db)
 {
+    //  The chunk's events are ordered by their topics' locks, shared:
+    //  chunks store side by side, none writes a second event of a
+    //  portrait or a batch another wrote (docs/events-design.md, "Which
+    //  lock orders an event"). Before the claim, the first write.
     if (kj_db_begin (db))
         return -1;
+    if (kj_db_lock_topic (db, "scoring.portrait.scored", true)
+        || kj_db_lock_topic (db, "scoring.batch.finished", true)) {
+        kj_db_rollback (db);
+        return -1;
+    }
     PGresult *res = NULL;
     int got = s_claim_any (server, db, &res);
     if (got <= 0) {

@@ -363,6 +363,10 @@ s_run (kj_call_t *call, const ProtobufCMessage *request,
     const char *params [] = { year, scoring_model_name (model), version };
     kj_db_t *db = kj_call_db (call);
     Kj__ScoringRunReply *out = (Kj__ScoringRunReply *) reply;
+    //  scoring.batch.started's key is the model: its lock, before the
+    //  first write (it goes with the INSERT)
+    if (kj_db_lock_key (db, "scoring.model", scoring_model_name (model)))
+        return kj_call_fail_db (call);
     PGresult *res = kj_db_exec (
         db,
         "INSERT INTO batch (year, model, version) VALUES ($1, $2, $3) "

@@ -351,6 +351,7 @@ s_producer (void *arg)
             Kj__EchoRequest payload = KJ__ECHO_REQUEST__INIT;
             payload.data.data = data;
             payload.data.len = PAYLOAD;
+            assert_int_equal (kj_db_lock_key (db, "bench", key), 0);
             assert_int_equal (kj_outbox_add (db, "bench.latency", key,
                                              &payload.base),
                               0);

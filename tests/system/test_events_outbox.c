@@ -124,6 +124,7 @@ s_commit_one (kj_db_t *db, int key)
     char text [24];
     snprintf (text, sizeof text, "%d", key);
     assert_int_equal (kj_db_begin (db), 0);
+    assert_int_equal (kj_db_lock_key (db, "test.item", text), 0);
     assert_int_equal (kj_outbox_add (db, "test.item.created", text, NULL), 0);
     assert_int_equal (kj_db_commit (db), 0);
 }
@@ -188,6 +189,7 @@ test_relay_woken_by_notify (void **state)
     }
     //  A rolled-back transaction sends no wake-up and no event
     assert_int_equal (kj_db_begin (db), 0);
+    assert_int_equal (kj_db_lock_key (db, "test.item", "x"), 0);
     assert_int_equal (kj_outbox_add (db, "test.item.created", "x", NULL), 0);
     kj_db_rollback (db);
     assert_int_equal (s_head_after (&fx, 6, 500), -1);

@@ -75,8 +75,11 @@ s_writer (void *arg)
         payload.data.data = data;
         payload.data.len = (size_t) self->payload;
         payload.sleep_ms = (uint32_t) seq;
-        if (kj_outbox_add (db, self->topics [seq % self->n_topics], key,
-                           &payload.base)) {
+        //  A new item: no earlier event of it to be ordered against, but
+        //  the outbox wants its lock held
+        if (kj_db_lock_key (db, "test.item", key)
+            || kj_outbox_add (db, self->topics [seq % self->n_topics], key,
+                              &payload.base)) {
             kj_db_rollback (db);
             continue;
         }

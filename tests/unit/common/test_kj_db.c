@@ -423,26 +423,42 @@ test_lock_key_held (void **state)
     const char *held = "SELECT count (*) FROM pg_locks WHERE locktype = "
                        "'advisory' AND classid = " KJ_LOCK_ENTITY
                        " AND granted AND pid <> pg_backend_pid ()";
-    assert_false (kj_db_holds_key (db, "D000001"));
+    assert_false (kj_db_holds_key (db, NULL, "D000001"));
     assert_int_equal (kj_db_begin (db), 0);
-    assert_false (kj_db_holds_key (db, "D000001"));
+    assert_false (kj_db_holds_key (db, NULL, "D000001"));
     uint64_t before = kj_db_round_trips (db);
     assert_int_equal (kj_db_lock_key (db, "matching.demand", "D000001"), 0);
     assert_int_equal (kj_db_round_trips (db), before);
-    assert_true (kj_db_holds_key (db, "D000001"));
-    assert_false (kj_db_holds_key (db, "D000002"));
+    assert_true (kj_db_holds_key (db, NULL, "D000001"));
+    assert_false (kj_db_holds_key (db, NULL, "D000002"));
     s_assert_value (db, "SELECT 1", NULL, "1");
     s_assert_value (other, held, NULL, "1");
     assert_int_equal (kj_db_commit (db), 0);
-    assert_false (kj_db_holds_key (db, "D000001"));
+    assert_false (kj_db_holds_key (db, NULL, "D000001"));
     s_assert_value (other, held, NULL, "0");
     //  A rollback forgets them too
     assert_int_equal (kj_db_begin (db), 0);
     assert_int_equal (kj_db_lock_key (db, "matching.demand", "D000003"), 0);
     kj_db_rollback (db);
     assert_int_equal (kj_db_begin (db), 0);
-    assert_false (kj_db_holds_key (db, "D000003"));
+    assert_false (kj_db_holds_key (db, NULL, "D000003"));
     kj_db_rollback (db);
+    //  Many keys are each known, and no other one: there is no "too many
+    //  to tell" that would let an unlocked key through
+    assert_int_equal (kj_db_begin (db), 0);
+    char key [16];
+    for (int i = 0; i < 100; i++) {
+        snprintf (key, sizeof key, "K%03d", i);
+        assert_int_equal (kj_db_lock_key (db, "test.many", key), 0);
+    }
+    assert_true (kj_db_holds_key (db, NULL, "K000"));
+    assert_true (kj_db_holds_key (db, NULL, "K099"));
+    assert_false (kj_db_holds_key (db, NULL, "K100"));
+    //  A topic's lock holds every key of that topic, of no other
+    assert_int_equal (kj_db_lock_topic (db, "test.topic", false), 0);
+    assert_true (kj_db_holds_key (db, "test.topic", "K100"));
+    assert_false (kj_db_holds_key (db, "test.other", "K100"));
+    assert_int_equal (kj_db_commit (db), 0);
     kj_db_destroy (&other);
     kj_db_destroy (&db);
 }

@@ -26,6 +26,7 @@ test_table_matches_macros (void **state)
         { KJ_LOCK_AUDIT_SEAL, "KJ_LOCK_AUDIT_SEAL" },
         { KJ_LOCK_IPO_FIT, "KJ_LOCK_IPO_FIT" },
         { KJ_LOCK_SCORING_STAGE, "KJ_LOCK_SCORING_STAGE" },
+        { KJ_LOCK_TOPIC, "KJ_LOCK_TOPIC" },
     };
     size_t n = sizeof macros / sizeof macros [0];
     size_t rows = 0;

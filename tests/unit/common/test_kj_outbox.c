@@ -23,6 +23,16 @@ s_count (kj_db_t *db)
     return count;
 }
 
+//  The one value a query answers
+static void
+s_assert_rows (kj_db_t *db, const char *sql, const char *want)
+{
+    PGresult *res = kj_db_exec (db, sql, 0, NULL);
+    assert_non_null (res);
+    assert_string_equal (PQgetvalue (res, 0, 0), want);
+    PQclear (res);
+}
+
 static void
 test_add_commits_with_the_change (void **state)
 {
@@ -34,6 +44,8 @@ test_add_commits_with_the_change (void **state)
     payload.data.len = 4;
     payload.sleep_ms = 7;
     assert_int_equal (kj_db_begin (db), 0);
+    assert_int_equal (kj_db_lock_key (db, "test.thing", "91210100MA0000000X"),
+                      0);
     assert_int_equal (kj_outbox_add (db, "test.thing.done",
                                      "91210100MA0000000X", &payload.base),
                       0);
@@ -74,6 +86,7 @@ test_add_rolls_back_with_the_change (void **state)
     assert_non_null (db);
     assert_int_equal (kj_db_migrate (db, NULL), 0);
     assert_int_equal (kj_db_begin (db), 0);
+    assert_int_equal (kj_db_lock_key (db, "test.thing", "k"), 0);
     assert_int_equal (kj_outbox_add (db, "test.thing.done", "k", NULL), 0);
     assert_int_equal (kj_outbox_add (db, "test.thing.undone", NULL, NULL), 0);
     kj_db_rollback (db);
@@ -81,6 +94,8 @@ test_add_rolls_back_with_the_change (void **state)
 
     //  Two events of one transaction share its txid, ids in order
     assert_int_equal (kj_db_begin (db), 0);
+    assert_int_equal (kj_db_lock_key (db, "test.n", "1"), 0);
+    assert_int_equal (kj_db_lock_key (db, "test.n", "2"), 0);
     assert_int_equal (kj_outbox_add (db, "test.a", "1", NULL), 0);
     assert_int_equal (kj_outbox_add (db, "test.b", "2", NULL), 0);
     assert_int_equal (kj_db_commit (db), 0);
@@ -125,6 +140,8 @@ test_add_many_copies_in_order (void **state)
     key_p [3] = NULL;
 
     assert_int_equal (kj_db_begin (db), 0);
+    assert_int_equal (kj_db_lock_key (db, "test.before", "b"), 0);
+    assert_int_equal (kj_db_lock_topic (db, "test.many", false), 0);
     assert_int_equal (kj_outbox_add (db, "test.before", "b", NULL), 0);
     assert_int_equal (kj_outbox_add_many (db, "test.many", N, key_p, messages),
                       0);
@@ -132,6 +149,8 @@ test_add_many_copies_in_order (void **state)
     assert_int_equal (s_count (db), 0);
 
     assert_int_equal (kj_db_begin (db), 0);
+    assert_int_equal (kj_db_lock_key (db, "test.before", "b"), 0);
+    assert_int_equal (kj_db_lock_topic (db, "test.many", false), 0);
     assert_int_equal (kj_outbox_add (db, "test.before", "b", NULL), 0);
     assert_int_equal (kj_outbox_add_many (db, "test.many", N, key_p, messages),
                       0);
@@ -178,6 +197,132 @@ test_add_many_copies_in_order (void **state)
     kj_db_destroy (&db);
 }
 
+//  A keyed event whose entity this transaction has not locked is refused,
+//  and the transaction with it: kj_outbox_add, a row of a batch and
+//  add_many alike. Events without a key need no lock.
+static void
+test_unlocked_key_refused (void **state)
+{
+    kj_db_t *db = kj_db_new (s_dsn, "outbox_unlocked", 0);
+    assert_non_null (db);
+    assert_int_equal (kj_db_migrate (db, NULL), 0);
+    assert_int_equal (kj_db_run (db, "CREATE TABLE t (k text)", 0, NULL), 0);
+
+    //  kj_outbox_add: -1, and the change before it does not commit
+    assert_int_equal (kj_db_begin (db), 0);
+    assert_int_equal (kj_db_run (db, "INSERT INTO t VALUES ('x')", 0, NULL), 1);
+    assert_int_equal (kj_outbox_add (db, "test.none", NULL, NULL), 0);
+    assert_int_equal (kj_db_lock_key (db, "test.thing", "held"), 0);
+    assert_int_equal (kj_outbox_add (db, "test.thing.done", "held", NULL), 0);
+    assert_int_equal (kj_outbox_add (db, "test.thing.done", "other", NULL), -1);
+    assert_string_equal (kj_db_sqlstate (db), "XX000");
+    //  What follows fails without reaching the server, and so does COMMIT
+    assert_null (kj_db_exec (db, "SELECT 1", 0, NULL));
+    assert_int_equal (kj_db_status_code (kj_db_sqlstate (db)),
+                      KJ__CODE__INTERNAL);
+    assert_int_equal (kj_db_commit (db), -1);
+    assert_false (kj_db_in_tx (db));
+    assert_int_equal (s_count (db), 0);
+    s_assert_rows (db, "SELECT count (*) FROM t", "0");
+
+    //  A row of the caller's batch: the batch fails
+    assert_int_equal (kj_db_begin (db), 0);
+    kj_outbox_row_t row;
+    kj_db_query_t batch [] = {
+        { "INSERT INTO t VALUES ('y')", 0, NULL },
+        kj_outbox_row (db, "test.thing.done", "other", NULL, &row),
+    };
+    PGresult *results [2];
+    assert_int_equal (kj_db_exec_many (db, batch, 2, results), -1);
+    kj_outbox_row_free (&row);
+    assert_int_equal (kj_db_commit (db), -1);
+
+    //  add_many: one unlocked key among locked ones refuses them all; the
+    //  topic's lock orders them all
+    const char *keys [] = { "held", NULL, "other" };
+    assert_int_equal (kj_db_begin (db), 0);
+    assert_int_equal (kj_db_lock_key (db, "test.thing", "held"), 0);
+    assert_int_equal (kj_outbox_add_many (db, "test.thing.done", 3, keys, NULL),
+                      -1);
+    kj_db_rollback (db);
+    assert_int_equal (kj_db_begin (db), 0);
+    assert_int_equal (kj_db_lock_topic (db, "test.thing.done", false), 0);
+    assert_int_equal (kj_outbox_add_many (db, "test.thing.done", 3, keys, NULL),
+                      0);
+    //  ...of that topic only
+    assert_int_equal (kj_outbox_add (db, "test.thing.undone", "other", NULL),
+                      -1);
+    kj_db_rollback (db);
+
+    //  A new transaction starts clean: nothing held, nothing refused
+    assert_int_equal (kj_db_begin (db), 0);
+    assert_false (kj_db_holds_key (db, "test.thing.done", "held"));
+    assert_int_equal (kj_db_run (db, "INSERT INTO t VALUES ('z')", 0, NULL), 1);
+    assert_int_equal (kj_db_commit (db), 0);
+    s_assert_rows (db, "SELECT count (*) FROM t", "1");
+    kj_db_destroy (&db);
+}
+
+//  A chunk of 50,000 keyed events takes one lock, the topic's, not one per
+//  key (PostgreSQL's lock table holds max_locks_per_transaction x
+//  connections, 6,400 by default); a second writer of the topic waits
+static void
+test_topic_lock_for_a_chunk (void **state)
+{
+    kj_db_t *db = kj_db_new (s_dsn, "outbox_chunk", 0);
+    kj_db_t *other = kj_db_new (s_dsn, "outbox_chunk", 0);
+    assert_true (db && other);
+    assert_int_equal (kj_db_migrate (db, NULL), 0);
+    enum { N = 50000 };
+    char (*keys) [16] = calloc (N, 16);
+    const char **key_p = calloc (N, sizeof *key_p);
+    assert_true (keys && key_p);
+    for (int i = 0; i < N; i++) {
+        snprintf (keys [i], 16, "F%07d", i);
+        key_p [i] = keys [i];
+    }
+    assert_int_equal (kj_db_begin (db), 0);
+    assert_int_equal (kj_db_lock_topic (db, "test.chunk.scored", false), 0);
+    assert_int_equal (kj_db_lock_topic (db, "test.chunk.scored", false), 0);
+    assert_int_equal (kj_outbox_add_many (db, "test.chunk.scored", N, key_p,
+                                          NULL),
+                      0);
+    PGresult *res = kj_db_exec (db, "SELECT pg_backend_pid ()", 0, NULL);
+    assert_non_null (res);
+    char pid [16];
+    snprintf (pid, sizeof pid, "%s", PQgetvalue (res, 0, 0));
+    PQclear (res);
+    const char *pid_p [] = { pid };
+    res = kj_db_exec (
+        other,
+        "SELECT count (*), count (*) FILTER (WHERE classid = " KJ_LOCK_TOPIC
+        " AND objid::int = hashtext "
+        "('test.chunk.scored')) FROM pg_locks WHERE locktype = "
+        "'advisory' AND granted AND pid = $1::int",
+        1, pid_p);
+    assert_non_null (res);
+    assert_string_equal (PQgetvalue (res, 0, 0), "1");
+    assert_string_equal (PQgetvalue (res, 0, 1), "1");
+    PQclear (res);
+    //  Another writer of the topic cannot take it meanwhile
+    assert_int_equal (kj_db_begin (other), 0);
+    assert_int_equal (kj_db_run (other, "SET LOCAL lock_timeout = '50ms'", 0,
+                                 NULL),
+                      0);
+    assert_int_equal (kj_db_lock_topic (other, "test.chunk.scored", true), 0);
+    assert_int_equal (kj_outbox_add (other, "test.chunk.scored", "F0000001",
+                                     NULL),
+                      0);
+    assert_int_equal (kj_db_commit (other), -1);
+    assert_string_equal (kj_db_sqlstate (other), "55P03");
+    assert_int_equal (kj_db_commit (db), 0);
+    assert_int_equal (s_count (db), N);
+    free (keys);
+    free (key_p);
+    kj_db_destroy (&other);
+    kj_db_destroy (&db);
+}
+
 int
 main (void)
 {
@@ -187,6 +332,8 @@ main (void)
         cmocka_unit_test (test_add_commits_with_the_change),
         cmocka_unit_test (test_add_rolls_back_with_the_change),
         cmocka_unit_test (test_add_many_copies_in_order),
+        cmocka_unit_test (test_unlocked_key_refused),
+        cmocka_unit_test (test_topic_lock_for_a_chunk),
     };
     int rc = cmocka_run_group_tests (tests, NULL, NULL);
     free (s_dsn);

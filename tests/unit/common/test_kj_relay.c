@@ -95,6 +95,7 @@ s_add (kj_db_t *db, const char **topics, int count)
     Kj__EchoRequest payload = KJ__ECHO_REQUEST__INIT;
     payload.sleep_ms = 1;
     assert_int_equal (kj_db_begin (db), 0);
+    assert_int_equal (kj_db_lock_key (db, "test", "k"), 0);
     for (int i = 0; i < count; i++)
         assert_int_equal (kj_outbox_add (db, topics [i], "k", &payload.base),
                           0);
