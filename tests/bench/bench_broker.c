@@ -116,29 +116,13 @@ s_echo_actor (zsock_t *pipe, void *arg)
 //  Whole-process CPU time so far, in ns: utime + stime of every thread,
 //  from /proc/PID/stat (clock ticks, 10 ms)
 
+//  --------------------------------------------------------------------------
+//  Whole-process CPU time so far, in ns: every thread (kj_test)
+
 static uint64_t
 s_cpu_ns (pid_t pid)
 {
-    char path [64], line [1024];
-    snprintf (path, sizeof path, "/proc/%d/stat", (int) pid);
-    FILE *file = fopen (path, "r");
-    if (!file)
-        return 0;
-    size_t size = fread (line, 1, sizeof line - 1, file);
-    fclose (file);
-    line [size] = 0;
-    //  Fields after the command name, which may hold spaces: state is
-    //  field 3, utime 14, stime 15
-    char *at = strrchr (line, ')');
-    unsigned long long utime = 0, stime = 0;
-    if (!at
-        || sscanf (at + 2,
-                   "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
-                   "%llu %llu",
-                   &utime, &stime)
-               != 2)
-        return 0;
-    return (utime + stime) * 1000000000ULL / (uint64_t) sysconf (_SC_CLK_TCK);
+    return (uint64_t) kj_test_proc_cpu_us (pid, NULL) * 1000;
 }
 
 //  Context switches so far of every thread of pid, voluntary (it slept:

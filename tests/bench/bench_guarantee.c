@@ -123,34 +123,6 @@ s_compare (const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-//  CPU time of one process, user and system, in microseconds (0 when it
-//  is gone); *ppid_p its parent
-static int64_t
-s_proc_cpu_us (pid_t pid, int *ppid_p)
-{
-    char path [64], line [1024];
-    snprintf (path, sizeof path, "/proc/%d/stat", (int) pid);
-    FILE *file = fopen (path, "r");
-    if (!file)
-        return 0;
-    size_t size = fread (line, 1, sizeof line - 1, file);
-    fclose (file);
-    line [size] = 0;
-    //  After the command's closing parenthesis: state, ppid, four ids,
-    //  five counts, then utime and stime (fields 14 and 15), in ticks
-    const char *at = strrchr (line, ')');
-    unsigned long utime, stime;
-    int ppid;
-    if (!at
-        || sscanf (at + 2, "%*c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
-                   &ppid, &utime, &stime)
-               != 3)
-        return 0;
-    if (ppid_p)
-        *ppid_p = ppid;
-    return (int64_t) (utime + stime) * 1000000 / sysconf (_SC_CLK_TCK);
-}
-
 //  The CPU of every process of the scratch cluster: the postmaster and its
 //  children (the daemon's backends among them)
 static int64_t
@@ -166,14 +138,14 @@ s_postgres_cpu_us (void)
         fclose (file);
     if (postmaster <= 0)
         return 0;
-    int64_t total = s_proc_cpu_us (postmaster, NULL);
+    int64_t total = kj_test_proc_cpu_us (postmaster, NULL);
     DIR *proc = opendir ("/proc");
     struct dirent *entry;
     while (proc && (entry = readdir (proc))) {
         int pid = atoi (entry->d_name), ppid = 0;
         if (pid <= 0)
             continue;
-        int64_t cpu = s_proc_cpu_us (pid, &ppid);
+        int64_t cpu = kj_test_proc_cpu_us (pid, &ppid);
         if (ppid == postmaster)
             total += cpu;
     }
@@ -196,8 +168,8 @@ s_cpu (gfx_t *fx, cpu_t *cpu)
                 + usage.ru_utime.tv_usec
                 + (int64_t) usage.ru_stime.tv_sec * 1000000
                 + usage.ru_stime.tv_usec;
-    cpu->broker = s_proc_cpu_us (fx->broker.pid, NULL);
-    cpu->daemon = s_proc_cpu_us (fx->daemon [0], NULL);
+    cpu->broker = kj_test_proc_cpu_us (fx->broker.pid, NULL);
+    cpu->daemon = kj_test_proc_cpu_us (fx->daemon [0], NULL);
     cpu->postgres = s_postgres_cpu_us ();
 }
 

@@ -200,28 +200,13 @@ s_daemon_stages (uint64_t batch, double stages [3])
 //  --------------------------------------------------------------------------
 //  CPU seconds a process has used so far (its /proc stat), 0 if gone
 
+//  --------------------------------------------------------------------------
+//  CPU seconds a process has used so far, 0 if gone (kj_test)
+
 static double
 s_cpu_of (pid_t pid)
 {
-    char path [64], line [2048];
-    snprintf (path, sizeof path, "/proc/%d/stat", (int) pid);
-    FILE *file = fopen (path, "r");
-    if (!file)
-        return 0;
-    size_t size = fread (line, 1, sizeof line - 1, file);
-    fclose (file);
-    line [size] = 0;
-    //  After the command in parentheses: state, then fields 4.. ; utime
-    //  and stime are fields 14 and 15
-    const char *at = strrchr (line, ')');
-    unsigned long long utime = 0, stime = 0;
-    if (at
-        && sscanf (at + 2,
-                   "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
-                   &utime, &stime)
-               != 2)
-        return 0;
-    return (double) (utime + stime) / sysconf (_SC_CLK_TCK);
+    return (double) kj_test_proc_cpu_us (pid, NULL) / 1e6;
 }
 
 //  Where the CPU of a run goes: the CLI (children of this process), the

@@ -223,24 +223,7 @@ s_matching (rfx_t *fx, const char *interval, const char *durable)
 static int64_t
 s_cpu_ticks (pid_t pid)
 {
-    char path [64], line [1024];
-    snprintf (path, sizeof path, "/proc/%d/stat", (int) pid);
-    FILE *file = fopen (path, "r");
-    if (!file)
-        return 0;
-    size_t size = fread (line, 1, sizeof line - 1, file);
-    fclose (file);
-    line [size] = 0;
-    //  After "pid (comm) ": state is field 3, utime 14 and stime 15
-    const char *at = strrchr (line, ')');
-    long long utime = 0, stime = 0;
-    if (!at
-        || sscanf (at + 2,
-                   "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lld %lld",
-                   &utime, &stime)
-               != 2)
-        return 0;
-    return utime + stime;
+    return kj_test_proc_cpu_us (pid, NULL) * sysconf (_SC_CLK_TCK) / 1000000;
 }
 
 //  CPU ticks so far of the PostgreSQL sessions of kejin-matching

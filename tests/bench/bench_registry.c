@@ -101,32 +101,9 @@ s_target (char *buf, size_t size, uint64_t p99, uint64_t raw_p99,
 
 //  --------------------------------------------------------------------------
 //  CPU time, which the load of a shared machine distorts far less than
-//  wall time: a process's (every thread, in clock ticks) and a PostgreSQL
-//  backend's (one thread: the scheduler's nanoseconds), in us.
-
-static uint64_t
-s_process_cpu_us (pid_t pid)
-{
-    char path [64], text [1024];
-    snprintf (path, sizeof path, "/proc/%d/stat", (int) pid);
-    FILE *file = fopen (path, "r");
-    if (!file)
-        return 0;
-    size_t size = fread (text, 1, sizeof text - 1, file);
-    fclose (file);
-    text [size] = 0;
-    //  Fields 14 and 15 (utime, stime), counted after the ")" of the name
-    const char *at = strrchr (text, ')');
-    unsigned long long user = 0, system = 0;
-    if (!at
-        || sscanf (at + 2,
-                   "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu "
-                   "%llu",
-                   &user, &system)
-               != 2)
-        return 0;
-    return (user + system) * 1000000ULL / (uint64_t) sysconf (_SC_CLK_TCK);
-}
+//  wall time: a process's is kj_test_proc_cpu_us (every thread, in clock
+//  ticks); a PostgreSQL backend's (one thread: the scheduler's
+//  nanoseconds), in us.
 
 static uint64_t
 s_backend_cpu_us (pid_t pid)
@@ -501,7 +478,8 @@ main (int argc, char **argv)
         uint64_t registry_at = 0, backends_at = 0;
         for (int i = 0; i < WARM_UP + LOOKUPS; i++) {
             if (i == WARM_UP) {
-                registry_at = s_process_cpu_us (fx.registry);
+                registry_at = (uint64_t) kj_test_proc_cpu_us (fx.registry,
+                                                              NULL);
                 backends_at = s_registry_backends_us (&fx);
             }
             state ^= state << 13;
@@ -576,7 +554,8 @@ main (int argc, char **argv)
         if (layer > 0)
             printf ("  %-50s %6.1f us  %6.1f us\n",
                     "  CPU per call: kejin-registry, its backends",
-                    (double) (s_process_cpu_us (fx.registry) - registry_at)
+                    (double) ((uint64_t) kj_test_proc_cpu_us (fx.registry, NULL)
+                              - registry_at)
                         / LOOKUPS,
                     (double) (s_registry_backends_us (&fx) - backends_at)
                         / LOOKUPS);
@@ -618,7 +597,8 @@ main (int argc, char **argv)
         uint64_t registry_at = 0, backends_at = 0;
         for (int i = 0; i < WARM_UP + SEARCHES; i++) {
             if (i == WARM_UP) {
-                registry_at = s_process_cpu_us (fx.registry);
+                registry_at = (uint64_t) kj_test_proc_cpu_us (fx.registry,
+                                                              NULL);
                 backends_at = s_registry_backends_us (&fx);
             }
             s_search_t search = s_search_next (&state);
@@ -703,7 +683,8 @@ main (int argc, char **argv)
         if (layer > 0)
             printf ("  %-50s %6.1f us  %6.1f us\n",
                     "  CPU per call: kejin-registry, its backends",
-                    (double) (s_process_cpu_us (fx.registry) - registry_at)
+                    (double) ((uint64_t) kj_test_proc_cpu_us (fx.registry, NULL)
+                              - registry_at)
                         / SEARCHES,
                     (double) (s_registry_backends_us (&fx) - backends_at)
                         / SEARCHES);

@@ -348,6 +348,38 @@ kj_test_kill (pid_t pid, int signal, int wait_ms)
 }
 
 //  --------------------------------------------------------------------------
+//  CPU time of a process so far (kj_test.h)
+
+int64_t
+kj_test_proc_cpu_us (pid_t pid, int *ppid_p)
+{
+    char path [64], line [1024];
+    snprintf (path, sizeof path, "/proc/%d/stat", (int) pid);
+    FILE *file = fopen (path, "r");
+    if (!file)
+        return 0;
+    size_t size = fread (line, 1, sizeof line - 1, file);
+    fclose (file);
+    line [size] = 0;
+    //  After the command's closing parenthesis (the command may hold
+    //  spaces): state, ppid, four ids, five counts, then utime and stime
+    //  (fields 14 and 15), in clock ticks
+    const char *at = strrchr (line, ')');
+    unsigned long long utime = 0, stime = 0;
+    int ppid = 0;
+    if (!at
+        || sscanf (at + 2,
+                   "%*c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+                   &ppid, &utime, &stime)
+               != 3)
+        return 0;
+    if (ppid_p)
+        *ppid_p = ppid;
+    return (int64_t) ((utime + stime) * 1000000ULL
+                      / (unsigned long long) sysconf (_SC_CLK_TCK));
+}
+
+//  --------------------------------------------------------------------------
 
 static void
 s_bins_destroy (void)

@@ -55,6 +55,14 @@ int
 int
     kj_test_kill (pid_t pid, int signal, int wait_ms);
 
+//  CPU time pid has used so far, user and system, every thread, in
+//  microseconds (from /proc/PID/stat, in clock ticks); 0 if it is gone.
+//  If ppid_p is not NULL, *ppid_p is its parent's pid. The benchmarks
+//  report CPU, which a shared machine's load distorts far less than wall
+//  time.
+int64_t
+    kj_test_proc_cpu_us (pid_t pid, int *ppid_p);
+
 //  Path of a built binary: $KEJIN_BIN/name (default bin/name).
 const char *
     kj_test_bin (const char *name);
