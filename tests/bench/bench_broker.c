@@ -10,9 +10,13 @@
     kj_worker with credit). The proxy hop is this program run again as
     `bench_broker proxy FILE` (ROUTER -> zmq_proxy -> DEALER, no protocol),
     its workers as `bench_broker rep ENDPOINT` (REP echo, one at a time),
-    all separate processes like the broker's. CPU is whole-process, every
-    thread (ZeroMQ's I/O thread too), from /proc/PID/stat. Each rate is the
-    median of three runs.
+    all separate processes like the broker's. The lb hop (`bench_broker
+    lb FILE`, REQ workers as `bench_broker req ENDPOINT`) is the least hop
+    under MDP/0.1's rule of one request per worker at a time: the proxy
+    hop's DEALER pipelines 25 requests into each REP worker's connection,
+    which MDP/0.1 forbids, so both baselines are printed. CPU is
+    whole-process, every thread (ZeroMQ's I/O thread too), from
+    /proc/PID/stat. Each rate is the median of three runs.
     =========================================================================
 */
 
@@ -490,15 +494,18 @@ s_start_workers (const char *endpoint, int count, const char *kind)
                                  "--instance",
                                  name,
                                  NULL };
-        const char *rep [] = { "/proc/self/exe", "rep", endpoint, NULL };
+        const char *rep [] = { "/proc/self/exe", streq (kind, "req") ? "req"
+                                                                 : "rep",
+                               endpoint, NULL };
         char self [1024];
         ssize_t size = readlink ("/proc/self/exe", self, sizeof self - 1);
         if (size > 0) {
             self [size] = 0;
             rep [0] = self;
         }
+        bool own = streq (kind, "rep") || streq (kind, "req");
         s_workers [s_nworkers++] = kj_test_spawn (streq (kind, "credit") ? kejin
-                                                  : streq (kind, "rep")  ? rep
+                                                  : own                  ? rep
                                                                         : plain,
                                                   s_worker_env [0]
                                                       ? s_worker_env
@@ -572,18 +579,151 @@ s_proxy_main (const char *path)
     return 0;
 }
 
+//  `bench_broker lb FILE`: the least hop that keeps MDP/0.1's rule of one
+//  request per worker (zguide's load-balancing broker, on one ROUTER as
+//  the broker has): REQ workers say [W] [READY], requests are queued here
+//  until a worker is free. Its loop is the broker's: blocking receives
+//  (a message waiting costs no system call), each message handled as it
+//  comes. Its endpoint goes to FILE as front= and back=.
+
+#define LB_QUEUE 4096  //  requests queued at most (the client sends 100)
+
+typedef struct {
+    zmq_msg_t id, body;
+} lb_request_t;
+
+//  Receive one message of up to `max` frames; returns its frame count
+//  (extra frames dropped), 0 on error
+static int
+s_lb_recv (void *sock, zmq_msg_t *frames, int max)
+{
+    int count = 0;
+    while (true) {
+        zmq_msg_t frame;
+        zmq_msg_init (&frame);
+        if (zmq_msg_recv (&frame, sock, 0) < 0) {
+            zmq_msg_close (&frame);
+            return count;
+        }
+        bool more = zmq_msg_more (&frame);
+        if (count < max)
+            frames [count++] = frame;
+        else
+            zmq_msg_close (&frame);
+        if (!more)
+            return count;
+    }
+}
+
+static int
+s_lb_main (const char *path)
+{
+    void *ctx = zmq_ctx_new ();
+    void *router = zmq_socket (ctx, ZMQ_ROUTER);
+    int hwm = 0;
+    zmq_setsockopt (router, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    zmq_setsockopt (router, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    if (zmq_bind (router, "tcp://127.0.0.1:*"))
+        return 1;
+    char endpoint [256], temp [1024];
+    size_t size = sizeof endpoint;
+    zmq_getsockopt (router, ZMQ_LAST_ENDPOINT, endpoint, &size);
+    snprintf (temp, sizeof temp, "%s.tmp", path);
+    FILE *file = fopen (temp, "w");
+    if (!file)
+        return 1;
+    fprintf (file, "front=%s\nback=%s\n", endpoint, endpoint);
+    fclose (file);
+    rename (temp, path);
+    static lb_request_t queue [LB_QUEUE];
+    static zmq_msg_t ready [LB_QUEUE];
+    size_t head = 0, queued = 0, nready = 0;
+    while (true) {
+        //  A client's [id] [] [body], a worker's [id] [] [W] [READY] or
+        //  its reply [id] [] [client] [] [body]
+        zmq_msg_t frames [5];
+        int count = s_lb_recv (router, frames, 5);
+        if (count == 0)
+            break;
+        if (count == 3 && queued < LB_QUEUE) {
+            lb_request_t *request = &queue [(head + queued++) % LB_QUEUE];
+            request->id = frames [0];
+            request->body = frames [2];
+            zmq_msg_close (&frames [1]);
+            count = 0;
+        }
+        else if (count == 4 || count == 5) {
+            if (count == 5) {
+                zmq_msg_send (&frames [2], router, ZMQ_SNDMORE);
+                zmq_msg_send (&frames [3], router, ZMQ_SNDMORE);
+                zmq_msg_send (&frames [4], router, 0);
+                count = 2;
+            }
+            ready [nready++] = frames [0];
+            for (int i = 1; i < count; i++)
+                zmq_msg_close (&frames [i]);
+            count = 0;
+        }
+        for (int i = 0; i < count; i++)
+            zmq_msg_close (&frames [i]);
+        while (nready && queued) {
+            lb_request_t *request = &queue [head];
+            head = (head + 1) % LB_QUEUE;
+            queued--;
+            zmq_msg_t empty;
+            zmq_msg_send (&ready [--nready], router, ZMQ_SNDMORE);
+            zmq_msg_init (&empty);
+            zmq_msg_send (&empty, router, ZMQ_SNDMORE);
+            zmq_msg_send (&request->id, router, ZMQ_SNDMORE);
+            zmq_msg_init (&empty);
+            zmq_msg_send (&empty, router, ZMQ_SNDMORE);
+            zmq_msg_send (&request->body, router, 0);
+        }
+    }
+    return 0;
+}
+
+//  `bench_broker req ENDPOINT`: a REQ worker for the lb hop: READY, then
+//  echoes each request, one at a time, until SIGTERM
+static int
+s_req_main (const char *endpoint)
+{
+    void *ctx = zmq_ctx_new ();
+    void *req = zmq_socket (ctx, ZMQ_REQ);
+    zmq_connect (req, endpoint);
+    kj_signals_init ();
+    zmq_send (req, "W", 1, ZMQ_SNDMORE);
+    zmq_send (req, "READY", 5, 0);
+    while (!kj_stopping ()) {
+        zmq_pollitem_t item = { req, 0, ZMQ_POLLIN, 0 };
+        if (zmq_poll (&item, 1, 200) <= 0)
+            continue;
+        //  [client] [] [body], echoed as it came
+        zmq_msg_t frames [3];
+        int count = s_lb_recv (req, frames, 3);
+        for (int i = 0; i < count; i++)
+            zmq_msg_send (&frames [i], req, i < count - 1 ? ZMQ_SNDMORE : 0);
+    }
+    zmq_close (req);
+    zmq_ctx_term (ctx);
+    return 0;
+}
+
+//  Start this program as a hop (`proxy` or `lb`); its endpoints in front
+//  and back
 static pid_t
-s_proxy_start (char *front, char *back, size_t size)
+s_hop_start (const char *kind, char *front, char *back, size_t size)
 {
     char path [512], log [512], self [1024];
-    snprintf (path, sizeof path, "%s/bench-proxy.endpoints", kj_test_tmpdir ());
-    snprintf (log, sizeof log, "%s/bench-proxy.log", kj_test_tmpdir ());
+    snprintf (path, sizeof path, "%s/bench-%s.endpoints", kj_test_tmpdir (),
+              kind);
+    snprintf (log, sizeof log, "%s/bench-%s.log", kj_test_tmpdir (), kind);
     unlink (path);
     ssize_t length = readlink ("/proc/self/exe", self, sizeof self - 1);
     if (length <= 0)
         return -1;
     self [length] = 0;
-    const char *argv [] = { self, "proxy", path, NULL };
+    const char *argv [] = { self, kind, path, NULL };
     pid_t pid = kj_test_spawn (argv, NULL, log);
     for (int waited = 0; waited < 5000; waited += 10) {
         if (kj_read_keyvalue (path, "front", front, size) == 0
@@ -612,41 +752,72 @@ s_line (const char *setup, result_t r, double base, const char *target)
     fflush (stdout);
 }
 
-//  `bench_broker plain|credit|compact N SECONDS`: one
-//  configuration only, for profiling the broker (perf, strace) while it
-//  runs; prints the broker's pid first. DEPTH=n sets the requests in
-//  flight (100).
+//  `bench_broker plain|credit|compact|proxy|lb N SECONDS`: one
+//  configuration only, for profiling the hop (perf, strace) while it runs;
+//  prints the hop's pid first (proxy: REP workers, lb: REQ workers).
+//  DEPTH=n sets the requests in flight (100). ONCE=1: wait 2 s after the
+//  pid (to attach strace -c), one run of SECONDS, then its replies, the
+//  hop's CPU and context switches per reply, and 1 s before stopping.
 static int
 s_profile (const char *kind, int workers, int seconds)
 {
-    kj_broker_t broker;
-    if (kj_broker_start (&broker, 0,
-                         (const char *[]){ "-s", "log/level=warn", NULL }))
-        return 1;
-    printf ("broker pid %d\n", (int) broker.pid);
+    kj_broker_t broker = { 0 };
+    char front [256], back [256];
+    bool hop = streq (kind, "proxy") || streq (kind, "lb");
+    pid_t pid;
+    if (hop) {
+        pid = s_hop_start (kind, front, back, sizeof front);
+        if (pid <= 0)
+            return 1;
+    }
+    else {
+        if (kj_broker_start (&broker, 0,
+                             (const char *[]){ "-s", "log/level=warn", NULL }))
+            return 1;
+        pid = broker.pid;
+        kj_strlcpy (front, broker.endpoint, sizeof front);
+        kj_strlcpy (back, broker.endpoint, sizeof back);
+    }
+    printf ("hop pid %d\n", (int) pid);
     fflush (stdout);
     bool credit = streq (kind, "credit");
     request_t request;
-    if (streq (kind, "compact"))
+    if (hop)
+        s_request_raw (&request, true);
+    else if (streq (kind, "compact"))
         s_request_compact (&request);
     else if (credit)
         s_request_kejin (&request);
     else
         s_request_plain (&request, "echo");
-    s_start_workers (broker.endpoint, workers,
-                     streq (kind, "compact") ? "credit" : kind);
-    int64_t end = kj_mono_us () + (int64_t) seconds * 1000000;
-    while (kj_mono_us () < end) {
-        int depth = getenv ("DEPTH") ? atoi (getenv ("DEPTH")) : 100;
-        result_t r = s_run (broker.endpoint, &request, depth, broker.pid);
-        printf ("%s, %d workers, %d in flight: %.0f req/s, %.1f us CPU per "
-                "request, %" PRIu64 " replies\n",
-                kind, workers, depth, r.rate, r.cpu_us, r.total);
-        fflush (stdout);
+    s_start_workers (back, workers,
+                     streq (kind, "compact") ? "credit"
+                     : streq (kind, "proxy") ? "rep"
+                     : streq (kind, "lb")    ? "req"
+                                             : kind);
+    int depth = getenv ("DEPTH") ? atoi (getenv ("DEPTH")) : 100;
+    bool once = getenv ("ONCE") != NULL;
+    if (once) {
+        zclock_sleep (2000);
+        s_runs = 1;
+        s_run_us = (int64_t) seconds * 1000000;
     }
+    int64_t end = kj_mono_us () + (int64_t) seconds * 1000000;
+    do {
+        result_t r = s_run (front, &request, depth, pid);
+        printf ("%s, %d workers, %d in flight: %.0f req/s, %.1f us CPU and "
+                "%.2f context switches per request, %" PRIu64 " replies\n",
+                kind, workers, depth, r.rate, r.cpu_us, r.switches, r.total);
+        fflush (stdout);
+    } while (!once && kj_mono_us () < end);
+    if (once)
+        zclock_sleep (1000);
     s_stop_workers ();
     s_request_free (&request);
-    kj_broker_stop (&broker, SIGTERM);
+    if (hop)
+        kj_test_kill (pid, SIGKILL, 3000);
+    else
+        kj_broker_stop (&broker, SIGTERM);
     return 0;
 }
 
@@ -657,6 +828,10 @@ main (int argc, char **argv)
         return s_rep_main (argv [2]);
     if (argc == 3 && streq (argv [1], "proxy"))
         return s_proxy_main (argv [2]);
+    if (argc == 3 && streq (argv [1], "lb"))
+        return s_lb_main (argv [2]);
+    if (argc == 3 && streq (argv [1], "req"))
+        return s_req_main (argv [2]);
     kj_log_init ("bench_broker", "error");
     if (argc == 4)
         return s_profile (argv [1], atoi (argv [2]), atoi (argv [3]));
@@ -689,7 +864,7 @@ main (int argc, char **argv)
 
     //  The proxy hop, REP workers
     char front [256], back [256];
-    pid_t proxy = s_proxy_start (front, back, sizeof front);
+    pid_t proxy = s_hop_start ("proxy", front, back, sizeof front);
     if (proxy <= 0) {
         fprintf (stderr, "bench_broker: the proxy did not start\n");
         return 1;
@@ -708,8 +883,21 @@ main (int argc, char **argv)
     s_line ("proxy hop, 4 REP workers, 100 in flight", proxy100, direct100.rate,
             "direct echo");
     s_stop_workers ();
-    s_request_free (&proxy_request);
     kj_test_kill (proxy, SIGKILL, 3000);
+
+    //  The same hop under MDP/0.1's rule, one request per worker at a time
+    pid_t lb = s_hop_start ("lb", front, back, sizeof front);
+    if (lb <= 0) {
+        fprintf (stderr, "bench_broker: the lb hop did not start\n");
+        return 1;
+    }
+    s_start_workers (back, 4, "req");
+    result_t lb100 = s_run (front, &proxy_request, 100, lb);
+    s_line ("lb hop, 4 REQ workers, 100 in flight", lb100, proxy100.rate,
+            "proxy hop, 4 workers");
+    s_stop_workers ();
+    s_request_free (&proxy_request);
+    kj_test_kill (lb, SIGKILL, 3000);
 
     kj_broker_t broker;
     if (kj_broker_start (&broker, 0,
@@ -938,6 +1126,9 @@ main (int argc, char **argv)
     printf ("\n  broker CPU per request, 4 plain workers, 100 in flight: "
             "%.1f us = %.2fx the proxy hop's %.1f us (target <= 3x)\n",
             plain4.cpu_us, cpu_ratio, proxy100.cpu_us);
+    printf ("  the same beside the lb hop (one request per worker, as "
+            "MDP/0.1): %.2fx its %.1f us\n",
+            lb100.cpu_us > 0 ? plain4.cpu_us / lb100.cpu_us : 0, lb100.cpu_us);
     printf ("  credit path, 1 worker, 100 in flight: %.2fx the proxy hop's "
             "throughput with 1 worker (target >= 0.6x)\n",
             proxy100_1.rate > 0 ? credit1.rate / proxy100_1.rate : 0);
