@@ -546,6 +546,37 @@ s_rep_main (const char *endpoint)
     return 0;
 }
 
+//  A hop's socket bound to a free loopback port, without HWM; its
+//  endpoint into endpoint. NULL if it cannot bind.
+static void *
+s_hop_bind (void *ctx, int type, char *endpoint, size_t size)
+{
+    void *sock = zmq_socket (ctx, type);
+    int hwm = 0;
+    zmq_setsockopt (sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    zmq_setsockopt (sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    if (zmq_bind (sock, "tcp://127.0.0.1:*")) {
+        zmq_close (sock);
+        return NULL;
+    }
+    zmq_getsockopt (sock, ZMQ_LAST_ENDPOINT, endpoint, &size);
+    return sock;
+}
+
+//  Where a hop listens, for s_hop_start: FILE written whole, then renamed
+static int
+s_hop_announce (const char *path, const char *front, const char *back)
+{
+    char temp [1024];
+    snprintf (temp, sizeof temp, "%s.tmp", path);
+    FILE *file = fopen (temp, "w");
+    if (!file)
+        return -1;
+    fprintf (file, "front=%s\nback=%s\n", front, back);
+    fclose (file);
+    return rename (temp, path);
+}
+
 //  `bench_broker proxy FILE`: ROUTER and DEALER on free ports, written to
 //  FILE as front= and back=, then zmq_proxy until killed. No protocol: the
 //  least a hop between clients and workers can do.
@@ -553,28 +584,11 @@ static int
 s_proxy_main (const char *path)
 {
     void *ctx = zmq_ctx_new ();
-    void *front = zmq_socket (ctx, ZMQ_ROUTER);
-    void *back = zmq_socket (ctx, ZMQ_DEALER);
-    int hwm = 0;
-    zmq_setsockopt (front, ZMQ_SNDHWM, &hwm, sizeof hwm);
-    zmq_setsockopt (front, ZMQ_RCVHWM, &hwm, sizeof hwm);
-    zmq_setsockopt (back, ZMQ_SNDHWM, &hwm, sizeof hwm);
-    zmq_setsockopt (back, ZMQ_RCVHWM, &hwm, sizeof hwm);
-    if (zmq_bind (front, "tcp://127.0.0.1:*")
-        || zmq_bind (back, "tcp://127.0.0.1:*"))
+    char front_ep [256], back_ep [256];
+    void *front = s_hop_bind (ctx, ZMQ_ROUTER, front_ep, sizeof front_ep);
+    void *back = s_hop_bind (ctx, ZMQ_DEALER, back_ep, sizeof back_ep);
+    if (!front || !back || s_hop_announce (path, front_ep, back_ep))
         return 1;
-    char front_ep [256], back_ep [256], temp [1024];
-    size_t size = sizeof front_ep;
-    zmq_getsockopt (front, ZMQ_LAST_ENDPOINT, front_ep, &size);
-    size = sizeof back_ep;
-    zmq_getsockopt (back, ZMQ_LAST_ENDPOINT, back_ep, &size);
-    snprintf (temp, sizeof temp, "%s.tmp", path);
-    FILE *file = fopen (temp, "w");
-    if (!file)
-        return 1;
-    fprintf (file, "front=%s\nback=%s\n", front_ep, back_ep);
-    fclose (file);
-    rename (temp, path);
     zmq_proxy (front, back, NULL);
     return 0;
 }
@@ -619,22 +633,10 @@ static int
 s_lb_main (const char *path)
 {
     void *ctx = zmq_ctx_new ();
-    void *router = zmq_socket (ctx, ZMQ_ROUTER);
-    int hwm = 0;
-    zmq_setsockopt (router, ZMQ_SNDHWM, &hwm, sizeof hwm);
-    zmq_setsockopt (router, ZMQ_RCVHWM, &hwm, sizeof hwm);
-    if (zmq_bind (router, "tcp://127.0.0.1:*"))
+    char endpoint [256];
+    void *router = s_hop_bind (ctx, ZMQ_ROUTER, endpoint, sizeof endpoint);
+    if (!router || s_hop_announce (path, endpoint, endpoint))
         return 1;
-    char endpoint [256], temp [1024];
-    size_t size = sizeof endpoint;
-    zmq_getsockopt (router, ZMQ_LAST_ENDPOINT, endpoint, &size);
-    snprintf (temp, sizeof temp, "%s.tmp", path);
-    FILE *file = fopen (temp, "w");
-    if (!file)
-        return 1;
-    fprintf (file, "front=%s\nback=%s\n", endpoint, endpoint);
-    fclose (file);
-    rename (temp, path);
     static lb_request_t queue [LB_QUEUE];
     static zmq_msg_t ready [LB_QUEUE];
     size_t head = 0, queued = 0, nready = 0;
@@ -891,7 +893,11 @@ main (int argc, char **argv)
         fprintf (stderr, "bench_broker: the lb hop did not start\n");
         return 1;
     }
-    s_start_workers (back, 4, "req");
+    s_start_workers (back, 1, "req");
+    result_t lb100_1 = s_run (front, &proxy_request, 100, lb);
+    s_line ("lb hop, 1 REQ worker, 100 in flight", lb100_1, proxy100_1.rate,
+            "proxy hop, 1 worker");
+    s_start_workers (back, 3, "req");
     result_t lb100 = s_run (front, &proxy_request, 100, lb);
     s_line ("lb hop, 4 REQ workers, 100 in flight", lb100, proxy100.rate,
             "proxy hop, 4 workers");
@@ -914,8 +920,8 @@ main (int argc, char **argv)
     result_t r = s_run (broker.endpoint, &plain, 1, 0);
     s_line ("broker, 1 plain worker, 1 in flight", r, proxy1.rate,
             "proxy hop, 1 in flight");
-    r = s_run (broker.endpoint, &plain, 100, broker.pid);
-    s_line ("broker, 1 plain worker, 100 in flight", r, proxy100_1.rate,
+    result_t plain1 = s_run (broker.endpoint, &plain, 100, broker.pid);
+    s_line ("broker, 1 plain worker, 100 in flight", plain1, proxy100_1.rate,
             "proxy hop, 1 worker");
     s_start_workers (broker.endpoint, 1, "plain");
     r = s_run (broker.endpoint, &plain, 100, broker.pid);
@@ -1127,8 +1133,11 @@ main (int argc, char **argv)
             "%.1f us = %.2fx the proxy hop's %.1f us (target <= 3x)\n",
             plain4.cpu_us, cpu_ratio, proxy100.cpu_us);
     printf ("  the same beside the lb hop (one request per worker, as "
-            "MDP/0.1): %.2fx its %.1f us\n",
-            lb100.cpu_us > 0 ? plain4.cpu_us / lb100.cpu_us : 0, lb100.cpu_us);
+            "MDP/0.1): %.2fx its %.1f us; with 1 worker %.2fx (%.1f us "
+            "beside %.1f us)\n",
+            lb100.cpu_us > 0 ? plain4.cpu_us / lb100.cpu_us : 0, lb100.cpu_us,
+            lb100_1.cpu_us > 0 ? plain1.cpu_us / lb100_1.cpu_us : 0,
+            plain1.cpu_us, lb100_1.cpu_us);
     printf ("  credit path, 1 worker, 100 in flight: %.2fx the proxy hop's "
             "throughput with 1 worker (target >= 0.6x)\n",
             proxy100_1.rate > 0 ? credit1.rate / proxy100_1.rate : 0);
