@@ -494,19 +494,19 @@ s_start_workers (const char *endpoint, int count, const char *kind)
                                  "--instance",
                                  name,
                                  NULL };
-        const char *rep [] = { "/proc/self/exe", streq (kind, "req") ? "req"
-                                                                 : "rep",
-                               endpoint, NULL };
+        const char *rep [] = { "/proc/self/exe",
+                               streq (kind, "req") ? "req" : "rep", endpoint,
+                               NULL };
         char self [1024];
         ssize_t size = readlink ("/proc/self/exe", self, sizeof self - 1);
         if (size > 0) {
             self [size] = 0;
             rep [0] = self;
         }
-        bool own = streq (kind, "rep") || streq (kind, "req");
-        s_workers [s_nworkers++] = kj_test_spawn (streq (kind, "credit") ? kejin
-                                                  : own                  ? rep
-                                                                        : plain,
+        const char **argv = streq (kind, "credit") ? kejin : plain;
+        if (streq (kind, "rep") || streq (kind, "req"))
+            argv = rep;
+        s_workers [s_nworkers++] = kj_test_spawn (argv,
                                                   s_worker_env [0]
                                                       ? s_worker_env
                                                       : NULL,
