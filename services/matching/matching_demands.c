@@ -270,11 +270,12 @@ matching_demands_list_demands (kj_call_t *call, const ProtobufCMessage *request,
 //  Match: filter the catalogue, rank, record the match with the versions
 //  relied on, answer a why-not
 
-//  The passing products of a Match: one buffer per worker thread, grown
-//  with the catalogue and kept (80 kB for 10,000 products, allocated
-//  once, not per call); freed when the thread ends
+//  The passing products of a Match, as candidates of the ranking: one
+//  buffer per worker thread, grown with the catalogue and kept (240 kB
+//  for 10,000 products, allocated once, not per call); freed when the
+//  thread ends
 typedef struct {
-    const matching_product_t **items;
+    matching_candidate_t *items;
     size_t size;
 } passing_t;
 
@@ -297,7 +298,7 @@ s_passing_key_make (void)
 }
 
 //  Room for count products in this thread's buffer
-static const matching_product_t **
+static matching_candidate_t *
 s_passing (size_t count)
 {
     pthread_once (&s_passing_once, s_passing_key_make);
@@ -508,14 +509,15 @@ matching_demands_match (kj_call_t *call, const ProtobufCMessage *request,
     const matching_product_t *products = matching_model_products (self->model);
     size_t count = matching_model_count (self->model);
 
-    //  The passing products first, then the best `limit` of them kept
-    //  in a bounded heap: nothing copied per product
-    const matching_product_t **passing = s_passing (count);
+    //  The passing products first, each with what the ranking reads of
+    //  it, then the best `limit` of them kept in a bounded heap
+    matching_candidate_t *passing = s_passing (count);
     size_t passed = 0, listed = 0;
     for (size_t i = 0; i < count; i++) {
         listed += products [i].listed;
         if (matching_filter_check (&products [i], profile, view, NULL))
-            passing [passed++] = &products [i];
+            matching_rank_candidate (&passing [passed++], &products [i],
+                                     &self->weights, demand->amount_fen);
     }
     matching_ranked_t ranked [MATCHING_RANK_TOP_MAX];
     size_t shown = matching_rank_best (passing, passed, &self->weights,

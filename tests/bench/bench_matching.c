@@ -652,14 +652,15 @@ main (void)
     printf ("  %zu of %zu pass the filters\n", passed, count);
     s_report ("plain loop: filters and ranking in process", us, ROUNDS);
     //  What Match does in process: the passing products, a bounded heap
-    const matching_product_t **passing = calloc (count + 1, sizeof *passing);
+    matching_candidate_t *passing = calloc (count + 1, sizeof *passing);
     matching_ranked_t best [10];
     for (int i = -10; i < ROUNDS; i++) {
         int64_t t0 = kj_mono_us ();
         passed = 0;
         for (size_t p = 0; p < count; p++)
             if (matching_filter_check (&products [p], &profile, &view, NULL))
-                passing [passed++] = &products [p];
+                matching_rank_candidate (&passing [passed++], &products [p],
+                                         &weights, view.amount_fen);
         matching_rank_best (passing, passed, &weights, view.amount_fen, best,
                             10);
         if (i >= 0)
