@@ -440,38 +440,34 @@ s_match_store (kj_call_t *call, Kj__MatchReply *out, Kj__Demand *demand)
 //  what (the match, the enterprise's and the rules' versions, each
 //  product proposed with its version and score, the why-not's codes),
 //  not the reply's text for people, which those versions give again
-//  (docs/rules/matching.md §6.1). A fifth of the reply's JSON, made and
-//  stored and sealed once per Match.
+//  (docs/rules/matching.md §6.1): 3 fields a product, not the reply's 11
 static void
 s_match_audit (kj_call_t *call, const Kj__MatchReply *out)
 {
-    Kj__MatchReply *image = kj_call_alloc (call, sizeof *image);
-    kj__match_reply__init (image);
-    image->demand_id = out->demand_id;
+    Kj__MatchAudit *image = kj_call_alloc (call, sizeof *image);
+    kj__match_audit__init (image);
     image->match_id = out->match_id;
+    image->demand_id = out->demand_id;
     image->candidates = out->candidates;
     image->rules_version = out->rules_version;
     image->enterprise_version = out->enterprise_version;
-    image->why_not = out->why_not;
-    image->why_not_eligible = out->why_not_eligible;
     image->products = kj_call_alloc (call, (out->n_products + 1)
                                                * sizeof (void *));
     for (size_t i = 0; i < out->n_products; i++) {
-        Kj__MatchedProduct *p = kj_call_alloc (call, sizeof *p);
-        kj__matched_product__init (p);
+        Kj__MatchAuditProduct *p = kj_call_alloc (call, sizeof *p);
+        kj__match_audit_product__init (p);
         p->product_id = out->products [i]->product_id;
         p->product_version = out->products [i]->product_version;
         p->score = out->products [i]->score;
         image->products [image->n_products++] = p;
     }
-    image->why_not_reasons = kj_call_alloc (call, (out->n_why_not_reasons + 1)
-                                                      * sizeof (void *));
-    for (size_t i = 0; i < out->n_why_not_reasons; i++) {
-        Kj__MatchReason *reason = kj_call_alloc (call, sizeof *reason);
-        kj__match_reason__init (reason);
-        reason->code = out->why_not_reasons [i]->code;
-        image->why_not_reasons [image->n_why_not_reasons++] = reason;
-    }
+    image->why_not = out->why_not;
+    image->why_not_eligible = out->why_not_eligible;
+    image->why_not_codes = kj_call_alloc (call, (out->n_why_not_reasons + 1)
+                                                    * sizeof (char *));
+    for (size_t i = 0; i < out->n_why_not_reasons; i++)
+        image->why_not_codes [image->n_why_not_codes++]
+            = out->why_not_reasons [i]->code;
     kj_audit_images (call, NULL, &image->base);
 }
 
