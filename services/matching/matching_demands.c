@@ -329,8 +329,16 @@ s_cpu_us (void)
 
 //  Match's one read, after the demand's lock (sent with it): the demand,
 //  its enterprise's IP pledges this year and the id of the match to
-//  record (nextval, so that every write can wait for COMMIT). NULL after
+//  record (nextval, so that every write can wait for COMMIT); unless
+//  matching/match_durable, the same statement lets the transaction
+//  commit without waiting for the WAL flush (docs/rules/matching.md
+//  §6.1), one statement fewer than a set_config of its own. NULL after
 //  failing the call
+#define MATCH_LOAD_SQL(more)                                                   \
+    "SELECT " DEMAND_COLUMNS ", (" IP_PLEDGED_SQL (                            \
+        "d.enterprise_code") "), 'M' || lpad (nextval ('match_seq')::text, "   \
+                             "6, '0')" more " FROM demand d WHERE d.id = $1"
+
 static Kj__Demand *
 s_match_load (kj_call_t *call, const char *id, int64_t *pledged,
               char **match_id)
@@ -340,9 +348,10 @@ s_match_load (kj_call_t *call, const char *id, int64_t *pledged,
         return NULL;
     PGresult *res = kj_db_exec (
         kj_call_db (call),
-        "SELECT " DEMAND_COLUMNS ", (" IP_PLEDGED_SQL (
-            "d.enterprise_code") "), 'M' || lpad (nextval ('match_seq')::"
-                                 "text, 6, '0') FROM demand d WHERE d.id = $1",
+        STATE (call)->match_durable
+            ? MATCH_LOAD_SQL ("")
+            : MATCH_LOAD_SQL (", set_config ('synchronous_commit', 'off', "
+                              "true)"),
         1, (const char *[]){ id });
     if (!res) {
         kj_call_fail_db (call);
@@ -385,8 +394,7 @@ s_match_rows_sql (kj_call_t *call, size_t n)
 //  The match, its rows, the demand now MATCHED and the event: deferred,
 //  so that every write of a Match goes to PostgreSQL with COMMIT, in one
 //  round trip (the statements are those of one round trip of their own
-//  before). Unless matching/match_durable, the transaction commits
-//  without waiting for the WAL flush (docs/rules/matching.md §6.1)
+//  before)
 static int
 s_match_store (kj_call_t *call, Kj__MatchReply *out, Kj__Demand *demand)
 {
@@ -414,12 +422,7 @@ s_match_store (kj_call_t *call, Kj__MatchReply *out, Kj__Demand *demand)
         row [5] = p->institution_id;
         row [6] = p->intercity ? "t" : "f";
     }
-    if ((!self->match_durable
-         && kj_db_defer (db,
-                         "SELECT set_config ('synchronous_commit', 'off', "
-                         "true)",
-                         0, NULL))
-        || kj_db_defer (db,
+    if (kj_db_defer (db,
                         "INSERT INTO match (id, demand_id, rules_version, "
                         "enterprise_version, weights, candidates) VALUES "
                         "($1, $2, $3, $4, $5, $6)",
