@@ -346,13 +346,14 @@ s_match_load (kj_call_t *call, const char *id, int64_t *pledged,
     if (matching_server_check_text (call, id, "demand_id", ID_MAX, true)
         || matching_server_lock (call, "matching.demand", id))
         return NULL;
-    PGresult *res = kj_db_exec (
-        kj_call_db (call),
-        STATE (call)->match_durable
-            ? MATCH_LOAD_SQL ("")
-            : MATCH_LOAD_SQL (", set_config ('synchronous_commit', 'off', "
-                              "true)"),
-        1, (const char *[]){ id });
+    PGresult
+        *res = kj_db_exec (kj_call_db (call),
+                           STATE (call)->match_durable
+                               ? MATCH_LOAD_SQL ("")
+                               : MATCH_LOAD_SQL (
+                                   ", set_config ('synchronous_commit', 'off', "
+                                   "true)"),
+                           1, (const char *[]){ id });
     if (!res) {
         kj_call_fail_db (call);
         return NULL;
@@ -423,10 +424,10 @@ s_match_store (kj_call_t *call, Kj__MatchReply *out, Kj__Demand *demand)
         row [6] = p->intercity ? "t" : "f";
     }
     if (kj_db_defer (db,
-                        "INSERT INTO match (id, demand_id, rules_version, "
-                        "enterprise_version, weights, candidates) VALUES "
-                        "($1, $2, $3, $4, $5, $6)",
-                        6, params)
+                     "INSERT INTO match (id, demand_id, rules_version, "
+                     "enterprise_version, weights, candidates) VALUES "
+                     "($1, $2, $3, $4, $5, $6)",
+                     6, params)
         || (n > 0
             && kj_db_defer (db, s_match_rows_sql (call, n), (int) (7 * n + 1),
                             rows))
@@ -454,8 +455,8 @@ s_match_audit (kj_call_t *call, const Kj__MatchReply *out)
     image->candidates = out->candidates;
     image->rules_version = out->rules_version;
     image->enterprise_version = out->enterprise_version;
-    image->products = kj_call_alloc (call, (out->n_products + 1)
-                                               * sizeof (void *));
+    image->products = kj_call_alloc (call,
+                                     (out->n_products + 1) * sizeof (void *));
     for (size_t i = 0; i < out->n_products; i++) {
         Kj__MatchAuditProduct *p = kj_call_alloc (call, sizeof *p);
         kj__match_audit_product__init (p);
@@ -469,8 +470,8 @@ s_match_audit (kj_call_t *call, const Kj__MatchReply *out)
     image->why_not_codes = kj_call_alloc (call, (out->n_why_not_reasons + 1)
                                                     * sizeof (char *));
     for (size_t i = 0; i < out->n_why_not_reasons; i++)
-        image->why_not_codes [image->n_why_not_codes++]
-            = out->why_not_reasons [i]->code;
+        image->why_not_codes [image->n_why_not_codes++] =
+            out->why_not_reasons [i]->code;
     kj_audit_images (call, NULL, &image->base);
 }
 

@@ -105,7 +105,7 @@ test_region_rule (void **state)
     assert_string_equal (s_codes (&p, &e, &d), "");
     e.region = "SFDZ";
     assert_string_equal (s_codes (&p, &e, &d), "");
-    e.region = "211200";       //  Tieling
+    e.region = "211200";      //  Tieling
     s_tokens [0] = "210900";  //  Fuxin
     assert_string_equal (s_codes (&p, &e, &d), "");
     //  metro to Dalian: only province-wide products
