@@ -207,13 +207,14 @@ matching_rank_candidate (matching_candidate_t *candidate,
 }
 
 //  --------------------------------------------------------------------------
-//  The best `top` of n candidates into best [], in order and explained,
-//  through a heap of `top` entries: no copy of the candidates.
+//  The best `top` of n candidates into best [], in order, scored and
+//  explained if asked, through a heap of `top` entries: no copy of the
+//  candidates.
 
-size_t
-matching_rank_best (const matching_candidate_t *candidates, size_t n,
-                    const matching_weights_t *weights, int64_t amount_fen,
-                    matching_ranked_t *best, size_t top)
+static size_t
+s_best (const matching_candidate_t *candidates, size_t n,
+        const matching_weights_t *weights, int64_t amount_fen,
+        matching_ranked_t *best, size_t top, bool explain)
 {
     assert (candidates || n == 0);
     assert (weights);
@@ -257,9 +258,27 @@ matching_rank_best (const matching_candidate_t *candidates, size_t n,
     }
     for (size_t i = 0; i < kept; i++) {
         s_score (&best [i], weights, amount_fen, low, high);
-        s_explain (&best [i]);
+        if (explain)
+            s_explain (&best [i]);
     }
     return kept;
+}
+
+size_t
+matching_rank_best (const matching_candidate_t *candidates, size_t n,
+                    const matching_weights_t *weights, int64_t amount_fen,
+                    matching_ranked_t *best, size_t top)
+{
+    return s_best (candidates, n, weights, amount_fen, best, top, true);
+}
+
+size_t
+matching_rank_best_scores (const matching_candidate_t *candidates, size_t n,
+                           const matching_weights_t *weights,
+                           int64_t amount_fen, matching_ranked_t *best,
+                           size_t top)
+{
+    return s_best (candidates, n, weights, amount_fen, best, top, false);
 }
 
 void

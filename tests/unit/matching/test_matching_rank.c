@@ -147,6 +147,15 @@ test_heap_best (void **state)
             assert_int_equal (best [i].score, all [i].score);
             assert_string_equal (best [i].why, all [i].why);
         }
+        //  The batch's: the same order and scores, no explanations
+        memset (best, 0, sizeof best);
+        got = matching_rank_best_scores (at, N, &weights, 100, best, tops [t]);
+        assert_int_equal (got, tops [t]);
+        for (size_t i = 0; i < got; i++) {
+            assert_ptr_equal (best [i].product, all [i].product);
+            assert_int_equal (best [i].score, all [i].score);
+            assert_string_equal (best [i].why, "");
+        }
     }
     for (int i = 0; i < N; i++)
         assert_ptr_equal (at [i].product, &p [i]);
