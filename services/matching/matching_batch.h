@@ -5,9 +5,10 @@
     No I/O: the caller loads the demands, holds the model's read lock
     and stores what comes out (matching_batch_job). Each thread takes a
     share of the demands; each demand is filtered against every product
-    and the best `top` are ranked as Match ranks them (matching_rank), so
-    a batch proposal and a Match of the same demand on the same model
-    agree. A demand whose enterprise the model does not hold gets none.
+    and the best `top` are ranked as Match ranks them (the same
+    candidates and bounded heap of matching_rank, without the
+    explanations), so a batch proposal and a Match of the same demand
+    on the same model agree. A demand whose enterprise the model does not hold gets none.
     =========================================================================
 */
 
