@@ -85,11 +85,11 @@ typedef struct {
     unsigned any_qualifications;  //  one required, if any
     int min_grade;                //  0 none, 1 C .. 5 AAA
     int min_points;               //  0: none
-    unsigned region_bits;      //  matching_filter_region_bits of regions;
-                               //  0: compare the tokens instead
-    int valid_from, valid_to;  //  yyyymmdd; 0: open
-    int sla_days;              //  institution's decision target
-    bool listed;               //  listed, and its institution too
+    unsigned region_bits;         //  matching_filter_region_bits of regions;
+                                  //  0: compare the tokens instead
+    int valid_from, valid_to;     //  yyyymmdd; 0: open
+    int sla_days;                 //  institution's decision target
+    bool listed;                  //  listed, and its institution too
     //  Read for a few products only (ties, tokens without bits, replies)
     const char *id;
     const char *institution_id;

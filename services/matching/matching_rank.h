@@ -86,8 +86,8 @@ size_t
 //  The same without the explanations (batches keep only scores).
 
 size_t
-    matching_rank_best_scores (const matching_candidate_t *candidates,
-                               size_t n, const matching_weights_t *weights,
+    matching_rank_best_scores (const matching_candidate_t *candidates, size_t n,
+                               const matching_weights_t *weights,
                                int64_t amount_fen, matching_ranked_t *best,
                                size_t top);
 
