@@ -25,7 +25,7 @@ typedef struct {
 void
 matching_batch_one (matching_model_t *model, const matching_weights_t *weights,
                     matching_batch_item_t *item, size_t top,
-                    matching_ranked_t *ranked)
+                    matching_candidate_t *candidates)
 {
     item->n = 0;
     item->passed = 0;
@@ -40,16 +40,16 @@ matching_batch_one (matching_model_t *model, const matching_weights_t *weights,
     size_t count = matching_model_count (model);
     size_t passed = 0;
     for (size_t i = 0; i < count; i++)
-        if (matching_filter_check (&products [i], &profile, &item->view,
-                                   NULL)) {
-            memset (&ranked [passed], 0, offsetof (matching_ranked_t, why));
-            ranked [passed++].product = &products [i];
-        }
-    matching_rank_order (ranked, passed, weights, item->view.amount_fen, top);
+        if (matching_filter_check (&products [i], &profile, &item->view, NULL))
+            matching_rank_candidate (&candidates [passed++], &products [i],
+                                     weights, item->view.amount_fen);
+    matching_ranked_t best [MATCHING_BATCH_TOP_MAX];
+    size_t kept = matching_rank_best_scores (candidates, passed, weights,
+                                             item->view.amount_fen, best, top);
     item->passed = (uint32_t) passed;
-    for (size_t i = 0; i < passed && i < top; i++) {
-        item->top [item->n] = (uint32_t) (ranked [i].product - products);
-        item->score [item->n++] = ranked [i].score;
+    for (size_t i = 0; i < kept; i++) {
+        item->top [item->n] = (uint32_t) (best [i].product - products);
+        item->score [item->n++] = best [i].score;
     }
 }
 
@@ -61,12 +61,13 @@ s_share (void *arg)
 {
     s_share_t *share = arg;
     size_t count = matching_model_count (share->model);
-    matching_ranked_t *ranked = malloc ((count + 1) * sizeof *ranked);
-    assert (ranked);
+    matching_candidate_t *candidates = malloc ((count + 1)
+                                               * sizeof *candidates);
+    assert (candidates);
     for (size_t i = 0; i < share->n; i++)
         matching_batch_one (share->model, share->weights, &share->items [i],
-                            share->top, ranked);
-    free (ranked);
+                            share->top, candidates);
+    free (candidates);
     return NULL;
 }
 

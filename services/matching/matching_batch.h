@@ -5,9 +5,10 @@
     No I/O: the caller loads the demands, holds the model's read lock
     and stores what comes out (matching_batch_job). Each thread takes a
     share of the demands; each demand is filtered against every product
-    and the best `top` are ranked as Match ranks them (matching_rank), so
-    a batch proposal and a Match of the same demand on the same model
-    agree. A demand whose enterprise the model does not hold gets none.
+    and the best `top` are ranked as Match ranks them (the same
+    candidates and bounded heap of matching_rank, without the
+    explanations), so a batch proposal and a Match of the same demand
+    on the same model agree. A demand whose enterprise the model does not hold gets none.
     =========================================================================
 */
 
@@ -47,13 +48,13 @@ void
                         int threads);
 
 //  --------------------------------------------------------------------------
-//  The same for one item, with ranked (room for every product of the
-//  model) as scratch: the loop each thread runs.
+//  The same for one item, with candidates (room for every product of
+//  the model) as scratch: the loop each thread runs.
 
 void
     matching_batch_one (matching_model_t *model,
                         const matching_weights_t *weights,
                         matching_batch_item_t *item, size_t top,
-                        matching_ranked_t *ranked);
+                        matching_candidate_t *candidates);
 
 #endif

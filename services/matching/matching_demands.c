@@ -270,11 +270,12 @@ matching_demands_list_demands (kj_call_t *call, const ProtobufCMessage *request,
 //  Match: filter the catalogue, rank, record the match with the versions
 //  relied on, answer a why-not
 
-//  The passing products of a Match: one buffer per worker thread, grown
-//  with the catalogue and kept (80 kB for 10,000 products, allocated
-//  once, not per call); freed when the thread ends
+//  The passing products of a Match, as candidates of the ranking: one
+//  buffer per worker thread, grown with the catalogue and kept (240 kB
+//  for 10,000 products, allocated once, not per call); freed when the
+//  thread ends
 typedef struct {
-    const matching_product_t **items;
+    matching_candidate_t *items;
     size_t size;
 } passing_t;
 
@@ -297,7 +298,7 @@ s_passing_key_make (void)
 }
 
 //  Room for count products in this thread's buffer
-static const matching_product_t **
+static matching_candidate_t *
 s_passing (size_t count)
 {
     pthread_once (&s_passing_once, s_passing_key_make);
@@ -328,8 +329,16 @@ s_cpu_us (void)
 
 //  Match's one read, after the demand's lock (sent with it): the demand,
 //  its enterprise's IP pledges this year and the id of the match to
-//  record (nextval, so that every write can wait for COMMIT). NULL after
+//  record (nextval, so that every write can wait for COMMIT); unless
+//  matching/match_durable, the same statement lets the transaction
+//  commit without waiting for the WAL flush (docs/rules/matching.md
+//  §6.1), one statement fewer than a set_config of its own. NULL after
 //  failing the call
+#define MATCH_LOAD_SQL(more)                                                   \
+    "SELECT " DEMAND_COLUMNS ", (" IP_PLEDGED_SQL (                            \
+        "d.enterprise_code") "), 'M' || lpad (nextval ('match_seq')::text, "   \
+                             "6, '0')" more " FROM demand d WHERE d.id = $1"
+
 static Kj__Demand *
 s_match_load (kj_call_t *call, const char *id, int64_t *pledged,
               char **match_id)
@@ -337,12 +346,14 @@ s_match_load (kj_call_t *call, const char *id, int64_t *pledged,
     if (matching_server_check_text (call, id, "demand_id", ID_MAX, true)
         || matching_server_lock (call, "matching.demand", id))
         return NULL;
-    PGresult *res = kj_db_exec (
-        kj_call_db (call),
-        "SELECT " DEMAND_COLUMNS ", (" IP_PLEDGED_SQL (
-            "d.enterprise_code") "), 'M' || lpad (nextval ('match_seq')::"
-                                 "text, 6, '0') FROM demand d WHERE d.id = $1",
-        1, (const char *[]){ id });
+    PGresult
+        *res = kj_db_exec (kj_call_db (call),
+                           STATE (call)->match_durable
+                               ? MATCH_LOAD_SQL ("")
+                               : MATCH_LOAD_SQL (
+                                   ", set_config ('synchronous_commit', 'off', "
+                                   "true)"),
+                           1, (const char *[]){ id });
     if (!res) {
         kj_call_fail_db (call);
         return NULL;
@@ -384,8 +395,7 @@ s_match_rows_sql (kj_call_t *call, size_t n)
 //  The match, its rows, the demand now MATCHED and the event: deferred,
 //  so that every write of a Match goes to PostgreSQL with COMMIT, in one
 //  round trip (the statements are those of one round trip of their own
-//  before). Unless matching/match_durable, the transaction commits
-//  without waiting for the WAL flush (docs/rules/matching.md §6.1)
+//  before)
 static int
 s_match_store (kj_call_t *call, Kj__MatchReply *out, Kj__Demand *demand)
 {
@@ -413,16 +423,11 @@ s_match_store (kj_call_t *call, Kj__MatchReply *out, Kj__Demand *demand)
         row [5] = p->institution_id;
         row [6] = p->intercity ? "t" : "f";
     }
-    if ((!self->match_durable
-         && kj_db_defer (db,
-                         "SELECT set_config ('synchronous_commit', 'off', "
-                         "true)",
-                         0, NULL))
-        || kj_db_defer (db,
-                        "INSERT INTO match (id, demand_id, rules_version, "
-                        "enterprise_version, weights, candidates) VALUES "
-                        "($1, $2, $3, $4, $5, $6)",
-                        6, params)
+    if (kj_db_defer (db,
+                     "INSERT INTO match (id, demand_id, rules_version, "
+                     "enterprise_version, weights, candidates) VALUES "
+                     "($1, $2, $3, $4, $5, $6)",
+                     6, params)
         || (n > 0
             && kj_db_defer (db, s_match_rows_sql (call, n), (int) (7 * n + 1),
                             rows))
@@ -433,6 +438,41 @@ s_match_store (kj_call_t *call, Kj__MatchReply *out, Kj__Demand *demand)
         return -1;
     return kj_outbox_add (db, "matching.match.proposed", demand->id,
                           &out->base);
+}
+
+//  The audit row's "after" image of a Match: what was decided and on
+//  what (the match, the enterprise's and the rules' versions, each
+//  product proposed with its version and score, the why-not's codes),
+//  not the reply's text for people, which those versions give again
+//  (docs/rules/matching.md §6.1): 3 fields a product, not the reply's 11
+static void
+s_match_audit (kj_call_t *call, const Kj__MatchReply *out)
+{
+    Kj__MatchAudit *image = kj_call_alloc (call, sizeof *image);
+    kj__match_audit__init (image);
+    image->match_id = out->match_id;
+    image->demand_id = out->demand_id;
+    image->candidates = out->candidates;
+    image->rules_version = out->rules_version;
+    image->enterprise_version = out->enterprise_version;
+    image->products = kj_call_alloc (call,
+                                     (out->n_products + 1) * sizeof (void *));
+    for (size_t i = 0; i < out->n_products; i++) {
+        Kj__MatchAuditProduct *p = kj_call_alloc (call, sizeof *p);
+        kj__match_audit_product__init (p);
+        p->product_id = out->products [i]->product_id;
+        p->product_version = out->products [i]->product_version;
+        p->score = out->products [i]->score;
+        image->products [image->n_products++] = p;
+    }
+    image->why_not = out->why_not;
+    image->why_not_eligible = out->why_not_eligible;
+    image->why_not_codes = kj_call_alloc (call, (out->n_why_not_reasons + 1)
+                                                    * sizeof (char *));
+    for (size_t i = 0; i < out->n_why_not_reasons; i++)
+        image->why_not_codes [image->n_why_not_codes++] =
+            out->why_not_reasons [i]->code;
+    kj_audit_images (call, NULL, &image->base);
 }
 
 int
@@ -469,14 +509,15 @@ matching_demands_match (kj_call_t *call, const ProtobufCMessage *request,
     const matching_product_t *products = matching_model_products (self->model);
     size_t count = matching_model_count (self->model);
 
-    //  The passing products first, then the best `limit` of them kept
-    //  in a bounded heap: nothing copied per product
-    const matching_product_t **passing = s_passing (count);
+    //  The passing products first, each with what the ranking reads of
+    //  it, then the best `limit` of them kept in a bounded heap
+    matching_candidate_t *passing = s_passing (count);
     size_t passed = 0, listed = 0;
     for (size_t i = 0; i < count; i++) {
         listed += products [i].listed;
         if (matching_filter_check (&products [i], profile, view, NULL))
-            passing [passed++] = &products [i];
+            matching_rank_candidate (&passing [passed++], &products [i],
+                                     &self->weights, demand->amount_fen);
     }
     matching_ranked_t ranked [MATCHING_RANK_TOP_MAX];
     size_t shown = matching_rank_best (passing, passed, &self->weights,
@@ -535,6 +576,7 @@ matching_demands_match (kj_call_t *call, const ProtobufCMessage *request,
     at [3] = kj_mono_us ();
     if (s_match_store (call, out, demand))
         return kj_call_fail_db (call);
+    s_match_audit (call, out);
     at [4] = kj_mono_us ();
     kj_debug ("matching.match",
               "demand=%s read_us=%" PRId64 " decide_us=%" PRId64

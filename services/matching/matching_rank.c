@@ -49,38 +49,28 @@ s_explain (matching_ranked_t *item)
 }
 
 //  --------------------------------------------------------------------------
-//  The lowest and highest rate among the candidates (0: none has one)
+//  The rate component: best rate 10000, worst 0, all equal 10000; no
+//  rate: 0
 
-static void
-s_rates (const matching_product_t *const *products, size_t n, int *low,
-         int *high)
+static inline int
+s_rate (int rate_bp, int low, int high)
 {
-    *low = *high = 0;
-    for (size_t i = 0; i < n; i++) {
-        int rate = products [i]->rate_bp;
-        if (rate > 0 && (*low == 0 || rate < *low))
-            *low = rate;
-        if (rate > *high)
-            *high = rate;
-    }
+    if (rate_bp <= 0)
+        return 0;
+    if (high == low)
+        return 10000;
+    return (int) ((int64_t) (high - rate_bp) * 10000 / (high - low));
 }
 
 //  --------------------------------------------------------------------------
-//  One candidate's components and score
+//  The components that depend on the product and the amount only, and
+//  their weighted sum
 
-static void
-s_score (matching_ranked_t *item, const matching_weights_t *weights,
-         int64_t amount_fen, int low, int high)
+static inline int64_t
+s_static (matching_ranked_t *item, const matching_weights_t *weights,
+          int64_t amount_fen)
 {
     const matching_product_t *p = item->product;
-    //  Best rate 10000, worst 0, all equal 10000; no rate: 0
-    if (p->rate_bp <= 0)
-        item->rate = 0;
-    else if (high == low)
-        item->rate = 10000;
-    else
-        item->rate = (int) ((int64_t) (high - p->rate_bp) * 10000
-                            / (high - low));
     if (amount_fen <= 0 || p->max_amount_fen >= amount_fen)
         item->amount = 10000;
     else
@@ -96,11 +86,22 @@ s_score (matching_ranked_t *item, const matching_weights_t *weights,
         item->sla = 0;
     else
         item->sla = (SLA_DAYS_ZERO - p->sla_days) * 10000 / SLA_DAYS_ZERO;
+    return (int64_t) weights->amount * item->amount
+         + (int64_t) weights->collateral * item->collateral
+         + (int64_t) weights->policy * item->policy
+         + (int64_t) weights->sla * item->sla;
+}
+
+//  --------------------------------------------------------------------------
+//  One candidate's components and score
+
+static void
+s_score (matching_ranked_t *item, const matching_weights_t *weights,
+         int64_t amount_fen, int low, int high)
+{
+    item->rate = s_rate (item->product->rate_bp, low, high);
     item->score = (int64_t) weights->rate * item->rate
-                + (int64_t) weights->amount * item->amount
-                + (int64_t) weights->collateral * item->collateral
-                + (int64_t) weights->policy * item->policy
-                + (int64_t) weights->sla * item->sla;
+                + s_static (item, weights, amount_fen);
 }
 
 //  --------------------------------------------------------------------------
@@ -192,31 +193,54 @@ s_sift_up (s_kept_t *heap, size_t i)
 }
 
 //  --------------------------------------------------------------------------
-//  The best `top` of n candidates into best [], in order and explained,
-//  through a heap of `top` entries: no copy of the candidates.
+//  A candidate for matching_rank_best.
 
-size_t
-matching_rank_best (const matching_product_t *const *products, size_t n,
-                    const matching_weights_t *weights, int64_t amount_fen,
-                    matching_ranked_t *best, size_t top)
+void
+matching_rank_candidate (matching_candidate_t *candidate,
+                         const matching_product_t *product,
+                         const matching_weights_t *weights, int64_t amount_fen)
 {
-    assert (products || n == 0);
+    matching_ranked_t item = { .product = product };
+    candidate->product = product;
+    candidate->partial = s_static (&item, weights, amount_fen);
+    candidate->rate_bp = product->rate_bp;
+}
+
+//  --------------------------------------------------------------------------
+//  The best `top` of n candidates into best [], in order, scored and
+//  explained if asked, through a heap of `top` entries: no copy of the
+//  candidates.
+
+static size_t
+s_best (const matching_candidate_t *candidates, size_t n,
+        const matching_weights_t *weights, int64_t amount_fen,
+        matching_ranked_t *best, size_t top, bool explain)
+{
+    assert (candidates || n == 0);
     assert (weights);
     assert (best || top == 0);
     if (top > n)
         top = n;
     if (top == 0)
         return 0;
-    int low, high;
-    s_rates (products, n, &low, &high);
+    int low = 0, high = 0;
+    for (size_t i = 0; i < n; i++) {
+        int rate = candidates [i].rate_bp;
+        if (rate > 0 && (low == 0 || rate < low))
+            low = rate;
+        if (rate > high)
+            high = rate;
+    }
     s_kept_t heap [MATCHING_RANK_TOP_MAX];
     if (top > MATCHING_RANK_TOP_MAX)
         top = MATCHING_RANK_TOP_MAX;
     size_t kept = 0;
     for (size_t i = 0; i < n; i++) {
-        matching_ranked_t item = { .product = products [i] };
-        s_score (&item, weights, amount_fen, low, high);
-        s_kept_t entry = { item.score, item.product };
+        const matching_candidate_t *c = &candidates [i];
+        s_kept_t entry = { (int64_t) weights->rate
+                                   * s_rate (c->rate_bp, low, high)
+                               + c->partial,
+                           c->product };
         if (kept < top) {
             heap [kept] = entry;
             s_sift_up (heap, kept++);
@@ -234,9 +258,27 @@ matching_rank_best (const matching_product_t *const *products, size_t n,
     }
     for (size_t i = 0; i < kept; i++) {
         s_score (&best [i], weights, amount_fen, low, high);
-        s_explain (&best [i]);
+        if (explain)
+            s_explain (&best [i]);
     }
     return kept;
+}
+
+size_t
+matching_rank_best (const matching_candidate_t *candidates, size_t n,
+                    const matching_weights_t *weights, int64_t amount_fen,
+                    matching_ranked_t *best, size_t top)
+{
+    return s_best (candidates, n, weights, amount_fen, best, top, true);
+}
+
+size_t
+matching_rank_best_scores (const matching_candidate_t *candidates, size_t n,
+                           const matching_weights_t *weights,
+                           int64_t amount_fen, matching_ranked_t *best,
+                           size_t top)
+{
+    return s_best (candidates, n, weights, amount_fen, best, top, false);
 }
 
 void

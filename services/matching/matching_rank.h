@@ -53,16 +53,42 @@ void
                          size_t top);
 
 //  --------------------------------------------------------------------------
-//  The best `top` (at most MATCHING_RANK_TOP_MAX) of the n candidates
-//  products [], scored as matching_rank scores them, into best [0..top)
-//  in order and explained; the candidates are not copied or moved.
-//  Returns how many were written: min (n, top).
+//  A product that passed the filters, as the bounded ranking reads it:
+//  made in the filters' loop (matching_rank_candidate), while the
+//  product is in the cache, so that ranking thousands of them reads one
+//  compact array, not every product's struct a second time.
+
+typedef struct {
+    const matching_product_t *product;
+    int64_t partial;  //  the weighted components but the rate's
+    int rate_bp;
+} matching_candidate_t;
+
+void
+    matching_rank_candidate (matching_candidate_t *candidate,
+                             const matching_product_t *product,
+                             const matching_weights_t *weights,
+                             int64_t amount_fen);
+
+//  --------------------------------------------------------------------------
+//  The best `top` (at most MATCHING_RANK_TOP_MAX) of the n candidates,
+//  scored as matching_rank scores them (the same components, the same
+//  sums), into best [0..top) in order and explained; the candidates are
+//  not moved. Returns how many were written: min (n, top).
 
 #define MATCHING_RANK_TOP_MAX 100
 
 size_t
-    matching_rank_best (const matching_product_t *const *products, size_t n,
+    matching_rank_best (const matching_candidate_t *candidates, size_t n,
                         const matching_weights_t *weights, int64_t amount_fen,
                         matching_ranked_t *best, size_t top);
+
+//  The same without the explanations (batches keep only scores).
+
+size_t
+    matching_rank_best_scores (const matching_candidate_t *candidates, size_t n,
+                               const matching_weights_t *weights,
+                               int64_t amount_fen, matching_ranked_t *best,
+                               size_t top);
 
 #endif

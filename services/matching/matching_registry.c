@@ -394,8 +394,9 @@ matching_registry_product (const Kj__Product *m, int sla_days,
     p->any_qualifications = s_bits ((const int *) m->any_qualifications,
                                     m->n_any_qualifications);
     p->min_grade = matching_registry_grade (m->min_grade);
-    for (size_t i = 0; i < m->n_regions && i < MATCHING_MAX_REGIONS; i++)
-        p->regions [p->n_regions++] = m->regions [i];
+    p->regions = (const char *const *) m->regions;
+    p->n_regions = m->n_regions < MATCHING_MAX_REGIONS ? m->n_regions
+                                                       : MATCHING_MAX_REGIONS;
     p->region_bits = matching_filter_region_bits (p->regions, p->n_regions);
     p->valid_from = matching_registry_date (m->valid_from);
     p->valid_to = matching_registry_date (m->valid_to);

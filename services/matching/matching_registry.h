@@ -91,7 +91,9 @@ int
                                   kj_status_t *status);
 
 //  --------------------------------------------------------------------------
-//  The filters' view of an enterprise and of a product (pure).
+//  The filters' view of an enterprise and of a product (pure). The
+//  product's view points into the message (id, regions ...): valid while
+//  the message is.
 
 void
     matching_registry_profile (const Kj__Enterprise *enterprise,

@@ -488,8 +488,10 @@ s_median (double *values, int n)
 }
 
 //  KJ_BENCH_MATCHING_OLD=path: legs of this build's kejin-matching and of
-//  that binary, alternated, and the medians of each side
-#define PAIRS 3
+//  that binary, alternated, and the medians of each side;
+//  KJ_BENCH_MATCHING_PAIRS legs of each (default 3, at most PAIRS_MAX)
+#define PAIRS     3
+#define PAIRS_MAX 9
 
 static int
 s_match_legs (rfx_t *fx, Kj__Demand *d, int64_t *us, Kj__DemandReply **demand_p)
@@ -497,8 +499,12 @@ s_match_legs (rfx_t *fx, Kj__Demand *d, int64_t *us, Kj__DemandReply **demand_p)
     const char *old = getenv ("KJ_BENCH_MATCHING_OLD");
     if (old && !*old)
         old = NULL;
-    int legs = old ? 2 * PAIRS : 1;
-    double figures [2][4][PAIRS];
+    const char *asked = getenv ("KJ_BENCH_MATCHING_PAIRS");
+    int pairs = asked ? atoi (asked) : PAIRS;
+    if (pairs < 1 || pairs > PAIRS_MAX)
+        pairs = PAIRS;
+    int legs = old ? 2 * pairs : 1;
+    double figures [2][4][PAIRS_MAX];
     for (int leg = 0; leg < legs; leg++) {
         //  new, old, old, new, new, old: each side first as often
         bool is_old = old && ((leg % 4 == 1) || (leg % 4 == 2));
@@ -528,8 +534,8 @@ s_match_legs (rfx_t *fx, Kj__Demand *d, int64_t *us, Kj__DemandReply **demand_p)
         double m [2][4];
         for (int side = 0; side < 2; side++)
             for (int f = 0; f < 4; f++)
-                m [side][f] = s_median (figures [side][f], PAIRS);
-        printf ("  medians of %d legs each, new / old:\n", PAIRS);
+                m [side][f] = s_median (figures [side][f], pairs);
+        printf ("  medians of %d legs each, new / old:\n", pairs);
         printf ("    p50 %.3f / %.3f ms (%.2fx), p99 %.3f / %.3f ms (%.2fx)\n",
                 m [0][0], m [1][0], m [0][0] / m [1][0], m [0][1], m [1][1],
                 m [0][1] / m [1][1]);
@@ -652,14 +658,15 @@ main (void)
     printf ("  %zu of %zu pass the filters\n", passed, count);
     s_report ("plain loop: filters and ranking in process", us, ROUNDS);
     //  What Match does in process: the passing products, a bounded heap
-    const matching_product_t **passing = calloc (count + 1, sizeof *passing);
+    matching_candidate_t *passing = calloc (count + 1, sizeof *passing);
     matching_ranked_t best [10];
     for (int i = -10; i < ROUNDS; i++) {
         int64_t t0 = kj_mono_us ();
         passed = 0;
         for (size_t p = 0; p < count; p++)
             if (matching_filter_check (&products [p], &profile, &view, NULL))
-                passing [passed++] = &products [p];
+                matching_rank_candidate (&passing [passed++], &products [p],
+                                         &weights, view.amount_fen);
         matching_rank_best (passing, passed, &weights, view.amount_fen, best,
                             10);
         if (i >= 0)

@@ -1581,6 +1581,85 @@ test_match_killed_after_answer (void **state)
     s_stop (&m);
 }
 
+//  What a Match stores, row for row, for the world of s_world (the
+//  golden rows below were those of the code before the ranking read its
+//  compact candidates, and before the audit image), and its audit row:
+//  the decision and its versions, not the reply's text
+static void
+test_match_stored_rows (void **state)
+{
+    (void) state;
+    mfx_t m;
+    s_start (&m);
+    char code [19], demand [16];
+    s_world (&m, code);
+    s_demand (&m, code, NULL, demand);
+    Kj__MatchRequest request = KJ__MATCH_REQUEST__INIT;
+    request.demand_id = demand;
+    request.why_not = "DL1";
+    Kj__MatchReply *reply = NULL;
+    kj_status_t status;
+    assert_int_equal (s_call (&m, "Match", &request.base,
+                              &kj__match_reply__descriptor, &reply, &status),
+                      0);
+    static const char *golden [] = {
+        "1|SY2|1|96666000|rate 100.0%, amount 100.0%, collateral-free "
+        "100.0%, policy 100.0%, decision time 66.6%|SYB|t",
+        "2|SY1|1|61666000|rate 50.0%, amount 100.0%, collateral-free 100.0%, "
+        "policy 0.0%, decision time 66.6%|SYB|t",
+        "3|DL2|1|46666000|rate 0.0%, amount 100.0%, collateral-free 100.0%, "
+        "policy 0.0%, decision time 66.6%|DLB|f"
+    };
+    size_t rows = sizeof golden / sizeof golden [0];
+    PGresult *res = kj_db_exec (
+        m.db,
+        "SELECT concat_ws ('|', rank, product_id, product_version, score, "
+        "explanation, institution_id, intercity) FROM match_product "
+        "WHERE match_id = $1 ORDER BY rank",
+        1, (const char *[]){ reply->match_id });
+    assert_non_null (res);
+    for (int i = 0; i < PQntuples (res); i++)
+        printf ("  stored: %s\n", PQgetvalue (res, i, 0));
+    assert_int_equal (PQntuples (res), (int) rows);
+    for (size_t i = 0; i < rows; i++)
+        assert_string_equal (PQgetvalue (res, (int) i, 0), golden [i]);
+    PQclear (res);
+
+    //  The audit row: the same decision, 3 fields a product
+    char expected [2048];
+    size_t at = (size_t) snprintf (
+        expected, sizeof expected,
+        "{\"match_id\": \"%s\", \"demand_id\": \"%s\", \"candidates\": %u, "
+        "\"rules_version\": \"matching-1\", \"enterprise_version\": %" PRIu64
+        ", \"why_not\": \"DL1\", \"why_not_eligible\": false, "
+        "\"why_not_codes\": [\"region\"], \"products\": [",
+        reply->match_id, demand, reply->candidates, reply->enterprise_version);
+    for (size_t i = 0; i < reply->n_products; i++)
+        at += (size_t) snprintf (expected + at, sizeof expected - at,
+                                 "%s{\"product_id\": \"%s\", "
+                                 "\"product_version\": %" PRIu64
+                                 ", \"score\": %" PRId64 "}",
+                                 i ? ", " : "", reply->products [i]->product_id,
+                                 reply->products [i]->product_version,
+                                 reply->products [i]->score);
+    snprintf (expected + at, sizeof expected - at, "]}");
+    char object [40];
+    snprintf (object, sizeof object, "demand %s", demand);
+    res = kj_db_exec (m.db,
+                      "SELECT after::text, after = $1::jsonb, object FROM "
+                      "matching_audit.trail WHERE method = 'Match' "
+                      "ORDER BY id DESC LIMIT 1",
+                      1, (const char *[]){ expected });
+    assert_non_null (res);
+    assert_int_equal (PQntuples (res), 1);
+    printf ("  audit after: %s\n", PQgetvalue (res, 0, 0));
+    assert_string_equal (PQgetvalue (res, 0, 1), "t");
+    assert_string_equal (PQgetvalue (res, 0, 2), object);
+    PQclear (res);
+    kj__match_reply__free_unpacked (reply, NULL);
+    s_stop (&m);
+}
+
 //  The matched product SY1 of a Match of demand: its version and rate
 static void
 s_match_sy1 (mfx_t *m, const char *demand, uint64_t *version, int *rate_bp,
@@ -1742,6 +1821,7 @@ main (void)
         cmocka_unit_test (test_hostile_requests),
         cmocka_unit_test (test_done_when),
         cmocka_unit_test (test_match_killed_after_answer),
+        cmocka_unit_test (test_match_stored_rows),
         cmocka_unit_test (test_match_sees_a_change),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

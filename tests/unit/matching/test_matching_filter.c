@@ -19,9 +19,15 @@
 #define BIT(v) (1u << (v))
 #define WAN    INT64_C (1000000)  //  10,000 yuan in fen
 
+//  The products' region tokens: s_product points to them, a test may
+//  change them (each test starts from "210100" alone)
+static const char *s_tokens [MATCHING_MAX_REGIONS];
+
 static matching_product_t
 s_product (void)
 {
+    memset (s_tokens, 0, sizeof s_tokens);
+    s_tokens [0] = "210100";
     matching_product_t p = { .id = "P1",
                              .institution_id = "I1",
                              .type = KJ__PRODUCT_TYPE__PRODUCT_CREDIT,
@@ -30,7 +36,7 @@ s_product (void)
                              .min_term_months = 6,
                              .max_term_months = 36,
                              .rate_bp = 400,
-                             .regions = { "210100" },
+                             .regions = s_tokens,
                              .n_regions = 1,
                              .valid_from = 20260101,
                              .valid_to = 20271231,
@@ -99,30 +105,30 @@ test_region_rule (void **state)
     assert_string_equal (s_codes (&p, &e, &d), "");
     e.region = "SFDZ";
     assert_string_equal (s_codes (&p, &e, &d), "");
-    e.region = "211200";       //  Tieling
-    p.regions [0] = "210900";  //  Fuxin
+    e.region = "211200";      //  Tieling
+    s_tokens [0] = "210900";  //  Fuxin
     assert_string_equal (s_codes (&p, &e, &d), "");
     //  metro to Dalian: only province-wide products
     e.region = "210300";
-    p.regions [0] = "210200";
+    s_tokens [0] = "210200";
     assert_string_equal (s_codes (&p, &e, &d), "region");
-    p.regions [1] = "PROVINCE";
+    s_tokens [1] = "PROVINCE";
     p.n_regions = 2;
     assert_string_equal (s_codes (&p, &e, &d), "");
     //  Yingkou is not metro: a Shenyang product does not serve it
     e.region = "210800";
-    p.regions [0] = "210100";
+    s_tokens [0] = "210100";
     p.n_regions = 1;
     assert_string_equal (s_codes (&p, &e, &d), "region");
-    p.regions [0] = "SHENYANG_METRO";
+    s_tokens [0] = "SHENYANG_METRO";
     assert_string_equal (s_codes (&p, &e, &d), "region");
-    p.regions [0] = "210800";
+    s_tokens [0] = "210800";
     assert_string_equal (s_codes (&p, &e, &d), "");
     //  Dalian firm: Dalian or province-wide products only
     e.region = "210200";
-    p.regions [0] = "SHENYANG_METRO";
+    s_tokens [0] = "SHENYANG_METRO";
     assert_string_equal (s_codes (&p, &e, &d), "region");
-    p.regions [0] = "PROVINCE";
+    s_tokens [0] = "PROVINCE";
     assert_string_equal (s_codes (&p, &e, &d), "");
     e.region = "";
     assert_string_equal (s_codes (&p, &e, &d), "region");
@@ -394,7 +400,7 @@ test_why_not_lists_every_reason (void **state)
     matching_product_t p = s_product ();
     matching_enterprise_t e = s_enterprise ();
     matching_demand_t d = s_demand ();
-    p.regions [0] = "210200";
+    s_tokens [0] = "210200";
     p.min_grade = 5;
     d.amount_fen = 1;
     d.term_months = 60;
@@ -422,7 +428,7 @@ test_region_prepared (void **state)
             matching_product_t p = s_product ();
             matching_enterprise_t e = s_enterprise ();
             matching_demand_t d = s_demand ();
-            p.regions [0] = tokens [t];
+            s_tokens [0] = tokens [t];
             e.region = cities [c];
             bool each = matching_filter_check (&p, &e, &d, NULL);
             e.n_serving = kj_region_serving (e.region, true, e.serving);

@@ -121,7 +121,7 @@ test_heap_best (void **state)
     enum { N = 300 };
     static matching_product_t p [N];
     static char ids [N][8];
-    static const matching_product_t *at [N];
+    static matching_candidate_t at [N];
     static matching_ranked_t all [N], best [MATCHING_RANK_TOP_MAX];
     for (int i = 0; i < N; i++) {
         snprintf (ids [i], sizeof ids [i], "P%03d", (i * 71) % N);
@@ -131,10 +131,11 @@ test_heap_best (void **state)
                                  : KJ__PRODUCT_TYPE__PRODUCT_GUARANTEED,
                            i % 5 ? 300 + (i * 13) % 4 * 50 : 0,
                            i % 2 ? 100 : 40, i % 7 == 0, i % 40);
-        at [i] = &p [i];
         all [i] = (matching_ranked_t){ .product = &p [i] };
     }
     matching_weights_t weights = { 3000, 2000, 2000, 2000, 1000 };
+    for (int i = 0; i < N; i++)
+        matching_rank_candidate (&at [i], &p [i], &weights, 100);
     matching_rank (all, N, &weights, 100, N);
     size_t tops [] = { 0, 1, 2, 10, 99, 100 };
     for (size_t t = 0; t < sizeof tops / sizeof tops [0]; t++) {
@@ -146,9 +147,18 @@ test_heap_best (void **state)
             assert_int_equal (best [i].score, all [i].score);
             assert_string_equal (best [i].why, all [i].why);
         }
+        //  The batch's: the same order and scores, no explanations
+        memset (best, 0, sizeof best);
+        got = matching_rank_best_scores (at, N, &weights, 100, best, tops [t]);
+        assert_int_equal (got, tops [t]);
+        for (size_t i = 0; i < got; i++) {
+            assert_ptr_equal (best [i].product, all [i].product);
+            assert_int_equal (best [i].score, all [i].score);
+            assert_string_equal (best [i].why, "");
+        }
     }
     for (int i = 0; i < N; i++)
-        assert_ptr_equal (at [i], &p [i]);
+        assert_ptr_equal (at [i].product, &p [i]);
     //  Fewer candidates than wanted; none
     assert_int_equal (matching_rank_best (at, 3, &weights, 100, best, 10), 3);
     assert_int_equal (matching_rank_best (NULL, 0, &weights, 100, best, 10), 0);
