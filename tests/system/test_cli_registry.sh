@@ -311,6 +311,21 @@ expect 0 "update"
 grep -qx "Updated:" "$TMP/out" && grep -q "tax grade A" "$TMP/out" && grep -q "size small" "$TMP/out" || \
     fail "update: $(cat "$TMP/out")"
 grep -q "^创新大赛  national  2023  一等奖$" "$TMP/out" || fail "update award: $(cat "$TMP/out")"
+#  The lists: each added to what is there, one cleared, a bad item refused
+run enterprise update "$A" --round a:3000万:2023-06-30:某创投 \
+    --loan 中国银行:500万:2024-01-15:2025-01-14 --link "$B":集成电路
+expect 0 "update lists"
+grep -q "^创新大赛  national  2023  一等奖$" "$TMP/out" && \
+    grep -q "^a  *¥30,000,000.00  2023-06-30  某创投$" "$TMP/out" && \
+    grep -q "^中国银行  ¥5,000,000.00  2024-01-15  2025-01-14  yes$" "$TMP/out" && \
+    grep -q "^$B  集成电路$" "$TMP/out" || fail "update lists: $(cat "$TMP/out")"
+run enterprise update "$A" --clear-loans --loan 建设银行:1万:2024-02-01::repaid
+expect 0 "update --clear-loans"
+! grep -q "^中国银行" "$TMP/out" && grep -q "^建设银行  ¥10,000.00  2024-02-01  *no$" "$TMP/out" && \
+    grep -q "^$B  集成电路$" "$TMP/out" || fail "clear loans: $(cat "$TMP/out")"
+run enterprise update "$A" --round a:3000万:2023-06-30 --loan 中国银行:abc:2024-01-15
+expect 2 "update bad loan"
+grep -q "^kejin: --loan takes LENDER:YUAN:DRAWN" "$TMP/err" || fail "bad loan: $(cat "$TMP/err")"
 run enterprise update "$A"
 expect 2 "update nothing"
 run enterprise update "$A" --dishonest maybe
