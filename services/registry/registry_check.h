@@ -114,6 +114,11 @@ extern const registry_attr_t
 //  The institution update_mask names, NULL ended.
 extern const char *const registry_check_institution_fields [];
 
+//  The product's (registry_product.c), in the order of its CSV columns;
+//  its update_mask names are registry_product_fields.
+#define REGISTRY_PRODUCT_ATTRS 16
+extern const registry_attr_t registry_product_table [REGISTRY_PRODUCT_ATTRS];
+
 //  Check the fields of message (entity "institution" or "product", the
 //  errors' prefix) that mask names, all when mask is NULL, row by row of
 //  table. 0, or -1 with status naming the field.

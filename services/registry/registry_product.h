@@ -26,7 +26,6 @@
 #include "kj_proto.h"
 #include "kj_region.h"
 #include "registry.pb-c.h"
-#include "registry_check.h"
 #include "registry_stage.h"
 
 //  Most region tokens one product or institution names.
@@ -111,13 +110,6 @@ int
 int
     registry_product_check (const Kj__Product *product, char **mask,
                             size_t n_mask, kj_status_t *status);
-
-//  --------------------------------------------------------------------------
-//  The product's fields, a row each (registry_check.h, registry_attr_t),
-//  in the order of its CSV columns and its CLI usage.
-
-#define REGISTRY_PRODUCT_ATTRS 16
-extern const registry_attr_t registry_product_table [REGISTRY_PRODUCT_ATTRS];
 
 //  --------------------------------------------------------------------------
 //  The update_mask names of a product, NULL ended.

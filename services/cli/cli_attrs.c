@@ -1,0 +1,136 @@
+/*  =========================================================================
+    cli_attrs - the options of `kejin institution` and `kejin product` add
+    and update, read through the registry's field tables: a row's option
+    parsed by its kind (yuan, months, percent, enum names, regions, text)
+    into the proto field the row names, and its mask name noted
+
+    See registry_check.h (registry_attr_t).
+    =========================================================================
+*/
+
+#include "cli_reg.h"
+
+//  --------------------------------------------------------------------------
+//  A mask name, once (a range's two options share one)
+
+static void
+s_mask_once (cli_mask_t *mask, const char *name)
+{
+    for (size_t i = 0; i < mask->count; i++)
+        if (streq (mask->names [i], name))
+            return;
+    cli_mask_add (mask, name);
+}
+
+//  --------------------------------------------------------------------------
+//  One row's option, given as value, into its field at; 0 or -1
+
+static int
+s_read (const registry_attr_t *a, char *at, size_t *count, const char *value,
+        cli_attrs_owned_t *owned)
+{
+    char option [64];
+    snprintf (option, sizeof option, "--%s", a->option);
+    int64_t whole;
+    int enum_value;
+    switch (a->kind) {
+        case REGISTRY_ATTR_TEXT:
+        case REGISTRY_ATTR_CODE:
+        case REGISTRY_ATTR_DATE:
+        case REGISTRY_ATTR_GRADE:
+            *(const char **) at = value;
+            return 0;
+        case REGISTRY_ATTR_ENUM:
+            if (cli_parse_enum (option, value, a->type, a->prefix, false,
+                                &enum_value))
+                return -1;
+            *(int *) at = enum_value;
+            return 0;
+        case REGISTRY_ATTR_ENUMS: {
+            int *values = NULL;
+            if (cli_parse_enums (option, value, a->type, a->prefix, &values,
+                                 count))
+                return -1;
+            for (size_t i = 0; i < 24; i++)
+                if (!owned->lists [i]) {
+                    owned->lists [i] = values;
+                    break;
+                }
+            *(int **) at = values;
+            return 0;
+        }
+        case REGISTRY_ATTR_REGIONS: {
+            char **regions = cli_split (value, count);
+            for (size_t i = 0; i < 8; i++)
+                if (!owned->strings [i]) {
+                    owned->strings [i] = regions;
+                    break;
+                }
+            *(char ***) at = regions;
+            return 0;
+        }
+        case REGISTRY_ATTR_MONEY:
+            return cli_parse_yuan (option, value, (int64_t *) at);
+        case REGISTRY_ATTR_COUNT:
+            if (cli_parse_int (option, value, 0, a->max, &whole))
+                return -1;
+            *(int32_t *) at = (int32_t) whole;
+            return 0;
+        case REGISTRY_ATTR_BP:
+            return cli_parse_percent (option, value, (int32_t *) at);
+    }
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Every row's option args holds (cli_reg.h).
+
+int
+cli_attrs_read (cli_args_t *args, const registry_attr_t *table, size_t rows,
+                ProtobufCMessage *message, cli_mask_t *mask,
+                cli_attrs_owned_t *owned)
+{
+    memset (owned, 0, sizeof *owned);
+    for (size_t r = 0; r < rows; r++) {
+        const registry_attr_t *a = &table [r];
+        const char *value = cli_args_get (args, a->option);
+        if (!value)
+            continue;
+        const ProtobufCFieldDescriptor *d
+            = protobuf_c_message_descriptor_get_field_by_name (
+                message->descriptor, a->path);
+        assert (d);  //  test_registry_attrs holds the table to the proto
+        size_t *count = d->label == PROTOBUF_C_LABEL_REPEATED
+                          ? (size_t *) ((char *) message + d->quantifier_offset)
+                          : NULL;
+        if (s_read (a, (char *) message + d->offset, count, value, owned))
+            return -1;
+        s_mask_once (mask, a->mask);
+    }
+    return 0;
+}
+
+void
+cli_attrs_free (cli_attrs_owned_t *owned)
+{
+    for (size_t i = 0; i < 24; i++)
+        free (owned->lists [i]);
+    for (size_t i = 0; i < 8; i++)
+        cli_strings_free (owned->strings [i]);
+    memset (owned, 0, sizeof *owned);
+}
+
+//  --------------------------------------------------------------------------
+//  The option spec of a table (cli_reg.h).
+
+const char *
+cli_attrs_spec (const registry_attr_t *table, size_t rows, const char *before,
+                const char *after, char *buf, size_t size)
+{
+    size_t at = (size_t) snprintf (buf, size, "%s", before);
+    for (size_t r = 0; r < rows && at < size; r++)
+        at += (size_t) snprintf (buf + at, size - at, " %s=", table [r].option);
+    if (at < size)
+        snprintf (buf + at, size - at, " %s", after);
+    return buf;
+}
