@@ -135,6 +135,13 @@ int
                                 char **mask, size_t n_mask,
                                 kj_status_t *status);
 
+//  The table's fields that mask names from asked into e (which holds its
+//  credit and ip parts); a part asked does not hold gives false or 0.
+void
+    registry_check_enterprise_merge (Kj__Enterprise *e,
+                                     const Kj__Enterprise *asked, char **mask,
+                                     size_t n_mask);
+
 //  --------------------------------------------------------------------------
 //  The figures of a year: one table, in the order of YearFigures' fields,
 //  naming each figure everywhere it appears, so that a figure is one line

@@ -323,6 +323,12 @@ run enterprise update "$A" --clear-loans --loan 建设银行:1万:2024-02-01::re
 expect 0 "update --clear-loans"
 ! grep -q "^中国银行" "$TMP/out" && grep -q "^建设银行  ¥10,000.00  2024-02-01  *no$" "$TMP/out" && \
     grep -q "^$B  集成电路$" "$TMP/out" || fail "clear loans: $(cat "$TMP/out")"
+#  A chain leader's code is normalised before it is checked, once: a typo
+#  of a registered code is answered with the code meant
+BAD_B=$(printf '%s' "$B" | sed 's/\(.\)\(.\)$/\2\1/')
+run enterprise update "$A" --link "$BAD_B":集成电路
+expect 2 "update a mistyped chain leader"
+grep -q "did you mean $B" "$TMP/err" || fail "link typo: $(cat "$TMP/err")"
 run enterprise update "$A" --round a:3000万:2023-06-30 --loan 中国银行:abc:2024-01-15
 expect 2 "update bad loan"
 grep -q "^kejin: --loan takes LENDER:YUAN:DRAWN" "$TMP/err" || fail "bad loan: $(cat "$TMP/err")"
