@@ -127,6 +127,14 @@ int
                           const ProtobufCMessage *message, const char *entity,
                           char **mask, size_t n_mask, kj_status_t *status);
 
+//  The fields of table that mask names, from asked into current (the
+//  same message type): values, and pointers to asked's strings and lists.
+void
+    registry_check_attrs_merge (const registry_attr_t *table, size_t rows,
+                                ProtobufCMessage *current,
+                                const ProtobufCMessage *asked, char **mask,
+                                size_t n_mask);
+
 //  The input fields of an institution (all when mask is NULL, else those
 //  mask names), under "institution.". Codes are checked as typed; the
 //  server keeps them normalised.

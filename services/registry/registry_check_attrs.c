@@ -170,3 +170,38 @@ registry_check_institution (const Kj__Institution *institution, char **mask,
                                  &institution->base, "institution", mask,
                                  n_mask, status);
 }
+
+//  --------------------------------------------------------------------------
+//  The masked rows of table from asked into current (header)
+
+void
+registry_check_attrs_merge (const registry_attr_t *table, size_t rows,
+                            ProtobufCMessage *current,
+                            const ProtobufCMessage *asked, char **mask,
+                            size_t n_mask)
+{
+    assert (current->descriptor == asked->descriptor);
+    for (size_t r = 0; r < rows; r++) {
+        if (!kj_check_masked (mask, n_mask, table [r].mask))
+            continue;
+        const ProtobufCFieldDescriptor *d
+            = protobuf_c_message_descriptor_get_field_by_name (
+                current->descriptor, table [r].path);
+        assert (d);
+        size_t size;
+        if (d->label == PROTOBUF_C_LABEL_REPEATED) {
+            memcpy ((char *) current + d->quantifier_offset,
+                    (const char *) asked + d->quantifier_offset,
+                    sizeof (size_t));
+            size = sizeof (void *);
+        }
+        else if (d->type == PROTOBUF_C_TYPE_STRING)
+            size = sizeof (char *);
+        else if (d->type == PROTOBUF_C_TYPE_INT64)
+            size = sizeof (int64_t);
+        else
+            size = sizeof (int32_t);  //  int32, enum
+        memcpy ((char *) current + d->offset, (const char *) asked + d->offset,
+                size);
+    }
+}

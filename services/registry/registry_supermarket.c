@@ -252,22 +252,9 @@ registry_supermarket_update_institution (kj_call_t *call,
     Kj__Institution asked = *request->institution;
     if (s_check_institution (call, &asked, mask, n_mask))
         return -1;
-#define MASKED(name) kj_check_masked (mask, n_mask, name)
-    if (MASKED ("name"))
-        current->name = asked.name;
-    if (MASKED ("type"))
-        current->type = asked.type;
-    if (MASKED ("uscc"))
-        current->uscc = asked.uscc;
-    if (MASKED ("regions")) {
-        current->regions = asked.regions;
-        current->n_regions = asked.n_regions;
-    }
-    if (MASKED ("contact"))
-        current->contact = asked.contact;
-    if (MASKED ("sponsor_code"))
-        current->sponsor_code = asked.sponsor_code;
-#undef MASKED
+    registry_check_attrs_merge (registry_check_institution_table,
+                                REGISTRY_INSTITUTION_ATTRS, &current->base,
+                                &asked.base, mask, n_mask);
     int rc = registry_store_institution_save (kj_call_db (call), current);
     if (rc == 0)
         return kj_call_fail (call, KJ__CODE__ALREADY_EXISTS, "institution.name",
@@ -531,50 +518,8 @@ registry_supermarket_update_product (kj_call_t *call,
     s_product_defaults (call, &asked, today);
     if (registry_product_check (&asked, mask, n_mask, &status))
         return kj_call_fail_status (call, &status);
-#define MASKED(name) kj_check_masked (mask, n_mask, name)
-    if (MASKED ("name"))
-        current->name = asked.name;
-    if (MASKED ("type"))
-        current->type = asked.type;
-    if (MASKED ("amount")) {
-        current->min_amount_fen = asked.min_amount_fen;
-        current->max_amount_fen = asked.max_amount_fen;
-    }
-    if (MASKED ("term")) {
-        current->min_term_months = asked.min_term_months;
-        current->max_term_months = asked.max_term_months;
-    }
-    if (MASKED ("rate_bp"))
-        current->rate_bp = asked.rate_bp;
-    if (MASKED ("collateral")) {
-        current->collateral = asked.collateral;
-        current->n_collateral = asked.n_collateral;
-    }
-    if (MASKED ("stages")) {
-        current->stages = asked.stages;
-        current->n_stages = asked.n_stages;
-    }
-    if (MASKED ("qualifications")) {
-        current->qualifications = asked.qualifications;
-        current->n_qualifications = asked.n_qualifications;
-    }
-    if (MASKED ("any_qualifications")) {
-        current->any_qualifications = asked.any_qualifications;
-        current->n_any_qualifications = asked.n_any_qualifications;
-    }
-    if (MASKED ("min_grade"))
-        current->min_grade = asked.min_grade;
-    if (MASKED ("regions")) {
-        current->regions = asked.regions;
-        current->n_regions = asked.n_regions;
-    }
-    if (MASKED ("valid_from"))
-        current->valid_from = asked.valid_from;
-    if (MASKED ("valid_to"))
-        current->valid_to = asked.valid_to;
-    if (MASKED ("description"))
-        current->description = asked.description;
-#undef MASKED
+    registry_check_attrs_merge (registry_product_table, REGISTRY_PRODUCT_ATTRS,
+                                &current->base, &asked.base, mask, n_mask);
     if (s_check_terms (call, current))
         return -1;
     if (registry_store_product_save (db, current) != 1)

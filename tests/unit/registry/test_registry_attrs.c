@@ -149,12 +149,18 @@ test_rows_are_csv_columns (void **state)
 //  --------------------------------------------------------------------------
 //  A message with every row at a good value (good) or row bad at a wrong one
 
+//  (each row's list of its own, good and bad apart)
 static void
 s_set (ProtobufCMessage *m, const ProtobufCFieldDescriptor *d,
        const registry_attr_t *a, bool good)
 {
-    static int values [1];
-    static char *regions [1];
+    static int lists [2][32];
+    static char *region_lists [2][32];
+    size_t row = (size_t) (a - registry_product_table) < REGISTRY_PRODUCT_ATTRS
+                   ? (size_t) (a - registry_product_table)
+                   : 16 + (size_t) (a - registry_check_institution_table);
+    int *values = &lists [good][row];
+    char **regions = &region_lists [good][row];
     char *at = (char *) m + d->offset;
     size_t *count = (size_t *) ((char *) m + d->quantifier_offset);
     switch (a->kind) {
@@ -251,6 +257,47 @@ test_values_checked_and_json (void **state)
     }
 }
 
+//  An update's merge goes through the table: the rows of the mask asked
+//  take asked's values, the others keep theirs
+static void
+test_merge_masked (void **state)
+{
+    for (size_t n = 0; n < S_ENTITIES; n++) {
+        const s_entity_t *e = &s_entities [n];
+        for (size_t r = 0; r < e->rows; r++) {
+            Kj__Product product = KJ__PRODUCT__INIT, p2 = KJ__PRODUCT__INIT;
+            Kj__Institution institution = KJ__INSTITUTION__INIT,
+                            i2 = KJ__INSTITUTION__INIT;
+            bool is_product = streq (e->entity, "product");
+            ProtobufCMessage *current = is_product ? &product.base
+                                                   : &institution.base;
+            ProtobufCMessage *asked = is_product ? &p2.base : &i2.base;
+            for (size_t s = 0; s < e->rows; s++) {
+                const ProtobufCFieldDescriptor *d = s_field (e, &e->table [s]);
+                s_set (current, d, &e->table [s], false);
+                s_set (asked, d, &e->table [s], true);
+            }
+            char *mask [] = { (char *) e->table [r].mask };
+            registry_check_attrs_merge (e->table, e->rows, current, asked,
+                                        mask, 1);
+            kj_status_t status;
+            assert_int_equal (registry_check_attrs (e->table, e->rows,
+                                                    current, e->entity, mask,
+                                                    1, &status),
+                              0);
+            for (size_t s = 0; s < e->rows; s++) {
+                if (streq (e->table [s].mask, e->table [r].mask))
+                    continue;
+                char *other [] = { (char *) e->table [s].mask };
+                assert_int_equal (registry_check_attrs (e->table, e->rows,
+                                                        current, e->entity,
+                                                        other, 1, &status),
+                                  -1);
+            }
+        }
+    }
+}
+
 int
 main (void)
 {
@@ -258,6 +305,7 @@ main (void)
         cmocka_unit_test (test_rows_name_fields),
         cmocka_unit_test (test_rows_are_csv_columns),
         cmocka_unit_test (test_values_checked_and_json),
+        cmocka_unit_test (test_merge_masked),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
