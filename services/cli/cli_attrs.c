@@ -134,3 +134,58 @@ cli_attrs_spec (const registry_attr_t *table, size_t rows, const char *before,
         snprintf (buf + at, size - at, " %s", after);
     return buf;
 }
+
+//  --------------------------------------------------------------------------
+//  A row's label in the language the CLI speaks (cli_reg.h).
+
+const char *
+cli_attrs_label (const registry_attr_t *a)
+{
+    return strncmp (kj_i18n_lang (), "zh", 2) == 0 ? a->label_zh
+                                                   : a->label_en;
+}
+
+//  --------------------------------------------------------------------------
+//  Rows from .. rows - 1 of message for people (cli_reg.h).
+
+void
+cli_attrs_show (const registry_attr_t *table, size_t from, size_t rows,
+                const ProtobufCMessage *message)
+{
+    for (size_t r = from; r < rows; r++) {
+        const registry_attr_t *a = &table [r];
+        const ProtobufCFieldDescriptor *d
+            = protobuf_c_message_descriptor_get_field_by_name (
+                message->descriptor, a->path);
+        assert (d);
+        const char *at = (const char *) message + d->offset;
+        size_t n = d->label == PROTOBUF_C_LABEL_REPEATED
+                     ? *(const size_t *) ((const char *) message
+                                          + d->quantifier_offset)
+                     : 0;
+        bool text = a->kind == REGISTRY_ATTR_TEXT
+                 || a->kind == REGISTRY_ATTR_CODE
+                 || a->kind == REGISTRY_ATTR_DATE
+                 || a->kind == REGISTRY_ATTR_GRADE;
+        const char *value = text ? *(const char *const *) at : NULL;
+        //  Text not given is left out
+        if (text && (!value || !*value))
+            continue;
+        //  The label in 12 columns, or itself and a space when longer
+        printf ("  ");
+        const char *label = cli_attrs_label (a);
+        cli_pad (stdout, label, 12);
+        if (cli_width (label) >= 12)
+            printf (" ");
+        if (text)
+            printf ("%s", value);
+        else if (a->kind == REGISTRY_ATTR_ENUM)
+            printf ("%s", cli_enum_label (a->type, a->prefix,
+                                          *(const int *) at));
+        else if (a->kind == REGISTRY_ATTR_REGIONS)
+            for (size_t i = 0; i < n; i++)
+                printf ("%s%s", i ? ", " : "",
+                        (*(char *const *const *) at) [i]);
+        printf ("\n");
+    }
+}

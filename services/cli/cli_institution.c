@@ -30,19 +30,9 @@ s_print (const Kj__Institution *i)
 {
     char when [32];
     printf ("%s  %s\n", i->id, i->name);
-    printf (_ ("  type        %s\n"),
-            cli_enum_label (&kj__institution_type__descriptor, "INSTITUTION_",
-                            i->type));
-    printf (_ ("  regions     "));
-    for (size_t r = 0; r < i->n_regions; r++)
-        printf ("%s%s", r ? ", " : "", i->regions [r]);
-    printf ("\n");
-    if (*i->uscc)
-        printf (_ ("  credit code %s\n"), i->uscc);
-    if (*i->contact)
-        printf (_ ("  contact     %s\n"), i->contact);
-    if (*i->sponsor_code)
-        printf (_ ("  sponsor     %s\n"), i->sponsor_code);
+    //  Its own fields after the name, through its table
+    cli_attrs_show (registry_check_institution_table, 1,
+                    REGISTRY_INSTITUTION_ATTRS, &i->base);
     printf (_ ("  state       %s%s%s\n"),
             cli_enum_label (&kj__listing_state__descriptor, "LISTING_",
                             i->state),

@@ -140,6 +140,18 @@ int
 void
     cli_attrs_free (cli_attrs_owned_t *owned);
 
+//  A row's label in the CLI's language (label_zh under a Chinese locale).
+const char *
+    cli_attrs_label (const registry_attr_t *a);
+
+//  Rows from .. rows - 1 of message for people, a line each: the label,
+//  then the value (an enum's label, regions joined by ", "); text not
+//  given is left out. Rows of other kinds print their label only, so a
+//  table shown this way holds text, enums and regions.
+void
+    cli_attrs_show (const registry_attr_t *table, size_t from, size_t rows,
+                    const ProtobufCMessage *message);
+
 //  The spec of cli_args for table's options: "name= type= ..." after
 //  before and followed by after, in buf.
 const char *

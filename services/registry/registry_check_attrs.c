@@ -23,7 +23,7 @@ const registry_attr_t
     registry_check_institution_table [REGISTRY_INSTITUTION_ATTRS] = {
     { "name", "name", "机构名称", "name", "机构名称", "name",
       REGISTRY_ATTR_TEXT, .max = 200, .required = true },
-    { "type", "type", "机构类型", "type", "机构类型", "type",
+    { "type", "type", "机构类型", "type", "类型", "type",
       REGISTRY_ATTR_ENUM, &kj__institution_type__descriptor, "INSTITUTION_" },
     { "uscc", "uscc", "统一社会信用代码", "uscc", "统一社会信用代码",
       "credit code", REGISTRY_ATTR_CODE },
@@ -31,7 +31,7 @@ const registry_attr_t
       REGISTRY_ATTR_REGIONS },
     { "contact", "contact", "联系方式", "contact", "联系方式", "contact",
       REGISTRY_ATTR_TEXT, .max = 200 },
-    { "sponsor_code", "sponsor_code", "发起单位代码", "sponsor", "发起单位",
+    { "sponsor_code", "sponsor_code", "发起单位代码", "sponsor", "推荐单位",
       "sponsor", REGISTRY_ATTR_CODE },
 };
 // clang-format on

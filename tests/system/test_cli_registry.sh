@@ -401,6 +401,18 @@ expect 0 "institution update"
 grep -qx "  contact     024-12345678" "$TMP/out" || fail "institution update: $(cat "$TMP/out")"
 run institution update I000002 --contact again --version 1
 expect 1 "institution update of an old version"
+#  Every field shown, labelled in each language, in the field table's
+#  order and with its labels; the codes as stored (normalised)
+run institution update I000002 --uscc " $(printf '%s' "$B" | tr 'A-Z' 'a-z') " --sponsor "$A"
+expect 0 "institution update codes"
+printf 'I000002  盛京担保\n  type        guarantee\n  credit code %s\n  regions     210100, SFDZ\n  contact     024-12345678\n  sponsor     %s\n' \
+    "$B" "$A" >"$TMP/want"
+sed -n '3,8p' "$TMP/out" | diff "$TMP/want" - || fail "institution show: $(cat "$TMP/out")"
+run_zh institution show I000002
+expect 0 "institution show zh"
+printf 'I000002  盛京担保\n  类型        融资担保公司\n  统一社会信用代码 %s\n  服务地区    210100, SFDZ\n  联系方式    024-12345678\n  推荐单位    %s\n' \
+    "$B" "$A" >"$TMP/want"
+sed -n '1,6p' "$TMP/out" | diff "$TMP/want" - || fail "institution show zh: $(cat "$TMP/out")"
 run institution show I000002 --history
 expect 0 "institution show --history"
 grep -q "^Audit trail" "$TMP/out" || fail "institution history: $(cat "$TMP/out")"
