@@ -96,14 +96,9 @@ cli_attrs_read (cli_args_t *args, const registry_attr_t *table, size_t rows,
         const char *value = cli_args_get (args, a->option);
         if (!value)
             continue;
-        const ProtobufCFieldDescriptor *d
-            = protobuf_c_message_descriptor_get_field_by_name (
-                message->descriptor, a->path);
-        assert (d);  //  test_registry_attrs holds the table to the proto
-        size_t *count = d->label == PROTOBUF_C_LABEL_REPEATED
-                          ? (size_t *) ((char *) message + d->quantifier_offset)
-                          : NULL;
-        if (s_read (a, (char *) message + d->offset, count, value, owned))
+        size_t *count;
+        char *at = registry_check_attr_at (a, message, &count);
+        if (s_read (a, at, count, value, owned))
             return -1;
         s_mask_once (mask, a->mask);
     }
@@ -154,19 +149,10 @@ cli_attrs_show (const registry_attr_t *table, size_t from, size_t rows,
 {
     for (size_t r = from; r < rows; r++) {
         const registry_attr_t *a = &table [r];
-        const ProtobufCFieldDescriptor *d
-            = protobuf_c_message_descriptor_get_field_by_name (
-                message->descriptor, a->path);
-        assert (d);
-        const char *at = (const char *) message + d->offset;
-        size_t n = d->label == PROTOBUF_C_LABEL_REPEATED
-                     ? *(const size_t *) ((const char *) message
-                                          + d->quantifier_offset)
-                     : 0;
-        bool text = a->kind == REGISTRY_ATTR_TEXT
-                 || a->kind == REGISTRY_ATTR_CODE
-                 || a->kind == REGISTRY_ATTR_DATE
-                 || a->kind == REGISTRY_ATTR_GRADE;
+        size_t *count;
+        const char *at = registry_check_attr_at (a, message, &count);
+        size_t n = count ? *count : 0;
+        bool text = registry_check_attr_text (a);
         const char *value = text ? *(const char *const *) at : NULL;
         //  Text not given is left out
         if (text && (!value || !*value))

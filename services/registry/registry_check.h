@@ -119,6 +119,17 @@ extern const char *const registry_check_institution_fields [];
 #define REGISTRY_PRODUCT_ATTRS 16
 extern const registry_attr_t registry_product_table [REGISTRY_PRODUCT_ATTRS];
 
+//  Where row a's field is in message (of the table's type): the value's
+//  address, and in *count (when not NULL) the address of its count for a
+//  repeated field, NULL for another.
+char *
+    registry_check_attr_at (const registry_attr_t *a,
+                            const ProtobufCMessage *message, size_t **count);
+
+//  True for the rows whose field is one string (text, code, date, grade).
+bool
+    registry_check_attr_text (const registry_attr_t *a);
+
 //  Check the fields of message (entity "institution" or "product", the
 //  errors' prefix) that mask names, all when mask is NULL, row by row of
 //  table. 0, or -1 with status naming the field.

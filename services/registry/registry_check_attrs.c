@@ -41,6 +41,31 @@ const char *const registry_check_institution_fields [] = {
 };
 
 //  --------------------------------------------------------------------------
+//  Where a row's field is (header)
+
+char *
+registry_check_attr_at (const registry_attr_t *a,
+                        const ProtobufCMessage *message, size_t **count)
+{
+    const ProtobufCFieldDescriptor *d
+        = protobuf_c_message_descriptor_get_field_by_name (message->descriptor,
+                                                           a->path);
+    assert (d);  //  test_registry_attrs holds every row to the proto
+    if (count)
+        *count = d->label == PROTOBUF_C_LABEL_REPEATED
+                   ? (size_t *) ((char *) message + d->quantifier_offset)
+                   : NULL;
+    return (char *) message + d->offset;
+}
+
+bool
+registry_check_attr_text (const registry_attr_t *a)
+{
+    return a->kind == REGISTRY_ATTR_TEXT || a->kind == REGISTRY_ATTR_CODE
+        || a->kind == REGISTRY_ATTR_DATE || a->kind == REGISTRY_ATTR_GRADE;
+}
+
+//  --------------------------------------------------------------------------
 //  A repeated enum field: every value known and not zero, at most 32.
 
 static int
@@ -71,19 +96,11 @@ static int
 s_check_attr (const registry_attr_t *a, const ProtobufCMessage *message,
               const char *field, kj_status_t *status)
 {
-    const ProtobufCFieldDescriptor *d
-        = protobuf_c_message_descriptor_get_field_by_name (
-            message->descriptor, a->path);
-    assert (d);  //  test_registry_attrs holds every row to the proto
-    const char *at = (const char *) message + d->offset;
-    size_t n = d->label == PROTOBUF_C_LABEL_REPEATED
-                 ? *(const size_t *) ((const char *) message
-                                      + d->quantifier_offset)
-                 : 0;
-    const char *text = d->type == PROTOBUF_C_TYPE_STRING
-                         && d->label != PROTOBUF_C_LABEL_REPEATED
-                         ? *(char *const *) at
-                         : NULL;
+    size_t *count;
+    const char *at = registry_check_attr_at (a, message, &count);
+    size_t n = count ? *count : 0;
+    const char *text = registry_check_attr_text (a) ? *(char *const *) at
+                                                    : NULL;
     kj_date_t date;
     char code [19];
     kj_status_t why;
@@ -184,24 +201,16 @@ registry_check_attrs_merge (const registry_attr_t *table, size_t rows,
     for (size_t r = 0; r < rows; r++) {
         if (!kj_check_masked (mask, n_mask, table [r].mask))
             continue;
-        const ProtobufCFieldDescriptor *d
-            = protobuf_c_message_descriptor_get_field_by_name (
-                current->descriptor, table [r].path);
-        assert (d);
-        size_t size;
-        if (d->label == PROTOBUF_C_LABEL_REPEATED) {
-            memcpy ((char *) current + d->quantifier_offset,
-                    (const char *) asked + d->quantifier_offset,
-                    sizeof (size_t));
-            size = sizeof (void *);
-        }
-        else if (d->type == PROTOBUF_C_TYPE_STRING)
-            size = sizeof (char *);
-        else if (d->type == PROTOBUF_C_TYPE_INT64)
-            size = sizeof (int64_t);
-        else
-            size = sizeof (int32_t);  //  int32, enum
-        memcpy ((char *) current + d->offset, (const char *) asked + d->offset,
-                size);
+        const registry_attr_t *a = &table [r];
+        size_t *to_count, *from_count;
+        char *to = registry_check_attr_at (a, current, &to_count);
+        const char *from = registry_check_attr_at (a, asked, &from_count);
+        size_t size = to_count || registry_check_attr_text (a)
+                        ? sizeof (void *)
+                    : a->kind == REGISTRY_ATTR_MONEY ? sizeof (int64_t)
+                                                     : sizeof (int32_t);
+        if (to_count)
+            *to_count = *from_count;
+        memcpy (to, from, size);
     }
 }

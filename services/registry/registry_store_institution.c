@@ -30,15 +30,9 @@ registry_store_attrs_params (kj_params_t *p, const registry_attr_t *table,
 {
     for (size_t r = 0; r < rows; r++) {
         const registry_attr_t *a = &table [r];
-        const ProtobufCFieldDescriptor *d
-            = protobuf_c_message_descriptor_get_field_by_name (
-                message->descriptor, a->path);
-        assert (d);  //  test_registry_attrs holds the table to the proto
-        const char *at = (const char *) message + d->offset;
-        size_t n = d->label == PROTOBUF_C_LABEL_REPEATED
-                     ? *(const size_t *) ((const char *) message
-                                          + d->quantifier_offset)
-                     : 0;
+        size_t *count;
+        const char *at = registry_check_attr_at (a, message, &count);
+        size_t n = count ? *count : 0;
         switch (a->kind) {
             case REGISTRY_ATTR_TEXT:
             case REGISTRY_ATTR_CODE:
@@ -82,12 +76,8 @@ registry_store_attrs_read (PGresult *res, int row, int first,
 {
     for (size_t r = 0; r < rows; r++) {
         const registry_attr_t *a = &table [r];
-        const ProtobufCFieldDescriptor *d
-            = protobuf_c_message_descriptor_get_field_by_name (
-                message->descriptor, a->path);
-        assert (d);
-        char *at = (char *) message + d->offset;
-        size_t *n = (size_t *) ((char *) message + d->quantifier_offset);
+        size_t *n;
+        char *at = registry_check_attr_at (a, message, &n);
         int column = first + (int) r;
         switch (a->kind) {
             case REGISTRY_ATTR_TEXT:
