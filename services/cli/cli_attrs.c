@@ -136,8 +136,7 @@ cli_attrs_spec (const registry_attr_t *table, size_t rows, const char *before,
 const char *
 cli_attrs_label (const registry_attr_t *a)
 {
-    return strncmp (kj_i18n_lang (), "zh", 2) == 0 ? a->label_zh
-                                                   : a->label_en;
+    return strncmp (kj_i18n_lang (), "zh", 2) == 0 ? a->label_zh : a->label_en;
 }
 
 //  --------------------------------------------------------------------------
@@ -166,8 +165,8 @@ cli_attrs_show (const registry_attr_t *table, size_t from, size_t rows,
         if (text)
             printf ("%s", value);
         else if (a->kind == REGISTRY_ATTR_ENUM)
-            printf ("%s", cli_enum_label (a->type, a->prefix,
-                                          *(const int *) at));
+            printf ("%s",
+                    cli_enum_label (a->type, a->prefix, *(const int *) at));
         else if (a->kind == REGISTRY_ATTR_REGIONS)
             for (size_t i = 0; i < n; i++)
                 printf ("%s%s", i ? ", " : "",

@@ -89,9 +89,10 @@ s_loan (const char *text)
     int64_t fen;
     if (n < 3 || cli_parse_yuan ("--loan YUAN", f [1], &fen)
         || (n > 4 && !streq (f [4], "repaid"))) {
-        fprintf (stderr, _ ("kejin: --loan takes LENDER:YUAN:DRAWN"
-                            "[:MATURES[:repaid]], e.g. 中国银行:500万:2024-01-15:"
-                            "2025-01-14\n"));
+        fprintf (stderr,
+                 _ ("kejin: --loan takes LENDER:YUAN:DRAWN"
+                    "[:MATURES[:repaid]], e.g. 中国银行:500万:2024-01-15:"
+                    "2025-01-14\n"));
         return NULL;
     }
     Kj__BankLoan *l = (Kj__BankLoan *) zmalloc (sizeof (Kj__BankLoan));
@@ -133,8 +134,8 @@ static const struct {
 static size_t *
 s_count (Kj__Enterprise *e, size_t list)
 {
-    const ProtobufCFieldDescriptor *field
-        = protobuf_c_message_descriptor_get_field_by_name (
+    const ProtobufCFieldDescriptor
+        *field = protobuf_c_message_descriptor_get_field_by_name (
             &kj__enterprise__descriptor, s_lists [list].field);
     assert (field && field->label == PROTOBUF_C_LABEL_REPEATED);
     return (size_t *) ((char *) e + field->quantifier_offset);
@@ -143,8 +144,8 @@ s_count (Kj__Enterprise *e, size_t list)
 static ProtobufCMessage ***
 s_items (Kj__Enterprise *e, size_t list)
 {
-    const ProtobufCFieldDescriptor *field
-        = protobuf_c_message_descriptor_get_field_by_name (
+    const ProtobufCFieldDescriptor
+        *field = protobuf_c_message_descriptor_get_field_by_name (
             &kj__enterprise__descriptor, s_lists [list].field);
     return (ProtobufCMessage ***) ((char *) e + field->offset);
 }
@@ -234,7 +235,7 @@ cli_enterprise_update (cli_t *cli, int argc, char **argv)
     bool lists = false;
     for (size_t list = 0; list < S_LISTS; list++)
         lists |= cli_args_flag (args, s_lists [list].option)
-               || cli_args_flag (args, s_lists [list].clear);
+              || cli_args_flag (args, s_lists [list].clear);
     if (lists) {
         rc = cli_enterprise_get (cli, code, &current);
         if (rc != CLI_OK) {

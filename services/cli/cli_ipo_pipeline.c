@@ -184,8 +184,8 @@ s_report_shown (cli_t *cli, cli_args_t *args, const ProtobufCMessage *reply)
         snprintf (n [9], 24, "%u", f->stale);
         char city [64];
         cli_table_row (table, cli_city_label (f->city, city, sizeof city),
-                       n [0], n [1], n [2], n [3], n [4], n [5],
-                       n [6], n [7], n [8], n [9]);
+                       n [0], n [1], n [2], n [3], n [4], n [5], n [6], n [7],
+                       n [8], n [9]);
     }
     cli_table_print (table, stdout);
     cli_table_destroy (&table);

@@ -133,8 +133,8 @@ typedef struct {
 //  Each row's option that args holds into message, its mask name into mask
 //  (once); 0, or -1 with the option's complaint said.
 int
-    cli_attrs_read (cli_args_t *args, const registry_attr_t *table,
-                    size_t rows, ProtobufCMessage *message, cli_mask_t *mask,
+    cli_attrs_read (cli_args_t *args, const registry_attr_t *table, size_t rows,
+                    ProtobufCMessage *message, cli_mask_t *mask,
                     cli_attrs_owned_t *owned);
 
 void

@@ -180,8 +180,8 @@ registry_check_enterprise_merge (Kj__Enterprise *e, const Kj__Enterprise *asked,
         const void *value = registry_check_enterprise_field (asked, f);
         assert (target);
         if (f->kind == REGISTRY_FIELD_FLAG)
-            *(protobuf_c_boolean *) target
-                = value && *(const protobuf_c_boolean *) value;
+            *(protobuf_c_boolean *)
+                target = value && *(const protobuf_c_boolean *) value;
         else
             *(int32_t *) target = value ? *(const int32_t *) value : 0;
     }

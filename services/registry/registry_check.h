@@ -101,10 +101,10 @@ typedef struct {
     const char *label_en;  //  "largest amount"
     registry_attr_kind_t kind;
     const ProtobufCEnumDescriptor *type;  //  ENUM, ENUMS
-    const char *prefix;    //  of type's value names: "PRODUCT_"
-    int max;               //  TEXT: characters; COUNT, BP: the most
-    bool required;         //  TEXT: not empty
-    const char *hint;      //  ENUM, ENUMS: said after a 0 value
+    const char *prefix;                   //  of type's value names: "PRODUCT_"
+    int max;           //  TEXT: characters; COUNT, BP: the most
+    bool required;     //  TEXT: not empty
+    const char *hint;  //  ENUM, ENUMS: said after a 0 value
 } registry_attr_t;
 
 #define REGISTRY_INSTITUTION_ATTRS 6
@@ -150,9 +150,8 @@ void
 //  mask names), under "institution.". Codes are checked as typed; the
 //  server keeps them normalised.
 int
-    registry_check_institution (const Kj__Institution *institution,
-                                char **mask, size_t n_mask,
-                                kj_status_t *status);
+    registry_check_institution (const Kj__Institution *institution, char **mask,
+                                size_t n_mask, kj_status_t *status);
 
 //  The table's fields that mask names from asked into e (which holds its
 //  credit and ip parts); a part asked does not hold gives false or 0.

@@ -47,9 +47,9 @@ char *
 registry_check_attr_at (const registry_attr_t *a,
                         const ProtobufCMessage *message, size_t **count)
 {
-    const ProtobufCFieldDescriptor *d
-        = protobuf_c_message_descriptor_get_field_by_name (message->descriptor,
-                                                           a->path);
+    const ProtobufCFieldDescriptor *d =
+        protobuf_c_message_descriptor_get_field_by_name (message->descriptor,
+                                                         a->path);
     assert (d);  //  test_registry_attrs holds every row to the proto
     if (count)
         *count = d->label == PROTOBUF_C_LABEL_REPEATED
@@ -112,12 +112,11 @@ s_check_attr (const registry_attr_t *a, const ProtobufCMessage *message,
             int value = *(const int *) at;
             if (value == 0
                 || !protobuf_c_enum_descriptor_get_value (a->type, value))
-                return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
-                                      field, "%s: %d is not a%s %s%s", field,
-                                      value,
+                return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, field,
+                                      "%s: %d is not a%s %s%s", field, value,
                                       strchr ("AEIOU", a->type->short_name [0])
-                                        ? "n"
-                                        : "",
+                                          ? "n"
+                                          : "",
                                       a->type->short_name,
                                       value == 0 ? " (it must be set)" : "");
             return 0;
@@ -130,12 +129,11 @@ s_check_attr (const registry_attr_t *a, const ProtobufCMessage *message,
                                                    field, status);
         case REGISTRY_ATTR_CODE:
             if (text && *text && registry_uscc_normalize (text, code, &why))
-                return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
-                                      field, "%s: %s", field, why.message);
+                return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, field,
+                                      "%s: %s", field, why.message);
             return 0;
         case REGISTRY_ATTR_MONEY:
-            return kj_check_money (*(const int64_t *) at, field, false,
-                                   status);
+            return kj_check_money (*(const int64_t *) at, field, false, status);
         case REGISTRY_ATTR_COUNT:
         case REGISTRY_ATTR_BP:
             return kj_check_count (*(const int32_t *) at, field, a->max,
@@ -145,8 +143,7 @@ s_check_attr (const registry_attr_t *a, const ProtobufCMessage *message,
                                  : 0;
         case REGISTRY_ATTR_GRADE:
             if (registry_product_grade (text) < 0)
-                return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
-                                      field,
+                return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, field,
                                       "%s: '%.*s' is not a grade; one of AAA, "
                                       "AA, A, B, C, or empty for none",
                                       field, kj_utf8_cut (text, 20), text);
@@ -183,9 +180,8 @@ registry_check_institution (const Kj__Institution *institution, char **mask,
                             size_t n_mask, kj_status_t *status)
 {
     return registry_check_attrs (registry_check_institution_table,
-                                 REGISTRY_INSTITUTION_ATTRS,
-                                 &institution->base, "institution", mask,
-                                 n_mask, status);
+                                 REGISTRY_INSTITUTION_ATTRS, &institution->base,
+                                 "institution", mask, n_mask, status);
 }
 
 //  --------------------------------------------------------------------------
@@ -205,8 +201,7 @@ registry_check_attrs_merge (const registry_attr_t *table, size_t rows,
         size_t *to_count, *from_count;
         char *to = registry_check_attr_at (a, current, &to_count);
         const char *from = registry_check_attr_at (a, asked, &from_count);
-        size_t size = to_count || registry_check_attr_text (a)
-                        ? sizeof (void *)
+        size_t size = to_count || registry_check_attr_text (a) ? sizeof (void *)
                     : a->kind == REGISTRY_ATTR_MONEY ? sizeof (int64_t)
                                                      : sizeof (int32_t);
         if (to_count)

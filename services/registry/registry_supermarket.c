@@ -247,7 +247,8 @@ registry_supermarket_update_institution (kj_call_t *call,
     kj_status_t status;
     char **mask = request->update_mask;
     size_t n_mask = request->n_update_mask;
-    if (kj_check_mask (mask, n_mask, registry_check_institution_fields, &status))
+    if (kj_check_mask (mask, n_mask, registry_check_institution_fields,
+                       &status))
         return kj_call_fail_status (call, &status);
     Kj__Institution asked = *request->institution;
     if (s_check_institution (call, &asked, mask, n_mask))

@@ -74,7 +74,7 @@ test_figure_not_reported (void **state)
     years [2].missing = IPO_MISSING_NP (0) | IPO_MISSING_RD (0);
     ipo_board_input_t in = s_input (years);
     assert_int_equal (in.missing, IPO_MISSING_OCF (1) | IPO_MISSING_NP (2)
-                                    | IPO_MISSING_RD (2));
+                                      | IPO_MISSING_RD (2));
 }
 
 //  A year with no row is missing, every figure of it, like a figure not
@@ -84,7 +84,8 @@ static void
 test_year_without_row (void **state)
 {
     (void) state;
-    ipo_fit_year_t gap [3] = { s_year (2024, 30 * M), s_year (2022, 10 * M),
+    ipo_fit_year_t gap [3] = { s_year (2024, 30 * M),
+                               s_year (2022, 10 * M),
                                { 0 } };
     ipo_board_input_t in = s_input (gap);
     assert_int_equal (in.np_fen [0], 30 * M);
@@ -94,7 +95,8 @@ test_year_without_row (void **state)
     //  Growth reads t1's revenue: 0 here, and missing for the rules
     assert_int_equal (in.rev_growth_t0_bp, 0);
 
-    ipo_fit_year_t two [3] = { s_year (2024, 30 * M), s_year (2023, 20 * M),
+    ipo_fit_year_t two [3] = { s_year (2024, 30 * M),
+                               s_year (2023, 20 * M),
                                { 0 } };
     in = s_input (two);
     assert_int_equal (in.missing, S_YEAR_MISSING (2));
@@ -108,7 +110,7 @@ test_year_without_row (void **state)
     ipo_fit_year_t none [3] = { { 0 } };
     in = s_input (none);
     assert_int_equal (in.missing, S_YEAR_MISSING (0) | S_YEAR_MISSING (1)
-                                    | S_YEAR_MISSING (2));
+                                      | S_YEAR_MISSING (2));
 }
 
 //  What the rules make of it: a year with no row fails what reads it as
@@ -117,13 +119,14 @@ static void
 test_rules_read_missing (void **state)
 {
     (void) state;
-    ipo_fit_year_t gap [3] = { s_year (2024, 70 * M), s_year (2022, 70 * M),
+    ipo_fit_year_t gap [3] = { s_year (2024, 70 * M),
+                               s_year (2022, 70 * M),
                                { 0 } };
     ipo_board_input_t in = s_input (gap);
     ipo_board_fit_t fit;
     kj_status_t status;
-    assert_int_equal (ipo_board_fit (ipo_board_rules (NULL), &in,
-                                     IPO_BOARD_ALL, &fit, &status),
+    assert_int_equal (ipo_board_fit (ipo_board_rules (NULL), &in, IPO_BOARD_ALL,
+                                     &fit, &status),
                       0);
     const ipo_board_outcome_t *chinext = NULL;
     for (size_t i = 0; i < fit.count; i++) {

@@ -49,9 +49,8 @@ static const s_entity_t s_entities [] = {
 static const ProtobufCFieldDescriptor *
 s_field (const s_entity_t *e, const registry_attr_t *a)
 {
-    const ProtobufCFieldDescriptor *d
-        = protobuf_c_message_descriptor_get_field_by_name (e->message,
-                                                           a->path);
+    const ProtobufCFieldDescriptor *d =
+        protobuf_c_message_descriptor_get_field_by_name (e->message, a->path);
     if (!d)
         fail_msg ("%s: no field %s", e->entity, a->path);
     return d;
@@ -84,8 +83,7 @@ test_rows_name_fields (void **state)
                 case REGISTRY_ATTR_ENUMS:
                     assert_int_equal (d->type, PROTOBUF_C_TYPE_ENUM);
                     assert_ptr_equal (d->descriptor, a->type);
-                    assert_int_equal (repeated,
-                                      a->kind == REGISTRY_ATTR_ENUMS);
+                    assert_int_equal (repeated, a->kind == REGISTRY_ATTR_ENUMS);
                     //  The prefix the CLI takes off every value's name
                     for (unsigned v = 0; v < a->type->n_values; v++)
                         assert_memory_equal (a->type->values [v].name,
@@ -138,8 +136,7 @@ test_rows_are_csv_columns (void **state)
                 if (streq (table [c].name, e->table [r].path))
                     column = &table [c];
             if (!column)
-                fail_msg ("%s: no CSV column %s", e->entity,
-                          e->table [r].path);
+                fail_msg ("%s: no CSV column %s", e->entity, e->table [r].path);
             assert_string_equal (column->zh, e->table [r].csv_zh);
             assert_false (column->computed);
         }
@@ -219,9 +216,8 @@ test_values_checked_and_json (void **state)
         const s_entity_t *e = &s_entities [n];
         Kj__Product product = KJ__PRODUCT__INIT;
         Kj__Institution institution = KJ__INSTITUTION__INIT;
-        ProtobufCMessage *m = streq (e->entity, "product")
-                                ? &product.base
-                                : &institution.base;
+        ProtobufCMessage *m = streq (e->entity, "product") ? &product.base
+                                                           : &institution.base;
         product.institution_id = "I000001";
         for (size_t r = 0; r < e->rows; r++)
             s_set (m, s_field (e, &e->table [r]), &e->table [r], true);
@@ -278,12 +274,12 @@ test_merge_masked (void **state)
                 s_set (asked, d, &e->table [s], true);
             }
             char *mask [] = { (char *) e->table [r].mask };
-            registry_check_attrs_merge (e->table, e->rows, current, asked,
-                                        mask, 1);
+            registry_check_attrs_merge (e->table, e->rows, current, asked, mask,
+                                        1);
             kj_status_t status;
-            assert_int_equal (registry_check_attrs (e->table, e->rows,
-                                                    current, e->entity, mask,
-                                                    1, &status),
+            assert_int_equal (registry_check_attrs (e->table, e->rows, current,
+                                                    e->entity, mask, 1,
+                                                    &status),
                               0);
             for (size_t s = 0; s < e->rows; s++) {
                 if (streq (e->table [s].mask, e->table [r].mask))

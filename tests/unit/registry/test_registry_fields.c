@@ -280,8 +280,8 @@ test_merge_masked (void **state)
         const void *value = registry_check_enterprise_field (&e, f);
         if (strchr (f->path, '.'))
             assert_int_equal (f->kind == REGISTRY_FIELD_FLAG
-                                ? *(const protobuf_c_boolean *) value
-                                : *(const int32_t *) value,
+                                  ? *(const protobuf_c_boolean *) value
+                                  : *(const int32_t *) value,
                               0);
     }
 }
