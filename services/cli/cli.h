@@ -116,6 +116,11 @@ char *
 const char *
     cli_region_name (const char *code);
 
+//  A city as tables show it: its code and name ("210200 大连市") in buf
+//  for a city of the table, the text as given otherwise. Returns buf.
+const char *
+    cli_city_label (const char *code, char *buf, size_t size);
+
 //  Columns UTF-8 text takes on a terminal (wcwidth of each character
 //  mbrtowc decodes: a Chinese character is two), not its bytes. Every
 //  column the CLI lines up is measured with it.

@@ -29,190 +29,175 @@ s_fields (const char *text, char **fields, size_t max, char *buffer,
     return n;
 }
 
-//  Lists: current items (unless cleared) plus those given. Each new item
-//  is allocated; s_free_items frees them by the count of current ones.
-static int
-s_awards (cli_args_t *args, Kj__Enterprise *current, Kj__Enterprise *e,
-          cli_mask_t *mask)
+//  One item of a list from its option's text "a:b:c", every part of it
+//  allocated; NULL when the text is not of the form (complained of)
+typedef ProtobufCMessage *(s_item_fn) (const char *text);
+
+static ProtobufCMessage *
+s_award (const char *text)
 {
-    zlist_t *all = cli_args_all (args, "award");
-    bool clear = cli_args_flag (args, "clear-awards");
-    if (!all && !clear)
+    char buffer [512], *f [4];
+    size_t n = s_fields (text, f, 4, buffer, sizeof buffer);
+    int level;
+    int64_t year;
+    if (n < 3
+        || cli_parse_enum ("--award LEVEL", f [1], &kj__level__descriptor,
+                           "LEVEL_", false, &level)
+        || cli_parse_int ("--award YEAR", f [2], 1900, 2200, &year)) {
+        fprintf (stderr, _ ("kejin: --award takes NAME:LEVEL:YEAR[:RANK], "
+                            "e.g. 中国创新创业大赛:national:2023:一等奖\n"));
+        return NULL;
+    }
+    Kj__Award *a = (Kj__Award *) zmalloc (sizeof (Kj__Award));
+    kj__award__init (a);
+    a->name = strdup (f [0]);
+    a->level = (Kj__Level) level;
+    a->year = (int32_t) year;
+    a->rank = strdup (n > 3 ? f [3] : "");
+    return &a->base;
+}
+
+static ProtobufCMessage *
+s_round (const char *text)
+{
+    char buffer [512], *f [4];
+    size_t n = s_fields (text, f, 4, buffer, sizeof buffer);
+    int round;
+    int64_t fen;
+    if (n < 3
+        || cli_parse_enum ("--round ROUND", f [0], &kj__round__descriptor,
+                           "ROUND_", false, &round)
+        || cli_parse_yuan ("--round YUAN", f [1], &fen)) {
+        fprintf (stderr, _ ("kejin: --round takes ROUND:YUAN:DATE"
+                            "[:INVESTORS], e.g. a:3000万:2023-06-30:某创投\n"));
+        return NULL;
+    }
+    Kj__EquityRound *r = (Kj__EquityRound *) zmalloc (sizeof (Kj__EquityRound));
+    kj__equity_round__init (r);
+    r->round = (Kj__Round) round;
+    r->amount_fen = fen;
+    r->closed_on = strdup (f [2]);
+    r->investors = strdup (n > 3 ? f [3] : "");
+    return &r->base;
+}
+
+static ProtobufCMessage *
+s_loan (const char *text)
+{
+    char buffer [512], *f [5];
+    size_t n = s_fields (text, f, 5, buffer, sizeof buffer);
+    int64_t fen;
+    if (n < 3 || cli_parse_yuan ("--loan YUAN", f [1], &fen)
+        || (n > 4 && !streq (f [4], "repaid"))) {
+        fprintf (stderr,
+                 _ ("kejin: --loan takes LENDER:YUAN:DRAWN"
+                    "[:MATURES[:repaid]], e.g. 中国银行:500万:2024-01-15:"
+                    "2025-01-14\n"));
+        return NULL;
+    }
+    Kj__BankLoan *l = (Kj__BankLoan *) zmalloc (sizeof (Kj__BankLoan));
+    kj__bank_loan__init (l);
+    l->lender = strdup (f [0]);
+    l->amount_fen = fen;
+    l->drawn_on = strdup (f [2]);
+    l->matures_on = strdup (n > 3 ? f [3] : "");
+    l->outstanding = n <= 4;
+    return &l->base;
+}
+
+static ProtobufCMessage *
+s_link (const char *text)
+{
+    char buffer [512], *f [2];
+    size_t n = s_fields (text, f, 2, buffer, sizeof buffer);
+    Kj__ChainLink *c = (Kj__ChainLink *) zmalloc (sizeof (Kj__ChainLink));
+    kj__chain_link__init (c);
+    c->leader_code = strdup (f [0]);
+    c->chain = strdup (n > 1 ? f [1] : "");
+    return &c->base;
+}
+
+//  The lists update adds to or clears: the option that adds an item, the
+//  flag that clears the list, the Enterprise field (also the mask name)
+static const struct {
+    const char *option, *clear, *field;
+    s_item_fn *item;
+} s_lists [] = {
+    { "award", "clear-awards", "awards", s_award },
+    { "round", "clear-rounds", "rounds", s_round },
+    { "loan", "clear-loans", "loans", s_loan },
+    { "link", "clear-links", "chain_links", s_link },
+};
+#define S_LISTS (sizeof s_lists / sizeof s_lists [0])
+
+//  A list's count and items in an Enterprise, by its field's descriptor
+static size_t *
+s_count (Kj__Enterprise *e, size_t list)
+{
+    const ProtobufCFieldDescriptor
+        *field = protobuf_c_message_descriptor_get_field_by_name (
+            &kj__enterprise__descriptor, s_lists [list].field);
+    assert (field && field->label == PROTOBUF_C_LABEL_REPEATED);
+    return (size_t *) ((char *) e + field->quantifier_offset);
+}
+
+static ProtobufCMessage ***
+s_items (Kj__Enterprise *e, size_t list)
+{
+    const ProtobufCFieldDescriptor
+        *field = protobuf_c_message_descriptor_get_field_by_name (
+            &kj__enterprise__descriptor, s_lists [list].field);
+    return (ProtobufCMessage ***) ((char *) e + field->offset);
+}
+
+//  How many of current's items a list keeps: none when cleared
+static size_t
+s_kept (cli_args_t *args, Kj__Enterprise *current, size_t list)
+{
+    return cli_args_flag (args, s_lists [list].clear)
+             ? 0
+             : *s_count (current, list);
+}
+
+//  A list into e: current's items (unless cleared), then those given,
+//  each allocated (s_free_added frees them); 0, or -1 on a bad item
+static int
+s_list (cli_args_t *args, Kj__Enterprise *current, Kj__Enterprise *e,
+        cli_mask_t *mask, size_t list)
+{
+    zlist_t *all = cli_args_all (args, s_lists [list].option);
+    if (!all && !cli_args_flag (args, s_lists [list].clear))
         return 0;
-    size_t keep = clear ? 0 : current->n_awards;
+    size_t keep = s_kept (args, current, list);
     size_t added = all ? zlist_size (all) : 0;
-    e->awards = (Kj__Award **) zmalloc ((keep + added + 1) * sizeof (void *));
-    for (size_t i = 0; i < keep; i++)
-        e->awards [e->n_awards++] = current->awards [i];
+    size_t *count = s_count (e, list);
+    ProtobufCMessage **items = (ProtobufCMessage **) zmalloc (
+        (keep + added + 1) * sizeof (void *));
+    *s_items (e, list) = items;
+    for (*count = 0; *count < keep; (*count)++)
+        items [*count] = (*s_items (current, list)) [*count];
     for (const char *v = all ? (const char *) zlist_first (all) : NULL; v;
          v = (const char *) zlist_next (all)) {
-        char buffer [512], *f [4];
-        size_t n = s_fields (v, f, 4, buffer, sizeof buffer);
-        int level;
-        int64_t year;
-        if (n < 3
-            || cli_parse_enum ("--award LEVEL", f [1], &kj__level__descriptor,
-                               "LEVEL_", false, &level)
-            || cli_parse_int ("--award YEAR", f [2], 1900, 2200, &year)) {
-            fprintf (stderr,
-                     _ ("kejin: --award takes NAME:LEVEL:YEAR[:RANK], "
-                        "e.g. 中国创新创业大赛:national:2023:一等奖\n"));
+        ProtobufCMessage *item = s_lists [list].item (v);
+        if (!item)
             return -1;
-        }
-        Kj__Award *a = (Kj__Award *) zmalloc (sizeof (Kj__Award));
-        kj__award__init (a);
-        a->name = strdup (f [0]);
-        a->level = (Kj__Level) level;
-        a->year = (int32_t) year;
-        a->rank = strdup (n > 3 ? f [3] : "");
-        e->awards [e->n_awards++] = a;
+        items [(*count)++] = item;
     }
-    cli_mask_add (mask, "awards");
+    cli_mask_add (mask, s_lists [list].field);
     return 0;
 }
 
-static int
-s_rounds (cli_args_t *args, Kj__Enterprise *current, Kj__Enterprise *e,
-          cli_mask_t *mask)
-{
-    zlist_t *all = cli_args_all (args, "round");
-    bool clear = cli_args_flag (args, "clear-rounds");
-    if (!all && !clear)
-        return 0;
-    size_t keep = clear ? 0 : current->n_rounds;
-    size_t added = all ? zlist_size (all) : 0;
-    e->rounds = (Kj__EquityRound **) zmalloc ((keep + added + 1)
-                                              * sizeof (void *));
-    for (size_t i = 0; i < keep; i++)
-        e->rounds [e->n_rounds++] = current->rounds [i];
-    for (const char *v = all ? (const char *) zlist_first (all) : NULL; v;
-         v = (const char *) zlist_next (all)) {
-        char buffer [512], *f [4];
-        size_t n = s_fields (v, f, 4, buffer, sizeof buffer);
-        int round;
-        int64_t fen;
-        if (n < 3
-            || cli_parse_enum ("--round ROUND", f [0], &kj__round__descriptor,
-                               "ROUND_", false, &round)
-            || cli_parse_yuan ("--round YUAN", f [1], &fen)) {
-            fprintf (stderr,
-                     _ ("kejin: --round takes ROUND:YUAN:DATE"
-                        "[:INVESTORS], e.g. a:3000万:2023-06-30:某创投\n"));
-            return -1;
-        }
-        Kj__EquityRound *r = (Kj__EquityRound *) zmalloc (
-            sizeof (Kj__EquityRound));
-        kj__equity_round__init (r);
-        r->round = (Kj__Round) round;
-        r->amount_fen = fen;
-        r->closed_on = strdup (f [2]);
-        r->investors = strdup (n > 3 ? f [3] : "");
-        e->rounds [e->n_rounds++] = r;
-    }
-    cli_mask_add (mask, "rounds");
-    return 0;
-}
-
-static int
-s_loans (cli_args_t *args, Kj__Enterprise *current, Kj__Enterprise *e,
-         cli_mask_t *mask)
-{
-    zlist_t *all = cli_args_all (args, "loan");
-    bool clear = cli_args_flag (args, "clear-loans");
-    if (!all && !clear)
-        return 0;
-    size_t keep = clear ? 0 : current->n_loans;
-    size_t added = all ? zlist_size (all) : 0;
-    e->loans = (Kj__BankLoan **) zmalloc ((keep + added + 1) * sizeof (void *));
-    for (size_t i = 0; i < keep; i++)
-        e->loans [e->n_loans++] = current->loans [i];
-    for (const char *v = all ? (const char *) zlist_first (all) : NULL; v;
-         v = (const char *) zlist_next (all)) {
-        char buffer [512], *f [5];
-        size_t n = s_fields (v, f, 5, buffer, sizeof buffer);
-        int64_t fen;
-        if (n < 3 || cli_parse_yuan ("--loan YUAN", f [1], &fen)
-            || (n > 4 && !streq (f [4], "repaid"))) {
-            fprintf (stderr,
-                     _ ("kejin: --loan takes LENDER:YUAN:DRAWN"
-                        "[:MATURES[:repaid]], e.g. 中国银行:500万:2024-01-15:"
-                        "2025-01-14\n"));
-            return -1;
-        }
-        Kj__BankLoan *l = (Kj__BankLoan *) zmalloc (sizeof (Kj__BankLoan));
-        kj__bank_loan__init (l);
-        l->lender = strdup (f [0]);
-        l->amount_fen = fen;
-        l->drawn_on = strdup (f [2]);
-        l->matures_on = strdup (n > 3 ? f [3] : "");
-        l->outstanding = n <= 4;
-        e->loans [e->n_loans++] = l;
-    }
-    cli_mask_add (mask, "loans");
-    return 0;
-}
-
-static int
-s_links (cli_args_t *args, Kj__Enterprise *current, Kj__Enterprise *e,
-         cli_mask_t *mask)
-{
-    zlist_t *all = cli_args_all (args, "link");
-    bool clear = cli_args_flag (args, "clear-links");
-    if (!all && !clear)
-        return 0;
-    size_t keep = clear ? 0 : current->n_chain_links;
-    size_t added = all ? zlist_size (all) : 0;
-    e->chain_links = (Kj__ChainLink **) zmalloc ((keep + added + 1)
-                                                 * sizeof (void *));
-    for (size_t i = 0; i < keep; i++)
-        e->chain_links [e->n_chain_links++] = current->chain_links [i];
-    for (const char *v = all ? (const char *) zlist_first (all) : NULL; v;
-         v = (const char *) zlist_next (all)) {
-        char buffer [512], *f [2];
-        size_t n = s_fields (v, f, 2, buffer, sizeof buffer);
-        Kj__ChainLink *c = (Kj__ChainLink *) zmalloc (sizeof (Kj__ChainLink));
-        kj__chain_link__init (c);
-        c->leader_code = strdup (f [0]);
-        c->chain = strdup (n > 1 ? f [1] : "");
-        e->chain_links [e->n_chain_links++] = c;
-    }
-    cli_mask_add (mask, "chain_links");
-    return 0;
-}
-
-//  Free the items s_awards etc. added (those after the kept ones).
+//  Free the items s_list added (those after the kept ones) and the lists.
 static void
 s_free_added (Kj__Enterprise *current, Kj__Enterprise *e, cli_args_t *args)
 {
-    size_t keep = cli_args_flag (args, "clear-awards") ? 0 : current->n_awards;
-    for (size_t i = keep; e->awards && i < e->n_awards; i++) {
-        free (e->awards [i]->name);
-        free (e->awards [i]->rank);
-        free (e->awards [i]);
+    for (size_t list = 0; list < S_LISTS; list++) {
+        ProtobufCMessage **items = *s_items (e, list);
+        for (size_t i = s_kept (args, current, list);
+             items && i < *s_count (e, list); i++)
+            protobuf_c_message_free_unpacked (items [i], NULL);
+        free (items);
     }
-    keep = cli_args_flag (args, "clear-rounds") ? 0 : current->n_rounds;
-    for (size_t i = keep; e->rounds && i < e->n_rounds; i++) {
-        free (e->rounds [i]->closed_on);
-        free (e->rounds [i]->investors);
-        free (e->rounds [i]);
-    }
-    keep = cli_args_flag (args, "clear-loans") ? 0 : current->n_loans;
-    for (size_t i = keep; e->loans && i < e->n_loans; i++) {
-        free (e->loans [i]->lender);
-        free (e->loans [i]->drawn_on);
-        free (e->loans [i]->matures_on);
-        free (e->loans [i]);
-    }
-    keep = cli_args_flag (args, "clear-links") ? 0 : current->n_chain_links;
-    for (size_t i = keep; e->chain_links && i < e->n_chain_links; i++) {
-        free (e->chain_links [i]->leader_code);
-        free (e->chain_links [i]->chain);
-        free (e->chain_links [i]);
-    }
-    free (e->awards);
-    free (e->rounds);
-    free (e->loans);
-    free (e->chain_links);
 }
 
 int
@@ -247,12 +232,10 @@ cli_enterprise_update (cli_t *cli, int argc, char **argv)
     //  conditional on that version so that nothing added meanwhile is lost
     Kj__EnterpriseReply *current = NULL;
     Kj__Enterprise none = KJ__ENTERPRISE__INIT;
-    bool lists = cli_args_flag (args, "award") || cli_args_flag (args, "round")
-              || cli_args_flag (args, "loan") || cli_args_flag (args, "link")
-              || cli_args_flag (args, "clear-awards")
-              || cli_args_flag (args, "clear-rounds")
-              || cli_args_flag (args, "clear-loans")
-              || cli_args_flag (args, "clear-links");
+    bool lists = false;
+    for (size_t list = 0; list < S_LISTS; list++)
+        lists |= cli_args_flag (args, s_lists [list].option)
+              || cli_args_flag (args, s_lists [list].clear);
     if (lists) {
         rc = cli_enterprise_get (cli, code, &current);
         if (rc != CLI_OK) {
@@ -263,22 +246,20 @@ cli_enterprise_update (cli_t *cli, int argc, char **argv)
             expected = (int64_t) current->enterprise->version;
     }
     Kj__Enterprise *base = current ? current->enterprise : &none;
-    if (cli_enterprise_own_fields (args, &e, &credit, &ip, &mask, false) == 0
-        && s_awards (args, base, &e, &mask) == 0
-        && s_rounds (args, base, &e, &mask) == 0
-        && s_loans (args, base, &e, &mask) == 0
-        && s_links (args, base, &e, &mask) == 0) {
-        if (mask.count == 0)
-            fprintf (stderr, _ ("kejin: nothing to change: give at least one "
-                                "field (see `kejin enterprise --help`)\n"));
-        else {
-            request.enterprise = &e;
-            request.update_mask = (char **) mask.names;
-            request.n_update_mask = mask.count;
-            request.expected_version = (uint64_t) expected;
-            rc = cli_enterprise_call (cli, "UpdateEnterprise", &request.base,
-                                      N_ ("Updated:"));
-        }
+    int bad = cli_enterprise_own_fields (args, &e, &credit, &ip, &mask, false);
+    for (size_t list = 0; !bad && list < S_LISTS; list++)
+        bad = s_list (args, base, &e, &mask, list);
+    rc = CLI_USAGE;
+    if (!bad && mask.count == 0)
+        fprintf (stderr, _ ("kejin: nothing to change: give at least one "
+                            "field (see `kejin enterprise --help`)\n"));
+    else if (!bad) {
+        request.enterprise = &e;
+        request.update_mask = (char **) mask.names;
+        request.n_update_mask = mask.count;
+        request.expected_version = (uint64_t) expected;
+        rc = cli_enterprise_call (cli, "UpdateEnterprise", &request.base,
+                                  N_ ("Updated:"));
     }
     s_free_added (base, &e, args);
     if (current)

@@ -30,19 +30,9 @@ s_print (const Kj__Institution *i)
 {
     char when [32];
     printf ("%s  %s\n", i->id, i->name);
-    printf (_ ("  type        %s\n"),
-            cli_enum_label (&kj__institution_type__descriptor, "INSTITUTION_",
-                            i->type));
-    printf (_ ("  regions     "));
-    for (size_t r = 0; r < i->n_regions; r++)
-        printf ("%s%s", r ? ", " : "", i->regions [r]);
-    printf ("\n");
-    if (*i->uscc)
-        printf (_ ("  credit code %s\n"), i->uscc);
-    if (*i->contact)
-        printf (_ ("  contact     %s\n"), i->contact);
-    if (*i->sponsor_code)
-        printf (_ ("  sponsor     %s\n"), i->sponsor_code);
+    //  Its own fields after the name, through its table
+    cli_attrs_show (registry_check_institution_table, 1,
+                    REGISTRY_INSTITUTION_ATTRS, &i->base);
     printf (_ ("  state       %s%s%s\n"),
             cli_enum_label (&kj__listing_state__descriptor, "LISTING_",
                             i->state),
@@ -85,40 +75,32 @@ s_call (cli_t *cli, const char *method, const ProtobufCMessage *request,
     return CLI_OK;
 }
 
-//  The fields given, into i and mask. Strings point into args; regions
-//  is a new array (cli_strings_free).
+//  The fields given, into i and mask, through the institution's table;
+//  what they allocate in owned.
 static int
 s_fields (cli_args_t *args, Kj__Institution *i, cli_mask_t *mask,
-          char ***regions)
+          cli_attrs_owned_t *owned)
 {
-    const char *value;
-    *regions = NULL;
-    cli_mask_text (mask, args, "name", &i->name, "name");
-    if ((value = cli_args_get (args, "type"))) {
-        int type;
-        if (cli_parse_enum ("--type", value, &kj__institution_type__descriptor,
-                            "INSTITUTION_", false, &type))
-            return -1;
-        i->type = (Kj__InstitutionType) type;
-        cli_mask_add (mask, "type");
-    }
-    if ((value = cli_args_get (args, "regions"))) {
-        *regions = cli_split (value, &i->n_regions);
-        i->regions = *regions;
-        cli_mask_add (mask, "regions");
-    }
-    cli_mask_text (mask, args, "uscc", &i->uscc, "uscc");
-    cli_mask_text (mask, args, "contact", &i->contact, "contact");
-    cli_mask_text (mask, args, "sponsor", &i->sponsor_code, "sponsor_code");
-    return 0;
+    return cli_attrs_read (args, registry_check_institution_table,
+                           REGISTRY_INSTITUTION_ATTRS, &i->base, mask, owned);
+}
+
+//  The options of add (before) or update (after), in buf.
+static const char *
+s_spec (const char *before, const char *after, char *buf, size_t size)
+{
+    return cli_attrs_spec (registry_check_institution_table,
+                           REGISTRY_INSTITUTION_ATTRS, before, after, buf,
+                           size);
 }
 
 static int
 s_add (cli_t *cli, int argc, char **argv)
 {
+    char spec [256];
     cli_args_t *args = cli_args_verb (
-        argc, argv, "id= name= type= regions= uscc= contact= sponsor=", s_usage,
-        0, "name type regions",
+        argc, argv, s_spec ("id=", "", spec, sizeof spec), s_usage, 0,
+        "name type regions",
         "institution add needs --name, --type and "
         "--regions, e.g.\n  kejin institution add --name 中国银行辽宁省分行 "
         "--type bank --regions PROVINCE");
@@ -127,15 +109,15 @@ s_add (cli_t *cli, int argc, char **argv)
     int rc = CLI_USAGE;
     Kj__Institution i = KJ__INSTITUTION__INIT;
     cli_mask_t mask = { .count = 0 };
-    char **regions = NULL;
-    if (s_fields (args, &i, &mask, &regions) == 0) {
+    cli_attrs_owned_t owned;
+    if (s_fields (args, &i, &mask, &owned) == 0) {
         i.id = cli_args_text (args, "id");
         Kj__AddInstitutionRequest request = KJ__ADD_INSTITUTION_REQUEST__INIT;
         request.institution = &i;
         rc = s_call (cli, "AddInstitution", &request.base, false,
                      N_ ("Listed:"));
     }
-    cli_strings_free (regions);
+    cli_attrs_free (&owned);
     cli_args_destroy (&args);
     return rc;
 }
@@ -229,18 +211,18 @@ s_list (cli_t *cli, int argc, char **argv)
 static int
 s_update (cli_t *cli, int argc, char **argv)
 {
+    char spec [256];
     cli_args_t *args = cli_args_verb (
-        argc, argv,
-        "name= type= regions= uscc= contact= sponsor= version=", s_usage, 1,
+        argc, argv, s_spec ("", "version=", spec, sizeof spec), s_usage, 1,
         NULL, "institution update takes one id and the fields to change");
     if (!args)
         return CLI_USAGE;
     int rc = CLI_USAGE;
     Kj__Institution i = KJ__INSTITUTION__INIT;
     cli_mask_t mask = { .count = 0 };
-    char **regions = NULL;
+    cli_attrs_owned_t owned;
     int64_t version;
-    if (s_fields (args, &i, &mask, &regions) == 0
+    if (s_fields (args, &i, &mask, &owned) == 0
         && cli_args_version (args, &version) == 0) {
         if (mask.count == 0)
             fprintf (stderr, _ ("kejin: nothing to change: give at least one "
@@ -257,7 +239,7 @@ s_update (cli_t *cli, int argc, char **argv)
                          N_ ("Updated:"));
         }
     }
-    cli_strings_free (regions);
+    cli_attrs_free (&owned);
     cli_args_destroy (&args);
     return rc;
 }

@@ -182,14 +182,18 @@ s_report_shown (cli_t *cli, cli_args_t *args, const ProtobufCMessage *reply)
         snprintf (n [7], 24, "%u", f->listed);
         snprintf (n [8], 24, "%lld", (long long) f->avg_days_in_stage);
         snprintf (n [9], 24, "%u", f->stale);
-        cli_table_row (table, f->city, n [0], n [1], n [2], n [3], n [4], n [5],
-                       n [6], n [7], n [8], n [9]);
+        char city [64];
+        cli_table_row (table, cli_city_label (f->city, city, sizeof city),
+                       n [0], n [1], n [2], n [3], n [4], n [5], n [6], n [7],
+                       n [8], n [9]);
     }
     cli_table_print (table, stdout);
     cli_table_destroy (&table);
-    char yuan [48];
+    char yuan [48], city [64];
     for (size_t i = 0; i < r->n_paid; i++)
-        printf (_ ("paid %s %s: %s\n"), r->paid [i]->city, r->paid [i]->board,
+        printf (_ ("paid %s %s: %s\n"),
+                cli_city_label (r->paid [i]->city, city, sizeof city),
+                r->paid [i]->board,
                 cli_yuan (r->paid [i]->paid_fen, yuan, sizeof yuan));
     return CLI_OK;
 }

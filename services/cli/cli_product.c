@@ -38,11 +38,6 @@ static const char *s_usage = N_ (
     "SFDZ, SHENYANG_METRO, PROVINCE. Amounts in yuan (300万), rate in\n"
     "percent.\n");
 
-static const char *s_product_spec =
-    "id= institution= name= type= min-amount= max-amount= min-term= "
-    "max-term= rate= collateral= stages= requires= requires-any= min-grade= "
-    "regions= valid-from= valid-to= description= version=";
-
 static void
 s_print (const Kj__Product *p)
 {
@@ -134,108 +129,52 @@ s_call (cli_t *cli, const char *method, const ProtobufCMessage *request,
     return CLI_OK;
 }
 
-//  What s_fields allocated.
-typedef struct {
-    int *collateral, *stages, *requires, *any;
-    char **regions;
-} s_owned_t;
-
-static void
-s_owned_free (s_owned_t *owned)
+//  A range given as two options: on add the lower end defaults to 0, on
+//  update both are given together; 0 or -1 (said)
+static int
+s_range (cli_args_t *args, const char *lo, const char *hi, bool adding,
+         const char *complaint)
 {
-    free (owned->collateral);
-    free (owned->stages);
-    free (owned->requires);
-    free (owned->any);
-    cli_strings_free (owned->regions);
+    bool low = cli_args_get (args, lo) != NULL;
+    bool high = cli_args_get (args, hi) != NULL;
+    if ((low || high) && ((!low && !adding) || !high)) {
+        fprintf (stderr, "%s", _ (complaint));
+        return -1;
+    }
+    return 0;
 }
 
-//  The product fields given, into p and mask.
+//  The product fields given, into p and mask, through the product's table;
+//  what they allocate in owned.
 static int
-s_fields (cli_args_t *args, Kj__Product *p, cli_mask_t *mask, s_owned_t *owned,
-          bool adding)
+s_fields (cli_args_t *args, Kj__Product *p, cli_mask_t *mask,
+          cli_attrs_owned_t *owned, bool adding)
 {
-    memset (owned, 0, sizeof *owned);
-    const char *value;
-    cli_mask_text (mask, args, "name", &p->name, "name");
-    if ((value = cli_args_get (args, "type"))) {
-        int type;
-        if (cli_parse_enum ("--type", value, &kj__product_type__descriptor,
-                            "PRODUCT_", false, &type))
-            return -1;
-        p->type = (Kj__ProductType) type;
-        cli_mask_add (mask, "type");
-    }
-    const char *min = cli_args_get (args, "min-amount");
-    const char *max = cli_args_get (args, "max-amount");
-    if (min || max) {
-        if ((min && cli_parse_yuan ("--min-amount", min, &p->min_amount_fen))
-            || (max
-                && cli_parse_yuan ("--max-amount", max, &p->max_amount_fen)))
-            return -1;
-        if ((!min && !adding) || !max) {
-            fprintf (stderr, _ ("kejin: give --min-amount and --max-amount "
-                                "together\n"));
-            return -1;
-        }
-        cli_mask_add (mask, "amount");
-    }
-    min = cli_args_get (args, "min-term");
-    max = cli_args_get (args, "max-term");
-    if (min || max) {
-        int64_t lo = 0, hi = 0;
-        if ((min && cli_parse_int ("--min-term", min, 0, 600, &lo))
-            || (max && cli_parse_int ("--max-term", max, 1, 600, &hi)))
-            return -1;
-        if ((!min && !adding) || !max) {
-            fprintf (stderr, _ ("kejin: give --min-term and --max-term "
-                                "together\n"));
-            return -1;
-        }
-        p->min_term_months = (int32_t) lo;
-        p->max_term_months = (int32_t) hi;
-        cli_mask_add (mask, "term");
-    }
-    if ((value = cli_args_get (args, "rate"))) {
-        if (cli_parse_percent ("--rate", value, &p->rate_bp))
-            return -1;
-        cli_mask_add (mask, "rate_bp");
-    }
-    if (cli_mask_enums (mask, args, "collateral", &kj__collateral__descriptor,
-                        "COLLATERAL_", &owned->collateral, &p->n_collateral,
-                        "collateral")
-        || cli_mask_enums (mask, args, "stages", &kj__stage__descriptor,
-                           "STAGE_", &owned->stages, &p->n_stages, "stages")
-        || cli_mask_enums (mask, args, "requires",
-                           &kj__qualification_kind__descriptor, "QUAL_",
-                           &owned->requires, &p->n_qualifications,
-                           "qualifications")
-        || cli_mask_enums (mask, args, "requires-any",
-                           &kj__qualification_kind__descriptor, "QUAL_",
-                           &owned->any, &p->n_any_qualifications,
-                           "any_qualifications"))
+    if (cli_attrs_read (args, registry_product_table, REGISTRY_PRODUCT_ATTRS,
+                        &p->base, mask, owned))
         return -1;
-    p->collateral = (Kj__Collateral *) owned->collateral;
-    p->stages = (Kj__Stage *) owned->stages;
-    p->qualifications = (Kj__QualificationKind *) owned->requires;
-    p->any_qualifications = (Kj__QualificationKind *) owned->any;
-    cli_mask_text (mask, args, "min-grade", &p->min_grade, "min_grade");
-    if ((value = cli_args_get (args, "regions"))) {
-        owned->regions = cli_split (value, &p->n_regions);
-        p->regions = owned->regions;
-        cli_mask_add (mask, "regions");
-    }
-    cli_mask_text (mask, args, "valid-from", &p->valid_from, "valid_from");
-    cli_mask_text (mask, args, "valid-to", &p->valid_to, "valid_to");
-    cli_mask_text (mask, args, "description", &p->description, "description");
+    if (s_range (args, "min-amount", "max-amount", adding,
+                 N_ ("kejin: give --min-amount and --max-amount together\n"))
+        || s_range (args, "min-term", "max-term", adding,
+                    N_ ("kejin: give --min-term and --max-term together\n")))
+        return -1;
     return 0;
+}
+
+//  The options of add and update, in buf.
+static const char *
+s_spec (char *buf, size_t size)
+{
+    return cli_attrs_spec (registry_product_table, REGISTRY_PRODUCT_ATTRS,
+                           "id= institution=", "version=", buf, size);
 }
 
 static int
 s_add (cli_t *cli, int argc, char **argv)
 {
+    char spec [512];
     cli_args_t *args = cli_args_verb (
-        argc, argv, s_product_spec, s_usage, 0,
+        argc, argv, s_spec (spec, sizeof spec), s_usage, 0,
         "institution name type max-amount max-term regions",
         "product add needs --institution, --name, --type, --max-amount, "
         "--max-term and --regions, e.g.\n  kejin product add --institution "
@@ -246,7 +185,7 @@ s_add (cli_t *cli, int argc, char **argv)
     int rc = CLI_USAGE;
     Kj__Product p = KJ__PRODUCT__INIT;
     cli_mask_t mask = { .count = 0 };
-    s_owned_t owned;
+    cli_attrs_owned_t owned;
     //  Ranges default their lower end to 0
     if (s_fields (args, &p, &mask, &owned, true) == 0) {
         p.id = cli_args_text (args, "id");
@@ -255,7 +194,7 @@ s_add (cli_t *cli, int argc, char **argv)
         request.product = &p;
         rc = s_call (cli, "AddProduct", &request.base, false, N_ ("Listed:"));
     }
-    s_owned_free (&owned);
+    cli_attrs_free (&owned);
     cli_args_destroy (&args);
     return rc;
 }
@@ -445,15 +384,16 @@ s_search (cli_t *cli, int argc, char **argv)
 static int
 s_update (cli_t *cli, int argc, char **argv)
 {
+    char spec [512];
     cli_args_t *args =
-        cli_args_verb (argc, argv, s_product_spec, s_usage, 1, NULL,
+        cli_args_verb (argc, argv, s_spec (spec, sizeof spec), s_usage, 1, NULL,
                        "product update takes one id and the fields to change");
     if (!args)
         return CLI_USAGE;
     int rc = CLI_USAGE;
     Kj__Product p = KJ__PRODUCT__INIT;
     cli_mask_t mask = { .count = 0 };
-    s_owned_t owned;
+    cli_attrs_owned_t owned;
     memset (&owned, 0, sizeof owned);
     int64_t version;
     if (cli_args_get (args, "institution") || cli_args_get (args, "id"))
@@ -475,7 +415,7 @@ s_update (cli_t *cli, int argc, char **argv)
                          N_ ("Updated:"));
         }
     }
-    s_owned_free (&owned);
+    cli_attrs_free (&owned);
     cli_args_destroy (&args);
     return rc;
 }

@@ -118,6 +118,47 @@ typedef struct {
 void
     cli_mask_add (cli_mask_t *self, const char *field);
 
+//  --------------------------------------------------------------------------
+//  The options of a registry field table (registry_check.h: an institution's
+//  or a product's), read into its message by each row's kind (cli_attrs.c).
+
+#include "registry_check.h"
+
+//  What cli_attrs_read allocates, for cli_attrs_free.
+typedef struct {
+    void *lists [24];
+    char **strings [8];
+} cli_attrs_owned_t;
+
+//  Each row's option that args holds into message, its mask name into mask
+//  (once); 0, or -1 with the option's complaint said.
+int
+    cli_attrs_read (cli_args_t *args, const registry_attr_t *table, size_t rows,
+                    ProtobufCMessage *message, cli_mask_t *mask,
+                    cli_attrs_owned_t *owned);
+
+void
+    cli_attrs_free (cli_attrs_owned_t *owned);
+
+//  A row's label in the CLI's language (label_zh under a Chinese locale).
+const char *
+    cli_attrs_label (const registry_attr_t *a);
+
+//  Rows from .. rows - 1 of message for people, a line each: the label,
+//  then the value (an enum's label, regions joined by ", "); text not
+//  given is left out. Rows of other kinds print their label only, so a
+//  table shown this way holds text, enums and regions.
+void
+    cli_attrs_show (const registry_attr_t *table, size_t from, size_t rows,
+                    const ProtobufCMessage *message);
+
+//  The spec of cli_args for table's options: "name= type= ..." after
+//  before and followed by after, in buf.
+const char *
+    cli_attrs_spec (const registry_attr_t *table, size_t rows,
+                    const char *before, const char *after, char *buf,
+                    size_t size);
+
 //  A text option, when given: *target points to its value and field goes
 //  in the mask.
 void

@@ -352,12 +352,8 @@ s_dist_cmd (cli_t *cli, int argc, char **argv)
         for (size_t r = 0; r < reply->n_rows; r++) {
             const char *key = reply->rows [r]->key;
             char city [64];
-            if (streq (request.by, "city") && kj_region_city_valid (key)) {
-                //  The city's name beside its code, as the registry shows it
-                snprintf (city, sizeof city, "%s %s", key,
-                          cli_region_name (key));
-                key = city;
-            }
+            if (streq (request.by, "city"))
+                key = cli_city_label (key, city, sizeof city);
             s_print_grades (*key ? key : _ ("all"), reply->rows [r]->grades,
                             reply->rows [r]->n_grades, reply->rows [r]->total,
                             table);

@@ -577,3 +577,16 @@ cli_region_name (const char *code)
         return "outside Liaoning";
     return kj_region_info (kj_region_by_code (code))->name_zh;
 }
+
+//  --------------------------------------------------------------------------
+//  A city's code and name for a table row (cli.h).
+
+const char *
+cli_city_label (const char *code, char *buf, size_t size)
+{
+    if (kj_region_city_valid (code))
+        snprintf (buf, size, "%s %s", code, cli_region_name (code));
+    else
+        snprintf (buf, size, "%s", code);
+    return buf;
+}

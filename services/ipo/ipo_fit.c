@@ -53,6 +53,38 @@ ipo_fit_input (const Kj__IpoFigures *figures, ipo_board_input_t *input)
 }
 
 //  --------------------------------------------------------------------------
+//  The yearly figures of a firm's latest rows into input (ipo_fit.h); a
+//  figure not reported is missing, never 0, and so is every figure of a
+//  year without a row
+
+void
+ipo_fit_years (const ipo_fit_year_t years [3], ipo_board_input_t *input)
+{
+    const uint32_t year_missing = IPO_MISSING_NP (0) | IPO_MISSING_REV (0)
+                                | IPO_MISSING_RD (0) | IPO_MISSING_OCF (0);
+    input->missing |= year_missing | year_missing << 1 | year_missing << 2;
+    for (int i = 0; i < 3; i++) {
+        int t = years [0].year - years [i].year;
+        if (!years [i].year || t < 0 || t > 2)
+            continue;
+        input->np_fen [t] = years [i].np_fen;
+        input->rev_fen [t] = years [i].rev_fen;
+        input->rd_fen [t] = years [i].rd_fen;
+        input->ocf_fen [t] = years [i].ocf_fen;
+        //  IPO_MISSING_*(t) is IPO_MISSING_*(0) shifted by t
+        input->missing &= ~(year_missing << t);
+        input->missing |= years [i].missing << t;
+    }
+    if (input->rev_fen [1] > 0) {
+        __int128 growth = ((__int128) input->rev_fen [0] - input->rev_fen [1])
+                        * 10000 / input->rev_fen [1];
+        input->rev_growth_t0_bp = growth > 10000000 ? 10000000
+                                : growth < -10000   ? -10000
+                                                    : (int64_t) growth;
+    }
+}
+
+//  --------------------------------------------------------------------------
 //  The standards input meets, a bit per standard of the table; 0, or -1
 //  with status set when a figure is out of range
 int

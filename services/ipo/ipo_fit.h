@@ -45,6 +45,20 @@ const ipo_fit_config_t *
 void
     ipo_fit_input (const Kj__IpoFigures *figures, ipo_board_input_t *input);
 
+//  One year of a firm's figures as the registry's export holds them.
+typedef struct {
+    int year;  //  0: no row
+    int64_t np_fen, rev_fen, rd_fen, ocf_fen;
+    uint32_t missing;  //  IPO_MISSING_*(0) bits: figures not reported
+} ipo_fit_year_t;
+
+//  The yearly figures of input from a firm's latest rows, newest first
+//  (years [0] is t0, its latest year with figures; a row outside t0-t2 is
+//  left out), and the revenue growth of t0 over t1. A year of t0-t2
+//  without a row is missing, like a figure not reported.
+void
+    ipo_fit_years (const ipo_fit_year_t years [3], ipo_board_input_t *input);
+
 //  The methods FitBatch (KJ_WRITE) and FitShow.
 int
     ipo_fit_batch (kj_call_t *call, const ProtobufCMessage *request,

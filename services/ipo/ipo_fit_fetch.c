@@ -24,18 +24,6 @@ typedef struct {
     bool specialized, innovative_sme, fitted;
 } s_firm_t;
 
-//  The latest three years of figures of the firm being read; an empty
-//  cell of the export is a figure not reported (unknown, not 0)
-typedef struct {
-    int year [3];  //  0: none
-    int64_t np [3], rev [3], rd [3], ocf [3];
-    unsigned unknown [3];  //  S_NP | S_REV | S_RD | S_OCF: not reported
-} s_years_t;
-#define S_NP  1u
-#define S_REV 2u
-#define S_RD  4u
-#define S_OCF 8u
-
 typedef struct {
     const ipo_fit_config_t *config;
     kj_db_t *db;
@@ -46,7 +34,9 @@ typedef struct {
     bool figures;     //  reading the figures export
     char today [16];  //  qualifications held on it
     char code [65];   //  the firm whose years are being read
-    s_years_t years;
+    //  The latest three years of figures of the firm being read, newest
+    //  first; an empty cell of the export is a figure not reported
+    ipo_fit_year_t years [3];
     ipo_fit_item_t *items;  //  fitted, to store
     size_t count;
     char error [256];
@@ -90,37 +80,16 @@ s_flush (s_fetch_t *self)
     return -1;
 }
 
-//  Fit one firm from its years and flags (figures of years it lacks are
-//  0; figures of a year that were not reported are missing, never 0);
-//  add it to the items, stored a page at a time
+//  Fit one firm from its years (NULL: none) and flags; add it to the
+//  items, stored a page at a time
 static int
 s_fit_firm (s_fetch_t *self, const char *code, s_firm_t *firm,
-            const s_years_t *years)
+            const ipo_fit_year_t *years)
 {
+    static const ipo_fit_year_t none [3];
     ipo_board_input_t input;
     memset (&input, 0, sizeof input);
-    int latest = years ? years->year [0] : 0;
-    for (int i = 0; years && i < 3; i++) {
-        int t = latest - years->year [i];
-        if (!years->year [i] || t < 0 || t > 2)
-            continue;
-        input.np_fen [t] = years->np [i];
-        input.rev_fen [t] = years->rev [i];
-        input.rd_fen [t] = years->rd [i];
-        input.ocf_fen [t] = years->ocf [i];
-        unsigned unknown = years->unknown [i];
-        input.missing |= (unknown & S_NP ? IPO_MISSING_NP (t) : 0)
-                       | (unknown & S_REV ? IPO_MISSING_REV (t) : 0)
-                       | (unknown & S_RD ? IPO_MISSING_RD (t) : 0)
-                       | (unknown & S_OCF ? IPO_MISSING_OCF (t) : 0);
-    }
-    if (input.rev_fen [1] > 0) {
-        __int128 growth = ((__int128) input.rev_fen [0] - input.rev_fen [1])
-                        * 10000 / input.rev_fen [1];
-        input.rev_growth_t0_bp = growth > 10000000 ? 10000000
-                               : growth < -10000   ? -10000
-                                                   : (int64_t) growth;
-    }
+    ipo_fit_years (years ? years : none, &input);
     input.specialized = firm->specialized;
     input.innovative_sme = firm->innovative_sme;
     firm->fitted = true;
@@ -144,9 +113,9 @@ s_fit_current (s_fetch_t *self)
     if (!*self->code)
         return 0;
     s_firm_t *firm = (s_firm_t *) zhashx_lookup (self->firms, self->code);
-    int rc = firm ? s_fit_firm (self, self->code, firm, &self->years) : 0;
+    int rc = firm ? s_fit_firm (self, self->code, firm, self->years) : 0;
     *self->code = 0;
-    memset (&self->years, 0, sizeof self->years);
+    memset (self->years, 0, sizeof self->years);
     return rc;
 }
 
@@ -212,20 +181,17 @@ s_export_row (uint32_t row, const char *const *fields, size_t count, void *arg)
         return -1;
     snprintf (self->code, sizeof self->code, "%s", cell [0]);
     //  Years come in order: keep the latest three, newest first
-    s_years_t *y = &self->years;
-    memmove (&y->year [1], &y->year [0], 2 * sizeof y->year [0]);
-    memmove (&y->np [1], &y->np [0], 2 * sizeof y->np [0]);
-    memmove (&y->rev [1], &y->rev [0], 2 * sizeof y->rev [0]);
-    memmove (&y->rd [1], &y->rd [0], 2 * sizeof y->rd [0]);
-    memmove (&y->ocf [1], &y->ocf [0], 2 * sizeof y->ocf [0]);
-    memmove (&y->unknown [1], &y->unknown [0], 2 * sizeof y->unknown [0]);
-    y->year [0] = atoi (cell [1]);
-    y->unknown [0] = (*cell [2] ? 0 : S_NP) | (*cell [3] ? 0 : S_REV)
-                   | (*cell [4] ? 0 : S_RD) | (*cell [5] ? 0 : S_OCF);
-    y->np [0] = strtoll (cell [2], NULL, 10);
-    y->rev [0] = strtoll (cell [3], NULL, 10);
-    y->rd [0] = strtoll (cell [4], NULL, 10);
-    y->ocf [0] = strtoll (cell [5], NULL, 10);
+    ipo_fit_year_t *y = self->years;
+    memmove (&y [1], &y [0], 2 * sizeof y [0]);
+    y->year = atoi (cell [1]);
+    y->missing = (*cell [2] ? 0 : IPO_MISSING_NP (0))
+               | (*cell [3] ? 0 : IPO_MISSING_REV (0))
+               | (*cell [4] ? 0 : IPO_MISSING_RD (0))
+               | (*cell [5] ? 0 : IPO_MISSING_OCF (0));
+    y->np_fen = strtoll (cell [2], NULL, 10);
+    y->rev_fen = strtoll (cell [3], NULL, 10);
+    y->rd_fen = strtoll (cell [4], NULL, 10);
+    y->ocf_fen = strtoll (cell [5], NULL, 10);
     return 0;
 }
 

@@ -165,6 +165,28 @@ registry_check_enterprise_field (const Kj__Enterprise *e,
     return fits ? (char *) message + field->offset : NULL;
 }
 
+//  --------------------------------------------------------------------------
+//  The masked rows of the table from asked into e (header)
+
+void
+registry_check_enterprise_merge (Kj__Enterprise *e, const Kj__Enterprise *asked,
+                                 char **mask, size_t n_mask)
+{
+    for (int i = 0; i < REGISTRY_ENTERPRISE_FIELDS; i++) {
+        const registry_field_t *f = &registry_check_enterprise_table [i];
+        if (!kj_check_masked (mask, n_mask, f->path))
+            continue;
+        void *target = registry_check_enterprise_field (e, f);
+        const void *value = registry_check_enterprise_field (asked, f);
+        assert (target);
+        if (f->kind == REGISTRY_FIELD_FLAG)
+            *(protobuf_c_boolean *)
+                target = value && *(const protobuf_c_boolean *) value;
+        else
+            *(int32_t *) target = value ? *(const int32_t *) value : 0;
+    }
+}
+
 int64_t
 registry_check_figure_value (const Kj__YearFigures *f, int i)
 {

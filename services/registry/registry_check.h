@@ -69,6 +69,98 @@ void *
                                      const registry_field_t *f);
 
 //  --------------------------------------------------------------------------
+//  The fields of an institution and of a product: one table each, a row
+//  per field naming it everywhere it appears. path is the proto field, the
+//  name an error gives after "institution." or "product.", the JSON key
+//  and the CSV header; mask the update_mask name (the path, but for a
+//  range given as a pair: "amount" for min_amount_fen and max_amount_fen);
+//  csv_zh the Chinese CSV header; option the CLI's (--max-amount); the
+//  labels what people read. The check (registry_check_attrs) and the CLI's
+//  add and update go through them; test_registry_attrs checks them against
+//  the proto descriptors, the mask lists and the CSV columns.
+
+typedef enum {
+    REGISTRY_ATTR_TEXT,     //  a string of at most max characters
+    REGISTRY_ATTR_ENUM,     //  a value of type, never 0
+    REGISTRY_ATTR_ENUMS,    //  repeated values of type, never 0, at most 32
+    REGISTRY_ATTR_REGIONS,  //  repeated region tokens, at least one
+    REGISTRY_ATTR_CODE,     //  a credit code, optional
+    REGISTRY_ATTR_MONEY,    //  int64 fen, not negative; the CLI in yuan
+    REGISTRY_ATTR_COUNT,    //  int32, 0 .. max; the CLI a whole number
+    REGISTRY_ATTR_BP,       //  int32 basis points, 0 .. max; the CLI percent
+    REGISTRY_ATTR_DATE,     //  "YYYY-MM-DD", or empty
+    REGISTRY_ATTR_GRADE     //  a credit grade (AAA .. C), or empty
+} registry_attr_kind_t;
+
+typedef struct {
+    const char *path;      //  "max_amount_fen"
+    const char *mask;      //  "amount"
+    const char *csv_zh;    //  "最高额度_分"
+    const char *option;    //  "max-amount"
+    const char *label_zh;  //  "最高额度"
+    const char *label_en;  //  "largest amount"
+    registry_attr_kind_t kind;
+    const ProtobufCEnumDescriptor *type;  //  ENUM, ENUMS
+    const char *prefix;                   //  of type's value names: "PRODUCT_"
+    int max;           //  TEXT: characters; COUNT, BP: the most
+    bool required;     //  TEXT: not empty
+    const char *hint;  //  ENUM, ENUMS: said after a 0 value
+} registry_attr_t;
+
+#define REGISTRY_INSTITUTION_ATTRS 6
+extern const registry_attr_t
+    registry_check_institution_table [REGISTRY_INSTITUTION_ATTRS];
+
+//  The institution update_mask names, NULL ended.
+extern const char *const registry_check_institution_fields [];
+
+//  The product's (registry_product.c), in the order of its CSV columns;
+//  its update_mask names are registry_product_fields.
+#define REGISTRY_PRODUCT_ATTRS 16
+extern const registry_attr_t registry_product_table [REGISTRY_PRODUCT_ATTRS];
+
+//  Where row a's field is in message (of the table's type): the value's
+//  address, and in *count (when not NULL) the address of its count for a
+//  repeated field, NULL for another.
+char *
+    registry_check_attr_at (const registry_attr_t *a,
+                            const ProtobufCMessage *message, size_t **count);
+
+//  True for the rows whose field is one string (text, code, date, grade).
+bool
+    registry_check_attr_text (const registry_attr_t *a);
+
+//  Check the fields of message (entity "institution" or "product", the
+//  errors' prefix) that mask names, all when mask is NULL, row by row of
+//  table. 0, or -1 with status naming the field.
+int
+    registry_check_attrs (const registry_attr_t *table, size_t rows,
+                          const ProtobufCMessage *message, const char *entity,
+                          char **mask, size_t n_mask, kj_status_t *status);
+
+//  The fields of table that mask names, from asked into current (the
+//  same message type): values, and pointers to asked's strings and lists.
+void
+    registry_check_attrs_merge (const registry_attr_t *table, size_t rows,
+                                ProtobufCMessage *current,
+                                const ProtobufCMessage *asked, char **mask,
+                                size_t n_mask);
+
+//  The input fields of an institution (all when mask is NULL, else those
+//  mask names), under "institution.". Codes are checked as typed; the
+//  server keeps them normalised.
+int
+    registry_check_institution (const Kj__Institution *institution, char **mask,
+                                size_t n_mask, kj_status_t *status);
+
+//  The table's fields that mask names from asked into e (which holds its
+//  credit and ip parts); a part asked does not hold gives false or 0.
+void
+    registry_check_enterprise_merge (Kj__Enterprise *e,
+                                     const Kj__Enterprise *asked, char **mask,
+                                     size_t n_mask);
+
+//  --------------------------------------------------------------------------
 //  The figures of a year: one table, in the order of YearFigures' fields,
 //  naming each figure everywhere it appears, so that a figure is one line
 //  in one place (docs/registry.md). name is what people use (docs/cli.md:

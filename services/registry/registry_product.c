@@ -76,115 +76,59 @@ registry_product_check_regions (char **regions, size_t n, const char *field,
     return 0;
 }
 
-//  --------------------------------------------------------------------------
-//  A repeated enum field: every value known and not zero.
-
-static int
-s_check_enums (const ProtobufCEnumDescriptor *descriptor, const int *values,
-               size_t n, const char *field, const char *zero_hint,
-               kj_status_t *status)
-{
-    if (n > 32)
-        return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, field,
-                              "%s: %zu values, at most 32", field, n);
-    for (size_t i = 0; i < n; i++)
-        if (values [i] == 0
-            || !protobuf_c_enum_descriptor_get_value (descriptor, values [i])) {
-            char item [80];
-            snprintf (item, sizeof item, "%s[%zu]", field, i);
-            return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, item,
-                                  "%s: %d is not a %s%s", item, values [i],
-                                  descriptor->short_name,
-                                  values [i] == 0 ? zero_hint : "");
-        }
-    return 0;
-}
+// clang-format off
+#define S_ATTR(path, mask, zh, option, en, kind, ...) \
+    { path, mask, zh, option, zh, en, REGISTRY_ATTR_##kind, __VA_ARGS__ }
+const registry_attr_t registry_product_table [REGISTRY_PRODUCT_ATTRS] = {
+    S_ATTR ("name", "name", "产品名称", "name", "name", TEXT, .max = 200,
+            .required = true),
+    S_ATTR ("type", "type", "产品类型", "type", "type", ENUM,
+            &kj__product_type__descriptor, "PRODUCT_"),
+    { "min_amount_fen", "amount", "最低额度_分", "min-amount", "最低额度",
+      "smallest amount", REGISTRY_ATTR_MONEY },
+    { "max_amount_fen", "amount", "最高额度_分", "max-amount", "最高额度",
+      "largest amount", REGISTRY_ATTR_MONEY },
+    { "min_term_months", "term", "最短期限_月", "min-term", "最短期限",
+      "shortest term", REGISTRY_ATTR_COUNT, .max = 600 },
+    { "max_term_months", "term", "最长期限_月", "max-term", "最长期限",
+      "longest term", REGISTRY_ATTR_COUNT, .max = 600 },
+    { "rate_bp", "rate_bp", "参考利率_基点", "rate", "参考利率",
+      "indicative rate", REGISTRY_ATTR_BP, .max = 10000 },
+    S_ATTR ("collateral", "collateral", "担保方式", "collateral", "collateral",
+            ENUMS, &kj__collateral__descriptor, "COLLATERAL_",
+            .hint = " (COLLATERAL_NONE is not a collateral: leave the list "
+                    "empty for none)"),
+    S_ATTR ("stages", "stages", "适用阶段", "stages", "stages", ENUMS,
+            &kj__stage__descriptor, "STAGE_",
+            .hint = " (STAGE_UNKNOWN is not a stage)"),
+    S_ATTR ("qualifications", "qualifications", "必备资质", "requires",
+            "qualifications required", ENUMS,
+            &kj__qualification_kind__descriptor, "QUAL_"),
+    S_ATTR ("any_qualifications", "any_qualifications", "任一资质",
+            "requires-any", "one of these qualifications", ENUMS,
+            &kj__qualification_kind__descriptor, "QUAL_"),
+    { "min_grade", "min_grade", "最低信用等级", "min-grade", "最低信用等级",
+      "lowest credit grade", REGISTRY_ATTR_GRADE },
+    S_ATTR ("regions", "regions", "服务地区", "regions", "regions", REGIONS),
+    S_ATTR ("valid_from", "valid_from", "生效日期", "valid-from", "valid from",
+            DATE),
+    S_ATTR ("valid_to", "valid_to", "截止日期", "valid-to", "valid to", DATE),
+    S_ATTR ("description", "description", "产品说明", "description",
+            "description", TEXT, .max = 2000),
+};
+#undef S_ATTR
+// clang-format on
 
 int
 registry_product_check (const Kj__Product *p, char **mask, size_t n_mask,
                         kj_status_t *status)
 {
     assert (p && status);
-    bool all = mask == NULL;
-#define WANTS(name) (all || kj_check_masked (mask, n_mask, name))
-    kj_date_t date;
-    if (all
+    if (!mask
         && kj_check_id (p->institution_id, "product.institution_id", status))
         return -1;
-    if (WANTS ("name")
-        && kj_check_text (p->name, "product.name", 200, true, status))
-        return -1;
-    if (WANTS ("type")
-        && (p->type == 0
-            || !protobuf_c_enum_descriptor_get_value (
-                &kj__product_type__descriptor, p->type)))
-        return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
-                              "product.type",
-                              "product.type: %d is not a "
-                              "ProductType%s",
-                              p->type, p->type == 0 ? " (it must be set)" : "");
-    if (WANTS ("amount")
-        && (kj_check_money (p->min_amount_fen, "product.min_amount_fen", false,
-                            status)
-            || kj_check_money (p->max_amount_fen, "product.max_amount_fen",
-                               false, status)))
-        return -1;
-    if (WANTS ("term")
-        && (kj_check_count (p->min_term_months, "product.min_term_months", 600,
-                            status)
-            || kj_check_count (p->max_term_months, "product.max_term_months",
-                               600, status)))
-        return -1;
-    if (WANTS ("rate_bp")
-        && kj_check_count (p->rate_bp, "product.rate_bp", 10000, status))
-        return -1;
-    if (WANTS ("collateral")
-        && s_check_enums (&kj__collateral__descriptor,
-                          (const int *) p->collateral, p->n_collateral,
-                          "product.collateral",
-                          " (COLLATERAL_NONE is not a collateral: leave the "
-                          "list empty for none)",
-                          status))
-        return -1;
-    if (WANTS ("stages")
-        && s_check_enums (&kj__stage__descriptor, (const int *) p->stages,
-                          p->n_stages, "product.stages",
-                          " (STAGE_UNKNOWN is not a stage)", status))
-        return -1;
-    if (WANTS ("qualifications")
-        && s_check_enums (&kj__qualification_kind__descriptor,
-                          (const int *) p->qualifications, p->n_qualifications,
-                          "product.qualifications", "", status))
-        return -1;
-    if (WANTS ("any_qualifications")
-        && s_check_enums (&kj__qualification_kind__descriptor,
-                          (const int *) p->any_qualifications,
-                          p->n_any_qualifications, "product.any_qualifications",
-                          "", status))
-        return -1;
-    if (WANTS ("min_grade") && registry_product_grade (p->min_grade) < 0)
-        return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
-                              "product.min_grade",
-                              "product.min_grade: "
-                              "'%.*s' is not a grade; one of AAA, AA, A, B, "
-                              "C, or empty for none",
-                              kj_utf8_cut (p->min_grade, 20), p->min_grade);
-    if (WANTS ("regions")
-        && registry_product_check_regions (p->regions, p->n_regions,
-                                           "product.regions", status))
-        return -1;
-    if (WANTS ("valid_from") && p->valid_from && *p->valid_from
-        && kj_check_date (p->valid_from, "product.valid_from", &date, status))
-        return -1;
-    if (WANTS ("valid_to") && p->valid_to && *p->valid_to
-        && kj_check_date (p->valid_to, "product.valid_to", &date, status))
-        return -1;
-    if (WANTS ("description")
-        && kj_check_text (p->description, "product.description", 2000, false,
-                          status))
-        return -1;
-#undef WANTS
-    return 0;
+    return registry_check_attrs (registry_product_table, REGISTRY_PRODUCT_ATTRS,
+                                 &p->base, "product", mask, n_mask, status);
 }
 
 unsigned

@@ -194,6 +194,8 @@ registry_server_register (kj_call_t *call, const ProtobufCMessage *input,
     e.name = registry_server_trim (call, e.name);
     e.industry = registry_server_trim (call, e.industry);
     e.founded_on = registry_server_trim (call, e.founded_on);
+    if (s_normalize_links (call, &e))
+        return -1;
     kj_status_t status;
     char region [8];
     if (registry_check_enterprise (&e, NULL, 0, &status)
@@ -205,8 +207,6 @@ registry_server_register (kj_call_t *call, const ProtobufCMessage *input,
         return kj_call_fail (call, status.code, "enterprise.code",
                              "enterprise.code: %s", status.message);
     e.region = region;
-    if (s_normalize_links (call, &e))
-        return -1;
     kj_date_t today;
     if (registry_store_today (db, &today) < 0)
         return registry_server_db_failed (call);
@@ -396,11 +396,11 @@ registry_server_update (kj_call_t *call, const ProtobufCMessage *input,
     asked.name = registry_server_trim (call, asked.name);
     asked.industry = registry_server_trim (call, asked.industry);
     asked.founded_on = registry_server_trim (call, asked.founded_on);
-    if (registry_check_enterprise (&asked, mask, n_mask, &status))
-        return kj_call_fail_status (call, &status);
     if (kj_check_masked (mask, n_mask, "chain_links")
         && s_normalize_links (call, &asked))
         return -1;
+    if (registry_check_enterprise (&asked, mask, n_mask, &status))
+        return kj_call_fail_status (call, &status);
 
     ProtobufCAllocator mem;
     kj_call_allocator (call, &mem);
@@ -416,26 +416,13 @@ registry_server_update (kj_call_t *call, const ProtobufCMessage *input,
         e->founded_on = asked.founded_on;
     if (MASKED ("size_class"))
         e->size_class = asked.size_class;
-    if (MASKED ("listing_tutoring"))
-        e->listing_tutoring = asked.listing_tutoring;
-    if (MASKED ("board_standard"))
-        e->board_standard = asked.board_standard;
-    if (MASKED ("chain_leader"))
-        e->chain_leader = asked.chain_leader;
-    if (MASKED ("credit.dishonest"))
-        e->credit->dishonest = asked.credit && asked.credit->dishonest;
-    if (MASKED ("credit.abnormal"))
-        e->credit->abnormal = asked.credit && asked.credit->abnormal;
+    //  The flags and counts, through the field table (a part not sent
+    //  reads as false or 0)
+    registry_check_enterprise_merge (e, &asked, mask, n_mask);
     if (MASKED ("credit.tax_grade"))
         e->credit->tax_grade = asked.credit && asked.credit->tax_grade
                                  ? asked.credit->tax_grade
                                  : "";
-    if (MASKED ("ip.invention_patents"))
-        e->ip->invention_patents = asked.ip ? asked.ip->invention_patents : 0;
-    if (MASKED ("ip.class2_ip"))
-        e->ip->class2_ip = asked.ip ? asked.ip->class2_ip : 0;
-    if (MASKED ("ip.pledged_ip"))
-        e->ip->pledged_ip = asked.ip ? asked.ip->pledged_ip : 0;
     if (MASKED ("region")) {
         char region [8];
         if (s_region (self, code, asked.region, "enterprise.region", region,

@@ -11,9 +11,8 @@
 #include "registry_store.h"
 #include "registry_store_private.h"
 
-//  --------------------------------------------------------------------------
-//  Institutions
-
+//  The institution's columns: its id, then its field table's columns in
+//  the table's order (registry_check_institution_table), then the outputs.
 //  SQL built with the DAY and US macros: laid out by hand
 // clang-format off
 #define INSTITUTION_COLUMNS \
@@ -22,6 +21,99 @@
     US ("i.created_at") ", " US ("i.updated_at")
 // clang-format on
 
+//  --------------------------------------------------------------------------
+//  A field table's columns as parameters (registry_store_private.h)
+
+void
+registry_store_attrs_params (kj_params_t *p, const registry_attr_t *table,
+                             size_t rows, const ProtobufCMessage *message)
+{
+    for (size_t r = 0; r < rows; r++) {
+        const registry_attr_t *a = &table [r];
+        size_t *count;
+        const char *at = registry_check_attr_at (a, message, &count);
+        size_t n = count ? *count : 0;
+        switch (a->kind) {
+            case REGISTRY_ATTR_TEXT:
+            case REGISTRY_ATTR_CODE:
+            case REGISTRY_ATTR_GRADE: {
+                const char *text = *(const char *const *) at;
+                kj_params_add (p, text ? text : "");
+                break;
+            }
+            case REGISTRY_ATTR_DATE:  //  none: NULL
+                kj_params_add_opt (p, *(const char *const *) at);
+                break;
+            case REGISTRY_ATTR_ENUM:
+                registry_store_add_enum (p, a->type, a->prefix,
+                                         *(const int *) at);
+                break;
+            case REGISTRY_ATTR_ENUMS:
+                registry_store_add_enum_array (p, *(const int *const *) at, n,
+                                               a->type, a->prefix);
+                break;
+            case REGISTRY_ATTR_REGIONS:
+                kj_params_add_array (p, *(const char *const *const *) at, n);
+                break;
+            case REGISTRY_ATTR_MONEY:
+                kj_params_add_int (p, *(const int64_t *) at);
+                break;
+            case REGISTRY_ATTR_COUNT:
+            case REGISTRY_ATTR_BP:
+                kj_params_add_int (p, *(const int32_t *) at);
+                break;
+        }
+    }
+}
+
+//  --------------------------------------------------------------------------
+//  A field table's fields from a result row (registry_store_private.h)
+
+void
+registry_store_attrs_read (PGresult *res, int row, int first,
+                           const registry_attr_t *table, size_t rows,
+                           ProtobufCMessage *message, ProtobufCAllocator *mem)
+{
+    for (size_t r = 0; r < rows; r++) {
+        const registry_attr_t *a = &table [r];
+        size_t *n;
+        char *at = registry_check_attr_at (a, message, &n);
+        int column = first + (int) r;
+        switch (a->kind) {
+            case REGISTRY_ATTR_TEXT:
+            case REGISTRY_ATTR_CODE:
+            case REGISTRY_ATTR_GRADE:
+            case REGISTRY_ATTR_DATE:
+                *(char **) at = registry_store_text (res, row, column, mem);
+                break;
+            case REGISTRY_ATTR_ENUM:
+                *(int *) at = registry_store_enum (res, row, column, a->type,
+                                                   a->prefix);
+                break;
+            case REGISTRY_ATTR_ENUMS:
+                *(int **) at = registry_store_enum_array (res, row, column, mem,
+                                                          a->type, a->prefix,
+                                                          n);
+                break;
+            case REGISTRY_ATTR_REGIONS:
+                *(char ***) at = registry_store_array (res, row, column, mem,
+                                                       n);
+                break;
+            case REGISTRY_ATTR_MONEY:
+                *(int64_t *) at = registry_store_int (res, row, column);
+                break;
+            case REGISTRY_ATTR_COUNT:
+            case REGISTRY_ATTR_BP:
+                *(int32_t *) at = (int32_t) registry_store_int (res, row,
+                                                                column);
+                break;
+        }
+    }
+}
+
+//  --------------------------------------------------------------------------
+//  Institutions
+
 static Kj__Institution *
 s_institution_row (PGresult *res, int row, ProtobufCAllocator *mem)
 {
@@ -29,14 +121,8 @@ s_institution_row (PGresult *res, int row, ProtobufCAllocator *mem)
                                                                    sizeof *i);
     kj__institution__init (i);
     i->id = registry_store_text (res, row, 0, mem);
-    i->name = registry_store_text (res, row, 1, mem);
-    i->type = (Kj__InstitutionType)
-        registry_store_enum (res, row, 2, &kj__institution_type__descriptor,
-                             "INSTITUTION_");
-    i->uscc = registry_store_text (res, row, 3, mem);
-    i->regions = registry_store_array (res, row, 4, mem, &i->n_regions);
-    i->contact = registry_store_text (res, row, 5, mem);
-    i->sponsor_code = registry_store_text (res, row, 6, mem);
+    registry_store_attrs_read (res, row, 1, registry_check_institution_table,
+                               REGISTRY_INSTITUTION_ATTRS, &i->base, mem);
     i->state = registry_store_enum (res, row, 7, &kj__listing_state__descriptor,
                                     "LISTING_");
     i->withdraw_reason = registry_store_text (res, row, 8, mem);
@@ -50,13 +136,8 @@ s_institution_row (PGresult *res, int row, ProtobufCAllocator *mem)
 static void
 s_add_institution_columns (kj_params_t *p, const Kj__Institution *i)
 {
-    kj_params_add (p, i->name);
-    registry_store_add_enum (p, &kj__institution_type__descriptor,
-                             "INSTITUTION_", i->type);
-    kj_params_add (p, i->uscc ? i->uscc : "");
-    kj_params_add_array (p, (const char *const *) i->regions, i->n_regions);
-    kj_params_add (p, i->contact ? i->contact : "");
-    kj_params_add (p, i->sponsor_code ? i->sponsor_code : "");
+    registry_store_attrs_params (p, registry_check_institution_table,
+                                 REGISTRY_INSTITUTION_ATTRS, &i->base);
 }
 
 //  Run an INSERT ... RETURNING id: 1 with the id in id_out (48 bytes), 0

@@ -14,6 +14,7 @@
 
 #include "kejin.h"
 #include "registry_store.h"
+#include "registry_check.h"
 
 #define US(column)  "(extract (epoch FROM " column ") * 1000000)::bigint"
 #define DAY(column) "to_char (" column ", 'YYYY-MM-DD')"
@@ -102,5 +103,19 @@ int64_t
 char *
     registry_store_text (PGresult *res, int row, int column,
                          ProtobufCAllocator *mem);
+
+//  A field table's input columns (registry_check.h: an institution's or a
+//  product's) as parameters, in the table's order, which is the columns'.
+void
+    registry_store_attrs_params (kj_params_t *p, const registry_attr_t *table,
+                                 size_t rows, const ProtobufCMessage *message);
+
+//  A field table's fields of message from the columns first .. first +
+//  rows - 1 of a result row (arrays as text, dates as YYYY-MM-DD).
+void
+    registry_store_attrs_read (PGresult *res, int row, int first,
+                               const registry_attr_t *table, size_t rows,
+                               ProtobufCMessage *message,
+                               ProtobufCAllocator *mem);
 
 #endif

@@ -14,7 +14,9 @@
 //  --------------------------------------------------------------------------
 //  Products
 
-//  SQL built with the DAY and US macros: laid out by hand
+//  The product's columns: its id and institution, then its field table's
+//  columns in the table's order (registry_product_table), then the
+//  outputs. SQL built with the DAY and US macros: laid out by hand
 // clang-format off
 #define PRODUCT_COLUMNS \
     "p.id, p.institution_id, p.name, p.type, p.min_amount_fen, " \
@@ -33,36 +35,8 @@ s_product_row (PGresult *res, int row, ProtobufCAllocator *mem)
     kj__product__init (p);
     p->id = registry_store_text (res, row, 0, mem);
     p->institution_id = registry_store_text (res, row, 1, mem);
-    p->name = registry_store_text (res, row, 2, mem);
-    p->type = (Kj__ProductType)
-        registry_store_enum (res, row, 3, &kj__product_type__descriptor,
-                             "PRODUCT_");
-    p->min_amount_fen = registry_store_int (res, row, 4);
-    p->max_amount_fen = registry_store_int (res, row, 5);
-    p->min_term_months = (int32_t) registry_store_int (res, row, 6);
-    p->max_term_months = (int32_t) registry_store_int (res, row, 7);
-    p->rate_bp = (int32_t) registry_store_int (res, row, 8);
-    p->collateral = (Kj__Collateral *)
-        registry_store_enum_array (res, row, 9, mem,
-                                   &kj__collateral__descriptor, "COLLATERAL_",
-                                   &p->n_collateral);
-    p->stages = (Kj__Stage *) registry_store_enum_array (res, row, 10, mem,
-                                                         &kj__stage__descriptor,
-                                                         "STAGE_",
-                                                         &p->n_stages);
-    p->qualifications = (Kj__QualificationKind *)
-        registry_store_enum_array (res, row, 11, mem,
-                                   &kj__qualification_kind__descriptor, "QUAL_",
-                                   &p->n_qualifications);
-    p->any_qualifications = (Kj__QualificationKind *)
-        registry_store_enum_array (res, row, 12, mem,
-                                   &kj__qualification_kind__descriptor, "QUAL_",
-                                   &p->n_any_qualifications);
-    p->min_grade = registry_store_text (res, row, 13, mem);
-    p->regions = registry_store_array (res, row, 14, mem, &p->n_regions);
-    p->valid_from = registry_store_text (res, row, 15, mem);
-    p->valid_to = registry_store_text (res, row, 16, mem);
-    p->description = registry_store_text (res, row, 17, mem);
+    registry_store_attrs_read (res, row, 2, registry_product_table,
+                               REGISTRY_PRODUCT_ATTRS, &p->base, mem);
     p->state = registry_store_enum (res, row, 18,
                                     &kj__listing_state__descriptor, "LISTING_");
     p->withdraw_reason = registry_store_text (res, row, 19, mem);
@@ -80,34 +54,8 @@ s_product_row (PGresult *res, int row, ProtobufCAllocator *mem)
 static void
 s_add_product_columns (kj_params_t *p, const Kj__Product *product)
 {
-    kj_params_add (p, product->name);
-    registry_store_add_enum (p, &kj__product_type__descriptor, "PRODUCT_",
-                             product->type);
-    kj_params_add_int (p, product->min_amount_fen);
-    kj_params_add_int (p, product->max_amount_fen);
-    kj_params_add_int (p, product->min_term_months);
-    kj_params_add_int (p, product->max_term_months);
-    kj_params_add_int (p, product->rate_bp);
-    registry_store_add_enum_array (p, (const int *) product->collateral,
-                                   product->n_collateral,
-                                   &kj__collateral__descriptor, "COLLATERAL_");
-    registry_store_add_enum_array (p, (const int *) product->stages,
-                                   product->n_stages, &kj__stage__descriptor,
-                                   "STAGE_");
-    registry_store_add_enum_array (p, (const int *) product->qualifications,
-                                   product->n_qualifications,
-                                   &kj__qualification_kind__descriptor,
-                                   "QUAL_");
-    registry_store_add_enum_array (p, (const int *) product->any_qualifications,
-                                   product->n_any_qualifications,
-                                   &kj__qualification_kind__descriptor,
-                                   "QUAL_");
-    kj_params_add (p, product->min_grade ? product->min_grade : "");
-    kj_params_add_array (p, (const char *const *) product->regions,
-                         product->n_regions);
-    kj_params_add (p, product->valid_from);
-    kj_params_add_opt (p, product->valid_to);
-    kj_params_add (p, product->description ? product->description : "");
+    registry_store_attrs_params (p, registry_product_table,
+                                 REGISTRY_PRODUCT_ATTRS, &product->base);
 }
 
 int

@@ -19,88 +19,56 @@
 #include "registry_uscc.h"
 #include "kj_money.h"
 
-static const char *const s_institution_fields [] = {
-    "name", "type", "uscc", "regions", "contact", "sponsor_code", NULL
-};
-
 //  --------------------------------------------------------------------------
-//  Regions as given, checked and without repeats, in the call's memory.
+//  Regions as given (checked) without repeats, in the call's memory.
 
-static int
-s_regions (kj_call_t *call, char **regions, size_t n, const char *field,
-           char ***out, size_t *n_out)
+static void
+s_regions (kj_call_t *call, char ***regions, size_t *n)
 {
-    kj_status_t status;
-    if (registry_product_check_regions (regions, n, field, &status))
-        return kj_call_fail_status (call, &status);
-    *out = (char **) kj_call_alloc (call, n * sizeof (char *));
-    *n_out = 0;
-    for (size_t i = 0; i < n; i++) {
+    if (*n == 0)
+        return;
+    char **out = (char **) kj_call_alloc (call, *n * sizeof (char *));
+    size_t kept = 0;
+    for (size_t i = 0; i < *n; i++) {
         bool seen = false;
-        for (size_t j = 0; j < *n_out && !seen; j++)
-            seen = streq ((*out) [j], regions [i]);
+        for (size_t j = 0; j < kept && !seen; j++)
+            seen = streq (out [j], (*regions) [i]);
         if (!seen)
-            (*out) [(*n_out)++] = regions [i];
+            out [kept++] = (*regions) [i];
     }
-    return 0;
+    *regions = out;
+    *n = kept;
 }
 
-//  An optional credit code at field, normalised into the call's memory.
-static int
-s_optional_code (kj_call_t *call, char **code, const char *field)
+//  An optional credit code (checked), normalised into the call's memory.
+static void
+s_optional_code (kj_call_t *call, char **code)
 {
-    char *text = registry_server_trim (call, *code);
-    if (*text) {
-        char normal [19];
-        kj_status_t status;
-        if (registry_uscc_normalize (text, normal, &status))
-            return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, field,
-                                 "%s: %s", field, status.message);
-        text = kj_call_strdup (call, normal);
-    }
-    *code = text;
-    return 0;
+    char normal [19];
+    kj_status_t status;
+    if (*code && registry_uscc_normalize (*code, normal, &status) == 0)
+        *code = kj_call_strdup (call, normal);
 }
 
 //  --------------------------------------------------------------------------
 //  Institutions
 
-//  Trim and check the fields of i that mask names (all when NULL).
+//  Trim the fields of i that mask names (all when NULL), check them against
+//  the institution's table, then keep codes normalised and regions once.
 static int
 s_check_institution (kj_call_t *call, Kj__Institution *i, char **mask,
                      size_t n_mask)
 {
-    kj_status_t status;
-    bool all = mask == NULL;
-#define WANTS(name) (all || kj_check_masked (mask, n_mask, name))
     i->name = registry_server_trim (call, i->name);
     i->contact = registry_server_trim (call, i->contact);
-    if (WANTS ("name")
-        && kj_check_text (i->name, "institution.name", 200, true, &status))
+    i->uscc = registry_server_trim (call, i->uscc);
+    i->sponsor_code = registry_server_trim (call, i->sponsor_code);
+    kj_status_t status;
+    if (registry_check_institution (i, mask, n_mask, &status))
         return kj_call_fail_status (call, &status);
-    if (WANTS ("type")
-        && (i->type == 0
-            || !protobuf_c_enum_descriptor_get_value (
-                &kj__institution_type__descriptor, i->type)))
-        return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT,
-                             "institution.type",
-                             "institution.type: %d is "
-                             "not an InstitutionType%s",
-                             i->type, i->type == 0 ? " (it must be set)" : "");
-    if (WANTS ("uscc") && s_optional_code (call, &i->uscc, "institution.uscc"))
-        return -1;
-    if (WANTS ("sponsor_code")
-        && s_optional_code (call, &i->sponsor_code, "institution.sponsor_code"))
-        return -1;
-    if (WANTS ("regions")
-        && s_regions (call, i->regions, i->n_regions, "institution.regions",
-                      &i->regions, &i->n_regions))
-        return -1;
-    if (WANTS ("contact")
-        && kj_check_text (i->contact, "institution.contact", 200, false,
-                          &status))
-        return kj_call_fail_status (call, &status);
-#undef WANTS
+    s_optional_code (call, &i->uscc);
+    s_optional_code (call, &i->sponsor_code);
+    s_regions (call, &i->regions, &i->n_regions);
     return 0;
 }
 
@@ -279,27 +247,15 @@ registry_supermarket_update_institution (kj_call_t *call,
     kj_status_t status;
     char **mask = request->update_mask;
     size_t n_mask = request->n_update_mask;
-    if (kj_check_mask (mask, n_mask, s_institution_fields, &status))
+    if (kj_check_mask (mask, n_mask, registry_check_institution_fields,
+                       &status))
         return kj_call_fail_status (call, &status);
     Kj__Institution asked = *request->institution;
     if (s_check_institution (call, &asked, mask, n_mask))
         return -1;
-#define MASKED(name) kj_check_masked (mask, n_mask, name)
-    if (MASKED ("name"))
-        current->name = asked.name;
-    if (MASKED ("type"))
-        current->type = asked.type;
-    if (MASKED ("uscc"))
-        current->uscc = asked.uscc;
-    if (MASKED ("regions")) {
-        current->regions = asked.regions;
-        current->n_regions = asked.n_regions;
-    }
-    if (MASKED ("contact"))
-        current->contact = asked.contact;
-    if (MASKED ("sponsor_code"))
-        current->sponsor_code = asked.sponsor_code;
-#undef MASKED
+    registry_check_attrs_merge (registry_check_institution_table,
+                                REGISTRY_INSTITUTION_ATTRS, &current->base,
+                                &asked.base, mask, n_mask);
     int rc = registry_store_institution_save (kj_call_db (call), current);
     if (rc == 0)
         return kj_call_fail (call, KJ__CODE__ALREADY_EXISTS, "institution.name",
@@ -563,50 +519,8 @@ registry_supermarket_update_product (kj_call_t *call,
     s_product_defaults (call, &asked, today);
     if (registry_product_check (&asked, mask, n_mask, &status))
         return kj_call_fail_status (call, &status);
-#define MASKED(name) kj_check_masked (mask, n_mask, name)
-    if (MASKED ("name"))
-        current->name = asked.name;
-    if (MASKED ("type"))
-        current->type = asked.type;
-    if (MASKED ("amount")) {
-        current->min_amount_fen = asked.min_amount_fen;
-        current->max_amount_fen = asked.max_amount_fen;
-    }
-    if (MASKED ("term")) {
-        current->min_term_months = asked.min_term_months;
-        current->max_term_months = asked.max_term_months;
-    }
-    if (MASKED ("rate_bp"))
-        current->rate_bp = asked.rate_bp;
-    if (MASKED ("collateral")) {
-        current->collateral = asked.collateral;
-        current->n_collateral = asked.n_collateral;
-    }
-    if (MASKED ("stages")) {
-        current->stages = asked.stages;
-        current->n_stages = asked.n_stages;
-    }
-    if (MASKED ("qualifications")) {
-        current->qualifications = asked.qualifications;
-        current->n_qualifications = asked.n_qualifications;
-    }
-    if (MASKED ("any_qualifications")) {
-        current->any_qualifications = asked.any_qualifications;
-        current->n_any_qualifications = asked.n_any_qualifications;
-    }
-    if (MASKED ("min_grade"))
-        current->min_grade = asked.min_grade;
-    if (MASKED ("regions")) {
-        current->regions = asked.regions;
-        current->n_regions = asked.n_regions;
-    }
-    if (MASKED ("valid_from"))
-        current->valid_from = asked.valid_from;
-    if (MASKED ("valid_to"))
-        current->valid_to = asked.valid_to;
-    if (MASKED ("description"))
-        current->description = asked.description;
-#undef MASKED
+    registry_check_attrs_merge (registry_product_table, REGISTRY_PRODUCT_ATTRS,
+                                &current->base, &asked.base, mask, n_mask);
     if (s_check_terms (call, current))
         return -1;
     if (registry_store_product_save (db, current) != 1)

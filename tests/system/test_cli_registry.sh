@@ -311,6 +311,27 @@ expect 0 "update"
 grep -qx "Updated:" "$TMP/out" && grep -q "tax grade A" "$TMP/out" && grep -q "size small" "$TMP/out" || \
     fail "update: $(cat "$TMP/out")"
 grep -q "^创新大赛  national  2023  一等奖$" "$TMP/out" || fail "update award: $(cat "$TMP/out")"
+#  The lists: each added to what is there, one cleared, a bad item refused
+run enterprise update "$A" --round a:3000万:2023-06-30:某创投 \
+    --loan 中国银行:500万:2024-01-15:2025-01-14 --link "$B":集成电路
+expect 0 "update lists"
+grep -q "^创新大赛  national  2023  一等奖$" "$TMP/out" && \
+    grep -q "^a  *¥30,000,000.00  2023-06-30  某创投$" "$TMP/out" && \
+    grep -q "^中国银行  ¥5,000,000.00  2024-01-15  2025-01-14  yes$" "$TMP/out" && \
+    grep -q "^$B  集成电路$" "$TMP/out" || fail "update lists: $(cat "$TMP/out")"
+run enterprise update "$A" --clear-loans --loan 建设银行:1万:2024-02-01::repaid
+expect 0 "update --clear-loans"
+! grep -q "^中国银行" "$TMP/out" && grep -q "^建设银行  ¥10,000.00  2024-02-01  *no$" "$TMP/out" && \
+    grep -q "^$B  集成电路$" "$TMP/out" || fail "clear loans: $(cat "$TMP/out")"
+#  A chain leader's code is normalised before it is checked, once: a typo
+#  of a registered code is answered with the code meant
+BAD_B=$(printf '%s' "$B" | sed 's/\(.\)\(.\)$/\2\1/')
+run enterprise update "$A" --link "$BAD_B":集成电路
+expect 2 "update a mistyped chain leader"
+grep -q "did you mean $B" "$TMP/err" || fail "link typo: $(cat "$TMP/err")"
+run enterprise update "$A" --round a:3000万:2023-06-30 --loan 中国银行:abc:2024-01-15
+expect 2 "update bad loan"
+grep -q "^kejin: --loan takes LENDER:YUAN:DRAWN" "$TMP/err" || fail "bad loan: $(cat "$TMP/err")"
 run enterprise update "$A"
 expect 2 "update nothing"
 run enterprise update "$A" --dishonest maybe
@@ -380,6 +401,18 @@ expect 0 "institution update"
 grep -qx "  contact     024-12345678" "$TMP/out" || fail "institution update: $(cat "$TMP/out")"
 run institution update I000002 --contact again --version 1
 expect 1 "institution update of an old version"
+#  Every field shown, labelled in each language, in the field table's
+#  order and with its labels; the codes as stored (normalised)
+run institution update I000002 --uscc " $(printf '%s' "$B" | tr 'A-Z' 'a-z') " --sponsor "$A"
+expect 0 "institution update codes"
+printf 'I000002  盛京担保\n  type        guarantee\n  credit code %s\n  regions     210100, SFDZ\n  contact     024-12345678\n  sponsor     %s\n' \
+    "$B" "$A" >"$TMP/want"
+sed -n '3,8p' "$TMP/out" | diff "$TMP/want" - || fail "institution show: $(cat "$TMP/out")"
+run_zh institution show I000002
+expect 0 "institution show zh"
+printf 'I000002  盛京担保\n  类型        融资担保公司\n  统一社会信用代码 %s\n  服务地区    210100, SFDZ\n  联系方式    024-12345678\n  推荐单位    %s\n' \
+    "$B" "$A" >"$TMP/want"
+sed -n '1,6p' "$TMP/out" | diff "$TMP/want" - || fail "institution show zh: $(cat "$TMP/out")"
 run institution show I000002 --history
 expect 0 "institution show --history"
 grep -q "^Audit trail" "$TMP/out" || fail "institution history: $(cat "$TMP/out")"

@@ -779,6 +779,12 @@ test_cli (void **state)
                              "--city", "210200", NULL),
                       0);
     assert_non_null (strstr (out, "\"tutoring\":1"));
+    //  The report names each city beside its code, as score dist does
+    assert_int_equal (s_cli (fx, en, out, sizeof out, "ipo", "report", "--city",
+                             "210200", NULL),
+                      0);
+    assert_non_null (strstr (out, "\n210200 大连市  "));
+    assert_non_null (strstr (out, "paid 210200 大连市 "));
     //  Bad input: the usage, exit 2
     assert_int_equal (s_cli (fx, en, out, sizeof out, "ipo", "approve", "x",
                              "--level", "city", NULL),

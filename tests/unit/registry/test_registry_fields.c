@@ -239,6 +239,53 @@ test_check_counts (void **state)
     }
 }
 
+//  An update's merge goes through the table: the masked field only, and a
+//  part the request leaves out reads as false or 0
+static void
+test_merge_masked (void **state)
+{
+    for (int i = 0; i < REGISTRY_ENTERPRISE_FIELDS; i++) {
+        const registry_field_t *f = &registry_check_enterprise_table [i];
+        Kj__Enterprise e, asked;
+        Kj__CreditFlags credit, asked_credit;
+        Kj__IpAssets ip, asked_ip;
+        s_enterprise (&e, &credit, &ip);
+        s_enterprise (&asked, &asked_credit, &asked_ip);
+        //  asked differs from e in every field
+        for (int j = 0; j < REGISTRY_ENTERPRISE_FIELDS; j++) {
+            const registry_field_t *g = &registry_check_enterprise_table [j];
+            void *target = registry_check_enterprise_field (&asked, g);
+            if (g->kind == REGISTRY_FIELD_FLAG)
+                *(protobuf_c_boolean *) target = j % 2 != 0;
+            else
+                *(int32_t *) target = 3 + j;
+        }
+        char *mask [] = { (char *) f->path };
+        registry_check_enterprise_merge (&e, &asked, mask, 1);
+        for (int j = 0; j < REGISTRY_ENTERPRISE_FIELDS; j++) {
+            const registry_field_t *g = &registry_check_enterprise_table [j];
+            const void *value = registry_check_enterprise_field (&e, g);
+            if (g->kind == REGISTRY_FIELD_FLAG)
+                assert_int_equal (*(const protobuf_c_boolean *) value,
+                                  j == i ? j % 2 != 0 : j % 2 == 0);
+            else
+                assert_int_equal (*(const int32_t *) value,
+                                  j == i ? 3 + j : 10 + 7 * j);
+        }
+        //  The part left out of the request
+        Kj__Enterprise bare = asked;
+        bare.credit = NULL;
+        bare.ip = NULL;
+        registry_check_enterprise_merge (&e, &bare, mask, 1);
+        const void *value = registry_check_enterprise_field (&e, f);
+        if (strchr (f->path, '.'))
+            assert_int_equal (f->kind == REGISTRY_FIELD_FLAG
+                                  ? *(const protobuf_c_boolean *) value
+                                  : *(const int32_t *) value,
+                              0);
+    }
+}
+
 int
 main (void)
 {
@@ -247,6 +294,7 @@ main (void)
         cmocka_unit_test (test_rows_are_csv_columns),
         cmocka_unit_test (test_values_through_csv_and_json),
         cmocka_unit_test (test_check_counts),
+        cmocka_unit_test (test_merge_masked),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
