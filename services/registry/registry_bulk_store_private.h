@@ -67,6 +67,10 @@ int
                              registry_bulk_tick_fn *tick, void *arg,
                              int64_t *rows);
 
+//  Per-row refresh of the enterprises' parts off (bulk) or on again
+int
+    registry_bulk_store_parts (kj_db_t *db, bool bulk);
+
 //  Split "a|b|c" (modified in place) into items; returns their count.
 size_t
     registry_bulk_store_split (char *text, char **items, size_t max);

@@ -350,8 +350,11 @@ registry_bulk_store_restage (kj_db_t *db, const registry_bulk_import_t *import,
     if (rc <= 0 || state.failed)
         return state.failed ? -1 : rc;
 
+    //  The techsme scores are parts of the enterprises: refreshed in one
+    //  statement after, not per row (registry_bulk_store_parts)
     int64_t rows = 0;
-    if (registry_bulk_store_raw (
+    if (registry_bulk_store_parts (db, true)
+        || registry_bulk_store_raw (
             db, "restage",
             "UPDATE enterprise e SET stage = r.stage, "
             "stage_computed = r.computed, stage_rule = r.rule, "
@@ -380,6 +383,13 @@ registry_bulk_store_restage (kj_db_t *db, const registry_bulk_import_t *import,
             "total = EXCLUDED.total, eligible = EXCLUDED.eligible, "
             "reasons = EXCLUDED.reasons, reason = EXCLUDED.reason, "
             "evaluated_at = now ()",
+            0, NULL, tick, tick_arg, NULL)
+        || registry_bulk_store_parts (db, false)
+        || registry_bulk_store_raw (
+            db, "restage",
+            "UPDATE enterprise e SET parts = enterprise_parts (e.code), "
+            "parts_format = enterprise_parts_format () FROM bulk_restage r "
+            "WHERE e.code = r.code AND r.year IS NOT NULL",
             0, NULL, tick, tick_arg, NULL)
         || registry_bulk_store_raw (db, "restage",
                                     "SELECT 1 FROM bulk_restage WHERE moved", 0,

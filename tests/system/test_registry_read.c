@@ -11,6 +11,14 @@
     rounds, loans, chain links, text that needs quoting, no figures and no
     stage), and the packed messages must be equal byte for byte, and equal
     to GetEnterprise's reply over the broker.
+
+    The read is one row of one table because the parts are stored in the
+    enterprise's row at write time (014_enterprise_parts.sql): after every
+    kind of write (import and its restage, register, update of each part,
+    figures, qualify, stage override and recompute, transition, SQL by
+    hand with several writes, a delete, a savepoint rolled back) the
+    stored parts must equal a fresh enterprise_parts () byte for byte,
+    and a write rolled back must leave them as they were.
     =========================================================================
 */
 
@@ -115,6 +123,85 @@ s_same (const char *code, const char *what, ProtobufCBinaryData a,
                   a.len, b.len);
 }
 
+//  Every enterprise's stored parts against a fresh computation, byte for
+//  byte; fails naming the first that differs and the write before.
+static void
+s_stored_fresh (rfx_t *fx, const char *after)
+{
+    PGresult *res = kj_db_exec (
+        fx->db,
+        "SELECT code, parts_format, parts::text, enterprise_parts (code)::text "
+        "FROM enterprise WHERE parts_format IS DISTINCT FROM "
+        "enterprise_parts_format () OR parts::text IS DISTINCT FROM "
+        "enterprise_parts (code)::text ORDER BY code LIMIT 1",
+        0, NULL);
+    assert_non_null (res);
+    if (PQntuples (res) == 1)
+        fail_msg ("after %s: %s stored (format %s) %s, fresh %s", after,
+                  PQgetvalue (res, 0, 0), PQgetvalue (res, 0, 1),
+                  PQgetvalue (res, 0, 2), PQgetvalue (res, 0, 3));
+    PQclear (res);
+}
+
+//  The stored parts of code, as text (the caller frees it).
+static char *
+s_stored (rfx_t *fx, const char *code)
+{
+    const char *params [] = { code };
+    PGresult *res = kj_db_exec (fx->db,
+                                "SELECT parts::text FROM enterprise "
+                                "WHERE code = $1",
+                                1, params);
+    assert_non_null (res);
+    assert_int_equal (PQntuples (res), 1);
+    char *text = strdup (PQgetvalue (res, 0, 0));
+    PQclear (res);
+    return text;
+}
+
+//  Every enterprise: one read against the other, and against GetEnterprise
+static void
+s_all_same (rfx_t *fx, int expected)
+{
+    PGresult *res = kj_db_exec (fx->db,
+                                "SELECT code FROM enterprise ORDER BY code", 0,
+                                NULL);
+    assert_non_null (res);
+    assert_int_equal (PQntuples (res), expected);
+    for (int row = 0; row < PQntuples (res); row++) {
+        const char *code = PQgetvalue (res, row, 0);
+        ProtobufCBinaryData each = s_packed (fx, code, true);
+        ProtobufCBinaryData whole = s_packed (fx, code, false);
+        s_same (code, "stored against one per part", whole, each);
+        Kj__EnterpriseReply *reply = NULL;
+        Kj__Enterprise *got = rfx_get (fx, code, &reply);
+        ProtobufCBinaryData served = { kj__enterprise__get_packed_size (got),
+                                       NULL };
+        served.data = (uint8_t *) malloc (served.len + 1);
+        kj__enterprise__pack (got, served.data);
+        s_same (code, "GetEnterprise against one per part", served, each);
+        kj__enterprise_reply__free_unpacked (reply, NULL);
+        free (each.data);
+        free (whole.data);
+        free (served.data);
+    }
+    PQclear (res);
+}
+
+//  A write over the broker that must succeed
+static void
+s_write (rfx_t *fx, const char *method, const ProtobufCMessage *request)
+{
+    Kj__EnterpriseReply *reply = NULL;
+    kj_status_t status;
+    int rc = rfx_call (fx, method, request, &kj__enterprise_reply__descriptor,
+                       &reply, &status, NULL, false);
+    if (rc)
+        fail_msg ("%s: %s %s", method, kj_code_name (rc), status.message);
+    kj__enterprise_reply__free_unpacked (reply, NULL);
+    s_stored_fresh (fx, method);
+}
+
 //  --------------------------------------------------------------------------
 //  Every enterprise of the demo set and the hand-made ones: the same
 //  bytes both ways, and from GetEnterprise
@@ -132,7 +219,9 @@ test_one_statement_same_bytes (void **state)
                       "5",    NULL };
     assert_int_equal (cli_demo (&cli, 6, argv), CLI_OK);
     kj_client_destroy (&cli.client);
+    s_stored_fresh (&fx, "demo load (import, restage)");
     s_hand_made (&fx);
+    s_stored_fresh (&fx, "SQL by hand");
 
     PGresult *res = kj_db_exec (fx.db,
                                 "SELECT code, (SELECT count (*) FROM figures f "
@@ -226,12 +315,178 @@ test_one_statement_same_bytes (void **state)
     rfx_stop (&fx);
 }
 
+//  --------------------------------------------------------------------------
+//  After every kind of write the stored parts are a fresh computation's,
+//  and a write rolled back leaves them as they were
+
+static void
+test_stored_after_every_write (void **state)
+{
+    (void) state;
+    rfx_t fx;
+    rfx_start (&fx, "registry_stored", NULL);
+    cli_t cli = { .prog = "kejin",
+                  .broker = fx.broker.endpoint,
+                  .timeout_ms = 20000 };
+    char *argv [] = { "demo", "load", "--enterprises", "100", "--seed",
+                      "7",    NULL };
+    assert_int_equal (cli_demo (&cli, 6, argv), CLI_OK);
+    kj_client_destroy (&cli.client);
+    s_stored_fresh (&fx, "demo load (import, restage)");
+
+    char code [19];
+    rfx_code ("210100", 931, code);
+    Kj__EnterpriseReply *reply = rfx_register (&fx, code, "存储测试科技有限公司",
+                                               "2015-03-04");
+    kj__enterprise_reply__free_unpacked (reply, NULL);
+    s_stored_fresh (&fx, "RegisterEnterprise");
+
+    //  Figures of three years, in one write
+    int year = rfx_year (&fx) - 1;
+    Kj__YearFigures f [3];
+    Kj__YearFigures *list [3];
+    for (int i = 0; i < 3; i++) {
+        kj__year_figures__init (&f [i]);
+        f [i].year = year - 2 + i;
+        f [i].revenue_fen = (i + 1) * 300000000;
+        f [i].total_cost_fen = (i + 1) * 200000000;
+        f [i].rnd_fen = (i + 1) * 30000000;
+        f [i].total_assets_fen = 900000000;
+        f [i].staff = 100;
+        f [i].tech_staff = 30;
+        list [i] = &f [i];
+    }
+    Kj__SetFiguresRequest figures = KJ__SET_FIGURES_REQUEST__INIT;
+    figures.code = code;
+    figures.figures = list;
+    figures.n_figures = 3;
+    s_write (&fx, "SetFigures", &figures.base);
+
+    kj_status_t status;
+    assert_int_equal (rfx_qualify (&fx, code,
+                                   KJ__QUALIFICATION_KIND__QUAL_TECH_SME, 0,
+                                   "2099-06-30", &status, NULL),
+                      0);
+    s_stored_fresh (&fx, "Qualify");
+
+    //  Each part by UpdateEnterprise
+    Kj__Award award = KJ__AWARD__INIT;
+    award.name = "创新大赛";
+    award.level = KJ__LEVEL__LEVEL_PROVINCIAL;
+    award.year = year;
+    Kj__Award *awards [] = { &award };
+    Kj__EquityRound round = KJ__EQUITY_ROUND__INIT;
+    round.round = KJ__ROUND__ROUND_ANGEL;
+    round.amount_fen = 500000000;
+    round.closed_on = "2020-01-02";
+    round.investors = "x, \"y\"";
+    Kj__EquityRound *rounds [] = { &round };
+    Kj__BankLoan loan = KJ__BANK_LOAN__INIT;
+    loan.lender = "银行";
+    loan.amount_fen = 100000000;
+    loan.drawn_on = "2021-05-06";
+    loan.outstanding = true;
+    Kj__BankLoan *loans [] = { &loan };
+    Kj__Enterprise changes = KJ__ENTERPRISE__INIT;
+    changes.code = code;
+    changes.name = "存储测试科技股份有限公司";
+    changes.awards = awards;
+    changes.n_awards = 1;
+    changes.rounds = rounds;
+    changes.n_rounds = 1;
+    changes.loans = loans;
+    changes.n_loans = 1;
+    char *mask [] = { "name", "awards", "rounds", "loans" };
+    Kj__UpdateEnterpriseRequest update = KJ__UPDATE_ENTERPRISE_REQUEST__INIT;
+    update.enterprise = &changes;
+    update.update_mask = mask;
+    update.n_update_mask = 4;
+    s_write (&fx, "UpdateEnterprise", &update.base);
+    char *before = s_stored (&fx, code);
+    assert_non_null (strstr (before, "创新大赛"));
+    assert_non_null (strstr (before, "银行"));
+    free (before);
+
+    Kj__OverrideStageRequest override = KJ__OVERRIDE_STAGE_REQUEST__INIT;
+    override.code = code;
+    override.stage = KJ__STAGE__STAGE_MATURE;
+    override.reason = "test";
+    s_write (&fx, "OverrideStage", &override.base);
+    Kj__RecomputeStageRequest recompute = KJ__RECOMPUTE_STAGE_REQUEST__INIT;
+    recompute.code = code;
+    s_write (&fx, "RecomputeStage", &recompute.base);
+    Kj__TransitionRequest submit = KJ__TRANSITION_REQUEST__INIT;
+    submit.code = code;
+    submit.action = KJ__ENTRY_ACTION__ACTION_SUBMIT;
+    s_write (&fx, "Transition", &submit.base);
+
+    //  Several writes of several parts in one transaction, a delete, and
+    //  a savepoint rolled back
+    const char *params [] = { code };
+    assert_int_equal (kj_db_begin (fx.db), 0);
+    assert_int_equal (kj_db_run (fx.db,
+                                 "UPDATE figures SET staff = staff + 1 "
+                                 "WHERE code = $1",
+                                 1, params),
+                      3);
+    assert_int_equal (kj_db_run (fx.db, "DELETE FROM loan WHERE code = $1", 1,
+                                 params),
+                      1);
+    assert_int_equal (kj_db_run (fx.db, "SAVEPOINT s", 0, NULL), 0);
+    assert_int_equal (kj_db_run (fx.db,
+                                 "DELETE FROM award WHERE code = $1", 1,
+                                 params),
+                      1);
+    assert_int_equal (kj_db_run (fx.db, "ROLLBACK TO SAVEPOINT s", 0, NULL),
+                      0);
+    assert_int_equal (kj_db_run (fx.db,
+                                 "INSERT INTO chain_link (code, leader_code, "
+                                 "chain) VALUES ($1, '91210100READ000009', "
+                                 "'链')",
+                                 1, params),
+                      1);
+    assert_int_equal (kj_db_commit (fx.db), 0);
+    s_stored_fresh (&fx, "SQL by hand in one transaction");
+    char *stored = s_stored (&fx, code);
+    assert_null (strstr (stored, "银行"));
+    assert_non_null (strstr (stored, "创新大赛"));
+    assert_non_null (strstr (stored, "链"));
+
+    //  Rolled back: as it was, byte for byte
+    assert_int_equal (kj_db_begin (fx.db), 0);
+    assert_int_equal (kj_db_run (fx.db,
+                                 "DELETE FROM figures WHERE code = $1", 1,
+                                 params),
+                      3);
+    assert_int_equal (kj_db_run (fx.db,
+                                 "INSERT INTO award (code, name, level, year, "
+                                 "rank) VALUES ($1, '撤销', 'city', 2020, '')",
+                                 1, params),
+                      1);
+    kj_db_rollback (fx.db);
+    char *after = s_stored (&fx, code);
+    assert_string_equal (after, stored);
+    free (after);
+    free (stored);
+    s_stored_fresh (&fx, "a transaction rolled back");
+
+    //  A row stored in another format is read live, never stale
+    assert_int_equal (kj_db_run (fx.db,
+                                 "UPDATE enterprise SET parts = '[]', "
+                                 "parts_format = 0 WHERE code = $1",
+                                 1, params),
+                      1);
+    s_all_same (&fx, 101);
+    rfx_stop (&fx);
+}
+
 int
 main (void)
 {
     kj_log_init ("test_registry_read", "warn");
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_one_statement_same_bytes),
+        cmocka_unit_test (test_stored_after_every_write),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
