@@ -67,6 +67,14 @@ int
                              registry_bulk_tick_fn *tick, void *arg,
                              int64_t *rows);
 
+//  An enterprise's parts and compact export cells refreshed, as the
+//  SET of an UPDATE enterprise e (014_enterprise_parts.sql)
+#define REGISTRY_BULK_STORE_PARTS                                              \
+    "parts = enterprise_parts (e.code), "                                     \
+    "facts_parts = enterprise_facts_parts (e.code), "                         \
+    "facts_years = enterprise_facts_years (e.code), "                         \
+    "parts_format = enterprise_parts_format ()"
+
 //  Per-row refresh of the enterprises' parts off (bulk) or on again
 int
     registry_bulk_store_parts (kj_db_t *db, bool bulk);

@@ -387,8 +387,8 @@ registry_bulk_store_restage (kj_db_t *db, const registry_bulk_import_t *import,
         || registry_bulk_store_parts (db, false)
         || registry_bulk_store_raw (
             db, "restage",
-            "UPDATE enterprise e SET parts = enterprise_parts (e.code), "
-            "parts_format = enterprise_parts_format () FROM bulk_restage r "
+            "UPDATE enterprise e SET " REGISTRY_BULK_STORE_PARTS " "
+            "FROM bulk_restage r "
             "WHERE e.code = r.code AND r.year IS NOT NULL",
             0, NULL, tick, tick_arg, NULL)
         || registry_bulk_store_raw (db, "restage",

@@ -143,9 +143,48 @@ s_thread_cpu_us (void)
     return (uint64_t) now.tv_sec * 1000000 + (uint64_t) now.tv_nsec / 1000;
 }
 
+//  The read of session 22, before the parts were stored (014): one
+//  statement over the enterprise and its seven part tables, each part a
+//  correlated json_agg. Run raw (prepared, the result not parsed): its
+//  CPU in PostgreSQL against the read of the stored parts.
+static const char s_read_of_8_tables [] =
+    "SELECT e.code, e.name, e.region, e.industry, coalesce (to_char "
+    "(e.founded_on, 'YYYY-MM-DD'), ''), e.size_class, e.status, e.stage, "
+    "e.stage_computed, e.stage_rule, e.stage_reason, e.stage_version, "
+    "e.stage_review, e.stage_override, e.stage_override_reason, coalesce "
+    "((extract (epoch FROM e.stage_at) * 1000000)::bigint, 0), "
+    "e.listing_tutoring, e.board_standard, e.chain_leader, e.dishonest, "
+    "e.abnormal, e.tax_grade, e.invention_patents, e.class2_ip, "
+    "e.pledged_ip, e.version, (extract (epoch FROM e.created_at) * "
+    "1000000)::bigint, (extract (epoch FROM e.updated_at) * "
+    "1000000)::bigint, json_build_array ((SELECT json_agg "
+    "(json_build_array (year, revenue_fen, rnd_fen, net_profit_fen, "
+    "total_assets_fen, operating_cash_flow_fen, high_tech_revenue_fen, "
+    "total_cost_fen, staff, tech_staff, array_to_string (not_reported, "
+    "',')) ORDER BY year) FROM figures p WHERE p.code = e.code), (SELECT "
+    "json_agg (json_build_array (kind, level, certificate, coalesce "
+    "(to_char (granted_on, 'YYYY-MM-DD'), ''), to_char (expires_on, "
+    "'YYYY-MM-DD'), expires_on < current_date) ORDER BY kind) FROM "
+    "qualification p WHERE p.code = e.code), (SELECT json_agg "
+    "(json_build_array (name, level, year, rank) ORDER BY id) FROM award "
+    "p WHERE p.code = e.code), (SELECT json_agg (json_build_array (round, "
+    "amount_fen, to_char (closed_on, 'YYYY-MM-DD'), investors) ORDER BY "
+    "closed_on, id) FROM equity_round p WHERE p.code = e.code), (SELECT "
+    "json_agg (json_build_array (lender, amount_fen, to_char (drawn_on, "
+    "'YYYY-MM-DD'), coalesce (to_char (matures_on, 'YYYY-MM-DD'), ''), "
+    "outstanding) ORDER BY drawn_on, id) FROM loan p WHERE p.code = "
+    "e.code), (SELECT json_agg (json_build_array (leader_code, chain) "
+    "ORDER BY leader_code) FROM chain_link p WHERE p.code = e.code), "
+    "(SELECT json_agg (json_build_array (year, tech_staff_bp, "
+    "rnd_sales_bp, rnd_cost_bp, tech_staff_score, rnd_sales_score, "
+    "rnd_cost_score, rnd_score, ip_score, total, eligible, reason, "
+    "reasons) ORDER BY code) FROM techsme_score p WHERE p.code = e.code)) "
+    "FROM enterprise e WHERE e.code = $1";
+
 //  GetEnterprise's read (registry_store_enterprise_load), here in this
-//  process on its own connection: one statement (now) against one
-//  statement per part (before), alternated in rounds of 1,000 reads of
+//  process on its own connection: the parts stored in the row (now)
+//  against one statement per part (the reference) and the one statement
+//  over 8 tables of session 22, alternated in rounds of 1,000 reads of
 //  the same codes; CPU per read of this thread and of its backend, and
 //  the wall time's median over the rounds.
 static void
@@ -154,11 +193,18 @@ s_read_alternated (rfx_t *fx, char (*codes) [19], size_t n_codes)
     PGresult *res = kj_db_exec (fx->db, "SELECT pg_backend_pid ()", 0, NULL);
     pid_t backend = (pid_t) atoi (PQgetvalue (res, 0, 0));
     PQclear (res);
-    enum { ROUNDS = 10, READS = 1000 };
-    uint64_t own [2] = { 0 }, db [2] = { 0 };
-    kj_hist_t *wall [2] = { kj_hist_new (), kj_hist_new () };
-    for (int round = 0; round < 2 * ROUNDS + 2; round++) {
-        int each = round % 2;
+    PGconn *conn = kj_db_conn (fx->db);
+    res = PQprepare (conn, "bench_read_8", s_read_of_8_tables, 1, NULL);
+    if (PQresultStatus (res) != PGRES_COMMAND_OK) {
+        fprintf (stderr, "bench_registry: prepare: %s", PQerrorMessage (conn));
+        exit (1);
+    }
+    PQclear (res);
+    enum { ROUNDS = 10, READS = 1000, WAYS = 3 };
+    uint64_t own [WAYS] = { 0 }, db [WAYS] = { 0 };
+    kj_hist_t *wall [WAYS] = { kj_hist_new (), kj_hist_new (), kj_hist_new () };
+    for (int round = 0; round < WAYS * (ROUNDS + 1); round++) {
+        int each = round % WAYS;
         uint64_t state = 88172645463325252ULL + (uint64_t) (round / 2);
         uint64_t own_at = s_thread_cpu_us (),
                  db_at = s_backend_cpu_us (backend);
@@ -168,6 +214,18 @@ s_read_alternated (rfx_t *fx, char (*codes) [19], size_t n_codes)
             state ^= state >> 7;
             state ^= state << 17;
             const char *code = codes [state % n_codes];
+            if (each == 2) {
+                res = PQexecPrepared (conn, "bench_read_8", 1, &code, NULL,
+                                      NULL, 0);
+                if (PQresultStatus (res) != PGRES_TUPLES_OK
+                    || PQntuples (res) != 1) {
+                    fprintf (stderr, "bench_registry: read %s: %s\n", code,
+                             PQerrorMessage (conn));
+                    exit (1);
+                }
+                PQclear (res);
+                continue;
+            }
             Kj__Enterprise *e = NULL;
             int rc = each ? registry_store_enterprise_load_each (fx->db, code,
                                                                  rfx_mem (), &e)
@@ -180,8 +238,8 @@ s_read_alternated (rfx_t *fx, char (*codes) [19], size_t n_codes)
                 exit (1);
             }
         }
-        //  The first pair warms the statements up
-        if (round >= 2) {
+        //  The first of each way warms its statements up
+        if (round >= WAYS) {
             own [each] += s_thread_cpu_us () - own_at;
             db [each] += s_backend_cpu_us (backend) - db_at;
             kj_hist_record (wall [each],
@@ -189,16 +247,17 @@ s_read_alternated (rfx_t *fx, char (*codes) [19], size_t n_codes)
         }
     }
     static const char *labels [] = {
-        "read whole, one statement (now)",
-        "read, one statement per part (before)",
+        "read whole, parts stored in the row (now)",
+        "read, one statement per part (reference)",
+        "one statement over 8 tables (s22; raw, no parse)",
     };
-    for (int each = 0; each < 2; each++)
+    for (int each = 0; each < WAYS; each++)
         printf ("  %-50s %6.1f us  %6.1f us  %6" PRIu64 " us\n", labels [each],
                 (double) own [each] / (ROUNDS * READS),
                 (double) db [each] / (ROUNDS * READS),
                 kj_hist_percentile (wall [each], 500));
-    kj_hist_destroy (&wall [0]);
-    kj_hist_destroy (&wall [1]);
+    for (int each = 0; each < WAYS; each++)
+        kj_hist_destroy (&wall [each]);
 }
 
 //  --------------------------------------------------------------------------

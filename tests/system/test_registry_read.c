@@ -27,6 +27,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 #include "registry_fixture.h"
+#include "registry_bulk.pb-c.h"
 #include "registry_store.h"
 #include "cli.h"
 
@@ -130,10 +131,15 @@ s_stored_fresh (rfx_t *fx, const char *after)
 {
     PGresult *res = kj_db_exec (
         fx->db,
-        "SELECT code, parts_format, parts::text, enterprise_parts (code)::text "
+        "SELECT code, parts_format, parts::text || ' ' || facts_parts || ' ' "
+        "|| coalesce (facts_years, ''), enterprise_parts (code)::text || ' ' "
+        "|| enterprise_facts_parts (code) || ' ' "
+        "|| coalesce (enterprise_facts_years (code), '') "
         "FROM enterprise WHERE parts_format IS DISTINCT FROM "
         "enterprise_parts_format () OR parts::text IS DISTINCT FROM "
-        "enterprise_parts (code)::text ORDER BY code LIMIT 1",
+        "enterprise_parts (code)::text OR facts_parts IS DISTINCT FROM "
+        "enterprise_facts_parts (code) OR facts_years IS DISTINCT FROM "
+        "enterprise_facts_years (code) ORDER BY code LIMIT 1",
         0, NULL);
     assert_non_null (res);
     if (PQntuples (res) == 1)
@@ -188,6 +194,133 @@ s_all_same (rfx_t *fx, int expected)
     PQclear (res);
 }
 
+//  The compact export of session 22 (with_figures_of), computed from the
+//  tables each page: the reference its stored form must give byte for
+//  byte ($1 after, $2 region, $3 stage, $4 limit, $5 the year)
+static const char s_facts_of_tables [] =
+    "WITH e AS MATERIALIZED (SELECT code, region, status, stage, "
+    "dishonest, abnormal, tax_grade, invention_patents FROM enterprise "
+    "WHERE code > $1 AND ($2 = '' OR region = $2) AND ($3 = '' OR stage = "
+    "$3) ORDER BY code LIMIT $4), span AS (SELECT min (code) AS lo, max "
+    "(code) AS hi FROM e), q AS (SELECT q.code, string_agg (q.kind || ':' "
+    "|| to_char (q.expires_on, 'YYYY-MM-DD'), '|' ORDER BY q.kind) AS "
+    "kinds FROM qualification q WHERE q.code BETWEEN (SELECT lo FROM "
+    "span) AND (SELECT hi FROM span) GROUP BY q.code), r AS (SELECT "
+    "DISTINCT ON (x.code) x.code, x.amount_fen FROM equity_round x WHERE "
+    "x.code BETWEEN (SELECT lo FROM span) AND (SELECT hi FROM span) ORDER "
+    "BY x.code, array_position (ARRAY['seed', 'angel', 'a', 'b', "
+    "'c_plus', 'pre_ipo'], x.round) DESC, x.closed_on DESC), f AS (SELECT "
+    "* FROM figures WHERE code BETWEEN (SELECT lo FROM span) AND (SELECT "
+    "hi FROM span) AND year IN ($5::int, $5::int - 1)) SELECT e.code || "
+    "',' || e.region || ',' || e.status || ',' || coalesce (e.stage, '') "
+    "|| ',' || e.dishonest || ',' || e.abnormal || ',' || coalesce "
+    "(e.tax_grade, '') || ',' || e.invention_patents || ',' || coalesce "
+    "(r.amount_fen::text, '') || ',' || coalesce (q.kinds, '') || ',' || "
+    "coalesce (f0.year || ',' || CASE WHEN 'revenue' = ANY "
+    "(f0.not_reported) THEN '' ELSE f0.revenue_fen::text END || ',' || "
+    "CASE WHEN 'rnd' = ANY (f0.not_reported) THEN '' ELSE "
+    "f0.rnd_fen::text END || ',' || CASE WHEN 'net-profit' = ANY "
+    "(f0.not_reported) THEN '' ELSE f0.net_profit_fen::text END || ',' || "
+    "CASE WHEN 'assets' = ANY (f0.not_reported) THEN '' ELSE "
+    "f0.total_assets_fen::text END || ',' || CASE WHEN "
+    "'high-tech-revenue' = ANY (f0.not_reported) THEN '' ELSE "
+    "f0.high_tech_revenue_fen::text END || ',' || CASE WHEN 'cost' = ANY "
+    "(f0.not_reported) THEN '' ELSE f0.total_cost_fen::text END || ',' || "
+    "CASE WHEN 'staff' = ANY (f0.not_reported) THEN '' ELSE "
+    "f0.staff::text END || ',' || CASE WHEN 'tech-staff' = ANY "
+    "(f0.not_reported) THEN '' ELSE f0.tech_staff::text END, ',,,,,,,,') "
+    "|| ',' || coalesce (f1.year || ',' || CASE WHEN 'revenue' = ANY "
+    "(f1.not_reported) THEN '' ELSE f1.revenue_fen::text END || ',' || "
+    "CASE WHEN 'rnd' = ANY (f1.not_reported) THEN '' ELSE "
+    "f1.rnd_fen::text END || ',' || CASE WHEN 'net-profit' = ANY "
+    "(f1.not_reported) THEN '' ELSE f1.net_profit_fen::text END || ',' || "
+    "CASE WHEN 'assets' = ANY (f1.not_reported) THEN '' ELSE "
+    "f1.total_assets_fen::text END || ',' || CASE WHEN "
+    "'high-tech-revenue' = ANY (f1.not_reported) THEN '' ELSE "
+    "f1.high_tech_revenue_fen::text END || ',' || CASE WHEN 'cost' = ANY "
+    "(f1.not_reported) THEN '' ELSE f1.total_cost_fen::text END || ',' || "
+    "CASE WHEN 'staff' = ANY (f1.not_reported) THEN '' ELSE "
+    "f1.staff::text END || ',' || CASE WHEN 'tech-staff' = ANY "
+    "(f1.not_reported) THEN '' ELSE f1.tech_staff::text END, ',,,,,,,,'), "
+    "e.code FROM e LEFT JOIN q ON q.code = e.code LEFT JOIN r ON r.code = "
+    "e.code LEFT JOIN f f0 ON f0.code = e.code AND f0.year = $5::int LEFT "
+    "JOIN f f1 ON f1.code = e.code AND f1.year = $5::int - 1 ORDER BY "
+    "e.code";
+
+//  The whole compact export for year over the broker, pages of 7, against
+//  the reference in one page; returns the rows.
+static int
+s_export_same (rfx_t *fx, int year)
+{
+    char text [16];
+    snprintf (text, sizeof text, "%d", year);
+    const char *params [] = { "", "", "", "100000", text };
+    PGresult *res = kj_db_exec (fx->db, s_facts_of_tables, 5, params);
+    assert_non_null (res);
+    size_t size = 0;
+    for (int row = 0; row < PQntuples (res); row++)
+        size += (size_t) PQgetlength (res, row, 0) + 1;
+    char *expected = (char *) malloc (size + 1);
+    size = 0;
+    for (int row = 0; row < PQntuples (res); row++) {
+        memcpy (expected + size, PQgetvalue (res, row, 0),
+                (size_t) PQgetlength (res, row, 0));
+        size += (size_t) PQgetlength (res, row, 0);
+        expected [size++] = '\n';
+    }
+    expected [size] = 0;
+    int rows = PQntuples (res);
+    PQclear (res);
+
+    char *got = (char *) malloc (size + 1);
+    size_t at = 0;
+    char after [64] = "";
+    kj_call_opts_t opts = { .timeout_ms = 20000 };
+    do {
+        Kj__BulkExportRequest request = KJ__BULK_EXPORT_REQUEST__INIT;
+        request.kind = KJ__BULK_KIND__BULK_ENTERPRISES;
+        request.with_figures_of = year;
+        request.after = after;
+        request.limit = 7;
+        Kj__BulkExportReply *reply = NULL;
+        kj_status_t status;
+        int rc = kj_client_call (fx->client, "registry.bulk", "Export",
+                                 &request.base,
+                                 &kj__bulk_export_reply__descriptor,
+                                 (ProtobufCMessage **) &reply, &status, &opts);
+        if (rc)
+            fail_msg ("export: %s %s", kj_code_name (rc), status.message);
+        //  The first page starts with the header
+        const uint8_t *data = reply->data.data;
+        size_t length = reply->data.len;
+        if (!*after) {
+            const uint8_t *line = memchr (data, '\n', length);
+            assert_non_null (line);
+            length -= (size_t) (line + 1 - data);
+            data = line + 1;
+        }
+        if (at + length > size)
+            fail_msg ("export of %d: more than %zu bytes", year, size);
+        memcpy (got + at, data, length);
+        at += length;
+        snprintf (after, sizeof after, "%s", reply->next ? reply->next : "");
+        kj__bulk_export_reply__free_unpacked (reply, NULL);
+    } while (*after);
+    got [at] = 0;
+    if (at != size || memcmp (got, expected, size)) {
+        size_t i = 0;
+        while (i < at && i < size && got [i] == expected [i])
+            i++;
+        size_t from = i > 200 ? i - 200 : 0;
+        fail_msg ("export of %d differs at byte %zu: stored ...%.300s "
+                  "against ...%.300s",
+                  year, i, got + from, expected + from);
+    }
+    free (got);
+    free (expected);
+    return rows;
+}
+
 //  A write over the broker that must succeed
 static void
 s_write (rfx_t *fx, const char *method, const ProtobufCMessage *request)
@@ -222,6 +355,12 @@ test_one_statement_same_bytes (void **state)
     s_stored_fresh (&fx, "demo load (import, restage)");
     s_hand_made (&fx);
     s_stored_fresh (&fx, "SQL by hand");
+    //  The compact export, of a year with figures, the year of the figures
+    //  not reported (2019), and a year with none
+    int year = rfx_year (&fx) - 1;
+    assert_int_equal (s_export_same (&fx, year), 402);
+    assert_int_equal (s_export_same (&fx, 2019), 402);
+    assert_int_equal (s_export_same (&fx, 1990), 402);
 
     PGresult *res = kj_db_exec (fx.db,
                                 "SELECT code, (SELECT count (*) FROM figures f "
@@ -477,6 +616,7 @@ test_stored_after_every_write (void **state)
                                  1, params),
                       1);
     s_all_same (&fx, 101);
+    assert_int_equal (s_export_same (&fx, year), 101);
     rfx_stop (&fx);
 }
 

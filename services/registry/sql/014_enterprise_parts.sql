@@ -55,6 +55,35 @@ $f$;
 CREATE FUNCTION enterprise_parts_format () RETURNS integer
 LANGUAGE sql IMMUTABLE AS $f$ SELECT 1 $f$;
 
+--  The compact export (with_figures_of, registry_bulk_store_export.c) from
+--  what is stored too: the enterprise's own cells as a generated column
+--  of its row (enterprise.facts), a year's nine cells as one of the
+--  figures row (figures.facts: a figure not reported an empty cell), and
+--  from the tables beside, kept with the parts: the amount of the latest
+--  round and the qualifications ("kind:expires|..." in the order of
+--  kind), then every year's cells, "year,...;year,..." in year order.
+CREATE FUNCTION enterprise_facts_parts (c text) RETURNS text
+LANGUAGE plpgsql STABLE SET search_path FROM CURRENT AS $f$
+BEGIN
+    RETURN coalesce ((SELECT x.amount_fen::text FROM equity_round x
+                      WHERE x.code = c ORDER BY array_position (ARRAY['seed',
+                      'angel', 'a', 'b', 'c_plus', 'pre_ipo'], x.round) DESC,
+                      x.closed_on DESC LIMIT 1), '')
+        || ',' || coalesce ((SELECT string_agg (q.kind || ':'
+                             || to_char (q.expires_on, 'YYYY-MM-DD'), '|'
+                             ORDER BY q.kind)
+                             FROM qualification q WHERE q.code = c), '');
+END
+$f$;
+
+CREATE FUNCTION enterprise_facts_years (c text) RETURNS text
+LANGUAGE plpgsql STABLE SET search_path FROM CURRENT AS $f$
+BEGIN
+    RETURN (SELECT string_agg (f.facts, ';' ORDER BY f.year)
+            FROM figures f WHERE f.code = c);
+END
+$f$;
+
 --  Refreshes the parts of the enterprise whose part row changed, once per
 --  transaction: it runs deferred, at commit, after every write of the
 --  transaction, so the first run for an enterprise sees all of them.
@@ -72,11 +101,15 @@ BEGIN
         c := NEW.code;
     END IF;
     UPDATE enterprise SET parts = enterprise_parts (c),
+        facts_parts = enterprise_facts_parts (c),
+        facts_years = enterprise_facts_years (c),
         parts_format = enterprise_parts_format (),
         parts_xact = pg_current_xact_id ()
     WHERE code = c AND parts_xact IS DISTINCT FROM pg_current_xact_id ();
     IF TG_OP = 'UPDATE' AND OLD.code <> NEW.code THEN
         UPDATE enterprise SET parts = enterprise_parts (OLD.code),
+            facts_parts = enterprise_facts_parts (OLD.code),
+            facts_years = enterprise_facts_years (OLD.code),
             parts_format = enterprise_parts_format ()
         WHERE code = OLD.code;
     END IF;
@@ -84,12 +117,40 @@ BEGIN
 END
 $f$;
 
+ALTER TABLE figures ADD COLUMN facts text GENERATED ALWAYS AS (
+    year::text
+    || ',' || CASE WHEN 'revenue' = ANY (not_reported) THEN ''
+              ELSE revenue_fen::text END
+    || ',' || CASE WHEN 'rnd' = ANY (not_reported) THEN ''
+              ELSE rnd_fen::text END
+    || ',' || CASE WHEN 'net-profit' = ANY (not_reported) THEN ''
+              ELSE net_profit_fen::text END
+    || ',' || CASE WHEN 'assets' = ANY (not_reported) THEN ''
+              ELSE total_assets_fen::text END
+    || ',' || CASE WHEN 'high-tech-revenue' = ANY (not_reported) THEN ''
+              ELSE high_tech_revenue_fen::text END
+    || ',' || CASE WHEN 'cost' = ANY (not_reported) THEN ''
+              ELSE total_cost_fen::text END
+    || ',' || CASE WHEN 'staff' = ANY (not_reported) THEN ''
+              ELSE staff::text END
+    || ',' || CASE WHEN 'tech-staff' = ANY (not_reported) THEN ''
+              ELSE tech_staff::text END) STORED;
+
 ALTER TABLE enterprise
     ADD COLUMN parts json,
+    ADD COLUMN facts_parts text,
+    ADD COLUMN facts_years text,
     ADD COLUMN parts_format integer,
-    ADD COLUMN parts_xact xid8;
+    ADD COLUMN parts_xact xid8,
+    ADD COLUMN facts text GENERATED ALWAYS AS (
+        code || ',' || region || ',' || status || ',' || coalesce (stage, '')
+        || ',' || dishonest::text || ',' || abnormal::text
+        || ',' || coalesce (tax_grade, '')
+        || ',' || invention_patents::text) STORED;
 
 UPDATE enterprise SET parts = enterprise_parts (code),
+    facts_parts = enterprise_facts_parts (code),
+    facts_years = enterprise_facts_years (code),
     parts_format = enterprise_parts_format ();
 
 --  A new enterprise has no parts yet: the value enterprise_parts () gives
@@ -97,6 +158,7 @@ UPDATE enterprise SET parts = enterprise_parts (code),
 ALTER TABLE enterprise
     ALTER COLUMN parts SET DEFAULT
         '[null, null, null, null, null, null, null]'::json,
+    ALTER COLUMN facts_parts SET DEFAULT ',',
     ALTER COLUMN parts_format SET DEFAULT 1;
 
 CREATE CONSTRAINT TRIGGER figures_parts
