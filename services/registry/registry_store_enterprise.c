@@ -577,6 +577,12 @@ static const char s_whole_sql [] =
     "enterprise_parts_format () THEN e.parts ELSE enterprise_parts (e.code) "
     "END, " DAY ("current_date") " FROM enterprise e WHERE e.code = $1";
 
+//  The same inside a transaction: a write reads what it wrote, and the
+//  stored parts are refreshed only at its commit
+static const char s_whole_in_tx_sql [] =
+    "SELECT " ENTERPRISE_OWN_COLUMNS ", enterprise_parts (e.code), "
+    DAY ("current_date") " FROM enterprise e WHERE e.code = $1";
+
 //  The parts one statement each, in the order of s_parsers
 static const char *const s_part_sql [] = {
     PART_SQL (FIGURES_VALUES, "figures", FIGURES_ORDER),
@@ -597,8 +603,9 @@ registry_store_enterprise_load (kj_db_t *db, const char *code, bool parts,
 {
     const char *params [] = { code };
     PGresult *res = kj_db_exec (db,
-                                parts ? s_whole_sql
-                                      : "SELECT " ENTERPRISE_COLUMNS
+                                parts && kj_db_in_tx (db) ? s_whole_in_tx_sql
+                                : parts ? s_whole_sql
+                                        : "SELECT " ENTERPRISE_COLUMNS
                                         " FROM enterprise e WHERE e.code = $1",
                                 1, params);
     if (!res)

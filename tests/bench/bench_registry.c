@@ -30,6 +30,7 @@
 #include "kj_money.h"
 #include "kj_region.h"
 #include "registry_store.h"
+#include "registry_bulk_store.h"
 
 //  1,000,000; KEJIN_BENCH_ENTERPRISES=N runs a smaller library (a quick
 //  check of the bench itself, not a figure to report)
@@ -51,6 +52,7 @@ typedef struct {
     FILE *file;
     char (*codes) [19];  //  every 50th code, for look-ups
     size_t n_codes;
+    registry_csv_buf_t figures;  //  their figures, for the compact export
     uint64_t rows, bytes;
 } s_file_t;
 
@@ -58,6 +60,8 @@ static void
 s_row (const registry_csv_row_t *row, void *arg)
 {
     s_file_t *self = (s_file_t *) arg;
+    if (row->kind == REGISTRY_CSV_FIGURES)
+        registry_csv_format (NULL, row, &self->figures);
     if (row->kind != REGISTRY_CSV_ENTERPRISES)
         return;
     registry_csv_format (self->layout, row, &self->buf);
@@ -261,6 +265,141 @@ s_read_alternated (rfx_t *fx, char (*codes) [19], size_t n_codes)
 }
 
 //  --------------------------------------------------------------------------
+//  The compact export scoring reads (with_figures_of): the figures of the
+//  demo imported, qualifications and rounds added to some enterprises (in
+//  one statement, as an import does), then the whole library read in
+//  pages of 10,000, the page of today (cells stored at write time,
+//  registry_bulk_store_export here) alternated with the query of session
+//  22 over the tables (rfx_facts_of_tables, run as the registry ran it);
+//  CPU per firm here and in the backend. Returns 0 or -1.
+static int
+s_compact (rfx_t *fx, cli_t *cli, const char *figures, int year)
+{
+    char *argv [] = { "import", (char *) figures, "--quiet", NULL };
+    int64_t started = kj_mono_us ();
+    if (cli_bulk_import (cli, "figures", 3, argv) != CLI_OK) {
+        fprintf (stderr, "bench_registry: importing %s failed\n", figures);
+        return -1;
+    }
+    int64_t years = 0;
+    PGresult *res = kj_db_exec (fx->db, "SELECT count (*) FROM figures", 0,
+                                NULL);
+    years = atoll (PQgetvalue (res, 0, 0));
+    PQclear (res);
+    printf ("\n  %-50s %10.0f  %7.1f s\n",
+            "kejin figures import (rows/s), with its restage",
+            years / s_seconds (started), s_seconds (started));
+    if (kj_db_begin (fx->db)
+        || kj_db_run (fx->db, "SELECT set_config ('kejin.parts_bulk', 'on', "
+                              "true)", 0, NULL) < 0
+        || kj_db_run (fx->db,
+                      "INSERT INTO qualification (code, kind, expires_on) "
+                      "SELECT code, k, '2030-06-30' FROM enterprise, "
+                      "unnest (ARRAY['high_tech', 'tech_sme', 'srdi']) k "
+                      "WHERE hashtext (code || k) % 3 = 0",
+                      0, NULL) < 0
+        || kj_db_run (fx->db,
+                      "INSERT INTO equity_round (code, round, amount_fen, "
+                      "closed_on) SELECT code, 'a', 500000000, '2022-03-04' "
+                      "FROM enterprise WHERE hashtext (code) % 5 = 0",
+                      0, NULL) < 0
+        || kj_db_run (fx->db, "SELECT set_config ('kejin.parts_bulk', 'off', "
+                              "true)", 0, NULL) < 0
+        || kj_db_run (fx->db,
+                      "UPDATE enterprise e SET parts = enterprise_parts "
+                      "(e.code), facts_parts = enterprise_facts_parts "
+                      "(e.code), facts_years = enterprise_facts_years "
+                      "(e.code) WHERE EXISTS (SELECT 1 FROM qualification q "
+                      "WHERE q.code = e.code) OR EXISTS (SELECT 1 FROM "
+                      "equity_round r WHERE r.code = e.code)",
+                      0, NULL) < 0
+        || kj_db_commit (fx->db)) {
+        fprintf (stderr, "bench_registry: qualifications: %s\n",
+                 kj_db_error (fx->db));
+        return -1;
+    }
+    kj_db_run (fx->db, "VACUUM ANALYZE", 0, NULL);
+
+    res = kj_db_exec (fx->db, "SELECT pg_backend_pid ()", 0, NULL);
+    pid_t backend = (pid_t) atoi (PQgetvalue (res, 0, 0));
+    PQclear (res);
+    enum { ROUNDS = 3, PAGE = 10000 };
+    uint64_t own [2] = { 0 }, db [2] = { 0 }, firms [2] = { 0 };
+    char text [16];
+    snprintf (text, sizeof text, "%d", year);
+    registry_csv_buf_t out = { 0 };
+    for (int round = 0; round < 2 * (ROUNDS + 1); round++) {
+        int old = round % 2;
+        uint64_t own_at = s_thread_cpu_us (), db_at = s_backend_cpu_us (backend);
+        char after [64] = "";
+        uint64_t read = 0;
+        for (;;) {
+            uint32_t rows = 0;
+            char next [64] = "";
+            registry_csv_buf_reset (&out);
+            if (old) {
+                const char *params [] = { after, "", "", "10000", text };
+                res = kj_db_exec (fx->db, rfx_facts_of_tables, 5, params);
+                if (!res) {
+                    fprintf (stderr, "bench_registry: page: %s\n",
+                             kj_db_error (fx->db));
+                    return -1;
+                }
+                rows = (uint32_t) PQntuples (res);
+                for (uint32_t row = 0; row < rows; row++) {
+                    registry_csv_buf_append (&out,
+                                             PQgetvalue (res, (int) row, 0),
+                                             (size_t) PQgetlength (res,
+                                                                   (int) row,
+                                                                   0));
+                    registry_csv_buf_append (&out, "\n", 1);
+                }
+                if (rows == PAGE)
+                    snprintf (next, sizeof next, "%s",
+                              PQgetvalue (res, (int) rows - 1, 1));
+                PQclear (res);
+            }
+            else {
+                registry_bulk_export_t filter = { .after = after,
+                                                  .limit = PAGE,
+                                                  .with_figures_of = year };
+                if (registry_bulk_store_export (fx->db,
+                                                REGISTRY_CSV_ENTERPRISES,
+                                                &filter, &out, &rows, next,
+                                                sizeof next)) {
+                    fprintf (stderr, "bench_registry: export failed\n");
+                    return -1;
+                }
+            }
+            read += rows;
+            if (!*next)
+                break;
+            snprintf (after, sizeof after, "%s", next);
+        }
+        //  The first of each warms up
+        if (round >= 2) {
+            own [old] += s_thread_cpu_us () - own_at;
+            db [old] += s_backend_cpu_us (backend) - db_at;
+            firms [old] += read;
+        }
+    }
+    registry_csv_buf_free (&out);
+    printf ("\n  %-50s %9s  %9s\n",
+            "compact export, pages of 10,000, alternated", "CPU here",
+            "CPU PG");
+    static const char *labels [] = {
+        "cells stored at write time (now), per firm",
+        "query over the tables (s22), per firm",
+    };
+    for (int old = 0; old < 2; old++)
+        printf ("  %-50s %6.2f us  %6.2f us\n", labels [old],
+                (double) own [old] / (double) firms [old],
+                (double) db [old] / (double) firms [old]);
+    fflush (stdout);
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
 //  One product search of the bench: a region, a stage, an amount, a term
 //  and whether across the metro area, from a xorshift state.
 typedef struct {
@@ -426,6 +565,16 @@ main (int argc, char **argv)
     fwrite (file.buf.data, 1, file.buf.size, file.file);
     file.bytes += file.buf.size;
     fclose (file.file);
+    char figures [600];
+    snprintf (figures, sizeof figures, "%s/figures.csv", kj_test_tmpdir ());
+    FILE *out = fopen (figures, "w");
+    registry_csv_buf_t header = { 0 };
+    registry_csv_header (REGISTRY_CSV_FIGURES, &header);
+    fwrite (header.data, 1, header.size, out);
+    fwrite (file.figures.data, 1, file.figures.size, out);
+    fclose (out);
+    registry_csv_buf_free (&header);
+    registry_csv_buf_free (&file.figures);
     registry_csv_buf_free (&file.buf);
     registry_csv_destroy (&file.layout);
     const registry_demo_stats_t *stats = registry_demo_stats (demo);
@@ -749,9 +898,18 @@ main (int argc, char **argv)
                         / SEARCHES);
         fflush (stdout);
     }
-    printf ("\n");
     kj_hist_destroy (&hist);
+
+    cli_t facts = { .prog = "kejin",
+                    .broker = fx.broker.endpoint,
+                    .timeout_ms = 30000 };
+    int failed = s_compact (&fx, &facts, figures, config.today.year - 1);
+    kj_client_destroy (&facts.client);
+    printf ("\n");
+    if (failed)
+        return 1;
     free (file.codes);
+    unlink (figures);
     unlink (path);
     unlink (products [0]);
     unlink (products [1]);

@@ -194,58 +194,6 @@ s_all_same (rfx_t *fx, int expected)
     PQclear (res);
 }
 
-//  The compact export of session 22 (with_figures_of), computed from the
-//  tables each page: the reference its stored form must give byte for
-//  byte ($1 after, $2 region, $3 stage, $4 limit, $5 the year)
-static const char s_facts_of_tables [] =
-    "WITH e AS MATERIALIZED (SELECT code, region, status, stage, "
-    "dishonest, abnormal, tax_grade, invention_patents FROM enterprise "
-    "WHERE code > $1 AND ($2 = '' OR region = $2) AND ($3 = '' OR stage = "
-    "$3) ORDER BY code LIMIT $4), span AS (SELECT min (code) AS lo, max "
-    "(code) AS hi FROM e), q AS (SELECT q.code, string_agg (q.kind || ':' "
-    "|| to_char (q.expires_on, 'YYYY-MM-DD'), '|' ORDER BY q.kind) AS "
-    "kinds FROM qualification q WHERE q.code BETWEEN (SELECT lo FROM "
-    "span) AND (SELECT hi FROM span) GROUP BY q.code), r AS (SELECT "
-    "DISTINCT ON (x.code) x.code, x.amount_fen FROM equity_round x WHERE "
-    "x.code BETWEEN (SELECT lo FROM span) AND (SELECT hi FROM span) ORDER "
-    "BY x.code, array_position (ARRAY['seed', 'angel', 'a', 'b', "
-    "'c_plus', 'pre_ipo'], x.round) DESC, x.closed_on DESC), f AS (SELECT "
-    "* FROM figures WHERE code BETWEEN (SELECT lo FROM span) AND (SELECT "
-    "hi FROM span) AND year IN ($5::int, $5::int - 1)) SELECT e.code || "
-    "',' || e.region || ',' || e.status || ',' || coalesce (e.stage, '') "
-    "|| ',' || e.dishonest || ',' || e.abnormal || ',' || coalesce "
-    "(e.tax_grade, '') || ',' || e.invention_patents || ',' || coalesce "
-    "(r.amount_fen::text, '') || ',' || coalesce (q.kinds, '') || ',' || "
-    "coalesce (f0.year || ',' || CASE WHEN 'revenue' = ANY "
-    "(f0.not_reported) THEN '' ELSE f0.revenue_fen::text END || ',' || "
-    "CASE WHEN 'rnd' = ANY (f0.not_reported) THEN '' ELSE "
-    "f0.rnd_fen::text END || ',' || CASE WHEN 'net-profit' = ANY "
-    "(f0.not_reported) THEN '' ELSE f0.net_profit_fen::text END || ',' || "
-    "CASE WHEN 'assets' = ANY (f0.not_reported) THEN '' ELSE "
-    "f0.total_assets_fen::text END || ',' || CASE WHEN "
-    "'high-tech-revenue' = ANY (f0.not_reported) THEN '' ELSE "
-    "f0.high_tech_revenue_fen::text END || ',' || CASE WHEN 'cost' = ANY "
-    "(f0.not_reported) THEN '' ELSE f0.total_cost_fen::text END || ',' || "
-    "CASE WHEN 'staff' = ANY (f0.not_reported) THEN '' ELSE "
-    "f0.staff::text END || ',' || CASE WHEN 'tech-staff' = ANY "
-    "(f0.not_reported) THEN '' ELSE f0.tech_staff::text END, ',,,,,,,,') "
-    "|| ',' || coalesce (f1.year || ',' || CASE WHEN 'revenue' = ANY "
-    "(f1.not_reported) THEN '' ELSE f1.revenue_fen::text END || ',' || "
-    "CASE WHEN 'rnd' = ANY (f1.not_reported) THEN '' ELSE "
-    "f1.rnd_fen::text END || ',' || CASE WHEN 'net-profit' = ANY "
-    "(f1.not_reported) THEN '' ELSE f1.net_profit_fen::text END || ',' || "
-    "CASE WHEN 'assets' = ANY (f1.not_reported) THEN '' ELSE "
-    "f1.total_assets_fen::text END || ',' || CASE WHEN "
-    "'high-tech-revenue' = ANY (f1.not_reported) THEN '' ELSE "
-    "f1.high_tech_revenue_fen::text END || ',' || CASE WHEN 'cost' = ANY "
-    "(f1.not_reported) THEN '' ELSE f1.total_cost_fen::text END || ',' || "
-    "CASE WHEN 'staff' = ANY (f1.not_reported) THEN '' ELSE "
-    "f1.staff::text END || ',' || CASE WHEN 'tech-staff' = ANY "
-    "(f1.not_reported) THEN '' ELSE f1.tech_staff::text END, ',,,,,,,,'), "
-    "e.code FROM e LEFT JOIN q ON q.code = e.code LEFT JOIN r ON r.code = "
-    "e.code LEFT JOIN f f0 ON f0.code = e.code AND f0.year = $5::int LEFT "
-    "JOIN f f1 ON f1.code = e.code AND f1.year = $5::int - 1 ORDER BY "
-    "e.code";
 
 //  The whole compact export for year over the broker, pages of 7, against
 //  the reference in one page; returns the rows.
@@ -255,7 +203,7 @@ s_export_same (rfx_t *fx, int year)
     char text [16];
     snprintf (text, sizeof text, "%d", year);
     const char *params [] = { "", "", "", "100000", text };
-    PGresult *res = kj_db_exec (fx->db, s_facts_of_tables, 5, params);
+    PGresult *res = kj_db_exec (fx->db, rfx_facts_of_tables, 5, params);
     assert_non_null (res);
     size_t size = 0;
     for (int row = 0; row < PQntuples (res); row++)
@@ -321,9 +269,22 @@ s_export_same (rfx_t *fx, int year)
     return rows;
 }
 
-//  A write over the broker that must succeed
+//  An enterprise as packed bytes (the caller frees data).
+static ProtobufCBinaryData
+s_pack (const Kj__Enterprise *e)
+{
+    ProtobufCBinaryData data = { kj__enterprise__get_packed_size (e), NULL };
+    data.data = (uint8_t *) malloc (data.len + 1);
+    kj__enterprise__pack (e, data.data);
+    return data;
+}
+
+//  A write over the broker that must succeed: its reply (read inside the
+//  write, before the stored parts are refreshed at its commit) is what
+//  GetEnterprise reads after, and the stored parts are fresh
 static void
-s_write (rfx_t *fx, const char *method, const ProtobufCMessage *request)
+s_write (rfx_t *fx, const char *method, const ProtobufCMessage *request,
+         const char *code)
 {
     Kj__EnterpriseReply *reply = NULL;
     kj_status_t status;
@@ -331,7 +292,19 @@ s_write (rfx_t *fx, const char *method, const ProtobufCMessage *request)
                        &reply, &status, NULL, false);
     if (rc)
         fail_msg ("%s: %s %s", method, kj_code_name (rc), status.message);
+    //  A stage moved by the write: the reply says when by the registry's
+    //  clock, the row by the database's now (), a few ms apart
+    reply->enterprise->stage->changed_at_us = 0;
+    ProtobufCBinaryData written = s_pack (reply->enterprise);
     kj__enterprise_reply__free_unpacked (reply, NULL);
+    Kj__Enterprise *got = rfx_get (fx, code, &reply);
+    got->stage->changed_at_us = 0;
+    ProtobufCBinaryData read = s_pack (got);
+    kj__enterprise_reply__free_unpacked (reply, NULL);
+    s_same (method, "the write's reply against GetEnterprise after", written,
+            read);
+    free (written.data);
+    free (read.data);
     s_stored_fresh (fx, method);
 }
 
@@ -499,7 +472,7 @@ test_stored_after_every_write (void **state)
     figures.code = code;
     figures.figures = list;
     figures.n_figures = 3;
-    s_write (&fx, "SetFigures", &figures.base);
+    s_write (&fx, "SetFigures", &figures.base, code);
 
     kj_status_t status;
     assert_int_equal (rfx_qualify (&fx, code,
@@ -540,7 +513,7 @@ test_stored_after_every_write (void **state)
     update.enterprise = &changes;
     update.update_mask = mask;
     update.n_update_mask = 4;
-    s_write (&fx, "UpdateEnterprise", &update.base);
+    s_write (&fx, "UpdateEnterprise", &update.base, code);
     char *before = s_stored (&fx, code);
     assert_non_null (strstr (before, "创新大赛"));
     assert_non_null (strstr (before, "银行"));
@@ -550,14 +523,14 @@ test_stored_after_every_write (void **state)
     override.code = code;
     override.stage = KJ__STAGE__STAGE_MATURE;
     override.reason = "test";
-    s_write (&fx, "OverrideStage", &override.base);
+    s_write (&fx, "OverrideStage", &override.base, code);
     Kj__RecomputeStageRequest recompute = KJ__RECOMPUTE_STAGE_REQUEST__INIT;
     recompute.code = code;
-    s_write (&fx, "RecomputeStage", &recompute.base);
+    s_write (&fx, "RecomputeStage", &recompute.base, code);
     Kj__TransitionRequest submit = KJ__TRANSITION_REQUEST__INIT;
     submit.code = code;
     submit.action = KJ__ENTRY_ACTION__ACTION_SUBMIT;
-    s_write (&fx, "Transition", &submit.base);
+    s_write (&fx, "Transition", &submit.base, code);
 
     //  Several writes of several parts in one transaction, a delete, and
     //  a savepoint rolled back
