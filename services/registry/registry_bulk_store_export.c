@@ -232,8 +232,13 @@ registry_bulk_store_export (kj_db_t *db, registry_csv_kind_t kind,
                 db,
                 //  One page of enterprises, then what each needs from the
                 //  tables beside it read as ranges of the same codes
-                //  (index range scans joined once, no query per row)
-                "WITH e AS MATERIALIZED (SELECT * FROM enterprise "
+                //  (index range scans joined once, no query per row); not
+                //  the columns stored for other readers (parts, facts)
+                "WITH e AS MATERIALIZED (SELECT code, name, region, "
+                "industry, founded_on, size_class, status, stage, "
+                "listing_tutoring, board_standard, chain_leader, dishonest, "
+                "abnormal, tax_grade, invention_patents, class2_ip, "
+                "pledged_ip FROM enterprise "
                 "WHERE code > $1 AND ($2 = '' OR region = $2) "
                 "AND ($3 = '' OR stage = $3) ORDER BY code LIMIT $4), "
                 "last AS (SELECT max (code) AS code FROM e), "
