@@ -315,14 +315,14 @@ static const char *s_insert_products =
 //  statement (the per-row refresh is off meanwhile: registry_bulk_store_parts)
 static const char *s_parts_of_enterprises =
     "UPDATE enterprise e SET " REGISTRY_BULK_STORE_PARTS " "
-    "FROM bulk_enterprise s "
-    "WHERE s.import_id = $1 AND e.code = s.code "
+    "FROM enterprise_read v, bulk_enterprise s "
+    "WHERE s.import_id = $1 AND e.code = s.code AND v.code = s.code "
     "AND (cardinality (s.qual_kinds) > 0 OR s.round IS NOT NULL)";
 
 static const char *s_parts_of_figures =
     "UPDATE enterprise e SET " REGISTRY_BULK_STORE_PARTS " "
-    "FROM (SELECT DISTINCT code "
-    "FROM bulk_figures WHERE import_id = $1) s WHERE e.code = s.code";
+    "FROM enterprise_read v, (SELECT DISTINCT code FROM bulk_figures "
+    "WHERE import_id = $1) s WHERE e.code = s.code AND v.code = s.code";
 
 //  A product may be listed only by a listed institution
 static const char *s_withdrawn_institutions =

@@ -67,13 +67,12 @@ int
                              registry_bulk_tick_fn *tick, void *arg,
                              int64_t *rows);
 
-//  An enterprise's parts and compact export cells refreshed, as the
-//  SET of an UPDATE enterprise e (014_enterprise_parts.sql)
+//  An enterprise's parts and compact export cells refreshed, as the SET
+//  of an UPDATE enterprise e ... FROM enterprise_read v ... WHERE
+//  v.code = e.code (014_enterprise_parts.sql)
 #define REGISTRY_BULK_STORE_PARTS                                              \
-    "parts = enterprise_parts (e.code), "                                     \
-    "facts_parts = enterprise_facts_parts (e.code), "                         \
-    "facts_years = enterprise_facts_years (e.code), "                         \
-    "parts_format = enterprise_parts_format ()"
+    "parts = v.parts, facts_parts = v.facts_parts, "                          \
+    "facts_years = v.facts_years, parts_format = enterprise_parts_format ()"
 
 //  Per-row refresh of the enterprises' parts off (bulk) or on again
 int

@@ -388,8 +388,8 @@ registry_bulk_store_restage (kj_db_t *db, const registry_bulk_import_t *import,
         || registry_bulk_store_raw (
             db, "restage",
             "UPDATE enterprise e SET " REGISTRY_BULK_STORE_PARTS " "
-            "FROM bulk_restage r "
-            "WHERE e.code = r.code AND r.year IS NOT NULL",
+            "FROM enterprise_read v, bulk_restage r "
+            "WHERE e.code = r.code AND v.code = r.code AND r.year IS NOT NULL",
             0, NULL, tick, tick_arg, NULL)
         || registry_bulk_store_raw (db, "restage",
                                     "SELECT 1 FROM bulk_restage WHERE moved", 0,

@@ -288,7 +288,7 @@ registry_store_enterprise_stage (kj_db_t *db, const char *code,
 //  Parts, read. A part's rows come either as the rows of its own
 //  statement (registry_store_enterprise_load_each, the reference) or as
 //  JSON, an array of rows each an array of values, stored in the
-//  enterprise's row at write time (enterprise_parts () of
+//  enterprise's row at write time (the view enterprise_read of
 //  014_enterprise_parts.sql, in the same values and order as the
 //  statements below). Each s_parse_* reads one part through s_text,
 //  s_int, s_bool and s_enum, which read either the same way: NULL is ""
@@ -536,7 +536,7 @@ static s_parser_fn *const s_parsers [] = {
 #define PARTS (int) (sizeof s_parsers / sizeof s_parsers [0])
 
 //  Each part's values, in the order its parser reads them, and its order,
-//  as enterprise_parts () stores them too (SQL built with the DAY macro: laid out by hand)
+//  as enterprise_read stores them too (SQL built with the DAY macro: laid out by hand)
 // clang-format off
 #define FIGURES_VALUES \
     "year, revenue_fen, rnd_fen, net_profit_fen, total_assets_fen, " \
@@ -580,8 +580,9 @@ static const char s_whole_sql [] =
 //  The same inside a transaction: a write reads what it wrote, and the
 //  stored parts are refreshed only at its commit
 static const char s_whole_in_tx_sql [] =
-    "SELECT " ENTERPRISE_OWN_COLUMNS ", enterprise_parts (e.code), "
-    DAY ("current_date") " FROM enterprise e WHERE e.code = $1";
+    "SELECT " ENTERPRISE_OWN_COLUMNS ", v.parts, " DAY ("current_date")
+    " FROM enterprise e, enterprise_read v WHERE e.code = $1 "
+    "AND v.code = $1";
 
 //  The parts one statement each, in the order of s_parsers
 static const char *const s_part_sql [] = {

@@ -188,9 +188,10 @@ static const char s_read_of_8_tables [] =
 //  GetEnterprise's read (registry_store_enterprise_load), here in this
 //  process on its own connection: the parts stored in the row (now)
 //  against one statement per part (the reference) and the one statement
-//  over 8 tables of session 22, alternated in rounds of 1,000 reads of
-//  the same codes; CPU per read of this thread and of its backend, and
-//  the wall time's median over the rounds.
+//  over 8 tables of session 22 and the bench's raw SELECT of the row (its
+//  statement prepared before on the same connection), alternated in
+//  rounds of 1,000 reads of the same codes; CPU per read of this thread
+//  and of its backend, and the wall time's median over the rounds.
 static void
 s_read_alternated (rfx_t *fx, char (*codes) [19], size_t n_codes)
 {
@@ -204,9 +205,10 @@ s_read_alternated (rfx_t *fx, char (*codes) [19], size_t n_codes)
         exit (1);
     }
     PQclear (res);
-    enum { ROUNDS = 10, READS = 1000, WAYS = 3 };
+    enum { ROUNDS = 10, READS = 1000, WAYS = 4 };
     uint64_t own [WAYS] = { 0 }, db [WAYS] = { 0 };
-    kj_hist_t *wall [WAYS] = { kj_hist_new (), kj_hist_new (), kj_hist_new () };
+    kj_hist_t *wall [WAYS] = { kj_hist_new (), kj_hist_new (), kj_hist_new (),
+                               kj_hist_new () };
     for (int round = 0; round < WAYS * (ROUNDS + 1); round++) {
         int each = round % WAYS;
         uint64_t state = 88172645463325252ULL + (uint64_t) (round / 2);
@@ -218,9 +220,10 @@ s_read_alternated (rfx_t *fx, char (*codes) [19], size_t n_codes)
             state ^= state >> 7;
             state ^= state << 17;
             const char *code = codes [state % n_codes];
-            if (each == 2) {
-                res = PQexecPrepared (conn, "bench_read_8", 1, &code, NULL,
-                                      NULL, 0);
+            if (each >= 2) {
+                res = PQexecPrepared (conn,
+                                      each == 2 ? "bench_read_8" : "bench_raw",
+                                      1, &code, NULL, NULL, 0);
                 if (PQresultStatus (res) != PGRES_TUPLES_OK
                     || PQntuples (res) != 1) {
                     fprintf (stderr, "bench_registry: read %s: %s\n", code,
@@ -254,6 +257,7 @@ s_read_alternated (rfx_t *fx, char (*codes) [19], size_t n_codes)
         "read whole, parts stored in the row (now)",
         "read, one statement per part (reference)",
         "one statement over 8 tables (s22; raw, no parse)",
+        "raw prepared libpq SELECT of the row (the floor)",
     };
     for (int each = 0; each < WAYS; each++)
         printf ("  %-50s %6.1f us  %6.1f us  %6" PRIu64 " us\n", labels [each],
@@ -312,10 +316,10 @@ s_compact (rfx_t *fx, cli_t *cli, const char *figures, int year)
     //  The refresh an import makes, timed: every enterprise
     started = kj_mono_us ();
     int refreshed = kj_db_run (fx->db,
-                               "UPDATE enterprise e SET parts = "
-                               "enterprise_parts (e.code), facts_parts = "
-                               "enterprise_facts_parts (e.code), facts_years "
-                               "= enterprise_facts_years (e.code)",
+                               "UPDATE enterprise e SET parts = v.parts, "
+                               "facts_parts = v.facts_parts, facts_years = "
+                               "v.facts_years FROM enterprise_read v "
+                               "WHERE v.code = e.code",
                                0, NULL);
     double took = s_seconds (started);
     if (refreshed < 0 || kj_db_commit (fx->db)) {
