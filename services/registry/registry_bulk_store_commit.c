@@ -319,11 +319,6 @@ static const char *s_parts_of_enterprises =
     "WHERE s.import_id = $1 AND e.code = s.code AND v.code = s.code "
     "AND (cardinality (s.qual_kinds) > 0 OR s.round IS NOT NULL)";
 
-static const char *s_parts_of_figures =
-    "UPDATE enterprise e SET " REGISTRY_BULK_STORE_PARTS " "
-    "FROM enterprise_read v, (SELECT DISTINCT code FROM bulk_figures "
-    "WHERE import_id = $1) s WHERE e.code = s.code AND v.code = s.code";
-
 //  A product may be listed only by a listed institution
 static const char *s_withdrawn_institutions =
     "SELECT 1 FROM bulk_product s JOIN institution i "
@@ -380,8 +375,11 @@ registry_bulk_store_insert (kj_db_t *db, const registry_bulk_import_t *import,
             nparams = 2;
             break;
         case REGISTRY_CSV_FIGURES:
+            //  Refreshed once, by the restage that follows in the same
+            //  transaction (registry_bulk_store_restage)
             steps [0] = s_insert_figures;
-            parts = s_parts_of_figures;
+            if (registry_bulk_store_parts (db, true))
+                return -1;
             break;
         case REGISTRY_CSV_INSTITUTIONS:
             steps [0] = s_insert_institutions;
