@@ -536,7 +536,8 @@ static s_parser_fn *const s_parsers [] = {
 #define PARTS (int) (sizeof s_parsers / sizeof s_parsers [0])
 
 //  Each part's values, in the order its parser reads them, and its order,
-//  as enterprise_read stores them too (SQL built with the DAY macro: laid out by hand)
+//  as enterprise_read stores them too (SQL built with the DAY macro: laid
+//  out by hand)
 // clang-format off
 #define FIGURES_VALUES \
     "year, revenue_fen, rnd_fen, net_profit_fen, total_assets_fen, " \
@@ -605,9 +606,10 @@ registry_store_enterprise_load (kj_db_t *db, const char *code, bool parts,
     const char *params [] = { code };
     PGresult *res = kj_db_exec (db,
                                 parts && kj_db_in_tx (db) ? s_whole_in_tx_sql
-                                : parts ? s_whole_sql
-                                        : "SELECT " ENTERPRISE_COLUMNS
-                                        " FROM enterprise e WHERE e.code = $1",
+                                : parts
+                                    ? s_whole_sql
+                                    : "SELECT " ENTERPRISE_COLUMNS
+                                      " FROM enterprise e WHERE e.code = $1",
                                 1, params);
     if (!res)
         return -1;

@@ -294,21 +294,29 @@ s_compact (rfx_t *fx, cli_t *cli, const char *figures, int year)
             "kejin figures import (rows/s), with its restage",
             years / s_seconds (started), s_seconds (started));
     if (kj_db_begin (fx->db)
-        || kj_db_run (fx->db, "SELECT set_config ('kejin.parts_bulk', 'on', "
-                              "true)", 0, NULL) < 0
+        || kj_db_run (fx->db,
+                      "SELECT set_config ('kejin.parts_bulk', 'on', "
+                      "true)",
+                      0, NULL)
+               < 0
         || kj_db_run (fx->db,
                       "INSERT INTO qualification (code, kind, expires_on) "
                       "SELECT code, k, '2030-06-30' FROM enterprise, "
                       "unnest (ARRAY['high_tech', 'tech_sme', 'srdi']) k "
                       "WHERE hashtext (code || k) % 3 = 0",
-                      0, NULL) < 0
+                      0, NULL)
+               < 0
         || kj_db_run (fx->db,
                       "INSERT INTO equity_round (code, round, amount_fen, "
                       "closed_on) SELECT code, 'a', 500000000, '2022-03-04' "
                       "FROM enterprise WHERE hashtext (code) % 5 = 0",
-                      0, NULL) < 0
-        || kj_db_run (fx->db, "SELECT set_config ('kejin.parts_bulk', 'off', "
-                              "true)", 0, NULL) < 0) {
+                      0, NULL)
+               < 0
+        || kj_db_run (fx->db,
+                      "SELECT set_config ('kejin.parts_bulk', 'off', "
+                      "true)",
+                      0, NULL)
+               < 0) {
         fprintf (stderr, "bench_registry: qualifications: %s\n",
                  kj_db_error (fx->db));
         return -1;
@@ -328,8 +336,8 @@ s_compact (rfx_t *fx, cli_t *cli, const char *figures, int year)
         return -1;
     }
     printf ("  %-50s %10.0f  %7.1f s  (%.0f us each)\n",
-            "refresh of the stored parts, set-based (rows/s)",
-            refreshed / took, took, took * 1e6 / refreshed);
+            "refresh of the stored parts, set-based (rows/s)", refreshed / took,
+            took, took * 1e6 / refreshed);
     kj_db_run (fx->db, "VACUUM ANALYZE", 0, NULL);
 
     res = kj_db_exec (fx->db, "SELECT pg_backend_pid ()", 0, NULL);
@@ -342,7 +350,8 @@ s_compact (rfx_t *fx, cli_t *cli, const char *figures, int year)
     registry_csv_buf_t out = { 0 };
     for (int round = 0; round < 2 * (ROUNDS + 1); round++) {
         int old = round % 2;
-        uint64_t own_at = s_thread_cpu_us (), db_at = s_backend_cpu_us (backend);
+        uint64_t own_at = s_thread_cpu_us ();
+        uint64_t db_at = s_backend_cpu_us (backend);
         char after [64] = "";
         uint64_t read = 0;
         for (;;) {

@@ -190,7 +190,8 @@ static inline void
 //  The compact export of session 22 (with_figures_of), computed from the
 //  tables each page: the reference the export of the cells stored at
 //  write time must give byte for byte (test_registry_read), and the
-//  before of bench_registry ($1 after, $2 region, $3 stage, $4 limit, $5 the year)
+//  before of bench_registry ($1 after, $2 region, $3 stage, $4 limit, $5
+//  the year)
 static const char rfx_facts_of_tables [] =
     "WITH e AS MATERIALIZED (SELECT code, region, status, stage, "
     "dishonest, abnormal, tax_grade, invention_patents FROM enterprise "

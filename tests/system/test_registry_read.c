@@ -49,7 +49,7 @@ s_run (rfx_t *fx, const char *sql)
 
 //  The rule set in force: the restage job leaves such rows alone (it
 //  would recompute the stage and tech-SME score made by hand)
-#define S_RULES_IN_FORCE \
+#define S_RULES_IN_FORCE                                                       \
     "(SELECT version FROM stage_rules ORDER BY first_used_at DESC LIMIT 1)"
 
 static void
@@ -201,7 +201,6 @@ s_all_same (rfx_t *fx, int expected)
     PQclear (res);
 }
 
-
 //  The whole compact export for year over the broker, pages of 7, against
 //  the reference in one page; returns the rows.
 static int
@@ -323,9 +322,10 @@ s_demo (rfx_t *fx, const char *count, const char *seed)
     cli_t cli = { .prog = "kejin",
                   .broker = fx->broker.endpoint,
                   .timeout_ms = 20000 };
-    char *argv [] = { "demo",         "load",        "--enterprises",
-                      (char *) count, "--seed",      (char *) seed,
-                      NULL };
+    char *argv [] = {
+        "demo",        "load", "--enterprises", (char *) count, "--seed",
+        (char *) seed, NULL
+    };
     assert_int_equal (cli_demo (&cli, 6, argv), CLI_OK);
     kj_client_destroy (&cli.client);
     s_stored_fresh (fx, "demo load (import, restage)");
@@ -457,7 +457,8 @@ test_stored_after_every_write (void **state)
 
     char code [19];
     rfx_code ("210100", 931, code);
-    Kj__EnterpriseReply *reply = rfx_register (&fx, code, "存储测试科技有限公司",
+    Kj__EnterpriseReply *reply = rfx_register (&fx, code,
+                                               "存储测试科技有限公司",
                                                "2015-03-04");
     kj__enterprise_reply__free_unpacked (reply, NULL);
     s_stored_fresh (&fx, "RegisterEnterprise");
@@ -554,12 +555,10 @@ test_stored_after_every_write (void **state)
                                  params),
                       1);
     assert_int_equal (kj_db_run (fx.db, "SAVEPOINT s", 0, NULL), 0);
-    assert_int_equal (kj_db_run (fx.db,
-                                 "DELETE FROM award WHERE code = $1", 1,
+    assert_int_equal (kj_db_run (fx.db, "DELETE FROM award WHERE code = $1", 1,
                                  params),
                       1);
-    assert_int_equal (kj_db_run (fx.db, "ROLLBACK TO SAVEPOINT s", 0, NULL),
-                      0);
+    assert_int_equal (kj_db_run (fx.db, "ROLLBACK TO SAVEPOINT s", 0, NULL), 0);
     assert_int_equal (kj_db_run (fx.db,
                                  "INSERT INTO chain_link (code, leader_code, "
                                  "chain) VALUES ($1, '91210100READ000009', "
@@ -575,9 +574,8 @@ test_stored_after_every_write (void **state)
 
     //  Rolled back: as it was, byte for byte
     assert_int_equal (kj_db_begin (fx.db), 0);
-    assert_int_equal (kj_db_run (fx.db,
-                                 "DELETE FROM figures WHERE code = $1", 1,
-                                 params),
+    assert_int_equal (kj_db_run (fx.db, "DELETE FROM figures WHERE code = $1",
+                                 1, params),
                       3);
     assert_int_equal (kj_db_run (fx.db,
                                  "INSERT INTO award (code, name, level, year, "
