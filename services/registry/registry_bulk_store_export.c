@@ -133,8 +133,9 @@ const char registry_bulk_store_facts_header [] =
 #define S_FACTS_CURRENT "parts_format = enterprise_parts_format ()"
 #define S_FACTS_QUERY(more) \
     "SELECT facts || ',' || CASE WHEN " S_FACTS_CURRENT " THEN facts_parts " \
-    "ELSE enterprise_facts_parts (code) END, CASE WHEN " S_FACTS_CURRENT \
-    " THEN facts_years ELSE enterprise_facts_years (code) END, code " \
+    "ELSE (enterprise_read_of (code)).facts_parts END, " \
+    "CASE WHEN " S_FACTS_CURRENT " THEN facts_years " \
+    "ELSE (enterprise_read_of (code)).facts_years END, code " \
     "FROM enterprise WHERE code > $1 " more "AND ($2 = '' OR region = $2) " \
     "AND ($3 = '' OR stage = $3) ORDER BY code LIMIT $4"
 // clang-format on

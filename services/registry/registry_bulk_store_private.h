@@ -71,7 +71,7 @@ int
 //  of an UPDATE enterprise e ... FROM enterprise_read v ... WHERE
 //  v.code = e.code (014_enterprise_parts.sql)
 #define REGISTRY_BULK_STORE_PARTS                                              \
-    "parts = v.parts, facts_parts = v.facts_parts, "                          \
+    "parts = v.parts, facts_parts = v.facts_parts, "                           \
     "facts_years = v.facts_years, parts_format = enterprise_parts_format ()"
 
 //  Per-row refresh of the enterprises' parts off (bulk) or on again

@@ -575,8 +575,9 @@ static s_parser_fn *const s_parsers [] = {
 //  qualifications' "expired"
 static const char s_whole_sql [] =
     "SELECT " ENTERPRISE_OWN_COLUMNS ", CASE WHEN e.parts_format = "
-    "enterprise_parts_format () THEN e.parts ELSE enterprise_parts (e.code) "
-    "END, " DAY ("current_date") " FROM enterprise e WHERE e.code = $1";
+    "enterprise_parts_format () THEN e.parts "
+    "ELSE (enterprise_read_of (e.code)).parts END, " DAY ("current_date")
+    " FROM enterprise e WHERE e.code = $1";
 
 //  The same inside a transaction: a write reads what it wrote, and the
 //  stored parts are refreshed only at its commit

@@ -172,6 +172,26 @@ s_stored (rfx_t *fx, const char *code)
     return text;
 }
 
+//  One enterprise: one read against the other, and against GetEnterprise
+static void
+s_code_same (rfx_t *fx, const char *code)
+{
+    ProtobufCBinaryData each = s_packed (fx, code, true);
+    ProtobufCBinaryData whole = s_packed (fx, code, false);
+    s_same (code, "stored against one per part", whole, each);
+    Kj__EnterpriseReply *reply = NULL;
+    Kj__Enterprise *got = rfx_get (fx, code, &reply);
+    ProtobufCBinaryData served = { kj__enterprise__get_packed_size (got),
+                                   NULL };
+    served.data = (uint8_t *) malloc (served.len + 1);
+    kj__enterprise__pack (got, served.data);
+    s_same (code, "GetEnterprise against one per part", served, each);
+    kj__enterprise_reply__free_unpacked (reply, NULL);
+    free (each.data);
+    free (whole.data);
+    free (served.data);
+}
+
 //  Every enterprise: one read against the other, and against GetEnterprise
 static void
 s_all_same (rfx_t *fx, int expected)
@@ -183,20 +203,7 @@ s_all_same (rfx_t *fx, int expected)
     assert_int_equal (PQntuples (res), expected);
     for (int row = 0; row < PQntuples (res); row++) {
         const char *code = PQgetvalue (res, row, 0);
-        ProtobufCBinaryData each = s_packed (fx, code, true);
-        ProtobufCBinaryData whole = s_packed (fx, code, false);
-        s_same (code, "stored against one per part", whole, each);
-        Kj__EnterpriseReply *reply = NULL;
-        Kj__Enterprise *got = rfx_get (fx, code, &reply);
-        ProtobufCBinaryData served = { kj__enterprise__get_packed_size (got),
-                                       NULL };
-        served.data = (uint8_t *) malloc (served.len + 1);
-        kj__enterprise__pack (got, served.data);
-        s_same (code, "GetEnterprise against one per part", served, each);
-        kj__enterprise_reply__free_unpacked (reply, NULL);
-        free (each.data);
-        free (whole.data);
-        free (served.data);
+        s_code_same (fx, code);
     }
     PQclear (res);
 }
@@ -365,20 +372,7 @@ test_one_statement_same_bytes (void **state)
         int years = atoi (PQgetvalue (res, row, 1));
         without_figures += years == 0;
         many_years += years >= 3;
-        ProtobufCBinaryData each = s_packed (&fx, code, true);
-        ProtobufCBinaryData whole = s_packed (&fx, code, false);
-        s_same (code, "one statement against one per part", whole, each);
-        Kj__EnterpriseReply *reply = NULL;
-        Kj__Enterprise *got = rfx_get (&fx, code, &reply);
-        ProtobufCBinaryData served = { kj__enterprise__get_packed_size (got),
-                                       NULL };
-        served.data = (uint8_t *) malloc (served.len + 1);
-        kj__enterprise__pack (got, served.data);
-        s_same (code, "GetEnterprise against one per part", served, each);
-        kj__enterprise_reply__free_unpacked (reply, NULL);
-        free (each.data);
-        free (whole.data);
-        free (served.data);
+        s_code_same (&fx, code);
     }
     PQclear (res);
     //  The cases the test is for were there

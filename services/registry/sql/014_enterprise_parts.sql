@@ -92,27 +92,16 @@ FROM enterprise e;
 CREATE FUNCTION enterprise_parts_format () RETURNS integer
 LANGUAGE sql IMMUTABLE AS $f$ SELECT 1 $f$;
 
---  One enterprise's values of the view, for a read that finds its row in
---  another format (a function: a subquery of the view in the read itself
---  would start the executor over eight tables at every read)
-CREATE FUNCTION enterprise_parts (c text) RETURNS json
+--  One enterprise's row of the view, for a read that finds its stored
+--  values in another format (a function: a subquery of the view in the
+--  read itself would start the executor over eight tables at every read)
+CREATE FUNCTION enterprise_read_of (c text) RETURNS enterprise_read
 LANGUAGE plpgsql STABLE SET search_path FROM CURRENT AS $f$
+DECLARE
+    r enterprise_read;
 BEGIN
-    RETURN (SELECT parts FROM enterprise_read WHERE code = c);
-END
-$f$;
-
-CREATE FUNCTION enterprise_facts_parts (c text) RETURNS text
-LANGUAGE plpgsql STABLE SET search_path FROM CURRENT AS $f$
-BEGIN
-    RETURN (SELECT facts_parts FROM enterprise_read WHERE code = c);
-END
-$f$;
-
-CREATE FUNCTION enterprise_facts_years (c text) RETURNS text
-LANGUAGE plpgsql STABLE SET search_path FROM CURRENT AS $f$
-BEGIN
-    RETURN (SELECT facts_years FROM enterprise_read WHERE code = c);
+    SELECT * INTO r FROM enterprise_read WHERE code = c;
+    RETURN r;
 END
 $f$;
 
