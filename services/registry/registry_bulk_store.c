@@ -113,6 +113,20 @@ registry_bulk_store_raw (kj_db_t *db, const char *what, const char *sql,
     return 0;
 }
 
+//  Whether the enterprises' parts are refreshed per row written, as
+//  014_enterprise_parts.sql's triggers do (on: not, for the rest of the
+//  transaction or savepoint; the caller refreshes the enterprises it wrote
+//  in one statement, then turns it off). 0 or -1.
+int
+registry_bulk_store_parts (kj_db_t *db, bool bulk)
+{
+    const char *params [] = { bulk ? "on" : "off" };
+    return registry_bulk_store_raw (db, "parts",
+                                    "SELECT set_config ('kejin.parts_bulk', "
+                                    "$1, true)",
+                                    1, params, NULL, NULL, NULL);
+}
+
 //  COPY buf into a table with `sql` (COPY ... FROM STDIN). 0 or -1.
 int
 registry_bulk_store_copy (kj_db_t *db, const char *what, const char *sql,

@@ -311,6 +311,14 @@ static const char *s_insert_products =
     "qualifications, any_qualifications, min_grade, regions, valid_from, "
     "valid_to, description FROM bulk_product WHERE import_id = $1";
 
+//  The enterprises whose parts the import wrote, refreshed in one
+//  statement (the per-row refresh is off meanwhile: registry_bulk_store_parts)
+static const char *s_parts_of_enterprises =
+    "UPDATE enterprise e SET " REGISTRY_BULK_STORE_PARTS " "
+    "FROM enterprise_read v, bulk_enterprise s "
+    "WHERE s.import_id = $1 AND e.code = s.code AND v.code = s.code "
+    "AND (cardinality (s.qual_kinds) > 0 OR s.round IS NOT NULL)";
+
 //  A product may be listed only by a listed institution
 static const char *s_withdrawn_institutions =
     "SELECT 1 FROM bulk_product s JOIN institution i "
@@ -356,16 +364,22 @@ registry_bulk_store_insert (kj_db_t *db, const registry_bulk_import_t *import,
                      : 0;
     }
     const char *steps [3] = { NULL, NULL, NULL };
+    const char *parts = NULL;
     int nparams = 1;
     switch (import->kind) {
         case REGISTRY_CSV_ENTERPRISES:
             steps [0] = s_insert_enterprises;
             steps [1] = s_insert_qualifications;
             steps [2] = s_insert_rounds;
+            parts = s_parts_of_enterprises;
             nparams = 2;
             break;
         case REGISTRY_CSV_FIGURES:
+            //  Refreshed once, by the restage that follows in the same
+            //  transaction (registry_bulk_store_restage)
             steps [0] = s_insert_figures;
+            if (registry_bulk_store_parts (db, true))
+                return -1;
             break;
         case REGISTRY_CSV_INSTITUTIONS:
             steps [0] = s_insert_institutions;
@@ -374,6 +388,8 @@ registry_bulk_store_insert (kj_db_t *db, const registry_bulk_import_t *import,
             steps [0] = s_insert_products;
             break;
     }
+    if (parts && registry_bulk_store_parts (db, true))
+        return -1;
     for (int step = 0; step < 3 && steps [step]; step++) {
         PGresult *res = registry_bulk_store_long (db, steps [step],
                                                   step == 0 ? nparams : 1,
@@ -405,6 +421,11 @@ registry_bulk_store_insert (kj_db_t *db, const registry_bulk_import_t *import,
         }
         PQclear (res);
     }
+    if (parts
+        && (registry_bulk_store_parts (db, false)
+            || registry_bulk_store_raw (db, "insert", parts, 1, params, tick,
+                                        arg, NULL)))
+        return -1;
     return registry_bulk_store_raw (db, "release",
                                     "RELEASE SAVEPOINT bulk_insert", 0, NULL,
                                     NULL, NULL, NULL)

@@ -1,6 +1,7 @@
 /*  =========================================================================
     registry_bulk_store_export - the export's pages of each kind, keyset
-    paged, and the compact export for scoring (with_figures_of)
+    paged, and the compact export for scoring (with_figures_of), read as
+    stored at write time
 
     Part of registry_bulk_store (registry_bulk_store.h).
     =========================================================================
@@ -109,8 +110,8 @@ s_split_enums (char *text, const ProtobufCEnumDescriptor *d, const char *prefix,
 }
 
 //  The compact enterprises export (with_figures_of): columns in the order
-//  of this header, each row made whole by the query, so that a page costs
-//  one index range read per table and a copy per row, no formatting here
+//  of this header, each row's cells stored at write time, so that a page
+//  costs one index range read and two copies per row
 const char registry_bulk_store_facts_header [] =
     "code,region,status,stage,dishonest,abnormal,tax_grade,"
     "invention_patents,round_amount_fen,qualifications,"
@@ -120,59 +121,44 @@ const char registry_bulk_store_facts_header [] =
     "prev_total_assets_fen,prev_high_tech_revenue_fen,prev_total_cost_fen,"
     "prev_staff,prev_tech_staff\n";
 
-//  A figure of year t in the compact export: its value, or '' when not
-//  reported; NULL (as the whole year) when the year has no row. SQL built
-//  with macros: laid out by hand
+//  The compact export's page: one keyset range of the enterprise table,
+//  every cell stored at write time (014_enterprise_parts.sql): the
+//  enterprise's own cells and what comes from the tables beside (latest
+//  round, qualifications), then every year's nine cells, "year,...;...",
+//  from which a row takes its two years here. Stored in another format:
+//  computed live (never stale). A year not on file is nine empty cells;
+//  a figure not reported an empty cell (unknown, not 0). SQL built with
+//  macros: laid out by hand
 // clang-format off
-#define S_FACTS_FIGURE(t, column, name) \
-    "CASE WHEN '" name "' = ANY (" t ".not_reported) THEN '' ELSE " \
-    t "." column "::text END"
-#define S_FACTS_YEAR(t) \
-    t ".year || ',' || " \
-    S_FACTS_FIGURE (t, "revenue_fen", "revenue") " || ',' || " \
-    S_FACTS_FIGURE (t, "rnd_fen", "rnd") " || ',' || " \
-    S_FACTS_FIGURE (t, "net_profit_fen", "net-profit") " || ',' || " \
-    S_FACTS_FIGURE (t, "total_assets_fen", "assets") " || ',' || " \
-    S_FACTS_FIGURE (t, "high_tech_revenue_fen", "high-tech-revenue") \
-    " || ',' || " \
-    S_FACTS_FIGURE (t, "total_cost_fen", "cost") " || ',' || " \
-    S_FACTS_FIGURE (t, "staff", "staff") " || ',' || " \
-    S_FACTS_FIGURE (t, "tech_staff", "tech-staff")
-//  The compact export's page query, with a condition on code more: each
-//  row whole, each year's figures as 9 columns or 9 empty ones, a figure
-//  not reported an empty cell (unknown, not 0)
+#define S_FACTS_CURRENT "parts_format = enterprise_parts_format ()"
 #define S_FACTS_QUERY(more) \
-    "WITH e AS MATERIALIZED (SELECT code, region, status, stage, " \
-    "dishonest, abnormal, tax_grade, invention_patents FROM enterprise " \
-    "WHERE code > $1 " more "AND ($2 = '' OR region = $2) " \
-    "AND ($3 = '' OR stage = $3) ORDER BY code LIMIT $4), " \
-    "span AS (SELECT min (code) AS lo, max (code) AS hi FROM e), " \
-    "q AS (SELECT q.code, string_agg (q.kind || ':' || " \
-    "to_char (q.expires_on, 'YYYY-MM-DD'), '|' ORDER BY q.kind) AS kinds " \
-    "FROM qualification q WHERE q.code BETWEEN (SELECT lo FROM span) " \
-    "AND (SELECT hi FROM span) GROUP BY q.code), " \
-    "r AS (SELECT DISTINCT ON (x.code) x.code, x.amount_fen " \
-    "FROM equity_round x WHERE x.code BETWEEN (SELECT lo FROM span) " \
-    "AND (SELECT hi FROM span) ORDER BY x.code, " \
-    "array_position (ARRAY['seed', 'angel', 'a', 'b', 'c_plus', " \
-    "'pre_ipo'], x.round) DESC, x.closed_on DESC), " \
-    "f AS (SELECT * FROM figures WHERE code BETWEEN (SELECT lo FROM " \
-    "span) AND (SELECT hi FROM span) " \
-    "AND year IN ($5::int, $5::int - 1)) " \
-    "SELECT e.code || ',' || e.region || ',' || e.status || ',' " \
-    "|| coalesce (e.stage, '') || ',' || e.dishonest || ',' " \
-    "|| e.abnormal || ',' || coalesce (e.tax_grade, '') || ',' " \
-    "|| e.invention_patents || ',' " \
-    "|| coalesce (r.amount_fen::text, '') || ',' " \
-    "|| coalesce (q.kinds, '') || ',' " \
-    "|| coalesce (" S_FACTS_YEAR ("f0") ", ',,,,,,,,') || ',' " \
-    "|| coalesce (" S_FACTS_YEAR ("f1") ", ',,,,,,,,'), e.code " \
-    "FROM e LEFT JOIN q ON q.code = e.code " \
-    "LEFT JOIN r ON r.code = e.code " \
-    "LEFT JOIN f f0 ON f0.code = e.code AND f0.year = $5::int " \
-    "LEFT JOIN f f1 ON f1.code = e.code AND f1.year = $5::int - 1 " \
-    "ORDER BY e.code"
+    "SELECT facts || ',' || CASE WHEN " S_FACTS_CURRENT " THEN facts_parts " \
+    "ELSE (enterprise_read_of (code)).facts_parts END, " \
+    "CASE WHEN " S_FACTS_CURRENT " THEN facts_years " \
+    "ELSE (enterprise_read_of (code)).facts_years END, code " \
+    "FROM enterprise WHERE code > $1 " more "AND ($2 = '' OR region = $2) " \
+    "AND ($3 = '' OR stage = $3) ORDER BY code LIMIT $4"
 // clang-format on
+
+//  Append year's nine cells from "year,...;year,..." (or nine empty ones)
+static void
+s_facts_year (registry_csv_buf_t *out, const char *years, int year)
+{
+    char prefix [16];
+    int size = snprintf (prefix, sizeof prefix, "%d,", year);
+    for (const char *at = years; *at;) {
+        const char *end = strchr (at, ';');
+        size_t length = end ? (size_t) (end - at) : strlen (at);
+        if (length > (size_t) size && memcmp (at, prefix, (size_t) size) == 0) {
+            registry_csv_buf_append (out, at, length);
+            return;
+        }
+        if (!end)
+            break;
+        at = end + 1;
+    }
+    registry_csv_buf_append (out, ",,,,,,,,", 8);
+}
 
 //  One page of the compact export; as registry_bulk_store_export
 static int
@@ -180,22 +166,19 @@ s_export_facts (kj_db_t *db, const registry_bulk_export_t *filter,
                 registry_csv_buf_t *out, uint32_t *rows, char *next,
                 size_t next_size)
 {
-    char limit [16], year [16];
+    char limit [16];
     snprintf (limit, sizeof limit, "%d", filter->limit);
-    snprintf (year, sizeof year, "%d", filter->with_figures_of);
     const char *params [] = { filter->after ? filter->after : "",
                               filter->region ? filter->region : "",
-                              filter->stage ? filter->stage : "",
-                              limit,
-                              year,
+                              filter->stage ? filter->stage : "", limit,
                               filter->until };
     //  The range's end as a bound of the index scan (a condition that may
     //  be off would be a filter, and a range would read to the end)
     bool until = filter->until && *filter->until;
     PGresult *res = kj_db_exec (db,
-                                until ? S_FACTS_QUERY ("AND code <= $6 ")
+                                until ? S_FACTS_QUERY ("AND code <= $5 ")
                                       : S_FACTS_QUERY (""),
-                                until ? 6 : 5, params);
+                                until ? 5 : 4, params);
     if (!res) {
         registry_bulk_store_failed ("export", NULL, db);
         return -1;
@@ -204,11 +187,16 @@ s_export_facts (kj_db_t *db, const registry_bulk_export_t *filter,
     for (int row = 0; row < count; row++) {
         registry_csv_buf_append (out, PQgetvalue (res, row, 0),
                                  (size_t) PQgetlength (res, row, 0));
+        registry_csv_buf_append (out, ",", 1);
+        s_facts_year (out, PQgetvalue (res, row, 1), filter->with_figures_of);
+        registry_csv_buf_append (out, ",", 1);
+        s_facts_year (out, PQgetvalue (res, row, 1),
+                      filter->with_figures_of - 1);
         registry_csv_buf_append (out, "\n", 1);
     }
     *rows = (uint32_t) count;
     kj_strlcpy (next,
-                count == filter->limit ? PQgetvalue (res, count - 1, 1) : "",
+                count == filter->limit ? PQgetvalue (res, count - 1, 2) : "",
                 next_size);
     PQclear (res);
     return 0;
@@ -245,8 +233,13 @@ registry_bulk_store_export (kj_db_t *db, registry_csv_kind_t kind,
                 db,
                 //  One page of enterprises, then what each needs from the
                 //  tables beside it read as ranges of the same codes
-                //  (index range scans joined once, no query per row)
-                "WITH e AS MATERIALIZED (SELECT * FROM enterprise "
+                //  (index range scans joined once, no query per row); not
+                //  the columns stored for other readers (parts, facts)
+                "WITH e AS MATERIALIZED (SELECT code, name, region, "
+                "industry, founded_on, size_class, status, stage, "
+                "listing_tutoring, board_standard, chain_leader, dishonest, "
+                "abnormal, tax_grade, invention_patents, class2_ip, "
+                "pledged_ip FROM enterprise "
                 "WHERE code > $1 AND ($2 = '' OR region = $2) "
                 "AND ($3 = '' OR stage = $3) ORDER BY code LIMIT $4), "
                 "last AS (SELECT max (code) AS code FROM e), "

@@ -67,6 +67,17 @@ int
                              registry_bulk_tick_fn *tick, void *arg,
                              int64_t *rows);
 
+//  An enterprise's parts and compact export cells refreshed, as the SET
+//  of an UPDATE enterprise e ... FROM enterprise_read v ... WHERE
+//  v.code = e.code (014_enterprise_parts.sql)
+#define REGISTRY_BULK_STORE_PARTS                                              \
+    "parts = v.parts, facts_parts = v.facts_parts, "                           \
+    "facts_years = v.facts_years, parts_format = enterprise_parts_format ()"
+
+//  Per-row refresh of the enterprises' parts off (bulk) or on again
+int
+    registry_bulk_store_parts (kj_db_t *db, bool bulk);
+
 //  Split "a|b|c" (modified in place) into items; returns their count.
 size_t
     registry_bulk_store_split (char *text, char **items, size_t max);

@@ -350,8 +350,12 @@ registry_bulk_store_restage (kj_db_t *db, const registry_bulk_import_t *import,
     if (rc <= 0 || state.failed)
         return state.failed ? -1 : rc;
 
+    //  The figures the import wrote and the techsme scores are parts of
+    //  the enterprises: refreshed in one statement after, not per row
+    //  (registry_bulk_store_parts, on since the import's insert)
     int64_t rows = 0;
-    if (registry_bulk_store_raw (
+    if (registry_bulk_store_parts (db, true)
+        || registry_bulk_store_raw (
             db, "restage",
             "UPDATE enterprise e SET stage = r.stage, "
             "stage_computed = r.computed, stage_rule = r.rule, "
@@ -381,6 +385,13 @@ registry_bulk_store_restage (kj_db_t *db, const registry_bulk_import_t *import,
             "reasons = EXCLUDED.reasons, reason = EXCLUDED.reason, "
             "evaluated_at = now ()",
             0, NULL, tick, tick_arg, NULL)
+        || registry_bulk_store_parts (db, false)
+        || registry_bulk_store_raw (
+            db, "restage",
+            "UPDATE enterprise e SET " REGISTRY_BULK_STORE_PARTS " "
+            "FROM enterprise_read v, (SELECT DISTINCT code FROM bulk_figures "
+            "WHERE import_id = $1) s WHERE e.code = s.code AND v.code = s.code",
+            1, params, tick, tick_arg, NULL)
         || registry_bulk_store_raw (db, "restage",
                                     "SELECT 1 FROM bulk_restage WHERE moved", 0,
                                     NULL, NULL, NULL, &rows))

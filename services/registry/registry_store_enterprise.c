@@ -1,6 +1,7 @@
 /*  =========================================================================
     registry_store_enterprise - the statements of an enterprise: its row,
-    and the enterprise read whole with its parts in one statement
+    and the enterprise read whole with its parts from its row, where they
+    are stored at write time
 
     Part of registry_store (registry_store.h), split by entity.
     =========================================================================
@@ -285,15 +286,18 @@ registry_store_enterprise_stage (kj_db_t *db, const char *code,
 
 //  --------------------------------------------------------------------------
 //  Parts, read. A part's rows come either as the rows of its own
-//  statement (registry_store_enterprise_load_each) or as JSON, an array
-//  of rows each an array of values, from the one statement that reads
-//  the enterprise whole. Each s_parse_* reads one part through s_text,
+//  statement (registry_store_enterprise_load_each, the reference) or as
+//  JSON, an array of rows each an array of values, stored in the
+//  enterprise's row at write time (the view enterprise_read of
+//  014_enterprise_parts.sql, in the same values and order as the
+//  statements below). Each s_parse_* reads one part through s_text,
 //  s_int, s_bool and s_enum, which read either the same way: NULL is ""
 //  (text), 0 or false, as PQgetvalue gives it.
 
 typedef struct {
-    PGresult *res;  //  the part's own statement, or
-    json_t *rows;   //  the part as JSON (NULL: no rows)
+    PGresult *res;      //  the part's own statement, or
+    json_t *rows;       //  the part as stored (NULL: no rows)
+    const char *today;  //  with rows: the date, as DAY gives it
 } s_part_t;
 
 static int
@@ -395,7 +399,10 @@ s_qualification (const s_part_t *part, int row, ProtobufCAllocator *mem)
     q->certificate = s_text (part, row, 2, mem);
     q->granted_on = s_text (part, row, 3, mem);
     q->expires_on = s_text (part, row, 4, mem);
-    q->expired = s_bool (part, row, 5);
+    //  Stored without "expired" (a date passing is no write): DAY's
+    //  dates compare as text
+    q->expired = part->res ? s_bool (part, row, 5)
+                           : strcmp (q->expires_on, part->today) < 0;
     return q;
 }
 
@@ -528,8 +535,9 @@ static s_parser_fn *const s_parsers [] = {
 };
 #define PARTS (int) (sizeof s_parsers / sizeof s_parsers [0])
 
-//  Each part's values, in the order its parser reads them, and its order
-//  (SQL built with the DAY macro: laid out by hand)
+//  Each part's values, in the order its parser reads them, and its order,
+//  as enterprise_read stores them too (SQL built with the DAY macro: laid
+//  out by hand)
 // clang-format off
 #define FIGURES_VALUES \
     "year, revenue_fen, rnd_fen, net_profit_fen, total_assets_fen, " \
@@ -557,26 +565,26 @@ static s_parser_fn *const s_parsers [] = {
     "eligible, reason, reasons"
 #define TECHSME_ORDER "code"
 
-//  A part as the JSON array of its rows (NULL when none)
-#define PART_JSON(values, table, order) \
-    "(SELECT json_agg (json_build_array (" values ") ORDER BY " order ") " \
-    "FROM " table " p WHERE p.code = e.code)"
 //  A part as its own statement
 #define PART_SQL(values, table, order) \
     "SELECT " values " FROM " table " WHERE code = $1 ORDER BY " order
 
-//  The enterprise whole, in one statement: its columns, then its parts in
-//  the order of s_parsers as one JSON array of seven
+//  The enterprise whole, in one statement of one table: its columns, then
+//  its parts as stored at write time (014_enterprise_parts.sql), computed
+//  here only when stored in another format, then today for the
+//  qualifications' "expired"
 static const char s_whole_sql [] =
-    "SELECT " ENTERPRISE_OWN_COLUMNS ", json_build_array ("
-    PART_JSON (FIGURES_VALUES, "figures", FIGURES_ORDER) ", "
-    PART_JSON (QUALIFICATIONS_VALUES, "qualification", QUALIFICATIONS_ORDER)
-    ", " PART_JSON (AWARDS_VALUES, "award", AWARDS_ORDER) ", "
-    PART_JSON (ROUNDS_VALUES, "equity_round", ROUNDS_ORDER) ", "
-    PART_JSON (LOANS_VALUES, "loan", LOANS_ORDER) ", "
-    PART_JSON (LINKS_VALUES, "chain_link", LINKS_ORDER) ", "
-    PART_JSON (TECHSME_VALUES, "techsme_score", TECHSME_ORDER) ") "
-    "FROM enterprise e WHERE e.code = $1";
+    "SELECT " ENTERPRISE_OWN_COLUMNS ", CASE WHEN e.parts_format = "
+    "enterprise_parts_format () THEN e.parts "
+    "ELSE (enterprise_read_of (e.code)).parts END, " DAY ("current_date")
+    " FROM enterprise e WHERE e.code = $1";
+
+//  The same inside a transaction: a write reads what it wrote, and the
+//  stored parts are refreshed only at its commit
+static const char s_whole_in_tx_sql [] =
+    "SELECT " ENTERPRISE_OWN_COLUMNS ", v.parts, " DAY ("current_date")
+    " FROM enterprise e, enterprise_read v WHERE e.code = $1 "
+    "AND v.code = $1";
 
 //  The parts one statement each, in the order of s_parsers
 static const char *const s_part_sql [] = {
@@ -590,6 +598,7 @@ static const char *const s_part_sql [] = {
 };
 // clang-format on
 #define PARTS_COLUMN 28  //  after the 28 of ENTERPRISE_OWN_COLUMNS
+#define TODAY_COLUMN 29
 
 int
 registry_store_enterprise_load (kj_db_t *db, const char *code, bool parts,
@@ -597,9 +606,11 @@ registry_store_enterprise_load (kj_db_t *db, const char *code, bool parts,
 {
     const char *params [] = { code };
     PGresult *res = kj_db_exec (db,
-                                parts ? s_whole_sql
-                                      : "SELECT " ENTERPRISE_COLUMNS
-                                        " FROM enterprise e WHERE e.code = $1",
+                                parts && kj_db_in_tx (db) ? s_whole_in_tx_sql
+                                : parts
+                                    ? s_whole_sql
+                                    : "SELECT " ENTERPRISE_COLUMNS
+                                      " FROM enterprise e WHERE e.code = $1",
                                 1, params);
     if (!res)
         return -1;
@@ -620,7 +631,8 @@ registry_store_enterprise_load (kj_db_t *db, const char *code, bool parts,
     if (found) {
         Kj__Enterprise *e = s_enterprise_row (res, 0, !parts, mem);
         for (int i = 0; all && i < PARTS; i++) {
-            s_part_t part = { .rows = json_array_get (all, (size_t) i) };
+            s_part_t part = { .rows = json_array_get (all, (size_t) i),
+                              .today = PQgetvalue (res, 0, TODAY_COLUMN) };
             s_parsers [i](&part, e, mem);
         }
         if (parts) {

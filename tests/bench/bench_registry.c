@@ -30,6 +30,7 @@
 #include "kj_money.h"
 #include "kj_region.h"
 #include "registry_store.h"
+#include "registry_bulk_store.h"
 
 //  1,000,000; KEJIN_BENCH_ENTERPRISES=N runs a smaller library (a quick
 //  check of the bench itself, not a figure to report)
@@ -51,6 +52,7 @@ typedef struct {
     FILE *file;
     char (*codes) [19];  //  every 50th code, for look-ups
     size_t n_codes;
+    registry_csv_buf_t figures;  //  their figures, for the compact export
     uint64_t rows, bytes;
 } s_file_t;
 
@@ -58,6 +60,8 @@ static void
 s_row (const registry_csv_row_t *row, void *arg)
 {
     s_file_t *self = (s_file_t *) arg;
+    if (row->kind == REGISTRY_CSV_FIGURES)
+        registry_csv_format (NULL, row, &self->figures);
     if (row->kind != REGISTRY_CSV_ENTERPRISES)
         return;
     registry_csv_format (self->layout, row, &self->buf);
@@ -143,22 +147,70 @@ s_thread_cpu_us (void)
     return (uint64_t) now.tv_sec * 1000000 + (uint64_t) now.tv_nsec / 1000;
 }
 
+//  The read of session 22, before the parts were stored (014): one
+//  statement over the enterprise and its seven part tables, each part a
+//  correlated json_agg. Run raw (prepared, the result not parsed): its
+//  CPU in PostgreSQL against the read of the stored parts.
+static const char s_read_of_8_tables [] =
+    "SELECT e.code, e.name, e.region, e.industry, coalesce (to_char "
+    "(e.founded_on, 'YYYY-MM-DD'), ''), e.size_class, e.status, e.stage, "
+    "e.stage_computed, e.stage_rule, e.stage_reason, e.stage_version, "
+    "e.stage_review, e.stage_override, e.stage_override_reason, coalesce "
+    "((extract (epoch FROM e.stage_at) * 1000000)::bigint, 0), "
+    "e.listing_tutoring, e.board_standard, e.chain_leader, e.dishonest, "
+    "e.abnormal, e.tax_grade, e.invention_patents, e.class2_ip, "
+    "e.pledged_ip, e.version, (extract (epoch FROM e.created_at) * "
+    "1000000)::bigint, (extract (epoch FROM e.updated_at) * "
+    "1000000)::bigint, json_build_array ((SELECT json_agg "
+    "(json_build_array (year, revenue_fen, rnd_fen, net_profit_fen, "
+    "total_assets_fen, operating_cash_flow_fen, high_tech_revenue_fen, "
+    "total_cost_fen, staff, tech_staff, array_to_string (not_reported, "
+    "',')) ORDER BY year) FROM figures p WHERE p.code = e.code), (SELECT "
+    "json_agg (json_build_array (kind, level, certificate, coalesce "
+    "(to_char (granted_on, 'YYYY-MM-DD'), ''), to_char (expires_on, "
+    "'YYYY-MM-DD'), expires_on < current_date) ORDER BY kind) FROM "
+    "qualification p WHERE p.code = e.code), (SELECT json_agg "
+    "(json_build_array (name, level, year, rank) ORDER BY id) FROM award "
+    "p WHERE p.code = e.code), (SELECT json_agg (json_build_array (round, "
+    "amount_fen, to_char (closed_on, 'YYYY-MM-DD'), investors) ORDER BY "
+    "closed_on, id) FROM equity_round p WHERE p.code = e.code), (SELECT "
+    "json_agg (json_build_array (lender, amount_fen, to_char (drawn_on, "
+    "'YYYY-MM-DD'), coalesce (to_char (matures_on, 'YYYY-MM-DD'), ''), "
+    "outstanding) ORDER BY drawn_on, id) FROM loan p WHERE p.code = "
+    "e.code), (SELECT json_agg (json_build_array (leader_code, chain) "
+    "ORDER BY leader_code) FROM chain_link p WHERE p.code = e.code), "
+    "(SELECT json_agg (json_build_array (year, tech_staff_bp, "
+    "rnd_sales_bp, rnd_cost_bp, tech_staff_score, rnd_sales_score, "
+    "rnd_cost_score, rnd_score, ip_score, total, eligible, reason, "
+    "reasons) ORDER BY code) FROM techsme_score p WHERE p.code = e.code)) "
+    "FROM enterprise e WHERE e.code = $1";
+
 //  GetEnterprise's read (registry_store_enterprise_load), here in this
-//  process on its own connection: one statement (now) against one
-//  statement per part (before), alternated in rounds of 1,000 reads of
-//  the same codes; CPU per read of this thread and of its backend, and
-//  the wall time's median over the rounds.
+//  process on its own connection: the parts stored in the row (now)
+//  against one statement per part (the reference) and the one statement
+//  over 8 tables of session 22 and the bench's raw SELECT of the row (its
+//  statement prepared before on the same connection), alternated in
+//  rounds of 1,000 reads of the same codes; CPU per read of this thread
+//  and of its backend, and the wall time's median over the rounds.
 static void
 s_read_alternated (rfx_t *fx, char (*codes) [19], size_t n_codes)
 {
     PGresult *res = kj_db_exec (fx->db, "SELECT pg_backend_pid ()", 0, NULL);
     pid_t backend = (pid_t) atoi (PQgetvalue (res, 0, 0));
     PQclear (res);
-    enum { ROUNDS = 10, READS = 1000 };
-    uint64_t own [2] = { 0 }, db [2] = { 0 };
-    kj_hist_t *wall [2] = { kj_hist_new (), kj_hist_new () };
-    for (int round = 0; round < 2 * ROUNDS + 2; round++) {
-        int each = round % 2;
+    PGconn *conn = kj_db_conn (fx->db);
+    res = PQprepare (conn, "bench_read_8", s_read_of_8_tables, 1, NULL);
+    if (PQresultStatus (res) != PGRES_COMMAND_OK) {
+        fprintf (stderr, "bench_registry: prepare: %s", PQerrorMessage (conn));
+        exit (1);
+    }
+    PQclear (res);
+    enum { ROUNDS = 10, READS = 1000, WAYS = 4 };
+    uint64_t own [WAYS] = { 0 }, db [WAYS] = { 0 };
+    kj_hist_t *wall [WAYS] = { kj_hist_new (), kj_hist_new (), kj_hist_new (),
+                               kj_hist_new () };
+    for (int round = 0; round < WAYS * (ROUNDS + 1); round++) {
+        int each = round % WAYS;
         uint64_t state = 88172645463325252ULL + (uint64_t) (round / 2);
         uint64_t own_at = s_thread_cpu_us (),
                  db_at = s_backend_cpu_us (backend);
@@ -168,6 +220,19 @@ s_read_alternated (rfx_t *fx, char (*codes) [19], size_t n_codes)
             state ^= state >> 7;
             state ^= state << 17;
             const char *code = codes [state % n_codes];
+            if (each >= 2) {
+                res = PQexecPrepared (conn,
+                                      each == 2 ? "bench_read_8" : "bench_raw",
+                                      1, &code, NULL, NULL, 0);
+                if (PQresultStatus (res) != PGRES_TUPLES_OK
+                    || PQntuples (res) != 1) {
+                    fprintf (stderr, "bench_registry: read %s: %s\n", code,
+                             PQerrorMessage (conn));
+                    exit (1);
+                }
+                PQclear (res);
+                continue;
+            }
             Kj__Enterprise *e = NULL;
             int rc = each ? registry_store_enterprise_load_each (fx->db, code,
                                                                  rfx_mem (), &e)
@@ -180,8 +245,8 @@ s_read_alternated (rfx_t *fx, char (*codes) [19], size_t n_codes)
                 exit (1);
             }
         }
-        //  The first pair warms the statements up
-        if (round >= 2) {
+        //  The first of each way warms its statements up
+        if (round >= WAYS) {
             own [each] += s_thread_cpu_us () - own_at;
             db [each] += s_backend_cpu_us (backend) - db_at;
             kj_hist_record (wall [each],
@@ -189,16 +254,170 @@ s_read_alternated (rfx_t *fx, char (*codes) [19], size_t n_codes)
         }
     }
     static const char *labels [] = {
-        "read whole, one statement (now)",
-        "read, one statement per part (before)",
+        "read whole, parts stored in the row (now)",
+        "read, one statement per part (reference)",
+        "one statement over 8 tables (s22; raw, no parse)",
+        "raw prepared libpq SELECT of the row (the floor)",
     };
-    for (int each = 0; each < 2; each++)
+    for (int each = 0; each < WAYS; each++)
         printf ("  %-50s %6.1f us  %6.1f us  %6" PRIu64 " us\n", labels [each],
                 (double) own [each] / (ROUNDS * READS),
                 (double) db [each] / (ROUNDS * READS),
                 kj_hist_percentile (wall [each], 500));
-    kj_hist_destroy (&wall [0]);
-    kj_hist_destroy (&wall [1]);
+    for (int each = 0; each < WAYS; each++)
+        kj_hist_destroy (&wall [each]);
+}
+
+//  --------------------------------------------------------------------------
+//  The compact export scoring reads (with_figures_of): the figures of the
+//  demo imported, qualifications and rounds added to some enterprises (in
+//  one statement, as an import does), then the whole library read in
+//  pages of 10,000, the page of today (cells stored at write time,
+//  registry_bulk_store_export here) alternated with the query of session
+//  22 over the tables (rfx_facts_of_tables, run as the registry ran it);
+//  CPU per firm here and in the backend. Returns 0 or -1.
+static int
+s_compact (rfx_t *fx, cli_t *cli, const char *figures, int year)
+{
+    char *argv [] = { "import", (char *) figures, "--quiet", NULL };
+    int64_t started = kj_mono_us ();
+    if (cli_bulk_import (cli, "figures", 3, argv) != CLI_OK) {
+        fprintf (stderr, "bench_registry: importing %s failed\n", figures);
+        return -1;
+    }
+    int64_t years = 0;
+    PGresult *res = kj_db_exec (fx->db, "SELECT count (*) FROM figures", 0,
+                                NULL);
+    years = atoll (PQgetvalue (res, 0, 0));
+    PQclear (res);
+    printf ("\n  %-50s %10.0f  %7.1f s\n",
+            "kejin figures import (rows/s), with its restage",
+            years / s_seconds (started), s_seconds (started));
+    if (kj_db_begin (fx->db)
+        || kj_db_run (fx->db,
+                      "SELECT set_config ('kejin.parts_bulk', 'on', "
+                      "true)",
+                      0, NULL)
+               < 0
+        || kj_db_run (fx->db,
+                      "INSERT INTO qualification (code, kind, expires_on) "
+                      "SELECT code, k, '2030-06-30' FROM enterprise, "
+                      "unnest (ARRAY['high_tech', 'tech_sme', 'srdi']) k "
+                      "WHERE hashtext (code || k) % 3 = 0",
+                      0, NULL)
+               < 0
+        || kj_db_run (fx->db,
+                      "INSERT INTO equity_round (code, round, amount_fen, "
+                      "closed_on) SELECT code, 'a', 500000000, '2022-03-04' "
+                      "FROM enterprise WHERE hashtext (code) % 5 = 0",
+                      0, NULL)
+               < 0
+        || kj_db_run (fx->db,
+                      "SELECT set_config ('kejin.parts_bulk', 'off', "
+                      "true)",
+                      0, NULL)
+               < 0) {
+        fprintf (stderr, "bench_registry: qualifications: %s\n",
+                 kj_db_error (fx->db));
+        return -1;
+    }
+    //  The refresh an import makes, timed: every enterprise
+    started = kj_mono_us ();
+    int refreshed = kj_db_run (fx->db,
+                               "UPDATE enterprise e SET parts = v.parts, "
+                               "facts_parts = v.facts_parts, facts_years = "
+                               "v.facts_years FROM enterprise_read v "
+                               "WHERE v.code = e.code",
+                               0, NULL);
+    double took = s_seconds (started);
+    if (refreshed < 0 || kj_db_commit (fx->db)) {
+        fprintf (stderr, "bench_registry: qualifications: %s\n",
+                 kj_db_error (fx->db));
+        return -1;
+    }
+    printf ("  %-50s %10.0f  %7.1f s  (%.0f us each)\n",
+            "refresh of the stored parts, set-based (rows/s)", refreshed / took,
+            took, took * 1e6 / refreshed);
+    kj_db_run (fx->db, "VACUUM ANALYZE", 0, NULL);
+
+    res = kj_db_exec (fx->db, "SELECT pg_backend_pid ()", 0, NULL);
+    pid_t backend = (pid_t) atoi (PQgetvalue (res, 0, 0));
+    PQclear (res);
+    enum { ROUNDS = 3, PAGE = 10000 };
+    uint64_t own [2] = { 0 }, db [2] = { 0 }, firms [2] = { 0 };
+    char text [16];
+    snprintf (text, sizeof text, "%d", year);
+    registry_csv_buf_t out = { 0 };
+    for (int round = 0; round < 2 * (ROUNDS + 1); round++) {
+        int old = round % 2;
+        uint64_t own_at = s_thread_cpu_us ();
+        uint64_t db_at = s_backend_cpu_us (backend);
+        char after [64] = "";
+        uint64_t read = 0;
+        for (;;) {
+            uint32_t rows = 0;
+            char next [64] = "";
+            registry_csv_buf_reset (&out);
+            if (old) {
+                const char *params [] = { after, "", "", "10000", text };
+                res = kj_db_exec (fx->db, rfx_facts_of_tables, 5, params);
+                if (!res) {
+                    fprintf (stderr, "bench_registry: page: %s\n",
+                             kj_db_error (fx->db));
+                    return -1;
+                }
+                rows = (uint32_t) PQntuples (res);
+                for (uint32_t row = 0; row < rows; row++) {
+                    registry_csv_buf_append (&out,
+                                             PQgetvalue (res, (int) row, 0),
+                                             (size_t) PQgetlength (res,
+                                                                   (int) row,
+                                                                   0));
+                    registry_csv_buf_append (&out, "\n", 1);
+                }
+                if (rows == PAGE)
+                    snprintf (next, sizeof next, "%s",
+                              PQgetvalue (res, (int) rows - 1, 1));
+                PQclear (res);
+            }
+            else {
+                registry_bulk_export_t filter = { .after = after,
+                                                  .limit = PAGE,
+                                                  .with_figures_of = year };
+                if (registry_bulk_store_export (fx->db,
+                                                REGISTRY_CSV_ENTERPRISES,
+                                                &filter, &out, &rows, next,
+                                                sizeof next)) {
+                    fprintf (stderr, "bench_registry: export failed\n");
+                    return -1;
+                }
+            }
+            read += rows;
+            if (!*next)
+                break;
+            snprintf (after, sizeof after, "%s", next);
+        }
+        //  The first of each warms up
+        if (round >= 2) {
+            own [old] += s_thread_cpu_us () - own_at;
+            db [old] += s_backend_cpu_us (backend) - db_at;
+            firms [old] += read;
+        }
+    }
+    registry_csv_buf_free (&out);
+    printf ("\n  %-50s %9s  %9s\n",
+            "compact export, pages of 10,000, alternated", "CPU here",
+            "CPU PG");
+    static const char *labels [] = {
+        "cells stored at write time (now), per firm",
+        "query over the tables (s22), per firm",
+    };
+    for (int old = 0; old < 2; old++)
+        printf ("  %-50s %6.2f us  %6.2f us\n", labels [old],
+                (double) own [old] / (double) firms [old],
+                (double) db [old] / (double) firms [old]);
+    fflush (stdout);
+    return 0;
 }
 
 //  --------------------------------------------------------------------------
@@ -367,6 +586,16 @@ main (int argc, char **argv)
     fwrite (file.buf.data, 1, file.buf.size, file.file);
     file.bytes += file.buf.size;
     fclose (file.file);
+    char figures [600];
+    snprintf (figures, sizeof figures, "%s/figures.csv", kj_test_tmpdir ());
+    FILE *out = fopen (figures, "w");
+    registry_csv_buf_t header = { 0 };
+    registry_csv_header (REGISTRY_CSV_FIGURES, &header);
+    fwrite (header.data, 1, header.size, out);
+    fwrite (file.figures.data, 1, file.figures.size, out);
+    fclose (out);
+    registry_csv_buf_free (&header);
+    registry_csv_buf_free (&file.figures);
     registry_csv_buf_free (&file.buf);
     registry_csv_destroy (&file.layout);
     const registry_demo_stats_t *stats = registry_demo_stats (demo);
@@ -690,9 +919,18 @@ main (int argc, char **argv)
                         / SEARCHES);
         fflush (stdout);
     }
-    printf ("\n");
     kj_hist_destroy (&hist);
+
+    cli_t facts = { .prog = "kejin",
+                    .broker = fx.broker.endpoint,
+                    .timeout_ms = 30000 };
+    int failed = s_compact (&fx, &facts, figures, config.today.year - 1);
+    kj_client_destroy (&facts.client);
+    printf ("\n");
+    if (failed)
+        return 1;
     free (file.codes);
+    unlink (figures);
     unlink (path);
     unlink (products [0]);
     unlink (products [1]);

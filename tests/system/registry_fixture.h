@@ -187,6 +187,62 @@ static inline void
 }
 
 //  --------------------------------------------------------------------------
+//  The compact export of session 22 (with_figures_of), computed from the
+//  tables each page: the reference the export of the cells stored at
+//  write time must give byte for byte (test_registry_read), and the
+//  before of bench_registry ($1 after, $2 region, $3 stage, $4 limit, $5
+//  the year)
+static const char rfx_facts_of_tables [] =
+    "WITH e AS MATERIALIZED (SELECT code, region, status, stage, "
+    "dishonest, abnormal, tax_grade, invention_patents FROM enterprise "
+    "WHERE code > $1 AND ($2 = '' OR region = $2) AND ($3 = '' OR stage = "
+    "$3) ORDER BY code LIMIT $4), span AS (SELECT min (code) AS lo, max "
+    "(code) AS hi FROM e), q AS (SELECT q.code, string_agg (q.kind || ':' "
+    "|| to_char (q.expires_on, 'YYYY-MM-DD'), '|' ORDER BY q.kind) AS "
+    "kinds FROM qualification q WHERE q.code BETWEEN (SELECT lo FROM "
+    "span) AND (SELECT hi FROM span) GROUP BY q.code), r AS (SELECT "
+    "DISTINCT ON (x.code) x.code, x.amount_fen FROM equity_round x WHERE "
+    "x.code BETWEEN (SELECT lo FROM span) AND (SELECT hi FROM span) ORDER "
+    "BY x.code, array_position (ARRAY['seed', 'angel', 'a', 'b', "
+    "'c_plus', 'pre_ipo'], x.round) DESC, x.closed_on DESC), f AS (SELECT "
+    "* FROM figures WHERE code BETWEEN (SELECT lo FROM span) AND (SELECT "
+    "hi FROM span) AND year IN ($5::int, $5::int - 1)) SELECT e.code || "
+    "',' || e.region || ',' || e.status || ',' || coalesce (e.stage, '') "
+    "|| ',' || e.dishonest || ',' || e.abnormal || ',' || coalesce "
+    "(e.tax_grade, '') || ',' || e.invention_patents || ',' || coalesce "
+    "(r.amount_fen::text, '') || ',' || coalesce (q.kinds, '') || ',' || "
+    "coalesce (f0.year || ',' || CASE WHEN 'revenue' = ANY "
+    "(f0.not_reported) THEN '' ELSE f0.revenue_fen::text END || ',' || "
+    "CASE WHEN 'rnd' = ANY (f0.not_reported) THEN '' ELSE "
+    "f0.rnd_fen::text END || ',' || CASE WHEN 'net-profit' = ANY "
+    "(f0.not_reported) THEN '' ELSE f0.net_profit_fen::text END || ',' || "
+    "CASE WHEN 'assets' = ANY (f0.not_reported) THEN '' ELSE "
+    "f0.total_assets_fen::text END || ',' || CASE WHEN "
+    "'high-tech-revenue' = ANY (f0.not_reported) THEN '' ELSE "
+    "f0.high_tech_revenue_fen::text END || ',' || CASE WHEN 'cost' = ANY "
+    "(f0.not_reported) THEN '' ELSE f0.total_cost_fen::text END || ',' || "
+    "CASE WHEN 'staff' = ANY (f0.not_reported) THEN '' ELSE "
+    "f0.staff::text END || ',' || CASE WHEN 'tech-staff' = ANY "
+    "(f0.not_reported) THEN '' ELSE f0.tech_staff::text END, ',,,,,,,,') "
+    "|| ',' || coalesce (f1.year || ',' || CASE WHEN 'revenue' = ANY "
+    "(f1.not_reported) THEN '' ELSE f1.revenue_fen::text END || ',' || "
+    "CASE WHEN 'rnd' = ANY (f1.not_reported) THEN '' ELSE "
+    "f1.rnd_fen::text END || ',' || CASE WHEN 'net-profit' = ANY "
+    "(f1.not_reported) THEN '' ELSE f1.net_profit_fen::text END || ',' || "
+    "CASE WHEN 'assets' = ANY (f1.not_reported) THEN '' ELSE "
+    "f1.total_assets_fen::text END || ',' || CASE WHEN "
+    "'high-tech-revenue' = ANY (f1.not_reported) THEN '' ELSE "
+    "f1.high_tech_revenue_fen::text END || ',' || CASE WHEN 'cost' = ANY "
+    "(f1.not_reported) THEN '' ELSE f1.total_cost_fen::text END || ',' || "
+    "CASE WHEN 'staff' = ANY (f1.not_reported) THEN '' ELSE "
+    "f1.staff::text END || ',' || CASE WHEN 'tech-staff' = ANY "
+    "(f1.not_reported) THEN '' ELSE f1.tech_staff::text END, ',,,,,,,,'), "
+    "e.code FROM e LEFT JOIN q ON q.code = e.code LEFT JOIN r ON r.code = "
+    "e.code LEFT JOIN f f0 ON f0.code = e.code AND f0.year = $5::int LEFT "
+    "JOIN f f1 ON f1.code = e.code AND f1.year = $5::int - 1 ORDER BY "
+    "e.code";
+
+//  --------------------------------------------------------------------------
 //  Calls
 
 //  Call registry.method; returns the status code. key: the idempotency

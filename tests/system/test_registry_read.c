@@ -11,6 +11,15 @@
     rounds, loans, chain links, text that needs quoting, no figures and no
     stage), and the packed messages must be equal byte for byte, and equal
     to GetEnterprise's reply over the broker.
+
+    The read is one row of one table because the parts are stored in the
+    enterprise's row at write time (014_enterprise_parts.sql): after every
+    kind of write (import and its restage, register, update of each part,
+    figures, qualify, stage override and recompute, transition, SQL by
+    hand with several writes, a delete, a savepoint rolled back) the
+    stored values must equal a fresh computation (the view
+    enterprise_read) byte for byte,
+    and a write rolled back must leave them as they were.
     =========================================================================
 */
 
@@ -19,6 +28,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 #include "registry_fixture.h"
+#include "registry_bulk.pb-c.h"
 #include "registry_store.h"
 #include "cli.h"
 
@@ -37,6 +47,11 @@ s_run (rfx_t *fx, const char *sql)
         fail_msg ("%s: %s", sql, kj_db_error (fx->db));
 }
 
+//  The rule set in force: the restage job leaves such rows alone (it
+//  would recompute the stage and tech-SME score made by hand)
+#define S_RULES_IN_FORCE                                                       \
+    "(SELECT version FROM stage_rules ORDER BY first_used_at DESC LIMIT 1)"
+
 static void
 s_hand_made (rfx_t *fx)
 {
@@ -44,16 +59,17 @@ s_hand_made (rfx_t *fx)
     rfx_code ("210200", 902, s_bare);
     const char *params [] = { s_bare };
     assert_int_equal (kj_db_run (fx->db,
-                                 "INSERT INTO enterprise (code, name, region) "
-                                 "VALUES ($1, 'NULL', '210200')",
+                                 "INSERT INTO enterprise (code, name, region, "
+                                 "stage_version) VALUES ($1, 'NULL', "
+                                 "'210200', " S_RULES_IN_FORCE ")",
                                  1, params),
                       1);
     s_run (fx, "INSERT INTO enterprise (code, name, region, industry, "
                "founded_on, stage, stage_computed, stage_rule, stage_reason, "
-               "stage_at, tax_grade, invention_patents) VALUES ($1, "
-               "'读取, \"全部\" \\ {x}', '210100', 'C39', '2001-02-03', "
-               "'growth', 'startup', 'manual', 'set, by \"hand\"', now (), "
-               "'A', 3)");
+               "stage_at, tax_grade, invention_patents, stage_version) "
+               "VALUES ($1, '读取, \"全部\" \\ {x}', '210100', 'C39', "
+               "'2001-02-03', 'growth', 'startup', 'manual', "
+               "'set, by \"hand\"', now (), 'A', 3, " S_RULES_IN_FORCE ")");
     //  Eight years, one with figures not reported, out of order
     s_run (fx, "INSERT INTO figures (code, year, revenue_fen, rnd_fen, "
                "net_profit_fen, staff, tech_staff, not_reported) "
@@ -115,6 +131,213 @@ s_same (const char *code, const char *what, ProtobufCBinaryData a,
                   a.len, b.len);
 }
 
+//  Every enterprise's stored parts against a fresh computation, byte for
+//  byte; fails naming the first that differs and the write before.
+static void
+s_stored_fresh (rfx_t *fx, const char *after)
+{
+    PGresult *res = kj_db_exec (
+        fx->db,
+        "SELECT e.code, e.parts_format, e.parts::text || ' ' || e.facts_parts "
+        "|| ' ' || coalesce (e.facts_years, ''), v.parts::text || ' ' "
+        "|| v.facts_parts || ' ' || coalesce (v.facts_years, '') "
+        "FROM enterprise e JOIN enterprise_read v ON v.code = e.code "
+        "WHERE e.parts_format IS DISTINCT FROM enterprise_parts_format () "
+        "OR e.parts::text IS DISTINCT FROM v.parts::text "
+        "OR e.facts_parts IS DISTINCT FROM v.facts_parts "
+        "OR e.facts_years IS DISTINCT FROM v.facts_years "
+        "ORDER BY e.code LIMIT 1",
+        0, NULL);
+    assert_non_null (res);
+    if (PQntuples (res) == 1)
+        fail_msg ("after %s: %s stored (format %s) %s, fresh %s", after,
+                  PQgetvalue (res, 0, 0), PQgetvalue (res, 0, 1),
+                  PQgetvalue (res, 0, 2), PQgetvalue (res, 0, 3));
+    PQclear (res);
+}
+
+//  The stored parts of code, as text (the caller frees it).
+static char *
+s_stored (rfx_t *fx, const char *code)
+{
+    const char *params [] = { code };
+    PGresult *res = kj_db_exec (fx->db,
+                                "SELECT parts::text FROM enterprise "
+                                "WHERE code = $1",
+                                1, params);
+    assert_non_null (res);
+    assert_int_equal (PQntuples (res), 1);
+    char *text = strdup (PQgetvalue (res, 0, 0));
+    PQclear (res);
+    return text;
+}
+
+//  One enterprise: one read against the other, and against GetEnterprise
+static void
+s_code_same (rfx_t *fx, const char *code)
+{
+    ProtobufCBinaryData each = s_packed (fx, code, true);
+    ProtobufCBinaryData whole = s_packed (fx, code, false);
+    s_same (code, "stored against one per part", whole, each);
+    Kj__EnterpriseReply *reply = NULL;
+    Kj__Enterprise *got = rfx_get (fx, code, &reply);
+    ProtobufCBinaryData served = { kj__enterprise__get_packed_size (got),
+                                   NULL };
+    served.data = (uint8_t *) malloc (served.len + 1);
+    kj__enterprise__pack (got, served.data);
+    s_same (code, "GetEnterprise against one per part", served, each);
+    kj__enterprise_reply__free_unpacked (reply, NULL);
+    free (each.data);
+    free (whole.data);
+    free (served.data);
+}
+
+//  Every enterprise: one read against the other, and against GetEnterprise
+static void
+s_all_same (rfx_t *fx, int expected)
+{
+    PGresult *res = kj_db_exec (fx->db,
+                                "SELECT code FROM enterprise ORDER BY code", 0,
+                                NULL);
+    assert_non_null (res);
+    assert_int_equal (PQntuples (res), expected);
+    for (int row = 0; row < PQntuples (res); row++) {
+        const char *code = PQgetvalue (res, row, 0);
+        s_code_same (fx, code);
+    }
+    PQclear (res);
+}
+
+//  The whole compact export for year over the broker, pages of 7, against
+//  the reference in one page; returns the rows.
+static int
+s_export_same (rfx_t *fx, int year)
+{
+    char text [16];
+    snprintf (text, sizeof text, "%d", year);
+    const char *params [] = { "", "", "", "100000", text };
+    PGresult *res = kj_db_exec (fx->db, rfx_facts_of_tables, 5, params);
+    assert_non_null (res);
+    size_t size = 0;
+    for (int row = 0; row < PQntuples (res); row++)
+        size += (size_t) PQgetlength (res, row, 0) + 1;
+    char *expected = (char *) malloc (size + 1);
+    size = 0;
+    for (int row = 0; row < PQntuples (res); row++) {
+        memcpy (expected + size, PQgetvalue (res, row, 0),
+                (size_t) PQgetlength (res, row, 0));
+        size += (size_t) PQgetlength (res, row, 0);
+        expected [size++] = '\n';
+    }
+    expected [size] = 0;
+    int rows = PQntuples (res);
+    PQclear (res);
+
+    char *got = (char *) malloc (size + 1);
+    size_t at = 0;
+    char after [64] = "";
+    kj_call_opts_t opts = { .timeout_ms = 20000 };
+    do {
+        Kj__BulkExportRequest request = KJ__BULK_EXPORT_REQUEST__INIT;
+        request.kind = KJ__BULK_KIND__BULK_ENTERPRISES;
+        request.with_figures_of = year;
+        request.after = after;
+        request.limit = 7;
+        Kj__BulkExportReply *reply = NULL;
+        kj_status_t status;
+        int rc = kj_client_call (fx->client, "registry.bulk", "Export",
+                                 &request.base,
+                                 &kj__bulk_export_reply__descriptor,
+                                 (ProtobufCMessage **) &reply, &status, &opts);
+        if (rc)
+            fail_msg ("export: %s %s", kj_code_name (rc), status.message);
+        //  The first page starts with the header
+        const uint8_t *data = reply->data.data;
+        size_t length = reply->data.len;
+        if (!*after) {
+            const uint8_t *line = memchr (data, '\n', length);
+            assert_non_null (line);
+            length -= (size_t) (line + 1 - data);
+            data = line + 1;
+        }
+        if (at + length > size)
+            fail_msg ("export of %d: more than %zu bytes", year, size);
+        memcpy (got + at, data, length);
+        at += length;
+        snprintf (after, sizeof after, "%s", reply->next ? reply->next : "");
+        kj__bulk_export_reply__free_unpacked (reply, NULL);
+    } while (*after);
+    got [at] = 0;
+    if (at != size || memcmp (got, expected, size)) {
+        size_t i = 0;
+        while (i < at && i < size && got [i] == expected [i])
+            i++;
+        size_t from = i > 200 ? i - 200 : 0;
+        fail_msg ("export of %d differs at byte %zu: stored ...%.300s "
+                  "against ...%.300s",
+                  year, i, got + from, expected + from);
+    }
+    free (got);
+    free (expected);
+    return rows;
+}
+
+//  An enterprise as packed bytes (the caller frees data).
+static ProtobufCBinaryData
+s_pack (const Kj__Enterprise *e)
+{
+    ProtobufCBinaryData data = { kj__enterprise__get_packed_size (e), NULL };
+    data.data = (uint8_t *) malloc (data.len + 1);
+    kj__enterprise__pack (e, data.data);
+    return data;
+}
+
+//  A write over the broker that must succeed: its reply (read inside the
+//  write, before the stored parts are refreshed at its commit) is what
+//  GetEnterprise reads after, and the stored parts are fresh
+static void
+s_write (rfx_t *fx, const char *method, const ProtobufCMessage *request,
+         const char *code)
+{
+    Kj__EnterpriseReply *reply = NULL;
+    kj_status_t status;
+    int rc = rfx_call (fx, method, request, &kj__enterprise_reply__descriptor,
+                       &reply, &status, NULL, false);
+    if (rc)
+        fail_msg ("%s: %s %s", method, kj_code_name (rc), status.message);
+    //  A stage moved by the write: the reply says when by the registry's
+    //  clock, the row by the database's now (), a few ms apart
+    reply->enterprise->stage->changed_at_us = 0;
+    ProtobufCBinaryData written = s_pack (reply->enterprise);
+    kj__enterprise_reply__free_unpacked (reply, NULL);
+    Kj__Enterprise *got = rfx_get (fx, code, &reply);
+    got->stage->changed_at_us = 0;
+    ProtobufCBinaryData read = s_pack (got);
+    kj__enterprise_reply__free_unpacked (reply, NULL);
+    s_same (method, "the write's reply against GetEnterprise after", written,
+            read);
+    free (written.data);
+    free (read.data);
+    s_stored_fresh (fx, method);
+}
+
+//  The demo set of count enterprises loaded (imports and restage); the
+//  stored parts fresh after it
+static void
+s_demo (rfx_t *fx, const char *count, const char *seed)
+{
+    cli_t cli = { .prog = "kejin",
+                  .broker = fx->broker.endpoint,
+                  .timeout_ms = 20000 };
+    char *argv [] = {
+        "demo",        "load", "--enterprises", (char *) count, "--seed",
+        (char *) seed, NULL
+    };
+    assert_int_equal (cli_demo (&cli, 6, argv), CLI_OK);
+    kj_client_destroy (&cli.client);
+    s_stored_fresh (fx, "demo load (import, restage)");
+}
+
 //  --------------------------------------------------------------------------
 //  Every enterprise of the demo set and the hand-made ones: the same
 //  bytes both ways, and from GetEnterprise
@@ -125,14 +348,15 @@ test_one_statement_same_bytes (void **state)
     (void) state;
     rfx_t fx;
     rfx_start (&fx, "registry_read", NULL);
-    cli_t cli = { .prog = "kejin",
-                  .broker = fx.broker.endpoint,
-                  .timeout_ms = 20000 };
-    char *argv [] = { "demo", "load", "--enterprises", "400", "--seed",
-                      "5",    NULL };
-    assert_int_equal (cli_demo (&cli, 6, argv), CLI_OK);
-    kj_client_destroy (&cli.client);
+    s_demo (&fx, "400", "5");
     s_hand_made (&fx);
+    s_stored_fresh (&fx, "SQL by hand");
+    //  The compact export, of a year with figures, the year of the figures
+    //  not reported (2019), and a year with none
+    int year = rfx_year (&fx) - 1;
+    assert_int_equal (s_export_same (&fx, year), 402);
+    assert_int_equal (s_export_same (&fx, 2019), 402);
+    assert_int_equal (s_export_same (&fx, 1990), 402);
 
     PGresult *res = kj_db_exec (fx.db,
                                 "SELECT code, (SELECT count (*) FROM figures f "
@@ -148,20 +372,7 @@ test_one_statement_same_bytes (void **state)
         int years = atoi (PQgetvalue (res, row, 1));
         without_figures += years == 0;
         many_years += years >= 3;
-        ProtobufCBinaryData each = s_packed (&fx, code, true);
-        ProtobufCBinaryData whole = s_packed (&fx, code, false);
-        s_same (code, "one statement against one per part", whole, each);
-        Kj__EnterpriseReply *reply = NULL;
-        Kj__Enterprise *got = rfx_get (&fx, code, &reply);
-        ProtobufCBinaryData served = { kj__enterprise__get_packed_size (got),
-                                       NULL };
-        served.data = (uint8_t *) malloc (served.len + 1);
-        kj__enterprise__pack (got, served.data);
-        s_same (code, "GetEnterprise against one per part", served, each);
-        kj__enterprise_reply__free_unpacked (reply, NULL);
-        free (each.data);
-        free (whole.data);
-        free (served.data);
+        s_code_same (&fx, code);
     }
     PQclear (res);
     //  The cases the test is for were there
@@ -226,12 +437,170 @@ test_one_statement_same_bytes (void **state)
     rfx_stop (&fx);
 }
 
+//  --------------------------------------------------------------------------
+//  After every kind of write the stored parts are a fresh computation's,
+//  and a write rolled back leaves them as they were
+
+static void
+test_stored_after_every_write (void **state)
+{
+    (void) state;
+    rfx_t fx;
+    rfx_start (&fx, "registry_stored", NULL);
+    s_demo (&fx, "100", "7");
+
+    char code [19];
+    rfx_code ("210100", 931, code);
+    Kj__EnterpriseReply *reply = rfx_register (&fx, code,
+                                               "存储测试科技有限公司",
+                                               "2015-03-04");
+    kj__enterprise_reply__free_unpacked (reply, NULL);
+    s_stored_fresh (&fx, "RegisterEnterprise");
+
+    //  Figures of three years, in one write
+    int year = rfx_year (&fx) - 1;
+    Kj__YearFigures f [3];
+    Kj__YearFigures *list [3];
+    for (int i = 0; i < 3; i++) {
+        kj__year_figures__init (&f [i]);
+        f [i].year = year - 2 + i;
+        f [i].revenue_fen = (i + 1) * 300000000;
+        f [i].total_cost_fen = (i + 1) * 200000000;
+        f [i].rnd_fen = (i + 1) * 30000000;
+        f [i].total_assets_fen = 900000000;
+        f [i].staff = 100;
+        f [i].tech_staff = 30;
+        list [i] = &f [i];
+    }
+    Kj__SetFiguresRequest figures = KJ__SET_FIGURES_REQUEST__INIT;
+    figures.code = code;
+    figures.figures = list;
+    figures.n_figures = 3;
+    s_write (&fx, "SetFigures", &figures.base, code);
+
+    kj_status_t status;
+    assert_int_equal (rfx_qualify (&fx, code,
+                                   KJ__QUALIFICATION_KIND__QUAL_TECH_SME, 0,
+                                   "2099-06-30", &status, NULL),
+                      0);
+    s_stored_fresh (&fx, "Qualify");
+
+    //  Each part by UpdateEnterprise
+    Kj__Award award = KJ__AWARD__INIT;
+    award.name = "创新大赛";
+    award.level = KJ__LEVEL__LEVEL_PROVINCIAL;
+    award.year = year;
+    Kj__Award *awards [] = { &award };
+    Kj__EquityRound round = KJ__EQUITY_ROUND__INIT;
+    round.round = KJ__ROUND__ROUND_ANGEL;
+    round.amount_fen = 500000000;
+    round.closed_on = "2020-01-02";
+    round.investors = "x, \"y\"";
+    Kj__EquityRound *rounds [] = { &round };
+    Kj__BankLoan loan = KJ__BANK_LOAN__INIT;
+    loan.lender = "银行";
+    loan.amount_fen = 100000000;
+    loan.drawn_on = "2021-05-06";
+    loan.outstanding = true;
+    Kj__BankLoan *loans [] = { &loan };
+    Kj__Enterprise changes = KJ__ENTERPRISE__INIT;
+    changes.code = code;
+    changes.name = "存储测试科技股份有限公司";
+    changes.awards = awards;
+    changes.n_awards = 1;
+    changes.rounds = rounds;
+    changes.n_rounds = 1;
+    changes.loans = loans;
+    changes.n_loans = 1;
+    char *mask [] = { "name", "awards", "rounds", "loans" };
+    Kj__UpdateEnterpriseRequest update = KJ__UPDATE_ENTERPRISE_REQUEST__INIT;
+    update.enterprise = &changes;
+    update.update_mask = mask;
+    update.n_update_mask = 4;
+    s_write (&fx, "UpdateEnterprise", &update.base, code);
+    char *before = s_stored (&fx, code);
+    assert_non_null (strstr (before, "创新大赛"));
+    assert_non_null (strstr (before, "银行"));
+    free (before);
+
+    Kj__OverrideStageRequest override = KJ__OVERRIDE_STAGE_REQUEST__INIT;
+    override.code = code;
+    override.stage = KJ__STAGE__STAGE_MATURE;
+    override.reason = "test";
+    s_write (&fx, "OverrideStage", &override.base, code);
+    Kj__RecomputeStageRequest recompute = KJ__RECOMPUTE_STAGE_REQUEST__INIT;
+    recompute.code = code;
+    s_write (&fx, "RecomputeStage", &recompute.base, code);
+    Kj__TransitionRequest submit = KJ__TRANSITION_REQUEST__INIT;
+    submit.code = code;
+    submit.action = KJ__ENTRY_ACTION__ACTION_SUBMIT;
+    s_write (&fx, "Transition", &submit.base, code);
+
+    //  Several writes of several parts in one transaction, a delete, and
+    //  a savepoint rolled back
+    const char *params [] = { code };
+    assert_int_equal (kj_db_begin (fx.db), 0);
+    assert_int_equal (kj_db_run (fx.db,
+                                 "UPDATE figures SET staff = staff + 1 "
+                                 "WHERE code = $1",
+                                 1, params),
+                      3);
+    assert_int_equal (kj_db_run (fx.db, "DELETE FROM loan WHERE code = $1", 1,
+                                 params),
+                      1);
+    assert_int_equal (kj_db_run (fx.db, "SAVEPOINT s", 0, NULL), 0);
+    assert_int_equal (kj_db_run (fx.db, "DELETE FROM award WHERE code = $1", 1,
+                                 params),
+                      1);
+    assert_int_equal (kj_db_run (fx.db, "ROLLBACK TO SAVEPOINT s", 0, NULL), 0);
+    assert_int_equal (kj_db_run (fx.db,
+                                 "INSERT INTO chain_link (code, leader_code, "
+                                 "chain) VALUES ($1, '91210100READ000009', "
+                                 "'链')",
+                                 1, params),
+                      1);
+    assert_int_equal (kj_db_commit (fx.db), 0);
+    s_stored_fresh (&fx, "SQL by hand in one transaction");
+    char *stored = s_stored (&fx, code);
+    assert_null (strstr (stored, "银行"));
+    assert_non_null (strstr (stored, "创新大赛"));
+    assert_non_null (strstr (stored, "链"));
+
+    //  Rolled back: as it was, byte for byte
+    assert_int_equal (kj_db_begin (fx.db), 0);
+    assert_int_equal (kj_db_run (fx.db, "DELETE FROM figures WHERE code = $1",
+                                 1, params),
+                      3);
+    assert_int_equal (kj_db_run (fx.db,
+                                 "INSERT INTO award (code, name, level, year, "
+                                 "rank) VALUES ($1, '撤销', 'city', 2020, '')",
+                                 1, params),
+                      1);
+    kj_db_rollback (fx.db);
+    char *after = s_stored (&fx, code);
+    assert_string_equal (after, stored);
+    free (after);
+    free (stored);
+    s_stored_fresh (&fx, "a transaction rolled back");
+
+    //  A row stored in another format is read live, never stale
+    assert_int_equal (kj_db_run (fx.db,
+                                 "UPDATE enterprise SET parts = '[]', "
+                                 "parts_format = 0 WHERE code = $1",
+                                 1, params),
+                      1);
+    s_all_same (&fx, 101);
+    assert_int_equal (s_export_same (&fx, year), 101);
+    rfx_stop (&fx);
+}
+
 int
 main (void)
 {
     kj_log_init ("test_registry_read", "warn");
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_one_statement_same_bytes),
+        cmocka_unit_test (test_stored_after_every_write),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
