@@ -710,6 +710,17 @@ test_worker_killed_mid_batch (void **state)
     assert_int_equal (s_count (db, "SELECT count (*) FROM kj_outbox WHERE "
                                    "topic = 'scoring.batch.finished'"),
                       1);
+    //  Members refer to their batch without a foreign key
+    //  (004_member_no_fk.sql): each has its batch, and a batch deleted
+    //  takes its members (and chunks) with it
+    assert_int_equal (s_count (db, "SELECT count (*) FROM member"), S_FIRMS);
+    assert_int_equal (s_count (db, "SELECT count (*) FROM member m WHERE "
+                                   "NOT EXISTS (SELECT 1 FROM batch b "
+                                   "WHERE b.id = m.batch_id)"),
+                      0);
+    assert_int_equal (kj_db_run (db, "DELETE FROM batch", 0, NULL), 1);
+    assert_int_equal (s_count (db, "SELECT count (*) FROM member"), 0);
+    assert_int_equal (s_count (db, "SELECT count (*) FROM chunk"), 0);
     kj_db_destroy (&db);
     assert_int_equal (kj_test_kill (two, SIGTERM, 10000), 0);
     rfx_stop (&fx);
