@@ -254,10 +254,17 @@ main (void)
         fflush (stdout);
         sleep ((unsigned) atoi (hold));
     }
+    //  KEJIN_BENCH_SCORING_FETCHERS: scoring/fetchers (default the
+    //  daemon's own)
+    const char *fetchers = getenv ("KEJIN_BENCH_SCORING_FETCHERS");
+    char fetchers_option [64];
+    snprintf (fetchers_option, sizeof fetchers_option, "scoring/fetchers=%d",
+              fetchers ? atoi (fetchers) : 0);
     const char *extra [] = { "-s", "scoring/relay=false",
                              "-s", "scoring/chunk=50000",
                              "-s", "scoring/page=10000",
                              "-s", "log/level=info",
+                             fetchers ? "-s" : NULL, fetchers_option,
                              NULL };
     pid_t one = kj_daemon_start ("scoring", &broker, dsn, extra);
     pid_t two = kj_daemon_start ("scoring", &broker, dsn, extra);
