@@ -112,6 +112,101 @@ scoring_batch_cache_destroy (void **cache_p)
     s_cohort_destroy ((s_cohort_t **) cache_p);
 }
 
+//  The cohorts a fetch kept, one per stage (scoring_server.h); a stage's
+//  is taken out by the worker that scores it
+typedef struct {
+    char batch [24];
+    s_cohort_t *stages [SCORING_STAGES];  //  not scored yet
+    size_t rooms [SCORING_STAGES];        //  regions allocated
+    size_t members;
+} s_kept_t;
+
+void
+scoring_kept_destroy (void **kept_p)
+{
+    s_kept_t *self = (s_kept_t *) *kept_p;
+    if (!self)
+        return;
+    for (int stage = 0; stage < SCORING_STAGES; stage++)
+        s_cohort_destroy (&self->stages [stage]);
+    free (self);
+    *kept_p = NULL;
+}
+
+void *
+scoring_kept_new (scoring_server_t *server, const char *batch,
+                  const char *model_name)
+{
+    s_kept_t *self = (s_kept_t *) calloc (1, sizeof *self);
+    assert (self);
+    snprintf (self->batch, sizeof self->batch, "%s", batch);
+    for (int stage = 0; stage < SCORING_STAGES; stage++) {
+        kj_status_t status;
+        scoring_model_t *model = scoring_server_model (server, model_name,
+                                                       &status);
+        if (!model) {
+            void *kept = self;
+            scoring_kept_destroy (&kept);
+            return NULL;
+        }
+        s_cohort_t *cohort = (s_cohort_t *) calloc (1, sizeof *cohort);
+        assert (cohort);
+        snprintf (cohort->batch, sizeof cohort->batch, "%s", batch);
+        cohort->stage = stage;
+        cohort->model = model;
+        cohort->cohort = scoring_cohort_new (model);
+        self->stages [stage] = cohort;
+    }
+    return self;
+}
+
+void
+scoring_kept_add (void **kept_p, int stage, const char *code,
+                  const char *region, const int64_t *values,
+                  const bool *present)
+{
+    s_kept_t *self = (s_kept_t *) *kept_p;
+    if (!self)
+        return;
+    s_cohort_t *cohort = self->stages [stage];
+    size_t m = scoring_cohort_size (cohort->cohort);
+    kj_status_t status;
+    if (self->members == SCORING_KEPT_MAX
+        || scoring_cohort_add (cohort->cohort, code, (scoring_stage_t) stage,
+                               values, present, &status)) {
+        scoring_kept_destroy (kept_p);
+        return;
+    }
+    if (m == self->rooms [stage]) {
+        self->rooms [stage] = m ? 2 * m : 1024;
+        cohort->regions = realloc (cohort->regions,
+                                   self->rooms [stage]
+                                       * sizeof cohort->regions [0]);
+        assert (cohort->regions);
+    }
+    snprintf (cohort->regions [m], sizeof cohort->regions [m], "%s", region);
+    self->members++;
+}
+
+//  A kept cohort of the batch's stage, taken out and scored; NULL if none
+static s_cohort_t *
+s_kept_take (scoring_server_t *server, const char *batch, int stage)
+{
+    s_kept_t *kept = (s_kept_t *) server->kept;
+    if (!kept || !streq (kept->batch, batch) || !kept->stages [stage])
+        return NULL;
+    s_cohort_t *self = kept->stages [stage];
+    kept->stages [stage] = NULL;
+    int64_t started = kj_mono_us ();
+    scoring_cohort_score (self->cohort);
+    kj_info ("scoring.batch",
+             "batch %s stage %d: a cohort of %zu scored in %.3f s (kept "
+             "from its fetch)",
+             batch, stage, scoring_cohort_size (self->cohort),
+             (kj_mono_us () - started) / 1e6);
+    return self;
+}
+
 //  What is stored already about a chunk's members under the model: for
 //  each (by code), the grade of its latest portrait before (year,
 //  version), or that the portrait of (year, version) itself is there
@@ -334,6 +429,9 @@ s_cohort (scoring_server_t *server, kj_db_t *db, const char *batch, int stage,
     if (self && streq (self->batch, batch) && self->stage == stage)
         return self;
     s_cohort_destroy ((s_cohort_t **) &server->cache);
+    self = s_kept_take (server, batch, stage);
+    if (self)
+        return (server->cache = self);
     kj_status_t status;
     scoring_model_t *model = scoring_server_model (server, model_name, &status);
     if (!model)
