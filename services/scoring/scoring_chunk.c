@@ -316,8 +316,7 @@ s_row (char *at, s_cohort_t *scored, int m, int year, int64_t batch_id,
         at = s_put_be (at, 1, 4);  //  lower bound
     }
     for (size_t i = 0; i < columns; i++)
-        at = s_bin_int (at, scoring_cohort_share_bp (cohort, (size_t) m, i),
-                        2);
+        at = s_bin_int (at, scoring_cohort_share_bp (cohort, (size_t) m, i), 2);
     return at;
 }
 

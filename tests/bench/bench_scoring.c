@@ -260,11 +260,16 @@ main (void)
     char fetchers_option [64];
     snprintf (fetchers_option, sizeof fetchers_option, "scoring/fetchers=%d",
               fetchers ? atoi (fetchers) : 0);
-    const char *extra [] = { "-s", "scoring/relay=false",
-                             "-s", "scoring/chunk=50000",
-                             "-s", "scoring/page=10000",
-                             "-s", "log/level=info",
-                             fetchers ? "-s" : NULL, fetchers_option,
+    const char *extra [] = { "-s",
+                             "scoring/relay=false",
+                             "-s",
+                             "scoring/chunk=50000",
+                             "-s",
+                             "scoring/page=10000",
+                             "-s",
+                             "log/level=info",
+                             fetchers ? "-s" : NULL,
+                             fetchers_option,
                              NULL };
     pid_t one = kj_daemon_start ("scoring", &broker, dsn, extra);
     pid_t two = kj_daemon_start ("scoring", &broker, dsn, extra);
@@ -362,9 +367,8 @@ main (void)
         sums [1] += cpu_after [part] * per;
     }
     sums [2] = sums [0] + sums [1];
-    printf ("  %-44s %8.1f %8.1f %8.1f  (2 cores: at most %.0f/s)\n",
-            "all", sums [0], sums [1], sums [2],
-            sums [2] > 0 ? 2e6 / sums [2] : 0);
+    printf ("  %-44s %8.1f %8.1f %8.1f  (2 cores: at most %.0f/s)\n", "all",
+            sums [0], sums [1], sums [2], sums [2] > 0 ? 2e6 / sums [2] : 0);
     //  Where the daemons' time went (their log lines at info)
     printf ("\n  the daemons' own account:\n");
     fflush (stdout);
