@@ -244,6 +244,7 @@ typedef struct {
     size_t inputs;
     int64_t members [SCORING_STAGES];  //  ords given, per stage
     zchunk_t *rows;                    //  this page's member rows
+    void *kept;                        //  the cohorts, as stored
 } s_fetch_t;
 
 static int
@@ -283,6 +284,8 @@ s_each_row (uint32_t row, const char *const *fields, size_t count, void *arg)
     zchunk_extend (self->rows, head, (size_t) length);
     scoring_source_pack (self->rows, values, present, self->inputs);
     zchunk_extend (self->rows, "\n", 1);
+    scoring_kept_add (&self->kept, facts.stage, facts.code, facts.region,
+                      values, present);
     return 0;
 }
 
@@ -310,12 +313,13 @@ s_store_page (kj_db_t *db, s_fetch_t *self, const s_page_t *page)
     return rc;
 }
 
-//  Every page of the export, its members stored; then each stage's cohort
-//  cut into chunks. *total members, *chunks; 0 or -1 (logged)
+//  Every page of the export, its members stored (and added to the cohorts
+//  of *kept_p, scoring_kept_add); then each stage's cohort cut into
+//  chunks. *total members, *chunks; 0 or -1 (logged)
 static int
 s_fetch_members (scoring_server_t *server, kj_db_t *db, const char *batch,
                  int year, scoring_model_t *model, int64_t *total, int *chunks,
-                 int64_t *wait_us)
+                 int64_t *wait_us, void **kept_p)
 {
     s_pages_t pages = { .server = server, .year = year, .range_count = 1 };
     pthread_mutex_init (&pages.lock, NULL);
@@ -323,7 +327,8 @@ s_fetch_members (scoring_server_t *server, kj_db_t *db, const char *batch,
     scoring_cohort_t *cohort = scoring_cohort_new (model);
     s_fetch_t fetch = { .batch = batch,
                         .year = year,
-                        .rows = zchunk_new (NULL, 0) };
+                        .rows = zchunk_new (NULL, 0),
+                        .kept = *kept_p };
     fetch.inputs = scoring_source_plan (cohort, fetch.plan);
     scoring_cohort_destroy (&cohort);
     int rc = kj_db_copy_begin (db, "COPY member (batch_id, stage, ord, code, "
@@ -395,6 +400,7 @@ s_fetch_members (scoring_server_t *server, kj_db_t *db, const char *batch,
                          "last_ord) FROM STDIN",
                          zchunk_data (cuts), zchunk_size (cuts));
     zchunk_destroy (&fetch.rows);
+    *kept_p = fetch.kept;
     return rc;
 }
 
@@ -464,8 +470,9 @@ s_fetch (scoring_server_t *server, kj_db_t *db)
     int64_t total = 0, wait_us = 0;
     int chunks = 0;
     int64_t started = kj_mono_us ();
+    void *kept = scoring_kept_new (server, batch, model_name);
     int rc = s_fetch_members (server, db, batch, year, model, &total, &chunks,
-                              &wait_us);
+                              &wait_us, &kept);
     int64_t stored = kj_mono_us ();
     if (rc == 0) {
         char total_text [24], chunks_text [16];
@@ -489,6 +496,13 @@ s_fetch (scoring_server_t *server, kj_db_t *db)
         rc = kj_db_commit (db);
     else
         kj_db_rollback (db);
+    //  Committed, the members kept are the batch's: this worker scores
+    //  the stages it takes from them instead of reading them back
+    scoring_kept_destroy (&server->kept);
+    if (rc == 0)
+        server->kept = kept;
+    else
+        scoring_kept_destroy (&kept);
     if (rc == 0)
         kj_info ("scoring.fetch",
                  "batch %s: %" PRId64 " enterprises in %d chunks; fetched "
@@ -517,8 +531,10 @@ scoring_batch_work (void *state, kj_db_t *db)
                 zclock_sleep (self->pause_ms);
         }
         if (fetched <= 0 && chunk <= 0) {
-            if (chunk == 0)  //  no batch work left: free the cohort kept
+            if (chunk == 0) {  //  no batch work left: free the cohorts kept
                 scoring_batch_cache_destroy (&self->cache);
+                scoring_kept_destroy (&self->kept);
+            }
             return fetched < 0 || chunk < 0 ? -1 : done;
         }
     }

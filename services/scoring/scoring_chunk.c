@@ -38,26 +38,49 @@ s_parse_array (const char *text, int64_t *values, bool *present, size_t n)
     }
 }
 
-//  COPY text of a plain value and a tab: tabs, newlines and backslashes
-//  as spaces (none come from the model or the registry's codes, but be
-//  safe); size bytes at most
+//  The portraits go by COPY in its binary format: PostgreSQL then parses
+//  no number, and no array of shares, from text (docs/scoring.md, "The
+//  scoring side's database"). A field is its length (4 bytes, network
+//  order) and its bytes; a row, its count of fields (2 bytes) first.
+
+//  A number of `bytes` bytes (2, 4 or 8) in network order
 static char *
-s_text (char *at, const char *text, size_t size)
+s_put_be (char *at, uint64_t value, int bytes)
 {
+    for (int b = bytes - 1; b >= 0; b--, value >>= 8)
+        at [b] = (char) (value & 0xff);
+    return at + bytes;
+}
+
+//  A field of `bytes` bytes holding an integer
+static char *
+s_bin_int (char *at, int64_t value, int bytes)
+{
+    at = s_put_be (at, (uint64_t) bytes, 4);
+    return s_put_be (at, (uint64_t) value, bytes);
+}
+
+//  A text field: size bytes at most; tabs, newlines and backslashes as
+//  spaces, as the text format stored them (none come from the model or
+//  the registry's codes)
+static char *
+s_bin_text (char *at, const char *text, size_t size)
+{
+    char *length = at;
+    at += 4;
     for (; *text && size; text++, size--)
         *at++ = *text == '\t' || *text == '\n' || *text == '\\' ? ' ' : *text;
-    *at++ = '\t';
+    s_put_be (length, (uint64_t) (at - length - 4), 4);
     return at;
 }
 
-//  A number and a tab
-static char *
-s_int (char *at, int64_t value)
-{
-    at = scoring_put_int (at, value);
-    *at++ = '\t';
-    return at;
-}
+//  The binary COPY's header and trailer
+//  (their NULs aside: sizeof - 1): the signature (11 bytes with its
+//  NUL), flags (4) and the header extension's length (4), all 0
+static const char s_copy_header [] = "PGCOPY\n\377\r\n\0"
+                                     "\0\0\0\0"
+                                     "\0\0\0\0";
+static const char s_copy_trailer [] = "\377\377";
 
 //  A scored cohort, kept by the job between chunks of one stage of one
 //  batch: scoring is deterministic, so a worker scores a stage once and
@@ -87,6 +110,101 @@ void
 scoring_batch_cache_destroy (void **cache_p)
 {
     s_cohort_destroy ((s_cohort_t **) cache_p);
+}
+
+//  The cohorts a fetch kept, one per stage (scoring_server.h); a stage's
+//  is taken out by the worker that scores it
+typedef struct {
+    char batch [24];
+    s_cohort_t *stages [SCORING_STAGES];  //  not scored yet
+    size_t rooms [SCORING_STAGES];        //  regions allocated
+    size_t members;
+} s_kept_t;
+
+void
+scoring_kept_destroy (void **kept_p)
+{
+    s_kept_t *self = (s_kept_t *) *kept_p;
+    if (!self)
+        return;
+    for (int stage = 0; stage < SCORING_STAGES; stage++)
+        s_cohort_destroy (&self->stages [stage]);
+    free (self);
+    *kept_p = NULL;
+}
+
+void *
+scoring_kept_new (scoring_server_t *server, const char *batch,
+                  const char *model_name)
+{
+    s_kept_t *self = (s_kept_t *) calloc (1, sizeof *self);
+    assert (self);
+    snprintf (self->batch, sizeof self->batch, "%s", batch);
+    for (int stage = 0; stage < SCORING_STAGES; stage++) {
+        kj_status_t status;
+        scoring_model_t *model = scoring_server_model (server, model_name,
+                                                       &status);
+        if (!model) {
+            void *kept = self;
+            scoring_kept_destroy (&kept);
+            return NULL;
+        }
+        s_cohort_t *cohort = (s_cohort_t *) calloc (1, sizeof *cohort);
+        assert (cohort);
+        snprintf (cohort->batch, sizeof cohort->batch, "%s", batch);
+        cohort->stage = stage;
+        cohort->model = model;
+        cohort->cohort = scoring_cohort_new (model);
+        self->stages [stage] = cohort;
+    }
+    return self;
+}
+
+void
+scoring_kept_add (void **kept_p, int stage, const char *code,
+                  const char *region, const int64_t *values,
+                  const bool *present)
+{
+    s_kept_t *self = (s_kept_t *) *kept_p;
+    if (!self)
+        return;
+    s_cohort_t *cohort = self->stages [stage];
+    size_t m = scoring_cohort_size (cohort->cohort);
+    kj_status_t status;
+    if (self->members == SCORING_KEPT_MAX
+        || scoring_cohort_add (cohort->cohort, code, (scoring_stage_t) stage,
+                               values, present, &status)) {
+        scoring_kept_destroy (kept_p);
+        return;
+    }
+    if (m == self->rooms [stage]) {
+        self->rooms [stage] = m ? 2 * m : 1024;
+        cohort->regions = realloc (cohort->regions,
+                                   self->rooms [stage]
+                                       * sizeof cohort->regions [0]);
+        assert (cohort->regions);
+    }
+    snprintf (cohort->regions [m], sizeof cohort->regions [m], "%s", region);
+    self->members++;
+}
+
+//  A kept cohort of the batch's stage, taken out and scored; NULL if none
+static s_cohort_t *
+s_kept_take (scoring_server_t *server, const char *batch, int stage)
+{
+    s_kept_t *kept = (s_kept_t *) server->kept;
+    if (!kept || !streq (kept->batch, batch) || !kept->stages [stage])
+        return NULL;
+    s_cohort_t *self = kept->stages [stage];
+    kept->stages [stage] = NULL;
+    int64_t started = kj_mono_us ();
+    scoring_cohort_score (self->cohort);
+    kj_info ("scoring.batch",
+             "batch %s stage %d: a cohort of %zu scored in %.3f s (kept "
+             "from its fetch)",
+             batch, stage, scoring_cohort_size (self->cohort),
+             (kj_mono_us () - started) / 1e6);
+    return self;
 }
 
 //  What is stored already about a chunk's members under the model: for
@@ -151,51 +269,54 @@ s_before (kj_db_t *db, s_cohort_t *scored, int year, int first, int last,
     return 0;
 }
 
-//  Member m's portrait as a COPY row of portrait at `at` (room for 4096),
-//  head its year, model and version; returns the row's end
+//  Member m's portrait as a binary COPY row of portrait at `at` (room
+//  for 4096), of year, version and batch; returns the row's end
 static char *
-s_row (char *at, s_cohort_t *scored, int m, const char *head,
+s_row (char *at, s_cohort_t *scored, int m, int year, int64_t batch_id,
        const s_before_t *was)
 {
     scoring_model_t *model = scored->model;
     scoring_cohort_t *cohort = scored->cohort;
     const scoring_portrait_t *p = scoring_cohort_portrait (cohort, (size_t) m);
-    at = s_text (at, scoring_cohort_id (cohort, (size_t) m), 64);
-    at = stpcpy (at, head);
-    at = s_int (at, scoring_cohort_stage (cohort, (size_t) m));
-    at = stpcpy (at, scored->regions [m]);
-    *at++ = '\t';
+    at = s_put_be (at, 21, 2);  //  the fields of S_PORTRAIT_COPY
+    at = s_bin_text (at, scoring_cohort_id (cohort, (size_t) m), 64);
+    at = s_bin_int (at, year, 4);
+    at = s_bin_text (at, scoring_model_name (model), SCORING_CODE_MAX);
+    at = s_bin_int (at, scoring_model_version (model), 4);
+    at = s_bin_int (at, scoring_cohort_stage (cohort, (size_t) m), 4);
+    at = s_bin_text (at, scored->regions [m], sizeof scored->regions [m]);
     const int64_t figures [] = { p->points_milli,    p->bonus_milli,
                                  p->scorecard_milli, p->flags_milli,
                                  p->score_milli,     p->percentile_milli };
     for (size_t f = 0; f < sizeof figures / sizeof figures [0]; f++)
-        at = s_int (at, figures [f]);
-    at = s_text (at, scoring_grade_name (p->grade), 8);
-    at = s_text (at,
-                 p->stop >= 0
-                     ? scoring_model_column (model, (size_t) p->stop)->code
-                     : "",
-                 SCORING_CODE_MAX);
-    at = stpcpy (at, p->line_known ? "t\t" : "f\t");
-    at = s_int (at, p->line_fen);
+        at = s_bin_int (at, figures [f], 8);
+    at = s_bin_text (at, scoring_grade_name (p->grade), 8);
+    at = s_bin_text (at,
+                     p->stop >= 0
+                         ? scoring_model_column (model, (size_t) p->stop)->code
+                         : "",
+                     SCORING_CODE_MAX);
+    at = s_bin_int (at, p->line_known, 1);
+    at = s_bin_int (at, p->line_fen, 8);
     char reasons [1024];
     scoring_reasons_format (model, p, reasons, sizeof reasons);
-    at = s_text (at, reasons, sizeof reasons);
-    at = s_int (at, p->missing_count);
-    at = s_text (at, was->grade, 8);
-    at = stpcpy (at, scored->batch);
-    *at++ = '\t';
-    //  The shares of the best per column, as an array
-    *at++ = '{';
+    at = s_bin_text (at, reasons, sizeof reasons);
+    at = s_bin_int (at, p->missing_count, 4);
+    at = s_bin_text (at, was->grade, 8);
+    at = s_bin_int (at, batch_id, 8);
+    //  The shares of the best per column: a smallint [] of one dimension
+    //  (none: no dimension), its elements 2 bytes each
     size_t columns = scoring_model_columns (model);
-    for (size_t i = 0; i < columns; i++) {
-        if (i)
-            *at++ = ',';
-        at = scoring_put_int (at,
-                              scoring_cohort_share_bp (cohort, (size_t) m, i));
+    at = s_put_be (at, 12 + (columns ? 8 : 0) + columns * 6, 4);
+    at = s_put_be (at, columns ? 1 : 0, 4);  //  dimensions
+    at = s_put_be (at, 0, 4);                //  no NULL
+    at = s_put_be (at, 21, 4);               //  int2's type
+    if (columns) {
+        at = s_put_be (at, columns, 4);
+        at = s_put_be (at, 1, 4);  //  lower bound
     }
-    *at++ = '}';
-    *at++ = '\n';
+    for (size_t i = 0; i < columns; i++)
+        at = s_bin_int (at, scoring_cohort_share_bp (cohort, (size_t) m, i), 2);
     return at;
 }
 
@@ -232,11 +353,12 @@ s_store_portraits (kj_db_t *db, const char *batch, int year, s_cohort_t *scored,
                 "region, points_milli, bonus_milli, scorecard_milli, "
                 "flags_milli, score_milli, percentile_milli, grade, "
                 "stop, line_known, line_fen, reasons, missing_count, "
-                "previous_grade, batch_id, shares) FROM STDIN");
+                "previous_grade, batch_id, shares) FROM STDIN "
+                "(FORMAT binary)");
     zchunk_t *data = zchunk_new (NULL, 300 * 1024);
-    char head [160];  //  year, model, version
-    snprintf (head, sizeof head, "%d\t%s\t%d\t", year,
-              scoring_model_name (model), scoring_model_version (model));
+    if (copying)
+        zchunk_set (data, s_copy_header, sizeof s_copy_header - 1);
+    int64_t batch_id = strtoll (batch, NULL, 10);
     size_t n = 0;
     *changed = 0;
     for (int m = first; rc == 0 && m <= last; m++) {
@@ -249,7 +371,8 @@ s_store_portraits (kj_db_t *db, const char *batch, int year, s_cohort_t *scored,
         const char *grade = scoring_grade_name (p->grade);
         char row [4096];
         zchunk_extend (data, row,
-                       (size_t) (s_row (row, scored, m, head, was) - row));
+                       (size_t) (s_row (row, scored, m, year, batch_id, was)
+                                 - row));
         if (zchunk_size (data) >= 256 * 1024) {
             rc = kj_db_copy_put (db, zchunk_data (data), zchunk_size (data));
             zchunk_set (data, NULL, 0);
@@ -264,13 +387,15 @@ s_store_portraits (kj_db_t *db, const char *batch, int year, s_cohort_t *scored,
         event->previous_grade = (char *) was->grade;
         event->changed = *was->grade && !streq (grade, was->grade);
         event->score_milli = p->score_milli;
-        event->batch_id = strtoull (batch, NULL, 10);
+        event->batch_id = (uint64_t) batch_id;
         *changed += event->changed;
         keys [n] = code;
         payloads [n] = &event->base;
         n++;
     }
-    if (rc == 0 && zchunk_size (data))
+    if (copying)
+        zchunk_extend (data, s_copy_trailer, sizeof s_copy_trailer - 1);
+    if (copying && rc == 0 && zchunk_size (data))
         rc = kj_db_copy_put (db, zchunk_data (data), zchunk_size (data));
     spent_us [1] = kj_mono_us () - at;
     at = kj_mono_us ();
@@ -303,6 +428,9 @@ s_cohort (scoring_server_t *server, kj_db_t *db, const char *batch, int stage,
     if (self && streq (self->batch, batch) && self->stage == stage)
         return self;
     s_cohort_destroy ((s_cohort_t **) &server->cache);
+    self = s_kept_take (server, batch, stage);
+    if (self)
+        return (server->cache = self);
     kj_status_t status;
     scoring_model_t *model = scoring_server_model (server, model_name, &status);
     if (!model)

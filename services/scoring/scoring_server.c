@@ -42,8 +42,10 @@ void
 scoring_server_destroy (void *state)
 {
     scoring_server_t *self = (scoring_server_t *) state;
-    if (self)
+    if (self) {
         scoring_batch_cache_destroy (&self->cache);
+        scoring_kept_destroy (&self->kept);
+    }
     free (self);
 }
 

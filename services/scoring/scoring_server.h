@@ -26,6 +26,7 @@ typedef struct {
     int fetchers;       //  scoring/fetchers: export ranges fetched at once
     int pause_ms;       //  scoring/pause_ms: between chunks
     void *cache;        //  the job's scored cohort (scoring_chunk.c)
+    void *kept;         //  the cohorts of the batch it fetched, not scored
     char locked [24];   //  the batch whose stage's lock the job holds, or ""
     int locked_stage;   //  and that stage (scoring_chunk.c)
 } scoring_server_t;
@@ -57,9 +58,30 @@ int
 int
     scoring_batch_finish (kj_db_t *db, const char *batch);
 
-//  Free the job's scored cohort
+//  Free the job's scored cohort and the cohorts it kept from a fetch
 void
     scoring_batch_cache_destroy (void **cache_p);
+
+//  The cohorts of a batch's stages as its fetch reads their members (in
+//  the order they are stored), for the stages the fetching worker then
+//  scores: no read back (scoring_chunk.c). NULL if the model is unknown.
+void *
+    scoring_kept_new (scoring_server_t *self, const char *batch,
+                      const char *model_name);
+
+//  One member more, as stored; past SCORING_KEPT_MAX members, or a member
+//  the rules refuse, the kept cohorts are dropped (*kept_p NULL: the
+//  stages are read back from the members, as by any other worker)
+void
+    scoring_kept_add (void **kept_p, int stage, const char *code,
+                      const char *region, const int64_t *values,
+                      const bool *present);
+
+void
+    scoring_kept_destroy (void **kept_p);
+
+//  Members kept at most (about 1 KB each under most-2024)
+#define SCORING_KEPT_MAX 250000
 
 //  A shipped model by name ("" : the default), or NULL with status
 //  naming field "model".

@@ -83,28 +83,73 @@ s_pure (kj_db_t *db, const char *batch)
     return seconds;
 }
 
-//  CPU seconds (user + system) a process has used so far, -1 if unknown
-static double
-s_cpu (pid_t pid)
+//  Where a run's CPU goes, per process (issue 13: on 2 cores, the sum
+//  over every process bounds the batch): the two scoring daemons, their
+//  PostgreSQL backends, the registry, its backends, the broker. Backends
+//  are told apart by application_name (kj_db sets the program's name).
+enum { S_SCORING, S_SCORING_DB, S_REGISTRY, S_REGISTRY_DB, S_BROKER, S_PARTS };
+static const char *s_part_names [S_PARTS] = {
+    "scoring daemons (2)", "their PostgreSQL backends", "registry daemon",
+    "its PostgreSQL backends", "broker"
+};
+
+#define S_PIDS_MAX 64
+typedef struct {
+    pid_t pids [S_PIDS_MAX];
+    int parts [S_PIDS_MAX];
+    int64_t cpu_us [S_PIDS_MAX];
+    size_t count;
+} s_cpu_t;
+
+static void
+s_cpu_add (s_cpu_t *self, pid_t pid, int part)
 {
-    char path [64], text [1024];
-    snprintf (path, sizeof path, "/proc/%d/stat", (int) pid);
-    FILE *file = fopen (path, "r");
-    size_t size = file ? fread (text, 1, sizeof text - 1, file) : 0;
-    if (file)
-        fclose (file);
-    text [size] = 0;
-    //  After the command's ")": state, then fields 4 .. 13; utime and
-    //  stime are the 14th and 15th
-    const char *at = strrchr (text, ')');
-    unsigned long utime, stime;
-    if (!at
-        || sscanf (at + 2,
-                   "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
-                   &utime, &stime)
-               != 2)
-        return -1;
-    return (double) (utime + stime) / (double) sysconf (_SC_CLK_TCK);
+    if (self->count < S_PIDS_MAX) {
+        self->pids [self->count] = pid;
+        self->parts [self->count] = part;
+        self->cpu_us [self->count++] = kj_test_proc_cpu_us (pid, NULL);
+    }
+}
+
+//  Every process's CPU so far
+static void
+s_cpu_take (s_cpu_t *self, kj_db_t *db, pid_t one, pid_t two, pid_t registry,
+            pid_t broker)
+{
+    self->count = 0;
+    s_cpu_add (self, one, S_SCORING);
+    s_cpu_add (self, two, S_SCORING);
+    s_cpu_add (self, registry, S_REGISTRY);
+    s_cpu_add (self, broker, S_BROKER);
+    PGresult *res =
+        kj_db_exec (db,
+                    "SELECT pid, application_name = 'kejin-registry' FROM "
+                    "pg_stat_activity WHERE datname = current_database () "
+                    "AND pid <> pg_backend_pid () AND application_name IN "
+                    "('kejin-scoring', 'kejin-registry')",
+                    0, NULL);
+    for (int r = 0; res && r < PQntuples (res); r++)
+        s_cpu_add (self, (pid_t) atoi (PQgetvalue (res, r, 0)),
+                   streq (PQgetvalue (res, r, 1), "t") ? S_REGISTRY_DB
+                                                       : S_SCORING_DB);
+    if (res)
+        PQclear (res);
+}
+
+//  CPU seconds per part between two takes (a backend gone by the later
+//  take is not counted; none goes during a batch)
+static void
+s_cpu_between (const s_cpu_t *from, const s_cpu_t *to, double *seconds)
+{
+    for (int part = 0; part < S_PARTS; part++)
+        seconds [part] = 0;
+    for (size_t i = 0; i < to->count; i++) {
+        int64_t before = 0;
+        for (size_t j = 0; j < from->count; j++)
+            if (from->pids [j] == to->pids [i])
+                before = from->cpu_us [j];
+        seconds [to->parts [i]] += (double) (to->cpu_us [i] - before) / 1e6;
+    }
 }
 
 //  The raw COPY: the stored rows into an empty table of the same shape
@@ -209,16 +254,31 @@ main (void)
         fflush (stdout);
         sleep ((unsigned) atoi (hold));
     }
-    const char *extra [] = { "-s", "scoring/relay=false",
-                             "-s", "scoring/chunk=50000",
-                             "-s", "scoring/page=10000",
-                             "-s", "log/level=info",
+    //  KEJIN_BENCH_SCORING_FETCHERS: scoring/fetchers (default the
+    //  daemon's own)
+    const char *fetchers = getenv ("KEJIN_BENCH_SCORING_FETCHERS");
+    char fetchers_option [64];
+    snprintf (fetchers_option, sizeof fetchers_option, "scoring/fetchers=%d",
+              fetchers ? atoi (fetchers) : 0);
+    const char *extra [] = { "-s",
+                             "scoring/relay=false",
+                             "-s",
+                             "scoring/chunk=50000",
+                             "-s",
+                             "scoring/page=10000",
+                             "-s",
+                             "log/level=info",
+                             fetchers ? "-s" : NULL,
+                             fetchers_option,
                              NULL };
     pid_t one = kj_daemon_start ("scoring", &broker, dsn, extra);
     pid_t two = kj_daemon_start ("scoring", &broker, dsn, extra);
     if (!kj_broker_wait_workers (broker.endpoint, "scoring", 4, 30000))
         return 1;
     kj_client_t *client = kj_client_new (broker.endpoint);
+    kj_db_t *db = kj_db_new (dsn, "scoring", 5000);
+    s_cpu_t cpu_started, cpu_fetched, cpu_finished;
+    s_cpu_take (&cpu_started, db, one, two, registry, broker.pid);
     kj_status_t status;
     Kj__ScoringRunRequest run = KJ__SCORING_RUN_REQUEST__INIT;
     Kj__ScoringRunReply *started_batch = NULL;
@@ -246,8 +306,10 @@ main (void)
             return 1;
         }
         bool done = streq (seen->batch->state, "finished");
-        if (!fetched && !streq (seen->batch->state, "fetching"))
+        if (!fetched && !streq (seen->batch->state, "fetching")) {
             fetched = s_seconds (started);
+            s_cpu_take (&cpu_fetched, db, one, two, registry, broker.pid);
+        }
         total = seen->batch->total;
         kj__scoring_progress_reply__free_unpacked (seen, NULL);
         if (done)
@@ -255,8 +317,11 @@ main (void)
         zclock_sleep (100);
     }
     total_seconds = s_seconds (started);
-    double cpu = s_cpu (one) + s_cpu (two);
-    kj_db_t *db = kj_db_new (dsn, "scoring", 5000);
+    s_cpu_take (&cpu_finished, db, one, two, registry, broker.pid);
+    double cpu_fetch [S_PARTS], cpu_after [S_PARTS];
+    s_cpu_between (&cpu_started, &cpu_fetched, cpu_fetch);
+    s_cpu_between (&cpu_fetched, &cpu_finished, cpu_after);
+    double cpu = cpu_fetch [S_SCORING] + cpu_after [S_SCORING];
     int64_t stored = s_value (db, "SELECT count (*) FROM portrait");
     double pure = s_pure (db, batch);
     double raw = s_raw_copy (db);
@@ -287,6 +352,23 @@ main (void)
     printf ("  %" PRIu64 " enterprises in the batch, %" PRId64 " portraits "
             "stored\n",
             total, stored);
+    //  CPU per enterprise per process, in the fetch and after it (the
+    //  Progress polls of this process are the broker's and the scoring
+    //  daemons' small part)
+    double per = 1e6 / (double) (total ? total : 1);
+    double sums [3] = { 0 };
+    printf ("\n  %-44s %8s %8s %8s\n", "CPU, us per enterprise", "fetch",
+            "after", "total");
+    for (int part = 0; part < S_PARTS; part++) {
+        printf ("  %-44s %8.1f %8.1f %8.1f\n", s_part_names [part],
+                cpu_fetch [part] * per, cpu_after [part] * per,
+                (cpu_fetch [part] + cpu_after [part]) * per);
+        sums [0] += cpu_fetch [part] * per;
+        sums [1] += cpu_after [part] * per;
+    }
+    sums [2] = sums [0] + sums [1];
+    printf ("  %-44s %8.1f %8.1f %8.1f  (2 cores: at most %.0f/s)\n", "all",
+            sums [0], sums [1], sums [2], sums [2] > 0 ? 2e6 / sums [2] : 0);
     //  Where the daemons' time went (their log lines at info)
     printf ("\n  the daemons' own account:\n");
     fflush (stdout);
