@@ -9,6 +9,7 @@
     and as its payers were told, a claim is queued only when it did not
     fit, the ledger balances; then the queue is paid, first in first out,
     from the next year's budget.
+    The same with PayClaims batched, both daemons killed mid-batch.
     M3: two operators approve the same claim at the same moment, then pay
     it at the same moment, for many claims: exactly one approval and one
     payment each, the other told "already approved" / "already paid".
@@ -91,12 +92,24 @@ s_m1_payer (void *arg)
     return NULL;
 }
 
-//  M1 with the budget guarded as `option` says (NULL: the default)
+//  Transactions that hold two idempotency keys' locks or more: batches
+//  with a call done and another under way (guarantee/pay_batch)
+#define S_BATCHES_OPEN                                                      \
+    "SELECT count (*) FROM (SELECT pid FROM pg_locks"                      \
+    " WHERE locktype = 'advisory' AND classid = " KJ_LOCK_IDEMPOTENCY      \
+    " AND objsubid = 2 AND granted GROUP BY pid HAVING count (*) >= 2) s"
+
+//  M1 with the budget guarded as `option` says (NULL: the default). With
+//  batches (option guarantee/pay_batch), one worker a daemon so that
+//  calls queue into batches, and both daemons killed at a moment a batch
+//  is open.
 static void
 s_m1 (const char *option)
 {
     gfx_t fx;
-    gfx_start (&fx, 2, option);
+    bool batched = option && strstr (option, "pay_batch");
+    int workers = batched ? 1 : 3;
+    gfx_start_workers (&fx, 2, workers, option);
     gfx_parties (&fx);
     gfx_allot (&fx, fx.year, M1_BUDGET_FEN);
     int64_t claims [M1_CLAIMS];
@@ -113,22 +126,34 @@ s_m1 (const char *option)
                                           &payers [i]),
                           0);
     }
-    //  Kill one daemon as soon as payments are under way, and restart it
+    //  Kill one daemon as soon as payments are under way (with batches:
+    //  both, as soon as a batch is open), and restart it
     int64_t seen = 0;
-    for (int wait = 0; wait < 2000 && seen < 2; wait++) {
-        usleep (1000);
-        seen = gfx_count (&fx, "SELECT count (*) FROM payment");
+    int64_t enough = batched ? 1 : 2;
+    for (int wait = 0; wait < 2000 && seen < enough; wait++) {
+        usleep (batched ? 200 : 1000);
+        seen = gfx_count (&fx, batched ? S_BATCHES_OPEN
+                                       : "SELECT count (*) FROM payment");
     }
-    assert_int_equal (kj_test_kill (fx.daemon [0], SIGKILL, 5000), 128 + 9);
+    assert_true (seen > 0);  //  with batches: killed mid-batch
+    char workers_option [64];
+    snprintf (workers_option, sizeof workers_option, "guarantee/workers=%d",
+              workers);
     const char *extra [] = { "-s",
                              "guarantee/relay=false",
                              "-s",
-                             "guarantee/workers=3",
+                             workers_option,
                              option ? "-s" : NULL,
                              option,
                              NULL };
-    fx.daemon [0] = kj_daemon_start ("guarantee", &fx.broker, fx.dsn, extra);
-    assert_true (fx.daemon [0] > 0);
+    for (int i = 0; i < (batched ? 2 : 1); i++)
+        assert_int_equal (kj_test_kill (fx.daemon [i], SIGKILL, 5000),
+                          128 + 9);
+    for (int i = 0; i < (batched ? 2 : 1); i++) {
+        fx.daemon [i] = kj_daemon_start ("guarantee", &fx.broker, fx.dsn,
+                                         extra);
+        assert_true (fx.daemon [i] > 0);
+    }
     for (int i = 0; i < M1_PAYERS; i++)
         assert_int_equal (pthread_join (threads [i], NULL), 0);
 
@@ -191,10 +216,10 @@ s_m1 (const char *option)
     assert_int_equal (report->transactions, 1 + payments);
     kj__ledger_report__free_unpacked (report, NULL);
     printf ("m1: %d payers x %d claims, %" PRId64 " paid (%" PRId64 " of %d "
-            "fen), %" PRId64 " queued, one daemon killed -9 mid-run, %d "
+            "fen), %" PRId64 " queued, %s killed -9 mid-run, %d "
             "retries under the same key\n",
             M1_PAYERS, M1_CLAIMS, payments, total_paid, M1_BUDGET_FEN, waiting,
-            retried);
+            batched ? "both daemons (a batch open)" : "one daemon", retried);
 
     //  Next year's budget pays the queue, first in first out
     gfx_allot (&fx, fx.year + 1, 100000000);
@@ -269,6 +294,16 @@ static void
 test_m1_update_guard (void **state)
 {
     s_m1 ("guarantee/budget_guard=update");
+}
+
+//  And with PayClaims in batches of up to 8 (guarantee/pay_batch): both
+//  daemons killed -9 while a batch holds paid claims not yet committed;
+//  the whole batch is undone, its payers retry under their keys, and no
+//  claim is paid twice or lost
+static void
+test_m1_batches_killed (void **state)
+{
+    s_m1 ("guarantee/pay_batch=8");
 }
 
 //  --------------------------------------------------------------------------
@@ -567,6 +602,7 @@ main (void)
         cmocka_unit_test (test_m1_commit_guard),
         cmocka_unit_test (test_m1_lock_guard),
         cmocka_unit_test (test_m1_update_guard),
+        cmocka_unit_test (test_m1_batches_killed),
         cmocka_unit_test (test_slices_folded_back),
         cmocka_unit_test (test_m3_two_approvers_at_once),
         cmocka_unit_test (test_commit_guard_short_at_commit),
