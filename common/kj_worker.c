@@ -708,8 +708,9 @@ s_invoke_batched (kj_call_t *call, const ProtobufCMethodDescriptor *md,
             return reply;
         goto lost;
     }
-    //  The handler's refusal stands; the database's failure is the batch's
-    if (kj_db_retryable (db) || kj_db_rollback_to (db))
+    //  The handler's refusal stands; a failed statement (a lock waited
+    //  for too long, say) is the batch's, and each call runs again alone
+    if (*kj_db_sqlstate (db) || kj_db_rollback_to (db))
         goto lost;
     return NULL;
 lost:

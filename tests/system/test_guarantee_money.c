@@ -307,6 +307,122 @@ test_m1_batches_killed (void **state)
 }
 
 //  --------------------------------------------------------------------------
+//  A batch keeps each entity's events in the relay's order. One worker,
+//  batches of 8: PayClaim Z waits on claim W's lock (held here) while A
+//  and B queue behind it; W released, A and B run as one batch, A's
+//  payment gives it its txid, and B waits on claim Y's lock, held here by
+//  a transaction that then writes an event of Y (a greater txid) and
+//  commits. B's claim.paid must come after that event in txid order: the
+//  batch is undone and each call run alone.
+
+static void
+s_sql (PGconn *conn, const char *sql)
+{
+    PGresult *res = PQexec (conn, sql);
+    ExecStatusType status = PQresultStatus (res);
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK)
+        fail_msg ("%s: %s", sql, PQerrorMessage (conn));
+    PQclear (res);
+}
+
+//  Hold claim id's entity lock in conn's new transaction
+static void
+s_hold_claim (PGconn *conn, int64_t id)
+{
+    char sql [200];
+    snprintf (sql, sizeof sql,
+              "BEGIN; SELECT pg_advisory_xact_lock (" KJ_LOCK_ENTITY
+              ", hashtext ('guarantee.claim:%" PRId64 "'))",
+              id);
+    s_sql (conn, sql);
+}
+
+//  Wait until `sql` counts at least `count`
+static void
+s_wait_count (gfx_t *fx, const char *sql, int64_t count)
+{
+    int64_t seen = 0;
+    for (int wait = 0; wait < 5000 && seen < count; wait++) {
+        usleep (1000);
+        seen = gfx_count (fx, sql);
+    }
+    assert_true (seen >= count);
+}
+
+static void
+test_batch_keeps_event_order (void **state)
+{
+    gfx_t fx;
+    gfx_start_workers (&fx, 1, 1, "guarantee/pay_batch=8");
+    gfx_parties (&fx);
+    int64_t w = gfx_claim (&fx, 1000000, 2, true);
+    int64_t x = gfx_claim (&fx, 1000000, 2, true);
+    int64_t y = gfx_claim (&fx, 1000000, 2, true);
+    gfx_allot (&fx, fx.year, 100000000);
+    const char *lock_waits = "SELECT count (*) FROM pg_stat_activity"
+                             " WHERE datname = current_database ()"
+                             " AND wait_event_type = 'Lock'";
+    PGconn *first = PQconnectdb (fx.dsn), *later = PQconnectdb (fx.dsn);
+    assert_int_equal (PQstatus (first), CONNECTION_OK);
+    assert_int_equal (PQstatus (later), CONNECTION_OK);
+    s_hold_claim (first, w);
+    s_hold_claim (later, y);  //  no txid yet: it has written nothing
+
+    kj_client_t *client = kj_client_new (fx.broker.endpoint);
+    kj_client_set_caller (client, "carol");
+    int64_t ids [3] = { w, x, y };
+    for (int i = 0; i < 3; i++) {
+        Kj__ClaimPayRequest pay = KJ__CLAIM_PAY_REQUEST__INIT;
+        pay.claim_id = ids [i];
+        char key [32];
+        snprintf (key, sizeof key, "order-%d", i);
+        kj_call_opts_t opts = { .idempotency_key = key,
+                                .timeout_ms = 20000,
+                                .retries = -1 };
+        assert_true (kj_client_send (client, "guarantee", "PayClaim",
+                                     &pay.base, &opts)
+                     > 0);
+        if (i == 0)  //  Z waits on W: A and B queue behind it
+            s_wait_count (&fx, lock_waits, 1);
+    }
+    usleep (300000);
+    s_sql (first, "COMMIT");
+    //  B waits on Y inside the batch that A's payment gave its txid
+    s_wait_count (&fx, S_BATCHES_OPEN, 1);
+    s_wait_count (&fx, lock_waits, 1);
+    char sql [300];
+    snprintf (sql, sizeof sql,
+              "INSERT INTO guarantee.kj_outbox (topic, key, payload_type,"
+              " payload) VALUES ('test.order', '%" PRId64 "', 'test', '')",
+              y);
+    s_sql (later, sql);
+    s_sql (later, "COMMIT");
+    for (int i = 0; i < 3; i++) {
+        uint64_t request_id;
+        Kj__Claim *claim = NULL;
+        kj_status_t status;
+        assert_int_equal (kj_client_recv (client, 20000, &request_id,
+                                          &kj__claim__descriptor,
+                                          (ProtobufCMessage **) &claim,
+                                          &status),
+                          KJ__CODE__OK);
+        assert_string_equal (claim->state, "PAID");
+        kj__claim__free_unpacked (claim, NULL);
+    }
+    snprintf (sql, sizeof sql,
+              "SELECT count (*) FROM kj_outbox p, kj_outbox t"
+              " WHERE p.topic = 'guarantee.claim.paid' AND t.topic ="
+              " 'test.order' AND p.key = t.key AND p.key = '%" PRId64 "'"
+              " AND p.txid > t.txid",
+              y);
+    assert_int_equal (gfx_count (&fx, sql), 1);
+    kj_client_destroy (&client);
+    PQfinish (first);
+    PQfinish (later);
+    gfx_stop (&fx);
+}
+
+//  --------------------------------------------------------------------------
 //  A daemon guarding the budget any other way than by slices folds the
 //  slices back into the budget row at its start: what is left stays what
 //  it was, the row holds all of it, and the next payment takes from it
@@ -603,6 +719,7 @@ main (void)
         cmocka_unit_test (test_m1_lock_guard),
         cmocka_unit_test (test_m1_update_guard),
         cmocka_unit_test (test_m1_batches_killed),
+        cmocka_unit_test (test_batch_keeps_event_order),
         cmocka_unit_test (test_slices_folded_back),
         cmocka_unit_test (test_m3_two_approvers_at_once),
         cmocka_unit_test (test_commit_guard_short_at_commit),
