@@ -73,10 +73,10 @@ struct _kj_db_t {
     zhashx_t *locked;
     char *topics [KJ_DB_TOPICS_MAX];  //  topics kj_db_lock_topic took
     int n_topics;
-    int sp_deferred;         //  deferred [sp_deferred] is the SAVEPOINT,
-    uint64_t sp_trips;       //  ... while round_trips is still this
-    bool sp_marked;          //  kj_db_savepoint since begin
-    zhashx_t *sp_locked;     //  the locks held at the mark
+    int sp_deferred;      //  deferred [sp_deferred] is the SAVEPOINT,
+    uint64_t sp_trips;    //  ... while round_trips is still this
+    bool sp_marked;       //  kj_db_savepoint since begin
+    zhashx_t *sp_locked;  //  the locks held at the mark
     int sp_topics;
     bool refused;            //  kj_db_refuse: the tx fails whole
     char refused_state [6];  //  its sqlstate and message

@@ -387,8 +387,7 @@ s_worker_thread (void *arg)
     char instance [64];
     snprintf (instance, sizeof instance, "%.40s.%s%d", self->instance,
               serve->tag ? serve->tag : "", thread->index + 1);
-    int batch = serve->batch ? atoi (kj_config_get (self->config,
-                                                    serve->batch))
+    int batch = serve->batch ? atoi (kj_config_get (self->config, serve->batch))
                              : 0;
     int credit = serve->credit > 0 ? serve->credit : 1;
     kj_worker_config_t wc = { .endpoint = kj_config_get (self->config,

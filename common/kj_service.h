@@ -49,9 +49,9 @@ typedef struct {
     const char *workers_default;  //  NULL: "2"
     const char *workers_help;     //  NULL: "worker threads serving ..."
     int credit;                   //  requests a worker may hold (0: 1)
-    const char *batch;  //  option (the daemon's, an int) of how many calls
-                        //  of KJ_BATCH methods share a transaction (kj_worker
-                        //  batch; a worker then holds as many); NULL: none
+    const char *batch;            //  the daemon's option (an int): KJ_BATCH
+                                  //  calls one transaction holds (kj_worker
+                                  //  batch; credit as many); NULL: 1
     const char *tag;              //  worker names "<instance>.<tag><n>"
 } kj_serve_t;
 

@@ -18,11 +18,12 @@
 */
 
 #include "kejin.h"
+#include "kj_idempotency.h"
 #include <stdatomic.h>
 
-#define FLUSH_REPLIES 16   //  KJW01 replies sent together, at most
-#define FLUSH_US      250  //  time a gathered reply waits, at most
-#define KJ_WORKER_BATCH_MAX 64  //  calls of one transaction, at most
+#define FLUSH_REPLIES       16   //  KJW01 replies sent together, at most
+#define FLUSH_US            250  //  time a gathered reply waits, at most
+#define KJ_WORKER_BATCH_MAX 64   //  calls of one transaction, at most
 
 //  Per-call memory: a list of blocks freed after the reply is sent.
 typedef struct _block_t {
@@ -463,87 +464,6 @@ s_reply_status (kj_worker_t *self, zframe_t **address_p, uint64_t request_id,
 }
 
 //  --------------------------------------------------------------------------
-//  Idempotency, inside the transaction of a KJ_WRITE method.
-//
-//  The key is claimed with a transaction-scoped advisory lock, so that a
-//  second request with the same key waits for the first to commit and then
-//  finds its row. Nothing here writes before the handler runs: the
-//  transaction gets its id at the handler's first write (its row lock), and
-//  the relay's (txid, id) order then follows the order in which writers
-//  took that lock. The key's row is written with the reply, at the end.
-//
-//  Returns 1 if the key was seen before (*stored_p is its reply payload,
-//  or the status says why it cannot be used), 0 if this is the first time,
-//  -1 on a database error. hash receives the request's digest.
-
-static int
-s_idempotency_claim (kj_call_t *call, const char *method, zframe_t *payload,
-                     char hash [41], zframe_t **stored_p)
-{
-    kj_db_t *db = call->worker->config.db;
-    const char *key = call->header->idempotency_key;
-    zdigest_t *digest = zdigest_new ();
-    zdigest_update (digest, (byte *) method, strlen (method));
-    if (payload)
-        zdigest_update (digest, zframe_data (payload), zframe_size (payload));
-    kj_strlcpy (hash, zdigest_string (digest), 41);
-    zdigest_destroy (&digest);
-
-    //  BEGIN, the lock and the look-up in one round trip: each its own
-    //  statement, so that the look-up's snapshot follows the lock
-    const char *params [] = { key };
-    if (kj_db_defer (db,
-                     "SELECT pg_advisory_xact_lock (" KJ_LOCK_IDEMPOTENCY
-                     ", hashtext ($1))",
-                     1, params))
-        return -1;
-    PGresult *res = kj_db_exec (
-        db,
-        "SELECT method, encode (request_hash, 'hex'), encode (reply, 'hex') "
-        "FROM kj_idempotency WHERE key = $1",
-        1, params);
-    if (!res)
-        return -1;
-    int seen = PQntuples (res) == 1;
-    if (!seen)
-        ;  //  first time
-    else if (!streq (PQgetvalue (res, 0, 0), method)
-             || strcasecmp (PQgetvalue (res, 0, 1), hash) != 0)
-        kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION, "idempotency_key",
-                      "idempotency key '%s' was already used for another "
-                      "request (%s); use a new key",
-                      key, PQgetvalue (res, 0, 0));
-    else {
-        const char *hex = PQgetvalue (res, 0, 2);
-        size_t size = strlen (hex) / 2;
-        zframe_t *stored = zframe_new (NULL, size);
-        byte *data = zframe_data (stored);
-        for (size_t i = 0; i < size; i++)
-            sscanf (hex + 2 * i, "%2hhx", &data [i]);
-        *stored_p = stored;
-    }
-    PQclear (res);
-    return seen;
-}
-
-static int
-s_idempotency_store (kj_call_t *call, const char *method, const char *hash,
-                     zframe_t *reply)
-{
-    char *hex = zframe_strhex (reply);
-    const char *params [] = { call->header->idempotency_key, method, hash,
-                              hex };
-    //  Goes with COMMIT (kj_db_defer): a failure fails the commit
-    int rc = kj_db_defer (
-        call->worker->config.db,
-        "INSERT INTO kj_idempotency (key, method, request_hash, reply) "
-        "VALUES ($1, $2, decode ($3, 'hex'), decode ($4, 'hex'))",
-        4, params);
-    free (hex);
-    return rc;
-}
-
-//  --------------------------------------------------------------------------
 //  Run the handler once. Returns the packed reply payload, or NULL with
 //  call->status saying why.
 
@@ -626,8 +546,8 @@ s_invoke_write (kj_call_t *call, const ProtobufCMethodDescriptor *md,
         s_phases_t phases;
         s_phase (&phases, db, -1);
         if (kj_db_begin (db) == 0) {
-            int seen = keyed ? s_idempotency_claim (call, md->name, payload,
-                                                    hash, &reply)
+            int seen = keyed ? kj_idempotency_claim (call, md->name, payload,
+                                                     hash, &reply)
                              : 0;
             if (seen == 1) {
                 kj_db_rollback (db);
@@ -646,7 +566,7 @@ s_invoke_write (kj_call_t *call, const ProtobufCMethodDescriptor *md,
             }
             if (reply
                 && (!keyed
-                    || s_idempotency_store (call, md->name, hash, reply) == 0)
+                    || kj_idempotency_store (call, md->name, hash, reply) == 0)
                 && kj_db_commit (db) == 0) {
                 s_phase (&phases, db, 2);
                 kj_debug ("worker.write",
@@ -696,7 +616,7 @@ s_invoke_batched (kj_call_t *call, const ProtobufCMethodDescriptor *md,
     char hash [41] = "";
     if (kj_db_savepoint (db))
         goto lost;
-    int seen = s_idempotency_claim (call, md->name, payload, hash, &reply);
+    int seen = kj_idempotency_claim (call, md->name, payload, hash, &reply);
     if (seen < 0)
         goto lost;
     if (seen == 1)
@@ -704,7 +624,7 @@ s_invoke_batched (kj_call_t *call, const ProtobufCMethodDescriptor *md,
     reply = s_invoke (call, md, handler, input);
     if (reply) {
         if (s_audit (call, md, input, KJ__CODE__OK) == 0
-            && s_idempotency_store (call, md->name, hash, reply) == 0)
+            && kj_idempotency_store (call, md->name, hash, reply) == 0)
             return reply;
         goto lost;
     }
@@ -888,15 +808,16 @@ s_request_open (kj_worker_t *self, s_request_t *request, zmsg_t *msg)
     request->head = zmsg_pop (msg);
     request->payload = zmsg_pop (msg);
     const char *refusal = NULL;
-    if (!request->address || !request->empty
-        || zframe_size (request->empty) || !request->head) {
+    if (!request->address || !request->empty || zframe_size (request->empty)
+        || !request->head) {
         kj_warn ("worker.bad_request", "frames=%zu", zmsg_size (msg) + 4);
-        if (request->address && request->empty
-            && !zframe_size (request->empty))
+        if (request->address && request->empty && !zframe_size (request->empty))
             refusal = "empty request body";
     }
-    else if (!(request->header = kj_proto_request_header (
-                   zframe_data (request->head), zframe_size (request->head))))
+    else if (!(request->header = kj_proto_request_header (zframe_data (
+                                                              request->head),
+                                                          zframe_size (
+                                                              request->head))))
         //  A plain MDP client: answer in plain text frames
         refusal = "not a Kejin request: the first body frame must be "
                   "\"KJ\\x01\" and a kj.RequestHeader";
@@ -997,9 +918,10 @@ static bool
 s_batchable (kj_worker_t *self, const s_request_t *request)
 {
     const Kj__RequestHeader *header = request->header;
-    const ProtobufCMethodDescriptor *md =
-        protobuf_c_service_descriptor_get_method_by_name (
-            self->config.descriptor, header->method);
+    const ProtobufCMethodDescriptor
+        *md = protobuf_c_service_descriptor_get_method_by_name (self->config
+                                                                    .descriptor,
+                                                                header->method);
     const char *refused = header->caller ? header->caller->refused : NULL;
     return md
         && (self->flags [md - self->config.descriptor->methods] & KJ_BATCH)
@@ -1013,9 +935,9 @@ s_batchable (kj_worker_t *self, const s_request_t *request)
 //  takes its entity's lock after the batch got its txid (at the first
 //  call's first write), so this can happen, as it cannot to a transaction
 //  that locks before it writes (kj_db_lock_key).
-#define S_ORDER_SQL                                                        \
-    "SELECT o.key FROM kj_outbox o WHERE o.txid > pg_current_xact_id ()" \
-    " AND o.key <> '' AND EXISTS (SELECT 1 FROM kj_outbox m"             \
+#define S_ORDER_SQL                                                            \
+    "SELECT o.key FROM kj_outbox o WHERE o.txid > pg_current_xact_id ()"       \
+    " AND o.key <> '' AND EXISTS (SELECT 1 FROM kj_outbox m"                   \
     " WHERE m.txid = pg_current_xact_id () AND m.key = o.key) LIMIT 1"
 
 //  Run count requests in one transaction and answer them after its
@@ -1127,8 +1049,7 @@ s_records_more (kj_worker_t *self, zlist_t *pending, int max)
             break;
         zframe_t *first = zmsg_first (msg);
         if (zmsg_size (msg) == 1
-            && kj_compact_is (zframe_data (first), zframe_size (first),
-                              KJ_KJW))
+            && kj_compact_is (zframe_data (first), zframe_size (first), KJ_KJW))
             s_records_take (self, first, pending);
         else
             s_handle_message (self, msg);

@@ -438,14 +438,18 @@ s_run (const char *guard, int clients, int pays, bool debug, bool old,
               batch && !old ? batch : "1");
     snprintf (workers_option, sizeof workers_option, "guarantee/workers=%s",
               workers);
-    fx.daemon [0] = kj_daemon_start (
-        old ? "guarantee-old" : "guarantee", &fx.broker, dsn,
-        (const char *[]){ "-s", "guarantee/relay=false", "-s", workers_option,
-                          "-s", guard_option, "-s",
-                          debug                 ? "log/level=debug"
-                          : getenv ("BENCH_LOG") ? getenv ("BENCH_LOG")
-                                                 : "log/level=warn",
-                          old ? NULL : "-s", batch_option, NULL });
+    fx.daemon [0] = kj_daemon_start (old ? "guarantee-old" : "guarantee",
+                                     &fx.broker, dsn,
+                                     (const char *[]){
+                                         "-s", "guarantee/relay=false", "-s",
+                                         workers_option, "-s", guard_option,
+                                         "-s",
+                                         debug ? "log/level=debug"
+                                         : getenv ("BENCH_LOG")
+                                             ? getenv ("BENCH_LOG")
+                                             : "log/level=warn",
+                                         old ? NULL : "-s", batch_option,
+                                         NULL });
     assert_true (kj_broker_wait_workers (fx.broker.endpoint, "guarantee",
                                          atoi (workers), 30000));
     fx.db = kj_db_new (fx.dsn, "guarantee", 5000);

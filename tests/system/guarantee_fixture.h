@@ -36,8 +36,7 @@ typedef struct {
 //  one more option "path=value" (or NULL); gfx_start_workers with
 //  `workers` threads each (gfx_start: 3).
 static inline void
-    gfx_start_workers (gfx_t *fx, int daemons, int workers,
-                       const char *option)
+    gfx_start_workers (gfx_t *fx, int daemons, int workers, const char *option)
 {
     memset (fx, 0, sizeof *fx);
     assert_int_equal (kj_broker_start (&fx->broker, 0, NULL), 0);

@@ -94,9 +94,9 @@ s_m1_payer (void *arg)
 
 //  Transactions that hold two idempotency keys' locks or more: batches
 //  with a call done and another under way (guarantee/pay_batch)
-#define S_BATCHES_OPEN                                                      \
-    "SELECT count (*) FROM (SELECT pid FROM pg_locks"                      \
-    " WHERE locktype = 'advisory' AND classid = " KJ_LOCK_IDEMPOTENCY      \
+#define S_BATCHES_OPEN                                                         \
+    "SELECT count (*) FROM (SELECT pid FROM pg_locks"                          \
+    " WHERE locktype = 'advisory' AND classid = " KJ_LOCK_IDEMPOTENCY          \
     " AND objsubid = 2 AND granted GROUP BY pid HAVING count (*) >= 2) s"
 
 //  M1 with the budget guarded as `option` says (NULL: the default). With
@@ -147,8 +147,7 @@ s_m1 (const char *option)
                              option,
                              NULL };
     for (int i = 0; i < (batched ? 2 : 1); i++)
-        assert_int_equal (kj_test_kill (fx.daemon [i], SIGKILL, 5000),
-                          128 + 9);
+        assert_int_equal (kj_test_kill (fx.daemon [i], SIGKILL, 5000), 128 + 9);
     for (int i = 0; i < (batched ? 2 : 1); i++) {
         fx.daemon [i] = kj_daemon_start ("guarantee", &fx.broker, fx.dsn,
                                          extra);
@@ -379,9 +378,9 @@ test_batch_keeps_event_order (void **state)
         kj_call_opts_t opts = { .idempotency_key = key,
                                 .timeout_ms = 20000,
                                 .retries = -1 };
-        assert_true (kj_client_send (client, "guarantee", "PayClaim",
-                                     &pay.base, &opts)
-                     > 0);
+        assert_true (
+            kj_client_send (client, "guarantee", "PayClaim", &pay.base, &opts)
+            > 0);
         if (i == 0)  //  Z waits on W: A and B queue behind it
             s_wait_count (&fx, lock_waits, 1);
     }

@@ -487,9 +487,10 @@ test_savepoint_rollback_to (void **state)
     assert_true (kj_db_holds_key (db, NULL, "A"));
     assert_int_equal (kj_db_rollback_to (db), 0);
     assert_false (kj_db_holds_key (db, NULL, "A"));
-    s_assert_value (db, "SELECT count (*) FROM pg_locks WHERE locktype = "
-                        "'advisory' AND classid = " KJ_LOCK_ENTITY
-                        " AND pid = pg_backend_pid ()",
+    s_assert_value (db,
+                    "SELECT count (*) FROM pg_locks WHERE locktype = "
+                    "'advisory' AND classid = " KJ_LOCK_ENTITY
+                    " AND pid = pg_backend_pid ()",
                     NULL, "0");
     //  Nested marks: the second, still waiting, is forgotten whole
     assert_int_equal (kj_db_savepoint (db), 0);
