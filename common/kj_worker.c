@@ -59,6 +59,7 @@ struct _kj_worker_t {
     int64_t batch_from;  //  when the first of them was gathered
     bool in_batch;       //  calls run inside one shared transaction
     bool batch_lost;     //  ... which failed whole: run each alone
+    bool call_again;     //  the call just served runs alone after COMMIT
 };
 
 //  --------------------------------------------------------------------------
@@ -601,7 +602,9 @@ s_invoke_write (kj_call_t *call, const ProtobufCMethodDescriptor *md,
 //  One call of a batch (its calls all keyed), in the batch's transaction
 //  after a savepoint of its own: the key, the handler, the audit row and
 //  the key's row, or back to the savepoint when the handler failed. A
-//  failure that is the transaction's, not the call's, marks the batch
+//  failed statement (a lock waited for too long, say) is not the call's
+//  answer: back to the savepoint, the call runs again alone after the
+//  batch (call_again). A failure of the transaction itself marks the batch
 //  lost (batch_lost): the caller rolls all of it back.
 
 static zframe_t *
@@ -628,10 +631,11 @@ s_invoke_batched (kj_call_t *call, const ProtobufCMethodDescriptor *md,
             return reply;
         goto lost;
     }
-    //  The handler's refusal stands; a failed statement (a lock waited
-    //  for too long, say) is the batch's, and each call runs again alone
-    if (*kj_db_sqlstate (db) || kj_db_rollback_to (db))
+    //  The handler's refusal stands
+    bool failed_statement = *kj_db_sqlstate (db);
+    if (kj_db_rollback_to (db))
         goto lost;
+    self->call_again = failed_statement;
     return NULL;
 lost:
     zframe_destroy (&reply);
@@ -775,8 +779,9 @@ s_dispatch (kj_worker_t *self, kj_call_t *call, zframe_t *payload, int *index)
                   md->name, kj_mono_us () - at,
                   db ? kj_db_round_trips (db) - trips : 0);
     }
-    //  A failed write is recorded after its rollback, on its own
-    if (!reply && (write || s_refused (call->status.code))
+    //  A failed write is recorded after its rollback, on its own (a call
+    //  of a batch to be run again alone: when it has run)
+    if (!reply && !self->call_again && (write || s_refused (call->status.code))
         && s_audit (call, md, input, call->status.code))
         kj_warn ("worker.audit_failed", "method=%s code=%s", md->name,
                  kj_code_name (call->status.code));
@@ -793,6 +798,7 @@ typedef struct {
     zframe_t *reply;
     int index;
     int64_t arrived;
+    bool again;  //  served in a batch, to be run again alone
 } s_request_t;
 
 //  Take msg's frames into request; 0, or -1 when the request could not be
@@ -847,8 +853,11 @@ s_request_serve (kj_worker_t *self, s_request_t *request)
     locale_t previous_locale = kj_i18n_use (request->header->lang);
     request->call = (kj_call_t){ .worker = self, .header = request->header };
     kj_status_ok (&request->call.status);
+    self->call_again = false;
     request->reply = s_dispatch (self, &request->call, request->payload,
                                  &request->index);
+    request->again = self->call_again;
+    self->call_again = false;
     kj_i18n_restore (previous_locale);
 }
 
@@ -975,8 +984,13 @@ s_batch_run (kj_worker_t *self, s_request_t *requests, int count)
     if (!why) {
         kj_debug ("worker.batch", "calls=%d us=%" PRId64 " trips=%" PRIu64,
                   count, kj_mono_us () - at, kj_db_round_trips (db) - trips);
-        for (int i = 0; i < count; i++)
+        for (int i = 0; i < count; i++) {
+            if (requests [i].again) {
+                s_request_undo (&requests [i]);
+                s_request_serve (self, &requests [i]);
+            }
             s_request_answer (self, &requests [i]);
+        }
         return 0;
     }
     kj_info ("worker.batch_undone", "calls=%d at=%d reason=%s sqlstate=%s",
