@@ -387,6 +387,9 @@ s_worker_thread (void *arg)
     char instance [64];
     snprintf (instance, sizeof instance, "%.40s.%s%d", self->instance,
               serve->tag ? serve->tag : "", thread->index + 1);
+    int batch = serve->batch ? atoi (kj_config_get (self->config, serve->batch))
+                             : 0;
+    int credit = serve->credit > 0 ? serve->credit : 1;
     kj_worker_config_t wc = { .endpoint = kj_config_get (self->config,
                                                          "node/broker"),
                               .service = serve->name,
@@ -394,7 +397,8 @@ s_worker_thread (void *arg)
                               .methods = serve->methods,
                               .state = self->state,
                               .db = db,
-                              .credit = serve->credit > 0 ? serve->credit : 1,
+                              .credit = batch > credit ? batch : credit,
+                              .batch = batch,
                               .instance = instance,
                               .hooks = thread->counters,
                               .admit = s_admit,
