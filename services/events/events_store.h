@@ -139,4 +139,16 @@ int
 PGresult *
     events_store_mirror_rows (kj_db_t *db, uint64_t from, uint64_t to);
 
+//  For events_store*.c only: microseconds from the Unix epoch to
+//  PostgreSQL's (2000-01-01), and a text column as a uint64 (NULL: 0).
+#define PG_EPOCH_US INT64_C (946684800000000)
+
+static inline uint64_t
+s_text_u64 (const PGresult *res, int row, int col)
+{
+    return PQgetisnull (res, row, col)
+             ? 0
+             : strtoull (PQgetvalue (res, row, col), NULL, 10);
+}
+
 #endif
