@@ -73,11 +73,6 @@ struct _kj_db_t {
     zhashx_t *locked;
     char *topics [KJ_DB_TOPICS_MAX];  //  topics kj_db_lock_topic took
     int n_topics;
-    int sp_deferred;      //  deferred [sp_deferred] is the SAVEPOINT,
-    uint64_t sp_trips;    //  ... while round_trips is still this
-    bool sp_marked;       //  kj_db_savepoint since begin
-    zhashx_t *sp_locked;  //  the locks held at the mark
-    int sp_topics;
     bool refused;            //  kj_db_refuse: the tx fails whole
     char refused_state [6];  //  its sqlstate and message
     char refused_error [256];
@@ -433,8 +428,6 @@ s_locked_clear (kj_db_t *self)
         free (self->topics [i]);
     self->n_topics = 0;
     self->refused = false;
-    self->sp_marked = false;
-    zhashx_destroy (&self->sp_locked);
 }
 
 static void
@@ -983,66 +976,6 @@ kj_db_in_tx (kj_db_t *self)
 {
     assert (self);
     return self->in_tx;
-}
-
-//  --------------------------------------------------------------------------
-//  Savepoints: one name, nested; the locks held at the mark kept to be
-//  restored.
-
-int
-kj_db_savepoint (kj_db_t *self)
-{
-    assert (self && self->in_tx);
-    if (self->n_deferred == KJ_DB_DEFER_MAX && s_flush (self))
-        return -1;
-    self->sp_marked = true;
-    self->sp_deferred = self->n_deferred;
-    self->sp_trips = self->round_trips;
-    zhashx_destroy (&self->sp_locked);
-    self->sp_locked = zhashx_dup (self->locked);
-    self->sp_topics = self->n_topics;
-    return kj_db_defer (self, "SAVEPOINT kj_sp", 0, NULL);
-}
-
-int
-kj_db_rollback_to (kj_db_t *self)
-{
-    assert (self && self->in_tx && self->sp_marked);
-    if (self->refused)
-        return -1;  //  refused whole, savepoints or not
-    //  The locks of before the mark, and none taken after it
-    zhashx_destroy (&self->locked);
-    self->locked = self->sp_locked;
-    self->sp_locked = zhashx_dup (self->locked);
-    while (self->n_topics > self->sp_topics)
-        free (self->topics [--self->n_topics]);
-    if (self->round_trips == self->sp_trips) {
-        //  Nothing went since the mark: forget what waits, SAVEPOINT and
-        //  all
-        int keep = self->sp_deferred;
-        int count = self->n_deferred;
-        self->n_deferred = keep;
-        for (int i = keep; i < count; i++) {
-            s_deferred_t *d = &self->deferred [i];
-            for (int p = 0; p < d->nparams; p++)
-                free (d->params [p]);
-            free (d->params);
-            free (d->sql);
-        }
-        s_clear_error (self);
-        return 0;
-    }
-    //  The SAVEPOINT went: what waits came after it
-    s_deferred_clear (self);
-    if (PQstatus (self->conn) != CONNECTION_OK)
-        return -1;
-    self->round_trips++;
-    PGresult *result = PQexec (self->conn, "ROLLBACK TO SAVEPOINT kj_sp");
-    bool ok = s_result_ok (self, result);
-    PQclear (result);
-    if (ok)
-        s_clear_error (self);
-    return ok ? 0 : -1;
 }
 
 //  --------------------------------------------------------------------------

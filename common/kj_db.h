@@ -147,19 +147,6 @@ void
 bool
     kj_db_in_tx (kj_db_t *self);
 
-//  A savepoint in the open transaction, for one of several requests that
-//  share it (kj_worker's batches): kj_db_savepoint marks the place (the
-//  SAVEPOINT goes with the next statement, as kj_db_defer's), and
-//  kj_db_rollback_to undoes everything after the last mark, a failed
-//  statement included: the server's work, the deferred statements not
-//  sent, the entity and topic locks taken. A new mark nests inside the
-//  last, with no RELEASE. 0, or -1 when the database failed (the
-//  transaction is then lost: roll it back).
-int
-    kj_db_savepoint (kj_db_t *self);
-int
-    kj_db_rollback_to (kj_db_t *self);
-
 //  After the open transaction commits, send a NOTIFY on channel (a name as
 //  schemas are: [a-z_][a-z0-9_]*, at most 63 bytes), in a transaction of
 //  its own and only while PostgreSQL's notification queue is less than

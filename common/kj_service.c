@@ -387,9 +387,6 @@ s_worker_thread (void *arg)
     char instance [64];
     snprintf (instance, sizeof instance, "%.40s.%s%d", self->instance,
               serve->tag ? serve->tag : "", thread->index + 1);
-    int batch = serve->batch ? atoi (kj_config_get (self->config, serve->batch))
-                             : 0;
-    int credit = serve->credit > 0 ? serve->credit : 1;
     kj_worker_config_t wc = { .endpoint = kj_config_get (self->config,
                                                          "node/broker"),
                               .service = serve->name,
@@ -397,8 +394,7 @@ s_worker_thread (void *arg)
                               .methods = serve->methods,
                               .state = self->state,
                               .db = db,
-                              .credit = batch > credit ? batch : credit,
-                              .batch = batch,
+                              .credit = serve->credit > 0 ? serve->credit : 1,
                               .instance = instance,
                               .hooks = thread->counters,
                               .admit = s_admit,

@@ -49,9 +49,6 @@ typedef struct {
     const char *workers_default;  //  NULL: "2"
     const char *workers_help;     //  NULL: "worker threads serving ..."
     int credit;                   //  requests a worker may hold (0: 1)
-    const char *batch;            //  the daemon's option (an int): KJ_BATCH
-                                  //  calls one transaction holds (kj_worker
-                                  //  batch; credit as many); NULL: 1
     const char *tag;              //  worker names "<instance>.<tag><n>"
 } kj_serve_t;
 

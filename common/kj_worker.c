@@ -18,12 +18,10 @@
 */
 
 #include "kejin.h"
-#include "kj_idempotency.h"
 #include <stdatomic.h>
 
-#define FLUSH_REPLIES       16   //  KJW01 replies sent together, at most
-#define FLUSH_US            250  //  time a gathered reply waits, at most
-#define KJ_WORKER_BATCH_MAX 64   //  calls of one transaction, at most
+#define FLUSH_REPLIES 16   //  KJW01 replies sent together, at most
+#define FLUSH_US      250  //  time a gathered reply waits, at most
 
 //  Per-call memory: a list of blocks freed after the reply is sent.
 typedef struct _block_t {
@@ -57,9 +55,6 @@ struct _kj_worker_t {
     zchunk_t *batch;     //  KJW01 replies gathered
     bool batching;       //  replies go into batch (else: MDP REPLY)
     int64_t batch_from;  //  when the first of them was gathered
-    bool in_batch;       //  calls run inside one shared transaction
-    bool batch_lost;     //  ... which failed whole: run each alone
-    bool call_again;     //  the call just served runs alone after COMMIT
 };
 
 //  --------------------------------------------------------------------------
@@ -325,8 +320,6 @@ kj_worker_new (const kj_worker_config_t *config)
         self->config.heartbeat_ms = 2500;
     if (self->config.liveness <= 0)
         self->config.liveness = 3;
-    if (self->config.batch > KJ_WORKER_BATCH_MAX)
-        self->config.batch = KJ_WORKER_BATCH_MAX;
     kj_strlcpy (self->instance,
                 config->instance ? config->instance : config->service,
                 sizeof self->instance);
@@ -465,6 +458,87 @@ s_reply_status (kj_worker_t *self, zframe_t **address_p, uint64_t request_id,
 }
 
 //  --------------------------------------------------------------------------
+//  Idempotency, inside the transaction of a KJ_WRITE method.
+//
+//  The key is claimed with a transaction-scoped advisory lock, so that a
+//  second request with the same key waits for the first to commit and then
+//  finds its row. Nothing here writes before the handler runs: the
+//  transaction gets its id at the handler's first write (its row lock), and
+//  the relay's (txid, id) order then follows the order in which writers
+//  took that lock. The key's row is written with the reply, at the end.
+//
+//  Returns 1 if the key was seen before (*stored_p is its reply payload,
+//  or the status says why it cannot be used), 0 if this is the first time,
+//  -1 on a database error. hash receives the request's digest.
+
+static int
+s_idempotency_claim (kj_call_t *call, const char *method, zframe_t *payload,
+                     char hash [41], zframe_t **stored_p)
+{
+    kj_db_t *db = call->worker->config.db;
+    const char *key = call->header->idempotency_key;
+    zdigest_t *digest = zdigest_new ();
+    zdigest_update (digest, (byte *) method, strlen (method));
+    if (payload)
+        zdigest_update (digest, zframe_data (payload), zframe_size (payload));
+    kj_strlcpy (hash, zdigest_string (digest), 41);
+    zdigest_destroy (&digest);
+
+    //  BEGIN, the lock and the look-up in one round trip: each its own
+    //  statement, so that the look-up's snapshot follows the lock
+    const char *params [] = { key };
+    if (kj_db_defer (db,
+                     "SELECT pg_advisory_xact_lock (" KJ_LOCK_IDEMPOTENCY
+                     ", hashtext ($1))",
+                     1, params))
+        return -1;
+    PGresult *res = kj_db_exec (
+        db,
+        "SELECT method, encode (request_hash, 'hex'), encode (reply, 'hex') "
+        "FROM kj_idempotency WHERE key = $1",
+        1, params);
+    if (!res)
+        return -1;
+    int seen = PQntuples (res) == 1;
+    if (!seen)
+        ;  //  first time
+    else if (!streq (PQgetvalue (res, 0, 0), method)
+             || strcasecmp (PQgetvalue (res, 0, 1), hash) != 0)
+        kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION, "idempotency_key",
+                      "idempotency key '%s' was already used for another "
+                      "request (%s); use a new key",
+                      key, PQgetvalue (res, 0, 0));
+    else {
+        const char *hex = PQgetvalue (res, 0, 2);
+        size_t size = strlen (hex) / 2;
+        zframe_t *stored = zframe_new (NULL, size);
+        byte *data = zframe_data (stored);
+        for (size_t i = 0; i < size; i++)
+            sscanf (hex + 2 * i, "%2hhx", &data [i]);
+        *stored_p = stored;
+    }
+    PQclear (res);
+    return seen;
+}
+
+static int
+s_idempotency_store (kj_call_t *call, const char *method, const char *hash,
+                     zframe_t *reply)
+{
+    char *hex = zframe_strhex (reply);
+    const char *params [] = { call->header->idempotency_key, method, hash,
+                              hex };
+    //  Goes with COMMIT (kj_db_defer): a failure fails the commit
+    int rc = kj_db_defer (
+        call->worker->config.db,
+        "INSERT INTO kj_idempotency (key, method, request_hash, reply) "
+        "VALUES ($1, $2, decode ($3, 'hex'), decode ($4, 'hex'))",
+        4, params);
+    free (hex);
+    return rc;
+}
+
+//  --------------------------------------------------------------------------
 //  Run the handler once. Returns the packed reply payload, or NULL with
 //  call->status saying why.
 
@@ -526,17 +600,10 @@ s_phase (s_phases_t *self, kj_db_t *db, int phase)
 //  connection).
 
 static zframe_t *
-s_invoke_batched (kj_call_t *call, const ProtobufCMethodDescriptor *md,
-                  kj_handler_fn *handler, const ProtobufCMessage *input,
-                  zframe_t *payload);
-
-static zframe_t *
 s_invoke_write (kj_call_t *call, const ProtobufCMethodDescriptor *md,
                 kj_handler_fn *handler, const ProtobufCMessage *input,
                 zframe_t *payload)
 {
-    if (call->worker->in_batch)
-        return s_invoke_batched (call, md, handler, input, payload);
     kj_db_t *db = call->worker->config.db;
     bool keyed = call->header->idempotency_key
               && *call->header->idempotency_key;
@@ -547,8 +614,8 @@ s_invoke_write (kj_call_t *call, const ProtobufCMethodDescriptor *md,
         s_phases_t phases;
         s_phase (&phases, db, -1);
         if (kj_db_begin (db) == 0) {
-            int seen = keyed ? kj_idempotency_claim (call, md->name, payload,
-                                                     hash, &reply)
+            int seen = keyed ? s_idempotency_claim (call, md->name, payload,
+                                                    hash, &reply)
                              : 0;
             if (seen == 1) {
                 kj_db_rollback (db);
@@ -567,7 +634,7 @@ s_invoke_write (kj_call_t *call, const ProtobufCMethodDescriptor *md,
             }
             if (reply
                 && (!keyed
-                    || kj_idempotency_store (call, md->name, hash, reply) == 0)
+                    || s_idempotency_store (call, md->name, hash, reply) == 0)
                 && kj_db_commit (db) == 0) {
                 s_phase (&phases, db, 2);
                 kj_debug ("worker.write",
@@ -596,50 +663,6 @@ s_invoke_write (kj_call_t *call, const ProtobufCMethodDescriptor *md,
                  md->name, attempt, kj_db_sqlstate (db));
         zclock_sleep (attempt * 20);
     }
-    return NULL;
-}
-
-//  One call of a batch (its calls all keyed), in the batch's transaction
-//  after a savepoint of its own: the key, the handler, the audit row and
-//  the key's row, or back to the savepoint when the handler failed. A
-//  failed statement (a lock waited for too long, say) is not the call's
-//  answer: back to the savepoint, the call runs again alone after the
-//  batch (call_again). A failure of the transaction itself marks the batch
-//  lost (batch_lost): the caller rolls all of it back.
-
-static zframe_t *
-s_invoke_batched (kj_call_t *call, const ProtobufCMethodDescriptor *md,
-                  kj_handler_fn *handler, const ProtobufCMessage *input,
-                  zframe_t *payload)
-{
-    kj_worker_t *self = call->worker;
-    kj_db_t *db = self->config.db;
-    s_call_reset (call);
-    zframe_t *reply = NULL;
-    char hash [41] = "";
-    if (kj_db_savepoint (db))
-        goto lost;
-    int seen = kj_idempotency_claim (call, md->name, payload, hash, &reply);
-    if (seen < 0)
-        goto lost;
-    if (seen == 1)
-        return reply;  //  the first answer, or the status says why
-    reply = s_invoke (call, md, handler, input);
-    if (reply) {
-        if (s_audit (call, md, input, KJ__CODE__OK) == 0
-            && kj_idempotency_store (call, md->name, hash, reply) == 0)
-            return reply;
-        goto lost;
-    }
-    //  The handler's refusal stands
-    bool failed_statement = *kj_db_sqlstate (db);
-    if (kj_db_rollback_to (db))
-        goto lost;
-    self->call_again = failed_statement;
-    return NULL;
-lost:
-    zframe_destroy (&reply);
-    self->batch_lost = true;
     return NULL;
 }
 
@@ -779,9 +802,8 @@ s_dispatch (kj_worker_t *self, kj_call_t *call, zframe_t *payload, int *index)
                   md->name, kj_mono_us () - at,
                   db ? kj_db_round_trips (db) - trips : 0);
     }
-    //  A failed write is recorded after its rollback, on its own (a call
-    //  of a batch to be run again alone: when it has run)
-    if (!reply && !self->call_again && (write || s_refused (call->status.code))
+    //  A failed write is recorded after its rollback, on its own
+    if (!reply && (write || s_refused (call->status.code))
         && s_audit (call, md, input, call->status.code))
         kj_warn ("worker.audit_failed", "method=%s code=%s", md->name,
                  kj_code_name (call->status.code));
@@ -789,324 +811,79 @@ s_dispatch (kj_worker_t *self, kj_call_t *call, zframe_t *payload, int *index)
     return reply;
 }
 
-//  A request taken apart: its frames, its header, and once served its
-//  call with the reply (or the status in the call)
-typedef struct {
-    zframe_t *address, *empty, *head, *payload;
-    Kj__RequestHeader *header;
-    kj_call_t call;
-    zframe_t *reply;
-    int index;
-    int64_t arrived;
-    bool again;  //  served in a batch, to be run again alone
-} s_request_t;
-
-//  Take msg's frames into request; 0, or -1 when the request could not be
-//  read (answered already, when it can be, and its frames freed).
-
-static int
-s_request_open (kj_worker_t *self, s_request_t *request, zmsg_t *msg)
-{
-    memset (request, 0, sizeof *request);
-    request->arrived = kj_mono_us ();
-    request->address = zmsg_pop (msg);
-    request->empty = zmsg_pop (msg);
-    request->head = zmsg_pop (msg);
-    request->payload = zmsg_pop (msg);
-    const char *refusal = NULL;
-    if (!request->address || !request->empty || zframe_size (request->empty)
-        || !request->head) {
-        kj_warn ("worker.bad_request", "frames=%zu", zmsg_size (msg) + 4);
-        if (request->address && request->empty && !zframe_size (request->empty))
-            refusal = "empty request body";
-    }
-    else if (!(request->header = kj_proto_request_header (zframe_data (
-                                                              request->head),
-                                                          zframe_size (
-                                                              request->head))))
-        //  A plain MDP client: answer in plain text frames
-        refusal = "not a Kejin request: the first body frame must be "
-                  "\"KJ\\x01\" and a kj.RequestHeader";
-    else
-        return 0;
-    if (refusal) {
-        zmsg_t *reply = zmsg_new ();
-        zmsg_append (reply, &request->address);
-        zmsg_addmem (reply, NULL, 0);
-        zmsg_addstr (reply, "400");
-        zmsg_addstr (reply, refusal);
-        s_send_command (self, KJ_MDPW_REPLY, reply);
-    }
-    zframe_destroy (&request->address);
-    zframe_destroy (&request->empty);
-    zframe_destroy (&request->head);
-    zframe_destroy (&request->payload);
-    return -1;
-}
-
-//  Run the request's method: request->reply, or NULL with the status in
-//  request->call. Messages in the caller's language, for it only.
-
-static void
-s_request_serve (kj_worker_t *self, s_request_t *request)
-{
-    locale_t previous_locale = kj_i18n_use (request->header->lang);
-    request->call = (kj_call_t){ .worker = self, .header = request->header };
-    kj_status_ok (&request->call.status);
-    self->call_again = false;
-    request->reply = s_dispatch (self, &request->call, request->payload,
-                                 &request->index);
-    request->again = self->call_again;
-    self->call_again = false;
-    kj_i18n_restore (previous_locale);
-}
-
-//  Forget what serving the request made (its batch was undone)
-static void
-s_request_undo (s_request_t *request)
-{
-    s_call_reset (&request->call);
-    zframe_destroy (&request->reply);
-}
-
-//  Send the request's answer and free it
-
-static void
-s_request_answer (kj_worker_t *self, s_request_t *request)
-{
-    kj_call_t *call = &request->call;
-    const Kj__RequestHeader *header = request->header;
-    //  Counted before it leaves, so that whoever saw the reply finds it
-    //  counted
-    if (self->config.done)
-        self->config.done (self->config.hooks, call, request->index,
-                           request->reply ? KJ__CODE__OK : call->status.code,
-                           kj_mono_us () - request->arrived);
-    if (request->reply) {
-        kj_status_t ok;
-        kj_status_ok (&ok);
-        s_send_reply (self, &request->address,
-                      kj_proto_reply_frame (header->request_id, &ok),
-                      request->reply);
-        request->reply = NULL;
-    }
-    else {
-        if (call->status.code == KJ__CODE__INTERNAL
-            || call->status.code == KJ__CODE__UNAVAILABLE)
-            kj_warn ("worker.failed", "method=%s code=%s message=\"%s\"",
-                     header->method, kj_code_name (call->status.code),
-                     call->status.message);
-        s_reply_status (self, &request->address, header->request_id,
-                        &call->status);
-    }
-    s_call_reset (call);
-    kj__request_header__free_unpacked (request->header, NULL);
-    request->header = NULL;
-    zframe_destroy (&request->address);
-    zframe_destroy (&request->empty);
-    zframe_destroy (&request->head);
-    zframe_destroy (&request->payload);
-}
-
 static void
 s_handle_request (kj_worker_t *self, zmsg_t *msg)
 {
-    s_request_t request;
-    if (s_request_open (self, &request, msg) == 0) {
-        s_request_serve (self, &request);
-        s_request_answer (self, &request);
-    }
-}
-
-//  --------------------------------------------------------------------------
-//  Batches
-
-//  Whether the request may share a transaction: a KJ_BATCH method, keyed
-//  (a batch whose COMMIT is lost is run again), and not refused
-static bool
-s_batchable (kj_worker_t *self, const s_request_t *request)
-{
-    const Kj__RequestHeader *header = request->header;
-    const ProtobufCMethodDescriptor
-        *md = protobuf_c_service_descriptor_get_method_by_name (self->config
-                                                                    .descriptor,
-                                                                header->method);
-    const char *refused = header->caller ? header->caller->refused : NULL;
-    return md
-        && (self->flags [md - self->config.descriptor->methods] & KJ_BATCH)
-        && header->idempotency_key && *header->idempotency_key
-        && !(refused && *refused);
-}
-
-//  An event of this transaction whose entity a later transaction (a
-//  greater txid) wrote an event of, and committed, first: the relay, in
-//  txid order, would send the two the wrong way round. A call of a batch
-//  takes its entity's lock after the batch got its txid (at the first
-//  call's first write), so this can happen, as it cannot to a transaction
-//  that locks before it writes (kj_db_lock_key).
-#define S_ORDER_SQL                                                            \
-    "SELECT o.key FROM kj_outbox o WHERE o.txid > pg_current_xact_id ()"       \
-    " AND o.key <> '' AND EXISTS (SELECT 1 FROM kj_outbox m"                   \
-    " WHERE m.txid = pg_current_xact_id () AND m.key = o.key) LIMIT 1"
-
-//  Run count requests in one transaction and answer them after its
-//  COMMIT: 0. -1 when the batch failed whole: rolled back, nothing
-//  answered, each request as before it was served.
-
-static int
-s_batch_run (kj_worker_t *self, s_request_t *requests, int count)
-{
-    kj_db_t *db = self->config.db;
-    if (kj_db_begin (db))
-        return -1;
-    int64_t at = kj_mono_us ();
-    uint64_t trips = kj_db_round_trips (db);
-    //  Two batches that lock rows of two payers in opposite orders would
-    //  wait for PostgreSQL's deadlock_timeout (1 s): a lock waited for
-    //  this long ends the batch instead
-    kj_db_defer (db, "SELECT set_config ('lock_timeout', '200ms', true)", 0,
-                 NULL);
-    self->in_batch = true;
-    self->batch_lost = false;
-    int served = 0;
-    while (served < count && !self->batch_lost)
-        s_request_serve (self, &requests [served++]);
-    self->in_batch = false;
-    const char *why = self->batch_lost ? "call" : NULL;
-    if (!why) {
-        PGresult *result = kj_db_exec (db, S_ORDER_SQL, 0, NULL);
-        if (!result || PQntuples (result))
-            why = result ? "order" : "check";
-        PQclear (result);
-    }
-    if (!why && kj_db_commit (db))
-        why = "commit";
-    if (!why) {
-        kj_debug ("worker.batch", "calls=%d us=%" PRId64 " trips=%" PRIu64,
-                  count, kj_mono_us () - at, kj_db_round_trips (db) - trips);
-        for (int i = 0; i < count; i++) {
-            if (requests [i].again) {
-                s_request_undo (&requests [i]);
-                s_request_serve (self, &requests [i]);
-            }
-            s_request_answer (self, &requests [i]);
+    int64_t arrived = kj_mono_us ();
+    zframe_t *address = zmsg_pop (msg);
+    zframe_t *empty = zmsg_pop (msg);
+    zframe_t *head = zmsg_pop (msg);
+    zframe_t *payload = zmsg_pop (msg);
+    if (!address || !empty || zframe_size (empty) || !head) {
+        kj_warn ("worker.bad_request", "frames=%zu", zmsg_size (msg) + 4);
+        if (address && empty && !zframe_size (empty)) {
+            zmsg_t *reply = zmsg_new ();
+            zmsg_append (reply, &address);
+            zmsg_addmem (reply, NULL, 0);
+            zmsg_addstr (reply, "400");
+            zmsg_addstr (reply, "empty request body");
+            s_send_command (self, KJ_MDPW_REPLY, reply);
         }
-        return 0;
+        goto done;
     }
-    kj_info ("worker.batch_undone", "calls=%d at=%d reason=%s sqlstate=%s",
-             count, served, why, kj_db_sqlstate (db));
-    kj_db_rollback (db);
-    for (int i = 0; i < served; i++)
-        s_request_undo (&requests [i]);
-    return -1;
+    Kj__RequestHeader *header = kj_proto_request_header (zframe_data (head),
+                                                         zframe_size (head));
+    if (!header) {
+        //  A plain MDP client: answer in plain text frames
+        zmsg_t *reply = zmsg_new ();
+        zmsg_append (reply, &address);
+        zmsg_addmem (reply, NULL, 0);
+        zmsg_addstr (reply, "400");
+        zmsg_addstr (reply, "not a Kejin request: the first body frame must "
+                            "be \"KJ\\x01\" and a kj.RequestHeader");
+        s_send_command (self, KJ_MDPW_REPLY, reply);
+        goto done;
+    }
+
+    //  Messages in the caller's language, for this request only
+    locale_t previous_locale = kj_i18n_use (header->lang);
+    kj_call_t call = { .worker = self, .header = header };
+    kj_status_ok (&call.status);
+    int index;
+    zframe_t *reply = s_dispatch (self, &call, payload, &index);
+    //  Counted before it leaves, so that whoever saw the reply finds it
+    //  counted
+    if (self->config.done)
+        self->config.done (self->config.hooks, &call, index,
+                           reply ? KJ__CODE__OK : call.status.code,
+                           kj_mono_us () - arrived);
+    if (reply) {
+        kj_status_t ok;
+        kj_status_ok (&ok);
+        s_send_reply (self, &address,
+                      kj_proto_reply_frame (header->request_id, &ok), reply);
+    }
+    else {
+        if (call.status.code == KJ__CODE__INTERNAL
+            || call.status.code == KJ__CODE__UNAVAILABLE)
+            kj_warn ("worker.failed", "method=%s code=%s message=\"%s\"",
+                     header->method, kj_code_name (call.status.code),
+                     call.status.message);
+        s_reply_status (self, &address, header->request_id, &call.status);
+    }
+    s_call_reset (&call);
+    kj_i18n_restore (previous_locale);
+    kj__request_header__free_unpacked (header, NULL);
+done:
+    zframe_destroy (&address);
+    zframe_destroy (&empty);
+    zframe_destroy (&head);
+    zframe_destroy (&payload);
 }
 
 //  --------------------------------------------------------------------------
 //  Take one message from the broker. Anything malformed is logged and
 //  dropped: the broker is trusted, but not to the point of asserting.
-
-//  A KJW01 record as the frames MDP would have: [address] [] [header]
-//  [payload]; NULL when it is not a REQUEST that can be read
-static zmsg_t *
-s_record_msg (const uint8_t *record, size_t size)
-{
-    kj_part_t parts [2];
-    int nparts = size >= 9 && record [0] == KJ_MDPW_REQUEST
-                   ? kj_compact_parts (record + 9, size - 9, parts, 2)
-                   : -1;
-    if (nparts < 0)
-        return NULL;
-    zmsg_t *msg = zmsg_new ();
-    zmsg_addmem (msg, record + 1, 8);
-    zmsg_addmem (msg, NULL, 0);
-    for (int i = 0; i < nparts && i < 2; i++)
-        zmsg_addmem (msg, parts [i].data, parts [i].size);
-    return msg;
-}
-
-//  The records of a KJW01 frame, each as its MDP form, at the end of
-//  pending; a malformed record ends it (logged)
-static void
-s_records_take (kj_worker_t *self, zframe_t *frame, zlist_t *pending)
-{
-    const uint8_t *data = zframe_data (frame);
-    const uint8_t *at = data + KJ_KJX_SIZE, *end = data + zframe_size (frame);
-    const uint8_t *record;
-    size_t size;
-    int rc;
-    while ((rc = kj_compact_next (&at, end, &record, &size)) == 1) {
-        zmsg_t *msg = s_record_msg (record, size);
-        if (!msg) {
-            rc = -1;
-            break;
-        }
-        zlist_append (pending, msg);
-    }
-    if (rc < 0)
-        kj_warn ("worker.bad_message", "service=%s framing=KJW01 at=%zu",
-                 self->config.service, (size_t) (at - data));
-}
-
-static void
-s_handle_message (kj_worker_t *self, zmsg_t *msg);
-
-//  The KJW01 messages the broker has sent already, while pending holds
-//  fewer than max requests: a batch takes what has come, without waiting.
-//  Any other message is handled as it comes.
-static void
-s_records_more (kj_worker_t *self, zlist_t *pending, int max)
-{
-    while ((int) zlist_size (pending) < max
-           && (zsock_events (self->sock) & ZMQ_POLLIN)) {
-        zmsg_t *msg = zmsg_recv (self->sock);
-        if (!msg)
-            break;
-        zframe_t *first = zmsg_first (msg);
-        if (zmsg_size (msg) == 1
-            && kj_compact_is (zframe_data (first), zframe_size (first), KJ_KJW))
-            s_records_take (self, first, pending);
-        else
-            s_handle_message (self, msg);
-        zmsg_destroy (&msg);
-    }
-}
-
-//  With batches: the requests of the frame, and of those the broker sent
-//  since, up to `batch` at a time; each run of batchable requests in one
-//  transaction (or, failed whole, one by one), the others one by one.
-
-static void
-s_handle_batches (kj_worker_t *self, zframe_t *frame)
-{
-    int max = self->config.batch;
-    s_request_t requests [max];
-    zlist_t *pending = zlist_new ();
-    s_records_take (self, frame, pending);
-    while (zlist_size (pending)) {
-        s_records_more (self, pending, max);
-        int count = 0;
-        zmsg_t *msg;
-        while (count < max && (msg = (zmsg_t *) zlist_pop (pending))) {
-            if (s_request_open (self, &requests [count], msg) == 0)
-                count++;
-            zmsg_destroy (&msg);
-        }
-        for (int i = 0; i < count;) {
-            int run = 0;
-            while (i + run < count && s_batchable (self, &requests [i + run]))
-                run++;
-            if (run >= 2 && s_batch_run (self, requests + i, run) == 0)
-                i += run;
-            else
-                for (int last = i + (run > 1 ? run : 1); i < last; i++) {
-                    s_request_serve (self, &requests [i]);
-                    s_request_answer (self, &requests [i]);
-                }
-            s_batch_flush (self);
-        }
-    }
-    zlist_destroy (&pending);
-}
 
 //  ["KJW01" record...]: each record a REQUEST [0x02] [handle] [part]...,
 //  served as its MDP form would be; the replies go back gathered, sent
@@ -1121,23 +898,28 @@ s_handle_compact (kj_worker_t *self, zframe_t *frame)
     const uint8_t *at = data + KJ_KJX_SIZE, *end = data + zframe_size (frame);
     const uint8_t *record;
     size_t size;
-    int rc = 0;
+    int rc;
     if (!self->batch)
         self->batch = zchunk_new (NULL, 4096);
     zchunk_set (self->batch, KJ_KJW, KJ_KJX_SIZE);
     self->batch_from = kj_mono_us ();
     self->batching = true;
     int gathered = 0;
-    if (self->config.batch > 1) {
-        s_handle_batches (self, frame);
-        at = end;
-    }
-    while (rc >= 0 && (rc = kj_compact_next (&at, end, &record, &size)) == 1) {
-        zmsg_t *msg = s_record_msg (record, size);
-        if (!msg) {
+    while ((rc = kj_compact_next (&at, end, &record, &size)) == 1) {
+        kj_part_t parts [2];
+        int nparts = size >= 9 && record [0] == KJ_MDPW_REQUEST
+                       ? kj_compact_parts (record + 9, size - 9, parts, 2)
+                       : -1;
+        if (nparts < 0) {
             rc = -1;
             break;
         }
+        //  As MDP has it: [address] [] [header] [payload]
+        zmsg_t *msg = zmsg_new ();
+        zmsg_addmem (msg, record + 1, 8);
+        zmsg_addmem (msg, NULL, 0);
+        for (int i = 0; i < nparts && i < 2; i++)
+            zmsg_addmem (msg, parts [i].data, parts [i].size);
         s_handle_request (self, msg);
         zmsg_destroy (&msg);
         if (++gathered >= FLUSH_REPLIES

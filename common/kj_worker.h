@@ -19,18 +19,6 @@
 
     One worker runs on one thread and handles one request at a time; a
     daemon runs several worker threads for concurrency.
-
-    Batches (config batch > 1): calls of KJ_BATCH methods with an
-    idempotency key that arrive together (the broker sends up to `credit`
-    in one message) run in ONE transaction, each after a SAVEPOINT of its
-    own with its own key's row and audit row; a call that fails is rolled
-    back to its savepoint and answered with its status; every reply goes
-    after COMMIT. Anything that fails the batch as a whole (a database
-    error, a lock waited for too long, a failed COMMIT, an event that
-    another transaction's would pass in the relay's order) rolls all of it
-    back, and each call is then run alone, as without batches. A process
-    killed mid-batch answers none: the callers retry under their keys.
-    docs/architecture.md, "Batched writes", has the argument.
     =========================================================================
 */
 
@@ -53,12 +41,11 @@ typedef int (kj_handler_fn) (kj_call_t *call, const ProtobufCMessage *request,
                              ProtobufCMessage *reply);
 
 #define KJ_WRITE 1  //  transaction + idempotency
-#define KJ_BATCH 2  //  with KJ_WRITE: may share its transaction (batch)
 
 typedef struct {
     const char *name;  //  method name, as in the .proto service
     kj_handler_fn *handler;
-    int flags;  //  0, KJ_WRITE or KJ_WRITE | KJ_BATCH
+    int flags;  //  0 or KJ_WRITE
 } kj_method_t;
 
 //  Hooks of the daemon around every call, each given the config's `hooks`
@@ -109,7 +96,6 @@ typedef struct {
     kj_health_fn *health;        //  NULL: Health says what the worker knows
     kj_audit_fn *audit;          //  NULL: no audit trail
     kj_verify_fn *verify;        //  NULL: no AuditVerify
-    int batch;  //  KJ_BATCH calls one transaction runs at most (0, 1: one)
 } kj_worker_config_t;
 
 //  Create a worker; it connects when kj_worker_run starts. Asserts that

@@ -9,9 +9,7 @@
 extern const kj_migration_t guarantee_migrations [];
 
 static const kj_serve_t s_services [] = {
-    { "guarantee", &kj__guarantee__descriptor, guarantee_methods,
-      .batch = "guarantee/pay_batch" },
-    { NULL }
+    { "guarantee", &kj__guarantee__descriptor, guarantee_methods }, { NULL }
 };
 
 static const kj_job_t s_jobs [] = {

@@ -23,11 +23,6 @@ const kj_option_t guarantee_options [] = {
       KJ_TEXT_MAX (63) },
     { "guarantee/workers", "2",
       "worker threads serving the MDP service \"guarantee\"", KJ_INT (0, 64) },
-    { "guarantee/pay_batch", "1",
-      "PayClaim calls that arrive together and share one transaction, each "
-      "with its own savepoint, key and audit row, all answered after its "
-      "commit (1: each its own); a worker holds as many calls",
-      KJ_INT (1, 32) },
     { "guarantee/relay", "true",
       "hand this service's outbox to kejin-events (run the relay)", KJ_BOOL },
     { "guarantee/suspend_loss_ratio_bp", "0",

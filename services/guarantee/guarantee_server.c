@@ -144,7 +144,7 @@ const kj_method_t guarantee_methods [] = {
     { "SubmitClaim", guarantee_submit_claim, KJ_WRITE },
     { "ReviewClaim", guarantee_review_claim, KJ_WRITE },
     { "ApproveClaim", guarantee_approve_claim, KJ_WRITE },
-    { "PayClaim", guarantee_pay_claim, KJ_WRITE | KJ_BATCH },
+    { "PayClaim", guarantee_pay_claim, KJ_WRITE },
     { "Recover", guarantee_recover, KJ_WRITE },
     { "AllotBudget", guarantee_allot_budget, KJ_WRITE },
     { "GetClaim", guarantee_get_claim, 0 },

@@ -426,32 +426,17 @@ s_run (const char *guard, int clients, int pays, bool debug, bool old,
     char guard_option [64];
     snprintf (guard_option, sizeof guard_option, "guarantee/budget_guard=%s",
               group_commit ? "slice" : guard);
-    //  BENCH_BATCH=N: PayClaims share a transaction N at a time
-    //  (guarantee/pay_batch), with BENCH_WORKERS workers (WORKERS unless
-    //  set); the new build only, the old one as it shipped
-    const char *batch = getenv ("BENCH_BATCH");
-    const char *workers = getenv ("BENCH_WORKERS") && !old
-                            ? getenv ("BENCH_WORKERS")
-                            : WORKERS;
-    char batch_option [64], workers_option [64];
-    snprintf (batch_option, sizeof batch_option, "guarantee/pay_batch=%s",
-              batch && !old ? batch : "1");
-    snprintf (workers_option, sizeof workers_option, "guarantee/workers=%s",
-              workers);
     fx.daemon [0] = kj_daemon_start (old ? "guarantee-old" : "guarantee",
                                      &fx.broker, dsn,
                                      (const char *[]){
                                          "-s", "guarantee/relay=false", "-s",
-                                         workers_option, "-s", guard_option,
-                                         "-s",
+                                         "guarantee/workers=" WORKERS, "-s",
+                                         guard_option, "-s",
                                          debug ? "log/level=debug"
-                                         : getenv ("BENCH_LOG")
-                                             ? getenv ("BENCH_LOG")
-                                             : "log/level=warn",
-                                         old ? NULL : "-s", batch_option,
+                                               : "log/level=warn",
                                          NULL });
     assert_true (kj_broker_wait_workers (fx.broker.endpoint, "guarantee",
-                                         atoi (workers), 30000));
+                                         atoi (WORKERS), 30000));
     fx.db = kj_db_new (fx.dsn, "guarantee", 5000);
     fx.carol = kj_client_new (fx.broker.endpoint);
     kj_client_set_caller (fx.carol, "carol");

@@ -33,21 +33,17 @@ typedef struct {
 //  Start a broker and `daemons` copies (1 or 2) of kejin-guarantee on a
 //  fresh database, relay off (events stay in kj_outbox to be read), the
 //  follower of matching's events off (test_guarantee_follow runs it), with
-//  one more option "path=value" (or NULL); gfx_start_workers with
-//  `workers` threads each (gfx_start: 3).
+//  one more option "path=value" (or NULL).
 static inline void
-    gfx_start_workers (gfx_t *fx, int daemons, int workers, const char *option)
+    gfx_start (gfx_t *fx, int daemons, const char *option)
 {
     memset (fx, 0, sizeof *fx);
     assert_int_equal (kj_broker_start (&fx->broker, 0, NULL), 0);
     fx->dsn = kj_test_db_new ("guarantee");
-    char workers_option [64];
-    snprintf (workers_option, sizeof workers_option, "guarantee/workers=%d",
-              workers);
     const char *extra [] = { "-s",
                              "guarantee/relay=false",
                              "-s",
-                             workers_option,
+                             "guarantee/workers=3",
                              "-s",  //  no kejin-events here to follow
                              "guarantee/follow_interval_s=0",
                              option ? "-s" : NULL,
@@ -58,7 +54,7 @@ static inline void
                                           extra);
         assert_true (fx->daemon [i] > 0);
         assert_true (kj_broker_wait_workers (fx->broker.endpoint, "guarantee",
-                                             workers * (i + 1), 20000));
+                                             3 * (i + 1), 20000));
     }
     fx->db = kj_db_new (fx->dsn, "guarantee", 5000);
     assert_non_null (fx->db);
@@ -72,12 +68,6 @@ static inline void
     struct tm tm;
     gmtime_r (&now, &tm);
     fx->year = tm.tm_year + 1900;
-}
-
-static inline void
-    gfx_start (gfx_t *fx, int daemons, const char *option)
-{
-    gfx_start_workers (fx, daemons, 3, option);
 }
 
 static inline void

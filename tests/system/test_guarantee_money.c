@@ -9,7 +9,6 @@
     and as its payers were told, a claim is queued only when it did not
     fit, the ledger balances; then the queue is paid, first in first out,
     from the next year's budget.
-    The same with PayClaims batched, both daemons killed mid-batch.
     M3: two operators approve the same claim at the same moment, then pay
     it at the same moment, for many claims: exactly one approval and one
     payment each, the other told "already approved" / "already paid".
@@ -92,24 +91,12 @@ s_m1_payer (void *arg)
     return NULL;
 }
 
-//  Transactions that hold two idempotency keys' locks or more: batches
-//  with a call done and another under way (guarantee/pay_batch)
-#define S_BATCHES_OPEN                                                         \
-    "SELECT count (*) FROM (SELECT pid FROM pg_locks"                          \
-    " WHERE locktype = 'advisory' AND classid = " KJ_LOCK_IDEMPOTENCY          \
-    " AND objsubid = 2 AND granted GROUP BY pid HAVING count (*) >= 2) s"
-
-//  M1 with the budget guarded as `option` says (NULL: the default). With
-//  batches (option guarantee/pay_batch), one worker a daemon so that
-//  calls queue into batches, and both daemons killed at a moment a batch
-//  is open.
+//  M1 with the budget guarded as `option` says (NULL: the default)
 static void
 s_m1 (const char *option)
 {
     gfx_t fx;
-    bool batched = option && strstr (option, "pay_batch");
-    int workers = batched ? 1 : 3;
-    gfx_start_workers (&fx, 2, workers, option);
+    gfx_start (&fx, 2, option);
     gfx_parties (&fx);
     gfx_allot (&fx, fx.year, M1_BUDGET_FEN);
     int64_t claims [M1_CLAIMS];
@@ -126,33 +113,22 @@ s_m1 (const char *option)
                                           &payers [i]),
                           0);
     }
-    //  Kill one daemon as soon as payments are under way (with batches:
-    //  both, as soon as a batch is open), and restart it
+    //  Kill one daemon as soon as payments are under way, and restart it
     int64_t seen = 0;
-    int64_t enough = batched ? 1 : 2;
-    for (int wait = 0; wait < 2000 && seen < enough; wait++) {
-        usleep (batched ? 200 : 1000);
-        seen = gfx_count (&fx, batched ? S_BATCHES_OPEN
-                                       : "SELECT count (*) FROM payment");
+    for (int wait = 0; wait < 2000 && seen < 2; wait++) {
+        usleep (1000);
+        seen = gfx_count (&fx, "SELECT count (*) FROM payment");
     }
-    assert_true (seen > 0);  //  with batches: killed mid-batch
-    char workers_option [64];
-    snprintf (workers_option, sizeof workers_option, "guarantee/workers=%d",
-              workers);
+    assert_int_equal (kj_test_kill (fx.daemon [0], SIGKILL, 5000), 128 + 9);
     const char *extra [] = { "-s",
                              "guarantee/relay=false",
                              "-s",
-                             workers_option,
+                             "guarantee/workers=3",
                              option ? "-s" : NULL,
                              option,
                              NULL };
-    for (int i = 0; i < (batched ? 2 : 1); i++)
-        assert_int_equal (kj_test_kill (fx.daemon [i], SIGKILL, 5000), 128 + 9);
-    for (int i = 0; i < (batched ? 2 : 1); i++) {
-        fx.daemon [i] = kj_daemon_start ("guarantee", &fx.broker, fx.dsn,
-                                         extra);
-        assert_true (fx.daemon [i] > 0);
-    }
+    fx.daemon [0] = kj_daemon_start ("guarantee", &fx.broker, fx.dsn, extra);
+    assert_true (fx.daemon [0] > 0);
     for (int i = 0; i < M1_PAYERS; i++)
         assert_int_equal (pthread_join (threads [i], NULL), 0);
 
@@ -215,10 +191,10 @@ s_m1 (const char *option)
     assert_int_equal (report->transactions, 1 + payments);
     kj__ledger_report__free_unpacked (report, NULL);
     printf ("m1: %d payers x %d claims, %" PRId64 " paid (%" PRId64 " of %d "
-            "fen), %" PRId64 " queued, %s killed -9 mid-run, %d "
+            "fen), %" PRId64 " queued, one daemon killed -9 mid-run, %d "
             "retries under the same key\n",
             M1_PAYERS, M1_CLAIMS, payments, total_paid, M1_BUDGET_FEN, waiting,
-            batched ? "both daemons (a batch open)" : "one daemon", retried);
+            retried);
 
     //  Next year's budget pays the queue, first in first out
     gfx_allot (&fx, fx.year + 1, 100000000);
@@ -293,132 +269,6 @@ static void
 test_m1_update_guard (void **state)
 {
     s_m1 ("guarantee/budget_guard=update");
-}
-
-//  And with PayClaims in batches of up to 8 (guarantee/pay_batch): both
-//  daemons killed -9 while a batch holds paid claims not yet committed;
-//  the whole batch is undone, its payers retry under their keys, and no
-//  claim is paid twice or lost
-static void
-test_m1_batches_killed (void **state)
-{
-    s_m1 ("guarantee/pay_batch=8");
-}
-
-//  --------------------------------------------------------------------------
-//  A batch keeps each entity's events in the relay's order. One worker,
-//  batches of 8: PayClaim Z waits on claim W's lock (held here) while A
-//  and B queue behind it; W released, A and B run as one batch, A's
-//  payment gives it its txid, and B waits on claim Y's lock, held here by
-//  a transaction that then writes an event of Y (a greater txid) and
-//  commits. B's claim.paid must come after that event in txid order: the
-//  batch is undone and each call run alone.
-
-static void
-s_sql (PGconn *conn, const char *sql)
-{
-    PGresult *res = PQexec (conn, sql);
-    ExecStatusType status = PQresultStatus (res);
-    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK)
-        fail_msg ("%s: %s", sql, PQerrorMessage (conn));
-    PQclear (res);
-}
-
-//  Hold claim id's entity lock in conn's new transaction
-static void
-s_hold_claim (PGconn *conn, int64_t id)
-{
-    char sql [200];
-    snprintf (sql, sizeof sql,
-              "BEGIN; SELECT pg_advisory_xact_lock (" KJ_LOCK_ENTITY
-              ", hashtext ('guarantee.claim:%" PRId64 "'))",
-              id);
-    s_sql (conn, sql);
-}
-
-//  Wait until `sql` counts at least `count`
-static void
-s_wait_count (gfx_t *fx, const char *sql, int64_t count)
-{
-    int64_t seen = 0;
-    for (int wait = 0; wait < 5000 && seen < count; wait++) {
-        usleep (1000);
-        seen = gfx_count (fx, sql);
-    }
-    assert_true (seen >= count);
-}
-
-static void
-test_batch_keeps_event_order (void **state)
-{
-    gfx_t fx;
-    gfx_start_workers (&fx, 1, 1, "guarantee/pay_batch=8");
-    gfx_parties (&fx);
-    int64_t w = gfx_claim (&fx, 1000000, 2, true);
-    int64_t x = gfx_claim (&fx, 1000000, 2, true);
-    int64_t y = gfx_claim (&fx, 1000000, 2, true);
-    gfx_allot (&fx, fx.year, 100000000);
-    const char *lock_waits = "SELECT count (*) FROM pg_stat_activity"
-                             " WHERE datname = current_database ()"
-                             " AND wait_event_type = 'Lock'";
-    PGconn *first = PQconnectdb (fx.dsn), *later = PQconnectdb (fx.dsn);
-    assert_int_equal (PQstatus (first), CONNECTION_OK);
-    assert_int_equal (PQstatus (later), CONNECTION_OK);
-    s_hold_claim (first, w);
-    s_hold_claim (later, y);  //  no txid yet: it has written nothing
-
-    kj_client_t *client = kj_client_new (fx.broker.endpoint);
-    kj_client_set_caller (client, "carol");
-    int64_t ids [3] = { w, x, y };
-    for (int i = 0; i < 3; i++) {
-        Kj__ClaimPayRequest pay = KJ__CLAIM_PAY_REQUEST__INIT;
-        pay.claim_id = ids [i];
-        char key [32];
-        snprintf (key, sizeof key, "order-%d", i);
-        kj_call_opts_t opts = { .idempotency_key = key,
-                                .timeout_ms = 20000,
-                                .retries = -1 };
-        assert_true (
-            kj_client_send (client, "guarantee", "PayClaim", &pay.base, &opts)
-            > 0);
-        if (i == 0)  //  Z waits on W: A and B queue behind it
-            s_wait_count (&fx, lock_waits, 1);
-    }
-    usleep (300000);
-    s_sql (first, "COMMIT");
-    //  B waits on Y inside the batch that A's payment gave its txid
-    s_wait_count (&fx, S_BATCHES_OPEN, 1);
-    s_wait_count (&fx, lock_waits, 1);
-    char sql [300];
-    snprintf (sql, sizeof sql,
-              "INSERT INTO guarantee.kj_outbox (topic, key, payload_type,"
-              " payload) VALUES ('test.order', '%" PRId64 "', 'test', '')",
-              y);
-    s_sql (later, sql);
-    s_sql (later, "COMMIT");
-    for (int i = 0; i < 3; i++) {
-        uint64_t request_id;
-        Kj__Claim *claim = NULL;
-        kj_status_t status;
-        assert_int_equal (kj_client_recv (client, 20000, &request_id,
-                                          &kj__claim__descriptor,
-                                          (ProtobufCMessage **) &claim,
-                                          &status),
-                          KJ__CODE__OK);
-        assert_string_equal (claim->state, "PAID");
-        kj__claim__free_unpacked (claim, NULL);
-    }
-    snprintf (sql, sizeof sql,
-              "SELECT count (*) FROM kj_outbox p, kj_outbox t"
-              " WHERE p.topic = 'guarantee.claim.paid' AND t.topic ="
-              " 'test.order' AND p.key = t.key AND p.key = '%" PRId64 "'"
-              " AND p.txid > t.txid",
-              y);
-    assert_int_equal (gfx_count (&fx, sql), 1);
-    kj_client_destroy (&client);
-    PQfinish (first);
-    PQfinish (later);
-    gfx_stop (&fx);
 }
 
 //  --------------------------------------------------------------------------
@@ -717,8 +567,6 @@ main (void)
         cmocka_unit_test (test_m1_commit_guard),
         cmocka_unit_test (test_m1_lock_guard),
         cmocka_unit_test (test_m1_update_guard),
-        cmocka_unit_test (test_m1_batches_killed),
-        cmocka_unit_test (test_batch_keeps_event_order),
         cmocka_unit_test (test_slices_folded_back),
         cmocka_unit_test (test_m3_two_approvers_at_once),
         cmocka_unit_test (test_commit_guard_short_at_commit),

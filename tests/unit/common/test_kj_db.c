@@ -463,49 +463,6 @@ test_lock_key_held (void **state)
     kj_db_destroy (&db);
 }
 
-//  Savepoints: a rollback to the last mark undoes what came after it, a
-//  failed statement included, and the entity locks taken since; what came
-//  before commits. Twice: once with the SAVEPOINT sent, once with it still
-//  waiting (nothing went since the mark: no round trip).
-
-static void
-test_savepoint_rollback_to (void **state)
-{
-    kj_db_t *db = s_db ("t_sp");
-    assert_int_equal (kj_db_run (db, "CREATE TABLE t (k int PRIMARY KEY)", 0,
-                                 NULL),
-                      0);
-    const char *insert = "INSERT INTO t VALUES ($1::int)";
-    assert_int_equal (kj_db_begin (db), 0);
-    assert_int_equal (kj_db_run (db, insert, 1, (const char *[]){ "1" }), 1);
-    assert_int_equal (kj_db_savepoint (db), 0);
-    assert_int_equal (kj_db_lock_key (db, "test.sp", "A"), 0);
-    assert_int_equal (kj_db_run (db, insert, 1, (const char *[]){ "2" }), 1);
-    //  A failed statement: the transaction is in error until the rollback
-    assert_int_equal (kj_db_run (db, insert, 1, (const char *[]){ "1" }), -1);
-    assert_string_equal (kj_db_sqlstate (db), "23505");
-    assert_true (kj_db_holds_key (db, NULL, "A"));
-    assert_int_equal (kj_db_rollback_to (db), 0);
-    assert_false (kj_db_holds_key (db, NULL, "A"));
-    s_assert_value (db,
-                    "SELECT count (*) FROM pg_locks WHERE locktype = "
-                    "'advisory' AND classid = " KJ_LOCK_ENTITY
-                    " AND pid = pg_backend_pid ()",
-                    NULL, "0");
-    //  Nested marks: the second, still waiting, is forgotten whole
-    assert_int_equal (kj_db_savepoint (db), 0);
-    assert_int_equal (kj_db_run (db, insert, 1, (const char *[]){ "3" }), 1);
-    assert_int_equal (kj_db_savepoint (db), 0);
-    assert_int_equal (kj_db_defer (db, insert, 1, (const char *[]){ "4" }), 0);
-    uint64_t trips = kj_db_round_trips (db);
-    assert_int_equal (kj_db_rollback_to (db), 0);
-    assert_int_equal (kj_db_round_trips (db), trips);
-    assert_int_equal (kj_db_commit (db), 0);
-    s_assert_value (db, "SELECT string_agg (k::text, ',' ORDER BY k) FROM t",
-                    NULL, "1,3");
-    kj_db_destroy (&db);
-}
-
 //  COPY: rows in, or the error recorded and the transaction failed
 
 static void
@@ -1048,7 +1005,6 @@ main (void)
         cmocka_unit_test (test_tx_failed_statement_fails_commit),
         cmocka_unit_test (test_tx_round_trips),
         cmocka_unit_test (test_lock_key_held),
-        cmocka_unit_test (test_savepoint_rollback_to),
         cmocka_unit_test (test_copy_rows_and_errors),
         cmocka_unit_test (test_migrate_applies_once),
         cmocka_unit_test (test_migrate_failure_records_nothing),
