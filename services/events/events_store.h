@@ -144,7 +144,7 @@ PGresult *
 #define PG_EPOCH_US INT64_C (946684800000000)
 
 static inline uint64_t
-s_text_u64 (const PGresult *res, int row, int col)
+    s_text_u64 (const PGresult *res, int row, int col)
 {
     return PQgetisnull (res, row, col)
              ? 0
