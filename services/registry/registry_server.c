@@ -207,6 +207,17 @@ registry_server_page (kj_call_t *call, const Kj__Page *page, const char **after,
     return 0;
 }
 
+int
+registry_server_city (kj_call_t *call, const char *region)
+{
+    if (kj_region_city_valid (region))
+        return 0;
+    return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "region",
+                         "region: '%.*s' is not a city code "
+                         "(210100 .. 211400) or SFDZ",
+                         kj_utf8_cut (region, 24), region);
+}
+
 Kj__PageInfo *
 registry_server_page_info (kj_call_t *call, uint64_t total, bool more,
                            const char *last)

@@ -113,6 +113,11 @@ int
     registry_server_page (kj_call_t *call, const Kj__Page *page,
                           const char **after, int *limit);
 
+//  A city a request names in its region field: 0 when it is a city code
+//  (210100 .. 211400) or SFDZ, else the call fails naming "region".
+int
+    registry_server_city (kj_call_t *call, const char *region);
+
 //  The PageInfo of a page: total matching rows, and the cursor of the
 //  next page (last, the key of the page's last row) when there are more.
 Kj__PageInfo *

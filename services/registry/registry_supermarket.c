@@ -180,12 +180,8 @@ registry_supermarket_list_institutions (kj_call_t *call,
         return -1;
     filter.n_types = request->n_types;
     if (request->region && *request->region) {
-        if (!kj_region_city_valid (request->region))
-            return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "region",
-                                 "region: '%.*s' is not a city code "
-                                 "(210100 .. 211400) or SFDZ",
-                                 kj_utf8_cut (request->region, 24),
-                                 request->region);
+        if (registry_server_city (call, request->region))
+            return -1;
         filter.serving = (const char **)
             kj_call_alloc (call,
                            REGISTRY_PRODUCT_MAX_REGIONS * sizeof (char *));

@@ -229,12 +229,8 @@ registry_supermarket_search_products (kj_call_t *call,
         profile.first_loan = e->first_loan;
     }
     if (request->region && *request->region) {
-        if (!kj_region_city_valid (request->region))
-            return kj_call_fail (call, KJ__CODE__INVALID_ARGUMENT, "region",
-                                 "region: '%.*s' is not a city code "
-                                 "(210100 .. 211400) or SFDZ",
-                                 kj_utf8_cut (request->region, 24),
-                                 request->region);
+        if (registry_server_city (call, request->region))
+            return -1;
         region = request->region;
     }
     profile.region = region;
