@@ -90,6 +90,21 @@ s_call (s_fx_t *fx, const char *method, const ProtobufCMessage *request,
                            status, NULL);
 }
 
+//  Registers an enterprise with the registry, or fails the test
+static void
+s_register_enterprise (s_fx_t *fx, Kj__Enterprise *e)
+{
+    Kj__RegisterEnterpriseRequest add = KJ__REGISTER_ENTERPRISE_REQUEST__INIT;
+    add.enterprise = e;
+    kj_status_t status;
+    int rc = kj_client_call (fx->client, "registry", "RegisterEnterprise",
+                             &add.base, &kj__enterprise_reply__descriptor, NULL,
+                             &status, NULL);
+    if (rc != KJ__CODE__OK)
+        fail_msg ("register %s: %s %s", e->code, kj_code_name (rc),
+                  status.message);
+}
+
 static void
 s_admit (s_fx_t *fx, const char *firm, const char *city, const char *date)
 {
@@ -487,13 +502,7 @@ test_fit (void **state)
     e.founded_on = "2015-03-01";
     e.figures = list;
     e.n_figures = 3;
-    Kj__RegisterEnterpriseRequest add = KJ__REGISTER_ENTERPRISE_REQUEST__INIT;
-    add.enterprise = &e;
-    int rc = kj_client_call (fx->client, "registry", "RegisterEnterprise",
-                             &add.base, &kj__enterprise_reply__descriptor, NULL,
-                             &status, NULL);
-    if (rc != KJ__CODE__OK)
-        fail_msg ("register: %s %s", kj_code_name (rc), status.message);
+    s_register_enterprise (fx, &e);
     Kj__IpoFigures given = KJ__IPO_FIGURES__INIT;
     given.market_cap_fen = 3000 * M;
     given.np_t0_fen = 1;  //  replaced by the registry's
@@ -1355,15 +1364,7 @@ s_register (s_fx_t *fx, const char *code, int64_t np, bool srdi)
     e.n_figures = srdi ? 0 : 3;
     e.qualifications = srdi ? quals : NULL;
     e.n_qualifications = srdi ? 1 : 0;
-    Kj__RegisterEnterpriseRequest add = KJ__REGISTER_ENTERPRISE_REQUEST__INIT;
-    add.enterprise = &e;
-    kj_status_t status;
-    int rc = kj_client_call (fx->client, "registry", "RegisterEnterprise",
-                             &add.base, &kj__enterprise_reply__descriptor, NULL,
-                             &status, NULL);
-    if (rc != KJ__CODE__OK)
-        fail_msg ("register %s: %s %s", code, kj_code_name (rc),
-                  status.message);
+    s_register_enterprise (fx, &e);
 }
 
 //  A firm whose cash flow (and revenue) of its earliest year was not
@@ -1395,15 +1396,7 @@ s_register_unreported (s_fx_t *fx, const char *code)
     e.founded_on = "2012-03-01";
     e.figures = list;
     e.n_figures = 3;
-    Kj__RegisterEnterpriseRequest add = KJ__REGISTER_ENTERPRISE_REQUEST__INIT;
-    add.enterprise = &e;
-    kj_status_t status;
-    int rc = kj_client_call (fx->client, "registry", "RegisterEnterprise",
-                             &add.base, &kj__enterprise_reply__descriptor, NULL,
-                             &status, NULL);
-    if (rc != KJ__CODE__OK)
-        fail_msg ("register %s: %s %s", code, kj_code_name (rc),
-                  status.message);
+    s_register_enterprise (fx, &e);
 }
 
 static int
