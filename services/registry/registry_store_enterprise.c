@@ -605,13 +605,11 @@ registry_store_enterprise_load (kj_db_t *db, const char *code, bool parts,
                                 ProtobufCAllocator *mem, Kj__Enterprise **out)
 {
     const char *params [] = { code };
-    PGresult *res = kj_db_exec (db,
-                                parts && kj_db_in_tx (db) ? s_whole_in_tx_sql
-                                : parts
-                                    ? s_whole_sql
-                                    : "SELECT " ENTERPRISE_COLUMNS
-                                      " FROM enterprise e WHERE e.code = $1",
-                                1, params);
+    const char *sql = "SELECT " ENTERPRISE_COLUMNS
+                      " FROM enterprise e WHERE e.code = $1";
+    if (parts)
+        sql = kj_db_in_tx (db) ? s_whole_in_tx_sql : s_whole_sql;
+    PGresult *res = kj_db_exec (db, sql, 1, params);
     if (!res)
         return -1;
     int found = PQntuples (res) == 1;
