@@ -244,7 +244,7 @@ typedef struct {
     size_t inputs;
     int64_t members [SCORING_STAGES];  //  ords given, per stage
     zchunk_t *rows;                    //  this page's member rows
-    void *kept;                        //  the cohorts, as stored
+    scoring_kept_t *kept;              //  the cohorts, as stored
 } s_fetch_t;
 
 static int
@@ -319,7 +319,7 @@ s_store_page (kj_db_t *db, s_fetch_t *self, const s_page_t *page)
 static int
 s_fetch_members (scoring_server_t *server, kj_db_t *db, const char *batch,
                  int year, scoring_model_t *model, int64_t *total, int *chunks,
-                 int64_t *wait_us, void **kept_p)
+                 int64_t *wait_us, scoring_kept_t **kept_p)
 {
     s_pages_t pages = { .server = server, .year = year, .range_count = 1 };
     pthread_mutex_init (&pages.lock, NULL);
@@ -470,7 +470,7 @@ s_fetch (scoring_server_t *server, kj_db_t *db)
     int64_t total = 0, wait_us = 0;
     int chunks = 0;
     int64_t started = kj_mono_us ();
-    void *kept = scoring_kept_new (server, batch, model_name);
+    scoring_kept_t *kept = scoring_kept_new (server, batch, model_name);
     int rc = s_fetch_members (server, db, batch, year, model, &total, &chunks,
                               &wait_us, &kept);
     int64_t stored = kj_mono_us ();

@@ -114,17 +114,17 @@ scoring_batch_cache_destroy (void **cache_p)
 
 //  The cohorts a fetch kept, one per stage (scoring_server.h); a stage's
 //  is taken out by the worker that scores it
-typedef struct {
+struct _scoring_kept_t {
     char batch [24];
     s_cohort_t *stages [SCORING_STAGES];  //  not scored yet
     size_t rooms [SCORING_STAGES];        //  regions allocated
     size_t members;
-} s_kept_t;
+};
 
 void
-scoring_kept_destroy (void **kept_p)
+scoring_kept_destroy (scoring_kept_t **kept_p)
 {
-    s_kept_t *self = (s_kept_t *) *kept_p;
+    scoring_kept_t *self = *kept_p;
     if (!self)
         return;
     for (int stage = 0; stage < SCORING_STAGES; stage++)
@@ -133,11 +133,11 @@ scoring_kept_destroy (void **kept_p)
     *kept_p = NULL;
 }
 
-void *
+scoring_kept_t *
 scoring_kept_new (scoring_server_t *server, const char *batch,
                   const char *model_name)
 {
-    s_kept_t *self = (s_kept_t *) calloc (1, sizeof *self);
+    scoring_kept_t *self = (scoring_kept_t *) calloc (1, sizeof *self);
     assert (self);
     snprintf (self->batch, sizeof self->batch, "%s", batch);
     for (int stage = 0; stage < SCORING_STAGES; stage++) {
@@ -145,8 +145,7 @@ scoring_kept_new (scoring_server_t *server, const char *batch,
         scoring_model_t *model = scoring_server_model (server, model_name,
                                                        &status);
         if (!model) {
-            void *kept = self;
-            scoring_kept_destroy (&kept);
+            scoring_kept_destroy (&self);
             return NULL;
         }
         s_cohort_t *cohort = (s_cohort_t *) calloc (1, sizeof *cohort);
@@ -161,11 +160,11 @@ scoring_kept_new (scoring_server_t *server, const char *batch,
 }
 
 void
-scoring_kept_add (void **kept_p, int stage, const char *code,
+scoring_kept_add (scoring_kept_t **kept_p, int stage, const char *code,
                   const char *region, const int64_t *values,
                   const bool *present)
 {
-    s_kept_t *self = (s_kept_t *) *kept_p;
+    scoring_kept_t *self = *kept_p;
     if (!self)
         return;
     s_cohort_t *cohort = self->stages [stage];
@@ -192,7 +191,7 @@ scoring_kept_add (void **kept_p, int stage, const char *code,
 static s_cohort_t *
 s_kept_take (scoring_server_t *server, const char *batch, int stage)
 {
-    s_kept_t *kept = (s_kept_t *) server->kept;
+    scoring_kept_t *kept = server->kept;
     if (!kept || !streq (kept->batch, batch) || !kept->stages [stage])
         return NULL;
     s_cohort_t *self = kept->stages [stage];

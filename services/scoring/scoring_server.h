@@ -18,17 +18,20 @@
 #include "scoring_cohort.h"
 #include "scoring_request.h"
 
+//  The cohorts a fetch kept for the stages it scores (scoring_chunk.c)
+typedef struct _scoring_kept_t scoring_kept_t;
+
 typedef struct {
-    char broker [256];  //  node/broker, for the registry
-    char model [64];    //  scoring/model: the default model
-    int chunk;          //  scoring/chunk: members per chunk
-    int page;           //  scoring/page: rows per export page
-    int fetchers;       //  scoring/fetchers: export ranges fetched at once
-    int pause_ms;       //  scoring/pause_ms: between chunks
-    void *cache;        //  the job's scored cohort (scoring_chunk.c)
-    void *kept;         //  the cohorts of the batch it fetched, not scored
-    char locked [24];   //  the batch whose stage's lock the job holds, or ""
-    int locked_stage;   //  and that stage (scoring_chunk.c)
+    char broker [256];     //  node/broker, for the registry
+    char model [64];       //  scoring/model: the default model
+    int chunk;             //  scoring/chunk: members per chunk
+    int page;              //  scoring/page: rows per export page
+    int fetchers;          //  scoring/fetchers: export ranges fetched at once
+    int pause_ms;          //  scoring/pause_ms: between chunks
+    void *cache;           //  the job's scored cohort (scoring_chunk.c)
+    scoring_kept_t *kept;  //  the cohorts of the batch it fetched, not scored
+    char locked [24];      //  the batch whose stage's lock the job holds, or ""
+    int locked_stage;      //  and that stage (scoring_chunk.c)
 } scoring_server_t;
 
 //  The methods of the MDP service "scoring"
@@ -65,7 +68,7 @@ void
 //  The cohorts of a batch's stages as its fetch reads their members (in
 //  the order they are stored), for the stages the fetching worker then
 //  scores: no read back (scoring_chunk.c). NULL if the model is unknown.
-void *
+scoring_kept_t *
     scoring_kept_new (scoring_server_t *self, const char *batch,
                       const char *model_name);
 
@@ -73,12 +76,12 @@ void *
 //  the rules refuse, the kept cohorts are dropped (*kept_p NULL: the
 //  stages are read back from the members, as by any other worker)
 void
-    scoring_kept_add (void **kept_p, int stage, const char *code,
+    scoring_kept_add (scoring_kept_t **kept_p, int stage, const char *code,
                       const char *region, const int64_t *values,
                       const bool *present);
 
 void
-    scoring_kept_destroy (void **kept_p);
+    scoring_kept_destroy (scoring_kept_t **kept_p);
 
 //  Members kept at most (about 1 KB each under most-2024)
 #define SCORING_KEPT_MAX 250000
