@@ -463,3 +463,93 @@ registry_store_restage_progress (kj_db_t *db, const char *version, int done,
              ? -1
              : 0;
 }
+
+//  --------------------------------------------------------------------------
+//  A field table's columns as parameters (registry_store_private.h)
+
+void
+registry_store_attrs_params (kj_params_t *p, const registry_attr_t *table,
+                             size_t rows, const ProtobufCMessage *message)
+{
+    for (size_t r = 0; r < rows; r++) {
+        const registry_attr_t *a = &table [r];
+        size_t *count;
+        const char *at = registry_check_attr_at (a, message, &count);
+        size_t n = count ? *count : 0;
+        switch (a->kind) {
+            case REGISTRY_ATTR_TEXT:
+            case REGISTRY_ATTR_CODE:
+            case REGISTRY_ATTR_GRADE: {
+                const char *text = *(const char *const *) at;
+                kj_params_add (p, text ? text : "");
+                break;
+            }
+            case REGISTRY_ATTR_DATE:  //  none: NULL
+                kj_params_add_opt (p, *(const char *const *) at);
+                break;
+            case REGISTRY_ATTR_ENUM:
+                registry_store_add_enum (p, a->type, a->prefix,
+                                         *(const int *) at);
+                break;
+            case REGISTRY_ATTR_ENUMS:
+                registry_store_add_enum_array (p, *(const int *const *) at, n,
+                                               a->type, a->prefix);
+                break;
+            case REGISTRY_ATTR_REGIONS:
+                kj_params_add_array (p, *(const char *const *const *) at, n);
+                break;
+            case REGISTRY_ATTR_MONEY:
+                kj_params_add_int (p, *(const int64_t *) at);
+                break;
+            case REGISTRY_ATTR_COUNT:
+            case REGISTRY_ATTR_BP:
+                kj_params_add_int (p, *(const int32_t *) at);
+                break;
+        }
+    }
+}
+
+//  --------------------------------------------------------------------------
+//  A field table's fields from a result row (registry_store_private.h)
+
+void
+registry_store_attrs_read (PGresult *res, int row, int first,
+                           const registry_attr_t *table, size_t rows,
+                           ProtobufCMessage *message, ProtobufCAllocator *mem)
+{
+    for (size_t r = 0; r < rows; r++) {
+        const registry_attr_t *a = &table [r];
+        size_t *n;
+        char *at = registry_check_attr_at (a, message, &n);
+        int column = first + (int) r;
+        switch (a->kind) {
+            case REGISTRY_ATTR_TEXT:
+            case REGISTRY_ATTR_CODE:
+            case REGISTRY_ATTR_GRADE:
+            case REGISTRY_ATTR_DATE:
+                *(char **) at = registry_store_text (res, row, column, mem);
+                break;
+            case REGISTRY_ATTR_ENUM:
+                *(int *) at = registry_store_enum (res, row, column, a->type,
+                                                   a->prefix);
+                break;
+            case REGISTRY_ATTR_ENUMS:
+                *(int **) at = registry_store_enum_array (res, row, column, mem,
+                                                          a->type, a->prefix,
+                                                          n);
+                break;
+            case REGISTRY_ATTR_REGIONS:
+                *(char ***) at = registry_store_array (res, row, column, mem,
+                                                       n);
+                break;
+            case REGISTRY_ATTR_MONEY:
+                *(int64_t *) at = registry_store_int (res, row, column);
+                break;
+            case REGISTRY_ATTR_COUNT:
+            case REGISTRY_ATTR_BP:
+                *(int32_t *) at = (int32_t) registry_store_int (res, row,
+                                                                column);
+                break;
+        }
+    }
+}
