@@ -75,9 +75,11 @@ void *
 //  and the CSV header; mask the update_mask name (the path, but for a
 //  range given as a pair: "amount" for min_amount_fen and max_amount_fen);
 //  csv_zh the Chinese CSV header; option the CLI's (--max-amount); the
-//  labels what people read. The check (registry_check_attrs) and the CLI's
-//  add and update go through them; test_registry_attrs checks them against
-//  the proto descriptors, the mask lists and the CSV columns.
+//  labels what people read. The check (registry_check_attrs), the store,
+//  the CSV files' columns, cells and writing (registry_csv), and the CLI's
+//  add, update, show and usage go through them; test_registry_attrs checks
+//  them against the proto descriptors and the mask lists, and
+//  test_registry_csv_golden holds the CSV files to what they were.
 
 typedef enum {
     REGISTRY_ATTR_TEXT,     //  a string of at most max characters
@@ -103,7 +105,10 @@ typedef struct {
     const ProtobufCEnumDescriptor *type;  //  ENUM, ENUMS
     const char *prefix;                   //  of type's value names: "PRODUCT_"
     int max;           //  TEXT: characters; COUNT, BP: the most
-    bool required;     //  TEXT: not empty
+    bool required;     //  given: TEXT not empty, ENUM set, REGIONS one or
+                       //  more, MONEY and COUNT above 0; a CSV file has
+                       //  the column and a value in it
+    bool today;        //  DATE: none given means today (valid_from)
     const char *hint;  //  ENUM, ENUMS: said after a 0 value
 } registry_attr_t;
 
@@ -129,6 +134,10 @@ char *
 //  True for the rows whose field is one string (text, code, date, grade).
 bool
     registry_check_attr_text (const registry_attr_t *a);
+
+//  A row's label in the language of the thread (kj_i18n_lang).
+const char *
+    registry_check_attr_label (const registry_attr_t *a);
 
 //  Check the fields of message (entity "institution" or "product", the
 //  errors' prefix) that mask names, all when mask is NULL, row by row of
