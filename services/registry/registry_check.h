@@ -110,7 +110,14 @@ typedef struct {
                        //  the column and a value in it
     bool today;        //  DATE: none given means today (valid_from)
     const char *hint;  //  ENUM, ENUMS: said after a 0 value
+    const char *unit;  //  COUNT: what it counts, for people (N_ "months")
+    const char *none;  //  shown for a value not given (N_ text); NULL:
+                       //  the row is left out
 } registry_attr_t;
+
+//  Two rows in a row with one mask are a range (min and max): people see
+//  them on one line, "amount ¥0 to ¥3,000,000", under the first row's
+//  labels, which name the range.
 
 #define REGISTRY_INSTITUTION_ATTRS 6
 extern const registry_attr_t

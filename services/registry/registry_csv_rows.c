@@ -381,7 +381,8 @@ s_attr_number (registry_csv_t *self, const registry_attr_t *a,
                             "required, and empty: the %s, in %s",
                             registry_check_attr_label (a),
                             a->kind == REGISTRY_ATTR_MONEY ? _ ("fen")
-                                                           : _ ("months"));
+                            : a->unit                    ? _ (a->unit)
+                                                         : "");
     else
         registry_csv_int (self, id, a->required ? 1 : 0,
                           a->kind == REGISTRY_ATTR_MONEY ? INT64_MAX : a->max,
