@@ -242,6 +242,22 @@ int
     registry_check_enterprise (const Kj__Enterprise *enterprise, char **mask,
                                size_t n_mask, kj_status_t *status);
 
+//  The dates of an enterprise as its check read them, so that the rules
+//  that need today (registry_server_enterprise) do not parse them again:
+//  the founding date (year 0: not checked or not given) and the expiry of
+//  each qualification (checked only when all fields are).
+typedef struct {
+    kj_date_t founded_on;
+    kj_date_t expires_on [REGISTRY_CHECK_MAX_ITEMS];
+} registry_check_dates_t;
+
+//  registry_check_enterprise, giving the dates it read in dates.
+int
+    registry_check_enterprise_dated (const Kj__Enterprise *enterprise,
+                                     char **mask, size_t n_mask,
+                                     registry_check_dates_t *dates,
+                                     kj_status_t *status);
+
 //  --------------------------------------------------------------------------
 //  The bits of registry_stage_input_t.not_reported for the figures the
 //  year `back` before the latest left out (its not_reported names).
