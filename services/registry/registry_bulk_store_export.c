@@ -11,6 +11,7 @@
 #include "registry_bulk_store.h"
 #include "registry_bulk_store_private.h"
 #include "registry_check.h"
+#include "registry_store_private.h"
 #include "registry_entry.h"
 
 //  --------------------------------------------------------------------------
@@ -93,20 +94,6 @@ s_export_enterprise (PGresult *res, int row, Kj__Enterprise *e,
         techsme->total = (int32_t) registry_bulk_store_value (res, row, c);
         e->techsme = techsme;
     }
-}
-
-//  Enum values of "a|b" stored names into values; returns their count.
-static size_t
-s_split_enums (char *text, const ProtobufCEnumDescriptor *d, const char *prefix,
-               int *values, size_t max)
-{
-    char *items [32];
-    size_t n = registry_bulk_store_split (text, items, max < 32 ? max : 32);
-    for (size_t i = 0; i < n; i++) {
-        int value = kj_check_enum_value (d, prefix, items [i]);
-        values [i] = value < 0 ? 0 : value;
-    }
-    return n;
 }
 
 //  The compact enterprises export (with_figures_of): columns in the order
@@ -203,8 +190,9 @@ s_export_facts (kj_db_t *db, const registry_bulk_export_t *filter,
 }
 
 //  The export of institutions and products: their ids, their field
-//  table's columns (lists joined by '|', dates as YYYY-MM-DD or ''), their
-//  status; keyset paged by id, filtered by type
+//  table's columns as registry_store_attrs_read reads them (arrays as
+//  text, dates as YYYY-MM-DD or ''), their status; keyset paged by id,
+//  filtered by type
 static void
 s_attrs_select (registry_csv_kind_t kind, char *sql, size_t size)
 {
@@ -220,8 +208,8 @@ s_attrs_select (registry_csv_kind_t kind, char *sql, size_t size)
         switch (table [r].kind) {
             case REGISTRY_ATTR_ENUMS:
             case REGISTRY_ATTR_REGIONS:
-                at += (size_t) snprintf (sql + at, size - at,
-                                         ", array_to_string (%s, '|')", path);
+                at += (size_t) snprintf (sql + at, size - at, ", %s::text",
+                                         path);
                 break;
             case REGISTRY_ATTR_DATE:
                 at += (size_t) snprintf (sql + at, size - at,
@@ -241,58 +229,14 @@ s_attrs_select (registry_csv_kind_t kind, char *sql, size_t size)
                   products ? "product" : "institution");
 }
 
-//  Where the lists of one exported row point.
-typedef struct {
-    int values [REGISTRY_PRODUCT_ATTRS][32];
-    char *items [REGISTRY_PRODUCT_ATTRS][32];
-} s_attrs_storage_t;
-
-//  The field table's columns first .. of an export row into message
-//  (strings point into res, lists into storage); returns the listing
-//  state, in the column after them.
+//  The field table's columns first .. of an export row into message, read
+//  as the registry reads its rows (in mem); returns the listing state, in
+//  the column after them.
 static Kj__ListingState
 s_export_attrs (PGresult *res, int row, int first, const registry_attr_t *table,
-                size_t rows, ProtobufCMessage *message,
-                s_attrs_storage_t *storage)
+                size_t rows, ProtobufCMessage *message, ProtobufCAllocator *mem)
 {
-    for (size_t r = 0; r < rows; r++) {
-        const registry_attr_t *a = &table [r];
-        size_t *count;
-        char *at = registry_check_attr_at (a, message, &count);
-        int column = first + (int) r;
-        char *text = PQgetvalue (res, row, column);
-        switch (a->kind) {
-            case REGISTRY_ATTR_TEXT:
-            case REGISTRY_ATTR_CODE:
-            case REGISTRY_ATTR_DATE:
-            case REGISTRY_ATTR_GRADE:
-                *(char **) at = text;
-                break;
-            case REGISTRY_ATTR_ENUM: {
-                int value = kj_check_enum_value (a->type, a->prefix, text);
-                *(int *) at = value < 0 ? 0 : value;
-                break;
-            }
-            case REGISTRY_ATTR_ENUMS:
-                *count = s_split_enums (text, a->type, a->prefix,
-                                        storage->values [r], 32);
-                *(int **) at = storage->values [r];
-                break;
-            case REGISTRY_ATTR_REGIONS:
-                *count = registry_bulk_store_split (text, storage->items [r],
-                                                    32);
-                *(char ***) at = storage->items [r];
-                break;
-            case REGISTRY_ATTR_MONEY:
-                *(int64_t *) at = registry_bulk_store_value (res, row, column);
-                break;
-            case REGISTRY_ATTR_COUNT:
-            case REGISTRY_ATTR_BP:
-                *(int32_t *) at = (int32_t) registry_bulk_store_value (res, row,
-                                                                     column);
-                break;
-        }
-    }
+    registry_store_attrs_read (res, row, first, table, rows, message, mem);
     return streq (PQgetvalue (res, row, first + (int) rows), "withdrawn")
              ? KJ__LISTING_STATE__LISTING_WITHDRAWN
              : KJ__LISTING_STATE__LISTING_LISTED;
@@ -399,7 +343,7 @@ registry_bulk_store_export (kj_db_t *db, registry_csv_kind_t kind,
         return -1;
     }
     int count = PQntuples (res);
-    s_attrs_storage_t storage;
+    kj_arena_t *arena = kj_arena_new ();  //  the rows' lists, this page's
     for (int row = 0; row < count; row++) {
         registry_csv_row_t line = { .kind = kind };
         switch (kind) {
@@ -445,7 +389,7 @@ registry_bulk_store_export (kj_db_t *db, registry_csv_kind_t kind,
                 i.state = s_export_attrs (res, row, 1,
                                           registry_check_institution_table,
                                           REGISTRY_INSTITUTION_ATTRS, &i.base,
-                                          &storage);
+                                          kj_arena_allocator (arena));
                 line.institution = &i;
                 registry_csv_format (NULL, &line, out);
                 break;
@@ -457,13 +401,14 @@ registry_bulk_store_export (kj_db_t *db, registry_csv_kind_t kind,
                 p.institution_id = PQgetvalue (res, row, 1);
                 p.state = s_export_attrs (res, row, 2, registry_product_table,
                                           REGISTRY_PRODUCT_ATTRS, &p.base,
-                                          &storage);
+                                          kj_arena_allocator (arena));
                 line.product = &p;
                 registry_csv_format (NULL, &line, out);
                 break;
             }
         }
     }
+    kj_arena_destroy (&arena);
     *rows = (uint32_t) count;
     next [0] = 0;
     if (count > 0 && count == filter->limit) {
