@@ -79,7 +79,7 @@ void *
 //  the CSV files' columns, cells and writing (registry_csv), and the CLI's
 //  add, update, show and usage go through them; test_registry_attrs checks
 //  them against the proto descriptors and the mask lists, and
-//  test_registry_csv_golden holds the CSV files to what they were.
+//  test_registry_csv holds the CSV files to what they were.
 
 typedef enum {
     REGISTRY_ATTR_TEXT,     //  a string of at most max characters
