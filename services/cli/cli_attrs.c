@@ -251,12 +251,13 @@ s_value (const registry_attr_t *a, const ProtobufCMessage *message, char *buf,
         case REGISTRY_ATTR_ENUMS:
         case REGISTRY_ATTR_REGIONS:
             for (size_t i = 0; i < n && used < size; i++)
-                used += (size_t) snprintf (
-                    buf + used, size - used, "%s%s", i ? ", " : "",
-                    a->kind == REGISTRY_ATTR_REGIONS
-                        ? (*(char *const *const *) at) [i]
-                        : cli_enum_label (a->type, a->prefix,
-                                          (*(const int *const *) at) [i]));
+                used += (size_t)
+                    snprintf (buf + used, size - used, "%s%s", i ? ", " : "",
+                              a->kind == REGISTRY_ATTR_REGIONS
+                                  ? (*(char *const *const *) at) [i]
+                                  : cli_enum_label (a->type, a->prefix,
+                                                    (*(const int *const *)
+                                                         at) [i]));
             return buf;
         case REGISTRY_ATTR_MONEY:
             return cli_yuan (*(const int64_t *) at, buf, size);

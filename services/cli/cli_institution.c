@@ -7,26 +7,26 @@
 #include "cli_reg.h"
 
 //  The add options (%s) come from the institution's table (cli_attrs_usage)
-#define S_USAGE                                                              \
-    N_ ("Usage: kejin institution VERB [ARGS] [--json]\n\n"                  \
-        "  add%s\n"                                                           \
-        "        put an institution on the platform; the id is made "        \
-        "(I000001)\n"                                                        \
-        "        unless given\n"                                             \
-        "  show ID [--history]\n"                                            \
-        "  list [--type TYPE]... [--region R] [--name TEXT] [--all] "        \
-        "[--limit N]\n"                                                      \
-        "       [--after CURSOR]    --region: those serving that city; "     \
-        "--all:\n"                                                           \
-        "        withdrawn ones too\n"                                       \
-        "  update ID [the add options] [--version N]\n"                      \
-        "  withdraw ID --reason TEXT\n"                                      \
-        "        take it off the platform, with its products\n"              \
-        "  import ..., export ...       bulk CSV\n\n"                        \
-        "Types: bank, guarantee, angel_fund, vc, pe, insurer, leasing, "     \
-        "factoring,\n"                                                       \
-        "small_loan, securities, equity_exchange. Regions: city codes "      \
-        "(210100\n"                                                          \
+#define S_USAGE                                                                \
+    N_ ("Usage: kejin institution VERB [ARGS] [--json]\n\n"                    \
+        "  add%s\n"                                                            \
+        "        put an institution on the platform; the id is made "          \
+        "(I000001)\n"                                                          \
+        "        unless given\n"                                               \
+        "  show ID [--history]\n"                                              \
+        "  list [--type TYPE]... [--region R] [--name TEXT] [--all] "          \
+        "[--limit N]\n"                                                        \
+        "       [--after CURSOR]    --region: those serving that city; "       \
+        "--all:\n"                                                             \
+        "        withdrawn ones too\n"                                         \
+        "  update ID [the add options] [--version N]\n"                        \
+        "  withdraw ID --reason TEXT\n"                                        \
+        "        take it off the platform, with its products\n"                \
+        "  import ..., export ...       bulk CSV\n\n"                          \
+        "Types: bank, guarantee, angel_fund, vc, pe, insurer, leasing, "       \
+        "factoring,\n"                                                         \
+        "small_loan, securities, equity_exchange. Regions: city codes "        \
+        "(210100\n"                                                            \
         "Shenyang .. 211400 Huludao), SFDZ, SHENYANG_METRO, PROVINCE.\n")
 
 //  The usage, its add options from the table, in the CLI's language.

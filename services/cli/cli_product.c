@@ -7,39 +7,39 @@
 #include "cli_reg.h"
 
 //  The add options (%s) come from the product's table (cli_attrs_usage)
-#define S_USAGE                                                            \
-    N_ ("Usage: kejin product VERB [ARGS] [--json]\n\n"                    \
-        "  add%s\n"                                                         \
-        "        list a product; stages default to all four, valid-from "  \
-        "to today\n"                                                       \
-        "  show ID [--history]\n"                                          \
-        "  list [--institution ID] [--type TYPE]... [--name TEXT] [--all]\n" \
-        "       [--limit N] [--after CURSOR]\n"                            \
-        "        the catalogue; --all: withdrawn ones too\n"               \
-        "  search [--enterprise CODE] [--region R] [--intercity] "         \
-        "[--stage S]\n"                                                    \
-        "       [--amount YUAN] [--term MONTHS] [--held K1,K2|none]\n"     \
-        "       [--collateral C1,C2|none] [--grade G] [--on DATE]\n"       \
-        "       [--type TYPE]... [--institution ID] [--name TEXT] "        \
-        "[--limit N]\n"                                                    \
-        "       [--after CURSOR]\n"                                        \
-        "        products listed and valid that an enterprise may take:\n" \
-        "        --enterprise takes its region, stage, qualifications and\n" \
-        "        loan record from the registry; the other options add to "  \
-        "or\n"                                                             \
-        "        replace them\n"                                           \
-        "  update ID [the add options] [--version N]\n"                    \
-        "  withdraw ID --reason TEXT\n"                                    \
-        "  import ..., export ...       bulk CSV\n\n"                      \
-        "Types: credit, ip_pledge, guaranteed, first_loan, renewal,\n"     \
-        "invest_loan_linkage, leasing, factoring, tech_insurance, bond, "  \
-        "equity.\n"                                                        \
-        "Collateral: ip, receivables, guarantee, real_estate. Stages: "    \
-        "incubation,\n"                                                    \
-        "startup, growth, mature. Grades: AAA, AA, A, B, C. Regions: city " \
-        "codes,\n"                                                         \
-        "SFDZ, SHENYANG_METRO, PROVINCE. Amounts in yuan (300万), rate "   \
-        "in\n"                                                             \
+#define S_USAGE                                                                \
+    N_ ("Usage: kejin product VERB [ARGS] [--json]\n\n"                        \
+        "  add%s\n"                                                            \
+        "        list a product; stages default to all four, valid-from "      \
+        "to today\n"                                                           \
+        "  show ID [--history]\n"                                              \
+        "  list [--institution ID] [--type TYPE]... [--name TEXT] [--all]\n"   \
+        "       [--limit N] [--after CURSOR]\n"                                \
+        "        the catalogue; --all: withdrawn ones too\n"                   \
+        "  search [--enterprise CODE] [--region R] [--intercity] "             \
+        "[--stage S]\n"                                                        \
+        "       [--amount YUAN] [--term MONTHS] [--held K1,K2|none]\n"         \
+        "       [--collateral C1,C2|none] [--grade G] [--on DATE]\n"           \
+        "       [--type TYPE]... [--institution ID] [--name TEXT] "            \
+        "[--limit N]\n"                                                        \
+        "       [--after CURSOR]\n"                                            \
+        "        products listed and valid that an enterprise may take:\n"     \
+        "        --enterprise takes its region, stage, qualifications and\n"   \
+        "        loan record from the registry; the other options add to "     \
+        "or\n"                                                                 \
+        "        replace them\n"                                               \
+        "  update ID [the add options] [--version N]\n"                        \
+        "  withdraw ID --reason TEXT\n"                                        \
+        "  import ..., export ...       bulk CSV\n\n"                          \
+        "Types: credit, ip_pledge, guaranteed, first_loan, renewal,\n"         \
+        "invest_loan_linkage, leasing, factoring, tech_insurance, bond, "      \
+        "equity.\n"                                                            \
+        "Collateral: ip, receivables, guarantee, real_estate. Stages: "        \
+        "incubation,\n"                                                        \
+        "startup, growth, mature. Grades: AAA, AA, A, B, C. Regions: city "    \
+        "codes,\n"                                                             \
+        "SFDZ, SHENYANG_METRO, PROVINCE. Amounts in yuan (300万), rate "      \
+        "in\n"                                                                 \
         "percent.\n")
 
 //  The usage, its add options from the table, in the CLI's language.
@@ -259,8 +259,8 @@ s_list (cli_t *cli, int argc, char **argv)
 {
     cli_args_t *args =
         cli_args_verb (argc, argv,
-                       "institution= type= name= all! limit= after=", s_usage (),
-                       0, NULL, "product list takes options only");
+                       "institution= type= name= all! limit= after=",
+                       s_usage (), 0, NULL, "product list takes options only");
     if (!args)
         return CLI_USAGE;
     int rc = CLI_USAGE;
@@ -365,7 +365,8 @@ s_update (cli_t *cli, int argc, char **argv)
 {
     char spec [512];
     cli_args_t *args =
-        cli_args_verb (argc, argv, s_spec (spec, sizeof spec), s_usage (), 1, NULL,
+        cli_args_verb (argc, argv, s_spec (spec, sizeof spec), s_usage (), 1,
+                       NULL,
                        "product update takes one id and the fields to change");
     if (!args)
         return CLI_USAGE;

@@ -138,10 +138,12 @@ s_stage_attrs (registry_csv_buf_t *buf, const registry_attr_t *table,
                 registry_bulk_store_date (buf, *(const char *const *) at);
                 break;
             case REGISTRY_ATTR_ENUM:
-                registry_bulk_store_text (
-                    buf, kj_check_enum_name (a->type, a->prefix,
-                                             *(const int *) at, name,
-                                             sizeof name));
+                registry_bulk_store_text (buf,
+                                          kj_check_enum_name (a->type,
+                                                              a->prefix,
+                                                              *(const int *) at,
+                                                              name,
+                                                              sizeof name));
                 break;
             case REGISTRY_ATTR_ENUMS:
                 registry_bulk_store_enum_words (buf, a->type, a->prefix,

@@ -514,8 +514,8 @@ s_check_qualifications (const Kj__Enterprise *e, kj_date_t *expires,
     for (size_t i = 0; i < e->n_qualifications; i++) {
         char prefix [64];
         snprintf (prefix, sizeof prefix, "enterprise.qualifications[%zu]", i);
-        if (s_check_qualification (e->qualifications [i], prefix,
-                                   &expires [i], status))
+        if (s_check_qualification (e->qualifications [i], prefix, &expires [i],
+                                   status))
             return -1;
         for (size_t j = 0; j < i; j++)
             if (e->qualifications [j]->kind == e->qualifications [i]->kind) {

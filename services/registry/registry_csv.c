@@ -86,8 +86,8 @@ static const registry_csv_column_t s_figures_columns [] = {
 //  Institutions and products: their ids, a column per row of their field
 //  table (registry_check.h) under its path and csv_zh, and the status the
 //  registry keeps; made once from the tables (s_columns_make)
-static registry_csv_column_t s_institution_columns [REGISTRY_INSTITUTION_ATTRS
-                                                   + 2];
+static registry_csv_column_t
+    s_institution_columns [REGISTRY_INSTITUTION_ATTRS + 2];
 static registry_csv_column_t s_product_columns [REGISTRY_PRODUCT_ATTRS + 3];
 
 static const registry_csv_alias_t s_stage_aliases [] = {
@@ -750,17 +750,17 @@ s_columns_of_attrs (registry_csv_column_t *columns, const char *const *ids,
 {
     size_t c = 0;
     for (; ids [c * 2]; c++)
-        columns [c] = (registry_csv_column_t) {
+        columns [c] = (registry_csv_column_t){
             (registry_csv_col_t) (first_id + c), ids [c * 2], ids [c * 2 + 1],
             true, false
         };
     for (size_t r = 0; r < rows; r++)
-        columns [c++] = (registry_csv_column_t) {
+        columns [c++] = (registry_csv_column_t){
             (registry_csv_col_t) (status - rows + r), table [r].path,
             table [r].csv_zh, table [r].required, false
         };
-    columns [c] = (registry_csv_column_t) { status, "status", "状态", false,
-                                            true };
+    columns [c] = (registry_csv_column_t){ status, "status", "状态", false,
+                                           true };
 }
 
 static void

@@ -381,8 +381,8 @@ s_attr_number (registry_csv_t *self, const registry_attr_t *a,
                             "required, and empty: the %s, in %s",
                             registry_check_attr_label (a),
                             a->kind == REGISTRY_ATTR_MONEY ? _ ("fen")
-                            : a->unit                    ? _ (a->unit)
-                                                         : "");
+                            : a->unit                      ? _ (a->unit)
+                                                           : "");
     else
         registry_csv_int (self, id, a->required ? 1 : 0,
                           a->kind == REGISTRY_ATTR_MONEY ? INT64_MAX : a->max,
@@ -478,16 +478,15 @@ s_attrs_row (registry_csv_t *self, ProtobufCMessage *message, char **ids,
                                                           &first);
     assert (table);
     for (size_t i = 0; i < n_ids; i++)
-        ids [i] = (char *) registry_csv_id (
-            self, (registry_csv_col_t) (first - n_ids + i));
+        ids [i] = (char *)
+            registry_csv_id (self, (registry_csv_col_t) (first - n_ids + i));
     for (size_t r = 0; r < rows; r++)
-        s_attr (self, &table [r], r, (registry_csv_col_t) (first + r),
-                message);
+        s_attr (self, &table [r], r, (registry_csv_col_t) (first + r), message);
     if (self->failed)
         return;
     kj_status_t status;
     const char *entity = self->kind == REGISTRY_CSV_PRODUCTS ? "product"
-                                                            : "institution";
+                                                             : "institution";
     int rc = registry_check_attrs (table, rows, message, entity, NULL, 0,
                                    &status);
     if (rc == 0 && self->kind == REGISTRY_CSV_PRODUCTS) {

@@ -397,8 +397,7 @@ registry_server_update (kj_call_t *call, const ProtobufCMessage *input,
         && s_normalize_links (call, &asked))
         return -1;
     registry_check_dates_t dates;
-    if (registry_check_enterprise_dated (&asked, mask, n_mask, &dates,
-                                         &status))
+    if (registry_check_enterprise_dated (&asked, mask, n_mask, &dates, &status))
         return kj_call_fail_status (call, &status);
 
     ProtobufCAllocator mem;

@@ -49,8 +49,7 @@ s_on_error (const registry_csv_error_t *error, void *arg)
     char line [1024];
     snprintf (line, sizeof line, "%u|%s|%s|%s\n", error->line, error->field,
               error->reason, error->value ? error->value : "");
-    registry_csv_buf_append (result->together ? &result->rows
-                                              : &result->errors,
+    registry_csv_buf_append (result->together ? &result->rows : &result->errors,
                              line, strlen (line));
     result->n_errors++;
 }
@@ -537,8 +536,8 @@ s_assert_export (registry_csv_kind_t kind, const char *name)
     registry_demo_products (demo, s_collect, files);
     registry_demo_destroy (&demo);
     registry_csv_buf_t file = files [kind];
-    registry_csv_buf_free (&files [REGISTRY_CSV_INSTITUTIONS
-                                   + REGISTRY_CSV_PRODUCTS - kind]);
+    registry_csv_buf_free (
+        &files [REGISTRY_CSV_INSTITUTIONS + REGISTRY_CSV_PRODUCTS - kind]);
     char *golden = s_read (name);
     assert_string_equal (file.data, golden);
 
