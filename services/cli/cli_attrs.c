@@ -8,6 +8,8 @@
     =========================================================================
 */
 
+#include <ctype.h>
+
 #include "cli_reg.h"
 
 //  --------------------------------------------------------------------------
@@ -131,12 +133,143 @@ cli_attrs_spec (const registry_attr_t *table, size_t rows, const char *before,
 }
 
 //  --------------------------------------------------------------------------
+//  The add options of a table for people (cli_reg.h).
+
+//  The value an option of row a takes, as the usage names it.
+static const char *
+s_metavar (const registry_attr_t *a, char *buf, size_t size)
+{
+    switch (a->kind) {
+        case REGISTRY_ATTR_TEXT:
+            if (!a->required)
+                return "TEXT";
+            break;
+        case REGISTRY_ATTR_CODE:
+            return "CODE";
+        case REGISTRY_ATTR_ENUM:
+            break;
+        case REGISTRY_ATTR_ENUMS:
+            snprintf (buf, size, "%c1,%c2", a->prefix [0], a->prefix [0]);
+            return buf;
+        case REGISTRY_ATTR_REGIONS:
+            return "R1,R2";
+        case REGISTRY_ATTR_MONEY:
+            return "YUAN";
+        case REGISTRY_ATTR_COUNT:
+            if (!a->unit)
+                return "N";
+            break;
+        case REGISTRY_ATTR_BP:
+            return "PERCENT";
+        case REGISTRY_ATTR_DATE:
+            return "DATE";
+        case REGISTRY_ATTR_GRADE:
+            return "G";
+    }
+    //  The option's or unit's name in capitals: NAME, TYPE, MONTHS
+    const char *name = a->kind == REGISTRY_ATTR_COUNT ? a->unit : a->option;
+    size_t i = 0;
+    for (; name [i] && i + 1 < size; i++)
+        buf [i] = (char) toupper ((unsigned char) name [i]);
+    buf [i] = 0;
+    return buf;
+}
+
+//  Append word to the lines in buf (at *at), wrapped at 78 columns under
+//  an indent of 6.
+static void
+s_word (char *buf, size_t size, size_t *at, size_t *column, const char *word)
+{
+    size_t width = strlen (word);
+    if (*at >= size)
+        return;
+    if (*column + 1 + width > 78) {
+        *at += (size_t) snprintf (buf + *at, size - *at, "\n      %s", word);
+        *column = 6 + width;
+    }
+    else {
+        *at += (size_t) snprintf (buf + *at, size - *at, " %s", word);
+        *column += 1 + width;
+    }
+}
+
+const char *
+cli_attrs_usage (const registry_attr_t *table, size_t rows,
+                 const char *required, const char *optional, char *buf,
+                 size_t size)
+{
+    size_t at = 0, column = 5;  //  after "  add"
+    char word [80], metavar [32];
+    buf [0] = 0;
+    if (*required)
+        s_word (buf, size, &at, &column, required);
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1 && *optional)
+            s_word (buf, size, &at, &column, optional);
+        for (size_t r = 0; r < rows; r++) {
+            const registry_attr_t *a = &table [r];
+            if (a->required != (pass == 0))
+                continue;
+            snprintf (word, sizeof word, pass ? "[--%s %s]" : "--%s %s",
+                      a->option, s_metavar (a, metavar, sizeof metavar));
+            s_word (buf, size, &at, &column, word);
+        }
+    }
+    return buf;
+}
+
+//  --------------------------------------------------------------------------
 //  A row's label in the language the CLI speaks (cli_reg.h).
 
 const char *
 cli_attrs_label (const registry_attr_t *a)
 {
-    return strncmp (kj_i18n_lang (), "zh", 2) == 0 ? a->label_zh : a->label_en;
+    return registry_check_attr_label (a);
+}
+
+//  --------------------------------------------------------------------------
+//  Row a's value in message for people, in buf; "" when not given.
+
+static const char *
+s_value (const registry_attr_t *a, const ProtobufCMessage *message, char *buf,
+         size_t size)
+{
+    size_t *count;
+    const char *at = registry_check_attr_at (a, message, &count);
+    size_t n = count ? *count : 0, used = 0;
+    buf [0] = 0;
+    switch (a->kind) {
+        case REGISTRY_ATTR_TEXT:
+        case REGISTRY_ATTR_CODE:
+        case REGISTRY_ATTR_DATE:
+        case REGISTRY_ATTR_GRADE: {
+            const char *text = *(const char *const *) at;
+            return text ? text : "";
+        }
+        case REGISTRY_ATTR_ENUM:
+            return cli_enum_label (a->type, a->prefix, *(const int *) at);
+        case REGISTRY_ATTR_ENUMS:
+        case REGISTRY_ATTR_REGIONS:
+            for (size_t i = 0; i < n && used < size; i++)
+                used += (size_t)
+                    snprintf (buf + used, size - used, "%s%s", i ? ", " : "",
+                              a->kind == REGISTRY_ATTR_REGIONS
+                                  ? (*(char *const *const *) at) [i]
+                                  : cli_enum_label (a->type, a->prefix,
+                                                    (*(const int *const *)
+                                                         at) [i]));
+            return buf;
+        case REGISTRY_ATTR_MONEY:
+            return cli_yuan (*(const int64_t *) at, buf, size);
+        case REGISTRY_ATTR_COUNT:
+            snprintf (buf, size, "%d", *(const int32_t *) at);
+            return buf;
+        case REGISTRY_ATTR_BP:
+            return *(const int32_t *) at
+                     ? cli_percent (*(const int32_t *) at, buf, size)
+                     : "";
+    }
+    return buf;
 }
 
 //  --------------------------------------------------------------------------
@@ -148,13 +281,17 @@ cli_attrs_show (const registry_attr_t *table, size_t from, size_t rows,
 {
     for (size_t r = from; r < rows; r++) {
         const registry_attr_t *a = &table [r];
-        size_t *count;
-        const char *at = registry_check_attr_at (a, message, &count);
-        size_t n = count ? *count : 0;
-        bool text = registry_check_attr_text (a);
-        const char *value = text ? *(const char *const *) at : NULL;
-        //  Text not given is left out
-        if (text && (!value || !*value))
+        char low [512], high [512], line [1100];
+        const char *value = s_value (a, message, low, sizeof low);
+        //  A range (two rows, one mask): one line, "low to high unit"
+        if (r + 1 < rows && streq (table [r + 1].mask, a->mask)) {
+            snprintf (line, sizeof line, _ ("%s to %s%s%s"), value,
+                      s_value (&table [r + 1], message, high, sizeof high),
+                      a->unit ? " " : "", a->unit ? _ (a->unit) : "");
+            value = line;
+            r++;
+        }
+        if (!*value && !a->none)
             continue;
         //  The label in 12 columns, or itself and a space when longer
         printf ("  ");
@@ -162,15 +299,6 @@ cli_attrs_show (const registry_attr_t *table, size_t from, size_t rows,
         cli_pad (stdout, label, 12);
         if (cli_width (label) >= 12)
             printf (" ");
-        if (text)
-            printf ("%s", value);
-        else if (a->kind == REGISTRY_ATTR_ENUM)
-            printf ("%s",
-                    cli_enum_label (a->type, a->prefix, *(const int *) at));
-        else if (a->kind == REGISTRY_ATTR_REGIONS)
-            for (size_t i = 0; i < n; i++)
-                printf ("%s%s", i ? ", " : "",
-                        (*(char *const *const *) at) [i]);
-        printf ("\n");
+        printf ("%s\n", *value ? value : _ (a->none));
     }
 }

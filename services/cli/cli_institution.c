@@ -6,24 +6,41 @@
 
 #include "cli_reg.h"
 
-static const char *s_usage = N_ (
-    "Usage: kejin institution VERB [ARGS] [--json]\n\n"
-    "  add --name NAME --type TYPE --regions R1,R2 [--id ID] [--uscc CODE]\n"
-    "      [--contact TEXT] [--sponsor CODE]\n"
-    "        put an institution on the platform; the id is made (I000001)\n"
-    "        unless given\n"
-    "  show ID [--history]\n"
-    "  list [--type TYPE]... [--region R] [--name TEXT] [--all] [--limit N]\n"
-    "       [--after CURSOR]    --region: those serving that city; --all:\n"
-    "        withdrawn ones too\n"
-    "  update ID [--name] [--type] [--regions] [--uscc] [--contact]\n"
-    "       [--sponsor] [--version N]\n"
-    "  withdraw ID --reason TEXT\n"
-    "        take it off the platform, with its products\n"
-    "  import ..., export ...       bulk CSV\n\n"
-    "Types: bank, guarantee, angel_fund, vc, pe, insurer, leasing, factoring,\n"
-    "small_loan, securities, equity_exchange. Regions: city codes (210100\n"
-    "Shenyang .. 211400 Huludao), SFDZ, SHENYANG_METRO, PROVINCE.\n");
+//  The add options (%s) come from the institution's table (cli_attrs_usage)
+#define S_USAGE                                                                \
+    N_ ("Usage: kejin institution VERB [ARGS] [--json]\n\n"                    \
+        "  add%s\n"                                                            \
+        "        put an institution on the platform; the id is made "          \
+        "(I000001)\n"                                                          \
+        "        unless given\n"                                               \
+        "  show ID [--history]\n"                                              \
+        "  list [--type TYPE]... [--region R] [--name TEXT] [--all] "          \
+        "[--limit N]\n"                                                        \
+        "       [--after CURSOR]    --region: those serving that city; "       \
+        "--all:\n"                                                             \
+        "        withdrawn ones too\n"                                         \
+        "  update ID [the add options] [--version N]\n"                        \
+        "  withdraw ID --reason TEXT\n"                                        \
+        "        take it off the platform, with its products\n"                \
+        "  import ..., export ...       bulk CSV\n\n"                          \
+        "Types: bank, guarantee, angel_fund, vc, pe, insurer, leasing, "       \
+        "factoring,\n"                                                         \
+        "small_loan, securities, equity_exchange. Regions: city codes "        \
+        "(210100\n"                                                            \
+        "Shenyang .. 211400 Huludao), SFDZ, SHENYANG_METRO, PROVINCE.\n")
+
+//  The usage, its add options from the table, in the CLI's language.
+static const char *
+s_usage (void)
+{
+    static char text [2000];
+    char options [600];
+    snprintf (text, sizeof text, _ (S_USAGE),
+              cli_attrs_usage (registry_check_institution_table,
+                               REGISTRY_INSTITUTION_ATTRS, "", "[--id ID]",
+                               options, sizeof options));
+    return text;
+}
 
 static void
 s_print (const Kj__Institution *i)
@@ -99,7 +116,7 @@ s_add (cli_t *cli, int argc, char **argv)
 {
     char spec [256];
     cli_args_t *args = cli_args_verb (
-        argc, argv, s_spec ("id=", "", spec, sizeof spec), s_usage, 0,
+        argc, argv, s_spec ("id=", "", spec, sizeof spec), s_usage (), 0,
         "name type regions",
         "institution add needs --name, --type and "
         "--regions, e.g.\n  kejin institution add --name 中国银行辽宁省分行 "
@@ -152,7 +169,7 @@ s_list (cli_t *cli, int argc, char **argv)
 {
     cli_args_t *args = cli_args_verb (argc, argv,
                                       "type= region= name= all! limit= after=",
-                                      s_usage, 0, NULL,
+                                      s_usage (), 0, NULL,
                                       "institution list takes options only");
     if (!args)
         return CLI_USAGE;
@@ -213,7 +230,7 @@ s_update (cli_t *cli, int argc, char **argv)
 {
     char spec [256];
     cli_args_t *args = cli_args_verb (
-        argc, argv, s_spec ("", "version=", spec, sizeof spec), s_usage, 1,
+        argc, argv, s_spec ("", "version=", spec, sizeof spec), s_usage (), 1,
         NULL, "institution update takes one id and the fields to change");
     if (!args)
         return CLI_USAGE;
@@ -273,5 +290,5 @@ cli_institution (cli_t *cli, int argc, char **argv)
                                          { "update", s_update },
                                          { "withdraw", NULL, &s_withdraw },
                                          { NULL } };
-    return cli_reg_run (cli, argc, argv, "institution", s_usage, verbs);
+    return cli_reg_run (cli, argc, argv, "institution", s_usage (), verbs);
 }

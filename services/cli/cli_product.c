@@ -6,88 +6,67 @@
 
 #include "cli_reg.h"
 
-static const char *s_usage = N_ (
-    "Usage: kejin product VERB [ARGS] [--json]\n\n"
-    "  add --institution ID --name NAME --type TYPE --max-amount YUAN\n"
-    "      --max-term MONTHS --regions R1,R2 [--id ID] [--min-amount YUAN]\n"
-    "      [--min-term MONTHS] [--rate PERCENT] [--collateral C1,C2]\n"
-    "      [--stages S1,S2] [--requires K1,K2] [--requires-any K1,K2]\n"
-    "      [--min-grade G] [--valid-from DATE] [--valid-to DATE]\n"
-    "      [--description TEXT]\n"
-    "        list a product; stages default to all four, valid-from to today\n"
-    "  show ID [--history]\n"
-    "  list [--institution ID] [--type TYPE]... [--name TEXT] [--all]\n"
-    "       [--limit N] [--after CURSOR]\n"
-    "        the catalogue; --all: withdrawn ones too\n"
-    "  search [--enterprise CODE] [--region R] [--intercity] [--stage S]\n"
-    "       [--amount YUAN] [--term MONTHS] [--held K1,K2|none]\n"
-    "       [--collateral C1,C2|none] [--grade G] [--on DATE]\n"
-    "       [--type TYPE]... [--institution ID] [--name TEXT] [--limit N]\n"
-    "       [--after CURSOR]\n"
-    "        products listed and valid that an enterprise may take:\n"
-    "        --enterprise takes its region, stage, qualifications and\n"
-    "        loan record from the registry; the other options add to or\n"
-    "        replace them\n"
-    "  update ID [the add options] [--version N]\n"
-    "  withdraw ID --reason TEXT\n"
-    "  import ..., export ...       bulk CSV\n\n"
-    "Types: credit, ip_pledge, guaranteed, first_loan, renewal,\n"
-    "invest_loan_linkage, leasing, factoring, tech_insurance, bond, equity.\n"
-    "Collateral: ip, receivables, guarantee, real_estate. Stages: incubation,\n"
-    "startup, growth, mature. Grades: AAA, AA, A, B, C. Regions: city codes,\n"
-    "SFDZ, SHENYANG_METRO, PROVINCE. Amounts in yuan (300万), rate in\n"
-    "percent.\n");
+//  The add options (%s) come from the product's table (cli_attrs_usage)
+#define S_USAGE                                                                \
+    N_ ("Usage: kejin product VERB [ARGS] [--json]\n\n"                        \
+        "  add%s\n"                                                            \
+        "        list a product; stages default to all four, valid-from "      \
+        "to today\n"                                                           \
+        "  show ID [--history]\n"                                              \
+        "  list [--institution ID] [--type TYPE]... [--name TEXT] [--all]\n"   \
+        "       [--limit N] [--after CURSOR]\n"                                \
+        "        the catalogue; --all: withdrawn ones too\n"                   \
+        "  search [--enterprise CODE] [--region R] [--intercity] "             \
+        "[--stage S]\n"                                                        \
+        "       [--amount YUAN] [--term MONTHS] [--held K1,K2|none]\n"         \
+        "       [--collateral C1,C2|none] [--grade G] [--on DATE]\n"           \
+        "       [--type TYPE]... [--institution ID] [--name TEXT] "            \
+        "[--limit N]\n"                                                        \
+        "       [--after CURSOR]\n"                                            \
+        "        products listed and valid that an enterprise may take:\n"     \
+        "        --enterprise takes its region, stage, qualifications and\n"   \
+        "        loan record from the registry; the other options add to "     \
+        "or\n"                                                                 \
+        "        replace them\n"                                               \
+        "  update ID [the add options] [--version N]\n"                        \
+        "  withdraw ID --reason TEXT\n"                                        \
+        "  import ..., export ...       bulk CSV\n\n"                          \
+        "Types: credit, ip_pledge, guaranteed, first_loan, renewal,\n"         \
+        "invest_loan_linkage, leasing, factoring, tech_insurance, bond, "      \
+        "equity.\n"                                                            \
+        "Collateral: ip, receivables, guarantee, real_estate. Stages: "        \
+        "incubation,\n"                                                        \
+        "startup, growth, mature. Grades: AAA, AA, A, B, C. Regions: city "    \
+        "codes,\n"                                                             \
+        "SFDZ, SHENYANG_METRO, PROVINCE. Amounts in yuan (300万), rate "      \
+        "in\n"                                                                 \
+        "percent.\n")
+
+//  The usage, its add options from the table, in the CLI's language.
+static const char *
+s_usage (void)
+{
+    static char text [3000];
+    char options [800];
+    snprintf (text, sizeof text, _ (S_USAGE),
+              cli_attrs_usage (registry_product_table, REGISTRY_PRODUCT_ATTRS,
+                               "--institution ID", "[--id ID]", options,
+                               sizeof options));
+    return text;
+}
 
 static void
 s_print (const Kj__Product *p)
 {
-    char a [64], b [64], rate [32], when [32];
+    char when [32];
     printf ("%s  %s\n", p->id, p->name);
     printf (_ ("  institution %s %s (%s)\n"), p->institution_id,
             p->institution_name,
             cli_enum_label (&kj__institution_type__descriptor, "INSTITUTION_",
                             p->institution_type));
-    printf (_ ("  type        %s\n"),
-            cli_enum_label (&kj__product_type__descriptor, "PRODUCT_",
-                            p->type));
-    printf (_ ("  amount      %s to %s\n"), cli_yuan (p->min_amount_fen, a, 64),
-            cli_yuan (p->max_amount_fen, b, 64));
-    printf (_ ("  term        %d to %d months\n"), p->min_term_months,
-            p->max_term_months);
-    printf (_ ("  rate        %s\n"),
-            p->rate_bp ? cli_percent (p->rate_bp, rate, sizeof rate) : "-");
-    printf (_ ("  collateral  "));
-    for (size_t i = 0; i < p->n_collateral; i++)
-        printf ("%s%s", i ? ", " : "",
-                cli_enum_label (&kj__collateral__descriptor, "COLLATERAL_",
-                                p->collateral [i]));
-    printf ("%s\n", p->n_collateral ? "" : _ ("none (unsecured)"));
-    printf (_ ("  stages      "));
-    for (size_t i = 0; i < p->n_stages; i++)
-        printf ("%s%s", i ? ", " : "",
-                cli_enum_label (&kj__stage__descriptor, "STAGE_",
-                                p->stages [i]));
-    printf (_ ("\n  requires    "));
-    for (size_t i = 0; i < p->n_qualifications; i++)
-        printf ("%s%s", i ? _ (" and ") : "",
-                cli_enum_label (&kj__qualification_kind__descriptor, "QUAL_",
-                                p->qualifications [i]));
-    if (p->n_any_qualifications)
-        printf (_ ("%sone of "), p->n_qualifications ? "; " : "");
-    for (size_t i = 0; i < p->n_any_qualifications; i++)
-        printf ("%s%s", i ? ", " : "",
-                cli_enum_label (&kj__qualification_kind__descriptor, "QUAL_",
-                                p->any_qualifications [i]));
-    if (!p->n_qualifications && !p->n_any_qualifications)
-        printf (_ ("no qualification"));
-    printf (_ ("\n  min grade   %s\n"), *p->min_grade ? p->min_grade : "-");
-    printf (_ ("  regions     "));
-    for (size_t i = 0; i < p->n_regions; i++)
-        printf ("%s%s", i ? ", " : "", p->regions [i]);
-    printf (_ ("\n  valid       %s to %s\n"), p->valid_from,
-            *p->valid_to ? p->valid_to : _ ("(open)"));
-    if (*p->description)
-        printf (_ ("  description %s\n"), p->description);
+    //  Its own fields after the name, through its table
+    cli_attrs_show (registry_product_table, 1, REGISTRY_PRODUCT_ATTRS,
+                    &p->base);
     printf (_ ("  state       %s%s%s\n"),
             cli_enum_label (&kj__listing_state__descriptor, "LISTING_",
                             p->state),
@@ -174,7 +153,7 @@ s_add (cli_t *cli, int argc, char **argv)
 {
     char spec [512];
     cli_args_t *args = cli_args_verb (
-        argc, argv, s_spec (spec, sizeof spec), s_usage, 0,
+        argc, argv, s_spec (spec, sizeof spec), s_usage (), 0,
         "institution name type max-amount max-term regions",
         "product add needs --institution, --name, --type, --max-amount, "
         "--max-term and --regions, e.g.\n  kejin product add --institution "
@@ -280,8 +259,8 @@ s_list (cli_t *cli, int argc, char **argv)
 {
     cli_args_t *args =
         cli_args_verb (argc, argv,
-                       "institution= type= name= all! limit= after=", s_usage,
-                       0, NULL, "product list takes options only");
+                       "institution= type= name= all! limit= after=",
+                       s_usage (), 0, NULL, "product list takes options only");
     if (!args)
         return CLI_USAGE;
     int rc = CLI_USAGE;
@@ -310,7 +289,7 @@ s_search (cli_t *cli, int argc, char **argv)
         argc, argv,
         "enterprise= region= intercity! stage= amount= term= held= "
         "collateral= grade= on= type= institution= name= limit= after=",
-        s_usage, 0, NULL,
+        s_usage (), 0, NULL,
         "product search takes options only, e.g.\n"
         "  kejin product search --enterprise 91210100MA0QEK7B6N --amount "
         "200万 --term 12");
@@ -386,7 +365,8 @@ s_update (cli_t *cli, int argc, char **argv)
 {
     char spec [512];
     cli_args_t *args =
-        cli_args_verb (argc, argv, s_spec (spec, sizeof spec), s_usage, 1, NULL,
+        cli_args_verb (argc, argv, s_spec (spec, sizeof spec), s_usage (), 1,
+                       NULL,
                        "product update takes one id and the fields to change");
     if (!args)
         return CLI_USAGE;
@@ -449,5 +429,5 @@ cli_product (cli_t *cli, int argc, char **argv)
                                          { "update", s_update },
                                          { "withdraw", NULL, &s_withdraw },
                                          { NULL } };
-    return cli_reg_run (cli, argc, argv, "product", s_usage, verbs);
+    return cli_reg_run (cli, argc, argv, "product", s_usage (), verbs);
 }

@@ -145,12 +145,21 @@ const char *
     cli_attrs_label (const registry_attr_t *a);
 
 //  Rows from .. rows - 1 of message for people, a line each: the label,
-//  then the value (an enum's label, regions joined by ", "); text not
-//  given is left out. Rows of other kinds print their label only, so a
-//  table shown this way holds text, enums and regions.
+//  then the value (an enum's label, lists joined by ", ", money in yuan,
+//  a rate in percent); a range's two rows on one line; a value not given
+//  shows the row's none, or is left out when it has none.
 void
     cli_attrs_show (const registry_attr_t *table, size_t from, size_t rows,
                     const ProtobufCMessage *message);
+
+//  The add options of table for the usage: required first (the rows'
+//  and then required, "--institution ID"), then optional ("[--id ID]")
+//  and the other rows in brackets, wrapped at 78 columns under "  add",
+//  in buf.
+const char *
+    cli_attrs_usage (const registry_attr_t *table, size_t rows,
+                     const char *required, const char *optional, char *buf,
+                     size_t size);
 
 //  The spec of cli_args for table's options: "name= type= ..." after
 //  before and followed by after, in buf.

@@ -116,75 +116,72 @@ s_stage_figures (registry_csv_buf_t *buf, const char *code,
                                f->n_not_reported);
 }
 
+//  The fields of a field table's rows (an institution's or a product's),
+//  each by its kind, after the row's ids
+static void
+s_stage_attrs (registry_csv_buf_t *buf, const registry_attr_t *table,
+               size_t rows, const ProtobufCMessage *message)
+{
+    char name [40];
+    for (size_t r = 0; r < rows; r++) {
+        const registry_attr_t *a = &table [r];
+        size_t *count;
+        const char *at = registry_check_attr_at (a, message, &count);
+        registry_bulk_store_tab (buf);
+        switch (a->kind) {
+            case REGISTRY_ATTR_TEXT:
+            case REGISTRY_ATTR_CODE:
+            case REGISTRY_ATTR_GRADE:
+                registry_bulk_store_text (buf, *(const char *const *) at);
+                break;
+            case REGISTRY_ATTR_DATE:
+                registry_bulk_store_date (buf, *(const char *const *) at);
+                break;
+            case REGISTRY_ATTR_ENUM:
+                registry_bulk_store_text (buf,
+                                          kj_check_enum_name (a->type,
+                                                              a->prefix,
+                                                              *(const int *) at,
+                                                              name,
+                                                              sizeof name));
+                break;
+            case REGISTRY_ATTR_ENUMS:
+                registry_bulk_store_enum_words (buf, a->type, a->prefix,
+                                                *(const int *const *) at,
+                                                *count);
+                break;
+            case REGISTRY_ATTR_REGIONS:
+                registry_bulk_store_words (buf,
+                                           *(const char *const *const *) at,
+                                           *count);
+                break;
+            case REGISTRY_ATTR_MONEY:
+                registry_bulk_store_int (buf, *(const int64_t *) at);
+                break;
+            case REGISTRY_ATTR_COUNT:
+            case REGISTRY_ATTR_BP:
+                registry_bulk_store_int (buf, *(const int32_t *) at);
+                break;
+        }
+    }
+}
+
 static void
 s_stage_institution (registry_csv_buf_t *buf, const Kj__Institution *i)
 {
-    char name [40];
     registry_bulk_store_text (buf, i->id);
-    registry_bulk_store_tab (buf);
-    registry_bulk_store_text (buf, i->name);
-    registry_bulk_store_tab (buf);
-    registry_bulk_store_text (
-        buf, kj_check_enum_name (&kj__institution_type__descriptor,
-                                 "INSTITUTION_", i->type, name, sizeof name));
-    registry_bulk_store_tab (buf);
-    registry_bulk_store_text (buf, i->uscc);
-    registry_bulk_store_tab (buf);
-    registry_bulk_store_words (buf, (const char *const *) i->regions,
-                               i->n_regions);
-    registry_bulk_store_tab (buf);
-    registry_bulk_store_text (buf, i->contact);
-    registry_bulk_store_tab (buf);
-    registry_bulk_store_text (buf, i->sponsor_code);
+    s_stage_attrs (buf, registry_check_institution_table,
+                   REGISTRY_INSTITUTION_ATTRS, &i->base);
 }
 
 static void
 s_stage_product (registry_csv_buf_t *buf, const Kj__Product *p)
 {
-    char name [40];
     registry_bulk_store_text (buf, p->id);
     registry_bulk_store_tab (buf);
     registry_bulk_store_text (buf, p->institution_id);
-    registry_bulk_store_tab (buf);
-    registry_bulk_store_text (buf, p->name);
-    registry_bulk_store_tab (buf);
-    registry_bulk_store_text (buf,
-                              kj_check_enum_name (&kj__product_type__descriptor,
-                                                  "PRODUCT_", p->type, name,
-                                                  sizeof name));
-    int64_t values [] = { p->min_amount_fen, p->max_amount_fen,
-                          p->min_term_months, p->max_term_months, p->rate_bp };
-    for (size_t i = 0; i < sizeof values / sizeof values [0]; i++) {
-        registry_bulk_store_tab (buf);
-        registry_bulk_store_int (buf, values [i]);
-    }
-    registry_bulk_store_tab (buf);
-    registry_bulk_store_enum_words (buf, &kj__collateral__descriptor,
-                                    "COLLATERAL_", (const int *) p->collateral,
-                                    p->n_collateral);
-    registry_bulk_store_tab (buf);
-    registry_bulk_store_enum_words (buf, &kj__stage__descriptor, "STAGE_",
-                                    (const int *) p->stages, p->n_stages);
-    registry_bulk_store_tab (buf);
-    registry_bulk_store_enum_words (buf, &kj__qualification_kind__descriptor,
-                                    "QUAL_", (const int *) p->qualifications,
-                                    p->n_qualifications);
-    registry_bulk_store_tab (buf);
-    registry_bulk_store_enum_words (buf, &kj__qualification_kind__descriptor,
-                                    "QUAL_",
-                                    (const int *) p->any_qualifications,
-                                    p->n_any_qualifications);
-    registry_bulk_store_tab (buf);
-    registry_bulk_store_text (buf, p->min_grade);
-    registry_bulk_store_tab (buf);
-    registry_bulk_store_words (buf, (const char *const *) p->regions,
-                               p->n_regions);
-    registry_bulk_store_tab (buf);
-    registry_bulk_store_date (buf, p->valid_from);
-    registry_bulk_store_tab (buf);
-    registry_bulk_store_date (buf, p->valid_to);
-    registry_bulk_store_tab (buf);
-    registry_bulk_store_text (buf, p->description);
+    s_stage_attrs (buf, registry_product_table, REGISTRY_PRODUCT_ATTRS,
+                   &p->base);
 }
 
 void
@@ -213,11 +210,33 @@ registry_bulk_store_stage_row (registry_csv_buf_t *buf, int64_t id,
     registry_bulk_store_end (buf);
 }
 
+//  "COPY table (import_id, line, ids, the table's paths) FROM STDIN"
+static void
+s_copy_attrs (char *sql, size_t size, const char *head,
+              const registry_attr_t *table, size_t rows)
+{
+    size_t at = (size_t) snprintf (sql, size, "%s", head);
+    for (size_t r = 0; r < rows && at < size; r++)
+        at += (size_t) snprintf (sql + at, size - at, ", %s", table [r].path);
+    if (at < size)
+        snprintf (sql + at, size - at, ") FROM STDIN");
+}
+
 int
 registry_bulk_store_stage (kj_db_t *db, registry_csv_kind_t kind,
                            const registry_csv_buf_t *buf)
 {
-    static const char *sql [] = {
+    char attrs [512];
+    if (kind == REGISTRY_CSV_INSTITUTIONS)
+        s_copy_attrs (attrs, sizeof attrs,
+                      "COPY bulk_institution (import_id, line, id",
+                      registry_check_institution_table,
+                      REGISTRY_INSTITUTION_ATTRS);
+    else if (kind == REGISTRY_CSV_PRODUCTS)
+        s_copy_attrs (attrs, sizeof attrs,
+                      "COPY bulk_product (import_id, line, id, institution_id",
+                      registry_product_table, REGISTRY_PRODUCT_ATTRS);
+    const char *sql [] = {
         "",
         "COPY bulk_enterprise (import_id, line, code, name, region, industry, "
         "founded_on, size_class, status, stage, stage_rule, stage_reason, "
@@ -229,12 +248,7 @@ registry_bulk_store_stage (kj_db_t *db, registry_csv_kind_t kind,
         "net_profit_fen, total_assets_fen, operating_cash_flow_fen, "
         "high_tech_revenue_fen, total_cost_fen, staff, tech_staff, "
         "not_reported) FROM STDIN",
-        "COPY bulk_institution (import_id, line, id, name, type, uscc, "
-        "regions, contact, sponsor_code) FROM STDIN",
-        "COPY bulk_product (import_id, line, id, institution_id, name, type, "
-        "min_amount_fen, max_amount_fen, min_term_months, max_term_months, "
-        "rate_bp, collateral, stages, qualifications, any_qualifications, "
-        "min_grade, regions, valid_from, valid_to, description) FROM STDIN"
+        attrs, attrs
     };
     if (buf->size == 0)
         return 1;

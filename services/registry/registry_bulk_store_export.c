@@ -11,6 +11,7 @@
 #include "registry_bulk_store.h"
 #include "registry_bulk_store_private.h"
 #include "registry_check.h"
+#include "registry_store_private.h"
 #include "registry_entry.h"
 
 //  --------------------------------------------------------------------------
@@ -93,20 +94,6 @@ s_export_enterprise (PGresult *res, int row, Kj__Enterprise *e,
         techsme->total = (int32_t) registry_bulk_store_value (res, row, c);
         e->techsme = techsme;
     }
-}
-
-//  Enum values of "a|b" stored names into values; returns their count.
-static size_t
-s_split_enums (char *text, const ProtobufCEnumDescriptor *d, const char *prefix,
-               int *values, size_t max)
-{
-    char *items [32];
-    size_t n = registry_bulk_store_split (text, items, max < 32 ? max : 32);
-    for (size_t i = 0; i < n; i++) {
-        int value = kj_check_enum_value (d, prefix, items [i]);
-        values [i] = value < 0 ? 0 : value;
-    }
-    return n;
 }
 
 //  The compact enterprises export (with_figures_of): columns in the order
@@ -202,6 +189,59 @@ s_export_facts (kj_db_t *db, const registry_bulk_export_t *filter,
     return 0;
 }
 
+//  The export of institutions and products: their ids, their field
+//  table's columns as registry_store_attrs_read reads them (arrays as
+//  text, dates as YYYY-MM-DD or ''), their status; keyset paged by id,
+//  filtered by type
+static void
+s_attrs_select (registry_csv_kind_t kind, char *sql, size_t size)
+{
+    bool products = kind == REGISTRY_CSV_PRODUCTS;
+    const registry_attr_t *table = products ? registry_product_table
+                                            : registry_check_institution_table;
+    size_t rows = products ? REGISTRY_PRODUCT_ATTRS
+                           : REGISTRY_INSTITUTION_ATTRS;
+    size_t at = (size_t) snprintf (sql, size, "SELECT id%s",
+                                   products ? ", institution_id" : "");
+    for (size_t r = 0; r < rows && at < size; r++) {
+        const char *path = table [r].path;
+        switch (table [r].kind) {
+            case REGISTRY_ATTR_ENUMS:
+            case REGISTRY_ATTR_REGIONS:
+                at += (size_t) snprintf (sql + at, size - at, ", %s::text",
+                                         path);
+                break;
+            case REGISTRY_ATTR_DATE:
+                at += (size_t) snprintf (sql + at, size - at,
+                                         ", coalesce (to_char (%s, "
+                                         "'YYYY-MM-DD'), '')",
+                                         path);
+                break;
+            default:
+                at += (size_t) snprintf (sql + at, size - at, ", %s", path);
+                break;
+        }
+    }
+    if (at < size)
+        snprintf (sql + at, size - at,
+                  ", status FROM %s WHERE id > $1 AND ($2 = '' OR type = $2) "
+                  "ORDER BY id LIMIT $3",
+                  products ? "product" : "institution");
+}
+
+//  The field table's columns first .. of an export row into message, read
+//  as the registry reads its rows (in mem); returns the listing state, in
+//  the column after them.
+static Kj__ListingState
+s_export_attrs (PGresult *res, int row, int first, const registry_attr_t *table,
+                size_t rows, ProtobufCMessage *message, ProtobufCAllocator *mem)
+{
+    registry_store_attrs_read (res, row, first, table, rows, message, mem);
+    return streq (PQgetvalue (res, row, first + (int) rows), "withdrawn")
+             ? KJ__LISTING_STATE__LISTING_WITHDRAWN
+             : KJ__LISTING_STATE__LISTING_LISTED;
+}
+
 int
 registry_bulk_store_export (kj_db_t *db, registry_csv_kind_t kind,
                             const registry_bulk_export_t *filter,
@@ -289,34 +329,12 @@ registry_bulk_store_export (kj_db_t *db, registry_csv_kind_t kind,
                 5, params);
             break;
         }
-        case REGISTRY_CSV_INSTITUTIONS: {
-            const char *params [] = { after, type, limit };
-            res = kj_db_exec (
-                db,
-                "SELECT id, name, type, uscc, array_to_string (regions, '|'), "
-                "contact, sponsor_code, status FROM institution "
-                "WHERE id > $1 AND ($2 = '' OR type = $2) ORDER BY id "
-                "LIMIT $3",
-                3, params);
-            break;
-        }
+        case REGISTRY_CSV_INSTITUTIONS:
         case REGISTRY_CSV_PRODUCTS: {
             const char *params [] = { after, type, limit };
-            res = kj_db_exec (
-                db,
-                "SELECT id, institution_id, name, type, min_amount_fen, "
-                "max_amount_fen, min_term_months, max_term_months, rate_bp, "
-                "array_to_string (collateral, '|'), "
-                "array_to_string (stages, '|'), "
-                "array_to_string (qualifications, '|'), "
-                "array_to_string (any_qualifications, '|'), min_grade, "
-                "array_to_string (regions, '|'), "
-                "to_char (valid_from, 'YYYY-MM-DD'), "
-                "coalesce (to_char (valid_to, 'YYYY-MM-DD'), ''), "
-                "description, status FROM product "
-                "WHERE id > $1 AND ($2 = '' OR type = $2) ORDER BY id "
-                "LIMIT $3",
-                3, params);
+            char sql [2048];
+            s_attrs_select (kind, sql, sizeof sql);
+            res = kj_db_exec (db, sql, 3, params);
             break;
         }
     }
@@ -325,6 +343,7 @@ registry_bulk_store_export (kj_db_t *db, registry_csv_kind_t kind,
         return -1;
     }
     int count = PQntuples (res);
+    kj_arena_t *arena = kj_arena_new ();  //  the rows' lists, this page's
     for (int row = 0; row < count; row++) {
         registry_csv_row_t line = { .kind = kind };
         switch (kind) {
@@ -366,24 +385,11 @@ registry_bulk_store_export (kj_db_t *db, registry_csv_kind_t kind,
             case REGISTRY_CSV_INSTITUTIONS: {
                 Kj__Institution i;
                 kj__institution__init (&i);
-                char *regions [32];
                 i.id = PQgetvalue (res, row, 0);
-                i.name = PQgetvalue (res, row, 1);
-                int type_value =
-                    kj_check_enum_value (&kj__institution_type__descriptor,
-                                         "INSTITUTION_",
-                                         PQgetvalue (res, row, 2));
-                i.type = type_value < 0 ? 0 : (Kj__InstitutionType) type_value;
-                i.uscc = PQgetvalue (res, row, 3);
-                i.regions = regions;
-                i.n_regions = registry_bulk_store_split (PQgetvalue (res, row,
-                                                                     4),
-                                                         regions, 32);
-                i.contact = PQgetvalue (res, row, 5);
-                i.sponsor_code = PQgetvalue (res, row, 6);
-                i.state = streq (PQgetvalue (res, row, 7), "withdrawn")
-                            ? KJ__LISTING_STATE__LISTING_WITHDRAWN
-                            : KJ__LISTING_STATE__LISTING_LISTED;
+                i.state = s_export_attrs (res, row, 1,
+                                          registry_check_institution_table,
+                                          REGISTRY_INSTITUTION_ATTRS, &i.base,
+                                          kj_arena_allocator (arena));
                 line.institution = &i;
                 registry_csv_format (NULL, &line, out);
                 break;
@@ -391,59 +397,18 @@ registry_bulk_store_export (kj_db_t *db, registry_csv_kind_t kind,
             case REGISTRY_CSV_PRODUCTS: {
                 Kj__Product p;
                 kj__product__init (&p);
-                int collateral [32], stages [32], quals [32], any [32];
-                char *regions [32];
                 p.id = PQgetvalue (res, row, 0);
                 p.institution_id = PQgetvalue (res, row, 1);
-                p.name = PQgetvalue (res, row, 2);
-                int type_value =
-                    kj_check_enum_value (&kj__product_type__descriptor,
-                                         "PRODUCT_", PQgetvalue (res, row, 3));
-                p.type = type_value < 0 ? 0 : (Kj__ProductType) type_value;
-                p.min_amount_fen = registry_bulk_store_value (res, row, 4);
-                p.max_amount_fen = registry_bulk_store_value (res, row, 5);
-                p.min_term_months = (int32_t) registry_bulk_store_value (res,
-                                                                         row,
-                                                                         6);
-                p.max_term_months = (int32_t) registry_bulk_store_value (res,
-                                                                         row,
-                                                                         7);
-                p.rate_bp = (int32_t) registry_bulk_store_value (res, row, 8);
-                p.collateral = (Kj__Collateral *) collateral;
-                p.n_collateral = s_split_enums (PQgetvalue (res, row, 9),
-                                                &kj__collateral__descriptor,
-                                                "COLLATERAL_", collateral, 32);
-                p.stages = (Kj__Stage *) stages;
-                p.n_stages = s_split_enums (PQgetvalue (res, row, 10),
-                                            &kj__stage__descriptor, "STAGE_",
-                                            stages, 32);
-                p.qualifications = (Kj__QualificationKind *) quals;
-                p.n_qualifications =
-                    s_split_enums (PQgetvalue (res, row, 11),
-                                   &kj__qualification_kind__descriptor, "QUAL_",
-                                   quals, 32);
-                p.any_qualifications = (Kj__QualificationKind *) any;
-                p.n_any_qualifications =
-                    s_split_enums (PQgetvalue (res, row, 12),
-                                   &kj__qualification_kind__descriptor, "QUAL_",
-                                   any, 32);
-                p.min_grade = PQgetvalue (res, row, 13);
-                p.regions = regions;
-                p.n_regions = registry_bulk_store_split (PQgetvalue (res, row,
-                                                                     14),
-                                                         regions, 32);
-                p.valid_from = PQgetvalue (res, row, 15);
-                p.valid_to = PQgetvalue (res, row, 16);
-                p.description = PQgetvalue (res, row, 17);
-                p.state = streq (PQgetvalue (res, row, 18), "withdrawn")
-                            ? KJ__LISTING_STATE__LISTING_WITHDRAWN
-                            : KJ__LISTING_STATE__LISTING_LISTED;
+                p.state = s_export_attrs (res, row, 2, registry_product_table,
+                                          REGISTRY_PRODUCT_ATTRS, &p.base,
+                                          kj_arena_allocator (arena));
                 line.product = &p;
                 registry_csv_format (NULL, &line, out);
                 break;
             }
         }
     }
+    kj_arena_destroy (&arena);
     *rows = (uint32_t) count;
     next [0] = 0;
     if (count > 0 && count == filter->limit) {

@@ -334,9 +334,11 @@ registry_check_figures_list (Kj__YearFigures *const *figures, size_t n,
     return 0;
 }
 
-int
-registry_check_qualification (const Kj__Qualification *qualification,
-                              const char *prefix, kj_status_t *status)
+//  A qualification, its expiry date read into *expires.
+static int
+s_check_qualification (const Kj__Qualification *qualification,
+                       const char *prefix, kj_date_t *expires_on,
+                       kj_status_t *status)
 {
     char field [96];
 #define FIELD(name)                                                            \
@@ -370,7 +372,16 @@ registry_check_qualification (const Kj__Qualification *qualification,
                               field, qualification->granted_on,
                               qualification->expires_on);
 #undef FIELD
+    *expires_on = expires;
     return 0;
+}
+
+int
+registry_check_qualification (const Kj__Qualification *qualification,
+                              const char *prefix, kj_status_t *status)
+{
+    kj_date_t expires;
+    return s_check_qualification (qualification, prefix, &expires, status);
 }
 
 //  --------------------------------------------------------------------------
@@ -494,7 +505,8 @@ s_check_links (const Kj__Enterprise *e, kj_status_t *status)
 }
 
 static int
-s_check_qualifications (const Kj__Enterprise *e, kj_status_t *status)
+s_check_qualifications (const Kj__Enterprise *e, kj_date_t *expires,
+                        kj_status_t *status)
 {
     if (s_check_count_of (e->n_qualifications, "enterprise.qualifications",
                           status))
@@ -502,8 +514,8 @@ s_check_qualifications (const Kj__Enterprise *e, kj_status_t *status)
     for (size_t i = 0; i < e->n_qualifications; i++) {
         char prefix [64];
         snprintf (prefix, sizeof prefix, "enterprise.qualifications[%zu]", i);
-        if (registry_check_qualification (e->qualifications [i], prefix,
-                                          status))
+        if (s_check_qualification (e->qualifications [i], prefix, &expires [i],
+                                   status))
             return -1;
         for (size_t j = 0; j < i; j++)
             if (e->qualifications [j]->kind == e->qualifications [i]->kind) {
@@ -522,10 +534,19 @@ int
 registry_check_enterprise (const Kj__Enterprise *e, char **mask, size_t n_mask,
                            kj_status_t *status)
 {
-    assert (e && status);
+    registry_check_dates_t dates;
+    return registry_check_enterprise_dated (e, mask, n_mask, &dates, status);
+}
+
+int
+registry_check_enterprise_dated (const Kj__Enterprise *e, char **mask,
+                                 size_t n_mask, registry_check_dates_t *dates,
+                                 kj_status_t *status)
+{
+    assert (e && dates && status);
     bool all = mask == NULL;
 #define WANTS(name) (all || kj_check_masked (mask, n_mask, name))
-    kj_date_t founded;
+    memset (&dates->founded_on, 0, sizeof dates->founded_on);
     bool has_founded;
     if (WANTS ("name")
         && kj_check_text (e->name, "enterprise.name", 200, true, status))
@@ -536,7 +557,7 @@ registry_check_enterprise (const Kj__Enterprise *e, char **mask, size_t n_mask,
         return -1;
     if (WANTS ("founded_on")
         && s_check_optional_date (e->founded_on, "enterprise.founded_on",
-                                  &founded, &has_founded, status))
+                                  &dates->founded_on, &has_founded, status))
         return -1;
     if (WANTS ("size_class")
         && s_check_enum (&kj__size_class__descriptor, e->size_class, true,
@@ -566,7 +587,7 @@ registry_check_enterprise (const Kj__Enterprise *e, char **mask, size_t n_mask,
     if (all
         && (registry_check_figures_list (e->figures, e->n_figures,
                                          "enterprise.figures", status)
-            || s_check_qualifications (e, status)))
+            || s_check_qualifications (e, dates->expires_on, status)))
         return -1;
     if ((WANTS ("awards") && s_check_awards (e, status))
         || (WANTS ("rounds") && s_check_rounds (e, status))

@@ -75,9 +75,11 @@ void *
 //  and the CSV header; mask the update_mask name (the path, but for a
 //  range given as a pair: "amount" for min_amount_fen and max_amount_fen);
 //  csv_zh the Chinese CSV header; option the CLI's (--max-amount); the
-//  labels what people read. The check (registry_check_attrs) and the CLI's
-//  add and update go through them; test_registry_attrs checks them against
-//  the proto descriptors, the mask lists and the CSV columns.
+//  labels what people read. The check (registry_check_attrs), the store,
+//  the CSV files' columns, cells and writing (registry_csv), and the CLI's
+//  add, update, show and usage go through them; test_registry_attrs checks
+//  them against the proto descriptors and the mask lists, and
+//  test_registry_csv holds the CSV files to what they were.
 
 typedef enum {
     REGISTRY_ATTR_TEXT,     //  a string of at most max characters
@@ -103,9 +105,19 @@ typedef struct {
     const ProtobufCEnumDescriptor *type;  //  ENUM, ENUMS
     const char *prefix;                   //  of type's value names: "PRODUCT_"
     int max;           //  TEXT: characters; COUNT, BP: the most
-    bool required;     //  TEXT: not empty
+    bool required;     //  given: TEXT not empty, ENUM set, REGIONS one or
+                       //  more, MONEY and COUNT above 0; a CSV file has
+                       //  the column and a value in it
+    bool today;        //  DATE: none given means today (valid_from)
     const char *hint;  //  ENUM, ENUMS: said after a 0 value
+    const char *unit;  //  COUNT: what it counts, for people (N_ "months")
+    const char *none;  //  shown for a value not given (N_ text); NULL:
+                       //  the row is left out
 } registry_attr_t;
+
+//  Two rows in a row with one mask are a range (min and max): people see
+//  them on one line, "amount ¥0 to ¥3,000,000", under the first row's
+//  labels, which name the range.
 
 #define REGISTRY_INSTITUTION_ATTRS 6
 extern const registry_attr_t
@@ -129,6 +141,10 @@ char *
 //  True for the rows whose field is one string (text, code, date, grade).
 bool
     registry_check_attr_text (const registry_attr_t *a);
+
+//  A row's label in the language of the thread (kj_i18n_lang).
+const char *
+    registry_check_attr_label (const registry_attr_t *a);
 
 //  Check the fields of message (entity "institution" or "product", the
 //  errors' prefix) that mask names, all when mask is NULL, row by row of
@@ -225,6 +241,22 @@ int
 int
     registry_check_enterprise (const Kj__Enterprise *enterprise, char **mask,
                                size_t n_mask, kj_status_t *status);
+
+//  The dates of an enterprise as its check read them, so that the rules
+//  that need today (registry_server_enterprise) do not parse them again:
+//  the founding date (year 0: not checked or not given) and the expiry of
+//  each qualification (checked only when all fields are).
+typedef struct {
+    kj_date_t founded_on;
+    kj_date_t expires_on [REGISTRY_CHECK_MAX_ITEMS];
+} registry_check_dates_t;
+
+//  registry_check_enterprise, giving the dates it read in dates.
+int
+    registry_check_enterprise_dated (const Kj__Enterprise *enterprise,
+                                     char **mask, size_t n_mask,
+                                     registry_check_dates_t *dates,
+                                     kj_status_t *status);
 
 //  --------------------------------------------------------------------------
 //  The bits of registry_stage_input_t.not_reported for the figures the

@@ -16,6 +16,7 @@
 #include "registry_check.h"
 #include "registry_product.h"
 #include "registry_uscc.h"
+#include "kj_i18n.h"
 #include "kj_util.h"
 
 // clang-format off
@@ -24,11 +25,12 @@ const registry_attr_t
     { "name", "name", "机构名称", "name", "机构名称", "name",
       REGISTRY_ATTR_TEXT, .max = 200, .required = true },
     { "type", "type", "机构类型", "type", "类型", "type",
-      REGISTRY_ATTR_ENUM, &kj__institution_type__descriptor, "INSTITUTION_" },
+      REGISTRY_ATTR_ENUM, &kj__institution_type__descriptor, "INSTITUTION_",
+      .required = true },
     { "uscc", "uscc", "统一社会信用代码", "uscc", "统一社会信用代码",
       "credit code", REGISTRY_ATTR_CODE },
     { "regions", "regions", "服务地区", "regions", "服务地区", "regions",
-      REGISTRY_ATTR_REGIONS },
+      REGISTRY_ATTR_REGIONS, .required = true },
     { "contact", "contact", "联系方式", "contact", "联系方式", "contact",
       REGISTRY_ATTR_TEXT, .max = 200 },
     { "sponsor_code", "sponsor_code", "发起单位代码", "sponsor", "推荐单位",
@@ -63,6 +65,12 @@ registry_check_attr_text (const registry_attr_t *a)
 {
     return a->kind == REGISTRY_ATTR_TEXT || a->kind == REGISTRY_ATTR_CODE
         || a->kind == REGISTRY_ATTR_DATE || a->kind == REGISTRY_ATTR_GRADE;
+}
+
+const char *
+registry_check_attr_label (const registry_attr_t *a)
+{
+    return strncmp (kj_i18n_lang (), "zh", 2) == 0 ? a->label_zh : a->label_en;
 }
 
 //  --------------------------------------------------------------------------

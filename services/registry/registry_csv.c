@@ -83,38 +83,12 @@ static const registry_csv_column_t s_figures_columns [] = {
     { F_TECH_STAFF, "tech_staff", "科技人员", false, false },
 };
 
-static const registry_csv_column_t s_institution_columns [] = {
-    { I_ID, "id", "机构编号", true, false },
-    { I_NAME, "name", "机构名称", true, false },
-    { I_TYPE, "type", "机构类型", true, false },
-    { I_USCC, "uscc", "统一社会信用代码", false, false },
-    { I_REGIONS, "regions", "服务地区", true, false },
-    { I_CONTACT, "contact", "联系方式", false, false },
-    { I_SPONSOR, "sponsor_code", "发起单位代码", false, false },
-    { I_STATUS, "status", "状态", false, true },
-};
-
-static const registry_csv_column_t s_product_columns [] = {
-    { P_ID, "id", "产品编号", true, false },
-    { P_INSTITUTION, "institution_id", "机构编号", true, false },
-    { P_NAME, "name", "产品名称", true, false },
-    { P_TYPE, "type", "产品类型", true, false },
-    { P_MIN_AMOUNT, "min_amount_fen", "最低额度_分", false, false },
-    { P_MAX_AMOUNT, "max_amount_fen", "最高额度_分", true, false },
-    { P_MIN_TERM, "min_term_months", "最短期限_月", false, false },
-    { P_MAX_TERM, "max_term_months", "最长期限_月", true, false },
-    { P_RATE, "rate_bp", "参考利率_基点", false, false },
-    { P_COLLATERAL, "collateral", "担保方式", false, false },
-    { P_STAGES, "stages", "适用阶段", false, false },
-    { P_QUALS, "qualifications", "必备资质", false, false },
-    { P_ANY_QUALS, "any_qualifications", "任一资质", false, false },
-    { P_MIN_GRADE, "min_grade", "最低信用等级", false, false },
-    { P_REGIONS, "regions", "服务地区", true, false },
-    { P_VALID_FROM, "valid_from", "生效日期", false, false },
-    { P_VALID_TO, "valid_to", "截止日期", false, false },
-    { P_DESCRIPTION, "description", "产品说明", false, false },
-    { P_STATUS, "status", "状态", false, true },
-};
+//  Institutions and products: their ids, a column per row of their field
+//  table (registry_check.h) under its path and csv_zh, and the status the
+//  registry keeps; made once from the tables (s_columns_make)
+static registry_csv_column_t
+    s_institution_columns [REGISTRY_INSTITUTION_ATTRS + 2];
+static registry_csv_column_t s_product_columns [REGISTRY_PRODUCT_ATTRS + 3];
 
 static const registry_csv_alias_t s_stage_aliases [] = {
     { "孵化期", KJ__STAGE__STAGE_INCUBATION },
@@ -238,6 +212,23 @@ const registry_csv_enum_t registry_csv_enum_product = {
 const registry_csv_enum_t registry_csv_enum_collateral = {
     &kj__collateral__descriptor, "COLLATERAL_", s_collateral_aliases, false
 };
+
+//  The enums the field tables' rows name, by descriptor
+static const registry_csv_enum_t *s_enums [] = {
+    &registry_csv_enum_stage,       &registry_csv_enum_size,
+    &registry_csv_enum_round,       &registry_csv_enum_qual,
+    &registry_csv_enum_institution, &registry_csv_enum_product,
+    &registry_csv_enum_collateral
+};
+
+const registry_csv_enum_t *
+registry_csv_enum_of (const ProtobufCEnumDescriptor *descriptor)
+{
+    for (size_t i = 0; i < COUNT (s_enums); i++)
+        if (s_enums [i]->descriptor == descriptor)
+            return s_enums [i];
+    return NULL;
+}
 
 //  --------------------------------------------------------------------------
 //  Buffers
@@ -621,32 +612,16 @@ registry_csv_new (registry_csv_kind_t kind, const char *header, size_t size,
 {
     assert (header || size == 0);
     assert (options && status);
+    if (kind < REGISTRY_CSV_ENTERPRISES || kind > REGISTRY_CSV_PRODUCTS) {
+        kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "kind",
+                       "kind: %d is not a kind of file (enterprises, "
+                       "figures, institutions, products)",
+                       (int) kind);
+        return NULL;
+    }
     const registry_csv_column_t *table;
     size_t table_size;
-    switch (kind) {
-        case REGISTRY_CSV_ENTERPRISES:
-            table = s_enterprise_columns;
-            table_size = COUNT (s_enterprise_columns);
-            break;
-        case REGISTRY_CSV_FIGURES:
-            table = s_figures_columns;
-            table_size = COUNT (s_figures_columns);
-            break;
-        case REGISTRY_CSV_INSTITUTIONS:
-            table = s_institution_columns;
-            table_size = COUNT (s_institution_columns);
-            break;
-        case REGISTRY_CSV_PRODUCTS:
-            table = s_product_columns;
-            table_size = COUNT (s_product_columns);
-            break;
-        default:
-            kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "kind",
-                           "kind: %d is not a kind of file (enterprises, "
-                           "figures, institutions, products)",
-                           (int) kind);
-            return NULL;
-    }
+    registry_csv_table_of (kind, &table, &table_size);
     if (size >= 3 && memcmp (header, "\xEF\xBB\xBF", 3) == 0) {
         header += 3;
         size -= 3;
@@ -766,10 +741,67 @@ registry_csv_column_of_field (int i)
     return s_column_of [i];
 }
 
+//  The columns of an entity with a field table: its ids, a column per
+//  row, the status (computed)
+static void
+s_columns_of_attrs (registry_csv_column_t *columns, const char *const *ids,
+                    registry_csv_col_t first_id, const registry_attr_t *table,
+                    size_t rows, registry_csv_col_t status)
+{
+    size_t c = 0;
+    for (; ids [c * 2]; c++)
+        columns [c] = (registry_csv_column_t){
+            (registry_csv_col_t) (first_id + c), ids [c * 2], ids [c * 2 + 1],
+            true, false
+        };
+    for (size_t r = 0; r < rows; r++)
+        columns [c++] = (registry_csv_column_t){
+            (registry_csv_col_t) (status - rows + r), table [r].path,
+            table [r].csv_zh, table [r].required, false
+        };
+    columns [c] = (registry_csv_column_t){ status, "status", "状态", false,
+                                           true };
+}
+
+static void
+s_columns_make (void)
+{
+    static const char *const institution_ids [] = { "id", "机构编号", NULL };
+    static const char *const product_ids [] = { "id", "产品编号",
+                                                "institution_id", "机构编号",
+                                                NULL };
+    s_columns_of_attrs (s_institution_columns, institution_ids, I_ID,
+                        registry_check_institution_table,
+                        REGISTRY_INSTITUTION_ATTRS, I_STATUS);
+    s_columns_of_attrs (s_product_columns, product_ids, P_ID,
+                        registry_product_table, REGISTRY_PRODUCT_ATTRS,
+                        P_STATUS);
+}
+
+static pthread_once_t s_columns_once = PTHREAD_ONCE_INIT;
+
+const registry_attr_t *
+registry_csv_attrs_of (registry_csv_kind_t kind, size_t *rows,
+                       registry_csv_col_t *first)
+{
+    if (kind == REGISTRY_CSV_INSTITUTIONS) {
+        *rows = REGISTRY_INSTITUTION_ATTRS;
+        *first = I_ATTR;
+        return registry_check_institution_table;
+    }
+    if (kind == REGISTRY_CSV_PRODUCTS) {
+        *rows = REGISTRY_PRODUCT_ATTRS;
+        *first = P_ATTR;
+        return registry_product_table;
+    }
+    return NULL;
+}
+
 void
 registry_csv_table_of (registry_csv_kind_t kind,
                        const registry_csv_column_t **table, size_t *size)
 {
+    pthread_once (&s_columns_once, s_columns_make);
     switch (kind) {
         case REGISTRY_CSV_ENTERPRISES:
             *table = s_enterprise_columns;

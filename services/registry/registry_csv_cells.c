@@ -345,7 +345,7 @@ int
 registry_csv_enum_list (registry_csv_t *self, registry_csv_col_t id,
                         const registry_csv_enum_t *e, int *values, int max)
 {
-    char *items [REGISTRY_PRODUCT_MAX_REGIONS];
+    char *items [REGISTRY_CSV_MAX_LIST];
     int count = registry_csv_list (self, id, items, max);
     char choices [400];
     for (int i = 0; i < count; i++) {
@@ -375,11 +375,10 @@ registry_csv_enum_list (registry_csv_t *self, registry_csv_col_t id,
 //  required.
 int
 registry_csv_region_list (registry_csv_t *self, registry_csv_col_t id,
-                          bool required)
+                          bool required, char **tokens)
 {
-    char *items [REGISTRY_PRODUCT_MAX_REGIONS];
-    int count = registry_csv_list (self, id, items,
-                                   REGISTRY_PRODUCT_MAX_REGIONS);
+    char *items [REGISTRY_CSV_MAX_LIST];
+    int count = registry_csv_list (self, id, items, REGISTRY_CSV_MAX_LIST);
     const char *name = s_name (self, id);
     if (count == 0 && required) {
         registry_csv_error (
@@ -402,12 +401,12 @@ registry_csv_region_list (registry_csv_t *self, registry_csv_col_t id,
             return -1;
         }
         for (int j = 0; j < i; j++)
-            if (strcmp (self->row.regions [j], token) == 0) {
+            if (strcmp (tokens [j], token) == 0) {
                 registry_csv_error (self, name, items [i],
                                     "'%s' is listed twice", items [i]);
                 return -1;
             }
-        self->row.regions [i] = (char *) token;
+        tokens [i] = (char *) token;
     }
     return count;
 }

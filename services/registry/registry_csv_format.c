@@ -127,6 +127,51 @@ s_str (const char *text)
     return text ? text : "";
 }
 
+//  The listing state of an institution or a product.
+static void
+s_put_state (registry_csv_buf_t *out, Kj__ListingState state, bool first)
+{
+    s_put (out,
+           state == KJ__LISTING_STATE__LISTING_WITHDRAWN ? "withdrawn"
+                                                         : "listed",
+           first);
+}
+
+//  The field of row a of a field table (registry_check.h), by its kind.
+static void
+s_put_attr (registry_csv_buf_t *out, const registry_attr_t *a,
+            const ProtobufCMessage *message, bool first)
+{
+    size_t *count;
+    const char *at = registry_check_attr_at (a, message, &count);
+    const registry_csv_enum_t *e = a->type ? registry_csv_enum_of (a->type)
+                                           : NULL;
+    switch (a->kind) {
+        case REGISTRY_ATTR_TEXT:
+        case REGISTRY_ATTR_CODE:
+        case REGISTRY_ATTR_DATE:
+        case REGISTRY_ATTR_GRADE:
+            s_put (out, s_str (*(const char *const *) at), first);
+            break;
+        case REGISTRY_ATTR_ENUM:
+            s_put_enum (out, e, *(const int *) at, first);
+            break;
+        case REGISTRY_ATTR_ENUMS:
+            s_put_enums (out, e, *(const int *const *) at, *count, first);
+            break;
+        case REGISTRY_ATTR_REGIONS:
+            s_put_strings (out, *(char **const *) at, *count, first);
+            break;
+        case REGISTRY_ATTR_MONEY:
+            s_put_int (out, *(const int64_t *) at, first);
+            break;
+        case REGISTRY_ATTR_COUNT:
+        case REGISTRY_ATTR_BP:
+            s_put_int (out, *(const int32_t *) at, first);
+            break;
+    }
+}
+
 //  One cell of a row, by column id.
 static void
 s_format_cell (const registry_csv_row_t *row, registry_csv_col_t id,
@@ -137,6 +182,16 @@ s_format_cell (const registry_csv_row_t *row, registry_csv_col_t id,
     const Kj__Institution *i = row->institution;
     const Kj__Product *p = row->product;
     char name [48];
+    //  An institution's or a product's field: its table's row
+    size_t rows;
+    registry_csv_col_t at;
+    const registry_attr_t *table = registry_csv_attrs_of (row->kind, &rows,
+                                                          &at);
+    if (table && id >= at && id < at + rows) {
+        s_put_attr (out, &table [id - at],
+                    i ? &i->base : (const ProtobufCMessage *) &p->base, first);
+        return;
+    }
     //  The enterprise's own flags and counts: the field table's rows
     const registry_field_t *field = e ? registry_csv_field_of (id) : NULL;
     if (field) {
@@ -256,30 +311,8 @@ s_format_cell (const registry_csv_row_t *row, registry_csv_col_t id,
         case I_ID:
             s_put (out, s_str (i->id), first);
             break;
-        case I_NAME:
-            s_put (out, s_str (i->name), first);
-            break;
-        case I_TYPE:
-            s_put_enum (out, &registry_csv_enum_institution, i->type, first);
-            break;
-        case I_USCC:
-            s_put (out, s_str (i->uscc), first);
-            break;
-        case I_REGIONS:
-            s_put_strings (out, i->regions, i->n_regions, first);
-            break;
-        case I_CONTACT:
-            s_put (out, s_str (i->contact), first);
-            break;
-        case I_SPONSOR:
-            s_put (out, s_str (i->sponsor_code), first);
-            break;
         case I_STATUS:
-            s_put (out,
-                   i->state == KJ__LISTING_STATE__LISTING_WITHDRAWN
-                       ? "withdrawn"
-                       : "listed",
-                   first);
+            s_put_state (out, i->state, first);
             break;
         case P_ID:
             s_put (out, s_str (p->id), first);
@@ -287,70 +320,12 @@ s_format_cell (const registry_csv_row_t *row, registry_csv_col_t id,
         case P_INSTITUTION:
             s_put (out, s_str (p->institution_id), first);
             break;
-        case P_NAME:
-            s_put (out, s_str (p->name), first);
-            break;
-        case P_TYPE:
-            s_put_enum (out, &registry_csv_enum_product, p->type, first);
-            break;
-        case P_MIN_AMOUNT:
-            s_put_int (out, p->min_amount_fen, first);
-            break;
-        case P_MAX_AMOUNT:
-            s_put_int (out, p->max_amount_fen, first);
-            break;
-        case P_MIN_TERM:
-            s_put_int (out, p->min_term_months, first);
-            break;
-        case P_MAX_TERM:
-            s_put_int (out, p->max_term_months, first);
-            break;
-        case P_RATE:
-            s_put_int (out, p->rate_bp, first);
-            break;
-        case P_COLLATERAL:
-            s_put_enums (out, &registry_csv_enum_collateral,
-                         (const int *) p->collateral, p->n_collateral, first);
-            break;
-        case P_STAGES:
-            s_put_enums (out, &registry_csv_enum_stage, (const int *) p->stages,
-                         p->n_stages, first);
-            break;
-        case P_QUALS:
-            s_put_enums (out, &registry_csv_enum_qual,
-                         (const int *) p->qualifications, p->n_qualifications,
-                         first);
-            break;
-        case P_ANY_QUALS:
-            s_put_enums (out, &registry_csv_enum_qual,
-                         (const int *) p->any_qualifications,
-                         p->n_any_qualifications, first);
-            break;
-        case P_MIN_GRADE:
-            s_put (out, s_str (p->min_grade), first);
-            break;
-        case P_REGIONS:
-            s_put_strings (out, p->regions, p->n_regions, first);
-            break;
-        case P_VALID_FROM:
-            s_put (out, s_str (p->valid_from), first);
-            break;
-        case P_VALID_TO:
-            s_put (out, s_str (p->valid_to), first);
-            break;
-        case P_DESCRIPTION:
-            s_put (out, s_str (p->description), first);
-            break;
         case P_STATUS:
-            s_put (out,
-                   p->state == KJ__LISTING_STATE__LISTING_WITHDRAWN
-                       ? "withdrawn"
-                       : "listed",
-                   first);
+            s_put_state (out, p->state, first);
             break;
         case S_COLUMNS:
             break;
-        default:  //  the field table's columns, written above
+        default:  //  the field tables' columns, written above
             break;
     }
 }

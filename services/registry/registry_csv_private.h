@@ -56,35 +56,17 @@ typedef enum {
     F_COST,
     F_STAFF,
     F_TECH_STAFF,
-    //  institutions
+    //  institutions: the id, then a column per row of the field table
+    //  (registry_check_institution_table: row r is I_ATTR + r), the status
     I_ID,
-    I_NAME,
-    I_TYPE,
-    I_USCC,
-    I_REGIONS,
-    I_CONTACT,
-    I_SPONSOR,
-    I_STATUS,
-    //  products
+    I_ATTR,
+    I_STATUS = I_ATTR + REGISTRY_INSTITUTION_ATTRS,
+    //  products: the ids, the field table's rows (registry_product_table),
+    //  the status
     P_ID,
     P_INSTITUTION,
-    P_NAME,
-    P_TYPE,
-    P_MIN_AMOUNT,
-    P_MAX_AMOUNT,
-    P_MIN_TERM,
-    P_MAX_TERM,
-    P_RATE,
-    P_COLLATERAL,
-    P_STAGES,
-    P_QUALS,
-    P_ANY_QUALS,
-    P_MIN_GRADE,
-    P_REGIONS,
-    P_VALID_FROM,
-    P_VALID_TO,
-    P_DESCRIPTION,
-    P_STATUS,
+    P_ATTR,
+    P_STATUS = P_ATTR + REGISTRY_PRODUCT_ATTRS,
     S_COLUMNS  //  number of column ids
 } registry_csv_col_t;
 
@@ -100,6 +82,10 @@ typedef struct {
 
 //  Most columns a header may have, and fields a row may have.
 #define MAX_COLUMNS 64
+
+//  Most items of a list cell of an institution or product (regions, enum
+//  values).
+#define REGISTRY_CSV_MAX_LIST REGISTRY_PRODUCT_MAX_REGIONS
 
 //  Names people write for enum values, beside the stored names.
 typedef struct {
@@ -122,11 +108,7 @@ typedef struct {
     char region [8];
     char founded_on [11];
     char closed_on [11];
-    char sponsor [REGISTRY_USCC_SIZE + 1];
-    char uscc [REGISTRY_USCC_SIZE + 1];
     char tax_grade [2];
-    char valid_from [11];
-    char valid_to [11];
     char expires [REGISTRY_CSV_MAX_QUALS][11];
     Kj__Enterprise enterprise;
     Kj__CreditFlags credit;
@@ -139,11 +121,11 @@ typedef struct {
     char *not_reported [REGISTRY_FIGURES];  //  figures' empty cells
     Kj__Institution institution;
     Kj__Product product;
-    char *regions [REGISTRY_PRODUCT_MAX_REGIONS];
-    Kj__Collateral collateral [REGISTRY_PRODUCT_MAX_REGIONS];
-    Kj__Stage stages [REGISTRY_PRODUCT_MAX_REGIONS];
-    Kj__QualificationKind all_quals [REGISTRY_PRODUCT_MAX_REGIONS];
-    Kj__QualificationKind any_quals [REGISTRY_PRODUCT_MAX_REGIONS];
+    //  Per row of an institution's or product's field table: a code or
+    //  date, a list of enum values, a list of region tokens
+    char text [REGISTRY_PRODUCT_ATTRS][REGISTRY_USCC_SIZE + 1];
+    int values [REGISTRY_PRODUCT_ATTRS][REGISTRY_CSV_MAX_LIST];
+    char *items [REGISTRY_PRODUCT_ATTRS][REGISTRY_CSV_MAX_LIST];
 } registry_csv_storage_t;
 
 struct _registry_csv_t {
@@ -276,11 +258,21 @@ bool
 void
     registry_csv_product_row (registry_csv_t *self);
 
-//  A list of region tokens; -1 if reported. Empty is reported when
-//  required.
+//  A list of region tokens into tokens (REGISTRY_CSV_MAX_LIST); -1 if
+//  reported. Empty is reported when required.
 int
     registry_csv_region_list (registry_csv_t *self, registry_csv_col_t id,
-                              bool required);
+                              bool required, char **tokens);
+
+//  The columns' enum of a proto enum (its aliases), or NULL.
+const registry_csv_enum_t *
+    registry_csv_enum_of (const ProtobufCEnumDescriptor *descriptor);
+
+//  The field table of an institution's or product's row, with its number
+//  of rows and the id of its first column; NULL for other kinds.
+const registry_attr_t *
+    registry_csv_attrs_of (registry_csv_kind_t kind, size_t *rows,
+                           registry_csv_col_t *first);
 
 void
     registry_csv_table_of (registry_csv_kind_t kind,

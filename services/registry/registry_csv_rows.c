@@ -365,25 +365,144 @@ registry_csv_figures_row (registry_csv_t *self)
     }
 }
 
+//  --------------------------------------------------------------------------
+//  Institutions and products: a cell per row of the entity's field table
+//  (registry_check.h), read by the row's kind
+
+//  A number of a row: MONEY in fen, COUNT and BP up to the row's max; a
+//  required one above 0
+static int64_t
+s_attr_number (registry_csv_t *self, const registry_attr_t *a,
+               registry_csv_col_t id)
+{
+    int64_t value = 0;
+    if (a->required && !registry_csv_given (self, id))
+        registry_csv_error (self, a->path, "",
+                            "required, and empty: the %s, in %s",
+                            registry_check_attr_label (a),
+                            a->kind == REGISTRY_ATTR_MONEY ? _ ("fen")
+                            : a->unit                      ? _ (a->unit)
+                                                           : "");
+    else
+        registry_csv_int (self, id, a->required ? 1 : 0,
+                          a->kind == REGISTRY_ATTR_MONEY ? INT64_MAX : a->max,
+                          0, &value);
+    return value;
+}
+
+//  A credit grade, in capitals; "" when none. Its cell is made capitals.
+static const char *
+s_attr_grade (registry_csv_t *self, const registry_attr_t *a,
+              registry_csv_col_t id)
+{
+    char *grade = (char *) registry_csv_cell (self, id);
+    if (!grade || !*grade)
+        return "";
+    for (char *c = grade; *c; c++)
+        *c = (char) toupper ((unsigned char) *c);
+    if (registry_product_grade (grade) >= 0)
+        return grade;
+    registry_csv_error (self, a->path, grade,
+                        "'%s' is not a grade; one of "
+                        "AAA, AA, A, B, C, or empty for none",
+                        grade);
+    return "";
+}
+
+//  Row r of the table, from its column id, into its field of message.
+static void
+s_attr (registry_csv_t *self, const registry_attr_t *a, size_t r,
+        registry_csv_col_t id, ProtobufCMessage *message)
+{
+    registry_csv_storage_t *s = &self->row;
+    size_t *count;
+    char *at = registry_check_attr_at (a, message, &count);
+    const registry_csv_enum_t *e = a->type ? registry_csv_enum_of (a->type)
+                                           : NULL;
+    kj_date_t date;
+    int n;
+    switch (a->kind) {
+        case REGISTRY_ATTR_TEXT:
+            *(const char **) at = registry_csv_text (self, id, (size_t) a->max,
+                                                     a->required);
+            break;
+        case REGISTRY_ATTR_CODE:
+            registry_csv_code (self, id, false, s->text [r]);
+            *(char **) at = s->text [r];
+            break;
+        case REGISTRY_ATTR_ENUM:
+            assert (e);  //  test_registry_attrs holds every row to one
+            n = registry_csv_enum (self, id, e, a->required, 0);
+            *(int *) at = n < 0 ? 0 : n;
+            break;
+        case REGISTRY_ATTR_ENUMS:
+            assert (e);
+            n = registry_csv_enum_list (self, id, e, s->values [r],
+                                        REGISTRY_CSV_MAX_LIST);
+            *(int **) at = s->values [r];
+            *count = n < 0 ? 0 : (size_t) n;
+            break;
+        case REGISTRY_ATTR_REGIONS:
+            n = registry_csv_region_list (self, id, a->required, s->items [r]);
+            *(char ***) at = s->items [r];
+            *count = n < 0 ? 0 : (size_t) n;
+            break;
+        case REGISTRY_ATTR_MONEY:
+            *(int64_t *) at = s_attr_number (self, a, id);
+            break;
+        case REGISTRY_ATTR_COUNT:
+        case REGISTRY_ATTR_BP:
+            *(int32_t *) at = (int32_t) s_attr_number (self, a, id);
+            break;
+        case REGISTRY_ATTR_DATE:
+            registry_csv_date (self, id, false, s->text [r], &date);
+            if (a->today && !registry_csv_given (self, id))
+                kj_check_date_format (self->options.today, s->text [r]);
+            *(char **) at = s->text [r];
+            break;
+        case REGISTRY_ATTR_GRADE:
+            *(const char **) at = s_attr_grade (self, a, id);
+            break;
+    }
+}
+
+//  An institution's or a product's row: its ids, its table's cells, then
+//  the registry's check of the whole message (for a product, its terms)
+static void
+s_attrs_row (registry_csv_t *self, ProtobufCMessage *message, char **ids,
+             size_t n_ids)
+{
+    size_t rows;
+    registry_csv_col_t first;
+    const registry_attr_t *table = registry_csv_attrs_of (self->kind, &rows,
+                                                          &first);
+    assert (table);
+    for (size_t i = 0; i < n_ids; i++)
+        ids [i] = (char *)
+            registry_csv_id (self, (registry_csv_col_t) (first - n_ids + i));
+    for (size_t r = 0; r < rows; r++)
+        s_attr (self, &table [r], r, (registry_csv_col_t) (first + r), message);
+    if (self->failed)
+        return;
+    kj_status_t status;
+    const char *entity = self->kind == REGISTRY_CSV_PRODUCTS ? "product"
+                                                             : "institution";
+    int rc = registry_check_attrs (table, rows, message, entity, NULL, 0,
+                                   &status);
+    if (rc == 0 && self->kind == REGISTRY_CSV_PRODUCTS) {
+        registry_product_terms_t terms;
+        registry_product_terms ((const Kj__Product *) message, &terms);
+        rc = registry_product_check_terms (&terms, &status);
+    }
+    registry_csv_check_status (self, rc, &status);
+}
+
 void
 registry_csv_institution_row (registry_csv_t *self)
 {
-    registry_csv_storage_t *r = &self->row;
-    Kj__Institution *i = &r->institution;
+    Kj__Institution *i = &self->row.institution;
     kj__institution__init (i);
-    i->id = (char *) registry_csv_id (self, I_ID);
-    i->name = (char *) registry_csv_text (self, I_NAME, 200, true);
-    int type = registry_csv_enum (self, I_TYPE, &registry_csv_enum_institution,
-                                  true, 0);
-    i->type = type < 0 ? 0 : (Kj__InstitutionType) type;
-    registry_csv_code (self, I_USCC, false, r->uscc);
-    i->uscc = r->uscc;
-    int count = registry_csv_region_list (self, I_REGIONS, true);
-    i->regions = r->regions;
-    i->n_regions = count < 0 ? 0 : (size_t) count;
-    i->contact = (char *) registry_csv_text (self, I_CONTACT, 200, false);
-    registry_csv_code (self, I_SPONSOR, false, r->sponsor);
-    i->sponsor_code = r->sponsor;
+    s_attrs_row (self, &i->base, &i->id, 1);
     if (!self->failed && self->row_fn) {
         registry_csv_row_t row = { .kind = REGISTRY_CSV_INSTITUTIONS,
                                    .line = self->row_line,
@@ -395,88 +514,12 @@ registry_csv_institution_row (registry_csv_t *self)
 void
 registry_csv_product_row (registry_csv_t *self)
 {
-    registry_csv_storage_t *r = &self->row;
-    Kj__Product *p = &r->product;
+    Kj__Product *p = &self->row.product;
     kj__product__init (p);
-    p->id = (char *) registry_csv_id (self, P_ID);
-    p->institution_id = (char *) registry_csv_id (self, P_INSTITUTION);
-    p->name = (char *) registry_csv_text (self, P_NAME, 200, true);
-    int type = registry_csv_enum (self, P_TYPE, &registry_csv_enum_product,
-                                  true, 0);
-    p->type = type < 0 ? 0 : (Kj__ProductType) type;
-    int64_t value;
-    registry_csv_int (self, P_MIN_AMOUNT, 0, INT64_MAX, 0, &p->min_amount_fen);
-    if (!registry_csv_given (self, P_MAX_AMOUNT))
-        registry_csv_error (self, "max_amount_fen", "",
-                            "required, and empty: the "
-                            "largest amount, in fen");
-    else
-        registry_csv_int (self, P_MAX_AMOUNT, 1, INT64_MAX, 0,
-                          &p->max_amount_fen);
-    registry_csv_int (self, P_MIN_TERM, 0, 600, 0, &value);
-    p->min_term_months = (int32_t) value;
-    if (!registry_csv_given (self, P_MAX_TERM))
-        registry_csv_error (self, "max_term_months", "",
-                            "required, and empty: the "
-                            "longest term, in months");
-    else if (registry_csv_int (self, P_MAX_TERM, 1, 600, 0, &value))
-        p->max_term_months = (int32_t) value;
-    registry_csv_int (self, P_RATE, 0, 10000, 0, &value);
-    p->rate_bp = (int32_t) value;
-    int count = registry_csv_enum_list (self, P_COLLATERAL,
-                                        &registry_csv_enum_collateral,
-                                        (int *) r->collateral, 8);
-    p->collateral = r->collateral;
-    p->n_collateral = count < 0 ? 0 : (size_t) count;
-    count = registry_csv_enum_list (self, P_STAGES, &registry_csv_enum_stage,
-                                    (int *) r->stages, 4);
-    p->stages = r->stages;
-    p->n_stages = count < 0 ? 0 : (size_t) count;
-    count = registry_csv_enum_list (self, P_QUALS, &registry_csv_enum_qual,
-                                    (int *) r->all_quals,
-                                    REGISTRY_CSV_MAX_QUALS);
-    p->qualifications = r->all_quals;
-    p->n_qualifications = count < 0 ? 0 : (size_t) count;
-    count = registry_csv_enum_list (self, P_ANY_QUALS, &registry_csv_enum_qual,
-                                    (int *) r->any_quals,
-                                    REGISTRY_CSV_MAX_QUALS);
-    p->any_qualifications = r->any_quals;
-    p->n_any_qualifications = count < 0 ? 0 : (size_t) count;
-    const char *grade = registry_csv_cell (self, P_MIN_GRADE);
-    p->min_grade = "";
-    if (grade && *grade) {
-        for (char *c = (char *) grade; *c; c++)
-            *c = (char) toupper ((unsigned char) *c);
-        if (registry_product_grade (grade) < 0)
-            registry_csv_error (self, "min_grade", grade,
-                                "'%s' is not a grade; one of "
-                                "AAA, AA, A, B, C, or empty for none",
-                                grade);
-        else
-            p->min_grade = (char *) grade;
-    }
-    count = registry_csv_region_list (self, P_REGIONS, true);
-    p->regions = r->regions;
-    p->n_regions = count < 0 ? 0 : (size_t) count;
-    kj_date_t from, to;
-    registry_csv_date (self, P_VALID_FROM, false, r->valid_from, &from);
-    if (!r->valid_from [0] && !registry_csv_given (self, P_VALID_FROM))
-        kj_check_date_format (self->options.today, r->valid_from);
-    p->valid_from = r->valid_from;
-    registry_csv_date (self, P_VALID_TO, false, r->valid_to, &to);
-    p->valid_to = r->valid_to;
-    p->description = (char *) registry_csv_text (self, P_DESCRIPTION, 2000,
-                                                 false);
-    if (!self->failed) {
-        kj_status_t status;
-        registry_product_terms_t terms;
-        int rc = registry_product_check (p, NULL, 0, &status);
-        if (rc == 0) {
-            registry_product_terms (p, &terms);
-            rc = registry_product_check_terms (&terms, &status);
-        }
-        registry_csv_check_status (self, rc, &status);
-    }
+    char *ids [2];
+    s_attrs_row (self, &p->base, ids, 2);
+    p->id = ids [0];
+    p->institution_id = ids [1];
     if (!self->failed && self->row_fn) {
         registry_csv_row_t row = { .kind = REGISTRY_CSV_PRODUCTS,
                                    .line = self->row_line,

@@ -92,19 +92,18 @@ s_region (registry_server_t *self, const char *code, const char *asked,
 
 //  --------------------------------------------------------------------------
 //  Checks that need today: nothing founded, figured or qualified in the
-//  future, no qualification that has already expired.
+//  future, no qualification that has already expired. The dates are those
+//  the check read (registry_check_enterprise_dated): a founding date the
+//  request does not give is not checked again.
 
 static int
-s_check_today (const Kj__Enterprise *e, bool all, kj_date_t today,
-               kj_status_t *status)
+s_check_today (const Kj__Enterprise *e, const registry_check_dates_t *dates,
+               bool all, kj_date_t today, kj_status_t *status)
 {
-    kj_date_t date;
     char now [11];
     kj_check_date_format (today, now);
-    if (e->founded_on && *e->founded_on
-        && kj_check_date (e->founded_on, "enterprise.founded_on", &date, status)
-               == 0
-        && kj_check_date_compare (date, today) > 0)
+    if (dates->founded_on.year
+        && kj_check_date_compare (dates->founded_on, today) > 0)
         return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
                               "enterprise.founded_on",
                               "enterprise.founded_on: "
@@ -121,10 +120,7 @@ s_check_today (const Kj__Enterprise *e, bool all, kj_date_t today,
                                   field, e->figures [i]->year, now);
         }
     for (size_t i = 0; i < e->n_qualifications; i++)
-        if (kj_check_date (e->qualifications [i]->expires_on, "x", &date,
-                           status)
-                == 0
-            && kj_check_date_compare (date, today) < 0) {
+        if (kj_check_date_compare (dates->expires_on [i], today) < 0) {
             char field [64];
             snprintf (field, sizeof field,
                       "enterprise.qualifications[%zu].expires_on", i);
@@ -198,7 +194,8 @@ registry_server_register (kj_call_t *call, const ProtobufCMessage *input,
         return -1;
     kj_status_t status;
     char region [8];
-    if (registry_check_enterprise (&e, NULL, 0, &status)
+    registry_check_dates_t dates;
+    if (registry_check_enterprise_dated (&e, NULL, 0, &dates, &status)
         || s_region (self, code, e.region, "enterprise.region", region,
                      &status))
         return kj_call_fail_status (call, &status);
@@ -210,7 +207,7 @@ registry_server_register (kj_call_t *call, const ProtobufCMessage *input,
     kj_date_t today;
     if (registry_store_today (db, &today) < 0)
         return registry_server_db_failed (call);
-    if (s_check_today (&e, true, today, &status))
+    if (s_check_today (&e, &dates, true, today, &status))
         return kj_call_fail_status (call, &status);
 
     const char *who = registry_server_who (call);
@@ -399,7 +396,8 @@ registry_server_update (kj_call_t *call, const ProtobufCMessage *input,
     if (kj_check_masked (mask, n_mask, "chain_links")
         && s_normalize_links (call, &asked))
         return -1;
-    if (registry_check_enterprise (&asked, mask, n_mask, &status))
+    registry_check_dates_t dates;
+    if (registry_check_enterprise_dated (&asked, mask, n_mask, &dates, &status))
         return kj_call_fail_status (call, &status);
 
     ProtobufCAllocator mem;
@@ -433,7 +431,7 @@ registry_server_update (kj_call_t *call, const ProtobufCMessage *input,
     kj_date_t today;
     if (registry_store_today (db, &today) < 0)
         return registry_server_db_failed (call);
-    if (s_check_today (e, false, today, &status))
+    if (s_check_today (e, &dates, false, today, &status))
         return kj_call_fail_status (call, &status);
     if (registry_store_enterprise_save (db, e) != 1
         || (MASKED ("awards")

@@ -2,8 +2,8 @@
     test_registry_attrs - the institution's and the product's field tables
     (registry_check.h) agree with the proto descriptors, the update masks
     and the CSV columns: each row names a field of its message of the kind
-    it says, its mask is one the update takes, its Chinese header is the
-    CSV's; a value of each row goes through the check and out as JSON under
+    it says, its mask is one the update takes, its headers are the CSV's
+    columns, in order, required as the row is; a value of each row goes through the check and out as JSON under
     its path, and a wrong one is refused naming that path
     =========================================================================
 */
@@ -98,6 +98,13 @@ test_rows_name_fields (void **state)
                     assert_true (a->max > 0);
                     break;
             }
+            //  What people read of a count says what it counts; a list
+            //  of an enum has its CSV names and aliases
+            if (a->kind == REGISTRY_ATTR_COUNT)
+                assert_non_null (a->unit);
+            if (a->type)
+                assert_non_null (registry_csv_enum_of (a->type));
+            assert_true (!a->today || a->kind == REGISTRY_ATTR_DATE);
             bool listed = false;
             for (size_t m = 0; e->masks [m]; m++)
                 listed |= streq (e->masks [m], a->mask);
@@ -139,7 +146,15 @@ test_rows_are_csv_columns (void **state)
                 fail_msg ("%s: no CSV column %s", e->entity, e->table [r].path);
             assert_string_equal (column->zh, e->table [r].csv_zh);
             assert_false (column->computed);
+            //  A row that must be given is a column a file must have
+            assert_int_equal (column->required, e->table [r].required);
         }
+        //  The columns: the ids, the rows in order, the status
+        size_t ids = size - e->rows - 1;
+        for (size_t r = 0; r < e->rows; r++)
+            assert_string_equal (table [ids + r].name, e->table [r].path);
+        assert_string_equal (table [size - 1].name, "status");
+        assert_true (table [size - 1].computed);
     }
 }
 

@@ -365,6 +365,49 @@ test_qualification (void **state)
 }
 
 //  --------------------------------------------------------------------------
+//  The dates the check read, given back so that no one parses them again:
+//  the founding date when the mask names it, each qualification's expiry
+
+static void
+test_enterprise_dates (void **state)
+{
+    kj_status_t status;
+    registry_check_dates_t dates;
+    Kj__Enterprise e = KJ__ENTERPRISE__INIT;
+    Kj__Qualification q [2] = { KJ__QUALIFICATION__INIT,
+                                KJ__QUALIFICATION__INIT };
+    Kj__Qualification *quals [] = { &q [0], &q [1] };
+    q [0].kind = KJ__QUALIFICATION_KIND__QUAL_HIGH_TECH;
+    q [0].expires_on = "2027-10-31";
+    q [1].kind = KJ__QUALIFICATION_KIND__QUAL_SRDI;
+    q [1].expires_on = "2026-02-28";
+    e.name = "x";
+    e.founded_on = "2018-03-15";
+    e.qualifications = quals;
+    e.n_qualifications = 2;
+    assert_int_equal (registry_check_enterprise_dated (&e, NULL, 0, &dates,
+                                                       &status),
+                      0);
+    assert_int_equal (dates.founded_on.year, 2018);
+    assert_int_equal (dates.founded_on.month, 3);
+    assert_int_equal (dates.founded_on.day, 15);
+    assert_int_equal (dates.expires_on [0].year, 2027);
+    assert_int_equal (dates.expires_on [0].day, 31);
+    assert_int_equal (dates.expires_on [1].month, 2);
+    //  Not named by the mask, or not given: year 0
+    char *mask [] = { "industry" };
+    assert_int_equal (registry_check_enterprise_dated (&e, mask, 1, &dates,
+                                                       &status),
+                      0);
+    assert_int_equal (dates.founded_on.year, 0);
+    e.founded_on = "";
+    assert_int_equal (registry_check_enterprise_dated (&e, NULL, 0, &dates,
+                                                       &status),
+                      0);
+    assert_int_equal (dates.founded_on.year, 0);
+}
+
+//  --------------------------------------------------------------------------
 //  A whole enterprise, and the lists by item
 
 static void
@@ -511,6 +554,7 @@ main (void)
         cmocka_unit_test (test_figures_list_twice),
         cmocka_unit_test (test_qualification),
         cmocka_unit_test (test_enterprise),
+        cmocka_unit_test (test_enterprise_dates),
         cmocka_unit_test (test_enterprise_lists),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

@@ -2,7 +2,8 @@
     test_registry_csv - the CSV files of the bulk import: headers, rows of
     every kind, every problem of a row with its line and column, quoting,
     line numbers across quoted newlines, formatting
-    that reads back to the same message
+    that reads back to the same message, and the institution and product
+    files byte for byte as before their field tables drove them
     =========================================================================
 */
 
@@ -27,6 +28,7 @@ typedef struct {
     registry_csv_buf_t errors;
     int n_rows, n_errors;
     registry_csv_t *layout;
+    bool together;  //  problems into rows, in the file's order
 } s_result_t;
 
 static void
@@ -47,15 +49,17 @@ s_on_error (const registry_csv_error_t *error, void *arg)
     char line [1024];
     snprintf (line, sizeof line, "%u|%s|%s|%s\n", error->line, error->field,
               error->reason, error->value ? error->value : "");
-    registry_csv_buf_append (&result->errors, line, strlen (line));
+    registry_csv_buf_append (result->together ? &result->rows : &result->errors,
+                             line, strlen (line));
     result->n_errors++;
 }
 
-//  Parse text (header line, then rows from line 2) of kind.
+//  Parse text (header line, then rows from line 2) of kind; together:
+//  the problems among the rows.
 static s_result_t
-s_parse (registry_csv_kind_t kind, const char *text)
+s_parse_as (registry_csv_kind_t kind, const char *text, bool together)
 {
-    s_result_t result = { .n_rows = 0 };
+    s_result_t result = { .together = together };
     const char *newline = strchr (text, '\n');
     assert_non_null (newline);
     kj_status_t status;
@@ -69,6 +73,12 @@ s_parse (registry_csv_kind_t kind, const char *text)
     registry_csv_parse (csv, newline + 1, strlen (newline + 1), 2, s_on_row,
                         s_on_error, &result);
     return result;
+}
+
+static s_result_t
+s_parse (registry_csv_kind_t kind, const char *text)
+{
+    return s_parse_as (kind, text, false);
 }
 
 static void
@@ -427,6 +437,19 @@ test_product_rows (void **state)
 //  --------------------------------------------------------------------------
 //  Formatting reads back the same, for every kind the demo makes
 
+//  The demo of seed 7, 500 enterprises.
+static registry_demo_t *
+s_demo (void)
+{
+    registry_demo_config_t config = { .seed = 7,
+                                      .enterprises = 500,
+                                      .today = { 2026, 5, 10 } };
+    kj_status_t status;
+    registry_demo_t *demo = registry_demo_new (&config, &status);
+    assert_non_null (demo);
+    return demo;
+}
+
 static void
 s_collect (const registry_csv_row_t *row, void *arg)
 {
@@ -437,12 +460,7 @@ s_collect (const registry_csv_row_t *row, void *arg)
 static void
 test_format_reads_back_the_same (void **state)
 {
-    registry_demo_config_t config = { .seed = 7,
-                                      .enterprises = 500,
-                                      .today = { 2026, 5, 10 } };
-    kj_status_t status;
-    registry_demo_t *demo = registry_demo_new (&config, &status);
-    assert_non_null (demo);
+    registry_demo_t *demo = s_demo ();
     registry_csv_buf_t files [5] = { { 0 } };
     for (int kind = 1; kind <= 4; kind++)
         registry_csv_header ((registry_csv_kind_t) kind, &files [kind]);
@@ -472,6 +490,116 @@ test_format_reads_back_the_same (void **state)
         registry_csv_buf_free (&files [kind]);
     }
     registry_demo_destroy (&demo);
+}
+
+//  --------------------------------------------------------------------------
+//  The institution and product files, byte for byte as the registry wrote
+//  and read them before the field tables drove them: the files in
+//  tests/unit/registry/golden/ were made by the per-column code (commit
+//  170eeb8), the demo's institutions and products exported, and two files
+//  with a problem in every column with the rows and the problems read from
+//  them. Run from the repository's root (tests/run.sh does).
+
+#define S_GOLDEN "tests/unit/registry/golden/"
+
+//  The whole of a golden file, NUL-ended; fails the test if missing.
+static char *
+s_read (const char *name)
+{
+    char path [256];
+    snprintf (path, sizeof path, S_GOLDEN "%s", name);
+    FILE *file = fopen (path, "rb");
+    if (!file)
+        fail_msg ("%s: missing (run from the repository's root)", path);
+    fseek (file, 0, SEEK_END);
+    long size = ftell (file);
+    fseek (file, 0, SEEK_SET);
+    char *data = (char *) malloc ((size_t) size + 1);
+    assert_non_null (data);
+    assert_int_equal (fread (data, 1, (size_t) size, file), (size_t) size);
+    data [size] = 0;
+    fclose (file);
+    return data;
+}
+
+//  --------------------------------------------------------------------------
+//  The demo's institutions and products, exported: the same file; read
+//  back and written again: the same rows
+
+static void
+s_assert_export (registry_csv_kind_t kind, const char *name)
+{
+    registry_demo_t *demo = s_demo ();
+    registry_csv_buf_t files [5] = { { 0 } };
+    registry_csv_header (kind, &files [kind]);
+    registry_demo_institutions (demo, s_collect, files);
+    registry_demo_products (demo, s_collect, files);
+    registry_demo_destroy (&demo);
+    registry_csv_buf_t file = files [kind];
+    registry_csv_buf_free (
+        &files [REGISTRY_CSV_INSTITUTIONS + REGISTRY_CSV_PRODUCTS - kind]);
+    char *golden = s_read (name);
+    assert_string_equal (file.data, golden);
+
+    s_result_t again = s_parse (kind, golden);
+    assert_int_equal (again.n_errors, 0);
+    //  Without the line prefixes, the golden file's rows
+    registry_csv_buf_t rows = { 0 };
+    registry_csv_buf_append (&rows, "", 0);
+    for (const char *at = again.rows.data; *at;) {
+        const char *colon = strchr (at, ':');
+        assert_non_null (colon);
+        const char *end = strchr (colon, '\n');
+        registry_csv_buf_append (&rows, colon + 1, (size_t) (end - colon));
+        at = end + 1;
+    }
+    assert_string_equal (rows.data, strchr (golden, '\n') + 1);
+    registry_csv_buf_free (&rows);
+    s_free (&again);
+    registry_csv_buf_free (&file);
+    free (golden);
+}
+
+static void
+test_institutions_exported_as_before (void **state)
+{
+    s_assert_export (REGISTRY_CSV_INSTITUTIONS, "institutions.csv");
+}
+
+static void
+test_products_exported_as_before (void **state)
+{
+    s_assert_export (REGISTRY_CSV_PRODUCTS, "products.csv");
+}
+
+//  --------------------------------------------------------------------------
+//  Files with a problem in every column (Chinese headers): the same rows
+//  and the same problems, in the same words
+
+static void
+s_assert_read (registry_csv_kind_t kind, const char *name, const char *expect)
+{
+    char *text = s_read (name);
+    s_result_t out = s_parse_as (kind, text, true);
+    char *golden = s_read (expect);
+    assert_string_equal (out.rows.data, golden);
+    s_free (&out);
+    free (golden);
+    free (text);
+}
+
+static void
+test_institution_problems_as_before (void **state)
+{
+    s_assert_read (REGISTRY_CSV_INSTITUTIONS, "institutions_bad.csv",
+                   "institutions_bad.out");
+}
+
+static void
+test_product_problems_as_before (void **state)
+{
+    s_assert_read (REGISTRY_CSV_PRODUCTS, "products_bad.csv",
+                   "products_bad.out");
 }
 
 static void
@@ -537,6 +665,10 @@ main (void)
         cmocka_unit_test (test_institution_rows),
         cmocka_unit_test (test_product_rows),
         cmocka_unit_test (test_format_reads_back_the_same),
+        cmocka_unit_test (test_institutions_exported_as_before),
+        cmocka_unit_test (test_products_exported_as_before),
+        cmocka_unit_test (test_institution_problems_as_before),
+        cmocka_unit_test (test_product_problems_as_before),
         cmocka_unit_test (test_format_quotes_what_needs_it),
         cmocka_unit_test (test_region_and_kind_names),
     };
