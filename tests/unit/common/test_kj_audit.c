@@ -162,9 +162,11 @@ test_chain_verifies_and_names_an_edited_row (void **state)
 }
 
 //  The trail's functions as session 23 made them: content with SET
-//  search_path (not inlinable) and a seal that INSERTs row by row. %1$s
-//  is the trail's schema.
+//  search_path (not inlinable) and a seal that INSERTs row by row, and
+//  looks back over the whole window each time. %1$s is the trail's
+//  schema.
 static const char *s_old_functions =
+    "DROP FUNCTION IF EXISTS %1$s.seal (integer, boolean);"
     "CREATE OR REPLACE FUNCTION %1$s.content (r %1$s.trail) RETURNS bytea"
     "  LANGUAGE sql IMMUTABLE SET search_path = pg_catalog AS $f$"
     "  SELECT convert_to (jsonb_build_array (r.id,"
@@ -296,6 +298,60 @@ test_old_chain_verifies_after_upgrade (void **state)
     kj_db_destroy (&db);
 }
 
+//  A row that commits after a seal chained rows with higher ids (its
+//  transaction took its id first) is chained by a later seal of the job
+//  that looks back, after them; a seal with nothing new chains nothing
+static void
+test_late_row_is_chained_by_the_next_seal (void **state)
+{
+    kj_db_t *db = kj_db_new (s_dsn, "aud_late", 0);
+    kj_db_t *slow = kj_db_new (s_dsn, "aud_late", 0);
+    assert_non_null (db);
+    assert_non_null (slow);
+    assert_int_equal (kj_db_migrate (db, NULL), 0);
+    kj_audit_t *audit = kj_audit_new ("aud_late");
+    assert_int_equal (kj_audit_install (audit, db, NULL), 0);
+    s_write (audit, db, "before", 0);
+    assert_int_equal (kj_audit_seal (audit, db), 1);
+    //  The slow writer takes its id, then others commit theirs
+    assert_int_equal (kj_db_begin (slow), 0);
+    s_write (audit, slow, "late", 0);
+    PGresult *res = kj_db_exec (slow, "SELECT 1", 0, NULL);  //  sends it
+    assert_non_null (res);
+    PQclear (res);
+    for (int i = 0; i < 3; i++)
+        s_write (audit, db, "after", 0);
+    assert_int_equal (kj_audit_seal (audit, db), 3);
+    assert_int_equal (kj_audit_seal (audit, db), 0);
+    assert_int_equal (kj_db_commit (slow), 0);
+    //  The job's seals look back now and then, not every time (the first
+    //  of the process did): within SEAL_LOOK_BACK (30) seals
+    int seals = 1, chained = 0;
+    while (seals < 30 && (chained = kj_audit_seal (audit, db)) == 0)
+        seals++;
+    assert_int_equal (chained, 1);
+    assert_true (seals > 1);
+    assert_int_equal (kj_audit_seal (audit, db), 0);
+    s_write (audit, db, "last", 0);
+    Kj__AuditVerify v = s_verify (audit, db);
+    assert_true (v.ok);
+    assert_int_equal (v.checked, 6);
+    assert_int_equal (v.pending, 0);
+    //  The late row took the place after the three, the last one after it
+    res = kj_db_exec (db,
+                      "SELECT string_agg (t.object, ',' ORDER BY k.seq) "
+                      "FROM aud_late_audit.chain k JOIN aud_late_audit.trail "
+                      "t USING (id)",
+                      0, NULL);
+    assert_non_null (res);
+    assert_string_equal (PQgetvalue (res, 0, 0),
+                         "before,after,after,after,late,last");
+    PQclear (res);
+    kj_audit_destroy (&audit);
+    kj_db_destroy (&slow);
+    kj_db_destroy (&db);
+}
+
 //  X7: the service's role, as kj_service bootstraps it with db/admin_dsn
 static void
 test_service_role_may_not_change_its_trail (void **state)
@@ -358,6 +414,7 @@ main (void)
         cmocka_unit_test (test_chain_verifies_and_names_an_edited_row),
         cmocka_unit_test (test_service_role_may_not_change_its_trail),
         cmocka_unit_test (test_old_chain_verifies_after_upgrade),
+        cmocka_unit_test (test_late_row_is_chained_by_the_next_seal),
     };
     int rc = cmocka_run_group_tests (tests, NULL, NULL);
     free (s_dsn);
