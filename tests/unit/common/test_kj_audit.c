@@ -302,7 +302,7 @@ test_old_chain_verifies_after_upgrade (void **state)
 //  transaction took its id first) is chained by a later seal of the job
 //  that looks back, after them; a seal with nothing new chains nothing
 static void
-test_late_row_is_chained_by_the_next_seal (void **state)
+test_late_row_is_chained_by_a_look_back (void **state)
 {
     kj_db_t *db = kj_db_new (s_dsn, "aud_late", 0);
     kj_db_t *slow = kj_db_new (s_dsn, "aud_late", 0);
@@ -414,7 +414,7 @@ main (void)
         cmocka_unit_test (test_chain_verifies_and_names_an_edited_row),
         cmocka_unit_test (test_service_role_may_not_change_its_trail),
         cmocka_unit_test (test_old_chain_verifies_after_upgrade),
-        cmocka_unit_test (test_late_row_is_chained_by_the_next_seal),
+        cmocka_unit_test (test_late_row_is_chained_by_a_look_back),
     };
     int rc = cmocka_run_group_tests (tests, NULL, NULL);
     free (s_dsn);
