@@ -2,7 +2,8 @@
     kj_worker_write - a KJ_WRITE method's call: one database transaction,
     the idempotency key claimed before the handler and stored with the
     reply, the audit row, COMMIT, and the whole run again when PostgreSQL
-    asks for it
+    asks for it. What these add to every call, and why each statement
+    stays: docs/write-call-cost.md.
 
     Part of kj_worker (kj_worker.h is the interface; kj_worker_private.h
     what its files share).
