@@ -85,7 +85,10 @@ int
     kj_audit_write (kj_audit_t *self, kj_db_t *db, const kj_audit_row_t *row);
 
 //  Chain the rows committed since the last seal (at most 10,000), unless
-//  another connection is sealing. With anchoring on (kj_audit_set_
+//  another connection is sealing. Rows that committed after a seal had
+//  chained higher ids are looked for by the first seal of the process and
+//  every 30th (and by kj_audit_verify's), since that look costs the size
+//  of a window of 100,000 ids. With anchoring on (kj_audit_set_
 //  anchoring), the same transaction puts the new head in the service's
 //  outbox as the event `audit.sealed` (an AuditSealed, key: the trail's
 //  schema), which anchors it in the event log. Outside a transaction. The

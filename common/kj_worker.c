@@ -14,232 +14,19 @@
     requests, and this worker answers them the same way, every reply of
     one message in one frame; HEARTBEAT, DISCONNECT and anything from a
     broker that sends MDP stay as above.
+
+    This file is the call path: the broker's frames, a request decoded
+    and dispatched, the reply sent. A call's memory and what a handler
+    reads of it are in kj_call.c; a KJ_WRITE method's transaction and
+    idempotency in kj_worker_write.c.
     =========================================================================
 */
 
 #include "kejin.h"
-#include <stdatomic.h>
+#include "kj_worker_private.h"
 
 #define FLUSH_REPLIES 16   //  KJW01 replies sent together, at most
 #define FLUSH_US      250  //  time a gathered reply waits, at most
-
-//  Per-call memory: a list of blocks freed after the reply is sent.
-typedef struct _block_t {
-    struct _block_t *next;
-    size_t used, size;
-    max_align_t data [];
-} block_t;
-
-struct _kj_call_t {
-    kj_worker_t *worker;
-    const Kj__RequestHeader *header;
-    kj_status_t status;
-    block_t *blocks;
-    void *note;                     //  the hooks' (kj_call_set_note)
-    const ProtobufCMessage *reply;  //  the handler's, once it succeeded
-};
-
-struct _kj_worker_t {
-    kj_worker_config_t config;  //  copy; strings owned by the caller
-    kj_handler_fn **handlers;   //  by method index of the descriptor
-    int *flags;                 //  by method index
-    zsock_t *sock;              //  DEALER to the broker, or NULL
-    int64_t heartbeat_at;       //  when we next send a heartbeat
-    int64_t expiry_at;          //  when we take the broker for dead
-    int64_t reconnect_at;       //  when to reconnect, if sock is NULL
-    atomic_bool stop;           //  set by kj_worker_stop, from any thread
-    uint64_t served;
-    int64_t started_us;  //  mono clock at kj_worker_new, for Health
-    char instance [64];
-    block_t *spare;      //  a first block kept between calls
-    zchunk_t *batch;     //  KJW01 replies gathered
-    bool batching;       //  replies go into batch (else: MDP REPLY)
-    int64_t batch_from;  //  when the first of them was gathered
-};
-
-//  --------------------------------------------------------------------------
-//  Call memory
-
-void *
-kj_call_alloc (kj_call_t *call, size_t size)
-{
-    size = (size + sizeof (max_align_t) - 1) & ~(sizeof (max_align_t) - 1);
-    block_t *block = call->blocks;
-    if (!block && call->worker->spare && size <= call->worker->spare->size) {
-        block = call->worker->spare;
-        call->worker->spare = NULL;
-        block->used = 0;
-        block->next = NULL;
-        call->blocks = block;
-    }
-    if (!block || block->size - block->used < size) {
-        size_t cap = size > 8000 ? size : 8000;
-        block = (block_t *) malloc (sizeof (block_t) + cap);
-        assert (block);
-        block->size = cap;
-        block->used = 0;
-        block->next = call->blocks;
-        call->blocks = block;
-    }
-    void *ptr = (char *) block->data + block->used;
-    block->used += size;
-    memset (ptr, 0, size);
-    return ptr;
-}
-
-char *
-kj_call_strdup (kj_call_t *call, const char *string)
-{
-    size_t size = strlen (string) + 1;
-    char *copy = (char *) kj_call_alloc (call, size);
-    memcpy (copy, string, size);
-    return copy;
-}
-
-char *
-kj_call_printf (kj_call_t *call, const char *format, ...)
-{
-    va_list args;
-    va_start (args, format);
-    char *text = zsys_vprintf (format, args);
-    va_end (args);
-    char *copy = kj_call_strdup (call, text);
-    free (text);
-    return copy;
-}
-
-void *
-kj_call_message (kj_call_t *call, const ProtobufCMessageDescriptor *type)
-{
-    ProtobufCMessage *message = (ProtobufCMessage *)
-        kj_call_alloc (call, type->sizeof_message);
-    type->message_init (message);
-    return message;
-}
-
-//  Free the call's memory, keeping one standard block for the next call so
-//  that a small request costs no malloc.
-static void
-s_call_reset (kj_call_t *call)
-{
-    while (call->blocks) {
-        block_t *next = call->blocks->next;
-        if (!call->worker->spare && call->blocks->size == 8000)
-            call->worker->spare = call->blocks;
-        else
-            free (call->blocks);
-        call->blocks = next;
-    }
-    call->note = NULL;
-    call->reply = NULL;
-    kj_status_ok (&call->status);
-}
-
-static void *
-s_allocator_alloc (void *data, size_t size)
-{
-    return kj_call_alloc ((kj_call_t *) data, size);
-}
-
-static void
-s_allocator_free (void *data, void *ptr)
-{
-}
-
-void
-kj_call_allocator (kj_call_t *call, ProtobufCAllocator *allocator)
-{
-    allocator->alloc = s_allocator_alloc;
-    allocator->free = s_allocator_free;
-    allocator->allocator_data = call;
-}
-
-void *
-kj_call_state (kj_call_t *call)
-{
-    return call->worker->config.state;
-}
-
-kj_db_t *
-kj_call_db (kj_call_t *call)
-{
-    return call->worker->config.db;
-}
-
-const Kj__RequestHeader *
-kj_call_header (kj_call_t *call)
-{
-    return call->header;
-}
-
-//  --------------------------------------------------------------------------
-//  The caller the broker stamped, or an empty one
-
-const Kj__Caller *
-kj_call_caller (kj_call_t *call)
-{
-    static const Kj__Caller nobody = KJ__CALLER__INIT;
-    return call->header && call->header->caller ? call->header->caller
-                                                : &nobody;
-}
-
-const char *
-kj_call_instance (kj_call_t *call)
-{
-    return call->worker->instance;
-}
-
-const kj_status_t *
-kj_call_status (kj_call_t *call)
-{
-    return &call->status;
-}
-
-void
-kj_call_set_note (kj_call_t *call, void *note)
-{
-    call->note = note;
-}
-
-void *
-kj_call_note (kj_call_t *call)
-{
-    return call->note;
-}
-
-int
-kj_call_fail (kj_call_t *call, int code, const char *field, const char *format,
-              ...)
-{
-    call->status.code = code;
-    kj_strlcpy (call->status.field, field ? field : "",
-                sizeof call->status.field);
-    va_list args;
-    va_start (args, format);
-    vsnprintf (call->status.message, sizeof call->status.message, _ (format),
-               args);
-    va_end (args);
-    kj_utf8_trim (call->status.message);  //  a long message is cut whole
-    return -1;
-}
-
-int
-kj_call_fail_db (kj_call_t *call)
-{
-    kj_db_t *db = call->worker->config.db;
-    return kj_call_fail (call, KJ__CODE__UNAVAILABLE, NULL,
-                         "the service's database failed (%s %s); retry "
-                         "later",
-                         db ? kj_db_sqlstate (db) : "",
-                         db ? kj_db_error (db) : "no connection");
-}
-
-int
-kj_call_fail_status (kj_call_t *call, const kj_status_t *status)
-{
-    call->status = *status;
-    return -1;
-}
 
 //  --------------------------------------------------------------------------
 //  Connection to the broker
@@ -458,93 +245,12 @@ s_reply_status (kj_worker_t *self, zframe_t **address_p, uint64_t request_id,
 }
 
 //  --------------------------------------------------------------------------
-//  Idempotency, inside the transaction of a KJ_WRITE method.
-//
-//  The key is claimed with a transaction-scoped advisory lock, so that a
-//  second request with the same key waits for the first to commit and then
-//  finds its row. Nothing here writes before the handler runs: the
-//  transaction gets its id at the handler's first write (its row lock), and
-//  the relay's (txid, id) order then follows the order in which writers
-//  took that lock. The key's row is written with the reply, at the end.
-//
-//  Returns 1 if the key was seen before (*stored_p is its reply payload,
-//  or the status says why it cannot be used), 0 if this is the first time,
-//  -1 on a database error. hash receives the request's digest.
-
-static int
-s_idempotency_claim (kj_call_t *call, const char *method, zframe_t *payload,
-                     char hash [41], zframe_t **stored_p)
-{
-    kj_db_t *db = call->worker->config.db;
-    const char *key = call->header->idempotency_key;
-    zdigest_t *digest = zdigest_new ();
-    zdigest_update (digest, (byte *) method, strlen (method));
-    if (payload)
-        zdigest_update (digest, zframe_data (payload), zframe_size (payload));
-    kj_strlcpy (hash, zdigest_string (digest), 41);
-    zdigest_destroy (&digest);
-
-    //  BEGIN, the lock and the look-up in one round trip: each its own
-    //  statement, so that the look-up's snapshot follows the lock
-    const char *params [] = { key };
-    if (kj_db_defer (db,
-                     "SELECT pg_advisory_xact_lock (" KJ_LOCK_IDEMPOTENCY
-                     ", hashtext ($1))",
-                     1, params))
-        return -1;
-    PGresult *res = kj_db_exec (
-        db,
-        "SELECT method, encode (request_hash, 'hex'), encode (reply, 'hex') "
-        "FROM kj_idempotency WHERE key = $1",
-        1, params);
-    if (!res)
-        return -1;
-    int seen = PQntuples (res) == 1;
-    if (!seen)
-        ;  //  first time
-    else if (!streq (PQgetvalue (res, 0, 0), method)
-             || strcasecmp (PQgetvalue (res, 0, 1), hash) != 0)
-        kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION, "idempotency_key",
-                      "idempotency key '%s' was already used for another "
-                      "request (%s); use a new key",
-                      key, PQgetvalue (res, 0, 0));
-    else {
-        const char *hex = PQgetvalue (res, 0, 2);
-        size_t size = strlen (hex) / 2;
-        zframe_t *stored = zframe_new (NULL, size);
-        byte *data = zframe_data (stored);
-        for (size_t i = 0; i < size; i++)
-            sscanf (hex + 2 * i, "%2hhx", &data [i]);
-        *stored_p = stored;
-    }
-    PQclear (res);
-    return seen;
-}
-
-static int
-s_idempotency_store (kj_call_t *call, const char *method, const char *hash,
-                     zframe_t *reply)
-{
-    char *hex = zframe_strhex (reply);
-    const char *params [] = { call->header->idempotency_key, method, hash,
-                              hex };
-    //  Goes with COMMIT (kj_db_defer): a failure fails the commit
-    int rc = kj_db_defer (
-        call->worker->config.db,
-        "INSERT INTO kj_idempotency (key, method, request_hash, reply) "
-        "VALUES ($1, $2, decode ($3, 'hex'), decode ($4, 'hex'))",
-        4, params);
-    free (hex);
-    return rc;
-}
-
-//  --------------------------------------------------------------------------
 //  Run the handler once. Returns the packed reply payload, or NULL with
 //  call->status saying why.
 
-static zframe_t *
-s_invoke (kj_call_t *call, const ProtobufCMethodDescriptor *md,
-          kj_handler_fn *handler, const ProtobufCMessage *input)
+zframe_t *
+kj_worker_invoke (kj_call_t *call, const ProtobufCMethodDescriptor *md,
+                  kj_handler_fn *handler, const ProtobufCMessage *input)
 {
     ProtobufCMessage *output = (ProtobufCMessage *)
         kj_call_message (call, md->output);
@@ -560,110 +266,15 @@ s_invoke (kj_call_t *call, const ProtobufCMethodDescriptor *md,
 }
 
 //  Record the call in the daemon's audit trail, if it keeps one: 0 or -1.
-static int
-s_audit (kj_call_t *call, const ProtobufCMethodDescriptor *md,
-         const ProtobufCMessage *input, int code)
+int
+kj_worker_audit (kj_call_t *call, const ProtobufCMethodDescriptor *md,
+                 const ProtobufCMessage *input, int code)
 {
     kj_worker_t *self = call->worker;
     if (!self->config.audit)
         return 0;
     return self->config.audit (self->config.hooks, call, md, input,
                                code == KJ__CODE__OK ? call->reply : NULL, code);
-}
-
-//  Time and round trips of a write's phases (BEGIN and the claim, the
-//  handler, the audit row with the key's row and COMMIT), for the debug
-//  log line worker.write
-typedef struct {
-    int64_t at;
-    uint64_t trips_at;
-    int64_t us [3];
-    int64_t trips [3];
-} s_phases_t;
-
-//  End phase `phase` now (-1: start the first)
-static void
-s_phase (s_phases_t *self, kj_db_t *db, int phase)
-{
-    int64_t now = kj_mono_us ();
-    uint64_t trips = kj_db_round_trips (db);
-    if (phase >= 0) {
-        self->us [phase] = now - self->at;
-        self->trips [phase] = (int64_t) (trips - self->trips_at);
-    }
-    self->at = now;
-    self->trips_at = trips;
-}
-
-//  A write: transaction, idempotency, and a retry of the whole thing when
-//  PostgreSQL asks for one (serialization failure, deadlock, lost
-//  connection).
-
-static zframe_t *
-s_invoke_write (kj_call_t *call, const ProtobufCMethodDescriptor *md,
-                kj_handler_fn *handler, const ProtobufCMessage *input,
-                zframe_t *payload)
-{
-    kj_db_t *db = call->worker->config.db;
-    bool keyed = call->header->idempotency_key
-              && *call->header->idempotency_key;
-    for (int attempt = 1; attempt <= 5; attempt++) {
-        s_call_reset (call);
-        zframe_t *reply = NULL;
-        char hash [41] = "";
-        s_phases_t phases;
-        s_phase (&phases, db, -1);
-        if (kj_db_begin (db) == 0) {
-            int seen = keyed ? s_idempotency_claim (call, md->name, payload,
-                                                    hash, &reply)
-                             : 0;
-            if (seen == 1) {
-                kj_db_rollback (db);
-                if (reply)
-                    kj_debug ("worker.idempotent_replay", "method=%s key=%s",
-                              md->name, call->header->idempotency_key);
-                return reply;  //  the first answer, or the status says why
-            }
-            s_phase (&phases, db, 0);
-            if (seen == 0)
-                reply = s_invoke (call, md, handler, input);
-            s_phase (&phases, db, 1);
-            if (reply && s_audit (call, md, input, KJ__CODE__OK)) {
-                kj_call_fail_db (call);
-                zframe_destroy (&reply);
-            }
-            if (reply
-                && (!keyed
-                    || s_idempotency_store (call, md->name, hash, reply) == 0)
-                && kj_db_commit (db) == 0) {
-                s_phase (&phases, db, 2);
-                kj_debug ("worker.write",
-                          "method=%s claim_us=%" PRId64 " claim_trips=%" PRId64
-                          " handler_us=%" PRId64 " handler_trips=%" PRId64
-                          " commit_us=%" PRId64 " commit_trips=%" PRId64,
-                          md->name, phases.us [0], phases.trips [0],
-                          phases.us [1], phases.trips [1], phases.us [2],
-                          phases.trips [2]);
-                return reply;
-            }
-            if (reply && call->status.code == KJ__CODE__OK)
-                kj_call_fail (call, kj_db_status_code (kj_db_sqlstate (db)),
-                              NULL, "could not commit: %s", kj_db_error (db));
-            zframe_destroy (&reply);
-        }
-        else
-            kj_call_fail (call, KJ__CODE__UNAVAILABLE, NULL,
-                          "database unavailable: %s", kj_db_error (db));
-        kj_db_rollback (db);
-        if (!kj_db_retryable (db))
-            return NULL;
-        kj_info ("worker.retry_transaction",
-                 "method=%s attempt=%d "
-                 "sqlstate=%s",
-                 md->name, attempt, kj_db_sqlstate (db));
-        zclock_sleep (attempt * 20);
-    }
-    return NULL;
 }
 
 //  --------------------------------------------------------------------------
@@ -725,7 +336,7 @@ s_dispatch (kj_worker_t *self, kj_call_t *call, zframe_t *payload, int *index)
             *index = (int) (md - desc->methods);
         kj_call_fail (call, KJ__CODE__PERMISSION_DENIED, "method", "%s",
                       refused);
-        if (s_audit (call, md ? md : &named, NULL, call->status.code))
+        if (kj_worker_audit (call, md ? md : &named, NULL, call->status.code))
             kj_warn ("worker.audit_failed", "method=%s code=%s", header->method,
                      kj_code_name (call->status.code));
         return NULL;
@@ -769,7 +380,7 @@ s_dispatch (kj_worker_t *self, kj_call_t *call, zframe_t *payload, int *index)
         if (call->status.code == KJ__CODE__OK)
             kj_call_fail (call, KJ__CODE__PERMISSION_DENIED, NULL, "%s refused",
                           md->name);
-        if (s_audit (call, md, NULL, call->status.code))
+        if (kj_worker_audit (call, md, NULL, call->status.code))
             kj_warn ("worker.audit_failed", "method=%s code=%s", md->name,
                      kj_code_name (call->status.code));
         return NULL;
@@ -790,13 +401,13 @@ s_dispatch (kj_worker_t *self, kj_call_t *call, zframe_t *payload, int *index)
     zframe_t *reply;
     bool write = self->flags [*index] & KJ_WRITE;
     if (write)
-        reply = s_invoke_write (call, md, self->handlers [*index], input,
-                                payload);
+        reply = kj_worker_invoke_write (call, md, self->handlers [*index],
+                                        input, payload);
     else {
         kj_db_t *db = self->config.db;
         uint64_t trips = db ? kj_db_round_trips (db) : 0;
         int64_t at = kj_mono_us ();
-        reply = s_invoke (call, md, self->handlers [*index], input);
+        reply = kj_worker_invoke (call, md, self->handlers [*index], input);
         kj_debug ("worker.read",
                   "method=%s handler_us=%" PRId64 " handler_trips=%" PRIu64,
                   md->name, kj_mono_us () - at,
@@ -804,7 +415,7 @@ s_dispatch (kj_worker_t *self, kj_call_t *call, zframe_t *payload, int *index)
     }
     //  A failed write is recorded after its rollback, on its own
     if (!reply && (write || s_refused (call->status.code))
-        && s_audit (call, md, input, call->status.code))
+        && kj_worker_audit (call, md, input, call->status.code))
         kj_warn ("worker.audit_failed", "method=%s code=%s", md->name,
                  kj_code_name (call->status.code));
     protobuf_c_message_free_unpacked (input, NULL);
@@ -871,7 +482,7 @@ s_handle_request (kj_worker_t *self, zmsg_t *msg)
                      call.status.message);
         s_reply_status (self, &address, header->request_id, &call.status);
     }
-    s_call_reset (&call);
+    kj_call_reset (&call);
     kj_i18n_restore (previous_locale);
     kj__request_header__free_unpacked (header, NULL);
 done:

@@ -1,0 +1,190 @@
+/*  =========================================================================
+    kj_worker_write - a KJ_WRITE method's call: one database transaction,
+    the idempotency key claimed before the handler and stored with the
+    reply, the audit row, COMMIT, and the whole run again when PostgreSQL
+    asks for it. What these add to every call, and why each statement
+    stays: docs/write-call-cost.md.
+
+    Part of kj_worker (kj_worker.h is the interface; kj_worker_private.h
+    what its files share).
+    =========================================================================
+*/
+
+#include "kejin.h"
+#include "kj_worker_private.h"
+
+//  --------------------------------------------------------------------------
+//  Idempotency, inside the transaction of a KJ_WRITE method.
+//
+//  The key is claimed with a transaction-scoped advisory lock, so that a
+//  second request with the same key waits for the first to commit and then
+//  finds its row. Nothing here writes before the handler runs: the
+//  transaction gets its id at the handler's first write (its row lock), and
+//  the relay's (txid, id) order then follows the order in which writers
+//  took that lock. The key's row is written with the reply, at the end.
+//
+//  Returns 1 if the key was seen before (*stored_p is its reply payload,
+//  or the status says why it cannot be used), 0 if this is the first time,
+//  -1 on a database error. hash receives the request's digest.
+
+static int
+s_idempotency_claim (kj_call_t *call, const char *method, zframe_t *payload,
+                     char hash [41], zframe_t **stored_p)
+{
+    kj_db_t *db = call->worker->config.db;
+    const char *key = call->header->idempotency_key;
+    zdigest_t *digest = zdigest_new ();
+    zdigest_update (digest, (byte *) method, strlen (method));
+    if (payload)
+        zdigest_update (digest, zframe_data (payload), zframe_size (payload));
+    kj_strlcpy (hash, zdigest_string (digest), 41);
+    zdigest_destroy (&digest);
+
+    //  BEGIN, the lock and the look-up in one round trip: each its own
+    //  statement, so that the look-up's snapshot follows the lock
+    const char *params [] = { key };
+    if (kj_db_defer (db,
+                     "SELECT pg_advisory_xact_lock (" KJ_LOCK_IDEMPOTENCY
+                     ", hashtext ($1))",
+                     1, params))
+        return -1;
+    PGresult *res = kj_db_exec (
+        db,
+        "SELECT method, encode (request_hash, 'hex'), encode (reply, 'hex') "
+        "FROM kj_idempotency WHERE key = $1",
+        1, params);
+    if (!res)
+        return -1;
+    int seen = PQntuples (res) == 1;
+    if (!seen)
+        ;  //  first time
+    else if (!streq (PQgetvalue (res, 0, 0), method)
+             || strcasecmp (PQgetvalue (res, 0, 1), hash) != 0)
+        kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION, "idempotency_key",
+                      "idempotency key '%s' was already used for another "
+                      "request (%s); use a new key",
+                      key, PQgetvalue (res, 0, 0));
+    else {
+        const char *hex = PQgetvalue (res, 0, 2);
+        size_t size = strlen (hex) / 2;
+        zframe_t *stored = zframe_new (NULL, size);
+        byte *data = zframe_data (stored);
+        for (size_t i = 0; i < size; i++)
+            sscanf (hex + 2 * i, "%2hhx", &data [i]);
+        *stored_p = stored;
+    }
+    PQclear (res);
+    return seen;
+}
+
+static int
+s_idempotency_store (kj_call_t *call, const char *method, const char *hash,
+                     zframe_t *reply)
+{
+    char *hex = zframe_strhex (reply);
+    const char *params [] = { call->header->idempotency_key, method, hash,
+                              hex };
+    //  Goes with COMMIT (kj_db_defer): a failure fails the commit
+    int rc = kj_db_defer (
+        call->worker->config.db,
+        "INSERT INTO kj_idempotency (key, method, request_hash, reply) "
+        "VALUES ($1, $2, decode ($3, 'hex'), decode ($4, 'hex'))",
+        4, params);
+    free (hex);
+    return rc;
+}
+
+//  Time and round trips of a write's phases (BEGIN and the claim, the
+//  handler, the audit row with the key's row and COMMIT), for the debug
+//  log line worker.write
+typedef struct {
+    int64_t at;
+    uint64_t trips_at;
+    int64_t us [3];
+    int64_t trips [3];
+} s_phases_t;
+
+//  End phase `phase` now (-1: start the first)
+static void
+s_phase (s_phases_t *self, kj_db_t *db, int phase)
+{
+    int64_t now = kj_mono_us ();
+    uint64_t trips = kj_db_round_trips (db);
+    if (phase >= 0) {
+        self->us [phase] = now - self->at;
+        self->trips [phase] = (int64_t) (trips - self->trips_at);
+    }
+    self->at = now;
+    self->trips_at = trips;
+}
+
+//  A write: transaction, idempotency, and a retry of the whole thing when
+//  PostgreSQL asks for one (serialization failure, deadlock, lost
+//  connection).
+
+zframe_t *
+kj_worker_invoke_write (kj_call_t *call, const ProtobufCMethodDescriptor *md,
+                        kj_handler_fn *handler, const ProtobufCMessage *input,
+                        zframe_t *payload)
+{
+    kj_db_t *db = call->worker->config.db;
+    bool keyed = call->header->idempotency_key
+              && *call->header->idempotency_key;
+    for (int attempt = 1; attempt <= 5; attempt++) {
+        kj_call_reset (call);
+        zframe_t *reply = NULL;
+        char hash [41] = "";
+        s_phases_t phases;
+        s_phase (&phases, db, -1);
+        if (kj_db_begin (db) == 0) {
+            int seen = keyed ? s_idempotency_claim (call, md->name, payload,
+                                                    hash, &reply)
+                             : 0;
+            if (seen == 1) {
+                kj_db_rollback (db);
+                if (reply)
+                    kj_debug ("worker.idempotent_replay", "method=%s key=%s",
+                              md->name, call->header->idempotency_key);
+                return reply;  //  the first answer, or the status says why
+            }
+            s_phase (&phases, db, 0);
+            if (seen == 0)
+                reply = kj_worker_invoke (call, md, handler, input);
+            s_phase (&phases, db, 1);
+            if (reply && kj_worker_audit (call, md, input, KJ__CODE__OK)) {
+                kj_call_fail_db (call);
+                zframe_destroy (&reply);
+            }
+            if (reply
+                && (!keyed
+                    || s_idempotency_store (call, md->name, hash, reply) == 0)
+                && kj_db_commit (db) == 0) {
+                s_phase (&phases, db, 2);
+                kj_debug ("worker.write",
+                          "method=%s claim_us=%" PRId64 " claim_trips=%" PRId64
+                          " handler_us=%" PRId64 " handler_trips=%" PRId64
+                          " commit_us=%" PRId64 " commit_trips=%" PRId64,
+                          md->name, phases.us [0], phases.trips [0],
+                          phases.us [1], phases.trips [1], phases.us [2],
+                          phases.trips [2]);
+                return reply;
+            }
+            if (reply && call->status.code == KJ__CODE__OK)
+                kj_call_fail (call, kj_db_status_code (kj_db_sqlstate (db)),
+                              NULL, "could not commit: %s", kj_db_error (db));
+            zframe_destroy (&reply);
+        }
+        else
+            kj_call_fail (call, KJ__CODE__UNAVAILABLE, NULL,
+                          "database unavailable: %s", kj_db_error (db));
+        kj_db_rollback (db);
+        if (!kj_db_retryable (db))
+            return NULL;
+        kj_info ("worker.retry_transaction",
+                 "method=%s attempt=%d "
+                 "sqlstate=%s",
+                 md->name, attempt, kj_db_sqlstate (db));
+        zclock_sleep (attempt * 20);
+    }
+    return NULL;
+}
