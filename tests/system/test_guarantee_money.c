@@ -564,7 +564,7 @@ test_commit_guard_short_at_commit (void **state)
 //  database: a payment of a year with no budget, an entry of no ledger
 //  transaction and an unbalanced transaction fail their commit; budgets,
 //  payments and the ledger are never deleted or edited (the checks of
-//  006_fewer_fk_checks.sql that replaced two foreign keys)
+//  006_fewer_fk_checks.sql that replaced a foreign key, and the keys kept)
 
 //  The SQLSTATE of one statement run alone on its own connection, "" when
 //  it succeeded; "added" when refused by the append-only triggers (not by
