@@ -377,7 +377,9 @@ guarantee_approve_claim (kj_call_t *call, const ProtobufCMessage *request,
 //  --------------------------------------------------------------------------
 //  Queue a claim the budget of its year cannot pay: it waits, keeping its
 //  place, for the next year's. Any writes of the payment are undone first
-//  (to the savepoint `undo`, when given).
+//  (to the savepoint, when `undo`). One round trip: the claim queued is the
+//  claim as read with the three fields the UPDATE sets (state, budget_year,
+//  reason), the reply and the event's payload, nothing read back.
 
 static int
 s_claim_queue (kj_call_t *call, const Kj__Claim *claim, int64_t left,
@@ -392,17 +394,35 @@ s_claim_queue (kj_call_t *call, const Kj__Claim *claim, int64_t left,
                                    "; it waits for the %d budget",
                                    claim->budget_year, left, amount,
                                    claim->budget_year + 1);
-    if ((undo
-         && kj_db_run (db, "ROLLBACK TO SAVEPOINT guarantee_pay", 0, NULL) < 0)
-        || kj_db_run (db,
-                      "UPDATE claim SET state = 'QUEUED', budget_year = "
-                      "budget_year + 1,"
-                      " queued_at = coalesce (queued_at, now ()), reason = $2 "
-                      "WHERE id = $1::bigint",
-                      2, (const char *[]){ id, reason })
-               != 1)
+    Kj__Claim *queued = (Kj__Claim *) reply;
+    *queued = *claim;
+    queued->state = "QUEUED";
+    queued->budget_year = claim->budget_year + 1;
+    queued->reason = reason;
+    kj_outbox_row_t event;
+    const kj_db_query_t writes [] = {
+        { "ROLLBACK TO SAVEPOINT guarantee_pay", 0, NULL },
+        { "UPDATE claim SET state = 'QUEUED', budget_year = budget_year + 1,"
+          " queued_at = coalesce (queued_at, now ()), reason = $2 "
+          "WHERE id = $1::bigint",
+          2, (const char *[]){ id, reason } },
+        kj_outbox_row (db, "guarantee.claim.queued", id, reply, &event)
+    };
+    int count = undo ? 3 : 2;
+    PGresult *done [3];
+    int rc = kj_db_exec_many (db, undo ? writes : writes + 1, count, done);
+    kj_outbox_row_free (&event);
+    if (rc)
         return kj_call_fail_db (call);
-    return s_claim_changed (call, claim->id, "guarantee.claim.queued", reply);
+    bool written = streq (PQcmdTuples (done [count - 2]), "1")
+                && streq (PQcmdTuples (done [count - 1]), "1");
+    for (int i = 0; i < count; i++)
+        PQclear (done [i]);
+    if (!written)
+        return kj_call_fail (call, KJ__CODE__INTERNAL, "claim_id",
+                             "claim_id: claim %" PRId64 " was not queued",
+                             claim->id);
+    return 0;
 }
 
 //  Pro rata: with the budget row locked, the amount is the claim's share

@@ -39,6 +39,42 @@ s_recover (gfx_t *fx, int64_t claim, int64_t net_fen)
     return gfx_ok (fx->carol, "Recover", &recover, &kj__recovery__descriptor);
 }
 
+//  The reply, the claim read back and the event's payload under `topic`
+//  (the only one): the same bytes (PayClaim makes the event and the reply
+//  from the claim it read, paid or queued, without reading it back)
+static void
+s_as_stored (gfx_t *fx, Kj__Claim *reply, const char *topic)
+{
+    Kj__ClaimGetRequest read = KJ__CLAIM_GET_REQUEST__INIT;
+    read.claim_id = reply->id;
+    Kj__Claim *stored = gfx_ok (fx->alice, "GetClaim", &read,
+                                &kj__claim__descriptor);
+    char *hex [2];
+    for (int i = 0; i < 2; i++) {
+        Kj__Claim *c = i ? stored : reply;
+        size_t size = kj__claim__get_packed_size (c);
+        uint8_t *bytes = malloc (size + 1);
+        kj__claim__pack (c, bytes);
+        hex [i] = malloc (2 * size + 1);
+        for (size_t b = 0; b < size; b++)
+            sprintf (hex [i] + 2 * b, "%02x", bytes [b]);
+        hex [i][2 * size] = 0;
+        free (bytes);
+    }
+    assert_string_equal (hex [0], hex [1]);
+    PGresult *event = kj_db_exec (fx->db,
+                                  "SELECT encode (payload, 'hex') FROM "
+                                  "kj_outbox WHERE topic = $1",
+                                  1, (const char *[]){ topic });
+    assert_non_null (event);
+    assert_int_equal (PQntuples (event), 1);
+    assert_string_equal (PQgetvalue (event, 0, 0), hex [0]);
+    PQclear (event);
+    free (hex [0]);
+    free (hex [1]);
+    kj__claim__free_unpacked (stored, NULL);
+}
+
 //  --------------------------------------------------------------------------
 
 static void
@@ -132,38 +168,7 @@ test_happy_path (void **state)
                       KJ__CODE__OK);
     assert_string_equal (paid->state, "PAID");
     assert_int_equal (paid->paid_fen, 3200000);
-    //  The reply, the claim read back and the event's payload: the same
-    //  bytes (PayClaim makes the event from the claim it read, without
-    //  reading it back)
-    Kj__ClaimGetRequest read = KJ__CLAIM_GET_REQUEST__INIT;
-    read.claim_id = id;
-    Kj__Claim *stored = gfx_ok (fx.alice, "GetClaim", &read,
-                                &kj__claim__descriptor);
-    char *hex [2];
-    for (int i = 0; i < 2; i++) {
-        Kj__Claim *c = i ? stored : paid;
-        size_t size = kj__claim__get_packed_size (c);
-        uint8_t *bytes = malloc (size + 1);
-        kj__claim__pack (c, bytes);
-        hex [i] = malloc (2 * size + 1);
-        for (size_t b = 0; b < size; b++)
-            sprintf (hex [i] + 2 * b, "%02x", bytes [b]);
-        hex [i][2 * size] = 0;
-        free (bytes);
-    }
-    assert_string_equal (hex [0], hex [1]);
-    PGresult *event = kj_db_exec (fx.db,
-                                  "SELECT encode (payload, 'hex') FROM "
-                                  "kj_outbox WHERE topic = "
-                                  "'guarantee.claim.paid'",
-                                  0, NULL);
-    assert_non_null (event);
-    assert_int_equal (PQntuples (event), 1);
-    assert_string_equal (PQgetvalue (event, 0, 0), hex [0]);
-    PQclear (event);
-    free (hex [0]);
-    free (hex [1]);
-    kj__claim__free_unpacked (stored, NULL);
+    s_as_stored (&fx, paid, "guarantee.claim.paid");
     kj__claim__free_unpacked (paid, NULL);
     assert_int_equal (gfx_call (fx.carol, "PayClaim", &pay,
                                 &kj__claim__descriptor, &paid, &status,
@@ -533,6 +538,7 @@ test_versions_binding_and_queue (void **state)
               "claim needs 3000000; it waits for the %d budget",
               fx.year, fx.year + 1);
     assert_string_equal (claim->reason, reason);
+    s_as_stored (&fx, claim, "guarantee.claim.queued");
     kj__claim__free_unpacked (claim, NULL);
     //  Next year has no budget yet: nothing moves
     kj_status_t status;

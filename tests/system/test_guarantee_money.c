@@ -498,7 +498,7 @@ test_commit_guard_short_at_commit (void **state)
     gfx_allot (&fx, fx.year, 600000);
 
     //  The budget row locked: each payer reads 600,000 fen left, writes,
-    //  and waits at the row (its payment's foreign key)
+    //  and waits at the row in its COMMIT (the trigger's UPDATE)
     PGconn *holder = PQconnectdb (fx.dsn);
     assert_int_equal (PQstatus (holder), CONNECTION_OK);
     PGresult *res = PQexec (holder, "BEGIN; SELECT 1 FROM guarantee.budget "
@@ -559,6 +559,94 @@ test_commit_guard_short_at_commit (void **state)
     gfx_stop (&fx);
 }
 
+//  --------------------------------------------------------------------------
+//  The schema's backstops behind a payment, written straight to the
+//  database: a payment of a year with no budget, an entry of no ledger
+//  transaction and an unbalanced transaction fail their commit; budgets,
+//  payments and the ledger are never deleted or edited (the checks of
+//  006_fewer_fk_checks.sql that replaced a foreign key, and the keys kept)
+
+//  The SQLSTATE of one statement run alone on its own connection, "" when
+//  it succeeded; "added" when refused by the append-only triggers (not by
+//  a privilege the role lacks)
+static void
+s_sqlstate (gfx_t *fx, const char *sql, char *state)
+{
+    PGconn *conn = PQconnectdb (fx->dsn);
+    assert_int_equal (PQstatus (conn), CONNECTION_OK);
+    PQclear (PQexec (conn, "SET search_path = guarantee"));
+    PGresult *res = PQexec (conn, sql);
+    const char *code = PQresultErrorField (res, PG_DIAG_SQLSTATE);
+    const char *message = PQresultErrorField (res, PG_DIAG_MESSAGE_PRIMARY);
+    bool added = message && strstr (message, "only ever added");
+    snprintf (state, 6, "%s", added ? "added" : code ? code : "");
+    PQclear (res);
+    PQfinish (conn);
+}
+
+static void
+test_schema_backstops (void **state)
+{
+    gfx_t fx;
+    gfx_start (&fx, 1, "guarantee/budget_guard=commit");
+    gfx_parties (&fx);
+    gfx_allot (&fx, fx.year, 10000000);
+    int64_t paid = gfx_claim (&fx, 1000000, 2, true);
+    int64_t other = gfx_claim (&fx, 1000000, 2, true);
+    s_pay (&fx, paid);
+    char sql [512], code [6];
+    const char *refused [][2] = {
+        //  a payment of a year with no budget, taken at commit or not
+        { "INSERT INTO payment (claim_id, year, guarantor_id, amount_fen,"
+          " paid_by, take_at_commit) VALUES (%" PRId64 ", 2099, 'G1', 1,"
+          " 'x', true)",
+          "23503" },
+        { "INSERT INTO payment (claim_id, year, guarantor_id, amount_fen,"
+          " paid_by) VALUES (%" PRId64 ", 2099, 'G1', 1, 'x')",
+          "23503" },
+        //  an entry of no transaction; a transaction that does not balance
+        { "INSERT INTO ledger_entry (txn_id, account, debit_fen, credit_fen)"
+          " VALUES (%" PRId64 " + 1000000, 'x', 1, 0)",
+          "23503" },
+        { "WITH t AS (INSERT INTO ledger_txn (kind, claim_id) VALUES ('pay',"
+          " %" PRId64 ") RETURNING id) INSERT INTO ledger_entry (txn_id,"
+          " account, debit_fen, credit_fen) SELECT id, 'x', 1, 0 FROM t",
+          "23514" },
+        //  rows only ever added
+        { "DELETE FROM budget WHERE year > %" PRId64, "added" },
+        { "UPDATE budget SET year = 2099 WHERE year > %" PRId64, "added" },
+        { "UPDATE payment SET amount_fen = 1 WHERE claim_id = %" PRId64,
+          "added" },
+        { "DELETE FROM payment WHERE claim_id = %" PRId64, "added" },
+        { "UPDATE ledger_entry SET debit_fen = debit_fen WHERE id > %" PRId64,
+          "added" },
+        { "DELETE FROM ledger_txn WHERE id > %" PRId64, "added" },
+        { "TRUNCATE ledger_entry, ledger_txn, payment, budget CASCADE"
+          " -- %" PRId64,
+          "added" }
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused [0]; i++) {
+        snprintf (sql, sizeof sql, refused [i][0], i < 4 ? other : 0);
+        s_sqlstate (&fx, sql, code);
+        if (!streq (code, refused [i][1]))
+            fail_msg ("%s: SQLSTATE '%s', expected %s", sql, code,
+                      refused [i][1]);
+    }
+    //  Nothing moved: the one payment, its ledger, the budget left
+    assert_int_equal (gfx_count (&fx, "SELECT count (*) FROM payment"), 1);
+    assert_int_equal (gfx_count (&fx, "SELECT count (*) FROM ledger_txn"), 2);
+    assert_int_equal (gfx_count (&fx, "SELECT remaining_fen FROM budget"),
+                      9600000);
+    Kj__LedgerReport *report = gfx_ledger (&fx);
+    assert_true (report->balanced);
+    kj__ledger_report__free_unpacked (report, NULL);
+    //  A payment of a year with a budget is still taken at commit
+    s_pay (&fx, other);
+    assert_int_equal (gfx_count (&fx, "SELECT remaining_fen FROM budget"),
+                      9200000);
+    gfx_stop (&fx);
+}
+
 int
 main (void)
 {
@@ -570,6 +658,7 @@ main (void)
         cmocka_unit_test (test_slices_folded_back),
         cmocka_unit_test (test_m3_two_approvers_at_once),
         cmocka_unit_test (test_commit_guard_short_at_commit),
+        cmocka_unit_test (test_schema_backstops),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
