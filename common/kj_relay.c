@@ -26,6 +26,7 @@ struct _kj_relay_t {
     volatile int stop;
     pthread_mutex_t lock;  //  guards stats
     kj_relay_stats_t stats;
+    bool deleting;  //  for the trace: a DELETE ran when the read began
 };
 
 static bool
@@ -147,7 +148,8 @@ s_trace (kj_relay_t *self, const Kj__Envelope *envelopes, int rows,
                                .read_at_us = read_at,
                                .read_done_us = read_done,
                                .committed_at_us = reply->committed_at_us,
-                               .reply_at_us = kj_wall_us () };
+                               .reply_at_us = kj_wall_us (),
+                               .deleting = self->deleting };
     self->config.trace (&trace, self->config.trace_arg);
     free (keys);
 }
@@ -185,6 +187,12 @@ s_relay_batch (kj_relay_t *self, kj_db_t *db, kj_client_t *client,
     int rows = PQntuples (res);
     if (rows == 0) {
         PQclear (res);
+        if (self->config.trace) {
+            kj_relay_trace_t trace = { .read_at_us = read_at,
+                                       .read_done_us = kj_wall_us (),
+                                       .deleting = self->deleting };
+            self->config.trace (&trace, self->config.trace_arg);
+        }
         return 0;
     }
     int64_t read_done = self->config.trace ? kj_wall_us () : 0;
@@ -351,6 +359,9 @@ s_serve (kj_relay_t *self, kj_db_t *db, int pid, kj_client_t *client)
             kj_info ("relay.cursor", "producer=%s txid=%" PRIu64 " id=%" PRIu64,
                      self->schema, txid, id);
         }
+        if (self->config.trace)
+            self->deleting = ddb && PQconsumeInput (kj_db_conn (ddb))
+                          && PQisBusy (kj_db_conn (ddb));
         int rows = s_relay_batch (self, db, client, &txid, &id);
         if (rows < 0) {
             known = false;  //  ask again: the Append may have landed
