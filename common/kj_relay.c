@@ -268,44 +268,86 @@ s_relay_batch (kj_relay_t *self, kj_db_t *db, kj_client_t *client,
     return rows;
 }
 
+//  The relay's deletes, on a connection of their own. Each deletes only
+//  the rows above the last delete known to have committed: rows at or
+//  below an old cursor were read below xmin, so none can appear there
+//  later, and a delete from the start walked the index entries of every
+//  row deleted since the last vacuum, which made it 2 to 5 times longer,
+//  and a running DELETE holds every later transaction's rows back
+//  (docs/events-design.md, "Session 24"). A failed delete, a lost
+//  session, and every sweep_ms start from the beginning again.
+
+typedef struct {
+    kj_db_t *db;                  //  NULL until opened
+    bool in_flight;               //  a DELETE was sent, not yet collected
+    uint64_t sent_txid, sent_id;  //  ... up to here
+    uint64_t from_txid, from_id;  //  rows at or below are known gone
+    int64_t sweep_at;             //  next delete from the start (mono us)
+} s_deleter_t;
+
 //  The log holds everything at or below the cursor: those rows can go. A
 //  delete that fails, or is lost in a crash (the session commits without
-//  waiting for the disk), only leaves rows that the next read skips.
+//  waiting for the disk), only leaves rows that the next read skips, and
+//  the next sweep deletes.
 //
-//  On a connection of its own (*ddb_p, opened at need), sent without
-//  waiting for its end, so that a delete never holds up the next read
-//  and Append: the relay's turn is the latency of every event. True if
-//  sent; false if the previous one is still running (try again later).
-//  Without that connection, on the lock's session, waiting.
+//  Sent without waiting for its end, so that a delete never holds up the
+//  next read and Append: the relay's turn is the latency of every event.
+//  True if sent; false if the previous one is still running (try again
+//  later). Without its own connection, on the lock's session, waiting.
 
 static bool
-s_delete_below (kj_relay_t *self, kj_db_t *db, kj_db_t **ddb_p,
+s_delete_below (kj_relay_t *self, kj_db_t *db, s_deleter_t *del,
                 uint64_t cursor_txid, uint64_t cursor_id)
 {
-    char txid [24], id [24];
+    if (del->db && PQstatus (kj_db_conn (del->db)) != CONNECTION_OK) {
+        kj_db_destroy (&del->db);
+        del->in_flight = false;  //  its outcome is unknown
+        del->from_txid = del->from_id = 0;
+    }
+    if (!del->db) {
+        del->db = kj_db_new (self->dsn, self->schema, 0);
+        if (del->db)
+            kj_db_run (del->db, "SET synchronous_commit = off", 0, NULL);
+    }
+    const char *sql = "DELETE FROM kj_outbox WHERE (txid, id) <= "
+                      "($1::xid8, $2::bigint) AND (txid, id) > "
+                      "($3::xid8, $4::bigint)";
+    char txid [24], id [24], from_txid [24], from_id [24];
     snprintf (txid, sizeof txid, "%" PRIu64, cursor_txid);
     snprintf (id, sizeof id, "%" PRIu64, cursor_id);
-    const char *cursor [] = { txid, id };
-    const char *sql = "DELETE FROM kj_outbox WHERE (txid, id) <= "
-                      "($1::xid8, $2::bigint)";
-    if (*ddb_p && PQstatus (kj_db_conn (*ddb_p)) != CONNECTION_OK)
-        kj_db_destroy (ddb_p);
-    if (!*ddb_p) {
-        *ddb_p = kj_db_new (self->dsn, self->schema, 0);
-        if (*ddb_p)
-            kj_db_run (*ddb_p, "SET synchronous_commit = off", 0, NULL);
-    }
-    if (!*ddb_p) {
-        kj_db_run (db, sql, 2, cursor);
+    if (!del->db) {
+        const char *params [] = { txid, id, "0", "0" };
+        kj_db_run (db, sql, 4, params);
         return true;
     }
-    PGconn *conn = kj_db_conn (*ddb_p);
+    PGconn *conn = kj_db_conn (del->db);
     if (!PQconsumeInput (conn) || PQisBusy (conn))
         return false;
+    bool ok = true;
     PGresult *res;
-    while ((res = PQgetResult (conn)))
+    while ((res = PQgetResult (conn))) {
+        ok &= PQresultStatus (res) == PGRES_COMMAND_OK;
         PQclear (res);
-    return PQsendQueryParams (conn, sql, 2, NULL, cursor, NULL, NULL, 0) == 1;
+    }
+    if (del->in_flight) {
+        del->from_txid = ok ? del->sent_txid : 0;
+        del->from_id = ok ? del->sent_id : 0;
+        del->in_flight = false;
+    }
+    int64_t now = kj_mono_us ();
+    if (now >= del->sweep_at) {
+        del->from_txid = del->from_id = 0;
+        del->sweep_at = now + (int64_t) self->config.sweep_ms * 1000;
+    }
+    snprintf (from_txid, sizeof from_txid, "%" PRIu64, del->from_txid);
+    snprintf (from_id, sizeof from_id, "%" PRIu64, del->from_id);
+    const char *params [] = { txid, id, from_txid, from_id };
+    if (PQsendQueryParams (conn, sql, 4, NULL, params, NULL, NULL, 0) != 1)
+        return false;
+    del->in_flight = true;
+    del->sent_txid = cursor_txid;
+    del->sent_id = cursor_id;
+    return true;
 }
 
 static void
@@ -340,7 +382,7 @@ s_serve (kj_relay_t *self, kj_db_t *db, int pid, kj_client_t *client)
     //  does. Without the LISTEN the relay still polls.
     kj_db_run (db, "SET synchronous_commit = off", 0, NULL);
     s_listen (self, db);
-    kj_db_t *ddb = NULL;  //  for deletes (s_delete_below)
+    s_deleter_t del = { 0 };  //  its own session (s_delete_below)
     while (!s_stopping (self)) {
         //  kj_db reconnects by itself: a new backend has no lock
         if (PQbackendPID (kj_db_conn (db)) != pid) {
@@ -360,8 +402,8 @@ s_serve (kj_relay_t *self, kj_db_t *db, int pid, kj_client_t *client)
                      self->schema, txid, id);
         }
         if (self->config.trace)
-            self->deleting = ddb && PQconsumeInput (kj_db_conn (ddb))
-                          && PQisBusy (kj_db_conn (ddb));
+            self->deleting = del.db && PQconsumeInput (kj_db_conn (del.db))
+                          && PQisBusy (kj_db_conn (del.db));
         int rows = s_relay_batch (self, db, client, &txid, &id);
         if (rows < 0) {
             known = false;  //  ask again: the Append may have landed
@@ -382,7 +424,7 @@ s_serve (kj_relay_t *self, kj_db_t *db, int pid, kj_client_t *client)
         //  events/s) took the database's time and held up the next wait
         int64_t now = kj_mono_us ();
         if ((txid != deleted_txid || id != deleted_id) && now >= delete_at
-            && s_delete_below (self, db, &ddb, txid, id)) {
+            && s_delete_below (self, db, &del, txid, id)) {
             deleted_txid = txid;
             deleted_id = id;
             delete_at = now + 100000;
@@ -399,7 +441,7 @@ s_serve (kj_relay_t *self, kj_db_t *db, int pid, kj_client_t *client)
     }
     //  A delete still running ends on the server or not at all: either way
     //  only rows the next read skips are left
-    kj_db_destroy (&ddb);
+    kj_db_destroy (&del.db);
 }
 
 static void *
@@ -478,6 +520,8 @@ kj_relay_new (const kj_relay_config_t *config)
         self->config.timeout_ms = 5000;
     if (self->config.lock_retry_ms <= 0)
         self->config.lock_retry_ms = 500;
+    if (self->config.sweep_ms <= 0)
+        self->config.sweep_ms = 60000;
     pthread_mutex_init (&self->lock, NULL);
     pthread_create (&self->thread, NULL, s_relay_thread, self);
     return self;

@@ -56,6 +56,7 @@ typedef struct {
     int idle_ms;               //  poll when no NOTIFY wakes the relay (200)
     int timeout_ms;            //  wait for one Append (5000)
     int lock_retry_ms;         //  stand-by's interval (500)
+    int sweep_ms;              //  delete from the outbox's start (60000)
     kj_relay_trace_fn *trace;  //  if set, called with each read (rows or
     void *trace_arg;           //  none), on the relay's thread
 } kj_relay_config_t;
