@@ -67,13 +67,57 @@ s_listen (kj_relay_t *self, kj_db_t *db)
     return rc;
 }
 
+//  The relay's deletes, on a connection of their own. Each deletes only
+//  the rows above the last delete known to have committed: rows at or
+//  below an old cursor were read below xmin, so none can appear there
+//  later, and a delete from the start walked the index entries of every
+//  row deleted since the last vacuum, which made it 2 to 5 times longer,
+//  and a running DELETE holds every later transaction's rows back
+//  (docs/events-design.md, "Session 24"). A failed delete, a lost
+//  session, and every sweep_ms start from the beginning again.
+
+typedef struct {
+    kj_db_t *db;                  //  NULL until opened
+    bool in_flight;               //  a DELETE was sent, not yet collected
+    uint64_t sent_txid, sent_id;  //  ... up to here
+    uint64_t from_txid, from_id;  //  rows at or below are known gone
+    int64_t sweep_at;             //  next delete from the start (mono us)
+} s_deleter_t;
+
+//  If the delete in flight has ended, take its results: the rows up to its
+//  cursor are gone if it committed, and none are known gone if it failed.
+//  True if it just ended.
+
+static bool
+s_delete_ended (s_deleter_t *del)
+{
+    if (!del->in_flight || !del->db)
+        return false;
+    PGconn *conn = kj_db_conn (del->db);
+    bool ok = PQconsumeInput (conn) == 1;  //  a lost session: it ended too
+    if (ok && PQisBusy (conn))
+        return false;
+    PGresult *res;
+    while ((res = PQgetResult (conn))) {
+        ok &= PQresultStatus (res) == PGRES_COMMAND_OK;
+        PQclear (res);
+    }
+    del->from_txid = ok ? del->sent_txid : 0;
+    del->from_id = ok ? del->sent_id : 0;
+    del->in_flight = false;
+    return true;
+}
+
 //  --------------------------------------------------------------------------
 //  Wait up to msecs for a NOTIFY on the outbox channel (in slices, so as to
 //  see a stop). True if one came: a producer committed rows. libpq also
-//  keeps those that arrived during other statements.
+//  keeps those that arrived during other statements. True also when the
+//  relay's own DELETE ends: while it ran it held back the rows of every
+//  transaction that began after it, and sends no NOTIFY of its own (their
+//  wake-ups may have come and gone while it ran).
 
 static bool
-s_wait (kj_relay_t *self, kj_db_t *db, int msecs)
+s_wait (kj_relay_t *self, kj_db_t *db, s_deleter_t *del, int msecs)
 {
     PGconn *conn = kj_db_conn (db);
     int64_t end = kj_mono_us () + (int64_t) msecs * 1000;
@@ -89,11 +133,17 @@ s_wait (kj_relay_t *self, kj_db_t *db, int msecs)
             woken = true;
             PQfreemem (note);
         }
+        if (s_delete_ended (del))
+            woken = true;
         int64_t left = (end - kj_mono_us () + 999) / 1000;
         if (woken || left <= 0)
             return woken;
-        struct pollfd item = { PQsocket (conn), POLLIN, 0 };
-        poll (&item, 1, left < 20 ? (int) left : 20);
+        struct pollfd items [2] = { { PQsocket (conn), POLLIN, 0 } };
+        int nitems = 1;
+        if (del->in_flight && del->db)
+            items [nitems++] = (struct pollfd){ PQsocket (kj_db_conn (del->db)),
+                                                POLLIN, 0 };
+        poll (items, (nfds_t) nitems, left < 20 ? (int) left : 20);
     }
     return false;
 }
@@ -268,23 +318,6 @@ s_relay_batch (kj_relay_t *self, kj_db_t *db, kj_client_t *client,
     return rows;
 }
 
-//  The relay's deletes, on a connection of their own. Each deletes only
-//  the rows above the last delete known to have committed: rows at or
-//  below an old cursor were read below xmin, so none can appear there
-//  later, and a delete from the start walked the index entries of every
-//  row deleted since the last vacuum, which made it 2 to 5 times longer,
-//  and a running DELETE holds every later transaction's rows back
-//  (docs/events-design.md, "Session 24"). A failed delete, a lost
-//  session, and every sweep_ms start from the beginning again.
-
-typedef struct {
-    kj_db_t *db;                  //  NULL until opened
-    bool in_flight;               //  a DELETE was sent, not yet collected
-    uint64_t sent_txid, sent_id;  //  ... up to here
-    uint64_t from_txid, from_id;  //  rows at or below are known gone
-    int64_t sweep_at;             //  next delete from the start (mono us)
-} s_deleter_t;
-
 //  The log holds everything at or below the cursor: those rows can go. A
 //  delete that fails, or is lost in a crash (the session commits without
 //  waiting for the disk), only leaves rows that the next read skips, and
@@ -321,19 +354,9 @@ s_delete_below (kj_relay_t *self, kj_db_t *db, s_deleter_t *del,
         return true;
     }
     PGconn *conn = kj_db_conn (del->db);
-    if (!PQconsumeInput (conn) || PQisBusy (conn))
-        return false;
-    bool ok = true;
-    PGresult *res;
-    while ((res = PQgetResult (conn))) {
-        ok &= PQresultStatus (res) == PGRES_COMMAND_OK;
-        PQclear (res);
-    }
-    if (del->in_flight) {
-        del->from_txid = ok ? del->sent_txid : 0;
-        del->from_id = ok ? del->sent_id : 0;
-        del->in_flight = false;
-    }
+    s_delete_ended (del);
+    if (del->in_flight)
+        return false;  //  still running
     int64_t now = kj_mono_us ();
     if (now >= del->sweep_at) {
         del->from_txid = del->from_id = 0;
@@ -415,7 +438,7 @@ s_serve (kj_relay_t *self, kj_db_t *db, int pid, kj_client_t *client)
             //  Busy: take the wake-ups libpq keeps, or they pile up; they
             //  are wake-ups all the same (their rows may not be readable
             //  yet when the next read comes)
-            if (s_wait (self, db, 0))
+            if (s_wait (self, db, &del, 0))
                 pending_until = kj_mono_us () + KJ_RELAY_PENDING_US;
         }
         //  Delete in batches, at most every 100 ms: a relay that keeps up
@@ -434,7 +457,7 @@ s_serve (kj_relay_t *self, kj_db_t *db, int pid, kj_client_t *client)
         //  shortly, for a while
         if (rows == 0) {
             bool pending = now < pending_until;
-            if (s_wait (self, db,
+            if (s_wait (self, db, &del,
                         pending ? KJ_RELAY_PENDING_MS : self->config.idle_ms))
                 pending_until = kj_mono_us () + KJ_RELAY_PENDING_US;
         }

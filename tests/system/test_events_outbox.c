@@ -333,6 +333,47 @@ test_relay_deletes_and_sweeps (void **state)
     fx_stop (&fx);
 }
 
+//  --------------------------------------------------------------------------
+//  The relay's own DELETE holds back the rows of every transaction that
+//  began after it, and sends no NOTIFY: when it ends, the relay reads
+//  again at once. Here a trigger makes one delete take a second; a row
+//  committed meanwhile reaches the log when it ends, not at the next
+//  poll (10 s). The old relay took the poll: about 10 s.
+
+static void
+test_relay_reads_when_delete_ends (void **state)
+{
+    fx_t fx;
+    fx_start (&fx, "events_delete_end", 1, NULL);
+    kj_db_t *db = kj_db_new (fx.dsn, "de", 5000);
+    static const kj_migration_t none [] = { { 0, NULL, NULL } };
+    assert_int_equal (kj_db_migrate (db, none), 0);
+    assert_int_equal (kj_db_run (db,
+                                 "CREATE FUNCTION slow_delete () RETURNS "
+                                 "trigger LANGUAGE plpgsql AS $$ BEGIN IF "
+                                 "OLD.key = '1' THEN PERFORM pg_sleep (1); "
+                                 "END IF; RETURN OLD; END $$",
+                                 0, NULL),
+                      0);
+    assert_int_equal (kj_db_run (db,
+                                 "CREATE TRIGGER slow_delete AFTER DELETE ON "
+                                 "kj_outbox FOR EACH ROW EXECUTE FUNCTION "
+                                 "slow_delete ()",
+                                 0, NULL),
+                      0);
+    kj_relay_t *relay = s_relay_start (&fx, "de", 10000, 0);
+    s_commit_one (db, 1);
+    assert_true (s_head_after (&fx, 1, 10000) >= 0);
+    zclock_sleep (300);  //  its delete is running, for a second
+    s_commit_one (db, 2);
+    int64_t msecs = s_head_after (&fx, 2, 15000);
+    kj_info ("test.delete_end", "commit_to_log_ms=%" PRId64, msecs);
+    assert_true (msecs >= 0 && msecs < 3000);
+    kj_db_destroy (&db);
+    kj_relay_destroy (&relay);
+    fx_stop (&fx);
+}
+
 int
 main (void)
 {
@@ -343,6 +384,7 @@ main (void)
         cmocka_unit_test (test_relay_woken_by_notify),
         cmocka_unit_test (test_relay_backoff),
         cmocka_unit_test (test_relay_deletes_and_sweeps),
+        cmocka_unit_test (test_relay_reads_when_delete_ends),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
