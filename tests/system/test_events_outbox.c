@@ -144,12 +144,21 @@ s_head_after (fx_t *fx, uint64_t head, int timeout_ms)
     return -1;
 }
 
-static kj_relay_t *
-s_relay_start (fx_t *fx, const char *schema, int idle_ms, int timeout_ms)
+//  A session on a producer's schema, with its kj_outbox made.
+
+static kj_db_t *
+s_schema_db (fx_t *fx, const char *schema)
 {
     kj_db_t *db = kj_db_new (fx->dsn, schema, 5000);
     static const kj_migration_t none [] = { { 0, NULL, NULL } };
     assert_int_equal (kj_db_migrate (db, none), 0);
+    return db;
+}
+
+static kj_relay_t *
+s_relay_start (fx_t *fx, const char *schema, int idle_ms, int timeout_ms)
+{
+    kj_db_t *db = s_schema_db (fx, schema);
     kj_db_destroy (&db);
     kj_relay_config_t rc = { .dsn = fx->dsn,
                              .schema = schema,
@@ -284,9 +293,7 @@ test_relay_deletes_and_sweeps (void **state)
 {
     fx_t fx;
     fx_start (&fx, "events_sweep", 1, NULL);
-    kj_db_t *db = kj_db_new (fx.dsn, "sw", 5000);
-    static const kj_migration_t none [] = { { 0, NULL, NULL } };
-    assert_int_equal (kj_db_migrate (db, none), 0);
+    kj_db_t *db = s_schema_db (&fx, "sw");
     kj_relay_config_t rc = { .dsn = fx.dsn,
                              .schema = "sw",
                              .broker = fx.broker.endpoint,
@@ -345,9 +352,7 @@ test_relay_reads_when_delete_ends (void **state)
 {
     fx_t fx;
     fx_start (&fx, "events_delete_end", 1, NULL);
-    kj_db_t *db = kj_db_new (fx.dsn, "de", 5000);
-    static const kj_migration_t none [] = { { 0, NULL, NULL } };
-    assert_int_equal (kj_db_migrate (db, none), 0);
+    kj_db_t *db = s_schema_db (&fx, "de");
     assert_int_equal (kj_db_run (db,
                                  "CREATE FUNCTION slow_delete () RETURNS "
                                  "trigger LANGUAGE plpgsql AS $$ BEGIN IF "
