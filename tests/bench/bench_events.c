@@ -454,6 +454,12 @@ static void
 s_print_passed (latency_t *self, int64_t slow_us)
 {
     uint64_t slow = 0, held = 0, passed = 0, deleting = 0;
+    int64_t first = 0, slow_first = 0, slow_last = 0;
+    for (int seq = 0; seq < self->total; seq++) {
+        int64_t commit = self->at [seq][STAGE_COMMIT];
+        if (commit && (!first || commit < first))
+            first = commit;
+    }
     int from = 0;
     for (int seq = 0; seq < self->total; seq++) {
         int64_t commit = self->at [seq][STAGE_COMMIT];
@@ -462,6 +468,10 @@ s_print_passed (latency_t *self, int64_t slow_us)
         if (!commit || !read || !delivered || delivered - commit < slow_us)
             continue;
         slow++;
+        if (!slow_first || commit < slow_first)
+            slow_first = commit;
+        if (commit > slow_last)
+            slow_last = commit;
         //  reads are in time order; so are commits, nearly: search
         while (from > 0 && self->reads [from - 1] > commit)
             from--;
@@ -483,6 +493,8 @@ s_print_passed (latency_t *self, int64_t slow_us)
             "reads (%.1f reads each), %" PRIu64 " while the relay's DELETE "
             "ran\n",
             slow, held, held ? (double) passed / held : 0, deleting);
+    printf ("    slowest 1%% committed between %.2f and %.2f s into the run\n",
+            (slow_first - first) / 1e6, (slow_last - first) / 1e6);
 }
 
 static void
