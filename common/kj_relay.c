@@ -26,6 +26,7 @@ struct _kj_relay_t {
     volatile int stop;
     pthread_mutex_t lock;  //  guards stats
     kj_relay_stats_t stats;
+    bool deleting;  //  for the trace: a DELETE ran when the read began
 };
 
 static bool
@@ -66,13 +67,57 @@ s_listen (kj_relay_t *self, kj_db_t *db)
     return rc;
 }
 
+//  The relay's deletes, on a connection of their own. Each deletes only
+//  the rows above the last delete known to have committed: rows at or
+//  below an old cursor were read below xmin, so none can appear there
+//  later, and a delete from the start walked the index entries of every
+//  row deleted since the last vacuum, which made it 2 to 5 times longer,
+//  and a running DELETE holds every later transaction's rows back
+//  (docs/events-design.md, "Session 24"). A failed delete, a lost
+//  session, and every sweep_ms start from the beginning again.
+
+typedef struct {
+    kj_db_t *db;                  //  NULL until opened
+    bool in_flight;               //  a DELETE was sent, not yet collected
+    uint64_t sent_txid, sent_id;  //  ... up to here
+    uint64_t from_txid, from_id;  //  rows at or below are known gone
+    int64_t sweep_at;             //  next delete from the start (mono us)
+} s_deleter_t;
+
+//  If the delete in flight has ended, take its results: the rows up to its
+//  cursor are gone if it committed, and none are known gone if it failed.
+//  True if it just ended.
+
+static bool
+s_delete_ended (s_deleter_t *del)
+{
+    if (!del->in_flight || !del->db)
+        return false;
+    PGconn *conn = kj_db_conn (del->db);
+    bool ok = PQconsumeInput (conn) == 1;  //  a lost session: it ended too
+    if (ok && PQisBusy (conn))
+        return false;
+    PGresult *res;
+    while ((res = PQgetResult (conn))) {
+        ok &= PQresultStatus (res) == PGRES_COMMAND_OK;
+        PQclear (res);
+    }
+    del->from_txid = ok ? del->sent_txid : 0;
+    del->from_id = ok ? del->sent_id : 0;
+    del->in_flight = false;
+    return true;
+}
+
 //  --------------------------------------------------------------------------
 //  Wait up to msecs for a NOTIFY on the outbox channel (in slices, so as to
 //  see a stop). True if one came: a producer committed rows. libpq also
-//  keeps those that arrived during other statements.
+//  keeps those that arrived during other statements. True also when the
+//  relay's own DELETE ends: while it ran it held back the rows of every
+//  transaction that began after it, and sends no NOTIFY of its own (their
+//  wake-ups may have come and gone while it ran).
 
 static bool
-s_wait (kj_relay_t *self, kj_db_t *db, int msecs)
+s_wait (kj_relay_t *self, kj_db_t *db, s_deleter_t *del, int msecs)
 {
     PGconn *conn = kj_db_conn (db);
     int64_t end = kj_mono_us () + (int64_t) msecs * 1000;
@@ -88,11 +133,17 @@ s_wait (kj_relay_t *self, kj_db_t *db, int msecs)
             woken = true;
             PQfreemem (note);
         }
+        if (s_delete_ended (del))
+            woken = true;
         int64_t left = (end - kj_mono_us () + 999) / 1000;
         if (woken || left <= 0)
             return woken;
-        struct pollfd item = { PQsocket (conn), POLLIN, 0 };
-        poll (&item, 1, left < 20 ? (int) left : 20);
+        struct pollfd items [2] = { { PQsocket (conn), POLLIN, 0 } };
+        int nitems = 1;
+        if (del->in_flight && del->db)
+            items [nitems++] = (struct pollfd){ PQsocket (kj_db_conn (del->db)),
+                                                POLLIN, 0 };
+        poll (items, (nfds_t) nitems, left < 20 ? (int) left : 20);
     }
     return false;
 }
@@ -147,7 +198,8 @@ s_trace (kj_relay_t *self, const Kj__Envelope *envelopes, int rows,
                                .read_at_us = read_at,
                                .read_done_us = read_done,
                                .committed_at_us = reply->committed_at_us,
-                               .reply_at_us = kj_wall_us () };
+                               .reply_at_us = kj_wall_us (),
+                               .deleting = self->deleting };
     self->config.trace (&trace, self->config.trace_arg);
     free (keys);
 }
@@ -185,6 +237,12 @@ s_relay_batch (kj_relay_t *self, kj_db_t *db, kj_client_t *client,
     int rows = PQntuples (res);
     if (rows == 0) {
         PQclear (res);
+        if (self->config.trace) {
+            kj_relay_trace_t trace = { .read_at_us = read_at,
+                                       .read_done_us = kj_wall_us (),
+                                       .deleting = self->deleting };
+            self->config.trace (&trace, self->config.trace_arg);
+        }
         return 0;
     }
     int64_t read_done = self->config.trace ? kj_wall_us () : 0;
@@ -262,42 +320,57 @@ s_relay_batch (kj_relay_t *self, kj_db_t *db, kj_client_t *client,
 
 //  The log holds everything at or below the cursor: those rows can go. A
 //  delete that fails, or is lost in a crash (the session commits without
-//  waiting for the disk), only leaves rows that the next read skips.
+//  waiting for the disk), only leaves rows that the next read skips, and
+//  the next sweep deletes.
 //
-//  On a connection of its own (*ddb_p, opened at need), sent without
-//  waiting for its end, so that a delete never holds up the next read
-//  and Append: the relay's turn is the latency of every event. True if
-//  sent; false if the previous one is still running (try again later).
-//  Without that connection, on the lock's session, waiting.
+//  Sent without waiting for its end, so that a delete never holds up the
+//  next read and Append: the relay's turn is the latency of every event.
+//  True if sent; false if the previous one is still running (try again
+//  later). Without its own connection, on the lock's session, waiting.
 
 static bool
-s_delete_below (kj_relay_t *self, kj_db_t *db, kj_db_t **ddb_p,
+s_delete_below (kj_relay_t *self, kj_db_t *db, s_deleter_t *del,
                 uint64_t cursor_txid, uint64_t cursor_id)
 {
-    char txid [24], id [24];
+    if (del->db && PQstatus (kj_db_conn (del->db)) != CONNECTION_OK) {
+        kj_db_destroy (&del->db);
+        del->in_flight = false;  //  its outcome is unknown
+        del->from_txid = del->from_id = 0;
+    }
+    if (!del->db) {
+        del->db = kj_db_new (self->dsn, self->schema, 0);
+        if (del->db)
+            kj_db_run (del->db, "SET synchronous_commit = off", 0, NULL);
+    }
+    const char *sql = "DELETE FROM kj_outbox WHERE (txid, id) <= "
+                      "($1::xid8, $2::bigint) AND (txid, id) > "
+                      "($3::xid8, $4::bigint)";
+    char txid [24], id [24], from_txid [24], from_id [24];
     snprintf (txid, sizeof txid, "%" PRIu64, cursor_txid);
     snprintf (id, sizeof id, "%" PRIu64, cursor_id);
-    const char *cursor [] = { txid, id };
-    const char *sql = "DELETE FROM kj_outbox WHERE (txid, id) <= "
-                      "($1::xid8, $2::bigint)";
-    if (*ddb_p && PQstatus (kj_db_conn (*ddb_p)) != CONNECTION_OK)
-        kj_db_destroy (ddb_p);
-    if (!*ddb_p) {
-        *ddb_p = kj_db_new (self->dsn, self->schema, 0);
-        if (*ddb_p)
-            kj_db_run (*ddb_p, "SET synchronous_commit = off", 0, NULL);
-    }
-    if (!*ddb_p) {
-        kj_db_run (db, sql, 2, cursor);
+    if (!del->db) {
+        const char *params [] = { txid, id, "0", "0" };
+        kj_db_run (db, sql, 4, params);
         return true;
     }
-    PGconn *conn = kj_db_conn (*ddb_p);
-    if (!PQconsumeInput (conn) || PQisBusy (conn))
+    PGconn *conn = kj_db_conn (del->db);
+    s_delete_ended (del);
+    if (del->in_flight)
+        return false;  //  still running
+    int64_t now = kj_mono_us ();
+    if (now >= del->sweep_at) {
+        del->from_txid = del->from_id = 0;
+        del->sweep_at = now + (int64_t) self->config.sweep_ms * 1000;
+    }
+    snprintf (from_txid, sizeof from_txid, "%" PRIu64, del->from_txid);
+    snprintf (from_id, sizeof from_id, "%" PRIu64, del->from_id);
+    const char *params [] = { txid, id, from_txid, from_id };
+    if (PQsendQueryParams (conn, sql, 4, NULL, params, NULL, NULL, 0) != 1)
         return false;
-    PGresult *res;
-    while ((res = PQgetResult (conn)))
-        PQclear (res);
-    return PQsendQueryParams (conn, sql, 2, NULL, cursor, NULL, NULL, 0) == 1;
+    del->in_flight = true;
+    del->sent_txid = cursor_txid;
+    del->sent_id = cursor_id;
+    return true;
 }
 
 static void
@@ -332,7 +405,7 @@ s_serve (kj_relay_t *self, kj_db_t *db, int pid, kj_client_t *client)
     //  does. Without the LISTEN the relay still polls.
     kj_db_run (db, "SET synchronous_commit = off", 0, NULL);
     s_listen (self, db);
-    kj_db_t *ddb = NULL;  //  for deletes (s_delete_below)
+    s_deleter_t del = { 0 };  //  its own session (s_delete_below)
     while (!s_stopping (self)) {
         //  kj_db reconnects by itself: a new backend has no lock
         if (PQbackendPID (kj_db_conn (db)) != pid) {
@@ -351,6 +424,9 @@ s_serve (kj_relay_t *self, kj_db_t *db, int pid, kj_client_t *client)
             kj_info ("relay.cursor", "producer=%s txid=%" PRIu64 " id=%" PRIu64,
                      self->schema, txid, id);
         }
+        if (self->config.trace)
+            self->deleting = del.db && PQconsumeInput (kj_db_conn (del.db))
+                          && PQisBusy (kj_db_conn (del.db));
         int rows = s_relay_batch (self, db, client, &txid, &id);
         if (rows < 0) {
             known = false;  //  ask again: the Append may have landed
@@ -362,7 +438,7 @@ s_serve (kj_relay_t *self, kj_db_t *db, int pid, kj_client_t *client)
             //  Busy: take the wake-ups libpq keeps, or they pile up; they
             //  are wake-ups all the same (their rows may not be readable
             //  yet when the next read comes)
-            if (s_wait (self, db, 0))
+            if (s_wait (self, db, &del, 0))
                 pending_until = kj_mono_us () + KJ_RELAY_PENDING_US;
         }
         //  Delete in batches, at most every 100 ms: a relay that keeps up
@@ -371,7 +447,7 @@ s_serve (kj_relay_t *self, kj_db_t *db, int pid, kj_client_t *client)
         //  events/s) took the database's time and held up the next wait
         int64_t now = kj_mono_us ();
         if ((txid != deleted_txid || id != deleted_id) && now >= delete_at
-            && s_delete_below (self, db, &ddb, txid, id)) {
+            && s_delete_below (self, db, &del, txid, id)) {
             deleted_txid = txid;
             deleted_id = id;
             delete_at = now + 100000;
@@ -381,14 +457,14 @@ s_serve (kj_relay_t *self, kj_db_t *db, int pid, kj_client_t *client)
         //  shortly, for a while
         if (rows == 0) {
             bool pending = now < pending_until;
-            if (s_wait (self, db,
+            if (s_wait (self, db, &del,
                         pending ? KJ_RELAY_PENDING_MS : self->config.idle_ms))
                 pending_until = kj_mono_us () + KJ_RELAY_PENDING_US;
         }
     }
     //  A delete still running ends on the server or not at all: either way
     //  only rows the next read skips are left
-    kj_db_destroy (&ddb);
+    kj_db_destroy (&del.db);
 }
 
 static void *
@@ -467,6 +543,8 @@ kj_relay_new (const kj_relay_config_t *config)
         self->config.timeout_ms = 5000;
     if (self->config.lock_retry_ms <= 0)
         self->config.lock_retry_ms = 500;
+    if (self->config.sweep_ms <= 0)
+        self->config.sweep_ms = 60000;
     pthread_mutex_init (&self->lock, NULL);
     pthread_create (&self->thread, NULL, s_relay_thread, self);
     return self;

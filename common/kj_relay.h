@@ -31,7 +31,10 @@
 
 //  One batch's times (wall clock, us), for measuring where an event's
 //  time goes (bench_events): when the relay began and ended reading it,
-//  when the writer's group committed it, when the relay had the reply
+//  when the writer's group committed it, when the relay had the reply.
+//  A read that found nothing is reported too (rows 0, no reply), and
+//  whether the relay's own DELETE was still running when the read began
+//  (it holds xmin, and so every later transaction's rows, back)
 typedef struct {
     size_t rows;
     const char *const *keys;  //  each row's key, in the batch's order
@@ -39,6 +42,7 @@ typedef struct {
     int64_t read_done_us;
     int64_t committed_at_us;
     int64_t reply_at_us;
+    bool deleting;
 } kj_relay_trace_t;
 
 typedef void (kj_relay_trace_fn) (const kj_relay_trace_t *trace, void *arg);
@@ -52,8 +56,9 @@ typedef struct {
     int idle_ms;               //  poll when no NOTIFY wakes the relay (200)
     int timeout_ms;            //  wait for one Append (5000)
     int lock_retry_ms;         //  stand-by's interval (500)
-    kj_relay_trace_fn *trace;  //  if set, called with each batch appended,
-    void *trace_arg;           //  on the relay's thread
+    int sweep_ms;              //  delete from the outbox's start (60000)
+    kj_relay_trace_fn *trace;  //  if set, called with each read (rows or
+    void *trace_arg;           //  none), on the relay's thread
 } kj_relay_config_t;
 
 typedef struct {

@@ -366,10 +366,15 @@ s_producer (void *arg)
     return NULL;
 }
 
+#define MAX_READS 200000
+
 typedef struct {
     int64_t (*at) [STAGES];  //  by sequence number
     int total;
     uint64_t received;
+    int64_t *reads;  //  when each read began, in order
+    bool *deleting;  //  ... and whether the relay's DELETE was running
+    int nreads;
 } latency_t;
 
 static int
@@ -394,6 +399,10 @@ static void
 s_on_relayed (const kj_relay_trace_t *trace, void *arg)
 {
     latency_t *self = (latency_t *) arg;
+    if (self->nreads < MAX_READS) {
+        self->deleting [self->nreads] = trace->deleting;
+        self->reads [self->nreads++] = trace->read_at_us;
+    }
     for (size_t row = 0; row < trace->rows; row++) {
         int seq = atoi (trace->keys [row]);
         if (seq < 0 || seq >= self->total)
@@ -410,21 +419,82 @@ s_on_relayed (const kj_relay_trace_t *trace, void *arg)
 //  its round trip, by which time the relay may be reading)
 
 static void
-s_print_hop (latency_t *self, const char *name, int from, int to)
+s_print_hop (latency_t *self, const char *name, int from, int to,
+             int64_t slow_us)
 {
     kj_hist_t *hist = kj_hist_new ();
+    kj_hist_t *slow = kj_hist_new ();
     uint64_t n = 0;
     for (int seq = 0; seq < self->total; seq++) {
         int64_t a = self->at [seq][from], b = self->at [seq][to];
         if (!a || !b)
             continue;
+        int64_t commit = self->at [seq][STAGE_COMMIT];
+        int64_t delivered = self->at [seq][STAGE_DELIVERED];
+        if (commit && delivered && delivered - commit >= slow_us)
+            kj_hist_record (slow, b > a ? (uint64_t) (b - a) : 0);
         kj_hist_record (hist, b > a ? (uint64_t) (b - a) : 0);
         n++;
     }
-    printf ("    %-40s p50 %6.2f ms  p99 %6.2f ms  (%" PRIu64 ")\n", name,
-            kj_hist_percentile (hist, 500) / 1000.0,
-            kj_hist_percentile (hist, 990) / 1000.0, n);
+    printf ("    %-40s p50 %6.2f ms  p99 %6.2f ms  slowest 1%%: p50 %6.2f "
+            "ms  (%" PRIu64 ")\n",
+            name, kj_hist_percentile (hist, 500) / 1000.0,
+            kj_hist_percentile (hist, 990) / 1000.0,
+            kj_hist_percentile (slow, 500) / 1000.0, n);
     kj_hist_destroy (&hist);
+    kj_hist_destroy (&slow);
+}
+
+//  Why a slow event waited for the relay: the reads between its COMMIT
+//  and the read that found it. None: it waited for the relay's turn
+//  only; some: a running transaction (xmin) held it back, and if the
+//  relay's DELETE ran at one of them, perhaps that one
+
+static void
+s_print_passed (latency_t *self, int64_t slow_us)
+{
+    uint64_t slow = 0, held = 0, passed = 0, deleting = 0;
+    int64_t first = 0, slow_first = 0, slow_last = 0;
+    for (int seq = 0; seq < self->total; seq++) {
+        int64_t commit = self->at [seq][STAGE_COMMIT];
+        if (commit && (!first || commit < first))
+            first = commit;
+    }
+    int from = 0;
+    for (int seq = 0; seq < self->total; seq++) {
+        int64_t commit = self->at [seq][STAGE_COMMIT];
+        int64_t read = self->at [seq][STAGE_READ];
+        int64_t delivered = self->at [seq][STAGE_DELIVERED];
+        if (!commit || !read || !delivered || delivered - commit < slow_us)
+            continue;
+        slow++;
+        if (!slow_first || commit < slow_first)
+            slow_first = commit;
+        if (commit > slow_last)
+            slow_last = commit;
+        //  reads are in time order; so are commits, nearly: search
+        while (from > 0 && self->reads [from - 1] > commit)
+            from--;
+        while (from < self->nreads && self->reads [from] <= commit)
+            from++;
+        int n = 0;
+        bool by_delete = false;
+        for (int r = from; r < self->nreads && self->reads [r] < read; r++) {
+            n++;
+            by_delete |= self->deleting [r];
+        }
+        if (n)
+            held++;
+        if (by_delete)
+            deleting++;
+        passed += (uint64_t) n;
+    }
+    printf ("    slowest 1%%: %" PRIu64 " events, %" PRIu64 " passed over by "
+            "reads (%.1f reads each), %" PRIu64 " while the relay's DELETE "
+            "ran\n",
+            slow, held, held ? (double) passed / held : 0, deleting);
+    printf ("    slowest 1%% committed between %.2f and %.2f s into the run\n",
+            (slow_first - first) / 1e6, (slow_last - first) / 1e6);
 }
 
 static void
@@ -439,8 +509,14 @@ s_bench_latency (fx_t *fx, uint64_t *p50, uint64_t *p99, uint64_t *count,
     int total = RATE * LATENCY_S;
     latency_t latency = { (int64_t (*) [STAGES]) calloc ((size_t) total,
                                                          sizeof *latency.at),
-                          total, 0 };
+                          total,
+                          0,
+                          (int64_t *) calloc (MAX_READS, sizeof (int64_t)),
+                          (bool *) calloc (MAX_READS, sizeof (bool)),
+                          0 };
     assert_non_null (latency.at);
+    assert_non_null (latency.reads);
+    assert_non_null (latency.deleting);
     kj_subscriber_config_t config = { .broker = fx->broker.endpoint,
                                       .pub_endpoint = fx->broker.pub,
                                       .from = KJ_SUBSCRIBER_HEAD,
@@ -495,24 +571,30 @@ s_bench_latency (fx_t *fx, uint64_t *p50, uint64_t *p99, uint64_t *count,
             ", gaps found %" PRIu64 ", repaired %" PRIu64 "; max %.1f ms)\n",
             stats.live, stats.replayed, stats.gaps_found, stats.gaps_repaired,
             kj_hist_max (hist) / 1000.0);
+    //  Where the slow events' time goes: each stage's median over the
+    //  events whose commit->deliver is at or above the p99
+    int64_t slow_us = (int64_t) *p99;
     printf ("  commit->deliver by stage (docs/events-design.md):\n");
     s_print_hop (&latency, "commit -> relay reads (wake, turn)", STAGE_COMMIT,
-                 STAGE_READ);
+                 STAGE_READ, slow_us);
     s_print_hop (&latency, "relay's read of the outbox", STAGE_READ,
-                 STAGE_READ_DONE);
+                 STAGE_READ_DONE, slow_us);
     s_print_hop (&latency, "read -> writer's group (Append's way)",
-                 STAGE_READ_DONE, STAGE_GROUP);
+                 STAGE_READ_DONE, STAGE_GROUP, slow_us);
     s_print_hop (&latency, "writer's group -> committed", STAGE_GROUP,
-                 STAGE_COMMITTED);
+                 STAGE_COMMITTED, slow_us);
     s_print_hop (&latency, "committed -> delivered (pub, subscriber)",
-                 STAGE_COMMITTED, STAGE_DELIVERED);
+                 STAGE_COMMITTED, STAGE_DELIVERED, slow_us);
     s_print_hop (&latency, "committed -> relay has the reply", STAGE_COMMITTED,
-                 STAGE_REPLY);
+                 STAGE_REPLY, slow_us);
     s_print_hop (&latency, "commit -> appended (writer's group)", STAGE_COMMIT,
-                 STAGE_GROUP);
+                 STAGE_GROUP, slow_us);
     s_print_hop (&latency, "appended -> delivered", STAGE_GROUP,
-                 STAGE_DELIVERED);
+                 STAGE_DELIVERED, slow_us);
+    s_print_passed (&latency, slow_us);
     kj_hist_destroy (&hist);
+    free (latency.reads);
+    free (latency.deleting);
     free (latency.at);
 }
 
