@@ -417,6 +417,18 @@ test_batch_golden_and_rerun (void **state)
     assert_int_equal (s_count (db, "SELECT count (*) FROM kj_outbox WHERE "
                                    "topic = 'scoring.batch.finished'"),
                       2);
+    //  The portrait's indexes: the primary key and one block-range index
+    //  of (model, year, version), no second B-tree (005_portrait_brin.sql)
+    assert_int_equal (s_count (db, "SELECT count (*) FROM pg_index i "
+                                   "JOIN pg_class c ON c.oid = i.indexrelid "
+                                   "JOIN pg_am a ON a.oid = c.relam "
+                                   "WHERE i.indrelid = 'portrait'::regclass "
+                                   "AND a.amname = 'btree'"),
+                      1);
+    assert_int_equal (s_count (db, "SELECT count (*) FROM pg_indexes WHERE "
+                                   "indexname = 'portrait_year' AND indexdef "
+                                   "LIKE '%USING brin (model, year, version)%'"),
+                      1);
 
     //  The next year under the same model: a's grade compared with 2024's
     snprintf (rows, sizeof rows,
