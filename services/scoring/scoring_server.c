@@ -29,8 +29,7 @@ scoring_server_new (kj_service_t *service, kj_db_t *db, kj_status_t *status)
     self->page = (int) kj_config_int (config, "scoring/page");
     self->fetchers = (int) kj_config_int (config, "scoring/fetchers");
     self->pause_ms = (int) kj_config_int (config, "scoring/pause_ms");
-    self->interval_s = (int) kj_config_int (config,
-                                            "scoring/batch_interval_s");
+    self->interval_s = (int) kj_config_int (config, "scoring/batch_interval_s");
     scoring_model_t *model = scoring_server_model (self, "", status);
     if (!model) {
         free (self);

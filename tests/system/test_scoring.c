@@ -425,9 +425,10 @@ test_batch_golden_and_rerun (void **state)
                                    "WHERE i.indrelid = 'portrait'::regclass "
                                    "AND a.amname = 'btree'"),
                       1);
-    assert_int_equal (s_count (db, "SELECT count (*) FROM pg_indexes WHERE "
-                                   "indexname = 'portrait_year' AND indexdef "
-                                   "LIKE '%USING brin (model, year, version)%'"),
+    assert_int_equal (s_count (db,
+                               "SELECT count (*) FROM pg_indexes WHERE "
+                               "indexname = 'portrait_year' AND indexdef "
+                               "LIKE '%USING brin (model, year, version)%'"),
                       1);
 
     //  The next year under the same model: a's grade compared with 2024's
@@ -807,7 +808,7 @@ test_stage_scored_once (void **state)
     assert_non_null (file);
     assert_int_equal (fseeko (file, from, SEEK_SET), 0);
     int scored [S_STAGES] = { 0 };
-    int kept = 0;  //  scored from the cohorts its fetch kept
+    int kept = 0;                    //  scored from the cohorts its fetch kept
     bool by [2] = { false, false };  //  a stage scored by each daemon
     char line [1024];
     while (fgets (line, sizeof line, file)) {
