@@ -16,6 +16,7 @@
 #include "scoring_server.h"
 #include "scoring_source.h"
 #include "registry_bulk.pb-c.h"
+#include <poll.h>
 #include <pthread.h>
 
 //  --------------------------------------------------------------------------
@@ -492,6 +493,9 @@ s_fetch (scoring_server_t *server, kj_db_t *db)
         rc = kj_db_lock_topic (db, "scoring.batch.finished", true) == 0
                ? scoring_batch_finish (db, batch)
                : -1;
+    //  The other workers claim its chunks now, not at their next pass
+    if (rc == 0 && chunks > 0)
+        kj_db_notify_after_commit (db, SCORING_BATCH_CHANNEL);
     if (rc == 0)
         rc = kj_db_commit (db);
     else
@@ -515,7 +519,38 @@ s_fetch (scoring_server_t *server, kj_db_t *db)
 }
 
 //  --------------------------------------------------------------------------
-//  The job: fetch what waits, then chunks until none is left
+//  Wait up to the job's interval for a NOTIFY on SCORING_BATCH_CHANNEL, in
+//  slices of 20 ms so as to see a stop: true if one came. So a worker
+//  takes a batch started, or fetched by another copy, at once, not at its
+//  next pass (up to scoring/batch_interval_s later); it still polls
+
+static bool
+s_wait_batch (kj_db_t *db, int interval_s)
+{
+    if (kj_db_run (db, "LISTEN " SCORING_BATCH_CHANNEL, 0, NULL) < 0)
+        return false;
+    PGconn *conn = kj_db_conn (db);
+    int64_t end = kj_mono_us () + (int64_t) interval_s * 1000000;
+    while (!kj_stopping () && kj_mono_us () < end) {
+        if (!PQconsumeInput (conn))
+            return false;  //  the session is gone: the next pass finds out
+        bool woken = false;
+        PGnotify *note;
+        while ((note = PQnotifies (conn))) {
+            woken = true;
+            PQfreemem (note);
+        }
+        if (woken)
+            return true;
+        struct pollfd item = { PQsocket (conn), POLLIN, 0 };
+        poll (&item, 1, 20);
+    }
+    return false;
+}
+
+//  --------------------------------------------------------------------------
+//  The job: fetch what waits, then chunks until none is left; then wait
+//  for a wake-up (a batch started or fetched) before it returns
 
 int
 scoring_batch_work (void *state, kj_db_t *db)
@@ -535,7 +570,10 @@ scoring_batch_work (void *state, kj_db_t *db)
                 scoring_batch_cache_destroy (&self->cache);
                 scoring_kept_destroy (&self->kept);
             }
-            return fetched < 0 || chunk < 0 ? -1 : done;
+            if (fetched < 0 || chunk < 0)
+                return -1;
+            if (!s_wait_batch (db, self->interval_s))
+                return done;
         }
     }
     return done;

@@ -29,6 +29,7 @@ scoring_server_new (kj_service_t *service, kj_db_t *db, kj_status_t *status)
     self->page = (int) kj_config_int (config, "scoring/page");
     self->fetchers = (int) kj_config_int (config, "scoring/fetchers");
     self->pause_ms = (int) kj_config_int (config, "scoring/pause_ms");
+    self->interval_s = (int) kj_config_int (config, "scoring/batch_interval_s");
     scoring_model_t *model = scoring_server_model (self, "", status);
     if (!model) {
         free (self);
@@ -396,6 +397,9 @@ s_run (kj_call_t *call, const ProtobufCMessage *request,
         && kj_outbox_add (db, "scoring.batch.started", out->batch->model,
                           &out->batch->base))
         return kj_call_fail_db (call);
+    //  The jobs fetch it now, not at their next pass
+    if (!out->joined)
+        kj_db_notify_after_commit (db, SCORING_BATCH_CHANNEL);
     return 0;
 }
 

@@ -28,6 +28,7 @@ typedef struct {
     int page;              //  scoring/page: rows per export page
     int fetchers;          //  scoring/fetchers: export ranges fetched at once
     int pause_ms;          //  scoring/pause_ms: between chunks
+    int interval_s;        //  scoring/batch_interval_s: between passes
     void *cache;           //  the job's scored cohort (scoring_chunk.c)
     scoring_kept_t *kept;  //  the cohorts of the batch it fetched, not scored
     char locked [24];      //  the batch whose stage's lock the job holds, or ""
@@ -85,6 +86,11 @@ void
 
 //  Members kept at most (about 1 KB each under most-2024)
 #define SCORING_KEPT_MAX 250000
+
+//  The channel of the NOTIFY that wakes the batch jobs of every copy of
+//  the daemon: a batch was started, or its fetch committed (its chunks
+//  are there to claim). A wake-up only: the jobs also poll.
+#define SCORING_BATCH_CHANNEL "scoring_batch"
 
 //  A shipped model by name ("" : the default), or NULL with status
 //  naming field "model".

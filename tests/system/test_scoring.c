@@ -417,6 +417,19 @@ test_batch_golden_and_rerun (void **state)
     assert_int_equal (s_count (db, "SELECT count (*) FROM kj_outbox WHERE "
                                    "topic = 'scoring.batch.finished'"),
                       2);
+    //  The portrait's indexes: the primary key and one block-range index
+    //  of (model, year, version), no second B-tree (005_portrait_brin.sql)
+    assert_int_equal (s_count (db, "SELECT count (*) FROM pg_index i "
+                                   "JOIN pg_class c ON c.oid = i.indexrelid "
+                                   "JOIN pg_am a ON a.oid = c.relam "
+                                   "WHERE i.indrelid = 'portrait'::regclass "
+                                   "AND a.amname = 'btree'"),
+                      1);
+    assert_int_equal (s_count (db,
+                               "SELECT count (*) FROM pg_indexes WHERE "
+                               "indexname = 'portrait_year' AND indexdef "
+                               "LIKE '%USING brin (model, year, version)%'"),
+                      1);
 
     //  The next year under the same model: a's grade compared with 2024's
     snprintf (rows, sizeof rows,
@@ -767,14 +780,21 @@ test_stage_scored_once (void **state)
             "scoring/pause_ms=100",
             "-s",
             "log/level=info",
+            "-s",
+            "scoring/batch_interval_s=60",
             NULL
         };
         daemons [d] = kj_daemon_start ("scoring", &fx.broker, fx.dsn, extra);
     }
     assert_true (
         kj_broker_wait_workers (fx.broker.endpoint, "scoring", 4, 20000));
+    //  The jobs pass every 60 s, and have passed at their start: the Run
+    //  and then the fetch's commit wake them (SCORING_BATCH_CHANNEL), so
+    //  the batch is done in seconds and both daemons take stages of it
+    int64_t started = kj_mono_us ();
     Kj__ScoringProgressReply *hold = NULL;
     Kj__ScoringBatch *batch = s_run (&fx, 2024, "most-2024", &hold);
+    assert_true (kj_mono_us () - started < 30 * 1000000);
     assert_string_equal (batch->state, "finished");
     assert_int_equal (batch->total, 150);
     assert_int_equal (batch->stored, 150);
@@ -788,7 +808,8 @@ test_stage_scored_once (void **state)
     assert_non_null (file);
     assert_int_equal (fseeko (file, from, SEEK_SET), 0);
     int scored [S_STAGES] = { 0 };
-    int kept = 0;  //  scored from the cohorts its fetch kept
+    int kept = 0;                    //  scored from the cohorts its fetch kept
+    bool by [2] = { false, false };  //  a stage scored by each daemon
     char line [1024];
     while (fgets (line, sizeof line, file)) {
         char *at = strstr (line, wanted);
@@ -798,10 +819,14 @@ test_stage_scored_once (void **state)
         assert_true (stage >= 0 && stage < S_STAGES);
         scored [stage]++;
         kept += strstr (at, "kept from its fetch") != NULL;
+        const char *pid = strstr (line, "kejin-scoring[");
+        for (int d = 0; pid && d < 2; d++)
+            by [d] |= atoi (pid + strlen ("kejin-scoring[")) == daemons [d];
     }
     fclose (file);
     for (int stage = 0; stage < S_STAGES; stage++)
         assert_int_equal (scored [stage], 1);
+    assert_true (by [0] && by [1]);
     //  The fetching daemon scores the first stage it takes from what it
     //  read (a worker holds one stage at a time, so it gets one of the
     //  three); the others read theirs back from the members
