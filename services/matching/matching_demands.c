@@ -9,6 +9,7 @@
 #include <pthread.h>
 
 #include "matching_handlers.h"
+#include "kj_sql.h"
 
 //  What Match decides with, from the model (read lock held until
 //  s_context_done): the product named (at; -1 when none named), the
@@ -371,70 +372,50 @@ s_match_load (kj_call_t *call, const char *id, int64_t *pledged,
     return demand;
 }
 
-//  The rows of match_product for n products in one statement: a
-//  multi-row INSERT, 7 parameters a row after the match's id ($1)
-static const char *
-s_match_rows_sql (kj_call_t *call, size_t n)
-{
-    static const char head [] =
-        "INSERT INTO match_product (match_id, rank, product_id, "
-        "product_version, score, explanation, institution_id, intercity) "
-        "VALUES ";
-    size_t size = sizeof head + n * 64;
-    char *sql = kj_call_alloc (call, size);
-    size_t at = (size_t) snprintf (sql, size, "%s", head);
-    for (size_t i = 0; i < n; i++)
-        at += (size_t) snprintf (sql + at, size - at,
-                                 "%s($1, $%zu, $%zu, $%zu, $%zu, $%zu, "
-                                 "$%zu, $%zu)",
-                                 i ? ", " : "", 7 * i + 2, 7 * i + 3, 7 * i + 4,
-                                 7 * i + 5, 7 * i + 6, 7 * i + 7, 7 * i + 8);
-    return sql;
-}
-
-//  The match, its rows, the demand now MATCHED and the event: deferred,
-//  so that every write of a Match goes to PostgreSQL with COMMIT, in one
-//  round trip (the statements are those of one round trip of their own
-//  before)
+//  The match with its ranked products (arrays in rank order, which the
+//  view match_product gives back as rows: sql/005_match_products.sql), the
+//  demand now MATCHED and the event: deferred, so that every write of a
+//  Match goes to PostgreSQL with COMMIT, in one round trip
 static int
 s_match_store (kj_call_t *call, Kj__MatchReply *out, Kj__Demand *demand)
 {
     server_t *self = STATE (call);
     kj_db_t *db = kj_call_db (call);
-    const char *params [] = {
-        out->match_id,
-        demand->id,
-        MATCHING_RULES_VERSION,
-        matching_server_i64 (call, (int64_t) out->enterprise_version),
-        self->weights_text,
-        matching_server_i64 (call, out->candidates)
-    };
     size_t n = out->n_products;
-    const char **rows = kj_call_alloc (call, (7 * n + 2) * sizeof (char *));
-    rows [0] = out->match_id;
+    const char **column = kj_call_alloc (call, (6 * n + 1) * sizeof (char *));
     for (size_t i = 0; i < n; i++) {
         const Kj__MatchedProduct *p = out->products [i];
-        const char **row = rows + 1 + 7 * i;
-        row [0] = matching_server_i64 (call, (int64_t) i + 1);
-        row [1] = p->product_id;
-        row [2] = matching_server_i64 (call, (int64_t) p->product_version);
-        row [3] = matching_server_i64 (call, p->score);
-        row [4] = p->explanation;
-        row [5] = p->institution_id;
-        row [6] = p->intercity ? "t" : "f";
+        column [i] = p->product_id;
+        column [n + i] = matching_server_i64 (call,
+                                              (int64_t) p->product_version);
+        column [2 * n + i] = matching_server_i64 (call, p->score);
+        column [3 * n + i] = p->explanation;
+        column [4 * n + i] = p->institution_id;
+        column [5 * n + i] = p->intercity ? "t" : "f";
     }
-    if (kj_db_defer (db,
-                     "INSERT INTO match (id, demand_id, rules_version, "
-                     "enterprise_version, weights, candidates) VALUES "
-                     "($1, $2, $3, $4, $5, $6)",
-                     6, params)
-        || (n > 0
-            && kj_db_defer (db, s_match_rows_sql (call, n), (int) (7 * n + 1),
-                            rows))
+    kj_params_t params = { 0 };
+    kj_params_add (&params, out->match_id);
+    kj_params_add (&params, demand->id);
+    kj_params_add (&params, MATCHING_RULES_VERSION);
+    kj_params_add_int (&params, (int64_t) out->enterprise_version);
+    kj_params_add (&params, self->weights_text);
+    kj_params_add_int (&params, out->candidates);
+    for (size_t c = 0; c < 6; c++)
+        kj_params_add_array (&params, column + c * n, n);
+    int rc = kj_db_defer (db,
+                          "INSERT INTO match (id, demand_id, rules_version, "
+                          "enterprise_version, weights, candidates, "
+                          "product_ids, product_versions, scores, "
+                          "explanations, institution_ids, intercity) VALUES "
+                          "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
+                          "$12)",
+                          params.count, params.values)
         || kj_db_defer (db,
                         "UPDATE demand SET state = 2, version = version + 1 "
                         "WHERE id = $1 AND state = 1",
-                        1, params + 1))
+                        1, params.values + 1);
+    kj_params_reset (&params);
+    if (rc)
         return -1;
     return kj_outbox_add (db, "matching.match.proposed", demand->id,
                           &out->base);

@@ -184,7 +184,8 @@ matching_reports_report (kj_call_t *call, const ProtobufCMessage *request,
     char *matches_sql = kj_call_printf (
         call,
         "SELECT %s, count (*), count (*) FILTER (WHERE mp.intercity) "
-        "FROM match_product mp JOIN match m ON m.id = mp.match_id "
+        "FROM match m CROSS JOIN LATERAL unnest (m.institution_ids, "
+        "m.intercity) AS mp (institution_id, intercity) "
         "JOIN demand d ON d.id = m.demand_id WHERE ($1::date IS NULL OR "
         "m.created_at >= $1::date) AND ($2::date IS NULL OR m.created_at < "
         "$2::date) GROUP BY 1",

@@ -142,6 +142,19 @@ s_enterprise (rfx_t *fx, const char *region, unsigned number, Kj__Stage stage,
     return 0;
 }
 
+//  The database of the old binary (KJ_BENCH_MATCHING_OLD): its own, so
+//  that each side runs on the schema it migrates; made on first use
+static char *s_old_dsn;
+
+//  The old binary's database name ("" before it is made), for the
+//  backends' CPU
+static const char *
+s_old_database (void)
+{
+    const char *name = s_old_dsn ? strstr (s_old_dsn, "dbname=") : NULL;
+    return name ? name + strlen ("dbname=") : "";
+}
+
 //  kejin-matching from binary (NULL: this build's), batch job interval
 //  and durability as given
 static pid_t
@@ -151,7 +164,9 @@ s_matching_bin (rfx_t *fx, const char *binary, const char *interval,
     char pub [200], broker [256], dsn [600], log [512];
     snprintf (pub, sizeof pub, "node/pub=%s", fx->broker.pub);
     snprintf (broker, sizeof broker, "node/broker=%s", fx->broker.endpoint);
-    snprintf (dsn, sizeof dsn, "db/dsn=%s", fx->dsn);
+    if (binary && !s_old_dsn)
+        s_old_dsn = kj_test_db_new ("bench_matching_old");
+    snprintf (dsn, sizeof dsn, "db/dsn=%s", binary ? s_old_dsn : fx->dsn);
     //  KJ_BENCH_MATCHING_DEBUG=dir: the daemon logs each call's phases
     //  (worker.write, matching.match) in its log there, kept
     const char *debug = getenv ("KJ_BENCH_MATCHING_DEBUG");
@@ -233,8 +248,8 @@ s_backend_ticks (rfx_t *fx)
     PGresult *res = kj_db_exec (fx->db,
                                 "SELECT pid FROM pg_stat_activity WHERE "
                                 "application_name = 'kejin-matching' "
-                                "AND datname = current_database ()",
-                                0, NULL);
+                                "AND datname IN (current_database (), $1)",
+                                1, (const char *[]){ s_old_database () });
     int64_t ticks = 0;
     for (int i = 0; res && i < PQntuples (res); i++)
         ticks += s_cpu_ticks (atoi (PQgetvalue (res, i, 0)));
@@ -505,6 +520,8 @@ s_match_legs (rfx_t *fx, Kj__Demand *d, int64_t *us, Kj__DemandReply **demand_p)
         pairs = PAIRS;
     int legs = old ? 2 * pairs : 1;
     double figures [2][4][PAIRS_MAX];
+    //  The old binary's demand, the same one added in its own database
+    Kj__DemandReply *old_demand = NULL;
     for (int leg = 0; leg < legs; leg++) {
         //  new, old, old, new, new, old: each side first as often
         bool is_old = old && ((leg % 4 == 1) || (leg % 4 == 2));
@@ -518,8 +535,8 @@ s_match_legs (rfx_t *fx, Kj__Demand *d, int64_t *us, Kj__DemandReply **demand_p)
                            : ", new");
         s_leg_t figure;
         if (matching <= 0
-            || s_match_rounds (fx, matching, d, what, leg == 0, us, demand_p,
-                               &figure))
+            || s_match_rounds (fx, matching, d, what, leg == 0, us,
+                               is_old ? &old_demand : demand_p, &figure))
             return -1;
         kj_test_kill (matching, SIGTERM, 10000);
         if (old) {
@@ -530,6 +547,8 @@ s_match_legs (rfx_t *fx, Kj__Demand *d, int64_t *us, Kj__DemandReply **demand_p)
             figures [side][3][at] = figure.db;
         }
     }
+    if (old_demand)
+        kj__demand_reply__free_unpacked (old_demand, NULL);
     if (old) {
         double m [2][4];
         for (int side = 0; side < 2; side++)
@@ -687,6 +706,7 @@ main (void)
     matching_registry_destroy (&registry);
     matching_model_destroy (&model);
     kj__demand_reply__free_unpacked (demand, NULL);
+    zstr_free (&s_old_dsn);
     rfx_stop (&fx);
     return 0;
 }

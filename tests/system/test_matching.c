@@ -1656,6 +1656,25 @@ test_match_stored_rows (void **state)
     assert_string_equal (PQgetvalue (res, 0, 1), "t");
     assert_string_equal (PQgetvalue (res, 0, 2), object);
     PQclear (res);
+
+    //  The rows are arrays of the match's row (sql/005): one length for
+    //  all and no NULL element, or the match is refused, so that the view
+    //  match_product gives whole rows only
+    static const char *broken [] = { "'{P1,P2}', '{1,1}', '{1}'",
+                                     "'{P1,P2}', '{1,NULL}', '{1,1}'" };
+    for (size_t i = 0; i < 2; i++) {
+        char *sql = zsys_sprintf (
+            "INSERT INTO match (id, demand_id, rules_version, "
+            "enterprise_version, weights, candidates, product_ids, "
+            "product_versions, scores, explanations, institution_ids, "
+            "intercity) VALUES ('MX', $1, 'r', 1, 'w', 2, %s, '{a,b}', "
+            "'{I,I}', '{t,t}')",
+            broken [i]);
+        res = kj_db_exec (m.db, sql, 1, (const char *[]){ demand });
+        assert_null (res);
+        assert_string_equal (kj_db_sqlstate (m.db), "23514");
+        zstr_free (&sql);
+    }
     kj__match_reply__free_unpacked (reply, NULL);
     s_stop (&m);
 }
