@@ -410,10 +410,10 @@ s_match_store (kj_call_t *call, Kj__MatchReply *out, Kj__Demand *demand)
                           "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
                           "$12)",
                           params.count, params.values)
-        || kj_db_defer (db,
-                        "UPDATE demand SET state = 2, version = version + 1 "
-                        "WHERE id = $1 AND state = 1",
-                        1, params.values + 1);
+          || kj_db_defer (db,
+                          "UPDATE demand SET state = 2, version = version + 1 "
+                          "WHERE id = $1 AND state = 1",
+                          1, params.values + 1);
     kj_params_reset (&params);
     if (rc)
         return -1;
