@@ -4,10 +4,12 @@
     the reason each product matched
 
     Part of the supermarket handlers (registry_supermarket.c has the
-    institutions and the product writes). The search is one SQL statement
+    institutions and the product writes). A search is answered from the
+    catalogue each worker thread keeps (registry_supermarket_catalogue.c)
+    when it is at the database's version, else by one SQL statement
     (registry_store) fed by the sets registry_product computes; every row
-    it returns is checked again with registry_product_eligible, the same
-    rule in C.
+    either returns is checked again with registry_product_eligible, the
+    same rule in C.
     =========================================================================
 */
 
