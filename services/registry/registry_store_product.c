@@ -296,8 +296,8 @@ registry_store_catalogue_version (kj_db_t *db, const char *on_date,
     const char *params [] = { on_date };
     PGresult *res = kj_db_exec (
         db,
-        "SELECT version, " DAY ("coalesce ($1::date, current_date)")
-        " FROM catalogue_version",
+        "SELECT version, " DAY (
+            "coalesce ($1::date, current_date)") " FROM catalogue_version",
         1, params);
     if (!res)
         return -1;
@@ -313,8 +313,7 @@ registry_store_catalogue_version (kj_db_t *db, const char *on_date,
 
 int
 registry_store_catalogue_load (kj_db_t *db, int max, ProtobufCAllocator *mem,
-                               int64_t *version, Kj__Product ***out,
-                               size_t *n)
+                               int64_t *version, Kj__Product ***out, size_t *n)
 {
     char limit [16];
     snprintf (limit, sizeof limit, "%d", max + 1);

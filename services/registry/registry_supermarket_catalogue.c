@@ -143,8 +143,8 @@ s_load (s_catalogue_t *self, kj_db_t *db)
         s_clear (self);
         return 0;
     }
-    self->terms = (registry_product_terms_t *) s_alloc (
-        self, (self->n + 1) * sizeof (registry_product_terms_t));
+    self->terms = (registry_product_terms_t *)
+        s_alloc (self, (self->n + 1) * sizeof (registry_product_terms_t));
     self->usable = true;
     for (size_t i = 0; i < self->n; i++) {
         registry_product_terms (self->products [i], &self->terms [i]);

@@ -216,29 +216,29 @@ s_from_catalogue (kj_call_t *call, const Kj__SearchProductsRequest *request,
     ProtobufCAllocator mem;
     kj_call_allocator (call, &mem);
     registry_supermarket_page_t page;
-    int rc = registry_supermarket_catalogue_search (
-        kj_call_db (call), request, filter, profile, &mem, &page);
+    int rc = registry_supermarket_catalogue_search (kj_call_db (call), request,
+                                                    filter, profile, &mem,
+                                                    &page);
     if (rc < 0)
         return registry_server_db_failed (call);
     if (rc == 0)
         return 0;
     reply->products = page.products;
     reply->n_products = page.n;
-    reply->page_info = registry_server_page_info (
-        call, page.total, page.more,
-        page.n ? page.products [page.n - 1]->id : NULL);
+    reply->page_info =
+        registry_server_page_info (call, page.total, page.more,
+                                   page.n ? page.products [page.n - 1]->id
+                                          : NULL);
     registry_server_t *self = (registry_server_t *) kj_call_state (call);
     if (!registry_server_config (self)->catalogue_check)
         return 1;
     Kj__SearchProductsReply sql = KJ__SEARCH_PRODUCTS_REPLY__INIT;
     if (s_list_products (call, filter, &sql))
         return -1;
-    bool same = sql.n_products == page.n
-             && sql.page_info->total == page.total
+    bool same = sql.n_products == page.n && sql.page_info->total == page.total
              && !strcmp (sql.page_info->next, reply->page_info->next);
     for (size_t i = 0; same && i < page.n; i++)
-        same = s_same (call, &sql.products [i]->base,
-                       &page.products [i]->base);
+        same = s_same (call, &sql.products [i]->base, &page.products [i]->base);
     if (same)
         return 1;
     kj_error ("registry.catalogue_mismatch", "statement=%zu catalogue=%zu",

@@ -187,8 +187,7 @@ s_assert_institutions (rfx_t *fx, Kj__ListInstitutionsRequest *request,
 
 //  Every registry here runs the search statement beside each SearchProducts
 //  answered from its kept catalogue, and fails the call if they differ
-static const char *s_check [] = { "-s", "registry/catalogue_check=true",
-                                  NULL };
+static const char *s_check [] = { "-s", "registry/catalogue_check=true", NULL };
 
 //  --------------------------------------------------------------------------
 //  Institutions: add, refuse duplicates and bad input, update with a
@@ -778,7 +777,7 @@ static size_t s_found;
 static int
 s_random_search (rfx_t *fx, uint64_t *state, kj_status_t *status)
 {
-    static const char *regions [] = { "", "210100", "210200", "210300",
+    static const char *regions [] = { "",       "210100", "210200", "210300",
                                       "210400", "211400", "SFDZ" };
     static const char *grades [] = { "", "C", "B", "A", "AA", "AAA" };
     Kj__SearchProductsRequest request = KJ__SEARCH_PRODUCTS_REQUEST__INIT;
@@ -789,8 +788,7 @@ s_random_search (rfx_t *fx, uint64_t *state, kj_status_t *status)
     request.region = (char *) regions [r % 7];
     request.intercity = (r >> 3) % 2;
     request.stage = (Kj__Stage) ((r >> 4) % 5);
-    request.amount_fen = (r >> 7) % 3 ? 0
-                                      : (int64_t) ((r >> 9) % 80) * 1000000;
+    request.amount_fen = (r >> 7) % 3 ? 0 : (int64_t) ((r >> 9) % 80) * 1000000;
     request.term_months = (r >> 16) % 3 ? 0 : (int32_t) ((r >> 18) % 40);
     request.grade = (char *) grades [(r >> 24) % 6];
     if ((r >> 27) % 2) {
@@ -836,8 +834,9 @@ s_random_search (rfx_t *fx, uint64_t *state, kj_status_t *status)
 static void
 s_random_product (rfx_t *fx, uint64_t *state, int n)
 {
-    static const char *regions [] = { "PROVINCE", "SHENYANG_METRO", "210100",
-                                      "210200,210300", "211400", "SFDZ" };
+    static const char *regions [] = { "PROVINCE", "SHENYANG_METRO",
+                                      "210100",   "210200,210300",
+                                      "211400",   "SFDZ" };
     static const char *grades [] = { "", "C", "B", "A", "AA", "AAA" };
     char id [16], institution [8], name [32];
     uint64_t r = s_next (state);
@@ -846,18 +845,24 @@ s_random_product (rfx_t *fx, uint64_t *state, int n)
     snprintf (name, sizeof name, "产品 %d", n);
     int64_t min = (int64_t) ((r >> 2) % 20);
     int term = 1 + (int) ((r >> 7) % 12);
-    s_product_t p = {
-        id, institution, name,
-        (r >> 11) % 3 ? KJ__PRODUCT_TYPE__PRODUCT_CREDIT
-                      : KJ__PRODUCT_TYPE__PRODUCT_FIRST_LOAN,
-        min, min + 1 + (int64_t) ((r >> 13) % 60), term,
-        term + (int) ((r >> 19) % 30), regions [(r >> 24) % 6],
-        (unsigned) (r >> 27) & 0x1e, (r >> 31) % 3 ? 0 : BIT (1 + (r >> 33) % 3),
-        (r >> 35) % 3 ? 0 : (unsigned) (r >> 37) & 0x1e,
-        (r >> 41) % 2 ? 0 : BIT (1 + (r >> 42) % 3), grades [(r >> 44) % 6],
-        (r >> 47) % 5 ? "2020-01-01" : "2099-01-01",
-        (r >> 47) % 5 && (r >> 50) % 5 == 0 ? "2021-01-01" : NULL
-    };
+    s_product_t p = { id,
+                      institution,
+                      name,
+                      (r >> 11) % 3 ? KJ__PRODUCT_TYPE__PRODUCT_CREDIT
+                                    : KJ__PRODUCT_TYPE__PRODUCT_FIRST_LOAN,
+                      min,
+                      min + 1 + (int64_t) ((r >> 13) % 60),
+                      term,
+                      term + (int) ((r >> 19) % 30),
+                      regions [(r >> 24) % 6],
+                      (unsigned) (r >> 27) & 0x1e,
+                      (r >> 31) % 3 ? 0 : BIT (1 + (r >> 33) % 3),
+                      (r >> 35) % 3 ? 0 : (unsigned) (r >> 37) & 0x1e,
+                      (r >> 41) % 2 ? 0 : BIT (1 + (r >> 42) % 3),
+                      grades [(r >> 44) % 6],
+                      (r >> 47) % 5 ? "2020-01-01" : "2099-01-01",
+                      (r >> 47) % 5 && (r >> 50) % 5 == 0 ? "2021-01-01"
+                                                          : NULL };
     kj_status_t status;
     if (s_add_product (fx, &p, &status))
         fail_msg ("AddProduct %s: %s", id, status.message);
@@ -873,10 +878,11 @@ test_search_catalogue (void **state)
         char id [8], name [32];
         snprintf (id, sizeof id, "I%d", i);
         snprintf (name, sizeof name, "机构 %d", i);
-        assert_int_equal (s_add_institution (&fx, id, name,
-                                             KJ__INSTITUTION_TYPE__INSTITUTION_BANK,
-                                             "PROVINCE", &status, NULL),
-                          0);
+        assert_int_equal (
+            s_add_institution (&fx, id, name,
+                               KJ__INSTITUTION_TYPE__INSTITUTION_BANK,
+                               "PROVINCE", &status, NULL),
+            0);
     }
     uint64_t seed = 88172645463325252ULL;
     for (int n = 1; n <= 30; n++)
@@ -932,9 +938,9 @@ test_search_catalogue (void **state)
                                  "product_catalogue",
                                  0, NULL),
                       0);
-    assert_true (kj_db_run (fx.db, "UPDATE product SET status = 'withdrawn'",
-                            0, NULL)
-                 > 0);
+    assert_true (
+        kj_db_run (fx.db, "UPDATE product SET status = 'withdrawn'", 0, NULL)
+        > 0);
     Kj__SearchProductsRequest request = KJ__SEARCH_PRODUCTS_REQUEST__INIT;
     Kj__SearchProductsReply *reply = NULL;
     assert_int_equal (rfx_call (&fx, "SearchProducts", &request.base,
