@@ -28,6 +28,10 @@ const kj_option_t registry_options [] = {
       KJ_INT (0, 64) },
     { "registry/allow_outside", "false",
       "register enterprises whose credit code is not from Liaoning", KJ_BOOL },
+    { "registry/catalogue_check", "false",
+      "run the search statement beside every SearchProducts answered from "
+      "the kept catalogue, and fail the call if they differ (tests)",
+      KJ_BOOL },
     { "registry/allow_authorities", "",
       "register codes of these registration authorities besides 9 (market "
       "regulation, enterprises): characters of 1-8, A, N, Y, "

@@ -599,6 +599,8 @@ registry_server_new (kj_service_t *service, kj_db_t *db, kj_status_t *status)
         sizeof (registry_server_t));
     self->config.allow_outside = kj_config_bool (config,
                                                  "registry/allow_outside");
+    self->config.catalogue_check = kj_config_bool (config,
+                                                   "registry/catalogue_check");
     snprintf (self->config.allow_authorities,
               sizeof self->config.allow_authorities, "%s",
               kj_config_get (config, "registry/allow_authorities"));

@@ -25,6 +25,9 @@ typedef struct {
     //  authority characters other than 9 whose codes may be registered
     //  (registry/allow_authorities)
     char allow_authorities [32];
+    //  SearchProducts answers from the catalogue also run the statement
+    //  and fail INTERNAL if the two differ (registry/catalogue_check)
+    bool catalogue_check;
 } registry_config_t;
 
 typedef struct _registry_server_t registry_server_t;

@@ -312,6 +312,26 @@ int
 //  beside SearchProducts.
 extern const char registry_store_product_list_sql [];
 
+//  The rows a page holds for a limit asked (0: the default; at most
+//  REGISTRY_STORE_PAGE_MAX).
+int
+    registry_store_limit (int limit);
+
+//  The catalogue's version (sql/015_product_catalogue.sql: one more at the
+//  commit of every write of a product or an institution) and the date a
+//  search judges validity on (on_date, or the database's today). 0 or -1.
+int
+    registry_store_catalogue_version (kj_db_t *db, const char *on_date,
+                                      int64_t *version, kj_date_t *on);
+
+//  Every listed product of a listed institution, in id order, with the
+//  version they are at, read in one snapshot. 1, 0 if there are more than
+//  max (nothing read), or -1.
+int
+    registry_store_catalogue_load (kj_db_t *db, int max,
+                                   ProtobufCAllocator *mem, int64_t *version,
+                                   Kj__Product ***out, size_t *n);
+
 //  --------------------------------------------------------------------------
 //  Stage recomputation after a change of rules (sql/010_restage.sql). An
 //  enterprise is to do while its stage_version is not `version` and not

@@ -79,9 +79,6 @@ int64_t
 char *
     registry_store_like (const char *text);
 
-int
-    registry_store_limit (int limit);
-
 //  The rows of a page to read: at most limit of those res holds (a list
 //  asks one more, to tell whether more follow), with the count of all
 //  matching rows from its column total_column (count (*) OVER ()).

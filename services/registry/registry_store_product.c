@@ -285,3 +285,61 @@ registry_store_product_list (kj_db_t *db,
     PQclear (res);
     return 1;
 }
+
+//  --------------------------------------------------------------------------
+//  The catalogue SearchProducts keeps (registry_supermarket_catalogue.c)
+
+int
+registry_store_catalogue_version (kj_db_t *db, const char *on_date,
+                                  int64_t *version, kj_date_t *on)
+{
+    const char *params [] = { on_date };
+    PGresult *res = kj_db_exec (
+        db,
+        "SELECT version, " DAY (
+            "coalesce ($1::date, current_date)") " FROM catalogue_version",
+        1, params);
+    if (!res)
+        return -1;
+    int found = PQntuples (res) == 1;
+    if (found) {
+        *version = registry_store_int (res, 0, 0);
+        kj_check_date (PQgetvalue (res, 0, 1), "on_date", on,
+                       &(kj_status_t){ 0 });
+    }
+    PQclear (res);
+    return found ? 0 : -1;
+}
+
+int
+registry_store_catalogue_load (kj_db_t *db, int max, ProtobufCAllocator *mem,
+                               int64_t *version, Kj__Product ***out, size_t *n)
+{
+    char limit [16];
+    snprintf (limit, sizeof limit, "%d", max + 1);
+    const char *params [] = { limit };
+    //  One statement: the rows and the version in one snapshot
+    PGresult *res = kj_db_exec (
+        db,
+        "SELECT " PRODUCT_COLUMNS ", v.version FROM catalogue_version v "
+        "LEFT JOIN (product p JOIN institution i ON i.id = p.institution_id "
+        "AND p.status = 'listed' AND i.status = 'listed') ON true "
+        "ORDER BY p.id LIMIT $1::int",
+        1, params);
+    if (!res)
+        return -1;
+    int rows = PQntuples (res);
+    if (rows > max || rows == 0) {
+        PQclear (res);
+        return rows ? 0 : -1;
+    }
+    *version = registry_store_int (res, 0, 25);
+    if (PQgetisnull (res, 0, 0))
+        rows = 0;  //  no product: the version's row alone
+    *n = (size_t) rows;
+    *out = (Kj__Product **) registry_store_pointers (mem, *n);
+    for (int row = 0; row < rows; row++)
+        (*out) [row] = s_product_row (res, row, mem);
+    PQclear (res);
+    return 1;
+}

@@ -4,10 +4,12 @@
     the reason each product matched
 
     Part of the supermarket handlers (registry_supermarket.c has the
-    institutions and the product writes). The search is one SQL statement
+    institutions and the product writes). A search is answered from the
+    catalogue each worker thread keeps (registry_supermarket_catalogue.c)
+    when it is at the database's version, else by one SQL statement
     (registry_store) fed by the sets registry_product computes; every row
-    it returns is checked again with registry_product_eligible, the same
-    rule in C.
+    either returns is checked again with registry_product_eligible, the
+    same rule in C.
     =========================================================================
 */
 
@@ -17,6 +19,7 @@
 #include "registry_check.h"
 #include "registry_product.h"
 #include "registry_store.h"
+#include "registry_supermarket.h"
 #include "registry_uscc.h"
 #include "kj_money.h"
 
@@ -184,6 +187,68 @@ s_match_reason (const registry_product_terms_t *terms,
                      "no condition"));
 }
 
+//  True if two messages pack to the same bytes.
+static bool
+s_same (kj_call_t *call, const ProtobufCMessage *a, const ProtobufCMessage *b)
+{
+    size_t size = protobuf_c_message_get_packed_size (a);
+    if (size != protobuf_c_message_get_packed_size (b))
+        return false;
+    uint8_t *packed_a = (uint8_t *) kj_call_alloc (call, size + 1);
+    uint8_t *packed_b = (uint8_t *) kj_call_alloc (call, size + 1);
+    protobuf_c_message_pack (a, packed_a);
+    protobuf_c_message_pack (b, packed_b);
+    return memcmp (packed_a, packed_b, size) == 0;
+}
+
+//  --------------------------------------------------------------------------
+//  The search from the catalogue this thread keeps: 1 with the reply's
+//  products and page, 0 if the statement must answer, -1 with the call
+//  failed. With registry/catalogue_check the statement answers too, and
+//  the two must agree row for row.
+
+static int
+s_from_catalogue (kj_call_t *call, const Kj__SearchProductsRequest *request,
+                  registry_store_product_filter_t *filter,
+                  registry_product_profile_t *profile,
+                  Kj__SearchProductsReply *reply)
+{
+    ProtobufCAllocator mem;
+    kj_call_allocator (call, &mem);
+    registry_supermarket_page_t page;
+    int rc = registry_supermarket_catalogue_search (kj_call_db (call), request,
+                                                    filter, profile, &mem,
+                                                    &page);
+    if (rc < 0)
+        return registry_server_db_failed (call);
+    if (rc == 0)
+        return 0;
+    reply->products = page.products;
+    reply->n_products = page.n;
+    reply->page_info =
+        registry_server_page_info (call, page.total, page.more,
+                                   page.n ? page.products [page.n - 1]->id
+                                          : NULL);
+    registry_server_t *self = (registry_server_t *) kj_call_state (call);
+    if (!registry_server_config (self)->catalogue_check)
+        return 1;
+    Kj__SearchProductsReply sql = KJ__SEARCH_PRODUCTS_REPLY__INIT;
+    if (s_list_products (call, filter, &sql))
+        return -1;
+    bool same = sql.n_products == page.n && sql.page_info->total == page.total
+             && !strcmp (sql.page_info->next, reply->page_info->next);
+    for (size_t i = 0; same && i < page.n; i++)
+        same = s_same (call, &sql.products [i]->base, &page.products [i]->base);
+    if (same)
+        return 1;
+    kj_error ("registry.catalogue_mismatch", "statement=%zu catalogue=%zu",
+              sql.n_products, page.n);
+    return kj_call_fail (call, KJ__CODE__INTERNAL, NULL,
+                         "the kept catalogue's page (%zu products) differs "
+                         "from the statement's (%zu)",
+                         page.n, sql.n_products);
+}
+
 int
 registry_supermarket_search_products (kj_call_t *call,
                                       const ProtobufCMessage *input,
@@ -338,7 +403,8 @@ registry_supermarket_search_products (kj_call_t *call,
             (registry_grade_t) grade);
     filter.has_first_loan = profile.has_first_loan;
     filter.first_loan = profile.first_loan;
-    if (s_list_products (call, &filter, reply))
+    int kept = s_from_catalogue (call, request, &filter, &profile, reply);
+    if (kept < 0 || (kept == 0 && s_list_products (call, &filter, reply)))
         return -1;
 
     //  The same rule in C, on what the statement returned, and why each

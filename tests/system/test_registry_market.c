@@ -185,6 +185,10 @@ s_assert_institutions (rfx_t *fx, Kj__ListInstitutionsRequest *request,
 
 #define BIT(x) (1u << (x))
 
+//  Every registry here runs the search statement beside each SearchProducts
+//  answered from its kept catalogue, and fails the call if they differ
+static const char *s_check [] = { "-s", "registry/catalogue_check=true", NULL };
+
 //  --------------------------------------------------------------------------
 //  Institutions: add, refuse duplicates and bad input, update with a
 //  version, list by type and region
@@ -193,7 +197,7 @@ static void
 test_institutions (void **state)
 {
     rfx_t fx;
-    rfx_start (&fx, "registry_inst", NULL);
+    rfx_start (&fx, "registry_inst", s_check);
     kj_status_t status;
     Kj__Institution *made = NULL;
     assert_int_equal (s_add_institution (&fx, "", "中国银行辽宁省分行",
@@ -300,7 +304,7 @@ static void
 test_products_search (void **state)
 {
     rfx_t fx;
-    rfx_start (&fx, "registry_prod", NULL);
+    rfx_start (&fx, "registry_prod", s_check);
     kj_status_t status;
     assert_int_equal (s_add_institution (&fx, "BOC", "中国银行辽宁省分行",
                                          KJ__INSTITUTION_TYPE__INSTITUTION_BANK,
@@ -474,7 +478,7 @@ static void
 test_search_for_enterprise (void **state)
 {
     rfx_t fx;
-    rfx_start (&fx, "registry_match", NULL);
+    rfx_start (&fx, "registry_match", s_check);
     kj_status_t status;
     assert_int_equal (
         s_add_institution (&fx, "SYDB", "沈阳科技担保",
@@ -556,7 +560,7 @@ static void
 test_withdraw (void **state)
 {
     rfx_t fx;
-    rfx_start (&fx, "registry_withdraw", NULL);
+    rfx_start (&fx, "registry_withdraw", s_check);
     kj_status_t status;
     assert_int_equal (s_add_institution (&fx, "BOC", "中国银行",
                                          KJ__INSTITUTION_TYPE__INSTITUTION_BANK,
@@ -679,7 +683,7 @@ static void
 test_product_update (void **state)
 {
     rfx_t fx;
-    rfx_start (&fx, "registry_produp", NULL);
+    rfx_start (&fx, "registry_produp", s_check);
     kj_status_t status;
     assert_int_equal (s_add_institution (&fx, "BOC", "中国银行",
                                          KJ__INSTITUTION_TYPE__INSTITUTION_BANK,
@@ -748,6 +752,204 @@ test_product_update (void **state)
     rfx_stop (&fx);
 }
 
+//  --------------------------------------------------------------------------
+//  SearchProducts from the kept catalogue: random searches over random
+//  products, every page, with writes between them (through the registry,
+//  by hand SQL, in a transaction rolled back); the registry runs the
+//  statement beside each answer (registry/catalogue_check) and fails the
+//  call if the two differ. A write that skips the catalogue's version (its
+//  trigger disabled) must be caught: the answer came from the copy.
+
+static uint64_t
+s_next (uint64_t *state)
+{
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    return *state;
+}
+
+//  Products the random searches returned, in all
+static size_t s_found;
+
+//  A random search, every page of it (limit 1 to 4); the status code of
+//  the first call that fails, else 0.
+static int
+s_random_search (rfx_t *fx, uint64_t *state, kj_status_t *status)
+{
+    static const char *regions [] = { "",       "210100", "210200", "210300",
+                                      "210400", "211400", "SFDZ" };
+    static const char *grades [] = { "", "C", "B", "A", "AA", "AAA" };
+    Kj__SearchProductsRequest request = KJ__SEARCH_PRODUCTS_REQUEST__INIT;
+    Kj__QualificationSet held = KJ__QUALIFICATION_SET__INIT;
+    Kj__CollateralSet offered = KJ__COLLATERAL_SET__INIT;
+    int held_kinds [4], offered_kinds [4], types [2];
+    uint64_t r = s_next (state);
+    request.region = (char *) regions [r % 7];
+    request.intercity = (r >> 3) % 2;
+    request.stage = (Kj__Stage) ((r >> 4) % 5);
+    request.amount_fen = (r >> 7) % 3 ? 0 : (int64_t) ((r >> 9) % 80) * 1000000;
+    request.term_months = (r >> 16) % 3 ? 0 : (int32_t) ((r >> 18) % 40);
+    request.grade = (char *) grades [(r >> 24) % 6];
+    if ((r >> 27) % 2) {
+        held.n_kinds = s_enums ((unsigned) (r >> 28) & 0x1e, held_kinds);
+        held.kinds = (Kj__QualificationKind *) held_kinds;
+        request.held = &held;
+    }
+    if ((r >> 33) % 2) {
+        offered.n_kinds = s_enums ((unsigned) (r >> 34) & 0x1e, offered_kinds);
+        offered.kinds = (Kj__Collateral *) offered_kinds;
+        request.offered = &offered;
+    }
+    if ((r >> 40) % 4 == 0) {
+        types [0] = KJ__PRODUCT_TYPE__PRODUCT_CREDIT;
+        types [1] = KJ__PRODUCT_TYPE__PRODUCT_FIRST_LOAN;
+        request.n_types = 1 + (r >> 42) % 2;
+        request.types = (Kj__ProductType *) types;
+    }
+    if ((r >> 44) % 5 == 0)
+        request.institution_id = (r >> 46) % 2 ? "I1" : "I2";
+    Kj__Page page = KJ__PAGE__INIT;
+    page.limit = 1 + (uint32_t) ((r >> 48) % 4);
+    request.page = &page;
+    char after [48] = "";
+    int pages = 0;
+    do {
+        page.after = after;
+        Kj__SearchProductsReply *reply = NULL;
+        int rc = rfx_call (fx, "SearchProducts", &request.base,
+                           &kj__search_products_reply__descriptor, &reply,
+                           status, NULL, true);
+        if (rc)
+            return rc;
+        assert_int_equal (reply->n_reasons, reply->n_products);
+        s_found += reply->n_products;
+        snprintf (after, sizeof after, "%s", reply->page_info->next);
+        kj__search_products_reply__free_unpacked (reply, NULL);
+    } while (*after && ++pages < 100);
+    return 0;
+}
+
+//  Add product n of the random set.
+static void
+s_random_product (rfx_t *fx, uint64_t *state, int n)
+{
+    static const char *regions [] = { "PROVINCE", "SHENYANG_METRO",
+                                      "210100",   "210200,210300",
+                                      "211400",   "SFDZ" };
+    static const char *grades [] = { "", "C", "B", "A", "AA", "AAA" };
+    char id [16], institution [8], name [32];
+    uint64_t r = s_next (state);
+    snprintf (id, sizeof id, "R%02d", n);
+    snprintf (institution, sizeof institution, "I%d", 1 + (int) (r % 3));
+    snprintf (name, sizeof name, "产品 %d", n);
+    int64_t min = (int64_t) ((r >> 2) % 20);
+    int term = 1 + (int) ((r >> 7) % 12);
+    s_product_t p = { id,
+                      institution,
+                      name,
+                      (r >> 11) % 3 ? KJ__PRODUCT_TYPE__PRODUCT_CREDIT
+                                    : KJ__PRODUCT_TYPE__PRODUCT_FIRST_LOAN,
+                      min,
+                      min + 1 + (int64_t) ((r >> 13) % 60),
+                      term,
+                      term + (int) ((r >> 19) % 30),
+                      regions [(r >> 24) % 6],
+                      (unsigned) (r >> 27) & 0x1e,
+                      (r >> 31) % 3 ? 0 : BIT (1 + (r >> 33) % 3),
+                      (r >> 35) % 3 ? 0 : (unsigned) (r >> 37) & 0x1e,
+                      (r >> 41) % 2 ? 0 : BIT (1 + (r >> 42) % 3),
+                      grades [(r >> 44) % 6],
+                      (r >> 47) % 5 ? "2020-01-01" : "2099-01-01",
+                      (r >> 47) % 5 && (r >> 50) % 5 == 0 ? "2021-01-01"
+                                                          : NULL };
+    kj_status_t status;
+    if (s_add_product (fx, &p, &status))
+        fail_msg ("AddProduct %s: %s", id, status.message);
+}
+
+static void
+test_search_catalogue (void **state)
+{
+    rfx_t fx;
+    rfx_start (&fx, "registry_catalogue", s_check);
+    kj_status_t status;
+    for (int i = 1; i <= 3; i++) {
+        char id [8], name [32];
+        snprintf (id, sizeof id, "I%d", i);
+        snprintf (name, sizeof name, "机构 %d", i);
+        assert_int_equal (
+            s_add_institution (&fx, id, name,
+                               KJ__INSTITUTION_TYPE__INSTITUTION_BANK,
+                               "PROVINCE", &status, NULL),
+            0);
+    }
+    uint64_t seed = 88172645463325252ULL;
+    for (int n = 1; n <= 30; n++)
+        s_random_product (&fx, &seed, n);
+    for (int round = 0; round < 6; round++) {
+        for (int i = 0; i < 40; i++)
+            if (s_random_search (&fx, &seed, &status))
+                fail_msg ("round %d search %d: %s", round, i, status.message);
+        //  A write of each kind between the rounds
+        if (round == 0)
+            s_random_product (&fx, &seed, 31);
+        else if (round == 1) {
+            Kj__WithdrawProductRequest w = KJ__WITHDRAW_PRODUCT_REQUEST__INIT;
+            w.id = "R03";
+            w.reason = "下架";
+            Kj__ProductReply *withdrawn = NULL;
+            assert_int_equal (rfx_call (&fx, "WithdrawProduct", &w.base,
+                                        &kj__product_reply__descriptor,
+                                        &withdrawn, &status, NULL, false),
+                              0);
+            kj__product_reply__free_unpacked (withdrawn, NULL);
+        }
+        else if (round == 2)
+            assert_int_equal (kj_db_run (fx.db,
+                                         "UPDATE product SET max_amount_fen = "
+                                         "max_amount_fen + 5000000, stages = "
+                                         "'{growth}' WHERE id < 'R10'",
+                                         0, NULL),
+                              9);
+        else if (round == 3)
+            assert_int_equal (
+                kj_db_run (fx.db,
+                           "UPDATE institution SET status = 'withdrawn' "
+                           "WHERE id = 'I2'",
+                           0, NULL),
+                1);
+        else if (round == 4) {
+            //  Rolled back: the version stays, and so do the rows
+            assert_int_equal (kj_db_begin (fx.db), 0);
+            assert_true (kj_db_run (fx.db,
+                                    "UPDATE product SET regions = "
+                                    "'{210100}'",
+                                    0, NULL)
+                         > 0);
+            kj_db_rollback (fx.db);
+        }
+    }
+    assert_true (s_found > 200);
+    //  A write the version does not see: the copy answers, and the check
+    //  catches it
+    assert_int_equal (kj_db_run (fx.db,
+                                 "ALTER TABLE product DISABLE TRIGGER "
+                                 "product_catalogue",
+                                 0, NULL),
+                      0);
+    assert_true (
+        kj_db_run (fx.db, "UPDATE product SET status = 'withdrawn'", 0, NULL)
+        > 0);
+    Kj__SearchProductsRequest request = KJ__SEARCH_PRODUCTS_REQUEST__INIT;
+    Kj__SearchProductsReply *reply = NULL;
+    assert_int_equal (rfx_call (&fx, "SearchProducts", &request.base,
+                                &kj__search_products_reply__descriptor, &reply,
+                                &status, NULL, true),
+                      KJ__CODE__INTERNAL);
+    rfx_stop (&fx);
+}
+
 int
 main (void)
 {
@@ -758,6 +960,7 @@ main (void)
         cmocka_unit_test (test_search_for_enterprise),
         cmocka_unit_test (test_withdraw),
         cmocka_unit_test (test_product_update),
+        cmocka_unit_test (test_search_catalogue),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
