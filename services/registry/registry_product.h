@@ -9,10 +9,12 @@
     (the 城际融资撮合中心 rule, docs/rules/regions.md §4), a metro enterprise is also
     served by a product of any other metro city.
 
-    The search is SQL; this class turns a search request into the
-    statement's parameters (sets of region tokens, grades, qualifications)
-    and holds the same predicate in C, registry_product_eligible, which the
-    unit tests pin down and the server uses to check what the SQL returned.
+    A search is answered from each worker's kept catalogue, or by SQL where
+    the copy cannot answer (registry_supermarket_catalogue.c); this class
+    turns a search request into the statement's parameters (sets of region
+    tokens, grades, qualifications) and holds the same predicate in C,
+    registry_product_eligible, which the kept catalogue filters with, the
+    unit tests pin down, and the server checks what the SQL returned with.
     =========================================================================
 */
 
