@@ -132,6 +132,139 @@ kj_check_enum_name (const ProtobufCEnumDescriptor *descriptor,
     return buf;
 }
 
+//  The Chinese name of every enum value the registry's nouns and matching
+//  show, by its full name: what the desk reads under a Chinese locale (the
+//  CLI also accepts it in every locale).
+static const struct {
+    const char *name, *label;
+} s_labels [] = {
+    { "STAGE_UNKNOWN", "未分类" },
+    { "STAGE_INCUBATION", "孵化期" },
+    { "STAGE_STARTUP", "初创期" },
+    { "STAGE_GROWTH", "成长期" },
+    { "STAGE_MATURE", "成熟期" },
+    { "ENTRY_DRAFT", "草稿" },
+    { "ENTRY_SUBMITTED", "待市级审核" },
+    { "ENTRY_CITY_APPROVED", "待省级审核" },
+    { "ENTRY_PUBLICIZED", "公示中" },
+    { "ENTRY_ACTIVE", "已入库" },
+    { "ENTRY_RETURNED", "已退回" },
+    { "ENTRY_REJECTED", "未入库" },
+    { "ENTRY_SUSPENDED", "已暂停" },
+    { "ENTRY_REMOVED", "已出库" },
+    { "ACTION_SUBMIT", "提交" },
+    { "ACTION_CITY_APPROVE", "市级审核通过" },
+    { "ACTION_PROVINCE_APPROVE", "省级审核通过" },
+    { "ACTION_PUBLICITY_PASS", "公示通过" },
+    { "ACTION_PUBLICITY_OBJECTION", "公示异议" },
+    { "ACTION_RETURN", "退回" },
+    { "ACTION_REJECT", "驳回" },
+    { "ACTION_SUSPEND", "暂停" },
+    { "ACTION_REINSTATE", "恢复" },
+    { "ACTION_REMOVE", "出库" },
+    { "ROUND_NONE", "无" },
+    { "ROUND_SEED", "种子轮" },
+    { "ROUND_ANGEL", "天使轮" },
+    { "ROUND_A", "A轮" },
+    { "ROUND_B", "B轮" },
+    { "ROUND_C_PLUS", "C轮及以后" },
+    { "ROUND_PRE_IPO", "Pre-IPO轮" },
+    { "SIZE_UNKNOWN", "未知" },
+    { "SIZE_MICRO", "微型" },
+    { "SIZE_SMALL", "小型" },
+    { "SIZE_MEDIUM", "中型" },
+    { "SIZE_LARGE", "大型" },
+    { "QUAL_HIGH_TECH", "高新技术企业" },
+    { "QUAL_TECH_SME", "科技型中小企业" },
+    { "QUAL_INNOVATIVE_SME", "创新型中小企业" },
+    { "QUAL_SRDI", "专精特新" },
+    { "QUAL_LITTLE_GIANT", "小巨人" },
+    { "QUAL_EAGLET", "雏鹰企业" },
+    { "QUAL_GAZELLE", "瞪羚企业" },
+    { "QUAL_UNICORN", "独角兽企业" },
+    { "QUAL_INCUBATOR_RESIDENT", "孵化载体入驻" },
+    { "QUAL_LISTING_RESERVE", "上市后备企业" },
+    { "LEVEL_CITY", "市级" },
+    { "LEVEL_PROVINCIAL", "省级" },
+    { "LEVEL_NATIONAL", "国家级" },
+    { "INSTITUTION_BANK", "银行" },
+    { "INSTITUTION_GUARANTEE", "融资担保公司" },
+    { "INSTITUTION_ANGEL_FUND", "天使投资基金" },
+    { "INSTITUTION_VC", "创业投资" },
+    { "INSTITUTION_PE", "私募股权" },
+    { "INSTITUTION_INSURER", "保险公司" },
+    { "INSTITUTION_LEASING", "融资租赁公司" },
+    { "INSTITUTION_FACTORING", "商业保理" },
+    { "INSTITUTION_SMALL_LOAN", "小额贷款公司" },
+    { "INSTITUTION_SECURITIES", "证券公司" },
+    { "INSTITUTION_EQUITY_EXCHANGE", "区域性股权市场" },
+    { "PRODUCT_CREDIT", "信用贷" },
+    { "PRODUCT_IP_PLEDGE", "知识产权质押" },
+    { "PRODUCT_GUARANTEED", "担保贷" },
+    { "PRODUCT_FIRST_LOAN", "首贷" },
+    { "PRODUCT_RENEWAL", "无还本续贷" },
+    { "PRODUCT_INVEST_LOAN_LINKAGE", "投贷联动" },
+    { "PRODUCT_LEASING", "融资租赁" },
+    { "PRODUCT_FACTORING", "保理" },
+    { "PRODUCT_TECH_INSURANCE", "科技保险" },
+    { "PRODUCT_BOND", "债券" },
+    { "PRODUCT_EQUITY", "股权投资" },
+    { "COLLATERAL_IP", "知识产权" },
+    { "COLLATERAL_RECEIVABLES", "应收账款" },
+    { "COLLATERAL_GUARANTEE", "第三方担保" },
+    { "COLLATERAL_REAL_ESTATE", "不动产" },
+    { "LISTING_LISTED", "上架" },
+    { "LISTING_WITHDRAWN", "下架" },
+    { "MATCHING_LOAN", "贷款" },
+    { "MATCHING_EQUITY", "股权融资" },
+    { "MATCHING_LEASING", "融资租赁" },
+    { "MATCHING_FACTORING", "保理" },
+    { "MATCHING_GUARANTEE", "担保" },
+    { "MATCHING_INSURANCE", "保险" },
+    { "MATCHING_BOND", "债券" },
+    { "APP_DEMAND_POSTED", "融资需求" },
+    { "APP_MATCHED", "推荐产品" },
+    { "APP_APPLIED", "申请" },
+    { "APP_UNDER_REVIEW", "审查中" },
+    { "APP_APPROVED", "授信" },
+    { "APP_REJECTED", "已拒绝" },
+    { "APP_WITHDRAWN", "已撤回" },
+    { "APP_EXPIRED", "已过期" },
+    { "APP_ACTIVE", "放款" },
+    { "APP_OVERDUE_1_30", "逾期1-30天" },
+    { "APP_OVERDUE_31_60", "逾期31-60天" },
+    { "APP_OVERDUE_61_90", "逾期61-90天" },
+    { "APP_OVERDUE_90_PLUS", "逾期90天以上" },
+    { "APP_RENEWED", "无还本续贷" },
+    { "APP_CLOSED", "已结清" },
+    { "APP_DEFAULTED", "已违约" },
+};
+
+const char *
+kj_check_enum_label_zh (const char *full_name)
+{
+    for (size_t i = 0; full_name && i < sizeof s_labels / sizeof s_labels [0];
+         i++)
+        if (streq (s_labels [i].name, full_name))
+            return s_labels [i].label;
+    return NULL;
+}
+
+const char *
+kj_check_enum_label (const ProtobufCEnumDescriptor *descriptor,
+                     const char *prefix, int value, char *buf, size_t size)
+{
+    const ProtobufCEnumValue
+        *found = protobuf_c_enum_descriptor_get_value (descriptor, value);
+    const char *label = found ? kj_check_enum_label_zh (found->name) : NULL;
+    if (label && strncmp (kj_i18n_lang (), "zh", 2) == 0
+        && strncmp (found->name, prefix, strlen (prefix)) == 0) {
+        snprintf (buf, size, "%s", label);
+        return buf;
+    }
+    return kj_check_enum_name (descriptor, prefix, value, buf, size);
+}
+
 int
 kj_check_enum_value (const ProtobufCEnumDescriptor *descriptor,
                      const char *prefix, const char *name)

@@ -67,6 +67,23 @@ const char *
                         const char *prefix, int value, char *buf, size_t size);
 
 //  --------------------------------------------------------------------------
+//  The Chinese name of an enum value by its full name ("STAGE_GROWTH":
+//  "成长期"), or NULL if it has none.
+
+const char *
+    kj_check_enum_label_zh (const char *full_name);
+
+//  --------------------------------------------------------------------------
+//  An enum value as people read it in this thread's language
+//  (kj_i18n_lang): its Chinese name under Chinese where it has one, else its
+//  stored name (kj_check_enum_name); written to buf, NULL if the value is
+//  not in the enum.
+
+const char *
+    kj_check_enum_label (const ProtobufCEnumDescriptor *descriptor,
+                         const char *prefix, int value, char *buf, size_t size);
+
+//  --------------------------------------------------------------------------
 //  The value of a stored name (case-insensitive); -1 if none has it.
 
 int

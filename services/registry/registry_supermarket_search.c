@@ -115,8 +115,8 @@ s_bit_names (const ProtobufCEnumDescriptor *descriptor, const char *prefix,
     for (int value = 1; value < 32 && at < size; value++) {
         char name [48];
         if ((bits & (1u << value))
-            && kj_check_enum_name (descriptor, prefix, value, name,
-                                   sizeof name))
+            && kj_check_enum_label (descriptor, prefix, value, name,
+                                    sizeof name))
             at += (size_t) snprintf (buf + at, size - at, "%s%s",
                                      at ? ", " : "", name);
     }
@@ -141,8 +141,8 @@ s_match_reason (const registry_product_terms_t *terms,
         s_clause (buf, size, &at, _ ("serves %s"), profile->region);
     if (profile->stage)
         s_clause (buf, size, &at, _ ("takes stage %s"),
-                  kj_check_enum_name (&kj__stage__descriptor, "STAGE_",
-                                      profile->stage, a, sizeof a));
+                  kj_check_enum_label (&kj__stage__descriptor, "STAGE_",
+                                       profile->stage, a, sizeof a));
     if (profile->amount_fen)
         s_clause (buf, size, &at, _ ("amount %s within %s to %s"),
                   kj_money_yuan (profile->amount_fen, false, a, sizeof a),

@@ -445,6 +445,11 @@ grep -q "^ID  *NAME .* WHY$" "$TMP/out" || fail "search has no WHY column: $(cat
 grep -q "^P000001  科技信用贷 .*serves 210100; takes stage growth; amount ¥2,000,000 within ¥0 to ¥3,000,000; term 12 months within 1 to 12$" "$TMP/out" || \
     fail "search reason: $(cat "$TMP/out")"
 ! grep -q "^P000002" "$TMP/out" || fail "search found a product that needs high_tech"
+#  Under Chinese the reason names the stage as the desk reads it
+run_zh product search --enterprise "$A" --amount 200万 --term 12
+expect 0 "zh product search"
+grep -q "^P000001  科技信用贷 .*服务 210100; 适用阶段 成长期; " "$TMP/out" || \
+    fail "zh search reason: $(cat "$TMP/out")"
 run --json product search --enterprise "$A" --collateral ip --held high_tech
 expect 0 "product search --json"
 [ "$(json 'len(j["products"]) == len(j["reasons"]) == 2')" = True ] || fail "search --json reasons: $(cat "$TMP/out")"

@@ -1,5 +1,6 @@
 /*  =========================================================================
-    test_kj_check - the field checks every service shares: dates first
+    test_kj_check - the field checks every service shares: dates first,
+    then enum values as people read them
 
     Dates parsed and refused with the field named, compared, formatted,
     and turned into day numbers and back (the one implementation the
@@ -16,6 +17,7 @@
 #include <cmocka.h>
 
 #include "kejin.h"
+#include "registry.pb-c.h"
 
 static void
 test_date_parse (void **state)
@@ -79,12 +81,48 @@ test_date_days (void **state)
     assert_int_equal (previous.day, 31);
 }
 
+//  An enum value in the thread's language: its Chinese name under Chinese,
+//  its stored name otherwise and where it has no Chinese name
+static void
+test_enum_label (void **state)
+{
+    (void) state;
+    char buf [48];
+    assert_string_equal (kj_check_enum_label_zh ("STAGE_GROWTH"), "成长期");
+    assert_null (kj_check_enum_label_zh ("STAGE_NO_SUCH"));
+    assert_null (kj_check_enum_label_zh (NULL));
+    locale_t previous = kj_i18n_use ("");
+    assert_string_equal (kj_check_enum_label (&kj__stage__descriptor, "STAGE_",
+                                              KJ__STAGE__STAGE_GROWTH, buf,
+                                              sizeof buf),
+                         "growth");
+    kj_i18n_restore (previous);
+    previous = kj_i18n_use ("zh_CN");
+    assert_string_equal (kj_check_enum_label (&kj__stage__descriptor, "STAGE_",
+                                              KJ__STAGE__STAGE_GROWTH, buf,
+                                              sizeof buf),
+                         "成长期");
+    assert_string_equal (
+        kj_check_enum_label (&kj__qualification_kind__descriptor, "QUAL_",
+                             KJ__QUALIFICATION_KIND__QUAL_HIGH_TECH, buf,
+                             sizeof buf),
+        "高新技术企业");
+    //  Not a value of the enum, or under another prefix: as the stored name
+    assert_null (kj_check_enum_label (&kj__stage__descriptor, "STAGE_", 99, buf,
+                                      sizeof buf));
+    assert_null (kj_check_enum_label (&kj__stage__descriptor, "ROUND_",
+                                      KJ__STAGE__STAGE_GROWTH, buf,
+                                      sizeof buf));
+    kj_i18n_restore (previous);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_date_parse),
         cmocka_unit_test (test_date_days),
+        cmocka_unit_test (test_enum_label),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
