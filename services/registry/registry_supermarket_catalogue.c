@@ -27,17 +27,10 @@
 #include "registry_store.h"
 #include "registry_supermarket.h"
 
-//  Memory of one copy: blocks freed together
-typedef struct s_block_t {
-    struct s_block_t *next;
-    size_t size, used;
-    max_align_t data [];
-} s_block_t;
-
 typedef struct {
     int64_t version;
-    bool usable;  //  loaded, and small and plain enough to answer from
-    s_block_t *blocks;
+    bool usable;        //  loaded, and small and plain enough to answer from
+    kj_arena_t *arena;  //  the copy's memory, freed together
     Kj__Product **products;  //  in id order, as the database sorts
     registry_product_terms_t *terms;
     size_t n;
@@ -46,43 +39,11 @@ typedef struct {
 static pthread_key_t s_key;
 static pthread_once_t s_key_once = PTHREAD_ONCE_INIT;
 
-//  --------------------------------------------------------------------------
-//  The copy's memory
-
-static void *
-s_alloc (void *data, size_t size)
-{
-    s_catalogue_t *self = (s_catalogue_t *) data;
-    size = (size + sizeof (max_align_t) - 1) & ~(sizeof (max_align_t) - 1);
-    s_block_t *block = self->blocks;
-    if (!block || block->size - block->used < size) {
-        size_t cap = size > 65536 ? size : 65536;
-        block = (s_block_t *) malloc (sizeof (s_block_t) + cap);
-        assert (block);
-        block->size = cap;
-        block->used = 0;
-        block->next = self->blocks;
-        self->blocks = block;
-    }
-    void *ptr = (char *) block->data + block->used;
-    block->used += size;
-    return ptr;
-}
-
-static void
-s_free (void *data, void *ptr)
-{
-}
-
 //  Forget the copy's rows.
 static void
 s_clear (s_catalogue_t *self)
 {
-    while (self->blocks) {
-        s_block_t *next = self->blocks->next;
-        free (self->blocks);
-        self->blocks = next;
-    }
+    kj_arena_reset (self->arena);
     self->usable = false;
     self->products = NULL;
     self->terms = NULL;
@@ -95,6 +56,7 @@ s_destroy (void *data)
 {
     s_catalogue_t *self = (s_catalogue_t *) data;
     s_clear (self);
+    kj_arena_destroy (&self->arena);
     free (self);
 }
 
@@ -115,6 +77,7 @@ s_catalogue (void)
         self = (s_catalogue_t *) calloc (1, sizeof *self);
         assert (self);
         self->version = -1;
+        self->arena = kj_arena_new ();
         pthread_setspecific (s_key, self);
     }
     return self;
@@ -129,8 +92,8 @@ static int
 s_load (s_catalogue_t *self, kj_db_t *db)
 {
     s_clear (self);
-    ProtobufCAllocator mem = { s_alloc, s_free, self };
-    int rc = registry_store_catalogue_load (db, REGISTRY_CATALOGUE_MAX, &mem,
+    ProtobufCAllocator *mem = kj_arena_allocator (self->arena);
+    int rc = registry_store_catalogue_load (db, REGISTRY_CATALOGUE_MAX, mem,
                                             &self->version, &self->products,
                                             &self->n);
     if (rc < 0) {
@@ -144,7 +107,9 @@ s_load (s_catalogue_t *self, kj_db_t *db)
         return 0;
     }
     self->terms = (registry_product_terms_t *)
-        s_alloc (self, (self->n + 1) * sizeof (registry_product_terms_t));
+                      mem->alloc (mem->allocator_data,
+                                  (self->n + 1)
+                                      * sizeof (registry_product_terms_t));
     self->usable = true;
     for (size_t i = 0; i < self->n; i++) {
         registry_product_terms (self->products [i], &self->terms [i]);
