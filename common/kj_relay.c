@@ -12,6 +12,7 @@
 
 #include "kejin.h"
 #include <poll.h>
+#include <stdatomic.h>
 #include <pthread.h>
 
 //  After a wake-up whose rows the read did not see yet (an older
@@ -23,7 +24,7 @@ struct _kj_relay_t {
     kj_relay_config_t config;  //  strings below are our copies
     char *dsn, *schema, *broker, *city;
     pthread_t thread;
-    volatile int stop;
+    atomic_bool stop;      //  set by kj_relay_destroy, read by the relay thread
     pthread_mutex_t lock;  //  guards stats
     kj_relay_stats_t stats;
     bool deleting;  //  for the trace: a DELETE ran when the read began
@@ -32,7 +33,7 @@ struct _kj_relay_t {
 static bool
 s_stopping (kj_relay_t *self)
 {
-    return self->stop || kj_stopping ();
+    return atomic_load (&self->stop) || kj_stopping ();
 }
 
 static void
@@ -555,7 +556,7 @@ kj_relay_destroy (kj_relay_t **self_p)
 {
     if (*self_p) {
         kj_relay_t *self = *self_p;
-        self->stop = 1;
+        atomic_store (&self->stop, true);
         pthread_join (self->thread, NULL);
         pthread_mutex_destroy (&self->lock);
         free (self->dsn);
