@@ -942,6 +942,21 @@ kj_db_notify_after_commit (kj_db_t *self, const char *channel)
     kj_strlcpy (self->notify, channel, sizeof self->notify);
 }
 
+int
+kj_db_notified (kj_db_t *self)
+{
+    assert (self);
+    if (!PQconsumeInput (self->conn))
+        return -1;
+    int woken = 0;
+    PGnotify *note;
+    while ((note = PQnotifies (self->conn))) {
+        woken = 1;
+        PQfreemem (note);
+    }
+    return woken;
+}
+
 void
 kj_db_rollback (kj_db_t *self)
 {

@@ -155,6 +155,13 @@ bool
 void
     kj_db_notify_after_commit (kj_db_t *self, const char *channel);
 
+//  The listener's side, without waiting: read what the server has sent and
+//  drop the notifications that came (on any channel the session LISTENs
+//  to). 1 if any came, 0 if none, -1 if the session is gone. The caller
+//  polls the session's socket (kj_db_conn) between calls.
+int
+    kj_db_notified (kj_db_t *self);
+
 //  Take the lock of one entity (kind "registry.enterprise", key its code)
 //  until the transaction ends, waiting while another transaction holds it.
 //  A transaction-scoped advisory lock: it gives the transaction no id. A

@@ -123,17 +123,13 @@ s_wait (kj_relay_t *self, kj_db_t *db, s_deleter_t *del, int msecs)
     PGconn *conn = kj_db_conn (db);
     int64_t end = kj_mono_us () + (int64_t) msecs * 1000;
     while (!s_stopping (self)) {
-        if (!PQconsumeInput (conn)) {
+        int notified = kj_db_notified (db);
+        if (notified < 0) {
             //  The session is gone: the next statement finds out
             s_sleep (self, msecs);
             return false;
         }
-        bool woken = false;
-        PGnotify *note;
-        while ((note = PQnotifies (conn))) {
-            woken = true;
-            PQfreemem (note);
-        }
+        bool woken = notified > 0;
         if (s_delete_ended (del))
             woken = true;
         int64_t left = (end - kj_mono_us () + 999) / 1000;

@@ -532,16 +532,9 @@ s_wait_batch (kj_db_t *db, int interval_s)
     PGconn *conn = kj_db_conn (db);
     int64_t end = kj_mono_us () + (int64_t) interval_s * 1000000;
     while (!kj_stopping () && kj_mono_us () < end) {
-        if (!PQconsumeInput (conn))
-            return false;  //  the session is gone: the next pass finds out
-        bool woken = false;
-        PGnotify *note;
-        while ((note = PQnotifies (conn))) {
-            woken = true;
-            PQfreemem (note);
-        }
-        if (woken)
-            return true;
+        int notified = kj_db_notified (db);
+        if (notified != 0)
+            return notified > 0;  //  gone: the next pass finds out
         struct pollfd item = { PQsocket (conn), POLLIN, 0 };
         poll (&item, 1, 20);
     }

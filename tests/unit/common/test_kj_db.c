@@ -304,6 +304,42 @@ s_wakeups (PGconn *listener, int want, int ms)
     return woken;
 }
 
+//  kj_db_notified within ms: polls the session's socket until it answers
+//  other than 0
+static int
+s_notified (kj_db_t *db, int ms)
+{
+    int64_t deadline = zclock_mono () + ms;
+    int rc = 0;
+    while (rc == 0 && zclock_mono () < deadline) {
+        struct pollfd item = { PQsocket (kj_db_conn (db)), POLLIN, 0 };
+        poll (&item, 1, 50);
+        rc = kj_db_notified (db);
+    }
+    return rc;
+}
+
+//  The listener's side: nothing before a NOTIFY, 1 after it, then nothing
+//  (it was drained); -1 once the session is gone
+static void
+test_notified (void **state)
+{
+    (void) state;
+    kj_db_t *listener = s_db ("t_notified");
+    kj_db_t *db = s_db ("t_notified");
+    assert_int_equal (kj_db_run (listener, "LISTEN t_note", 0, NULL), 0);
+    assert_int_equal (kj_db_notified (listener), 0);
+    assert_int_equal (kj_db_run (db, "NOTIFY t_note", 0, NULL), 0);
+    assert_int_equal (s_notified (listener, 5000), 1);
+    assert_int_equal (s_notified (listener, 300), 0);  //  drained
+    char *pid = s_backend_pid (listener);
+    s_terminate (pid);
+    free (pid);
+    assert_int_equal (s_notified (listener, 5000), -1);
+    kj_db_destroy (&listener);
+    kj_db_destroy (&db);
+}
+
 static int
 s_keyed_write (kj_db_t *db, const char *k)
 {
@@ -1004,6 +1040,7 @@ main (void)
         cmocka_unit_test (test_tx_commit_and_rollback),
         cmocka_unit_test (test_tx_failed_statement_fails_commit),
         cmocka_unit_test (test_tx_round_trips),
+        cmocka_unit_test (test_notified),
         cmocka_unit_test (test_lock_key_held),
         cmocka_unit_test (test_copy_rows_and_errors),
         cmocka_unit_test (test_migrate_applies_once),
