@@ -13,6 +13,7 @@
 #include "registry_bulk_store_private.h"
 #include "registry_check.h"
 #include "registry_entry.h"
+#include "registry_store.h"
 
 //  --------------------------------------------------------------------------
 //  Staging
@@ -307,23 +308,10 @@ static const char *s_insert_figures =
     "SELECT count (*) FILTER (WHERE inserted), "
     "count (*) FILTER (WHERE NOT inserted) FROM up";
 
-static const char *s_insert_institutions =
-    "INSERT INTO institution (id, name, type, uscc, regions, contact, "
-    "sponsor_code) SELECT id, name, type, uscc, regions, contact, "
-    "sponsor_code FROM bulk_institution WHERE import_id = $1";
-
-//  No stages given means all four, as for AddProduct
-static const char *s_insert_products =
-    "INSERT INTO product (id, institution_id, name, type, min_amount_fen, "
-    "max_amount_fen, min_term_months, max_term_months, rate_bp, collateral, "
-    "stages, qualifications, any_qualifications, min_grade, regions, "
-    "valid_from, valid_to, description) "
-    "SELECT id, institution_id, name, type, min_amount_fen, max_amount_fen, "
-    "min_term_months, max_term_months, rate_bp, collateral, "
-    "CASE WHEN cardinality (stages) = 0 THEN "
-    "ARRAY['incubation', 'startup', 'growth', 'mature'] ELSE stages END, "
-    "qualifications, any_qualifications, min_grade, regions, valid_from, "
-    "valid_to, description FROM bulk_product WHERE import_id = $1";
+//  Institutions and products: their INSERT ... SELECT is built from their
+//  field tables with their other statements (registry_store_statements_t;
+//  a row's staged SQL, such as a product's stages defaulting to all four,
+//  is in its row)
 
 //  The enterprises whose parts the import wrote, refreshed in one
 //  statement (the per-row refresh is off meanwhile: registry_bulk_store_parts)
@@ -396,10 +384,10 @@ registry_bulk_store_insert (kj_db_t *db, const registry_bulk_import_t *import,
                 return -1;
             break;
         case REGISTRY_CSV_INSTITUTIONS:
-            steps [0] = s_insert_institutions;
+            steps [0] = registry_store_institution_statements ()->bulk;
             break;
         case REGISTRY_CSV_PRODUCTS:
-            steps [0] = s_insert_products;
+            steps [0] = registry_store_product_statements ()->bulk;
             break;
     }
     if (parts && registry_bulk_store_parts (db, true))

@@ -113,6 +113,9 @@ typedef struct {
     const char *unit;  //  COUNT: what it counts, for people (N_ "months")
     const char *none;  //  shown for a value not given (N_ text); NULL:
                        //  the row is left out
+    //  SQL over the bulk import's staged row (bulk_product) that gives
+    //  the column (a default, say); NULL: the staged column as it is
+    const char *staged;
 } registry_attr_t;
 
 //  Two rows in a row with one mask are a range (min and max): people see

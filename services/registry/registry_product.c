@@ -103,7 +103,11 @@ const registry_attr_t registry_product_table [REGISTRY_PRODUCT_ATTRS] = {
             .none = N_ ("none (unsecured)")),
     S_ATTR ("stages", "stages", "适用阶段", "stages", "stages", ENUMS,
             &kj__stage__descriptor, "STAGE_",
-            .hint = " (STAGE_UNKNOWN is not a stage)"),
+            .hint = " (STAGE_UNKNOWN is not a stage)",
+            //  None given means all four, as for AddProduct
+            .staged = "CASE WHEN cardinality (stages) = 0 THEN "
+                      "ARRAY['incubation', 'startup', 'growth', 'mature'] "
+                      "ELSE stages END"),
     S_ATTR ("qualifications", "qualifications", "必备资质", "requires",
             "requires", ENUMS, &kj__qualification_kind__descriptor, "QUAL_",
             .none = N_ ("no qualification")),

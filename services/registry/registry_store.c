@@ -1,7 +1,9 @@
 /*  =========================================================================
     registry_store - every SQL statement of kejin-registry
 
-    Each statement is one literal (kj_db prepares it once per connection).
+    Each statement is one fixed text (kj_db prepares it once per
+    connection): a literal, or for institutions and products built once at
+    start from their field tables (registry_store_columns.c).
     Optional filters are parameters that may be NULL ("$1::text[] IS NULL
     OR ..."), so that a list or a search is one fixed statement whatever
     the request asks. Sets go as text[] literals built from values the

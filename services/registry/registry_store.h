@@ -22,6 +22,7 @@
 
 #include "kj_db.h"
 #include "registry.pb-c.h"
+#include "registry_check.h"
 #include "registry_stage.h"
 #include "registry_techsme.h"
 
@@ -310,7 +311,7 @@ int
 //  The statement registry_store_product_list runs, with its 16 parameters
 //  in the order of that function: tests/bench/bench_registry.c runs it raw
 //  beside SearchProducts.
-extern const char registry_store_product_list_sql [];
+extern const char *const registry_store_product_list_sql;
 
 //  The rows a page holds for a limit asked (0: the default; at most
 //  REGISTRY_STORE_PAGE_MAX).
@@ -358,5 +359,49 @@ int
 int
     registry_store_restage_progress (kj_db_t *db, const char *version, int done,
                                      int moved, bool finished);
+
+//  --------------------------------------------------------------------------
+//  The column lists of a field table (registry_check.h), from its rows in
+//  their order (registry_store_columns.c): the statements of institutions
+//  and products, interactive and bulk, are built from them at start.
+
+typedef enum {
+    REGISTRY_STORE_LIST_READ,    //  p.name, p.stages::text, to_char (...)
+    REGISTRY_STORE_LIST_NAMES,   //  name, stages, valid_from
+    REGISTRY_STORE_LIST_VALUES,  //  $3, $11::text[], $16::date
+    REGISTRY_STORE_LIST_SETS,    //  name = $2, stages = $10::text[]
+    REGISTRY_STORE_LIST_STAGED   //  name, CASE WHEN ... stages END
+} registry_store_list_t;
+
+//  The rows' list of the form asked, ", " between items, into sql (size
+//  bytes, which must hold it): READ prefixes each column with alias and a
+//  dot (none when alias is NULL or ""); VALUES and SETS number the first
+//  row's parameter `first`; STAGED gives a row's staged SQL for its
+//  column, its path when it has none.
+void
+    registry_store_attrs_sql (char *sql, size_t size,
+                              registry_store_list_t form,
+                              const registry_attr_t *table, size_t rows,
+                              const char *alias, int first);
+
+//  snprintf into a statement's buffer, which must hold it.
+void
+    registry_store_sql (char *sql, size_t size, const char *format, ...)
+        __attribute__ ((format (printf, 3, 4)));
+
+//  The statements of institutions and products, as built at start (for
+//  test_registry_attrs: their column lists are the tables' rows).
+typedef struct {
+    const char *select;  //  the read of one by id
+    const char *insert;
+    const char *update;
+    const char *bulk;  //  the bulk commit's INSERT ... SELECT
+} registry_store_statements_t;
+
+const registry_store_statements_t *
+    registry_store_institution_statements (void);
+
+const registry_store_statements_t *
+    registry_store_product_statements (void);
 
 #endif

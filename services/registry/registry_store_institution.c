@@ -11,14 +11,73 @@
 #include "registry_store.h"
 #include "registry_store_private.h"
 
-//  The institution's columns: its id, then its field table's columns in
-//  the table's order (registry_check_institution_table), then the outputs.
-//  SQL built with the DAY and US macros: laid out by hand
+//  The institution's statements, built at start from its field table
+//  (registry_store_columns.c): its id, then the table's columns in the
+//  table's order (registry_check_institution_table), then the outputs
+//  (status .. updated_at), then the list's count (S_TOTAL). Built before
+//  main by a constructor, as the product's (registry_store_product.c).
+#define S_TOTAL (1 + REGISTRY_INSTITUTION_ATTRS + 5)
+static char s_columns [768];
+static char s_select [1024];
+static char s_select_lock [1024];
+static char s_insert [768];
+static char s_update [768];
+static char s_bulk [768];
+static char s_list [1536];
+
+static const registry_store_statements_t s_statements = { s_select, s_insert,
+                                                          s_update, s_bulk };
+
+const registry_store_statements_t *
+registry_store_institution_statements (void)
+{
+    return &s_statements;
+}
+
+//  The statements' texts; laid out by hand (the US macro)
 // clang-format off
-#define INSTITUTION_COLUMNS \
-    "i.id, i.name, i.type, i.uscc, i.regions::text, i.contact, " \
-    "i.sponsor_code, i.status, i.withdraw_reason, i.version, " \
-    US ("i.created_at") ", " US ("i.updated_at")
+__attribute__ ((constructor)) static void
+s_build (void)
+{
+    char read [512], names [256], values [256], sets [512], staged [256];
+    const registry_attr_t *t = registry_check_institution_table;
+    size_t rows = REGISTRY_INSTITUTION_ATTRS;
+    registry_store_attrs_sql (read, sizeof read, REGISTRY_STORE_LIST_READ, t,
+                              rows, "i", 0);
+    registry_store_attrs_sql (names, sizeof names, REGISTRY_STORE_LIST_NAMES,
+                              t, rows, NULL, 0);
+    registry_store_attrs_sql (values, sizeof values,
+                              REGISTRY_STORE_LIST_VALUES, t, rows, NULL, 2);
+    registry_store_attrs_sql (sets, sizeof sets, REGISTRY_STORE_LIST_SETS, t,
+                              rows, NULL, 2);
+    registry_store_attrs_sql (staged, sizeof staged,
+                              REGISTRY_STORE_LIST_STAGED, t, rows, NULL, 0);
+    registry_store_sql (s_columns, sizeof s_columns,
+        "i.id, %s, i.status, i.withdraw_reason, i.version, "
+        US ("i.created_at") ", " US ("i.updated_at"), read);
+    registry_store_sql (s_select, sizeof s_select,
+        "SELECT %s FROM institution i WHERE i.id = $1", s_columns);
+    registry_store_sql (s_select_lock, sizeof s_select_lock,
+        "%s FOR UPDATE", s_select);
+    registry_store_sql (s_insert, sizeof s_insert,
+        "INSERT INTO institution (id, %s) VALUES (coalesce ($1, 'I' || "
+        "lpad (nextval ('institution_seq')::text, 6, '0')), %s) "
+        "ON CONFLICT DO NOTHING RETURNING id", names, values);
+    registry_store_sql (s_update, sizeof s_update,
+        "UPDATE institution SET %s, version = version + 1, "
+        "updated_at = now () WHERE id = $1", sets);
+    registry_store_sql (s_bulk, sizeof s_bulk,
+        "INSERT INTO institution (id, %s) SELECT id, %s "
+        "FROM bulk_institution WHERE import_id = $1", names, staged);
+    registry_store_sql (s_list, sizeof s_list,
+        "SELECT * FROM (SELECT %s, count (*) OVER () "
+        "FROM institution i WHERE "
+        "($1::text[] IS NULL OR i.type = ANY ($1::text[])) "
+        "AND ($2::text[] IS NULL OR i.regions && $2::text[]) "
+        "AND ($3::text IS NULL OR i.name ILIKE $3::text) "
+        "AND ($4::boolean OR i.status = 'listed')) s "
+        "WHERE s.id > $5::text ORDER BY s.id LIMIT $6::int", s_columns);
+}
 // clang-format on
 
 //  --------------------------------------------------------------------------
@@ -33,12 +92,13 @@ s_institution_row (PGresult *res, int row, ProtobufCAllocator *mem)
     i->id = registry_store_text (res, row, 0, mem);
     registry_store_attrs_read (res, row, 1, registry_check_institution_table,
                                REGISTRY_INSTITUTION_ATTRS, &i->base, mem);
-    i->state = registry_store_enum (res, row, 7, &kj__listing_state__descriptor,
-                                    "LISTING_");
-    i->withdraw_reason = registry_store_text (res, row, 8, mem);
-    i->version = (uint64_t) registry_store_int (res, row, 9);
-    i->created_at_us = registry_store_int (res, row, 10);
-    i->updated_at_us = registry_store_int (res, row, 11);
+    int c = 1 + REGISTRY_INSTITUTION_ATTRS;  //  the outputs, after the table's
+    i->state = registry_store_enum (res, row, c++,
+                                    &kj__listing_state__descriptor, "LISTING_");
+    i->withdraw_reason = registry_store_text (res, row, c++, mem);
+    i->version = (uint64_t) registry_store_int (res, row, c++);
+    i->created_at_us = registry_store_int (res, row, c++);
+    i->updated_at_us = registry_store_int (res, row, c);
     return i;
 }
 
@@ -75,13 +135,7 @@ registry_store_institution_insert (kj_db_t *db, const Kj__Institution *i,
         kj_params_t p = { .count = 0 };
         kj_params_add_opt (&p, i->id);
         s_add_institution_columns (&p, i);
-        int rc = registry_store_insert_id (
-            db,
-            "INSERT INTO institution (id, name, type, uscc, regions, contact, "
-            "sponsor_code) VALUES (coalesce ($1, 'I' || lpad (nextval "
-            "('institution_seq')::text, 6, '0')), $2, $3, $4, $5::text[], $6, "
-            "$7) ON CONFLICT DO NOTHING RETURNING id",
-            &p, id_out);
+        int rc = registry_store_insert_id (db, s_insert, &p, id_out);
         //  A new institution: no other transaction can change it before
         //  this one commits (one inserting the same id waits, then
         //  fails), so its lock, taken now, still orders its events
@@ -105,16 +159,7 @@ registry_store_institution_load (kj_db_t *db, const char *id, bool lock,
     const char *params [] = { id };
     if (lock && kj_db_lock_key (db, "registry.institution", id))
         return -1;
-    PGresult *res = lock ? kj_db_exec (db,
-                                       "SELECT " INSTITUTION_COLUMNS
-                                       " FROM institution i "
-                                       "WHERE i.id = $1 FOR UPDATE",
-                                       1, params)
-                         : kj_db_exec (db,
-                                       "SELECT " INSTITUTION_COLUMNS
-                                       " FROM institution i "
-                                       "WHERE i.id = $1",
-                                       1, params);
+    PGresult *res = kj_db_exec (db, lock ? s_select_lock : s_select, 1, params);
     if (!res)
         return -1;
     int found = PQntuples (res) == 1;
@@ -146,12 +191,7 @@ registry_store_institution_save (kj_db_t *db, const Kj__Institution *i)
     kj_params_t p = { .count = 0 };
     kj_params_add (&p, i->id);
     s_add_institution_columns (&p, i);
-    int64_t rows = registry_store_run (
-        db,
-        "UPDATE institution SET name = $2, type = $3, uscc = $4, "
-        "regions = $5::text[], contact = $6, sponsor_code = $7, "
-        "version = version + 1, updated_at = now () WHERE id = $1",
-        &p);
+    int64_t rows = registry_store_run (db, s_update, &p);
     if (rows < 0 && streq (kj_db_sqlstate (db), "23505"))
         return 0;
     return registry_store_changed (rows);
@@ -183,19 +223,10 @@ registry_store_institution_list (kj_db_t *db,
     kj_params_add_bool (&p, f->include_withdrawn);
     kj_params_add (&p, f->after ? f->after : "");
     kj_params_add_int (&p, registry_store_limit (f->limit) + 1);
-    PGresult *res = registry_store_exec (
-        db,
-        "SELECT * FROM (SELECT " INSTITUTION_COLUMNS ", count (*) OVER () "
-        "FROM institution i WHERE "
-        "($1::text[] IS NULL OR i.type = ANY ($1::text[])) "
-        "AND ($2::text[] IS NULL OR i.regions && $2::text[]) "
-        "AND ($3::text IS NULL OR i.name ILIKE $3::text) "
-        "AND ($4::boolean OR i.status = 'listed')) s "
-        "WHERE s.id > $5::text ORDER BY s.id LIMIT $6::int",
-        &p);
+    PGresult *res = registry_store_exec (db, s_list, &p);
     if (!res)
         return -1;
-    *n = registry_store_page_rows (res, f->limit, 12, total, more);
+    *n = registry_store_page_rows (res, f->limit, S_TOTAL, total, more);
     *out = (Kj__Institution **) registry_store_pointers (mem, *n);
     for (size_t row = 0; row < *n; row++)
         (*out) [row] = s_institution_row (res, (int) row, mem);

@@ -14,18 +14,105 @@
 //  --------------------------------------------------------------------------
 //  Products
 
-//  The product's columns: its id and institution, then its field table's
+//  The product's statements, built at start from its field table
+//  (registry_store_columns.c): its id and institution, then the table's
 //  columns in the table's order (registry_product_table), then the
-//  outputs. SQL built with the DAY and US macros: laid out by hand
+//  outputs (status .. i.type), then what a statement adds (S_TOTAL: the
+//  list's count, the catalogue's version). Built before main by a
+//  constructor, so that a program that only runs
+//  registry_store_product_list_sql (bench_registry) has it too.
+#define S_TOTAL (2 + REGISTRY_PRODUCT_ATTRS + 7)
+static char s_columns [1024];
+static char s_select [1536];
+static char s_select_lock [1536];
+static char s_insert [1024];
+static char s_update [1024];
+static char s_bulk [1024];
+static char s_list [3072];
+static char s_catalogue [1536];
+const char *const registry_store_product_list_sql = s_list;
+
+static const registry_store_statements_t s_statements = { s_select, s_insert,
+                                                          s_update, s_bulk };
+
+const registry_store_statements_t *
+registry_store_product_statements (void)
+{
+    return &s_statements;
+}
+
+//  The statements' texts; laid out by hand (the DAY and US macros)
 // clang-format off
-#define PRODUCT_COLUMNS \
-    "p.id, p.institution_id, p.name, p.type, p.min_amount_fen, " \
-    "p.max_amount_fen, p.min_term_months, p.max_term_months, p.rate_bp, " \
-    "p.collateral::text, p.stages::text, p.qualifications::text, " \
-    "p.any_qualifications::text, p.min_grade, p.regions::text, " \
-    DAY ("p.valid_from") ", coalesce (" DAY ("p.valid_to") ", ''), " \
-    "p.description, p.status, p.withdraw_reason, p.version, " \
-    US ("p.created_at") ", " US ("p.updated_at") ", i.name, i.type"
+__attribute__ ((constructor)) static void
+s_build (void)
+{
+    char read [768], names [512], values [384], sets [768], staged [768];
+    const registry_attr_t *t = registry_product_table;
+    size_t rows = REGISTRY_PRODUCT_ATTRS;
+    registry_store_attrs_sql (read, sizeof read, REGISTRY_STORE_LIST_READ, t,
+                              rows, "p", 0);
+    registry_store_attrs_sql (names, sizeof names, REGISTRY_STORE_LIST_NAMES,
+                              t, rows, NULL, 0);
+    registry_store_attrs_sql (values, sizeof values,
+                              REGISTRY_STORE_LIST_VALUES, t, rows, NULL, 3);
+    registry_store_attrs_sql (sets, sizeof sets, REGISTRY_STORE_LIST_SETS, t,
+                              rows, NULL, 2);
+    registry_store_attrs_sql (staged, sizeof staged,
+                              REGISTRY_STORE_LIST_STAGED, t, rows, NULL, 0);
+    registry_store_sql (s_columns, sizeof s_columns,
+        "p.id, p.institution_id, %s, p.status, p.withdraw_reason, "
+        "p.version, " US ("p.created_at") ", " US ("p.updated_at") ", "
+        "i.name, i.type", read);
+    registry_store_sql (s_select, sizeof s_select,
+        "SELECT %s FROM product p "
+        "JOIN institution i ON i.id = p.institution_id "
+        "WHERE p.id = $1", s_columns);
+    registry_store_sql (s_select_lock, sizeof s_select_lock,
+        "%s FOR UPDATE OF p", s_select);
+    registry_store_sql (s_insert, sizeof s_insert,
+        "INSERT INTO product (id, institution_id, %s) VALUES (coalesce ($1, "
+        "'P' || lpad (nextval ('product_seq')::text, 6, '0')), $2, %s) "
+        "ON CONFLICT DO NOTHING RETURNING id", names, values);
+    registry_store_sql (s_update, sizeof s_update,
+        "UPDATE product SET %s, version = version + 1, "
+        "updated_at = now () WHERE id = $1", sets);
+    registry_store_sql (s_bulk, sizeof s_bulk,
+        "INSERT INTO product (id, institution_id, %s) "
+        "SELECT id, institution_id, %s FROM bulk_product "
+        "WHERE import_id = $1", names, staged);
+    registry_store_sql (s_list, sizeof s_list,
+        "SELECT *, " DAY ("coalesce ($5::date, current_date)") " FROM (SELECT "
+        "%s, count (*) OVER () "
+        "FROM product p JOIN institution i ON i.id = p.institution_id WHERE "
+        "($1::text[] IS NULL OR p.type = ANY ($1::text[])) "
+        "AND ($2::text IS NULL OR p.institution_id = $2::text) "
+        "AND ($3::text IS NULL OR p.name ILIKE $3::text) "
+        "AND (CASE WHEN $4::boolean THEN p.status = 'listed' "
+        "AND i.status = 'listed' "
+        "AND p.valid_from <= coalesce ($5::date, current_date) "
+        "AND (p.valid_to IS NULL "
+        "OR p.valid_to >= coalesce ($5::date, current_date)) "
+        "ELSE $6::boolean OR p.status = 'listed' END) "
+        "AND ($7::text[] IS NULL OR p.regions && $7::text[]) "
+        "AND ($8::text IS NULL OR p.stages @> ARRAY[$8::text]) "
+        "AND ($9::bigint IS NULL "
+        "OR $9::bigint BETWEEN p.min_amount_fen AND p.max_amount_fen) "
+        "AND ($10::int IS NULL "
+        "OR $10::int BETWEEN p.min_term_months AND p.max_term_months) "
+        "AND ($11::text[] IS NULL OR (p.qualifications <@ $11::text[] "
+        "AND (cardinality (p.any_qualifications) = 0 "
+        "OR p.any_qualifications && $11::text[]))) "
+        "AND ($12::text[] IS NULL OR p.collateral <@ $12::text[]) "
+        "AND ($13::text[] IS NULL OR p.min_grade = ANY ($13::text[])) "
+        "AND ($14::boolean IS NULL OR $14::boolean "
+        "OR p.type <> 'first_loan')) s "
+        "WHERE s.id > $15::text ORDER BY s.id LIMIT $16::int", s_columns);
+    registry_store_sql (s_catalogue, sizeof s_catalogue,
+        "SELECT %s, v.version FROM catalogue_version v "
+        "LEFT JOIN (product p JOIN institution i ON i.id = p.institution_id "
+        "AND p.status = 'listed' AND i.status = 'listed') ON true "
+        "ORDER BY p.id LIMIT $1::int", s_columns);
+}
 // clang-format on
 
 static Kj__Product *
@@ -37,15 +124,16 @@ s_product_row (PGresult *res, int row, ProtobufCAllocator *mem)
     p->institution_id = registry_store_text (res, row, 1, mem);
     registry_store_attrs_read (res, row, 2, registry_product_table,
                                REGISTRY_PRODUCT_ATTRS, &p->base, mem);
-    p->state = registry_store_enum (res, row, 18,
+    int c = 2 + REGISTRY_PRODUCT_ATTRS;  //  the outputs, after the table's
+    p->state = registry_store_enum (res, row, c++,
                                     &kj__listing_state__descriptor, "LISTING_");
-    p->withdraw_reason = registry_store_text (res, row, 19, mem);
-    p->version = (uint64_t) registry_store_int (res, row, 20);
-    p->created_at_us = registry_store_int (res, row, 21);
-    p->updated_at_us = registry_store_int (res, row, 22);
-    p->institution_name = registry_store_text (res, row, 23, mem);
+    p->withdraw_reason = registry_store_text (res, row, c++, mem);
+    p->version = (uint64_t) registry_store_int (res, row, c++);
+    p->created_at_us = registry_store_int (res, row, c++);
+    p->updated_at_us = registry_store_int (res, row, c++);
+    p->institution_name = registry_store_text (res, row, c++, mem);
     p->institution_type = (Kj__InstitutionType)
-        registry_store_enum (res, row, 24, &kj__institution_type__descriptor,
+        registry_store_enum (res, row, c, &kj__institution_type__descriptor,
                              "INSTITUTION_");
     return p;
 }
@@ -67,18 +155,7 @@ registry_store_product_insert (kj_db_t *db, const Kj__Product *product,
         kj_params_add_opt (&p, product->id);
         kj_params_add (&p, product->institution_id);
         s_add_product_columns (&p, product);
-        int rc = registry_store_insert_id (
-            db,
-            "INSERT INTO product (id, institution_id, name, type, "
-            "min_amount_fen, max_amount_fen, min_term_months, "
-            "max_term_months, rate_bp, collateral, stages, qualifications, "
-            "any_qualifications, min_grade, regions, valid_from, valid_to, "
-            "description) VALUES (coalesce ($1, 'P' || lpad (nextval "
-            "('product_seq')::text, 6, '0')), $2, $3, $4, $5, $6, $7, $8, "
-            "$9, $10::text[], $11::text[], $12::text[], $13::text[], $14, "
-            "$15::text[], $16::date, $17::date, $18) "
-            "ON CONFLICT DO NOTHING RETURNING id",
-            &p, id_out);
+        int rc = registry_store_insert_id (db, s_insert, &p, id_out);
         //  A new product: its lock, taken now, still orders its events
         //  (as a new institution's, registry_store_institution_insert)
         if (rc > 0 && kj_db_lock_key (db, "registry.product", id_out))
@@ -98,17 +175,7 @@ registry_store_product_load (kj_db_t *db, const char *id, bool lock,
     const char *params [] = { id };
     if (lock && kj_db_lock_key (db, "registry.product", id))
         return -1;
-    PGresult *res =
-        lock ? kj_db_exec (db,
-                           "SELECT " PRODUCT_COLUMNS " FROM product p "
-                           "JOIN institution i ON i.id = p.institution_id "
-                           "WHERE p.id = $1 FOR UPDATE OF p",
-                           1, params)
-             : kj_db_exec (db,
-                           "SELECT " PRODUCT_COLUMNS " FROM product p "
-                           "JOIN institution i ON i.id = p.institution_id "
-                           "WHERE p.id = $1",
-                           1, params);
+    PGresult *res = kj_db_exec (db, lock ? s_select_lock : s_select, 1, params);
     if (!res)
         return -1;
     int found = PQntuples (res) == 1;
@@ -124,16 +191,7 @@ registry_store_product_save (kj_db_t *db, const Kj__Product *product)
     kj_params_t p = { .count = 0 };
     kj_params_add (&p, product->id);
     s_add_product_columns (&p, product);
-    return registry_store_changed (registry_store_run (
-        db,
-        "UPDATE product SET name = $2, type = $3, min_amount_fen = $4, "
-        "max_amount_fen = $5, min_term_months = $6, max_term_months = $7, "
-        "rate_bp = $8, collateral = $9::text[], stages = $10::text[], "
-        "qualifications = $11::text[], any_qualifications = $12::text[], "
-        "min_grade = $13, regions = $14::text[], valid_from = $15::date, "
-        "valid_to = $16::date, description = $17, version = version + 1, "
-        "updated_at = now () WHERE id = $1",
-        &p));
+    return registry_store_changed (registry_store_run (db, s_update, &p));
 }
 
 int
@@ -176,38 +234,6 @@ registry_store_products_listed_of (kj_db_t *db, const char *institution,
     PQclear (res);
     return 1;
 }
-
-//  The statement of registry_store_product_list; see the header. Built
-//  with the DAY macro: laid out by hand
-// clang-format off
-const char registry_store_product_list_sql [] =
-    "SELECT *, " DAY ("coalesce ($5::date, current_date)") " FROM (SELECT "
-    PRODUCT_COLUMNS ", count (*) OVER () "
-    "FROM product p JOIN institution i ON i.id = p.institution_id WHERE "
-    "($1::text[] IS NULL OR p.type = ANY ($1::text[])) "
-    "AND ($2::text IS NULL OR p.institution_id = $2::text) "
-    "AND ($3::text IS NULL OR p.name ILIKE $3::text) "
-    "AND (CASE WHEN $4::boolean THEN p.status = 'listed' "
-    "AND i.status = 'listed' "
-    "AND p.valid_from <= coalesce ($5::date, current_date) "
-    "AND (p.valid_to IS NULL "
-    "OR p.valid_to >= coalesce ($5::date, current_date)) "
-    "ELSE $6::boolean OR p.status = 'listed' END) "
-    "AND ($7::text[] IS NULL OR p.regions && $7::text[]) "
-    "AND ($8::text IS NULL OR p.stages @> ARRAY[$8::text]) "
-    "AND ($9::bigint IS NULL "
-    "OR $9::bigint BETWEEN p.min_amount_fen AND p.max_amount_fen) "
-    "AND ($10::int IS NULL "
-    "OR $10::int BETWEEN p.min_term_months AND p.max_term_months) "
-    "AND ($11::text[] IS NULL OR (p.qualifications <@ $11::text[] "
-    "AND (cardinality (p.any_qualifications) = 0 "
-    "OR p.any_qualifications && $11::text[]))) "
-    "AND ($12::text[] IS NULL OR p.collateral <@ $12::text[]) "
-    "AND ($13::text[] IS NULL OR p.min_grade = ANY ($13::text[])) "
-    "AND ($14::boolean IS NULL OR $14::boolean "
-    "OR p.type <> 'first_loan')) s "
-    "WHERE s.id > $15::text ORDER BY s.id LIMIT $16::int";
-// clang-format on
 
 //  The product list under its generic plan. Left to itself PostgreSQL
 //  plans this statement afresh at every call: with the optional filters
@@ -273,11 +299,11 @@ registry_store_product_list (kj_db_t *db,
     PGresult *res = s_exec_generic (db, registry_store_product_list_sql, &p);
     if (!res)
         return -1;
-    *n = registry_store_page_rows (res, f->limit, 25, total, more);
+    *n = registry_store_page_rows (res, f->limit, S_TOTAL, total, more);
     //  The date the statement judged validity on, for the C rules: no
     //  second round trip for current_date
     if (f->used_on && *n)
-        kj_check_date (PQgetvalue (res, 0, 26), "on_date", f->used_on,
+        kj_check_date (PQgetvalue (res, 0, S_TOTAL + 1), "on_date", f->used_on,
                        &(kj_status_t){ 0 });
     *out = (Kj__Product **) registry_store_pointers (mem, *n);
     for (size_t row = 0; row < *n; row++)
@@ -319,13 +345,7 @@ registry_store_catalogue_load (kj_db_t *db, int max, ProtobufCAllocator *mem,
     snprintf (limit, sizeof limit, "%d", max + 1);
     const char *params [] = { limit };
     //  One statement: the rows and the version in one snapshot
-    PGresult *res = kj_db_exec (
-        db,
-        "SELECT " PRODUCT_COLUMNS ", v.version FROM catalogue_version v "
-        "LEFT JOIN (product p JOIN institution i ON i.id = p.institution_id "
-        "AND p.status = 'listed' AND i.status = 'listed') ON true "
-        "ORDER BY p.id LIMIT $1::int",
-        1, params);
+    PGresult *res = kj_db_exec (db, s_catalogue, 1, params);
     if (!res)
         return -1;
     int rows = PQntuples (res);
@@ -333,7 +353,7 @@ registry_store_catalogue_load (kj_db_t *db, int max, ProtobufCAllocator *mem,
         PQclear (res);
         return rows ? 0 : -1;
     }
-    *version = registry_store_int (res, 0, 25);
+    *version = registry_store_int (res, 0, S_TOTAL);
     if (PQgetisnull (res, 0, 0))
         rows = 0;  //  no product: the version's row alone
     *n = (size_t) rows;

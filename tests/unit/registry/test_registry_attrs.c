@@ -4,7 +4,9 @@
     and the CSV columns: each row names a field of its message of the kind
     it says, its mask is one the update takes, its headers are the CSV's
     columns, in order, required as the row is; a value of each row goes through the check and out as JSON under
-    its path, and a wrong one is refused naming that path
+    its path, and a wrong one is refused naming that path; the SQL column
+    lists built from the rows (registry_store_columns.c) are the rows in
+    order, and the statements built at start hold them
     =========================================================================
 */
 
@@ -25,6 +27,7 @@
 #include <csv.h>
 
 #include "registry_csv_private.h"
+#include "registry_store.h"
 
 //  One entity: its table, message, mask names and CSV kind
 typedef struct {
@@ -309,6 +312,115 @@ test_merge_masked (void **state)
     }
 }
 
+//  --------------------------------------------------------------------------
+//  The SQL column lists (registry_store_columns.c) are the rows, in order,
+//  and the statements built from them at start hold those lists
+
+//  Row r's item of a list form, alone
+static void
+s_item (const s_entity_t *e, size_t r, registry_store_list_t form, int first,
+        char *item, size_t size)
+{
+    registry_store_attrs_sql (item, size, form, &e->table [r], 1, "x",
+                              first + (int) r);
+}
+
+static void
+test_sql_lists_are_rows (void **state)
+{
+    for (size_t n = 0; n < S_ENTITIES; n++) {
+        const s_entity_t *e = &s_entities [n];
+        bool is_product = streq (e->entity, "product");
+        const registry_store_statements_t
+            *sql = is_product ? registry_store_product_statements ()
+                              : registry_store_institution_statements ();
+        //  The statements' parameters: the ids, then the rows; the
+        //  update's the id, then the rows
+        int first = is_product ? 3 : 2, sets = 2;
+        const char *ids = is_product ? "id, institution_id, " : "id, ";
+        char list [2048], item [512], expected [2048], sought [2200];
+        for (int form = REGISTRY_STORE_LIST_READ;
+             form <= REGISTRY_STORE_LIST_STAGED; form++) {
+            //  The list is its rows' items, in the table's order
+            expected [0] = 0;
+            for (size_t r = 0; r < e->rows; r++) {
+                s_item (e, r, (registry_store_list_t) form,
+                        form == REGISTRY_STORE_LIST_SETS ? sets : first, item,
+                        sizeof item);
+                //  Each item is its row's column
+                const registry_attr_t *a = &e->table [r];
+                char want [256];
+                switch (form) {
+                    case REGISTRY_STORE_LIST_NAMES:
+                        assert_string_equal (item, a->path);
+                        break;
+                    case REGISTRY_STORE_LIST_READ:
+                        snprintf (want, sizeof want, "x.%s", a->path);
+                        assert_non_null (strstr (item, want));
+                        break;
+                    case REGISTRY_STORE_LIST_VALUES:
+                        snprintf (want, sizeof want, "$%d", first + (int) r);
+                        assert_int_equal (strncmp (item, want, strlen (want)),
+                                          0);
+                        break;
+                    case REGISTRY_STORE_LIST_SETS:
+                        snprintf (want, sizeof want, "%s = $%d", a->path,
+                                  sets + (int) r);
+                        assert_int_equal (strncmp (item, want, strlen (want)),
+                                          0);
+                        break;
+                    case REGISTRY_STORE_LIST_STAGED:
+                        assert_string_equal (item,
+                                             a->staged ? a->staged : a->path);
+                        break;
+                }
+                snprintf (expected + strlen (expected),
+                          sizeof expected - strlen (expected), "%s%s",
+                          r ? ", " : "", item);
+            }
+            registry_store_attrs_sql (list, sizeof list,
+                                      (registry_store_list_t) form, e->table,
+                                      e->rows, "x",
+                                      form == REGISTRY_STORE_LIST_SETS ? sets
+                                                                       : first);
+            assert_string_equal (list, expected);
+        }
+        //  The statements hold the lists: read, insert, update, bulk
+        const char *alias = is_product ? "p" : "i";
+        registry_store_attrs_sql (list, sizeof list, REGISTRY_STORE_LIST_READ,
+                                  e->table, e->rows, alias, 0);
+        snprintf (sought, sizeof sought, "SELECT %s.id, %s%s, %s.status", alias,
+                  is_product ? "p.institution_id, " : "", list, alias);
+        assert_non_null (strstr (sql->select, sought));
+        registry_store_attrs_sql (list, sizeof list, REGISTRY_STORE_LIST_NAMES,
+                                  e->table, e->rows, NULL, 0);
+        snprintf (sought, sizeof sought, "(%s%s) VALUES (", ids, list);
+        assert_non_null (strstr (sql->insert, sought));
+        snprintf (sought, sizeof sought, "(%s%s) SELECT ", ids, list);
+        assert_non_null (strstr (sql->bulk, sought));
+        registry_store_attrs_sql (list, sizeof list, REGISTRY_STORE_LIST_VALUES,
+                                  e->table, e->rows, NULL, first);
+        snprintf (sought, sizeof sought, "')), %s%s) ON CONFLICT",
+                  is_product ? "$2, " : "", list);
+        assert_non_null (strstr (sql->insert, sought));
+        registry_store_attrs_sql (list, sizeof list, REGISTRY_STORE_LIST_SETS,
+                                  e->table, e->rows, NULL, sets);
+        snprintf (sought, sizeof sought, " SET %s, version = version + 1",
+                  list);
+        assert_non_null (strstr (sql->update, sought));
+        registry_store_attrs_sql (list, sizeof list, REGISTRY_STORE_LIST_STAGED,
+                                  e->table, e->rows, NULL, 0);
+        snprintf (sought, sizeof sought, "SELECT %s%s FROM bulk_", ids, list);
+        assert_non_null (strstr (sql->bulk, sought));
+    }
+    //  The product's stages: none staged means all four (its one staged
+    //  SQL, kept as data in its row)
+    assert_non_null (strstr (registry_store_product_statements ()->bulk,
+                             "CASE WHEN cardinality (stages) = 0 THEN "
+                             "ARRAY['incubation', 'startup', 'growth', "
+                             "'mature'] ELSE stages END"));
+}
+
 int
 main (void)
 {
@@ -317,6 +429,7 @@ main (void)
         cmocka_unit_test (test_rows_are_csv_columns),
         cmocka_unit_test (test_values_checked_and_json),
         cmocka_unit_test (test_merge_masked),
+        cmocka_unit_test (test_sql_lists_are_rows),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
