@@ -247,7 +247,7 @@ s_chunk_row (const registry_csv_row_t *row, void *arg)
         //  round, its flags and the qualifications in the row
         const Kj__Enterprise *e = row->enterprise;
         registry_bulk_stage_facts_t facts = {
-            .founded_on = e->founded_on,
+            .founded_on = row->founded_on,
             .today = self->import->today,
             .listing_tutoring = e->listing_tutoring,
             .board_standard = e->board_standard,

@@ -42,7 +42,7 @@ Kj__BulkRowError *
 //  qualifications, the latest round. registry_check_stage classifies, as
 //  for every other change.
 typedef struct {
-    const char *founded_on;
+    kj_date_t founded_on;  //  as read once (year 0: not known)
     kj_date_t today;
     const Kj__YearFigures *latest;  //  NULL: no figures
     int64_t revenue_prev, net_profit_prev, revenue_prev2;

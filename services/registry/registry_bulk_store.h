@@ -230,8 +230,8 @@ typedef struct {
     const char *code;
     const char *region;
     const char *name;
-    const char *founded_on;  //  "YYYY-MM-DD" or ""
-    const char *stage;       //  in force now
+    kj_date_t founded_on;  //  read from the row once; year 0: none
+    const char *stage;     //  in force now
     const char *stage_computed;
     const char *stage_rule;
     const char *stage_reason;

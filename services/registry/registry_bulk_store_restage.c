@@ -133,7 +133,10 @@ s_touched (PGresult *res, void *arg)
         t->code = PQgetvalue (res, row, c++);
         t->region = PQgetvalue (res, row, c++);
         t->name = PQgetvalue (res, row, c++);
-        t->founded_on = PQgetvalue (res, row, c++);
+        //  Read once, here: the stage rules take the date (none or a
+        //  date the database would not hold is year 0: not known)
+        kj_check_date (PQgetvalue (res, row, c++), "founded_on", &t->founded_on,
+                       &(kj_status_t){ 0 });
         t->stage = PQgetvalue (res, row, c++);
         t->stage_computed = PQgetvalue (res, row, c++);
         t->stage_rule = PQgetvalue (res, row, c++);

@@ -601,23 +601,21 @@ registry_check_enterprise_dated (const Kj__Enterprise *e, char **mask,
 //  --------------------------------------------------------------------------
 
 void
-registry_check_stage (const registry_stage_rules_t *rules,
-                      const char *founded_on, kj_date_t today,
-                      registry_stage_input_t *input,
+registry_check_stage (const registry_stage_rules_t *rules, kj_date_t founded_on,
+                      kj_date_t today, registry_stage_input_t *input,
                       registry_stage_result_t *result)
 {
     memset (result, 0, sizeof *result);
     snprintf (result->version, sizeof result->version, "%s", rules->version);
     kj_status_t status;
-    if (!founded_on || !*founded_on
-        || kj_check_date (founded_on, "founded_on", &input->founded_on,
-                          &status)) {
+    if (founded_on.year == 0) {
         result->stage = REGISTRY_STAGE_UNKNOWN;
         result->rule = "unknown.no_founding_date";
         snprintf (result->reason, sizeof result->reason,
                   "未分类: the founding date is not known");
         return;
     }
+    input->founded_on = founded_on;
     input->evaluated_on = today;
     if (registry_stage_classify (rules, input, result, &status)) {
         //  Bad data that came in another way (an import, an old row)

@@ -270,15 +270,16 @@ unsigned
                                        int back);
 
 //  --------------------------------------------------------------------------
-//  The stage of an enterprise founded on `founded_on` ("YYYY-MM-DD"),
-//  evaluated on `today`, from `input` with every field but the two dates
-//  filled in. Never fails: no founding date, or input the rules refuse,
+//  The stage of an enterprise founded on `founded_on` (as its reader
+//  parsed it once: year 0 when there is none), evaluated on `today`, from
+//  `input` with every field but the two dates filled in. Never fails: no
+//  founding date, or input the rules refuse,
 //  gives REGISTRY_STAGE_UNKNOWN with the reason. The one classification
 //  both the registry's handlers and its bulk import use.
 
 void
     registry_check_stage (const registry_stage_rules_t *rules,
-                          const char *founded_on, kj_date_t today,
+                          kj_date_t founded_on, kj_date_t today,
                           registry_stage_input_t *input,
                           registry_stage_result_t *result);
 

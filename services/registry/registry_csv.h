@@ -47,9 +47,10 @@ typedef enum {
 //  one equity round (the latest); figures carry the enterprise's code.
 typedef struct {
     registry_csv_kind_t kind;
-    uint32_t line;                       //  line of the file where it starts
-    const Kj__Enterprise *enterprise;    //  ENTERPRISES
-    const char *code;                    //  FIGURES: the enterprise
+    uint32_t line;                     //  line of the file where it starts
+    const Kj__Enterprise *enterprise;  //  ENTERPRISES
+    kj_date_t founded_on;  //  ENTERPRISES: its founding date, as checked
+    const char *code;      //  FIGURES: the enterprise
     const Kj__YearFigures *figures;      //  FIGURES
     const Kj__Institution *institution;  //  INSTITUTIONS
     const Kj__Product *product;          //  PRODUCTS

@@ -301,17 +301,22 @@ registry_csv_enterprise_row (registry_csv_t *self)
                             "angel, a, b, c_plus, pre_ipo)");
     s_enterprise_qualifications (self);
 
+    //  The dates as the check read them: the stage is classified on its
+    //  founding date without reading the text again (registry_bulk)
+    registry_check_dates_t dates = { .founded_on = { 0 } };
     if (!self->failed) {
         kj_status_t status;
         registry_csv_check_status (self,
-                                   registry_check_enterprise (e, NULL, 0,
-                                                              &status),
+                                   registry_check_enterprise_dated (e, NULL, 0,
+                                                                    &dates,
+                                                                    &status),
                                    &status);
     }
     if (!self->failed && self->row_fn) {
         registry_csv_row_t row = { .kind = REGISTRY_CSV_ENTERPRISES,
                                    .line = self->row_line,
-                                   .enterprise = e };
+                                   .enterprise = e,
+                                   .founded_on = dates.founded_on };
         self->row_fn (&row, self->arg);
     }
 }

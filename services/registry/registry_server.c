@@ -288,7 +288,10 @@ s_classify (registry_server_t *self, const Kj__Enterprise *e, kj_date_t today,
     input.listing_tutoring = e->listing_tutoring;
     input.board_standard = e->board_standard;
     input.round = (registry_round_t) e->latest_round;
-    registry_check_stage (&self->rules, e->founded_on, today, &input, result);
+    //  The founding date as stored (the row just loaded), read once here
+    kj_date_t founded = { 0 };
+    kj_check_date (e->founded_on, "founded_on", &founded, &(kj_status_t){ 0 });
+    registry_check_stage (&self->rules, founded, today, &input, result);
 }
 
 int
