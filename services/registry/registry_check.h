@@ -126,8 +126,9 @@ typedef struct {
 extern const registry_attr_t
     registry_check_institution_table [REGISTRY_INSTITUTION_ATTRS];
 
-//  The institution update_mask names, NULL ended.
-extern const char *const registry_check_institution_fields [];
+//  The institution update_mask names, NULL ended: its rows' masks, made
+//  at start (registry_check_attr_masks).
+extern const char *registry_check_institution_fields [];
 
 //  The product's (registry_product.c), in the order of its CSV columns;
 //  its update_mask names are registry_product_fields.
@@ -140,6 +141,13 @@ extern const registry_attr_t registry_product_table [REGISTRY_PRODUCT_ATTRS];
 char *
     registry_check_attr_at (const registry_attr_t *a,
                             const ProtobufCMessage *message, size_t **count);
+
+//  The update_mask names of a table's rows into masks (rows + 1 of them):
+//  each row's mask, a range's (two rows in a row with one mask) once, in
+//  the rows' order, then NULL.
+void
+    registry_check_attr_masks (const registry_attr_t *table, size_t rows,
+                               const char **masks);
 
 //  True for the rows whose field is one string (text, code, date, grade).
 bool

@@ -38,9 +38,27 @@ const registry_attr_t
 };
 // clang-format on
 
-const char *const registry_check_institution_fields [] = {
-    "name", "type", "uscc", "regions", "contact", "sponsor_code", NULL
-};
+const char *registry_check_institution_fields [REGISTRY_INSTITUTION_ATTRS + 1];
+
+//  The mask names from the rows, before main (so before any thread)
+__attribute__ ((constructor)) static void
+s_institution_masks (void)
+{
+    registry_check_attr_masks (registry_check_institution_table,
+                               REGISTRY_INSTITUTION_ATTRS,
+                               registry_check_institution_fields);
+}
+
+void
+registry_check_attr_masks (const registry_attr_t *table, size_t rows,
+                           const char **masks)
+{
+    size_t n = 0;
+    for (size_t r = 0; r < rows; r++)
+        if (n == 0 || strcmp (masks [n - 1], table [r].mask) != 0)
+            masks [n++] = table [r].mask;
+    masks [n] = NULL;
+}
 
 //  --------------------------------------------------------------------------
 //  Where a row's field is (header)

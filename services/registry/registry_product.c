@@ -18,13 +18,15 @@
 #include "kj_i18n.h"
 #include "kj_util.h"
 
-const char *const registry_product_fields [] = {
-    "name",      "type",           "amount",
-    "term",      "rate_bp",        "collateral",
-    "stages",    "qualifications", "any_qualifications",
-    "min_grade", "regions",        "valid_from",
-    "valid_to",  "description",    NULL
-};
+const char *registry_product_fields [REGISTRY_PRODUCT_ATTRS + 1];
+
+//  The mask names from the rows, before main (so before any thread)
+__attribute__ ((constructor)) static void
+s_product_masks (void)
+{
+    registry_check_attr_masks (registry_product_table, REGISTRY_PRODUCT_ATTRS,
+                               registry_product_fields);
+}
 
 static const char *s_grades [] = { "", "C", "B", "A", "AA", "AAA" };
 #define GRADES (sizeof s_grades / sizeof s_grades [0])

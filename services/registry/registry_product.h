@@ -114,9 +114,10 @@ int
                             size_t n_mask, kj_status_t *status);
 
 //  --------------------------------------------------------------------------
-//  The update_mask names of a product, NULL ended.
+//  The update_mask names of a product, NULL ended: its rows' masks, made
+//  at start (registry_check_attr_masks).
 
-extern const char *const registry_product_fields [];
+extern const char *registry_product_fields [];
 
 //  --------------------------------------------------------------------------
 //  Read a product's terms out of a (valid) message. Region pointers point
