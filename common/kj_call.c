@@ -138,6 +138,13 @@ kj_call_caller (kj_call_t *call)
 }
 
 const char *
+kj_call_who (kj_call_t *call, const char *fallback)
+{
+    const char *identity = kj_call_caller (call)->identity;
+    return identity && *identity ? identity : fallback;
+}
+
+const char *
 kj_call_instance (kj_call_t *call)
 {
     return call->worker->instance;

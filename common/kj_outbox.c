@@ -28,18 +28,12 @@
 static char *
 s_hex (const ProtobufCMessage *payload, size_t *size_p)
 {
-    static const char digits [] = "0123456789abcdef";
     size_t size = payload ? protobuf_c_message_get_packed_size (payload) : 0;
     uint8_t *packed = (uint8_t *) malloc (size + 1);
-    char *hex = (char *) malloc (2 * size + 1);
-    assert (packed && hex);
+    assert (packed);
     if (payload)
         protobuf_c_message_pack (payload, packed);
-    for (size_t i = 0; i < size; i++) {
-        hex [2 * i] = digits [packed [i] >> 4];
-        hex [2 * i + 1] = digits [packed [i] & 15];
-    }
-    hex [2 * size] = 0;
+    char *hex = kj_hex_encode (packed, size);
     free (packed);
     *size_p = 2 * size;
     return hex;

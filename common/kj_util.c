@@ -202,16 +202,22 @@ kj_get_u64 (const unsigned char *src)
 char *
 kj_hex_encode (const void *data, size_t size)
 {
-    static const char digits [] = "0123456789abcdef";
-    const unsigned char *bytes = (const unsigned char *) data;
     char *hex = (char *) malloc (2 * size + 1);
     assert (hex);
+    return kj_hex_write (data, size, hex);
+}
+
+char *
+kj_hex_write (const void *data, size_t size, char *out)
+{
+    static const char digits [] = "0123456789abcdef";
+    const unsigned char *bytes = (const unsigned char *) data;
     for (size_t i = 0; i < size; i++) {
-        hex [2 * i] = digits [bytes [i] >> 4];
-        hex [2 * i + 1] = digits [bytes [i] & 15];
+        out [2 * i] = digits [bytes [i] >> 4];
+        out [2 * i + 1] = digits [bytes [i] & 15];
     }
-    hex [2 * size] = 0;
-    return hex;
+    out [2 * size] = 0;
+    return out;
 }
 
 static int

@@ -36,6 +36,11 @@ void
 char *
     kj_hex_encode (const void *data, size_t size);
 
+//  The same into out, which has room for 2 * size + 1 characters (for a
+//  hot path that must not allocate). Returns out.
+char *
+    kj_hex_write (const void *data, size_t size, char *out);
+
 //  Hex text hex [0 .. length), either case, back into bytes at out (room
 //  for max). 0 with *size set, or -1 for an odd length, a character that
 //  is not a hex digit, or too little room (out is then undefined).

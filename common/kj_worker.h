@@ -140,6 +140,10 @@ const Kj__RequestHeader *
 const Kj__Caller *
     kj_call_caller (kj_call_t *call);
 
+//  The caller's identity (kj_call_caller), or fallback when it names none.
+const char *
+    kj_call_who (kj_call_t *call, const char *fallback);
+
 const char *
     kj_call_instance (kj_call_t *call);
 

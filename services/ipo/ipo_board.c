@@ -3,7 +3,7 @@
     much it misses the nearest one it does not meet
 
     Pure rules, no I/O. The standards below are the built-in version of
-    the table (domain.md §4.3: STAR as amended 2024-04-30, ChiNext and the
+    the table (docs/rules/ipo.md, "The standards": STAR as amended 2024-04-30, ChiNext and the
     main board as revised in 2024, the BSE with its NEEQ prerequisite, the
     NEEQ innovation tier of 2023, the regional 专精特新 board). A regulator's
     revision is a new table with its own version, never an edit of code

@@ -2,7 +2,7 @@
     ipo_board - which listing standards a firm's figures meet, and by how
     much it misses the nearest one it does not meet
 
-    Pure rules, no I/O. The standards of each board (domain.md §4.3) are
+    Pure rules, no I/O. The standards of each board (docs/rules/ipo.md, "Board fit") are
     data: a versioned table of standards, each a list of criteria, every
     criterion "figure >= minimum" or "figure / figure >= basis points",
     compared exactly in integers. kejin-ipo and `kejin ipo fit` run the

@@ -2,7 +2,7 @@
     ipo_pipeline - a firm's way from the reserve pool to listing, as a
     state machine
 
-    The table of moves is domain.md §4.5; docs/rules/ipo.md ("The
+    The table of moves is docs/rules/ipo.md ("The
     pipeline") gives each row and the choices made where it is silent.
     =========================================================================
 */

@@ -2,7 +2,7 @@
     ipo_pipeline - a firm's way from the reserve pool to listing, as a
     state machine
 
-    Pure rules, no I/O. The states of domain.md §4.5 (candidate, city
+    Pure rules, no I/O. The states of docs/rules/ipo.md, "The pipeline" (candidate, city
     pool, provincial pool, shareholding reform, tutoring filed and
     accepted, application, inquiry, committee, registration, listed; the
     side exits withdrawn, terminated and rejected; the NEEQ track), which

@@ -52,11 +52,7 @@ ipo_server_today (void *state)
 const char *
 ipo_server_who (kj_call_t *call)
 {
-    const Kj__RequestHeader *header = kj_call_header (call);
-    if (header && header->caller && header->caller->identity
-        && *header->caller->identity)
-        return header->caller->identity;
-    return "operator";
+    return kj_call_who (call, "operator");
 }
 
 //  --------------------------------------------------------------------------

@@ -2,7 +2,7 @@
     ipo_subsidy - Liaoning's listing subsidies, decided event by event
 
     Pure rules, no I/O. The amounts are the built-in version of the table
-    (domain.md §4.2: the 2022 press conference of the provincial finance
+    (docs/rules/ipo.md, "Listing subsidies": the 2022 press conference of the provincial finance
     bureau, with the BSE stages of the 2023 amendment); a new version is a
     new table, never an edit of the rules.
 

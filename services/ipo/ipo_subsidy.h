@@ -4,7 +4,7 @@
     Pure rules, no I/O. A firm's pipeline events, in order, each decide one
     payment (often nothing): the stage subsidies of the firm's board, the
     top-up at registration of a firm that switched boards, the NEEQ
-    listing award and 1% of equity raised on the NEEQ (domain.md §4.2,
+    listing award and 1% of equity raised on the NEEQ (docs/rules/ipo.md, "Listing subsidies";
     辽财金规〔2019〕4号 as amended). The amounts are a versioned table. The
     caller keeps each firm's state between events: kejin-ipo in its
     database, `kejin ipo subsidy replay` in memory. docs/rules/ipo.md says
@@ -22,7 +22,7 @@
 #include "ipo_board.h"
 #include "kj_proto.h"
 
-//  Pipeline events (domain.md §4.5), numbered from 1.
+//  Pipeline events (docs/rules/ipo.md, "The pipeline"), numbered from 1.
 typedef enum {
     IPO_EVENT_SHAREHOLDING_REFORMED = 1,
     IPO_EVENT_TUTORING_FILED,

@@ -78,10 +78,7 @@ matching_server_destroy (void *state)
 const char *
 matching_server_caller (kj_call_t *call)
 {
-    const Kj__RequestHeader *header = kj_call_header (call);
-    return header && header->caller && header->caller->identity
-             ? header->caller->identity
-             : "";
+    return kj_call_who (call, "");
 }
 
 //  Checks a text field: length 1..max (or 0..max when optional)

@@ -54,11 +54,7 @@ s_dup (ProtobufCAllocator *mem, const char *text)
 const char *
 registry_server_who (kj_call_t *call)
 {
-    const Kj__RequestHeader *header = kj_call_header (call);
-    if (header && header->caller && header->caller->identity
-        && *header->caller->identity)
-        return header->caller->identity;
-    return "operator";
+    return kj_call_who (call, "operator");
 }
 
 int

@@ -115,6 +115,9 @@ test_hex (void **state)
     hex = kj_hex_encode (NULL, 0);
     assert_string_equal (hex, "");
     free (hex);
+    char key [5] = "zzzz";
+    assert_ptr_equal (kj_hex_write ("\x7f\x80", 2, key), key);
+    assert_string_equal (key, "7f80");
 
     uint8_t out [4];
     size_t size = 99;

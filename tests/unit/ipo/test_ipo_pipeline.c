@@ -22,7 +22,7 @@
 
 #define S(name) IPO_STATE_##name
 
-//  The legal moves of domain.md §4.5, as docs/rules/ipo.md lists them
+//  The legal moves, as docs/rules/ipo.md ("The pipeline") lists them
 static const int s_legal [][2] = {
     { S (CANDIDATE), S (CITY_POOL) },
     { S (CITY_POOL), S (PROVINCE_POOL) },
