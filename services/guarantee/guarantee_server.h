@@ -139,14 +139,21 @@ void
 //  Handlers of guarantee_report.c
 kj_handler_fn guarantee_report;
 
+//  A claim id from a request: above 0; 0, or -1 with the call failed
+//  (guarantee_claims.c).
+int
+    guarantee_check_claim_id (kj_call_t *call, int64_t id);
+
 //  Handlers of guarantee_claims.c
 kj_handler_fn guarantee_submit_claim;
 kj_handler_fn guarantee_review_claim;
 kj_handler_fn guarantee_approve_claim;
-kj_handler_fn guarantee_pay_claim;
 kj_handler_fn guarantee_recover;
 kj_handler_fn guarantee_get_claim;
 kj_handler_fn guarantee_list_claims;
+
+//  Handlers of guarantee_pay.c
+kj_handler_fn guarantee_pay_claim;
 
 //  Handlers of guarantee_budget.c
 kj_handler_fn guarantee_allot_budget;
