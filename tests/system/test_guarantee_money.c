@@ -647,6 +647,99 @@ test_schema_backstops (void **state)
     gfx_stop (&fx);
 }
 
+//  --------------------------------------------------------------------------
+//  Under the commit guard a payment's writes go with the worker's audit
+//  row, key row and COMMIT: three round trips a payment (the key's; the
+//  claim's reads; the writes and COMMIT), read from the daemon's debug log
+//  (worker.write). A write that fails there fails the COMMIT, and nothing
+//  of the call stays: here the payment's row, refused by UNIQUE (claim_id)
+//  because one was written straight into the schema, leaves the claim
+//  APPROVED, no ledger transaction, no event, no key, the budget as it was.
+
+static void
+test_commit_guard_writes_go_with_commit (void **state)
+{
+    gfx_t fx;
+    gfx_start (&fx, 1, "log/level=debug");  //  the commit guard: the default
+    gfx_parties (&fx);
+    gfx_allot (&fx, fx.year, 10000000);
+    //  Six payments: each of the three workers' connections prepares its
+    //  statements at its first (a round trip each), so at least one
+    //  payment runs on a connection that has them
+    for (int i = 0; i < 6; i++)
+        s_pay (&fx, gfx_claim (&fx, 1000000, 2, true));
+    int64_t second = gfx_claim (&fx, 1000000, 2, true);
+    assert_int_equal (gfx_count (&fx, "SELECT remaining_fen FROM budget"),
+                      7600000);
+    char *log = zsys_sprintf ("%s/kejin-guarantee.log", kj_test_tmpdir ());
+    FILE *file = fopen (log, "r");
+    assert_non_null (file);
+    char line [1024];
+    int writes = 0, fewest = 0;
+    while (fgets (line, sizeof line, file)) {
+        const char *at = strstr (line, "worker.write method=PayClaim ");
+        if (!at)
+            continue;
+        long trips [3] = { -1, -1, -1 };
+        const char *names [] = { " claim_trips=", " handler_trips=",
+                                 " commit_trips=" };
+        for (int i = 0; i < 3; i++) {
+            const char *field = strstr (at, names [i]);
+            assert_non_null (field);
+            trips [i] = atol (field + strlen (names [i]));
+        }
+        assert_true (trips [0] >= 1 && trips [1] >= 1 && trips [2] >= 1);
+        //  The key's; the reads only; the writes with COMMIT
+        fewest += trips [0] == 1 && trips [1] == 1 && trips [2] == 1;
+        writes++;
+    }
+    fclose (file);
+    zstr_free (&log);
+    assert_int_equal (writes, 6);
+    assert_true (fewest >= 1);
+
+    //  A payment of the second claim already there: the call's writes
+    //  fail at its COMMIT
+    char id [24];
+    snprintf (id, sizeof id, "%" PRId64, second);
+    assert_int_equal (kj_db_run (fx.db,
+                                 "INSERT INTO payment (claim_id, year,"
+                                 " guarantor_id, amount_fen, paid_by)"
+                                 " SELECT id, budget_year, guarantor_id, 1,"
+                                 " 'test' FROM claim WHERE id = $1::bigint",
+                                 1, (const char *[]){ id }),
+                      1);
+    Kj__ClaimPayRequest pay = KJ__CLAIM_PAY_REQUEST__INIT;
+    pay.claim_id = second;
+    Kj__Claim *paid = NULL;
+    kj_status_t status;
+    int code = gfx_call (fx.carol, "PayClaim", &pay, &kj__claim__descriptor,
+                         &paid, &status, "pay-second");
+    assert_int_equal (code, KJ__CODE__ALREADY_EXISTS);
+    assert_null (paid);
+    assert_int_equal (kj_db_run (fx.db,
+                                 "SELECT 1 FROM claim WHERE id = $1::bigint"
+                                 " AND state = 'APPROVED' AND paid_fen = 0",
+                                 1, (const char *[]){ id }),
+                      1);
+    assert_int_equal (kj_db_run (fx.db,
+                                 "SELECT 1 FROM ledger_txn"
+                                 " WHERE claim_id = $1::bigint",
+                                 1, (const char *[]){ id }),
+                      0);
+    assert_int_equal (kj_db_run (fx.db,
+                                 "SELECT 1 FROM kj_outbox WHERE key = $1"
+                                 " AND topic = 'guarantee.claim.paid'",
+                                 1, (const char *[]){ id }),
+                      0);
+    assert_int_equal (gfx_count (&fx, "SELECT count (*) FROM kj_idempotency"
+                                      " WHERE key = 'pay-second'"),
+                      0);
+    assert_int_equal (gfx_count (&fx, "SELECT remaining_fen FROM budget"),
+                      7600000);
+    gfx_stop (&fx);
+}
+
 int
 main (void)
 {
@@ -659,6 +752,7 @@ main (void)
         cmocka_unit_test (test_m3_two_approvers_at_once),
         cmocka_unit_test (test_commit_guard_short_at_commit),
         cmocka_unit_test (test_schema_backstops),
+        cmocka_unit_test (test_commit_guard_writes_go_with_commit),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
