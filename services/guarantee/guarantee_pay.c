@@ -168,15 +168,7 @@ guarantee_pay_claim (kj_call_t *call, const ProtobufCMessage *request,
         { "SELECT " GUARANTEE_CLAIM_FIELDS " FROM claim"
           " WHERE id = $1::bigint FOR UPDATE",
           1, params },
-        { "SELECT (SELECT q.id FROM claim q WHERE q.state = 'QUEUED'"
-          "   AND q.budget_year = c.budget_year AND q.id <> c.id"
-          "   AND (q.queued_at, q.id) < (coalesce (c.queued_at, 'infinity'),"
-          "   c.id) ORDER BY q.queued_at, q.id LIMIT 1),"
-          " b.remaining_fen, r.yearly_cap_fen "
-          "FROM claim c JOIN guarantor r ON r.id = c.guarantor_id"
-          " LEFT JOIN budget_left b ON b.year = c.budget_year "
-          "WHERE c.id = $1::bigint FOR UPDATE OF r",
-          1, params },
+        { GUARANTEE_PAY_AHEAD_SQL, 1, params },
         //  after the guarantor's lock: every payment of it committed
         //  before is seen
         { "SELECT coalesce (sum (p.amount_fen), 0) FROM claim c"
