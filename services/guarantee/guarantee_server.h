@@ -3,9 +3,10 @@
 
     The parties and contracts (guarantee_parties.c: guarantors,
     risk-sharing agreements, guarantees per loan, 代偿) and the money path
-    (guarantee_claims.c: claims, reviews, four-eyes approval, payment
-    within the budget, recoveries; guarantee_budget.c: budgets and the
-    ledger check; guarantee_follow.c: backings), with the
+    (guarantee_claims.c: claims, reviews, four-eyes approval,
+    recoveries; guarantee_pay.c: payment within the budget;
+    guarantee_budget.c: budgets and the ledger check; guarantee_follow.c:
+    backings), with the
     helpers they share here. The rules are docs/rules/guarantee.md.
     =========================================================================
 */
