@@ -3,7 +3,7 @@
     allotment (a balanced ledger transaction and its event, in the call's
     transaction), the budgets read back, and the ledger check
 
-    Payments take from the budget in guarantee_claims.c under the guard
+    Payments take from the budget in guarantee_pay.c under the guard
     guarantee/budget_guard names (docs/rules/guarantee.md).
     =========================================================================
 */

@@ -3,9 +3,10 @@
 
     The parties and contracts (guarantee_parties.c: guarantors,
     risk-sharing agreements, guarantees per loan, 代偿) and the money path
-    (guarantee_claims.c: claims, reviews, four-eyes approval, payment
-    within the budget, recoveries; guarantee_budget.c: budgets and the
-    ledger check; guarantee_follow.c: backings), with the
+    (guarantee_claims.c: claims, reviews, four-eyes approval,
+    recoveries; guarantee_pay.c: payment within the budget;
+    guarantee_budget.c: budgets and the ledger check; guarantee_follow.c:
+    backings), with the
     helpers they share here. The rules are docs/rules/guarantee.md.
     =========================================================================
 */
@@ -139,14 +140,21 @@ void
 //  Handlers of guarantee_report.c
 kj_handler_fn guarantee_report;
 
+//  A claim id from a request: above 0; 0, or -1 with the call failed
+//  (guarantee_claims.c).
+int
+    guarantee_check_claim_id (kj_call_t *call, int64_t id);
+
 //  Handlers of guarantee_claims.c
 kj_handler_fn guarantee_submit_claim;
 kj_handler_fn guarantee_review_claim;
 kj_handler_fn guarantee_approve_claim;
-kj_handler_fn guarantee_pay_claim;
 kj_handler_fn guarantee_recover;
 kj_handler_fn guarantee_get_claim;
 kj_handler_fn guarantee_list_claims;
+
+//  Handlers of guarantee_pay.c
+kj_handler_fn guarantee_pay_claim;
 
 //  Handlers of guarantee_budget.c
 kj_handler_fn guarantee_allot_budget;

@@ -15,7 +15,7 @@
     "(SELECT coalesce (sum (c.refunded_fen), 0) FROM claim c "                 \
     " JOIN payment p ON p.claim_id = c.id WHERE p.year = b.year), "            \
     "(SELECT coalesce (sum (entitled_fen), 0) FROM claim c "                   \
-    " WHERE c.state = 'QUEUED' AND c.budget_year = b.year) "                   \
+    " WHERE c.state COLLATE \"C\" = 'QUEUED' AND c.budget_year = b.year) "     \
     "FROM budget_left b "
 
 //  --------------------------------------------------------------------------

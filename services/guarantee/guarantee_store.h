@@ -31,6 +31,21 @@
     "city_due::text, coalesce (province_due::text, ''), reason, "              \
     "refunded_fen, recovered_fen"
 
+//  PayClaim's read of claim $1's year: the claim queued ahead of it (NULL:
+//  none), the budget left (NULL: no budget), its guarantor's yearly cap,
+//  the guarantor's row locked. The queue through claim_queue, never
+//  claim_state (sql/007_queue_index.sql; test_guarantee_money explains it).
+#define GUARANTEE_PAY_AHEAD_SQL                                                \
+    "SELECT (SELECT q.id FROM claim q"                                         \
+    "   WHERE q.state COLLATE \"C\" = 'QUEUED'"                                \
+    "   AND q.budget_year = c.budget_year AND q.id <> c.id"                    \
+    "   AND (q.queued_at, q.id) < (coalesce (c.queued_at, 'infinity'),"        \
+    "   c.id) ORDER BY q.queued_at, q.id LIMIT 1),"                            \
+    " b.remaining_fen, r.yearly_cap_fen "                                      \
+    "FROM claim c JOIN guarantor r ON r.id = c.guarantor_id"                   \
+    " LEFT JOIN budget_left b ON b.year = c.budget_year "                      \
+    "WHERE c.id = $1::bigint FOR UPDATE OF r"
+
 //  One row of GUARANTEE_CLAIM_FIELDS into a message on the call's memory.
 Kj__Claim *
     guarantee_store_claim_row (kj_call_t *call, PGresult *res, int row);

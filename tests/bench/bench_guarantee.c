@@ -583,8 +583,9 @@ main (int argc, char **argv)
         s_phases (&phases);
         printf ("  %d payments, means: BEGIN and key %.0f us (%.1f round "
                 "trips), handler %.0f us (%.1f), COMMIT %.0f us (%.1f);\n"
-                "  the budget row is held through the COMMIT: at most "
-                "%.0f payments/s on one budget\n",
+                "  the budget row is held for part of the COMMIT (its "
+                "trigger to the flush; the\n  payment's writes go first): "
+                "one budget bounds payments near %.0f/s or above\n",
                 phases.count, phases.claim_us, phases.claim_trips,
                 phases.handler_us, phases.handler_trips, phases.commit_us,
                 phases.commit_trips,

@@ -17,6 +17,7 @@
 
 #include <pthread.h>
 #include "guarantee_fixture.h"
+#include "guarantee_store.h"
 
 #define M1_CLAIMS     30
 #define M1_PAYERS     6
@@ -647,6 +648,163 @@ test_schema_backstops (void **state)
     gfx_stop (&fx);
 }
 
+//  --------------------------------------------------------------------------
+//  Under the commit guard a payment's writes go with the worker's audit
+//  row, key row and COMMIT: three round trips a payment (the key's; the
+//  claim's reads; the writes and COMMIT), read from the daemon's debug log
+//  (worker.write). A write that fails there fails the COMMIT, and nothing
+//  of the call stays: here the payment's row, refused by UNIQUE (claim_id)
+//  because one was written straight into the schema, leaves the claim
+//  APPROVED, no ledger transaction, no event, no key, the budget as it was.
+
+static void
+test_commit_guard_writes_go_with_commit (void **state)
+{
+    gfx_t fx;
+    gfx_start (&fx, 1, "log/level=debug");  //  the commit guard: the default
+    gfx_parties (&fx);
+    gfx_allot (&fx, fx.year, 10000000);
+    //  Six payments: each of the three workers' connections prepares its
+    //  statements at its first (a round trip each), so at least one
+    //  payment runs on a connection that has them
+    for (int i = 0; i < 6; i++)
+        s_pay (&fx, gfx_claim (&fx, 1000000, 2, true));
+    int64_t second = gfx_claim (&fx, 1000000, 2, true);
+    assert_int_equal (gfx_count (&fx, "SELECT remaining_fen FROM budget"),
+                      7600000);
+    char *log = zsys_sprintf ("%s/kejin-guarantee.log", kj_test_tmpdir ());
+    FILE *file = fopen (log, "r");
+    assert_non_null (file);
+    char line [1024];
+    int writes = 0, fewest = 0;
+    while (fgets (line, sizeof line, file)) {
+        const char *at = strstr (line, "worker.write method=PayClaim ");
+        if (!at)
+            continue;
+        long trips [3] = { -1, -1, -1 };
+        const char *names [] = { " claim_trips=", " handler_trips=",
+                                 " commit_trips=" };
+        for (int i = 0; i < 3; i++) {
+            const char *field = strstr (at, names [i]);
+            assert_non_null (field);
+            trips [i] = atol (field + strlen (names [i]));
+        }
+        assert_true (trips [0] >= 1 && trips [1] >= 1 && trips [2] >= 1);
+        //  The key's; the reads only; the writes with COMMIT
+        fewest += trips [0] == 1 && trips [1] == 1 && trips [2] == 1;
+        writes++;
+    }
+    fclose (file);
+    zstr_free (&log);
+    assert_int_equal (writes, 6);
+    assert_true (fewest >= 1);
+
+    //  A payment of the second claim already there: the call's writes
+    //  fail at its COMMIT
+    char id [24];
+    snprintf (id, sizeof id, "%" PRId64, second);
+    assert_int_equal (kj_db_run (fx.db,
+                                 "INSERT INTO payment (claim_id, year,"
+                                 " guarantor_id, amount_fen, paid_by)"
+                                 " SELECT id, budget_year, guarantor_id, 1,"
+                                 " 'test' FROM claim WHERE id = $1::bigint",
+                                 1, (const char *[]){ id }),
+                      1);
+    Kj__ClaimPayRequest pay = KJ__CLAIM_PAY_REQUEST__INIT;
+    pay.claim_id = second;
+    Kj__Claim *paid = NULL;
+    kj_status_t status;
+    int code = gfx_call (fx.carol, "PayClaim", &pay, &kj__claim__descriptor,
+                         &paid, &status, "pay-second");
+    assert_int_equal (code, KJ__CODE__ALREADY_EXISTS);
+    assert_null (paid);
+    assert_int_equal (kj_db_run (fx.db,
+                                 "SELECT 1 FROM claim WHERE id = $1::bigint"
+                                 " AND state = 'APPROVED' AND paid_fen = 0",
+                                 1, (const char *[]){ id }),
+                      1);
+    assert_int_equal (kj_db_run (fx.db,
+                                 "SELECT 1 FROM ledger_txn"
+                                 " WHERE claim_id = $1::bigint",
+                                 1, (const char *[]){ id }),
+                      0);
+    assert_int_equal (kj_db_run (fx.db,
+                                 "SELECT 1 FROM kj_outbox WHERE key = $1"
+                                 " AND topic = 'guarantee.claim.paid'",
+                                 1, (const char *[]){ id }),
+                      0);
+    assert_int_equal (gfx_count (&fx, "SELECT count (*) FROM kj_idempotency"
+                                      " WHERE key = 'pay-second'"),
+                      0);
+    assert_int_equal (gfx_count (&fx, "SELECT remaining_fen FROM budget"),
+                      7600000);
+    gfx_stop (&fx);
+}
+
+//  --------------------------------------------------------------------------
+//  The queue ahead of a payment is read through claim_queue whatever the
+//  statistics say. Planned (as the worker's prepared statement is, once
+//  generic) on statistics taken before any claim queued, PostgreSQL took
+//  claim_state for it: every payment then read every QUEUED claim of every
+//  year. Here 2,000 of 4,000 claims are queued for next year after the
+//  ANALYZE (autovacuum off for the table, so the statistics stay so).
+
+static void
+test_queue_read_through_its_index (void **state)
+{
+    gfx_t fx;
+    gfx_start (&fx, 1, NULL);
+    gfx_parties (&fx);
+    const kj_db_query_t steps [] = {
+        { "ALTER TABLE claim SET (autovacuum_enabled = false)", 0, NULL },
+        { "INSERT INTO guarantee (loan_id, guarantor_id, enterprise,"
+          " product_category, amount_fen, loan_date, qualifies, reason, state)"
+          " SELECT 'Q' || i, 'G1', 'E' || i, '创业类', 10000000, '2026-01-01',"
+          " false, 'test', 'DAICHANG_PAID' FROM generate_series (1, 4000) i",
+          0, NULL },
+        { "INSERT INTO daichang (loan_id, amount_fen, paid_on, guarantor_fen)"
+          " SELECT loan_id, 1000000, '2026-06-30', 1000000 FROM guarantee"
+          " WHERE loan_id LIKE 'Q%'",
+          0, NULL },
+        { "INSERT INTO claim (daichang_id, loan_id, guarantor_id, state,"
+          " daichang_fen, rate_bp, entitled_fen, payable_fen, binding,"
+          " budget_year, submitted_by, city_due, approved_by, approved_at)"
+          " SELECT id, loan_id, 'G1', 'APPROVED', 1000000, 4000, 400000,"
+          " 400000, 'rate', extract (year FROM current_date)::int, 'alice',"
+          " current_date, 'carol', now () FROM daichang",
+          0, NULL },
+        { "ANALYZE claim", 0, NULL },
+        { "UPDATE claim SET state = 'QUEUED', budget_year = budget_year + 1,"
+          " queued_at = now () WHERE id % 2 = 0",
+          0, NULL },
+        //  As the worker's statement once PostgreSQL keeps a generic plan
+        { "SET plan_cache_mode = force_generic_plan", 0, NULL },
+        { "PREPARE ahead (bigint) AS " GUARANTEE_PAY_AHEAD_SQL, 0, NULL }
+    };
+    for (size_t i = 0; i < sizeof steps / sizeof steps [0]; i++) {
+        int64_t rows = kj_db_run (fx.db, steps [i].sql, steps [i].nparams,
+                                  steps [i].params);
+        if (rows < 0)
+            fprintf (stderr, "%s: %s\n", steps [i].sql, kj_db_error (fx.db));
+        assert_true (rows >= 0);
+    }
+    assert_int_equal (gfx_count (&fx, "SELECT count (*) FROM claim"
+                                      " WHERE state = 'QUEUED'"),
+                      2000);
+    PGresult *res = kj_db_exec (fx.db, "EXPLAIN EXECUTE ahead (1)", 0, NULL);
+    assert_non_null (res);
+    bool queue = false, by_state = false;
+    for (int row = 0; row < PQntuples (res); row++) {
+        const char *line = PQgetvalue (res, row, 0);
+        queue |= strstr (line, "claim_queue") != NULL;
+        by_state |= strstr (line, "claim_state") != NULL;
+    }
+    PQclear (res);
+    assert_false (by_state);
+    assert_true (queue);
+    gfx_stop (&fx);
+}
+
 int
 main (void)
 {
@@ -659,6 +817,8 @@ main (void)
         cmocka_unit_test (test_m3_two_approvers_at_once),
         cmocka_unit_test (test_commit_guard_short_at_commit),
         cmocka_unit_test (test_schema_backstops),
+        cmocka_unit_test (test_commit_guard_writes_go_with_commit),
+        cmocka_unit_test (test_queue_read_through_its_index),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
