@@ -401,6 +401,13 @@ expect 0 "institution update"
 grep -qx "  contact     024-12345678" "$TMP/out" || fail "institution update: $(cat "$TMP/out")"
 run institution update I000002 --contact again --version 1
 expect 1 "institution update of an old version"
+grep -qx "kejin: ABORTED (--version): institution I000002 was changed meanwhile (version 2, you had 1): show it again and retry" "$TMP/err" || \
+    fail "institution old version: $(cat "$TMP/err")"
+#  Under Chinese the kind is Chinese too (before: "product DEMO 已被他人修改")
+run_zh institution update I000002 --contact again --version 1
+expect 1 "institution update of an old version (zh)"
+grep -qx "kejin: ABORTED (--version): 金融机构 I000002 已被他人修改（版本 2，您手中的是 1）：请重新查看后再试" "$TMP/err" || \
+    fail "institution old version zh: $(cat "$TMP/err")"
 #  Every field shown, labelled in each language, in the field table's
 #  order and with its labels; the codes as stored (normalised)
 run institution update I000002 --uscc " $(printf '%s' "$B" | tr 'A-Z' 'a-z') " --sponsor "$A"
