@@ -13,6 +13,14 @@ static const char *s_export_usage = N_ (
     "import` reads, plus the ones the registry computes, which import\n"
     "ignores) to stdout or FILE, a page at a time. Filters:\n%s");
 
+static const char *s_enterprise_filters = N_ (
+    "  --city C     a city code (210100), SFDZ, or a name (沈阳)\n"
+    "  --stage S    incubation, startup, growth, mature (or 孵化期 ...)\n"
+    "  --figures    the yearly figures of those enterprises instead\n");
+
+static const char *s_type_filter = N_ (
+    "  --type T     a type's stored name: bank, ip_pledge, ...\n");
+
 //  --------------------------------------------------------------------------
 //  Export
 
@@ -21,18 +29,14 @@ cli_bulk_export (cli_t *cli, const char *noun, int argc, char **argv)
 {
     Kj__BulkKind kind = (Kj__BulkKind) cli_bulk_kind_of (noun);
     bool enterprise = kind == KJ__BULK_KIND__BULK_ENTERPRISES;
+    //  Translated before it is filled in: the filled-in text is in no
+    //  catalogue (before, the help was English under every locale)
     char usage [2048];
-    snprintf (
-        usage, sizeof usage, s_export_usage, noun,
-        enterprise ? " [--figures] [--city C] [--stage S]" : " [--type T]",
-        noun, noun,
-        enterprise
-            ? "  --city C     a city code (210100), SFDZ, or a name (沈阳)\n"
-              "  --stage S    incubation, startup, growth, mature (or "
-              "孵化期 ...)\n"
-              "  --figures    the yearly figures of those enterprises "
-              "instead\n"
-            : "  --type T     a type's stored name: bank, ip_pledge, ...\n");
+    snprintf (usage, sizeof usage, _ (s_export_usage), noun,
+              enterprise ? " [--figures] [--city C] [--stage S]"
+                         : " [--type T]",
+              _ (noun), noun,
+              enterprise ? _ (s_enterprise_filters) : _ (s_type_filter));
     if (cli_wants_help (argc, argv))
         return cli_usage (usage, false);
     cli_args_t *args = cli_args_new (argc, argv, 1,
@@ -46,7 +50,7 @@ cli_bulk_export (cli_t *cli, const char *noun, int argc, char **argv)
     FILE *out = stdout;
     if (kind == KJ__BULK_KIND__BULK_KIND_UNSPECIFIED
         || cli_args_count (args) != 0) {
-        fprintf (stderr, "%s", _ (usage));
+        fprintf (stderr, "%s", usage);
         goto done;
     }
     if (cli_args_flag (args, "figures"))
