@@ -19,7 +19,7 @@ static const char *s_enterprise_filters = N_ (
     "  --figures    the yearly figures of those enterprises instead\n");
 
 static const char *s_type_filter = N_ (
-    "  --type T     a type's stored name: bank, ip_pledge, ...\n");
+    "  --type T     a type, as `list` shows it (credit, 信用贷, ...)\n");
 
 //  --------------------------------------------------------------------------
 //  Export
@@ -55,6 +55,21 @@ cli_bulk_export (cli_t *cli, const char *noun, int argc, char **argv)
     }
     if (cli_args_flag (args, "figures"))
         kind = KJ__BULK_KIND__BULK_FIGURES;
+    //  --type in any form the CLI prints (信用贷, credit, PRODUCT_CREDIT),
+    //  sent as the stored name the export takes (before, only that)
+    char type [48] = "";
+    if (cli_args_get (args, "type")) {
+        bool products = kind == KJ__BULK_KIND__BULK_PRODUCTS;
+        const ProtobufCEnumDescriptor
+            *d = products ? &kj__product_type__descriptor
+                          : &kj__institution_type__descriptor;
+        const char *prefix = products ? "PRODUCT_" : "INSTITUTION_";
+        int value;
+        if (cli_parse_enum ("--type", cli_args_get (args, "type"), d, prefix,
+                            false, &value))
+            goto done;
+        kj_strlcpy (type, cli_enum_name (d, prefix, value), sizeof type);
+    }
     const char *path = cli_args_get (args, "out");
     if (path && !(out = fopen (path, "w"))) {
         fprintf (stderr, _ ("%s: --out %s: %s\n"), cli->prog, path,
@@ -73,9 +88,7 @@ cli_bulk_export (cli_t *cli, const char *noun, int argc, char **argv)
         request.stage = (char *) (cli_args_get (args, "stage")
                                       ? cli_args_get (args, "stage")
                                       : "");
-        request.type = (char *) (cli_args_get (args, "type")
-                                     ? cli_args_get (args, "type")
-                                     : "");
+        request.type = type;
         request.after = after;
         request.limit = 10000;
         Kj__BulkExportReply *reply = NULL;

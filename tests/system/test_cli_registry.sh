@@ -603,4 +603,29 @@ expect 2 "refusals: a negative amount"
     fail "refusals: money en: $(cat "$TMP/err")"
 pass "refusals (zh, en): states, actions, kinds by the names people use, no field path, money in yuan"
 
+#  -------------------------------------------------------------------------
+#  export --type takes what `list` prints (before: only the stored name;
+#  `product export --type 信用贷` was refused by the service, naming `type`)
+
+run institution export --type guarantee
+expect 0 "institution export --type guarantee"
+cp "$TMP/out" "$TMP/want"
+grep -q "^I000002," "$TMP/want" || fail "institution export --type guarantee: $(cat "$TMP/want")"
+for form in 融资担保公司 INSTITUTION_GUARANTEE; do
+    run institution export --type "$form"
+    expect 0 "institution export --type $form"
+    diff "$TMP/want" "$TMP/out" >/dev/null || fail "institution export --type $form: $(cat "$TMP/out")"
+done
+run product export --type credit
+expect 0 "product export --type credit"
+cp "$TMP/out" "$TMP/want"
+grep -q "^P000001," "$TMP/want" || fail "product export --type credit: $(cat "$TMP/want")"
+run_zh product export --type 信用贷
+expect 0 "product export --type 信用贷"
+diff "$TMP/want" "$TMP/out" >/dev/null || fail "product export --type 信用贷: $(cat "$TMP/out" "$TMP/err")"
+run product export --type 基金
+expect 2 "product export --type 基金"
+grep -q "^kejin: --type: '基金' is not one of: credit (信用贷), " "$TMP/err" || fail "export bad type: $(cat "$TMP/err")"
+pass "export --type in every form list prints"
+
 echo "$PASSED passed, 0 failed"
