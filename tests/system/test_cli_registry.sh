@@ -601,6 +601,10 @@ run enterprise figures "$D" --year $((YEAR - 1)) --revenue -1234.56
 expect 2 "refusals: a negative amount"
 [ "$(cat "$TMP/err")" = "kejin: INVALID_ARGUMENT (--revenue): -¥1,234.56 is negative; an amount here is 0 or more" ] || \
     fail "refusals: money en: $(cat "$TMP/err")"
+run_zh product add --institution I000001 --name x --type credit --min-amount 10万 --max-amount 5万 --max-term 12 --regions PROVINCE
+expect 2 "refusals: a product's largest amount below its smallest (zh)"
+[ "$(cat "$TMP/err")" = "kejin: INVALID_ARGUMENT (--max-amount): ¥50,000.00 低于最低金额 ¥100,000.00" ] || \
+    fail "refusals: product amounts zh: $(cat "$TMP/err")"
 pass "refusals (zh, en): states, actions, kinds by the names people use, no field path, money in yuan"
 
 #  -------------------------------------------------------------------------
