@@ -13,6 +13,7 @@
 
 #include "kj_check.h"
 #include "kj_i18n.h"
+#include "kj_money.h"
 #include "kj_util.h"
 
 #define YEAR_MIN 1900
@@ -337,11 +338,14 @@ int
 kj_check_money (int64_t fen, const char *field, bool may_be_negative,
                 kj_status_t *status)
 {
+    //  In yuan, as people type amounts (the CLI's --revenue 5 is 500 fen)
+    char yuan [32];
     if (fen < 0 && !may_be_negative)
         return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, field,
-                              "%s: %" PRId64 " fen is negative; an amount "
-                              "here is 0 or more",
-                              field, fen);
+                              "%s: %s is negative; an amount here is 0 or "
+                              "more",
+                              field,
+                              kj_money_yuan (fen, true, yuan, sizeof yuan));
     return 0;
 }
 

@@ -106,7 +106,8 @@ int
     kj_check_id (const char *id, const char *field, kj_status_t *status);
 
 //  --------------------------------------------------------------------------
-//  Money in fen: >= 0, or any value when may_be_negative.
+//  Money in fen: >= 0, or any value when may_be_negative. The refusal
+//  states the amount in yuan ("-¥5.00").
 
 int
     kj_check_money (int64_t fen, const char *field, bool may_be_negative,

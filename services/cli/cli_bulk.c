@@ -548,19 +548,20 @@ cli_bulk_kind_of (const char *noun)
                                        : KJ__BULK_KIND__BULK_KIND_UNSPECIFIED;
 }
 
+static const char *s_figures_note = N_ (
+    "\n\nA file whose header has a `year` column (or --figures) holds "
+    "yearly\nfigures of enterprises already registered; a year already on "
+    "file is\nreplaced, and the stage and tech-SME score of every "
+    "enterprise it\ntouches are recomputed in the same transaction.");
+
+//  In the caller's language (before, printed untranslated: English under
+//  every locale)
 static void
 s_import_help (const char *noun, FILE *out)
 {
     bool enterprise = streq (noun, "enterprise");
-    fprintf (
-        out, s_import_usage, noun, enterprise ? " [--figures]" : "", noun,
-        enterprise
-            ? "\n\nA file whose header has a `year` column (or --figures) "
-              "holds yearly\nfigures of enterprises already registered; a "
-              "year already on file is\nreplaced, and the stage and tech-SME "
-              "score of every enterprise it\ntouches are recomputed in the "
-              "same transaction."
-            : "");
+    fprintf (out, _ (s_import_usage), noun, enterprise ? " [--figures]" : "",
+             noun, enterprise ? _ (s_figures_note) : "");
 }
 
 int

@@ -13,6 +13,14 @@ static const char *s_export_usage = N_ (
     "import` reads, plus the ones the registry computes, which import\n"
     "ignores) to stdout or FILE, a page at a time. Filters:\n%s");
 
+static const char *s_enterprise_filters = N_ (
+    "  --city C     a city code (210100), SFDZ, or a name (沈阳)\n"
+    "  --stage S    incubation, startup, growth, mature (or 孵化期 ...)\n"
+    "  --figures    the yearly figures of those enterprises instead\n");
+
+static const char *s_type_filter = N_ (
+    "  --type T     a type, as `list` shows it (credit, 信用贷, ...)\n");
+
 //  --------------------------------------------------------------------------
 //  Export
 
@@ -21,18 +29,14 @@ cli_bulk_export (cli_t *cli, const char *noun, int argc, char **argv)
 {
     Kj__BulkKind kind = (Kj__BulkKind) cli_bulk_kind_of (noun);
     bool enterprise = kind == KJ__BULK_KIND__BULK_ENTERPRISES;
+    //  Translated before it is filled in: the filled-in text is in no
+    //  catalogue (before, the help was English under every locale)
     char usage [2048];
-    snprintf (
-        usage, sizeof usage, s_export_usage, noun,
-        enterprise ? " [--figures] [--city C] [--stage S]" : " [--type T]",
-        noun, noun,
-        enterprise
-            ? "  --city C     a city code (210100), SFDZ, or a name (沈阳)\n"
-              "  --stage S    incubation, startup, growth, mature (or "
-              "孵化期 ...)\n"
-              "  --figures    the yearly figures of those enterprises "
-              "instead\n"
-            : "  --type T     a type's stored name: bank, ip_pledge, ...\n");
+    snprintf (usage, sizeof usage, _ (s_export_usage), noun,
+              enterprise ? " [--figures] [--city C] [--stage S]"
+                         : " [--type T]",
+              _ (noun), noun,
+              enterprise ? _ (s_enterprise_filters) : _ (s_type_filter));
     if (cli_wants_help (argc, argv))
         return cli_usage (usage, false);
     cli_args_t *args = cli_args_new (argc, argv, 1,
@@ -46,11 +50,26 @@ cli_bulk_export (cli_t *cli, const char *noun, int argc, char **argv)
     FILE *out = stdout;
     if (kind == KJ__BULK_KIND__BULK_KIND_UNSPECIFIED
         || cli_args_count (args) != 0) {
-        fprintf (stderr, "%s", _ (usage));
+        fprintf (stderr, "%s", usage);
         goto done;
     }
     if (cli_args_flag (args, "figures"))
         kind = KJ__BULK_KIND__BULK_FIGURES;
+    //  --type in any form the CLI prints (信用贷, credit, PRODUCT_CREDIT),
+    //  sent as the stored name the export takes (before, only that)
+    char type [48] = "";
+    if (cli_args_get (args, "type")) {
+        bool products = kind == KJ__BULK_KIND__BULK_PRODUCTS;
+        const ProtobufCEnumDescriptor
+            *d = products ? &kj__product_type__descriptor
+                          : &kj__institution_type__descriptor;
+        const char *prefix = products ? "PRODUCT_" : "INSTITUTION_";
+        int value;
+        if (cli_parse_enum ("--type", cli_args_get (args, "type"), d, prefix,
+                            false, &value))
+            goto done;
+        kj_strlcpy (type, cli_enum_name (d, prefix, value), sizeof type);
+    }
     const char *path = cli_args_get (args, "out");
     if (path && !(out = fopen (path, "w"))) {
         fprintf (stderr, _ ("%s: --out %s: %s\n"), cli->prog, path,
@@ -69,9 +88,7 @@ cli_bulk_export (cli_t *cli, const char *noun, int argc, char **argv)
         request.stage = (char *) (cli_args_get (args, "stage")
                                       ? cli_args_get (args, "stage")
                                       : "");
-        request.type = (char *) (cli_args_get (args, "type")
-                                     ? cli_args_get (args, "type")
-                                     : "");
+        request.type = type;
         request.after = after;
         request.limit = 10000;
         Kj__BulkExportReply *reply = NULL;

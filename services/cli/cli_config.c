@@ -24,7 +24,7 @@ static const kj_option_t s_launcher_options [] = {
     { NULL }
 };
 
-static const char *s_usage =
+static const char *s_usage = N_ (
     "Usage: kejin config get [--config FILE] PATH...\n"
     "       kejin config check [--config FILE]\n"
     "Read the node's configuration as the daemons do: the environment\n"
@@ -37,7 +37,7 @@ static const char *s_usage =
     "          option: every key of every daemon's section, every value of\n"
     "          its kind and range; print each problem as FILE:LINE\n\n"
     "Exit code 0 when the configuration is valid, 2 when it is not (the\n"
-    "problems on stderr) or a PATH is no option of any Kejin daemon.\n";
+    "problems on stderr) or a PATH is no option of any Kejin daemon.\n");
 
 //  --------------------------------------------------------------------------
 //  One table of every option of the node, first declaration of a path

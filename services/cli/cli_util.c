@@ -253,17 +253,21 @@ cli_call (cli_t *cli, const char *service, const char *method,
         return CLI_OK;
     //  The registry's field under its documented name (docs/cli.md), and
     //  the message without the request's path it may begin with
-    //  ("enterprise.code: "); other services' fields as they come, until
-    //  their commands document theirs
+    //  ("enterprise.code: ", or "enterprise.code：" with the full-width
+    //  colon of Chinese messages); other services' fields as they come,
+    //  until their commands document theirs
     char name [64], typed [72];
     const char *message = status.message;
     if (streq (service, "registry")) {
         cli_field_name (status.field, name, sizeof name);
         s_field_typed (name, typed, sizeof typed);
         size_t path = strlen (status.field);
-        if (path && strncmp (message, status.field, path) == 0
-            && strncmp (message + path, ": ", 2) == 0)
-            message += path + 2;
+        if (path && strncmp (message, status.field, path) == 0) {
+            if (strncmp (message + path, ": ", 2) == 0)
+                message += path + 2;
+            else if (strncmp (message + path, "：", strlen ("：")) == 0)
+                message += path + strlen ("：");
+        }
     }
     else {
         snprintf (name, sizeof name, "%s", status.field);

@@ -22,8 +22,12 @@
 */
 
 #include <assert.h>
+#include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "kejin.h"
+#include "registry.pb-c.h"
 #include "registry_entry.h"
 
 typedef struct {
@@ -33,29 +37,31 @@ typedef struct {
 } s_state_t;
 
 static const s_state_t s_states [REGISTRY_ENTRY_STATES] = {
-    [REGISTRY_ENTRY_DRAFT] = { "draft", "草稿", "submit it first" },
+    [REGISTRY_ENTRY_DRAFT] = { "draft", "草稿", N_ ("submit it first") },
     [REGISTRY_ENTRY_SUBMITTED] = { "submitted", "待市级审核",
-                                   "it awaits city review (city_approve, "
-                                   "return or reject)" },
+                                   N_ ("it awaits city review (city_approve, "
+                                       "return or reject)") },
     [REGISTRY_ENTRY_CITY_APPROVED] = { "city_approved", "待省级审核",
-                                       "it awaits province review "
-                                       "(province_approve, return or reject)" },
+                                       N_ ("it awaits province review "
+                                           "(province_approve, return or "
+                                           "reject)") },
     [REGISTRY_ENTRY_PUBLICIZED] = { "publicized", "公示中",
-                                    "it is in publicity (公示); record "
-                                    "publicity_pass or "
-                                    "publicity_objection" },
+                                    N_ ("it is in publicity (公示); record "
+                                        "publicity_pass or "
+                                        "publicity_objection") },
     [REGISTRY_ENTRY_ACTIVE] = { "active", "已入库",
-                                "it is in the library; only suspend or remove "
-                                "apply" },
+                                N_ ("it is in the library; only suspend or "
+                                    "remove apply") },
     [REGISTRY_ENTRY_RETURNED] = { "returned", "已退回",
-                                  "it was returned for correction; submit it "
-                                  "again" },
+                                  N_ ("it was returned for correction; submit "
+                                      "it again") },
     [REGISTRY_ENTRY_REJECTED] = { "rejected", "未入库",
-                                  "a rejected entry is final" },
+                                  N_ ("a rejected entry is final") },
     [REGISTRY_ENTRY_SUSPENDED] = { "suspended", "已暂停",
-                                   "it is suspended; reinstate or remove it" },
+                                   N_ ("it is suspended; reinstate or remove "
+                                       "it") },
     [REGISTRY_ENTRY_REMOVED] = { "removed", "已出库",
-                                 "a removed entry is final" },
+                                 N_ ("a removed entry is final") },
 };
 
 typedef struct {
@@ -148,6 +154,34 @@ s_blank (const char *text)
 }
 
 //  --------------------------------------------------------------------------
+//  A state and an action as a refusal names them, in the caller's language
+//  (kj_check_enum_label): under Chinese the names the CLI shows and
+//  accepts (待市级审核, 提交); else the stored names, a state upper case as
+//  in the docs (SUBMITTED, submit).
+
+static const char *
+s_state_text (registry_entry_state_t state, char *buf, size_t size)
+{
+    if (!kj_check_enum_label (&kj__entry_status__descriptor, "ENTRY_",
+                              (int) state, buf, size))
+        snprintf (buf, size, "%s", s_states [state].name);
+    if (strcmp (buf, s_states [state].name) == 0)
+        for (char *c = buf; *c; c++)
+            *c = (char) toupper ((unsigned char) *c);
+    return buf;
+}
+
+static const char *
+s_action_text (registry_entry_action_t action, char *buf, size_t size)
+{
+    //  The wire's actions start at 1 (0 is "no action")
+    if (!kj_check_enum_label (&kj__entry_action__descriptor, "ACTION_",
+                              (int) action + 1, buf, size))
+        snprintf (buf, size, "%s", s_actions [action].name);
+    return buf;
+}
+
+//  --------------------------------------------------------------------------
 //  The state an action leads to; see the header.
 
 int
@@ -159,22 +193,17 @@ registry_entry_transition (registry_entry_state_t from,
     assert (status);
     int row = s_find_transition (from, action);
     *to = from;
-    if (row < 0) {
-        //  The state names are upper case in messages, as in the docs.
-        char state [32];
-        size_t i = 0;
-        for (const char *c = s_states [from].name; *c; c++)
-            state [i++] = *c >= 'a' && *c <= 'z' ? (char) (*c - 'a' + 'A') : *c;
-        state [i] = 0;
+    char state [32], act [48];
+    if (row < 0)
         return kj_status_set (status, KJ__CODE__FAILED_PRECONDITION, NULL,
                               "cannot %s an entry that is %s: %s",
-                              s_actions [action].name, state,
-                              s_states [from].hint);
-    }
+                              s_action_text (action, act, sizeof act),
+                              s_state_text (from, state, sizeof state),
+                              _ (s_states [from].hint));
     if (s_actions [action].needs_reason && s_blank (reason))
         return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "reason",
-                              "reason: %s needs a reason, and none was given",
-                              s_actions [action].name);
+                              "%s needs a reason, and none was given",
+                              s_action_text (action, act, sizeof act));
     *to = s_transitions [row].to;
     kj_status_ok (status);
     return 0;

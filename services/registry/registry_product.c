@@ -16,6 +16,7 @@
 #include "registry_product.h"
 #include "registry_uscc.h"
 #include "kj_i18n.h"
+#include "kj_money.h"
 #include "kj_util.h"
 
 const char *registry_product_fields [REGISTRY_PRODUCT_ATTRS + 1];
@@ -197,13 +198,15 @@ registry_product_check_terms (const registry_product_terms_t *terms,
                               "product.max_amount_fen",
                               "product.max_amount_"
                               "fen: the largest amount must be more than 0");
+    //  In yuan, as the CLI's --max-amount takes them (a CSV file's cells
+    //  are fen, and the problem's value column shows them as written)
+    char max [32], min [32];
     if (terms->max_amount_fen < terms->min_amount_fen)
-        return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
-                              "product.max_amount_fen",
-                              "product.max_amount_"
-                              "fen: %lld is below min_amount_fen %lld",
-                              (long long) terms->max_amount_fen,
-                              (long long) terms->min_amount_fen);
+        return kj_status_set (
+            status, KJ__CODE__INVALID_ARGUMENT, "product.max_amount_fen",
+            "product.max_amount_fen: %s is below the minimum amount, %s",
+            kj_money_yuan (terms->max_amount_fen, true, max, sizeof max),
+            kj_money_yuan (terms->min_amount_fen, true, min, sizeof min));
     if (terms->max_term_months <= 0)
         return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT,
                               "product.max_term_months",

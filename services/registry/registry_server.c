@@ -147,7 +147,7 @@ registry_server_check_version (kj_call_t *call, const char *what,
                              "%s %s was changed meanwhile (version %" PRIu64
                              ", you had %" PRIu64 "): show it again and "
                              "retry",
-                             what, key, version, expected);
+                             _ (what), key, version, expected);
     return 0;
 }
 
@@ -444,8 +444,8 @@ registry_server_lock (kj_call_t *call, const char *input, const char *field,
         return registry_server_db_failed (call);
     if (rc == 0)
         return registry_server_not_found (call, code);
-    return registry_server_check_version (call, "enterprise", code, expected,
-                                          version);
+    return registry_server_check_version (call, N_ ("enterprise"), code,
+                                          expected, version);
 }
 
 //  --------------------------------------------------------------------------

@@ -94,7 +94,8 @@ int
                           const ProtobufCMessage *payload);
 
 //  Fail the call (ABORTED) when the caller expected another version of
-//  what key names ("enterprise", its code); expected 0 takes any.
+//  what key names (N_ ("enterprise"), its code: what is translated into
+//  the caller's language); expected 0 takes any.
 int
     registry_server_check_version (kj_call_t *call, const char *what,
                                    const char *key, uint64_t expected,

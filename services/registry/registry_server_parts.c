@@ -91,12 +91,15 @@ registry_server_qualify (kj_call_t *call, const ProtobufCMessage *input,
         int rc = registry_store_qualification_delete (db, code, q->kind);
         if (rc < 0)
             return registry_server_db_failed (call);
+        //  The kind as the person reads it (高新技术企业 under Chinese);
+        //  the audit row keeps the stored name
+        char label [64];
         if (rc == 0)
-            return kj_call_fail (call, KJ__CODE__NOT_FOUND,
-                                 "qualification.kind",
-                                 "enterprise %s holds "
-                                 "no %s qualification",
-                                 code, kind);
+            return kj_call_fail (
+                call, KJ__CODE__NOT_FOUND, "qualification.kind",
+                "enterprise %s holds no %s qualification", code,
+                kj_check_enum_label (&kj__qualification_kind__descriptor,
+                                     "QUAL_", q->kind, label, sizeof label));
         if (registry_store_enterprise_touch (db, code) != 1
             || registry_store_audit (db, registry_server_who (call),
                                      "qualification_revoked", "enterprise",

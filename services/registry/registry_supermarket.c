@@ -236,7 +236,7 @@ registry_supermarket_update_institution (kj_call_t *call,
                              "institution %s is withdrawn; "
                              "a withdrawn institution is not changed",
                              id);
-    if (registry_server_check_version (call, "institution", id,
+    if (registry_server_check_version (call, N_ ("institution"), id,
                                        request->expected_version,
                                        current->version))
         return -1;
@@ -499,7 +499,7 @@ registry_supermarket_update_product (kj_call_t *call,
                              "product %s is withdrawn; list a new product "
                              "instead",
                              id);
-    if (registry_server_check_version (call, "product", id,
+    if (registry_server_check_version (call, N_ ("product"), id,
                                        request->expected_version,
                                        current->version))
         return -1;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 #  test_cli_basics: the kejin command line as a person meets it first:
-#  `kejin help`, a node that is down said at once, a reader that goes away
-#  ending it quietly.
+#  `kejin help`, every help in Chinese under zh_CN, a node that is down
+#  said at once, a reader that goes away ending it quietly.
 #
 #  Run by tests/run.sh, or by hand: tests/system/test_cli_basics.sh
 
@@ -20,6 +20,35 @@ run help score
 head -1 "$TMP/out" | grep -qx "Usage: kejin score model list" || \
     fail "kejin help score: $(head -1 "$TMP/out")"
 pass "kejin help, and kejin help COMMAND as COMMAND --help"
+
+#  Every command's and verb's help in Chinese under zh_CN (before: `config`,
+#  and `import`/`export` of enterprise, institution and product printed
+#  their usage untranslated, or filled in before it was translated)
+run --help
+NOUNS=$(sed -n '/^Commands:/,/^$/p' "$TMP/out" | awk '/^  [a-z]/ { print $1 }')
+[ -n "$NOUNS" ] || fail "kejin --help lists no commands"
+checked=0
+for noun in $NOUNS; do
+    run "$noun" --help
+    verbs=$(grep -E '^  [a-z][a-z-]+( |$)' "$TMP/out" | awk '{ print $1 }' | sort -u || true)
+    case $noun in
+        enterprise|institution|product) verbs=$(printf '%s\n' $verbs import export | sort -u) ;;
+    esac
+    for verb in "" $verbs; do
+        RC=0
+        LANG=zh_CN.UTF-8 LC_ALL=zh_CN.UTF-8 "$BIN/kejin" $noun $verb --help >"$TMP/out" 2>&1 || RC=$?
+        case $(head -1 "$TMP/out") in
+            用法*) checked=$((checked + 1)) ;;
+            *) fail "kejin $noun $verb --help under zh_CN: $(head -1 "$TMP/out")" ;;
+        esac
+    done
+done
+LANG=zh_CN.UTF-8 LC_ALL=zh_CN.UTF-8 "$BIN/kejin" enterprise import --help >"$TMP/out"
+grep -qx "在同一事务中重新计算。" "$TMP/out" || fail "enterprise import --help: the figures note: $(cat "$TMP/out")"
+LANG=zh_CN.UTF-8 LC_ALL=zh_CN.UTF-8 "$BIN/kejin" enterprise export --help >"$TMP/out"
+grep -q "^把全部企业按页写成 CSV" "$TMP/out" && grep -qx "  --figures    改为导出这些企业的年度经营数据" "$TMP/out" || \
+    fail "enterprise export --help: $(cat "$TMP/out")"
+pass "every command's and verb's help in Chinese under zh_CN ($checked)"
 
 #  A port nothing listens on: found closed at once, not after the
 #  deadline and its retries (15 s before)

@@ -401,6 +401,13 @@ expect 0 "institution update"
 grep -qx "  contact     024-12345678" "$TMP/out" || fail "institution update: $(cat "$TMP/out")"
 run institution update I000002 --contact again --version 1
 expect 1 "institution update of an old version"
+grep -qx "kejin: ABORTED (--version): institution I000002 was changed meanwhile (version 2, you had 1): show it again and retry" "$TMP/err" || \
+    fail "institution old version: $(cat "$TMP/err")"
+#  Under Chinese the kind is Chinese too (before: "product DEMO 已被他人修改")
+run_zh institution update I000002 --contact again --version 1
+expect 1 "institution update of an old version (zh)"
+grep -qx "kejin: ABORTED (--version): 金融机构 I000002 已被他人修改（版本 2，您手中的是 1）：请重新查看后再试" "$TMP/err" || \
+    fail "institution old version zh: $(cat "$TMP/err")"
 #  Every field shown, labelled in each language, in the field table's
 #  order and with its labels; the codes as stored (normalised)
 run institution update I000002 --uscc " $(printf '%s' "$B" | tr 'A-Z' 'a-z') " --sponsor "$A"
@@ -546,5 +553,83 @@ grep -q "^              未报送：研发费用, 成本费用支出总额, 资�
 grep -q "^$((YEAR - 1))  ¥5,000,000.00 " "$TMP/out" && grep -q "^$((YEAR - 2))  ¥3,000,000.00 " "$TMP/out" || \
     fail "walk: both years shown: $(cat "$TMP/out")"
 pass "walk (zh): a typo refused in Chinese naming no valid code, fixed, two years of figures, the stage and why"
+
+#  -------------------------------------------------------------------------
+#  Refusals under zh_CN name states, actions, qualification kinds and
+#  amounts as the desk reads and types them (the CLI's Chinese names, yuan),
+#  and never the request's field path; English keeps the stored names.
+#  Before: "不能对状态为 SUBMITTED 的入库记录执行 submit：it awaits city
+#  review (city_approve, ...)", "reason：return 需要填写理由", "没有 high_tech
+#  资质", "enterprise.founded_on：... 晚于今天" and "-500 分为负数" for
+#  --revenue -5.
+
+run_zh enterprise transition "$D" 提交
+expect 0 "refusals: submit"
+run_zh enterprise transition "$D" 提交
+expect 1 "refusals: submit twice (zh)"
+[ "$(cat "$TMP/err")" = "kejin: FAILED_PRECONDITION: 企业 $D：不能对状态为 待市级审核 的入库记录执行 提交：正在等待市级审核（市级审核通过、退回或驳回）" ] || \
+    fail "refusals: transition zh: $(cat "$TMP/err")"
+run enterprise transition "$D" submit
+expect 1 "refusals: submit twice"
+[ "$(cat "$TMP/err")" = "kejin: FAILED_PRECONDITION: enterprise $D: cannot submit an entry that is SUBMITTED: it awaits city review (city_approve, return or reject)" ] || \
+    fail "refusals: transition en: $(cat "$TMP/err")"
+run_zh enterprise transition "$D" return
+expect 2 "refusals: return without a reason (zh)"
+[ "$(cat "$TMP/err")" = "kejin: INVALID_ARGUMENT (--reason): 企业 $D：退回 需要填写理由，但未填写" ] || \
+    fail "refusals: reason zh: $(cat "$TMP/err")"
+run enterprise transition "$D" return
+expect 2 "refusals: return without a reason"
+[ "$(cat "$TMP/err")" = "kejin: INVALID_ARGUMENT (--reason): enterprise $D: return needs a reason, and none was given" ] || \
+    fail "refusals: reason en: $(cat "$TMP/err")"
+run_zh enterprise qualify "$D" high_tech --revoke
+expect 1 "refusals: revoke a qualification not held (zh)"
+[ "$(cat "$TMP/err")" = "kejin: NOT_FOUND (KIND): 企业 $D 没有 高新技术企业 资质" ] || \
+    fail "refusals: revoke zh: $(cat "$TMP/err")"
+run_zh enterprise update "$D" --founded $((YEAR + 1))-01-01
+expect 2 "refusals: founded after today (zh)"
+grep -qx "kejin: INVALID_ARGUMENT (--founded): $((YEAR + 1))-01-01 晚于今天（[0-9-]*）" "$TMP/err" || \
+    fail "refusals: founded zh: $(cat "$TMP/err")"
+run_zh --json enterprise update "$D" --founded $((YEAR + 1))-01-01
+expect 2 "refusals: founded after today (zh, --json)"
+[ "$(json_err 'j["field"], j["message"][:16]')" = "founded $((YEAR + 1))-01-01 晚于今天（" ] || \
+    fail "refusals: founded zh json: $(cat "$TMP/err")"
+run_zh enterprise figures "$D" --year $((YEAR - 1)) --revenue -5
+expect 2 "refusals: a negative amount (zh)"
+[ "$(cat "$TMP/err")" = "kejin: INVALID_ARGUMENT (--revenue): -¥5.00 为负数；此处金额应为 0 或以上" ] || \
+    fail "refusals: money zh: $(cat "$TMP/err")"
+run enterprise figures "$D" --year $((YEAR - 1)) --revenue -1234.56
+expect 2 "refusals: a negative amount"
+[ "$(cat "$TMP/err")" = "kejin: INVALID_ARGUMENT (--revenue): -¥1,234.56 is negative; an amount here is 0 or more" ] || \
+    fail "refusals: money en: $(cat "$TMP/err")"
+run_zh product add --institution I000001 --name x --type credit --min-amount 10万 --max-amount 5万 --max-term 12 --regions PROVINCE
+expect 2 "refusals: a product's largest amount below its smallest (zh)"
+[ "$(cat "$TMP/err")" = "kejin: INVALID_ARGUMENT (--max-amount): ¥50,000.00 低于最低金额 ¥100,000.00" ] || \
+    fail "refusals: product amounts zh: $(cat "$TMP/err")"
+pass "refusals (zh, en): states, actions, kinds by the names people use, no field path, money in yuan"
+
+#  -------------------------------------------------------------------------
+#  export --type takes what `list` prints (before: only the stored name;
+#  `product export --type 信用贷` was refused by the service, naming `type`)
+
+run institution export --type guarantee
+expect 0 "institution export --type guarantee"
+cp "$TMP/out" "$TMP/want"
+grep -q "^I000002," "$TMP/want" || fail "institution export --type guarantee: $(cat "$TMP/want")"
+for form in 融资担保公司 INSTITUTION_GUARANTEE; do
+    run institution export --type "$form"
+    expect 0 "institution export --type $form"
+    diff "$TMP/want" "$TMP/out" >/dev/null || fail "institution export --type $form: $(cat "$TMP/out")"
+done
+run product export --type credit
+expect 0 "product export --type credit"
+cp "$TMP/out" "$TMP/want"
+grep -q "^P000001," "$TMP/want" || fail "product export --type credit: $(cat "$TMP/want")"
+run_zh product export --type 信用贷
+expect 0 "product export --type 信用贷"
+diff "$TMP/want" "$TMP/out" >/dev/null || fail "product export --type 信用贷: $(cat "$TMP/out" "$TMP/err")"
+run product export --type 基金
+expect 2 "product export --type 基金"
+grep -q "^kejin: --type: '基金' is not one of: credit (信用贷), " "$TMP/err" || fail "export bad type: $(cat "$TMP/err")"
+pass "export --type in every form list prints"
 
 echo "$PASSED passed, 0 failed"

@@ -1,6 +1,6 @@
 /*  =========================================================================
     test_kj_check - the field checks every service shares: dates first,
-    then enum values as people read them
+    then enum values as people read them, then money refused in yuan
 
     Dates parsed and refused with the field named, compared, formatted,
     and turned into day numbers and back (the one implementation the
@@ -116,6 +116,32 @@ test_enum_label (void **state)
     kj_i18n_restore (previous);
 }
 
+//  A negative amount is refused in yuan, as the person typed it (--revenue
+//  -5 is -500 fen): the old message said "-500 fen", in both languages.
+static void
+test_money (void **state)
+{
+    (void) state;
+    kj_status_t status;
+    assert_int_equal (kj_check_money (0, "revenue_fen", false, &status), 0);
+    assert_int_equal (kj_check_money (-500, "net_profit_fen", true, &status),
+                      0);
+    locale_t previous = kj_i18n_use ("");
+    assert_int_equal (kj_check_money (-123456, "revenue_fen", false, &status),
+                      -1);
+    assert_int_equal (status.code, KJ__CODE__INVALID_ARGUMENT);
+    assert_string_equal (status.field, "revenue_fen");
+    assert_string_equal (status.message,
+                         "revenue_fen: -¥1,234.56 is negative; an amount "
+                         "here is 0 or more");
+    kj_i18n_restore (previous);
+    previous = kj_i18n_use ("zh_CN");
+    assert_int_equal (kj_check_money (-500, "revenue_fen", false, &status), -1);
+    assert_string_equal (status.message,
+                         "revenue_fen: -¥5.00 为负数；此处金额应为 0 或以上");
+    kj_i18n_restore (previous);
+}
+
 int
 main (void)
 {
@@ -123,6 +149,7 @@ main (void)
         cmocka_unit_test (test_date_parse),
         cmocka_unit_test (test_date_days),
         cmocka_unit_test (test_enum_label),
+        cmocka_unit_test (test_money),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -427,7 +427,7 @@ test_product_rows (void **state)
         REGISTRY_CSV_PRODUCTS, text, 1,
         "2:P1,B1,辽知贷,ip_pledge,600000000,12,0,ip,startup|growth,"
         "high_tech|tech_sme,210100,2027-12-31\n",
-        "3|max_amount_fen|100 is below min_amount_fen 200|\n"
+        "3|max_amount_fen|¥1.00 is below the minimum amount, ¥2.00|\n"
         "4|collateral|'gold' is not one of ip, receivables, guarantee or "
         "real_estate|gold\n"
         "4|stages|'burning' is not one of incubation, startup, growth or "

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "kejin.h"
 #include "registry_entry.h"
 
 #define S(x) REGISTRY_ENTRY_##x
@@ -190,6 +191,58 @@ test_transition_hints_name_allowed_actions (void **state)
     }
 }
 
+//  Under Chinese a refusal names the state and the action by the Chinese
+//  names the CLI shows and accepts, and its hint names every action allowed
+//  by those names too. Before, the Chinese message carried the stored
+//  names and an English hint: "不能对状态为 SUBMITTED 的入库记录执行
+//  submit：it awaits city review (city_approve, return or reject)".
+static void
+test_transition_refusal_zh (void **state)
+{
+    static const char *actions [] = { "ACTION_SUBMIT",
+                                      "ACTION_CITY_APPROVE",
+                                      "ACTION_PROVINCE_APPROVE",
+                                      "ACTION_PUBLICITY_PASS",
+                                      "ACTION_PUBLICITY_OBJECTION",
+                                      "ACTION_RETURN",
+                                      "ACTION_REJECT",
+                                      "ACTION_SUSPEND",
+                                      "ACTION_REINSTATE",
+                                      "ACTION_REMOVE" };
+    locale_t previous = kj_i18n_use ("zh_CN");
+    registry_entry_state_t to;
+    kj_status_t status;
+    registry_entry_transition (S (SUBMITTED), A (SUBMIT), "why", &to, &status);
+    assert_string_equal (status.message,
+                         "不能对状态为 待市级审核 的入库记录执行 提交："
+                         "正在等待市级审核（市级审核通过、退回或驳回）");
+    registry_entry_transition (S (SUBMITTED), A (RETURN), " ", &to, &status);
+    assert_string_equal (status.message, "退回 需要填写理由，但未填写");
+    for (int from = 0; from < REGISTRY_ENTRY_STATES; from++) {
+        int refused = 0;
+        while (s_expected [from][refused] != NO)
+            refused++;
+        registry_entry_transition ((registry_entry_state_t) from,
+                                   (registry_entry_action_t) refused, "why",
+                                   &to, &status);
+        const char *hint = strstr (status.message, "：");
+        assert_non_null (hint);
+        bool any = false;
+        for (int action = 0; action < REGISTRY_ENTRY_ACTIONS; action++) {
+            if (s_expected [from][action] == NO)
+                continue;
+            any = true;
+            const char *label = kj_check_enum_label_zh (actions [action]);
+            if (!strstr (hint, label))
+                fail_msg ("%s: hint '%s' does not name %s",
+                          s_state_names [from], hint, label);
+        }
+        if (!any)
+            assert_non_null (strstr (hint, "最终状态"));
+    }
+    kj_i18n_restore (previous);
+}
+
 static void
 test_transition_requires_reason (void **state)
 {
@@ -211,9 +264,10 @@ test_transition_requires_reason (void **state)
                     assert_int_equal (status.code, KJ__CODE__INVALID_ARGUMENT);
                     assert_string_equal (status.field, "reason");
                     char expected [128];
+                    //  The field is status.field; the CLI shows it as
+                    //  (--reason), so the message does not repeat it
                     snprintf (expected, sizeof expected,
-                              "reason: %s needs a "
-                              "reason, and none was given",
+                              "%s needs a reason, and none was given",
                               s_action_names [action]);
                     assert_string_equal (status.message, expected);
                     assert_int_equal (to, from);
@@ -350,6 +404,7 @@ main (void)
         cmocka_unit_test (test_transition_full_matrix),
         cmocka_unit_test (test_transition_refusal_messages),
         cmocka_unit_test (test_transition_hints_name_allowed_actions),
+        cmocka_unit_test (test_transition_refusal_zh),
         cmocka_unit_test (test_transition_requires_reason),
         cmocka_unit_test (test_transition_refusal_before_reason),
         cmocka_unit_test (test_transition_reason_text),
