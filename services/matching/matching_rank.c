@@ -206,6 +206,17 @@ matching_rank_candidate (matching_candidate_t *candidate,
     candidate->rate_bp = product->rate_bp;
 }
 
+void
+matching_rank_candidates (matching_candidate_t *candidates,
+                          const matching_product_t *products,
+                          const uint32_t *passing, size_t n,
+                          const matching_weights_t *weights, int64_t amount_fen)
+{
+    for (size_t i = 0; i < n; i++)
+        matching_rank_candidate (&candidates [i], &products [passing [i]],
+                                 weights, amount_fen);
+}
+
 //  --------------------------------------------------------------------------
 //  The best `top` of n candidates into best [], in order, scored and
 //  explained if asked, through a heap of `top` entries: no copy of the

@@ -159,6 +159,19 @@ test_heap_best (void **state)
     }
     for (int i = 0; i < N; i++)
         assert_ptr_equal (at [i].product, &p [i]);
+    //  The candidates of some of them by index (matching_filter_all's):
+    //  what matching_rank_candidate makes of each, in the indices' order
+    static uint32_t index [N];
+    static matching_candidate_t some [N];
+    size_t n = 0;
+    for (uint32_t i = 0; i < N; i += 3)
+        index [n++] = i;
+    matching_rank_candidates (some, p, index, n, &weights, 100);
+    for (size_t i = 0; i < n; i++) {
+        assert_ptr_equal (some [i].product, &p [index [i]]);
+        assert_int_equal (some [i].partial, at [index [i]].partial);
+        assert_int_equal (some [i].rate_bp, at [index [i]].rate_bp);
+    }
     //  Fewer candidates than wanted; none
     assert_int_equal (matching_rank_best (at, 3, &weights, 100, best, 10), 3);
     assert_int_equal (matching_rank_best (NULL, 0, &weights, 100, best, 10), 0);
