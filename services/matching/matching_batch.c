@@ -25,7 +25,7 @@ typedef struct {
 void
 matching_batch_one (matching_model_t *model, const matching_weights_t *weights,
                     matching_batch_item_t *item, size_t top,
-                    matching_candidate_t *candidates)
+                    matching_candidate_t *candidates, uint32_t *index)
 {
     item->n = 0;
     item->passed = 0;
@@ -38,11 +38,10 @@ matching_batch_one (matching_model_t *model, const matching_weights_t *weights,
     profile.ip_pledged_year_fen = item->ip_pledged_fen;
     const matching_product_t *products = matching_model_products (model);
     size_t count = matching_model_count (model);
-    size_t passed = 0;
-    for (size_t i = 0; i < count; i++)
-        if (matching_filter_check (&products [i], &profile, &item->view, NULL))
-            matching_rank_candidate (&candidates [passed++], &products [i],
-                                     weights, item->view.amount_fen);
+    size_t passed = matching_filter_all (products, count, &profile, &item->view,
+                                         index, NULL);
+    matching_rank_candidates (candidates, products, index, passed, weights,
+                              item->view.amount_fen);
     matching_ranked_t best [MATCHING_BATCH_TOP_MAX];
     size_t kept = matching_rank_best_scores (candidates, passed, weights,
                                              item->view.amount_fen, best, top);
@@ -63,10 +62,12 @@ s_share (void *arg)
     size_t count = matching_model_count (share->model);
     matching_candidate_t *candidates = malloc ((count + 1)
                                                * sizeof *candidates);
-    assert (candidates);
+    uint32_t *index = malloc ((count + 1) * sizeof *index);
+    assert (candidates && index);
     for (size_t i = 0; i < share->n; i++)
         matching_batch_one (share->model, share->weights, &share->items [i],
-                            share->top, candidates);
+                            share->top, candidates, index);
+    free (index);
     free (candidates);
     return NULL;
 }

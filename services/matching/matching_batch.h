@@ -48,13 +48,13 @@ void
                         int threads);
 
 //  --------------------------------------------------------------------------
-//  The same for one item, with candidates (room for every product of
-//  the model) as scratch: the loop each thread runs.
+//  The same for one item, with candidates and index (room for every
+//  product of the model) as scratch: the loop each thread runs.
 
 void
     matching_batch_one (matching_model_t *model,
                         const matching_weights_t *weights,
                         matching_batch_item_t *item, size_t top,
-                        matching_candidate_t *candidates);
+                        matching_candidate_t *candidates, uint32_t *index);
 
 #endif

@@ -229,12 +229,13 @@ s_renewal_no (const matching_enterprise_t *e, const matching_demand_t *d,
     } while (0)
 
 //  --------------------------------------------------------------------------
-//  Every filter of §3.2, in its order.
+//  Every filter of §3.2, in its order. Always inlined: in
+//  matching_filter_all's loop verdict is NULL, and the compiler drops
+//  every reason's text and the call per product.
 
-bool
-matching_filter_check (const matching_product_t *p,
-                       const matching_enterprise_t *e,
-                       const matching_demand_t *d, matching_verdict_t *verdict)
+static inline __attribute__ ((always_inline)) bool
+s_check (const matching_product_t *p, const matching_enterprise_t *e,
+         const matching_demand_t *d, matching_verdict_t *verdict)
 {
     assert (p && e && d);
     if (verdict)
@@ -364,6 +365,31 @@ matching_filter_check (const matching_product_t *p,
             : e->abnormal ? _ ("abnormal operations")
                           : _ ("tax grade D"));
     return ok;
+}
+
+bool
+matching_filter_check (const matching_product_t *p,
+                       const matching_enterprise_t *e,
+                       const matching_demand_t *d, matching_verdict_t *verdict)
+{
+    return s_check (p, e, d, verdict);
+}
+
+size_t
+matching_filter_all (const matching_product_t *products, size_t count,
+                     const matching_enterprise_t *e, const matching_demand_t *d,
+                     uint32_t *passing, size_t *listed)
+{
+    assert (products || count == 0);
+    size_t passed = 0, on_list = 0;
+    for (size_t i = 0; i < count; i++) {
+        on_list += products [i].listed;
+        if (s_check (&products [i], e, d, NULL))
+            passing [passed++] = (uint32_t) i;
+    }
+    if (listed)
+        *listed = on_list;
+    return passed;
 }
 
 //  --------------------------------------------------------------------------

@@ -151,6 +151,19 @@ bool
                            matching_verdict_t *verdict);
 
 //  --------------------------------------------------------------------------
+//  The filters over a catalogue: the index of each of products [0, count)
+//  that matching_filter_check passes, in order, into passing [] (room for
+//  count); returns how many. *listed (may be NULL): how many of the count
+//  are listed. One call for the catalogue, not one a product: the checks
+//  are compiled into its loop without the reasons' text.
+
+size_t
+    matching_filter_all (const matching_product_t *products, size_t count,
+                         const matching_enterprise_t *enterprise,
+                         const matching_demand_t *demand, uint32_t *passing,
+                         size_t *listed);
+
+//  --------------------------------------------------------------------------
 //  True if the instrument covers the product type (a guaranteed loan is
 //  both a loan and a guarantee).
 

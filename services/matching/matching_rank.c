@@ -62,6 +62,37 @@ s_rate (int rate_bp, int low, int high)
     return (int) ((int64_t) (high - rate_bp) * 10000 / (high - low));
 }
 
+//  s_rate for the thousands of candidates of one ranking, its division by
+//  d = high - low done as a multiplication: with m = ceil (2^64 / d),
+//  floor (n / d) is (n * m) >> 64 exactly for every n < 2^32 when
+//  1 < d < 2^32 (the excess n * (m * d - 2^64) / (d * 2^64) is below
+//  1 / d, so it never carries the quotient to the next integer). A
+//  ranking whose numerators (high - rate) * 10000 may reach 2^32 divides.
+typedef struct {
+    int low, high;
+    uint64_t magic;  //  m, or 0: divide
+} s_rates_t;
+
+static s_rates_t
+s_rates (int low, int high)
+{
+    s_rates_t rates = { low, high, 0 };
+    int64_t d = (int64_t) high - low;
+    if (d > 1 && d * 10000 < (INT64_C (1) << 32))
+        rates.magic = UINT64_MAX / (uint64_t) d + 1;
+    return rates;
+}
+
+static inline int
+s_rate_fast (const s_rates_t *rates, int rate_bp)
+{
+    if (rates->magic && rate_bp > 0) {
+        uint64_t n = (uint64_t) (rates->high - rate_bp) * 10000;
+        return (int) (((unsigned __int128) n * rates->magic) >> 64);
+    }
+    return s_rate (rate_bp, rates->low, rates->high);
+}
+
 //  --------------------------------------------------------------------------
 //  The components that depend on the product and the amount only, and
 //  their weighted sum
@@ -206,6 +237,17 @@ matching_rank_candidate (matching_candidate_t *candidate,
     candidate->rate_bp = product->rate_bp;
 }
 
+void
+matching_rank_candidates (matching_candidate_t *candidates,
+                          const matching_product_t *products,
+                          const uint32_t *passing, size_t n,
+                          const matching_weights_t *weights, int64_t amount_fen)
+{
+    for (size_t i = 0; i < n; i++)
+        matching_rank_candidate (&candidates [i], &products [passing [i]],
+                                 weights, amount_fen);
+}
+
 //  --------------------------------------------------------------------------
 //  The best `top` of n candidates into best [], in order, scored and
 //  explained if asked, through a heap of `top` entries: no copy of the
@@ -235,10 +277,11 @@ s_best (const matching_candidate_t *candidates, size_t n,
     if (top > MATCHING_RANK_TOP_MAX)
         top = MATCHING_RANK_TOP_MAX;
     size_t kept = 0;
+    s_rates_t rates = s_rates (low, high);
     for (size_t i = 0; i < n; i++) {
         const matching_candidate_t *c = &candidates [i];
         s_kept_t entry = { (int64_t) weights->rate
-                                   * s_rate (c->rate_bp, low, high)
+                                   * s_rate_fast (&rates, c->rate_bp)
                                + c->partial,
                            c->product };
         if (kept < top) {

@@ -70,6 +70,16 @@ void
                              const matching_weights_t *weights,
                              int64_t amount_fen);
 
+//  The same for products [passing [i]], i < n (matching_filter_all's
+//  indices), into candidates [0, n): one call, not one a product.
+
+void
+    matching_rank_candidates (matching_candidate_t *candidates,
+                              const matching_product_t *products,
+                              const uint32_t *passing, size_t n,
+                              const matching_weights_t *weights,
+                              int64_t amount_fen);
+
 //  --------------------------------------------------------------------------
 //  The best `top` (at most MATCHING_RANK_TOP_MAX) of the n candidates,
 //  scored as matching_rank scores them (the same components, the same

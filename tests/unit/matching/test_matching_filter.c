@@ -445,6 +445,47 @@ test_region_prepared (void **state)
     assert_int_equal (matching_filter_region_bits (odd, 3), 0);
 }
 
+//  matching_filter_all over a catalogue: exactly the products that
+//  matching_filter_check passes, in order, and the listed ones counted
+static void
+test_filter_all_as_each (void **state)
+{
+    matching_enterprise_t e = s_enterprise ();
+    matching_demand_t d = s_demand ();
+    matching_product_t c [12];
+    for (size_t i = 0; i < 12; i++)
+        c [i] = s_product ();
+    c [1].listed = false;
+    c [2].min_amount_fen = d.amount_fen + 1;  //  one fen short
+    c [3].max_amount_fen = d.amount_fen;      //  at its bound: passes
+    c [4].max_term_months = d.term_months - 1;
+    c [5].min_grade = e.grade + 1;
+    c [6].min_grade = e.grade;  //  at its bound: passes
+    c [7].type = KJ__PRODUCT_TYPE__PRODUCT_RENEWAL;
+    c [8].valid_to = d.on - 1;
+    c [9].collateral = 1;
+    c [10].type = KJ__PRODUCT_TYPE__PRODUCT_IP_PLEDGE;
+    c [10].max_amount_fen = 1000 * WAN;
+    d.amount_fen = 100 * WAN;  //  IP pledge: under the small firm's cap
+    uint32_t passing [12];
+    size_t listed = 0;
+    size_t n = matching_filter_all (c, 12, &e, &d, passing, &listed);
+    uint32_t expected [] = { 0, 3, 6, 10, 11 };
+    assert_int_equal (n, 5);
+    assert_memory_equal (passing, expected, sizeof expected);
+    assert_int_equal (listed, 11);
+    size_t each = 0;
+    for (size_t i = 0; i < 12; i++)
+        if (matching_filter_check (&c [i], &e, &d, NULL))
+            assert_int_equal (passing [each++], i);
+    assert_int_equal (each, n);
+    //  None at all, and no count asked for
+    e.dishonest = true;
+    assert_int_equal (matching_filter_all (c, 12, &e, &d, passing, NULL), 0);
+    assert_int_equal (matching_filter_all (c, 0, &e, &d, passing, &listed), 0);
+    assert_int_equal (listed, 0);
+}
+
 int
 main (void)
 {
@@ -460,6 +501,7 @@ main (void)
         cmocka_unit_test (test_renewal_predicate_per_size_and_cutoff),
         cmocka_unit_test (test_ip_pledge_caps),
         cmocka_unit_test (test_why_not_lists_every_reason),
+        cmocka_unit_test (test_filter_all_as_each),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -159,9 +159,63 @@ test_heap_best (void **state)
     }
     for (int i = 0; i < N; i++)
         assert_ptr_equal (at [i].product, &p [i]);
+    //  The candidates of some of them by index (matching_filter_all's):
+    //  what matching_rank_candidate makes of each, in the indices' order
+    static uint32_t index [N];
+    static matching_candidate_t some [N];
+    size_t n = 0;
+    for (uint32_t i = 0; i < N; i += 3)
+        index [n++] = i;
+    matching_rank_candidates (some, p, index, n, &weights, 100);
+    for (size_t i = 0; i < n; i++) {
+        assert_ptr_equal (some [i].product, &p [index [i]]);
+        assert_int_equal (some [i].partial, at [index [i]].partial);
+        assert_int_equal (some [i].rate_bp, at [index [i]].rate_bp);
+    }
     //  Fewer candidates than wanted; none
     assert_int_equal (matching_rank_best (at, 3, &weights, 100, best, 10), 3);
     assert_int_equal (matching_rank_best (NULL, 0, &weights, 100, best, 10), 0);
+}
+
+//  The heap scores the rate component by multiplication (matching_rank.c
+//  s_rate_fast), the full sort by division: every order and score the
+//  same for spreads of rates from 1 to past the multiplication's limit
+//  (the rate and the decision time weighted 1 each, so that a component
+//  one off would move a product past its neighbours, or break a tie)
+static void
+test_heap_rates_spread (void **state)
+{
+    enum { N = MATCHING_RANK_TOP_MAX };
+    static matching_product_t p [N];
+    static char ids [N][8];
+    static matching_candidate_t at [N];
+    static matching_ranked_t all [N], best [N];
+    int spreads [] = { 1,    2,     3,      7,      100,     999,
+                       4096, 65536, 429495, 429497, 1000000, 100000000 };
+    matching_weights_t weights = { 1, 0, 0, 0, 1 };
+    uint32_t seed = 12345;
+    for (size_t s = 0; s < sizeof spreads / sizeof spreads [0]; s++) {
+        for (int i = 0; i < N; i++) {
+            seed = seed * 1103515245u + 12345u;
+            int rate = 50 + (int) ((seed >> 8) % (uint32_t) (spreads [s] + 1));
+            if (i == 0)
+                rate = 50;
+            if (i == 1)
+                rate = 50 + spreads [s];
+            snprintf (ids [i], sizeof ids [i], "P%03d", (i * 37) % N);
+            p [i] = s_product (ids [i], KJ__PRODUCT_TYPE__PRODUCT_CREDIT, rate,
+                               100, 0, 1 + (int) (seed >> 20) % 60);
+            all [i] = (matching_ranked_t){ .product = &p [i] };
+            matching_rank_candidate (&at [i], &p [i], &weights, 100);
+        }
+        matching_rank (all, N, &weights, 100, N);
+        size_t got = matching_rank_best (at, N, &weights, 100, best, N);
+        assert_int_equal (got, N);
+        for (size_t i = 0; i < got; i++) {
+            assert_ptr_equal (best [i].product, all [i].product);
+            assert_int_equal (best [i].score, all [i].score);
+        }
+    }
 }
 
 int
@@ -172,6 +226,7 @@ main (void)
         cmocka_unit_test (test_single_and_empty),
         cmocka_unit_test (test_top_of_many),
         cmocka_unit_test (test_heap_best),
+        cmocka_unit_test (test_heap_rates_spread),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
