@@ -158,6 +158,20 @@ cli_field_name (const char *field, char *buf, size_t size)
     return buf;
 }
 
+//  registry.bulk's fields that are export options (`NOUN export --city`);
+//  its others (import_id, first_line, ...) are the CLI's own, not typed.
+static bool
+s_bulk_option (const char *service, const char *field)
+{
+    static const char *options [] = { "city", "stage", "type", NULL };
+    if (!streq (service, "registry.bulk"))
+        return false;
+    for (const char **o = options; *o; o++)
+        if (streq (*o, field))
+            return true;
+    return false;
+}
+
 //  The field as the person typed it: "CODE" or "--revenue".
 static const char *
 s_field_typed (const char *name, char *buf, size_t size)
@@ -258,7 +272,7 @@ cli_call (cli_t *cli, const char *service, const char *method,
     //  until their commands document theirs
     char name [64], typed [72];
     const char *message = status.message;
-    if (streq (service, "registry")) {
+    if (streq (service, "registry") || s_bulk_option (service, status.field)) {
         cli_field_name (status.field, name, sizeof name);
         s_field_typed (name, typed, sizeof typed);
         size_t path = strlen (status.field);

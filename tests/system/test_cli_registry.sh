@@ -632,4 +632,14 @@ expect 2 "product export --type 基金"
 grep -q "^kejin: --type: '基金' is not one of: credit (信用贷), " "$TMP/err" || fail "export bad type: $(cat "$TMP/err")"
 pass "export --type in every form list prints"
 
+#  A filter the service refuses names the option typed, once (before:
+#  "INVALID_ARGUMENT (stage): stage: 'x' is not a stage ...")
+run enterprise export --stage x
+expect 2 "enterprise export --stage x"
+grep -q "^kejin: INVALID_ARGUMENT (--stage): 'x' is not a stage: " "$TMP/err" || fail "export --stage x: $(cat "$TMP/err")"
+run_zh enterprise export --city 火星
+expect 2 "enterprise export --city 火星"
+grep -q "^kejin: INVALID_ARGUMENT (--city): “火星”不是地区" "$TMP/err" || fail "export --city 火星: $(cat "$TMP/err")"
+pass "export's refused filters name the option"
+
 echo "$PASSED passed, 0 failed"
