@@ -135,31 +135,8 @@ s_cpu_ns (pid_t pid)
 static uint64_t
 s_switches (pid_t pid)
 {
-    char path [64];
-    snprintf (path, sizeof path, "/proc/%d/task", (int) pid);
-    DIR *dir = opendir (path);
-    if (!dir)
-        return 0;
-    uint64_t total = 0;
-    struct dirent *entry;
-    while ((entry = readdir (dir))) {
-        if (entry->d_name [0] == '.')
-            continue;
-        char file [600], line [256];
-        snprintf (file, sizeof file, "%s/%s/status", path, entry->d_name);
-        FILE *status = fopen (file, "r");
-        if (!status)
-            continue;
-        unsigned long long count;
-        while (fgets (line, sizeof line, status))
-            if (sscanf (line, "voluntary_ctxt_switches: %llu", &count) == 1
-                || sscanf (line, "nonvoluntary_ctxt_switches: %llu", &count)
-                       == 1)
-                total += count;
-        fclose (status);
-    }
-    closedir (dir);
-    return total;
+    kj_test_sched_t sched = kj_test_proc_sched (pid);
+    return sched.wakeups + sched.preempted;
 }
 
 //  CPU so far of every process on the path: this one, the hop (0: none)

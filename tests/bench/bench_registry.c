@@ -104,6 +104,45 @@ s_target (char *buf, size_t size, uint64_t p99, uint64_t raw_p99,
 }
 
 //  --------------------------------------------------------------------------
+//  Where a round trip's time goes, per call, for each process on the path
+//  (this one, the client; the broker; kejin-registry): on a CPU, waiting
+//  runnable for one (behind other work: the tail on a busy machine),
+//  wake-ups and preemptions, every thread (ZeroMQ's I/O threads too).
+
+typedef struct {
+    pid_t pids [3];
+    kj_test_sched_t at [3];
+} s_path_t;
+
+static void
+s_path_start (s_path_t *self)
+{
+    for (int i = 0; i < 3; i++)
+        self->at [i] = kj_test_proc_sched (self->pids [i]);
+}
+
+static void
+s_path_print (s_path_t *self, int calls)
+{
+    static const char *names [] = { "client", "broker", "registry" };
+    char text [200] = "";
+    size_t used = 0;
+    for (int i = 0; i < 3; i++) {
+        kj_test_sched_t now = kj_test_proc_sched (self->pids [i]);
+        used += (size_t)
+            snprintf (text + used, sizeof text - used,
+                      "%s%s %.0f/%.0f/%.1f/%.1f", i ? ", " : "", names [i],
+                      (now.run_ns - self->at [i].run_ns) / 1e3 / calls,
+                      (now.wait_ns - self->at [i].wait_ns) / 1e3 / calls,
+                      (double) (now.wakeups - self->at [i].wakeups) / calls,
+                      (double) (now.preempted - self->at [i].preempted)
+                          / calls);
+    }
+    printf ("    %-48s %s\n",
+            "run/wait us, wake-ups/preempted, per call:", text);
+}
+
+//  --------------------------------------------------------------------------
 //  CPU time, which the load of a shared machine distorts far less than
 //  wall time: a process's is kj_test_proc_cpu_us (every thread, in clock
 //  ticks); a PostgreSQL backend's (one thread: the scheduler's
@@ -705,11 +744,13 @@ main (int argc, char **argv)
             PQclear (prepared);
         }
         uint64_t registry_at = 0, backends_at = 0;
+        s_path_t path = { .pids = { getpid (), fx.broker.pid, fx.registry } };
         for (int i = 0; i < WARM_UP + LOOKUPS; i++) {
             if (i == WARM_UP) {
                 registry_at = (uint64_t) kj_test_proc_cpu_us (fx.registry,
                                                               NULL);
                 backends_at = s_registry_backends_us (&fx);
+                s_path_start (&path);
             }
             state ^= state << 13;
             state ^= state >> 7;
@@ -788,6 +829,8 @@ main (int argc, char **argv)
                         / LOOKUPS,
                     (double) (s_registry_backends_us (&fx) - backends_at)
                         / LOOKUPS);
+        if (layer > 0)
+            s_path_print (&path, LOOKUPS);
         fflush (stdout);
     }
     printf ("  %-50s %6" PRIu64 " us  %6" PRIu64 " us\n",

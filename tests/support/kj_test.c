@@ -7,6 +7,7 @@
 
 #include "kejin.h"
 #include "kj_test.h"
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -345,6 +346,55 @@ kj_test_kill (pid_t pid, int signal, int wait_ms)
         waitpid (pid, NULL, 0);
     }
     return status;
+}
+
+//  --------------------------------------------------------------------------
+//  The scheduler's figures of a process so far (kj_test.h): each thread's
+//  schedstat (run and run-queue nanoseconds) and status (switches)
+
+static void
+s_task_sched (const char *dir, kj_test_sched_t *sched)
+{
+    char path [600], line [256];
+    snprintf (path, sizeof path, "%s/schedstat", dir);
+    FILE *file = fopen (path, "r");
+    unsigned long long run = 0, wait = 0, count;
+    if (file) {
+        if (fscanf (file, "%llu %llu", &run, &wait) == 2) {
+            sched->run_ns += run;
+            sched->wait_ns += wait;
+        }
+        fclose (file);
+    }
+    snprintf (path, sizeof path, "%s/status", dir);
+    file = fopen (path, "r");
+    while (file && fgets (line, sizeof line, file))
+        if (sscanf (line, "voluntary_ctxt_switches: %llu", &count) == 1)
+            sched->wakeups += count;
+        else if (sscanf (line, "nonvoluntary_ctxt_switches: %llu", &count) == 1)
+            sched->preempted += count;
+    if (file)
+        fclose (file);
+}
+
+kj_test_sched_t
+kj_test_proc_sched (pid_t pid)
+{
+    kj_test_sched_t sched = { 0 };
+    char path [64];
+    snprintf (path, sizeof path, "/proc/%d/task", (int) pid);
+    DIR *dir = opendir (path);
+    struct dirent *entry;
+    while (dir && (entry = readdir (dir))) {
+        if (entry->d_name [0] == '.')
+            continue;
+        char task [400];
+        snprintf (task, sizeof task, "%s/%s", path, entry->d_name);
+        s_task_sched (task, &sched);
+    }
+    if (dir)
+        closedir (dir);
+    return sched;
 }
 
 //  --------------------------------------------------------------------------

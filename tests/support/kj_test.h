@@ -63,6 +63,20 @@ int
 int64_t
     kj_test_proc_cpu_us (pid_t pid, int *ppid_p);
 
+//  What the scheduler did with every thread of a process so far, summed
+//  over /proc/PID/task/*: time on a CPU, time runnable but waiting for one
+//  (a run queue), wake-ups (voluntary context switches: it slept) and
+//  preemptions (involuntary ones). All 0 if it is gone.
+typedef struct {
+    uint64_t run_ns;
+    uint64_t wait_ns;
+    uint64_t wakeups;
+    uint64_t preempted;
+} kj_test_sched_t;
+
+kj_test_sched_t
+    kj_test_proc_sched (pid_t pid);
+
 //  Path of a built binary: $KEJIN_BIN/name (default bin/name).
 const char *
     kj_test_bin (const char *name);
