@@ -145,15 +145,6 @@ s_wait (kj_relay_t *self, kj_db_t *db, s_deleter_t *del, int msecs)
     return false;
 }
 
-static int
-s_hex_value (char c)
-{
-    return c >= '0' && c <= '9' ? c - '0'
-         : c >= 'a' && c <= 'f' ? c - 'a' + 10
-         : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                : 0;
-}
-
 //  Ask the log where it is for this producer. 0 or -1.
 
 static int
@@ -260,13 +251,15 @@ s_relay_batch (kj_relay_t *self, kj_db_t *db, kj_client_t *client,
         envelope->topic = PQgetvalue (res, row, 2);
         envelope->key = PQgetvalue (res, row, 3);
         envelope->payload_type = PQgetvalue (res, row, 4);
+        //  encode (payload, 'hex') of the statement: always whole digits
         const char *hex = PQgetvalue (res, row, 5);
-        size_t size = strlen (hex) / 2;
-        uint8_t *payload = (uint8_t *) malloc (size + 1);
+        size_t length = (size_t) PQgetlength (res, row, 5);
+        size_t size;
+        uint8_t *payload = (uint8_t *) malloc (length / 2 + 1);
         assert (payload);
-        for (size_t i = 0; i < size; i++)
-            payload [i] = (uint8_t) (s_hex_value (hex [2 * i]) << 4
-                                     | s_hex_value (hex [2 * i + 1]));
+        int decoded = kj_hex_decode (hex, length, payload, length / 2, &size);
+        assert (decoded == 0);
+        (void) decoded;
         envelope->payload.data = payload;
         envelope->payload.len = size;
         envelope->occurred_at_us = strtoll (PQgetvalue (res, row, 6), NULL, 10);
@@ -517,6 +510,17 @@ s_relay_thread (void *arg)
     return NULL;
 }
 
+static void
+s_free (kj_relay_t *self)
+{
+    pthread_mutex_destroy (&self->lock);
+    free (self->dsn);
+    free (self->schema);
+    free (self->broker);
+    free (self->city);
+    free (self);
+}
+
 kj_relay_t *
 kj_relay_new (const kj_relay_config_t *config)
 {
@@ -543,7 +547,13 @@ kj_relay_new (const kj_relay_config_t *config)
     if (self->config.sweep_ms <= 0)
         self->config.sweep_ms = 60000;
     pthread_mutex_init (&self->lock, NULL);
-    pthread_create (&self->thread, NULL, s_relay_thread, self);
+    int rc = pthread_create (&self->thread, NULL, s_relay_thread, self);
+    if (rc) {
+        kj_error ("relay.thread", "producer=%s reason=\"%s\"", self->schema,
+                  strerror (rc));
+        s_free (self);
+        return NULL;
+    }
     return self;
 }
 
@@ -554,12 +564,7 @@ kj_relay_destroy (kj_relay_t **self_p)
         kj_relay_t *self = *self_p;
         atomic_store (&self->stop, true);
         pthread_join (self->thread, NULL);
-        pthread_mutex_destroy (&self->lock);
-        free (self->dsn);
-        free (self->schema);
-        free (self->broker);
-        free (self->city);
-        free (self);
+        s_free (self);
         *self_p = NULL;
     }
 }

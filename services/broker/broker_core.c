@@ -72,16 +72,10 @@ broker_close_frames (zmq_msg_t *frames, int count)
 void
 broker_hex_key (zmq_msg_t *id, char *key)
 {
-    static const char hex [] = "0123456789abcdef";
-    const byte *data = (const byte *) zmq_msg_data (id);
     size_t size = zmq_msg_size (id);
     if (size > (MAX_KEY - 1) / 2)
         size = (MAX_KEY - 1) / 2;
-    for (size_t i = 0; i < size; i++) {
-        key [2 * i] = hex [data [i] >> 4];
-        key [2 * i + 1] = hex [data [i] & 15];
-    }
-    key [2 * size] = 0;
+    kj_hex_write (zmq_msg_data (id), size, key);
 }
 
 int

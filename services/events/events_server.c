@@ -102,17 +102,28 @@ s_writer_thread (void *arg)
 
             //  EVENTS_WRITERS workers, so that Appends can meet in one group;
             //  this thread runs the first, and the rest stop with it
+            //  (a thread that cannot start leaves fewer workers, said)
             pthread_t threads [EVENTS_WRITERS];
-            for (int index = 1; index < EVENTS_WRITERS; index++)
-                pthread_create (&threads [index], NULL, s_writer_worker,
-                                self->writers [index]);
+            int started = 1;
+            while (started < EVENTS_WRITERS) {
+                int rc = pthread_create (&threads [started], NULL,
+                                         s_writer_worker,
+                                         self->writers [started]);
+                if (rc) {
+                    kj_error ("events.writer_thread",
+                              "workers=%d of %d reason=\"%s\"", started,
+                              EVENTS_WRITERS, strerror (rc));
+                    break;
+                }
+                started++;
+            }
             kj_worker_run (self->writers [0]);
 
             pthread_mutex_lock (&self->lock);
-            for (int index = 1; index < EVENTS_WRITERS; index++)
+            for (int index = 1; index < started; index++)
                 kj_worker_stop (self->writers [index]);
             pthread_mutex_unlock (&self->lock);
-            for (int index = 1; index < EVENTS_WRITERS; index++)
+            for (int index = 1; index < started; index++)
                 pthread_join (threads [index], NULL);
             pthread_mutex_lock (&self->lock);
             for (int index = 0; index < EVENTS_WRITERS; index++)
