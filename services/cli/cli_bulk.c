@@ -493,10 +493,14 @@ s_print_refusal (s_import_t *self, const Kj__ImportCommitReply *reply,
         shown = 100;
     for (size_t i = 0; i < shown; i++) {
         const Kj__BulkRowError *error = reply->errors [i];
+        //  "line 3" or "第 3 行", padded by display width, not bytes
+        char where [64];
         if (error->line)
-            printf (_ ("  line %-7u "), error->line);
+            snprintf (where, sizeof where, _ ("line %u"), error->line);
         else
-            printf (_ ("  the file    "));
+            snprintf (where, sizeof where, "%s", _ ("the file"));
+        printf ("  ");
+        cli_pad (stdout, where, 13);
         printf ("%s%s%s", error->field, *error->field ? ": " : "",
                 error->reason);
         if (*error->value && !strstr (error->reason, error->value))

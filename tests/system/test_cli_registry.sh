@@ -642,4 +642,32 @@ expect 2 "enterprise export --city 火星"
 grep -q "^kejin: INVALID_ARGUMENT (--city): “火星”不是地区" "$TMP/err" || fail "export --city 火星: $(cat "$TMP/err")"
 pass "export's refused filters name the option"
 
+#  -------------------------------------------------------------------------
+#  import, as the command a person runs: a refused file names line and
+#  column (in Chinese under zh_CN) and imports nothing; fixed, it imports
+
+E=$(code 210100 56781234)
+F=$(code 210300 67812345)
+printf 'code,name,region,founded_on\n%s,沈阳导入科技有限公司,210100,2020-05-01\n%s,鞍山导入科技有限公司,210300,2021-02-30\n' \
+    "$E" "$F" >"$TMP/import.csv"
+run enterprise import "$TMP/import.csv" --quiet
+expect 2 "enterprise import of a bad date"
+grep -qx "  line 3       founded_on: 2021-02-30 is not a date: 2021-02 has 28 days" "$TMP/out" || \
+    fail "import refusal: $(cat "$TMP/out" "$TMP/err")"
+run_zh enterprise import "$TMP/import.csv" --quiet
+expect 2 "enterprise import of a bad date (zh)"
+#  "第 3 行" padded as one label by display width (before: "第 3       行")
+grep -qx "  第 3 行      founded_on: 2021-02-30 不是有效日期：2021-02 只有 28 天" "$TMP/out" || \
+    fail "import refusal (zh): $(cat "$TMP/out" "$TMP/err")"
+run enterprise show "$E"
+expect 1 "enterprise show of a row from a refused file"
+sed -i 's/2021-02-30/2021-02-28/' "$TMP/import.csv"
+run --json enterprise import "$TMP/import.csv" --quiet
+expect 0 "enterprise import --json"
+[ "$(json 'j["rows"]')" = 2 ] || fail "import --json: $(cat "$TMP/out")"
+run enterprise show "$F"
+expect 0 "enterprise show of an imported row"
+grep -q "鞍山导入科技有限公司" "$TMP/out" || fail "imported row: $(cat "$TMP/out")"
+pass "import as the command: a refused file names line and column (zh lined up), imports nothing; fixed, it imports"
+
 echo "$PASSED passed, 0 failed"
