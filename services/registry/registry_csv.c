@@ -314,8 +314,11 @@ s_problem (char *buf, size_t size, size_t *at, const char *format, ...)
     *at += vsnprintf (buf + *at, size - *at, _ (format), args);
     va_end (args);
     if (*at >= size) {
-        kj_utf8_trim (buf);  //  never half a character at the cut
-        *at = strlen (buf);
+        //  Never half a character at the cut, and the cut shown: buf has
+        //  room for "…" beyond size (s_take_header)
+        kj_utf8_trim (buf);
+        strcat (buf, "…");
+        *at = size;  //  and nothing more after it
     }
 }
 
@@ -324,9 +327,11 @@ s_problem (char *buf, size_t size, size_t *at, const char *format, ...)
 static int
 s_take_header (registry_csv_t *self, kj_status_t *status)
 {
+    //  The problems first, cut with "…" past 300 bytes, so that the
+    //  file's columns follow them (themselves cut between two names)
     char problems [sizeof status->message] = "";
     size_t at = 0;
-#define PROBLEM(...) s_problem (problems, sizeof problems, &at, __VA_ARGS__)
+#define PROBLEM(...) s_problem (problems, 300, &at, __VA_ARGS__)
     s_trim_fields (self);
     if (self->n_fields > MAX_COLUMNS) {
         PROBLEM ("%zu columns, at most %d", self->n_fields, MAX_COLUMNS);
@@ -368,15 +373,26 @@ s_take_header (registry_csv_t *self, kj_status_t *status)
 #undef PROBLEM
     if (!*problems)
         return 0;
-    char columns [300];
-    size_t used = 0;
-    for (size_t c = 0; c < self->table_size && used < sizeof columns; c++)
-        used += snprintf (columns + used, sizeof columns - used, "%s%s",
-                          c ? ", " : "", self->table [c].name);
-    return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "header",
-                          "header (line 1): %s. Columns of %s files: %s",
-                          problems, registry_csv_kind_name (self->kind),
-                          columns);
+    //  As many of the file's columns as fit, whole names, "…" for the rest
+    char message [sizeof status->message + 1];
+    for (size_t keep = self->table_size; keep > 0; keep--) {
+        char columns [sizeof status->message];
+        size_t used = 0;
+        for (size_t c = 0; c < keep && used < sizeof columns; c++)
+            used += snprintf (columns + used, sizeof columns - used, "%s%s",
+                              c ? ", " : "", self->table [c].name);
+        if (keep < self->table_size && used < sizeof columns)
+            snprintf (columns + used, sizeof columns - used, ", …");
+        if (snprintf (message, sizeof message,
+                      _ ("header (line 1): %s. Columns of %s files: %s"),
+                      problems, registry_csv_kind_name (self->kind), columns)
+            < (int) sizeof status->message)
+            break;
+    }
+    message [sizeof status->message - 1] = 0;
+    kj_utf8_trim (message);
+    return kj_status_set (status, KJ__CODE__INVALID_ARGUMENT, "header", "%s",
+                          message);
 }
 
 registry_csv_t *

@@ -18,6 +18,7 @@
 
 #include "registry_csv.h"
 #include "registry_demo.h"
+#include "kj_util.h"
 
 static const registry_csv_options_t s_options = { .today = { 2026, 5, 10 } };
 
@@ -168,6 +169,38 @@ test_header_problems_all_listed (void **state)
                                              "is required and missing"));
     assert_non_null (strstr (status.message, "Columns of enterprises files: "
                                              "code, name, region"));
+}
+
+//  Many problems: the file's columns still end the message whole, and the
+//  problems are cut on a character with "…" (before: the list of columns
+//  was what got cut, mid-word)
+static void
+test_header_many_problems_keep_the_columns (void **state)
+{
+    const char *header = "colour,shade,hue,tint,tone";
+    kj_status_t status;
+    assert_null (registry_csv_new (REGISTRY_CSV_PRODUCTS, header,
+                                   strlen (header), &s_options, &status));
+    assert_int_equal (status.code, KJ__CODE__INVALID_ARGUMENT);
+    assert_true (kj_utf8_valid (status.message));
+    assert_non_null (strstr (status.message, "column 1: 'colour' is not a "
+                                             "column of products files"));
+    const char *cut = strstr (status.message, "…. Columns of products files: ");
+    assert_non_null (cut);
+    //  The list a header with one problem gets, whole names, maybe fewer
+    kj_status_t one;
+    assert_null (registry_csv_new (REGISTRY_CSV_PRODUCTS, "colour", 6,
+                                   &s_options, &one));
+    const char *list = strstr (one.message, ". Columns of products files: ");
+    assert_non_null (list);
+    const char *ours = cut + strlen ("…");
+    size_t length = strlen (ours);
+    if (strcmp (ours, list) != 0) {
+        assert_string_equal (ours + length - strlen (", …"), ", …");
+        length -= strlen (", …");
+        assert_memory_equal (ours, list, length);
+        assert_true (list [length] == ',');
+    }
 }
 
 //  --------------------------------------------------------------------------
@@ -654,6 +687,7 @@ main (void)
         cmocka_unit_test (test_header_columns_in_any_order_and_chinese),
         cmocka_unit_test (test_header_byte_order_mark_and_crlf),
         cmocka_unit_test (test_header_problems_all_listed),
+        cmocka_unit_test (test_header_many_problems_keep_the_columns),
         cmocka_unit_test (test_enterprise_row_parses_to_message),
         cmocka_unit_test (test_enterprise_every_problem_of_a_row),
         cmocka_unit_test (test_enterprise_region_rules),
