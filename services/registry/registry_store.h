@@ -384,6 +384,19 @@ void
                               const registry_attr_t *table, size_t rows,
                               const char *alias, int first);
 
+//  The five lists of a table's statements: the read's (columns prefixed
+//  with alias), the insert's names and values (parameters from first),
+//  the update's sets (parameters from 2: $1 is the key) and the bulk
+//  commit's staged columns.
+typedef struct {
+    char read [768], names [512], values [384], sets [768], staged [768];
+} registry_store_lists_t;
+
+void
+    registry_store_attrs_lists (registry_store_lists_t *lists,
+                                const registry_attr_t *table, size_t rows,
+                                const char *alias, int first);
+
 //  snprintf into a statement's buffer, which must hold it.
 void
     registry_store_sql (char *sql, size_t size, const char *format, ...)

@@ -96,6 +96,24 @@ registry_store_attrs_sql (char *sql, size_t size, registry_store_list_t form,
 }
 
 void
+registry_store_attrs_lists (registry_store_lists_t *lists,
+                            const registry_attr_t *table, size_t rows,
+                            const char *alias, int first)
+{
+    registry_store_attrs_sql (lists->read, sizeof lists->read,
+                              REGISTRY_STORE_LIST_READ, table, rows, alias, 0);
+    registry_store_attrs_sql (lists->names, sizeof lists->names,
+                              REGISTRY_STORE_LIST_NAMES, table, rows, NULL, 0);
+    registry_store_attrs_sql (lists->values, sizeof lists->values,
+                              REGISTRY_STORE_LIST_VALUES, table, rows, NULL,
+                              first);
+    registry_store_attrs_sql (lists->sets, sizeof lists->sets,
+                              REGISTRY_STORE_LIST_SETS, table, rows, NULL, 2);
+    registry_store_attrs_sql (lists->staged, sizeof lists->staged,
+                              REGISTRY_STORE_LIST_STAGED, table, rows, NULL, 0);
+}
+
+void
 registry_store_sql (char *sql, size_t size, const char *format, ...)
 {
     va_list args;

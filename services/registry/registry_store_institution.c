@@ -39,22 +39,12 @@ registry_store_institution_statements (void)
 __attribute__ ((constructor)) static void
 s_build (void)
 {
-    char read [512], names [256], values [256], sets [512], staged [256];
-    const registry_attr_t *t = registry_check_institution_table;
-    size_t rows = REGISTRY_INSTITUTION_ATTRS;
-    registry_store_attrs_sql (read, sizeof read, REGISTRY_STORE_LIST_READ, t,
-                              rows, "i", 0);
-    registry_store_attrs_sql (names, sizeof names, REGISTRY_STORE_LIST_NAMES,
-                              t, rows, NULL, 0);
-    registry_store_attrs_sql (values, sizeof values,
-                              REGISTRY_STORE_LIST_VALUES, t, rows, NULL, 2);
-    registry_store_attrs_sql (sets, sizeof sets, REGISTRY_STORE_LIST_SETS, t,
-                              rows, NULL, 2);
-    registry_store_attrs_sql (staged, sizeof staged,
-                              REGISTRY_STORE_LIST_STAGED, t, rows, NULL, 0);
+    registry_store_lists_t l;
+    registry_store_attrs_lists (&l, registry_check_institution_table,
+                                REGISTRY_INSTITUTION_ATTRS, "i", 2);
     registry_store_sql (s_columns, sizeof s_columns,
         "i.id, %s, i.status, i.withdraw_reason, i.version, "
-        US ("i.created_at") ", " US ("i.updated_at"), read);
+        US ("i.created_at") ", " US ("i.updated_at"), l.read);
     registry_store_sql (s_select, sizeof s_select,
         "SELECT %s FROM institution i WHERE i.id = $1", s_columns);
     registry_store_sql (s_select_lock, sizeof s_select_lock,
@@ -62,13 +52,13 @@ s_build (void)
     registry_store_sql (s_insert, sizeof s_insert,
         "INSERT INTO institution (id, %s) VALUES (coalesce ($1, 'I' || "
         "lpad (nextval ('institution_seq')::text, 6, '0')), %s) "
-        "ON CONFLICT DO NOTHING RETURNING id", names, values);
+        "ON CONFLICT DO NOTHING RETURNING id", l.names, l.values);
     registry_store_sql (s_update, sizeof s_update,
         "UPDATE institution SET %s, version = version + 1, "
-        "updated_at = now () WHERE id = $1", sets);
+        "updated_at = now () WHERE id = $1", l.sets);
     registry_store_sql (s_bulk, sizeof s_bulk,
         "INSERT INTO institution (id, %s) SELECT id, %s "
-        "FROM bulk_institution WHERE import_id = $1", names, staged);
+        "FROM bulk_institution WHERE import_id = $1", l.names, l.staged);
     registry_store_sql (s_list, sizeof s_list,
         "SELECT * FROM (SELECT %s, count (*) OVER () "
         "FROM institution i WHERE "

@@ -46,23 +46,13 @@ registry_store_product_statements (void)
 __attribute__ ((constructor)) static void
 s_build (void)
 {
-    char read [768], names [512], values [384], sets [768], staged [768];
-    const registry_attr_t *t = registry_product_table;
-    size_t rows = REGISTRY_PRODUCT_ATTRS;
-    registry_store_attrs_sql (read, sizeof read, REGISTRY_STORE_LIST_READ, t,
-                              rows, "p", 0);
-    registry_store_attrs_sql (names, sizeof names, REGISTRY_STORE_LIST_NAMES,
-                              t, rows, NULL, 0);
-    registry_store_attrs_sql (values, sizeof values,
-                              REGISTRY_STORE_LIST_VALUES, t, rows, NULL, 3);
-    registry_store_attrs_sql (sets, sizeof sets, REGISTRY_STORE_LIST_SETS, t,
-                              rows, NULL, 2);
-    registry_store_attrs_sql (staged, sizeof staged,
-                              REGISTRY_STORE_LIST_STAGED, t, rows, NULL, 0);
+    registry_store_lists_t l;
+    registry_store_attrs_lists (&l, registry_product_table,
+                                REGISTRY_PRODUCT_ATTRS, "p", 3);
     registry_store_sql (s_columns, sizeof s_columns,
         "p.id, p.institution_id, %s, p.status, p.withdraw_reason, "
         "p.version, " US ("p.created_at") ", " US ("p.updated_at") ", "
-        "i.name, i.type", read);
+        "i.name, i.type", l.read);
     registry_store_sql (s_select, sizeof s_select,
         "SELECT %s FROM product p "
         "JOIN institution i ON i.id = p.institution_id "
@@ -72,14 +62,14 @@ s_build (void)
     registry_store_sql (s_insert, sizeof s_insert,
         "INSERT INTO product (id, institution_id, %s) VALUES (coalesce ($1, "
         "'P' || lpad (nextval ('product_seq')::text, 6, '0')), $2, %s) "
-        "ON CONFLICT DO NOTHING RETURNING id", names, values);
+        "ON CONFLICT DO NOTHING RETURNING id", l.names, l.values);
     registry_store_sql (s_update, sizeof s_update,
         "UPDATE product SET %s, version = version + 1, "
-        "updated_at = now () WHERE id = $1", sets);
+        "updated_at = now () WHERE id = $1", l.sets);
     registry_store_sql (s_bulk, sizeof s_bulk,
         "INSERT INTO product (id, institution_id, %s) "
         "SELECT id, institution_id, %s FROM bulk_product "
-        "WHERE import_id = $1", names, staged);
+        "WHERE import_id = $1", l.names, l.staged);
     registry_store_sql (s_list, sizeof s_list,
         "SELECT *, " DAY ("coalesce ($5::date, current_date)") " FROM (SELECT "
         "%s, count (*) OVER () "
