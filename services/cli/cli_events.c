@@ -175,8 +175,8 @@ s_tail (cli_t *cli, int argc, char **argv)
         else if (streq (arg, "--since") && !from_given) {
             if (s_parse_since (value, &since)) {
                 fprintf (stderr,
-                         "kejin: --since: '%s' is not a time like "
-                         "2026-12-01T08:00 (UTC)\n",
+                         _ ("kejin: --since: '%s' is not a time like "
+                            "2026-12-01T08:00 (UTC)\n"),
                          value);
                 return CLI_USAGE;
             }

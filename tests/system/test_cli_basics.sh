@@ -50,6 +50,13 @@ grep -q "^把全部企业按页写成 CSV" "$TMP/out" && grep -qx "  --figures  
     fail "enterprise export --help: $(cat "$TMP/out")"
 pass "every command's and verb's help in Chinese under zh_CN ($checked)"
 
+#  An option refused before any connection, in Chinese too (before: English)
+RC=0
+LANG=zh_CN.UTF-8 LC_ALL=zh_CN.UTF-8 "$BIN/kejin" events tail --since 1h >"$TMP/out" 2>"$TMP/err" || RC=$?
+[ "$RC" = 2 ] && [ "$(cat "$TMP/err")" = "kejin: --since：“1h”不是时间，格式如 2026-12-01T08:00（UTC）" ] || \
+    fail "events tail --since 1h under zh_CN: exit $RC: $(cat "$TMP/err")"
+pass "events tail --since refused in Chinese"
+
 #  A port nothing listens on: found closed at once, not after the
 #  deadline and its retries (15 s before)
 PORT=$((20000 + RANDOM % 30000))
