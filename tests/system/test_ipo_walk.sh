@@ -118,8 +118,11 @@ fitted=$(sed -n '1s/^batch [0-9]* (REGISTRY, standards 2024) FINISHED: \([0-9]*\
 pass "batch fit: $(head -1 "$TMP/out")"
 
 #  5. Tutoring filed, the claim filed, approved by city and province
-SINCE=$(date -u +%Y-%m-%dT%H:%M:%S)
+#  --since takes whole seconds: wait a second first, so that SINCE is
+#  after every event written before it (the batch fit's pool moves came
+#  in the same second and were taken for this walk's, at times)
 sleep 1
+SINCE=$(date -u +%Y-%m-%dT%H:%M:%S)
 kejin ipo stage "$FIRM" tutoring_filed
 [ "$RC" = 0 ] || fail "stage tutoring_filed: exit $RC"
 grep -q "¥3,000,000.00" "$TMP/out" || fail "tutoring filed did not make ¥3m due"
