@@ -102,6 +102,20 @@ kj_sql_column (const PGresult *res, const char *name)
     return PQfnumber (res, name);
 }
 
+int
+kj_sql_columns (const PGresult *res, const char *const names [], int columns [],
+                int count)
+{
+    for (int i = 0; i < count; i++) {
+        columns [i] = PQfnumber (res, names [i]);
+        if (columns [i] < 0) {
+            kj_error ("sql.column", "the result has no column %s", names [i]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 //  The column's index for row, or -1 logged: a missing column is a
 //  programming error of the query, a row out of range of the caller.
 static int

@@ -66,6 +66,12 @@ void
 int
     kj_sql_column (const PGresult *res, const char *name);
 
+//  Every name's index into columns [], once for a result that is read row
+//  by row in a loop: 0, or -1 (logged, naming the first missing name).
+int
+    kj_sql_columns (const PGresult *res, const char *const names [],
+                    int columns [], int count);
+
 //  True if the column is SQL NULL (or missing, which is logged).
 bool
     kj_sql_is_null (const PGresult *res, int row, const char *name);

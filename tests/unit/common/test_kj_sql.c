@@ -86,6 +86,14 @@ test_row_values (void **state)
     PGresult *res = s_result ();
     assert_int_equal (kj_sql_column (res, "flag"), 1);
     assert_int_equal (kj_sql_column (res, "nope"), -1);
+    int columns [3] = { -2, -2, -2 };
+    const char *const names [] = { "name", "n", "flag" };
+    assert_int_equal (kj_sql_columns (res, names, columns, 3), 0);
+    assert_int_equal (columns [0], 2);
+    assert_int_equal (columns [1], 0);
+    assert_int_equal (columns [2], 1);
+    const char *const wrong [] = { "n", "nope" };
+    assert_int_equal (kj_sql_columns (res, wrong, columns, 2), -1);
 
     int64_t n = 0;
     int small = 0;
