@@ -98,6 +98,28 @@ typedef struct {
             KJ_INT (0, 64)                                                     \
     }
 
+//  What every database-backed service daemon has in its own section: its
+//  copies, its copy's name, its database role, its worker threads (default
+//  workers, at most max) and its relay.
+#define KJ_OPTIONS_SERVICE(service, workers, max)                              \
+    KJ_OPTION_COPIES (service),                                                \
+        { service "/instance", "",                                             \
+          "name of this copy in logs and worker names (default " service       \
+          "-PID)",                                                             \
+          KJ_TEXT_MAX (63) },                                                  \
+        { service "/role", "",                                                 \
+          "database role created with db/admin_dsn (default: the user db/dsn " \
+          "names, else kejin_" service ")",                                    \
+          KJ_TEXT_MAX (63) },                                                  \
+        { service "/workers", workers,                                         \
+          "worker threads serving the MDP service \"" service "\"",            \
+          KJ_INT (0, max) },                                                   \
+    {                                                                          \
+        service "/relay", "true",                                              \
+            "hand this service's outbox to kejin-events (run the relay)",      \
+            KJ_BOOL                                                            \
+    }
+
 //  The node-wide options (KJ_OPTIONS_NODE and KJ_OPTIONS_DB), { NULL } ended.
 extern const kj_option_t kj_config_node_options [];
 

@@ -13,18 +13,7 @@
 const kj_option_t guarantee_options [] = {
     KJ_OPTIONS_NODE,
     KJ_OPTIONS_DB,
-    KJ_OPTION_COPIES ("guarantee"),
-    { "guarantee/instance", "",
-      "name of this copy in logs and worker names (default guarantee-PID)",
-      KJ_TEXT_MAX (63) },
-    { "guarantee/role", "",
-      "database role created with db/admin_dsn (default: the user db/dsn "
-      "names, else kejin_guarantee)",
-      KJ_TEXT_MAX (63) },
-    { "guarantee/workers", "2",
-      "worker threads serving the MDP service \"guarantee\"", KJ_INT (0, 64) },
-    { "guarantee/relay", "true",
-      "hand this service's outbox to kejin-events (run the relay)", KJ_BOOL },
+    KJ_OPTIONS_SERVICE ("guarantee", "2", 64),
     { "guarantee/suspend_loss_ratio_bp", "0",
       "suspend a guarantor or bank from new claims when its 代偿 pass this "
       "share of what it guaranteed, in basis points (500 = 5%; 0: never)",

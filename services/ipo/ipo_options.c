@@ -12,16 +12,7 @@
 const kj_option_t ipo_options [] = {
     KJ_OPTIONS_NODE,
     KJ_OPTIONS_DB,
-    KJ_OPTION_COPIES ("ipo"),
-    { "ipo/instance", "",
-      "name of this copy in logs and worker names (default ipo-PID)",
-      KJ_TEXT_MAX (63) },
-    { "ipo/role", "",
-      "database role created with db/admin_dsn (default: the user db/dsn "
-      "names, else kejin_ipo)",
-      KJ_TEXT_MAX (63) },
-    { "ipo/workers", "2", "worker threads serving the MDP service \"ipo\"",
-      KJ_INT (0, 64) },
+    KJ_OPTIONS_SERVICE ("ipo", "2", 64),
     { "ipo/today", "",
       "today's date as YYYY-MM-DD for drills and tests; empty: the clock "
       "(China Standard Time)",
@@ -52,7 +43,5 @@ const kj_option_t ipo_options [] = {
       "how often this copy looks for a batch fit of the registry to fetch "
       "(0: never)",
       KJ_INT (0, 86400) },
-    { "ipo/relay", "true",
-      "hand this service's outbox to kejin-events (run the relay)", KJ_BOOL },
     { NULL }
 };

@@ -11,18 +11,7 @@
 const kj_option_t matching_options [] = {
     KJ_OPTIONS_NODE,
     KJ_OPTIONS_DB,
-    KJ_OPTION_COPIES ("matching"),
-    { "matching/instance", "",
-      "name of this copy in logs and worker names (default matching-PID)",
-      KJ_TEXT_MAX (63) },
-    { "matching/role", "",
-      "database role created with db/admin_dsn (default: the user db/dsn "
-      "names, else kejin_matching)",
-      KJ_TEXT_MAX (63) },
-    { "matching/workers", "2",
-      "worker threads serving the MDP service \"matching\"", KJ_INT (0, 64) },
-    { "matching/relay", "true",
-      "hand this service's outbox to kejin-events (run the relay)", KJ_BOOL },
+    KJ_OPTIONS_SERVICE ("matching", "2", 64),
     { "matching/model_wait_ms", "10000",
       "how long a request waits for the first load of products and "
       "enterprises before answering UNAVAILABLE",

@@ -11,16 +11,7 @@
 const kj_option_t mirror_options [] = {
     KJ_OPTIONS_NODE,
     KJ_OPTIONS_DB,
-    KJ_OPTION_COPIES ("mirror"),
-    { "mirror/instance", "",
-      "name of this copy in logs and worker names (default mirror-PID)",
-      KJ_TEXT_MAX (63) },
-    { "mirror/role", "",
-      "database role created with db/admin_dsn (default: the user db/dsn "
-      "names, else kejin_mirror)",
-      KJ_TEXT_MAX (63) },
-    { "mirror/workers", "1",
-      "worker threads serving the MDP service \"mirror\"", KJ_INT (0, 16) },
+    KJ_OPTIONS_SERVICE ("mirror", "1", 16),
     { "mirror/links", "",
       "the cities whose event logs this hub copies: city=CONNINFO;... with "
       "CONNINFO a libpq key=value string reaching the origin's database as "
@@ -36,7 +27,5 @@ const kj_option_t mirror_options [] = {
     { "mirror/check_interval_s", "2",
       "how often each link is made where missing and looked at (0: never)",
       KJ_INT (0, 3600) },
-    { "mirror/relay", "true",
-      "hand this service's outbox to kejin-events (run the relay)", KJ_BOOL },
     { NULL }
 };

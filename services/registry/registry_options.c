@@ -12,16 +12,7 @@
 const kj_option_t registry_options [] = {
     KJ_OPTIONS_NODE,
     KJ_OPTIONS_DB,
-    KJ_OPTION_COPIES ("registry"),
-    { "registry/instance", "",
-      "name of this copy in logs and worker names (default registry-PID)",
-      KJ_TEXT_MAX (63) },
-    { "registry/role", "",
-      "database role created with db/admin_dsn (default: the user db/dsn "
-      "names, else kejin_registry)",
-      KJ_TEXT_MAX (63) },
-    { "registry/workers", "2",
-      "worker threads serving the MDP service \"registry\"", KJ_INT (0, 64) },
+    KJ_OPTIONS_SERVICE ("registry", "2", 64),
     { "registry/bulk_workers", "2",
       "worker threads serving the MDP service \"registry.bulk\" (CSV import "
       "and export)",
@@ -53,7 +44,5 @@ const kj_option_t registry_options [] = {
       "how often enterprises whose stage was computed by older stage rules "
       "are looked for and recomputed (0: never)",
       KJ_INT (0, 604800) },
-    { "registry/relay", "true",
-      "hand this service's outbox to kejin-events (run the relay)", KJ_BOOL },
     { NULL }
 };

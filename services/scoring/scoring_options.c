@@ -11,16 +11,7 @@
 const kj_option_t scoring_options [] = {
     KJ_OPTIONS_NODE,
     KJ_OPTIONS_DB,
-    KJ_OPTION_COPIES ("scoring"),
-    { "scoring/instance", "",
-      "name of this copy in logs and worker names (default scoring-PID)",
-      KJ_TEXT_MAX (63) },
-    { "scoring/role", "",
-      "database role created with db/admin_dsn (default: the user db/dsn "
-      "names, else kejin_scoring)",
-      KJ_TEXT_MAX (63) },
-    { "scoring/workers", "2",
-      "worker threads serving the MDP service \"scoring\"", KJ_INT (0, 64) },
+    KJ_OPTIONS_SERVICE ("scoring", "2", 64),
     { "scoring/model", "most-2024",
       "the model used when a request names none (kejin score model list)",
       KJ_TEXT_MAX (47) },
@@ -40,7 +31,5 @@ const kj_option_t scoring_options [] = {
       "how often this copy looks for batch work (0: never; it then only "
       "answers requests)",
       KJ_INT (0, 604800) },
-    { "scoring/relay", "true",
-      "hand this service's outbox to kejin-events (run the relay)", KJ_BOOL },
     { NULL }
 };
