@@ -43,6 +43,16 @@ int
               const ProtobufCMessageDescriptor *reply_type,
               ProtobufCMessage **reply_p, bool read_only);
 
+//  Call service.method as cli_call, then show the reply with show (what:
+//  the N_ () line shown above it, or NULL) and free it. The exit code.
+typedef int (cli_show_fn) (cli_t *cli, const ProtobufCMessage *reply,
+                           const char *what);
+int
+    cli_call_show (cli_t *cli, const char *service, const char *method,
+                   const ProtobufCMessage *request,
+                   const ProtobufCMessageDescriptor *reply_type, bool read_only,
+                   cli_show_fn *show, const char *what);
+
 //  The name a status's field has in the CLI's output and docs/cli.md: the
 //  option it came from without its dashes ("enterprise.code" is "code",
 //  "figures[0].tech_staff" "tech-staff", "product.max_amount_fen"

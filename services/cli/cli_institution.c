@@ -75,23 +75,6 @@ s_show_institution (cli_t *cli, const ProtobufCMessage *message,
     return CLI_OK;
 }
 
-//  Call a method of the registry that answers with an institution, then
-//  print it (s_show_institution).
-static int
-s_call (cli_t *cli, const char *method, const ProtobufCMessage *request,
-        bool read_only, const char *what)
-{
-    Kj__InstitutionReply *reply = NULL;
-    int rc = cli_call (cli, "registry", method, request,
-                       &kj__institution_reply__descriptor,
-                       (ProtobufCMessage **) &reply, read_only);
-    if (rc != CLI_OK)
-        return rc;
-    s_show_institution (cli, &reply->base, what);
-    kj__institution_reply__free_unpacked (reply, NULL);
-    return CLI_OK;
-}
-
 //  The fields given, into i and mask, through the institution's table;
 //  what they allocate in owned.
 static int
@@ -131,8 +114,9 @@ s_add (cli_t *cli, int argc, char **argv)
         i.id = cli_args_text (args, "id");
         Kj__AddInstitutionRequest request = KJ__ADD_INSTITUTION_REQUEST__INIT;
         request.institution = &i;
-        rc = s_call (cli, "AddInstitution", &request.base, false,
-                     N_ ("Listed:"));
+        rc = cli_call_show (cli, "registry", "AddInstitution", &request.base,
+                            &kj__institution_reply__descriptor, false,
+                            s_show_institution, N_ ("Listed:"));
     }
     cli_attrs_free (&owned);
     cli_args_destroy (&args);
@@ -252,8 +236,10 @@ s_update (cli_t *cli, int argc, char **argv)
             request.update_mask = (char **) mask.names;
             request.n_update_mask = mask.count;
             request.expected_version = (uint64_t) version;
-            rc = s_call (cli, "UpdateInstitution", &request.base, false,
-                         N_ ("Updated:"));
+            rc = cli_call_show (cli, "registry", "UpdateInstitution",
+                                &request.base,
+                                &kj__institution_reply__descriptor, false,
+                                s_show_institution, N_ ("Updated:"));
         }
     }
     cli_attrs_free (&owned);

@@ -91,23 +91,6 @@ s_show_product (cli_t *cli, const ProtobufCMessage *message, const char *what)
     return CLI_OK;
 }
 
-//  Call a method of the registry that answers with a product, then
-//  print it (s_show_product).
-static int
-s_call (cli_t *cli, const char *method, const ProtobufCMessage *request,
-        bool read_only, const char *what)
-{
-    Kj__ProductReply *reply = NULL;
-    int rc = cli_call (cli, "registry", method, request,
-                       &kj__product_reply__descriptor,
-                       (ProtobufCMessage **) &reply, read_only);
-    if (rc != CLI_OK)
-        return rc;
-    s_show_product (cli, &reply->base, what);
-    kj__product_reply__free_unpacked (reply, NULL);
-    return CLI_OK;
-}
-
 //  A range given as two options: on add the lower end defaults to 0, on
 //  update both are given together; 0 or -1 (said)
 static int
@@ -171,7 +154,9 @@ s_add (cli_t *cli, int argc, char **argv)
         p.institution_id = (char *) cli_args_get (args, "institution");
         Kj__AddProductRequest request = KJ__ADD_PRODUCT_REQUEST__INIT;
         request.product = &p;
-        rc = s_call (cli, "AddProduct", &request.base, false, N_ ("Listed:"));
+        rc = cli_call_show (cli, "registry", "AddProduct", &request.base,
+                            &kj__product_reply__descriptor, false,
+                            s_show_product, N_ ("Listed:"));
     }
     cli_attrs_free (&owned);
     cli_args_destroy (&args);
@@ -391,8 +376,9 @@ s_update (cli_t *cli, int argc, char **argv)
             request.update_mask = (char **) mask.names;
             request.n_update_mask = mask.count;
             request.expected_version = (uint64_t) version;
-            rc = s_call (cli, "UpdateProduct", &request.base, false,
-                         N_ ("Updated:"));
+            rc = cli_call_show (cli, "registry", "UpdateProduct", &request.base,
+                                &kj__product_reply__descriptor, false,
+                                s_show_product, N_ ("Updated:"));
         }
     }
     cli_attrs_free (&owned);

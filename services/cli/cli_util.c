@@ -331,6 +331,22 @@ cli_call (cli_t *cli, const char *service, const char *method,
     return cli_exit_code (code);
 }
 
+int
+cli_call_show (cli_t *cli, const char *service, const char *method,
+               const ProtobufCMessage *request,
+               const ProtobufCMessageDescriptor *reply_type, bool read_only,
+               cli_show_fn *show, const char *what)
+{
+    ProtobufCMessage *reply = NULL;
+    int rc = cli_call (cli, service, method, request, reply_type, &reply,
+                       read_only);
+    if (rc == CLI_OK)
+        rc = show (cli, reply, what);
+    if (reply)
+        protobuf_c_message_free_unpacked (reply, NULL);
+    return rc;
+}
+
 //  --------------------------------------------------------------------------
 //  The string fields of a request from a verb's arguments: the positional
 //  ones into the first fields, in order; each option into the field of its
