@@ -61,6 +61,19 @@ GEN_H     := $(GEN_C:.c=.h)
 GEN_OBJ   := $(GEN_C:$(BUILD)/gen/%.c=$(BUILD)/obj/gen/%.o) $(BUILD)/obj/gen/kj_types.o \
              $(BUILD)/obj/gen/kj_schemas.o
 
+#  The list of proto files, rewritten only when it changes, so that a proto
+#  added or deleted remakes what is made from all of them (a deleted one's
+#  types otherwise stay in kj_types.c and kejin.desc, and the link fails);
+#  a deleted proto's generated files go with it.
+PROTO_LIST := $(BUILD)/gen/protos.list
+$(shell mkdir -p $(BUILD)/gen; \
+  echo '$(PROTOS)' | cmp -s - $(PROTO_LIST) || { \
+    echo '$(PROTOS)' > $(PROTO_LIST); \
+    for f in $(BUILD)/gen/*.pb-c.c; do \
+      [ -e "$$f" ] && [ ! -e "proto/$$(basename $$f .pb-c.c).proto" ] \
+        && rm -f "$$f" "$${f%.c}.h"; \
+    done; })
+
 $(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: proto/%.proto
 	@mkdir -p $(@D)
 	$(call say,PROTO,$<)
@@ -75,7 +88,7 @@ $(BUILD)/obj/%.o: %.c | $(GEN_H)
 
 #  A table of every message type, so that JSON output can decode an event's
 #  payload by its type name (kj_json_type).
-$(BUILD)/gen/kj_types.c: $(GEN_H)
+$(BUILD)/gen/kj_types.c: $(GEN_H) $(PROTO_LIST)
 	$(call say,GEN,$@)
 	$(Q)( echo '#include <protobuf-c/protobuf-c.h>'; \
 	  sed -n 's/^extern const ProtobufCMessageDescriptor \(.*\);/extern const ProtobufCMessageDescriptor \1;/p' $(GEN_H); \
@@ -87,7 +100,7 @@ $(BUILD)/gen/kj_types.c: $(GEN_H)
 #  decodes any payload without the repository: compiled into libkejin
 #  (kj_schemas, served by kejin-events as Events.Schemas) and shipped as
 #  $(BIN)/kejin.desc.
-$(BUILD)/gen/kejin.desc: $(PROTOS)
+$(BUILD)/gen/kejin.desc: $(PROTOS) $(PROTO_LIST)
 	@mkdir -p $(@D)
 	$(call say,PROTO,$@)
 	$(Q)protoc --include_imports --descriptor_set_out=$@ -Iproto $(PROTOS:proto/%=%)
