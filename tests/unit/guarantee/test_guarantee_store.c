@@ -1,6 +1,7 @@
 /*  =========================================================================
     test_guarantee_store - a claim row read by column name: the columns in
-    another order, and one more, give the same claim; a NULL where the
+    another order (two swapped, all reversed), and one more, give the same
+    claim; a NULL where the
     schema allows none, or a column missing, fails the call INTERNAL
     instead of reading as 0 or ""
     =========================================================================
@@ -110,6 +111,12 @@ test_claim_by_name (void **state)
     for (int c = 0; c < FIELDS; c++)
         order [c] = c;
     PGresult *res = s_result (order, FIELDS, NULL);
+    s_check_claim (guarantee_store_claim_row (&call, res, 0));
+    PQclear (res);
+    //  Two money columns swapped, the count the same: the same claim
+    order [10] = 19;  //  refunded_fen where paid_fen was
+    order [19] = 10;
+    res = s_result (order, FIELDS, NULL);
     s_check_claim (guarantee_store_claim_row (&call, res, 0));
     PQclear (res);
     //  Reversed, with a column added in front: the same claim
