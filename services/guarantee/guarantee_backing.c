@@ -21,6 +21,38 @@
 
 #define EXPIRE_BATCH "500"
 
+//  A backing's columns as the expiry's RETURNING and ListBackings name
+//  them; ListBackings reads two more (state, expires_at)
+enum {
+    BACKING_ID,
+    BACKING_GUARANTOR,
+    BACKING_AGREEMENT,
+    BACKING_CATEGORY,
+    BACKING_GUARANTEE_FEE,
+    BACKING_REGUARANTEE_FEE,
+    BACKING_CITY,
+    BACKING_BACKED_BY,
+    BACKING_BACKED_AT,
+    BACKING_REASON,
+    BACKING_STATE,
+    BACKING_EXPIRES_AT,
+    BACKING_FIELDS
+};
+static const char *const s_backing_names [BACKING_FIELDS] = {
+    "application_id",
+    "guarantor_id",
+    "agreement_id",
+    "product_category",
+    "guarantee_fee_bp",
+    "reguarantee_fee_bp",
+    "city",
+    "backed_by",
+    "backed_at",
+    "reason",
+    "state",
+    "expires_at"
+};
+
 int
 guarantee_follow_expire (void *state, kj_db_t *db)
 {
@@ -40,6 +72,12 @@ guarantee_follow_expire (void *state, kj_db_t *db)
         "created_at < now () - $1::bigint * interval '1 second' ORDER BY "
         "application_id LIMIT " EXPIRE_BATCH,
         1, (const char *[]){ expire });
+    int id;
+    if (res
+        && kj_sql_columns (res, (const char *[]){ "application_id" }, &id, 1)) {
+        PQclear (res);
+        res = NULL;
+    }
     if (!res)
         goto failed;
     int n = PQntuples (res);
@@ -47,7 +85,7 @@ guarantee_follow_expire (void *state, kj_db_t *db)
     assert (ids);
     int rc = 0;
     for (int row = 0; row < n && rc == 0; row++) {
-        ids [row] = PQgetvalue (res, row, 0);
+        ids [row] = PQgetvalue (res, row, id);
         rc = kj_db_lock_key (db, "guarantee.application", ids [row]);
     }
     kj_params_t params = { 0 };
@@ -70,23 +108,30 @@ guarantee_follow_expire (void *state, kj_db_t *db)
             "b.product_category, b.guarantee_fee_bp, b.reguarantee_fee_bp, "
             "b.city, "
             "b.backed_by, to_char (b.created_at AT TIME ZONE 'UTC', "
-            "'YYYY-MM-DD HH24:MI:SS'), b.reason",
+            "'YYYY-MM-DD HH24:MI:SS') AS backed_at, b.reason",
             params.count, params.values);
     kj_params_reset (&params);
     if (!res)
         goto failed;
-    for (int row = 0; row < PQntuples (res); row++) {
+    int col [BACKING_STATE];  //  all but state and expires_at
+    rc = kj_sql_columns (res, s_backing_names, col, BACKING_STATE);
+    for (int row = 0; row < PQntuples (res) && rc == 0; row++) {
         Kj__LoanGuarantee out = KJ__LOAN_GUARANTEE__INIT;
-        out.loan_id = PQgetvalue (res, row, 0);
-        out.guarantor_id = PQgetvalue (res, row, 1);
-        out.agreement_id = PQgetvalue (res, row, 2);
-        out.product_category = PQgetvalue (res, row, 3);
-        out.guarantee_fee_bp = atoi (PQgetvalue (res, row, 4));
-        out.reguarantee_fee_bp = atoi (PQgetvalue (res, row, 5));
-        out.city = PQgetvalue (res, row, 6);
-        out.backed_by = PQgetvalue (res, row, 7);
-        out.backed_at = PQgetvalue (res, row, 8);
-        out.reason = PQgetvalue (res, row, 9);
+        rc = guarantee_store_required (res, row, col, BACKING_STATE);
+        if (rc)
+            break;
+        out.loan_id = PQgetvalue (res, row, col [BACKING_ID]);
+        out.guarantor_id = PQgetvalue (res, row, col [BACKING_GUARANTOR]);
+        out.agreement_id = PQgetvalue (res, row, col [BACKING_AGREEMENT]);
+        out.product_category = PQgetvalue (res, row, col [BACKING_CATEGORY]);
+        out.guarantee_fee_bp = atoi (
+            PQgetvalue (res, row, col [BACKING_GUARANTEE_FEE]));
+        out.reguarantee_fee_bp = atoi (
+            PQgetvalue (res, row, col [BACKING_REGUARANTEE_FEE]));
+        out.city = PQgetvalue (res, row, col [BACKING_CITY]);
+        out.backed_by = PQgetvalue (res, row, col [BACKING_BACKED_BY]);
+        out.backed_at = PQgetvalue (res, row, col [BACKING_BACKED_AT]);
+        out.reason = PQgetvalue (res, row, col [BACKING_REASON]);
         out.state = "EXPIRED";
         if (kj_outbox_add (db, "guarantee.backing.expired", out.loan_id,
                            &out.base)) {
@@ -98,6 +143,8 @@ guarantee_follow_expire (void *state, kj_db_t *db)
         done++;
     }
     PQclear (res);
+    if (rc)
+        goto failed;  //  a row the schema rules out (logged)
     int64_t old = kj_db_run (db,
                              "DELETE FROM disbursement WHERE seen_at < now () "
                              "- $1::bigint * interval '1 second'",
@@ -155,9 +202,10 @@ guarantee_list_backings (kj_call_t *call, const ProtobufCMessage *request,
         "SELECT application_id, guarantor_id, agreement_id, product_category,"
         " guarantee_fee_bp, reguarantee_fee_bp, city, state, reason,"
         " backed_by, to_char (created_at AT TIME ZONE 'UTC',"
-        " 'YYYY-MM-DD HH24:MI:SS'), CASE WHEN state = 'PENDING' THEN"
-        " to_char ((created_at + $3::bigint * interval '1 second')"
-        " AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') ELSE '' END "
+        " 'YYYY-MM-DD HH24:MI:SS') AS backed_at, CASE WHEN state = 'PENDING'"
+        " THEN to_char ((created_at + $3::bigint * interval '1 second')"
+        " AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') ELSE '' END"
+        " AS expires_at "
         "FROM backing WHERE state = $1 AND application_id > $2 "
         "ORDER BY application_id LIMIT $4::int",
         4, (const char *[]){ state, in->after_id, expire, limit });
@@ -167,23 +215,32 @@ guarantee_list_backings (kj_call_t *call, const ProtobufCMessage *request,
     int rows = PQntuples (res);
     out->n_backings = rows;
     out->backings = kj_call_alloc (call, (rows ? rows : 1) * sizeof (void *));
-    for (int row = 0; row < rows; row++) {
+    int col [BACKING_FIELDS];
+    int rc = kj_sql_columns (res, s_backing_names, col, BACKING_FIELDS);
+    for (int row = 0; row < rows && rc == 0; row++) {
+        rc = guarantee_store_required (res, row, col, BACKING_FIELDS);
+        if (rc)
+            break;
+#define TEXT(c) kj_call_strdup (call, PQgetvalue (res, row, col [c]))
         Kj__LoanGuarantee *b = kj_call_alloc (call, sizeof *b);
         kj__loan_guarantee__init (b);
-        b->loan_id = kj_call_strdup (call, PQgetvalue (res, row, 0));
-        b->guarantor_id = kj_call_strdup (call, PQgetvalue (res, row, 1));
-        b->agreement_id = kj_call_strdup (call, PQgetvalue (res, row, 2));
-        b->product_category = kj_call_strdup (call, PQgetvalue (res, row, 3));
-        b->guarantee_fee_bp = atoi (PQgetvalue (res, row, 4));
-        b->reguarantee_fee_bp = atoi (PQgetvalue (res, row, 5));
-        b->city = kj_call_strdup (call, PQgetvalue (res, row, 6));
-        b->state = kj_call_strdup (call, PQgetvalue (res, row, 7));
-        b->reason = kj_call_strdup (call, PQgetvalue (res, row, 8));
-        b->backed_by = kj_call_strdup (call, PQgetvalue (res, row, 9));
-        b->backed_at = kj_call_strdup (call, PQgetvalue (res, row, 10));
-        b->expires_at = kj_call_strdup (call, PQgetvalue (res, row, 11));
+        b->loan_id = TEXT (BACKING_ID);
+        b->guarantor_id = TEXT (BACKING_GUARANTOR);
+        b->agreement_id = TEXT (BACKING_AGREEMENT);
+        b->product_category = TEXT (BACKING_CATEGORY);
+        b->guarantee_fee_bp = atoi (
+            PQgetvalue (res, row, col [BACKING_GUARANTEE_FEE]));
+        b->reguarantee_fee_bp = atoi (
+            PQgetvalue (res, row, col [BACKING_REGUARANTEE_FEE]));
+        b->city = TEXT (BACKING_CITY);
+        b->state = TEXT (BACKING_STATE);
+        b->reason = TEXT (BACKING_REASON);
+        b->backed_by = TEXT (BACKING_BACKED_BY);
+        b->backed_at = TEXT (BACKING_BACKED_AT);
+        b->expires_at = TEXT (BACKING_EXPIRES_AT);
+#undef TEXT
         out->backings [row] = b;
     }
     PQclear (res);
-    return 0;
+    return rc ? guarantee_store_bad_row (call) : 0;
 }

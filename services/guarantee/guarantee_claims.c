@@ -104,11 +104,11 @@ s_check_suspension (kj_call_t *call, const char *loan)
         "   WHERE d.loan_id = g.loan_id) AS lost FROM guarantee g"
         "  LEFT JOIN agreement a ON a.id = g.agreement_id"
         "   AND a.version = g.agreement_version) "
-        "SELECT 'guarantor ' || me.guarantor_id,"
+        "SELECT 'guarantor ' || me.guarantor_id AS party,"
         "  (SELECT sum (lost) FROM book WHERE book.guarantor_id"
-        "   = me.guarantor_id)::bigint,"
+        "   = me.guarantor_id)::bigint AS lost,"
         "  (SELECT sum (amount_fen) FROM book WHERE book.guarantor_id"
-        "   = me.guarantor_id)::bigint FROM me "
+        "   = me.guarantor_id)::bigint AS guaranteed FROM me "
         "UNION ALL "
         "SELECT 'bank ' || me.bank,"
         "  (SELECT sum (lost) FROM book WHERE book.bank = me.bank)::bigint,"
@@ -117,10 +117,20 @@ s_check_suspension (kj_call_t *call, const char *loan)
         1, (const char *[]){ loan });
     if (!res)
         return kj_call_fail_db (call);
-    int rc = 0;
+    //  A party's sums are over its own guarantees, at least this one's:
+    //  never NULL
+    enum { PARTY, LOST, GUARANTEED };
+    int col [3];
+    int rc = kj_sql_columns (res,
+                             (const char *[]){ "party", "lost", "guaranteed" },
+                             col, 3);
     for (int row = 0; row < PQntuples (res) && rc == 0; row++) {
-        int64_t lost = atoll (PQgetvalue (res, row, 1));
-        int64_t guaranteed = atoll (PQgetvalue (res, row, 2));
+        if (guarantee_store_required (res, row, col, 3)) {
+            rc = -1;
+            break;
+        }
+        int64_t lost = atoll (PQgetvalue (res, row, col [LOST]));
+        int64_t guaranteed = atoll (PQgetvalue (res, row, col [GUARANTEED]));
         if (guaranteed <= 0
             || (__int128) lost * 10000
                    <= (__int128) config->suspend_loss_ratio_bp * guaranteed)
@@ -131,10 +141,12 @@ s_check_suspension (kj_call_t *call, const char *loan)
                            "代偿 of %" PRId64 " fen are %" PRId64 " bp of the "
                            "%" PRId64 " fen it guaranteed, past the threshold "
                            "of %" PRId64 " bp",
-                           PQgetvalue (res, row, 0), lost, ratio, guaranteed,
-                           config->suspend_loss_ratio_bp);
+                           PQgetvalue (res, row, col [PARTY]), lost, ratio,
+                           guaranteed, config->suspend_loss_ratio_bp);
     }
     PQclear (res);
+    if (rc && kj_call_status (call)->code == KJ__CODE__OK)
+        return guarantee_store_bad_row (call);
     return rc;
 }
 
@@ -165,14 +177,14 @@ guarantee_submit_claim (kj_call_t *call, const ProtobufCMessage *request,
     PGresult *res = kj_db_exec (
         db,
         "SELECT d.amount_fen, g.loan_id, g.guarantor_id, g.qualifies,"
-        "  g.reason, coalesce (a.rate_bp, 0),"
-        "  coalesce (a.per_claim_cap_fen, 0),"
+        "  g.reason, coalesce (a.rate_bp, 0) AS rate_bp,"
+        "  coalesce (a.per_claim_cap_fen, 0) AS per_claim_cap_fen,"
         "  greatest (r.yearly_cap_fen - (SELECT coalesce (sum (amount_fen), 0)"
         "    FROM payment p WHERE p.guarantor_id = g.guarantor_id"
-        "    AND p.year = y.year), 0),"
+        "    AND p.year = y.year), 0) AS guarantor_cap_left_fen,"
         "  coalesce ((SELECT remaining_fen FROM budget_left b"
-        "             WHERE b.year = y.year), 0),"
-        "  y.year, (SELECT id FROM claim WHERE daichang_id = d.id) "
+        "             WHERE b.year = y.year), 0) AS budget_left_fen,"
+        "  y.year, (SELECT id FROM claim WHERE daichang_id = d.id) AS claim_id "
         "FROM daichang d JOIN guarantee g ON g.loan_id = d.loan_id "
         "JOIN guarantor r ON r.id = g.guarantor_id "
         "LEFT JOIN agreement a ON a.id = g.agreement_id"
@@ -187,22 +199,37 @@ guarantee_submit_claim (kj_call_t *call, const ProtobufCMessage *request,
         return kj_call_fail (call, KJ__CODE__NOT_FOUND, "daichang_id",
                              "daichang_id: no 代偿 %s", daichang);
     }
-    guarantee_comp_t comp = {
-        .daichang_fen = atoll (PQgetvalue (res, 0, 0)),
-        .rate_bp = atoll (PQgetvalue (res, 0, 5)),
-        .per_claim_cap_fen = atoll (PQgetvalue (res, 0, 6)),
-        .guarantor_cap_left_fen = atoll (PQgetvalue (res, 0, 7)),
-        .budget_left_fen = atoll (PQgetvalue (res, 0, 8))
-    };
-    char *loan = kj_call_strdup (call, PQgetvalue (res, 0, 1));
-    char *guarantor = kj_call_strdup (call, PQgetvalue (res, 0, 2));
-    bool qualifies = streq (PQgetvalue (res, 0, 3), "t");
-    char *reason = kj_call_strdup (call, PQgetvalue (res, 0, 4));
-    char *year = kj_call_strdup (call, PQgetvalue (res, 0, 9));
-    char *existing = PQgetisnull (res, 0, 10)
-                       ? NULL
-                       : kj_call_strdup (call, PQgetvalue (res, 0, 10));
+    //  Every column NOT NULL but claim_id (NULL: the 代偿 has no claim yet)
+    guarantee_comp_t comp = { 0 };
+    bool qualifies;
+    const char *texts [4] = { kj_sql_text (res, 0, "loan_id"),
+                              kj_sql_text (res, 0, "guarantor_id"),
+                              kj_sql_text (res, 0, "reason"),
+                              kj_sql_text (res, 0, "year") };
+    bool readable = texts [0] && texts [1] && texts [2] && texts [3]
+                 && kj_sql_int64 (res, 0, "amount_fen", &comp.daichang_fen) == 0
+                 && kj_sql_int64 (res, 0, "rate_bp", &comp.rate_bp) == 0
+                 && kj_sql_int64 (res, 0, "per_claim_cap_fen",
+                                  &comp.per_claim_cap_fen)
+                        == 0
+                 && kj_sql_int64 (res, 0, "guarantor_cap_left_fen",
+                                  &comp.guarantor_cap_left_fen)
+                        == 0
+                 && kj_sql_int64 (res, 0, "budget_left_fen",
+                                  &comp.budget_left_fen)
+                        == 0
+                 && kj_sql_bool (res, 0, "qualifies", &qualifies) == 0;
+    const char *claim_id = kj_sql_text (res, 0, "claim_id");
+    char *loan = readable ? kj_call_strdup (call, texts [0]) : NULL;
+    char *guarantor = readable ? kj_call_strdup (call, texts [1]) : NULL;
+    char *reason = readable ? kj_call_strdup (call, texts [2]) : NULL;
+    char *year = readable ? kj_call_strdup (call, texts [3]) : NULL;
+    char *existing = claim_id ? kj_call_strdup (call, claim_id) : NULL;
     PQclear (res);
+    if (!readable) {
+        kj_error ("sql.null", "代偿 %s: a column is missing or NULL", daichang);
+        return guarantee_store_bad_row (call);
+    }
     if (existing)
         return kj_call_fail (call, KJ__CODE__ALREADY_EXISTS, "daichang_id",
                              "daichang_id: 代偿 %s already has claim %s; "

@@ -200,7 +200,8 @@ s_make_live (kj_db_t *db, const guarantee_config_t *config,
 }
 
 //  The backing of an application into *b (strings in buf), locked; 1
-//  when there is one in `state`, 0 when not, -1 (database).
+//  when there is one in `state`, 0 when not, -1 (database, or a row the
+//  schema rules out: logged).
 static int
 s_backing_row (kj_db_t *db, const char *id, const char *state, s_backing_t *b,
                char buf [4][128])
@@ -215,15 +216,30 @@ s_backing_row (kj_db_t *db, const char *id, const char *state, s_backing_t *b,
         return -1;
     int found = PQntuples (res);
     if (found) {
-        for (int i = 0; i < 4; i++)
-            kj_strlcpy (buf [i], PQgetvalue (res, 0, i), 128);
-        *b = (s_backing_t){ .guarantor = buf [0],
-                            .agreement = buf [1],
-                            .category = buf [2],
-                            .city = buf [3],
-                            .guarantee_fee_bp = atoi (PQgetvalue (res, 0, 4)),
-                            .reguarantee_fee_bp = atoi (
-                                PQgetvalue (res, 0, 5)) };
+        static const char *const names [4] = { "guarantor_id", "agreement_id",
+                                               "product_category", "city" };
+        for (int i = 0; i < 4 && found == 1; i++) {
+            const char *text = kj_sql_text (res, 0, names [i]);
+            if (text)
+                kj_strlcpy (buf [i], text, 128);
+            else {
+                kj_error ("sql.null", "backing %s: %s is missing or NULL", id,
+                          names [i]);
+                found = -1;
+            }
+        }
+        int fee [2];
+        if (found == 1
+            && (kj_sql_int (res, 0, "guarantee_fee_bp", &fee [0])
+                || kj_sql_int (res, 0, "reguarantee_fee_bp", &fee [1])))
+            found = -1;
+        if (found == 1)
+            *b = (s_backing_t){ .guarantor = buf [0],
+                                .agreement = buf [1],
+                                .category = buf [2],
+                                .city = buf [3],
+                                .guarantee_fee_bp = fee [0],
+                                .reguarantee_fee_bp = fee [1] };
     }
     PQclear (res);
     return found;
@@ -304,11 +320,12 @@ guarantee_follow_back (kj_call_t *call, const guarantee_policy_t *policy,
           "city = $7, backed_by = $8, state = 'PENDING', reason = '', "
           "created_at = now () WHERE b.state = 'EXPIRED' "
           "RETURNING to_char (created_at AT TIME ZONE 'UTC', "
-          "'YYYY-MM-DD HH24:MI:SS'), to_char ((created_at + $9::bigint "
-          "* interval '1 second') AT TIME ZONE 'UTC', "
-          "'YYYY-MM-DD HH24:MI:SS')",
+          "'YYYY-MM-DD HH24:MI:SS') AS backed_at, to_char ((created_at + "
+          "$9::bigint * interval '1 second') AT TIME ZONE 'UTC', "
+          "'YYYY-MM-DD HH24:MI:SS') AS expires_at",
           9, params },
-        { "SELECT enterprise, product_id, amount_fen, loan_date::text "
+        { "SELECT enterprise, product_id, amount_fen, "
+          "loan_date::text AS loan_date "
           "FROM disbursement WHERE application_id = $1",
           1, params }
     };
@@ -316,6 +333,7 @@ guarantee_follow_back (kj_call_t *call, const guarantee_policy_t *policy,
     if (kj_db_exec_many (db, queries, 2, res))
         return kj_call_fail_db (call);
     bool added = PQntuples (res [0]) == 1;
+    bool disbursed = PQntuples (res [1]) == 1;
     Kj__LoanGuarantee *out = (Kj__LoanGuarantee *) reply;
     out->loan_id = (char *) in->loan_id;
     out->guarantor_id = (char *) in->guarantor_id;
@@ -326,20 +344,36 @@ guarantee_follow_back (kj_call_t *call, const guarantee_policy_t *policy,
     out->city = (char *) city;
     out->policy_version = (int32_t) policy->version;
     out->backed_by = (char *) caller;
+    //  Every column NOT NULL by the schema: NULL or missing is refused
+    bool readable = true;
     if (added) {
-        out->backed_at = kj_call_strdup (call, PQgetvalue (res [0], 0, 0));
-        out->expires_at = kj_call_strdup (call, PQgetvalue (res [0], 0, 1));
+        const char *at = kj_sql_text (res [0], 0, "backed_at");
+        const char *expires = kj_sql_text (res [0], 0, "expires_at");
+        readable = at && expires;
+        out->backed_at = kj_call_strdup (call, at ? at : "");
+        out->expires_at = kj_call_strdup (call, expires ? expires : "");
     }
     s_loan_t loan = { .id = in->loan_id };
-    bool disbursed = PQntuples (res [1]) == 1;
-    if (disbursed) {
-        loan.enterprise = kj_call_strdup (call, PQgetvalue (res [1], 0, 0));
-        loan.product = kj_call_strdup (call, PQgetvalue (res [1], 0, 1));
-        loan.amount_fen = atoll (PQgetvalue (res [1], 0, 2));
-        kj_strlcpy (loan.date, PQgetvalue (res [1], 0, 3), sizeof loan.date);
+    if (disbursed && readable) {
+        const char *enterprise = kj_sql_text (res [1], 0, "enterprise");
+        const char *product = kj_sql_text (res [1], 0, "product_id");
+        const char *date = kj_sql_text (res [1], 0, "loan_date");
+        readable = enterprise && product && date
+                && kj_sql_int64 (res [1], 0, "amount_fen", &loan.amount_fen)
+                       == 0;
+        loan.enterprise = kj_call_strdup (call, enterprise ? enterprise : "");
+        loan.product = kj_call_strdup (call, product ? product : "");
+        kj_strlcpy (loan.date, date ? date : "", sizeof loan.date);
     }
     PQclear (res [0]);
     PQclear (res [1]);
+    if (!readable) {
+        kj_error ("sql.null",
+                  "the backing or disbursement of application "
+                  "%s has a NULL or missing column",
+                  in->loan_id);
+        return guarantee_store_bad_row (call);
+    }
     if (!added)
         return kj_call_fail (call, KJ__CODE__ALREADY_EXISTS, "loan_id",
                              "loan_id: application %s is already backed or "
@@ -499,9 +533,10 @@ s_defaulted (kj_db_t *db, const Kj__Application *a, uint64_t offset,
         "WITH n AS (INSERT INTO default_notice (loan_id, source, "
         "event_offset, noticed_on) SELECT loan_id, 'matching', $2::bigint, "
         "$3::date FROM guarantee WHERE loan_id = $1 RETURNING loan_id) "
-        "SELECT g.guarantor_id, coalesce (g.agreement_id, ''), g.enterprise, "
-        "g.product_category, g.amount_fen, g.loan_date::text, g.qualifies, "
-        "g.state, g.city FROM guarantee g JOIN n USING (loan_id)",
+        "SELECT g.guarantor_id, coalesce (g.agreement_id, '') AS agreement_id,"
+        " g.enterprise, g.product_category, g.amount_fen, g.loan_date::text"
+        " AS loan_date, g.qualifies, g.state, g.city "
+        "FROM guarantee g JOIN n USING (loan_id)",
         3, (const char *[]){ a->id, offset_text, date });
     if (!res)
         return -1;
@@ -510,17 +545,29 @@ s_defaulted (kj_db_t *db, const Kj__Application *a, uint64_t offset,
         return s_skip (db, "matching.loan.defaulted", a->id,
                        "no guarantee of it");
     }
+    //  Every column NOT NULL by the schema (coalesce: no agreement)
     Kj__LoanGuarantee out = KJ__LOAN_GUARANTEE__INIT;
+    bool qualifies;
     out.loan_id = a->id;
-    out.guarantor_id = PQgetvalue (res, 0, 0);
-    out.agreement_id = PQgetvalue (res, 0, 1);
-    out.enterprise = PQgetvalue (res, 0, 2);
-    out.product_category = PQgetvalue (res, 0, 3);
-    out.amount_fen = atoll (PQgetvalue (res, 0, 4));
-    out.loan_date = PQgetvalue (res, 0, 5);
-    out.qualifies = streq (PQgetvalue (res, 0, 6), "t");
-    out.state = PQgetvalue (res, 0, 7);
-    out.city = PQgetvalue (res, 0, 8);
+    out.guarantor_id = (char *) kj_sql_text (res, 0, "guarantor_id");
+    out.agreement_id = (char *) kj_sql_text (res, 0, "agreement_id");
+    out.enterprise = (char *) kj_sql_text (res, 0, "enterprise");
+    out.product_category = (char *) kj_sql_text (res, 0, "product_category");
+    out.loan_date = (char *) kj_sql_text (res, 0, "loan_date");
+    out.state = (char *) kj_sql_text (res, 0, "state");
+    out.city = (char *) kj_sql_text (res, 0, "city");
+    if (!out.guarantor_id || !out.agreement_id || !out.enterprise
+        || !out.product_category || !out.loan_date || !out.state || !out.city
+        || kj_sql_int64 (res, 0, "amount_fen", &out.amount_fen)
+        || kj_sql_bool (res, 0, "qualifies", &qualifies)) {
+        kj_error ("sql.null",
+                  "the guarantee of loan %s has a NULL or "
+                  "missing column",
+                  a->id);
+        PQclear (res);
+        return -1;
+    }
+    out.qualifies = qualifies;
     char reason [80];
     snprintf (reason, sizeof reason, "default noticed on %s (event %s)", date,
               offset_text);

@@ -5,6 +5,7 @@
 
 #include "guarantee_ledger.h"
 #include "guarantee_server.h"
+#include "guarantee_store.h"
 
 //  Most problems a ledger check lists (it counts them all)
 #define LEDGER_PROBLEMS_MAX 100
@@ -65,14 +66,21 @@ guarantee_ledger_check (kj_call_t *call, Kj__LedgerReport *check)
 {
     kj_db_t *db = kj_call_db (call);
     PGresult *res = kj_db_exec (db,
-                                "SELECT (SELECT count (*) FROM ledger_txn),"
-                                "       (SELECT count (*) FROM ledger_entry)",
+                                "SELECT (SELECT count (*) FROM ledger_txn)"
+                                "       AS transactions,"
+                                "       (SELECT count (*) FROM ledger_entry)"
+                                "       AS entries",
                                 0, NULL);
     if (!res)
         return kj_call_fail_db (call);
-    check->transactions = strtoull (PQgetvalue (res, 0, 0), NULL, 10);
-    check->entries = strtoull (PQgetvalue (res, 0, 1), NULL, 10);
+    int64_t transactions, entries;
+    bool readable = kj_sql_int64 (res, 0, "transactions", &transactions) == 0
+                 && kj_sql_int64 (res, 0, "entries", &entries) == 0;
     PQclear (res);
+    if (!readable)
+        return guarantee_store_bad_row (call);
+    check->transactions = (uint64_t) transactions;
+    check->entries = (uint64_t) entries;
 
     res = kj_db_exec (
         db,
@@ -82,6 +90,7 @@ guarantee_ledger_check (kj_call_t *call, Kj__LedgerReport *check)
         "SELECT format ('transaction %s: debits minus credits %s, "
         "%s entries', t.id, coalesce (sum ("
         "               e.debit_fen::numeric - e.credit_fen), 0), count (e.id))"
+        " AS problem "
         "FROM ledger_txn t LEFT JOIN ledger_entry e ON e.txn_id = t.id "
         "GROUP BY t.id "
         "HAVING coalesce (sum (e.debit_fen::numeric - e.credit_fen), 0) <> 0"
@@ -137,8 +146,11 @@ guarantee_ledger_check (kj_call_t *call, Kj__LedgerReport *check)
     check->balanced = rows == 0;
     check->n_problems = (size_t) listed;
     check->problems = kj_call_alloc (call, sizeof (char *) * (listed + 1));
-    for (int row = 0; row < listed; row++)
-        check->problems [row] = kj_call_strdup (call, PQgetvalue (res, row, 0));
+    int problem;  //  format () is never NULL
+    int rc = kj_sql_columns (res, (const char *[]){ "problem" }, &problem, 1);
+    for (int row = 0; row < listed && rc == 0; row++)
+        check->problems [row] = kj_call_strdup (call,
+                                                PQgetvalue (res, row, problem));
     PQclear (res);
-    return 0;
+    return rc ? guarantee_store_bad_row (call) : 0;
 }

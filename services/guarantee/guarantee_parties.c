@@ -119,19 +119,26 @@ guarantee_add_agreement (kj_call_t *call, const ProtobufCMessage *request,
         return kj_call_fail_db (call);
     PGresult *res = kj_db_exec (
         db,
-        "SELECT (SELECT count (*) FROM guarantor WHERE id = $2),"
-        "       (SELECT guarantor_id FROM agreement WHERE id = $1 LIMIT 1),"
+        "SELECT (SELECT count (*) FROM guarantor WHERE id = $2) AS guarantors,"
+        "       (SELECT guarantor_id FROM agreement WHERE id = $1 LIMIT 1)"
+        "        AS owner,"
         "       (SELECT coalesce (max (version), 0) + 1 FROM agreement"
-        "        WHERE id = $1)",
+        "        WHERE id = $1) AS version",
         2, (const char *[]){ in->id, in->guarantor_id });
     if (!res)
         return kj_call_fail_db (call);
-    bool known = atoi (PQgetvalue (res, 0, 0)) == 1;
-    bool other = !PQgetisnull (res, 0, 1)
-              && !streq (PQgetvalue (res, 0, 1), in->guarantor_id);
-    char *owner = kj_call_strdup (call, PQgetvalue (res, 0, 1));
-    int version = atoi (PQgetvalue (res, 0, 2));
+    //  owner: NULL when the agreement is new
+    int64_t guarantors;
+    int version;
+    const char *owner_text = kj_sql_text (res, 0, "owner");
+    bool readable = kj_sql_int64 (res, 0, "guarantors", &guarantors) == 0
+                 && kj_sql_int (res, 0, "version", &version) == 0;
+    bool known = readable && guarantors == 1;
+    bool other = owner_text && !streq (owner_text, in->guarantor_id);
+    char *owner = kj_call_strdup (call, owner_text ? owner_text : "");
     PQclear (res);
+    if (!readable)
+        return guarantee_store_bad_row (call);
     if (!known)
         return kj_call_fail (call, KJ__CODE__NOT_FOUND, "guarantor_id",
                              "guarantor_id: no guarantor %s", in->guarantor_id);
@@ -227,11 +234,11 @@ guarantee_parties_insert (kj_db_t *db, const guarantee_policy_t *policy,
     PGresult *res = kj_db_exec (
         db,
         "SELECT r.qualified,"
-        "  (SELECT count (*) FROM agreement WHERE id = $2),"
-        "  a.version, a.guarantor_id,"
+        "  (SELECT count (*) FROM agreement WHERE id = $2) AS versions,"
+        "  a.version, a.guarantor_id AS owner,"
         "  (SELECT coalesce (sum (amount_fen), 0) FROM guarantee"
-        "   WHERE enterprise = $4 AND state = 'ACTIVE'),"
-        "  (SELECT count (*) FROM guarantee WHERE loan_id = $5) "
+        "   WHERE enterprise = $4 AND state = 'ACTIVE') AS balance,"
+        "  (SELECT count (*) FROM guarantee WHERE loan_id = $5) AS guarantees "
         "FROM guarantor r LEFT JOIN LATERAL ("
         "  SELECT version, guarantor_id FROM agreement"
         "  WHERE id = $2 AND valid_from <= $3::date AND valid_to >= $3::date"
@@ -243,16 +250,25 @@ guarantee_parties_insert (kj_db_t *db, const guarantee_policy_t *policy,
     if (!res)
         return -2;
     int found = PQntuples (res);
-    bool qualified = found && streq (PQgetvalue (res, 0, 0), "t");
-    int versions = found ? atoi (PQgetvalue (res, 0, 1)) : 0;
-    int version = found && !PQgetisnull (res, 0, 2)
-                    ? atoi (PQgetvalue (res, 0, 2))
-                    : 0;
+    bool qualified = false;
+    int64_t versions = 0, guarantees = 0, balance = 0;
+    //  version and owner: NULL (0, "") when no agreement is in force on
+    //  the loan date
+    int version = 0;
     char owner [128] = "";
-    if (found)
-        kj_strlcpy (owner, PQgetvalue (res, 0, 3), sizeof owner);
-    int64_t balance = found ? atoll (PQgetvalue (res, 0, 4)) : 0;
-    bool exists = found && atoi (PQgetvalue (res, 0, 5)) > 0;
+    if (found) {
+        if (kj_sql_bool (res, 0, "qualified", &qualified)
+            || kj_sql_int64 (res, 0, "versions", &versions)
+            || kj_sql_int64 (res, 0, "balance", &balance)
+            || kj_sql_int64 (res, 0, "guarantees", &guarantees)) {
+            PQclear (res);
+            return -2;  //  a row the schema rules out (logged)
+        }
+        version = (int) kj_sql_int64_or (res, 0, "version", 0);
+        const char *text = kj_sql_text (res, 0, "owner");
+        kj_strlcpy (owner, text ? text : "", sizeof owner);
+    }
+    bool exists = guarantees > 0;
     PQclear (res);
     if (!found)
         return kj_status_set (status, KJ__CODE__NOT_FOUND, "guarantor_id",
@@ -397,12 +413,14 @@ guarantee_record_daichang (kj_call_t *call, const ProtobufCMessage *request,
     PGresult *res = kj_db_exec (
         db,
         "SELECT g.amount_fen - (SELECT coalesce (sum (amount_fen), 0)"
-        "                       FROM daichang WHERE loan_id = g.loan_id),"
-        "       $2::date >= g.loan_date, g.loan_date::text,"
-        "       coalesce (a.bank_share_bp, 10000),"
-        "       coalesce (a.system_share_bp, 0),"
-        "       coalesce (a.national_share_bp, 0),"
-        "       coalesce (a.provincial_share_bp, 0) "
+        "                       FROM daichang WHERE loan_id = g.loan_id)"
+        "        AS left_fen,"
+        "       $2::date >= g.loan_date AS after, g.loan_date::text"
+        "        AS loan_date,"
+        "       coalesce (a.bank_share_bp, 10000) AS bank_share_bp,"
+        "       coalesce (a.system_share_bp, 0) AS system_share_bp,"
+        "       coalesce (a.national_share_bp, 0) AS national_share_bp,"
+        "       coalesce (a.provincial_share_bp, 0) AS provincial_share_bp "
         "FROM guarantee g LEFT JOIN agreement a ON a.id = g.agreement_id"
         " AND a.version = g.agreement_version "
         "WHERE g.loan_id = $1 FOR UPDATE OF g",
@@ -410,16 +428,26 @@ guarantee_record_daichang (kj_call_t *call, const ProtobufCMessage *request,
     if (!res)
         return kj_call_fail_db (call);
     int found = PQntuples (res);
-    int64_t left = found ? atoll (PQgetvalue (res, 0, 0)) : 0;
-    bool after = found && streq (PQgetvalue (res, 0, 1), "t");
-    char *loan_date = found ? kj_call_strdup (call, PQgetvalue (res, 0, 2))
-                            : "";
-    guarantee_shares_t shares = {
-        .bank_bp = found ? atoll (PQgetvalue (res, 0, 3)) : 10000,
-        .system_bp = found ? atoll (PQgetvalue (res, 0, 4)) : 0,
-        .national_bp = found ? atoll (PQgetvalue (res, 0, 5)) : 0,
-        .provincial_bp = found ? atoll (PQgetvalue (res, 0, 6)) : 0
-    };
+    int64_t left = 0;
+    bool after = false;
+    char *loan_date = "";
+    guarantee_shares_t shares = { .bank_bp = 10000 };
+    if (found) {
+        const char *date = kj_sql_text (res, 0, "loan_date");
+        if (!date || kj_sql_int64 (res, 0, "left_fen", &left)
+            || kj_sql_bool (res, 0, "after", &after)
+            || kj_sql_int64 (res, 0, "bank_share_bp", &shares.bank_bp)
+            || kj_sql_int64 (res, 0, "system_share_bp", &shares.system_bp)
+            || kj_sql_int64 (res, 0, "national_share_bp", &shares.national_bp)
+            || kj_sql_int64 (res, 0, "provincial_share_bp",
+                             &shares.provincial_bp)) {
+            kj_error ("sql.null", "loan %s: a column is missing or NULL",
+                      in->loan_id);
+            PQclear (res);
+            return guarantee_store_bad_row (call);
+        }
+        loan_date = kj_call_strdup (call, date);
+    }
     PQclear (res);
     if (!found)
         return kj_call_fail (call, KJ__CODE__NOT_FOUND, "loan_id",

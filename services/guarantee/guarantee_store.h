@@ -5,8 +5,10 @@
     Reads a claim (locked for the transaction's write, or not), pages of
     claims, and a year's budget with what was paid, refunded and queued
     against it, into messages on the call's memory. Each function fails
-    the call itself (NOT_FOUND naming the field, or the database's
-    UNAVAILABLE) and returns -1, so a handler only returns.
+    the call itself (NOT_FOUND naming the field, the database's
+    UNAVAILABLE, or INTERNAL for a row the schema rules out) and returns
+    -1, so a handler only returns. Rows are read by column name, never by
+    position (issue 8).
     =========================================================================
 */
 
@@ -21,14 +23,15 @@
 #define GUARANTEE_LIST_MAX     1000
 #define GUARANTEE_LIST_DEFAULT 100
 
-//  A claim's columns, for SELECT and RETURNING, in the order
+//  A claim's columns, for SELECT and RETURNING, each named as
 //  guarantee_store_claim_row reads them.
 #define GUARANTEE_CLAIM_FIELDS                                                 \
     "id, daichang_id, loan_id, guarantor_id, state, daichang_fen, "            \
     "rate_bp, entitled_fen, payable_fen, binding, paid_fen, budget_year, "     \
-    "submitted_by, coalesce (city_reviewed_by, ''), "                          \
-    "coalesce (province_reviewed_by, ''), coalesce (approved_by, ''), "        \
-    "city_due::text, coalesce (province_due::text, ''), reason, "              \
+    "submitted_by, coalesce (city_reviewed_by, '') AS city_reviewed_by, "      \
+    "coalesce (province_reviewed_by, '') AS province_reviewed_by, "            \
+    "coalesce (approved_by, '') AS approved_by, city_due::text AS city_due, "  \
+    "coalesce (province_due::text, '') AS province_due, reason, "              \
     "refunded_fen, recovered_fen"
 
 //  PayClaim's read of claim $1's year: the claim queued ahead of it (NULL:
@@ -46,9 +49,25 @@
     " LEFT JOIN budget_left b ON b.year = c.budget_year "                      \
     "WHERE c.id = $1::bigint FOR UPDATE OF r"
 
-//  One row of GUARANTEE_CLAIM_FIELDS into a message on the call's memory.
+//  One row of GUARANTEE_CLAIM_FIELDS, read by column name, into a message
+//  on the call's memory; NULL with the call failed (INTERNAL) when a
+//  column is missing or NULL, which the schema rules out (logged).
 Kj__Claim *
     guarantee_store_claim_row (kj_call_t *call, PGresult *res, int row);
+
+//  Whether a column of row is NULL where the schema allows none: -1,
+//  logged naming it as kj_sql's getters do; else 0. The columns are
+//  indexes resolved once per result (kj_sql_columns).
+int
+    guarantee_store_required (const PGresult *res, int row,
+                              const int columns [], int count);
+
+//  Fail the call for a row the schema rules out (a NULL where none may
+//  be, a column the query lost), which the reader logged: INTERNAL, in
+//  the words the worker gives a handler that says no more (no new
+//  message). Returns -1.
+int
+    guarantee_store_bad_row (kj_call_t *call);
 
 //  The claim `id` into a new message; with `lock`, its row stays locked
 //  until the transaction ends (FOR UPDATE). `field` names the request

@@ -776,6 +776,14 @@ test_cli (void **state)
     assert_int_equal (s_kejin (&fx, out, sizeof out, args), 0);
     s_budget_says (&fx, "allotted ¥100,000.00, left ¥100,000.00, paid ¥0.00, "
                         "refunded ¥0.00, queued for it ¥0.00");
+    //  Every year's budget: the one allotted, read as GetBudget reads it
+    assert_int_equal (s_kejin (&fx, out, sizeof out, "guarantee budget list"),
+                      0);
+    snprintf (args, sizeof args,
+              "budget %d: allotted ¥100,000.00, left ¥100,000.00, paid "
+              "¥0.00, refunded ¥0.00, queued for it ¥0.00\n",
+              fx.year);
+    assert_string_equal (out, args);
     //  A fee above the policy's cap names the field and the rule
     assert_int_equal (s_kejin (&fx, out, sizeof out,
                                "guarantee guarantee add "
