@@ -136,6 +136,41 @@ test_row_null_and_malformed (void **state)
     PQclear (res);
 }
 
+//  By an index kj_sql_columns resolved: the same values and refusals
+static void
+test_row_by_index (void **state)
+{
+    PGresult *res = s_result ();
+    int64_t n = 99;
+    int small = 99;
+    bool flag = false;
+    assert_int_equal (kj_sql_int64_at (res, 0, 0, &n), 0);
+    assert_int_equal (n, -12);
+    assert_int_equal (kj_sql_int_at (res, 0, 0, &small), 0);
+    assert_int_equal (small, -12);
+    assert_int_equal (kj_sql_bool_at (res, 0, 1, &flag), 0);
+    assert_true (flag);
+    n = 99;
+    flag = true;
+    //  NULL and malformed text refused, the value untouched
+    assert_int_equal (kj_sql_int64_at (res, 1, 0, &n), -1);
+    assert_int_equal (kj_sql_int_at (res, 1, 0, &small), -1);
+    assert_int_equal (kj_sql_bool_at (res, 1, 1, &flag), -1);
+    assert_int_equal (kj_sql_int64_at (res, 2, 0, &n), -1);
+    assert_int_equal (kj_sql_bool_at (res, 2, 1, &flag), -1);
+    assert_int_equal (kj_sql_int64_at (res, 0, 2, &n), -1);  //  text
+    assert_int_equal (n, 99);
+    assert_int_equal (small, -12);
+    assert_true (flag);
+    //  A column or row out of range, as kj_sql_columns' -1 would give
+    assert_int_equal (kj_sql_int64_at (res, 0, -1, &n), -1);
+    assert_int_equal (kj_sql_int64_at (res, 0, 3, &n), -1);
+    assert_int_equal (kj_sql_int64_at (res, 3, 0, &n), -1);
+    assert_int_equal (kj_sql_bool_at (res, -1, 1, &flag), -1);
+    assert_int_equal (n, 99);
+    PQclear (res);
+}
+
 static void
 test_int_range (void **state)
 {
@@ -159,6 +194,9 @@ test_int_range (void **state)
     assert_int_equal (kj_sql_int (res, 2, "n", &small), 0);
     assert_int_equal (small, INT32_MIN);
     assert_int_equal (kj_sql_int (res, 3, "n", &small), -1);
+    assert_int_equal (kj_sql_int_at (res, 1, 0, &small), -1);
+    assert_int_equal (kj_sql_int_at (res, 2, 0, &small), 0);
+    assert_int_equal (small, INT32_MIN);
     assert_int_equal (kj_sql_int64 (res, 4, "n", &wide), 0);
     assert_true (wide == INT64_MAX);
     assert_int_equal (kj_sql_int64 (res, 5, "n", &wide), -1);
@@ -174,6 +212,7 @@ main (void)
         cmocka_unit_test (test_array),
         cmocka_unit_test (test_row_values),
         cmocka_unit_test (test_row_null_and_malformed),
+        cmocka_unit_test (test_row_by_index),
         cmocka_unit_test (test_int_range),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
