@@ -18,30 +18,86 @@ s_copy (char *to, size_t size, const char *from)
 }
 
 //  --------------------------------------------------------------------------
-//  A firm's columns, as s_firm_row reads them
+//  A firm's columns, read by name (every one NOT NULL in sql/001_ipo.sql)
 #define FIRM_COLUMNS                                                           \
     "firm, name, city, sponsor, auditor, law_firm, state, board, since, "      \
     "letter, registered, rejected, neeq_since, pool, alerted, refreshed"
 
-static void
-s_firm_row (PGresult *res, int row, ipo_store_firm_t *out)
+enum {
+    F_FIRM,
+    F_NAME,
+    F_CITY,
+    F_SPONSOR,
+    F_AUDITOR,
+    F_LAW_FIRM,
+    F_STATE,
+    F_BOARD,
+    F_SINCE,
+    F_LETTER,
+    F_REGISTERED,
+    F_REJECTED,
+    F_NEEQ_SINCE,
+    F_POOL,
+    F_ALERTED,
+    F_REFRESHED,
+    F_COLUMNS
+};
+static const char *const s_firm_names [F_COLUMNS] = {
+    [F_FIRM] = "firm",
+    [F_NAME] = "name",
+    [F_CITY] = "city",
+    [F_SPONSOR] = "sponsor",
+    [F_AUDITOR] = "auditor",
+    [F_LAW_FIRM] = "law_firm",
+    [F_STATE] = "state",
+    [F_BOARD] = "board",
+    [F_SINCE] = "since",
+    [F_LETTER] = "letter",
+    [F_REGISTERED] = "registered",
+    [F_REJECTED] = "rejected",
+    [F_NEEQ_SINCE] = "neeq_since",
+    [F_POOL] = "pool",
+    [F_ALERTED] = "alerted",
+    [F_REFRESHED] = "refreshed"
+};
+
+//  Every row of a result of firms into out []: 0, or -1 (logged) when a
+//  column is missing or NULL
+static int
+s_firm_rows (const PGresult *res, ipo_store_firm_t *out)
 {
-    s_copy (out->firm, sizeof out->firm, PQgetvalue (res, row, 0));
-    s_copy (out->name, sizeof out->name, PQgetvalue (res, row, 1));
-    s_copy (out->city, sizeof out->city, PQgetvalue (res, row, 2));
-    s_copy (out->sponsor, sizeof out->sponsor, PQgetvalue (res, row, 3));
-    s_copy (out->auditor, sizeof out->auditor, PQgetvalue (res, row, 4));
-    s_copy (out->law_firm, sizeof out->law_firm, PQgetvalue (res, row, 5));
-    out->pipe.state = atoi (PQgetvalue (res, row, 6));
-    out->pipe.board = atoi (PQgetvalue (res, row, 7));
-    out->pipe.since = atoi (PQgetvalue (res, row, 8));
-    out->pipe.letter = atoi (PQgetvalue (res, row, 9));
-    out->pipe.registered = atoi (PQgetvalue (res, row, 10));
-    out->pipe.rejected = atoi (PQgetvalue (res, row, 11));
-    out->pipe.neeq_since = atoi (PQgetvalue (res, row, 12));
-    out->pool = atoi (PQgetvalue (res, row, 13));
-    s_copy (out->alerted, sizeof out->alerted, PQgetvalue (res, row, 14));
-    out->refreshed = atoi (PQgetvalue (res, row, 15));
+    int col [F_COLUMNS];
+    if (kj_sql_columns (res, s_firm_names, col, F_COLUMNS))
+        return -1;
+    for (int row = 0; row < PQntuples (res); row++) {
+        ipo_store_firm_t *firm = &out [row];
+        ipo_pipeline_firm_t *pipe = &firm->pipe;
+        s_copy (firm->firm, sizeof firm->firm,
+                PQgetvalue (res, row, col [F_FIRM]));
+        s_copy (firm->name, sizeof firm->name,
+                PQgetvalue (res, row, col [F_NAME]));
+        s_copy (firm->city, sizeof firm->city,
+                PQgetvalue (res, row, col [F_CITY]));
+        s_copy (firm->sponsor, sizeof firm->sponsor,
+                PQgetvalue (res, row, col [F_SPONSOR]));
+        s_copy (firm->auditor, sizeof firm->auditor,
+                PQgetvalue (res, row, col [F_AUDITOR]));
+        s_copy (firm->law_firm, sizeof firm->law_firm,
+                PQgetvalue (res, row, col [F_LAW_FIRM]));
+        s_copy (firm->alerted, sizeof firm->alerted,
+                PQgetvalue (res, row, col [F_ALERTED]));
+        if (kj_sql_int_at (res, row, col [F_STATE], &pipe->state)
+            || kj_sql_int_at (res, row, col [F_BOARD], &pipe->board)
+            || kj_sql_int_at (res, row, col [F_SINCE], &pipe->since)
+            || kj_sql_int_at (res, row, col [F_LETTER], &pipe->letter)
+            || kj_sql_int_at (res, row, col [F_REGISTERED], &pipe->registered)
+            || kj_sql_int_at (res, row, col [F_REJECTED], &pipe->rejected)
+            || kj_sql_int_at (res, row, col [F_NEEQ_SINCE], &pipe->neeq_since)
+            || kj_sql_int_at (res, row, col [F_POOL], &firm->pool)
+            || kj_sql_int_at (res, row, col [F_REFRESHED], &firm->refreshed))
+            return -1;
+    }
+    return 0;
 }
 
 //  --------------------------------------------------------------------------
@@ -64,8 +120,8 @@ ipo_store_firm_load (kj_db_t *db, const char *firm, bool lock,
     if (!res)
         return -1;
     int found = PQntuples (res) == 1;
-    if (found)
-        s_firm_row (res, 0, out);
+    if (found && s_firm_rows (res, out))
+        found = -1;
     PQclear (res);
     return found;
 }
@@ -87,9 +143,7 @@ ipo_store_firm_list (kj_db_t *db, const char *city, int state,
         4, params);
     if (!res)
         return -1;
-    int rows = PQntuples (res);
-    for (int row = 0; row < rows; row++)
-        s_firm_row (res, row, &out [row]);
+    int rows = s_firm_rows (res, out) ? -1 : PQntuples (res);
     PQclear (res);
     return rows;
 }
@@ -188,12 +242,20 @@ ipo_store_subsidy_firm (kj_db_t *db, const char *firm,
     if (!res)
         return -1;
     ipo_subsidy_firm_init (out);
-    for (int row = 0; row < PQntuples (res); row++) {
-        ipo_subsidy_event_t event = { .event = atoi (PQgetvalue (res, row, 0)),
-                                      .board = atoi (PQgetvalue (res, row, 1)),
-                                      .date = atoi (PQgetvalue (res, row, 2)) };
+    const char *const names [] = { "event", "event_board", "day",
+                                   "amount_fen" };
+    int col [4];
+    int rc = kj_sql_columns (res, names, col, 4) ? -1 : 1;
+    for (int row = 0; row < PQntuples (res) && rc == 1; row++) {
+        ipo_subsidy_event_t event = { 0 };
+        if (kj_sql_int_at (res, row, col [0], &event.event)
+            || kj_sql_int_at (res, row, col [1], &event.board)
+            || kj_sql_int_at (res, row, col [2], &event.date)
+            || kj_sql_int64_at (res, row, col [3], &event.amount_raised_fen)) {
+            rc = -1;
+            break;
+        }
         event.has_amount = event.event == IPO_EVENT_EQUITY_RAISED;
-        event.amount_raised_fen = atoll (PQgetvalue (res, row, 3));
         ipo_subsidy_decision_t decision;
         kj_status_t status;
         //  Recorded events were applied once already: they apply again
@@ -202,7 +264,7 @@ ipo_store_subsidy_firm (kj_db_t *db, const char *firm,
                      status.message);
     }
     PQclear (res);
-    return 1;
+    return rc;
 }
 
 //  --------------------------------------------------------------------------
@@ -232,14 +294,16 @@ ipo_store_move_add (kj_db_t *db, const char *firm, ipo_store_move_t *move,
         "note, event, event_board, stage, due_fen, rule, lapsed, "
         "amount_fen) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
         "$12, $13, $14) "
-        "RETURNING id, (extract (epoch FROM at) * 1000000)::bigint",
+        "RETURNING id, (extract (epoch FROM at) * 1000000)::bigint AS at_us",
         14, params);
     if (!res)
         return -1;
-    *id = atoll (PQgetvalue (res, 0, 0));
-    move->at_us = atoll (PQgetvalue (res, 0, 1));
+    int rc = kj_sql_int64 (res, 0, "id", id)
+                  || kj_sql_int64 (res, 0, "at_us", &move->at_us)
+               ? -1
+               : 1;
     PQclear (res);
-    return 1;
+    return rc;
 }
 
 //  --------------------------------------------------------------------------
@@ -267,8 +331,9 @@ ipo_store_moves (kj_db_t *db, const char *firm)
     return kj_db_exec (
         db,
         "SELECT id, from_state, to_state, board, day, by_whom, note, "
-        "coalesce (stage, ''), due_fen, rule, lapsed, "
-        "(extract (epoch FROM at) * 1000000)::bigint, amount_fen FROM move "
+        "coalesce (stage, '') AS stage, due_fen, rule, lapsed, "
+        "(extract (epoch FROM at) * 1000000)::bigint AS at_us, amount_fen "
+        "FROM move "
         "WHERE firm = $1 ORDER BY id",
         1, params);
 }
@@ -289,10 +354,10 @@ ipo_store_stage_due (kj_db_t *db, const char *firm, const char *stage,
     if (!res)
         return -1;
     int found = PQntuples (res) == 1;
-    if (found) {
-        *due_fen = atoll (PQgetvalue (res, 0, 0));
-        *board = atoi (PQgetvalue (res, 0, 1));
-    }
+    if (found
+        && (kj_sql_int64 (res, 0, "due_fen", due_fen)
+            || kj_sql_int (res, 0, "event_board", board)))
+        found = -1;
     PQclear (res);
     return found;
 }
@@ -303,23 +368,56 @@ ipo_store_stage_due (kj_db_t *db, const char *firm, const char *stage,
     "c.id, c.firm, f.city, c.stage, c.board, c.amount_fen, c.status, "         \
     "c.filed, c.year, c.city_by, c.province_by, c.note, c.move"
 
-void
-ipo_store_claim_row (PGresult *res, int row, ipo_store_claim_t *out)
+//  The names of CLAIM_COLUMNS, in the order of ipo_store_claim_column_t
+static const char *const s_claim_names [IPO_STORE_CLAIM_COLUMNS] = {
+    [IPO_CLAIM_ID] = "id",
+    [IPO_CLAIM_FIRM] = "firm",
+    [IPO_CLAIM_CITY] = "city",
+    [IPO_CLAIM_STAGE] = "stage",
+    [IPO_CLAIM_BOARD] = "board",
+    [IPO_CLAIM_AMOUNT_FEN] = "amount_fen",
+    [IPO_CLAIM_STATUS] = "status",
+    [IPO_CLAIM_FILED] = "filed",
+    [IPO_CLAIM_YEAR] = "year",
+    [IPO_CLAIM_CITY_BY] = "city_by",
+    [IPO_CLAIM_PROVINCE_BY] = "province_by",
+    [IPO_CLAIM_NOTE] = "note",
+    [IPO_CLAIM_MOVE] = "move"
+};
+
+int
+ipo_store_claim_columns (const PGresult *res, int col [])
 {
-    out->id = atoll (PQgetvalue (res, row, 0));
-    s_copy (out->firm, sizeof out->firm, PQgetvalue (res, row, 1));
-    s_copy (out->city, sizeof out->city, PQgetvalue (res, row, 2));
-    s_copy (out->stage, sizeof out->stage, PQgetvalue (res, row, 3));
-    out->board = atoi (PQgetvalue (res, row, 4));
-    out->amount_fen = atoll (PQgetvalue (res, row, 5));
-    s_copy (out->status, sizeof out->status, PQgetvalue (res, row, 6));
-    out->filed = atoi (PQgetvalue (res, row, 7));
-    out->year = atoi (PQgetvalue (res, row, 8));
-    s_copy (out->city_by, sizeof out->city_by, PQgetvalue (res, row, 9));
+    return kj_sql_columns (res, s_claim_names, col, IPO_STORE_CLAIM_COLUMNS);
+}
+
+int
+ipo_store_claim_row (const PGresult *res, int row, const int col [],
+                     ipo_store_claim_t *out)
+{
+    s_copy (out->firm, sizeof out->firm,
+            PQgetvalue (res, row, col [IPO_CLAIM_FIRM]));
+    s_copy (out->city, sizeof out->city,
+            PQgetvalue (res, row, col [IPO_CLAIM_CITY]));
+    s_copy (out->stage, sizeof out->stage,
+            PQgetvalue (res, row, col [IPO_CLAIM_STAGE]));
+    s_copy (out->status, sizeof out->status,
+            PQgetvalue (res, row, col [IPO_CLAIM_STATUS]));
+    s_copy (out->city_by, sizeof out->city_by,
+            PQgetvalue (res, row, col [IPO_CLAIM_CITY_BY]));
     s_copy (out->province_by, sizeof out->province_by,
-            PQgetvalue (res, row, 10));
-    s_copy (out->note, sizeof out->note, PQgetvalue (res, row, 11));
-    out->move = atoll (PQgetvalue (res, row, 12));
+            PQgetvalue (res, row, col [IPO_CLAIM_PROVINCE_BY]));
+    s_copy (out->note, sizeof out->note,
+            PQgetvalue (res, row, col [IPO_CLAIM_NOTE]));
+    return kj_sql_int64_at (res, row, col [IPO_CLAIM_ID], &out->id)
+                || kj_sql_int_at (res, row, col [IPO_CLAIM_BOARD], &out->board)
+                || kj_sql_int64_at (res, row, col [IPO_CLAIM_AMOUNT_FEN],
+                                    &out->amount_fen)
+                || kj_sql_int_at (res, row, col [IPO_CLAIM_FILED], &out->filed)
+                || kj_sql_int_at (res, row, col [IPO_CLAIM_YEAR], &out->year)
+                || kj_sql_int64_at (res, row, col [IPO_CLAIM_MOVE], &out->move)
+             ? -1
+             : 0;
 }
 
 //  One claim from a query, or none
@@ -329,8 +427,11 @@ s_claim_one (PGresult *res, ipo_store_claim_t *out)
     if (!res)
         return -1;
     int found = PQntuples (res) == 1;
-    if (found)
-        ipo_store_claim_row (res, 0, out);
+    int col [IPO_STORE_CLAIM_COLUMNS];
+    if (found
+        && (ipo_store_claim_columns (res, col)
+            || ipo_store_claim_row (res, 0, col, out)))
+        found = -1;
     PQclear (res);
     return found;
 }
@@ -455,18 +556,24 @@ ipo_store_budget (kj_db_t *db, int year, bool lock, int64_t *budget_fen,
     if (!res)
         return -1;
     int found = PQntuples (res) == 1;
-    *budget_fen = found ? atoll (PQgetvalue (res, 0, 0)) : 0;
+    *budget_fen = 0;
+    if (found && kj_sql_int64 (res, 0, "budget_fen", budget_fen))
+        found = -1;
     PQclear (res);
+    if (found < 0)
+        return -1;
     res = kj_db_exec (
         db,
         "SELECT coalesce (sum (amount_fen) FILTER (WHERE status IN "
-        "('FILED', 'CITY_APPROVED')), 0), coalesce (sum (amount_fen) "
-        "FILTER (WHERE status = 'PAID'), 0) FROM claim WHERE year = $1",
+        "('FILED', 'CITY_APPROVED')), 0) AS committed_fen, coalesce (sum "
+        "(amount_fen) FILTER (WHERE status = 'PAID'), 0) AS paid_fen "
+        "FROM claim WHERE year = $1",
         1, params);
     if (!res)
         return -1;
-    *committed_fen = atoll (PQgetvalue (res, 0, 0));
-    *paid_fen = atoll (PQgetvalue (res, 0, 1));
+    if (kj_sql_int64 (res, 0, "committed_fen", committed_fen)
+        || kj_sql_int64 (res, 0, "paid_fen", paid_fen))
+        found = -1;
     PQclear (res);
     return found;
 }
@@ -505,18 +612,20 @@ ipo_store_funnel (kj_db_t *db, const char *city, int32_t today)
                               NUM (stale, ipo_pipeline_stale_before (today)) };
     return kj_db_exec (
         db,
-        "SELECT city, count (*) FILTER (WHERE state = 1), "
-        "count (*) FILTER (WHERE pool >= 1 AND state BETWEEN 2 AND 11), "
-        "count (*) FILTER (WHERE pool = 2 AND state BETWEEN 3 AND 11), "
-        "count (*) FILTER (WHERE state IN (5, 6)), "
-        "count (*) FILTER (WHERE state BETWEEN 7 AND 10), "
-        "count (*) FILTER (WHERE state = 11), "
-        "count (*) FILTER (WHERE state = 12), "
+        "SELECT city, count (*) FILTER (WHERE state = 1) AS candidates, "
+        "count (*) FILTER (WHERE pool >= 1 AND state BETWEEN 2 AND 11) "
+        "AS pool, "
+        "count (*) FILTER (WHERE pool = 2 AND state BETWEEN 3 AND 11) "
+        "AS province_pool, "
+        "count (*) FILTER (WHERE state IN (5, 6)) AS tutoring, "
+        "count (*) FILTER (WHERE state BETWEEN 7 AND 10) AS filed, "
+        "count (*) FILTER (WHERE state = 11) AS registered, "
+        "count (*) FILTER (WHERE state = 12) AS listed, "
         "coalesce (round (avg (to_date ($2, 'YYYYMMDD') "
         "- to_date (since::text, 'YYYYMMDD')) FILTER (WHERE state BETWEEN "
-        "1 AND 11)), 0)::bigint, "
+        "1 AND 11)), 0)::bigint AS avg_days, "
         "count (*) FILTER (WHERE (state BETWEEN 1 AND 11 OR state IN (16, 17)) "
-        "AND refreshed <= $3::int) "
+        "AND refreshed <= $3::int) AS stale "
         "FROM firm WHERE $1 = '' OR city = $1 GROUP BY city ORDER BY city",
         3, params);
 }
@@ -527,7 +636,7 @@ ipo_store_paid (kj_db_t *db, const char *city)
     const char *params [] = { city };
     return kj_db_exec (
         db,
-        "SELECT f.city, c.board, sum (c.amount_fen) FROM claim c "
+        "SELECT f.city, c.board, sum (c.amount_fen) AS paid_fen FROM claim c "
         "JOIN firm f USING (firm) WHERE c.status = 'PAID' "
         "AND ($1 = '' OR f.city = $1) GROUP BY 1, 2 ORDER BY 1, 2",
         1, params);
@@ -537,8 +646,31 @@ ipo_store_paid (kj_db_t *db, const char *city)
 //  Batch board fit: the columns every query of a batch reads, and a row
 #define BATCH_COLUMNS                                                          \
     "id, source, state, previous, version, firms, meeting, newly, pages, "     \
-    "error, by_whom, (extract (epoch FROM started) * 1000000)::bigint, "       \
-    "coalesce ((extract (epoch FROM finished) * 1000000)::bigint, 0)"
+    "error, by_whom, (extract (epoch FROM started) * 1000000)::bigint "        \
+    "AS started_us, coalesce ((extract (epoch FROM finished) * 1000000)"       \
+    "::bigint, 0) AS finished_us"
+
+//  A batch's row by name: 0, or -1 (logged) when a column is missing or
+//  NULL (finished is NULL until the batch ends: 0 then, by the SELECT)
+static int
+s_batch_row (const PGresult *res, ipo_store_batch_t *out)
+{
+    s_copy (out->source, sizeof out->source, kj_sql_text (res, 0, "source"));
+    s_copy (out->state, sizeof out->state, kj_sql_text (res, 0, "state"));
+    s_copy (out->version, sizeof out->version, kj_sql_text (res, 0, "version"));
+    s_copy (out->error, sizeof out->error, kj_sql_text (res, 0, "error"));
+    s_copy (out->by, sizeof out->by, kj_sql_text (res, 0, "by_whom"));
+    return kj_sql_int64 (res, 0, "id", &out->id)
+                || kj_sql_int64 (res, 0, "previous", &out->previous)
+                || kj_sql_int64 (res, 0, "firms", &out->firms)
+                || kj_sql_int64 (res, 0, "meeting", &out->meeting)
+                || kj_sql_int64 (res, 0, "newly", &out->newly)
+                || kj_sql_int (res, 0, "pages", &out->pages)
+                || kj_sql_int64 (res, 0, "started_us", &out->started_us)
+                || kj_sql_int64 (res, 0, "finished_us", &out->finished_us)
+             ? -1
+             : 0;
+}
 
 static int
 s_batch_one (PGresult *res, ipo_store_batch_t *out)
@@ -546,21 +678,8 @@ s_batch_one (PGresult *res, ipo_store_batch_t *out)
     if (!res)
         return -1;
     int found = PQntuples (res) == 1;
-    if (found) {
-        out->id = atoll (PQgetvalue (res, 0, 0));
-        s_copy (out->source, sizeof out->source, PQgetvalue (res, 0, 1));
-        s_copy (out->state, sizeof out->state, PQgetvalue (res, 0, 2));
-        out->previous = atoll (PQgetvalue (res, 0, 3));
-        s_copy (out->version, sizeof out->version, PQgetvalue (res, 0, 4));
-        out->firms = atoll (PQgetvalue (res, 0, 5));
-        out->meeting = atoll (PQgetvalue (res, 0, 6));
-        out->newly = atoll (PQgetvalue (res, 0, 7));
-        out->pages = atoi (PQgetvalue (res, 0, 8));
-        s_copy (out->error, sizeof out->error, PQgetvalue (res, 0, 9));
-        s_copy (out->by, sizeof out->by, PQgetvalue (res, 0, 10));
-        out->started_us = atoll (PQgetvalue (res, 0, 11));
-        out->finished_us = atoll (PQgetvalue (res, 0, 12));
-    }
+    if (found && s_batch_row (res, out))
+        found = -1;
     PQclear (res);
     return found;
 }
@@ -711,7 +830,7 @@ s_fit_dup (kj_db_t *db, const char *const *params, char *dup, size_t dup_size)
                                 2, params);
     if (!res)
         return -1;
-    s_copy (dup, dup_size, PQntuples (res) ? PQgetvalue (res, 0, 0) : "");
+    s_copy (dup, dup_size, PQntuples (res) ? kj_sql_text (res, 0, "firm") : "");
     PQclear (res);
     return 0;
 }
