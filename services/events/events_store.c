@@ -334,15 +334,15 @@ events_store_subscribers (kj_db_t *db, const char *city, Kj__EventsInfo *info,
     const char *params [] = { city };
     PGresult *res = kj_db_exec (
         db,
-        "SELECT substr (name, length ($1) + 2 - (($1 = '')::int)) AS name, "
-        "off, "
+        "SELECT substr (name, length ($1) + 2 - (($1 = '')::int)) "
+        "AS subscriber, off, "
         "floor (extract (epoch FROM seen_at) * 1000000)::bigint AS seen_us "
         "FROM subscribers WHERE CASE WHEN $1 = '' THEN strpos (name, '/') = 0 "
         "ELSE starts_with (name, $1 || '/') END ORDER BY name LIMIT 1000",
         1, params);
     if (!res)
         return -1;
-    const char *const names [] = { "name", "off", "seen_us" };
+    const char *const names [] = { "subscriber", "off", "seen_us" };
     int col [3];
     if (kj_sql_columns (res, names, col, 3)) {
         PQclear (res);
