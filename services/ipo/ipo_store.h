@@ -267,4 +267,15 @@ PGresult *
 PGresult *
     ipo_store_paid (kj_db_t *db, const char *city);
 
+//  For ipo_store*.c only: the text of a number for a parameter, and a
+//  text into a buffer of its own (NULL as "")
+#define IPO_STORE_NUM(buf, value)                                              \
+    (snprintf (buf, sizeof buf, "%lld", (long long) (value)), buf)
+
+static inline void
+    ipo_store_copy (char *to, size_t size, const char *from)
+{
+    snprintf (to, size, "%s", from ? from : "");
+}
+
 #endif
