@@ -200,8 +200,8 @@ kj_audit_new (const char *schema)
                                    "ORDER BY seq DESC LIMIT 1",
                                    self->schema);
     self->anchor_sql = zsys_sprintf (
-        "SELECT coalesce ((SELECT max (seq) FROM \"%1$s\".chain), 0), "
-        "(SELECT hash FROM \"%1$s\".chain WHERE seq = $1::bigint)",
+        "SELECT coalesce ((SELECT max (seq) FROM \"%1$s\".chain), 0) AS last, "
+        "(SELECT hash FROM \"%1$s\".chain WHERE seq = $1::bigint) AS hash",
         self->schema);
     atomic_init (&self->has_outbox, -1);
     atomic_init (&self->anchor_seals, false);
@@ -336,21 +336,26 @@ s_anchor (kj_audit_t *self, kj_db_t *db, uint64_t *anchored_p)
         PQclear (result);
         return -1;
     }
-    uint64_t seq = PQntuples (result) == 1
-                     ? strtoull (PQgetvalue (result, 0, 0), NULL, 10)
-                     : 0;
-    if (seq == 0 || seq == atomic_load (&self->anchored)) {
+    //  The head's place, row and hash (every column NOT NULL)
+    int64_t seq = 0, row = 0;
+    const char *hex = NULL;
+    if (PQntuples (result) == 1
+        && (kj_sql_int64 (result, 0, "seq", &seq)
+            || kj_sql_int64 (result, 0, "id", &row)
+            || !(hex = kj_sql_text (result, 0, "hash")))) {
+        PQclear (result);
+        return -1;
+    }
+    if (seq == 0 || (uint64_t) seq == atomic_load (&self->anchored)) {
         PQclear (result);
         return 0;
     }
     size_t size = 0;
-    unsigned char *hash = PQunescapeBytea ((const unsigned char *)
-                                               PQgetvalue (result, 0, 2),
-                                           &size);
+    unsigned char *hash = PQunescapeBytea ((const unsigned char *) hex, &size);
     Kj__AuditSealed sealed = KJ__AUDIT_SEALED__INIT;
     sealed.schema = self->schema;
-    sealed.seq = seq;
-    sealed.row = strtoll (PQgetvalue (result, 0, 1), NULL, 10);
+    sealed.seq = (uint64_t) seq;
+    sealed.row = row;
     sealed.hash.data = hash;
     sealed.hash.len = size;
     PQclear (result);
@@ -360,7 +365,7 @@ s_anchor (kj_audit_t *self, kj_db_t *db, uint64_t *anchored_p)
                : -1;
     PQfreemem (hash);
     if (rc == 0)
-        *anchored_p = seq;
+        *anchored_p = (uint64_t) seq;
     return rc;
 }
 
@@ -438,14 +443,18 @@ s_check_anchors (kj_audit_t *self, kj_db_t *db,
             PQclear (result);
             return -1;
         }
-        uint64_t last = strtoull (PQgetvalue (result, 0, 0), NULL, 10);
+        //  hash NULL: the chain has no such place (rows were removed)
+        int64_t last;
+        if (kj_sql_int64 (result, 0, "last", &last)) {
+            PQclear (result);
+            return -1;
+        }
+        const char *hex = kj_sql_text (result, 0, "hash");
         size_t size = 0;
-        unsigned char *hash = PQgetisnull (result, 0, 1)
-                                ? NULL
-                                : PQunescapeBytea ((const unsigned char *)
-                                                       PQgetvalue (result, 0,
-                                                                   1),
-                                                   &size);
+        unsigned char *hash = hex
+                                ? PQunescapeBytea ((const unsigned char *) hex,
+                                                   &size)
+                                : NULL;
         PQclear (result);
         bool same = hash && size == anchor->hash.len
                  && memcmp (hash, anchor->hash.data, size) == 0;
@@ -458,12 +467,12 @@ s_check_anchors (kj_audit_t *self, kj_db_t *db,
         if (reply->checked >= anchor->seq)
             reply->checked = anchor->seq - 1;  //  what still holds for sure
         char *reason =
-            last < anchor->seq
+            (uint64_t) last < anchor->seq
                 ? zsys_sprintf ("the chain ends at place %" PRIu64 ", before "
                                 "place %" PRIu64 " that the event log "
                                 "anchored (offset %" PRIu64 "): rows were "
                                 "removed",
-                                last, anchor->seq, anchor->offset)
+                                (uint64_t) last, anchor->seq, anchor->offset)
                 : zsys_sprintf ("place %" PRIu64 " of the chain does not hold "
                                 "the hash the event log anchored (offset "
                                 "%" PRIu64 "): the chain was rewritten",
@@ -488,10 +497,18 @@ kj_audit_verify (kj_audit_t *self, kj_db_t *db,
         return -1;
     }
     reply->schema = kj_call_strdup (call, self->schema);
-    reply->checked = strtoull (PQgetvalue (result, 0, 0), NULL, 10);
-    reply->pending = strtoull (PQgetvalue (result, 0, 1), NULL, 10);
-    reply->bad_row = strtoll (PQgetvalue (result, 0, 2), NULL, 10);
-    reply->reason = kj_call_strdup (call, PQgetvalue (result, 0, 3));
+    //  verify () sets every one of its OUT columns
+    int64_t checked, pending;
+    const char *reason = kj_sql_text (result, 0, "reason");
+    if (!reason || kj_sql_int64 (result, 0, "checked", &checked)
+        || kj_sql_int64 (result, 0, "pending", &pending)
+        || kj_sql_int64 (result, 0, "bad_row", &reply->bad_row)) {
+        PQclear (result);
+        return -1;
+    }
+    reply->checked = (uint64_t) checked;
+    reply->pending = (uint64_t) pending;
+    reply->reason = kj_call_strdup (call, reason);
     reply->ok = reply->bad_row == 0;
     PQclear (result);
     return s_check_anchors (self, db, request, reply, call);

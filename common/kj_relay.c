@@ -196,6 +196,52 @@ s_trace (kj_relay_t *self, const Kj__Envelope *envelopes, int rows,
 //  handed over (0: the outbox had nothing ready), or -1 if the read or the
 //  Append failed.
 
+//  The columns of a batch's read, by name
+enum { R_TXID, R_ID, R_TOPIC, R_KEY, R_TYPE, R_PAYLOAD, R_OCCURRED, R_COLUMNS };
+static const char *const s_relay_names [R_COLUMNS] = {
+    [R_TXID] = "txid_text",      [R_ID] = "id",
+    [R_TOPIC] = "topic",         [R_KEY] = "key",
+    [R_TYPE] = "payload_type",   [R_PAYLOAD] = "payload_hex",
+    [R_OCCURRED] = "occurred_us"
+};
+
+//  Row `row` of a batch's read into item and envelope, the payload decoded
+//  into a buffer of its own: 0, or -1 (logged, nothing allocated) when a
+//  number is NULL or malformed (every column is NOT NULL: kj_db.c). The
+//  texts point into res. A txid is an xid8 below 2^63 (the log keeps it
+//  as a bigint).
+static int
+s_relay_row (kj_relay_t *self, const PGresult *res, int row, const int col [],
+             Kj__OutboxEvent *item, Kj__Envelope *envelope)
+{
+    int64_t txid, id, occurred;
+    if (kj_sql_int64_at (res, row, col [R_TXID], &txid)
+        || kj_sql_int64_at (res, row, col [R_ID], &id)
+        || kj_sql_int64_at (res, row, col [R_OCCURRED], &occurred))
+        return -1;
+    item->txid = (uint64_t) txid;
+    item->id = (uint64_t) id;
+    envelope->topic = PQgetvalue (res, row, col [R_TOPIC]);
+    envelope->key = PQgetvalue (res, row, col [R_KEY]);
+    envelope->payload_type = PQgetvalue (res, row, col [R_TYPE]);
+    //  encode (payload, 'hex') of the statement: always whole digits
+    const char *hex = PQgetvalue (res, row, col [R_PAYLOAD]);
+    size_t length = (size_t) PQgetlength (res, row, col [R_PAYLOAD]);
+    size_t size;
+    uint8_t *payload = (uint8_t *) malloc (length / 2 + 1);
+    assert (payload);
+    int decoded = kj_hex_decode (hex, length, payload, length / 2, &size);
+    assert (decoded == 0);
+    (void) decoded;
+    envelope->payload.data = payload;
+    envelope->payload.len = size;
+    envelope->occurred_at_us = occurred;
+    envelope->origin_city = self->city;
+    envelope->producer = self->schema;
+    item->event = envelope;
+    return 0;
+}
+
 static int
 s_relay_batch (kj_relay_t *self, kj_db_t *db, kj_client_t *client,
                uint64_t *cursor_txid, uint64_t *cursor_id)
@@ -211,8 +257,9 @@ s_relay_batch (kj_relay_t *self, kj_db_t *db, kj_client_t *client,
     PGresult *res = kj_db_exec (
         db,
         "SELECT txid::text AS txid_text, id, topic, key, payload_type, "
-        "encode (payload, 'hex'), "
+        "encode (payload, 'hex') AS payload_hex, "
         "floor (extract (epoch FROM occurred_at) * 1000000)::bigint "
+        "AS occurred_us "
         "FROM kj_outbox WHERE (txid, id) > ($1::xid8, $2::bigint) "
         "AND txid < pg_snapshot_xmin (pg_current_snapshot ()) "
         "ORDER BY kj_outbox.txid, kj_outbox.id LIMIT $3",
@@ -223,6 +270,11 @@ s_relay_batch (kj_relay_t *self, kj_db_t *db, kj_client_t *client,
         return -1;
     }
     int rows = PQntuples (res);
+    int col [R_COLUMNS];
+    if (kj_sql_columns (res, s_relay_names, col, R_COLUMNS)) {
+        PQclear (res);
+        return -1;
+    }
     if (rows == 0) {
         PQclear (res);
         if (self->config.trace) {
@@ -246,26 +298,15 @@ s_relay_batch (kj_relay_t *self, kj_db_t *db, kj_client_t *client,
         Kj__Envelope *envelope = &envelopes [row];
         kj__outbox_event__init (item);
         kj__envelope__init (envelope);
-        item->txid = strtoull (PQgetvalue (res, row, 0), NULL, 10);
-        item->id = strtoull (PQgetvalue (res, row, 1), NULL, 10);
-        envelope->topic = PQgetvalue (res, row, 2);
-        envelope->key = PQgetvalue (res, row, 3);
-        envelope->payload_type = PQgetvalue (res, row, 4);
-        //  encode (payload, 'hex') of the statement: always whole digits
-        const char *hex = PQgetvalue (res, row, 5);
-        size_t length = (size_t) PQgetlength (res, row, 5);
-        size_t size;
-        uint8_t *payload = (uint8_t *) malloc (length / 2 + 1);
-        assert (payload);
-        int decoded = kj_hex_decode (hex, length, payload, length / 2, &size);
-        assert (decoded == 0);
-        (void) decoded;
-        envelope->payload.data = payload;
-        envelope->payload.len = size;
-        envelope->occurred_at_us = strtoll (PQgetvalue (res, row, 6), NULL, 10);
-        envelope->origin_city = self->city;
-        envelope->producer = self->schema;
-        item->event = envelope;
+        if (s_relay_row (self, res, row, col, item, envelope)) {
+            for (int done = 0; done < row; done++)
+                free (envelopes [done].payload.data);
+            free (items);
+            free (envelopes);
+            free (pointers);
+            PQclear (res);
+            return -1;
+        }
         pointers [row] = item;
     }
     Kj__AppendRequest request = KJ__APPEND_REQUEST__INIT;
@@ -476,14 +517,18 @@ s_relay_thread (void *arg)
             PGresult
                 *res = kj_db_exec (db,
                                    "SELECT pg_try_advisory_lock (" KJ_LOCK_RELAY
-                                   ", hashtext ($1)), "
-                                   "pg_backend_pid ()",
+                                   ", hashtext ($1)) AS taken, "
+                                   "pg_backend_pid () AS pid",
                                    1, params);
             if (!res)
                 break;
-            taken = streq (PQgetvalue (res, 0, 0), "t");
-            pid = atoi (PQgetvalue (res, 0, 1));
+            bool got = false;
+            int failed = kj_sql_bool (res, 0, "taken", &got)
+                      || kj_sql_int (res, 0, "pid", &pid);
             PQclear (res);
+            if (failed)
+                break;  //  as a statement that failed
+            taken = got;
             if (taken)
                 break;
             if (!said_standby)

@@ -100,4 +100,18 @@ int64_t
     kj_sql_int64_or (const PGresult *res, int row, const char *name,
                      int64_t fallback);
 
+//  --------------------------------------------------------------------------
+//  Reading a row by a column index kj_sql_columns resolved, for loops over
+//  many rows: the same refusals as by name, without a lookup per row. The
+//  log names the column (PQfname). A column or row out of range is -1.
+
+int
+    kj_sql_int64_at (const PGresult *res, int row, int column, int64_t *value);
+
+int
+    kj_sql_int_at (const PGresult *res, int row, int column, int *value);
+
+int
+    kj_sql_bool_at (const PGresult *res, int row, int column, bool *value);
+
 #endif

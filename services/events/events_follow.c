@@ -126,12 +126,19 @@ s_marker (events_follow_t *self, s_city_t *city, uint64_t first, uint64_t last,
     city->published_at = kj_mono_us ();
 }
 
-//  Publish first..last of res (rows in offset order) and their marker.
+//  Publish first..last of res (rows in offset order) and their marker;
+//  nothing (logged) when a column is missing: left for the next poll.
 
 static void
 s_publish_rows (events_follow_t *self, s_city_t *city, PGresult *res,
                 uint64_t first, uint64_t last, uint64_t head)
 {
+    //  events_store_mirror_rows: off (8 bytes, binary), topic, envelope
+    const char *const names [] = { "off", "topic", "envelope" };
+    int col [3];
+    if (kj_sql_columns (res, names, col, 3))
+        return;
+    const int off = col [0], topic_col = col [1], envelope = col [2];
     int rows = PQntuples (res);
     Kj__TopicCount *items = (Kj__TopicCount *) calloc ((size_t) rows + 1,
                                                        sizeof (Kj__TopicCount));
@@ -141,12 +148,12 @@ s_publish_rows (events_follow_t *self, s_city_t *city, PGresult *res,
     size_t n_counts = 0;
     char topic [KJ_KEYS_CITY_MAX + 2 + EVENTS_TOPIC_MAX];
     for (int row = 0; row < rows; row++) {
-        const char *plain = PQgetvalue (res, row, 1);
+        const char *plain = PQgetvalue (res, row, topic_col);
         snprintf (topic, sizeof topic, "%s/%s", city->name, plain);
         events_publish_frame (self->pub, topic, strlen (topic), true);
-        events_publish_frame (self->pub, PQgetvalue (res, row, 0), 8, true);
-        events_publish_frame (self->pub, PQgetvalue (res, row, 2),
-                              (size_t) PQgetlength (res, row, 2), false);
+        events_publish_frame (self->pub, PQgetvalue (res, row, off), 8, true);
+        events_publish_frame (self->pub, PQgetvalue (res, row, envelope),
+                              (size_t) PQgetlength (res, row, envelope), false);
         //  Counts per topic: few topics per batch, a linear look-up
         size_t index = 0;
         while (index < n_counts && !streq (items [index].topic, plain))

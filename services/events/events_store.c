@@ -57,14 +57,17 @@ events_store_try_lock (kj_db_t *db, int *pid_p)
     PGresult
         *res = kj_db_exec (db,
                            "SELECT pg_try_advisory_lock (" KJ_LOCK_EVENTS_WRITER
-                           ", 1), pg_backend_pid ()",
+                           ", 1) AS taken, pg_backend_pid () AS pid",
                            0, NULL);
     if (!res)
         return -1;
-    int taken = streq (PQgetvalue (res, 0, 0), "t");
-    *pid_p = atoi (PQgetvalue (res, 0, 1));
+    bool taken;
+    int rc = kj_sql_bool (res, 0, "taken", &taken)
+                  || kj_sql_int (res, 0, "pid", pid_p)
+               ? -1
+               : taken;
     PQclear (res);
-    return taken;
+    return rc;
 }
 
 int
@@ -85,12 +88,18 @@ events_store_load (kj_db_t *db, const char *instance, uint64_t *head_p,
     if (!res)
         return -1;
     zhashx_purge (cursors);
+    const char *const names [] = { "producer", "txid", "id" };
+    int col [3];
+    if (kj_sql_columns (res, names, col, 3)) {
+        PQclear (res);
+        return -1;
+    }
     for (int row = 0; row < PQntuples (res); row++) {
         events_cursor_t *cursor = (events_cursor_t *) zmalloc (
             sizeof (events_cursor_t));
-        cursor->txid = s_text_u64 (res, row, 1);
-        cursor->id = s_text_u64 (res, row, 2);
-        zhashx_update (cursors, PQgetvalue (res, row, 0), cursor);
+        cursor->txid = s_text_u64 (res, row, col [1]);
+        cursor->id = s_text_u64 (res, row, col [2]);
+        zhashx_update (cursors, PQgetvalue (res, row, col [0]), cursor);
     }
     PQclear (res);
     const char *params [] = { instance };
@@ -173,17 +182,24 @@ events_store_replay (kj_db_t *db, bool mirror, uint64_t from, uint64_t to,
     free (array);
     if (!res)
         return -1;
+    const char *const names [] = { "head", "tail", "off", "envelope" };
+    int col [4];
+    if (kj_sql_columns (res, names, col, 4)) {
+        PQclear (res);
+        return -1;
+    }
+    const int head = col [0], tail = col [1], off = col [2], envelope = col [3];
     int rows = PQntuples (res);
     int meta_row = -1;
     for (int row = 0; row < rows && meta_row < 0; row++)
-        if (PQgetisnull (res, row, 2))
+        if (PQgetisnull (res, row, off))
             meta_row = row;
     if (meta_row < 0) {
         PQclear (res);
         return -1;
     }
-    out->head = s_u64 (res, meta_row, 0);
-    out->tail = s_u64 (res, meta_row, 1);
+    out->head = s_u64 (res, meta_row, head);
+    out->tail = s_u64 (res, meta_row, tail);
     uint64_t start = from > out->tail ? from : out->tail;
     if (from && from < out->tail) {
         PQclear (res);
@@ -201,8 +217,8 @@ events_store_replay (kj_db_t *db, bool mirror, uint64_t from, uint64_t to,
             cut = true;
             break;
         }
-        bytes += (size_t) PQgetlength (res, row, 3) + 10;
-        last = s_u64 (res, row, 2);
+        bytes += (size_t) PQgetlength (res, row, envelope) + 10;
+        last = s_u64 (res, row, off);
         count++;
     }
     void *data = allocator->allocator_data;
@@ -215,7 +231,7 @@ events_store_replay (kj_db_t *db, bool mirror, uint64_t from, uint64_t to,
     for (int row = 0; row < rows && out->n_events < count; row++) {
         if (row == meta_row)
             continue;
-        size_t size = (size_t) PQgetlength (res, row, 3);
+        size_t size = (size_t) PQgetlength (res, row, envelope);
         size_t prefix = 0;
         for (size_t value = size;; value >>= 7) {
             block [prefix++] = (uint8_t) ((value & 0x7f)
@@ -223,7 +239,7 @@ events_store_replay (kj_db_t *db, bool mirror, uint64_t from, uint64_t to,
             if (value <= 0x7f)
                 break;
         }
-        memcpy (block + prefix, PQgetvalue (res, row, 3), size);
+        memcpy (block + prefix, PQgetvalue (res, row, envelope), size);
         out->envelopes [out->n_events] = block;
         out->sizes [out->n_events++] = prefix + size;
         block += prefix + size;
@@ -249,20 +265,26 @@ events_store_info (kj_db_t *db, Kj__EventsInfo *info,
     PGresult *res = kj_db_exec (
         db,
         "SELECT head, tail, bytes, rate_per_s, writer, coalesce (floor "
-        "(extract (epoch FROM head_at) * 1000000)::bigint, 0) FROM meta",
+        "(extract (epoch FROM head_at) * 1000000)::bigint, 0) AS head_at_us "
+        "FROM meta",
         0, NULL);
     if (!res)
         return -1;
-    info->head = s_text_u64 (res, 0, 0);
-    info->tail = s_text_u64 (res, 0, 1);
+    uint64_t head_at = 0;
+    const char *writer = kj_sql_text (res, 0, "writer");
+    if (!writer || s_named_u64 (res, 0, "head", &info->head)
+        || s_named_u64 (res, 0, "tail", &info->tail)
+        || s_named_u64 (res, 0, "bytes", &info->bytes)
+        || s_named_u64 (res, 0, "rate_per_s", &info->rate_per_s)
+        || s_named_u64 (res, 0, "head_at_us", &head_at)) {
+        PQclear (res);
+        return -1;
+    }
     info->events = info->head >= info->tail ? info->head - info->tail + 1 : 0;
-    info->bytes = s_text_u64 (res, 0, 2);
-    info->rate_per_s = s_text_u64 (res, 0, 3);
-    const char *writer = PQgetvalue (res, 0, 4);
     info->writer = (char *) allocator->alloc (allocator->allocator_data,
                                               strlen (writer) + 1);
     strcpy (info->writer, writer);
-    info->head_at_us = (int64_t) s_text_u64 (res, 0, 5);
+    info->head_at_us = (int64_t) head_at;
     PQclear (res);
 
     return events_store_subscribers (db, "", info, allocator);
@@ -278,23 +300,29 @@ events_store_mirror_info (kj_db_t *db, Kj__EventsInfo *info)
         db,
         "WITH h AS (SELECT coalesce (max (off), 0) AS head, "
         "  coalesce (min (off), 1) AS tail FROM log) "
-        "SELECT head, tail, pg_table_size ('log'), "
+        "SELECT head, tail, pg_table_size ('log') AS bytes, "
         "  (SELECT count (*) FROM log WHERE off > head - 100000 "
-        "     AND appended_at > now () - interval '1 minute') / 60, "
+        "     AND appended_at > now () - interval '1 minute') / 60 "
+        "  AS rate_per_s, "
         "  coalesce ((SELECT floor (extract (epoch FROM appended_at) "
-        "     * 1000000)::bigint FROM log WHERE off = head), 0) FROM h",
+        "     * 1000000)::bigint FROM log WHERE off = head), 0) AS head_at_us "
+        "FROM h",
         0, NULL);
     if (!res)
         return -1;
-    info->head = s_text_u64 (res, 0, 0);
-    info->tail = s_text_u64 (res, 0, 1);
-    info->events = info->head >= info->tail ? info->head - info->tail + 1 : 0;
-    info->bytes = s_text_u64 (res, 0, 2);
-    info->rate_per_s = s_text_u64 (res, 0, 3);
-    info->writer = (char *) "";
-    info->head_at_us = (int64_t) s_text_u64 (res, 0, 4);
+    uint64_t head_at = 0;
+    int rc = s_named_u64 (res, 0, "head", &info->head)
+                  || s_named_u64 (res, 0, "tail", &info->tail)
+                  || s_named_u64 (res, 0, "bytes", &info->bytes)
+                  || s_named_u64 (res, 0, "rate_per_s", &info->rate_per_s)
+                  || s_named_u64 (res, 0, "head_at_us", &head_at)
+               ? -1
+               : 0;
     PQclear (res);
-    return 0;
+    info->events = info->head >= info->tail ? info->head - info->tail + 1 : 0;
+    info->writer = (char *) "";
+    info->head_at_us = (int64_t) head_at;
+    return rc;
 }
 
 int
@@ -306,13 +334,20 @@ events_store_subscribers (kj_db_t *db, const char *city, Kj__EventsInfo *info,
     const char *params [] = { city };
     PGresult *res = kj_db_exec (
         db,
-        "SELECT substr (name, length ($1) + 2 - (($1 = '')::int)), off, "
-        "floor (extract (epoch FROM seen_at) * 1000000)::bigint "
+        "SELECT substr (name, length ($1) + 2 - (($1 = '')::int)) "
+        "AS subscriber, off, "
+        "floor (extract (epoch FROM seen_at) * 1000000)::bigint AS seen_us "
         "FROM subscribers WHERE CASE WHEN $1 = '' THEN strpos (name, '/') = 0 "
         "ELSE starts_with (name, $1 || '/') END ORDER BY name LIMIT 1000",
         1, params);
     if (!res)
         return -1;
+    const char *const names [] = { "subscriber", "off", "seen_us" };
+    int col [3];
+    if (kj_sql_columns (res, names, col, 3)) {
+        PQclear (res);
+        return -1;
+    }
     int rows = PQntuples (res);
     info->subscribers = (Kj__SubscriberStats **) allocator
                             ->alloc (allocator->allocator_data,
@@ -323,12 +358,12 @@ events_store_subscribers (kj_db_t *db, const char *city, Kj__EventsInfo *info,
                                          ->alloc (allocator->allocator_data,
                                                   sizeof (Kj__SubscriberStats));
         kj__subscriber_stats__init (stats);
-        const char *name = PQgetvalue (res, row, 0);
+        const char *name = PQgetvalue (res, row, col [0]);
         stats->name = (char *) allocator->alloc (allocator->allocator_data,
                                                  strlen (name) + 1);
         strcpy (stats->name, name);
-        stats->offset = s_text_u64 (res, row, 1);
-        stats->seen_us = (int64_t) s_text_u64 (res, row, 2);
+        stats->offset = s_text_u64 (res, row, col [1]);
+        stats->seen_us = (int64_t) s_text_u64 (res, row, col [2]);
         info->subscribers [info->n_subscribers++] = stats;
     }
     PQclear (res);
@@ -360,10 +395,13 @@ events_store_retain (kj_db_t *db, int64_t max_age_s, uint64_t max_bytes,
                                 NULL);
     if (!res)
         return -1;
-    uint64_t head = s_text_u64 (res, 0, 0);
-    uint64_t tail = s_text_u64 (res, 0, 1);
-    uint64_t bytes = s_text_u64 (res, 0, 2);
+    uint64_t head, tail, bytes;
+    int rc = s_named_u64 (res, 0, "head", &head)
+          || s_named_u64 (res, 0, "tail", &tail)
+          || s_named_u64 (res, 0, "bytes", &bytes);
     PQclear (res);
+    if (rc)
+        return -1;
     *tail_p = tail;
 
     uint64_t cut = events_log_cut_by_bytes (head, tail, bytes, max_bytes,
@@ -401,14 +439,15 @@ events_store_retain (kj_db_t *db, int64_t max_age_s, uint64_t max_bytes,
         "  RETURNING octet_length (envelope) AS size) "
         "UPDATE meta SET tail = greatest (tail, $1::bigint + 1), "
         "bytes = bytes - (SELECT coalesce (sum (size), 0) FROM gone) "
-        "RETURNING tail, (SELECT count (*) FROM gone)",
+        "RETURNING tail, (SELECT count (*) FROM gone) AS removed",
         1, params);
     if (!res)
         return -1;
-    *tail_p = s_text_u64 (res, 0, 0);
-    int64_t removed = (int64_t) s_text_u64 (res, 0, 1);
+    uint64_t removed;
+    rc = s_named_u64 (res, 0, "tail", tail_p)
+      || s_named_u64 (res, 0, "removed", &removed);
     PQclear (res);
-    return removed;
+    return rc ? -1 : (int64_t) removed;
 }
 
 int
@@ -455,9 +494,12 @@ events_store_offset_for_time (kj_db_t *db, bool mirror, int64_t time_us,
                                 0, NULL);
     if (!res)
         return -1;
-    uint64_t head = s_text_u64 (res, 0, 0);
-    uint64_t tail = s_text_u64 (res, 0, 1);
+    uint64_t head, tail;
+    int rc = s_named_u64 (res, 0, "head", &head)
+          || s_named_u64 (res, 0, "tail", &tail);
     PQclear (res);
+    if (rc)
+        return -1;
     //  The first offset in [tail, head + 1) appended at or after time_us
     uint64_t low = tail, high = head + 1;
     while (low < high) {

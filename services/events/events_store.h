@@ -151,4 +151,17 @@ static inline uint64_t
              : strtoull (PQgetvalue (res, row, col), NULL, 10);
 }
 
+//  A bigint column by name that may not be NULL, into *value: 0, or -1
+//  (logged) when it is NULL, missing or not a number.
+static inline int
+    s_named_u64 (const PGresult *res, int row, const char *name,
+                 uint64_t *value)
+{
+    int64_t number;
+    if (kj_sql_int64 (res, row, name, &number))
+        return -1;
+    *value = (uint64_t) number;
+    return 0;
+}
+
 #endif

@@ -123,14 +123,17 @@ s_move_cursor (kj_db_t *db, const events_batch_t *batch, uint64_t *xmin_p)
         "  SELECT $1, $2, $3 FROM horizon WHERE $2 < xmin "
         "  ON CONFLICT (producer) DO UPDATE SET txid = excluded.txid, "
         "  id = excluded.id, updated_at = now () RETURNING 1) "
-        "SELECT xmin, (SELECT count (*) FROM moved) FROM horizon",
+        "SELECT xmin, (SELECT count (*) FROM moved) AS moved FROM horizon",
         3, params);
     if (!res)
         return -1;
-    *xmin_p = s_text_u64 (res, 0, 0);
-    int moved = s_text_u64 (res, 0, 1) == 1;
+    uint64_t moved;
+    int rc = s_named_u64 (res, 0, "xmin", xmin_p)
+                  || s_named_u64 (res, 0, "moved", &moved)
+               ? -1
+               : moved == 1;
     PQclear (res);
-    return moved;
+    return rc;
 }
 
 //  --------------------------------------------------------------------------
@@ -163,8 +166,9 @@ static const char *s_append_sql =
     "head AS (UPDATE meta SET head = $9::bigint, bytes = bytes + "
     "  $10::bigint, head_at = now () WHERE EXISTS (SELECT 1 FROM go) "
     "  RETURNING 1) "
-    "SELECT horizon.xmin, coalesce (refused.n, 0), "
-    "  (SELECT count (*) FROM rows), (SELECT count (*) FROM head) "
+    "SELECT horizon.xmin, coalesce (refused.n, 0) AS refused, "
+    "  (SELECT count (*) FROM rows) AS stored, "
+    "  (SELECT count (*) FROM head) AS heads "
     "FROM horizon, refused";
 
 //  A one-dimensional binary array of n elements of type oid, no NULLs
@@ -250,14 +254,17 @@ s_append_one (PGconn *conn, const events_batch_t *batches, size_t n,
     for (int i = 0; i < 8; i++)
         zchunk_destroy (&arrays [i]);
     int rc = -1;
-    if (PQresultStatus (res) == PGRES_TUPLES_OK && PQntuples (res) == 1) {
-        *xmin_p = s_text_u64 (res, 0, 0);
-        uint64_t refused = s_text_u64 (res, 0, 1);
+    uint64_t refused, stored, heads;
+    if (PQresultStatus (res) == PGRES_TUPLES_OK && PQntuples (res) == 1
+        && !s_named_u64 (res, 0, "xmin", xmin_p)
+        && !s_named_u64 (res, 0, "refused", &refused)
+        && !s_named_u64 (res, 0, "stored", &stored)
+        && !s_named_u64 (res, 0, "heads", &heads)) {
         if (refused) {
             *refused_p = (size_t) refused - 1;
             rc = -3;
         }
-        else if (s_text_u64 (res, 0, 2) == rows && s_text_u64 (res, 0, 3) == 1)
+        else if (stored == rows && heads == 1)
             rc = 0;
     }
     if (rc == -1)

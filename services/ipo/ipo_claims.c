@@ -261,6 +261,100 @@ ipo_claims_budget (kj_call_t *call, const ProtobufCMessage *request,
 }
 
 //  --------------------------------------------------------------------------
+//  The funnel's rows into the report, by name (ipo_store_funnel; counts
+//  are never NULL): 0, or -1 logged
+static int
+s_report_funnel (kj_call_t *call, const PGresult *res, Kj__IpoReportReply *out)
+{
+    ipo_server_t *self = (ipo_server_t *) kj_call_state (call);
+    enum {
+        CITY,
+        CANDIDATES,
+        POOL,
+        PROVINCE,
+        TUTORING,
+        FILED,
+        REGISTERED,
+        LISTED,
+        AVG_DAYS,
+        STALE,
+        COLUMNS
+    };
+    const char *const names [COLUMNS] = { [CITY] = "city",
+                                          [CANDIDATES] = "candidates",
+                                          [POOL] = "pool",
+                                          [PROVINCE] = "province_pool",
+                                          [TUTORING] = "tutoring",
+                                          [FILED] = "filed",
+                                          [REGISTERED] = "registered",
+                                          [LISTED] = "listed",
+                                          [AVG_DAYS] = "avg_days",
+                                          [STALE] = "stale" };
+    int col [COLUMNS];
+    if (kj_sql_columns (res, names, col, COLUMNS))
+        return -1;
+    int rows = PQntuples (res);
+    out->funnel = (Kj__IpoFunnel **) kj_call_alloc (call,
+                                                    (rows + 1)
+                                                        * sizeof (void *));
+    for (int row = 0; row < rows; row++) {
+        Kj__IpoFunnel *f = (Kj__IpoFunnel *)
+            kj_call_message (call, &kj__ipo_funnel__descriptor);
+        f->city = kj_call_strdup (call, PQgetvalue (res, row, col [CITY]));
+        int candidates, pool, province, tutoring, filed, registered, listed,
+            stale;
+        int64_t avg_days;
+        if (kj_sql_int_at (res, row, col [CANDIDATES], &candidates)
+            || kj_sql_int_at (res, row, col [POOL], &pool)
+            || kj_sql_int_at (res, row, col [PROVINCE], &province)
+            || kj_sql_int_at (res, row, col [TUTORING], &tutoring)
+            || kj_sql_int_at (res, row, col [FILED], &filed)
+            || kj_sql_int_at (res, row, col [REGISTERED], &registered)
+            || kj_sql_int_at (res, row, col [LISTED], &listed)
+            || kj_sql_int64_at (res, row, col [AVG_DAYS], &avg_days)
+            || kj_sql_int_at (res, row, col [STALE], &stale))
+            return -1;
+        f->candidates = (uint32_t) candidates;
+        f->pool = (uint32_t) pool;
+        f->province_pool = (uint32_t) province;
+        f->tutoring = (uint32_t) tutoring;
+        f->filed = (uint32_t) filed;
+        f->registered = (uint32_t) registered;
+        f->listed = (uint32_t) listed;
+        f->avg_days_in_stage = avg_days;
+        f->stale = (uint32_t) stale;
+        f->pool_target = (uint32_t) self->city_pool_target;
+        out->funnel [out->n_funnel++] = f;
+    }
+    return 0;
+}
+
+//  Subsidies paid per city and board into the report, by name: 0, or -1
+static int
+s_report_paid (kj_call_t *call, const PGresult *res, Kj__IpoReportReply *out)
+{
+    const char *const names [] = { "city", "board", "paid_fen" };
+    int col [3];
+    if (kj_sql_columns (res, names, col, 3))
+        return -1;
+    int rows = PQntuples (res);
+    out->paid = (Kj__IpoPaid **) kj_call_alloc (call,
+                                                (rows + 1) * sizeof (void *));
+    for (int row = 0; row < rows; row++) {
+        Kj__IpoPaid *p = (Kj__IpoPaid *)
+            kj_call_message (call, &kj__ipo_paid__descriptor);
+        int board;
+        p->city = kj_call_strdup (call, PQgetvalue (res, row, col [0]));
+        if (kj_sql_int_at (res, row, col [1], &board)
+            || kj_sql_int64_at (res, row, col [2], &p->paid_fen))
+            return -1;
+        p->board = (char *) ipo_server_board_code (board);
+        out->paid [out->n_paid++] = p;
+    }
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
 //  Report: the funnel per city against its target, subsidies paid per city
 //  and board
 int
@@ -277,42 +371,14 @@ ipo_claims_report (kj_call_t *call, const ProtobufCMessage *request,
                                       ipo_server_today (self));
     if (!res)
         return kj_call_fail_db (call);
-    int rows = PQntuples (res);
-    out->funnel = (Kj__IpoFunnel **) kj_call_alloc (call,
-                                                    (rows + 1)
-                                                        * sizeof (void *));
-    for (int row = 0; row < rows; row++) {
-        Kj__IpoFunnel *f = (Kj__IpoFunnel *)
-            kj_call_message (call, &kj__ipo_funnel__descriptor);
-        f->city = kj_call_strdup (call, PQgetvalue (res, row, 0));
-        f->candidates = atoi (PQgetvalue (res, row, 1));
-        f->pool = atoi (PQgetvalue (res, row, 2));
-        f->province_pool = atoi (PQgetvalue (res, row, 3));
-        f->tutoring = atoi (PQgetvalue (res, row, 4));
-        f->filed = atoi (PQgetvalue (res, row, 5));
-        f->registered = atoi (PQgetvalue (res, row, 6));
-        f->listed = atoi (PQgetvalue (res, row, 7));
-        f->avg_days_in_stage = atoll (PQgetvalue (res, row, 8));
-        f->stale = atoi (PQgetvalue (res, row, 9));
-        f->pool_target = (uint32_t) self->city_pool_target;
-        out->funnel [out->n_funnel++] = f;
-    }
+    int rc = s_report_funnel (call, res, out);
     PQclear (res);
+    if (rc)
+        return kj_call_fail_db (call);
     res = ipo_store_paid (kj_call_db (call), city);
     if (!res)
         return kj_call_fail_db (call);
-    rows = PQntuples (res);
-    out->paid = (Kj__IpoPaid **) kj_call_alloc (call,
-                                                (rows + 1) * sizeof (void *));
-    for (int row = 0; row < rows; row++) {
-        Kj__IpoPaid *p = (Kj__IpoPaid *)
-            kj_call_message (call, &kj__ipo_paid__descriptor);
-        p->city = kj_call_strdup (call, PQgetvalue (res, row, 0));
-        p->board = (char *) ipo_server_board_code (
-            atoi (PQgetvalue (res, row, 1)));
-        p->paid_fen = atoll (PQgetvalue (res, row, 2));
-        out->paid [out->n_paid++] = p;
-    }
+    rc = s_report_paid (call, res, out);
     PQclear (res);
-    return 0;
+    return rc ? kj_call_fail_db (call) : 0;
 }

@@ -111,6 +111,30 @@ s_name_table (const ipo_board_rules_t *rules, s_names_t table)
             table [i][0] = 0;
 }
 
+//  A result of ipo_store_fit_results, read by name: its columns' indexes
+//  resolved once a page
+enum { S_FIRM, S_CITY, S_MEETS, S_NEWLY, S_RESULT_COLUMNS };
+static const char *const s_result_names [S_RESULT_COLUMNS] = {
+    [S_FIRM] = "firm",
+    [S_CITY] = "city",
+    [S_MEETS] = "meets",
+    [S_NEWLY] = "newly"
+};
+
+//  A firm's bits (meets and newly are NOT NULL): 0, or -1 logged
+static int
+s_result_bits (const PGresult *res, int row, const int col [], unsigned *meets,
+               unsigned *newly)
+{
+    int m, n;
+    if (kj_sql_int_at (res, row, col [S_MEETS], &m)
+        || kj_sql_int_at (res, row, col [S_NEWLY], &n))
+        return -1;
+    *meets = (unsigned) m;
+    *newly = (unsigned) n;
+    return 0;
+}
+
 //  The names of the standards in bits, pointing into table, into names;
 //  their count
 static size_t
@@ -308,6 +332,11 @@ ipo_fit_finish (kj_db_t *db, const ipo_board_rules_t *rules,
                                                false);
         if (!res)
             return -1;
+        int col [S_RESULT_COLUMNS];
+        if (kj_sql_columns (res, s_result_names, col, S_RESULT_COLUMNS)) {
+            PQclear (res);
+            return -1;
+        }
         int rows = PQntuples (res);
         Kj__IpoFitNew *events = (Kj__IpoFitNew *) calloc ((size_t) rows + 1,
                                                           sizeof *events);
@@ -318,14 +347,18 @@ ipo_fit_finish (kj_db_t *db, const ipo_board_rules_t *rules,
         const ProtobufCMessage **payloads = (const ProtobufCMessage **)
             calloc ((size_t) rows + 1, sizeof (void *));
         assert (events && lists && keys && payloads);
-        for (int row = 0; row < rows; row++) {
+        int rc = 0;
+        for (int row = 0; row < rows && rc == 0; row++) {
             Kj__IpoFitNew *e = &events [row];
             kj__ipo_fit_new__init (e);
             e->batch = (uint64_t) batch->id;
-            e->firm = PQgetvalue (res, row, 0);
-            e->city = PQgetvalue (res, row, 1);
-            unsigned meets = (unsigned) atol (PQgetvalue (res, row, 2));
-            unsigned newly = (unsigned) atol (PQgetvalue (res, row, 3));
+            e->firm = PQgetvalue (res, row, col [S_FIRM]);
+            e->city = PQgetvalue (res, row, col [S_CITY]);
+            unsigned meets, newly;
+            if (s_result_bits (res, row, col, &meets, &newly)) {
+                rc = -1;
+                break;
+            }
             e->meets = lists + (size_t) row * 64;
             e->newly = e->meets + 32;
             e->n_meets = s_names (table, meets, e->meets);
@@ -333,11 +366,12 @@ ipo_fit_finish (kj_db_t *db, const ipo_board_rules_t *rules,
             keys [row] = e->firm;
             payloads [row] = &e->base;
         }
-        int rc = rows ? kj_outbox_add_many (db, "ipo.fit.newly", (size_t) rows,
-                                            keys, payloads)
-                      : 0;
+        if (rc == 0 && rows)
+            rc = kj_outbox_add_many (db, "ipo.fit.newly", (size_t) rows, keys,
+                                     payloads);
         if (rows)
-            snprintf (after, sizeof after, "%s", PQgetvalue (res, rows - 1, 0));
+            snprintf (after, sizeof after, "%s",
+                      PQgetvalue (res, rows - 1, col [S_FIRM]));
         free (events);
         free (lists);
         free (keys);
@@ -595,6 +629,11 @@ ipo_fit_show (kj_call_t *call, const ProtobufCMessage *request,
     out->batch = (Kj__IpoFitBatch *)
         kj_call_message (call, &kj__ipo_fit_batch__descriptor);
     s_batch_fill (out->batch, batch);
+    int col [S_RESULT_COLUMNS];
+    if (kj_sql_columns (res, s_result_names, col, S_RESULT_COLUMNS)) {
+        PQclear (res);
+        return kj_call_fail_db (call);
+    }
     int rows = PQntuples (res);
     s_names_t *table = (s_names_t *) kj_call_alloc (call, sizeof *table);
     s_name_table (config->board, *table);
@@ -604,20 +643,22 @@ ipo_fit_show (kj_call_t *call, const ProtobufCMessage *request,
         Kj__IpoFitNew *f = (Kj__IpoFitNew *)
             kj_call_message (call, &kj__ipo_fit_new__descriptor);
         f->batch = (uint64_t) batch->id;
-        f->firm = kj_call_strdup (call, PQgetvalue (res, row, 0));
-        f->city = kj_call_strdup (call, PQgetvalue (res, row, 1));
+        f->firm = kj_call_strdup (call, PQgetvalue (res, row, col [S_FIRM]));
+        f->city = kj_call_strdup (call, PQgetvalue (res, row, col [S_CITY]));
         f->meets = (char **) kj_call_alloc (call, 64 * sizeof (char *));
         f->newly = f->meets + 32;
-        f->n_meets = s_names (*table,
-                              (unsigned) atol (PQgetvalue (res, row, 2)),
-                              f->meets);
-        f->n_newly = s_names (*table,
-                              (unsigned) atol (PQgetvalue (res, row, 3)),
-                              f->newly);
+        unsigned meets, newly;
+        if (s_result_bits (res, row, col, &meets, &newly)) {
+            PQclear (res);
+            return kj_call_fail_db (call);
+        }
+        f->n_meets = s_names (*table, meets, f->meets);
+        f->n_newly = s_names (*table, newly, f->newly);
         out->firms [out->n_firms++] = f;
     }
     if (rows == limit && rows > 0)
-        out->next = kj_call_strdup (call, PQgetvalue (res, rows - 1, 0));
+        out->next = kj_call_strdup (call,
+                                    PQgetvalue (res, rows - 1, col [S_FIRM]));
     PQclear (res);
     return 0;
 }

@@ -347,8 +347,18 @@ ipo_fit_work (void *state, kj_db_t *db)
     if (!res)
         return -1;
     int done = 0;
+    const char *const names [] = { "id" };
+    int col;
+    if (kj_sql_columns (res, names, &col, 1)) {
+        PQclear (res);
+        return -1;
+    }
     for (int row = 0; row < PQntuples (res) && !kj_stopping (); row++) {
-        int64_t id = atoll (PQgetvalue (res, row, 0));
+        int64_t id;
+        if (kj_sql_int64_at (res, row, col, &id)) {
+            PQclear (res);
+            return -1;
+        }
         if (!s_lock (db, id, true))
             continue;
         ipo_store_batch_t batch;

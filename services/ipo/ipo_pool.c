@@ -139,6 +139,80 @@ s_record (ipo_server_t *self, kj_db_t *db, ipo_store_firm_t *firm,
 }
 
 //  --------------------------------------------------------------------------
+//  The firm's moves into its file, read by name (ipo_store_moves): 0, or
+//  -1 when the database failed or a column that may not be NULL is
+static int
+s_file_moves (kj_call_t *call, const char *firm, Kj__IpoFirm *out)
+{
+    PGresult *res = ipo_store_moves (kj_call_db (call), firm);
+    if (!res)
+        return -1;
+    enum {
+        ID,
+        FROM,
+        TO,
+        BOARD,
+        DAY,
+        BY,
+        NOTE,
+        STAGE,
+        DUE,
+        RULE,
+        LAPSED,
+        AT,
+        RAISED,
+        COLUMNS
+    };
+    const char *const names [COLUMNS] = { [ID] = "id",
+                                          [FROM] = "from_state",
+                                          [TO] = "to_state",
+                                          [BOARD] = "board",
+                                          [DAY] = "day",
+                                          [BY] = "by_whom",
+                                          [NOTE] = "note",
+                                          [STAGE] = "stage",
+                                          [DUE] = "due_fen",
+                                          [RULE] = "rule",
+                                          [LAPSED] = "lapsed",
+                                          [AT] = "at_us",
+                                          [RAISED] = "amount_fen" };
+    int col [COLUMNS];
+    int rc = kj_sql_columns (res, names, col, COLUMNS);
+    out->n_moves = (size_t) PQntuples (res);
+    out->moves = (Kj__IpoMove **) kj_call_alloc (call, (out->n_moves + 1)
+                                                           * sizeof (void *));
+    for (int row = 0; row < PQntuples (res) && rc == 0; row++) {
+        Kj__IpoMove *move = (Kj__IpoMove *)
+            kj_call_message (call, &kj__ipo_move__descriptor);
+        const char *stage = PQgetvalue (res, row, col [STAGE]);
+        ipo_store_move_t rec = {
+            .by = kj_call_strdup (call, PQgetvalue (res, row, col [BY])),
+            .note = kj_call_strdup (call, PQgetvalue (res, row, col [NOTE])),
+            .stage = *stage ? kj_call_strdup (call, stage) : NULL,
+            .rule = kj_call_strdup (call, PQgetvalue (res, row, col [RULE]))
+        };
+        int64_t id;
+        if (kj_sql_int64_at (res, row, col [ID], &id)
+            || kj_sql_int_at (res, row, col [FROM], &rec.from)
+            || kj_sql_int_at (res, row, col [TO], &rec.to)
+            || kj_sql_int_at (res, row, col [BOARD], &rec.board)
+            || kj_sql_int_at (res, row, col [DAY], &rec.day)
+            || kj_sql_int64_at (res, row, col [DUE], &rec.due_fen)
+            || kj_sql_bool_at (res, row, col [LAPSED], &rec.lapsed)
+            || kj_sql_int64_at (res, row, col [AT], &rec.at_us)
+            || kj_sql_int64_at (res, row, col [RAISED], &rec.raised_fen)) {
+            rc = -1;
+            break;
+        }
+        s_move_fill (move, out->firm, &rec, id,
+                     (char *) kj_call_alloc (call, 16), 16);
+        out->moves [row] = move;
+    }
+    PQclear (res);
+    return rc;
+}
+
+//  --------------------------------------------------------------------------
 //  The firm's whole file for a reply
 static Kj__IpoFirm *
 s_file (kj_call_t *call, const ipo_store_firm_t *firm)
@@ -179,45 +253,26 @@ s_file (kj_call_t *call, const ipo_store_firm_t *firm)
                                                       IPO_REGISTRATION_MONTHS),
                                  text, sizeof text));
 
-    PGresult *res = ipo_store_moves (db, firm->firm);
-    if (!res)
+    if (s_file_moves (call, firm->firm, out))
         return NULL;
-    out->n_moves = (size_t) PQntuples (res);
-    out->moves = (Kj__IpoMove **) kj_call_alloc (call, (out->n_moves + 1)
-                                                           * sizeof (void *));
-    for (int row = 0; row < PQntuples (res); row++) {
-        Kj__IpoMove *move = (Kj__IpoMove *)
-            kj_call_message (call, &kj__ipo_move__descriptor);
-        const char *stage = PQgetvalue (res, row, 7);
-        ipo_store_move_t rec = {
-            .from = atoi (PQgetvalue (res, row, 1)),
-            .to = atoi (PQgetvalue (res, row, 2)),
-            .board = atoi (PQgetvalue (res, row, 3)),
-            .day = atoi (PQgetvalue (res, row, 4)),
-            .by = kj_call_strdup (call, PQgetvalue (res, row, 5)),
-            .note = kj_call_strdup (call, PQgetvalue (res, row, 6)),
-            .stage = *stage ? kj_call_strdup (call, stage) : NULL,
-            .due_fen = atoll (PQgetvalue (res, row, 8)),
-            .rule = kj_call_strdup (call, PQgetvalue (res, row, 9)),
-            .lapsed = *PQgetvalue (res, row, 10) == 't',
-            .at_us = atoll (PQgetvalue (res, row, 11)),
-            .raised_fen = atoll (PQgetvalue (res, row, 12))
-        };
-        s_move_fill (move, out->firm, &rec, atoll (PQgetvalue (res, row, 0)),
-                     (char *) kj_call_alloc (call, 16), 16);
-        out->moves [row] = move;
-    }
-    PQclear (res);
 
-    res = ipo_store_claims (db, firm->firm);
+    PGresult *res = ipo_store_claims (db, firm->firm);
     if (!res)
         return NULL;
+    int col [IPO_STORE_CLAIM_COLUMNS];
+    if (ipo_store_claim_columns (res, col)) {
+        PQclear (res);
+        return NULL;
+    }
     out->n_claims = (size_t) PQntuples (res);
     out->claims = (Kj__IpoClaim **) kj_call_alloc (call, (out->n_claims + 1)
                                                              * sizeof (void *));
     for (int row = 0; row < PQntuples (res); row++) {
         ipo_store_claim_t claim;
-        ipo_store_claim_row (res, row, &claim);
+        if (ipo_store_claim_row (res, row, col, &claim)) {
+            PQclear (res);
+            return NULL;
+        }
         Kj__IpoClaim *msg = (Kj__IpoClaim *)
             kj_call_message (call, &kj__ipo_claim__descriptor);
         msg->id = claim.id;
@@ -622,14 +677,16 @@ s_sweep_all (ipo_server_t *self, kj_db_t *db, int32_t today, int warn_days,
     if (!res)
         return -1;
     bool own = !kj_db_in_tx (db);
-    int rc = 0;
+    const char *const names [] = { "firm" };
+    int firm;
+    int rc = kj_sql_columns (res, names, &firm, 1);
     for (int row = 0; row < PQntuples (res) && rc == 0; row++) {
         if (own && kj_db_begin (db)) {
             rc = -1;
             break;
         }
-        rc = s_sweep_firm (self, db, PQgetvalue (res, row, 0), today, warn_days,
-                           lapsed, alerts);
+        rc = s_sweep_firm (self, db, PQgetvalue (res, row, firm), today,
+                           warn_days, lapsed, alerts);
         if (own && rc == 0)
             rc = kj_db_commit (db);
         if (own && rc)

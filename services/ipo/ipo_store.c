@@ -7,41 +7,87 @@
 
 #include "ipo_store.h"
 
-//  Text of a number, for a parameter
-#define NUM(buf, value)                                                        \
-    (snprintf (buf, sizeof buf, "%lld", (long long) (value)), buf)
-
-static void
-s_copy (char *to, size_t size, const char *from)
-{
-    snprintf (to, size, "%s", from ? from : "");
-}
-
 //  --------------------------------------------------------------------------
-//  A firm's columns, as s_firm_row reads them
+//  A firm's columns, read by name (every one NOT NULL in sql/001_ipo.sql)
 #define FIRM_COLUMNS                                                           \
     "firm, name, city, sponsor, auditor, law_firm, state, board, since, "      \
     "letter, registered, rejected, neeq_since, pool, alerted, refreshed"
 
-static void
-s_firm_row (PGresult *res, int row, ipo_store_firm_t *out)
+enum {
+    F_FIRM,
+    F_NAME,
+    F_CITY,
+    F_SPONSOR,
+    F_AUDITOR,
+    F_LAW_FIRM,
+    F_STATE,
+    F_BOARD,
+    F_SINCE,
+    F_LETTER,
+    F_REGISTERED,
+    F_REJECTED,
+    F_NEEQ_SINCE,
+    F_POOL,
+    F_ALERTED,
+    F_REFRESHED,
+    F_COLUMNS
+};
+static const char *const s_firm_names [F_COLUMNS] = {
+    [F_FIRM] = "firm",
+    [F_NAME] = "name",
+    [F_CITY] = "city",
+    [F_SPONSOR] = "sponsor",
+    [F_AUDITOR] = "auditor",
+    [F_LAW_FIRM] = "law_firm",
+    [F_STATE] = "state",
+    [F_BOARD] = "board",
+    [F_SINCE] = "since",
+    [F_LETTER] = "letter",
+    [F_REGISTERED] = "registered",
+    [F_REJECTED] = "rejected",
+    [F_NEEQ_SINCE] = "neeq_since",
+    [F_POOL] = "pool",
+    [F_ALERTED] = "alerted",
+    [F_REFRESHED] = "refreshed"
+};
+
+//  Every row of a result of firms into out []: 0, or -1 (logged) when a
+//  column is missing or NULL
+static int
+s_firm_rows (const PGresult *res, ipo_store_firm_t *out)
 {
-    s_copy (out->firm, sizeof out->firm, PQgetvalue (res, row, 0));
-    s_copy (out->name, sizeof out->name, PQgetvalue (res, row, 1));
-    s_copy (out->city, sizeof out->city, PQgetvalue (res, row, 2));
-    s_copy (out->sponsor, sizeof out->sponsor, PQgetvalue (res, row, 3));
-    s_copy (out->auditor, sizeof out->auditor, PQgetvalue (res, row, 4));
-    s_copy (out->law_firm, sizeof out->law_firm, PQgetvalue (res, row, 5));
-    out->pipe.state = atoi (PQgetvalue (res, row, 6));
-    out->pipe.board = atoi (PQgetvalue (res, row, 7));
-    out->pipe.since = atoi (PQgetvalue (res, row, 8));
-    out->pipe.letter = atoi (PQgetvalue (res, row, 9));
-    out->pipe.registered = atoi (PQgetvalue (res, row, 10));
-    out->pipe.rejected = atoi (PQgetvalue (res, row, 11));
-    out->pipe.neeq_since = atoi (PQgetvalue (res, row, 12));
-    out->pool = atoi (PQgetvalue (res, row, 13));
-    s_copy (out->alerted, sizeof out->alerted, PQgetvalue (res, row, 14));
-    out->refreshed = atoi (PQgetvalue (res, row, 15));
+    int col [F_COLUMNS];
+    if (kj_sql_columns (res, s_firm_names, col, F_COLUMNS))
+        return -1;
+    for (int row = 0; row < PQntuples (res); row++) {
+        ipo_store_firm_t *firm = &out [row];
+        ipo_pipeline_firm_t *pipe = &firm->pipe;
+        ipo_store_copy (firm->firm, sizeof firm->firm,
+                        PQgetvalue (res, row, col [F_FIRM]));
+        ipo_store_copy (firm->name, sizeof firm->name,
+                        PQgetvalue (res, row, col [F_NAME]));
+        ipo_store_copy (firm->city, sizeof firm->city,
+                        PQgetvalue (res, row, col [F_CITY]));
+        ipo_store_copy (firm->sponsor, sizeof firm->sponsor,
+                        PQgetvalue (res, row, col [F_SPONSOR]));
+        ipo_store_copy (firm->auditor, sizeof firm->auditor,
+                        PQgetvalue (res, row, col [F_AUDITOR]));
+        ipo_store_copy (firm->law_firm, sizeof firm->law_firm,
+                        PQgetvalue (res, row, col [F_LAW_FIRM]));
+        ipo_store_copy (firm->alerted, sizeof firm->alerted,
+                        PQgetvalue (res, row, col [F_ALERTED]));
+        if (kj_sql_int_at (res, row, col [F_STATE], &pipe->state)
+            || kj_sql_int_at (res, row, col [F_BOARD], &pipe->board)
+            || kj_sql_int_at (res, row, col [F_SINCE], &pipe->since)
+            || kj_sql_int_at (res, row, col [F_LETTER], &pipe->letter)
+            || kj_sql_int_at (res, row, col [F_REGISTERED], &pipe->registered)
+            || kj_sql_int_at (res, row, col [F_REJECTED], &pipe->rejected)
+            || kj_sql_int_at (res, row, col [F_NEEQ_SINCE], &pipe->neeq_since)
+            || kj_sql_int_at (res, row, col [F_POOL], &firm->pool)
+            || kj_sql_int_at (res, row, col [F_REFRESHED], &firm->refreshed))
+            return -1;
+    }
+    return 0;
 }
 
 //  --------------------------------------------------------------------------
@@ -64,8 +110,8 @@ ipo_store_firm_load (kj_db_t *db, const char *firm, bool lock,
     if (!res)
         return -1;
     int found = PQntuples (res) == 1;
-    if (found)
-        s_firm_row (res, 0, out);
+    if (found && s_firm_rows (res, out))
+        found = -1;
     PQclear (res);
     return found;
 }
@@ -77,8 +123,8 @@ ipo_store_firm_list (kj_db_t *db, const char *city, int state,
                      const char *after, int limit, ipo_store_firm_t *out)
 {
     char v [2][16];
-    const char *params [] = { city, NUM (v [0], state), after,
-                              NUM (v [1], limit) };
+    const char *params [] = { city, IPO_STORE_NUM (v [0], state), after,
+                              IPO_STORE_NUM (v [1], limit) };
     PGresult *res = kj_db_exec (
         db,
         "SELECT " FIRM_COLUMNS " FROM firm WHERE ($1 = '' OR city = $1) "
@@ -87,9 +133,7 @@ ipo_store_firm_list (kj_db_t *db, const char *city, int state,
         4, params);
     if (!res)
         return -1;
-    int rows = PQntuples (res);
-    for (int row = 0; row < rows; row++)
-        s_firm_row (res, row, &out [row]);
+    int rows = s_firm_rows (res, out) ? -1 : PQntuples (res);
     PQclear (res);
     return rows;
 }
@@ -106,8 +150,8 @@ ipo_store_firm_insert (kj_db_t *db, const ipo_store_firm_t *firm)
                               firm->sponsor,
                               firm->auditor,
                               firm->law_firm,
-                              NUM (state, firm->pipe.state),
-                              NUM (since, firm->pipe.since) };
+                              IPO_STORE_NUM (state, firm->pipe.state),
+                              IPO_STORE_NUM (since, firm->pipe.since) };
     PGresult *res = kj_db_exec (
         db,
         "INSERT INTO firm (firm, name, city, sponsor, auditor, law_firm, "
@@ -128,16 +172,16 @@ ipo_store_firm_save (kj_db_t *db, const ipo_store_firm_t *firm)
 {
     char v [9][16];
     const char *params [] = { firm->firm,
-                              NUM (v [0], firm->pipe.state),
-                              NUM (v [1], firm->pipe.board),
-                              NUM (v [2], firm->pipe.since),
-                              NUM (v [3], firm->pipe.letter),
-                              NUM (v [4], firm->pipe.registered),
-                              NUM (v [5], firm->pipe.rejected),
-                              NUM (v [6], firm->pipe.neeq_since),
-                              NUM (v [7], firm->pool),
+                              IPO_STORE_NUM (v [0], firm->pipe.state),
+                              IPO_STORE_NUM (v [1], firm->pipe.board),
+                              IPO_STORE_NUM (v [2], firm->pipe.since),
+                              IPO_STORE_NUM (v [3], firm->pipe.letter),
+                              IPO_STORE_NUM (v [4], firm->pipe.registered),
+                              IPO_STORE_NUM (v [5], firm->pipe.rejected),
+                              IPO_STORE_NUM (v [6], firm->pipe.neeq_since),
+                              IPO_STORE_NUM (v [7], firm->pool),
                               firm->alerted,
-                              NUM (v [8], firm->refreshed),
+                              IPO_STORE_NUM (v [8], firm->refreshed),
                               firm->sponsor,
                               firm->auditor,
                               firm->law_firm };
@@ -188,12 +232,20 @@ ipo_store_subsidy_firm (kj_db_t *db, const char *firm,
     if (!res)
         return -1;
     ipo_subsidy_firm_init (out);
-    for (int row = 0; row < PQntuples (res); row++) {
-        ipo_subsidy_event_t event = { .event = atoi (PQgetvalue (res, row, 0)),
-                                      .board = atoi (PQgetvalue (res, row, 1)),
-                                      .date = atoi (PQgetvalue (res, row, 2)) };
+    const char *const names [] = { "event", "event_board", "day",
+                                   "amount_fen" };
+    int col [4];
+    int rc = kj_sql_columns (res, names, col, 4) ? -1 : 1;
+    for (int row = 0; row < PQntuples (res) && rc == 1; row++) {
+        ipo_subsidy_event_t event = { 0 };
+        if (kj_sql_int_at (res, row, col [0], &event.event)
+            || kj_sql_int_at (res, row, col [1], &event.board)
+            || kj_sql_int_at (res, row, col [2], &event.date)
+            || kj_sql_int64_at (res, row, col [3], &event.amount_raised_fen)) {
+            rc = -1;
+            break;
+        }
         event.has_amount = event.event == IPO_EVENT_EQUITY_RAISED;
-        event.amount_raised_fen = atoll (PQgetvalue (res, row, 3));
         ipo_subsidy_decision_t decision;
         kj_status_t status;
         //  Recorded events were applied once already: they apply again
@@ -202,7 +254,7 @@ ipo_store_subsidy_firm (kj_db_t *db, const char *firm,
                      status.message);
     }
     PQclear (res);
-    return 1;
+    return rc;
 }
 
 //  --------------------------------------------------------------------------
@@ -213,33 +265,35 @@ ipo_store_move_add (kj_db_t *db, const char *firm, ipo_store_move_t *move,
 {
     char v [9][24];
     const char *params [] = { firm,
-                              NUM (v [0], move->from),
-                              NUM (v [1], move->to),
-                              NUM (v [2], move->board),
-                              NUM (v [3], move->day),
+                              IPO_STORE_NUM (v [0], move->from),
+                              IPO_STORE_NUM (v [1], move->to),
+                              IPO_STORE_NUM (v [2], move->board),
+                              IPO_STORE_NUM (v [3], move->day),
                               move->by,
                               move->note ? move->note : "",
-                              NUM (v [4], move->event),
-                              NUM (v [5], move->event_board),
+                              IPO_STORE_NUM (v [4], move->event),
+                              IPO_STORE_NUM (v [5], move->event_board),
                               move->stage,
-                              NUM (v [6], move->due_fen),
+                              IPO_STORE_NUM (v [6], move->due_fen),
                               move->rule ? move->rule : "",
                               move->lapsed ? "true" : "false",
-                              NUM (v [7], move->raised_fen) };
+                              IPO_STORE_NUM (v [7], move->raised_fen) };
     PGresult *res = kj_db_exec (
         db,
         "INSERT INTO move (firm, from_state, to_state, board, day, by_whom, "
         "note, event, event_board, stage, due_fen, rule, lapsed, "
         "amount_fen) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
         "$12, $13, $14) "
-        "RETURNING id, (extract (epoch FROM at) * 1000000)::bigint",
+        "RETURNING id, (extract (epoch FROM at) * 1000000)::bigint AS at_us",
         14, params);
     if (!res)
         return -1;
-    *id = atoll (PQgetvalue (res, 0, 0));
-    move->at_us = atoll (PQgetvalue (res, 0, 1));
+    int rc = kj_sql_int64 (res, 0, "id", id)
+                  || kj_sql_int64 (res, 0, "at_us", &move->at_us)
+               ? -1
+               : 1;
     PQclear (res);
-    return 1;
+    return rc;
 }
 
 //  --------------------------------------------------------------------------
@@ -267,8 +321,9 @@ ipo_store_moves (kj_db_t *db, const char *firm)
     return kj_db_exec (
         db,
         "SELECT id, from_state, to_state, board, day, by_whom, note, "
-        "coalesce (stage, ''), due_fen, rule, lapsed, "
-        "(extract (epoch FROM at) * 1000000)::bigint, amount_fen FROM move "
+        "coalesce (stage, '') AS stage, due_fen, rule, lapsed, "
+        "(extract (epoch FROM at) * 1000000)::bigint AS at_us, amount_fen "
+        "FROM move "
         "WHERE firm = $1 ORDER BY id",
         1, params);
 }
@@ -280,7 +335,7 @@ ipo_store_stage_due (kj_db_t *db, const char *firm, const char *stage,
                      int64_t move, int64_t *due_fen, int *board)
 {
     char id [24];
-    const char *params [] = { firm, stage, NUM (id, move) };
+    const char *params [] = { firm, stage, IPO_STORE_NUM (id, move) };
     PGresult *res = kj_db_exec (
         db,
         "SELECT due_fen, event_board FROM move WHERE firm = $1 "
@@ -289,10 +344,10 @@ ipo_store_stage_due (kj_db_t *db, const char *firm, const char *stage,
     if (!res)
         return -1;
     int found = PQntuples (res) == 1;
-    if (found) {
-        *due_fen = atoll (PQgetvalue (res, 0, 0));
-        *board = atoi (PQgetvalue (res, 0, 1));
-    }
+    if (found
+        && (kj_sql_int64 (res, 0, "due_fen", due_fen)
+            || kj_sql_int (res, 0, "event_board", board)))
+        found = -1;
     PQclear (res);
     return found;
 }
@@ -303,23 +358,56 @@ ipo_store_stage_due (kj_db_t *db, const char *firm, const char *stage,
     "c.id, c.firm, f.city, c.stage, c.board, c.amount_fen, c.status, "         \
     "c.filed, c.year, c.city_by, c.province_by, c.note, c.move"
 
-void
-ipo_store_claim_row (PGresult *res, int row, ipo_store_claim_t *out)
+//  The names of CLAIM_COLUMNS, in the order of ipo_store_claim_column_t
+static const char *const s_claim_names [IPO_STORE_CLAIM_COLUMNS] = {
+    [IPO_CLAIM_ID] = "id",
+    [IPO_CLAIM_FIRM] = "firm",
+    [IPO_CLAIM_CITY] = "city",
+    [IPO_CLAIM_STAGE] = "stage",
+    [IPO_CLAIM_BOARD] = "board",
+    [IPO_CLAIM_AMOUNT_FEN] = "amount_fen",
+    [IPO_CLAIM_STATUS] = "status",
+    [IPO_CLAIM_FILED] = "filed",
+    [IPO_CLAIM_YEAR] = "year",
+    [IPO_CLAIM_CITY_BY] = "city_by",
+    [IPO_CLAIM_PROVINCE_BY] = "province_by",
+    [IPO_CLAIM_NOTE] = "note",
+    [IPO_CLAIM_MOVE] = "move"
+};
+
+int
+ipo_store_claim_columns (const PGresult *res, int col [])
 {
-    out->id = atoll (PQgetvalue (res, row, 0));
-    s_copy (out->firm, sizeof out->firm, PQgetvalue (res, row, 1));
-    s_copy (out->city, sizeof out->city, PQgetvalue (res, row, 2));
-    s_copy (out->stage, sizeof out->stage, PQgetvalue (res, row, 3));
-    out->board = atoi (PQgetvalue (res, row, 4));
-    out->amount_fen = atoll (PQgetvalue (res, row, 5));
-    s_copy (out->status, sizeof out->status, PQgetvalue (res, row, 6));
-    out->filed = atoi (PQgetvalue (res, row, 7));
-    out->year = atoi (PQgetvalue (res, row, 8));
-    s_copy (out->city_by, sizeof out->city_by, PQgetvalue (res, row, 9));
-    s_copy (out->province_by, sizeof out->province_by,
-            PQgetvalue (res, row, 10));
-    s_copy (out->note, sizeof out->note, PQgetvalue (res, row, 11));
-    out->move = atoll (PQgetvalue (res, row, 12));
+    return kj_sql_columns (res, s_claim_names, col, IPO_STORE_CLAIM_COLUMNS);
+}
+
+int
+ipo_store_claim_row (const PGresult *res, int row, const int col [],
+                     ipo_store_claim_t *out)
+{
+    ipo_store_copy (out->firm, sizeof out->firm,
+                    PQgetvalue (res, row, col [IPO_CLAIM_FIRM]));
+    ipo_store_copy (out->city, sizeof out->city,
+                    PQgetvalue (res, row, col [IPO_CLAIM_CITY]));
+    ipo_store_copy (out->stage, sizeof out->stage,
+                    PQgetvalue (res, row, col [IPO_CLAIM_STAGE]));
+    ipo_store_copy (out->status, sizeof out->status,
+                    PQgetvalue (res, row, col [IPO_CLAIM_STATUS]));
+    ipo_store_copy (out->city_by, sizeof out->city_by,
+                    PQgetvalue (res, row, col [IPO_CLAIM_CITY_BY]));
+    ipo_store_copy (out->province_by, sizeof out->province_by,
+                    PQgetvalue (res, row, col [IPO_CLAIM_PROVINCE_BY]));
+    ipo_store_copy (out->note, sizeof out->note,
+                    PQgetvalue (res, row, col [IPO_CLAIM_NOTE]));
+    return kj_sql_int64_at (res, row, col [IPO_CLAIM_ID], &out->id)
+                || kj_sql_int_at (res, row, col [IPO_CLAIM_BOARD], &out->board)
+                || kj_sql_int64_at (res, row, col [IPO_CLAIM_AMOUNT_FEN],
+                                    &out->amount_fen)
+                || kj_sql_int_at (res, row, col [IPO_CLAIM_FILED], &out->filed)
+                || kj_sql_int_at (res, row, col [IPO_CLAIM_YEAR], &out->year)
+                || kj_sql_int64_at (res, row, col [IPO_CLAIM_MOVE], &out->move)
+             ? -1
+             : 0;
 }
 
 //  One claim from a query, or none
@@ -329,8 +417,11 @@ s_claim_one (PGresult *res, ipo_store_claim_t *out)
     if (!res)
         return -1;
     int found = PQntuples (res) == 1;
-    if (found)
-        ipo_store_claim_row (res, 0, out);
+    int col [IPO_STORE_CLAIM_COLUMNS];
+    if (found
+        && (ipo_store_claim_columns (res, col)
+            || ipo_store_claim_row (res, 0, col, out)))
+        found = -1;
     PQclear (res);
     return found;
 }
@@ -340,7 +431,7 @@ ipo_store_claim_find (kj_db_t *db, const char *firm, const char *stage,
                       int64_t move, ipo_store_claim_t *out)
 {
     char id [24];
-    const char *params [] = { firm, stage, NUM (id, move) };
+    const char *params [] = { firm, stage, IPO_STORE_NUM (id, move) };
     return s_claim_one (
         kj_db_exec (db,
                     "SELECT " CLAIM_COLUMNS
@@ -371,7 +462,7 @@ ipo_store_claim_load (kj_db_t *db, int64_t id, bool lock,
                       ipo_store_claim_t *out)
 {
     char text [24];
-    const char *params [] = { NUM (text, id) };
+    const char *params [] = { IPO_STORE_NUM (text, id) };
     return s_claim_one (
         kj_db_exec (db,
                     lock ? "SELECT " CLAIM_COLUMNS
@@ -392,11 +483,11 @@ ipo_store_claim_insert (kj_db_t *db, ipo_store_claim_t *claim)
     char v [5][24];
     const char *params [] = { claim->firm,
                               claim->stage,
-                              NUM (v [0], claim->board),
-                              NUM (v [1], claim->amount_fen),
-                              NUM (v [2], claim->filed),
-                              NUM (v [3], claim->year),
-                              NUM (v [4], claim->move) };
+                              IPO_STORE_NUM (v [0], claim->board),
+                              IPO_STORE_NUM (v [1], claim->amount_fen),
+                              IPO_STORE_NUM (v [2], claim->filed),
+                              IPO_STORE_NUM (v [3], claim->year),
+                              IPO_STORE_NUM (v [4], claim->move) };
     PGresult *res = kj_db_exec (
         db,
         "INSERT INTO claim (firm, stage, board, amount_fen, filed, year, "
@@ -416,7 +507,7 @@ int
 ipo_store_claim_save (kj_db_t *db, const ipo_store_claim_t *claim)
 {
     char id [24];
-    const char *params [] = { NUM (id, claim->id), claim->status,
+    const char *params [] = { IPO_STORE_NUM (id, claim->id), claim->status,
                               claim->city_by, claim->province_by, claim->note };
     return kj_db_run (
                db,
@@ -446,7 +537,7 @@ ipo_store_budget (kj_db_t *db, int year, bool lock, int64_t *budget_fen,
                   int64_t *committed_fen, int64_t *paid_fen)
 {
     char text [16];
-    const char *params [] = { NUM (text, year) };
+    const char *params [] = { IPO_STORE_NUM (text, year) };
     PGresult *res = kj_db_exec (
         db,
         lock ? "SELECT budget_fen FROM budget WHERE year = $1 FOR UPDATE"
@@ -455,18 +546,24 @@ ipo_store_budget (kj_db_t *db, int year, bool lock, int64_t *budget_fen,
     if (!res)
         return -1;
     int found = PQntuples (res) == 1;
-    *budget_fen = found ? atoll (PQgetvalue (res, 0, 0)) : 0;
+    *budget_fen = 0;
+    if (found && kj_sql_int64 (res, 0, "budget_fen", budget_fen))
+        found = -1;
     PQclear (res);
+    if (found < 0)
+        return -1;
     res = kj_db_exec (
         db,
         "SELECT coalesce (sum (amount_fen) FILTER (WHERE status IN "
-        "('FILED', 'CITY_APPROVED')), 0), coalesce (sum (amount_fen) "
-        "FILTER (WHERE status = 'PAID'), 0) FROM claim WHERE year = $1",
+        "('FILED', 'CITY_APPROVED')), 0) AS committed_fen, coalesce (sum "
+        "(amount_fen) FILTER (WHERE status = 'PAID'), 0) AS paid_fen "
+        "FROM claim WHERE year = $1",
         1, params);
     if (!res)
         return -1;
-    *committed_fen = atoll (PQgetvalue (res, 0, 0));
-    *paid_fen = atoll (PQgetvalue (res, 0, 1));
+    if (kj_sql_int64 (res, 0, "committed_fen", committed_fen)
+        || kj_sql_int64 (res, 0, "paid_fen", paid_fen))
+        found = -1;
     PQclear (res);
     return found;
 }
@@ -475,7 +572,8 @@ int
 ipo_store_budget_set (kj_db_t *db, int year, int64_t budget_fen)
 {
     char v [2][24];
-    const char *params [] = { NUM (v [0], year), NUM (v [1], budget_fen) };
+    const char *params [] = { IPO_STORE_NUM (v [0], year),
+                              IPO_STORE_NUM (v [1], budget_fen) };
     return kj_db_run (db,
                       "INSERT INTO budget (year, budget_fen) VALUES ($1, $2) "
                       "ON CONFLICT (year) DO UPDATE SET budget_fen = $2",
@@ -501,22 +599,25 @@ PGresult *
 ipo_store_funnel (kj_db_t *db, const char *city, int32_t today)
 {
     char text [16], stale [16];
-    const char *params [] = { city, NUM (text, today),
-                              NUM (stale, ipo_pipeline_stale_before (today)) };
+    const char *params [] = { city, IPO_STORE_NUM (text, today),
+                              IPO_STORE_NUM (stale, ipo_pipeline_stale_before (
+                                                        today)) };
     return kj_db_exec (
         db,
-        "SELECT city, count (*) FILTER (WHERE state = 1), "
-        "count (*) FILTER (WHERE pool >= 1 AND state BETWEEN 2 AND 11), "
-        "count (*) FILTER (WHERE pool = 2 AND state BETWEEN 3 AND 11), "
-        "count (*) FILTER (WHERE state IN (5, 6)), "
-        "count (*) FILTER (WHERE state BETWEEN 7 AND 10), "
-        "count (*) FILTER (WHERE state = 11), "
-        "count (*) FILTER (WHERE state = 12), "
+        "SELECT city, count (*) FILTER (WHERE state = 1) AS candidates, "
+        "count (*) FILTER (WHERE pool >= 1 AND state BETWEEN 2 AND 11) "
+        "AS pool, "
+        "count (*) FILTER (WHERE pool = 2 AND state BETWEEN 3 AND 11) "
+        "AS province_pool, "
+        "count (*) FILTER (WHERE state IN (5, 6)) AS tutoring, "
+        "count (*) FILTER (WHERE state BETWEEN 7 AND 10) AS filed, "
+        "count (*) FILTER (WHERE state = 11) AS registered, "
+        "count (*) FILTER (WHERE state = 12) AS listed, "
         "coalesce (round (avg (to_date ($2, 'YYYYMMDD') "
         "- to_date (since::text, 'YYYYMMDD')) FILTER (WHERE state BETWEEN "
-        "1 AND 11)), 0)::bigint, "
+        "1 AND 11)), 0)::bigint AS avg_days, "
         "count (*) FILTER (WHERE (state BETWEEN 1 AND 11 OR state IN (16, 17)) "
-        "AND refreshed <= $3::int) "
+        "AND refreshed <= $3::int) AS stale "
         "FROM firm WHERE $1 = '' OR city = $1 GROUP BY city ORDER BY city",
         3, params);
 }
@@ -527,244 +628,8 @@ ipo_store_paid (kj_db_t *db, const char *city)
     const char *params [] = { city };
     return kj_db_exec (
         db,
-        "SELECT f.city, c.board, sum (c.amount_fen) FROM claim c "
+        "SELECT f.city, c.board, sum (c.amount_fen) AS paid_fen FROM claim c "
         "JOIN firm f USING (firm) WHERE c.status = 'PAID' "
         "AND ($1 = '' OR f.city = $1) GROUP BY 1, 2 ORDER BY 1, 2",
         1, params);
-}
-
-//  --------------------------------------------------------------------------
-//  Batch board fit: the columns every query of a batch reads, and a row
-#define BATCH_COLUMNS                                                          \
-    "id, source, state, previous, version, firms, meeting, newly, pages, "     \
-    "error, by_whom, (extract (epoch FROM started) * 1000000)::bigint, "       \
-    "coalesce ((extract (epoch FROM finished) * 1000000)::bigint, 0)"
-
-static int
-s_batch_one (PGresult *res, ipo_store_batch_t *out)
-{
-    if (!res)
-        return -1;
-    int found = PQntuples (res) == 1;
-    if (found) {
-        out->id = atoll (PQgetvalue (res, 0, 0));
-        s_copy (out->source, sizeof out->source, PQgetvalue (res, 0, 1));
-        s_copy (out->state, sizeof out->state, PQgetvalue (res, 0, 2));
-        out->previous = atoll (PQgetvalue (res, 0, 3));
-        s_copy (out->version, sizeof out->version, PQgetvalue (res, 0, 4));
-        out->firms = atoll (PQgetvalue (res, 0, 5));
-        out->meeting = atoll (PQgetvalue (res, 0, 6));
-        out->newly = atoll (PQgetvalue (res, 0, 7));
-        out->pages = atoi (PQgetvalue (res, 0, 8));
-        s_copy (out->error, sizeof out->error, PQgetvalue (res, 0, 9));
-        s_copy (out->by, sizeof out->by, PQgetvalue (res, 0, 10));
-        out->started_us = atoll (PQgetvalue (res, 0, 11));
-        out->finished_us = atoll (PQgetvalue (res, 0, 12));
-    }
-    PQclear (res);
-    return found;
-}
-
-//  --------------------------------------------------------------------------
-//  A new batch; see the header.
-int
-ipo_store_batch_insert (kj_db_t *db, ipo_store_batch_t *batch)
-{
-    const char *params [] = { batch->source, batch->state, batch->version,
-                              batch->by };
-    return s_batch_one (
-        kj_db_exec (db,
-                    "INSERT INTO fit_batch (source, state, version, by_whom, "
-                    "previous) VALUES ($1, $2, $3, $4, coalesce ((SELECT "
-                    "max (id) FROM fit_batch WHERE source = $1 AND state = "
-                    "'FINISHED'), 0)) RETURNING " BATCH_COLUMNS,
-                    4, params),
-        batch);
-}
-
-int
-ipo_store_batch_load (kj_db_t *db, int64_t id, bool lock,
-                      ipo_store_batch_t *out)
-{
-    char text [24];
-    const char *params [] = { NUM (text, id) };
-    return s_batch_one (
-        kj_db_exec (db,
-                    lock ? "SELECT " BATCH_COLUMNS " FROM fit_batch WHERE "
-                           "id = $1 FOR UPDATE"
-                         : "SELECT " BATCH_COLUMNS " FROM fit_batch WHERE "
-                           "id = $1 OR $1 = 0 ORDER BY id DESC LIMIT 1",
-                    1, params),
-        out);
-}
-
-int
-ipo_store_batch_running (kj_db_t *db, const char *source,
-                         ipo_store_batch_t *out)
-{
-    const char *params [] = { source };
-    return s_batch_one (
-        kj_db_exec (db,
-                    "SELECT " BATCH_COLUMNS " FROM fit_batch WHERE source = "
-                    "$1 AND state IN ('FETCHING', 'RECEIVING') ORDER BY id "
-                    "LIMIT 1",
-                    1, params),
-        out);
-}
-
-PGresult *
-ipo_store_batch_fetching (kj_db_t *db)
-{
-    return kj_db_exec (db,
-                       "SELECT id FROM fit_batch WHERE state = 'FETCHING' "
-                       "ORDER BY id",
-                       0, NULL);
-}
-
-int
-ipo_store_batch_save (kj_db_t *db, const ipo_store_batch_t *batch)
-{
-    char v [5][24];
-    const char *params [] = { NUM (v [0], batch->id),
-                              batch->state,
-                              NUM (v [1], batch->firms),
-                              NUM (v [2], batch->meeting),
-                              NUM (v [3], batch->newly),
-                              NUM (v [4], batch->pages),
-                              batch->error };
-    return kj_db_run (db,
-                      "UPDATE fit_batch SET state = $2, firms = $3, meeting = "
-                      "$4, newly = $5, pages = $6, error = $7, finished = "
-                      "CASE WHEN $2 IN ('FINISHED', 'FAILED') THEN now () "
-                      "END WHERE id = $1",
-                      7, params)
-                 < 0
-             ? -1
-             : 1;
-}
-
-int
-ipo_store_batch_reset (kj_db_t *db, ipo_store_batch_t *batch)
-{
-    char id [24];
-    const char *params [] = { NUM (id, batch->id) };
-    if (kj_db_run (db, "DELETE FROM fit_result WHERE batch = $1", 1, params)
-        < 0)
-        return -1;
-    batch->firms = batch->meeting = batch->newly = 0;
-    batch->pages = 0;
-    return ipo_store_batch_save (db, batch);
-}
-
-//  --------------------------------------------------------------------------
-//  A page of results; see the header. One statement under a savepoint:
-//  the page unnested, each firm's previous bits read by the primary key
-//  (a probe per firm in a subquery: as a join, the planner hashes the
-//  whole previous batch for every page, 7 s for a page of 25,000 beside
-//  1 s this way), inserted; only when a firm is there already (23505) is
-//  the page read again to name it.
-static int
-s_fit_dup (kj_db_t *db, const char *const *params, char *dup, size_t dup_size);
-
-int
-ipo_store_fit_page (kj_db_t *db, int64_t batch, int64_t previous,
-                    const char *firms, const char *cities, const char *meets,
-                    int64_t *newly, char *dup, size_t dup_size)
-{
-    char v [2][24];
-    const char *params [] = { NUM (v [0], batch), firms, cities, meets,
-                              NUM (v [1], previous) };
-    *newly = 0;
-    if (kj_db_run (db, "SAVEPOINT fit_page", 0, NULL) < 0)
-        return -1;
-    PGresult *res = kj_db_exec (
-        db,
-        "WITH stored AS (INSERT INTO fit_result (batch, firm, city, meets, "
-        "newly) SELECT $1, u.firm, u.city, u.meets, u.meets & ~coalesce "
-        "((SELECT p.meets FROM fit_result p WHERE p.batch = $5 AND p.firm = "
-        "u.firm), 0) FROM unnest ($2::text[], $3::text[], $4::int[]) AS u "
-        "(firm, city, meets) RETURNING newly) SELECT count (*) FROM stored "
-        "WHERE newly <> 0",
-        5, params);
-    if (res) {
-        *newly = atoll (PQgetvalue (res, 0, 0));
-        PQclear (res);
-        return kj_db_run (db, "RELEASE SAVEPOINT fit_page", 0, NULL) < 0 ? -1
-                                                                         : 1;
-    }
-    return s_fit_dup (db, params, dup, dup_size);
-}
-
-//  A page refused: 0 with the firm of the page (params' $2) already in
-//  the batch ($1) named in dup, when the cause was a unique violation;
-//  else -1
-static int
-s_fit_dup (kj_db_t *db, const char *const *params, char *dup, size_t dup_size)
-{
-    if (!streq (kj_db_sqlstate (db), "23505")
-        || kj_db_run (db, "ROLLBACK TO SAVEPOINT fit_page", 0, NULL) < 0)
-        return -1;
-    PGresult *res = kj_db_exec (db,
-                                "SELECT u.firm FROM unnest ($2::text[]) AS u "
-                                "(firm) JOIN fit_result r ON r.batch = $1 AND "
-                                "r.firm = u.firm LIMIT 1",
-                                2, params);
-    if (!res)
-        return -1;
-    s_copy (dup, dup_size, PQntuples (res) ? PQgetvalue (res, 0, 0) : "");
-    PQclear (res);
-    return 0;
-}
-
-//  A page of the first batch of a source; see the header. COPY: 2 us of
-//  the database's CPU a firm where the INSERT above takes 5 (pages of
-//  25,000, 2026-12-03).
-int
-ipo_store_fit_copy (kj_db_t *db, int64_t batch, const char *firms,
-                    const char *rows, size_t size, char *dup, size_t dup_size)
-{
-    char v [24];
-    const char *params [] = { NUM (v, batch), firms };
-    if (kj_db_run (db, "SAVEPOINT fit_page", 0, NULL) < 0)
-        return -1;
-    if (kj_db_copy (db,
-                    "COPY fit_result (batch, firm, city, meets, newly) FROM "
-                    "STDIN",
-                    rows, size)
-        == 0)
-        return kj_db_run (db, "RELEASE SAVEPOINT fit_page", 0, NULL) < 0 ? -1
-                                                                         : 1;
-    return s_fit_dup (db, params, dup, dup_size);
-}
-
-PGresult *
-ipo_store_fit_results (kj_db_t *db, int64_t batch, const char *after, int limit,
-                       bool all)
-{
-    char v [2][24];
-    const char *params [] = { NUM (v [0], batch), after, NUM (v [1], limit),
-                              all ? "t" : "f" };
-    return kj_db_exec (db,
-                       "SELECT firm, city, meets, newly FROM fit_result WHERE "
-                       "batch = $1 AND firm > $2 AND ($4::bool OR newly <> "
-                       "0) ORDER BY firm LIMIT $3",
-                       4, params);
-}
-
-int
-ipo_store_batch_prune (kj_db_t *db, const char *source, int64_t keep)
-{
-    char id [24];
-    const char *params [] = { source, NUM (id, keep) };
-    //  Results first, by the batch's key (no foreign key cascades them:
-    //  sql/004_fit_store.sql)
-    return kj_db_run (db,
-                      "WITH dropped AS (DELETE FROM fit_batch WHERE source = "
-                      "$1 AND id < $2 AND state IN ('FINISHED', 'FAILED') "
-                      "RETURNING id) DELETE FROM fit_result WHERE batch IN "
-                      "(SELECT id FROM dropped)",
-                      2, params)
-                 < 0
-             ? -1
-             : 1;
 }

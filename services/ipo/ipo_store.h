@@ -97,7 +97,8 @@ int
     ipo_store_move_count (kj_db_t *db, const char *firm, int64_t *count);
 
 //  The firm's moves oldest first, with their columns id, from_state,
-//  to_state, board, day, by_whom, note, stage, due_fen, rule, lapsed;
+//  to_state, board, day, by_whom, note, stage ('' for none), due_fen,
+//  rule, lapsed, at_us, amount_fen;
 //  NULL when the database failed. PQclear it.
 PGresult *
     ipo_store_moves (kj_db_t *db, const char *firm);
@@ -136,9 +137,34 @@ int
 PGresult *
     ipo_store_claims (kj_db_t *db, const char *firm);
 
-//  Row `row` of a result of claims into out.
-void
-    ipo_store_claim_row (PGresult *res, int row, ipo_store_claim_t *out);
+//  A claim's columns, by name: their indexes in a result, resolved once
+typedef enum {
+    IPO_CLAIM_ID,
+    IPO_CLAIM_FIRM,
+    IPO_CLAIM_CITY,
+    IPO_CLAIM_STAGE,
+    IPO_CLAIM_BOARD,
+    IPO_CLAIM_AMOUNT_FEN,
+    IPO_CLAIM_STATUS,
+    IPO_CLAIM_FILED,
+    IPO_CLAIM_YEAR,
+    IPO_CLAIM_CITY_BY,
+    IPO_CLAIM_PROVINCE_BY,
+    IPO_CLAIM_NOTE,
+    IPO_CLAIM_MOVE,
+    IPO_STORE_CLAIM_COLUMNS
+} ipo_store_claim_column_t;
+
+//  The indexes of a result of claims into col [IPO_STORE_CLAIM_COLUMNS]:
+//  0, or -1 (logged) when one is missing.
+int
+    ipo_store_claim_columns (const PGresult *res, int col []);
+
+//  Row `row` of a result of claims into out, by the indexes col: 0, or -1
+//  (logged) when a column that may not be NULL is.
+int
+    ipo_store_claim_row (const PGresult *res, int row, const int col [],
+                         ipo_store_claim_t *out);
 
 //  A year's budget, locked FOR UPDATE with lock; 0 if none is set.
 int
@@ -233,12 +259,23 @@ PGresult *
 
 //  The funnel per city (today for the days in stage), one row a city:
 //  city, candidates, pool, province_pool, tutoring, filed, registered,
-//  listed, avg_days, stale; city "" for all. NULL when the database failed.
+//  listed, avg_days, stale (by those names); city "" for all. NULL when the database failed.
 PGresult *
     ipo_store_funnel (kj_db_t *db, const char *city, int32_t today);
 
 //  Subsidies paid per city and board: city, board, paid_fen.
 PGresult *
     ipo_store_paid (kj_db_t *db, const char *city);
+
+//  For ipo_store*.c only: the text of a number for a parameter, and a
+//  text into a buffer of its own (NULL as "")
+#define IPO_STORE_NUM(buf, value)                                              \
+    (snprintf (buf, sizeof buf, "%lld", (long long) (value)), buf)
+
+static inline void
+    ipo_store_copy (char *to, size_t size, const char *from)
+{
+    snprintf (to, size, "%s", from ? from : "");
+}
 
 #endif

@@ -281,8 +281,10 @@ s_look_at_origin (mirror_server_t *self, mirror_link_t *link,
         seen->origin_reached = true;
         seen->origin_head = (uint64_t) head;
         seen->slot_found = PQntuples (slot) == 1;
-        seen->slot_lost = seen->slot_found
-                       && streq (PQgetvalue (slot, 0, 0), "lost");
+        //  NULL while the slot holds no WAL (no restart_lsn): not lost
+        const char *wal = seen->slot_found ? kj_sql_text (slot, 0, "wal_status")
+                                           : NULL;
+        seen->slot_lost = wal && streq (wal, "lost");
     }
     else {
         snprintf (error, sizeof error, "%s", PQerrorMessage (link->origin));

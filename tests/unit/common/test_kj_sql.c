@@ -136,6 +136,41 @@ test_row_null_and_malformed (void **state)
     PQclear (res);
 }
 
+//  By an index kj_sql_columns resolved: the same values and refusals
+static void
+test_row_by_index (void **state)
+{
+    PGresult *res = s_result ();
+    int64_t n = 99;
+    int small = 99;
+    bool flag = false;
+    assert_int_equal (kj_sql_int64_at (res, 0, 0, &n), 0);
+    assert_int_equal (n, -12);
+    assert_int_equal (kj_sql_int_at (res, 0, 0, &small), 0);
+    assert_int_equal (small, -12);
+    assert_int_equal (kj_sql_bool_at (res, 0, 1, &flag), 0);
+    assert_true (flag);
+    n = 99;
+    flag = true;
+    //  NULL and malformed text refused, the value untouched
+    assert_int_equal (kj_sql_int64_at (res, 1, 0, &n), -1);
+    assert_int_equal (kj_sql_int_at (res, 1, 0, &small), -1);
+    assert_int_equal (kj_sql_bool_at (res, 1, 1, &flag), -1);
+    assert_int_equal (kj_sql_int64_at (res, 2, 0, &n), -1);
+    assert_int_equal (kj_sql_bool_at (res, 2, 1, &flag), -1);
+    assert_int_equal (kj_sql_int64_at (res, 0, 2, &n), -1);  //  text
+    assert_int_equal (n, 99);
+    assert_int_equal (small, -12);
+    assert_true (flag);
+    //  A column or row out of range, as kj_sql_columns' -1 would give
+    assert_int_equal (kj_sql_int64_at (res, 0, -1, &n), -1);
+    assert_int_equal (kj_sql_int64_at (res, 0, 3, &n), -1);
+    assert_int_equal (kj_sql_int64_at (res, 3, 0, &n), -1);
+    assert_int_equal (kj_sql_bool_at (res, -1, 1, &flag), -1);
+    assert_int_equal (n, 99);
+    PQclear (res);
+}
+
 static void
 test_int_range (void **state)
 {
@@ -159,9 +194,57 @@ test_int_range (void **state)
     assert_int_equal (kj_sql_int (res, 2, "n", &small), 0);
     assert_int_equal (small, INT32_MIN);
     assert_int_equal (kj_sql_int (res, 3, "n", &small), -1);
+    assert_int_equal (kj_sql_int_at (res, 1, 0, &small), -1);
+    assert_int_equal (kj_sql_int_at (res, 2, 0, &small), 0);
+    assert_int_equal (small, INT32_MIN);
     assert_int_equal (kj_sql_int64 (res, 4, "n", &wide), 0);
     assert_true (wide == INT64_MAX);
     assert_int_equal (kj_sql_int64 (res, 5, "n", &wide), -1);
+    PQclear (res);
+}
+
+//  Numbers as PostgreSQL writes them, and nothing else: a sign, digits
+static void
+test_number_text (void **state)
+{
+    PGresult *res = PQmakeEmptyPGresult (NULL, PGRES_TUPLES_OK);
+    PGresAttDesc attr = {
+        .name = "n", .typid = 20, .typlen = 8, .atttypmod = -1
+    };
+    assert_int_equal (PQsetResultAttrs (res, 1, &attr), 1);
+    const char *good [] = { "0", "-0", "+7", "007", "-9223372036854775808" };
+    const int64_t want [] = { 0, 0, 7, 7, INT64_MIN };
+    const char *bad [] = { "-",
+                           "+",
+                           " 12",
+                           "12 ",
+                           "--1",
+                           "1e3",
+                           "0x10",
+                           "-9223372036854775809",
+                           "99999999999999999999" };
+    int rows = 0;
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++, rows++)
+        assert_int_equal (PQsetvalue (res, rows, 0, (char *) good [i],
+                                      (int) strlen (good [i])),
+                          1);
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++, rows++)
+        assert_int_equal (PQsetvalue (res, rows, 0, (char *) bad [i],
+                                      (int) strlen (bad [i])),
+                          1);
+    int64_t n;
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+        n = 99;
+        assert_int_equal (kj_sql_int64_at (res, (int) i, 0, &n), 0);
+        assert_true (n == want [i]);
+    }
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        n = 99;
+        int row = (int) (sizeof good / sizeof *good + i);
+        assert_int_equal (kj_sql_int64_at (res, row, 0, &n), -1);
+        assert_int_equal (kj_sql_int64_or (res, row, "n", 5), 5);
+        assert_int_equal (n, 99);
+    }
     PQclear (res);
 }
 
@@ -174,7 +257,9 @@ main (void)
         cmocka_unit_test (test_array),
         cmocka_unit_test (test_row_values),
         cmocka_unit_test (test_row_null_and_malformed),
+        cmocka_unit_test (test_row_by_index),
         cmocka_unit_test (test_int_range),
+        cmocka_unit_test (test_number_text),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
