@@ -226,7 +226,7 @@ s_demands_load (kj_db_t *db, const char *codes, s_demands_t *demands)
         "WHERE " MATCHING_IP_PLEDGED_WHERE " GROUP BY a.enterprise_code",
         0, NULL);
     //  Each result's columns, once for its rows (100,000s of demands)
-    int col [D_COLUMNS], code, fen;
+    int col [D_COLUMNS], code = -1, fen = -1;
     if (!demands->res || !demands->pledged
         || kj_sql_columns (demands->res, s_demands_names, col, D_COLUMNS)
         || (code = kj_sql_column (demands->pledged, "enterprise_code")) < 0
