@@ -628,11 +628,16 @@ registry_bulk_store_totals (kj_db_t *db, int64_t id, uint32_t expected,
         2, params);
     if (!res)
         return -1;
+    int seq;
+    if (kj_sql_columns (res, (const char *const []){ "s" }, &seq, 1)) {
+        PQclear (res);
+        return -1;
+    }
     size_t at = 0;
     for (int row = 0; row < PQntuples (res) && at < sizeof totals->missing;
          row++)
         at += snprintf (totals->missing + at, sizeof totals->missing - at,
-                        "%s%s", row ? ", " : "", PQgetvalue (res, row, 0));
+                        "%s%s", row ? ", " : "", PQgetvalue (res, row, seq));
     PQclear (res);
     return 1;
 }

@@ -414,12 +414,17 @@ registry_store_restage_claim (kj_db_t *db, const char *version, int max,
         2, params);
     if (!res)
         return -1;
+    int code;
+    if (kj_sql_columns (res, (const char *const []){ "code" }, &code, 1)) {
+        PQclear (res);
+        return -1;
+    }
     int rows = PQntuples (res);
     const char **locked = (const char **) calloc ((size_t) rows + 1,
                                                   sizeof *locked);
     assert (locked);
     for (int i = 0; i < rows; i++)
-        locked [i] = PQgetvalue (res, i, 0);
+        locked [i] = PQgetvalue (res, i, code);
     kj_params_t p = { .count = 0 };
     kj_params_add (&p, version);
     kj_params_add_array (&p, locked, (size_t) rows);
@@ -433,10 +438,14 @@ registry_store_restage_claim (kj_db_t *db, const char *version, int max,
     kj_params_reset (&p);
     if (!res)
         return -1;
+    if (kj_sql_columns (res, (const char *const []){ "code" }, &code, 1)) {
+        PQclear (res);
+        return -1;
+    }
     rows = PQntuples (res);
     for (int i = 0; i < rows; i++) {
-        zlist_append (codes, strdup (PQgetvalue (res, i, 0)));
-        kj_db_locked_key (db, PQgetvalue (res, i, 0));  //  tried above
+        zlist_append (codes, strdup (PQgetvalue (res, i, code)));
+        kj_db_locked_key (db, PQgetvalue (res, i, code));  //  tried above
     }
     PQclear (res);
     return rows;

@@ -273,9 +273,14 @@ registry_store_products_listed_of (kj_db_t *db, const char *institution,
                       1, params);
     if (!res)
         return -1;
+    int id;
+    if (kj_sql_columns (res, (const char *const []){ "id" }, &id, 1)) {
+        PQclear (res);
+        return -1;
+    }
     for (int row = 0; row < PQntuples (res); row++) {
-        zlist_append (ids, PQgetvalue (res, row, 0));
-        kj_db_locked_key (db, PQgetvalue (res, row, 0));  //  locked above
+        zlist_append (ids, PQgetvalue (res, row, id));
+        kj_db_locked_key (db, PQgetvalue (res, row, id));  //  locked above
     }
     PQclear (res);
     return 1;
