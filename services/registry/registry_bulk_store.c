@@ -342,9 +342,12 @@ registry_bulk_store_sweep (kj_db_t *db, int max_age_s)
         1, params);
     if (!res)
         return -1;
-    int ids_column = kj_sql_column (res, "ids");
-    int kind_column = kj_sql_column (res, "kind");
-    assert (ids_column >= 0 && kind_column >= 0);
+    int col [2];
+    if (kj_sql_columns (res, (const char *const []){ "ids", "kind" }, col, 2)) {
+        PQclear (res);
+        return -1;
+    }
+    int ids_column = col [0], kind_column = col [1];
     int count = PQntuples (res);
     for (int row = 0; row < count; row++) {
         int kind = registry_csv_kind_from_name (
@@ -782,9 +785,13 @@ registry_bulk_store_counts (kj_db_t *db, registry_bulk_counts_t *counts)
         0, NULL);
     if (!res)
         return -1;
-    int stage_column = kj_sql_column (res, "stage");
-    int count_column = kj_sql_column (res, "enterprises");
-    assert (stage_column >= 0 && count_column >= 0);
+    int col [2];
+    if (kj_sql_columns (res, (const char *const []){ "stage", "enterprises" },
+                        col, 2)) {
+        PQclear (res);
+        return -1;
+    }
+    int stage_column = col [0], count_column = col [1];
     for (int row = 0; row < PQntuples (res); row++) {
         int stage = registry_stage_from_name (
             PQgetvalue (res, row, stage_column));
