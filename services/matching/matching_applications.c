@@ -15,29 +15,45 @@
 #define APPLICATION_COLUMNS                                                    \
     "id, demand_id, product_id, institution_id, enterprise_code, state, "      \
     "version, amount_fen, rate_bp, term_months, reason, "                      \
-    "coalesce (renews_id, ''), product_version, rules_version, "               \
-    "(extract (epoch FROM updated_at) * 1000000)::bigint, product_max_fen"
+    "coalesce (renews_id, '') AS renews_id, product_version, rules_version, "  \
+    "(extract (epoch FROM updated_at) * 1000000)::bigint AS updated_us, "      \
+    "product_max_fen"
 
+//  An application row (APPLICATION_COLUMNS, all NOT NULL by the schema)
+//  into a message from the call; NULL after failing the call
 static Kj__Application *
 s_application_row (kj_call_t *call, PGresult *res, int row)
 {
     Kj__Application *a = kj_call_alloc (call, sizeof *a);
     kj__application__init (a);
-    a->id = kj_call_strdup (call, PQgetvalue (res, row, 0));
-    a->demand_id = kj_call_strdup (call, PQgetvalue (res, row, 1));
-    a->product_id = kj_call_strdup (call, PQgetvalue (res, row, 2));
-    a->institution_id = kj_call_strdup (call, PQgetvalue (res, row, 3));
-    a->enterprise_code = kj_call_strdup (call, PQgetvalue (res, row, 4));
-    a->state = atoi (PQgetvalue (res, row, 5));
-    a->version = strtoull (PQgetvalue (res, row, 6), NULL, 10);
-    a->amount_fen = atoll (PQgetvalue (res, row, 7));
-    a->rate_bp = atoi (PQgetvalue (res, row, 8));
-    a->term_months = atoi (PQgetvalue (res, row, 9));
-    a->reason = kj_call_strdup (call, PQgetvalue (res, row, 10));
-    a->renews_id = kj_call_strdup (call, PQgetvalue (res, row, 11));
-    a->product_version = strtoull (PQgetvalue (res, row, 12), NULL, 10);
-    a->rules_version = kj_call_strdup (call, PQgetvalue (res, row, 13));
-    a->updated_at_us = atoll (PQgetvalue (res, row, 14));
+    int state, rate_bp, term_months;
+    int64_t version, product_version;
+    if (matching_server_text (call, res, row, "id", &a->id)
+        || matching_server_text (call, res, row, "demand_id", &a->demand_id)
+        || matching_server_text (call, res, row, "product_id", &a->product_id)
+        || matching_server_text (call, res, row, "institution_id",
+                                 &a->institution_id)
+        || matching_server_text (call, res, row, "enterprise_code",
+                                 &a->enterprise_code)
+        || kj_sql_int (res, row, "state", &state)
+        || kj_sql_int64 (res, row, "version", &version)
+        || kj_sql_int64 (res, row, "amount_fen", &a->amount_fen)
+        || kj_sql_int (res, row, "rate_bp", &rate_bp)
+        || kj_sql_int (res, row, "term_months", &term_months)
+        || matching_server_text (call, res, row, "reason", &a->reason)
+        || matching_server_text (call, res, row, "renews_id", &a->renews_id)
+        || kj_sql_int64 (res, row, "product_version", &product_version)
+        || matching_server_text (call, res, row, "rules_version",
+                                 &a->rules_version)
+        || kj_sql_int64 (res, row, "updated_us", &a->updated_at_us)) {
+        kj_call_fail_db (call);
+        return NULL;
+    }
+    a->state = state;
+    a->version = (uint64_t) version;
+    a->rate_bp = rate_bp;
+    a->term_months = term_months;
+    a->product_version = (uint64_t) product_version;
     return a;
 }
 
@@ -57,16 +73,18 @@ s_application_load (kj_call_t *call, const char *id, const char *field,
         kj_call_fail_db (call);
         return NULL;
     }
-    Kj__Application *a = NULL;
-    if (PQntuples (res) == 1) {
-        a = s_application_row (call, res, 0);
-        if (max_fen)
-            *max_fen = atoll (PQgetvalue (res, 0, 15));
-    }
-    PQclear (res);
-    if (!a)
+    if (PQntuples (res) != 1) {
+        PQclear (res);
         kj_call_fail (call, KJ__CODE__NOT_FOUND, field, "%s: no application %s",
                       field, id);
+        return NULL;
+    }
+    Kj__Application *a = s_application_row (call, res, 0);
+    if (a && max_fen && kj_sql_int64 (res, 0, "product_max_fen", max_fen)) {
+        kj_call_fail_db (call);
+        a = NULL;
+    }
+    PQclear (res);
     return a;
 }
 
@@ -212,6 +230,8 @@ matching_applications_apply (kj_call_t *call, const ProtobufCMessage *request,
         return kj_call_fail_db (call);
     Kj__Application *a = s_application_row (call, res, 0);
     PQclear (res);
+    if (!a)
+        return -1;
     ((Kj__ApplicationReply *) reply)->application = a;
     if (matching_server_lock (call, "matching.application", a->id))
         return -1;
@@ -283,6 +303,8 @@ matching_applications_act (kj_call_t *call, const ProtobufCMessage *request,
     }
     Kj__Application *moved = s_application_row (call, res, 0);
     PQclear (res);
+    if (!moved)
+        return -1;
     ((Kj__ApplicationReply *) reply)->application = moved;
     if (s_announce (call, moved, a->state, in->reason))
         return kj_call_fail_db (call);
@@ -404,7 +426,8 @@ matching_applications_link (kj_call_t *call, const ProtobufCMessage *request,
         "stake_bp, note, enterprise_code, offered_by) VALUES ('L' || lpad "
         "(nextval ('linkage_seq')::text, 6, '0'), $1, $2, $3, $4, $5, $6, "
         "$7) ON CONFLICT (application_id, investor_id) DO NOTHING RETURNING "
-        "id, (extract (epoch FROM created_at) * 1000000)::bigint",
+        "id, (extract (epoch FROM created_at) * 1000000)::bigint AS "
+        "created_us",
         7, params);
     if (!res)
         return kj_call_fail_db (call);
@@ -418,8 +441,11 @@ matching_applications_link (kj_call_t *call, const ProtobufCMessage *request,
     }
     Kj__Linkage *out = kj_call_alloc (call, sizeof *out);
     kj__linkage__init (out);
-    out->id = kj_call_strdup (call, PQgetvalue (res, 0, 0));
-    out->created_at_us = atoll (PQgetvalue (res, 0, 1));
+    if (matching_server_text (call, res, 0, "id", &out->id)
+        || kj_sql_int64 (res, 0, "created_us", &out->created_at_us)) {
+        PQclear (res);
+        return kj_call_fail_db (call);
+    }
     PQclear (res);
     out->application_id = a->id;
     out->investor_id = kj_call_strdup (call, in->investor_id);

@@ -170,6 +170,39 @@ s_demands_free (s_demands_t *demands)
     memset (demands, 0, sizeof *demands);
 }
 
+//  What s_demands_load reads of each open demand, by name
+#define DEMANDS_COLUMNS                                                        \
+    "d.id, d.enterprise_code, d.amount_fen, d.term_months, d.instrument, "     \
+    "d.collateral, d.renewal, coalesce (to_char (d.renews_matures_on, "        \
+    "'YYYYMMDD'), '0') AS renews_matures_on, d.renews_arrears, "               \
+    "coalesce (m.products, '') AS products"
+
+enum {
+    D_ID,
+    D_ENTERPRISE_CODE,
+    D_AMOUNT_FEN,
+    D_TERM_MONTHS,
+    D_INSTRUMENT,
+    D_COLLATERAL,
+    D_RENEWAL,
+    D_RENEWS_MATURES_ON,
+    D_RENEWS_ARREARS,
+    D_PRODUCTS,
+    D_COLUMNS
+};
+static const char *const s_demands_names [D_COLUMNS] = {
+    [D_ID] = "id",
+    [D_ENTERPRISE_CODE] = "enterprise_code",
+    [D_AMOUNT_FEN] = "amount_fen",
+    [D_TERM_MONTHS] = "term_months",
+    [D_INSTRUMENT] = "instrument",
+    [D_COLLATERAL] = "collateral",
+    [D_RENEWAL] = "renewal",
+    [D_RENEWS_MATURES_ON] = "renews_matures_on",
+    [D_RENEWS_ARREARS] = "renews_arrears",
+    [D_PRODUCTS] = "products",
+};
+
 //  Open demands, of the enterprises in codes (a PostgreSQL array literal)
 //  or all (NULL). 0 or -1 (database)
 static int
@@ -178,32 +211,32 @@ s_demands_load (kj_db_t *db, const char *codes, s_demands_t *demands)
     memset (demands, 0, sizeof *demands);
     demands->res = kj_db_exec (
         db,
-        codes ? "SELECT d.id, d.enterprise_code, d.amount_fen, "
-                "d.term_months, d.instrument, d.collateral, d.renewal, "
-                "coalesce (to_char (d.renews_matures_on, 'YYYYMMDD'), '0'), "
-                "d.renews_arrears, coalesce (m.products, '') FROM demand d "
+        codes ? "SELECT " DEMANDS_COLUMNS " FROM demand d "
                 "LEFT JOIN demand_match m ON m.demand_id = d.id "
                 "WHERE d.state IN (1, 2) "
                 "AND d.enterprise_code = ANY ($1::text[]) ORDER BY d.id"
-              : "SELECT d.id, d.enterprise_code, d.amount_fen, "
-                "d.term_months, d.instrument, d.collateral, d.renewal, "
-                "coalesce (to_char (d.renews_matures_on, 'YYYYMMDD'), '0'), "
-                "d.renews_arrears, coalesce (m.products, '') FROM demand d "
+              : "SELECT " DEMANDS_COLUMNS " FROM demand d "
                 "LEFT JOIN demand_match m ON m.demand_id = d.id "
                 "WHERE d.state IN (1, 2) ORDER BY d.id",
         codes ? 1 : 0, (const char *[]){ codes });
     demands->pledged = kj_db_exec (
         db,
-        "SELECT a.enterprise_code, sum (a.amount_fen) FROM application a "
+        "SELECT a.enterprise_code, sum (a.amount_fen) AS pledged_fen "
+        "FROM application a "
         "WHERE " MATCHING_IP_PLEDGED_WHERE " GROUP BY a.enterprise_code",
         0, NULL);
-    if (!demands->res || !demands->pledged) {
+    //  Each result's columns, once for its rows (100,000s of demands)
+    int col [D_COLUMNS], code = -1, fen = -1;
+    if (!demands->res || !demands->pledged
+        || kj_sql_columns (demands->res, s_demands_names, col, D_COLUMNS)
+        || (code = kj_sql_column (demands->pledged, "enterprise_code")) < 0
+        || (fen = kj_sql_column (demands->pledged, "pledged_fen")) < 0) {
         s_demands_free (demands);
         return -1;
     }
     demands->pledges = zhashx_new ();
     for (int r = 0; r < PQntuples (demands->pledged); r++)
-        zhashx_insert (demands->pledges, PQgetvalue (demands->pledged, r, 0),
+        zhashx_insert (demands->pledges, PQgetvalue (demands->pledged, r, code),
                        (void *) (uintptr_t) (r + 1));
     PGresult *res = demands->res;
     size_t rows = (size_t) PQntuples (res);
@@ -213,24 +246,25 @@ s_demands_load (kj_db_t *db, const char *codes, s_demands_t *demands)
     int today = matching_today ();
     for (size_t r = 0; r < rows; r++) {
         int row = (int) r;
+#define V(column) PQgetvalue (res, row, col [D_##column])
         matching_batch_item_t *item = &demands->items [r];
-        item->demand_id = PQgetvalue (res, row, 0);
-        item->enterprise_code = PQgetvalue (res, row, 1);
-        item->view.amount_fen = atoll (PQgetvalue (res, row, 2));
-        item->view.term_months = atoi (PQgetvalue (res, row, 3));
-        item->view.instrument = (matching_instrument_t) atoi (
-            PQgetvalue (res, row, 4));
-        item->view.collateral = (unsigned) atoi (PQgetvalue (res, row, 5));
-        item->view.renewal = PQgetvalue (res, row, 6) [0] == 't';
-        item->view.renew_maturity = atoi (PQgetvalue (res, row, 7));
-        item->view.renew_arrears = PQgetvalue (res, row, 8) [0] == 't';
+        item->demand_id = V (ID);
+        item->enterprise_code = V (ENTERPRISE_CODE);
+        item->view.amount_fen = atoll (V (AMOUNT_FEN));
+        item->view.term_months = atoi (V (TERM_MONTHS));
+        item->view.instrument = (matching_instrument_t) atoi (V (INSTRUMENT));
+        item->view.collateral = (unsigned) atoi (V (COLLATERAL));
+        item->view.renewal = V (RENEWAL) [0] == 't';
+        item->view.renew_maturity = atoi (V (RENEWS_MATURES_ON));
+        item->view.renew_arrears = V (RENEWS_ARREARS) [0] == 't';
         item->view.on = today;
         uintptr_t at = (uintptr_t) zhashx_lookup (demands->pledges,
                                                   item->enterprise_code);
         item->ip_pledged_fen = at ? atoll (PQgetvalue (demands->pledged,
-                                                       (int) at - 1, 1))
+                                                       (int) at - 1, fen))
                                   : 0;
-        demands->current [r] = PQgetvalue (res, row, 9);
+        demands->current [r] = V (PRODUCTS);
+#undef V
     }
     demands->n = rows;
     return 0;
@@ -438,10 +472,21 @@ matching_batch_job_run (matching_job_t *job, Kj__Batch **batch_p)
     Kj__Batch *batch = calloc (1, sizeof *batch);
     assert (batch);
     kj__batch__init (batch);
-    batch->id = strdup (PQgetvalue (res, 0, 0));
-    batch->region = strdup (PQgetvalue (res, 0, 1));
-    batch->top = (uint32_t) atoi (PQgetvalue (res, 0, 2));
-    batch->requested_by = strdup (PQgetvalue (res, 0, 3));
+    //  NOT NULL by the schema
+    const char *id = kj_sql_text (res, 0, "id");
+    const char *region = kj_sql_text (res, 0, "region");
+    const char *requested_by = kj_sql_text (res, 0, "requested_by");
+    int top;
+    if (!id || !region || !requested_by || kj_sql_int (res, 0, "top", &top)) {
+        kj_error ("matching.batch", "a claimed batch cannot be read");
+        PQclear (res);
+        kj__batch__free_unpacked (batch, NULL);
+        return -1;
+    }
+    batch->id = strdup (id);
+    batch->region = strdup (region);
+    batch->top = (uint32_t) top;
+    batch->requested_by = strdup (requested_by);
     batch->source = strdup ("batch");
     batch->state = KJ__BATCH_STATE__BATCH_DONE;
     PQclear (res);

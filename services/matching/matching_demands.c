@@ -201,7 +201,12 @@ matching_demands_add_demand (kj_call_t *call, const ProtobufCMessage *request,
         13, params);
     if (!res)
         return kj_call_fail_db (call);
-    Kj__Demand *stored = matching_server_demand_row (call, res, 0);
+    int columns [DEMAND_COLUMN_COUNT];
+    if (matching_server_demand_columns (call, res, columns)) {
+        PQclear (res);
+        return -1;
+    }
+    Kj__Demand *stored = matching_server_demand_row (call, res, columns, 0);
     PQclear (res);
     ((Kj__DemandReply *) reply)->demand = stored;
     //  A new demand: its lock orders nothing yet, and is what the outbox
@@ -252,12 +257,18 @@ matching_demands_list_demands (kj_call_t *call, const ProtobufCMessage *request,
         3, params);
     if (!res)
         return kj_call_fail_db (call);
+    int columns [DEMAND_COLUMN_COUNT];
+    if (matching_server_demand_columns (call, res, columns)) {
+        PQclear (res);
+        return -1;
+    }
     Kj__ListDemandsReply *out = (Kj__ListDemandsReply *) reply;
     int rows = PQntuples (res);
     int shown = rows > (int) limit ? (int) limit : rows;
     out->demands = kj_call_alloc (call, (size_t) (shown + 1) * sizeof (void *));
     for (int i = 0; i < shown; i++)
         out->demands [out->n_demands++] = matching_server_demand_row (call, res,
+                                                                      columns,
                                                                       i);
     out->page_info = kj_call_alloc (call, sizeof *out->page_info);
     kj__page_info__init (out->page_info);
@@ -341,8 +352,10 @@ s_cpu_us (void)
 //  failing the call
 #define MATCH_LOAD_SQL(more)                                                   \
     "SELECT " DEMAND_COLUMNS ", (" IP_PLEDGED_SQL (                            \
-        "d.enterprise_code") "), 'M' || lpad (nextval ('match_seq')::text, "   \
-                             "6, '0')" more " FROM demand d WHERE d.id = $1"
+        "d.enterprise_code") ") AS ip_pledged_fen, "                           \
+                             "'M' || lpad (nextval ('match_seq')::text, "      \
+                             "6, '0') AS match_id" more                        \
+                             " FROM demand d WHERE d.id = $1"
 
 static Kj__Demand *
 s_match_load (kj_call_t *call, const char *id, int64_t *pledged,
@@ -364,11 +377,17 @@ s_match_load (kj_call_t *call, const char *id, int64_t *pledged,
         return NULL;
     }
     Kj__Demand *demand = NULL;
-    if (PQntuples (res) == 1) {
-        demand = matching_server_demand_row (call, res, 0);
-        *pledged = atoll (PQgetvalue (res, 0, 15));
-        *match_id = kj_call_strdup (call, PQgetvalue (res, 0, 16));
+    int columns [DEMAND_COLUMN_COUNT];
+    if (PQntuples (res) == 1
+        && (matching_server_demand_columns (call, res, columns)
+            || kj_sql_int64 (res, 0, "ip_pledged_fen", pledged)
+            || matching_server_text (call, res, 0, "match_id", match_id))) {
+        PQclear (res);
+        kj_call_fail_db (call);
+        return NULL;
     }
+    if (PQntuples (res) == 1)
+        demand = matching_server_demand_row (call, res, columns, 0);
     PQclear (res);
     if (!demand)
         kj_call_fail (call, KJ__CODE__NOT_FOUND, "demand_id",

@@ -51,11 +51,35 @@ typedef struct {
 #define A(name)     KJ__APPLICATION_STATE__APP_##name
 
 //  The columns of a demand row, as matching_server_demand_row reads them
+//  by name (matching_demand_column_t)
 #define DEMAND_COLUMNS                                                         \
     "id, enterprise_code, amount_fen, term_months, purpose, instrument, "      \
-    "collateral, linkage, renewal, coalesce (renews_matures_on::text, ''), "   \
+    "collateral, linkage, renewal, "                                           \
+    "coalesce (renews_matures_on::text, '') AS renews_matures_on, "            \
     "renews_arrears, state, version, "                                         \
-    "(extract (epoch FROM created_at) * 1000000)::bigint, entered_by"
+    "(extract (epoch FROM created_at) * 1000000)::bigint AS created_us, "      \
+    "entered_by"
+
+//  A demand row's columns, indexes into what matching_server_demand_columns
+//  resolves once per result
+typedef enum {
+    DEMAND_ID,
+    DEMAND_ENTERPRISE_CODE,
+    DEMAND_AMOUNT_FEN,
+    DEMAND_TERM_MONTHS,
+    DEMAND_PURPOSE,
+    DEMAND_INSTRUMENT,
+    DEMAND_COLLATERAL,
+    DEMAND_LINKAGE,
+    DEMAND_RENEWAL,
+    DEMAND_RENEWS_MATURES_ON,
+    DEMAND_RENEWS_ARREARS,
+    DEMAND_STATE,
+    DEMAND_VERSION,
+    DEMAND_CREATED_US,
+    DEMAND_ENTERED_BY,
+    DEMAND_COLUMN_COUNT
+} matching_demand_column_t;
 
 //  IP pledge loans of the enterprise `code` (an SQL expression) approved
 //  or drawn this year, in fen
@@ -72,8 +96,13 @@ int
 Kj__Demand *
     matching_server_demand_load (kj_call_t *call, const char *id,
                                  const char *field);
+int
+    matching_server_demand_columns (kj_call_t *call, const PGresult *res,
+                                    int columns [DEMAND_COLUMN_COUNT]);
 Kj__Demand *
-    matching_server_demand_row (kj_call_t *call, PGresult *res, int row);
+    matching_server_demand_row (kj_call_t *call, const PGresult *res,
+                                const int columns [DEMAND_COLUMN_COUNT],
+                                int row);
 void
     matching_server_demand_view (const Kj__Demand *d, matching_demand_t *view);
 int
@@ -88,6 +117,9 @@ int
     matching_server_lock (kj_call_t *call, const char *kind, const char *id);
 int
     matching_server_model_ready (kj_call_t *call);
+int
+    matching_server_text (kj_call_t *call, const PGresult *res, int row,
+                          const char *name, char **text);
 
 //  matching_demands.c
 int

@@ -41,20 +41,33 @@ matching_reports_model (kj_call_t *call, const ProtobufCMessage *request,
 #define BATCH_COLUMNS                                                          \
     "id, region, top, state, demands, matched, proposals, ms, requested_by"
 
+//  A batch row (BATCH_COLUMNS, all NOT NULL by the schema) into a message
+//  from the call; NULL after failing the call
 static Kj__Batch *
 s_batch_row (kj_call_t *call, PGresult *res)
 {
     Kj__Batch *b = kj_call_alloc (call, sizeof *b);
     kj__batch__init (b);
-    b->id = kj_call_strdup (call, PQgetvalue (res, 0, 0));
-    b->region = kj_call_strdup (call, PQgetvalue (res, 0, 1));
-    b->top = (uint32_t) atoi (PQgetvalue (res, 0, 2));
-    b->state = atoi (PQgetvalue (res, 0, 3));
-    b->demands = (uint32_t) atoi (PQgetvalue (res, 0, 4));
-    b->matched = (uint32_t) atoi (PQgetvalue (res, 0, 5));
-    b->proposals = strtoull (PQgetvalue (res, 0, 6), NULL, 10);
-    b->ms = atoll (PQgetvalue (res, 0, 7));
-    b->requested_by = kj_call_strdup (call, PQgetvalue (res, 0, 8));
+    int top, state, demands, matched;
+    int64_t proposals;
+    if (matching_server_text (call, res, 0, "id", &b->id)
+        || matching_server_text (call, res, 0, "region", &b->region)
+        || kj_sql_int (res, 0, "top", &top)
+        || kj_sql_int (res, 0, "state", &state)
+        || kj_sql_int (res, 0, "demands", &demands)
+        || kj_sql_int (res, 0, "matched", &matched)
+        || kj_sql_int64 (res, 0, "proposals", &proposals)
+        || kj_sql_int64 (res, 0, "ms", &b->ms)
+        || matching_server_text (call, res, 0, "requested_by",
+                                 &b->requested_by)) {
+        kj_call_fail_db (call);
+        return NULL;
+    }
+    b->top = (uint32_t) top;
+    b->state = state;
+    b->demands = (uint32_t) demands;
+    b->matched = (uint32_t) matched;
+    b->proposals = (uint64_t) proposals;
     b->source = "batch";
     return b;
 }
@@ -90,8 +103,11 @@ matching_reports_match_batch (kj_call_t *call, const ProtobufCMessage *request,
         3, params);
     if (!res)
         return kj_call_fail_db (call);
-    ((Kj__BatchReply *) reply)->batch = s_batch_row (call, res);
+    Kj__Batch *batch = s_batch_row (call, res);
     PQclear (res);
+    if (!batch)
+        return -1;
+    ((Kj__BatchReply *) reply)->batch = batch;
     return 0;
 }
 
@@ -113,8 +129,11 @@ matching_reports_get_batch (kj_call_t *call, const ProtobufCMessage *request,
         return kj_call_fail (call, KJ__CODE__NOT_FOUND, "id", "id: no batch %s",
                              id);
     }
-    ((Kj__BatchReply *) reply)->batch = s_batch_row (call, res);
+    Kj__Batch *batch = s_batch_row (call, res);
     PQclear (res);
+    if (!batch)
+        return -1;
+    ((Kj__BatchReply *) reply)->batch = batch;
     return 0;
 }
 
@@ -183,7 +202,8 @@ matching_reports_report (kj_call_t *call, const ProtobufCMessage *request,
                               matching_server_i64 (call, sla_days) };
     char *matches_sql = kj_call_printf (
         call,
-        "SELECT %s, count (*), count (*) FILTER (WHERE mp.intercity) "
+        "SELECT %s AS key, count (*) AS matches, count (*) FILTER (WHERE "
+        "mp.intercity) AS intercity "
         "FROM match m CROSS JOIN LATERAL unnest (m.institution_ids, "
         "m.intercity) AS mp (institution_id, intercity) "
         "JOIN demand d ON d.id = m.demand_id WHERE ($1::date IS NULL OR "
@@ -192,12 +212,14 @@ matching_reports_report (kj_call_t *call, const ProtobufCMessage *request,
         match_key);
     char *applications_sql = kj_call_printf (
         call,
-        "SELECT %s, count (*), count (*) FILTER (WHERE mv.approved), "
-        "count (*) FILTER (WHERE mv.disbursed), count (*) FILTER (WHERE "
-        "mv.disbursed AND a.product_type = %d), count (mv.decided), "
-        "coalesce ((avg (extract (epoch FROM mv.decided - a.created_at)) "
-        "/ 3600)::bigint, 0), count (*) FILTER (WHERE mv.decided - "
-        "a.created_at <= make_interval (days => $3::int)) "
+        "SELECT %s AS key, count (*) AS applications, count (*) FILTER "
+        "(WHERE mv.approved) AS approvals, count (*) FILTER (WHERE "
+        "mv.disbursed) AS disbursed, count (*) FILTER (WHERE mv.disbursed "
+        "AND a.product_type = %d) AS first_loans, count (mv.decided) AS "
+        "decisions, coalesce ((avg (extract (epoch FROM mv.decided - "
+        "a.created_at)) / 3600)::bigint, 0) AS decision_hours, count (*) "
+        "FILTER (WHERE mv.decided - a.created_at <= make_interval (days => "
+        "$3::int)) AS within_sla "
         "FROM application a JOIN demand d ON d.id = a.demand_id "
         "LEFT JOIN LATERAL (SELECT min (at) FILTER (WHERE to_state IN "
         "(5, 6)) AS decided, bool_or (to_state = 5) AS approved, bool_or "
@@ -211,6 +233,32 @@ matching_reports_report (kj_call_t *call, const ProtobufCMessage *request,
     PGresult *results [2];
     if (kj_db_exec_many (kj_call_db (call), queries, 2, results))
         return kj_call_fail_db (call);
+    //  Each result's columns, once for its rows
+    enum { M_KEY, M_MATCHES, M_INTERCITY, M_COLUMNS };
+    static const char *const m_names [M_COLUMNS] = { "key", "matches",
+                                                     "intercity" };
+    enum {
+        A_KEY,
+        A_APPLICATIONS,
+        A_APPROVALS,
+        A_DISBURSED,
+        A_FIRST_LOANS,
+        A_DECISIONS,
+        A_DECISION_HOURS,
+        A_WITHIN_SLA,
+        A_COLUMNS
+    };
+    static const char *const a_names [A_COLUMNS] = {
+        "key",         "applications", "approvals",      "disbursed",
+        "first_loans", "decisions",    "decision_hours", "within_sla"
+    };
+    int m [M_COLUMNS], c [A_COLUMNS];
+    if (kj_sql_columns (results [0], m_names, m, M_COLUMNS)
+        || kj_sql_columns (results [1], a_names, c, A_COLUMNS)) {
+        PQclear (results [0]);
+        PQclear (results [1]);
+        return kj_call_fail_db (call);
+    }
     zhashx_t *rows = zhashx_new ();
     Kj__MatchingReportReply *out = (Kj__MatchingReportReply *) reply;
     out->total = kj_call_alloc (call, sizeof *out->total);
@@ -218,26 +266,29 @@ matching_reports_report (kj_call_t *call, const ProtobufCMessage *request,
     out->total->key = "";
     Kj__MatchingReportRow *total = out->total;
     for (int r = 0; r < PQntuples (results [0]); r++) {
+        PGresult *res = results [0];
         Kj__MatchingReportRow *row = s_report_row (call, rows,
-                                                   PQgetvalue (results [0], r,
-                                                               0));
-        row->matches = strtoull (PQgetvalue (results [0], r, 1), NULL, 10);
-        row->intercity = strtoull (PQgetvalue (results [0], r, 2), NULL, 10);
+                                                   PQgetvalue (res, r,
+                                                               m [M_KEY]));
+        row->matches = strtoull (PQgetvalue (res, r, m [M_MATCHES]), NULL, 10);
+        row->intercity = strtoull (PQgetvalue (res, r, m [M_INTERCITY]), NULL,
+                                   10);
         total->matches += row->matches;
         total->intercity += row->intercity;
     }
     int64_t hours = 0;
     for (int r = 0; r < PQntuples (results [1]); r++) {
         PGresult *res = results [1];
-        Kj__MatchingReportRow *row = s_report_row (call, rows,
-                                                   PQgetvalue (res, r, 0));
-        row->applications = strtoull (PQgetvalue (res, r, 1), NULL, 10);
-        row->approvals = strtoull (PQgetvalue (res, r, 2), NULL, 10);
-        row->disbursed = strtoull (PQgetvalue (res, r, 3), NULL, 10);
-        row->first_loans = strtoull (PQgetvalue (res, r, 4), NULL, 10);
-        row->decisions = strtoull (PQgetvalue (res, r, 5), NULL, 10);
-        row->decision_hours = atoll (PQgetvalue (res, r, 6));
-        row->within_sla = strtoull (PQgetvalue (res, r, 7), NULL, 10);
+#define V(column) PQgetvalue (res, r, c [A_##column])
+        Kj__MatchingReportRow *row = s_report_row (call, rows, V (KEY));
+        row->applications = strtoull (V (APPLICATIONS), NULL, 10);
+        row->approvals = strtoull (V (APPROVALS), NULL, 10);
+        row->disbursed = strtoull (V (DISBURSED), NULL, 10);
+        row->first_loans = strtoull (V (FIRST_LOANS), NULL, 10);
+        row->decisions = strtoull (V (DECISIONS), NULL, 10);
+        row->decision_hours = atoll (V (DECISION_HOURS));
+        row->within_sla = strtoull (V (WITHIN_SLA), NULL, 10);
+#undef V
         total->applications += row->applications;
         total->approvals += row->approvals;
         total->disbursed += row->disbursed;

@@ -20,9 +20,10 @@ s_roadshow_load (kj_call_t *call, const char *id, const char *field)
         return NULL;
     PGresult *res = kj_db_exec (
         kj_call_db (call),
-        "SELECT r.id, r.demand_id, r.on_date::text, r.created_by, "
+        "SELECT r.id, r.demand_id, r.on_date::text AS on_date, r.created_by, "
         "i.institution_id, i.response, i.note, i.recorded_by, coalesce "
         "((extract (epoch FROM i.responded_at) * 1000000)::bigint, 0) "
+        "AS responded_us "
         "FROM roadshow r JOIN roadshow_invitee i ON i.roadshow_id = r.id "
         "WHERE r.id = $1 ORDER BY i.institution_id",
         1, (const char *[]){ id });
@@ -37,21 +38,35 @@ s_roadshow_load (kj_call_t *call, const char *id, const char *field)
                       field, id);
         return NULL;
     }
+    //  The invitees' columns, once for the rows (NOT NULL by the schema)
+    enum { INSTITUTION, RESPONSE, NOTE, RECORDED_BY, RESPONDED, COLUMNS };
+    static const char *const names [COLUMNS] = { "institution_id", "response",
+                                                 "note", "recorded_by",
+                                                 "responded_us" };
+    int col [COLUMNS];
     Kj__Roadshow *r = kj_call_alloc (call, sizeof *r);
     kj__roadshow__init (r);
-    r->id = kj_call_strdup (call, PQgetvalue (res, 0, 0));
-    r->demand_id = kj_call_strdup (call, PQgetvalue (res, 0, 1));
-    r->on_date = kj_call_strdup (call, PQgetvalue (res, 0, 2));
-    r->created_by = kj_call_strdup (call, PQgetvalue (res, 0, 3));
+    if (kj_sql_columns (res, names, col, COLUMNS)
+        || matching_server_text (call, res, 0, "id", &r->id)
+        || matching_server_text (call, res, 0, "demand_id", &r->demand_id)
+        || matching_server_text (call, res, 0, "on_date", &r->on_date)
+        || matching_server_text (call, res, 0, "created_by", &r->created_by)) {
+        PQclear (res);
+        kj_call_fail_db (call);
+        return NULL;
+    }
     r->invitees = kj_call_alloc (call, (size_t) rows * sizeof (void *));
     for (int row = 0; row < rows; row++) {
         Kj__RoadshowInvitee *i = kj_call_alloc (call, sizeof *i);
         kj__roadshow_invitee__init (i);
-        i->institution_id = kj_call_strdup (call, PQgetvalue (res, row, 4));
-        i->response = atoi (PQgetvalue (res, row, 5));
-        i->note = kj_call_strdup (call, PQgetvalue (res, row, 6));
-        i->recorded_by = kj_call_strdup (call, PQgetvalue (res, row, 7));
-        i->responded_at_us = atoll (PQgetvalue (res, row, 8));
+        i->institution_id = kj_call_strdup (call,
+                                            PQgetvalue (res, row,
+                                                        col [INSTITUTION]));
+        i->response = atoi (PQgetvalue (res, row, col [RESPONSE]));
+        i->note = kj_call_strdup (call, PQgetvalue (res, row, col [NOTE]));
+        i->recorded_by = kj_call_strdup (call, PQgetvalue (res, row,
+                                                           col [RECORDED_BY]));
+        i->responded_at_us = atoll (PQgetvalue (res, row, col [RESPONDED]));
         r->invitees [r->n_invitees++] = i;
     }
     PQclear (res);

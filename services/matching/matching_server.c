@@ -117,32 +117,84 @@ matching_server_lock (kj_call_t *call, const char *kind, const char *id)
     return 0;
 }
 
-//  A demand row (columns of DEMAND_COLUMNS) into a message from the call
-Kj__Demand *
-matching_server_demand_row (kj_call_t *call, PGresult *res, int row)
+//  A demand row's column names, by matching_demand_column_t
+static const char *const s_demand_names [DEMAND_COLUMN_COUNT] = {
+    [DEMAND_ID] = "id",
+    [DEMAND_ENTERPRISE_CODE] = "enterprise_code",
+    [DEMAND_AMOUNT_FEN] = "amount_fen",
+    [DEMAND_TERM_MONTHS] = "term_months",
+    [DEMAND_PURPOSE] = "purpose",
+    [DEMAND_INSTRUMENT] = "instrument",
+    [DEMAND_COLLATERAL] = "collateral",
+    [DEMAND_LINKAGE] = "linkage",
+    [DEMAND_RENEWAL] = "renewal",
+    [DEMAND_RENEWS_MATURES_ON] = "renews_matures_on",
+    [DEMAND_RENEWS_ARREARS] = "renews_arrears",
+    [DEMAND_STATE] = "state",
+    [DEMAND_VERSION] = "version",
+    [DEMAND_CREATED_US] = "created_us",
+    [DEMAND_ENTERED_BY] = "entered_by",
+};
+
+//  The indexes of a result's DEMAND_COLUMNS, once per result: 0, or -1
+//  after failing the call
+int
+matching_server_demand_columns (kj_call_t *call, const PGresult *res,
+                                int columns [DEMAND_COLUMN_COUNT])
 {
+    if (kj_sql_columns (res, s_demand_names, columns, DEMAND_COLUMN_COUNT))
+        return kj_call_fail_db (call);
+    return 0;
+}
+
+//  A demand row (columns of DEMAND_COLUMNS, resolved by
+//  matching_server_demand_columns; all NOT NULL by the schema) into a
+//  message from the call
+Kj__Demand *
+matching_server_demand_row (kj_call_t *call, const PGresult *res,
+                            const int columns [DEMAND_COLUMN_COUNT], int row)
+{
+#define V(column) PQgetvalue (res, row, columns [DEMAND_##column])
     Kj__Demand *d = kj_call_alloc (call, sizeof *d);
     kj__demand__init (d);
-    d->id = kj_call_strdup (call, PQgetvalue (res, row, 0));
-    d->enterprise_code = kj_call_strdup (call, PQgetvalue (res, row, 1));
-    d->amount_fen = atoll (PQgetvalue (res, row, 2));
-    d->term_months = atoi (PQgetvalue (res, row, 3));
-    d->purpose = kj_call_strdup (call, PQgetvalue (res, row, 4));
-    d->instrument = atoi (PQgetvalue (res, row, 5));
-    unsigned bits = (unsigned) atoi (PQgetvalue (res, row, 6));
+    d->id = kj_call_strdup (call, V (ID));
+    d->enterprise_code = kj_call_strdup (call, V (ENTERPRISE_CODE));
+    d->amount_fen = atoll (V (AMOUNT_FEN));
+    d->term_months = atoi (V (TERM_MONTHS));
+    d->purpose = kj_call_strdup (call, V (PURPOSE));
+    d->instrument = atoi (V (INSTRUMENT));
+    unsigned bits = (unsigned) atoi (V (COLLATERAL));
     d->collateral = kj_call_alloc (call, 32 * sizeof (Kj__Collateral));
     for (int i = 1; i < 32; i++)
         if (bits & (1u << i))
             d->collateral [d->n_collateral++] = (Kj__Collateral) i;
-    d->linkage = PQgetvalue (res, row, 7) [0] == 't';
-    d->renewal = PQgetvalue (res, row, 8) [0] == 't';
-    d->renews_matures_on = kj_call_strdup (call, PQgetvalue (res, row, 9));
-    d->renews_arrears = PQgetvalue (res, row, 10) [0] == 't';
-    d->state = atoi (PQgetvalue (res, row, 11));
-    d->version = strtoull (PQgetvalue (res, row, 12), NULL, 10);
-    d->created_at_us = atoll (PQgetvalue (res, row, 13));
-    d->entered_by = kj_call_strdup (call, PQgetvalue (res, row, 14));
+    d->linkage = V (LINKAGE) [0] == 't';
+    d->renewal = V (RENEWAL) [0] == 't';
+    d->renews_matures_on = kj_call_strdup (call, V (RENEWS_MATURES_ON));
+    d->renews_arrears = V (RENEWS_ARREARS) [0] == 't';
+    d->state = atoi (V (STATE));
+    d->version = strtoull (V (VERSION), NULL, 10);
+    d->created_at_us = atoll (V (CREATED_US));
+    d->entered_by = kj_call_strdup (call, V (ENTERED_BY));
     return d;
+#undef V
+}
+
+//  The text of a column that the schema keeps NOT NULL, copied for the
+//  call: 0, or -1 (logged) when it is NULL or the result has no such
+//  column
+int
+matching_server_text (kj_call_t *call, const PGresult *res, int row,
+                      const char *name, char **text)
+{
+    const char *value = kj_sql_text (res, row, name);
+    if (!value) {
+        kj_error ("sql.null", "column %s of row %d is NULL or missing", name,
+                  row);
+        return -1;
+    }
+    *text = kj_call_strdup (call, value);
+    return 0;
 }
 
 //  One demand by id, or NULL after failing the call
@@ -159,8 +211,13 @@ matching_server_demand_load (kj_call_t *call, const char *id, const char *field)
         kj_call_fail_db (call);
         return NULL;
     }
+    int columns [DEMAND_COLUMN_COUNT];
+    if (matching_server_demand_columns (call, res, columns)) {
+        PQclear (res);
+        return NULL;
+    }
     Kj__Demand *demand = PQntuples (res) == 1
-                           ? matching_server_demand_row (call, res, 0)
+                           ? matching_server_demand_row (call, res, columns, 0)
                            : NULL;
     PQclear (res);
     if (!demand)

@@ -306,16 +306,20 @@ registry_bulk_store_begin (kj_db_t *db, registry_csv_kind_t kind,
         db, "begin",
         "INSERT INTO bulk_import (kind, file_name, header, total_bytes, "
         "created_by) VALUES ($1, $2, $3, $4, $5) RETURNING id, "
-        "extract (year FROM today)::int, extract (month FROM today)::int, "
-        "extract (day FROM today)::int",
+        "extract (year FROM today)::int AS year, "
+        "extract (month FROM today)::int AS month, "
+        "extract (day FROM today)::int AS day",
         5, params);
     if (!res)
         return -1;
-    import->id = registry_bulk_store_value (res, 0, 0);
+    if (kj_sql_int64 (res, 0, "id", &import->id)
+        || kj_sql_int (res, 0, "year", &import->today.year)
+        || kj_sql_int (res, 0, "month", &import->today.month)
+        || kj_sql_int (res, 0, "day", &import->today.day)) {
+        PQclear (res);
+        return -1;
+    }
     import->kind = kind;
-    import->today.year = (int) registry_bulk_store_value (res, 0, 1);
-    import->today.month = (int) registry_bulk_store_value (res, 0, 2);
-    import->today.day = (int) registry_bulk_store_value (res, 0, 3);
     kj_strlcpy (import->state, "open", sizeof import->state);
     PQclear (res);
     return 1;
@@ -334,14 +338,21 @@ registry_bulk_store_sweep (kj_db_t *db, int max_age_s)
         "AND created_at < now () - make_interval (secs => $1::int) "
         "AND NOT EXISTS (SELECT 1 FROM bulk_chunk c WHERE c.import_id = i.id "
         "AND c.received_at > now () - make_interval (secs => $1::int)) "
-        "RETURNING '{' || id || '}', kind",
+        "RETURNING '{' || id || '}' AS ids, kind",
         1, params);
     if (!res)
         return -1;
+    int col [2];
+    if (kj_sql_columns (res, (const char *const []){ "ids", "kind" }, col, 2)) {
+        PQclear (res);
+        return -1;
+    }
+    int ids_column = col [0], kind_column = col [1];
     int count = PQntuples (res);
     for (int row = 0; row < count; row++) {
-        int kind = registry_csv_kind_from_name (PQgetvalue (res, row, 1));
-        const char *ids [] = { PQgetvalue (res, row, 0) };
+        int kind = registry_csv_kind_from_name (
+            PQgetvalue (res, row, kind_column));
+        const char *ids [] = { PQgetvalue (res, row, ids_column) };
         const char *sql [] = {
             "",
             "DELETE FROM bulk_enterprise WHERE import_id = ANY ($1::bigint[])",
@@ -354,8 +365,8 @@ registry_bulk_store_sweep (kj_db_t *db, int max_age_s)
             PQclear (res);
             return -1;
         }
-        kj_info ("bulk.import_abandoned", "import=%.20s kind=%s",
-                 PQgetvalue (res, row, 0) + 1, PQgetvalue (res, row, 1));
+        kj_info ("bulk.import_abandoned", "import=%.20s kind=%s", ids [0] + 1,
+                 PQgetvalue (res, row, kind_column));
     }
     PQclear (res);
     return count;
@@ -411,9 +422,11 @@ registry_bulk_store_load (kj_db_t *db, int64_t id, bool for_update,
     snprintf (text, sizeof text, "%" PRId64, id);
     const char *params [] = { text };
 #define LOAD_COLUMNS                                                           \
-    "SELECT kind, state, header, file_name, extract (year FROM today)::int, "  \
-    "extract (month FROM today)::int, extract (day FROM today)::int, "         \
-    "reply IS NOT NULL, coalesce (reply, '') FROM bulk_import WHERE id = $1 "
+    "SELECT kind, state, header, file_name, "                                  \
+    "extract (year FROM today)::int AS year, "                                 \
+    "extract (month FROM today)::int AS month, "                               \
+    "extract (day FROM today)::int AS day, reply "                             \
+    "FROM bulk_import WHERE id = $1 "
     PGresult *res = for_update
                       ? kj_db_exec (db, LOAD_COLUMNS "FOR UPDATE", 1, params)
                       : kj_db_exec (db, LOAD_COLUMNS "FOR SHARE", 1, params);
@@ -427,19 +440,28 @@ registry_bulk_store_load (kj_db_t *db, int64_t id, bool for_update,
         PQclear (res);
         return 0;
     }
+    //  All NOT NULL by the schema but the reply, NULL until finished
+    const char *kind = kj_sql_text (res, 0, "kind");
+    const char *state = kj_sql_text (res, 0, "state");
+    const char *header = kj_sql_text (res, 0, "header");
+    const char *file_name = kj_sql_text (res, 0, "file_name");
+    if (!kind || !state || !header || !file_name
+        || kj_sql_int (res, 0, "year", &import->today.year)
+        || kj_sql_int (res, 0, "month", &import->today.month)
+        || kj_sql_int (res, 0, "day", &import->today.day)) {
+        kj_warn ("bulk.sql_failed", "what=load reason=\"a column is NULL\"");
+        PQclear (res);
+        return -1;
+    }
     import->id = id;
-    import->kind = (registry_csv_kind_t) registry_csv_kind_from_name (
-        PQgetvalue (res, 0, 0));
-    kj_strlcpy (import->state, PQgetvalue (res, 0, 1), sizeof import->state);
-    import->header = strdup (PQgetvalue (res, 0, 2));
-    import->file_name = strdup (PQgetvalue (res, 0, 3));
-    import->today.year = (int) registry_bulk_store_value (res, 0, 4);
-    import->today.month = (int) registry_bulk_store_value (res, 0, 5);
-    import->today.day = (int) registry_bulk_store_value (res, 0, 6);
-    if (registry_bulk_store_true (res, 0, 7)) {
+    import->kind = (registry_csv_kind_t) registry_csv_kind_from_name (kind);
+    kj_strlcpy (import->state, state, sizeof import->state);
+    import->header = strdup (header);
+    import->file_name = strdup (file_name);
+    const char *reply = kj_sql_text (res, 0, "reply");
+    if (reply) {
         size_t size = 0;
-        unsigned char *bytes = PQunescapeBytea ((const unsigned char *)
-                                                    PQgetvalue (res, 0, 8),
+        unsigned char *bytes = PQunescapeBytea ((const unsigned char *) reply,
                                                 &size);
         if (bytes) {
             import->reply = (uint8_t *) malloc (size ? size : 1);
@@ -551,12 +573,20 @@ registry_bulk_store_chunk_get (kj_db_t *db, int64_t id, uint32_t seq,
     if (!res)
         return -1;
     int found = PQntuples (res) == 1;
-    if (found) {
-        chunk->rows = (uint32_t) registry_bulk_store_value (res, 0, 0);
-        chunk->accepted = (uint32_t) registry_bulk_store_value (res, 0, 1);
-        chunk->rejected = (uint32_t) registry_bulk_store_value (res, 0, 2);
-        chunk->errors = (uint32_t) registry_bulk_store_value (res, 0, 3);
-        chunk->last_line = (uint32_t) registry_bulk_store_value (res, 0, 4);
+    int64_t rows, accepted, rejected, errors, last_line;
+    if (found
+        && (kj_sql_int64 (res, 0, "rows", &rows)
+            || kj_sql_int64 (res, 0, "accepted", &accepted)
+            || kj_sql_int64 (res, 0, "rejected", &rejected)
+            || kj_sql_int64 (res, 0, "errors", &errors)
+            || kj_sql_int64 (res, 0, "last_line", &last_line)))
+        found = -1;
+    else if (found) {
+        chunk->rows = (uint32_t) rows;
+        chunk->accepted = (uint32_t) accepted;
+        chunk->rejected = (uint32_t) rejected;
+        chunk->errors = (uint32_t) errors;
+        chunk->last_line = (uint32_t) last_line;
     }
     PQclear (res);
     return found;
@@ -573,16 +603,25 @@ registry_bulk_store_totals (kj_db_t *db, int64_t id, uint32_t expected,
     memset (totals, 0, sizeof *totals);
     PGresult *res = registry_bulk_store_query (
         db, "totals",
-        "SELECT count (*), coalesce (sum (rows), 0), "
-        "coalesce (sum (accepted), 0), coalesce (sum (errors), 0) "
+        "SELECT count (*) AS chunks, coalesce (sum (rows), 0) AS rows, "
+        "coalesce (sum (accepted), 0) AS accepted, "
+        "coalesce (sum (errors), 0) AS errors "
         "FROM bulk_chunk WHERE import_id = $1",
         1, params);
     if (!res)
         return -1;
-    totals->chunks = (uint32_t) registry_bulk_store_value (res, 0, 0);
-    totals->rows = (uint64_t) registry_bulk_store_value (res, 0, 1);
-    totals->accepted = (uint64_t) registry_bulk_store_value (res, 0, 2);
-    totals->errors = (uint64_t) registry_bulk_store_value (res, 0, 3);
+    int64_t chunks, rows, accepted, errors;
+    if (kj_sql_int64 (res, 0, "chunks", &chunks)
+        || kj_sql_int64 (res, 0, "rows", &rows)
+        || kj_sql_int64 (res, 0, "accepted", &accepted)
+        || kj_sql_int64 (res, 0, "errors", &errors)) {
+        PQclear (res);
+        return -1;
+    }
+    totals->chunks = (uint32_t) chunks;
+    totals->rows = (uint64_t) rows;
+    totals->accepted = (uint64_t) accepted;
+    totals->errors = (uint64_t) errors;
     PQclear (res);
     res = registry_bulk_store_query (
         db, "totals",
@@ -592,11 +631,16 @@ registry_bulk_store_totals (kj_db_t *db, int64_t id, uint32_t expected,
         2, params);
     if (!res)
         return -1;
+    int seq;
+    if (kj_sql_columns (res, (const char *const []){ "s" }, &seq, 1)) {
+        PQclear (res);
+        return -1;
+    }
     size_t at = 0;
     for (int row = 0; row < PQntuples (res) && at < sizeof totals->missing;
          row++)
         at += snprintf (totals->missing + at, sizeof totals->missing - at,
-                        "%s%s", row ? ", " : "", PQgetvalue (res, row, 0));
+                        "%s%s", row ? ", " : "", PQgetvalue (res, row, seq));
     PQclear (res);
     return 1;
 }
@@ -662,13 +706,22 @@ registry_bulk_store_errors_get (kj_db_t *db, int64_t id, int32_t seq, int limit,
         registry_bulk_store_failed ("errors_get", NULL, db);
         return -1;
     }
+    //  The columns once for the rows (bulk_error's, NOT NULL)
+    enum { LINE, FIELD, REASON, VALUE, COLUMNS };
+    static const char *const names [COLUMNS] = { "line", "field", "reason",
+                                                 "value" };
+    int col [COLUMNS];
+    if (kj_sql_columns (res, names, col, COLUMNS)) {
+        PQclear (res);
+        return -1;
+    }
     int count = PQntuples (res);
     for (int row = 0; row < count; row++) {
         registry_csv_error_t error = {
-            .line = (uint32_t) registry_bulk_store_value (res, row, 0),
-            .field = PQgetvalue (res, row, 1),
-            .reason = PQgetvalue (res, row, 2),
-            .value = PQgetvalue (res, row, 3)
+            .line = (uint32_t) registry_bulk_store_value (res, row, col [LINE]),
+            .field = PQgetvalue (res, row, col [FIELD]),
+            .reason = PQgetvalue (res, row, col [REASON]),
+            .value = PQgetvalue (res, row, col [VALUE])
         };
         fn (&error, arg);
     }
@@ -698,31 +751,53 @@ registry_bulk_store_counts (kj_db_t *db, registry_bulk_counts_t *counts)
     memset (counts, 0, sizeof *counts);
     PGresult *res = registry_bulk_store_query (
         db, "counts",
-        "SELECT (SELECT count (*) FROM enterprise), "
-        "(SELECT count (*) FROM figures), (SELECT count (*) FROM institution), "
-        "(SELECT count (*) FROM product), "
-        "(SELECT count (DISTINCT region) FROM enterprise), "
-        "(SELECT count (*) FROM bulk_import WHERE state = 'open')",
+        "SELECT (SELECT count (*) FROM enterprise) AS enterprises, "
+        "(SELECT count (*) FROM figures) AS figures, "
+        "(SELECT count (*) FROM institution) AS institutions, "
+        "(SELECT count (*) FROM product) AS products, "
+        "(SELECT count (DISTINCT region) FROM enterprise) AS regions, "
+        "(SELECT count (*) FROM bulk_import WHERE state = 'open') "
+        "AS open_imports",
         0, NULL);
     if (!res)
         return -1;
-    counts->enterprises = (uint64_t) registry_bulk_store_value (res, 0, 0);
-    counts->figures = (uint64_t) registry_bulk_store_value (res, 0, 1);
-    counts->institutions = (uint64_t) registry_bulk_store_value (res, 0, 2);
-    counts->products = (uint64_t) registry_bulk_store_value (res, 0, 3);
-    counts->regions = (uint32_t) registry_bulk_store_value (res, 0, 4);
-    counts->open_imports = (uint32_t) registry_bulk_store_value (res, 0, 5);
+    int64_t enterprises, figures, institutions, products, regions, open;
+    if (kj_sql_int64 (res, 0, "enterprises", &enterprises)
+        || kj_sql_int64 (res, 0, "figures", &figures)
+        || kj_sql_int64 (res, 0, "institutions", &institutions)
+        || kj_sql_int64 (res, 0, "products", &products)
+        || kj_sql_int64 (res, 0, "regions", &regions)
+        || kj_sql_int64 (res, 0, "open_imports", &open)) {
+        PQclear (res);
+        return -1;
+    }
+    counts->enterprises = (uint64_t) enterprises;
+    counts->figures = (uint64_t) figures;
+    counts->institutions = (uint64_t) institutions;
+    counts->products = (uint64_t) products;
+    counts->regions = (uint32_t) regions;
+    counts->open_imports = (uint32_t) open;
     PQclear (res);
     res = registry_bulk_store_query (
-        db, "counts", "SELECT stage, count (*) FROM enterprise GROUP BY stage",
+        db, "counts",
+        "SELECT stage, count (*) AS enterprises FROM enterprise "
+        "GROUP BY stage",
         0, NULL);
     if (!res)
         return -1;
+    int col [2];
+    if (kj_sql_columns (res, (const char *const []){ "stage", "enterprises" },
+                        col, 2)) {
+        PQclear (res);
+        return -1;
+    }
+    int stage_column = col [0], count_column = col [1];
     for (int row = 0; row < PQntuples (res); row++) {
-        int stage = registry_stage_from_name (PQgetvalue (res, row, 0));
+        int stage = registry_stage_from_name (
+            PQgetvalue (res, row, stage_column));
         if (stage >= 0 && stage < 5)
             counts->by_stage [stage] = (uint64_t)
-                registry_bulk_store_value (res, row, 1);
+                registry_bulk_store_value (res, row, count_column);
     }
     PQclear (res);
     return 1;

@@ -305,8 +305,8 @@ static const char *s_insert_figures =
     "tech_staff = EXCLUDED.tech_staff, "
     "not_reported = EXCLUDED.not_reported, updated_at = now () "
     "RETURNING xmax = 0 AS inserted) "
-    "SELECT count (*) FILTER (WHERE inserted), "
-    "count (*) FILTER (WHERE NOT inserted) FROM up";
+    "SELECT count (*) FILTER (WHERE inserted) AS imported, "
+    "count (*) FILTER (WHERE NOT inserted) AS replaced FROM up";
 
 //  Institutions and products: their INSERT ... SELECT is built from their
 //  field tables with their other statements (registry_store_statements_t;
@@ -415,8 +415,14 @@ registry_bulk_store_insert (kj_db_t *db, const registry_bulk_import_t *import,
         }
         if (step == 0) {
             if (import->kind == REGISTRY_CSV_FIGURES) {
-                *imported = (uint64_t) registry_bulk_store_value (res, 0, 0);
-                *replaced = (uint64_t) registry_bulk_store_value (res, 0, 1);
+                int64_t inserted, updated;
+                if (kj_sql_int64 (res, 0, "imported", &inserted)
+                    || kj_sql_int64 (res, 0, "replaced", &updated)) {
+                    PQclear (res);
+                    return -1;
+                }
+                *imported = (uint64_t) inserted;
+                *replaced = (uint64_t) updated;
             }
             else
                 *imported = (uint64_t) atoll (PQcmdTuples (res));

@@ -59,6 +59,7 @@ s_each (kj_db_t *db, const char *declare, const char *fetch, const char *close,
 typedef struct {
     registry_bulk_items_fn *fn;
     void *arg;
+    int failed;
 } s_items_t;
 
 static int
@@ -69,11 +70,21 @@ s_items (PGresult *res, void *arg)
     registry_bulk_item_t *items = (registry_bulk_item_t *)
         calloc ((size_t) count, sizeof *items);
     assert (items);
+    //  The columns once for the batch of rows
+    enum { KEY, NAME, REGION, STAGE, COLUMNS };
+    static const char *const names [COLUMNS] = { "key", "name", "region",
+                                                 "stage" };
+    int col [COLUMNS];
+    if (kj_sql_columns (res, names, col, COLUMNS)) {
+        free (items);
+        self->failed = 1;
+        return 1;
+    }
     for (int row = 0; row < count; row++) {
-        items [row].key = PQgetvalue (res, row, 0);
-        items [row].name = PQgetvalue (res, row, 1);
-        items [row].region = PQgetvalue (res, row, 2);
-        items [row].stage = PQgetvalue (res, row, 3);
+        items [row].key = PQgetvalue (res, row, col [KEY]);
+        items [row].name = PQgetvalue (res, row, col [NAME]);
+        items [row].region = PQgetvalue (res, row, col [REGION]);
+        items [row].stage = PQgetvalue (res, row, col [STAGE]);
     }
     int rc = self->fn (items, (size_t) count, self->arg);
     free (items);
@@ -87,24 +98,26 @@ registry_bulk_store_staged (kj_db_t *db, const registry_bulk_import_t *import,
 {
     static const char *declare [] = {
         "",
-        "DECLARE bulk_items NO SCROLL CURSOR FOR SELECT code, name, region, "
-        "stage FROM bulk_enterprise WHERE import_id = $1 ORDER BY line",
+        "DECLARE bulk_items NO SCROLL CURSOR FOR SELECT code AS key, name, "
+        "region, stage FROM bulk_enterprise WHERE import_id = $1 "
+        "ORDER BY line",
         "",
-        "DECLARE bulk_items NO SCROLL CURSOR FOR SELECT id, name, "
-        "array_to_string (regions, '|'), '' FROM bulk_institution "
-        "WHERE import_id = $1 ORDER BY line",
-        "DECLARE bulk_items NO SCROLL CURSOR FOR SELECT id, name, "
-        "array_to_string (regions, '|'), '' FROM bulk_product "
-        "WHERE import_id = $1 ORDER BY line"
+        "DECLARE bulk_items NO SCROLL CURSOR FOR SELECT id AS key, name, "
+        "array_to_string (regions, '|') AS region, '' AS stage "
+        "FROM bulk_institution WHERE import_id = $1 ORDER BY line",
+        "DECLARE bulk_items NO SCROLL CURSOR FOR SELECT id AS key, name, "
+        "array_to_string (regions, '|') AS region, '' AS stage "
+        "FROM bulk_product WHERE import_id = $1 ORDER BY line"
     };
     assert (import->kind != REGISTRY_CSV_FIGURES);
     char id [24], fetch [48];
     snprintf (id, sizeof id, "%" PRId64, import->id);
     snprintf (fetch, sizeof fetch, "FETCH %zu FROM bulk_items", n);
     const char *params [] = { id };
-    s_items_t items = { fn, arg };
-    return s_each (db, declare [import->kind], fetch, "CLOSE bulk_items", 1,
-                   params, s_items, &items, tick, tick_arg);
+    s_items_t items = { fn, arg, 0 };
+    int rc = s_each (db, declare [import->kind], fetch, "CLOSE bulk_items", 1,
+                     params, s_items, &items, tick, tick_arg);
+    return items.failed ? -1 : rc;
 }
 
 //  --------------------------------------------------------------------------
@@ -119,86 +132,188 @@ typedef struct {
     int failed;
 } s_touched_t;
 
+//  The columns s_touched reads of each enterprise, by name
+enum {
+    T_CODE,
+    T_REGION,
+    T_NAME,
+    T_FOUNDED_ON,
+    T_STAGE,
+    T_STAGE_COMPUTED,
+    T_STAGE_RULE,
+    T_STAGE_REASON,
+    T_STAGE_VERSION,
+    T_STAGE_REVIEW,
+    T_STAGE_OVERRIDE,
+    T_LISTING_TUTORING,
+    T_BOARD_STANDARD,
+    T_DISHONEST,
+    T_ABNORMAL,
+    T_INVENTION_PATENTS,
+    T_CLASS2_IP,
+    T_LATEST_ROUND,
+    T_HIGH_TECH,
+    T_SRDI,
+    T_LITTLE_GIANT,
+    T_RESIDENT,
+    T_YEAR,
+    T_REVENUE_FEN,
+    T_RND_FEN,
+    T_NET_PROFIT_FEN,
+    T_TOTAL_ASSETS_FEN,
+    T_OPERATING_CASH_FLOW_FEN,
+    T_HIGH_TECH_REVENUE_FEN,
+    T_TOTAL_COST_FEN,
+    T_STAFF,
+    T_TECH_STAFF,
+    T_REVENUE_PREV,
+    T_NET_PROFIT_PREV,
+    T_REVENUE_PREV2,
+    T_REVENUE_NR,
+    T_NET_PROFIT_NR,
+    T_REVENUE_PREV_NR,
+    T_NET_PROFIT_PREV_NR,
+    T_REVENUE_PREV2_NR,
+    T_NOT_REPORTED,
+    T_COLUMNS
+};
+static const char *const s_touched_names [T_COLUMNS] = {
+    [T_CODE] = "code",
+    [T_REGION] = "region",
+    [T_NAME] = "name",
+    [T_FOUNDED_ON] = "founded_on",
+    [T_STAGE] = "stage",
+    [T_STAGE_COMPUTED] = "stage_computed",
+    [T_STAGE_RULE] = "stage_rule",
+    [T_STAGE_REASON] = "stage_reason",
+    [T_STAGE_VERSION] = "stage_version",
+    [T_STAGE_REVIEW] = "stage_review",
+    [T_STAGE_OVERRIDE] = "stage_override",
+    [T_LISTING_TUTORING] = "listing_tutoring",
+    [T_BOARD_STANDARD] = "board_standard",
+    [T_DISHONEST] = "dishonest",
+    [T_ABNORMAL] = "abnormal",
+    [T_INVENTION_PATENTS] = "invention_patents",
+    [T_CLASS2_IP] = "class2_ip",
+    [T_LATEST_ROUND] = "latest_round",
+    [T_HIGH_TECH] = "high_tech",
+    [T_SRDI] = "srdi",
+    [T_LITTLE_GIANT] = "little_giant",
+    [T_RESIDENT] = "resident",
+    [T_YEAR] = "year",
+    [T_REVENUE_FEN] = "revenue_fen",
+    [T_RND_FEN] = "rnd_fen",
+    [T_NET_PROFIT_FEN] = "net_profit_fen",
+    [T_TOTAL_ASSETS_FEN] = "total_assets_fen",
+    [T_OPERATING_CASH_FLOW_FEN] = "operating_cash_flow_fen",
+    [T_HIGH_TECH_REVENUE_FEN] = "high_tech_revenue_fen",
+    [T_TOTAL_COST_FEN] = "total_cost_fen",
+    [T_STAFF] = "staff",
+    [T_TECH_STAFF] = "tech_staff",
+    [T_REVENUE_PREV] = "revenue_prev",
+    [T_NET_PROFIT_PREV] = "net_profit_prev",
+    [T_REVENUE_PREV2] = "revenue_prev2",
+    [T_REVENUE_NR] = "revenue_nr",
+    [T_NET_PROFIT_NR] = "net_profit_nr",
+    [T_REVENUE_PREV_NR] = "revenue_prev_nr",
+    [T_NET_PROFIT_PREV_NR] = "net_profit_prev_nr",
+    [T_REVENUE_PREV2_NR] = "revenue_prev2_nr",
+    [T_NOT_REPORTED] = "not_reported",
+};
+
 static int
 s_touched (PGresult *res, void *arg)
 {
     s_touched_t *self = (s_touched_t *) arg;
+    //  The columns once for the batch of rows
+    int col [T_COLUMNS];
+    if (kj_sql_columns (res, s_touched_names, col, T_COLUMNS)) {
+        self->failed = 1;
+        return 1;
+    }
     int count = PQntuples (res);
     registry_bulk_touched_t *rows = (registry_bulk_touched_t *)
         calloc ((size_t) count, sizeof *rows);
     assert (rows);
     for (int row = 0; row < count; row++) {
+#define TEXT(column)  PQgetvalue (res, row, col [T_##column])
+#define TRUE(column)  registry_bulk_store_true (res, row, col [T_##column])
+#define VALUE(column) registry_bulk_store_value (res, row, col [T_##column])
+#define NULL_(column) PQgetisnull (res, row, col [T_##column])
         registry_bulk_touched_t *t = &rows [row];
-        int c = 0;
-        t->code = PQgetvalue (res, row, c++);
-        t->region = PQgetvalue (res, row, c++);
-        t->name = PQgetvalue (res, row, c++);
+        t->code = TEXT (CODE);
+        t->region = TEXT (REGION);
+        t->name = TEXT (NAME);
         //  Read once, here: the stage rules take the date (none or a
         //  date the database would not hold is year 0: not known)
-        kj_check_date (PQgetvalue (res, row, c++), "founded_on", &t->founded_on,
+        kj_check_date (TEXT (FOUNDED_ON), "founded_on", &t->founded_on,
                        &(kj_status_t){ 0 });
-        t->stage = PQgetvalue (res, row, c++);
-        t->stage_computed = PQgetvalue (res, row, c++);
-        t->stage_rule = PQgetvalue (res, row, c++);
-        t->stage_reason = PQgetvalue (res, row, c++);
-        t->stage_version = PQgetvalue (res, row, c++);
-        t->stage_review = registry_bulk_store_true (res, row, c++);
-        t->stage_override = registry_bulk_store_true (res, row, c++);
-        t->listing_tutoring = registry_bulk_store_true (res, row, c++);
-        t->board_standard = registry_bulk_store_true (res, row, c++);
-        t->dishonest = registry_bulk_store_true (res, row, c++);
-        t->abnormal = registry_bulk_store_true (res, row, c++);
-        t->invention_patents = (int32_t) registry_bulk_store_value (res, row,
-                                                                    c++);
-        t->class2_ip = (int32_t) registry_bulk_store_value (res, row, c++);
-        t->latest_round = (int) registry_bulk_store_value (res, row, c++);
-        t->high_tech = registry_bulk_store_true (res, row, c++);
-        t->srdi = registry_bulk_store_true (res, row, c++);
-        t->little_giant = registry_bulk_store_true (res, row, c++);
-        t->incubator_resident = registry_bulk_store_true (res, row, c++);
-        t->has_figures = !PQgetisnull (res, row, c);
+        t->stage = TEXT (STAGE);
+        t->stage_computed = TEXT (STAGE_COMPUTED);
+        t->stage_rule = TEXT (STAGE_RULE);
+        t->stage_reason = TEXT (STAGE_REASON);
+        t->stage_version = TEXT (STAGE_VERSION);
+        t->stage_review = TRUE (STAGE_REVIEW);
+        t->stage_override = TRUE (STAGE_OVERRIDE);
+        t->listing_tutoring = TRUE (LISTING_TUTORING);
+        t->board_standard = TRUE (BOARD_STANDARD);
+        t->dishonest = TRUE (DISHONEST);
+        t->abnormal = TRUE (ABNORMAL);
+        t->invention_patents = (int32_t) VALUE (INVENTION_PATENTS);
+        t->class2_ip = (int32_t) VALUE (CLASS2_IP);
+        t->latest_round = (int) VALUE (LATEST_ROUND);
+        t->high_tech = TRUE (HIGH_TECH);
+        t->srdi = TRUE (SRDI);
+        t->little_giant = TRUE (LITTLE_GIANT);
+        t->incubator_resident = TRUE (RESIDENT);
+        t->has_figures = !NULL_ (YEAR);
         Kj__YearFigures *f = &t->latest;
         kj__year_figures__init (f);
         if (t->has_figures) {
-            f->year = (int32_t) registry_bulk_store_value (res, row, c);
-            f->revenue_fen = registry_bulk_store_value (res, row, c + 1);
-            f->rnd_fen = registry_bulk_store_value (res, row, c + 2);
-            f->net_profit_fen = registry_bulk_store_value (res, row, c + 3);
-            f->total_assets_fen = registry_bulk_store_value (res, row, c + 4);
-            f->operating_cash_flow_fen = registry_bulk_store_value (res, row,
-                                                                    c + 5);
-            f->high_tech_revenue_fen = registry_bulk_store_value (res, row,
-                                                                  c + 6);
-            f->total_cost_fen = registry_bulk_store_value (res, row, c + 7);
-            f->staff = (int32_t) registry_bulk_store_value (res, row, c + 8);
-            f->tech_staff = (int32_t) registry_bulk_store_value (res, row,
-                                                                 c + 9);
+            f->year = (int32_t) VALUE (YEAR);
+            f->revenue_fen = VALUE (REVENUE_FEN);
+            f->rnd_fen = VALUE (RND_FEN);
+            f->net_profit_fen = VALUE (NET_PROFIT_FEN);
+            f->total_assets_fen = VALUE (TOTAL_ASSETS_FEN);
+            f->operating_cash_flow_fen = VALUE (OPERATING_CASH_FLOW_FEN);
+            f->high_tech_revenue_fen = VALUE (HIGH_TECH_REVENUE_FEN);
+            f->total_cost_fen = VALUE (TOTAL_COST_FEN);
+            f->staff = (int32_t) VALUE (STAFF);
+            f->tech_staff = (int32_t) VALUE (TECH_STAFF);
         }
-        c += 10;
-        t->has_prev = !PQgetisnull (res, row, c);
-        t->revenue_prev = registry_bulk_store_value (res, row, c++);
-        t->net_profit_prev = registry_bulk_store_value (res, row, c++);
-        t->has_prev2 = !PQgetisnull (res, row, c);
-        t->revenue_prev2 = registry_bulk_store_value (res, row, c++);
+        t->has_prev = !NULL_ (REVENUE_PREV);
+        t->revenue_prev = VALUE (REVENUE_PREV);
+        t->net_profit_prev = VALUE (NET_PROFIT_PREV);
+        t->has_prev2 = !NULL_ (REVENUE_PREV2);
+        t->revenue_prev2 = VALUE (REVENUE_PREV2);
         //  Figures a year on file left out: unknown, not 0
-        static const unsigned left_out [] = {
-            REGISTRY_STAGE_NR (REGISTRY_STAGE_REVENUE, 0),
-            REGISTRY_STAGE_NR (REGISTRY_STAGE_NET_PROFIT, 0),
-            REGISTRY_STAGE_NR (REGISTRY_STAGE_REVENUE, 1),
-            REGISTRY_STAGE_NR (REGISTRY_STAGE_NET_PROFIT, 1),
-            REGISTRY_STAGE_NR (REGISTRY_STAGE_REVENUE, 2)
-        };
+        static const struct {
+            int column;
+            unsigned bit;
+        } left_out [] = { { T_REVENUE_NR,
+                            REGISTRY_STAGE_NR (REGISTRY_STAGE_REVENUE, 0) },
+                          { T_NET_PROFIT_NR,
+                            REGISTRY_STAGE_NR (REGISTRY_STAGE_NET_PROFIT, 0) },
+                          { T_REVENUE_PREV_NR,
+                            REGISTRY_STAGE_NR (REGISTRY_STAGE_REVENUE, 1) },
+                          { T_NET_PROFIT_PREV_NR,
+                            REGISTRY_STAGE_NR (REGISTRY_STAGE_NET_PROFIT, 1) },
+                          { T_REVENUE_PREV2_NR,
+                            REGISTRY_STAGE_NR (REGISTRY_STAGE_REVENUE, 2) } };
         for (size_t i = 0; i < sizeof left_out / sizeof left_out [0]; i++)
-            if (registry_bulk_store_true (res, row, c++))
-                t->not_reported |= left_out [i];
+            if (registry_bulk_store_true (res, row, col [left_out [i].column]))
+                t->not_reported |= left_out [i].bit;
         //  and their names, for the tech-SME grid
         t->latest.not_reported = t->latest_not_reported;
         if (t->has_figures)
             t->latest.n_not_reported =
-                registry_bulk_store_split (PQgetvalue (res, row, c),
+                registry_bulk_store_split (TEXT (NOT_REPORTED),
                                            t->latest_not_reported,
                                            REGISTRY_FIGURES);
-        c++;
+#undef TEXT
+#undef TRUE
+#undef VALUE
+#undef NULL_
     }
     int rc = self->fn (rows, (size_t) count, &self->out, self->arg);
     free (rows);
@@ -314,26 +429,31 @@ registry_bulk_store_restage (kj_db_t *db, const registry_bulk_import_t *import,
         db,
         "DECLARE bulk_touched NO SCROLL CURSOR FOR "
         "SELECT e.code, e.region, e.name, "
-        "coalesce (to_char (e.founded_on, 'YYYY-MM-DD'), ''), e.stage, "
+        "coalesce (to_char (e.founded_on, 'YYYY-MM-DD'), '') AS founded_on, "
+        "e.stage, "
         "e.stage_computed, e.stage_rule, e.stage_reason, e.stage_version, "
         "e.stage_review, e.stage_override, e.listing_tutoring, "
         "e.board_standard, e.dishonest, e.abnormal, e.invention_patents, "
         "e.class2_ip, "
         "coalesce ((SELECT max (array_position (ARRAY['seed', 'angel', 'a', "
         "'b', 'c_plus', 'pre_ipo'], r.round)) FROM equity_round r "
-        "WHERE r.code = e.code), 0), "
-        "coalesce (q.high_tech, false), coalesce (q.srdi, false), "
-        "coalesce (q.little_giant, false), coalesce (q.resident, false), "
+        "WHERE r.code = e.code), 0) AS latest_round, "
+        "coalesce (q.high_tech, false) AS high_tech, "
+        "coalesce (q.srdi, false) AS srdi, "
+        "coalesce (q.little_giant, false) AS little_giant, "
+        "coalesce (q.resident, false) AS resident, "
         "f.year, f.revenue_fen, f.rnd_fen, f.net_profit_fen, "
         "f.total_assets_fen, f.operating_cash_flow_fen, "
         "f.high_tech_revenue_fen, f.total_cost_fen, f.staff, f.tech_staff, "
-        "p1.revenue_fen, p1.net_profit_fen, p2.revenue_fen, "
-        "'revenue' = ANY (f.not_reported), "
-        "'net-profit' = ANY (f.not_reported), "
-        "'revenue' = ANY (p1.not_reported), "
-        "'net-profit' = ANY (p1.not_reported), "
-        "'revenue' = ANY (p2.not_reported), "
-        "array_to_string (f.not_reported, '|') "
+        "p1.revenue_fen AS revenue_prev, "
+        "p1.net_profit_fen AS net_profit_prev, "
+        "p2.revenue_fen AS revenue_prev2, "
+        "'revenue' = ANY (f.not_reported) AS revenue_nr, "
+        "'net-profit' = ANY (f.not_reported) AS net_profit_nr, "
+        "'revenue' = ANY (p1.not_reported) AS revenue_prev_nr, "
+        "'net-profit' = ANY (p1.not_reported) AS net_profit_prev_nr, "
+        "'revenue' = ANY (p2.not_reported) AS revenue_prev2_nr, "
+        "array_to_string (f.not_reported, '|') AS not_reported "
         "FROM enterprise e "
         "LEFT JOIN LATERAL (SELECT bool_or (kind = 'high_tech') AS high_tech, "
         "bool_or (kind = 'srdi') AS srdi, "

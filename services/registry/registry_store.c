@@ -253,23 +253,37 @@ registry_store_page_rows (PGresult *res, int limit, int total_column,
     return n;
 }
 
+int
+registry_store_page (PGresult *res, int limit, uint64_t *total, bool *more,
+                     size_t *n)
+{
+    int column;
+    if (kj_sql_columns (res, (const char *const []){ "total" }, &column, 1))
+        return -1;
+    *n = registry_store_page_rows (res, limit, column, total, more);
+    return 0;
+}
+
 //  --------------------------------------------------------------------------
 
 int
 registry_store_today (kj_db_t *db, kj_date_t *today)
 {
-    PGresult *res = kj_db_exec (db,
-                                "SELECT extract (year FROM current_date)::int, "
-                                "extract (month FROM current_date)::int, "
-                                "extract (day FROM current_date)::int",
-                                0, NULL);
+    PGresult *res =
+        kj_db_exec (db,
+                    "SELECT extract (year FROM current_date)::int AS year, "
+                    "extract (month FROM current_date)::int AS month, "
+                    "extract (day FROM current_date)::int AS day",
+                    0, NULL);
     if (!res)
         return -1;
-    today->year = (int) registry_store_int (res, 0, 0);
-    today->month = (int) registry_store_int (res, 0, 1);
-    today->day = (int) registry_store_int (res, 0, 2);
+    int rc = kj_sql_int (res, 0, "year", &today->year)
+                  || kj_sql_int (res, 0, "month", &today->month)
+                  || kj_sql_int (res, 0, "day", &today->day)
+               ? -1
+               : 1;
     PQclear (res);
-    return 1;
+    return rc;
 }
 
 //  --------------------------------------------------------------------------
@@ -311,27 +325,38 @@ registry_store_history (kj_db_t *db, const char *kind, const char *subject,
     PGresult *res = registry_store_exec (
         db,
         "SELECT * FROM (SELECT id, " US (
-            "at") ", who, action, before, after, "
-                  "reason, count (*) OVER () FROM audit WHERE subject_kind = "
-                  "$1 "
-                  "AND subject = $2) s WHERE s.id > $3::bigint ORDER BY s.id "
-                  "LIMIT $4::int",
+            "at") " AS at_us, who, action, "
+                  "before, after, reason, count (*) OVER () AS total FROM "
+                  "audit "
+                  "WHERE subject_kind = $1 AND subject = $2) s "
+                  "WHERE s.id > $3::bigint ORDER BY s.id LIMIT $4::int",
         &p);
     if (!res)
         return -1;
-    *n = registry_store_page_rows (res, limit, 7, total, more);
+    //  The columns once for the page's rows
+    enum { ID, AT_US, WHO, ACTION, BEFORE, AFTER, REASON, COLUMNS };
+    static const char *const names [COLUMNS] = { "id",     "at_us",  "who",
+                                                 "action", "before", "after",
+                                                 "reason" };
+    int col [COLUMNS];
+    if (kj_sql_columns (res, names, col, COLUMNS)
+        || registry_store_page (res, limit, total, more, n)) {
+        PQclear (res);
+        return -1;
+    }
     *out = (Kj__AuditEntry **) registry_store_pointers (mem, *n);
     for (size_t row = 0; row < *n; row++) {
+        int r = (int) row;
         Kj__AuditEntry *entry = (Kj__AuditEntry *)
             registry_store_alloc (mem, sizeof *entry);
         kj__audit_entry__init (entry);
-        *last = registry_store_int (res, (int) row, 0);
-        entry->at_us = registry_store_int (res, (int) row, 1);
-        entry->who = registry_store_text (res, (int) row, 2, mem);
-        entry->action = registry_store_text (res, (int) row, 3, mem);
-        entry->before = registry_store_text (res, (int) row, 4, mem);
-        entry->after = registry_store_text (res, (int) row, 5, mem);
-        entry->reason = registry_store_text (res, (int) row, 6, mem);
+        *last = registry_store_int (res, r, col [ID]);
+        entry->at_us = registry_store_int (res, r, col [AT_US]);
+        entry->who = registry_store_text (res, r, col [WHO], mem);
+        entry->action = registry_store_text (res, r, col [ACTION], mem);
+        entry->before = registry_store_text (res, r, col [BEFORE], mem);
+        entry->after = registry_store_text (res, r, col [AFTER], mem);
+        entry->reason = registry_store_text (res, r, col [REASON], mem);
         (*out) [row] = entry;
     }
     PQclear (res);
@@ -389,12 +414,17 @@ registry_store_restage_claim (kj_db_t *db, const char *version, int max,
         2, params);
     if (!res)
         return -1;
+    int code;
+    if (kj_sql_columns (res, (const char *const []){ "code" }, &code, 1)) {
+        PQclear (res);
+        return -1;
+    }
     int rows = PQntuples (res);
     const char **locked = (const char **) calloc ((size_t) rows + 1,
                                                   sizeof *locked);
     assert (locked);
     for (int i = 0; i < rows; i++)
-        locked [i] = PQgetvalue (res, i, 0);
+        locked [i] = PQgetvalue (res, i, code);
     kj_params_t p = { .count = 0 };
     kj_params_add (&p, version);
     kj_params_add_array (&p, locked, (size_t) rows);
@@ -408,10 +438,14 @@ registry_store_restage_claim (kj_db_t *db, const char *version, int max,
     kj_params_reset (&p);
     if (!res)
         return -1;
+    if (kj_sql_columns (res, (const char *const []){ "code" }, &code, 1)) {
+        PQclear (res);
+        return -1;
+    }
     rows = PQntuples (res);
     for (int i = 0; i < rows; i++) {
-        zlist_append (codes, strdup (PQgetvalue (res, i, 0)));
-        kj_db_locked_key (db, PQgetvalue (res, i, 0));  //  tried above
+        zlist_append (codes, strdup (PQgetvalue (res, i, code)));
+        kj_db_locked_key (db, PQgetvalue (res, i, code));  //  tried above
     }
     PQclear (res);
     return rows;
@@ -514,44 +548,71 @@ registry_store_attrs_params (kj_params_t *p, const registry_attr_t *table,
 //  --------------------------------------------------------------------------
 //  A field table's fields from a result row (registry_store_private.h)
 
+//  One row of a field table from column of a result row into message
+static void
+s_attr_read (PGresult *res, int row, int column, const registry_attr_t *a,
+             ProtobufCMessage *message, ProtobufCAllocator *mem)
+{
+    size_t *n;
+    char *at = registry_check_attr_at (a, message, &n);
+    switch (a->kind) {
+        case REGISTRY_ATTR_TEXT:
+        case REGISTRY_ATTR_CODE:
+        case REGISTRY_ATTR_GRADE:
+        case REGISTRY_ATTR_DATE:
+            *(char **) at = registry_store_text (res, row, column, mem);
+            break;
+        case REGISTRY_ATTR_ENUM:
+            *(int *) at = registry_store_enum (res, row, column, a->type,
+                                               a->prefix);
+            break;
+        case REGISTRY_ATTR_ENUMS:
+            *(int **) at = registry_store_enum_array (res, row, column, mem,
+                                                      a->type, a->prefix, n);
+            break;
+        case REGISTRY_ATTR_REGIONS:
+            *(char ***) at = registry_store_array (res, row, column, mem, n);
+            break;
+        case REGISTRY_ATTR_MONEY:
+            *(int64_t *) at = registry_store_int (res, row, column);
+            break;
+        case REGISTRY_ATTR_COUNT:
+        case REGISTRY_ATTR_BP:
+            *(int32_t *) at = (int32_t) registry_store_int (res, row, column);
+            break;
+    }
+}
+
 void
 registry_store_attrs_read (PGresult *res, int row, int first,
                            const registry_attr_t *table, size_t rows,
                            ProtobufCMessage *message, ProtobufCAllocator *mem)
 {
+    for (size_t r = 0; r < rows; r++)
+        s_attr_read (res, row, first + (int) r, &table [r], message, mem);
+}
+
+int
+registry_store_attrs_columns (const PGresult *res, const registry_attr_t *table,
+                              size_t rows, int *columns)
+{
     for (size_t r = 0; r < rows; r++) {
-        const registry_attr_t *a = &table [r];
-        size_t *n;
-        char *at = registry_check_attr_at (a, message, &n);
-        int column = first + (int) r;
-        switch (a->kind) {
-            case REGISTRY_ATTR_TEXT:
-            case REGISTRY_ATTR_CODE:
-            case REGISTRY_ATTR_GRADE:
-            case REGISTRY_ATTR_DATE:
-                *(char **) at = registry_store_text (res, row, column, mem);
-                break;
-            case REGISTRY_ATTR_ENUM:
-                *(int *) at = registry_store_enum (res, row, column, a->type,
-                                                   a->prefix);
-                break;
-            case REGISTRY_ATTR_ENUMS:
-                *(int **) at = registry_store_enum_array (res, row, column, mem,
-                                                          a->type, a->prefix,
-                                                          n);
-                break;
-            case REGISTRY_ATTR_REGIONS:
-                *(char ***) at = registry_store_array (res, row, column, mem,
-                                                       n);
-                break;
-            case REGISTRY_ATTR_MONEY:
-                *(int64_t *) at = registry_store_int (res, row, column);
-                break;
-            case REGISTRY_ATTR_COUNT:
-            case REGISTRY_ATTR_BP:
-                *(int32_t *) at = (int32_t) registry_store_int (res, row,
-                                                                column);
-                break;
+        columns [r] = kj_sql_column (res, table [r].path);
+        if (columns [r] < 0) {
+            kj_error ("sql.column", "the result has no column %s",
+                      table [r].path);
+            return -1;
         }
     }
+    return 0;
+}
+
+void
+registry_store_attrs_read_at (PGresult *res, int row, const int *columns,
+                              const registry_attr_t *table, size_t rows,
+                              ProtobufCMessage *message,
+                              ProtobufCAllocator *mem)
+{
+    for (size_t r = 0; r < rows; r++)
+        s_attr_read (res, row, columns [r], &table [r], message, mem);
 }

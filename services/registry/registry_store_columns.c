@@ -46,21 +46,22 @@ s_item (char *sql, size_t size, registry_store_list_t form,
     const char *dot = *alias ? "." : "";
     switch (form) {
         case REGISTRY_STORE_LIST_READ:
-            //  As registry_store_attrs_read takes them: arrays as their
-            //  text, dates as YYYY-MM-DD, '' for none (a date that always
-            //  has a value, valid_from, is never NULL)
+            //  As registry_store_attrs_read takes them, by their path:
+            //  arrays as their text, dates as YYYY-MM-DD, '' for none (a
+            //  date that always has a value, valid_from, is never NULL)
             if (a->kind == REGISTRY_ATTR_ENUMS
                 || a->kind == REGISTRY_ATTR_REGIONS)
-                return snprintf (sql, size, "%s%s%s::text", alias, dot,
-                                 a->path);
+                return snprintf (sql, size, "%s%s%s::text AS %s", alias, dot,
+                                 a->path, a->path);
             if (a->kind == REGISTRY_ATTR_DATE && a->today)
-                return snprintf (sql, size, "to_char (%s%s%s, 'YYYY-MM-DD')",
-                                 alias, dot, a->path);
+                return snprintf (sql, size,
+                                 "to_char (%s%s%s, 'YYYY-MM-DD') AS %s", alias,
+                                 dot, a->path, a->path);
             if (a->kind == REGISTRY_ATTR_DATE)
                 return snprintf (sql, size,
                                  "coalesce (to_char (%s%s%s, 'YYYY-MM-DD'), "
-                                 "'')",
-                                 alias, dot, a->path);
+                                 "'') AS %s",
+                                 alias, dot, a->path, a->path);
             return snprintf (sql, size, "%s%s%s", alias, dot, a->path);
         case REGISTRY_STORE_LIST_NAMES:
             return snprintf (sql, size, "%s", a->path);

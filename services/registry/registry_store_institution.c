@@ -14,9 +14,9 @@
 //  The institution's statements, built at start from its field table
 //  (registry_store_columns.c): its id, then the table's columns in the
 //  table's order (registry_check_institution_table), then the outputs
-//  (status .. updated_at), then the list's count (S_TOTAL). Built before
-//  main by a constructor, as the product's (registry_store_product.c).
-#define S_TOTAL (1 + REGISTRY_INSTITUTION_ATTRS + 5)
+//  (status .. updated_at), then the list's count (total), each read by
+//  its name. Built before main by a constructor, as the product's
+//  (registry_store_product.c).
 static char s_columns [768];
 static char s_select [1024];
 static char s_select_lock [1024];
@@ -44,7 +44,8 @@ s_build (void)
                                 REGISTRY_INSTITUTION_ATTRS, "i", 2);
     registry_store_sql (s_columns, sizeof s_columns,
         "i.id, %s, i.status, i.withdraw_reason, i.version, "
-        US ("i.created_at") ", " US ("i.updated_at"), l.read);
+        US ("i.created_at") " AS created_us, "
+        US ("i.updated_at") " AS updated_us", l.read);
     registry_store_sql (s_select, sizeof s_select,
         "SELECT %s FROM institution i WHERE i.id = $1", s_columns);
     registry_store_sql (s_select_lock, sizeof s_select_lock,
@@ -60,7 +61,7 @@ s_build (void)
         "INSERT INTO institution (id, %s) SELECT id, %s "
         "FROM bulk_institution WHERE import_id = $1", l.names, l.staged);
     registry_store_sql (s_list, sizeof s_list,
-        "SELECT * FROM (SELECT %s, count (*) OVER () "
+        "SELECT * FROM (SELECT %s, count (*) OVER () AS total "
         "FROM institution i WHERE "
         "($1::text[] IS NULL OR i.type = ANY ($1::text[])) "
         "AND ($2::text[] IS NULL OR i.regions && $2::text[]) "
@@ -73,22 +74,53 @@ s_build (void)
 //  --------------------------------------------------------------------------
 //  Institutions
 
+//  An institution row's columns, by name, once for a result's rows
+typedef struct {
+    int id;
+    int attrs [REGISTRY_INSTITUTION_ATTRS];  //  the field table's
+    int status, withdraw_reason, version, created_us, updated_us;
+} s_columns_t;
+
+//  0, or -1 (logged) when a column is missing
+static int
+s_institution_columns (const PGresult *res, s_columns_t *c)
+{
+    enum { ID, STATUS, WITHDRAW_REASON, VERSION, CREATED_US, UPDATED_US, N };
+    static const char *const names [N] = {
+        "id", "status", "withdraw_reason", "version", "created_us", "updated_us"
+    };
+    int col [N];
+    if (kj_sql_columns (res, names, col, N)
+        || registry_store_attrs_columns (res, registry_check_institution_table,
+                                         REGISTRY_INSTITUTION_ATTRS, c->attrs))
+        return -1;
+    c->id = col [ID];
+    c->status = col [STATUS];
+    c->withdraw_reason = col [WITHDRAW_REASON];
+    c->version = col [VERSION];
+    c->created_us = col [CREATED_US];
+    c->updated_us = col [UPDATED_US];
+    return 0;
+}
+
 static Kj__Institution *
-s_institution_row (PGresult *res, int row, ProtobufCAllocator *mem)
+s_institution_row (PGresult *res, int row, const s_columns_t *c,
+                   ProtobufCAllocator *mem)
 {
     Kj__Institution *i = (Kj__Institution *) registry_store_alloc (mem,
                                                                    sizeof *i);
     kj__institution__init (i);
-    i->id = registry_store_text (res, row, 0, mem);
-    registry_store_attrs_read (res, row, 1, registry_check_institution_table,
-                               REGISTRY_INSTITUTION_ATTRS, &i->base, mem);
-    int c = 1 + REGISTRY_INSTITUTION_ATTRS;  //  the outputs, after the table's
-    i->state = registry_store_enum (res, row, c++,
+    i->id = registry_store_text (res, row, c->id, mem);
+    registry_store_attrs_read_at (res, row, c->attrs,
+                                  registry_check_institution_table,
+                                  REGISTRY_INSTITUTION_ATTRS, &i->base, mem);
+    i->state = registry_store_enum (res, row, c->status,
                                     &kj__listing_state__descriptor, "LISTING_");
-    i->withdraw_reason = registry_store_text (res, row, c++, mem);
-    i->version = (uint64_t) registry_store_int (res, row, c++);
-    i->created_at_us = registry_store_int (res, row, c++);
-    i->updated_at_us = registry_store_int (res, row, c);
+    i->withdraw_reason = registry_store_text (res, row, c->withdraw_reason,
+                                              mem);
+    i->version = (uint64_t) registry_store_int (res, row, c->version);
+    i->created_at_us = registry_store_int (res, row, c->created_us);
+    i->updated_at_us = registry_store_int (res, row, c->updated_us);
     return i;
 }
 
@@ -153,8 +185,11 @@ registry_store_institution_load (kj_db_t *db, const char *id, bool lock,
     if (!res)
         return -1;
     int found = PQntuples (res) == 1;
-    if (found)
-        *out = s_institution_row (res, 0, mem);
+    s_columns_t columns;
+    if (found && s_institution_columns (res, &columns))
+        found = -1;
+    else if (found)
+        *out = s_institution_row (res, 0, &columns, mem);
     PQclear (res);
     return found;
 }
@@ -216,10 +251,15 @@ registry_store_institution_list (kj_db_t *db,
     PGresult *res = registry_store_exec (db, s_list, &p);
     if (!res)
         return -1;
-    *n = registry_store_page_rows (res, f->limit, S_TOTAL, total, more);
+    s_columns_t columns;
+    if (s_institution_columns (res, &columns)
+        || registry_store_page (res, f->limit, total, more, n)) {
+        PQclear (res);
+        return -1;
+    }
     *out = (Kj__Institution **) registry_store_pointers (mem, *n);
     for (size_t row = 0; row < *n; row++)
-        (*out) [row] = s_institution_row (res, (int) row, mem);
+        (*out) [row] = s_institution_row (res, (int) row, &columns, mem);
     PQclear (res);
     return 1;
 }

@@ -273,8 +273,13 @@ registry_store_expiry_due (kj_db_t *db, int limit, zlist_t *codes)
                     1, params);
     if (!res)
         return -1;
+    int code;
+    if (kj_sql_columns (res, (const char *const []){ "code" }, &code, 1)) {
+        PQclear (res);
+        return -1;
+    }
     for (int row = 0; row < PQntuples (res); row++)
-        zlist_append (codes, PQgetvalue (res, row, 0));
+        zlist_append (codes, PQgetvalue (res, row, code));
     int found = PQntuples (res) > 0;
     PQclear (res);
     return found;

@@ -85,6 +85,11 @@ char *
 size_t
     registry_store_page_rows (PGresult *res, int limit, int total_column,
                               uint64_t *total, bool *more);
+//  As registry_store_page_rows, into *n, the count from the result's column
+//  named total: 0, or -1 (logged) when it has none.
+int
+    registry_store_page (PGresult *res, int limit, uint64_t *total, bool *more,
+                         size_t *n);
 
 //  An array of n pointers (of the items of a repeated field); NULL if none.
 void *
@@ -114,5 +119,21 @@ void
                                const registry_attr_t *table, size_t rows,
                                ProtobufCMessage *message,
                                ProtobufCAllocator *mem);
+
+//  The indexes of a field table's columns in a result, by their paths
+//  (the REGISTRY_STORE_LIST_READ items are named so), once for the
+//  result's rows: 0, or -1 (logged) when one is missing.
+int
+    registry_store_attrs_columns (const PGresult *res,
+                                  const registry_attr_t *table, size_t rows,
+                                  int *columns);
+
+//  As registry_store_attrs_read, from the columns that
+//  registry_store_attrs_columns resolved.
+void
+    registry_store_attrs_read_at (PGresult *res, int row, const int *columns,
+                                  const registry_attr_t *table, size_t rows,
+                                  ProtobufCMessage *message,
+                                  ProtobufCAllocator *mem);
 
 #endif

@@ -17,11 +17,11 @@
 //  The product's statements, built at start from its field table
 //  (registry_store_columns.c): its id and institution, then the table's
 //  columns in the table's order (registry_product_table), then the
-//  outputs (status .. i.type), then what a statement adds (S_TOTAL: the
-//  list's count, the catalogue's version). Built before main by a
-//  constructor, so that a program that only runs
-//  registry_store_product_list_sql (bench_registry) has it too.
-#define S_TOTAL (2 + REGISTRY_PRODUCT_ATTRS + 7)
+//  outputs (status .. institution_type), then what a statement adds (the
+//  list's total and on_date, the catalogue's catalogue_version), each read
+//  by its name. Built before main by a constructor, so that a program
+//  that only runs registry_store_product_list_sql (bench_registry) has it
+//  too.
 static char s_columns [1024];
 static char s_select [1536];
 static char s_select_lock [1536];
@@ -51,8 +51,9 @@ s_build (void)
                                 REGISTRY_PRODUCT_ATTRS, "p", 3);
     registry_store_sql (s_columns, sizeof s_columns,
         "p.id, p.institution_id, %s, p.status, p.withdraw_reason, "
-        "p.version, " US ("p.created_at") ", " US ("p.updated_at") ", "
-        "i.name, i.type", l.read);
+        "p.version, " US ("p.created_at") " AS created_us, "
+        US ("p.updated_at") " AS updated_us, "
+        "i.name AS institution_name, i.type AS institution_type", l.read);
     registry_store_sql (s_select, sizeof s_select,
         "SELECT %s FROM product p "
         "JOIN institution i ON i.id = p.institution_id "
@@ -71,8 +72,8 @@ s_build (void)
         "SELECT id, institution_id, %s FROM bulk_product "
         "WHERE import_id = $1", l.names, l.staged);
     registry_store_sql (s_list, sizeof s_list,
-        "SELECT *, " DAY ("coalesce ($5::date, current_date)") " FROM (SELECT "
-        "%s, count (*) OVER () "
+        "SELECT *, " DAY ("coalesce ($5::date, current_date)") " AS on_date "
+        "FROM (SELECT %s, count (*) OVER () AS total "
         "FROM product p JOIN institution i ON i.id = p.institution_id WHERE "
         "($1::text[] IS NULL OR p.type = ANY ($1::text[])) "
         "AND ($2::text IS NULL OR p.institution_id = $2::text) "
@@ -98,33 +99,85 @@ s_build (void)
         "OR p.type <> 'first_loan')) s "
         "WHERE s.id > $15::text ORDER BY s.id LIMIT $16::int", s_columns);
     registry_store_sql (s_catalogue, sizeof s_catalogue,
-        "SELECT %s, v.version FROM catalogue_version v "
+        "SELECT %s, v.version AS catalogue_version FROM catalogue_version v "
         "LEFT JOIN (product p JOIN institution i ON i.id = p.institution_id "
         "AND p.status = 'listed' AND i.status = 'listed') ON true "
         "ORDER BY p.id LIMIT $1::int", s_columns);
 }
 // clang-format on
 
+//  A product row's columns, by name, once for a result's rows
+typedef struct {
+    int id, institution_id;
+    int attrs [REGISTRY_PRODUCT_ATTRS];  //  the field table's
+    int status, withdraw_reason, version, created_us, updated_us;
+    int institution_name, institution_type;
+} s_columns_t;
+
+//  0, or -1 (logged) when a column is missing
+static int
+s_product_columns (const PGresult *res, s_columns_t *c)
+{
+    enum {
+        ID,
+        INSTITUTION_ID,
+        STATUS,
+        WITHDRAW_REASON,
+        VERSION,
+        CREATED_US,
+        UPDATED_US,
+        INSTITUTION_NAME,
+        INSTITUTION_TYPE,
+        N
+    };
+    static const char *const names [N] = { "id",
+                                           "institution_id",
+                                           "status",
+                                           "withdraw_reason",
+                                           "version",
+                                           "created_us",
+                                           "updated_us",
+                                           "institution_name",
+                                           "institution_type" };
+    int col [N];
+    if (kj_sql_columns (res, names, col, N)
+        || registry_store_attrs_columns (res, registry_product_table,
+                                         REGISTRY_PRODUCT_ATTRS, c->attrs))
+        return -1;
+    c->id = col [ID];
+    c->institution_id = col [INSTITUTION_ID];
+    c->status = col [STATUS];
+    c->withdraw_reason = col [WITHDRAW_REASON];
+    c->version = col [VERSION];
+    c->created_us = col [CREATED_US];
+    c->updated_us = col [UPDATED_US];
+    c->institution_name = col [INSTITUTION_NAME];
+    c->institution_type = col [INSTITUTION_TYPE];
+    return 0;
+}
+
 static Kj__Product *
-s_product_row (PGresult *res, int row, ProtobufCAllocator *mem)
+s_product_row (PGresult *res, int row, const s_columns_t *c,
+               ProtobufCAllocator *mem)
 {
     Kj__Product *p = (Kj__Product *) registry_store_alloc (mem, sizeof *p);
     kj__product__init (p);
-    p->id = registry_store_text (res, row, 0, mem);
-    p->institution_id = registry_store_text (res, row, 1, mem);
-    registry_store_attrs_read (res, row, 2, registry_product_table,
-                               REGISTRY_PRODUCT_ATTRS, &p->base, mem);
-    int c = 2 + REGISTRY_PRODUCT_ATTRS;  //  the outputs, after the table's
-    p->state = registry_store_enum (res, row, c++,
+    p->id = registry_store_text (res, row, c->id, mem);
+    p->institution_id = registry_store_text (res, row, c->institution_id, mem);
+    registry_store_attrs_read_at (res, row, c->attrs, registry_product_table,
+                                  REGISTRY_PRODUCT_ATTRS, &p->base, mem);
+    p->state = registry_store_enum (res, row, c->status,
                                     &kj__listing_state__descriptor, "LISTING_");
-    p->withdraw_reason = registry_store_text (res, row, c++, mem);
-    p->version = (uint64_t) registry_store_int (res, row, c++);
-    p->created_at_us = registry_store_int (res, row, c++);
-    p->updated_at_us = registry_store_int (res, row, c++);
-    p->institution_name = registry_store_text (res, row, c++, mem);
+    p->withdraw_reason = registry_store_text (res, row, c->withdraw_reason,
+                                              mem);
+    p->version = (uint64_t) registry_store_int (res, row, c->version);
+    p->created_at_us = registry_store_int (res, row, c->created_us);
+    p->updated_at_us = registry_store_int (res, row, c->updated_us);
+    p->institution_name = registry_store_text (res, row, c->institution_name,
+                                               mem);
     p->institution_type = (Kj__InstitutionType)
-        registry_store_enum (res, row, c, &kj__institution_type__descriptor,
-                             "INSTITUTION_");
+        registry_store_enum (res, row, c->institution_type,
+                             &kj__institution_type__descriptor, "INSTITUTION_");
     return p;
 }
 
@@ -169,8 +222,11 @@ registry_store_product_load (kj_db_t *db, const char *id, bool lock,
     if (!res)
         return -1;
     int found = PQntuples (res) == 1;
-    if (found)
-        *out = s_product_row (res, 0, mem);
+    s_columns_t columns;
+    if (found && s_product_columns (res, &columns))
+        found = -1;
+    else if (found)
+        *out = s_product_row (res, 0, &columns, mem);
     PQclear (res);
     return found;
 }
@@ -217,9 +273,14 @@ registry_store_products_listed_of (kj_db_t *db, const char *institution,
                       1, params);
     if (!res)
         return -1;
+    int id;
+    if (kj_sql_columns (res, (const char *const []){ "id" }, &id, 1)) {
+        PQclear (res);
+        return -1;
+    }
     for (int row = 0; row < PQntuples (res); row++) {
-        zlist_append (ids, PQgetvalue (res, row, 0));
-        kj_db_locked_key (db, PQgetvalue (res, row, 0));  //  locked above
+        zlist_append (ids, PQgetvalue (res, row, id));
+        kj_db_locked_key (db, PQgetvalue (res, row, id));  //  locked above
     }
     PQclear (res);
     return 1;
@@ -289,15 +350,20 @@ registry_store_product_list (kj_db_t *db,
     PGresult *res = s_exec_generic (db, registry_store_product_list_sql, &p);
     if (!res)
         return -1;
-    *n = registry_store_page_rows (res, f->limit, S_TOTAL, total, more);
+    s_columns_t columns;
+    if (s_product_columns (res, &columns)
+        || registry_store_page (res, f->limit, total, more, n)) {
+        PQclear (res);
+        return -1;
+    }
     //  The date the statement judged validity on, for the C rules: no
     //  second round trip for current_date
     if (f->used_on && *n)
-        kj_check_date (PQgetvalue (res, 0, S_TOTAL + 1), "on_date", f->used_on,
+        kj_check_date (kj_sql_text (res, 0, "on_date"), "on_date", f->used_on,
                        &(kj_status_t){ 0 });
     *out = (Kj__Product **) registry_store_pointers (mem, *n);
     for (size_t row = 0; row < *n; row++)
-        (*out) [row] = s_product_row (res, (int) row, mem);
+        (*out) [row] = s_product_row (res, (int) row, &columns, mem);
     PQclear (res);
     return 1;
 }
@@ -313,16 +379,16 @@ registry_store_catalogue_version (kj_db_t *db, const char *on_date,
     PGresult *res = kj_db_exec (
         db,
         "SELECT version, " DAY (
-            "coalesce ($1::date, current_date)") " FROM catalogue_version",
+            "coalesce ($1::date, current_date)") " AS on_date "
+                                                 "FROM catalogue_version",
         1, params);
     if (!res)
         return -1;
-    int found = PQntuples (res) == 1;
-    if (found) {
-        *version = registry_store_int (res, 0, 0);
-        kj_check_date (PQgetvalue (res, 0, 1), "on_date", on,
+    int found = PQntuples (res) == 1
+             && kj_sql_int64 (res, 0, "version", version) == 0;
+    if (found)
+        kj_check_date (kj_sql_text (res, 0, "on_date"), "on_date", on,
                        &(kj_status_t){ 0 });
-    }
     PQclear (res);
     return found ? 0 : -1;
 }
@@ -343,13 +409,18 @@ registry_store_catalogue_load (kj_db_t *db, int max, ProtobufCAllocator *mem,
         PQclear (res);
         return rows ? 0 : -1;
     }
-    *version = registry_store_int (res, 0, S_TOTAL);
-    if (PQgetisnull (res, 0, 0))
+    s_columns_t columns;
+    if (s_product_columns (res, &columns)
+        || kj_sql_int64 (res, 0, "catalogue_version", version)) {
+        PQclear (res);
+        return -1;
+    }
+    if (PQgetisnull (res, 0, columns.id))
         rows = 0;  //  no product: the version's row alone
     *n = (size_t) rows;
     *out = (Kj__Product **) registry_store_pointers (mem, *n);
     for (int row = 0; row < rows; row++)
-        (*out) [row] = s_product_row (res, row, mem);
+        (*out) [row] = s_product_row (res, row, &columns, mem);
     PQclear (res);
     return 1;
 }

@@ -241,27 +241,38 @@ s_before (kj_db_t *db, s_cohort_t *scored, int year, int first, int last,
     zchunk_extend (codes, "}", 2);  //  with its NUL
     const char *params [] = { scoring_model_name (scored->model), year_text,
                               version, (const char *) zchunk_data (codes) };
-    PGresult *res = kj_db_exec (
-        db,
-        "SELECT DISTINCT ON (code) code, grade, year = $2::int AND "
-        "version = $3::int FROM portrait WHERE code = ANY ($4::text []) "
-        "AND model = $1 AND (year, version) <= ($2::int, $3::int) "
-        "ORDER BY code, year DESC, version DESC",
-        4, params);
+    PGresult *res =
+        kj_db_exec (db,
+                    "SELECT DISTINCT ON (code) code, grade, year = $2::int AND "
+                    "version = $3::int AS stored FROM portrait "
+                    "WHERE code = ANY ($4::text []) "
+                    "AND model = $1 AND (year, version) <= ($2::int, $3::int) "
+                    "ORDER BY code, year DESC, version DESC",
+                    4, params);
     zchunk_destroy (&codes);
     if (!res)
         return -1;
+    //  The columns once for the chunk's rows
+    enum { CODE, GRADE, STORED, COLUMNS };
+    static const char *const names [COLUMNS] = { "code", "grade", "stored" };
+    int col [COLUMNS];
+    if (kj_sql_columns (res, names, col, COLUMNS)) {
+        PQclear (res);
+        return -1;
+    }
     zhashx_t *rows = zhashx_new ();
     for (int r = 0; r < PQntuples (res); r++)
-        zhashx_insert (rows, PQgetvalue (res, r, 0),
+        zhashx_insert (rows, PQgetvalue (res, r, col [CODE]),
                        (void *) (intptr_t) (r + 1));
     for (int m = first; m <= last; m++) {
         int r = (int) (intptr_t)
                     zhashx_lookup (rows, scoring_cohort_id (cohort, (size_t) m))
               - 1;
-        before [m - first].grade = r >= 0 ? PQgetvalue (res, r, 1) : "";
+        before [m - first].grade = r >= 0 ? PQgetvalue (res, r, col [GRADE])
+                                          : "";
         before [m - first].stored = r >= 0
-                                 && streq (PQgetvalue (res, r, 2), "t");
+                                 && streq (PQgetvalue (res, r, col [STORED]),
+                                           "t");
     }
     zhashx_destroy (&rows);
     *res_p = res;
@@ -447,6 +458,16 @@ s_cohort (scoring_server_t *server, kj_db_t *db, const char *batch, int stage,
         scoring_model_destroy (&model);
         return NULL;
     }
+    //  The columns once for the stage's members (100,000s of rows)
+    enum { ORD, CODE, REGION, PACKED, VALS, PRESENT, COLUMNS };
+    static const char *const names [COLUMNS] = { "ord",    "code", "region",
+                                                 "packed", "vals", "present" };
+    int col [COLUMNS];
+    if (kj_sql_columns (members, names, col, COLUMNS)) {
+        PQclear (members);
+        scoring_model_destroy (&model);
+        return NULL;
+    }
     self = calloc (1, sizeof *self);
     assert (self);
     snprintf (self->batch, sizeof self->batch, "%s", batch);
@@ -461,27 +482,30 @@ s_cohort (scoring_server_t *server, kj_db_t *db, const char *batch, int stage,
     bool present [SCORING_COLUMNS_MAX + 1];
     int rc = 0;
     for (int m = 0; rc == 0 && m < count; m++) {
-        if (atoi (PQgetvalue (members, m, 0)) != m)
+        const char *code = PQgetvalue (members, m, col [CODE]);
+        if (atoi (PQgetvalue (members, m, col [ORD])) != m)
             rc = -1;  //  ords are 0 .. count-1 by construction
-        if (!PQgetisnull (members, m, 3)) {
-            if (scoring_source_unpack (PQgetvalue (members, m, 3), values,
-                                       present, inputs))
+        if (!PQgetisnull (members, m, col [PACKED])) {
+            if (scoring_source_unpack (PQgetvalue (members, m, col [PACKED]),
+                                       values, present, inputs))
                 rc = kj_status_set (&status, KJ__CODE__INTERNAL, "member",
                                     "its inputs are not %zu long", inputs);
         }
         else {
-            s_parse_array (PQgetvalue (members, m, 4), values, NULL, inputs);
-            s_parse_array (PQgetvalue (members, m, 5), NULL, present, inputs);
+            s_parse_array (PQgetvalue (members, m, col [VALS]), values, NULL,
+                           inputs);
+            s_parse_array (PQgetvalue (members, m, col [PRESENT]), NULL,
+                           present, inputs);
         }
         snprintf (self->regions [m], sizeof self->regions [m], "%s",
-                  PQgetvalue (members, m, 2));
+                  PQgetvalue (members, m, col [REGION]));
         if (rc == 0)
-            rc = scoring_cohort_add (self->cohort, PQgetvalue (members, m, 1),
+            rc = scoring_cohort_add (self->cohort, code,
                                      (scoring_stage_t) stage, values, present,
                                      &status);
         if (rc)
             kj_error ("scoring.batch", "batch %s: member %d (%s) refused: %s",
-                      batch, m, PQgetvalue (members, m, 1), status.message);
+                      batch, m, code, status.message);
     }
     PQclear (members);
     if (rc) {
@@ -561,10 +585,12 @@ s_claim_any (scoring_server_t *server, kj_db_t *db, PGresult **res_p)
                     "GROUP BY batch_id, stage "
                     "ORDER BY batch_id, sum (last_ord - first_ord) DESC, stage",
                     0, NULL);
-    int rc = stages ? 0 : -1;
+    int batch_column = stages ? kj_sql_column (stages, "batch_id") : -1;
+    int stage_column = stages ? kj_sql_column (stages, "stage") : -1;
+    int rc = batch_column >= 0 && stage_column >= 0 ? 0 : -1;
     for (int r = 0; rc == 0 && r < PQntuples (stages); r++) {
-        const char *batch = PQgetvalue (stages, r, 0);
-        int stage = atoi (PQgetvalue (stages, r, 1));
+        const char *batch = PQgetvalue (stages, r, batch_column);
+        int stage = atoi (PQgetvalue (stages, r, stage_column));
         if (!s_stage_lock (db, batch, stage, true))
             continue;  //  another worker scores it
         res = s_claim (db, batch, stage);
@@ -611,17 +637,28 @@ scoring_chunk_work (scoring_server_t *server, kj_db_t *db)
         kj_db_rollback (db);
         return got;
     }
-    char batch [24], no [16], stage [16], model_name [64];
-    snprintf (batch, sizeof batch, "%s", PQgetvalue (res, 0, 0));
-    snprintf (no, sizeof no, "%s", PQgetvalue (res, 0, 1));
-    snprintf (stage, sizeof stage, "%s", PQgetvalue (res, 0, 2));
-    int first = atoi (PQgetvalue (res, 0, 3));
-    int last = atoi (PQgetvalue (res, 0, 4));
-    int year = atoi (PQgetvalue (res, 0, 5));
-    snprintf (model_name, sizeof model_name, "%s", PQgetvalue (res, 0, 6));
+    //  The claimed chunk (s_claim's columns, all NOT NULL by the schema)
+    char batch [24], no [16], model_name [64];
+    int stage, first, last, year;
+    const char *batch_text = kj_sql_text (res, 0, "batch_id");
+    const char *no_text = kj_sql_text (res, 0, "no");
+    const char *model_text = kj_sql_text (res, 0, "model");
+    if (!batch_text || !no_text || !model_text
+        || kj_sql_int (res, 0, "stage", &stage)
+        || kj_sql_int (res, 0, "first_ord", &first)
+        || kj_sql_int (res, 0, "last_ord", &last)
+        || kj_sql_int (res, 0, "year", &year)) {
+        kj_error ("scoring.batch", "a claimed chunk cannot be read");
+        PQclear (res);
+        kj_db_rollback (db);
+        return -1;
+    }
+    snprintf (batch, sizeof batch, "%s", batch_text);
+    snprintf (no, sizeof no, "%s", no_text);
+    snprintf (model_name, sizeof model_name, "%s", model_text);
     PQclear (res);
     int64_t claimed = kj_mono_us ();
-    s_cohort_t *scored = s_cohort (server, db, batch, atoi (stage), model_name);
+    s_cohort_t *scored = s_cohort (server, db, batch, stage, model_name);
     int64_t computed = kj_mono_us ();
     int rc = scored && last < (int) scoring_cohort_size (scored->cohort) ? 0
                                                                          : -1;

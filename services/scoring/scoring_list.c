@@ -79,16 +79,27 @@ scoring_list_grades (kj_call_t *call, const ProtobufCMessage *request,
                           limit_text });
     if (!res)
         return kj_call_fail_db (call);
+    //  The columns once for the page's rows
+    enum { CODE, GRADE, VERSION, SCORE, COLUMNS };
+    static const char *const names [COLUMNS] = { "code", "grade", "version",
+                                                 "score_milli" };
+    int col [COLUMNS];
+    if (kj_sql_columns (res, names, col, COLUMNS)) {
+        PQclear (res);
+        return kj_call_fail_db (call);
+    }
     size_t rows = (size_t) PQntuples (res);
     size_t shown = rows > limit ? limit : rows;
     out->grades = kj_call_alloc (call, (shown + 1) * sizeof (void *));
     for (size_t r = 0; r < shown; r++) {
+        int row = (int) r;
         Kj__ScoringGrade
             *grade = kj_call_message (call, &kj__scoring_grade__descriptor);
-        grade->code = kj_call_strdup (call, PQgetvalue (res, (int) r, 0));
-        grade->grade = kj_call_strdup (call, PQgetvalue (res, (int) r, 1));
-        grade->version = atoi (PQgetvalue (res, (int) r, 2));
-        grade->score_milli = atoll (PQgetvalue (res, (int) r, 3));
+        grade->code = kj_call_strdup (call, PQgetvalue (res, row, col [CODE]));
+        grade->grade = kj_call_strdup (call,
+                                       PQgetvalue (res, row, col [GRADE]));
+        grade->version = atoi (PQgetvalue (res, row, col [VERSION]));
+        grade->score_milli = atoll (PQgetvalue (res, row, col [SCORE]));
         out->grades [out->n_grades++] = grade;
     }
     if (rows > limit)

@@ -223,6 +223,55 @@ s_year_and_model (kj_call_t *call, int year, const char *name)
     "percentile_milli, grade, stop, line_known, line_fen, reasons, "           \
     "missing_count, previous_grade, batch_id"
 
+//  The portrait of row 0 (S_PORTRAIT_COLUMNS, all NOT NULL by the schema)
+//  into out: 0, or -1 (logged) when a column is NULL or missing
+static int
+s_portrait_row (kj_call_t *call, scoring_model_t *model, PGresult *res,
+                Kj__ScoringPortrait *out)
+{
+    const char *code = kj_sql_text (res, 0, "code");
+    const char *name = kj_sql_text (res, 0, "model");
+    const char *region = kj_sql_text (res, 0, "region");
+    const char *grade = kj_sql_text (res, 0, "grade");
+    const char *stop = kj_sql_text (res, 0, "stop");
+    const char *reasons = kj_sql_text (res, 0, "reasons");
+    const char *previous = kj_sql_text (res, 0, "previous_grade");
+    int year, version, stage, missing;
+    bool line_known;
+    int64_t batch_id;
+    if (!code || !name || !region || !grade || !stop || !reasons || !previous
+        || kj_sql_int (res, 0, "year", &year)
+        || kj_sql_int (res, 0, "version", &version)
+        || kj_sql_int (res, 0, "stage", &stage)
+        || kj_sql_int64 (res, 0, "points_milli", &out->points_milli)
+        || kj_sql_int64 (res, 0, "bonus_milli", &out->bonus_milli)
+        || kj_sql_int64 (res, 0, "scorecard_milli", &out->scorecard_milli)
+        || kj_sql_int64 (res, 0, "flags_milli", &out->flags_milli)
+        || kj_sql_int64 (res, 0, "score_milli", &out->score_milli)
+        || kj_sql_int64 (res, 0, "percentile_milli", &out->percentile_milli)
+        || kj_sql_bool (res, 0, "line_known", &line_known)
+        || kj_sql_int64 (res, 0, "line_fen", &out->line_fen)
+        || kj_sql_int (res, 0, "missing_count", &missing)
+        || kj_sql_int64 (res, 0, "batch_id", &batch_id)) {
+        kj_error ("scoring.portrait", "a portrait row cannot be read");
+        return -1;
+    }
+    out->id = kj_call_strdup (call, code);
+    out->year = year;
+    out->model = kj_call_strdup (call, name);
+    out->version = version;
+    out->stage = kj_call_strdup (call, scoring_stage_name (stage));
+    out->region = kj_call_strdup (call, region);
+    out->grade = kj_call_strdup (call, grade);
+    out->stop = kj_call_strdup (call, stop);
+    out->line_known = line_known;
+    s_reasons_parse (call, model, reasons, out);
+    out->missing_count = missing;
+    out->previous_grade = kj_call_strdup (call, previous);
+    out->batch_id = (uint64_t) batch_id;
+    return 0;
+}
+
 static int
 s_show (kj_call_t *call, const ProtobufCMessage *request,
         ProtobufCMessage *reply)
@@ -258,29 +307,10 @@ s_show (kj_call_t *call, const ProtobufCMessage *request,
     else {
         Kj__ScoringPortrait
             *out = kj_call_message (call, &kj__scoring_portrait__descriptor);
-#define V(c) PQgetvalue (res, 0, (c))
-        out->id = kj_call_strdup (call, V (0));
-        out->year = atoi (V (1));
-        out->model = kj_call_strdup (call, V (2));
-        out->version = atoi (V (3));
-        out->stage = kj_call_strdup (call, scoring_stage_name (atoi (V (4))));
-        out->region = kj_call_strdup (call, V (5));
-        out->points_milli = atoll (V (6));
-        out->bonus_milli = atoll (V (7));
-        out->scorecard_milli = atoll (V (8));
-        out->flags_milli = atoll (V (9));
-        out->score_milli = atoll (V (10));
-        out->percentile_milli = atoll (V (11));
-        out->grade = kj_call_strdup (call, V (12));
-        out->stop = kj_call_strdup (call, V (13));
-        out->line_known = streq (V (14), "t");
-        out->line_fen = atoll (V (15));
-        s_reasons_parse (call, model, V (16), out);
-        out->missing_count = atoi (V (17));
-        out->previous_grade = kj_call_strdup (call, V (18));
-        out->batch_id = strtoull (V (19), NULL, 10);
-#undef V
-        ((Kj__ScoringShowReply *) reply)->portrait = out;
+        if (s_portrait_row (call, model, res, out))
+            rc = kj_call_fail_db (call);
+        else
+            ((Kj__ScoringShowReply *) reply)->portrait = out;
     }
     PQclear (res);
     scoring_model_destroy (&model);
@@ -293,29 +323,46 @@ s_show (kj_call_t *call, const ProtobufCMessage *request,
 #define S_BATCH_COLUMNS                                                        \
     "id, year, model, version, state, total, scored, stored, changed, "        \
     "chunks, chunks_done, (extract (epoch FROM started_at) * "                 \
-    "1000000)::bigint, "                                                       \
-    "coalesce ((extract (epoch FROM finished_at) * 1000000)::bigint, 0)"
+    "1000000)::bigint AS started_us, "                                         \
+    "coalesce ((extract (epoch FROM finished_at) * 1000000)::bigint, 0) "      \
+    "AS finished_us"
 
+//  A batch row (S_BATCH_COLUMNS, NOT NULL but finished_at, 0 until the
+//  batch finishes) into a message from the call, or NULL (logged)
 static Kj__ScoringBatch *
 s_batch (kj_call_t *call, PGresult *res)
 {
     Kj__ScoringBatch *out = kj_call_message (call,
                                              &kj__scoring_batch__descriptor);
-#define V(c) PQgetvalue (res, 0, (c))
-    out->id = strtoull (V (0), NULL, 10);
-    out->year = atoi (V (1));
-    out->model = kj_call_strdup (call, V (2));
-    out->version = atoi (V (3));
-    out->state = kj_call_strdup (call, V (4));
-    out->total = strtoull (V (5), NULL, 10);
-    out->scored = strtoull (V (6), NULL, 10);
-    out->stored = strtoull (V (7), NULL, 10);
-    out->changed = strtoull (V (8), NULL, 10);
-    out->chunks = (uint32_t) atoi (V (9));
-    out->chunks_done = (uint32_t) atoi (V (10));
-    out->started_at_us = atoll (V (11));
-    out->finished_at_us = atoll (V (12));
-#undef V
+    const char *model = kj_sql_text (res, 0, "model");
+    const char *state = kj_sql_text (res, 0, "state");
+    int64_t id, total, scored, stored, changed;
+    int year, version, chunks, chunks_done;
+    if (!model || !state || kj_sql_int64 (res, 0, "id", &id)
+        || kj_sql_int (res, 0, "year", &year)
+        || kj_sql_int (res, 0, "version", &version)
+        || kj_sql_int64 (res, 0, "total", &total)
+        || kj_sql_int64 (res, 0, "scored", &scored)
+        || kj_sql_int64 (res, 0, "stored", &stored)
+        || kj_sql_int64 (res, 0, "changed", &changed)
+        || kj_sql_int (res, 0, "chunks", &chunks)
+        || kj_sql_int (res, 0, "chunks_done", &chunks_done)
+        || kj_sql_int64 (res, 0, "started_us", &out->started_at_us)
+        || kj_sql_int64 (res, 0, "finished_us", &out->finished_at_us)) {
+        kj_error ("scoring.batch", "a batch row cannot be read");
+        return NULL;
+    }
+    out->id = (uint64_t) id;
+    out->year = year;
+    out->model = kj_call_strdup (call, model);
+    out->version = version;
+    out->state = kj_call_strdup (call, state);
+    out->total = (uint64_t) total;
+    out->scored = (uint64_t) scored;
+    out->stored = (uint64_t) stored;
+    out->changed = (uint64_t) changed;
+    out->chunks = (uint32_t) chunks;
+    out->chunks_done = (uint32_t) chunks_done;
     return out;
 }
 
@@ -326,19 +373,27 @@ s_grades (kj_call_t *call, Kj__ScoringBatch *batch)
     char year [16], version [16];
     snprintf (year, sizeof year, "%d", batch->year);
     snprintf (version, sizeof version, "%d", batch->version);
-    PGresult *res =
-        kj_db_exec (kj_call_db (call),
-                    "SELECT grade, count (*) FROM portrait WHERE year = $1 "
-                    "AND model = $2 AND version = $3 GROUP BY grade",
-                    3, (const char *[]){ year, batch->model, version });
+    PGresult
+        *res = kj_db_exec (kj_call_db (call),
+                           "SELECT grade, count (*) AS portraits FROM portrait "
+                           "WHERE year = $1 AND model = $2 AND version = $3 "
+                           "GROUP BY grade",
+                           3, (const char *[]){ year, batch->model, version });
     if (!res)
         return -1;
+    int grade_column = kj_sql_column (res, "grade");
+    int count_column = kj_sql_column (res, "portraits");
+    if (grade_column < 0 || count_column < 0) {
+        PQclear (res);
+        return -1;
+    }
     batch->grades = kj_call_alloc (call, SCORING_GRADES * sizeof (uint64_t));
     batch->n_grades = SCORING_GRADES;
     for (int r = 0; r < PQntuples (res); r++) {
-        int grade = scoring_grade_by_name (PQgetvalue (res, r, 0));
+        int grade = scoring_grade_by_name (PQgetvalue (res, r, grade_column));
         if (grade >= 0)
-            batch->grades [grade] = strtoull (PQgetvalue (res, r, 1), NULL, 10);
+            batch->grades [grade] = strtoull (PQgetvalue (res, r, count_column),
+                                              NULL, 10);
     }
     PQclear (res);
     return 0;
@@ -393,6 +448,8 @@ s_run (kj_call_t *call, const ProtobufCMessage *request,
     }
     out->batch = s_batch (call, res);
     PQclear (res);
+    if (!out->batch)
+        return kj_call_fail_db (call);
     if (!out->joined
         && kj_outbox_add (db, "scoring.batch.started", out->batch->model,
                           &out->batch->base))
@@ -430,7 +487,7 @@ s_progress (kj_call_t *call, const ProtobufCMessage *request,
     }
     Kj__ScoringBatch *batch = s_batch (call, res);
     PQclear (res);
-    if (s_grades (call, batch))
+    if (!batch || s_grades (call, batch))
         return kj_call_fail_db (call);
     ((Kj__ScoringProgressReply *) reply)->batch = batch;
     return 0;
@@ -464,19 +521,28 @@ s_dist (kj_call_t *call, const ProtobufCMessage *request,
         "ORDER BY year DESC, version DESC LIMIT 1) "
         "SELECT p.year, p.version, CASE $3 WHEN 'city' THEN p.region "
         "WHEN 'stage' THEN p.stage::text ELSE '' END AS k, p.grade, "
-        "count (*) FROM portrait p JOIN v USING (year, version) "
+        "count (*) AS portraits FROM portrait p JOIN v USING (year, version) "
         "WHERE p.model = $1 GROUP BY 1, 2, 3, 4 ORDER BY 3",
         3, (const char *[]){ out->model, year, by });
     if (!res)
         return kj_call_fail_db (call);
+    //  The columns once for the rows
+    enum { YEAR, VERSION, KEY, GRADE, COUNT, COLUMNS };
+    static const char *const names [COLUMNS] = { "year", "version", "k",
+                                                 "grade", "portraits" };
+    int col [COLUMNS];
+    if (kj_sql_columns (res, names, col, COLUMNS)) {
+        PQclear (res);
+        return kj_call_fail_db (call);
+    }
     int rows = PQntuples (res);
     out->rows = kj_call_alloc (call, ((size_t) rows + 1)
                                          * sizeof (Kj__ScoringDistRow *));
     Kj__ScoringDistRow *row = NULL;
     for (int r = 0; r < rows; r++) {
-        out->year = atoi (PQgetvalue (res, r, 0));
-        out->version = atoi (PQgetvalue (res, r, 1));
-        const char *key = PQgetvalue (res, r, 2);
+        out->year = atoi (PQgetvalue (res, r, col [YEAR]));
+        out->version = atoi (PQgetvalue (res, r, col [VERSION]));
+        const char *key = PQgetvalue (res, r, col [KEY]);
         if (streq (by, "stage"))
             key = scoring_stage_name (atoi (key));
         if (!row || !streq (row->key, key)) {
@@ -487,8 +553,8 @@ s_dist (kj_call_t *call, const ProtobufCMessage *request,
             row->n_grades = SCORING_GRADES;
             out->rows [out->n_rows++] = row;
         }
-        int grade = scoring_grade_by_name (PQgetvalue (res, r, 3));
-        uint64_t count = strtoull (PQgetvalue (res, r, 4), NULL, 10);
+        int grade = scoring_grade_by_name (PQgetvalue (res, r, col [GRADE]));
+        uint64_t count = strtoull (PQgetvalue (res, r, col [COUNT]), NULL, 10);
         if (grade >= 0)
             row->grades [grade] += count;
         row->total += count;
@@ -513,21 +579,30 @@ s_bands (kj_call_t *call, const char *model, int year, int version,
     snprintf (version_text, sizeof version_text, "%d", version);
     PGresult *res = kj_db_exec (
         kj_call_db (call),
-        "SELECT u.i, CASE WHEN u.s < 0 THEN 10 ELSE least (u.s / 1000, 9) "
-        "END, count (*) FROM portrait p, unnest (p.shares) WITH ORDINALITY "
+        "SELECT u.i AS ordinal, CASE WHEN u.s < 0 THEN 10 "
+        "ELSE least (u.s / 1000, 9) END AS band, count (*) AS portraits "
+        "FROM portrait p, unnest (p.shares) WITH ORDINALITY "
         "u (s, i) WHERE p.model = $1 AND p.year = $2 AND p.version = $3 "
         "AND u.s >= -1 GROUP BY 1, 2",
         3, (const char *[]){ model, year_text, version_text });
     if (!res)
         return -1;
+    //  The columns once for the rows
+    enum { ORDINAL, BAND, COUNT, COLUMNS };
+    static const char *const names [COLUMNS] = { "ordinal", "band",
+                                                 "portraits" };
+    int col [COLUMNS];
+    if (kj_sql_columns (res, names, col, COLUMNS)) {
+        PQclear (res);
+        return -1;
+    }
     for (int r = 0; r < PQntuples (res); r++) {
-        size_t column = strtoull (PQgetvalue (res, r, 0), NULL, 10) - 1;
-        size_t band = strtoull (PQgetvalue (res, r, 1), NULL, 10);
+        size_t column = strtoull (PQgetvalue (res, r, col [ORDINAL]), NULL, 10)
+                      - 1;
+        size_t band = strtoull (PQgetvalue (res, r, col [BAND]), NULL, 10);
         if (column < columns && band < SCORING_BANDS)
-            counts [column * SCORING_BANDS + band] = strtoull (PQgetvalue (res,
-                                                                           r,
-                                                                           2),
-                                                               NULL, 10);
+            counts [column * SCORING_BANDS + band] =
+                strtoull (PQgetvalue (res, r, col [COUNT]), NULL, 10);
     }
     PQclear (res);
     return 0;
@@ -607,13 +682,25 @@ s_compare_models (kj_call_t *call, int year_value, scoring_model_t *a,
         "AND portrait.year = y.year AND version = va.v), "
         "b AS (SELECT code, grade FROM portrait, y, vb WHERE model = $2 "
         "AND portrait.year = y.year AND version = vb.v) "
-        "SELECT (SELECT year FROM y), coalesce ((SELECT v FROM va), 0), "
-        "coalesce ((SELECT v FROM vb), 0), coalesce (a.grade, ''), "
-        "coalesce (b.grade, ''), count (*) FROM a FULL JOIN b USING (code) "
+        "SELECT (SELECT year FROM y) AS year, "
+        "coalesce ((SELECT v FROM va), 0) AS version_a, "
+        "coalesce ((SELECT v FROM vb), 0) AS version_b, "
+        "coalesce (a.grade, '') AS grade_a, coalesce (b.grade, '') AS grade_b, "
+        "count (*) AS portraits FROM a FULL JOIN b USING (code) "
         "GROUP BY 4, 5",
         3, (const char *[]){ name_a, name_b, year });
     if (!res)
         return kj_call_fail_db (call);
+    //  The columns once for the rows
+    enum { YEAR, VERSION_A, VERSION_B, GRADE_A, GRADE_B, COUNT, COLUMNS };
+    static const char *const names [COLUMNS] = { "year",      "version_a",
+                                                 "version_b", "grade_a",
+                                                 "grade_b",   "portraits" };
+    int col [COLUMNS];
+    if (kj_sql_columns (res, names, col, COLUMNS)) {
+        PQclear (res);
+        return kj_call_fail_db (call);
+    }
     out->model_a = (char *) name_a;
     out->model_b = (char *) name_b;
     out->grades_a = kj_call_alloc (call, SCORING_GRADES * sizeof (uint64_t));
@@ -623,12 +710,12 @@ s_compare_models (kj_call_t *call, int year_value, scoring_model_t *a,
     out->n_grades_a = out->n_grades_b = SCORING_GRADES;
     out->n_migration = SCORING_GRADES * SCORING_GRADES;
     for (int r = 0; r < PQntuples (res); r++) {
-        out->year = atoi (PQgetvalue (res, r, 0));
-        out->version_a = atoi (PQgetvalue (res, r, 1));
-        out->version_b = atoi (PQgetvalue (res, r, 2));
-        int ga = scoring_grade_by_name (PQgetvalue (res, r, 3));
-        int gb = scoring_grade_by_name (PQgetvalue (res, r, 4));
-        uint64_t count = strtoull (PQgetvalue (res, r, 5), NULL, 10);
+        out->year = atoi (PQgetvalue (res, r, col [YEAR]));
+        out->version_a = atoi (PQgetvalue (res, r, col [VERSION_A]));
+        out->version_b = atoi (PQgetvalue (res, r, col [VERSION_B]));
+        int ga = scoring_grade_by_name (PQgetvalue (res, r, col [GRADE_A]));
+        int gb = scoring_grade_by_name (PQgetvalue (res, r, col [GRADE_B]));
+        uint64_t count = strtoull (PQgetvalue (res, r, col [COUNT]), NULL, 10);
         if (ga >= 0)
             out->grades_a [ga] += count;
         if (gb >= 0)
