@@ -193,6 +193,19 @@ s_parse (const char *text, int64_t *value)
 }
 
 int
+kj_sql_required (const PGresult *res, int row, const int columns [], int count)
+{
+    for (int i = 0; i < count; i++)
+        if (PQgetisnull (res, row, columns [i])) {
+            kj_error ("sql.null",
+                      "column %s of row %d is NULL where a value is required",
+                      PQfname (res, columns [i]), row);
+            return -1;
+        }
+    return 0;
+}
+
+int
 kj_sql_int64_at (const PGresult *res, int row, int column, int64_t *value)
 {
     const char *text = s_required (res, row, column);

@@ -105,6 +105,12 @@ int64_t
 //  many rows: the same refusals as by name, without a lookup per row. The
 //  log names the column (PQfname). A column or row out of range is -1.
 
+//  Whether any of these columns of row is SQL NULL where the schema allows
+//  none: -1, logged naming the first; else 0.
+int
+    kj_sql_required (const PGresult *res, int row, const int columns [],
+                     int count);
+
 int
     kj_sql_int64_at (const PGresult *res, int row, int column, int64_t *value);
 

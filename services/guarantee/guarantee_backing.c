@@ -117,7 +117,7 @@ guarantee_follow_expire (void *state, kj_db_t *db)
     rc = kj_sql_columns (res, s_backing_names, col, BACKING_STATE);
     for (int row = 0; row < PQntuples (res) && rc == 0; row++) {
         Kj__LoanGuarantee out = KJ__LOAN_GUARANTEE__INIT;
-        rc = guarantee_store_required (res, row, col, BACKING_STATE);
+        rc = kj_sql_required (res, row, col, BACKING_STATE);
         if (rc)
             break;
         out.loan_id = PQgetvalue (res, row, col [BACKING_ID]);
@@ -218,7 +218,7 @@ guarantee_list_backings (kj_call_t *call, const ProtobufCMessage *request,
     int col [BACKING_FIELDS];
     int rc = kj_sql_columns (res, s_backing_names, col, BACKING_FIELDS);
     for (int row = 0; row < rows && rc == 0; row++) {
-        rc = guarantee_store_required (res, row, col, BACKING_FIELDS);
+        rc = kj_sql_required (res, row, col, BACKING_FIELDS);
         if (rc)
             break;
 #define TEXT(c) kj_call_strdup (call, PQgetvalue (res, row, col [c]))

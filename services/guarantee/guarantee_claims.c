@@ -125,7 +125,7 @@ s_check_suspension (kj_call_t *call, const char *loan)
                              (const char *[]){ "party", "lost", "guaranteed" },
                              col, 3);
     for (int row = 0; row < PQntuples (res) && rc == 0; row++) {
-        if (guarantee_store_required (res, row, col, 3)) {
+        if (kj_sql_required (res, row, col, 3)) {
             rc = -1;
             break;
         }

@@ -124,7 +124,7 @@ static const char *const s_names [REPORT_FIELDS] = {
 static Kj__GuaranteeReportLine *
 s_line (kj_call_t *call, const PGresult *res, int row, const int col [])
 {
-    if (guarantee_store_required (res, row, col, REPORT_FIELDS))
+    if (kj_sql_required (res, row, col, REPORT_FIELDS))
         return NULL;
     const guarantee_config_t *config = kj_call_state (call);
     Kj__GuaranteeReportLine

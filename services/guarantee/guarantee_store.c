@@ -26,20 +26,6 @@
 //  refused, logged as kj_sql's getters log it.
 
 int
-guarantee_store_required (const PGresult *res, int row, const int columns [],
-                          int count)
-{
-    for (int i = 0; i < count; i++)
-        if (PQgetisnull (res, row, columns [i])) {
-            kj_error ("sql.null",
-                      "column %s of row %d is NULL where a value is required",
-                      PQfname (res, columns [i]), row);
-            return -1;
-        }
-    return 0;
-}
-
-int
 guarantee_store_bad_row (kj_call_t *call)
 {
     const Kj__RequestHeader *header = kj_call_header (call);
@@ -104,7 +90,7 @@ static const char *const s_claim_names [CLAIM_FIELDS] = {
 static Kj__Claim *
 s_claim_read (kj_call_t *call, const PGresult *res, int row, const int col [])
 {
-    if (guarantee_store_required (res, row, col, CLAIM_FIELDS))
+    if (kj_sql_required (res, row, col, CLAIM_FIELDS))
         return NULL;
     Kj__Claim *claim = kj_call_message (call, &kj__claim__descriptor);
 #define TEXT(c)   kj_call_strdup (call, PQgetvalue (res, row, col [c]))
@@ -252,7 +238,7 @@ static int
 s_budget_from_row (const PGresult *res, int row, const int col [],
                    Kj__Budget *budget)
 {
-    if (guarantee_store_required (res, row, col, BUDGET_FIELDS))
+    if (kj_sql_required (res, row, col, BUDGET_FIELDS))
         return -1;
     budget->year = atoi (PQgetvalue (res, row, col [BUDGET_YEAR]));
     budget->total_fen = atoll (PQgetvalue (res, row, col [BUDGET_TOTAL_FEN]));

@@ -55,13 +55,6 @@
 Kj__Claim *
     guarantee_store_claim_row (kj_call_t *call, PGresult *res, int row);
 
-//  Whether a column of row is NULL where the schema allows none: -1,
-//  logged naming it as kj_sql's getters do; else 0. The columns are
-//  indexes resolved once per result (kj_sql_columns).
-int
-    guarantee_store_required (const PGresult *res, int row,
-                              const int columns [], int count);
-
 //  Fail the call for a row the schema rules out (a NULL where none may
 //  be, a column the query lost), which the reader logged: INTERNAL, in
 //  the words the worker gives a handler that says no more (no new

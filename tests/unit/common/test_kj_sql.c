@@ -168,6 +168,12 @@ test_row_by_index (void **state)
     assert_int_equal (kj_sql_int64_at (res, 3, 0, &n), -1);
     assert_int_equal (kj_sql_bool_at (res, -1, 1, &flag), -1);
     assert_int_equal (n, 99);
+    //  Required columns: row 0 has all three, row 1 none, row 2 all
+    const int all [] = { 0, 1, 2 };
+    assert_int_equal (kj_sql_required (res, 0, all, 3), 0);
+    assert_int_equal (kj_sql_required (res, 1, all, 3), -1);
+    assert_int_equal (kj_sql_required (res, 1, all, 0), 0);
+    assert_int_equal (kj_sql_required (res, 2, all + 1, 2), 0);
     PQclear (res);
 }
 
