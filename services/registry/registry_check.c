@@ -112,24 +112,55 @@ const registry_figure_t registry_check_figure_table [REGISTRY_FIGURES] = {
 const registry_field_t
     registry_check_enterprise_table [REGISTRY_ENTERPRISE_FIELDS] = {
         { "listing_tutoring", "listing_tutoring", "上市辅导备案", "tutoring",
-          "上市辅导备案", "listing tutoring filed", REGISTRY_FIELD_FLAG },
+          "上市辅导备案", "listing tutoring filed", REGISTRY_FIELD_FLAG,
+          "listing_tutoring" },
         { "board_standard", "board_standard", "符合上市标准", "board-standard",
           "符合上市标准", "meets a board's listing standard",
-          REGISTRY_FIELD_FLAG },
+          REGISTRY_FIELD_FLAG, "board_standard" },
         { "chain_leader", "chain_leader", "链主企业", "chain-leader",
-          "链主企业", "chain leader", REGISTRY_FIELD_FLAG },
+          "链主企业", "chain leader", REGISTRY_FIELD_FLAG, "chain_leader" },
         { "credit.dishonest", "dishonest", "严重违法失信", "dishonest",
-          "严重违法失信", "seriously dishonest", REGISTRY_FIELD_FLAG },
+          "严重违法失信", "seriously dishonest", REGISTRY_FIELD_FLAG,
+          "dishonest" },
         { "credit.abnormal", "abnormal", "经营异常", "abnormal", "经营异常",
-          "abnormal operation", REGISTRY_FIELD_FLAG },
+          "abnormal operation", REGISTRY_FIELD_FLAG, "abnormal" },
         { "ip.invention_patents", "invention_patents", "发明专利",
           "invention-patents", "发明专利", "invention patents",
-          REGISTRY_FIELD_COUNT },
+          REGISTRY_FIELD_COUNT, "invention_patents" },
         { "ip.class2_ip", "class2_ip", "二类知识产权", "class2-ip",
-          "二类知识产权", "class-II IP", REGISTRY_FIELD_COUNT },
+          "二类知识产权", "class-II IP", REGISTRY_FIELD_COUNT, "class2_ip" },
         { "ip.pledged_ip", "pledged_ip", "已质押知识产权", "pledged-ip",
-          "已质押知识产权", "pledged IP", REGISTRY_FIELD_COUNT },
+          "已质押知识产权", "pledged IP", REGISTRY_FIELD_COUNT, "pledged_ip" },
     };
+
+//  The enterprise's other stored input columns (see the header), in the
+//  order of the store's statements
+const registry_field_t
+    registry_check_enterprise_own [REGISTRY_ENTERPRISE_OWN] = {
+        { "name", "name", "企业名称", "name", "企业名称", "name",
+          REGISTRY_FIELD_TEXT, "name" },
+        { "region", "region", "所属地区", "region", "所属地区", "region",
+          REGISTRY_FIELD_TEXT, "region" },
+        { "industry", "industry", "行业", "industry", "行业", "industry",
+          REGISTRY_FIELD_TEXT, "industry" },
+        { "founded_on", "founded_on", "成立日期", "founded", "成立日期",
+          "founded", REGISTRY_FIELD_DATE, "founded_on" },
+        { "size_class", "size_class", "企业规模", "size", "企业规模", "size",
+          REGISTRY_FIELD_ENUM, "size_class", &kj__size_class__descriptor,
+          "SIZE_" },
+        { "credit.tax_grade", "tax_grade", "纳税信用等级", "tax-grade",
+          "纳税信用等级", "tax credit grade", REGISTRY_FIELD_TEXT,
+          "tax_grade" },
+    };
+
+const registry_field_t *
+registry_check_enterprise_column (int i)
+{
+    assert (i >= 0 && i < REGISTRY_ENTERPRISE_COLUMNS);
+    return i < REGISTRY_ENTERPRISE_OWN
+             ? &registry_check_enterprise_own [i]
+             : &registry_check_enterprise_table [i - REGISTRY_ENTERPRISE_OWN];
+}
 
 void *
 registry_check_enterprise_field (const Kj__Enterprise *e,
@@ -158,10 +189,25 @@ registry_check_enterprise_field (const Kj__Enterprise *e,
     const ProtobufCFieldDescriptor *field =
         protobuf_c_message_descriptor_get_field_by_name (message->descriptor,
                                                          name);
-    bool fits = field && field->label != PROTOBUF_C_LABEL_REPEATED
-             && (f->kind == REGISTRY_FIELD_FLAG
-                     ? field->type == PROTOBUF_C_TYPE_BOOL
-                     : field->type == PROTOBUF_C_TYPE_INT32);
+    if (!field || field->label == PROTOBUF_C_LABEL_REPEATED)
+        return NULL;
+    bool fits = false;
+    switch (f->kind) {
+        case REGISTRY_FIELD_FLAG:
+            fits = field->type == PROTOBUF_C_TYPE_BOOL;
+            break;
+        case REGISTRY_FIELD_COUNT:
+            fits = field->type == PROTOBUF_C_TYPE_INT32;
+            break;
+        case REGISTRY_FIELD_TEXT:
+        case REGISTRY_FIELD_DATE:
+            fits = field->type == PROTOBUF_C_TYPE_STRING;
+            break;
+        case REGISTRY_FIELD_ENUM:
+            fits = field->type == PROTOBUF_C_TYPE_ENUM
+                && field->descriptor == f->type;
+            break;
+    }
     return fits ? (char *) message + field->offset : NULL;
 }
 
