@@ -162,53 +162,92 @@ registry_check_enterprise_column (int i)
              : &registry_check_enterprise_table [i - REGISTRY_ENTERPRISE_OWN];
 }
 
+//  Where a row's field is: the offset in Kj__Enterprise of the part that
+//  holds it (NO_PART: e itself) and the field's offset in that part, found
+//  from the descriptors. A path names a field of e or of a part of e.
+#define NO_PART SIZE_MAX
+typedef struct {
+    size_t part, field;
+    bool found;
+} s_place_t;
+
+static s_place_t
+s_place (const registry_field_t *f)
+{
+    s_place_t place = { NO_PART, 0, false };
+    const ProtobufCMessageDescriptor *descriptor = &kj__enterprise__descriptor;
+    const char *name = f->path;
+    const char *dot = strchr (name, '.');
+    if (dot) {
+        //  The part: a message field of e holding the next one
+        char part [64];
+        snprintf (part, sizeof part, "%.*s", (int) (dot - name), name);
+        const ProtobufCFieldDescriptor *field =
+            protobuf_c_message_descriptor_get_field_by_name (descriptor, part);
+        if (!field || field->type != PROTOBUF_C_TYPE_MESSAGE
+            || field->label == PROTOBUF_C_LABEL_REPEATED
+            || strchr (dot + 1, '.'))
+            return place;
+        place.part = field->offset;
+        descriptor = (const ProtobufCMessageDescriptor *) field->descriptor;
+        name = dot + 1;
+    }
+    const ProtobufCFieldDescriptor *field =
+        protobuf_c_message_descriptor_get_field_by_name (descriptor, name);
+    if (!field || field->label == PROTOBUF_C_LABEL_REPEATED)
+        return place;
+    switch (f->kind) {
+        case REGISTRY_FIELD_FLAG:
+            place.found = field->type == PROTOBUF_C_TYPE_BOOL;
+            break;
+        case REGISTRY_FIELD_COUNT:
+            place.found = field->type == PROTOBUF_C_TYPE_INT32;
+            break;
+        case REGISTRY_FIELD_TEXT:
+        case REGISTRY_FIELD_DATE:
+            place.found = field->type == PROTOBUF_C_TYPE_STRING;
+            break;
+        case REGISTRY_FIELD_ENUM:
+            place.found = field->type == PROTOBUF_C_TYPE_ENUM
+                       && field->descriptor == f->type;
+            break;
+    }
+    place.field = field->offset;
+    return place;
+}
+
+//  The places of the tables' rows, found once before main (so before any
+//  thread): the stores read and write every row of every enterprise
+static s_place_t s_places [REGISTRY_ENTERPRISE_COLUMNS];
+
+__attribute__ ((constructor)) static void
+s_places_find (void)
+{
+    for (int i = 0; i < REGISTRY_ENTERPRISE_COLUMNS; i++)
+        s_places [i] = s_place (registry_check_enterprise_column (i));
+}
+
 void *
 registry_check_enterprise_field (const Kj__Enterprise *e,
                                  const registry_field_t *f)
 {
-    const ProtobufCMessage *message = &e->base;
-    const char *name = f->path;
-    const char *dot;
-    char part [64];
-    while ((dot = strchr (name, '.'))) {
-        //  A part of the message: the field holding the next one
-        snprintf (part, sizeof part, "%.*s", (int) (dot - name), name);
-        const ProtobufCFieldDescriptor *field =
-            protobuf_c_message_descriptor_get_field_by_name (message
-                                                                 ->descriptor,
-                                                             part);
-        if (!field || field->type != PROTOBUF_C_TYPE_MESSAGE
-            || field->label == PROTOBUF_C_LABEL_REPEATED)
-            return NULL;
-        message = *(const ProtobufCMessage *const *) ((const char *) message
-                                                      + field->offset);
-        if (!message)
-            return NULL;
-        name = dot + 1;
-    }
-    const ProtobufCFieldDescriptor *field =
-        protobuf_c_message_descriptor_get_field_by_name (message->descriptor,
-                                                         name);
-    if (!field || field->label == PROTOBUF_C_LABEL_REPEATED)
+    s_place_t place;
+    if (f >= registry_check_enterprise_own
+        && f < registry_check_enterprise_own + REGISTRY_ENTERPRISE_OWN)
+        place = s_places [f - registry_check_enterprise_own];
+    else if (f >= registry_check_enterprise_table
+             && f < registry_check_enterprise_table
+                        + REGISTRY_ENTERPRISE_FIELDS)
+        place = s_places [REGISTRY_ENTERPRISE_OWN
+                          + (f - registry_check_enterprise_table)];
+    else
+        place = s_place (f);  //  a row of no table (the unit tests')
+    if (!place.found)
         return NULL;
-    bool fits = false;
-    switch (f->kind) {
-        case REGISTRY_FIELD_FLAG:
-            fits = field->type == PROTOBUF_C_TYPE_BOOL;
-            break;
-        case REGISTRY_FIELD_COUNT:
-            fits = field->type == PROTOBUF_C_TYPE_INT32;
-            break;
-        case REGISTRY_FIELD_TEXT:
-        case REGISTRY_FIELD_DATE:
-            fits = field->type == PROTOBUF_C_TYPE_STRING;
-            break;
-        case REGISTRY_FIELD_ENUM:
-            fits = field->type == PROTOBUF_C_TYPE_ENUM
-                && field->descriptor == f->type;
-            break;
-    }
-    return fits ? (char *) message + field->offset : NULL;
+    const char *message = (const char *) e;
+    if (place.part != NO_PART)
+        message = *(const char *const *) (message + place.part);
+    return message ? (char *) message + place.field : NULL;
 }
 
 //  --------------------------------------------------------------------------
