@@ -31,9 +31,10 @@ static char s_whole_in_tx [2048];
 static char s_insert [1024];
 static char s_update [1024];
 static char s_list [3072];
+static char s_bulk [1024];
 
 static const registry_store_statements_t s_statements = { s_select, s_insert,
-                                                          s_update, NULL };
+                                                          s_update, s_bulk };
 
 const registry_store_statements_t *
 registry_store_enterprise_statements (void)
@@ -110,6 +111,13 @@ s_build (void)
     registry_store_sql (s_update, sizeof s_update,
         "UPDATE enterprise SET %s, version = version + 1, "
         "updated_at = now () WHERE code = $1", sets);
+    //  The bulk commit's: the staged rows of an import ($1) by whom ($2)
+    registry_store_sql (s_bulk, sizeof s_bulk,
+        "INSERT INTO enterprise (code, %s, status, stage, stage_computed, "
+        "stage_rule, stage_reason, stage_version, stage_review, stage_at, "
+        "created_by) SELECT code, %s, status, stage, stage, stage_rule, "
+        "stage_reason, stage_version, stage_review, now (), $2 "
+        "FROM bulk_enterprise WHERE import_id = $1", names, names);
     registry_store_sql (s_list, sizeof s_list,
         "SELECT * FROM (SELECT %s, count (*) OVER () "
         "FROM enterprise e WHERE "

@@ -408,6 +408,17 @@ s_enterprise_lists_are_rows (void)
     snprintf (sought, sizeof sought,
               "UPDATE enterprise SET %s, version = version + 1", list);
     assert_non_null (strstr (sql->update, sought));
+    //  The bulk commit: the staged columns, of the same names
+    registry_store_enterprise_sql (list, sizeof list, REGISTRY_STORE_LIST_NAMES,
+                                   NULL, 0);
+    snprintf (sought, sizeof sought,
+              "INSERT INTO enterprise (code, %s, status, ", list);
+    assert_non_null (strstr (sql->bulk, sought));
+    registry_store_enterprise_sql (list, sizeof list,
+                                   REGISTRY_STORE_LIST_STAGED, NULL, 0);
+    snprintf (sought, sizeof sought, "SELECT code, %s, status, stage, stage, ",
+              list);
+    assert_non_null (strstr (sql->bulk, sought));
 }
 
 static void
