@@ -425,10 +425,13 @@ registry_store_enterprise_stage (kj_db_t *db, const char *code,
 //  014_enterprise_parts.sql, in the same values and order as the
 //  statements below). Each s_parse_* reads one part through s_text,
 //  s_int, s_bool and s_enum, which read either the same way: NULL is ""
-//  (text), 0 or false, as PQgetvalue gives it.
+//  (text), 0 or false, as PQgetvalue gives it. A statement's values are
+//  read by name: at gives value i's column, found once per result from
+//  the part's names (s_part_names).
 
 typedef struct {
-    PGresult *res;      //  the part's own statement, or
+    PGresult *res;      //  the part's own statement, with
+    const int *at;      //  its columns of the parser's values; or
     json_t *rows;       //  the part as stored (NULL: no rows)
     const char *today;  //  with rows: the date, as DAY gives it
 } s_part_t;
@@ -445,7 +448,7 @@ static const char *
 s_value (const s_part_t *part, int row, int i)
 {
     if (part->res)
-        return PQgetvalue (part->res, row, i);
+        return PQgetvalue (part->res, row, part->at [i]);
     const char *text = json_string_value (
         json_array_get (json_array_get (part->rows, (size_t) row), (size_t) i));
     return text ? text : "";
@@ -465,7 +468,7 @@ static int64_t
 s_int (const s_part_t *part, int row, int i)
 {
     if (part->res)
-        return registry_store_int (part->res, row, i);
+        return registry_store_int (part->res, row, part->at [i]);
     return (int64_t) json_integer_value (
         json_array_get (json_array_get (part->rows, (size_t) row), (size_t) i));
 }
@@ -474,7 +477,7 @@ static bool
 s_bool (const s_part_t *part, int row, int i)
 {
     if (part->res)
-        return registry_store_bool (part->res, row, i);
+        return registry_store_bool (part->res, row, part->at [i]);
     return json_is_true (
         json_array_get (json_array_get (part->rows, (size_t) row), (size_t) i));
 }
@@ -540,10 +543,10 @@ s_qualification (const s_part_t *part, int row, ProtobufCAllocator *mem)
 }
 
 Kj__Qualification *
-registry_store_qualification_row (PGresult *res, int row,
+registry_store_qualification_row (PGresult *res, int row, const int *at,
                                   ProtobufCAllocator *mem)
 {
-    s_part_t part = { .res = res };
+    s_part_t part = { .res = res, .at = at };
     return s_qualification (&part, row, mem);
 }
 
@@ -668,6 +671,45 @@ static s_parser_fn *const s_parsers [] = {
 };
 #define PARTS (int) (sizeof s_parsers / sizeof s_parsers [0])
 
+//  Each part's values by name, in the order its parser reads them (the
+//  output names of the statements below), NULL ended
+#define PART_VALUES_MAX 16
+static const char *const s_part_names [][PART_VALUES_MAX] = {
+    { "year", "revenue_fen", "rnd_fen", "net_profit_fen", "total_assets_fen",
+      "operating_cash_flow_fen", "high_tech_revenue_fen", "total_cost_fen",
+      "staff", "tech_staff", "not_reported", NULL },
+    { "kind", "level", "certificate", "granted_day", "expires_day", "expired",
+      NULL },
+    { "name", "level", "year", "rank", NULL },
+    { "round", "amount_fen", "closed_day", "investors", NULL },
+    { "lender", "amount_fen", "drawn_day", "matures_day", "outstanding", NULL },
+    { "leader_code", "chain", NULL },
+    { "year", "tech_staff_bp", "rnd_sales_bp", "rnd_cost_bp",
+      "tech_staff_score", "rnd_sales_score", "rnd_cost_score", "rnd_score",
+      "ip_score", "total", "eligible", "reason", "reasons", NULL }
+};
+_Static_assert(sizeof s_part_names / sizeof s_part_names [0] == PARTS,
+               "a name list per part");
+
+//  Part i's columns of res into at: 0, or -1 (logged)
+static int
+s_part_columns (const PGresult *res, int i, int *at)
+{
+    int count = 0;
+    while (s_part_names [i][count])
+        count++;
+    return kj_sql_columns (res, s_part_names [i], at, count);
+}
+
+int
+registry_store_qualification_columns (const PGresult *res, int *at)
+{
+    //  The qualifications' part, second of s_parsers
+    _Static_assert(REGISTRY_STORE_QUALIFICATION_VALUES == 6,
+                   "the qualification's names");
+    return s_part_columns (res, 1, at);
+}
+
 //  Each part's values, in the order its parser reads them, and its order,
 //  as enterprise_read stores them too (SQL built with the DAY macro: laid
 //  out by hand)
@@ -675,20 +717,21 @@ static s_parser_fn *const s_parsers [] = {
 #define FIGURES_VALUES \
     "year, revenue_fen, rnd_fen, net_profit_fen, total_assets_fen, " \
     "operating_cash_flow_fen, high_tech_revenue_fen, total_cost_fen, " \
-    "staff, tech_staff, array_to_string (not_reported, ',')"
+    "staff, tech_staff, array_to_string (not_reported, ',') AS not_reported"
 #define FIGURES_ORDER "year"
 #define QUALIFICATIONS_VALUES \
-    "kind, level, certificate, coalesce (" DAY ("granted_on") ", ''), " \
-    DAY ("expires_on") ", expires_on < current_date"
+    "kind, level, certificate, coalesce (" DAY ("granted_on") ", '') " \
+    "AS granted_day, " DAY ("expires_on") " AS expires_day, " \
+    "expires_on < current_date AS expired"
 #define QUALIFICATIONS_ORDER "kind"
 #define AWARDS_VALUES "name, level, year, rank"
 #define AWARDS_ORDER  "id"
 #define ROUNDS_VALUES \
-    "round, amount_fen, " DAY ("closed_on") ", investors"
+    "round, amount_fen, " DAY ("closed_on") " AS closed_day, investors"
 #define ROUNDS_ORDER "closed_on, id"
 #define LOANS_VALUES \
-    "lender, amount_fen, " DAY ("drawn_on") ", " \
-    "coalesce (" DAY ("matures_on") ", ''), outstanding"
+    "lender, amount_fen, " DAY ("drawn_on") " AS drawn_day, " \
+    "coalesce (" DAY ("matures_on") ", '') AS matures_day, outstanding"
 #define LOANS_ORDER  "drawn_on, id"
 #define LINKS_VALUES "leader_code, chain"
 #define LINKS_ORDER  "leader_code"
@@ -785,10 +828,14 @@ registry_store_enterprise_load_each (kj_db_t *db, const char *code,
     s_at_t at;
     if (found && s_columns_of (results [0], &at))
         found = -1;  //  logged
+    int part_at [PARTS][PART_VALUES_MAX];
+    for (int i = 0; found == 1 && i < PARTS; i++)
+        if (s_part_columns (results [1 + i], i, part_at [i]))
+            found = -1;  //  logged
     if (found == 1) {
         Kj__Enterprise *e = s_enterprise_row (results [0], 0, &at, mem);
         for (int i = 0; i < PARTS; i++) {
-            s_part_t part = { .res = results [1 + i] };
+            s_part_t part = { .res = results [1 + i], .at = part_at [i] };
             s_parsers [i](&part, e, mem);
         }
         *out = e;

@@ -90,8 +90,16 @@ size_t
 void *
     registry_store_pointers (ProtobufCAllocator *mem, size_t n);
 
+//  A qualification from a result row whose values are named kind, level,
+//  certificate, granted_day and expires_day (YYYY-MM-DD, '' for none) and
+//  expired: their columns found once per result into at (0, or -1
+//  logged), then each row read.
+#define REGISTRY_STORE_QUALIFICATION_VALUES 6
+int
+    registry_store_qualification_columns (const PGresult *res, int *at);
+
 Kj__Qualification *
-    registry_store_qualification_row (PGresult *res, int row,
+    registry_store_qualification_row (PGresult *res, int row, const int *at,
                                       ProtobufCAllocator *mem);
 
 int64_t
