@@ -22,30 +22,6 @@
 #define YEAR_MIN 1900
 #define YEAR_MAX 2200
 
-const char *const registry_check_enterprise_fields [] = {
-    "name",
-    "region",
-    "industry",
-    "founded_on",
-    "size_class",
-    "listing_tutoring",
-    "board_standard",
-    "chain_leader",
-    "credit",
-    "credit.dishonest",
-    "credit.abnormal",
-    "credit.tax_grade",
-    "ip",
-    "ip.invention_patents",
-    "ip.class2_ip",
-    "ip.pledged_ip",
-    "awards",
-    "rounds",
-    "loans",
-    "chain_links",
-    NULL
-};
-
 //  --------------------------------------------------------------------------
 //  A known value of an enum; zero allowed only if zero_ok.
 
@@ -152,6 +128,27 @@ const registry_field_t
           "纳税信用等级", "tax credit grade", REGISTRY_FIELD_TEXT,
           "tax_grade" },
     };
+
+//  The update_mask names: every column's path, then the parts as wholes
+//  (after the flags, so that a refusal lists the names in the order it
+//  always did), made before main from the rows
+static const char *const s_wholes [] = { "credit", "ip",    "awards",
+                                         "rounds", "loans", "chain_links" };
+#define WHOLES (int) (sizeof s_wholes / sizeof s_wholes [0])
+const char *
+    registry_check_enterprise_fields [REGISTRY_ENTERPRISE_COLUMNS + WHOLES + 1];
+
+__attribute__ ((constructor)) static void
+s_enterprise_masks (void)
+{
+    int n = 0;
+    for (int i = 0; i < REGISTRY_ENTERPRISE_COLUMNS; i++)
+        registry_check_enterprise_fields [n++] =
+            registry_check_enterprise_column (i)->path;
+    for (int i = 0; i < WHOLES; i++)
+        registry_check_enterprise_fields [n++] = s_wholes [i];
+    registry_check_enterprise_fields [n] = NULL;
+}
 
 const registry_field_t *
 registry_check_enterprise_column (int i)

@@ -24,9 +24,11 @@
 #define REGISTRY_CHECK_MAX_ITEMS 200
 
 //  --------------------------------------------------------------------------
-//  The enterprise update_mask names, NULL ended.
+//  The enterprise update_mask names, NULL ended: the paths of its stored
+//  columns' rows (below), then its parts as wholes (credit, ip, awards,
+//  rounds, loans, chain_links), made at start.
 
-extern const char *const registry_check_enterprise_fields [];
+extern const char *registry_check_enterprise_fields [];
 
 //  --------------------------------------------------------------------------
 //  The enterprise's own flags and counts: one table naming each field
