@@ -65,19 +65,19 @@ const char *const cli_enterprise_usage = N_ (
     "Dates are YYYY-MM-DD.\n");
 
 //  --------------------------------------------------------------------------
-//  The option spec of the enterprise's own fields: the flags and counts
-//  as the registry's field table names them.
+//  The option spec of the enterprise's own fields: every stored input
+//  column as the registry's field tables name it.
 
 const char *
 cli_enterprise_own_spec (bool flags_are_switches, char *buf, size_t size)
 {
-    size_t at = (size_t) snprintf (buf, size, "%s",
-                                   "name= region= industry= founded= size= "
-                                   "tax-grade=");
-    for (int i = 0; i < REGISTRY_ENTERPRISE_FIELDS && at < size; i++) {
-        const registry_field_t *f = &registry_check_enterprise_table [i];
+    size_t at = 0;
+    buf [0] = 0;
+    for (int i = 0; i < REGISTRY_ENTERPRISE_COLUMNS && at < size; i++) {
+        const registry_field_t *f = registry_check_enterprise_column (i);
         bool flag = f->kind == REGISTRY_FIELD_FLAG;
-        at += (size_t) snprintf (buf + at, size - at, " %s%s", f->option,
+        at += (size_t) snprintf (buf + at, size - at, "%s%s%s", i ? " " : "",
+                                 f->option,
                                  flag && flags_are_switches ? "!" : "=");
     }
     assert (at < size);
@@ -94,30 +94,28 @@ cli_enterprise_own_fields (cli_args_t *args, Kj__Enterprise *e,
                            cli_mask_t *mask, bool flags_are_switches)
 {
     const char *value;
-    cli_mask_text (mask, args, "name", &e->name, "name");
-    cli_mask_text (mask, args, "region", &e->region, "region");
-    cli_mask_text (mask, args, "industry", &e->industry, "industry");
-    cli_mask_text (mask, args, "founded", &e->founded_on, "founded_on");
-    if ((value = cli_args_get (args, "size"))) {
-        int size;
-        if (cli_parse_enum ("--size", value, &kj__size_class__descriptor,
-                            "SIZE_", true, &size))
-            return -1;
-        e->size_class = (Kj__SizeClass) size;
-        cli_mask_add (mask, "size_class");
-    }
-    cli_mask_text (mask, args, "tax-grade", &credit->tax_grade,
-                   "credit.tax_grade");
-    //  Flags and counts: the registry's field table names their options
+    //  Every field as the registry's field tables name its option
     e->credit = credit;
     e->ip = ip;
-    for (int i = 0; i < REGISTRY_ENTERPRISE_FIELDS; i++) {
-        const registry_field_t *f = &registry_check_enterprise_table [i];
+    for (int i = 0; i < REGISTRY_ENTERPRISE_COLUMNS; i++) {
+        const registry_field_t *f = registry_check_enterprise_column (i);
         void *target = registry_check_enterprise_field (e, f);
-        assert (target);  //  the table names fields of e, credit and ip
+        assert (target);  //  the tables name fields of e, credit and ip
         char option [40];
         snprintf (option, sizeof option, "--%s", f->option);
-        if (f->kind == REGISTRY_FIELD_FLAG && cli_args_flag (args, f->option)) {
+        if (f->kind == REGISTRY_FIELD_TEXT || f->kind == REGISTRY_FIELD_DATE)
+            cli_mask_text (mask, args, f->option, (char **) target, f->path);
+        else if (f->kind == REGISTRY_FIELD_ENUM
+                 && (value = cli_args_get (args, f->option))) {
+            int parsed;
+            if (cli_parse_enum (option, value, f->type, f->prefix, true,
+                                &parsed))
+                return -1;
+            *(int *) target = parsed;
+            cli_mask_add (mask, f->path);
+        }
+        else if (f->kind == REGISTRY_FIELD_FLAG
+                 && cli_args_flag (args, f->option)) {
             bool yes = true;
             if (!flags_are_switches
                 && cli_parse_bool (option, cli_args_get (args, f->option),

@@ -89,31 +89,17 @@ s_broker_listens (const char *endpoint)
 
 //  --------------------------------------------------------------------------
 //  Field names: what a request's field is called where the person typed
-//  it. Proto names that differ from their option, after the message path
-//  ("enterprise.", "figures[0].", "credit.") is dropped.
+//  it, after the message path ("enterprise.", "figures[0].", "credit.") is
+//  dropped. The fields of the registry's field tables are named by their
+//  rows (the enterprise's, the figures', the institution's and the
+//  product's option); this list holds the request-level names of no
+//  table whose option differs from the name, and comes first.
 
 static const struct {
     const char *field, *name;
 } s_field_names [] = {
     { "enterprise_code", "enterprise" },
-    { "revenue_fen", "revenue" },
-    { "rnd_fen", "rnd" },
-    { "net_profit_fen", "net-profit" },
-    { "total_assets_fen", "assets" },
-    { "operating_cash_flow_fen", "cash-flow" },
-    { "high_tech_revenue_fen", "high-tech-revenue" },
-    { "total_cost_fen", "cost" },
-    { "founded_on", "founded" },
-    { "size_class", "size" },
-    { "listing_tutoring", "tutoring" },
-    { "min_amount_fen", "min-amount" },
-    { "max_amount_fen", "max-amount" },
-    { "min_term_months", "min-term" },
-    { "max_term_months", "max-term" },
-    { "rate_bp", "rate" },
-    { "any_qualifications", "requires-any" },
     { "institution_id", "institution" },
-    { "sponsor_code", "sponsor" },
     { "expires_on", "expires" },
     { "granted_on", "granted" },
     { "amount_fen", "amount" },
@@ -122,7 +108,32 @@ static const struct {
     { "name_contains", "name" },
     { "expected_version", "version" },
     { "kinds", "held" },
+    //  ListEnterprises' filter (--qualification) and the product's list
+    //  (--requires) share the name: named as it always was
+    { "qualifications", "qualifications" },
 };
+
+//  The option of a field table's row named plain, or NULL
+static const char *
+s_table_option (const char *plain)
+{
+    for (int i = 0; i < REGISTRY_ENTERPRISE_COLUMNS; i++) {
+        const registry_field_t *f = registry_check_enterprise_column (i);
+        const char *dot = strrchr (f->path, '.');
+        if (streq (dot ? dot + 1 : f->path, plain))
+            return f->option;
+    }
+    for (int i = 0; i < REGISTRY_FIGURES; i++)
+        if (streq (registry_check_figure_table [i].column, plain))
+            return registry_check_figure_table [i].name;
+    for (int i = 0; i < REGISTRY_INSTITUTION_ATTRS; i++)
+        if (streq (registry_check_institution_table [i].path, plain))
+            return registry_check_institution_table [i].option;
+    for (int i = 0; i < REGISTRY_PRODUCT_ATTRS; i++)
+        if (streq (registry_product_table [i].path, plain))
+            return registry_product_table [i].option;
+    return NULL;
+}
 
 //  Names typed as positional arguments, shown in capitals ("CODE").
 static const char *s_positional [] = { "code", "id", "kind", "action", NULL };
@@ -151,6 +162,11 @@ cli_field_name (const char *field, char *buf, size_t size)
             snprintf (buf, size, "%s", s_field_names [i].name);
             return buf;
         }
+    const char *option = s_table_option (plain);
+    if (option) {
+        snprintf (buf, size, "%s", option);
+        return buf;
+    }
     size_t at = 0;
     for (const char *c = plain; *c && at + 1 < size; c++)
         buf [at++] = *c == '_' ? '-' : *c;

@@ -18,25 +18,53 @@
 //  --------------------------------------------------------------------------
 //  Staging
 
+//  The enterprise's stored input columns (registry_check_enterprise_column),
+//  each by its kind, after its code; a part the row leaves out (credit,
+//  ip) as none
+static void
+s_stage_columns (registry_csv_buf_t *buf, const Kj__Enterprise *e)
+{
+    char name [40];
+    for (int i = 0; i < REGISTRY_ENTERPRISE_COLUMNS; i++) {
+        const registry_field_t *f = registry_check_enterprise_column (i);
+        const void *value = registry_check_enterprise_field (e, f);
+        registry_bulk_store_tab (buf);
+        switch (f->kind) {
+            case REGISTRY_FIELD_TEXT:
+                registry_bulk_store_text (buf, value ? *(char *const *) value
+                                                     : NULL);
+                break;
+            case REGISTRY_FIELD_DATE:
+                registry_bulk_store_date (buf, value ? *(char *const *) value
+                                                     : NULL);
+                break;
+            case REGISTRY_FIELD_ENUM:
+                registry_bulk_store_text (
+                    buf, kj_check_enum_name (f->type, f->prefix,
+                                             value ? *(const int *) value : 0,
+                                             name, sizeof name));
+                break;
+            case REGISTRY_FIELD_FLAG:
+                registry_bulk_store_bool (buf,
+                                          value
+                                              && *(const protobuf_c_boolean *)
+                                                     value);
+                break;
+            case REGISTRY_FIELD_COUNT:
+                registry_bulk_store_int (buf,
+                                         value ? *(const int32_t *) value : 0);
+                break;
+        }
+    }
+}
+
+//  In the order of s_copy_enterprise's columns
 static void
 s_stage_enterprise (registry_csv_buf_t *buf, const Kj__Enterprise *e,
                     const registry_stage_result_t *stage)
 {
-    char name [40];
     registry_bulk_store_text (buf, e->code);
-    registry_bulk_store_tab (buf);
-    registry_bulk_store_text (buf, e->name);
-    registry_bulk_store_tab (buf);
-    registry_bulk_store_text (buf, e->region);
-    registry_bulk_store_tab (buf);
-    registry_bulk_store_text (buf, e->industry);
-    registry_bulk_store_tab (buf);
-    registry_bulk_store_date (buf, e->founded_on);
-    registry_bulk_store_tab (buf);
-    registry_bulk_store_text (buf,
-                              kj_check_enum_name (&kj__size_class__descriptor,
-                                                  "SIZE_", e->size_class, name,
-                                                  sizeof name));
+    s_stage_columns (buf, e);
     registry_bulk_store_tab (buf);
     registry_bulk_store_text (buf, registry_entry_state_name (
                                        (registry_entry_state_t) e->status));
@@ -50,24 +78,6 @@ s_stage_enterprise (registry_csv_buf_t *buf, const Kj__Enterprise *e,
     registry_bulk_store_text (buf, stage->version);
     registry_bulk_store_tab (buf);
     registry_bulk_store_bool (buf, stage->needs_review);
-    registry_bulk_store_tab (buf);
-    registry_bulk_store_bool (buf, e->listing_tutoring);
-    registry_bulk_store_tab (buf);
-    registry_bulk_store_bool (buf, e->board_standard);
-    registry_bulk_store_tab (buf);
-    registry_bulk_store_bool (buf, e->chain_leader);
-    registry_bulk_store_tab (buf);
-    registry_bulk_store_bool (buf, e->credit->dishonest);
-    registry_bulk_store_tab (buf);
-    registry_bulk_store_bool (buf, e->credit->abnormal);
-    registry_bulk_store_tab (buf);
-    registry_bulk_store_text (buf, e->credit->tax_grade);
-    registry_bulk_store_tab (buf);
-    registry_bulk_store_int (buf, e->ip->invention_patents);
-    registry_bulk_store_tab (buf);
-    registry_bulk_store_int (buf, e->ip->class2_ip);
-    registry_bulk_store_tab (buf);
-    registry_bulk_store_int (buf, e->ip->pledged_ip);
     registry_bulk_store_tab (buf);
     if (e->n_rounds) {
         registry_bulk_store_text (buf,
@@ -211,6 +221,26 @@ registry_bulk_store_stage_row (registry_csv_buf_t *buf, int64_t id,
     registry_bulk_store_end (buf);
 }
 
+//  The enterprise's staging: its code, its stored input columns, then
+//  what the import computes and the latest round and qualifications of
+//  the row (s_stage_enterprise), built at start
+static char s_copy_enterprise [1024];
+
+__attribute__ ((constructor)) static void
+s_build (void)
+{
+    char names [512];
+    registry_store_enterprise_sql (names, sizeof names,
+                                   REGISTRY_STORE_LIST_STAGED, NULL, 0);
+    registry_store_sql (s_copy_enterprise, sizeof s_copy_enterprise,
+                        "COPY bulk_enterprise (import_id, line, code, %s, "
+                        "status, stage, stage_rule, stage_reason, "
+                        "stage_version, stage_review, round, "
+                        "round_closed_on, round_amount_fen, qual_kinds, "
+                        "qual_expires) FROM STDIN",
+                        names);
+}
+
 //  "COPY table (import_id, line, ids, the table's paths) FROM STDIN"
 static void
 s_copy_attrs (char *sql, size_t size, const char *head,
@@ -238,13 +268,7 @@ registry_bulk_store_stage (kj_db_t *db, registry_csv_kind_t kind,
                       "COPY bulk_product (import_id, line, id, institution_id",
                       registry_product_table, REGISTRY_PRODUCT_ATTRS);
     const char *sql [] = {
-        "",
-        "COPY bulk_enterprise (import_id, line, code, name, region, industry, "
-        "founded_on, size_class, status, stage, stage_rule, stage_reason, "
-        "stage_version, stage_review, listing_tutoring, board_standard, "
-        "chain_leader, dishonest, abnormal, tax_grade, invention_patents, "
-        "class2_ip, pledged_ip, round, round_closed_on, round_amount_fen, "
-        "qual_kinds, qual_expires) FROM STDIN",
+        "", s_copy_enterprise,
         "COPY bulk_figures (import_id, line, code, year, revenue_fen, rnd_fen, "
         "net_profit_fen, total_assets_fen, operating_cash_flow_fen, "
         "high_tech_revenue_fen, total_cost_fen, staff, tech_staff, "
@@ -261,18 +285,6 @@ registry_bulk_store_stage (kj_db_t *db, registry_csv_kind_t kind,
 
 //  --------------------------------------------------------------------------
 //  The commit: one statement per table
-
-static const char *s_insert_enterprises =
-    "INSERT INTO enterprise (code, name, region, industry, founded_on, "
-    "size_class, status, stage, stage_computed, stage_rule, stage_reason, "
-    "stage_version, stage_review, stage_at, listing_tutoring, board_standard, "
-    "chain_leader, dishonest, abnormal, tax_grade, invention_patents, "
-    "class2_ip, pledged_ip, created_by) "
-    "SELECT code, name, region, industry, founded_on, size_class, status, "
-    "stage, stage, stage_rule, stage_reason, stage_version, stage_review, "
-    "now (), listing_tutoring, board_standard, chain_leader, dishonest, "
-    "abnormal, tax_grade, invention_patents, class2_ip, pledged_ip, $2 "
-    "FROM bulk_enterprise WHERE import_id = $1";
 
 static const char *s_insert_qualifications =
     "INSERT INTO qualification (code, kind, expires_on) "
@@ -370,7 +382,7 @@ registry_bulk_store_insert (kj_db_t *db, const registry_bulk_import_t *import,
     int nparams = 1;
     switch (import->kind) {
         case REGISTRY_CSV_ENTERPRISES:
-            steps [0] = s_insert_enterprises;
+            steps [0] = registry_store_enterprise_statements ()->bulk;
             steps [1] = s_insert_qualifications;
             steps [2] = s_insert_rounds;
             parts = s_parts_of_enterprises;

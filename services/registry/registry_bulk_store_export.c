@@ -17,10 +17,79 @@
 //  --------------------------------------------------------------------------
 //  Export
 
+//  The enterprises' export page: its columns, by name (S_CODE .. S_TOTAL
+//  after the enterprise's stored input columns), and the query built at
+//  start from the enterprise's field tables
+enum {
+    S_CODE,
+    S_STATUS = 1 + REGISTRY_ENTERPRISE_COLUMNS,
+    S_STAGE,
+    S_ROUND,
+    S_CLOSED_ON,
+    S_AMOUNT,
+    S_KINDS,
+    S_TOTAL,
+    S_EXPORT_COLUMNS
+};
+static const char *s_export_names [S_EXPORT_COLUMNS];
+static char s_export_sql [4096];
+
+//  SQL laid out by hand
+// clang-format off
+__attribute__ ((constructor)) static void
+s_build (void)
+{
+    static const char *const after [] = { "status", "stage", "round",
+                                          "closed_on", "amount_fen", "kinds",
+                                          "total" };
+    s_export_names [S_CODE] = "code";
+    for (int i = 0; i < REGISTRY_ENTERPRISE_COLUMNS; i++)
+        s_export_names [1 + i] = registry_check_enterprise_column (i)->column;
+    for (int i = S_STATUS; i < S_EXPORT_COLUMNS; i++)
+        s_export_names [i] = after [i - S_STATUS];
+    char names [512], read [1024];
+    registry_store_enterprise_sql (names, sizeof names,
+                                   REGISTRY_STORE_LIST_NAMES, NULL, 0);
+    registry_store_enterprise_sql (read, sizeof read, REGISTRY_STORE_LIST_READ,
+                                   "e", 0);
+    registry_store_sql (s_export_sql, sizeof s_export_sql,
+        //  One page of enterprises, then what each needs from the tables
+        //  beside it read as ranges of the same codes (index range scans
+        //  joined once, no query per row); not the columns stored for
+        //  other readers (parts, facts)
+        "WITH e AS MATERIALIZED (SELECT code, %s, status, stage "
+        "FROM enterprise "
+        "WHERE code > $1 AND ($2 = '' OR region = $2) "
+        "AND ($3 = '' OR stage = $3) ORDER BY code LIMIT $4), "
+        "last AS (SELECT max (code) AS code FROM e), "
+        "q AS (SELECT q.code, string_agg (q.kind || ':' || "
+        "to_char (q.expires_on, 'YYYY-MM-DD'), '|' ORDER BY "
+        "array_position (ARRAY['high_tech', 'tech_sme', "
+        "'innovative_sme', 'srdi', 'little_giant', 'eaglet', "
+        "'gazelle', 'unicorn', 'incubator_resident', "
+        "'listing_reserve'], q.kind)) AS kinds FROM qualification q "
+        "WHERE q.code > $1 AND q.code <= (SELECT code FROM last) "
+        "GROUP BY q.code), "
+        "r AS (SELECT DISTINCT ON (x.code) x.code, x.round, "
+        "to_char (x.closed_on, 'YYYY-MM-DD') AS closed_on, "
+        "x.amount_fen FROM equity_round x WHERE x.code > $1 "
+        "AND x.code <= (SELECT code FROM last) ORDER BY x.code, "
+        "array_position (ARRAY['seed', 'angel', 'a', 'b', 'c_plus', "
+        "'pre_ipo'], x.round) DESC, x.closed_on DESC), "
+        "t AS (SELECT t.code, t.total FROM techsme_score t "
+        "WHERE t.code > $1 AND t.code <= (SELECT code FROM last)) "
+        "SELECT e.code, %s, e.status, e.stage, r.round, r.closed_on, "
+        "r.amount_fen, coalesce (q.kinds, '') AS kinds, "
+        "t.total FROM e LEFT JOIN q ON q.code = e.code "
+        "LEFT JOIN r ON r.code = e.code LEFT JOIN t ON t.code = e.code "
+        "ORDER BY e.code", names, read);
+}
+// clang-format on
+
 //  An enterprise row of the export query into a message (strings point
-//  into res).
+//  into res), its columns where at says.
 static void
-s_export_enterprise (PGresult *res, int row, Kj__Enterprise *e,
+s_export_enterprise (PGresult *res, int row, const int *at, Kj__Enterprise *e,
                      Kj__CreditFlags *credit, Kj__IpAssets *ip,
                      Kj__StageInfo *stage, Kj__TechSmeScore *techsme,
                      Kj__EquityRound *round, Kj__EquityRound **round_ptr,
@@ -34,41 +103,53 @@ s_export_enterprise (PGresult *res, int row, Kj__Enterprise *e,
     e->credit = credit;
     e->ip = ip;
     e->stage = stage;
-    int c = 0;
-    e->code = PQgetvalue (res, row, c++);
-    e->name = PQgetvalue (res, row, c++);
-    e->region = PQgetvalue (res, row, c++);
-    e->industry = PQgetvalue (res, row, c++);
-    e->founded_on = PQgetvalue (res, row, c++);
-    int size = kj_check_enum_value (&kj__size_class__descriptor, "SIZE_",
-                                    PQgetvalue (res, row, c++));
-    e->size_class = size < 0 ? 0 : (Kj__SizeClass) size;
-    int status = registry_entry_state_from_name (PQgetvalue (res, row, c++));
+    e->code = PQgetvalue (res, row, at [S_CODE]);
+    for (int i = 0; i < REGISTRY_ENTERPRISE_COLUMNS; i++) {
+        const registry_field_t *f = registry_check_enterprise_column (i);
+        void *target = registry_check_enterprise_field (e, f);
+        int c = at [1 + i];
+        assert (target);  //  the unit tests hold the tables to the proto
+        switch (f->kind) {
+            case REGISTRY_FIELD_TEXT:
+            case REGISTRY_FIELD_DATE:
+                *(char **) target = PQgetvalue (res, row, c);
+                break;
+            case REGISTRY_FIELD_ENUM: {
+                int value = kj_check_enum_value (f->type, f->prefix,
+                                                 PQgetvalue (res, row, c));
+                *(int *) target = value < 0 ? 0 : value;
+                break;
+            }
+            case REGISTRY_FIELD_FLAG:
+                *(protobuf_c_boolean *) target = registry_bulk_store_true (res,
+                                                                           row,
+                                                                           c);
+                break;
+            case REGISTRY_FIELD_COUNT:
+                *(int32_t *) target = (int32_t) registry_bulk_store_value (res,
+                                                                           row,
+                                                                           c);
+                break;
+        }
+    }
+    int status = registry_entry_state_from_name (
+        PQgetvalue (res, row, at [S_STATUS]));
     e->status = status < 0 ? 0 : (Kj__EntryStatus) status;
-    int value = registry_stage_from_name (PQgetvalue (res, row, c++));
+    int value = registry_stage_from_name (PQgetvalue (res, row, at [S_STAGE]));
     stage->stage = value < 0 ? 0 : (Kj__Stage) value;
-    e->listing_tutoring = registry_bulk_store_true (res, row, c++);
-    e->board_standard = registry_bulk_store_true (res, row, c++);
-    e->chain_leader = registry_bulk_store_true (res, row, c++);
-    credit->dishonest = registry_bulk_store_true (res, row, c++);
-    credit->abnormal = registry_bulk_store_true (res, row, c++);
-    credit->tax_grade = PQgetvalue (res, row, c++);
-    ip->invention_patents = (int32_t) registry_bulk_store_value (res, row, c++);
-    ip->class2_ip = (int32_t) registry_bulk_store_value (res, row, c++);
-    ip->pledged_ip = (int32_t) registry_bulk_store_value (res, row, c++);
+    int c = at [S_ROUND];
     if (!PQgetisnull (res, row, c)) {
         kj__equity_round__init (round);
         value = registry_stage_round_from_name (PQgetvalue (res, row, c));
         round->round = value < 0 ? 0 : (Kj__Round) value;
-        round->closed_on = PQgetvalue (res, row, c + 1);
-        round->amount_fen = registry_bulk_store_value (res, row, c + 2);
+        round->closed_on = PQgetvalue (res, row, at [S_CLOSED_ON]);
+        round->amount_fen = registry_bulk_store_value (res, row, at [S_AMOUNT]);
         *round_ptr = round;
         e->rounds = round_ptr;
         e->n_rounds = 1;
     }
-    c += 3;
     //  "kind:expires|kind:expires", in the order of the enum
-    kj_strlcpy (qual_text, PQgetvalue (res, row, c++), 1024);
+    kj_strlcpy (qual_text, PQgetvalue (res, row, at [S_KINDS]), 1024);
     e->qualifications = qual_ptrs;
     for (char *item = qual_text; *item && e->n_qualifications < 11;) {
         char *end = strchr (item, '|');
@@ -89,9 +170,10 @@ s_export_enterprise (PGresult *res, int row, Kj__Enterprise *e,
             break;
         item = end + 1;
     }
-    if (!PQgetisnull (res, row, c)) {
+    if (!PQgetisnull (res, row, at [S_TOTAL])) {
         kj__tech_sme_score__init (techsme);
-        techsme->total = (int32_t) registry_bulk_store_value (res, row, c);
+        techsme->total = (int32_t) registry_bulk_store_value (res, row,
+                                                              at [S_TOTAL]);
         e->techsme = techsme;
     }
 }
@@ -269,46 +351,7 @@ registry_bulk_store_export (kj_db_t *db, registry_csv_kind_t kind,
     switch (kind) {
         case REGISTRY_CSV_ENTERPRISES: {
             const char *params [] = { after, region, stage, limit };
-            res = kj_db_exec (
-                db,
-                //  One page of enterprises, then what each needs from the
-                //  tables beside it read as ranges of the same codes
-                //  (index range scans joined once, no query per row); not
-                //  the columns stored for other readers (parts, facts)
-                "WITH e AS MATERIALIZED (SELECT code, name, region, "
-                "industry, founded_on, size_class, status, stage, "
-                "listing_tutoring, board_standard, chain_leader, dishonest, "
-                "abnormal, tax_grade, invention_patents, class2_ip, "
-                "pledged_ip FROM enterprise "
-                "WHERE code > $1 AND ($2 = '' OR region = $2) "
-                "AND ($3 = '' OR stage = $3) ORDER BY code LIMIT $4), "
-                "last AS (SELECT max (code) AS code FROM e), "
-                "q AS (SELECT q.code, string_agg (q.kind || ':' || "
-                "to_char (q.expires_on, 'YYYY-MM-DD'), '|' ORDER BY "
-                "array_position (ARRAY['high_tech', 'tech_sme', "
-                "'innovative_sme', 'srdi', 'little_giant', 'eaglet', "
-                "'gazelle', 'unicorn', 'incubator_resident', "
-                "'listing_reserve'], q.kind)) AS kinds FROM qualification q "
-                "WHERE q.code > $1 AND q.code <= (SELECT code FROM last) "
-                "GROUP BY q.code), "
-                "r AS (SELECT DISTINCT ON (x.code) x.code, x.round, "
-                "to_char (x.closed_on, 'YYYY-MM-DD') AS closed_on, "
-                "x.amount_fen FROM equity_round x WHERE x.code > $1 "
-                "AND x.code <= (SELECT code FROM last) ORDER BY x.code, "
-                "array_position (ARRAY['seed', 'angel', 'a', 'b', 'c_plus', "
-                "'pre_ipo'], x.round) DESC, x.closed_on DESC), "
-                "t AS (SELECT t.code, t.total FROM techsme_score t "
-                "WHERE t.code > $1 AND t.code <= (SELECT code FROM last)) "
-                "SELECT e.code, e.name, e.region, e.industry, "
-                "coalesce (to_char (e.founded_on, 'YYYY-MM-DD'), ''), "
-                "e.size_class, e.status, e.stage, e.listing_tutoring, "
-                "e.board_standard, e.chain_leader, e.dishonest, e.abnormal, "
-                "e.tax_grade, e.invention_patents, e.class2_ip, e.pledged_ip, "
-                "r.round, r.closed_on, r.amount_fen, coalesce (q.kinds, ''), "
-                "t.total FROM e LEFT JOIN q ON q.code = e.code "
-                "LEFT JOIN r ON r.code = e.code LEFT JOIN t ON t.code = e.code "
-                "ORDER BY e.code",
-                4, params);
+            res = kj_db_exec (db, s_export_sql, 4, params);
             break;
         }
         case REGISTRY_CSV_FIGURES: {
@@ -343,6 +386,12 @@ registry_bulk_store_export (kj_db_t *db, registry_csv_kind_t kind,
         return -1;
     }
     int count = PQntuples (res);
+    int at [S_EXPORT_COLUMNS];
+    if (kind == REGISTRY_CSV_ENTERPRISES
+        && kj_sql_columns (res, s_export_names, at, S_EXPORT_COLUMNS)) {
+        PQclear (res);
+        return -1;  //  logged
+    }
     kj_arena_t *arena = kj_arena_new ();  //  the rows' lists, this page's
     for (int row = 0; row < count; row++) {
         registry_csv_row_t line = { .kind = kind };
@@ -356,9 +405,9 @@ registry_bulk_store_export (kj_db_t *db, registry_csv_kind_t kind,
                 Kj__EquityRound round, *round_ptr;
                 Kj__Qualification quals [11], *qual_ptrs [11];
                 char qual_text [1024];
-                s_export_enterprise (res, row, &e, &credit, &ip, &stage_info,
-                                     &techsme, &round, &round_ptr, quals,
-                                     qual_ptrs, qual_text);
+                s_export_enterprise (res, row, at, &e, &credit, &ip,
+                                     &stage_info, &techsme, &round, &round_ptr,
+                                     quals, qual_ptrs, qual_text);
                 line.enterprise = &e;
                 registry_csv_format (NULL, &line, out);
                 break;

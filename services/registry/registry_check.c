@@ -22,30 +22,6 @@
 #define YEAR_MIN 1900
 #define YEAR_MAX 2200
 
-const char *const registry_check_enterprise_fields [] = {
-    "name",
-    "region",
-    "industry",
-    "founded_on",
-    "size_class",
-    "listing_tutoring",
-    "board_standard",
-    "chain_leader",
-    "credit",
-    "credit.dishonest",
-    "credit.abnormal",
-    "credit.tax_grade",
-    "ip",
-    "ip.invention_patents",
-    "ip.class2_ip",
-    "ip.pledged_ip",
-    "awards",
-    "rounds",
-    "loans",
-    "chain_links",
-    NULL
-};
-
 //  --------------------------------------------------------------------------
 //  A known value of an enum; zero allowed only if zero_ok.
 
@@ -112,57 +88,163 @@ const registry_figure_t registry_check_figure_table [REGISTRY_FIGURES] = {
 const registry_field_t
     registry_check_enterprise_table [REGISTRY_ENTERPRISE_FIELDS] = {
         { "listing_tutoring", "listing_tutoring", "上市辅导备案", "tutoring",
-          "上市辅导备案", "listing tutoring filed", REGISTRY_FIELD_FLAG },
+          "上市辅导备案", "listing tutoring filed", REGISTRY_FIELD_FLAG,
+          "listing_tutoring" },
         { "board_standard", "board_standard", "符合上市标准", "board-standard",
           "符合上市标准", "meets a board's listing standard",
-          REGISTRY_FIELD_FLAG },
+          REGISTRY_FIELD_FLAG, "board_standard" },
         { "chain_leader", "chain_leader", "链主企业", "chain-leader",
-          "链主企业", "chain leader", REGISTRY_FIELD_FLAG },
+          "链主企业", "chain leader", REGISTRY_FIELD_FLAG, "chain_leader" },
         { "credit.dishonest", "dishonest", "严重违法失信", "dishonest",
-          "严重违法失信", "seriously dishonest", REGISTRY_FIELD_FLAG },
+          "严重违法失信", "seriously dishonest", REGISTRY_FIELD_FLAG,
+          "dishonest" },
         { "credit.abnormal", "abnormal", "经营异常", "abnormal", "经营异常",
-          "abnormal operation", REGISTRY_FIELD_FLAG },
+          "abnormal operation", REGISTRY_FIELD_FLAG, "abnormal" },
         { "ip.invention_patents", "invention_patents", "发明专利",
           "invention-patents", "发明专利", "invention patents",
-          REGISTRY_FIELD_COUNT },
+          REGISTRY_FIELD_COUNT, "invention_patents" },
         { "ip.class2_ip", "class2_ip", "二类知识产权", "class2-ip",
-          "二类知识产权", "class-II IP", REGISTRY_FIELD_COUNT },
+          "二类知识产权", "class-II IP", REGISTRY_FIELD_COUNT, "class2_ip" },
         { "ip.pledged_ip", "pledged_ip", "已质押知识产权", "pledged-ip",
-          "已质押知识产权", "pledged IP", REGISTRY_FIELD_COUNT },
+          "已质押知识产权", "pledged IP", REGISTRY_FIELD_COUNT, "pledged_ip" },
     };
+
+//  The enterprise's other stored input columns (see the header), in the
+//  order of the store's statements
+const registry_field_t
+    registry_check_enterprise_own [REGISTRY_ENTERPRISE_OWN] = {
+        { "name", "name", "企业名称", "name", "企业名称", "name",
+          REGISTRY_FIELD_TEXT, "name" },
+        { "region", "region", "所属地区", "region", "所属地区", "region",
+          REGISTRY_FIELD_TEXT, "region" },
+        { "industry", "industry", "行业", "industry", "行业", "industry",
+          REGISTRY_FIELD_TEXT, "industry" },
+        { "founded_on", "founded_on", "成立日期", "founded", "成立日期",
+          "founded", REGISTRY_FIELD_DATE, "founded_on" },
+        { "size_class", "size_class", "企业规模", "size", "企业规模", "size",
+          REGISTRY_FIELD_ENUM, "size_class", &kj__size_class__descriptor,
+          "SIZE_" },
+        { "credit.tax_grade", "tax_grade", "纳税信用等级", "tax-grade",
+          "纳税信用等级", "tax credit grade", REGISTRY_FIELD_TEXT,
+          "tax_grade" },
+    };
+
+//  The update_mask names: every column's path, then the parts as wholes
+//  (after the flags, so that a refusal lists the names in the order it
+//  always did), made before main from the rows
+static const char *const s_wholes [] = { "credit", "ip",    "awards",
+                                         "rounds", "loans", "chain_links" };
+#define WHOLES (int) (sizeof s_wholes / sizeof s_wholes [0])
+const char *
+    registry_check_enterprise_fields [REGISTRY_ENTERPRISE_COLUMNS + WHOLES + 1];
+
+__attribute__ ((constructor)) static void
+s_enterprise_masks (void)
+{
+    int n = 0;
+    for (int i = 0; i < REGISTRY_ENTERPRISE_COLUMNS; i++)
+        registry_check_enterprise_fields [n++] =
+            registry_check_enterprise_column (i)->path;
+    for (int i = 0; i < WHOLES; i++)
+        registry_check_enterprise_fields [n++] = s_wholes [i];
+    registry_check_enterprise_fields [n] = NULL;
+}
+
+const registry_field_t *
+registry_check_enterprise_column (int i)
+{
+    assert (i >= 0 && i < REGISTRY_ENTERPRISE_COLUMNS);
+    return i < REGISTRY_ENTERPRISE_OWN
+             ? &registry_check_enterprise_own [i]
+             : &registry_check_enterprise_table [i - REGISTRY_ENTERPRISE_OWN];
+}
+
+//  Where a row's field is: the offset in Kj__Enterprise of the part that
+//  holds it (NO_PART: e itself) and the field's offset in that part, found
+//  from the descriptors. A path names a field of e or of a part of e.
+#define NO_PART SIZE_MAX
+typedef struct {
+    size_t part, field;
+    bool found;
+} s_place_t;
+
+static s_place_t
+s_place (const registry_field_t *f)
+{
+    s_place_t place = { NO_PART, 0, false };
+    const ProtobufCMessageDescriptor *descriptor = &kj__enterprise__descriptor;
+    const char *name = f->path;
+    const char *dot = strchr (name, '.');
+    if (dot) {
+        //  The part: a message field of e holding the next one
+        char part [64];
+        snprintf (part, sizeof part, "%.*s", (int) (dot - name), name);
+        const ProtobufCFieldDescriptor *field =
+            protobuf_c_message_descriptor_get_field_by_name (descriptor, part);
+        if (!field || field->type != PROTOBUF_C_TYPE_MESSAGE
+            || field->label == PROTOBUF_C_LABEL_REPEATED
+            || strchr (dot + 1, '.'))
+            return place;
+        place.part = field->offset;
+        descriptor = (const ProtobufCMessageDescriptor *) field->descriptor;
+        name = dot + 1;
+    }
+    const ProtobufCFieldDescriptor *field =
+        protobuf_c_message_descriptor_get_field_by_name (descriptor, name);
+    if (!field || field->label == PROTOBUF_C_LABEL_REPEATED)
+        return place;
+    switch (f->kind) {
+        case REGISTRY_FIELD_FLAG:
+            place.found = field->type == PROTOBUF_C_TYPE_BOOL;
+            break;
+        case REGISTRY_FIELD_COUNT:
+            place.found = field->type == PROTOBUF_C_TYPE_INT32;
+            break;
+        case REGISTRY_FIELD_TEXT:
+        case REGISTRY_FIELD_DATE:
+            place.found = field->type == PROTOBUF_C_TYPE_STRING;
+            break;
+        case REGISTRY_FIELD_ENUM:
+            place.found = field->type == PROTOBUF_C_TYPE_ENUM
+                       && field->descriptor == f->type;
+            break;
+    }
+    place.field = field->offset;
+    return place;
+}
+
+//  The places of the tables' rows, found once before main (so before any
+//  thread): the stores read and write every row of every enterprise
+static s_place_t s_places [REGISTRY_ENTERPRISE_COLUMNS];
+
+__attribute__ ((constructor)) static void
+s_places_find (void)
+{
+    for (int i = 0; i < REGISTRY_ENTERPRISE_COLUMNS; i++)
+        s_places [i] = s_place (registry_check_enterprise_column (i));
+}
 
 void *
 registry_check_enterprise_field (const Kj__Enterprise *e,
                                  const registry_field_t *f)
 {
-    const ProtobufCMessage *message = &e->base;
-    const char *name = f->path;
-    const char *dot;
-    char part [64];
-    while ((dot = strchr (name, '.'))) {
-        //  A part of the message: the field holding the next one
-        snprintf (part, sizeof part, "%.*s", (int) (dot - name), name);
-        const ProtobufCFieldDescriptor *field =
-            protobuf_c_message_descriptor_get_field_by_name (message
-                                                                 ->descriptor,
-                                                             part);
-        if (!field || field->type != PROTOBUF_C_TYPE_MESSAGE
-            || field->label == PROTOBUF_C_LABEL_REPEATED)
-            return NULL;
-        message = *(const ProtobufCMessage *const *) ((const char *) message
-                                                      + field->offset);
-        if (!message)
-            return NULL;
-        name = dot + 1;
-    }
-    const ProtobufCFieldDescriptor *field =
-        protobuf_c_message_descriptor_get_field_by_name (message->descriptor,
-                                                         name);
-    bool fits = field && field->label != PROTOBUF_C_LABEL_REPEATED
-             && (f->kind == REGISTRY_FIELD_FLAG
-                     ? field->type == PROTOBUF_C_TYPE_BOOL
-                     : field->type == PROTOBUF_C_TYPE_INT32);
-    return fits ? (char *) message + field->offset : NULL;
+    s_place_t place;
+    if (f >= registry_check_enterprise_own
+        && f < registry_check_enterprise_own + REGISTRY_ENTERPRISE_OWN)
+        place = s_places [f - registry_check_enterprise_own];
+    else if (f >= registry_check_enterprise_table
+             && f < registry_check_enterprise_table
+                        + REGISTRY_ENTERPRISE_FIELDS)
+        place = s_places [REGISTRY_ENTERPRISE_OWN
+                          + (f - registry_check_enterprise_table)];
+    else
+        place = s_place (f);  //  a row of no table (the unit tests')
+    if (!place.found)
+        return NULL;
+    const char *message = (const char *) e;
+    if (place.part != NO_PART)
+        message = *(const char *const *) (message + place.part);
+    return message ? (char *) message + place.field : NULL;
 }
 
 //  --------------------------------------------------------------------------

@@ -24,9 +24,11 @@
 #define REGISTRY_CHECK_MAX_ITEMS 200
 
 //  --------------------------------------------------------------------------
-//  The enterprise update_mask names, NULL ended.
+//  The enterprise update_mask names, NULL ended: the paths of its stored
+//  columns' rows (below), then its parts as wholes (credit, ip, awards,
+//  rounds, loans, chain_links), made at start.
 
-extern const char *const registry_check_enterprise_fields [];
+extern const char *registry_check_enterprise_fields [];
 
 //  --------------------------------------------------------------------------
 //  The enterprise's own flags and counts: one table naming each field
@@ -35,13 +37,25 @@ extern const char *const registry_check_enterprise_fields [];
 //  update_mask name, what an error names after "enterprise." and the JSON
 //  key (kj_json nests by it: {"ip": {"pledged_ip": 3}}); csv and csv_zh the
 //  CSV header in its two spellings; option the CLI's (--pledged-ip); the
-//  labels what people read. The check, the CSV reader and writer and the
-//  CLI's add and update go through it (test_registry_fields checks that
-//  the proto, the CSV columns and the JSON agree with it).
+//  labels what people read; column the SQL column of the enterprise
+//  table. The check, the CSV reader and writer, the CLI's add and update
+//  and the option an error names, and the store's statements go through
+//  it (test_registry_fields checks that the proto, the CSV columns and the
+//  JSON agree with it, test_registry_attrs that the SQL lists are its
+//  rows).
+//
+//  The enterprise's other stored input columns (name, region, industry,
+//  founding date, size, tax grade) are rows of the same kind of table,
+//  registry_check_enterprise_own: it gives their SQL columns, their CLI
+//  options and the option an error names, but their check, CSV cells and
+//  show lines are written for each (docs/registry.md).
 
 typedef enum {
-    REGISTRY_FIELD_FLAG,  //  a protobuf_c_boolean
-    REGISTRY_FIELD_COUNT  //  an int32_t, 0 .. REGISTRY_CHECK_COUNT_MAX
+    REGISTRY_FIELD_FLAG,   //  a protobuf_c_boolean
+    REGISTRY_FIELD_COUNT,  //  an int32_t, 0 .. REGISTRY_CHECK_COUNT_MAX
+    REGISTRY_FIELD_TEXT,   //  a char *, "" for none
+    REGISTRY_FIELD_DATE,   //  a char *, "YYYY-MM-DD", "" for none (NULL)
+    REGISTRY_FIELD_ENUM    //  an int of type, stored by its name
 } registry_field_kind_t;
 
 #define REGISTRY_CHECK_COUNT_MAX 1000000
@@ -54,16 +68,31 @@ typedef struct {
     const char *label_zh;  //  "已质押知识产权"
     const char *label_en;  //  "pledged IP"
     registry_field_kind_t kind;
+    const char *column;                   //  "pledged_ip", in enterprise
+    const ProtobufCEnumDescriptor *type;  //  ENUM: its values
+    const char *prefix;                   //  of type's value names: "SIZE_"
 } registry_field_t;
 
 #define REGISTRY_ENTERPRISE_FIELDS 8
 extern const registry_field_t
     registry_check_enterprise_table [REGISTRY_ENTERPRISE_FIELDS];
 
-//  The field of e at f's path: a protobuf_c_boolean * (FLAG) or an int32_t
-//  * (COUNT); NULL when the message that holds it (e->credit, e->ip) is
-//  not there, or the path is not a field of that kind (a mistake in the
-//  table, which the unit test catches).
+#define REGISTRY_ENTERPRISE_OWN 6
+extern const registry_field_t
+    registry_check_enterprise_own [REGISTRY_ENTERPRISE_OWN];
+
+//  The enterprise's stored input columns, in the store's order: the own
+//  rows, then the table's. Row i of REGISTRY_ENTERPRISE_COLUMNS.
+#define REGISTRY_ENTERPRISE_COLUMNS                                            \
+    (REGISTRY_ENTERPRISE_OWN + REGISTRY_ENTERPRISE_FIELDS)
+const registry_field_t *
+    registry_check_enterprise_column (int i);
+
+//  The field of e at f's path: a protobuf_c_boolean * (FLAG), an int32_t
+//  * (COUNT), a char ** (TEXT, DATE) or an int * (ENUM); NULL when the
+//  message that holds it (e->credit, e->ip) is not there, or the path is
+//  not a field of that kind (a mistake in the table, which the unit test
+//  catches).
 void *
     registry_check_enterprise_field (const Kj__Enterprise *e,
                                      const registry_field_t *f);

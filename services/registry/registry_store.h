@@ -397,13 +397,23 @@ void
                                 const registry_attr_t *table, size_t rows,
                                 const char *alias, int first);
 
+//  The enterprise's stored input columns (registry_check_enterprise_column,
+//  in its order) as a list of the form asked, as registry_store_attrs_sql:
+//  READ gives a date as YYYY-MM-DD or '' under its column's name; STAGED
+//  is NAMES (the staging table's columns are the enterprise's).
+void
+    registry_store_enterprise_sql (char *sql, size_t size,
+                                   registry_store_list_t form,
+                                   const char *alias, int first);
+
 //  snprintf into a statement's buffer, which must hold it.
 void
     registry_store_sql (char *sql, size_t size, const char *format, ...)
         __attribute__ ((format (printf, 3, 4)));
 
-//  The statements of institutions and products, as built at start (for
-//  test_registry_attrs: their column lists are the tables' rows).
+//  The statements of institutions, products and enterprises, as built at
+//  start (for test_registry_attrs: their column lists are the tables'
+//  rows).
 typedef struct {
     const char *select;  //  the read of one by id
     const char *insert;
@@ -416,5 +426,10 @@ const registry_store_statements_t *
 
 const registry_store_statements_t *
     registry_store_product_statements (void);
+
+//  The enterprise's: select is the read of one by code without its parts
+//  (registry_store_enterprise_load_each's), bulk the bulk commit's.
+const registry_store_statements_t *
+    registry_store_enterprise_statements (void);
 
 #endif

@@ -1,6 +1,6 @@
 /*  =========================================================================
     registry_store_columns - the SQL column lists of a field table
-    (an institution's or a product's, registry_check.h)
+    (an institution's, a product's or the enterprise's, registry_check.h)
 
     A row's column is its path. How a column is read, written and set
     depends on its kind alone (arrays are text[], dates date), so the
@@ -8,8 +8,8 @@
     order: a new row is a new column of every statement, with no SQL
     written by hand. The statements are built from them once, when the
     program starts (registry_store_institution.c, registry_store_product.c,
-    registry_bulk_store_commit.c), so that each is still one fixed text
-    that kj_db prepares once per connection.
+    registry_store_enterprise.c, registry_bulk_store_commit.c), so that
+    each is still one fixed text that kj_db prepares once per connection.
 
     Part of registry_store (registry_store.h).
     =========================================================================
@@ -112,6 +112,56 @@ registry_store_attrs_lists (registry_store_lists_t *lists,
                               REGISTRY_STORE_LIST_SETS, table, rows, NULL, 2);
     registry_store_attrs_sql (lists->staged, sizeof lists->staged,
                               REGISTRY_STORE_LIST_STAGED, table, rows, NULL, 0);
+}
+
+//  --------------------------------------------------------------------------
+//  The enterprise's stored input columns (registry_check_enterprise_column)
+
+//  One column's item of the list form asks, at sql
+static int
+s_field_item (char *sql, size_t size, registry_store_list_t form,
+              const registry_field_t *f, const char *alias, int number)
+{
+    const char *dot = *alias ? "." : "";
+    const char *cast = f->kind == REGISTRY_FIELD_DATE ? "::date" : "";
+    switch (form) {
+        case REGISTRY_STORE_LIST_READ:
+            //  A date as YYYY-MM-DD, '' for none, under its column's name
+            //  (the enterprise's rows are read by name)
+            if (f->kind == REGISTRY_FIELD_DATE)
+                return snprintf (sql, size,
+                                 "coalesce (to_char (%s%s%s, 'YYYY-MM-DD'), "
+                                 "'') AS %s",
+                                 alias, dot, f->column, f->column);
+            return snprintf (sql, size, "%s%s%s", alias, dot, f->column);
+        case REGISTRY_STORE_LIST_NAMES:
+        case REGISTRY_STORE_LIST_STAGED:
+            return snprintf (sql, size, "%s", f->column);
+        case REGISTRY_STORE_LIST_VALUES:
+            return snprintf (sql, size, "$%d%s", number, cast);
+        case REGISTRY_STORE_LIST_SETS:
+            return snprintf (sql, size, "%s = $%d%s", f->column, number, cast);
+    }
+    return 0;
+}
+
+void
+registry_store_enterprise_sql (char *sql, size_t size,
+                               registry_store_list_t form, const char *alias,
+                               int first)
+{
+    assert (sql && size);
+    size_t at = 0;
+    sql [0] = 0;
+    for (int i = 0; i < REGISTRY_ENTERPRISE_COLUMNS; i++) {
+        int wrote = s_field_item (sql + at, size - at, form,
+                                  registry_check_enterprise_column (i),
+                                  alias ? alias : "", first + i);
+        at += (size_t) wrote;
+        assert (wrote >= 0 && at + 2 < size);  //  sized for the table
+        if (i + 1 < REGISTRY_ENTERPRISE_COLUMNS)
+            at += (size_t) snprintf (sql + at, size - at, ", ");
+    }
 }
 
 void

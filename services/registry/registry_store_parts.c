@@ -290,20 +290,26 @@ registry_store_expire (kj_db_t *db, const char *code, ProtobufCAllocator *mem,
                        Kj__Qualification ***out, size_t *n)
 {
     const char *params [] = { code };
-    PGresult *res =
-        kj_db_exec (db,
-                    "UPDATE qualification SET expired = true WHERE code = $1 "
-                    "AND NOT expired AND expires_on < current_date "
-                    "RETURNING kind, level, certificate, "
-                    "coalesce (" DAY ("granted_on") ", ''), " DAY (
-                        "expires_on") ", true",
-                    1, params);
+    PGresult *res = kj_db_exec (
+        db,
+        "UPDATE qualification SET expired = true WHERE code = $1 "
+        "AND NOT expired AND expires_on < current_date "
+        "RETURNING kind, level, certificate, "
+        "coalesce (" DAY ("granted_on") ", '') AS granted_day, " DAY (
+            "expires_on") " AS expires_day, true AS expired",
+        1, params);
     if (!res)
         return -1;
+    int at [REGISTRY_STORE_QUALIFICATION_VALUES];
+    if (registry_store_qualification_columns (res, at)) {
+        PQclear (res);
+        return -1;  //  logged
+    }
     *n = (size_t) PQntuples (res);
     *out = (Kj__Qualification **) registry_store_pointers (mem, *n);
     for (size_t row = 0; row < *n; row++)
-        (*out) [row] = registry_store_qualification_row (res, (int) row, mem);
+        (*out) [row] = registry_store_qualification_row (res, (int) row, at,
+                                                         mem);
     PQclear (res);
     return *n > 0;
 }

@@ -12,6 +12,7 @@
 #ifndef REGISTRY_STORE_PRIVATE_H_INCLUDED
 #define REGISTRY_STORE_PRIVATE_H_INCLUDED
 
+#include <jansson.h>
 #include "kejin.h"
 #include "registry_store.h"
 #include "registry_check.h"
@@ -95,8 +96,37 @@ int
 void *
     registry_store_pointers (ProtobufCAllocator *mem, size_t n);
 
+//  The enterprise's parts (registry_store_enterprise_parts.c): figures,
+//  qualifications, awards, rounds, loans, chain links, tech-SME score.
+#define REGISTRY_STORE_PARTS 7
+
+//  Each part's own statement of one enterprise ($1 the code), in order.
+extern const char *const registry_store_part_sql [REGISTRY_STORE_PARTS];
+
+//  Every part into e from the results of registry_store_part_sql, in
+//  order, read by column name: 0, or -1 (logged) when one lacks a column.
+int
+    registry_store_parts_of_results (PGresult *const *results,
+                                     Kj__Enterprise *e,
+                                     ProtobufCAllocator *mem);
+
+//  Every part into e from all, the parts as stored in the enterprise's row
+//  (a JSON array of REGISTRY_STORE_PARTS arrays of rows), with today the
+//  date as DAY gives it (for the qualifications' "expired").
+void
+    registry_store_parts_of_json (json_t *all, const char *today,
+                                  Kj__Enterprise *e, ProtobufCAllocator *mem);
+
+//  A qualification from a result row whose values are named kind, level,
+//  certificate, granted_day and expires_day (YYYY-MM-DD, '' for none) and
+//  expired: their columns found once per result into at (0, or -1
+//  logged), then each row read.
+#define REGISTRY_STORE_QUALIFICATION_VALUES 6
+int
+    registry_store_qualification_columns (const PGresult *res, int *at);
+
 Kj__Qualification *
-    registry_store_qualification_row (PGresult *res, int row,
+    registry_store_qualification_row (PGresult *res, int row, const int *at,
                                       ProtobufCAllocator *mem);
 
 int64_t

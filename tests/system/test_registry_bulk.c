@@ -906,6 +906,70 @@ s_show (rfx_t *fx, bool product, const char *id, ProtobufCMessage **holder)
                    : &((Kj__InstitutionReply *) *holder)->institution->base;
 }
 
+//  Every stored field of the enterprise (registry_check_enterprise_column)
+//  set to a value of its own that is not the default: text its column's
+//  name (the region the code's, the tax grade one of its), a date, the
+//  enum's last value, every flag true, counts 10 + i
+static void
+s_fill_enterprise (Kj__Enterprise *e, const char *code, char text [][40])
+{
+    for (int i = 0; i < REGISTRY_ENTERPRISE_COLUMNS; i++) {
+        const registry_field_t *f = registry_check_enterprise_column (i);
+        void *at = registry_check_enterprise_field (e, f);
+        assert_non_null (at);
+        switch (f->kind) {
+            case REGISTRY_FIELD_TEXT:
+                if (streq (f->column, "region"))
+                    snprintf (text [i], 40, "%.6s", code + 2);
+                else if (streq (f->column, "tax_grade"))
+                    snprintf (text [i], 40, "M");
+                else
+                    snprintf (text [i], 40, "字段往返 %s", f->column);
+                *(char **) at = text [i];
+                break;
+            case REGISTRY_FIELD_DATE:
+                snprintf (text [i], 40, "2019-03-04");
+                *(char **) at = text [i];
+                break;
+            case REGISTRY_FIELD_ENUM:
+                *(int *) at = f->type->values [f->type->n_values - 1].value;
+                break;
+            case REGISTRY_FIELD_FLAG:
+                *(protobuf_c_boolean *) at = true;
+                break;
+            case REGISTRY_FIELD_COUNT:
+                *(int32_t *) at = 10 + i;
+                break;
+        }
+    }
+}
+
+//  Every stored field of got as in sent, named in the failure
+static void
+s_same_enterprise (const char *step, const Kj__Enterprise *sent,
+                   const Kj__Enterprise *got)
+{
+    for (int i = 0; i < REGISTRY_ENTERPRISE_COLUMNS; i++) {
+        const registry_field_t *f = registry_check_enterprise_column (i);
+        const void *x = registry_check_enterprise_field (sent, f);
+        const void *y = registry_check_enterprise_field (got, f);
+        bool same = y != NULL;
+        if (same
+            && (f->kind == REGISTRY_FIELD_TEXT
+                || f->kind == REGISTRY_FIELD_DATE))
+            same = streq (*(char *const *) x, *(char *const *) y);
+        else if (same && f->kind == REGISTRY_FIELD_ENUM)
+            same = *(const int *) x == *(const int *) y;
+        else if (same && f->kind == REGISTRY_FIELD_FLAG)
+            same = *(const protobuf_c_boolean *) x
+                == *(const protobuf_c_boolean *) y;
+        else if (same)
+            same = *(const int32_t *) x == *(const int32_t *) y;
+        if (!same)
+            fail_msg ("%s: enterprise.%s is not what was sent", step, f->path);
+    }
+}
+
 static void
 test_every_field_round_trip (void **state)
 {
@@ -925,6 +989,15 @@ test_every_field_round_trip (void **state)
     institution.id = "I004200";
     product.id = "P004200";
     product.institution_id = "I004200";
+    char text_e [REGISTRY_ENTERPRISE_COLUMNS][40], code [19];
+    Kj__Enterprise enterprise = KJ__ENTERPRISE__INIT;
+    Kj__CreditFlags credit = KJ__CREDIT_FLAGS__INIT;
+    Kj__IpAssets ip = KJ__IP_ASSETS__INIT;
+    enterprise.credit = &credit;
+    enterprise.ip = &ip;
+    rfx_code ("210100", 4200, code);
+    enterprise.code = code;
+    s_fill_enterprise (&enterprise, code, text_e);
 
     //  Add
     kj_status_t status;
@@ -944,9 +1017,21 @@ test_every_field_round_trip (void **state)
                   false))
         fail_msg ("add product: %s", status.message);
     kj__product_reply__free_unpacked (added_p, NULL);
+    Kj__RegisterEnterpriseRequest add_e = KJ__REGISTER_ENTERPRISE_REQUEST__INIT;
+    add_e.enterprise = &enterprise;
+    Kj__EnterpriseReply *added_e = NULL;
+    if (rfx_call (&fx, "RegisterEnterprise", &add_e.base,
+                  &kj__enterprise_reply__descriptor, &added_e, &status, NULL,
+                  false))
+        fail_msg ("add enterprise: %s", status.message);
+    kj__enterprise_reply__free_unpacked (added_e, NULL);
 
     //  Show, export, empty, import, show: every field as sent each time
     for (int pass = 0; pass < 2; pass++) {
+        Kj__EnterpriseReply *shown = NULL;
+        s_same_enterprise (pass ? "import" : "add", &enterprise,
+                           rfx_get (&fx, code, &shown));
+        kj__enterprise_reply__free_unpacked (shown, NULL);
         ProtobufCMessage *holder = NULL;
         s_same (pass ? "import" : "add", registry_check_institution_table,
                 REGISTRY_INSTITUTION_ATTRS, &institution.base,
@@ -961,14 +1046,17 @@ test_every_field_round_trip (void **state)
         assert_int_equal (s_export (&fx, "institution", false, "fi.csv"),
                           CLI_OK);
         assert_int_equal (s_export (&fx, "product", false, "fp.csv"), CLI_OK);
+        assert_int_equal (s_export (&fx, "enterprise", false, "fe.csv"),
+                          CLI_OK);
         assert_int_equal (kj_db_run (fx.db,
-                                     "TRUNCATE institution, product "
-                                     "CASCADE",
+                                     "TRUNCATE institution, product, "
+                                     "enterprise CASCADE",
                                      0, NULL),
                           0);
         assert_int_equal (s_import (&fx, "institution", "fi.csv", NULL),
                           CLI_OK);
         assert_int_equal (s_import (&fx, "product", "fp.csv", NULL), CLI_OK);
+        assert_int_equal (s_import (&fx, "enterprise", "fe.csv", NULL), CLI_OK);
     }
     rfx_stop (&fx);
 }

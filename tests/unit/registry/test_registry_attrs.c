@@ -325,6 +325,102 @@ s_item (const s_entity_t *e, size_t r, registry_store_list_t form, int first,
                               first + (int) r);
 }
 
+//  The enterprise's: its stored input columns are the rows of its two
+//  tables, the own rows then the flags and counts, each once; every list
+//  is their items in that order, and the statements hold the lists
+static void
+s_enterprise_lists_are_rows (void)
+{
+    assert_int_equal (REGISTRY_ENTERPRISE_COLUMNS,
+                      REGISTRY_ENTERPRISE_OWN + REGISTRY_ENTERPRISE_FIELDS);
+    for (int i = 0; i < REGISTRY_ENTERPRISE_COLUMNS; i++) {
+        const registry_field_t *f = registry_check_enterprise_column (i);
+        assert_ptr_equal (f, i < REGISTRY_ENTERPRISE_OWN
+                                 ? &registry_check_enterprise_own [i]
+                                 : &registry_check_enterprise_table
+                                       [i - REGISTRY_ENTERPRISE_OWN]);
+        assert_non_null (f->column);
+        for (int j = 0; j < i; j++)
+            assert_string_not_equal (f->column,
+                                     registry_check_enterprise_column (j)
+                                         ->column);
+    }
+    char list [2048], expected [2048], sought [2200];
+    for (int form = REGISTRY_STORE_LIST_READ;
+         form <= REGISTRY_STORE_LIST_STAGED; form++) {
+        expected [0] = 0;
+        for (int i = 0; i < REGISTRY_ENTERPRISE_COLUMNS; i++) {
+            const registry_field_t *f = registry_check_enterprise_column (i);
+            bool date = f->kind == REGISTRY_FIELD_DATE;
+            char item [256];
+            switch (form) {
+                case REGISTRY_STORE_LIST_READ:
+                    if (date)
+                        snprintf (item, sizeof item,
+                                  "coalesce (to_char (x.%s, 'YYYY-MM-DD'), "
+                                  "'') AS %s",
+                                  f->column, f->column);
+                    else
+                        snprintf (item, sizeof item, "x.%s", f->column);
+                    break;
+                case REGISTRY_STORE_LIST_NAMES:
+                case REGISTRY_STORE_LIST_STAGED:
+                    snprintf (item, sizeof item, "%s", f->column);
+                    break;
+                case REGISTRY_STORE_LIST_VALUES:
+                    snprintf (item, sizeof item, "$%d%s", 2 + i,
+                              date ? "::date" : "");
+                    break;
+                case REGISTRY_STORE_LIST_SETS:
+                    snprintf (item, sizeof item, "%s = $%d%s", f->column, 2 + i,
+                              date ? "::date" : "");
+                    break;
+            }
+            snprintf (expected + strlen (expected),
+                      sizeof expected - strlen (expected), "%s%s",
+                      i ? ", " : "", item);
+        }
+        registry_store_enterprise_sql (list, sizeof list,
+                                       (registry_store_list_t) form, "x", 2);
+        assert_string_equal (list, expected);
+    }
+    //  The read of one: the code, the columns, then the outputs
+    const registry_store_statements_t
+        *sql = registry_store_enterprise_statements ();
+    registry_store_enterprise_sql (list, sizeof list, REGISTRY_STORE_LIST_READ,
+                                   "e", 0);
+    snprintf (sought, sizeof sought, "SELECT e.code, %s, e.status, ", list);
+    assert_non_null (strstr (sql->select, sought));
+    //  The insert: the code, the columns, who; the update: the columns
+    registry_store_enterprise_sql (list, sizeof list, REGISTRY_STORE_LIST_NAMES,
+                                   NULL, 0);
+    snprintf (sought, sizeof sought,
+              "INSERT INTO enterprise (code, %s, created_by) VALUES ($1, ",
+              list);
+    assert_non_null (strstr (sql->insert, sought));
+    registry_store_enterprise_sql (list, sizeof list,
+                                   REGISTRY_STORE_LIST_VALUES, NULL, 2);
+    snprintf (sought, sizeof sought, "VALUES ($1, %s, $%d) ON CONFLICT", list,
+              2 + REGISTRY_ENTERPRISE_COLUMNS);
+    assert_non_null (strstr (sql->insert, sought));
+    registry_store_enterprise_sql (list, sizeof list, REGISTRY_STORE_LIST_SETS,
+                                   NULL, 2);
+    snprintf (sought, sizeof sought,
+              "UPDATE enterprise SET %s, version = version + 1", list);
+    assert_non_null (strstr (sql->update, sought));
+    //  The bulk commit: the staged columns, of the same names
+    registry_store_enterprise_sql (list, sizeof list, REGISTRY_STORE_LIST_NAMES,
+                                   NULL, 0);
+    snprintf (sought, sizeof sought,
+              "INSERT INTO enterprise (code, %s, status, ", list);
+    assert_non_null (strstr (sql->bulk, sought));
+    registry_store_enterprise_sql (list, sizeof list,
+                                   REGISTRY_STORE_LIST_STAGED, NULL, 0);
+    snprintf (sought, sizeof sought, "SELECT code, %s, status, stage, stage, ",
+              list);
+    assert_non_null (strstr (sql->bulk, sought));
+}
+
 static void
 test_sql_lists_are_rows (void **state)
 {
@@ -419,6 +515,7 @@ test_sql_lists_are_rows (void **state)
                              "CASE WHEN cardinality (stages) = 0 THEN "
                              "ARRAY['incubation', 'startup', 'growth', "
                              "'mature'] ELSE stages END"));
+    s_enterprise_lists_are_rows ();
 }
 
 int

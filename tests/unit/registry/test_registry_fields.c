@@ -85,6 +85,47 @@ test_rows_name_fields (void **state)
     assert_null (registry_check_enterprise_field (&e, &none));
 }
 
+//  Every stored input column (the own rows, then the table's): a field of
+//  its kind in Kj__Enterprise, named in the update mask's list, a CSV
+//  column with its headers; paths, columns and options each used once
+static void
+test_columns_name_fields (void **state)
+{
+    Kj__Enterprise e;
+    Kj__CreditFlags credit;
+    Kj__IpAssets ip;
+    s_enterprise (&e, &credit, &ip);
+    const registry_csv_column_t *table;
+    size_t size;
+    registry_csv_table_of (REGISTRY_CSV_ENTERPRISES, &table, &size);
+    for (int i = 0; i < REGISTRY_ENTERPRISE_COLUMNS; i++) {
+        const registry_field_t *f = registry_check_enterprise_column (i);
+        assert_non_null (registry_check_enterprise_field (&e, f));
+        bool listed = false;
+        for (int m = 0; registry_check_enterprise_fields [m]; m++)
+            listed |= streq (registry_check_enterprise_fields [m], f->path);
+        assert_true (listed);
+        assert_true (*f->label_zh && *f->label_en && *f->column);
+        const registry_csv_column_t *column = NULL;
+        for (size_t c = 0; c < size; c++)
+            if (streq (table [c].name, f->csv))
+                column = &table [c];
+        assert_non_null (column);
+        assert_string_equal (column->zh, f->csv_zh);
+        for (int j = 0; j < i; j++) {
+            const registry_field_t *g = registry_check_enterprise_column (j);
+            assert_string_not_equal (f->path, g->path);
+            assert_string_not_equal (f->column, g->column);
+            assert_string_not_equal (f->option, g->option);
+        }
+    }
+    //  An enum of another type is not the field
+    registry_field_t wrong = registry_check_enterprise_own [4];
+    assert_int_equal (wrong.kind, REGISTRY_FIELD_ENUM);
+    wrong.type = &kj__stage__descriptor;
+    assert_null (registry_check_enterprise_field (&e, &wrong));
+}
+
 //  Every row has its CSV column, with the table's two headers, both ways
 static void
 test_rows_are_csv_columns (void **state)
@@ -291,6 +332,7 @@ main (void)
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_rows_name_fields),
+        cmocka_unit_test (test_columns_name_fields),
         cmocka_unit_test (test_rows_are_csv_columns),
         cmocka_unit_test (test_values_through_csv_and_json),
         cmocka_unit_test (test_check_counts),
