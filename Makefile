@@ -61,18 +61,17 @@ GEN_H     := $(GEN_C:.c=.h)
 GEN_OBJ   := $(GEN_C:$(BUILD)/gen/%.c=$(BUILD)/obj/gen/%.o) $(BUILD)/obj/gen/kj_types.o \
              $(BUILD)/obj/gen/kj_schemas.o
 
-#  The list of proto files, rewritten only when it changes, so that a proto
-#  added or deleted remakes what is made from all of them (a deleted one's
-#  types otherwise stay in kj_types.c and kejin.desc, and the link fails);
-#  a deleted proto's generated files go with it.
-PROTO_LIST := $(BUILD)/gen/protos.list
-$(shell mkdir -p $(BUILD)/gen; \
-  echo '$(PROTOS)' | cmp -s - $(PROTO_LIST) || { \
-    echo '$(PROTOS)' > $(PROTO_LIST); \
-    for f in $(BUILD)/gen/*.pb-c.c; do \
-      [ -e "$$f" ] && [ ! -e "proto/$$(basename $$f .pb-c.c).proto" ] \
-        && rm -f "$$f" "$${f%.c}.h"; \
-    done; })
+#  A file holding a list of files, rewritten only when the list changes: a
+#  prerequisite that makes a target again when a file of its list is added
+#  or deleted, which timestamps alone never notice (a deleted migration
+#  stayed compiled in, a deleted proto's types broke the link).
+listed = $(shell mkdir -p $(BUILD)/gen/lists; f=$(BUILD)/gen/lists/$(1); \
+           echo '$(2)' | cmp -s - $$f 2>/dev/null || echo '$(2)' > $$f; \
+           echo $$f)
+PROTO_LIST := $(call listed,protos,$(PROTOS))
+
+#  A deleted proto's generated files go with it
+$(foreach f,$(wildcard $(BUILD)/gen/*.pb-c.c),$(if $(wildcard proto/$(notdir $(f:.pb-c.c=.proto))),,$(shell rm -f $(f) $(f:.c=.h))))
 
 $(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: proto/%.proto
 	@mkdir -p $(@D)
@@ -132,10 +131,10 @@ COMMON_SRC := $(wildcard common/*.c)
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/obj/%.o)
 LIBKEJIN   := $(BUILD)/lib/libkejin.a
 
-$(LIBKEJIN): $(COMMON_OBJ) $(GEN_OBJ)
+$(LIBKEJIN): $(COMMON_OBJ) $(GEN_OBJ) $(call listed,kejin_obj,$(COMMON_OBJ) $(GEN_OBJ))
 	@mkdir -p $(@D)
 	$(call say,AR,$@)
-	$(Q)rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && ar rcs $@ $(filter %.o,$^)
 
 #  -------------------------------------------------------------------------
 #  common/po/<lang>.po -> build/locale/<lang>/LC_MESSAGES/kejin.mo, found by
@@ -194,20 +193,20 @@ $(1)_DEPS := $$(foreach u,$$($(1)_USES),$(BUILD)/lib/lib$$(u).a)
 
 $(BUILD)/obj/services/$(1)/%.o: CFLAGS += $$(foreach u,$$($(1)_USES),-Iservices/$$(u))
 
-$(BUILD)/gen/$(1)_sql.c: $$($(1)_SQL) common/sql2c.sh
+$(BUILD)/gen/$(1)_sql.c: $$($(1)_SQL) $$(call listed,$(1)_sql,$$($(1)_SQL)) common/sql2c.sh
 	@mkdir -p $$(@D)
 	$$(call say,SQL,services/$(1)/sql)
 	$$(Q)common/sql2c.sh $(1) $$($(1)_SQL) > $$@
 
-$(BUILD)/gen/$(1)_data.c: $$($(1)_DATA) common/data2c.sh
+$(BUILD)/gen/$(1)_data.c: $$($(1)_DATA) $$(call listed,$(1)_data,$$($(1)_DATA)) common/data2c.sh
 	@mkdir -p $$(@D)
 	$$(call say,DATA,services/$(1)/data)
 	$$(Q)common/data2c.sh $(1) $$($(1)_DATA) > $$@
 
-$$($(1)_LIB): $$($(1)_OBJ)
+$$($(1)_LIB): $$($(1)_OBJ) $$(call listed,$(1)_obj,$$($(1)_OBJ))
 	@mkdir -p $$(@D)
 	$$(call say,AR,$$@)
-	$$(Q)rm -f $$@ && ar rcs $$@ $$^
+	$$(Q)rm -f $$@ && ar rcs $$@ $$(filter %.o,$$^)
 
 $(BIN)/$(call binname,$(1)): $(BUILD)/obj/services/$(1)/$(1)_main.o $$($(1)_LIB) $$($(1)_DEPS) $(LIBKEJIN)
 	@mkdir -p $$(@D)
