@@ -202,9 +202,9 @@ const char registry_bulk_store_facts_header [] =
 #define S_FACTS_CURRENT "parts_format = enterprise_parts_format ()"
 #define S_FACTS_QUERY(more) \
     "SELECT facts || ',' || CASE WHEN " S_FACTS_CURRENT " THEN facts_parts " \
-    "ELSE (enterprise_read_of (code)).facts_parts END, " \
+    "ELSE (enterprise_read_of (code)).facts_parts END AS line, " \
     "CASE WHEN " S_FACTS_CURRENT " THEN facts_years " \
-    "ELSE (enterprise_read_of (code)).facts_years END, code " \
+    "ELSE (enterprise_read_of (code)).facts_years END AS years, code " \
     "FROM enterprise WHERE code > $1 " more "AND ($2 = '' OR region = $2) " \
     "AND ($3 = '' OR stage = $3) ORDER BY code LIMIT $4"
 // clang-format on
@@ -252,20 +252,28 @@ s_export_facts (kj_db_t *db, const registry_bulk_export_t *filter,
         registry_bulk_store_failed ("export", NULL, db);
         return -1;
     }
+    enum { LINE, YEARS, CODE };
+    int col [3];
+    if (kj_sql_columns (res, (const char *const []){ "line", "years", "code" },
+                        col, 3)) {
+        PQclear (res);
+        return -1;
+    }
     int count = PQntuples (res);
     for (int row = 0; row < count; row++) {
-        registry_csv_buf_append (out, PQgetvalue (res, row, 0),
-                                 (size_t) PQgetlength (res, row, 0));
+        registry_csv_buf_append (out, PQgetvalue (res, row, col [LINE]),
+                                 (size_t) PQgetlength (res, row, col [LINE]));
         registry_csv_buf_append (out, ",", 1);
-        s_facts_year (out, PQgetvalue (res, row, 1), filter->with_figures_of);
+        const char *years = PQgetvalue (res, row, col [YEARS]);
+        s_facts_year (out, years, filter->with_figures_of);
         registry_csv_buf_append (out, ",", 1);
-        s_facts_year (out, PQgetvalue (res, row, 1),
-                      filter->with_figures_of - 1);
+        s_facts_year (out, years, filter->with_figures_of - 1);
         registry_csv_buf_append (out, "\n", 1);
     }
     *rows = (uint32_t) count;
     kj_strlcpy (next,
-                count == filter->limit ? PQgetvalue (res, count - 1, 2) : "",
+                count == filter->limit ? PQgetvalue (res, count - 1, col [CODE])
+                                       : "",
                 next_size);
     PQclear (res);
     return 0;
@@ -362,7 +370,8 @@ registry_bulk_store_export (kj_db_t *db, registry_csv_kind_t kind,
                 "f.net_profit_fen, f.total_assets_fen, "
                 "f.operating_cash_flow_fen, f.high_tech_revenue_fen, "
                 "f.total_cost_fen, f.staff, f.tech_staff, "
-                "array_to_string (f.not_reported, '|') FROM figures f "
+                "array_to_string (f.not_reported, '|') AS not_reported FROM "
+                "figures f "
                 "WHERE (f.code, f.year) > ($1, $2::int) "
                 "AND ($3 = '' AND $4 = '' OR EXISTS (SELECT 1 FROM "
                 "enterprise e WHERE e.code = f.code "
@@ -392,6 +401,27 @@ registry_bulk_store_export (kj_db_t *db, registry_csv_kind_t kind,
         PQclear (res);
         return -1;  //  logged
     }
+    //  The figures' columns by name: code, year, not_reported, then each
+    //  figure in the table's order; the others' ids
+    enum { F_CODE, F_YEAR, F_UNREPORTED, F_FIGURES };
+    const char *names [F_FIGURES + REGISTRY_FIGURES] = { "code", "year",
+                                                         "not_reported" };
+    for (int i = 0; i < REGISTRY_FIGURES; i++)
+        names [F_FIGURES + i] = registry_check_figure_table [i].column;
+    bool figures = kind == REGISTRY_CSV_FIGURES;
+    int fig [F_FIGURES + REGISTRY_FIGURES];
+    bool attrs = kind == REGISTRY_CSV_INSTITUTIONS
+              || kind == REGISTRY_CSV_PRODUCTS;
+    int id = kj_sql_column (res, attrs ? "id" : "code");
+    int owner = kj_sql_column (res, "institution_id");
+    if ((figures
+         && kj_sql_columns (res, names, fig, F_FIGURES + REGISTRY_FIGURES))
+        || id < 0 || (kind == REGISTRY_CSV_PRODUCTS && owner < 0)) {
+        kj_error ("registry.export", "the %s page lacks a column it names",
+                  registry_csv_kind_name (kind));
+        PQclear (res);
+        return -1;
+    }
     kj_arena_t *arena = kj_arena_new ();  //  the rows' lists, this page's
     for (int row = 0; row < count; row++) {
         registry_csv_row_t line = { .kind = kind };
@@ -415,18 +445,20 @@ registry_bulk_store_export (kj_db_t *db, registry_csv_kind_t kind,
             case REGISTRY_CSV_FIGURES: {
                 Kj__YearFigures f;
                 kj__year_figures__init (&f);
-                f.year = (int32_t) registry_bulk_store_value (res, row, 1);
+                f.year = (int32_t) registry_bulk_store_value (res, row,
+                                                              fig [F_YEAR]);
                 for (int i = 0; i < REGISTRY_FIGURES; i++)
                     registry_check_figure_set (
-                        &f, i, registry_bulk_store_value (res, row, 2 + i));
+                        &f, i,
+                        registry_bulk_store_value (res, row,
+                                                   fig [F_FIGURES + i]));
                 char *unreported [REGISTRY_FIGURES];
                 f.not_reported = unreported;
-                f.n_not_reported = registry_bulk_store_split (PQgetvalue (res,
-                                                                          row,
-                                                                          11),
-                                                              unreported,
-                                                              REGISTRY_FIGURES);
-                line.code = PQgetvalue (res, row, 0);
+                f.n_not_reported =
+                    registry_bulk_store_split (PQgetvalue (res, row,
+                                                           fig [F_UNREPORTED]),
+                                               unreported, REGISTRY_FIGURES);
+                line.code = PQgetvalue (res, row, id);
                 line.figures = &f;
                 registry_csv_format (NULL, &line, out);
                 break;
@@ -434,7 +466,7 @@ registry_bulk_store_export (kj_db_t *db, registry_csv_kind_t kind,
             case REGISTRY_CSV_INSTITUTIONS: {
                 Kj__Institution i;
                 kj__institution__init (&i);
-                i.id = PQgetvalue (res, row, 0);
+                i.id = PQgetvalue (res, row, id);
                 i.state = s_export_attrs (res, row, 1,
                                           registry_check_institution_table,
                                           REGISTRY_INSTITUTION_ATTRS, &i.base,
@@ -446,8 +478,8 @@ registry_bulk_store_export (kj_db_t *db, registry_csv_kind_t kind,
             case REGISTRY_CSV_PRODUCTS: {
                 Kj__Product p;
                 kj__product__init (&p);
-                p.id = PQgetvalue (res, row, 0);
-                p.institution_id = PQgetvalue (res, row, 1);
+                p.id = PQgetvalue (res, row, id);
+                p.institution_id = PQgetvalue (res, row, owner);
                 p.state = s_export_attrs (res, row, 2, registry_product_table,
                                           REGISTRY_PRODUCT_ATTRS, &p.base,
                                           kj_arena_allocator (arena));
@@ -461,11 +493,11 @@ registry_bulk_store_export (kj_db_t *db, registry_csv_kind_t kind,
     *rows = (uint32_t) count;
     next [0] = 0;
     if (count > 0 && count == filter->limit) {
-        if (kind == REGISTRY_CSV_FIGURES)
-            snprintf (next, next_size, "%s:%s", PQgetvalue (res, count - 1, 0),
-                      PQgetvalue (res, count - 1, 1));
+        if (figures)
+            snprintf (next, next_size, "%s:%s", PQgetvalue (res, count - 1, id),
+                      PQgetvalue (res, count - 1, fig [F_YEAR]));
         else
-            kj_strlcpy (next, PQgetvalue (res, count - 1, 0), next_size);
+            kj_strlcpy (next, PQgetvalue (res, count - 1, id), next_size);
     }
     PQclear (res);
     return 1;

@@ -419,15 +419,25 @@ scoring_batch_finish (kj_db_t *db, const char *batch)
         return -1;
     Kj__ScoringBatch event = KJ__SCORING_BATCH__INIT;
     event.id = strtoull (batch, NULL, 10);
-    event.year = atoi (PQgetvalue (res, 0, 0));
-    event.model = PQgetvalue (res, 0, 1);
-    event.version = atoi (PQgetvalue (res, 0, 2));
+    event.model = (char *) kj_sql_text (res, 0, "model");
     event.state = "finished";
-    event.total = strtoull (PQgetvalue (res, 0, 3), NULL, 10);
-    event.scored = strtoull (PQgetvalue (res, 0, 4), NULL, 10);
-    event.stored = strtoull (PQgetvalue (res, 0, 5), NULL, 10);
-    event.changed = strtoull (PQgetvalue (res, 0, 6), NULL, 10);
-    event.chunks = event.chunks_done = (uint32_t) atoi (PQgetvalue (res, 0, 7));
+    int64_t total = 0, scored = 0, stored = 0, changed = 0;
+    int chunks = 0;
+    if (!event.model || kj_sql_int (res, 0, "year", &event.year)
+        || kj_sql_int (res, 0, "version", &event.version)
+        || kj_sql_int64 (res, 0, "total", &total)
+        || kj_sql_int64 (res, 0, "scored", &scored)
+        || kj_sql_int64 (res, 0, "stored", &stored)
+        || kj_sql_int64 (res, 0, "changed", &changed)
+        || kj_sql_int (res, 0, "chunks", &chunks)) {
+        PQclear (res);
+        return -1;
+    }
+    event.total = (uint64_t) total;
+    event.scored = (uint64_t) scored;
+    event.stored = (uint64_t) stored;
+    event.changed = (uint64_t) changed;
+    event.chunks = event.chunks_done = (uint32_t) chunks;
     int rc = kj_outbox_add (db, "scoring.batch.finished", event.model,
                             &event.base);
     kj_info ("scoring.batch",
@@ -457,9 +467,16 @@ s_fetch (scoring_server_t *server, kj_db_t *db)
         return res ? 0 : -1;
     }
     char batch [24], model_name [64];
-    snprintf (batch, sizeof batch, "%s", PQgetvalue (res, 0, 0));
-    int year = atoi (PQgetvalue (res, 0, 1));
-    snprintf (model_name, sizeof model_name, "%s", PQgetvalue (res, 0, 2));
+    int year = 0;
+    const char *id = kj_sql_text (res, 0, "id");
+    const char *named = kj_sql_text (res, 0, "model");
+    if (!id || !named || kj_sql_int (res, 0, "year", &year)) {
+        PQclear (res);
+        kj_db_rollback (db);
+        return -1;
+    }
+    snprintf (batch, sizeof batch, "%s", id);
+    snprintf (model_name, sizeof model_name, "%s", named);
     PQclear (res);
     kj_status_t status;
     scoring_model_t *model = scoring_server_model (server, model_name, &status);
