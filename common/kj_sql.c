@@ -105,8 +105,16 @@ int
 kj_sql_columns (const PGresult *res, const char *const names [], int columns [],
                 int count)
 {
+    //  Where the query names them in the same order, as most do, a name is
+    //  checked in its place (one strcmp) before PQfnumber's scan, which
+    //  lowercases and compares every column for each name (about 5 us for
+    //  a row of 21)
+    int fields = PQnfields (res);
     for (int i = 0; i < count; i++) {
-        columns [i] = PQfnumber (res, names [i]);
+        const char *there = i < fields ? PQfname (res, i) : NULL;
+        columns [i] = there && strcmp (there, names [i]) == 0
+                        ? i
+                        : PQfnumber (res, names [i]);
         if (columns [i] < 0) {
             kj_error ("sql.column", "the result has no column %s", names [i]);
             return -1;

@@ -126,31 +126,12 @@ s_claim_read (kj_call_t *call, const PGresult *res, int row, const int col [])
     return claim;
 }
 
-//  The claim's column indexes: where GUARANTEE_CLAIM_FIELDS puts them when
-//  every name is there (checked, one strcmp each), else found by name.
-//  PayClaim reads one claim a payment: PQfnumber for each of 21 names
-//  cost about 5 us a row (libpq lowercases and scans for each), this
-//  check well under 1 us. 0, or -1 (logged) when a name is missing.
-static int
-s_claim_columns (const PGresult *res, int col [])
-{
-    bool in_place = PQnfields (res) == CLAIM_FIELDS;
-    for (int i = 0; i < CLAIM_FIELDS && in_place; i++) {
-        const char *name = PQfname (res, i);
-        in_place = name && streq (name, s_claim_names [i]);
-        col [i] = i;
-    }
-    if (in_place)
-        return 0;
-    return kj_sql_columns (res, s_claim_names, col, CLAIM_FIELDS);
-}
-
 Kj__Claim *
 guarantee_store_claim_row (kj_call_t *call, PGresult *res, int row)
 {
     int col [CLAIM_FIELDS];
     Kj__Claim *claim = NULL;
-    if (s_claim_columns (res, col) == 0)
+    if (kj_sql_columns (res, s_claim_names, col, CLAIM_FIELDS) == 0)
         claim = s_claim_read (call, res, row, col);
     if (!claim)
         guarantee_store_bad_row (call);
@@ -206,7 +187,7 @@ guarantee_store_claims (kj_call_t *call, const char *state, int64_t after_id,
     int rows = PQntuples (res);
     list->claims = kj_call_alloc (call, sizeof (Kj__Claim *) * (rows + 1));
     int col [CLAIM_FIELDS];
-    int rc = s_claim_columns (res, col);
+    int rc = kj_sql_columns (res, s_claim_names, col, CLAIM_FIELDS);
     for (int row = 0; row < rows && rc == 0; row++) {
         list->claims [row] = s_claim_read (call, res, row, col);
         rc = list->claims [row] ? 0 : -1;
