@@ -50,27 +50,31 @@ s_idempotency_claim (kj_call_t *call, const char *method, zframe_t *payload,
         return -1;
     PGresult *res = kj_db_exec (
         db,
-        "SELECT method, encode (request_hash, 'hex'), encode (reply, 'hex') "
-        "FROM kj_idempotency WHERE key = $1",
+        "SELECT method, encode (request_hash, 'hex') AS hash, "
+        "encode (reply, 'hex') AS reply FROM kj_idempotency WHERE key = $1",
         1, params);
     if (!res)
         return -1;
     int seen = PQntuples (res) == 1;
+    const char *used = seen ? kj_sql_text (res, 0, "method") : NULL;
+    const char *used_hash = seen ? kj_sql_text (res, 0, "hash") : NULL;
+    const char *hex = seen ? kj_sql_text (res, 0, "reply") : NULL;
     if (!seen)
-        ;  //  first time
-    else if (!streq (PQgetvalue (res, 0, 0), method)
-             || strcasecmp (PQgetvalue (res, 0, 1), hash) != 0)
+        ;                          //  first time
+    else if (!used || !used_hash)  //  both are NOT NULL
+        kj_call_fail (call, KJ__CODE__INTERNAL, "idempotency_key",
+                      "%s failed without saying why", method);
+    else if (!streq (used, method) || strcasecmp (used_hash, hash) != 0)
         kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION, "idempotency_key",
                       "idempotency key '%s' was already used for another "
                       "request (%s); use a new key",
-                      key, PQgetvalue (res, 0, 0));
+                      key, used);
     else {
-        const char *hex = PQgetvalue (res, 0, 2);
-        size_t size = strlen (hex) / 2;
-        zframe_t *stored = zframe_new (NULL, size);
-        byte *data = zframe_data (stored);
-        for (size_t i = 0; i < size; i++)
-            sscanf (hex + 2 * i, "%2hhx", &data [i]);
+        //  The reply stored (NULL, never written, as empty)
+        size_t length = hex ? strlen (hex) : 0, size = 0;
+        zframe_t *stored = zframe_new (NULL, length / 2);
+        kj_hex_decode (hex ? hex : "", length, zframe_data (stored), length / 2,
+                       &size);
         *stored_p = stored;
     }
     PQclear (res);

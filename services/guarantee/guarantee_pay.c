@@ -171,7 +171,7 @@ guarantee_pay_claim (kj_call_t *call, const ProtobufCMessage *request,
         { GUARANTEE_PAY_AHEAD_SQL, 1, params },
         //  after the guarantor's lock: every payment of it committed
         //  before is seen
-        { "SELECT coalesce (sum (p.amount_fen), 0) FROM claim c"
+        { "SELECT coalesce (sum (p.amount_fen), 0) AS paid_fen FROM claim c"
           " JOIN payment p ON p.guarantor_id = c.guarantor_id"
           " AND p.year = c.budget_year WHERE c.id = $1::bigint",
           1, params }
@@ -182,18 +182,23 @@ guarantee_pay_claim (kj_call_t *call, const ProtobufCMessage *request,
     bool found = PQntuples (res [1]) == 1 && PQntuples (res [2]) == 1;
     Kj__Claim *claim = found ? guarantee_store_claim_row (call, res [1], 0)
                              : NULL;
-    char *ahead = found && !PQgetisnull (res [2], 0, 0)
-                    ? kj_call_strdup (call, PQgetvalue (res [2], 0, 0))
-                    : NULL;
-    bool budgeted = found && !PQgetisnull (res [2], 0, 1);
-    int64_t left = budgeted ? atoll (PQgetvalue (res [2], 0, 1)) : 0;
-    int64_t cap = found ? atoll (PQgetvalue (res [2], 0, 2)) : 0;
-    int64_t paid = atoll (PQgetvalue (res [3], 0, 0));
+    bool read = !found || claim;  //  a row the schema rules out: failed
+    const char *ahead_text = found ? kj_sql_text (res [2], 0, "ahead") : NULL;
+    char *ahead = ahead_text ? kj_call_strdup (call, ahead_text) : NULL;
+    bool budgeted = found && !kj_sql_is_null (res [2], 0, "remaining_fen");
+    int64_t left = 0, cap = 0, paid = 0;
+    if (read && found
+        && ((budgeted && kj_sql_int64 (res [2], 0, "remaining_fen", &left))
+            || kj_sql_int64 (res [2], 0, "yearly_cap_fen", &cap)
+            || kj_sql_int64 (res [3], 0, "paid_fen", &paid)))
+        read = false;
     for (int i = 0; i < 4; i++)
         PQclear (res [i]);
     if (!found)
         return kj_call_fail (call, KJ__CODE__NOT_FOUND, "claim_id",
                              "claim_id: no claim %s", id);
+    if (!read)  //  logged; the claim's own read has failed the call
+        return claim ? guarantee_store_bad_row (call) : -1;
     if (streq (claim->state, "PAID"))
         return kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION, "claim_id",
                              "claim_id: claim %" PRId64 " is already paid "

@@ -43,7 +43,7 @@
     "   WHERE q.state COLLATE \"C\" = 'QUEUED'"                                \
     "   AND q.budget_year = c.budget_year AND q.id <> c.id"                    \
     "   AND (q.queued_at, q.id) < (coalesce (c.queued_at, 'infinity'),"        \
-    "   c.id) ORDER BY q.queued_at, q.id LIMIT 1),"                            \
+    "   c.id) ORDER BY q.queued_at, q.id LIMIT 1) AS ahead,"                   \
     " b.remaining_fen, r.yearly_cap_fen "                                      \
     "FROM claim c JOIN guarantor r ON r.id = c.guarantor_id"                   \
     " LEFT JOIN budget_left b ON b.year = c.budget_year "                      \
