@@ -62,21 +62,22 @@ s_check_year (int year, const char *field, kj_status_t *status)
 //  --------------------------------------------------------------------------
 
 // clang-format off
-#define S_MONEY(name, column, negative) \
-    { name, #column, offsetof (Kj__YearFigures, column), false, negative }
-#define S_COUNT(name, column) \
-    { name, #column, offsetof (Kj__YearFigures, column), true, false }
+#define S_MONEY(name, column, zh, negative) \
+    { name, #column, zh, offsetof (Kj__YearFigures, column), false, negative }
+#define S_COUNT(name, column, zh) \
+    { name, #column, zh, offsetof (Kj__YearFigures, column), true, false }
 // clang-format on
 const registry_figure_t registry_check_figure_table [REGISTRY_FIGURES] = {
-    S_MONEY ("revenue", revenue_fen, false),
-    S_MONEY ("rnd", rnd_fen, false),
-    S_MONEY ("net-profit", net_profit_fen, true),
-    S_MONEY ("assets", total_assets_fen, false),
-    S_MONEY ("cash-flow", operating_cash_flow_fen, true),
-    S_MONEY ("high-tech-revenue", high_tech_revenue_fen, false),
-    S_MONEY ("cost", total_cost_fen, false),
-    S_COUNT ("staff", staff),
-    S_COUNT ("tech-staff", tech_staff),
+    S_MONEY ("revenue", revenue_fen, "营业收入_分", false),
+    S_MONEY ("rnd", rnd_fen, "研发费用_分", false),
+    S_MONEY ("net-profit", net_profit_fen, "净利润_分", true),
+    S_MONEY ("assets", total_assets_fen, "资产总额_分", false),
+    S_MONEY ("cash-flow", operating_cash_flow_fen, "经营活动现金流_分", true),
+    S_MONEY ("high-tech-revenue", high_tech_revenue_fen, "高新技术产品收入_分",
+             false),
+    S_MONEY ("cost", total_cost_fen, "成本费用支出总额_分", false),
+    S_COUNT ("staff", staff, "职工总数"),
+    S_COUNT ("tech-staff", tech_staff, "科技人员"),
 };
 #undef S_MONEY
 #undef S_COUNT
@@ -114,19 +115,19 @@ const registry_field_t
 const registry_field_t
     registry_check_enterprise_own [REGISTRY_ENTERPRISE_OWN] = {
         { "name", "name", "企业名称", "name", "企业名称", "name",
-          REGISTRY_FIELD_TEXT, "name" },
+          REGISTRY_FIELD_TEXT, "name", .required = true },
         { "region", "region", "所属地区", "region", "所属地区", "region",
           REGISTRY_FIELD_TEXT, "region" },
         { "industry", "industry", "行业", "industry", "行业", "industry",
           REGISTRY_FIELD_TEXT, "industry" },
         { "founded_on", "founded_on", "成立日期", "founded", "成立日期",
-          "founded", REGISTRY_FIELD_DATE, "founded_on" },
+          "founded", REGISTRY_FIELD_DATE, "founded_on", .required = true },
         { "size_class", "size_class", "企业规模", "size", "企业规模", "size",
           REGISTRY_FIELD_ENUM, "size_class", &kj__size_class__descriptor,
           "SIZE_" },
         { "credit.tax_grade", "tax_grade", "纳税信用等级", "tax-grade",
-          "纳税信用等级", "tax credit grade", REGISTRY_FIELD_TEXT,
-          "tax_grade" },
+          "纳税信用等级", "tax credit grade", REGISTRY_FIELD_TEXT, "tax_grade",
+          .csv_after = "abnormal" },
     };
 
 //  The update_mask names: every column's path, then the parts as wholes
