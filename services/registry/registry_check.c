@@ -89,25 +89,24 @@ const registry_figure_t registry_check_figure_table [REGISTRY_FIGURES] = {
 const registry_field_t
     registry_check_enterprise_table [REGISTRY_ENTERPRISE_FIELDS] = {
         { "listing_tutoring", "listing_tutoring", "上市辅导备案", "tutoring",
-          "上市辅导备案", "listing tutoring filed", REGISTRY_FIELD_FLAG,
+          "上市辅导", "listing tutoring", REGISTRY_FIELD_FLAG,
           "listing_tutoring" },
         { "board_standard", "board_standard", "符合上市标准", "board-standard",
-          "符合上市标准", "meets a board's listing standard",
-          REGISTRY_FIELD_FLAG, "board_standard" },
+          "符合板块标准", "board standard", REGISTRY_FIELD_FLAG,
+          "board_standard" },
         { "chain_leader", "chain_leader", "链主企业", "chain-leader",
           "链主企业", "chain leader", REGISTRY_FIELD_FLAG, "chain_leader" },
         { "credit.dishonest", "dishonest", "严重违法失信", "dishonest",
-          "严重违法失信", "seriously dishonest", REGISTRY_FIELD_FLAG,
-          "dishonest" },
+          "严重失信", "严重失信", REGISTRY_FIELD_FLAG, "dishonest" },
         { "credit.abnormal", "abnormal", "经营异常", "abnormal", "经营异常",
-          "abnormal operation", REGISTRY_FIELD_FLAG, "abnormal" },
+          "经营异常", REGISTRY_FIELD_FLAG, "abnormal" },
         { "ip.invention_patents", "invention_patents", "发明专利",
           "invention-patents", "发明专利", "invention patents",
           REGISTRY_FIELD_COUNT, "invention_patents" },
         { "ip.class2_ip", "class2_ip", "二类知识产权", "class2-ip",
-          "二类知识产权", "class-II IP", REGISTRY_FIELD_COUNT, "class2_ip" },
+          "II 类知识产权", "class-II", REGISTRY_FIELD_COUNT, "class2_ip" },
         { "ip.pledged_ip", "pledged_ip", "已质押知识产权", "pledged-ip",
-          "已质押知识产权", "pledged IP", REGISTRY_FIELD_COUNT, "pledged_ip" },
+          "已质押", "pledged", REGISTRY_FIELD_COUNT, "pledged_ip" },
     };
 
 //  The enterprise's other stored input columns (see the header), in the
@@ -126,7 +125,7 @@ const registry_field_t
           REGISTRY_FIELD_ENUM, "size_class", &kj__size_class__descriptor,
           "SIZE_" },
         { "credit.tax_grade", "tax_grade", "纳税信用等级", "tax-grade",
-          "纳税信用等级", "tax credit grade", REGISTRY_FIELD_TEXT, "tax_grade",
+          "纳税信用等级", "tax grade", REGISTRY_FIELD_TEXT, "tax_grade",
           .csv_after = "abnormal" },
     };
 

@@ -37,10 +37,11 @@ extern const char *registry_check_enterprise_fields [];
 //  update_mask name, what an error names after "enterprise." and the JSON
 //  key (kj_json nests by it: {"ip": {"pledged_ip": 3}}); csv and csv_zh the
 //  CSV header in its two spellings; option the CLI's (--pledged-ip); the
-//  labels what people read; column the SQL column of the enterprise
-//  table. The check, the CSV columns, reader and writer, the CLI's add
-//  and update and the option an error names, and the store's statements
-//  go through
+//  labels what `kejin enterprise show` prints before the value, under
+//  zh_CN and otherwise (the words its lines always had: "严重失信" in
+//  English too); column the SQL column of the enterprise table. The
+//  check, the CSV columns, reader and writer, the CLI's add, update and
+//  show and the option an error names, and the store's statements go through
 //  it (test_registry_fields checks that the proto, the CSV columns and the
 //  JSON agree with it, test_registry_attrs that the SQL lists are its
 //  rows).
@@ -48,8 +49,9 @@ extern const char *registry_check_enterprise_fields [];
 //  The enterprise's other stored input columns (name, region, industry,
 //  founding date, size, tax grade) are rows of the same kind of table,
 //  registry_check_enterprise_own: it gives their SQL columns, CSV headers,
-//  CLI options and the option an error names, but their check, CSV cells
-//  and show lines are written for each (docs/registry.md).
+//  CLI options and the option an error names (and the tax grade's show
+//  line), but their check, CSV cells and other show lines are written for
+//  each (docs/registry.md).
 
 typedef enum {
     REGISTRY_FIELD_FLAG,   //  a protobuf_c_boolean
