@@ -61,6 +61,88 @@ s_figure (const Kj__YearFigures *f, const char *name, int64_t value, char *buf)
     return buf;
 }
 
+//  The lines of registry_check's field tables (its flags, counts and the
+//  tax grade): a part's rows on one line under the part's heading, the
+//  table's then the own table's in their order (so a new row shows with
+//  no edit here), and the flags of e itself on the flags line, which ends
+//  with first loan (an output of the registry, no row). A part e does not
+//  hold has no line. Under zh_CN the Chinese heading, labels and comma.
+typedef struct {
+    const char *prefix;   //  of the rows' paths; "": e's own flags
+    const char *head_en;  //  padded to the values' column
+    const char *head_zh;
+} s_line_t;
+
+static const s_line_t s_lines [] = {
+    { "credit.", "  credit      ", "  信用        " },
+    { "ip.", "  IP          ", "  知识产权    " },
+    { "", "  flags       ", "  标记        " },
+};
+
+static bool
+s_on_line (const registry_field_t *f, const char *prefix)
+{
+    if (*prefix)
+        return strncmp (f->path, prefix, strlen (prefix)) == 0;
+    return f->kind == REGISTRY_FIELD_FLAG && !strchr (f->path, '.');
+}
+
+//  A row's value as shown; buf holds 32 bytes
+static const char *
+s_row_value (const registry_field_t *f, const void *value, char *buf)
+{
+    switch (f->kind) {
+        case REGISTRY_FIELD_FLAG:
+            return s_yes (*(const protobuf_c_boolean *) value);
+        case REGISTRY_FIELD_COUNT:
+            snprintf (buf, 32, "%d", *(const int32_t *) value);
+            return buf;
+        case REGISTRY_FIELD_ENUM:
+            return cli_enum_label (f->type, f->prefix, *(const int *) value);
+        default: {
+            const char *text = *(char *const *) value;
+            return *text ? text : _ ("not reported");
+        }
+    }
+}
+
+//  What comes before a line's item: its heading, or a comma
+static const char *
+s_before (const s_line_t *line, int shown, bool zh)
+{
+    if (shown)
+        return zh ? "，" : ", ";
+    return zh ? line->head_zh : line->head_en;
+}
+
+static void
+s_print_rows (const Kj__Enterprise *e)
+{
+    bool zh = strncmp (kj_i18n_lang (), "zh", 2) == 0;
+    for (size_t l = 0; l < sizeof s_lines / sizeof s_lines [0]; l++) {
+        const s_line_t *line = &s_lines [l];
+        int shown = 0;
+        for (int n = 0; n < REGISTRY_ENTERPRISE_COLUMNS; n++) {
+            const registry_field_t *f = registry_check_enterprise_column (
+                (n + REGISTRY_ENTERPRISE_OWN) % REGISTRY_ENTERPRISE_COLUMNS);
+            if (!s_on_line (f, line->prefix))
+                continue;
+            const void *value = registry_check_enterprise_field (e, f);
+            if (!value)
+                break;  //  the part is not there: nor its other rows
+            char buf [32];
+            printf ("%s%s %s", s_before (line, shown++, zh),
+                    zh ? f->label_zh : f->label_en,
+                    s_row_value (f, value, buf));
+        }
+        if (!*line->prefix)
+            printf ("%s%s %s", s_before (line, shown++, zh),
+                    zh ? "首贷" : "first loan", s_yes (e->first_loan));
+        if (shown)
+            printf ("\n");
+    }
+}
+
 void
 cli_enterprise_print (const Kj__Enterprise *e)
 {
@@ -80,18 +162,7 @@ cli_enterprise_print (const Kj__Enterprise *e)
             cli_enum_label (&kj__entry_status__descriptor, "ENTRY_",
                             e->status));
     cli_enterprise_print_stage (e);
-    if (e->credit)
-        printf (_ ("  credit      严重失信 %s, 经营异常 %s, tax grade %s\n"),
-                s_yes (e->credit->dishonest), s_yes (e->credit->abnormal),
-                *e->credit->tax_grade ? e->credit->tax_grade : none);
-    if (e->ip)
-        printf (
-            _ ("  IP          invention patents %d, class-II %d, pledged %d\n"),
-            e->ip->invention_patents, e->ip->class2_ip, e->ip->pledged_ip);
-    printf (_ ("  flags       listing tutoring %s, board standard %s, chain "
-               "leader %s, first loan %s\n"),
-            s_yes (e->listing_tutoring), s_yes (e->board_standard),
-            s_yes (e->chain_leader), s_yes (e->first_loan));
+    s_print_rows (e);
     if (e->techsme) {
         const Kj__TechSmeScore *t = e->techsme;
         printf (_ ("  tech-SME    %d: %d/100 (科技人员 %d, 研发投入 %d, "

@@ -62,21 +62,22 @@ s_check_year (int year, const char *field, kj_status_t *status)
 //  --------------------------------------------------------------------------
 
 // clang-format off
-#define S_MONEY(name, column, negative) \
-    { name, #column, offsetof (Kj__YearFigures, column), false, negative }
-#define S_COUNT(name, column) \
-    { name, #column, offsetof (Kj__YearFigures, column), true, false }
+#define S_MONEY(name, column, zh, negative) \
+    { name, #column, zh, offsetof (Kj__YearFigures, column), false, negative }
+#define S_COUNT(name, column, zh) \
+    { name, #column, zh, offsetof (Kj__YearFigures, column), true, false }
 // clang-format on
 const registry_figure_t registry_check_figure_table [REGISTRY_FIGURES] = {
-    S_MONEY ("revenue", revenue_fen, false),
-    S_MONEY ("rnd", rnd_fen, false),
-    S_MONEY ("net-profit", net_profit_fen, true),
-    S_MONEY ("assets", total_assets_fen, false),
-    S_MONEY ("cash-flow", operating_cash_flow_fen, true),
-    S_MONEY ("high-tech-revenue", high_tech_revenue_fen, false),
-    S_MONEY ("cost", total_cost_fen, false),
-    S_COUNT ("staff", staff),
-    S_COUNT ("tech-staff", tech_staff),
+    S_MONEY ("revenue", revenue_fen, "营业收入_分", false),
+    S_MONEY ("rnd", rnd_fen, "研发费用_分", false),
+    S_MONEY ("net-profit", net_profit_fen, "净利润_分", true),
+    S_MONEY ("assets", total_assets_fen, "资产总额_分", false),
+    S_MONEY ("cash-flow", operating_cash_flow_fen, "经营活动现金流_分", true),
+    S_MONEY ("high-tech-revenue", high_tech_revenue_fen, "高新技术产品收入_分",
+             false),
+    S_MONEY ("cost", total_cost_fen, "成本费用支出总额_分", false),
+    S_COUNT ("staff", staff, "职工总数"),
+    S_COUNT ("tech-staff", tech_staff, "科技人员"),
 };
 #undef S_MONEY
 #undef S_COUNT
@@ -88,25 +89,24 @@ const registry_figure_t registry_check_figure_table [REGISTRY_FIGURES] = {
 const registry_field_t
     registry_check_enterprise_table [REGISTRY_ENTERPRISE_FIELDS] = {
         { "listing_tutoring", "listing_tutoring", "上市辅导备案", "tutoring",
-          "上市辅导备案", "listing tutoring filed", REGISTRY_FIELD_FLAG,
+          "上市辅导", "listing tutoring", REGISTRY_FIELD_FLAG,
           "listing_tutoring" },
         { "board_standard", "board_standard", "符合上市标准", "board-standard",
-          "符合上市标准", "meets a board's listing standard",
-          REGISTRY_FIELD_FLAG, "board_standard" },
+          "符合板块标准", "board standard", REGISTRY_FIELD_FLAG,
+          "board_standard" },
         { "chain_leader", "chain_leader", "链主企业", "chain-leader",
           "链主企业", "chain leader", REGISTRY_FIELD_FLAG, "chain_leader" },
         { "credit.dishonest", "dishonest", "严重违法失信", "dishonest",
-          "严重违法失信", "seriously dishonest", REGISTRY_FIELD_FLAG,
-          "dishonest" },
+          "严重失信", "严重失信", REGISTRY_FIELD_FLAG, "dishonest" },
         { "credit.abnormal", "abnormal", "经营异常", "abnormal", "经营异常",
-          "abnormal operation", REGISTRY_FIELD_FLAG, "abnormal" },
+          "经营异常", REGISTRY_FIELD_FLAG, "abnormal" },
         { "ip.invention_patents", "invention_patents", "发明专利",
           "invention-patents", "发明专利", "invention patents",
           REGISTRY_FIELD_COUNT, "invention_patents" },
         { "ip.class2_ip", "class2_ip", "二类知识产权", "class2-ip",
-          "二类知识产权", "class-II IP", REGISTRY_FIELD_COUNT, "class2_ip" },
+          "II 类知识产权", "class-II", REGISTRY_FIELD_COUNT, "class2_ip" },
         { "ip.pledged_ip", "pledged_ip", "已质押知识产权", "pledged-ip",
-          "已质押知识产权", "pledged IP", REGISTRY_FIELD_COUNT, "pledged_ip" },
+          "已质押", "pledged", REGISTRY_FIELD_COUNT, "pledged_ip" },
     };
 
 //  The enterprise's other stored input columns (see the header), in the
@@ -114,19 +114,19 @@ const registry_field_t
 const registry_field_t
     registry_check_enterprise_own [REGISTRY_ENTERPRISE_OWN] = {
         { "name", "name", "企业名称", "name", "企业名称", "name",
-          REGISTRY_FIELD_TEXT, "name" },
+          REGISTRY_FIELD_TEXT, "name", .required = true },
         { "region", "region", "所属地区", "region", "所属地区", "region",
           REGISTRY_FIELD_TEXT, "region" },
         { "industry", "industry", "行业", "industry", "行业", "industry",
           REGISTRY_FIELD_TEXT, "industry" },
         { "founded_on", "founded_on", "成立日期", "founded", "成立日期",
-          "founded", REGISTRY_FIELD_DATE, "founded_on" },
+          "founded", REGISTRY_FIELD_DATE, "founded_on", .required = true },
         { "size_class", "size_class", "企业规模", "size", "企业规模", "size",
           REGISTRY_FIELD_ENUM, "size_class", &kj__size_class__descriptor,
           "SIZE_" },
         { "credit.tax_grade", "tax_grade", "纳税信用等级", "tax-grade",
-          "纳税信用等级", "tax credit grade", REGISTRY_FIELD_TEXT,
-          "tax_grade" },
+          "纳税信用等级", "tax grade", REGISTRY_FIELD_TEXT, "tax_grade",
+          .csv_after = "abnormal" },
     };
 
 //  The update_mask names: every column's path, then the parts as wholes

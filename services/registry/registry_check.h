@@ -37,18 +37,21 @@ extern const char *registry_check_enterprise_fields [];
 //  update_mask name, what an error names after "enterprise." and the JSON
 //  key (kj_json nests by it: {"ip": {"pledged_ip": 3}}); csv and csv_zh the
 //  CSV header in its two spellings; option the CLI's (--pledged-ip); the
-//  labels what people read; column the SQL column of the enterprise
-//  table. The check, the CSV reader and writer, the CLI's add and update
-//  and the option an error names, and the store's statements go through
+//  labels what `kejin enterprise show` prints before the value, under
+//  zh_CN and otherwise (the words its lines always had: "严重失信" in
+//  English too); column the SQL column of the enterprise table. The
+//  check, the CSV columns, reader and writer, the CLI's add, update and
+//  show and the option an error names, and the store's statements go through
 //  it (test_registry_fields checks that the proto, the CSV columns and the
 //  JSON agree with it, test_registry_attrs that the SQL lists are its
 //  rows).
 //
 //  The enterprise's other stored input columns (name, region, industry,
 //  founding date, size, tax grade) are rows of the same kind of table,
-//  registry_check_enterprise_own: it gives their SQL columns, their CLI
-//  options and the option an error names, but their check, CSV cells and
-//  show lines are written for each (docs/registry.md).
+//  registry_check_enterprise_own: it gives their SQL columns, CSV headers,
+//  CLI options and the option an error names (and the tax grade's show
+//  line), but their check, CSV cells and other show lines are written for
+//  each (docs/registry.md).
 
 typedef enum {
     REGISTRY_FIELD_FLAG,   //  a protobuf_c_boolean
@@ -71,6 +74,12 @@ typedef struct {
     const char *column;                   //  "pledged_ip", in enterprise
     const ProtobufCEnumDescriptor *type;  //  ENUM: its values
     const char *prefix;                   //  of type's value names: "SIZE_"
+    //  The CSV file: required, a file must have the column (name, founded
+    //  on); csv_after, an own row's column written after that table row's
+    //  (tax_grade after abnormal), else in the own rows' order before the
+    //  status (registry_csv.c builds the columns from the rows)
+    bool required;
+    const char *csv_after;
 } registry_field_t;
 
 #define REGISTRY_ENTERPRISE_FIELDS 8
@@ -221,12 +230,13 @@ void
 //  naming each figure everywhere it appears, so that a figure is one line
 //  in one place (docs/registry.md). name is what people use (docs/cli.md:
 //  the CLI option, the not_reported name), column the proto field, the
-//  SQL column and the CSV header.
+//  SQL column and the CSV header, csv_zh its Chinese header.
 
 #define REGISTRY_FIGURES 9
 typedef struct {
     const char *name;      //  "net-profit"
     const char *column;    //  "net_profit_fen"
+    const char *csv_zh;    //  the Chinese CSV header: "净利润_分"
     size_t offset;         //  of the field in Kj__YearFigures
     bool count;            //  an int32 count of people, else int64 fen
     bool may_be_negative;  //  net profit and cash flow

@@ -43,46 +43,13 @@
 #include "registry_product.h"
 #include "registry_uscc.h"
 
-static const registry_csv_column_t s_enterprise_columns [] = {
-    { E_CODE, "code", "统一社会信用代码", true, false },
-    { E_NAME, "name", "企业名称", true, false },
-    { E_REGION, "region", "所属地区", false, false },
-    { E_INDUSTRY, "industry", "行业", false, false },
-    { E_FOUNDED_ON, "founded_on", "成立日期", true, false },
-    { E_SIZE_CLASS, "size_class", "企业规模", false, false },
-    { E_STATUS, "status", "入库状态", false, false },
-    { E_LISTING_TUTORING, "listing_tutoring", "上市辅导备案", false, false },
-    { E_BOARD_STANDARD, "board_standard", "符合上市标准", false, false },
-    { E_CHAIN_LEADER, "chain_leader", "链主企业", false, false },
-    { E_DISHONEST, "dishonest", "严重违法失信", false, false },
-    { E_ABNORMAL, "abnormal", "经营异常", false, false },
-    { E_TAX_GRADE, "tax_grade", "纳税信用等级", false, false },
-    { E_INVENTION_PATENTS, "invention_patents", "发明专利", false, false },
-    { E_CLASS2_IP, "class2_ip", "二类知识产权", false, false },
-    { E_PLEDGED_IP, "pledged_ip", "已质押知识产权", false, false },
-    { E_ROUND, "round", "融资轮次", false, false },
-    { E_ROUND_CLOSED_ON, "round_closed_on", "融资日期", false, false },
-    { E_ROUND_AMOUNT, "round_amount_fen", "融资金额_分", false, false },
-    { E_QUALIFICATIONS, "qualifications", "资质", false, false },
-    { E_STAGE, "stage", "生命周期阶段", false, true },
-    { E_TECHSME, "techsme_total", "科技型中小企业评分", false, true },
-};
-
-static const registry_csv_column_t s_figures_columns [] = {
-    { F_CODE, "code", "统一社会信用代码", true, false },
-    { F_YEAR, "year", "年度", true, false },
-    { F_REVENUE, "revenue_fen", "营业收入_分", false, false },
-    { F_RND, "rnd_fen", "研发费用_分", false, false },
-    { F_NET_PROFIT, "net_profit_fen", "净利润_分", false, false },
-    { F_ASSETS, "total_assets_fen", "资产总额_分", false, false },
-    { F_CASH_FLOW, "operating_cash_flow_fen", "经营活动现金流_分", false,
-      false },
-    { F_HIGH_TECH_REVENUE, "high_tech_revenue_fen", "高新技术产品收入_分",
-      false, false },
-    { F_COST, "total_cost_fen", "成本费用支出总额_分", false, false },
-    { F_STAFF, "staff", "职工总数", false, false },
-    { F_TECH_STAFF, "tech_staff", "科技人员", false, false },
-};
+//  The enterprise's and the figures' columns, made once from registry_check's
+//  tables (s_columns_make): the rows' headers in both spellings between
+//  the columns no row has. The files' columns keep the order they always
+//  had (test_registry_fields holds them to it).
+static registry_csv_column_t
+    s_enterprise_columns [REGISTRY_ENTERPRISE_COLUMNS + 8];
+static registry_csv_column_t s_figures_columns [REGISTRY_FIGURES + 2];
 
 //  Institutions and products: their ids, a column per row of their field
 //  table (registry_check.h) under its path and csv_zh, and the status the
@@ -494,40 +461,86 @@ registry_csv_ignored (registry_csv_t *self, const char **names, size_t max)
     return count;
 }
 
-//  The enterprise field table's rows and the columns, matched once by
-//  header name
-static const registry_field_t *s_field_of [S_COLUMNS];
-static registry_csv_col_t s_column_of [REGISTRY_ENTERPRISE_FIELDS];
-
-static void
-s_fields_match (void)
-{
-    for (int i = 0; i < REGISTRY_ENTERPRISE_FIELDS; i++) {
-        const registry_field_t *f = &registry_check_enterprise_table [i];
-        s_column_of [i] = S_COLUMNS;
-        for (size_t c = 0; c < COUNT (s_enterprise_columns); c++)
-            if (streq (s_enterprise_columns [c].name, f->csv)) {
-                s_column_of [i] = s_enterprise_columns [c].id;
-                s_field_of [s_enterprise_columns [c].id] = f;
-            }
-    }
-}
-
-static pthread_once_t s_fields_once = PTHREAD_ONCE_INIT;
-
 const registry_field_t *
 registry_csv_field_of (registry_csv_col_t id)
 {
-    pthread_once (&s_fields_once, s_fields_match);
-    return id < S_COLUMNS ? s_field_of [id] : NULL;
+    return id >= E_FIELD && id < E_FIELD + REGISTRY_ENTERPRISE_FIELDS
+             ? &registry_check_enterprise_table [id - E_FIELD]
+             : NULL;
 }
 
 registry_csv_col_t
 registry_csv_column_of_field (int i)
 {
     assert (i >= 0 && i < REGISTRY_ENTERPRISE_FIELDS);
-    pthread_once (&s_fields_once, s_fields_match);
-    return s_column_of [i];
+    return (registry_csv_col_t) (E_FIELD + i);
+}
+
+//  The column of an enterprise's field row, with its id
+static registry_csv_column_t
+s_field_column (registry_csv_col_t id, const registry_field_t *f)
+{
+    return (registry_csv_column_t){ id, f->csv, f->csv_zh, f->required, false };
+}
+
+//  The enterprise's columns: the code, the own rows that come before the
+//  status, the status, the table's rows each followed by the own rows
+//  written after it (tax_grade), then the parts' columns and the
+//  computed ones
+static void
+s_enterprise_columns_make (void)
+{
+    static const registry_csv_column_t tail [] = {
+        { E_ROUND, "round", "融资轮次", false, false },
+        { E_ROUND_CLOSED_ON, "round_closed_on", "融资日期", false, false },
+        { E_ROUND_AMOUNT, "round_amount_fen", "融资金额_分", false, false },
+        { E_QUALIFICATIONS, "qualifications", "资质", false, false },
+        { E_STAGE, "stage", "生命周期阶段", false, true },
+        { E_TECHSME, "techsme_total", "科技型中小企业评分", false, true },
+    };
+    registry_csv_column_t *columns = s_enterprise_columns;
+    size_t c = 0;
+    columns [c++] = (registry_csv_column_t){ E_CODE, "code", "统一社会信用代码",
+                                             true, false };
+    for (int r = 0; r < REGISTRY_ENTERPRISE_OWN; r++)
+        if (!registry_check_enterprise_own [r].csv_after)
+            columns [c++] = s_field_column ((registry_csv_col_t) (E_OWN + r),
+                                            &registry_check_enterprise_own [r]);
+    columns [c++] = (registry_csv_column_t){ E_STATUS, "status", "入库状态",
+                                             false, false };
+    for (int i = 0; i < REGISTRY_ENTERPRISE_FIELDS; i++) {
+        const registry_field_t *f = &registry_check_enterprise_table [i];
+        columns [c++] = s_field_column ((registry_csv_col_t) (E_FIELD + i), f);
+        for (int r = 0; r < REGISTRY_ENTERPRISE_OWN; r++) {
+            const char *after = registry_check_enterprise_own [r].csv_after;
+            if (after && streq (after, f->csv))
+                columns [c++] =
+                    s_field_column ((registry_csv_col_t) (E_OWN + r),
+                                    &registry_check_enterprise_own [r]);
+        }
+    }
+    for (size_t t = 0; t < COUNT (tail); t++)
+        columns [c++] = tail [t];
+    //  Every row placed once (an own row after no table row would be
+    //  missing: test_registry_fields finds each row's column)
+    assert (c == COUNT (s_enterprise_columns));
+}
+
+//  The figures': the code, the year, a column per row of the table
+static void
+s_figures_columns_make (void)
+{
+    registry_csv_column_t *columns = s_figures_columns;
+    columns [0] = (registry_csv_column_t){ F_CODE, "code", "统一社会信用代码",
+                                           true, false };
+    columns [1] = (registry_csv_column_t){ F_YEAR, "year", "年度", true,
+                                           false };
+    for (int i = 0; i < REGISTRY_FIGURES; i++)
+        columns [2 + i] = (registry_csv_column_t){
+            (registry_csv_col_t) (F_REVENUE + i),
+            registry_check_figure_table [i].column,
+            registry_check_figure_table [i].csv_zh, false, false
+        };
 }
 
 //  The columns of an entity with a field table: its ids, a column per
@@ -555,6 +568,8 @@ s_columns_of_attrs (registry_csv_column_t *columns, const char *const *ids,
 static void
 s_columns_make (void)
 {
+    s_enterprise_columns_make ();
+    s_figures_columns_make ();
     static const char *const institution_ids [] = { "id", "机构编号", NULL };
     static const char *const product_ids [] = { "id", "产品编号",
                                                 "institution_id", "机构编号",

@@ -21,30 +21,29 @@
 
 //  Columns of every kind, one id each.
 typedef enum {
-    //  enterprises
+    //  enterprises: the code, a column per row of registry_check's own
+    //  table (registry_check_enterprise_own: row r is E_OWN + r, the ids
+    //  below in its rows' order), the status, a column per row of its
+    //  field table (registry_check_enterprise_table: row r is E_FIELD + r),
+    //  the parts' columns and the computed ones
     E_CODE,
-    E_NAME,
+    E_OWN,
+    E_NAME = E_OWN,
     E_REGION,
     E_INDUSTRY,
     E_FOUNDED_ON,
     E_SIZE_CLASS,
-    E_STATUS,
-    E_LISTING_TUTORING,
-    E_BOARD_STANDARD,
-    E_CHAIN_LEADER,
-    E_DISHONEST,
-    E_ABNORMAL,
     E_TAX_GRADE,
-    E_INVENTION_PATENTS,
-    E_CLASS2_IP,
-    E_PLEDGED_IP,
-    E_ROUND,
+    E_STATUS = E_OWN + REGISTRY_ENTERPRISE_OWN,
+    E_FIELD,
+    E_ROUND = E_FIELD + REGISTRY_ENTERPRISE_FIELDS,
     E_ROUND_CLOSED_ON,
     E_ROUND_AMOUNT,
     E_QUALIFICATIONS,
     E_STAGE,
     E_TECHSME,
-    //  figures
+    //  figures: the code, the year, a column per row of
+    //  registry_check_figure_table (row r is F_REVENUE + r)
     F_CODE,
     F_YEAR,
     F_REVENUE,
@@ -69,6 +68,12 @@ typedef enum {
     P_STATUS = P_ATTR + REGISTRY_PRODUCT_ATTRS,
     S_COLUMNS  //  number of column ids
 } registry_csv_col_t;
+
+//  The named ids of the enterprise's own rows are one per row, and the
+//  figures' one per row of their table
+_Static_assert(E_TAX_GRADE + 1 == E_STATUS, "an id per own row");
+_Static_assert(F_TECH_STAFF + 1 - F_REVENUE == REGISTRY_FIGURES,
+               "an id per figure");
 
 typedef struct {
     registry_csv_col_t id;
@@ -279,9 +284,8 @@ void
                            const registry_csv_column_t **table, size_t *size);
 
 //  The row of registry_check's enterprise field table that an enterprise
-//  column is (by its header name), or NULL; and the column of row i of
-//  that table, or S_COLUMNS when the CSV has none (test_registry_fields
-//  checks every row has one, with the same headers).
+//  column is, or NULL; and the column of row i of that table (E_FIELD +
+//  i: the columns are made from the rows).
 const registry_field_t *
     registry_csv_field_of (registry_csv_col_t id);
 registry_csv_col_t

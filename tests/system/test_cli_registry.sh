@@ -670,4 +670,28 @@ expect 0 "enterprise show of an imported row"
 grep -q "鞍山导入科技有限公司" "$TMP/out" || fail "imported row: $(cat "$TMP/out")"
 pass "import as the command: a refused file names line and column (zh lined up), imports nothing; fixed, it imports"
 
+
+#  -------------------------------------------------------------------------
+#  The lines of the enterprise's flags, counts and tax grade, walked from
+#  the registry's field tables (Session 26): the same bytes as the lines
+#  written by hand before them, in both languages
+
+G=$(code 210100 77777777)
+run enterprise add "$G" --name 字段行测试有限公司 --founded 2019-05-01 --chain-leader \
+    --dishonest --invention-patents 5 --class2-ip 4 --pledged-ip 2 --tax-grade A
+expect 0 "enterprise add G"
+run enterprise show "$G"
+expect 0 "enterprise show G"
+grep -qx "  credit      严重失信 yes, 经营异常 no, tax grade A" "$TMP/out" && \
+    grep -qx "  IP          invention patents 5, class-II 4, pledged 2" "$TMP/out" && \
+    grep -qx "  flags       listing tutoring no, board standard no, chain leader yes, first loan yes" "$TMP/out" || \
+    fail "show G, the rows' lines: $(cat "$TMP/out")"
+run_zh enterprise show "$G"
+expect 0 "enterprise show G in Chinese"
+grep -qx "  信用        严重失信 是，经营异常 否，纳税信用等级 A" "$TMP/out" && \
+    grep -qx "  知识产权    发明专利 5，II 类知识产权 4，已质押 2" "$TMP/out" && \
+    grep -qx "  标记        上市辅导 否，符合板块标准 否，链主企业 是，首贷 是" "$TMP/out" || \
+    fail "show G in Chinese, the rows' lines: $(cat "$TMP/out")"
+pass "show: the flags, counts and tax grade as the field tables list them, in English and Chinese"
+
 echo "$PASSED passed, 0 failed"

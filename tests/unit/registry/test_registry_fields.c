@@ -152,6 +152,72 @@ test_rows_are_csv_columns (void **state)
     assert_null (registry_csv_field_of (E_TAX_GRADE));
 }
 
+//  The enterprise's and the figures' columns, built from the field tables
+//  (Session 26), are the ones the files always had, in the same order:
+//  headers in both spellings, which must be there, which are computed,
+//  and each own row's named id is its row
+static void
+s_assert_columns (registry_csv_kind_t kind, const char *names, const char *zh,
+                  const char *flags)
+{
+    const registry_csv_column_t *table;
+    size_t size;
+    registry_csv_table_of (kind, &table, &size);
+    char got [1024] = "", got_zh [1024] = "", got_flags [64] = "";
+    for (size_t c = 0; c < size; c++) {
+        strcat (got, c ? "," : "");
+        strcat (got, table [c].name);
+        strcat (got_zh, c ? "," : "");
+        strcat (got_zh, table [c].zh);
+        strcat (got_flags, table [c].required   ? "r"
+                           : table [c].computed ? "c"
+                                                : "-");
+        //  Ids are unique
+        for (size_t d = 0; d < c; d++)
+            assert_int_not_equal (table [c].id, table [d].id);
+    }
+    assert_string_equal (got, names);
+    assert_string_equal (got_zh, zh);
+    assert_string_equal (got_flags, flags);
+}
+
+static void
+test_columns_as_they_were (void **state)
+{
+    s_assert_columns (
+        REGISTRY_CSV_ENTERPRISES,
+        "code,name,region,industry,founded_on,size_class,status,"
+        "listing_tutoring,board_standard,chain_leader,dishonest,abnormal,"
+        "tax_grade,invention_patents,class2_ip,pledged_ip,round,"
+        "round_closed_on,round_amount_fen,qualifications,stage,"
+        "techsme_total",
+        "统一社会信用代码,企业名称,所属地区,行业,成立日期,企业规模,入库状态,"
+        "上市辅导备案,符合上市标准,链主企业,严重违法失信,经营异常,纳税信用等级,"
+        "发明专利,二类知识产权,已质押知识产权,融资轮次,融资日期,融资金额_分,"
+        "资质,生命周期阶段,科技型中小企业评分",
+        "rr--r"
+        "---------------"
+        "cc");
+    s_assert_columns (REGISTRY_CSV_FIGURES,
+                      "code,year,revenue_fen,rnd_fen,net_profit_fen,"
+                      "total_assets_fen,operating_cash_flow_fen,"
+                      "high_tech_revenue_fen,total_cost_fen,staff,tech_staff",
+                      "统一社会信用代码,年度,营业收入_分,研发费用_分,净利润_分,"
+                      "资产总额_分,经营活动现金流_分,高新技术产品收入_分,"
+                      "成本费用支出总额_分,职工总数,科技人员",
+                      "rr---------");
+    const registry_csv_col_t own [] = {
+        E_NAME, E_REGION, E_INDUSTRY, E_FOUNDED_ON, E_SIZE_CLASS, E_TAX_GRADE
+    };
+    const char *const csv [] = { "name",       "region",     "industry",
+                                 "founded_on", "size_class", "tax_grade" };
+    assert_int_equal (REGISTRY_ENTERPRISE_OWN, 6);
+    for (int r = 0; r < REGISTRY_ENTERPRISE_OWN; r++) {
+        assert_int_equal (own [r], E_OWN + r);
+        assert_string_equal (registry_check_enterprise_own [r].csv, csv [r]);
+    }
+}
+
 //  The values go out as CSV and come back the same; the JSON of the
 //  enterprise holds each under its path
 static void
@@ -334,6 +400,7 @@ main (void)
         cmocka_unit_test (test_rows_name_fields),
         cmocka_unit_test (test_columns_name_fields),
         cmocka_unit_test (test_rows_are_csv_columns),
+        cmocka_unit_test (test_columns_as_they_were),
         cmocka_unit_test (test_values_through_csv_and_json),
         cmocka_unit_test (test_check_counts),
         cmocka_unit_test (test_merge_masked),
