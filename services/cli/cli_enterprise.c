@@ -10,13 +10,9 @@
 
 #include "cli_enterprise_private.h"
 
-const char *const cli_enterprise_usage = N_ (
+static const char *s_usage = N_ (
     "Usage: kejin enterprise VERB [ARGS] [--json]\n\n"
-    "  add CODE --name NAME [--region R] [--industry I]\n"
-    "      [--founded DATE] [--size micro|small|medium|large]\n"
-    "      [--tutoring] [--board-standard] [--chain-leader]\n"
-    "      [--dishonest] [--abnormal] [--tax-grade A|B|M|C|D]\n"
-    "      [--invention-patents N] [--class2-ip N] [--pledged-ip N]\n"
+    "  add CODE --name NAME%s\n"
     "        register an enterprise as a draft entry. The region comes\n"
     "        from the code; give --region SFDZ for 沈抚示范区.\n"
     "  show CODE [--history]\n"
@@ -26,11 +22,7 @@ const char *const cli_enterprise_usage = N_ (
     "       [--qualification K]... [--name TEXT] [--industry I]\n"
     "       [--limit N] [--after CURSOR]\n"
     "        regions: a city code, SFDZ, SHENYANG_METRO or PROVINCE\n"
-    "  update CODE [--name] [--region] [--industry] [--founded]\n"
-    "       [--size] [--tutoring yes|no] [--board-standard yes|no]\n"
-    "       [--chain-leader yes|no] [--dishonest yes|no]\n"
-    "       [--abnormal yes|no] [--tax-grade G]\n"
-    "       [--invention-patents N] [--class2-ip N] [--pledged-ip N]\n"
+    "  update CODE%s\n"
     "       [--award NAME:LEVEL:YEAR[:RANK]]...\n"
     "       [--round ROUND:YUAN:DATE[:INVESTORS]]...\n"
     "       [--loan LENDER:YUAN:DRAWN[:MATURES[:repaid]]]...\n"
@@ -63,6 +55,82 @@ const char *const cli_enterprise_usage = N_ (
     "        bulk CSV (see `kejin enterprise import --help`)\n\n"
     "Amounts are in yuan: 1234.56, 1,200,000, 300万, 2亿.\n"
     "Dates are YYYY-MM-DD.\n");
+
+//  One field's option in the synopsis: "[--size micro|small|...]", a
+//  switch bare when adding, yes|no when updating
+static void
+s_synopsis_item (const registry_field_t *f, bool adding, char *item,
+                 size_t size)
+{
+    char form [96] = "";
+    if (f->kind == REGISTRY_FIELD_FLAG)
+        snprintf (form, sizeof form, "%s", adding ? "" : " yes|no");
+    else if (f->kind == REGISTRY_FIELD_COUNT)
+        snprintf (form, sizeof form, " N");
+    else if (f->kind == REGISTRY_FIELD_DATE)
+        snprintf (form, sizeof form, " DATE");
+    else if (f->kind == REGISTRY_FIELD_ENUM && f->type) {
+        size_t at = 0, skip = f->prefix ? strlen (f->prefix) : 0;
+        for (unsigned v = 0; v < f->type->n_values && at < sizeof form; v++) {
+            if (f->type->values [v].value == 0)
+                continue;  //  unknown: not a value to give
+            at += (size_t) snprintf (form + at, sizeof form - at, "%s",
+                                     at ? "|" : " ");
+            for (const char *c = f->type->values [v].name + skip;
+                 *c && at + 1 < sizeof form; c++)
+                form [at++] = (char) tolower ((unsigned char) *c);
+            form [at] = 0;
+        }
+    }
+    else if (f->metavar)
+        snprintf (form, sizeof form, " %s", f->metavar);
+    snprintf (item, size, "[--%s%s]", f->option, form);
+}
+
+//  The enterprise's field options, from the registry's field tables, for
+//  the synopsis of add (without --name, which it names itself) or update:
+//  continuing a line at `column`, wrapped before 64 columns, each next
+//  line indented by `indent`
+static void
+s_synopsis (bool adding, int column, int indent, char *buf, size_t size)
+{
+    size_t at = 0;
+    buf [0] = 0;
+    for (int i = 0; i < REGISTRY_ENTERPRISE_COLUMNS && at < size; i++) {
+        const registry_field_t *f = registry_check_enterprise_column (i);
+        if (adding && streq (f->option, "name"))
+            continue;
+        char item [128];
+        s_synopsis_item (f, adding, item, sizeof item);
+        int width = (int) strlen (item);
+        if (column + 1 + width > 64) {
+            at += (size_t) snprintf (buf + at, size - at, "\n%*s", indent, "");
+            column = indent;
+        }
+        else {
+            at += (size_t) snprintf (buf + at, size - at, " ");
+            column++;
+        }
+        if (at < size)
+            at += (size_t) snprintf (buf + at, size - at, "%s", item);
+        column += width;
+    }
+}
+
+const char *
+cli_enterprise_usage (void)
+{
+    static char text [4096];
+    if (!*text) {
+        char add [512], update [512];
+        s_synopsis (true, (int) strlen ("  add CODE --name NAME"), 6, add,
+                    sizeof add);
+        s_synopsis (false, (int) strlen ("  update CODE"), 7, update,
+                    sizeof update);
+        snprintf (text, sizeof text, _ (s_usage), add, update);
+    }
+    return text;
+}
 
 //  --------------------------------------------------------------------------
 //  The option spec of the enterprise's own fields: every stored input
@@ -146,7 +214,7 @@ s_add (cli_t *cli, int argc, char **argv)
     char spec [512];
     cli_args_t *args = cli_args_verb (
         argc, argv, cli_enterprise_own_spec (true, spec, sizeof spec),
-        cli_enterprise_usage, 1, "name",
+        cli_enterprise_usage (), 1, "name",
         "enterprise add takes a credit code and --name, e.g.\n  kejin "
         "enterprise add 91210100MA0QEK7B6N --name 沈阳新松科技有限公司 "
         "--founded 2018-03-15");
@@ -210,7 +278,7 @@ s_list (cli_t *cli, int argc, char **argv)
         argc, argv,
         "region= city= stage= status= qualification= name= industry= limit= "
         "after=",
-        cli_enterprise_usage, 0, NULL,
+        cli_enterprise_usage (), 0, NULL,
         "enterprise list takes options only; "
         "`kejin enterprise show CODE` shows one");
     if (!args)
@@ -295,7 +363,7 @@ s_stage (cli_t *cli, int argc, char **argv)
 {
     cli_args_t *args = cli_args_new (argc, argv, 2,
                                      "set= clear! reason= recompute!",
-                                     cli_enterprise_usage);
+                                     cli_enterprise_usage ());
     if (!args)
         return CLI_USAGE;
     int rc = CLI_USAGE;
@@ -422,7 +490,7 @@ s_qualify (cli_t *cli, int argc, char **argv)
     cli_args_t
         *args = cli_args_new (argc, argv, 2,
                               "expires= granted= level= certificate= revoke!",
-                              cli_enterprise_usage);
+                              cli_enterprise_usage ());
     if (!args)
         return CLI_USAGE;
     int rc = CLI_USAGE;
@@ -477,6 +545,6 @@ cli_enterprise (cli_t *cli, int argc, char **argv)
                                          { "figures", cli_enterprise_figures },
                                          { "qualify", s_qualify },
                                          { NULL } };
-    return cli_reg_run (cli, argc, argv, "enterprise", cli_enterprise_usage,
+    return cli_reg_run (cli, argc, argv, "enterprise", cli_enterprise_usage (),
                         verbs);
 }

@@ -22,7 +22,7 @@ cli_enterprise_figures (cli_t *cli, int argc, char **argv)
         argc, argv,
         "year= revenue= rnd= net-profit= assets= cash-flow= "
         "high-tech-revenue= cost= staff= tech-staff=",
-        cli_enterprise_usage, 1, NULL,
+        cli_enterprise_usage (), 1, NULL,
         "enterprise figures takes one credit code, and --year Y with the "
         "figures to set");
     if (!args)

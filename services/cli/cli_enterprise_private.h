@@ -14,7 +14,10 @@
 #include "registry_check.h"
 
 //  The noun's usage (N_ () text), for refusals and --help.
-extern const char *const cli_enterprise_usage;
+//  The usage text, translated, its field options from the registry's
+//  field tables
+const char *
+    cli_enterprise_usage (void);
 
 //  The verb show.
 extern const cli_call_verb_t cli_enterprise_show;

@@ -209,7 +209,7 @@ cli_enterprise_update (cli_t *cli, int argc, char **argv)
               "clear-loans! clear-links! version=",
               cli_enterprise_own_spec (false, own, sizeof own));
     cli_args_t *args = cli_args_verb (
-        argc, argv, spec, cli_enterprise_usage, 1, NULL,
+        argc, argv, spec, cli_enterprise_usage (), 1, NULL,
         "enterprise update takes one credit code and the fields to change, "
         "e.g.\n  kejin enterprise update 91210100MA0QEK7B6N --tax-grade A "
         "--dishonest no");

@@ -114,11 +114,11 @@ const registry_field_t
 const registry_field_t
     registry_check_enterprise_own [REGISTRY_ENTERPRISE_OWN] = {
         { "name", "name", "企业名称", "name", "企业名称", "name",
-          REGISTRY_FIELD_TEXT, "name", .required = true },
+          REGISTRY_FIELD_TEXT, "name", .required = true, .metavar = "NAME" },
         { "region", "region", "所属地区", "region", "所属地区", "region",
-          REGISTRY_FIELD_TEXT, "region" },
+          REGISTRY_FIELD_TEXT, "region", .metavar = "R" },
         { "industry", "industry", "行业", "industry", "行业", "industry",
-          REGISTRY_FIELD_TEXT, "industry" },
+          REGISTRY_FIELD_TEXT, "industry", .metavar = "I" },
         { "founded_on", "founded_on", "成立日期", "founded", "成立日期",
           "founded", REGISTRY_FIELD_DATE, "founded_on", .required = true },
         { "size_class", "size_class", "企业规模", "size", "企业规模", "size",
@@ -126,7 +126,7 @@ const registry_field_t
           "SIZE_" },
         { "credit.tax_grade", "tax_grade", "纳税信用等级", "tax-grade",
           "纳税信用等级", "tax grade", REGISTRY_FIELD_TEXT, "tax_grade",
-          .csv_after = "abnormal" },
+          .csv_after = "abnormal", .metavar = "A|B|M|C|D" },
     };
 
 //  The update_mask names: every column's path, then the parts as wholes

@@ -80,6 +80,9 @@ typedef struct {
     //  status (registry_csv.c builds the columns from the rows)
     bool required;
     const char *csv_after;
+    //  The value's form in the CLI's synopsis for a TEXT row ("R"); other
+    //  kinds' forms follow from the kind (N, DATE, the enum's values)
+    const char *metavar;
 } registry_field_t;
 
 #define REGISTRY_ENTERPRISE_FIELDS 8

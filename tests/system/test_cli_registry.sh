@@ -694,4 +694,18 @@ grep -qx "  信用        严重失信 是，经营异常 否，纳税信用等�
     fail "show G in Chinese, the rows' lines: $(cat "$TMP/out")"
 pass "show: the flags, counts and tax grade as the field tables list them, in English and Chinese"
 
+#  The synopsis of add and update: every field's option from the tables,
+#  its form from its kind (a switch bare on add, yes|no on update)
+run enterprise --help
+expect 0 "enterprise --help"
+tr '\n' ' ' < "$TMP/out" | tr -s ' ' > "$TMP/flat"
+for want in "add CODE --name NAME [--region R] [--industry I] [--founded DATE] [--size micro|small|medium|large] [--tax-grade A|B|M|C|D] [--tutoring] [--board-standard] [--chain-leader] [--dishonest] [--abnormal] [--invention-patents N] [--class2-ip N] [--pledged-ip N] register" \
+            "update CODE [--name NAME] [--region R] [--industry I] [--founded DATE] [--size micro|small|medium|large] [--tax-grade A|B|M|C|D] [--tutoring yes|no] [--board-standard yes|no] [--chain-leader yes|no] [--dishonest yes|no] [--abnormal yes|no] [--invention-patents N] [--class2-ip N] [--pledged-ip N] [--award"; do
+    grep -qF -- "$want" "$TMP/flat" || fail "enterprise --help lacks: $want"
+done
+run_zh enterprise --help
+grep -q "^用法：kejin enterprise" "$TMP/out" && grep -qF -- "[--pledged-ip N]" "$TMP/out" || \
+    fail "enterprise --help in Chinese: $(head -5 "$TMP/out")"
+pass "enterprise --help: add's and update's options from the field tables"
+
 echo "$PASSED passed, 0 failed"
