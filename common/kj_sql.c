@@ -175,6 +175,15 @@ s_required (const PGresult *res, int row, int column)
     return PQgetvalue (res, row, column);
 }
 
+int
+kj_sql_required (const PGresult *res, int row, const int columns [], int count)
+{
+    for (int i = 0; i < count; i++)
+        if (!s_required (res, row, columns [i]))
+            return -1;  //  logged
+    return 0;
+}
+
 //  A whole number in text, all of it, as PostgreSQL writes an integer
 //  (an optional sign, then digits): 0, or -1. By hand, not strtoll: no
 //  locale, no errno, no leading blanks to skip; the getters run once a
@@ -197,19 +206,6 @@ s_parse (const char *text, int64_t *value)
         number = number * 10 + digit;
     }
     *value = negative ? (int64_t) (0 - number) : (int64_t) number;
-    return 0;
-}
-
-int
-kj_sql_required (const PGresult *res, int row, const int columns [], int count)
-{
-    for (int i = 0; i < count; i++)
-        if (PQgetisnull (res, row, columns [i])) {
-            kj_error ("sql.null",
-                      "column %s of row %d is NULL where a value is required",
-                      PQfname (res, columns [i]), row);
-            return -1;
-        }
     return 0;
 }
 

@@ -106,7 +106,7 @@ int64_t
 //  log names the column (PQfname). A column or row out of range is -1.
 
 //  Whether any of these columns of row is SQL NULL where the schema allows
-//  none: -1, logged naming the first; else 0.
+//  none (or out of range): -1, logged naming the first; else 0.
 int
     kj_sql_required (const PGresult *res, int row, const int columns [],
                      int count);
