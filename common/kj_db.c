@@ -50,7 +50,6 @@ typedef struct {
     int nparams;
     const char *const *params;
     bool plain;   //  sent as it is (BEGIN, COMMIT), not prepared
-    bool sync;    //  a Sync follows: the end of a segment
     bool ignore;  //  its result is nobody's (the wake-up after COMMIT)
 } s_item_t;
 
@@ -347,9 +346,10 @@ s_ready (kj_db_t *self)
 //  --------------------------------------------------------------------------
 //  Pipelines. One attempt at a batch in pipeline mode: every statement
 //  that is not plain is prepared first (a one-time cost per connection);
-//  then all are sent, with a Sync after each segment, and their results
-//  read in order. After a failure the server answers the rest of that
-//  segment with PGRES_PIPELINE_ABORTED: only the first error is recorded.
+//  then all are sent, with one Sync at the end (libpq sends at each
+//  Sync, and the server answers at each: one of each a round trip), and
+//  their results read in order. After a failure the server answers the
+//  rest with PGRES_PIPELINE_ABORTED: only the first error is recorded.
 //  results [i] receives item i's result unless the item is ignored.
 
 static int
@@ -379,7 +379,7 @@ s_pipeline_once (kj_db_t *self, const s_item_t *items, int count,
                     : PQsendQueryPrepared (self->conn, names [i], item->nparams,
                                            item->params, NULL, NULL, 0))
             == 1;
-        if (sent && (item->sync || i == count - 1))
+        if (sent && i == count - 1)
             sent = PQpipelineSync (self->conn) == 1;
     }
     int rc = sent ? 0 : -1;
@@ -404,8 +404,7 @@ s_pipeline_once (kj_db_t *self, const s_item_t *items, int count,
         //  Each statement's results end with a NULL
         while ((result = PQgetResult (self->conn)))
             PQclear (result);
-        if ((items [i].sync || i == count - 1)
-            && PQstatus (self->conn) == CONNECTION_OK)
+        if (i == count - 1 && PQstatus (self->conn) == CONNECTION_OK)
             PQclear (PQgetResult (self->conn));  //  PIPELINE_SYNC
     }
     if (PQstatus (self->conn) == CONNECTION_OK)
@@ -864,11 +863,16 @@ kj_db_begin (kj_db_t *self)
 //  caller's idempotency makes a retry safe.
 //
 //  The wake-up that kj_db_notify_after_commit asked for goes in the same
-//  round trip, as a segment of its own after COMMIT's: a transaction of
-//  its own, which a failed COMMIT skips and whose failure is ignored, so
-//  a full notification queue can never fail a commit that matters. It
+//  round trip, right after COMMIT and before the one Sync: PostgreSQL
+//  commits a COMMIT at once, and runs what follows it in a transaction
+//  of its own, ended by the Sync. A COMMIT that fails aborts the rest up
+//  to the Sync, so no wake-up goes; the wake-up's own failure is ignored,
+//  so a full notification queue can never fail a commit that matters. It
 //  skips when the queue is half full, and does not wait for the disk (a
-//  lost wake-up only delays the listener until it polls).
+//  lost wake-up only delays the listener until it polls). Session 27: it
+//  was a segment of its own, with a Sync of its own: libpq sent each
+//  Sync in a send of its own, the server answered each, and the wake-up
+//  went even after a failed COMMIT.
 
 int
 kj_db_commit (kj_db_t *self)
@@ -901,13 +905,12 @@ kj_db_commit (kj_db_t *self)
     }
     const char *channel [] = { self->notify };
     s_item_t items [] = {
-        { .sql = "COMMIT", .plain = true, .sync = true },
+        { .sql = "COMMIT", .plain = true },
         { .sql = "SELECT pg_notify ($1, '') FROM (SELECT set_config "
                  "('synchronous_commit', 'off', true)) s "
                  "WHERE pg_notification_queue_usage () < 0.5",
           .nparams = 1,
           .params = channel,
-          .sync = true,
           .ignore = true }
     };
     PGresult *results [2] = { NULL, NULL };

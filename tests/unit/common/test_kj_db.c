@@ -448,6 +448,70 @@ test_tx_round_trips (void **state)
     kj_db_destroy (&db);
 }
 
+//  Wake-ups the listener gets on other channels before one on "done"
+//  (PostgreSQL delivers them in commit order); -1 if "done" never came
+static int
+s_wakeups_before_done (PGconn *listener, int ms)
+{
+    int woken = 0;
+    int64_t deadline = zclock_mono () + ms;
+    while (zclock_mono () < deadline) {
+        struct pollfd item = { PQsocket (listener), POLLIN, 0 };
+        poll (&item, 1, 50);
+        PQconsumeInput (listener);
+        PGnotify *note;
+        while ((note = PQnotifies (listener))) {
+            bool done = streq (note->relname, "done");
+            PQfreemem (note);
+            if (done)
+                return woken;
+            woken++;
+        }
+    }
+    return -1;
+}
+
+//  A COMMIT that fails (here a deferred key, checked at commit) sends no
+//  wake-up; one that succeeds sends one, and the wake-up's setting
+//  (synchronous_commit off) does not outlive it. Session 27: the wake-up
+//  had a Sync of its own, so it went after a failed COMMIT too.
+
+static void
+test_tx_failed_commit_wakes_nobody (void **state)
+{
+    kj_db_t *db = s_db ("t_wake");
+    assert_int_equal (kj_db_run (db,
+                                 "CREATE TABLE t (k int UNIQUE "
+                                 "DEFERRABLE INITIALLY DEFERRED)",
+                                 0, NULL),
+                      0);
+    const char *insert = "INSERT INTO t VALUES ($1::int)";
+    assert_int_equal (kj_db_run (db, insert, 1, (const char *[]){ "1" }), 1);
+    PGconn *listener = PQconnectdb (s_dsn);
+    assert_int_equal (PQstatus (listener), CONNECTION_OK);
+    PQclear (PQexec (listener, "LISTEN t_wake"));
+    PQclear (PQexec (listener, "LISTEN done"));
+
+    assert_int_equal (kj_db_begin (db), 0);
+    assert_int_equal (kj_db_run (db, insert, 1, (const char *[]){ "1" }), 1);
+    kj_db_notify_after_commit (db, "t_wake");
+    assert_int_equal (kj_db_commit (db), -1);
+    assert_string_equal (kj_db_sqlstate (db), "23505");
+    assert_false (kj_db_in_tx (db));
+
+    assert_int_equal (kj_db_begin (db), 0);
+    assert_int_equal (kj_db_run (db, insert, 1, (const char *[]){ "2" }), 1);
+    kj_db_notify_after_commit (db, "t_wake");
+    assert_int_equal (kj_db_commit (db), 0);
+    s_assert_value (db, "SELECT string_agg (k::text, ',' ORDER BY k) FROM t",
+                    NULL, "1,2");
+    s_assert_value (db, "SHOW synchronous_commit", NULL, "on");
+    assert_int_equal (kj_db_run (db, "NOTIFY done", 0, NULL), 0);
+    assert_int_equal (s_wakeups_before_done (listener, 10000), 1);
+    PQfinish (listener);
+    kj_db_destroy (&db);
+}
+
 //  The keys a transaction locked, for the outbox's check; the lock itself
 //  goes with the next statement, and is held from there to the end
 
@@ -1040,6 +1104,7 @@ main (void)
         cmocka_unit_test (test_tx_commit_and_rollback),
         cmocka_unit_test (test_tx_failed_statement_fails_commit),
         cmocka_unit_test (test_tx_round_trips),
+        cmocka_unit_test (test_tx_failed_commit_wakes_nobody),
         cmocka_unit_test (test_notified),
         cmocka_unit_test (test_lock_key_held),
         cmocka_unit_test (test_copy_rows_and_errors),
