@@ -448,8 +448,9 @@ test_tx_round_trips (void **state)
     kj_db_destroy (&db);
 }
 
-//  Wake-ups the listener gets on other channels before one on "done"
-//  (PostgreSQL delivers them in commit order); -1 if "done" never came
+//  Wake-ups the listener gets on other channels before one on
+//  "t_wake_done" (PostgreSQL delivers them in commit order); -1 if that
+//  never came
 static int
 s_wakeups_before_done (PGconn *listener, int ms)
 {
@@ -461,7 +462,7 @@ s_wakeups_before_done (PGconn *listener, int ms)
         PQconsumeInput (listener);
         PGnotify *note;
         while ((note = PQnotifies (listener))) {
-            bool done = streq (note->relname, "done");
+            bool done = streq (note->relname, "t_wake_done");
             PQfreemem (note);
             if (done)
                 return woken;
@@ -490,7 +491,7 @@ test_tx_failed_commit_wakes_nobody (void **state)
     PGconn *listener = PQconnectdb (s_dsn);
     assert_int_equal (PQstatus (listener), CONNECTION_OK);
     PQclear (PQexec (listener, "LISTEN t_wake"));
-    PQclear (PQexec (listener, "LISTEN done"));
+    PQclear (PQexec (listener, "LISTEN t_wake_done"));
 
     assert_int_equal (kj_db_begin (db), 0);
     assert_int_equal (kj_db_run (db, insert, 1, (const char *[]){ "1" }), 1);
@@ -506,7 +507,7 @@ test_tx_failed_commit_wakes_nobody (void **state)
     s_assert_value (db, "SELECT string_agg (k::text, ',' ORDER BY k) FROM t",
                     NULL, "1,2");
     s_assert_value (db, "SHOW synchronous_commit", NULL, "on");
-    assert_int_equal (kj_db_run (db, "NOTIFY done", 0, NULL), 0);
+    assert_int_equal (kj_db_run (db, "NOTIFY t_wake_done", 0, NULL), 0);
     assert_int_equal (s_wakeups_before_done (listener, 10000), 1);
     PQfinish (listener);
     kj_db_destroy (&db);
