@@ -189,7 +189,8 @@ scoring_kept_add (scoring_kept_t **kept_p, int stage, const char *code,
 
 //  A kept cohort of the batch's stage, taken out and scored; NULL if none
 static s_cohort_t *
-s_kept_take (scoring_server_t *server, const char *batch, int stage)
+s_kept_take (scoring_server_t *server, const char *batch, int stage,
+             const char *why)
 {
     scoring_kept_t *kept = server->kept;
     if (!kept || !streq (kept->batch, batch) || !kept->stages [stage])
@@ -200,9 +201,9 @@ s_kept_take (scoring_server_t *server, const char *batch, int stage)
     scoring_cohort_score (self->cohort);
     kj_info ("scoring.batch",
              "batch %s stage %d: a cohort of %zu scored in %.3f s (kept "
-             "from its fetch)",
+             "from its fetch)%s",
              batch, stage, scoring_cohort_size (self->cohort),
-             (kj_mono_us () - started) / 1e6);
+             (kj_mono_us () - started) / 1e6, why);
     return self;
 }
 
@@ -334,9 +335,9 @@ s_row (char *at, s_cohort_t *scored, int m, int year, int64_t batch_id,
 //  (COPY straight into portrait, with their previous grade), and their
 //  events; counts into *stored and *changed
 static int
-s_store_portraits (kj_db_t *db, const char *batch, int year, s_cohort_t *scored,
-                   int first, int last, int64_t *stored, int64_t *changed,
-                   int64_t *spent_us)
+s_store_portraits (kj_db_t *db, const char *batch, int year, bool fresh,
+                   s_cohort_t *scored, int first, int last, int64_t *stored,
+                   int64_t *changed, int64_t *spent_us)
 {
     scoring_model_t *model = scored->model;
     scoring_cohort_t *cohort = scored->cohort;
@@ -348,15 +349,22 @@ s_store_portraits (kj_db_t *db, const char *batch, int year, s_cohort_t *scored,
     assert (before && events && payloads && keys);
     PGresult *res = NULL;
     int64_t at = kj_mono_us ();
-    int rc = s_before (db, scored, year, first, last, before, &res);
+    //  A fresh batch's codes have no portrait of the model up to its year
+    //  and version (006_batch_fresh.sql): none to look up
+    int rc = 0;
+    if (fresh)
+        for (size_t k = 0; k < count; k++)
+            before [k].grade = "";
+    else
+        rc = s_before (db, scored, year, first, last, before, &res);
     spent_us [0] = kj_mono_us () - at;
     at = kj_mono_us ();
     //  The rows stream into the COPY as they are made (the database
     //  stores a piece while the next is made), in pieces of about 256 KB
-    size_t fresh = 0;
+    size_t unstored = 0;
     for (size_t k = 0; k < count; k++)
-        fresh += !before [k].stored;
-    bool copying = rc == 0 && fresh > 0;
+        unstored += !before [k].stored;
+    bool copying = rc == 0 && unstored > 0;
     if (copying)
         rc = kj_db_copy_begin (
             db, "COPY portrait (code, year, model, version, stage, "
@@ -434,11 +442,17 @@ static s_cohort_t *
 s_cohort (scoring_server_t *server, kj_db_t *db, const char *batch, int stage,
           const char *model_name)
 {
+    //  A helper's scoring of a stage another holds is logged as such (the
+    //  holder's, once per stage, is what test_stage_scored_once counts)
+    const char *why = *server->helping && streq (server->helping, batch)
+                           && server->helping_stage == stage
+                        ? " to help its holder"
+                        : "";
     s_cohort_t *self = (s_cohort_t *) server->cache;
     if (self && streq (self->batch, batch) && self->stage == stage)
         return self;
     s_cohort_destroy ((s_cohort_t **) &server->cache);
-    self = s_kept_take (server, batch, stage);
+    self = s_kept_take (server, batch, stage, why);
     if (self)
         return (server->cache = self);
     kj_status_t status;
@@ -515,9 +529,8 @@ s_cohort (scoring_server_t *server, kj_db_t *db, const char *batch, int stage,
     scoring_cohort_score (self->cohort);
     server->cache = self;
     kj_info ("scoring.batch",
-             "batch %s stage %d: a cohort of %d scored in "
-             "%.3f s",
-             batch, stage, count, (kj_mono_us () - started) / 1e6);
+             "batch %s stage %d: a cohort of %d scored in %.3f s%s", batch,
+             stage, count, (kj_mono_us () - started) / 1e6, why);
     return self;
 }
 
@@ -542,8 +555,13 @@ s_stage_lock (kj_db_t *db, const char *batch, int stage, bool take)
     return held;
 }
 
+#define S_CLAIM_COLUMNS                                                        \
+    "SELECT c.batch_id, c.no, c.stage, c.first_ord, c.last_ord, b.year, "      \
+    "b.model, b.fresh FROM chunk c JOIN batch b ON b.id = c.batch_id "         \
+    "WHERE c.batch_id = $1::bigint AND c.stage = $2::int AND NOT c.done "
+
 //  A chunk not done of a stage whose lock this session holds (pg_locks:
-//  a reconnect loses it), claimed; NULL if the query failed
+//  a reconnect loses it), claimed in order; NULL if the query failed
 static PGresult *
 s_claim (kj_db_t *db, const char *batch, int stage)
 {
@@ -553,14 +571,73 @@ s_claim (kj_db_t *db, const char *batch, int stage)
               strtoll (batch, NULL, 10) % 500000000 * 4 + stage);
     return kj_db_exec (
         db,
-        "SELECT c.batch_id, c.no, c.stage, c.first_ord, c.last_ord, b.year, "
-        "b.model FROM chunk c JOIN batch b ON b.id = c.batch_id "
-        "WHERE c.batch_id = $1::bigint AND c.stage = $2::int AND NOT c.done "
+        S_CLAIM_COLUMNS
         "AND EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' "
         "AND pid = pg_backend_pid () AND granted AND objsubid = 2 "
         "AND classid = " KJ_LOCK_SCORING_STAGE " AND objid = $3::int::oid) "
         "ORDER BY c.no LIMIT 1 FOR UPDATE OF c SKIP LOCKED",
         3, (const char *[]){ batch, stage_text, key });
+}
+
+//  A chunk not done of a stage another worker holds, claimed from the
+//  stage's end (its holder claims from the start): the chunk's row lock
+//  and its done, committed with its portraits, keep the two apart
+static PGresult *
+s_claim_help (kj_db_t *db, const char *batch, int stage)
+{
+    char stage_text [16];
+    snprintf (stage_text, sizeof stage_text, "%d", stage);
+    return kj_db_exec (db,
+                       S_CLAIM_COLUMNS
+                       "ORDER BY c.no DESC LIMIT 1 FOR UPDATE OF c SKIP LOCKED",
+                       2, (const char *[]){ batch, stage_text });
+}
+
+//  Helping pays when storing what is left of a stage takes its holder
+//  longer than scoring the whole stage again takes the helper: measured
+//  at 1,000,000 (docs/scoring.md, "Session 27"), a member costs about
+//  4 us to load and score and 14 us to store, so a stage is helped while
+//  at least a third of its members are not stored, and two chunks or more
+//  (its holder is storing one)
+#define S_HELP_SHARE "3"
+
+//  No stage of its own left: a chunk of the stage another worker holds
+//  with the most members left, if helping it pays (S_HELP_SHARE), into
+//  *res_p and the stage into server->helping: 1, 0 none, -1 failed
+static int
+s_help (scoring_server_t *server, kj_db_t *db, PGresult **res_p)
+{
+    PGresult *stages = kj_db_exec (
+        db,
+        "SELECT c.batch_id, c.stage FROM chunk c JOIN batch b "
+        "ON b.id = c.batch_id AND b.state = 'scoring' "
+        "GROUP BY c.batch_id, c.stage "
+        "HAVING count (*) FILTER (WHERE NOT c.done) >= 2 AND "
+        "sum (c.last_ord - c.first_ord + 1) FILTER (WHERE NOT c.done) "
+        "* " S_HELP_SHARE " >= sum (c.last_ord - c.first_ord + 1) "
+        "ORDER BY sum (c.last_ord - c.first_ord + 1) FILTER (WHERE NOT c.done) "
+        "DESC, c.batch_id, c.stage LIMIT 1",
+        0, NULL);
+    if (!stages)
+        return -1;
+    int rc = 0;
+    const char *batch = PQntuples (stages) ? kj_sql_text (stages, 0, "batch_id")
+                                           : NULL;
+    int stage = 0;
+    if (batch && kj_sql_int (stages, 0, "stage", &stage) == 0) {
+        PGresult *res = s_claim_help (db, batch, stage);
+        rc = res ? 0 : -1;
+        if (res && PQntuples (res) > 0) {
+            snprintf (server->helping, sizeof server->helping, "%s", batch);
+            server->helping_stage = stage;
+            *res_p = res;
+            rc = 1;
+        }
+        else if (res)
+            PQclear (res);
+    }
+    PQclear (stages);
+    return rc;
 }
 
 //  A chunk of the stage this worker holds, or else of the largest stage
@@ -578,6 +655,13 @@ s_claim_any (scoring_server_t *server, kj_db_t *db, PGresult **res_p)
         PQclear (res);
         s_stage_lock (db, server->locked, server->locked_stage, false);
         *server->locked = 0;
+    }
+    if (*server->helping) {
+        res = s_claim_help (db, server->helping, server->helping_stage);
+        if (!res || PQntuples (res) > 0)
+            return (*res_p = res) ? 1 : -1;
+        PQclear (res);
+        *server->helping = 0;
     }
     PGresult *stages =
         kj_db_exec (db,
@@ -609,6 +693,9 @@ s_claim_any (scoring_server_t *server, kj_db_t *db, PGresult **res_p)
     }
     if (stages)
         PQclear (stages);
+    //  Every stage left is held by another worker: help the largest
+    if (rc == 0)
+        rc = s_help (server, db, res_p);
     return rc;
 }
 
@@ -647,7 +734,8 @@ scoring_chunk_work (scoring_server_t *server, kj_db_t *db)
         || kj_sql_int (res, 0, "stage", &stage)
         || kj_sql_int (res, 0, "first_ord", &first)
         || kj_sql_int (res, 0, "last_ord", &last)
-        || kj_sql_int (res, 0, "year", &year)) {
+        || kj_sql_int (res, 0, "year", &year)
+        || !kj_sql_text (res, 0, "fresh")) {
         kj_error ("scoring.batch", "a claimed chunk cannot be read");
         PQclear (res);
         kj_db_rollback (db);
@@ -656,6 +744,7 @@ scoring_chunk_work (scoring_server_t *server, kj_db_t *db)
     snprintf (batch, sizeof batch, "%s", batch_text);
     snprintf (no, sizeof no, "%s", no_text);
     snprintf (model_name, sizeof model_name, "%s", model_text);
+    bool fresh = streq (kj_sql_text (res, 0, "fresh"), "t");
     PQclear (res);
     int64_t claimed = kj_mono_us ();
     s_cohort_t *scored = s_cohort (server, db, batch, stage, model_name);
@@ -665,8 +754,8 @@ scoring_chunk_work (scoring_server_t *server, kj_db_t *db)
     int64_t stored = 0, changed = 0;
     int64_t spent_us [4] = { 0 };  //  before, rows sent, COPY end, events
     if (rc == 0)
-        rc = s_store_portraits (db, batch, year, scored, first, last, &stored,
-                                &changed, spent_us);
+        rc = s_store_portraits (db, batch, year, fresh, scored, first, last,
+                                &stored, &changed, spent_us);
     char scored_text [24], stored_text [24], changed_text [24];
     snprintf (scored_text, sizeof scored_text, "%d", last - first + 1);
     snprintf (stored_text, sizeof stored_text, "%" PRId64, stored);

@@ -33,6 +33,8 @@ typedef struct {
     scoring_kept_t *kept;  //  the cohorts of the batch it fetched, not scored
     char locked [24];      //  the batch whose stage's lock the job holds, or ""
     int locked_stage;      //  and that stage (scoring_chunk.c)
+    char helping [24];     //  the batch whose stage (held by another) the
+    int helping_stage;     //  job helps store, or "" (scoring_chunk.c)
 } scoring_server_t;
 
 //  The methods of the MDP service "scoring"
