@@ -112,13 +112,20 @@ scoring_batch_cache_destroy (void **cache_p)
     s_cohort_destroy ((s_cohort_t **) cache_p);
 }
 
-//  The cohorts a fetch kept, one per stage (scoring_server.h); a stage's
-//  is taken out by the worker that scores it
+//  The members a fetch kept, per stage, packed (scoring_server.h): each
+//  its code and region (NUL-ended), a bitmap of its inputs reported, and
+//  the 8 bytes of each reported one, in the order they were stored (ord).
+//  About 150 bytes a member under most-2024 rather than the 1 KB of a
+//  cohort's room, so that a fetch of 1,000,000 keeps them all; a stage is
+//  made a cohort and scored when taken, as often as it is taken (by its
+//  holder, and by a helper: scoring_kept_has)
 struct _scoring_kept_t {
     char batch [24];
-    s_cohort_t *stages [SCORING_STAGES];  //  not scored yet
-    size_t rooms [SCORING_STAGES];        //  regions allocated
-    size_t members;
+    scoring_model_t *model;
+    size_t inputs;
+    zchunk_t *stages [SCORING_STAGES];
+    size_t members [SCORING_STAGES];
+    size_t bytes;
 };
 
 void
@@ -128,7 +135,8 @@ scoring_kept_destroy (scoring_kept_t **kept_p)
     if (!self)
         return;
     for (int stage = 0; stage < SCORING_STAGES; stage++)
-        s_cohort_destroy (&self->stages [stage]);
+        zchunk_destroy (&self->stages [stage]);
+    scoring_model_destroy (&self->model);
     free (self);
     *kept_p = NULL;
 }
@@ -137,25 +145,19 @@ scoring_kept_t *
 scoring_kept_new (scoring_server_t *server, const char *batch,
                   const char *model_name)
 {
+    kj_status_t status;
+    scoring_model_t *model = scoring_server_model (server, model_name, &status);
+    if (!model)
+        return NULL;
     scoring_kept_t *self = (scoring_kept_t *) calloc (1, sizeof *self);
     assert (self);
     snprintf (self->batch, sizeof self->batch, "%s", batch);
-    for (int stage = 0; stage < SCORING_STAGES; stage++) {
-        kj_status_t status;
-        scoring_model_t *model = scoring_server_model (server, model_name,
-                                                       &status);
-        if (!model) {
-            scoring_kept_destroy (&self);
-            return NULL;
-        }
-        s_cohort_t *cohort = (s_cohort_t *) calloc (1, sizeof *cohort);
-        assert (cohort);
-        snprintf (cohort->batch, sizeof cohort->batch, "%s", batch);
-        cohort->stage = stage;
-        cohort->model = model;
-        cohort->cohort = scoring_cohort_new (model);
-        self->stages [stage] = cohort;
-    }
+    self->model = model;
+    scoring_cohort_t *cohort = scoring_cohort_new (model);
+    self->inputs = scoring_cohort_inputs (cohort);
+    scoring_cohort_destroy (&cohort);
+    for (int stage = 0; stage < SCORING_STAGES; stage++)
+        self->stages [stage] = zchunk_new (NULL, 64 * 1024);
     return self;
 }
 
@@ -167,37 +169,98 @@ scoring_kept_add (scoring_kept_t **kept_p, int stage, const char *code,
     scoring_kept_t *self = *kept_p;
     if (!self)
         return;
-    s_cohort_t *cohort = self->stages [stage];
-    size_t m = scoring_cohort_size (cohort->cohort);
-    kj_status_t status;
-    if (self->members == SCORING_KEPT_MAX
-        || scoring_cohort_add (cohort->cohort, code, (scoring_stage_t) stage,
-                               values, present, &status)) {
-        scoring_kept_destroy (kept_p);
+    char record [2 * 64 + SCORING_COLUMNS_MAX / 8 + 1
+                 + 8 * (SCORING_COLUMNS_MAX + 1)];
+    size_t used = 0;
+    size_t code_size = strnlen (code, 63) + 1,
+           region_size = strnlen (region, 15) + 1;
+    memcpy (record, code, code_size - 1);
+    record [code_size - 1] = 0;
+    used = code_size;
+    memcpy (record + used, region, region_size - 1);
+    used += region_size;
+    record [used - 1] = 0;
+    unsigned char *bitmap = (unsigned char *) record + used;
+    size_t bitmap_size = (self->inputs + 7) / 8;
+    memset (bitmap, 0, bitmap_size);
+    used += bitmap_size;
+    for (size_t i = 0; i < self->inputs; i++)
+        if (present [i]) {
+            bitmap [i / 8] |= (unsigned char) (1 << (i % 8));
+            memcpy (record + used, &values [i], 8);
+            used += 8;
+        }
+    if (self->bytes + used > SCORING_KEPT_BYTES) {
+        scoring_kept_destroy (kept_p);  //  read back by whoever scores
         return;
     }
-    if (m == self->rooms [stage]) {
-        self->rooms [stage] = m ? 2 * m : 1024;
-        cohort->regions = realloc (cohort->regions,
-                                   self->rooms [stage]
-                                       * sizeof cohort->regions [0]);
-        assert (cohort->regions);
-    }
-    snprintf (cohort->regions [m], sizeof cohort->regions [m], "%s", region);
-    self->members++;
+    zchunk_extend (self->stages [stage], record, used);
+    self->members [stage]++;
+    self->bytes += used;
 }
 
-//  A kept cohort of the batch's stage, taken out and scored; NULL if none
+//  True if the job kept the members of this batch's stage (its fetch)
+static bool
+s_kept_has (scoring_server_t *server, const char *batch, int stage)
+{
+    scoring_kept_t *kept = server->kept;
+    return kept && streq (kept->batch, batch) && kept->stages [stage];
+}
+
+//  The kept members of the batch's stage made a cohort and scored; NULL
+//  if none are kept (or the rules refuse one: read back then, and refused
+//  there with its code)
 static s_cohort_t *
 s_kept_take (scoring_server_t *server, const char *batch, int stage,
              const char *why)
 {
-    scoring_kept_t *kept = server->kept;
-    if (!kept || !streq (kept->batch, batch) || !kept->stages [stage])
+    if (!s_kept_has (server, batch, stage))
         return NULL;
-    s_cohort_t *self = kept->stages [stage];
-    kept->stages [stage] = NULL;
+    scoring_kept_t *kept = server->kept;
     int64_t started = kj_mono_us ();
+    kj_status_t status;
+    scoring_model_t *model = scoring_server_model (server,
+                                                   scoring_model_name (
+                                                       kept->model),
+                                                   &status);
+    if (!model)
+        return NULL;
+    s_cohort_t *self = (s_cohort_t *) calloc (1, sizeof *self);
+    assert (self);
+    snprintf (self->batch, sizeof self->batch, "%s", batch);
+    self->stage = stage;
+    self->model = model;
+    self->cohort = scoring_cohort_new (model);
+    size_t count = kept->members [stage];
+    self->regions = calloc (count + 1, sizeof self->regions [0]);
+    assert (self->regions);
+    const char *at = (const char *) zchunk_data (kept->stages [stage]);
+    size_t bitmap_size = (kept->inputs + 7) / 8;
+    int64_t values [SCORING_COLUMNS_MAX + 1];
+    bool present [SCORING_COLUMNS_MAX + 1];
+    int rc = 0;
+    for (size_t m = 0; rc == 0 && m < count; m++) {
+        const char *code = at;
+        at += strlen (at) + 1;
+        snprintf (self->regions [m], sizeof self->regions [m], "%s", at);
+        at += strlen (at) + 1;
+        const unsigned char *bitmap = (const unsigned char *) at;
+        at += bitmap_size;
+        for (size_t i = 0; i < kept->inputs; i++) {
+            present [i] = bitmap [i / 8] >> (i % 8) & 1;
+            values [i] = 0;
+            if (present [i]) {
+                memcpy (&values [i], at, 8);
+                at += 8;
+            }
+        }
+        rc = scoring_cohort_add (self->cohort, code, (scoring_stage_t) stage,
+                                 values, present, &status);
+    }
+    if (rc) {
+        s_cohort_destroy (&self);
+        return NULL;
+    }
     scoring_cohort_score (self->cohort);
     kj_info ("scoring.batch",
              "batch %s stage %d: a cohort of %zu scored in %.3f s (kept "
@@ -594,37 +657,45 @@ s_claim_help (kj_db_t *db, const char *batch, int stage)
 }
 
 //  Helping pays when storing what is left of a stage takes its holder
-//  longer than scoring the whole stage again takes the helper: measured
-//  at 1,000,000 (docs/scoring.md, "Session 27"), a member costs about
-//  4 us to load and score and 14 us to store, so a stage is helped while
-//  at least a third of its members are not stored, and two chunks or more
+//  longer than scoring the whole stage again takes the helper. Read back
+//  from the members, a stage costs the helper about as much as storing
+//  half of it (at 1,000,000: 3.7 s for 505,271 members, while its holder
+//  stored 5 chunks of 50,000; docs/scoring.md, "Session 27"): it never
+//  paid. So a worker helps only with a stage whose members its fetch
+//  kept (about 2 us a member to score, 14 to store): while at least a
+//  fifth of the stage's members are not stored, in two chunks or more
 //  (its holder is storing one)
-#define S_HELP_SHARE "3"
+#define S_HELP_SHARE "5"
 
-//  No stage of its own left: a chunk of the stage another worker holds
-//  with the most members left, if helping it pays (S_HELP_SHARE), into
-//  *res_p and the stage into server->helping: 1, 0 none, -1 failed
+//  No stage of its own left: a chunk of a stage another worker holds and
+//  whose members this one kept, the one with the most members left, if
+//  helping pays (S_HELP_SHARE), into *res_p and the stage into
+//  server->helping: 1, 0 none, -1 failed
 static int
 s_help (scoring_server_t *server, kj_db_t *db, PGresult **res_p)
 {
+    if (!server->kept)
+        return 0;
     PGresult *stages = kj_db_exec (
         db,
-        "SELECT c.batch_id, c.stage FROM chunk c JOIN batch b "
+        "SELECT c.stage FROM chunk c JOIN batch b "
         "ON b.id = c.batch_id AND b.state = 'scoring' "
-        "GROUP BY c.batch_id, c.stage "
+        "WHERE c.batch_id = $1::bigint GROUP BY c.stage "
         "HAVING count (*) FILTER (WHERE NOT c.done) >= 2 AND "
         "sum (c.last_ord - c.first_ord + 1) FILTER (WHERE NOT c.done) "
         "* " S_HELP_SHARE " >= sum (c.last_ord - c.first_ord + 1) "
         "ORDER BY sum (c.last_ord - c.first_ord + 1) FILTER (WHERE NOT c.done) "
-        "DESC, c.batch_id, c.stage LIMIT 1",
-        0, NULL);
+        "DESC, c.stage",
+        1, (const char *[]){ server->kept->batch });
     if (!stages)
         return -1;
     int rc = 0;
-    const char *batch = PQntuples (stages) ? kj_sql_text (stages, 0, "batch_id")
-                                           : NULL;
-    int stage = 0;
-    if (batch && kj_sql_int (stages, 0, "stage", &stage) == 0) {
+    const char *batch = server->kept->batch;
+    for (int r = 0; rc == 0 && r < PQntuples (stages); r++) {
+        int stage = 0;
+        if (kj_sql_int (stages, r, "stage", &stage)
+            || !s_kept_has (server, batch, stage))
+            continue;
         PGresult *res = s_claim_help (db, batch, stage);
         rc = res ? 0 : -1;
         if (res && PQntuples (res) > 0) {

@@ -75,9 +75,9 @@ scoring_kept_t *
     scoring_kept_new (scoring_server_t *self, const char *batch,
                       const char *model_name);
 
-//  One member more, as stored; past SCORING_KEPT_MAX members, or a member
-//  the rules refuse, the kept cohorts are dropped (*kept_p NULL: the
-//  stages are read back from the members, as by any other worker)
+//  One member more, as stored (packed); past SCORING_KEPT_BYTES the kept
+//  members are dropped (*kept_p NULL: the stages are read back from the
+//  members, as by any other worker)
 void
     scoring_kept_add (scoring_kept_t **kept_p, int stage, const char *code,
                       const char *region, const int64_t *values,
@@ -86,8 +86,9 @@ void
 void
     scoring_kept_destroy (scoring_kept_t **kept_p);
 
-//  Members kept at most (about 1 KB each under most-2024)
-#define SCORING_KEPT_MAX 250000
+//  Bytes of members kept at most (about 150 a member under most-2024:
+//  a fetch of 1,000,000 keeps them all)
+#define SCORING_KEPT_BYTES (256 * 1024 * 1024)
 
 //  The channel of the NOTIFY that wakes the batch jobs of every copy of
 //  the daemon: a batch was started, or its fetch committed (its chunks
