@@ -541,9 +541,10 @@ s_fetch (scoring_server_t *server, kj_db_t *db)
         kj_info ("scoring.fetch",
                  "batch %s: %" PRId64 " enterprises in %d chunks; fetched "
                  "and stored in %.3f s (%.3f s of it waiting for the "
-                 "registry), committed in %.3f s",
+                 "registry), committed in %.3f s; %.1f MB of members kept",
                  batch, total, chunks, (stored - started) / 1e6, wait_us / 1e6,
-                 (kj_mono_us () - stored) / 1e6);
+                 (kj_mono_us () - stored) / 1e6,
+                 scoring_kept_bytes (server->kept) / 1e6);
     scoring_model_destroy (&model);
     return rc ? -1 : 1;
 }

@@ -199,6 +199,12 @@ scoring_kept_add (scoring_kept_t **kept_p, int stage, const char *code,
     self->bytes += used;
 }
 
+size_t
+scoring_kept_bytes (scoring_kept_t *self)
+{
+    return self ? self->bytes : 0;
+}
+
 //  True if the job kept the members of this batch's stage (its fetch)
 static bool
 s_kept_has (scoring_server_t *server, const char *batch, int stage)

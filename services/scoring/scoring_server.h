@@ -86,6 +86,10 @@ void
 void
     scoring_kept_destroy (scoring_kept_t **kept_p);
 
+//  The bytes of members kept (0 for none)
+size_t
+    scoring_kept_bytes (scoring_kept_t *self);
+
 //  Bytes of members kept at most (about 150 a member under most-2024:
 //  a fetch of 1,000,000 keeps them all)
 #define SCORING_KEPT_BYTES (256 * 1024 * 1024)
