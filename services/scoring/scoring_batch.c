@@ -448,6 +448,19 @@ scoring_batch_finish (kj_db_t *db, const char *batch)
     return rc;
 }
 
+//  The batch (a row of batch, in an UPDATE of it) is fresh: no portrait of
+//  its model up to its year and version is stored, and no other batch of
+//  the model up to them is unfinished, so its chunks look nothing up
+//  (006_batch_fresh.sql). The year's bound alone first, which the BRIN of
+//  (model, year, version) can use.
+#define S_FRESH                                                                \
+    "NOT EXISTS (SELECT 1 FROM portrait p WHERE p.model = batch.model "        \
+    "AND p.year <= batch.year "                                                \
+    "AND (p.year, p.version) <= (batch.year, batch.version)) "                 \
+    "AND NOT EXISTS (SELECT 1 FROM batch o WHERE o.model = batch.model "       \
+    "AND o.id <> batch.id AND o.state <> 'finished' "                          \
+    "AND (o.year, o.version) <= (batch.year, batch.version))"
+
 //  Claim a batch that waits for its fetch and fetch it: 1 done, 0 none,
 //  -1 failed (rolled back; tried again later)
 static int
@@ -498,7 +511,7 @@ s_fetch (scoring_server_t *server, kj_db_t *db)
         snprintf (chunks_text, sizeof chunks_text, "%d", chunks);
         rc = kj_db_run (db,
                         "UPDATE batch SET state = 'scoring', total = $2, "
-                        "chunks = $3 WHERE id = $1",
+                        "chunks = $3, fresh = " S_FRESH " WHERE id = $1",
                         3, (const char *[]){ batch, total_text, chunks_text })
                   == 1
                ? 0
@@ -528,9 +541,10 @@ s_fetch (scoring_server_t *server, kj_db_t *db)
         kj_info ("scoring.fetch",
                  "batch %s: %" PRId64 " enterprises in %d chunks; fetched "
                  "and stored in %.3f s (%.3f s of it waiting for the "
-                 "registry), committed in %.3f s",
+                 "registry), committed in %.3f s; %.1f MB of members kept",
                  batch, total, chunks, (stored - started) / 1e6, wait_us / 1e6,
-                 (kj_mono_us () - stored) / 1e6);
+                 (kj_mono_us () - stored) / 1e6,
+                 scoring_kept_bytes (server->kept) / 1e6);
     scoring_model_destroy (&model);
     return rc ? -1 : 1;
 }

@@ -15,6 +15,7 @@
     =========================================================================
 */
 
+#include "scoring_kept.h"
 #include "scoring_server.h"
 #include "scoring_source.h"
 
@@ -82,130 +83,6 @@ static const char s_copy_header [] = "PGCOPY\n\377\r\n\0"
                                      "\0\0\0\0";
 static const char s_copy_trailer [] = "\377\377";
 
-//  A scored cohort, kept by the job between chunks of one stage of one
-//  batch: scoring is deterministic, so a worker scores a stage once and
-//  stores it chunk by chunk
-typedef struct {
-    char batch [24];
-    int stage;
-    scoring_model_t *model;
-    scoring_cohort_t *cohort;  //  member i has ord i
-    char (*regions) [16];
-} s_cohort_t;
-
-static void
-s_cohort_destroy (s_cohort_t **self_p)
-{
-    s_cohort_t *self = *self_p;
-    if (!self)
-        return;
-    scoring_cohort_destroy (&self->cohort);
-    scoring_model_destroy (&self->model);
-    free (self->regions);
-    free (self);
-    *self_p = NULL;
-}
-
-void
-scoring_batch_cache_destroy (void **cache_p)
-{
-    s_cohort_destroy ((s_cohort_t **) cache_p);
-}
-
-//  The cohorts a fetch kept, one per stage (scoring_server.h); a stage's
-//  is taken out by the worker that scores it
-struct _scoring_kept_t {
-    char batch [24];
-    s_cohort_t *stages [SCORING_STAGES];  //  not scored yet
-    size_t rooms [SCORING_STAGES];        //  regions allocated
-    size_t members;
-};
-
-void
-scoring_kept_destroy (scoring_kept_t **kept_p)
-{
-    scoring_kept_t *self = *kept_p;
-    if (!self)
-        return;
-    for (int stage = 0; stage < SCORING_STAGES; stage++)
-        s_cohort_destroy (&self->stages [stage]);
-    free (self);
-    *kept_p = NULL;
-}
-
-scoring_kept_t *
-scoring_kept_new (scoring_server_t *server, const char *batch,
-                  const char *model_name)
-{
-    scoring_kept_t *self = (scoring_kept_t *) calloc (1, sizeof *self);
-    assert (self);
-    snprintf (self->batch, sizeof self->batch, "%s", batch);
-    for (int stage = 0; stage < SCORING_STAGES; stage++) {
-        kj_status_t status;
-        scoring_model_t *model = scoring_server_model (server, model_name,
-                                                       &status);
-        if (!model) {
-            scoring_kept_destroy (&self);
-            return NULL;
-        }
-        s_cohort_t *cohort = (s_cohort_t *) calloc (1, sizeof *cohort);
-        assert (cohort);
-        snprintf (cohort->batch, sizeof cohort->batch, "%s", batch);
-        cohort->stage = stage;
-        cohort->model = model;
-        cohort->cohort = scoring_cohort_new (model);
-        self->stages [stage] = cohort;
-    }
-    return self;
-}
-
-void
-scoring_kept_add (scoring_kept_t **kept_p, int stage, const char *code,
-                  const char *region, const int64_t *values,
-                  const bool *present)
-{
-    scoring_kept_t *self = *kept_p;
-    if (!self)
-        return;
-    s_cohort_t *cohort = self->stages [stage];
-    size_t m = scoring_cohort_size (cohort->cohort);
-    kj_status_t status;
-    if (self->members == SCORING_KEPT_MAX
-        || scoring_cohort_add (cohort->cohort, code, (scoring_stage_t) stage,
-                               values, present, &status)) {
-        scoring_kept_destroy (kept_p);
-        return;
-    }
-    if (m == self->rooms [stage]) {
-        self->rooms [stage] = m ? 2 * m : 1024;
-        cohort->regions = realloc (cohort->regions,
-                                   self->rooms [stage]
-                                       * sizeof cohort->regions [0]);
-        assert (cohort->regions);
-    }
-    snprintf (cohort->regions [m], sizeof cohort->regions [m], "%s", region);
-    self->members++;
-}
-
-//  A kept cohort of the batch's stage, taken out and scored; NULL if none
-static s_cohort_t *
-s_kept_take (scoring_server_t *server, const char *batch, int stage)
-{
-    scoring_kept_t *kept = server->kept;
-    if (!kept || !streq (kept->batch, batch) || !kept->stages [stage])
-        return NULL;
-    s_cohort_t *self = kept->stages [stage];
-    kept->stages [stage] = NULL;
-    int64_t started = kj_mono_us ();
-    scoring_cohort_score (self->cohort);
-    kj_info ("scoring.batch",
-             "batch %s stage %d: a cohort of %zu scored in %.3f s (kept "
-             "from its fetch)",
-             batch, stage, scoring_cohort_size (self->cohort),
-             (kj_mono_us () - started) / 1e6);
-    return self;
-}
-
 //  What is stored already about a chunk's members under the model: for
 //  each (by code), the grade of its latest portrait before (year,
 //  version), or that the portrait of (year, version) itself is there
@@ -218,7 +95,7 @@ typedef struct {
 //  not as a range: a small stage's chunk spans every code, and a range
 //  would read every portrait stored), into before [m - first]; 0 or -1
 static int
-s_before (kj_db_t *db, s_cohort_t *scored, int year, int first, int last,
+s_before (kj_db_t *db, scoring_scored_t *scored, int year, int first, int last,
           s_before_t *before, PGresult **res_p)
 {
     scoring_cohort_t *cohort = scored->cohort;
@@ -282,7 +159,7 @@ s_before (kj_db_t *db, s_cohort_t *scored, int year, int first, int last,
 //  Member m's portrait as a binary COPY row of portrait at `at` (room
 //  for 4096), of year, version and batch; returns the row's end
 static char *
-s_row (char *at, s_cohort_t *scored, int m, int year, int64_t batch_id,
+s_row (char *at, scoring_scored_t *scored, int m, int year, int64_t batch_id,
        const s_before_t *was)
 {
     scoring_model_t *model = scored->model;
@@ -334,9 +211,9 @@ s_row (char *at, s_cohort_t *scored, int m, int year, int64_t batch_id,
 //  (COPY straight into portrait, with their previous grade), and their
 //  events; counts into *stored and *changed
 static int
-s_store_portraits (kj_db_t *db, const char *batch, int year, s_cohort_t *scored,
-                   int first, int last, int64_t *stored, int64_t *changed,
-                   int64_t *spent_us)
+s_store_portraits (kj_db_t *db, const char *batch, int year, bool fresh,
+                   scoring_scored_t *scored, int first, int last,
+                   int64_t *stored, int64_t *changed, int64_t *spent_us)
 {
     scoring_model_t *model = scored->model;
     scoring_cohort_t *cohort = scored->cohort;
@@ -348,15 +225,22 @@ s_store_portraits (kj_db_t *db, const char *batch, int year, s_cohort_t *scored,
     assert (before && events && payloads && keys);
     PGresult *res = NULL;
     int64_t at = kj_mono_us ();
-    int rc = s_before (db, scored, year, first, last, before, &res);
+    //  A fresh batch's codes have no portrait of the model up to its year
+    //  and version (006_batch_fresh.sql): none to look up
+    int rc = 0;
+    if (fresh)
+        for (size_t k = 0; k < count; k++)
+            before [k].grade = "";
+    else
+        rc = s_before (db, scored, year, first, last, before, &res);
     spent_us [0] = kj_mono_us () - at;
     at = kj_mono_us ();
     //  The rows stream into the COPY as they are made (the database
     //  stores a piece while the next is made), in pieces of about 256 KB
-    size_t fresh = 0;
+    size_t unstored = 0;
     for (size_t k = 0; k < count; k++)
-        fresh += !before [k].stored;
-    bool copying = rc == 0 && fresh > 0;
+        unstored += !before [k].stored;
+    bool copying = rc == 0 && unstored > 0;
     if (copying)
         rc = kj_db_copy_begin (
             db, "COPY portrait (code, year, model, version, stage, "
@@ -430,15 +314,21 @@ s_store_portraits (kj_db_t *db, const char *batch, int year, s_cohort_t *scored,
 
 //  The scored cohort of a batch's stage: the one kept, or loaded from the
 //  members and scored now (then kept); NULL if that failed
-static s_cohort_t *
+static scoring_scored_t *
 s_cohort (scoring_server_t *server, kj_db_t *db, const char *batch, int stage,
           const char *model_name)
 {
-    s_cohort_t *self = (s_cohort_t *) server->cache;
+    //  A helper's scoring of a stage another holds is logged as such (the
+    //  holder's, once per stage, is what test_stage_scored_once counts)
+    const char *why = *server->helping && streq (server->helping, batch)
+                           && server->helping_stage == stage
+                        ? " to help its holder"
+                        : "";
+    scoring_scored_t *self = (scoring_scored_t *) server->cache;
     if (self && streq (self->batch, batch) && self->stage == stage)
         return self;
-    s_cohort_destroy ((s_cohort_t **) &server->cache);
-    self = s_kept_take (server, batch, stage);
+    scoring_scored_destroy ((scoring_scored_t **) &server->cache);
+    self = scoring_kept_take (server, batch, stage, why);
     if (self)
         return (server->cache = self);
     kj_status_t status;
@@ -509,15 +399,14 @@ s_cohort (scoring_server_t *server, kj_db_t *db, const char *batch, int stage,
     }
     PQclear (members);
     if (rc) {
-        s_cohort_destroy (&self);
+        scoring_scored_destroy (&self);
         return NULL;
     }
     scoring_cohort_score (self->cohort);
     server->cache = self;
     kj_info ("scoring.batch",
-             "batch %s stage %d: a cohort of %d scored in "
-             "%.3f s",
-             batch, stage, count, (kj_mono_us () - started) / 1e6);
+             "batch %s stage %d: a cohort of %d scored in %.3f s%s", batch,
+             stage, count, (kj_mono_us () - started) / 1e6, why);
     return self;
 }
 
@@ -542,8 +431,13 @@ s_stage_lock (kj_db_t *db, const char *batch, int stage, bool take)
     return held;
 }
 
+#define S_CLAIM_COLUMNS                                                        \
+    "SELECT c.batch_id, c.no, c.stage, c.first_ord, c.last_ord, b.year, "      \
+    "b.model, b.fresh FROM chunk c JOIN batch b ON b.id = c.batch_id "         \
+    "WHERE c.batch_id = $1::bigint AND c.stage = $2::int AND NOT c.done "
+
 //  A chunk not done of a stage whose lock this session holds (pg_locks:
-//  a reconnect loses it), claimed; NULL if the query failed
+//  a reconnect loses it), claimed in order; NULL if the query failed
 static PGresult *
 s_claim (kj_db_t *db, const char *batch, int stage)
 {
@@ -553,14 +447,81 @@ s_claim (kj_db_t *db, const char *batch, int stage)
               strtoll (batch, NULL, 10) % 500000000 * 4 + stage);
     return kj_db_exec (
         db,
-        "SELECT c.batch_id, c.no, c.stage, c.first_ord, c.last_ord, b.year, "
-        "b.model FROM chunk c JOIN batch b ON b.id = c.batch_id "
-        "WHERE c.batch_id = $1::bigint AND c.stage = $2::int AND NOT c.done "
+        S_CLAIM_COLUMNS
         "AND EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' "
         "AND pid = pg_backend_pid () AND granted AND objsubid = 2 "
         "AND classid = " KJ_LOCK_SCORING_STAGE " AND objid = $3::int::oid) "
         "ORDER BY c.no LIMIT 1 FOR UPDATE OF c SKIP LOCKED",
         3, (const char *[]){ batch, stage_text, key });
+}
+
+//  A chunk not done of a stage another worker holds, claimed from the
+//  stage's end (its holder claims from the start): the chunk's row lock
+//  and its done, committed with its portraits, keep the two apart
+static PGresult *
+s_claim_help (kj_db_t *db, const char *batch, int stage)
+{
+    char stage_text [16];
+    snprintf (stage_text, sizeof stage_text, "%d", stage);
+    return kj_db_exec (db,
+                       S_CLAIM_COLUMNS
+                       "ORDER BY c.no DESC LIMIT 1 FOR UPDATE OF c SKIP LOCKED",
+                       2, (const char *[]){ batch, stage_text });
+}
+
+//  Helping pays when storing what is left of a stage takes its holder
+//  longer than scoring the whole stage again takes the helper. Read back
+//  from the members, a stage costs the helper about as much as storing
+//  half of it (at 1,000,000: 3.7 s for 505,271 members, while its holder
+//  stored 5 chunks of 50,000; docs/scoring.md, "Session 27"): it never
+//  paid. So a worker helps only with a stage whose members its fetch
+//  kept (about 2 us a member to score, 14 to store): while at least a
+//  fifth of the stage's members are not stored, in two chunks or more
+//  (its holder is storing one)
+#define S_HELP_SHARE "5"
+
+//  No stage of its own left: a chunk of a stage another worker holds and
+//  whose members this one kept, the one with the most members left, if
+//  helping pays (S_HELP_SHARE), into *res_p and the stage into
+//  server->helping: 1, 0 none, -1 failed
+static int
+s_help (scoring_server_t *server, kj_db_t *db, PGresult **res_p)
+{
+    if (!server->kept)
+        return 0;
+    PGresult *stages = kj_db_exec (
+        db,
+        "SELECT c.stage FROM chunk c JOIN batch b "
+        "ON b.id = c.batch_id AND b.state = 'scoring' "
+        "WHERE c.batch_id = $1::bigint GROUP BY c.stage "
+        "HAVING count (*) FILTER (WHERE NOT c.done) >= 2 AND "
+        "sum (c.last_ord - c.first_ord + 1) FILTER (WHERE NOT c.done) "
+        "* " S_HELP_SHARE " >= sum (c.last_ord - c.first_ord + 1) "
+        "ORDER BY sum (c.last_ord - c.first_ord + 1) FILTER (WHERE NOT c.done) "
+        "DESC, c.stage",
+        1, (const char *[]){ scoring_kept_batch (server->kept) });
+    if (!stages)
+        return -1;
+    int rc = 0;
+    const char *batch = scoring_kept_batch (server->kept);
+    for (int r = 0; rc == 0 && r < PQntuples (stages); r++) {
+        int stage = 0;
+        if (kj_sql_int (stages, r, "stage", &stage)
+            || !scoring_kept_has (server, batch, stage))
+            continue;
+        PGresult *res = s_claim_help (db, batch, stage);
+        rc = res ? 0 : -1;
+        if (res && PQntuples (res) > 0) {
+            snprintf (server->helping, sizeof server->helping, "%s", batch);
+            server->helping_stage = stage;
+            *res_p = res;
+            rc = 1;
+        }
+        else if (res)
+            PQclear (res);
+    }
+    PQclear (stages);
+    return rc;
 }
 
 //  A chunk of the stage this worker holds, or else of the largest stage
@@ -578,6 +539,13 @@ s_claim_any (scoring_server_t *server, kj_db_t *db, PGresult **res_p)
         PQclear (res);
         s_stage_lock (db, server->locked, server->locked_stage, false);
         *server->locked = 0;
+    }
+    if (*server->helping) {
+        res = s_claim_help (db, server->helping, server->helping_stage);
+        if (!res || PQntuples (res) > 0)
+            return (*res_p = res) ? 1 : -1;
+        PQclear (res);
+        *server->helping = 0;
     }
     PGresult *stages =
         kj_db_exec (db,
@@ -609,6 +577,9 @@ s_claim_any (scoring_server_t *server, kj_db_t *db, PGresult **res_p)
     }
     if (stages)
         PQclear (stages);
+    //  Every stage left is held by another worker: help the largest
+    if (rc == 0)
+        rc = s_help (server, db, res_p);
     return rc;
 }
 
@@ -647,7 +618,8 @@ scoring_chunk_work (scoring_server_t *server, kj_db_t *db)
         || kj_sql_int (res, 0, "stage", &stage)
         || kj_sql_int (res, 0, "first_ord", &first)
         || kj_sql_int (res, 0, "last_ord", &last)
-        || kj_sql_int (res, 0, "year", &year)) {
+        || kj_sql_int (res, 0, "year", &year)
+        || !kj_sql_text (res, 0, "fresh")) {
         kj_error ("scoring.batch", "a claimed chunk cannot be read");
         PQclear (res);
         kj_db_rollback (db);
@@ -656,17 +628,18 @@ scoring_chunk_work (scoring_server_t *server, kj_db_t *db)
     snprintf (batch, sizeof batch, "%s", batch_text);
     snprintf (no, sizeof no, "%s", no_text);
     snprintf (model_name, sizeof model_name, "%s", model_text);
+    bool fresh = streq (kj_sql_text (res, 0, "fresh"), "t");
     PQclear (res);
     int64_t claimed = kj_mono_us ();
-    s_cohort_t *scored = s_cohort (server, db, batch, stage, model_name);
+    scoring_scored_t *scored = s_cohort (server, db, batch, stage, model_name);
     int64_t computed = kj_mono_us ();
     int rc = scored && last < (int) scoring_cohort_size (scored->cohort) ? 0
                                                                          : -1;
     int64_t stored = 0, changed = 0;
     int64_t spent_us [4] = { 0 };  //  before, rows sent, COPY end, events
     if (rc == 0)
-        rc = s_store_portraits (db, batch, year, scored, first, last, &stored,
-                                &changed, spent_us);
+        rc = s_store_portraits (db, batch, year, fresh, scored, first, last,
+                                &stored, &changed, spent_us);
     char scored_text [24], stored_text [24], changed_text [24];
     snprintf (scored_text, sizeof scored_text, "%d", last - first + 1);
     snprintf (stored_text, sizeof stored_text, "%" PRId64, stored);

@@ -33,6 +33,8 @@ typedef struct {
     scoring_kept_t *kept;  //  the cohorts of the batch it fetched, not scored
     char locked [24];      //  the batch whose stage's lock the job holds, or ""
     int locked_stage;      //  and that stage (scoring_chunk.c)
+    char helping [24];     //  the batch whose stage (held by another) the
+    int helping_stage;     //  job helps store, or "" (scoring_chunk.c)
 } scoring_server_t;
 
 //  The methods of the MDP service "scoring"
@@ -73,9 +75,9 @@ scoring_kept_t *
     scoring_kept_new (scoring_server_t *self, const char *batch,
                       const char *model_name);
 
-//  One member more, as stored; past SCORING_KEPT_MAX members, or a member
-//  the rules refuse, the kept cohorts are dropped (*kept_p NULL: the
-//  stages are read back from the members, as by any other worker)
+//  One member more, as stored (packed); past SCORING_KEPT_BYTES the kept
+//  members are dropped (*kept_p NULL: the stages are read back from the
+//  members, as by any other worker)
 void
     scoring_kept_add (scoring_kept_t **kept_p, int stage, const char *code,
                       const char *region, const int64_t *values,
@@ -84,8 +86,13 @@ void
 void
     scoring_kept_destroy (scoring_kept_t **kept_p);
 
-//  Members kept at most (about 1 KB each under most-2024)
-#define SCORING_KEPT_MAX 250000
+//  The bytes of members kept (0 for none)
+size_t
+    scoring_kept_bytes (scoring_kept_t *self);
+
+//  Bytes of members kept at most (about 150 a member under most-2024:
+//  a fetch of 1,000,000 keeps them all)
+#define SCORING_KEPT_BYTES (256 * 1024 * 1024)
 
 //  The channel of the NOTIFY that wakes the batch jobs of every copy of
 //  the daemon: a batch was started, or its fetch committed (its chunks

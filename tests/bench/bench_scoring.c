@@ -183,6 +183,157 @@ s_raw_copy (kj_db_t *db)
     return seconds;
 }
 
+//  What the store is made of (issue 13, Session 27): the stored rows
+//  COPYed again into tables with one part of the real store more each,
+//  the backend's CPU and the WAL it wrote per row. Portraits go binary
+//  (as the daemons send them), events as text with hex payloads (as
+//  kj_outbox_add_many sends them), and binary for comparison.
+
+//  A COPY ... TO STDOUT's data
+static zchunk_t *
+s_copy_out (kj_db_t *db, const char *sql)
+{
+    PGconn *conn = kj_db_conn (db);
+    PGresult *res = PQexec (conn, sql);
+    assert (PQresultStatus (res) == PGRES_COPY_OUT);
+    PQclear (res);
+    zchunk_t *data = zchunk_new (NULL, 0);
+    char *row;
+    int length;
+    while ((length = PQgetCopyData (conn, &row, 0)) > 0) {
+        zchunk_extend (data, row, (size_t) length);
+        PQfreemem (row);
+    }
+    while ((res = PQgetResult (conn)))
+        PQclear (res);
+    return data;
+}
+
+static void
+s_run_sql (kj_db_t *db, const char *sql)
+{
+    PGresult *res = PQexec (kj_db_conn (db), sql);
+    assert (PQresultStatus (res) == PGRES_COMMAND_OK
+            || PQresultStatus (res) == PGRES_TUPLES_OK);
+    PQclear (res);
+}
+
+//  One statement (a COPY of data, or a query when data is NULL), printed
+//  as the backend's CPU and the WAL written per row of rows
+static void
+s_cost (kj_db_t *db, const char *what, const char *sql, zchunk_t *data,
+        int64_t rows)
+{
+    pid_t backend = PQbackendPID (kj_db_conn (db));
+    const char *lsn = "SELECT (pg_current_wal_insert_lsn () - '0/0')::bigint";
+    int64_t wal = s_value (db, lsn);
+    int64_t cpu = kj_test_proc_cpu_us (backend, NULL);
+    int64_t started = kj_mono_us ();
+    if (data)
+        assert (kj_db_copy (db, sql, zchunk_data (data), zchunk_size (data))
+                == 0);
+    else
+        s_run_sql (db, sql);
+    double seconds = s_seconds (started);
+    cpu = kj_test_proc_cpu_us (backend, NULL) - cpu;
+    wal = s_value (db, lsn) - wal;
+    printf ("  %-52s %8.2f %8.2f %8.0f\n", what, (double) cpu / (double) rows,
+            seconds * 1e6 / (double) rows, (double) wal / (double) rows);
+}
+
+static void
+s_store_costs (kj_db_t *db)
+{
+    int64_t portraits = s_value (db, "SELECT count (*) FROM portrait");
+    int64_t events = s_value (db, "SELECT count (*) FROM kj_outbox WHERE "
+                                  "topic = 'scoring.portrait.scored'");
+    if (portraits <= 0 || events <= 0)
+        return;
+    printf ("\n  the store, part by part (%" PRId64 " portraits, %" PRId64
+            " events)              us CPU   us wall  WAL bytes a row\n",
+            portraits, events);
+    s_run_sql (db, "CREATE TABLE cost_bare (LIKE portrait); "
+                   "CREATE TABLE cost_pk (LIKE portrait, PRIMARY KEY "
+                   "(code, year, model, version)); "
+                   "CREATE TABLE cost_real (LIKE portrait INCLUDING INDEXES); "
+                   "CREATE UNLOGGED TABLE cost_unlogged "
+                   "(LIKE portrait INCLUDING INDEXES); "
+                   "CREATE TABLE cost_ev_bare (topic text, key text, "
+                   "payload_type text, payload bytea); "
+                   "CREATE TABLE cost_ev (LIKE kj_outbox INCLUDING DEFAULTS "
+                   "INCLUDING INDEXES); "
+                   "CREATE TABLE cost_ev_bin (LIKE kj_outbox INCLUDING "
+                   "DEFAULTS INCLUDING INDEXES)");
+    zchunk_t *data = s_copy_out (db, "COPY portrait TO STDOUT (FORMAT binary)");
+    static const char *const tables [][2] = {
+        { "cost_bare", "portraits, binary, no index" },
+        { "cost_pk", "  with the primary key" },
+        { "cost_real", "  with the primary key and the BRIN (as portrait)" },
+        { "cost_unlogged", "  the same unlogged (no WAL)" },
+    };
+    for (size_t t = 0; t < sizeof tables / sizeof tables [0]; t++) {
+        char sql [128];
+        snprintf (sql, sizeof sql, "COPY %s FROM STDIN (FORMAT binary)",
+                  tables [t][0]);
+        s_cost (db, tables [t][1], sql, data, portraits);
+    }
+    zchunk_destroy (&data);
+    //  The events as kj_outbox_add_many sends them: text, payloads in hex
+    const char *columns = "(topic, key, payload_type, payload)";
+    char sql [256];
+    data = s_copy_out (db, "COPY (SELECT topic, key, payload_type, payload "
+                           "FROM kj_outbox WHERE topic = "
+                           "'scoring.portrait.scored') TO STDOUT");
+    s_cost (db, "events, text (hex), no default, no index",
+            "COPY cost_ev_bare FROM STDIN", data, events);
+    snprintf (sql, sizeof sql, "COPY cost_ev %s FROM STDIN", columns);
+    s_cost (db, "  into kj_outbox's shape (id, txid, 2 indexes)", sql, data,
+            events);
+    zchunk_destroy (&data);
+    data = s_copy_out (db, "COPY (SELECT topic, key, payload_type, payload "
+                           "FROM kj_outbox WHERE topic = "
+                           "'scoring.portrait.scored') TO STDOUT "
+                           "(FORMAT binary)");
+    snprintf (sql, sizeof sql, "COPY cost_ev_bin %s FROM STDIN (FORMAT binary)",
+              columns);
+    s_cost (db, "  the same, binary", sql, data, events);
+    zchunk_destroy (&data);
+    //  A chunk's look-up of what is stored (scoring_chunk.c, s_before) for
+    //  50,000 codes that all have their portrait, the codes as its array
+    //  parameter
+    PGresult *res = kj_db_exec (
+        db,
+        "SELECT array_agg (code)::text, count (*), min (model), "
+        "min (year)::text, min (version)::text FROM (SELECT code, model, "
+        "year, version FROM portrait LIMIT 50000) p",
+        0, NULL);
+    assert (res && PQntuples (res) == 1);
+    int64_t looked = atoll (PQgetvalue (res, 0, 1));
+    const char *params [] = { PQgetvalue (res, 0, 2), PQgetvalue (res, 0, 3),
+                              PQgetvalue (res, 0, 4), PQgetvalue (res, 0, 0) };
+    pid_t backend = PQbackendPID (kj_db_conn (db));
+    int64_t cpu = kj_test_proc_cpu_us (backend, NULL);
+    int64_t started = kj_mono_us ();
+    PGresult *found =
+        kj_db_exec (db,
+                    "SELECT DISTINCT ON (code) code, grade, year = $2::int AND "
+                    "version = $3::int AS stored FROM portrait "
+                    "WHERE code = ANY ($4::text []) "
+                    "AND model = $1 AND (year, version) <= ($2::int, $3::int) "
+                    "ORDER BY code, year DESC, version DESC",
+                    4, params);
+    double seconds = s_seconds (started);
+    cpu = kj_test_proc_cpu_us (backend, NULL) - cpu;
+    assert (found && PQntuples (found) == looked);
+    PQclear (found);
+    PQclear (res);
+    printf ("  %-52s %8.2f %8.2f %8s\n",
+            "a chunk's look-up of stored portraits, a code",
+            (double) cpu / (double) looked, seconds * 1e6 / (double) looked,
+            "-");
+    fflush (stdout);
+}
+
 int
 main (void)
 {
@@ -379,6 +530,8 @@ main (void)
     sums [2] = sums [0] + sums [1];
     printf ("  %-44s %8.1f %8.1f %8.1f  (2 cores: at most %.0f/s)\n", "all",
             sums [0], sums [1], sums [2], sums [2] > 0 ? 2e6 / sums [2] : 0);
+    fflush (stdout);
+    s_store_costs (db);
     //  Where the daemons' time went (their log lines at info)
     printf ("\n  the daemons' own account:\n");
     fflush (stdout);

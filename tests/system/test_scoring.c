@@ -450,6 +450,16 @@ test_batch_golden_and_rerun (void **state)
     batch = s_run (&fx, 2024, "most-2024", &hold);
     assert_int_equal (batch->stored, 3);
     kj__scoring_progress_reply__free_unpacked (hold, NULL);
+    //  Fresh, their chunks looking nothing up (006_batch_fresh.sql): the
+    //  first batch of each model on 2024 only, not the rerun (its
+    //  portraits are there) nor 2025 (its previous grades are)
+    assert_int_equal (s_count (db, "SELECT count (*) FROM batch"), 4);
+    assert_int_equal (s_count (db, "SELECT count (*) FROM batch WHERE fresh"),
+                      2);
+    assert_int_equal (s_count (db, "SELECT count (*) FROM batch b WHERE fresh "
+                                   "AND year = 2024 AND id = (SELECT min (id) "
+                                   "FROM batch o WHERE o.model = b.model)"),
+                      2);
     Kj__ScoringCompareRequest compare = KJ__SCORING_COMPARE_REQUEST__INIT;
     compare.year = 2024;
     compare.model_a = "v2-2025";
@@ -741,8 +751,12 @@ test_worker_killed_mid_batch (void **state)
 
 //  --------------------------------------------------------------------------
 //  Two daemons share a batch of three stages, chunks of 10: a stage's
-//  cohort is scored by one of them only (its log line "stage S: a cohort
-//  of N scored" appears once per stage over both daemons' logs)
+//  cohort is scored by the one that holds its lock only (its log line
+//  "stage S: a cohort of N scored" appears once per stage over both
+//  daemons' logs); a daemon with no stage left may score a stage again
+//  to help its holder store it ("... to help its holder", once at most
+//  per daemon and stage, and never by the holder itself), and every chunk
+//  is stored once (its line "chunk N: 10 members" once over both logs)
 
 #define S_STAGES 3  //  the scoring stages: 初创, 成长, 稳定
 
@@ -808,29 +822,161 @@ test_stage_scored_once (void **state)
     assert_non_null (file);
     assert_int_equal (fseeko (file, from, SEEK_SET), 0);
     int scored [S_STAGES] = { 0 };
+    int helped [2][S_STAGES] = { { 0 } };  //  by daemon and stage
+    int holder [S_STAGES] = { -1, -1, -1 };
     int kept = 0;                    //  scored from the cohorts its fetch kept
     bool by [2] = { false, false };  //  a stage scored by each daemon
+    int chunks [15] = { 0 };         //  each chunk's stored line
+    char chunk_wanted [64];
+    snprintf (chunk_wanted, sizeof chunk_wanted, "batch %" PRIu64 " chunk ",
+              batch->id);
     char line [1024];
     while (fgets (line, sizeof line, file)) {
-        char *at = strstr (line, wanted);
+        const char *pid = strstr (line, "kejin-scoring[");
+        int daemon = -1;
+        for (int d = 0; pid && d < 2; d++)
+            if (atoi (pid + strlen ("kejin-scoring[")) == daemons [d])
+                daemon = d;
+        char *at = strstr (line, chunk_wanted);
+        if (at && strstr (at, ": 10 members;")) {
+            int no = atoi (at + strlen (chunk_wanted));
+            assert_true (no >= 0 && no < 15);
+            chunks [no]++;
+            continue;
+        }
+        at = strstr (line, wanted);
         if (!at || !strstr (at, ": a cohort of 50 scored"))
             continue;
         int stage = atoi (at + strlen (wanted));
         assert_true (stage >= 0 && stage < S_STAGES);
+        assert_true (daemon >= 0);
+        if (strstr (at, "to help its holder")) {
+            helped [daemon][stage]++;
+            continue;
+        }
         scored [stage]++;
+        holder [stage] = daemon;
         kept += strstr (at, "kept from its fetch") != NULL;
-        const char *pid = strstr (line, "kejin-scoring[");
-        for (int d = 0; pid && d < 2; d++)
-            by [d] |= atoi (pid + strlen ("kejin-scoring[")) == daemons [d];
+        by [daemon] = true;
     }
     fclose (file);
-    for (int stage = 0; stage < S_STAGES; stage++)
+    for (int stage = 0; stage < S_STAGES; stage++) {
         assert_int_equal (scored [stage], 1);
+        for (int d = 0; d < 2; d++) {
+            assert_true (helped [d][stage] <= 1);
+            assert_true (helped [d][stage] == 0 || holder [stage] != d);
+        }
+    }
+    for (int no = 0; no < 15; no++)
+        assert_int_equal (chunks [no], 1);
+    print_message ("stages scored again to help their holders: %d\n",
+                   helped [0][0] + helped [0][1] + helped [0][2] + helped [1][0]
+                       + helped [1][1] + helped [1][2]);
     assert_true (by [0] && by [1]);
     //  The fetching daemon scores the first stage it takes from what it
     //  read (a worker holds one stage at a time, so it gets one of the
     //  three); the others read theirs back from the members
     assert_true (kept >= 1);
+    rfx_stop (&fx);
+}
+
+//  --------------------------------------------------------------------------
+//  A stage held by a worker that stores nothing (this test's session holds
+//  its lock): the one daemon, which fetched the batch and kept its
+//  members, scores its other stages, then helps the holder: it stores
+//  every chunk of the held stage from what it kept, and the batch
+//  finishes, each chunk stored once. Without helping the batch waits for
+//  the stage's holder forever.
+
+static void
+test_stage_helped (void **state)
+{
+    (void) state;
+    rfx_t fx;
+    rfx_start (&fx, "scoring_helped", NULL);
+    s_firms (&fx, 150);
+    const Kj__Stage stages [] = { KJ__STAGE__STAGE_STARTUP,
+                                  KJ__STAGE__STAGE_GROWTH,
+                                  KJ__STAGE__STAGE_MATURE };
+    for (unsigned i = 0; i < 150; i++) {
+        char code [19];
+        rfx_code ("210100", 1000 + i, code);
+        s_override (&fx, code, stages [i % 3]);
+    }
+    char path [512];
+    snprintf (path, sizeof path, "%s/kejin-scoring.log", kj_test_tmpdir ());
+    struct stat before;
+    off_t from = stat (path, &before) == 0 ? before.st_size : 0;
+    const char *extra [] = { "-s", "scoring/relay=false",
+                             "-s", "scoring/instance=scoring.h1",
+                             "-s", "scoring/chunk=10",
+                             "-s", "log/level=info",
+                             NULL };
+    pid_t daemon = kj_daemon_start ("scoring", &fx.broker, fx.dsn, extra);
+    assert_true (
+        kj_broker_wait_workers (fx.broker.endpoint, "scoring", 2, 20000));
+    //  The next batch's stage 0 (its members are every third firm from the
+    //  first) held by this session, as by a worker that stores nothing
+    kj_db_t *db = kj_db_new (fx.dsn, "scoring", 5000);
+    assert_non_null (db);
+    int64_t next = s_count (db, "SELECT last_value + is_called::int "
+                                "FROM batch_id_seq");
+    assert_true (next >= 1);
+    char key [32];
+    snprintf (key, sizeof key, "%lld", (long long) (next % 500000000 * 4));
+    PGresult *res = kj_db_exec (db,
+                                "SELECT pg_try_advisory_lock "
+                                "(" KJ_LOCK_SCORING_STAGE ", $1::int)",
+                                1, (const char *[]){ key });
+    assert_non_null (res);
+    assert_string_equal (PQgetvalue (res, 0, 0), "t");
+    PQclear (res);
+    char error [512];
+    Kj__ScoringProgressReply *hold = kj_calls_score_run (fx.client, 2024,
+                                                         "most-2024", 60000,
+                                                         error, sizeof error);
+    if (!hold)
+        fail_msg ("%s", error);
+    Kj__ScoringBatch *batch = hold->batch;
+    assert_int_equal ((int64_t) batch->id, next);
+    assert_string_equal (batch->state, "finished");
+    assert_int_equal (batch->stored, 150);
+    assert_int_equal (batch->chunks, 15);
+    assert_int_equal (s_count (db, "SELECT count (*) FROM portrait"), 150);
+    assert_int_equal (s_count (db, "SELECT count (DISTINCT key) FROM "
+                                   "kj_outbox WHERE topic = "
+                                   "'scoring.portrait.scored'"),
+                      150);
+    char helped [64], chunk [64];
+    snprintf (helped, sizeof helped, "batch %" PRIu64 " stage 0: ", batch->id);
+    snprintf (chunk, sizeof chunk, "batch %" PRIu64 " chunk ", batch->id);
+    kj__scoring_progress_reply__free_unpacked (hold, NULL);
+    kj_db_destroy (&db);
+    assert_int_equal (kj_test_kill (daemon, SIGTERM, 10000), 0);
+    //  Stage 0 scored once, to help its holder; every chunk stored once
+    FILE *file = fopen (path, "r");
+    assert_non_null (file);
+    assert_int_equal (fseeko (file, from, SEEK_SET), 0);
+    int scored = 0, helping = 0, chunks [15] = { 0 };
+    char line [1024];
+    while (fgets (line, sizeof line, file)) {
+        char *at = strstr (line, helped);
+        if (at && strstr (at, "a cohort of 50 scored")) {
+            scored++;
+            helping += strstr (at, "to help its holder") != NULL;
+        }
+        at = strstr (line, chunk);
+        if (at && strstr (at, ": 10 members;")) {
+            int no = atoi (at + strlen (chunk));
+            assert_true (no >= 0 && no < 15);
+            chunks [no]++;
+        }
+    }
+    fclose (file);
+    assert_int_equal (scored, 1);
+    assert_int_equal (helping, 1);
+    for (int no = 0; no < 15; no++)
+        assert_int_equal (chunks [no], 1);
     rfx_stop (&fx);
 }
 
@@ -842,6 +988,7 @@ main (void)
         cmocka_unit_test (test_whatif),
         cmocka_unit_test (test_worker_killed_mid_batch),
         cmocka_unit_test (test_stage_scored_once),
+        cmocka_unit_test (test_stage_helped),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
