@@ -14,7 +14,10 @@
 
     After the transaction commits, kj_db sends a NOTIFY on the schema's
     channel that wakes the relay at once; outside the transaction, so
-    that a full notification queue never fails a commit (kj_db.h).
+    that a full notification queue never fails a commit (kj_db.h). A
+    process asks for it at most once per KJ_OUTBOX_WAKE_US a channel
+    (s_wake): a relay woken looks again every millisecond for a while, so
+    more wake-ups would only cost each commit a transaction of its own.
     =========================================================================
 */
 
@@ -78,6 +81,53 @@ s_check_locked (kj_db_t *db, const char *topic, size_t n,
 }
 
 //  --------------------------------------------------------------------------
+//  The relay's wake-up after commit, asked for at most once per window a
+//  channel in this process. Each wake-up is a transaction of its own after
+//  COMMIT (kj_db_commit): at 1,500 calls a second about a tenth of
+//  PostgreSQL's CPU a call (docs/write-call-cost.md, "Session 27"). A
+//  relay woken looks again every KJ_RELAY_PENDING_MS (1 ms) for
+//  KJ_RELAY_PENDING_US (20 ms) after each wake-up (kj_relay.c), so the
+//  rows of a commit within the window after one that woke it are read
+//  within a millisecond or so all the same. A wake-up asked for by a
+//  transaction that then fails is not sent: the commits of its window
+//  wait for the relay's poll (its idle_ms), as when the queue is full.
+//  The window stays well under KJ_RELAY_PENDING_US.
+
+#define KJ_OUTBOX_WAKE_US 5000
+
+static pthread_mutex_t s_wake_lock = PTHREAD_MUTEX_INITIALIZER;
+static zhashx_t *s_woken = NULL;  //  channel: mono us it was last asked for
+static int64_t s_wake_window_us = KJ_OUTBOX_WAKE_US;
+
+void
+kj_outbox_set_wake_window (int64_t us)
+{
+    pthread_mutex_lock (&s_wake_lock);
+    s_wake_window_us = us < 0 ? KJ_OUTBOX_WAKE_US : us;
+    if (s_woken)
+        zhashx_purge (s_woken);
+    pthread_mutex_unlock (&s_wake_lock);
+}
+
+static void
+s_wake (kj_db_t *db)
+{
+    char channel [64];
+    kj_outbox_channel (kj_db_schema (db), channel);
+    int64_t now = kj_mono_us ();
+    pthread_mutex_lock (&s_wake_lock);
+    if (!s_woken)
+        s_woken = zhashx_new ();  //  lives as long as the process
+    void *last = zhashx_lookup (s_woken, channel);
+    bool wake = !last || now - (int64_t) (intptr_t) last >= s_wake_window_us;
+    if (wake)
+        zhashx_update (s_woken, channel, (void *) (intptr_t) (now ? now : 1));
+    pthread_mutex_unlock (&s_wake_lock);
+    if (wake)
+        kj_db_notify_after_commit (db, channel);
+}
+
+//  --------------------------------------------------------------------------
 //  One event, one INSERT, in the caller's transaction: as a statement of
 //  the caller's batch (kj_outbox_row), or on its own (kj_outbox_add).
 
@@ -95,9 +145,7 @@ s_row (kj_db_t *db, const char *topic, const char *key,
     row->params [1] = key ? key : "";
     row->params [2] = payload ? payload->descriptor->name : "";
     row->params [3] = row->hex;
-    char channel [64];
-    kj_outbox_channel (kj_db_schema (db), channel);
-    kj_db_notify_after_commit (db, channel);
+    s_wake (db);
     return (kj_db_query_t){ S_INSERT_SQL, 4, row->params };
 }
 

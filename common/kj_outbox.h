@@ -69,9 +69,16 @@ int
                         const ProtobufCMessage *const *payloads);
 
 //  The channel that wakes a producer's relay: "kj_outbox_" and the schema,
-//  cut to PostgreSQL's 63 bytes. kj_outbox_add asks kj_db for a NOTIFY on
-//  it after the transaction commits; kj_relay LISTENs to it.
+//  cut to PostgreSQL's 63 bytes. kj_outbox_add and kj_outbox_row ask kj_db
+//  for a NOTIFY on it after the transaction commits, at most once per
+//  window (5 ms) a channel in this process; kj_outbox_add_many at every
+//  transaction. kj_relay LISTENs to it.
 void
     kj_outbox_channel (const char *schema, char channel [64]);
+
+//  The window of the wake-ups (microseconds; 0: every transaction's, -1:
+//  the default), for tests. Forgets when each channel was last woken.
+void
+    kj_outbox_set_wake_window (int64_t us);
 
 #endif

@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <poll.h>
 
 static char *s_dsn;
 
@@ -323,6 +324,70 @@ test_topic_lock_for_a_chunk (void **state)
     kj_db_destroy (&db);
 }
 
+//  --------------------------------------------------------------------------
+//  The relay's wake-up: asked for at most once per window a channel in a
+//  process (each is a transaction of its own after COMMIT). Three commits
+//  with events in one window wake the listener once; with the window 0,
+//  the next commit wakes it again. Notifications arrive in commit order,
+//  so when that last one has come, every one before it has.
+
+//  Notifications on listener until `want` came or ms passed: how many
+static int
+s_wakeups (PGconn *listener, int want, int ms)
+{
+    int woken = 0;
+    int64_t deadline = zclock_mono () + ms;
+    while (woken < want && zclock_mono () < deadline) {
+        struct pollfd item = { PQsocket (listener), POLLIN, 0 };
+        poll (&item, 1, 50);
+        PQconsumeInput (listener);
+        PGnotify *note;
+        while ((note = PQnotifies (listener))) {
+            woken++;
+            PQfreemem (note);
+        }
+    }
+    return woken;
+}
+
+static void
+s_event (kj_db_t *db, int n)
+{
+    char key [16];
+    snprintf (key, sizeof key, "K%d", n);
+    assert_int_equal (kj_db_begin (db), 0);
+    assert_int_equal (kj_db_lock_key (db, "test.thing", key), 0);
+    assert_int_equal (kj_outbox_add (db, "test.thing.done", key, NULL), 0);
+    assert_int_equal (kj_db_commit (db), 0);
+}
+
+static void
+test_wake_once_a_window (void **state)
+{
+    kj_db_t *db = kj_db_new (s_dsn, "outbox_wake", 0);
+    kj_db_t *listener = kj_db_new (s_dsn, "outbox_wake", 0);
+    assert_non_null (db);
+    assert_non_null (listener);
+    assert_int_equal (kj_db_migrate (db, NULL), 0);
+    char channel [64], sql [96];
+    kj_outbox_channel ("outbox_wake", channel);
+    snprintf (sql, sizeof sql, "LISTEN %s", channel);
+    assert_int_equal (kj_db_run (listener, sql, 0, NULL), 0);
+
+    kj_outbox_set_wake_window (3600 * 1000000LL);
+    for (int n = 0; n < 3; n++)
+        s_event (db, n);
+    kj_outbox_set_wake_window (0);
+    s_event (db, 3);
+    //  The first commit's and the last's; 4 before the window
+    assert_int_equal (s_wakeups (kj_db_conn (listener), 2, 10000), 2);
+    assert_int_equal (s_wakeups (kj_db_conn (listener), 1, 300), 0);
+    assert_int_equal (s_count (db), 4);
+    kj_outbox_set_wake_window (-1);
+    kj_db_destroy (&listener);
+    kj_db_destroy (&db);
+}
+
 int
 main (void)
 {
@@ -334,6 +399,7 @@ main (void)
         cmocka_unit_test (test_add_many_copies_in_order),
         cmocka_unit_test (test_unlocked_key_refused),
         cmocka_unit_test (test_topic_lock_for_a_chunk),
+        cmocka_unit_test (test_wake_once_a_window),
     };
     int rc = cmocka_run_group_tests (tests, NULL, NULL);
     free (s_dsn);
