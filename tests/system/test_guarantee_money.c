@@ -904,6 +904,66 @@ test_guarantor_cap_from_running_total (void **state)
     gfx_stop (&fx);
 }
 
+//  --------------------------------------------------------------------------
+//  The claim's CHECKs, one function since sql/009_claim_checks.sql: each
+//  condition still refuses a row written straight into the schema
+//  (23514), claim_four_eyes by its name, and a row that keeps them all
+//  passes.
+
+static void
+test_claim_checks (void **state)
+{
+    gfx_t fx;
+    gfx_start (&fx, 1, NULL);
+    gfx_parties (&fx);
+    //  APPROVED: 代偿 1,000,000, rate 40%, entitled 400,000, nothing paid
+    int64_t id = gfx_claim (&fx, 1000000, 2, true);
+    const char *refused [] = { "state = 'LOST'",
+                               "daichang_fen = 0",
+                               "rate_bp = -1",
+                               "rate_bp = 4001",
+                               "entitled_fen = -1",
+                               "payable_fen = -1",
+                               "paid_fen = -1",
+                               "paid_fen = 400001",
+                               "entitled_fen = 1000001",
+                               "recovered_fen = -1",
+                               "recovered_fen = 1000001",
+                               "refunded_fen = -1",
+                               "refunded_fen = 1",
+                               "approved_by = submitted_by" };
+    char sql [160], code [8];
+    for (size_t i = 0; i < sizeof refused / sizeof refused [0]; i++) {
+        snprintf (sql, sizeof sql, "UPDATE claim SET %s WHERE id = %" PRId64,
+                  refused [i], id);
+        s_sqlstate (&fx, sql, code);
+        if (!streq (code, "23514"))
+            fail_msg ("%s: SQLSTATE '%s', expected 23514", sql, code);
+    }
+    //  The four eyes' refusal names its constraint
+    snprintf (sql, sizeof sql,
+              "UPDATE claim SET approved_by = submitted_by WHERE id = %" PRId64,
+              id);
+    PGconn *conn = PQconnectdb (fx.dsn);
+    assert_int_equal (PQstatus (conn), CONNECTION_OK);
+    PQclear (PQexec (conn, "SET search_path = guarantee"));
+    PGresult *res = PQexec (conn, sql);
+    const char *name = PQresultErrorField (res, PG_DIAG_CONSTRAINT_NAME);
+    assert_non_null (name);
+    assert_string_equal (name, "claim_four_eyes");
+    PQclear (res);
+    PQfinish (conn);
+    //  At the edges, every condition kept
+    snprintf (sql, sizeof sql,
+              "UPDATE claim SET state = 'PAID', paid_fen = 400000,"
+              " refunded_fen = 400000, recovered_fen = 1000000, rate_bp = 0,"
+              " payable_fen = 0 WHERE id = %" PRId64,
+              id);
+    s_sqlstate (&fx, sql, code);
+    assert_string_equal (code, "");
+    gfx_stop (&fx);
+}
+
 int
 main (void)
 {
@@ -919,6 +979,7 @@ main (void)
         cmocka_unit_test (test_commit_guard_writes_go_with_commit),
         cmocka_unit_test (test_queue_read_through_its_index),
         cmocka_unit_test (test_guarantor_cap_from_running_total),
+        cmocka_unit_test (test_claim_checks),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
