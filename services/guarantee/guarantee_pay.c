@@ -170,10 +170,12 @@ guarantee_pay_claim (kj_call_t *call, const ProtobufCMessage *request,
           1, params },
         { GUARANTEE_PAY_AHEAD_SQL, 1, params },
         //  after the guarantor's lock: every payment of it committed
-        //  before is seen
-        { "SELECT coalesce (sum (p.amount_fen), 0) AS paid_fen FROM claim c"
-          " JOIN payment p ON p.guarantor_id = c.guarantor_id"
-          " AND p.year = c.budget_year WHERE c.id = $1::bigint",
+        //  before is seen. One row, the running total the schema keeps
+        //  (sql/008_guarantor_paid.sql), not a sum that grows with them
+        { "SELECT coalesce ((SELECT t.paid_fen FROM claim c"
+          " JOIN guarantor_paid t ON t.guarantor_id = c.guarantor_id"
+          " AND t.year = c.budget_year WHERE c.id = $1::bigint), 0)"
+          " AS paid_fen",
           1, params }
     };
     PGresult *res [4];

@@ -805,6 +805,165 @@ test_queue_read_through_its_index (void **state)
     gfx_stop (&fx);
 }
 
+//  --------------------------------------------------------------------------
+//  The guarantor's yearly cap left is read from the running total the
+//  schema keeps (guarantor_paid, sql/008_guarantor_paid.sql), not summed
+//  over its payments: the cap still binds, the total is what was paid, a
+//  payment written straight into the schema counts too, and LedgerCheck
+//  names a total that disagrees with the payments.
+
+static void
+test_guarantor_cap_from_running_total (void **state)
+{
+    gfx_t fx;
+    gfx_start (&fx, 1, NULL);
+    gfx_parties (&fx);
+    gfx_allot (&fx, fx.year, 100000000);
+    assert_true (kj_db_run (fx.db,
+                            "UPDATE guarantor SET yearly_cap_fen = 700000"
+                            " WHERE id = 'G1'",
+                            0, NULL)
+                 == 1);
+    int64_t ids [3];
+    for (int i = 0; i < 3; i++)
+        ids [i] = gfx_claim (&fx, 1000000, 2, true);  //  entitled 400,000
+    Kj__ClaimPayRequest pay = KJ__CLAIM_PAY_REQUEST__INIT;
+    const int64_t expected [] = { 400000, 300000 };
+    for (int i = 0; i < 2; i++) {
+        pay.claim_id = ids [i];
+        Kj__Claim *paid = gfx_ok (fx.carol, "PayClaim", &pay,
+                                  &kj__claim__descriptor);
+        assert_string_equal (paid->state, "PAID");
+        assert_int_equal (paid->paid_fen, expected [i]);
+        kj__claim__free_unpacked (paid, NULL);
+    }
+    //  The cap is used up: the third has nothing to pay
+    pay.claim_id = ids [2];
+    kj_status_t status;
+    Kj__Claim *none = NULL;
+    assert_int_equal (gfx_call (fx.carol, "PayClaim", &pay,
+                                &kj__claim__descriptor, &none, &status, NULL),
+                      KJ__CODE__FAILED_PRECONDITION);
+    assert_string_equal (status.field, "claim_id");
+    assert_non_null (strstr (status.message, "has 0 fen of its"));
+    char sql [160];
+    snprintf (sql, sizeof sql,
+              "SELECT paid_fen FROM guarantor_paid WHERE guarantor_id = 'G1'"
+              " AND year = %d",
+              fx.year);
+    assert_int_equal (gfx_count (&fx, sql), 700000);
+    kj__ledger_report__free_unpacked (gfx_ledger (&fx), NULL);
+
+    //  A payment of last year written straight into the schema (as an
+    //  import would): its own total
+    assert_true (kj_db_run (fx.db,
+                            "INSERT INTO budget (year, total_fen,"
+                            " remaining_fen) VALUES (2020, 0, 0)",
+                            0, NULL)
+                 == 1);
+    char id [24];
+    snprintf (id, sizeof id, "%" PRId64, ids [2]);
+    assert_true (kj_db_run (fx.db,
+                            "INSERT INTO payment (claim_id, year,"
+                            " guarantor_id, amount_fen, paid_by)"
+                            " VALUES ($1::bigint, 2020, 'G1', 250000, 'carol')",
+                            1, (const char *[]){ id })
+                 == 1);
+    assert_int_equal (gfx_count (&fx, "SELECT paid_fen FROM guarantor_paid"
+                                      " WHERE guarantor_id = 'G1'"
+                                      " AND year = 2020"),
+                      250000);
+    snprintf (sql, sizeof sql,
+              "SELECT paid_fen FROM guarantor_paid WHERE guarantor_id = 'G1'"
+              " AND year = %d",
+              fx.year);
+    assert_int_equal (gfx_count (&fx, sql), 700000);
+
+    //  A total that disagrees with the payments is named
+    assert_true (kj_db_run (fx.db,
+                            "UPDATE guarantor_paid SET paid_fen = 1"
+                            " WHERE year <> 2020",
+                            0, NULL)
+                 == 1);
+    Kj__LedgerCheckRequest check = KJ__LEDGER_CHECK_REQUEST__INIT;
+    Kj__LedgerReport *report = gfx_ok (fx.alice, "LedgerCheck", &check,
+                                       &kj__ledger_report__descriptor);
+    assert_false (report->balanced);
+    snprintf (sql, sizeof sql,
+              "guarantor G1: paid 700000 in %d, running "
+              "total 1",
+              fx.year);
+    int named = 0;
+    for (size_t i = 0; i < report->n_problems; i++) {
+        named += streq (report->problems [i], sql);
+        //  the payment written straight in agrees with its total
+        assert_null (strstr (report->problems [i], "in 2020, running"));
+    }
+    assert_int_equal (named, 1);
+    kj__ledger_report__free_unpacked (report, NULL);
+    gfx_stop (&fx);
+}
+
+//  --------------------------------------------------------------------------
+//  The claim's CHECKs, one function since sql/009_claim_checks.sql: each
+//  condition still refuses a row written straight into the schema
+//  (23514), claim_four_eyes by its name, and a row that keeps them all
+//  passes.
+
+static void
+test_claim_checks (void **state)
+{
+    gfx_t fx;
+    gfx_start (&fx, 1, NULL);
+    gfx_parties (&fx);
+    //  APPROVED: 代偿 1,000,000, rate 40%, entitled 400,000, nothing paid
+    int64_t id = gfx_claim (&fx, 1000000, 2, true);
+    const char *refused [] = { "state = 'LOST'",
+                               "daichang_fen = 0",
+                               "rate_bp = -1",
+                               "rate_bp = 4001",
+                               "entitled_fen = -1",
+                               "payable_fen = -1",
+                               "paid_fen = -1",
+                               "paid_fen = 400001",
+                               "entitled_fen = 1000001",
+                               "recovered_fen = -1",
+                               "recovered_fen = 1000001",
+                               "refunded_fen = -1",
+                               "refunded_fen = 1",
+                               "approved_by = submitted_by" };
+    char sql [160], code [8];
+    for (size_t i = 0; i < sizeof refused / sizeof refused [0]; i++) {
+        snprintf (sql, sizeof sql, "UPDATE claim SET %s WHERE id = %" PRId64,
+                  refused [i], id);
+        s_sqlstate (&fx, sql, code);
+        if (!streq (code, "23514"))
+            fail_msg ("%s: SQLSTATE '%s', expected 23514", sql, code);
+    }
+    //  The four eyes' refusal names its constraint
+    snprintf (sql, sizeof sql,
+              "UPDATE claim SET approved_by = submitted_by WHERE id = %" PRId64,
+              id);
+    PGconn *conn = PQconnectdb (fx.dsn);
+    assert_int_equal (PQstatus (conn), CONNECTION_OK);
+    PQclear (PQexec (conn, "SET search_path = guarantee"));
+    PGresult *res = PQexec (conn, sql);
+    const char *name = PQresultErrorField (res, PG_DIAG_CONSTRAINT_NAME);
+    assert_non_null (name);
+    assert_string_equal (name, "claim_four_eyes");
+    PQclear (res);
+    PQfinish (conn);
+    //  At the edges, every condition kept
+    snprintf (sql, sizeof sql,
+              "UPDATE claim SET state = 'PAID', paid_fen = 400000,"
+              " refunded_fen = 400000, recovered_fen = 1000000, rate_bp = 0,"
+              " payable_fen = 0 WHERE id = %" PRId64,
+              id);
+    s_sqlstate (&fx, sql, code);
+    assert_string_equal (code, "");
+    gfx_stop (&fx);
+}
+
 int
 main (void)
 {
@@ -819,6 +978,8 @@ main (void)
         cmocka_unit_test (test_schema_backstops),
         cmocka_unit_test (test_commit_guard_writes_go_with_commit),
         cmocka_unit_test (test_queue_read_through_its_index),
+        cmocka_unit_test (test_guarantor_cap_from_running_total),
+        cmocka_unit_test (test_claim_checks),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
