@@ -118,14 +118,7 @@ s_before (kj_db_t *db, scoring_scored_t *scored, int year, int first, int last,
     zchunk_extend (codes, "}", 2);  //  with its NUL
     const char *params [] = { scoring_model_name (scored->model), year_text,
                               version, (const char *) zchunk_data (codes) };
-    PGresult *res =
-        kj_db_exec (db,
-                    "SELECT DISTINCT ON (code) code, grade, year = $2::int AND "
-                    "version = $3::int AS stored FROM portrait "
-                    "WHERE code = ANY ($4::text []) "
-                    "AND model = $1 AND (year, version) <= ($2::int, $3::int) "
-                    "ORDER BY code, year DESC, version DESC",
-                    4, params);
+    PGresult *res = kj_db_exec (db, SCORING_STORED_SQL, 4, params);
     zchunk_destroy (&codes);
     if (!res)
         return -1;

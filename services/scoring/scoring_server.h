@@ -37,6 +37,17 @@ typedef struct {
     int helping_stage;     //  job helps store, or "" (scoring_chunk.c)
 } scoring_server_t;
 
+//  What is stored of a chunk's codes: the latest portrait of each under
+//  model $1 up to year $2 and version $3, and whether it is that very one
+//  ($4: the codes as a text array). The chunk's look-up (scoring_chunk.c),
+//  which the benchmark times on its own
+#define SCORING_STORED_SQL                                                     \
+    "SELECT DISTINCT ON (code) code, grade, year = $2::int AND "               \
+    "version = $3::int AS stored FROM portrait "                               \
+    "WHERE code = ANY ($4::text []) "                                          \
+    "AND model = $1 AND (year, version) <= ($2::int, $3::int) "                \
+    "ORDER BY code, year DESC, version DESC"
+
 //  The methods of the MDP service "scoring"
 extern const kj_method_t scoring_methods [];
 

@@ -20,6 +20,7 @@
 #include "kj_test.h"
 #include "scoring.pb-c.h"
 #include "scoring_cohort.h"
+#include "scoring_server.h"
 #include "scoring_source.h"
 
 //  How long the daemons may take to start (their workers registered)
@@ -155,40 +156,6 @@ s_cpu_between (const s_cpu_t *from, const s_cpu_t *to, double *seconds)
     }
 }
 
-//  The raw COPY: the stored rows into an empty table of the same shape
-static double
-s_raw_copy (kj_db_t *db)
-{
-    PGconn *conn = kj_db_conn (db);
-    PGresult *res = PQexec (conn, "CREATE TABLE portrait_raw (LIKE portrait)");
-    PQclear (res);
-    res = PQexec (conn, "COPY portrait TO STDOUT");
-    assert (PQresultStatus (res) == PGRES_COPY_OUT);
-    PQclear (res);
-    zchunk_t *data = zchunk_new (NULL, 0);
-    char *row;
-    int length;
-    while ((length = PQgetCopyData (conn, &row, 0)) > 0) {
-        zchunk_extend (data, row, (size_t) length);
-        PQfreemem (row);
-    }
-    while ((res = PQgetResult (conn)))
-        PQclear (res);
-    int64_t started = kj_mono_us ();
-    int rc = kj_db_copy (db, "COPY portrait_raw FROM STDIN", zchunk_data (data),
-                         zchunk_size (data));
-    double seconds = s_seconds (started);
-    assert (rc == 0);
-    zchunk_destroy (&data);
-    return seconds;
-}
-
-//  What the store is made of (issue 13, Session 27): the stored rows
-//  COPYed again into tables with one part of the real store more each,
-//  the backend's CPU and the WAL it wrote per row. Portraits go binary
-//  (as the daemons send them), events as text with hex payloads (as
-//  kj_outbox_add_many sends them), and binary for comparison.
-
 //  A COPY ... TO STDOUT's data
 static zchunk_t *
 s_copy_out (kj_db_t *db, const char *sql)
@@ -208,6 +175,29 @@ s_copy_out (kj_db_t *db, const char *sql)
         PQclear (res);
     return data;
 }
+
+//  The raw COPY: the stored rows into an empty table of the same shape
+static double
+s_raw_copy (kj_db_t *db)
+{
+    PGresult *res = PQexec (kj_db_conn (db),
+                            "CREATE TABLE portrait_raw (LIKE portrait)");
+    PQclear (res);
+    zchunk_t *data = s_copy_out (db, "COPY portrait TO STDOUT");
+    int64_t started = kj_mono_us ();
+    int rc = kj_db_copy (db, "COPY portrait_raw FROM STDIN", zchunk_data (data),
+                         zchunk_size (data));
+    double seconds = s_seconds (started);
+    assert (rc == 0);
+    zchunk_destroy (&data);
+    return seconds;
+}
+
+//  What the store is made of (issue 13, Session 27): the stored rows
+//  COPYed again into tables with one part of the real store more each,
+//  the backend's CPU and the WAL it wrote per row. Portraits go binary
+//  (as the daemons send them), events as text with hex payloads (as
+//  kj_outbox_add_many sends them), and binary for comparison.
 
 static void
 s_run_sql (kj_db_t *db, const char *sql)
@@ -314,14 +304,7 @@ s_store_costs (kj_db_t *db)
     pid_t backend = PQbackendPID (kj_db_conn (db));
     int64_t cpu = kj_test_proc_cpu_us (backend, NULL);
     int64_t started = kj_mono_us ();
-    PGresult *found =
-        kj_db_exec (db,
-                    "SELECT DISTINCT ON (code) code, grade, year = $2::int AND "
-                    "version = $3::int AS stored FROM portrait "
-                    "WHERE code = ANY ($4::text []) "
-                    "AND model = $1 AND (year, version) <= ($2::int, $3::int) "
-                    "ORDER BY code, year DESC, version DESC",
-                    4, params);
+    PGresult *found = kj_db_exec (db, SCORING_STORED_SQL, 4, params);
     double seconds = s_seconds (started);
     cpu = kj_test_proc_cpu_us (backend, NULL) - cpu;
     assert (found && PQntuples (found) == looked);

@@ -760,21 +760,28 @@ test_worker_killed_mid_batch (void **state)
 
 #define S_STAGES 3  //  the scoring stages: 初创, 成长, 稳定
 
+//  150 firms, a third in each scoring stage
 static void
-test_stage_scored_once (void **state)
+s_firms_in_stages (rfx_t *fx)
 {
-    (void) state;
-    rfx_t fx;
-    rfx_start (&fx, "scoring_stages", NULL);
-    s_firms (&fx, 150);
+    s_firms (fx, 150);
     const Kj__Stage stages [] = { KJ__STAGE__STAGE_STARTUP,
                                   KJ__STAGE__STAGE_GROWTH,
                                   KJ__STAGE__STAGE_MATURE };
     for (unsigned i = 0; i < 150; i++) {
         char code [19];
         rfx_code ("210100", 1000 + i, code);
-        s_override (&fx, code, stages [i % 3]);
+        s_override (fx, code, stages [i % 3]);
     }
+}
+
+static void
+test_stage_scored_once (void **state)
+{
+    (void) state;
+    rfx_t fx;
+    rfx_start (&fx, "scoring_stages", NULL);
+    s_firms_in_stages (&fx);
     //  The daemons' log (every kejin-scoring of this run appends to it):
     //  read from its end as it is now
     char path [512];
@@ -894,15 +901,7 @@ test_stage_helped (void **state)
     (void) state;
     rfx_t fx;
     rfx_start (&fx, "scoring_helped", NULL);
-    s_firms (&fx, 150);
-    const Kj__Stage stages [] = { KJ__STAGE__STAGE_STARTUP,
-                                  KJ__STAGE__STAGE_GROWTH,
-                                  KJ__STAGE__STAGE_MATURE };
-    for (unsigned i = 0; i < 150; i++) {
-        char code [19];
-        rfx_code ("210100", 1000 + i, code);
-        s_override (&fx, code, stages [i % 3]);
-    }
+    s_firms_in_stages (&fx);
     char path [512];
     snprintf (path, sizeof path, "%s/kejin-scoring.log", kj_test_tmpdir ());
     struct stat before;
