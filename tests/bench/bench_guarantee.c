@@ -55,7 +55,7 @@
 #define CLIENTS      32
 #define GUARANTORS   50
 #define CLAIM_FEN    400000
-#define WORKERS      "8"
+#define WORKERS      "8"  //  BENCH_WORKERS=N: N instead
 #define PROFILE_PAYS 500
 typedef struct {
     const char *endpoint;
@@ -394,6 +394,14 @@ s_seed_history (gfx_t *fx)
     assert_int_equal (pending, 0);
 }
 
+//  The daemon's workers: WORKERS, or BENCH_WORKERS
+static const char *
+s_workers (void)
+{
+    const char *given = getenv ("BENCH_WORKERS");
+    return given && atoi (given) > 0 ? given : WORKERS;
+}
+
 //  One guard: a fresh database and daemon, `pays` of the claims paid by
 //  `clients` clients (the daemon's log at debug level when `debug`), the
 //  figures
@@ -429,20 +437,23 @@ s_run (const char *guard, int clients, int pays, bool debug, bool old,
                                   "commit_siblings=4'",
                                   fx.dsn)
                   : strdup (fx.dsn);
+    char workers_option [48];
+    snprintf (workers_option, sizeof workers_option, "guarantee/workers=%s",
+              s_workers ());
     char guard_option [64];
     snprintf (guard_option, sizeof guard_option, "guarantee/budget_guard=%s",
               group_commit ? "slice" : guard);
     fx.daemon [0] = kj_daemon_start (old ? "guarantee-old" : "guarantee",
                                      &fx.broker, dsn,
-                                     (const char *[]){
-                                         "-s", "guarantee/relay=false", "-s",
-                                         "guarantee/workers=" WORKERS, "-s",
-                                         guard_option, "-s",
-                                         debug ? "log/level=debug"
-                                               : "log/level=warn",
-                                         NULL });
+                                     (const char *[]){ "-s",
+                                                       "guarantee/relay=false",
+                                                       "-s", workers_option,
+                                                       "-s", guard_option, "-s",
+                                                       debug ? "log/level=debug"
+                                                             : "log/level=warn",
+                                                       NULL });
     assert_true (kj_broker_wait_workers (fx.broker.endpoint, "guarantee",
-                                         atoi (WORKERS), 30000));
+                                         atoi (s_workers ()), 30000));
     fx.db = kj_db_new (fx.dsn, "guarantee", 5000);
     fx.carol = kj_client_new (fx.broker.endpoint);
     kj_client_set_caller (fx.carol, "carol");
@@ -554,7 +565,8 @@ main (int argc, char **argv)
             "one budget that holds\nhalf of them, %s workers, each budget "
             "guard in turn on a fresh database.\n%ld cores, load average "
             "%.2f before the run; baseline >= 2,000/s, overspend 0\n\n",
-            CLAIMS, CLIENTS, WORKERS, sysconf (_SC_NPROCESSORS_ONLN), load [0]);
+            CLAIMS, CLIENTS, s_workers (), sysconf (_SC_NPROCESSORS_ONLN),
+            load [0]);
     printf ("  %-13s %10s %9s %10s %7s %8s %9s\n", "guard", "calls", "p50",
             "p99", "retries", "server", "overspend");
     fflush (stdout);
