@@ -38,6 +38,15 @@ s_cast (const registry_attr_t *a)
     }
 }
 
+//  A date column read as YYYY-MM-DD, '' for none, under its own name
+static int
+s_read_date (char *sql, size_t size, const char *alias, const char *column)
+{
+    return snprintf (sql, size,
+                     "coalesce (to_char (%s%s%s, 'YYYY-MM-DD'), '') AS %s",
+                     alias, *alias ? "." : "", column, column);
+}
+
 //  One row's item of the list form asks, at sql
 static int
 s_item (char *sql, size_t size, registry_store_list_t form,
@@ -58,10 +67,7 @@ s_item (char *sql, size_t size, registry_store_list_t form,
                                  "to_char (%s%s%s, 'YYYY-MM-DD') AS %s", alias,
                                  dot, a->path, a->path);
             if (a->kind == REGISTRY_ATTR_DATE)
-                return snprintf (sql, size,
-                                 "coalesce (to_char (%s%s%s, 'YYYY-MM-DD'), "
-                                 "'') AS %s",
-                                 alias, dot, a->path, a->path);
+                return s_read_date (sql, size, alias, a->path);
             return snprintf (sql, size, "%s%s%s", alias, dot, a->path);
         case REGISTRY_STORE_LIST_NAMES:
             return snprintf (sql, size, "%s", a->path);
@@ -129,10 +135,7 @@ s_field_item (char *sql, size_t size, registry_store_list_t form,
             //  A date as YYYY-MM-DD, '' for none, under its column's name
             //  (the enterprise's rows are read by name)
             if (f->kind == REGISTRY_FIELD_DATE)
-                return snprintf (sql, size,
-                                 "coalesce (to_char (%s%s%s, 'YYYY-MM-DD'), "
-                                 "'') AS %s",
-                                 alias, dot, f->column, f->column);
+                return s_read_date (sql, size, alias, f->column);
             return snprintf (sql, size, "%s%s%s", alias, dot, f->column);
         case REGISTRY_STORE_LIST_NAMES:
         case REGISTRY_STORE_LIST_STAGED:

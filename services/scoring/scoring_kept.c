@@ -86,15 +86,11 @@ scoring_kept_add (scoring_kept_t **kept_p, int stage, const char *code,
         return;
     char record [2 * 64 + SCORING_COLUMNS_MAX / 8 + 1
                  + 8 * (SCORING_COLUMNS_MAX + 1)];
-    size_t used = 0;
-    size_t code_size = strnlen (code, 63) + 1,
-           region_size = strnlen (region, 15) + 1;
-    memcpy (record, code, code_size - 1);
-    record [code_size - 1] = 0;
-    used = code_size;
-    memcpy (record + used, region, region_size - 1);
-    used += region_size;
-    record [used - 1] = 0;
+    //  The code and the region, each NUL-ended (at most 63 and 15 bytes)
+    size_t used = (size_t) snprintf (record, 64, "%s", code);
+    used = used > 63 ? 64 : used + 1;
+    size_t region_size = (size_t) snprintf (record + used, 16, "%s", region);
+    used += region_size > 15 ? 16 : region_size + 1;
     unsigned char *bitmap = (unsigned char *) record + used;
     size_t bitmap_size = (self->inputs + 7) / 8;
     memset (bitmap, 0, bitmap_size);
