@@ -625,7 +625,8 @@ main (int argc, char **argv)
                 "trips), handler %.0f us (%.1f), COMMIT %.0f us (%.1f);\n"
                 "  the budget row is held for part of the COMMIT (its "
                 "trigger to the flush; the\n  payment's writes go first): "
-                "one budget bounds payments near %.0f/s or above\n",
+                "one budget bounds commits near %.0f/s or above\n"
+                "  (PayClaims paid together share one)\n",
                 phases.count, phases.claim_us, phases.claim_trips,
                 phases.handler_us, phases.handler_trips, phases.commit_us,
                 phases.commit_trips,
