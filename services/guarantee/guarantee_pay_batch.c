@@ -101,32 +101,7 @@ s_by_id (const void *a, const void *b)
     return x->id < y->id ? -1 : x->id > y->id;
 }
 
-//  A PostgreSQL array literal of n texts, each quoted
-static char *
-s_texts (kj_call_t *call, const char **texts, int n)
-{
-    size_t size = 3;
-    for (int i = 0; i < n; i++)
-        size += 2 * strlen (texts [i]) + 3;
-    char *array = (char *) kj_call_alloc (call, size), *at = array;
-    *at++ = '{';
-    for (int i = 0; i < n; i++) {
-        if (i)
-            *at++ = ',';
-        *at++ = '"';
-        for (const char *c = texts [i]; *c; c++) {
-            if (*c == '"' || *c == '\\')
-                *at++ = '\\';
-            *at++ = *c;
-        }
-        *at++ = '"';
-    }
-    *at++ = '}';
-    *at = 0;
-    return array;
-}
-
-//  ... and of n numbers
+//  A PostgreSQL array literal of n numbers
 static char *
 s_numbers (kj_call_t *call, const int64_t *numbers, int n)
 {
@@ -300,21 +275,21 @@ guarantee_pay_batch (kj_call_t **calls, const ProtobufCMessage **requests,
             callers [paying++] = one->caller;
         }
     }
-    if (paying) {
-        const char *pay [] = { s_numbers (call, ids, paying),
-                               s_numbers (call, years, paying),
-                               s_texts (call, guarantors, paying),
-                               s_numbers (call, amounts, paying),
-                               s_texts (call, callers, paying) };
-        if (kj_db_defer (db, S_PAY_SQL, 5, pay))
-            return -1;
-    }
-    if (queueing) {
-        const char *queue [] = { s_numbers (call, waiting, queueing),
-                                 s_texts (call, reasons, queueing) };
-        if (kj_db_defer (db, S_QUEUE_SQL, 2, queue))
-            return -1;
-    }
+    kj_params_t pay = { 0 }, queue = { 0 };
+    kj_params_add (&pay, s_numbers (call, ids, paying));
+    kj_params_add (&pay, s_numbers (call, years, paying));
+    kj_params_add_array (&pay, guarantors, (size_t) paying);
+    kj_params_add (&pay, s_numbers (call, amounts, paying));
+    kj_params_add_array (&pay, callers, (size_t) paying);
+    kj_params_add (&queue, s_numbers (call, waiting, queueing));
+    kj_params_add_array (&queue, reasons, (size_t) queueing);
+    int rc = (paying && kj_db_defer (db, S_PAY_SQL, pay.count, pay.values))
+          || (queueing
+              && kj_db_defer (db, S_QUEUE_SQL, queue.count, queue.values));
+    kj_params_reset (&pay);
+    kj_params_reset (&queue);
+    if (rc)
+        return -1;
     //  Each claim is the claim as read with the fields its UPDATE sets:
     //  its reply, and its event's payload
     for (int i = 0, queued = 0; i < n; i++) {
