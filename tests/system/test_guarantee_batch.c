@@ -147,6 +147,35 @@ s_count (gfx_t *fx, const char *sql, int64_t claim)
     return count;
 }
 
+//  Every payer but payers [refused] (-1: none) was told PAID, 400,000 fen;
+//  the schema holds `payments` payments, and `paid` ledger transactions,
+//  events "paid" and keys "PREFIX-..."
+static void
+s_expect_paid (gfx_t *fx, const s_payer_t *payers, int n, int refused,
+               const char *prefix, int payments, int paid)
+{
+    for (int i = 0; i < n; i++) {
+        if (i == refused)
+            continue;
+        assert_int_equal (payers [i].code, KJ__CODE__OK);
+        assert_string_equal (payers [i].state, "PAID");
+        assert_int_equal (payers [i].paid_fen, 400000);
+    }
+    assert_int_equal (gfx_count (fx, "SELECT count (*) FROM payment"),
+                      payments);
+    assert_int_equal (gfx_count (fx, "SELECT count (*) FROM ledger_txn"
+                                     " WHERE kind = 'pay'"),
+                      paid);
+    assert_int_equal (gfx_count (fx, "SELECT count (*) FROM kj_outbox WHERE"
+                                     " topic = 'guarantee.claim.paid'"),
+                      paid);
+    char sql [128];
+    snprintf (sql, sizeof sql,
+              "SELECT count (*) FROM kj_idempotency WHERE key LIKE '%s-%%'",
+              prefix);
+    assert_int_equal (gfx_count (fx, sql), paid);
+}
+
 static void
 s_start (gfx_t *fx)
 {
@@ -261,25 +290,8 @@ test_batch_commit_fails_runs_alone (void **state)
     int failed;
     s_batches (&fx, &failed);
     assert_int_equal (failed, 1);
-    for (int i = 0; i < 5; i++) {
-        if (i == 3) {
-            assert_int_equal (payers [i].code, KJ__CODE__ALREADY_EXISTS);
-            continue;
-        }
-        assert_int_equal (payers [i].code, KJ__CODE__OK);
-        assert_string_equal (payers [i].state, "PAID");
-        assert_int_equal (payers [i].paid_fen, 400000);
-    }
-    assert_int_equal (gfx_count (&fx, "SELECT count (*) FROM payment"), 5);
-    assert_int_equal (gfx_count (&fx, "SELECT count (*) FROM ledger_txn"
-                                      " WHERE kind = 'pay'"),
-                      4);
-    assert_int_equal (gfx_count (&fx, "SELECT count (*) FROM kj_outbox WHERE"
-                                      " topic = 'guarantee.claim.paid'"),
-                      4);
-    assert_int_equal (gfx_count (&fx, "SELECT count (*) FROM kj_idempotency"
-                                      " WHERE key LIKE 'fails-%'"),
-                      4);
+    assert_int_equal (payers [3].code, KJ__CODE__ALREADY_EXISTS);
+    s_expect_paid (&fx, payers, 5, 3, "fails", 5, 4);
     gfx_stop (&fx);
 }
 
@@ -442,21 +454,7 @@ test_batch_killed_mid_batch (void **state)
     s_hold (&fx, claims [2], false);
     for (int i = 0; i < 6; i++)
         assert_int_equal (pthread_join (threads [i], NULL), 0);
-    for (int i = 0; i < 6; i++) {
-        assert_int_equal (payers [i].code, KJ__CODE__OK);
-        assert_string_equal (payers [i].state, "PAID");
-        assert_int_equal (payers [i].paid_fen, 400000);
-    }
-    assert_int_equal (gfx_count (&fx, "SELECT count (*) FROM payment"), 6);
-    assert_int_equal (gfx_count (&fx, "SELECT count (DISTINCT claim_id)"
-                                      " FROM payment"),
-                      6);
-    assert_int_equal (gfx_count (&fx, "SELECT count (*) FROM kj_outbox WHERE"
-                                      " topic = 'guarantee.claim.paid'"),
-                      6);
-    assert_int_equal (gfx_count (&fx, "SELECT count (*) FROM kj_idempotency"
-                                      " WHERE key LIKE 'killed-%'"),
-                      6);
+    s_expect_paid (&fx, payers, 6, -1, "killed", 6, 6);
     kj__ledger_report__free_unpacked (gfx_ledger (&fx), NULL);
     gfx_stop (&fx);
 }
