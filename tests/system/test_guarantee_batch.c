@@ -176,13 +176,18 @@ s_expect_paid (gfx_t *fx, const s_payer_t *payers, int n, int refused,
     assert_int_equal (gfx_count (fx, sql), paid);
 }
 
+//  One daemon with one worker, its debug log, a budget of `budget` fen
+//  this year and n approved claims of 400,000 fen each
 static void
-s_start (gfx_t *fx)
+s_start (gfx_t *fx, int64_t budget, int64_t *claims, int n)
 {
     const char *options [] = { "log/level=debug", "guarantee/pay_batch=32",
                                NULL };
     gfx_start_with (fx, 1, 1, options);
     gfx_parties (fx);
+    gfx_allot (fx, fx->year, budget);
+    for (int i = 0; i < n; i++)
+        claims [i] = gfx_claim (fx, 1000000, 2, true);
 }
 
 //  --------------------------------------------------------------------------
@@ -196,11 +201,8 @@ static void
 test_batch_pays_as_alone (void **state)
 {
     gfx_t fx;
-    s_start (&fx);
-    gfx_allot (&fx, fx.year, 2200000);
     int64_t claims [PAYERS];
-    for (int i = 0; i < PAYERS; i++)
-        claims [i] = gfx_claim (&fx, 1000000, 2, true);
+    s_start (&fx, 2200000, claims, PAYERS);
     s_payer_t payers [PAYERS];
     s_pay_together (&fx, claims, PAYERS, "together", claims [0], payers);
     int failed;
@@ -271,11 +273,8 @@ static void
 test_batch_commit_fails_runs_alone (void **state)
 {
     gfx_t fx;
-    s_start (&fx);
-    gfx_allot (&fx, fx.year, 100000000);
     int64_t claims [5];
-    for (int i = 0; i < 5; i++)
-        claims [i] = gfx_claim (&fx, 1000000, 2, true);
+    s_start (&fx, 100000000, claims, 5);
     char id [24];
     snprintf (id, sizeof id, "%" PRId64, claims [3]);
     assert_int_equal (kj_db_run (fx.db,
@@ -304,11 +303,8 @@ static void
 test_batch_keys_answered_once (void **state)
 {
     gfx_t fx;
-    s_start (&fx);
-    gfx_allot (&fx, fx.year, 100000000);
     int64_t claims [4];
-    for (int i = 0; i < 4; i++)
-        claims [i] = gfx_claim (&fx, 1000000, 2, true);
+    s_start (&fx, 100000000, claims, 4);
     //  claims [3] was paid before, under the key "keys-3"
     Kj__ClaimPayRequest pay = KJ__CLAIM_PAY_REQUEST__INIT;
     pay.claim_id = claims [3];
@@ -369,11 +365,8 @@ static void
 test_batch_guarantor_cap (void **state)
 {
     gfx_t fx;
-    s_start (&fx);
-    gfx_allot (&fx, fx.year, 100000000);
     int64_t claims [3];
-    for (int i = 0; i < 3; i++)
-        claims [i] = gfx_claim (&fx, 1000000, 2, true);
+    s_start (&fx, 100000000, claims, 3);
     //  G1's cap: what the first two claims and 150,000 fen more take
     assert_int_equal (kj_db_run (fx.db,
                                  "UPDATE guarantor SET yearly_cap_fen ="
@@ -417,11 +410,8 @@ static void
 test_batch_killed_mid_batch (void **state)
 {
     gfx_t fx;
-    s_start (&fx);
-    gfx_allot (&fx, fx.year, 100000000);
     int64_t claims [6];
-    for (int i = 0; i < 6; i++)
-        claims [i] = gfx_claim (&fx, 1000000, 2, true);
+    s_start (&fx, 100000000, claims, 6);
     //  The first payer waits for claims [0]'s lock while the others reach
     //  the worker; then the test lets go of claims [0] but holds claims
     //  [2]: the batch of the others waits at its locks, and dies there
