@@ -82,20 +82,22 @@ s_hold (gfx_t *fx, int64_t claim, bool hold)
     PQclear (res);
 }
 
-//  Pay claims [0..n) from n threads, keys "KEY-i", while the test holds
-//  `held`'s lock: the payer of claims [0] is sent first and waits for it,
-//  the others reach the worker meanwhile. `release`: let go after they
-//  have, and wait for every answer.
+//  Start n payers, payers [i] paying claims [i] under keys [i] (NULL:
+//  "PREFIX-i"), while the test holds claims [0]'s lock: the payer of
+//  claims [0] is sent first and waits for it in the worker, the others
+//  reach the worker meanwhile and wait behind it in its socket
 static void
-s_pay_together (gfx_t *fx, const int64_t *claims, int n, const char *key,
-                int64_t held, s_payer_t *payers)
+s_send (gfx_t *fx, const int64_t *claims, const char *const *keys,
+        const char *prefix, int n, s_payer_t *payers, pthread_t *threads)
 {
-    pthread_t threads [PAYERS];
-    s_hold (fx, held, true);
     for (int i = 0; i < n; i++) {
         payers [i] = (s_payer_t){ .endpoint = fx->broker.endpoint,
                                   .claim = claims [i] };
-        snprintf (payers [i].key, sizeof payers [i].key, "%s-%d", key, i);
+        if (keys)
+            kj_strlcpy (payers [i].key, keys [i], sizeof payers [i].key);
+        else
+            snprintf (payers [i].key, sizeof payers [i].key, "%s-%d", prefix,
+                      i);
         assert_int_equal (pthread_create (&threads [i], NULL, s_payer,
                                           &payers [i]),
                           0);
@@ -103,7 +105,17 @@ s_pay_together (gfx_t *fx, const int64_t *claims, int n, const char *key,
             usleep (300 * 1000);  //  the first waits in the worker
     }
     usleep (700 * 1000);  //  the others wait behind it
-    s_hold (fx, held, false);
+}
+
+//  ... then let go of claims [0], and wait for every answer
+static void
+s_pay_together (gfx_t *fx, const int64_t *claims, const char *const *keys,
+                const char *prefix, int n, s_payer_t *payers)
+{
+    pthread_t threads [PAYERS];
+    s_hold (fx, claims [0], true);
+    s_send (fx, claims, keys, prefix, n, payers, threads);
+    s_hold (fx, claims [0], false);
     for (int i = 0; i < n; i++)
         assert_int_equal (pthread_join (threads [i], NULL), 0);
 }
@@ -204,7 +216,7 @@ test_batch_pays_as_alone (void **state)
     int64_t claims [PAYERS];
     s_start (&fx, 2200000, claims, PAYERS);
     s_payer_t payers [PAYERS];
-    s_pay_together (&fx, claims, PAYERS, "together", claims [0], payers);
+    s_pay_together (&fx, claims, NULL, "together", PAYERS, payers);
     int failed;
     assert_true (s_batches (&fx, &failed) >= 2);
     assert_int_equal (failed, 0);
@@ -285,7 +297,7 @@ test_batch_commit_fails_runs_alone (void **state)
                                  1, (const char *[]){ id }),
                       1);
     s_payer_t payers [5];
-    s_pay_together (&fx, claims, 5, "fails", claims [0], payers);
+    s_pay_together (&fx, claims, NULL, "fails", 5, payers);
     int failed;
     s_batches (&fx, &failed);
     assert_int_equal (failed, 1);
@@ -320,23 +332,8 @@ test_batch_keys_answered_once (void **state)
     int64_t sent [5] = { claims [0], claims [1], claims [1], claims [3],
                          claims [2] };
     s_payer_t payers [5];
-    pthread_t threads [5];
-    s_hold (&fx, claims [0], true);
     const char *keys [] = { "keys-0", "keys-1", "keys-1", "keys-3", "keys-3" };
-    for (int i = 0; i < 5; i++) {
-        payers [i] = (s_payer_t){ .endpoint = fx.broker.endpoint,
-                                  .claim = sent [i] };
-        kj_strlcpy (payers [i].key, keys [i], sizeof payers [i].key);
-        assert_int_equal (pthread_create (&threads [i], NULL, s_payer,
-                                          &payers [i]),
-                          0);
-        if (i == 0)
-            usleep (300 * 1000);
-    }
-    usleep (700 * 1000);
-    s_hold (&fx, claims [0], false);
-    for (int i = 0; i < 5; i++)
-        assert_int_equal (pthread_join (threads [i], NULL), 0);
+    s_pay_together (&fx, sent, keys, NULL, 5, payers);
     int failed;
     assert_true (s_batches (&fx, &failed) >= 1);
     for (int i = 0; i < 4; i++) {
@@ -374,7 +371,7 @@ test_batch_guarantor_cap (void **state)
                                  0, NULL),
                       1);
     s_payer_t payers [3];
-    s_pay_together (&fx, claims, 3, "cap", claims [0], payers);
+    s_pay_together (&fx, claims, NULL, "cap", 3, payers);
     int failed;
     assert_true (s_batches (&fx, &failed) >= 2);
     assert_int_equal (failed, 0);
@@ -419,17 +416,7 @@ test_batch_killed_mid_batch (void **state)
     s_hold (&fx, claims [2], true);
     s_payer_t payers [6];
     pthread_t threads [6];
-    for (int i = 0; i < 6; i++) {
-        payers [i] = (s_payer_t){ .endpoint = fx.broker.endpoint,
-                                  .claim = claims [i] };
-        snprintf (payers [i].key, sizeof payers [i].key, "killed-%d", i);
-        assert_int_equal (pthread_create (&threads [i], NULL, s_payer,
-                                          &payers [i]),
-                          0);
-        if (i == 0)
-            usleep (300 * 1000);
-    }
-    usleep (700 * 1000);
+    s_send (&fx, claims, NULL, "killed", 6, payers, threads);
     s_hold (&fx, claims [0], false);
     usleep (500 * 1000);
     assert_int_equal (kj_test_kill (fx.daemon [0], SIGKILL, 5000), 128 + 9);
