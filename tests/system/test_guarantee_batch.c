@@ -188,6 +188,21 @@ s_expect_paid (gfx_t *fx, const s_payer_t *payers, int n, int refused,
     assert_int_equal (gfx_count (fx, sql), paid);
 }
 
+//  A payment of 1 fen of `claim` written straight into the schema: 1, or
+//  -1 when the database refused it
+static int
+s_pay_straight (gfx_t *fx, int64_t claim)
+{
+    char id [24];
+    snprintf (id, sizeof id, "%" PRId64, claim);
+    return kj_db_run (
+        fx->db,
+        "INSERT INTO payment (claim_id, year, guarantor_id,"
+        " amount_fen, paid_by) SELECT id, budget_year,"
+        " guarantor_id, 1, 'test' FROM claim WHERE id = $1::bigint",
+        1, (const char *[]){ id });
+}
+
 //  One daemon with one worker, its debug log, a budget of `budget` fen
 //  this year and n approved claims of 400,000 fen each
 static void
@@ -287,15 +302,7 @@ test_batch_commit_fails_runs_alone (void **state)
     gfx_t fx;
     int64_t claims [5];
     s_start (&fx, 100000000, claims, 5);
-    char id [24];
-    snprintf (id, sizeof id, "%" PRId64, claims [3]);
-    assert_int_equal (kj_db_run (fx.db,
-                                 "INSERT INTO payment (claim_id, year,"
-                                 " guarantor_id, amount_fen, paid_by)"
-                                 " SELECT id, budget_year, guarantor_id, 1,"
-                                 " 'test' FROM claim WHERE id = $1::bigint",
-                                 1, (const char *[]){ id }),
-                      1);
+    assert_int_equal (s_pay_straight (&fx, claims [3]), 1);
     s_payer_t payers [5];
     s_pay_together (&fx, claims, NULL, "fails", 5, payers);
     int failed;
@@ -385,15 +392,7 @@ test_batch_guarantor_cap (void **state)
                       950000);
     //  The backstop: one fen more than the cap
     int64_t more = gfx_claim (&fx, 1000000, 2, true);
-    char id [24];
-    snprintf (id, sizeof id, "%" PRId64, more);
-    assert_int_equal (kj_db_run (fx.db,
-                                 "INSERT INTO payment (claim_id, year,"
-                                 " guarantor_id, amount_fen, paid_by)"
-                                 " SELECT id, budget_year, guarantor_id, 1,"
-                                 " 'test' FROM claim WHERE id = $1::bigint",
-                                 1, (const char *[]){ id }),
-                      -1);
+    assert_int_equal (s_pay_straight (&fx, more), -1);
     assert_string_equal (kj_db_sqlstate (fx.db), "40001");
     gfx_stop (&fx);
 }
