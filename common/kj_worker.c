@@ -519,12 +519,6 @@ done:
 //  Take one message from the broker. Anything malformed is logged and
 //  dropped: the broker is trusted, but not to the point of asserting.
 
-//  ["KJW01" record...]: each record a REQUEST [0x02] [handle] [part]...,
-//  served as its MDP form would be; the replies go back gathered, sent
-//  when the message is done, and every FLUSH_REPLIES replies or
-//  FLUSH_US of a long one, so that the broker and the clients work on
-//  the first replies while this worker serves the rest.
-
 //  A request whose method runs its calls together (KJ_BATCH), with a key
 //  and not refused by the broker: its method's index, else -1
 static int
@@ -540,32 +534,88 @@ s_batchable (kj_worker_t *self, const Kj__RequestHeader *header)
     return refused && *refused ? -1 : (int) (md - desc->methods);
 }
 
-//  Serve the requests gathered for a batch: together when there are two
-//  or more; then free them
+//  What s_handle_compact is serving: the calls of one KJ_BATCH method
+//  gathered so far, and the replies gathered since the last flush
+typedef struct {
+    kj_batch_item_t items [BATCH_MAX];
+    int n;         //  calls gathered
+    int index;     //  their method
+    int gathered;  //  replies in self->batch
+} s_pending_t;
+
+//  Serve the calls gathered: together when there are two or more; then
+//  free them
 static void
-s_batch_run (kj_worker_t *self, int index, kj_batch_item_t *items, int *n_p)
+s_pending_run (kj_worker_t *self, s_pending_t *pending)
 {
-    int n = *n_p;
+    kj_batch_item_t *items = pending->items;
+    int n = pending->n;
     if (n == 1)
         kj_worker_serve (self, &items [0].address, items [0].header,
                          items [0].payload, items [0].arrived);
     else if (n > 1)
-        kj_worker_batch (self, index, items, n);
+        kj_worker_batch (self, pending->index, items, n);
     for (int i = 0; i < n; i++) {
         zframe_destroy (&items [i].address);
         zframe_destroy (&items [i].payload);
         kj__request_header__free_unpacked (items [i].header, NULL);
     }
-    *n_p = 0;
+    pending->gathered += n;
+    pending->n = 0;
 }
 
-//  ["KJW01" record...]: each record a REQUEST [0x02] [handle] [part]...,
-//  served as its MDP form would be; the replies go back gathered, sent
-//  when the message is done, and every FLUSH_REPLIES replies or
-//  FLUSH_US of a long one, so that the broker and the clients work on
-//  the first replies while this worker serves the rest. Requests of a
-//  KJ_BATCH method that come one after another are served together
-//  (kj_worker_batch.c), BATCH_MAX at most.
+//  One record of a KJW01 message: a call of a KJ_BATCH method waits with
+//  the others of its method; anything else is served now, after the calls
+//  waiting. 0, or -1 when the record is not a request.
+static int
+s_compact_record (kj_worker_t *self, s_pending_t *pending,
+                  const uint8_t *record, size_t size)
+{
+    kj_part_t parts [2];
+    int nparts = size >= 9 && record [0] == KJ_MDPW_REQUEST
+                   ? kj_compact_parts (record + 9, size - 9, parts, 2)
+                   : -1;
+    if (nparts < 0)
+        return -1;
+    Kj__RequestHeader *header = nparts > 0
+                                  ? kj_proto_request_header (parts [0].data,
+                                                             parts [0].size)
+                                  : NULL;
+    int batchable = header ? s_batchable (self, header) : -1;
+    if (pending->n && (batchable != pending->index || pending->n == BATCH_MAX))
+        s_pending_run (self, pending);
+    if (header) {
+        kj_batch_item_t item = {
+            zframe_new (record + 1, 8), header,
+            nparts > 1 ? zframe_new (parts [1].data, parts [1].size) : NULL,
+            kj_mono_us ()
+        };
+        pending->items [pending->n++] = item;
+        pending->index = batchable;
+        if (batchable < 0)
+            s_pending_run (self, pending);  //  alone, now
+    }
+    else {
+        //  As MDP has it: [address] [] [header] [payload]; the request path
+        //  answers what is not a Kejin request
+        zmsg_t *msg = zmsg_new ();
+        zmsg_addmem (msg, record + 1, 8);
+        zmsg_addmem (msg, NULL, 0);
+        for (int i = 0; i < nparts && i < 2; i++)
+            zmsg_addmem (msg, parts [i].data, parts [i].size);
+        s_handle_request (self, msg);
+        zmsg_destroy (&msg);
+        pending->gathered++;
+    }
+    if (pending->n == 0
+        && (pending->gathered >= FLUSH_REPLIES
+            || kj_mono_us () - self->batch_from > FLUSH_US)) {
+        s_batch_flush (self);
+        self->batch_from = kj_mono_us ();
+        pending->gathered = 0;
+    }
+    return 0;
+}
 
 //  A message already waiting on the socket, without waiting for one
 static zmsg_t *
@@ -575,8 +625,18 @@ s_recv_waiting (kj_worker_t *self)
     return zmsg_recv (self->sock);
 }
 
-//  Returns a message it received and did not handle (not a KJW01 one),
-//  for the caller to handle next, or NULL
+//  ["KJW01" record...]: each record a REQUEST [0x02] [handle] [part]...,
+//  served as its MDP form would be; the replies go back gathered, sent
+//  when the message is done, and every FLUSH_REPLIES replies or
+//  FLUSH_US of a long one, so that the broker and the clients work on
+//  the first replies while this worker serves the rest. Calls of a
+//  KJ_BATCH method that come one after another are served together
+//  (kj_worker_batch.c), BATCH_MAX at most, with those of the messages
+//  already waiting behind this one (the broker sends what reaches a
+//  worker with credit as it comes, a message a call). Returns a message
+//  it took and did not handle (not a KJW01 one), for the caller to handle
+//  next, or NULL.
+
 static zmsg_t *
 s_handle_compact (kj_worker_t *self, zframe_t *frame)
 {
@@ -585,9 +645,7 @@ s_handle_compact (kj_worker_t *self, zframe_t *frame)
     zchunk_set (self->batch, KJ_KJW, KJ_KJX_SIZE);
     self->batch_from = kj_mono_us ();
     self->batching = true;
-    int gathered = 0;
-    kj_batch_item_t items [BATCH_MAX];
-    int n = 0, index = -1;
+    s_pending_t pending = { .n = 0, .index = -1 };
     zmsg_t *more = NULL, *next = NULL;
     while (frame) {
         const uint8_t *data = zframe_data (frame);
@@ -596,80 +654,30 @@ s_handle_compact (kj_worker_t *self, zframe_t *frame)
         const uint8_t *record;
         size_t size;
         int rc;
-        while ((rc = kj_compact_next (&at, end, &record, &size)) == 1) {
-            kj_part_t parts [2];
-            int nparts = size >= 9 && record [0] == KJ_MDPW_REQUEST
-                           ? kj_compact_parts (record + 9, size - 9, parts, 2)
-                           : -1;
-            if (nparts < 0) {
+        while ((rc = kj_compact_next (&at, end, &record, &size)) == 1)
+            if (s_compact_record (self, &pending, record, size)) {
                 rc = -1;
                 break;
             }
-            Kj__RequestHeader *header =
-                nparts > 0
-                    ? kj_proto_request_header (parts [0].data, parts [0].size)
-                    : NULL;
-            int batchable = header ? s_batchable (self, header) : -1;
-            if (n && (batchable != index || n == BATCH_MAX)) {
-                gathered += n;
-                s_batch_run (self, index, items, &n);
-            }
-            if (header) {
-                kj_batch_item_t item = {
-                    zframe_new (record + 1, 8), header,
-                    nparts > 1 ? zframe_new (parts [1].data, parts [1].size)
-                               : NULL,
-                    kj_mono_us ()
-                };
-                items [n++] = item;
-                index = batchable;
-                if (batchable < 0) {
-                    gathered += n;
-                    s_batch_run (self, index, items, &n);  //  alone
-                }
-            }
-            else {
-                //  As MDP has it: [address] [] [header] [payload]; the
-                //  request path answers what is not a Kejin request
-                zmsg_t *msg = zmsg_new ();
-                zmsg_addmem (msg, record + 1, 8);
-                zmsg_addmem (msg, NULL, 0);
-                for (int i = 0; i < nparts && i < 2; i++)
-                    zmsg_addmem (msg, parts [i].data, parts [i].size);
-                s_handle_request (self, msg);
-                zmsg_destroy (&msg);
-                gathered++;
-            }
-            if (n == 0
-                && (gathered >= FLUSH_REPLIES
-                    || kj_mono_us () - self->batch_from > FLUSH_US)) {
-                s_batch_flush (self);
-                self->batch_from = kj_mono_us ();
-                gathered = 0;
-            }
-        }
         if (rc < 0)
             kj_warn ("worker.bad_message", "service=%s framing=KJW01 at=%zu",
                      self->config.service, (size_t) (at - data));
-        //  Calls that may run together: those that waited behind this
-        //  message join them (the broker sends what reached a worker with
-        //  credit as it comes, a message a call)
         zmsg_destroy (&more);
         frame = NULL;
-        if (n > 0 && n < BATCH_MAX && (more = s_recv_waiting (self))) {
+        if (pending.n > 0 && pending.n < BATCH_MAX
+            && (more = s_recv_waiting (self))) {
             zframe_t *first = zmsg_first (more);
             if (zmsg_size (more) == 1
                 && kj_compact_is (zframe_data (first), zframe_size (first),
                                   KJ_KJW))
                 frame = first;
             else {
-                next = more;  //  the caller's to handle
+                next = more;
                 more = NULL;
             }
         }
     }
-    gathered += n;
-    s_batch_run (self, index, items, &n);
+    s_pending_run (self, &pending);
     s_batch_flush (self);
     self->batching = false;
     return next;
