@@ -28,6 +28,7 @@ typedef struct {
     uint64_t *errors;
     kj_hist_t **latency;
     atomic_int workers;  //  threads serving it now
+    int credit;          //  each worker's (kj_service_credit), else serve's
 } s_counters_t;
 
 //  A worker thread (counters set) or a job thread (job set).
@@ -212,6 +213,7 @@ s_counters_init (s_counters_t *self, kj_service_t *service,
     self->serve = serve;
     self->service = service;
     self->slots = serve->descriptor->n_methods + 1;
+    self->credit = serve->credit > 0 ? serve->credit : 1;
     pthread_mutex_init (&self->lock, NULL);
     self->requests = (uint64_t *) zmalloc (self->slots * sizeof (uint64_t));
     self->errors = (uint64_t *) zmalloc (self->slots * sizeof (uint64_t));
@@ -394,7 +396,7 @@ s_worker_thread (void *arg)
                               .methods = serve->methods,
                               .state = self->state,
                               .db = db,
-                              .credit = serve->credit > 0 ? serve->credit : 1,
+                              .credit = thread->counters->credit,
                               .instance = instance,
                               .hooks = thread->counters,
                               .admit = s_admit,
@@ -802,6 +804,15 @@ void *
 kj_service_state (kj_service_t *self)
 {
     return self->state;
+}
+
+void
+kj_service_credit (kj_service_t *self, const char *name, int credit)
+{
+    assert (!self->started);
+    for (size_t i = 0; i < self->n_services; i++)
+        if (streq (self->counters [i].serve->name, name))
+            self->counters [i].credit = credit > 0 ? credit : 1;
 }
 
 int

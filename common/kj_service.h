@@ -129,6 +129,13 @@ const char *
 void *
     kj_service_state (kj_service_t *self);
 
+//  The credit of MDP service `name`'s workers (requests the broker may
+//  send each ahead; a KJ_BATCH method's calls that came together run
+//  together), from the daemon's init, before the workers start; else
+//  kj_serve_t's.
+void
+    kj_service_credit (kj_service_t *self, const char *name, int credit);
+
 //  Worker threads serving MDP service `name` now (connected or not).
 int
     kj_service_workers (kj_service_t *self, const char *name);

@@ -27,6 +27,7 @@
 
 #define FLUSH_REPLIES 16   //  KJW01 replies sent together, at most
 #define FLUSH_US      250  //  time a gathered reply waits, at most
+#define BATCH_MAX     32   //  KJ_BATCH calls served together, at most
 
 //  --------------------------------------------------------------------------
 //  Connection to the broker
@@ -118,6 +119,8 @@ kj_worker_new (const kj_worker_config_t *config)
     self->handlers = (kj_handler_fn **) zmalloc (desc->n_methods
                                                  * sizeof (kj_handler_fn *));
     self->flags = (int *) zmalloc (desc->n_methods * sizeof (int));
+    self->batches = (kj_batch_fn **) zmalloc (desc->n_methods
+                                              * sizeof (kj_batch_fn *));
     for (const kj_method_t *method = config->methods; method && method->name;
          method++) {
         const ProtobufCMethodDescriptor *md =
@@ -128,6 +131,10 @@ kj_worker_new (const kj_worker_config_t *config)
         self->handlers [index] = method->handler;
         self->flags [index] = method->flags;
         assert (!(method->flags & KJ_WRITE) || config->db);
+        //  A batch is a write's: one transaction, keyed calls
+        assert (!(method->flags & KJ_BATCH)
+                || ((method->flags & KJ_WRITE) && method->batch));
+        self->batches [index] = method->flags & KJ_BATCH ? method->batch : NULL;
     }
     for (unsigned index = 0; index < desc->n_methods; index++)
         if (!self->handlers [index]) {
@@ -148,6 +155,7 @@ kj_worker_destroy (kj_worker_t **self_p)
         zchunk_destroy (&self->batch);
         free (self->handlers);
         free (self->flags);
+        free (self->batches);
         free (self);
         *self_p = NULL;
     }
@@ -242,6 +250,16 @@ s_reply_status (kj_worker_t *self, zframe_t **address_p, uint64_t request_id,
 {
     s_send_reply (self, address_p, kj_proto_reply_frame (request_id, status),
                   NULL);
+}
+
+void
+kj_worker_reply (kj_worker_t *self, zframe_t **address_p, uint64_t request_id,
+                 zframe_t *payload)
+{
+    kj_status_t ok;
+    kj_status_ok (&ok);
+    s_send_reply (self, address_p, kj_proto_reply_frame (request_id, &ok),
+                  payload);
 }
 
 //  --------------------------------------------------------------------------
@@ -422,6 +440,38 @@ s_dispatch (kj_worker_t *self, kj_call_t *call, zframe_t *payload, int *index)
     return reply;
 }
 
+//  One request, its header decoded: run it and send the reply
+void
+kj_worker_serve (kj_worker_t *self, zframe_t **address_p,
+                 const Kj__RequestHeader *header, zframe_t *payload,
+                 int64_t arrived)
+{
+    //  Messages in the caller's language, for this request only
+    locale_t previous_locale = kj_i18n_use (header->lang);
+    kj_call_t call = { .worker = self, .header = header };
+    kj_status_ok (&call.status);
+    int index;
+    zframe_t *reply = s_dispatch (self, &call, payload, &index);
+    //  Counted before it leaves, so that whoever saw the reply finds it
+    //  counted
+    if (self->config.done)
+        self->config.done (self->config.hooks, &call, index,
+                           reply ? KJ__CODE__OK : call.status.code,
+                           kj_mono_us () - arrived);
+    if (reply)
+        kj_worker_reply (self, address_p, header->request_id, reply);
+    else {
+        if (call.status.code == KJ__CODE__INTERNAL
+            || call.status.code == KJ__CODE__UNAVAILABLE)
+            kj_warn ("worker.failed", "method=%s code=%s message=\"%s\"",
+                     header->method, kj_code_name (call.status.code),
+                     call.status.message);
+        s_reply_status (self, address_p, header->request_id, &call.status);
+    }
+    kj_call_reset (&call);
+    kj_i18n_restore (previous_locale);
+}
+
 static void
 s_handle_request (kj_worker_t *self, zmsg_t *msg)
 {
@@ -456,34 +506,7 @@ s_handle_request (kj_worker_t *self, zmsg_t *msg)
         goto done;
     }
 
-    //  Messages in the caller's language, for this request only
-    locale_t previous_locale = kj_i18n_use (header->lang);
-    kj_call_t call = { .worker = self, .header = header };
-    kj_status_ok (&call.status);
-    int index;
-    zframe_t *reply = s_dispatch (self, &call, payload, &index);
-    //  Counted before it leaves, so that whoever saw the reply finds it
-    //  counted
-    if (self->config.done)
-        self->config.done (self->config.hooks, &call, index,
-                           reply ? KJ__CODE__OK : call.status.code,
-                           kj_mono_us () - arrived);
-    if (reply) {
-        kj_status_t ok;
-        kj_status_ok (&ok);
-        s_send_reply (self, &address,
-                      kj_proto_reply_frame (header->request_id, &ok), reply);
-    }
-    else {
-        if (call.status.code == KJ__CODE__INTERNAL
-            || call.status.code == KJ__CODE__UNAVAILABLE)
-            kj_warn ("worker.failed", "method=%s code=%s message=\"%s\"",
-                     header->method, kj_code_name (call.status.code),
-                     call.status.message);
-        s_reply_status (self, &address, header->request_id, &call.status);
-    }
-    kj_call_reset (&call);
-    kj_i18n_restore (previous_locale);
+    kj_worker_serve (self, &address, header, payload, arrived);
     kj__request_header__free_unpacked (header, NULL);
 done:
     zframe_destroy (&address);
@@ -502,49 +525,154 @@ done:
 //  FLUSH_US of a long one, so that the broker and the clients work on
 //  the first replies while this worker serves the rest.
 
+//  A request whose method runs its calls together (KJ_BATCH), with a key
+//  and not refused by the broker: its method's index, else -1
+static int
+s_batchable (kj_worker_t *self, const Kj__RequestHeader *header)
+{
+    const ProtobufCServiceDescriptor *desc = self->config.descriptor;
+    const ProtobufCMethodDescriptor *md =
+        protobuf_c_service_descriptor_get_method_by_name (desc, header->method);
+    if (!md || !self->batches [md - desc->methods] || !header->idempotency_key
+        || !*header->idempotency_key)
+        return -1;
+    const char *refused = header->caller ? header->caller->refused : NULL;
+    return refused && *refused ? -1 : (int) (md - desc->methods);
+}
+
+//  Serve the requests gathered for a batch: together when there are two
+//  or more; then free them
 static void
+s_batch_run (kj_worker_t *self, int index, kj_batch_item_t *items, int *n_p)
+{
+    int n = *n_p;
+    if (n == 1)
+        kj_worker_serve (self, &items [0].address, items [0].header,
+                         items [0].payload, items [0].arrived);
+    else if (n > 1)
+        kj_worker_batch (self, index, items, n);
+    for (int i = 0; i < n; i++) {
+        zframe_destroy (&items [i].address);
+        zframe_destroy (&items [i].payload);
+        kj__request_header__free_unpacked (items [i].header, NULL);
+    }
+    *n_p = 0;
+}
+
+//  ["KJW01" record...]: each record a REQUEST [0x02] [handle] [part]...,
+//  served as its MDP form would be; the replies go back gathered, sent
+//  when the message is done, and every FLUSH_REPLIES replies or
+//  FLUSH_US of a long one, so that the broker and the clients work on
+//  the first replies while this worker serves the rest. Requests of a
+//  KJ_BATCH method that come one after another are served together
+//  (kj_worker_batch.c), BATCH_MAX at most.
+
+//  A message already waiting on the socket, without waiting for one
+static zmsg_t *
+s_recv_waiting (kj_worker_t *self)
+{
+    zsock_set_rcvtimeo (self->sock, 0);
+    return zmsg_recv (self->sock);
+}
+
+//  Returns a message it received and did not handle (not a KJW01 one),
+//  for the caller to handle next, or NULL
+static zmsg_t *
 s_handle_compact (kj_worker_t *self, zframe_t *frame)
 {
-    const uint8_t *data = zframe_data (frame);
-    const uint8_t *at = data + KJ_KJX_SIZE, *end = data + zframe_size (frame);
-    const uint8_t *record;
-    size_t size;
-    int rc;
     if (!self->batch)
         self->batch = zchunk_new (NULL, 4096);
     zchunk_set (self->batch, KJ_KJW, KJ_KJX_SIZE);
     self->batch_from = kj_mono_us ();
     self->batching = true;
     int gathered = 0;
-    while ((rc = kj_compact_next (&at, end, &record, &size)) == 1) {
-        kj_part_t parts [2];
-        int nparts = size >= 9 && record [0] == KJ_MDPW_REQUEST
-                       ? kj_compact_parts (record + 9, size - 9, parts, 2)
-                       : -1;
-        if (nparts < 0) {
-            rc = -1;
-            break;
+    kj_batch_item_t items [BATCH_MAX];
+    int n = 0, index = -1;
+    zmsg_t *more = NULL, *next = NULL;
+    while (frame) {
+        const uint8_t *data = zframe_data (frame);
+        const uint8_t *at = data + KJ_KJX_SIZE,
+                      *end = data + zframe_size (frame);
+        const uint8_t *record;
+        size_t size;
+        int rc;
+        while ((rc = kj_compact_next (&at, end, &record, &size)) == 1) {
+            kj_part_t parts [2];
+            int nparts = size >= 9 && record [0] == KJ_MDPW_REQUEST
+                           ? kj_compact_parts (record + 9, size - 9, parts, 2)
+                           : -1;
+            if (nparts < 0) {
+                rc = -1;
+                break;
+            }
+            Kj__RequestHeader *header =
+                nparts > 0
+                    ? kj_proto_request_header (parts [0].data, parts [0].size)
+                    : NULL;
+            int batchable = header ? s_batchable (self, header) : -1;
+            if (n && (batchable != index || n == BATCH_MAX)) {
+                gathered += n;
+                s_batch_run (self, index, items, &n);
+            }
+            if (header) {
+                kj_batch_item_t item = {
+                    zframe_new (record + 1, 8), header,
+                    nparts > 1 ? zframe_new (parts [1].data, parts [1].size)
+                               : NULL,
+                    kj_mono_us ()
+                };
+                items [n++] = item;
+                index = batchable;
+                if (batchable < 0) {
+                    gathered += n;
+                    s_batch_run (self, index, items, &n);  //  alone
+                }
+            }
+            else {
+                //  As MDP has it: [address] [] [header] [payload]; the
+                //  request path answers what is not a Kejin request
+                zmsg_t *msg = zmsg_new ();
+                zmsg_addmem (msg, record + 1, 8);
+                zmsg_addmem (msg, NULL, 0);
+                for (int i = 0; i < nparts && i < 2; i++)
+                    zmsg_addmem (msg, parts [i].data, parts [i].size);
+                s_handle_request (self, msg);
+                zmsg_destroy (&msg);
+                gathered++;
+            }
+            if (n == 0
+                && (gathered >= FLUSH_REPLIES
+                    || kj_mono_us () - self->batch_from > FLUSH_US)) {
+                s_batch_flush (self);
+                self->batch_from = kj_mono_us ();
+                gathered = 0;
+            }
         }
-        //  As MDP has it: [address] [] [header] [payload]
-        zmsg_t *msg = zmsg_new ();
-        zmsg_addmem (msg, record + 1, 8);
-        zmsg_addmem (msg, NULL, 0);
-        for (int i = 0; i < nparts && i < 2; i++)
-            zmsg_addmem (msg, parts [i].data, parts [i].size);
-        s_handle_request (self, msg);
-        zmsg_destroy (&msg);
-        if (++gathered >= FLUSH_REPLIES
-            || kj_mono_us () - self->batch_from > FLUSH_US) {
-            s_batch_flush (self);
-            self->batch_from = kj_mono_us ();
-            gathered = 0;
+        if (rc < 0)
+            kj_warn ("worker.bad_message", "service=%s framing=KJW01 at=%zu",
+                     self->config.service, (size_t) (at - data));
+        //  Calls that may run together: those that waited behind this
+        //  message join them (the broker sends what reached a worker with
+        //  credit as it comes, a message a call)
+        zmsg_destroy (&more);
+        frame = NULL;
+        if (n > 0 && n < BATCH_MAX && (more = s_recv_waiting (self))) {
+            zframe_t *first = zmsg_first (more);
+            if (zmsg_size (more) == 1
+                && kj_compact_is (zframe_data (first), zframe_size (first),
+                                  KJ_KJW))
+                frame = first;
+            else {
+                next = more;  //  the caller's to handle
+                more = NULL;
+            }
         }
     }
-    if (rc < 0)
-        kj_warn ("worker.bad_message", "service=%s framing=KJW01 at=%zu",
-                 self->config.service, (size_t) (at - data));
+    gathered += n;
+    s_batch_run (self, index, items, &n);
     s_batch_flush (self);
     self->batching = false;
+    return next;
 }
 
 static void
@@ -557,10 +685,14 @@ s_handle_message (kj_worker_t *self, zmsg_t *msg)
     zframe_t *first = zmsg_first (msg);
     if (zmsg_size (msg) == 1
         && kj_compact_is (zframe_data (first), zframe_size (first), KJ_KJW)) {
-        s_handle_compact (self, first);
+        zmsg_t *next = s_handle_compact (self, first);
         self->expiry_at = kj_mono_us ()
                         + (int64_t) self->config.heartbeat_ms * 1000
                               * self->config.liveness;
+        if (next) {
+            s_handle_message (self, next);
+            zmsg_destroy (&next);
+        }
         return;
     }
     zframe_t *empty = zmsg_pop (msg);

@@ -42,11 +42,26 @@ typedef int (kj_handler_fn) (kj_call_t *call, const ProtobufCMessage *request,
                              ProtobufCMessage *reply);
 
 #define KJ_WRITE 1  //  transaction + idempotency
+#define KJ_BATCH 2  //  with KJ_WRITE: calls that come together run together
+
+//  A KJ_BATCH method's calls that reach a worker in one message (the
+//  broker sends a worker with credit what waited for it in one KJW01
+//  frame) run in one transaction (kj_worker_batch.c): their keys claimed
+//  in one round trip, then this handler for every call whose key is new,
+//  then their audit and key rows with one COMMIT. For each call it either
+//  fills replies [i] and sets done [i] (its writes are in the
+//  transaction), or leaves done [i] false: that call then runs alone with
+//  the method's handler, after the commit, as if it had come alone. So it
+//  never refuses a call itself: every refusal stays the handler's. 0, or
+//  -1 when the transaction cannot go on: every call then runs alone.
+typedef int (kj_batch_fn) (kj_call_t **calls, const ProtobufCMessage **requests,
+                           ProtobufCMessage **replies, bool *done, int count);
 
 typedef struct {
     const char *name;  //  method name, as in the .proto service
     kj_handler_fn *handler;
-    int flags;  //  0 or KJ_WRITE
+    int flags;           //  0, KJ_WRITE, or KJ_WRITE | KJ_BATCH
+    kj_batch_fn *batch;  //  with KJ_BATCH: its calls together
 } kj_method_t;
 
 //  Hooks of the daemon around every call, each given the config's `hooks`

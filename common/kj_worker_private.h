@@ -32,6 +32,7 @@ struct _kj_call_t {
 struct _kj_worker_t {
     kj_worker_config_t config;  //  copy; strings owned by the caller
     kj_handler_fn **handlers;   //  by method index of the descriptor
+    kj_batch_fn **batches;      //  by method index: KJ_BATCH's, else NULL
     int *flags;                 //  by method index
     zsock_t *sock;              //  DEALER to the broker, or NULL
     int64_t heartbeat_at;       //  when we next send a heartbeat
@@ -63,6 +64,41 @@ zframe_t *
 int
     kj_worker_audit (kj_call_t *call, const ProtobufCMethodDescriptor *md,
                      const ProtobufCMessage *input, int code);
+
+//  Serve one decoded request and send its reply (kj_worker.c); takes
+//  nothing: the caller frees the frames and the header
+void
+    kj_worker_serve (kj_worker_t *self, zframe_t **address_p,
+                     const Kj__RequestHeader *header, zframe_t *payload,
+                     int64_t arrived);
+
+//  Send an OK reply with its payload (taken) to address (taken)
+//  (kj_worker.c)
+void
+    kj_worker_reply (kj_worker_t *self, zframe_t **address_p,
+                     uint64_t request_id, zframe_t *payload);
+
+//  A request of a KJ_BATCH method waiting for its batch's turn
+typedef struct {
+    zframe_t *address;
+    Kj__RequestHeader *header;
+    zframe_t *payload;
+    int64_t arrived;
+} kj_batch_item_t;
+
+//  Serve n >= 2 requests of the KJ_BATCH method `index` together, or
+//  each alone where they cannot be (kj_worker_batch.c); takes nothing
+void
+    kj_worker_batch (kj_worker_t *self, int index, kj_batch_item_t *items,
+                     int n);
+
+//  The request's digest, with its method, for its idempotency key; and
+//  the key's row with the reply, deferred to COMMIT (kj_worker_write.c)
+void
+    kj_worker_key_hash (const char *method, zframe_t *payload, char hash [41]);
+int
+    kj_worker_key_store (kj_call_t *call, const char *method, const char *hash,
+                         zframe_t *reply);
 
 //  A KJ_WRITE method: transaction, idempotency, retries
 //  (kj_worker_write.c)

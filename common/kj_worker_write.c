@@ -40,12 +40,7 @@ s_idempotency_defer (kj_call_t *call, const char *method, zframe_t *payload,
 {
     kj_db_t *db = call->worker->config.db;
     const char *key = call->header->idempotency_key;
-    zdigest_t *digest = zdigest_new ();
-    zdigest_update (digest, (byte *) method, strlen (method));
-    if (payload)
-        zdigest_update (digest, zframe_data (payload), zframe_size (payload));
-    kj_strlcpy (hash, zdigest_string (digest), 41);
-    zdigest_destroy (&digest);
+    kj_worker_key_hash (method, payload, hash);
 
     //  Each its own statement, so that the look-up's snapshot follows the
     //  lock
@@ -102,8 +97,19 @@ s_idempotency_seen (kj_call_t *call, const char *method, const char *hash,
     return 1;
 }
 
-static int
-s_idempotency_store (kj_call_t *call, const char *method, const char *hash,
+void
+kj_worker_key_hash (const char *method, zframe_t *payload, char hash [41])
+{
+    zdigest_t *digest = zdigest_new ();
+    zdigest_update (digest, (byte *) method, strlen (method));
+    if (payload)
+        zdigest_update (digest, zframe_data (payload), zframe_size (payload));
+    kj_strlcpy (hash, zdigest_string (digest), 41);
+    zdigest_destroy (&digest);
+}
+
+int
+kj_worker_key_store (kj_call_t *call, const char *method, const char *hash,
                      zframe_t *reply)
 {
     char *hex = zframe_strhex (reply);
@@ -193,7 +199,7 @@ kj_worker_invoke_write (kj_call_t *call, const ProtobufCMethodDescriptor *md,
             }
             if (reply
                 && (!keyed
-                    || s_idempotency_store (call, md->name, hash, reply) == 0)
+                    || kj_worker_key_store (call, md->name, hash, reply) == 0)
                 && kj_db_commit (db) == 0) {
                 s_phase (&phases, db, 2);
                 kj_debug ("worker.write",

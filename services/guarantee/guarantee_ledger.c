@@ -59,7 +59,49 @@ guarantee_budget_take (kj_db_t *db, int guard, int year, int64_t amount_fen,
 }
 
 //  --------------------------------------------------------------------------
-//  The ledger check: one query that lists every disagreement as text.
+//  The ledger check: one query that lists every disagreement, a row each:
+//  its kind and up to five figures, written here in the caller's language,
+//  amounts in yuan.
+
+//  Each kind of disagreement: its sentence (a %s a figure, in order), and
+//  which figures are amounts in fen (bit i: figure i)
+static const struct {
+    const char *format;
+    unsigned amounts;
+} s_problems [] = {
+    { N_ ("transaction %s: debits minus credits %s, %s entries"), 0x2 },
+    { N_ ("budget %s: %s left, account budget:%s holds %s"), 0xa },
+    { N_ ("budget %s: %s allotted, account appropriation:%s holds %s"), 0xa },
+    { N_ ("budget %s: %s allotted, %s left, %s paid"), 0xe },
+    { N_ ("guarantor %s: paid %s less refunds %s, account compensation:%s "
+          "holds %s"),
+      0x16 },
+    { N_ ("guarantor %s: paid %s in %s, running total %s"), 0xa },
+    { N_ ("claim %s: %s paid, payment of %s"), 0x6 }
+};
+
+#define S_FIGURES 5
+
+//  One row of the check as a sentence, or NULL when the row is not one
+static char *
+s_problem (kj_call_t *call, PGresult *res, int row, const int *columns)
+{
+    int kind = atoi (PQgetvalue (res, row, columns [0]));
+    if (kind < 0 || kind >= (int) (sizeof s_problems / sizeof s_problems [0]))
+        return NULL;
+    const char *figures [S_FIGURES];
+    char amounts [S_FIGURES][40];
+    for (int i = 0; i < S_FIGURES; i++) {
+        figures [i] = PQgetvalue (res, row, columns [1 + i]);
+        int64_t fen;
+        if ((s_problems [kind].amounts & (1u << i))
+            && kj_sql_int64_at (res, row, columns [1 + i], &fen) == 0)
+            figures [i] = kj_money_yuan (fen, true, amounts [i],
+                                         sizeof amounts [i]);
+    }
+    return kj_call_printf (call, _ (s_problems [kind].format), figures [0],
+                           figures [1], figures [2], figures [3], figures [4]);
+}
 
 int
 guarantee_ledger_check (kj_call_t *call, Kj__LedgerReport *check)
@@ -82,46 +124,42 @@ guarantee_ledger_check (kj_call_t *call, Kj__LedgerReport *check)
     check->transactions = (uint64_t) transactions;
     check->entries = (uint64_t) entries;
 
+    //  Each arm: kind (the row of s_problems), then figures a to e
     res = kj_db_exec (
         db,
         "WITH bal AS ("
         "  SELECT account, sum (debit_fen::numeric - credit_fen) AS balance"
         "  FROM ledger_entry GROUP BY account) "
-        "SELECT format ('transaction %s: debits minus credits %s, "
-        "%s entries', t.id, coalesce (sum ("
-        "               e.debit_fen::numeric - e.credit_fen), 0), count (e.id))"
-        " AS problem "
+        "SELECT 0 AS kind, t.id::text AS a, coalesce (sum ("
+        "  e.debit_fen::numeric - e.credit_fen), 0)::text AS b,"
+        " count (e.id)::text AS c, '' AS d, '' AS e "
         "FROM ledger_txn t LEFT JOIN ledger_entry e ON e.txn_id = t.id "
         "GROUP BY t.id "
         "HAVING coalesce (sum (e.debit_fen::numeric - e.credit_fen), 0) <> 0"
         "    OR count (e.id) < 2 "
         "UNION ALL "
-        "SELECT format ('budget %s: %s left, account budget:%s holds %s',"
-        "               b.year, b.remaining_fen, b.year,"
-        "               coalesce (bal.balance, 0)) "
+        "SELECT 1, b.year::text, b.remaining_fen::text, b.year::text,"
+        " coalesce (bal.balance, 0)::text, '' "
         "FROM budget_left b "
         "LEFT JOIN bal ON bal.account = 'budget:' || b.year "
         "WHERE coalesce (bal.balance, 0) <> b.remaining_fen "
         "UNION ALL "
-        "SELECT format ('budget %s: %s allotted, account appropriation:%s "
-        "holds %s', b.year, b.total_fen, b.year,"
-        "               coalesce (-bal.balance, 0)) "
+        "SELECT 2, b.year::text, b.total_fen::text, b.year::text,"
+        " coalesce (-bal.balance, 0)::text, '' "
         "FROM budget b "
         "LEFT JOIN bal ON bal.account = 'appropriation:' || b.year "
         "WHERE coalesce (-bal.balance, 0) <> b.total_fen "
         "UNION ALL "
-        "SELECT format ('budget %s: %s allotted, %s left, %s paid',"
-        "               b.year, b.total_fen, b.remaining_fen,"
-        "               coalesce (p.paid, 0)) "
+        "SELECT 3, b.year::text, b.total_fen::text, b.remaining_fen::text,"
+        " coalesce (p.paid, 0)::text, '' "
         "FROM budget_left b LEFT JOIN (SELECT year, sum (amount_fen) AS paid"
         "                         FROM payment GROUP BY year) p"
         "  ON p.year = b.year "
         "WHERE b.total_fen - b.remaining_fen <> coalesce (p.paid, 0) "
         "UNION ALL "
-        "SELECT format ('guarantor %s: paid %s less refunds %s, account "
-        "compensation:%s holds %s', g.id, coalesce (p.paid, 0),"
-        "               coalesce (r.refunded, 0), g.id,"
-        "               coalesce (bal.balance, 0)) "
+        "SELECT 4, g.id, coalesce (p.paid, 0)::text,"
+        " coalesce (r.refunded, 0)::text, g.id,"
+        " coalesce (bal.balance, 0)::text "
         "FROM guarantor g "
         "LEFT JOIN (SELECT guarantor_id, sum (amount_fen) AS paid"
         "           FROM payment GROUP BY guarantor_id) p"
@@ -133,17 +171,16 @@ guarantee_ledger_check (kj_call_t *call, Kj__LedgerReport *check)
         "WHERE coalesce (p.paid, 0) - coalesce (r.refunded, 0)"
         "   <> coalesce (bal.balance, 0) "
         "UNION ALL "
-        "SELECT format ('guarantor %s: paid %s in %s, running total %s',"
-        "               coalesce (p.guarantor_id, t.guarantor_id),"
-        "               coalesce (p.paid, 0), coalesce (p.year, t.year),"
-        "               coalesce (t.paid_fen, 0)) "
+        "SELECT 5, coalesce (p.guarantor_id, t.guarantor_id),"
+        " coalesce (p.paid, 0)::text, coalesce (p.year, t.year)::text,"
+        " coalesce (t.paid_fen, 0)::text, '' "
         "FROM (SELECT guarantor_id, year, sum (amount_fen) AS paid"
         "      FROM payment GROUP BY guarantor_id, year) p "
         "FULL JOIN guarantor_paid t USING (guarantor_id, year) "
         "WHERE coalesce (p.paid, 0) <> coalesce (t.paid_fen, 0) "
         "UNION ALL "
-        "SELECT format ('claim %s: %s paid, payment of %s', c.id,"
-        "               c.paid_fen, coalesce (p.amount_fen, 0)) "
+        "SELECT 6, c.id::text, c.paid_fen::text,"
+        " coalesce (p.amount_fen, 0)::text, '', '' "
         "FROM claim c LEFT JOIN payment p ON p.claim_id = c.id "
         "WHERE c.paid_fen <> coalesce (p.amount_fen, 0)"
         "   OR (c.state = 'PAID') <> (p.id IS NOT NULL)",
@@ -155,11 +192,14 @@ guarantee_ledger_check (kj_call_t *call, Kj__LedgerReport *check)
     check->balanced = rows == 0;
     check->n_problems = (size_t) listed;
     check->problems = kj_call_alloc (call, sizeof (char *) * (listed + 1));
-    int problem;  //  format () is never NULL
-    int rc = kj_sql_columns (res, (const char *[]){ "problem" }, &problem, 1);
+    int columns [1 + S_FIGURES];
+    int rc = kj_sql_columns (res,
+                             (const char *[]){ "kind", "a", "b", "c", "d",
+                                               "e" },
+                             columns, 1 + S_FIGURES);
     for (int row = 0; row < listed && rc == 0; row++)
-        check->problems [row] = kj_call_strdup (call,
-                                                PQgetvalue (res, row, problem));
+        if (!(check->problems [row] = s_problem (call, res, row, columns)))
+            rc = -1;
     PQclear (res);
     return rc ? guarantee_store_bad_row (call) : 0;
 }

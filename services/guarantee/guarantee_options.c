@@ -31,6 +31,12 @@ const kj_option_t guarantee_options [] = {
       "at commit), lock (SELECT ... FOR UPDATE first) or serializable "
       "(db/dsn must set default_transaction_isolation=serializable)",
       KJ_CHOICE ("update commit lock serializable slice") },
+    { "guarantee/pay_batch", "32",
+      "PayClaims one worker may be sent at once and pay in one transaction "
+      "when they come together (budget_guard=commit with shortfall=queue "
+      "only; other guards pay each alone, whatever this says; 1: always "
+      "alone)",
+      KJ_INT (1, 32) },
     { "guarantee/budget_slices", "16",
       "how many slices the slice guard deals a year's budget left into",
       KJ_INT (1, 256) },

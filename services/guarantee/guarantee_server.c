@@ -76,6 +76,14 @@ guarantee_server_new (kj_service_t *service, kj_db_t *db, kj_status_t *status)
     //  are folded back, and payments take from the row
     if (self->pro_rata && self->guard == GUARANTEE_GUARD_SLICE)
         self->guard = GUARANTEE_GUARD_LOCK;
+    //  PayClaims that come together are paid together under the commit
+    //  guard with queueing (guarantee_pay_batch.c); a worker of any other
+    //  guard takes one at a time
+    int batch = atoi (kj_config_get (config, "guarantee/pay_batch"));
+    kj_service_credit (service, "guarantee",
+                       self->guard == GUARANTEE_GUARD_COMMIT && !self->pro_rata
+                           ? batch
+                           : 1);
     kj_strlcpy (self->city, kj_config_get (config, "node/city"),
                 sizeof self->city);
     kj_strlcpy (self->broker, kj_config_get (config, "node/broker"),
@@ -144,7 +152,8 @@ const kj_method_t guarantee_methods [] = {
     { "SubmitClaim", guarantee_submit_claim, KJ_WRITE },
     { "ReviewClaim", guarantee_review_claim, KJ_WRITE },
     { "ApproveClaim", guarantee_approve_claim, KJ_WRITE },
-    { "PayClaim", guarantee_pay_claim, KJ_WRITE },
+    { "PayClaim", guarantee_pay_claim, KJ_WRITE | KJ_BATCH,
+      guarantee_pay_batch },
     { "Recover", guarantee_recover, KJ_WRITE },
     { "AllotBudget", guarantee_allot_budget, KJ_WRITE },
     { "GetClaim", guarantee_get_claim, 0 },

@@ -153,8 +153,10 @@ kj_handler_fn guarantee_recover;
 kj_handler_fn guarantee_get_claim;
 kj_handler_fn guarantee_list_claims;
 
-//  Handlers of guarantee_pay.c
+//  Handlers of guarantee_pay.c, and of its calls together
+//  (guarantee_pay_batch.c)
 kj_handler_fn guarantee_pay_claim;
+kj_batch_fn guarantee_pay_batch;
 
 //  Handlers of guarantee_budget.c
 kj_handler_fn guarantee_allot_budget;

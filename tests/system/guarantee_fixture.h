@@ -33,28 +33,33 @@ typedef struct {
 //  Start a broker and `daemons` copies (1 or 2) of kejin-guarantee on a
 //  fresh database, relay off (events stay in kj_outbox to be read), the
 //  follower of matching's events off (test_guarantee_follow runs it), with
-//  one more option "path=value" (or NULL).
+//  the options "path=value" of `options` (NULL-terminated, or NULL), and
+//  `workers` worker threads each.
 static inline void
-    gfx_start (gfx_t *fx, int daemons, const char *option)
+    gfx_start_with (gfx_t *fx, int daemons, int workers,
+                    const char *const *options)
 {
     memset (fx, 0, sizeof *fx);
     assert_int_equal (kj_broker_start (&fx->broker, 0, NULL), 0);
     fx->dsn = kj_test_db_new ("guarantee");
-    const char *extra [] = { "-s",
-                             "guarantee/relay=false",
-                             "-s",
-                             "guarantee/workers=3",
-                             "-s",  //  no kejin-events here to follow
-                             "guarantee/follow_interval_s=0",
-                             option ? "-s" : NULL,
-                             option,
-                             NULL };
+    const char *extra [32] = { "-s", "guarantee/relay=false", "-s",
+                               //  no kejin-events here to follow
+                               "guarantee/follow_interval_s=0" };
+    int n = 4;
+    char threads [48];
+    snprintf (threads, sizeof threads, "guarantee/workers=%d", workers);
+    extra [n++] = "-s";
+    extra [n++] = threads;
+    for (int i = 0; options && options [i] && n < 30; i++) {
+        extra [n++] = "-s";
+        extra [n++] = options [i];
+    }
     for (int i = 0; i < daemons; i++) {
         fx->daemon [i] = kj_daemon_start ("guarantee", &fx->broker, fx->dsn,
                                           extra);
         assert_true (fx->daemon [i] > 0);
         assert_true (kj_broker_wait_workers (fx->broker.endpoint, "guarantee",
-                                             3 * (i + 1), 20000));
+                                             workers * (i + 1), 20000));
     }
     fx->db = kj_db_new (fx->dsn, "guarantee", 5000);
     assert_non_null (fx->db);
@@ -68,6 +73,14 @@ static inline void
     struct tm tm;
     gmtime_r (&now, &tm);
     fx->year = tm.tm_year + 1900;
+}
+
+//  ... with 3 workers each and one more option (or NULL)
+static inline void
+    gfx_start (gfx_t *fx, int daemons, const char *option)
+{
+    const char *options [] = { option, NULL };
+    gfx_start_with (fx, daemons, 3, options);
 }
 
 static inline void

@@ -993,6 +993,15 @@ test_cli_chinese (void **state)
     s_zh (&fx, 2, "guarantee ledger nope", "动词为 check");
     s_zh (&fx, 2, "guarantee nope", "未知的 guarantee 命令 'nope'");
     s_zh (&fx, 2, "guarantee pay", "pay 需要一个申请 id");
+    //  A ledger that disagrees: each disagreement in Chinese, in yuan
+    assert_int_equal (kj_db_run (fx.db,
+                                 "UPDATE guarantor_paid SET paid_fen = 1", 0,
+                                 NULL),
+                      1);
+    snprintf (args, sizeof args,
+              "担保机构 G9：已支付 ¥32,000.00（%d 年），累计记录 ¥0.01\n",
+              fx.year);
+    s_zh (&fx, 1, "guarantee ledger check", args);
     gfx_stop (&fx);
 }
 

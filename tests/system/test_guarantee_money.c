@@ -998,8 +998,8 @@ test_guarantor_cap_from_running_total (void **state)
                                        &kj__ledger_report__descriptor);
     assert_false (report->balanced);
     snprintf (sql, sizeof sql,
-              "guarantor G1: paid 700000 in %d, running "
-              "total 1",
+              "guarantor G1: paid ¥7,000.00 in %d, running "
+              "total ¥0.01",
               fx.year);
     int named = 0;
     for (size_t i = 0; i < report->n_problems; i++) {
