@@ -13,7 +13,9 @@
     locks, the audit row, the outbox row, the idempotency row) wait for the
     next statement or for COMMIT; each such group is one pipeline (libpq's
     pipeline mode), one round trip. COMMIT and the wake-up after it
-    (kj_db_notify_after_commit) also go as one.
+    (kj_db_notify_after_commit) also go as one. A look-up that can wait
+    (kj_db_defer_keep: the idempotency key's) waits the same way, its
+    result kept for the caller.
 
     A lost connection is re-opened only outside a transaction: inside one,
     the work done so far is gone with the session, so the statement fails
@@ -42,6 +44,7 @@ typedef struct {
     char *sql;
     int nparams;
     char **params;
+    PGresult **keep;  //  where its result goes (kj_db_defer_keep), or NULL
 } s_deferred_t;
 
 //  One statement of a pipeline
@@ -49,8 +52,9 @@ typedef struct {
     const char *sql;
     int nparams;
     const char *const *params;
-    bool plain;   //  sent as it is (BEGIN, COMMIT), not prepared
-    bool ignore;  //  its result is nobody's (the wake-up after COMMIT)
+    bool plain;       //  sent as it is (BEGIN, COMMIT), not prepared
+    bool ignore;      //  its result is nobody's (the wake-up after COMMIT)
+    PGresult **keep;  //  its result goes there, whatever follows it
 } s_item_t;
 
 struct _kj_db_t {
@@ -350,7 +354,9 @@ s_ready (kj_db_t *self)
 //  Sync, and the server answers at each: one of each a round trip), and
 //  their results read in order. After a failure the server answers the
 //  rest with PGRES_PIPELINE_ABORTED: only the first error is recorded.
-//  results [i] receives item i's result unless the item is ignored.
+//  results [i] receives item i's result unless the item is ignored or
+//  kept: a kept item's result goes to *keep when it succeeded, even if an
+//  item after it failed (the items before it then all succeeded).
 
 static int
 s_pipeline_once (kj_db_t *self, const s_item_t *items, int count,
@@ -359,6 +365,10 @@ s_pipeline_once (kj_db_t *self, const s_item_t *items, int count,
     const char *names [count];
     for (int i = 0; i < count; i++) {
         results [i] = NULL;
+        if (items [i].keep) {  //  from an attempt on a session now gone
+            PQclear (*items [i].keep);
+            *items [i].keep = NULL;
+        }
         names [i] = items [i].plain
                       ? NULL
                       : s_prepared (self, items [i].sql, items [i].nparams);
@@ -396,7 +406,7 @@ s_pipeline_once (kj_db_t *self, const s_item_t *items, int count,
         if (items [i].ignore)
             PQclear (result);
         else if (rc == 0 && s_result_ok (self, result))
-            results [i] = result;
+            *(items [i].keep ? items [i].keep : &results [i]) = result;
         else {
             rc = -1;
             PQclear (result);
@@ -429,31 +439,42 @@ s_locked_clear (kj_db_t *self)
     self->refused = false;
 }
 
+//  Forget the first count deferred statements (they went, or the
+//  transaction ended); the rest move up
 static void
-s_deferred_clear (kj_db_t *self)
+s_deferred_drop (kj_db_t *self, int count)
 {
-    for (int i = 0; i < self->n_deferred; i++) {
+    for (int i = 0; i < count; i++) {
         s_deferred_t *d = &self->deferred [i];
         for (int p = 0; p < d->nparams; p++)
             free (d->params [p]);
         free (d->params);
         free (d->sql);
     }
-    self->n_deferred = 0;
+    self->n_deferred -= count;
+    memmove (self->deferred, self->deferred + count,
+             (size_t) self->n_deferred * sizeof self->deferred [0]);
+}
+
+static void
+s_deferred_clear (kj_db_t *self)
+{
+    s_deferred_drop (self, self->n_deferred);
 }
 
 //  Run the tail statements, preceded by what waits to be sent: BEGIN if
-//  it has not gone yet, and the deferred statements. One round trip. When
-//  nothing of the transaction had reached the server, or there is none,
-//  a lost connection is re-opened and the whole run once more, unless
-//  once (a COMMIT: whether it happened is not known). results [i] for the
-//  tail, as s_pipeline_once. 0 or -1.
+//  it has not gone yet, and the first ndeferred deferred statements (the
+//  others wait on). One round trip. When nothing of the transaction had
+//  reached the server, or there is none, a lost connection is re-opened
+//  and the whole run once more, unless once (a COMMIT: whether it
+//  happened is not known). results [i] for the tail, as s_pipeline_once.
+//  0 or -1.
 
 static int
-s_run (kj_db_t *self, const s_item_t *tail, int ntail, PGresult **results,
-       bool once)
+s_run_some (kj_db_t *self, int ndeferred, const s_item_t *tail, int ntail,
+            PGresult **results, bool once)
 {
-    int count = (self->in_tx && !self->begun) + self->n_deferred + ntail;
+    int count = (self->in_tx && !self->begun) + ndeferred + ntail;
     if (count == 0)
         return 0;
     s_item_t items [count];
@@ -461,11 +482,12 @@ s_run (kj_db_t *self, const s_item_t *tail, int ntail, PGresult **results,
     int at = 0;
     if (self->in_tx && !self->begun)
         items [at++] = (s_item_t){ .sql = "BEGIN", .plain = true };
-    for (int i = 0; i < self->n_deferred; i++)
+    for (int i = 0; i < ndeferred; i++)
         items [at++] = (s_item_t){
             .sql = self->deferred [i].sql,
             .nparams = self->deferred [i].nparams,
-            .params = (const char *const *) self->deferred [i].params
+            .params = (const char *const *) self->deferred [i].params,
+            .keep = self->deferred [i].keep
         };
     int first = at;
     for (int i = 0; i < ntail; i++)
@@ -479,7 +501,7 @@ s_run (kj_db_t *self, const s_item_t *tail, int ntail, PGresult **results,
         rc = s_pipeline_once (self, items, count, all);
     if (self->in_tx)
         self->begun = true;
-    s_deferred_clear (self);
+    s_deferred_drop (self, ndeferred);
     for (int i = 0; i < count; i++)
         if (i < first)
             PQclear (all [i]);
@@ -488,6 +510,13 @@ s_run (kj_db_t *self, const s_item_t *tail, int ntail, PGresult **results,
         else
             PQclear (all [i]);
     return rc;
+}
+
+static int
+s_run (kj_db_t *self, const s_item_t *tail, int ntail, PGresult **results,
+       bool once)
+{
+    return s_run_some (self, self->n_deferred, tail, ntail, results, once);
 }
 
 //  Whether statements wait to go with the next one
@@ -544,23 +573,68 @@ kj_db_exec_many (kj_db_t *self, const kj_db_query_t *queries, int count,
     return s_run (self, items, count, results, false);
 }
 
-int
-kj_db_defer (kj_db_t *self, const char *sql, int nparams,
-             const char *const *params)
+//  kj_db_defer, and kj_db_defer_keep when keep is not NULL
+static int
+s_defer (kj_db_t *self, const char *sql, int nparams, const char *const *params,
+         PGresult **keep)
 {
     assert (self && sql);
-    if (!self->in_tx)
-        return kj_db_run (self, sql, nparams, params) < 0 ? -1 : 0;
+    if (keep)
+        *keep = NULL;
+    if (!self->in_tx) {
+        PGresult *result = kj_db_exec (self, sql, nparams, params);
+        if (keep)
+            *keep = result;
+        else
+            PQclear (result);
+        return result ? 0 : -1;
+    }
     if (self->n_deferred == KJ_DB_DEFER_MAX && s_flush (self))
         return -1;
     s_deferred_t *d = &self->deferred [self->n_deferred++];
     d->sql = strdup (sql);
     d->nparams = nparams;
     d->params = (char **) zmalloc ((size_t) (nparams + 1) * sizeof (char *));
+    d->keep = keep;
     assert (d->sql && d->params);
     for (int p = 0; p < nparams; p++)
         d->params [p] = params [p] ? strdup (params [p]) : NULL;
     return 0;
+}
+
+int
+kj_db_defer (kj_db_t *self, const char *sql, int nparams,
+             const char *const *params)
+{
+    return s_defer (self, sql, nparams, params, NULL);
+}
+
+int
+kj_db_defer_keep (kj_db_t *self, const char *sql, int nparams,
+                  const char *const *params, PGresult **result)
+{
+    assert (result);
+    return s_defer (self, sql, nparams, params, result);
+}
+
+//  A kept statement that has not gone yet goes now, with what waits
+//  before it; what was deferred after it still waits for its round trip
+//  (the commit's, say), as its caller expects.
+
+int
+kj_db_kept (kj_db_t *self, PGresult **result)
+{
+    assert (self && result);
+    for (int i = 0; i < self->n_deferred; i++)
+        if (self->deferred [i].keep == result) {
+            s_run_some (self, i + 1, NULL, 0, NULL, false);
+            break;
+        }
+    if (*result)
+        return 0;
+    if (!*self->sqlstate)  //  a caller's mistake: nothing says why
+        s_set_error (self, "XX000", "the statement kept never ran");
+    return -1;
 }
 
 uint64_t

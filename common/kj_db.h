@@ -86,6 +86,26 @@ int
     kj_db_defer (kj_db_t *self, const char *sql, int nparams,
                  const char *const *params);
 
+//  As kj_db_defer, for a statement whose result the caller wants but can
+//  wait for (a look-up that may go with the next statement's round trip):
+//  *result is set to NULL now, and receives the result when the statement
+//  has gone and succeeded, whatever a statement after it in that round
+//  trip did; it stays NULL when the statement failed or did not run (one
+//  before it failed, or a rollback dropped it). The caller PQclears it,
+//  and keeps result valid until the transaction ends. Outside a
+//  transaction it runs at once. 0, or -1 when it failed now.
+int
+    kj_db_defer_keep (kj_db_t *self, const char *sql, int nparams,
+                      const char *const *params, PGresult **result);
+
+//  The result of kj_db_defer_keep's statement: if the statement has not
+//  gone yet, it goes now, with what waits before it (BEGIN, deferred
+//  statements), in one round trip; statements deferred after it wait on.
+//  0 when *result holds it, -1 when it failed or did not run
+//  (kj_db_sqlstate and kj_db_error say why).
+int
+    kj_db_kept (kj_db_t *self, PGresult **result);
+
 //  Round trips to the server on this connection so far (statements,
 //  pipelines, prepares, COMMIT and ROLLBACK), to count what a call costs.
 uint64_t

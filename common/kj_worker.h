@@ -13,8 +13,9 @@
 
     A method flagged KJ_WRITE runs inside a database transaction on the
     worker's connection, with idempotency: a request whose key was seen
-    before gets the first answer again, without running the handler; the
-    same key with other content is refused. Handlers add their events with
+    before gets the first answer again, whatever the handler (which runs,
+    its key looked up in its first round trip) did: its transaction is
+    rolled back; the same key with other content is refused. Handlers add their events with
     kj_outbox_add in that same transaction.
 
     One worker runs on one thread and handles one request at a time; a

@@ -1,9 +1,9 @@
 /*  =========================================================================
     kj_worker_write - a KJ_WRITE method's call: one database transaction,
-    the idempotency key claimed before the handler and stored with the
-    reply, the audit row, COMMIT, and the whole run again when PostgreSQL
-    asks for it. What these add to every call, and why each statement
-    stays: docs/write-call-cost.md.
+    the idempotency key claimed in the handler's first round trip and
+    stored with the reply, the audit row, COMMIT, and the whole run again
+    when PostgreSQL asks for it. What these add to every call, and why
+    each statement stays: docs/write-call-cost.md.
 
     Part of kj_worker (kj_worker.h is the interface; kj_worker_private.h
     what its files share).
@@ -18,62 +18,83 @@
 //
 //  The key is claimed with a transaction-scoped advisory lock, so that a
 //  second request with the same key waits for the first to commit and then
-//  finds its row. Nothing here writes before the handler runs: the
-//  transaction gets its id at the handler's first write (its row lock), and
-//  the relay's (txid, id) order then follows the order in which writers
-//  took that lock. The key's row is written with the reply, at the end.
-//
-//  Returns 1 if the key was seen before (*stored_p is its reply payload,
-//  or the status says why it cannot be used), 0 if this is the first time,
-//  -1 on a database error. hash receives the request's digest.
+//  finds its row. BEGIN, the lock and the look-up go with the handler's
+//  first statement, in its round trip and before it (kj_db_defer_keep),
+//  or on their own when the handler sent none; the look-up is read after
+//  the handler. Nothing here writes before the handler runs: the
+//  transaction gets its id at the handler's first write (after its row
+//  lock), and the relay's (txid, id) order then follows the order in which
+//  writers took that lock. The key's row is written with the reply, at the
+//  end. docs/write-call-cost.md says why each step stays where it is.
+
+static const char *s_lookup_sql =
+    "SELECT method, encode (request_hash, 'hex') AS hash, "
+    "encode (reply, 'hex') AS reply FROM kj_idempotency WHERE key = $1";
+
+//  Defer the key's lock and look-up (*lookup receives its result once it
+//  has gone); hash receives the request's digest. 0 or -1.
 
 static int
-s_idempotency_claim (kj_call_t *call, const char *method, zframe_t *payload,
-                     char hash [41], zframe_t **stored_p)
+s_idempotency_defer (kj_call_t *call, const char *method, zframe_t *payload,
+                     char hash [41], PGresult **lookup)
 {
     kj_db_t *db = call->worker->config.db;
     const char *key = call->header->idempotency_key;
     kj_worker_key_hash (method, payload, hash);
 
-    //  BEGIN, the lock and the look-up in one round trip: each its own
-    //  statement, so that the look-up's snapshot follows the lock
+    //  Each its own statement, so that the look-up's snapshot follows the
+    //  lock
     const char *params [] = { key };
     if (kj_db_defer (db,
                      "SELECT pg_advisory_xact_lock (" KJ_LOCK_IDEMPOTENCY
                      ", hashtext ($1))",
                      1, params))
         return -1;
-    PGresult *res = kj_db_exec (
-        db,
-        "SELECT method, encode (request_hash, 'hex') AS hash, "
-        "encode (reply, 'hex') AS reply FROM kj_idempotency WHERE key = $1",
-        1, params);
-    if (!res)
+    return kj_db_defer_keep (db, s_lookup_sql, 1, params, lookup);
+}
+
+//  After the handler: whether the key was seen before. 1 if so: whatever
+//  the handler did or answered is dropped (its reply, status and audit
+//  note), and *reply_p is the stored reply payload, or NULL with the
+//  status saying why the key cannot be used. 0 if this is the first time.
+//  -1 if the look-up failed: the call fails as its database did.
+
+static int
+s_idempotency_seen (kj_call_t *call, const char *method, const char *hash,
+                    PGresult **lookup, zframe_t **reply_p)
+{
+    kj_db_t *db = call->worker->config.db;
+    if (kj_db_kept (db, lookup)) {
+        zframe_destroy (reply_p);
+        kj_call_reset (call);
+        kj_call_fail_db (call);
         return -1;
-    int seen = PQntuples (res) == 1;
-    const char *used = seen ? kj_sql_text (res, 0, "method") : NULL;
-    const char *used_hash = seen ? kj_sql_text (res, 0, "hash") : NULL;
-    const char *hex = seen ? kj_sql_text (res, 0, "reply") : NULL;
-    if (!seen)
-        ;                          //  first time
-    else if (!used || !used_hash)  //  both are NOT NULL
+    }
+    PGresult *res = *lookup;
+    if (PQntuples (res) != 1)
+        return 0;  //  first time
+    zframe_destroy (reply_p);
+    kj_call_reset (call);
+    const char *used = kj_sql_text (res, 0, "method");
+    const char *used_hash = kj_sql_text (res, 0, "hash");
+    const char *hex = kj_sql_text (res, 0, "reply");
+    if (!used || !used_hash)  //  both are NOT NULL
         kj_call_fail (call, KJ__CODE__INTERNAL, "idempotency_key",
                       "%s failed without saying why", method);
     else if (!streq (used, method) || strcasecmp (used_hash, hash) != 0)
         kj_call_fail (call, KJ__CODE__FAILED_PRECONDITION, "idempotency_key",
                       "idempotency key '%s' was already used for another "
                       "request (%s); use a new key",
-                      key, used);
+                      call->header->idempotency_key, used);
     else {
         //  The reply stored (NULL, never written, as empty)
         size_t length = hex ? strlen (hex) : 0, size = 0;
         zframe_t *stored = zframe_new (NULL, length / 2);
         kj_hex_decode (hex ? hex : "", length, zframe_data (stored), length / 2,
                        &size);
-        *stored_p = stored;
+        *reply_p = stored;
     }
-    PQclear (res);
-    return seen;
+    return 1;
 }
 
 void
@@ -106,7 +127,9 @@ kj_worker_key_store (kj_call_t *call, const char *method, const char *hash,
 
 //  Time and round trips of a write's phases (BEGIN and the claim, the
 //  handler, the audit row with the key's row and COMMIT), for the debug
-//  log line worker.write
+//  log line worker.write. The claim's statements go in the handler's
+//  first round trip when it sends one (claim_trips 0), else in one of
+//  their own after it.
 typedef struct {
     int64_t at;
     uint64_t trips_at;
@@ -114,15 +137,16 @@ typedef struct {
     int64_t trips [3];
 } s_phases_t;
 
-//  End phase `phase` now (-1: start the first)
+//  Add the time and round trips since the last call to phase `phase`
+//  (-1: start)
 static void
 s_phase (s_phases_t *self, kj_db_t *db, int phase)
 {
     int64_t now = kj_mono_us ();
     uint64_t trips = kj_db_round_trips (db);
     if (phase >= 0) {
-        self->us [phase] = now - self->at;
-        self->trips [phase] = (int64_t) (trips - self->trips_at);
+        self->us [phase] += now - self->at;
+        self->trips [phase] += (int64_t) (trips - self->trips_at);
     }
     self->at = now;
     self->trips_at = trips;
@@ -144,12 +168,24 @@ kj_worker_invoke_write (kj_call_t *call, const ProtobufCMethodDescriptor *md,
         kj_call_reset (call);
         zframe_t *reply = NULL;
         char hash [41] = "";
-        s_phases_t phases;
+        PGresult *lookup = NULL;  //  the key's, once it has gone
+        s_phases_t phases = { 0 };
         s_phase (&phases, db, -1);
         if (kj_db_begin (db) == 0) {
-            int seen = keyed ? s_idempotency_claim (call, md->name, payload,
-                                                    hash, &reply)
+            int seen = keyed ? s_idempotency_defer (call, md->name, payload,
+                                                    hash, &lookup)
                              : 0;
+            s_phase (&phases, db, 0);
+            if (seen == 0)
+                reply = kj_worker_invoke (call, md, handler, input);
+            s_phase (&phases, db, 1);
+            if (seen == 0 && keyed)
+                seen = s_idempotency_seen (call, md->name, hash, &lookup,
+                                           &reply);
+            else if (seen)
+                kj_call_fail_db (call);
+            s_phase (&phases, db, 0);
+            PQclear (lookup);
             if (seen == 1) {
                 kj_db_rollback (db);
                 if (reply)
@@ -157,10 +193,6 @@ kj_worker_invoke_write (kj_call_t *call, const ProtobufCMethodDescriptor *md,
                               md->name, call->header->idempotency_key);
                 return reply;  //  the first answer, or the status says why
             }
-            s_phase (&phases, db, 0);
-            if (seen == 0)
-                reply = kj_worker_invoke (call, md, handler, input);
-            s_phase (&phases, db, 1);
             if (reply && kj_worker_audit (call, md, input, KJ__CODE__OK)) {
                 kj_call_fail_db (call);
                 zframe_destroy (&reply);

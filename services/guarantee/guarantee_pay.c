@@ -107,12 +107,13 @@ s_pro_rata (kj_call_t *call, const Kj__Claim *claim, int64_t *amount_p,
 //  --------------------------------------------------------------------------
 //  The commit guard's writes (the payment's statement and its event) go
 //  with the worker's audit row, key row and COMMIT, in its round trip
-//  (kj_db_defer): a payment is three round trips, not four, and the
-//  backend and the worker wake once less. Nothing is read back: the claim
-//  is held FOR UPDATE since the reads, so the statement updates it, and
-//  inserts its two entries (ledger_balanced checks them at commit); any
-//  error fails the COMMIT, and the worker answers it or runs the payment
-//  again, as for a short budget (40001).
+//  (kj_db_defer): a payment is two round trips (the reads, with the
+//  worker's key; the writes, with COMMIT), not three, and the backend and
+//  the worker wake once less. Nothing is read back: the claim is held FOR
+//  UPDATE since the reads, so the statement updates it, and inserts its
+//  two entries (ledger_balanced checks them at commit); any error fails
+//  the COMMIT, and the worker answers it or runs the payment again, as
+//  for a short budget (40001).
 
 static int
 s_pay_at_commit (kj_call_t *call, const kj_db_query_t writes [2],

@@ -448,6 +448,117 @@ test_tx_round_trips (void **state)
     kj_db_destroy (&db);
 }
 
+//  --------------------------------------------------------------------------
+//  A deferred look-up whose result is kept: it goes with the next
+//  statement, its result survives a later statement's failure, is dropped
+//  when one before it fails, and kj_db_kept sends it when nothing else
+//  did, leaving what was deferred after it for COMMIT
+
+static void
+test_defer_keep (void **state)
+{
+    kj_db_t *db = s_db ("t_keep");
+    assert_int_equal (kj_db_run (db, "CREATE TABLE t (k int PRIMARY KEY)", 0,
+                                 NULL),
+                      0);
+    assert_int_equal (kj_db_run (db, "INSERT INTO t VALUES (1)", 0, NULL), 1);
+    const char *look = "SELECT count (*) FROM t WHERE k = $1::int";
+    const char *one [] = { "1" };
+    PGresult *kept = NULL, *res = NULL;
+    for (int pass = 0; pass < 2; pass++) {  //  the first prepares
+        uint64_t before = kj_db_round_trips (db);
+        assert_int_equal (kj_db_begin (db), 0);
+        assert_int_equal (kj_db_defer (db,
+                                       "SELECT pg_advisory_xact_lock (1, 2)", 0,
+                                       NULL),
+                          0);
+        assert_int_equal (kj_db_defer_keep (db, look, 1, one, &kept), 0);
+        assert_null (kept);
+        res = kj_db_exec (db, "SELECT 2", 0, NULL);
+        assert_non_null (res);
+        PQclear (res);
+        assert_non_null (kept);
+        assert_string_equal (PQgetvalue (kept, 0, 0), "1");
+        assert_int_equal (kj_db_kept (db, &kept), 0);  //  nothing to send
+        PQclear (kept);
+        assert_int_equal (kj_db_commit (db), 0);
+        if (pass == 1)  //  BEGIN, lock, look-up, SELECT; COMMIT
+            assert_int_equal (kj_db_round_trips (db) - before, 2);
+    }
+
+    //  A statement after it fails: the result stays, the error is the
+    //  statement's
+    assert_int_equal (kj_db_begin (db), 0);
+    assert_int_equal (kj_db_defer_keep (db, look, 1, one, &kept), 0);
+    assert_null (kj_db_exec (db, "INSERT INTO t VALUES ($1::int)", 1, one));
+    assert_string_equal (kj_db_sqlstate (db), "23505");
+    assert_int_equal (kj_db_kept (db, &kept), 0);
+    assert_string_equal (PQgetvalue (kept, 0, 0), "1");
+    PQclear (kept);
+    kj_db_rollback (db);
+
+    //  A statement before it fails: no result, and its error
+    assert_int_equal (kj_db_begin (db), 0);
+    assert_int_equal (kj_db_defer (db, "INSERT INTO t VALUES ($1::int)", 1,
+                                   one),
+                      0);
+    assert_int_equal (kj_db_defer_keep (db, look, 1, one, &kept), 0);
+    assert_null (kj_db_exec (db, "SELECT 2", 0, NULL));
+    assert_null (kept);
+    assert_int_equal (kj_db_kept (db, &kept), -1);
+    assert_string_equal (kj_db_sqlstate (db), "23505");
+    kj_db_rollback (db);
+
+    //  Nothing sent it: kj_db_kept does, in one round trip with BEGIN and
+    //  what was deferred before it; what was deferred after it goes with
+    //  COMMIT, and its failure fails the COMMIT
+    uint64_t before = kj_db_round_trips (db);
+    assert_int_equal (kj_db_begin (db), 0);
+    assert_int_equal (kj_db_defer (db, "SELECT pg_advisory_xact_lock (1, 2)", 0,
+                                   NULL),
+                      0);
+    assert_int_equal (kj_db_defer_keep (db, look, 1, one, &kept), 0);
+    assert_int_equal (kj_db_defer (db, "INSERT INTO t VALUES ($1::int)", 1,
+                                   one),
+                      0);
+    assert_int_equal (kj_db_kept (db, &kept), 0);
+    assert_int_equal (kj_db_round_trips (db) - before, 1);
+    assert_string_equal (PQgetvalue (kept, 0, 0), "1");
+    PQclear (kept);
+    assert_int_equal (kj_db_commit (db), -1);
+    assert_string_equal (kj_db_sqlstate (db), "23505");
+    assert_int_equal (kj_db_round_trips (db) - before, 3);  //  and ROLLBACK
+
+    //  A rollback drops it unsent
+    assert_int_equal (kj_db_begin (db), 0);
+    assert_int_equal (kj_db_defer_keep (db, look, 1, one, &kept), 0);
+    kj_db_rollback (db);
+    assert_null (kept);
+    assert_int_equal (kj_db_kept (db, &kept), -1);
+    assert_string_equal (kj_db_sqlstate (db), "XX000");
+
+    //  Outside a transaction it runs at once
+    assert_int_equal (kj_db_defer_keep (db, look, 1, one, &kept), 0);
+    assert_string_equal (PQgetvalue (kept, 0, 0), "1");
+    PQclear (kept);
+
+    //  The session lost before the transaction's first round trip: the
+    //  whole of it runs on a new one, the result kept from there
+    char *pid = s_backend_pid (db);
+    s_terminate (pid);
+    assert_int_equal (kj_db_begin (db), 0);
+    assert_int_equal (kj_db_defer_keep (db, look, 1, one, &kept), 0);
+    res = kj_db_exec (db, "SELECT pg_backend_pid ()", 0, NULL);
+    assert_non_null (res);
+    assert_string_not_equal (PQgetvalue (res, 0, 0), pid);
+    PQclear (res);
+    assert_string_equal (PQgetvalue (kept, 0, 0), "1");
+    PQclear (kept);
+    assert_int_equal (kj_db_commit (db), 0);
+    free (pid);
+    kj_db_destroy (&db);
+}
+
 //  Wake-ups the listener gets on other channels before one on
 //  "t_wake_done" (PostgreSQL delivers them in commit order); -1 if that
 //  never came
@@ -1105,6 +1216,7 @@ main (void)
         cmocka_unit_test (test_tx_commit_and_rollback),
         cmocka_unit_test (test_tx_failed_statement_fails_commit),
         cmocka_unit_test (test_tx_round_trips),
+        cmocka_unit_test (test_defer_keep),
         cmocka_unit_test (test_tx_failed_commit_wakes_nobody),
         cmocka_unit_test (test_notified),
         cmocka_unit_test (test_lock_key_held),
