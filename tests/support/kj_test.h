@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <sys/types.h>
+#include <czmq.h>
 
 //  Connection string of the scratch cluster's superuser, database
 //  postgres. Starts a cluster for this process (stopped at exit) when the
@@ -90,5 +91,11 @@ const char *
 //  returns its last answer.
 bool
     kj_test_wait_for (bool (*predicate) (void *), void *arg, int timeout_ms);
+
+//  The next message a stand-in broker's ROUTER receives, skipping the
+//  workers' heartbeats; fails the test when none comes before the
+//  socket's receive timeout.
+zmsg_t *
+    kj_test_recv_skipping_heartbeats (zsock_t *router);
 
 #endif

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 #include <pthread.h>
 #include "kejin.h"
+#include "kj_test.h"
 
 static zsock_t *s_router;
 static char s_endpoint [64];
@@ -35,23 +36,6 @@ s_teardown (void **state)
 {
     zsock_destroy (&s_router);
     return 0;
-}
-
-//  The next message the stand-in receives, skipping heartbeats
-static zmsg_t *
-s_recv (void)
-{
-    while (true) {
-        zmsg_t *msg = zmsg_recv (s_router);
-        assert_non_null (msg);
-        zframe_t *command = zmsg_size (msg) == 4 ? zmsg_last (msg) : NULL;
-        if (command && zframe_size (command) == 1
-            && zframe_data (command) [0] == KJ_MDPW_HEARTBEAT) {
-            zmsg_destroy (&msg);
-            continue;
-        }
-        return msg;
-    }
 }
 
 static zframe_t *
@@ -124,7 +108,7 @@ s_header (uint64_t id, const char *method)
 static zmsg_t *
 s_expect_reply (uint64_t id, int code, Kj__ReplyHeader **header_p)
 {
-    zmsg_t *msg = s_recv ();
+    zmsg_t *msg = kj_test_recv_skipping_heartbeats (s_router);
     assert_true (zframe_streq (s_frame (msg, 2), KJ_MDPW));
     assert_int_equal (zframe_data (s_frame (msg, 3)) [0], KJ_MDPW_REPLY);
     assert_true (zframe_streq (s_frame (msg, 4), "C1"));
@@ -163,7 +147,7 @@ test_worker_serves_and_refuses (void **state)
     kj_worker_t *worker = s_worker_start ("diag.7", &thread);
 
     //  READY with the service name and a Kejin hello carrying the credit
-    zmsg_t *ready = s_recv ();
+    zmsg_t *ready = kj_test_recv_skipping_heartbeats (s_router);
     assert_int_equal (zmsg_size (ready), 6);
     zframe_t *worker_id = zframe_dup (s_frame (ready, 0));
     assert_int_equal (zframe_size (s_frame (ready, 1)), 0);
@@ -241,14 +225,14 @@ test_worker_serves_and_refuses (void **state)
 
     //  A body without the Kejin header: plain MDP frames, 400
     s_request (worker_id, zframe_new ("hello", 5), NULL);
-    reply = s_recv ();
+    reply = kj_test_recv_skipping_heartbeats (s_router);
     assert_int_equal (zmsg_size (reply), 8);
     assert_true (zframe_streq (s_frame (reply, 6), "400"));
     zmsg_destroy (&reply);
 
     //  Stopping says DISCONNECT
     kj_worker_stop (worker);
-    zmsg_t *bye = s_recv ();
+    zmsg_t *bye = kj_test_recv_skipping_heartbeats (s_router);
     assert_int_equal (zmsg_size (bye), 4);
     assert_int_equal (zframe_data (s_frame (bye, 3)) [0], KJ_MDPW_DISCONNECT);
     zmsg_destroy (&bye);
@@ -266,7 +250,7 @@ test_worker_serves_and_refuses (void **state)
 static zmsg_t *
 s_client_request (const char *service, Kj__RequestHeader **header_p)
 {
-    zmsg_t *msg = s_recv ();
+    zmsg_t *msg = kj_test_recv_skipping_heartbeats (s_router);
     assert_int_equal (zmsg_size (msg), 6);
     assert_int_equal (zframe_size (s_frame (msg, 1)), 0);
     assert_true (zframe_streq (s_frame (msg, 2), KJ_MDPC));
@@ -435,7 +419,7 @@ test_worker_compact (void **state)
     pthread_t thread;
     kj_worker_t *worker = s_worker_start ("diag.8", &thread);
     //  The hello asks for the compact framing
-    zmsg_t *ready = s_recv ();
+    zmsg_t *ready = kj_test_recv_skipping_heartbeats (s_router);
     zframe_t *worker_id = zframe_dup (s_frame (ready, 0));
     zframe_t *hello_frame = s_frame (ready, 5);
     Kj__WorkerHello *hello = (Kj__WorkerHello *)
@@ -466,7 +450,7 @@ test_worker_compact (void **state)
     zmsg_append (msg, &(zframe_t *){ zframe_dup (worker_id) });
     zmsg_addmem (msg, frame, size);
     assert_int_equal (zmsg_send (&msg, s_router), 0);
-    zmsg_t *reply = s_recv ();
+    zmsg_t *reply = kj_test_recv_skipping_heartbeats (s_router);
     assert_int_equal (zmsg_size (reply), 2);
     zframe_t *batch = s_frame (reply, 1);
     const uint8_t *at = zframe_data (batch);
@@ -513,7 +497,7 @@ test_worker_compact (void **state)
     zmsg_destroy (&reply);
 
     kj_worker_stop (worker);
-    zmsg_t *bye = s_recv ();
+    zmsg_t *bye = kj_test_recv_skipping_heartbeats (s_router);
     zmsg_destroy (&bye);
     pthread_join (thread, NULL);
     assert_int_equal (kj_worker_served (worker), 3);
@@ -551,7 +535,7 @@ test_client_compact (void **state)
     uint64_t ids [2];
     for (int i = 0; i < 2; i++) {
         ids [i] = kj_client_send (client, "diag", "Echo", &echo.base, &opts);
-        zmsg_t *msg = s_recv ();
+        zmsg_t *msg = kj_test_recv_skipping_heartbeats (s_router);
         assert_int_equal (zmsg_size (msg), 2);
         zframe_t *frame = s_frame (msg, 1);
         const uint8_t *at = zframe_data (frame);

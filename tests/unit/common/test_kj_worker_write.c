@@ -134,23 +134,6 @@ s_worker_thread (void *arg)
     return NULL;
 }
 
-//  The next message at the router, skipping heartbeats
-static zmsg_t *
-s_recv (void)
-{
-    while (true) {
-        zmsg_t *msg = zmsg_recv (s_router);
-        assert_non_null (msg);
-        zframe_t *command = zmsg_size (msg) == 4 ? zmsg_last (msg) : NULL;
-        if (command && zframe_size (command) == 1
-            && zframe_data (command) [0] == KJ_MDPW_HEARTBEAT) {
-            zmsg_destroy (&msg);
-            continue;
-        }
-        return msg;
-    }
-}
-
 static void
 s_exec (kj_db_t *db, const char *sql)
 {
@@ -200,7 +183,7 @@ s_setup (void **state)
     assert_int_equal (pthread_create (&s_thread, NULL, s_worker_thread,
                                       s_server),
                       0);
-    zmsg_t *ready = s_recv ();
+    zmsg_t *ready = kj_test_recv_skipping_heartbeats (s_router);
     s_worker = zframe_dup (zmsg_first (ready));
     zmsg_destroy (&ready);
     return 0;
@@ -246,7 +229,7 @@ s_call (const char *command, const char *key, kj_status_t *status, char *reply,
     assert_int_equal (zmsg_send (&msg, s_router), 0);
 
     //  [worker] [] MDPW01 REPLY C1 [] [reply header] [payload]
-    msg = s_recv ();
+    msg = kj_test_recv_skipping_heartbeats (s_router);
     assert_true (zmsg_size (msg) == 7 || zmsg_size (msg) == 8);
     zframe_t *frame = zmsg_first (msg);
     for (int i = 0; i < 6; i++)
