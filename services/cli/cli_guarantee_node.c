@@ -49,8 +49,11 @@ const char *cli_guarantee_usage = N_ (
     "      [--reguarantee-large-above YUAN] [--balance-cap YUAN]\n"
     "      (the next version; options not given keep their value)\n"
     "  calc --csv FILE [--json]   (offline: kejin guarantee calc --help)\n"
-    "Steps are recorded with --as OPERATOR, else $KEJIN_OPERATOR, else\n"
-    "$USER.\n");
+    "Each step is recorded under its operator. On a node with keys (make\n"
+    "up's) that is the name of the caller's key, whatever --as says: one\n"
+    "key per operator (kejin keys new NAME --role operator), then\n"
+    "KEJIN_KEY=NAME kejin guarantee ... On a node without keys: --as\n"
+    "OPERATOR, else $KEJIN_OPERATOR, else $USER.\n");
 
 //  --------------------------------------------------------------------------
 //  The operator for the request header.
