@@ -988,6 +988,14 @@ test_cli_chinese (void **state)
     s_zh (&fx, 0, "guarantee claim list", "补偿申请");
     s_zh (&fx, 0, "guarantee policy show", "政策第 1 版（设定人 ");
     s_zh (&fx, 0, "guarantee --help", "用法：kejin guarantee 动词");
+    //  The operator on a node with keys: the key's, and how to have one
+    s_zh (&fx, 0, "guarantee --help",
+          "每位操作员一把密钥（kejin keys new 名称 --role\noperator），然后 "
+          "KEJIN_KEY=名称 kejin guarantee ...");
+    char out [8192];
+    assert_int_equal (s_kejin (&fx, out, sizeof out, "guarantee --help"), 0);
+    assert_non_null (strstr (out, "the name of the caller's key, whatever --as "
+                                  "says"));
     s_zh (&fx, 2, "guarantee budget nope",
           "kejin：guarantee budget：没有动词“nope”；动词为 allot, show, list");
     s_zh (&fx, 2, "guarantee ledger nope", "动词为 check");
