@@ -72,11 +72,7 @@ s_together (kj_worker_t *self, const ProtobufCMethodDescriptor *md,
     for (int i = 0; i < count; i++) {
         const char **key = (const char **) &order [i]
                                ->item->header->idempotency_key;
-        queries [i] = (kj_db_query_t){
-            "SELECT pg_advisory_xact_lock (" KJ_LOCK_IDEMPOTENCY
-            ", hashtext ($1))",
-            1, key
-        };
+        queries [i] = (kj_db_query_t){ KJ_WORKER_KEY_LOCK_SQL, 1, key };
         queries [count + i] = (kj_db_query_t){
             "SELECT 1 FROM kj_idempotency WHERE key = $1", 1, key
         };

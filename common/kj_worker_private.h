@@ -92,6 +92,11 @@ void
     kj_worker_batch (kj_worker_t *self, int index, kj_batch_item_t *items,
                      int n);
 
+//  The idempotency key's lock ($1 the key): a second call with the key
+//  waits for the first to commit
+#define KJ_WORKER_KEY_LOCK_SQL                                                 \
+    "SELECT pg_advisory_xact_lock (" KJ_LOCK_IDEMPOTENCY ", hashtext ($1))"
+
 //  The request's digest, with its method, for its idempotency key; and
 //  the key's row with the reply, deferred to COMMIT (kj_worker_write.c)
 void

@@ -45,10 +45,7 @@ s_idempotency_defer (kj_call_t *call, const char *method, zframe_t *payload,
     //  Each its own statement, so that the look-up's snapshot follows the
     //  lock
     const char *params [] = { key };
-    if (kj_db_defer (db,
-                     "SELECT pg_advisory_xact_lock (" KJ_LOCK_IDEMPOTENCY
-                     ", hashtext ($1))",
-                     1, params))
+    if (kj_db_defer (db, KJ_WORKER_KEY_LOCK_SQL, 1, params))
         return -1;
     return kj_db_defer_keep (db, s_lookup_sql, 1, params, lookup);
 }

@@ -38,11 +38,7 @@
     " (SELECT unnest ($1::bigint[]) AS id ORDER BY 1 OFFSET 0) AS ids"
 
 #define S_TERMS_SQL                                                            \
-    "SELECT c.id, (SELECT q.id FROM claim q"                                   \
-    "   WHERE q.state COLLATE \"C\" = 'QUEUED'"                                \
-    "   AND q.budget_year = c.budget_year AND q.id <> c.id"                    \
-    "   AND (q.queued_at, q.id) < (coalesce (c.queued_at, 'infinity'),"        \
-    "   c.id) ORDER BY q.queued_at, q.id LIMIT 1) AS ahead,"                   \
+    "SELECT c.id, " GUARANTEE_QUEUE_AHEAD_SQL ","                              \
     " b.remaining_fen, r.yearly_cap_fen, coalesce (t.paid_fen, 0) AS paid_fen" \
     " FROM claim c JOIN guarantor r ON r.id = c.guarantor_id"                  \
     " LEFT JOIN budget_left b ON b.year = c.budget_year"                       \

@@ -38,12 +38,17 @@
 //  none), the budget left (NULL: no budget), its guarantor's yearly cap,
 //  the guarantor's row locked. The queue through claim_queue, never
 //  claim_state (sql/007_queue_index.sql; test_guarantee_money explains it).
-#define GUARANTEE_PAY_AHEAD_SQL                                                \
-    "SELECT (SELECT q.id FROM claim q"                                         \
+//  The claim queued for claim c's year ahead of c (NULL: none), read
+//  through the index claim_queue (sql/007_queue_index.sql), as "ahead"
+#define GUARANTEE_QUEUE_AHEAD_SQL                                              \
+    "(SELECT q.id FROM claim q"                                                \
     "   WHERE q.state COLLATE \"C\" = 'QUEUED'"                                \
     "   AND q.budget_year = c.budget_year AND q.id <> c.id"                    \
     "   AND (q.queued_at, q.id) < (coalesce (c.queued_at, 'infinity'),"        \
-    "   c.id) ORDER BY q.queued_at, q.id LIMIT 1) AS ahead,"                   \
+    "   c.id) ORDER BY q.queued_at, q.id LIMIT 1) AS ahead"
+
+#define GUARANTEE_PAY_AHEAD_SQL                                                \
+    "SELECT " GUARANTEE_QUEUE_AHEAD_SQL ","                                    \
     " b.remaining_fen, r.yearly_cap_fen "                                      \
     "FROM claim c JOIN guarantor r ON r.id = c.guarantor_id"                   \
     " LEFT JOIN budget_left b ON b.year = c.budget_year "                      \

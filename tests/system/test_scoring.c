@@ -775,6 +775,16 @@ s_firms_in_stages (rfx_t *fx)
     }
 }
 
+//  The daemons' log (every kejin-scoring of this run appends to it) in
+//  path: its size now, where a test's own lines will start
+static off_t
+s_log_end (char *path, size_t size)
+{
+    snprintf (path, size, "%s/kejin-scoring.log", kj_test_tmpdir ());
+    struct stat now;
+    return stat (path, &now) == 0 ? now.st_size : 0;
+}
+
 static void
 test_stage_scored_once (void **state)
 {
@@ -782,12 +792,9 @@ test_stage_scored_once (void **state)
     rfx_t fx;
     rfx_start (&fx, "scoring_stages", NULL);
     s_firms_in_stages (&fx);
-    //  The daemons' log (every kejin-scoring of this run appends to it):
-    //  read from its end as it is now
+    //  The daemons' log, read from its end as it is now
     char path [512];
-    snprintf (path, sizeof path, "%s/kejin-scoring.log", kj_test_tmpdir ());
-    struct stat before;
-    off_t from = stat (path, &before) == 0 ? before.st_size : 0;
+    off_t from = s_log_end (path, sizeof path);
     pid_t daemons [2];
     for (int d = 0; d < 2; d++) {
         const char *extra [] = {
@@ -903,9 +910,7 @@ test_stage_helped (void **state)
     rfx_start (&fx, "scoring_helped", NULL);
     s_firms_in_stages (&fx);
     char path [512];
-    snprintf (path, sizeof path, "%s/kejin-scoring.log", kj_test_tmpdir ());
-    struct stat before;
-    off_t from = stat (path, &before) == 0 ? before.st_size : 0;
+    off_t from = s_log_end (path, sizeof path);
     const char *extra [] = { "-s", "scoring/relay=false",
                              "-s", "scoring/instance=scoring.h1",
                              "-s", "scoring/chunk=10",
